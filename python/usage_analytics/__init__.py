@@ -1,0 +1,47 @@
+"""usage-analytics: pattern usage analytics with a Rust core.
+
+    result = await NodeUsageAnalyticsReducer().execute_reduction(ModelUsageAnalyticsInput(...))
+"""
+
+from usage_analytics._core import __version__
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    ContextDistribution,
+    DataQuality,
+    InvalidRecordSample,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    PerformanceMetrics,
+    SuccessMetrics,
+    TimeWindowType,
+    TrendAnalysis,
+    TrendThresholds,
+    UsageFrequencyMetrics,
+    UsagePrediction,
+    UsageTimeBucket,
+    UsageTrendType,
+)
+from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
+from usage_analytics.reducer import NodeUsageAnalyticsReducer
+
+__all__ = [
+    "AnalyticsGranularity",
+    "ContextDistribution",
+    "DataQuality",
+    "InvalidRecordError",
+    "InvalidRecordSample",
+    "ModelUsageAnalyticsInput",
+    "ModelUsageAnalyticsOutput",
+    "NodeUsageAnalyticsReducer",
+    "PerformanceMetrics",
+    "SuccessMetrics",
+    "TimeWindowType",
+    "TrendAnalysis",
+    "TrendThresholds",
+    "UsageAnalyticsError",
+    "UsageFrequencyMetrics",
+    "UsagePrediction",
+    "UsageTimeBucket",
+    "UsageTrendType",
+    "__version__",
+]

@@ -1,0 +1,317 @@
+"""Pydantic v2 contracts: the replaced system's names, DESIGN.md's semantics.
+
+The record list (`execution_data`) is deliberately *not* validated by pydantic:
+validating a `list[dict]` costs more than the whole reduction. It is passed through
+untouched and read by the Rust core, which validates every record itself and reports
+bad ones by index, field, value and reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from usage_analytics import _core
+
+UTC = timezone.utc
+
+
+class TimeWindowType(str, Enum):
+    """The kind of window analysed; it picks the default trend bucket width."""
+
+    HOURLY = "hourly"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+    ALL_TIME = "all_time"
+    CUSTOM = "custom"
+
+
+class AnalyticsGranularity(str, Enum):
+    """SUMMARY skips the breakdowns (context distribution); DETAILED follows the
+    flags; COMPREHENSIVE adds the per-bucket time series and predictions."""
+
+    SUMMARY = "summary"
+    DETAILED = "detailed"
+    COMPREHENSIVE = "comprehensive"
+
+
+class UsageTrendType(str, Enum):
+    GROWING = "growing"
+    STABLE = "stable"
+    DECLINING = "declining"
+    EMERGING = "emerging"
+    ABANDONED = "abandoned"
+
+
+OnInvalid = Literal["raise", "skip"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UsageFrequencyMetrics(_Model):
+    total_executions: int
+    executions_per_day: float
+    executions_per_week: float
+    executions_per_month: float
+    unique_contexts: int
+    unique_users: int
+    peak_daily_usage: int
+    time_since_last_use: float | None = Field(
+        description="Hours from the latest execution to the window end; None without records."
+    )
+
+
+class SuccessMetrics(_Model):
+    success_count: int
+    failure_count: int
+    success_rate: float
+    error_rate: float
+    timeout_count: int
+    quality_gate_failures: int
+    avg_quality_score: float
+
+
+class PerformanceMetrics(_Model):
+    """Over the records that carry an execution time (`sample_count` of them).
+    Percentiles are exact, numpy's `method="linear"`; std is the sample std (ddof=1)."""
+
+    avg_execution_time_ms: float
+    p50_execution_time_ms: float
+    p95_execution_time_ms: float
+    p99_execution_time_ms: float
+    min_execution_time_ms: float
+    max_execution_time_ms: float
+    std_dev_ms: float
+    total_execution_time_ms: float
+    sample_count: int
+
+
+class UsageTimeBucket(_Model):
+    """One trend bucket (COMPREHENSIVE granularity)."""
+
+    start: datetime
+    end: datetime
+    executions: int
+    rate_per_day: float
+
+
+class UsagePrediction(_Model):
+    """Linear extrapolation of the trend line over the next window of the same length.
+
+    Experimental, as in the replaced system: a straight line through bucket rates, clipped
+    at zero, not a forecast model.
+    """
+
+    horizon_days: float
+    predicted_daily_rate: float
+    predicted_executions: float
+
+
+class TrendAnalysis(_Model):
+    trend_type: UsageTrendType
+    velocity: float = Field(description="OLS slope of bucket rates, executions/day per day.")
+    acceleration: float
+    adoption_rate: float = Field(description="New agents in the second half per week.")
+    retention_rate: float
+    churn_rate: float
+    growth_percentage: float
+    confidence_score: float
+    bucket_count: int
+    bucket_width_seconds: float
+    velocity_significant: bool = Field(
+        description="|t| of the OLS slope >= the threshold (a perfect fit or < 3 buckets counts)."
+    )
+    time_series: list[UsageTimeBucket] | None = None
+    predictions: UsagePrediction | None = None
+
+
+class ContextDistribution(_Model):
+    """Counts per value; only values that occur appear. String keys are ordered by count
+    (descending, ties by value); hours and weekdays (0 = Monday) by key."""
+
+    by_context_type: dict[str, int]
+    by_agent: dict[str, int]
+    by_project: dict[str, int]
+    by_file_type: dict[str, int]
+    by_time_of_day: dict[int, int]
+    by_day_of_week: dict[int, int]
+
+
+class InvalidRecordSample(_Model):
+    index: int
+    field: str
+    value: str = Field(description="repr() of the offending value, shortened.")
+    reason: str
+
+
+class DataQuality(_Model):
+    records_received: int
+    records_in_window: int
+    records_outside_window: int
+    invalid_records: int
+    error_samples: list[InvalidRecordSample]
+
+
+class TrendThresholds(_Model):
+    """Trend classification thresholds (DESIGN.md defaults)."""
+
+    growing_velocity: float = 0.5
+    declining_velocity: float = -0.5
+    abandoned_velocity: float = -2.0
+    abandoned_max_executions: int = Field(default=5, ge=0)
+    emerging_max_executions: int = Field(default=10, ge=0)
+    min_t_statistic: float = Field(default=2.0, ge=0)
+    recent_fraction: float = Field(default=0.25, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _finite(self) -> TrendThresholds:
+        for name, value in self:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value!r}")
+        return self
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Naive datetimes are UTC (DESIGN.md)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _pattern_id(value: Any) -> Any:
+    """A UUID, or a str: a UUID-shaped str becomes a UUID, any other non-empty str stays
+    as given (services often name patterns, e.g. "checkout-endpoint")."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("pattern_id must not be empty")
+        try:
+            return UUID(value)
+        except ValueError:
+            return value
+    return value
+
+
+class ModelUsageAnalyticsInput(BaseModel):
+    """One pattern's records and the window to analyse.
+
+    `execution_data` is a list (or tuple) of mappings, passed through without per-record
+    pydantic validation; the Rust core validates each record.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    pattern_id: UUID | str
+    time_window_start: datetime
+    time_window_end: datetime
+    time_window_type: TimeWindowType = TimeWindowType.WEEKLY
+    granularity: AnalyticsGranularity = AnalyticsGranularity.DETAILED
+    include_trends: bool = True
+    include_performance: bool = True
+    include_distribution: bool = True
+    include_predictions: bool = False
+    execution_data: Any = Field(default_factory=list, repr=False)
+    correlation_id: UUID = Field(default_factory=uuid4)
+    on_invalid: OnInvalid = "raise"
+    timezone: str = Field(default="UTC", description="IANA zone for calendar fields.")
+    bucket_width: timedelta | None = Field(
+        default=None, description="Trend bucket width; default from the window type."
+    )
+    trend_thresholds: TrendThresholds = Field(default_factory=TrendThresholds)
+
+    _normalize_pattern_id = field_validator("pattern_id", mode="before")(_pattern_id)
+
+    @field_validator("time_window_start", "time_window_end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return _as_utc(value)
+
+    @field_validator("execution_data")
+    @classmethod
+    def _records_container(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+            raise ValueError(
+                f"execution_data must be a list of record mappings, got {type(value).__name__}"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        _core.check_timezone(value)
+        return value
+
+    @field_validator("bucket_width")
+    @classmethod
+    def _positive_width(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(microseconds=1):
+            raise ValueError(f"bucket_width must be positive, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _window_order(self) -> ModelUsageAnalyticsInput:
+        if self.time_window_end <= self.time_window_start:
+            raise ValueError(
+                f"time_window_end ({self.time_window_end.isoformat()}) must be after "
+                f"time_window_start ({self.time_window_start.isoformat()})"
+            )
+        return self
+
+
+class ModelUsageAnalyticsOutput(_Model):
+    pattern_id: UUID | str
+    time_window_start: datetime
+    time_window_end: datetime
+    time_window_type: TimeWindowType
+    granularity: AnalyticsGranularity
+    usage_metrics: UsageFrequencyMetrics
+    success_metrics: SuccessMetrics
+    performance_metrics: PerformanceMetrics | None
+    trend_analysis: TrendAnalysis | None
+    context_distribution: ContextDistribution | None
+    total_data_points: int = Field(description="Records received, valid or not.")
+    analytics_quality_score: float
+    computation_time_ms: float
+    correlation_id: UUID
+    computed_at: datetime
+    data_quality: DataQuality
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict in the replaced system's shape (full precision)."""
+        dumped = self.model_dump(mode="json")
+        return {
+            "pattern_id": dumped["pattern_id"],
+            "correlation_id": dumped["correlation_id"],
+            "time_window": {
+                "start": dumped["time_window_start"],
+                "end": dumped["time_window_end"],
+                "type": dumped["time_window_type"],
+                "granularity": dumped["granularity"],
+            },
+            "usage_metrics": dumped["usage_metrics"],
+            "success_metrics": dumped["success_metrics"],
+            "performance_metrics": dumped["performance_metrics"],
+            "trend_analysis": dumped["trend_analysis"],
+            "context_distribution": dumped["context_distribution"],
+            "summary": {
+                "total_data_points": self.total_data_points,
+                "analytics_quality_score": self.analytics_quality_score,
+                "computation_time_ms": self.computation_time_ms,
+                "computed_at": dumped["computed_at"],
+            },
+            "data_quality": dumped["data_quality"],
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)

@@ -1,0 +1,31 @@
+"""The exception hierarchy.
+
+`UsageAnalyticsError` is created by the Rust extension (so Rust can raise it directly);
+everything else subclasses it here.
+"""
+
+from __future__ import annotations
+
+from usage_analytics._core import UsageAnalyticsError
+
+__all__ = ["InvalidRecordError", "UsageAnalyticsError"]
+
+
+class InvalidRecordError(UsageAnalyticsError, ValueError):
+    """A record that cannot be used: missing or unparseable timestamp, NaN, a negative
+    time, a score outside [0, 1], a wrong type.
+
+    Attributes name the first bad record: `index` (position in the input), `field`,
+    `value` (its repr), `reason`, and `more` (how many other records are bad).
+    """
+
+    def __init__(self, index: int, field: str, value: str, reason: str, more: int = 0) -> None:
+        self.index = index
+        self.field = field
+        self.value = value
+        self.reason = reason
+        self.more = more
+        message = f"record {index}: field '{field}' = {value}: {reason}"
+        if more:
+            message += f" (and {more} more invalid record{'s' if more != 1 else ''})"
+        super().__init__(message)
