@@ -1,0 +1,486 @@
+//! Accumulate / merge / finalize: the shape every reduction takes.
+//!
+//! A single call is one accumulator fed the columns once and finalized. Every field is an
+//! exact, mergeable summary (counters, sums, Chan-merged moments, bucket and category
+//! counts keyed by name), except the raw execution times kept for exact percentiles.
+
+use rustc_hash::FxHashMap;
+
+use crate::buckets::Window;
+use crate::civil::{calendar_fields, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
+use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
+use crate::metrics::*;
+use crate::regression::ols;
+use crate::stats::{percentiles_linear, Moments};
+use crate::zone::Zone;
+
+/// Which optional families to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Families {
+    pub performance: bool,
+    pub trends: bool,
+    pub distribution: bool,
+    pub time_series: bool,
+    pub predictions: bool,
+}
+
+impl Families {
+    pub const ALL: Families = Families {
+        performance: true,
+        trends: true,
+        distribution: true,
+        time_series: true,
+        predictions: true,
+    };
+}
+
+/// Counts per distinct string, keyed by the accumulator's own dictionary so that states
+/// built from different inputs merge by name.
+#[derive(Clone, Debug, Default)]
+struct Tally {
+    names: Dictionary,
+    counts: Vec<u64>,
+}
+
+impl Tally {
+    /// Codes of `dict` translated into this tally's codes.
+    fn remap(&mut self, dict: &Dictionary) -> Vec<u32> {
+        let remap: Vec<u32> = dict.names().iter().map(|n| self.names.code(n)).collect();
+        self.counts.resize(self.names.len(), 0);
+        remap
+    }
+
+    fn add_column(&mut self, codes: &[u32], dict: &Dictionary) -> Vec<u32> {
+        let remap = self.remap(dict);
+        for &code in codes {
+            if code != NO_FILE {
+                self.counts[remap[code as usize] as usize] += 1;
+            }
+        }
+        remap
+    }
+
+    fn merge(&mut self, other: &Tally) {
+        let remap = self.remap(&other.names);
+        for (code, &count) in other.counts.iter().enumerate() {
+            self.counts[remap[code] as usize] += count;
+        }
+    }
+
+    /// Values that occur, most frequent first, ties by name.
+    fn ranked(&self) -> Vec<(String, u64)> {
+        let mut out: Vec<(String, u64)> = self
+            .names
+            .names()
+            .iter()
+            .zip(&self.counts)
+            .filter(|(_, &c)| c > 0)
+            .map(|(n, &c)| (n.to_string(), c))
+            .collect();
+        out.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
+    fn distinct(&self) -> u64 {
+        self.counts.iter().filter(|&&c| c > 0).count() as u64
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Accumulator {
+    window: Window,
+    zone: Zone,
+    families: Families,
+    thresholds: Thresholds,
+    count: u64,
+    success: u64,
+    timeouts: u64,
+    gate_failures: u64,
+    quality_sum: f64,
+    quality_count: u64,
+    times: Vec<f64>,
+    moments: Moments,
+    bucket_counts: Vec<u64>,
+    day_counts: FxHashMap<i64, u64>,
+    hours: [u64; 24],
+    weekdays: [u64; 7],
+    latest: Option<i64>,
+    contexts: Tally,
+    agents: Tally,
+    projects: Tally,
+    file_types: Tally,
+    /// Per agent code: seen in the first / second half of the window.
+    agent_in_first_half: Vec<bool>,
+    agent_in_second_half: Vec<bool>,
+}
+
+impl Accumulator {
+    pub fn new(window: Window, zone: Zone, families: Families, thresholds: Thresholds) -> Accumulator {
+        Accumulator {
+            bucket_counts: vec![0; if families.trends { window.buckets } else { 0 }],
+            window,
+            zone,
+            families,
+            thresholds,
+            count: 0,
+            success: 0,
+            timeouts: 0,
+            gate_failures: 0,
+            quality_sum: 0.0,
+            quality_count: 0,
+            times: Vec::new(),
+            moments: Moments::default(),
+            day_counts: FxHashMap::default(),
+            hours: [0; 24],
+            weekdays: [0; 7],
+            latest: None,
+            contexts: Tally::default(),
+            agents: Tally::default(),
+            projects: Tally::default(),
+            file_types: Tally::default(),
+            agent_in_first_half: Vec::new(),
+            agent_in_second_half: Vec::new(),
+        }
+    }
+
+    /// Add rows of `columns`; every row must be a valid record inside the window.
+    pub fn add(&mut self, columns: &Columns) {
+        self.count += columns.len() as u64;
+        self.add_flags_and_quality(columns);
+        if self.families.performance {
+            self.add_times(&columns.execution_time_ms);
+        }
+        self.contexts.add_column(&columns.context_type, &columns.context_types);
+        let agent_codes = self.agents.add_column(&columns.agent, &columns.agents);
+        if self.families.distribution {
+            self.projects.add_column(&columns.project, &columns.projects);
+            self.file_types.add_column(&columns.file_type, &columns.file_types);
+        }
+        self.add_timestamps(columns, &agent_codes);
+    }
+
+    fn add_flags_and_quality(&mut self, columns: &Columns) {
+        let (mut success, mut timeouts, mut gates) = (0u64, 0u64, 0u64);
+        for &f in &columns.flags {
+            success += u64::from(f & SUCCESS != 0);
+            timeouts += u64::from(f & TIMEOUT != 0);
+            gates += u64::from(f & GATE_FAILED != 0);
+        }
+        self.success += success;
+        self.timeouts += timeouts;
+        self.gate_failures += gates;
+        for &q in &columns.quality_score {
+            if !q.is_nan() {
+                self.quality_sum += q;
+                self.quality_count += 1;
+            }
+        }
+    }
+
+    fn add_times(&mut self, times: &[f64]) {
+        let start = self.times.len();
+        self.times.extend(times.iter().copied().filter(|t| !t.is_nan()));
+        self.moments.merge(&Moments::of(&self.times[start..]));
+    }
+
+    /// One pass over the timestamps: buckets, calendar fields, agent halves, latest.
+    fn add_timestamps(&mut self, columns: &Columns, agent_codes: &[u32]) {
+        let window = self.window;
+        let trends = self.families.trends;
+        let distribution = self.families.distribution;
+        if trends {
+            self.agent_in_first_half.resize(self.agents.names.len(), false);
+            self.agent_in_second_half.resize(self.agents.names.len(), false);
+        }
+        let mut offsets = self.zone.offsets();
+        let (mut run_day, mut run_count) = (i64::MIN, 0u64);
+        for (i, &ts) in columns.timestamp.iter().enumerate() {
+            self.latest = Some(self.latest.map_or(ts, |l| l.max(ts)));
+            let local = calendar_fields(ts.saturating_add(offsets.offset_at(ts)));
+            if local.day == run_day {
+                run_count += 1;
+            } else {
+                if run_count > 0 {
+                    *self.day_counts.entry(run_day).or_insert(0) += run_count;
+                }
+                (run_day, run_count) = (local.day, 1);
+            }
+            if distribution {
+                self.hours[local.hour as usize] += 1;
+                self.weekdays[local.weekday as usize] += 1;
+            }
+            if trends {
+                self.bucket_counts[window.bucket_of(ts)] += 1;
+                let agent = agent_codes[columns.agent[i] as usize] as usize;
+                if window.in_first_half(ts) {
+                    self.agent_in_first_half[agent] = true;
+                } else {
+                    self.agent_in_second_half[agent] = true;
+                }
+            }
+        }
+        if run_count > 0 {
+            *self.day_counts.entry(run_day).or_insert(0) += run_count;
+        }
+    }
+
+    /// Fold `other` (same window, zone and families) into this one.
+    pub fn merge(&mut self, other: &Accumulator) {
+        self.count += other.count;
+        self.success += other.success;
+        self.timeouts += other.timeouts;
+        self.gate_failures += other.gate_failures;
+        self.quality_sum += other.quality_sum;
+        self.quality_count += other.quality_count;
+        self.times.extend_from_slice(&other.times);
+        self.moments.merge(&other.moments);
+        for (mine, theirs) in self.bucket_counts.iter_mut().zip(&other.bucket_counts) {
+            *mine += theirs;
+        }
+        for (&day, &count) in &other.day_counts {
+            *self.day_counts.entry(day).or_insert(0) += count;
+        }
+        for (mine, theirs) in self.hours.iter_mut().zip(other.hours) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.weekdays.iter_mut().zip(other.weekdays) {
+            *mine += theirs;
+        }
+        self.latest = self.latest.max(other.latest);
+        self.contexts.merge(&other.contexts);
+        self.projects.merge(&other.projects);
+        self.file_types.merge(&other.file_types);
+        let agent_codes = self.agents.remap(&other.agents.names);
+        self.agents.merge(&other.agents);
+        if self.families.trends {
+            let n = self.agents.names.len();
+            self.agent_in_first_half.resize(n, false);
+            self.agent_in_second_half.resize(n, false);
+            for (theirs, &mine) in agent_codes.iter().enumerate() {
+                let mine = mine as usize;
+                self.agent_in_first_half[mine] |= other.agent_in_first_half.get(theirs).copied().unwrap_or(false);
+                self.agent_in_second_half[mine] |= other.agent_in_second_half.get(theirs).copied().unwrap_or(false);
+            }
+        }
+    }
+
+    pub fn finalize(mut self) -> Analytics {
+        let days = self.window.days();
+        let n = self.count;
+        let usage = Usage {
+            total_executions: n,
+            executions_per_day: n as f64 / days.max(1.0),
+            executions_per_week: n as f64 / (days / 7.0).max(1.0),
+            executions_per_month: n as f64 / (days / 30.0).max(1.0),
+            unique_contexts: self.contexts.distinct(),
+            unique_users: self.agents.distinct(),
+            peak_daily_usage: self.day_counts.values().copied().max().unwrap_or(0),
+            time_since_last_use: self
+                .latest
+                .map(|latest| (self.window.end - latest) as f64 / MICROS_PER_HOUR as f64),
+        };
+        let failures = n - self.success;
+        let success = Success {
+            success_count: self.success,
+            failure_count: failures,
+            success_rate: ratio(self.success, n),
+            error_rate: ratio(failures, n),
+            timeout_count: self.timeouts,
+            quality_gate_failures: self.gate_failures,
+            avg_quality_score: if self.quality_count == 0 {
+                0.0
+            } else {
+                self.quality_sum / self.quality_count as f64
+            },
+        };
+        let analytics_quality_score = if n == 0 {
+            0.0
+        } else {
+            0.7 * (n as f64 / 100.0).min(1.0) + 0.3 * (days / 30.0).min(1.0)
+        };
+        let performance = self.families.performance.then(|| self.performance());
+        let trend = self.families.trends.then(|| self.trend());
+        let distribution = self.families.distribution.then(|| self.distribution());
+        Analytics {
+            usage,
+            success,
+            performance,
+            trend,
+            distribution,
+            analytics_quality_score,
+        }
+    }
+
+    fn performance(&mut self) -> Performance {
+        let m = self.moments;
+        if m.count == 0 {
+            return Performance {
+                avg_execution_time_ms: 0.0,
+                p50_execution_time_ms: 0.0,
+                p95_execution_time_ms: 0.0,
+                p99_execution_time_ms: 0.0,
+                min_execution_time_ms: 0.0,
+                max_execution_time_ms: 0.0,
+                std_dev_ms: 0.0,
+                total_execution_time_ms: 0.0,
+                sample_count: 0,
+            };
+        }
+        let p = percentiles_linear(&mut self.times, &[0.5, 0.95, 0.99]);
+        Performance {
+            avg_execution_time_ms: m.mean,
+            p50_execution_time_ms: p[0],
+            p95_execution_time_ms: p[1],
+            p99_execution_time_ms: p[2],
+            min_execution_time_ms: m.min,
+            max_execution_time_ms: m.max,
+            std_dev_ms: m.sample_std(),
+            total_execution_time_ms: m.sum,
+            sample_count: m.count,
+        }
+    }
+
+    fn trend(&self) -> Trend {
+        let window = self.window;
+        let t = self.thresholds;
+        let k = window.buckets;
+        let day = MICROS_PER_DAY as f64;
+        let (mut x, mut rate) = (Vec::with_capacity(k), Vec::with_capacity(k));
+        for (i, &count) in self.bucket_counts.iter().enumerate() {
+            let (lo, hi) = window.bucket_bounds(i);
+            let duration_days = (hi - lo) as f64 / day;
+            x.push(((lo - window.start) as f64 + (hi - lo) as f64 / 2.0) / day);
+            rate.push(count as f64 / duration_days);
+        }
+        let fit = ols(&x, &rate);
+        let velocity = if k < 2 { 0.0 } else { fit.slope };
+        let acceleration = if k < 3 {
+            0.0
+        } else {
+            let h = k / 2;
+            slope_or_zero(&x[h..], &rate[h..]) - slope_or_zero(&x[..h], &rate[..h])
+        };
+        let q = (k / 4).max(1);
+        let first = mean(&rate[..q]);
+        let last = mean(&rate[k - q..]);
+        let growth_percentage = if k < 2 || (first == 0.0 && last == 0.0) {
+            0.0
+        } else if first == 0.0 {
+            100.0
+        } else {
+            (last - first) / first * 100.0
+        };
+        let (mut first_half, mut both, mut new_in_second) = (0u64, 0u64, 0u64);
+        for (&a, &b) in self.agent_in_first_half.iter().zip(&self.agent_in_second_half) {
+            first_half += u64::from(a);
+            both += u64::from(a && b);
+            new_in_second += u64::from(!a && b);
+        }
+        let retention_rate = ratio(both, first_half);
+        let churn_rate = if first_half == 0 { 0.0 } else { 1.0 - retention_rate };
+        let second_half_weeks = window.span as f64 / 2.0 / (7.0 * day);
+        let adoption_rate = new_in_second as f64 / second_half_weeks;
+        let n = self.count;
+        let confidence_score = 0.7 * (n as f64 / 100.0).min(1.0) + 0.3 * (k as f64 / 10.0).min(1.0);
+        let velocity_significant = fit.is_significant(t.min_t_statistic);
+        let recent = self
+            .latest
+            .is_some_and(|latest| ((window.end - latest) as f64) <= t.recent_fraction * window.span as f64);
+        let trend_type = if (velocity <= t.abandoned_velocity && n < t.abandoned_max_executions) || (n > 0 && !recent) {
+            TrendType::Abandoned
+        } else if n < t.emerging_max_executions {
+            TrendType::Emerging
+        } else if velocity > t.growing_velocity && velocity_significant {
+            TrendType::Growing
+        } else if velocity < t.declining_velocity && velocity_significant {
+            TrendType::Declining
+        } else {
+            TrendType::Stable
+        };
+        let time_series = self.families.time_series.then(|| {
+            (0..k)
+                .map(|i| {
+                    let (start, end) = window.bucket_bounds(i);
+                    TimeBucket {
+                        start,
+                        end,
+                        executions: self.bucket_counts[i],
+                        rate_per_day: rate[i],
+                    }
+                })
+                .collect()
+        });
+        let predictions = self.families.predictions.then(|| {
+            let horizon_days = window.days();
+            let (a, b) = if k < 2 {
+                (mean(&rate), 0.0)
+            } else {
+                (fit.intercept, fit.slope)
+            };
+            let predicted_daily_rate = (a + b * 1.5 * horizon_days).max(0.0);
+            Prediction {
+                horizon_days,
+                predicted_daily_rate,
+                predicted_executions: predicted_daily_rate * horizon_days,
+            }
+        });
+        Trend {
+            trend_type,
+            velocity,
+            acceleration,
+            adoption_rate,
+            retention_rate,
+            churn_rate,
+            growth_percentage,
+            confidence_score,
+            bucket_count: k as u64,
+            bucket_width_seconds: window.width as f64 / MICROS_PER_SECOND as f64,
+            velocity_significant,
+            time_series,
+            predictions,
+        }
+    }
+
+    fn distribution(&self) -> Distribution {
+        let present = |counts: &[u64]| -> Vec<(u8, u64)> {
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c > 0)
+                .map(|(i, &c)| (i as u8, c))
+                .collect()
+        };
+        Distribution {
+            by_context_type: self.contexts.ranked(),
+            by_agent: self.agents.ranked(),
+            by_project: self.projects.ranked(),
+            by_file_type: self.file_types.ranked(),
+            by_time_of_day: present(&self.hours),
+            by_day_of_week: present(&self.weekdays),
+        }
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+fn slope_or_zero(x: &[f64], y: &[f64]) -> f64 {
+    if x.len() < 2 {
+        0.0
+    } else {
+        ols(x, y).slope
+    }
+}

@@ -1,0 +1,253 @@
+//! The PyO3 layer: argument parsing, the GIL-free compute helper, error mapping and the
+//! conversion of metric structs into Python dicts. No arithmetic here.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::accumulator::{Accumulator, Families};
+use crate::buckets::Window;
+use crate::error::CoreError;
+use crate::ingest::{read_records, IngestReport};
+use crate::metrics::*;
+use crate::zone::Zone;
+
+create_exception!(
+    usage_analytics,
+    UsageAnalyticsError,
+    PyException,
+    "Root of every error usage-analytics raises."
+);
+
+impl From<CoreError> for PyErr {
+    fn from(err: CoreError) -> PyErr {
+        UsageAnalyticsError::new_err(err.to_string())
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("UsageAnalyticsError", m.py().get_type::<UsageAnalyticsError>())?;
+    m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
+    m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
+    Ok(())
+}
+
+/// Run `work` with the GIL released; a panic becomes a `UsageAnalyticsError`, never an
+/// abort or a `PanicException` (kernels do not panic on user input; this is the backstop).
+fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, CoreError> + Send) -> PyResult<T> {
+    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(work)));
+    match outcome {
+        Ok(result) => result.map_err(PyErr::from),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned());
+            Err(CoreError::Internal(why).into())
+        }
+    }
+}
+
+#[pyfunction]
+#[pyo3(name = "check_timezone")]
+fn py_check_timezone(name: &str) -> PyResult<()> {
+    Zone::get(name)
+        .map(|_| ())
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+type ThresholdTuple = (f64, f64, f64, u64, u64, f64, f64);
+
+#[allow(clippy::too_many_arguments)]
+#[pyfunction]
+#[pyo3(
+    name = "reduce_records",
+    signature = (records, *, start_us, end_us, window_type, bucket_width_us, timezone,
+                 performance, trends, distribution, time_series, predictions, skip_invalid,
+                 thresholds)
+)]
+fn py_reduce_records<'py>(
+    py: Python<'py>,
+    records: &Bound<'py, PyAny>,
+    start_us: i64,
+    end_us: i64,
+    window_type: &str,
+    bucket_width_us: Option<i64>,
+    timezone: &str,
+    performance: bool,
+    trends: bool,
+    distribution: bool,
+    time_series: bool,
+    predictions: bool,
+    skip_invalid: bool,
+    thresholds: ThresholdTuple,
+) -> PyResult<Bound<'py, PyDict>> {
+    let window = Window::new(start_us, end_us, window_type, bucket_width_us)?;
+    let zone = Zone::get(timezone)?;
+    let families = Families {
+        performance,
+        trends,
+        distribution,
+        time_series,
+        predictions,
+    };
+    let thresholds = Thresholds {
+        growing_velocity: thresholds.0,
+        declining_velocity: thresholds.1,
+        abandoned_velocity: thresholds.2,
+        abandoned_max_executions: thresholds.3,
+        emerging_max_executions: thresholds.4,
+        min_t_statistic: thresholds.5,
+        recent_fraction: thresholds.6,
+    };
+    let (columns, report) = read_records(records, &window)?;
+    let analytics = if report.invalid > 0 && !skip_invalid {
+        None // the caller raises; computing would be wasted
+    } else {
+        Some(compute(py, move || {
+            let mut acc = Accumulator::new(window, zone, families, thresholds);
+            acc.add(&columns);
+            Ok(acc.finalize())
+        })?)
+    };
+    to_python(py, &report, analytics.as_ref())
+}
+
+fn to_python<'py>(
+    py: Python<'py>,
+    report: &IngestReport,
+    analytics: Option<&Analytics>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("received", report.received)?;
+    out.set_item("in_window", report.received - report.outside_window - report.invalid)?;
+    out.set_item("outside_window", report.outside_window)?;
+    out.set_item("invalid", report.invalid)?;
+    let errors = PyList::empty(py);
+    for s in &report.samples {
+        errors.append((s.index, s.field, &s.value, &s.reason))?;
+    }
+    out.set_item("errors", errors)?;
+    let Some(a) = analytics else {
+        for key in ["usage", "success", "performance", "trend", "distribution"] {
+            out.set_item(key, py.None())?;
+        }
+        out.set_item("analytics_quality_score", 0.0)?;
+        return Ok(out);
+    };
+    out.set_item("usage", usage(py, &a.usage)?)?;
+    out.set_item("success", success(py, &a.success)?)?;
+    out.set_item(
+        "performance",
+        a.performance.as_ref().map(|p| performance(py, p)).transpose()?,
+    )?;
+    out.set_item("trend", a.trend.as_ref().map(|t| trend(py, t)).transpose()?)?;
+    out.set_item(
+        "distribution",
+        a.distribution.as_ref().map(|d| distribution(py, d)).transpose()?,
+    )?;
+    out.set_item("analytics_quality_score", a.analytics_quality_score)?;
+    Ok(out)
+}
+
+fn usage<'py>(py: Python<'py>, u: &Usage) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("total_executions", u.total_executions)?;
+    d.set_item("executions_per_day", u.executions_per_day)?;
+    d.set_item("executions_per_week", u.executions_per_week)?;
+    d.set_item("executions_per_month", u.executions_per_month)?;
+    d.set_item("unique_contexts", u.unique_contexts)?;
+    d.set_item("unique_users", u.unique_users)?;
+    d.set_item("peak_daily_usage", u.peak_daily_usage)?;
+    d.set_item("time_since_last_use", u.time_since_last_use)?;
+    Ok(d)
+}
+
+fn success<'py>(py: Python<'py>, s: &Success) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("success_count", s.success_count)?;
+    d.set_item("failure_count", s.failure_count)?;
+    d.set_item("success_rate", s.success_rate)?;
+    d.set_item("error_rate", s.error_rate)?;
+    d.set_item("timeout_count", s.timeout_count)?;
+    d.set_item("quality_gate_failures", s.quality_gate_failures)?;
+    d.set_item("avg_quality_score", s.avg_quality_score)?;
+    Ok(d)
+}
+
+fn performance<'py>(py: Python<'py>, p: &Performance) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("avg_execution_time_ms", p.avg_execution_time_ms)?;
+    d.set_item("p50_execution_time_ms", p.p50_execution_time_ms)?;
+    d.set_item("p95_execution_time_ms", p.p95_execution_time_ms)?;
+    d.set_item("p99_execution_time_ms", p.p99_execution_time_ms)?;
+    d.set_item("min_execution_time_ms", p.min_execution_time_ms)?;
+    d.set_item("max_execution_time_ms", p.max_execution_time_ms)?;
+    d.set_item("std_dev_ms", p.std_dev_ms)?;
+    d.set_item("total_execution_time_ms", p.total_execution_time_ms)?;
+    d.set_item("sample_count", p.sample_count)?;
+    Ok(d)
+}
+
+fn trend<'py>(py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("trend_type", t.trend_type.as_str())?;
+    d.set_item("velocity", t.velocity)?;
+    d.set_item("acceleration", t.acceleration)?;
+    d.set_item("adoption_rate", t.adoption_rate)?;
+    d.set_item("retention_rate", t.retention_rate)?;
+    d.set_item("churn_rate", t.churn_rate)?;
+    d.set_item("growth_percentage", t.growth_percentage)?;
+    d.set_item("confidence_score", t.confidence_score)?;
+    d.set_item("bucket_count", t.bucket_count)?;
+    d.set_item("bucket_width_seconds", t.bucket_width_seconds)?;
+    d.set_item("velocity_significant", t.velocity_significant)?;
+    let series = t
+        .time_series
+        .as_ref()
+        .map(|buckets| {
+            let list = PyList::empty(py);
+            for b in buckets {
+                list.append((b.start, b.end, b.executions, b.rate_per_day))?;
+            }
+            Ok::<_, PyErr>(list)
+        })
+        .transpose()?;
+    d.set_item("time_series", series)?;
+    let prediction = t
+        .predictions
+        .as_ref()
+        .map(|p| {
+            let pd = PyDict::new(py);
+            pd.set_item("horizon_days", p.horizon_days)?;
+            pd.set_item("predicted_daily_rate", p.predicted_daily_rate)?;
+            pd.set_item("predicted_executions", p.predicted_executions)?;
+            Ok::<_, PyErr>(pd)
+        })
+        .transpose()?;
+    d.set_item("predictions", prediction)?;
+    Ok(d)
+}
+
+fn distribution<'py>(py: Python<'py>, dist: &Distribution) -> PyResult<Bound<'py, PyDict>> {
+    fn counts<'py, K: IntoPyObject<'py> + Clone>(py: Python<'py>, pairs: &[(K, u64)]) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (k, v) in pairs {
+            d.set_item(k.clone(), v)?;
+        }
+        Ok(d)
+    }
+    let d = PyDict::new(py);
+    d.set_item("by_context_type", counts(py, &dist.by_context_type)?)?;
+    d.set_item("by_agent", counts(py, &dist.by_agent)?)?;
+    d.set_item("by_project", counts(py, &dist.by_project)?)?;
+    d.set_item("by_file_type", counts(py, &dist.by_file_type)?)?;
+    d.set_item("by_time_of_day", counts(py, &dist.by_time_of_day)?)?;
+    d.set_item("by_day_of_week", counts(py, &dist.by_day_of_week)?)?;
+    Ok(d)
+}

@@ -1,0 +1,172 @@
+//! The window and its trend buckets, in integer microseconds.
+//!
+//! DESIGN.md: buckets are aligned to the window start; there are max(1, floor(W / width))
+//! of them and the last absorbs the remainder (and the end instant), so none is shorter
+//! than the width.
+
+use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_WEEK};
+use crate::error::CoreError;
+
+const MINUTES_5: i64 = 5 * 60 * 1_000_000;
+/// Candidate widths for all_time / custom windows, smallest first.
+const AUTO_WIDTHS: [i64; 5] = [
+    MINUTES_5,
+    MICROS_PER_HOUR,
+    6 * MICROS_PER_HOUR,
+    MICROS_PER_DAY,
+    MICROS_PER_WEEK,
+];
+const AUTO_MAX_BUCKETS: i64 = 120;
+/// A hard cap so a tiny custom width over a long window cannot exhaust memory.
+pub const MAX_BUCKETS: i64 = 1_000_000;
+
+/// The default bucket width for a window type (`TimeWindowType` values).
+pub fn default_width(window_type: &str, span: i64) -> Result<i64, CoreError> {
+    Ok(match window_type {
+        "hourly" => MINUTES_5,
+        "daily" => MICROS_PER_HOUR,
+        "weekly" => 6 * MICROS_PER_HOUR,
+        "monthly" | "quarterly" => MICROS_PER_DAY,
+        "yearly" => MICROS_PER_WEEK,
+        "all_time" | "custom" => AUTO_WIDTHS
+            .into_iter()
+            .find(|&w| span / w <= AUTO_MAX_BUCKETS)
+            .unwrap_or(MICROS_PER_WEEK),
+        other => return Err(CoreError::InvalidOption(format!(
+            "window type {other:?} is not one of hourly, daily, weekly, monthly, quarterly, yearly, all_time, custom"
+        ))),
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub start: i64,
+    pub end: i64,
+    /// end - start, > 0
+    pub span: i64,
+    pub width: i64,
+    pub buckets: usize,
+}
+
+impl Window {
+    pub fn new(start: i64, end: i64, window_type: &str, width: Option<i64>) -> Result<Window, CoreError> {
+        let span = end
+            .checked_sub(start)
+            .filter(|&s| s > 0)
+            .ok_or_else(|| CoreError::InvalidWindow(format!("end ({end} us) must be after start ({start} us)")))?;
+        let width = match width {
+            Some(w) if w <= 0 => {
+                return Err(CoreError::InvalidOption(format!(
+                    "bucket width must be positive, got {w} us"
+                )))
+            }
+            Some(w) => w,
+            None => default_width(window_type, span)?,
+        };
+        let buckets = (span / width).max(1);
+        if buckets > MAX_BUCKETS {
+            return Err(CoreError::InvalidOption(format!(
+                "bucket width {width} us cuts the window into {buckets} buckets; at most {MAX_BUCKETS} are allowed"
+            )));
+        }
+        Ok(Window {
+            start,
+            end,
+            span,
+            width,
+            buckets: buckets as usize,
+        })
+    }
+
+    #[inline]
+    pub fn contains(&self, ts: i64) -> bool {
+        self.start <= ts && ts <= self.end
+    }
+
+    /// Bucket of an instant inside the window.
+    #[inline]
+    pub fn bucket_of(&self, ts: i64) -> usize {
+        (((ts - self.start) / self.width) as usize).min(self.buckets - 1)
+    }
+
+    /// [start, end) of bucket `i` in microseconds; the last one ends at the window end.
+    pub fn bucket_bounds(&self, i: usize) -> (i64, i64) {
+        let lo = self.start + i as i64 * self.width;
+        let hi = if i + 1 == self.buckets {
+            self.end
+        } else {
+            lo + self.width
+        };
+        (lo, hi)
+    }
+
+    /// DESIGN.md's halves: the first holds instants with 2 * (ts - start) < W.
+    #[inline]
+    pub fn in_first_half(&self, ts: i64) -> bool {
+        2 * i128::from(ts - self.start) < i128::from(self.span)
+    }
+
+    pub fn days(&self) -> f64 {
+        self.span as f64 / MICROS_PER_DAY as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_bucket_absorbs_the_remainder_and_the_end() {
+        let w = Window::new(
+            0,
+            10 * MICROS_PER_HOUR + 30 * 60 * 1_000_000,
+            "custom",
+            Some(MICROS_PER_HOUR),
+        )
+        .unwrap();
+        assert_eq!(w.buckets, 10);
+        assert_eq!(w.bucket_of(0), 0);
+        assert_eq!(w.bucket_of(w.end), 9);
+        assert_eq!(w.bucket_bounds(9), (9 * MICROS_PER_HOUR, w.end));
+        assert_eq!(w.bucket_of(MICROS_PER_HOUR - 1), 0);
+        assert_eq!(w.bucket_of(MICROS_PER_HOUR), 1);
+    }
+
+    #[test]
+    fn default_widths() {
+        let week = 7 * MICROS_PER_DAY;
+        assert_eq!(Window::new(0, week, "weekly", None).unwrap().buckets, 28);
+        assert_eq!(
+            Window::new(0, 30 * MICROS_PER_DAY, "monthly", None).unwrap().buckets,
+            30
+        );
+        // all_time over 30 days: 6 h gives 120 buckets exactly.
+        assert_eq!(
+            Window::new(0, 30 * MICROS_PER_DAY, "all_time", None).unwrap().width,
+            6 * MICROS_PER_HOUR
+        );
+        // Over 10 years nothing gives <= 120 buckets: 7 days.
+        assert_eq!(
+            Window::new(0, 3650 * MICROS_PER_DAY, "custom", None).unwrap().width,
+            MICROS_PER_WEEK
+        );
+        // A window shorter than the width is one bucket.
+        assert_eq!(Window::new(0, 60, "yearly", None).unwrap().buckets, 1);
+    }
+
+    #[test]
+    fn bad_windows_are_errors() {
+        assert!(Window::new(5, 5, "daily", None).is_err());
+        assert!(Window::new(i64::MIN, i64::MAX, "daily", None).is_err());
+        assert!(Window::new(0, 10, "daily", Some(0)).is_err());
+        assert!(Window::new(0, MICROS_PER_DAY, "fortnightly", None).is_err());
+        assert!(Window::new(0, 365 * MICROS_PER_DAY, "custom", Some(1)).is_err());
+    }
+
+    #[test]
+    fn halves_split_at_the_midpoint() {
+        let w = Window::new(0, 11, "custom", Some(1)).unwrap();
+        assert!(w.in_first_half(5));
+        assert!(!w.in_first_half(6));
+    }
+}

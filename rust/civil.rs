@@ -1,0 +1,111 @@
+//! Civil-time arithmetic on integer microseconds since the Unix epoch (UTC).
+//!
+//! Everything here is integer arithmetic: no floating point, no allocation.
+
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+pub const MICROS_PER_HOUR: i64 = 3_600 * MICROS_PER_SECOND;
+pub const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
+pub const MICROS_PER_WEEK: i64 = 7 * MICROS_PER_DAY;
+
+/// Days from 1970-01-01 to the proleptic Gregorian date `year-month-day`.
+///
+/// Howard Hinnant's `days_from_civil`; exact for every year an i64 day count can hold.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Microseconds since the epoch of a civil date-time taken as UTC, or None if a field is
+/// out of range or the result overflows.
+pub fn civil_to_micros(
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    micro: u32,
+) -> Option<i64> {
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+        || micro > 999_999
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let seconds = i64::from(hour * 3600 + minute * 60 + second);
+    days.checked_mul(MICROS_PER_DAY)?
+        .checked_add(seconds * MICROS_PER_SECOND + i64::from(micro))
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Calendar fields of a local instant (UTC instant plus the zone's offset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CalendarFields {
+    /// Days since 1970-01-01 in local time.
+    pub day: i64,
+    /// 0..=23
+    pub hour: u8,
+    /// 0 = Monday .. 6 = Sunday
+    pub weekday: u8,
+}
+
+pub fn calendar_fields(local_micros: i64) -> CalendarFields {
+    let day = local_micros.div_euclid(MICROS_PER_DAY);
+    let hour = (local_micros.rem_euclid(MICROS_PER_DAY) / MICROS_PER_HOUR) as u8;
+    // 1970-01-01 was a Thursday (3 when Monday is 0).
+    let weekday = (day + 3).rem_euclid(7) as u8;
+    CalendarFields { day, hour, weekday }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_and_known_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(days_from_civil(1, 1, 1), -719_162);
+        assert_eq!(days_from_civil(9999, 12, 31), 2_932_896);
+    }
+
+    #[test]
+    fn civil_validates_fields() {
+        assert_eq!(civil_to_micros(2024, 2, 29, 0, 0, 0, 0), Some(19_782 * MICROS_PER_DAY));
+        assert_eq!(civil_to_micros(2023, 2, 29, 0, 0, 0, 0), None);
+        assert_eq!(civil_to_micros(1900, 2, 29, 0, 0, 0, 0), None);
+        assert_eq!(civil_to_micros(2000, 2, 29, 0, 0, 0, 0).is_some(), true);
+        assert_eq!(civil_to_micros(2024, 13, 1, 0, 0, 0, 0), None);
+        assert_eq!(civil_to_micros(2024, 1, 1, 24, 0, 0, 0), None);
+    }
+
+    #[test]
+    fn calendar_fields_before_and_after_epoch() {
+        // 2026-01-01 00:30 UTC is a Thursday.
+        let t = civil_to_micros(2026, 1, 1, 0, 30, 0, 0).unwrap();
+        let f = calendar_fields(t);
+        assert_eq!((f.hour, f.weekday), (0, 3));
+        // 1969-12-31 23:59:59.999999 was a Wednesday, hour 23.
+        let f = calendar_fields(-1);
+        assert_eq!((f.day, f.hour, f.weekday), (-1, 23, 2));
+    }
+}

@@ -1,0 +1,114 @@
+//! Compact columns: what every input form is turned into before the kernels run.
+//!
+//! One row per valid record inside the window. Strings are dictionary-encoded to u32 codes
+//! (kernels never see a string); missing numbers are NaN; flags are bits of one byte.
+
+use rustc_hash::FxHashMap;
+
+pub const SUCCESS: u8 = 1;
+pub const TIMEOUT: u8 = 2;
+pub const GATE_FAILED: u8 = 4;
+
+/// Code of a record without a file path (not counted in `by_file_type`).
+pub const NO_FILE: u32 = u32::MAX;
+
+pub const UNKNOWN: &str = "unknown";
+
+/// Distinct strings of one column, in order of first appearance.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dictionary {
+    names: Vec<Box<str>>,
+    codes: FxHashMap<Box<str>, u32>,
+}
+
+impl Dictionary {
+    #[inline]
+    pub fn code(&mut self, name: &str) -> u32 {
+        if let Some(&code) = self.codes.get(name) {
+            return code;
+        }
+        let code = self.names.len() as u32;
+        self.names.push(name.into());
+        self.codes.insert(name.into(), code);
+        code
+    }
+
+    pub fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Columns {
+    /// Microseconds since the Unix epoch, UTC.
+    pub timestamp: Vec<i64>,
+    /// SUCCESS | TIMEOUT | GATE_FAILED bits.
+    pub flags: Vec<u8>,
+    /// NaN = missing.
+    pub execution_time_ms: Vec<f64>,
+    /// NaN = missing.
+    pub quality_score: Vec<f64>,
+    pub context_type: Vec<u32>,
+    pub agent: Vec<u32>,
+    pub project: Vec<u32>,
+    /// NO_FILE = no file path.
+    pub file_type: Vec<u32>,
+    pub context_types: Dictionary,
+    pub agents: Dictionary,
+    pub projects: Dictionary,
+    pub file_types: Dictionary,
+}
+
+impl Columns {
+    pub fn len(&self) -> usize {
+        self.timestamp.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.timestamp.is_empty()
+    }
+}
+
+/// `by_file_type` key of a path: what follows the last dot of its last part (split at
+/// `/` or `\`), unless that dot is the part's first character; else "unknown".
+pub fn file_extension(path: &str) -> &str {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    match name.rfind('.') {
+        Some(dot) if dot > 0 => &name[dot + 1..],
+        _ => UNKNOWN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extensions_follow_design() {
+        assert_eq!(file_extension("a.tar.gz"), "gz");
+        assert_eq!(file_extension("Makefile"), UNKNOWN);
+        assert_eq!(file_extension(".env"), UNKNOWN);
+        assert_eq!(file_extension("src/app.d/main.py"), "py");
+        assert_eq!(file_extension("C:\\code\\x.PY"), "PY");
+        assert_eq!(file_extension("dir.d/Makefile"), UNKNOWN);
+        assert_eq!(file_extension("trailing."), "");
+        assert_eq!(file_extension(""), UNKNOWN);
+    }
+
+    #[test]
+    fn dictionary_codes_are_stable() {
+        let mut d = Dictionary::default();
+        assert_eq!(d.code("a"), 0);
+        assert_eq!(d.code("b"), 1);
+        assert_eq!(d.code("a"), 0);
+        assert_eq!(d.names().len(), 2);
+    }
+}

@@ -1,0 +1,30 @@
+//! The one error type of the core. Bindings map it onto the Python hierarchy rooted at
+//! `UsageAnalyticsError`; kernels never panic on user input.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CoreError {
+    UnknownTimeZone(String),
+    InvalidWindow(String),
+    InvalidOption(String),
+    Internal(String),
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CoreError::UnknownTimeZone(name) => {
+                write!(
+                    f,
+                    "unknown time zone {name:?}: expected an IANA name such as \"Europe/Berlin\" or \"UTC\""
+                )
+            }
+            CoreError::InvalidWindow(why) => write!(f, "invalid time window: {why}"),
+            CoreError::InvalidOption(why) => write!(f, "invalid option: {why}"),
+            CoreError::Internal(why) => write!(f, "internal error in usage-analytics (please report): {why}"),
+        }
+    }
+}
+
+impl std::error::Error for CoreError {}

@@ -1,0 +1,123 @@
+//! The request's time zone, for calendar fields (day, hour, weekday).
+//!
+//! UTC is a constant offset and costs nothing. Other zones look the offset up in jiff's
+//! bundled tz database (the same on every platform); `OffsetCache` remembers the span
+//! between two transitions, so sorted or clustered timestamps rarely search at all.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::civil::MICROS_PER_SECOND;
+use crate::error::CoreError;
+
+#[derive(Clone, Debug)]
+pub struct Zone {
+    name: String,
+    tz: Option<TimeZone>, // None = UTC
+}
+
+impl Zone {
+    pub fn get(name: &str) -> Result<Zone, CoreError> {
+        if name == "UTC" {
+            return Ok(Zone {
+                name: name.to_owned(),
+                tz: None,
+            });
+        }
+        let tz = TimeZone::get(name).map_err(|_| CoreError::UnknownTimeZone(name.to_owned()))?;
+        Ok(Zone {
+            name: name.to_owned(),
+            tz: Some(tz),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn offsets(&self) -> OffsetCache<'_> {
+        OffsetCache {
+            tz: self.tz.as_ref(),
+            lo: i64::MAX,
+            hi: i64::MIN,
+            offset: 0,
+        }
+    }
+}
+
+/// Offset (microseconds) of the zone at a UTC instant, cached over the current
+/// transition-free span `[lo, hi)`.
+pub struct OffsetCache<'z> {
+    tz: Option<&'z TimeZone>,
+    lo: i64,
+    hi: i64,
+    offset: i64,
+}
+
+impl OffsetCache<'_> {
+    #[inline]
+    pub fn offset_at(&mut self, utc_micros: i64) -> i64 {
+        let Some(tz) = self.tz else { return 0 };
+        if utc_micros >= self.lo && utc_micros < self.hi {
+            return self.offset;
+        }
+        self.refill(tz, utc_micros);
+        self.offset
+    }
+
+    #[cold]
+    fn refill(&mut self, tz: &TimeZone, utc_micros: i64) {
+        // Instants outside jiff's range clamp to its ends (year -9999 / 9999).
+        let ts = Timestamp::from_microsecond(utc_micros).unwrap_or(if utc_micros < 0 {
+            Timestamp::MIN
+        } else {
+            Timestamp::MAX
+        });
+        self.offset = i64::from(tz.to_offset(ts).seconds()) * MICROS_PER_SECOND;
+        // A transition exactly at `ts` already applies to it, so look back from ts + 1us.
+        let after = ts.checked_add(jiff::SignedDuration::from_micros(1)).unwrap_or(ts);
+        self.lo = tz
+            .preceding(after)
+            .next()
+            .map_or(i64::MIN, |t| t.timestamp().as_microsecond());
+        self.hi = tz
+            .following(ts)
+            .next()
+            .map_or(i64::MAX, |t| t.timestamp().as_microsecond());
+        if !(self.lo <= utc_micros && utc_micros < self.hi) {
+            // Never cache a span that does not hold the instant itself.
+            self.lo = utc_micros;
+            self.hi = utc_micros.saturating_add(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::civil::{civil_to_micros, MICROS_PER_HOUR};
+
+    #[test]
+    fn utc_has_no_offset() {
+        let z = Zone::get("UTC").unwrap();
+        assert_eq!(z.offsets().offset_at(123), 0);
+    }
+
+    #[test]
+    fn new_york_switches_at_dst() {
+        let z = Zone::get("America/New_York").unwrap();
+        let mut cache = z.offsets();
+        // 2026-03-08 07:00 UTC = 03:00 EDT, the first instant of DST.
+        let switch = civil_to_micros(2026, 3, 8, 7, 0, 0, 0).unwrap();
+        assert_eq!(cache.offset_at(switch - 1), -5 * MICROS_PER_HOUR);
+        assert_eq!(cache.offset_at(switch), -4 * MICROS_PER_HOUR);
+        assert_eq!(cache.offset_at(switch - 1), -5 * MICROS_PER_HOUR);
+        assert_eq!(cache.offset_at(switch + MICROS_PER_HOUR), -4 * MICROS_PER_HOUR);
+    }
+
+    #[test]
+    fn unknown_zone_is_an_error() {
+        assert!(Zone::get("Mars/Olympus_Mons").is_err());
+        assert!(Zone::get("Asia/Kolkata").is_ok());
+    }
+}
