@@ -93,7 +93,7 @@ mod tests {
         assert_eq!(civil_to_micros(2024, 2, 29, 0, 0, 0, 0), Some(19_782 * MICROS_PER_DAY));
         assert_eq!(civil_to_micros(2023, 2, 29, 0, 0, 0, 0), None);
         assert_eq!(civil_to_micros(1900, 2, 29, 0, 0, 0, 0), None);
-        assert_eq!(civil_to_micros(2000, 2, 29, 0, 0, 0, 0).is_some(), true);
+        assert!(civil_to_micros(2000, 2, 29, 0, 0, 0, 0).is_some());
         assert_eq!(civil_to_micros(2024, 13, 1, 0, 0, 0, 0), None);
         assert_eq!(civil_to_micros(2024, 1, 1, 24, 0, 0, 0), None);
     }
