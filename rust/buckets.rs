@@ -32,9 +32,11 @@ pub fn default_width(window_type: &str, span: i64) -> Result<i64, CoreError> {
             .into_iter()
             .find(|&w| span / w <= AUTO_MAX_BUCKETS)
             .unwrap_or(MICROS_PER_WEEK),
-        other => return Err(CoreError::InvalidOption(format!(
+        other => {
+            return Err(CoreError::InvalidOption(format!(
             "window type {other:?} is not one of hourly, daily, weekly, monthly, quarterly, yearly, all_time, custom"
-        ))),
+        )))
+        }
     })
 }
 
