@@ -1,6 +1,6 @@
 """usage-analytics: pattern usage analytics with a Rust core.
 
-    result = await NodeUsageAnalyticsReducer().execute_reduction(ModelUsageAnalyticsInput(...))
+result = await NodeUsageAnalyticsReducer().execute_reduction(ModelUsageAnalyticsInput(...))
 """
 
 from usage_analytics._core import __version__

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Literal
 from uuid import UUID, uuid4
@@ -19,8 +19,6 @@ from uuid import UUID, uuid4
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from usage_analytics import _core
-
-UTC = timezone.utc
 
 
 class TimeWindowType(str, Enum):

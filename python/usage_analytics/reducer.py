@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from usage_analytics import _core
@@ -33,7 +33,7 @@ from usage_analytics.errors import InvalidRecordError
 
 __all__ = ["NodeUsageAnalyticsReducer"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -88,8 +88,7 @@ def _core_options(contract: ModelUsageAnalyticsInput) -> dict[str, Any]:
         "distribution": contract.include_distribution
         and contract.granularity is not AnalyticsGranularity.SUMMARY,
         "time_series": contract.include_trends and comprehensive,
-        "predictions": contract.include_trends
-        and (comprehensive or contract.include_predictions),
+        "predictions": contract.include_trends and (comprehensive or contract.include_predictions),
         "skip_invalid": contract.on_invalid == "skip",
         "thresholds": (
             thresholds.growing_velocity,
@@ -144,14 +143,12 @@ def _assemble(
         success_metrics=SuccessMetrics(**raw["success"]),
         performance_metrics=None if performance is None else PerformanceMetrics(**performance),
         trend_analysis=trend,
-        context_distribution=None
-        if distribution is None
-        else ContextDistribution(**distribution),
+        context_distribution=None if distribution is None else ContextDistribution(**distribution),
         total_data_points=raw["received"],
         analytics_quality_score=raw["analytics_quality_score"],
         computation_time_ms=elapsed_ms,
         correlation_id=contract.correlation_id,
-        computed_at=datetime.now(timezone.utc),
+        computed_at=datetime.now(UTC),
         data_quality=DataQuality(
             records_received=raw["received"],
             records_in_window=raw["in_window"],
