@@ -484,3 +484,111 @@ fn slope_or_zero(x: &[f64], y: &[f64]) -> f64 {
         ols(x, y).slope
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::civil::MICROS_PER_DAY;
+
+    const DAY: i64 = MICROS_PER_DAY;
+
+    /// Columns of `counts[d]` records on day d (at noon), agent "a{d % agents}".
+    fn daily_columns(counts: &[u64], agents: usize) -> Columns {
+        let mut c = Columns::default();
+        for (d, &n) in counts.iter().enumerate() {
+            for k in 0..n {
+                c.timestamp.push(d as i64 * DAY + DAY / 2);
+                c.flags.push(if k % 4 == 0 { 0 } else { SUCCESS });
+                c.execution_time_ms.push((k * 10 + d as u64) as f64);
+                c.quality_score.push(if k % 3 == 0 { f64::NAN } else { 0.5 });
+                c.context_type
+                    .push(c.context_types.code(if k % 2 == 0 { "debug" } else { "test" }));
+                c.agent.push(c.agents.code(&format!("a{}", d % agents)));
+                c.project.push(c.projects.code("p"));
+                c.file_type
+                    .push(if k % 5 == 0 { NO_FILE } else { c.file_types.code("py") });
+            }
+        }
+        c
+    }
+
+    fn reduce(columns: &[Columns], days: i64) -> Analytics {
+        let window = Window::new(0, days * DAY, "monthly", None).unwrap();
+        let mut acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+        for c in columns {
+            let mut part = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+            part.add(c);
+            acc.merge(&part);
+        }
+        acc.finalize()
+    }
+
+    #[test]
+    fn steady_growth_is_growing_with_daily_slope() {
+        let counts: Vec<u64> = (1..=30).collect();
+        let a = reduce(&[daily_columns(&counts, 3)], 30);
+        let t = a.trend.unwrap();
+        assert!((t.velocity - 1.0).abs() < 1e-9, "{}", t.velocity);
+        assert_eq!(t.trend_type, TrendType::Growing);
+        assert_eq!(a.usage.peak_daily_usage, 30);
+        assert_eq!(a.usage.total_executions, 465);
+    }
+
+    #[test]
+    fn flat_noisy_series_is_stable() {
+        let counts: Vec<u64> = (0..30).map(|d| 100 + [3, 0, 5, 1, 4, 2][d % 6]).collect();
+        let t = reduce(&[daily_columns(&counts, 3)], 30).trend.unwrap();
+        assert_eq!(t.trend_type, TrendType::Stable, "velocity {}", t.velocity);
+    }
+
+    #[test]
+    fn merged_parts_equal_one_accumulator() {
+        let counts: Vec<u64> = (0..30).map(|d| (d * 7 % 11) as u64).collect();
+        let whole = reduce(&[daily_columns(&counts, 4)], 30);
+        let (early, late) = (daily_columns(&counts[..13], 4), {
+            // The same records as days 13.. of the whole, shifted into place.
+            let mut c = daily_columns(&counts, 4);
+            let keep: Vec<usize> = (0..c.len()).filter(|&i| c.timestamp[i] >= 13 * DAY).collect();
+            c.timestamp = keep.iter().map(|&i| c.timestamp[i]).collect();
+            c.flags = keep.iter().map(|&i| c.flags[i]).collect();
+            c.execution_time_ms = keep.iter().map(|&i| c.execution_time_ms[i]).collect();
+            c.quality_score = keep.iter().map(|&i| c.quality_score[i]).collect();
+            c.context_type = keep.iter().map(|&i| c.context_type[i]).collect();
+            c.agent = keep.iter().map(|&i| c.agent[i]).collect();
+            c.project = keep.iter().map(|&i| c.project[i]).collect();
+            c.file_type = keep.iter().map(|&i| c.file_type[i]).collect();
+            c
+        });
+        let merged = reduce(&[early, late], 30);
+        assert_eq!(whole.usage, merged.usage);
+        assert_eq!(whole.success.success_count, merged.success.success_count);
+        assert_eq!(whole.distribution, merged.distribution);
+        let (w, m) = (whole.trend.unwrap(), merged.trend.unwrap());
+        assert_eq!(
+            (w.trend_type, w.retention_rate, w.adoption_rate),
+            (m.trend_type, m.retention_rate, m.adoption_rate)
+        );
+        assert!((w.velocity - m.velocity).abs() < 1e-12);
+        let (wp, mp) = (whole.performance.unwrap(), merged.performance.unwrap());
+        assert_eq!(wp.p95_execution_time_ms, mp.p95_execution_time_ms);
+        assert!((wp.std_dev_ms - mp.std_dev_ms).abs() < 1e-9 * wp.std_dev_ms);
+    }
+
+    #[test]
+    fn empty_input_is_the_empty_analytics() {
+        let a = reduce(&[], 7);
+        assert_eq!(a.usage.total_executions, 0);
+        assert_eq!(a.usage.time_since_last_use, None);
+        assert_eq!(a.analytics_quality_score, 0.0);
+        assert_eq!(a.performance.unwrap().sample_count, 0);
+        assert_eq!(a.trend.unwrap().trend_type, TrendType::Emerging);
+    }
+
+    #[test]
+    fn usage_only_early_is_abandoned() {
+        let mut counts = vec![20u64; 10];
+        counts.extend(vec![0; 20]);
+        let t = reduce(&[daily_columns(&counts, 2)], 30).trend.unwrap();
+        assert_eq!(t.trend_type, TrendType::Abandoned);
+    }
+}
