@@ -3,6 +3,8 @@
 from collections.abc import Sequence
 from typing import Any
 
+__all__ = ["UsageAnalyticsError", "__version__", "check_timezone", "reduce_records"]
+
 __version__: str
 
 class UsageAnalyticsError(Exception):
