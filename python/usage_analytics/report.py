@@ -1,0 +1,625 @@
+"""Plain-text terminal reports of analytics results.
+
+    print(render_report(result, name="checkout"))          # one pattern, every section
+    print(render_summary([("checkout", result), ...]))      # one line per pattern
+
+Outputs keep full precision; numbers are rounded here, for display only. Every function
+takes the width to fit (default: the terminal's, see `terminal_width`) and `unicode`
+(block characters and arrows; False draws with ASCII for terminals that cannot).
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from usage_analytics.contracts import (
+    ContextDistribution,
+    ModelUsageAnalyticsOutput,
+    PerformanceMetrics,
+    TrendAnalysis,
+    UsageTrendType,
+)
+
+__all__ = [
+    "attention_notes",
+    "by_attention",
+    "render_report",
+    "render_summary",
+    "terminal_width",
+    "trend_label",
+]
+
+DEFAULT_WIDTH = 100
+MIN_WIDTH = 60
+MAX_WIDTH = 120
+
+#: Thresholds of the attention notes (and so of the "worst first" order).
+ERROR_RATE_NOTE = 0.10
+TIMEOUT_RATE_NOTE = 0.01
+QUALITY_NOTE = 0.75
+GATE_FAILURE_RATE_NOTE = 0.10
+
+#: Summary table: names are cut beyond this; the notes column gets at least this much room.
+MAX_NAME = 32
+MIN_NOTES = 20
+
+_ARROWS = {
+    UsageTrendType.GROWING: ("↗", "^"),
+    UsageTrendType.DECLINING: ("↘", "v"),
+    UsageTrendType.STABLE: ("→", "="),
+    UsageTrendType.EMERGING: ("✧", "+"),
+    UsageTrendType.ABANDONED: ("✗", "x"),
+}
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_VERTICAL = " ▁▂▃▄▅▆▇█"
+_VERTICAL_ASCII = " .:-=+*%#"
+_HORIZONTAL = " ▏▎▍▌▋▊▉█"
+#: What the text (not the charts) uses beyond ASCII, and its ASCII stand-in.
+_TO_ASCII = str.maketrans({"·": "|", "…": "~", "→": "->", "─": "-", "═": "=", "⚠": "!"})
+#: Where a field's text continues when it is wrapped: under its value.
+_CONTINUATION = " " * 16
+
+
+def terminal_width(default: int = DEFAULT_WIDTH) -> int:
+    """The terminal's width ($COLUMNS first), `default` when unknown, kept in a
+    readable range."""
+    columns = shutil.get_terminal_size((default, 24)).columns
+    return max(MIN_WIDTH, min(MAX_WIDTH, columns))
+
+
+# ---------------------------------------------------------------------------------------
+# Number formatting (display only)
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _percent(ratio: float) -> str:
+    return f"{ratio * 100:.1f}%"
+
+
+def _signed(value: float, digits: int = 2) -> str:
+    shown = round(value, digits)
+    return f"{shown:+,.{digits}f}" if shown else f"{0.0:.{digits}f}"
+
+
+def _duration_ms(ms: float) -> str:
+    if ms < 10:
+        return f"{ms:.1f} ms"
+    if ms < 1_000:
+        return f"{ms:.0f} ms"
+    if ms < 60_000:
+        return f"{ms / 1_000:.2f} s"
+    if ms < 3_600_000:
+        return f"{ms / 60_000:.1f} min"
+    return f"{ms / 3_600_000:,.1f} h"
+
+
+def _hours(hours: float, short: bool = False) -> str:
+    if hours < 1 / 60:
+        return "<1 min"
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} {'d' if short else 'days'}"
+
+
+def _span(seconds: float) -> str:
+    """A bucket width or window length: "5 min", "6 h", "1 day", "29.5 days"."""
+    if seconds < 3_600:
+        return f"{seconds / 60:g} min"
+    if seconds < 86_400:
+        return f"{seconds / 3_600:g} h"
+    days = seconds / 86_400
+    return "1 day" if days == 1 else f"{days:.4g} days"
+
+
+def _when(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+
+
+def _cut(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{_count(count)} {word}{'' if count == 1 else 's'}"
+
+
+# ---------------------------------------------------------------------------------------
+# Trend labels and attention notes
+
+
+def trend_label(trend: TrendAnalysis | None, *, unicode: bool = True) -> str:
+    """ "↗ growing" (or "^ growing" in ASCII); "-" without trend analysis."""
+    if trend is None:
+        return "-"
+    arrow = _ARROWS[trend.trend_type][0 if unicode else 1]
+    return f"{arrow} {trend.trend_type.value}"
+
+
+def attention_notes(result: ModelUsageAnalyticsOutput) -> list[str]:
+    """Short notes on what needs a look: no recent use, decline, errors, timeouts, low
+    quality. Empty for a healthy pattern."""
+    notes: list[str] = []
+    trend = result.trend_analysis
+    if trend is not None and trend.trend_type is UsageTrendType.ABANDONED:
+        notes.append("no recent use")
+    if trend is not None and trend.trend_type is UsageTrendType.DECLINING:
+        notes.append("declining")
+    success = result.success_metrics
+    runs = success.success_count + success.failure_count
+    if runs == 0:
+        return notes
+    if success.error_rate >= ERROR_RATE_NOTE:
+        notes.append(f"{success.error_rate:.0%} errors")
+    if success.timeout_count / runs >= TIMEOUT_RATE_NOTE:
+        notes.append(_plural(success.timeout_count, "timeout"))
+    if 0 < success.avg_quality_score < QUALITY_NOTE:
+        notes.append(f"quality {success.avg_quality_score:.2f}")
+    if success.quality_gate_failures / runs >= GATE_FAILURE_RATE_NOTE:
+        notes.append(f"{success.quality_gate_failures / runs:.0%} gate failures")
+    return notes
+
+
+def by_attention(
+    items: Sequence[tuple[str, ModelUsageAnalyticsOutput]],
+) -> list[tuple[str, ModelUsageAnalyticsOutput]]:
+    """Worst first: most attention notes, then the highest error rate, then by name."""
+    return sorted(
+        items,
+        key=lambda item: (
+            -len(attention_notes(item[1])),
+            -item[1].success_metrics.error_rate,
+            item[0],
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Small charts
+
+
+def _levels(values: Sequence[float], steps: int) -> list[int]:
+    """Scale non-negative values to 0..steps; any positive value gets at least 1."""
+    peak = max(values, default=0.0)
+    if peak <= 0:
+        return [0 for _ in values]
+    return [0 if value <= 0 else max(1, round(value / peak * steps)) for value in values]
+
+
+def _sparkline(values: Sequence[float], width: int, unicode: bool) -> str:
+    """One character per value (averaged down to `width` if there are more)."""
+    if width < 1 or not values:
+        return ""
+    if len(values) > width:
+        groups = [
+            values[i * len(values) // width : (i + 1) * len(values) // width] for i in range(width)
+        ]
+        values = [sum(group) / len(group) for group in groups if group]
+    blocks = _VERTICAL if unicode else _VERTICAL_ASCII
+    return "".join(blocks[level] for level in _levels(values, 8))
+
+
+def _bar(value: float, peak: float, width: int, unicode: bool) -> str:
+    """A horizontal bar of up to `width` cells, in eighths."""
+    if peak <= 0 or value <= 0 or width <= 0:
+        return ""
+    eighths = max(1, round(value / peak * width * 8))
+    if not unicode:
+        return "#" * max(1, round(eighths / 8))
+    return _HORIZONTAL[8] * (eighths // 8) + (_HORIZONTAL[eighths % 8] if eighths % 8 else "")
+
+
+def _hour_chart(
+    by_hour: Mapping[int, int], width: int, unicode: bool, indent: str, rows: int = 4
+) -> list[str]:
+    """A column chart of the 24 hours, `rows` lines high, with an hour axis."""
+    counts = [by_hour.get(hour, 0) for hour in range(24)]
+    cell = 3 if width - len(indent) >= 24 * 3 else 2
+    bar = cell - 1
+    levels = _levels(counts, rows * 8)
+    blocks = _VERTICAL if unicode else _VERTICAL_ASCII
+    lines = []
+    for row in reversed(range(rows)):
+        line = ""
+        for level in levels:
+            part = min(max(level - row * 8, 0), 8)
+            line += blocks[part] * bar + " "
+        lines.append(indent + line.rstrip())
+    axis = ""
+    for hour in range(0, 24, 3):
+        axis += f"{hour:02d}".ljust(cell * 3)
+    lines.append(indent + axis.rstrip())
+    return lines
+
+
+# ---------------------------------------------------------------------------------------
+# The full report
+
+
+def _section(title: str, width: int) -> str:
+    rule = "─" * max(0, width - len(title) - 1)
+    return f"{title} {rule}"
+
+
+def _field(label: str, value: str) -> str:
+    return f"  {label:<14}{value}"
+
+
+def _usage_lines(result: ModelUsageAnalyticsOutput) -> list[str]:
+    usage = result.usage_metrics
+    lines = [
+        _field(
+            "Executions",
+            f"{_count(usage.total_executions)}   ({_rate(usage.executions_per_day)}/day · "
+            f"{_rate(usage.executions_per_week)}/week · {_rate(usage.executions_per_month)}/month)",
+        ),
+        _field("Busiest day", _plural(usage.peak_daily_usage, "execution")),
+        _field(
+            "Reach",
+            f"{_plural(usage.unique_contexts, 'context type')} · "
+            f"{_plural(usage.unique_users, 'agent')}",
+        ),
+    ]
+    if usage.time_since_last_use is None:
+        lines.append(_field("Last used", "never in this window"))
+    else:
+        lines.append(_field("Last used", f"{_hours(usage.time_since_last_use)} before the end"))
+    return lines
+
+
+def _success_lines(result: ModelUsageAnalyticsOutput) -> list[str]:
+    success = result.success_metrics
+    runs = success.success_count + success.failure_count
+    if runs == 0:
+        return [_field("Success rate", "- (no executions)")]
+    return [
+        _field(
+            "Success rate",
+            f"{_percent(success.success_rate)}   ({_count(success.success_count)} ok · "
+            f"{_count(success.failure_count)} failed · "
+            f"{_plural(success.timeout_count, 'timeout')})",
+        ),
+        _field(
+            "Quality",
+            f"{success.avg_quality_score:.2f} average score · "
+            f"{_plural(success.quality_gate_failures, 'quality-gate failure')}",
+        ),
+    ]
+
+
+def _performance_lines(perf: PerformanceMetrics) -> list[str]:
+    if perf.sample_count == 0:
+        return [_field("Latency", "no execution times recorded")]
+    return [
+        _field(
+            "Percentiles",
+            f"p50 {_duration_ms(perf.p50_execution_time_ms)} · "
+            f"p95 {_duration_ms(perf.p95_execution_time_ms)} · "
+            f"p99 {_duration_ms(perf.p99_execution_time_ms)}",
+        ),
+        _field(
+            "Spread",
+            f"mean {_duration_ms(perf.avg_execution_time_ms)} · "
+            f"std {_duration_ms(perf.std_dev_ms)} · "
+            f"min {_duration_ms(perf.min_execution_time_ms)} · "
+            f"max {_duration_ms(perf.max_execution_time_ms)}",
+        ),
+        _field(
+            "Total",
+            f"{_duration_ms(perf.total_execution_time_ms)} over "
+            f"{_plural(perf.sample_count, 'timed run')}",
+        ),
+    ]
+
+
+def _trend_lines(trend: TrendAnalysis, width: int, unicode: bool) -> list[str]:
+    significance = "significant" if trend.velocity_significant else "not significant"
+    lines = [
+        _field("Direction", trend_label(trend, unicode=unicode).upper()),
+        _field(
+            "Velocity",
+            f"{_signed(trend.velocity)} runs/day per day ({significance}) · "
+            f"acceleration {_signed(trend.acceleration)}",
+        ),
+        _field("Growth", f"{_signed(trend.growth_percentage, 1)}% (last quarter vs first)"),
+        _field(
+            "Agents",
+            f"retention {_percent(trend.retention_rate)} · churn {_percent(trend.churn_rate)} · "
+            f"{trend.adoption_rate:.1f} new/week",
+        ),
+    ]
+    if trend.time_series:
+        rates = [bucket.rate_per_day for bucket in trend.time_series]
+        spark = _sparkline(rates, max(10, min(60, width - 40)), unicode)
+        lines.append(_field("Rate per day", f"{spark}  (peak {_rate(max(rates))}/day)"))
+    if trend.predictions is not None:
+        prediction = trend.predictions
+        lines.append(
+            _field(
+                "Projection",
+                f"~{_rate(prediction.predicted_daily_rate)}/day over the next "
+                f"{_span(prediction.horizon_days * 86_400)} "
+                f"(~{_count(round(prediction.predicted_executions))} runs; linear, experimental)",
+            )
+        )
+    lines.append(
+        _field(
+            "Confidence",
+            f"{trend.confidence_score:.2f}   ({trend.bucket_count} buckets of "
+            f"{_span(trend.bucket_width_seconds)})",
+        )
+    )
+    return lines
+
+
+def _top_table(title: str, counts: Mapping[str, int], width: int, top: int = 5) -> list[str]:
+    total = sum(counts.values())
+    name_width = width - 15
+    lines = [f"{_cut(title, name_width):<{name_width}} {'runs':>7} {'share':>6}"]
+    items = list(counts.items())
+    for name, count in items[:top]:
+        share = _percent(count / total) if total else "-"
+        lines.append(f"{_cut(name, name_width):<{name_width}} {count:>7,} {share:>6}")
+    rest = items[top:]
+    if rest:
+        rest_count = sum(count for _, count in rest)
+        label = f"+ {len(rest)} more"
+        lines.append(f"{label:<{name_width}} {rest_count:>7,} {_percent(rest_count / total):>6}")
+    if not items:
+        lines.append("(none)")
+    return [line.ljust(width) for line in lines]
+
+
+def _distribution_lines(dist: ContextDistribution, width: int) -> list[str]:
+    tables = [
+        ("Context type", dist.by_context_type),
+        ("Agent", dist.by_agent),
+        ("Project", dist.by_project),
+        ("File type", dist.by_file_type),
+    ]
+    indent, gap = "  ", "    "
+    usable = width - len(indent)
+    per_row = 2 if usable >= 2 * 36 + len(gap) else 1
+    table_width = min(44, (usable - gap.__len__() * (per_row - 1)) // per_row)
+    rendered = [_top_table(title, counts, table_width) for title, counts in tables]
+    lines: list[str] = []
+    for first in range(0, len(rendered), per_row):
+        group = rendered[first : first + per_row]
+        height = max(len(table) for table in group)
+        for row in range(height):
+            cells = [table[row] if row < len(table) else " " * table_width for table in group]
+            lines.append((indent + gap.join(cells)).rstrip())
+        lines.append("")
+    return lines[:-1]
+
+
+def _calendar_lines(
+    dist: ContextDistribution, timezone: str, width: int, unicode: bool
+) -> list[str]:
+    lines = [f"  Hour of day ({timezone})"]
+    lines += _hour_chart(dist.by_time_of_day, width, unicode, indent="  ")
+    if dist.by_time_of_day:
+        peak_hour = max(dist.by_time_of_day, key=lambda hour: (dist.by_time_of_day[hour], -hour))
+        lines.append(
+            f"  busiest hour {peak_hour:02d}:00-{(peak_hour + 1) % 24:02d}:00 "
+            f"({_plural(dist.by_time_of_day[peak_hour], 'run')})"
+        )
+    lines += ["", f"  Day of week ({timezone})"]
+    peak = max(dist.by_day_of_week.values(), default=0)
+    bar_width = max(10, min(40, width - 20))
+    for day, label in enumerate(_WEEKDAYS):
+        count = dist.by_day_of_week.get(day, 0)
+        lines.append(f"  {label} {count:>7,}  {_bar(count, peak, bar_width, unicode)}".rstrip())
+    return lines
+
+
+def _quality_lines(
+    result: ModelUsageAnalyticsOutput, locate: Callable[[int], str] | None, width: int
+) -> list[str]:
+    quality = result.data_quality
+    lines = [
+        _field(
+            "Records",
+            f"{_count(quality.records_received)} received · "
+            f"{_count(quality.records_in_window)} in the window · "
+            f"{_count(quality.records_outside_window)} outside · "
+            f"{_count(quality.invalid_records)} invalid (left out)",
+        )
+    ]
+    for sample in quality.error_samples[:3]:
+        where = locate(sample.index) if locate else f"record {sample.index}"
+        lines.append(f"{_CONTINUATION}{where}: {sample.field} = {sample.value}: {sample.reason}")
+    lines.append(
+        _field(
+            "Analytics",
+            f"quality score {result.analytics_quality_score:.2f} · "
+            f"computed in {_duration_ms(result.computation_time_ms)}",
+        )
+    )
+    return lines
+
+
+def render_report(
+    result: ModelUsageAnalyticsOutput,
+    *,
+    name: str | None = None,
+    timezone: str = "UTC",
+    width: int | None = None,
+    unicode: bool = True,
+    locate: Callable[[int], str] | None = None,
+) -> str:
+    """The full report of one result: header, usage, success and quality, performance,
+    trend, where and when it runs, data quality. Sections the result lacks are left out.
+
+    `timezone` labels the calendar charts (pass the request's zone); `locate` turns a
+    record index into a place for the invalid-record samples ("line 12").
+    """
+    width = width or terminal_width()
+    heavy = "═" * width
+    pattern = str(result.pattern_id)
+    title = f"{name}  ({pattern})" if name and name != pattern else pattern
+    label = trend_label(result.trend_analysis, unicode=unicode).upper()
+    header_gap = max(2, width - len(title) - len(label) - 2)
+    window_days = (result.time_window_end - result.time_window_start).total_seconds()
+    lines = [
+        heavy,
+        _cut(f" {title}{' ' * header_gap}{label}", width),
+        _cut(
+            f" {_when(result.time_window_start)} → {_when(result.time_window_end)} UTC"
+            f" · {_span(window_days)} · {result.time_window_type.value} window",
+            width,
+        ),
+        heavy,
+    ]
+    notes = attention_notes(result)
+    if notes:
+        lines.append(_cut(f" ⚠ needs a look: {', '.join(notes)}", width))
+    lines += ["", _section("USAGE", width), *_usage_lines(result)]
+    lines += ["", _section("SUCCESS & QUALITY", width), *_success_lines(result)]
+    if result.performance_metrics is not None:
+        lines += ["", _section("PERFORMANCE", width)]
+        lines += _performance_lines(result.performance_metrics)
+    if result.trend_analysis is not None:
+        lines += ["", _section("TREND", width)]
+        lines += _trend_lines(result.trend_analysis, width, unicode)
+    dist = result.context_distribution
+    if dist is not None:
+        lines += ["", _section("WHERE IT RUNS (top 5)", width)]
+        lines += _distribution_lines(dist, width)
+        lines += ["", _section("WHEN IT RUNS", width)]
+        lines += _calendar_lines(dist, timezone, width, unicode)
+    lines += ["", _section("DATA QUALITY", width), *_quality_lines(result, locate, width)]
+    text = "\n".join(_fit(line.rstrip(), width) for line in lines)
+    return text if unicode else text.translate(_TO_ASCII)
+
+
+def _fit(line: str, width: int) -> str:
+    """A field line too long for the width, wrapped under its value."""
+    if len(line) <= width or not line.startswith("  "):
+        return line
+    return textwrap.fill(line, width, subsequent_indent=_CONTINUATION, break_on_hyphens=False)
+
+
+# ---------------------------------------------------------------------------------------
+# The summary table
+
+
+def _join_notes(notes: Sequence[str], width: int) -> str:
+    """As many whole notes as fit in `width`, then "+N more" for the rest."""
+    for shown in range(len(notes), 0, -1):
+        rest = len(notes) - shown
+        text = ", ".join(notes[:shown]) + (f", +{rest} more" if rest else "")
+        if len(text) <= width:
+            return text
+    return _cut(notes[0], width)
+
+
+def render_summary(
+    items: Sequence[tuple[str, ModelUsageAnalyticsOutput]],
+    *,
+    width: int | None = None,
+    unicode: bool = True,
+) -> str:
+    """One line per `(name, result)`, in the given order (see `by_attention`): trend,
+    executions, rate, velocity, success, p95, quality, last use, and attention notes."""
+    width = width or terminal_width()
+    columns: list[tuple[str, str, list[str]]] = [
+        ("TREND", "<", [trend_label(r.trend_analysis, unicode=unicode) for _, r in items]),
+        ("RUNS", ">", [_count(r.usage_metrics.total_executions) for _, r in items]),
+        ("/DAY", ">", [_rate(r.usage_metrics.executions_per_day) for _, r in items]),
+        (
+            "VELOCITY",
+            ">",
+            [
+                "-" if r.trend_analysis is None else _signed(r.trend_analysis.velocity)
+                for _, r in items
+            ],
+        ),
+        (
+            "SUCCESS",
+            ">",
+            [
+                _percent(r.success_metrics.success_rate)
+                if r.usage_metrics.total_executions
+                else "-"
+                for _, r in items
+            ],
+        ),
+        (
+            "P95",
+            ">",
+            [
+                "-"
+                if r.performance_metrics is None or r.performance_metrics.sample_count == 0
+                else _duration_ms(r.performance_metrics.p95_execution_time_ms)
+                for _, r in items
+            ],
+        ),
+        (
+            "QUALITY",
+            ">",
+            [
+                f"{r.success_metrics.avg_quality_score:.2f}"
+                if r.usage_metrics.total_executions
+                else "-"
+                for _, r in items
+            ],
+        ),
+        (
+            "LAST USE",
+            ">",
+            [
+                "-"
+                if r.usage_metrics.time_since_last_use is None
+                else _hours(r.usage_metrics.time_since_last_use, short=True)
+                for _, r in items
+            ],
+        ),
+    ]
+    notes = [attention_notes(r) for _, r in items]
+    names = [name for name, _ in items]
+    name_width = min(MAX_NAME, max([len("PATTERN"), *map(len, names)]))
+    notes_width = min(MIN_NOTES, max([0, *(len(", ".join(n)) for n in notes)]))
+
+    def needed() -> int:
+        cells = sum(max([len(title), *map(len, col)]) + 2 for title, _, col in columns)
+        return name_width + cells + (2 + notes_width if notes_width else 0)
+
+    # Narrow terminals: drop the least essential columns, then shorten the names.
+    optional = ["VELOCITY", "QUALITY", "/DAY", "LAST USE"]
+    while needed() > width and optional:
+        drop = optional.pop(0)
+        columns = [column for column in columns if column[0] != drop]
+    if needed() > width:
+        name_width = max(12, name_width - (needed() - width))
+
+    widths = [max([len(title), *map(len, cells)]) for title, _, cells in columns]
+
+    def row(name: str, cells: list[str], note: list[str]) -> str:
+        text = f"{_cut(name, name_width):<{name_width}}"
+        for (_, align, _), cell, cell_width in zip(columns, cells, widths, strict=True):
+            text += "  " + (cell.ljust(cell_width) if align == "<" else cell.rjust(cell_width))
+        if note:
+            text += "  " + _join_notes(note, width - len(text) - 2)
+        return _cut(text.rstrip(), width)
+
+    lines = [row("PATTERN", [title for title, _, _ in columns], ["NOTES"])]
+    lines.append("─" * min(width, max(len(lines[0]), 40)))
+    for index, name in enumerate(names):
+        lines.append(row(name, [cells[index] for _, _, cells in columns], notes[index]))
+    text = "\n".join(lines)
+    return text if unicode else text.translate(_TO_ASCII)

@@ -1,0 +1,262 @@
+"""Record files: read execution records from (and write them to) JSON Lines and CSV.
+
+    records = load_records("executions.jsonl")      # list of dicts, file order
+
+One reader per format, chosen by the file's extension from `READERS`; a new format
+(Parquet, SQLite, ...) is one more function `(Path) -> LoadedRecords` registered there.
+Readers do not validate records: the core does, and reports a bad one by index, field,
+value and reason. `LoadedRecords.locations` maps each record back to where it came from
+("line 12"), so that report can point into the file.
+
+CSV cells are typed by column name, never guessed from the text (an agent called "1"
+stays a str): booleans (`success`, `quality_gates_passed`, `timeout`) from
+true/false/yes/no/1/0, numbers (`execution_time_ms`, `quality_score`) with `float()`,
+everything else, timestamps included, stays a str. An empty cell is a missing field.
+A cell that does not convert stays as written, so the core reports it as invalid.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from usage_analytics.errors import UsageAnalyticsError
+
+__all__ = [
+    "READERS",
+    "WRITERS",
+    "LoadedRecords",
+    "SourceError",
+    "SourceUnavailableError",
+    "UnsupportedSourceError",
+    "load_records",
+    "read_records",
+    "save_records",
+]
+
+Record = dict[str, Any]
+
+BOOLEAN_FIELDS = frozenset({"success", "quality_gates_passed", "timeout"})
+NUMBER_FIELDS = frozenset({"execution_time_ms", "quality_score"})
+_TRUE = frozenset({"true", "t", "yes", "y", "1"})
+_FALSE = frozenset({"false", "f", "no", "n", "0"})
+
+#: Column order for written CSV files; other keys follow in first-seen order.
+_CSV_COLUMNS = (
+    "pattern_id",
+    "timestamp",
+    "success",
+    "execution_time_ms",
+    "quality_score",
+    "quality_gates_passed",
+    "timeout",
+    "context_type",
+    "agent",
+    "project",
+    "file_path",
+)
+
+
+class SourceError(UsageAnalyticsError):
+    """A record file that cannot be read: missing, unreadable, or malformed."""
+
+
+class SourceUnavailableError(SourceError):
+    """The path names no readable file (missing, a directory, no permission)."""
+
+
+class UnsupportedSourceError(SourceError):
+    """A path whose kind (extension) no reader handles."""
+
+
+@dataclass(frozen=True)
+class LoadedRecords:
+    """Records in file order, and where each came from (`location_label(i)`)."""
+
+    records: list[Record]
+    #: Per record, its 1-based position in the file, counted in `unit`s.
+    locations: Sequence[int]
+    unit: str = "line"
+
+    def location_label(self, index: int) -> str:
+        """Where record `index` came from, e.g. "line 12"."""
+        return f"{self.unit} {self.locations[index]}"
+
+
+Reader = Callable[[Path], LoadedRecords]
+Writer = Callable[[Path, Iterable[Mapping[str, Any]]], None]
+
+
+def _open_text(path: Path, encoding: str = "utf-8") -> TextIO:
+    try:
+        return path.open(encoding=encoding, newline="")
+    except FileNotFoundError:
+        raise SourceUnavailableError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SourceUnavailableError(f"{path}: is a directory, not a record file") from None
+    except OSError as error:
+        raise SourceUnavailableError(f"{path}: cannot open: {error.strerror or error}") from None
+
+
+def read_jsonl(path: Path) -> LoadedRecords:
+    """JSON Lines: one JSON object per line; blank lines are skipped."""
+    records: list[Record] = []
+    lines: list[int] = []
+    with _open_text(path) as stream:
+        try:
+            for number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise SourceError(
+                        f"{path}, line {number}: not valid JSON: {error.msg} (column {error.colno})"
+                    ) from None
+                if not isinstance(value, dict):
+                    raise SourceError(
+                        f"{path}, line {number}: expected a JSON object, got {type(value).__name__}"
+                    )
+                records.append(value)
+                lines.append(number)
+        except UnicodeDecodeError:
+            raise SourceError(f"{path}: not UTF-8 text") from None
+    return LoadedRecords(records, lines)
+
+
+def _typed(field: str, cell: str) -> Any:
+    if field in BOOLEAN_FIELDS:
+        folded = cell.strip().lower()
+        if folded in _TRUE:
+            return True
+        if folded in _FALSE:
+            return False
+        return cell
+    if field in NUMBER_FIELDS:
+        try:
+            return float(cell)
+        except ValueError:
+            return cell
+    return cell
+
+
+def read_csv(path: Path) -> LoadedRecords:
+    """CSV with a header row; cells typed by column name (see the module docstring)."""
+    records: list[Record] = []
+    lines: list[int] = []
+    with _open_text(path, encoding="utf-8-sig") as stream:
+        try:
+            reader = csv.reader(stream)
+            header = next(reader, None)
+            if header is None:
+                return LoadedRecords([], [])
+            names = [name.strip() for name in header]
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) > len(names):
+                    raise SourceError(
+                        f"{path}, line {reader.line_num}: {len(row)} cells "
+                        f"but the header names {len(names)} columns"
+                    )
+                records.append(
+                    {
+                        name: _typed(name, cell)
+                        for name, cell in zip(names, row, strict=False)
+                        if cell != ""
+                    }
+                )
+                lines.append(reader.line_num)
+        except csv.Error as error:
+            raise SourceError(f"{path}, line {reader.line_num}: malformed CSV: {error}") from None
+        except UnicodeDecodeError:
+            raise SourceError(f"{path}: not UTF-8 text") from None
+    return LoadedRecords(records, lines)
+
+
+#: Readers by lower-case file extension.
+READERS: dict[str, Reader] = {
+    ".jsonl": read_jsonl,
+    ".ndjson": read_jsonl,
+    ".csv": read_csv,
+}
+
+
+def _by_extension(path: Path, table: Mapping[str, Any]) -> Any:
+    suffix = path.suffix.lower()
+    if suffix not in table:
+        known = ", ".join(sorted(table))
+        shown = f"'{suffix}'" if suffix else "no extension"
+        raise UnsupportedSourceError(f"{path}: unsupported file type ({shown}); use {known}")
+    return table[suffix]
+
+
+def read_records(path: str | Path) -> LoadedRecords:
+    """Read a record file, with each record's location in it."""
+    path = Path(path)
+    reader: Reader = _by_extension(path, READERS)
+    return reader(path)
+
+
+def load_records(path: str | Path) -> list[Record]:
+    """Read a record file (format from its extension) into a list of dicts, file order."""
+    return read_records(path).records
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as stream:
+        for record in records:
+            stream.write(json.dumps(dict(record), default=_json_default) + "\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_csv(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    rows = list(records)
+    seen = {key for row in rows for key in row}
+    columns = [name for name in _CSV_COLUMNS if name in seen]
+    columns += sorted(seen.difference(columns))
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(name)) for name in columns])
+
+
+#: Writers by lower-case file extension (for exporting demo or test data).
+WRITERS: dict[str, Writer] = {
+    ".jsonl": write_jsonl,
+    ".ndjson": write_jsonl,
+    ".csv": write_csv,
+}
+
+
+def save_records(path: str | Path, records: Iterable[Mapping[str, Any]]) -> None:
+    """Write records to a JSON Lines or CSV file (by extension); datetimes as ISO-8601."""
+    path = Path(path)
+    writer: Writer = _by_extension(path, WRITERS)
+    try:
+        writer(path, records)
+    except OSError as error:
+        raise SourceError(f"{path}: cannot write: {error.strerror or error}") from None

@@ -1,0 +1,542 @@
+"""The `usage-analytics` command: `main([...])` in-process, plus the module run as a
+subprocess, the way a user runs it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from usage_analytics import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+    TimeWindowType,
+)
+from usage_analytics.cli import main
+from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
+from usage_analytics.sources import load_records, read_records
+
+NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
+NOW_ARG = "2026-03-03T14:00Z"
+GROWING = DEMO_PATTERNS[0]  # code-review-assistant
+assert GROWING.name == "code-review-assistant"
+
+#: Fields of to_dict() that differ between two runs on the same data.
+VOLATILE = {("summary", "computation_time_ms"), ("summary", "computed_at"), ("correlation_id",)}
+
+FIELDS = (
+    "pattern_id",
+    "timestamp",
+    "success",
+    "execution_time_ms",
+    "quality_score",
+    "quality_gates_passed",
+    "timeout",
+    "context_type",
+    "agent",
+    "project",
+    "file_path",
+)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+
+
+@pytest.fixture(scope="module")
+def demo_records() -> list[dict[str, Any]]:
+    """Every demo pattern's records, in time order (so the file mixes patterns)."""
+    records = generate_demo_records(NOW, seed=11)
+    return sorted((r for rows in records.values() for r in rows), key=lambda r: r["timestamp"])
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    with path.open("w", encoding="utf-8") as stream:
+        for record in records:
+            row = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in record.items()}
+            stream.write(json.dumps(row) + "\n")
+    return path
+
+
+def write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
+    """Booleans alternate between the spellings a CSV export may use; missing = empty."""
+    spellings = [("true", "false"), ("1", "0"), ("TRUE", "FALSE")]
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(FIELDS)
+        for number, record in enumerate(records):
+            yes, no = spellings[number % len(spellings)]
+            row = []
+            for field in FIELDS:
+                value = record.get(field)
+                if value is None:
+                    row.append("")
+                elif isinstance(value, bool):
+                    row.append(yes if value else no)
+                elif isinstance(value, datetime):
+                    row.append(value.isoformat())
+                else:
+                    row.append(repr(value) if isinstance(value, float) else str(value))
+            writer.writerow(row)
+    return path
+
+
+def api_result(records: list[dict[str, Any]], pattern_id: str, **options: Any) -> dict[str, Any]:
+    """What the library gives for the records of `pattern_id` over the CLI's default
+    window (30 days up to the newest record)."""
+    mine = [r for r in records if r["pattern_id"] == pattern_id]
+    end = max(r["timestamp"] for r in mine)
+    contract = ModelUsageAnalyticsInput(
+        pattern_id=pattern_id,
+        time_window_start=end - timedelta(days=30),
+        time_window_end=end,
+        time_window_type=TimeWindowType.MONTHLY,
+        granularity=AnalyticsGranularity.DETAILED,
+        execution_data=mine,
+        **options,
+    )
+    return NodeUsageAnalyticsReducer().execute_reduction_sync(contract).to_dict()
+
+
+def without_volatile(document: dict[str, Any]) -> dict[str, Any]:
+    cleaned = json.loads(json.dumps(document))
+    for path in VOLATILE:
+        target = cleaned
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+    return cleaned
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# ------------------------------------------------------------------------------- demo
+
+
+def test_demo_summary_lists_every_pattern_with_its_expected_trend(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "demo", "--now", NOW_ARG)
+    assert code == 0
+    assert err == ""
+    lines = out.splitlines()
+    for pattern in DEMO_PATTERNS:
+        (row,) = [line for line in lines if line.startswith(pattern.name + " ")]
+        assert pattern.expected_trend.value in row.split()
+    # Then one full report, of the first (worst) row.
+    first_row = lines[lines.index(next(line for line in lines if line.startswith("PATTERN"))) + 2]
+    assert "USAGE" in out
+    assert "PERFORMANCE" in out
+    assert "DATA QUALITY" in out
+    assert f" {first_row.split()[0]}  (" in out
+
+
+def test_demo_worst_pattern_comes_first(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "demo", "--now", NOW_ARG)
+    names = [p.name for p in DEMO_PATTERNS]
+    order = [
+        line.split()[0]
+        for line in out.splitlines()
+        if line.split()[:1] and line.split()[0] in names
+    ]
+    assert order[0] == "ci-failure-triage"  # ~20 % errors, timeouts, low quality
+    assert order.index("legacy-lint-fixer") < order.index("code-review-assistant")
+
+
+def test_demo_pattern_option_reports_that_pattern(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo", "--now", NOW_ARG, "--pattern", "xml-config-converter")
+    assert code == 0
+    report = out[out.index("═") :]
+    assert "xml-config-converter" in report
+    assert "ABANDONED" in report
+    assert "no recent use" in report
+
+
+def test_demo_json_has_every_pattern_in_to_dict_shape(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "demo", "--now", NOW_ARG, "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert set(document) == {pattern.name for pattern in DEMO_PATTERNS}
+    for pattern in DEMO_PATTERNS:
+        result = document[pattern.name]
+        assert result["pattern_id"] == str(pattern.pattern_id)
+        assert result["trend_analysis"]["trend_type"] == pattern.expected_trend.value
+        assert result["time_window"]["type"] == "monthly"
+
+
+def test_demo_save_then_analyze_the_saved_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    saved = tmp_path / "demo.csv"
+    code, _, err = run(capsys, "demo", "--now", NOW_ARG, "--save", str(saved), "--format", "json")
+    assert code == 0
+    assert str(GROWING.pattern_id) in err  # the hint names a pattern to try
+    code, out, _ = run(
+        capsys, "analyze", str(saved), "--pattern", str(GROWING.pattern_id), "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["trend_analysis"]["trend_type"] == "growing"
+
+
+# ---------------------------------------------------------------------------- analyze
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".ndjson", ".csv"])
+def test_analyze_file_gives_the_api_numbers(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    demo_records: list[dict[str, Any]],
+    suffix: str,
+) -> None:
+    writer = write_csv if suffix == ".csv" else write_jsonl
+    path = writer(tmp_path / f"runs{suffix}", demo_records)
+    pattern_id = str(GROWING.pattern_id)
+    code, out, err = run(capsys, "analyze", str(path), "--pattern", pattern_id, "--format", "json")
+    assert (code, err) == (0, "")
+    cli = json.loads(out)
+    expected = api_result(demo_records, pattern_id)
+    assert without_volatile(cli) == without_volatile(expected)
+    assert cli["usage_metrics"]["total_executions"] > 100  # filtered to one pattern, not all
+    assert cli["data_quality"]["records_received"] == sum(
+        r["pattern_id"] == pattern_id for r in demo_records
+    )
+
+
+def test_analyze_json_has_the_shape_of_to_dict(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, demo_records: list[dict[str, Any]]
+) -> None:
+    path = write_jsonl(tmp_path / "runs.jsonl", demo_records)
+    pattern_id = str(DEMO_PATTERNS[1].pattern_id)
+    _, out, _ = run(capsys, "analyze", str(path), "--pattern", pattern_id, "--format", "json")
+    cli, api = json.loads(out), api_result(demo_records, pattern_id)
+    assert list(cli) == list(api)
+    for key, value in api.items():
+        if isinstance(value, dict):
+            assert list(cli[key]) == list(value), key
+
+
+def test_analyze_csv_and_jsonl_agree_with_options(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, demo_records: list[dict[str, Any]]
+) -> None:
+    pattern_id = str(DEMO_PATTERNS[3].pattern_id)
+    options = [
+        "--pattern",
+        pattern_id.upper(),  # UUIDs match whatever their case
+        "--start",
+        "2026-02-10",
+        "--end",
+        "2026-03-01T12:00:00+01:00",
+        "--tz",
+        "America/New_York",
+        "--granularity",
+        "comprehensive",
+        "--window-type",
+        "weekly",
+        "--format",
+        "json",
+    ]
+    results = []
+    for path in (
+        write_csv(tmp_path / "runs.csv", demo_records),
+        write_jsonl(tmp_path / "runs.jsonl", demo_records),
+    ):
+        code, out, _ = run(capsys, "analyze", str(path), *options)
+        assert code == 0
+        results.append(without_volatile(json.loads(out)))
+    assert results[0] == results[1]
+    window = results[0]["time_window"]
+    assert window == {
+        "start": "2026-02-10T00:00:00Z",
+        "end": "2026-03-01T11:00:00Z",
+        "type": "weekly",
+        "granularity": "comprehensive",
+    }
+    assert results[0]["trend_analysis"]["time_series"]
+    assert results[0]["data_quality"]["records_outside_window"] > 0
+
+
+def test_analyze_default_window_is_30_days_up_to_the_newest_record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write_jsonl(
+        tmp_path / "runs.jsonl",
+        [
+            {"timestamp": "2026-01-01T00:00:00Z", "success": True},
+            {"timestamp": "2026-02-15T06:30:00+02:00", "success": True},
+            {"timestamp": "2026-01-20T08:00:00Z", "success": False},
+        ],
+    )
+    _, out, _ = run(capsys, "analyze", str(path), "--pattern", "p", "--format", "json")
+    document = json.loads(out)
+    assert document["time_window"]["end"] == "2026-02-15T04:30:00Z"
+    assert document["time_window"]["start"] == "2026-01-16T04:30:00Z"
+    assert document["time_window"]["type"] == "monthly"
+    assert document["data_quality"]["records_outside_window"] == 1
+    assert document["usage_metrics"]["total_executions"] == 2
+
+
+def test_analyze_file_without_pattern_id_belongs_to_the_given_pattern(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        "timestamp,success,execution_time_ms,agent\n"
+        "2026-01-05T10:00:00Z,true,120.5,alice\n"
+        "2026-01-06T10:00:00Z,0,,bob\n",
+        encoding="utf-8",
+    )
+    _, out, _ = run(capsys, "analyze", str(path), "--pattern", "checkout", "--format", "json")
+    document = json.loads(out)
+    assert document["pattern_id"] == "checkout"
+    assert document["success_metrics"]["success_count"] == 1
+    assert document["success_metrics"]["failure_count"] == 1
+    assert document["performance_metrics"]["sample_count"] == 1  # empty cell = missing
+    assert document["usage_metrics"]["unique_users"] == 2
+
+
+def test_analyze_table_report_reads_well(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, demo_records: list[dict[str, Any]]
+) -> None:
+    path = write_jsonl(tmp_path / "runs.jsonl", demo_records)
+    code, out, _ = run(capsys, "analyze", str(path), "--pattern", str(GROWING.pattern_id))
+    assert code == 0
+    for section in ("USAGE", "SUCCESS & QUALITY", "PERFORMANCE", "TREND", "WHERE IT RUNS"):
+        assert section in out
+    assert "↗ GROWING" in out
+    assert "p95" in out
+    assert "Hour of day (UTC)" in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_output_fits_the_terminal_width(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    for name in ("ci-failure-triage", "schema-migration-helper"):
+        code, out, _ = run(capsys, "demo", "--now", NOW_ARG, "--pattern", name)
+        assert code == 0
+        too_long = [line for line in out.splitlines() if len(line) > width]
+        assert too_long == []
+
+
+def test_output_falls_back_to_ascii_on_an_ascii_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    buffer = io.BytesIO()
+    stream = io.TextIOWrapper(buffer, encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stream)
+    assert main(["demo", "--now", NOW_ARG]) == 0
+    stream.flush()
+    text = buffer.getvalue().decode("ascii")
+    assert "^ growing" in text
+    assert "PERFORMANCE" in text
+
+
+def test_analyze_output_option_writes_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, demo_records: list[dict[str, Any]]
+) -> None:
+    path = write_jsonl(tmp_path / "runs.jsonl", demo_records)
+    target = tmp_path / "report.json"
+    pattern_id = str(GROWING.pattern_id)
+    code, out, err = run(
+        capsys, "analyze", str(path), "--pattern", pattern_id, "--format", "json",
+        "--output", str(target),
+    )  # fmt: skip
+    assert (code, out, err) == (0, "", "")
+    assert json.loads(target.read_text(encoding="utf-8"))["pattern_id"] == pattern_id
+
+
+def test_analyze_skip_mode_reports_invalid_records_by_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text(
+        '{"timestamp": "2026-01-05T10:00:00Z", "success": true}\n'
+        "\n"
+        '{"timestamp": "yesterday", "success": true}\n'
+        '{"timestamp": "2026-01-06T10:00:00Z", "success": "yes"}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "analyze", str(path), "--pattern", "p", "--on-invalid", "skip")
+    assert code == 0
+    assert "2 invalid" in out
+    assert "line 3: timestamp = 'yesterday'" in out  # blank line 2 counted
+    assert "line 4: success = 'yes'" in out
+
+
+def test_help_explains_the_default_window(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "analyze", "--help")
+    assert code == 0
+    assert "30 days up to the newest record" in " ".join(out.split())
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def bad_jsonl(tmp_path: Path) -> str:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        '{"pattern_id": "p", "timestamp": "2026-01-05T10:00:00Z"}\n'
+        '{"pattern_id": "p", "timestamp": "2026-01-06T10:00:00Z", "quality_score": 1.5}\n',
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def good_jsonl(tmp_path: Path) -> str:
+    return str(write_jsonl(tmp_path / "good.jsonl", [{"pattern_id": "p", "timestamp": NOW}]))
+
+
+def broken_jsonl(tmp_path: Path) -> str:
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"timestamp": \n', encoding="utf-8")
+    return str(path)
+
+
+def analyze(path: str, *options: str) -> list[str]:
+    return ["analyze", path, *options]
+
+
+# (case, argv from tmp_path, exit code, a fragment of the message)
+ERROR_CASES = [
+    ("missing_file", lambda t: analyze(str(t / "no.jsonl"), "--pattern", "p"), 2, "no such file"),
+    ("unknown_extension", lambda t: analyze(str(t / "a.xlsx"), "--pattern", "p"), 2, ".xlsx"),
+    (
+        "bad_start_date",
+        lambda t: analyze(good_jsonl(t), "--pattern", "p", "--start", "2026-13-01"),
+        2,
+        "argument --start",
+    ),
+    (
+        "end_before_start",
+        lambda t: analyze(good_jsonl(t), "--pattern", "p", "--start", "2027-01-01"),
+        2,
+        "must be after its start",
+    ),
+    (
+        "unknown_pattern",
+        lambda t: analyze(good_jsonl(t), "--pattern", "other"),
+        1,
+        "no records with pattern_id 'other'",
+    ),
+    (
+        "invalid_record_raise_mode",
+        lambda t: analyze(bad_jsonl(t), "--pattern", "p"),
+        1,
+        "line 2: field 'quality_score'",
+    ),
+    (
+        "bad_time_zone",
+        lambda t: analyze(good_jsonl(t), "--pattern", "p", "--tz", "Mars/Olympus"),
+        2,
+        "unknown time zone 'Mars/Olympus'",
+    ),
+    (
+        "malformed_json",
+        lambda t: analyze(broken_jsonl(t), "--pattern", "p"),
+        1,
+        "line 1: not valid JSON",
+    ),
+    ("missing_pattern_option", lambda t: analyze(good_jsonl(t)), 2, "--pattern"),
+    ("unknown_command", lambda t: ["dashboard"], 2, "invalid choice"),
+    ("unknown_demo_pattern", lambda t: ["demo", "--pattern", "nope"], 2, "invalid choice"),
+]
+
+
+@pytest.mark.parametrize(
+    ("make_argv", "expected_code", "fragment"),
+    [pytest.param(*case[1:], id=case[0]) for case in ERROR_CASES],
+)
+def test_error_is_one_line_without_traceback(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    make_argv: Callable[[Path], list[str]],
+    expected_code: int,
+    fragment: str,
+) -> None:
+    code, out, err = run(capsys, *make_argv(tmp_path))
+    assert code == expected_code
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("usage-analytics: error: ")
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------- CSV conversion
+
+
+def test_csv_cells_are_typed_by_column_name(tmp_path: Path) -> None:
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        "timestamp,success,timeout,quality_gates_passed,execution_time_ms,quality_score,agent,extra\n"
+        "2026-01-05T10:00:00Z,True,0,yes,12.5,1,1,true\n"
+        "2026-01-05T11:00:00Z,maybe,,,fast,,,\n",
+        encoding="utf-8",
+    )
+    first, second = load_records(path)
+    assert first == {
+        "timestamp": "2026-01-05T10:00:00Z",
+        "success": True,
+        "timeout": False,
+        "quality_gates_passed": True,
+        "execution_time_ms": 12.5,
+        "quality_score": 1.0,
+        "agent": "1",  # not a bool: typed by column, not guessed
+        "extra": "true",
+    }
+    # Unconvertible cells stay as written (the core reports them); empty = missing.
+    assert second == {
+        "timestamp": "2026-01-05T11:00:00Z",
+        "success": "maybe",
+        "execution_time_ms": "fast",
+    }
+    assert read_records(path).location_label(1) == "line 3"
+
+
+# ------------------------------------------------------------------------- subprocess
+
+
+def test_module_runs_as_a_command(tmp_path: Path, demo_records: list[dict[str, Any]]) -> None:
+    path = write_csv(tmp_path / "runs.csv", demo_records)
+    pattern_id = str(GROWING.pattern_id)
+    command = [sys.executable, "-m", "usage_analytics", "analyze", str(path)]
+    done = subprocess.run(
+        [*command, "--pattern", pattern_id, "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert without_volatile(json.loads(done.stdout)) == without_volatile(
+        api_result(demo_records, pattern_id)
+    )
+    failed = subprocess.run(
+        [*command, "--pattern", pattern_id, "--start", "yesterday"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert failed.returncode == 2
+    assert failed.stdout == ""
+    assert failed.stderr.startswith("usage-analytics: error: argument --start")
+    assert failed.stderr.count("\n") == 1
+    assert "Traceback" not in failed.stderr
