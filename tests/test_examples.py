@@ -411,6 +411,7 @@ def check_export_shape(exported: dict[str, Any], n_valid: int, n_received: int) 
         "end": "2026-03-02T00:00:00Z",
         "type": "weekly",
         "granularity": "detailed",
+        "timezone": "UTC",
     }
     assert exported["usage_metrics"]["total_executions"] == n_valid
     assert set(exported["success_metrics"]) >= {"success_rate", "error_rate", "avg_quality_score"}

@@ -273,6 +273,7 @@ class ModelUsageAnalyticsOutput(_Model):
     time_window_end: datetime
     time_window_type: TimeWindowType
     granularity: AnalyticsGranularity
+    timezone: str = Field(default="UTC", description="IANA zone of the calendar fields.")
     usage_metrics: UsageFrequencyMetrics
     success_metrics: SuccessMetrics
     performance_metrics: PerformanceMetrics | None
@@ -296,6 +297,7 @@ class ModelUsageAnalyticsOutput(_Model):
                 "end": dumped["time_window_end"],
                 "type": dumped["time_window_type"],
                 "granularity": dumped["granularity"],
+                "timezone": self.timezone,
             },
             "usage_metrics": dumped["usage_metrics"],
             "success_metrics": dumped["success_metrics"],

@@ -139,6 +139,7 @@ def _assemble(
         time_window_end=contract.time_window_end,
         time_window_type=contract.time_window_type,
         granularity=contract.granularity,
+        timezone=contract.timezone,
         usage_metrics=UsageFrequencyMetrics(**raw["usage"]),
         success_metrics=SuccessMetrics(**raw["success"]),
         performance_metrics=None if performance is None else PerformanceMetrics(**performance),

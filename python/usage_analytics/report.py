@@ -457,7 +457,7 @@ def render_report(
     result: ModelUsageAnalyticsOutput,
     *,
     name: str | None = None,
-    timezone: str = "UTC",
+    timezone: str | None = None,
     width: int | None = None,
     unicode: bool = True,
     locate: Callable[[int], str] | None = None,
@@ -465,9 +465,10 @@ def render_report(
     """The full report of one result: header, usage, success and quality, performance,
     trend, where and when it runs, data quality. Sections the result lacks are left out.
 
-    `timezone` labels the calendar charts (pass the request's zone); `locate` turns a
-    record index into a place for the invalid-record samples ("line 12").
+    `timezone` labels the calendar charts (default: the zone the result was computed in);
+    `locate` turns a record index into a place for the invalid-record samples ("line 12").
     """
+    timezone = timezone or result.timezone
     width = width or terminal_width()
     heavy = "═" * width
     pattern = str(result.pattern_id)
