@@ -265,6 +265,7 @@ def test_analyze_csv_and_jsonl_agree_with_options(
         "end": "2026-03-01T11:00:00Z",
         "type": "weekly",
         "granularity": "comprehensive",
+        "timezone": "America/New_York",
     }
     assert results[0]["trend_analysis"]["time_series"]
     assert results[0]["data_quality"]["records_outside_window"] > 0
