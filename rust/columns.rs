@@ -68,6 +68,20 @@ pub struct Columns {
 }
 
 impl Columns {
+    pub fn with_capacity(rows: usize) -> Columns {
+        Columns {
+            timestamp: Vec::with_capacity(rows),
+            flags: Vec::with_capacity(rows),
+            execution_time_ms: Vec::with_capacity(rows),
+            quality_score: Vec::with_capacity(rows),
+            context_type: Vec::with_capacity(rows),
+            agent: Vec::with_capacity(rows),
+            project: Vec::with_capacity(rows),
+            file_type: Vec::with_capacity(rows),
+            ..Columns::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.timestamp.len()
     }

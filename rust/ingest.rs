@@ -6,18 +6,19 @@
 //!
 //! Threading: reading needs the GIL. It is held for `CHUNK` records at a time and released
 //! between chunks, so other Python threads (an event loop) keep running during long reads.
+//! If another thread changes the list meanwhile, the reader sees some consistent mix of
+//! old and new records, never freed memory (records are held by owned references).
 
-use pyo3::exceptions::PyKeyError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 
 use crate::buckets::Window;
-use crate::civil::{civil_to_micros, MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
-use crate::timeparse::parse_iso_micros;
+use crate::fields::{flag, number, text, type_name, Invalid, TimeContext};
+use crate::pyfast::{dict_get, is_exact_dict, is_exact_str};
 
-/// Records read between two releases of the GIL (a few milliseconds of work).
+/// Records read between two releases of the GIL (about a millisecond of work).
 const CHUNK: usize = 4096;
 /// Invalid records described in full; the rest are only counted.
 pub const MAX_SAMPLES: usize = 5;
@@ -40,31 +41,7 @@ pub struct IngestReport {
     pub samples: Vec<InvalidSample>,
 }
 
-struct FieldError<'py> {
-    field: &'static str,
-    value: Option<Bound<'py, PyAny>>,
-    reason: String,
-}
-
-impl<'py> FieldError<'py> {
-    fn new(field: &'static str, value: &Bound<'py, PyAny>, reason: impl Into<String>) -> Self {
-        FieldError {
-            field,
-            value: Some(value.clone()),
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Interned keys and the types the reader compares against, looked up once per call.
-struct Context<'py> {
-    py: Python<'py>,
-    datetime: Bound<'py, PyType>,
-    fixed_timezone: Bound<'py, PyType>,
-    /// Last `datetime.timezone` seen and its offset in microseconds.
-    fixed_offset: Option<(Bound<'py, PyAny>, i64)>,
-}
-
+/// The record fields, in the order they are checked (the first bad one is reported).
 const FIELDS: [&str; 10] = [
     "timestamp",
     "success",
@@ -78,15 +55,27 @@ const FIELDS: [&str; 10] = [
     "file_path",
 ];
 const TIMESTAMP: usize = 0;
-const SUCCESS_KEY: usize = 1;
+const SUCCESS_FIELD: usize = 1;
 const EXECUTION_TIME: usize = 2;
 const QUALITY: usize = 3;
 const GATES: usize = 4;
-const TIMEOUT_KEY: usize = 5;
+const TIMEOUT_FIELD: usize = 5;
 const CONTEXT: usize = 6;
 const AGENT: usize = 7;
 const PROJECT: usize = 8;
 const FILE_PATH: usize = 9;
+
+struct FieldError<'py> {
+    field: &'static str,
+    invalid: Invalid<'py>,
+}
+
+fn at(field: usize) -> impl Fn(Invalid<'_>) -> FieldError<'_> {
+    move |invalid| FieldError {
+        field: FIELDS[field],
+        invalid,
+    }
+}
 
 /// A direct-mapped cache from str object to dictionary code. Records built in Python
 /// usually share their string objects ("debugging", "agent-1"), so most lookups are one
@@ -94,36 +83,38 @@ const FILE_PATH: usize = 9;
 /// address reused while the cache lives.
 struct Encoder<'py> {
     slots: Vec<Option<(Bound<'py, PyString>, u32)>>,
+    key: fn(&str) -> &str,
 }
 
 const ENCODER_SLOTS: usize = 256;
 
 impl<'py> Encoder<'py> {
-    fn new() -> Self {
+    fn new(key: fn(&str) -> &str) -> Self {
         Encoder {
             slots: vec![None; ENCODER_SLOTS],
+            key,
         }
     }
 
     #[inline]
-    fn encode(&mut self, text: &Bound<'py, PyString>, dict: &mut Dictionary, key: fn(&str) -> &str) -> PyResult<u32> {
+    fn encode(&mut self, text: &Bound<'py, PyString>, dict: &mut Dictionary) -> PyResult<u32> {
         let slot = (text.as_ptr() as usize >> 4) % ENCODER_SLOTS;
         if let Some((cached, code)) = &self.slots[slot] {
             if cached.is(text) {
                 return Ok(*code);
             }
         }
-        let code = dict.code(key(text.to_str()?));
+        let code = dict.code((self.key)(text.to_str()?));
         self.slots[slot] = Some((text.clone(), code));
         Ok(code)
     }
 }
 
-fn identity(s: &str) -> &str {
-    s
-}
-
-struct Encoders<'py> {
+/// Everything the per-record reader needs, set up once per call.
+struct Reader<'py> {
+    keys: [Bound<'py, PyString>; 10],
+    unknown: Bound<'py, PyString>,
+    time: TimeContext<'py>,
     context: Encoder<'py>,
     agent: Encoder<'py>,
     project: Encoder<'py>,
@@ -133,43 +124,30 @@ struct Encoders<'py> {
 /// Read `records` (list or tuple of mappings), keeping valid rows inside `window`.
 pub fn read_records(records: &Bound<'_, PyAny>, window: &Window) -> PyResult<(Columns, IngestReport)> {
     let py = records.py();
-    let mut ctx = Context {
-        py,
-        datetime: py
-            .import(intern!(py, "datetime"))?
-            .getattr(intern!(py, "datetime"))?
-            .cast_into()?,
-        fixed_timezone: py
-            .import(intern!(py, "datetime"))?
-            .getattr(intern!(py, "timezone"))?
-            .cast_into()?,
-        fixed_offset: None,
-    };
-    let mut columns = Columns::default();
-    let mut report = IngestReport::default();
-    let mut encoders = Encoders {
-        context: Encoder::new(),
-        agent: Encoder::new(),
-        project: Encoder::new(),
-        file: Encoder::new(),
-    };
-    let unknown = PyString::intern(py, UNKNOWN);
-    let keys = FIELDS.map(|f| PyString::intern(py, f));
-
     let list = records.cast::<PyList>().ok();
     let tuple = records.cast::<PyTuple>().ok();
+    let len = || list.map_or_else(|| tuple.map_or(0, |t| t.len()), |l| l.len());
     if list.is_none() && tuple.is_none() {
         return Err(pyo3::exceptions::PyTypeError::new_err(format!(
             "records must be a list or tuple of mappings, got {}",
             type_name(records)
         )));
     }
-    let len = || list.map_or_else(|| tuple.map_or(0, |t| t.len()), |l| l.len());
+    let mut reader = Reader {
+        keys: FIELDS.map(|f| PyString::intern(py, f)),
+        unknown: PyString::intern(py, UNKNOWN),
+        time: TimeContext::new(py)?,
+        context: Encoder::new(|s| s),
+        agent: Encoder::new(|s| s),
+        project: Encoder::new(|s| s),
+        file: Encoder::new(file_extension),
+    };
+    let mut columns = Columns::with_capacity(len());
+    let mut report = IngestReport::default();
     let mut index = 0;
-    // The length is re-read every chunk: another thread may shrink the list meanwhile.
+    // The length is re-read every chunk: another thread may change the list meanwhile.
     while index < len() {
         let chunk_end = (index + CHUNK).min(len());
-        columns.timestamp.reserve(chunk_end - index);
         while index < chunk_end {
             let record = match (list, tuple) {
                 (Some(l), _) => match l.get_item(index) {
@@ -180,7 +158,7 @@ pub fn read_records(records: &Bound<'_, PyAny>, window: &Window) -> PyResult<(Co
                 _ => unreachable!("checked above"),
             };
             report.received += 1;
-            match read_record(&mut ctx, &keys, &record, window, &mut columns, &mut encoders, &unknown) {
+            match reader.read(&record, window, &mut columns) {
                 Ok(true) => {}
                 Ok(false) => report.outside_window += 1,
                 Err(e) => record_invalid(&mut report, index, e),
@@ -197,12 +175,15 @@ pub fn read_records(records: &Bound<'_, PyAny>, window: &Window) -> PyResult<(Co
 fn record_invalid(report: &mut IngestReport, index: usize, error: FieldError<'_>) {
     report.invalid += 1;
     if report.samples.len() < MAX_SAMPLES {
-        let value = error.value.map_or_else(|| "<missing>".to_owned(), |v| short_repr(&v));
+        let value = error
+            .invalid
+            .value
+            .map_or_else(|| "<missing>".to_owned(), |v| short_repr(&v));
         report.samples.push(InvalidSample {
             index,
             field: error.field,
             value,
-            reason: error.reason,
+            reason: error.invalid.reason,
         });
     }
 }
@@ -220,331 +201,154 @@ fn short_repr(value: &Bound<'_, PyAny>) -> String {
     }
 }
 
-fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value
-        .get_type()
-        .name()
-        .map_or_else(|_| "object".to_owned(), |n| n.to_string())
-}
-
-/// A field of the record: None when absent or None.
-fn field<'py>(
-    record: &Bound<'py, PyAny>,
-    dict: Option<&Bound<'py, PyDict>>,
-    key: &Bound<'py, PyString>,
-    name: &'static str,
-) -> Result<Option<Bound<'py, PyAny>>, FieldError<'py>> {
-    let got = match dict {
-        Some(d) => d.get_item(key),
-        None => match record.get_item(key) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.is_instance_of::<PyKeyError>(record.py()) => Ok(None),
-            Err(e) => Err(e),
-        },
-    };
-    match got {
-        Ok(v) => Ok(v.filter(|v| !v.is_none())),
-        Err(e) => Err(FieldError {
-            field: name,
-            value: None,
-            reason: format!("could not be read: {e}"),
-        }),
-    }
-}
-
-/// Validate one record; push it if inside the window. Ok(false) = valid but outside.
-fn read_record<'py>(
-    ctx: &mut Context<'py>,
-    keys: &[Bound<'py, PyString>; 10],
-    record: &Bound<'py, PyAny>,
-    window: &Window,
-    columns: &mut Columns,
-    encoders: &mut Encoders<'py>,
-    unknown: &Bound<'py, PyString>,
-) -> Result<bool, FieldError<'py>> {
-    let dict = record.cast::<PyDict>().ok();
-    if dict.is_none() && record.cast::<PyMapping>().is_err() {
-        return Err(FieldError::new(
-            "record",
-            record,
-            format!("must be a mapping, got {}", type_name(record)),
-        ));
-    }
-    let get = |i: usize| field(record, dict, &keys[i], FIELDS[i]);
-
-    let ts = match get(TIMESTAMP)? {
-        Some(v) => timestamp(ctx, &v)?,
-        None => {
-            return Err(FieldError {
-                field: FIELDS[TIMESTAMP],
-                value: None,
-                reason: "required field is missing".into(),
-            })
-        }
-    };
-    let mut flags = 0u8;
-    if optional(get(SUCCESS_KEY)?, |v| flag(v, FIELDS[SUCCESS_KEY]))?.unwrap_or(false) {
-        flags |= SUCCESS;
-    }
-    let time = optional(get(EXECUTION_TIME)?, |v| {
-        number(v, FIELDS[EXECUTION_TIME], f64::INFINITY)
-    })?;
-    let quality = optional(get(QUALITY)?, |v| number(v, FIELDS[QUALITY], 1.0))?;
-    if !optional(get(GATES)?, |v| flag(v, FIELDS[GATES]))?.unwrap_or(true) {
-        flags |= GATE_FAILED;
-    }
-    if optional(get(TIMEOUT_KEY)?, |v| flag(v, FIELDS[TIMEOUT_KEY]))?.unwrap_or(false) {
-        flags |= TIMEOUT;
-    }
-    let context = optional(get(CONTEXT)?, |v| text(v, FIELDS[CONTEXT]))?;
-    let agent = optional(get(AGENT)?, |v| text(v, FIELDS[AGENT]))?;
-    let project = optional(get(PROJECT)?, |v| text(v, FIELDS[PROJECT]))?;
-    let file_path = optional(get(FILE_PATH)?, |v| text(v, FIELDS[FILE_PATH]))?;
-    if !window.contains(ts) {
-        return Ok(false);
-    }
-    let encode =
-        |enc: &mut Encoder<'py>, s: Option<Bound<'py, PyString>>, dict: &mut Dictionary, name: &'static str| {
-            let s = s.unwrap_or_else(|| unknown.clone());
-            enc.encode(&s, dict, identity)
-                .map_err(|_| FieldError::new(name, &s, "is not valid UTF-8 text"))
-        };
-    let context = encode(
-        &mut encoders.context,
-        context,
-        &mut columns.context_types,
-        FIELDS[CONTEXT],
-    )?;
-    let agent = encode(&mut encoders.agent, agent, &mut columns.agents, FIELDS[AGENT])?;
-    let project = encode(&mut encoders.project, project, &mut columns.projects, FIELDS[PROJECT])?;
-    let file_type = match file_path {
-        Some(p) => encoders
-            .file
-            .encode(&p, &mut columns.file_types, file_extension)
-            .map_err(|_| FieldError::new(FIELDS[FILE_PATH], &p, "is not valid UTF-8 text"))?,
-        None => NO_FILE,
-    };
-    columns.timestamp.push(ts);
-    columns.flags.push(flags);
-    columns.execution_time_ms.push(time.unwrap_or(f64::NAN));
-    columns.quality_score.push(quality.unwrap_or(f64::NAN));
-    columns.context_type.push(context);
-    columns.agent.push(agent);
-    columns.project.push(project);
-    columns.file_type.push(file_type);
-    Ok(true)
-}
-
-fn optional<'py, T>(
-    value: Option<Bound<'py, PyAny>>,
-    parse: impl FnOnce(&Bound<'py, PyAny>) -> Result<T, FieldError<'py>>,
-) -> Result<Option<T>, FieldError<'py>> {
-    value.as_ref().map(parse).transpose()
-}
-
-fn timestamp<'py>(ctx: &mut Context<'py>, value: &Bound<'py, PyAny>) -> Result<i64, FieldError<'py>> {
-    let name = FIELDS[TIMESTAMP];
-    if let Ok(s) = value.cast::<PyString>() {
-        let text = s
-            .to_str()
-            .map_err(|_| FieldError::new(name, value, "is not valid UTF-8 text"))?;
-        return parse_iso_micros(text).map_err(|why| FieldError::new(name, value, why));
-    }
-    let exact = value.get_type().is(&ctx.datetime);
-    if !exact && !value.is_instance(&ctx.datetime).unwrap_or(false) {
-        return Err(FieldError::new(
-            name,
-            value,
-            format!("must be a datetime or an ISO-8601 string, got {}", type_name(value)),
-        ));
-    }
-    datetime_micros(ctx, value, exact).map_err(|why| FieldError::new(name, value, why))
-}
-
-/// A `datetime.datetime` (or subclass) as UTC microseconds; naive means UTC.
-///
-/// The datetime C API is not part of the stable ABI. An exact `datetime` is read from its
-/// pickle state (one `__reduce__` call instead of eight attribute reads, about half the
-/// cost); subclasses, which may pickle differently, are read attribute by attribute.
-fn datetime_micros<'py>(ctx: &mut Context<'py>, value: &Bound<'py, PyAny>, exact: bool) -> Result<i64, String> {
-    let (local, tzinfo) = match exact.then(|| pickled_fields(value)).flatten() {
-        Some(parts) => parts,
-        None => attribute_fields(value)?,
-    };
-    let local = local.ok_or("is not a valid date-time")?;
-    match tzinfo {
-        Some(tz) if !tz.is_none() => Ok(local - utc_offset(ctx, value, &tz)?),
-        _ => Ok(local),
-    }
-}
-
-type DatetimeParts<'py> = (Option<i64>, Option<Bound<'py, PyAny>>);
-
-/// `datetime.__reduce__()` is `(datetime, (state,))` or `(datetime, (state, tzinfo))`
-/// where state is 10 bytes: year (2, big-endian), month, day, hour, minute, second,
-/// microsecond (3, big-endian). None if the shape differs (then attributes are read).
-fn pickled_fields<'py>(value: &Bound<'py, PyAny>) -> Option<DatetimeParts<'py>> {
-    let reduced = value.call_method0(intern!(value.py(), "__reduce__")).ok()?;
-    let args = reduced.cast::<PyTuple>().ok()?.get_item(1).ok()?;
-    let args = args.cast::<PyTuple>().ok()?;
-    let state = args.get_item(0).ok()?;
-    let b = state.cast::<PyBytes>().ok()?.as_bytes();
-    if b.len() != 10 {
-        return None;
-    }
-    let year = i64::from(u16::from_be_bytes([b[0], b[1]]));
-    let micro = u32::from_be_bytes([0, b[7], b[8], b[9]]);
-    // The high bit of the month byte is `fold` (only in protocol 4 states); mask it.
-    let local = civil_to_micros(
-        year,
-        u32::from(b[2] & 0x7f),
-        b[3].into(),
-        b[4].into(),
-        b[5].into(),
-        b[6].into(),
-        micro,
-    );
-    let tzinfo = if args.len() > 1 {
-        Some(args.get_item(1).ok()?)
-    } else {
-        None
-    };
-    Some((local, tzinfo))
-}
-
-fn attribute_fields<'py>(value: &Bound<'py, PyAny>) -> Result<DatetimeParts<'py>, String> {
-    let py = value.py();
-    let read = |name: &Bound<'py, PyString>| -> Result<i64, String> {
-        value
-            .getattr(name)
-            .and_then(|v| v.extract::<i64>())
-            .map_err(|e| format!("could not be read: {e}"))
-    };
-    let field = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
-    let local = civil_to_micros(
-        read(intern!(py, "year"))?,
-        field(read(intern!(py, "month"))?),
-        field(read(intern!(py, "day"))?),
-        field(read(intern!(py, "hour"))?),
-        field(read(intern!(py, "minute"))?),
-        field(read(intern!(py, "second"))?),
-        field(read(intern!(py, "microsecond"))?),
-    );
-    let tzinfo = value
-        .getattr(intern!(py, "tzinfo"))
-        .map_err(|e| format!("could not be read: {e}"))?;
-    Ok((local, Some(tzinfo)))
-}
-
-/// UTC offset in microseconds. A fixed `datetime.timezone` is asked once and remembered;
-/// any other tzinfo (zoneinfo, pytz, dateutil) is asked for every value, since its offset
-/// depends on the instant.
-fn utc_offset<'py>(
-    ctx: &mut Context<'py>,
-    value: &Bound<'py, PyAny>,
-    tzinfo: &Bound<'py, PyAny>,
-) -> Result<i64, String> {
-    if let Some((tz, offset)) = &ctx.fixed_offset {
-        if tz.is(tzinfo) {
-            return Ok(*offset);
-        }
-    }
-    let py = ctx.py;
-    let delta = value
-        .call_method0(intern!(py, "utcoffset"))
-        .map_err(|e| format!("utcoffset() failed: {e}"))?;
-    let offset = if delta.is_none() {
-        0
-    } else {
-        let part = |name: &Bound<'py, PyString>| -> Result<i64, String> {
-            delta
-                .getattr(name)
-                .and_then(|v| v.extract::<i64>())
-                .map_err(|e| format!("utcoffset() failed: {e}"))
-        };
-        part(intern!(py, "days"))? * MICROS_PER_DAY
-            + part(intern!(py, "seconds"))? * MICROS_PER_SECOND
-            + part(intern!(py, "microseconds"))?
-    };
-    if tzinfo.get_type().is(&ctx.fixed_timezone) {
-        ctx.fixed_offset = Some((tzinfo.clone(), offset));
-    }
-    Ok(offset)
-}
-
-/// A bool; also numpy.bool_ and the ints 0 and 1, as databases store booleans.
-fn flag<'py>(value: &Bound<'py, PyAny>, name: &'static str) -> Result<bool, FieldError<'py>> {
-    if let Ok(b) = value.cast::<PyBool>() {
-        return Ok(b.is_true());
-    }
-    if let Ok(i) = value.cast::<PyInt>() {
-        return match i.extract::<i64>() {
-            Ok(0) => Ok(false),
-            Ok(1) => Ok(true),
-            _ => Err(FieldError::new(name, value, "must be a bool (or the int 0 or 1)")),
-        };
-    }
-    if is_numpy_bool(value) {
-        return value
-            .is_truthy()
-            .map_err(|e| FieldError::new(name, value, format!("could not be read: {e}")));
-    }
-    Err(FieldError::new(
-        name,
-        value,
-        format!("must be a bool, got {}", type_name(value)),
-    ))
-}
-
-fn is_numpy_bool(value: &Bound<'_, PyAny>) -> bool {
-    let ty = value.get_type();
-    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
-    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
-    module == "numpy" && (name == "bool" || name == "bool_")
-}
-
-/// A finite number in [0, max]: float, int or anything with __float__, but not bool or str.
-fn number<'py>(value: &Bound<'py, PyAny>, name: &'static str, max: f64) -> Result<f64, FieldError<'py>> {
-    let x = if let Ok(f) = value.cast::<PyFloat>() {
-        f.value()
-    } else if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() {
-        return Err(FieldError::new(
-            name,
-            value,
-            format!("must be a number, got {}", type_name(value)),
-        ));
-    } else {
-        match value.extract::<f64>() {
-            Ok(x) => x,
-            Err(_) if value.is_instance_of::<PyInt>() => {
-                return Err(FieldError::new(name, value, "is too large to be a number"))
-            }
-            Err(_) => {
-                return Err(FieldError::new(
-                    name,
-                    value,
-                    format!("must be a number, got {}", type_name(value)),
-                ))
-            }
-        }
-    };
-    if !x.is_finite() {
-        return Err(FieldError::new(name, value, "must be a finite number"));
-    }
-    if !(0.0..=max).contains(&x) {
-        let range = if max.is_infinite() {
-            "must be >= 0".to_owned()
+impl<'py> Reader<'py> {
+    /// Validate one record; push it if inside the window. Ok(false) = valid but outside.
+    fn read(
+        &mut self,
+        record: &Bound<'py, PyAny>,
+        window: &Window,
+        columns: &mut Columns,
+    ) -> Result<bool, FieldError<'py>> {
+        let converted;
+        let dict = if is_exact_dict(record) {
+            // SAFETY of the unchecked view: the type was just checked.
+            unsafe { record.cast_unchecked::<PyDict>() }
+        } else if let Ok(d) = record.cast::<PyDict>() {
+            d // a dict subclass: read with the dict API, like json/ORM rows
+        } else if record.cast::<PyMapping>().is_ok() {
+            converted = mapping_to_dict(record).map_err(|e| FieldError {
+                field: "record",
+                invalid: Invalid::new(record, format!("could not be read: {e}")),
+            })?;
+            &converted
         } else {
-            format!("must be within [0, {max}]")
+            let why = format!("must be a mapping, got {}", type_name(record));
+            return Err(FieldError {
+                field: "record",
+                invalid: Invalid::new(record, why),
+            });
         };
-        return Err(FieldError::new(name, value, range));
+
+        // Each value is a borrowed reference, used before anything else is read from the
+        // record (see `pyfast` for why that is sound).
+        let ts = match self.get(dict, TIMESTAMP)? {
+            Some(v) => self.time.timestamp(&v).map_err(at(TIMESTAMP))?,
+            None => {
+                let missing = Invalid {
+                    value: None,
+                    reason: "required field is missing".into(),
+                };
+                return Err(at(TIMESTAMP)(missing));
+            }
+        };
+        let mut flags = 0u8;
+        if self.flag(dict, SUCCESS_FIELD)?.unwrap_or(false) {
+            flags |= SUCCESS;
+        }
+        let time = self.number(dict, EXECUTION_TIME, f64::INFINITY)?;
+        let quality = self.number(dict, QUALITY, 1.0)?;
+        if !self.flag(dict, GATES)?.unwrap_or(true) {
+            flags |= GATE_FAILED;
+        }
+        if self.flag(dict, TIMEOUT_FIELD)?.unwrap_or(false) {
+            flags |= TIMEOUT;
+        }
+        let inside = window.contains(ts);
+        let context = self.category(dict, CONTEXT, inside, &mut columns.context_types)?;
+        let agent = self.category(dict, AGENT, inside, &mut columns.agents)?;
+        let project = self.category(dict, PROJECT, inside, &mut columns.projects)?;
+        let file_type = self.category(dict, FILE_PATH, inside, &mut columns.file_types)?;
+        if !inside {
+            return Ok(false);
+        }
+        columns.timestamp.push(ts);
+        columns.flags.push(flags);
+        columns.execution_time_ms.push(time.unwrap_or(f64::NAN));
+        columns.quality_score.push(quality.unwrap_or(f64::NAN));
+        columns.context_type.push(context.unwrap_or(NO_FILE));
+        columns.agent.push(agent.unwrap_or(NO_FILE));
+        columns.project.push(project.unwrap_or(NO_FILE));
+        columns.file_type.push(file_type.unwrap_or(NO_FILE));
+        Ok(true)
     }
-    Ok(x + 0.0) // -0.0 -> 0.0
+
+    /// The field's value (borrowed), None when absent or None.
+    #[inline]
+    fn get<'a>(
+        &self,
+        dict: &'a Bound<'py, PyDict>,
+        field: usize,
+    ) -> Result<Option<Borrowed<'a, 'py, PyAny>>, FieldError<'py>> {
+        match dict_get(dict, &self.keys[field]) {
+            Ok(v) => Ok(v.filter(|v| !v.is_none())),
+            Err(e) => Err(at(field)(Invalid {
+                value: None,
+                reason: format!("could not be read: {e}"),
+            })),
+        }
+    }
+
+    #[inline]
+    fn flag(&self, dict: &Bound<'py, PyDict>, field: usize) -> Result<Option<bool>, FieldError<'py>> {
+        self.get(dict, field)?.map(|v| flag(&v).map_err(at(field))).transpose()
+    }
+
+    #[inline]
+    fn number(&self, dict: &Bound<'py, PyDict>, field: usize, max: f64) -> Result<Option<f64>, FieldError<'py>> {
+        self.get(dict, field)?
+            .map(|v| number(&v, max).map_err(at(field)))
+            .transpose()
+    }
+
+    /// Dictionary code of a string field. Missing categories are "unknown"; a missing
+    /// file path is None (not counted). Records outside the window are type-checked but
+    /// not encoded.
+    #[inline]
+    fn category(
+        &mut self,
+        dict: &Bound<'py, PyDict>,
+        field: usize,
+        inside: bool,
+        names: &mut Dictionary,
+    ) -> Result<Option<u32>, FieldError<'py>> {
+        let value = self.get(dict, field)?;
+        let encoder = match field {
+            CONTEXT => &mut self.context,
+            AGENT => &mut self.agent,
+            PROJECT => &mut self.project,
+            _ => &mut self.file,
+        };
+        let Some(value) = value else {
+            return Ok(if field == FILE_PATH || !inside {
+                None
+            } else {
+                encoder.encode(&self.unknown, names).ok()
+            });
+        };
+        let value: &Bound<'py, PyAny> = &value;
+        let s = if is_exact_str(value) {
+            // SAFETY of the unchecked view: the type was just checked.
+            unsafe { value.cast_unchecked::<PyString>() }
+        } else {
+            text(value).map_err(at(field))?
+        };
+        if !inside {
+            return Ok(None);
+        }
+        encoder
+            .encode(s, names)
+            .map(Some)
+            .map_err(|_| at(field)(Invalid::new(value, "is not valid UTF-8 text")))
+    }
 }
 
-fn text<'py>(value: &Bound<'py, PyAny>, name: &'static str) -> Result<Bound<'py, PyString>, FieldError<'py>> {
-    value
-        .cast::<PyString>()
-        .cloned()
-        .map_err(|_| FieldError::new(name, value, format!("must be a str, got {}", type_name(value))))
+/// A non-dict Mapping as a dict (keys() and __getitem__ called once each).
+fn mapping_to_dict<'py>(record: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(record.py());
+    let keys = record.call_method0(intern!(record.py(), "keys"))?;
+    for key in keys.try_iter()? {
+        let key = key?;
+        dict.set_item(&key, record.get_item(&key)?)?;
+    }
+    Ok(dict)
 }

@@ -1,8 +1,8 @@
 //! usage-analytics' Rust core.
 //!
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`,
-//! `stats`, `regression`, `columns`, `accumulator`), the Python-object reader (`ingest`)
-//! and the thin PyO3 bindings (`bindings`). No arithmetic lives in the bindings.
+//! `stats`, `regression`, `columns`, `accumulator`), the Python-object reader (`ingest`,
+//! `fields`, `pyfast`) and the thin PyO3 bindings (`bindings`). No arithmetic lives in the bindings.
 
 pub mod accumulator;
 mod bindings;
@@ -10,8 +10,10 @@ pub mod buckets;
 pub mod civil;
 pub mod columns;
 pub mod error;
+mod fields;
 pub mod ingest;
 pub mod metrics;
+mod pyfast;
 pub mod regression;
 pub mod stats;
 pub mod timeparse;

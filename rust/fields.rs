@@ -1,0 +1,256 @@
+//! Parsers of single record fields, from Python values to Rust values or a reason.
+//!
+//! Each takes a value that may be a *borrowed* reference (see `pyfast`): the fast paths
+//! (exact float, int, bool, str, datetime) run no Python code; everything else first takes
+//! an owned reference and then may call into Python (`__float__`, `utcoffset`, attributes).
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt, PyString, PyType};
+
+use crate::civil::{civil_to_micros, MICROS_PER_DAY, MICROS_PER_SECOND};
+use crate::pyfast::{
+    exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
+    DatetimeLayout,
+};
+use crate::timeparse::parse_iso_micros;
+
+/// Why a value is invalid, with the value itself (owned) for the error sample.
+pub struct Invalid<'py> {
+    pub value: Option<Bound<'py, PyAny>>,
+    pub reason: String,
+}
+
+impl<'py> Invalid<'py> {
+    pub fn new(value: &Bound<'py, PyAny>, reason: impl Into<String>) -> Self {
+        Invalid {
+            value: Some(value.to_owned()),
+            reason: reason.into(),
+        }
+    }
+}
+
+pub fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map_or_else(|_| "object".to_owned(), |n| n.to_string())
+}
+
+/// What the timestamp parser needs besides the value: the datetime types, whether the
+/// datetime struct may be read directly, and the last fixed `datetime.timezone` seen.
+pub struct TimeContext<'py> {
+    datetime: Bound<'py, PyType>,
+    fixed_timezone: Bound<'py, PyType>,
+    raw_layout: bool,
+    /// Last `datetime.timezone` instance seen and its offset in microseconds. Holding a
+    /// reference keeps the object (and so the identity check) valid.
+    fixed_offset: Option<(Bound<'py, PyAny>, i64)>,
+}
+
+impl<'py> TimeContext<'py> {
+    pub fn new(py: Python<'py>) -> PyResult<Self> {
+        let module = py.import(intern!(py, "datetime"))?;
+        let datetime: Bound<'py, PyType> = module.getattr(intern!(py, "datetime"))?.cast_into()?;
+        let raw_layout = DatetimeLayout::verify(py, &datetime);
+        Ok(TimeContext {
+            fixed_timezone: module.getattr(intern!(py, "timezone"))?.cast_into()?,
+            datetime,
+            raw_layout,
+            fixed_offset: None,
+        })
+    }
+
+    /// A datetime (aware, or naive = UTC) or an ISO-8601 string -> UTC microseconds.
+    pub fn timestamp(&mut self, value: &Bound<'py, PyAny>) -> Result<i64, Invalid<'py>> {
+        if is_exact_str(value) {
+            return iso_text(value);
+        }
+        if self.raw_layout && is_exact_type(value, &self.datetime) {
+            // SAFETY: exact datetime.datetime and a verified layout.
+            let fields = unsafe { read_exact_datetime(value) };
+            if let Some(utc) = self.fast_utc(&fields) {
+                return utc.map_err(|why| Invalid::new(value, why));
+            }
+        }
+        self.timestamp_slow(&value.to_owned())
+    }
+
+    /// The struct-read path; None when the tzinfo needs a Python call.
+    #[inline]
+    fn fast_utc(&self, f: &DatetimeFields<'_, 'py>) -> Option<Result<i64, &'static str>> {
+        let local = civil_to_micros(f.year, f.month, f.day, f.hour, f.minute, f.second, f.microsecond)
+            .ok_or("is not a valid date-time");
+        let offset = match &f.tzinfo {
+            None => 0,
+            Some(tz) => match &self.fixed_offset {
+                Some((cached, offset)) if cached.is(tz) => *offset,
+                _ => return None,
+            },
+        };
+        Some(local.map(|l| l - offset))
+    }
+
+    fn timestamp_slow(&mut self, value: &Bound<'py, PyAny>) -> Result<i64, Invalid<'py>> {
+        if let Ok(s) = value.cast::<PyString>() {
+            return iso_text(s.as_any());
+        }
+        if !value.is_instance(&self.datetime).unwrap_or(false) {
+            let why = format!("must be a datetime or an ISO-8601 string, got {}", type_name(value));
+            return Err(Invalid::new(value, why));
+        }
+        self.datetime_by_attributes(value)
+            .map_err(|why| Invalid::new(value, why))
+    }
+
+    /// Any datetime (subclasses included) read through its attributes.
+    fn datetime_by_attributes(&mut self, value: &Bound<'py, PyAny>) -> Result<i64, String> {
+        let py = value.py();
+        let read = |name: &Bound<'py, PyString>| -> Result<i64, String> {
+            value
+                .getattr(name)
+                .and_then(|v| v.extract::<i64>())
+                .map_err(|e| format!("could not be read: {e}"))
+        };
+        let field = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+        let local = civil_to_micros(
+            read(intern!(py, "year"))?,
+            field(read(intern!(py, "month"))?),
+            field(read(intern!(py, "day"))?),
+            field(read(intern!(py, "hour"))?),
+            field(read(intern!(py, "minute"))?),
+            field(read(intern!(py, "second"))?),
+            field(read(intern!(py, "microsecond"))?),
+        )
+        .ok_or("is not a valid date-time")?;
+        let tzinfo = value
+            .getattr(intern!(py, "tzinfo"))
+            .map_err(|e| format!("could not be read: {e}"))?;
+        if tzinfo.is_none() {
+            return Ok(local);
+        }
+        Ok(local - self.utc_offset(value, &tzinfo)?)
+    }
+
+    /// UTC offset in microseconds. A fixed `datetime.timezone` is asked once and
+    /// remembered; any other tzinfo (zoneinfo, pytz, dateutil) is asked for every value,
+    /// since its offset depends on the instant.
+    fn utc_offset(&mut self, value: &Bound<'py, PyAny>, tzinfo: &Bound<'py, PyAny>) -> Result<i64, String> {
+        let py = value.py();
+        let failed = |e: PyErr| format!("utcoffset() failed: {e}");
+        let delta = value.call_method0(intern!(py, "utcoffset")).map_err(failed)?;
+        let offset = if delta.is_none() {
+            0
+        } else {
+            let part = |name: &Bound<'py, PyString>| -> Result<i64, String> {
+                delta.getattr(name).and_then(|v| v.extract::<i64>()).map_err(failed)
+            };
+            part(intern!(py, "days"))? * MICROS_PER_DAY
+                + part(intern!(py, "seconds"))? * MICROS_PER_SECOND
+                + part(intern!(py, "microseconds"))?
+        };
+        if is_exact_type(tzinfo, &self.fixed_timezone) {
+            self.fixed_offset = Some((tzinfo.clone(), offset));
+        }
+        Ok(offset)
+    }
+}
+
+fn iso_text<'py>(value: &Bound<'py, PyAny>) -> Result<i64, Invalid<'py>> {
+    // SAFETY of the cast: callers checked the type is str (or a subclass).
+    let s = value
+        .cast::<PyString>()
+        .map_err(|_| Invalid::new(value, "must be a str"))?;
+    let text = s.to_str().map_err(|_| Invalid::new(value, "is not valid UTF-8 text"))?;
+    parse_iso_micros(text).map_err(|why| Invalid::new(value, why))
+}
+
+/// A bool; also numpy.bool_ and the ints 0 and 1, as databases store booleans.
+#[inline]
+pub fn flag<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
+    let py = value.py();
+    if value.is(PyBool::new(py, true)) {
+        return Ok(true);
+    }
+    if value.is(PyBool::new(py, false)) {
+        return Ok(false);
+    }
+    flag_slow(&value.to_owned())
+}
+
+fn flag_slow<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
+    if let Ok(i) = value.cast::<PyInt>() {
+        return match i.extract::<i64>() {
+            Ok(0) => Ok(false),
+            Ok(1) => Ok(true),
+            _ => Err(Invalid::new(value, "must be a bool (or the int 0 or 1)")),
+        };
+    }
+    if is_numpy_bool(value) {
+        return value
+            .is_truthy()
+            .map_err(|e| Invalid::new(value, format!("could not be read: {e}")));
+    }
+    Err(Invalid::new(value, format!("must be a bool, got {}", type_name(value))))
+}
+
+fn is_numpy_bool(value: &Bound<'_, PyAny>) -> bool {
+    let ty = value.get_type();
+    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
+    module == "numpy" && (name == "bool" || name == "bool_")
+}
+
+/// A finite number in [0, max]: float, int or anything with __float__, not bool or str.
+#[inline]
+pub fn number<'py>(value: &Bound<'py, PyAny>, max: f64) -> Result<f64, Invalid<'py>> {
+    if is_exact_float(value) {
+        return in_range(value, exact_float_value(value), max);
+    }
+    // `__float__` may run Python code: work on an owned reference from here on.
+    let owned = value.to_owned();
+    let x = number_slow(&owned)?;
+    in_range(&owned, x, max)
+}
+
+fn in_range<'py>(value: &Bound<'py, PyAny>, x: f64, max: f64) -> Result<f64, Invalid<'py>> {
+    if !x.is_finite() {
+        return Err(Invalid::new(value, "must be a finite number"));
+    }
+    if !(0.0..=max).contains(&x) {
+        let range = if max.is_infinite() {
+            "must be >= 0".to_owned()
+        } else {
+            format!("must be within [0, {max}]")
+        };
+        return Err(Invalid::new(value, range));
+    }
+    Ok(x + 0.0) // -0.0 -> 0.0
+}
+
+fn number_slow<'py>(value: &Bound<'py, PyAny>) -> Result<f64, Invalid<'py>> {
+    if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() || is_numpy_bool(value) {
+        return Err(Invalid::new(
+            value,
+            format!("must be a number, got {}", type_name(value)),
+        ));
+    }
+    match value.extract::<f64>() {
+        Ok(x) => Ok(x),
+        Err(_) if is_exact_int(value) || value.is_instance_of::<PyInt>() => {
+            Err(Invalid::new(value, "is too large to be a number"))
+        }
+        Err(_) => Err(Invalid::new(
+            value,
+            format!("must be a number, got {}", type_name(value)),
+        )),
+    }
+}
+
+/// A str (or subclass); the result may borrow `value`.
+#[inline]
+pub fn text<'a, 'py>(value: &'a Bound<'py, PyAny>) -> Result<&'a Bound<'py, PyString>, Invalid<'py>> {
+    value
+        .cast::<PyString>()
+        .map_err(|_| Invalid::new(value, format!("must be a str, got {}", type_name(value))))
+}

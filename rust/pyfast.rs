@@ -1,0 +1,184 @@
+//! The few places where the record reader goes below PyO3's safe API, for speed.
+//!
+//! Reading a list of dicts is dominated by per-value overhead, so the hot path
+//! - compares exact type pointers instead of calling `PyType_GetFlags` (a function call
+//!   under the stable ABI),
+//! - takes dict values as *borrowed* references (no reference-count traffic), and
+//! - reads an exact `datetime.datetime`'s fields from its C struct.
+//!
+//! Rules that keep this sound, relied on by `ingest`:
+//! 1. A borrowed value is used only while no Python code can run; before anything that may
+//!    run Python code (`__float__`, a tzinfo's `utcoffset`, a repr) it is turned into an
+//!    owned reference with `to_owned()`.
+//! 2. The datetime struct is read only for objects whose type is exactly
+//!    `datetime.datetime`, and only after `DatetimeLayout::verify` has checked, once per
+//!    process, that the struct read gives the same fields as the attributes for a set of
+//!    probe values. If it ever disagrees (a future CPython changing the layout), the reader
+//!    falls back to attributes: slower, never wrong.
+
+use std::ffi::c_char;
+use std::sync::OnceLock;
+
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyType};
+
+#[inline]
+fn has_type(obj: &Bound<'_, PyAny>, ty: *mut ffi::PyTypeObject) -> bool {
+    // SAFETY: `obj` is a live object; reading its type pointer is what Py_TYPE does.
+    unsafe { ffi::Py_TYPE(obj.as_ptr()) == ty }
+}
+
+#[inline]
+pub fn is_exact_float(obj: &Bound<'_, PyAny>) -> bool {
+    has_type(obj, &raw mut ffi::PyFloat_Type)
+}
+
+#[inline]
+pub fn is_exact_int(obj: &Bound<'_, PyAny>) -> bool {
+    has_type(obj, &raw mut ffi::PyLong_Type)
+}
+
+#[inline]
+pub fn is_exact_str(obj: &Bound<'_, PyAny>) -> bool {
+    has_type(obj, &raw mut ffi::PyUnicode_Type)
+}
+
+#[inline]
+pub fn is_exact_dict(obj: &Bound<'_, PyAny>) -> bool {
+    has_type(obj, &raw mut ffi::PyDict_Type)
+}
+
+#[inline]
+pub fn is_exact_type(obj: &Bound<'_, PyAny>, ty: &Bound<'_, PyType>) -> bool {
+    has_type(obj, ty.as_type_ptr())
+}
+
+/// Value of an exact float (cannot fail, runs no Python code).
+#[inline]
+pub fn exact_float_value(obj: &Bound<'_, PyAny>) -> f64 {
+    // SAFETY: the caller checked `is_exact_float`.
+    unsafe { ffi::PyFloat_AsDouble(obj.as_ptr()) }
+}
+
+/// `dict[key]` as a borrowed reference (rule 1 applies), None if absent.
+#[inline]
+pub fn dict_get<'a, 'py>(
+    dict: &'a Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Option<Borrowed<'a, 'py, PyAny>>> {
+    let py = dict.py();
+    // SAFETY: both pointers are live; PyDict_GetItemWithError returns a reference owned
+    // by the dict (or NULL with or without an exception set).
+    unsafe {
+        let value = ffi::PyDict_GetItemWithError(dict.as_ptr(), key.as_ptr());
+        if value.is_null() {
+            return match PyErr::take(py) {
+                Some(err) => Err(err),
+                None => Ok(None),
+            };
+        }
+        Ok(Some(Borrowed::from_ptr(py, value)))
+    }
+}
+
+/// CPython's `PyDateTime_DateTime` (Include/datetime.h): unchanged since Python 3.6.
+/// `tzinfo` exists only when `hastzinfo` is non-zero.
+#[repr(C)]
+struct RawDatetime {
+    ob_refcnt: ffi::Py_ssize_t,
+    ob_type: *mut ffi::PyTypeObject,
+    hashcode: ffi::Py_hash_t,
+    hastzinfo: c_char,
+    data: [u8; 10],
+    fold: u8,
+    tzinfo: *mut ffi::PyObject,
+}
+
+/// Civil fields of a datetime and its tzinfo (None when naive).
+pub struct DatetimeFields<'a, 'py> {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub microsecond: u32,
+    pub tzinfo: Option<Borrowed<'a, 'py, PyAny>>,
+}
+
+/// Whether `read_exact_datetime` may be used (checked once per process).
+pub struct DatetimeLayout;
+
+static LAYOUT_OK: OnceLock<bool> = OnceLock::new();
+
+impl DatetimeLayout {
+    pub fn verify(py: Python<'_>, datetime: &Bound<'_, PyType>) -> bool {
+        *LAYOUT_OK.get_or_init(|| probe(py, datetime).unwrap_or(false))
+    }
+}
+
+/// Read the struct of an exact `datetime.datetime`.
+///
+/// # Safety
+/// `obj`'s type must be exactly `datetime.datetime` and `DatetimeLayout::verify` true.
+pub unsafe fn read_exact_datetime<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> DatetimeFields<'a, 'py> {
+    let raw = obj.as_ptr() as *const RawDatetime;
+    let d = (*raw).data;
+    let tzinfo = if (*raw).hastzinfo != 0 && !(*raw).tzinfo.is_null() {
+        Some(Borrowed::from_ptr(obj.py(), (*raw).tzinfo))
+    } else {
+        None
+    };
+    DatetimeFields {
+        year: i64::from(u16::from_be_bytes([d[0], d[1]])),
+        month: u32::from(d[2]),
+        day: u32::from(d[3]),
+        hour: u32::from(d[4]),
+        minute: u32::from(d[5]),
+        second: u32::from(d[6]),
+        microsecond: u32::from_be_bytes([0, d[7], d[8], d[9]]),
+        tzinfo,
+    }
+}
+
+/// Compare struct reads with attribute reads on probe values, naive and aware.
+fn probe(py: Python<'_>, datetime: &Bound<'_, PyType>) -> PyResult<bool> {
+    let module = py.import("datetime")?;
+    let timezone = module.getattr("timezone")?;
+    let timedelta = module.getattr("timedelta")?;
+    let utc = timezone.getattr("utc")?;
+    let minus_five = timezone.call1((timedelta.call1((0, -5 * 3600))?,))?;
+    let probes = [
+        datetime.call1((2026, 11, 30, 13, 45, 59, 123_456))?,
+        datetime.call1((1, 1, 1))?,
+        datetime.call1((9999, 12, 31, 23, 59, 59, 999_999, &utc))?,
+        datetime.call1((2000, 2, 29, 12, 0, 0, 1, &minus_five))?,
+        datetime.call1((1970, 7, 4, 0, 30, 0, 65_536, py.None()))?,
+    ];
+    for dt in &probes {
+        if !is_exact_type(dt, datetime) {
+            return Ok(false);
+        }
+        // SAFETY: exact datetime; the layout is what is being checked, and every probe
+        // object is at least as large as a naive datetime struct.
+        let raw = unsafe { read_exact_datetime(dt) };
+        let attr = |name: &str| -> PyResult<i64> { dt.getattr(name)?.extract() };
+        let same = raw.year == attr("year")?
+            && i64::from(raw.month) == attr("month")?
+            && i64::from(raw.day) == attr("day")?
+            && i64::from(raw.hour) == attr("hour")?
+            && i64::from(raw.minute) == attr("minute")?
+            && i64::from(raw.second) == attr("second")?
+            && i64::from(raw.microsecond) == attr("microsecond")?;
+        let tz = dt.getattr("tzinfo")?;
+        let same_tz = match &raw.tzinfo {
+            Some(t) => t.is(&tz),
+            None => tz.is_none(),
+        };
+        if !(same && same_tz) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
