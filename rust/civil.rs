@@ -31,20 +31,54 @@ pub fn civil_to_micros(
     second: u32,
     micro: u32,
 ) -> Option<i64> {
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-        || micro > 999_999
-    {
+    let days = checked_days(year, month, day)?;
+    time_of_day_micros(hour, minute, second, micro).and_then(|t| days.checked_mul(MICROS_PER_DAY)?.checked_add(t))
+}
+
+fn checked_days(year: i64, month: u32, day: u32) -> Option<i64> {
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    let days = days_from_civil(year, month, day);
-    let seconds = i64::from(hour * 3600 + minute * 60 + second);
-    days.checked_mul(MICROS_PER_DAY)?
-        .checked_add(seconds * MICROS_PER_SECOND + i64::from(micro))
+    Some(days_from_civil(year, month, day))
+}
+
+fn time_of_day_micros(hour: u32, minute: u32, second: u32, micro: u32) -> Option<i64> {
+    if hour > 23 || minute > 59 || second > 59 || micro > 999_999 {
+        return None;
+    }
+    Some(i64::from(hour * 3600 + minute * 60 + second) * MICROS_PER_SECOND + i64::from(micro))
+}
+
+/// `civil_to_micros` remembering the last date: records come in runs of the same day, and
+/// the calendar arithmetic then happens once per day instead of once per record.
+#[derive(Default)]
+pub struct CivilCache {
+    last: Option<((i64, u32, u32), i64)>,
+}
+
+impl CivilCache {
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn micros(
+        &mut self,
+        year: i64,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+        micro: u32,
+    ) -> Option<i64> {
+        let days = match self.last {
+            Some((date, days)) if date == (year, month, day) => days,
+            _ => {
+                let days = checked_days(year, month, day)?;
+                self.last = Some(((year, month, day), days));
+                days
+            }
+        };
+        time_of_day_micros(hour, minute, second, micro).and_then(|t| days.checked_mul(MICROS_PER_DAY)?.checked_add(t))
+    }
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -96,6 +130,20 @@ mod tests {
         assert!(civil_to_micros(2000, 2, 29, 0, 0, 0, 0).is_some());
         assert_eq!(civil_to_micros(2024, 13, 1, 0, 0, 0, 0), None);
         assert_eq!(civil_to_micros(2024, 1, 1, 24, 0, 0, 0), None);
+    }
+
+    #[test]
+    fn cache_agrees_with_direct_computation() {
+        let mut cache = CivilCache::default();
+        for (y, m, d, h) in [
+            (2026, 1, 5, 3),
+            (2026, 1, 5, 4),
+            (2024, 2, 29, 0),
+            (2023, 2, 29, 0),
+            (2026, 1, 5, 24),
+        ] {
+            assert_eq!(cache.micros(y, m, d, h, 1, 2, 3), civil_to_micros(y, m, d, h, 1, 2, 3));
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
 
-use crate::civil::{civil_to_micros, MICROS_PER_DAY, MICROS_PER_SECOND};
+use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
     DatetimeLayout,
@@ -46,6 +46,7 @@ pub struct TimeContext<'py> {
     /// Last `datetime.timezone` instance seen and its offset in microseconds. Holding a
     /// reference keeps the object (and so the identity check) valid.
     fixed_offset: Option<(Bound<'py, PyAny>, i64)>,
+    civil: CivilCache,
 }
 
 impl<'py> TimeContext<'py> {
@@ -58,6 +59,7 @@ impl<'py> TimeContext<'py> {
             datetime,
             raw_layout,
             fixed_offset: None,
+            civil: CivilCache::default(),
         })
     }
 
@@ -76,10 +78,34 @@ impl<'py> TimeContext<'py> {
         self.timestamp_slow(&value.to_owned())
     }
 
+    /// Whether parsing `value` (as any field) is sure to run no Python code: None, a bool,
+    /// an exact float, int or str, or an exact datetime that is naive or has a fixed
+    /// `datetime.timezone` (all implemented in C).
+    #[inline]
+    pub fn is_plain(&self, value: &Bound<'py, PyAny>) -> bool {
+        if value.is_none() || is_exact_float(value) || is_exact_str(value) || is_exact_int(value) {
+            return true;
+        }
+        let py = value.py();
+        if value.is(PyBool::new(py, true)) || value.is(PyBool::new(py, false)) {
+            return true;
+        }
+        if !(self.raw_layout && is_exact_type(value, &self.datetime)) {
+            return false;
+        }
+        // SAFETY: exact datetime.datetime and a verified layout.
+        match unsafe { read_exact_datetime(value) }.tzinfo {
+            None => true,
+            Some(tz) => is_exact_type(&tz, &self.fixed_timezone),
+        }
+    }
+
     /// The struct-read path; None when the tzinfo needs a Python call.
     #[inline]
-    fn fast_utc(&self, f: &DatetimeFields<'_, 'py>) -> Option<Result<i64, &'static str>> {
-        let local = civil_to_micros(f.year, f.month, f.day, f.hour, f.minute, f.second, f.microsecond)
+    fn fast_utc(&mut self, f: &DatetimeFields<'_, 'py>) -> Option<Result<i64, &'static str>> {
+        let local = self
+            .civil
+            .micros(f.year, f.month, f.day, f.hour, f.minute, f.second, f.microsecond)
             .ok_or("is not a valid date-time");
         let offset = match &f.tzinfo {
             None => 0,

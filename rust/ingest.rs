@@ -16,7 +16,7 @@ use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::fields::{flag, number, text, type_name, Invalid, TimeContext};
-use crate::pyfast::{dict_get, is_exact_dict, is_exact_str};
+use crate::pyfast::{borrow_value, dict_get, dict_get_ptr, is_exact_dict, is_exact_str, prefetch};
 
 /// Records read between two releases of the GIL (about a millisecond of work).
 const CHUNK: usize = 4096;
@@ -64,6 +64,9 @@ const CONTEXT: usize = 6;
 const AGENT: usize = 7;
 const PROJECT: usize = 8;
 const FILE_PATH: usize = 9;
+
+/// Values of a record looked up in a first pass (see `Reader::read`).
+type Found<'a> = Option<&'a [*mut pyo3::ffi::PyObject; FIELDS.len()]>;
 
 struct FieldError<'py> {
     field: &'static str,
@@ -229,9 +232,27 @@ impl<'py> Reader<'py> {
             });
         };
 
-        // Each value is a borrowed reference, used before anything else is read from the
-        // record (see `pyfast` for why that is sound).
-        let ts = match self.get(dict, TIMESTAMP)? {
+        // Look every field up first (touching only the dict), start loading the values,
+        // then parse. Borrowed references from that first pass are used only when every
+        // value is a plain built-in whose parsing runs no Python code (see `pyfast`);
+        // otherwise each field is looked up again right before it is parsed.
+        let mut found = [std::ptr::null_mut(); FIELDS.len()];
+        for (slot, key) in found.iter_mut().zip(&self.keys) {
+            *slot = dict_get_ptr(dict, key).map_err(|e| FieldError {
+                field: "record",
+                invalid: Invalid {
+                    value: None,
+                    reason: format!("could not be read: {e}"),
+                },
+            })?;
+            prefetch(*slot);
+        }
+        // SAFETY: no Python code has run since the lookups.
+        let plain = found
+            .iter()
+            .all(|&p| unsafe { borrow_value(dict, p) }.is_none_or(|v| self.time.is_plain(&v)));
+        let found = plain.then_some(&found);
+        let ts = match self.get(dict, TIMESTAMP, found)? {
             Some(v) => self.time.timestamp(&v).map_err(at(TIMESTAMP))?,
             None => {
                 let missing = Invalid {
@@ -242,22 +263,22 @@ impl<'py> Reader<'py> {
             }
         };
         let mut flags = 0u8;
-        if self.flag(dict, SUCCESS_FIELD)?.unwrap_or(false) {
+        if self.flag(dict, SUCCESS_FIELD, found)?.unwrap_or(false) {
             flags |= SUCCESS;
         }
-        let time = self.number(dict, EXECUTION_TIME, f64::INFINITY)?;
-        let quality = self.number(dict, QUALITY, 1.0)?;
-        if !self.flag(dict, GATES)?.unwrap_or(true) {
+        let time = self.number(dict, EXECUTION_TIME, f64::INFINITY, found)?;
+        let quality = self.number(dict, QUALITY, 1.0, found)?;
+        if !self.flag(dict, GATES, found)?.unwrap_or(true) {
             flags |= GATE_FAILED;
         }
-        if self.flag(dict, TIMEOUT_FIELD)?.unwrap_or(false) {
+        if self.flag(dict, TIMEOUT_FIELD, found)?.unwrap_or(false) {
             flags |= TIMEOUT;
         }
         let inside = window.contains(ts);
-        let context = self.category(dict, CONTEXT, inside, &mut columns.context_types)?;
-        let agent = self.category(dict, AGENT, inside, &mut columns.agents)?;
-        let project = self.category(dict, PROJECT, inside, &mut columns.projects)?;
-        let file_type = self.category(dict, FILE_PATH, inside, &mut columns.file_types)?;
+        let context = self.category(dict, CONTEXT, found, inside, &mut columns.context_types)?;
+        let agent = self.category(dict, AGENT, found, inside, &mut columns.agents)?;
+        let project = self.category(dict, PROJECT, found, inside, &mut columns.projects)?;
+        let file_type = self.category(dict, FILE_PATH, found, inside, &mut columns.file_types)?;
         if !inside {
             return Ok(false);
         }
@@ -272,30 +293,45 @@ impl<'py> Reader<'py> {
         Ok(true)
     }
 
-    /// The field's value (borrowed), None when absent or None.
+    /// The field's value (borrowed), None when absent or None: from the first pass when
+    /// `found` is given (all values plain), else looked up now.
     #[inline]
     fn get<'a>(
         &self,
         dict: &'a Bound<'py, PyDict>,
         field: usize,
+        found: Found<'_>,
     ) -> Result<Option<Borrowed<'a, 'py, PyAny>>, FieldError<'py>> {
-        match dict_get(dict, &self.keys[field]) {
-            Ok(v) => Ok(v.filter(|v| !v.is_none())),
-            Err(e) => Err(at(field)(Invalid {
-                value: None,
-                reason: format!("could not be read: {e}"),
-            })),
-        }
+        let value = match found {
+            // SAFETY: every value of the record is plain, so no Python code has run since
+            // the lookups.
+            Some(found) => unsafe { borrow_value(dict, found[field]) },
+            None => dict_get(dict, &self.keys[field]).map_err(|e| {
+                at(field)(Invalid {
+                    value: None,
+                    reason: format!("could not be read: {e}"),
+                })
+            })?,
+        };
+        Ok(value.filter(|v| !v.is_none()))
     }
 
     #[inline]
-    fn flag(&self, dict: &Bound<'py, PyDict>, field: usize) -> Result<Option<bool>, FieldError<'py>> {
-        self.get(dict, field)?.map(|v| flag(&v).map_err(at(field))).transpose()
+    fn flag(&self, dict: &Bound<'py, PyDict>, field: usize, found: Found<'_>) -> Result<Option<bool>, FieldError<'py>> {
+        self.get(dict, field, found)?
+            .map(|v| flag(&v).map_err(at(field)))
+            .transpose()
     }
 
     #[inline]
-    fn number(&self, dict: &Bound<'py, PyDict>, field: usize, max: f64) -> Result<Option<f64>, FieldError<'py>> {
-        self.get(dict, field)?
+    fn number(
+        &self,
+        dict: &Bound<'py, PyDict>,
+        field: usize,
+        max: f64,
+        found: Found<'_>,
+    ) -> Result<Option<f64>, FieldError<'py>> {
+        self.get(dict, field, found)?
             .map(|v| number(&v, max).map_err(at(field)))
             .transpose()
     }
@@ -308,10 +344,11 @@ impl<'py> Reader<'py> {
         &mut self,
         dict: &Bound<'py, PyDict>,
         field: usize,
+        found: Found<'_>,
         inside: bool,
         names: &mut Dictionary,
     ) -> Result<Option<u32>, FieldError<'py>> {
-        let value = self.get(dict, field)?;
+        let value = self.get(dict, field, found)?;
         let encoder = match field {
             CONTEXT => &mut self.context,
             AGENT => &mut self.agent,

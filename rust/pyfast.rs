@@ -61,6 +61,48 @@ pub fn exact_float_value(obj: &Bound<'_, PyAny>) -> f64 {
     unsafe { ffi::PyFloat_AsDouble(obj.as_ptr()) }
 }
 
+/// `dict[key]` as a raw borrowed pointer, null if absent (rule 1 applies).
+#[inline]
+pub fn dict_get_ptr(dict: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<*mut ffi::PyObject> {
+    // SAFETY: both pointers are live; PyDict_GetItemWithError returns a reference owned
+    // by the dict (or NULL with or without an exception set).
+    let value = unsafe { ffi::PyDict_GetItemWithError(dict.as_ptr(), key.as_ptr()) };
+    if value.is_null() {
+        if let Some(err) = PyErr::take(dict.py()) {
+            return Err(err);
+        }
+    }
+    Ok(value)
+}
+
+/// A borrowed view of a pointer from `dict_get_ptr`, valid while `dict` holds the value.
+///
+/// # Safety
+/// `ptr` is null or a value of `dict` looked up since Python code last ran.
+#[inline]
+pub unsafe fn borrow_value<'a, 'py>(
+    dict: &'a Bound<'py, PyDict>,
+    ptr: *mut ffi::PyObject,
+) -> Option<Borrowed<'a, 'py, PyAny>> {
+    Borrowed::from_ptr_or_opt(dict.py(), ptr)
+}
+
+/// Ask the CPU to start loading an object's first cache lines (type, payload), so that
+/// the loads of several values of a record overlap instead of stalling one after another.
+#[inline]
+pub fn prefetch(obj: *mut ffi::PyObject) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint; it never faults, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let p = obj as *const i8;
+        _mm_prefetch::<_MM_HINT_T0>(p);
+        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(32));
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = obj;
+}
+
 /// `dict[key]` as a borrowed reference (rule 1 applies), None if absent.
 #[inline]
 pub fn dict_get<'a, 'py>(
