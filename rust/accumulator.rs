@@ -40,30 +40,41 @@ impl Families {
 struct Tally {
     names: Dictionary,
     counts: Vec<u64>,
+    /// Translation of the codes of the last dictionary seen (by id) into `names` codes,
+    /// extended as that dictionary grows: a stream of chunks sharing one dictionary is
+    /// translated once per new name, not once per chunk.
+    translation: (u64, Vec<u32>),
 }
 
 impl Tally {
     /// Codes of `dict` translated into this tally's codes.
-    fn remap(&mut self, dict: &Dictionary) -> Vec<u32> {
-        let remap: Vec<u32> = dict.names().iter().map(|n| self.names.code(n)).collect();
+    fn translate(&mut self, dict: &Dictionary) -> &[u32] {
+        if self.translation.0 != dict.id() {
+            self.translation = (dict.id(), Vec::with_capacity(dict.len()));
+        }
+        let known = self.translation.1.len();
+        for name in &dict.names()[known..] {
+            let code = self.names.code(name);
+            self.translation.1.push(code);
+        }
         self.counts.resize(self.names.len(), 0);
-        remap
+        &self.translation.1
     }
 
-    fn add_column(&mut self, codes: &[u32], dict: &Dictionary) -> Vec<u32> {
-        let remap = self.remap(dict);
+    fn add_column(&mut self, codes: &[u32], dict: &Dictionary) {
+        self.translate(dict);
+        let (map, counts) = (&self.translation.1, &mut self.counts);
         for &code in codes {
             if code != NO_FILE {
-                self.counts[remap[code as usize] as usize] += 1;
+                counts[map[code as usize] as usize] += 1;
             }
         }
-        remap
     }
 
     fn merge(&mut self, other: &Tally) {
-        let remap = self.remap(&other.names);
+        self.translate(&other.names);
         for (code, &count) in other.counts.iter().enumerate() {
-            self.counts[remap[code] as usize] += count;
+            self.counts[self.translation.1[code] as usize] += count;
         }
     }
 
@@ -143,6 +154,13 @@ impl Accumulator {
         }
     }
 
+    /// Room for `rows` more execution times (avoids regrowing a large buffer).
+    pub fn reserve(&mut self, rows: usize) {
+        if self.families.performance {
+            self.times.reserve(rows);
+        }
+    }
+
     /// Add rows of `columns`; every row must be a valid record inside the window.
     pub fn add(&mut self, columns: &Columns) {
         self.count += columns.len() as u64;
@@ -151,12 +169,14 @@ impl Accumulator {
             self.add_times(&columns.execution_time_ms);
         }
         self.contexts.add_column(&columns.context_type, &columns.context_types);
-        let agent_codes = self.agents.add_column(&columns.agent, &columns.agents);
+        self.agents.add_column(&columns.agent, &columns.agents);
+        let agent_codes = std::mem::take(&mut self.agents.translation.1);
         if self.families.distribution {
             self.projects.add_column(&columns.project, &columns.projects);
             self.file_types.add_column(&columns.file_type, &columns.file_types);
         }
         self.add_timestamps(columns, &agent_codes);
+        self.agents.translation.1 = agent_codes;
     }
 
     fn add_flags_and_quality(&mut self, columns: &Columns) {
@@ -250,8 +270,8 @@ impl Accumulator {
         self.contexts.merge(&other.contexts);
         self.projects.merge(&other.projects);
         self.file_types.merge(&other.file_types);
-        let agent_codes = self.agents.remap(&other.agents.names);
         self.agents.merge(&other.agents);
+        let agent_codes = self.agents.translation.1.clone();
         if self.families.trends {
             let n = self.agents.names.len();
             self.agent_in_first_half.resize(n, false);

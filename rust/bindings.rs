@@ -105,15 +105,23 @@ fn py_reduce_records<'py>(
         min_t_statistic: thresholds.5,
         recent_fraction: thresholds.6,
     };
-    let (columns, report) = read_records(records, &window)?;
+    let mut acc = Accumulator::new(window, zone, families, thresholds);
+    acc.reserve(records.len().unwrap_or(0));
+    // Each chunk is reduced with the GIL released; in raise mode nothing more is reduced
+    // once a record is invalid (the caller raises).
+    let report = read_records(records, &window, |chunk, so_far| {
+        if so_far.invalid > 0 && !skip_invalid {
+            return Ok(());
+        }
+        compute(py, || {
+            acc.add(chunk);
+            Ok(())
+        })
+    })?;
     let analytics = if report.invalid > 0 && !skip_invalid {
-        None // the caller raises; computing would be wasted
+        None
     } else {
-        Some(compute(py, move || {
-            let mut acc = Accumulator::new(window, zone, families, thresholds);
-            acc.add(&columns);
-            Ok(acc.finalize())
-        })?)
+        Some(compute(py, move || Ok(acc.finalize()))?)
     };
     to_python(py, &report, analytics.as_ref())
 }

@@ -3,6 +3,8 @@
 //! One row per valid record inside the window. Strings are dictionary-encoded to u32 codes
 //! (kernels never see a string); missing numbers are NaN; flags are bits of one byte.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rustc_hash::FxHashMap;
 
 pub const SUCCESS: u8 = 1;
@@ -14,14 +16,44 @@ pub const NO_FILE: u32 = u32::MAX;
 
 pub const UNKNOWN: &str = "unknown";
 
-/// Distinct strings of one column, in order of first appearance.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Distinct strings of one column, in order of first appearance. Append-only: a code,
+/// once given, always means the same name. Each dictionary has a process-unique `id`, so
+/// a consumer can translate its codes incrementally as it grows (see `Tally`).
+#[derive(Debug)]
 pub struct Dictionary {
+    id: u64,
     names: Vec<Box<str>>,
     codes: FxHashMap<Box<str>, u32>,
 }
 
+static NEXT_DICTIONARY_ID: AtomicU64 = AtomicU64::new(0);
+
+impl Default for Dictionary {
+    fn default() -> Self {
+        Dictionary {
+            id: NEXT_DICTIONARY_ID.fetch_add(1, Ordering::Relaxed),
+            names: Vec::new(),
+            codes: FxHashMap::default(),
+        }
+    }
+}
+
+impl Clone for Dictionary {
+    /// A copy is a new dictionary (new id): the two may grow apart.
+    fn clone(&self) -> Self {
+        Dictionary {
+            names: self.names.clone(),
+            codes: self.codes.clone(),
+            ..Dictionary::default()
+        }
+    }
+}
+
 impl Dictionary {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     #[inline]
     pub fn code(&mut self, name: &str) -> u32 {
         if let Some(&code) = self.codes.get(name) {
@@ -46,7 +78,7 @@ impl Dictionary {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Columns {
     /// Microseconds since the Unix epoch, UTC.
     pub timestamp: Vec<i64>,
@@ -84,6 +116,18 @@ impl Columns {
 
     pub fn len(&self) -> usize {
         self.timestamp.len()
+    }
+
+    /// Drop the rows, keep the dictionaries (and the capacity).
+    pub fn clear_rows(&mut self) {
+        self.timestamp.clear();
+        self.flags.clear();
+        self.execution_time_ms.clear();
+        self.quality_score.clear();
+        self.context_type.clear();
+        self.agent.clear();
+        self.project.clear();
+        self.file_type.clear();
     }
 
     pub fn is_empty(&self) -> bool {

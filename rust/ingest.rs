@@ -18,7 +18,8 @@ use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, 
 use crate::fields::{flag, number, text, type_name, Invalid, TimeContext};
 use crate::pyfast::{borrow_value, dict_get, dict_get_ptr, is_exact_dict, is_exact_str, prefetch};
 
-/// Records read between two releases of the GIL (about a millisecond of work).
+/// Records read between two releases of the GIL (about a millisecond of work; the
+/// chunk's columns stay in cache while they are reduced).
 const CHUNK: usize = 4096;
 /// Invalid records described in full; the rest are only counted.
 pub const MAX_SAMPLES: usize = 5;
@@ -124,8 +125,14 @@ struct Reader<'py> {
     file: Encoder<'py>,
 }
 
-/// Read `records` (list or tuple of mappings), keeping valid rows inside `window`.
-pub fn read_records(records: &Bound<'_, PyAny>, window: &Window) -> PyResult<(Columns, IngestReport)> {
+/// Read `records` (list or tuple of mappings) in chunks of valid rows inside `window`,
+/// handing each chunk to `sink` (which may release the GIL: other threads run between
+/// chunks). The chunk's dictionaries persist across chunks; its rows do not.
+pub fn read_records(
+    records: &Bound<'_, PyAny>,
+    window: &Window,
+    mut sink: impl FnMut(&Columns, &IngestReport) -> PyResult<()>,
+) -> PyResult<IngestReport> {
     let py = records.py();
     let list = records.cast::<PyList>().ok();
     let tuple = records.cast::<PyTuple>().ok();
@@ -145,12 +152,13 @@ pub fn read_records(records: &Bound<'_, PyAny>, window: &Window) -> PyResult<(Co
         project: Encoder::new(|s| s),
         file: Encoder::new(file_extension),
     };
-    let mut columns = Columns::with_capacity(len());
+    let mut chunk = Columns::with_capacity(CHUNK.min(len()));
     let mut report = IngestReport::default();
     let mut index = 0;
     // The length is re-read every chunk: another thread may change the list meanwhile.
     while index < len() {
         let chunk_end = (index + CHUNK).min(len());
+        chunk.clear_rows();
         while index < chunk_end {
             let record = match (list, tuple) {
                 (Some(l), _) => match l.get_item(index) {
@@ -161,18 +169,16 @@ pub fn read_records(records: &Bound<'_, PyAny>, window: &Window) -> PyResult<(Co
                 _ => unreachable!("checked above"),
             };
             report.received += 1;
-            match reader.read(&record, window, &mut columns) {
+            match reader.read(&record, window, &mut chunk) {
                 Ok(true) => {}
                 Ok(false) => report.outside_window += 1,
                 Err(e) => record_invalid(&mut report, index, e),
             }
             index += 1;
         }
-        if index < len() {
-            py.detach(|| ());
-        }
+        sink(&chunk, &report)?;
     }
-    Ok((columns, report))
+    Ok(report)
 }
 
 fn record_invalid(report: &mut IngestReport, index: usize, error: FieldError<'_>) {
