@@ -16,11 +16,16 @@ use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::fields::{flag, number, text, type_name, Invalid, TimeContext};
-use crate::pyfast::{borrow_value, dict_get, dict_get_ptr, is_exact_dict, is_exact_str, prefetch};
+use crate::pyfast::{
+    borrow_value, dict_get, dict_get_ptr, is_exact_dict, is_exact_str, list_item_ptr, prefetch, prefetch_dict_table,
+};
 
 /// Records read between two releases of the GIL (about a millisecond of work; the
 /// chunk's columns stay in cache while they are reduced).
 const CHUNK: usize = 4096;
+/// How many records ahead the reader starts loading a record's dict (and twice that, its
+/// header): enough to cover a memory latency with the work of the records in between.
+const PREFETCH_DISTANCE: usize = 8;
 /// Invalid records described in full; the rest are only counted.
 pub const MAX_SAMPLES: usize = 5;
 /// Longest repr of a bad value kept in a sample.
@@ -160,6 +165,12 @@ pub fn read_records(
         let chunk_end = (index + CHUNK).min(len());
         chunk.clear_rows();
         while index < chunk_end {
+            if let Some(l) = list {
+                // Two-stage prefetch of records ahead: the dict's header, then (once the
+                // header has arrived) its key table.
+                prefetch(list_item_ptr(l, index + 2 * PREFETCH_DISTANCE));
+                prefetch_dict_table(list_item_ptr(l, index + PREFETCH_DISTANCE));
+            }
             let record = match (list, tuple) {
                 (Some(l), _) => match l.get_item(index) {
                     Ok(r) => r,

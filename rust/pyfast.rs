@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyType};
 
 #[inline]
 fn has_type(obj: &Bound<'_, PyAny>, ty: *mut ffi::PyTypeObject) -> bool {
@@ -101,6 +101,46 @@ pub fn prefetch(obj: *mut ffi::PyObject) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = obj;
+}
+
+/// Item `index` of a list as a raw borrowed pointer (null when out of range), for
+/// prefetching only.
+#[inline]
+pub fn list_item_ptr(list: &Bound<'_, PyList>, index: usize) -> *mut ffi::PyObject {
+    let Ok(index) = ffi::Py_ssize_t::try_from(index) else {
+        return std::ptr::null_mut();
+    };
+    // SAFETY: a live list; PyList_GetItem returns a borrowed reference or NULL (with an
+    // IndexError set, which is cleared at once).
+    unsafe {
+        let item = ffi::PyList_GetItem(list.as_ptr(), index);
+        if item.is_null() {
+            ffi::PyErr_Clear();
+        }
+        item
+    }
+}
+
+/// Start loading a future record dict's key table, whose lookups dominate reading a
+/// record. `ma_keys` sits at offset 32 of CPython's `PyDictObject` (3.11 to 3.14); this is
+/// a hint only: a wrong guess wastes a prefetch, never changes a result, since the value
+/// read is used for nothing but the prefetch.
+#[inline]
+pub fn prefetch_dict_table(obj: *mut ffi::PyObject) {
+    if obj.is_null() {
+        return;
+    }
+    // SAFETY: `obj` is a live object (borrowed from the list); only an exact dict, whose
+    // struct is at least 48 bytes, has its word at offset 32 read.
+    unsafe {
+        if ffi::Py_TYPE(obj) != &raw mut ffi::PyDict_Type {
+            return;
+        }
+        let keys = *(obj as *const *const u8).add(4);
+        for line in 0..4 {
+            prefetch(keys.wrapping_add(64 * line) as *mut ffi::PyObject);
+        }
+    }
 }
 
 /// `dict[key]` as a borrowed reference (rule 1 applies), None if absent.
