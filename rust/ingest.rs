@@ -17,7 +17,8 @@ use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::fields::{flag, number, text, type_name, Invalid, TimeContext};
 use crate::pyfast::{
-    borrow_value, dict_get, dict_get_ptr, is_exact_dict, is_exact_str, list_item_ptr, prefetch, prefetch_dict_table,
+    borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_str, list_item_ptr, prefetch,
+    prefetch_dict_table, DictLayout,
 };
 
 /// Records read between two releases of the GIL (about a millisecond of work; the
@@ -148,6 +149,7 @@ pub fn read_records(
             type_name(records)
         )));
     }
+    DictLayout::verify(py);
     let mut reader = Reader {
         keys: FIELDS.map(|f| PyString::intern(py, f)),
         unknown: PyString::intern(py, UNKNOWN),
@@ -171,16 +173,27 @@ pub fn read_records(
                 prefetch(list_item_ptr(l, index + 2 * PREFETCH_DISTANCE));
                 prefetch_dict_table(list_item_ptr(l, index + PREFETCH_DISTANCE));
             }
-            let record = match (list, tuple) {
-                (Some(l), _) => match l.get_item(index) {
-                    Ok(r) => r,
-                    Err(_) => break, // shrunk concurrently
-                },
-                (_, Some(t)) => t.get_item(index)?,
+            let owned_item;
+            let record: &Bound<'_, PyAny> = match (list, tuple) {
+                (Some(l), _) => {
+                    // Borrowed from the list: `Reader::read` takes its own reference before
+                    // anything that could run Python code (and so change the list).
+                    let item = list_item_ptr(l, index);
+                    if item.is_null() {
+                        break; // shrunk concurrently
+                    }
+                    // SAFETY: a live item of the list, used before Python code can run.
+                    owned_item = unsafe { Borrowed::from_ptr(py, item) };
+                    &owned_item
+                }
+                (_, Some(t)) => {
+                    owned_item = t.get_borrowed_item(index)?;
+                    &owned_item
+                }
                 _ => unreachable!("checked above"),
             };
             report.received += 1;
-            match reader.read(&record, window, &mut chunk) {
+            match reader.read(record, window, &mut chunk) {
                 Ok(true) => {}
                 Ok(false) => report.outside_window += 1,
                 Err(e) => record_invalid(&mut report, index, e),
@@ -222,53 +235,70 @@ fn short_repr(value: &Bound<'_, PyAny>) -> String {
 }
 
 impl<'py> Reader<'py> {
-    /// Validate one record; push it if inside the window. Ok(false) = valid but outside.
+    /// Validate one record (possibly borrowed from the list); push it if inside the
+    /// window. Ok(false) = valid but outside.
     fn read(
         &mut self,
         record: &Bound<'py, PyAny>,
         window: &Window,
         columns: &mut Columns,
     ) -> Result<bool, FieldError<'py>> {
-        let converted;
-        let dict = if is_exact_dict(record) {
+        // The fast path: an exact, str-keyed dict of plain values. Every field is looked
+        // up first (touching only the dict) and the values' loads start together; nothing
+        // here can run Python code, so borrowed references stay valid (see `pyfast`).
+        if is_exact_dict(record) {
             // SAFETY of the unchecked view: the type was just checked.
-            unsafe { record.cast_unchecked::<PyDict>() }
-        } else if let Ok(d) = record.cast::<PyDict>() {
-            d // a dict subclass: read with the dict API, like json/ORM rows
+            let dict = unsafe { record.cast_unchecked::<PyDict>() };
+            if has_only_str_keys(dict) {
+                let mut found = [std::ptr::null_mut(); FIELDS.len()];
+                let mut looked_up = true;
+                for (slot, key) in found.iter_mut().zip(&self.keys) {
+                    match dict_get_ptr(dict, key) {
+                        Ok(value) => *slot = value,
+                        Err(_) => looked_up = false, // retried (and reported) below
+                    }
+                    prefetch(*slot);
+                }
+                // SAFETY: no Python code has run since the lookups.
+                let plain = looked_up
+                    && found
+                        .iter()
+                        .all(|&p| unsafe { borrow_value(dict, p) }.is_none_or(|v| self.time.is_plain(&v)));
+                if plain {
+                    return self.read_fields(dict, Some(&found), window, columns);
+                }
+            }
+        }
+        // The general path: Python code may run (custom mappings, `__float__`, tzinfo
+        // methods), so the record is owned and each value looked up right before use.
+        let record = record.to_owned();
+        let converted;
+        let dict = if let Ok(d) = record.cast::<PyDict>() {
+            d // a dict or subclass: read with the dict API, like json/ORM rows
         } else if record.cast::<PyMapping>().is_ok() {
-            converted = mapping_to_dict(record).map_err(|e| FieldError {
+            converted = mapping_to_dict(&record).map_err(|e| FieldError {
                 field: "record",
-                invalid: Invalid::new(record, format!("could not be read: {e}")),
+                invalid: Invalid::new(&record, format!("could not be read: {e}")),
             })?;
             &converted
         } else {
-            let why = format!("must be a mapping, got {}", type_name(record));
+            let why = format!("must be a mapping, got {}", type_name(&record));
             return Err(FieldError {
                 field: "record",
-                invalid: Invalid::new(record, why),
+                invalid: Invalid::new(&record, why),
             });
         };
+        self.read_fields(dict, None, window, columns)
+    }
 
-        // Look every field up first (touching only the dict), start loading the values,
-        // then parse. Borrowed references from that first pass are used only when every
-        // value is a plain built-in whose parsing runs no Python code (see `pyfast`);
-        // otherwise each field is looked up again right before it is parsed.
-        let mut found = [std::ptr::null_mut(); FIELDS.len()];
-        for (slot, key) in found.iter_mut().zip(&self.keys) {
-            *slot = dict_get_ptr(dict, key).map_err(|e| FieldError {
-                field: "record",
-                invalid: Invalid {
-                    value: None,
-                    reason: format!("could not be read: {e}"),
-                },
-            })?;
-            prefetch(*slot);
-        }
-        // SAFETY: no Python code has run since the lookups.
-        let plain = found
-            .iter()
-            .all(|&p| unsafe { borrow_value(dict, p) }.is_none_or(|v| self.time.is_plain(&v)));
-        let found = plain.then_some(&found);
+    /// Parse the fields of a record; `found` holds the values of the fast path's lookups.
+    fn read_fields(
+        &mut self,
+        dict: &Bound<'py, PyDict>,
+        found: Found<'_>,
+        window: &Window,
+        columns: &mut Columns,
+    ) -> Result<bool, FieldError<'py>> {
         let ts = match self.get(dict, TIMESTAMP, found)? {
             Some(v) => self.time.timestamp(&v).map_err(at(TIMESTAMP))?,
             None => {

@@ -143,6 +143,70 @@ pub fn prefetch_dict_table(obj: *mut ffi::PyObject) {
     }
 }
 
+/// Whether an exact dict holds only str keys (CPython's key-table kind is not
+/// `DICT_KEYS_GENERAL`). Looking a str up in such a dict compares strings in C; in a
+/// general dict a key with a colliding hash may run a Python `__eq__`. Reads `ma_keys`
+/// (offset 32) and its `dk_kind` byte (offset 10), trusted only after `DictLayout::verify`
+/// found the expected kinds on probe dicts; false otherwise (the caller then takes the
+/// path that allows Python code to run).
+#[inline]
+pub fn has_only_str_keys(dict: &Bound<'_, PyDict>) -> bool {
+    if !DICT_LAYOUT_OK.get().copied().unwrap_or(false) {
+        return false;
+    }
+    // SAFETY: an exact dict (callers check) with a verified layout; `ma_keys` is never null.
+    unsafe { dict_kind(dict.as_ptr()) != DICT_KEYS_GENERAL }
+}
+
+const DICT_KEYS_GENERAL: u8 = 0;
+const DICT_KEYS_UNICODE: u8 = 1;
+
+unsafe fn dict_kind(dict: *mut ffi::PyObject) -> u8 {
+    let keys = *(dict as *const *const u8).add(4);
+    *keys.add(10)
+}
+
+static DICT_LAYOUT_OK: OnceLock<bool> = OnceLock::new();
+
+/// One-time check of the dict key-table layout `has_only_str_keys` relies on.
+pub struct DictLayout;
+
+impl DictLayout {
+    pub fn verify(py: Python<'_>) -> bool {
+        *DICT_LAYOUT_OK.get_or_init(|| probe_dicts(py).unwrap_or(false))
+    }
+}
+
+fn probe_dicts(py: Python<'_>) -> PyResult<bool> {
+    let one_str = PyDict::new(py);
+    one_str.set_item("timestamp", 1)?;
+    let ten_str = PyDict::new(py);
+    for i in 0..10 {
+        ten_str.set_item(format!("field_{i}"), i)?;
+    }
+    let one_int = PyDict::new(py);
+    one_int.set_item(1, 1)?;
+    let mixed = PyDict::new(py);
+    mixed.set_item("timestamp", 1)?;
+    mixed.set_item((1, 2), 2)?;
+    // SAFETY: exact dicts just built; only their key tables' header bytes are read.
+    let kinds = unsafe {
+        [
+            dict_kind(one_str.as_ptr()),
+            dict_kind(ten_str.as_ptr()),
+            dict_kind(one_int.as_ptr()),
+            dict_kind(mixed.as_ptr()),
+        ]
+    };
+    Ok(kinds
+        == [
+            DICT_KEYS_UNICODE,
+            DICT_KEYS_UNICODE,
+            DICT_KEYS_GENERAL,
+            DICT_KEYS_GENERAL,
+        ])
+}
+
 /// `dict[key]` as a borrowed reference (rule 1 applies), None if absent.
 #[inline]
 pub fn dict_get<'a, 'py>(
