@@ -1,0 +1,112 @@
+"""Records whose values run Python code while they are read: the reader must never touch
+freed memory, whatever that code does to the records (the fast path borrows references;
+these inputs must drive it onto the owned path)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+
+END = datetime(2026, 5, 1, tzinfo=UTC)
+START = END - timedelta(days=7)
+
+
+def _reduce(records: list[object]) -> object:
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="hostile",
+        time_window_start=START,
+        time_window_end=END,
+        execution_data=records,
+        on_invalid="skip",
+    )
+    return NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+
+
+def _good(i: int) -> dict[str, object]:
+    return {
+        "timestamp": END - timedelta(hours=i + 1),
+        "success": True,
+        "execution_time_ms": float(i),
+        "agent": f"agent-{i % 3}",
+    }
+
+
+def test_float_that_empties_its_record_and_the_list() -> None:
+    records: list[object] = []
+
+    class Vandal:
+        def __init__(self, record: dict[str, object]) -> None:
+            self.record = record
+
+        def __float__(self) -> float:
+            self.record.clear()
+            records.clear()
+            return 5.0
+
+    first = _good(0)
+    first["execution_time_ms"] = Vandal(first)
+    records.extend([first, *(_good(i) for i in range(1, 50))])
+    result = _reduce(records)
+    # The list was emptied while record 0 was read: only it was seen.
+    assert result.data_quality.records_received == 1  # type: ignore[attr-defined]
+    assert result.performance_metrics.max_execution_time_ms == 5.0  # type: ignore[attr-defined]
+
+
+def test_colliding_key_whose_eq_rewrites_the_record() -> None:
+    class Collider:
+        def __hash__(self) -> int:
+            return hash("agent")
+
+        def __eq__(self, other: object) -> bool:
+            # Replaces (and so frees) values the reader may already have looked up.
+            record["execution_time_ms"] = 7.0
+            record["timestamp"] = END - timedelta(minutes=1)
+            return False
+
+    record = _good(0)
+    record[Collider()] = "x"  # type: ignore[index]
+    result = _reduce([record, _good(1)])
+    assert result.usage_metrics.total_executions == 2  # type: ignore[attr-defined]
+    assert result.data_quality.invalid_records == 0  # type: ignore[attr-defined]
+
+
+def test_python_tzinfo_that_mutates_the_record() -> None:
+    class Meddling(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            record.clear()
+            return timedelta(hours=2)
+
+        def dst(self, dt: datetime | None) -> timedelta:
+            return timedelta(0)
+
+    record = _good(0)
+    record["timestamp"] = datetime(2026, 4, 30, 12, tzinfo=Meddling())
+    result = _reduce([record])
+    assert result.usage_metrics.total_executions == 1  # type: ignore[attr-defined]
+    assert result.usage_metrics.time_since_last_use == 14.0  # type: ignore[attr-defined]
+
+
+def test_list_changed_by_another_thread_during_a_long_read() -> None:
+    records: list[object] = [_good(i % 100) for i in range(200_000)]
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            records.append(_good(1))
+            del records[-1]
+            records[len(records) // 2] = {"timestamp": "garbage"}
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        result = _reduce(records)
+    finally:
+        stop.set()
+        worker.join()
+    quality = result.data_quality  # type: ignore[attr-defined]
+    assert quality.records_received >= 200_000
+    assert quality.records_received == (
+        quality.records_in_window + quality.records_outside_window + quality.invalid_records
+    )
