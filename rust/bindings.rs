@@ -8,7 +8,15 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use arrow_array::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use arrow_array::{RecordBatch, StructArray};
+use arrow_schema::ArrowError;
+use pyo3::intern;
+use pyo3::types::PyCapsule;
+
 use crate::accumulator::{Accumulator, Families};
+use crate::arrow_ingest::read_batches;
 use crate::buckets::Window;
 use crate::error::CoreError;
 use crate::ingest::{read_records, IngestReport};
@@ -33,6 +41,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UsageAnalyticsError", m.py().get_type::<UsageAnalyticsError>())?;
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
+    m.add_function(wrap_pyfunction!(py_reduce_arrow, m)?)?;
     Ok(())
 }
 
@@ -63,22 +72,15 @@ fn py_check_timezone(name: &str) -> PyResult<()> {
 
 type ThresholdTuple = (f64, f64, f64, u64, u64, f64, f64);
 
-#[allow(clippy::too_many_arguments)]
-#[pyfunction]
-#[pyo3(
-    name = "reduce_records",
-    signature = (records, *, start_us, end_us, window_type, bucket_width_us, timezone,
-                 performance, trends, distribution, time_series, predictions, skip_invalid,
-                 thresholds)
-)]
-fn py_reduce_records<'py>(
-    py: Python<'py>,
-    records: &Bound<'py, PyAny>,
+/// The reduction's options, one dict from Python (`reducer._core_options`).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct Options {
     start_us: i64,
     end_us: i64,
-    window_type: &str,
+    window_type: String,
     bucket_width_us: Option<i64>,
-    timezone: &str,
+    timezone: String,
     performance: bool,
     trends: bool,
     distribution: bool,
@@ -86,31 +88,64 @@ fn py_reduce_records<'py>(
     predictions: bool,
     skip_invalid: bool,
     thresholds: ThresholdTuple,
+}
+
+impl Options {
+    fn accumulator(&self) -> Result<(Window, Accumulator), CoreError> {
+        let window = Window::new(self.start_us, self.end_us, &self.window_type, self.bucket_width_us)?;
+        let families = Families {
+            performance: self.performance,
+            trends: self.trends,
+            distribution: self.distribution,
+            time_series: self.time_series,
+            predictions: self.predictions,
+        };
+        let t = self.thresholds;
+        let thresholds = Thresholds {
+            growing_velocity: t.0,
+            declining_velocity: t.1,
+            abandoned_velocity: t.2,
+            abandoned_max_executions: t.3,
+            emerging_max_executions: t.4,
+            min_t_statistic: t.5,
+            recent_fraction: t.6,
+        };
+        Ok((
+            window,
+            Accumulator::new(window, Zone::get(&self.timezone)?, families, thresholds),
+        ))
+    }
+}
+
+/// Finalize unless records were invalid in raise mode (the caller raises then).
+fn finish<'py>(
+    py: Python<'py>,
+    options: &Options,
+    report: &IngestReport,
+    acc: Accumulator,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let window = Window::new(start_us, end_us, window_type, bucket_width_us)?;
-    let zone = Zone::get(timezone)?;
-    let families = Families {
-        performance,
-        trends,
-        distribution,
-        time_series,
-        predictions,
+    let analytics = if report.invalid > 0 && !options.skip_invalid {
+        None
+    } else {
+        Some(compute(py, move || Ok(acc.finalize()))?)
     };
-    let thresholds = Thresholds {
-        growing_velocity: thresholds.0,
-        declining_velocity: thresholds.1,
-        abandoned_velocity: thresholds.2,
-        abandoned_max_executions: thresholds.3,
-        emerging_max_executions: thresholds.4,
-        min_t_statistic: thresholds.5,
-        recent_fraction: thresholds.6,
-    };
-    let mut acc = Accumulator::new(window, zone, families, thresholds);
+    to_python(py, report, analytics.as_ref())
+}
+
+/// Reduce a list or tuple of record mappings.
+#[pyfunction]
+#[pyo3(name = "reduce_records")]
+fn py_reduce_records<'py>(
+    py: Python<'py>,
+    records: &Bound<'py, PyAny>,
+    options: Options,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (window, mut acc) = options.accumulator()?;
     acc.reserve(records.len().unwrap_or(0));
     // Each chunk is reduced with the GIL released; in raise mode nothing more is reduced
-    // once a record is invalid (the caller raises).
+    // once a record is invalid.
     let report = read_records(records, &window, |chunk, so_far| {
-        if so_far.invalid > 0 && !skip_invalid {
+        if so_far.invalid > 0 && !options.skip_invalid {
             return Ok(());
         }
         compute(py, || {
@@ -118,12 +153,71 @@ fn py_reduce_records<'py>(
             Ok(())
         })
     })?;
-    let analytics = if report.invalid > 0 && !skip_invalid {
-        None
-    } else {
-        Some(compute(py, move || Ok(acc.finalize()))?)
-    };
-    to_python(py, &report, analytics.as_ref())
+    finish(py, &options, &report, acc)
+}
+
+/// Reduce anything exporting the Arrow PyCapsule interface (`__arrow_c_stream__` or
+/// `__arrow_c_array__`): pyarrow, polars, pandas, DuckDB. The stream is read and reduced
+/// with the GIL released.
+#[pyfunction]
+#[pyo3(name = "reduce_arrow")]
+fn py_reduce_arrow<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, options: Options) -> PyResult<Bound<'py, PyDict>> {
+    let (window, mut acc) = options.accumulator()?;
+    let batches = arrow_batches(data)?;
+    let skip_invalid = options.skip_invalid;
+    let report = compute(py, || {
+        read_batches(batches, &window, |chunk, so_far| {
+            if so_far.invalid == 0 || skip_invalid {
+                acc.add(chunk);
+            }
+            Ok(())
+        })
+    })?;
+    finish(py, &options, &report, acc)
+}
+
+type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
+
+/// The record batches of an Arrow PyCapsule exporter.
+fn arrow_batches(data: &Bound<'_, PyAny>) -> PyResult<BatchIter> {
+    let py = data.py();
+    if data.hasattr(intern!(py, "__arrow_c_stream__"))? {
+        let capsule = data.call_method0(intern!(py, "__arrow_c_stream__"))?;
+        let capsule = capsule.cast::<PyCapsule>()?;
+        let pointer = capsule.pointer_checked(Some(c"arrow_array_stream"))?;
+        // SAFETY: a valid "arrow_array_stream" capsule; from_raw moves the stream out and
+        // leaves a released one behind for the capsule's destructor.
+        let stream = unsafe { FFI_ArrowArrayStream::from_raw(pointer.as_ptr().cast()) };
+        let reader = ArrowArrayStreamReader::try_new(stream).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        return Ok(Box::new(reader));
+    }
+    if data.hasattr(intern!(py, "__arrow_c_array__"))? {
+        let pair = data.call_method0(intern!(py, "__arrow_c_array__"))?;
+        let schema = pair.get_item(0)?;
+        let array = pair.get_item(1)?;
+        let schema = schema.cast::<PyCapsule>()?.pointer_checked(Some(c"arrow_schema"))?;
+        let array = array.cast::<PyCapsule>()?.pointer_checked(Some(c"arrow_array"))?;
+        // SAFETY: valid capsules; the array is moved out (its capsule keeps a released
+        // one), the schema is only borrowed.
+        let data = unsafe {
+            let array = FFI_ArrowArray::from_raw(array.as_ptr().cast());
+            from_ffi(array, &*(schema.as_ptr() as *const FFI_ArrowSchema))
+        }
+        .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        if !matches!(data.data_type(), arrow_schema::DataType::Struct(_)) {
+            return Err(CoreError::InvalidInput(format!(
+                "an Arrow array of type {} is not a table: expected a struct array or a record batch",
+                data.data_type()
+            ))
+            .into());
+        }
+        let batch = RecordBatch::from(StructArray::from(data));
+        return Ok(Box::new(std::iter::once(Ok(batch))));
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        "{} does not export Arrow data (__arrow_c_stream__ or __arrow_c_array__)",
+        data.get_type().name()?
+    )))
 }
 
 fn to_python<'py>(

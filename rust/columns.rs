@@ -78,7 +78,7 @@ impl Dictionary {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Columns {
     /// Microseconds since the Unix epoch, UTC.
     pub timestamp: Vec<i64>,

@@ -8,6 +8,7 @@ pub enum CoreError {
     UnknownTimeZone(String),
     InvalidWindow(String),
     InvalidOption(String),
+    InvalidInput(String),
     Internal(String),
 }
 
@@ -22,6 +23,7 @@ impl fmt::Display for CoreError {
             }
             CoreError::InvalidWindow(why) => write!(f, "invalid time window: {why}"),
             CoreError::InvalidOption(why) => write!(f, "invalid option: {why}"),
+            CoreError::InvalidInput(why) => write!(f, "invalid input: {why}"),
             CoreError::Internal(why) => write!(f, "internal error in usage-analytics (please report): {why}"),
         }
     }

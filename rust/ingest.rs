@@ -49,7 +49,7 @@ pub struct IngestReport {
 }
 
 /// The record fields, in the order they are checked (the first bad one is reported).
-const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 10] = [
     "timestamp",
     "success",
     "execution_time_ms",

@@ -5,6 +5,7 @@
 //! `fields`, `pyfast`) and the thin PyO3 bindings (`bindings`). No arithmetic lives in the bindings.
 
 pub mod accumulator;
+pub mod arrow_ingest;
 mod bindings;
 pub mod buckets;
 pub mod civil;

@@ -22,12 +22,15 @@ from usage_analytics.contracts import (
     UsageTrendType,
 )
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
+from usage_analytics.health import HealthFinding, HealthThresholds, evaluate_health
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
 
 __all__ = [
     "AnalyticsGranularity",
     "ContextDistribution",
     "DataQuality",
+    "HealthFinding",
+    "HealthThresholds",
     "InvalidRecordError",
     "InvalidRecordSample",
     "ModelUsageAnalyticsInput",
@@ -44,4 +47,5 @@ __all__ = [
     "UsageTimeBucket",
     "UsageTrendType",
     "__version__",
+    "evaluate_health",
 ]

@@ -2,6 +2,7 @@
 
     usage-analytics demo                                   # a month of demo data, analysed
     usage-analytics analyze runs.jsonl --pattern checkout  # one pattern of a record file
+    usage-analytics analyze runs.jsonl --pattern checkout --format html --output report.html
 
 Layout: every subcommand is a `Command` in `COMMANDS` (its name, help, a function adding
 its arguments, and a function running it); every output format is a renderer in
@@ -42,6 +43,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
+from usage_analytics.html_report import render_html
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
 from usage_analytics.report import by_attention, render_report, render_summary, terminal_width
 from usage_analytics.sources import (
@@ -139,8 +141,23 @@ def render_json(view: View) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
+def render_html_view(view: View) -> str:
+    """A self-contained HTML report of `view.focus`; with several patterns, a table of
+    all of them (worst finding each) comes first."""
+    overview = None
+    if len(view.analyses) > 1:
+        overview = [(analysis.name, analysis.result) for analysis in view.analyses]
+    return render_html(
+        view.focus.result, name=view.focus.name, locate=view.focus.locate, overview=overview
+    )
+
+
 #: Output formats by name (`--format`).
-RENDERERS: dict[str, Callable[[View], str]] = {"table": render_table, "json": render_json}
+RENDERERS: dict[str, Callable[[View], str]] = {
+    "table": render_table,
+    "json": render_json,
+    "html": render_html_view,
+}
 
 
 def _can_encode(stream: TextIO, sample: str = "═─█▁↗✧✗⚠·…") -> bool:
@@ -218,7 +235,8 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=list(RENDERERS),
         default="table",
-        help="table: a readable report (default); json: the full-precision result",
+        help="table: a readable report (default); json: the full-precision result; "
+        "html: a self-contained page with charts (best written with --output)",
     )
     parser.add_argument(
         "--output",
@@ -379,9 +397,9 @@ def _configure_analyze(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--granularity",
         choices=[level.value for level in AnalyticsGranularity],
-        default=AnalyticsGranularity.DETAILED.value,
-        help="summary: no breakdowns; detailed (default); comprehensive: adds the "
-        "per-bucket rates and a projection",
+        help="summary: no breakdowns; detailed (the default, but comprehensive with "
+        "--format html, for its charts); comprehensive: adds the per-bucket rates and a "
+        "projection",
     )
     parser.add_argument(
         "--on-invalid",
@@ -478,6 +496,16 @@ def _window(
     return start, end, kind
 
 
+def _granularity(args: argparse.Namespace) -> AnalyticsGranularity:
+    """--granularity, by default DETAILED, or COMPREHENSIVE for HTML (its executions
+    chart needs the per-bucket series)."""
+    if args.granularity is not None:
+        return AnalyticsGranularity(args.granularity)
+    if args.format == "html":
+        return AnalyticsGranularity.COMPREHENSIVE
+    return AnalyticsGranularity.DETAILED
+
+
 def _run_analyze(args: argparse.Namespace) -> int:
     path: Path = args.file
     pattern: str = args.pattern.strip()
@@ -497,7 +525,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
             time_window_start=start,
             time_window_end=end,
             time_window_type=kind,
-            granularity=AnalyticsGranularity(args.granularity),
+            granularity=_granularity(args),
             execution_data=records,
             timezone=args.tz,
             on_invalid=args.on_invalid,

@@ -13,12 +13,16 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from usage_analytics import _core
+from usage_analytics.ingest import is_arrow
+
+if TYPE_CHECKING:
+    from usage_analytics.health import HealthFinding, HealthThresholds
 
 
 class TimeWindowType(str, Enum):
@@ -202,8 +206,9 @@ def _pattern_id(value: Any) -> Any:
 class ModelUsageAnalyticsInput(BaseModel):
     """One pattern's records and the window to analyse.
 
-    `execution_data` is a list (or tuple) of mappings, passed through without per-record
-    pydantic validation; the Rust core validates each record.
+    `execution_data` is a list (or tuple) of record mappings, a dict of columns, or any
+    Arrow-compatible table (see `usage_analytics.ingest`). It is passed through without
+    per-record pydantic validation or copying; the Rust core validates each record.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -238,11 +243,12 @@ class ModelUsageAnalyticsInput(BaseModel):
     def _records_container(cls, value: Any) -> Any:
         if value is None:
             return []
-        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
-            raise ValueError(
-                f"execution_data must be a list of record mappings, got {type(value).__name__}"
-            )
-        return value
+        if isinstance(value, (list, tuple, Mapping)) or is_arrow(value):
+            return value
+        raise ValueError(
+            "execution_data must be a list of record mappings, a dict of columns, or an "
+            f"Arrow-compatible table (pyarrow, polars, pandas, DuckDB); got {type(value).__name__}"
+        )
 
     @field_validator("timezone")
     @classmethod
@@ -315,3 +321,10 @@ class ModelUsageAnalyticsOutput(_Model):
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
+
+    def health(self, thresholds: HealthThresholds | None = None) -> list[HealthFinding]:
+        """Health findings (success, errors, latency, quality, recency, trend), worst
+        first; empty for a healthy pattern. See `usage_analytics.health`."""
+        from usage_analytics.health import evaluate_health  # here: health imports this module
+
+        return evaluate_health(self, thresholds)

@@ -14,7 +14,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from usage_analytics import _core
 from usage_analytics.contracts import (
     AnalyticsGranularity,
     ContextDistribution,
@@ -30,6 +29,7 @@ from usage_analytics.contracts import (
     UsageTimeBucket,
 )
 from usage_analytics.errors import InvalidRecordError
+from usage_analytics.ingest import reduce_any, row_count
 
 __all__ = ["NodeUsageAnalyticsReducer"]
 
@@ -58,7 +58,8 @@ class NodeUsageAnalyticsReducer:
     ) -> ModelUsageAnalyticsOutput:
         """Compute the analytics of `contract`; raises `InvalidRecordError` on a bad
         record unless `contract.on_invalid == "skip"`."""
-        if len(contract.execution_data) <= self.INLINE_MAX_RECORDS:
+        rows = row_count(contract.execution_data)
+        if rows is not None and rows <= self.INLINE_MAX_RECORDS:
             return self.execute_reduction_sync(contract)
         return await asyncio.to_thread(self.execute_reduction_sync, contract)
 
@@ -67,7 +68,7 @@ class NodeUsageAnalyticsReducer:
     ) -> ModelUsageAnalyticsOutput:
         """The same reduction, blocking: for scripts, threads and the CLI."""
         started = time.perf_counter()
-        raw = _core.reduce_records(contract.execution_data, **_core_options(contract))
+        raw = reduce_any(contract.execution_data, _core_options(contract))
         _raise_if_invalid(contract, raw)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return _assemble(contract, raw, elapsed_ms)

@@ -1,0 +1,328 @@
+"""Health findings: the replaced system's health rules, applied to one result.
+
+    findings = result.health()                                   # default thresholds
+    findings = evaluate_health(result, HealthThresholds(max_p95_ms=2_000))
+
+Each rule compares one number of the result with one threshold and, when the number is
+on the wrong side, gives a `HealthFinding` with a stable `code`, a sentence naming both
+numbers, and a severity. Findings come worst first.
+
+Rules (default thresholds from the replaced system's design document; a threshold set to
+None switches its rule off). A limit is a *strict* bound: a value equal to it is healthy.
+
+| code                   | fires when                                   | severity            |
+|------------------------|----------------------------------------------|---------------------|
+| low_success_rate       | success_rate < min_success_rate (0.80)       | critical*           |
+| high_error_rate        | error_rate > max_error_rate (0.20)           | critical*           |
+| high_p99_latency       | p99 > max_p99_ms (1000 ms)                   | critical*           |
+| high_p95_latency       | p95 > max_p95_ms (500 ms)                    | warning; critical*  |
+|                        |                                              | above twice the max |
+| wide_latency_spread    | p95 > max_p95_p50_ratio (2.0) x p50          | warning             |
+| quality_gate_failures  | quality_gate_failures > max (0)              | warning             |
+| low_quality_score      | avg_quality_score < min_avg_quality (0.70)   | warning             |
+| abandoned_trend        | trend ABANDONED (flag_abandoned)             | warning             |
+| not_used_recently      | time_since_last_use > max_hours (168 h)      | warning             |
+| declining_trend        | trend DECLINING (flag_declining)             | warning             |
+| no_executions          | no executions in the window                  | info                |
+
+(*) critical only with at least `min_samples_for_critical` (20) executions, or timed
+executions for the latency rules; on fewer it is a warning, as a handful of runs says little
+(two failures out of five is not yet an outage). The success and error rates are
+complementary (error = 1 - success), so with the default thresholds both fire together:
+they are separate rules because alerting keys on either code; switch one off if you key on
+the other.
+
+No rule fires on numbers that do not exist: a family that was not computed (None) is
+skipped, and so is every rule when the window holds no executions (one `no_executions`
+info finding says so instead), the latency rules when no execution time was recorded, the
+spread rule when p50 is 0 (the ratio is undefined), and the quality-score rule when the
+average is 0.0 (the output gives 0.0 both for "no scores recorded" and for "all scores 0";
+the first is far more common).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from usage_analytics.contracts import ModelUsageAnalyticsOutput, UsageTrendType
+from usage_analytics.report import _count, _duration_ms, _hours, _percent, _plural, _signed
+
+__all__ = ["SEVERITIES", "HealthFinding", "HealthThresholds", "Severity", "evaluate_health"]
+
+Severity = Literal["critical", "warning", "info"]
+#: Severities, worst first.
+SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
+
+#: Rule codes in the order findings of the same severity are listed (most urgent first).
+_CODE_ORDER = (
+    "low_success_rate",
+    "high_error_rate",
+    "high_p99_latency",
+    "high_p95_latency",
+    "wide_latency_spread",
+    "quality_gate_failures",
+    "low_quality_score",
+    "abandoned_trend",
+    "not_used_recently",
+    "declining_trend",
+    "no_executions",
+)
+
+
+class HealthThresholds(BaseModel):
+    """Limits of the health rules; None switches a rule off. Defaults: the replaced
+    system's (success rate 0.80, error rate 0.20, p95 500 ms, p99 1 s, p95 at most twice
+    p50, used within a week, no quality-gate failures, average quality 0.70)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_success_rate: float | None = Field(default=0.80, ge=0, le=1)
+    max_error_rate: float | None = Field(default=0.20, ge=0, le=1)
+    max_p95_ms: float | None = Field(default=500.0, ge=0, allow_inf_nan=False)
+    max_p99_ms: float | None = Field(default=1000.0, ge=0, allow_inf_nan=False)
+    max_p95_p50_ratio: float | None = Field(default=2.0, ge=1, allow_inf_nan=False)
+    max_hours_since_last_use: float | None = Field(default=168.0, ge=0, allow_inf_nan=False)
+    max_quality_gate_failures: int | None = Field(default=0, ge=0)
+    min_avg_quality: float | None = Field(default=0.70, ge=0, le=1)
+    flag_declining: bool = True
+    flag_abandoned: bool = True
+    min_samples_for_critical: int = Field(
+        default=20,
+        ge=0,
+        description="Executions (timed executions for latency) needed before a rule may "
+        "report 'critical'; below this it reports 'warning'.",
+    )
+
+
+class HealthFinding(BaseModel):
+    """One broken rule: how bad (`severity`), which rule (`code`, stable snake_case), a
+    sentence for people (`message`), the measured `value` and the `threshold` it broke
+    (None for the trend rules, which have no number of their own here)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    severity: Severity
+    code: str
+    message: str
+    value: float
+    threshold: float | None
+
+
+def _critical_if(enough: bool) -> Severity:
+    return "critical" if enough else "warning"
+
+
+def _notes(*notes: str) -> str:
+    """ " (a; b)" of the non-empty notes, "" without any."""
+    shown = [note for note in notes if note]
+    return f" ({'; '.join(shown)})" if shown else ""
+
+
+def _few(count: int, word: str, thresholds: HealthThresholds) -> str:
+    """ "only 7 runs, so not critical" when too few for 'critical', else ""."""
+    if count >= thresholds.min_samples_for_critical:
+        return ""
+    return f"only {_plural(count, word)}, so not critical"
+
+
+def _success_findings(
+    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds
+) -> list[HealthFinding]:
+    success = result.success_metrics
+    runs = success.success_count + success.failure_count
+    enough = runs >= thresholds.min_samples_for_critical
+    failed = f"{_count(success.failure_count)} of {_count(runs)} runs failed"
+    findings: list[HealthFinding] = []
+    limit: float | int | None = thresholds.min_success_rate
+    if limit is not None and success.success_rate < limit:
+        findings.append(
+            HealthFinding(
+                severity=_critical_if(enough),
+                code="low_success_rate",
+                message=f"Success rate {_percent(success.success_rate)} is below "
+                f"{_percent(limit)}: {failed}{_notes(_few(runs, 'run', thresholds))}.",
+                value=success.success_rate,
+                threshold=limit,
+            )
+        )
+    limit = thresholds.max_error_rate
+    if limit is not None and success.error_rate > limit:
+        findings.append(
+            HealthFinding(
+                severity=_critical_if(enough),
+                code="high_error_rate",
+                message=f"Error rate {_percent(success.error_rate)} is above "
+                f"{_percent(limit)}: {failed}{_notes(_few(runs, 'run', thresholds))}.",
+                value=success.error_rate,
+                threshold=limit,
+            )
+        )
+    limit = thresholds.max_quality_gate_failures
+    if limit is not None and success.quality_gate_failures > limit:
+        share = success.quality_gate_failures / runs
+        findings.append(
+            HealthFinding(
+                severity="warning",
+                code="quality_gate_failures",
+                message=f"{_count(success.quality_gate_failures)} "
+                f"run{'' if success.quality_gate_failures == 1 else 's'} failed "
+                f"{'its' if success.quality_gate_failures == 1 else 'their'} quality gates "
+                f"({_percent(share)} of {_count(runs)}); at most {_count(limit)} allowed.",
+                value=float(success.quality_gate_failures),
+                threshold=float(limit),
+            )
+        )
+    limit = thresholds.min_avg_quality
+    if limit is not None and 0.0 < success.avg_quality_score < limit:
+        findings.append(
+            HealthFinding(
+                severity="warning",
+                code="low_quality_score",
+                message=f"Average quality score {success.avg_quality_score:.2f} is below "
+                f"{limit:.2f}.",
+                value=success.avg_quality_score,
+                threshold=limit,
+            )
+        )
+    return findings
+
+
+def _latency_findings(
+    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds
+) -> list[HealthFinding]:
+    perf = result.performance_metrics
+    if perf is None or perf.sample_count == 0:
+        return []
+    enough = perf.sample_count >= thresholds.min_samples_for_critical
+    few = _few(perf.sample_count, "timed run", thresholds)
+    findings: list[HealthFinding] = []
+    p50, p95, p99 = (
+        perf.p50_execution_time_ms,
+        perf.p95_execution_time_ms,
+        perf.p99_execution_time_ms,
+    )
+    limit = thresholds.max_p99_ms
+    if limit is not None and p99 > limit:
+        findings.append(
+            HealthFinding(
+                severity=_critical_if(enough),
+                code="high_p99_latency",
+                message=f"p99 latency {_duration_ms(p99)} is above {_duration_ms(limit)}"
+                f"{_notes(few)}.",
+                value=p99,
+                threshold=limit,
+            )
+        )
+    limit = thresholds.max_p95_ms
+    if limit is not None and p95 > limit:
+        far = p95 > 2 * limit
+        findings.append(
+            HealthFinding(
+                severity=_critical_if(enough) if far else "warning",
+                code="high_p95_latency",
+                message=f"p95 latency {_duration_ms(p95)} is above {_duration_ms(limit)}"
+                f"{_notes('more than twice the limit', few) if far else ''}.",
+                value=p95,
+                threshold=limit,
+            )
+        )
+    ratio_limit = thresholds.max_p95_p50_ratio
+    if ratio_limit is not None and p50 > 0 and p95 > ratio_limit * p50:
+        ratio = p95 / p50
+        findings.append(
+            HealthFinding(
+                severity="warning",
+                code="wide_latency_spread",
+                message=f"p95 latency {_duration_ms(p95)} is {ratio:.1f}x the median "
+                f"({_duration_ms(p50)}), above {ratio_limit:g}x: a long tail of slow runs.",
+                value=ratio,
+                threshold=ratio_limit,
+            )
+        )
+    return findings
+
+
+def _usage_findings(
+    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds
+) -> list[HealthFinding]:
+    findings: list[HealthFinding] = []
+    trend = result.trend_analysis
+    if (
+        trend is not None
+        and thresholds.flag_abandoned
+        and trend.trend_type is UsageTrendType.ABANDONED
+    ):
+        last = result.usage_metrics.time_since_last_use
+        when = "" if last is None else f", last used {_hours(last)} before the window end"
+        findings.append(
+            HealthFinding(
+                severity="warning",
+                code="abandoned_trend",
+                message=f"Usage looks abandoned: "
+                f"{_plural(result.usage_metrics.total_executions, 'run')}{when}.",
+                value=trend.velocity,
+                threshold=None,
+            )
+        )
+    hours = result.usage_metrics.time_since_last_use
+    limit = thresholds.max_hours_since_last_use
+    if limit is not None and hours is not None and hours > limit:
+        findings.append(
+            HealthFinding(
+                severity="warning",
+                code="not_used_recently",
+                message=f"Last used {_hours(hours)} before the window end, more than "
+                f"{_hours(limit)} ({limit:g} h).",
+                value=hours,
+                threshold=limit,
+            )
+        )
+    if (
+        trend is not None
+        and thresholds.flag_declining
+        and trend.trend_type is UsageTrendType.DECLINING
+    ):
+        findings.append(
+            HealthFinding(
+                severity="warning",
+                code="declining_trend",
+                message=f"Usage is declining: {_signed(trend.velocity)} runs/day per day, "
+                f"{_signed(trend.growth_percentage, 1)}% in the last quarter of the window "
+                "against the first.",
+                value=trend.velocity,
+                threshold=None,
+            )
+        )
+    return findings
+
+
+def _rank(finding: HealthFinding) -> tuple[int, int]:
+    code = _CODE_ORDER.index(finding.code) if finding.code in _CODE_ORDER else len(_CODE_ORDER)
+    return SEVERITIES.index(finding.severity), code
+
+
+def evaluate_health(
+    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds | None = None
+) -> list[HealthFinding]:
+    """The health findings of `result`, worst first (by severity, then by the rule order
+    of the module's table); empty for a healthy pattern. See the module docstring for the
+    rules and their severities."""
+    thresholds = thresholds or HealthThresholds()
+    if result.usage_metrics.total_executions == 0:
+        return [
+            HealthFinding(
+                severity="info",
+                code="no_executions",
+                message="No executions in the window: nothing to judge.",
+                value=0.0,
+                threshold=None,
+            )
+        ]
+    findings = [
+        *_success_findings(result, thresholds),
+        *_latency_findings(result, thresholds),
+        *_usage_findings(result, thresholds),
+    ]
+    return sorted(findings, key=_rank)

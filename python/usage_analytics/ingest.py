@@ -1,0 +1,86 @@
+"""Any input form -> the Rust core's readers.
+
+- a list or tuple of record mappings: read by Rust straight from the Python objects;
+- anything exporting the Arrow PyCapsule interface (`__arrow_c_stream__` or
+  `__arrow_c_array__`: pyarrow tables and record batches, polars and pandas DataFrames,
+  DuckDB results): read by Rust from the Arrow buffers, without copying numeric columns and
+  with the GIL released;
+- a dict of column name -> numpy array or list: turned into an Arrow table by pyarrow (the
+  `arrow` extra), which converts numpy arrays without copying where the layout allows.
+
+The same records give the same analytics whatever their form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from usage_analytics import _core
+from usage_analytics.errors import UsageAnalyticsError
+
+__all__ = ["is_arrow", "reduce_any", "row_count"]
+
+
+def is_arrow(data: object) -> bool:
+    return hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")
+
+
+def row_count(data: object) -> int | None:
+    """Number of records when cheaply known (None for lazy results such as DuckDB's)."""
+    if isinstance(data, (list, tuple)):
+        return len(data)
+    if isinstance(data, Mapping):
+        for column in data.values():
+            try:
+                return len(column)
+            except TypeError:
+                return None
+        return 0
+    try:
+        return len(data)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+def reduce_any(data: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """Reduce `data` in whatever form it comes (see the module docs)."""
+    if isinstance(data, (list, tuple)):
+        return _core.reduce_records(data, options)
+    if is_arrow(data):
+        return _core.reduce_arrow(data, options)
+    if isinstance(data, Mapping):
+        return _core.reduce_arrow(columns_to_arrow(data), options)
+    raise TypeError(f"cannot read records from {type(data).__name__}")
+
+
+def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
+    """A dict of column name -> numpy array or list, as a pyarrow Table."""
+    try:
+        import pyarrow as pa
+    except ImportError as missing:
+        raise UsageAnalyticsError(
+            "a dict of columns needs pyarrow: pip install 'usage-analytics[arrow]' "
+            "(or pass a list of record dicts, or a pyarrow/polars/pandas table)"
+        ) from missing
+    lengths = {name: _length(name, column) for name, column in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
+    try:
+        return pa.table({name: _arrow_column(pa, column) for name, column in columns.items()})
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise UsageAnalyticsError(f"cannot read the columns: {error}") from error
+
+
+def _length(name: str, column: Any) -> int:
+    if isinstance(column, (str, bytes, Mapping)) or not hasattr(column, "__len__"):
+        raise UsageAnalyticsError(
+            f"column '{name}' must be a numpy array or a list, got {type(column).__name__}"
+        )
+    return len(column)
+
+
+def _arrow_column(pa: Any, column: Any) -> Any:
+    # A list of Python objects is converted by pyarrow's inference (datetimes, str, None);
+    # numpy arrays (incl. datetime64) map to Arrow types directly.
+    return pa.array(column, from_pandas=True) if hasattr(column, "dtype") else pa.array(column)

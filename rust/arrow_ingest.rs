@@ -1,0 +1,625 @@
+//! Arrow record batches -> compact columns, without Python.
+//!
+//! Columns are matched by name (the record fields of DESIGN.md; others are ignored) and
+//! read column by column over slices of `SLICE_ROWS` rows, so every pass is a tight loop
+//! over one Arrow buffer. Nulls mean "missing", as in DESIGN.md: a null timestamp makes the
+//! row invalid, a null elsewhere takes the field's default. A bad value (NaN, a negative
+//! time, an unparseable timestamp string, ...) invalidates its row with the same reasons as
+//! the list-of-dicts reader; the first bad field in record-field order is the one reported.
+//!
+//! Supported types: timestamps as Arrow timestamps of any unit (tz-aware or naive = UTC),
+//! int64 epoch microseconds, date32/date64 (midnight UTC) or ISO-8601 strings; flags as
+//! booleans or integers 0/1; numbers as any float or integer type; strings as utf8,
+//! large_utf8, utf8_view or dictionaries of those. Anything else is a schema error.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, DataType, TimeUnit};
+
+use crate::buckets::Window;
+use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
+use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
+use crate::error::CoreError;
+use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
+use crate::timeparse::parse_iso_micros;
+
+/// Rows converted per pass: the slice's columns stay in cache while they are reduced.
+const SLICE_ROWS: usize = 65_536;
+const NOT_BAD: u8 = u8::MAX;
+
+const TIMESTAMP: usize = 0;
+const SUCCESS_FIELD: usize = 1;
+const EXECUTION_TIME: usize = 2;
+const QUALITY: usize = 3;
+const GATES: usize = 4;
+const TIMEOUT_FIELD: usize = 5;
+const STRING_FIELDS: [usize; 4] = [6, 7, 8, 9];
+const FILE_PATH: usize = 9;
+
+/// Read every batch, handing chunks of valid in-window rows to `sink`.
+pub fn read_batches(
+    batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
+    window: &Window,
+    mut sink: impl FnMut(&Columns, &IngestReport) -> Result<(), CoreError>,
+) -> Result<IngestReport, CoreError> {
+    let mut chunk = Columns::default();
+    let mut report = IngestReport::default();
+    for batch in batches {
+        let batch = batch.map_err(|e| CoreError::InvalidInput(format!("reading the Arrow stream failed: {e}")))?;
+        let columns = locate_columns(&batch)?;
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let len = SLICE_ROWS.min(batch.num_rows() - offset);
+            let slice: Vec<Option<ArrayRef>> = columns
+                .iter()
+                .map(|c| c.as_ref().map(|a| a.slice(offset, len)))
+                .collect();
+            chunk.clear_rows();
+            convert_slice(&slice, len, report.received, window, &mut chunk, &mut report)?;
+            report.received += len;
+            sink(&chunk, &report)?;
+            offset += len;
+        }
+    }
+    Ok(report)
+}
+
+/// The record-field columns of a batch, by name; None when absent.
+fn locate_columns(batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, CoreError> {
+    let schema = batch.schema();
+    let columns: Vec<Option<ArrayRef>> = FIELDS
+        .iter()
+        .map(|name| schema.index_of(name).ok().map(|i| batch.column(i).clone()))
+        .collect();
+    if columns[TIMESTAMP].is_none() {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        return Err(CoreError::InvalidInput(format!(
+            "the columnar input has no 'timestamp' column (columns: {})",
+            names.join(", ")
+        )));
+    }
+    Ok(columns)
+}
+
+/// Per-row state while a slice is converted column by column.
+struct Slice {
+    ts: Vec<i64>,
+    flags: Vec<u8>,
+    times: Vec<f64>,
+    quality: Vec<f64>,
+    codes: [Vec<u32>; 4],
+    /// First bad field of each row (NOT_BAD when valid).
+    bad: Vec<u8>,
+}
+
+impl Slice {
+    fn mark(&mut self, row: usize, field: usize) {
+        if self.bad[row] == NOT_BAD {
+            self.bad[row] = field as u8;
+        }
+    }
+}
+
+fn convert_slice(
+    columns: &[Option<ArrayRef>],
+    len: usize,
+    first_index: usize,
+    window: &Window,
+    out: &mut Columns,
+    report: &mut IngestReport,
+) -> Result<(), CoreError> {
+    let mut s = Slice {
+        ts: vec![0; len],
+        flags: vec![0; len],
+        times: vec![f64::NAN; len],
+        quality: vec![f64::NAN; len],
+        codes: [
+            vec![NO_FILE; len],
+            vec![NO_FILE; len],
+            vec![NO_FILE; len],
+            vec![NO_FILE; len],
+        ],
+        bad: vec![NOT_BAD; len],
+    };
+    let ts_col = columns[TIMESTAMP].as_ref().expect("checked by locate_columns");
+    timestamps(ts_col, &mut s)?;
+    flag_column(columns[SUCCESS_FIELD].as_ref(), SUCCESS_FIELD, false, SUCCESS, &mut s)?;
+    number_column(columns[EXECUTION_TIME].as_ref(), EXECUTION_TIME, f64::INFINITY, &mut s)?;
+    number_column(columns[QUALITY].as_ref(), QUALITY, 1.0, &mut s)?;
+    flag_column(columns[GATES].as_ref(), GATES, true, GATE_FAILED, &mut s)?;
+    flag_column(columns[TIMEOUT_FIELD].as_ref(), TIMEOUT_FIELD, false, TIMEOUT, &mut s)?;
+    let dictionaries = [
+        &mut out.context_types,
+        &mut out.agents,
+        &mut out.projects,
+        &mut out.file_types,
+    ];
+    for ((field, dict), slot) in STRING_FIELDS.into_iter().zip(dictionaries).zip(0..) {
+        string_column(columns[field].as_ref(), field, slot, dict, &mut s)?;
+    }
+    for row in 0..len {
+        if s.bad[row] != NOT_BAD {
+            report.invalid += 1;
+            if report.samples.len() < MAX_SAMPLES {
+                let field = s.bad[row] as usize;
+                let col = columns[field].as_ref().expect("a bad value comes from a column");
+                let (value, reason) = describe(col, field, row);
+                report.samples.push(InvalidSample {
+                    index: first_index + row,
+                    field: FIELDS[field],
+                    value,
+                    reason,
+                });
+            }
+        } else if !window.contains(s.ts[row]) {
+            report.outside_window += 1;
+        } else {
+            out.timestamp.push(s.ts[row]);
+            out.flags.push(s.flags[row]);
+            out.execution_time_ms.push(s.times[row]);
+            out.quality_score.push(s.quality[row]);
+            out.context_type.push(s.codes[0][row]);
+            out.agent.push(s.codes[1][row]);
+            out.project.push(s.codes[2][row]);
+            out.file_type.push(s.codes[3][row]);
+        }
+    }
+    Ok(())
+}
+
+fn unsupported(field: usize, data_type: &DataType, expected: &str) -> CoreError {
+    CoreError::InvalidInput(format!(
+        "column '{}' has Arrow type {data_type}; expected {expected}",
+        FIELDS[field]
+    ))
+}
+
+// -- timestamps ---------------------------------------------------------------------------
+
+fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
+    let scale = |values: &[i64], to_micros: &dyn Fn(i64) -> Option<i64>, s: &mut Slice| {
+        for (row, &v) in values.iter().enumerate() {
+            match to_micros(v) {
+                Some(us) => s.ts[row] = us,
+                None => s.mark(row, TIMESTAMP),
+            }
+        }
+    };
+    match col.data_type() {
+        DataType::Timestamp(unit, _) => {
+            let values: &[i64] = match unit {
+                TimeUnit::Second => col.as_primitive::<TimestampSecondType>().values(),
+                TimeUnit::Millisecond => col.as_primitive::<TimestampMillisecondType>().values(),
+                TimeUnit::Microsecond => col.as_primitive::<TimestampMicrosecondType>().values(),
+                TimeUnit::Nanosecond => col.as_primitive::<TimestampNanosecondType>().values(),
+            };
+            let factor = unit_to_micros(*unit);
+            scale(values, &|v| factor(v), s);
+        }
+        DataType::Int64 => scale(col.as_primitive::<Int64Type>().values(), &Some, s),
+        DataType::Date32 => {
+            let days = col.as_primitive::<Date32Type>().values();
+            for (row, &d) in days.iter().enumerate() {
+                s.ts[row] = i64::from(d) * MICROS_PER_DAY;
+            }
+        }
+        DataType::Date64 => scale(
+            col.as_primitive::<Date64Type>().values(),
+            &|ms| ms.checked_mul(1_000),
+            s,
+        ),
+        _ => {
+            let strings = StringColumn::new(col).ok_or_else(|| {
+                unsupported(
+                    TIMESTAMP,
+                    col.data_type(),
+                    "a timestamp, int64 epoch microseconds, a date or ISO-8601 strings",
+                )
+            })?;
+            for row in 0..col.len() {
+                if let Some(Ok(us)) = strings.get(row).map(parse_iso_micros) {
+                    s.ts[row] = us;
+                } else if strings.get(row).is_some() {
+                    s.mark(row, TIMESTAMP);
+                }
+            }
+        }
+    }
+    // A null timestamp is a missing one: the row is invalid.
+    if let Some(nulls) = col.logical_nulls() {
+        for row in nulls.iter().enumerate().filter(|(_, valid)| !valid).map(|(row, _)| row) {
+            s.mark(row, TIMESTAMP);
+        }
+    }
+    Ok(())
+}
+
+fn unit_to_micros(unit: TimeUnit) -> fn(i64) -> Option<i64> {
+    match unit {
+        TimeUnit::Second => |v| v.checked_mul(MICROS_PER_SECOND),
+        TimeUnit::Millisecond => |v| v.checked_mul(1_000),
+        TimeUnit::Microsecond => Some,
+        TimeUnit::Nanosecond => |v| Some(v.div_euclid(1_000)),
+    }
+}
+
+// -- flags --------------------------------------------------------------------------------
+
+fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: &mut Slice) -> Result<(), CoreError> {
+    // The bit records the *non-default* case: success/timeout true, or gates failed.
+    let set_when = !default;
+    let Some(col) = col else { return Ok(()) };
+    let nulls = col.logical_nulls();
+    let valid = |row: usize| nulls.as_ref().is_none_or(|n| n.is_valid(row));
+    match col.data_type() {
+        DataType::Null => {}
+        DataType::Boolean => {
+            let values = col.as_boolean();
+            for row in 0..col.len() {
+                if valid(row) && values.value(row) == set_when {
+                    s.flags[row] |= bit;
+                }
+            }
+        }
+        dt if dt.is_integer() => {
+            let ints = integers(col).ok_or_else(|| unsupported(field, dt, "booleans or integers 0/1"))?;
+            for (row, v) in ints.into_iter().enumerate() {
+                if !valid(row) {
+                    continue;
+                }
+                match v {
+                    0 | 1 if (v == 1) == set_when => s.flags[row] |= bit,
+                    0 | 1 => {}
+                    _ => s.mark(row, field),
+                }
+            }
+        }
+        dt => return Err(unsupported(field, dt, "booleans or integers 0/1")),
+    }
+    Ok(())
+}
+
+/// An integer column widened to i64 (u64 values above i64::MAX saturate; they are
+/// invalid as flags and exact enough as numbers).
+fn integers(col: &ArrayRef) -> Option<Vec<i64>> {
+    macro_rules! widen {
+        ($t:ty) => {
+            col.as_primitive::<$t>()
+                .values()
+                .iter()
+                .map(|&v| i64::try_from(v).unwrap_or(i64::MAX))
+                .collect()
+        };
+    }
+    Some(match col.data_type() {
+        DataType::Int8 => widen!(Int8Type),
+        DataType::Int16 => widen!(Int16Type),
+        DataType::Int32 => widen!(Int32Type),
+        DataType::Int64 => widen!(Int64Type),
+        DataType::UInt8 => widen!(UInt8Type),
+        DataType::UInt16 => widen!(UInt16Type),
+        DataType::UInt32 => widen!(UInt32Type),
+        DataType::UInt64 => widen!(UInt64Type),
+        _ => return None,
+    })
+}
+
+// -- numbers ------------------------------------------------------------------------------
+
+fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) -> Result<(), CoreError> {
+    let Some(col) = col else { return Ok(()) };
+    let Some(values) = floats(col) else {
+        return Err(unsupported(field, col.data_type(), "a float or integer type"));
+    };
+    let nulls = col.logical_nulls();
+    let target = if field == EXECUTION_TIME {
+        &mut s.times
+    } else {
+        &mut s.quality
+    };
+    let mut bad_rows = Vec::new();
+    for (row, &x) in values.iter().enumerate() {
+        if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+            continue; // missing
+        }
+        if x.is_finite() && (0.0..=max).contains(&x) {
+            target[row] = x + 0.0;
+        } else {
+            bad_rows.push(row);
+        }
+    }
+    for row in bad_rows {
+        s.mark(row, field);
+    }
+    Ok(())
+}
+
+/// A numeric column as f64 (Null type: all NaN, i.e. missing).
+fn floats(col: &ArrayRef) -> Option<Vec<f64>> {
+    macro_rules! widen {
+        ($t:ty) => {
+            col.as_primitive::<$t>()
+                .values()
+                .iter()
+                .map(|&v| v as f64)
+                .collect()
+        };
+    }
+    Some(match col.data_type() {
+        DataType::Float64 => col.as_primitive::<Float64Type>().values().to_vec(),
+        DataType::Float32 => widen!(Float32Type),
+        DataType::Float16 => col
+            .as_primitive::<Float16Type>()
+            .values()
+            .iter()
+            .map(|v| v.to_f64())
+            .collect(),
+        DataType::Null => vec![f64::NAN; col.len()],
+        dt if dt.is_integer() => integers(col)?.into_iter().map(|v| v as f64).collect(),
+        _ => return None,
+    })
+}
+
+// -- strings ------------------------------------------------------------------------------
+
+/// Read access to any of Arrow's string layouts, dictionary-encoded or not.
+enum StringColumn<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    LargeUtf8(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> StringColumn<'a> {
+    fn new(col: &'a dyn Array) -> Option<Self> {
+        Some(match col.data_type() {
+            DataType::Utf8 => StringColumn::Utf8(col.as_string::<i32>()),
+            DataType::LargeUtf8 => StringColumn::LargeUtf8(col.as_string::<i64>()),
+            DataType::Utf8View => StringColumn::View(col.as_string_view()),
+            _ => return None,
+        })
+    }
+
+    /// The string at `row`, None when null.
+    fn get(&self, row: usize) -> Option<&'a str> {
+        match self {
+            StringColumn::Utf8(a) => a.is_valid(row).then(|| a.value(row)),
+            StringColumn::LargeUtf8(a) => a.is_valid(row).then(|| a.value(row)),
+            StringColumn::View(a) => a.is_valid(row).then(|| a.value(row)),
+        }
+    }
+}
+
+fn string_column(
+    col: Option<&ArrayRef>,
+    field: usize,
+    slot: usize,
+    dict: &mut Dictionary,
+    s: &mut Slice,
+) -> Result<(), CoreError> {
+    let key: fn(&str) -> &str = if field == FILE_PATH { file_extension } else { |x| x };
+    // Missing categories are "unknown"; a missing file path is not counted.
+    let missing = if field == FILE_PATH {
+        NO_FILE
+    } else {
+        dict.code(UNKNOWN)
+    };
+    let codes = &mut s.codes[slot];
+    let Some(col) = col else {
+        codes.fill(missing);
+        return Ok(());
+    };
+    let expected = "strings (utf8, large_utf8, utf8_view or a dictionary of those)";
+    match col.data_type() {
+        DataType::Null => codes.fill(missing),
+        DataType::Dictionary(_, _) => {
+            let any = col.as_any_dictionary();
+            let values = StringColumn::new(any.values().as_ref())
+                .ok_or_else(|| unsupported(field, col.data_type(), expected))?;
+            // Each distinct dictionary value is encoded once, not once per row.
+            let translation: Vec<u32> = (0..any.values().len())
+                .map(|i| values.get(i).map_or(missing, |v| dict.code(key(v))))
+                .collect();
+            let nulls = col.logical_nulls();
+            for (row, k) in any.normalized_keys().into_iter().enumerate() {
+                let valid = nulls.as_ref().is_none_or(|n| n.is_valid(row));
+                codes[row] = if valid {
+                    translation.get(k).copied().unwrap_or(missing)
+                } else {
+                    missing
+                };
+            }
+        }
+        dt => {
+            let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
+            let mut last: Option<(&str, u32)> = None;
+            for (row, code) in codes.iter_mut().enumerate() {
+                *code = match strings.get(row) {
+                    None => missing,
+                    Some(v) => match last {
+                        Some((prev, c)) if prev == v => c,
+                        _ => {
+                            let c = dict.code(key(v));
+                            last = Some((v, c));
+                            c
+                        }
+                    },
+                };
+            }
+        }
+    }
+    Ok(())
+}
+
+// -- error samples ------------------------------------------------------------------------
+
+/// Python-like repr of the bad value at `row` and why it is bad (the same reasons as the
+/// list-of-dicts reader).
+fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
+    if col.is_null(row) {
+        return ("<missing>".into(), "required field is missing".into());
+    }
+    if field == TIMESTAMP {
+        if let Some(strings) = StringColumn::new(col.as_ref()) {
+            let text = strings.get(row).unwrap_or_default();
+            let reason = parse_iso_micros(text).err().unwrap_or("is not a valid date-time");
+            return (py_str_repr(text), reason.into());
+        }
+        let raw = match col.data_type() {
+            DataType::Timestamp(TimeUnit::Second, _) => col.as_primitive::<TimestampSecondType>().value(row),
+            DataType::Timestamp(TimeUnit::Millisecond, _) => col.as_primitive::<TimestampMillisecondType>().value(row),
+            DataType::Date64 => col.as_primitive::<Date64Type>().value(row),
+            _ => col.as_primitive_opt::<Int64Type>().map_or(0, |a| a.value(row)),
+        };
+        return (
+            format!("{raw} ({})", col.data_type()),
+            "is out of the supported date-time range".into(),
+        );
+    }
+    if let Some(values) = floats(col) {
+        let x = values[row];
+        let reason = if field == EXECUTION_TIME || field == QUALITY {
+            if !x.is_finite() {
+                "must be a finite number".to_owned()
+            } else if field == QUALITY {
+                "must be within [0, 1]".to_owned()
+            } else {
+                "must be >= 0".to_owned()
+            }
+        } else {
+            "must be a bool (or the int 0 or 1)".to_owned()
+        };
+        let repr = if col.data_type().is_integer() {
+            format!("{}", x as i128)
+        } else {
+            py_float_repr(x)
+        };
+        return (repr, reason);
+    }
+    ("<value>".into(), "is invalid".into())
+}
+
+fn py_float_repr(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else if x.fract() == 0.0 && x.abs() < 1e16 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+fn py_str_repr(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use arrow_array::builder::StringDictionaryBuilder;
+    use arrow_array::{BooleanArray, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+    use arrow_schema::{Field, Schema};
+
+    use crate::civil::MICROS_PER_HOUR;
+
+    fn window() -> Window {
+        Window::new(0, 10 * MICROS_PER_HOUR, "daily", None).unwrap()
+    }
+
+    fn read(batch: RecordBatch) -> (Vec<Columns>, IngestReport) {
+        let mut chunks = Vec::new();
+        let report = read_batches(std::iter::once(Ok(batch)), &window(), |c, _| {
+            chunks.push(c.clone());
+            Ok(())
+        })
+        .unwrap();
+        (chunks, report)
+    }
+
+    #[test]
+    fn nanosecond_timestamps_nulls_and_bad_numbers() {
+        let hour_ns = MICROS_PER_HOUR * 1_000;
+        let ts = TimestampNanosecondArray::from(vec![Some(hour_ns + 999), None, Some(2 * hour_ns), Some(-hour_ns)])
+            .with_timezone("UTC");
+        let times = Float64Array::from(vec![Some(5.0), Some(1.0), Some(f64::NAN), None]);
+        let ok = BooleanArray::from(vec![Some(true), None, Some(false), Some(true)]);
+        let schema = Schema::new(vec![
+            Field::new("timestamp", ts.data_type().clone(), true),
+            Field::new("execution_time_ms", DataType::Float64, true),
+            Field::new("success", DataType::Boolean, true),
+        ]);
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ts), Arc::new(times), Arc::new(ok)]).unwrap();
+        let (chunks, report) = read(batch);
+        assert_eq!((report.received, report.invalid, report.outside_window), (4, 2, 1));
+        assert_eq!(report.samples[0].field, "timestamp");
+        assert_eq!(report.samples[0].reason, "required field is missing");
+        assert_eq!(report.samples[1].field, "execution_time_ms");
+        assert_eq!(report.samples[1].value, "nan");
+        let c = &chunks[0];
+        assert_eq!(c.timestamp, vec![MICROS_PER_HOUR]); // 999 ns floored away
+        assert_eq!(c.flags, vec![SUCCESS]);
+        assert_eq!(c.context_types.names()[c.context_type[0] as usize].as_ref(), UNKNOWN);
+        assert_eq!(c.file_type, vec![NO_FILE]);
+    }
+
+    #[test]
+    fn dictionary_strings_and_iso_text_timestamps() {
+        let ts = StringArray::from(vec!["1970-01-01T01:00:00Z", "yesterday", "1970-01-01T03:00:00+01:00"]);
+        let mut agents = StringDictionaryBuilder::<Int32Type>::new();
+        agents.append_value("a");
+        agents.append_null();
+        agents.append_value("a");
+        let agents = agents.finish();
+        let paths = StringArray::from(vec![Some("x/y.tar.gz"), Some("Makefile"), None]);
+        let schema = Schema::new(vec![
+            Field::new("timestamp", DataType::Utf8, false),
+            Field::new("agent", agents.data_type().clone(), true),
+            Field::new("file_path", DataType::Utf8, true),
+        ]);
+        let batch =
+            RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ts), Arc::new(agents), Arc::new(paths)]).unwrap();
+        let (chunks, report) = read(batch);
+        assert_eq!(report.invalid, 1);
+        assert_eq!(report.samples[0].value, "'yesterday'");
+        let c = &chunks[0];
+        assert_eq!(c.timestamp, vec![MICROS_PER_HOUR, 2 * MICROS_PER_HOUR]);
+        let names: Vec<&str> = c.agent.iter().map(|&a| c.agents.names()[a as usize].as_ref()).collect();
+        assert_eq!(names, vec!["a", "a"]);
+        assert_eq!(c.file_types.names()[c.file_type[0] as usize].as_ref(), "gz");
+        assert_eq!(c.file_type[1], NO_FILE);
+    }
+
+    #[test]
+    fn missing_timestamp_column_and_wrong_types_are_schema_errors() {
+        let schema = Schema::new(vec![Field::new("success", DataType::Boolean, false)]);
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(BooleanArray::from(vec![true]))]).unwrap();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), |_, _| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("no 'timestamp' column"), "{err}");
+
+        let schema = Schema::new(vec![
+            Field::new("timestamp", DataType::Int64, false),
+            Field::new("success", DataType::Utf8, false),
+        ]);
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(arrow_array::Int64Array::from(vec![0])),
+                Arc::new(StringArray::from(vec!["yes"])),
+            ],
+        )
+        .unwrap();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), |_, _| Ok(())).unwrap_err();
+        assert!(
+            err.to_string().contains("column 'success' has Arrow type Utf8"),
+            "{err}"
+        );
+    }
+}
