@@ -1,0 +1,263 @@
+"""Contract behaviour: input normalisation and defaults, the output's dict/JSON shape, and
+the record list passed through untouched."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+import pydantic
+import pytest
+from usage_analytics import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
+    TimeWindowType,
+    TrendThresholds,
+)
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+END = START + timedelta(days=7)
+REDUCER = NodeUsageAnalyticsReducer()
+
+
+def make(**options: Any) -> ModelUsageAnalyticsInput:
+    options.setdefault("pattern_id", "p")
+    options.setdefault("time_window_start", START)
+    options.setdefault("time_window_end", END)
+    return ModelUsageAnalyticsInput(**options)
+
+
+def records(n: int = 30) -> list[dict[str, Any]]:
+    return [
+        {
+            "timestamp": START + timedelta(hours=5 * i + 1),
+            "success": i % 3 != 0,
+            "execution_time_ms": 10.0 + i,
+            "quality_score": 0.8,
+            "context_type": "debugging",
+            "agent": f"agent-{i % 4}",
+            "project": "shop",
+            "file_path": "src/app.py",
+        }
+        for i in range(n)
+    ]
+
+
+# --------------------------------------------------------------------------- input
+
+
+def test_uuid_shaped_str_pattern_id_becomes_uuid() -> None:
+    text = "12345678-1234-5678-1234-567812345678"
+    assert make(pattern_id=text).pattern_id == UUID(text)
+    assert isinstance(make(pattern_id=text).pattern_id, UUID)
+    assert make(pattern_id=text.upper()).pattern_id == UUID(text)
+
+
+def test_other_str_pattern_id_is_kept_and_uuid_stays_uuid() -> None:
+    assert make(pattern_id="checkout-endpoint").pattern_id == "checkout-endpoint"
+    assert make(pattern_id="1234").pattern_id == "1234"
+    ident = uuid4()
+    assert make(pattern_id=ident).pattern_id is ident
+
+
+def test_naive_window_datetimes_become_utc_and_aware_ones_are_kept() -> None:
+    naive = make(time_window_start=datetime(2026, 1, 5), time_window_end=datetime(2026, 1, 12))
+    assert naive.time_window_start == START
+    assert naive.time_window_start.tzinfo is UTC
+    assert naive.time_window_end.utcoffset() == timedelta(0)
+
+    plus_two = timezone(timedelta(hours=2))
+    aware = make(time_window_start=START.astimezone(plus_two))
+    assert aware.time_window_start == START  # the same instant
+    assert aware.time_window_start.utcoffset() == timedelta(hours=2)
+
+
+def test_defaults() -> None:
+    contract = make()
+    assert contract.time_window_type is TimeWindowType.WEEKLY
+    assert contract.granularity is AnalyticsGranularity.DETAILED
+    assert contract.include_trends is True
+    assert contract.include_performance is True
+    assert contract.include_distribution is True
+    assert contract.include_predictions is False
+    assert contract.execution_data == []
+    assert contract.on_invalid == "raise"
+    assert contract.timezone == "UTC"
+    assert contract.bucket_width is None
+    assert isinstance(contract.correlation_id, UUID)
+    assert make().correlation_id != contract.correlation_id
+    thresholds = contract.trend_thresholds
+    assert (thresholds.growing_velocity, thresholds.declining_velocity) == (0.5, -0.5)
+    assert thresholds.abandoned_velocity == -2.0
+    assert thresholds.abandoned_max_executions == 5
+    assert thresholds.emerging_max_executions == 10
+    assert thresholds.min_t_statistic == 2.0
+    assert thresholds.recent_fraction == 0.25
+
+
+def test_enum_values_by_str() -> None:
+    contract = make(time_window_type="monthly", granularity="comprehensive")
+    assert contract.time_window_type is TimeWindowType.MONTHLY
+    assert contract.granularity is AnalyticsGranularity.COMPREHENSIVE
+
+
+def test_execution_data_is_neither_copied_nor_validated() -> None:
+    data = records(5)
+    assert make(execution_data=data).execution_data is data
+    as_tuple = tuple(data)
+    assert make(execution_data=as_tuple).execution_data is as_tuple
+    junk: list[Any] = [5, None, "x"]
+    assert make(execution_data=junk).execution_data is junk  # only the reducer complains
+    assert make(execution_data=None).execution_data == []
+
+
+def test_contract_is_frozen_and_forbids_unknown_fields() -> None:
+    contract = make()
+    with pytest.raises(pydantic.ValidationError):
+        contract.timezone = "Europe/Berlin"  # type: ignore[misc]
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        make(windw="typo")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"recent_fraction": 0.0},
+        {"recent_fraction": 1.5},
+        {"growing_velocity": math.inf},
+        {"declining_velocity": math.nan},
+        {"min_t_statistic": -1.0},
+        {"emerging_max_executions": -1},
+    ],
+)
+def test_invalid_thresholds_are_rejected(options: dict[str, Any]) -> None:
+    [name] = options
+    with pytest.raises(ValueError, match=name):
+        TrendThresholds(**options)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def test_output_echoes_the_request() -> None:
+    ident = uuid4()
+    correlation = uuid4()
+    contract = make(
+        pattern_id=ident,
+        correlation_id=correlation,
+        time_window_type=TimeWindowType.DAILY,
+        granularity=AnalyticsGranularity.SUMMARY,
+        execution_data=records(),
+    )
+    before = datetime.now(UTC)
+    out = REDUCER.execute_reduction_sync(contract)
+    after = datetime.now(UTC)
+    assert isinstance(out, ModelUsageAnalyticsOutput)
+    assert out.pattern_id == ident
+    assert out.correlation_id == correlation
+    assert (out.time_window_start, out.time_window_end) == (START, END)
+    assert out.time_window_type is TimeWindowType.DAILY
+    assert out.granularity is AnalyticsGranularity.SUMMARY
+    assert out.total_data_points == 30
+    assert out.computation_time_ms >= 0.0
+    assert before <= out.computed_at <= after
+    assert out.computed_at.utcoffset() == timedelta(0)
+    assert out.timezone == "UTC"
+    with pytest.raises(pydantic.ValidationError):
+        out.total_data_points = 0  # type: ignore[misc]
+
+
+def test_str_pattern_id_is_kept_in_the_output() -> None:
+    out = REDUCER.execute_reduction_sync(make(pattern_id="checkout-endpoint"))
+    assert out.pattern_id == "checkout-endpoint"
+    assert out.to_dict()["pattern_id"] == "checkout-endpoint"
+
+
+@pytest.mark.parametrize("granularity", list(AnalyticsGranularity))
+def test_to_dict_and_to_json_shape(granularity: AnalyticsGranularity) -> None:
+    ident = uuid4()
+    contract = make(
+        pattern_id=ident,
+        granularity=granularity,
+        include_predictions=True,
+        execution_data=[*records(), {"timestamp": "bad"}],
+        on_invalid="skip",
+        timezone="Asia/Kolkata",
+    )
+    out = REDUCER.execute_reduction_sync(contract)
+    data = out.to_dict()
+    assert list(data) == [
+        "pattern_id",
+        "correlation_id",
+        "time_window",
+        "usage_metrics",
+        "success_metrics",
+        "performance_metrics",
+        "trend_analysis",
+        "context_distribution",
+        "summary",
+        "data_quality",
+    ]
+    assert data["pattern_id"] == str(ident)
+    assert data["correlation_id"] == str(contract.correlation_id)
+    assert data["time_window"] == {
+        "start": START.isoformat().replace("+00:00", "Z"),
+        "end": END.isoformat().replace("+00:00", "Z"),
+        "type": "weekly",
+        "granularity": granularity.value,
+        "timezone": "Asia/Kolkata",
+    }
+    assert data["usage_metrics"]["total_executions"] == 30
+    assert set(data["success_metrics"]) == {
+        "success_count",
+        "failure_count",
+        "success_rate",
+        "error_rate",
+        "timeout_count",
+        "quality_gate_failures",
+        "avg_quality_score",
+    }
+    assert data["performance_metrics"]["sample_count"] == 30
+    assert data["trend_analysis"]["trend_type"] == out.trend_analysis.trend_type.value  # type: ignore[union-attr]
+    assert data["trend_analysis"]["predictions"] is not None
+    if granularity is AnalyticsGranularity.SUMMARY:
+        assert data["context_distribution"] is None
+    else:
+        assert data["context_distribution"]["by_project"] == {"shop": 30}
+    if granularity is AnalyticsGranularity.COMPREHENSIVE:
+        assert len(data["trend_analysis"]["time_series"]) == 28
+    else:
+        assert data["trend_analysis"]["time_series"] is None
+    assert data["summary"]["total_data_points"] == 31
+    assert data["summary"]["analytics_quality_score"] == out.analytics_quality_score
+    assert data["summary"]["computation_time_ms"] == out.computation_time_ms
+    assert isinstance(data["summary"]["computed_at"], str)
+    assert data["data_quality"]["invalid_records"] == 1
+    assert data["data_quality"]["error_samples"] == [
+        {
+            "index": 30,
+            "field": "timestamp",
+            "value": "'bad'",
+            "reason": out.data_quality.error_samples[0].reason,
+        }
+    ]
+
+    text = out.to_json()
+    assert json.loads(text) == json.loads(json.dumps(data))
+    assert json.loads(out.to_json(indent=2)) == json.loads(text)
+
+
+def test_to_dict_with_families_off_has_nulls() -> None:
+    out = REDUCER.execute_reduction_sync(
+        make(include_trends=False, include_performance=False, include_distribution=False)
+    )
+    data = json.loads(out.to_json())
+    assert data["performance_metrics"] is None
+    assert data["trend_analysis"] is None
+    assert data["context_distribution"] is None
+    assert data["usage_metrics"]["time_since_last_use"] is None

@@ -1,0 +1,668 @@
+"""Named edge cases on the public API, against hand-computed numbers (and, where the
+numbers are many, the reference as well).
+
+The usual window is the week from Monday 2026-01-05 00:00 UTC to Monday 2026-01-12 00:00
+UTC (weekly: 6-hour buckets, 28 of them; "recent" = the last 42 hours).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from reference import reference_analytics
+from strategies import assert_matches_reference, output_as_dict
+from usage_analytics import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
+    TimeWindowType,
+    UsageTrendType,
+)
+
+START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+END = START + timedelta(days=7)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+REDUCER = NodeUsageAnalyticsReducer()
+
+
+def contract(records: list[Any], **options: Any) -> ModelUsageAnalyticsInput:
+    options.setdefault("time_window_start", START)
+    options.setdefault("time_window_end", END)
+    return ModelUsageAnalyticsInput(pattern_id="edge", execution_data=records, **options)
+
+
+def analyse(records: list[Any], **options: Any) -> ModelUsageAnalyticsOutput:
+    """Reduce, and check the reference agrees on the same input."""
+    request = contract(records, **options)
+    output = REDUCER.execute_reduction_sync(request)
+    assert_matches_reference(
+        output_as_dict(output), reference_analytics(request), request.trend_thresholds
+    )
+    return output
+
+
+def daily_series(counts: list[int], start: datetime = START) -> list[dict[str, Any]]:
+    """`counts[d]` records spread evenly over day d."""
+    records = []
+    for day, count in enumerate(counts):
+        for j in range(count):
+            offset = timedelta(days=day) + timedelta(seconds=j * 86_400 / count)
+            records.append({"timestamp": start + offset, "success": True, "agent": "a"})
+    return records
+
+
+def month(counts: list[int], **options: Any) -> ModelUsageAnalyticsOutput:
+    """A 30-day monthly window (1-day buckets) holding `counts` per day."""
+    assert len(counts) == 30
+    return analyse(
+        daily_series(counts),
+        time_window_end=START + 30 * DAY,
+        time_window_type=TimeWindowType.MONTHLY,
+        **options,
+    )
+
+
+# --------------------------------------------------------------------------- empty / tiny
+
+
+def test_empty_input_returns_empty_analytics() -> None:
+    out = analyse([])
+    usage = out.usage_metrics
+    assert usage.total_executions == 0
+    assert usage.executions_per_day == usage.executions_per_week == 0.0
+    assert usage.executions_per_month == 0.0
+    assert usage.unique_contexts == usage.unique_users == usage.peak_daily_usage == 0
+    assert usage.time_since_last_use is None
+    success = out.success_metrics
+    assert (success.success_count, success.failure_count, success.timeout_count) == (0, 0, 0)
+    assert success.success_rate == success.error_rate == success.avg_quality_score == 0.0
+    assert out.performance_metrics is not None
+    assert out.performance_metrics.sample_count == 0
+    assert out.performance_metrics.p99_execution_time_ms == 0.0
+    assert out.performance_metrics.std_dev_ms == 0.0
+    trend = out.trend_analysis
+    assert trend is not None
+    assert trend.trend_type is UsageTrendType.EMERGING
+    assert trend.velocity == trend.acceleration == trend.growth_percentage == 0.0
+    assert trend.retention_rate == trend.churn_rate == trend.adoption_rate == 0.0
+    assert trend.bucket_count == 28
+    assert trend.confidence_score == pytest.approx(0.3)  # 0.7 * 0 + 0.3 * min(28 / 10, 1)
+    assert out.context_distribution is not None
+    assert out.context_distribution.by_agent == {}
+    assert out.context_distribution.by_time_of_day == {}
+    assert out.analytics_quality_score == 0.0
+    assert out.total_data_points == 0
+    quality = out.data_quality
+    assert (quality.records_received, quality.records_in_window) == (0, 0)
+    assert (quality.records_outside_window, quality.invalid_records) == (0, 0)
+    assert quality.error_samples == []
+
+
+def test_one_record_in_the_last_quarter_is_emerging() -> None:
+    record = {
+        "timestamp": START + 6 * DAY,  # Sunday 2026-01-11 00:00
+        "success": True,
+        "execution_time_ms": 42.0,
+        "quality_score": 0.9,
+        "context_type": "debugging",
+        "agent": "alice",
+        "project": "shop",
+        "file_path": "src/app.py",
+    }
+    out = analyse([record])
+    usage = out.usage_metrics
+    assert usage.total_executions == 1
+    assert usage.executions_per_day == pytest.approx(1 / 7)
+    assert usage.executions_per_week == 1.0
+    assert usage.executions_per_month == 1.0  # 1 / max(7/30, 1)
+    assert usage.unique_contexts == usage.unique_users == usage.peak_daily_usage == 1
+    assert usage.time_since_last_use == 24.0
+    assert out.success_metrics.success_rate == 1.0
+    assert out.success_metrics.avg_quality_score == 0.9
+    perf = out.performance_metrics
+    assert perf is not None
+    assert perf.p50_execution_time_ms == perf.p95_execution_time_ms == 42.0
+    assert perf.p99_execution_time_ms == perf.min_execution_time_ms == 42.0
+    assert perf.max_execution_time_ms == perf.avg_execution_time_ms == 42.0
+    assert perf.total_execution_time_ms == 42.0
+    assert perf.std_dev_ms == 0.0
+    assert perf.sample_count == 1
+    assert out.trend_analysis is not None
+    assert out.trend_analysis.trend_type is UsageTrendType.EMERGING
+    # the only agent appears in the second half only: 1 new agent / 0.5 weeks
+    assert out.trend_analysis.adoption_rate == 2.0
+    assert out.trend_analysis.retention_rate == out.trend_analysis.churn_rate == 0.0
+    dist = out.context_distribution
+    assert dist is not None
+    assert dist.by_context_type == {"debugging": 1}
+    assert dist.by_file_type == {"py": 1}
+    assert dist.by_time_of_day == {0: 1}
+    assert dist.by_day_of_week == {6: 1}
+    assert out.analytics_quality_score == pytest.approx(0.7 * 0.01 + 0.3 * 7 / 30)
+
+
+def test_all_failures() -> None:
+    records = [
+        {"timestamp": START + 5 * DAY + i * HOUR, "success": False, "timeout": i % 2 == 0}
+        for i in range(20)
+    ]
+    success = analyse(records).success_metrics
+    assert (success.success_count, success.failure_count) == (0, 20)
+    assert success.success_rate == 0.0
+    assert success.error_rate == 1.0
+    assert success.timeout_count == 10
+
+
+# --------------------------------------------------------------------------- time
+
+
+NEW_YEAR_RECORDS = [
+    {"timestamp": datetime(2025, 12, 31, 23, 30, tzinfo=UTC)},  # Wednesday
+    {"timestamp": "2026-01-01T00:30:00Z"},  # Thursday
+    {"timestamp": datetime(2026, 1, 1, 4, 30)},  # naive = UTC
+]
+NEW_YEAR_WINDOW = {
+    "time_window_start": datetime(2025, 12, 31),
+    "time_window_end": datetime(2026, 1, 2),
+    "time_window_type": TimeWindowType.DAILY,
+}
+
+
+@pytest.mark.parametrize(
+    ("zone", "hours", "weekdays", "peak"),
+    [
+        pytest.param("UTC", {0: 1, 4: 1, 23: 1}, {2: 1, 3: 2}, 2, id="utc"),
+        # UTC-5: 18:30, 19:30, 23:30 on Wednesday 31 December
+        pytest.param("America/New_York", {18: 1, 19: 1, 23: 1}, {2: 3}, 3, id="new_york"),
+        # UTC+5:30: 05:00, 06:00, 10:00 on Thursday 1 January
+        pytest.param("Asia/Kolkata", {5: 1, 6: 1, 10: 1}, {3: 3}, 3, id="kolkata"),
+    ],
+)
+def test_window_across_new_year_calendar_fields(
+    zone: str, hours: dict[int, int], weekdays: dict[int, int], peak: int
+) -> None:
+    out = analyse(NEW_YEAR_RECORDS, timezone=zone, **NEW_YEAR_WINDOW)
+    assert out.context_distribution is not None
+    assert out.context_distribution.by_time_of_day == hours
+    assert list(out.context_distribution.by_time_of_day) == sorted(hours)
+    assert out.context_distribution.by_day_of_week == weekdays
+    assert out.usage_metrics.peak_daily_usage == peak
+    assert out.usage_metrics.total_executions == 3
+    assert out.usage_metrics.time_since_last_use == pytest.approx(19.5)  # 04:30 -> 24:00
+
+
+def test_calendar_fields_in_lord_howe_half_hour_dst() -> None:
+    # Lord Howe Island is UTC+11 in January (daylight time, +30 min): 2026-01-05 12:45 UTC
+    # is 23:45 local on Monday, 13:15 UTC is 00:15 local on Tuesday.
+    records = [
+        {"timestamp": START + timedelta(hours=12, minutes=45)},
+        {"timestamp": START + timedelta(hours=13, minutes=15)},
+    ]
+    out = analyse(records, timezone="Australia/Lord_Howe")
+    assert out.context_distribution is not None
+    assert out.context_distribution.by_time_of_day == {0: 1, 23: 1}
+    assert out.context_distribution.by_day_of_week == {0: 1, 1: 1}
+    assert out.usage_metrics.peak_daily_usage == 1
+
+
+def test_records_outside_the_window_both_sides_and_exactly_on_the_ends() -> None:
+    us = timedelta(microseconds=1)
+    records = [
+        {"timestamp": START - us},
+        {"timestamp": START},  # inside: ends are inclusive
+        {"timestamp": END},  # inside
+        {"timestamp": END + us},
+        {"timestamp": datetime(1, 1, 1, tzinfo=UTC)},
+        {"timestamp": datetime(9999, 12, 31, 23, 59, 59, 999999)},
+    ]
+    out = analyse(records)
+    assert out.usage_metrics.total_executions == 2
+    assert out.usage_metrics.time_since_last_use == 0.0
+    assert out.data_quality.records_received == 6
+    assert out.data_quality.records_in_window == 2
+    assert out.data_quality.records_outside_window == 4
+    assert out.data_quality.invalid_records == 0
+    assert out.total_data_points == 6
+    assert out.trend_analysis is not None
+    assert out.trend_analysis.time_series is None
+    # the end instant falls in the last bucket
+    series = analyse(records, granularity=AnalyticsGranularity.COMPREHENSIVE).trend_analysis
+    assert series is not None
+    assert series.time_series is not None
+    assert series.time_series[0].executions == 1
+    assert series.time_series[-1].executions == 1
+
+
+def test_naive_offset_zone_and_iso_timestamps_mean_the_same_instant() -> None:
+    same_instant = [
+        datetime(2026, 1, 7, 10, 0),  # naive = UTC
+        datetime(2026, 1, 7, 10, 0, tzinfo=UTC),
+        datetime(2026, 1, 7, 15, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 1, 7, 5, 0, tzinfo=ZoneInfo("America/New_York")),
+        "2026-01-07T10:00:00Z",
+        "2026-01-07T10:00:00z",
+        "2026-01-07T10:00Z",
+        "2026-01-07 10:00",
+        "2026-01-07T05:00:00-05:00",
+        "2026-01-07T05:00:00-0500",
+        "2026-01-07T12:00:00+02",
+        "2026-01-07T10:00:00.000000999Z",  # nanoseconds are truncated
+    ]
+    out = analyse([{"timestamp": ts} for ts in same_instant])
+    assert out.usage_metrics.total_executions == len(same_instant)
+    assert out.usage_metrics.peak_daily_usage == len(same_instant)
+    assert out.context_distribution is not None
+    assert out.context_distribution.by_time_of_day == {10: len(same_instant)}
+    assert out.context_distribution.by_day_of_week == {2: len(same_instant)}
+    assert out.usage_metrics.time_since_last_use == 4 * 24 + 14  # Wed 10:00 -> Mon 00:00
+
+
+def test_zoneinfo_datetimes_in_dst_fold_and_gap_use_their_utcoffset() -> None:
+    new_york = ZoneInfo("America/New_York")
+    start = datetime(2025, 11, 1, tzinfo=UTC)
+    records = [
+        # 01:30 happens twice on 2025-11-02: fold=0 is EDT (05:30Z), fold=1 EST (06:30Z)
+        {"timestamp": datetime(2025, 11, 2, 1, 30, tzinfo=new_york)},
+        {"timestamp": datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=new_york)},
+        # 02:30 does not exist on 2025-03-09; Python gives it the offset before the gap (EST)
+        {"timestamp": datetime(2025, 3, 9, 2, 30, tzinfo=new_york)},
+    ]
+    out = analyse(
+        records,
+        time_window_start=datetime(2025, 3, 9, tzinfo=UTC),
+        time_window_end=start + 2 * DAY,
+        time_window_type=TimeWindowType.CUSTOM,
+    )
+    assert out.data_quality.records_in_window == 3
+    assert out.usage_metrics.time_since_last_use == pytest.approx(24 - 6.5)  # 06:30Z -> 3 Nov
+    dist = out.context_distribution
+    assert dist is not None
+    assert dist.by_time_of_day == {5: 1, 6: 1, 7: 1}  # UTC hours 05:30, 06:30, 07:30
+
+
+def test_iso_date_only_string_is_midnight_utc_and_fraction_is_kept() -> None:
+    out = analyse(
+        [{"timestamp": "2026-01-11"}, {"timestamp": "2026-01-11 23:59:59.5Z"}],
+    )
+    assert out.usage_metrics.total_executions == 2
+    assert out.usage_metrics.time_since_last_use == pytest.approx(0.5 / 3600)
+
+
+def test_window_given_with_an_offset_equals_the_utc_window() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    records = [{"timestamp": START + i * 7 * HOUR} for i in range(24)]
+    in_utc = analyse(records)
+    shifted = analyse(
+        records,
+        time_window_start=START.astimezone(plus_two),
+        time_window_end=END.astimezone(plus_two),
+    )
+    assert output_as_dict(shifted) == output_as_dict(in_utc)
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def test_missing_optional_fields_take_their_defaults() -> None:
+    out = analyse(
+        [
+            {"timestamp": START + 6 * DAY},
+            {
+                "timestamp": START + 6 * DAY,
+                "success": None,
+                "execution_time_ms": None,
+                "quality_score": None,
+                "quality_gates_passed": None,
+                "timeout": None,
+                "context_type": None,
+                "agent": None,
+                "project": None,
+                "file_path": None,
+            },
+        ]
+    )
+    success = out.success_metrics
+    assert (success.success_count, success.failure_count) == (0, 2)  # success -> False
+    assert success.quality_gate_failures == 0  # gates -> passed
+    assert success.timeout_count == 0  # timeout -> False
+    assert success.avg_quality_score == 0.0
+    assert out.performance_metrics is not None
+    assert out.performance_metrics.sample_count == 0
+    assert out.usage_metrics.unique_contexts == out.usage_metrics.unique_users == 1
+    dist = out.context_distribution
+    assert dist is not None
+    assert dist.by_context_type == dist.by_agent == dist.by_project == {"unknown": 2}
+    assert dist.by_file_type == {}  # no file path: not counted
+
+
+def test_explicit_unknown_and_missing_category_are_one_value() -> None:
+    out = analyse(
+        [
+            {"timestamp": START + 6 * DAY, "context_type": "unknown", "agent": "unknown"},
+            {"timestamp": START + 6 * DAY},
+        ]
+    )
+    assert out.usage_metrics.unique_contexts == out.usage_metrics.unique_users == 1
+
+
+def test_booleans_as_database_ints_and_numbers_of_other_types() -> None:
+    from decimal import Decimal
+    from fractions import Fraction
+
+    out = analyse(
+        [
+            {"timestamp": START + 6 * DAY, "success": 1, "timeout": 1, "quality_gates_passed": 0},
+            {"timestamp": START + 6 * DAY, "success": 0, "execution_time_ms": Decimal("2.5")},
+            {"timestamp": START + 6 * DAY, "execution_time_ms": Fraction(1, 2)},
+            {"timestamp": START + 6 * DAY, "execution_time_ms": 3, "quality_score": 1},
+            {"timestamp": START + 6 * DAY, "quality_score": 0},
+        ]
+    )
+    assert out.success_metrics.success_count == 1
+    assert out.success_metrics.timeout_count == 1
+    assert out.success_metrics.quality_gate_failures == 1
+    assert out.success_metrics.avg_quality_score == 0.5
+    assert out.performance_metrics is not None
+    assert out.performance_metrics.total_execution_time_ms == 6.0
+    assert out.performance_metrics.p50_execution_time_ms == 2.5
+
+
+def test_file_types_of_makefile_dotfile_double_extension_and_windows_path() -> None:
+    paths = [
+        "Makefile",
+        ".env",
+        "a.tar.gz",
+        "dir.d/x",
+        "C:\\x\\y.PY",
+        "src/b.gz",
+        "/home/u/.bashrc",
+        "notes.txt",
+        None,
+    ]
+    records = [{"timestamp": START + 6 * DAY, "file_path": p} for p in paths]
+    records.append({"timestamp": START + 6 * DAY})
+    dist = analyse(records).context_distribution
+    assert dist is not None
+    # count desc, then key asc ("PY" < "gz" < "txt")
+    assert list(dist.by_file_type.items()) == [("unknown", 4), ("gz", 2), ("PY", 1), ("txt", 1)]
+
+
+def test_distribution_key_order_is_count_desc_then_key() -> None:
+    agents = ["b", "a", "c", "a", "b", "d", "B"]
+    records = [{"timestamp": START + 6 * DAY + i * HOUR, "agent": a} for i, a in enumerate(agents)]
+    dist = analyse(records).context_distribution
+    assert dist is not None
+    assert list(dist.by_agent.items()) == [("a", 2), ("b", 2), ("B", 1), ("c", 1), ("d", 1)]
+    assert list(dist.by_time_of_day) == [0, 1, 2, 3, 4, 5, 6]
+
+
+def test_percentiles_and_std_by_hand() -> None:
+    records = [{"timestamp": START + 6 * DAY, "execution_time_ms": t} for t in (4, 1, 3, 2)]
+    perf = analyse(records).performance_metrics
+    assert perf is not None
+    assert perf.p50_execution_time_ms == 2.5
+    assert perf.p95_execution_time_ms == pytest.approx(3.85)  # 1 + 0.95 * 3 -> 3 + 0.85
+    assert perf.p99_execution_time_ms == pytest.approx(3.97)
+    assert perf.avg_execution_time_ms == 2.5
+    assert perf.std_dev_ms == pytest.approx(math.sqrt(5 / 3))
+    assert (perf.min_execution_time_ms, perf.max_execution_time_ms) == (1.0, 4.0)
+    assert perf.total_execution_time_ms == 10.0
+
+
+def test_retention_churn_and_adoption_by_hand() -> None:
+    first_half = START + DAY
+    second_half = START + 5 * DAY
+    records = [
+        {"timestamp": first_half, "agent": "a"},
+        {"timestamp": first_half, "agent": "b"},
+        {"timestamp": second_half, "agent": "b"},
+        {"timestamp": second_half, "agent": "c"},
+        {"timestamp": second_half, "agent": "d"},
+        # exactly on the midpoint: second half
+        {"timestamp": START + timedelta(days=3.5), "agent": "e"},
+    ]
+    trend = analyse(records).trend_analysis
+    assert trend is not None
+    assert trend.retention_rate == 0.5  # {a, b} -> only b stays
+    assert trend.churn_rate == 0.5
+    assert trend.adoption_rate == pytest.approx(3 / 0.5)  # c, d, e in half a week
+
+
+# --------------------------------------------------------------------------- trends
+
+
+def test_flat_noisy_daily_series_is_stable() -> None:
+    rng = random.Random(7)
+    counts = [100 + rng.randint(-10, 10) for _ in range(30)]
+    trend = month(counts).trend_analysis
+    assert trend is not None
+    assert trend.trend_type is UsageTrendType.STABLE
+    assert abs(trend.velocity) < 0.5
+    assert trend.bucket_count == 30
+    assert trend.bucket_width_seconds == 86_400.0
+
+
+def test_noisy_series_with_insignificant_slope_above_threshold_is_stable() -> None:
+    # Daily counts ~100 +- 40 with a small drift: the fitted slope exceeds 0.5 executions/day
+    # per day, but |t| < 2, so the noise is not called a trend.
+    counts = [78, 138, 72, 119, 70, 84, 145, 82, 118, 104, 104, 108, 85, 137, 78]
+    counts += [91, 74, 95, 107, 147, 106, 86, 98, 158, 84, 130, 111, 134, 109, 139]
+    x = np.arange(30) + 0.5
+    slope, intercept = np.polyfit(x, counts, 1)
+    residuals = np.asarray(counts) - (intercept + slope * x)
+    t = slope / math.sqrt((residuals @ residuals) / 28 / ((x - x.mean()) @ (x - x.mean())))
+    assert slope > 0.5
+    assert abs(t) < 2
+    trend = month(counts).trend_analysis
+    assert trend is not None
+    assert trend.velocity == pytest.approx(slope, rel=1e-9)
+    assert not trend.velocity_significant
+    assert trend.trend_type is UsageTrendType.STABLE
+
+
+def test_clearly_growing_series_is_growing_with_exact_numbers() -> None:
+    counts = [10 + 5 * d for d in range(30)]
+    out = month(counts, include_predictions=True)
+    trend = out.trend_analysis
+    assert trend is not None
+    assert trend.trend_type is UsageTrendType.GROWING
+    assert trend.velocity == pytest.approx(5.0)
+    assert trend.velocity_significant  # a perfect fit
+    assert trend.acceleration == pytest.approx(0.0, abs=1e-9)
+    # q = 7: first week mean 25/day, last week mean 140/day
+    assert trend.growth_percentage == pytest.approx(460.0)
+    assert trend.confidence_score == pytest.approx(1.0)
+    # line 7.5 + 5x; horizon 30 days; rate at x = 45 days: 232.5/day
+    assert trend.predictions is not None
+    assert trend.predictions.horizon_days == 30.0
+    assert trend.predictions.predicted_daily_rate == pytest.approx(232.5)
+    assert trend.predictions.predicted_executions == pytest.approx(6975.0)
+    assert trend.time_series is None  # DETAILED: predictions only
+    assert out.usage_metrics.peak_daily_usage == 155
+
+
+def test_clearly_declining_series_is_declining() -> None:
+    counts = [160 - 5 * d for d in range(30)]
+    trend = month(counts).trend_analysis
+    assert trend is not None
+    assert trend.trend_type is UsageTrendType.DECLINING
+    assert trend.velocity == pytest.approx(-5.0)
+    assert trend.growth_percentage == pytest.approx((30 - 145) / 145 * 100)
+
+
+def test_fewer_than_ten_records_is_emerging() -> None:
+    records = [{"timestamp": START + 6 * DAY + i * HOUR} for i in range(9)]
+    trend = analyse(records).trend_analysis
+    assert trend is not None
+    assert trend.trend_type is UsageTrendType.EMERGING
+
+
+def test_ten_spread_records_are_stable_not_emerging() -> None:
+    records = [{"timestamp": START + i * 16 * HOUR + timedelta(minutes=30)} for i in range(10)]
+    trend = analyse(records).trend_analysis
+    assert trend is not None
+    assert trend.trend_type is UsageTrendType.STABLE
+
+
+def test_no_recent_use_is_abandoned() -> None:
+    # 50 records, all in the first half: none in the last quarter of the window
+    records = [{"timestamp": START + i * HOUR} for i in range(50)]
+    out = analyse(records)
+    assert out.trend_analysis is not None
+    assert out.trend_analysis.trend_type is UsageTrendType.ABANDONED
+    assert out.usage_metrics.time_since_last_use == 7 * 24 - 49
+
+
+def test_growth_is_100_percent_when_the_first_buckets_are_empty() -> None:
+    records = [{"timestamp": START + 6 * DAY + i * HOUR} for i in range(12)]
+    trend = analyse(records).trend_analysis
+    assert trend is not None
+    assert trend.growth_percentage == 100.0
+
+
+def test_single_bucket_has_zero_velocity_acceleration_and_growth() -> None:
+    records = [{"timestamp": START + i * DAY} for i in range(7)]
+    trend = analyse(records, bucket_width=timedelta(days=7)).trend_analysis
+    assert trend is not None
+    assert trend.bucket_count == 1
+    assert trend.velocity == trend.acceleration == trend.growth_percentage == 0.0
+    assert trend.velocity_significant
+
+
+# --------------------------------------------------------------------------- flags
+
+
+def test_feature_flags_off_give_none() -> None:
+    records = daily_series([3] * 7)
+    out = analyse(
+        records, include_performance=False, include_trends=False, include_distribution=False
+    )
+    assert out.performance_metrics is None
+    assert out.trend_analysis is None
+    assert out.context_distribution is None
+    assert out.usage_metrics.total_executions == 21
+
+
+def test_predictions_flag_without_trends_gives_no_trend() -> None:
+    out = analyse(daily_series([3] * 7), include_trends=False, include_predictions=True)
+    assert out.trend_analysis is None
+
+
+def test_summary_granularity_has_no_distribution() -> None:
+    out = analyse(daily_series([3] * 7), granularity=AnalyticsGranularity.SUMMARY)
+    assert out.context_distribution is None
+    assert out.performance_metrics is not None
+    assert out.trend_analysis is not None
+    assert out.trend_analysis.time_series is None
+    assert out.trend_analysis.predictions is None
+
+
+def test_comprehensive_granularity_has_consistent_time_series_and_predictions() -> None:
+    rng = random.Random(3)
+    records = [
+        {"timestamp": START + timedelta(seconds=rng.uniform(0, 7 * 86_400))} for _ in range(500)
+    ]
+    out = analyse(records, granularity=AnalyticsGranularity.COMPREHENSIVE)
+    trend = out.trend_analysis
+    assert trend is not None
+    assert trend.time_series is not None
+    assert trend.predictions is not None
+    assert len(trend.time_series) == trend.bucket_count == 28
+    assert sum(b.executions for b in trend.time_series) == out.usage_metrics.total_executions
+    assert trend.time_series[0].start == START
+    assert trend.time_series[-1].end == END
+    for before, after in zip(trend.time_series, trend.time_series[1:], strict=False):
+        assert before.end == after.start
+    for bucket in trend.time_series:
+        assert bucket.end - bucket.start == 6 * HOUR
+        assert bucket.rate_per_day == pytest.approx(bucket.executions * 4)
+    assert trend.predictions.horizon_days == 7.0
+    assert trend.predictions.predicted_executions == pytest.approx(
+        trend.predictions.predicted_daily_rate * 7
+    )
+
+
+def test_bucket_width_override_and_last_bucket_absorbs_remainder() -> None:
+    records = [{"timestamp": START + i * 5 * HOUR} for i in range(34)]
+    trend = analyse(
+        records, bucket_width=timedelta(hours=12), granularity=AnalyticsGranularity.COMPREHENSIVE
+    ).trend_analysis
+    assert trend is not None
+    assert trend.bucket_count == 14
+    assert trend.bucket_width_seconds == 43_200.0
+
+    trend = analyse(
+        records, bucket_width=timedelta(days=3), granularity=AnalyticsGranularity.COMPREHENSIVE
+    ).trend_analysis
+    assert trend is not None
+    assert trend.bucket_count == 2  # 7 // 3; the last bucket is 4 days long
+    assert trend.time_series is not None
+    first, last = trend.time_series
+    assert (first.end - first.start, last.end - last.start) == (3 * DAY, 4 * DAY)
+    assert first.executions == 15  # 0, 5, ..., 70 hours
+    assert last.executions == 19
+    assert last.rate_per_day == pytest.approx(19 / 4)
+
+
+@pytest.mark.parametrize(
+    ("window_type", "length", "width_seconds", "buckets"),
+    [
+        (TimeWindowType.HOURLY, HOUR, 300, 12),
+        (TimeWindowType.DAILY, DAY, 3600, 24),
+        (TimeWindowType.WEEKLY, 7 * DAY, 6 * 3600, 28),
+        (TimeWindowType.MONTHLY, 30 * DAY, 86_400, 30),
+        (TimeWindowType.QUARTERLY, 90 * DAY, 86_400, 90),
+        (TimeWindowType.YEARLY, 365 * DAY, 7 * 86_400, 52),
+        (TimeWindowType.ALL_TIME, 10 * HOUR, 300, 120),  # 5 min: exactly 120 buckets
+        (TimeWindowType.ALL_TIME, 10 * DAY, 6 * 3600, 40),  # 1 h would give 240
+        (TimeWindowType.CUSTOM, 100 * DAY, 86_400, 100),
+        (TimeWindowType.CUSTOM, 3 * 365 * DAY, 7 * 86_400, 156),  # more than 120: 7 days
+        (TimeWindowType.CUSTOM, timedelta(minutes=3), 300, 1),  # shorter than one bucket
+    ],
+)
+def test_default_bucket_width_per_window_type(
+    window_type: TimeWindowType, length: timedelta, width_seconds: float, buckets: int
+) -> None:
+    trend = analyse(
+        [{"timestamp": START}],
+        time_window_end=START + length,
+        time_window_type=window_type,
+    ).trend_analysis
+    assert trend is not None
+    assert trend.bucket_width_seconds == width_seconds
+    assert trend.bucket_count == buckets
+
+
+def test_time_since_last_use_is_relative_to_window_end_not_now() -> None:
+    start = datetime(2020, 3, 1, tzinfo=UTC)
+    records = [{"timestamp": start + 2 * DAY + 3 * HOUR}]
+    first = analyse(records, time_window_start=start, time_window_end=start + 7 * DAY)
+    time.sleep(0.01)
+    second = analyse(records, time_window_start=start, time_window_end=start + 7 * DAY)
+    assert first.usage_metrics.time_since_last_use == 4 * 24 + 21
+    assert second.usage_metrics.time_since_last_use == first.usage_metrics.time_since_last_use
+
+
+def test_custom_thresholds_change_the_classification() -> None:
+    counts = [10 + 5 * d for d in range(30)]
+    strict = {
+        "growing_velocity": 6.0,
+        "declining_velocity": -6.0,
+    }
+    from usage_analytics import TrendThresholds
+
+    trend = month(counts, trend_thresholds=TrendThresholds(**strict)).trend_analysis
+    assert trend is not None
+    assert trend.trend_type is UsageTrendType.STABLE
+    trend = month(counts, trend_thresholds=TrendThresholds(emerging_max_executions=10_000))
+    assert trend.trend_analysis is not None
+    assert trend.trend_analysis.trend_type is UsageTrendType.EMERGING
