@@ -243,7 +243,16 @@ class ModelUsageAnalyticsInput(BaseModel):
     def _records_container(cls, value: Any) -> Any:
         if value is None:
             return []
-        if isinstance(value, (list, tuple, Mapping)) or is_arrow(value):
+        if isinstance(value, Mapping):
+            for name, column in value.items():
+                if isinstance(column, (str, bytes)) or not hasattr(column, "__len__"):
+                    raise ValueError(
+                        f"execution_data looks like a single record (its '{name}' is a "
+                        f"{type(column).__name__}, not a column): pass a list of records or "
+                        "a dict of columns (name -> list or numpy array)"
+                    )
+            return value
+        if isinstance(value, (list, tuple)) or is_arrow(value):
             return value
         raise ValueError(
             "execution_data must be a list of record mappings, a dict of columns, or an "

@@ -702,7 +702,7 @@ def _kpis(result: ModelUsageAnalyticsOutput, findings: Sequence[HealthFinding]) 
             "",
         ),
     ]
-    return f'<section class="kpis" aria-label="Key numbers">{"".join(tiles)}</section>'
+    return f'<section class="kpis" id="kpis" aria-label="Key numbers">{"".join(tiles)}</section>'
 
 
 def _thresholds_table(thresholds: HealthThresholds) -> str:
