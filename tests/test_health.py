@@ -1,0 +1,428 @@
+"""Health findings: every rule at its threshold (healthy at the limit, a finding just past
+it), custom thresholds, severities, ordering, and no findings made up from missing data."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from pydantic import ValidationError
+from usage_analytics import (
+    AnalyticsGranularity,
+    HealthFinding,
+    HealthThresholds,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
+    TimeWindowType,
+    UsageTrendType,
+    evaluate_health,
+)
+from usage_analytics.contracts import (
+    DataQuality,
+    PerformanceMetrics,
+    SuccessMetrics,
+    TrendAnalysis,
+    UsageFrequencyMetrics,
+)
+from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
+from usage_analytics.health import SEVERITIES
+
+END = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
+START = END - timedelta(days=30)
+
+
+def make_result(
+    *,
+    runs: int = 200,
+    success_rate: float = 0.95,
+    error_rate: float | None = None,
+    gate_failures: int = 0,
+    quality: float = 0.9,
+    p50: float = 100.0,
+    p95: float = 150.0,
+    p99: float = 180.0,
+    timed: int | None = None,
+    hours_since_last_use: float | None = 2.0,
+    trend_type: UsageTrendType = UsageTrendType.STABLE,
+    velocity: float = 0.1,
+    with_performance: bool = True,
+    with_trend: bool = True,
+) -> ModelUsageAnalyticsOutput:
+    """A healthy result by default; each keyword moves one number."""
+    failures = round(runs * (1 - success_rate))
+    performance = None
+    if with_performance:
+        performance = PerformanceMetrics(
+            avg_execution_time_ms=p50,
+            p50_execution_time_ms=p50,
+            p95_execution_time_ms=p95,
+            p99_execution_time_ms=p99,
+            min_execution_time_ms=min(p50, 10.0),
+            max_execution_time_ms=max(p99, 200.0),
+            std_dev_ms=10.0,
+            total_execution_time_ms=p50 * runs,
+            sample_count=runs if timed is None else timed,
+        )
+    trend = None
+    if with_trend:
+        trend = TrendAnalysis(
+            trend_type=trend_type,
+            velocity=velocity,
+            acceleration=0.0,
+            adoption_rate=0.0,
+            retention_rate=1.0,
+            churn_rate=0.0,
+            growth_percentage=-40.0 if trend_type is UsageTrendType.DECLINING else 0.0,
+            confidence_score=1.0,
+            bucket_count=30,
+            bucket_width_seconds=86_400.0,
+            velocity_significant=True,
+        )
+    return ModelUsageAnalyticsOutput(
+        pattern_id="checkout",
+        time_window_start=START,
+        time_window_end=END,
+        time_window_type=TimeWindowType.MONTHLY,
+        granularity=AnalyticsGranularity.DETAILED,
+        usage_metrics=UsageFrequencyMetrics(
+            total_executions=runs,
+            executions_per_day=runs / 30,
+            executions_per_week=runs / 30 * 7,
+            executions_per_month=float(runs),
+            unique_contexts=2,
+            unique_users=3,
+            peak_daily_usage=max(1, runs // 10),
+            time_since_last_use=hours_since_last_use if runs else None,
+        ),
+        success_metrics=SuccessMetrics(
+            success_count=runs - failures,
+            failure_count=failures,
+            success_rate=success_rate,
+            error_rate=1 - success_rate if error_rate is None else error_rate,
+            timeout_count=0,
+            quality_gate_failures=gate_failures,
+            avg_quality_score=quality,
+        ),
+        performance_metrics=performance,
+        trend_analysis=trend,
+        context_distribution=None,
+        total_data_points=runs,
+        analytics_quality_score=1.0,
+        computation_time_ms=0.1,
+        correlation_id=UUID(int=1),
+        computed_at=END,
+        data_quality=DataQuality(
+            records_received=runs,
+            records_in_window=runs,
+            records_outside_window=0,
+            invalid_records=0,
+            error_samples=[],
+        ),
+    )
+
+
+def codes(findings: list[HealthFinding]) -> list[str]:
+    return [finding.code for finding in findings]
+
+
+def find(findings: list[HealthFinding], code: str) -> HealthFinding:
+    (finding,) = [f for f in findings if f.code == code]
+    return finding
+
+
+# ------------------------------------------------------------------------ thresholds
+
+#: (code, default limit, True if a value above the limit is bad, result with that value)
+RULES: list[tuple[str, float, bool, Callable[[float], ModelUsageAnalyticsOutput]]] = [
+    (
+        "low_success_rate",
+        0.80,
+        False,
+        lambda v: make_result(success_rate=v, error_rate=0.0),
+    ),
+    (
+        "high_error_rate",
+        0.20,
+        True,
+        lambda v: make_result(success_rate=1.0, error_rate=v),
+    ),
+    ("high_p95_latency", 500.0, True, lambda v: make_result(p50=400.0, p95=v, p99=999.0)),
+    ("high_p99_latency", 1000.0, True, lambda v: make_result(p99=v)),
+    ("wide_latency_spread", 2.0, True, lambda v: make_result(p50=200.0, p95=200.0 * v)),
+    ("not_used_recently", 168.0, True, lambda v: make_result(hours_since_last_use=v)),
+    ("low_quality_score", 0.70, False, lambda v: make_result(quality=v)),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "limit", "above_is_bad", "build"), RULES, ids=[r[0] for r in RULES]
+)
+def test_rule_is_healthy_at_its_limit_and_fires_just_past_it(
+    code: str,
+    limit: float,
+    above_is_bad: bool,
+    build: Callable[[float], ModelUsageAnalyticsOutput],
+) -> None:
+    bad = math.inf if above_is_bad else -math.inf
+    good = -bad
+    assert code not in codes(evaluate_health(build(limit)))
+    assert code not in codes(evaluate_health(build(math.nextafter(limit, good))))
+    findings = evaluate_health(build(math.nextafter(limit, bad)))
+    assert code in codes(findings)
+    finding = find(findings, code)
+    assert finding.threshold == pytest.approx(limit)
+    assert finding.value == pytest.approx(limit)
+
+
+def test_quality_gate_failures_fire_on_the_first_failure_by_default() -> None:
+    assert "quality_gate_failures" not in codes(make_result(gate_failures=0).health())
+    finding = find(make_result(gate_failures=1).health(), "quality_gate_failures")
+    assert (finding.severity, finding.value, finding.threshold) == ("warning", 1.0, 0.0)
+    assert "1 run failed its quality gates" in finding.message
+
+
+def test_quality_gate_failures_custom_limit_boundary() -> None:
+    thresholds = HealthThresholds(max_quality_gate_failures=5)
+    assert "quality_gate_failures" not in codes(make_result(gate_failures=5).health(thresholds))
+    assert "quality_gate_failures" in codes(make_result(gate_failures=6).health(thresholds))
+
+
+def test_custom_thresholds_move_every_boundary() -> None:
+    slow = make_result(success_rate=0.85, p50=800.0, p95=1500.0, p99=1900.0, quality=0.75)
+    assert set(codes(slow.health())) == {"high_p95_latency", "high_p99_latency"}
+    strict = HealthThresholds(min_success_rate=0.9, max_error_rate=0.1, min_avg_quality=0.8)
+    assert set(codes(slow.health(strict))) == {
+        "low_success_rate",
+        "high_error_rate",
+        "high_p95_latency",
+        "high_p99_latency",
+        "low_quality_score",
+    }
+    lenient = HealthThresholds(max_p95_ms=2000, max_p99_ms=2000)
+    assert slow.health(lenient) == []
+
+
+def test_a_threshold_of_none_switches_its_rule_off() -> None:
+    bad = make_result(success_rate=0.5, p99=5000.0, gate_failures=3)
+    off = HealthThresholds(min_success_rate=None, max_p99_ms=None, max_quality_gate_failures=None)
+    assert set(codes(bad.health(off))) == {"high_error_rate"}
+
+
+def test_trend_flags_declining_and_abandoned_unless_switched_off() -> None:
+    declining = make_result(trend_type=UsageTrendType.DECLINING, velocity=-1.25)
+    finding = find(declining.health(), "declining_trend")
+    assert (finding.severity, finding.value, finding.threshold) == ("warning", -1.25, None)
+    assert "-1.25" in finding.message
+    assert declining.health(HealthThresholds(flag_declining=False)) == []
+
+    abandoned = make_result(trend_type=UsageTrendType.ABANDONED, hours_since_last_use=50.0)
+    assert codes(abandoned.health()) == ["abandoned_trend"]
+    assert abandoned.health(HealthThresholds(flag_abandoned=False)) == []
+
+
+@pytest.mark.parametrize(
+    "trend_type", [UsageTrendType.GROWING, UsageTrendType.STABLE, UsageTrendType.EMERGING]
+)
+def test_other_trends_give_no_trend_finding(trend_type: UsageTrendType) -> None:
+    assert make_result(trend_type=trend_type).health() == []
+
+
+def test_thresholds_are_validated_and_frozen() -> None:
+    with pytest.raises(ValidationError):
+        HealthThresholds(min_success_rate=1.5)
+    with pytest.raises(ValidationError):
+        HealthThresholds(max_p95_ms=-1)
+    with pytest.raises(ValidationError):
+        HealthThresholds(max_p99_ms=math.nan)
+    with pytest.raises(ValidationError):
+        HealthThresholds(unknown_rule=1)  # type: ignore[call-arg]
+    thresholds = HealthThresholds()
+    with pytest.raises(ValidationError):
+        thresholds.max_p95_ms = 1.0  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------------ severities
+
+
+def test_low_success_is_critical_with_enough_runs_and_a_warning_with_few() -> None:
+    many = find(make_result(runs=20, success_rate=0.5).health(), "low_success_rate")
+    assert many.severity == "critical"
+    few = find(make_result(runs=19, success_rate=0.5).health(), "low_success_rate")
+    assert few.severity == "warning"
+    assert "only 19 runs" in few.message
+
+
+def test_latency_severity_p99_critical_p95_warning_until_twice_its_limit() -> None:
+    findings = make_result(p50=400.0, p95=1000.0, p99=1200.0).health()
+    assert find(findings, "high_p99_latency").severity == "critical"
+    assert find(findings, "high_p95_latency").severity == "warning"  # exactly twice: warning
+    far = find(make_result(p50=600.0, p95=1000.5, p99=1200.0).health(), "high_p95_latency")
+    assert far.severity == "critical"
+    assert "more than twice the limit" in far.message
+
+
+def test_latency_on_few_timed_runs_is_never_critical() -> None:
+    findings = make_result(p50=600.0, p95=5000.0, p99=9000.0, timed=3).health()
+    assert {f.severity for f in findings} == {"warning"}
+    assert "only 3 timed runs" in find(findings, "high_p99_latency").message
+
+
+def test_min_samples_for_critical_is_configurable() -> None:
+    result = make_result(runs=5, success_rate=0.4)
+    assert find(result.health(), "low_success_rate").severity == "warning"
+    eager = HealthThresholds(min_samples_for_critical=5)
+    assert find(result.health(eager), "low_success_rate").severity == "critical"
+
+
+def test_findings_are_ordered_worst_first() -> None:
+    result = make_result(
+        success_rate=0.7,
+        gate_failures=4,
+        quality=0.5,
+        p50=300.0,
+        p95=900.0,
+        p99=1500.0,
+        hours_since_last_use=200.0,
+        trend_type=UsageTrendType.DECLINING,
+        velocity=-2.0,
+    )
+    findings = result.health()
+    ranks = [SEVERITIES.index(f.severity) for f in findings]
+    assert ranks == sorted(ranks)
+    assert codes(findings) == [
+        "low_success_rate",
+        "high_error_rate",
+        "high_p99_latency",
+        "high_p95_latency",
+        "wide_latency_spread",
+        "quality_gate_failures",
+        "low_quality_score",
+        "not_used_recently",
+        "declining_trend",
+    ]
+    assert [f.severity for f in findings[:3]] == ["critical"] * 3
+    assert findings[3].severity == "warning"  # p95 900 ms: under twice its limit
+
+
+def test_messages_name_the_value_and_the_limit() -> None:
+    findings = make_result(runs=400, success_rate=0.75, p99=1430.0).health()
+    assert find(findings, "low_success_rate").message == (
+        "Success rate 75.0% is below 80.0%: 100 of 400 runs failed."
+    )
+    assert find(findings, "high_p99_latency").message == "p99 latency 1.43 s is above 1.00 s."
+    stale = find(make_result(hours_since_last_use=240.0).health(), "not_used_recently")
+    assert stale.message == "Last used 10.0 days before the window end, more than 7.0 days (168 h)."
+
+
+# ----------------------------------------------------------------- nothing to judge
+
+
+def test_healthy_result_has_no_findings() -> None:
+    assert make_result().health() == []
+    assert evaluate_health(make_result(), HealthThresholds()) == []
+
+
+def test_empty_input_gives_only_the_no_executions_note() -> None:
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="nothing",
+        time_window_start=START,
+        time_window_end=END,
+        granularity=AnalyticsGranularity.COMPREHENSIVE,
+    )
+    result = NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+    findings = result.health()
+    assert [(f.severity, f.code) for f in findings] == [("info", "no_executions")]
+    # Even with every threshold at its strictest, nothing else is made up from zeros.
+    strict = HealthThresholds(
+        min_success_rate=1.0, max_p95_ms=0, max_p99_ms=0, max_hours_since_last_use=0
+    )
+    assert codes(result.health(strict)) == ["no_executions"]
+
+
+def test_records_only_outside_the_window_count_as_no_executions() -> None:
+    records = [{"timestamp": START - timedelta(days=1), "success": False}] * 3
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="old", time_window_start=START, time_window_end=END, execution_data=records
+    )
+    result = NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+    assert codes(result.health()) == ["no_executions"]
+
+
+def test_families_not_computed_skip_their_rules() -> None:
+    result = make_result(
+        p99=9000.0,
+        trend_type=UsageTrendType.DECLINING,
+        with_performance=False,
+        with_trend=False,
+    )
+    assert result.health() == []
+
+
+def test_no_execution_times_skip_the_latency_rules() -> None:
+    result = make_result(p50=0.0, p95=0.0, p99=0.0, timed=0)
+    assert result.health(HealthThresholds(max_p95_ms=0, max_p99_ms=0)) == []
+
+
+def test_spread_rule_skipped_when_p50_is_zero() -> None:
+    result = make_result(p50=0.0, p95=300.0, p99=400.0)
+    assert "wide_latency_spread" not in codes(result.health())
+
+
+def test_quality_score_zero_means_no_scores_and_is_not_judged() -> None:
+    assert "low_quality_score" not in codes(make_result(quality=0.0).health())
+    assert "low_quality_score" in codes(make_result(quality=0.01).health())
+
+
+# -------------------------------------------------------------------- real results
+
+
+@pytest.fixture(scope="module")
+def demo_health() -> dict[str, list[HealthFinding]]:
+    records = generate_demo_records(END, seed=7)
+    reducer = NodeUsageAnalyticsReducer()
+    out = {}
+    for pattern in DEMO_PATTERNS:
+        contract = ModelUsageAnalyticsInput(
+            pattern_id=pattern.pattern_id,
+            time_window_start=END - DEMO_WINDOW,
+            time_window_end=END,
+            time_window_type=TimeWindowType.MONTHLY,
+            execution_data=records[pattern.name],
+        )
+        out[pattern.name] = reducer.execute_reduction_sync(contract).health()
+    return out
+
+
+def test_demo_patterns_get_the_findings_their_stories_tell(
+    demo_health: dict[str, list[HealthFinding]],
+) -> None:
+    triage = demo_health["ci-failure-triage"]
+    assert triage[0].severity == "critical"
+    assert {"low_success_rate", "high_error_rate", "low_quality_score"} <= set(codes(triage))
+    assert "declining_trend" in codes(demo_health["legacy-lint-fixer"])
+    assert {"abandoned_trend", "not_used_recently"} <= set(
+        codes(demo_health["xml-config-converter"])
+    )
+    # A handful of runs: nothing is critical.
+    assert all(f.severity != "critical" for f in demo_health["schema-migration-helper"])
+    # The busy, healthy patterns are only flagged for latency and quality gates.
+    for name in ("unit-test-generator", "code-review-assistant"):
+        assert set(codes(demo_health[name])) <= {
+            "high_p95_latency",
+            "high_p99_latency",
+            "wide_latency_spread",
+            "quality_gate_failures",
+        }
+
+
+def test_findings_serialize_to_json(demo_health: dict[str, list[HealthFinding]]) -> None:
+    for findings in demo_health.values():
+        for finding in findings:
+            dumped: dict[str, Any] = finding.model_dump(mode="json")
+            assert set(dumped) == {"severity", "code", "message", "value", "threshold"}
+            assert HealthFinding.model_validate_json(finding.model_dump_json()) == finding

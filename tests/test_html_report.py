@@ -1,0 +1,412 @@
+"""The HTML report: one well-formed, self-contained document with every section and its
+charts; every string from the data escaped; `--format html` on the command line."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from usage_analytics import (
+    AnalyticsGranularity,
+    HealthThresholds,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
+    TimeWindowType,
+)
+from usage_analytics.cli import main
+from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
+from usage_analytics.html_report import MAX_BARS, render_html
+
+NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
+SECTIONS = ("kpis", "health", "activity", "outcomes", "latency", "timing", "distribution")
+VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}
+#: Elements that would fetch or run something.
+ACTIVE = re.compile(r"<\s*(script|link|iframe|img|object|embed|audio|video|source)\b", re.I)
+
+HOSTILE_AGENT = "<script>alert(1)</script>"
+HOSTILE_PATTERN = 'pat&"<>tern'
+
+
+class Structure(HTMLParser):
+    """Tags in document order; checks that every non-void element is closed in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.errors: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))  # <line .../> in SVG
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(document: str) -> Structure:
+    parser = Structure()
+    parser.feed(document)
+    parser.close()
+    assert parser.errors == []
+    assert parser.stack == []
+    return parser
+
+
+def reduce(records: Any, pattern_id: Any = "checkout", **options: Any) -> ModelUsageAnalyticsOutput:
+    options.setdefault("time_window_start", NOW - DEMO_WINDOW)
+    options.setdefault("time_window_end", NOW)
+    options.setdefault("time_window_type", TimeWindowType.MONTHLY)
+    options.setdefault("granularity", AnalyticsGranularity.COMPREHENSIVE)
+    contract = ModelUsageAnalyticsInput(pattern_id=pattern_id, execution_data=records, **options)
+    return NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict[str, ModelUsageAnalyticsOutput]:
+    records = generate_demo_records(NOW, seed=7)
+    return {p.name: reduce(records[p.name], p.pattern_id) for p in DEMO_PATTERNS}
+
+
+@pytest.fixture(scope="module")
+def triage_html(demo: dict[str, ModelUsageAnalyticsOutput]) -> str:
+    return render_html(demo["ci-failure-triage"], name="ci-failure-triage")
+
+
+def section(document: str, section_id: str) -> str:
+    """The markup of one `<section id=...>`."""
+    start = document.index(f'id="{section_id}"')
+    return document[start : document.index("</section>", start)]
+
+
+# -------------------------------------------------------------------------- structure
+
+
+def test_one_well_formed_html_document(triage_html: str) -> None:
+    assert triage_html.startswith("<!DOCTYPE html>\n")
+    structure = parse(triage_html)
+    names = [tag for tag, _ in structure.tags]
+    for single in ("html", "head", "body", "style", "main"):
+        assert names.count(single) == 1, single
+    head = triage_html[: triage_html.index("</head>")]
+    assert head.count("<title>") == 1  # (SVG charts have titles of their own)
+    assert structure.tags[0] == ("html", {"lang": "en"})
+    assert ("meta", {"charset": "utf-8"}) in structure.tags
+
+
+def test_self_contained_no_external_references_and_no_script(triage_html: str) -> None:
+    assert "http://" not in triage_html
+    assert "https://" not in triage_html
+    assert "//" not in re.sub(r"<!DOCTYPE html>", "", triage_html).replace("://", "")
+    assert ACTIVE.search(triage_html) is None
+    assert "@import" not in triage_html
+    assert "url(" not in triage_html
+    structure = parse(triage_html)
+    for _, attrs in structure.tags:
+        assert "src" not in attrs
+        assert "href" not in attrs
+        assert not any(name.startswith("on") for name in attrs)
+
+
+def test_every_section_is_present(triage_html: str) -> None:
+    for section_id in (*SECTIONS, "data-quality"):
+        assert f'id="{section_id}"' in triage_html, section_id
+    assert "<h1>ci-failure-triage</h1>" in triage_html
+    assert "a29cd14e-d3b3-599b-a283-2818349b525d" in triage_html  # the pattern id under it
+    assert "2026-02-01 14:00 → 2026-03-03 14:00" in triage_html
+    assert "monthly" in triage_html
+
+
+def test_charts_are_inline_accessible_svg(triage_html: str) -> None:
+    for section_id, charts in (("activity", 1), ("latency", 1), ("timing", 2)):
+        markup = section(triage_html, section_id)
+        assert markup.count('<svg class="chart"') == charts, section_id
+        assert markup.count('role="img"') >= charts
+        assert markup.count("<title>") >= charts
+    assert section(triage_html, "outcomes").count('class="outcome"') == 1
+
+
+def test_activity_chart_has_a_bar_per_bucket_and_the_trend_line(
+    demo: dict[str, ModelUsageAnalyticsOutput],
+) -> None:
+    result = demo["code-review-assistant"]
+    assert result.trend_analysis is not None
+    assert result.trend_analysis.time_series
+    markup = section(render_html(result), "activity")
+    assert markup.count("<rect") == len(result.trend_analysis.time_series) == 30
+    assert 'stroke="var(--orange)"' in markup  # the fitted line
+    assert "+1.23 runs/day per day" in markup
+
+
+def test_latency_ladder_shows_every_percentile_and_the_limits(triage_html: str) -> None:
+    markup = section(triage_html, "latency")
+    for label in ("min", "p50", "mean", "p95", "p99", "max"):
+        assert f'class="value">{label}</text>' in markup
+    assert "p95 limit 500 ms" in markup
+    assert "p99 limit 1.00 s" in markup
+    assert "19.82 s" in markup
+    assert "4.39 s" in markup
+    custom = render_html(
+        reduce([{"timestamp": NOW, "success": True, "execution_time_ms": 50.0}]),
+        thresholds=HealthThresholds(max_p95_ms=None, max_p99_ms=250),
+    )
+    assert "p95 limit" not in custom
+    assert "p99 limit 250 ms" in custom
+
+
+def test_health_findings_are_listed_with_their_severity(triage_html: str) -> None:
+    markup = section(triage_html, "health")
+    assert markup.count('class="finding critical"') == 4
+    assert markup.count('class="finding warning"') == 3
+    assert "Success rate 77.7% is below 80.0%: 88 of 394 runs failed." in markup
+    assert markup.index("finding critical") < markup.index("finding warning")
+
+
+def test_healthy_pattern_says_so() -> None:
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True} for i in range(50)]
+    document = render_html(reduce(records))
+    assert "All health checks pass." in document
+    assert 'class="finding' not in document
+
+
+def test_distribution_tables_list_values_with_counts_and_shares(
+    demo: dict[str, ModelUsageAnalyticsOutput],
+) -> None:
+    markup = section(render_html(demo["code-review-assistant"]), "distribution")
+    assert '<td class="name">alice</td><td class="num">237</td>' in markup
+    assert "+ 4 more" in markup  # 12 agents, 8 shown
+    assert "36.3%" in markup
+    for title in ("Context types", "Agents", "Projects", "File types"):
+        assert f"<h3>{title}</h3>" in markup
+
+
+def test_timing_charts_are_the_two_marginals_in_the_calendar_zone() -> None:
+    records = generate_demo_records(NOW, seed=7)["unit-test-generator"]
+    result = reduce(records, timezone="Europe/Berlin")
+    markup = section(render_html(result), "timing")
+    assert "Runs by hour of day (Europe/Berlin)" in markup
+    assert "Runs by day of week (Europe/Berlin)" in markup
+    assert "no hour &times; weekday" in markup
+    assert result.context_distribution is not None
+    hours = result.context_distribution.by_time_of_day
+    busiest = max(hours, key=lambda h: (hours[h], -h))
+    assert f"Busiest hour {busiest:02d}:00" in markup
+
+
+def test_without_time_series_the_report_says_comprehensive_gives_it() -> None:
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True} for i in range(40)]
+    document = render_html(reduce(records, granularity=AnalyticsGranularity.DETAILED))
+    markup = section(document, "activity")
+    assert "<svg" not in markup
+    assert "COMPREHENSIVE granularity" in markup
+    assert "Velocity" in markup  # the trend numbers are still there
+
+
+def test_families_not_computed_are_named_not_drawn() -> None:
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True} for i in range(40)]
+    result = reduce(
+        records,
+        granularity=AnalyticsGranularity.SUMMARY,
+        include_performance=False,
+        include_trends=False,
+    )
+    document = render_html(result)
+    parse(document)
+    assert "<svg" not in document
+    assert "include_performance=False" in section(document, "latency")
+    assert "include_trends=False" in section(document, "activity")
+    assert "SUMMARY granularity" in section(document, "timing")
+    assert "SUMMARY granularity" in section(document, "distribution")
+
+
+def test_empty_result_draws_no_made_up_data() -> None:
+    document = render_html(reduce([]))
+    parse(document)
+    assert "<svg" not in document
+    assert "No executions in the window" in document
+    assert 'class="finding info"' in document  # the no_executions note
+    assert 'class="finding critical"' not in document
+    assert 'class="finding warning"' not in document
+
+
+def test_many_buckets_are_merged_into_at_most_max_bars() -> None:
+    records = [{"timestamp": NOW - timedelta(minutes=7 * i), "success": True} for i in range(1000)]
+    result = reduce(records, bucket_width=timedelta(minutes=10))
+    assert result.trend_analysis is not None
+    assert result.trend_analysis.bucket_count > MAX_BARS
+    markup = section(render_html(result), "activity")
+    assert 0 < markup.count("<rect") <= MAX_BARS
+    assert "to a bar" in markup
+
+
+def test_overview_lists_every_pattern_and_marks_the_current_one(
+    demo: dict[str, ModelUsageAnalyticsOutput],
+) -> None:
+    items = list(demo.items())
+    document = render_html(demo["legacy-lint-fixer"], name="legacy-lint-fixer", overview=items)
+    markup = section(document, "overview")
+    for name, _ in items:
+        assert f'<td class="name">{name}</td>' in markup
+    assert markup.count('aria-current="true"') == 1
+    current = markup.index('aria-current="true"')
+    assert markup.index("legacy-lint-fixer", current) - current < 80
+    assert 'id="overview"' not in render_html(demo["legacy-lint-fixer"])
+
+
+def test_invalid_record_samples_are_shown_with_their_place() -> None:
+    records = [
+        {"timestamp": NOW, "success": True},
+        {"timestamp": "not a date <b>", "success": True},
+    ]
+    result = reduce(records, on_invalid="skip")
+    document = render_html(result, locate=lambda index: f"line {index + 1}")
+    markup = section(document, "data-quality")
+    assert "Invalid records (first 1 of 1)" in markup
+    assert "<td>line 2</td>" in markup
+    assert html.escape(repr("not a date <b>")) in markup
+    assert "<b>" not in document
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+@pytest.fixture(scope="module")
+def hostile_html() -> str:
+    records = [
+        {
+            "timestamp": NOW - timedelta(hours=3 * i),
+            "success": i % 5 != 0,
+            "execution_time_ms": 100.0 + i,
+            "agent": HOSTILE_AGENT,
+            "context_type": '"><img src=x onerror=alert(2)>',
+            "project": "R&D <main>",
+            "file_path": "src/x.<svg onload=alert(3)>",
+        }
+        for i in range(60)
+    ]
+    records.append({"timestamp": NOW, "success": "<script>alert(4)</script>"})
+    result = reduce(records, HOSTILE_PATTERN, on_invalid="skip")
+    return render_html(result, overview=[(HOSTILE_AGENT, result)])
+
+
+def test_hostile_strings_appear_only_escaped(hostile_html: str) -> None:
+    parse(hostile_html)
+    assert "<script" not in hostile_html.lower()
+    assert ACTIVE.search(hostile_html) is None
+    assert "onerror=alert" not in hostile_html.replace("onerror=alert(2)&gt;", "")
+    assert html.escape(HOSTILE_AGENT) in hostile_html
+    assert HOSTILE_PATTERN not in hostile_html
+    assert "pat&amp;&quot;&lt;&gt;tern" in hostile_html
+    assert "R&amp;D &lt;main&gt;" in hostile_html
+    assert "&lt;svg onload=alert(3)&gt;" in hostile_html
+    assert "<h1>pat&amp;&quot;&lt;&gt;tern</h1>" in hostile_html
+    assert "<title>pat&amp;&quot;&lt;&gt;tern · usage analytics</title>" in hostile_html
+
+
+def test_hostile_strings_survive_as_text(hostile_html: str) -> None:
+    """Escaped, not mangled: the text a browser shows is the original string."""
+    text = "".join(parse(hostile_html).text)
+    assert HOSTILE_AGENT in text
+    assert HOSTILE_PATTERN in text
+    assert "R&D <main>" in text
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    agent=st.text(min_size=1, max_size=20),
+    pattern=st.text(min_size=1, max_size=20).filter(str.strip),
+)
+def test_any_agent_and_pattern_text_keeps_the_document_well_formed(
+    agent: str, pattern: str
+) -> None:
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True, "agent": agent}
+               for i in range(3)]  # fmt: skip
+    result = reduce(records, pattern)
+    document = render_html(result, name=pattern)
+    structure = parse(document)
+    text = "".join(structure.text)
+    assert agent in text
+    assert str(result.pattern_id) in text
+    assert "<script" not in document.lower()
+
+
+# ---------------------------------------------------------------------- command line
+
+
+@pytest.fixture(scope="module")
+def records_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("html") / "runs.jsonl"
+    records = generate_demo_records(NOW, seed=3)
+    with path.open("w", encoding="utf-8") as stream:
+        for rows in records.values():
+            for row in rows:
+                stream.write(json.dumps({**row, "timestamp": row["timestamp"].isoformat()}) + "\n")
+    return path
+
+
+def test_cli_format_html_writes_the_report_file(
+    records_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "report.html"
+    pattern = DEMO_PATTERNS[0]
+    code = main(
+        ["analyze", str(records_file), "--pattern", str(pattern.pattern_id),
+         "--format", "html", "--output", str(target)]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert (code, captured.out, captured.err) == (0, "", "")
+    document = target.read_text(encoding="utf-8")
+    parse(document)
+    assert document.startswith("<!DOCTYPE html>")
+    assert str(pattern.pattern_id) in document
+    # HTML defaults to COMPREHENSIVE granularity, so the executions chart is drawn.
+    assert "<dd>comprehensive</dd>" in document
+    assert '<svg class="chart"' in section(document, "activity")
+
+
+def test_cli_format_html_without_output_goes_to_stdout(
+    records_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pattern = DEMO_PATTERNS[1]
+    code = main(
+        ["analyze", str(records_file), "--pattern", str(pattern.pattern_id),
+         "--format", "html", "--granularity", "detailed"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.err == ""
+    parse(captured.out)
+    assert "<dd>detailed</dd>" in captured.out  # an explicit --granularity wins
+    assert "COMPREHENSIVE granularity" in captured.out
+
+
+def test_cli_demo_format_html_has_the_overview_of_every_pattern(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "demo.html"
+    code = main(["demo", "--now", "2026-03-03T14:00Z", "--format", "html", "--output", str(target)])
+    assert code == 0
+    capsys.readouterr()
+    markup = section(target.read_text(encoding="utf-8"), "overview")
+    for pattern in DEMO_PATTERNS:
+        assert f'<td class="name">{pattern.name}</td>' in markup
