@@ -61,10 +61,10 @@ impl Tally {
         &self.translation.1
     }
 
-    fn add_column(&mut self, codes: &[u32], dict: &Dictionary) {
+    fn add_column(&mut self, codes: &[u32], rows: impl Iterator<Item = usize>, dict: &Dictionary) {
         self.translate(dict);
         let (map, counts) = (&self.translation.1, &mut self.counts);
-        for &code in codes {
+        for code in rows.map(|r| codes[r]) {
             if code != NO_FILE {
                 counts[map[code as usize] as usize] += 1;
             }
@@ -161,27 +161,37 @@ impl Accumulator {
         }
     }
 
-    /// Add rows of `columns`; every row must be a valid record inside the window.
+    /// Add every row of `columns`; each must be a valid record inside the window.
     pub fn add(&mut self, columns: &Columns) {
-        self.count += columns.len() as u64;
-        self.add_flags_and_quality(columns);
+        self.add_rows(columns, 0..columns.len());
+    }
+
+    /// Add the given rows of `columns` (a pattern's rows of a shared chunk). Generic over
+    /// the row iterator so that `add`'s contiguous range compiles to plain loops.
+    pub fn add_rows<R: Iterator<Item = usize> + Clone>(&mut self, columns: &Columns, rows: R) {
+        self.count += rows.clone().count() as u64;
+        self.add_flags_and_quality(columns, rows.clone());
         if self.families.performance {
-            self.add_times(&columns.execution_time_ms);
+            let start = self.times.len();
+            let times = &columns.execution_time_ms;
+            self.times.extend(rows.clone().map(|r| times[r]).filter(|t| !t.is_nan()));
+            self.moments.merge(&Moments::of(&self.times[start..]));
         }
-        self.contexts.add_column(&columns.context_type, &columns.context_types);
-        self.agents.add_column(&columns.agent, &columns.agents);
+        self.contexts.add_column(&columns.context_type, rows.clone(), &columns.context_types);
+        self.agents.add_column(&columns.agent, rows.clone(), &columns.agents);
         let agent_codes = std::mem::take(&mut self.agents.translation.1);
         if self.families.distribution {
-            self.projects.add_column(&columns.project, &columns.projects);
-            self.file_types.add_column(&columns.file_type, &columns.file_types);
+            self.projects.add_column(&columns.project, rows.clone(), &columns.projects);
+            self.file_types.add_column(&columns.file_type, rows.clone(), &columns.file_types);
         }
-        self.add_timestamps(columns, &agent_codes);
+        self.add_timestamps(columns, rows, &agent_codes);
         self.agents.translation.1 = agent_codes;
     }
 
-    fn add_flags_and_quality(&mut self, columns: &Columns) {
+    fn add_flags_and_quality(&mut self, columns: &Columns, rows: impl Iterator<Item = usize> + Clone) {
         let (mut success, mut timeouts, mut gates) = (0u64, 0u64, 0u64);
-        for &f in &columns.flags {
+        for r in rows.clone() {
+            let f = columns.flags[r];
             success += u64::from(f & SUCCESS != 0);
             timeouts += u64::from(f & TIMEOUT != 0);
             gates += u64::from(f & GATE_FAILED != 0);
@@ -189,7 +199,8 @@ impl Accumulator {
         self.success += success;
         self.timeouts += timeouts;
         self.gate_failures += gates;
-        for &q in &columns.quality_score {
+        for r in rows {
+            let q = columns.quality_score[r];
             if !q.is_nan() {
                 self.quality_sum += q;
                 self.quality_count += 1;
@@ -197,14 +208,8 @@ impl Accumulator {
         }
     }
 
-    fn add_times(&mut self, times: &[f64]) {
-        let start = self.times.len();
-        self.times.extend(times.iter().copied().filter(|t| !t.is_nan()));
-        self.moments.merge(&Moments::of(&self.times[start..]));
-    }
-
     /// One pass over the timestamps: buckets, calendar fields, agent halves, latest.
-    fn add_timestamps(&mut self, columns: &Columns, agent_codes: &[u32]) {
+    fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>, agent_codes: &[u32]) {
         let window = self.window;
         let trends = self.families.trends;
         let distribution = self.families.distribution;
@@ -214,7 +219,8 @@ impl Accumulator {
         }
         let mut offsets = self.zone.offsets();
         let (mut run_day, mut run_count) = (i64::MIN, 0u64);
-        for (i, &ts) in columns.timestamp.iter().enumerate() {
+        for i in rows {
+            let ts = columns.timestamp[i];
             self.latest = Some(self.latest.map_or(ts, |l| l.max(ts)));
             let local = calendar_fields(ts.saturating_add(offsets.offset_at(ts)));
             if local.day == run_day {
