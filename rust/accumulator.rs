@@ -174,15 +174,19 @@ impl Accumulator {
         if self.families.performance {
             let start = self.times.len();
             let times = &columns.execution_time_ms;
-            self.times.extend(rows.clone().map(|r| times[r]).filter(|t| !t.is_nan()));
+            self.times
+                .extend(rows.clone().map(|r| times[r]).filter(|t| !t.is_nan()));
             self.moments.merge(&Moments::of(&self.times[start..]));
         }
-        self.contexts.add_column(&columns.context_type, rows.clone(), &columns.context_types);
+        self.contexts
+            .add_column(&columns.context_type, rows.clone(), &columns.context_types);
         self.agents.add_column(&columns.agent, rows.clone(), &columns.agents);
         let agent_codes = std::mem::take(&mut self.agents.translation.1);
         if self.families.distribution {
-            self.projects.add_column(&columns.project, rows.clone(), &columns.projects);
-            self.file_types.add_column(&columns.file_type, rows.clone(), &columns.file_types);
+            self.projects
+                .add_column(&columns.project, rows.clone(), &columns.projects);
+            self.file_types
+                .add_column(&columns.file_type, rows.clone(), &columns.file_types);
         }
         self.add_timestamps(columns, rows, &agent_codes);
         self.agents.translation.1 = agent_codes;

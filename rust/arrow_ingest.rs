@@ -21,6 +21,7 @@ use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::error::CoreError;
+use crate::group::{GroupIndex, GroupKey};
 use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::timeparse::parse_iso_micros;
 
@@ -36,18 +37,34 @@ const GATES: usize = 4;
 const TIMEOUT_FIELD: usize = 5;
 const STRING_FIELDS: [usize; 4] = [6, 7, 8, 9];
 const FILE_PATH: usize = 9;
+/// Index of the pattern id column (after the ten record fields) in grouped input.
+const GROUP: usize = 10;
+const PATTERN_ID: &str = "pattern_id";
 
-/// Read every batch, handing chunks of valid in-window rows to `sink`.
+fn field_name(field: usize) -> &'static str {
+    FIELDS.get(field).copied().unwrap_or(PATTERN_ID)
+}
+
+/// Read every batch, handing chunks of valid in-window rows to `sink`. With `groups`,
+/// each row's `pattern_id` is read too (into `Columns::group`).
 pub fn read_batches(
     batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
     window: &Window,
+    mut groups: Option<&mut GroupIndex>,
     mut sink: impl FnMut(&Columns, &IngestReport) -> Result<(), CoreError>,
 ) -> Result<IngestReport, CoreError> {
     let mut chunk = Columns::default();
     let mut report = IngestReport::default();
     for batch in batches {
         let batch = batch.map_err(|e| CoreError::InvalidInput(format!("reading the Arrow stream failed: {e}")))?;
-        let columns = locate_columns(&batch)?;
+        let mut columns = locate_columns(&batch)?;
+        if groups.is_some() {
+            let index = batch
+                .schema()
+                .index_of(PATTERN_ID)
+                .map_err(|_| CoreError::InvalidInput("the columnar input has no 'pattern_id' column".into()))?;
+            columns.push(Some(batch.column(index).clone()));
+        }
         let mut offset = 0;
         while offset < batch.num_rows() {
             let len = SLICE_ROWS.min(batch.num_rows() - offset);
@@ -56,7 +73,15 @@ pub fn read_batches(
                 .map(|c| c.as_ref().map(|a| a.slice(offset, len)))
                 .collect();
             chunk.clear_rows();
-            convert_slice(&slice, len, report.received, window, &mut chunk, &mut report)?;
+            convert_slice(
+                &slice,
+                len,
+                report.received,
+                window,
+                groups.as_deref_mut(),
+                &mut chunk,
+                &mut report,
+            )?;
             report.received += len;
             sink(&chunk, &report)?;
             offset += len;
@@ -89,6 +114,7 @@ struct Slice {
     times: Vec<f64>,
     quality: Vec<f64>,
     codes: [Vec<u32>; 4],
+    group: Vec<u32>,
     /// First bad field of each row (NOT_BAD when valid).
     bad: Vec<u8>,
 }
@@ -101,11 +127,13 @@ impl Slice {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn convert_slice(
     columns: &[Option<ArrayRef>],
     len: usize,
     first_index: usize,
     window: &Window,
+    mut groups: Option<&mut GroupIndex>,
     out: &mut Columns,
     report: &mut IngestReport,
 ) -> Result<(), CoreError> {
@@ -120,6 +148,7 @@ fn convert_slice(
             vec![NO_FILE; len],
             vec![NO_FILE; len],
         ],
+        group: Vec::new(),
         bad: vec![NOT_BAD; len],
     };
     let ts_col = columns[TIMESTAMP].as_ref().expect("checked by locate_columns");
@@ -138,6 +167,9 @@ fn convert_slice(
     for ((field, dict), slot) in STRING_FIELDS.into_iter().zip(dictionaries).zip(0..) {
         string_column(columns[field].as_ref(), field, slot, dict, &mut s)?;
     }
+    if let Some(index) = &mut groups {
+        group_column(columns[GROUP].as_ref().expect("located"), index, &mut s)?;
+    }
     for row in 0..len {
         if s.bad[row] != NOT_BAD {
             report.invalid += 1;
@@ -147,14 +179,20 @@ fn convert_slice(
                 let (value, reason) = describe(col, field, row);
                 report.samples.push(InvalidSample {
                     index: first_index + row,
-                    field: FIELDS[field],
+                    field: field_name(field),
                     value,
                     reason,
                 });
             }
         } else if !window.contains(s.ts[row]) {
             report.outside_window += 1;
+            if let Some(index) = &mut groups {
+                index.count_outside(s.group[row]);
+            }
         } else {
+            if !s.group.is_empty() {
+                out.group.push(s.group[row]);
+            }
             out.timestamp.push(s.ts[row]);
             out.flags.push(s.flags[row]);
             out.execution_time_ms.push(s.times[row]);
@@ -171,8 +209,67 @@ fn convert_slice(
 fn unsupported(field: usize, data_type: &DataType, expected: &str) -> CoreError {
     CoreError::InvalidInput(format!(
         "column '{}' has Arrow type {data_type}; expected {expected}",
-        FIELDS[field]
+        field_name(field)
     ))
+}
+
+// -- pattern ids --------------------------------------------------------------------------
+
+fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result<(), CoreError> {
+    let expected = "strings, integers or 16-byte UUIDs";
+    s.group = vec![0; col.len()];
+    match col.data_type() {
+        DataType::FixedSizeBinary(16) => {
+            let ids = col.as_fixed_size_binary();
+            for row in 0..col.len() {
+                if ids.is_valid(row) {
+                    let bytes: [u8; 16] = ids.value(row).try_into().expect("width 16");
+                    s.group[row] = index.code(GroupKey::Uuid(bytes));
+                }
+            }
+        }
+        dt if dt.is_integer() => {
+            let ints = integers(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
+            for (row, n) in ints.into_iter().enumerate() {
+                s.group[row] = index.code(GroupKey::Int(n));
+            }
+        }
+        DataType::Dictionary(_, _) => {
+            let any = col.as_any_dictionary();
+            let values = StringColumn::new(any.values().as_ref())
+                .ok_or_else(|| unsupported(GROUP, col.data_type(), expected))?;
+            let translation: Vec<Option<u32>> = (0..any.values().len())
+                .map(|i| values.get(i).map(|v| index.code(GroupKey::Text(v.into()))))
+                .collect();
+            for (row, k) in any.normalized_keys().into_iter().enumerate() {
+                match translation.get(k).copied().flatten() {
+                    Some(code) => s.group[row] = code,
+                    None => s.mark(row, GROUP),
+                }
+            }
+        }
+        dt => {
+            let strings = StringColumn::new(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
+            let mut last: Option<(&str, u32)> = None;
+            for row in 0..col.len() {
+                let Some(v) = strings.get(row) else { continue };
+                s.group[row] = match last {
+                    Some((prev, code)) if prev == v => code,
+                    _ => {
+                        let code = index.code(GroupKey::Text(v.into()));
+                        last = Some((v, code));
+                        code
+                    }
+                };
+            }
+        }
+    }
+    if let Some(nulls) = col.logical_nulls() {
+        for row in nulls.iter().enumerate().filter(|(_, valid)| !valid).map(|(row, _)| row) {
+            s.mark(row, GROUP);
+        }
+    }
+    Ok(())
 }
 
 // -- timestamps ---------------------------------------------------------------------------
@@ -456,7 +553,7 @@ fn string_column(
 /// Python-like repr of the bad value at `row` and why it is bad (the same reasons as the
 /// list-of-dicts reader).
 fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
-    if col.is_null(row) {
+    if col.is_null(row) || field == GROUP {
         return ("<missing>".into(), "required field is missing".into());
     }
     if field == TIMESTAMP {
@@ -536,7 +633,7 @@ mod tests {
 
     fn read(batch: RecordBatch) -> (Vec<Columns>, IngestReport) {
         let mut chunks = Vec::new();
-        let report = read_batches(std::iter::once(Ok(batch)), &window(), |c, _| {
+        let report = read_batches(std::iter::once(Ok(batch)), &window(), None, |c, _| {
             chunks.push(c.clone());
             Ok(())
         })
@@ -601,7 +698,7 @@ mod tests {
     fn missing_timestamp_column_and_wrong_types_are_schema_errors() {
         let schema = Schema::new(vec![Field::new("success", DataType::Boolean, false)]);
         let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(BooleanArray::from(vec![true]))]).unwrap();
-        let err = read_batches(std::iter::once(Ok(batch)), &window(), |_, _| Ok(())).unwrap_err();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, |_, _| Ok(())).unwrap_err();
         assert!(err.to_string().contains("no 'timestamp' column"), "{err}");
 
         let schema = Schema::new(vec![
@@ -616,7 +713,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let err = read_batches(std::iter::once(Ok(batch)), &window(), |_, _| Ok(())).unwrap_err();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, |_, _| Ok(())).unwrap_err();
         assert!(
             err.to_string().contains("column 'success' has Arrow type Utf8"),
             "{err}"

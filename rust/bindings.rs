@@ -13,13 +13,15 @@ use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use arrow_array::{RecordBatch, StructArray};
 use arrow_schema::ArrowError;
 use pyo3::intern;
-use pyo3::types::PyCapsule;
+use pyo3::types::{PyBytes, PyCapsule};
 
 use crate::accumulator::{Accumulator, Families};
 use crate::arrow_ingest::read_batches;
 use crate::buckets::Window;
+use crate::columns::Columns;
 use crate::error::CoreError;
-use crate::ingest::{read_records, IngestReport};
+use crate::group::{GroupIndex, GroupKey, GroupedAccumulators};
+use crate::ingest::{read_records, GroupReader, IngestReport};
 use crate::metrics::*;
 use crate::zone::Zone;
 
@@ -88,6 +90,8 @@ struct Options {
     predictions: bool,
     skip_invalid: bool,
     thresholds: ThresholdTuple,
+    /// Group the records by their `pattern_id` (the batch API).
+    by_pattern: bool,
 }
 
 impl Options {
@@ -122,14 +126,67 @@ fn finish<'py>(
     py: Python<'py>,
     options: &Options,
     report: &IngestReport,
-    acc: Accumulator,
+    acc: Reduction,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let analytics = if report.invalid > 0 && !options.skip_invalid {
-        None
-    } else {
-        Some(compute(py, move || Ok(acc.finalize()))?)
-    };
-    to_python(py, report, analytics.as_ref())
+    let raising = report.invalid > 0 && !options.skip_invalid;
+    match acc {
+        Reduction::One(acc) => {
+            let analytics = if raising {
+                None
+            } else {
+                Some(compute(py, move || Ok(acc.finalize()))?)
+            };
+            to_python(py, report, analytics.as_ref())
+        }
+        Reduction::Grouped(grouped, index) => {
+            let out = to_python(py, report, None)?;
+            let results = PyList::empty(py);
+            if !raising {
+                let groups = index.keys().len();
+                let analytics = compute(py, move || Ok(grouped.finalize(groups)))?;
+                for (code, (key, a)) in index.keys().iter().zip(&analytics).enumerate() {
+                    let outside = index.outside(code) as usize;
+                    let counts = IngestReport {
+                        received: a.usage.total_executions as usize + outside,
+                        outside_window: outside,
+                        invalid: 0,
+                        samples: Vec::new(),
+                    };
+                    results.append((group_key(py, key)?, to_python(py, &counts, Some(a))?))?;
+                }
+            }
+            out.set_item("groups", results)?;
+            Ok(out)
+        }
+    }
+}
+
+/// One accumulator, or one per pattern.
+enum Reduction {
+    One(Accumulator),
+    Grouped(GroupedAccumulators, GroupIndex),
+}
+
+impl Reduction {
+    fn add(&mut self, chunk: &Columns) {
+        match self {
+            Reduction::One(acc) => acc.add(chunk),
+            Reduction::Grouped(grouped, _) => grouped.add(chunk),
+        }
+    }
+}
+
+fn group_key<'py>(py: Python<'py>, key: &GroupKey) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match key {
+        GroupKey::Text(text) => text.into_pyobject(py)?.into_any(),
+        GroupKey::Int(n) => n.into_pyobject(py)?.into_any(),
+        GroupKey::Uuid(bytes) => {
+            let uuid = py.import(intern!(py, "uuid"))?.getattr(intern!(py, "UUID"))?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("bytes", PyBytes::new(py, bytes))?;
+            uuid.call((), Some(&kwargs))?
+        }
+    })
 }
 
 /// Reduce a list or tuple of record mappings.
@@ -142,18 +199,27 @@ fn py_reduce_records<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let (window, mut acc) = options.accumulator()?;
     acc.reserve(records.len().unwrap_or(0));
+    let group = options.by_pattern.then(|| GroupReader::new(py)).transpose()?;
+    let mut grouped = options.by_pattern.then(|| GroupedAccumulators::new(acc.clone()));
     // Each chunk is reduced with the GIL released; in raise mode nothing more is reduced
     // once a record is invalid.
-    let report = read_records(records, &window, |chunk, so_far| {
+    let (report, index) = read_records(records, &window, group, |chunk, so_far| {
         if so_far.invalid > 0 && !options.skip_invalid {
             return Ok(());
         }
         compute(py, || {
-            acc.add(chunk);
+            match grouped.as_mut() {
+                Some(g) => g.add(chunk),
+                None => acc.add(chunk),
+            }
             Ok(())
         })
     })?;
-    finish(py, &options, &report, acc)
+    let reduction = match (grouped, index) {
+        (Some(g), Some(index)) => Reduction::Grouped(g, index),
+        _ => Reduction::One(acc),
+    };
+    finish(py, &options, &report, reduction)
 }
 
 /// Reduce anything exporting the Arrow PyCapsule interface (`__arrow_c_stream__` or
@@ -162,18 +228,26 @@ fn py_reduce_records<'py>(
 #[pyfunction]
 #[pyo3(name = "reduce_arrow")]
 fn py_reduce_arrow<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, options: Options) -> PyResult<Bound<'py, PyDict>> {
-    let (window, mut acc) = options.accumulator()?;
+    let (window, acc) = options.accumulator()?;
     let batches = arrow_batches(data)?;
     let skip_invalid = options.skip_invalid;
+    let mut index = options.by_pattern.then(GroupIndex::default);
+    let mut reduction = match options.by_pattern {
+        true => Reduction::Grouped(GroupedAccumulators::new(acc), GroupIndex::default()),
+        false => Reduction::One(acc),
+    };
     let report = compute(py, || {
-        read_batches(batches, &window, |chunk, so_far| {
+        read_batches(batches, &window, index.as_mut(), |chunk, so_far| {
             if so_far.invalid == 0 || skip_invalid {
-                acc.add(chunk);
+                reduction.add(chunk);
             }
             Ok(())
         })
     })?;
-    finish(py, &options, &report, acc)
+    if let (Reduction::Grouped(_, slot), Some(index)) = (&mut reduction, index) {
+        *slot = index;
+    }
+    finish(py, &options, &report, reduction)
 }
 
 type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;

@@ -93,6 +93,8 @@ pub struct Columns {
     pub project: Vec<u32>,
     /// NO_FILE = no file path.
     pub file_type: Vec<u32>,
+    /// Group (pattern) code per row; empty unless the input carries pattern ids.
+    pub group: Vec<u32>,
     pub context_types: Dictionary,
     pub agents: Dictionary,
     pub projects: Dictionary,
@@ -128,6 +130,7 @@ impl Columns {
         self.agent.clear();
         self.project.clear();
         self.file_type.clear();
+        self.group.clear();
     }
 
     pub fn is_empty(&self) -> bool {

@@ -11,11 +11,12 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyMapping, PyString, PyTuple};
 
 use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::fields::{flag, number, text, type_name, Invalid, TimeContext};
+use crate::group::{GroupIndex, GroupKey};
 use crate::pyfast::{
     borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_str, list_item_ptr, prefetch,
     prefetch_dict_table, DictLayout,
@@ -129,16 +130,90 @@ struct Reader<'py> {
     agent: Encoder<'py>,
     project: Encoder<'py>,
     file: Encoder<'py>,
+    group: Option<GroupReader<'py>>,
+}
+
+/// Reads each record's `pattern_id` (str, int or uuid.UUID) into a dense group code.
+pub struct GroupReader<'py> {
+    key: Bound<'py, PyString>,
+    uuid_type: Bound<'py, PyAny>,
+    strings: Dictionary,
+    string_groups: Vec<u32>,
+    encoder: Encoder<'py>,
+    pub index: GroupIndex,
+}
+
+impl<'py> GroupReader<'py> {
+    pub fn new(py: Python<'py>) -> PyResult<Self> {
+        Ok(GroupReader {
+            key: PyString::intern(py, "pattern_id"),
+            uuid_type: py.import(intern!(py, "uuid"))?.getattr(intern!(py, "UUID"))?,
+            strings: Dictionary::default(),
+            string_groups: Vec::new(),
+            encoder: Encoder::new(|s| s),
+            index: GroupIndex::default(),
+        })
+    }
+
+    fn code(&mut self, value: Option<&Bound<'py, PyAny>>) -> Result<u32, FieldError<'py>> {
+        let invalid = |value: &Bound<'py, PyAny>, why: String| FieldError {
+            field: "pattern_id",
+            invalid: Invalid::new(value, why),
+        };
+        let Some(value) = value else {
+            let missing = Invalid {
+                value: None,
+                reason: "required field is missing".into(),
+            };
+            return Err(FieldError {
+                field: "pattern_id",
+                invalid: missing,
+            });
+        };
+        if let Ok(text) = value.cast::<PyString>() {
+            let code = self
+                .encoder
+                .encode(text, &mut self.strings)
+                .map_err(|_| invalid(value, "is not valid UTF-8 text".into()))?;
+            while self.string_groups.len() < self.strings.len() {
+                let name = &self.strings.names()[self.string_groups.len()];
+                self.string_groups.push(self.index.code(GroupKey::Text(name.clone())));
+            }
+            return Ok(self.string_groups[code as usize]);
+        }
+        let owned = value.to_owned(); // the checks below may run Python code
+        let kind = || format!("must be a str, an int or a uuid.UUID, got {}", type_name(&owned));
+        if owned.is_instance_of::<PyBool>() {
+            return Err(invalid(&owned, kind()));
+        }
+        if owned.is_instance_of::<PyInt>() {
+            let n = owned
+                .extract::<i64>()
+                .map_err(|_| invalid(&owned, "is too large an int".into()))?;
+            return Ok(self.index.code(GroupKey::Int(n)));
+        }
+        if owned.is_instance(&self.uuid_type).unwrap_or(false) {
+            let bytes: [u8; 16] = owned
+                .getattr(intern!(owned.py(), "bytes"))
+                .and_then(|b| b.extract::<Vec<u8>>())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| invalid(&owned, "is a UUID whose bytes could not be read".into()))?;
+            return Ok(self.index.code(GroupKey::Uuid(bytes)));
+        }
+        Err(invalid(&owned, kind()))
+    }
 }
 
 /// Read `records` (list or tuple of mappings) in chunks of valid rows inside `window`,
 /// handing each chunk to `sink` (which may release the GIL: other threads run between
 /// chunks). The chunk's dictionaries persist across chunks; its rows do not.
-pub fn read_records(
-    records: &Bound<'_, PyAny>,
+pub fn read_records<'py>(
+    records: &Bound<'py, PyAny>,
     window: &Window,
+    group: Option<GroupReader<'py>>,
     mut sink: impl FnMut(&Columns, &IngestReport) -> PyResult<()>,
-) -> PyResult<IngestReport> {
+) -> PyResult<(IngestReport, Option<GroupIndex>)> {
     let py = records.py();
     let list = records.cast::<PyList>().ok();
     let tuple = records.cast::<PyTuple>().ok();
@@ -158,6 +233,7 @@ pub fn read_records(
         agent: Encoder::new(|s| s),
         project: Encoder::new(|s| s),
         file: Encoder::new(file_extension),
+        group,
     };
     let mut chunk = Columns::with_capacity(CHUNK.min(len()));
     let mut report = IngestReport::default();
@@ -202,7 +278,7 @@ pub fn read_records(
         }
         sink(&chunk, &report)?;
     }
-    Ok(report)
+    Ok((report, reader.group.map(|g| g.index)))
 }
 
 fn record_invalid(report: &mut IngestReport, index: usize, error: FieldError<'_>) {
@@ -326,6 +402,23 @@ impl<'py> Reader<'py> {
         let agent = self.category(dict, AGENT, found, inside, &mut columns.agents)?;
         let project = self.category(dict, PROJECT, found, inside, &mut columns.projects)?;
         let file_type = self.category(dict, FILE_PATH, found, inside, &mut columns.file_types)?;
+        if let Some(group) = self.group.as_mut() {
+            // Checked after the ten record fields (looked up now: see `pyfast`, rule 2).
+            let value = dict_get(dict, &group.key).map_err(|e| FieldError {
+                field: "pattern_id",
+                invalid: Invalid {
+                    value: None,
+                    reason: format!("could not be read: {e}"),
+                },
+            })?;
+            let value = value.filter(|v| !v.is_none());
+            let code = group.code(value.as_deref())?;
+            if inside {
+                columns.group.push(code);
+            } else {
+                group.index.count_outside(code);
+            }
+        }
         if !inside {
             return Ok(false);
         }

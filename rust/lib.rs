@@ -12,6 +12,7 @@ pub mod civil;
 pub mod columns;
 pub mod error;
 mod fields;
+pub mod group;
 pub mod ingest;
 pub mod metrics;
 mod pyfast;

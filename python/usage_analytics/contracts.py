@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -203,8 +203,8 @@ def _pattern_id(value: Any) -> Any:
     return value
 
 
-class ModelUsageAnalyticsInput(BaseModel):
-    """One pattern's records and the window to analyse.
+class AnalyticsRequest(BaseModel):
+    """What every reduction request has: the window, what to compute, and the records.
 
     `execution_data` is a list (or tuple) of record mappings, a dict of columns, or any
     Arrow-compatible table (see `usage_analytics.ingest`). It is passed through without
@@ -213,7 +213,6 @@ class ModelUsageAnalyticsInput(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    pattern_id: UUID | str
     time_window_start: datetime
     time_window_end: datetime
     time_window_type: TimeWindowType = TimeWindowType.WEEKLY
@@ -230,8 +229,6 @@ class ModelUsageAnalyticsInput(BaseModel):
         default=None, description="Trend bucket width; default from the window type."
     )
     trend_thresholds: TrendThresholds = Field(default_factory=TrendThresholds)
-
-    _normalize_pattern_id = field_validator("pattern_id", mode="before")(_pattern_id)
 
     @field_validator("time_window_start", "time_window_end")
     @classmethod
@@ -273,13 +270,27 @@ class ModelUsageAnalyticsInput(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _window_order(self) -> ModelUsageAnalyticsInput:
+    def _window_order(self) -> Self:
         if self.time_window_end <= self.time_window_start:
             raise ValueError(
                 f"time_window_end ({self.time_window_end.isoformat()}) must be after "
                 f"time_window_start ({self.time_window_start.isoformat()})"
             )
         return self
+
+
+class ModelUsageAnalyticsInput(AnalyticsRequest):
+    """One pattern's records and the window to analyse."""
+
+    pattern_id: UUID | str
+
+    _normalize_pattern_id = field_validator("pattern_id", mode="before")(_pattern_id)
+
+
+class ModelUsageAnalyticsBatchInput(AnalyticsRequest):
+    """Many patterns' records in one input: each record (or row) carries a `pattern_id`
+    (a str, an int or a UUID). Records are grouped once and the groups reduced in
+    parallel; each pattern gets the same analytics as a single call on its records."""
 
 
 class ModelUsageAnalyticsOutput(_Model):
@@ -337,3 +348,67 @@ class ModelUsageAnalyticsOutput(_Model):
         from usage_analytics.health import evaluate_health  # here: health imports this module
 
         return evaluate_health(self, thresholds)
+
+
+class ModelUsageAnalyticsBatchOutput(_Model):
+    """One `ModelUsageAnalyticsOutput` per pattern, keyed by the pattern id as given."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    results: dict[UUID | int | str, ModelUsageAnalyticsOutput]
+    data_quality: DataQuality = Field(description="Over the whole input.")
+    computation_time_ms: float
+    correlation_id: UUID
+    computed_at: datetime
+
+    def to_arrow(self) -> Any:
+        """One row per pattern with the headline metrics (a pyarrow Table), for dashboards."""
+        from usage_analytics.ingest import require_pyarrow
+
+        pa = require_pyarrow("to_arrow()")
+        rows = [_headline(pattern_id, result) for pattern_id, result in self.results.items()]
+        return pa.Table.from_pylist(rows, schema=_headline_schema(pa))
+
+
+_HEADLINE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("pattern_id", "string"),
+    ("total_executions", "int64"),
+    ("executions_per_day", "float64"),
+    ("success_rate", "float64"),
+    ("error_rate", "float64"),
+    ("avg_quality_score", "float64"),
+    ("p50_execution_time_ms", "float64"),
+    ("p95_execution_time_ms", "float64"),
+    ("p99_execution_time_ms", "float64"),
+    ("avg_execution_time_ms", "float64"),
+    ("std_dev_ms", "float64"),
+    ("trend_type", "string"),
+    ("velocity", "float64"),
+    ("time_since_last_use", "float64"),
+    ("analytics_quality_score", "float64"),
+)
+
+
+def _headline_schema(pa: Any) -> Any:
+    return pa.schema([(name, getattr(pa, kind)()) for name, kind in _HEADLINE_FIELDS])
+
+
+def _headline(pattern_id: object, result: ModelUsageAnalyticsOutput) -> dict[str, Any]:
+    perf, trend = result.performance_metrics, result.trend_analysis
+    return {
+        "pattern_id": str(pattern_id),
+        "total_executions": result.usage_metrics.total_executions,
+        "executions_per_day": result.usage_metrics.executions_per_day,
+        "success_rate": result.success_metrics.success_rate,
+        "error_rate": result.success_metrics.error_rate,
+        "avg_quality_score": result.success_metrics.avg_quality_score,
+        "p50_execution_time_ms": perf and perf.p50_execution_time_ms,
+        "p95_execution_time_ms": perf and perf.p95_execution_time_ms,
+        "p99_execution_time_ms": perf and perf.p99_execution_time_ms,
+        "avg_execution_time_ms": perf and perf.avg_execution_time_ms,
+        "std_dev_ms": perf and perf.std_dev_ms,
+        "trend_type": trend and trend.trend_type.value,
+        "velocity": trend and trend.velocity,
+        "time_since_last_use": result.usage_metrics.time_since_last_use,
+        "analytics_quality_score": result.analytics_quality_score,
+    }

@@ -19,7 +19,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 
-__all__ = ["is_arrow", "reduce_any", "row_count"]
+__all__ = ["is_arrow", "reduce_any", "require_pyarrow", "row_count"]
 
 
 def is_arrow(data: object) -> bool:
@@ -54,15 +54,22 @@ def reduce_any(data: Any, options: dict[str, Any]) -> dict[str, Any]:
     raise TypeError(f"cannot read records from {type(data).__name__}")
 
 
-def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
-    """A dict of column name -> numpy array or list, as a pyarrow Table."""
+def require_pyarrow(what: str) -> Any:
+    """pyarrow, or a clear error naming the extra that installs it."""
     try:
-        import pyarrow as pa
+        import pyarrow
     except ImportError as missing:
         raise UsageAnalyticsError(
-            "a dict of columns needs pyarrow: pip install 'usage-analytics[arrow]' "
-            "(or pass a list of record dicts, or a pyarrow/polars/pandas table)"
+            f"{what} needs pyarrow: pip install 'usage-analytics[arrow]'"
         ) from missing
+    return pyarrow
+
+
+def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
+    """A dict of column name -> numpy array or list, as a pyarrow Table."""
+    pa = require_pyarrow(
+        "a dict of columns (or pass a list of record dicts, or a pyarrow/polars/pandas table)"
+    )
     lengths = {name: _length(name, column) for name, column in columns.items()}
     if len(set(lengths.values())) > 1:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")

@@ -1,0 +1,181 @@
+//! Many patterns in one call: rows carry a group (pattern) code; each group has its own
+//! accumulator. Chunks are split by group with a counting sort, and the groups are
+//! finalized in parallel (rayon) with the GIL released.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::accumulator::Accumulator;
+use crate::columns::Columns;
+use crate::metrics::Analytics;
+
+/// A pattern id as given: text, an integer or a UUID (16 bytes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum GroupKey {
+    Text(Box<str>),
+    Int(i64),
+    Uuid([u8; 16]),
+}
+
+/// Dense codes for the pattern ids met so far, with per-group counts of valid records
+/// outside the window.
+#[derive(Debug, Default)]
+pub struct GroupIndex {
+    keys: Vec<GroupKey>,
+    codes: FxHashMap<GroupKey, u32>,
+    outside: Vec<u64>,
+}
+
+impl GroupIndex {
+    pub fn code(&mut self, key: GroupKey) -> u32 {
+        if let Some(&code) = self.codes.get(&key) {
+            return code;
+        }
+        let code = self.keys.len() as u32;
+        self.keys.push(key.clone());
+        self.codes.insert(key, code);
+        self.outside.push(0);
+        code
+    }
+
+    pub fn count_outside(&mut self, code: u32) {
+        self.outside[code as usize] += 1;
+    }
+
+    pub fn keys(&self) -> &[GroupKey] {
+        &self.keys
+    }
+
+    pub fn outside(&self, code: usize) -> u64 {
+        self.outside[code]
+    }
+}
+
+/// One accumulator per group, created from a template as groups appear.
+pub struct GroupedAccumulators {
+    template: Accumulator,
+    accumulators: Vec<Accumulator>,
+    /// Scratch for the counting sort: per group, its rows' start in `order`.
+    starts: Vec<u32>,
+    order: Vec<u32>,
+}
+
+impl GroupedAccumulators {
+    pub fn new(template: Accumulator) -> Self {
+        GroupedAccumulators {
+            template,
+            accumulators: Vec::new(),
+            starts: Vec::new(),
+            order: Vec::new(),
+        }
+    }
+
+    /// Add a chunk whose `columns.group` holds each row's group code.
+    pub fn add(&mut self, columns: &Columns) {
+        let groups = &columns.group;
+        let needed = groups.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        while self.accumulators.len() < needed {
+            self.accumulators.push(self.template.clone());
+        }
+        if self.starts.len() < needed + 1 {
+            self.starts.resize(needed + 1, 0);
+        }
+        // Counting sort of the rows by group: counts, prefix sums, placement.
+        let starts = &mut self.starts[..needed + 1];
+        starts.fill(0);
+        for &g in groups {
+            starts[g as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        self.order.clear();
+        self.order.resize(groups.len(), 0);
+        let mut next: Vec<u32> = starts[..needed].to_vec();
+        for (row, &g) in groups.iter().enumerate() {
+            self.order[next[g as usize] as usize] = row as u32;
+            next[g as usize] += 1;
+        }
+        for g in 0..needed {
+            let (lo, hi) = (starts[g] as usize, starts[g + 1] as usize);
+            if lo < hi {
+                let rows = self.order[lo..hi].iter().map(|&r| r as usize);
+                self.accumulators[g].add_rows(columns, rows);
+            }
+        }
+    }
+
+    /// Finalize every group seen (`groups` of them; a group whose records were all
+    /// outside the window or invalid gets the empty analytics), in parallel.
+    pub fn finalize(mut self, groups: usize) -> Vec<Analytics> {
+        while self.accumulators.len() < groups {
+            self.accumulators.push(self.template.clone());
+        }
+        self.accumulators.into_par_iter().map(Accumulator::finalize).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accumulator::Families;
+    use crate::buckets::Window;
+    use crate::civil::MICROS_PER_DAY;
+    use crate::columns::SUCCESS;
+    use crate::metrics::Thresholds;
+    use crate::zone::Zone;
+
+    fn template() -> Accumulator {
+        let window = Window::new(0, 7 * MICROS_PER_DAY, "weekly", None).unwrap();
+        Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default())
+    }
+
+    fn chunk(rows: &[(u32, i64, bool, f64)]) -> Columns {
+        let mut c = Columns::default();
+        for &(group, ts, ok, time) in rows {
+            c.group.push(group);
+            c.timestamp.push(ts);
+            c.flags.push(if ok { SUCCESS } else { 0 });
+            c.execution_time_ms.push(time);
+            c.quality_score.push(f64::NAN);
+            c.context_type.push(c.context_types.code("unknown"));
+            c.agent.push(c.agents.code("a"));
+            c.project.push(c.projects.code("unknown"));
+            c.file_type.push(crate::columns::NO_FILE);
+        }
+        c
+    }
+
+    #[test]
+    fn groups_equal_separate_accumulators() {
+        let rows = [
+            (1, 10, true, 5.0),
+            (0, 20, false, 7.0),
+            (1, 30, true, 9.0),
+            (2, 40, true, 1.0),
+            (0, 50, true, 3.0),
+        ];
+        let mut grouped = GroupedAccumulators::new(template());
+        grouped.add(&chunk(&rows[..3]));
+        grouped.add(&chunk(&rows[3..]));
+        let results = grouped.finalize(4);
+        assert_eq!(results.len(), 4);
+        for g in 0..3u32 {
+            let mut alone = template();
+            let mine: Vec<_> = rows.iter().copied().filter(|r| r.0 == g).collect();
+            alone.add(&chunk(&mine));
+            assert_eq!(results[g as usize], alone.finalize(), "group {g}");
+        }
+        assert_eq!(results[3].usage.total_executions, 0);
+    }
+
+    #[test]
+    fn index_gives_dense_codes_by_first_appearance() {
+        let mut index = GroupIndex::default();
+        assert_eq!(index.code(GroupKey::Text("b".into())), 0);
+        assert_eq!(index.code(GroupKey::Int(7)), 1);
+        assert_eq!(index.code(GroupKey::Text("b".into())), 0);
+        index.count_outside(1);
+        assert_eq!((index.keys().len(), index.outside(1)), (2, 1));
+    }
+}

@@ -1,0 +1,164 @@
+"""The batch API: many patterns in one call equal one call per pattern."""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from usage_analytics import (
+    InvalidRecordError,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+    UsageAnalyticsError,
+)
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+WINDOW = {
+    "time_window_start": NOW - timedelta(days=30),
+    "time_window_end": NOW,
+    "granularity": "comprehensive",
+}
+VOLATILE = {"computation_time_ms", "computed_at", "correlation_id", "pattern_id"}
+REDUCER = NodeUsageAnalyticsReducer()
+
+
+def _close(a: Any, b: Any, path: str = "") -> None:
+    """Equal, floats within 1e-9 relative (chunking changes the order of float sums)."""
+    if isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), f"{path}: {a} != {b}"
+    elif isinstance(a, dict) and isinstance(b, dict):
+        assert list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
+        for key in a:
+            _close(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def _records(rng: random.Random, ids: list[Any], n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "pattern_id": rng.choice(ids),
+            "timestamp": NOW - timedelta(seconds=rng.randrange(40 * 86_400)),
+            "success": rng.random() < 0.9,
+            "execution_time_ms": rng.random() * 300,
+            "quality_score": rng.random(),
+            "agent": rng.choice(["a", "b", "c"]),
+            "file_path": rng.choice(["x.py", "Makefile", None]),
+        }
+        for _ in range(n)
+    ]
+
+
+def _single(pattern_id: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
+    mine = [r for r in records if r["pattern_id"] == pattern_id]
+    contract = ModelUsageAnalyticsInput(pattern_id=str(pattern_id), execution_data=mine, **WINDOW)
+    return REDUCER.execute_reduction_sync(contract).model_dump(exclude=VOLATILE)
+
+
+@settings(max_examples=25)
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 3_000), groups=st.integers(1, 12))
+def test_batch_equals_one_call_per_pattern(seed: int, n: int, groups: int) -> None:
+    rng = random.Random(seed)
+    ids: list[Any] = [f"p{i}" for i in range(groups)] + [7, uuid.UUID(int=seed)]
+    records = _records(rng, ids, n)
+    batch = ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    out = REDUCER.execute_batch_reduction_sync(batch)
+    assert set(out.results) == {r["pattern_id"] for r in records}
+    assert out.data_quality.records_received == n
+    for pattern_id, result in out.results.items():
+        _close(result.model_dump(exclude=VOLATILE), _single(pattern_id, records), str(pattern_id))
+
+
+async def test_arrow_batch_equals_list_batch_and_keeps_id_types() -> None:
+    rng = random.Random(1)
+    records = _records(rng, ["checkout", "search", "billing"], 20_000)
+    for r in records[::97]:
+        r["timestamp"] = NOW - timedelta(days=35)  # outside the window
+    table = pa.Table.from_pylist(records)
+    from_list = await REDUCER.execute_batch_reduction(
+        ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    )
+    from_arrow = await REDUCER.execute_batch_reduction(
+        ModelUsageAnalyticsBatchInput(execution_data=table, **WINDOW)
+    )
+    assert sorted(from_arrow.results) == sorted(from_list.results)
+    for key, result in from_list.results.items():
+        _close(
+            from_arrow.results[key].model_dump(exclude=VOLATILE),
+            result.model_dump(exclude=VOLATILE),
+        )
+        outside = sum(
+            1
+            for r in records
+            if r["pattern_id"] == key and r["timestamp"] < NOW - timedelta(days=30)
+        )
+        assert result.data_quality.records_outside_window == outside
+    ints = pa.table(
+        {"pattern_id": [5, 5, 9], "timestamp": [NOW - timedelta(hours=h) for h in (1, 2, 3)]}
+    )
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=ints, **WINDOW)
+    )
+    assert sorted(out.results) == [5, 9]
+    assert out.results[5].pattern_id == "5"
+    assert out.results[5].usage_metrics.total_executions == 2
+
+
+def test_to_arrow_has_one_headline_row_per_pattern() -> None:
+    records = _records(random.Random(2), ["a", "b"], 500)
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    )
+    table = out.to_arrow()
+    assert table.num_rows == 2
+    rows = {row["pattern_id"]: row for row in table.to_pylist()}
+    for key in ("a", "b"):
+        assert rows[key]["total_executions"] == out.results[key].usage_metrics.total_executions
+        assert (
+            rows[key]["p95_execution_time_ms"]
+            == out.results[key].performance_metrics.p95_execution_time_ms
+        )
+        assert rows[key]["trend_type"] == out.results[key].trend_analysis.trend_type.value
+
+
+def test_missing_or_bad_pattern_ids_are_invalid_records() -> None:
+    good = {"pattern_id": "a", "timestamp": NOW - timedelta(hours=1)}
+    records = [
+        good,
+        {"timestamp": NOW},
+        {"pattern_id": 1.5, "timestamp": NOW},
+        {"pattern_id": True, "timestamp": NOW},
+    ]
+    with pytest.raises(InvalidRecordError) as raised:
+        REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+        )
+    assert (raised.value.index, raised.value.field, raised.value.more) == (1, "pattern_id", 2)
+    skipped = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records, on_invalid="skip", **WINDOW)
+    )
+    assert list(skipped.results) == ["a"]
+    assert skipped.data_quality.invalid_records == 3
+    assert [s.reason for s in skipped.data_quality.error_samples][1].startswith(
+        "must be a str, an int or a uuid.UUID"
+    )
+
+
+def test_arrow_batch_without_pattern_id_column_is_a_clear_error() -> None:
+    table = pa.table({"timestamp": [NOW]})
+    with pytest.raises(UsageAnalyticsError, match="no 'pattern_id' column"):
+        REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=table, **WINDOW)
+        )
