@@ -14,7 +14,7 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{AnyDictionaryArray, Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use crate::buckets::Window;
@@ -55,6 +55,8 @@ pub fn read_batches(
 ) -> Result<IngestReport, CoreError> {
     let mut chunk = Columns::default();
     let mut report = IngestReport::default();
+    // Reused for every slice: fresh 512 KB buffers would each be new pages from the OS.
+    let mut scratch = Slice::default();
     for batch in batches {
         let batch = batch.map_err(|e| CoreError::InvalidInput(format!("reading the Arrow stream failed: {e}")))?;
         let mut columns = locate_columns(&batch)?;
@@ -75,6 +77,7 @@ pub fn read_batches(
             chunk.clear_rows();
             convert_slice(
                 &slice,
+                &mut scratch,
                 len,
                 report.received,
                 window,
@@ -108,6 +111,7 @@ fn locate_columns(batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, CoreErro
 }
 
 /// Per-row state while a slice is converted column by column.
+#[derive(Default)]
 struct Slice {
     ts: Vec<i64>,
     flags: Vec<u8>,
@@ -120,6 +124,22 @@ struct Slice {
 }
 
 impl Slice {
+    fn reset(&mut self, len: usize) {
+        fn refill<T: Clone>(v: &mut Vec<T>, len: usize, value: T) {
+            v.clear();
+            v.resize(len, value);
+        }
+        refill(&mut self.ts, len, 0);
+        refill(&mut self.flags, len, 0);
+        refill(&mut self.times, len, f64::NAN);
+        refill(&mut self.quality, len, f64::NAN);
+        for codes in &mut self.codes {
+            refill(codes, len, NO_FILE);
+        }
+        self.group.clear();
+        refill(&mut self.bad, len, NOT_BAD);
+    }
+
     fn mark(&mut self, row: usize, field: usize) {
         if self.bad[row] == NOT_BAD {
             self.bad[row] = field as u8;
@@ -130,6 +150,7 @@ impl Slice {
 #[allow(clippy::too_many_arguments)]
 fn convert_slice(
     columns: &[Option<ArrayRef>],
+    s: &mut Slice,
     len: usize,
     first_index: usize,
     window: &Window,
@@ -137,27 +158,14 @@ fn convert_slice(
     out: &mut Columns,
     report: &mut IngestReport,
 ) -> Result<(), CoreError> {
-    let mut s = Slice {
-        ts: vec![0; len],
-        flags: vec![0; len],
-        times: vec![f64::NAN; len],
-        quality: vec![f64::NAN; len],
-        codes: [
-            vec![NO_FILE; len],
-            vec![NO_FILE; len],
-            vec![NO_FILE; len],
-            vec![NO_FILE; len],
-        ],
-        group: Vec::new(),
-        bad: vec![NOT_BAD; len],
-    };
+    s.reset(len);
     let ts_col = columns[TIMESTAMP].as_ref().expect("checked by locate_columns");
-    timestamps(ts_col, &mut s)?;
-    flag_column(columns[SUCCESS_FIELD].as_ref(), SUCCESS_FIELD, false, SUCCESS, &mut s)?;
-    number_column(columns[EXECUTION_TIME].as_ref(), EXECUTION_TIME, f64::INFINITY, &mut s)?;
-    number_column(columns[QUALITY].as_ref(), QUALITY, 1.0, &mut s)?;
-    flag_column(columns[GATES].as_ref(), GATES, true, GATE_FAILED, &mut s)?;
-    flag_column(columns[TIMEOUT_FIELD].as_ref(), TIMEOUT_FIELD, false, TIMEOUT, &mut s)?;
+    timestamps(ts_col, s)?;
+    flag_column(columns[SUCCESS_FIELD].as_ref(), SUCCESS_FIELD, false, SUCCESS, s)?;
+    number_column(columns[EXECUTION_TIME].as_ref(), EXECUTION_TIME, f64::INFINITY, s)?;
+    number_column(columns[QUALITY].as_ref(), QUALITY, 1.0, s)?;
+    flag_column(columns[GATES].as_ref(), GATES, true, GATE_FAILED, s)?;
+    flag_column(columns[TIMEOUT_FIELD].as_ref(), TIMEOUT_FIELD, false, TIMEOUT, s)?;
     let dictionaries = [
         &mut out.context_types,
         &mut out.agents,
@@ -165,10 +173,10 @@ fn convert_slice(
         &mut out.file_types,
     ];
     for ((field, dict), slot) in STRING_FIELDS.into_iter().zip(dictionaries).zip(0..) {
-        string_column(columns[field].as_ref(), field, slot, dict, &mut s)?;
+        string_column(columns[field].as_ref(), field, slot, dict, s)?;
     }
     if let Some(index) = &mut groups {
-        group_column(columns[GROUP].as_ref().expect("located"), index, &mut s)?;
+        group_column(columns[GROUP].as_ref().expect("located"), index, s)?;
     }
     for row in 0..len {
         if s.bad[row] != NOT_BAD {
@@ -241,11 +249,13 @@ fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result
             let translation: Vec<Option<u32>> = (0..any.values().len())
                 .map(|i| values.get(i).map(|v| index.code(GroupKey::Text(v.into()))))
                 .collect();
-            for (row, k) in any.normalized_keys().into_iter().enumerate() {
-                match translation.get(k).copied().flatten() {
-                    Some(code) => s.group[row] = code,
-                    None => s.mark(row, GROUP),
-                }
+            let mut unnamed = Vec::new();
+            for_each_key(any, |row, k| match translation.get(k).copied().flatten() {
+                Some(code) => s.group[row] = code,
+                None => unnamed.push(row),
+            });
+            for row in unnamed {
+                s.mark(row, GROUP);
             }
         }
         dt => {
@@ -406,8 +416,13 @@ fn integers(col: &ArrayRef) -> Option<Vec<i64>> {
 
 fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) -> Result<(), CoreError> {
     let Some(col) = col else { return Ok(()) };
-    let Some(values) = floats(col) else {
-        return Err(unsupported(field, col.data_type(), "a float or integer type"));
+    let converted;
+    let values: &[f64] = match col.as_primitive_opt::<Float64Type>() {
+        Some(f64s) => f64s.values(), // read in place, no copy
+        None => {
+            converted = floats(col).ok_or_else(|| unsupported(field, col.data_type(), "a float or integer type"))?;
+            &converted
+        }
     };
     let nulls = col.logical_nulls();
     let target = if field == EXECUTION_TIME {
@@ -546,6 +561,33 @@ fn string_column(
         }
     }
     Ok(())
+}
+
+/// Call `f(row, key)` for every key of a dictionary array, whatever its key type, without
+/// materialising the keys (null keys yield whatever their slot holds; callers check nulls).
+fn for_each_key(dict: &dyn AnyDictionaryArray, mut f: impl FnMut(usize, usize)) {
+    macro_rules! keys {
+        ($t:ty) => {
+            for (row, &k) in dict.keys().as_primitive::<$t>().values().iter().enumerate() {
+                f(row, usize::try_from(k).unwrap_or(usize::MAX));
+            }
+        };
+    }
+    match dict.keys().data_type() {
+        DataType::Int8 => keys!(Int8Type),
+        DataType::Int16 => keys!(Int16Type),
+        DataType::Int32 => keys!(Int32Type),
+        DataType::Int64 => keys!(Int64Type),
+        DataType::UInt8 => keys!(UInt8Type),
+        DataType::UInt16 => keys!(UInt16Type),
+        DataType::UInt32 => keys!(UInt32Type),
+        DataType::UInt64 => keys!(UInt64Type),
+        _ => {
+            for (row, k) in dict.normalized_keys().into_iter().enumerate() {
+                f(row, k);
+            }
+        }
+    }
 }
 
 // -- error samples ------------------------------------------------------------------------
