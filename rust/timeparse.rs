@@ -1,10 +1,10 @@
 //! ISO-8601 text to microseconds since the epoch.
 //!
-//! Accepted: `YYYY-MM-DD`, optionally followed by `T`, `t` or a space and `HH:MM`,
-//! `HH:MM:SS` or `HH:MM:SS.f` (1 to 9 fraction digits, floored to the microsecond), then
-//! optionally `Z`, `z`, `+HH`, `+HHMM` or `+HH:MM` (or `-`). With an offset the text is that
-//! instant; without one it is a civil date-time taken as UTC, as DESIGN.md says of naive
-//! datetimes. Everything else, including RFC 9557 zone annotations (`[Europe/Paris]`), is
+//! Accepted (surrounding whitespace ignored): `YYYY-MM-DD`, optionally followed by `T`,
+//! `t` or a space and `HH:MM`, `HH:MM:SS` or `HH:MM:SS.f` (or `,f`: 1 to 9 fraction digits,
+//! floored to the microsecond), then, after a time only, optionally `Z`, `z`, `+HH`,
+//! `+HHMM` or `+HH:MM` (or `-`). With an offset the text is that instant; without one it
+//! is a civil date-time taken as UTC, as DESIGN.md says of naive datetimes. Everything else, including RFC 9557 zone annotations (`[Europe/Paris]`), is
 //! rejected, as Python's `datetime.fromisoformat` rejects it.
 //!
 //! Hand-written rather than jiff's parser: jiff's `Timestamp` stops a day short of
@@ -27,7 +27,8 @@ pub fn parse_iso_micros(text: &str) -> Result<i64, &'static str> {
     s.expect(b'-')?;
     let day = s.digits(2)?;
     let (mut hour, mut minute, mut second, mut micro) = (0, 0, 0, 0);
-    if matches!(s.peek(), Some(b'T' | b't' | b' ')) {
+    let has_time = matches!(s.peek(), Some(b'T' | b't' | b' '));
+    if has_time {
         s.i += 1;
         hour = s.digits(2)?;
         s.expect(b':')?;
@@ -41,7 +42,8 @@ pub fn parse_iso_micros(text: &str) -> Result<i64, &'static str> {
             }
         }
     }
-    let offset_seconds = s.offset()?;
+    // An offset only follows a time ("2026-01-05-10:00" is not a date with an offset).
+    let offset_seconds = if has_time { s.offset()? } else { 0 };
     if s.i != s.b.len() {
         return Err(REASON);
     }
@@ -184,6 +186,8 @@ mod tests {
             "2026-01-05T10:00:00.",
             "2026-01-05T10:00:00.1234567890",
             "20260105",
+            "2026-01-05-10:01",
+            "2026-01-05Z",
         ] {
             assert!(parse_iso_micros(bad).is_err(), "{bad:?} parsed");
         }
