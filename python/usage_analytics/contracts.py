@@ -57,6 +57,9 @@ class UsageTrendType(str, Enum):
 
 OnInvalid = Literal["raise", "skip"]
 
+#: The core's cap on trend buckets (rust/buckets.rs MAX_BUCKETS): memory stays bounded.
+MAX_TREND_BUCKETS = 1_000_000
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -275,6 +278,12 @@ class AnalyticsRequest(BaseModel):
             raise ValueError(
                 f"time_window_end ({self.time_window_end.isoformat()}) must be after "
                 f"time_window_start ({self.time_window_start.isoformat()})"
+            )
+        span = self.time_window_end - self.time_window_start
+        if self.bucket_width is not None and span // self.bucket_width > MAX_TREND_BUCKETS:
+            raise ValueError(
+                f"bucket_width {self.bucket_width} cuts the {span} window into "
+                f"{span // self.bucket_width} buckets; at most {MAX_TREND_BUCKETS} are allowed"
             )
         return self
 
