@@ -7,7 +7,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::buckets::Window;
-use crate::civil::{calendar_fields, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
+use crate::civil::{calendar_fields, CalendarFields, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
 use crate::metrics::*;
 use crate::regression::ols;
@@ -222,11 +222,13 @@ impl Accumulator {
             self.agent_in_second_half.resize(self.agents.names.len(), false);
         }
         let mut offsets = self.zone.offsets();
+        let mut days = DayCache::default();
+        let mut bucket = BucketCache::new(&window);
         let (mut run_day, mut run_count) = (i64::MIN, 0u64);
         for i in rows {
             let ts = columns.timestamp[i];
             self.latest = Some(self.latest.map_or(ts, |l| l.max(ts)));
-            let local = calendar_fields(ts.saturating_add(offsets.offset_at(ts)));
+            let local = days.fields(ts.saturating_add(offsets.offset_at(ts)));
             if local.day == run_day {
                 run_count += 1;
             } else {
@@ -240,7 +242,7 @@ impl Accumulator {
                 self.weekdays[local.weekday as usize] += 1;
             }
             if trends {
-                self.bucket_counts[window.bucket_of(ts)] += 1;
+                self.bucket_counts[bucket.of(ts)] += 1;
                 let agent = agent_codes[columns.agent[i] as usize] as usize;
                 if window.in_first_half(ts) {
                     self.agent_in_first_half[agent] = true;
@@ -491,6 +493,71 @@ impl Accumulator {
     }
 }
 
+/// `calendar_fields` remembering the current local day: timestamps come in runs of the
+/// same day, and within one only the hour needs computing.
+struct DayCache {
+    start: i64,
+    end: i64,
+    fields: CalendarFields,
+}
+
+impl Default for DayCache {
+    fn default() -> Self {
+        DayCache {
+            start: i64::MAX,
+            end: i64::MIN,
+            fields: calendar_fields(0),
+        }
+    }
+}
+
+impl DayCache {
+    #[inline]
+    fn fields(&mut self, local: i64) -> CalendarFields {
+        if local < self.start || local >= self.end {
+            self.fields = calendar_fields(local);
+            self.start = self.fields.day.saturating_mul(MICROS_PER_DAY);
+            self.end = self.start.saturating_add(MICROS_PER_DAY);
+        }
+        CalendarFields {
+            hour: ((local - self.start) / MICROS_PER_HOUR) as u8,
+            ..self.fields
+        }
+    }
+}
+
+/// `Window::bucket_of` remembering the current bucket's bounds: the division by the
+/// bucket width (not a constant) happens once per bucket for sorted input.
+struct BucketCache<'w> {
+    window: &'w Window,
+    index: usize,
+    start: i64,
+    end: i64,
+}
+
+impl<'w> BucketCache<'w> {
+    fn new(window: &'w Window) -> Self {
+        BucketCache {
+            window,
+            index: 0,
+            start: i64::MAX,
+            end: i64::MIN,
+        }
+    }
+
+    #[inline]
+    fn of(&mut self, ts: i64) -> usize {
+        if ts < self.start || ts >= self.end {
+            self.index = self.window.bucket_of(ts);
+            (self.start, self.end) = self.window.bucket_bounds(self.index);
+            if self.index + 1 == self.window.buckets {
+                self.end = i64::MAX; // the last bucket holds the end instant too
+            }
+        }
+        self.index
+    }
+}
+
 fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
@@ -551,6 +618,19 @@ mod tests {
             acc.merge(&part);
         }
         acc.finalize()
+    }
+
+    #[test]
+    fn caches_agree_with_direct_computation() {
+        let window = Window::new(-3 * DAY, 4 * DAY + 17, "custom", Some(DAY / 7)).unwrap();
+        let (mut days, mut buckets) = (DayCache::default(), BucketCache::new(&window));
+        // Sorted, unsorted and repeated instants, before and after the epoch.
+        let mut instants: Vec<i64> = (0..500).map(|i| -3 * DAY + i * (7 * DAY / 499)).collect();
+        instants.extend([4 * DAY + 17, 0, -1, DAY / 2, -3 * DAY, 4 * DAY + 16, 5]);
+        for ts in instants {
+            assert_eq!(days.fields(ts), calendar_fields(ts), "{ts}");
+            assert_eq!(buckets.of(ts), window.bucket_of(ts), "{ts}");
+        }
     }
 
     #[test]

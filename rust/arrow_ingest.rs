@@ -178,6 +178,24 @@ fn convert_slice(
     if let Some(index) = &mut groups {
         group_column(columns[GROUP].as_ref().expect("located"), index, s)?;
     }
+    // The common case, every row valid and inside the window: the slice's columns become
+    // the chunk's as they are (swapped, not copied row by row).
+    let all_valid = s.bad.iter().all(|&b| b == NOT_BAD);
+    let (lo, hi) =
+        s.ts.iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    if all_valid && (len == 0 || (window.contains(lo) && window.contains(hi))) {
+        std::mem::swap(&mut out.timestamp, &mut s.ts);
+        std::mem::swap(&mut out.flags, &mut s.flags);
+        std::mem::swap(&mut out.execution_time_ms, &mut s.times);
+        std::mem::swap(&mut out.quality_score, &mut s.quality);
+        std::mem::swap(&mut out.context_type, &mut s.codes[0]);
+        std::mem::swap(&mut out.agent, &mut s.codes[1]);
+        std::mem::swap(&mut out.project, &mut s.codes[2]);
+        std::mem::swap(&mut out.file_type, &mut s.codes[3]);
+        std::mem::swap(&mut out.group, &mut s.group);
+        return Ok(());
+    }
     for row in 0..len {
         if s.bad[row] != NOT_BAD {
             report.invalid += 1;
@@ -533,14 +551,14 @@ fn string_column(
                 .map(|i| values.get(i).map_or(missing, |v| dict.code(key(v))))
                 .collect();
             let nulls = col.logical_nulls();
-            for (row, k) in any.normalized_keys().into_iter().enumerate() {
+            for_each_key(any, |row, k| {
                 let valid = nulls.as_ref().is_none_or(|n| n.is_valid(row));
                 codes[row] = if valid {
                     translation.get(k).copied().unwrap_or(missing)
                 } else {
                     missing
                 };
-            }
+            });
         }
         dt => {
             let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
