@@ -1,8 +1,9 @@
 //! Accumulate / merge / finalize: the shape every reduction takes.
 //!
 //! A single call is one accumulator fed the columns once and finalized. Every field is an
-//! exact, mergeable summary (counters, sums, Chan-merged moments, bucket and category
-//! counts keyed by name), except the raw execution times kept for exact percentiles.
+//! exact, mergeable summary (counters, sums, bucket and category counts keyed by name),
+//! except the raw execution times, kept for exact percentiles; the moments (mean, std) are
+//! computed from them at the end, in record order, so chunking never changes a result.
 
 use rustc_hash::FxHashMap;
 
@@ -110,7 +111,6 @@ pub struct Accumulator {
     quality_sum: f64,
     quality_count: u64,
     times: Vec<f64>,
-    moments: Moments,
     bucket_counts: Vec<u64>,
     day_counts: FxHashMap<i64, u64>,
     hours: [u64; 24],
@@ -140,7 +140,6 @@ impl Accumulator {
             quality_sum: 0.0,
             quality_count: 0,
             times: Vec::new(),
-            moments: Moments::default(),
             day_counts: FxHashMap::default(),
             hours: [0; 24],
             weekdays: [0; 7],
@@ -172,11 +171,9 @@ impl Accumulator {
         self.count += rows.clone().count() as u64;
         self.add_flags_and_quality(columns, rows.clone());
         if self.families.performance {
-            let start = self.times.len();
             let times = &columns.execution_time_ms;
             self.times
                 .extend(rows.clone().map(|r| times[r]).filter(|t| !t.is_nan()));
-            self.moments.merge(&Moments::of(&self.times[start..]));
         }
         self.contexts
             .add_column(&columns.context_type, rows.clone(), &columns.context_types);
@@ -265,7 +262,6 @@ impl Accumulator {
         self.quality_sum += other.quality_sum;
         self.quality_count += other.quality_count;
         self.times.extend_from_slice(&other.times);
-        self.moments.merge(&other.moments);
         for (mine, theirs) in self.bucket_counts.iter_mut().zip(&other.bucket_counts) {
             *mine += theirs;
         }
@@ -344,7 +340,9 @@ impl Accumulator {
     }
 
     fn performance(&mut self) -> Performance {
-        let m = self.moments;
+        // From the kept values, in record order, so the result does not depend on how the
+        // input was chunked (a list of dicts and an Arrow table give identical floats).
+        let m = Moments::of(&self.times);
         if m.count == 0 {
             return Performance {
                 avg_execution_time_ms: 0.0,

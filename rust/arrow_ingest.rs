@@ -22,7 +22,7 @@ use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::error::CoreError;
 use crate::group::{GroupIndex, GroupKey};
-use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
+use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::timeparse::parse_iso_micros;
 
 /// Rows converted per pass: the slice's columns stay in cache while they are reduced.
@@ -203,6 +203,7 @@ fn convert_slice(
                 let field = s.bad[row] as usize;
                 let col = columns[field].as_ref().expect("a bad value comes from a column");
                 let (value, reason) = describe(col, field, row);
+                let value = shorten(value);
                 report.samples.push(InvalidSample {
                     index: first_index + row,
                     field: field_name(field),
@@ -302,7 +303,19 @@ fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result
 
 // -- timestamps ---------------------------------------------------------------------------
 
+/// A column whose every value is null is all "missing", whatever its declared type (an
+/// all-None column has no meaningful type).
+fn all_null(col: &ArrayRef) -> bool {
+    col.logical_null_count() == col.len()
+}
+
 fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
+    if all_null(col) {
+        for row in 0..col.len() {
+            s.mark(row, TIMESTAMP);
+        }
+        return Ok(());
+    }
     let scale = |values: &[i64], to_micros: &dyn Fn(i64) -> Option<i64>, s: &mut Slice| {
         for (row, &v) in values.iter().enumerate() {
             match to_micros(v) {
@@ -334,6 +347,23 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
             &|ms| ms.checked_mul(1_000),
             s,
         ),
+        DataType::Dictionary(_, _) => {
+            // Dictionary-encoded ISO strings: each distinct string is parsed once.
+            let any = col.as_any_dictionary();
+            let values = StringColumn::new(any.values().as_ref())
+                .ok_or_else(|| unsupported(TIMESTAMP, col.data_type(), "a dictionary of ISO-8601 strings"))?;
+            let parsed: Vec<Option<i64>> = (0..any.values().len())
+                .map(|i| values.get(i).and_then(|v| parse_iso_micros(v).ok()))
+                .collect();
+            let mut bad = Vec::new();
+            for_each_key(any, |row, k| match parsed.get(k).copied().flatten() {
+                Some(us) => s.ts[row] = us,
+                None => bad.push(row),
+            });
+            for row in bad {
+                s.mark(row, TIMESTAMP);
+            }
+        }
         _ => {
             let strings = StringColumn::new(col).ok_or_else(|| {
                 unsupported(
@@ -374,7 +404,9 @@ fn unit_to_micros(unit: TimeUnit) -> fn(i64) -> Option<i64> {
 fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: &mut Slice) -> Result<(), CoreError> {
     // The bit records the *non-default* case: success/timeout true, or gates failed.
     let set_when = !default;
-    let Some(col) = col else { return Ok(()) };
+    let Some(col) = col.filter(|c| !all_null(c)) else {
+        return Ok(());
+    };
     let nulls = col.logical_nulls();
     let valid = |row: usize| nulls.as_ref().is_none_or(|n| n.is_valid(row));
     match col.data_type() {
@@ -433,7 +465,9 @@ fn integers(col: &ArrayRef) -> Option<Vec<i64>> {
 // -- numbers ------------------------------------------------------------------------------
 
 fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) -> Result<(), CoreError> {
-    let Some(col) = col else { return Ok(()) };
+    let Some(col) = col.filter(|c| !all_null(c)) else {
+        return Ok(());
+    };
     let converted;
     let values: &[f64] = match col.as_primitive_opt::<Float64Type>() {
         Some(f64s) => f64s.values(), // read in place, no copy
@@ -535,7 +569,7 @@ fn string_column(
         dict.code(UNKNOWN)
     };
     let codes = &mut s.codes[slot];
-    let Some(col) = col else {
+    let Some(col) = col.filter(|c| !all_null(c)) else {
         codes.fill(missing);
         return Ok(());
     };
@@ -613,10 +647,24 @@ fn for_each_key(dict: &dyn AnyDictionaryArray, mut f: impl FnMut(usize, usize)) 
 /// Python-like repr of the bad value at `row` and why it is bad (the same reasons as the
 /// list-of-dicts reader).
 fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
-    if col.is_null(row) || field == GROUP {
+    let null = col.logical_nulls().is_some_and(|n| n.is_null(row));
+    if null || field == GROUP {
         return ("<missing>".into(), "required field is missing".into());
     }
     if field == TIMESTAMP {
+        if let Some(any) = col.as_any_dictionary_opt() {
+            let mut key = None;
+            for_each_key(any, |r, k| {
+                if r == row {
+                    key = Some(k);
+                }
+            });
+            let text = StringColumn::new(any.values().as_ref())
+                .and_then(|v| key.and_then(|k| v.get(k)))
+                .unwrap_or_default();
+            let reason = parse_iso_micros(text).err().unwrap_or("is not a valid date-time");
+            return (py_str_repr(text), reason.into());
+        }
         if let Some(strings) = StringColumn::new(col.as_ref()) {
             let text = strings.get(row).unwrap_or_default();
             let reason = parse_iso_micros(text).err().unwrap_or("is not a valid date-time");
@@ -646,8 +694,10 @@ fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
         } else {
             "must be a bool (or the int 0 or 1)".to_owned()
         };
-        let repr = if col.data_type().is_integer() {
-            format!("{}", x as i128)
+        let repr = if let Some(unsigned) = col.as_primitive_opt::<UInt64Type>() {
+            unsigned.value(row).to_string() // beyond i64: not widened
+        } else if col.data_type().is_integer() {
+            integers(col).map_or_else(|| format!("{x}"), |ints| ints[row].to_string())
         } else {
             py_float_repr(x)
         };
@@ -656,24 +706,57 @@ fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
     ("<value>".into(), "is invalid".into())
 }
 
+/// Python's `repr` of a float: the shortest digits that round-trip, positional for
+/// decimal exponents in [-4, 16), else scientific with a signed, two-digit exponent.
 fn py_float_repr(x: f64) -> String {
     if x.is_nan() {
-        "nan".into()
-    } else if x.is_infinite() {
-        if x > 0.0 {
-            "inf".into()
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let scientific = format!("{x:e}"); // shortest round-trip digits, e.g. "-1.5e-5"
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if (-4..16).contains(&exponent) {
+        let positional = format!("{x}");
+        if positional.contains('.') {
+            positional
         } else {
-            "-inf".into()
+            positional + ".0"
         }
-    } else if x.fract() == 0.0 && x.abs() < 1e16 {
-        format!("{x:.1}")
     } else {
-        format!("{x}")
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.abs())
     }
 }
 
+/// Python's `repr` of a str: single quotes unless the text holds a single quote and no
+/// double quote; backslashes, the quote and control characters escaped.
 fn py_str_repr(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 #[cfg(test)]
@@ -752,6 +835,33 @@ mod tests {
         assert_eq!(names, vec!["a", "a"]);
         assert_eq!(c.file_types.names()[c.file_type[0] as usize].as_ref(), "gz");
         assert_eq!(c.file_type[1], NO_FILE);
+    }
+
+    #[test]
+    fn str_reprs_match_python() {
+        assert_eq!(py_str_repr("it's"), "\"it's\"");
+        assert_eq!(py_str_repr("say \"hi\""), "'say \"hi\"'");
+        assert_eq!(py_str_repr("both ' and \""), "'both \\' and \"'");
+        assert_eq!(py_str_repr("a\\b\nc\u{1}"), "'a\\\\b\\nc\\x01'");
+    }
+
+    #[test]
+    fn float_reprs_match_python() {
+        let cases = [
+            (-1e-5, "-1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (1e16, "1e+16"),
+            (123456789012345680.0, "1.2345678901234568e+17"),
+            (-0.0001, "-0.0001"),
+            (5.0, "5.0"),
+            (0.1, "0.1"),
+            (1e15, "1000000000000000.0"),
+            (f64::NAN, "nan"),
+            (f64::NEG_INFINITY, "-inf"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(py_float_repr(x), want);
+        }
     }
 
     #[test]

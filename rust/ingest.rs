@@ -97,19 +97,22 @@ struct Encoder<'py> {
     key: fn(&str) -> &str,
 }
 
+/// Slots of a category's cache (a few distinct values) and of the file-path cache (paths
+/// are many: thousands of files are common, and a miss re-extracts the extension).
 const ENCODER_SLOTS: usize = 256;
+const FILE_ENCODER_SLOTS: usize = 8192;
 
 impl<'py> Encoder<'py> {
-    fn new(key: fn(&str) -> &str) -> Self {
+    fn new(key: fn(&str) -> &str, slots: usize) -> Self {
         Encoder {
-            slots: vec![None; ENCODER_SLOTS],
+            slots: vec![None; slots],
             key,
         }
     }
 
     #[inline]
     fn encode(&mut self, text: &Bound<'py, PyString>, dict: &mut Dictionary) -> PyResult<u32> {
-        let slot = (text.as_ptr() as usize >> 4) % ENCODER_SLOTS;
+        let slot = (text.as_ptr() as usize >> 4) % self.slots.len();
         if let Some((cached, code)) = &self.slots[slot] {
             if cached.is(text) {
                 return Ok(*code);
@@ -150,7 +153,7 @@ impl<'py> GroupReader<'py> {
             uuid_type: py.import(intern!(py, "uuid"))?.getattr(intern!(py, "UUID"))?,
             strings: Dictionary::default(),
             string_groups: Vec::new(),
-            encoder: Encoder::new(|s| s),
+            encoder: Encoder::new(|s| s, ENCODER_SLOTS),
             index: GroupIndex::default(),
         })
     }
@@ -229,10 +232,14 @@ pub fn read_records<'py>(
         keys: FIELDS.map(|f| PyString::intern(py, f)),
         unknown: PyString::intern(py, UNKNOWN),
         time: TimeContext::new(py)?,
-        context: Encoder::new(|s| s),
-        agent: Encoder::new(|s| s),
-        project: Encoder::new(|s| s),
-        file: Encoder::new(file_extension),
+        context: Encoder::new(|s| s, ENCODER_SLOTS),
+        agent: Encoder::new(|s| s, ENCODER_SLOTS),
+        project: Encoder::new(|s| s, ENCODER_SLOTS),
+        // No more slots than records: a small call does not pay for a large cache.
+        file: Encoder::new(
+            file_extension,
+            len().next_power_of_two().clamp(ENCODER_SLOTS, FILE_ENCODER_SLOTS),
+        ),
         group,
     };
     let mut chunk = Columns::with_capacity(CHUNK.min(len()));
@@ -298,10 +305,14 @@ fn record_invalid(report: &mut IngestReport, index: usize, error: FieldError<'_>
 }
 
 fn short_repr(value: &Bound<'_, PyAny>) -> String {
-    let text = match value.repr() {
+    shorten(match value.repr() {
         Ok(r) => r.to_string_lossy().into_owned(),
         Err(_) => format!("<{} object>", type_name(value)),
-    };
+    })
+}
+
+/// A value's repr cut to `MAX_REPR_CHARS` characters (not bytes), ending in "...".
+pub fn shorten(text: String) -> String {
     if text.chars().count() <= MAX_REPR_CHARS {
         text
     } else {

@@ -8,20 +8,59 @@ reference have uneven timings that say nothing about correctness.
 
 The tests directory is put on sys.path so tests can import the oracle (`reference`) and
 the strategies (`strategies`) under `--import-mode=importlib`.
+
+PostgreSQL: `postgres_url` is a fresh database on the server of `postgres_server` (the
+one named by USAGE_ANALYTICS_TEST_POSTGRES, else a throwaway server started from the
+installed binaries; see `pg_server`). Without either, those tests fail and say why.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import pg_server  # (found through the path above)
 
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile(
     "ci", max_examples=200, deadline=None, derandomize=True, database=None, print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+# ------------------------------------------------------------------- PostgreSQL server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server for the integration tests: the one named by
+    USAGE_ANALYTICS_TEST_POSTGRES, else a throwaway one started here (see pg_server)."""
+    url = os.environ.get(pg_server.ENV)
+    if url:
+        yield url
+        return
+    try:
+        server = pg_server.ThrowawayServer.start()
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    name, url = pg_server.create_database(postgres_server)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(postgres_server, name)

@@ -48,8 +48,9 @@ FIELDS = (
 
 
 @pytest.fixture(autouse=True)
-def _fixed_width(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fixed_width(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.chdir(tmp_path)  # `demo` writes its SQLite file to the working directory
 
 
 @pytest.fixture(scope="module")
@@ -455,7 +456,7 @@ ERROR_CASES = [
         "line 1: not valid JSON",
     ),
     ("missing_pattern_option", lambda t: analyze(good_jsonl(t)), 2, "--pattern"),
-    ("unknown_command", lambda t: ["dashboard"], 2, "invalid choice"),
+    ("unknown_command", lambda t: ["report"], 2, "invalid choice"),
     ("unknown_demo_pattern", lambda t: ["demo", "--pattern", "nope"], 2, "invalid choice"),
 ]
 

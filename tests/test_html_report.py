@@ -404,7 +404,11 @@ def test_cli_demo_format_html_has_the_overview_of_every_pattern(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "demo.html"
-    code = main(["demo", "--now", "2026-03-03T14:00Z", "--format", "html", "--output", str(target)])
+    database = tmp_path / "demo.sqlite"  # demo writes its data here (default: the cwd)
+    code = main(
+        ["demo", "--now", "2026-03-03T14:00Z", "--db", str(database), "--format", "html",
+         "--output", str(target)]
+    )  # fmt: skip
     assert code == 0
     capsys.readouterr()
     markup = section(target.read_text(encoding="utf-8"), "overview")

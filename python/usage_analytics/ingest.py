@@ -48,10 +48,38 @@ def reduce_any(data: Any, options: dict[str, Any]) -> dict[str, Any]:
     if isinstance(data, (list, tuple)):
         return _core.reduce_records(data, options)
     if is_arrow(data):
-        return _core.reduce_arrow(data, options)
+        return _core.reduce_arrow(_without_null_columns(data), options)
     if isinstance(data, Mapping):
         return _core.reduce_arrow(columns_to_arrow(data), options)
     raise TypeError(f"cannot read records from {type(data).__name__}")
+
+
+def _without_null_columns(data: Any) -> Any:
+    """Columns of Arrow's `null` type (all values missing, as pyarrow infers for a column of
+    Nones) exported through the C data interface are rejected by arrow-rs, the Rust Arrow
+    library (a known interoperability gap). When such a column is present and pyarrow is
+    available, it is cast to utf8 — all nulls, so the values are unchanged."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return data
+    if hasattr(data, "__arrow_c_schema__"):
+        schema = pa.schema(data)
+    elif hasattr(data, "__arrow_c_stream__"):
+        # Wrapping the stream costs nothing (no copy) and tells its schema.
+        data = pa.RecordBatchReader.from_stream(data)
+        schema = data.schema
+    else:
+        return data
+    nulls = [i for i, field in enumerate(schema) if pa.types.is_null(field.type)]
+    if not nulls:
+        return data
+    table = pa.table(data)
+    for i in nulls:
+        table = table.set_column(
+            i, schema.field(i).with_type(pa.string()), table.column(i).cast(pa.string())
+        )
+    return table
 
 
 def require_pyarrow(what: str) -> Any:

@@ -1,11 +1,15 @@
-"""Record files: read execution records from (and write them to) JSON Lines and CSV.
+"""Record files as lists of dicts: read JSON Lines and CSV (and write those and Parquet).
 
     records = load_records("executions.jsonl")      # list of dicts, file order
 
-One reader per format, chosen by the file's extension from `READERS`; a new format
-(Parquet, SQLite, ...) is one more function `(Path) -> LoadedRecords` registered there.
-Readers do not validate records: the core does, and reports a bad one by index, field,
-value and reason. `LoadedRecords.locations` maps each record back to where it came from
+These readers need nothing but the standard library. They define what a record of a
+text file *is*; `usage_analytics.sources.files` reads the same files faster with pyarrow
+when it is installed and falls back to these readers when a file has values pyarrow's
+types cannot hold as written (so the core judges them as records).
+
+One reader per format, chosen by the file's extension from `READERS`. Readers do not
+validate records: the core does, and reports a bad one by index, field, value and
+reason. `LoadedRecords.locations` maps each record back to where it came from
 ("line 12"), so that report can point into the file.
 
 CSV cells are typed by column name, never guessed from the text (an agent called "1"
@@ -25,7 +29,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.sources.arrow import require_pyarrow
+from usage_analytics.sources.base import (
+    FLAG_FIELDS,
+    NUMBER_FIELDS,
+    SourceError,
+    SourceUnavailableError,
+    UnsupportedSourceError,
+)
 
 __all__ = [
     "READERS",
@@ -41,12 +52,16 @@ __all__ = [
 
 Record = dict[str, Any]
 
-BOOLEAN_FIELDS = frozenset({"success", "quality_gates_passed", "timeout"})
-NUMBER_FIELDS = frozenset({"execution_time_ms", "quality_score"})
-_TRUE = frozenset({"true", "t", "yes", "y", "1"})
-_FALSE = frozenset({"false", "f", "no", "n", "0"})
+BOOLEAN_FIELDS = FLAG_FIELDS
+TRUE_TEXTS = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_TEXTS = frozenset({"false", "f", "no", "n", "0"})
+_TRUE = TRUE_TEXTS
+_FALSE = FALSE_TEXTS
 
-#: Column order for written CSV files; other keys follow in first-seen order.
+#: A column mapping, record field -> the file's name for it (see `TableSpec.columns`).
+Columns = Mapping[str, str]
+
+#: Column order for written files; other keys follow in first-seen order.
 _CSV_COLUMNS = (
     "pattern_id",
     "timestamp",
@@ -60,18 +75,6 @@ _CSV_COLUMNS = (
     "project",
     "file_path",
 )
-
-
-class SourceError(UsageAnalyticsError):
-    """A record file that cannot be read: missing, unreadable, or malformed."""
-
-
-class SourceUnavailableError(SourceError):
-    """The path names no readable file (missing, a directory, no permission)."""
-
-
-class UnsupportedSourceError(SourceError):
-    """A path whose kind (extension) no reader handles."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class LoadedRecords:
         return f"{self.unit} {self.locations[index]}"
 
 
-Reader = Callable[[Path], LoadedRecords]
+Reader = Callable[[Path, Columns], LoadedRecords]
 Writer = Callable[[Path, Iterable[Mapping[str, Any]]], None]
 
 
@@ -103,8 +106,33 @@ def _open_text(path: Path, encoding: str = "utf-8") -> TextIO:
         raise SourceUnavailableError(f"{path}: cannot open: {error.strerror or error}") from None
 
 
-def read_jsonl(path: Path) -> LoadedRecords:
+def renamer(columns: Columns) -> Callable[[str], str | None]:
+    """The record field a file's column (key) holds, under the mapping `columns`: the
+    mapped field for a mapped column, None for a field's own name when the mapping takes
+    that field from another column (the original is then ignored), else the name."""
+    fields = {column: name for name, column in columns.items() if column != name}
+    replaced = {name for name, column in columns.items() if column != name}
+
+    def rename(key: str) -> str | None:
+        if key in fields:
+            return fields[key]
+        return None if key in replaced else key
+
+    return rename
+
+
+def _renamed(record: dict[str, Any], rename: Callable[[str], str | None]) -> Record:
+    renamed: Record = {}
+    for key, value in record.items():
+        name = rename(key)
+        if name is not None:
+            renamed[name] = value
+    return renamed
+
+
+def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
     """JSON Lines: one JSON object per line; blank lines are skipped."""
+    rename = renamer(columns or {})
     records: list[Record] = []
     lines: list[int] = []
     with _open_text(path) as stream:
@@ -122,7 +150,7 @@ def read_jsonl(path: Path) -> LoadedRecords:
                     raise SourceError(
                         f"{path}, line {number}: expected a JSON object, got {type(value).__name__}"
                     )
-                records.append(value)
+                records.append(_renamed(value, rename) if columns else value)
                 lines.append(number)
         except UnicodeDecodeError:
             raise SourceError(f"{path}: not UTF-8 text") from None
@@ -145,8 +173,10 @@ def _typed(field: str, cell: str) -> Any:
     return cell
 
 
-def read_csv(path: Path) -> LoadedRecords:
-    """CSV with a header row; cells typed by column name (see the module docstring)."""
+def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
+    """CSV with a header row; cells typed by record field (see the module docstring),
+    columns named by `columns` (field -> column) renamed to their field first."""
+    rename = renamer(columns or {})
     records: list[Record] = []
     lines: list[int] = []
     with _open_text(path, encoding="utf-8-sig") as stream:
@@ -155,7 +185,7 @@ def read_csv(path: Path) -> LoadedRecords:
             header = next(reader, None)
             if header is None:
                 return LoadedRecords([], [])
-            names = [name.strip() for name in header]
+            names = [rename(name.strip()) for name in header]
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue
@@ -168,7 +198,7 @@ def read_csv(path: Path) -> LoadedRecords:
                     {
                         name: _typed(name, cell)
                         for name, cell in zip(names, row, strict=False)
-                        if cell != ""
+                        if cell != "" and name is not None
                     }
                 )
                 lines.append(reader.line_num)
@@ -196,16 +226,17 @@ def _by_extension(path: Path, table: Mapping[str, Any]) -> Any:
     return table[suffix]
 
 
-def read_records(path: str | Path) -> LoadedRecords:
-    """Read a record file, with each record's location in it."""
+def read_records(path: str | Path, columns: Columns | None = None) -> LoadedRecords:
+    """Read a record file, with each record's location in it; `columns` maps record
+    fields to the file's names for them."""
     path = Path(path)
     reader: Reader = _by_extension(path, READERS)
-    return reader(path)
+    return reader(path, columns or {})
 
 
-def load_records(path: str | Path) -> list[Record]:
+def load_records(path: str | Path, columns: Columns | None = None) -> list[Record]:
     """Read a record file (format from its extension) into a list of dicts, file order."""
-    return read_records(path).records
+    return read_records(path, columns).records
 
 
 def _json_default(value: Any) -> Any:
@@ -244,16 +275,52 @@ def write_csv(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
             writer.writerow([_cell(row.get(name)) for name in columns])
 
 
+def write_parquet(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    """Parquet (needs pyarrow): timestamps as UTC timestamps when every record has a
+    datetime, else as text; flags as booleans, numbers as doubles."""
+    pa = require_pyarrow("writing Parquet files")
+    import pyarrow.parquet as pq
+
+    rows = list(records)
+    seen = {key for row in rows for key in row}
+    columns = [name for name in _CSV_COLUMNS if name in seen]
+    columns += sorted(seen.difference(columns))
+    stamps = [row.get("timestamp") for row in rows]
+    as_times = all(isinstance(stamp, datetime) for stamp in stamps)
+    fields = []
+    for name in columns:
+        if name == "timestamp":
+            kind = pa.timestamp("us", tz="UTC") if as_times else pa.string()
+        elif name in BOOLEAN_FIELDS:
+            kind = pa.bool_()
+        elif name in NUMBER_FIELDS:
+            kind = pa.float64()
+        elif name in _CSV_COLUMNS:
+            kind = pa.string()
+        else:
+            kind = None
+        fields.append((name, kind))
+    arrays = []
+    for name, kind in fields:
+        values = [row.get(name) for row in rows]
+        if name == "timestamp" and not as_times:
+            values = [_cell(value) if value is not None else None for value in values]
+        arrays.append(pa.array(values) if kind is None else pa.array(values, type=kind))
+    pq.write_table(pa.Table.from_arrays(arrays, names=columns), path)
+
+
 #: Writers by lower-case file extension (for exporting demo or test data).
 WRITERS: dict[str, Writer] = {
     ".jsonl": write_jsonl,
     ".ndjson": write_jsonl,
     ".csv": write_csv,
+    ".parquet": write_parquet,
 }
 
 
 def save_records(path: str | Path, records: Iterable[Mapping[str, Any]]) -> None:
-    """Write records to a JSON Lines or CSV file (by extension); datetimes as ISO-8601."""
+    """Write records to a JSON Lines, CSV or Parquet file (by extension); datetimes as
+    ISO-8601 text (in Parquet as timestamps)."""
     path = Path(path)
     writer: Writer = _by_extension(path, WRITERS)
     try:

@@ -1,0 +1,154 @@
+"""A web service over SQLite: the analytics of a pattern, and a dashboard, on request.
+
+    pip install 'usage-analytics[service]'
+    usage-analytics demo                       # writes usage-analytics-demo.sqlite here
+    uvicorn --app-dir examples service:app     # USAGE_ANALYTICS_DB picks another file
+    curl 'localhost:8000/patterns/375d8680-2360-5bbf-a42a-43b7a103a8d3/analytics?window=7d'
+    curl 'localhost:8000/dashboard?window=30d'
+
+Endpoints (windows: a number and a unit, `90m`, `24h`, `7d`, `4w`; they end now, to
+the minute, or at `end`):
+
+- `GET /patterns/{pattern_id}/analytics?window=7d[&end=ISO]`: the pattern's analytics
+  over the window, in the replaced system's JSON shape (`to_dict()`). A result already
+  stored for that pattern and window is served from the store (the `pattern_analytics`
+  table of the same file); otherwise the records are fetched from `pattern_executions`,
+  reduced, stored and served. The `X-Analytics-From` header says which (`store` or
+  `computed`). 404 for a pattern without records, 422 for a malformed window.
+- `GET /dashboard?window=7d[&end=ISO]`: every pattern, worst first: executions, success
+  rate, p95, trend and the worst health finding (the command line's dashboard as JSON).
+  The patterns are reduced concurrently on one shared reducer and their results stored.
+
+Everything is async: the SQLite source and store do their blocking work on worker
+threads, and the reducer moves large inputs off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse
+from usage_analytics import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
+    TimeWindowType,
+)
+from usage_analytics.dashboard import dashboard_document, dashboard_rows
+from usage_analytics.sources import (
+    Fetched,
+    SourceError,
+    SourceUnavailableError,
+    SQLiteSource,
+    UnknownPatternError,
+)
+from usage_analytics.store import SQLiteAnalyticsStore
+
+DATABASE = Path(os.environ.get("USAGE_ANALYTICS_DB", "usage-analytics-demo.sqlite"))
+_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
+          "w": timedelta(weeks=1)}  # fmt: skip
+#: The window type that fits a window's length (it sets the trend bucket width).
+_KINDS = [
+    (timedelta(hours=1), TimeWindowType.HOURLY),
+    (timedelta(days=1), TimeWindowType.DAILY),
+    (timedelta(weeks=1), TimeWindowType.WEEKLY),
+    (timedelta(days=31), TimeWindowType.MONTHLY),
+    (timedelta(days=92), TimeWindowType.QUARTERLY),
+    (timedelta(days=366), TimeWindowType.YEARLY),
+]
+
+Window = Annotated[str, Query(description="length of the window: 90m, 24h, 7d, 4w")]
+End = Annotated[datetime | None, Query(description="end of the window (default: now)")]
+
+
+def parse_window(text: str) -> timedelta:
+    found = re.fullmatch(r"\s*(\d{1,6})\s*([mhdw])\s*", text)
+    if found is None or int(found.group(1)) == 0:
+        raise HTTPException(422, f"window must be a number and a unit (m, h, d, w), got {text!r}")
+    return int(found.group(1)) * _UNITS[found.group(2)]
+
+
+def window_kind(length: timedelta) -> TimeWindowType:
+    return next((kind for limit, kind in _KINDS if length == limit), TimeWindowType.CUSTOM)
+
+
+def create_app(
+    database: Path = DATABASE,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """The service over the SQLite file `database`; `now` is the clock (for tests)."""
+    app = FastAPI(title="usage-analytics example service")
+    source = SQLiteSource(database)
+    store = SQLiteAnalyticsStore(database)
+    reducer = NodeUsageAnalyticsReducer()
+
+    def bounds(window: str, end: datetime | None) -> tuple[datetime, datetime]:
+        length = parse_window(window)
+        if end is None:
+            end = now().astimezone(UTC).replace(second=0, microsecond=0)
+        elif end.tzinfo is None:
+            end = end.replace(tzinfo=UTC)
+        return end - length, end.astimezone(UTC)
+
+    async def analyse(
+        fetched: Fetched, start: datetime, end: datetime
+    ) -> ModelUsageAnalyticsOutput:
+        return await reducer.execute_reduction(
+            ModelUsageAnalyticsInput(
+                pattern_id=fetched.pattern_id,
+                time_window_start=start,
+                time_window_end=end,
+                time_window_type=window_kind(end - start),
+                granularity=AnalyticsGranularity.DETAILED,
+                execution_data=fetched.data,
+                on_invalid="skip",  # a service reports bad records, it does not fail
+            )
+        )
+
+    @app.get("/patterns/{pattern_id}/analytics")
+    async def pattern_analytics(pattern_id: str, window: Window = "7d", end: End = None) -> Any:
+        start, stop = bounds(window, end)
+        stored = await store.get(pattern_id, start, stop)
+        if stored is not None:
+            return JSONResponse(stored.to_dict(), headers={"X-Analytics-From": "store"})
+        try:
+            fetched = await source.fetch(pattern_id, start, stop)
+        except UnknownPatternError as error:
+            raise HTTPException(404, str(error)) from None
+        result = await analyse(fetched, start, stop)
+        await store.save(result)
+        return JSONResponse(result.to_dict(), headers={"X-Analytics-From": "computed"})
+
+    @app.get("/dashboard")
+    async def dashboard(window: Window = "7d", end: End = None) -> Any:
+        start, stop = bounds(window, end)
+        groups = await source.fetch_all(start, stop)
+        results = await asyncio.gather(*(analyse(group, start, stop) for group in groups))
+        await store.save_many(results)
+        rows = dashboard_rows([(str(r.pattern_id), r) for r in results])
+        return {
+            "window": {"start": start.isoformat(), "end": stop.isoformat()},
+            "patterns": dashboard_document(rows),
+        }
+
+    @app.exception_handler(SourceUnavailableError)
+    async def unavailable(request: Any, error: SourceUnavailableError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=503)
+
+    @app.exception_handler(SourceError)
+    async def unreadable(request: Any, error: SourceError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=500)
+
+    return app
+
+
+app = create_app()

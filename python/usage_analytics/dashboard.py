@@ -1,0 +1,180 @@
+"""The dashboard: one row per pattern, worst first.
+
+    rows = dashboard_rows([("checkout", result), ...])
+    print(render_dashboard(rows))
+
+Each row shows a pattern's executions, success rate, p95 latency, trend and its worst
+health finding (`result.health()`, see `usage_analytics.health`): the mark of its
+severity (✗ critical, ⚠ warning, · info; X, !, i in ASCII), its headline and the number
+of further findings, "(+3)". Rows are ordered worst
+first: by the severity of the worst finding (critical, warning, info, none), then by how
+many findings have that severity, then by the number of findings, then by the error
+rate, then by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.health import SEVERITIES, HealthFinding, HealthThresholds
+from usage_analytics.report import MIN_WIDTH, terminal_width, trend_label
+
+__all__ = [
+    "DashboardRow",
+    "dashboard_document",
+    "dashboard_rows",
+    "headline",
+    "render_dashboard",
+]
+
+#: Severity marks (Unicode, ASCII).
+_MARKS = {"critical": ("✗", "X"), "warning": ("⚠", "!"), "info": ("·", "i")}
+_MIN_FINDING = 16
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    """One pattern of the dashboard: its display name, result and health findings."""
+
+    name: str
+    result: ModelUsageAnalyticsOutput
+    findings: Sequence[HealthFinding]
+
+    @property
+    def worst(self) -> HealthFinding | None:
+        return self.findings[0] if self.findings else None
+
+    def rank(self) -> tuple[int, int, int, float, str]:
+        worst = self.worst
+        severity = len(SEVERITIES) if worst is None else SEVERITIES.index(worst.severity)
+        same = sum(1 for f in self.findings if worst is not None and f.severity == worst.severity)
+        return (
+            severity,
+            -same,
+            -len(self.findings),
+            -self.result.success_metrics.error_rate,
+            self.name,
+        )
+
+
+def dashboard_rows(
+    items: Sequence[tuple[str, ModelUsageAnalyticsOutput]],
+    thresholds: HealthThresholds | None = None,
+) -> list[DashboardRow]:
+    """`(name, result)` pairs as dashboard rows, worst first (see the module)."""
+    rows = [DashboardRow(name, result, result.health(thresholds)) for name, result in items]
+    return sorted(rows, key=DashboardRow.rank)
+
+
+def _percent(ratio: float) -> str:
+    return f"{ratio * 100:.1f}%"
+
+
+def _ms(value: float) -> str:
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value:.0f} ms"
+
+
+def _cells(row: DashboardRow, unicode: bool) -> list[str]:
+    result = row.result
+    runs = result.usage_metrics.total_executions
+    perf = result.performance_metrics
+    return [
+        f"{runs:,}",
+        _percent(result.success_metrics.success_rate) if runs else "-",
+        "-" if perf is None or perf.sample_count == 0 else _ms(perf.p95_execution_time_ms),
+        trend_label(result.trend_analysis, unicode=unicode),
+    ]
+
+
+def headline(finding: HealthFinding) -> str:
+    """A finding's message up to its details, compact: "Success rate 77.7% < 80.0%"."""
+    text = finding.message
+    for separator in (": ", " ("):
+        text = text.split(separator, 1)[0]
+    return text.rstrip(".").replace(" is below ", " < ").replace(" is above ", " > ")
+
+
+def _finding(row: DashboardRow, unicode: bool, width: int) -> str:
+    """The mark of the worst finding's severity (✗ critical, ⚠ warning, · info), its
+    headline (cut to fit `width`), and how many more findings there are."""
+    worst = row.worst
+    if worst is None:
+        return "healthy"
+    mark = _MARKS[worst.severity][0 if unicode else 1]
+    more = len(row.findings) - 1
+    suffix = f" (+{more})" if more else ""
+    return _cut(f"{mark} {headline(worst)}", width - len(suffix), unicode) + suffix
+
+
+def _cut(text: str, width: int, unicode: bool) -> str:
+    if len(text) <= width:
+        return text
+    ellipsis = "…" if unicode else "~"
+    return text[: max(0, width - 1)] + ellipsis
+
+
+def render_dashboard(
+    rows: Sequence[DashboardRow], *, width: int | None = None, unicode: bool = True
+) -> str:
+    """The dashboard table, one line per row (in the given order), fit to `width` (at
+    least `MIN_WIDTH`).
+    Names (ids) up to 36 characters are shown whole; when the finding would get less
+    than `_MIN_FINDING` characters it goes on its own indented line under the row."""
+    width = max(MIN_WIDTH, width or terminal_width())
+    titles = ["RUNS", "SUCCESS", "P95", "TREND"]
+    cells = [_cells(row, unicode) for row in rows]
+    widths = [max([len(t), *(len(c[i]) for c in cells)]) for i, t in enumerate(titles)]
+    numbers = sum(size + 2 for size in widths)
+    name_width = min(36, max([len("PATTERN"), *(len(row.name) for row in rows)]))
+    name_width = max(8, min(name_width, width - numbers))
+    room = width - name_width - numbers - 2
+    below = room < _MIN_FINDING
+
+    def line(name: str, values: list[str]) -> str:
+        text = _cut(name, name_width, unicode).ljust(name_width)
+        for index, (value, size) in enumerate(zip(values, widths, strict=True)):
+            text += "  " + (value.ljust(size) if index == 3 else value.rjust(size))
+        return text
+
+    header = line("PATTERN", titles)
+    if not below:
+        title = next(
+            t for t in ("WORST HEALTH FINDING", "WORST FINDING", "HEALTH") if len(t) <= room
+        )
+        header = f"{header}  {title}"
+    lines = [header.rstrip(), ("─" if unicode else "-") * min(width, max(len(header), 40))]
+    for row, values in zip(rows, cells, strict=True):
+        if below:
+            lines.append(line(row.name, values).rstrip())
+            lines.append("    " + _finding(row, unicode, width - 4))
+        else:
+            lines.append(f"{line(row.name, values)}  {_finding(row, unicode, room)}".rstrip())
+    return "\n".join(lines)
+
+
+def dashboard_document(rows: Sequence[DashboardRow]) -> list[dict[str, Any]]:
+    """The rows as JSON-ready dicts (full precision), in order."""
+    document = []
+    for row in rows:
+        result, worst = row.result, row.worst
+        perf, trend = result.performance_metrics, result.trend_analysis
+        document.append(
+            {
+                "name": row.name,
+                "pattern_id": str(result.pattern_id),
+                "total_executions": result.usage_metrics.total_executions,
+                "success_rate": result.success_metrics.success_rate,
+                "p95_execution_time_ms": (
+                    perf.p95_execution_time_ms if perf is not None and perf.sample_count else None
+                ),
+                "trend_type": None if trend is None else trend.trend_type.value,
+                "worst_finding": None if worst is None else worst.model_dump(mode="json"),
+                "findings": len(row.findings),
+            }
+        )
+    return document

@@ -1,0 +1,121 @@
+"""Sources of execution records: files, SQLite and PostgreSQL.
+
+    from usage_analytics.sources import open_source
+
+    async with open_source("usage.sqlite") as source:             # or runs.parquet,
+        newest = await source.newest("checkout")                  # postgresql://...
+        fetched = await source.fetch("checkout", newest - timedelta(days=30), newest)
+        result = await reducer.execute_reduction(
+            ModelUsageAnalyticsInput(pattern_id="checkout", ..., execution_data=fetched.data)
+        )
+
+`open_source` picks the source from its description: a `postgresql://` URL, a
+`sqlite:///path` URL or a SQLite file (.sqlite, .sqlite3, .db), or a record file
+(.parquet, .csv, .jsonl). Each source is an `ExecutionSource` (see `base`) whose records
+come back in the columnar form the reducer takes (a pyarrow Table where possible).
+
+One module per concern: `base` (interface, errors, table description), `timestamps`,
+`arrow` (pyarrow helpers), `records` (standard-library file readers and writers),
+`files`, `sqlite`, `postgres`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from usage_analytics.sources.base import (
+    FIELDS,
+    PATTERN_ID,
+    ExecutionSource,
+    Fetched,
+    MissingDependencyError,
+    SourceError,
+    SourceUnavailableError,
+    TableSpec,
+    UnknownPatternError,
+    UnsupportedSourceError,
+)
+from usage_analytics.sources.files import FILE_KINDS, FileSource
+from usage_analytics.sources.postgres import POSTGRES_SCHEMES, PostgresSource
+from usage_analytics.sources.records import (
+    READERS,
+    WRITERS,
+    LoadedRecords,
+    load_records,
+    read_records,
+    save_records,
+)
+from usage_analytics.sources.sqlite import SQLITE_SUFFIXES, SQLiteSource
+
+__all__ = [
+    "FIELDS",
+    "PATTERN_ID",
+    "READERS",
+    "WRITERS",
+    "ExecutionSource",
+    "Fetched",
+    "FileSource",
+    "LoadedRecords",
+    "MissingDependencyError",
+    "PostgresSource",
+    "SQLiteSource",
+    "SourceError",
+    "SourceUnavailableError",
+    "TableSpec",
+    "UnknownPatternError",
+    "UnsupportedSourceError",
+    "load_records",
+    "open_source",
+    "read_records",
+    "save_records",
+    "source_kinds",
+    "sqlite_path",
+]
+
+
+def sqlite_path(text: str) -> Path | None:
+    """The file of a `sqlite:///path` URL (SQLAlchemy's form: `sqlite:///relative.db`,
+    `sqlite:////absolute.db`), or None if `text` is not one."""
+    if not text.lower().startswith("sqlite:"):
+        return None
+    rest = text[len("sqlite:") :]
+    if not rest.startswith("///") or len(rest) == 3:
+        raise UnsupportedSourceError(
+            f"bad SQLite URL {text!r}: use sqlite:///relative/path.db or "
+            "sqlite:////absolute/path.db (or just the file's path)"
+        )
+    return Path(rest[3:])
+
+
+def source_kinds() -> str:
+    """What a SOURCE may be, for help texts and messages."""
+    files = ", ".join(sorted(FILE_KINDS))
+    return (
+        f"a record file ({files}), a SQLite file ({', '.join(sorted(SQLITE_SUFFIXES))} or "
+        "sqlite:///PATH) or a postgresql:// URL"
+    )
+
+
+def open_source(
+    description: str | Path, table: TableSpec | None = None, *, arrow: bool | None = None
+) -> ExecutionSource:
+    """The source `description` names (see the module docstring); `table` names the
+    table (databases) and maps columns (all kinds). Nothing is read or connected yet;
+    a malformed description raises `UnsupportedSourceError`."""
+    text = str(description)
+    scheme, sep, _ = text.partition("://")
+    if sep and scheme.lower() in POSTGRES_SCHEMES:
+        return PostgresSource(text, table)
+    database = sqlite_path(text)
+    if database is not None:
+        return SQLiteSource(database, table)
+    if sep and scheme.isalpha() and len(scheme) > 1:
+        raise UnsupportedSourceError(
+            f"unsupported URL scheme '{scheme}://' in {text!r}: use {source_kinds()}"
+        )
+    path = Path(description)
+    if path.is_dir():
+        raise SourceUnavailableError(f"{path}: is a directory, not a record file or database")
+    if path.suffix.lower() in SQLITE_SUFFIXES:
+        return SQLiteSource(path, table)
+    return FileSource(path, table, arrow=arrow)

@@ -1,0 +1,228 @@
+"""pyarrow helpers shared by the sources: optional import, rows -> columns, pattern
+selection, grouping, and the newest timestamp of a column.
+
+pyarrow is optional (the `arrow` extra). Without it the sources hand the reducer lists of
+record dicts instead; everything here is only called with pyarrow present.
+
+Building columns: `table_from_columns` lets pyarrow *infer* each column's type and keeps
+the table only when every column has the type its field needs (strings for timestamps
+and text, integers for flags as databases store them, numbers for numbers). Otherwise it
+returns None and the caller hands over the records as dicts, so that the core judges odd
+values (a float flag, bytes for a name, text in a number column) exactly as it judges
+them in records, instead of pyarrow coercing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from usage_analytics.sources.base import (
+    FLAG_FIELDS,
+    NUMBER_FIELDS,
+    PATTERN_ID,
+    TEXT_FIELDS,
+    missing_extra,
+    pattern_key,
+    pattern_uuid,
+)
+from usage_analytics.sources.timestamps import (
+    ISO_PATTERN,
+    parse_timestamp,
+    shifted_date,
+    timestamp_of,
+)
+
+__all__ = [
+    "group_by_pattern",
+    "load_pyarrow",
+    "newest_micros",
+    "newest_of_records",
+    "pattern_mask",
+    "require_pyarrow",
+    "table_from_columns",
+]
+
+
+def load_pyarrow() -> Any | None:
+    """The pyarrow module, or None when it is not installed."""
+    try:
+        import pyarrow
+        import pyarrow.compute
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def require_pyarrow(what: str) -> Any:
+    pa = load_pyarrow()
+    if pa is None:
+        raise missing_extra(what, "arrow", "pyarrow")
+    return pa
+
+
+def _fits(pa: Any, name: str, array: Any) -> bool:
+    kind = array.type
+    if pa.types.is_null(kind):
+        return True
+    if name == "timestamp" or name in TEXT_FIELDS or name == PATTERN_ID:
+        return bool(pa.types.is_string(kind))
+    if name in FLAG_FIELDS:
+        return bool(pa.types.is_integer(kind) or pa.types.is_boolean(kind))
+    if name in NUMBER_FIELDS:
+        return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
+    return True
+
+
+def _field_type(pa: Any, name: str) -> Any:
+    """The Arrow type a record field's column has when all its values are missing (not
+    Arrow's `null` type, which not every Arrow reader takes)."""
+    if name in FLAG_FIELDS:
+        return pa.bool_()
+    if name in NUMBER_FIELDS:
+        return pa.float64()
+    return pa.string()
+
+
+def table_from_columns(pa: Any, names: Sequence[str], columns: Sequence[Sequence[Any]]) -> Any:
+    """A pyarrow Table of Python value columns, or None when a column's values do not
+    have their field's type (see the module docstring)."""
+    arrays = []
+    for name, values in zip(names, columns, strict=True):
+        try:
+            array = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            return None
+        if not _fits(pa, name, array):
+            return None
+        if pa.types.is_null(array.type):  # all missing: the field's own type, all null
+            array = pa.nulls(len(array), type=_field_type(pa, name))
+        elif name in NUMBER_FIELDS and pa.types.is_integer(array.type):
+            array = array.cast(pa.float64(), safe=False)
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, names=list(names))
+
+
+def _as_text(pa: Any, column: Any) -> Any:
+    """A column of pattern ids as strings."""
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column = column.cast(kind.value_type)
+        kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column
+    try:
+        return column.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # e.g. UUIDs stored as 16 bytes: convert value by value (rare).
+        return pa.array(
+            [None if value is None else pattern_key(value) for value in _py_ids(column)],
+            type=pa.string(),
+        )
+
+
+def _py_ids(column: Any) -> list[Any]:
+    from uuid import UUID
+
+    values = column.to_pylist()
+    return [
+        UUID(bytes=value) if isinstance(value, bytes) and len(value) == 16 else value
+        for value in values
+    ]
+
+
+def pattern_mask(pa: Any, column: Any, wanted: str) -> Any:
+    """Boolean mask of the rows whose pattern id names `wanted` (stripped; UUIDs in
+    their usual forms whatever the case), nulls False."""
+    pc = pa.compute
+    text = pc.utf8_trim_whitespace(_as_text(pa, column))
+    mask = pc.equal(text, pa.scalar(wanted.strip(), pa.string()))
+    uuid = pattern_uuid(wanted)
+    if uuid is not None:
+        forms = pa.array(
+            [str(uuid), uuid.hex, "{" + str(uuid) + "}", "urn:uuid:" + str(uuid)],
+            type=pa.string(),
+        )
+        mask = pc.or_(mask, pc.is_in(pc.utf8_lower(text), value_set=forms))
+    return pc.fill_null(mask, False)
+
+
+def group_by_pattern(pa: Any, table: Any, column: str = PATTERN_ID) -> list[tuple[str, Any, Any]]:
+    """Split `table` by pattern (`pattern_key` of its pattern id column), rows keeping
+    their order within a pattern: `[(key, the pattern's rows, their row indices in
+    table)]`, ordered by key. Rows without a pattern id are left out."""
+    pc = pa.compute
+    ids = _as_text(pa, table.column(column))
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    encoded = pc.dictionary_encode(ids)
+    raw_values = encoded.dictionary.to_pylist()
+    keys = sorted({pattern_key(value) for value in raw_values})
+    number = {key: index for index, key in enumerate(keys)}
+    group_of_code = pa.array([number[pattern_key(value)] for value in raw_values], pa.int32())
+    groups = pc.take(group_of_code, encoded.indices)  # null where the id is null
+    order = pc.array_sort_indices(groups, null_placement="at_end")  # stable: keeps row order
+    counts = dict.fromkeys(range(len(keys)), 0)
+    for entry in pc.value_counts(groups).to_pylist():
+        if entry["values"] is not None:
+            counts[entry["values"]] = entry["counts"]
+    result: list[tuple[str, Any, Any]] = []
+    offset = 0
+    for index, key in enumerate(keys):
+        rows = order.slice(offset, counts[index])
+        result.append((key, table.take(rows), rows))
+        offset += counts[index]
+    return result
+
+
+def _newest_text(pa: Any, column: Any) -> int | None:
+    """The newest timestamp of ISO-8601 text, exactly as the core reads it, parsing only
+    the texts of the newest few dates in Python (an offset moves an instant by less than
+    a day, so the newest instant's text starts with one of the two dates before the
+    newest date that holds a valid timestamp, or that date itself)."""
+    pc = pa.compute
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    text = pc.utf8_trim_whitespace(column)
+    text = pc.filter(text, pc.fill_null(pc.match_substring_regex(text, f"^{ISO_PATTERN}$"), False))
+    if len(text) == 0:
+        return None
+    days = pc.utf8_slice_codeunits(text, 0, 10)
+    for day in sorted(pc.unique(days).to_pylist(), reverse=True):
+        try:
+            first = date.fromisoformat(day)
+        except ValueError:
+            continue
+        same_day = pc.filter(text, pc.equal(days, day)).to_pylist()
+        if not any(parse_timestamp(value) is not None for value in same_day):
+            continue
+        low = shifted_date(first, -2, low=True)
+        candidates = pc.filter(text, pc.greater_equal(days, low)).to_pylist()
+        parsed = [parse_timestamp(value) for value in candidates]
+        return max(value for value in parsed if value is not None)
+    return None
+
+
+def newest_micros(pa: Any, column: Any) -> int | None:
+    """The newest timestamp of a timestamp column as the core reads it (microseconds
+    since the epoch); None without any valid one."""
+    kind = column.type
+    if pa.types.is_dictionary(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return _newest_text(pa, column)
+    if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind):
+        return _newest_text(pa, column.cast(pa.string()))
+    if pa.types.is_timestamp(kind):
+        column = column.cast(pa.timestamp("us", tz=kind.tz), safe=False).cast(pa.int64())
+    elif pa.types.is_date(kind):
+        column = column.cast(pa.timestamp("us")).cast(pa.int64())
+    elif not pa.types.is_int64(kind):
+        return None
+    value = pa.compute.max(column).as_py()
+    return None if value is None else int(value)
+
+
+def newest_of_records(records: Sequence[Mapping[str, Any]]) -> int | None:
+    """The newest valid timestamp of record mappings, in microseconds (no pyarrow)."""
+    stamps = (timestamp_of(record.get("timestamp")) for record in records)
+    return max((stamp for stamp in stamps if stamp is not None), default=None)

@@ -1,0 +1,265 @@
+"""What every source shares: errors, the table description, the fetched result, and the
+`ExecutionSource` interface.
+
+A source fetches execution records and hands them back in a form the reducer takes as
+`execution_data` as is: a pyarrow Table when pyarrow is installed and the values have
+clean types, else a list of record dicts (same numbers, see `usage_analytics.ingest`).
+Every method is `async`; blocking work (files, SQLite, database drivers) runs on a
+worker thread.
+
+The window contract: `fetch(pattern, start, end)` returns at least every record of the
+pattern in `[start, end]`; it may return more (a file source returns all of the pattern's
+records, which the reducer then counts as outside the window), never fewer.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+from usage_analytics.errors import UsageAnalyticsError
+
+__all__ = [
+    "FIELDS",
+    "FLAG_FIELDS",
+    "NUMBER_FIELDS",
+    "PATTERN_ID",
+    "TEXT_FIELDS",
+    "ExecutionSource",
+    "Fetched",
+    "MissingDependencyError",
+    "SourceError",
+    "SourceUnavailableError",
+    "TableSpec",
+    "UnknownPatternError",
+    "UnsupportedSourceError",
+    "matches_pattern",
+    "pattern_candidates",
+    "pattern_key",
+    "quote_identifier",
+]
+
+#: The record fields of DESIGN.md, in the core's checking order.
+FIELDS = (
+    "timestamp",
+    "success",
+    "execution_time_ms",
+    "quality_score",
+    "quality_gates_passed",
+    "timeout",
+    "context_type",
+    "agent",
+    "project",
+    "file_path",
+)
+PATTERN_ID = "pattern_id"
+FLAG_FIELDS = frozenset({"success", "quality_gates_passed", "timeout"})
+NUMBER_FIELDS = frozenset({"execution_time_ms", "quality_score"})
+TEXT_FIELDS = frozenset({"context_type", "agent", "project", "file_path"})
+
+
+class SourceError(UsageAnalyticsError):
+    """Records that cannot be read: a malformed file, a missing table or column, a
+    failed query."""
+
+
+class SourceUnavailableError(SourceError):
+    """The source cannot be reached: no such file, a directory, no permission, a database
+    server that does not answer or refuses the login."""
+
+
+class UnsupportedSourceError(SourceError):
+    """A source description no reader handles: an unknown file extension, a malformed or
+    unsupported URL."""
+
+
+class MissingDependencyError(SourceError):
+    """The source needs an optional dependency (a pip extra) that is not installed."""
+
+
+class UnknownPatternError(SourceError):
+    """The source has no record of the requested pattern."""
+
+
+def missing_extra(what: str, extra: str, package: str) -> MissingDependencyError:
+    return MissingDependencyError(f"{what} needs {package}: pip install 'usage-analytics[{extra}]'")
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes (SQLite and PostgreSQL), embedded quotes doubled."""
+    if not name or "\x00" in name:
+        raise ValueError(f"not a usable SQL identifier: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Where execution records are stored: the table (optionally in a schema, or an
+    attached SQLite database) and, for columns not named as the record fields, a mapping
+    field -> column name (`{"timestamp": "started_at"}`).
+
+    Only `pattern_id` and `timestamp` are required; a record field without a column is
+    missing in every record (and takes its default, see DESIGN.md).
+    """
+
+    table: str = "pattern_executions"
+    schema: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.columns) - {PATTERN_ID, *FIELDS})
+        if unknown:
+            raise ValueError(
+                f"unknown record field(s) in the column mapping: {', '.join(unknown)} "
+                f"(fields: {', '.join((PATTERN_ID, *FIELDS))})"
+            )
+        for name in (self.table, self.schema, *self.columns.values()):
+            if name is not None:
+                quote_identifier(name)
+        object.__setattr__(self, "columns", dict(self.columns))
+
+    def column(self, name: str) -> str:
+        """The column holding record field `name`."""
+        return self.columns.get(name, name)
+
+    @property
+    def qualified(self) -> str:
+        """The quoted, schema-qualified table name for SQL."""
+        table = quote_identifier(self.table)
+        return table if self.schema is None else f"{quote_identifier(self.schema)}.{table}"
+
+    @property
+    def label(self) -> str:
+        """The table name as people write it, for messages."""
+        return self.table if self.schema is None else f"{self.schema}.{self.table}"
+
+    @classmethod
+    def from_options(cls, table: str | None = None, columns: Sequence[str] = ()) -> TableSpec:
+        """From command-line text: `table` as NAME or SCHEMA.NAME, `columns` as
+        FIELD=COLUMN items."""
+        mapping: dict[str, str] = {}
+        for item in columns:
+            name, sep, column = item.partition("=")
+            if not sep or not name.strip() or not column.strip():
+                raise ValueError(f"expected FIELD=COLUMN, got {item!r}")
+            mapping[name.strip()] = column.strip()
+        schema: str | None = None
+        name = table or cls.table
+        if table and "." in table:
+            schema, _, name = table.partition(".")
+        return cls(table=name, schema=schema, columns=mapping)
+
+
+def _default_locate(index: int) -> str:
+    return f"record {index + 1}"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The records of one pattern, ready for `ModelUsageAnalyticsInput.execution_data`.
+
+    `data` is a pyarrow Table or a list of record dicts; `count` its number of records;
+    `locate(i)` says where record `i` came from ("line 12", "row 7", "the row with
+    timestamp '2026-01-05T10:00:00Z'"), for error messages.
+    """
+
+    pattern_id: str
+    data: Any
+    count: int
+    locate: Callable[[int], str] = _default_locate
+
+
+def pattern_uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text.strip())
+    except ValueError:
+        return None
+
+
+def pattern_key(value: Any) -> str:
+    """The pattern id under which a stored value is grouped: its text, stripped; a UUID in
+    its canonical lower-case form (so "ABC..." and "abc..." are one pattern)."""
+    text = str(value).strip()
+    uuid = pattern_uuid(text)
+    return text if uuid is None else str(uuid)
+
+
+def pattern_candidates(wanted: str) -> list[str]:
+    """The stored spellings a database query matches for `wanted`: as given and, for a
+    UUID, its canonical lower- and upper-case forms."""
+    forms = [wanted]
+    uuid = pattern_uuid(wanted)
+    if uuid is not None:
+        forms += [str(uuid), str(uuid).upper()]
+    return list(dict.fromkeys(forms))
+
+
+def matches_pattern(value: Any, wanted: str, wanted_uuid: UUID | None) -> bool:
+    """Whether a stored pattern id `value` names pattern `wanted` (UUIDs in any form)."""
+    if value is None:
+        return False
+    text = str(value).strip()
+    if text == wanted:
+        return True
+    if wanted_uuid is None:
+        return False
+    return pattern_uuid(text) == wanted_uuid
+
+
+def unknown_pattern(
+    wanted: str, where: str, known: Sequence[str], total: int | None = None
+) -> UnknownPatternError:
+    """The error for a pattern `where` has no record of, naming up to five it has
+    (`known`, of `total` in all)."""
+    if not known:
+        return UnknownPatternError(f"no records with pattern_id {wanted!r} in {where}")
+    total = len(known) if total is None else total
+    listed = ", ".join(known[:5]) + (f" and {total - 5} more" if total > 5 else "")
+    return UnknownPatternError(
+        f"no records with pattern_id {wanted!r} in {where} (it has: {listed})"
+    )
+
+
+class ExecutionSource(ABC):
+    """Execution records, fetched by pattern and window (see the module docstring).
+
+    Use as an async context manager, or call `close()`.
+    """
+
+    #: What the source reads, for messages ("runs.csv", "postgresql://host/db").
+    description: str
+
+    @abstractmethod
+    async def newest(self, pattern_id: str | None = None) -> datetime | None:
+        """The newest valid timestamp of the pattern (of every record without one);
+        None when no record has a valid timestamp. Raises `UnknownPatternError` for a
+        pattern without records."""
+
+    @abstractmethod
+    async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
+        """The pattern's records in `[start, end]` (see the module docstring). Raises
+        `UnknownPatternError` when the source has no record of the pattern at all."""
+
+    @abstractmethod
+    async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
+        """Every pattern of the source with its records in `[start, end]` (possibly
+        none), ordered by pattern id. Records without a pattern id are left out."""
+
+    async def close(self) -> None:  # noqa: B027 (sources without resources need nothing)
+        """Release connections and caches."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,398 @@
+"""Record files as a source: Parquet, CSV and JSON Lines.
+
+    async with FileSource("runs.parquet") as source:
+        fetched = await source.fetch("checkout", start, end)   # a pyarrow Table
+
+With pyarrow installed every file is read into a pyarrow Table by pyarrow's readers (CSV
+and JSON Lines cells read as text or typed by record field, exactly as
+`usage_analytics.sources.records` types them). A text file with values those types
+cannot hold as written (a flag "maybe", a number "fast", a JSON string where a number
+belongs, rows of empty cells) is read by the standard-library readers of `records`
+instead, so that the core judges every odd value as a record value: the numbers are the
+same either way. Without pyarrow, CSV and JSON Lines use those readers; Parquet needs
+pyarrow (the `arrow` extra).
+
+A file is read once, on first use, and kept. `fetch` returns all records of the pattern,
+whatever the window: the reducer leaves out (and counts) those outside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from usage_analytics.sources.arrow import (
+    group_by_pattern,
+    load_pyarrow,
+    newest_micros,
+    newest_of_records,
+    pattern_mask,
+    require_pyarrow,
+)
+from usage_analytics.sources.base import (
+    FIELDS,
+    FLAG_FIELDS,
+    NUMBER_FIELDS,
+    PATTERN_ID,
+    ExecutionSource,
+    Fetched,
+    SourceError,
+    SourceUnavailableError,
+    TableSpec,
+    UnsupportedSourceError,
+    matches_pattern,
+    pattern_key,
+    pattern_uuid,
+    unknown_pattern,
+)
+from usage_analytics.sources.records import (
+    FALSE_TEXTS,
+    TRUE_TEXTS,
+    LoadedRecords,
+    read_records,
+    renamer,
+)
+from usage_analytics.sources.timestamps import datetime_of
+
+__all__ = ["FILE_KINDS", "FileSource"]
+
+#: File kinds by lower-case extension.
+FILE_KINDS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A file's records (pyarrow Table or list of dicts) and how to name a row."""
+
+    data: Any
+    locate_row: Callable[[int], str]
+    arrow: bool
+
+    @property
+    def count(self) -> int:
+        return int(self.data.num_rows) if self.arrow else len(self.data)
+
+
+class FileSource(ExecutionSource):
+    """Execution records in a Parquet, CSV or JSON Lines file (kind by extension).
+
+    `table.columns` renames columns (`{"timestamp": "started_at"}`); the table name is
+    not used. `arrow=False` reads text files without pyarrow even when it is installed.
+    A file without a `pattern_id` column holds the records of whichever pattern is asked
+    for (`fetch`), and cannot be split by pattern (`fetch_all`).
+    """
+
+    def __init__(
+        self, path: str | Path, table: TableSpec | None = None, *, arrow: bool | None = None
+    ) -> None:
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if suffix not in FILE_KINDS:
+            shown = f"'{suffix}'" if suffix else "no extension"
+            raise UnsupportedSourceError(
+                f"{self.path}: unsupported file type ({shown}); use "
+                f"{', '.join(sorted(FILE_KINDS))}, a SQLite file (.sqlite, .db) or a "
+                "postgresql:// URL"
+            )
+        self.kind = FILE_KINDS[suffix]
+        self.table = table or TableSpec()
+        self.description = str(self.path)
+        self._arrow = arrow
+        self._loaded: _Loaded | None = None
+        self._lock = asyncio.Lock()
+
+    # ----------------------------------------------------------------------- reading
+
+    async def _load(self) -> _Loaded:
+        async with self._lock:
+            if self._loaded is None:
+                self._loaded = await asyncio.to_thread(self.read)
+            return self._loaded
+
+    def read(self) -> _Loaded:
+        """Read the whole file (blocking): a pyarrow Table where possible, else dicts."""
+        if not self.path.exists():
+            raise SourceUnavailableError(f"{self.path}: no such file")
+        if self.path.is_dir():
+            raise SourceUnavailableError(f"{self.path}: is a directory, not a record file")
+        pa = None if self._arrow is False else load_pyarrow()
+        if self.kind == "parquet":
+            pa = require_pyarrow("reading Parquet files")
+            table = _renamed(self._read_parquet(pa), self.table)
+            _check_mapped_table(table, self.table, self.path)
+            return _Loaded(table, _row_label, arrow=True)
+        if pa is not None:
+            table = self._read_text_arrow(pa)  # renamed by the reader
+            if table is not None:
+                _check_mapped_table(table, self.table, self.path)
+                return _Loaded(table, self._lazy_lines(), arrow=True)
+        loaded = read_records(self.path, self.table.columns)
+        _check_mapped_records(loaded.records, self.table, self.path)
+        return _Loaded(loaded.records, loaded.location_label, arrow=False)
+
+    def _read_parquet(self, pa: Any) -> Any:
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_table(self.path)
+        except OSError as error:
+            raise SourceUnavailableError(f"{self.path}: cannot open: {error}") from None
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise SourceError(f"{self.path}: not a readable Parquet file ({first})") from None
+
+    def _read_text_arrow(self, pa: Any) -> Any:
+        reader = _read_csv_arrow if self.kind == "csv" else _read_jsonl_arrow
+        try:
+            return reader(pa, self.path, self.table)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None  # the standard-library reader decides (and names the line)
+        except (UnicodeDecodeError, csv.Error):
+            return None
+
+    def _lazy_lines(self) -> Callable[[int], str]:
+        """Line labels of a text file read by pyarrow: only needed to report a bad
+        record, so the file is read again, by the line-counting reader, on first use."""
+        cache: list[LoadedRecords] = []
+
+        def locate(index: int) -> str:
+            if not cache:
+                cache.append(read_records(self.path, self.table.columns))
+            return cache[0].location_label(index)
+
+        return locate
+
+    # ------------------------------------------------------------------- the interface
+
+    def _has_ids(self, loaded: _Loaded) -> bool:
+        if loaded.arrow:
+            table = loaded.data
+            return bool(
+                PATTERN_ID in table.column_names
+                and table.column(PATTERN_ID).null_count < table.num_rows
+            )
+        return any(record.get(PATTERN_ID) is not None for record in loaded.data)
+
+    def _known(self, loaded: _Loaded) -> list[str]:
+        if loaded.arrow:
+            values = loaded.data.column(PATTERN_ID).unique().to_pylist()
+        else:
+            values = {record.get(PATTERN_ID) for record in loaded.data}
+        return sorted({pattern_key(value) for value in values if value is not None})
+
+    def _select(self, loaded: _Loaded, wanted: str) -> tuple[Any, Sequence[int]]:
+        """The pattern's records and their row indices in the file."""
+        if loaded.count == 0:
+            raise unknown_pattern(wanted, f"{self.path} (it holds no records)", [])
+        if not self._has_ids(loaded):
+            return loaded.data, range(loaded.count)
+        if loaded.arrow:
+            pa = require_pyarrow("reading record files")
+            mask = pattern_mask(pa, loaded.data.column(PATTERN_ID), wanted)
+            indices = pa.compute.indices_nonzero(mask)
+            data = loaded.data.take(indices)
+            rows: Sequence[int] = indices.to_pylist()
+        else:
+            uuid = pattern_uuid(wanted)
+            rows = [
+                index
+                for index, record in enumerate(loaded.data)
+                if matches_pattern(record.get(PATTERN_ID), wanted.strip(), uuid)
+            ]
+            data = [loaded.data[index] for index in rows]
+        if not rows:
+            raise unknown_pattern(wanted, str(self.path), self._known(loaded))
+        return data, rows
+
+    async def newest(self, pattern_id: str | None = None) -> datetime | None:
+        loaded = await self._load()
+        if pattern_id is None:
+            if loaded.count == 0:
+                raise SourceError(f"{self.path} holds no records")
+            data = loaded.data
+        else:
+            data, _ = self._select(loaded, pattern_id)
+        if loaded.arrow:
+            pa = require_pyarrow("reading record files")
+            if "timestamp" not in data.column_names:
+                return None
+            stamp = newest_micros(pa, data.column("timestamp"))
+        else:
+            stamp = newest_of_records(data)
+        return None if stamp is None else datetime_of(stamp)
+
+    async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
+        loaded = await self._load()
+        data, rows = self._select(loaded, pattern_id)
+        return Fetched(
+            pattern_id=pattern_id,
+            data=data,
+            count=len(rows),
+            locate=lambda index: loaded.locate_row(rows[index]),
+        )
+
+    async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
+        loaded = await self._load()
+        if loaded.count == 0:
+            raise SourceError(f"{self.path} holds no records")
+        if not self._has_ids(loaded):
+            raise SourceError(
+                f"{self.path} has no pattern_id column, so its records cannot be told "
+                "apart by pattern (analyze them with --pattern NAME)"
+            )
+        if loaded.arrow:
+            pa = require_pyarrow("reading record files")
+            return [
+                _fetched(key, table, indices.to_pylist(), loaded.locate_row)
+                for key, table, indices in group_by_pattern(pa, loaded.data)
+            ]
+        groups: dict[str, list[int]] = {}
+        for index, record in enumerate(loaded.data):
+            value = record.get(PATTERN_ID)
+            if value is not None:
+                groups.setdefault(pattern_key(value), []).append(index)
+        return [
+            _fetched(key, [loaded.data[i] for i in groups[key]], groups[key], loaded.locate_row)
+            for key in sorted(groups)
+        ]
+
+
+def _fetched(key: str, data: Any, rows: list[int], locate_row: Callable[[int], str]) -> Fetched:
+    return Fetched(key, data, len(rows), lambda index: locate_row(rows[index]))
+
+
+def _row_label(index: int) -> str:
+    return f"row {index + 1}"
+
+
+# ------------------------------------------------------------------------ column mapping
+
+
+def _renamed(table: Any, spec: TableSpec) -> Any:
+    """`table` with mapped columns renamed to their record fields (originals dropped)."""
+    if not spec.columns:
+        return table
+    rename = renamer(spec.columns)
+    kept = [(index, rename(name)) for index, name in enumerate(table.column_names)]
+    columns = [(index, name) for index, name in kept if name is not None]
+    return type(table).from_arrays(
+        [table.column(index) for index, _ in columns], names=[name for _, name in columns]
+    )
+
+
+def _check_mapped_table(table: Any, spec: TableSpec, path: Path) -> None:
+    for name, column in spec.columns.items():
+        if column != name and (
+            name not in table.column_names
+            or (table.num_rows > 0 and table.column(name).null_count == table.num_rows)
+        ):
+            raise SourceError(f"{path}: no column {column!r} (mapped to the record field {name!r})")
+
+
+def _check_mapped_records(records: list[dict[str, Any]], spec: TableSpec, path: Path) -> None:
+    for name, column in spec.columns.items():
+        if (
+            column != name
+            and records
+            and not any(record.get(name) is not None for record in records)
+        ):
+            raise SourceError(f"{path}: no column {column!r} (mapped to the record field {name!r})")
+
+
+# ------------------------------------------------------------------- pyarrow text readers
+
+
+def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
+    """CSV through pyarrow, every cell read as text then typed by record field as the
+    standard-library reader types it; None where that reader must decide."""
+    import pyarrow.csv as pacsv
+
+    pc = pa.compute
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        header = next(csv.reader(stream), None)
+    if not header:
+        return None
+    rename = renamer(spec.columns)
+    names = [rename(name.strip()) for name in header]
+    present = [name for name in names if name is not None]
+    if len(set(present)) != len(present) or "timestamp" not in present:
+        return None  # duplicate columns (the last wins), or every record lacks a time
+    positions = [f"c{index}" for index in range(len(header))]
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=positions, skip_rows=1),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(positions, pa.string()),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    blank = None
+    for column in table.columns:
+        empty = pc.or_kleene(pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), ""))
+        blank = empty if blank is None else pc.and_kleene(blank, empty)
+    if blank is not None and pc.any(blank).as_py():
+        return None  # rows of empty cells: the standard reader skips them
+    arrays, kept = [], []
+    for column, name in zip(table.columns, names, strict=True):
+        if name is None:
+            continue
+        if name in FLAG_FIELDS:
+            column = _flags(pa, column)
+            if column is None:
+                return None
+        elif name in NUMBER_FIELDS:
+            column = column.cast(pa.float64())  # raises on text float() would not take
+        arrays.append(column)
+        kept.append(name)
+    return pa.Table.from_arrays(arrays, names=kept)
+
+
+def _flags(pa: Any, column: Any) -> Any:
+    """true/false/yes/no/1/0 (any case, trimmed) as booleans; None if a cell is other."""
+    pc = pa.compute
+    folded = pc.utf8_lower(pc.utf8_trim_whitespace(column))
+    true = pc.is_in(folded, value_set=pa.array(sorted(TRUE_TEXTS)))
+    false = pc.is_in(folded, value_set=pa.array(sorted(FALSE_TEXTS)))
+    other = pc.and_(pc.is_valid(column), pc.invert(pc.or_(true, false)))
+    if pc.any(other).as_py():
+        return None
+    return pc.if_else(pc.is_null(column), pa.scalar(None, pa.bool_()), true)
+
+
+def _read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
+    """JSON Lines through pyarrow with the record fields' types; a value of another JSON
+    type raises, and the standard-library reader decides."""
+    import pyarrow.json as pajson
+
+    if path.stat().st_size == 0:
+        return None
+    types: dict[str, Any] = {PATTERN_ID: pa.string(), "timestamp": pa.string()}
+    for name in FIELDS[1:]:
+        if name in FLAG_FIELDS:
+            types[name] = pa.bool_()
+        elif name in NUMBER_FIELDS:
+            types[name] = pa.float64()
+        else:
+            types[name] = pa.string()
+    schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
+    table = pajson.read_json(
+        path,
+        parse_options=pajson.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"
+        ),
+    )
+    return table.rename_columns(list(types))

@@ -1,0 +1,491 @@
+"""PostgreSQL as a source, through ADBC's PostgreSQL driver (the `postgres` extra).
+
+    async with PostgresSource("postgresql://user@host/db") as source:
+        fetched = await source.fetch("checkout", start, end)   # a pyarrow Table
+
+The driver reads results with PostgreSQL's binary COPY protocol straight into Arrow
+buffers (no Python object per row or value) and binds every value as a query parameter.
+Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as midnight
+UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
+column, so an index on (pattern_id, timestamp) serves every query (a row whose timestamp
+is NULL is in no window); `pattern_id` may be text or uuid.
+
+One connection per source, opened on first use; calls are serialized on it and run on a
+worker thread (the driver is synchronous), so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from usage_analytics.sources.arrow import group_by_pattern, require_pyarrow
+from usage_analytics.sources.base import (
+    FIELDS,
+    FLAG_FIELDS,
+    NUMBER_FIELDS,
+    PATTERN_ID,
+    ExecutionSource,
+    Fetched,
+    SourceError,
+    SourceUnavailableError,
+    TableSpec,
+    UnsupportedSourceError,
+    missing_extra,
+    pattern_candidates,
+    pattern_key,
+    pattern_uuid,
+    quote_identifier,
+    unknown_pattern,
+)
+from usage_analytics.sources.timestamps import timestamp_of
+
+__all__ = [
+    "POSTGRES_SCHEMES",
+    "PostgresConnection",
+    "PostgresSource",
+    "connect",
+    "create_executions_table",
+    "redacted",
+    "write_executions",
+]
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+#: Seconds to wait for a server that does not answer (added to URLs without one).
+CONNECT_TIMEOUT = 10
+_TEXT_TYPES = ("text", "character varying", "character", "name", "citext")
+_NUMBER_TYPES = ("smallint", "integer", "bigint", "real", "numeric", "double precision")
+
+
+def driver() -> Any:
+    """ADBC's PostgreSQL DB-API module, or a clear error naming the extra."""
+    try:
+        return importlib.import_module("adbc_driver_postgresql.dbapi")
+    except ImportError:
+        raise missing_extra(
+            "PostgreSQL", "postgres", "ADBC's PostgreSQL driver (adbc-driver-postgresql)"
+        ) from None
+
+
+def checked_url(url: str) -> str:
+    """`url` if it is a usable postgresql:// URL, with a connect timeout added."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError as error:
+        raise UnsupportedSourceError(f"bad PostgreSQL URL {redacted(url)!r}: {error}") from None
+    if parts.scheme not in POSTGRES_SCHEMES:
+        raise UnsupportedSourceError(
+            f"bad PostgreSQL URL {redacted(url)!r}: it must start with postgresql://"
+        )
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(key == "connect_timeout" for key, _ in query):
+        query.append(("connect_timeout", str(CONNECT_TIMEOUT)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def redacted(url: str) -> str:
+    """`url` with its password hidden, for messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return url
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    line = text.splitlines()[0]
+    for prefix in ("IO: ", "[libpq] ", "Failed to connect: "):
+        line = line.removeprefix(prefix)
+    return line
+
+
+def connect(url: str, *, autocommit: bool = True) -> Any:
+    """An ADBC connection to `url` whose session runs in UTC (blocking)."""
+    dbapi = driver()
+    target = checked_url(url)
+    try:
+        connection = dbapi.connect(target, autocommit=autocommit)
+    except dbapi.Error as error:
+        raise SourceUnavailableError(
+            f"cannot connect to {redacted(url)}: {_first_line(error)}"
+        ) from None
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        finally:
+            cursor.close()
+    except dbapi.Error as error:
+        connection.close()
+        raise SourceUnavailableError(f"cannot use {redacted(url)}: {_first_line(error)}") from None
+    return connection
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise SourceError(f"the timestamp column holds {type(value).__name__} values")
+
+
+class PostgresConnection:
+    """One lazily opened ADBC connection whose calls run one at a time on a worker
+    thread, with driver errors turned into `SourceError`s (a lost connection is
+    reopened by the next call)."""
+
+    def __init__(self, url: str, *, on_connect: Callable[[Any], None] | None = None) -> None:
+        checked_url(url)
+        self.url = url
+        self.description = redacted(url)
+        self._on_connect = on_connect
+        self._connection: Any = None
+        self._lock = asyncio.Lock()
+
+    async def run(self, work: Callable[[Any], Any]) -> Any:
+        """`work(cursor)` on the connection (a worker thread), one call at a time."""
+        async with self._lock:
+            return await asyncio.to_thread(self._call, work)
+
+    def _call(self, work: Callable[[Any], Any]) -> Any:
+        dbapi = driver()
+        if self._connection is None:
+            self._connection = connect(self.url)
+            if self._on_connect is not None:
+                self._on_connect(self._connection)
+        cursor = self._connection.cursor()
+        try:
+            return work(cursor)
+        except dbapi.OperationalError as error:
+            self._discard()
+            raise SourceUnavailableError(
+                f"{self.description}: connection failed: {_first_line(error)}"
+            ) from None
+        except dbapi.Error as error:
+            raise SourceError(f"{self.description}: query failed: {_first_line(error)}") from None
+        finally:
+            try:
+                cursor.close()
+            except dbapi.Error:
+                self._discard()
+
+    def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # a broken connection may fail to close
+                connection.close()
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._connection is not None:
+                await asyncio.to_thread(self._discard)
+
+
+class PostgresSource(ExecutionSource):
+    """Execution records in a PostgreSQL table (see the module docstring)."""
+
+    def __init__(self, url: str, table: TableSpec | None = None) -> None:
+        self.table = table or TableSpec()
+        self._connection = PostgresConnection(url, on_connect=self._forget_columns)
+        self.url = url
+        self.description = self._connection.description
+        self._columns: dict[str, tuple[str, str]] | None = None
+
+    def _forget_columns(self, connection: Any) -> None:
+        self._columns = None
+
+    async def _run(self, work: Callable[[Any, dict[str, tuple[str, str]]], Any]) -> Any:
+        def call(cursor: Any) -> Any:
+            if self._columns is None:
+                self._columns = self._introspect(cursor)
+            return work(cursor, self._columns)
+
+        return await self._connection.run(call)
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    def _introspect(self, cursor: Any) -> dict[str, tuple[str, str]]:
+        """Record field -> (SQL expression naming it, its type), checking the table and
+        its required (and mapped) columns."""
+        spec = self.table
+        cursor.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+            (spec.qualified,),
+        )
+        found = {str(name): str(kind) for name, kind in cursor.fetchall()}
+        if not found:
+            cursor.execute(
+                "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+                "ORDER BY 1 LIMIT 20"
+            )
+            tables = [str(row[0]) for row in cursor.fetchall()]
+            has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
+            raise SourceError(f"{self.description} has no table {spec.label!r} ({has})")
+        columns: dict[str, tuple[str, str]] = {}
+        for name in (PATTERN_ID, *FIELDS):
+            wanted = spec.column(name)
+            if wanted not in found:
+                if name in (PATTERN_ID, "timestamp") or name in spec.columns:
+                    raise SourceError(
+                        f"table {spec.label!r} of {self.description} has no column "
+                        f"{wanted!r} for the record field {name!r} "
+                        f"(columns: {', '.join(found)})"
+                    )
+                continue
+            columns[name] = (quote_identifier(wanted), found[wanted])
+        kind = columns["timestamp"][1]
+        if not (kind.startswith("timestamp") or kind == "date"):
+            raise SourceError(
+                f"column {spec.column('timestamp')!r} of table {spec.label!r} is {kind}; "
+                "timestamps must be timestamptz (or timestamp, taken as UTC)"
+            )
+        return columns
+
+    @staticmethod
+    def _expression(name: str, column: str, kind: str) -> str:
+        """The column as the record field's Arrow type needs it."""
+        if name == PATTERN_ID:
+            return f"{column}::text"
+        if name in NUMBER_FIELDS and kind in _NUMBER_TYPES and kind != "double precision":
+            return f"{column}::double precision"
+        if name in FLAG_FIELDS or name in NUMBER_FIELDS or name == "timestamp":
+            return column
+        return column if kind in ("text", "character varying") else f"{column}::text"
+
+    def _select(self, columns: Mapping[str, tuple[str, str]], with_id: bool) -> str:
+        names = [n for n in ((PATTERN_ID,) if with_id else ()) + FIELDS if n in columns]
+        return ", ".join(
+            f"{self._expression(n, *columns[n])} AS {quote_identifier(n)}" for n in names
+        )
+
+    @staticmethod
+    def _pattern_condition(
+        columns: Mapping[str, tuple[str, str]], wanted: str, first: int
+    ) -> tuple[str, list[Any]] | None:
+        """SQL matching the pattern (parameters from `$first`); None when no stored value
+        can match (a non-UUID id against a uuid column)."""
+        column, kind = columns[PATTERN_ID]
+        if kind == "uuid":
+            uuid = pattern_uuid(wanted)
+            return None if uuid is None else (f"{column} = ${first}::uuid", [str(uuid)])
+        forms = pattern_candidates(wanted.strip())
+        marks = ", ".join(f"${first + i}" for i in range(len(forms)))
+        target = column if kind in _TEXT_TYPES else f"{column}::text"
+        return f"{target} IN ({marks})", forms
+
+    def _unknown(
+        self, cursor: Any, columns: Mapping[str, tuple[str, str]], wanted: str
+    ) -> Exception:
+        column = columns[PATTERN_ID][0]
+        cursor.execute(
+            f"SELECT DISTINCT {column}::text FROM {self.table.qualified} "
+            f"WHERE {column} IS NOT NULL ORDER BY 1 LIMIT 6"
+        )
+        known = [str(row[0]) for row in cursor.fetchall()]
+        total = len(known)
+        if total > 5:
+            cursor.execute(f"SELECT count(DISTINCT {column}) FROM {self.table.qualified}")
+            total = int(cursor.fetchone()[0])
+        where = f"table {self.table.label!r} of {self.description}"
+        return unknown_pattern(wanted, where, known, total)
+
+    def _exists(self, cursor: Any, condition: str, params: list[Any]) -> bool:
+        cursor.execute(f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params)
+        return cursor.fetchone() is not None
+
+    def _fetched(self, key: str, table: Any) -> Fetched:
+        def locate(index: int) -> str:
+            value = table.column("timestamp")[index].as_py()
+            shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
+            return f"the row with timestamp {shown}"
+
+        return Fetched(key, table, int(table.num_rows), locate)
+
+    # ------------------------------------------------------------------- the interface
+
+    async def newest(self, pattern_id: str | None = None) -> datetime | None:
+        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> datetime | None:
+            ts = columns["timestamp"][0]
+            condition, params = "TRUE", list[Any]()
+            if pattern_id is not None:
+                matched = self._pattern_condition(columns, pattern_id, 1)
+                if matched is None or not self._exists(cursor, *matched):
+                    raise self._unknown(cursor, columns, pattern_id)
+                condition, params = matched
+            cursor.execute(
+                f"SELECT max({ts}) FROM {self.table.qualified} WHERE {condition}", params
+            )
+            return _as_datetime(cursor.fetchone()[0])
+
+        result: datetime | None = await self._run(work)
+        return result
+
+    async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
+        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Fetched:
+            ts = columns["timestamp"][0]
+            matched = self._pattern_condition(columns, pattern_id, 3)
+            if matched is None:
+                raise self._unknown(cursor, columns, pattern_id)
+            condition, params = matched
+            cursor.execute(
+                f"SELECT {self._select(columns, with_id=False)} FROM {self.table.qualified} "
+                f"WHERE {ts} >= $1 AND {ts} <= $2 AND {condition} ORDER BY {ts}",
+                [start, end, *params],
+            )
+            table = cursor.fetch_arrow_table()
+            if table.num_rows == 0:
+                renumbered = self._pattern_condition(columns, pattern_id, 1)
+                if renumbered is None or not self._exists(cursor, *renumbered):
+                    raise self._unknown(cursor, columns, pattern_id)
+            return self._fetched(pattern_id, table)
+
+        result: Fetched = await self._run(work)
+        return result
+
+    async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
+        pa = require_pyarrow("PostgreSQL")
+
+        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> list[Fetched]:
+            pid, ts = columns[PATTERN_ID][0], columns["timestamp"][0]
+            cursor.execute(
+                f"SELECT DISTINCT {pid}::text FROM {self.table.qualified} WHERE {pid} IS NOT NULL"
+            )
+            every = [str(row[0]) for row in cursor.fetchall()]
+            cursor.execute(
+                f"SELECT {self._select(columns, with_id=True)} FROM {self.table.qualified} "
+                f"WHERE {ts} >= $1 AND {ts} <= $2 AND {pid} IS NOT NULL ORDER BY 1, {ts}",
+                [start, end],
+            )
+            table = cursor.fetch_arrow_table()
+            groups = {key: rows for key, rows, _ in group_by_pattern(pa, table)}
+            empty = table.slice(0, 0)
+            for value in every:
+                groups.setdefault(pattern_key(value), empty)
+            return [self._fetched(key, groups[key]) for key in sorted(groups)]
+
+        result: list[Fetched] = await self._run(work)
+        return result
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None:
+    """Create the executions table (timestamptz timestamps) and its index on
+    (pattern_id, timestamp), unless they exist (blocking; an ADBC cursor)."""
+    spec = table or TableSpec()
+    c = {name: quote_identifier(spec.column(name)) for name in (PATTERN_ID, *FIELDS)}
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {spec.qualified} ("
+        f"{c[PATTERN_ID]} text NOT NULL, "
+        f"{c['timestamp']} timestamptz NOT NULL, "
+        f"{c['success']} boolean, "
+        f"{c['execution_time_ms']} double precision, "
+        f"{c['quality_score']} double precision, "
+        f"{c['quality_gates_passed']} boolean, "
+        f"{c['timeout']} boolean, "
+        f"{c['context_type']} text, "
+        f"{c['agent']} text, "
+        f"{c['project']} text, "
+        f"{c['file_path']} text)"
+    )
+    index = quote_identifier(f"{spec.table}_pattern_time")
+    cursor.execute(
+        f"CREATE INDEX IF NOT EXISTS {index} ON {spec.qualified} "
+        f"({c[PATTERN_ID]}, {c['timestamp']})"
+    )
+
+
+def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -> Any:
+    stamps = []
+    for index, record in enumerate(records):
+        stamp = timestamp_of(record.get("timestamp"))
+        if stamp is None:
+            raise SourceError(
+                f"record {index}: timestamp {record.get('timestamp')!r} cannot be stored "
+                "as timestamptz"
+            )
+        stamps.append(stamp)
+    arrays = [
+        pa.array(
+            [None if r.get(PATTERN_ID) is None else str(r.get(PATTERN_ID)) for r in records],
+            pa.string(),
+        ),
+        pa.array(stamps, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+    ]
+    for name in FIELDS[1:]:
+        values = [record.get(name) for record in records]
+        kind = (
+            pa.bool_()
+            if name in FLAG_FIELDS
+            else pa.float64()
+            if name in NUMBER_FIELDS
+            else pa.string()
+        )
+        try:
+            arrays.append(pa.array(values, kind))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise SourceError(f"field {name!r} cannot be stored: {error}") from None
+    return pa.Table.from_arrays(arrays, names=[spec.column(n) for n in (PATTERN_ID, *FIELDS)])
+
+
+def write_executions_sync(
+    url: str,
+    records: Iterable[Mapping[str, Any]],
+    table: TableSpec | None = None,
+    *,
+    replace: bool = False,
+) -> int:
+    """Write records (with `pattern_id`) into the executions table, creating it as
+    needed, with one bulk COPY; `replace=True` deletes the table's rows first. Returns
+    the number written (blocking)."""
+    pa = require_pyarrow("PostgreSQL")
+    spec = table or TableSpec()
+    rows = list(records)
+    data = _records_table(pa, rows, spec)
+    dbapi = driver()
+    connection = connect(url, autocommit=False)
+    try:
+        cursor = connection.cursor()
+        try:
+            create_executions_table(cursor, spec)
+            if replace:
+                cursor.execute(f"DELETE FROM {spec.qualified}")
+            if rows:
+                cursor.adbc_ingest(spec.table, data, mode="append", db_schema_name=spec.schema)
+        finally:
+            cursor.close()
+        connection.commit()
+    except dbapi.Error as error:
+        raise SourceError(
+            f"{redacted(url)}: cannot write the executions: {_first_line(error)}"
+        ) from None
+    finally:
+        connection.close()
+    return len(rows)
+
+
+async def write_executions(
+    url: str,
+    records: Iterable[Mapping[str, Any]],
+    table: TableSpec | None = None,
+    *,
+    replace: bool = False,
+) -> int:
+    """`write_executions_sync` on a worker thread."""
+    return await asyncio.to_thread(write_executions_sync, url, records, table, replace=replace)

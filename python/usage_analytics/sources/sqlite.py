@@ -1,0 +1,396 @@
+"""SQLite as a source (the embedded default; only the standard library's `sqlite3`).
+
+    async with SQLiteSource("usage.sqlite") as source:
+        fetched = await source.fetch("checkout", start, end)
+
+The table (default `pattern_executions`, see `create_executions_table`) stores timestamps
+as ISO-8601 text; `write_executions` writes them in UTC with a fixed width
+(`2026-01-05T10:00:00.000000Z`), so that text order is time order. Text with other
+offsets or precisions is read correctly too: a query selects the rows whose text starts
+with a date near the window (an index range, as the offset of a time moves it by less
+than a day), and checks the few rows within two days of either end by parsing their
+text as the core does. Timestamps must start with their date (`YYYY-MM-DD...`): a row
+whose timestamp is NULL, a number or other text is in no window.
+
+Rows become a pyarrow Table built column by column (one `pa.array` per column, no
+per-record dicts) when pyarrow is installed and the columns have clean types (flags
+stored as the integers 0/1, as SQLite stores booleans); else a list of record dicts, for
+which the core judges every value as it judges records. Every call opens its own
+read-only connection on a worker thread, so one source serves any number of tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from usage_analytics.sources.arrow import load_pyarrow, table_from_columns
+from usage_analytics.sources.base import (
+    FIELDS,
+    PATTERN_ID,
+    ExecutionSource,
+    Fetched,
+    SourceError,
+    SourceUnavailableError,
+    TableSpec,
+    UnknownPatternError,
+    pattern_candidates,
+    pattern_key,
+    quote_identifier,
+    unknown_pattern,
+)
+from usage_analytics.sources.timestamps import (
+    datetime_of,
+    format_utc,
+    micros,
+    parse_timestamp,
+    shifted_date,
+)
+
+__all__ = [
+    "SQLITE_SUFFIXES",
+    "SQLiteSource",
+    "create_executions_table",
+    "write_executions",
+]
+
+#: Extensions taken for SQLite files.
+SQLITE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db", ".db3"})
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: Sorts after every text that starts with a digit.
+_ABOVE_DIGITS = ":"
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing SQLite file (never creates one)."""
+    if not path.exists():
+        raise SourceUnavailableError(f"{path}: no such file")
+    if path.is_dir():
+        raise SourceUnavailableError(f"{path}: is a directory, not a SQLite file")
+    try:
+        return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise SourceUnavailableError(f"{path}: cannot open: {error}") from None
+
+
+def _in_window(text: Any, start_us: int, end_us: int) -> int:
+    """SQL function: 1 if the text's instant is in the window, or if the text is not a
+    time the core reads (the core then reports the record); 0 outside."""
+    if not isinstance(text, str):
+        return 0
+    stamp = parse_timestamp(text)
+    return 1 if stamp is None or start_us <= stamp <= end_us else 0
+
+
+class SQLiteSource(ExecutionSource):
+    """Execution records in a SQLite file (see the module docstring)."""
+
+    def __init__(self, path: str | Path, table: TableSpec | None = None) -> None:
+        self.path = Path(path)
+        self.table = table or TableSpec()
+        self.description = str(self.path)
+
+    # -------------------------------------------------------------------------- plumbing
+
+    async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        return await asyncio.to_thread(self._with_connection, work)
+
+    def _with_connection(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        connection = connect_read_only(self.path)
+        try:
+            connection.create_function("ua_in_window", 3, _in_window, deterministic=True)
+            return work(connection)
+        except sqlite3.DatabaseError as error:
+            message = str(error)
+            if "file is not a database" in message or "malformed" in message:
+                raise SourceError(f"{self.path}: not a SQLite database ({message})") from None
+            raise SourceError(f"{self.path}: query failed: {message}") from None
+        finally:
+            connection.close()
+
+    def _columns(self, connection: sqlite3.Connection) -> dict[str, str]:
+        """Record field -> quoted column, for the fields the table has; checks that the
+        table and its required (and mapped) columns exist."""
+        spec = self.table
+        found = connection.execute(
+            "SELECT name FROM pragma_table_info(?, ?)", (spec.table, spec.schema or "main")
+        ).fetchall()
+        if not found:
+            tables = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                    "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+            has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
+            raise SourceError(f"{self.path} has no table {spec.label!r} ({has})")
+        by_lower = {str(row[0]).lower(): str(row[0]) for row in found}
+        columns: dict[str, str] = {}
+        for name in (PATTERN_ID, *FIELDS):
+            wanted = spec.column(name)
+            actual = by_lower.get(wanted.lower())
+            if actual is None:
+                if name in (PATTERN_ID, "timestamp") or name in spec.columns:
+                    raise SourceError(
+                        f"table {spec.label!r} in {self.path} has no column {wanted!r} for "
+                        f"the record field {name!r} (columns: {', '.join(by_lower.values())})"
+                    )
+                continue
+            columns[name] = quote_identifier(actual)
+        return columns
+
+    def _select(self, columns: Mapping[str, str], with_id: bool) -> tuple[list[str], str]:
+        names = [name for name in ((PATTERN_ID,) if with_id else ()) + FIELDS if name in columns]
+        exprs = ", ".join(f"{columns[name]} AS {quote_identifier(name)}" for name in names)
+        return names, exprs
+
+    @staticmethod
+    def _window(ts: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
+        """SQL condition (and its parameters) for texts in [start, end]; see the module
+        docstring."""
+        first, last = start.date(), end.date()
+        condition = (
+            f"{ts} >= ? AND {ts} < ? AND ({ts} >= ? AND {ts} < ? OR ua_in_window({ts}, ?, ?))"
+        )
+        return condition, [
+            shifted_date(first, -1, low=True),
+            shifted_date(last, 2, low=False),
+            shifted_date(first, 2, low=False),
+            shifted_date(last, -1, low=True),
+            micros(start),
+            micros(end),
+        ]
+
+    def _data(self, names: Sequence[str], rows: list[tuple[Any, ...]]) -> Any:
+        """Rows as a pyarrow Table built column-wise, or record dicts (see the module)."""
+        if not rows:
+            return []
+        pa = load_pyarrow()
+        if pa is not None:
+            table = table_from_columns(pa, names, list(zip(*rows, strict=True)))
+            if table is not None:
+                return table
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _fetched(self, key: str, names: Sequence[str], rows: list[tuple[Any, ...]]) -> Fetched:
+        stamp = names.index("timestamp")
+
+        def locate(index: int) -> str:
+            return f"the row with timestamp {rows[index][stamp]!r}"
+
+        return Fetched(key, self._data(names, rows), len(rows), locate)
+
+    def _pattern_condition(self, columns: Mapping[str, str], wanted: str) -> tuple[str, list[str]]:
+        forms = pattern_candidates(wanted.strip())
+        marks = ", ".join("?" for _ in forms)
+        return f"{columns[PATTERN_ID]} IN ({marks})", forms
+
+    def _unknown(
+        self, connection: sqlite3.Connection, column: str, wanted: str
+    ) -> UnknownPatternError:
+        table = self.table.qualified
+        known = [
+            str(row[0])
+            for row in connection.execute(
+                f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL "
+                f"ORDER BY 1 LIMIT 6"
+            )
+        ]
+        total = len(known)
+        if total > 5:
+            query = f"SELECT count(DISTINCT {column}) FROM {table}"
+            (total,) = connection.execute(query).fetchone()
+        return unknown_pattern(wanted, f"table {self.table.label!r} of {self.path}", known, total)
+
+    # ------------------------------------------------------------------- the interface
+
+    async def newest(self, pattern_id: str | None = None) -> datetime | None:
+        def work(connection: sqlite3.Connection) -> datetime | None:
+            columns = self._columns(connection)
+            condition, params = "1", list[str]()
+            if pattern_id is not None:
+                condition, params = self._pattern_condition(columns, pattern_id)
+                exists = connection.execute(
+                    f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
+                ).fetchone()
+                if exists is None:
+                    raise self._unknown(connection, columns[PATTERN_ID], pattern_id)
+            table, ts = self.table.qualified, columns["timestamp"]
+            stamp = _newest(connection, table, ts, condition, params)
+            return None if stamp is None else datetime_of(stamp)
+
+        result: datetime | None = await self._run(work)
+        return result
+
+    async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
+        def work(connection: sqlite3.Connection) -> Fetched:
+            columns = self._columns(connection)
+            names, exprs = self._select(columns, with_id=False)
+            ts = columns["timestamp"]
+            condition, params = self._pattern_condition(columns, pattern_id)
+            window, window_params = self._window(ts, start, end)
+            rows = connection.execute(
+                f"SELECT {exprs} FROM {self.table.qualified} "
+                f"WHERE {condition} AND {window} ORDER BY {ts}",
+                [*params, *window_params],
+            ).fetchall()
+            if not rows:
+                exists = connection.execute(
+                    f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
+                ).fetchone()
+                if exists is None:
+                    raise self._unknown(connection, columns[PATTERN_ID], pattern_id)
+            return self._fetched(pattern_id, names, rows)
+
+        result: Fetched = await self._run(work)
+        return result
+
+    async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
+        def work(connection: sqlite3.Connection) -> list[Fetched]:
+            columns = self._columns(connection)
+            names, exprs = self._select(columns, with_id=True)
+            pid, ts = columns[PATTERN_ID], columns["timestamp"]
+            window, params = self._window(ts, start, end)
+            every = [
+                row[0]
+                for row in connection.execute(
+                    f"SELECT DISTINCT {pid} FROM {self.table.qualified} WHERE {pid} IS NOT NULL"
+                )
+            ]
+            cursor = connection.execute(
+                f"SELECT {exprs} FROM {self.table.qualified} "
+                f"WHERE {pid} IS NOT NULL AND {window} ORDER BY {pid}, {ts}",
+                params,
+            )
+            groups: dict[str, list[tuple[Any, ...]]] = {pattern_key(value): [] for value in every}
+            for value, rows in itertools.groupby(cursor, key=lambda row: row[0]):
+                groups.setdefault(pattern_key(value), []).extend(row[1:] for row in rows)
+            return [self._fetched(key, names[1:], groups[key]) for key in sorted(groups)]
+
+        result: list[Fetched] = await self._run(work)
+        return result
+
+
+def _readable(text: Any) -> bool:
+    return isinstance(text, str) and parse_timestamp(text) is not None
+
+
+def _newest(
+    connection: sqlite3.Connection, table: str, ts: str, condition: str, params: list[str]
+) -> int | None:
+    """The newest timestamp as the core reads it: the newest date prefix that has a valid
+    time, then the exact newest of the texts from two days before it (see the module)."""
+    upper = _ABOVE_DIGITS
+    base = f"SELECT {{what}} FROM {table} WHERE {condition} AND {ts} >= '0' AND {ts} < ?"
+    while True:
+        (top,) = connection.execute(base.format(what=f"max({ts})"), [*params, upper]).fetchone()
+        if not isinstance(top, str):
+            return None
+        day = top[:10]
+        if not _DATE.fullmatch(day):
+            upper = day
+            continue
+        try:
+            following = shifted_date(date.fromisoformat(day), 1, low=False)
+        except ValueError:  # e.g. 2026-13-01
+            upper = day
+            continue
+        same_day = connection.execute(
+            base.format(what=ts) + f" AND {ts} >= ?", [*params, following, day]
+        )
+        if not any(_readable(text) for (text,) in same_day):
+            upper = day
+            continue
+        low = shifted_date(date.fromisoformat(day), -2, low=True)
+        texts = connection.execute(base.format(what=ts) + f" AND {ts} >= ?", [*params, upper, low])
+        stamps = [parse_timestamp(text) for (text,) in texts if isinstance(text, str)]
+        return max(stamp for stamp in stamps if stamp is not None)
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def create_executions_table(connection: sqlite3.Connection, table: TableSpec | None = None) -> None:
+    """Create the executions table (DESIGN.md's record fields plus `pattern_id`) and its
+    index on (pattern_id, timestamp), unless they exist."""
+    spec = table or TableSpec()
+    c = {name: quote_identifier(spec.column(name)) for name in (PATTERN_ID, *FIELDS)}
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {spec.qualified} ("
+        f"{c[PATTERN_ID]} TEXT NOT NULL, "
+        f"{c['timestamp']} TEXT NOT NULL, "
+        f"{c['success']} INTEGER, "
+        f"{c['execution_time_ms']} REAL, "
+        f"{c['quality_score']} REAL, "
+        f"{c['quality_gates_passed']} INTEGER, "
+        f"{c['timeout']} INTEGER, "
+        f"{c['context_type']} TEXT, "
+        f"{c['agent']} TEXT, "
+        f"{c['project']} TEXT, "
+        f"{c['file_path']} TEXT)"
+    )
+    index = quote_identifier(f"{spec.table}_pattern_time")
+    prefix = "" if spec.schema is None else f"{quote_identifier(spec.schema)}."
+    connection.execute(
+        f"CREATE INDEX IF NOT EXISTS {prefix}{index} "
+        f"ON {quote_identifier(spec.table)} ({c[PATTERN_ID]}, {c['timestamp']})"
+    )
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_utc(value)
+    return value
+
+
+def write_executions_sync(
+    path: str | Path,
+    records: Iterable[Mapping[str, Any]],
+    table: TableSpec | None = None,
+    *,
+    replace: bool = False,
+) -> int:
+    """Write records (with `pattern_id`) into the executions table of a SQLite file,
+    creating the file and table as needed; `replace=True` deletes the table's rows
+    first. Datetimes are stored as fixed-width UTC text. Returns the number written."""
+    spec = table or TableSpec()
+    names = (PATTERN_ID, *FIELDS)
+    columns = ", ".join(quote_identifier(spec.column(name)) for name in names)
+    marks = ", ".join("?" for _ in names)
+    try:
+        connection = sqlite3.connect(Path(path))
+    except sqlite3.Error as error:
+        raise SourceUnavailableError(f"{path}: cannot open: {error}") from None
+    try:
+        with connection:
+            create_executions_table(connection, spec)
+            if replace:
+                connection.execute(f"DELETE FROM {spec.qualified}")
+            cursor = connection.executemany(
+                f"INSERT INTO {spec.qualified} ({columns}) VALUES ({marks})",
+                ([_stored(record.get(name)) for name in names] for record in records),
+            )
+            return cursor.rowcount
+    except sqlite3.Error as error:
+        raise SourceError(f"{path}: cannot write the executions: {error}") from None
+    finally:
+        connection.close()
+
+
+async def write_executions(
+    path: str | Path,
+    records: Iterable[Mapping[str, Any]],
+    table: TableSpec | None = None,
+    *,
+    replace: bool = False,
+) -> int:
+    """`write_executions_sync` on a worker thread."""
+    return await asyncio.to_thread(write_executions_sync, path, records, table, replace=replace)

@@ -1,0 +1,117 @@
+"""Timestamps as the core reads them, for the work sources do before the core runs:
+defaulting a window to "up to the newest record" and telling which stored rows can lie in
+a window.
+
+`parse_timestamp` mirrors the core's ISO-8601 reader (`rust/timeparse.rs`): `YYYY-MM-DD`,
+optionally followed by `T`, `t` or a space and `HH:MM`, `HH:MM:SS` or `HH:MM:SS.f` (1 to 9
+fraction digits, floored to the microsecond, `.` or `,`), then, after a time only,
+optionally `Z`, `z`, `+HH`, `+HHMM` or `+HH:MM` (or `-`, at most 23:59); surrounding
+whitespace is ignored; no offset means UTC. Text it does not accept gives None: the core
+reports such a record as invalid.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+__all__ = [
+    "EPOCH",
+    "ISO_PATTERN",
+    "format_utc",
+    "micros",
+    "parse_timestamp",
+    "shifted_date",
+    "timestamp_of",
+]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: The grammar of `parse_timestamp`, without the surrounding whitespace (RE2-compatible,
+#: so pyarrow's regex kernels can use it too).
+ISO_PATTERN = (
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
+    r"([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+)
+_ISO = re.compile(ISO_PATTERN)
+
+
+def micros(value: datetime) -> int:
+    """An aware datetime (naive = UTC) as integer microseconds since the epoch, exactly."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _offset_seconds(text: str | None) -> int | None:
+    if not text or text in "Zz":
+        return 0
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        return None
+    return sign * (hours * 3600 + minutes * 60)
+
+
+def parse_timestamp(text: str) -> int | None:
+    """ISO-8601 text -> microseconds since the epoch (UTC), or None where the core would
+    call the text invalid."""
+    found = _ISO.fullmatch(text.strip())
+    if found is None:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = found.groups()
+    shift = _offset_seconds(offset)
+    if shift is None:
+        return None
+    try:
+        local = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "").ljust(6, "0")[:6]),
+            tzinfo=UTC,
+        )
+    except ValueError:  # a field out of range, or year 0 (valid in the core, rare)
+        return None
+    return micros(local) - shift * 1_000_000
+
+
+def timestamp_of(value: Any) -> int | None:
+    """A record's timestamp value (datetime or ISO-8601 str) in microseconds; None for
+    anything the core would call invalid."""
+    if isinstance(value, datetime):
+        return micros(value)
+    if isinstance(value, str):
+        return parse_timestamp(value)
+    return None
+
+
+def datetime_of(us: int) -> datetime:
+    """Microseconds since the epoch -> an aware UTC datetime."""
+    return EPOCH + timedelta(microseconds=us)
+
+
+def format_utc(value: datetime) -> str:
+    """The fixed-width text form stored in SQLite, `2026-01-05T10:00:00.000000Z`: in UTC,
+    so that text order is time order."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z"
+    )
+
+
+def shifted_date(day: date, days: int, *, low: bool) -> str:
+    """`day + days` as `YYYY-MM-DD` text, for range conditions on ISO text; past the ends
+    of the calendar, a text below (low=True) or above every date text."""
+    try:
+        return (day + timedelta(days=days)).isoformat()
+    except OverflowError:
+        return "" if low else ":"  # ":" sorts right after the digits

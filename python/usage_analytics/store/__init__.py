@@ -1,0 +1,49 @@
+"""Stores of analytics results: SQLite (the default) and PostgreSQL.
+
+    from usage_analytics.store import open_store
+
+    async with open_store("usage.sqlite") as store:          # or postgresql://...
+        await store.save(result)                              # idempotent per key
+        same = await store.get(result.pattern_id, result.time_window_start,
+                               result.time_window_end)
+
+See `usage_analytics.store.base` for the table and its columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from usage_analytics.sources import sqlite_path
+from usage_analytics.sources.base import UnsupportedSourceError
+from usage_analytics.sources.postgres import POSTGRES_SCHEMES
+from usage_analytics.store.base import ANALYTICS_TABLE, AnalyticsStore, StoreError
+from usage_analytics.store.postgres import PostgresAnalyticsStore
+from usage_analytics.store.sqlite import SQLiteAnalyticsStore
+
+__all__ = [
+    "ANALYTICS_TABLE",
+    "AnalyticsStore",
+    "PostgresAnalyticsStore",
+    "SQLiteAnalyticsStore",
+    "StoreError",
+    "open_store",
+]
+
+
+def open_store(target: str | Path, table: str = ANALYTICS_TABLE) -> AnalyticsStore:
+    """The store `target` names: a postgresql:// URL, a sqlite:///PATH URL, or the path
+    of a SQLite file (created on first use)."""
+    text = str(target)
+    scheme, sep, _ = text.partition("://")
+    if sep and scheme.lower() in POSTGRES_SCHEMES:
+        return PostgresAnalyticsStore(text, table)
+    database = sqlite_path(text)
+    if database is not None:
+        return SQLiteAnalyticsStore(database, table)
+    if sep:
+        raise UnsupportedSourceError(
+            f"unsupported store {text!r}: use a SQLite file's path, sqlite:///PATH or a "
+            "postgresql:// URL"
+        )
+    return SQLiteAnalyticsStore(Path(text), table)

@@ -1,0 +1,159 @@
+"""What every analytics store shares: the stored row and the `AnalyticsStore` interface.
+
+A result is stored as one row of the `pattern_analytics` table, keyed by (pattern_id,
+window_start, window_end, correlation_id): saving the same result again (or another
+result with the same key) replaces the row, so retries are harmless. Columns:
+
+| column                  | holds                                                          |
+|-------------------------|----------------------------------------------------------------|
+| pattern_id              | the pattern id as text (a UUID in its canonical form)          |
+| window_start/window_end | the window (timestamptz; UTC ISO-8601 text in SQLite)          |
+| window_type             | the `TimeWindowType` value                                     |
+| correlation_id          | the request's correlation id (uuid; text in SQLite)           |
+| computed_at             | when the result was computed                                   |
+| total_executions        | usage_metrics.total_executions                                 |
+| success_rate            | success_metrics.success_rate                                   |
+| p95_execution_time_ms   | performance p95; NULL without performance metrics or timings   |
+| trend_type              | trend_analysis.trend_type; NULL without trend analysis         |
+| analytics_quality_score | analytics_quality_score                                        |
+| result                  | `result.to_json()`: the replaced system's shape, to read (jsonb) |
+| model                   | `result.model_dump_json()`, read back into the exact model      |
+
+`to_dict()` nests and renames some fields (the replaced system's shape), so reading a
+result back uses the `model` column, which round-trips exactly (`get(...) == result`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.sources.base import SourceError
+
+__all__ = [
+    "ANALYTICS_TABLE",
+    "COLUMNS",
+    "KEY",
+    "AnalyticsStore",
+    "StoreError",
+    "read_result",
+    "stored_row",
+]
+
+ANALYTICS_TABLE = "pattern_analytics"
+#: The columns of a stored row, in insert order.
+COLUMNS = (
+    "pattern_id",
+    "window_start",
+    "window_end",
+    "window_type",
+    "correlation_id",
+    "computed_at",
+    "total_executions",
+    "success_rate",
+    "p95_execution_time_ms",
+    "trend_type",
+    "analytics_quality_score",
+    "result",
+    "model",
+)
+#: The columns that identify a stored result.
+KEY = ("pattern_id", "window_start", "window_end", "correlation_id")
+
+
+class StoreError(SourceError):
+    """Results that cannot be stored or read back."""
+
+
+def stored_row(result: ModelUsageAnalyticsOutput) -> dict[str, Any]:
+    """The row of `result`: `COLUMNS` -> Python values (datetimes aware, ids as str)."""
+    perf, trend = result.performance_metrics, result.trend_analysis
+    return {
+        "pattern_id": str(result.pattern_id),
+        "window_start": result.time_window_start,
+        "window_end": result.time_window_end,
+        "window_type": result.time_window_type.value,
+        "correlation_id": str(result.correlation_id),
+        "computed_at": result.computed_at,
+        "total_executions": result.usage_metrics.total_executions,
+        "success_rate": result.success_metrics.success_rate,
+        "p95_execution_time_ms": (
+            perf.p95_execution_time_ms if perf is not None and perf.sample_count else None
+        ),
+        "trend_type": None if trend is None else trend.trend_type.value,
+        "analytics_quality_score": result.analytics_quality_score,
+        "result": result.to_json(),
+        "model": result.model_dump_json(),
+    }
+
+
+def read_result(model_json: str) -> ModelUsageAnalyticsOutput:
+    """A stored `model` column back as the output model."""
+    try:
+        return ModelUsageAnalyticsOutput.model_validate_json(model_json)
+    except ValueError as error:
+        raise StoreError(f"a stored result does not read back: {error}") from None
+
+
+def key_text(pattern_id: UUID | str) -> str:
+    """The stored form of a pattern id (UUIDs canonical)."""
+    if isinstance(pattern_id, UUID):
+        return str(pattern_id)
+    try:
+        return str(UUID(pattern_id.strip()))
+    except ValueError:
+        return pattern_id
+
+
+class AnalyticsStore(ABC):
+    """Analytics results, stored and read back (see the module docstring).
+
+    Use as an async context manager, or call `close()`.
+    """
+
+    #: Where the results are stored, for messages.
+    description: str
+
+    async def save(self, result: ModelUsageAnalyticsOutput) -> None:
+        """Store `result`, replacing a stored result with the same key."""
+        await self.save_many([result])
+
+    @abstractmethod
+    async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
+        """Store every result in one transaction (see `save`)."""
+
+    @abstractmethod
+    async def get(
+        self,
+        pattern_id: UUID | str,
+        start: datetime,
+        end: datetime,
+        correlation_id: UUID | None = None,
+    ) -> ModelUsageAnalyticsOutput | None:
+        """The stored result of the pattern over exactly `[start, end]` (with that
+        correlation id, if given; else the most recently computed); None if none."""
+
+    @abstractmethod
+    async def history(
+        self, pattern_id: UUID | str, limit: int = 20
+    ) -> list[ModelUsageAnalyticsOutput]:
+        """The pattern's stored results, most recently computed first."""
+
+    async def close(self) -> None:  # noqa: B027 (stores without resources need nothing)
+        """Release connections."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,147 @@
+"""Analytics results in PostgreSQL (the `postgres` extra: ADBC's PostgreSQL driver).
+
+    async with PostgresAnalyticsStore("postgresql://user@host/db") as store:
+        await store.save(result)
+
+Windows and `computed_at` are timestamptz, `correlation_id` uuid, `result` jsonb (query
+it: `result->'usage_metrics'->>'total_executions'`), `model` text. The table is created
+on first use. One connection per store; calls run one at a time on a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.sources.base import quote_identifier
+from usage_analytics.sources.postgres import PostgresConnection
+from usage_analytics.store.base import (
+    ANALYTICS_TABLE,
+    COLUMNS,
+    KEY,
+    AnalyticsStore,
+    key_text,
+    read_result,
+    stored_row,
+)
+
+__all__ = ["PostgresAnalyticsStore"]
+
+_TYPES = {
+    "pattern_id": "text NOT NULL",
+    "window_start": "timestamptz NOT NULL",
+    "window_end": "timestamptz NOT NULL",
+    "window_type": "text NOT NULL",
+    "correlation_id": "uuid NOT NULL",
+    "computed_at": "timestamptz NOT NULL",
+    "total_executions": "bigint NOT NULL",
+    "success_rate": "double precision NOT NULL",
+    "p95_execution_time_ms": "double precision",
+    "trend_type": "text",
+    "analytics_quality_score": "double precision NOT NULL",
+    "result": "jsonb NOT NULL",
+    "model": "text NOT NULL",
+}
+_CASTS = {"correlation_id": "::uuid", "result": "::jsonb"}
+
+
+class PostgresAnalyticsStore(AnalyticsStore):
+    """The `pattern_analytics` table of a PostgreSQL database (see
+    `usage_analytics.store.base`)."""
+
+    def __init__(
+        self, url: str, table: str = ANALYTICS_TABLE, *, schema: str | None = None
+    ) -> None:
+        self.table = quote_identifier(table)
+        if schema is not None:
+            self.table = f"{quote_identifier(schema)}.{self.table}"
+        self._index = quote_identifier(f"{table}_pattern_computed")
+        self._connection = PostgresConnection(url, on_connect=self._forget_table)
+        self.description = f"table {table!r} of {self._connection.description}"
+        self._created = False
+
+    def _forget_table(self, connection: Any) -> None:
+        self._created = False
+
+    def _create(self, cursor: Any) -> None:
+        if self._created:
+            return
+        columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY ({', '.join(KEY)}))"
+        )
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {self._index} ON {self.table} (pattern_id, computed_at)"
+        )
+        self._created = True
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
+        rows = [tuple(stored_row(result)[name] for name in COLUMNS) for result in results]
+        marks = ", ".join(f"${i}{_CASTS.get(name, '')}" for i, name in enumerate(COLUMNS, 1))
+        updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name not in KEY)
+        sql = (
+            f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
+        )
+
+        def work(cursor: Any) -> None:
+            self._create(cursor)
+            if not rows:
+                return
+            cursor.execute("BEGIN")
+            try:
+                for row in rows:
+                    cursor.execute(sql, row)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+        await self._connection.run(work)
+
+    async def get(
+        self,
+        pattern_id: UUID | str,
+        start: datetime,
+        end: datetime,
+        correlation_id: UUID | None = None,
+    ) -> ModelUsageAnalyticsOutput | None:
+        condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
+        params: list[Any] = [key_text(pattern_id), start, end]
+        if correlation_id is not None:
+            condition += " AND correlation_id = $4::uuid"
+            params.append(str(correlation_id))
+
+        def work(cursor: Any) -> str | None:
+            self._create(cursor)
+            cursor.execute(
+                f"SELECT model FROM {self.table} WHERE {condition} "
+                "ORDER BY computed_at DESC LIMIT 1",
+                params,
+            )
+            row = cursor.fetchone()
+            return None if row is None else str(row[0])
+
+        model: str | None = await self._connection.run(work)
+        return None if model is None else read_result(model)
+
+    async def history(
+        self, pattern_id: UUID | str, limit: int = 20
+    ) -> list[ModelUsageAnalyticsOutput]:
+        def work(cursor: Any) -> list[str]:
+            self._create(cursor)
+            cursor.execute(
+                f"SELECT model FROM {self.table} WHERE pattern_id = $1 "
+                "ORDER BY computed_at DESC LIMIT $2",
+                (key_text(pattern_id), limit),
+            )
+            return [str(row[0]) for row in cursor.fetchall()]
+
+        models: list[str] = await self._connection.run(work)
+        return [read_result(model) for model in models]

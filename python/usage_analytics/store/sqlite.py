@@ -1,0 +1,150 @@
+"""Analytics results in a SQLite file (standard library only).
+
+    async with SQLiteAnalyticsStore("usage.sqlite") as store:
+        await store.save(result)
+        again = await store.get(result.pattern_id, start, end)
+
+Times are stored as fixed-width UTC text (`2026-01-05T10:00:00.000000Z`), so the key
+compares exactly and text order is time order. The file and table are created on first
+use. Every call opens its own connection on a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.sources.base import SourceUnavailableError, quote_identifier
+from usage_analytics.sources.timestamps import format_utc
+from usage_analytics.store.base import (
+    ANALYTICS_TABLE,
+    COLUMNS,
+    KEY,
+    AnalyticsStore,
+    StoreError,
+    key_text,
+    read_result,
+    stored_row,
+)
+
+__all__ = ["SQLiteAnalyticsStore"]
+
+_TYPES = {
+    "pattern_id": "TEXT NOT NULL",
+    "window_start": "TEXT NOT NULL",
+    "window_end": "TEXT NOT NULL",
+    "window_type": "TEXT NOT NULL",
+    "correlation_id": "TEXT NOT NULL",
+    "computed_at": "TEXT NOT NULL",
+    "total_executions": "INTEGER NOT NULL",
+    "success_rate": "REAL NOT NULL",
+    "p95_execution_time_ms": "REAL",
+    "trend_type": "TEXT",
+    "analytics_quality_score": "REAL NOT NULL",
+    "result": "TEXT NOT NULL",
+    "model": "TEXT NOT NULL",
+}
+
+
+def _value(value: Any) -> Any:
+    return format_utc(value) if isinstance(value, datetime) else value
+
+
+class SQLiteAnalyticsStore(AnalyticsStore):
+    """The `pattern_analytics` table of a SQLite file (see `usage_analytics.store.base`)."""
+
+    def __init__(self, path: str | Path, table: str = ANALYTICS_TABLE) -> None:
+        self.path = Path(path)
+        self.table = quote_identifier(table)
+        self._name = table
+        self.description = f"table {table!r} of {self.path}"
+
+    async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        return await asyncio.to_thread(self._with_connection, work)
+
+    def _with_connection(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        if self.path.is_dir():
+            raise SourceUnavailableError(f"{self.path}: is a directory, not a SQLite file")
+        try:
+            connection = sqlite3.connect(self.path)
+        except sqlite3.Error as error:
+            raise SourceUnavailableError(f"{self.path}: cannot open: {error}") from None
+        try:
+            with connection:
+                self._create(connection)
+                return work(connection)
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.description}: {error}") from None
+        finally:
+            connection.close()
+
+    def _create(self, connection: sqlite3.Connection) -> None:
+        columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
+        key = ", ".join(KEY)
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY ({key}))"
+        )
+        index = quote_identifier(f"{self._name}_pattern_computed")
+        connection.execute(
+            f"CREATE INDEX IF NOT EXISTS {index} ON {self.table} (pattern_id, computed_at)"
+        )
+
+    async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
+        rows = [[_value(stored_row(result)[name]) for name in COLUMNS] for result in results]
+        updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name not in KEY)
+        sql = (
+            f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in COLUMNS)}) "
+            f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
+        )
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.executemany(sql, rows)
+
+        await self._run(work)
+
+    async def get(
+        self,
+        pattern_id: UUID | str,
+        start: datetime,
+        end: datetime,
+        correlation_id: UUID | None = None,
+    ) -> ModelUsageAnalyticsOutput | None:
+        condition = "pattern_id = ? AND window_start = ? AND window_end = ?"
+        params = [key_text(pattern_id), format_utc(start), format_utc(end)]
+        if correlation_id is not None:
+            condition += " AND correlation_id = ?"
+            params.append(str(correlation_id))
+
+        def work(connection: sqlite3.Connection) -> str | None:
+            row = connection.execute(
+                f"SELECT model FROM {self.table} WHERE {condition} "
+                "ORDER BY computed_at DESC LIMIT 1",
+                params,
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        model: str | None = await self._run(work)
+        return None if model is None else read_result(model)
+
+    async def history(
+        self, pattern_id: UUID | str, limit: int = 20
+    ) -> list[ModelUsageAnalyticsOutput]:
+        def work(connection: sqlite3.Connection) -> list[str]:
+            return [
+                str(row[0])
+                for row in connection.execute(
+                    f"SELECT model FROM {self.table} WHERE pattern_id = ? "
+                    "ORDER BY computed_at DESC LIMIT ?",
+                    (key_text(pattern_id), limit),
+                )
+            ]
+
+        models: list[str] = await self._run(work)
+        return [read_result(model) for model in models]

@@ -1,0 +1,461 @@
+"""The command line on every kind of source: `analyze` and `dashboard` give the same
+numbers on a Parquet file, a SQLite file and a PostgreSQL database (a real server, see
+conftest.py); `demo` writes its data to SQLite and analyses it from there; the progress
+line shows on a terminal only; every error is one line with the right exit status.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pg_server
+import pytest
+from source_cases import (
+    DECLINING,
+    GROWING,
+    NOW_ARG,
+    PATTERN_IDS,
+    api_document,
+    comparable,
+    demo_rows,
+    in_window,
+    metrics_only,
+    records_of,
+)
+from usage_analytics import progress
+from usage_analytics.cli import main
+from usage_analytics.demo import DEMO_PATTERNS
+from usage_analytics.sources import save_records
+from usage_analytics.sources.postgres import write_executions_sync as write_postgres
+from usage_analytics.sources.sqlite import write_executions_sync as write_sqlite
+
+SOURCES = ["parquet", "sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def _terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def loaded_postgres(postgres_server: str) -> Iterator[str]:
+    """One database holding the demo rows, for the whole module (read only)."""
+    name, url = pg_server.create_database(postgres_server)
+    write_postgres(url, demo_rows())
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(postgres_server, name)
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory: pytest.TempPathFactory, loaded_postgres: str) -> dict[str, str]:
+    """The demo rows as every kind of source: kind -> SOURCE argument."""
+    directory = tmp_path_factory.mktemp("sources")
+    rows = demo_rows()
+    save_records(directory / "runs.parquet", rows)
+    write_sqlite(directory / "runs.sqlite", rows)
+    return {
+        "parquet": str(directory / "runs.parquet"),
+        "sqlite": str(directory / "runs.sqlite"),
+        "postgresql": loaded_postgres,
+    }
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def json_of(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, ""), err
+    return json.loads(out)
+
+
+# -------------------------------------------------------------------- the same numbers
+
+
+def test_analyze_gives_the_same_numbers_on_every_source(
+    capsys: pytest.CaptureFixture[str], sources: dict[str, str]
+) -> None:
+    rows = demo_rows()
+    for pattern_id in (GROWING, DECLINING):
+        documents = {
+            kind: json_of(
+                capsys, "analyze", sources[kind], "--pattern", pattern_id, "--format", "json"
+            )
+            for kind in SOURCES
+        }
+        end = max(row["timestamp"] for row in records_of(rows, pattern_id))
+        start = end - timedelta(days=30)
+        assert documents["postgresql"]["time_window"]["start"] == start.isoformat().replace(
+            "+00:00", "Z"
+        )
+        # A file hands over every record of the pattern: the older ones are counted
+        # as outside the window; a database hands over the window's.
+        assert comparable(documents["parquet"]) == api_document(rows, pattern_id, start, end)
+        for kind in ("sqlite", "postgresql"):
+            assert comparable(documents[kind]) == api_document(
+                in_window(rows, start, end), pattern_id, start, end
+            )
+            assert metrics_only(documents[kind]) == metrics_only(documents["parquet"])
+        assert documents["parquet"]["data_quality"]["records_outside_window"] > 0
+
+
+def test_analyze_options_give_the_same_numbers_on_every_source(
+    capsys: pytest.CaptureFixture[str], sources: dict[str, str]
+) -> None:
+    options = [
+        "--pattern", DECLINING.upper(), "--start", "2026-02-10", "--end",
+        "2026-03-01T12:00:00+01:00", "--tz", "America/New_York", "--granularity",
+        "comprehensive", "--window-type", "weekly", "--format", "json",
+    ]  # fmt: skip
+    documents = [json_of(capsys, "analyze", sources[kind], *options) for kind in SOURCES]
+    assert metrics_only(documents[0]) == metrics_only(documents[1]) == metrics_only(documents[2])
+    assert documents[1]["time_window"] == {
+        "start": "2026-02-10T00:00:00Z",
+        "end": "2026-03-01T11:00:00Z",
+        "type": "weekly",
+        "granularity": "comprehensive",
+        "timezone": "America/New_York",
+    }
+    assert documents[2]["trend_analysis"]["time_series"]
+
+
+def test_dashboard_gives_the_same_numbers_on_every_source(
+    capsys: pytest.CaptureFixture[str], sources: dict[str, str]
+) -> None:
+    documents = [
+        json_of(capsys, "dashboard", sources[kind], "--format", "json") for kind in SOURCES
+    ]
+    assert documents[0] == documents[1] == documents[2]
+    patterns = documents[0]["patterns"]
+    assert sorted(p["pattern_id"] for p in patterns) == sorted(PATTERN_IDS)
+    ci = str(DEMO_PATTERNS[2].pattern_id)  # ci-failure-triage: ~20 % errors
+    assert patterns[0]["pattern_id"] == ci
+    assert patterns[0]["worst_finding"]["severity"] == "critical"
+    rows = demo_rows()
+    end = max(row["timestamp"] for row in rows)
+    assert documents[0]["window"]["end"] == end.isoformat()
+    by_id = {p["pattern_id"]: p for p in patterns}
+    for pattern_id in PATTERN_IDS:
+        count = len(in_window(records_of(rows, pattern_id), end - timedelta(days=30), end))
+        assert by_id[pattern_id]["total_executions"] == count
+
+
+def test_dashboard_table_shows_every_pattern_worst_first(
+    capsys: pytest.CaptureFixture[str], sources: dict[str, str]
+) -> None:
+    code, out, err = run(capsys, "dashboard", sources["sqlite"])
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith("PATTERN"))
+    assert "WORST HEALTH FINDING" in lines[header]
+    table = lines[header + 2 : header + 2 + len(PATTERN_IDS)]
+    assert table[0].startswith(str(DEMO_PATTERNS[2].pattern_id))
+    assert "✗" in table[0]
+    assert {line.split()[0] for line in table} == set(PATTERN_IDS)
+    assert all(len(line) <= 100 for line in lines)
+
+
+def test_dashboard_html_has_every_pattern(
+    capsys: pytest.CaptureFixture[str], sources: dict[str, str], tmp_path: Path
+) -> None:
+    target = tmp_path / "dashboard.html"
+    code, out, err = run(
+        capsys, "dashboard", sources["parquet"], "--format", "html", "--output", str(target)
+    )
+    assert (code, out, err) == (0, "", "")
+    page = target.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert all(pattern_id in page for pattern_id in PATTERN_IDS)
+
+
+# -------------------------------------------------------------------------------- demo
+
+
+def test_demo_writes_its_data_to_sqlite_and_analyses_it_from_there(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "demo", "--now", NOW_ARG, "--format", "json")
+    assert (code, err) == (0, "")
+    database = tmp_path / "usage-analytics-demo.sqlite"
+    with sqlite3.connect(database) as connection:
+        (executions,) = connection.execute("SELECT count(*) FROM pattern_executions").fetchone()
+        stored = dict(connection.execute("SELECT pattern_id, trend_type FROM pattern_analytics"))
+    demo = json.loads(out)
+    assert executions == sum(
+        document["data_quality"]["records_received"] for document in demo.values()
+    )
+    assert stored == {str(p.pattern_id): p.expected_trend.value for p in DEMO_PATTERNS}
+    # The file works with the other commands, with the same numbers.
+    analyzed = json_of(capsys, "analyze", str(database), "--pattern", GROWING, "--format", "json")
+    assert analyzed["trend_analysis"]["trend_type"] == "growing"
+    dashboard = json_of(capsys, "dashboard", str(database), "--format", "json")
+    assert len(dashboard["patterns"]) == len(DEMO_PATTERNS)
+
+
+def test_demo_table_shows_the_dashboard_then_one_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    database = tmp_path / "elsewhere.db"
+    code, out, _ = run(capsys, "demo", "--now", NOW_ARG, "--db", str(database))
+    assert code == 0
+    assert database.exists()
+    assert "WORST HEALTH FINDING" in out
+    assert out.index("WORST HEALTH FINDING") < out.index("═")  # then the full report
+    assert f"{database}" in " ".join(out.split())
+    assert f"dashboard {database}" in " ".join(out.split())
+
+
+def test_demo_runs_again_over_its_own_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for _ in range(2):
+        assert run(capsys, "demo", "--now", NOW_ARG)[0] == 0
+    with sqlite3.connect(tmp_path / "usage-analytics-demo.sqlite") as connection:
+        (executions,) = connection.execute("SELECT count(*) FROM pattern_executions").fetchone()
+        (results,) = connection.execute("SELECT count(*) FROM pattern_analytics").fetchone()
+    assert executions == len(demo_rows_of_seed_7())
+    assert results == 2 * len(DEMO_PATTERNS)  # one per pattern and run (correlation id)
+
+
+def demo_rows_of_seed_7() -> list[Any]:
+    from datetime import datetime
+
+    from usage_analytics.demo import generate_demo_records
+
+    records = generate_demo_records(datetime.fromisoformat("2026-03-03T14:00:00+00:00"))
+    return [row for rows in records.values() for row in rows]
+
+
+def test_demo_refuses_to_overwrite_other_data(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    database = tmp_path / "precious.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE invoices (id INTEGER)")
+    code, out, err = run(capsys, "demo", "--db", str(database))
+    assert (code, out) == (2, "")
+    assert "holds other data (invoices)" in err
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT name FROM sqlite_master").fetchall() == [("invoices",)]
+
+
+def test_demo_needs_no_optional_dependency(tmp_path: Path) -> None:
+    """The README's first command: a fresh install (no pyarrow, no driver) runs the demo."""
+    script = (
+        "import sys\n"
+        "for name in ('pyarrow', 'adbc_driver_postgresql', 'adbc_driver_manager'):\n"
+        "    sys.modules[name] = None\n"
+        "from usage_analytics.cli import main\n"
+        f"sys.exit(main(['demo', '--now', '{NOW_ARG}']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "ci-failure-triage" in done.stdout
+    assert (tmp_path / "usage-analytics-demo.sqlite").exists()
+
+
+def test_postgres_without_its_extra_names_the_extra(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['adbc_driver_postgresql'] = None\n"
+        "from usage_analytics.cli import main\n"
+        "sys.exit(main(['analyze', 'postgresql://localhost/db', '--pattern', 'p']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "usage-analytics: error: PostgreSQL needs ADBC's PostgreSQL driver "
+        "(adbc-driver-postgresql): pip install 'usage-analytics[postgres]'\n"
+    )
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_and_is_erased(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sources: dict[str, str],
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    code = main(["dashboard", sources["sqlite"], "--format", "json"])
+    assert code == 0
+    drawn = terminal.getvalue()
+    assert "\r" in drawn
+    assert f"analysing {len(PATTERN_IDS)} patterns [" in drawn
+    assert f"{len(PATTERN_IDS)}/{len(PATTERN_IDS)}" in drawn
+    assert drawn.endswith("\r\x1b[K")  # erased: the terminal is left clean
+    json.loads(capsys.readouterr().out)  # stdout holds only the document
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def _sqlite_with_bad_record(directory: Path) -> str:
+    path = directory / "bad.sqlite"
+    write_sqlite(
+        path,
+        [
+            {"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z", "quality_score": 0.5},
+            {"pattern_id": "p", "timestamp": "2026-03-01T11:00:00Z", "quality_score": 7.0},
+        ],
+    )
+    return str(path)
+
+
+def _sqlite_other_table(directory: Path) -> str:
+    path = directory / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE events (id INTEGER)")
+    return str(path)
+
+
+def _no_pattern_ids(directory: Path) -> str:
+    path = directory / "anonymous.jsonl"
+    path.write_text('{"timestamp": "2026-03-01T10:00:00Z"}\n', encoding="utf-8")
+    return str(path)
+
+
+#: (case, argv from tmp_path and the sources, exit code, a fragment of the message)
+ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, str]] = [
+    (
+        "missing_sqlite_file",
+        lambda t, s: ["analyze", str(t / "no.sqlite"), "--pattern", "p"],
+        2,
+        "no.sqlite: no such file",
+    ),
+    ("bad_sqlite_url", lambda t, s: ["dashboard", "sqlite://x.db"], 2, "bad SQLite URL"),
+    ("unsupported_scheme", lambda t, s: ["dashboard", "mysql://h/db"], 2, "'mysql://'"),
+    (
+        "bad_postgres_url",
+        lambda t, s: ["dashboard", "postgresql://h:port/db"],
+        2,
+        "bad PostgreSQL URL",
+    ),
+    (
+        "unreachable_server",
+        lambda t, s: ["dashboard", "postgresql://u:pw@127.0.0.1:9/db"],
+        2,
+        "cannot connect to postgresql://u:***@127.0.0.1:9/db",
+    ),
+    (
+        "unknown_pattern_sqlite",
+        lambda t, s: ["analyze", s["sqlite"], "--pattern", "nope"],
+        1,
+        "no records with pattern_id 'nope' in table 'pattern_executions' of",
+    ),
+    (
+        "unknown_pattern_postgres",
+        lambda t, s: ["analyze", s["postgresql"], "--pattern", "nope", "--start", "2026-01-01"],
+        1,
+        "no records with pattern_id 'nope'",
+    ),
+    (
+        "bad_date",
+        lambda t, s: ["dashboard", s["sqlite"], "--end", "2026-02-30"],
+        2,
+        "argument --end: not an ISO-8601 date",
+    ),
+    (
+        "missing_table",
+        lambda t, s: ["dashboard", _sqlite_other_table(t)],
+        1,
+        "has no table 'pattern_executions' (tables: events)",
+    ),
+    (
+        "custom_table_missing",
+        lambda t, s: ["dashboard", s["postgresql"], "--table", "archive.runs"],
+        1,
+        "has no table 'archive.runs'",
+    ),
+    (
+        "bad_column_option",
+        lambda t, s: ["dashboard", s["sqlite"], "--column", "timestamp"],
+        2,
+        "expected FIELD=COLUMN",
+    ),
+    (
+        "unknown_column_field",
+        lambda t, s: ["dashboard", s["sqlite"], "--column", "when=started_at"],
+        2,
+        "unknown record field(s) in the column mapping: when",
+    ),
+    (
+        "dashboard_without_pattern_ids",
+        lambda t, s: ["dashboard", _no_pattern_ids(t)],
+        1,
+        "has no pattern_id column",
+    ),
+    (
+        "invalid_record_in_sqlite",
+        lambda t, s: ["analyze", _sqlite_with_bad_record(t), "--pattern", "p"],
+        1,
+        "the row with timestamp '2026-03-01T11:00:00Z': field 'quality_score' = 7.0",
+    ),
+    (
+        "invalid_record_in_dashboard",
+        lambda t, s: ["dashboard", _sqlite_with_bad_record(t)],
+        1,
+        "bad.sqlite, the row with timestamp '2026-03-01T11:00:00Z'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("make_argv", "expected_code", "fragment"),
+    [pytest.param(*case[1:], id=case[0]) for case in ERROR_CASES],
+)
+def test_error_is_one_line_without_traceback(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sources: dict[str, str],
+    make_argv: Callable[[Path, dict[str, str]], list[str]],
+    expected_code: int,
+    fragment: str,
+) -> None:
+    code, out, err = run(capsys, *make_argv(tmp_path, sources))
+    assert code == expected_code
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("usage-analytics: error: ")
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_skip_mode_analyses_a_database_with_an_invalid_record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = _sqlite_with_bad_record(tmp_path)
+    code, out, _ = run(capsys, "analyze", source, "--pattern", "p", "--on-invalid", "skip")
+    assert code == 0
+    assert "the row with timestamp '2026-03-01T11:00:00Z': quality_score = 7.0" in out

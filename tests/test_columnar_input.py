@@ -1,0 +1,1204 @@
+"""Columnar input: the same records give exactly the same analytics whatever their form.
+
+`execution_data` may be a list of record dicts (the form every other test checks against
+the reference), anything exporting the Arrow PyCapsule interface (pyarrow Table and
+RecordBatch, polars and pandas DataFrames, DuckDB relations, a bare `__arrow_c_array__`
+exporter) or a dict of column name -> list or numpy array. Property tests draw records as
+typed columns (timestamps in every Arrow unit, with and without a zone, as int64 epoch
+microseconds or ISO strings; flags as booleans or integers; numbers as float64, float32 or
+int64; strings plain, large, view or dictionary-encoded; null-typed columns; nulls) and
+check every form against the list of dicts holding the same values (None or an absent key
+for a null): every family and `data_quality` equal, floats bit for bit. Named cases cover
+nulls, bad values and their error samples, schema errors, empty and multi-batch input, the
+window filter, dicts of columns, and the async front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference import US_PER_DAY, datetime_to_micros
+from strategies import (
+    PROFILES,
+    TIMEZONES,
+    Window,
+    bucket_widths,
+    categories,
+    execution_times,
+    file_paths,
+    instants,
+    iso_strings,
+    micros_to_utc,
+    quality_scores,
+    thresholds,
+    windows,
+)
+from usage_analytics import (
+    AnalyticsGranularity,
+    InvalidRecordError,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
+    UsageAnalyticsError,
+    UsageTrendType,
+)
+
+REDUCER = NodeUsageAnalyticsReducer()
+START = datetime(2026, 1, 5, tzinfo=UTC)
+END = START + timedelta(days=7)
+WHEN = START + timedelta(days=6)  # inside, and recent
+START_US = datetime_to_micros(START)
+END_US = datetime_to_micros(END)
+
+#: Output fields that differ between any two calls.
+VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
+
+FLAG_FIELDS = ("success", "quality_gates_passed", "timeout")
+NUMBER_FIELDS = ("execution_time_ms", "quality_score")
+STRING_FIELDS = ("context_type", "agent", "project", "file_path")
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def outcome(contract: ModelUsageAnalyticsInput) -> Any:
+    """The output without its volatile fields, or the raised error's attributes."""
+    try:
+        output = REDUCER.execute_reduction_sync(contract)
+    except InvalidRecordError as error:
+        return {
+            "raised": (error.index, error.field, error.value, error.reason, error.more),
+            "message": str(error),
+        }
+    return comparable(output)
+
+
+def comparable(output: ModelUsageAnalyticsOutput) -> dict[str, Any]:
+    dumped = output.model_dump()
+    for key in VOLATILE:
+        del dumped[key]
+    return dumped
+
+
+def differences(actual: Any, expected: Any, path: str = "output") -> list[str]:
+    """Every difference, exactly: same types, same values (floats bit for bit)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if list(actual) != list(expected):
+            return [f"{path}: keys {list(actual)} != {list(expected)}"]
+        return [d for k in expected for d in differences(actual[k], expected[k], f"{path}.{k}")]
+    if isinstance(expected, list | tuple) and isinstance(actual, list | tuple):
+        if len(actual) != len(expected):
+            return [f"{path}: {actual!r} != {expected!r}"]
+        pairs = zip(actual, expected, strict=True)
+        return [d for i, (a, e) in enumerate(pairs) for d in differences(a, e, f"{path}[{i}]")]
+    if type(actual) is not type(expected):
+        return [f"{path}: {actual!r} ({type(actual).__name__}) != {expected!r}"]
+    if isinstance(expected, float):
+        same = (math.isnan(actual) and math.isnan(expected)) or (
+            actual == expected and math.copysign(1, actual) == math.copysign(1, expected)
+        )
+        return [] if same else [f"{path}: {actual!r} != {expected!r}"]
+    return [] if actual == expected else [f"{path}: {actual!r} != {expected!r}"]
+
+
+def assert_same(actual: Any, expected: Any) -> None:
+    problems = differences(actual, expected)
+    assert not problems, "\n".join(problems)
+
+
+def request(data: Any, **options: Any) -> ModelUsageAnalyticsInput:
+    return ModelUsageAnalyticsInput(
+        pattern_id="columnar",
+        time_window_start=START,
+        time_window_end=END,
+        execution_data=data,
+        **options,
+    )
+
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column three ways: Arrow, the values a record dict holds (None = missing),
+    and numpy (for the dict-of-numpy-arrays form)."""
+
+    arrow: pa.Array
+    values: list[Any]
+    numpy: np.ndarray[Any, Any]
+
+
+class Case:
+    """Records as typed columns and as the list of dicts holding the same values."""
+
+    def __init__(
+        self, options: dict[str, Any], columns: dict[str, Column], records: list[dict[str, Any]]
+    ) -> None:
+        self.options = options
+        self.columns = columns
+        self.records = records
+
+    def __repr__(self) -> str:
+        types = {name: str(column.arrow.type) for name, column in self.columns.items()}
+        return (
+            f"Case(options={self.options!r},\n  types={types!r},\n"
+            f"  arrow={self.table.to_pydict()!r},\n  records={self.records!r})"
+        )
+
+    def contract(self, data: Any) -> ModelUsageAnalyticsInput:
+        return ModelUsageAnalyticsInput(**self.options, execution_data=data)
+
+    @property
+    def table(self) -> pa.Table:
+        return pa.table({name: column.arrow for name, column in self.columns.items()})
+
+
+def objects(values: list[Any]) -> np.ndarray[Any, Any]:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def null_column(rows: int) -> Column:
+    return Column(pa.nulls(rows), [None] * rows, objects([None] * rows))
+
+
+def _zone(name: str) -> tzinfo:
+    if name[0] in "+-":
+        sign = 1 if name[0] == "+" else -1
+        return timezone(sign * timedelta(hours=int(name[1:3]), minutes=int(name[4:6])))
+    return ZoneInfo(name)
+
+
+#: Arrow timestamp zones: none (= UTC), IANA names and fixed offsets.
+ARROW_ZONES = [None, "UTC", "Asia/Kolkata", "America/New_York", "+05:30", "-08:00"]
+UNIT_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1}
+STRING_KINDS = [
+    "string",
+    "large_string",
+    "string_view",
+    "dictionary",
+    "dictionary_int8",
+    "dictionary_null_entry",
+]
+BAD_ISO = ["not a date", "2026-02-30T10:00:00Z", "2026-01-05T25:00:00", "", "2026-1-5"]
+
+
+def string_array(values: Sequence[str | None], kind: str) -> pa.Array:
+    if kind == "string":
+        return pa.array(values, pa.string())
+    if kind == "large_string":
+        return pa.array(values, pa.large_string())
+    if kind == "string_view":
+        return pa.array(values, pa.string_view())
+    encoded = pa.array(values, pa.string()).dictionary_encode()
+    if kind == "dictionary":
+        return encoded
+    if kind == "dictionary_int8":
+        return pa.DictionaryArray.from_arrays(encoded.indices.cast(pa.int8()), encoded.dictionary)
+    # Nulls as keys pointing at a null dictionary entry, not as null keys.
+    null_entry = len(encoded.dictionary)
+    keys = [null_entry if key is None else key for key in encoded.indices.to_pylist()]
+    dictionary = pa.concat_arrays([encoded.dictionary, pa.nulls(1, pa.string())])
+    return pa.DictionaryArray.from_arrays(pa.array(keys, pa.int32()), dictionary)
+
+
+def _sometimes(draw: st.DrawFn, chance: int) -> bool:
+    """True with probability 1/chance."""
+    return draw(st.integers(0, chance - 1)) == 0
+
+
+@st.composite
+def timestamp_columns(
+    draw: st.DrawFn, window: Window, rows: int, profile: str, invalid: bool
+) -> Column:
+    micros = [draw(instants(window, profile)) for _ in range(rows)]
+    nulls = [invalid and _sometimes(draw, 6) for _ in range(rows)]
+    kind = draw(st.sampled_from(["arrow", "arrow", "int64_us", "iso"]))
+    if kind == "iso":
+        texts: list[str | None] = []
+        for us, null in zip(micros, nulls, strict=True):
+            if null:
+                texts.append(None)
+            elif invalid and _sometimes(draw, 6):
+                texts.append(draw(st.sampled_from(BAD_ISO)))
+            else:
+                texts.append(draw(iso_strings(us)))
+        return Column(
+            string_array(texts, draw(st.sampled_from(STRING_KINDS))), texts, objects(texts)
+        )
+    as_datetime64 = [
+        np.datetime64("NaT") if null else np.datetime64(us, "us")
+        for us, null in zip(micros, nulls, strict=True)
+    ]
+    if kind == "int64_us":
+        raw = [None if null else us for us, null in zip(micros, nulls, strict=True)]
+        utc_values = [None if us is None else micros_to_utc(us) for us in raw]
+        numpy = (
+            np.array(micros, dtype=np.int64)
+            if not any(nulls)
+            else np.array(as_datetime64, dtype="datetime64[us]")
+        )
+        return Column(pa.array(raw, pa.int64()), utc_values, numpy)
+    unit = draw(st.sampled_from(list(UNIT_MICROS)))
+    zone = draw(st.sampled_from(ARROW_ZONES))
+    # ns values carry sub-microsecond digits, which the core truncates like the list
+    # path truncates a 9-digit ISO fraction: such a column's records hold those strings.
+    nanos = unit == "ns" and draw(st.booleans())
+    raw_values: list[int | None] = []
+    values: list[datetime | str | None] = []
+    floored = []
+    for us, null in zip(micros, nulls, strict=True):
+        us -= us % UNIT_MICROS[unit]
+        floored.append(us)
+        if null:
+            raw_values.append(None)
+            values.append(None)
+            continue
+        utc = micros_to_utc(us)
+        if unit in ("s", "ms"):
+            raw_values.append(us // UNIT_MICROS[unit])
+        elif unit == "us":
+            raw_values.append(us)
+        else:
+            sub = draw(st.integers(0, 999)) if nanos else 0
+            raw_values.append(us * 1000 + sub)
+        if nanos:
+            values.append(f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond:06d}{sub:03d}Z")
+        elif zone is None:
+            values.append(utc.replace(tzinfo=None))
+        else:
+            values.append(utc.astimezone(_zone(zone)))
+    numpy = np.array(
+        [
+            np.datetime64("NaT") if null else np.datetime64(us, "us")
+            for us, null in zip(floored, nulls, strict=True)
+        ],
+        dtype="datetime64[us]",
+    )
+    return Column(pa.array(raw_values, pa.timestamp(unit, tz=zone)), values, numpy)
+
+
+FLAG_TYPES = {
+    "bool": pa.bool_(),
+    "int8": pa.int8(),
+    "int64": pa.int64(),
+    "uint8": pa.uint8(),
+}
+_BAD_FLAG_INTS = {
+    "int8": st.integers(-128, 127),
+    "int64": st.integers(-(2**63), 2**63 - 1),
+    "uint8": st.integers(0, 255),
+}
+
+
+@st.composite
+def flag_columns(draw: st.DrawFn, rows: int, invalid: bool) -> Column | None:
+    kind = draw(st.sampled_from(["absent", *FLAG_TYPES, "null"]))
+    if kind == "absent":
+        return None
+    if kind == "null":
+        return null_column(rows)
+    values: list[Any] = []
+    for _ in range(rows):
+        if _sometimes(draw, 3):
+            values.append(None)
+        elif kind == "bool":
+            values.append(draw(st.booleans()))
+        elif invalid and _sometimes(draw, 6):
+            values.append(draw(_BAD_FLAG_INTS[kind].filter(lambda v: v not in (0, 1))))
+        else:
+            values.append(draw(st.sampled_from([0, 1])))
+    if None not in values:
+        numpy = np.array(values, dtype=np.bool_ if kind == "bool" else kind)
+    else:
+        numpy = objects(values)
+    return Column(pa.array(values, FLAG_TYPES[kind]), values, numpy)
+
+
+def _float32(value: float) -> float:
+    return float(np.float32(value))
+
+
+def _number_strategies(
+    field: str, kind: str
+) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:
+    """(valid, invalid) values of a number column of the given type."""
+    width: Literal[32, 64] = 32 if kind == "float32" else 64
+    if field == "execution_time_ms":
+        if kind == "int64":
+            return st.integers(0, 10**6), st.integers(-(2**63), -1)
+        bad = st.one_of(
+            st.sampled_from([math.nan, math.inf, -math.inf]),
+            st.floats(max_value=0, exclude_max=True, width=width),
+        )
+        good = execution_times.map(float)
+        return (good.map(_float32) if kind == "float32" else good), bad
+    if kind == "int64":
+        return st.sampled_from([0, 1]), st.integers(-(2**63), 2**63 - 1).filter(
+            lambda v: v not in (0, 1)
+        )
+    bad = st.floats(width=width).filter(lambda x: not 0 <= x <= 1)
+    good = quality_scores.map(float)
+    return (good.map(_float32) if kind == "float32" else good), bad
+
+
+NUMBER_TYPES = {"float64": pa.float64(), "float32": pa.float32(), "int64": pa.int64()}
+
+
+@st.composite
+def number_columns(draw: st.DrawFn, field: str, rows: int, invalid: bool) -> Column | None:
+    kind = draw(st.sampled_from(["absent", *NUMBER_TYPES, "null"]))
+    if kind == "absent":
+        return None
+    if kind == "null":
+        return null_column(rows)
+    good, bad = _number_strategies(field, kind)
+    values: list[Any] = []
+    for _ in range(rows):
+        if _sometimes(draw, 3):
+            values.append(None)
+        elif invalid and _sometimes(draw, 6):
+            values.append(draw(bad))
+        else:
+            values.append(draw(good))
+    if kind == "int64" and None not in values:
+        numpy = np.array(values, dtype=np.int64)
+    else:
+        dtype = np.float32 if kind == "float32" else np.float64
+        numpy = np.array([math.nan if v is None else v for v in values], dtype=dtype)
+    return Column(pa.array(values, NUMBER_TYPES[kind]), values, numpy)
+
+
+@st.composite
+def string_columns(draw: st.DrawFn, field: str, rows: int) -> Column | None:
+    kind = draw(st.sampled_from(["absent", *STRING_KINDS, "null"]))
+    if kind == "absent":
+        return None
+    if kind == "null":
+        return null_column(rows)
+    texts = file_paths if field == "file_path" else categories
+    values = [None if _sometimes(draw, 3) else draw(texts) for _ in range(rows)]
+    return Column(string_array(values, kind), values, objects(values))
+
+
+@st.composite
+def extra_columns(draw: st.DrawFn, rows: int) -> dict[str, Column]:
+    """Columns that are not record fields (ignored by every path)."""
+    extra: dict[str, Column] = {}
+    if draw(st.booleans()):
+        ids = [f"run-{draw(st.integers(0, 99))}" for _ in range(rows)]
+        extra["execution_id"] = Column(pa.array(ids), ids, objects(ids))
+    if draw(st.booleans()):
+        tags = [None if _sometimes(draw, 3) else [draw(st.integers(0, 9))] for _ in range(rows)]
+        extra["tags"] = Column(pa.array(tags, pa.list_(pa.int64())), tags, objects(tags))
+    if draw(st.booleans()):  # names are case-sensitive: not the timestamp
+        bogus = [draw(st.floats(-1e3, 1e3)) for _ in range(rows)]
+        extra["Timestamp"] = Column(pa.array(bogus, pa.float64()), bogus, np.array(bogus))
+    return extra
+
+
+@st.composite
+def cases(draw: st.DrawFn, *, invalid: bool = False, max_rows: int = 30) -> Case:
+    window = draw(windows())
+    rows = draw(st.integers(0, max_rows))
+    profile = draw(st.sampled_from(PROFILES))
+    columns: dict[str, Column | None] = {
+        "timestamp": draw(timestamp_columns(window, rows, profile, invalid))
+    }
+    for field in FLAG_FIELDS:
+        columns[field] = draw(flag_columns(rows, invalid))
+    for field in NUMBER_FIELDS:
+        columns[field] = draw(number_columns(field, rows, invalid))
+    for field in STRING_FIELDS:
+        columns[field] = draw(string_columns(field, rows))
+    present = {name: column for name, column in columns.items() if column is not None}
+    present.update(draw(extra_columns(rows)))
+    order = draw(st.permutations(list(present)))
+    ordered = {name: present[name] for name in order}
+    records = []
+    for row in range(rows):
+        record = {}
+        for name, column in ordered.items():
+            value = column.values[row]
+            if value is not None or draw(st.booleans()):  # missing: None or absent
+                record[name] = value
+        records.append(record)
+    options = {
+        "pattern_id": "columnar",
+        "time_window_start": window.start,
+        "time_window_end": window.end,
+        "time_window_type": window.window_type,
+        "granularity": draw(st.sampled_from(list(AnalyticsGranularity))),
+        "include_trends": draw(st.sampled_from([True, True, True, False])),
+        "include_performance": draw(st.booleans()),
+        "include_distribution": draw(st.booleans()),
+        "include_predictions": draw(st.booleans()),
+        "timezone": draw(st.sampled_from(TIMEZONES)),
+        "bucket_width": draw(bucket_widths(window)),
+        "trend_thresholds": draw(thresholds()),
+        "on_invalid": draw(st.sampled_from(["raise", "skip"])) if invalid else "skip",
+    }
+    return Case(options, ordered, records)
+
+
+# --------------------------------------------------------------------------- forms
+
+
+class ArrayExporter:
+    """Exports only `__arrow_c_array__` (one struct array), as some producers do."""
+
+    def __init__(self, batch: pa.RecordBatch) -> None:
+        self._batch = batch
+
+    def __arrow_c_array__(self, requested_schema: object = None) -> tuple[object, object]:
+        return self._batch.__arrow_c_array__(requested_schema)  # type: ignore[no-any-return]
+
+
+def _padded(array: pa.Array) -> pa.Array:
+    """The same values at offset 3 inside longer buffers (padding: nulls)."""
+    if pa.types.is_dictionary(array.type):  # pad the keys, keep the dictionary
+        keys = _padded(array.indices)
+        return pa.DictionaryArray.from_arrays(keys, array.dictionary)
+    rows = len(array)
+    padding = (pa.nulls(3, array.type), pa.nulls(2, array.type))
+    return pa.concat_arrays([padding[0], array, padding[1]]).slice(3, rows)
+
+
+def sliced_table(case: Case) -> pa.Table:
+    """The same rows at a non-zero offset inside longer buffers."""
+    return pa.table({name: _padded(column.arrow) for name, column in case.columns.items()})
+
+
+def record_batch(case: Case) -> pa.RecordBatch:
+    return pa.record_batch({name: column.arrow for name, column in case.columns.items()})
+
+
+def _utc_instead_of_offsets(table: pa.Table) -> pa.Table:
+    """Polars has no fixed-offset zones: the same instants, labelled UTC."""
+    fields = [
+        pa.field(f.name, pa.timestamp(f.type.unit, tz="UTC"))
+        if pa.types.is_timestamp(f.type) and f.type.tz and f.type.tz[0] in "+-"
+        else f
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields))
+
+
+def polars_frame(case: Case) -> pl.DataFrame:
+    frame = pl.from_arrow(_utc_instead_of_offsets(case.table))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+_NULLABLE_INTS = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+}
+
+
+def pandas_frame(case: Case) -> pd.DataFrame:
+    """numpy-backed pandas (nullable integer dtypes: plain ones cannot hold a null; a
+    dictionary with a null entry re-encoded, as pandas categories cannot be null)."""
+    table = case.table
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            plain = table.column(i).cast(pa.string())
+            table = table.set_column(i, f.name, plain.dictionary_encode())
+    return table.to_pandas(types_mapper=_NULLABLE_INTS.get)
+
+
+def pandas_arrow_frame(case: Case) -> pd.DataFrame:
+    return case.table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def duckdb_relation(case: Case) -> duckdb.DuckDBPyRelation:
+    table = case.table
+    if "Timestamp" in table.column_names:  # DuckDB's names are case-insensitive
+        table = table.drop_columns(["Timestamp"])
+    arrow_table = table  # noqa: F841 (read by name by DuckDB's replacement scan)
+    relation = duckdb.sql("SELECT * FROM arrow_table")
+    assert relation is not None
+    return relation
+
+
+def dict_of_lists(case: Case) -> dict[str, list[Any]]:
+    return {name: list(column.values) for name, column in case.columns.items()}
+
+
+def dict_of_numpy(case: Case) -> dict[str, np.ndarray[Any, Any]]:
+    return {name: column.numpy for name, column in case.columns.items()}
+
+
+FORMS: dict[str, Callable[[Case], Any]] = {
+    "pyarrow_table": lambda case: case.table,
+    "pyarrow_sliced_table": sliced_table,
+    "pyarrow_record_batch": record_batch,
+    "arrow_c_array_exporter": lambda case: ArrayExporter(record_batch(case)),
+    "polars": polars_frame,
+    "pandas": pandas_frame,
+    "pandas_arrow_dtypes": pandas_arrow_frame,
+    "duckdb": duckdb_relation,
+    "dict_of_lists": dict_of_lists,
+    "dict_of_numpy_arrays": dict_of_numpy,
+}
+
+#: Forms that keep NaN apart from null. numpy-backed pandas and numpy arrays read NaN as
+#: missing (`from_pandas` semantics), so a NaN there is not the list path's invalid NaN.
+NAN_FORMS = [
+    "pyarrow_table",
+    "pyarrow_sliced_table",
+    "pyarrow_record_batch",
+    "arrow_c_array_exporter",
+    "polars",
+    "pandas_arrow_dtypes",
+    "duckdb",
+    "dict_of_lists",
+]
+
+
+# --------------------------------------------------------------------------- properties
+
+
+#: Each form gets a quarter of the profile's examples (at least 10), so that the eighteen
+#: form tests together stay within a few seconds more than one property test.
+PER_FORM = settings(max_examples=max(10, settings().max_examples // 4))
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+@PER_FORM
+@given(case=cases())
+def test_every_form_equals_the_list_of_dicts(form: str, case: Case) -> None:
+    expected = outcome(case.contract(case.records))
+    assert "raised" not in expected
+    assert_same(outcome(case.contract(FORMS[form](case))), expected)
+
+
+@pytest.mark.parametrize("form", NAN_FORMS)
+@PER_FORM
+@given(case=cases(invalid=True))
+def test_invalid_values_give_the_list_paths_errors(form: str, case: Case) -> None:
+    """Null timestamps, bad ISO strings, NaN/inf/negative times, scores outside [0, 1],
+    flags other than 0/1 in integer columns: the same counts, samples (row index, field,
+    repr, reason) and raised error as the list of dicts, in raise and skip modes."""
+    expected = outcome(case.contract(case.records))
+    assert_same(outcome(case.contract(FORMS[form](case))), expected)
+
+
+# --------------------------------------------------------------------------- nulls
+
+FULL_ROW: dict[str, Any] = {
+    "success": True,
+    "execution_time_ms": 12.5,
+    "quality_score": 0.75,
+    "quality_gates_passed": False,
+    "timeout": True,
+    "context_type": "debugging",
+    "agent": "agent-1",
+    "project": "checkout",
+    "file_path": "src/app.py",
+}
+OPTIONAL_TYPES = {
+    "success": pa.bool_(),
+    "execution_time_ms": pa.float64(),
+    "quality_score": pa.float64(),
+    "quality_gates_passed": pa.bool_(),
+    "timeout": pa.bool_(),
+    "context_type": pa.string(),
+    "agent": pa.dictionary(pa.int32(), pa.string()),
+    "project": pa.large_string(),
+    "file_path": pa.string_view(),
+}
+TIMES = [WHEN - timedelta(hours=h) for h in range(4)]
+
+
+def _table_with(field: str, values: list[Any]) -> pa.Table:
+    columns: dict[str, pa.Array] = {"timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC"))}
+    for name, value in FULL_ROW.items():
+        column = values if name == field else [value] * len(TIMES)
+        columns[name] = pa.array(column, OPTIONAL_TYPES[name])
+    return pa.table(columns)
+
+
+def case_of(table: pa.Table) -> Case:
+    """A table as a `Case` (for the forms built from one)."""
+    columns = {
+        name: Column(column.combine_chunks(), column.to_pylist(), objects(column.to_pylist()))
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
+    return Case({}, columns, [])
+
+
+@pytest.mark.parametrize("form", ["pyarrow_table", "polars", "pandas", "duckdb", "dict_of_lists"])
+@pytest.mark.parametrize("field", list(FULL_ROW))
+def test_null_in_an_optional_column_is_missing(field: str, form: str) -> None:
+    values = [FULL_ROW[field], None, FULL_ROW[field], None]
+    absent = [
+        {"timestamp": t, **{k: v for k, v in FULL_ROW.items() if k != field or value is not None}}
+        for t, value in zip(TIMES, values, strict=True)
+    ]
+    with_none = [{"timestamp": t, **FULL_ROW, field: v} for t, v in zip(TIMES, values, strict=True)]
+    expected = outcome(request(absent))
+    assert_same(outcome(request(with_none)), expected)
+    actual = outcome(request(FORMS[form](case_of(_table_with(field, values)))))
+    assert_same(actual, expected)
+    assert actual["data_quality"]["invalid_records"] == 0
+    assert actual["usage_metrics"]["total_executions"] == 4
+
+
+@pytest.mark.parametrize("shape", ["typed_nulls", "null_type", "no_column"])
+@pytest.mark.parametrize("field", list(FULL_ROW))
+def test_all_null_or_absent_optional_column_is_missing(field: str, shape: str) -> None:
+    """A typed column of nulls, a null-typed column and no column at all read alike."""
+    table = _table_with(field, [None] * len(TIMES))
+    if shape == "null_type":
+        index = table.column_names.index(field)
+        table = table.set_column(index, field, pa.nulls(len(TIMES)))
+    elif shape == "no_column":
+        table = table.drop_columns([field])
+    expected = outcome(request([{"timestamp": t, **FULL_ROW, field: None} for t in TIMES]))
+    assert_same(outcome(request(table)), expected)
+
+
+TIMESTAMP_TYPES = {
+    "timestamp_us_utc": (pa.timestamp("us", tz="UTC"), WHEN),
+    "timestamp_ns_naive": (pa.timestamp("ns"), WHEN.replace(tzinfo=None)),
+    "int64_epoch_us": (pa.int64(), datetime_to_micros(WHEN)),
+    "string": (pa.string(), "2026-01-11T00:00:00Z"),
+    "large_string": (pa.large_string(), "2026-01-11T00:00:00Z"),
+    "string_view": (pa.string_view(), "2026-01-11T00:00:00Z"),
+    "dictionary": (pa.dictionary(pa.int8(), pa.string()), "2026-01-11T00:00:00Z"),
+    # null rows as keys of a null dictionary entry
+    "dictionary_null_entry": (None, "2026-01-11T00:00:00Z"),
+}
+
+
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+@pytest.mark.parametrize("kind", list(TIMESTAMP_TYPES))
+def test_null_timestamp_is_an_invalid_row(kind: str, on_invalid: str) -> None:
+    arrow_type, value = TIMESTAMP_TYPES[kind]
+    values: list[Any] = [value, None, value, None]
+    column = string_array(values, kind) if arrow_type is None else pa.array(values, arrow_type)
+    table = pa.table({"timestamp": column, "success": [True, True, False, True]})
+    records = [
+        {"timestamp": WHEN, "success": True},
+        {"timestamp": None, "success": True},
+        {"timestamp": WHEN, "success": False},
+        {"success": True},
+    ]
+    expected = outcome(request(records, on_invalid=on_invalid))
+    actual = outcome(request(table, on_invalid=on_invalid))
+    assert_same(actual, expected)
+    if on_invalid == "raise":
+        assert actual["raised"] == (1, "timestamp", "<missing>", "required field is missing", 1)
+    else:
+        assert actual["data_quality"]["invalid_records"] == 2
+        assert [s["index"] for s in actual["data_quality"]["error_samples"]] == [1, 3]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"timestamp": [None, None], "success": [True, False]}, id="dict_of_lists"),
+        pytest.param(
+            pa.table({"timestamp": pa.nulls(2), "success": [True, False]}), id="null_typed_table"
+        ),
+    ],
+)
+def test_timestamp_column_of_only_nulls_is_invalid_rows(data: Any) -> None:
+    """pyarrow types a column of Nones as `null`: still missing timestamps, two invalid
+    rows (as in the list path), not a schema error."""
+    records = [{"timestamp": None, "success": True}, {"timestamp": None, "success": False}]
+    expected = outcome(request(records, on_invalid="skip"))
+    assert_same(outcome(request(data, on_invalid="skip")), expected)
+
+
+def test_polars_column_of_only_nulls_is_missing() -> None:
+    """polars types a column of Nones as `Null` (and exports it with a buffer pyarrow
+    accepts): the column is missing values, as in the list path."""
+    frame = pl.DataFrame(
+        {"timestamp": [WHEN, WHEN], "agent": [None, None], "success": [True, None]}
+    )
+    assert frame.schema["agent"] == pl.Null
+    records = [{"timestamp": WHEN, "agent": None, "success": True}, {"timestamp": WHEN}]
+    assert_same(outcome(request(frame)), outcome(request(records)))
+
+
+# --------------------------------------------------------------------------- bad values
+
+
+def _bad_value_case(field: str, arrow_type: pa.DataType, bad: Any, good: Any) -> tuple[Any, Any]:
+    """Four rows, the third holding `bad`; as a table and as the list of dicts."""
+    values = [good, good, bad, good]
+    table = pa.table(
+        {
+            "timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC")),
+            "agent": ["a", "b", "c", "d"],
+            field: pa.array(values, arrow_type),
+        }
+    )
+    records = [
+        {"timestamp": t, "agent": a, field: v}
+        for t, a, v in zip(TIMES, "abcd", table.column(field).to_pylist(), strict=True)
+    ]
+    return table, records
+
+
+BAD_VALUES = [
+    ("execution_time_ms", pa.float64(), math.nan, 1.0),
+    ("execution_time_ms", pa.float64(), math.inf, 1.0),
+    ("execution_time_ms", pa.float64(), -math.inf, 1.0),
+    ("execution_time_ms", pa.float64(), -1.5, 1.0),
+    ("execution_time_ms", pa.float32(), -0.1, 1.0),
+    ("execution_time_ms", pa.int64(), -3, 1),
+    ("execution_time_ms", pa.int32(), -3, 1),
+    ("execution_time_ms", pa.float64(), -1e-05, 1.0),
+    ("execution_time_ms", pa.float64(), -1e20, 1.0),
+    ("execution_time_ms", pa.float64(), -5e-324, 1.0),
+    ("quality_score", pa.float64(), 1.5, 0.5),
+    ("quality_score", pa.float64(), -0.1, 0.5),
+    ("quality_score", pa.float64(), math.nan, 0.5),
+    ("quality_score", pa.float64(), 1.0000000000000002, 0.5),
+    ("quality_score", pa.int64(), 2, 1),
+    ("quality_score", pa.int8(), -1, 0),
+    ("quality_score", pa.float64(), 1e20, 0.5),
+    ("success", pa.int64(), 2, 1),
+    ("success", pa.int8(), -1, 0),
+    ("success", pa.uint8(), 2, 1),
+    ("success", pa.int64(), 2**53 + 1, 1),
+    ("success", pa.uint64(), 2**64 - 1, 1),
+    ("quality_gates_passed", pa.int32(), 2, 1),
+    ("timeout", pa.int16(), 3, 0),
+]
+
+
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+@pytest.mark.parametrize(
+    ("field", "arrow_type", "bad", "good"),
+    BAD_VALUES,
+    ids=[f"{f}-{t}-{b!r}" for f, t, b, _ in BAD_VALUES],
+)
+def test_bad_value_gives_the_list_paths_error(
+    field: str, arrow_type: pa.DataType, bad: Any, good: Any, on_invalid: str
+) -> None:
+    table, records = _bad_value_case(field, arrow_type, bad, good)
+    expected = outcome(request(records, on_invalid=on_invalid))
+    actual = outcome(request(table, on_invalid=on_invalid))
+    assert_same(actual, expected)
+    if on_invalid == "raise":
+        assert actual["raised"][:2] == (2, field)
+    else:
+        assert actual["data_quality"]["invalid_records"] == 1
+        assert actual["usage_metrics"]["total_executions"] == 3
+
+
+BAD_TEXTS = ["not a date", "2026-02-30T10:00:00Z", "it's", 'say "now"', "a\nb", "\x00", "x" * 100]
+
+
+@pytest.mark.parametrize("kind", ["string", "large_string", "string_view", "dictionary"])
+@pytest.mark.parametrize("text", BAD_TEXTS, ids=[repr(t)[:20] for t in BAD_TEXTS])
+def test_unparseable_timestamp_text_gives_the_list_paths_sample(text: str, kind: str) -> None:
+    """The sample's value is repr() of the string, cut to 80 characters, as in the list
+    path (Python's quoting and escapes)."""
+    texts = ["2026-01-11T00:00:00Z", text, "2026-01-11T01:00:00Z"]
+    records = [{"timestamp": t} for t in texts]
+    expected = outcome(request(records, on_invalid="skip"))
+    actual = outcome(request(pa.table({"timestamp": string_array(texts, kind)}), on_invalid="skip"))
+    assert_same(actual, expected)
+    assert actual["data_quality"]["error_samples"][0]["value"] == repr(text)[:77] + (
+        "..." if len(repr(text)) > 80 else repr(text)[77:]
+    )
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def test_columns_that_are_not_record_fields_are_ignored() -> None:
+    base = _table_with("agent", ["a", "b", None, "a"])
+    extra = (
+        base.append_column("execution_id", pa.array(["x1", "x2", "x3", "x4"]))
+        .append_column("Timestamp", pa.array([1.5, 2.5, 3.5, 4.5]))
+        .append_column("SUCCESS", pa.array(["no", "no", "no", "no"]))
+        .append_column("tags", pa.array([[1], [], None, [2, 3]], pa.list_(pa.int64())))
+        .append_column("meta", pa.array([{"k": 1}] * 4))
+        .append_column("blob", pa.array([b"\x00"] * 4, pa.binary()))
+        .append_column("pattern_id", pa.array([7, 7, 7, 7]))
+    )
+    assert_same(outcome(request(extra)), outcome(request(base)))
+
+
+MISSING_TIMESTAMP_FORMS: dict[str, Callable[[pa.Table], Any]] = {
+    "pyarrow_table": lambda t: t,
+    "polars": lambda t: pl.from_arrow(t),
+    "pandas": lambda t: t.to_pandas(),
+    "duckdb": lambda t: duckdb.from_arrow(t),
+    "dict_of_lists": lambda t: {n: t.column(n).to_pylist() for n in t.column_names},
+}
+
+
+@pytest.mark.parametrize("rename", [False, True], ids=["absent", "named_Timestamp"])
+@pytest.mark.parametrize("form", list(MISSING_TIMESTAMP_FORMS))
+def test_missing_timestamp_column_is_a_clear_error(form: str, rename: bool) -> None:
+    """No column named exactly 'timestamp' (names are case-sensitive, as record keys)."""
+    table = pa.table({"timestamp": TIMES, "success": [True] * 4, "agent": ["a"] * 4})
+    if rename:
+        table = table.rename_columns(["Timestamp", "success", "agent"])
+    else:
+        table = table.drop_columns(["timestamp"])
+    data = MISSING_TIMESTAMP_FORMS[form](table)
+    with pytest.raises(UsageAnalyticsError, match=r"no 'timestamp' column \(columns: .*success"):
+        REDUCER.execute_reduction_sync(request(data))
+
+
+UNSUPPORTED = [
+    ("success", pa.array(["yes", "no"]), "success", "Utf8"),
+    ("success", pa.array([1.0, 0.0]), "success", "Float64"),
+    ("timeout", pa.array(["true", "false"], pa.large_string()), "timeout", "LargeUtf8"),
+    ("execution_time_ms", pa.array(["10", "20"]), "execution_time_ms", "Utf8"),
+    ("quality_score", pa.array([True, False]), "quality_score", "Boolean"),
+    ("agent", pa.array([1, 2]), "agent", "Int64"),
+    ("file_path", pa.array([["a.py"], ["b.py"]]), "file_path", "List"),
+    ("timestamp", pa.array([1.5e15, 1.6e15]), "timestamp", "Float64"),
+    ("timestamp", pa.array([1, 2], pa.int32()), "timestamp", "Int32"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "field", "type_name"),
+    UNSUPPORTED,
+    ids=[f"{name}-{column.type}" for name, column, _, _ in UNSUPPORTED],
+)
+def test_unsupported_column_type_is_a_clear_error(
+    name: str, column: pa.Array, field: str, type_name: str
+) -> None:
+    table = pa.table({"timestamp": pa.array(TIMES[:2], pa.timestamp("us", tz="UTC"))})
+    table = table.drop_columns(["timestamp"]) if name == "timestamp" else table
+    table = table.append_column(name, column)
+    with pytest.raises(UsageAnalyticsError, match=rf"column '{field}' has Arrow type {type_name}"):
+        REDUCER.execute_reduction_sync(request(table))
+    # skip mode does not skip a schema error: it is no row's fault
+    with pytest.raises(UsageAnalyticsError, match="expected"):
+        REDUCER.execute_reduction_sync(request(table, on_invalid="skip"))
+
+
+def test_arrow_array_that_is_not_a_table_is_a_clear_error() -> None:
+    with pytest.raises(UsageAnalyticsError, match="not a table"):
+        REDUCER.execute_reduction_sync(request(pa.array([1, 2])))
+
+
+# --------------------------------------------------------------------------- empty input
+
+EMPTY_SCHEMA = pa.schema(
+    [
+        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("success", pa.bool_()),
+        ("execution_time_ms", pa.float64()),
+        ("quality_score", pa.float64()),
+        ("quality_gates_passed", pa.bool_()),
+        ("timeout", pa.bool_()),
+        ("context_type", pa.string()),
+        ("agent", pa.dictionary(pa.int32(), pa.string())),
+        ("project", pa.large_string()),
+        ("file_path", pa.string_view()),
+    ]
+)
+EMPTY = EMPTY_SCHEMA.empty_table()
+EMPTY_FORMS: dict[str, Callable[[], Any]] = {
+    "pyarrow_table": lambda: EMPTY,
+    "pyarrow_table_timestamp_only": lambda: pa.table({"timestamp": pa.array([], pa.int64())}),
+    "pyarrow_record_batch": lambda: pa.RecordBatch.from_pylist([], schema=EMPTY_SCHEMA),
+    "reader_without_batches": lambda: pa.RecordBatchReader.from_batches(EMPTY_SCHEMA, []),
+    "polars": lambda: pl.from_arrow(EMPTY),
+    "pandas": lambda: EMPTY.to_pandas(),
+    "duckdb": lambda: duckdb.sql("SELECT * FROM EMPTY"),
+    "dict_of_numpy_arrays": lambda: {
+        "timestamp": np.array([], dtype="datetime64[us]"),
+        "success": np.array([], dtype=bool),
+        "execution_time_ms": np.array([], dtype=np.float64),
+    },
+    "dict_of_empty_lists": lambda: {"timestamp": [], "success": [], "agent": []},
+}
+
+
+@pytest.mark.parametrize("form", list(EMPTY_FORMS))
+def test_empty_input_gives_the_empty_analytics(form: str) -> None:
+    expected = outcome(request([]))
+    actual = outcome(request(EMPTY_FORMS[form]()))
+    assert_same(actual, expected)
+    assert actual["data_quality"]["records_received"] == 0
+    assert actual["usage_metrics"]["total_executions"] == 0
+    assert actual["trend_analysis"]["trend_type"] is UsageTrendType.EMERGING
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def _random_table(rows: int, seed: int, *, invalid: bool = True) -> pa.Table:
+    """Rows spread a little beyond the window, random float times; some bad values."""
+    rng = random.Random(seed)
+    times = [START_US + rng.randrange(-US_PER_DAY, 8 * US_PER_DAY) for _ in range(rows)]
+    durations: list[float | None] = [rng.expovariate(1 / 120) for _ in range(rows)]
+    if invalid:
+        picked = rng.sample(range(rows), rows // 5)
+        for i in picked[: rows // 10]:
+            durations[i] = rng.choice([-1.0, math.nan])
+        for i in picked[rows // 10 :]:
+            durations[i] = None  # missing, not invalid
+    return pa.table(
+        {
+            "timestamp": pa.array(times, pa.timestamp("us", tz="UTC")),
+            "success": pa.array([rng.random() < 0.8 for _ in range(rows)]),
+            "execution_time_ms": pa.array(durations, pa.float64()),
+            "quality_score": pa.array([rng.random() for _ in range(rows)]),
+            "agent": pa.array([f"agent-{rng.randrange(9)}" for _ in range(rows)]),
+            "file_path": pa.array([rng.choice(["a.py", "b.rs", None]) for _ in range(rows)]),
+        }
+    )
+
+
+def _batches(table: pa.Table, sizes: list[int]) -> list[pa.RecordBatch]:
+    batches, offset = [], 0
+    for size in sizes:
+        part = table.slice(offset, size).combine_chunks().to_batches()
+        batches.append(part[0] if part else pa.RecordBatch.from_pylist([], schema=table.schema))
+        offset += size
+    assert offset == table.num_rows
+    return batches
+
+
+MULTI_BATCH_FORMS: dict[str, Callable[[pa.Table], Any]] = {
+    "record_batch_reader": lambda t: pa.RecordBatchReader.from_batches(
+        t.schema, _batches(t, [7, 0, 1, 20, 12])
+    ),
+    "chunked_table": lambda t: pa.Table.from_batches(_batches(t, [13, 13, 14])),
+}
+
+
+@pytest.mark.parametrize("form", list(MULTI_BATCH_FORMS))
+def test_multi_batch_stream_equals_one_batch(form: str) -> None:
+    """The same 40 rows as several batches or chunks: the same analytics, bit for bit."""
+    table = _random_table(40, seed=11, invalid=False)
+    expected = outcome(request(table.combine_chunks(), on_invalid="skip"))
+    assert_same(outcome(request(MULTI_BATCH_FORMS[form](table), on_invalid="skip")), expected)
+
+
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+def test_error_indexes_are_row_numbers_across_batches(on_invalid: str) -> None:
+    """Batches of 7, 0, 1, 20 and 12 rows; the bad rows are in the last two batches."""
+    table = _random_table(40, seed=1)
+    durations = table.column("execution_time_ms").to_pylist()
+    bad_rows = [i for i, d in enumerate(durations) if d is not None and not d >= 0]
+    assert bad_rows == [21, 29, 34, 39]
+    expected = outcome(request(table.to_pylist(), on_invalid=on_invalid))
+    reader = MULTI_BATCH_FORMS["record_batch_reader"](table)
+    actual = outcome(request(reader, on_invalid=on_invalid))
+    if on_invalid == "raise":
+        assert actual == expected
+        assert actual["raised"][0] == 21
+    else:
+        assert_same(actual["data_quality"], expected["data_quality"])
+        samples = actual["data_quality"]["error_samples"]
+        assert [sample["index"] for sample in samples] == bad_rows
+
+
+def test_table_longer_than_one_slice_equals_the_list_of_dicts() -> None:
+    """70,000 rows (the core converts 65,536 rows per pass; the list path reads 4,096
+    records per chunk), some outside the window and some invalid."""
+    table = _random_table(70_000, seed=3)
+    expected = outcome(request(table.to_pylist(), on_invalid="skip"))
+    actual = outcome(request(table, on_invalid="skip"))
+    assert_same(actual["data_quality"], expected["data_quality"])
+    assert actual["data_quality"]["records_outside_window"] > 0
+    assert_same(actual, expected)
+
+
+def test_error_samples_after_the_first_slice_keep_their_row_index() -> None:
+    rows = 70_000
+    values: list[float | None] = [1.0] * rows
+    for i in (65_535, 65_536, 69_999):
+        values[i] = -1.0
+    table = pa.table(
+        {
+            "timestamp": pa.array([START_US] * rows, pa.timestamp("us", tz="UTC")),
+            "execution_time_ms": values,
+        }
+    )
+    with pytest.raises(InvalidRecordError) as raised:
+        REDUCER.execute_reduction_sync(request(table))
+    assert (raised.value.index, raised.value.more) == (65_535, 2)
+    output = REDUCER.execute_reduction_sync(request(table, on_invalid="skip"))
+    indexes = [s.index for s in output.data_quality.error_samples]
+    assert indexes == [65_535, 65_536, 69_999]
+
+
+# --------------------------------------------------------------------------- window
+
+
+def test_window_filter_on_arrow_input_truncates_nanoseconds_like_iso_fractions() -> None:
+    """Nanosecond timestamps are floored to the microsecond, as a 9-digit ISO fraction
+    is truncated: 1 ns before the start is outside, 999 ns after the end is inside."""
+    start_ns, end_ns = START_US * 1000, END_US * 1000
+    nanos = [
+        (start_ns - 1000, False),  # 1 us before the start
+        (start_ns - 1, False),  # 1 ns before: floors to 1 us before
+        (start_ns, True),
+        (start_ns + 1, True),
+        ((start_ns + end_ns) // 2, True),
+        (end_ns, True),
+        (end_ns + 999, True),  # floors to the end (inclusive)
+        (end_ns + 1000, False),
+    ]
+    table = pa.table({"timestamp": pa.array([n for n, _ in nanos], pa.timestamp("ns", tz="UTC"))})
+
+    def iso(ns: int) -> str:
+        seconds, fraction = divmod(ns, 10**9)
+        return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}.{fraction:09d}Z"
+
+    records = [{"timestamp": iso(n)} for n, _ in nanos]
+    expected = outcome(request(records))
+    actual = outcome(request(table))
+    assert_same(actual, expected)
+    inside = sum(flag for _, flag in nanos)
+    assert actual["data_quality"]["records_in_window"] == inside
+    assert actual["data_quality"]["records_outside_window"] == len(nanos) - inside
+    assert actual["usage_metrics"]["time_since_last_use"] == 0.0
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_window_ends_are_inclusive_in_every_unit(unit: str) -> None:
+    step = UNIT_MICROS[unit]  # one unit (ns: one microsecond), in microseconds
+    micros = [START_US - step, START_US, END_US, END_US + step]
+    raw = [us * 1000 if unit == "ns" else us // step for us in micros]
+    table = pa.table({"timestamp": pa.array(raw, pa.timestamp(unit))})
+    output = REDUCER.execute_reduction_sync(request(table))
+    quality = output.data_quality
+    assert (quality.records_in_window, quality.records_outside_window) == (2, 2)
+    records = [{"timestamp": micros_to_utc(us)} for us in micros]
+    assert_same(comparable(output), outcome(request(records)))
+
+
+# --------------------------------------------------------------------------- dict of columns
+
+
+def test_dict_of_columns_with_unequal_lengths_is_a_clear_error() -> None:
+    data = {
+        "timestamp": np.array(["2026-01-11", "2026-01-11"], dtype="datetime64[us]"),
+        "success": [True, False, True],
+    }
+    with pytest.raises(
+        UsageAnalyticsError, match=r"different lengths.*'timestamp': 2.*'success': 3"
+    ):
+        REDUCER.execute_reduction_sync(request(data))
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        pytest.param({"timestamp": "2026-01-11T00:00:00Z", "success": True}, id="iso_string"),
+        pytest.param({"timestamp": WHEN, "agent": "a"}, id="datetime"),
+        pytest.param({"success": [True], "timestamp": WHEN}, id="one_column_one_scalar"),
+    ],
+)
+def test_single_record_dict_is_a_clear_error(record: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="looks like a single record"):
+        request(record)
+
+
+def test_dict_of_columns_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now fails
+    data = {"timestamp": [WHEN], "success": [True]}
+    with pytest.raises(UsageAnalyticsError, match=r"pyarrow.*usage-analytics\[arrow\]"):
+        REDUCER.execute_reduction_sync(request(data))
+    # a list of dicts needs no pyarrow
+    records = [{"timestamp": WHEN, "success": True}]
+    assert REDUCER.execute_reduction_sync(request(records)).usage_metrics.total_executions == 1
+
+
+def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
+    data = {"timestamp": [WHEN, WHEN], "success": [True, "yes"]}
+    with pytest.raises(UsageAnalyticsError, match="cannot read the columns"):
+        REDUCER.execute_reduction_sync(request(data))
+
+
+# --------------------------------------------------------------------------- async
+
+
+def _large_table(rows: int, seed: int) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    agents = pa.array([f"agent-{i}" for i in range(7)])
+    return pa.table(
+        {
+            "timestamp": pa.array(
+                START_US + rng.integers(0, 7 * US_PER_DAY, rows), pa.timestamp("us", tz="UTC")
+            ),
+            "success": rng.random(rows) < 0.9,
+            "execution_time_ms": rng.exponential(120.0, rows),
+            "quality_score": rng.random(rows),
+            "agent": pa.DictionaryArray.from_arrays(
+                pa.array(rng.integers(0, 7, rows, dtype=np.int32)), agents
+            ),
+            "file_path": pa.DictionaryArray.from_arrays(
+                pa.array(rng.integers(0, 3, rows, dtype=np.int8)),
+                pa.array(["a.py", "b.rs", "Makefile"]),
+            ),
+        }
+    )
+
+
+async def test_awaiting_a_large_arrow_table_lets_the_event_loop_run() -> None:
+    table = _large_table(2_000_000, seed=1)
+    contract = request(table, granularity=AnalyticsGranularity.COMPREHENSIVE)
+    ticks = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0)  # let the ticker start
+    before = ticks
+    result = await REDUCER.execute_reduction(contract)
+    done.set()
+    await ticking
+    assert result.usage_metrics.total_executions == 2_000_000
+    # Run on the loop's thread, the reduction would return before the ticker ran again.
+    assert ticks - before >= 3
+
+
+async def test_concurrent_awaits_of_arrow_and_list_inputs_equal_sequential_results() -> None:
+    tables = [_large_table(rows, seed=rows) for rows in (10, 5_000, 20_000, 60_000)]
+    inputs: list[Any] = [
+        tables[0],
+        tables[1].to_pylist(),
+        pl.from_arrow(tables[2]),
+        tables[3],
+        tables[2].to_pylist(),
+        tables[3].to_batches()[0],
+        {name: tables[1].column(name).to_numpy() for name in ("timestamp", "success")},
+    ]
+    contracts = [request(data, on_invalid="skip") for data in inputs]
+    sequential = [outcome(contract) for contract in contracts]
+    concurrent = await asyncio.gather(*(REDUCER.execute_reduction(c) for c in contracts * 2))
+    for actual, expected in zip(concurrent, sequential * 2, strict=True):
+        assert_same(comparable(actual), expected)

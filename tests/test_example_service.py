@@ -1,0 +1,134 @@
+"""examples/service.py, the FastAPI example, called through HTTP (FastAPI's TestClient):
+the analytics of a pattern equal the library's on the window's records, a second request
+is served from the SQLite store, the dashboard lists every pattern worst first, and bad
+requests get clear 4xx answers."""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from source_cases import (
+    GROWING,
+    NOW,
+    PATTERN_IDS,
+    comparable,
+    demo_rows,
+    in_window,
+    records_of,
+)
+from usage_analytics import AnalyticsGranularity, TimeWindowType
+from usage_analytics.demo import DEMO_PATTERNS
+from usage_analytics.sources.sqlite import write_executions_sync
+
+SERVICE = Path(__file__).resolve().parent.parent / "examples" / "service.py"
+
+
+def load_service() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("example_service", SERVICE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "usage.sqlite"
+    write_executions_sync(path, demo_rows())
+    return path
+
+
+@pytest.fixture
+def client(database: Path) -> Iterator[TestClient]:
+    service = load_service()
+    with TestClient(service.create_app(database, now=lambda: NOW)) as test_client:
+        yield test_client
+
+
+def expected(pattern_id: str, days: int) -> dict[str, Any]:
+    from source_cases import analyse
+
+    start = NOW - timedelta(days=days)
+    mine = in_window(records_of(demo_rows(), pattern_id), start, NOW)
+    result = analyse(
+        mine,
+        pattern_id,
+        start,
+        NOW,
+        time_window_type=TimeWindowType.WEEKLY if days == 7 else TimeWindowType.CUSTOM,
+        granularity=AnalyticsGranularity.DETAILED,
+        on_invalid="skip",
+    )
+    return comparable(result.to_dict())
+
+
+def test_pattern_analytics_are_the_librarys_then_come_from_the_store(
+    client: TestClient, database: Path
+) -> None:
+    first = client.get(f"/patterns/{GROWING}/analytics", params={"window": "7d"})
+    assert first.status_code == 200
+    assert first.headers["X-Analytics-From"] == "computed"
+    assert comparable(first.json()) == expected(GROWING, 7)
+    again = client.get(f"/patterns/{GROWING}/analytics?window=7d")
+    assert again.headers["X-Analytics-From"] == "store"
+    assert again.json() == first.json()  # the stored result, correlation id and all
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM pattern_analytics").fetchone() == (1,)
+
+
+def test_window_and_end_are_honoured(client: TestClient) -> None:
+    response = client.get(
+        f"/patterns/{GROWING}/analytics", params={"window": "36h", "end": "2026-03-01T00:00Z"}
+    )
+    assert response.status_code == 200
+    window = response.json()["time_window"]
+    assert (window["start"], window["end"], window["type"]) == (
+        "2026-02-27T12:00:00Z",
+        "2026-03-01T00:00:00Z",
+        "custom",
+    )
+
+
+def test_dashboard_lists_every_pattern_worst_first(client: TestClient) -> None:
+    response = client.get("/dashboard", params={"window": "30d"})
+    assert response.status_code == 200
+    patterns = response.json()["patterns"]
+    assert sorted(p["pattern_id"] for p in patterns) == sorted(PATTERN_IDS)
+    assert patterns[0]["pattern_id"] == str(DEMO_PATTERNS[2].pattern_id)  # ci-failure-triage
+    by_id = {p["pattern_id"]: p for p in patterns}
+    assert (
+        by_id[GROWING]["total_executions"]
+        == expected(GROWING, 30)["usage_metrics"]["total_executions"]
+    )
+
+
+@pytest.mark.parametrize("window", ["7", "seven days", "0d", "7y"])
+def test_malformed_window_is_a_422(client: TestClient, window: str) -> None:
+    response = client.get(f"/patterns/{GROWING}/analytics", params={"window": window})
+    assert response.status_code == 422
+    assert "window must be a number and a unit" in response.json()["detail"]
+
+
+def test_unknown_pattern_is_a_404(client: TestClient) -> None:
+    response = client.get("/patterns/checkout/analytics")
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("no records with pattern_id 'checkout'")
+
+
+def test_missing_database_is_a_503(tmp_path: Path) -> None:
+    service = load_service()
+    with TestClient(service.create_app(tmp_path / "gone.sqlite", now=lambda: NOW)) as client:
+        response = client.get("/dashboard")
+    assert response.status_code == 503
+    assert "no such file" in response.json()["detail"]

@@ -1,0 +1,317 @@
+"""PostgreSQL, against a real server (see conftest.py: `postgres_url` is a fresh
+database on it): the source gives the library's numbers on the window's records and the
+same numbers as SQLite; tables, columns and types are configurable; the store round-trips
+and is idempotent; errors are clear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import adbc_driver_postgresql.dbapi as dbapi
+import pyarrow as pa
+import pytest
+from source_cases import (
+    DECLINING,
+    GROWING,
+    NOW,
+    PATTERN_IDS,
+    START,
+    analyse,
+    api_document,
+    comparable,
+    demo_rows,
+    in_window,
+    records_of,
+)
+from usage_analytics.sources import (
+    PostgresSource,
+    SourceError,
+    SourceUnavailableError,
+    SQLiteSource,
+    TableSpec,
+    UnknownPatternError,
+    UnsupportedSourceError,
+    open_source,
+)
+from usage_analytics.sources.postgres import write_executions_sync
+from usage_analytics.sources.sqlite import write_executions_sync as write_sqlite
+from usage_analytics.store import PostgresAnalyticsStore, open_store
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def call(source: Any, method: str, *args: Any) -> Any:
+    """`await source.method(*args)`, then close the source (and its connection)."""
+
+    async def go() -> Any:
+        async with source:
+            return await getattr(source, method)(*args)
+
+    return run(go())
+
+
+def sql(url: str, *statements: str) -> list[Any]:
+    with dbapi.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
+        rows: list[Any] = []
+        for statement in statements:
+            cursor.execute(statement)
+            if cursor.description:
+                rows = cursor.fetchall()
+        return rows
+
+
+async def fetch_document(source: Any, pattern_id: str) -> dict[str, Any]:
+    async with source:
+        fetched = await source.fetch(pattern_id, START, NOW)
+    return comparable(analyse(fetched.data, pattern_id).to_dict())
+
+
+@pytest.fixture
+def loaded(postgres_url: str) -> str:
+    """A database whose pattern_executions holds the demo rows."""
+    write_executions_sync(postgres_url, demo_rows())
+    return postgres_url
+
+
+def test_postgres_source_gives_the_api_numbers_on_the_windows_records(loaded: str) -> None:
+    rows = demo_rows()
+    source = open_source(loaded)
+    assert isinstance(source, PostgresSource)
+    for pattern_id in PATTERN_IDS:
+        document = run(fetch_document(PostgresSource(loaded), pattern_id))
+        assert document == api_document(in_window(rows), pattern_id)
+    fetched = call(source, "fetch", GROWING, START, NOW)
+    assert isinstance(fetched.data, pa.Table)
+    assert fetched.data.schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
+
+
+def test_postgres_and_sqlite_give_the_same_numbers(loaded: str, tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    write_sqlite(path, demo_rows())
+
+    async def every(source: Any) -> dict[str, Any]:
+        async with source:
+            groups = await source.fetch_all(START, NOW)
+        return {g.pattern_id: comparable(analyse(g.data, g.pattern_id).to_dict()) for g in groups}
+
+    assert run(every(PostgresSource(loaded))) == run(every(SQLiteSource(path)))
+
+
+def test_fetch_all_and_newest(loaded: str) -> None:
+    rows = demo_rows()
+    source = PostgresSource(loaded)
+
+    async def go() -> tuple[list[Any], Any, Any]:
+        async with source:
+            return (
+                await source.fetch_all(START, NOW),
+                await source.newest(DECLINING),
+                await source.newest(),
+            )
+
+    groups, newest_declining, newest = run(go())
+    assert [group.pattern_id for group in groups] == sorted(PATTERN_IDS)
+    for group in groups:
+        assert group.count == len(in_window(records_of(rows, group.pattern_id)))
+    assert newest_declining == max(r["timestamp"] for r in records_of(rows, DECLINING))
+    assert newest == max(r["timestamp"] for r in rows)
+
+
+def test_window_ends_are_inclusive_to_the_microsecond(postgres_url: str) -> None:
+    one = timedelta(microseconds=1)
+    rows = [
+        {"pattern_id": "p", "timestamp": START - one, "agent": "before"},
+        {"pattern_id": "p", "timestamp": START, "agent": "start"},
+        {"pattern_id": "p", "timestamp": NOW, "agent": "end"},
+        {"pattern_id": "p", "timestamp": NOW + one, "agent": "after"},
+    ]
+    write_executions_sync(postgres_url, rows)
+    fetched = call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
+    assert fetched.data.column("agent").to_pylist() == ["start", "end"]
+
+
+def test_uuid_typed_pattern_column_and_naive_timestamps(postgres_url: str) -> None:
+    """A table of someone else's making: uuid ids, `timestamp` without zone (UTC), a
+    numeric time, integer flags, other names."""
+    sql(
+        postgres_url,
+        'CREATE TABLE "Runs" (pid uuid, "at" timestamp, ok smallint, ms numeric, who text)',
+        f"INSERT INTO \"Runs\" VALUES ('{GROWING}', '2026-03-01 10:00:00', 1, 12.5, 'a'), "
+        f"('{GROWING}', '2026-03-01 11:00:00', 0, 20, 'b'), "
+        f"('{DECLINING}', '2026-03-01 12:00:00', 1, 1, 'c')",
+    )
+    spec = TableSpec(
+        table="Runs",
+        columns={
+            "pattern_id": "pid",
+            "timestamp": "at",
+            "success": "ok",
+            "execution_time_ms": "ms",
+            "agent": "who",
+        },
+    )
+    source = PostgresSource(postgres_url, spec)
+    result = analyse(call(source, "fetch", GROWING.upper(), START, NOW).data, GROWING)
+    assert result.usage_metrics.total_executions == 2
+    assert result.success_metrics.success_count == 1
+    assert result.performance_metrics is not None
+    assert result.performance_metrics.avg_execution_time_ms == 16.25
+    assert result.usage_metrics.unique_users == 2
+    with pytest.raises(UnknownPatternError, match="'checkout'"):
+        call(PostgresSource(postgres_url, spec), "fetch", "checkout", START, NOW)
+    groups = call(PostgresSource(postgres_url, spec), "fetch_all", START, NOW)
+    assert [(g.pattern_id, g.count) for g in groups] == sorted([(GROWING, 2), (DECLINING, 1)])
+
+
+def test_table_in_a_schema_with_mapped_columns(postgres_url: str) -> None:
+    sql(postgres_url, 'CREATE SCHEMA "usage data"')
+    spec = TableSpec(table="runs", schema="usage data", columns={"timestamp": "started_at"})
+    rows = demo_rows()
+    write_executions_sync(postgres_url, rows, spec)
+    document = run(fetch_document(PostgresSource(postgres_url, spec), GROWING))
+    assert document == api_document(in_window(rows), GROWING)
+
+
+def test_pattern_ids_are_values_never_sql(postgres_url: str) -> None:
+    rows = [{"pattern_id": "x' OR '1'='1", "timestamp": NOW}, {"pattern_id": "y", "timestamp": NOW}]
+    write_executions_sync(postgres_url, rows)
+    assert call(PostgresSource(postgres_url), "fetch", "x' OR '1'='1", START, NOW).count == 1
+    with pytest.raises(UnknownPatternError, match="it has: x' OR '1'='1, y"):
+        call(
+            PostgresSource(postgres_url),
+            "fetch",
+            "'; DROP TABLE pattern_executions; --",
+            START,
+            NOW,
+        )
+    assert sql(postgres_url, "SELECT count(*) FROM pattern_executions") == [(2,)]
+
+
+def test_invalid_values_are_located_by_timestamp(postgres_url: str) -> None:
+    rows = [
+        {"pattern_id": "p", "timestamp": NOW - timedelta(hours=1), "quality_score": 0.5},
+        {"pattern_id": "p", "timestamp": NOW, "quality_score": 1.5},
+    ]
+    write_executions_sync(postgres_url, rows)
+    fetched = call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
+    result = analyse(fetched.data, "p", on_invalid="skip")
+    (sample,) = result.data_quality.error_samples
+    assert fetched.locate(sample.index) == "the row with timestamp 2026-03-03T14:00:00+00:00"
+
+
+def test_missing_table_column_and_wrong_timestamp_type(postgres_url: str) -> None:
+    with pytest.raises(SourceError, match="has no table 'pattern_executions' \\(it has no tables"):
+        call(PostgresSource(postgres_url), "newest")
+    sql(postgres_url, "CREATE TABLE pattern_executions (pattern_id text, ts timestamptz)")
+    with pytest.raises(SourceError, match=r"no column 'timestamp'.*columns: pattern_id, ts"):
+        call(PostgresSource(postgres_url), "newest")
+    sql(postgres_url, "CREATE TABLE t (pattern_id text, timestamp text)")
+    with pytest.raises(SourceError, match="is text; timestamps must be timestamptz"):
+        call(PostgresSource(postgres_url, TableSpec(table="t")), "newest")
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_unreachable_server_and_bad_urls(postgres_url: str) -> None:
+    port = _closed_port()
+    url = f"postgresql://postgres:secret@127.0.0.1:{port}/db"
+    with pytest.raises(
+        SourceUnavailableError, match=f"cannot connect to .*:{port}.*refused"
+    ) as caught:
+        call(PostgresSource(url), "newest")
+    assert "secret" not in str(caught.value)  # the password stays out of messages
+    missing_db = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    with pytest.raises(SourceUnavailableError, match='database "no_such_database" does not exist'):
+        call(PostgresSource(missing_db), "newest")
+    with pytest.raises(UnsupportedSourceError, match="bad PostgreSQL URL"):
+        PostgresSource("postgresql://host:notaport/db")
+
+
+def test_concurrent_fetches_share_one_connection(loaded: str) -> None:
+    rows = demo_rows()
+    source = PostgresSource(loaded)
+
+    async def go() -> list[int]:
+        async with source:
+            fetched = await asyncio.gather(*(source.fetch(p, START, NOW) for p in PATTERN_IDS * 4))
+        return [f.count for f in fetched]
+
+    assert run(go()) == [len(in_window(records_of(rows, p))) for p in PATTERN_IDS * 4]
+
+
+def test_write_replaces_rows_when_asked(postgres_url: str) -> None:
+    rows = demo_rows()[:10]
+    write_executions_sync(postgres_url, rows)
+    write_executions_sync(postgres_url, rows)
+    assert sql(postgres_url, "SELECT count(*) FROM pattern_executions") == [(20,)]
+    write_executions_sync(postgres_url, rows, replace=True)
+    assert sql(postgres_url, "SELECT count(*) FROM pattern_executions") == [(10,)]
+    with pytest.raises(SourceError, match="record 0: timestamp 'soon' cannot be stored"):
+        write_executions_sync(postgres_url, [{"pattern_id": "p", "timestamp": "soon"}])
+
+
+# ------------------------------------------------------------------------------- store
+
+
+def test_store_round_trip_and_idempotency(postgres_url: str) -> None:
+    result = analyse(records_of(demo_rows(), GROWING), GROWING, granularity="comprehensive")
+    store = open_store(postgres_url)
+    assert isinstance(store, PostgresAnalyticsStore)
+
+    async def go() -> tuple[Any, Any, list[Any]]:
+        async with store:
+            await store.save(result)
+            await store.save(result)
+            other = result.model_copy(
+                update={
+                    "correlation_id": uuid4(),
+                    "computed_at": result.computed_at + timedelta(seconds=1),
+                }
+            )
+            await store.save(other)
+            return (
+                await store.get(GROWING, START, NOW, result.correlation_id),
+                await store.get(GROWING.upper(), START, NOW),
+                await store.history(GROWING),
+            )
+
+    same, latest, history = run(go())
+    assert same == result
+    assert latest is not None
+    assert latest.correlation_id != result.correlation_id
+    assert len(history) == 2
+    rows = sql(
+        postgres_url,
+        "SELECT count(*), min(total_executions), min(trend_type), "
+        "min((result->'usage_metrics'->>'total_executions')::int), "
+        "min(window_end) FROM pattern_analytics",
+    )
+    count, total, trend, from_json, window_end = rows[0]
+    assert (count, total, trend, from_json) == (
+        2,
+        result.usage_metrics.total_executions,
+        "growing",
+        result.usage_metrics.total_executions,
+    )
+    assert window_end == NOW
+
+
+def test_store_in_a_schema_with_its_own_table_name(postgres_url: str) -> None:
+    sql(postgres_url, "CREATE SCHEMA reports")
+    result = analyse([{"timestamp": NOW, "success": True}], "checkout")
+    call(PostgresAnalyticsStore(postgres_url, "daily", schema="reports"), "save", result)
+    again = PostgresAnalyticsStore(postgres_url, "daily", schema="reports")
+    assert call(again, "get", "checkout", START, NOW) == result
+    assert sql(postgres_url, "SELECT count(*) FROM reports.daily") == [(1,)]

@@ -1,0 +1,652 @@
+"""Sources of execution records (files and SQLite): every source hands the reducer
+records that give exactly the library's numbers on the same records.
+
+File sources return all of a pattern's records (the reducer counts those outside the
+window); SQLite returns the window's. Text files are read by pyarrow, or by the
+standard-library readers when a value does not fit pyarrow's types (and always with
+`arrow=False`): both give the same numbers. PostgreSQL: test_postgres.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from source_cases import (
+    DECLINING,
+    GROWING,
+    NOW,
+    PATTERN_IDS,
+    START,
+    analyse,
+    api_document,
+    comparable,
+    demo_rows,
+    in_window,
+    records_of,
+)
+from strategies import iso_strings
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+from usage_analytics.sources import (
+    ExecutionSource,
+    FileSource,
+    SourceError,
+    SourceUnavailableError,
+    SQLiteSource,
+    TableSpec,
+    UnknownPatternError,
+    UnsupportedSourceError,
+    open_source,
+    save_records,
+)
+from usage_analytics.sources.base import quote_identifier
+from usage_analytics.sources.sqlite import write_executions_sync
+from usage_analytics.sources.timestamps import parse_timestamp
+
+#: (kind, whether pyarrow reads it): the file sources under test.
+FILE_KINDS = [
+    ("parquet", True),
+    ("csv", True),
+    ("jsonl", True),
+    ("csv", False),
+    ("jsonl", False),
+]
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def write_source(directory: Path, kind: str, rows: list[dict[str, Any]]) -> Path:
+    path = directory / f"runs.{kind}"
+    if kind == "sqlite":
+        write_executions_sync(path, rows)
+    else:
+        save_records(path, rows)
+    return path
+
+
+def make_source(directory: Path, kind: str, arrow: bool, rows: list[dict[str, Any]]) -> Any:
+    path = write_source(directory, kind, rows)
+    if kind == "sqlite":
+        return SQLiteSource(path)
+    return FileSource(path, arrow=arrow)
+
+
+async def fetch_result(
+    source: ExecutionSource, pattern_id: str, start: datetime = START, end: datetime = NOW
+) -> dict[str, Any]:
+    async with source:
+        fetched = await source.fetch(pattern_id, start, end)
+    return comparable(analyse(fetched.data, pattern_id, start, end).to_dict())
+
+
+# --------------------------------------------------------------- the library's numbers
+
+
+@pytest.mark.parametrize(("kind", "arrow"), FILE_KINDS)
+def test_file_source_gives_the_api_numbers_on_the_patterns_records(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    rows = demo_rows()
+    source = make_source(tmp_path, kind, arrow, rows)
+    for pattern_id in (GROWING, DECLINING):
+        document = run(fetch_result(source, pattern_id))
+        assert document == api_document(rows, pattern_id)
+        assert document["data_quality"]["records_outside_window"] == 3  # the old runs
+
+
+@pytest.mark.parametrize(("kind", "arrow"), FILE_KINDS)
+def test_file_source_hands_pyarrow_tables_when_it_can(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    source = make_source(tmp_path, kind, arrow, demo_rows())
+    fetched = run(source.fetch(GROWING, START, NOW))
+    assert isinstance(fetched.data, pa.Table) is arrow
+
+
+def test_sqlite_source_gives_the_api_numbers_on_the_windows_records(tmp_path: Path) -> None:
+    rows = demo_rows()
+    source = make_source(tmp_path, "sqlite", True, rows)
+    for pattern_id in PATTERN_IDS:
+        document = run(fetch_result(source, pattern_id))
+        assert document == api_document(in_window(rows), pattern_id)
+        assert document["data_quality"]["records_outside_window"] == 0
+    fetched = run(source.fetch(GROWING, START, NOW))
+    assert isinstance(fetched.data, pa.Table)
+    assert fetched.count == len(in_window(records_of(rows, GROWING)))
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_fetch_all_gives_each_pattern_what_fetch_gives(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    source = make_source(tmp_path, kind, arrow, demo_rows())
+
+    async def both() -> tuple[list[Any], list[Any]]:
+        groups = await source.fetch_all(START, NOW)
+        single = [await source.fetch(group.pattern_id, START, NOW) for group in groups]
+        return groups, single
+
+    groups, single = run(both())
+    assert [group.pattern_id for group in groups] == sorted(PATTERN_IDS)
+    for group, alone in zip(groups, single, strict=True):
+        assert group.count == alone.count
+        mine = comparable(analyse(group.data, group.pattern_id).to_dict())
+        assert mine == comparable(analyse(alone.data, alone.pattern_id).to_dict())
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_newest_is_the_newest_valid_timestamp(tmp_path: Path, kind: str, arrow: bool) -> None:
+    rows = demo_rows()
+    source = make_source(tmp_path, kind, arrow, rows)
+    newest = run(source.newest(DECLINING))
+    assert newest == max(row["timestamp"] for row in records_of(rows, DECLINING))
+    assert run(source.newest()) == max(row["timestamp"] for row in rows)
+
+
+# ------------------------------------------------------------------ timestamps as text
+
+
+#: Texts around 2026-03-03T12:00Z in many shapes; the instants they name, in order.
+MIXED_TEXTS = [
+    ("2026-03-02T23:59:59.999999Z", "2026-03-02T23:59:59.999999+00:00"),
+    ("2026-03-03 01:00:00+02:00", "2026-03-02T23:00:00+00:00"),
+    ("2026-03-03T12:00:00.0000009Z", "2026-03-03T12:00:00+00:00"),  # floored
+    ("2026-03-03t12:00:00,000001z", "2026-03-03T12:00:00.000001+00:00"),
+    ("2026-03-03T17:30+0530", "2026-03-03T12:00:00+00:00"),
+    ("2026-03-04T11:00:00+23", "2026-03-03T12:00:00+00:00"),
+    ("2026-03-02T13:00:00-23:00", "2026-03-03T12:00:00+00:00"),
+    ("2026-03-03", "2026-03-03T00:00:00+00:00"),
+    ("2026-03-03T23:59", "2026-03-03T23:59:00+00:00"),
+    ("  2026-03-04T00:00:00Z", "2026-03-04T00:00:00+00:00"),  # core trims; SQLite: no date
+]
+
+
+def text_rows() -> list[dict[str, Any]]:
+    return [
+        {"pattern_id": "p", "timestamp": text, "success": True, "agent": f"a{index}"}
+        for index, (text, _) in enumerate(MIXED_TEXTS)
+    ] + [
+        {"pattern_id": "p", "timestamp": "2026-13-01T00:00:00Z", "success": True},
+        {"pattern_id": "p", "timestamp": "yesterday", "success": True},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-03-03T12:00:00+00:00", "2026-03-03T12:00:00.000001+00:00"),
+        ("2026-03-02T23:00:00+00:00", "2026-03-03T12:00:00+00:00"),
+        ("2026-03-03T12:00:00.000001+00:00", "2026-03-04T00:00:00+00:00"),
+        ("2026-03-01T00:00:00+00:00", "2026-03-02T23:59:59.999999+00:00"),
+    ],
+)
+def test_sqlite_window_is_exact_for_any_iso_text(tmp_path: Path, start: str, end: str) -> None:
+    """Offsets up to ±23 h, separators, 1-9 fraction digits: the rows SQLite returns
+    are exactly the valid ones the core puts in the window."""
+    begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    rows = text_rows()
+    path = write_source(tmp_path, "sqlite", rows)
+    fetched = run(SQLiteSource(path).fetch("p", begin, finish))
+    expected = {
+        f"a{index}"
+        for index, (text, instant) in enumerate(MIXED_TEXTS)
+        if begin <= datetime.fromisoformat(instant) <= finish and not text.startswith(" ")
+    }
+    assert set(fetched.data.column("agent").to_pylist()) == expected
+    result = analyse(fetched.data, "p", begin, finish)
+    assert result.data_quality.records_in_window == len(expected)
+    assert result.data_quality.records_outside_window == 0
+
+
+def test_newest_of_mixed_text_is_the_latest_instant(tmp_path: Path) -> None:
+    rows = text_rows()[:-3] + text_rows()[-2:]  # without the leading-space row
+    for source in (
+        SQLiteSource(write_source(tmp_path, "sqlite", rows)),
+        FileSource(write_source(tmp_path, "csv", rows)),
+        FileSource(tmp_path / "runs.csv", arrow=False),
+    ):
+        assert run(source.newest("p")) == datetime(2026, 3, 3, 23, 59, tzinfo=UTC)
+
+
+def test_newest_skips_dates_without_a_valid_time(tmp_path: Path) -> None:
+    rows = [
+        {"pattern_id": "p", "timestamp": "2026-03-09T25:00:00Z"},  # no hour 25
+        {"pattern_id": "p", "timestamp": "2026-03-08garbage"},
+        {"pattern_id": "p", "timestamp": "2026-03-01T10:00:00+05:00"},
+        {"pattern_id": "p", "timestamp": "2026-02-28T23:00:00-10:00"},  # latest instant
+    ]
+    expected = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert run(SQLiteSource(write_source(tmp_path, "sqlite", rows)).newest("p")) == expected
+    assert run(FileSource(write_source(tmp_path, "jsonl", rows)).newest("p")) == expected
+
+
+def test_newest_without_any_valid_timestamp_is_none(tmp_path: Path) -> None:
+    rows = [{"pattern_id": "p", "timestamp": "soon"}, {"pattern_id": "p", "timestamp": "x"}]
+    assert run(SQLiteSource(write_source(tmp_path, "sqlite", rows)).newest("p")) is None
+    assert run(FileSource(write_source(tmp_path, "jsonl", rows)).newest("p")) is None
+
+
+@given(st.data())
+def test_parse_timestamp_reads_text_as_the_core_does(data: st.DataObject) -> None:
+    """Valid shapes give the core's instant to the microsecond (the record is in a
+    one-microsecond window at that instant and not one microsecond later)."""
+    instant = data.draw(st.integers(-5_364_662_400_000_000, 10_413_792_000_000_000))
+    text = data.draw(iso_strings(instant))
+    parsed = parse_timestamp(text)
+    assert parsed is not None
+    record = [{"timestamp": text}]
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=parsed)
+    one = timedelta(microseconds=1)
+    inside = analyse(record, "p", at - one, at)
+    assert inside.data_quality.records_in_window == 1
+    if at + 2 * one <= datetime.max.replace(tzinfo=UTC):
+        later = analyse(record, "p", at + one, at + 2 * one)
+        assert later.data_quality.records_outside_window == 1
+
+
+@given(
+    st.text(alphabet="0123456789-:T tZz+.,", min_size=8, max_size=32).map(
+        lambda text: "2026-" + text
+    )
+)
+def test_parse_timestamp_rejects_what_the_core_rejects(text: str) -> None:
+    result = analyse([{"timestamp": text}], "p", START, NOW, on_invalid="skip")
+    core_valid = result.data_quality.invalid_records == 0
+    assert (parse_timestamp(text) is not None) == core_valid
+
+
+# --------------------------------------------------------- text files: arrow and records
+
+
+ODD_CSV = (
+    "pattern_id,timestamp,success,execution_time_ms,quality_score,timeout,agent\n"
+    "p,2026-03-01T10:00:00Z, TRUE ,1e3,+0.5,0,alice\n"
+    "p,2026-03-01T11:00:00Z,no,nan,,F,1\n"
+    "p,2026-03-01T12:00:00Z,1,inf,1,yes,bob\n"
+    '"p","2026-03-01T13:00:00Z","False","12.5","","","multi\nline"\n'
+)
+
+
+def test_arrow_csv_types_cells_as_the_standard_reader_does(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text(ODD_CSV, encoding="utf-8")
+    fast = run(FileSource(path).fetch("p", START, NOW))
+    slow = run(FileSource(path, arrow=False).fetch("p", START, NOW))
+    assert isinstance(fast.data, pa.Table)
+    assert isinstance(slow.data, list)
+    options = {"on_invalid": "skip"}
+    assert comparable(analyse(fast.data, "p", **options).to_dict()) == comparable(
+        analyse(slow.data, "p", **options).to_dict()
+    )
+    # A record is located by the line it ends on (the standard reader's count).
+    assert [fast.locate(i) for i in range(4)] == ["line 2", "line 3", "line 4", "line 6"]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "text"),
+    [
+        pytest.param(".csv", "pattern_id,timestamp,success\np,2026-03-01,maybe\n", id="csv_flag"),
+        pytest.param(
+            ".csv", "pattern_id,timestamp,execution_time_ms\np,2026-03-01, 5\n", id="csv_number"
+        ),
+        pytest.param(".csv", "pattern_id,timestamp,agent\np,2026-03-01,a\n,,\n", id="csv_blank"),
+        pytest.param(
+            ".csv", "pattern_id,timestamp,agent\np,2026-03-01\np,2026-03-02,b\n", id="csv_short"
+        ),
+        pytest.param(
+            ".jsonl",
+            '{"pattern_id": "p", "timestamp": "2026-03-01", "success": 1}\n',
+            id="jsonl_int_flag",
+        ),
+        pytest.param(
+            ".jsonl",
+            '{"pattern_id": "p", "timestamp": "2026-03-01", "agent": 7}\n',
+            id="jsonl_int_agent",
+        ),
+        pytest.param(
+            ".jsonl",
+            '{"pattern_id": "p", "timestamp": 1767225600}\n',
+            id="jsonl_number_timestamp",
+        ),
+    ],
+)
+def test_text_files_pyarrow_cannot_type_are_read_as_records(
+    tmp_path: Path, suffix: str, text: str
+) -> None:
+    path = tmp_path / f"odd{suffix}"
+    path.write_text(text, encoding="utf-8")
+    fast = run(FileSource(path).fetch("p", START, NOW))
+    slow = run(FileSource(path, arrow=False).fetch("p", START, NOW))
+    assert isinstance(fast.data, list)
+    assert fast.data == slow.data
+
+
+def test_invalid_records_of_an_arrow_file_are_located_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text(
+        '{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}\n'
+        "\n"
+        '{"pattern_id": "q", "timestamp": "2026-03-01T10:00:00Z"}\n'
+        '{"pattern_id": "p", "timestamp": "2026-03-01T11:00:00Z", "quality_score": 1.5}\n',
+        encoding="utf-8",
+    )
+    fetched = run(FileSource(path).fetch("p", START, NOW))
+    assert isinstance(fetched.data, pa.Table)
+    result = analyse(fetched.data, "p", on_invalid="skip")
+    (sample,) = result.data_quality.error_samples
+    assert (sample.field, fetched.locate(sample.index)) == ("quality_score", "line 4")
+
+
+def test_parquet_rows_are_located_by_row_number(tmp_path: Path) -> None:
+    rows = [
+        {"pattern_id": "q", "timestamp": NOW, "execution_time_ms": 1.0},
+        {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": -1.0},
+    ]
+    fetched = run(FileSource(write_source(tmp_path, "parquet", rows)).fetch("p", START, NOW))
+    result = analyse(fetched.data, "p", on_invalid="skip")
+    assert fetched.locate(result.data_quality.error_samples[0].index) == "row 2"
+
+
+# ------------------------------------------------------------------------------ SQLite
+
+
+def test_sqlite_values_of_other_types_are_judged_as_records(tmp_path: Path) -> None:
+    """SQLite keeps text it cannot convert to a column's type: a number "fast", a flag
+    "yes". The source then hands over dicts, and the core reports them as records."""
+    path = tmp_path / "runs.sqlite"
+    rows = [
+        {"pattern_id": "p", "timestamp": NOW - timedelta(hours=2), "execution_time_ms": 5.0},
+        {"pattern_id": "p", "timestamp": NOW - timedelta(hours=1), "execution_time_ms": "fast"},
+        {"pattern_id": "p", "timestamp": NOW, "success": "yes"},
+    ]
+    write_executions_sync(path, rows)
+    fetched = run(SQLiteSource(path).fetch("p", START, NOW))
+    assert isinstance(fetched.data, list)
+    result = analyse(fetched.data, "p", on_invalid="skip")
+    first, second = result.data_quality.error_samples
+    assert (first.field, second.field) == ("execution_time_ms", "success")
+    assert fetched.locate(first.index) == "the row with timestamp '2026-03-03T13:00:00.000000Z'"
+
+
+def test_sqlite_without_pyarrow_hands_over_records_with_the_same_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = demo_rows()
+    source = make_source(tmp_path, "sqlite", True, rows)
+    with_arrow = run(fetch_result(source, GROWING))
+    monkeypatch.setattr("usage_analytics.sources.sqlite.load_pyarrow", lambda: None)
+    fetched = run(source.fetch(GROWING, START, NOW))
+    assert isinstance(fetched.data, list)
+    assert isinstance(fetched.data[0], dict)
+    assert comparable(analyse(fetched.data, GROWING).to_dict()) == with_arrow
+
+
+def test_sqlite_booleans_come_back_as_flags(tmp_path: Path) -> None:
+    rows = [
+        {"pattern_id": "p", "timestamp": NOW, "success": True, "timeout": True},
+        {"pattern_id": "p", "timestamp": NOW, "success": False, "quality_gates_passed": False},
+    ]
+    result = analyse(
+        run(SQLiteSource(write_source(tmp_path, "sqlite", rows)).fetch("p", START, NOW)).data, "p"
+    )
+    assert result.success_metrics.success_count == 1
+    assert result.success_metrics.timeout_count == 1
+    assert result.success_metrics.quality_gate_failures == 1
+
+
+def test_sqlite_pattern_without_rows_in_the_window_is_empty_not_unknown(tmp_path: Path) -> None:
+    rows = [{"pattern_id": "p", "timestamp": NOW - timedelta(days=90)}]
+    fetched = run(SQLiteSource(write_source(tmp_path, "sqlite", rows)).fetch("p", START, NOW))
+    assert (fetched.count, fetched.data) == (0, [])
+    groups = run(SQLiteSource(tmp_path / "runs.sqlite").fetch_all(START, NOW))
+    assert [(group.pattern_id, group.count) for group in groups] == [("p", 0)]
+
+
+def test_sqlite_table_and_columns_are_configurable_and_quoted(tmp_path: Path) -> None:
+    spec = TableSpec(
+        table='runs "of" patterns',
+        columns={"pattern_id": "pattern", "timestamp": "started at", "agent": "user"},
+    )
+    rows = demo_rows()
+    path = tmp_path / "custom.db"
+    write_executions_sync(path, rows, spec)
+    source = SQLiteSource(path, spec)
+    assert run(fetch_result(source, GROWING)) == api_document(in_window(rows), GROWING)
+    with sqlite3.connect(path) as connection:
+        names = [
+            row[1]
+            for row in connection.execute(f"PRAGMA table_info({quote_identifier(spec.table)})")
+        ]
+    assert {"pattern", "started at", "user"} <= set(names)
+
+
+def test_pattern_ids_are_values_never_sql(tmp_path: Path) -> None:
+    rows = [{"pattern_id": "x' OR '1'='1", "timestamp": NOW}, {"pattern_id": "y", "timestamp": NOW}]
+    source = SQLiteSource(write_source(tmp_path, "sqlite", rows))
+    assert run(source.fetch("x' OR '1'='1", START, NOW)).count == 1
+    with pytest.raises(UnknownPatternError):
+        run(source.fetch("' OR 1=1 --", START, NOW))
+
+
+# ----------------------------------------------------------------------- pattern ids
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_uuid_pattern_ids_match_whatever_their_case(tmp_path: Path, kind: str, arrow: bool) -> None:
+    rows = [row for row in demo_rows() if row["pattern_id"] == GROWING]
+    for row in rows[::2]:
+        row["pattern_id"] = GROWING.upper()
+    source = make_source(tmp_path, kind, arrow, rows)
+    fetched = run(source.fetch(GROWING.upper(), START, NOW))
+    expected = len(in_window(rows)) if kind == "sqlite" else len(rows)
+    assert fetched.count == expected
+    (group,) = run(source.fetch_all(START, NOW))
+    assert (group.pattern_id, group.count) == (GROWING, fetched.count)
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_unknown_pattern_names_the_known_ones(tmp_path: Path, kind: str, arrow: bool) -> None:
+    source = make_source(tmp_path, kind, arrow, demo_rows())
+    with pytest.raises(UnknownPatternError, match=r"no records with pattern_id 'nope'.*and 1 more"):
+        run(source.fetch("nope", START, NOW))
+    with pytest.raises(UnknownPatternError, match="'nope'"):
+        run(source.newest("nope"))
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [("csv", True), ("jsonl", False), ("parquet", True)])
+def test_file_without_pattern_ids_belongs_to_any_pattern(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    rows = [{k: v for k, v in row.items() if k != "pattern_id"} for row in demo_rows()[:50]]
+    source = make_source(tmp_path, kind, arrow, rows)
+    assert run(source.fetch("anything", START, NOW)).count == 50
+    with pytest.raises(SourceError, match="no pattern_id column"):
+        run(source.fetch_all(START, NOW))
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_file_columns_can_be_mapped_to_record_fields(tmp_path: Path, kind: str) -> None:
+    rows = demo_rows()
+    renamed = [
+        {
+            {"timestamp": "when", "success": "ok", "agent": "user"}.get(key, key): value
+            for key, value in row.items()
+        }
+        | {"agent": "ignored"}
+        for row in rows
+    ]
+    path = write_source(tmp_path, kind, renamed)
+    spec = TableSpec(columns={"timestamp": "when", "success": "ok", "agent": "user"})
+    for arrow in (True, False) if kind != "parquet" else (True,):
+        source = FileSource(path, spec, arrow=arrow)
+        assert run(fetch_result(source, GROWING)) == api_document(rows, GROWING)
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    ("description", "error", "fragment"),
+    [
+        ("missing.parquet", SourceUnavailableError, "no such file"),
+        ("missing.csv", SourceUnavailableError, "no such file"),
+        ("missing.sqlite", SourceUnavailableError, "no such file"),
+        ("sqlite:///missing.db", SourceUnavailableError, "no such file"),
+        (".", SourceUnavailableError, "is a directory"),
+        ("runs.xlsx", UnsupportedSourceError, "unsupported file type ('.xlsx')"),
+        ("mysql://host/db", UnsupportedSourceError, "unsupported URL scheme 'mysql://'"),
+        ("sqlite://relative.db", UnsupportedSourceError, "bad SQLite URL"),
+        ("postgresql://host:port/db", UnsupportedSourceError, "bad PostgreSQL URL"),
+    ],
+)
+def test_unusable_sources_give_clear_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, description: str, error: type, fragment: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        run(open_source(description).newest())
+
+
+def test_not_a_sqlite_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("just text, no database" * 100, encoding="utf-8")
+    with pytest.raises(SourceError, match="not a SQLite database"):
+        run(SQLiteSource(path).newest())
+
+
+def test_sqlite_missing_table_lists_the_tables(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE events (id INTEGER)")
+    with pytest.raises(SourceError, match=r"no table 'pattern_executions' \(tables: events\)"):
+        run(SQLiteSource(path).fetch("p", START, NOW))
+
+
+def test_sqlite_missing_required_column_lists_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, ts TEXT)")
+    with pytest.raises(SourceError, match=r"no column 'timestamp'.*columns: pattern_id, ts"):
+        run(SQLiteSource(path).fetch("p", START, NOW))
+    mapped = SQLiteSource(path, TableSpec(columns={"timestamp": "ts", "agent": "who"}))
+    with pytest.raises(SourceError, match="no column 'who' for the record field 'agent'"):
+        run(mapped.fetch("p", START, NOW))
+
+
+def test_sqlite_table_without_optional_columns_reads_them_as_missing(tmp_path: Path) -> None:
+    path = tmp_path / "lean.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
+        connection.execute("INSERT INTO pattern_executions VALUES ('p', '2026-03-01T10:00:00Z')")
+    result = analyse(run(SQLiteSource(path).fetch("p", START, NOW)).data, "p")
+    assert result.usage_metrics.total_executions == 1
+    assert result.success_metrics.failure_count == 1  # no success column: missing = failure
+
+
+def test_not_a_parquet_file(tmp_path: Path) -> None:
+    path = tmp_path / "fake.parquet"
+    path.write_text("pattern_id,timestamp\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="not a readable Parquet file"):
+        run(FileSource(path).newest())
+
+
+def test_empty_file_holds_no_records(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(UnknownPatternError, match="holds no records"):
+        run(FileSource(path).fetch("p", START, NOW))
+    with pytest.raises(SourceError, match="holds no records"):
+        run(FileSource(path).fetch_all(START, NOW))
+
+
+def test_table_spec_rejects_unknown_fields_and_parses_options() -> None:
+    with pytest.raises(ValueError, match="unknown record field"):
+        TableSpec(columns={"when": "started_at"})
+    spec = TableSpec.from_options("analytics.runs", ["timestamp=started_at", " agent = user "])
+    assert (spec.schema, spec.table) == ("analytics", "runs")
+    assert spec.columns == {"timestamp": "started_at", "agent": "user"}
+    assert spec.qualified == '"analytics"."runs"'
+    with pytest.raises(ValueError, match="FIELD=COLUMN"):
+        TableSpec.from_options(None, ["timestamp"])
+
+
+def test_without_pyarrow_text_and_sqlite_work_and_parquet_names_the_extra(
+    tmp_path: Path,
+) -> None:
+    """A fresh install has no pyarrow: CSV, JSON Lines and SQLite still give the numbers;
+    Parquet says which extra to install."""
+    rows = demo_rows()
+    for kind in ("csv", "sqlite"):
+        write_source(tmp_path, kind, rows)
+    pq.write_table(pa.table({"timestamp": [NOW]}), tmp_path / "runs.parquet")
+    script = f"""
+import asyncio, json, sys
+sys.modules["pyarrow"] = None  # as if not installed
+from datetime import datetime, timedelta
+from usage_analytics.sources import open_source, MissingDependencyError
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+end = datetime.fromisoformat("{NOW.isoformat()}")
+out = {{}}
+for name in ("runs.csv", "runs.sqlite"):
+    source = open_source(r"{tmp_path}/" + name)
+    fetched = asyncio.run(source.fetch("{GROWING}", end - timedelta(days=30), end))
+    assert isinstance(fetched.data, list), type(fetched.data)
+    result = NodeUsageAnalyticsReducer().execute_reduction_sync(ModelUsageAnalyticsInput(
+        pattern_id="{GROWING}", time_window_start=end - timedelta(days=30), time_window_end=end,
+        time_window_type="monthly", execution_data=fetched.data))
+    out[name] = result.usage_metrics.total_executions
+try:
+    asyncio.run(open_source(r"{tmp_path}/runs.parquet").newest())
+except MissingDependencyError as error:
+    out["parquet"] = str(error)
+print(json.dumps(out))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    expected = len(in_window(records_of(rows, GROWING)))
+    assert out["runs.csv"] == out["runs.sqlite"] == expected
+    assert out["parquet"] == (
+        "reading Parquet files needs pyarrow: pip install 'usage-analytics[arrow]'"
+    )
+
+
+def test_one_source_serves_concurrent_tasks(tmp_path: Path) -> None:
+    rows = demo_rows()
+    sources = [
+        make_source(tmp_path, "sqlite", True, rows),
+        make_source(tmp_path, "csv", True, rows),
+    ]
+    reducer = NodeUsageAnalyticsReducer()
+
+    async def all_of(source: ExecutionSource) -> list[int]:
+        async def one(pattern_id: str) -> int:
+            fetched = await source.fetch(pattern_id, START, NOW)
+            contract = ModelUsageAnalyticsInput(
+                pattern_id=pattern_id,
+                time_window_start=START,
+                time_window_end=NOW,
+                execution_data=fetched.data,
+            )
+            return (await reducer.execute_reduction(contract)).usage_metrics.total_executions
+
+        return list(await asyncio.gather(*(one(p) for p in PATTERN_IDS * 3)))
+
+    expected = [len(in_window(records_of(rows, p))) for p in PATTERN_IDS * 3]
+    for source in sources:
+        assert run(all_of(source)) == expected

@@ -1,0 +1,159 @@
+"""The SQLite analytics store: results read back equal to what was saved, saving is
+idempotent per (pattern, window, correlation id), and the headline columns and the JSON
+column people read hold the result's numbers. PostgreSQL: test_postgres.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from source_cases import DECLINING, GROWING, NOW, START, analyse, demo_rows, records_of
+from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsOutput
+from usage_analytics.sources import UnsupportedSourceError
+from usage_analytics.store import (
+    PostgresAnalyticsStore,
+    SQLiteAnalyticsStore,
+    StoreError,
+    open_store,
+)
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def result_of(pattern_id: str, **options: Any) -> ModelUsageAnalyticsOutput:
+    return analyse(records_of(demo_rows(), pattern_id), pattern_id, **options)
+
+
+def rows_in(path: Path) -> list[dict[str, Any]]:
+    with sqlite3.connect(path) as connection:
+        connection.row_factory = sqlite3.Row
+        return [dict(row) for row in connection.execute("SELECT * FROM pattern_analytics")]
+
+
+@pytest.mark.parametrize(
+    "granularity",
+    [AnalyticsGranularity.SUMMARY, AnalyticsGranularity.COMPREHENSIVE],
+)
+def test_saved_result_reads_back_equal(tmp_path: Path, granularity: AnalyticsGranularity) -> None:
+    result = result_of(GROWING, granularity=granularity, timezone="Asia/Kolkata")
+    store = SQLiteAnalyticsStore(tmp_path / "results.sqlite")
+    run(store.save(result))
+    again = run(store.get(GROWING, START, NOW))
+    assert again == result
+    assert again.pattern_id == result.pattern_id  # a UUID again, not its text
+    assert again.to_dict() == result.to_dict()
+
+
+def test_pattern_named_by_text_reads_back_as_text(tmp_path: Path) -> None:
+    result = analyse([{"timestamp": NOW, "success": True}], "checkout-endpoint")
+    store = SQLiteAnalyticsStore(tmp_path / "results.sqlite")
+    run(store.save(result))
+    assert run(store.get("checkout-endpoint", START, NOW)) == result
+
+
+def test_saving_again_replaces_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    store = SQLiteAnalyticsStore(path)
+    result = result_of(GROWING)
+    run(store.save(result))
+    run(store.save(result))
+    recomputed = result.model_copy(update={"analytics_quality_score": 0.25})
+    run(store.save(recomputed))  # same key: a retry that computed again
+    (row,) = rows_in(path)
+    assert row["analytics_quality_score"] == 0.25
+    assert run(store.get(GROWING, START, NOW)) == recomputed
+
+
+def test_key_is_pattern_window_and_correlation_id(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    store = SQLiteAnalyticsStore(path)
+    first = result_of(GROWING)
+    other_request = first.model_copy(
+        update={"correlation_id": uuid4(), "computed_at": first.computed_at + timedelta(1)}
+    )
+    other_window = result_of(GROWING, start=START + timedelta(days=1))
+    other_pattern = result_of(DECLINING)
+    run(store.save_many([first, other_request, other_window, other_pattern]))
+    assert len(rows_in(path)) == 4
+    assert run(store.get(GROWING, START, NOW)) == other_request  # the latest computed
+    assert run(store.get(GROWING, START, NOW, first.correlation_id)) == first
+    assert run(store.get(GROWING, START, NOW, uuid4())) is None
+    assert run(store.get(GROWING, START, NOW - timedelta(seconds=1))) is None
+    history = run(store.history(GROWING))
+    assert [r.correlation_id for r in history[:1]] == [other_request.correlation_id]
+    assert len(history) == 3
+    assert len(run(store.history(GROWING, limit=2))) == 2
+    assert run(store.history(GROWING.upper())) == history  # UUIDs in any case
+
+
+def test_headline_columns_and_json_hold_the_results_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    result = result_of(GROWING)
+    run(SQLiteAnalyticsStore(path).save(result))
+    (row,) = rows_in(path)
+    assert row["pattern_id"] == GROWING
+    assert row["window_start"] == "2026-02-01T14:00:00.000000Z"
+    assert row["window_end"] == "2026-03-03T14:00:00.000000Z"
+    assert row["window_type"] == "monthly"
+    assert row["correlation_id"] == str(result.correlation_id)
+    assert row["total_executions"] == result.usage_metrics.total_executions
+    assert row["success_rate"] == result.success_metrics.success_rate
+    assert result.performance_metrics is not None
+    assert row["p95_execution_time_ms"] == result.performance_metrics.p95_execution_time_ms
+    assert result.trend_analysis is not None
+    assert row["trend_type"] == result.trend_analysis.trend_type.value == "growing"
+    assert row["analytics_quality_score"] == result.analytics_quality_score
+    assert json.loads(row["result"]) == result.to_dict()
+
+
+def test_result_without_timings_or_trend_stores_nulls(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    result = analyse([{"timestamp": NOW}], "p", include_trends=False)
+    run(SQLiteAnalyticsStore(path).save(result))
+    (row,) = rows_in(path)
+    assert (row["p95_execution_time_ms"], row["trend_type"]) == (None, None)
+
+
+def test_store_table_name_is_configurable(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    store = SQLiteAnalyticsStore(path, table='analytics "v2"')
+    run(store.save(result_of(GROWING)))
+    assert run(store.get(GROWING, START, NOW)) is not None
+    with sqlite3.connect(path) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert 'analytics "v2"' in tables
+
+
+def test_open_store_by_path_or_url(tmp_path: Path) -> None:
+    assert isinstance(open_store(tmp_path / "a.db"), SQLiteAnalyticsStore)
+    assert isinstance(open_store(f"sqlite:///{tmp_path}/a.db"), SQLiteAnalyticsStore)
+    assert isinstance(open_store("postgresql://localhost/db"), PostgresAnalyticsStore)
+    with pytest.raises(UnsupportedSourceError, match="unsupported store"):
+        open_store("redis://localhost")
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("not a database " * 200, encoding="utf-8")
+    with pytest.raises(StoreError, match=r"notes\.db"):
+        run(SQLiteAnalyticsStore(path).save(result_of(GROWING)))
+
+
+def test_concurrent_saves_of_many_results(tmp_path: Path) -> None:
+    store = SQLiteAnalyticsStore(tmp_path / "results.sqlite")
+    results = [result_of(GROWING, start=START + timedelta(hours=h)) for h in range(8)]
+
+    async def save_all() -> None:
+        await asyncio.gather(*(store.save(result) for result in results))
+
+    run(save_all())
+    assert len(run(store.history(GROWING, limit=100))) == 8
