@@ -220,30 +220,38 @@ def string_array(values: Sequence[str | None], kind: str) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(keys, pa.int32()), dictionary)
 
 
-def _sometimes(draw: st.DrawFn, chance: int) -> bool:
-    """True with probability 1/chance."""
-    return draw(st.integers(0, chance - 1)) == 0
+def _cells(rows: int, cell: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
+    return st.lists(cell, min_size=rows, max_size=rows)
+
+
+def _with_nulls(*values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """None a third of the time (or less with more value strategies)."""
+    return st.one_of(st.none(), *values)
+
+
+#: One row in six is bad (when bad values are wanted).
+_ONE_IN_SIX = st.sampled_from([False] * 5 + [True])
 
 
 @st.composite
 def timestamp_columns(
     draw: st.DrawFn, window: Window, rows: int, profile: str, invalid: bool
 ) -> Column:
-    micros = [draw(instants(window, profile)) for _ in range(rows)]
-    nulls = [invalid and _sometimes(draw, 6) for _ in range(rows)]
+    micros = draw(_cells(rows, instants(window, profile)))
+    nulls = draw(_cells(rows, _ONE_IN_SIX)) if invalid else [False] * rows
     kind = draw(st.sampled_from(["arrow", "arrow", "int64_us", "iso"]))
     if kind == "iso":
+        bad = draw(_cells(rows, _ONE_IN_SIX)) if invalid else [False] * rows
         texts: list[str | None] = []
-        for us, null in zip(micros, nulls, strict=True):
+        for us, null, bad_text in zip(micros, nulls, bad, strict=True):
             if null:
                 texts.append(None)
-            elif invalid and _sometimes(draw, 6):
+            elif bad_text:
                 texts.append(draw(st.sampled_from(BAD_ISO)))
             else:
                 texts.append(draw(iso_strings(us)))
-        return Column(
-            string_array(texts, draw(st.sampled_from(STRING_KINDS))), texts, objects(texts)
-        )
+        string_kind = draw(st.sampled_from(STRING_KINDS))
+        return Column(string_array(texts, string_kind), texts, objects(texts))
     as_datetime64 = [
         np.datetime64("NaT") if null else np.datetime64(us, "us")
         for us, null in zip(micros, nulls, strict=True)
@@ -262,10 +270,11 @@ def timestamp_columns(
     # ns values carry sub-microsecond digits, which the core truncates like the list
     # path truncates a 9-digit ISO fraction: such a column's records hold those strings.
     nanos = unit == "ns" and draw(st.booleans())
+    subs = draw(_cells(rows, st.integers(0, 999))) if nanos else [0] * rows
     raw_values: list[int | None] = []
     values: list[datetime | str | None] = []
     floored = []
-    for us, null in zip(micros, nulls, strict=True):
+    for us, null, sub in zip(micros, nulls, subs, strict=True):
         us -= us % UNIT_MICROS[unit]
         floored.append(us)
         if null:
@@ -278,7 +287,6 @@ def timestamp_columns(
         elif unit == "us":
             raw_values.append(us)
         else:
-            sub = draw(st.integers(0, 999)) if nanos else 0
             raw_values.append(us * 1000 + sub)
         if nanos:
             values.append(f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond:06d}{sub:03d}Z")
@@ -302,10 +310,13 @@ FLAG_TYPES = {
     "int64": pa.int64(),
     "uint8": pa.uint8(),
 }
-_BAD_FLAG_INTS = {
-    "int8": st.integers(-128, 127),
-    "int64": st.integers(-(2**63), 2**63 - 1),
-    "uint8": st.integers(0, 255),
+_NOT_01 = st.integers(-(2**63), 2**63 - 1).filter(lambda v: v not in (0, 1))
+#: (valid, bad) flag values per column type.
+_FLAG_VALUES: dict[str, tuple[st.SearchStrategy[Any], st.SearchStrategy[Any] | None]] = {
+    "bool": (st.booleans(), None),
+    "int8": (st.sampled_from([0, 1]), st.integers(-128, 127).filter(lambda v: v not in (0, 1))),
+    "int64": (st.sampled_from([0, 1]), _NOT_01),
+    "uint8": (st.sampled_from([0, 1]), st.integers(2, 255)),
 }
 
 
@@ -316,16 +327,13 @@ def flag_columns(draw: st.DrawFn, rows: int, invalid: bool) -> Column | None:
         return None
     if kind == "null":
         return null_column(rows)
-    values: list[Any] = []
-    for _ in range(rows):
-        if _sometimes(draw, 3):
-            values.append(None)
-        elif kind == "bool":
-            values.append(draw(st.booleans()))
-        elif invalid and _sometimes(draw, 6):
-            values.append(draw(_BAD_FLAG_INTS[kind].filter(lambda v: v not in (0, 1))))
-        else:
-            values.append(draw(st.sampled_from([0, 1])))
+    good, bad = _FLAG_VALUES[kind]
+    cell = (
+        _with_nulls(good, good, good, bad)
+        if invalid and bad is not None
+        else _with_nulls(good, good)
+    )
+    values = draw(_cells(rows, cell))
     if None not in values:
         numpy = np.array(values, dtype=np.bool_ if kind == "bool" else kind)
     else:
@@ -337,10 +345,8 @@ def _float32(value: float) -> float:
     return float(np.float32(value))
 
 
-def _number_strategies(
-    field: str, kind: str
-) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:
-    """(valid, invalid) values of a number column of the given type."""
+def _number_values(field: str, kind: str) -> tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]:
+    """(valid, bad) values of a number column of the given type."""
     width: Literal[32, 64] = 32 if kind == "float32" else 64
     if field == "execution_time_ms":
         if kind == "int64":
@@ -352,15 +358,16 @@ def _number_strategies(
         good = execution_times.map(float)
         return (good.map(_float32) if kind == "float32" else good), bad
     if kind == "int64":
-        return st.sampled_from([0, 1]), st.integers(-(2**63), 2**63 - 1).filter(
-            lambda v: v not in (0, 1)
-        )
+        return st.sampled_from([0, 1]), _NOT_01
     bad = st.floats(width=width).filter(lambda x: not 0 <= x <= 1)
     good = quality_scores.map(float)
     return (good.map(_float32) if kind == "float32" else good), bad
 
 
 NUMBER_TYPES = {"float64": pa.float64(), "float32": pa.float32(), "int64": pa.int64()}
+_NUMBER_VALUES = {
+    (field, kind): _number_values(field, kind) for field in NUMBER_FIELDS for kind in NUMBER_TYPES
+}
 
 
 @st.composite
@@ -370,21 +377,22 @@ def number_columns(draw: st.DrawFn, field: str, rows: int, invalid: bool) -> Col
         return None
     if kind == "null":
         return null_column(rows)
-    good, bad = _number_strategies(field, kind)
-    values: list[Any] = []
-    for _ in range(rows):
-        if _sometimes(draw, 3):
-            values.append(None)
-        elif invalid and _sometimes(draw, 6):
-            values.append(draw(bad))
-        else:
-            values.append(draw(good))
+    good, bad = _NUMBER_VALUES[field, kind]
+    values = draw(
+        _cells(rows, _with_nulls(good, good, good, bad) if invalid else _with_nulls(good, good))
+    )
     if kind == "int64" and None not in values:
         numpy = np.array(values, dtype=np.int64)
     else:
         dtype = np.float32 if kind == "float32" else np.float64
         numpy = np.array([math.nan if v is None else v for v in values], dtype=dtype)
     return Column(pa.array(values, NUMBER_TYPES[kind]), values, numpy)
+
+
+_STRING_VALUES = {
+    "file_path": _with_nulls(file_paths, file_paths),
+    "other": _with_nulls(categories, categories),
+}
 
 
 @st.composite
@@ -394,8 +402,7 @@ def string_columns(draw: st.DrawFn, field: str, rows: int) -> Column | None:
         return None
     if kind == "null":
         return null_column(rows)
-    texts = file_paths if field == "file_path" else categories
-    values = [None if _sometimes(draw, 3) else draw(texts) for _ in range(rows)]
+    values = draw(_cells(rows, _STRING_VALUES["file_path" if field == "file_path" else "other"]))
     return Column(string_array(values, kind), values, objects(values))
 
 
@@ -404,19 +411,19 @@ def extra_columns(draw: st.DrawFn, rows: int) -> dict[str, Column]:
     """Columns that are not record fields (ignored by every path)."""
     extra: dict[str, Column] = {}
     if draw(st.booleans()):
-        ids = [f"run-{draw(st.integers(0, 99))}" for _ in range(rows)]
+        ids = draw(_cells(rows, st.sampled_from(["run-1", "run-2", "run-3"])))
         extra["execution_id"] = Column(pa.array(ids), ids, objects(ids))
     if draw(st.booleans()):
-        tags = [None if _sometimes(draw, 3) else [draw(st.integers(0, 9))] for _ in range(rows)]
+        tags = draw(_cells(rows, _with_nulls(st.lists(st.integers(0, 9), max_size=2))))
         extra["tags"] = Column(pa.array(tags, pa.list_(pa.int64())), tags, objects(tags))
     if draw(st.booleans()):  # names are case-sensitive: not the timestamp
-        bogus = [draw(st.floats(-1e3, 1e3)) for _ in range(rows)]
+        bogus = draw(_cells(rows, st.floats(-1e3, 1e3)))
         extra["Timestamp"] = Column(pa.array(bogus, pa.float64()), bogus, np.array(bogus))
     return extra
 
 
 @st.composite
-def cases(draw: st.DrawFn, *, invalid: bool = False, max_rows: int = 30) -> Case:
+def cases(draw: st.DrawFn, *, invalid: bool = False, max_rows: int = 12) -> Case:
     window = draw(windows())
     rows = draw(st.integers(0, max_rows))
     profile = draw(st.sampled_from(PROFILES))
@@ -433,14 +440,18 @@ def cases(draw: st.DrawFn, *, invalid: bool = False, max_rows: int = 30) -> Case
     present.update(draw(extra_columns(rows)))
     order = draw(st.permutations(list(present)))
     ordered = {name: present[name] for name in order}
-    records = []
-    for row in range(rows):
-        record = {}
-        for name, column in ordered.items():
-            value = column.values[row]
-            if value is not None or draw(st.booleans()):  # missing: None or absent
-                record[name] = value
-        records.append(record)
+    # A missing value is a None or an absent key.
+    keep_none = draw(
+        _cells(rows, st.lists(st.booleans(), min_size=len(ordered), max_size=len(ordered)))
+    )
+    records = [
+        {
+            name: column.values[row]
+            for (name, column), keep in zip(ordered.items(), keep_none[row], strict=True)
+            if column.values[row] is not None or keep
+        }
+        for row in range(rows)
+    ]
     options = {
         "pattern_id": "columnar",
         "time_window_start": window.start,
@@ -578,9 +589,10 @@ NAN_FORMS = [
 # --------------------------------------------------------------------------- properties
 
 
-#: Each form gets a quarter of the profile's examples (at least 10), so that the eighteen
-#: form tests together stay within a few seconds more than one property test.
-PER_FORM = settings(max_examples=max(10, settings().max_examples // 4))
+#: Each form gets a third of the profile's examples (at least 10): eighteen form tests
+#: share the time of a few property tests. (Volume is the named tests' business: a case
+#: has at most 12 rows, which keeps examples cheap and failures quick to shrink.)
+PER_FORM = settings(max_examples=max(10, settings().max_examples // 3))
 
 
 @pytest.mark.parametrize("form", list(FORMS))

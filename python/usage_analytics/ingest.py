@@ -6,7 +6,9 @@
   DuckDB results): read by Rust from the Arrow buffers, without copying numeric columns and
   with the GIL released;
 - a dict of column name -> numpy array or list: turned into an Arrow table by pyarrow (the
-  `arrow` extra), which converts numpy arrays without copying where the layout allows.
+  `arrow` extra), which converts numpy arrays without copying where the layout allows. As
+  in pandas, NaN in a numpy float array means "missing" there (numpy has no other missing
+  marker); in a list of dicts and in Arrow data a NaN is an invalid value.
 
 The same records give the same analytics whatever their form.
 """
