@@ -22,6 +22,9 @@ import pytest
 
 BENCHES = Path(__file__).resolve().parent
 TESTS = BENCHES.parent / "tests"
+# The columnar benchmarks' pieces (`benches/peers/`) are imported as the package `peers`.
+if str(BENCHES) not in sys.path:
+    sys.path.insert(0, str(BENCHES))
 
 #: Mean spacing of consecutive records: "one execution every few seconds".
 SPACING_SECONDS = 3.0
@@ -241,6 +244,9 @@ def _duration(seconds: float) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from peers import report
+
+    report.summary(terminalreporter)
     lines = ratio_lines()
     if lines:
         terminalreporter.write_sep(
