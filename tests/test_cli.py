@@ -23,6 +23,8 @@ from usage_analytics import (
 from usage_analytics.cli import main
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
 from usage_analytics.sources import load_records, read_records
+from usage_analytics.sources.base import FIELDS as RECORD_FIELDS
+from usage_analytics.sources.base import PATTERN_ID
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 NOW_ARG = "2026-03-03T14:00Z"
@@ -32,19 +34,7 @@ assert GROWING.name == "code-review-assistant"
 #: Fields of to_dict() that differ between two runs on the same data.
 VOLATILE = {("summary", "computation_time_ms"), ("summary", "computed_at"), ("correlation_id",)}
 
-FIELDS = (
-    "pattern_id",
-    "timestamp",
-    "success",
-    "execution_time_ms",
-    "quality_score",
-    "quality_gates_passed",
-    "timeout",
-    "context_type",
-    "agent",
-    "project",
-    "file_path",
-)
+FIELDS = (PATTERN_ID, *RECORD_FIELDS)
 
 
 @pytest.fixture(autouse=True)

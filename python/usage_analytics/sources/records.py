@@ -31,8 +31,10 @@ from typing import Any, TextIO
 
 from usage_analytics.sources.arrow import require_pyarrow
 from usage_analytics.sources.base import (
+    FIELDS,
     FLAG_FIELDS,
     NUMBER_FIELDS,
+    PATTERN_ID,
     SourceError,
     SourceUnavailableError,
     UnsupportedSourceError,
@@ -62,19 +64,7 @@ _FALSE = FALSE_TEXTS
 Columns = Mapping[str, str]
 
 #: Column order for written files; other keys follow in first-seen order.
-_CSV_COLUMNS = (
-    "pattern_id",
-    "timestamp",
-    "success",
-    "execution_time_ms",
-    "quality_score",
-    "quality_gates_passed",
-    "timeout",
-    "context_type",
-    "agent",
-    "project",
-    "file_path",
-)
+_CSV_COLUMNS = (PATTERN_ID, *FIELDS)
 
 
 @dataclass(frozen=True)
