@@ -1,18 +1,19 @@
 //! Accumulate / merge / finalize: the shape every reduction takes.
 //!
 //! A single call is one accumulator fed the columns once and finalized. Every field is an
-//! exact, mergeable summary (counters, sums, bucket and category counts keyed by name),
-//! except the raw execution times, kept for exact percentiles; the moments (mean, std) are
-//! computed from them at the end, in record order, so chunking never changes a result.
+//! exact, mergeable summary (counters, sums, bucket and category counts keyed by name,
+//! per-agent first and last instants), except the execution times (see `Durations`: kept
+//! exactly for a single call, summarized past a streaming accumulator's budget).
 
 use rustc_hash::FxHashMap;
 
 use crate::buckets::Window;
 use crate::civil::{calendar_fields, CalendarFields, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
+use crate::durations::Durations;
+use crate::error::CoreError;
 use crate::metrics::*;
 use crate::regression::ols;
-use crate::stats::{percentiles_linear, Moments};
 use crate::zone::Zone;
 
 /// Which optional families to compute.
@@ -38,8 +39,8 @@ impl Families {
 /// Counts per distinct string, keyed by the accumulator's own dictionary so that states
 /// built from different inputs merge by name.
 #[derive(Clone, Debug, Default)]
-struct Tally {
-    names: Dictionary,
+pub struct Tally {
+    pub(crate) names: Dictionary,
     counts: Vec<u64>,
     /// Translation of the codes of the last dictionary seen (by id) into `names` codes,
     /// extended as that dictionary grows: a stream of chunks sharing one dictionary is
@@ -96,33 +97,60 @@ impl Tally {
     fn distinct(&self) -> u64 {
         self.counts.iter().filter(|&&c| c > 0).count() as u64
     }
+
+    /// The stored form: names and their counts, in code order.
+    pub fn parts(&self) -> (&[Box<str>], &[u64]) {
+        (self.names.names(), &self.counts)
+    }
+
+    /// Rebuild from stored parts (distinct names, one count each).
+    pub fn from_parts(names: Vec<String>, counts: Vec<u64>) -> Result<Tally, CoreError> {
+        if names.len() != counts.len() {
+            return Err(CoreError::InvalidInput(
+                "corrupt state: names and counts differ in length".into(),
+            ));
+        }
+        let mut tally = Tally::default();
+        for name in &names {
+            if tally.names.code(name) as usize != tally.names.len() - 1 {
+                return Err(CoreError::InvalidInput(format!("corrupt state: name {name:?} twice")));
+            }
+        }
+        tally.counts = counts;
+        Ok(tally)
+    }
+
+    pub fn total(&self) -> Option<u64> {
+        self.counts.iter().try_fold(0u64, |a, &c| a.checked_add(c))
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct Accumulator {
-    window: Window,
-    zone: Zone,
-    families: Families,
-    thresholds: Thresholds,
-    count: u64,
-    success: u64,
-    timeouts: u64,
-    gate_failures: u64,
-    quality_sum: f64,
-    quality_count: u64,
-    times: Vec<f64>,
-    bucket_counts: Vec<u64>,
-    day_counts: FxHashMap<i64, u64>,
-    hours: [u64; 24],
-    weekdays: [u64; 7],
-    latest: Option<i64>,
-    contexts: Tally,
-    agents: Tally,
-    projects: Tally,
-    file_types: Tally,
-    /// Per agent code: seen in the first / second half of the window.
-    agent_in_first_half: Vec<bool>,
-    agent_in_second_half: Vec<bool>,
+    pub(crate) window: Window,
+    pub(crate) zone: Zone,
+    pub(crate) families: Families,
+    pub(crate) thresholds: Thresholds,
+    pub(crate) count: u64,
+    pub(crate) success: u64,
+    pub(crate) timeouts: u64,
+    pub(crate) gate_failures: u64,
+    pub(crate) quality_sum: f64,
+    pub(crate) quality_count: u64,
+    pub(crate) durations: Durations,
+    pub(crate) bucket_counts: Vec<u64>,
+    pub(crate) day_counts: FxHashMap<i64, u64>,
+    pub(crate) hours: [u64; 24],
+    pub(crate) weekdays: [u64; 7],
+    pub(crate) latest: Option<i64>,
+    pub(crate) contexts: Tally,
+    pub(crate) agents: Tally,
+    pub(crate) projects: Tally,
+    pub(crate) file_types: Tally,
+    /// Per agent code: its earliest and latest instant (i64::MAX / MIN before any), which
+    /// tell the halves of the window it was active in, whatever window finalizes.
+    pub(crate) agent_first_seen: Vec<i64>,
+    pub(crate) agent_last_seen: Vec<i64>,
 }
 
 impl Accumulator {
@@ -139,7 +167,7 @@ impl Accumulator {
             gate_failures: 0,
             quality_sum: 0.0,
             quality_count: 0,
-            times: Vec::new(),
+            durations: Durations::new(usize::MAX, 0.01).expect("a valid accuracy"),
             day_counts: FxHashMap::default(),
             hours: [0; 24],
             weekdays: [0; 7],
@@ -148,15 +176,29 @@ impl Accumulator {
             agents: Tally::default(),
             projects: Tally::default(),
             file_types: Tally::default(),
-            agent_in_first_half: Vec::new(),
-            agent_in_second_half: Vec::new(),
+            agent_first_seen: Vec::new(),
+            agent_last_seen: Vec::new(),
         }
+    }
+
+    /// Keep execution times in `durations` (a budget and a sketch accuracy) instead of
+    /// exactly without limit.
+    pub fn with_durations(mut self, durations: Durations) -> Accumulator {
+        self.durations = durations;
+        self
+    }
+
+    /// This (empty) accumulator over another window.
+    pub fn rebase(&mut self, window: Window) {
+        debug_assert_eq!(self.count, 0, "only an empty accumulator is rebased");
+        self.window = window;
+        self.bucket_counts = vec![0; if self.families.trends { window.buckets } else { 0 }];
     }
 
     /// Room for `rows` more execution times (avoids regrowing a large buffer).
     pub fn reserve(&mut self, rows: usize) {
         if self.families.performance {
-            self.times.reserve(rows);
+            self.durations.reserve(rows);
         }
     }
 
@@ -172,7 +214,7 @@ impl Accumulator {
         self.add_flags_and_quality(columns, rows.clone());
         if self.families.performance {
             let times = &columns.execution_time_ms;
-            self.times
+            self.durations
                 .extend(rows.clone().map(|r| times[r]).filter(|t| !t.is_nan()));
         }
         self.contexts
@@ -215,8 +257,8 @@ impl Accumulator {
         let trends = self.families.trends;
         let distribution = self.families.distribution;
         if trends {
-            self.agent_in_first_half.resize(self.agents.names.len(), false);
-            self.agent_in_second_half.resize(self.agents.names.len(), false);
+            self.agent_first_seen.resize(self.agents.names.len(), i64::MAX);
+            self.agent_last_seen.resize(self.agents.names.len(), i64::MIN);
         }
         let mut offsets = self.zone.offsets();
         let mut days = DayCache::default();
@@ -241,11 +283,10 @@ impl Accumulator {
             if trends {
                 self.bucket_counts[bucket.of(ts)] += 1;
                 let agent = agent_codes[columns.agent[i] as usize] as usize;
-                if window.in_first_half(ts) {
-                    self.agent_in_first_half[agent] = true;
-                } else {
-                    self.agent_in_second_half[agent] = true;
-                }
+                let first = &mut self.agent_first_seen[agent];
+                *first = (*first).min(ts);
+                let last = &mut self.agent_last_seen[agent];
+                *last = (*last).max(ts);
             }
         }
         if run_count > 0 {
@@ -253,18 +294,59 @@ impl Accumulator {
         }
     }
 
-    /// Fold `other` (same window, zone and families) into this one.
+    /// Why `other` cannot be merged into this one (different settings), if it cannot.
+    pub fn check_compatible(&self, other: &Accumulator) -> Result<(), CoreError> {
+        let differs = |what: &str| {
+            Err(CoreError::InvalidOption(format!(
+                "cannot merge accumulators with different {what}"
+            )))
+        };
+        if self.window != other.window {
+            return differs("windows or bucket widths");
+        }
+        if self.zone.name() != other.zone.name() {
+            return differs("time zones");
+        }
+        if self.families != other.families {
+            return differs("families (flags or granularity)");
+        }
+        if self.thresholds != other.thresholds {
+            return differs("trend thresholds");
+        }
+        if self.durations.budget() != other.durations.budget()
+            || self.durations.relative_accuracy() != other.durations.relative_accuracy()
+        {
+            return differs("exact budgets or relative accuracies");
+        }
+        Ok(())
+    }
+
+    /// Fold `other` (same settings: see `check_compatible`) into this one.
     pub fn merge(&mut self, other: &Accumulator) {
+        for (mine, theirs) in self.bucket_counts.iter_mut().zip(&other.bucket_counts) {
+            *mine += theirs;
+        }
+        self.merge_all_but_buckets(other);
+    }
+
+    /// Fold `other`, whose records all lie in one trend bucket of this accumulator's
+    /// window, into that bucket (a rolling bucket into a snapshot). Other settings as in
+    /// `merge`, except the window.
+    pub fn absorb(&mut self, other: &Accumulator, bucket: usize) {
+        if let Some(count) = self.bucket_counts.get_mut(bucket) {
+            *count += other.count;
+        }
+        self.merge_all_but_buckets(other);
+    }
+
+    fn merge_all_but_buckets(&mut self, other: &Accumulator) {
         self.count += other.count;
         self.success += other.success;
         self.timeouts += other.timeouts;
         self.gate_failures += other.gate_failures;
         self.quality_sum += other.quality_sum;
         self.quality_count += other.quality_count;
-        self.times.extend_from_slice(&other.times);
-        for (mine, theirs) in self.bucket_counts.iter_mut().zip(&other.bucket_counts) {
-            *mine += theirs;
-        }
+        self.durations.merge(&other.durations);
         for (&day, &count) in &other.day_counts {
             *self.day_counts.entry(day).or_insert(0) += count;
         }
@@ -279,15 +361,18 @@ impl Accumulator {
         self.projects.merge(&other.projects);
         self.file_types.merge(&other.file_types);
         self.agents.merge(&other.agents);
-        let agent_codes = self.agents.translation.1.clone();
         if self.families.trends {
             let n = self.agents.names.len();
-            self.agent_in_first_half.resize(n, false);
-            self.agent_in_second_half.resize(n, false);
-            for (theirs, &mine) in agent_codes.iter().enumerate() {
+            self.agent_first_seen.resize(n, i64::MAX);
+            self.agent_last_seen.resize(n, i64::MIN);
+            for (theirs, &mine) in self.agents.translation.1.iter().enumerate() {
                 let mine = mine as usize;
-                self.agent_in_first_half[mine] |= other.agent_in_first_half.get(theirs).copied().unwrap_or(false);
-                self.agent_in_second_half[mine] |= other.agent_in_second_half.get(theirs).copied().unwrap_or(false);
+                if let Some(&first) = other.agent_first_seen.get(theirs) {
+                    self.agent_first_seen[mine] = self.agent_first_seen[mine].min(first);
+                }
+                if let Some(&last) = other.agent_last_seen.get(theirs) {
+                    self.agent_last_seen[mine] = self.agent_last_seen[mine].max(last);
+                }
             }
         }
     }
@@ -340,34 +425,7 @@ impl Accumulator {
     }
 
     fn performance(&mut self) -> Performance {
-        // From the kept values, in record order, so the result does not depend on how the
-        // input was chunked (a list of dicts and an Arrow table give identical floats).
-        let m = Moments::of(&self.times);
-        if m.count == 0 {
-            return Performance {
-                avg_execution_time_ms: 0.0,
-                p50_execution_time_ms: 0.0,
-                p95_execution_time_ms: 0.0,
-                p99_execution_time_ms: 0.0,
-                min_execution_time_ms: 0.0,
-                max_execution_time_ms: 0.0,
-                std_dev_ms: 0.0,
-                total_execution_time_ms: 0.0,
-                sample_count: 0,
-            };
-        }
-        let p = percentiles_linear(&mut self.times, &[0.5, 0.95, 0.99]);
-        Performance {
-            avg_execution_time_ms: m.mean,
-            p50_execution_time_ms: p[0],
-            p95_execution_time_ms: p[1],
-            p99_execution_time_ms: p[2],
-            min_execution_time_ms: m.min,
-            max_execution_time_ms: m.max,
-            std_dev_ms: m.sample_std(),
-            total_execution_time_ms: m.sum,
-            sample_count: m.count,
-        }
+        self.durations.performance()
     }
 
     fn trend(&self) -> Trend {
@@ -401,7 +459,13 @@ impl Accumulator {
             (last - first) / first * 100.0
         };
         let (mut first_half, mut both, mut new_in_second) = (0u64, 0u64, 0u64);
-        for (&a, &b) in self.agent_in_first_half.iter().zip(&self.agent_in_second_half) {
+        for (&first, &last) in self.agent_first_seen.iter().zip(&self.agent_last_seen) {
+            if first > last {
+                continue; // no record of this agent
+            }
+            // Active in the first half iff its earliest instant is; in the second iff its
+            // latest is.
+            let (a, b) = (window.in_first_half(first), !window.in_first_half(last));
             first_half += u64::from(a);
             both += u64::from(a && b);
             new_in_second += u64::from(!a && b);

@@ -18,11 +18,12 @@ use pyo3::types::{PyBytes, PyCapsule};
 use crate::accumulator::{Accumulator, Families};
 use crate::arrow_ingest::read_batches;
 use crate::buckets::Window;
-use crate::columns::Columns;
+use crate::durations::Durations;
 use crate::error::CoreError;
-use crate::group::{GroupIndex, GroupKey, GroupedAccumulators};
+use crate::group::{GroupIndex, GroupKey};
 use crate::ingest::{read_records, GroupReader, IngestReport};
 use crate::metrics::*;
+use crate::state::{Reduction, State};
 use crate::zone::Zone;
 
 create_exception!(
@@ -44,12 +45,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_arrow, m)?)?;
+    m.add_class::<crate::py_state::CoreState>()?;
+    m.add_class::<crate::py_state::CoreRolling>()?;
     Ok(())
 }
 
 /// Run `work` with the GIL released; a panic becomes a `UsageAnalyticsError`, never an
 /// abort or a `PanicException` (kernels do not panic on user input; this is the backstop).
-fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, CoreError> + Send) -> PyResult<T> {
+pub(crate) fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, CoreError> + Send) -> PyResult<T> {
     let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(work)));
     match outcome {
         Ok(result) => result.map_err(PyErr::from),
@@ -77,7 +80,7 @@ type ThresholdTuple = (f64, f64, f64, u64, u64, f64, f64);
 /// The reduction's options, one dict from Python (`reducer._core_options`).
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
-struct Options {
+pub(crate) struct Options {
     start_us: i64,
     end_us: i64,
     window_type: String,
@@ -91,11 +94,20 @@ struct Options {
     skip_invalid: bool,
     thresholds: ThresholdTuple,
     /// Group the records by their `pattern_id` (the batch API).
-    by_pattern: bool,
+    pub by_pattern: bool,
+    /// Execution times kept exactly (None: all of them, as a single call does).
+    exact_budget: Option<u64>,
+    /// Of the percentile sketch used past the budget.
+    relative_accuracy: f64,
 }
 
 impl Options {
-    fn accumulator(&self) -> Result<(Window, Accumulator), CoreError> {
+    pub fn skip_invalid(&self) -> bool {
+        self.skip_invalid
+    }
+
+    /// An empty accumulator with these settings.
+    pub fn template(&self) -> Result<Accumulator, CoreError> {
         let window = Window::new(self.start_us, self.end_us, &self.window_type, self.bucket_width_us)?;
         let families = Families {
             performance: self.performance,
@@ -114,21 +126,21 @@ impl Options {
             min_t_statistic: t.5,
             recent_fraction: t.6,
         };
-        Ok((
-            window,
-            Accumulator::new(window, Zone::get(&self.timezone)?, families, thresholds),
-        ))
+        let budget = self
+            .exact_budget
+            .map_or(usize::MAX, |b| usize::try_from(b).unwrap_or(usize::MAX));
+        let durations = Durations::new(budget, self.relative_accuracy)?;
+        Ok(Accumulator::new(window, Zone::get(&self.timezone)?, families, thresholds).with_durations(durations))
     }
 }
 
 /// Finalize unless records were invalid in raise mode (the caller raises then).
-fn finish<'py>(
+pub(crate) fn finish<'py>(
     py: Python<'py>,
-    options: &Options,
+    raising: bool,
     report: &IngestReport,
     acc: Reduction,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let raising = report.invalid > 0 && !options.skip_invalid;
     match acc {
         Reduction::One(acc) => {
             let analytics = if raising {
@@ -139,41 +151,41 @@ fn finish<'py>(
             to_python(py, report, analytics.as_ref())
         }
         Reduction::Grouped(grouped, index) => {
-            let out = to_python(py, report, None)?;
-            let results = PyList::empty(py);
-            if !raising {
+            let analytics = if raising {
+                None
+            } else {
                 let groups = index.keys().len();
-                let analytics = compute(py, move || Ok(grouped.finalize(groups)))?;
-                for (code, (key, a)) in index.keys().iter().zip(&analytics).enumerate() {
-                    let outside = index.outside(code) as usize;
-                    let counts = IngestReport {
-                        received: a.usage.total_executions as usize + outside,
-                        outside_window: outside,
-                        invalid: 0,
-                        samples: Vec::new(),
-                    };
-                    results.append((group_key(py, key)?, to_python(py, &counts, Some(a))?))?;
-                }
-            }
-            out.set_item("groups", results)?;
-            Ok(out)
+                Some(compute(py, move || Ok(grouped.finalize(groups)))?)
+            };
+            grouped_output(py, report, &index, analytics.as_deref())
+        }
+        Reduction::Rolling(_) => {
+            Err(CoreError::Internal("a rolling reduction is finalized by snapshots".into()).into())
         }
     }
 }
 
-/// One accumulator, or one per pattern.
-enum Reduction {
-    One(Accumulator),
-    Grouped(GroupedAccumulators, GroupIndex),
-}
-
-impl Reduction {
-    fn add(&mut self, chunk: &Columns) {
-        match self {
-            Reduction::One(acc) => acc.add(chunk),
-            Reduction::Grouped(grouped, _) => grouped.add(chunk),
-        }
+/// The report, with `groups`: (pattern id, its result dict) per group.
+pub(crate) fn grouped_output<'py>(
+    py: Python<'py>,
+    report: &IngestReport,
+    index: &GroupIndex,
+    analytics: Option<&[Analytics]>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = to_python(py, report, None)?;
+    let results = PyList::empty(py);
+    for (code, (key, a)) in index.keys().iter().zip(analytics.unwrap_or_default()).enumerate() {
+        let outside = index.outside(code) as usize;
+        let counts = IngestReport {
+            received: a.usage.total_executions as usize + outside,
+            outside_window: outside,
+            invalid: 0,
+            samples: Vec::new(),
+        };
+        results.append((group_key(py, key)?, to_python(py, &counts, Some(a))?))?;
     }
+    out.set_item("groups", results)?;
+    Ok(out)
 }
 
 fn group_key<'py>(py: Python<'py>, key: &GroupKey) -> PyResult<Bound<'py, PyAny>> {
@@ -197,29 +209,12 @@ fn py_reduce_records<'py>(
     records: &Bound<'py, PyAny>,
     options: Options,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (window, mut acc) = options.accumulator()?;
-    acc.reserve(records.len().unwrap_or(0));
-    let group = options.by_pattern.then(|| GroupReader::new(py)).transpose()?;
-    let mut grouped = options.by_pattern.then(|| GroupedAccumulators::new(acc.clone()));
-    // Each chunk is reduced with the GIL released; in raise mode nothing more is reduced
-    // once a record is invalid.
-    let (report, index) = read_records(records, &window, group, |chunk, so_far| {
-        if so_far.invalid > 0 && !options.skip_invalid {
-            return Ok(());
-        }
-        compute(py, || {
-            match grouped.as_mut() {
-                Some(g) => g.add(chunk),
-                None => acc.add(chunk),
-            }
-            Ok(())
-        })
-    })?;
-    let reduction = match (grouped, index) {
-        (Some(g), Some(index)) => Reduction::Grouped(g, index),
-        _ => Reduction::One(acc),
-    };
-    finish(py, &options, &report, reduction)
+    let mut state = State::new(options.template()?, options.by_pattern);
+    if let Reduction::One(acc) = &mut state.body {
+        acc.reserve(records.len().unwrap_or(0));
+    }
+    let (report, reduction) = read_records_into(py, records, &state.template.window, options.skip_invalid, state.body)?;
+    finish(py, report.invalid > 0 && !options.skip_invalid, &report, reduction)
 }
 
 /// Reduce anything exporting the Arrow PyCapsule interface (`__arrow_c_stream__` or
@@ -228,16 +223,49 @@ fn py_reduce_records<'py>(
 #[pyfunction]
 #[pyo3(name = "reduce_arrow")]
 fn py_reduce_arrow<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, options: Options) -> PyResult<Bound<'py, PyDict>> {
-    let (window, acc) = options.accumulator()?;
+    let state = State::new(options.template()?, options.by_pattern);
+    let (report, reduction) = read_arrow_into(py, data, &state.template.window, options.skip_invalid, state.body)?;
+    finish(py, report.invalid > 0 && !options.skip_invalid, &report, reduction)
+}
+
+/// Read a list or tuple of record mappings into `reduction` (records inside `window`).
+/// Each chunk is reduced with the GIL released; in raise mode nothing more is reduced once
+/// a record is invalid.
+pub(crate) fn read_records_into(
+    py: Python<'_>,
+    records: &Bound<'_, PyAny>,
+    window: &Window,
+    skip_invalid: bool,
+    mut reduction: Reduction,
+) -> PyResult<(IngestReport, Reduction)> {
+    let group = reduction.is_grouped().then(|| GroupReader::new(py)).transpose()?;
+    let (report, index) = read_records(records, window, group, |chunk, so_far| {
+        if so_far.invalid > 0 && !skip_invalid {
+            return Ok(());
+        }
+        compute(py, || {
+            reduction.add(chunk);
+            Ok(())
+        })
+    })?;
+    if let (Reduction::Grouped(_, slot), Some(index)) = (&mut reduction, index) {
+        *slot = index;
+    }
+    Ok((report, reduction))
+}
+
+/// Read Arrow data (see `reduce_arrow`) into `reduction`, with the GIL released.
+pub(crate) fn read_arrow_into(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    window: &Window,
+    skip_invalid: bool,
+    mut reduction: Reduction,
+) -> PyResult<(IngestReport, Reduction)> {
     let batches = arrow_batches(data)?;
-    let skip_invalid = options.skip_invalid;
-    let mut index = options.by_pattern.then(GroupIndex::default);
-    let mut reduction = match options.by_pattern {
-        true => Reduction::Grouped(GroupedAccumulators::new(acc), GroupIndex::default()),
-        false => Reduction::One(acc),
-    };
+    let mut index = reduction.is_grouped().then(GroupIndex::default);
     let report = compute(py, || {
-        read_batches(batches, &window, index.as_mut(), |chunk, so_far| {
+        read_batches(batches, window, index.as_mut(), |chunk, so_far| {
             if so_far.invalid == 0 || skip_invalid {
                 reduction.add(chunk);
             }
@@ -247,7 +275,7 @@ fn py_reduce_arrow<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, options: Opti
     if let (Reduction::Grouped(_, slot), Some(index)) = (&mut reduction, index) {
         *slot = index;
     }
-    finish(py, &options, &report, reduction)
+    Ok((report, reduction))
 }
 
 type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;
@@ -294,7 +322,7 @@ fn arrow_batches(data: &Bound<'_, PyAny>) -> PyResult<BatchIter> {
     )))
 }
 
-fn to_python<'py>(
+pub(crate) fn to_python<'py>(
     py: Python<'py>,
     report: &IngestReport,
     analytics: Option<&Analytics>,
@@ -367,6 +395,11 @@ fn performance<'py>(py: Python<'py>, p: &Performance) -> PyResult<Bound<'py, PyD
     d.set_item("std_dev_ms", p.std_dev_ms)?;
     d.set_item("total_execution_time_ms", p.total_execution_time_ms)?;
     d.set_item("sample_count", p.sample_count)?;
+    d.set_item(
+        "percentile_method",
+        if p.percentiles_exact { "exact" } else { "sketch" },
+    )?;
+    d.set_item("percentile_relative_error", p.percentile_relative_error)?;
     Ok(d)
 }
 

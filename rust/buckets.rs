@@ -80,6 +80,18 @@ impl Window {
         })
     }
 
+    /// The instants from `start` on, for a reader feeding rolling buckets: only `contains`
+    /// is meaningful (it has no trend buckets of its own).
+    pub fn from_instant(start: i64) -> Window {
+        Window {
+            start,
+            end: i64::MAX,
+            span: i64::MAX.saturating_sub(start),
+            width: i64::MAX,
+            buckets: 1,
+        }
+    }
+
     #[inline]
     pub fn contains(&self, ts: i64) -> bool {
         self.start <= ts && ts <= self.end

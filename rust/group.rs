@@ -19,7 +19,7 @@ pub enum GroupKey {
 
 /// Dense codes for the pattern ids met so far, with per-group counts of valid records
 /// outside the window.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct GroupIndex {
     keys: Vec<GroupKey>,
     codes: FxHashMap<GroupKey, u32>,
@@ -42,6 +42,10 @@ impl GroupIndex {
         self.outside[code as usize] += 1;
     }
 
+    pub fn add_outside(&mut self, code: u32, count: u64) {
+        self.outside[code as usize] += count;
+    }
+
     pub fn keys(&self) -> &[GroupKey] {
         &self.keys
     }
@@ -52,6 +56,7 @@ impl GroupIndex {
 }
 
 /// One accumulator per group, created from a template as groups appear.
+#[derive(Clone)]
 pub struct GroupedAccumulators {
     template: Accumulator,
     accumulators: Vec<Accumulator>,
@@ -105,6 +110,38 @@ impl GroupedAccumulators {
         }
     }
 
+    pub fn template(&self) -> &Accumulator {
+        &self.template
+    }
+
+    /// The accumulator of group `code`, if any of its records was added.
+    pub fn get(&self, code: usize) -> Option<&Accumulator> {
+        self.accumulators.get(code)
+    }
+
+    /// Rebuild from a template and the accumulators of groups 0, 1, ...
+    pub fn from_parts(template: Accumulator, accumulators: Vec<Accumulator>) -> Self {
+        GroupedAccumulators {
+            accumulators,
+            ..GroupedAccumulators::new(template)
+        }
+    }
+
+    /// Fold `other`'s groups (indexed by `other_index`) into these (indexed by `index`),
+    /// matching groups by pattern id. Same settings, checked by the caller.
+    pub fn merge(&mut self, index: &mut GroupIndex, other: &GroupedAccumulators, other_index: &GroupIndex) {
+        for (code, key) in other_index.keys().iter().enumerate() {
+            let mine = index.code(key.clone());
+            index.add_outside(mine, other_index.outside(code));
+            if let Some(theirs) = other.accumulators.get(code) {
+                while self.accumulators.len() <= mine as usize {
+                    self.accumulators.push(self.template.clone());
+                }
+                self.accumulators[mine as usize].merge(theirs);
+            }
+        }
+    }
+
     /// Finalize every group seen (`groups` of them; a group whose records were all
     /// outside the window or invalid gets the empty analytics), in parallel.
     pub fn finalize(mut self, groups: usize) -> Vec<Analytics> {
@@ -112,6 +149,14 @@ impl GroupedAccumulators {
             self.accumulators.push(self.template.clone());
         }
         self.accumulators.into_par_iter().map(Accumulator::finalize).collect()
+    }
+
+    /// `finalize` without consuming (a streaming state can be finalized again).
+    pub fn finalize_copy(&self, groups: usize) -> Vec<Analytics> {
+        (0..groups)
+            .into_par_iter()
+            .map(|g| self.accumulators.get(g).unwrap_or(&self.template).clone().finalize())
+            .collect()
     }
 }
 

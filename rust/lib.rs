@@ -1,8 +1,10 @@
 //! usage-analytics' Rust core.
 //!
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`,
-//! `stats`, `regression`, `columns`, `accumulator`), the Python-object reader (`ingest`,
-//! `fields`, `pyfast`) and the thin PyO3 bindings (`bindings`). No arithmetic lives in the bindings.
+//! `stats`, `sketch`, `durations`, `regression`, `columns`, `accumulator`, `group`,
+//! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
+//! (`ingest`, `fields`, `pyfast`, `arrow_ingest`) and the thin PyO3 bindings (`bindings`,
+//! `py_state`). No arithmetic lives in the bindings.
 
 pub mod accumulator;
 pub mod arrow_ingest;
@@ -10,15 +12,21 @@ mod bindings;
 pub mod buckets;
 pub mod civil;
 pub mod columns;
+pub mod durations;
 pub mod error;
 mod fields;
 pub mod group;
 pub mod ingest;
 pub mod metrics;
+mod py_state;
 mod pyfast;
 pub mod regression;
+pub mod rolling;
+pub mod sketch;
+pub mod state;
 pub mod stats;
 pub mod timeparse;
+pub mod wire;
 pub mod zone;
 
 use pyo3::prelude::*;

@@ -35,6 +35,10 @@ pub struct Performance {
     pub std_dev_ms: f64,
     pub total_execution_time_ms: f64,
     pub sample_count: u64,
+    /// False when p50/p95/p99 come from the sketch (merged or past the exact budget).
+    pub percentiles_exact: bool,
+    /// Bound on the percentiles' relative error: 0.0 when exact.
+    pub percentile_relative_error: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -394,6 +394,10 @@ def success_metrics(records: list[Record]) -> dict[str, Any]:
     }
 
 
+#: A reduction keeps every execution time: its percentiles are exact.
+EXACT_PERCENTILES = {"percentile_method": "exact", "percentile_relative_error": 0.0}
+
+
 def performance_metrics(records: list[Record]) -> dict[str, Any]:
     times = sorted(r.execution_time_ms for r in records if r.execution_time_ms is not None)
     n = len(times)
@@ -411,7 +415,7 @@ def performance_metrics(records: list[Record]) -> dict[str, Any]:
             ],
             0.0,
         )
-        return {**zeros, "sample_count": 0}
+        return {**zeros, "sample_count": 0, **EXACT_PERCENTILES}
     sum_ms = total(times)
     mean = sum_ms / n
     if n < 2:
@@ -429,6 +433,7 @@ def performance_metrics(records: list[Record]) -> dict[str, Any]:
         "std_dev_ms": std,
         "total_execution_time_ms": sum_ms,
         "sample_count": n,
+        **EXACT_PERCENTILES,
     }
 
 

@@ -26,9 +26,16 @@ from usage_analytics.contracts import (
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.health import HealthFinding, HealthThresholds, evaluate_health
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
+from usage_analytics.streaming import (
+    BatchUsageAccumulator,
+    RollingUsageAnalytics,
+    StreamingSettings,
+    UsageAccumulator,
+)
 
 __all__ = [
     "AnalyticsGranularity",
+    "BatchUsageAccumulator",
     "ContextDistribution",
     "DataQuality",
     "HealthFinding",
@@ -41,10 +48,13 @@ __all__ = [
     "ModelUsageAnalyticsOutput",
     "NodeUsageAnalyticsReducer",
     "PerformanceMetrics",
+    "RollingUsageAnalytics",
+    "StreamingSettings",
     "SuccessMetrics",
     "TimeWindowType",
     "TrendAnalysis",
     "TrendThresholds",
+    "UsageAccumulator",
     "UsageAnalyticsError",
     "UsageFrequencyMetrics",
     "UsagePrediction",

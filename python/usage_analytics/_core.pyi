@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "CoreRolling",
+    "CoreState",
     "UsageAnalyticsError",
     "__version__",
     "check_timezone",
@@ -24,7 +26,9 @@ def reduce_records(records: Sequence[Any], options: dict[str, Any]) -> dict[str,
 
     `options` holds the window (`start_us`, `end_us`, `window_type`, `bucket_width_us`),
     `timezone`, the families wanted (`performance`, `trends`, `distribution`,
-    `time_series`, `predictions`), `skip_invalid` and the trend `thresholds` tuple.
+    `time_series`, `predictions`), `skip_invalid`, the trend `thresholds` tuple,
+    `by_pattern` (group by `pattern_id`), `exact_budget` (execution times kept exactly;
+    None: all) and `relative_accuracy` (of the percentile sketch past the budget).
     Returns a dict with `received`, `in_window`, `outside_window`, `invalid`, `errors`
     (up to five `(index, field, value_repr, reason)` samples) and, unless records were
     invalid and `skip_invalid` is false, the metric families keyed `usage`, `success`,
@@ -34,3 +38,40 @@ def reduce_records(records: Sequence[Any], options: dict[str, Any]) -> dict[str,
 
 def reduce_arrow(data: Any, options: dict[str, Any]) -> dict[str, Any]:
     """The same, for anything exporting `__arrow_c_stream__` or `__arrow_c_array__`."""
+
+class CoreState:
+    """A mergeable, serializable reduction state: one pattern, or many (`by_pattern`)."""
+
+    def __init__(self, options: dict[str, Any]) -> None: ...
+    def update_records(self, records: Sequence[Any]) -> dict[str, Any]:
+        """Add records (atomic: nothing is added when one is invalid in raise mode);
+        returns this update's report (`received`, `invalid`, `errors`, ...)."""
+    def update_arrow(self, data: Any) -> dict[str, Any]:
+        """The same for Arrow data."""
+    def merge(self, other: CoreState) -> CoreState:
+        """A new state holding both; UsageAnalyticsError if the settings differ."""
+    def finalize(self) -> dict[str, Any]:
+        """The result dict of the records so far (as `reduce_records` returns)."""
+    def to_bytes(self, meta: bytes) -> bytes:
+        """The serialized state, carrying `meta`."""
+    @staticmethod
+    def from_bytes(data: bytes) -> tuple[CoreState, bytes]:
+        """(state, meta) of serialized bytes; UsageAnalyticsError if malformed."""
+    def configure(self, options: dict[str, Any]) -> None:
+        """Check that `options` match the loaded state's settings; take its invalid mode."""
+    @property
+    def is_batch(self) -> bool: ...
+
+class CoreRolling:
+    """The last `buckets` buckets of `bucket_us` microseconds, aligned to the epoch."""
+
+    def __init__(self, options: dict[str, Any], bucket_us: int, buckets: int) -> None: ...
+    def add_records(self, records: Sequence[Any]) -> dict[str, Any]:
+        """File records into their buckets (atomic); returns this add's report."""
+    def add_arrow(self, data: Any) -> dict[str, Any]:
+        """The same for Arrow data."""
+    def snapshot(self, now_us: int) -> dict[str, Any]:
+        """The result dict of the window ending with the bucket holding `now_us`, with its
+        `start_us` and `end_us`; report counts are cumulative."""
+    @property
+    def retained_buckets(self) -> int: ...

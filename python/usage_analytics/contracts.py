@@ -90,7 +90,10 @@ class SuccessMetrics(_Model):
 
 class PerformanceMetrics(_Model):
     """Over the records that carry an execution time (`sample_count` of them).
-    Percentiles are exact, numpy's `method="linear"`; std is the sample std (ddof=1)."""
+    Percentiles are numpy's `method="linear"`: exact from a reduction, and from a streaming
+    accumulator while it holds at most its `exact_budget` times; past that they come from a
+    relative-error sketch (`percentile_method`). std is the sample std (ddof=1); the mean,
+    min, max, std and total are always exact."""
 
     avg_execution_time_ms: float
     p50_execution_time_ms: float
@@ -101,6 +104,13 @@ class PerformanceMetrics(_Model):
     std_dev_ms: float
     total_execution_time_ms: float
     sample_count: int
+    percentile_method: Literal["exact", "sketch"] = Field(
+        default="exact", description="How p50/p95/p99 were computed."
+    )
+    percentile_relative_error: float = Field(
+        default=0.0,
+        description="Bound on the percentiles' relative error (0.0 when exact).",
+    )
 
 
 class UsageTimeBucket(_Model):
@@ -193,7 +203,7 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _pattern_id(value: Any) -> Any:
+def normalize_pattern_id(value: Any) -> Any:
     """A UUID, or a str: a UUID-shaped str becomes a UUID, any other non-empty str stays
     as given (services often name patterns, e.g. "checkout-endpoint")."""
     if isinstance(value, str):
@@ -293,7 +303,7 @@ class ModelUsageAnalyticsInput(AnalyticsRequest):
 
     pattern_id: UUID | str
 
-    _normalize_pattern_id = field_validator("pattern_id", mode="before")(_pattern_id)
+    _normalize_pattern_id = field_validator("pattern_id", mode="before")(normalize_pattern_id)
 
 
 class ModelUsageAnalyticsBatchInput(AnalyticsRequest):

@@ -15,13 +15,16 @@ The same records give the same analytics whatever their form.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 
-__all__ = ["is_arrow", "reduce_any", "require_pyarrow", "row_count"]
+__all__ = ["is_arrow", "read_any", "reduce_any", "require_pyarrow", "row_count"]
+
+#: A core entry point taking one input form and returning its result dict.
+CoreReader = Callable[[Any], dict[str, Any]]
 
 
 def is_arrow(data: object) -> bool:
@@ -47,12 +50,22 @@ def row_count(data: object) -> int | None:
 
 def reduce_any(data: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Reduce `data` in whatever form it comes (see the module docs)."""
+    return read_any(
+        data,
+        records=lambda records: _core.reduce_records(records, options),
+        arrow=lambda table: _core.reduce_arrow(table, options),
+    )
+
+
+def read_any(data: Any, *, records: CoreReader, arrow: CoreReader) -> dict[str, Any]:
+    """Hand `data` to the core's reader for its form: `records` for a list or tuple of
+    mappings, `arrow` for Arrow data (a dict of columns is converted first)."""
     if isinstance(data, (list, tuple)):
-        return _core.reduce_records(data, options)
+        return records(data)
     if is_arrow(data):
-        return _core.reduce_arrow(_without_null_columns(data), options)
+        return arrow(_without_null_columns(data))
     if isinstance(data, Mapping):
-        return _core.reduce_arrow(columns_to_arrow(data), options)
+        return arrow(columns_to_arrow(data))
     raise TypeError(f"cannot read records from {type(data).__name__}")
 
 

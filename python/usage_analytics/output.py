@@ -16,6 +16,7 @@ from usage_analytics.contracts import (
     ContextDistribution,
     DataQuality,
     InvalidRecordSample,
+    ModelUsageAnalyticsBatchOutput,
     ModelUsageAnalyticsOutput,
     PerformanceMetrics,
     SuccessMetrics,
@@ -77,6 +78,30 @@ def analytics_output(
         computed_at=computed_at,
         data_quality=data_quality(raw),
     )
+
+
+def batch_output(
+    request: AnalyticsRequest, raw: dict[str, Any], elapsed_ms: float, computed_at: datetime
+) -> ModelUsageAnalyticsBatchOutput:
+    """The batch output of a grouped result dict (its `groups`: (pattern id, result))."""
+    results = {
+        pattern_id: analytics_output(
+            request, _output_id(pattern_id), group, elapsed_ms, computed_at
+        )
+        for pattern_id, group in raw["groups"]
+    }
+    return ModelUsageAnalyticsBatchOutput.model_construct(
+        results=results,
+        data_quality=data_quality(raw),
+        computation_time_ms=elapsed_ms,
+        correlation_id=request.correlation_id,
+        computed_at=computed_at,
+    )
+
+
+def _output_id(pattern_id: object) -> Any:
+    """A result's `pattern_id`: UUIDs and strings as given, integers as their text."""
+    return pattern_id if isinstance(pattern_id, str) else str(pattern_id)
 
 
 def _trend(trend: dict[str, Any] | None) -> TrendAnalysis | None:

@@ -24,7 +24,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError
 from usage_analytics.ingest import reduce_any, row_count
-from usage_analytics.output import analytics_output, data_quality
+from usage_analytics.output import analytics_output, batch_output
 
 __all__ = ["NodeUsageAnalyticsReducer"]
 
@@ -32,7 +32,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
-def _micros(value: datetime) -> int:
+def micros(value: datetime) -> int:
     """Aware datetime -> integer microseconds since the Unix epoch (exact)."""
     return (value - _EPOCH) // _ONE_MICROSECOND
 
@@ -57,8 +57,8 @@ class NodeUsageAnalyticsReducer:
     ) -> ModelUsageAnalyticsOutput:
         """The same reduction, blocking: for scripts, threads and the CLI."""
         started = time.perf_counter()
-        raw = reduce_any(contract.execution_data, _core_options(contract, by_pattern=False))
-        _raise_if_invalid(contract, raw)
+        raw = reduce_any(contract.execution_data, core_options(contract, by_pattern=False))
+        raise_if_invalid(contract, raw)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return analytics_output(
             contract, contract.pattern_id, raw, elapsed_ms, computed_at=datetime.now(UTC)
@@ -78,43 +78,44 @@ class NodeUsageAnalyticsReducer:
         self, batch: ModelUsageAnalyticsBatchInput
     ) -> ModelUsageAnalyticsBatchOutput:
         started = time.perf_counter()
-        raw = reduce_any(batch.execution_data, _core_options(batch, by_pattern=True))
-        _raise_if_invalid(batch, raw)
+        raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True))
+        raise_if_invalid(batch, raw)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
-        computed_at = datetime.now(UTC)
-        results = {
-            pattern_id: analytics_output(
-                batch, _output_id(pattern_id), group, elapsed_ms, computed_at
-            )
-            for pattern_id, group in raw["groups"]
-        }
-        return ModelUsageAnalyticsBatchOutput.model_construct(
-            results=results,
-            data_quality=data_quality(raw),
-            computation_time_ms=elapsed_ms,
-            correlation_id=batch.correlation_id,
-            computed_at=computed_at,
-        )
+        return batch_output(batch, raw, elapsed_ms, computed_at=datetime.now(UTC))
 
     def _inline(self, request: AnalyticsRequest) -> bool:
         rows = row_count(request.execution_data)
         return rows is not None and rows <= self.INLINE_MAX_RECORDS
 
 
-def _output_id(pattern_id: object) -> Any:
-    """A result's `pattern_id`: UUIDs and strings as given, integers as their text."""
-    return pattern_id if isinstance(pattern_id, str) else str(pattern_id)
-
-
-def _core_options(request: AnalyticsRequest, *, by_pattern: bool) -> dict[str, Any]:
-    comprehensive = request.granularity is AnalyticsGranularity.COMPREHENSIVE
+def core_options(
+    request: AnalyticsRequest,
+    *,
+    by_pattern: bool,
+    exact_budget: int | None = None,
+    relative_accuracy: float = 0.01,
+) -> dict[str, Any]:
+    """The core's options for `request`. A reduction keeps every execution time
+    (`exact_budget=None`); streaming accumulators pass their budget and sketch accuracy."""
     width = request.bucket_width
-    thresholds = request.trend_thresholds
     return {
-        "start_us": _micros(request.time_window_start),
-        "end_us": _micros(request.time_window_end),
+        "start_us": micros(request.time_window_start),
+        "end_us": micros(request.time_window_end),
         "window_type": request.time_window_type.value,
         "bucket_width_us": None if width is None else width // _ONE_MICROSECOND,
+        **family_options(request),
+        "by_pattern": by_pattern,
+        "exact_budget": exact_budget,
+        "relative_accuracy": relative_accuracy,
+    }
+
+
+def family_options(request: AnalyticsRequest) -> dict[str, Any]:
+    """The options that do not depend on the window: zone, families, invalid-record mode
+    and trend thresholds."""
+    comprehensive = request.granularity is AnalyticsGranularity.COMPREHENSIVE
+    thresholds = request.trend_thresholds
+    return {
         "timezone": request.timezone,
         "performance": request.include_performance,
         "trends": request.include_trends,
@@ -132,11 +133,10 @@ def _core_options(request: AnalyticsRequest, *, by_pattern: bool) -> dict[str, A
             thresholds.min_t_statistic,
             thresholds.recent_fraction,
         ),
-        "by_pattern": by_pattern,
     }
 
 
-def _raise_if_invalid(request: AnalyticsRequest, raw: dict[str, Any]) -> None:
+def raise_if_invalid(request: AnalyticsRequest, raw: dict[str, Any]) -> None:
     if request.on_invalid == "skip" or not raw["invalid"]:
         return
     index, field, value, reason = raw["errors"][0]

@@ -1,0 +1,254 @@
+"""Usage analytics of a Dask DataFrame: per-partition accumulators, a tree merge, finalize.
+
+    from usage_analytics.dask import analyze
+
+    batch = analyze(ddf, by="pattern_id", time_window_start=start, time_window_end=end)
+
+Needs the `dask` extra (`pip install 'usage-analytics[dask]'`); Dask is imported when
+`analyze` is called, so importing this module never fails.
+
+Design
+------
+Map: each partition (a pandas DataFrame) is turned into a pyarrow Table (numeric columns
+without copying, the `by` column also exposed as `pattern_id`) and fed to one
+`BatchUsageAccumulator`, built on the worker from the plain settings passed with the task.
+The task returns the accumulator's `to_bytes()`: a few KB per pattern, picklable by
+anything, versioned and checksummed, so a state can cross processes and machines safely.
+
+Reduce: `DataFrame.reduction` (Dask's documented user-defined tree reduction) merges the
+states in groups of `split_every` (8 by default) on the workers, level by level, each
+merge a `from_bytes` / `merge` / `to_bytes`. Merging starts as soon as the first
+partitions are done, the per-partition step fuses with whatever produces the partition
+(a reader or a generator), and only one state, the merged one, travels to the client,
+which finalizes it. The task graph holds nothing but functions of this module, plain
+settings (datetimes, enums, numbers, a `TrendThresholds`) and bytes, so every scheduler
+works: threads, processes, synchronous, and `distributed` workers on other machines.
+
+Exactness is the accumulator's: counts, rates, distributions and trend equal one
+`execute_batch_reduction` over all the records; floats (mean, std, totals) agree to
+rounding. A pattern's percentiles stay exact while its merged state holds at most
+`exact_budget` execution times; beyond that they come from the DDSketch-style sketch,
+within `relative_accuracy` (`performance_metrics.percentile_method` says which).
+
+Invalid records: with `on_invalid="raise"` the first partition holding one raises
+`InvalidRecordError` on its worker and `analyze` re-raises it on the client; with
+`"skip"` they are left out and counted. Either way a record's `index` (in the error and in
+`data_quality.error_samples`) is its row position *within its partition*: partitions
+do not know their global offsets. The data-quality counts are sums over all partitions;
+the samples are the first five in partition order.
+
+Only the record fields the core reads (plus `by`) are selected, so a column store
+such as Parquet reads nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsBatchOutput,
+    TimeWindowType,
+    TrendThresholds,
+)
+from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.ingest import require_pyarrow
+from usage_analytics.streaming import BatchUsageAccumulator
+
+__all__ = ["RECORD_FIELDS", "accumulate", "analyze", "require_dask"]
+
+#: The record fields the core reads (DESIGN.md); other columns are not loaded.
+RECORD_FIELDS: tuple[str, ...] = (
+    "timestamp",
+    "success",
+    "execution_time_ms",
+    "quality_score",
+    "quality_gates_passed",
+    "timeout",
+    "context_type",
+    "agent",
+    "project",
+    "file_path",
+)
+
+_TOKEN = "usage-analytics"
+
+
+def analyze(
+    ddf: Any,
+    by: str = "pattern_id",
+    *,
+    time_window_start: datetime,
+    time_window_end: datetime,
+    time_window_type: TimeWindowType | str = TimeWindowType.WEEKLY,
+    granularity: AnalyticsGranularity | str = AnalyticsGranularity.DETAILED,
+    include_trends: bool = True,
+    include_performance: bool = True,
+    include_distribution: bool = True,
+    include_predictions: bool = False,
+    on_invalid: Literal["raise", "skip"] = "raise",
+    timezone: str = "UTC",
+    bucket_width: timedelta | None = None,
+    trend_thresholds: TrendThresholds | None = None,
+    correlation_id: UUID | None = None,
+    relative_accuracy: float = 0.01,
+    exact_budget: int = 1024,
+    split_every: int = 8,
+) -> ModelUsageAnalyticsBatchOutput:
+    """The analytics of every pattern in `ddf` (a `dask.dataframe.DataFrame` with a
+    record per row and the pattern in column `by`), keyed by pattern id as given.
+
+    The settings are `BatchUsageAccumulator`'s (and validated on the client before any
+    task runs); `split_every` is the fan-in of the tree merge. Runs on Dask's current
+    scheduler (a `distributed.Client` when one is active). `computation_time_ms` of the
+    batch is the wall time of the whole call, Dask included.
+    """
+    started = time.perf_counter()
+    accumulator = accumulate(
+        ddf,
+        by,
+        time_window_start=time_window_start,
+        time_window_end=time_window_end,
+        time_window_type=time_window_type,
+        granularity=granularity,
+        include_trends=include_trends,
+        include_performance=include_performance,
+        include_distribution=include_distribution,
+        include_predictions=include_predictions,
+        on_invalid=on_invalid,
+        timezone=timezone,
+        bucket_width=bucket_width,
+        trend_thresholds=trend_thresholds,
+        correlation_id=correlation_id,
+        relative_accuracy=relative_accuracy,
+        exact_budget=exact_budget,
+        split_every=split_every,
+    )
+    batch = accumulator.finalize()
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    return batch.model_copy(update={"computation_time_ms": elapsed_ms})
+
+
+def accumulate(
+    ddf: Any,
+    by: str = "pattern_id",
+    *,
+    time_window_start: datetime,
+    time_window_end: datetime,
+    time_window_type: TimeWindowType | str = TimeWindowType.WEEKLY,
+    granularity: AnalyticsGranularity | str = AnalyticsGranularity.DETAILED,
+    include_trends: bool = True,
+    include_performance: bool = True,
+    include_distribution: bool = True,
+    include_predictions: bool = False,
+    on_invalid: Literal["raise", "skip"] = "raise",
+    timezone: str = "UTC",
+    bucket_width: timedelta | None = None,
+    trend_thresholds: TrendThresholds | None = None,
+    correlation_id: UUID | None = None,
+    relative_accuracy: float = 0.01,
+    exact_budget: int = 1024,
+    split_every: int = 8,
+) -> BatchUsageAccumulator:
+    """The merged, not yet finalized state of `analyze`: merge it with other
+    accumulators (yesterday's, a stream's), store its `to_bytes()`, or `finalize()` it."""
+    settings: dict[str, Any] = {
+        "time_window_start": time_window_start,
+        "time_window_end": time_window_end,
+        "time_window_type": time_window_type,
+        "granularity": granularity,
+        "include_trends": include_trends,
+        "include_performance": include_performance,
+        "include_distribution": include_distribution,
+        "include_predictions": include_predictions,
+        "on_invalid": on_invalid,
+        "timezone": timezone,
+        "bucket_width": bucket_width,
+        "trend_thresholds": trend_thresholds,
+        # One id for every partition's state, whichever side of a merge keeps its own.
+        "correlation_id": uuid4() if correlation_id is None else correlation_id,
+        "relative_accuracy": relative_accuracy,
+        "exact_budget": exact_budget,
+    }
+    # Bad settings fail here, on the client, rather than in every task.
+    BatchUsageAccumulator(**settings)
+    if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
+        raise UsageAnalyticsError(f"split_every must be an integer >= 2, got {split_every!r}")
+    reduction = _state_reduction(ddf, by, settings, split_every)
+    return BatchUsageAccumulator.from_bytes(reduction.compute())
+
+
+def _state_reduction(ddf: Any, by: str, settings: dict[str, Any], split_every: int) -> Any:
+    """The lazy Dask scalar holding the merged state's bytes."""
+    dd = require_dask()
+    if not isinstance(ddf, dd.DataFrame):
+        raise TypeError(f"analyze() takes a dask.dataframe.DataFrame, got {type(ddf).__name__}")
+    frame = ddf[_columns(ddf, by)]
+    arguments = {"settings": settings, "by": by}
+    return frame.reduction(
+        _partition_state,
+        aggregate=_merge_states,
+        combine=_merge_states,
+        meta=b"",
+        token=_TOKEN,
+        split_every=split_every,
+        chunk_kwargs=arguments,
+    )
+
+
+def _columns(ddf: Any, by: str) -> list[str]:
+    present = list(ddf.columns)
+    if by not in present:
+        raise UsageAnalyticsError(
+            f"the dataframe has no column {by!r} to group by (columns: {present})"
+        )
+    return [by, *(name for name in RECORD_FIELDS if name in present and name != by)]
+
+
+def require_dask() -> Any:
+    """`dask.dataframe`, or a clear error naming the extra that installs it."""
+    try:
+        import dask.dataframe as dd
+    except ImportError as missing:
+        raise UsageAnalyticsError(
+            "usage_analytics.dask needs dask: pip install 'usage-analytics[dask]'"
+        ) from missing
+    return dd
+
+
+# --- the tasks (run on the workers; module-level so they pickle by reference) ---------
+
+
+def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
+    """One partition's state: a `BatchUsageAccumulator` updated with its rows."""
+    accumulator = BatchUsageAccumulator(**settings)
+    if len(frame):
+        accumulator.update(_as_arrow(frame, by))
+    return accumulator.to_bytes()
+
+
+def _merge_states(states: Iterable[bytes]) -> bytes:
+    """Merge serialized states (a pandas Series of them, from `reduction`) into one."""
+    merged: BatchUsageAccumulator | None = None
+    for blob in states:
+        state = BatchUsageAccumulator.from_bytes(blob)
+        merged = state if merged is None else merged.merge(state)
+    if merged is None:  # Dask never calls a combine with no input; be safe anyway.
+        raise UsageAnalyticsError("no partition state to merge")
+    return merged.to_bytes()
+
+
+def _as_arrow(frame: Any, by: str) -> Any:
+    """A pandas partition as a pyarrow Table whose `pattern_id` column is `by`."""
+    pa = require_pyarrow("usage_analytics.dask")
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise UsageAnalyticsError(f"cannot read the partition as Arrow: {error}") from error
+    if by != "pattern_id":
+        table = table.append_column("pattern_id", table.column(by))
+    return table

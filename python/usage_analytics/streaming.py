@@ -1,0 +1,361 @@
+"""Mergeable analytics state: streaming updates, partitions merged anywhere, rolling windows.
+
+`UsageAccumulator` (one pattern) and `BatchUsageAccumulator` (many, by `pattern_id`) expose
+the core's accumulate / merge / finalize shape: feed records as they come with `update`,
+combine states built anywhere (threads, processes, Dask workers) with `merge`, ship them as
+bytes (`to_bytes` / `from_bytes`, pickle), and `finalize` into the reducer's output models.
+
+Exactness: a finalized accumulator equals one reduction over the same records - counts,
+rates, distributions and the trend exactly; mean, std, totals and the average quality up to
+float rounding (merging sums in another order) - except the percentiles: while an
+accumulator (a merge result too) holds at most `exact_budget` execution times it keeps them
+and the percentiles are exact; past that it keeps exact moments and a DDSketch-style sketch,
+and p50/p95/p99 are within `relative_accuracy` of the exact values
+(`performance_metrics.percentile_method` says which).
+
+Serialized state: `b"UAST"`, a format version (u16 LE), the CRC-32 of the payload (u32 LE,
+zlib's), then the payload (the core's state and these settings as JSON). Loading checks all
+of it and the consistency of every part; malformed bytes raise `UsageAnalyticsError`.
+
+`RollingUsageAnalytics` keeps the last `window` of records in buckets of `bucket` (aligned
+to the Unix epoch) and snapshots them: the old system's real-time monitoring loop.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Self
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from usage_analytics import _core
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    AnalyticsRequest,
+    ModelUsageAnalyticsBatchOutput,
+    ModelUsageAnalyticsOutput,
+    OnInvalid,
+    TimeWindowType,
+    TrendThresholds,
+    normalize_pattern_id,
+)
+from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.ingest import read_any
+from usage_analytics.output import analytics_output, batch_output, datetime_of
+from usage_analytics.reducer import core_options, micros, raise_if_invalid
+
+__all__ = [
+    "BatchUsageAccumulator",
+    "RollingUsageAnalytics",
+    "StreamingSettings",
+    "UsageAccumulator",
+]
+
+#: The finest sketch accuracy the core accepts.
+FINEST_RELATIVE_ACCURACY = 1e-4
+#: Most buckets a rolling window may have.
+MAX_ROLLING_BUCKETS = 100_000
+
+
+class StreamingSettings(AnalyticsRequest):
+    """A request without records, plus how execution times are kept: exactly up to
+    `exact_budget` of them per accumulator, then in a sketch of `relative_accuracy`."""
+
+    relative_accuracy: float = Field(default=0.01, ge=FINEST_RELATIVE_ACCURACY, lt=1.0)
+    exact_budget: int = Field(default=1024, ge=0)
+
+    @field_validator("execution_data")
+    @classmethod
+    def _no_records(cls, value: Any) -> Any:
+        if value:
+            raise ValueError("settings carry no records: pass them to update()")
+        return value
+
+    def core_options(self, *, batch: bool) -> dict[str, Any]:
+        return core_options(
+            self,
+            by_pattern=batch,
+            exact_budget=self.exact_budget,
+            relative_accuracy=self.relative_accuracy,
+        )
+
+    def comparable(self) -> dict[str, Any]:
+        """What two accumulators must share to merge (not the correlation id nor the
+        invalid-record mode, which only governs updates)."""
+        return self.model_dump(exclude={"correlation_id", "on_invalid", "execution_data"})
+
+
+class _Accumulator:
+    """What both accumulators share; `_batch` tells the kind."""
+
+    _batch: ClassVar[bool]
+    __slots__ = ("_settings", "_state")
+
+    def __init__(
+        self,
+        time_window_start: datetime,
+        time_window_end: datetime,
+        time_window_type: TimeWindowType | str = TimeWindowType.WEEKLY,
+        **settings: Any,
+    ) -> None:
+        self._settings = StreamingSettings(
+            time_window_start=time_window_start,
+            time_window_end=time_window_end,
+            time_window_type=time_window_type,
+            **{k: v for k, v in settings.items() if v is not None},
+        )
+        self._state = _core.CoreState(self._settings.core_options(batch=self._batch))
+
+    @property
+    def settings(self) -> StreamingSettings:
+        return self._settings
+
+    def update(self, data: Any) -> None:
+        """Add records in any form the reducer takes. Atomic: in raise mode an invalid
+        record raises `InvalidRecordError` and nothing of `data` is added (sample indexes
+        are rows of `data`)."""
+        raw = read_any(data, records=self._state.update_records, arrow=self._state.update_arrow)
+        raise_if_invalid(self._settings, raw)
+
+    def merge(self, other: Self) -> Self:
+        """A new accumulator holding the records of both (neither is changed)."""
+        if type(other) is not type(self):
+            raise TypeError(f"cannot merge {type(self).__name__} with {type(other).__name__}")
+        mine, theirs = self._settings.comparable(), other._settings.comparable()
+        if mine != theirs:
+            differing = sorted(k for k in mine if mine[k] != theirs[k])
+            raise UsageAnalyticsError(
+                f"cannot merge accumulators with different settings: {', '.join(differing)}"
+            )
+        return self._with(self._settings, self._state.merge(other._state))
+
+    def to_bytes(self) -> bytes:
+        meta = self._settings.model_dump_json(exclude={"execution_data"}).encode()
+        data: bytes = self._state.to_bytes(meta)
+        return data
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Self:
+        """An accumulator from `to_bytes()` output; `UsageAnalyticsError` if the bytes are
+        not a valid state of this kind."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"from_bytes needs bytes, got {type(data).__name__}")
+        state, meta = _core.CoreState.from_bytes(bytes(data))
+        if state.is_batch != cls._batch:
+            kind = "BatchUsageAccumulator" if state.is_batch else "UsageAccumulator"
+            raise UsageAnalyticsError(f"these bytes hold a {kind}; use {kind}.from_bytes")
+        try:
+            settings = StreamingSettings.model_validate_json(meta)
+        except ValidationError as error:
+            raise UsageAnalyticsError(
+                f"not a valid usage-analytics state: its settings do not read back: {error}"
+            ) from None
+        state.configure(settings.core_options(batch=cls._batch))
+        return cls._with(settings, state)
+
+    @classmethod
+    def _with(cls, settings: StreamingSettings, state: Any) -> Self:
+        accumulator = cls.__new__(cls)
+        accumulator._settings, accumulator._state = settings, state
+        return accumulator
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.to_bytes()))
+
+    def __repr__(self) -> str:
+        s = self._settings
+        return (
+            f"{type(self).__name__}({s.time_window_start.isoformat()} .. "
+            f"{s.time_window_end.isoformat()}, {s.time_window_type.value})"
+        )
+
+
+def _restore(cls: type[_Accumulator], data: bytes) -> _Accumulator:
+    return cls.from_bytes(data)
+
+
+class UsageAccumulator(_Accumulator):
+    """One pattern's analytics as a mergeable, serializable state (see the module docs).
+
+    The constructor takes `ModelUsageAnalyticsInput`'s settings (without records and
+    pattern id) plus `relative_accuracy` (of the percentile sketch, default 1%) and
+    `exact_budget` (execution times kept exactly, default 1,024).
+    """
+
+    _batch = False
+    __slots__ = ()
+
+    def finalize(self, pattern_id: UUID | str) -> ModelUsageAnalyticsOutput:
+        """The analytics of every record added so far (the state is kept)."""
+        started = time.perf_counter()
+        raw = self._state.finalize()
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        return analytics_output(
+            self._settings,
+            normalize_pattern_id(pattern_id),
+            raw,
+            elapsed_ms,
+            computed_at=datetime.now(UTC),
+        )
+
+
+class BatchUsageAccumulator(_Accumulator):
+    """Many patterns' analytics as one mergeable state: records carry a `pattern_id`
+    (UUID, str or int), as for `execute_batch_reduction`."""
+
+    _batch = True
+    __slots__ = ()
+
+    def finalize(self) -> ModelUsageAnalyticsBatchOutput:
+        """The analytics of every pattern seen so far (the state is kept)."""
+        started = time.perf_counter()
+        raw = self._state.finalize()
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        return batch_output(self._settings, raw, elapsed_ms, computed_at=datetime.now(UTC))
+
+
+class RollingSettings(BaseModel):
+    """The settings of a `RollingUsageAnalytics`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window: timedelta
+    bucket: timedelta
+    pattern_id: UUID | str = "rolling"
+    granularity: AnalyticsGranularity = AnalyticsGranularity.DETAILED
+    include_trends: bool = True
+    include_performance: bool = True
+    include_distribution: bool = True
+    include_predictions: bool = False
+    on_invalid: OnInvalid = "raise"
+    timezone: str = "UTC"
+    trend_thresholds: TrendThresholds = Field(default_factory=TrendThresholds)
+    correlation_id: UUID = Field(default_factory=uuid4)
+    relative_accuracy: float = Field(default=0.01, ge=FINEST_RELATIVE_ACCURACY, lt=1.0)
+    exact_budget: int = Field(default=1024, ge=0)
+
+    _normalize_pattern_id = field_validator("pattern_id", mode="before")(normalize_pattern_id)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        _core.check_timezone(value)
+        return value
+
+    @field_validator("bucket")
+    @classmethod
+    def _positive_bucket(cls, value: timedelta) -> timedelta:
+        if value < timedelta(microseconds=1):
+            raise ValueError(f"bucket must be positive, got {value}")
+        return value
+
+    @field_validator("window")
+    @classmethod
+    def _whole_buckets(cls, value: timedelta, info: Any) -> timedelta:
+        bucket = info.data.get("bucket")
+        if bucket is None:
+            return value  # the bucket's own error is reported
+        if value < bucket or value % bucket:
+            raise ValueError(f"window ({value}) must be a positive multiple of bucket ({bucket})")
+        if value // bucket > MAX_ROLLING_BUCKETS:
+            raise ValueError(
+                f"window ({value}) holds {value // bucket} buckets of {bucket}; "
+                f"at most {MAX_ROLLING_BUCKETS} are allowed"
+            )
+        return value
+
+    def request(self, start: datetime, end: datetime) -> AnalyticsRequest:
+        """The request a snapshot over [start, end] answers (no records: they are in
+        the buckets)."""
+        return AnalyticsRequest.model_construct(
+            time_window_start=start,
+            time_window_end=end,
+            time_window_type=TimeWindowType.CUSTOM,
+            granularity=self.granularity,
+            include_trends=self.include_trends,
+            include_performance=self.include_performance,
+            include_distribution=self.include_distribution,
+            include_predictions=self.include_predictions,
+            execution_data=[],
+            correlation_id=self.correlation_id,
+            on_invalid=self.on_invalid,
+            timezone=self.timezone,
+            bucket_width=self.bucket,
+            trend_thresholds=self.trend_thresholds,
+        )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class RollingUsageAnalytics:
+    """The analytics of the last `window` of executions, as they arrive.
+
+    Time is cut into buckets of `bucket` aligned to the Unix epoch (UTC); `window` must be
+    a multiple of it. `add(data)` files records into their buckets; `snapshot(now)` covers
+    whole buckets: the window [E - window, E], E the end of the bucket holding `now`, with
+    one trend bucket per rolling bucket. A record at exactly E belongs to the next bucket.
+    A snapshot equals `execute_reduction` over the records in [E - window, E) with that
+    window, `time_window_type="custom"` and `bucket_width=bucket` (percentiles as for
+    `UsageAccumulator`: exact within `exact_budget` per snapshot).
+
+    Memory is bounded: at most window / bucket buckets are kept. When records (or a
+    snapshot) move the newest bucket forward, buckets that fall out of the window are
+    dropped, and records older than the kept buckets are counted as outside the window.
+    A far-future timestamp therefore moves the window with it: validate clocks upstream.
+    A snapshot's `data_quality` counts every record since creation: records_received,
+    invalid_records, records_in_window (this snapshot's), records_outside_window (the rest).
+    """
+
+    __slots__ = ("_core", "_settings")
+
+    def __init__(self, window: timedelta, bucket: timedelta, **settings: Any) -> None:
+        self._settings = RollingSettings(window=window, bucket=bucket, **settings)
+        s = self._settings
+        # The core's template needs some window; snapshots replace it.
+        options = core_options(
+            s.request(_EPOCH, _EPOCH + s.bucket),
+            by_pattern=False,
+            exact_budget=s.exact_budget,
+            relative_accuracy=s.relative_accuracy,
+        )
+        bucket_us = s.bucket // timedelta(microseconds=1)
+        self._core = _core.CoreRolling(options, bucket_us, s.window // s.bucket)
+
+    @property
+    def settings(self) -> RollingSettings:
+        return self._settings
+
+    @property
+    def retained_buckets(self) -> int:
+        """Buckets currently held (at most window / bucket)."""
+        return int(self._core.retained_buckets)
+
+    def add(self, data: Any) -> None:
+        """File records (any form the reducer takes) into their buckets. Atomic like
+        `UsageAccumulator.update`."""
+        raw = read_any(data, records=self._core.add_records, arrow=self._core.add_arrow)
+        raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw)
+
+    def snapshot(self, now: datetime) -> ModelUsageAnalyticsOutput:
+        """The analytics of the window ending with the bucket holding `now` (naive = UTC)."""
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        started = time.perf_counter()
+        raw = self._core.snapshot(micros(now))
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        try:
+            start, end = datetime_of(raw["start_us"]), datetime_of(raw["end_us"])
+        except OverflowError:
+            raise UsageAnalyticsError(
+                f"the window ending with the bucket of {now.isoformat()} is out of range"
+            ) from None
+        return analytics_output(
+            self._settings.request(start, end),
+            self._settings.pattern_id,
+            raw,
+            elapsed_ms,
+            computed_at=datetime.now(UTC),
+        )

@@ -1,0 +1,314 @@
+//! Execution times: kept exactly while they fit a budget, else moments plus a sketch.
+//!
+//! A single reduction has an unlimited budget: every time is kept, percentiles are exact and
+//! the moments come from the kept values in record order (chunking never changes a float).
+//! A streaming accumulator has a finite budget; past it, or when a merge would pass it, the
+//! times are folded into exact moments (Chan's merge) and a relative-error sketch, and only
+//! the percentiles become estimates.
+
+use crate::error::CoreError;
+use crate::metrics::Performance;
+use crate::sketch::Sketch;
+use crate::stats::{percentiles_linear, Moments};
+
+/// Percentiles reported, as fractions.
+const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
+/// Values folded into the sketch per moments block (see `Moments`).
+const BLOCK: usize = 1024;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Durations {
+    /// Most values kept exactly (`usize::MAX`: no limit).
+    budget: usize,
+    /// The kept values, in record order, while exact.
+    values: Vec<f64>,
+    /// Set once the values passed the budget (then `values` is empty).
+    summary: Option<Box<Summary>>,
+    relative_accuracy: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub moments: Moments,
+    pub sketch: Sketch,
+}
+
+impl Durations {
+    pub fn new(budget: usize, relative_accuracy: f64) -> Result<Durations, CoreError> {
+        Sketch::new(relative_accuracy)?; // validates the accuracy up front
+        Ok(Durations {
+            budget,
+            values: Vec::new(),
+            summary: None,
+            relative_accuracy,
+        })
+    }
+
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    pub fn relative_accuracy(&self) -> f64 {
+        self.relative_accuracy
+    }
+
+    /// Room for `rows` more values, when they will be kept.
+    pub fn reserve(&mut self, rows: usize) {
+        if self.summary.is_none() && self.budget == usize::MAX {
+            self.values.reserve(rows);
+        }
+    }
+
+    pub fn extend(&mut self, values: impl Iterator<Item = f64>) {
+        match &mut self.summary {
+            None => {
+                self.values.extend(values);
+                if self.values.len() > self.budget {
+                    self.summarize();
+                }
+            }
+            Some(summary) => {
+                let mut block = Vec::with_capacity(BLOCK);
+                let mut values = values.peekable();
+                while values.peek().is_some() {
+                    block.clear();
+                    block.extend(values.by_ref().take(BLOCK));
+                    summary.add(&block);
+                }
+            }
+        }
+    }
+
+    /// Switch to moments and sketch.
+    fn summarize(&mut self) {
+        if self.summary.is_none() {
+            let mut summary = Summary {
+                moments: Moments::default(),
+                sketch: Sketch::new(self.relative_accuracy).expect("accuracy validated in new"),
+            };
+            summary.add(&self.values);
+            self.summary = Some(Box::new(summary));
+            self.values = Vec::new();
+        }
+    }
+
+    /// Fold `other` (same budget and accuracy, checked by the caller) into this one.
+    pub fn merge(&mut self, other: &Durations) {
+        if self.summary.is_none() && other.summary.is_none() && self.values.len() + other.values.len() <= self.budget {
+            self.values.extend_from_slice(&other.values);
+            return;
+        }
+        self.summarize();
+        let mine = self.summary.as_mut().expect("summarized above");
+        match &other.summary {
+            Some(theirs) => {
+                mine.moments.merge(&theirs.moments);
+                mine.sketch.merge(&theirs.sketch);
+            }
+            None => mine.add(&other.values),
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        match &self.summary {
+            None => self.values.len() as u64,
+            Some(s) => s.moments.count,
+        }
+    }
+
+    /// The stored form: the exact values, or the summary.
+    pub fn parts(&self) -> (&[f64], Option<&Summary>) {
+        (&self.values, self.summary.as_deref())
+    }
+
+    /// Rebuild from stored parts, checking them.
+    pub fn from_parts(
+        budget: usize,
+        relative_accuracy: f64,
+        values: Vec<f64>,
+        summary: Option<Summary>,
+    ) -> Result<Durations, CoreError> {
+        let bad = |why: &str| Err(CoreError::InvalidInput(format!("corrupt execution times: {why}")));
+        let mut durations = Durations::new(budget, relative_accuracy)?;
+        if values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return bad("a value is not a finite number >= 0");
+        }
+        match summary {
+            None if values.len() > budget => return bad("more exact values than the budget"),
+            None => durations.values = values,
+            Some(_) if !values.is_empty() => return bad("both exact values and a summary"),
+            Some(s) => {
+                let m = s.moments;
+                let sane = m.count > 0
+                    && m.count == s.sketch.count()
+                    && s.sketch.relative_accuracy() == relative_accuracy
+                    && m.min.is_finite()
+                    && m.min >= 0.0
+                    && m.max.is_finite()
+                    && m.min <= m.max
+                    && m.mean >= m.min
+                    && m.mean <= m.max
+                    && m.sum.is_finite()
+                    && m.sum >= 0.0
+                    && m.m2.is_finite()
+                    && m.m2 >= 0.0;
+                if !sane {
+                    return bad("inconsistent summary");
+                }
+                durations.summary = Some(Box::new(s));
+            }
+        }
+        Ok(durations)
+    }
+
+    /// The performance family. Consumes the kept values' order (selection reorders them).
+    pub fn performance(&mut self) -> Performance {
+        let (moments, percentiles, relative_error) = match &self.summary {
+            None => {
+                let m = Moments::of(&self.values);
+                (m, percentiles_linear(&mut self.values, &QUANTILES), 0.0)
+            }
+            Some(s) => (s.moments, s.percentiles(), self.relative_accuracy),
+        };
+        if moments.count == 0 {
+            return Performance {
+                avg_execution_time_ms: 0.0,
+                p50_execution_time_ms: 0.0,
+                p95_execution_time_ms: 0.0,
+                p99_execution_time_ms: 0.0,
+                min_execution_time_ms: 0.0,
+                max_execution_time_ms: 0.0,
+                std_dev_ms: 0.0,
+                total_execution_time_ms: 0.0,
+                sample_count: 0,
+                percentiles_exact: self.summary.is_none(),
+                percentile_relative_error: relative_error,
+            };
+        }
+        Performance {
+            avg_execution_time_ms: moments.mean,
+            p50_execution_time_ms: percentiles[0],
+            p95_execution_time_ms: percentiles[1],
+            p99_execution_time_ms: percentiles[2],
+            min_execution_time_ms: moments.min,
+            max_execution_time_ms: moments.max,
+            std_dev_ms: moments.sample_std(),
+            total_execution_time_ms: moments.sum,
+            sample_count: moments.count,
+            percentiles_exact: self.summary.is_none(),
+            percentile_relative_error: relative_error,
+        }
+    }
+}
+
+impl Summary {
+    fn add(&mut self, values: &[f64]) {
+        for block in values.chunks(BLOCK) {
+            self.moments.merge(&Moments::of(block));
+        }
+        for &v in values {
+            self.sketch.add(v);
+        }
+    }
+
+    /// numpy-linear percentiles with each order statistic estimated by the sketch and
+    /// clamped to the exact [min, max]: a convex combination of two estimates within the
+    /// relative accuracy is within it too.
+    fn percentiles(&self) -> Vec<f64> {
+        let n = self.moments.count;
+        if n == 0 {
+            return Vec::new();
+        }
+        let plans: Vec<(u64, f64)> = QUANTILES
+            .iter()
+            .map(|&q| {
+                let virtual_index = q * (n - 1) as f64;
+                let lower = virtual_index.floor();
+                ((lower as u64).min(n - 1), virtual_index - lower)
+            })
+            .collect();
+        let mut ranks: Vec<u64> = plans.iter().flat_map(|&(lo, _)| [lo, (lo + 1).min(n - 1)]).collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        let values = self.sketch.values_at_ranks(&ranks);
+        let (min, max) = (self.moments.min, self.moments.max);
+        let at = |rank: u64| values[ranks.binary_search(&rank).unwrap_or(0)].clamp(min, max);
+        plans
+            .iter()
+            .map(|&(lo, gamma)| {
+                let (a, b) = (at(lo), at((lo + 1).min(n - 1)));
+                a + (b - a) * gamma
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> Vec<f64> {
+        (0..2000).map(|i| ((i * 7919) % 2003) as f64 * 1.5 + 0.25).collect()
+    }
+
+    #[test]
+    fn within_the_budget_everything_is_exact() {
+        let mut whole = Durations::new(usize::MAX, 0.01).unwrap();
+        whole.extend(values().into_iter());
+        let mut parts = Durations::new(5000, 0.01).unwrap();
+        let mut other = Durations::new(5000, 0.01).unwrap();
+        parts.extend(values()[..700].iter().copied());
+        other.extend(values()[700..].iter().copied());
+        parts.merge(&other);
+        assert_eq!(parts.performance(), whole.performance());
+    }
+
+    #[test]
+    fn past_the_budget_only_percentiles_are_estimates() {
+        let mut exact = Durations::new(usize::MAX, 0.01).unwrap();
+        exact.extend(values().into_iter());
+        let exact = exact.performance();
+        let mut a = Durations::new(100, 0.01).unwrap();
+        let mut b = Durations::new(100, 0.01).unwrap();
+        a.extend(values()[..50].iter().copied());
+        b.extend(values()[50..].iter().copied());
+        a.merge(&b);
+        let got = a.performance();
+        assert!(!got.percentiles_exact);
+        assert_eq!(got.percentile_relative_error, 0.01);
+        assert_eq!(got.sample_count, exact.sample_count);
+        assert_eq!(
+            (got.min_execution_time_ms, got.max_execution_time_ms),
+            (0.25, exact.max_execution_time_ms)
+        );
+        for (g, e) in [
+            (got.avg_execution_time_ms, exact.avg_execution_time_ms),
+            (got.std_dev_ms, exact.std_dev_ms),
+            (got.total_execution_time_ms, exact.total_execution_time_ms),
+        ] {
+            assert!((g - e).abs() <= 1e-12 * e, "{g} vs {e}");
+        }
+        for (g, e) in [
+            (got.p50_execution_time_ms, exact.p50_execution_time_ms),
+            (got.p95_execution_time_ms, exact.p95_execution_time_ms),
+            (got.p99_execution_time_ms, exact.p99_execution_time_ms),
+        ] {
+            assert!((g - e).abs() <= 0.01 * e + 1e-12, "{g} vs {e}");
+        }
+    }
+
+    #[test]
+    fn corrupt_parts_are_errors() {
+        assert!(Durations::from_parts(2, 0.01, vec![1.0, 2.0, 3.0], None).is_err());
+        assert!(Durations::from_parts(9, 0.01, vec![f64::NAN], None).is_err());
+        assert!(Durations::from_parts(9, 0.01, vec![-1.0], None).is_err());
+        let mut d = Durations::new(0, 0.01).unwrap();
+        d.extend([1.0, 4.0].into_iter());
+        let summary = d.parts().1.unwrap().clone();
+        assert!(Durations::from_parts(0, 0.01, vec![], Some(summary.clone())).is_ok());
+        assert!(Durations::from_parts(0, 0.02, vec![], Some(summary.clone())).is_err());
+        let mut broken = summary;
+        broken.moments.count += 1;
+        assert!(Durations::from_parts(0, 0.01, vec![], Some(broken)).is_err());
+    }
+}

@@ -1,0 +1,230 @@
+//! The streaming states as Python classes: `CoreState` (one pattern or many, mergeable and
+//! serializable) and `CoreRolling` (a rolling window). The Python layer
+//! (`usage_analytics.streaming`) validates settings and builds the output models.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::bindings::{compute, finish, grouped_output, read_arrow_into, read_records_into, to_python, Options};
+use crate::buckets::Window;
+use crate::error::CoreError;
+use crate::ingest::IngestReport;
+use crate::rolling::Rolling;
+use crate::state::{merge_reports, Reduction, State};
+use crate::wire;
+
+#[pyclass(module = "usage_analytics._core", name = "CoreState")]
+pub struct CoreState {
+    state: State,
+    skip_invalid: bool,
+}
+
+/// Which reader an update goes through.
+#[derive(Clone, Copy)]
+enum Input {
+    Records,
+    Arrow,
+}
+
+fn read<'py>(
+    py: Python<'py>,
+    input: Input,
+    data: &Bound<'py, PyAny>,
+    window: &Window,
+    skip_invalid: bool,
+    reduction: Reduction,
+) -> PyResult<(IngestReport, Reduction)> {
+    match input {
+        Input::Records => read_records_into(py, data, window, skip_invalid, reduction),
+        Input::Arrow => read_arrow_into(py, data, window, skip_invalid, reduction),
+    }
+}
+
+impl CoreState {
+    /// Read an update into a fresh reduction; take it in unless it is rejected (an invalid
+    /// record in raise mode). Returns the update's report for the caller to raise on.
+    fn update<'py>(&mut self, py: Python<'py>, input: Input, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        let fresh = self.state.fresh();
+        let window = self.state.template.window;
+        let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
+        if report.invalid == 0 || self.skip_invalid {
+            let state = &mut self.state;
+            compute(py, || {
+                state.absorb(&report, update);
+                Ok(())
+            })?;
+        }
+        to_python(py, &report, None)
+    }
+}
+
+#[pymethods]
+impl CoreState {
+    #[new]
+    fn new(options: Options) -> PyResult<CoreState> {
+        Ok(CoreState {
+            state: State::new(options.template()?, options.by_pattern),
+            skip_invalid: options.skip_invalid(),
+        })
+    }
+
+    /// Add a list or tuple of record mappings; returns this update's report.
+    fn update_records<'py>(&mut self, py: Python<'py>, records: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        self.update(py, Input::Records, records)
+    }
+
+    /// Add Arrow data (PyCapsule interface); returns this update's report.
+    fn update_arrow<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        self.update(py, Input::Arrow, data)
+    }
+
+    /// A new state holding both; error if the settings or kinds differ.
+    fn merge(&self, py: Python<'_>, other: &CoreState) -> PyResult<CoreState> {
+        let (mine, theirs) = (&self.state, &other.state);
+        let merged = compute(py, || {
+            let mut merged = State {
+                template: mine.template.clone(),
+                report: mine.report.clone(),
+                body: clone_body(&mine.body),
+            };
+            merged.merge(theirs)?;
+            Ok(merged)
+        })?;
+        Ok(CoreState {
+            state: merged,
+            skip_invalid: self.skip_invalid,
+        })
+    }
+
+    /// The result dict of the records so far (as `reduce_records` returns).
+    fn finalize<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let state = &self.state;
+        match &state.body {
+            Reduction::Grouped(grouped, index) => {
+                let groups = index.keys().len();
+                let analytics = compute(py, || Ok(grouped.finalize_copy(groups)))?;
+                grouped_output(py, &state.report, index, Some(&analytics))
+            }
+            body => finish(py, false, &state.report, clone_body(body)),
+        }
+    }
+
+    /// The serialized state, carrying the caller's `meta` bytes.
+    fn to_bytes<'py>(&self, py: Python<'py>, meta: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let state = &self.state;
+        let bytes = compute(py, || wire::to_bytes(state, meta))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Load serialized bytes: (state, meta). The state reads no records until `configure`.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<(CoreState, Py<PyBytes>)> {
+        let (state, meta) = compute(py, || wire::from_bytes(data))?;
+        let meta = PyBytes::new(py, &meta).unbind();
+        Ok((
+            CoreState {
+                state,
+                skip_invalid: false,
+            },
+            meta,
+        ))
+    }
+
+    /// Check that `options` describe this state's settings (a loaded state and the
+    /// settings stored beside it must agree) and take its on-invalid mode.
+    fn configure(&mut self, options: Options) -> PyResult<()> {
+        let template = options.template()?;
+        if !wire::same_settings(&template, &self.state.template) || options.by_pattern != self.state.body.is_grouped() {
+            return Err(CoreError::InvalidInput(
+                "not a valid usage-analytics state: its settings do not match the stored ones".into(),
+            )
+            .into());
+        }
+        self.skip_invalid = options.skip_invalid();
+        Ok(())
+    }
+
+    #[getter]
+    fn is_batch(&self) -> bool {
+        self.state.body.is_grouped()
+    }
+}
+
+fn clone_body(body: &Reduction) -> Reduction {
+    match body {
+        Reduction::One(acc) => Reduction::One(acc.clone()),
+        Reduction::Grouped(grouped, index) => Reduction::Grouped(grouped.clone(), index.clone()),
+        Reduction::Rolling(rolling) => Reduction::Rolling(rolling.clone()),
+    }
+}
+
+#[pyclass(module = "usage_analytics._core", name = "CoreRolling")]
+pub struct CoreRolling {
+    rolling: Rolling,
+    /// Every record added so far (cumulative).
+    report: IngestReport,
+    skip_invalid: bool,
+}
+
+impl CoreRolling {
+    fn add<'py>(&mut self, py: Python<'py>, input: Input, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        let window = Window::from_instant(self.rolling.retained_from());
+        let fresh = Reduction::Rolling(self.rolling.fresh());
+        let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
+        if report.invalid == 0 || self.skip_invalid {
+            merge_reports(&mut self.report, &report);
+            if let Reduction::Rolling(update) = update {
+                let rolling = &mut self.rolling;
+                compute(py, || {
+                    rolling.merge(&update);
+                    Ok(())
+                })?;
+            }
+        }
+        to_python(py, &report, None)
+    }
+}
+
+#[pymethods]
+impl CoreRolling {
+    /// `options` as for a reduction (its window is not used), buckets of `bucket_us`
+    /// microseconds, `buckets` of them per window.
+    #[new]
+    fn new(options: Options, bucket_us: i64, buckets: usize) -> PyResult<CoreRolling> {
+        Ok(CoreRolling {
+            rolling: Rolling::new(options.template()?, bucket_us, buckets)?,
+            report: IngestReport::default(),
+            skip_invalid: options.skip_invalid(),
+        })
+    }
+
+    fn add_records<'py>(&mut self, py: Python<'py>, records: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        self.add(py, Input::Records, records)
+    }
+
+    fn add_arrow<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        self.add(py, Input::Arrow, data)
+    }
+
+    /// The result dict of the window ending with the bucket holding `now_us`, with its
+    /// `start_us` and `end_us`. Counts in the report are cumulative since creation.
+    fn snapshot<'py>(&mut self, py: Python<'py>, now_us: i64) -> PyResult<Bound<'py, PyDict>> {
+        let rolling = &mut self.rolling;
+        let (analytics, window) = compute(py, || rolling.snapshot(now_us))?;
+        let in_window = analytics.usage.total_executions as usize;
+        let report = IngestReport {
+            outside_window: self.report.received - self.report.invalid - in_window,
+            ..self.report.clone()
+        };
+        let out = to_python(py, &report, Some(&analytics))?;
+        out.set_item("start_us", window.start)?;
+        out.set_item("end_us", window.end)?;
+        Ok(out)
+    }
+
+    /// Buckets currently held (at most the window's).
+    #[getter]
+    fn retained_buckets(&self) -> usize {
+        self.rolling.retained_buckets()
+    }
+}

@@ -1,0 +1,235 @@
+//! Rolling analytics: the last `buckets` buckets of `width`, aligned to the Unix epoch.
+//!
+//! Each bucket is an accumulator of its own records. A snapshot at `now` covers the
+//! `buckets` buckets ending with the one holding `now`: the window [E - buckets * width, E],
+//! E the end of that bucket, whose trend buckets are exactly the rolling buckets. Every
+//! part of an accumulator but the trend buckets is independent of the window it is
+//! finalized in (agents keep their first and last instants), so the snapshot is the merge
+//! of the buckets, each one's count going to its trend bucket: the same analytics as one
+//! reduction of those records over that window. Memory: at most `buckets` accumulators.
+
+use std::collections::BTreeMap;
+
+use crate::accumulator::Accumulator;
+use crate::buckets::Window;
+use crate::columns::Columns;
+use crate::error::CoreError;
+use crate::metrics::Analytics;
+
+/// Most buckets a rolling window may have.
+pub const MAX_ROLLING_BUCKETS: usize = 100_000;
+
+#[derive(Clone)]
+pub struct Rolling {
+    /// Settings of every bucket (its window is replaced per bucket).
+    template: Accumulator,
+    width: i64,
+    buckets: usize,
+    /// Bucket index (floor(ts / width)) -> its records.
+    ring: BTreeMap<i64, Accumulator>,
+    /// Newest bucket index seen (records or snapshots).
+    newest: Option<i64>,
+    /// Scratch: (bucket index, row) of a chunk's rows.
+    keyed: Vec<(i64, u32)>,
+}
+
+impl Rolling {
+    pub fn new(template: Accumulator, width: i64, buckets: usize) -> Result<Rolling, CoreError> {
+        if width <= 0 {
+            return Err(CoreError::InvalidOption(format!(
+                "bucket must be positive, got {width} us"
+            )));
+        }
+        if buckets == 0 || buckets > MAX_ROLLING_BUCKETS {
+            return Err(CoreError::InvalidOption(format!(
+                "a rolling window holds 1 to {MAX_ROLLING_BUCKETS} buckets, got {buckets}"
+            )));
+        }
+        Ok(Rolling {
+            template,
+            width,
+            buckets,
+            ring: BTreeMap::new(),
+            newest: None,
+            keyed: Vec::new(),
+        })
+    }
+
+    /// An empty copy with the same settings and retained range (to read an update into).
+    pub fn fresh(&self) -> Rolling {
+        Rolling {
+            ring: BTreeMap::new(),
+            keyed: Vec::new(),
+            ..self.clone_settings()
+        }
+    }
+
+    fn clone_settings(&self) -> Rolling {
+        Rolling {
+            template: self.template.clone(),
+            width: self.width,
+            buckets: self.buckets,
+            ring: BTreeMap::new(),
+            newest: self.newest,
+            keyed: Vec::new(),
+        }
+    }
+
+    pub fn retained_buckets(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// The oldest instant still retained: records before it are too old to count.
+    pub fn retained_from(&self) -> i64 {
+        match self.newest {
+            None => i64::MIN,
+            Some(newest) => (newest - self.buckets as i64 + 1).saturating_mul(self.width),
+        }
+    }
+
+    fn key(&self, ts: i64) -> i64 {
+        ts.div_euclid(self.width)
+    }
+
+    fn bucket(&mut self, key: i64) -> &mut Accumulator {
+        let (template, width) = (&self.template, self.width);
+        self.ring.entry(key).or_insert_with(|| {
+            let start = key * width;
+            let window = Window::new(start, start + width, "custom", Some(width)).expect("a positive width");
+            let mut acc = template.clone();
+            acc.rebase(window);
+            acc
+        })
+    }
+
+    /// Add valid records (any instants at or after `retained_from`).
+    pub fn add(&mut self, columns: &Columns) {
+        if columns.is_empty() {
+            return;
+        }
+        let first = self.key(columns.timestamp[0]);
+        if columns.timestamp.iter().all(|&ts| ts.div_euclid(self.width) == first) {
+            self.bucket(first).add(columns);
+        } else {
+            let mut keyed = std::mem::take(&mut self.keyed);
+            keyed.clear();
+            keyed.extend(
+                columns
+                    .timestamp
+                    .iter()
+                    .enumerate()
+                    .map(|(row, &ts)| (self.key(ts), row as u32)),
+            );
+            keyed.sort_unstable();
+            for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+                self.bucket(run[0].0)
+                    .add_rows(columns, run.iter().map(|&(_, row)| row as usize));
+            }
+            self.keyed = keyed;
+        }
+        let newest = self.key(*columns.timestamp.iter().max().expect("not empty"));
+        self.advance(newest);
+    }
+
+    /// Move the newest bucket forward to `key` (never back) and drop what falls out.
+    fn advance(&mut self, key: i64) {
+        let newest = self.newest.map_or(key, |n| n.max(key));
+        self.newest = Some(newest);
+        let oldest_kept = newest - self.buckets as i64 + 1;
+        self.ring = self.ring.split_off(&oldest_kept);
+    }
+
+    /// Fold an update read into a `fresh()` copy.
+    pub fn merge(&mut self, other: &Rolling) {
+        for (&key, acc) in &other.ring {
+            self.bucket(key).merge(acc);
+        }
+        if let Some(newest) = other.newest {
+            self.advance(newest);
+        }
+    }
+
+    /// The analytics of the window ending with the bucket holding `now`, and that window.
+    pub fn snapshot(&mut self, now: i64) -> Result<(Analytics, Window), CoreError> {
+        let key = self.key(now);
+        self.advance(key);
+        let span = self.width.checked_mul(self.buckets as i64);
+        let end = key.checked_add(1).and_then(|k| k.checked_mul(self.width));
+        let start = end.zip(span).and_then(|(e, s)| e.checked_sub(s));
+        let (Some(start), Some(end)) = (start, end) else {
+            return Err(CoreError::InvalidWindow(format!(
+                "the rolling window at {now} us overflows"
+            )));
+        };
+        let window = Window::new(start, end, "custom", Some(self.width))?;
+        let mut snapshot = self.template.clone();
+        snapshot.rebase(window);
+        let oldest = key - self.buckets as i64 + 1;
+        for (&k, acc) in self.ring.range(oldest..=key) {
+            snapshot.absorb(acc, (k - oldest) as usize);
+        }
+        Ok((snapshot.finalize(), window))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accumulator::Families;
+    use crate::civil::MICROS_PER_HOUR;
+    use crate::columns::SUCCESS;
+    use crate::metrics::Thresholds;
+    use crate::zone::Zone;
+
+    const H: i64 = MICROS_PER_HOUR;
+
+    fn columns(instants: &[i64]) -> Columns {
+        let mut c = Columns::default();
+        for &ts in instants {
+            c.timestamp.push(ts);
+            c.flags.push(SUCCESS);
+            c.execution_time_ms.push((ts % 1000) as f64);
+            c.quality_score.push(f64::NAN);
+            c.context_type.push(c.context_types.code("unknown"));
+            c.agent.push(c.agents.code(if ts / H % 5 == 0 { "a" } else { "b" }));
+            c.project.push(c.projects.code("unknown"));
+            c.file_type.push(crate::columns::NO_FILE);
+        }
+        c
+    }
+
+    fn template(window: Window) -> Accumulator {
+        Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default())
+    }
+
+    #[test]
+    fn snapshot_equals_one_reduction_over_its_window() {
+        let instants: Vec<i64> = (0..200).map(|i| i * 7 * H / 10 + 13).collect();
+        let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 24).unwrap();
+        rolling.add(&columns(&instants[..120]));
+        rolling.add(&columns(&instants[120..]));
+        let now = instants[199] + 5;
+        let (got, window) = rolling.snapshot(now).unwrap();
+        let inside: Vec<i64> = instants
+            .iter()
+            .copied()
+            .filter(|&ts| window.start <= ts && ts < window.end)
+            .collect();
+        let mut one = template(window);
+        one.add(&columns(&inside));
+        let want = one.finalize();
+        assert_eq!(got.usage, want.usage);
+        assert_eq!(got.trend, want.trend);
+        assert_eq!(got.distribution, want.distribution);
+        assert_eq!(window.end - window.start, 24 * H);
+        assert!(rolling.retained_buckets() <= 24);
+    }
+
+    #[test]
+    fn old_buckets_are_dropped() {
+        let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 3).unwrap();
+        rolling.add(&columns(&[0, H, 2 * H, 10 * H]));
+        assert_eq!(rolling.retained_buckets(), 1);
+        assert_eq!(rolling.retained_from(), 8 * H);
+    }
+}

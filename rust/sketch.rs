@@ -1,0 +1,264 @@
+//! A relative-error quantile sketch for non-negative values (DDSketch: Masson, Rim and Lee,
+//! "DDSketch: a fast and fully-mergeable quantile sketch with relative-error guarantees",
+//! VLDB 2019).
+//!
+//! A positive value x falls in bin k = ceil(log_gamma(x)), gamma = (1 + a) / (1 - a), which
+//! covers (gamma^(k-1), gamma^k]; the bin's representative 2 gamma^k / (gamma + 1) is within
+//! relative error a of every value in it. Zeros have their own exact count. Two sketches
+//! with the same accuracy merge by adding bin counts, so merging loses nothing beyond the
+//! binning itself. Bins are dense from the lowest to the highest occupied one; past
+//! `max_bins` the lowest are folded together (only the lowest quantiles lose accuracy).
+
+use crate::error::CoreError;
+
+/// Fewest bins kept: at 1% accuracy 2,048 bins span a ratio of e^(2048 * 0.02) ~ 6e17
+/// between the smallest and the largest value (1 ns to 19 years, in ms).
+pub const MIN_BINS: usize = 2048;
+/// Finer accuracies keep enough bins to span this ratio.
+const SPANNED_RATIO: f64 = 1e15;
+/// The finest accuracy accepted (it needs ~170,000 bins).
+pub const FINEST_ACCURACY: f64 = 1e-4;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sketch {
+    relative_accuracy: f64,
+    ln_gamma: f64,
+    max_bins: usize,
+    zeros: u64,
+    /// Key of `bins[0]`.
+    offset: i32,
+    bins: Vec<u64>,
+}
+
+impl Sketch {
+    pub fn new(relative_accuracy: f64) -> Result<Sketch, CoreError> {
+        if !(FINEST_ACCURACY..1.0).contains(&relative_accuracy) {
+            return Err(CoreError::InvalidOption(format!(
+                "relative_accuracy must be at least {FINEST_ACCURACY} and below 1, got {relative_accuracy}"
+            )));
+        }
+        let ln_gamma = ((1.0 + relative_accuracy) / (1.0 - relative_accuracy)).ln();
+        Ok(Sketch {
+            relative_accuracy,
+            ln_gamma,
+            max_bins: ((SPANNED_RATIO.ln() / ln_gamma).ceil() as usize).max(MIN_BINS),
+            zeros: 0,
+            offset: 0,
+            bins: Vec::new(),
+        })
+    }
+
+    pub fn relative_accuracy(&self) -> f64 {
+        self.relative_accuracy
+    }
+
+    pub fn count(&self) -> u64 {
+        self.zeros + self.bins.iter().sum::<u64>()
+    }
+
+    #[inline]
+    fn key(&self, value: f64) -> i32 {
+        // ln of a positive finite f64 is within [-745, 710]: the key fits an i32 for any
+        // accuracy above FINEST_ACCURACY.
+        (value.ln() / self.ln_gamma).ceil() as i32
+    }
+
+    fn representative(&self, key: i32) -> f64 {
+        let gamma = self.ln_gamma.exp();
+        2.0 * (f64::from(key) * self.ln_gamma).exp() / (gamma + 1.0)
+    }
+
+    /// Add a finite value >= 0 (the caller validated it).
+    #[inline]
+    pub fn add(&mut self, value: f64) {
+        if value > 0.0 {
+            let key = self.key(value);
+            self.add_to_bin(key, 1);
+        } else {
+            self.zeros += 1;
+        }
+    }
+
+    fn add_to_bin(&mut self, key: i32, count: u64) {
+        if self.bins.is_empty() {
+            self.offset = key;
+            self.bins.push(0);
+        }
+        let key = self.fold_key(key);
+        if key < self.offset {
+            let grow = (self.offset - key) as usize;
+            self.bins.splice(0..0, std::iter::repeat_n(0, grow));
+            self.offset = key;
+        } else if key >= self.offset + self.bins.len() as i32 {
+            self.bins.resize((key - self.offset) as usize + 1, 0);
+        }
+        self.bins[(key - self.offset) as usize] += count;
+        self.fold_lowest();
+    }
+
+    /// A key more than `max_bins` below the highest kept one goes to the lowest kept bin.
+    fn fold_key(&self, key: i32) -> i32 {
+        let highest = self.offset + self.bins.len() as i32 - 1;
+        key.max(highest - self.max_bins as i32 + 1)
+    }
+
+    /// Fold the lowest bins into one so that at most `max_bins` remain, and drop empty
+    /// bins at the low end (the kept range starts at an occupied bin).
+    fn fold_lowest(&mut self) {
+        if self.bins.len() > self.max_bins {
+            let excess = self.bins.len() - self.max_bins;
+            let folded: u64 = self.bins.drain(..excess).sum();
+            self.bins[0] += folded;
+            self.offset += excess as i32;
+        }
+        let empty = self.bins.iter().take_while(|&&c| c == 0).count();
+        if empty > 0 && empty < self.bins.len() {
+            self.bins.drain(..empty);
+            self.offset += empty as i32;
+        }
+    }
+
+    /// Add `other`'s counts (same accuracy, checked by the caller).
+    pub fn merge(&mut self, other: &Sketch) {
+        self.zeros += other.zeros;
+        if other.bins.is_empty() {
+            return;
+        }
+        // Lowest key first: the range grows downwards at most once.
+        for (i, &count) in other.bins.iter().enumerate() {
+            if count > 0 {
+                self.add_to_bin(other.offset + i as i32, count);
+            }
+        }
+    }
+
+    /// Estimates of the values of the given ascending 0-based ranks (each < count).
+    pub fn values_at_ranks(&self, ranks: &[u64]) -> Vec<f64> {
+        let mut out = Vec::with_capacity(ranks.len());
+        let mut ranks = ranks.iter().copied().peekable();
+        while ranks.next_if(|&r| r < self.zeros).is_some() {
+            out.push(0.0);
+        }
+        let mut seen = self.zeros;
+        for (i, &count) in self.bins.iter().enumerate() {
+            seen += count;
+            while ranks.next_if(|&r| r < seen).is_some() {
+                out.push(self.representative(self.offset + i as i32));
+            }
+        }
+        out
+    }
+
+    /// The parts the serialized state stores: (zeros, offset, bins).
+    pub fn parts(&self) -> (u64, i32, &[u64]) {
+        (self.zeros, self.offset, &self.bins)
+    }
+
+    /// Rebuild from stored parts, checking they describe a sketch this code could have made.
+    pub fn from_parts(relative_accuracy: f64, zeros: u64, offset: i32, bins: Vec<u64>) -> Result<Sketch, CoreError> {
+        let mut sketch = Sketch::new(relative_accuracy)?;
+        let bad = |why: &str| Err(CoreError::InvalidInput(format!("corrupt sketch: {why}")));
+        if bins.len() > sketch.max_bins {
+            return bad("too many bins");
+        }
+        if offset.checked_add(bins.len() as i32).is_none() {
+            return bad("bin keys overflow");
+        }
+        if bins.first() == Some(&0) || bins.last() == Some(&0) {
+            // Kept bins always span the lowest to the highest occupied one.
+            return bad("empty edge bin");
+        }
+        let mut total = zeros;
+        for &count in &bins {
+            total = match total.checked_add(count) {
+                Some(t) => t,
+                None => return bad("counts overflow"),
+            };
+        }
+        sketch.zeros = zeros;
+        sketch.offset = if bins.is_empty() { 0 } else { offset };
+        sketch.bins = bins;
+        Ok(sketch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact_rank(sorted: &[f64], rank: usize) -> f64 {
+        sorted[rank]
+    }
+
+    #[test]
+    fn every_rank_is_within_the_relative_accuracy() {
+        for accuracy in [0.01, 0.05, 0.001] {
+            let mut sketch = Sketch::new(accuracy).unwrap();
+            let mut values: Vec<f64> = (0..5000).map(|i| 1e-3 * 1.0057f64.powi(i)).collect();
+            values.extend([0.0, 0.0, 1.0, 1.0, 1e7]);
+            for &v in &values {
+                sketch.add(v);
+            }
+            values.sort_by(f64::total_cmp);
+            let ranks: Vec<u64> = (0..values.len() as u64).collect();
+            let estimates = sketch.values_at_ranks(&ranks);
+            for (rank, estimate) in estimates.iter().enumerate() {
+                let exact = exact_rank(&values, rank);
+                if exact == 0.0 {
+                    assert_eq!(*estimate, 0.0);
+                } else {
+                    let err = (estimate - exact).abs() / exact;
+                    assert!(
+                        err <= accuracy * (1.0 + 1e-9),
+                        "{accuracy}: rank {rank}: {estimate} vs {exact}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn merge_equals_one_sketch_of_all_values() {
+        let values: Vec<f64> = (0..3000).map(|i| ((i * 7919) % 1000) as f64 * 0.37).collect();
+        let mut whole = Sketch::new(0.01).unwrap();
+        let (mut a, mut b) = (Sketch::new(0.01).unwrap(), Sketch::new(0.01).unwrap());
+        for (i, &v) in values.iter().enumerate() {
+            whole.add(v);
+            if i % 3 == 0 {
+                a.add(v)
+            } else {
+                b.add(v)
+            }
+        }
+        a.merge(&b);
+        assert_eq!(a, whole);
+        assert_eq!(a.count(), 3000);
+    }
+
+    #[test]
+    fn wide_ranges_fold_the_lowest_bins() {
+        let mut sketch = Sketch::new(0.01).unwrap();
+        sketch.add(1e-300);
+        sketch.add(1e300);
+        sketch.add(5e-301);
+        assert_eq!(sketch.parts().2.len(), MIN_BINS);
+        assert_eq!(sketch.count(), 3);
+        let top = sketch.values_at_ranks(&[2])[0];
+        assert!((top - 1e300).abs() / 1e300 <= 0.01 + 1e-12);
+    }
+
+    #[test]
+    fn parts_round_trip_and_corrupt_parts_are_errors() {
+        let mut sketch = Sketch::new(0.02).unwrap();
+        for v in [0.0, 3.0, 3.5, 900.0] {
+            sketch.add(v);
+        }
+        let (zeros, offset, bins) = sketch.parts();
+        let back = Sketch::from_parts(0.02, zeros, offset, bins.to_vec()).unwrap();
+        assert_eq!(back, sketch);
+        assert!(Sketch::from_parts(0.02, 0, 5, vec![0, 1]).is_err());
+        assert!(Sketch::from_parts(0.02, 0, i32::MAX, vec![1, 1]).is_err());
+        assert!(Sketch::from_parts(f64::NAN, 0, 0, vec![]).is_err());
+        assert!(Sketch::from_parts(0.02, u64::MAX, 0, vec![1]).is_err());
+    }
+}

@@ -1,0 +1,110 @@
+//! What a reduction accumulates into, and the streaming state built on it.
+//!
+//! A `Reduction` is one accumulator, one per pattern, or a ring of rolling buckets. A
+//! `State` is a reduction that outlives one call (the public `UsageAccumulator`): the
+//! records so far plus the ingest report. Updates are atomic: each one is read into a fresh
+//! reduction, which is merged into the state only if the update is accepted.
+
+use crate::accumulator::Accumulator;
+use crate::columns::Columns;
+use crate::error::CoreError;
+use crate::group::{GroupIndex, GroupedAccumulators};
+use crate::ingest::{IngestReport, MAX_SAMPLES};
+use crate::rolling::Rolling;
+use crate::wire::same_settings;
+
+pub enum Reduction {
+    One(Accumulator),
+    Grouped(GroupedAccumulators, GroupIndex),
+    Rolling(Rolling),
+}
+
+impl Reduction {
+    pub fn add(&mut self, chunk: &Columns) {
+        match self {
+            Reduction::One(acc) => acc.add(chunk),
+            Reduction::Grouped(grouped, _) => grouped.add(chunk),
+            Reduction::Rolling(rolling) => rolling.add(chunk),
+        }
+    }
+
+    pub fn is_grouped(&self) -> bool {
+        matches!(self, Reduction::Grouped(..))
+    }
+}
+
+/// Add `other`'s counts to `report`, keeping the first `MAX_SAMPLES` samples.
+pub fn merge_reports(report: &mut IngestReport, other: &IngestReport) {
+    report.received += other.received;
+    report.outside_window += other.outside_window;
+    report.invalid += other.invalid;
+    let room = MAX_SAMPLES.saturating_sub(report.samples.len());
+    report.samples.extend(other.samples.iter().take(room).cloned());
+}
+
+pub struct State {
+    /// An empty accumulator holding the settings (window, zone, families, thresholds,
+    /// exact budget and sketch accuracy).
+    pub template: Accumulator,
+    pub report: IngestReport,
+    pub body: Reduction,
+}
+
+impl State {
+    pub fn new(template: Accumulator, grouped: bool) -> State {
+        let body = empty_body(&template, grouped);
+        State {
+            template,
+            report: IngestReport::default(),
+            body,
+        }
+    }
+
+    /// An empty reduction of this state's kind, to read an update into.
+    pub fn fresh(&self) -> Reduction {
+        empty_body(&self.template, self.body.is_grouped())
+    }
+
+    /// Take in an accepted update.
+    pub fn absorb(&mut self, report: &IngestReport, update: Reduction) {
+        merge_reports(&mut self.report, report);
+        self.merge_body(&update);
+    }
+
+    /// Fold `other` (same settings and kind) into this state.
+    pub fn merge(&mut self, other: &State) -> Result<(), CoreError> {
+        if self.body.is_grouped() != other.body.is_grouped() {
+            return Err(CoreError::InvalidOption(
+                "cannot merge a single-pattern accumulator with a batch accumulator".into(),
+            ));
+        }
+        if !same_settings(&self.template, &other.template) {
+            // Name the difference.
+            self.template.check_compatible(&other.template)?;
+            return Err(CoreError::InvalidOption(
+                "cannot merge accumulators with different settings".into(),
+            ));
+        }
+        merge_reports(&mut self.report, &other.report);
+        self.merge_body(&other.body);
+        Ok(())
+    }
+
+    fn merge_body(&mut self, other: &Reduction) {
+        match (&mut self.body, other) {
+            (Reduction::One(mine), Reduction::One(theirs)) => mine.merge(theirs),
+            (Reduction::Grouped(mine, index), Reduction::Grouped(theirs, their_index)) => {
+                mine.merge(index, theirs, their_index)
+            }
+            _ => unreachable!("kinds checked by the callers"),
+        }
+    }
+}
+
+fn empty_body(template: &Accumulator, grouped: bool) -> Reduction {
+    if grouped {
+        Reduction::Grouped(GroupedAccumulators::new(template.clone()), GroupIndex::default())
+    } else {
+        Reduction::One(template.clone())
+    }
+}

@@ -1,0 +1,521 @@
+//! The serialized form of a streaming state, and its validation on load.
+//!
+//! Frame: `b"UAST"` | format version (u16 LE) | CRC-32 of the payload (u32 LE, the zlib /
+//! IEEE polynomial) | payload (postcard encoding of `StateWire`). Loading checks the frame,
+//! the checksum, that the payload decodes with nothing left over, and then that every part
+//! is consistent with the others (lengths, totals, windows, finite sums): malformed bytes
+//! give an error, never a panic and never a state that would finalize differently from
+//! what was saved. The wire structs are separate from the in-memory ones so that the
+//! format stays stable while the accumulator's layout changes.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::accumulator::{Accumulator, Families, Tally};
+use crate::buckets::Window;
+use crate::durations::{Durations, Summary};
+use crate::error::CoreError;
+use crate::group::{GroupIndex, GroupKey, GroupedAccumulators};
+use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
+use crate::metrics::Thresholds;
+use crate::sketch::Sketch;
+use crate::state::{Reduction, State};
+use crate::stats::Moments;
+use crate::zone::Zone;
+
+const MAGIC: &[u8; 4] = b"UAST";
+pub const FORMAT_VERSION: u16 = 1;
+const HEADER: usize = 4 + 2 + 4;
+
+#[derive(Serialize, Deserialize)]
+struct StateWire {
+    /// Opaque bytes of the Python layer (its settings), covered by the checksum.
+    meta: Vec<u8>,
+    settings: SettingsWire,
+    report: ReportWire,
+    body: BodyWire,
+}
+
+#[derive(Serialize, Deserialize, PartialEq)]
+struct SettingsWire {
+    start: i64,
+    end: i64,
+    width: i64,
+    timezone: String,
+    families: [bool; 5],
+    thresholds: (f64, f64, f64, u64, u64, f64, f64),
+    /// u64::MAX: no limit.
+    exact_budget: u64,
+    relative_accuracy: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReportWire {
+    received: u64,
+    outside_window: u64,
+    invalid: u64,
+    samples: Vec<(u64, String, String, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum BodyWire {
+    One(Box<AccumulatorWire>),
+    Grouped(Vec<GroupWire>),
+}
+
+#[derive(Serialize, Deserialize)]
+enum GroupKeyWire {
+    Text(String),
+    Int(i64),
+    Uuid([u8; 16]),
+}
+
+#[derive(Serialize, Deserialize)]
+struct GroupWire {
+    key: GroupKeyWire,
+    outside_window: u64,
+    accumulator: AccumulatorWire,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AccumulatorWire {
+    count: u64,
+    success: u64,
+    timeouts: u64,
+    gate_failures: u64,
+    quality_sum: f64,
+    quality_count: u64,
+    exact_times: Vec<f64>,
+    summary: Option<SummaryWire>,
+    bucket_counts: Vec<u64>,
+    day_counts: Vec<(i64, u64)>,
+    hours: [u64; 24],
+    weekdays: [u64; 7],
+    latest: Option<i64>,
+    contexts: TallyWire,
+    agents: TallyWire,
+    projects: TallyWire,
+    file_types: TallyWire,
+    agent_first_seen: Vec<i64>,
+    agent_last_seen: Vec<i64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SummaryWire {
+    count: u64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+    sum: f64,
+    zeros: u64,
+    offset: i32,
+    bins: Vec<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TallyWire {
+    names: Vec<String>,
+    counts: Vec<u64>,
+}
+
+/// Serialize `state` with the Python layer's `meta` bytes.
+pub fn to_bytes(state: &State, meta: &[u8]) -> Result<Vec<u8>, CoreError> {
+    let wire = StateWire {
+        meta: meta.to_vec(),
+        settings: settings_wire(&state.template),
+        report: ReportWire {
+            received: state.report.received as u64,
+            outside_window: state.report.outside_window as u64,
+            invalid: state.report.invalid as u64,
+            samples: state
+                .report
+                .samples
+                .iter()
+                .map(|s| (s.index as u64, s.field.to_owned(), s.value.clone(), s.reason.clone()))
+                .collect(),
+        },
+        body: match &state.body {
+            Reduction::One(acc) => BodyWire::One(Box::new(accumulator_wire(acc))),
+            Reduction::Grouped(grouped, index) => BodyWire::Grouped(
+                index
+                    .keys()
+                    .iter()
+                    .enumerate()
+                    .map(|(code, key)| GroupWire {
+                        key: match key {
+                            GroupKey::Text(t) => GroupKeyWire::Text(t.to_string()),
+                            GroupKey::Int(n) => GroupKeyWire::Int(*n),
+                            GroupKey::Uuid(b) => GroupKeyWire::Uuid(*b),
+                        },
+                        outside_window: index.outside(code),
+                        accumulator: accumulator_wire(grouped.get(code).unwrap_or(grouped.template())),
+                    })
+                    .collect(),
+            ),
+            Reduction::Rolling(_) => return Err(CoreError::Internal("rolling states are not serialized".into())),
+        },
+    };
+    let payload = postcard::to_stdvec(&wire).map_err(|e| CoreError::Internal(format!("serializing: {e}")))?;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+fn corrupt(why: impl std::fmt::Display) -> CoreError {
+    CoreError::InvalidInput(format!("not a valid usage-analytics state: {why}"))
+}
+
+fn ensure(ok: bool, why: &str) -> Result<(), CoreError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(corrupt(why))
+    }
+}
+
+/// Load serialized bytes: the state and the Python layer's meta bytes.
+pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
+    ensure(bytes.len() >= HEADER, "too short")?;
+    ensure(&bytes[..4] == MAGIC, "wrong magic bytes")?;
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    if version != FORMAT_VERSION {
+        return Err(corrupt(format!(
+            "format version {version}, this usage-analytics reads version {FORMAT_VERSION}"
+        )));
+    }
+    let checksum = u32::from_le_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
+    let payload = &bytes[HEADER..];
+    ensure(
+        crc32fast::hash(payload) == checksum,
+        "checksum mismatch (truncated or altered)",
+    )?;
+    let (wire, rest): (StateWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    ensure(rest.is_empty(), "trailing bytes after the state")?;
+    let template = template_of(&wire.settings)?;
+    let report = report_of(wire.report)?;
+    let body = match wire.body {
+        BodyWire::One(acc) => Reduction::One(accumulator_of(&template, *acc)?),
+        BodyWire::Grouped(groups) => {
+            let mut index = GroupIndex::default();
+            let mut accumulators = Vec::with_capacity(groups.len().min(1 << 16));
+            for group in groups {
+                let key = match group.key {
+                    GroupKeyWire::Text(t) => GroupKey::Text(t.into()),
+                    GroupKeyWire::Int(n) => GroupKey::Int(n),
+                    GroupKeyWire::Uuid(b) => GroupKey::Uuid(b),
+                };
+                let code = index.code(key);
+                ensure(code as usize == accumulators.len(), "a pattern id appears twice")?;
+                index.add_outside(code, group.outside_window);
+                accumulators.push(accumulator_of(&template, group.accumulator)?);
+            }
+            Reduction::Grouped(GroupedAccumulators::from_parts(template.clone(), accumulators), index)
+        }
+    };
+    let state = State { template, report, body };
+    check_report_totals(&state)?;
+    Ok((state, wire.meta))
+}
+
+fn settings_wire(template: &Accumulator) -> SettingsWire {
+    let (w, f, t) = (template.window, template.families, template.thresholds);
+    let budget = template.durations.budget();
+    SettingsWire {
+        start: w.start,
+        end: w.end,
+        width: w.width,
+        timezone: template.zone.name().to_owned(),
+        families: [f.performance, f.trends, f.distribution, f.time_series, f.predictions],
+        thresholds: (
+            t.growing_velocity,
+            t.declining_velocity,
+            t.abandoned_velocity,
+            t.abandoned_max_executions,
+            t.emerging_max_executions,
+            t.min_t_statistic,
+            t.recent_fraction,
+        ),
+        exact_budget: if budget == usize::MAX { u64::MAX } else { budget as u64 },
+        relative_accuracy: template.durations.relative_accuracy(),
+    }
+}
+
+fn template_of(s: &SettingsWire) -> Result<Accumulator, CoreError> {
+    let window = Window::new(s.start, s.end, "custom", Some(s.width)).map_err(corrupt)?;
+    let zone = Zone::get(&s.timezone).map_err(corrupt)?;
+    let [performance, trends, distribution, time_series, predictions] = s.families;
+    let families = Families {
+        performance,
+        trends,
+        distribution,
+        time_series,
+        predictions,
+    };
+    let t = s.thresholds;
+    ensure(
+        [t.0, t.1, t.2, t.5, t.6].iter().all(|v| v.is_finite()) && t.5 >= 0.0 && t.6 > 0.0 && t.6 <= 1.0,
+        "trend thresholds out of range",
+    )?;
+    let thresholds = Thresholds {
+        growing_velocity: t.0,
+        declining_velocity: t.1,
+        abandoned_velocity: t.2,
+        abandoned_max_executions: t.3,
+        emerging_max_executions: t.4,
+        min_t_statistic: t.5,
+        recent_fraction: t.6,
+    };
+    let budget = usize::try_from(s.exact_budget).unwrap_or(usize::MAX);
+    let durations = Durations::new(budget, s.relative_accuracy).map_err(corrupt)?;
+    Ok(Accumulator::new(window, zone, families, thresholds).with_durations(durations))
+}
+
+/// The settings of a template in their stored form: two templates merge iff these agree.
+pub fn same_settings(a: &Accumulator, b: &Accumulator) -> bool {
+    settings_wire(a) == settings_wire(b)
+}
+
+fn report_of(r: ReportWire) -> Result<IngestReport, CoreError> {
+    ensure(r.samples.len() <= MAX_SAMPLES, "too many error samples")?;
+    ensure(
+        r.samples.len() as u64 <= r.invalid,
+        "more error samples than invalid records",
+    )?;
+    let mut samples = Vec::with_capacity(r.samples.len());
+    for (index, field, value, reason) in r.samples {
+        let field = FIELDS
+            .iter()
+            .chain(&["record", "pattern_id"])
+            .find(|&&f| f == field)
+            .ok_or_else(|| corrupt("an error sample names an unknown field"))?;
+        samples.push(InvalidSample {
+            index: usize::try_from(index).map_err(corrupt)?,
+            field,
+            value,
+            reason,
+        });
+    }
+    let size = |n: u64| usize::try_from(n).map_err(corrupt);
+    Ok(IngestReport {
+        received: size(r.received)?,
+        outside_window: size(r.outside_window)?,
+        invalid: size(r.invalid)?,
+        samples,
+    })
+}
+
+fn check_report_totals(state: &State) -> Result<(), CoreError> {
+    let (in_window, outside) = match &state.body {
+        Reduction::One(acc) => (acc.count, state.report.outside_window as u64),
+        Reduction::Grouped(grouped, index) => {
+            let mut total = 0u64;
+            let mut outside = 0u64;
+            for code in 0..index.keys().len() {
+                let count = grouped.get(code).map_or(0, |a| a.count);
+                total = total.checked_add(count).ok_or_else(|| corrupt("counts overflow"))?;
+                outside = outside
+                    .checked_add(index.outside(code))
+                    .ok_or_else(|| corrupt("counts overflow"))?;
+            }
+            (total, outside)
+        }
+        Reduction::Rolling(_) => return Err(CoreError::Internal("rolling states are not serialized".into())),
+    };
+    ensure(
+        outside == state.report.outside_window as u64,
+        "per-pattern outside counts do not add up",
+    )?;
+    let expected = in_window
+        .checked_add(outside)
+        .and_then(|n| n.checked_add(state.report.invalid as u64));
+    ensure(
+        expected == Some(state.report.received as u64),
+        "record counts do not add up",
+    )
+}
+
+fn tally_wire(tally: &Tally) -> TallyWire {
+    let (names, counts) = tally.parts();
+    TallyWire {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        counts: counts.to_vec(),
+    }
+}
+
+fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire {
+    let (exact, summary) = acc.durations.parts();
+    let mut day_counts: Vec<(i64, u64)> = acc.day_counts.iter().map(|(&d, &c)| (d, c)).collect();
+    day_counts.sort_unstable();
+    AccumulatorWire {
+        count: acc.count,
+        success: acc.success,
+        timeouts: acc.timeouts,
+        gate_failures: acc.gate_failures,
+        quality_sum: acc.quality_sum,
+        quality_count: acc.quality_count,
+        exact_times: exact.to_vec(),
+        summary: summary.map(|s| {
+            let m = s.moments;
+            let (zeros, offset, bins) = s.sketch.parts();
+            SummaryWire {
+                count: m.count,
+                mean: m.mean,
+                m2: m.m2,
+                min: m.min,
+                max: m.max,
+                sum: m.sum,
+                zeros,
+                offset,
+                bins: bins.to_vec(),
+            }
+        }),
+        bucket_counts: acc.bucket_counts.clone(),
+        day_counts,
+        hours: acc.hours,
+        weekdays: acc.weekdays,
+        latest: acc.latest,
+        contexts: tally_wire(&acc.contexts),
+        agents: tally_wire(&acc.agents),
+        projects: tally_wire(&acc.projects),
+        file_types: tally_wire(&acc.file_types),
+        agent_first_seen: acc.agent_first_seen.clone(),
+        agent_last_seen: acc.agent_last_seen.clone(),
+    }
+}
+
+/// Rebuild an accumulator of `template`'s settings, checking every invariant an
+/// accumulator built from records keeps.
+fn accumulator_of(template: &Accumulator, w: AccumulatorWire) -> Result<Accumulator, CoreError> {
+    let families = template.families;
+    let window = template.window;
+    let n = w.count;
+    ensure(
+        w.success <= n && w.timeouts <= n && w.gate_failures <= n && w.quality_count <= n,
+        "a count exceeds the number of records",
+    )?;
+    ensure(
+        w.quality_sum.is_finite() && w.quality_sum >= 0.0 && w.quality_sum <= w.quality_count as f64,
+        "quality score sum out of range",
+    )?;
+    let sum = |values: &[u64]| values.iter().try_fold(0u64, |a, &c| a.checked_add(c));
+    let summary = w
+        .summary
+        .map(|s| {
+            Ok::<_, CoreError>(Summary {
+                moments: Moments {
+                    count: s.count,
+                    mean: s.mean,
+                    m2: s.m2,
+                    min: s.min,
+                    max: s.max,
+                    sum: s.sum,
+                },
+                sketch: Sketch::from_parts(template.durations.relative_accuracy(), s.zeros, s.offset, s.bins)
+                    .map_err(corrupt)?,
+            })
+        })
+        .transpose()?;
+    let durations = Durations::from_parts(
+        template.durations.budget(),
+        template.durations.relative_accuracy(),
+        w.exact_times,
+        summary,
+    )
+    .map_err(corrupt)?;
+    ensure(
+        if families.performance {
+            durations.count() <= n
+        } else {
+            durations.count() == 0
+        },
+        "execution times do not match the records",
+    )?;
+    let buckets = if families.trends { window.buckets } else { 0 };
+    ensure(w.bucket_counts.len() == buckets, "wrong number of trend buckets")?;
+    ensure(
+        !families.trends || sum(&w.bucket_counts) == Some(n),
+        "trend buckets do not add up",
+    )?;
+    let mut day_counts = FxHashMap::default();
+    for &(day, count) in &w.day_counts {
+        ensure(count > 0, "an empty day")?;
+        ensure(day_counts.insert(day, count).is_none(), "a day appears twice")?;
+    }
+    let days: Vec<u64> = w.day_counts.iter().map(|&(_, c)| c).collect();
+    ensure(sum(&days) == Some(n), "daily counts do not add up")?;
+    let calendar_total = if families.distribution { Some(n) } else { Some(0) };
+    ensure(
+        sum(&w.hours) == calendar_total && sum(&w.weekdays) == calendar_total,
+        "hour or weekday counts do not add up",
+    )?;
+    ensure(
+        match w.latest {
+            None => n == 0,
+            Some(latest) => n > 0 && window.contains(latest),
+        },
+        "latest execution inconsistent",
+    )?;
+    let tally = |t: TallyWire| Tally::from_parts(t.names, t.counts).map_err(corrupt);
+    let (contexts, agents) = (tally(w.contexts)?, tally(w.agents)?);
+    let (projects, file_types) = (tally(w.projects)?, tally(w.file_types)?);
+    ensure(
+        contexts.total() == Some(n) && agents.total() == Some(n),
+        "context or agent counts do not add up",
+    )?;
+    if families.distribution {
+        ensure(projects.total() == Some(n), "project counts do not add up")?;
+        ensure(
+            file_types.total().is_some_and(|t| t <= n),
+            "file type counts exceed the records",
+        )?;
+    } else {
+        ensure(
+            projects.total() == Some(0) && file_types.total() == Some(0),
+            "distribution counts without the distribution family",
+        )?;
+    }
+    let agent_count = agents.parts().1.len();
+    if families.trends {
+        ensure(
+            w.agent_first_seen.len() == agent_count && w.agent_last_seen.len() == agent_count,
+            "agent activity does not match the agents",
+        )?;
+        for ((&first, &last), &count) in w.agent_first_seen.iter().zip(&w.agent_last_seen).zip(agents.parts().1) {
+            let ok = if count == 0 {
+                first == i64::MAX && last == i64::MIN
+            } else {
+                first <= last && window.contains(first) && window.contains(last)
+            };
+            ensure(ok, "agent activity out of the window")?;
+        }
+    } else {
+        ensure(
+            w.agent_first_seen.is_empty() && w.agent_last_seen.is_empty(),
+            "agent activity without the trend family",
+        )?;
+    }
+    let mut acc = template.clone();
+    acc.count = n;
+    acc.success = w.success;
+    acc.timeouts = w.timeouts;
+    acc.gate_failures = w.gate_failures;
+    acc.quality_sum = w.quality_sum;
+    acc.quality_count = w.quality_count;
+    acc.durations = durations;
+    acc.bucket_counts = w.bucket_counts;
+    acc.day_counts = day_counts;
+    acc.hours = w.hours;
+    acc.weekdays = w.weekdays;
+    acc.latest = w.latest;
+    acc.contexts = contexts;
+    acc.agents = agents;
+    acc.projects = projects;
+    acc.file_types = file_types;
+    acc.agent_first_seen = w.agent_first_seen;
+    acc.agent_last_seen = w.agent_last_seen;
+    Ok(acc)
+}
