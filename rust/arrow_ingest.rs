@@ -715,19 +715,47 @@ fn py_float_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    let scientific = format!("{x:e}"); // shortest round-trip digits, e.g. "-1.5e-5"
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    // Python prints the fewest digits that read back as x, correctly rounded (ties to
+    // even). Rust's shortest form gives the count; a tie can make its last digit differ
+    // (512.9524536132812 in Python, ...13 in Rust's shortest), so the digits come from an
+    // exactly rounded formatting with that many digits.
+    let shortest = format!("{x:e}");
+    let digits = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .count()
+        .max(1);
+    let rounded = format!("{:.*e}", digits - 1, x.abs());
+    let (mantissa, exponent) = rounded.split_once('e').unwrap_or((&rounded, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
+    let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let significant = all.trim_end_matches('0');
+    let significant = if significant.is_empty() { "0" } else { significant };
+    let sign = if x.is_sign_negative() { "-" } else { "" };
     if (-4..16).contains(&exponent) {
-        let positional = format!("{x}");
-        if positional.contains('.') {
-            positional
+        let (int_part, frac_part) = if exponent >= 0 {
+            let split = exponent as usize + 1;
+            if significant.len() <= split {
+                (format!("{significant:0<split$}"), "0".to_owned())
+            } else {
+                (significant[..split].to_owned(), significant[split..].to_owned())
+            }
         } else {
-            positional + ".0"
-        }
+            ("0".to_owned(), format!("{}{significant}", "0".repeat((-exponent - 1) as usize)))
+        };
+        format!("{sign}{int_part}.{frac_part}")
     } else {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exponent.abs())
+        let (first, rest) = significant.split_at(1);
+        let mantissa = if rest.is_empty() {
+            first.to_owned()
+        } else {
+            format!("{first}.{rest}")
+        };
+        let exp_sign = if exponent < 0 { '-' } else { '+' };
+        format!("{sign}{mantissa}e{exp_sign}{:02}", exponent.abs())
     }
 }
 
@@ -858,6 +886,13 @@ mod tests {
             (1e15, "1000000000000000.0"),
             (f64::NAN, "nan"),
             (f64::NEG_INFINITY, "-inf"),
+            // An exact tie between two shortest forms: Python rounds half to even.
+            (512.952_453_613_281_25, "512.9524536132812"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (9.5, "9.5"),
+            (1e-5, "1e-05"),
+            (123.0, "123.0"),
         ];
         for (x, want) in cases {
             assert_eq!(py_float_repr(x), want);
