@@ -111,8 +111,8 @@ impl Tally {
             ));
         }
         let mut tally = Tally::default();
-        for name in &names {
-            if tally.names.code(name) as usize != tally.names.len() - 1 {
+        for (index, name) in names.iter().enumerate() {
+            if tally.names.code(name) as usize != index {
                 return Err(CoreError::InvalidInput(format!("corrupt state: name {name:?} twice")));
             }
         }
@@ -744,6 +744,13 @@ mod tests {
         let (wp, mp) = (whole.performance.unwrap(), merged.performance.unwrap());
         assert_eq!(wp.p95_execution_time_ms, mp.p95_execution_time_ms);
         assert!((wp.std_dev_ms - mp.std_dev_ms).abs() < 1e-9 * wp.std_dev_ms);
+    }
+
+    #[test]
+    fn stored_tallies_with_a_repeated_name_are_errors() {
+        assert!(Tally::from_parts(vec!["a".into(), "c".into()], vec![1, 1]).is_ok());
+        assert!(Tally::from_parts(vec!["c".into(), "c".into()], vec![1, 1]).is_err());
+        assert!(Tally::from_parts(vec!["a".into()], vec![1, 1]).is_err());
     }
 
     #[test]

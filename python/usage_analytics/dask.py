@@ -30,12 +30,12 @@ rounding. A pattern's percentiles stay exact while its merged state holds at mos
 `exact_budget` execution times; beyond that they come from the DDSketch-style sketch,
 within `relative_accuracy` (`performance_metrics.percentile_method` says which).
 
-Invalid records: with `on_invalid="raise"` the first partition holding one raises
-`InvalidRecordError` on its worker and `analyze` re-raises it on the client; with
-`"skip"` they are left out and counted. Either way a record's `index` (in the error and in
-`data_quality.error_samples`) is its row position *within its partition*: partitions
-do not know their global offsets. The data-quality counts are sums over all partitions;
-the samples are the first five in partition order.
+Invalid records: with `on_invalid="raise"` a partition holding one raises
+`InvalidRecordError` in its task, and `analyze` raises it on the client (when several
+partitions hold some, the one that fails first); with `"skip"` they are left out and counted. Either way a record's
+`index` (in the error and in `data_quality.error_samples`) is its row position *within
+its partition*: partitions do not know their global offsets. The data-quality counts are
+sums over all partitions; the samples are the first five in partition order.
 
 Only the record fields the core reads (plus `by`) are selected, so a column store
 such as Parquet reads nothing else.
@@ -57,23 +57,14 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest import require_pyarrow
+from usage_analytics.sources.base import FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
-__all__ = ["RECORD_FIELDS", "accumulate", "analyze", "require_dask"]
-
-#: The record fields the core reads (DESIGN.md); other columns are not loaded.
-RECORD_FIELDS: tuple[str, ...] = (
-    "timestamp",
-    "success",
-    "execution_time_ms",
-    "quality_score",
-    "quality_gates_passed",
-    "timeout",
-    "context_type",
-    "agent",
-    "project",
-    "file_path",
-)
+__all__ = [
+    "accumulate",
+    "analyze",
+    "require_dask",
+]
 
 _TOKEN = "usage-analytics"
 
@@ -106,6 +97,10 @@ def analyze(
     task runs); `split_every` is the fan-in of the tree merge. Runs on Dask's current
     scheduler (a `distributed.Client` when one is active). `computation_time_ms` of the
     batch is the wall time of the whole call, Dask included.
+
+    Pattern ids may be str, int or UUID, as in `execute_batch_reduction`; note that Dask
+    turns a pandas column of UUID objects into strings (its `dataframe.convert-string`
+    setting), so those results are keyed by the UUIDs' text.
     """
     started = time.perf_counter()
     accumulator = accumulate(
@@ -206,7 +201,8 @@ def _columns(ddf: Any, by: str) -> list[str]:
         raise UsageAnalyticsError(
             f"the dataframe has no column {by!r} to group by (columns: {present})"
         )
-    return [by, *(name for name in RECORD_FIELDS if name in present and name != by)]
+    # Only the record fields the core reads: a column store (Parquet) loads nothing else.
+    return [by, *(name for name in FIELDS if name in present and name != by)]
 
 
 def require_dask() -> Any:

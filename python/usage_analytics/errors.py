@@ -29,3 +29,8 @@ class InvalidRecordError(UsageAnalyticsError, ValueError):
         if more:
             message += f" (and {more} more invalid record{'s' if more != 1 else ''})"
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickle by the constructor's arguments (the default would pass only the message),
+        # so the error crosses processes (Dask workers, multiprocessing) intact.
+        return (type(self), (self.index, self.field, self.value, self.reason, self.more))

@@ -1,0 +1,424 @@
+"""usage_analytics.dask: per-partition states, tree-merged on worker processes, equal one
+`execute_batch_reduction` over the same records.
+
+The cluster is a real `distributed.LocalCluster` of two worker *processes*: every task
+argument and result crosses a process boundary by pickle, so nothing unpicklable can hide
+in the graph. It is started once for the module. Only `usage_analytics` functions and
+pandas data travel to the workers (this module is not importable there).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import pickle
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import Client, LocalCluster
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from usage_analytics import (
+    InvalidRecordError,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsBatchOutput,
+    NodeUsageAnalyticsReducer,
+    UsageAnalyticsError,
+)
+from usage_analytics.dask import accumulate, analyze
+from usage_analytics.streaming import BatchUsageAccumulator
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+END = START + timedelta(days=30)
+WINDOW: dict[str, Any] = {
+    "time_window_start": START,
+    "time_window_end": END,
+    "time_window_type": "monthly",
+    "granularity": "comprehensive",
+    "include_predictions": True,
+}
+VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
+PERCENTILES = ("p50_execution_time_ms", "p95_execution_time_ms", "p99_execution_time_ms")
+REDUCER = NodeUsageAnalyticsReducer()
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+# ------------------------------------------------------------------------ the records
+
+
+def _frame(
+    n: int,
+    patterns: int,
+    *,
+    seed: int,
+    int_ids: bool = False,
+    invalid: int = 0,
+    categorical: bool = False,
+) -> pd.DataFrame:
+    """`n` records over `patterns` patterns (a skewed mix: a few big patterns, many
+    small), some outside the window, some without an execution time or a file path;
+    `invalid` of them invalid (a score above 1 or a missing timestamp)."""
+    rng = np.random.default_rng(seed)
+    weights = 1.0 / np.arange(1, patterns + 1)
+    ids = rng.choice(patterns, size=n, p=weights / weights.sum())
+    # Growing, declining and flat patterns, so the trend types differ.
+    shape = ids % 3
+    position = rng.random(n)
+    position = np.where(shape == 1, rng.power(3.0, n), position)
+    position = np.where(shape == 2, 1.0 - rng.power(3.0, n), position)
+    span_us = (END - START) // timedelta(microseconds=1)
+    offsets = (position * span_us * 1.1 - span_us * 0.05).astype(np.int64)
+    start = np.datetime64(START.replace(tzinfo=None), "us")
+    timestamps = start + offsets.astype("timedelta64[us]")
+    times = rng.lognormal(4.0, 0.8, n)
+    times[rng.random(n) < 0.05] = np.nan
+    scores = rng.random(n)
+    if invalid:
+        bad = rng.choice(n, size=invalid, replace=False)
+        scores[bad[::2]] = 1.5
+        timestamps[bad[1::2]] = np.datetime64("NaT")
+    frame = pd.DataFrame(
+        {
+            "pattern_id": ids if int_ids else np.array([f"pattern-{i}" for i in ids]),
+            "timestamp": timestamps,
+            "success": rng.random(n) < 0.9,
+            "execution_time_ms": times,
+            "quality_score": scores,
+            "quality_gates_passed": rng.random(n) < 0.97,
+            "timeout": rng.random(n) < 0.02,
+            "context_type": rng.choice(["chat", "batch", "cli"], n),
+            "agent": rng.choice([f"agent-{i}" for i in range(6)], n),
+            "project": rng.choice(["alpha", "beta"], n),
+            "file_path": rng.choice(np.array(["src/a.py", "b.rs", "Makefile", None]), n),
+        }
+    )
+    if categorical:
+        for column in ("context_type", "agent", "project"):
+            frame[column] = frame[column].astype("category")
+    return frame
+
+
+def _expected(frame: pd.DataFrame, **options: Any) -> ModelUsageAnalyticsBatchOutput:
+    return REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=frame, **{**WINDOW, **options})
+    )
+
+
+# ---------------------------------------------------------------------- the comparison
+
+
+def _close(actual: Any, expected: Any, path: str) -> None:
+    """Equal; floats within 1e-9 relative (merging changes the order of float sums)."""
+    if isinstance(expected, float) and isinstance(actual, float):
+        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12), (
+            f"{path}: {actual!r} != {expected!r}"
+        )
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict), path
+        assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
+        for key in expected:
+            _close(actual[key], expected[key], f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list), path
+        assert len(actual) == len(expected), f"{path}: {len(actual)} != {len(expected)} items"
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            _close(a, e, f"{path}[{i}]")
+    else:
+        assert actual == expected, f"{path}: {actual!r} != {expected!r}"
+
+
+def _assert_percentiles(
+    actual: dict[str, Any], expected: dict[str, Any], budget: int, accuracy: float, path: str
+) -> None:
+    """Exact while the pattern has at most `budget` times in all, else within `accuracy`."""
+    if expected["sample_count"] <= budget:
+        assert actual["percentile_method"] == "exact", path
+        assert actual["percentile_relative_error"] == 0.0, path
+        for name in PERCENTILES:
+            assert actual[name] == expected[name], f"{path}.{name}"
+        return
+    assert actual["percentile_method"] == "sketch", path
+    assert actual["percentile_relative_error"] == accuracy, path
+    for name in PERCENTILES:
+        error = abs(actual[name] - expected[name])
+        assert error <= accuracy * abs(expected[name]) + 1e-12, (
+            f"{path}.{name}: {actual[name]} vs exact {expected[name]}"
+        )
+
+
+def _assert_same(
+    actual: ModelUsageAnalyticsBatchOutput,
+    expected: ModelUsageAnalyticsBatchOutput,
+    *,
+    budget: int = 1024,
+    accuracy: float = 0.01,
+    local_indexes: bool = False,
+) -> None:
+    """Every pattern's analytics and the data quality equal. With `local_indexes`,
+    error samples are compared without their index (ours is within a partition)."""
+    assert set(actual.results) == set(expected.results)
+    assert len(actual.results) == len(expected.results)
+    for key, expected_result in expected.results.items():
+        ours = actual.results[key].model_dump(exclude=set(VOLATILE))
+        theirs = expected_result.model_dump(exclude=set(VOLATILE))
+        if local_indexes:
+            for dumped in (ours, theirs):
+                for sample in dumped["data_quality"]["error_samples"]:
+                    sample.pop("index")
+        ours_perf, theirs_perf = ours.pop("performance_metrics"), theirs.pop("performance_metrics")
+        _close(ours, theirs, f"results[{key!r}]")
+        assert (ours_perf is None) == (theirs_perf is None)
+        if theirs_perf is not None:
+            path = f"results[{key!r}].performance_metrics"
+            _assert_percentiles(ours_perf, theirs_perf, budget, accuracy, path)
+            for name in (*PERCENTILES, "percentile_method", "percentile_relative_error"):
+                ours_perf.pop(name)
+                theirs_perf.pop(name)
+            _close(ours_perf, theirs_perf, path)
+    quality, expected_quality = actual.data_quality, expected.data_quality
+    _close(
+        quality.model_dump(exclude={"error_samples"}),
+        expected_quality.model_dump(exclude={"error_samples"}),
+        "data_quality",
+    )
+    if not local_indexes:
+        assert quality.error_samples == expected_quality.error_samples
+
+
+def _dask_frame(frame: pd.DataFrame, npartitions: int) -> Any:
+    return dd.from_pandas(frame, npartitions=npartitions, sort=True)
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_one_partition_str_ids_matches_reducer(client: Client) -> None:
+    frame = _frame(3_000, 12, seed=1)
+    correlation_id = uuid.uuid4()
+    result = analyze(_dask_frame(frame, 1), correlation_id=correlation_id, **WINDOW)
+    assert result.results, "no pattern analysed"
+    assert result.correlation_id == correlation_id
+    assert {r.correlation_id for r in result.results.values()} == {correlation_id}
+    _assert_same(result, _expected(frame))
+
+
+def test_many_partitions_int_ids_deep_tree_matches_reducer(client: Client) -> None:
+    frame = _frame(6_000, 25, seed=2, int_ids=True)
+    ddf = _dask_frame(frame, 23)
+    assert ddf.npartitions == 23
+    # split_every=3 over 23 partitions: a merge tree three levels deep.
+    result = analyze(ddf, split_every=3, **WINDOW)
+    assert all(isinstance(key, int) for key in result.results)
+    _assert_same(result, _expected(frame))
+
+
+def test_empty_partitions_are_neutral(client: Client) -> None:
+    frame = _frame(4_000, 10, seed=3).sort_values("pattern_id", kind="stable")
+    frame = frame.reset_index(drop=True)
+    ddf = _dask_frame(frame, 16)
+    # Partitions holding only the biggest pattern become empty.
+    filtered = ddf[ddf.pattern_id != "pattern-0"]
+    lengths = filtered.map_partitions(len).compute()
+    assert (lengths == 0).sum() >= 2, f"expected empty partitions, got {list(lengths)}"
+    empty = dd.from_pandas(frame.iloc[:0], npartitions=1)
+    combined = dd.concat([empty, filtered, empty])
+    result = analyze(combined, **WINDOW)
+    _assert_same(result, _expected(frame[frame.pattern_id != "pattern-0"]))
+
+
+def test_all_partitions_empty_gives_no_patterns(client: Client) -> None:
+    frame = _frame(100, 3, seed=4)
+    ddf = _dask_frame(frame, 4)
+    result = analyze(ddf[ddf.pattern_id == "no-such-pattern"], **WINDOW)
+    assert result.results == {}
+    assert result.data_quality.records_received == 0
+
+
+def test_by_column_with_another_name_ignores_pattern_id_column(client: Client) -> None:
+    frame = _frame(3_000, 8, seed=5)
+    renamed = frame.rename(columns={"pattern_id": "endpoint"})
+    renamed["pattern_id"] = "not-the-grouping-key"
+    result = analyze(_dask_frame(renamed, 5), by="endpoint", **WINDOW)
+    _assert_same(result, _expected(frame))
+
+
+def test_by_a_record_field_keeps_the_field(client: Client) -> None:
+    frame = _frame(2_000, 4, seed=6).drop(columns="pattern_id")
+    result = analyze(_dask_frame(frame, 4), by="agent", **WINDOW)
+    expected = _expected(frame.assign(pattern_id=frame["agent"]))
+    assert set(result.results) == {f"agent-{i}" for i in range(6)}
+    # Each agent's unique_users is 1: the agent column is still read as the agent.
+    assert {r.usage_metrics.unique_users for r in result.results.values()} == {1}
+    _assert_same(result, expected)
+
+
+def test_categorical_columns_match_reducer(client: Client) -> None:
+    frame = _frame(2_000, 6, seed=7, categorical=True)
+    result = analyze(_dask_frame(frame, 6), **WINDOW)
+    _assert_same(
+        result, _expected(frame.astype(dict.fromkeys(("context_type", "agent", "project"), str)))
+    )
+
+
+def test_beyond_exact_budget_percentiles_are_sketched_within_accuracy(client: Client) -> None:
+    frame = _frame(8_000, 60, seed=8)
+    result = analyze(_dask_frame(frame, 9), exact_budget=64, relative_accuracy=0.02, **WINDOW)
+    methods = {
+        r.performance_metrics.percentile_method  # type: ignore[union-attr]
+        for r in result.results.values()
+    }
+    assert methods == {"exact", "sketch"}, "the data should give both kinds of pattern"
+    _assert_same(result, _expected(frame), budget=64, accuracy=0.02)
+
+
+def test_exact_budget_zero_sketches_every_pattern(client: Client) -> None:
+    frame = _frame(2_000, 5, seed=9)
+    result = analyze(_dask_frame(frame, 3), exact_budget=0, **WINDOW)
+    _assert_same(result, _expected(frame), budget=0)
+
+
+def test_skip_mode_counts_invalid_records_with_indexes_within_partitions(
+    client: Client,
+) -> None:
+    frame = _frame(3_000, 6, seed=10, invalid=40)
+    ddf = _dask_frame(frame, 30)  # about one invalid record per partition
+    result = analyze(ddf, on_invalid="skip", **WINDOW)
+    expected = _expected(frame, on_invalid="skip")
+    assert result.data_quality.invalid_records == 40
+    _assert_same(result, expected, local_indexes=True)
+    # The samples: the first five invalid records in partition order (here the input's
+    # order), indexed within their partition (divisions are partitions' first row numbers).
+    divisions = list(ddf.divisions)
+    rows = [s.index for s in expected.data_quality.error_samples]
+    partitions = [int(np.searchsorted(divisions[1:-1], row, side="right")) for row in rows]
+    samples = result.data_quality.error_samples
+    assert [s.index for s in samples] == [
+        row - divisions[p] for row, p in zip(rows, partitions, strict=True)
+    ]
+    assert any(p > 0 for p in partitions), "a sample should come from a later partition"
+    assert [(s.field, s.value) for s in samples] == [
+        (s.field, s.value) for s in expected.data_quality.error_samples
+    ]
+
+
+def test_raise_mode_raises_invalid_record_error_on_the_client(client: Client) -> None:
+    frame = _frame(1_000, 4, seed=11)
+    frame.loc[700, "quality_score"] = 1.5
+    ddf = _dask_frame(frame, 4)  # rows 0-249, 250-499, 500-749, 750-999
+    assert ddf.divisions[2:4] == (500, 750)
+    with pytest.raises(InvalidRecordError) as raised:
+        analyze(ddf, **WINDOW)
+    assert type(raised.value) is InvalidRecordError
+    assert raised.value.index == 200  # row 700 is row 200 of partition 2
+    assert raised.value.field == "quality_score"
+    assert raised.value.more == 0
+    assert "record 200: field 'quality_score' = 1.5" in str(raised.value)
+
+
+def test_raise_mode_on_the_processes_scheduler_keeps_the_error_type() -> None:
+    # dask's multiprocessing scheduler pickles the exception with plain pickle.
+    frame = _frame(400, 2, seed=16)
+    frame.loc[[10, 350], "execution_time_ms"] = -1.0
+    with (
+        dask.config.set(scheduler="processes", num_workers=2),
+        pytest.raises(InvalidRecordError) as raised,
+    ):
+        analyze(_dask_frame(frame, 2), **WINDOW)  # rows 0-199, 200-399
+    assert (raised.value.index, raised.value.field) in {
+        (10, "execution_time_ms"),
+        (150, "execution_time_ms"),
+    }
+
+
+def test_invalid_record_error_pickles_with_its_attributes() -> None:
+    error = InvalidRecordError(3, "success", "'yes'", "not a bool", more=2)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is InvalidRecordError
+    assert (copy.index, copy.field, copy.value, copy.reason, copy.more) == (
+        3,
+        "success",
+        "'yes'",
+        "not a bool",
+        2,
+    )
+    assert str(copy) == str(error)
+
+
+def test_accumulate_state_merges_with_a_local_accumulator(client: Client) -> None:
+    frame = _frame(3_000, 6, seed=12)
+    earlier, later = frame.iloc[:2_000], frame.iloc[2_000:]
+    state = accumulate(_dask_frame(earlier, 4), **WINDOW)
+    local = BatchUsageAccumulator(**WINDOW)
+    local.update(later.reset_index(drop=True))
+    merged = BatchUsageAccumulator.from_bytes(state.to_bytes()).merge(local)
+    _assert_same(merged.finalize(), _expected(frame))
+
+
+def test_settings_are_checked_on_the_client(client: Client) -> None:
+    ddf = _dask_frame(_frame(100, 2, seed=13), 2)
+    with pytest.raises(UsageAnalyticsError, match="no column 'endpoint'"):
+        analyze(ddf, by="endpoint", **WINDOW)
+    with pytest.raises(UsageAnalyticsError, match="split_every"):
+        analyze(ddf, split_every=1, **WINDOW)
+    with pytest.raises(ValueError, match="time_window_end"):
+        analyze(ddf, **{**WINDOW, "time_window_end": START})
+    with pytest.raises(TypeError, match=r"dask\.dataframe\.DataFrame"):
+        analyze(_frame(10, 1, seed=14), **WINDOW)
+
+
+def test_synchronous_scheduler_matches_reducer() -> None:
+    frame = _frame(2_000, 7, seed=15, int_ids=True)
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(frame, 5), split_every=2, **WINDOW)
+    _assert_same(result, _expected(frame))
+
+
+SPLIT_FRAME = _frame(1_500, 8, seed=17, int_ids=True)
+SPLIT_EXPECTED = _expected(SPLIT_FRAME)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    cuts=st.lists(st.integers(1, len(SPLIT_FRAME) - 2), max_size=15, unique=True),
+    split_every=st.integers(2, 9),
+    budget=st.sampled_from([0, 100, 1024]),
+)
+def test_any_partitioning_matches_reducer_on_the_synchronous_scheduler(
+    cuts: list[int], split_every: int, budget: int
+) -> None:
+    divisions = [0, *sorted(cuts), len(SPLIT_FRAME) - 1]
+    ddf = dd.from_pandas(SPLIT_FRAME, npartitions=1, sort=True).repartition(divisions=divisions)
+    assert ddf.npartitions == len(cuts) + 1
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(ddf, split_every=split_every, exact_budget=budget, **WINDOW)
+    _assert_same(result, SPLIT_EXPECTED, budget=budget)
+
+
+def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A None entry in sys.modules makes `import dask.dataframe` raise ImportError (only
+    # dask.dataframe: the module's cluster still runs and may import parts of dask).
+    monkeypatch.setitem(sys.modules, "dask.dataframe", None)
+    with pytest.raises(UsageAnalyticsError, match=r"pip install 'usage-analytics\[dask\]'"):
+        analyze(object(), **WINDOW)
