@@ -210,6 +210,13 @@ impl Accumulator {
     /// Add the given rows of `columns` (a pattern's rows of a shared chunk). Generic over
     /// the row iterator so that `add`'s contiguous range compiles to plain loops.
     pub fn add_rows<R: Iterator<Item = usize> + Clone>(&mut self, columns: &Columns, rows: R) {
+        self.add_rows_of(columns, columns, rows);
+    }
+
+    /// `add_rows` with the row data in `data` and the string dictionaries its codes refer
+    /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's).
+    pub fn add_rows_of<R: Iterator<Item = usize> + Clone>(&mut self, data: &Columns, dictionaries: &Columns, rows: R) {
+        let columns = data;
         self.count += rows.clone().count() as u64;
         self.add_flags_and_quality(columns, rows.clone());
         if self.families.performance {
@@ -218,14 +225,15 @@ impl Accumulator {
                 .extend(rows.clone().map(|r| times[r]).filter(|t| !t.is_nan()));
         }
         self.contexts
-            .add_column(&columns.context_type, rows.clone(), &columns.context_types);
-        self.agents.add_column(&columns.agent, rows.clone(), &columns.agents);
+            .add_column(&columns.context_type, rows.clone(), &dictionaries.context_types);
+        self.agents
+            .add_column(&columns.agent, rows.clone(), &dictionaries.agents);
         let agent_codes = std::mem::take(&mut self.agents.translation.1);
         if self.families.distribution {
             self.projects
-                .add_column(&columns.project, rows.clone(), &columns.projects);
+                .add_column(&columns.project, rows.clone(), &dictionaries.projects);
             self.file_types
-                .add_column(&columns.file_type, rows.clone(), &columns.file_types);
+                .add_column(&columns.file_type, rows.clone(), &dictionaries.file_types);
         }
         self.add_timestamps(columns, rows, &agent_codes);
         self.agents.translation.1 = agent_codes;

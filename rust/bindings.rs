@@ -184,7 +184,7 @@ pub(crate) fn grouped_output<'py>(
         };
         results.append((group_key(py, key)?, to_python(py, &counts, Some(a))?))?;
     }
-    out.set_item("groups", results)?;
+    out.set_item(intern!(py, "groups"), results)?;
     Ok(out)
 }
 
@@ -195,7 +195,7 @@ fn group_key<'py>(py: Python<'py>, key: &GroupKey) -> PyResult<Bound<'py, PyAny>
         GroupKey::Uuid(bytes) => {
             let uuid = py.import(intern!(py, "uuid"))?.getattr(intern!(py, "UUID"))?;
             let kwargs = PyDict::new(py);
-            kwargs.set_item("bytes", PyBytes::new(py, bytes))?;
+            kwargs.set_item(intern!(py, "bytes"), PyBytes::new(py, bytes))?;
             uuid.call((), Some(&kwargs))?
         }
     })
@@ -328,94 +328,100 @@ pub(crate) fn to_python<'py>(
     analytics: Option<&Analytics>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
-    out.set_item("received", report.received)?;
-    out.set_item("in_window", report.received - report.outside_window - report.invalid)?;
-    out.set_item("outside_window", report.outside_window)?;
-    out.set_item("invalid", report.invalid)?;
+    out.set_item(intern!(py, "received"), report.received)?;
+    out.set_item(
+        intern!(py, "in_window"),
+        report.received - report.outside_window - report.invalid,
+    )?;
+    out.set_item(intern!(py, "outside_window"), report.outside_window)?;
+    out.set_item(intern!(py, "invalid"), report.invalid)?;
     let errors = PyList::empty(py);
     for s in &report.samples {
         errors.append((s.index, s.field, &s.value, &s.reason))?;
     }
-    out.set_item("errors", errors)?;
+    out.set_item(intern!(py, "errors"), errors)?;
     let Some(a) = analytics else {
         for key in ["usage", "success", "performance", "trend", "distribution"] {
             out.set_item(key, py.None())?;
         }
-        out.set_item("analytics_quality_score", 0.0)?;
+        out.set_item(intern!(py, "analytics_quality_score"), 0.0)?;
         return Ok(out);
     };
-    out.set_item("usage", usage(py, &a.usage)?)?;
-    out.set_item("success", success(py, &a.success)?)?;
+    out.set_item(intern!(py, "usage"), usage(py, &a.usage)?)?;
+    out.set_item(intern!(py, "success"), success(py, &a.success)?)?;
     out.set_item(
         "performance",
         a.performance.as_ref().map(|p| performance(py, p)).transpose()?,
     )?;
-    out.set_item("trend", a.trend.as_ref().map(|t| trend(py, t)).transpose()?)?;
+    out.set_item(
+        intern!(py, "trend"),
+        a.trend.as_ref().map(|t| trend(py, t)).transpose()?,
+    )?;
     out.set_item(
         "distribution",
         a.distribution.as_ref().map(|d| distribution(py, d)).transpose()?,
     )?;
-    out.set_item("analytics_quality_score", a.analytics_quality_score)?;
+    out.set_item(intern!(py, "analytics_quality_score"), a.analytics_quality_score)?;
     Ok(out)
 }
 
 fn usage<'py>(py: Python<'py>, u: &Usage) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("total_executions", u.total_executions)?;
-    d.set_item("executions_per_day", u.executions_per_day)?;
-    d.set_item("executions_per_week", u.executions_per_week)?;
-    d.set_item("executions_per_month", u.executions_per_month)?;
-    d.set_item("unique_contexts", u.unique_contexts)?;
-    d.set_item("unique_users", u.unique_users)?;
-    d.set_item("peak_daily_usage", u.peak_daily_usage)?;
-    d.set_item("time_since_last_use", u.time_since_last_use)?;
+    d.set_item(intern!(py, "total_executions"), u.total_executions)?;
+    d.set_item(intern!(py, "executions_per_day"), u.executions_per_day)?;
+    d.set_item(intern!(py, "executions_per_week"), u.executions_per_week)?;
+    d.set_item(intern!(py, "executions_per_month"), u.executions_per_month)?;
+    d.set_item(intern!(py, "unique_contexts"), u.unique_contexts)?;
+    d.set_item(intern!(py, "unique_users"), u.unique_users)?;
+    d.set_item(intern!(py, "peak_daily_usage"), u.peak_daily_usage)?;
+    d.set_item(intern!(py, "time_since_last_use"), u.time_since_last_use)?;
     Ok(d)
 }
 
 fn success<'py>(py: Python<'py>, s: &Success) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("success_count", s.success_count)?;
-    d.set_item("failure_count", s.failure_count)?;
-    d.set_item("success_rate", s.success_rate)?;
-    d.set_item("error_rate", s.error_rate)?;
-    d.set_item("timeout_count", s.timeout_count)?;
-    d.set_item("quality_gate_failures", s.quality_gate_failures)?;
-    d.set_item("avg_quality_score", s.avg_quality_score)?;
+    d.set_item(intern!(py, "success_count"), s.success_count)?;
+    d.set_item(intern!(py, "failure_count"), s.failure_count)?;
+    d.set_item(intern!(py, "success_rate"), s.success_rate)?;
+    d.set_item(intern!(py, "error_rate"), s.error_rate)?;
+    d.set_item(intern!(py, "timeout_count"), s.timeout_count)?;
+    d.set_item(intern!(py, "quality_gate_failures"), s.quality_gate_failures)?;
+    d.set_item(intern!(py, "avg_quality_score"), s.avg_quality_score)?;
     Ok(d)
 }
 
 fn performance<'py>(py: Python<'py>, p: &Performance) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("avg_execution_time_ms", p.avg_execution_time_ms)?;
-    d.set_item("p50_execution_time_ms", p.p50_execution_time_ms)?;
-    d.set_item("p95_execution_time_ms", p.p95_execution_time_ms)?;
-    d.set_item("p99_execution_time_ms", p.p99_execution_time_ms)?;
-    d.set_item("min_execution_time_ms", p.min_execution_time_ms)?;
-    d.set_item("max_execution_time_ms", p.max_execution_time_ms)?;
-    d.set_item("std_dev_ms", p.std_dev_ms)?;
-    d.set_item("total_execution_time_ms", p.total_execution_time_ms)?;
-    d.set_item("sample_count", p.sample_count)?;
+    d.set_item(intern!(py, "avg_execution_time_ms"), p.avg_execution_time_ms)?;
+    d.set_item(intern!(py, "p50_execution_time_ms"), p.p50_execution_time_ms)?;
+    d.set_item(intern!(py, "p95_execution_time_ms"), p.p95_execution_time_ms)?;
+    d.set_item(intern!(py, "p99_execution_time_ms"), p.p99_execution_time_ms)?;
+    d.set_item(intern!(py, "min_execution_time_ms"), p.min_execution_time_ms)?;
+    d.set_item(intern!(py, "max_execution_time_ms"), p.max_execution_time_ms)?;
+    d.set_item(intern!(py, "std_dev_ms"), p.std_dev_ms)?;
+    d.set_item(intern!(py, "total_execution_time_ms"), p.total_execution_time_ms)?;
+    d.set_item(intern!(py, "sample_count"), p.sample_count)?;
     d.set_item(
         "percentile_method",
         if p.percentiles_exact { "exact" } else { "sketch" },
     )?;
-    d.set_item("percentile_relative_error", p.percentile_relative_error)?;
+    d.set_item(intern!(py, "percentile_relative_error"), p.percentile_relative_error)?;
     Ok(d)
 }
 
 fn trend<'py>(py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("trend_type", t.trend_type.as_str())?;
-    d.set_item("velocity", t.velocity)?;
-    d.set_item("acceleration", t.acceleration)?;
-    d.set_item("adoption_rate", t.adoption_rate)?;
-    d.set_item("retention_rate", t.retention_rate)?;
-    d.set_item("churn_rate", t.churn_rate)?;
-    d.set_item("growth_percentage", t.growth_percentage)?;
-    d.set_item("confidence_score", t.confidence_score)?;
-    d.set_item("bucket_count", t.bucket_count)?;
-    d.set_item("bucket_width_seconds", t.bucket_width_seconds)?;
-    d.set_item("velocity_significant", t.velocity_significant)?;
+    d.set_item(intern!(py, "trend_type"), t.trend_type.as_str())?;
+    d.set_item(intern!(py, "velocity"), t.velocity)?;
+    d.set_item(intern!(py, "acceleration"), t.acceleration)?;
+    d.set_item(intern!(py, "adoption_rate"), t.adoption_rate)?;
+    d.set_item(intern!(py, "retention_rate"), t.retention_rate)?;
+    d.set_item(intern!(py, "churn_rate"), t.churn_rate)?;
+    d.set_item(intern!(py, "growth_percentage"), t.growth_percentage)?;
+    d.set_item(intern!(py, "confidence_score"), t.confidence_score)?;
+    d.set_item(intern!(py, "bucket_count"), t.bucket_count)?;
+    d.set_item(intern!(py, "bucket_width_seconds"), t.bucket_width_seconds)?;
+    d.set_item(intern!(py, "velocity_significant"), t.velocity_significant)?;
     let series = t
         .time_series
         .as_ref()
@@ -427,19 +433,19 @@ fn trend<'py>(py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyDict>> {
             Ok::<_, PyErr>(list)
         })
         .transpose()?;
-    d.set_item("time_series", series)?;
+    d.set_item(intern!(py, "time_series"), series)?;
     let prediction = t
         .predictions
         .as_ref()
         .map(|p| {
             let pd = PyDict::new(py);
-            pd.set_item("horizon_days", p.horizon_days)?;
-            pd.set_item("predicted_daily_rate", p.predicted_daily_rate)?;
-            pd.set_item("predicted_executions", p.predicted_executions)?;
+            pd.set_item(intern!(py, "horizon_days"), p.horizon_days)?;
+            pd.set_item(intern!(py, "predicted_daily_rate"), p.predicted_daily_rate)?;
+            pd.set_item(intern!(py, "predicted_executions"), p.predicted_executions)?;
             Ok::<_, PyErr>(pd)
         })
         .transpose()?;
-    d.set_item("predictions", prediction)?;
+    d.set_item(intern!(py, "predictions"), prediction)?;
     Ok(d)
 }
 
@@ -452,11 +458,11 @@ fn distribution<'py>(py: Python<'py>, dist: &Distribution) -> PyResult<Bound<'py
         Ok(d)
     }
     let d = PyDict::new(py);
-    d.set_item("by_context_type", counts(py, &dist.by_context_type)?)?;
-    d.set_item("by_agent", counts(py, &dist.by_agent)?)?;
-    d.set_item("by_project", counts(py, &dist.by_project)?)?;
-    d.set_item("by_file_type", counts(py, &dist.by_file_type)?)?;
-    d.set_item("by_time_of_day", counts(py, &dist.by_time_of_day)?)?;
-    d.set_item("by_day_of_week", counts(py, &dist.by_day_of_week)?)?;
+    d.set_item(intern!(py, "by_context_type"), counts(py, &dist.by_context_type)?)?;
+    d.set_item(intern!(py, "by_agent"), counts(py, &dist.by_agent)?)?;
+    d.set_item(intern!(py, "by_project"), counts(py, &dist.by_project)?)?;
+    d.set_item(intern!(py, "by_file_type"), counts(py, &dist.by_file_type)?)?;
+    d.set_item(intern!(py, "by_time_of_day"), counts(py, &dist.by_time_of_day)?)?;
+    d.set_item(intern!(py, "by_day_of_week"), counts(py, &dist.by_day_of_week)?)?;
     Ok(d)
 }

@@ -63,6 +63,9 @@ pub struct GroupedAccumulators {
     /// Scratch for the counting sort: per group, its rows' start in `order`.
     starts: Vec<u32>,
     order: Vec<u32>,
+    /// Scratch: the chunk's rows in group order (row data only: the codes still refer to
+    /// the chunk's dictionaries), so that each group's rows are contiguous.
+    sorted: Columns,
 }
 
 impl GroupedAccumulators {
@@ -72,6 +75,7 @@ impl GroupedAccumulators {
             accumulators: Vec::new(),
             starts: Vec::new(),
             order: Vec::new(),
+            sorted: Columns::default(),
         }
     }
 
@@ -101,13 +105,21 @@ impl GroupedAccumulators {
             self.order[next[g as usize] as usize] = row as u32;
             next[g as usize] += 1;
         }
-        for g in 0..needed {
-            let (lo, hi) = (starts[g] as usize, starts[g + 1] as usize);
-            if lo < hi {
-                let rows = self.order[lo..hi].iter().map(|&r| r as usize);
-                self.accumulators[g].add_rows(columns, rows);
-            }
-        }
+        // Reorder the rows once, column by column (independent loads the CPU overlaps),
+        // rather than gathering them group by group inside the kernels.
+        self.sorted.gather(columns, &self.order);
+        // Groups are independent: add them on all cores (each group's rows stay in order,
+        // so the result does not depend on the threads).
+        let sorted = &self.sorted;
+        self.accumulators[..needed]
+            .par_iter_mut()
+            .zip(starts.par_windows(2))
+            .for_each(|(acc, bounds)| {
+                let (lo, hi) = (bounds[0] as usize, bounds[1] as usize);
+                if lo < hi {
+                    acc.add_rows_of(sorted, columns, lo..hi);
+                }
+            });
     }
 
     pub fn template(&self) -> &Accumulator {

@@ -2,6 +2,7 @@
 //! serializable) and `CoreRolling` (a rolling window). The Python layer
 //! (`usage_analytics.streaming`) validates settings and builds the output models.
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
@@ -217,8 +218,8 @@ impl CoreRolling {
             ..self.report.clone()
         };
         let out = to_python(py, &report, Some(&analytics))?;
-        out.set_item("start_us", window.start)?;
-        out.set_item("end_us", window.end)?;
+        out.set_item(intern!(py, "start_us"), window.start)?;
+        out.set_item(intern!(py, "end_us"), window.end)?;
         Ok(out)
     }
 

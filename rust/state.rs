@@ -13,6 +13,8 @@ use crate::ingest::{IngestReport, MAX_SAMPLES};
 use crate::rolling::Rolling;
 use crate::wire::same_settings;
 
+// One per reduction or state, never in a collection: boxing would only add a hop.
+#[allow(clippy::large_enum_variant)]
 pub enum Reduction {
     One(Accumulator),
     Grouped(GroupedAccumulators, GroupIndex),
