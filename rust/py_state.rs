@@ -97,6 +97,12 @@ impl CoreState {
         })
     }
 
+    /// Fold `other` into this state, in place (k-way merges without copies).
+    fn merge_in(&mut self, py: Python<'_>, other: &CoreState) -> PyResult<()> {
+        let (mine, theirs) = (&mut self.state, &other.state);
+        compute(py, || mine.merge(theirs))
+    }
+
     /// The result dict of the records so far (as `reduce_records` returns).
     fn finalize<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let state = &self.state;

@@ -172,6 +172,33 @@ def test_output_echoes_the_request() -> None:
         out.total_data_points = 0  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("granularity", list(AnalyticsGranularity))
+def test_outputs_built_without_validation_equal_validated_ones(
+    granularity: AnalyticsGranularity,
+) -> None:
+    # The outputs are assembled from the core's dicts without validation (output._build):
+    # they must be exactly what validating their own dump gives, field sets included.
+    bad = [*records(), {"timestamp": "not a time"}]
+    contract = make(
+        granularity=granularity,
+        include_predictions=True,
+        on_invalid="skip",
+        execution_data=bad,
+    )
+    out = REDUCER.execute_reduction_sync(contract)
+    for validated in (
+        ModelUsageAnalyticsOutput.model_validate(out.model_dump()),
+        ModelUsageAnalyticsOutput.model_validate_json(out.model_dump_json()),
+    ):
+        assert validated == out
+        assert validated.model_fields_set == out.model_fields_set
+        assert validated.usage_metrics.model_fields_set == out.usage_metrics.model_fields_set
+    assert out.data_quality.invalid_records == 1
+    changed = out.model_copy(update={"computation_time_ms": 1.5})
+    assert changed.computation_time_ms == 1.5
+    assert changed.usage_metrics == out.usage_metrics
+
+
 def test_str_pattern_id_is_kept_in_the_output() -> None:
     out = REDUCER.execute_reduction_sync(make(pattern_id="checkout-endpoint"))
     assert out.pattern_id == "checkout-endpoint"

@@ -50,6 +50,8 @@ class CoreState:
         """The same for Arrow data."""
     def merge(self, other: CoreState) -> CoreState:
         """A new state holding both; UsageAnalyticsError if the settings differ."""
+    def merge_in(self, other: CoreState) -> None:
+        """Fold `other` into this state, in place (same checks as `merge`)."""
     def finalize(self) -> dict[str, Any]:
         """The result dict of the records so far (as `reduce_records` returns)."""
     def to_bytes(self, meta: bytes) -> bytes:

@@ -32,10 +32,11 @@ within `relative_accuracy` (`performance_metrics.percentile_method` says which).
 
 Invalid records: with `on_invalid="raise"` a partition holding one raises
 `InvalidRecordError` in its task, and `analyze` raises it on the client (when several
-partitions hold some, the one that fails first); with `"skip"` they are left out and counted. Either way a record's
-`index` (in the error and in `data_quality.error_samples`) is its row position *within
-its partition*: partitions do not know their global offsets. The data-quality counts are
-sums over all partitions; the samples are the first five in partition order.
+partitions hold some, the one that fails first); with `"skip"` they are left out and
+counted. Either way a record's `index` (in the error and in `data_quality.error_samples`)
+is its row position *within its partition*: partitions do not know their global offsets.
+The data-quality counts are sums over all partitions; the samples are the first five in
+partition order.
 
 Only the record fields the core reads (plus `by`) are selected, so a column store
 such as Parquet reads nothing else.
@@ -232,7 +233,10 @@ def _merge_states(states: Iterable[bytes]) -> bytes:
     merged: BatchUsageAccumulator | None = None
     for blob in states:
         state = BatchUsageAccumulator.from_bytes(blob)
-        merged = state if merged is None else merged.merge(state)
+        if merged is None:
+            merged = state
+        else:
+            merged._absorb(state)  # in place: the loaded states are this task's own
     if merged is None:  # Dask never calls a combine with no input; be safe anyway.
         raise UsageAnalyticsError("no partition state to merge")
     return merged.to_bytes()

@@ -1,15 +1,21 @@
 """The Rust core's result dicts -> the pydantic output models.
 
 The core's values already have the models' types (it is our own code, tested against the
-reference), so the models are built with `model_construct`: validating them again would
-cost more than reducing a thousand records.
+reference), so the models are built without validation: validating them again would cost
+more than reducing a thousand records. `_build` goes one step further than pydantic's
+`model_construct` for dicts that hold exactly a model's fields (the core's do): it sets
+them as they are, without model_construct's per-field default handling - five times
+cheaper, which matters when a batch builds ten thousand outputs.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from usage_analytics.contracts import (
     AnalyticsRequest,
@@ -29,21 +35,46 @@ from usage_analytics.contracts import (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+M = TypeVar("M", bound=BaseModel)
+_set = object.__setattr__
+
+
+@functools.cache
+def _field_names(cls: type[BaseModel]) -> frozenset[str]:
+    return frozenset(cls.model_fields)
+
+
+def _build(cls: type[M], fields: dict[str, Any]) -> M:
+    """`cls.model_construct(**fields)`, taking `fields` (which this module owns) as the
+    model's field dict when it holds exactly the model's fields; model_construct otherwise
+    (it fills in defaults)."""
+    if fields.keys() != _field_names(cls):
+        return cls.model_construct(**fields)
+    model = cls.__new__(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", set(fields))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
 
 def datetime_of(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
 
 
 def data_quality(raw: dict[str, Any]) -> DataQuality:
-    return DataQuality.model_construct(
-        records_received=raw["received"],
-        records_in_window=raw["in_window"],
-        records_outside_window=raw["outside_window"],
-        invalid_records=raw["invalid"],
-        error_samples=[
-            InvalidRecordSample.model_construct(index=i, field=f, value=v, reason=r)
-            for i, f, v, r in raw["errors"]
-        ],
+    return _build(
+        DataQuality,
+        {
+            "records_received": raw["received"],
+            "records_in_window": raw["in_window"],
+            "records_outside_window": raw["outside_window"],
+            "invalid_records": raw["invalid"],
+            "error_samples": [
+                _build(InvalidRecordSample, {"index": i, "field": f, "value": v, "reason": r})
+                for i, f, v, r in raw["errors"]
+            ],
+        },
     )
 
 
@@ -55,28 +86,31 @@ def analytics_output(
     computed_at: datetime,
 ) -> ModelUsageAnalyticsOutput:
     performance, distribution = raw["performance"], raw["distribution"]
-    return ModelUsageAnalyticsOutput.model_construct(
-        pattern_id=pattern_id,
-        time_window_start=request.time_window_start,
-        time_window_end=request.time_window_end,
-        time_window_type=request.time_window_type,
-        granularity=request.granularity,
-        timezone=request.timezone,
-        usage_metrics=UsageFrequencyMetrics.model_construct(**raw["usage"]),
-        success_metrics=SuccessMetrics.model_construct(**raw["success"]),
-        performance_metrics=None
-        if performance is None
-        else PerformanceMetrics.model_construct(**performance),
-        trend_analysis=_trend(raw["trend"]),
-        context_distribution=None
-        if distribution is None
-        else ContextDistribution.model_construct(**distribution),
-        total_data_points=raw["received"],
-        analytics_quality_score=raw["analytics_quality_score"],
-        computation_time_ms=elapsed_ms,
-        correlation_id=request.correlation_id,
-        computed_at=computed_at,
-        data_quality=data_quality(raw),
+    return _build(
+        ModelUsageAnalyticsOutput,
+        {
+            "pattern_id": pattern_id,
+            "time_window_start": request.time_window_start,
+            "time_window_end": request.time_window_end,
+            "time_window_type": request.time_window_type,
+            "granularity": request.granularity,
+            "timezone": request.timezone,
+            "usage_metrics": _build(UsageFrequencyMetrics, raw["usage"]),
+            "success_metrics": _build(SuccessMetrics, raw["success"]),
+            "performance_metrics": None
+            if performance is None
+            else _build(PerformanceMetrics, performance),
+            "trend_analysis": _trend(raw["trend"]),
+            "context_distribution": None
+            if distribution is None
+            else _build(ContextDistribution, distribution),
+            "total_data_points": raw["received"],
+            "analytics_quality_score": raw["analytics_quality_score"],
+            "computation_time_ms": elapsed_ms,
+            "correlation_id": request.correlation_id,
+            "computed_at": computed_at,
+            "data_quality": data_quality(raw),
+        },
     )
 
 
@@ -90,12 +124,15 @@ def batch_output(
         )
         for pattern_id, group in raw["groups"]
     }
-    return ModelUsageAnalyticsBatchOutput.model_construct(
-        results=results,
-        data_quality=data_quality(raw),
-        computation_time_ms=elapsed_ms,
-        correlation_id=request.correlation_id,
-        computed_at=computed_at,
+    return _build(
+        ModelUsageAnalyticsBatchOutput,
+        {
+            "results": results,
+            "data_quality": data_quality(raw),
+            "computation_time_ms": elapsed_ms,
+            "correlation_id": request.correlation_id,
+            "computed_at": computed_at,
+        },
     )
 
 
@@ -107,18 +144,21 @@ def _output_id(pattern_id: object) -> Any:
 def _trend(trend: dict[str, Any] | None) -> TrendAnalysis | None:
     if trend is None:
         return None
-    fields = dict(trend)
-    series, prediction = fields.pop("time_series"), fields.pop("predictions")
-    fields["trend_type"] = UsageTrendType(fields["trend_type"])
-    return TrendAnalysis.model_construct(
-        **fields,
-        time_series=None
-        if series is None
-        else [
-            UsageTimeBucket.model_construct(
-                start=datetime_of(start), end=datetime_of(end), executions=count, rate_per_day=rate
+    series, prediction = trend["time_series"], trend["predictions"]
+    trend["trend_type"] = UsageTrendType(trend["trend_type"])
+    if series is not None:
+        trend["time_series"] = [
+            _build(
+                UsageTimeBucket,
+                {
+                    "start": datetime_of(start),
+                    "end": datetime_of(end),
+                    "executions": count,
+                    "rate_per_day": rate,
+                },
             )
             for start, end, count, rate in series
-        ],
-        predictions=None if prediction is None else UsagePrediction.model_construct(**prediction),
-    )
+        ]
+    if prediction is not None:
+        trend["predictions"] = _build(UsagePrediction, prediction)
+    return _build(TrendAnalysis, trend)

@@ -24,11 +24,19 @@ to the Unix epoch) and snapshots them: the old system's real-time monitoring loo
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from usage_analytics import _core
 from usage_analytics.contracts import (
@@ -106,7 +114,7 @@ class _Accumulator:
             time_window_type=time_window_type,
             **{k: v for k, v in settings.items() if v is not None},
         )
-        self._state = _core.CoreState(self._settings.core_options(batch=self._batch))
+        self._state = _core.CoreState(self._core_options())
 
     @property
     def settings(self) -> StreamingSettings:
@@ -121,6 +129,10 @@ class _Accumulator:
 
     def merge(self, other: Self) -> Self:
         """A new accumulator holding the records of both (neither is changed)."""
+        self._check_mergeable(other)
+        return self._with(self._settings, self._state.merge(other._state))
+
+    def _check_mergeable(self, other: _Accumulator) -> None:
         if type(other) is not type(self):
             raise TypeError(f"cannot merge {type(self).__name__} with {type(other).__name__}")
         mine, theirs = self._settings.comparable(), other._settings.comparable()
@@ -129,7 +141,28 @@ class _Accumulator:
             raise UsageAnalyticsError(
                 f"cannot merge accumulators with different settings: {', '.join(differing)}"
             )
-        return self._with(self._settings, self._state.merge(other._state))
+
+    def _core_options(self) -> dict[str, Any]:
+        return self._settings.core_options(batch=self._batch)
+
+    @classmethod
+    def merge_many(cls, accumulators: Iterable[Self]) -> Self:
+        """One accumulator holding the records of all of `accumulators` (at least one;
+        none is changed): a k-way merge that copies the first state once, cheaper than
+        chaining `merge`."""
+        iterator = iter(accumulators)
+        first = next(iterator, None)
+        if first is None:
+            raise ValueError("merge_many needs at least one accumulator")
+        merged = first.merge(first._with(first._settings, _core.CoreState(first._core_options())))
+        for other in iterator:
+            merged._absorb(other)
+        return merged
+
+    def _absorb(self, other: Self) -> None:
+        """Fold `other` into this accumulator, in place (for states this code owns)."""
+        self._check_mergeable(other)
+        self._state.merge_in(other._state)
 
     def to_bytes(self) -> bytes:
         meta = self._settings.model_dump_json(exclude={"execution_data"}).encode()
@@ -253,18 +286,22 @@ class RollingSettings(BaseModel):
 
     @field_validator("window")
     @classmethod
-    def _whole_buckets(cls, value: timedelta, info: Any) -> timedelta:
-        bucket = info.data.get("bucket")
-        if bucket is None:
-            return value  # the bucket's own error is reported
-        if value < bucket or value % bucket:
-            raise ValueError(f"window ({value}) must be a positive multiple of bucket ({bucket})")
-        if value // bucket > MAX_ROLLING_BUCKETS:
+    def _positive_window(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError(f"window must be positive, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _whole_buckets(self) -> Self:
+        window, bucket = self.window, self.bucket
+        if window < bucket or window % bucket:
+            raise ValueError(f"window ({window}) must be a positive multiple of bucket ({bucket})")
+        if window // bucket > MAX_ROLLING_BUCKETS:
             raise ValueError(
-                f"window ({value}) holds {value // bucket} buckets of {bucket}; "
+                f"window ({window}) holds {window // bucket} buckets of {bucket}; "
                 f"at most {MAX_ROLLING_BUCKETS} are allowed"
             )
-        return value
+        return self
 
     def request(self, start: datetime, end: datetime) -> AnalyticsRequest:
         """The request a snapshot over [start, end] answers (no records: they are in
