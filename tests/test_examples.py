@@ -34,6 +34,7 @@ SCRIPTS = [
     "05_comprehensive_dashboard.py",
     "06_comparing_patterns.py",
     "07_json_export.py",
+    "08_realtime_monitor.py",
 ]
 DAY = timedelta(days=1)
 
@@ -123,7 +124,7 @@ def ranked(counter: Counter[Any]) -> list[tuple[Any, int]]:
 SERVICES = ["service.py"]  # tests/test_example_service.py
 
 
-def test_examples_directory_holds_the_seven_scripts_and_readme_lists_them() -> None:
+def test_examples_directory_holds_the_scripts_and_readme_lists_them() -> None:
     assert sorted(path.name for path in EXAMPLES.glob("*.py")) == sorted(SCRIPTS + SERVICES)
     readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
     for name in SCRIPTS + SERVICES:
