@@ -1,7 +1,7 @@
 """Typed stubs for the Rust extension `usage_analytics._core`."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self, final
 
 __all__ = [
     "CoreRolling",
@@ -39,10 +39,11 @@ def reduce_records(records: Sequence[Any], options: dict[str, Any]) -> dict[str,
 def reduce_arrow(data: Any, options: dict[str, Any]) -> dict[str, Any]:
     """The same, for anything exporting `__arrow_c_stream__` or `__arrow_c_array__`."""
 
+@final
 class CoreState:
     """A mergeable, serializable reduction state: one pattern, or many (`by_pattern`)."""
 
-    def __init__(self, options: dict[str, Any]) -> None: ...
+    def __new__(cls, options: dict[str, Any]) -> Self: ...
     def update_records(self, records: Sequence[Any]) -> dict[str, Any]:
         """Add records (atomic: nothing is added when one is invalid in raise mode);
         returns this update's report (`received`, `invalid`, `errors`, ...)."""
@@ -64,10 +65,11 @@ class CoreState:
     @property
     def is_batch(self) -> bool: ...
 
+@final
 class CoreRolling:
     """The last `buckets` buckets of `bucket_us` microseconds, aligned to the epoch."""
 
-    def __init__(self, options: dict[str, Any], bucket_us: int, buckets: int) -> None: ...
+    def __new__(cls, options: dict[str, Any], bucket_us: int, buckets: int) -> Self: ...
     def add_records(self, records: Sequence[Any]) -> dict[str, Any]:
         """File records into their buckets (atomic); returns this add's report."""
     def add_arrow(self, data: Any) -> dict[str, Any]:
