@@ -4,8 +4,8 @@ The replaced system's monitor refetched the last hour of executions from the dat
 every five minutes and reduced all of it again. With `RollingUsageAnalytics` it keeps the
 last hour as twelve 5-minute buckets instead: each batch of new executions is `add`ed as it
 arrives, and `snapshot(now)` gives the analytics of the last hour (whole buckets, ending
-with the one holding `now`) without touching old records again. Memory stays at twelve
-buckets however long the monitor runs.
+with the one holding `now`) without touching old records again. Memory stays at 24
+buckets (the hour and one hour of lookahead for late snapshots) however long it runs.
 
 Three hours of a checkout endpoint are simulated here in well under a second (the clock is
 simulated; nothing sleeps): a producer task delivers each minute's executions through an
@@ -140,7 +140,7 @@ async def main() -> None:
     print(f"Executions received:     {quality.records_received}")
     print(f"In the last hour:        {quality.records_in_window}")
     print(f"Aged out of the window:  {quality.records_outside_window}")
-    print(f"Buckets held:            {monitor.retained_buckets} (window / bucket)")
+    print(f"Buckets held:            {monitor.retained_buckets} (2 x window / bucket)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ const AUTO_WIDTHS: [i64; 5] = [
     MICROS_PER_WEEK,
 ];
 const AUTO_MAX_BUCKETS: i64 = 120;
+/// 0001-01-01T00:00:00 and 9999-12-31T23:59:59.999999 UTC, in microseconds: Python's
+/// datetime range.
+pub const FIRST_INSTANT: i64 = -62_135_596_800_000_000;
+pub const LAST_INSTANT: i64 = 253_402_300_799_999_999;
 /// A hard cap so a tiny custom width over a long window cannot exhaust memory.
 pub const MAX_BUCKETS: i64 = 1_000_000;
 
@@ -80,14 +84,16 @@ impl Window {
         })
     }
 
-    /// The instants from `start` on, for a reader feeding rolling buckets: only `contains`
-    /// is meaningful (it has no trend buckets of its own).
+    /// The instants from `start` to the end of year 9999 (Python's datetime range), for a
+    /// reader feeding rolling buckets: only `contains` is meaningful (it has no trend
+    /// buckets of its own).
     pub fn from_instant(start: i64) -> Window {
+        let start = start.max(FIRST_INSTANT);
         Window {
             start,
-            end: i64::MAX,
-            span: i64::MAX.saturating_sub(start),
-            width: i64::MAX,
+            end: LAST_INSTANT,
+            span: LAST_INSTANT - start,
+            width: LAST_INSTANT - start,
             buckets: 1,
         }
     }

@@ -156,6 +156,26 @@ impl Durations {
                 if !sane {
                     return bad("inconsistent summary");
                 }
+                // The parts must describe one set of values: the mean is the sum over the
+                // count, the spread fits between min and max (Popoviciu: variance <=
+                // (max - min)^2 / 4), and the sketch's extreme bins hold min and max.
+                let n = m.count as f64;
+                let scale = m.max.max(f64::MIN_POSITIVE);
+                let range = m.max - m.min;
+                let (zeros, edges) = (s.sketch.zeros(), s.sketch.occupied_keys());
+                let consistent = (m.mean - m.sum / n).abs() <= 1e-9 * scale
+                    // (with slack for the rounding of values spread by a few ulps)
+                    && m.m2 <= n * range * range / 4.0 * (1.0 + 1e-9) + n * (1e-9 * scale).powi(2)
+                    && (zeros > 0) == (m.min == 0.0)
+                    && match edges {
+                        None => m.max == 0.0,
+                        Some((low, high)) => {
+                            high == s.sketch.key_of(m.max) && (m.min == 0.0 || low == s.sketch.key_of(m.min))
+                        }
+                    };
+                if !consistent {
+                    return bad("the summary's parts disagree");
+                }
                 durations.summary = Some(Box::new(s));
             }
         }

@@ -6,7 +6,13 @@
 //! part of an accumulator but the trend buckets is independent of the window it is
 //! finalized in (agents keep their first and last instants), so the snapshot is the merge
 //! of the buckets, each one's count going to its trend bucket: the same analytics as one
-//! reduction of those records over that window. Memory: at most `buckets` accumulators.
+//! reduction of those records over that window.
+//!
+//! Memory: at most 2 x `buckets` accumulators. The kept range is the `2 * buckets` buckets
+//! ending with the newest one seen (by a record or a snapshot), so records up to one window
+//! ahead of a snapshot's `now` (clock skew, a fetch racing the snapshot) never push out a
+//! bucket that snapshot covers; a snapshot whose window does reach below the kept range is
+//! an error, not a silently partial answer.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +24,8 @@ use crate::metrics::Analytics;
 
 /// Most buckets a rolling window may have.
 pub const MAX_ROLLING_BUCKETS: usize = 100_000;
+/// Buckets kept, in windows: the window and one window of lookahead.
+const KEPT_WINDOWS: i64 = 2;
 
 #[derive(Clone)]
 pub struct Rolling {
@@ -79,23 +87,32 @@ impl Rolling {
         self.ring.len()
     }
 
+    /// Key of the oldest bucket kept.
+    fn oldest_kept(&self) -> Option<i64> {
+        self.newest
+            .map(|newest| newest - KEPT_WINDOWS * self.buckets as i64 + 1)
+    }
+
     /// The oldest instant still retained: records before it are too old to count.
     pub fn retained_from(&self) -> i64 {
-        match self.newest {
-            None => i64::MIN,
-            Some(newest) => (newest - self.buckets as i64 + 1).saturating_mul(self.width),
-        }
+        self.oldest_kept().map_or(i64::MIN, |k| k.saturating_mul(self.width))
     }
 
     fn key(&self, ts: i64) -> i64 {
         ts.div_euclid(self.width)
     }
 
+    /// The window of bucket `key`. Readers hand over instants in the civil range only
+    /// (`Window::from_instant`) and the width is at most a century, so this fits an i64.
+    fn bucket_window(&self, key: i64) -> Window {
+        let start = key * self.width;
+        Window::new(start, start + self.width, "custom", Some(self.width)).expect("a positive width")
+    }
+
     fn bucket(&mut self, key: i64) -> &mut Accumulator {
-        let (template, width) = (&self.template, self.width);
+        let window = self.bucket_window(key);
+        let template = &self.template;
         self.ring.entry(key).or_insert_with(|| {
-            let start = key * width;
-            let window = Window::new(start, start + width, "custom", Some(width)).expect("a positive width");
             let mut acc = template.clone();
             acc.rebase(window);
             acc
@@ -133,10 +150,10 @@ impl Rolling {
 
     /// Move the newest bucket forward to `key` (never back) and drop what falls out.
     fn advance(&mut self, key: i64) {
-        let newest = self.newest.map_or(key, |n| n.max(key));
-        self.newest = Some(newest);
-        let oldest_kept = newest - self.buckets as i64 + 1;
-        self.ring = self.ring.split_off(&oldest_kept);
+        self.newest = Some(self.newest.map_or(key, |n| n.max(key)));
+        if let Some(oldest) = self.oldest_kept() {
+            self.ring = self.ring.split_off(&oldest);
+        }
     }
 
     /// Fold an update read into a `fresh()` copy.
@@ -150,9 +167,9 @@ impl Rolling {
     }
 
     /// The analytics of the window ending with the bucket holding `now`, and that window.
+    /// Nothing changes when it fails.
     pub fn snapshot(&mut self, now: i64) -> Result<(Analytics, Window), CoreError> {
         let key = self.key(now);
-        self.advance(key);
         let span = self.width.checked_mul(self.buckets as i64);
         let end = key.checked_add(1).and_then(|k| k.checked_mul(self.width));
         let start = end.zip(span).and_then(|(e, s)| e.checked_sub(s));
@@ -162,9 +179,17 @@ impl Rolling {
             )));
         };
         let window = Window::new(start, end, "custom", Some(self.width))?;
+        let oldest = key - self.buckets as i64 + 1;
+        let newest = self.newest.map_or(key, |n| n.max(key));
+        if oldest < newest - KEPT_WINDOWS * self.buckets as i64 + 1 {
+            return Err(CoreError::InvalidWindow(format!(
+                "the window ending at {end} us starts before the oldest bucket kept: records more \
+                 than a window newer than it moved the kept range past it"
+            )));
+        }
+        self.advance(key);
         let mut snapshot = self.template.clone();
         snapshot.rebase(window);
-        let oldest = key - self.buckets as i64 + 1;
         for (&k, acc) in self.ring.range(oldest..=key) {
             snapshot.absorb(acc, (k - oldest) as usize);
         }
@@ -222,14 +247,28 @@ mod tests {
         assert_eq!(got.trend, want.trend);
         assert_eq!(got.distribution, want.distribution);
         assert_eq!(window.end - window.start, 24 * H);
-        assert!(rolling.retained_buckets() <= 24);
+        assert!(rolling.retained_buckets() <= 2 * 24);
     }
 
     #[test]
-    fn old_buckets_are_dropped() {
+    fn buckets_older_than_two_windows_are_dropped() {
         let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 3).unwrap();
-        rolling.add(&columns(&[0, H, 2 * H, 10 * H]));
-        assert_eq!(rolling.retained_buckets(), 1);
-        assert_eq!(rolling.retained_from(), 8 * H);
+        rolling.add(&columns(&[0, H, 2 * H, 5 * H, 10 * H]));
+        assert_eq!(rolling.retained_buckets(), 2);
+        assert_eq!(rolling.retained_from(), 5 * H);
+    }
+
+    #[test]
+    fn a_record_ahead_of_now_keeps_the_snapshot_whole() {
+        let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 3).unwrap();
+        rolling.add(&columns(&[0, H, 2 * H]));
+        let (before, _) = rolling.snapshot(2 * H).unwrap();
+        rolling.add(&columns(&[4 * H]));
+        let (after, _) = rolling.snapshot(2 * H).unwrap();
+        assert_eq!(before.usage, after.usage);
+        // A record more than a window ahead makes that snapshot an error, changing nothing.
+        rolling.add(&columns(&[9 * H]));
+        assert!(rolling.snapshot(2 * H).is_err());
+        assert_eq!(rolling.retained_buckets(), 2);
     }
 }

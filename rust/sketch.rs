@@ -87,9 +87,16 @@ impl Sketch {
             self.bins.push(0);
         }
         if key < self.offset {
-            let grow = (self.offset - key) as usize;
-            self.bins.splice(0..0, std::iter::repeat_n(0, grow));
-            self.offset = key;
+            // Grow downwards by at least the current length (amortized: values arriving in
+            // descending order would otherwise shift the bins once per new key), not past
+            // the lowest key; the empty bins below stay out of `parts`.
+            let lowest = self.key_range().0;
+            let needed = i64::from(self.offset - key);
+            let grow = needed
+                .max(self.bins.len() as i64)
+                .min(i64::from(self.offset - lowest).max(needed));
+            self.bins.splice(0..0, std::iter::repeat_n(0, grow as usize));
+            self.offset -= grow as i32;
         } else if key >= self.offset + self.bins.len() as i32 {
             self.bins.resize((key - self.offset) as usize + 1, 0);
         }
@@ -127,9 +134,26 @@ impl Sketch {
         out
     }
 
-    /// The parts the serialized state stores: (zeros, offset, bins).
+    /// The parts the serialized state stores: (zeros, offset, bins), the bins from the
+    /// lowest to the highest occupied one.
     pub fn parts(&self) -> (u64, i32, &[u64]) {
-        (self.zeros, self.offset, &self.bins)
+        let empty = self.bins.iter().take_while(|&&c| c == 0).count();
+        (self.zeros, self.offset + empty as i32, &self.bins[empty..])
+    }
+
+    /// The keys of the lowest and highest occupied bins.
+    pub fn occupied_keys(&self) -> Option<(i32, i32)> {
+        let (_, offset, bins) = self.parts();
+        (!bins.is_empty()).then(|| (offset, offset + bins.len() as i32 - 1))
+    }
+
+    /// The bin key a positive value falls in.
+    pub fn key_of(&self, value: f64) -> i32 {
+        self.key(value)
+    }
+
+    pub fn zeros(&self) -> u64 {
+        self.zeros
     }
 
     /// Rebuild from stored parts, checking they describe a sketch this code could have made.
@@ -208,7 +232,7 @@ mod tests {
             }
         }
         a.merge(&b);
-        assert_eq!(a, whole);
+        assert_eq!(a.parts(), whole.parts());
         assert_eq!(a.count(), 3000);
     }
 
@@ -232,6 +256,18 @@ mod tests {
     }
 
     #[test]
+    fn descending_values_grow_the_bins_in_amortized_steps() {
+        let mut sketch = Sketch::new(0.001).unwrap();
+        let values: Vec<f64> = (0..200_000).map(|i| 1e300 * 0.998f64.powi(i)).collect();
+        for &v in &values {
+            sketch.add(v);
+        }
+        assert_eq!(sketch.count(), 200_000);
+        let (_, _, bins) = sketch.parts();
+        assert!(bins.first() != Some(&0) && bins.last() != Some(&0));
+    }
+
+    #[test]
     fn parts_round_trip_and_corrupt_parts_are_errors() {
         let mut sketch = Sketch::new(0.02).unwrap();
         for v in [0.0, 3.0, 3.5, 900.0] {
@@ -239,7 +275,7 @@ mod tests {
         }
         let (zeros, offset, bins) = sketch.parts();
         let back = Sketch::from_parts(0.02, zeros, offset, bins.to_vec()).unwrap();
-        assert_eq!(back, sketch);
+        assert_eq!(back.parts(), sketch.parts());
         assert!(Sketch::from_parts(0.02, 0, 5, vec![0, 1]).is_err());
         assert!(Sketch::from_parts(0.02, 0, i32::MAX, vec![1, 1]).is_err());
         assert!(Sketch::from_parts(0.02, 0, -100_000, vec![1]).is_err());

@@ -11,7 +11,7 @@ use crate::error::CoreError;
 use crate::group::{GroupIndex, GroupedAccumulators};
 use crate::ingest::{IngestReport, MAX_SAMPLES};
 use crate::rolling::Rolling;
-use crate::wire::same_settings;
+use crate::wire::{same_settings, MAX_RECORDS};
 
 // One per reduction or state, never in a collection: boxing would only add a hop.
 #[allow(clippy::large_enum_variant)]
@@ -87,6 +87,13 @@ impl State {
                 "cannot merge accumulators with different settings".into(),
             ));
         }
+        let total = (self.report.received as u64).checked_add(other.report.received as u64);
+        if total.is_none_or(|t| t > MAX_RECORDS) {
+            // Checked before anything changes: every counter is bounded by `received`.
+            return Err(CoreError::InvalidOption(format!(
+                "the merged state would hold more than {MAX_RECORDS} records"
+            )));
+        }
         merge_reports(&mut self.report, &other.report);
         self.merge_body(&other.body);
         Ok(())
@@ -108,5 +115,36 @@ fn empty_body(template: &Accumulator, grouped: bool) -> Reduction {
         Reduction::Grouped(GroupedAccumulators::new(template.clone()), GroupIndex::default())
     } else {
         Reduction::One(template.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accumulator::Families;
+    use crate::buckets::Window;
+    use crate::metrics::Thresholds;
+    use crate::zone::Zone;
+
+    fn state() -> State {
+        let window = Window::new(0, 1_000_000, "custom", None).unwrap();
+        State::new(
+            Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default()),
+            false,
+        )
+    }
+
+    #[test]
+    fn a_merge_past_the_record_limit_is_an_error_that_changes_nothing() {
+        let (mut big, mut other) = (state(), state());
+        big.report.received = MAX_RECORDS as usize;
+        big.report.outside_window = MAX_RECORDS as usize;
+        other.report.received = 1;
+        other.report.outside_window = 1;
+        assert!(big.merge(&other).is_err());
+        assert_eq!(big.report.received, MAX_RECORDS as usize);
+        other.report.received = 0;
+        other.report.outside_window = 0;
+        assert!(big.merge(&other).is_ok());
     }
 }

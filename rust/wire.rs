@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accumulator::{Accumulator, Families, Tally};
 use crate::buckets::Window;
+use crate::civil::MICROS_PER_DAY;
 use crate::durations::{Durations, Summary};
 use crate::error::CoreError;
 use crate::group::{GroupIndex, GroupKey, GroupedAccumulators};
@@ -279,7 +280,12 @@ pub fn same_settings(a: &Accumulator, b: &Accumulator) -> bool {
     settings_wire(a) == settings_wire(b)
 }
 
+/// Most records a state may hold (2^53: every count stays exact as a float, and no sum of
+/// two states' counters can overflow).
+pub const MAX_RECORDS: u64 = 1 << 53;
+
 fn report_of(r: ReportWire) -> Result<IngestReport, CoreError> {
+    ensure(r.received <= MAX_RECORDS, "more records than a state can hold")?;
     ensure(r.samples.len() <= MAX_SAMPLES, "too many error samples")?;
     ensure(
         r.samples.len() as u64 <= r.invalid,
@@ -459,6 +465,16 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire) -> Result<Accumula
         },
         "latest execution inconsistent",
     )?;
+    let (first_day, last_day) = (
+        (window.start - MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
+        (window.end + MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
+    );
+    ensure(
+        w.day_counts
+            .iter()
+            .all(|&(day, _)| (first_day..=last_day).contains(&day)),
+        "a day outside the window",
+    )?;
     let tally = |t: TallyWire| Tally::from_parts(t.names, t.counts).map_err(corrupt);
     let (contexts, agents) = (tally(w.contexts)?, tally(w.agents)?);
     let (projects, file_types) = (tally(w.projects)?, tally(w.file_types)?);
@@ -492,6 +508,11 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire) -> Result<Accumula
             };
             ensure(ok, "agent activity out of the window")?;
         }
+        let last_seen = w.agent_last_seen.iter().copied().max();
+        ensure(
+            n == 0 || last_seen == w.latest,
+            "latest execution does not match the agents' activity",
+        )?;
     } else {
         ensure(
             w.agent_first_seen.is_empty() && w.agent_last_seen.is_empty(),

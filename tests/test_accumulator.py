@@ -1189,3 +1189,36 @@ def test_batch_pickle_and_deepcopy_round_trip(how: str) -> None:
     for key in original.results:
         assert comparable(restored.results[key]) == comparable(original.results[key])
     assert restored.data_quality == original.data_quality
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_threads_sharing_an_accumulator_equal_one_thread() -> None:
+    import threading
+
+    rng = random.Random(3)
+    batches = [
+        [
+            {"timestamp": START + timedelta(seconds=rng.randrange(6 * 86_400)), "success": True}
+            for _ in range(2_000)
+        ]
+        for _ in range(6)
+    ]
+    shared, alone = UsageAccumulator(**BASE), UsageAccumulator(**BASE)
+    threads = [threading.Thread(target=shared.update, args=(batch,)) for batch in batches]
+    threads.append(threading.Thread(target=lambda: [shared.finalize("p") for _ in range(5)]))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for batch in batches:
+        alone.update(batch)
+    got, want = shared.finalize("p"), alone.finalize("p")
+    assert got.usage_metrics == want.usage_metrics
+    assert got.trend_analysis == want.trend_analysis
+
+
+def test_an_exact_budget_beyond_the_record_limit_is_rejected() -> None:
+    with pytest.raises(ValidationError):
+        UsageAccumulator(**BASE, exact_budget=2**64)

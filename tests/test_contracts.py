@@ -288,3 +288,9 @@ def test_to_dict_with_families_off_has_nulls() -> None:
     assert data["trend_analysis"] is None
     assert data["context_distribution"] is None
     assert data["usage_metrics"]["time_since_last_use"] is None
+
+
+def test_a_bucket_width_beyond_ten_thousand_years_is_rejected() -> None:
+    # It would not fit the core's microsecond integers.
+    with pytest.raises(pydantic.ValidationError, match="bucket_width must be at most"):
+        make(bucket_width=timedelta(days=999_999_999))

@@ -494,7 +494,8 @@ def test_a_snapshot_far_ahead_empties_the_window() -> None:
     assert result.data_quality.records_outside_window == 5
 
 
-def test_memory_holds_at_most_window_over_bucket_buckets_after_a_hundred_windows() -> None:
+def test_memory_holds_at_most_two_windows_of_buckets_after_a_hundred_windows() -> None:
+    # The window plus one window of lookahead (records ahead of a snapshot's now).
     window, bucket = HOUR, 5 * MINUTE
     monitor = rolling(window, bucket)
     limit = window // bucket
@@ -502,8 +503,8 @@ def test_memory_holds_at_most_window_over_bucket_buckets_after_a_hundred_windows
     for step in range(100 * limit):  # one record per bucket, in time order
         monitor.add([record(T0 + step * bucket + MINUTE)])
         counts.append(monitor.retained_buckets)
-    assert max(counts) <= limit
-    assert counts[-1] == limit  # every retained bucket holds a record
+    assert max(counts) <= 2 * limit
+    assert counts[-1] == 2 * limit  # every retained bucket holds a record
     result = monitor.snapshot(T0 + (100 * limit - 1) * bucket + MINUTE)
     assert result.usage_metrics.total_executions == limit
     assert_cumulative_quality(result, received=100 * limit, invalid=0)
@@ -518,7 +519,7 @@ def test_memory_bound_holds_with_records_in_random_order() -> None:
     for _ in range(200):
         at = T0 + timedelta(seconds=rng.uniform(0, 100 * 3600))
         monitor.add([record(at) for _ in range(rng.randint(0, 3))])
-        assert monitor.retained_buckets <= 6
+        assert monitor.retained_buckets <= 2 * 6
 
 
 # --------------------------------------------------------------------------- validation
@@ -867,4 +868,83 @@ def test_realtime_monitor_example_prints_hand_checked_status_and_one_alert() -> 
     assert output.count("ALERT critical") == 2
     assert output.count("resolved:") == 2
     assert f"Executions received:     {len(records)}" in output
-    assert "Buckets held:            12 (window / bucket)" in output
+    assert "Buckets held:            24 (2 x window / bucket)" in output
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_a_record_up_to_a_window_ahead_of_now_does_not_change_the_snapshot() -> None:
+    monitor = rolling()
+    monitor.add([record(T0 + i * MINUTE) for i in range(60)])
+    now = T0 + 59 * MINUTE
+    before = monitor.snapshot(now)
+    monitor.add([record(T0 + 60 * MINUTE + timedelta(seconds=1))])  # clock skew: next hour
+    after = monitor.snapshot(now)
+    cumulative = ("total_data_points", "data_quality")  # count the new record too
+    assert {k: v for k, v in comparable(after).items() if k not in cumulative} == {
+        k: v for k, v in comparable(before).items() if k not in cumulative
+    }
+    assert after.usage_metrics.total_executions == 60
+    assert after.data_quality.records_outside_window == 1
+
+
+def test_a_snapshot_below_the_kept_buckets_raises_and_changes_nothing() -> None:
+    monitor = rolling()
+    monitor.add([record(T0 + i * MINUTE) for i in range(60)])
+    monitor.add([record(T0 + 3 * HOUR)])  # more than a window ahead of T0's hour
+    kept = monitor.retained_buckets
+    with pytest.raises(UsageAnalyticsError, match="before the oldest bucket kept"):
+        monitor.snapshot(T0 + 59 * MINUTE)
+    assert monitor.retained_buckets == kept
+    assert monitor.snapshot(T0 + 3 * HOUR).usage_metrics.total_executions == 1
+
+
+def test_a_snapshot_out_of_the_datetime_range_raises_and_changes_nothing() -> None:
+    monitor = rolling(timedelta(days=7), timedelta(days=1))
+    now = datetime(2025, 1, 8, tzinfo=UTC)
+    monitor.add([record(now - timedelta(hours=h)) for h in range(100)])
+    first = monitor.snapshot(now)
+    with pytest.raises(UsageAnalyticsError, match="out of range"):
+        monitor.snapshot(datetime(9999, 12, 31, 12, tzinfo=UTC))
+    assert comparable(monitor.snapshot(now)) == comparable(first)
+
+
+def test_int64_timestamps_at_the_extremes_are_outside_not_a_crash() -> None:
+    pa = pytest.importorskip("pyarrow")
+    monitor = rolling()
+    for extreme in (2**63 - 1, -(2**63), -(2**63) + 1):
+        monitor.add(pa.table({"timestamp": pa.array([extreme], pa.int64()), "success": [True]}))
+    result = monitor.snapshot(T0)
+    assert result.data_quality.records_outside_window == 3
+    assert result.usage_metrics.total_executions == 0
+
+
+def test_threads_sharing_a_monitor_equal_one_thread() -> None:
+    import threading
+
+    shared, alone = rolling(), rolling()
+    batches = [
+        [record(T0 + (i * 7 + k) * timedelta(seconds=13)) for k in range(50)] for i in range(8)
+    ]
+    threads = [threading.Thread(target=shared.add, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for batch in batches:
+        alone.add(batch)
+    now = T0 + 30 * MINUTE
+    assert comparable(shared.snapshot(now)) == comparable(alone.snapshot(now))
+
+
+def test_a_monitor_is_not_pickled() -> None:
+    import pickle
+
+    with pytest.raises(TypeError, match="not pickled"):
+        pickle.dumps(rolling())
+
+
+def test_windows_beyond_a_century_are_rejected() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        rolling(timedelta(days=999_999_999), timedelta(days=999_999_999))

@@ -59,6 +59,8 @@ OnInvalid = Literal["raise", "skip"]
 
 #: The core's cap on trend buckets (rust/buckets.rs MAX_BUCKETS): memory stays bounded.
 MAX_TREND_BUCKETS = 1_000_000
+#: The widest trend bucket (10,000 years: any window of Python's datetime range in one).
+MAX_BUCKET_WIDTH = timedelta(days=3_652_500)
 
 
 class _Model(BaseModel):
@@ -280,6 +282,8 @@ class AnalyticsRequest(BaseModel):
     def _positive_width(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value < timedelta(microseconds=1):
             raise ValueError(f"bucket_width must be positive, got {value}")
+        if value is not None and value > MAX_BUCKET_WIDTH:
+            raise ValueError(f"bucket_width must be at most {MAX_BUCKET_WIDTH}, got {value}")
         return value
 
     @model_validator(mode="after")

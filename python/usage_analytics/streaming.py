@@ -23,6 +23,8 @@ to the Unix epoch) and snapshots them: the old system's real-time monitoring loo
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -65,6 +67,10 @@ __all__ = [
 FINEST_RELATIVE_ACCURACY = 1e-4
 #: Most buckets a rolling window may have.
 MAX_ROLLING_BUCKETS = 100_000
+#: The longest rolling window (and so bucket).
+MAX_ROLLING_WINDOW = timedelta(days=36_525)
+#: Most execution times an accumulator may keep exactly (a state holds at most 2^53 records).
+MAX_EXACT_BUDGET = 1 << 53
 
 
 class StreamingSettings(AnalyticsRequest):
@@ -72,7 +78,7 @@ class StreamingSettings(AnalyticsRequest):
     `exact_budget` of them per accumulator, then in a sketch of `relative_accuracy`."""
 
     relative_accuracy: float = Field(default=0.01, ge=FINEST_RELATIVE_ACCURACY, lt=1.0)
-    exact_budget: int = Field(default=1024, ge=0)
+    exact_budget: int = Field(default=1024, ge=0, le=MAX_EXACT_BUDGET)
 
     @field_validator("execution_data")
     @classmethod
@@ -99,7 +105,9 @@ class _Accumulator:
     """What both accumulators share; `_batch` tells the kind."""
 
     _batch: ClassVar[bool]
-    __slots__ = ("_settings", "_state")
+    # The core state is borrowed for the whole of each call (the GIL is released inside),
+    # so calls on one accumulator from several threads are serialized here.
+    __slots__ = ("_lock", "_settings", "_state")
 
     def __init__(
         self,
@@ -115,6 +123,7 @@ class _Accumulator:
             **{k: v for k, v in settings.items() if v is not None},
         )
         self._state = _core.CoreState(self._core_options())
+        self._lock = threading.Lock()
 
     @property
     def settings(self) -> StreamingSettings:
@@ -124,13 +133,15 @@ class _Accumulator:
         """Add records in any form the reducer takes. Atomic: in raise mode an invalid
         record raises `InvalidRecordError` and nothing of `data` is added (sample indexes
         are rows of `data`)."""
-        raw = read_any(data, records=self._state.update_records, arrow=self._state.update_arrow)
+        with self._lock:
+            raw = read_any(data, records=self._state.update_records, arrow=self._state.update_arrow)
         raise_if_invalid(self._settings, raw)
 
     def merge(self, other: Self) -> Self:
         """A new accumulator holding the records of both (neither is changed)."""
         self._check_mergeable(other)
-        return self._with(self._settings, self._state.merge(other._state))
+        with self._lock, _other_lock(self, other):
+            return self._with(self._settings, self._state.merge(other._state))
 
     def _check_mergeable(self, other: _Accumulator) -> None:
         if type(other) is not type(self):
@@ -162,11 +173,13 @@ class _Accumulator:
     def _absorb(self, other: Self) -> None:
         """Fold `other` into this accumulator, in place (for states this code owns)."""
         self._check_mergeable(other)
-        self._state.merge_in(other._state)
+        with self._lock, _other_lock(self, other):
+            self._state.merge_in(other._state)
 
     def to_bytes(self) -> bytes:
         meta = self._settings.model_dump_json(exclude={"execution_data"}).encode()
-        data: bytes = self._state.to_bytes(meta)
+        with self._lock:
+            data: bytes = self._state.to_bytes(meta)
         return data
 
     @classmethod
@@ -181,17 +194,18 @@ class _Accumulator:
             raise UsageAnalyticsError(f"these bytes hold a {kind}; use {kind}.from_bytes")
         try:
             settings = StreamingSettings.model_validate_json(meta)
-        except ValidationError as error:
+            state.configure(settings.core_options(batch=cls._batch))
+        except (ValidationError, TypeError, OverflowError) as error:
             raise UsageAnalyticsError(
                 f"not a valid usage-analytics state: its settings do not read back: {error}"
             ) from None
-        state.configure(settings.core_options(batch=cls._batch))
         return cls._with(settings, state)
 
     @classmethod
     def _with(cls, settings: StreamingSettings, state: Any) -> Self:
         accumulator = cls.__new__(cls)
         accumulator._settings, accumulator._state = settings, state
+        accumulator._lock = threading.Lock()
         return accumulator
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -203,6 +217,11 @@ class _Accumulator:
             f"{type(self).__name__}({s.time_window_start.isoformat()} .. "
             f"{s.time_window_end.isoformat()}, {s.time_window_type.value})"
         )
+
+
+def _other_lock(mine: _Accumulator, other: _Accumulator) -> Any:
+    """`other`'s lock, or nothing when it is the same accumulator (merging with itself)."""
+    return contextlib.nullcontext() if other is mine else other._lock
 
 
 def _restore(cls: type[_Accumulator], data: bytes) -> _Accumulator:
@@ -223,7 +242,8 @@ class UsageAccumulator(_Accumulator):
     def finalize(self, pattern_id: UUID | str) -> ModelUsageAnalyticsOutput:
         """The analytics of every record added so far (the state is kept)."""
         started = time.perf_counter()
-        raw = self._state.finalize()
+        with self._lock:
+            raw = self._state.finalize()
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return analytics_output(
             self._settings,
@@ -244,7 +264,8 @@ class BatchUsageAccumulator(_Accumulator):
     def finalize(self) -> ModelUsageAnalyticsBatchOutput:
         """The analytics of every pattern seen so far (the state is kept)."""
         started = time.perf_counter()
-        raw = self._state.finalize()
+        with self._lock:
+            raw = self._state.finalize()
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return batch_output(self._settings, raw, elapsed_ms, computed_at=datetime.now(UTC))
 
@@ -267,7 +288,7 @@ class RollingSettings(BaseModel):
     trend_thresholds: TrendThresholds = Field(default_factory=TrendThresholds)
     correlation_id: UUID = Field(default_factory=uuid4)
     relative_accuracy: float = Field(default=0.01, ge=FINEST_RELATIVE_ACCURACY, lt=1.0)
-    exact_budget: int = Field(default=1024, ge=0)
+    exact_budget: int = Field(default=1024, ge=0, le=MAX_EXACT_BUDGET)
 
     _normalize_pattern_id = field_validator("pattern_id", mode="before")(normalize_pattern_id)
 
@@ -289,6 +310,8 @@ class RollingSettings(BaseModel):
     def _positive_window(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError(f"window must be positive, got {value}")
+        if value > MAX_ROLLING_WINDOW:
+            raise ValueError(f"window must be at most {MAX_ROLLING_WINDOW}, got {value}")
         return value
 
     @model_validator(mode="after")
@@ -325,6 +348,7 @@ class RollingSettings(BaseModel):
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class RollingUsageAnalytics:
@@ -338,15 +362,19 @@ class RollingUsageAnalytics:
     window, `time_window_type="custom"` and `bucket_width=bucket` (percentiles as for
     `UsageAccumulator`: exact within `exact_budget` per snapshot).
 
-    Memory is bounded: at most window / bucket buckets are kept. When records (or a
-    snapshot) move the newest bucket forward, buckets that fall out of the window are
-    dropped, and records older than the kept buckets are counted as outside the window.
-    A far-future timestamp therefore moves the window with it: validate clocks upstream.
+    Memory is bounded: at most 2 x window / bucket buckets are kept, the window and one
+    window of lookahead behind the newest bucket seen (by a record or a snapshot). Records
+    older than the kept buckets are counted as outside the window. So records up to one
+    window ahead of a snapshot's `now` never cost it data, and a snapshot whose window
+    reaches below the kept buckets (after records more than a window ahead of its `now`)
+    raises `UsageAnalyticsError` rather than answer from part of its window; a failed
+    snapshot changes nothing. One instance may be shared by threads (calls are
+    serialized); it is live state and is not pickled.
     A snapshot's `data_quality` counts every record since creation: records_received,
     invalid_records, records_in_window (this snapshot's), records_outside_window (the rest).
     """
 
-    __slots__ = ("_core", "_settings")
+    __slots__ = ("_core", "_lock", "_settings")
 
     def __init__(self, window: timedelta, bucket: timedelta, **settings: Any) -> None:
         self._settings = RollingSettings(window=window, bucket=bucket, **settings)
@@ -358,8 +386,9 @@ class RollingUsageAnalytics:
             exact_budget=s.exact_budget,
             relative_accuracy=s.relative_accuracy,
         )
-        bucket_us = s.bucket // timedelta(microseconds=1)
+        bucket_us = s.bucket // _ONE_MICROSECOND
         self._core = _core.CoreRolling(options, bucket_us, s.window // s.bucket)
+        self._lock = threading.Lock()
 
     @property
     def settings(self) -> RollingSettings:
@@ -367,28 +396,40 @@ class RollingUsageAnalytics:
 
     @property
     def retained_buckets(self) -> int:
-        """Buckets currently held (at most window / bucket)."""
+        """Buckets currently held (at most 2 x window / bucket)."""
         return int(self._core.retained_buckets)
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "a RollingUsageAnalytics is live state and is not pickled; keep its records "
+            "upstream, or use UsageAccumulator for a state that can be stored"
+        )
 
     def add(self, data: Any) -> None:
         """File records (any form the reducer takes) into their buckets. Atomic like
         `UsageAccumulator.update`."""
-        raw = read_any(data, records=self._core.add_records, arrow=self._core.add_arrow)
+        with self._lock:
+            raw = read_any(data, records=self._core.add_records, arrow=self._core.add_arrow)
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw)
 
     def snapshot(self, now: datetime) -> ModelUsageAnalyticsOutput:
         """The analytics of the window ending with the bucket holding `now` (naive = UTC)."""
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        started = time.perf_counter()
-        raw = self._core.snapshot(micros(now))
-        elapsed_ms = (time.perf_counter() - started) * 1000.0
-        try:
-            start, end = datetime_of(raw["start_us"]), datetime_of(raw["end_us"])
+        now_us = micros(now)
+        bucket_us = self._settings.bucket // _ONE_MICROSECOND
+        end_us = (now_us // bucket_us + 1) * bucket_us
+        start_us = end_us - self._settings.window // _ONE_MICROSECOND
+        try:  # checked before the core moves anything: a failed snapshot changes nothing
+            start, end = datetime_of(start_us), datetime_of(end_us)
         except OverflowError:
             raise UsageAnalyticsError(
                 f"the window ending with the bucket of {now.isoformat()} is out of range"
             ) from None
+        started = time.perf_counter()
+        with self._lock:
+            raw = self._core.snapshot(now_us)
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
         return analytics_output(
             self._settings.request(start, end),
             self._settings.pattern_id,
