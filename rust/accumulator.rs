@@ -46,13 +46,19 @@ pub struct Tally {
     /// extended as that dictionary grows: a stream of chunks sharing one dictionary is
     /// translated once per new name, not once per chunk.
     translation: (u64, Vec<u32>),
+    /// The translation of the dictionary seen before it: readers that fill two chunk
+    /// buffers in turn alternate between two dictionaries.
+    previous: (u64, Vec<u32>),
 }
 
 impl Tally {
     /// Codes of `dict` translated into this tally's codes.
     fn translate(&mut self, dict: &Dictionary) -> &[u32] {
         if self.translation.0 != dict.id() {
-            self.translation = (dict.id(), Vec::with_capacity(dict.len()));
+            std::mem::swap(&mut self.translation, &mut self.previous);
+            if self.translation.0 != dict.id() {
+                self.translation = (dict.id(), Vec::with_capacity(dict.len()));
+            }
         }
         let known = self.translation.1.len();
         for name in &dict.names()[known..] {

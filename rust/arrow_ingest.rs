@@ -17,6 +17,8 @@ use arrow_array::types::*;
 use arrow_array::{AnyDictionaryArray, Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 
+use rayon::prelude::*;
+
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
@@ -48,15 +50,21 @@ fn field_name(field: usize) -> &'static str {
     FIELDS.get(field).copied().unwrap_or(PATTERN_ID)
 }
 
-/// Read every batch, handing chunks of valid in-window rows to `sink`. With `groups`,
-/// each row's `pattern_id` is read too (into `Columns::group`).
+/// Read every batch, handing chunks of valid in-window rows to `sink`, in order. With
+/// `groups`, each row's `pattern_id` is read too (into `Columns::group`).
+///
+/// Two cores: while `sink` reduces one slice, the next is converted on another thread
+/// (two chunk buffers, used in turn). `sink` still sees every chunk in record order, with
+/// the report as it stood after that chunk, so results do not change.
 pub fn read_batches(
     batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
     window: &Window,
     mut groups: Option<&mut GroupIndex>,
-    mut sink: impl FnMut(&Columns, &IngestReport) -> Result<(), CoreError>,
+    mut sink: impl FnMut(&Columns, &IngestReport) -> Result<(), CoreError> + Send,
 ) -> Result<IngestReport, CoreError> {
-    let mut chunk = Columns::default();
+    let (mut converted, mut spare) = (Columns::default(), Columns::default());
+    // The report as it stood after `converted` was filled, while it waits for `sink`.
+    let mut waiting: Option<IngestReport> = None;
     let mut report = IngestReport::default();
     // Reused for every slice: fresh 512 KB buffers would each be new pages from the OS.
     let mut scratch = Slice::default();
@@ -82,21 +90,37 @@ pub fn read_batches(
                 .iter()
                 .map(|c| c.as_ref().map(|a| a.slice(offset, len)))
                 .collect();
-            chunk.clear_rows();
-            convert_slice(
-                &slice,
-                &mut scratch,
-                len,
-                report.received,
-                window,
-                groups.as_deref_mut(),
-                &mut chunk,
-                &mut report,
-            )?;
+            spare.clear_rows();
+            let first_index = report.received;
+            let groups = groups.as_deref_mut();
+            let convert = || {
+                convert_slice(
+                    &slice,
+                    &mut scratch,
+                    len,
+                    first_index,
+                    window,
+                    groups,
+                    &mut spare,
+                    &mut report,
+                )
+            };
+            match waiting.take() {
+                Some(so_far) => {
+                    let (reduced, read) = rayon::join(|| sink(&converted, &so_far), convert);
+                    reduced?;
+                    read?;
+                }
+                None => convert()?,
+            }
             report.received += len;
-            sink(&chunk, &report)?;
+            waiting = Some(report.clone());
+            std::mem::swap(&mut converted, &mut spare);
             offset += len;
         }
+    }
+    if let Some(so_far) = waiting {
+        sink(&converted, &so_far)?;
     }
     Ok(report)
 }
@@ -167,22 +191,54 @@ fn convert_slice(
     report: &mut IngestReport,
 ) -> Result<(), CoreError> {
     s.reset(len);
-    let ts_col = columns[TIMESTAMP].as_ref().expect("checked by locate_columns");
-    timestamps(ts_col, s)?;
-    flag_column(columns[SUCCESS_FIELD].as_ref(), SUCCESS_FIELD, false, SUCCESS, s)?;
-    number_column(columns[EXECUTION_TIME].as_ref(), EXECUTION_TIME, f64::INFINITY, s)?;
-    number_column(columns[QUALITY].as_ref(), QUALITY, 1.0, s)?;
-    flag_column(columns[GATES].as_ref(), GATES, true, GATE_FAILED, s)?;
-    flag_column(columns[TIMEOUT_FIELD].as_ref(), TIMEOUT_FIELD, false, TIMEOUT, s)?;
+    // The string columns (hashing each value into its dictionary: the costly part of plain
+    // strings) are encoded in parallel with each other and with the rest.
+    let mut codes = std::mem::take(&mut s.codes);
     let dictionaries = [
         &mut out.context_types,
         &mut out.agents,
         &mut out.projects,
         &mut out.file_types,
     ];
-    for ((field, dict), slot) in STRING_FIELDS.into_iter().zip(dictionaries).zip(0..) {
-        string_column(columns[field].as_ref(), field, slot, dict, s)?;
-    }
+    let strings: Vec<_> = STRING_FIELDS
+        .into_iter()
+        .zip(dictionaries)
+        .zip(codes.iter_mut())
+        .collect();
+    let encode = |((field, dict), codes): ((usize, &mut Dictionary), &mut Vec<u32>)| {
+        string_column(columns[field].as_ref(), field, dict, codes)
+    };
+    let others = |s: &mut Slice| -> Result<(), CoreError> {
+        let ts_col = columns[TIMESTAMP].as_ref().expect("checked by locate_columns");
+        timestamps(ts_col, s)?;
+        flag_column(columns[SUCCESS_FIELD].as_ref(), SUCCESS_FIELD, false, SUCCESS, s)?;
+        number_column(columns[EXECUTION_TIME].as_ref(), EXECUTION_TIME, f64::INFINITY, s)?;
+        number_column(columns[QUALITY].as_ref(), QUALITY, 1.0, s)?;
+        flag_column(columns[GATES].as_ref(), GATES, true, GATE_FAILED, s)?;
+        flag_column(columns[TIMEOUT_FIELD].as_ref(), TIMEOUT_FIELD, false, TIMEOUT, s)
+    };
+    // Dictionary-encoded columns cost a lookup per row: threads would cost more than that.
+    let plain = STRING_FIELDS.iter().any(|&f| {
+        columns[f]
+            .as_ref()
+            .is_some_and(|c| !matches!(c.data_type(), DataType::Dictionary(..)))
+    });
+    let (others, strings) = if plain {
+        rayon::join(
+            || others(s),
+            || {
+                strings
+                    .into_par_iter()
+                    .map(encode)
+                    .collect::<Result<Vec<()>, CoreError>>()
+            },
+        )
+    } else {
+        (others(s), strings.into_iter().map(encode).collect())
+    };
+    s.codes = codes;
+    others?;
+    strings?;
     if let Some(index) = &mut groups {
         group_column(columns[GROUP].as_ref().expect("located"), index, s)?;
     }
@@ -565,9 +621,8 @@ impl<'a> StringColumn<'a> {
 fn string_column(
     col: Option<&ArrayRef>,
     field: usize,
-    slot: usize,
     dict: &mut Dictionary,
-    s: &mut Slice,
+    codes: &mut [u32],
 ) -> Result<(), CoreError> {
     let key: fn(&str) -> &str = if field == FILE_PATH { file_extension } else { |x| x };
     // Missing categories are "unknown"; a missing file path is not counted.
@@ -576,7 +631,6 @@ fn string_column(
     } else {
         dict.code(UNKNOWN)
     };
-    let codes = &mut s.codes[slot];
     let Some(col) = col.filter(|c| !all_null(c)) else {
         codes.fill(missing);
         return Ok(());
