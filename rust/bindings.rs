@@ -75,8 +75,6 @@ fn py_check_timezone(name: &str) -> PyResult<()> {
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
-type ThresholdTuple = (f64, f64, f64, u64, u64, f64, f64);
-
 /// The reduction's options, one dict from Python (`reducer._core_options`).
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
@@ -116,16 +114,7 @@ impl Options {
             time_series: self.time_series,
             predictions: self.predictions,
         };
-        let t = self.thresholds;
-        let thresholds = Thresholds {
-            growing_velocity: t.0,
-            declining_velocity: t.1,
-            abandoned_velocity: t.2,
-            abandoned_max_executions: t.3,
-            emerging_max_executions: t.4,
-            min_t_statistic: t.5,
-            recent_fraction: t.6,
-        };
+        let thresholds = Thresholds::from(self.thresholds);
         let budget = self
             .exact_budget
             .map_or(usize::MAX, |b| usize::try_from(b).unwrap_or(usize::MAX));
@@ -248,10 +237,15 @@ pub(crate) fn read_records_into(
             Ok(())
         })
     })?;
+    Ok((report, with_index(reduction, index)))
+}
+
+/// A grouped reduction takes the pattern ids its reader met.
+fn with_index(mut reduction: Reduction, index: Option<GroupIndex>) -> Reduction {
     if let (Reduction::Grouped(_, slot), Some(index)) = (&mut reduction, index) {
         *slot = index;
     }
-    Ok((report, reduction))
+    reduction
 }
 
 /// Read Arrow data (see `reduce_arrow`) into `reduction`, with the GIL released.
@@ -272,10 +266,7 @@ pub(crate) fn read_arrow_into(
             Ok(())
         })
     })?;
-    if let (Reduction::Grouped(_, slot), Some(index)) = (&mut reduction, index) {
-        *slot = index;
-    }
-    Ok((report, reduction))
+    Ok((report, with_index(reduction, index)))
 }
 
 type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>> + Send>;

@@ -74,6 +74,23 @@ pub struct Thresholds {
     pub recent_fraction: f64,
 }
 
+/// `Thresholds` in the order of the Python layer's tuple (and the stored form).
+pub type ThresholdTuple = (f64, f64, f64, u64, u64, f64, f64);
+
+impl From<ThresholdTuple> for Thresholds {
+    fn from(t: ThresholdTuple) -> Thresholds {
+        Thresholds {
+            growing_velocity: t.0,
+            declining_velocity: t.1,
+            abandoned_velocity: t.2,
+            abandoned_max_executions: t.3,
+            emerging_max_executions: t.4,
+            min_t_statistic: t.5,
+            recent_fraction: t.6,
+        }
+    }
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {

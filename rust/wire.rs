@@ -18,7 +18,7 @@ use crate::durations::{Durations, Summary};
 use crate::error::CoreError;
 use crate::group::{GroupIndex, GroupKey, GroupedAccumulators};
 use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
-use crate::metrics::Thresholds;
+use crate::metrics::{ThresholdTuple, Thresholds};
 use crate::sketch::Sketch;
 use crate::state::{Reduction, State};
 use crate::stats::Moments;
@@ -44,7 +44,7 @@ struct SettingsWire {
     width: i64,
     timezone: String,
     families: [bool; 5],
-    thresholds: (f64, f64, f64, u64, u64, f64, f64),
+    thresholds: ThresholdTuple,
     /// u64::MAX: no limit.
     exact_budget: u64,
     relative_accuracy: f64,
@@ -261,15 +261,7 @@ fn template_of(s: &SettingsWire) -> Result<Accumulator, CoreError> {
         [t.0, t.1, t.2, t.5, t.6].iter().all(|v| v.is_finite()) && t.5 >= 0.0 && t.6 > 0.0 && t.6 <= 1.0,
         "trend thresholds out of range",
     )?;
-    let thresholds = Thresholds {
-        growing_velocity: t.0,
-        declining_velocity: t.1,
-        abandoned_velocity: t.2,
-        abandoned_max_executions: t.3,
-        emerging_max_executions: t.4,
-        min_t_statistic: t.5,
-        recent_fraction: t.6,
-    };
+    let thresholds = Thresholds::from(t);
     let budget = usize::try_from(s.exact_budget).unwrap_or(usize::MAX);
     let durations = Durations::new(budget, s.relative_accuracy).map_err(corrupt)?;
     Ok(Accumulator::new(window, zone, families, thresholds).with_durations(durations))

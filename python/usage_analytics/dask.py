@@ -107,6 +107,7 @@ def analyze(
     accumulator = accumulate(
         ddf,
         by,
+        split_every=split_every,
         time_window_start=time_window_start,
         time_window_end=time_window_end,
         time_window_type=time_window_type,
@@ -122,7 +123,6 @@ def analyze(
         correlation_id=correlation_id,
         relative_accuracy=relative_accuracy,
         exact_budget=exact_budget,
-        split_every=split_every,
     )
     batch = accumulator.finalize()
     elapsed_ms = (time.perf_counter() - started) * 1000.0
@@ -130,46 +130,14 @@ def analyze(
 
 
 def accumulate(
-    ddf: Any,
-    by: str = "pattern_id",
-    *,
-    time_window_start: datetime,
-    time_window_end: datetime,
-    time_window_type: TimeWindowType | str = TimeWindowType.WEEKLY,
-    granularity: AnalyticsGranularity | str = AnalyticsGranularity.DETAILED,
-    include_trends: bool = True,
-    include_performance: bool = True,
-    include_distribution: bool = True,
-    include_predictions: bool = False,
-    on_invalid: Literal["raise", "skip"] = "raise",
-    timezone: str = "UTC",
-    bucket_width: timedelta | None = None,
-    trend_thresholds: TrendThresholds | None = None,
-    correlation_id: UUID | None = None,
-    relative_accuracy: float = 0.01,
-    exact_budget: int = 1024,
-    split_every: int = 8,
+    ddf: Any, by: str = "pattern_id", *, split_every: int = 8, **settings: Any
 ) -> BatchUsageAccumulator:
-    """The merged, not yet finalized state of `analyze`: merge it with other
-    accumulators (yesterday's, a stream's), store its `to_bytes()`, or `finalize()` it."""
-    settings: dict[str, Any] = {
-        "time_window_start": time_window_start,
-        "time_window_end": time_window_end,
-        "time_window_type": time_window_type,
-        "granularity": granularity,
-        "include_trends": include_trends,
-        "include_performance": include_performance,
-        "include_distribution": include_distribution,
-        "include_predictions": include_predictions,
-        "on_invalid": on_invalid,
-        "timezone": timezone,
-        "bucket_width": bucket_width,
-        "trend_thresholds": trend_thresholds,
-        # One id for every partition's state, whichever side of a merge keeps its own.
-        "correlation_id": uuid4() if correlation_id is None else correlation_id,
-        "relative_accuracy": relative_accuracy,
-        "exact_budget": exact_budget,
-    }
+    """The merged, not yet finalized state of `analyze` (same arguments; `settings` are
+    `BatchUsageAccumulator`'s): merge it with other accumulators (yesterday's, a
+    stream's), store its `to_bytes()`, or `finalize()` it."""
+    # One id for every partition's state, whichever side of a merge keeps its own.
+    if settings.get("correlation_id") is None:
+        settings["correlation_id"] = uuid4()
     # Bad settings fail here, on the client, rather than in every task.
     BatchUsageAccumulator(**settings)
     if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
