@@ -1222,3 +1222,27 @@ def test_threads_sharing_an_accumulator_equal_one_thread() -> None:
 def test_an_exact_budget_beyond_the_record_limit_is_rejected() -> None:
     with pytest.raises(ValidationError):
         UsageAccumulator(**BASE, exact_budget=2**64)
+
+
+def test_crossed_merges_in_two_threads_do_not_deadlock() -> None:
+    import threading
+
+    a, b = UsageAccumulator(**BASE), UsageAccumulator(**BASE)
+    a.update([{"timestamp": START + timedelta(hours=1)}])
+    b.update([{"timestamp": START + timedelta(hours=2)}] * 2)
+    results: list[int] = []
+
+    def merge_many_times(x: UsageAccumulator, y: UsageAccumulator) -> None:
+        for _ in range(300):
+            results.append(x.merge(y).finalize("p").usage_metrics.total_executions)
+
+    threads = [
+        threading.Thread(target=merge_many_times, args=(a, b)),
+        threading.Thread(target=merge_many_times, args=(b, a)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert results == [3] * 600

@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self
 from uuid import UUID, uuid4
@@ -140,7 +140,7 @@ class _Accumulator:
     def merge(self, other: Self) -> Self:
         """A new accumulator holding the records of both (neither is changed)."""
         self._check_mergeable(other)
-        with self._lock, _other_lock(self, other):
+        with _locked(self, other):
             return self._with(self._settings, self._state.merge(other._state))
 
     def _check_mergeable(self, other: _Accumulator) -> None:
@@ -173,7 +173,7 @@ class _Accumulator:
     def _absorb(self, other: Self) -> None:
         """Fold `other` into this accumulator, in place (for states this code owns)."""
         self._check_mergeable(other)
-        with self._lock, _other_lock(self, other):
+        with _locked(self, other):
             self._state.merge_in(other._state)
 
     def to_bytes(self) -> bytes:
@@ -219,9 +219,14 @@ class _Accumulator:
         )
 
 
-def _other_lock(mine: _Accumulator, other: _Accumulator) -> Any:
-    """`other`'s lock, or nothing when it is the same accumulator (merging with itself)."""
-    return contextlib.nullcontext() if other is mine else other._lock
+@contextlib.contextmanager
+def _locked(*accumulators: _Accumulator) -> Iterator[None]:
+    """Hold the locks of `accumulators` (each once), always taken in the same order so
+    that `a.merge(b)` and `b.merge(a)` in two threads cannot deadlock."""
+    with contextlib.ExitStack() as stack:
+        for accumulator in sorted(set(accumulators), key=id):
+            stack.enter_context(accumulator._lock)
+        yield
 
 
 def _restore(cls: type[_Accumulator], data: bytes) -> _Accumulator:
