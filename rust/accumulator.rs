@@ -145,7 +145,7 @@ pub struct Accumulator {
     pub(crate) quality_count: u64,
     pub(crate) durations: Durations,
     pub(crate) bucket_counts: Vec<u64>,
-    pub(crate) day_counts: FxHashMap<i64, u64>,
+    pub(crate) day_counts: DayCounts,
     pub(crate) hours: [u64; 24],
     pub(crate) weekdays: [u64; 7],
     pub(crate) latest: Option<i64>,
@@ -174,7 +174,7 @@ impl Accumulator {
             quality_sum: 0.0,
             quality_count: 0,
             durations: Durations::new(usize::MAX, 0.01).expect("a valid accuracy"),
-            day_counts: FxHashMap::default(),
+            day_counts: DayCounts::for_window(&window),
             hours: [0; 24],
             weekdays: [0; 7],
             latest: None,
@@ -199,6 +199,7 @@ impl Accumulator {
         debug_assert_eq!(self.count, 0, "only an empty accumulator is rebased");
         self.window = window;
         self.bucket_counts = vec![0; if self.families.trends { window.buckets } else { 0 }];
+        self.day_counts = DayCounts::for_window(&window);
     }
 
     /// Room for `rows` more execution times (avoids regrowing a large buffer).
@@ -286,7 +287,7 @@ impl Accumulator {
                 run_count += 1;
             } else {
                 if run_count > 0 {
-                    *self.day_counts.entry(run_day).or_insert(0) += run_count;
+                    self.day_counts.add(run_day, run_count);
                 }
                 (run_day, run_count) = (local.day, 1);
             }
@@ -304,7 +305,7 @@ impl Accumulator {
             }
         }
         if run_count > 0 {
-            *self.day_counts.entry(run_day).or_insert(0) += run_count;
+            self.day_counts.add(run_day, run_count);
         }
     }
 
@@ -361,8 +362,8 @@ impl Accumulator {
         self.quality_sum += other.quality_sum;
         self.quality_count += other.quality_count;
         self.durations.merge(&other.durations);
-        for (&day, &count) in &other.day_counts {
-            *self.day_counts.entry(day).or_insert(0) += count;
+        for (day, count) in other.day_counts.iter() {
+            self.day_counts.add(day, count);
         }
         for (mine, theirs) in self.hours.iter_mut().zip(other.hours) {
             *mine += theirs;
@@ -401,7 +402,7 @@ impl Accumulator {
             executions_per_month: n as f64 / (days / 30.0).max(1.0),
             unique_contexts: self.contexts.distinct(),
             unique_users: self.agents.distinct(),
-            peak_daily_usage: self.day_counts.values().copied().max().unwrap_or(0),
+            peak_daily_usage: self.day_counts.iter().map(|(_, c)| c).max().unwrap_or(0),
             time_since_last_use: self
                 .latest
                 .map(|latest| (self.window.end - latest) as f64 / MICROS_PER_HOUR as f64),
@@ -566,6 +567,50 @@ impl Accumulator {
             by_time_of_day: present(&self.hours),
             by_day_of_week: present(&self.weekdays),
         }
+    }
+}
+
+/// Executions per local day. The days a window can touch (its UTC days, one either side
+/// for the zone's offset) are counted in a dense array when they are few, so that adding
+/// a record is an index, not a hash; any other day (a longer window) goes to a map.
+#[derive(Clone, Debug, Default)]
+pub struct DayCounts {
+    first: i64,
+    dense: Vec<u64>,
+    rest: FxHashMap<i64, u64>,
+}
+
+/// Most days counted densely (8 bytes each, per pattern).
+const DENSE_DAYS: i64 = 400;
+
+impl DayCounts {
+    pub fn for_window(window: &Window) -> DayCounts {
+        let first = window.start.div_euclid(MICROS_PER_DAY) - 1;
+        let days = window.end.div_euclid(MICROS_PER_DAY) + 1 - first + 1;
+        let dense = if days <= DENSE_DAYS {
+            vec![0; days as usize]
+        } else {
+            Vec::new()
+        };
+        DayCounts {
+            first,
+            dense,
+            rest: FxHashMap::default(),
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, day: i64, count: u64) {
+        match usize::try_from(day.wrapping_sub(self.first)) {
+            Ok(i) if i < self.dense.len() => self.dense[i] += count,
+            _ => *self.rest.entry(day).or_insert(0) += count,
+        }
+    }
+
+    /// (day, count) of every day with records, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, u64)> + '_ {
+        let dense = (self.first..).zip(self.dense.iter().copied()).filter(|&(_, c)| c > 0);
+        dense.chain(self.rest.iter().map(|(&d, &c)| (d, c)))
     }
 }
 
@@ -758,6 +803,22 @@ mod tests {
         let (wp, mp) = (whole.performance.unwrap(), merged.performance.unwrap());
         assert_eq!(wp.p95_execution_time_ms, mp.p95_execution_time_ms);
         assert!((wp.std_dev_ms - mp.std_dev_ms).abs() < 1e-9 * wp.std_dev_ms);
+    }
+
+    #[test]
+    fn day_counts_agree_inside_and_outside_the_dense_days() {
+        let short = Window::new(10 * DAY, 13 * DAY, "custom", None).unwrap();
+        let long = Window::new(0, 1000 * DAY, "custom", None).unwrap();
+        for window in [short, long] {
+            let mut days = DayCounts::for_window(&window);
+            for (day, count) in [(9, 1), (10, 2), (13, 3), (14, 4), (-5, 5), (700, 6), (10, 7)] {
+                days.add(day, count);
+            }
+            let mut got: Vec<(i64, u64)> = days.iter().collect();
+            got.sort_unstable();
+            assert_eq!(got, vec![(-5, 5), (9, 1), (10, 9), (13, 3), (14, 4), (700, 6)]);
+        }
+        assert!(DayCounts::for_window(&long).dense.is_empty());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::accumulator::{Accumulator, Families, Tally};
+use crate::accumulator::{Accumulator, DayCounts, Families, Tally};
 use crate::buckets::Window;
 use crate::civil::MICROS_PER_DAY;
 use crate::durations::{Durations, Summary};
@@ -346,7 +346,7 @@ fn tally_wire(tally: &Tally) -> TallyWire {
 
 fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire {
     let (exact, summary) = acc.durations.parts();
-    let mut day_counts: Vec<(i64, u64)> = acc.day_counts.iter().map(|(&d, &c)| (d, c)).collect();
+    let mut day_counts: Vec<(i64, u64)> = acc.day_counts.iter().collect();
     day_counts.sort_unstable();
     AccumulatorWire {
         count: acc.count,
@@ -438,10 +438,12 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire) -> Result<Accumula
         !families.trends || sum(&w.bucket_counts) == Some(n),
         "trend buckets do not add up",
     )?;
-    let mut day_counts = FxHashMap::default();
+    let mut seen = FxHashMap::default();
+    let mut day_counts = DayCounts::for_window(&window);
     for &(day, count) in &w.day_counts {
         ensure(count > 0, "an empty day")?;
-        ensure(day_counts.insert(day, count).is_none(), "a day appears twice")?;
+        ensure(seen.insert(day, count).is_none(), "a day appears twice")?;
+        day_counts.add(day, count);
     }
     let days: Vec<u64> = w.day_counts.iter().map(|&(_, c)| c).collect();
     ensure(sum(&days) == Some(n), "daily counts do not add up")?;
