@@ -205,6 +205,12 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+def known_time_zone(value: str) -> str:
+    """`value` if it names an IANA time zone (or "UTC"), else a ValueError."""
+    _core.check_timezone(value)
+    return value
+
+
 def normalize_pattern_id(value: Any) -> Any:
     """A UUID, or a str: a UUID-shaped str becomes a UUID, any other non-empty str stays
     as given (services often name patterns, e.g. "checkout-endpoint")."""
@@ -271,11 +277,7 @@ class AnalyticsRequest(BaseModel):
             f"Arrow-compatible table (pyarrow, polars, pandas, DuckDB); got {type(value).__name__}"
         )
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        _core.check_timezone(value)
-        return value
+    _known_zone = field_validator("timezone")(known_time_zone)
 
     @field_validator("bucket_width")
     @classmethod

@@ -49,6 +49,7 @@ from usage_analytics.contracts import (
     OnInvalid,
     TimeWindowType,
     TrendThresholds,
+    known_time_zone,
     normalize_pattern_id,
 )
 from usage_analytics.errors import UsageAnalyticsError
@@ -297,11 +298,7 @@ class RollingSettings(BaseModel):
 
     _normalize_pattern_id = field_validator("pattern_id", mode="before")(normalize_pattern_id)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        _core.check_timezone(value)
-        return value
+    _known_zone = field_validator("timezone")(known_time_zone)
 
     @field_validator("bucket")
     @classmethod
