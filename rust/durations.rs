@@ -9,7 +9,7 @@
 use crate::error::CoreError;
 use crate::metrics::Performance;
 use crate::sketch::Sketch;
-use crate::stats::{percentiles_linear, Moments};
+use crate::stats::{percentiles_from_ranks, percentiles_linear, Moments};
 
 /// Percentiles reported, as fractions.
 const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
@@ -236,31 +236,11 @@ impl Summary {
     /// clamped to the exact [min, max]: a convex combination of two estimates within the
     /// relative accuracy is within it too.
     fn percentiles(&self) -> Vec<f64> {
-        let n = self.moments.count;
-        if n == 0 {
-            return Vec::new();
-        }
-        let plans: Vec<(u64, f64)> = QUANTILES
-            .iter()
-            .map(|&q| {
-                let virtual_index = q * (n - 1) as f64;
-                let lower = virtual_index.floor();
-                ((lower as u64).min(n - 1), virtual_index - lower)
-            })
-            .collect();
-        let mut ranks: Vec<u64> = plans.iter().flat_map(|&(lo, _)| [lo, (lo + 1).min(n - 1)]).collect();
-        ranks.sort_unstable();
-        ranks.dedup();
-        let values = self.sketch.values_at_ranks(&ranks);
         let (min, max) = (self.moments.min, self.moments.max);
-        let at = |rank: u64| values[ranks.binary_search(&rank).unwrap_or(0)].clamp(min, max);
-        plans
-            .iter()
-            .map(|&(lo, gamma)| {
-                let (a, b) = (at(lo), at((lo + 1).min(n - 1)));
-                a + (b - a) * gamma
-            })
-            .collect()
+        percentiles_from_ranks(self.moments.count as usize, &QUANTILES, |ranks| {
+            let estimates = self.sketch.values_at_ranks(ranks);
+            estimates.into_iter().map(|v| v.clamp(min, max)).collect()
+        })
     }
 }
 

@@ -118,9 +118,9 @@ impl Sketch {
     }
 
     /// Estimates of the values of the given ascending 0-based ranks (each < count).
-    pub fn values_at_ranks(&self, ranks: &[u64]) -> Vec<f64> {
+    pub fn values_at_ranks(&self, ranks: &[usize]) -> Vec<f64> {
         let mut out = Vec::with_capacity(ranks.len());
-        let mut ranks = ranks.iter().copied().peekable();
+        let mut ranks = ranks.iter().map(|&r| r as u64).peekable();
         while ranks.next_if(|&r| r < self.zeros).is_some() {
             out.push(0.0);
         }
@@ -201,7 +201,7 @@ mod tests {
                 sketch.add(v);
             }
             values.sort_by(f64::total_cmp);
-            let ranks: Vec<u64> = (0..values.len() as u64).collect();
+            let ranks: Vec<usize> = (0..values.len()).collect();
             let estimates = sketch.values_at_ranks(&ranks);
             for (rank, estimate) in estimates.iter().enumerate() {
                 let exact = exact_rank(&values, rank);
@@ -244,7 +244,7 @@ mod tests {
             sketch.add(v);
         }
         assert_eq!(sketch.count(), values.len() as u64);
-        let ranks: Vec<u64> = (0..values.len() as u64).collect();
+        let ranks: Vec<usize> = (0..values.len()).collect();
         for (estimate, exact) in sketch.values_at_ranks(&ranks).iter().zip(values).skip(1) {
             assert!(
                 (estimate - exact).abs() / exact <= 0.01 + 1e-12,

@@ -8,6 +8,13 @@
 /// the previous one. `values` is reordered. Returns an empty vec for empty input.
 pub fn percentiles_linear(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
     let n = values.len();
+    percentiles_from_ranks(n, qs, |ranks| select_ranks(values, ranks))
+}
+
+/// numpy-linear percentiles of `n` values for each `q`, given `order_stats`, which returns
+/// the values of ascending, distinct 0-based ranks (selected exactly, or estimated by a
+/// sketch). Empty for `n == 0`.
+pub fn percentiles_from_ranks(n: usize, qs: &[f64], order_stats: impl FnOnce(&[usize]) -> Vec<f64>) -> Vec<f64> {
     if n == 0 {
         return Vec::new();
     }
@@ -26,8 +33,8 @@ pub fn percentiles_linear(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
         .collect();
     ranks.sort_unstable();
     ranks.dedup();
-    let order_stats = select_ranks(values, &ranks);
-    let at = |rank: usize| order_stats[ranks.binary_search(&rank).unwrap_or(0)];
+    let values = order_stats(&ranks);
+    let at = |rank: usize| values[ranks.binary_search(&rank).unwrap_or(0)];
     plans
         .iter()
         .map(|&(lower, gamma)| lerp(at(lower), at((lower + 1).min(n - 1)), gamma))
