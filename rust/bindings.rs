@@ -124,12 +124,7 @@ impl Options {
 }
 
 /// Finalize unless records were invalid in raise mode (the caller raises then).
-pub(crate) fn finish<'py>(
-    py: Python<'py>,
-    raising: bool,
-    report: &IngestReport,
-    acc: Reduction,
-) -> PyResult<Bound<'py, PyDict>> {
+fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduction) -> PyResult<Bound<'py, PyDict>> {
     match acc {
         Reduction::One(acc) => {
             let analytics = if raising {

@@ -6,7 +6,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::bindings::{compute, finish, grouped_output, read_arrow_into, read_records_into, to_python, Options};
+use crate::bindings::{compute, grouped_output, read_arrow_into, read_records_into, to_python, Options};
 use crate::buckets::Window;
 use crate::error::CoreError;
 use crate::ingest::IngestReport;
@@ -112,7 +112,12 @@ impl CoreState {
                 let analytics = compute(py, || Ok(grouped.finalize_copy(groups)))?;
                 grouped_output(py, &state.report, index, Some(&analytics))
             }
-            body => finish(py, false, &state.report, clone_body(body)),
+            Reduction::One(acc) => {
+                // Copied with the GIL released too: a state can hold millions of times.
+                let analytics = compute(py, || Ok(acc.clone().finalize()))?;
+                to_python(py, &state.report, Some(&analytics))
+            }
+            Reduction::Rolling(_) => Err(CoreError::Internal("a rolling state is not finalized".into()).into()),
         }
     }
 
