@@ -12,6 +12,7 @@ use crate::civil::{calendar_fields, CalendarFields, MICROS_PER_DAY, MICROS_PER_H
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
 use crate::durations::Durations;
 use crate::error::CoreError;
+use crate::exact_sum::ExactSum;
 use crate::metrics::*;
 use crate::regression::ols;
 use crate::zone::Zone;
@@ -141,7 +142,9 @@ pub struct Accumulator {
     pub(crate) success: u64,
     pub(crate) timeouts: u64,
     pub(crate) gate_failures: u64,
-    pub(crate) quality_sum: f64,
+    /// The present quality scores' exact sum: order-independent, so any split of the
+    /// records (threads, chunks, merged states) gives the same bits.
+    pub(crate) quality_sum: ExactSum,
     pub(crate) quality_count: u64,
     pub(crate) durations: Durations,
     pub(crate) bucket_counts: Vec<u64>,
@@ -171,7 +174,7 @@ impl Accumulator {
             success: 0,
             timeouts: 0,
             gate_failures: 0,
-            quality_sum: 0.0,
+            quality_sum: ExactSum::default(),
             quality_count: 0,
             durations: Durations::new(usize::MAX, 0.01).expect("a valid accuracy"),
             day_counts: DayCounts::for_window(&window),
@@ -260,7 +263,7 @@ impl Accumulator {
         for r in rows {
             let q = columns.quality_score[r];
             if !q.is_nan() {
-                self.quality_sum += q;
+                self.quality_sum.add(q);
                 self.quality_count += 1;
             }
         }
@@ -359,7 +362,7 @@ impl Accumulator {
         self.success += other.success;
         self.timeouts += other.timeouts;
         self.gate_failures += other.gate_failures;
-        self.quality_sum += other.quality_sum;
+        self.quality_sum.merge(&other.quality_sum);
         self.quality_count += other.quality_count;
         self.durations.merge(&other.durations);
         for (day, count) in other.day_counts.iter() {
@@ -418,7 +421,7 @@ impl Accumulator {
             avg_quality_score: if self.quality_count == 0 {
                 0.0
             } else {
-                self.quality_sum / self.quality_count as f64
+                self.quality_sum.value() / self.quality_count as f64
             },
         };
         let analytics_quality_score = if n == 0 {

@@ -20,6 +20,7 @@ use crate::arrow_ingest::read_batches;
 use crate::buckets::Window;
 use crate::durations::Durations;
 use crate::error::CoreError;
+use crate::gc_pause::GcPause;
 use crate::group::{GroupIndex, GroupKey};
 use crate::ingest::{read_records, GroupReader, IngestReport};
 use crate::metrics::*;
@@ -156,6 +157,7 @@ pub(crate) fn grouped_output<'py>(
     index: &GroupIndex,
     analytics: Option<&[Analytics]>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let _paused = GcPause::new(py)?;
     let out = to_python(py, report, None)?;
     let results = PyList::empty(py);
     for (code, (key, a)) in index.keys().iter().zip(analytics.unwrap_or_default()).enumerate() {

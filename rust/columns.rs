@@ -121,20 +121,27 @@ impl Columns {
     }
 
     /// These columns' rows become `source`'s rows `order[0], order[1], ...` (the row data
-    /// only: codes still refer to `source`'s dictionaries).
+    /// only: codes still refer to `source`'s dictionaries). The columns are gathered in
+    /// parallel: each gather waits on scattered loads, and the cores' loads overlap.
     pub fn gather(&mut self, source: &Columns, order: &[u32]) {
-        fn pick<T: Copy>(out: &mut Vec<T>, from: &[T], order: &[u32]) {
+        fn pick<T: Copy + Send + Sync>(out: &mut Vec<T>, from: &[T], order: &[u32]) {
             out.clear();
             out.extend(order.iter().map(|&r| from[r as usize]));
         }
-        pick(&mut self.timestamp, &source.timestamp, order);
-        pick(&mut self.flags, &source.flags, order);
-        pick(&mut self.execution_time_ms, &source.execution_time_ms, order);
-        pick(&mut self.quality_score, &source.quality_score, order);
-        pick(&mut self.context_type, &source.context_type, order);
-        pick(&mut self.agent, &source.agent, order);
-        pick(&mut self.project, &source.project, order);
-        pick(&mut self.file_type, &source.file_type, order);
+        rayon::scope(|s| {
+            s.spawn(|_| pick(&mut self.timestamp, &source.timestamp, order));
+            s.spawn(|_| pick(&mut self.execution_time_ms, &source.execution_time_ms, order));
+            s.spawn(|_| pick(&mut self.quality_score, &source.quality_score, order));
+            s.spawn(|_| {
+                pick(&mut self.flags, &source.flags, order);
+                pick(&mut self.context_type, &source.context_type, order);
+            });
+            s.spawn(|_| {
+                pick(&mut self.agent, &source.agent, order);
+                pick(&mut self.project, &source.project, order);
+                pick(&mut self.file_type, &source.file_type, order);
+            });
+        });
     }
 
     /// Drop the rows, keep the dictionaries (and the capacity).

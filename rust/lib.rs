@@ -1,7 +1,7 @@
 //! usage-analytics' Rust core.
 //!
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`,
-//! `stats`, `sketch`, `durations`, `regression`, `columns`, `accumulator`, `group`,
+//! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `accumulator`, `group`,
 //! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`) and the thin PyO3 bindings (`bindings`,
 //! `py_state`). No arithmetic lives in the bindings.
@@ -14,7 +14,9 @@ pub mod civil;
 pub mod columns;
 pub mod durations;
 pub mod error;
+pub mod exact_sum;
 mod fields;
+mod gc_pause;
 pub mod group;
 pub mod ingest;
 pub mod metrics;

@@ -16,6 +16,7 @@ use crate::buckets::Window;
 use crate::civil::MICROS_PER_DAY;
 use crate::durations::{Durations, Summary};
 use crate::error::CoreError;
+use crate::exact_sum::ExactSum;
 use crate::group::{GroupIndex, GroupKey, GroupedAccumulators};
 use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::metrics::{ThresholdTuple, Thresholds};
@@ -25,7 +26,7 @@ use crate::stats::Moments;
 use crate::zone::Zone;
 
 const MAGIC: &[u8; 4] = b"UAST";
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 const HEADER: usize = 4 + 2 + 4;
 
 #[derive(Serialize, Deserialize)]
@@ -84,7 +85,8 @@ struct AccumulatorWire {
     success: u64,
     timeouts: u64,
     gate_failures: u64,
-    quality_sum: f64,
+    /// `ExactSum::parts`: the lowest non-zero digit's index and the digits.
+    quality_sum: (u32, Vec<u32>),
     quality_count: u64,
     exact_times: Vec<f64>,
     summary: Option<SummaryWire>,
@@ -353,7 +355,7 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire {
         success: acc.success,
         timeouts: acc.timeouts,
         gate_failures: acc.gate_failures,
-        quality_sum: acc.quality_sum,
+        quality_sum: acc.quality_sum.parts(),
         quality_count: acc.quality_count,
         exact_times: exact.to_vec(),
         summary: summary.map(|s| {
@@ -395,8 +397,9 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire) -> Result<Accumula
         w.success <= n && w.timeouts <= n && w.gate_failures <= n && w.quality_count <= n,
         "a count exceeds the number of records",
     )?;
+    let quality_sum = ExactSum::from_parts(w.quality_sum.0, &w.quality_sum.1)?;
     ensure(
-        w.quality_sum.is_finite() && w.quality_sum >= 0.0 && w.quality_sum <= w.quality_count as f64,
+        quality_sum.value() <= w.quality_count as f64,
         "quality score sum out of range",
     )?;
     let sum = |values: &[u64]| values.iter().try_fold(0u64, |a, &c| a.checked_add(c));
@@ -518,7 +521,7 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire) -> Result<Accumula
     acc.success = w.success;
     acc.timeouts = w.timeouts;
     acc.gate_failures = w.gate_failures;
-    acc.quality_sum = w.quality_sum;
+    acc.quality_sum = quality_sum;
     acc.quality_count = w.quality_count;
     acc.durations = durations;
     acc.bucket_counts = w.bucket_counts;

@@ -500,6 +500,8 @@ def contracts(
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-9
+#: Floats the core computes bit for bit like the reference.
+EXACT_FLOAT_FIELDS = (".avg_quality_score",)
 
 
 def output_as_dict(output: ModelUsageAnalyticsOutput) -> dict[str, Any]:
@@ -522,7 +524,8 @@ def output_as_dict(output: ModelUsageAnalyticsOutput) -> dict[str, Any]:
 
 def _mismatches(actual: Any, expected: Any, path: str) -> list[str]:
     """Every difference between `actual` and `expected`: ints, bools, strs and datetimes
-    exactly; floats within REL_TOL (or ABS_TOL near 0); dicts with their key order."""
+    exactly; floats within REL_TOL (or ABS_TOL near 0), those of EXACT_FLOAT_FIELDS exactly;
+    dicts with their key order."""
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return [f"{path}: expected a dict, got {actual!r}"]
@@ -542,6 +545,9 @@ def _mismatches(actual: Any, expected: Any, path: str) -> list[str]:
     if isinstance(expected, float):
         if not isinstance(actual, float):
             return [f"{path}: expected float {expected!r}, got {actual!r}"]
+        if path.endswith(EXACT_FLOAT_FIELDS):
+            # Exactly rounded sums on both sides (the core's superaccumulator, math.fsum).
+            return [] if actual == expected else [f"{path}: {actual!r} != exactly {expected!r}"]
         if math.isnan(expected) or math.isnan(actual):
             return [] if math.isnan(expected) and math.isnan(actual) else [f"{path}: NaN"]
         if math.isclose(actual, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL):

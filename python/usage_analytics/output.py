@@ -5,12 +5,18 @@ reference), so the models are built without validation: validating them again wo
 more than reducing a thousand records. `_build` goes one step further than pydantic's
 `model_construct` for dicts that hold exactly a model's fields (the core's do): it sets
 them as they are, without model_construct's per-field default handling - five times
-cheaper, which matters when a batch builds ten thousand outputs.
+cheaper, which matters when a batch builds ten thousand outputs. A batch's outputs are
+built with Python's cyclic garbage collector paused (`gc_paused`): they hold no cycles, and
+the full collections that tens of thousands of new objects set off walked the whole heap,
+costing more than building the objects (0.3-0.6 s of 0.7 s at 10,000 patterns).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
@@ -56,6 +62,21 @@ def _build(cls: type[M], fields: dict[str, Any]) -> M:
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic collector disabled for the block, then enabled again if it was.
+    (Process-wide: a collection other threads would have set off meanwhile is deferred to
+    the end of the block, not lost.)"""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def datetime_of(micros: int) -> datetime:
@@ -118,12 +139,13 @@ def batch_output(
     request: AnalyticsRequest, raw: dict[str, Any], elapsed_ms: float, computed_at: datetime
 ) -> ModelUsageAnalyticsBatchOutput:
     """The batch output of a grouped result dict (its `groups`: (pattern id, result))."""
-    results = {
-        pattern_id: analytics_output(
-            request, _output_id(pattern_id), group, elapsed_ms, computed_at
-        )
-        for pattern_id, group in raw["groups"]
-    }
+    with gc_paused():
+        results = {
+            pattern_id: analytics_output(
+                request, _output_id(pattern_id), group, elapsed_ms, computed_at
+            )
+            for pattern_id, group in raw["groups"]
+        }
     return _build(
         ModelUsageAnalyticsBatchOutput,
         {

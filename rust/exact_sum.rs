@@ -1,0 +1,232 @@
+//! Exact sums of non-negative doubles: the correctly rounded result whatever the order of
+//! the additions and however the values were split between accumulators and merged.
+//!
+//! A fixed-point superaccumulator (Kulisch; the "small superaccumulator" of R. M. Neal,
+//! arXiv:1505.05571, restricted to non-negative values): the sum is kept as an integer in
+//! units of 2^-1074 (the smallest double), in 32-bit digits held by 64-bit limbs. Each value
+//! adds its 53-bit significand, shifted to its exponent, into three limbs, with no carries;
+//! carries are propagated every 2^31 additions and when the sum is read. The result equals
+//! Python's `math.fsum` of the same values, which is what the reference semantics use.
+
+use crate::error::CoreError;
+
+/// Limbs of 32-bit digits: bit 0 is 2^-1074; the largest double's top bit is bit 2097, and
+/// up to 2^53 of them add 53 bits: 68 * 32 = 2176 bits hold any such sum.
+const LIMBS: usize = 68;
+const DIGIT: u64 = 0xFFFF_FFFF;
+/// A normalized limb is below 2^32 and each addition adds less than 2^32 to a limb, so a
+/// limb cannot overflow within 2^31 additions of a normalization.
+const CARRY_EVERY: u32 = 1 << 31;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExactSum {
+    limbs: [u64; LIMBS],
+    /// Additions since the limbs were last normalized (every limb below 2^32).
+    pending: u32,
+}
+
+impl Default for ExactSum {
+    fn default() -> Self {
+        ExactSum {
+            limbs: [0; LIMBS],
+            pending: 0,
+        }
+    }
+}
+
+impl ExactSum {
+    /// Add `x`, a finite number >= 0 (the callers validate; -0.0 adds nothing).
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        debug_assert!(x.is_finite() && x >= 0.0, "{x}");
+        let bits = x.to_bits() & (u64::MAX >> 1);
+        let exponent = bits >> 52;
+        let normal = u64::from(exponent != 0);
+        // x = significand * 2^(position - 1074); subnormals have exponent field 0 and no
+        // implicit bit, but the same scale as exponent field 1.
+        let significand = (bits & ((1 << 52) - 1)) | (normal << 52);
+        let position = (exponent - normal) as usize;
+        let wide = u128::from(significand) << (position % 32);
+        let k = position / 32;
+        self.limbs[k] += wide as u64 & DIGIT;
+        self.limbs[k + 1] += (wide >> 32) as u64 & DIGIT;
+        self.limbs[k + 2] += (wide >> 64) as u64;
+        self.pending += 1;
+        if self.pending == CARRY_EVERY {
+            self.normalize();
+        }
+    }
+
+    /// Add everything `other` holds.
+    pub fn merge(&mut self, other: &ExactSum) {
+        self.normalize();
+        for (mine, theirs) in self.limbs.iter_mut().zip(&other.limbs) {
+            *mine += theirs;
+        }
+        // Each limb is now below 2^32 * (other.pending + 2).
+        self.pending = other.pending + 1;
+        if self.pending >= CARRY_EVERY {
+            self.normalize();
+        }
+    }
+
+    fn normalize(&mut self) {
+        let mut carry = 0u64;
+        for limb in &mut self.limbs {
+            let v = *limb + carry;
+            *limb = v & DIGIT;
+            carry = v >> 32;
+        }
+        debug_assert_eq!(carry, 0, "the limbs hold any sum of 2^53 doubles");
+        self.pending = 0;
+    }
+
+    fn digits(&self) -> [u32; LIMBS] {
+        let mut copy = self.clone();
+        copy.normalize();
+        copy.limbs.map(|limb| limb as u32)
+    }
+
+    /// The sum, correctly rounded to the nearest double (ties to even); +inf past the
+    /// largest double.
+    pub fn value(&self) -> f64 {
+        let digits = self.digits();
+        let Some(top) = digits.iter().rposition(|&d| d != 0) else {
+            return 0.0;
+        };
+        let high_bit = 32 * top + 31 - digits[top].leading_zeros() as usize;
+        let smallest = f64::from_bits(1); // 2^-1074
+        if high_bit < 64 {
+            // One rounding (u64 -> f64 rounds to nearest even); scaling by 2^-1074 is exact:
+            // below 2^53 units every multiple of 2^-1074 is a double, above it the result
+            // is normal.
+            let units = u64::from(digits[0]) | (u64::from(digits[1]) << 32);
+            return units as f64 * smallest;
+        }
+        // The 64 bits from `low` up, and whether anything below `low` is set.
+        let low = high_bit - 63;
+        let (k, shift) = (low / 32, low % 32);
+        let window = u128::from(digits[k])
+            | (u128::from(digits[k + 1]) << 32)
+            | (u128::from(*digits.get(k + 2).unwrap_or(&0)) << 64);
+        let bits = (window >> shift) as u64;
+        let sticky = digits[..k].iter().any(|&d| d != 0) || digits[k] & ((1u32 << shift) - 1) != 0;
+        let mut significand = bits >> 11;
+        let rest = bits & 0x7FF;
+        let round_up = rest > 0x400 || (rest == 0x400 && (sticky || significand & 1 == 1));
+        significand += u64::from(round_up);
+        // value = significand * 2^(low + 11 - 1074); significand <= 2^53 and the result is
+        // normal (low >= 1), so only the final scaling can round (to +inf).
+        let scale = low as i32 + 11 - 1074;
+        let (a, b) = (scale / 2, scale - scale / 2);
+        significand as f64 * pow2(a) * pow2(b)
+    }
+
+    /// The stored form: the index of the lowest non-zero digit and the digits from it up
+    /// to the highest non-zero one (empty for zero).
+    pub fn parts(&self) -> (u32, Vec<u32>) {
+        let digits = self.digits();
+        match digits.iter().position(|&d| d != 0) {
+            None => (0, Vec::new()),
+            Some(low) => {
+                let high = digits.iter().rposition(|&d| d != 0).unwrap_or(low);
+                (low as u32, digits[low..=high].to_vec())
+            }
+        }
+    }
+
+    /// Rebuild from `parts`.
+    pub fn from_parts(low: u32, digits: &[u32]) -> Result<ExactSum, CoreError> {
+        let low = low as usize;
+        if low.saturating_add(digits.len()) > LIMBS {
+            return Err(CoreError::InvalidInput("corrupt state: exact sum out of range".into()));
+        }
+        let mut sum = ExactSum::default();
+        for (limb, &digit) in sum.limbs[low..].iter_mut().zip(digits) {
+            *limb = u64::from(digit);
+        }
+        Ok(sum)
+    }
+}
+
+/// 2^e for -1022 <= e <= 1023.
+fn pow2(e: i32) -> f64 {
+    debug_assert!((-1022..=1023).contains(&e));
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sum(values: &[f64]) -> f64 {
+        let mut s = ExactSum::default();
+        values.iter().for_each(|&v| s.add(v));
+        s.value()
+    }
+
+    #[test]
+    fn exact_where_naive_summation_is_not() {
+        assert_eq!(sum(&[0.1; 10]), 1.0);
+        assert_eq!(sum(&[1e16, 1.0, 1.0]), 1.0000000000000002e16);
+        assert_eq!(sum(&[]), 0.0);
+        assert_eq!(sum(&[-0.0, 0.0]), 0.0);
+    }
+
+    #[test]
+    fn rounds_to_nearest_with_ties_to_even() {
+        let half_ulp = f64::EPSILON / 2.0; // 2^-53: exactly half an ulp of 1.0
+        assert_eq!(sum(&[1.0, half_ulp]), 1.0);
+        assert_eq!(sum(&[1.0, half_ulp, 1e-300]), 1.0 + f64::EPSILON);
+        let odd = 1.0 + f64::EPSILON;
+        assert_eq!(sum(&[odd, half_ulp]), 1.0 + 2.0 * f64::EPSILON);
+    }
+
+    #[test]
+    fn subnormals_and_the_largest_doubles() {
+        let tiny = f64::from_bits(1);
+        assert_eq!(sum(&[tiny; 3]), f64::from_bits(3));
+        assert_eq!(sum(&[f64::MIN_POSITIVE, tiny]), f64::from_bits(f64::MIN_POSITIVE.to_bits() + 1));
+        assert_eq!(sum(&[f64::MAX, tiny]), f64::MAX);
+        assert_eq!(sum(&[f64::MAX, f64::MAX]), f64::INFINITY);
+        assert_eq!(sum(&[f64::MAX / 2.0, f64::MAX / 2.0]), f64::MAX);
+    }
+
+    #[test]
+    fn any_split_and_merge_gives_the_same_digits() {
+        let values: Vec<f64> = (0..2000).map(|i| ((i * 7919) % 1000) as f64 / 997.0).collect();
+        let whole = {
+            let mut s = ExactSum::default();
+            values.iter().for_each(|&v| s.add(v));
+            s
+        };
+        for cut in [0, 1, 999, 2000] {
+            let (mut a, mut b) = (ExactSum::default(), ExactSum::default());
+            values[..cut].iter().rev().for_each(|&v| a.add(v));
+            values[cut..].iter().for_each(|&v| b.add(v));
+            b.merge(&a);
+            assert_eq!(b.parts(), whole.parts());
+            assert_eq!(b.value(), whole.value());
+        }
+        let (low, digits) = whole.parts();
+        assert_eq!(ExactSum::from_parts(low, &digits).unwrap().value(), whole.value());
+        assert!(ExactSum::from_parts(LIMBS as u32, &[1]).is_err());
+    }
+
+    #[test]
+    fn carries_survive_many_additions() {
+        let mut s = ExactSum::default();
+        s.pending = CARRY_EVERY - 3;
+        s.limbs[40] = DIGIT;
+        for _ in 0..10 {
+            s.add(f64::from_bits(((40 * 32 + 1) as u64) << 52 | ((1 << 52) - 1)));
+        }
+        let mut expected = ExactSum::default();
+        expected.limbs[40] = DIGIT;
+        for _ in 0..10 {
+            expected.add(f64::from_bits(((40 * 32 + 1) as u64) << 52 | ((1 << 52) - 1)));
+        }
+        assert_eq!(s.value(), expected.value());
+        assert!(s.pending < 10);
+    }
+}
