@@ -44,6 +44,11 @@ impl Durations {
         })
     }
 
+    /// Empty, with the same budget and accuracy.
+    pub fn emptied(&self) -> Durations {
+        Durations::new(self.budget, self.relative_accuracy).expect("an accuracy already validated")
+    }
+
     pub fn budget(&self) -> usize {
         self.budget
     }

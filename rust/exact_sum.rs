@@ -7,6 +7,11 @@
 //! adds its 53-bit significand, shifted to its exponent, into three limbs, with no carries;
 //! carries are propagated every 2^31 additions and when the sum is read. The result equals
 //! Python's `math.fsum` of the same values, which is what the reference semantics use.
+//!
+//! Values in [2^-64, 1] (nearly every quality score) take a faster path: their bits all lie
+//! between 2^-127 and 2^0, so they add exactly into a 192-bit fixed-point integer in units
+//! of 2^-127 (a u128 with a u64 of carries: no chain through memory), which is folded
+//! into the limbs when the sum is read, merged or stored.
 
 use crate::error::CoreError;
 
@@ -18,11 +23,20 @@ const DIGIT: u64 = 0xFFFF_FFFF;
 /// limb cannot overflow within 2^31 additions of a normalization.
 const CARRY_EVERY: u32 = 1 << 31;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The fast path's unit, 2^-127, is bit 947 of the limbs' units (2^-1074).
+const FAST_POSITION: usize = 1074 - 127;
+/// Bit patterns of 2^-64 and 1.0: the fast path's range.
+const FAST_MIN_BITS: u64 = (1023 - 64) << 52;
+const FAST_MAX_BITS: u64 = 1023 << 52;
+
+#[derive(Clone, Debug)]
 pub struct ExactSum {
     limbs: [u64; LIMBS],
     /// Additions since the limbs were last normalized (every limb below 2^32).
     pending: u32,
+    /// The fast path's sum, in units of 2^-127: `fast_high` * 2^128 + `fast_low`.
+    fast_low: u128,
+    fast_high: u64,
 }
 
 impl Default for ExactSum {
@@ -30,6 +44,8 @@ impl Default for ExactSum {
         ExactSum {
             limbs: [0; LIMBS],
             pending: 0,
+            fast_low: 0,
+            fast_high: 0,
         }
     }
 }
@@ -46,7 +62,22 @@ impl ExactSum {
         // implicit bit, but the same scale as exponent field 1.
         let significand = (bits & ((1 << 52) - 1)) | (normal << 52);
         let position = (exponent - normal) as usize;
-        let wide = u128::from(significand) << (position % 32);
+        if (FAST_MIN_BITS..=FAST_MAX_BITS).contains(&bits) {
+            // position - FAST_POSITION is in [11, 75]: the shifted significand fits 128 bits.
+            let (sum, carry) = self
+                .fast_low
+                .overflowing_add(u128::from(significand) << (position - FAST_POSITION));
+            self.fast_low = sum;
+            self.fast_high += u64::from(carry);
+        } else {
+            self.add_bits(significand, position);
+        }
+    }
+
+    /// Add `value` * 2^(position - 1074) to the limbs.
+    #[inline]
+    fn add_bits(&mut self, value: u64, position: usize) {
+        let wide = u128::from(value) << (position % 32);
         let k = position / 32;
         self.limbs[k] += wide as u64 & DIGIT;
         self.limbs[k + 1] += (wide >> 32) as u64 & DIGIT;
@@ -57,8 +88,23 @@ impl ExactSum {
         }
     }
 
+    /// Move the fast path's sum into the limbs.
+    fn fold_fast(&mut self) {
+        let (low, high) = (self.fast_low, self.fast_high);
+        if low == 0 && high == 0 {
+            return;
+        }
+        (self.fast_low, self.fast_high) = (0, 0);
+        self.add_bits(low as u64, FAST_POSITION);
+        self.add_bits((low >> 64) as u64, FAST_POSITION + 64);
+        self.add_bits(high, FAST_POSITION + 128);
+    }
+
     /// Add everything `other` holds.
     pub fn merge(&mut self, other: &ExactSum) {
+        let mut other = other.clone();
+        other.fold_fast();
+        self.fold_fast();
         self.normalize();
         for (mine, theirs) in self.limbs.iter_mut().zip(&other.limbs) {
             *mine += theirs;
@@ -83,6 +129,7 @@ impl ExactSum {
 
     fn digits(&self) -> [u32; LIMBS] {
         let mut copy = self.clone();
+        copy.fold_fast();
         copy.normalize();
         copy.limbs.map(|limb| limb as u32)
     }
@@ -214,18 +261,37 @@ mod tests {
     }
 
     #[test]
+    fn both_paths_and_their_boundaries_agree() {
+        let fast = [1.0, 0.75, f64::from_bits(FAST_MIN_BITS), 0.1, 1.0 - f64::EPSILON / 2.0];
+        let slow = [f64::from_bits(FAST_MIN_BITS - 1), 1.0 + f64::EPSILON, 3.5, 1e-300, 2.0];
+        let mut both = ExactSum::default();
+        let mut only_slow = ExactSum::default();
+        for &v in fast.iter().chain(&slow) {
+            both.add(v);
+            only_slow.add_bits(
+                (v.to_bits() & ((1 << 52) - 1)) | (1 << 52),
+                (v.to_bits() >> 52) as usize - 1,
+            );
+        }
+        assert_eq!(both.parts(), only_slow.parts());
+        assert_eq!(sum(&[1.0; 1000]), 1000.0);
+        // The u128 wraps into the high word: 2^20 values of 1.0 - 2^-53 at 2^127 units each.
+        let mut many = ExactSum::default();
+        (0..(1 << 20)).for_each(|_| many.add(1.0 - f64::EPSILON / 2.0));
+        assert_eq!(many.value(), (1u64 << 20) as f64 - (1u64 << 20) as f64 * f64::EPSILON / 2.0);
+    }
+
+    #[test]
     fn carries_survive_many_additions() {
+        // Values above 1.0: the limb path.
+        let value = f64::from_bits(((40 * 32 + 1) as u64) << 52 | ((1 << 52) - 1));
         let mut s = ExactSum::default();
         s.pending = CARRY_EVERY - 3;
         s.limbs[40] = DIGIT;
-        for _ in 0..10 {
-            s.add(f64::from_bits(((40 * 32 + 1) as u64) << 52 | ((1 << 52) - 1)));
-        }
+        (0..10).for_each(|_| s.add(value));
         let mut expected = ExactSum::default();
         expected.limbs[40] = DIGIT;
-        for _ in 0..10 {
-            expected.add(f64::from_bits(((40 * 32 + 1) as u64) << 52 | ((1 << 52) - 1)));
-        }
+        (0..10).for_each(|_| expected.add(value));
         assert_eq!(s.value(), expected.value());
         assert!(s.pending < 10);
     }
