@@ -5,6 +5,8 @@
 //! per-agent first and last instants), except the execution times (see `Durations`: kept
 //! exactly for a single call, summarized past a streaming accumulator's budget).
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use crate::buckets::Window;
@@ -67,7 +69,7 @@ impl Tally {
         }
         let known = self.translation.1.len();
         for name in &dict.names()[known..] {
-            let code = self.names.code(name);
+            let code = self.names.code_shared(name);
             self.translation.1.push(code);
         }
         self.counts.resize(self.names.len(), 0);
@@ -110,12 +112,13 @@ impl Tally {
     }
 
     /// The stored form: names and their counts, in code order.
-    pub fn parts(&self) -> (&[Box<str>], &[u64]) {
+    pub fn parts(&self) -> (&[Arc<str>], &[u64]) {
         (self.names.names(), &self.counts)
     }
 
-    /// Rebuild from stored parts (distinct names, one count each).
-    pub fn from_parts(names: Vec<String>, counts: Vec<u64>) -> Result<Tally, CoreError> {
+    /// Rebuild from stored parts (distinct names, one count each). Names are stored once
+    /// in `interner`, which a state's tallies share.
+    pub fn from_parts(names: Vec<String>, counts: Vec<u64>, interner: &mut Dictionary) -> Result<Tally, CoreError> {
         if names.len() != counts.len() {
             return Err(CoreError::InvalidInput(
                 "corrupt state: names and counts differ in length".into(),
@@ -123,7 +126,9 @@ impl Tally {
         }
         let mut tally = Tally::default();
         for (index, name) in names.iter().enumerate() {
-            if tally.names.code(name) as usize != index {
+            let code = interner.code(name) as usize;
+            let shared = &interner.names()[code];
+            if tally.names.code_shared(shared) as usize != index {
                 return Err(CoreError::InvalidInput(format!("corrupt state: name {name:?} twice")));
             }
         }
@@ -851,9 +856,9 @@ mod tests {
 
     #[test]
     fn stored_tallies_with_a_repeated_name_are_errors() {
-        assert!(Tally::from_parts(vec!["a".into(), "c".into()], vec![1, 1]).is_ok());
-        assert!(Tally::from_parts(vec!["c".into(), "c".into()], vec![1, 1]).is_err());
-        assert!(Tally::from_parts(vec!["a".into()], vec![1, 1]).is_err());
+        assert!(Tally::from_parts(vec!["a".into(), "c".into()], vec![1, 1], &mut Dictionary::default()).is_ok());
+        assert!(Tally::from_parts(vec!["c".into(), "c".into()], vec![1, 1], &mut Dictionary::default()).is_err());
+        assert!(Tally::from_parts(vec!["a".into()], vec![1, 1], &mut Dictionary::default()).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! (kernels never see a string); missing numbers are NaN; flags are bits of one byte.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -19,11 +20,16 @@ pub const UNKNOWN: &str = "unknown";
 /// Distinct strings of one column, in order of first appearance. Append-only: a code,
 /// once given, always means the same name. Each dictionary has a process-unique `id`, so
 /// a consumer can translate its codes incrementally as it grows (see `Tally`).
+///
+/// Names are shared (`Arc`): a batch has one tally per pattern and column, and copying a
+/// name from a chunk's dictionary into each of them (`code_shared`) is then a count
+/// increment, not two allocations (profiles of 10,000-pattern states spent a third of
+/// their time in the allocator before).
 #[derive(Debug)]
 pub struct Dictionary {
     id: u64,
-    names: Vec<Box<str>>,
-    codes: FxHashMap<Box<str>, u32>,
+    names: Vec<Arc<str>>,
+    codes: FxHashMap<Arc<str>, u32>,
 }
 
 static NEXT_DICTIONARY_ID: AtomicU64 = AtomicU64::new(0);
@@ -56,16 +62,28 @@ impl Dictionary {
 
     #[inline]
     pub fn code(&mut self, name: &str) -> u32 {
-        if let Some(&code) = self.codes.get(name) {
-            return code;
+        match self.codes.get(name) {
+            Some(&code) => code,
+            None => self.insert(name.into()),
         }
+    }
+
+    /// `code` of a name held by another dictionary, sharing its storage.
+    pub fn code_shared(&mut self, name: &Arc<str>) -> u32 {
+        match self.codes.get(name.as_ref()) {
+            Some(&code) => code,
+            None => self.insert(name.clone()),
+        }
+    }
+
+    fn insert(&mut self, name: Arc<str>) -> u32 {
         let code = self.names.len() as u32;
-        self.names.push(name.into());
-        self.codes.insert(name.into(), code);
+        self.names.push(name.clone());
+        self.codes.insert(name, code);
         code
     }
 
-    pub fn names(&self) -> &[Box<str>] {
+    pub fn names(&self) -> &[Arc<str>] {
         &self.names
     }
 

@@ -180,7 +180,7 @@ impl<'py> GroupReader<'py> {
                 .map_err(|_| invalid(value, "is not valid UTF-8 text".into()))?;
             while self.string_groups.len() < self.strings.len() {
                 let name = &self.strings.names()[self.string_groups.len()];
-                self.string_groups.push(self.index.code(GroupKey::Text(name.clone())));
+                self.string_groups.push(self.index.code(GroupKey::Text(name.as_ref().into())));
             }
             return Ok(self.string_groups[code as usize]);
         }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::accumulator::{Accumulator, DayCounts, Families, Tally};
 use crate::buckets::Window;
 use crate::civil::MICROS_PER_DAY;
+use crate::columns::Dictionary;
 use crate::durations::{Durations, Summary};
 use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
@@ -201,10 +202,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
     let template = template_of(&wire.settings)?;
     let report = report_of(wire.report)?;
     let body = match wire.body {
-        BodyWire::One(acc) => Reduction::One(accumulator_of(&template, *acc)?),
+        BodyWire::One(acc) => Reduction::One(accumulator_of(&template, *acc, &mut Dictionary::default())?),
         BodyWire::Grouped(groups) => {
             let mut index = GroupIndex::default();
             let mut accumulators = Vec::with_capacity(groups.len().min(1 << 16));
+            let mut names = Dictionary::default();
             for group in groups {
                 let key = match group.key {
                     GroupKeyWire::Text(t) => GroupKey::Text(t.into()),
@@ -214,7 +216,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
                 let code = index.code(key);
                 ensure(code as usize == accumulators.len(), "a pattern id appears twice")?;
                 index.add_outside(code, group.outside_window);
-                accumulators.push(accumulator_of(&template, group.accumulator)?);
+                accumulators.push(accumulator_of(&template, group.accumulator, &mut names)?);
             }
             Reduction::Grouped(GroupedAccumulators::from_parts(template.clone(), accumulators), index)
         }
@@ -389,7 +391,7 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire {
 
 /// Rebuild an accumulator of `template`'s settings, checking every invariant an
 /// accumulator built from records keeps.
-fn accumulator_of(template: &Accumulator, w: AccumulatorWire) -> Result<Accumulator, CoreError> {
+fn accumulator_of(template: &Accumulator, w: AccumulatorWire, names: &mut Dictionary) -> Result<Accumulator, CoreError> {
     let families = template.families;
     let window = template.window;
     let n = w.count;
@@ -472,7 +474,7 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire) -> Result<Accumula
             .all(|&(day, _)| (first_day..=last_day).contains(&day)),
         "a day outside the window",
     )?;
-    let tally = |t: TallyWire| Tally::from_parts(t.names, t.counts).map_err(corrupt);
+    let mut tally = |t: TallyWire| Tally::from_parts(t.names, t.counts, names).map_err(corrupt);
     let (contexts, agents) = (tally(w.contexts)?, tally(w.agents)?);
     let (projects, file_types) = (tally(w.projects)?, tally(w.file_types)?);
     ensure(
