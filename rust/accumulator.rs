@@ -118,13 +118,16 @@ impl Tally {
 
     /// Rebuild from stored parts (distinct names, one count each). Names are stored once
     /// in `interner`, which a state's tallies share.
-    pub fn from_parts(names: Vec<String>, counts: Vec<u64>, interner: &mut Dictionary) -> Result<Tally, CoreError> {
+    pub fn from_parts(names: &[&str], counts: Vec<u64>, interner: &mut Dictionary) -> Result<Tally, CoreError> {
         if names.len() != counts.len() {
             return Err(CoreError::InvalidInput(
                 "corrupt state: names and counts differ in length".into(),
             ));
         }
-        let mut tally = Tally::default();
+        let mut tally = Tally {
+            names: Dictionary::with_capacity(names.len()),
+            ..Tally::default()
+        };
         for (index, name) in names.iter().enumerate() {
             let code = interner.code(name) as usize;
             let shared = &interner.names()[code];
@@ -856,9 +859,9 @@ mod tests {
 
     #[test]
     fn stored_tallies_with_a_repeated_name_are_errors() {
-        assert!(Tally::from_parts(vec!["a".into(), "c".into()], vec![1, 1], &mut Dictionary::default()).is_ok());
-        assert!(Tally::from_parts(vec!["c".into(), "c".into()], vec![1, 1], &mut Dictionary::default()).is_err());
-        assert!(Tally::from_parts(vec!["a".into()], vec![1, 1], &mut Dictionary::default()).is_err());
+        assert!(Tally::from_parts(&["a", "c"], vec![1, 1], &mut Dictionary::default()).is_ok());
+        assert!(Tally::from_parts(&["c", "c"], vec![1, 1], &mut Dictionary::default()).is_err());
+        assert!(Tally::from_parts(&["a"], vec![1, 1], &mut Dictionary::default()).is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::error::CoreError;
-use crate::group::{GroupIndex, GroupKey};
+use crate::group::GroupIndex;
 use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::timeparse::parse_iso_micros;
 
@@ -315,14 +315,14 @@ fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result
             for row in 0..col.len() {
                 if ids.is_valid(row) {
                     let bytes: [u8; 16] = ids.value(row).try_into().expect("width 16");
-                    s.group[row] = index.code(GroupKey::Uuid(bytes));
+                    s.group[row] = index.code_uuid(bytes);
                 }
             }
         }
         dt if dt.is_integer() => {
             let ints = integers(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
             for (row, n) in ints.into_iter().enumerate() {
-                s.group[row] = index.code(GroupKey::Int(n));
+                s.group[row] = index.code_int(n);
             }
         }
         DataType::Dictionary(_, _) => {
@@ -330,7 +330,7 @@ fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result
             let values = StringColumn::new(any.values().as_ref())
                 .ok_or_else(|| unsupported(GROUP, col.data_type(), expected))?;
             let translation: Vec<Option<u32>> = (0..any.values().len())
-                .map(|i| values.get(i).map(|v| index.code(GroupKey::Text(v.into()))))
+                .map(|i| values.get(i).map(|v| index.code_text(v)))
                 .collect();
             let mut unnamed = Vec::new();
             for_each_key(any, |row, k| match translation.get(k).copied().flatten() {
@@ -349,7 +349,7 @@ fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result
                 s.group[row] = match last {
                     Some((prev, code)) if prev == v => code,
                     _ => {
-                        let code = index.code(GroupKey::Text(v.into()));
+                        let code = index.code_text(v);
                         last = Some((v, code));
                         code
                     }

@@ -56,6 +56,14 @@ impl Clone for Dictionary {
 }
 
 impl Dictionary {
+    /// Empty, with room for `names` names.
+    pub fn with_capacity(names: usize) -> Dictionary {
+        let mut dict = Dictionary::default();
+        dict.names.reserve(names);
+        dict.codes.reserve(names);
+        dict
+    }
+
     pub fn id(&self) -> u64 {
         self.id
     }

@@ -233,7 +233,10 @@ mod tests {
     fn subnormals_and_the_largest_doubles() {
         let tiny = f64::from_bits(1);
         assert_eq!(sum(&[tiny; 3]), f64::from_bits(3));
-        assert_eq!(sum(&[f64::MIN_POSITIVE, tiny]), f64::from_bits(f64::MIN_POSITIVE.to_bits() + 1));
+        assert_eq!(
+            sum(&[f64::MIN_POSITIVE, tiny]),
+            f64::from_bits(f64::MIN_POSITIVE.to_bits() + 1)
+        );
         assert_eq!(sum(&[f64::MAX, tiny]), f64::MAX);
         assert_eq!(sum(&[f64::MAX, f64::MAX]), f64::INFINITY);
         assert_eq!(sum(&[f64::MAX / 2.0, f64::MAX / 2.0]), f64::MAX);
@@ -278,15 +281,20 @@ mod tests {
         // The u128 wraps into the high word: 2^20 values of 1.0 - 2^-53 at 2^127 units each.
         let mut many = ExactSum::default();
         (0..(1 << 20)).for_each(|_| many.add(1.0 - f64::EPSILON / 2.0));
-        assert_eq!(many.value(), (1u64 << 20) as f64 - (1u64 << 20) as f64 * f64::EPSILON / 2.0);
+        assert_eq!(
+            many.value(),
+            (1u64 << 20) as f64 - (1u64 << 20) as f64 * f64::EPSILON / 2.0
+        );
     }
 
     #[test]
     fn carries_survive_many_additions() {
         // Values above 1.0: the limb path.
         let value = f64::from_bits(((40 * 32 + 1) as u64) << 52 | ((1 << 52) - 1));
-        let mut s = ExactSum::default();
-        s.pending = CARRY_EVERY - 3;
+        let mut s = ExactSum {
+            pending: CARRY_EVERY - 3,
+            ..ExactSum::default()
+        };
         s.limbs[40] = DIGIT;
         (0..10).for_each(|_| s.add(value));
         let mut expected = ExactSum::default();

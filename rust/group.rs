@@ -18,22 +18,59 @@ pub enum GroupKey {
 }
 
 /// Dense codes for the pattern ids met so far, with per-group counts of valid records
-/// outside the window.
+/// outside the window. One map per kind of id, so that a lookup by a borrowed text (every
+/// row of a plain string column) allocates nothing.
 #[derive(Clone, Debug, Default)]
 pub struct GroupIndex {
     keys: Vec<GroupKey>,
-    codes: FxHashMap<GroupKey, u32>,
+    texts: FxHashMap<Box<str>, u32>,
+    ints: FxHashMap<i64, u32>,
+    uuids: FxHashMap<[u8; 16], u32>,
     outside: Vec<u64>,
 }
 
 impl GroupIndex {
-    pub fn code(&mut self, key: GroupKey) -> u32 {
-        if let Some(&code) = self.codes.get(&key) {
+    pub fn code(&mut self, key: &GroupKey) -> u32 {
+        match key {
+            GroupKey::Text(text) => self.code_text(text),
+            GroupKey::Int(n) => self.code_int(*n),
+            GroupKey::Uuid(bytes) => self.code_uuid(*bytes),
+        }
+    }
+
+    #[inline]
+    pub fn code_text(&mut self, text: &str) -> u32 {
+        if let Some(&code) = self.texts.get(text) {
             return code;
         }
+        let code = self.push(GroupKey::Text(text.into()));
+        self.texts.insert(text.into(), code);
+        code
+    }
+
+    #[inline]
+    pub fn code_int(&mut self, n: i64) -> u32 {
+        if let Some(&code) = self.ints.get(&n) {
+            return code;
+        }
+        let code = self.push(GroupKey::Int(n));
+        self.ints.insert(n, code);
+        code
+    }
+
+    #[inline]
+    pub fn code_uuid(&mut self, bytes: [u8; 16]) -> u32 {
+        if let Some(&code) = self.uuids.get(&bytes) {
+            return code;
+        }
+        let code = self.push(GroupKey::Uuid(bytes));
+        self.uuids.insert(bytes, code);
+        code
+    }
+
+    fn push(&mut self, key: GroupKey) -> u32 {
         let code = self.keys.len() as u32;
-        self.keys.push(key.clone());
-        self.codes.insert(key, code);
+        self.keys.push(key);
         self.outside.push(0);
         code
     }
@@ -143,7 +180,7 @@ impl GroupedAccumulators {
     /// matching groups by pattern id. Same settings, checked by the caller.
     pub fn merge(&mut self, index: &mut GroupIndex, other: &GroupedAccumulators, other_index: &GroupIndex) {
         for (code, key) in other_index.keys().iter().enumerate() {
-            let mine = index.code(key.clone());
+            let mine = index.code(key);
             index.add_outside(mine, other_index.outside(code));
             if let Some(theirs) = other.accumulators.get(code) {
                 while self.accumulators.len() <= mine as usize {
@@ -229,9 +266,10 @@ mod tests {
     #[test]
     fn index_gives_dense_codes_by_first_appearance() {
         let mut index = GroupIndex::default();
-        assert_eq!(index.code(GroupKey::Text("b".into())), 0);
-        assert_eq!(index.code(GroupKey::Int(7)), 1);
-        assert_eq!(index.code(GroupKey::Text("b".into())), 0);
+        assert_eq!(index.code(&GroupKey::Text("b".into())), 0);
+        assert_eq!(index.code_int(7), 1);
+        assert_eq!(index.code_text("b"), 0);
+        assert_eq!(index.code(&GroupKey::Int(7)), 1);
         index.count_outside(1);
         assert_eq!((index.keys().len(), index.outside(1)), (2, 1));
     }

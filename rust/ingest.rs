@@ -16,7 +16,7 @@ use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyMapping, PyString, PyTuple};
 use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::fields::{flag, number, text, type_name, Invalid, TimeContext};
-use crate::group::{GroupIndex, GroupKey};
+use crate::group::GroupIndex;
 use crate::pyfast::{
     borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_str, list_item_ptr, prefetch,
     prefetch_dict_table, DictLayout,
@@ -180,7 +180,7 @@ impl<'py> GroupReader<'py> {
                 .map_err(|_| invalid(value, "is not valid UTF-8 text".into()))?;
             while self.string_groups.len() < self.strings.len() {
                 let name = &self.strings.names()[self.string_groups.len()];
-                self.string_groups.push(self.index.code(GroupKey::Text(name.as_ref().into())));
+                self.string_groups.push(self.index.code_text(name));
             }
             return Ok(self.string_groups[code as usize]);
         }
@@ -193,7 +193,7 @@ impl<'py> GroupReader<'py> {
             let n = owned
                 .extract::<i64>()
                 .map_err(|_| invalid(&owned, "is too large an int".into()))?;
-            return Ok(self.index.code(GroupKey::Int(n)));
+            return Ok(self.index.code_int(n));
         }
         if owned.is_instance(&self.uuid_type).unwrap_or(false) {
             let bytes: [u8; 16] = owned
@@ -202,7 +202,7 @@ impl<'py> GroupReader<'py> {
                 .ok()
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| invalid(&owned, "is a UUID whose bytes could not be read".into()))?;
-            return Ok(self.index.code(GroupKey::Uuid(bytes)));
+            return Ok(self.index.code_uuid(bytes));
         }
         Err(invalid(&owned, kind()))
     }

@@ -67,10 +67,16 @@ impl State {
         empty_body(&self.template, self.body.is_grouped())
     }
 
-    /// Take in an accepted update.
+    /// Take in an accepted update. The first one becomes the body as it is: merging it
+    /// into the empty body would only copy it (a 10,000-pattern update: every tally).
     pub fn absorb(&mut self, report: &IngestReport, update: Reduction) {
+        let empty = self.report.received == 0;
         merge_reports(&mut self.report, report);
-        self.merge_body(&update);
+        if empty {
+            self.body = update;
+        } else {
+            self.merge_body(&update);
+        }
     }
 
     /// Fold `other` (same settings and kind) into this state.

@@ -8,6 +8,8 @@
 //! what was saved. The wire structs are separate from the in-memory ones so that the
 //! format stays stable while the accumulator's layout changes.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -30,13 +32,17 @@ const MAGIC: &[u8; 4] = b"UAST";
 pub const FORMAT_VERSION: u16 = 2;
 const HEADER: usize = 4 + 2 + 4;
 
+// Stored names and arrays are borrowed while writing (from the state) and names while
+// reading (from the bytes): a 10,000-pattern state would otherwise copy every name and
+// array once more, one allocation each.
 #[derive(Serialize, Deserialize)]
-struct StateWire {
+struct StateWire<'a> {
     /// Opaque bytes of the Python layer (its settings), covered by the checksum.
-    meta: Vec<u8>,
+    meta: Cow<'a, [u8]>,
     settings: SettingsWire,
     report: ReportWire,
-    body: BodyWire,
+    #[serde(borrow)]
+    body: BodyWire<'a>,
 }
 
 #[derive(Serialize, Deserialize, PartialEq)]
@@ -61,27 +67,31 @@ struct ReportWire {
 }
 
 #[derive(Serialize, Deserialize)]
-enum BodyWire {
-    One(Box<AccumulatorWire>),
-    Grouped(Vec<GroupWire>),
+enum BodyWire<'a> {
+    #[serde(borrow)]
+    One(Box<AccumulatorWire<'a>>),
+    #[serde(borrow)]
+    Grouped(Vec<GroupWire<'a>>),
 }
 
 #[derive(Serialize, Deserialize)]
-enum GroupKeyWire {
-    Text(String),
+enum GroupKeyWire<'a> {
+    Text(&'a str),
     Int(i64),
     Uuid([u8; 16]),
 }
 
 #[derive(Serialize, Deserialize)]
-struct GroupWire {
-    key: GroupKeyWire,
+struct GroupWire<'a> {
+    #[serde(borrow)]
+    key: GroupKeyWire<'a>,
     outside_window: u64,
-    accumulator: AccumulatorWire,
+    #[serde(borrow)]
+    accumulator: AccumulatorWire<'a>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct AccumulatorWire {
+struct AccumulatorWire<'a> {
     count: u64,
     success: u64,
     timeouts: u64,
@@ -89,19 +99,23 @@ struct AccumulatorWire {
     /// `ExactSum::parts`: the lowest non-zero digit's index and the digits.
     quality_sum: (u32, Vec<u32>),
     quality_count: u64,
-    exact_times: Vec<f64>,
+    exact_times: Cow<'a, [f64]>,
     summary: Option<SummaryWire>,
-    bucket_counts: Vec<u64>,
+    bucket_counts: Cow<'a, [u64]>,
     day_counts: Vec<(i64, u64)>,
     hours: [u64; 24],
     weekdays: [u64; 7],
     latest: Option<i64>,
-    contexts: TallyWire,
-    agents: TallyWire,
-    projects: TallyWire,
-    file_types: TallyWire,
-    agent_first_seen: Vec<i64>,
-    agent_last_seen: Vec<i64>,
+    #[serde(borrow)]
+    contexts: TallyWire<'a>,
+    #[serde(borrow)]
+    agents: TallyWire<'a>,
+    #[serde(borrow)]
+    projects: TallyWire<'a>,
+    #[serde(borrow)]
+    file_types: TallyWire<'a>,
+    agent_first_seen: Cow<'a, [i64]>,
+    agent_last_seen: Cow<'a, [i64]>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -118,15 +132,16 @@ struct SummaryWire {
 }
 
 #[derive(Serialize, Deserialize)]
-struct TallyWire {
-    names: Vec<String>,
-    counts: Vec<u64>,
+struct TallyWire<'a> {
+    #[serde(borrow)]
+    names: Vec<&'a str>,
+    counts: Cow<'a, [u64]>,
 }
 
 /// Serialize `state` with the Python layer's `meta` bytes.
 pub fn to_bytes(state: &State, meta: &[u8]) -> Result<Vec<u8>, CoreError> {
     let wire = StateWire {
-        meta: meta.to_vec(),
+        meta: Cow::Borrowed(meta),
         settings: settings_wire(&state.template),
         report: ReportWire {
             received: state.report.received as u64,
@@ -148,7 +163,7 @@ pub fn to_bytes(state: &State, meta: &[u8]) -> Result<Vec<u8>, CoreError> {
                     .enumerate()
                     .map(|(code, key)| GroupWire {
                         key: match key {
-                            GroupKey::Text(t) => GroupKeyWire::Text(t.to_string()),
+                            GroupKey::Text(t) => GroupKeyWire::Text(t),
                             GroupKey::Int(n) => GroupKeyWire::Int(*n),
                             GroupKey::Uuid(b) => GroupKeyWire::Uuid(*b),
                         },
@@ -213,7 +228,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
                     GroupKeyWire::Int(n) => GroupKey::Int(n),
                     GroupKeyWire::Uuid(b) => GroupKey::Uuid(b),
                 };
-                let code = index.code(key);
+                let code = index.code(&key);
                 ensure(code as usize == accumulators.len(), "a pattern id appears twice")?;
                 index.add_outside(code, group.outside_window);
                 accumulators.push(accumulator_of(&template, group.accumulator, &mut names)?);
@@ -223,7 +238,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
     };
     let state = State { template, report, body };
     check_report_totals(&state)?;
-    Ok((state, wire.meta))
+    Ok((state, wire.meta.into_owned()))
 }
 
 fn settings_wire(template: &Accumulator) -> SettingsWire {
@@ -340,15 +355,15 @@ fn check_report_totals(state: &State) -> Result<(), CoreError> {
     )
 }
 
-fn tally_wire(tally: &Tally) -> TallyWire {
+fn tally_wire(tally: &Tally) -> TallyWire<'_> {
     let (names, counts) = tally.parts();
     TallyWire {
-        names: names.iter().map(|n| n.to_string()).collect(),
-        counts: counts.to_vec(),
+        names: names.iter().map(|n| n.as_ref()).collect(),
+        counts: Cow::Borrowed(counts),
     }
 }
 
-fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire {
+fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire<'_> {
     let (exact, summary) = acc.durations.parts();
     let mut day_counts: Vec<(i64, u64)> = acc.day_counts.iter().collect();
     day_counts.sort_unstable();
@@ -359,7 +374,7 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire {
         gate_failures: acc.gate_failures,
         quality_sum: acc.quality_sum.parts(),
         quality_count: acc.quality_count,
-        exact_times: exact.to_vec(),
+        exact_times: Cow::Borrowed(exact),
         summary: summary.map(|s| {
             let m = s.moments;
             let (zeros, offset, bins) = s.sketch.parts();
@@ -375,7 +390,7 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire {
                 bins: bins.to_vec(),
             }
         }),
-        bucket_counts: acc.bucket_counts.clone(),
+        bucket_counts: Cow::Borrowed(&acc.bucket_counts),
         day_counts,
         hours: acc.hours,
         weekdays: acc.weekdays,
@@ -384,14 +399,18 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire {
         agents: tally_wire(&acc.agents),
         projects: tally_wire(&acc.projects),
         file_types: tally_wire(&acc.file_types),
-        agent_first_seen: acc.agent_first_seen.clone(),
-        agent_last_seen: acc.agent_last_seen.clone(),
+        agent_first_seen: Cow::Borrowed(&acc.agent_first_seen),
+        agent_last_seen: Cow::Borrowed(&acc.agent_last_seen),
     }
 }
 
 /// Rebuild an accumulator of `template`'s settings, checking every invariant an
 /// accumulator built from records keeps.
-fn accumulator_of(template: &Accumulator, w: AccumulatorWire, names: &mut Dictionary) -> Result<Accumulator, CoreError> {
+fn accumulator_of(
+    template: &Accumulator,
+    w: AccumulatorWire<'_>,
+    names: &mut Dictionary,
+) -> Result<Accumulator, CoreError> {
     let families = template.families;
     let window = template.window;
     let n = w.count;
@@ -425,7 +444,7 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire, names: &mut Dictio
     let durations = Durations::from_parts(
         template.durations.budget(),
         template.durations.relative_accuracy(),
-        w.exact_times,
+        w.exact_times.into_owned(),
         summary,
     )
     .map_err(corrupt)?;
@@ -474,7 +493,7 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire, names: &mut Dictio
             .all(|&(day, _)| (first_day..=last_day).contains(&day)),
         "a day outside the window",
     )?;
-    let mut tally = |t: TallyWire| Tally::from_parts(t.names, t.counts, names).map_err(corrupt);
+    let mut tally = |t: TallyWire| Tally::from_parts(&t.names, t.counts.into_owned(), names).map_err(corrupt);
     let (contexts, agents) = (tally(w.contexts)?, tally(w.agents)?);
     let (projects, file_types) = (tally(w.projects)?, tally(w.file_types)?);
     ensure(
@@ -499,7 +518,12 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire, names: &mut Dictio
             w.agent_first_seen.len() == agent_count && w.agent_last_seen.len() == agent_count,
             "agent activity does not match the agents",
         )?;
-        for ((&first, &last), &count) in w.agent_first_seen.iter().zip(&w.agent_last_seen).zip(agents.parts().1) {
+        for ((&first, &last), &count) in w
+            .agent_first_seen
+            .iter()
+            .zip(w.agent_last_seen.iter())
+            .zip(agents.parts().1)
+        {
             let ok = if count == 0 {
                 first == i64::MAX && last == i64::MIN
             } else {
@@ -526,7 +550,7 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire, names: &mut Dictio
     acc.quality_sum = quality_sum;
     acc.quality_count = w.quality_count;
     acc.durations = durations;
-    acc.bucket_counts = w.bucket_counts;
+    acc.bucket_counts = w.bucket_counts.into_owned();
     acc.day_counts = day_counts;
     acc.hours = w.hours;
     acc.weekdays = w.weekdays;
@@ -535,7 +559,7 @@ fn accumulator_of(template: &Accumulator, w: AccumulatorWire, names: &mut Dictio
     acc.agents = agents;
     acc.projects = projects;
     acc.file_types = file_types;
-    acc.agent_first_seen = w.agent_first_seen;
-    acc.agent_last_seen = w.agent_last_seen;
+    acc.agent_first_seen = w.agent_first_seen.into_owned();
+    acc.agent_last_seen = w.agent_last_seen.into_owned();
     Ok(acc)
 }

@@ -6,13 +6,15 @@
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use std::sync::Arc;
 
 use crate::civil::MICROS_PER_SECOND;
 use crate::error::CoreError;
 
 #[derive(Clone, Debug)]
 pub struct Zone {
-    name: String,
+    /// Shared: every accumulator of a batch holds a copy of its zone.
+    name: Arc<str>,
     tz: Option<TimeZone>, // None = UTC
 }
 
@@ -20,13 +22,13 @@ impl Zone {
     pub fn get(name: &str) -> Result<Zone, CoreError> {
         if name == "UTC" {
             return Ok(Zone {
-                name: name.to_owned(),
+                name: name.into(),
                 tz: None,
             });
         }
         let tz = TimeZone::get(name).map_err(|_| CoreError::UnknownTimeZone(name.to_owned()))?;
         Ok(Zone {
-            name: name.to_owned(),
+            name: name.into(),
             tz: Some(tz),
         })
     }

@@ -4,9 +4,10 @@ The oracle is the reducer itself: a finalized accumulator must equal
 `execute_reduction_sync` over the same records with the same settings. Counts, rates,
 distributions, data quality, the average quality score (an exact sum, whatever the
 split) and every trend field exactly (trend floats come from exact integer bucket counts,
-so they are compared bit for bit); mean, std and total within 1e-9 relative; percentiles exactly while the accumulator holds at most
-`exact_budget` execution times (`percentile_method == "exact"`), else within
-`relative_accuracy` of the exact value (`percentile_method == "sketch"`).
+so they are compared bit for bit); mean, std and total within 1e-9 relative;
+percentiles exactly while the accumulator holds at most `exact_budget` execution times
+(`percentile_method == "exact"`), else within `relative_accuracy` of the exact value
+(`percentile_method == "sketch"`).
 
 Property tests split random records (tests/strategies.py) into any number of parts, also
 empty ones, contiguous or interleaved, update one accumulator per part (in one or several
