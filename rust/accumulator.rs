@@ -43,6 +43,13 @@ impl Families {
     };
 }
 
+/// Dictionaries with fewer names than this are counted in lanes (`Tally::add_column`), when
+/// a call has at least `LANE_MIN_ROWS` rows (zeroing the lanes costs about that much). The
+/// lanes count in u32, so a call with 2^32 rows or more (none has: chunks are at most
+/// 2^20) takes the row-by-row path.
+const LANE_NAMES: usize = 64;
+const LANE_MIN_ROWS: usize = 1024;
+
 /// Counts per distinct string, keyed by the accumulator's own dictionary so that states
 /// built from different inputs merge by name.
 #[derive(Clone, Debug, Default)]
@@ -79,9 +86,25 @@ impl Tally {
     fn add_column(&mut self, codes: &[u32], rows: impl Iterator<Item = usize>, dict: &Dictionary) {
         self.translate(dict);
         let (map, counts) = (&self.translation.1, &mut self.counts);
-        for code in rows.map(|r| codes[r]) {
-            if code != NO_FILE {
-                counts[map[code as usize] as usize] += 1;
+        let (least, most) = rows.size_hint();
+        let lanes_fit = most.is_some_and(|n| n <= u32::MAX as usize);
+        if dict.len() < LANE_NAMES && least >= LANE_MIN_ROWS && lanes_fit {
+            // Count by the chunk's own codes in four interleaved lanes, then translate each
+            // code once: consecutive equal codes (skewed columns are full of them) do not
+            // wait on each other's stores, and no row loads its translation.
+            let mut lanes = [[0u32; LANE_NAMES]; 4];
+            for (k, code) in rows.map(|r| codes[r]).enumerate() {
+                // NO_FILE (u32::MAX) lands in the last slot, which is never read.
+                lanes[k % 4][(code as usize).min(LANE_NAMES - 1)] += 1;
+            }
+            for (code, &mine) in map.iter().enumerate().take(dict.len()) {
+                counts[mine as usize] += lanes.iter().map(|lane| u64::from(lane[code])).sum::<u64>();
+            }
+        } else {
+            for code in rows.map(|r| codes[r]) {
+                if code != NO_FILE {
+                    counts[map[code as usize] as usize] += 1;
+                }
             }
         }
     }
@@ -303,36 +326,51 @@ impl Accumulator {
     }
 
     /// One pass over the timestamps: buckets, calendar fields, agent halves, latest.
+    ///
+    /// Consecutive records in the same local hour and trend bucket form a run, counted in
+    /// a register and added to the day, hour, weekday and bucket counts once: sorted input
+    /// does the calendar work once per hour, not once per record, and never increments one
+    /// counter over and over (each increment would wait for the previous store).
     fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>, agent_codes: &[u32]) {
         let window = self.window;
         let trends = self.families.trends;
-        let distribution = self.families.distribution;
         if trends {
             self.agent_first_seen.resize(self.agents.names.len(), i64::MAX);
             self.agent_last_seen.resize(self.agents.names.len(), i64::MIN);
         }
-        let mut offsets = self.zone.offsets();
-        let mut days = DayCache::default();
+        let zone = self.zone.clone(); // (shared parts: a count increment)
+        let mut offsets = zone.offsets();
         let mut bucket = BucketCache::new(&window);
-        let (mut run_day, mut run_count) = (i64::MIN, 0u64);
+        // UTC instants in [lo, hi) share `run`'s local hour (so day and weekday) and bucket.
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mut run = Run::default();
+        let mut latest = i64::MIN;
         for i in rows {
             let ts = columns.timestamp[i];
-            self.latest = Some(self.latest.map_or(ts, |l| l.max(ts)));
-            let local = days.fields(ts.saturating_add(offsets.offset_at(ts)));
-            if local.day == run_day {
-                run_count += 1;
-            } else {
-                if run_count > 0 {
-                    self.day_counts.add(run_day, run_count);
-                }
-                (run_day, run_count) = (local.day, 1);
+            latest = latest.max(ts);
+            if !(lo <= ts && ts < hi) {
+                self.count_run(&run);
+                let offset = offsets.offset_at(ts);
+                let fields = calendar_fields(ts.saturating_add(offset));
+                let hour_start = fields.day * MICROS_PER_DAY + i64::from(fields.hour) * MICROS_PER_HOUR;
+                let (zone_lo, zone_hi) = offsets.span();
+                lo = hour_start.saturating_sub(offset).max(zone_lo);
+                hi = (hour_start + MICROS_PER_HOUR).saturating_sub(offset).min(zone_hi);
+                let index = if trends {
+                    let index = bucket.of(ts);
+                    (lo, hi) = (lo.max(bucket.start), hi.min(bucket.end));
+                    index
+                } else {
+                    0
+                };
+                run = Run {
+                    fields,
+                    bucket: index,
+                    count: 0,
+                };
             }
-            if distribution {
-                self.hours[local.hour as usize] += 1;
-                self.weekdays[local.weekday as usize] += 1;
-            }
+            run.count += 1;
             if trends {
-                self.bucket_counts[bucket.of(ts)] += 1;
                 let agent = agent_codes[columns.agent[i] as usize] as usize;
                 let first = &mut self.agent_first_seen[agent];
                 *first = (*first).min(ts);
@@ -340,8 +378,24 @@ impl Accumulator {
                 *last = (*last).max(ts);
             }
         }
-        if run_count > 0 {
-            self.day_counts.add(run_day, run_count);
+        self.count_run(&run);
+        if latest != i64::MIN {
+            // (In-window instants are far above i64::MIN: this means "any row".)
+            self.latest = Some(self.latest.map_or(latest, |l| l.max(latest)));
+        }
+    }
+
+    fn count_run(&mut self, run: &Run) {
+        if run.count == 0 {
+            return;
+        }
+        self.day_counts.add(run.fields.day, run.count);
+        if self.families.distribution {
+            self.hours[run.fields.hour as usize] += run.count;
+            self.weekdays[run.fields.weekday as usize] += run.count;
+        }
+        if self.families.trends {
+            self.bucket_counts[run.bucket] += run.count;
         }
     }
 
@@ -650,37 +704,12 @@ impl DayCounts {
     }
 }
 
-/// `calendar_fields` remembering the current local day: timestamps come in runs of the
-/// same day, and within one only the hour needs computing.
-struct DayCache {
-    start: i64,
-    end: i64,
+/// Records of one local hour and trend bucket (see `add_timestamps`).
+#[derive(Default)]
+struct Run {
     fields: CalendarFields,
-}
-
-impl Default for DayCache {
-    fn default() -> Self {
-        DayCache {
-            start: i64::MAX,
-            end: i64::MIN,
-            fields: calendar_fields(0),
-        }
-    }
-}
-
-impl DayCache {
-    #[inline]
-    fn fields(&mut self, local: i64) -> CalendarFields {
-        if local < self.start || local >= self.end {
-            self.fields = calendar_fields(local);
-            self.start = self.fields.day.saturating_mul(MICROS_PER_DAY);
-            self.end = self.start.saturating_add(MICROS_PER_DAY);
-        }
-        CalendarFields {
-            hour: ((local - self.start) / MICROS_PER_HOUR) as u8,
-            ..self.fields
-        }
-    }
+    bucket: usize,
+    count: u64,
 }
 
 /// `Window::bucket_of` remembering the current bucket's bounds: the division by the
@@ -778,14 +807,13 @@ mod tests {
     }
 
     #[test]
-    fn caches_agree_with_direct_computation() {
+    fn bucket_cache_agrees_with_direct_computation() {
         let window = Window::new(-3 * DAY, 4 * DAY + 17, "custom", Some(DAY / 7)).unwrap();
-        let (mut days, mut buckets) = (DayCache::default(), BucketCache::new(&window));
+        let mut buckets = BucketCache::new(&window);
         // Sorted, unsorted and repeated instants, before and after the epoch.
         let mut instants: Vec<i64> = (0..500).map(|i| -3 * DAY + i * (7 * DAY / 499)).collect();
         instants.extend([4 * DAY + 17, 0, -1, DAY / 2, -3 * DAY, 4 * DAY + 16, 5]);
         for ts in instants {
-            assert_eq!(days.fields(ts), calendar_fields(ts), "{ts}");
             assert_eq!(buckets.of(ts), window.bucket_of(ts), "{ts}");
         }
     }

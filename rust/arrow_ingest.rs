@@ -790,7 +790,14 @@ fn py_float_repr(x: f64) -> String {
         .filter(u8::is_ascii_digit)
         .count()
         .max(1);
-    let rounded = format!("{:.*e}", digits - 1, x.abs());
+    let mut rounded = format!("{:.*e}", digits - 1, x.abs());
+    if rounded.parse::<f64>() != Ok(x.abs()) {
+        // At a power of two the double below is nearer, so the exact tie's even neighbour
+        // can read back as that double (2^-24: Python prints 5.960464477539063e-08, the
+        // even ...062e-08 reads back as the double below); then only the shortest form
+        // round-trips.
+        rounded = format!("{:e}", x.abs());
+    }
     let (mantissa, exponent) = rounded.split_once('e').unwrap_or((&rounded, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
     let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
@@ -940,6 +947,7 @@ mod tests {
 
     #[test]
     fn float_reprs_match_python() {
+        assert_eq!(py_float_repr(-(2f64.powi(-24))), "-5.960464477539063e-08");
         let cases = [
             (-1e-5, "-1e-05"),
             (1.5e-7, "1.5e-07"),

@@ -91,7 +91,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 }
 
 /// Calendar fields of a local instant (UTC instant plus the zone's offset).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CalendarFields {
     /// Days since 1970-01-01 in local time.
     pub day: i64,

@@ -67,6 +67,14 @@ impl OffsetCache<'_> {
         self.offset
     }
 
+    /// The UTC instants [lo, hi) over which the offset last returned holds.
+    pub fn span(&self) -> (i64, i64) {
+        match self.tz {
+            None => (i64::MIN, i64::MAX),
+            Some(_) => (self.lo, self.hi),
+        }
+    }
+
     #[cold]
     fn refill(&mut self, tz: &TimeZone, utc_micros: i64) {
         // Instants outside jiff's range clamp to its ends (year -9999 / 9999).
