@@ -380,26 +380,38 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
         }
         return Ok(());
     }
-    let scale = |values: &[i64], to_micros: &dyn Fn(i64) -> Option<i64>, s: &mut Slice| {
+    // Generic (not a closure over `&dyn Fn`): each unit gets its own loop, and microseconds
+    // are a plain copy.
+    fn scale(values: &[i64], to_micros: impl Fn(i64) -> Option<i64>, s: &mut Slice) {
         for (row, &v) in values.iter().enumerate() {
             match to_micros(v) {
                 Some(us) => s.ts[row] = us,
                 None => s.mark(row, TIMESTAMP),
             }
         }
-    };
+    }
     match col.data_type() {
-        DataType::Timestamp(unit, _) => {
-            let values: &[i64] = match unit {
-                TimeUnit::Second => col.as_primitive::<TimestampSecondType>().values(),
-                TimeUnit::Millisecond => col.as_primitive::<TimestampMillisecondType>().values(),
-                TimeUnit::Microsecond => col.as_primitive::<TimestampMicrosecondType>().values(),
-                TimeUnit::Nanosecond => col.as_primitive::<TimestampNanosecondType>().values(),
-            };
-            let factor = unit_to_micros(*unit);
-            scale(values, &|v| factor(v), s);
-        }
-        DataType::Int64 => scale(col.as_primitive::<Int64Type>().values(), &Some, s),
+        DataType::Timestamp(unit, _) => match unit {
+            TimeUnit::Second => scale(
+                col.as_primitive::<TimestampSecondType>().values(),
+                unit_to_micros(*unit),
+                s,
+            ),
+            TimeUnit::Millisecond => scale(
+                col.as_primitive::<TimestampMillisecondType>().values(),
+                unit_to_micros(*unit),
+                s,
+            ),
+            TimeUnit::Microsecond => {
+                s.ts.copy_from_slice(col.as_primitive::<TimestampMicrosecondType>().values())
+            }
+            TimeUnit::Nanosecond => scale(
+                col.as_primitive::<TimestampNanosecondType>().values(),
+                unit_to_micros(*unit),
+                s,
+            ),
+        },
+        DataType::Int64 => s.ts.copy_from_slice(col.as_primitive::<Int64Type>().values()),
         DataType::Date32 => {
             let days = col.as_primitive::<Date32Type>().values();
             for (row, &d) in days.iter().enumerate() {
@@ -408,7 +420,7 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
         }
         DataType::Date64 => scale(
             col.as_primitive::<Date64Type>().values(),
-            &|ms| ms.checked_mul(1_000),
+            |ms: i64| ms.checked_mul(1_000),
             s,
         ),
         DataType::Dictionary(_, _) => {
@@ -475,6 +487,24 @@ fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: 
     let valid = |row: usize| nulls.as_ref().is_none_or(|n| n.is_valid(row));
     match col.data_type() {
         DataType::Null => {}
+        DataType::Boolean if nulls.is_none() => {
+            // 64 rows per bitmap word, each row's bit moved into its flag byte: no per-row
+            // bit lookup or validity check.
+            let values = col.as_boolean().values();
+            let chunks = values.inner().bit_chunks(values.offset(), values.len());
+            let flip = if set_when { 0 } else { u64::MAX };
+            let mut flags = s.flags.chunks_exact_mut(64);
+            for (word, flags) in chunks.iter().zip(&mut flags) {
+                let word = word ^ flip;
+                for (i, flag) in flags.iter_mut().enumerate() {
+                    *flag |= ((word >> i) & 1) as u8 * bit;
+                }
+            }
+            let word = chunks.remainder_bits() ^ flip;
+            for (i, flag) in flags.into_remainder().iter_mut().enumerate() {
+                *flag |= ((word >> i) & 1) as u8 * bit;
+            }
+        }
         DataType::Boolean => {
             let values = col.as_boolean();
             for row in 0..col.len() {
