@@ -795,6 +795,69 @@ mod tests {
         c
     }
 
+    /// `n` rows over [start, start + span): sorted runs and scattered instants, scores in
+    /// (0, 1) and missing, 70 file types (past the lane limit) or 5, many agents.
+    fn mixed_columns(n: usize, start: i64, span: i64, file_types: u64) -> Columns {
+        let mut c = Columns::default();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..n {
+            let r = next();
+            let ts = if i % 3 == 0 {
+                start + (r % span as u64) as i64
+            } else {
+                start + (i as i64 * (span / n as i64))
+            };
+            c.timestamp.push(ts);
+            c.flags.push((r >> 20) as u8 & (SUCCESS | TIMEOUT | GATE_FAILED));
+            c.execution_time_ms
+                .push(if r % 11 == 0 { f64::NAN } else { (r >> 40) as f64 / 7.0 });
+            c.quality_score.push(if r % 5 == 0 {
+                f64::NAN
+            } else {
+                (r >> 11) as f64 / (1u64 << 53) as f64
+            });
+            c.context_type
+                .push(c.context_types.code(["a", "b", "c"][(r % 3) as usize]));
+            c.agent.push(c.agents.code(&format!("agent{}", (r >> 8) % 90)));
+            c.project.push(c.projects.code(["p", "q"][(r >> 3) as usize % 2]));
+            let file = (r >> 30) % (file_types + 1);
+            c.file_type.push(if file == 0 {
+                NO_FILE
+            } else {
+                c.file_types.code(&format!("t{file}"))
+            });
+        }
+        c
+    }
+
+    #[test]
+    fn every_kernel_path_gives_the_same_bits() {
+        // The two-core split (`add`), one sequential call (lanes and hour runs) and one
+        // call per row (neither) must agree exactly, in zones with DST and odd offsets,
+        // sorted and scattered instants, small and large dictionaries.
+        let start = 1_772_323_200 * MICROS_PER_SECOND; // 2026-03-01 UTC, a week before DST
+        for (zone, file_types) in [("America/New_York", 70), ("Asia/Kathmandu", 5), ("UTC", 5)] {
+            let window = Window::new(start, start + 14 * DAY, "custom", Some(DAY / 3)).unwrap();
+            let chunk = mixed_columns(40_000, start, 14 * DAY, file_types);
+            let fresh = || Accumulator::new(window, Zone::get(zone).unwrap(), Families::ALL, Thresholds::default());
+            let (mut split, mut whole, mut by_row) = (fresh(), fresh(), fresh());
+            split.add(&chunk);
+            whole.add_rows(&chunk, 0..chunk.len());
+            for row in 0..chunk.len() {
+                by_row.add_rows(&chunk, row..row + 1);
+            }
+            let expected = by_row.finalize();
+            assert_eq!(whole.finalize(), expected, "{zone}: one call");
+            assert_eq!(split.finalize(), expected, "{zone}: split over two cores");
+        }
+    }
+
     fn reduce(columns: &[Columns], days: i64) -> Analytics {
         let window = Window::new(0, days * DAY, "monthly", None).unwrap();
         let mut acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());

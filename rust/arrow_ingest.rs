@@ -321,21 +321,45 @@ fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result
         }
         dt if dt.is_integer() => {
             let ints = integers(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
+            let nulls = col.logical_nulls();
             for (row, n) in ints.into_iter().enumerate() {
-                s.group[row] = index.code_int(n);
+                // A null's slot holds a placeholder, not an id (the row is marked below).
+                if nulls.as_ref().is_none_or(|nulls| nulls.is_valid(row)) {
+                    s.group[row] = index.code_int(n);
+                }
             }
         }
         DataType::Dictionary(_, _) => {
             let any = col.as_any_dictionary();
             let values = StringColumn::new(any.values().as_ref())
                 .ok_or_else(|| unsupported(GROUP, col.data_type(), expected))?;
-            let translation: Vec<Option<u32>> = (0..any.values().len())
-                .map(|i| values.get(i).map(|v| index.code_text(v)))
-                .collect();
+            // Ids are coded as rows first use them, like the list path: a dictionary value
+            // no row uses (a sliced table, an unused categorical) is no pattern.
+            const UNSEEN: u32 = u32::MAX;
+            let mut translation = vec![UNSEEN; any.values().len()];
+            let nulls = col.logical_nulls();
             let mut unnamed = Vec::new();
-            for_each_key(any, |row, k| match translation.get(k).copied().flatten() {
-                Some(code) => s.group[row] = code,
-                None => unnamed.push(row),
+            for_each_key(any, |row, k| {
+                if nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
+                    return; // marked below
+                }
+                let code = match translation.get(k) {
+                    Some(&UNSEEN) => match values.get(k) {
+                        Some(v) => {
+                            let code = index.code_text(v);
+                            translation[k] = code;
+                            code
+                        }
+                        None => UNSEEN,
+                    },
+                    Some(&code) => code,
+                    None => UNSEEN,
+                };
+                if code == UNSEEN {
+                    unnamed.push(row);
+                } else {
+                    s.group[row] = code;
+                }
             });
             for row in unnamed {
                 s.mark(row, GROUP);

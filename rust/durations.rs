@@ -142,6 +142,9 @@ impl Durations {
             None if values.len() > budget => return bad("more exact values than the budget"),
             None => durations.values = values,
             Some(_) if !values.is_empty() => return bad("both exact values and a summary"),
+            // Without a budget the times are never summarized (and `Accumulator::add` relies
+            // on it to split a chunk over two cores).
+            Some(_) if budget == usize::MAX => return bad("a summary without a budget"),
             Some(s) => {
                 let m = s.moments;
                 let sane = m.count > 0
@@ -313,6 +316,7 @@ mod tests {
         let summary = d.parts().1.unwrap().clone();
         assert!(Durations::from_parts(0, 0.01, vec![], Some(summary.clone())).is_ok());
         assert!(Durations::from_parts(0, 0.02, vec![], Some(summary.clone())).is_err());
+        assert!(Durations::from_parts(usize::MAX, 0.01, vec![], Some(summary.clone())).is_err());
         let mut broken = summary.clone();
         broken.moments.count += 1;
         assert!(Durations::from_parts(0, 0.01, vec![], Some(broken)).is_err());

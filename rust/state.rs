@@ -70,7 +70,12 @@ impl State {
     /// Take in an accepted update. The first one becomes the body as it is: merging it
     /// into the empty body would only copy it (a 10,000-pattern update: every tally).
     pub fn absorb(&mut self, report: &IngestReport, update: Reduction) {
-        let empty = self.report.received == 0;
+        // (A loaded state can list patterns without records: those must stay.)
+        let empty = self.report.received == 0
+            && match &self.body {
+                Reduction::Grouped(_, index) => index.keys().is_empty(),
+                _ => true,
+            };
         merge_reports(&mut self.report, report);
         if empty {
             self.body = update;

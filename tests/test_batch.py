@@ -162,3 +162,42 @@ def test_arrow_batch_without_pattern_id_column_is_a_clear_error() -> None:
         REDUCER.execute_batch_reduction_sync(
             ModelUsageAnalyticsBatchInput(execution_data=table, **WINDOW)
         )
+
+
+def _batch_keys(data: Any) -> tuple[list[Any], int]:
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=data, on_invalid="skip", **WINDOW)
+    )
+    return list(out.results), out.data_quality.invalid_records
+
+
+def _table(ids: pa.Array) -> pa.Table:
+    when = [NOW - timedelta(hours=h) for h in range(len(ids))]
+    return pa.table({"pattern_id": ids, "timestamp": pa.array(when, pa.timestamp("us", "UTC"))})
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        (pa.array([7, None, 9], pa.int64()), [7, 9]),
+        (pa.array(["7", None, "9"]), ["7", "9"]),
+        (pa.array(["7", None, "9"]).dictionary_encode(), ["7", "9"]),
+    ],
+)
+def test_null_pattern_ids_in_arrow_name_no_pattern(ids: pa.Array, expected: list[Any]) -> None:
+    """A null's slot holds a placeholder (0 for integers): the row is an invalid record,
+    never a pattern of its own - as in the list path."""
+    table = _table(ids)
+    assert _batch_keys(table) == (expected, 1)
+    assert _batch_keys(table.to_pylist()) == (expected, 1)
+
+
+def test_unused_dictionary_ids_name_no_pattern_and_order_is_first_use() -> None:
+    """Dictionary-encoded ids (a pandas categorical, a sliced table) give the ids rows
+    use, in the order rows first use them, like a list of dicts."""
+    ids = pa.DictionaryArray.from_arrays(
+        pa.array([2, 0, 2], pa.int32()), pa.array(["first-in-dictionary", "b", "a", "unused"])
+    )
+    table = _table(ids)
+    assert _batch_keys(table) == _batch_keys(table.to_pylist()) == (["a", "first-in-dictionary"], 0)
+    assert _batch_keys(table.slice(1, 1)) == (["first-in-dictionary"], 0)

@@ -1032,8 +1032,9 @@ def test_error_indexes_are_row_numbers_across_batches(on_invalid: str) -> None:
 
 
 def test_table_longer_than_one_slice_equals_the_list_of_dicts() -> None:
-    """70,000 rows (the core converts 65,536 rows per pass; the list path reads 4,096
-    records per chunk), some outside the window and some invalid."""
+    """70,000 rows (the core converts 65,536 rows per pass and adds such a pass on two
+    cores, one half merged into the other; the list path reads 4,096 records per chunk),
+    some outside the window and some invalid."""
     table = _random_table(70_000, seed=3)
     expected = outcome(request(table.to_pylist(), on_invalid="skip"))
     actual = outcome(request(table, on_invalid="skip"))

@@ -6,15 +6,18 @@ combine states built anywhere (threads, processes, Dask workers) with `merge`, s
 bytes (`to_bytes` / `from_bytes`, pickle), and `finalize` into the reducer's output models.
 
 Exactness: a finalized accumulator equals one reduction over the same records - counts,
-rates, distributions and the trend exactly; mean, std, totals and the average quality up to
-float rounding (merging sums in another order) - except the percentiles: while an
+rates, distributions, the trend and the average quality score exactly (the scores' sum is
+exact and correctly rounded, like `math.fsum`, so no split or merge order changes it); the
+execution times' mean, std and total up to float rounding (merging moments in another
+order) - except the percentiles: while an
 accumulator (a merge result too) holds at most `exact_budget` execution times it keeps them
 and the percentiles are exact; past that it keeps exact moments and a DDSketch-style sketch,
 and p50/p95/p99 are within `relative_accuracy` of the exact values
 (`performance_metrics.percentile_method` says which).
 
-Serialized state: `b"UAST"`, a format version (u16 LE), the CRC-32 of the payload (u32 LE,
-zlib's), then the payload (the core's state and these settings as JSON). Loading checks all
+Serialized state: `b"UAST"`, a format version (u16 LE; 2 since the exact quality sums:
+version 1 states are refused), the CRC-32 of the payload (u32 LE, zlib's), then the payload
+(the core's state and these settings as JSON). Loading checks all
 of it and the consistency of every part; malformed bytes raise `UsageAnalyticsError`.
 
 `RollingUsageAnalytics` keeps the last `window` of records in buckets of `bucket` (aligned
