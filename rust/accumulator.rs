@@ -44,11 +44,12 @@ impl Families {
 }
 
 /// Dictionaries with fewer names than this are counted in lanes (`Tally::add_column`), when
-/// a call has at least `LANE_MIN_ROWS` rows (zeroing the lanes costs about that much). The
+/// a call has at least `LANE_MIN_ROWS` rows (zeroing the 1 KB of lanes costs about as much
+/// as that many rows; a batch adds about 100 rows per pattern and pass). The
 /// lanes count in u32, so a call with 2^32 rows or more (none has: chunks are at most
 /// 2^20) takes the row-by-row path.
 const LANE_NAMES: usize = 64;
-const LANE_MIN_ROWS: usize = 1024;
+const LANE_MIN_ROWS: usize = 64;
 
 /// Counts per distinct string, keyed by the accumulator's own dictionary so that states
 /// built from different inputs merge by name.
@@ -338,8 +339,8 @@ impl Accumulator {
             self.agent_first_seen.resize(self.agents.names.len(), i64::MAX);
             self.agent_last_seen.resize(self.agents.names.len(), i64::MIN);
         }
-        let zone = self.zone.clone(); // (shared parts: a count increment)
-        let mut offsets = zone.offsets();
+        // (Fields borrowed one by one: `offsets` holds the zone while the counts change.)
+        let mut offsets = self.zone.offsets();
         let mut bucket = BucketCache::new(&window);
         // UTC instants in [lo, hi) share `run`'s local hour (so day and weekday) and bucket.
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
@@ -349,7 +350,13 @@ impl Accumulator {
             let ts = columns.timestamp[i];
             latest = latest.max(ts);
             if !(lo <= ts && ts < hi) {
-                self.count_run(&run);
+                run.count_into(
+                    &mut self.day_counts,
+                    &mut self.hours,
+                    &mut self.weekdays,
+                    &mut self.bucket_counts,
+                    self.families,
+                );
                 let offset = offsets.offset_at(ts);
                 let fields = calendar_fields(ts.saturating_add(offset));
                 let hour_start = fields.day * MICROS_PER_DAY + i64::from(fields.hour) * MICROS_PER_HOUR;
@@ -378,24 +385,16 @@ impl Accumulator {
                 *last = (*last).max(ts);
             }
         }
-        self.count_run(&run);
+        run.count_into(
+            &mut self.day_counts,
+            &mut self.hours,
+            &mut self.weekdays,
+            &mut self.bucket_counts,
+            self.families,
+        );
         if latest != i64::MIN {
             // (In-window instants are far above i64::MIN: this means "any row".)
             self.latest = Some(self.latest.map_or(latest, |l| l.max(latest)));
-        }
-    }
-
-    fn count_run(&mut self, run: &Run) {
-        if run.count == 0 {
-            return;
-        }
-        self.day_counts.add(run.fields.day, run.count);
-        if self.families.distribution {
-            self.hours[run.fields.hour as usize] += run.count;
-            self.weekdays[run.fields.weekday as usize] += run.count;
-        }
-        if self.families.trends {
-            self.bucket_counts[run.bucket] += run.count;
         }
     }
 
@@ -710,6 +709,29 @@ struct Run {
     fields: CalendarFields,
     bucket: usize,
     count: u64,
+}
+
+impl Run {
+    fn count_into(
+        &self,
+        days: &mut DayCounts,
+        hours: &mut [u64; 24],
+        weekdays: &mut [u64; 7],
+        buckets: &mut [u64],
+        families: Families,
+    ) {
+        if self.count == 0 {
+            return;
+        }
+        days.add(self.fields.day, self.count);
+        if families.distribution {
+            hours[self.fields.hour as usize] += self.count;
+            weekdays[self.fields.weekday as usize] += self.count;
+        }
+        if families.trends {
+            buckets[self.bucket] += self.count;
+        }
+    }
 }
 
 /// `Window::bucket_of` remembering the current bucket's bounds: the division by the
