@@ -1242,3 +1242,48 @@ def test_crossed_merges_in_two_threads_do_not_deadlock() -> None:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
     assert results == [3] * 600
+
+
+#: Scores at the edges of the exact sum's two paths: its fixed-point range [2^-64, 1],
+#: the doubles just outside it, the smallest subnormal, and values whose naive sum rounds.
+EDGE_SCORES = [
+    1.0,
+    1.0 - 2.0**-53,
+    2.0**-64,
+    math.nextafter(2.0**-64, 0.0),
+    5e-324,
+    2.2250738585072014e-308,
+    0.1,
+    1e-17,
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from(EDGE_SCORES), st.floats(0, 1)), min_size=1, max_size=60),
+    st.randoms(use_true_random=False),
+)
+def test_average_quality_is_the_exactly_rounded_mean_whatever_the_split(
+    scores: list[float], rng: random.Random
+) -> None:
+    """avg_quality_score == math.fsum(scores) / n bit for bit: from a list, from Arrow,
+    and from accumulators holding any split of the records, merged in any order."""
+    records = [
+        {"timestamp": START + timedelta(minutes=i), "quality_score": q}
+        for i, q in enumerate(scores)
+    ]
+    expected = math.fsum(scores) / len(scores)
+    table = pa.Table.from_pylist(records)
+    for data in (records, table):
+        assert reduce_one(data, BASE).success_metrics.avg_quality_score == expected
+    parts: list[list[dict[str, Any]]] = [[], [], []]
+    for record in records:
+        parts[rng.randrange(3)].append(record)
+    accumulators = []
+    for part in parts:
+        accumulator = UsageAccumulator(**BASE)
+        accumulator.update(part)
+        accumulators.append(UsageAccumulator.from_bytes(accumulator.to_bytes()))
+    rng.shuffle(accumulators)
+    merged = accumulators[0].merge(accumulators[1]).merge(accumulators[2])
+    assert merged.finalize("p").success_metrics.avg_quality_score == expected
