@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 import uuid
@@ -19,6 +20,7 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     UsageAnalyticsError,
 )
+from usage_analytics.output import gc_paused
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 WINDOW = {
@@ -201,3 +203,34 @@ def test_unused_dictionary_ids_name_no_pattern_and_order_is_first_use() -> None:
     table = _table(ids)
     assert _batch_keys(table) == _batch_keys(table.to_pylist()) == (["a", "first-in-dictionary"], 0)
     assert _batch_keys(table.slice(1, 1)) == (["first-in-dictionary"], 0)
+
+
+def _raise_while_paused() -> None:
+    with gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("inside")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_batch_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    """The outputs are built with the collector paused (in the core and in Python); it
+    is on again afterwards only if it was on before - also when the call raises."""
+    records = _records(random.Random(5), ["a", "b", "c"], 300)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        out = REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+        )
+        assert gc.isenabled() is enabled
+        assert len(out.results) == 3
+        with pytest.raises(InvalidRecordError):
+            REDUCER.execute_batch_reduction_sync(
+                ModelUsageAnalyticsBatchInput(execution_data=[{"timestamp": NOW}], **WINDOW)
+            )
+        assert gc.isenabled() is enabled
+        with pytest.raises(RuntimeError):
+            _raise_while_paused()
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
