@@ -346,17 +346,19 @@ impl Accumulator {
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         let mut run = Run::default();
         let mut latest = i64::MIN;
+        let families = self.families;
+        let (days, hours, weekdays, buckets) = (
+            &mut self.day_counts,
+            &mut self.hours,
+            &mut self.weekdays,
+            &mut self.bucket_counts,
+        );
+        let mut count = |run: &Run| run.count_into(days, hours, weekdays, buckets, families);
         for i in rows {
             let ts = columns.timestamp[i];
             latest = latest.max(ts);
             if !(lo <= ts && ts < hi) {
-                run.count_into(
-                    &mut self.day_counts,
-                    &mut self.hours,
-                    &mut self.weekdays,
-                    &mut self.bucket_counts,
-                    self.families,
-                );
+                count(&run);
                 let offset = offsets.offset_at(ts);
                 let fields = calendar_fields(ts.saturating_add(offset));
                 let hour_start = fields.day * MICROS_PER_DAY + i64::from(fields.hour) * MICROS_PER_HOUR;
@@ -385,13 +387,7 @@ impl Accumulator {
                 *last = (*last).max(ts);
             }
         }
-        run.count_into(
-            &mut self.day_counts,
-            &mut self.hours,
-            &mut self.weekdays,
-            &mut self.bucket_counts,
-            self.families,
-        );
+        count(&run);
         if latest != i64::MIN {
             // (In-window instants are far above i64::MIN: this means "any row".)
             self.latest = Some(self.latest.map_or(latest, |l| l.max(latest)));
