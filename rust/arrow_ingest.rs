@@ -18,6 +18,7 @@ use arrow_array::{AnyDictionaryArray, Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
@@ -32,6 +33,8 @@ const SLICE_ROWS: usize = 65_536;
 /// Rows per pass of grouped input: each pattern's rows of a pass are added in one call, so
 /// with thousands of patterns a longer pass means fewer, longer runs per pattern.
 const GROUPED_SLICE_ROWS: usize = 1 << 20;
+/// Distinct plain-string file paths remembered per slice (`string_column`).
+const PATH_CACHE: usize = 4096;
 const NOT_BAD: u8 = u8::MAX;
 
 const TIMESTAMP: usize = 0;
@@ -710,6 +713,25 @@ fn string_column(
                 };
             });
         }
+        dt if field == FILE_PATH => {
+            let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
+            // Paths repeat: each distinct path of the slice is split into its extension and
+            // coded once, later rows cost one hash of the path. Past PATH_CACHE distinct
+            // paths (paths that hardly repeat) the rest are coded directly.
+            let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
+            for (row, code) in codes.iter_mut().enumerate() {
+                *code = match strings.get(row) {
+                    None => missing,
+                    Some(path) if seen.len() < PATH_CACHE => {
+                        *seen.entry(path).or_insert_with(|| dict.code(file_extension(path)))
+                    }
+                    Some(path) => match seen.get(path) {
+                        Some(&code) => code,
+                        None => dict.code(file_extension(path)),
+                    },
+                };
+            }
+        }
         dt => {
             let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
             let mut last: Option<(&str, u32)> = None;
@@ -989,6 +1011,28 @@ mod tests {
         assert_eq!(names, vec!["a", "a"]);
         assert_eq!(c.file_types.names()[c.file_type[0] as usize].as_ref(), "gz");
         assert_eq!(c.file_type[1], NO_FILE);
+    }
+
+    #[test]
+    fn plain_paths_past_the_cache_are_coded_like_the_first() {
+        // 6,000 distinct paths (past PATH_CACHE), repeated, with nulls and odd names.
+        let exts = ["py", "rs", "tar.gz", "", "md"];
+        let paths: Vec<Option<String>> = (0..15_000)
+            .map(|i| match i % 7 {
+                0 => None,
+                1 => Some(format!("dir{}\\.hidden{}", i % 3, i % 6000)),
+                _ => Some(format!("d{}/f{}.{}", i % 11, i % 6000, exts[i % 5])),
+            })
+            .collect();
+        let col: ArrayRef = Arc::new(StringArray::from(paths.clone()));
+        let (mut dict, mut codes) = (Dictionary::default(), vec![0; paths.len()]);
+        string_column(Some(&col), FILE_PATH, &mut dict, &mut codes).unwrap();
+        for (path, &code) in paths.iter().zip(&codes) {
+            match path {
+                None => assert_eq!(code, NO_FILE),
+                Some(p) => assert_eq!(dict.names()[code as usize].as_ref(), file_extension(p), "{p}"),
+            }
+        }
     }
 
     #[test]

@@ -191,7 +191,14 @@ impl Columns {
 /// `by_file_type` key of a path: what follows the last dot of its last part (split at
 /// `/` or `\`), unless that dot is the part's first character; else "unknown".
 pub fn file_extension(path: &str) -> &str {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    // Bytes, not chars: both separators are ASCII, so a match is a char boundary, and a
+    // byte search is several times faster than `rsplit` with a char set.
+    let start = path
+        .as_bytes()
+        .iter()
+        .rposition(|&b| b == b'/' || b == b'\\')
+        .map_or(0, |i| i + 1);
+    let name = &path[start..];
     match name.rfind('.') {
         Some(dot) if dot > 0 => &name[dot + 1..],
         _ => UNKNOWN,
