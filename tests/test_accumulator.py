@@ -1,7 +1,8 @@
 """`UsageAccumulator` / `BatchUsageAccumulator`: update, merge, finalize equal one call.
 
 The oracle is the reducer itself: a finalized accumulator must equal
-`execute_reduction_sync` over the same records with the same settings. Counts, rates,
+`execute_reduction_sync` over the same records with the same settings, by the rules of
+`tests/equivalence.py`: counts, rates,
 distributions, data quality, the average quality score (an exact sum, whatever the
 split) and every trend field exactly (trend floats come from exact integer bucket counts,
 so they are compared bit for bit); mean, std and total within 1e-9 relative;
@@ -33,6 +34,12 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
+from equivalence import (
+    PERCENTILES,
+    assert_batch_equivalent,
+    assert_equivalent,
+    comparable,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -67,137 +74,11 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 END = START + timedelta(days=7)
 BASE: dict[str, Any] = {"time_window_start": START, "time_window_end": END}
 
-#: Output fields that differ between any two calls.
-VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
-PERCENTILES = ("p50_execution_time_ms", "p95_execution_time_ms", "p99_execution_time_ms")
 QUANTILES = {"p50_execution_time_ms": 50, "p95_execution_time_ms": 95, "p99_execution_time_ms": 99}
 #: Settings of an accumulator that a `ModelUsageAnalyticsInput` does not have.
 ACCUMULATOR_ONLY = ("relative_accuracy", "exact_budget")
-REL_TOL = 1e-9
 
 Accumulator = UsageAccumulator | BatchUsageAccumulator
-
-
-# --------------------------------------------------------------------------- comparison
-
-
-def differences(actual: Any, expected: Any, path: str) -> list[str]:
-    """Every difference: same types, same values (floats equal, NaN equals NaN), dicts
-    with the same key order."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        if list(actual) != list(expected):
-            return [f"{path}: keys {list(actual)!r} != {list(expected)!r}"]
-        return [d for k in expected for d in differences(actual[k], expected[k], f"{path}.{k}")]
-    if isinstance(expected, list | tuple) and isinstance(actual, list | tuple):
-        if len(actual) != len(expected):
-            return [f"{path}: {actual!r} != {expected!r}"]
-        pairs = zip(actual, expected, strict=True)
-        return [d for i, (a, e) in enumerate(pairs) for d in differences(a, e, f"{path}[{i}]")]
-    if type(actual) is not type(expected):
-        return [f"{path}: {actual!r} ({type(actual).__name__}) != {expected!r}"]
-    if isinstance(expected, float) and math.isnan(expected):
-        return [] if math.isnan(actual) else [f"{path}: {actual!r} != NaN"]
-    return [] if actual == expected else [f"{path}: {actual!r} != {expected!r}"]
-
-
-def close(actual: float, expected: float, path: str, abs_tol: float = 1e-12) -> list[str]:
-    if isinstance(actual, float) and math.isclose(
-        actual, expected, rel_tol=REL_TOL, abs_tol=abs_tol
-    ):
-        return []
-    return [f"{path}: {actual!r} != {expected!r} (1e-9 relative, {abs_tol:g} absolute)"]
-
-
-def comparable(output: ModelUsageAnalyticsOutput) -> dict[str, Any]:
-    dumped = output.model_dump()
-    for key in VOLATILE:
-        del dumped[key]
-    return dumped
-
-
-def performance_problems(
-    actual: dict[str, Any] | None,
-    expected: dict[str, Any] | None,
-    exact_budget: int,
-    relative_accuracy: float,
-) -> list[str]:
-    if expected is None or actual is None:
-        return [] if actual is None and expected is None else [f"performance: {actual!r}"]
-    problems: list[str] = []
-    if (expected["percentile_method"], expected["percentile_relative_error"]) != ("exact", 0.0):
-        problems.append(f"a plain reduction is not exact: {expected!r}")
-    for key in ("sample_count", "min_execution_time_ms", "max_execution_time_ms"):
-        problems += differences(actual[key], expected[key], f"performance.{key}")
-    # std of nearly equal large values is ill-conditioned: allow rounding of that scale.
-    scale = abs(expected["max_execution_time_ms"])
-    for key in ("avg_execution_time_ms", "total_execution_time_ms"):
-        problems += close(actual[key], expected[key], f"performance.{key}")
-    problems += close(
-        actual["std_dev_ms"],
-        expected["std_dev_ms"],
-        "performance.std_dev_ms",
-        1e-12 + 4e-15 * scale,
-    )
-    if expected["sample_count"] <= exact_budget:
-        method = ("exact", 0.0)
-        for key in PERCENTILES:
-            problems += differences(actual[key], expected[key], f"performance.{key}")
-    else:
-        method = ("sketch", relative_accuracy)
-        for key in PERCENTILES:
-            bound = relative_accuracy * abs(expected[key]) + 1e-12
-            if not abs(actual[key] - expected[key]) <= bound:
-                problems.append(
-                    f"performance.{key}: sketch {actual[key]!r} vs exact {expected[key]!r}: "
-                    f"off by more than {relative_accuracy} relative"
-                )
-    got = (actual["percentile_method"], actual["percentile_relative_error"])
-    if got != method:
-        problems.append(
-            f"performance: method {got!r} != {method!r} "
-            f"({expected['sample_count']} times, exact_budget {exact_budget})"
-        )
-    return problems
-
-
-def assert_equivalent(
-    actual: ModelUsageAnalyticsOutput,
-    expected: ModelUsageAnalyticsOutput,
-    *,
-    exact_budget: int = 1024,
-    relative_accuracy: float = 0.01,
-    compare_samples: bool = True,
-) -> None:
-    """`actual` (a finalized accumulator) equals `expected` (one reduction) by the rules
-    of the module docstring."""
-    a, e = comparable(actual), comparable(expected)
-    problems = performance_problems(
-        a.pop("performance_metrics"), e.pop("performance_metrics"), exact_budget, relative_accuracy
-    )
-    if not compare_samples:
-        a["data_quality"].pop("error_samples")
-        e["data_quality"].pop("error_samples")
-    problems += differences(a, e, "output")
-    assert not problems, "\n".join(problems)
-
-
-def assert_batch_equivalent(
-    actual: ModelUsageAnalyticsBatchOutput,
-    expected: ModelUsageAnalyticsBatchOutput,
-    *,
-    exact_budget: int = 1024,
-    relative_accuracy: float = 0.01,
-) -> None:
-    assert set(actual.results) == set(expected.results)
-    for key, result in expected.results.items():
-        assert type(next(k for k in actual.results if k == key)) is type(key)
-        assert_equivalent(
-            actual.results[key],
-            result,
-            exact_budget=exact_budget,
-            relative_accuracy=relative_accuracy,
-        )
-    assert actual.data_quality == expected.data_quality
 
 
 # --------------------------------------------------------------------------- helpers

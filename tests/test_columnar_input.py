@@ -31,6 +31,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+from equivalence import comparable, differences
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import US_PER_DAY, datetime_to_micros
@@ -53,7 +54,6 @@ from usage_analytics import (
     AnalyticsGranularity,
     InvalidRecordError,
     ModelUsageAnalyticsInput,
-    ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
     UsageAnalyticsError,
     UsageTrendType,
@@ -67,7 +67,6 @@ START_US = datetime_to_micros(START)
 END_US = datetime_to_micros(END)
 
 #: Output fields that differ between any two calls.
-VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
 
 FLAG_FIELDS = ("success", "quality_gates_passed", "timeout")
 NUMBER_FIELDS = ("execution_time_ms", "quality_score")
@@ -87,34 +86,6 @@ def outcome(contract: ModelUsageAnalyticsInput) -> Any:
             "message": str(error),
         }
     return comparable(output)
-
-
-def comparable(output: ModelUsageAnalyticsOutput) -> dict[str, Any]:
-    dumped = output.model_dump()
-    for key in VOLATILE:
-        del dumped[key]
-    return dumped
-
-
-def differences(actual: Any, expected: Any, path: str = "output") -> list[str]:
-    """Every difference, exactly: same types, same values (floats bit for bit)."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        if list(actual) != list(expected):
-            return [f"{path}: keys {list(actual)} != {list(expected)}"]
-        return [d for k in expected for d in differences(actual[k], expected[k], f"{path}.{k}")]
-    if isinstance(expected, list | tuple) and isinstance(actual, list | tuple):
-        if len(actual) != len(expected):
-            return [f"{path}: {actual!r} != {expected!r}"]
-        pairs = zip(actual, expected, strict=True)
-        return [d for i, (a, e) in enumerate(pairs) for d in differences(a, e, f"{path}[{i}]")]
-    if type(actual) is not type(expected):
-        return [f"{path}: {actual!r} ({type(actual).__name__}) != {expected!r}"]
-    if isinstance(expected, float):
-        same = (math.isnan(actual) and math.isnan(expected)) or (
-            actual == expected and math.copysign(1, actual) == math.copysign(1, expected)
-        )
-        return [] if same else [f"{path}: {actual!r} != {expected!r}"]
-    return [] if actual == expected else [f"{path}: {actual!r} != {expected!r}"]
 
 
 def assert_same(actual: Any, expected: Any) -> None:

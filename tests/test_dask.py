@@ -10,7 +10,6 @@ pandas data travel to the workers (this module is not importable there).
 from __future__ import annotations
 
 import logging
-import math
 import pickle
 import sys
 import uuid
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
+from equivalence import assert_batch_equivalent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from usage_analytics import (
@@ -45,8 +45,6 @@ WINDOW: dict[str, Any] = {
     "granularity": "comprehensive",
     "include_predictions": True,
 }
-VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
-PERCENTILES = ("p50_execution_time_ms", "p95_execution_time_ms", "p99_execution_time_ms")
 REDUCER = NodeUsageAnalyticsReducer()
 
 
@@ -126,87 +124,6 @@ def _expected(frame: pd.DataFrame, **options: Any) -> ModelUsageAnalyticsBatchOu
     )
 
 
-# ---------------------------------------------------------------------- the comparison
-
-
-def _close(actual: Any, expected: Any, path: str) -> None:
-    """Equal; floats within 1e-9 relative (merging changes the order of float sums)."""
-    if isinstance(expected, float) and isinstance(actual, float):
-        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12), (
-            f"{path}: {actual!r} != {expected!r}"
-        )
-    elif isinstance(expected, dict):
-        assert isinstance(actual, dict), path
-        assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
-        for key in expected:
-            _close(actual[key], expected[key], f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list), path
-        assert len(actual) == len(expected), f"{path}: {len(actual)} != {len(expected)} items"
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            _close(a, e, f"{path}[{i}]")
-    else:
-        assert actual == expected, f"{path}: {actual!r} != {expected!r}"
-
-
-def _assert_percentiles(
-    actual: dict[str, Any], expected: dict[str, Any], budget: int, accuracy: float, path: str
-) -> None:
-    """Exact while the pattern has at most `budget` times in all, else within `accuracy`."""
-    if expected["sample_count"] <= budget:
-        assert actual["percentile_method"] == "exact", path
-        assert actual["percentile_relative_error"] == 0.0, path
-        for name in PERCENTILES:
-            assert actual[name] == expected[name], f"{path}.{name}"
-        return
-    assert actual["percentile_method"] == "sketch", path
-    assert actual["percentile_relative_error"] == accuracy, path
-    for name in PERCENTILES:
-        error = abs(actual[name] - expected[name])
-        assert error <= accuracy * abs(expected[name]) + 1e-12, (
-            f"{path}.{name}: {actual[name]} vs exact {expected[name]}"
-        )
-
-
-def _assert_same(
-    actual: ModelUsageAnalyticsBatchOutput,
-    expected: ModelUsageAnalyticsBatchOutput,
-    *,
-    budget: int = 1024,
-    accuracy: float = 0.01,
-    local_indexes: bool = False,
-) -> None:
-    """Every pattern's analytics and the data quality equal. With `local_indexes`,
-    error samples are compared without their index (ours is within a partition)."""
-    assert set(actual.results) == set(expected.results)
-    assert len(actual.results) == len(expected.results)
-    for key, expected_result in expected.results.items():
-        ours = actual.results[key].model_dump(exclude=set(VOLATILE))
-        theirs = expected_result.model_dump(exclude=set(VOLATILE))
-        if local_indexes:
-            for dumped in (ours, theirs):
-                for sample in dumped["data_quality"]["error_samples"]:
-                    sample.pop("index")
-        ours_perf, theirs_perf = ours.pop("performance_metrics"), theirs.pop("performance_metrics")
-        _close(ours, theirs, f"results[{key!r}]")
-        assert (ours_perf is None) == (theirs_perf is None)
-        if theirs_perf is not None:
-            path = f"results[{key!r}].performance_metrics"
-            _assert_percentiles(ours_perf, theirs_perf, budget, accuracy, path)
-            for name in (*PERCENTILES, "percentile_method", "percentile_relative_error"):
-                ours_perf.pop(name)
-                theirs_perf.pop(name)
-            _close(ours_perf, theirs_perf, path)
-    quality, expected_quality = actual.data_quality, expected.data_quality
-    _close(
-        quality.model_dump(exclude={"error_samples"}),
-        expected_quality.model_dump(exclude={"error_samples"}),
-        "data_quality",
-    )
-    if not local_indexes:
-        assert quality.error_samples == expected_quality.error_samples
-
-
 def _dask_frame(frame: pd.DataFrame, npartitions: int) -> Any:
     return dd.from_pandas(frame, npartitions=npartitions, sort=True)
 
@@ -221,7 +138,7 @@ def test_one_partition_str_ids_matches_reducer(client: Client) -> None:
     assert result.results, "no pattern analysed"
     assert result.correlation_id == correlation_id
     assert {r.correlation_id for r in result.results.values()} == {correlation_id}
-    _assert_same(result, _expected(frame))
+    assert_batch_equivalent(result, _expected(frame))
 
 
 def test_many_partitions_int_ids_deep_tree_matches_reducer(client: Client) -> None:
@@ -231,7 +148,7 @@ def test_many_partitions_int_ids_deep_tree_matches_reducer(client: Client) -> No
     # split_every=3 over 23 partitions: a merge tree three levels deep.
     result = analyze(ddf, split_every=3, **WINDOW)
     assert all(isinstance(key, int) for key in result.results)
-    _assert_same(result, _expected(frame))
+    assert_batch_equivalent(result, _expected(frame))
 
 
 def test_empty_partitions_are_neutral(client: Client) -> None:
@@ -245,7 +162,7 @@ def test_empty_partitions_are_neutral(client: Client) -> None:
     empty = dd.from_pandas(frame.iloc[:0], npartitions=1)
     combined = dd.concat([empty, filtered, empty])
     result = analyze(combined, **WINDOW)
-    _assert_same(result, _expected(frame[frame.pattern_id != "pattern-0"]))
+    assert_batch_equivalent(result, _expected(frame[frame.pattern_id != "pattern-0"]))
 
 
 def test_all_partitions_empty_gives_no_patterns(client: Client) -> None:
@@ -261,7 +178,7 @@ def test_by_column_with_another_name_ignores_pattern_id_column(client: Client) -
     renamed = frame.rename(columns={"pattern_id": "endpoint"})
     renamed["pattern_id"] = "not-the-grouping-key"
     result = analyze(_dask_frame(renamed, 5), by="endpoint", **WINDOW)
-    _assert_same(result, _expected(frame))
+    assert_batch_equivalent(result, _expected(frame))
 
 
 def test_by_a_record_field_keeps_the_field(client: Client) -> None:
@@ -271,13 +188,13 @@ def test_by_a_record_field_keeps_the_field(client: Client) -> None:
     assert set(result.results) == {f"agent-{i}" for i in range(6)}
     # Each agent's unique_users is 1: the agent column is still read as the agent.
     assert {r.usage_metrics.unique_users for r in result.results.values()} == {1}
-    _assert_same(result, expected)
+    assert_batch_equivalent(result, expected)
 
 
 def test_categorical_columns_match_reducer(client: Client) -> None:
     frame = _frame(2_000, 6, seed=7, categorical=True)
     result = analyze(_dask_frame(frame, 6), **WINDOW)
-    _assert_same(
+    assert_batch_equivalent(
         result, _expected(frame.astype(dict.fromkeys(("context_type", "agent", "project"), str)))
     )
 
@@ -290,13 +207,13 @@ def test_beyond_exact_budget_percentiles_are_sketched_within_accuracy(client: Cl
         for r in result.results.values()
     }
     assert methods == {"exact", "sketch"}, "the data should give both kinds of pattern"
-    _assert_same(result, _expected(frame), budget=64, accuracy=0.02)
+    assert_batch_equivalent(result, _expected(frame), exact_budget=64, relative_accuracy=0.02)
 
 
 def test_exact_budget_zero_sketches_every_pattern(client: Client) -> None:
     frame = _frame(2_000, 5, seed=9)
     result = analyze(_dask_frame(frame, 3), exact_budget=0, **WINDOW)
-    _assert_same(result, _expected(frame), budget=0)
+    assert_batch_equivalent(result, _expected(frame), exact_budget=0)
 
 
 def test_skip_mode_counts_invalid_records_with_indexes_within_partitions(
@@ -307,7 +224,7 @@ def test_skip_mode_counts_invalid_records_with_indexes_within_partitions(
     result = analyze(ddf, on_invalid="skip", **WINDOW)
     expected = _expected(frame, on_invalid="skip")
     assert result.data_quality.invalid_records == 40
-    _assert_same(result, expected, local_indexes=True)
+    assert_batch_equivalent(result, expected, sample_indexes=False)
     # The samples: the first five invalid records in partition order (here the input's
     # order), indexed within their partition (divisions are partitions' first row numbers).
     divisions = list(ddf.divisions)
@@ -373,7 +290,7 @@ def test_accumulate_state_merges_with_a_local_accumulator(client: Client) -> Non
     local = BatchUsageAccumulator(**WINDOW)
     local.update(later.reset_index(drop=True))
     merged = BatchUsageAccumulator.from_bytes(state.to_bytes()).merge(local)
-    _assert_same(merged.finalize(), _expected(frame))
+    assert_batch_equivalent(merged.finalize(), _expected(frame))
 
 
 def test_settings_are_checked_on_the_client(client: Client) -> None:
@@ -392,7 +309,7 @@ def test_synchronous_scheduler_matches_reducer() -> None:
     frame = _frame(2_000, 7, seed=15, int_ids=True)
     with dask.config.set(scheduler="synchronous"):
         result = analyze(_dask_frame(frame, 5), split_every=2, **WINDOW)
-    _assert_same(result, _expected(frame))
+    assert_batch_equivalent(result, _expected(frame))
 
 
 SPLIT_FRAME = _frame(1_500, 8, seed=17, int_ids=True)
@@ -413,7 +330,7 @@ def test_any_partitioning_matches_reducer_on_the_synchronous_scheduler(
     assert ddf.npartitions == len(cuts) + 1
     with dask.config.set(scheduler="synchronous"):
         result = analyze(ddf, split_every=split_every, exact_budget=budget, **WINDOW)
-    _assert_same(result, SPLIT_EXPECTED, budget=budget)
+    assert_batch_equivalent(result, SPLIT_EXPECTED, exact_budget=budget)
 
 
 def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from equivalence import comparable
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from reference import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, datetime_to_micros, read_record
@@ -184,14 +185,6 @@ def rolling(
     window: timedelta = HOUR, bucket: timedelta = 5 * MINUTE, **options: Any
 ) -> RollingUsageAnalytics:
     return RollingUsageAnalytics(window=window, bucket=bucket, **options)
-
-
-def comparable(output: ModelUsageAnalyticsOutput) -> dict[str, Any]:
-    """Everything but the per-call fields (computation time, computed_at, correlation)."""
-    dumped = output.model_dump()
-    for key in ("computation_time_ms", "computed_at", "correlation_id"):
-        dumped.pop(key)
-    return dumped
 
 
 # --------------------------------------------------------------------------- property
