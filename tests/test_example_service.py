@@ -5,9 +5,7 @@ requests get clear 4xx answers."""
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from example_scripts import EXAMPLES, load_script
 from fastapi.testclient import TestClient
 from source_cases import (
     GROWING,
@@ -29,17 +28,11 @@ from usage_analytics import AnalyticsGranularity, TimeWindowType
 from usage_analytics.demo import DEMO_PATTERNS
 from usage_analytics.sources.sqlite import write_executions_sync
 
-SERVICE = Path(__file__).resolve().parent.parent / "examples" / "service.py"
+SERVICE = EXAMPLES / "service.py"
 
 
 def load_service() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_service", SERVICE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("example_service", SERVICE)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ printed number that is wrong (not just missing) fails here.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -24,8 +23,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from example_scripts import EXAMPLES, load_script
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = [
     "01_basic_analytics.py",
     "02_performance_analysis.py",
@@ -75,13 +74,7 @@ def output_of(runs: Runs, name: str) -> str:
 
 def load(name: str) -> ModuleType:
     """Import an example as a module (its `main()` does not run) to reuse its generator."""
-    spec = importlib.util.spec_from_file_location(f"example_{name[:2]}", EXAMPLES / name)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f"example_{name[:2]}", EXAMPLES / name)
 
 
 def value(output: str, label: str) -> str:

@@ -16,7 +16,6 @@ burst) and examples/08_realtime_monitor.py.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
 import re
@@ -24,13 +23,13 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 from uuid import UUID
 
 import pytest
 from equivalence import comparable
+from example_scripts import EXAMPLES, load_script
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from reference import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, datetime_to_micros, read_record
@@ -63,7 +62,7 @@ from usage_analytics import (
 REDUCER = NodeUsageAnalyticsReducer()
 US = timedelta(microseconds=1)
 PERCENTILES = ("p50_execution_time_ms", "p95_execution_time_ms", "p99_execution_time_ms")
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "08_realtime_monitor.py"
+EXAMPLE = EXAMPLES / "08_realtime_monitor.py"
 
 #: A bucket boundary for 5-minute, 1-hour and 1-day buckets.
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -809,13 +808,7 @@ def test_monitoring_loop_alerts_when_the_error_rate_jumps_and_clears_after() -> 
 
 
 def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_08", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("example_08", EXAMPLE)
 
 
 STATUS = re.compile(
