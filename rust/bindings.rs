@@ -48,6 +48,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_reduce_arrow, m)?)?;
     m.add_class::<crate::py_state::CoreState>()?;
     m.add_class::<crate::py_state::CoreRolling>()?;
+    m.add_class::<crate::models::ModelFactory>()?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 //! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `accumulator`, `group`,
 //! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`) and the thin PyO3 bindings (`bindings`,
-//! `py_state`). No arithmetic lives in the bindings.
+//! `py_state`, `models`). No arithmetic lives in the bindings.
 
 pub mod accumulator;
 pub mod arrow_ingest;
@@ -20,6 +20,7 @@ mod gc_pause;
 pub mod group;
 pub mod ingest;
 pub mod metrics;
+mod models;
 mod py_state;
 mod pyfast;
 pub mod regression;

@@ -1,11 +1,16 @@
 """Typed stubs for the Rust extension `usage_analytics._core`."""
 
 from collections.abc import Sequence
-from typing import Any, Self, final
+from typing import Any, Generic, Self, TypeVar, final
+
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
     "CoreRolling",
     "CoreState",
+    "ModelFactory",
     "UsageAnalyticsError",
     "__version__",
     "check_timezone",
@@ -79,3 +84,13 @@ class CoreRolling:
         `start_us` and `end_us`; report counts are cumulative."""
     @property
     def retained_buckets(self) -> int: ...
+
+@final
+class ModelFactory(Generic[M]):
+    """Makes `model` instances from dicts of exactly its fields, without validation (all
+    share one fields-set); `model.model_construct(**fields)` for any other dict."""
+
+    def __new__(cls, model: type[M]) -> ModelFactory[M]: ...
+    def __call__(self, fields: dict[str, Any]) -> M: ...
+    @property
+    def model_class(self) -> type[M]: ...

@@ -1,0 +1,84 @@
+"""`_core.ModelFactory`: pydantic models from dicts of their fields, without validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+import pytest
+from usage_analytics._core import ModelFactory
+from usage_analytics.contracts import PerformanceMetrics, SuccessMetrics
+
+
+def success_fields() -> dict[str, Any]:
+    return {
+        "success_count": 9,
+        "failure_count": 1,
+        "success_rate": 0.9,
+        "error_rate": 0.1,
+        "timeout_count": 0,
+        "quality_gate_failures": 1,
+        "avg_quality_score": 0.75,
+    }
+
+
+def test_exact_fields_make_the_validated_model() -> None:
+    fields = success_fields()
+    model = ModelFactory(SuccessMetrics)(fields)
+    assert type(model) is SuccessMetrics
+    assert model == SuccessMetrics.model_validate(success_fields())
+    assert model.model_dump() == success_fields()
+    assert model.model_fields_set == set(SuccessMetrics.model_fields)
+    assert model.model_extra is None
+    # The dict becomes the model's field dict: no copy.
+    assert model.__dict__ is fields
+
+
+def test_models_of_one_factory_share_their_fields_set() -> None:
+    factory = ModelFactory(SuccessMetrics)
+    first, second = factory(success_fields()), factory(success_fields())
+    assert first.model_fields_set is second.model_fields_set
+    # pydantic copies it before changing it: an update leaves the shared set alone.
+    copied = first.model_copy(update={"success_count": 8})
+    assert copied.success_count == 8
+    assert copied.model_fields_set is not first.model_fields_set
+    assert second.model_fields_set == set(SuccessMetrics.model_fields)
+
+
+def test_built_models_stay_frozen() -> None:
+    model = ModelFactory(SuccessMetrics)(success_fields())
+    with pytest.raises(pydantic.ValidationError):
+        model.success_count = 0  # type: ignore[misc]
+
+
+def test_missing_field_falls_back_to_model_construct_with_its_default() -> None:
+    fields = dict.fromkeys(PerformanceMetrics.model_fields, 1.0) | {"sample_count": 3}
+    del fields["percentile_method"], fields["percentile_relative_error"]
+    model = ModelFactory(PerformanceMetrics)(dict(fields))
+    assert model.percentile_method == "exact"
+    assert model.percentile_relative_error == 0.0
+    assert model == PerformanceMetrics.model_construct(**fields)
+    assert model.model_fields_set == set(fields)
+
+
+def test_other_keys_fall_back_to_model_construct() -> None:
+    fields = {**success_fields(), "not_a_field": 1}
+    del fields["avg_quality_score"]
+    model = ModelFactory(SuccessMetrics)(fields)
+    assert model == SuccessMetrics.model_construct(**fields)
+    assert "not_a_field" not in model.__dict__
+
+
+def test_class_with_its_own_new_is_refused() -> None:
+    class Custom(pydantic.BaseModel):
+        value: int
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Custom:
+            return super().__new__(cls)
+
+    with pytest.raises(TypeError, match="Custom defines __new__"):
+        ModelFactory(Custom)
+
+
+def test_factory_reports_its_class() -> None:
+    assert ModelFactory(SuccessMetrics).model_class is SuccessMetrics
