@@ -3,10 +3,10 @@
 //! A batch builds seven pydantic models per pattern, 70,000 at 10,000 patterns. The core's
 //! result dicts already hold exactly each model's fields with the right types (tested
 //! against the reference), so a model is made the way `model_construct` makes one, minus
-//! its per-field default handling: a bare instance (`object.__new__`), the dict as its
-//! `__dict__`, and the other three pydantic slots set with `object.__setattr__`'s C
-//! function (pydantic's own `__setattr__` would refuse: the models are frozen). In Python
-//! that took 0.8-1.3 µs per model.
+//! its per-field default handling: a bare instance (what `object.__new__` does: the
+//! class's `tp_alloc`), the dict as its `__dict__`, and the other three pydantic slots set
+//! with `object.__setattr__`'s C function (pydantic's own `__setattr__` would refuse: the
+//! models are frozen). In Python that took 0.8-1.3 µs per model.
 //!
 //! Every model a factory builds shares one `__pydantic_fields_set__` set (all fields are
 //! set): pydantic never mutates it in place on a frozen model (`model_copy` copies it
@@ -22,7 +22,8 @@ use pyo3::types::{PyDict, PyFrozenSet, PySet, PyType};
 #[pyclass(frozen, module = "usage_analytics._core")]
 pub struct ModelFactory {
     cls: Py<PyType>,
-    object_new: Py<PyAny>,
+    /// The class's allocator, which `object.__new__` calls.
+    alloc: ffi::allocfunc,
     field_names: Py<PyFrozenSet>,
     fields_set: Py<PySet>,
 }
@@ -40,10 +41,18 @@ impl ModelFactory {
                 cls.name()?
             )));
         }
+        // SAFETY: a live type object; every type has a tp_alloc slot (inherited at worst
+        // from `object`), and PyType_GetSlot returns it as a pointer to that function.
+        let alloc = unsafe { ffi::PyType_GetSlot(cls.as_type_ptr(), ffi::Py_tp_alloc) };
+        if alloc.is_null() {
+            return Err(PyTypeError::new_err(format!("{} has no allocator", cls.name()?)));
+        }
+        // SAFETY: the slot holds an `allocfunc` (checked non-null above).
+        let alloc = unsafe { std::mem::transmute::<*mut std::ffi::c_void, ffi::allocfunc>(alloc) };
         let names = cls.getattr(intern!(py, "model_fields"))?;
         Ok(ModelFactory {
             cls: cls.clone().unbind(),
-            object_new: object_new.unbind(),
+            alloc,
             field_names: PyFrozenSet::new(py, names.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind(),
             fields_set: PySet::new(py, names.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind(),
         })
@@ -57,7 +66,9 @@ impl ModelFactory {
         if !self.holds_exactly_the_fields(fields)? {
             return cls.call_method(intern!(py, "model_construct"), (), Some(fields));
         }
-        let model = self.object_new.bind(py).call1((cls,))?;
+        // SAFETY: `alloc` is the class's tp_alloc, called as `object.__new__` calls it; it
+        // returns a new reference or null with an exception set.
+        let model = unsafe { Bound::from_owned_ptr_or_err(py, (self.alloc)(cls.as_type_ptr(), 0))? };
         set_slot(&model, intern!(py, "__dict__"), fields.as_any())?;
         set_slot(
             &model,
@@ -82,7 +93,7 @@ impl ModelFactory {
         if fields.len() != names.len() {
             return Ok(false);
         }
-        for key in fields.keys() {
+        for (key, _) in fields.iter() {
             if !names.contains(key)? {
                 return Ok(false);
             }

@@ -51,6 +51,8 @@ _distribution = ModelFactory(ContextDistribution)
 _trend_analysis = ModelFactory(TrendAnalysis)
 _time_bucket = ModelFactory(UsageTimeBucket)
 _prediction = ModelFactory(UsagePrediction)
+#: The trend classes by value (a dict lookup; calling the enum costs ten times more).
+_TREND_TYPES = {member.value: member for member in UsageTrendType}
 
 
 @contextlib.contextmanager
@@ -73,16 +75,20 @@ def datetime_of(micros: int) -> datetime:
 
 
 def data_quality(raw: dict[str, Any]) -> DataQuality:
+    errors = raw["errors"]
     return _data_quality(
         {
             "records_received": raw["received"],
             "records_in_window": raw["in_window"],
             "records_outside_window": raw["outside_window"],
             "invalid_records": raw["invalid"],
+            # (The core's list is fresh: an empty one is taken as it is.)
             "error_samples": [
                 _error_sample({"index": i, "field": f, "value": v, "reason": r})
-                for i, f, v, r in raw["errors"]
-            ],
+                for i, f, v, r in errors
+            ]
+            if errors
+            else errors,
         },
     )
 
@@ -121,14 +127,19 @@ def analytics_output(
 def batch_output(
     request: AnalyticsRequest, raw: dict[str, Any], elapsed_ms: float, computed_at: datetime
 ) -> ModelUsageAnalyticsBatchOutput:
-    """The batch output of a grouped result dict (its `groups`: (pattern id, result))."""
+    """The batch output of a grouped result dict (its `groups`: (pattern id, result)),
+    which gives up its groups."""
+    groups = raw.pop("groups")
     with gc_paused():
         results = {
             pattern_id: analytics_output(
                 request, _output_id(pattern_id), group, elapsed_ms, computed_at
             )
-            for pattern_id, group in raw["groups"]
+            for pattern_id, group in groups
         }
+        # Freed now, the core's per-group dicts and tuples are not walked by the collection
+        # that resumes with the collector.
+        del groups
     return _batch_output(
         {
             "results": results,
@@ -149,7 +160,7 @@ def _trend(trend: dict[str, Any] | None) -> TrendAnalysis | None:
     if trend is None:
         return None
     series, prediction = trend["time_series"], trend["predictions"]
-    trend["trend_type"] = UsageTrendType(trend["trend_type"])
+    trend["trend_type"] = _TREND_TYPES[trend["trend_type"]]
     if series is not None:
         trend["time_series"] = [
             _time_bucket(
