@@ -1,14 +1,21 @@
-//! Exact percentiles by selection, and mergeable one-pass moments.
+//! Exact percentiles by selection (a radix histogram first on large columns), and
+//! mergeable one-pass moments.
+
+use rayon::prelude::*;
 
 /// Percentiles of `values` with numpy's default `method="linear"` (linear interpolation
 /// between the closest ranks), exact, for each `q` in [0, 1].
 ///
 /// Uses selection (`select_nth_unstable`, O(n)) rather than a full sort: the needed order
 /// statistics are selected in ascending rank order, each in the part of the slice right of
-/// the previous one. `values` is reordered. Returns an empty vec for empty input.
+/// the previous one. A large column is first narrowed by a radix histogram (`radix_ranks`),
+/// which reads it without reordering it. `values` may be reordered. Returns an empty vec
+/// for empty input.
 pub fn percentiles_linear(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
     let n = values.len();
-    percentiles_from_ranks(n, qs, |ranks| select_ranks(values, ranks))
+    percentiles_from_ranks(n, qs, |ranks| {
+        radix_ranks(values, ranks).unwrap_or_else(|| select_ranks(values, ranks))
+    })
 }
 
 /// numpy-linear percentiles of `n` values for each `q`, given `order_stats`, which returns
@@ -59,6 +66,108 @@ fn select_ranks(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
     out
 }
 
+/// Columns from this length on are narrowed by a radix histogram before selecting.
+const RADIX_MIN: usize = 1 << 16;
+/// Histogram bins: the top 16 bits of an order-preserving key of each value (its sign, its
+/// exponent and the top 4 bits of its mantissa).
+const RADIX_BITS: u32 = 16;
+/// The radix path gives up (and selection runs over the whole column) when the bins that
+/// hold the wanted ranks hold more than 1/RADIX_GIVE_UP of the values (near-equal values).
+const RADIX_GIVE_UP: usize = 4;
+
+/// A u64 whose unsigned order is `f64::total_cmp`'s order of the values.
+#[inline]
+fn order_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+#[inline]
+fn bin_of(v: f64) -> usize {
+    (order_key(v) >> (64 - RADIX_BITS)) as usize
+}
+
+/// The values of the given ascending, distinct ranks without reordering `values`: a
+/// histogram of the values' top key bits (read in parallel) tells the bin of each rank and
+/// its rank inside the bin, a second read collects the few bins that hold wanted ranks,
+/// and selection runs inside those. Two reads of the column instead of a selection's
+/// partitioning passes, each of which writes it. `None` for short columns, and when the
+/// wanted bins would hold too much of the column to pay (near-equal values).
+fn radix_ranks(values: &[f64], ranks: &[usize]) -> Option<Vec<f64>> {
+    let n = values.len();
+    if n < RADIX_MIN {
+        return None;
+    }
+    let part = n.div_ceil(rayon::current_num_threads().max(1));
+    let counts = values
+        .par_chunks(part)
+        .map(|chunk| {
+            let mut counts = vec![0u32; 1 << RADIX_BITS];
+            for &v in chunk {
+                counts[bin_of(v)] += 1;
+            }
+            counts
+        })
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+            a
+        })?;
+    // Per wanted rank: its bin and its rank among the bin's values, by one walk of the
+    // cumulative counts (ranks ascend).
+    let mut wanted: Vec<(usize, usize)> = Vec::with_capacity(ranks.len());
+    let (mut bin, mut below) = (0usize, 0usize);
+    for &rank in ranks {
+        while below + counts[bin] as usize <= rank {
+            below += counts[bin] as usize;
+            bin += 1;
+        }
+        wanted.push((bin, rank - below));
+    }
+    let mut bins: Vec<usize> = wanted.iter().map(|&(b, _)| b).collect();
+    bins.dedup();
+    if bins.len() >= u8::MAX as usize {
+        return None;
+    }
+    let held: usize = bins.iter().map(|&b| counts[b] as usize).sum();
+    if held * RADIX_GIVE_UP > n {
+        return None;
+    }
+    // Bin -> its slot among the wanted bins (u8::MAX: not wanted).
+    let mut slot = vec![u8::MAX; 1 << RADIX_BITS];
+    for (i, &b) in bins.iter().enumerate() {
+        slot[b] = i as u8;
+    }
+    let mut held_values: Vec<Vec<f64>> = values
+        .par_chunks(part)
+        .map(|chunk| {
+            let mut found: Vec<Vec<f64>> = vec![Vec::new(); bins.len()];
+            for &v in chunk {
+                let s = slot[bin_of(v)];
+                if s != u8::MAX {
+                    found[s as usize].push(v);
+                }
+            }
+            found
+        })
+        .reduce_with(|mut a, b| {
+            a.iter_mut().zip(b).for_each(|(x, y)| x.extend(y));
+            a
+        })?;
+    Some(
+        wanted
+            .iter()
+            .map(|&(b, inner)| {
+                let candidates = &mut held_values[bins.binary_search(&b).expect("a wanted bin")];
+                *candidates.select_nth_unstable_by(inner, f64::total_cmp).1
+            })
+            .collect(),
+    )
+}
+
 /// numpy's `_lerp`: exact at both ends and monotone in `t`.
 fn lerp(a: f64, b: f64, t: f64) -> f64 {
     let diff = b - a;
@@ -99,10 +208,22 @@ impl Default for Moments {
 }
 
 const BLOCK: usize = 1024;
+/// Columns from this length on have their blocks reduced in parallel.
+const PARALLEL_MIN: usize = 1 << 16;
 
 impl Moments {
+    /// The moments of `values`: blocks of `BLOCK` values, combined in order. A long column's
+    /// blocks are reduced on all cores and then combined in the same order, so the bits do
+    /// not depend on the threads.
     pub fn of(values: &[f64]) -> Moments {
         let mut acc = Moments::default();
+        if values.len() >= PARALLEL_MIN {
+            let blocks: Vec<Moments> = values.par_chunks(BLOCK).map(Moments::of_block).collect();
+            for block in &blocks {
+                acc.merge(block);
+            }
+            return acc;
+        }
         for block in values.chunks(BLOCK) {
             acc.merge(&Moments::of_block(block));
         }
@@ -203,6 +324,87 @@ mod tests {
         for (g, &q) in got.iter().zip(&qs) {
             assert_eq!(*g, sorted_linear(&values, q), "q = {q}");
         }
+    }
+
+    /// A deterministic pseudo-random column of `n` values drawn by `draw` from a u64.
+    fn column(n: usize, draw: impl Fn(u64) -> f64) -> Vec<f64> {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                draw(state)
+            })
+            .collect()
+    }
+
+    fn sorted_ranks(values: &[f64], ranks: &[usize]) -> Vec<f64> {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        ranks.iter().map(|&r| sorted[r]).collect()
+    }
+
+    #[test]
+    fn radix_ranks_equal_sorting_on_large_columns() {
+        let spread = |x: u64| ((x % 1_000_000) as f64 / 1000.0).exp2() * 0.001;
+        // Many zeros around the median, half of them negative zeros (below 0.0 in total order).
+        let signed = |x: u64| match (x % 201) as f64 - 100.0 {
+            0.0 if x % 2 == 1 => -0.0,
+            v => v,
+        };
+        let duplicates = |x: u64| (x % 97) as f64;
+        for (name, values) in [
+            ("spread over 1000 octaves", column(100_003, spread)),
+            ("negative, zero and signed zeros", column(RADIX_MIN, signed)),
+            ("few distinct values", column(200_000, duplicates)),
+        ] {
+            let n = values.len();
+            let ranks = [0, 1, n / 2, n / 2 + 1, n * 95 / 100, n * 99 / 100, n - 2, n - 1];
+            let got = radix_ranks(&values, &ranks).unwrap_or_else(|| panic!("{name}: the radix path gave up"));
+            let want = sorted_ranks(&values, &ranks);
+            assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn radix_ranks_give_up_on_near_equal_and_short_columns() {
+        let near_equal = column(RADIX_MIN * 2, |x| 100.0 + (x % 1000) as f64 * 1e-9);
+        assert_eq!(radix_ranks(&near_equal, &[0, 5, 70_000]), None);
+        let short = column(RADIX_MIN - 1, |x| x as f64);
+        assert_eq!(radix_ranks(&short, &[0, 1]), None);
+        // Both still get exact percentiles, by selection.
+        let qs = [0.5, 0.95, 0.99];
+        for values in [near_equal, short] {
+            let got = percentiles_linear(&mut values.clone(), &qs);
+            for (g, &q) in got.iter().zip(&qs) {
+                assert_eq!(g.to_bits(), sorted_linear(&values, q).to_bits(), "q = {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn percentiles_of_a_large_column_equal_sorting() {
+        let values = column(300_007, |x| ((x % 100_000) as f64 / 10_000.0).exp());
+        let qs = [0.0, 0.5, 0.95, 0.99, 1.0];
+        let got = percentiles_linear(&mut values.clone(), &qs);
+        for (g, &q) in got.iter().zip(&qs) {
+            assert_eq!(g.to_bits(), sorted_linear(&values, q).to_bits(), "q = {q}");
+        }
+    }
+
+    #[test]
+    fn parallel_moments_have_the_serial_bits() {
+        let values = column(PARALLEL_MIN * 3 + 17, |x| (x % 1_000_003) as f64 * 0.37 + 1e6);
+        let mut serial = Moments::default();
+        for block in values.chunks(BLOCK) {
+            serial.merge(&Moments::of_block(block));
+        }
+        assert_eq!(Moments::of(&values), serial);
     }
 
     #[test]
