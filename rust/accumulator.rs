@@ -302,7 +302,10 @@ impl Accumulator {
             self.file_types
                 .add_column(&columns.file_type, rows.clone(), &dictionaries.file_types);
         }
-        self.add_timestamps(columns, rows, &agent_codes);
+        self.add_timestamps(columns, rows.clone());
+        if self.families.trends {
+            self.add_agent_spans(columns, rows, &agent_codes, dictionaries.agents.len());
+        }
         self.agents.translation.1 = agent_codes;
     }
 
@@ -317,13 +320,8 @@ impl Accumulator {
         self.success += success;
         self.timeouts += timeouts;
         self.gate_failures += gates;
-        for r in rows {
-            let q = columns.quality_score[r];
-            if !q.is_nan() {
-                self.quality_sum.add(q);
-                self.quality_count += 1;
-            }
-        }
+        let scores = rows.map(|r| columns.quality_score[r]).filter(|q| !q.is_nan());
+        self.quality_count += self.quality_sum.add_all(scores);
     }
 
     /// One pass over the timestamps: buckets, calendar fields, agent halves, latest.
@@ -332,13 +330,9 @@ impl Accumulator {
     /// a register and added to the day, hour, weekday and bucket counts once: sorted input
     /// does the calendar work once per hour, not once per record, and never increments one
     /// counter over and over (each increment would wait for the previous store).
-    fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>, agent_codes: &[u32]) {
+    fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>) {
         let window = self.window;
         let trends = self.families.trends;
-        if trends {
-            self.agent_first_seen.resize(self.agents.names.len(), i64::MAX);
-            self.agent_last_seen.resize(self.agents.names.len(), i64::MIN);
-        }
         // (Fields borrowed one by one: `offsets` holds the zone while the counts change.)
         let mut offsets = self.zone.offsets();
         let mut bucket = BucketCache::new(&window);
@@ -379,18 +373,54 @@ impl Accumulator {
                 };
             }
             run.count += 1;
-            if trends {
-                let agent = agent_codes[columns.agent[i] as usize] as usize;
-                let first = &mut self.agent_first_seen[agent];
-                *first = (*first).min(ts);
-                let last = &mut self.agent_last_seen[agent];
-                *last = (*last).max(ts);
-            }
         }
         count(&run);
         if latest != i64::MIN {
             // (In-window instants are far above i64::MIN: this means "any row".)
             self.latest = Some(self.latest.map_or(latest, |l| l.max(latest)));
+        }
+    }
+
+    /// Each agent's earliest and latest instant among `rows` (`agent_codes`: the chunk's
+    /// agent codes, of a dictionary of `chunk_agents` names, in this accumulator's codes).
+    ///
+    /// With few agents the extremes are kept per chunk code in four interleaved lanes, then
+    /// translated once: consecutive rows of one agent do not wait on each other's stores.
+    fn add_agent_spans(
+        &mut self,
+        columns: &Columns,
+        rows: impl Iterator<Item = usize>,
+        agent_codes: &[u32],
+        chunk_agents: usize,
+    ) {
+        let agents = self.agents.names.len();
+        self.agent_first_seen.resize(agents, i64::MAX);
+        self.agent_last_seen.resize(agents, i64::MIN);
+        let (first_seen, last_seen) = (&mut self.agent_first_seen, &mut self.agent_last_seen);
+        let (least, _) = rows.size_hint();
+        if chunk_agents <= LANE_NAMES && least >= LANE_MIN_ROWS {
+            let mut first = [[i64::MAX; LANE_NAMES]; 4];
+            let mut last = [[i64::MIN; LANE_NAMES]; 4];
+            for (k, r) in rows.enumerate() {
+                let (agent, ts) = (columns.agent[r] as usize, columns.timestamp[r]);
+                let lane = k % 4;
+                first[lane][agent] = first[lane][agent].min(ts);
+                last[lane][agent] = last[lane][agent].max(ts);
+            }
+            for (code, &mine) in agent_codes.iter().enumerate().take(chunk_agents) {
+                let mine = mine as usize;
+                for lane in 0..4 {
+                    first_seen[mine] = first_seen[mine].min(first[lane][code]);
+                    last_seen[mine] = last_seen[mine].max(last[lane][code]);
+                }
+            }
+            return;
+        }
+        for r in rows {
+            let agent = agent_codes[columns.agent[r] as usize] as usize;
+            let ts = columns.timestamp[r];
+            first_seen[agent] = first_seen[agent].min(ts);
+            last_seen[agent] = last_seen[agent].max(ts);
         }
     }
 

@@ -54,6 +54,35 @@ impl ExactSum {
     /// Add `x`, a finite number >= 0 (the callers validate; -0.0 adds nothing).
     #[inline]
     pub fn add(&mut self, x: f64) {
+        let mut fast = (self.fast_low, self.fast_high);
+        self.add_into(&mut fast, x);
+        (self.fast_low, self.fast_high) = fast;
+    }
+
+    /// Add every value (each finite and >= 0, as for `add`); returns how many there were.
+    /// The fast path alternates between two partial sums, added together exactly at the
+    /// end, so that consecutive values do not wait on each other's carry chain: the bits
+    /// are those of adding them one by one.
+    pub fn add_all(&mut self, values: impl IntoIterator<Item = f64>) -> u64 {
+        let (mut even, mut odd) = ((self.fast_low, self.fast_high), (0u128, 0u64));
+        let mut values = values.into_iter();
+        let mut count = 0;
+        while let Some(x) = values.next() {
+            self.add_into(&mut even, x);
+            count += 1;
+            let Some(y) = values.next() else { break };
+            self.add_into(&mut odd, y);
+            count += 1;
+        }
+        let (low, carry) = even.0.overflowing_add(odd.0);
+        (self.fast_low, self.fast_high) = (low, even.1 + odd.1 + u64::from(carry));
+        count
+    }
+
+    /// Add `x` to `fast` (a fast-path sum: low 128 bits, carries) or, outside the fast
+    /// path's range, to the limbs.
+    #[inline]
+    fn add_into(&mut self, fast: &mut (u128, u64), x: f64) {
         debug_assert!(x.is_finite() && x >= 0.0, "{x}");
         let bits = x.to_bits() & (u64::MAX >> 1);
         let exponent = bits >> 52;
@@ -64,11 +93,10 @@ impl ExactSum {
         let position = (exponent - normal) as usize;
         if (FAST_MIN_BITS..=FAST_MAX_BITS).contains(&bits) {
             // position - FAST_POSITION is in [11, 75]: the shifted significand fits 128 bits.
-            let (sum, carry) = self
-                .fast_low
+            let (sum, carry) = fast
+                .0
                 .overflowing_add(u128::from(significand) << (position - FAST_POSITION));
-            self.fast_low = sum;
-            self.fast_high += u64::from(carry);
+            *fast = (sum, fast.1 + u64::from(carry));
         } else {
             self.add_bits(significand, position);
         }
@@ -284,6 +312,33 @@ mod tests {
         assert_eq!(
             many.value(),
             (1u64 << 20) as f64 - (1u64 << 20) as f64 * f64::EPSILON / 2.0
+        );
+    }
+
+    #[test]
+    fn adding_all_at_once_equals_adding_one_by_one() {
+        let mixed: Vec<f64> = (0..1001)
+            .map(|i| match i % 5 {
+                0 => 2.5 + i as f64,                // limbs
+                1 => f64::from_bits(FAST_MIN_BITS), // fast path's smallest
+                _ => 1.0 - f64::EPSILON / 2.0,      // fast path's largest below 1.0
+            })
+            .collect();
+        for len in [0, 1, 2, 999, 1000, 1001] {
+            let mut one_by_one = ExactSum::default();
+            mixed[..len].iter().for_each(|&v| one_by_one.add(v));
+            let mut at_once = ExactSum::default();
+            at_once.add(0.5); // a fast-path sum already there
+            assert_eq!(at_once.add_all(mixed[..len].iter().copied()), len as u64);
+            one_by_one.add(0.5);
+            assert_eq!(at_once.parts(), one_by_one.parts(), "{len} values");
+        }
+        // Both partial sums wrap their u128 into the carries, and so does their sum.
+        let mut many = ExactSum::default();
+        many.add_all(std::iter::repeat_n(1.0 - f64::EPSILON / 2.0, 1 << 22));
+        assert_eq!(
+            many.value(),
+            (1u64 << 22) as f64 - (1u64 << 22) as f64 * f64::EPSILON / 2.0
         );
     }
 

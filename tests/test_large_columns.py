@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from equivalence import close, differences
 from reference import percentile
-from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+from usage_analytics import InvalidRecordError, ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
 
 REDUCER = NodeUsageAnalyticsReducer()
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -70,3 +70,32 @@ def test_large_column_percentiles_and_moments(column: str) -> None:
     problems += close(performance.avg_execution_time_ms, mean, "mean")
     problems += close(performance.std_dev_ms, std, "std", abs_tol=1e-12 + 4e-15 * kept[-1])
     assert problems == []
+
+
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+def test_bad_times_inside_a_long_valid_column_are_found(on_invalid: str) -> None:
+    # Valid values are checked a block at a time: a bad one must still be caught by row.
+    times = np.full(ROWS, 5.0)
+    times[1000] = -0.0  # valid: counts as 0.0
+    times[70_001] = np.inf
+    times[140_000] = -1.0
+    stamps = np.full(ROWS, np.datetime64(START.replace(tzinfo=None), "us"))
+    request = ModelUsageAnalyticsInput(
+        pattern_id="large",
+        time_window_start=START,
+        time_window_end=START + timedelta(days=7),
+        execution_data={"timestamp": stamps, "execution_time_ms": times},
+        on_invalid=on_invalid,
+    )
+    if on_invalid == "raise":
+        with pytest.raises(InvalidRecordError) as raised:
+            REDUCER.execute_reduction_sync(request)
+        assert (raised.value.index, raised.value.field) == (70_001, "execution_time_ms")
+        return
+    output = REDUCER.execute_reduction_sync(request)
+    assert [s.index for s in output.data_quality.error_samples] == [70_001, 140_000]
+    performance = output.performance_metrics
+    assert performance is not None
+    assert performance.sample_count == ROWS - 2
+    assert math.copysign(1.0, performance.min_execution_time_ms) == 1.0
+    assert performance.min_execution_time_ms == 0.0
