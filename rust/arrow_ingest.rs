@@ -164,12 +164,17 @@ impl Slice {
             v.clear();
             v.resize(len, value);
         }
+        /// For columns whose converter writes every row: no pass over stale values.
+        fn resize<T: Clone>(v: &mut Vec<T>, len: usize, value: T) {
+            v.truncate(len);
+            v.resize(len, value);
+        }
         refill(&mut self.ts, len, 0);
         refill(&mut self.flags, len, 0);
-        refill(&mut self.times, len, f64::NAN);
-        refill(&mut self.quality, len, f64::NAN);
+        resize(&mut self.times, len, f64::NAN);
+        resize(&mut self.quality, len, f64::NAN);
         for codes in &mut self.codes {
-            refill(codes, len, NO_FILE);
+            resize(codes, len, NO_FILE);
         }
         self.group.clear();
         refill(&mut self.bad, len, NOT_BAD);
@@ -585,8 +590,16 @@ fn integers(col: &ArrayRef) -> Option<Vec<i64>> {
 
 // -- numbers ------------------------------------------------------------------------------
 
+/// Writes every row of its target column: the value, or NaN (missing, or invalid and
+/// marked).
 fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) -> Result<(), CoreError> {
+    let target = if field == EXECUTION_TIME {
+        &mut s.times
+    } else {
+        &mut s.quality
+    };
     let Some(col) = col.filter(|c| !all_null(c)) else {
+        target.fill(f64::NAN);
         return Ok(());
     };
     let converted;
@@ -598,11 +611,6 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
         }
     };
     let nulls = col.logical_nulls();
-    let target = if field == EXECUTION_TIME {
-        &mut s.times
-    } else {
-        &mut s.quality
-    };
     // Values must be finite: with a finite upper bound, the range check rejects infinities
     // (and NaN fails both of its comparisons).
     let max = max.min(f64::MAX);
@@ -610,15 +618,15 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
     let mut check_rows = |first: usize, values: &[f64], target: &mut [f64]| {
         for (i, (&x, out)) in values.iter().zip(target).enumerate() {
             let row = first + i;
-            if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
-                continue; // missing
-            }
             // (`+ 0.0` turns -0.0 into 0.0.)
-            if (0.0..=max).contains(&x) {
-                *out = x + 0.0;
+            *out = if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                f64::NAN // missing
+            } else if (0.0..=max).contains(&x) {
+                x + 0.0
             } else {
                 bad_rows.push(row);
-            }
+                f64::NAN
+            };
         }
     };
     const BLOCK: usize = 256;
