@@ -18,7 +18,6 @@ use arrow_array::{AnyDictionaryArray, Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
@@ -26,6 +25,7 @@ use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, 
 use crate::error::CoreError;
 use crate::group::GroupIndex;
 use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
+use crate::string_codes::StringCodes;
 use crate::timeparse::parse_iso_micros;
 
 /// Rows converted per pass: the slice's columns stay in cache while they are reduced.
@@ -33,8 +33,8 @@ const SLICE_ROWS: usize = 65_536;
 /// Rows per pass of grouped input: each pattern's rows of a pass are added in one call, so
 /// with thousands of patterns a longer pass means fewer, longer runs per pattern.
 const GROUPED_SLICE_ROWS: usize = 1 << 20;
-/// Distinct plain-string file paths remembered per slice (`string_column`).
-const PATH_CACHE: usize = 4096;
+/// Distinct plain strings remembered per slice and column (`string_column`).
+const SLICE_CACHE: usize = 4096;
 const NOT_BAD: u8 = u8::MAX;
 
 const TIMESTAMP: usize = 0;
@@ -740,39 +740,21 @@ fn string_column(
                 };
             });
         }
-        dt if field == FILE_PATH => {
-            let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
-            // Paths repeat: each distinct path of the slice is split into its extension and
-            // coded once, later rows cost one hash of the path. Past PATH_CACHE distinct
-            // paths (paths that hardly repeat) the rest are coded directly.
-            let mut seen: FxHashMap<&str, u32> = FxHashMap::default();
-            for (row, code) in codes.iter_mut().enumerate() {
-                *code = match strings.get(row) {
-                    None => missing,
-                    Some(path) if seen.len() < PATH_CACHE => {
-                        *seen.entry(path).or_insert_with(|| dict.code(file_extension(path)))
-                    }
-                    Some(path) => match seen.get(path) {
-                        Some(&code) => code,
-                        None => dict.code(file_extension(path)),
-                    },
-                };
-            }
+        // Values repeat: each distinct value of the slice is coded once (a path is split
+        // into its extension then), later rows cost one lookup (`StringCodes`).
+        DataType::Utf8 => {
+            StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i32>(), codes, missing, |text| dict.code(key(text)))
+        }
+        DataType::LargeUtf8 => {
+            StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i64>(), codes, missing, |text| dict.code(key(text)))
         }
         dt => {
             let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
-            let mut last: Option<(&str, u32)> = None;
+            let mut seen = StringCodes::new(SLICE_CACHE);
             for (row, code) in codes.iter_mut().enumerate() {
                 *code = match strings.get(row) {
                     None => missing,
-                    Some(v) => match last {
-                        Some((prev, c)) if prev == v => c,
-                        _ => {
-                            let c = dict.code(key(v));
-                            last = Some((v, c));
-                            c
-                        }
-                    },
+                    Some(text) => seen.code(text, |text| dict.code(key(text))),
                 };
             }
         }

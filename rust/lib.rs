@@ -3,7 +3,7 @@
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`,
 //! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `accumulator`, `group`,
 //! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
-//! (`ingest`, `fields`, `pyfast`, `arrow_ingest`) and the thin PyO3 bindings (`bindings`,
+//! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `string_codes`) and the thin PyO3 bindings (`bindings`,
 //! `py_state`, `models`). No arithmetic lives in the bindings.
 
 pub mod accumulator;
@@ -28,6 +28,7 @@ pub mod rolling;
 pub mod sketch;
 pub mod state;
 pub mod stats;
+mod string_codes;
 pub mod timeparse;
 pub mod wire;
 pub mod zone;
