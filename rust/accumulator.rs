@@ -324,7 +324,7 @@ impl Accumulator {
         self.quality_count += self.quality_sum.add_all(scores);
     }
 
-    /// One pass over the timestamps: buckets, calendar fields, agent halves, latest.
+    /// One pass over the timestamps: buckets, calendar fields, latest.
     ///
     /// Consecutive records in the same local hour and trend bucket form a run, counted in
     /// a register and added to the day, hour, weekday and bucket counts once: sorted input

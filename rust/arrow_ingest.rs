@@ -164,17 +164,12 @@ impl Slice {
             v.clear();
             v.resize(len, value);
         }
-        /// For columns whose converter writes every row: no pass over stale values.
-        fn resize<T: Clone>(v: &mut Vec<T>, len: usize, value: T) {
-            v.truncate(len);
-            v.resize(len, value);
-        }
         refill(&mut self.ts, len, 0);
         refill(&mut self.flags, len, 0);
-        resize(&mut self.times, len, f64::NAN);
-        resize(&mut self.quality, len, f64::NAN);
+        refill(&mut self.times, len, f64::NAN);
+        refill(&mut self.quality, len, f64::NAN);
         for codes in &mut self.codes {
-            resize(codes, len, NO_FILE);
+            refill(codes, len, NO_FILE);
         }
         self.group.clear();
         refill(&mut self.bad, len, NOT_BAD);
