@@ -72,7 +72,9 @@ const RADIX_MIN: usize = 1 << 16;
 /// exponent and the top 4 bits of its mantissa).
 const RADIX_BITS: u32 = 16;
 /// The radix path gives up (and selection runs over the whole column) when the bins that
-/// hold the wanted ranks hold more than 1/RADIX_GIVE_UP of the values (near-equal values).
+/// hold the wanted ranks hold more than 1/RADIX_GIVE_UP of the values (near-equal
+/// values): selecting among them would save little. (At 10M lognormal times the wanted
+/// bins hold about 3%.)
 const RADIX_GIVE_UP: usize = 4;
 
 /// A u64 whose unsigned order is `f64::total_cmp`'s order of the values.
@@ -91,13 +93,15 @@ fn bin_of(v: f64) -> usize {
     (order_key(v) >> (64 - RADIX_BITS)) as usize
 }
 
-/// The values of the given ascending, distinct ranks without reordering `values`: a
-/// histogram of the values' top key bits (read in parallel) tells the bin of each rank and
-/// its rank inside the bin, a second read collects the few bins that hold wanted ranks,
-/// and selection runs inside those. Two reads of the column instead of a selection's
-/// partitioning passes, each of which writes it. `None` for short columns, and when the
-/// wanted bins would hold too much of the column to pay (near-equal values).
-fn radix_ranks(values: &[f64], ranks: &[usize]) -> Option<Vec<f64>> {
+/// The values of the given ascending, distinct ranks: a histogram of the values' top key
+/// bits (read in parallel) tells the bin of each rank and its rank inside the bin; the
+/// values of the few bins that hold wanted ranks are moved to the front of `values` (in
+/// parallel, part by part, then the parts' fronts together), and selection runs among
+/// them only. Two passes over the column, mostly reads, instead of a selection's
+/// partitioning passes that rewrite it, and no copy: the column is the scratch space
+/// (its order is given up, as by selection). `None` for short columns, and when the
+/// wanted bins hold too much of the column to pay (near-equal values).
+fn radix_ranks(values: &mut [f64], ranks: &[usize]) -> Option<Vec<f64>> {
     let n = values.len();
     if n < RADIX_MIN {
         return None;
@@ -129,43 +133,55 @@ fn radix_ranks(values: &[f64], ranks: &[usize]) -> Option<Vec<f64>> {
     }
     let mut bins: Vec<usize> = wanted.iter().map(|&(b, _)| b).collect();
     bins.dedup();
-    if bins.len() >= u8::MAX as usize {
-        return None;
-    }
     let held: usize = bins.iter().map(|&b| counts[b] as usize).sum();
     if held * RADIX_GIVE_UP > n {
         return None;
     }
-    // Bin -> its slot among the wanted bins (u8::MAX: not wanted).
-    let mut slot = vec![u8::MAX; 1 << RADIX_BITS];
-    for (i, &b) in bins.iter().enumerate() {
-        slot[b] = i as u8;
-    }
-    let mut held_values: Vec<Vec<f64>> = values
-        .par_chunks(part)
+    let mut wanted_bin = vec![false; 1 << RADIX_BITS];
+    bins.iter().for_each(|&b| wanted_bin[b] = true);
+    let fronts: Vec<usize> = values
+        .par_chunks_mut(part)
         .map(|chunk| {
-            let mut found: Vec<Vec<f64>> = vec![Vec::new(); bins.len()];
-            for &v in chunk {
-                let s = slot[bin_of(v)];
-                if s != u8::MAX {
-                    found[s as usize].push(v);
+            let mut front = 0;
+            for i in 0..chunk.len() {
+                if wanted_bin[bin_of(chunk[i])] {
+                    chunk.swap(front, i);
+                    front += 1;
                 }
             }
-            found
+            front
         })
-        .reduce_with(|mut a, b| {
-            a.iter_mut().zip(b).for_each(|(x, y)| x.extend(y));
-            a
-        })?;
-    Some(
-        wanted
-            .iter()
-            .map(|&(b, inner)| {
-                let candidates = &mut held_values[bins.binary_search(&b).expect("a wanted bin")];
-                *candidates.select_nth_unstable_by(inner, f64::total_cmp).1
-            })
-            .collect(),
-    )
+        .collect();
+    let gathered = gather_fronts(values, part, &fronts);
+    debug_assert_eq!(gathered, held);
+    // Sorted, the gathered values are the wanted bins' values bin after bin: a rank's
+    // position among them is the wanted bins' values below its bin plus its rank inside.
+    let positions: Vec<usize> = wanted
+        .iter()
+        .map(|&(b, inner)| {
+            let before: usize = bins
+                .iter()
+                .take_while(|&&other| other < b)
+                .map(|&other| counts[other] as usize)
+                .sum();
+            before + inner
+        })
+        .collect();
+    Some(select_ranks(&mut values[..held], &positions))
+}
+
+/// Move the first `fronts[k]` values of each part `k` (parts of `part` values) to the
+/// front of `values`, in part order, by swaps; returns how many were moved.
+fn gather_fronts(values: &mut [f64], part: usize, fronts: &[usize]) -> usize {
+    let mut gathered = 0;
+    for (k, &front) in fronts.iter().enumerate() {
+        // Element by element, ascending: correct even where the two ranges overlap.
+        for j in 0..front {
+            values.swap(gathered + j, k * part + j);
+        }
+        gathered += front;
+    }
+    gathered
 }
 
 /// numpy's `_lerp`: exact at both ends and monotone in `t`.
@@ -353,7 +369,8 @@ mod tests {
             0.0 if x % 2 == 1 => -0.0,
             v => v,
         };
-        let duplicates = |x: u64| (x % 97) as f64;
+        // 397 distinct values, about 500 copies of each, one value per radix bin.
+        let duplicates = |x: u64| 1.1f64.powi((x % 397) as i32);
         for (name, values) in [
             ("spread over 1000 octaves", column(100_003, spread)),
             ("negative, zero and signed zeros", column(RADIX_MIN, signed)),
@@ -361,7 +378,15 @@ mod tests {
         ] {
             let n = values.len();
             let ranks = [0, 1, n / 2, n / 2 + 1, n * 95 / 100, n * 99 / 100, n - 2, n - 1];
-            let got = radix_ranks(&values, &ranks).unwrap_or_else(|| panic!("{name}: the radix path gave up"));
+            let mut scratch = values.clone();
+            let got = radix_ranks(&mut scratch, &ranks).unwrap_or_else(|| panic!("{name}: the radix path gave up"));
+            // Reordered, nothing lost or repeated.
+            let bits = |v: &[f64]| {
+                let mut b: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
+                b.sort_unstable();
+                b
+            };
+            assert_eq!(bits(&scratch), bits(&values), "{name}: the column changed");
             let want = sorted_ranks(&values, &ranks);
             assert_eq!(
                 got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
@@ -372,11 +397,27 @@ mod tests {
     }
 
     #[test]
+    fn fronts_are_gathered_in_order_even_when_they_overlap() {
+        // Parts of 4; fronts of 3, 4, 0 and 2 values (marked by their part in the tens):
+        // part 1's front overlaps where it goes.
+        let mut values: Vec<f64> = [
+            [0.0, 1.0, 2.0, -1.0],
+            [10.0, 11.0, 12.0, 13.0],
+            [-1.0; 4],
+            [30.0, 31.0, -1.0, -1.0],
+        ]
+        .concat();
+        assert_eq!(gather_fronts(&mut values, 4, &[3, 4, 0, 2]), 9);
+        assert_eq!(values[..9], [0.0, 1.0, 2.0, 10.0, 11.0, 12.0, 13.0, 30.0, 31.0]);
+        assert!(values[9..].iter().all(|&v| v == -1.0));
+    }
+
+    #[test]
     fn radix_ranks_give_up_on_near_equal_and_short_columns() {
         let near_equal = column(RADIX_MIN * 2, |x| 100.0 + (x % 1000) as f64 * 1e-9);
-        assert_eq!(radix_ranks(&near_equal, &[0, 5, 70_000]), None);
+        assert_eq!(radix_ranks(&mut near_equal.clone(), &[0, 5, 70_000]), None);
         let short = column(RADIX_MIN - 1, |x| x as f64);
-        assert_eq!(radix_ranks(&short, &[0, 1]), None);
+        assert_eq!(radix_ranks(&mut short.clone(), &[0, 1]), None);
         // Both still get exact percentiles, by selection.
         let qs = [0.5, 0.95, 0.99];
         for values in [near_equal, short] {
