@@ -135,6 +135,56 @@ def test_to_arrow_has_one_headline_row_per_pattern() -> None:
         assert rows[key]["trend_type"] == out.results[key].trend_analysis.trend_type.value
 
 
+@pytest.mark.parametrize("families_on", [True, False])
+def test_to_arrow_columns_equal_each_outputs_headline(families_on: bool) -> None:
+    records = _records(random.Random(3), ["a", 7, "c"], 300)
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(
+            execution_data=records,
+            include_performance=families_on,
+            include_trends=families_on,
+            **WINDOW,
+        )
+    )
+    table = out.to_arrow()
+    assert [str(field.type) for field in table.schema] == [
+        "string",
+        "int64",
+        *["double"] * 9,
+        "string",
+        *["double"] * 3,
+    ]
+    rows = table.to_pylist()
+    assert [row["pattern_id"] for row in rows] == [str(key) for key in out.results]
+    for row, result in zip(rows, out.results.values(), strict=True):
+        usage, success = result.usage_metrics, result.success_metrics
+        perf, trend = result.performance_metrics, result.trend_analysis
+        assert (perf is None, trend is None) == (not families_on, not families_on)
+        expected = {
+            "pattern_id": str(result.pattern_id),
+            "total_executions": usage.total_executions,
+            "executions_per_day": usage.executions_per_day,
+            "success_rate": success.success_rate,
+            "error_rate": success.error_rate,
+            "avg_quality_score": success.avg_quality_score,
+            **{
+                key: None if perf is None else getattr(perf, key)
+                for key in (
+                    "p50_execution_time_ms",
+                    "p95_execution_time_ms",
+                    "p99_execution_time_ms",
+                    "avg_execution_time_ms",
+                    "std_dev_ms",
+                )
+            },
+            "trend_type": None if trend is None else trend.trend_type.value,
+            "velocity": None if trend is None else trend.velocity,
+            "time_since_last_use": usage.time_since_last_use,
+            "analytics_quality_score": result.analytics_quality_score,
+        }
+        assert row == expected
+
+
 def test_missing_or_bad_pattern_ids_are_invalid_records() -> None:
     good = {"pattern_id": "a", "timestamp": NOW - timedelta(hours=1)}
     records = [
