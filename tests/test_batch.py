@@ -17,8 +17,10 @@ from usage_analytics import (
     InvalidRecordError,
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
     UsageAnalyticsError,
+    UsageTrendType,
 )
 from usage_analytics.output import gc_paused
 
@@ -183,6 +185,38 @@ def test_to_arrow_columns_equal_each_outputs_headline(families_on: bool) -> None
             "analytics_quality_score": result.analytics_quality_score,
         }
         assert row == expected
+
+
+@pytest.mark.parametrize("granularity", ["summary", "detailed", "comprehensive"])
+def test_batch_outputs_equal_validated_ones_and_name_their_pattern(granularity: str) -> None:
+    # The outputs are assembled without validation (OutputAssembler, ModelFactory): each
+    # must be exactly what validating its own dump gives, field sets included.
+    key = uuid.UUID(int=99)
+    records = _records(random.Random(4), ["text", 7, key], 400)
+    records.append({"pattern_id": "text", "timestamp": "not a time"})
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(
+            execution_data=records,
+            include_predictions=True,
+            on_invalid="skip",
+            **{**WINDOW, "granularity": granularity},
+        )
+    )
+    assert out.data_quality.invalid_records == 1
+    assert out.data_quality.error_samples[0].index == 400
+    assert {k: r.pattern_id for k, r in out.results.items()} == {
+        "text": "text",
+        7: "7",
+        key: str(key),
+    }
+    for result in out.results.values():
+        validated = ModelUsageAnalyticsOutput.model_validate(result.model_dump())
+        assert validated == result
+        assert validated.model_fields_set == result.model_fields_set
+        trend = result.trend_analysis
+        assert trend is not None
+        assert isinstance(trend.trend_type, UsageTrendType)
+        assert (trend.time_series is not None) == (granularity == "comprehensive")
 
 
 def test_missing_or_bad_pattern_ids_are_invalid_records() -> None:

@@ -5,7 +5,7 @@ from typing import Any, Generic, Self, TypeVar, final
 
 from pydantic import BaseModel
 
-M = TypeVar("M", bound=BaseModel)
+_M = TypeVar("_M", bound=BaseModel)
 
 __all__ = [
     "CoreRolling",
@@ -86,11 +86,12 @@ class CoreRolling:
     def retained_buckets(self) -> int: ...
 
 @final
-class ModelFactory(Generic[M]):
+class ModelFactory(Generic[_M]):
     """Makes `model` instances from dicts of exactly its fields, without validation (all
     share one fields-set); `model.model_construct(**fields)` for any other dict."""
 
-    def __new__(cls, model: type[M]) -> ModelFactory[M]: ...
-    def __call__(self, fields: dict[str, Any]) -> M: ...
+    def __new__(cls, model: type[_M]) -> ModelFactory[_M]: ...
+    def __call__(self, fields: dict[str, Any]) -> _M: ...
     @property
-    def model_class(self) -> type[M]: ...
+    def model_class(self) -> type[_M]: ...
+
