@@ -103,7 +103,8 @@ fn bin_of(v: f64) -> usize {
 /// wanted bins hold too much of the column to pay (near-equal values).
 fn radix_ranks(values: &mut [f64], ranks: &[usize]) -> Option<Vec<f64>> {
     let n = values.len();
-    if n < RADIX_MIN {
+    // (Counts are u32: columns of 2^32 values and more take the selection path.)
+    if n < RADIX_MIN || n > u32::MAX as usize {
         return None;
     }
     let part = n.div_ceil(rayon::current_num_threads().max(1));
