@@ -50,6 +50,9 @@ impl Families {
 /// 2^20) takes the row-by-row path.
 const LANE_NAMES: usize = 64;
 const LANE_MIN_ROWS: usize = 64;
+/// Agents' first/last instants take lanes up to this many agents in a chunk (1 KB of lanes
+/// to fill per call: a batch adds about a hundred rows per pattern and call).
+const AGENT_LANE_NAMES: usize = 16;
 
 /// Counts per distinct string, keyed by the accumulator's own dictionary so that states
 /// built from different inputs merge by name.
@@ -398,9 +401,9 @@ impl Accumulator {
         self.agent_last_seen.resize(agents, i64::MIN);
         let (first_seen, last_seen) = (&mut self.agent_first_seen, &mut self.agent_last_seen);
         let (least, _) = rows.size_hint();
-        if chunk_agents <= LANE_NAMES && least >= LANE_MIN_ROWS {
-            let mut first = [[i64::MAX; LANE_NAMES]; 4];
-            let mut last = [[i64::MIN; LANE_NAMES]; 4];
+        if chunk_agents <= AGENT_LANE_NAMES && least >= LANE_MIN_ROWS {
+            let mut first = [[i64::MAX; AGENT_LANE_NAMES]; 4];
+            let mut last = [[i64::MIN; AGENT_LANE_NAMES]; 4];
             for (k, r) in rows.enumerate() {
                 let (agent, ts) = (columns.agent[r] as usize, columns.timestamp[r]);
                 let lane = k % 4;
@@ -882,6 +885,45 @@ mod tests {
             });
         }
         c
+    }
+
+    #[test]
+    fn agent_spans_equal_a_naive_scan_with_and_without_lanes() {
+        // 16 agents: lanes; 17: the row-by-row path. Each accumulator's codes differ from
+        // the chunk's (a name seen first in an earlier chunk).
+        for agents in [5u64, 16, 17] {
+            let mut c = Columns::default();
+            let mut state = 0x2545_f491_4f6c_dd1du64;
+            for i in 0..5_000i64 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                c.timestamp.push(i * 1_000_000 + (state % 999_983) as i64);
+                c.flags.push(SUCCESS);
+                c.execution_time_ms.push(1.0);
+                c.quality_score.push(f64::NAN);
+                c.context_type.push(c.context_types.code("unknown"));
+                c.agent.push(c.agents.code(&format!("agent{}", (state >> 20) % agents)));
+                c.project.push(c.projects.code("unknown"));
+                c.file_type.push(NO_FILE);
+            }
+            let window = Window::new(0, 7 * DAY, "weekly", None).unwrap();
+            let mut acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+            let mut earlier = Columns::default();
+            earlier.agents.code(&format!("agent{}", agents - 1));
+            acc.add_rows(&earlier, 0..0);
+            acc.add(&c);
+            for (code, name) in c.agents.names().iter().enumerate() {
+                let times = c.agent.iter().zip(&c.timestamp).filter(|(&a, _)| a as usize == code);
+                let (first, last) = times.fold((i64::MAX, i64::MIN), |(lo, hi), (_, &t)| (lo.min(t), hi.max(t)));
+                let mine = acc.agents.names.code(name) as usize;
+                assert_eq!(
+                    (acc.agent_first_seen[mine], acc.agent_last_seen[mine]),
+                    (first, last),
+                    "{agents} agents, {name}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -605,7 +605,8 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
             &converted
         }
     };
-    let nulls = col.logical_nulls();
+    // (A validity buffer without nulls, common in sliced or concatenated arrays, is none.)
+    let nulls = col.logical_nulls().filter(|n| n.null_count() > 0);
     // Values must be finite: with a finite upper bound, the range check rejects infinities
     // (and NaN fails both of its comparisons).
     let max = max.min(f64::MAX);

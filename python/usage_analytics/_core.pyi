@@ -87,8 +87,9 @@ class CoreRolling:
 
 @final
 class ModelFactory(Generic[_M]):
-    """Makes `model` instances from dicts of exactly its fields, without validation (all
-    share one fields-set); `model.model_construct(**fields)` for any other dict."""
+    """Makes `model` instances from dicts of exactly its fields, without validation;
+    `model.model_construct(**fields)` for any other dict. TypeError for a model that needs
+    more (its own `__new__`, private attributes, a post-init, extra fields allowed)."""
 
     def __new__(cls, model: type[_M]) -> ModelFactory[_M]: ...
     def __call__(self, fields: dict[str, Any]) -> _M: ...

@@ -4,8 +4,8 @@ The core's values already have the models' types (it is our own code, tested aga
 reference), so the models are built without validation: validating them again would cost
 more than reducing a thousand records. Each model class has a `ModelFactory` (Rust,
 `rust/models.rs`) that takes a dict holding exactly the model's fields as the model's field
-dict: 0.1-0.2 µs per model against 0.8-1.3 µs for the same steps in Python, which matters
-when a batch builds seventy thousand of them. A batch's outputs are built with Python's
+dict: about 0.5 µs per model against 0.8-1.3 µs for the same steps in Python, which
+matters when a batch builds seventy thousand of them. A batch's outputs are built with Python's
 cyclic garbage collector paused (`gc_paused`): they hold no cycles, and the full
 collections that tens of thousands of new objects set off walked the whole heap, costing
 more than building the objects (10,000 outputs took 0.28-0.64 s with the collector running
