@@ -8,9 +8,8 @@ use rayon::prelude::*;
 ///
 /// Uses selection (`select_nth_unstable`, O(n)) rather than a full sort: the needed order
 /// statistics are selected in ascending rank order, each in the part of the slice right of
-/// the previous one. A large column is first narrowed by a radix histogram (`radix_ranks`),
-/// which reads it without reordering it. `values` may be reordered. Returns an empty vec
-/// for empty input.
+/// the previous one. A large column is first narrowed by a radix histogram (`radix_ranks`).
+/// `values` is reordered. Returns an empty vec for empty input.
 pub fn percentiles_linear(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
     let n = values.len();
     percentiles_from_ranks(n, qs, |ranks| {
@@ -227,6 +226,7 @@ impl Default for Moments {
 const BLOCK: usize = 1024;
 /// Partial sums per block (`of_block`).
 const LANES: usize = 4;
+
 impl Moments {
     /// The moments of `values`: blocks of `BLOCK` values, combined in order. (Reading
     /// the column is the cost, 0.75 ns per value: reducing blocks on two cores was no
