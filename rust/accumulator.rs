@@ -10,7 +10,8 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::buckets::Window;
-use crate::civil::{calendar_fields, CalendarFields, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
+use crate::calendar::{Place, RunFinder};
+use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
 use crate::durations::Durations;
 use crate::error::CoreError;
@@ -329,17 +330,15 @@ impl Accumulator {
 
     /// One pass over the timestamps: buckets, calendar fields, latest.
     ///
-    /// Consecutive records in the same local hour and trend bucket form a run, counted in
-    /// a register and added to the day, hour, weekday and bucket counts once: sorted input
-    /// does the calendar work once per hour, not once per record, and never increments one
-    /// counter over and over (each increment would wait for the previous store).
+    /// Consecutive records in the same run (local hour and trend bucket, see `calendar`)
+    /// are counted in a register and added to the day, hour, weekday and bucket counts
+    /// once: sorted input does the calendar work once per hour, not once per record, and
+    /// never increments one counter over and over (each increment would wait for the
+    /// previous store).
     fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>) {
         let window = self.window;
-        let trends = self.families.trends;
-        // (Fields borrowed one by one: `offsets` holds the zone while the counts change.)
-        let mut offsets = self.zone.offsets();
-        let mut bucket = BucketCache::new(&window);
-        // UTC instants in [lo, hi) share `run`'s local hour (so day and weekday) and bucket.
+        let mut finder = RunFinder::new(&window, &self.zone);
+        // UTC instants in [lo, hi) share `run`'s place.
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         let mut run = Run::default();
         let mut latest = i64::MIN;
@@ -356,24 +355,9 @@ impl Accumulator {
             latest = latest.max(ts);
             if !(lo <= ts && ts < hi) {
                 count(&run);
-                let offset = offsets.offset_at(ts);
-                let fields = calendar_fields(ts.saturating_add(offset));
-                let hour_start = fields.day * MICROS_PER_DAY + i64::from(fields.hour) * MICROS_PER_HOUR;
-                let (zone_lo, zone_hi) = offsets.span();
-                lo = hour_start.saturating_sub(offset).max(zone_lo);
-                hi = (hour_start + MICROS_PER_HOUR).saturating_sub(offset).min(zone_hi);
-                let index = if trends {
-                    let index = bucket.of(ts);
-                    (lo, hi) = (lo.max(bucket.start), hi.min(bucket.end));
-                    index
-                } else {
-                    0
-                };
-                run = Run {
-                    fields,
-                    bucket: index,
-                    count: 0,
-                };
+                let place;
+                (place, lo, hi) = finder.run_at(ts);
+                run = Run { place, count: 0 };
             }
             run.count += 1;
         }
@@ -732,11 +716,10 @@ impl DayCounts {
     }
 }
 
-/// Records of one local hour and trend bucket (see `add_timestamps`).
+/// Records of one run (see `add_timestamps`).
 #[derive(Default)]
 struct Run {
-    fields: CalendarFields,
-    bucket: usize,
+    place: Place,
     count: u64,
 }
 
@@ -752,46 +735,15 @@ impl Run {
         if self.count == 0 {
             return;
         }
-        days.add(self.fields.day, self.count);
+        let Place { fields, bucket } = self.place;
+        days.add(fields.day, self.count);
         if families.distribution {
-            hours[self.fields.hour as usize] += self.count;
-            weekdays[self.fields.weekday as usize] += self.count;
+            hours[fields.hour as usize] += self.count;
+            weekdays[fields.weekday as usize] += self.count;
         }
         if families.trends {
-            buckets[self.bucket] += self.count;
+            buckets[bucket] += self.count;
         }
-    }
-}
-
-/// `Window::bucket_of` remembering the current bucket's bounds: the division by the
-/// bucket width (not a constant) happens once per bucket for sorted input.
-struct BucketCache<'w> {
-    window: &'w Window,
-    index: usize,
-    start: i64,
-    end: i64,
-}
-
-impl<'w> BucketCache<'w> {
-    fn new(window: &'w Window) -> Self {
-        BucketCache {
-            window,
-            index: 0,
-            start: i64::MAX,
-            end: i64::MIN,
-        }
-    }
-
-    #[inline]
-    fn of(&mut self, ts: i64) -> usize {
-        if ts < self.start || ts >= self.end {
-            self.index = self.window.bucket_of(ts);
-            (self.start, self.end) = self.window.bucket_bounds(self.index);
-            if self.index + 1 == self.window.buckets {
-                self.end = i64::MAX; // the last bucket holds the end instant too
-            }
-        }
-        self.index
     }
 }
 
@@ -957,18 +909,6 @@ mod tests {
             acc.merge(&part);
         }
         acc.finalize()
-    }
-
-    #[test]
-    fn bucket_cache_agrees_with_direct_computation() {
-        let window = Window::new(-3 * DAY, 4 * DAY + 17, "custom", Some(DAY / 7)).unwrap();
-        let mut buckets = BucketCache::new(&window);
-        // Sorted, unsorted and repeated instants, before and after the epoch.
-        let mut instants: Vec<i64> = (0..500).map(|i| -3 * DAY + i * (7 * DAY / 499)).collect();
-        instants.extend([4 * DAY + 17, 0, -1, DAY / 2, -3 * DAY, 4 * DAY + 16, 5]);
-        for ts in instants {
-            assert_eq!(buckets.of(ts), window.bucket_of(ts), "{ts}");
-        }
     }
 
     #[test]

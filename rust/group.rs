@@ -264,6 +264,41 @@ mod tests {
     }
 
     #[test]
+    fn interleaved_groups_across_a_clock_change_equal_separate_accumulators() {
+        // 2026-02-20 .. 2026-04-01 in New York (spring forward on 2026-03-08), in
+        // 90-minute buckets; rows in random order over 37 groups, plus the window's ends.
+        let start = 1_771_545_600_000_000;
+        let window = Window::new(start, start + 40 * MICROS_PER_DAY, "custom", Some(5_400_000_000)).unwrap();
+        let zone = Zone::get("America/New_York").unwrap();
+        let template = Accumulator::new(window, zone, Families::ALL, Thresholds::default());
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut rows: Vec<(u32, i64, bool, f64)> = (0..30_000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let ts = start + (x % (window.span as u64 + 1)) as i64;
+                ((x >> 40) as u32 % 37, ts, i % 3 > 0, (i % 101) as f64)
+            })
+            .collect();
+        rows.extend([
+            (5, start, true, 1.0),
+            (5, window.end, true, 2.0),
+            (6, window.end, false, 3.0),
+        ]);
+        let mut grouped = GroupedAccumulators::new(template.clone());
+        grouped.add(&chunk(&rows[..20_000]));
+        grouped.add(&chunk(&rows[20_000..]));
+        let results = grouped.finalize(37);
+        for g in 0..37u32 {
+            let mut alone = template.clone();
+            let mine: Vec<_> = rows.iter().copied().filter(|r| r.0 == g).collect();
+            alone.add(&chunk(&mine));
+            assert_eq!(results[g as usize], alone.finalize(), "group {g}");
+        }
+    }
+
+    #[test]
     fn index_gives_dense_codes_by_first_appearance() {
         let mut index = GroupIndex::default();
         assert_eq!(index.code(&GroupKey::Text("b".into())), 0);

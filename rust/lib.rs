@@ -1,6 +1,6 @@
 //! usage-analytics' Rust core.
 //!
-//! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`,
+//! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`, `calendar`,
 //! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `accumulator`, `group`,
 //! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `string_codes`) and the thin PyO3 bindings (`bindings`,
@@ -10,6 +10,7 @@ pub mod accumulator;
 pub mod arrow_ingest;
 mod bindings;
 pub mod buckets;
+pub mod calendar;
 pub mod civil;
 pub mod columns;
 pub mod durations;

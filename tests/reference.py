@@ -660,9 +660,9 @@ def reference_analytics(contract: Any) -> dict[str, Any]:
         for index, bad in invalid[:MAX_ERROR_SAMPLES]
     ]
     if invalid and contract.on_invalid == "raise":
-        index, bad = invalid[0]
+        index, first = invalid[0]
         raise ReferenceInvalidRecord(
-            index, bad.field, bad.reason, value=short_repr(bad.value), more=len(invalid) - 1
+            index, first.field, first.reason, value=short_repr(first.value), more=len(invalid) - 1
         )
 
     if contract.bucket_width is not None:

@@ -621,9 +621,9 @@ def _trend_type_tie(
             thresholds=thresholds,
         )
 
-    return (
-        rule(actual["velocity"]) == actual["trend_type"] and rule(exact) == expected["trend_type"]
-    )
+    actual_type: str = actual["trend_type"]
+    expected_type: str = expected["trend_type"]
+    return rule(actual["velocity"]) == actual_type and rule(exact) == expected_type
 
 
 def _without_reasons(quality: dict[str, Any]) -> dict[str, Any]:

@@ -129,12 +129,14 @@ def test_to_arrow_has_one_headline_row_per_pattern() -> None:
     assert table.num_rows == 2
     rows = {row["pattern_id"]: row for row in table.to_pylist()}
     for key in ("a", "b"):
-        assert rows[key]["total_executions"] == out.results[key].usage_metrics.total_executions
+        result = out.results[key]
+        assert result.performance_metrics is not None
+        assert result.trend_analysis is not None
+        assert rows[key]["total_executions"] == result.usage_metrics.total_executions
         assert (
-            rows[key]["p95_execution_time_ms"]
-            == out.results[key].performance_metrics.p95_execution_time_ms
+            rows[key]["p95_execution_time_ms"] == result.performance_metrics.p95_execution_time_ms
         )
-        assert rows[key]["trend_type"] == out.results[key].trend_analysis.trend_type.value
+        assert rows[key]["trend_type"] == result.trend_analysis.trend_type.value
 
 
 @pytest.mark.parametrize("families_on", [True, False])

@@ -99,7 +99,7 @@ def api_result(records: list[dict[str, Any]], pattern_id: str, **options: Any) -
 
 
 def without_volatile(document: dict[str, Any]) -> dict[str, Any]:
-    cleaned = json.loads(json.dumps(document))
+    cleaned: dict[str, Any] = json.loads(json.dumps(document))
     for path in VOLATILE:
         target = cleaned
         for key in path[:-1]:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
+from typing import Any
 from uuid import UUID
 
 import pytest
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
     TimeWindowType,
     UsageTrendType,
@@ -27,7 +29,9 @@ NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # a Tuesday afternoon
 BY_NAME = {pattern.name: pattern for pattern in DEMO_PATTERNS}
 
 
-def analyse(records: list[dict], now: datetime, pattern_id: UUID):  # type: ignore[no-untyped-def]
+def analyse(
+    records: list[dict[str, Any]], now: datetime, pattern_id: UUID
+) -> ModelUsageAnalyticsOutput:
     contract = ModelUsageAnalyticsInput(
         pattern_id=pattern_id,
         time_window_start=now - DEMO_WINDOW,
@@ -40,7 +44,7 @@ def analyse(records: list[dict], now: datetime, pattern_id: UUID):  # type: igno
 
 
 @pytest.fixture(scope="module")
-def demo() -> dict[str, list[dict]]:
+def demo() -> dict[str, list[dict[str, Any]]]:
     return generate_demo_records(NOW, seed=DEFAULT_SEED)
 
 
@@ -84,7 +88,7 @@ def test_demo_naive_now_is_utc() -> None:
     assert generate_demo_records(naive, seed=5) == generate_demo_records(NOW, seed=5)
 
 
-def test_demo_records_are_sorted_inside_the_window(demo: dict[str, list[dict]]) -> None:
+def test_demo_records_are_sorted_inside_the_window(demo: dict[str, list[dict[str, Any]]]) -> None:
     assert list(demo) == [pattern.name for pattern in DEMO_PATTERNS]
     for records in demo.values():
         stamps = [record["timestamp"] for record in records]
@@ -102,20 +106,22 @@ def test_demo_pattern_ids_are_stable_uuids_independent_of_seed() -> None:
             assert {record["pattern_id"] for record in records} == {str(BY_NAME[name].pattern_id)}
 
 
-def test_demo_emerging_pattern_has_few_recent_records(demo: dict[str, list[dict]]) -> None:
+def test_demo_emerging_pattern_has_few_recent_records(
+    demo: dict[str, list[dict[str, Any]]],
+) -> None:
     records = demo["schema-migration-helper"]
     assert 0 < len(records) < 10
     assert all(NOW - record["timestamp"] <= timedelta(days=4) for record in records)
 
 
-def test_demo_abandoned_pattern_is_used_early_only(demo: dict[str, list[dict]]) -> None:
+def test_demo_abandoned_pattern_is_used_early_only(demo: dict[str, list[dict[str, Any]]]) -> None:
     records = demo["xml-config-converter"]
     assert len(records) >= 10
     assert all(record["timestamp"] < NOW - DEMO_WINDOW + timedelta(days=11) for record in records)
 
 
 def test_demo_timestamps_follow_working_hours_and_weekdays(
-    demo: dict[str, list[dict]],
+    demo: dict[str, list[dict[str, Any]]],
 ) -> None:
     records = [record for rows in demo.values() for record in rows]
     hours = Counter(record["timestamp"].hour for record in records)
@@ -127,7 +133,7 @@ def test_demo_timestamps_follow_working_hours_and_weekdays(
 
 
 def test_demo_error_rates_and_latency_are_pattern_specific(
-    demo: dict[str, list[dict]],
+    demo: dict[str, list[dict[str, Any]]],
 ) -> None:
     def error_rate(name: str) -> float:
         rows = demo[name]
@@ -147,7 +153,7 @@ def test_demo_error_rates_and_latency_are_pattern_specific(
     assert perf.avg_execution_time_ms > perf.p50_execution_time_ms
 
 
-def test_demo_records_carry_realistic_context_fields(demo: dict[str, list[dict]]) -> None:
+def test_demo_records_carry_realistic_context_fields(demo: dict[str, list[dict[str, Any]]]) -> None:
     records = [record for rows in demo.values() for record in rows]
     contexts = {record["context_type"] for record in records}
     assert {"debugging", "code_review", "refactoring", "testing"} <= contexts
@@ -161,7 +167,7 @@ def test_demo_records_carry_realistic_context_fields(demo: dict[str, list[dict]]
     assert all(isinstance(record["timestamp"], datetime) for record in records)
 
 
-def test_demo_growing_pattern_gains_agents(demo: dict[str, list[dict]]) -> None:
+def test_demo_growing_pattern_gains_agents(demo: dict[str, list[dict[str, Any]]]) -> None:
     pattern = BY_NAME["code-review-assistant"]
     result = analyse(demo[pattern.name], NOW, pattern.pattern_id)
     assert result.trend_analysis is not None

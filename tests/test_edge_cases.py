@@ -663,6 +663,6 @@ def test_custom_thresholds_change_the_classification() -> None:
     trend = month(counts, trend_thresholds=TrendThresholds(**strict)).trend_analysis
     assert trend is not None
     assert trend.trend_type is UsageTrendType.STABLE
-    trend = month(counts, trend_thresholds=TrendThresholds(emerging_max_executions=10_000))
-    assert trend.trend_analysis is not None
-    assert trend.trend_analysis.trend_type is UsageTrendType.EMERGING
+    result = month(counts, trend_thresholds=TrendThresholds(emerging_max_executions=10_000))
+    assert result.trend_analysis is not None
+    assert result.trend_analysis.trend_type is UsageTrendType.EMERGING

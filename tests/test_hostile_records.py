@@ -81,6 +81,9 @@ def test_python_tzinfo_that_mutates_the_record() -> None:
         def dst(self, dt: datetime | None) -> timedelta:
             return timedelta(0)
 
+        def tzname(self, dt: datetime | None) -> str | None:
+            return None
+
     record = _good(0)
     record["timestamp"] = datetime(2026, 4, 30, 12, tzinfo=Meddling())
     result = _reduce([record])

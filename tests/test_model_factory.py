@@ -55,7 +55,8 @@ def test_built_models_stay_frozen() -> None:
 
 
 def test_missing_field_falls_back_to_model_construct_with_its_default() -> None:
-    fields = dict.fromkeys(PerformanceMetrics.model_fields, 1.0) | {"sample_count": 3}
+    fields: dict[str, Any] = dict.fromkeys(PerformanceMetrics.model_fields, 1.0)
+    fields["sample_count"] = 3
     del fields["percentile_method"], fields["percentile_relative_error"]
     model = ModelFactory(PerformanceMetrics)(dict(fields))
     assert model.percentile_method == "exact"

@@ -287,7 +287,7 @@ def test_arrow_csv_types_cells_as_the_standard_reader_does(tmp_path: Path) -> No
     slow = run(FileSource(path, arrow=False).fetch("p", START, NOW))
     assert isinstance(fast.data, pa.Table)
     assert isinstance(slow.data, list)
-    options = {"on_invalid": "skip"}
+    options: dict[str, Any] = {"on_invalid": "skip"}
     assert comparable(analyse(fast.data, "p", **options).to_dict()) == comparable(
         analyse(slow.data, "p", **options).to_dict()
     )
