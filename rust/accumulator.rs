@@ -287,14 +287,25 @@ impl Accumulator {
     /// `add_rows` with the row data in `data` and the string dictionaries its codes refer
     /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's).
     pub fn add_rows_of<R: Iterator<Item = usize> + Clone>(&mut self, data: &Columns, dictionaries: &Columns, rows: R) {
-        let columns = data;
-        self.count += rows.clone().count() as u64;
-        self.add_flags_and_quality(columns, rows.clone());
         if self.families.performance {
-            let times = &columns.execution_time_ms;
+            let times = &data.execution_time_ms;
             self.durations
                 .extend(rows.clone().map(|r| times[r]).filter(|t| !t.is_nan()));
         }
+        self.add_rows_but_times(data, dictionaries, rows);
+    }
+
+    /// `add_rows_of` but for the execution times, which the caller keeps and hands over
+    /// later with `add_execution_times`, in record order.
+    pub fn add_rows_but_times<R: Iterator<Item = usize> + Clone>(
+        &mut self,
+        data: &Columns,
+        dictionaries: &Columns,
+        rows: R,
+    ) {
+        let columns = data;
+        self.count += rows.clone().count() as u64;
+        self.add_flags_and_quality(columns, rows.clone());
         self.contexts
             .add_column(&columns.context_type, rows.clone(), &dictionaries.context_types);
         self.agents
@@ -311,6 +322,17 @@ impl Accumulator {
             self.add_agent_spans(columns, rows, &agent_codes, dictionaries.agents.len());
         }
         self.agents.translation.1 = agent_codes;
+    }
+
+    /// Add execution times held back by `add_rows_but_times`: `parts` in record order,
+    /// missing times (NaN) among them. The times are stored in one allocation of their size.
+    pub fn add_execution_times(&mut self, parts: &[&[f64]]) {
+        if !self.families.performance {
+            return;
+        }
+        self.durations.reserve(parts.iter().map(|p| p.len()).sum());
+        let present = parts.iter().flat_map(|p| p.iter().copied()).filter(|t| !t.is_nan());
+        self.durations.extend(present);
     }
 
     fn add_flags_and_quality(&mut self, columns: &Columns, rows: impl Iterator<Item = usize> + Clone) {

@@ -24,7 +24,7 @@ use crate::gc_pause::GcPause;
 use crate::group::{GroupIndex, GroupKey};
 use crate::ingest::{read_records, GroupReader, IngestReport};
 use crate::metrics::*;
-use crate::state::{Reduction, State};
+use crate::state::Reduction;
 use crate::zone::Zone;
 
 create_exception!(
@@ -196,11 +196,12 @@ fn py_reduce_records<'py>(
     records: &Bound<'py, PyAny>,
     options: Options,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut state = State::new(options.template()?, options.by_pattern);
-    if let Reduction::One(acc) = &mut state.body {
+    let template = options.template()?;
+    let mut body = Reduction::for_one_call(&template, options.by_pattern);
+    if let Reduction::One(acc) = &mut body {
         acc.reserve(records.len().unwrap_or(0));
     }
-    let (report, reduction) = read_records_into(py, records, &state.template.window, options.skip_invalid, state.body)?;
+    let (report, reduction) = read_records_into(py, records, &template.window, options.skip_invalid, body)?;
     finish(py, report.invalid > 0 && !options.skip_invalid, &report, reduction)
 }
 
@@ -210,8 +211,9 @@ fn py_reduce_records<'py>(
 #[pyfunction]
 #[pyo3(name = "reduce_arrow")]
 fn py_reduce_arrow<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, options: Options) -> PyResult<Bound<'py, PyDict>> {
-    let state = State::new(options.template()?, options.by_pattern);
-    let (report, reduction) = read_arrow_into(py, data, &state.template.window, options.skip_invalid, state.body)?;
+    let template = options.template()?;
+    let body = Reduction::for_one_call(&template, options.by_pattern);
+    let (report, reduction) = read_arrow_into(py, data, &template.window, options.skip_invalid, body)?;
     finish(py, report.invalid > 0 && !options.skip_invalid, &report, reduction)
 }
 

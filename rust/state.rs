@@ -121,6 +121,22 @@ impl State {
     }
 }
 
+impl Reduction {
+    /// The reduction of one call (`reduce_records`, `reduce_arrow`), finalized once and
+    /// never stored or merged: a grouped one may hold execution times back (see
+    /// `GroupedAccumulators::for_one_call`).
+    pub fn for_one_call(template: &Accumulator, grouped: bool) -> Reduction {
+        if grouped {
+            Reduction::Grouped(
+                GroupedAccumulators::for_one_call(template.clone()),
+                GroupIndex::default(),
+            )
+        } else {
+            Reduction::One(template.clone())
+        }
+    }
+}
+
 fn empty_body(template: &Accumulator, grouped: bool) -> Reduction {
     if grouped {
         Reduction::Grouped(GroupedAccumulators::new(template.clone()), GroupIndex::default())
