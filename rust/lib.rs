@@ -1,7 +1,7 @@
 //! usage-analytics' Rust core.
 //!
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`, `calendar`,
-//! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `accumulator`, `group`,
+//! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `tally`, `accumulator`, `group`,
 //! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `string_codes`) and the thin PyO3 bindings (`bindings`,
 //! `py_state`, `models`). No arithmetic lives in the bindings.
@@ -30,6 +30,7 @@ pub mod sketch;
 pub mod state;
 pub mod stats;
 mod string_codes;
+pub mod tally;
 pub mod timeparse;
 pub mod wire;
 pub mod zone;

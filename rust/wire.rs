@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::accumulator::{Accumulator, DayCounts, Families, Tally};
+use crate::accumulator::{Accumulator, DayCounts, Families};
 use crate::buckets::Window;
 use crate::civil::MICROS_PER_DAY;
 use crate::columns::Dictionary;
@@ -26,6 +26,7 @@ use crate::metrics::{ThresholdTuple, Thresholds};
 use crate::sketch::Sketch;
 use crate::state::{Reduction, State};
 use crate::stats::Moments;
+use crate::tally::Tally;
 use crate::zone::Zone;
 
 const MAGIC: &[u8; 4] = b"UAST";

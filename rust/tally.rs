@@ -1,0 +1,143 @@
+//! Counts per distinct string (context, agent, project, file type), mergeable by name.
+
+use std::sync::Arc;
+
+use crate::columns::{Dictionary, NO_FILE};
+use crate::error::CoreError;
+
+/// Dictionaries with fewer names than this are counted in lanes (`Tally::add_column`), when
+/// a call has at least `LANE_MIN_ROWS` rows (zeroing the 1 KB of lanes costs about as much
+/// as that many rows; a batch adds about 100 rows per pattern and pass). The
+/// lanes count in u32, so a call with 2^32 rows or more (none has: chunks are at most
+/// 2^20) takes the row-by-row path.
+const LANE_NAMES: usize = 64;
+pub(crate) const LANE_MIN_ROWS: usize = 64;
+
+/// Counts per distinct string, keyed by the accumulator's own dictionary so that states
+/// built from different inputs merge by name.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    pub(crate) names: Dictionary,
+    counts: Vec<u64>,
+    /// Translation of the codes of the last dictionary seen (by id) into `names` codes,
+    /// extended as that dictionary grows: a stream of chunks sharing one dictionary is
+    /// translated once per new name, not once per chunk.
+    pub(crate) translation: (u64, Vec<u32>),
+    /// The translation of the dictionary seen before it: readers that fill two chunk
+    /// buffers in turn alternate between two dictionaries.
+    previous: (u64, Vec<u32>),
+}
+
+impl Tally {
+    /// Codes of `dict` translated into this tally's codes.
+    fn translate(&mut self, dict: &Dictionary) -> &[u32] {
+        if self.translation.0 != dict.id() {
+            std::mem::swap(&mut self.translation, &mut self.previous);
+            if self.translation.0 != dict.id() {
+                self.translation = (dict.id(), Vec::with_capacity(dict.len()));
+            }
+        }
+        let known = self.translation.1.len();
+        for name in &dict.names()[known..] {
+            let code = self.names.code_shared(name);
+            self.translation.1.push(code);
+        }
+        self.counts.resize(self.names.len(), 0);
+        &self.translation.1
+    }
+
+    pub(crate) fn add_column(&mut self, codes: &[u32], rows: impl Iterator<Item = usize>, dict: &Dictionary) {
+        self.translate(dict);
+        let (map, counts) = (&self.translation.1, &mut self.counts);
+        let (least, most) = rows.size_hint();
+        let lanes_fit = most.is_some_and(|n| n <= u32::MAX as usize);
+        if dict.len() < LANE_NAMES && least >= LANE_MIN_ROWS && lanes_fit {
+            // Count by the chunk's own codes in four interleaved lanes, then translate each
+            // code once: consecutive equal codes (skewed columns are full of them) do not
+            // wait on each other's stores, and no row loads its translation.
+            let mut lanes = [[0u32; LANE_NAMES]; 4];
+            for (k, code) in rows.map(|r| codes[r]).enumerate() {
+                // NO_FILE (u32::MAX) lands in the last slot, which is never read.
+                lanes[k % 4][(code as usize).min(LANE_NAMES - 1)] += 1;
+            }
+            for (code, &mine) in map.iter().enumerate().take(dict.len()) {
+                counts[mine as usize] += lanes.iter().map(|lane| u64::from(lane[code])).sum::<u64>();
+            }
+        } else {
+            for code in rows.map(|r| codes[r]) {
+                if code != NO_FILE {
+                    counts[map[code as usize] as usize] += 1;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: &Tally) {
+        self.translate(&other.names);
+        for (code, &count) in other.counts.iter().enumerate() {
+            self.counts[self.translation.1[code] as usize] += count;
+        }
+    }
+
+    /// Values that occur, most frequent first, ties by name.
+    pub(crate) fn ranked(&self) -> Vec<(String, u64)> {
+        let mut out: Vec<(String, u64)> = self
+            .names
+            .names()
+            .iter()
+            .zip(&self.counts)
+            .filter(|(_, &c)| c > 0)
+            .map(|(n, &c)| (n.to_string(), c))
+            .collect();
+        out.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
+    pub(crate) fn distinct(&self) -> u64 {
+        self.counts.iter().filter(|&&c| c > 0).count() as u64
+    }
+
+    /// The stored form: names and their counts, in code order.
+    pub fn parts(&self) -> (&[Arc<str>], &[u64]) {
+        (self.names.names(), &self.counts)
+    }
+
+    /// Rebuild from stored parts (distinct names, one count each). Names are stored once
+    /// in `interner`, which a state's tallies share.
+    pub fn from_parts(names: &[&str], counts: Vec<u64>, interner: &mut Dictionary) -> Result<Tally, CoreError> {
+        if names.len() != counts.len() {
+            return Err(CoreError::InvalidInput(
+                "corrupt state: names and counts differ in length".into(),
+            ));
+        }
+        let mut tally = Tally {
+            names: Dictionary::with_capacity(names.len()),
+            ..Tally::default()
+        };
+        for (index, name) in names.iter().enumerate() {
+            let code = interner.code(name) as usize;
+            let shared = &interner.names()[code];
+            if tally.names.code_shared(shared) as usize != index {
+                return Err(CoreError::InvalidInput(format!("corrupt state: name {name:?} twice")));
+            }
+        }
+        tally.counts = counts;
+        Ok(tally)
+    }
+
+    pub fn total(&self) -> Option<u64> {
+        self.counts.iter().try_fold(0u64, |a, &c| a.checked_add(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_tallies_with_a_repeated_name_are_errors() {
+        assert!(Tally::from_parts(&["a", "c"], vec![1, 1], &mut Dictionary::default()).is_ok());
+        assert!(Tally::from_parts(&["c", "c"], vec![1, 1], &mut Dictionary::default()).is_err());
+        assert!(Tally::from_parts(&["a"], vec![1, 1], &mut Dictionary::default()).is_err());
+    }
+}
