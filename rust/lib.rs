@@ -3,11 +3,12 @@
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`, `calendar`,
 //! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `tally`, `accumulator`, `group`,
 //! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
-//! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `string_codes`) and the thin PyO3 bindings (`bindings`,
+//! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`,
 //! `py_state`, `models`). No arithmetic lives in the bindings.
 
 pub mod accumulator;
 pub mod arrow_ingest;
+mod arrow_strings;
 mod bindings;
 pub mod buckets;
 pub mod calendar;
@@ -22,6 +23,7 @@ pub mod group;
 pub mod ingest;
 pub mod metrics;
 mod models;
+mod py_repr;
 mod py_state;
 mod pyfast;
 pub mod regression;

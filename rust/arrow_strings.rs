@@ -1,0 +1,215 @@
+//! String columns of Arrow input: the four string fields (context, agent, project, file
+//! path: coded into the chunk's dictionaries) and the pattern id (coded into the batch's
+//! group index), in any of Arrow's string layouts, dictionary-encoded or not.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{AnyDictionaryArray, Array, ArrayRef};
+use arrow_schema::DataType;
+
+use crate::arrow_ingest::{all_null, integers, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE};
+use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
+use crate::error::CoreError;
+use crate::group::GroupIndex;
+use crate::string_codes::StringCodes;
+
+/// Read access to any of Arrow's string layouts, dictionary-encoded or not.
+pub(crate) enum StringColumn<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    LargeUtf8(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> StringColumn<'a> {
+    pub(crate) fn new(col: &'a dyn Array) -> Option<Self> {
+        Some(match col.data_type() {
+            DataType::Utf8 => StringColumn::Utf8(col.as_string::<i32>()),
+            DataType::LargeUtf8 => StringColumn::LargeUtf8(col.as_string::<i64>()),
+            DataType::Utf8View => StringColumn::View(col.as_string_view()),
+            _ => return None,
+        })
+    }
+
+    /// The string at `row`, None when null.
+    pub(crate) fn get(&self, row: usize) -> Option<&'a str> {
+        match self {
+            StringColumn::Utf8(a) => a.is_valid(row).then(|| a.value(row)),
+            StringColumn::LargeUtf8(a) => a.is_valid(row).then(|| a.value(row)),
+            StringColumn::View(a) => a.is_valid(row).then(|| a.value(row)),
+        }
+    }
+}
+
+pub(crate) fn string_column(
+    col: Option<&ArrayRef>,
+    field: usize,
+    dict: &mut Dictionary,
+    codes: &mut [u32],
+) -> Result<(), CoreError> {
+    let key: fn(&str) -> &str = if field == FILE_PATH { file_extension } else { |x| x };
+    // Missing categories are "unknown"; a missing file path is not counted.
+    let missing = if field == FILE_PATH {
+        NO_FILE
+    } else {
+        dict.code(UNKNOWN)
+    };
+    let Some(col) = col.filter(|c| !all_null(c)) else {
+        codes.fill(missing);
+        return Ok(());
+    };
+    let expected = "strings (utf8, large_utf8, utf8_view or a dictionary of those)";
+    match col.data_type() {
+        DataType::Null => codes.fill(missing),
+        DataType::Dictionary(_, _) => {
+            let any = col.as_any_dictionary();
+            let values = StringColumn::new(any.values().as_ref())
+                .ok_or_else(|| unsupported(field, col.data_type(), expected))?;
+            // Each distinct dictionary value is encoded once, not once per row.
+            let translation: Vec<u32> = (0..any.values().len())
+                .map(|i| values.get(i).map_or(missing, |v| dict.code(key(v))))
+                .collect();
+            let nulls = col.logical_nulls();
+            for_each_key(any, |row, k| {
+                let valid = nulls.as_ref().is_none_or(|n| n.is_valid(row));
+                codes[row] = if valid {
+                    translation.get(k).copied().unwrap_or(missing)
+                } else {
+                    missing
+                };
+            });
+        }
+        // Values repeat: each distinct value of the slice is coded once (a path is split
+        // into its extension then), later rows cost one lookup (`StringCodes`).
+        DataType::Utf8 => {
+            StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i32>(), codes, missing, |text| dict.code(key(text)))
+        }
+        DataType::LargeUtf8 => {
+            StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i64>(), codes, missing, |text| dict.code(key(text)))
+        }
+        dt => {
+            let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
+            let mut seen = StringCodes::new(SLICE_CACHE);
+            for (row, code) in codes.iter_mut().enumerate() {
+                *code = match strings.get(row) {
+                    None => missing,
+                    Some(text) => seen.code(text, |text| dict.code(key(text))),
+                };
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Call `f(row, key)` for every key of a dictionary array, whatever its key type, without
+/// materialising the keys (null keys yield whatever their slot holds; callers check nulls).
+pub(crate) fn for_each_key(dict: &dyn AnyDictionaryArray, mut f: impl FnMut(usize, usize)) {
+    macro_rules! keys {
+        ($t:ty) => {
+            for (row, &k) in dict.keys().as_primitive::<$t>().values().iter().enumerate() {
+                f(row, usize::try_from(k).unwrap_or(usize::MAX));
+            }
+        };
+    }
+    match dict.keys().data_type() {
+        DataType::Int8 => keys!(Int8Type),
+        DataType::Int16 => keys!(Int16Type),
+        DataType::Int32 => keys!(Int32Type),
+        DataType::Int64 => keys!(Int64Type),
+        DataType::UInt8 => keys!(UInt8Type),
+        DataType::UInt16 => keys!(UInt16Type),
+        DataType::UInt32 => keys!(UInt32Type),
+        DataType::UInt64 => keys!(UInt64Type),
+        _ => {
+            for (row, k) in dict.normalized_keys().into_iter().enumerate() {
+                f(row, k);
+            }
+        }
+    }
+}
+
+// -- error samples ------------------------------------------------------------------------
+
+pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result<(), CoreError> {
+    let expected = "strings, integers or 16-byte UUIDs";
+    s.group = vec![0; col.len()];
+    match col.data_type() {
+        DataType::FixedSizeBinary(16) => {
+            let ids = col.as_fixed_size_binary();
+            for row in 0..col.len() {
+                if ids.is_valid(row) {
+                    let bytes: [u8; 16] = ids.value(row).try_into().expect("width 16");
+                    s.group[row] = index.code_uuid(bytes);
+                }
+            }
+        }
+        dt if dt.is_integer() => {
+            let ints = integers(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
+            let nulls = col.logical_nulls();
+            for (row, n) in ints.into_iter().enumerate() {
+                // A null's slot holds a placeholder, not an id (the row is marked below).
+                if nulls.as_ref().is_none_or(|nulls| nulls.is_valid(row)) {
+                    s.group[row] = index.code_int(n);
+                }
+            }
+        }
+        DataType::Dictionary(_, _) => {
+            let any = col.as_any_dictionary();
+            let values = StringColumn::new(any.values().as_ref())
+                .ok_or_else(|| unsupported(GROUP, col.data_type(), expected))?;
+            // Ids are coded as rows first use them, like the list path: a dictionary value
+            // no row uses (a sliced table, an unused categorical) is no pattern.
+            const UNSEEN: u32 = u32::MAX;
+            let mut translation = vec![UNSEEN; any.values().len()];
+            let nulls = col.logical_nulls();
+            let mut unnamed = Vec::new();
+            for_each_key(any, |row, k| {
+                if nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
+                    return; // marked below
+                }
+                let code = match translation.get(k) {
+                    Some(&UNSEEN) => match values.get(k) {
+                        Some(v) => {
+                            let code = index.code_text(v);
+                            translation[k] = code;
+                            code
+                        }
+                        None => UNSEEN,
+                    },
+                    Some(&code) => code,
+                    None => UNSEEN,
+                };
+                if code == UNSEEN {
+                    unnamed.push(row);
+                } else {
+                    s.group[row] = code;
+                }
+            });
+            for row in unnamed {
+                s.mark(row, GROUP);
+            }
+        }
+        dt => {
+            let strings = StringColumn::new(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
+            let mut last: Option<(&str, u32)> = None;
+            for row in 0..col.len() {
+                let Some(v) = strings.get(row) else { continue };
+                s.group[row] = match last {
+                    Some((prev, code)) if prev == v => code,
+                    _ => {
+                        let code = index.code_text(v);
+                        last = Some((v, code));
+                        code
+                    }
+                };
+            }
+        }
+    }
+    if let Some(nulls) = col.logical_nulls() {
+        for row in nulls.iter().enumerate().filter(|(_, valid)| !valid).map(|(row, _)| row) {
+            s.mark(row, GROUP);
+        }
+    }
+    Ok(())
+}
+
+// -- timestamps ---------------------------------------------------------------------------
