@@ -24,7 +24,8 @@ from usage_analytics import (
 )
 from usage_analytics.cli import main
 from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
-from usage_analytics.html_report import MAX_BARS, render_html
+from usage_analytics.html_charts import MAX_BARS
+from usage_analytics.html_report import render_html
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 SECTIONS = ("kpis", "health", "activity", "outcomes", "latency", "timing", "distribution")
