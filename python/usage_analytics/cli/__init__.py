@@ -1,0 +1,150 @@
+"""The `usage-analytics` command.
+
+    usage-analytics demo                                     # demo data -> SQLite, analysed
+    usage-analytics analyze runs.parquet --pattern checkout  # one pattern of a source
+    usage-analytics analyze usage.sqlite --pattern checkout --format html --output r.html
+    usage-analytics dashboard postgresql://user@host/db      # every pattern, worst first
+
+SOURCE is a record file (.parquet, .csv, .jsonl), a SQLite file (.sqlite, .db, or
+sqlite:///PATH) or a postgresql:// URL (see `usage_analytics.sources`); `--table` and
+`--column FIELD=COLUMN` name a database's table and columns. Without --start/--end the
+window is the 30 days up to the newest record.
+
+Layout: every subcommand is a `Command` in `COMMANDS` (its name, help, a function adding
+its arguments, and a function running it), in a module of its own (`demo`, `analyze`,
+`dashboard`); what they share is in `common`. Every output format is a renderer in
+`output.RENDERERS` (analyze, demo) or `output.DASHBOARD_RENDERERS` that turns the
+analysed patterns into text. Loads and reductions show a progress line on stderr when it
+is a terminal.
+
+Errors never show a traceback: each is one line on stderr, `usage-analytics: error: ...`,
+with exit status 2 for a wrong command line (bad option values, a missing file, an
+unsupported file type or URL, an unreachable server, a missing pip extra) and 1 for data
+that cannot be analysed (malformed files, missing tables, unknown patterns, invalid
+records).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from usage_analytics import _core
+from usage_analytics.cli.analyze import configure_analyze, run_analyze
+from usage_analytics.cli.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, PROG, CliError, Parser
+from usage_analytics.cli.dashboard import configure_dashboard, run_dashboard
+from usage_analytics.cli.demo import configure_demo, run_demo
+from usage_analytics.cli.output import DASHBOARD_RENDERERS, RENDERERS
+from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.sources import (
+    MissingDependencyError,
+    SourceUnavailableError,
+    UnsupportedSourceError,
+)
+
+__all__ = ["COMMANDS", "DASHBOARD_RENDERERS", "RENDERERS", "CliError", "main"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: `configure` adds its arguments, `run` does the work (exit status)."""
+
+    name: str
+    help: str
+    description: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "demo",
+        "write a month of realistic demo data to SQLite and analyse it",
+        "Generate a month of demo executions of six patterns (growing, stable, declining, "
+        "emerging, abandoned), write them to a local SQLite file, analyse them all from "
+        "there (storing the results in the same file), and show the dashboard and the "
+        "full report of one pattern.",
+        configure_demo,
+        run_demo,
+    ),
+    Command(
+        "analyze",
+        "analyse one pattern of a source (file, SQLite or PostgreSQL)",
+        "Analyse the executions of one pattern read from SOURCE. Without --start/--end "
+        "the window is the 30 days up to the newest record's timestamp (end = newest "
+        "record, start = end - 30 days).",
+        configure_analyze,
+        run_analyze,
+    ),
+    Command(
+        "dashboard",
+        "every pattern of a source, one line each, worst first",
+        "Analyse every pattern in SOURCE over one window and show one line per pattern "
+        "(executions, success rate, p95 latency, trend, worst health finding), those most "
+        "in need of attention first. Without --start/--end the window is the 30 days up "
+        "to the newest record of the whole source.",
+        configure_dashboard,
+        run_dashboard,
+    ),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog=PROG,
+        description="Usage analytics of patterns (features, endpoints, jobs, agent actions): "
+        "how often they run, how well, how fast, where, and where they are heading.",
+        epilog="Exit status: 0 success, 1 data that cannot be analysed, 2 a wrong command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_core.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        sub = subparsers.add_parser(
+            command.name,
+            help=command.help,
+            description=command.description,
+            epilog=parser.epilog,
+        )
+        command.configure(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def _fail(message: str) -> None:
+    first = (message.strip().splitlines() or [""])[0]  # one line, whatever a driver said
+    print(f"{PROG}: error: {first}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default: `sys.argv[1:]`); returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
+    except CliError as error:
+        _fail(str(error))
+        return error.exit_code
+    except (SourceUnavailableError, UnsupportedSourceError, MissingDependencyError) as error:
+        _fail(str(error))
+        return EXIT_USAGE
+    except UsageAnalyticsError as error:
+        _fail(str(error))
+        return EXIT_DATA
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else EXIT_OK
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python's exit-time
+        # flush from failing on the closed pipe too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_DATA
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""`usage-analytics analyze`: one pattern of a source."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from usage_analytics.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    add_calendar_options,
+    add_output_options,
+    add_source_options,
+    add_window_options,
+    contract_of,
+    granularity_of,
+    reduce_all,
+    source_of,
+    window_of,
+)
+from usage_analytics.cli.output import (
+    Analysis,
+    View,
+    emit,
+)
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+)
+from usage_analytics.progress import Progress
+from usage_analytics.sources import (
+    ExecutionSource,
+)
+
+
+def configure_analyze(parser: argparse.ArgumentParser) -> None:
+    add_source_options(parser)
+    parser.add_argument(
+        "--pattern",
+        required=True,
+        metavar="ID",
+        help="the pattern to analyse: records whose pattern_id is ID (when a file has no "
+        "pattern_id field, every record belongs to ID)",
+    )
+    add_window_options(parser, "the pattern's newest record")
+    parser.add_argument(
+        "--granularity",
+        choices=[level.value for level in AnalyticsGranularity],
+        help="summary: no breakdowns; detailed (the default, but comprehensive with "
+        "--format html, for its charts); comprehensive: adds the per-bucket rates and a "
+        "projection",
+    )
+    add_calendar_options(parser)
+    add_output_options(
+        parser,
+        "table: a readable report (default); json: the full-precision result; "
+        "html: a self-contained page with charts (best written with --output)",
+    )
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    pattern: str = args.pattern.strip()
+    if not pattern:
+        raise CliError("--pattern must not be empty", EXIT_USAGE)
+    source = source_of(args)
+    analysis = asyncio.run(_analyze(args, source, pattern))
+
+    def view(width: int, unicode: bool) -> View:
+        return View([analysis], analysis, args.tz, width, unicode)
+
+    emit(args, view)
+    return EXIT_OK
+
+
+async def _analyze(args: argparse.Namespace, source: ExecutionSource, pattern: str) -> Analysis:
+    progress = Progress()
+    where = source.description
+    async with source:
+        newest = None
+        if args.end is None:
+            async with progress.step(f"finding the newest record of {pattern} in {where}"):
+                newest = await source.newest(pattern)
+        window = window_of(args, newest)
+        async with progress.step(f"loading the records of {pattern} from {where}"):
+            fetched = await source.fetch(pattern, window[0], window[1])
+    progress.clear()
+    contract = contract_of(args, fetched, window, granularity_of(args))
+    (result,) = await reduce_all([contract], [fetched], where, progress)
+    return Analysis(pattern, result, fetched.locate)

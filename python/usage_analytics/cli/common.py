@@ -1,0 +1,275 @@
+"""What the subcommands share: the exit codes and `CliError`, the argument types and
+options, the analysis window, the contracts and their concurrent reduction."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from usage_analytics import _core
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    TimeWindowType,
+)
+from usage_analytics.errors import InvalidRecordError
+from usage_analytics.progress import Progress
+from usage_analytics.reducer import NodeUsageAnalyticsReducer
+from usage_analytics.sources import (
+    ExecutionSource,
+    Fetched,
+    TableSpec,
+    open_source,
+    source_kinds,
+)
+
+PROG = "usage-analytics"
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+#: The default window: this long, up to the newest record.
+DEFAULT_WINDOW = timedelta(days=30)
+
+
+class CliError(Exception):
+    """An error shown as one line; `exit_code` is EXIT_USAGE or EXIT_DATA."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_DATA) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line raises `CliError` (one line, exit 2) instead of
+    printing the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(f"{message} (see '{self.prog} --help')", EXIT_USAGE)
+
+
+def _parse_datetime(text: str) -> datetime:
+    """ISO-8601 date or date-time, "Z" allowed; naive means UTC."""
+    cleaned = text.strip()
+    if cleaned.endswith("z"):
+        cleaned = cleaned[:-1] + "Z"
+    value = datetime.fromisoformat(cleaned)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def datetime_arg(text: str) -> datetime:
+    try:
+        return _parse_datetime(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO-8601 date or date-time: {text!r} (e.g. 2026-01-31 or 2026-01-31T12:00Z)"
+        ) from None
+
+
+def _timezone_arg(text: str) -> str:
+    try:
+        _core.check_timezone(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"unknown time zone {text!r} (use an IANA name such as Europe/Berlin, or UTC)"
+        ) from None
+    return text
+
+
+def add_calendar_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tz",
+        type=_timezone_arg,
+        default="UTC",
+        metavar="ZONE",
+        help="IANA time zone for days, hours and weekdays (default: UTC)",
+    )
+
+
+def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--format",
+        choices=["table", "json", "html"],
+        default="table",
+        help=what,
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="write to PATH instead of standard output",
+    )
+
+
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source",
+        metavar="SOURCE",
+        help=f"where the execution records are: {source_kinds()}",
+    )
+    parser.add_argument(
+        "--table",
+        metavar="NAME",
+        help="the executions table of a database, NAME or SCHEMA.NAME "
+        "(default: pattern_executions)",
+    )
+    parser.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="the column (or file field) holding a record field, when not named as the "
+        "field, e.g. --column timestamp=started_at (repeatable)",
+    )
+
+
+def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
+    parser.add_argument(
+        "--start",
+        type=datetime_arg,
+        metavar="ISO",
+        help="window start (default: 30 days before the end)",
+    )
+    parser.add_argument(
+        "--end",
+        type=datetime_arg,
+        metavar="ISO",
+        help=f"window end, inclusive (default: the timestamp of {newest})",
+    )
+    parser.add_argument(
+        "--window-type",
+        choices=[kind.value for kind in TimeWindowType],
+        metavar="TYPE",
+        help="the window's kind, which sets the trend bucket width: "
+        f"{', '.join(kind.value for kind in TimeWindowType)} "
+        "(default: monthly without --start, as the window is then 30 days; custom with it)",
+    )
+    parser.add_argument(
+        "--on-invalid",
+        choices=["raise", "skip"],
+        default="raise",
+        help="raise: stop at the first invalid record (default); skip: leave invalid "
+        "records out and count them in the data-quality section",
+    )
+
+
+def _validation_message(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def source_of(args: argparse.Namespace) -> ExecutionSource:
+    try:
+        table = TableSpec.from_options(args.table, args.column)
+    except ValueError as error:
+        raise CliError(f"--table/--column: {error}", EXIT_USAGE) from None
+    return open_source(args.source, table)
+
+
+def window_of(
+    args: argparse.Namespace, newest: datetime | None
+) -> tuple[datetime, datetime, TimeWindowType]:
+    """The analysis window and its type from the options and, for defaults, the newest
+    record's timestamp."""
+    start: datetime | None = args.start
+    end: datetime | None = args.end
+    if end is None:
+        if newest is None:
+            raise CliError(
+                "cannot default the window end: no record has a valid timestamp "
+                "(pass --start and --end)"
+            )
+        end = newest
+    end = end.astimezone(UTC)
+    derived = start is None
+    start = end - DEFAULT_WINDOW if start is None else start.astimezone(UTC)
+    if end <= start:
+        raise CliError(
+            f"the window end ({end.isoformat()}) must be after its start ({start.isoformat()})",
+            EXIT_USAGE,
+        )
+    if args.window_type is not None:
+        kind = TimeWindowType(args.window_type)
+    else:
+        kind = TimeWindowType.MONTHLY if derived else TimeWindowType.CUSTOM
+    return start, end, kind
+
+
+def granularity_of(args: argparse.Namespace) -> AnalyticsGranularity:
+    """--granularity, by default DETAILED, or COMPREHENSIVE for HTML (its executions
+    chart needs the per-bucket series)."""
+    if getattr(args, "granularity", None) is not None:
+        return AnalyticsGranularity(args.granularity)
+    if args.format == "html":
+        return AnalyticsGranularity.COMPREHENSIVE
+    return AnalyticsGranularity.DETAILED
+
+
+def contract_of(
+    args: argparse.Namespace,
+    fetched: Fetched,
+    window: tuple[datetime, datetime, TimeWindowType],
+    granularity: AnalyticsGranularity,
+) -> ModelUsageAnalyticsInput:
+    start, end, kind = window
+    try:
+        return ModelUsageAnalyticsInput(
+            pattern_id=fetched.pattern_id,
+            time_window_start=start,
+            time_window_end=end,
+            time_window_type=kind,
+            granularity=granularity,
+            execution_data=fetched.data,
+            timezone=args.tz,
+            on_invalid=args.on_invalid,
+        )
+    except ValidationError as error:
+        raise CliError(_validation_message(error), EXIT_USAGE) from None
+
+
+def _invalid_message(where: str, fetched: Fetched, error: InvalidRecordError) -> str:
+    more = (
+        f" (and {error.more:,} more invalid record{'s' if error.more != 1 else ''})"
+        if error.more
+        else ""
+    )
+    return (
+        f"{where}, {fetched.locate(error.index)}: field '{error.field}' = {error.value}: "
+        f"{error.reason}{more}; --on-invalid skip leaves invalid records out"
+    )
+
+
+async def reduce_all(
+    contracts: Sequence[ModelUsageAnalyticsInput],
+    fetched: Sequence[Fetched],
+    where: str,
+    progress: Progress,
+) -> list[ModelUsageAnalyticsOutput]:
+    """Analyse every contract concurrently with one shared reducer, counting them off on
+    the progress bar; an invalid record names its pattern and place."""
+    reducer = NodeUsageAnalyticsReducer()
+    total, done = len(contracts), 0
+
+    async def one(
+        contract: ModelUsageAnalyticsInput, records: Fetched
+    ) -> ModelUsageAnalyticsOutput:
+        nonlocal done
+        try:
+            result = await reducer.execute_reduction(contract)
+        except InvalidRecordError as error:
+            place = where if total == 1 else f"{where}, pattern {records.pattern_id}"
+            raise CliError(_invalid_message(place, records, error)) from None
+        done += 1
+        progress.bar(f"analysing {total:,} pattern{'s' if total != 1 else ''}", done, total)
+        return result
+
+    try:
+        return list(await asyncio.gather(*map(one, contracts, fetched)))
+    finally:
+        progress.clear()

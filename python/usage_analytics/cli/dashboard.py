@@ -1,0 +1,97 @@
+"""`usage-analytics dashboard`: every pattern of a source, worst first."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import datetime
+
+from usage_analytics.cli.common import (
+    EXIT_OK,
+    CliError,
+    add_calendar_options,
+    add_output_options,
+    add_source_options,
+    add_window_options,
+    contract_of,
+    granularity_of,
+    reduce_all,
+    source_of,
+    window_of,
+)
+from usage_analytics.cli.output import (
+    DASHBOARD_RENDERERS,
+    Analysis,
+    View,
+    emit,
+)
+from usage_analytics.contracts import (
+    TimeWindowType,
+)
+from usage_analytics.dashboard import dashboard_rows
+from usage_analytics.progress import Progress
+from usage_analytics.sources import (
+    ExecutionSource,
+)
+
+
+def configure_dashboard(parser: argparse.ArgumentParser) -> None:
+    add_source_options(parser)
+    add_window_options(parser, "the source's newest record")
+    add_calendar_options(parser)
+    add_output_options(
+        parser,
+        "table: one line per pattern, worst first (default); json: the same numbers at "
+        "full precision; html: a self-contained page with the table and the worst "
+        "pattern's charts",
+    )
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    source = source_of(args)
+    analyses, window = asyncio.run(_dashboard(args, source))
+    start, end, kind = window
+    heading = (
+        f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "
+        f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({kind.value} window). "
+        "Most in need of attention first."
+    )
+    document_window = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "type": kind.value,
+        "timezone": args.tz,
+    }
+
+    def view(width: int, unicode: bool) -> View:
+        return View(analyses, None, args.tz, width, unicode, heading, window=document_window)
+
+    emit(args, view, DASHBOARD_RENDERERS)
+    return EXIT_OK
+
+
+async def _dashboard(
+    args: argparse.Namespace, source: ExecutionSource
+) -> tuple[list[Analysis], tuple[datetime, datetime, TimeWindowType]]:
+    progress = Progress()
+    where = source.description
+    async with source:
+        newest = None
+        if args.end is None:
+            async with progress.step(f"finding the newest record in {where}"):
+                newest = await source.newest()
+        window = window_of(args, newest)
+        async with progress.step(f"loading the records from {where}"):
+            groups = await source.fetch_all(window[0], window[1])
+    progress.clear()
+    if not groups:
+        raise CliError(f"{where} holds no records with a pattern_id")
+    granularity = granularity_of(args)
+    contracts = [contract_of(args, fetched, window, granularity) for fetched in groups]
+    results = await reduce_all(contracts, groups, where, progress)
+    analyses = {
+        fetched.pattern_id: Analysis(fetched.pattern_id, result, fetched.locate)
+        for fetched, result in zip(groups, results, strict=True)
+    }
+    rows = dashboard_rows([(name, analysis.result) for name, analysis in analyses.items()])
+    return [analyses[row.name] for row in rows], window

@@ -1,0 +1,200 @@
+"""`usage-analytics demo`: a month of demo data written to SQLite, analysed from there."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from usage_analytics.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    CliError,
+    add_calendar_options,
+    add_output_options,
+    datetime_arg,
+    reduce_all,
+)
+from usage_analytics.cli.output import (
+    Analysis,
+    View,
+    emit,
+)
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsInput,
+    TimeWindowType,
+)
+from usage_analytics.dashboard import dashboard_rows
+from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
+from usage_analytics.progress import Progress
+from usage_analytics.sources import (
+    save_records,
+)
+from usage_analytics.sources.sqlite import SQLiteSource, write_executions_sync
+from usage_analytics.store import SQLiteAnalyticsStore
+
+#: Where `demo` writes its data unless told otherwise.
+DEMO_DATABASE = Path("usage-analytics-demo.sqlite")
+
+
+def configure_demo(parser: argparse.ArgumentParser) -> None:
+    names = [pattern.name for pattern in DEMO_PATTERNS]
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=DEMO_DATABASE,
+        metavar="PATH",
+        help=f"the SQLite file the demo writes its records and results to (default: "
+        f"{DEMO_DATABASE} in the current directory; rewritten on every run)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        metavar="N",
+        help=f"random seed of the demo data (default: {DEFAULT_SEED})",
+    )
+    parser.add_argument(
+        "--now",
+        type=datetime_arg,
+        metavar="ISO",
+        help="end of the demo month (default: the current hour, UTC)",
+    )
+    parser.add_argument(
+        "--pattern",
+        choices=names,
+        metavar="NAME",
+        help="the pattern to report in full (default: the first of the table, the one "
+        f"needing most attention); one of: {', '.join(names)}",
+    )
+    parser.add_argument(
+        "--save",
+        type=Path,
+        metavar="PATH",
+        help="also write the demo records (with pattern_id) to PATH (.jsonl, .ndjson, "
+        ".csv or .parquet)",
+    )
+    add_calendar_options(parser)
+    add_output_options(
+        parser,
+        "table: the dashboard and one full report (default); json: every pattern's full "
+        "result; html: a self-contained page with charts (best written with --output)",
+    )
+
+
+_DEMO_TABLES = {"pattern_executions", "pattern_analytics"}
+
+
+def _check_demo_database(path: Path) -> None:
+    """Refuse to rewrite a SQLite file that holds anything but the demo's tables."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise CliError(f"--db {path}: is a directory", EXIT_USAGE)
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        tables = {"(not a SQLite database)"}
+    other = sorted(tables - _DEMO_TABLES)
+    if other:
+        raise CliError(
+            f"--db {path} holds other data ({', '.join(other)}); the demo rewrites its "
+            "file, so pass a new path",
+            EXIT_USAGE,
+        )
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    now: datetime = args.now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    now = now.astimezone(UTC)
+    seed: int = args.seed
+    database: Path = args.db
+    _check_demo_database(database)
+    records = generate_demo_records(now, seed=seed)
+    if args.save is not None:
+        _save_demo(args.save, records)
+    rows = [row for pattern_rows in records.values() for row in pattern_rows]
+    write_executions_sync(database, rows, replace=True)
+    analyses = asyncio.run(_demo_analyses(args, database, now))
+    focus = next(a for a in analyses if a.name == args.pattern) if args.pattern else analyses[0]
+    example = DEMO_PATTERNS[0]
+    heading = (
+        f"Demo data (seed {seed}): {len(analyses)} patterns, {len(rows):,} executions over "
+        f"the 30 days up to {now:%Y-%m-%d %H:%M} UTC, written to {database} (table "
+        "pattern_executions) and analysed from there. Most in need of attention first."
+    )
+    footer = (
+        f"The results are stored in {database} too (table pattern_analytics). "
+        f"Full report of another pattern: {PROG} demo --pattern NAME. "
+        f"Try the commands on the file: {PROG} dashboard {database}; "
+        f"{PROG} analyze {database} --pattern {example.pattern_id} (the {example.name})."
+    )
+
+    def view(width: int, unicode: bool) -> View:
+        return View(analyses, focus, args.tz, width, unicode, heading, footer)
+
+    emit(args, view)
+    return EXIT_OK
+
+
+async def _demo_analyses(args: argparse.Namespace, database: Path, now: datetime) -> list[Analysis]:
+    """Read the demo records back from SQLite, analyse every pattern, store the
+    results, and name them: worst first."""
+    progress = Progress()
+    start = now - DEMO_WINDOW
+    names = {str(pattern.pattern_id): pattern.name for pattern in DEMO_PATTERNS}
+    loading = progress.step(f"loading the demo records from {database}")
+    async with SQLiteSource(database) as source, loading:
+        groups = await source.fetch_all(start, now)
+    contracts = [
+        ModelUsageAnalyticsInput(
+            pattern_id=fetched.pattern_id,
+            time_window_start=start,
+            time_window_end=now,
+            time_window_type=TimeWindowType.MONTHLY,
+            granularity=AnalyticsGranularity.COMPREHENSIVE,
+            execution_data=fetched.data,
+            timezone=args.tz,
+        )
+        for fetched in groups
+    ]
+    results = await reduce_all(contracts, groups, str(database), progress)
+    async with SQLiteAnalyticsStore(database) as store:
+        await store.save_many(results)
+    by_name = {
+        names.get(fetched.pattern_id, fetched.pattern_id): Analysis(
+            names.get(fetched.pattern_id, fetched.pattern_id), result, fetched.locate
+        )
+        for fetched, result in zip(groups, results, strict=True)
+    }
+    rows = dashboard_rows([(name, analysis.result) for name, analysis in by_name.items()])
+    return [by_name[row.name] for row in rows]
+
+
+def _save_demo(path: Path, records: dict[str, list[dict[str, Any]]]) -> None:
+    rows = sorted(
+        (row for rows in records.values() for row in rows), key=lambda row: row["timestamp"]
+    )
+    save_records(path, rows)
+    example = DEMO_PATTERNS[0]
+    print(
+        f"{PROG}: wrote {len(rows):,} demo records to {path}; try: "
+        f"{PROG} analyze {path} --pattern {example.pattern_id}  (the {example.name})",
+        file=sys.stderr,
+    )

@@ -1,0 +1,152 @@
+"""What was analysed (`Analysis`), what a renderer shows (`View`), the renderers of each
+output format, and `emit`, which writes the rendered text where `--output` says."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from usage_analytics.cli.common import (
+    EXIT_USAGE,
+    CliError,
+)
+from usage_analytics.contracts import (
+    ModelUsageAnalyticsOutput,
+)
+from usage_analytics.dashboard import dashboard_document, dashboard_rows, render_dashboard
+from usage_analytics.html_report import render_html
+from usage_analytics.report import render_report, terminal_width
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysed pattern: its display name, the result, and how to point at one of
+    its records by index ("line 12")."""
+
+    name: str
+    result: ModelUsageAnalyticsOutput
+    locate: Callable[[int], str] | None = None
+
+
+@dataclass(frozen=True)
+class View:
+    """What a renderer shows: the analyses in display order (worst first when there are
+    several), the one shown in full (None: just the dashboard), and display settings."""
+
+    analyses: Sequence[Analysis]
+    focus: Analysis | None
+    timezone: str
+    width: int
+    unicode: bool
+    heading: str | None = None
+    footer: str | None = None
+    window: dict[str, str] = field(default_factory=dict)
+
+
+def _dashboard_text(view: View) -> str:
+    rows = dashboard_rows([(analysis.name, analysis.result) for analysis in view.analyses])
+    return render_dashboard(rows, width=view.width, unicode=view.unicode)
+
+
+def render_table(view: View) -> str:
+    """The dashboard (when there are several patterns), then the full report of
+    `view.focus` (if any)."""
+    parts: list[str] = []
+    if view.heading:
+        parts += [textwrap.fill(view.heading, view.width, break_on_hyphens=False), ""]
+    if len(view.analyses) > 1 or view.focus is None:
+        parts += [_dashboard_text(view), ""]
+    if view.focus is not None:
+        parts.append(
+            render_report(
+                view.focus.result,
+                name=view.focus.name,
+                timezone=view.timezone,
+                width=view.width,
+                unicode=view.unicode,
+                locate=view.focus.locate,
+            )
+        )
+    if view.footer:
+        parts += ["", textwrap.fill(view.footer, view.width, break_on_hyphens=False)]
+    return "\n".join(parts).rstrip("\n")
+
+
+def render_json(view: View) -> str:
+    """`result.to_dict()` for one pattern; `{name: to_dict()}` for several."""
+    if len(view.analyses) == 1:
+        document: Any = view.analyses[0].result.to_dict()
+    else:
+        document = {analysis.name: analysis.result.to_dict() for analysis in view.analyses}
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def render_html_view(view: View) -> str:
+    """A self-contained HTML report of `view.focus` (the first pattern without one);
+    with several patterns, a table of all of them (worst finding each) comes first."""
+    focus = view.focus or view.analyses[0]
+    overview = None
+    if len(view.analyses) > 1:
+        overview = [(analysis.name, analysis.result) for analysis in view.analyses]
+    return render_html(focus.result, name=focus.name, locate=focus.locate, overview=overview)
+
+
+def render_dashboard_json(view: View) -> str:
+    """The window and one object per pattern (worst first): the dashboard's numbers at
+    full precision and its worst health finding."""
+    rows = dashboard_rows([(analysis.name, analysis.result) for analysis in view.analyses])
+    document = {"window": view.window, "patterns": dashboard_document(rows)}
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+#: Output formats of `analyze` and `demo` by name (`--format`).
+RENDERERS: dict[str, Callable[[View], str]] = {
+    "table": render_table,
+    "json": render_json,
+    "html": render_html_view,
+}
+#: Output formats of `dashboard`.
+DASHBOARD_RENDERERS: dict[str, Callable[[View], str]] = {
+    "table": render_table,
+    "json": render_dashboard_json,
+    "html": render_html_view,
+}
+
+
+def _can_encode(stream: TextIO, sample: str = "═─█▁↗✧✗⚠·…") -> bool:
+    try:
+        sample.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def emit(
+    args: argparse.Namespace,
+    make_view: Callable[[int, bool], View],
+    renderers: dict[str, Callable[[View], str]] = RENDERERS,
+) -> None:
+    """Render with `args.format` and write to `args.output` (fit to 100 columns, UTF-8)
+    or stdout (fit to the terminal)."""
+    renderer = renderers[args.format]
+    output: Path | None = args.output
+    if output is None:
+        unicode = _can_encode(sys.stdout)
+        if not unicode and isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(errors="replace")  # e.g. a non-ASCII pattern name
+        text = renderer(make_view(terminal_width(), unicode))
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    text = renderer(make_view(100, True))
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot write {output}: {error.strerror or error}", EXIT_USAGE) from None
