@@ -202,7 +202,7 @@ impl Accumulator {
     /// Add execution times held back by `add_rows_but_times`: `parts` in record order,
     /// missing times (NaN) among them. The times are stored in one allocation of their size.
     pub fn add_execution_times(&mut self, parts: &[&[f64]]) {
-        if !self.families.performance {
+        if !self.families.performance || parts.is_empty() {
             return;
         }
         self.durations.reserve(parts.iter().map(|p| p.len()).sum());
@@ -234,7 +234,7 @@ impl Accumulator {
     /// previous store).
     fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>) {
         let window = self.window;
-        let mut finder = RunFinder::new(&window, &self.zone);
+        let mut finder = RunFinder::new(&window, &self.zone, self.families.trends);
         // UTC instants in [lo, hi) share `run`'s place.
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         let mut run = Run::default();

@@ -26,11 +26,17 @@ pub struct RunFinder<'w> {
 }
 
 impl<'w> RunFinder<'w> {
-    pub fn new(window: &'w Window, zone: &'w Zone) -> Self {
+    /// Without `buckets` (the trend family off), every place has bucket 0 and runs are
+    /// not cut at bucket bounds: small buckets would only break runs for nothing.
+    pub fn new(window: &'w Window, zone: &'w Zone, buckets: bool) -> Self {
         RunFinder {
             window,
             offsets: zone.offsets(),
-            bucket: (0, i64::MAX, i64::MIN),
+            bucket: if buckets {
+                (0, i64::MAX, i64::MIN)
+            } else {
+                (0, i64::MIN, i64::MAX)
+            },
         }
     }
 
@@ -64,11 +70,12 @@ impl<'w> RunFinder<'w> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::civil::MICROS_PER_SECOND;
+    use crate::civil::{MICROS_PER_HOUR, MICROS_PER_SECOND};
 
     // 2026-03-05T00:00Z: New York springs forward on 2026-03-08, Lord Howe's clocks move
-    // 30 minutes back on 2026-04-05.
+    // 30 minutes back on 2026-04-05. 2026-09-20T00:00Z.
     const MAR5: i64 = 1_772_668_800 * MICROS_PER_SECOND;
+    const SEP20: i64 = 1_789_862_400 * MICROS_PER_SECOND;
 
     /// Direct computation of an instant's place.
     fn place_of(window: &Window, zone: &Zone, ts: i64) -> Place {
@@ -79,34 +86,55 @@ mod tests {
         }
     }
 
-    #[test]
-    fn runs_agree_with_direct_computation_in_any_order() {
-        let days = 40 * MICROS_PER_DAY;
-        let window = Window::new(MAR5, MAR5 + days + 17, "custom", Some(MICROS_PER_DAY / 7)).unwrap();
-        for zone in ["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"] {
-            let zone = Zone::get(zone).unwrap();
-            let mut finder = RunFinder::new(&window, &zone);
-            // Sorted, unsorted and repeated instants, and the window's ends.
-            let step = days / 4999;
-            let mut instants: Vec<i64> = (0..5000).map(|i| MAR5 + i * step).collect();
-            instants.extend([window.end, MAR5, MAR5 + days / 2, window.end - 1, MAR5 + 5]);
-            instants.extend((0..5000).map(|i| MAR5 + (i * 7919 * step) % days));
-            for ts in instants {
-                let (place, lo, hi) = finder.run_at(ts);
-                let name = zone.name();
-                assert_eq!(place, place_of(&window, &zone, ts), "{ts} in {name}");
-                assert!(lo <= ts && ts < hi, "{ts} outside its run [{lo}, {hi})");
-                assert_eq!(
-                    place_of(&window, &zone, lo),
-                    place,
-                    "the first instant of {ts}'s run in {name}"
-                );
-                assert_eq!(
-                    place_of(&window, &zone, hi - 1),
-                    place,
-                    "the last instant of {ts}'s run in {name}"
-                );
+    /// Every instant gets its own place, and the run around it holds only instants of
+    /// that place (its ends and seven points between them checked).
+    fn check_runs(window: &Window, zone: &str) {
+        let zone = Zone::get(zone).unwrap();
+        let mut finder = RunFinder::new(window, &zone, true);
+        // Sorted, unsorted and repeated instants, and the window's ends.
+        let (start, span) = (window.start, window.span);
+        let step = span / 4999;
+        let mut instants: Vec<i64> = (0..5000).map(|i| start + i * step).collect();
+        instants.extend([window.end, start, start + span / 2, window.end - 1, start + 5]);
+        instants.extend((0..5000).map(|i| start + (i * 7919 * step) % span));
+        let name = zone.name();
+        for ts in instants {
+            let (place, lo, hi) = finder.run_at(ts);
+            assert_eq!(place, place_of(window, &zone, ts), "{ts} in {name}");
+            assert!(lo <= ts && ts < hi, "{ts} outside its run [{lo}, {hi})");
+            for at in (0..=8).map(|k| lo + ((hi - 1 - lo) as i128 * k / 8) as i64) {
+                assert_eq!(place_of(window, &zone, at), place, "{at} in the run of {ts} in {name}");
             }
         }
+    }
+
+    #[test]
+    fn runs_agree_with_direct_computation_in_any_order() {
+        // Buckets of a seventh of a day: not on the hour.
+        let window = |start: i64| {
+            Window::new(
+                start,
+                start + 40 * MICROS_PER_DAY + 17,
+                "custom",
+                Some(MICROS_PER_DAY / 7),
+            )
+            .unwrap()
+        };
+        for zone in ["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"] {
+            check_runs(&window(MAR5), zone);
+        }
+        // Lord Howe springs forward by 30 minutes (02:00 -> 02:30 local) on 2026-10-04,
+        // inside an hour of UTC: only the zone's span ends the run there.
+        check_runs(&window(SEP20), "Australia/Lord_Howe");
+    }
+
+    #[test]
+    fn without_buckets_runs_are_whole_local_hours() {
+        let window = Window::new(MAR5, MAR5 + 3 * MICROS_PER_DAY, "custom", Some(MICROS_PER_HOUR / 4)).unwrap();
+        let zone = Zone::get("Asia/Kathmandu").unwrap();
+        let mut finder = RunFinder::new(&window, &zone, false);
+        let (place, lo, hi) = finder.run_at(MAR5 + 5 * MICROS_PER_HOUR);
+        assert_eq!((place.bucket, hi - lo), (0, MICROS_PER_HOUR));
+        assert_eq!(place.fields, place_of(&window, &zone, lo).fields);
     }
 }

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 
 use crate::accumulator::Accumulator;
 use crate::columns::Columns;
+use crate::held_times::{ByGroup, HeldTimes};
 use crate::metrics::Analytics;
 
 /// A pattern id as given: text, an integer or a UUID (16 bytes).
@@ -103,26 +104,9 @@ pub struct GroupedAccumulators {
     /// Scratch: the chunk's rows in group order (row data only: the codes still refer to
     /// the chunk's dictionaries), so that each group's rows are contiguous.
     sorted: Columns,
-    /// `for_one_call` only: each chunk's execution times in group order, with its groups'
-    /// starts, handed to the groups when they are finalized or merged.
-    held_times: Option<Vec<ChunkTimes>>,
-}
-
-/// A chunk's execution times in group order (missing ones as NaN) and, per group, where
-/// its times start (`starts[g]..starts[g + 1]`; groups met later have none).
-#[derive(Clone)]
-struct ChunkTimes {
-    times: Vec<f64>,
-    starts: Vec<u32>,
-}
-
-impl ChunkTimes {
-    fn of(&self, group: usize) -> &[f64] {
-        match (self.starts.get(group), self.starts.get(group + 1)) {
-            (Some(&lo), Some(&hi)) => &self.times[lo as usize..hi as usize],
-            _ => &[],
-        }
-    }
+    /// `for_one_call` only: each chunk's execution times in group order, handed to the
+    /// groups when they are finalized or merged.
+    held_times: Option<HeldTimes>,
 }
 
 impl GroupedAccumulators {
@@ -147,7 +131,7 @@ impl GroupedAccumulators {
     pub fn for_one_call(template: Accumulator) -> Self {
         let keeps_all = template.families.performance && template.durations.budget() == usize::MAX;
         GroupedAccumulators {
-            held_times: keeps_all.then(Vec::new),
+            held_times: keeps_all.then(HeldTimes::default),
             ..GroupedAccumulators::new(template)
         }
     }
@@ -183,11 +167,7 @@ impl GroupedAccumulators {
         self.sorted.gather(columns, &self.order);
         let holding = match &mut self.held_times {
             Some(held) => {
-                let times = std::mem::take(&mut self.sorted.execution_time_ms);
-                held.push(ChunkTimes {
-                    times,
-                    starts: starts.to_vec(),
-                });
+                held.hold(std::mem::take(&mut self.sorted.execution_time_ms), starts);
                 true
             }
             None => false,
@@ -208,23 +188,24 @@ impl GroupedAccumulators {
             });
     }
 
-    /// Hand the held execution times of group `group` to `acc` (its accumulator).
-    fn hand_times(held: &[ChunkTimes], group: usize, acc: &mut Accumulator) {
-        if !held.is_empty() {
-            let parts: Vec<&[f64]> = held.iter().map(|chunk| chunk.of(group)).collect();
-            acc.add_execution_times(&parts);
-        }
-    }
-
     /// Store every held execution time in its group (before the groups are read).
     fn store_held_times(&mut self) {
         if let Some(held) = self.held_times.as_mut().filter(|h| !h.is_empty()) {
             let held = std::mem::take(held);
+            let by_group = held.by_group();
             self.accumulators
                 .par_iter_mut()
                 .enumerate()
-                .for_each(|(g, acc)| Self::hand_times(&held, g, acc));
+                .for_each(|(g, acc)| acc.add_execution_times(by_group.of(g)));
         }
+    }
+
+    /// The held times by group (none when nothing is held).
+    fn held_by_group(&self) -> Option<ByGroup<'_>> {
+        self.held_times
+            .as_ref()
+            .filter(|h| !h.is_empty())
+            .map(HeldTimes::by_group)
     }
 
     pub fn template(&self) -> &Accumulator {
@@ -234,7 +215,7 @@ impl GroupedAccumulators {
     /// The accumulator of group `code`, if any of its records was added. (For streaming
     /// states, which hold no times back: see `for_one_call`.)
     pub fn get(&self, code: usize) -> Option<&Accumulator> {
-        debug_assert!(self.held_times.as_ref().is_none_or(Vec::is_empty));
+        debug_assert!(self.held_times.as_ref().is_none_or(HeldTimes::is_empty));
         self.accumulators.get(code)
     }
 
@@ -250,7 +231,7 @@ impl GroupedAccumulators {
     /// matching groups by pattern id. Same settings, checked by the caller.
     pub fn merge(&mut self, index: &mut GroupIndex, other: &GroupedAccumulators, other_index: &GroupIndex) {
         self.store_held_times();
-        let their_times = other.held_times.as_deref().unwrap_or_default();
+        let their_times = other.held_by_group();
         for (code, key) in other_index.keys().iter().enumerate() {
             let mine = index.code(key);
             index.add_outside(mine, other_index.outside(code));
@@ -260,7 +241,9 @@ impl GroupedAccumulators {
                 }
                 let acc = &mut self.accumulators[mine as usize];
                 acc.merge(theirs);
-                Self::hand_times(their_times, code, acc);
+                if let Some(times) = &their_times {
+                    acc.add_execution_times(times.of(code));
+                }
             }
         }
     }
@@ -272,11 +255,12 @@ impl GroupedAccumulators {
             self.accumulators.push(self.template.clone());
         }
         let held = self.held_times.take().unwrap_or_default();
+        let by_group = held.by_group();
         self.accumulators
             .into_par_iter()
             .enumerate()
             .map(|(g, mut acc)| {
-                Self::hand_times(&held, g, &mut acc);
+                acc.add_execution_times(by_group.of(g));
                 acc.finalize()
             })
             .collect()
@@ -284,12 +268,14 @@ impl GroupedAccumulators {
 
     /// `finalize` without consuming (a streaming state can be finalized again).
     pub fn finalize_copy(&self, groups: usize) -> Vec<Analytics> {
-        let held = self.held_times.as_deref().unwrap_or_default();
+        let held = self.held_by_group();
         (0..groups)
             .into_par_iter()
             .map(|g| {
                 let mut acc = self.accumulators.get(g).unwrap_or(&self.template).clone();
-                Self::hand_times(held, g, &mut acc);
+                if let Some(held) = &held {
+                    acc.add_execution_times(held.of(g));
+                }
                 acc.finalize()
             })
             .collect()
@@ -354,6 +340,8 @@ mod tests {
     fn interleaved_groups_across_a_clock_change_equal_separate_accumulators() {
         // 2026-02-20 .. 2026-04-01 in New York (spring forward on 2026-03-08), in
         // 90-minute buckets; rows in random order over 37 groups, plus the window's ends.
+        // (Both sides count instants with the same calendar code: this checks grouping,
+        // held times and per-group runs; `calendar`'s tests check the places.)
         let start = 1_771_545_600_000_000;
         let window = Window::new(start, start + 40 * MICROS_PER_DAY, "custom", Some(5_400_000_000)).unwrap();
         let zone = Zone::get("America/New_York").unwrap();
@@ -398,7 +386,9 @@ mod tests {
 
     #[test]
     fn held_times_give_the_same_bits_as_added_times() {
-        let rows = spread_rows();
+        // Group 23 first appears in the last chunk.
+        let mut rows = spread_rows();
+        rows.extend((0..50).map(|i| (23, 500_000_000_000 + i * 1_000, true, f64::from(i as u32))));
         let (mut added, mut held) = (
             GroupedAccumulators::new(template()),
             GroupedAccumulators::for_one_call(template()),
@@ -408,9 +398,11 @@ mod tests {
             added.add(&chunk(part));
             held.add(&chunk(part));
         }
-        assert_eq!(held.held_times.as_ref().map(Vec::len), Some(5));
-        assert_eq!(held.finalize_copy(24), added.finalize_copy(24));
-        assert_eq!(held.finalize(24), added.finalize(24));
+        assert_eq!(held.held_times.as_ref().map(HeldTimes::chunks), Some(5));
+        assert_eq!(held.finalize_copy(25), added.finalize_copy(25));
+        let results = held.finalize(25);
+        assert_eq!(results, added.finalize(25));
+        assert_eq!(results[23].performance.as_ref().map(|p| p.sample_count), Some(50));
     }
 
     #[test]

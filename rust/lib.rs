@@ -1,7 +1,7 @@
 //! usage-analytics' Rust core.
 //!
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`, `calendar`,
-//! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `tally`, `accumulator`, `group`,
+//! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `tally`, `accumulator`, `group`, `held_times`,
 //! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`,
 //! `py_state`, `models`). No arithmetic lives in the bindings.
@@ -20,6 +20,7 @@ pub mod exact_sum;
 mod fields;
 mod gc_pause;
 pub mod group;
+mod held_times;
 pub mod ingest;
 pub mod metrics;
 mod models;
