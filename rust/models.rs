@@ -12,6 +12,9 @@
 //! `model_fields_set` hands out that very set, so a shared one would let a caller's change
 //! reach every other output.
 //!
+//! A factory takes part in the cyclic garbage collector (`__traverse__`), so one stored on
+//! its own class does not keep the class alive.
+//!
 //! Only plain models are accepted: a class with its own `__new__`, private attributes, a
 //! `model_post_init` or extra fields allowed would need more than these four slots.
 
@@ -19,6 +22,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::{PyTraverseError, PyVisit};
 use pyo3::types::{PyDict, PyFrozenSet, PyType};
 
 /// Makes instances of one pydantic model class from dicts of its fields.
@@ -92,6 +96,14 @@ impl ModelFactory {
         set_slot(&model, intern!(py, "__pydantic_extra__"), &py.None().into_bound(py))?;
         set_slot(&model, intern!(py, "__pydantic_private__"), &py.None().into_bound(py))?;
         Ok(model)
+    }
+
+    /// The cyclic collector's view of the objects a factory holds: a factory kept on its
+    /// own class (class -> factory -> class) is then garbage like any other cycle, and the
+    /// class's own clearing breaks it.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.cls)?;
+        visit.call(&self.field_names)
     }
 
     /// The class this factory makes.

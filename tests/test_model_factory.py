@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pydantic
@@ -115,3 +117,16 @@ def test_models_needing_more_than_their_fields_are_refused(
 
 def test_factory_reports_its_class() -> None:
     assert ModelFactory(SuccessMetrics).model_class is SuccessMetrics
+
+
+def test_a_factory_kept_on_its_own_class_is_collected_with_it() -> None:
+    class Point(pydantic.BaseModel):
+        x: int
+
+    Point.factory = ModelFactory(Point)  # type: ignore[attr-defined]  # the cycle under test
+    point = Point.factory({"x": 1})  # type: ignore[attr-defined]
+    assert point.x == 1
+    class_ref = weakref.ref(Point)
+    del Point, point
+    gc.collect()
+    assert class_ref() is None, "the class -> factory -> class cycle was not collected"
