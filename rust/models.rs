@@ -22,8 +22,8 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::{PyTraverseError, PyVisit};
 use pyo3::types::{PyDict, PyFrozenSet, PyType};
+use pyo3::{PyTraverseError, PyVisit};
 
 /// Makes instances of one pydantic model class from dicts of its fields.
 #[pyclass(frozen, module = "usage_analytics._core")]

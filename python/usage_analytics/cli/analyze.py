@@ -17,20 +17,12 @@ from usage_analytics.cli.common import (
     granularity_of,
     reduce_all,
     source_of,
-    window_of,
+    source_window,
 )
-from usage_analytics.cli.output import (
-    Analysis,
-    View,
-    emit,
-)
-from usage_analytics.contracts import (
-    AnalyticsGranularity,
-)
+from usage_analytics.cli.output import Analysis, View, emit
+from usage_analytics.contracts import AnalyticsGranularity
 from usage_analytics.progress import Progress
-from usage_analytics.sources import (
-    ExecutionSource,
-)
+from usage_analytics.sources import ExecutionSource
 
 
 def configure_analyze(parser: argparse.ArgumentParser) -> None:
@@ -76,11 +68,7 @@ async def _analyze(args: argparse.Namespace, source: ExecutionSource, pattern: s
     progress = Progress()
     where = source.description
     async with source:
-        newest = None
-        if args.end is None:
-            async with progress.step(f"finding the newest record of {pattern} in {where}"):
-                newest = await source.newest(pattern)
-        window = window_of(args, newest)
+        window = await source_window(args, source, progress, pattern)
         async with progress.step(f"loading the records of {pattern} from {where}"):
             fetched = await source.fetch(pattern, window[0], window[1])
     progress.clear()

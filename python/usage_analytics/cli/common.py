@@ -22,13 +22,7 @@ from usage_analytics.contracts import (
 from usage_analytics.errors import InvalidRecordError
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
-from usage_analytics.sources import (
-    ExecutionSource,
-    Fetched,
-    TableSpec,
-    open_source,
-    source_kinds,
-)
+from usage_analytics.sources import ExecutionSource, Fetched, TableSpec, open_source, source_kinds
 
 PROG = "usage-analytics"
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
@@ -199,6 +193,22 @@ def window_of(
     else:
         kind = TimeWindowType.MONTHLY if derived else TimeWindowType.CUSTOM
     return start, end, kind
+
+
+async def source_window(
+    args: argparse.Namespace,
+    source: ExecutionSource,
+    progress: Progress,
+    pattern: str | None = None,
+) -> tuple[datetime, datetime, TimeWindowType]:
+    """`window_of` an open source: without --end, the window ends at the newest record
+    (of `pattern`, or of the whole source)."""
+    newest = None
+    if args.end is None:
+        of = f" of {pattern}" if pattern is not None else ""
+        async with progress.step(f"finding the newest record{of} in {source.description}"):
+            newest = await source.newest(pattern)
+    return window_of(args, newest)
 
 
 def granularity_of(args: argparse.Namespace) -> AnalyticsGranularity:

@@ -17,22 +17,13 @@ from usage_analytics.cli.common import (
     granularity_of,
     reduce_all,
     source_of,
-    window_of,
+    source_window,
 )
-from usage_analytics.cli.output import (
-    DASHBOARD_RENDERERS,
-    Analysis,
-    View,
-    emit,
-)
-from usage_analytics.contracts import (
-    TimeWindowType,
-)
+from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
+from usage_analytics.contracts import TimeWindowType
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.progress import Progress
-from usage_analytics.sources import (
-    ExecutionSource,
-)
+from usage_analytics.sources import ExecutionSource
 
 
 def configure_dashboard(parser: argparse.ArgumentParser) -> None:
@@ -76,11 +67,7 @@ async def _dashboard(
     progress = Progress()
     where = source.description
     async with source:
-        newest = None
-        if args.end is None:
-            async with progress.step(f"finding the newest record in {where}"):
-                newest = await source.newest()
-        window = window_of(args, newest)
+        window = await source_window(args, source, progress)
         async with progress.step(f"loading the records from {where}"):
             groups = await source.fetch_all(window[0], window[1])
     progress.clear()

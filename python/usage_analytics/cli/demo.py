@@ -20,22 +20,12 @@ from usage_analytics.cli.common import (
     datetime_arg,
     reduce_all,
 )
-from usage_analytics.cli.output import (
-    Analysis,
-    View,
-    emit,
-)
-from usage_analytics.contracts import (
-    AnalyticsGranularity,
-    ModelUsageAnalyticsInput,
-    TimeWindowType,
-)
+from usage_analytics.cli.output import Analysis, View, emit
+from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsInput, TimeWindowType
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.progress import Progress
-from usage_analytics.sources import (
-    save_records,
-)
+from usage_analytics.sources import save_records
 from usage_analytics.sources.sqlite import SQLiteSource, write_executions_sync
 from usage_analytics.store import SQLiteAnalyticsStore
 

@@ -13,13 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from usage_analytics.cli.common import (
-    EXIT_USAGE,
-    CliError,
-)
-from usage_analytics.contracts import (
-    ModelUsageAnalyticsOutput,
-)
+from usage_analytics.cli.common import EXIT_USAGE, CliError
+from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.dashboard import dashboard_document, dashboard_rows, render_dashboard
 from usage_analytics.html_report import render_html
 from usage_analytics.report import render_report, terminal_width
