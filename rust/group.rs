@@ -127,7 +127,7 @@ impl GroupedAccumulators {
     /// be copied, and its old allocation freed) about ten times; with thousands of groups
     /// that cost as much as all the other per-record work (18 of 46 ns per record). The
     /// groups get the same values in the same order, so the same bits. (Streaming states,
-    /// with a budget of a few thousand times, gained nothing measurable from holding.)
+    /// with a budget of about a thousand times, gained nothing measurable from holding.)
     pub fn for_one_call(template: Accumulator) -> Self {
         let keeps_all = template.families.performance && template.durations.budget() == usize::MAX;
         GroupedAccumulators {
