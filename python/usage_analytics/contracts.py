@@ -388,7 +388,7 @@ class ModelUsageAnalyticsBatchOutput(_Model):
 
     def to_arrow(self) -> Any:
         """One row per pattern with the headline metrics (a pyarrow Table), for dashboards."""
-        from usage_analytics.ingest import require_pyarrow
+        from usage_analytics.extras import require_pyarrow
 
         pa = require_pyarrow("to_arrow()")
         columns = _headline_columns(self.results)

@@ -57,7 +57,7 @@ from usage_analytics.contracts import (
     TrendThresholds,
 )
 from usage_analytics.errors import UsageAnalyticsError
-from usage_analytics.ingest import require_pyarrow
+from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.sources.base import FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -179,9 +179,7 @@ def require_dask() -> Any:
     try:
         import dask.dataframe as dd
     except ImportError as missing:
-        raise UsageAnalyticsError(
-            "usage_analytics.dask needs dask: pip install 'usage-analytics[dask]'"
-        ) from missing
+        raise missing_extra("usage_analytics.dask", "dask", "dask") from missing
     return dd
 
 

@@ -20,8 +20,9 @@ from typing import Any
 
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.extras import require_pyarrow
 
-__all__ = ["is_arrow", "read_any", "reduce_any", "require_pyarrow", "row_count"]
+__all__ = ["is_arrow", "read_any", "reduce_any", "row_count"]
 
 #: A core entry point taking one input form and returning its result dict.
 CoreReader = Callable[[Any], dict[str, Any]]
@@ -95,17 +96,6 @@ def _without_null_columns(data: Any) -> Any:
             i, schema.field(i).with_type(pa.string()), table.column(i).cast(pa.string())
         )
     return table
-
-
-def require_pyarrow(what: str) -> Any:
-    """pyarrow, or a clear error naming the extra that installs it."""
-    try:
-        import pyarrow
-    except ImportError as missing:
-        raise UsageAnalyticsError(
-            f"{what} needs pyarrow: pip install 'usage-analytics[arrow]'"
-        ) from missing
-    return pyarrow
 
 
 def columns_to_arrow(columns: Mapping[str, Any]) -> Any:

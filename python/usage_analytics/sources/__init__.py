@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from usage_analytics.extras import MissingDependencyError
 from usage_analytics.sources.base import (
     FIELDS,
     PATTERN_ID,
     ExecutionSource,
     Fetched,
-    MissingDependencyError,
     SourceError,
     SourceUnavailableError,
     TableSpec,

@@ -23,7 +23,6 @@ from usage_analytics.sources.base import (
     NUMBER_FIELDS,
     PATTERN_ID,
     TEXT_FIELDS,
-    missing_extra,
     pattern_key,
     pattern_uuid,
 )
@@ -36,30 +35,11 @@ from usage_analytics.sources.timestamps import (
 
 __all__ = [
     "group_by_pattern",
-    "load_pyarrow",
     "newest_micros",
     "newest_of_records",
     "pattern_mask",
-    "require_pyarrow",
     "table_from_columns",
 ]
-
-
-def load_pyarrow() -> Any | None:
-    """The pyarrow module, or None when it is not installed."""
-    try:
-        import pyarrow
-        import pyarrow.compute
-    except ImportError:
-        return None
-    return pyarrow
-
-
-def require_pyarrow(what: str) -> Any:
-    pa = load_pyarrow()
-    if pa is None:
-        raise missing_extra(what, "arrow", "pyarrow")
-    return pa
 
 
 def _fits(pa: Any, name: str, array: Any) -> bool:

@@ -32,7 +32,6 @@ __all__ = [
     "TEXT_FIELDS",
     "ExecutionSource",
     "Fetched",
-    "MissingDependencyError",
     "SourceError",
     "SourceUnavailableError",
     "TableSpec",
@@ -78,16 +77,8 @@ class UnsupportedSourceError(SourceError):
     unsupported URL."""
 
 
-class MissingDependencyError(SourceError):
-    """The source needs an optional dependency (a pip extra) that is not installed."""
-
-
 class UnknownPatternError(SourceError):
     """The source has no record of the requested pattern."""
-
-
-def missing_extra(what: str, extra: str, package: str) -> MissingDependencyError:
-    return MissingDependencyError(f"{what} needs {package}: pip install 'usage-analytics[{extra}]'")
 
 
 def quote_identifier(name: str) -> str:

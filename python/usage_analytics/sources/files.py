@@ -26,13 +26,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from usage_analytics.extras import load_pyarrow, require_pyarrow
 from usage_analytics.sources.arrow import (
     group_by_pattern,
-    load_pyarrow,
     newest_micros,
     newest_of_records,
     pattern_mask,
-    require_pyarrow,
 )
 from usage_analytics.sources.base import (
     FIELDS,

@@ -24,7 +24,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from usage_analytics.sources.arrow import group_by_pattern, require_pyarrow
+from usage_analytics.extras import missing_extra, require_pyarrow
+from usage_analytics.sources.arrow import group_by_pattern
 from usage_analytics.sources.base import (
     FIELDS,
     FLAG_FIELDS,
@@ -36,7 +37,6 @@ from usage_analytics.sources.base import (
     SourceUnavailableError,
     TableSpec,
     UnsupportedSourceError,
-    missing_extra,
     pattern_candidates,
     pattern_key,
     pattern_uuid,

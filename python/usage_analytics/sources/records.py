@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from usage_analytics.sources.arrow import require_pyarrow
+from usage_analytics.extras import require_pyarrow
 from usage_analytics.sources.base import (
     FIELDS,
     FLAG_FIELDS,

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from usage_analytics.sources.arrow import load_pyarrow, table_from_columns
+from usage_analytics.extras import load_pyarrow
+from usage_analytics.sources.arrow import table_from_columns
 from usage_analytics.sources.base import (
     FIELDS,
     PATTERN_ID,
