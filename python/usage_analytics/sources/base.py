@@ -18,10 +18,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
+from usage_analytics.closing import AsyncClosing
 from usage_analytics.errors import UsageAnalyticsError
 
 __all__ = [
@@ -216,7 +216,7 @@ def unknown_pattern(
     )
 
 
-class ExecutionSource(ABC):
+class ExecutionSource(AsyncClosing, ABC):
     """Execution records, fetched by pattern and window (see the module docstring).
 
     Use as an async context manager, or call `close()`.
@@ -240,17 +240,3 @@ class ExecutionSource(ABC):
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         """Every pattern of the source with its records in `[start, end]` (possibly
         none), ordered by pattern id. Records without a pattern id are left out."""
-
-    async def close(self) -> None:  # noqa: B027 (sources without resources need nothing)
-        """Release connections and caches."""
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -28,10 +28,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
+from usage_analytics.closing import AsyncClosing
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.sources.base import SourceError
 
@@ -110,7 +110,7 @@ def key_text(pattern_id: UUID | str) -> str:
         return pattern_id
 
 
-class AnalyticsStore(ABC):
+class AnalyticsStore(AsyncClosing, ABC):
     """Analytics results, stored and read back (see the module docstring).
 
     Use as an async context manager, or call `close()`.
@@ -143,17 +143,3 @@ class AnalyticsStore(ABC):
         self, pattern_id: UUID | str, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
         """The pattern's stored results, most recently computed first."""
-
-    async def close(self) -> None:  # noqa: B027 (stores without resources need nothing)
-        """Release connections."""
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
