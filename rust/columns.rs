@@ -29,7 +29,11 @@ pub const UNKNOWN: &str = "unknown";
 pub struct Dictionary {
     id: u64,
     names: Vec<Arc<str>>,
+    /// Code by name for `names[..indexed]`. A dictionary loaded from a state is indexed
+    /// only when first looked up: most are only read (merged into another, or finalized),
+    /// and a 10,000-pattern state has 40,000 of them.
     codes: FxHashMap<Arc<str>, u32>,
+    indexed: usize,
 }
 
 static NEXT_DICTIONARY_ID: AtomicU64 = AtomicU64::new(0);
@@ -40,6 +44,7 @@ impl Default for Dictionary {
             id: NEXT_DICTIONARY_ID.fetch_add(1, Ordering::Relaxed),
             names: Vec::new(),
             codes: FxHashMap::default(),
+            indexed: 0,
         }
     }
 }
@@ -50,6 +55,7 @@ impl Clone for Dictionary {
         Dictionary {
             names: self.names.clone(),
             codes: self.codes.clone(),
+            indexed: self.indexed,
             ..Dictionary::default()
         }
     }
@@ -64,12 +70,33 @@ impl Dictionary {
         dict
     }
 
+    /// A dictionary of `names`, which the caller guarantees are distinct.
+    pub fn of_distinct(names: Vec<Arc<str>>) -> Dictionary {
+        Dictionary {
+            names,
+            ..Dictionary::default()
+        }
+    }
+
     pub fn id(&self) -> u64 {
         self.id
     }
 
+    /// Index the names not indexed yet (see `codes`).
+    #[cold]
+    fn index_the_rest(&mut self) {
+        self.codes.reserve(self.names.len() - self.indexed);
+        for (code, name) in self.names.iter().enumerate().skip(self.indexed) {
+            self.codes.insert(name.clone(), code as u32);
+        }
+        self.indexed = self.names.len();
+    }
+
     #[inline]
     pub fn code(&mut self, name: &str) -> u32 {
+        if self.indexed < self.names.len() {
+            self.index_the_rest();
+        }
         match self.codes.get(name) {
             Some(&code) => code,
             None => self.insert(name.into()),
@@ -78,6 +105,9 @@ impl Dictionary {
 
     /// `code` of a name held by another dictionary, sharing its storage.
     pub fn code_shared(&mut self, name: &Arc<str>) -> u32 {
+        if self.indexed < self.names.len() {
+            self.index_the_rest();
+        }
         match self.codes.get(name.as_ref()) {
             Some(&code) => code,
             None => self.insert(name.clone()),
@@ -88,6 +118,7 @@ impl Dictionary {
         let code = self.names.len() as u32;
         self.names.push(name.clone());
         self.codes.insert(name, code);
+        self.indexed = self.names.len();
         code
     }
 

@@ -235,9 +235,7 @@ impl Summary {
         for block in values.chunks(BLOCK) {
             self.moments.merge(&Moments::of(block));
         }
-        for &v in values {
-            self.sketch.add(v);
-        }
+        self.sketch.add_all(values);
     }
 
     /// numpy-linear percentiles with each order statistic estimated by the sketch and

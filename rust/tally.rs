@@ -103,30 +103,53 @@ impl Tally {
     }
 
     /// Rebuild from stored parts (distinct names, one count each). Names are stored once
-    /// in `interner`, which a state's tallies share.
-    pub fn from_parts(names: &[&str], counts: Vec<u64>, interner: &mut Dictionary) -> Result<Tally, CoreError> {
+    /// in `loaded`, which a state's tallies share.
+    pub fn from_parts(names: &[&str], counts: Vec<u64>, loaded: &mut LoadedNames) -> Result<Tally, CoreError> {
         if names.len() != counts.len() {
             return Err(CoreError::InvalidInput(
                 "corrupt state: names and counts differ in length".into(),
             ));
         }
-        let mut tally = Tally {
-            names: Dictionary::with_capacity(names.len()),
+        Ok(Tally {
+            names: Dictionary::of_distinct(loaded.distinct(names)?),
+            counts,
             ..Tally::default()
-        };
-        for (index, name) in names.iter().enumerate() {
-            let code = interner.code(name) as usize;
-            let shared = &interner.names()[code];
-            if tally.names.code_shared(shared) as usize != index {
-                return Err(CoreError::InvalidInput(format!("corrupt state: name {name:?} twice")));
-            }
-        }
-        tally.counts = counts;
-        Ok(tally)
+        })
     }
 
     pub fn total(&self) -> Option<u64> {
         self.counts.iter().try_fold(0u64, |a, &c| a.checked_add(c))
+    }
+}
+
+/// The names of a state being loaded, stored once for all its tallies, and the check that
+/// no tally lists a name twice (by the tally that last listed each name, so that no tally
+/// builds a table of its own).
+#[derive(Default)]
+pub struct LoadedNames {
+    names: Dictionary,
+    /// Per code of `names`: the number of the last tally that listed it (0: none).
+    last_listed_by: Vec<u64>,
+    tallies: u64,
+}
+
+impl LoadedNames {
+    /// One tally's names, shared, or an error if it lists one twice.
+    fn distinct(&mut self, list: &[&str]) -> Result<Vec<Arc<str>>, CoreError> {
+        self.tallies += 1;
+        let mut shared = Vec::with_capacity(list.len());
+        for name in list {
+            let code = self.names.code(name) as usize;
+            if code == self.last_listed_by.len() {
+                self.last_listed_by.push(0);
+            }
+            if self.last_listed_by[code] == self.tallies {
+                return Err(CoreError::InvalidInput(format!("corrupt state: name {name:?} twice")));
+            }
+            self.last_listed_by[code] = self.tallies;
+            shared.push(self.names.names()[code].clone());
+        }
+        Ok(shared)
     }
 }
 
@@ -136,8 +159,32 @@ mod tests {
 
     #[test]
     fn stored_tallies_with_a_repeated_name_are_errors() {
-        assert!(Tally::from_parts(&["a", "c"], vec![1, 1], &mut Dictionary::default()).is_ok());
-        assert!(Tally::from_parts(&["c", "c"], vec![1, 1], &mut Dictionary::default()).is_err());
-        assert!(Tally::from_parts(&["a"], vec![1, 1], &mut Dictionary::default()).is_err());
+        let mut loaded = LoadedNames::default();
+        assert!(Tally::from_parts(&["a", "c"], vec![1, 1], &mut loaded).is_ok());
+        // Names other tallies of the state listed are fine, twice in one tally are not.
+        assert!(Tally::from_parts(&["c", "a", "b"], vec![1, 1, 1], &mut loaded).is_ok());
+        assert!(Tally::from_parts(&["b", "d", "b"], vec![1, 1, 1], &mut loaded).is_err());
+        assert!(Tally::from_parts(&["c", "c"], vec![1, 1], &mut loaded).is_err());
+        assert!(Tally::from_parts(&["a"], vec![1, 1], &mut loaded).is_err());
+    }
+
+    #[test]
+    fn a_loaded_tally_is_looked_up_and_merged_by_name() {
+        let mut loaded = LoadedNames::default();
+        let stored = Tally::from_parts(&["x", "y", "z"], vec![1, 2, 3], &mut loaded).unwrap();
+        let mut other = Tally::from_parts(&["z", "w"], vec![10, 20], &mut loaded).unwrap();
+        other.merge(&stored);
+        other.merge(&stored);
+        let mut ranked = other.ranked();
+        ranked.sort();
+        let expected: Vec<(String, u64)> = [("w", 20), ("x", 2), ("y", 4), ("z", 16)]
+            .iter()
+            .map(|&(n, c)| (n.to_string(), c))
+            .collect();
+        assert_eq!(ranked, expected);
+        // The names were indexed on the first lookup: codes stay those of the stored order.
+        assert_eq!(other.names.code("z"), 0);
+        assert_eq!(other.names.code("x"), 2);
+        assert_eq!(other.names.code("new"), 4);
     }
 }

@@ -10,13 +10,11 @@
 
 use std::borrow::Cow;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::accumulator::{Accumulator, DayCounts, Families};
 use crate::buckets::Window;
 use crate::civil::MICROS_PER_DAY;
-use crate::columns::Dictionary;
 use crate::durations::{Durations, Summary};
 use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
@@ -26,7 +24,7 @@ use crate::metrics::{ThresholdTuple, Thresholds};
 use crate::sketch::Sketch;
 use crate::state::{Reduction, State};
 use crate::stats::Moments;
-use crate::tally::Tally;
+use crate::tally::{LoadedNames, Tally};
 use crate::zone::Zone;
 
 const MAGIC: &[u8; 4] = b"UAST";
@@ -218,11 +216,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
     let template = template_of(&wire.settings)?;
     let report = report_of(wire.report)?;
     let body = match wire.body {
-        BodyWire::One(acc) => Reduction::One(accumulator_of(&template, *acc, &mut Dictionary::default())?),
+        BodyWire::One(acc) => Reduction::One(accumulator_of(&template, *acc, &mut LoadedNames::default())?),
         BodyWire::Grouped(groups) => {
             let mut index = GroupIndex::default();
             let mut accumulators = Vec::with_capacity(groups.len().min(1 << 16));
-            let mut names = Dictionary::default();
+            let mut names = LoadedNames::default();
             for group in groups {
                 let key = match group.key {
                     GroupKeyWire::Text(t) => GroupKey::Text(t.into()),
@@ -410,7 +408,7 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire<'_> {
 fn accumulator_of(
     template: &Accumulator,
     w: AccumulatorWire<'_>,
-    names: &mut Dictionary,
+    names: &mut LoadedNames,
 ) -> Result<Accumulator, CoreError> {
     let families = template.families;
     let window = template.window;
@@ -463,15 +461,19 @@ fn accumulator_of(
         !families.trends || sum(&w.bucket_counts) == Some(n),
         "trend buckets do not add up",
     )?;
-    let mut seen = FxHashMap::default();
+    // Stored in ascending order (`accumulator_wire` sorts them): no day twice.
+    ensure(
+        w.day_counts.windows(2).all(|pair| pair[0].0 < pair[1].0),
+        "days out of order or twice",
+    )?;
     let mut day_counts = DayCounts::for_window(&window);
+    let mut days_total = Some(0u64);
     for &(day, count) in &w.day_counts {
         ensure(count > 0, "an empty day")?;
-        ensure(seen.insert(day, count).is_none(), "a day appears twice")?;
+        days_total = days_total.and_then(|t| t.checked_add(count));
         day_counts.add(day, count);
     }
-    let days: Vec<u64> = w.day_counts.iter().map(|&(_, c)| c).collect();
-    ensure(sum(&days) == Some(n), "daily counts do not add up")?;
+    ensure(days_total == Some(n), "daily counts do not add up")?;
     let calendar_total = if families.distribution { Some(n) } else { Some(0) };
     ensure(
         sum(&w.hours) == calendar_total && sum(&w.weekdays) == calendar_total,
@@ -543,24 +545,93 @@ fn accumulator_of(
             "agent activity without the trend family",
         )?;
     }
-    let mut acc = template.clone();
-    acc.count = n;
-    acc.success = w.success;
-    acc.timeouts = w.timeouts;
-    acc.gate_failures = w.gate_failures;
-    acc.quality_sum = quality_sum;
-    acc.quality_count = w.quality_count;
-    acc.durations = durations;
-    acc.bucket_counts = w.bucket_counts.into_owned();
-    acc.day_counts = day_counts;
-    acc.hours = w.hours;
-    acc.weekdays = w.weekdays;
-    acc.latest = w.latest;
-    acc.contexts = contexts;
-    acc.agents = agents;
-    acc.projects = projects;
-    acc.file_types = file_types;
-    acc.agent_first_seen = w.agent_first_seen.into_owned();
-    acc.agent_last_seen = w.agent_last_seen.into_owned();
-    Ok(acc)
+    // Built field by field rather than from a clone of the template, whose buffers would
+    // each be allocated and dropped again (10,000 patterns per state).
+    Ok(Accumulator {
+        window,
+        zone: template.zone.clone(),
+        families,
+        thresholds: template.thresholds,
+        count: n,
+        success: w.success,
+        timeouts: w.timeouts,
+        gate_failures: w.gate_failures,
+        quality_sum,
+        quality_count: w.quality_count,
+        durations,
+        bucket_counts: w.bucket_counts.into_owned(),
+        day_counts,
+        hours: w.hours,
+        weekdays: w.weekdays,
+        latest: w.latest,
+        contexts,
+        agents,
+        projects,
+        file_types,
+        agent_first_seen: w.agent_first_seen.into_owned(),
+        agent_last_seen: w.agent_last_seen.into_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::columns::{Columns, NO_FILE, SUCCESS};
+
+    fn template() -> Accumulator {
+        let window = Window::new(0, 7 * MICROS_PER_DAY, "weekly", None).unwrap();
+        Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default())
+    }
+
+    /// Three records on days 1, 1 and 4, by agents "a", "b", "a".
+    fn accumulator() -> Accumulator {
+        let mut c = Columns::default();
+        for (day, agent) in [(1, "a"), (1, "b"), (4, "a")] {
+            c.timestamp.push(day * MICROS_PER_DAY + 5);
+            c.flags.push(SUCCESS);
+            c.execution_time_ms.push(day as f64);
+            c.quality_score.push(f64::NAN);
+            c.context_type.push(c.context_types.code("unknown"));
+            c.agent.push(c.agents.code(agent));
+            c.project.push(c.projects.code("unknown"));
+            c.file_type.push(NO_FILE);
+        }
+        let mut acc = template();
+        acc.add(&c);
+        acc
+    }
+
+    fn load(w: AccumulatorWire<'_>) -> Result<Accumulator, CoreError> {
+        accumulator_of(&template(), w, &mut LoadedNames::default())
+    }
+
+    #[test]
+    fn an_accumulator_loads_as_it_was_stored() {
+        let acc = accumulator();
+        let loaded = load(accumulator_wire(&acc)).unwrap();
+        assert_eq!(loaded.finalize(), acc.finalize());
+    }
+
+    #[test]
+    fn days_out_of_order_or_twice_are_rejected() {
+        let acc = accumulator();
+        let stored = accumulator_wire(&acc);
+        assert_eq!(stored.day_counts, vec![(1, 2), (4, 1)]);
+        for days in [vec![(4, 1), (1, 2)], vec![(1, 1), (1, 1), (4, 1)]] {
+            let mut w = accumulator_wire(&acc);
+            w.day_counts = days;
+            assert!(load(w).is_err());
+        }
+        let mut w = accumulator_wire(&acc);
+        w.day_counts = vec![(1, 1), (2, 1), (4, 1)];
+        assert!(load(w).is_ok(), "another valid set of days");
+    }
+
+    #[test]
+    fn a_tally_listing_a_name_twice_is_rejected() {
+        let acc = accumulator();
+        let mut w = accumulator_wire(&acc);
+        w.agents.names = vec!["a", "a"];
+        assert!(load(w).is_err());
+    }
 }
