@@ -34,7 +34,10 @@ impl Tally {
         if self.translation.0 != dict.id() {
             std::mem::swap(&mut self.translation, &mut self.previous);
             if self.translation.0 != dict.id() {
-                self.translation = (dict.id(), Vec::with_capacity(dict.len()));
+                // Reuse the older translation's buffer: merging a loaded state meets a new
+                // dictionary in every tally.
+                self.translation.0 = dict.id();
+                self.translation.1.clear();
             }
         }
         let known = self.translation.1.len();
