@@ -72,6 +72,11 @@ impl Dictionary {
 
     /// A dictionary of `names`, which the caller guarantees are distinct.
     pub fn of_distinct(names: Vec<Arc<str>>) -> Dictionary {
+        debug_assert_eq!(
+            names.iter().collect::<std::collections::HashSet<_>>().len(),
+            names.len(),
+            "names listed twice"
+        );
         Dictionary {
             names,
             ..Dictionary::default()

@@ -215,8 +215,9 @@ impl Sketch {
     }
 }
 
-/// `x.ceil() as i32` for |x| < 2^31 without a libm call (baseline x86-64 has no rounding
-/// instruction): truncation, plus one where it went down.
+/// `x.ceil() as i32` for `i32::MIN as f64 <= x <= i32::MAX as f64` (keys stay within
+/// about ±3.7e6), without a libm call (baseline x86-64 has no rounding instruction):
+/// truncation, plus one where it went down.
 #[inline]
 fn ceil_to_i32(x: f64) -> i32 {
     let truncated = x as i32;
@@ -260,7 +261,7 @@ mod tests {
 
     #[test]
     fn the_integer_ceil_is_ceil() {
-        for x in [
+        let small = [
             0.0,
             -0.0,
             0.5,
@@ -271,10 +272,18 @@ mod tests {
             -1.5,
             2.0 - 1e-15,
             -2.0 + 1e-15,
+            1e-300,
+            -1e-300,
+        ];
+        let near_the_limits = [
             3.7e6,
             -3.7e6,
-            1e-300,
-        ] {
+            3.7e6 + 0.5,
+            -3.7e6 - 0.5,
+            3_700_000.000_001,
+            -3_700_000.000_001,
+        ];
+        for x in small.into_iter().chain(near_the_limits) {
             assert_eq!(ceil_to_i32(x), x.ceil() as i32, "{x}");
         }
     }
@@ -285,7 +294,7 @@ mod tests {
         let mut values: Vec<f64> = (0..3000).map(|i| ((i * 7919) % 2003) as f64 * 0.37).collect();
         values.extend((0..600).map(|i| 1e300 * 0.9f64.powi(i)));
         values.extend([5e-324, f64::MAX, 0.0, 1.0, 1.0]);
-        for accuracy in [0.01, 0.001, 0.3] {
+        for accuracy in [0.01, 0.001, 0.3, FINEST_ACCURACY] {
             let mut one_by_one = Sketch::new(accuracy).unwrap();
             values.iter().for_each(|&v| one_by_one.add(v));
             for split in [0, 1, 255, 256, 257, 2999, values.len()] {

@@ -185,9 +185,23 @@ mod tests {
             .map(|&(n, c)| (n.to_string(), c))
             .collect();
         assert_eq!(ranked, expected);
+        // A third and a fourth dictionary, alternating with the first: each translation is
+        // rebuilt in the buffer of an older one, which must not keep its stale codes.
+        let third = Tally::from_parts(&["y", "w", "x", "v"], vec![1, 1, 1, 1], &mut loaded).unwrap();
+        let fourth = Tally::from_parts(&["v"], vec![5], &mut loaded).unwrap();
+        for source in [&third, &stored, &fourth, &third] {
+            other.merge(source);
+        }
+        let mut ranked = other.ranked();
+        ranked.sort();
+        let expected: Vec<(String, u64)> = [("v", 7), ("w", 22), ("x", 5), ("y", 8), ("z", 19)]
+            .iter()
+            .map(|&(n, c)| (n.to_string(), c))
+            .collect();
+        assert_eq!(ranked, expected);
         // The names were indexed on the first lookup: codes stay those of the stored order.
         assert_eq!(other.names.code("z"), 0);
         assert_eq!(other.names.code("x"), 2);
-        assert_eq!(other.names.code("new"), 4);
+        assert_eq!(other.names.code("new"), 5);
     }
 }

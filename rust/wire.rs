@@ -466,10 +466,15 @@ fn accumulator_of(
         w.day_counts.windows(2).all(|pair| pair[0].0 < pair[1].0),
         "days out of order or twice",
     )?;
+    let (first_day, last_day) = (
+        (window.start - MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
+        (window.end + MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
+    );
     let mut day_counts = DayCounts::for_window(&window);
     let mut days_total = Some(0u64);
     for &(day, count) in &w.day_counts {
         ensure(count > 0, "an empty day")?;
+        ensure((first_day..=last_day).contains(&day), "a day outside the window")?;
         days_total = days_total.and_then(|t| t.checked_add(count));
         day_counts.add(day, count);
     }
@@ -485,16 +490,6 @@ fn accumulator_of(
             Some(latest) => n > 0 && window.contains(latest),
         },
         "latest execution inconsistent",
-    )?;
-    let (first_day, last_day) = (
-        (window.start - MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
-        (window.end + MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
-    );
-    ensure(
-        w.day_counts
-            .iter()
-            .all(|&(day, _)| (first_day..=last_day).contains(&day)),
-        "a day outside the window",
     )?;
     let mut tally = |t: TallyWire| Tally::from_parts(&t.names, t.counts.into_owned(), names).map_err(corrupt);
     let (contexts, agents) = (tally(w.contexts)?, tally(w.agents)?);
@@ -625,6 +620,25 @@ mod tests {
         let mut w = accumulator_wire(&acc);
         w.day_counts = vec![(1, 1), (2, 1), (4, 1)];
         assert!(load(w).is_ok(), "another valid set of days");
+    }
+
+    #[test]
+    fn empty_days_days_outside_the_window_and_overflowing_totals_are_rejected() {
+        let acc = accumulator();
+        // (The window is days 0-6: its calendar may reach a day either side.)
+        for days in [
+            vec![(1, 2), (2, 0), (4, 1)],
+            vec![(1, 2), (9, 1)],
+            vec![(-2, 2), (4, 1)],
+            vec![(1, u64::MAX), (4, 4)], // wraps to 3 without checked adds
+        ] {
+            let mut w = accumulator_wire(&acc);
+            w.day_counts = days.clone();
+            assert!(load(w).is_err(), "{days:?}");
+        }
+        let mut w = accumulator_wire(&acc);
+        w.day_counts = vec![(-1, 1), (1, 1), (7, 1)];
+        assert!(load(w).is_ok(), "the days either side of the window");
     }
 
     #[test]
