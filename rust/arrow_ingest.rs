@@ -65,7 +65,7 @@ pub fn read_batches(
     batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
     window: &Window,
     mut groups: Option<&mut GroupIndex>,
-    mut sink: impl FnMut(&Columns, &IngestReport) -> Result<(), CoreError> + Send,
+    mut sink: impl FnMut(&mut Columns, &IngestReport) -> Result<(), CoreError> + Send,
 ) -> Result<IngestReport, CoreError> {
     let (mut converted, mut spare) = (Columns::default(), Columns::default());
     // The report as it stood after `converted` was filled, while it waits for `sink`.
@@ -112,7 +112,7 @@ pub fn read_batches(
             };
             match waiting.take() {
                 Some(so_far) => {
-                    let (reduced, read) = rayon::join(|| sink(&converted, &so_far), convert);
+                    let (reduced, read) = rayon::join(|| sink(&mut converted, &so_far), convert);
                     reduced?;
                     read?;
                 }
@@ -125,7 +125,7 @@ pub fn read_batches(
         }
     }
     if let Some(so_far) = waiting {
-        sink(&converted, &so_far)?;
+        sink(&mut converted, &so_far)?;
     }
     Ok(report)
 }

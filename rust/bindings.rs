@@ -261,7 +261,7 @@ pub(crate) fn read_arrow_into(
     let report = compute(py, || {
         read_batches(batches, window, index.as_mut(), |chunk, so_far| {
             if so_far.invalid == 0 || skip_invalid {
-                reduction.add(chunk);
+                reduction.add_chunk(chunk);
             }
             Ok(())
         })

@@ -9,7 +9,7 @@
 use crate::error::CoreError;
 use crate::metrics::Performance;
 use crate::sketch::Sketch;
-use crate::stats::{percentiles_from_ranks, percentiles_linear, Moments};
+use crate::stats::{percentiles_from_ranks, percentiles_linear, percentiles_of_parts, Moments};
 
 /// Percentiles reported, as fractions.
 const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
@@ -25,6 +25,11 @@ pub struct Durations {
     /// Set once the values passed the budget (then `values` is empty).
     summary: Option<Box<Summary>>,
     relative_accuracy: f64,
+    /// Kept values taken with their chunk's buffer (`hold`), before those in `values`: a
+    /// one-call reduction keeps its chunks' times rather than copying 8 bytes per record
+    /// once more. Empty unless `holds_chunks`.
+    held: Vec<Vec<f64>>,
+    holds_chunks: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -41,7 +46,45 @@ impl Durations {
             values: Vec::new(),
             summary: None,
             relative_accuracy,
+            held: Vec::new(),
+            holds_chunks: false,
         })
+    }
+
+    /// These (empty, unlimited) durations, taking chunks' buffers of times with `hold`:
+    /// for a reduction finalized once, never stored (`parts` cannot show held times).
+    pub fn holding_chunks(mut self) -> Durations {
+        debug_assert!(self.count() == 0 && self.budget == usize::MAX);
+        self.holds_chunks = self.budget == usize::MAX;
+        self
+    }
+
+    pub fn holds_chunks(&self) -> bool {
+        self.holds_chunks
+    }
+
+    /// Keep a chunk's execution times (missing ones NaN), after those kept so far, taking
+    /// the buffer. Only when `holds_chunks`.
+    pub fn hold(&mut self, mut times: Vec<f64>) {
+        debug_assert!(self.holds_chunks);
+        if times.iter().any(|t| t.is_nan()) {
+            times.retain(|t| !t.is_nan());
+        }
+        if !self.values.is_empty() {
+            self.held.push(std::mem::take(&mut self.values));
+        }
+        if !times.is_empty() {
+            self.held.push(times);
+        }
+    }
+
+    /// The kept values in record order, as parts.
+    fn kept_parts(&self) -> Vec<&[f64]> {
+        self.held
+            .iter()
+            .map(Vec::as_slice)
+            .chain([self.values.as_slice()])
+            .collect()
     }
 
     /// Empty, with the same budget and accuracy.
@@ -99,6 +142,14 @@ impl Durations {
 
     /// Fold `other` (same budget and accuracy, checked by the caller) into this one.
     pub fn merge(&mut self, other: &Durations) {
+        if !other.held.is_empty() {
+            // (Held times are a one-call reduction's, merged only with its own halves,
+            // which hold none; copied, they merge as any kept times.)
+            let mut copy = other.clone();
+            copy.values = other.kept_parts().concat();
+            copy.held.clear();
+            return self.merge(&copy);
+        }
         if self.summary.is_none() && other.summary.is_none() && self.values.len() + other.values.len() <= self.budget {
             self.values.extend_from_slice(&other.values);
             return;
@@ -116,13 +167,15 @@ impl Durations {
 
     pub fn count(&self) -> u64 {
         match &self.summary {
-            None => self.values.len() as u64,
+            None => (self.values.len() + self.held.iter().map(Vec::len).sum::<usize>()) as u64,
             Some(s) => s.moments.count,
         }
     }
 
-    /// The stored form: the exact values, or the summary.
+    /// The stored form: the exact values, or the summary. (Never of held times: see
+    /// `holding_chunks`.)
     pub fn parts(&self) -> (&[f64], Option<&Summary>) {
+        debug_assert!(self.held.is_empty(), "held times are never stored");
         (&self.values, self.summary.as_deref())
     }
 
@@ -193,6 +246,10 @@ impl Durations {
     /// The performance family. Consumes the kept values' order (selection reorders them).
     pub fn performance(&mut self) -> Performance {
         let (moments, percentiles, relative_error) = match &self.summary {
+            None if !self.held.is_empty() => {
+                let parts = self.kept_parts();
+                (Moments::of_parts(&parts), percentiles_of_parts(&parts, &QUANTILES), 0.0)
+            }
             None => {
                 let m = Moments::of(&self.values);
                 (m, percentiles_linear(&mut self.values, &QUANTILES), 0.0)

@@ -30,6 +30,14 @@ impl Reduction {
         }
     }
 
+    /// `add`, allowed to take the chunk's execution times (see `Accumulator::add_chunk`).
+    pub fn add_chunk(&mut self, chunk: &mut Columns) {
+        match self {
+            Reduction::One(acc) => acc.add_chunk(chunk),
+            _ => self.add(chunk),
+        }
+    }
+
     pub fn is_grouped(&self) -> bool {
         matches!(self, Reduction::Grouped(..))
     }
@@ -132,7 +140,7 @@ impl Reduction {
                 GroupIndex::default(),
             )
         } else {
-            Reduction::One(template.clone())
+            Reduction::One(template.clone().holding_times())
         }
     }
 }

@@ -17,6 +17,14 @@ pub fn percentiles_linear(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
     })
 }
 
+/// `percentiles_linear` of the values of `parts` taken together, which stay as they are.
+pub fn percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> Vec<f64> {
+    let n = parts.iter().map(|p| p.len()).sum();
+    percentiles_from_ranks(n, qs, |ranks| {
+        radix_ranks_of_parts(parts, ranks).unwrap_or_else(|| select_ranks(&mut parts.concat(), ranks))
+    })
+}
+
 /// numpy-linear percentiles of `n` values for each `q`, given `order_stats`, which returns
 /// the values of ascending, distinct 0-based ranks (selected exactly, or estimated by a
 /// sketch). Empty for `n == 0`.
@@ -107,44 +115,14 @@ fn radix_ranks(values: &mut [f64], ranks: &[usize]) -> Option<Vec<f64>> {
         return None;
     }
     let part = n.div_ceil(rayon::current_num_threads().max(1));
-    let counts = values
-        .par_chunks(part)
-        .map(|chunk| {
-            let mut counts = vec![0u32; 1 << RADIX_BITS];
-            for &v in chunk {
-                counts[bin_of(v)] += 1;
-            }
-            counts
-        })
-        .reduce_with(|mut a, b| {
-            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-            a
-        })?;
-    // Per wanted rank: its bin and its rank among the bin's values, by one walk of the
-    // cumulative counts (ranks ascend).
-    let mut wanted: Vec<(usize, usize)> = Vec::with_capacity(ranks.len());
-    let (mut bin, mut below) = (0usize, 0usize);
-    for &rank in ranks {
-        while below + counts[bin] as usize <= rank {
-            below += counts[bin] as usize;
-            bin += 1;
-        }
-        wanted.push((bin, rank - below));
-    }
-    let mut bins: Vec<usize> = wanted.iter().map(|&(b, _)| b).collect();
-    bins.dedup();
-    let held: usize = bins.iter().map(|&b| counts[b] as usize).sum();
-    if held * RADIX_GIVE_UP > n {
-        return None;
-    }
-    let mut wanted_bin = vec![false; 1 << RADIX_BITS];
-    bins.iter().for_each(|&b| wanted_bin[b] = true);
+    let counts = values.par_chunks(part).map(histogram).reduce_with(add_counts)?;
+    let plan = RadixPlan::new(counts, ranks, n)?;
     let fronts: Vec<usize> = values
         .par_chunks_mut(part)
         .map(|chunk| {
             let mut front = 0;
             for i in 0..chunk.len() {
-                if wanted_bin[bin_of(chunk[i])] {
+                if plan.wanted_bin[bin_of(chunk[i])] {
                     chunk.swap(front, i);
                     front += 1;
                 }
@@ -153,21 +131,107 @@ fn radix_ranks(values: &mut [f64], ranks: &[usize]) -> Option<Vec<f64>> {
         })
         .collect();
     let gathered = gather_fronts(values, part, &fronts);
-    debug_assert_eq!(gathered, held);
-    // Sorted, the gathered values are the wanted bins' values bin after bin: a rank's
-    // position among them is the wanted bins' values below its bin plus its rank inside.
-    let positions: Vec<usize> = wanted
-        .iter()
-        .map(|&(b, inner)| {
-            let before: usize = bins
-                .iter()
-                .take_while(|&&other| other < b)
-                .map(|&other| counts[other] as usize)
-                .sum();
-            before + inner
+    debug_assert_eq!(gathered, plan.held);
+    Some(select_ranks(&mut values[..plan.held], &plan.positions()))
+}
+
+/// `radix_ranks` of values kept in parts (read only: their order is record order), with
+/// the wanted bins' values copied out and selected among. `None` as `radix_ranks`.
+fn radix_ranks_of_parts(parts: &[&[f64]], ranks: &[usize]) -> Option<Vec<f64>> {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    if n < RADIX_MIN || n > u32::MAX as usize {
+        return None;
+    }
+    let counts = parts.par_iter().map(|part| histogram(part)).reduce_with(add_counts)?;
+    let plan = RadixPlan::new(counts, ranks, n)?;
+    let mut gathered: Vec<f64> = parts
+        .par_iter()
+        .map(|part| {
+            part.iter()
+                .copied()
+                .filter(|&v| plan.wanted_bin[bin_of(v)])
+                .collect::<Vec<f64>>()
         })
-        .collect();
-    Some(select_ranks(&mut values[..held], &positions))
+        .reduce_with(|mut a, b| {
+            a.extend_from_slice(&b);
+            a
+        })?;
+    debug_assert_eq!(gathered.len(), plan.held);
+    Some(select_ranks(&mut gathered, &plan.positions()))
+}
+
+fn histogram(values: &[f64]) -> Vec<u32> {
+    let mut counts = vec![0u32; 1 << RADIX_BITS];
+    for &v in values {
+        counts[bin_of(v)] += 1;
+    }
+    counts
+}
+
+fn add_counts(mut a: Vec<u32>, b: Vec<u32>) -> Vec<u32> {
+    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+    a
+}
+
+/// Where the wanted ranks fall in a radix histogram.
+struct RadixPlan {
+    counts: Vec<u32>,
+    /// Per wanted rank: its bin and its rank among the bin's values.
+    wanted: Vec<(usize, usize)>,
+    /// The distinct bins of `wanted`, ascending, and whether each bin is one of them.
+    bins: Vec<usize>,
+    wanted_bin: Vec<bool>,
+    /// How many values the wanted bins hold.
+    held: usize,
+}
+
+impl RadixPlan {
+    /// `None` when the wanted bins hold more than 1/RADIX_GIVE_UP of the `n` values.
+    fn new(counts: Vec<u32>, ranks: &[usize], n: usize) -> Option<RadixPlan> {
+        // One walk of the cumulative counts (ranks ascend).
+        let mut wanted: Vec<(usize, usize)> = Vec::with_capacity(ranks.len());
+        let (mut bin, mut below) = (0usize, 0usize);
+        for &rank in ranks {
+            while below + counts[bin] as usize <= rank {
+                below += counts[bin] as usize;
+                bin += 1;
+            }
+            wanted.push((bin, rank - below));
+        }
+        let mut bins: Vec<usize> = wanted.iter().map(|&(b, _)| b).collect();
+        bins.dedup();
+        let held: usize = bins.iter().map(|&b| counts[b] as usize).sum();
+        if held * RADIX_GIVE_UP > n {
+            return None;
+        }
+        let mut wanted_bin = vec![false; 1 << RADIX_BITS];
+        bins.iter().for_each(|&b| wanted_bin[b] = true);
+        Some(RadixPlan {
+            counts,
+            wanted,
+            bins,
+            wanted_bin,
+            held,
+        })
+    }
+
+    /// Each wanted rank's position among the wanted bins' values once sorted (they are
+    /// the bins' values bin after bin): the wanted bins' values below its bin plus its
+    /// rank inside.
+    fn positions(&self) -> Vec<usize> {
+        self.wanted
+            .iter()
+            .map(|&(b, inner)| {
+                let before: usize = self
+                    .bins
+                    .iter()
+                    .take_while(|&&other| other < b)
+                    .map(|&other| self.counts[other] as usize)
+                    .sum();
+                before + inner
+            })
+            .collect()
+    }
 }
 
 /// Move the first `fronts[k]` values of each part `k` (parts of `part` values) to the
@@ -236,6 +300,33 @@ impl Moments {
         for block in values.chunks(BLOCK) {
             acc.merge(&Moments::of_block(block));
         }
+        acc
+    }
+
+    /// `of` the values of `parts` taken together: the same blocks, so the same bits (a
+    /// block that spans parts is put together in a buffer).
+    pub fn of_parts(parts: &[&[f64]]) -> Moments {
+        let mut acc = Moments::default();
+        let mut spanning: Vec<f64> = Vec::with_capacity(BLOCK);
+        for &part in parts {
+            let fill = (BLOCK - spanning.len()).min(part.len());
+            let rest = if spanning.is_empty() {
+                part
+            } else {
+                spanning.extend_from_slice(&part[..fill]);
+                if spanning.len() == BLOCK {
+                    acc.merge(&Moments::of_block(&spanning));
+                    spanning.clear();
+                }
+                &part[fill..]
+            };
+            let blocks = rest.chunks_exact(BLOCK);
+            spanning.extend_from_slice(blocks.remainder());
+            for block in blocks {
+                acc.merge(&Moments::of_block(block));
+            }
+        }
+        acc.merge(&Moments::of_block(&spanning));
         acc
     }
 
@@ -455,6 +546,62 @@ mod tests {
         for (g, &q) in got.iter().zip(&qs) {
             assert_eq!(g.to_bits(), sorted_linear(&values, q).to_bits(), "q = {q}");
         }
+    }
+
+    /// `values` cut into parts of the given lengths (the last takes the rest).
+    fn cut<'a>(values: &'a [f64], lengths: &[usize]) -> Vec<&'a [f64]> {
+        let mut parts = Vec::new();
+        let mut rest = values;
+        for &len in lengths {
+            let (part, tail) = rest.split_at(len.min(rest.len()));
+            parts.push(part);
+            rest = tail;
+        }
+        parts.push(rest);
+        parts
+    }
+
+    #[test]
+    fn moments_of_parts_are_the_bits_of_the_whole() {
+        let values = column(10_000, |x| ((x % 100_000) as f64 / 10_000.0).exp());
+        let whole = Moments::of(&values);
+        // Empty parts, parts inside a block, parts ending on a block bound, one part.
+        for lengths in [
+            vec![],
+            vec![0, 1, 0, 1023, 1024, 5],
+            vec![1024, 2048, 999, 1],
+            vec![7; 1400],
+            vec![3000, 0],
+        ] {
+            assert_eq!(Moments::of_parts(&cut(&values, &lengths)), whole, "{lengths:?}");
+        }
+        assert_eq!(Moments::of_parts(&[]), Moments::default());
+    }
+
+    #[test]
+    fn percentiles_of_parts_equal_sorting() {
+        let qs = [0.0, 0.01, 0.5, 0.95, 0.99, 1.0];
+        let spread = column(300_007, |x| ((x % 100_000) as f64 / 10_000.0).exp());
+        let near_equal = column(RADIX_MIN * 2, |x| 100.0 + (x % 1000) as f64 * 1e-9);
+        let short = column(5_000, |x| (x % 777) as f64);
+        for (name, values) in [("spread", spread), ("near-equal", near_equal), ("short", short)] {
+            for lengths in [vec![65_536; 4], vec![1, 0, 100_000], vec![]] {
+                let got = percentiles_of_parts(&cut(&values, &lengths), &qs);
+                for (g, &q) in got.iter().zip(&qs) {
+                    assert_eq!(
+                        g.to_bits(),
+                        sorted_linear(&values, q).to_bits(),
+                        "{name} {lengths:?} q = {q}"
+                    );
+                }
+            }
+        }
+        assert!(percentiles_of_parts(&[&[], &[]], &qs).is_empty());
+        // The radix path itself ran on the spread column (it gives up on the other two).
+        let values = column(300_007, |x| ((x % 100_000) as f64 / 10_000.0).exp());
+        let ranks = [0, 150_003, 300_006];
+        let got = radix_ranks_of_parts(&cut(&values, &[70_000, 70_000]), &ranks).expect("the radix path");
+        assert_eq!(got, sorted_ranks(&values, &ranks));
     }
 
     #[test]
