@@ -820,11 +820,13 @@ mod tests {
         let start = 1_772_323_200 * MICROS_PER_SECOND;
         let window = Window::new(start, start + 14 * DAY, "custom", Some(DAY / 3)).unwrap();
         let fresh = || Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+        // (300 times are copied, not held: see `Durations::hold`.)
         let chunks = [
             mixed_columns(40_000, start, 14 * DAY, 5),
             mixed_columns(300, start + DAY, DAY, 5),
             mixed_columns(30_000, start + 2 * DAY, 9 * DAY, 70),
             mixed_columns(5_000, start, 14 * DAY, 5),
+            mixed_columns(300, start + DAY, DAY, 5),
         ];
         let (mut copying, mut holding) = (fresh(), fresh().holding_times());
         assert!(holding.durations.holds_chunks() && !copying.durations.holds_chunks());

@@ -15,6 +15,8 @@ use crate::stats::{percentiles_from_ranks, percentiles_linear, percentiles_of_pa
 const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
 /// Values folded into the sketch per moments block (see `Moments`).
 const BLOCK: usize = 1024;
+/// Chunks of fewer times than this are copied rather than held (`hold`).
+const HOLD_MIN: usize = 4096;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Durations {
@@ -64,9 +66,15 @@ impl Durations {
     }
 
     /// Keep a chunk's execution times (missing ones NaN), after those kept so far, taking
-    /// the buffer. Only when `holds_chunks`.
+    /// the buffer; a small chunk's are copied (a stream of tiny record batches would
+    /// otherwise keep a buffer, with its allocation overhead, per handful of values).
+    /// Only when `holds_chunks`.
     pub fn hold(&mut self, mut times: Vec<f64>) {
         debug_assert!(self.holds_chunks);
+        if times.len() < HOLD_MIN {
+            self.values.extend(times.into_iter().filter(|t| !t.is_nan()));
+            return;
+        }
         if times.iter().any(|t| t.is_nan()) {
             times.retain(|t| !t.is_nan());
         }
@@ -313,6 +321,34 @@ mod tests {
 
     fn values() -> Vec<f64> {
         (0..2000).map(|i| ((i * 7919) % 2003) as f64 * 1.5 + 0.25).collect()
+    }
+
+    #[test]
+    fn tiny_chunks_are_copied_and_large_ones_held_in_order() {
+        let mut held = Durations::new(usize::MAX, 0.01).unwrap().holding_chunks();
+        let mut copied = Durations::new(usize::MAX, 0.01).unwrap();
+        let chunk = |k: usize, n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| if i % 7 == 3 { f64::NAN } else { (k * 31 + i) as f64 })
+                .collect()
+        };
+        // 10,000 chunks of 10 times (a stream of tiny batches), then a large chunk, then
+        // tiny ones again.
+        let sizes = std::iter::repeat_n(10, 10_000)
+            .chain([HOLD_MIN * 2])
+            .chain(std::iter::repeat_n(10, 50));
+        for (k, n) in sizes.enumerate() {
+            let times = chunk(k, n);
+            copied.extend(times.iter().copied().filter(|t| !t.is_nan()));
+            held.hold(times);
+        }
+        assert_eq!(
+            held.held.len(),
+            2,
+            "the tiny chunks before the large one, and the large one"
+        );
+        assert_eq!(held.count(), copied.count());
+        assert_eq!(held.performance(), copied.performance());
     }
 
     #[test]
