@@ -118,6 +118,14 @@ impl<'py> Encoder<'py> {
                 return Ok(*code);
             }
         }
+        self.encode_missed(slot, text, dict)
+    }
+
+    /// `encode` of a string not in its slot. Apart, so that the hit path (four per record)
+    /// inlines into the reader without this path's frame.
+    #[cold]
+    #[inline(never)]
+    fn encode_missed(&mut self, slot: usize, text: &Bound<'py, PyString>, dict: &mut Dictionary) -> PyResult<u32> {
         let code = dict.code((self.key)(text.to_str()?));
         self.slots[slot] = Some((text.clone(), code));
         Ok(code)
