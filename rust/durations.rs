@@ -71,12 +71,17 @@ impl Durations {
     /// Only when `holds_chunks`.
     pub fn hold(&mut self, mut times: Vec<f64>) {
         debug_assert!(self.holds_chunks);
-        if times.len() < HOLD_MIN {
-            self.values.extend(times.into_iter().filter(|t| !t.is_nan()));
-            return;
-        }
         if times.iter().any(|t| t.is_nan()) {
             times.retain(|t| !t.is_nan());
+        }
+        if times.len() < HOLD_MIN {
+            self.values.extend_from_slice(&times);
+            return;
+        }
+        // A buffer far larger than its times (mostly missing ones, or one grown by pushes)
+        // is not kept as it is: memory follows the times present, as when they were copied.
+        if times.len() < times.capacity() / 2 {
+            times.shrink_to_fit();
         }
         if !self.values.is_empty() {
             self.held.push(std::mem::take(&mut self.values));
@@ -153,9 +158,8 @@ impl Durations {
         if !other.held.is_empty() {
             // (Held times are a one-call reduction's, merged only with its own halves,
             // which hold none; copied, they merge as any kept times.)
-            let mut copy = other.clone();
+            let mut copy = other.emptied();
             copy.values = other.kept_parts().concat();
-            copy.held.clear();
             return self.merge(&copy);
         }
         if self.summary.is_none() && other.summary.is_none() && self.values.len() + other.values.len() <= self.budget {
@@ -181,7 +185,7 @@ impl Durations {
     }
 
     /// The stored form: the exact values, or the summary. (Never of held times: see
-    /// `holding_chunks`.)
+    /// `holding_chunks`; only one-call reductions hold, and they are never stored.)
     pub fn parts(&self) -> (&[f64], Option<&Summary>) {
         debug_assert!(self.held.is_empty(), "held times are never stored");
         (&self.values, self.summary.as_deref())
@@ -256,7 +260,20 @@ impl Durations {
         let (moments, percentiles, relative_error) = match &self.summary {
             None if !self.held.is_empty() => {
                 let parts = self.kept_parts();
-                (Moments::of_parts(&parts), percentiles_of_parts(&parts, &QUANTILES), 0.0)
+                let (moments, percentiles) = (Moments::of_parts(&parts), percentiles_of_parts(&parts, &QUANTILES));
+                let percentiles = percentiles.unwrap_or_else(|| {
+                    // Selection over all of them: put together one part after another, each
+                    // freed once copied (at most one part more than the times themselves).
+                    let mut all = Vec::with_capacity(moments.count as usize);
+                    for part in std::mem::take(&mut self.held) {
+                        all.extend_from_slice(&part);
+                    }
+                    all.append(&mut self.values);
+                    let percentiles = percentiles_linear(&mut all, &QUANTILES);
+                    self.values = all;
+                    percentiles
+                });
+                (moments, percentiles, 0.0)
             }
             None => {
                 let m = Moments::of(&self.values);
@@ -348,6 +365,30 @@ mod tests {
             "the tiny chunks before the large one, and the large one"
         );
         assert_eq!(held.count(), copied.count());
+        assert_eq!(held.performance(), copied.performance());
+    }
+
+    #[test]
+    fn held_times_that_defeat_the_radix_path_and_mostly_missing_ones() {
+        // Near-equal times (the radix path gives up: selection over all of them, put
+        // together), in chunks that are mostly missing (kept without their slack).
+        let mut held = Durations::new(usize::MAX, 0.01).unwrap().holding_chunks();
+        let mut copied = Durations::new(usize::MAX, 0.01).unwrap();
+        for k in 0..40 {
+            let times: Vec<f64> = (0..65_536)
+                .map(|i| {
+                    if i % 5 == 0 {
+                        100.0 + ((i * 7 + k) % 1000) as f64 * 1e-9
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect();
+            copied.extend(times.iter().copied().filter(|t| !t.is_nan()));
+            held.hold(times);
+        }
+        assert!(held.held.iter().all(|part| part.capacity() < 2 * part.len()));
+        assert!(held.count() > 65_536 * 2);
         assert_eq!(held.performance(), copied.performance());
     }
 

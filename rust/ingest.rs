@@ -122,7 +122,9 @@ impl<'py> Encoder<'py> {
     }
 
     /// `encode` of a string not in its slot. Apart, so that the hit path (four per record)
-    /// inlines into the reader without this path's frame.
+    /// inlines into the reader without this path's frame. (Cold for the usual records,
+    /// whose strings are shared objects; input with a new string object per record takes
+    /// this path every time, at the cost of one call more per string.)
     #[cold]
     #[inline(never)]
     fn encode_missed(&mut self, slot: usize, text: &Bound<'py, PyString>, dict: &mut Dictionary) -> PyResult<u32> {

@@ -18,19 +18,29 @@ pub fn percentiles_linear(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
 }
 
 /// `percentiles_linear` of the values of `parts` taken together, which stay as they are.
-pub fn percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> Vec<f64> {
+/// `None` when the radix path does not apply (few values, or near-equal ones): then the
+/// caller puts the values together and uses `percentiles_linear`, which it can do without
+/// holding two copies (here the parts are only borrowed).
+pub fn percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> Option<Vec<f64>> {
     let n = parts.iter().map(|p| p.len()).sum();
-    percentiles_from_ranks(n, qs, |ranks| {
-        radix_ranks_of_parts(parts, ranks).unwrap_or_else(|| select_ranks(&mut parts.concat(), ranks))
-    })
+    try_percentiles_from_ranks(n, qs, |ranks| radix_ranks_of_parts(parts, ranks))
 }
 
 /// numpy-linear percentiles of `n` values for each `q`, given `order_stats`, which returns
 /// the values of ascending, distinct 0-based ranks (selected exactly, or estimated by a
 /// sketch). Empty for `n == 0`.
 pub fn percentiles_from_ranks(n: usize, qs: &[f64], order_stats: impl FnOnce(&[usize]) -> Vec<f64>) -> Vec<f64> {
+    try_percentiles_from_ranks(n, qs, |ranks| Some(order_stats(ranks))).unwrap_or_default()
+}
+
+/// `percentiles_from_ranks` with an `order_stats` that may give up (`None`).
+fn try_percentiles_from_ranks(
+    n: usize,
+    qs: &[f64],
+    order_stats: impl FnOnce(&[usize]) -> Option<Vec<f64>>,
+) -> Option<Vec<f64>> {
     if n == 0 {
-        return Vec::new();
+        return Some(Vec::new());
     }
     // Per quantile: (lower rank, gamma), as numpy computes them.
     let plans: Vec<(usize, f64)> = qs
@@ -47,12 +57,14 @@ pub fn percentiles_from_ranks(n: usize, qs: &[f64], order_stats: impl FnOnce(&[u
         .collect();
     ranks.sort_unstable();
     ranks.dedup();
-    let values = order_stats(&ranks);
+    let values = order_stats(&ranks)?;
     let at = |rank: usize| values[ranks.binary_search(&rank).unwrap_or(0)];
-    plans
-        .iter()
-        .map(|&(lower, gamma)| lerp(at(lower), at((lower + 1).min(n - 1)), gamma))
-        .collect()
+    Some(
+        plans
+            .iter()
+            .map(|&(lower, gamma)| lerp(at(lower), at((lower + 1).min(n - 1)), gamma))
+            .collect(),
+    )
 }
 
 /// The values of the given ascending, distinct ranks (0-based) in sorted order.
@@ -142,7 +154,17 @@ fn radix_ranks_of_parts(parts: &[&[f64]], ranks: &[usize]) -> Option<Vec<f64>> {
     if n < RADIX_MIN || n > u32::MAX as usize {
         return None;
     }
-    let counts = parts.par_iter().map(|part| histogram(part)).reduce_with(add_counts)?;
+    // One histogram per thread's share of the parts, not per part (256 KB each).
+    let counts = parts
+        .par_iter()
+        .fold(
+            || vec![0u32; 1 << RADIX_BITS],
+            |mut counts, part| {
+                part.iter().for_each(|&v| counts[bin_of(v)] += 1);
+                counts
+            },
+        )
+        .reduce_with(add_counts)?;
     let plan = RadixPlan::new(counts, ranks, n)?;
     let mut gathered: Vec<f64> = parts
         .par_iter()
@@ -584,10 +606,15 @@ mod tests {
         let spread = column(300_007, |x| ((x % 100_000) as f64 / 10_000.0).exp());
         let near_equal = column(RADIX_MIN * 2, |x| 100.0 + (x % 1000) as f64 * 1e-9);
         let short = column(5_000, |x| (x % 777) as f64);
-        for (name, values) in [("spread", spread), ("near-equal", near_equal), ("short", short)] {
+        for (name, values, radix) in [
+            ("spread", spread, true),
+            ("near-equal", near_equal, false),
+            ("short", short, false),
+        ] {
             for lengths in [vec![65_536; 4], vec![1, 0, 100_000], vec![]] {
                 let got = percentiles_of_parts(&cut(&values, &lengths), &qs);
-                for (g, &q) in got.iter().zip(&qs) {
+                assert_eq!(got.is_some(), radix, "{name}: the radix path applies, or gives up");
+                for (g, &q) in got.unwrap_or_default().iter().zip(&qs) {
                     assert_eq!(
                         g.to_bits(),
                         sorted_linear(&values, q).to_bits(),
@@ -596,7 +623,7 @@ mod tests {
                 }
             }
         }
-        assert!(percentiles_of_parts(&[&[], &[]], &qs).is_empty());
+        assert_eq!(percentiles_of_parts(&[&[], &[]], &qs), Some(vec![]));
         // The radix path itself ran on the spread column (it gives up on the other two).
         let values = column(300_007, |x| ((x % 100_000) as f64 / 10_000.0).exp());
         let ranks = [0, 150_003, 300_006];
