@@ -56,7 +56,9 @@ fn field_name(field: usize) -> &'static str {
 }
 
 /// Read every batch, handing chunks of valid in-window rows to `sink`, in order. With
-/// `groups`, each row's `pattern_id` is read too (into `Columns::group`).
+/// `groups`, each row's `pattern_id` is read too (into `Columns::group`). `sink` may take
+/// a chunk's buffers (a one-call reduction keeps its execution times): each chunk buffer
+/// is cleared and refilled before its next use.
 ///
 /// Two cores: while `sink` reduces one slice, the next is converted on another thread
 /// (two chunk buffers, used in turn). `sink` still sees every chunk in record order, with

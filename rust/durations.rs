@@ -2,6 +2,7 @@
 //!
 //! A single reduction has an unlimited budget: every time is kept, percentiles are exact and
 //! the moments come from the kept values in record order (chunking never changes a float).
+//! It may keep them as its chunks' own buffers (`hold`), read as parts in record order.
 //! A streaming accumulator has a finite budget; past it, or when a merge would pass it, the
 //! times are folded into exact moments (Chan's merge) and a relative-error sketch, and only
 //! the percentiles become estimates.
