@@ -65,8 +65,9 @@ impl Sketch {
         (f64::from(key) * self.ln_gamma + ln_scale).exp().min(f64::MAX)
     }
 
-    /// Add a finite value >= 0 (the caller validated it).
-    #[inline]
+    /// Add a finite value >= 0. Only the tests add one value at a time: it is the plain
+    /// form `add_all` must agree with bin for bin.
+    #[cfg(test)]
     pub fn add(&mut self, value: f64) {
         if value > 0.0 {
             let key = self.key(value);
