@@ -2,11 +2,13 @@
 //! conversion of metric structs into Python dicts. No arithmetic here.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyString};
+use rustc_hash::FxHashMap;
 
 use arrow_array::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
@@ -161,6 +163,7 @@ pub(crate) fn grouped_output<'py>(
     let _paused = GcPause::new(py)?;
     let out = to_python(py, report, None)?;
     let results = PyList::empty(py);
+    let mut names = PyNames::default();
     for (code, (key, a)) in index.keys().iter().zip(analytics.unwrap_or_default()).enumerate() {
         let outside = index.outside(code) as usize;
         let counts = IngestReport {
@@ -169,7 +172,7 @@ pub(crate) fn grouped_output<'py>(
             invalid: 0,
             samples: Vec::new(),
         };
-        results.append((group_key(py, key)?, to_python(py, &counts, Some(a))?))?;
+        results.append((group_key(py, key)?, to_python_named(py, &counts, Some(a), &mut names)?))?;
     }
     out.set_item(intern!(py, "groups"), results)?;
     Ok(out)
@@ -318,6 +321,16 @@ pub(crate) fn to_python<'py>(
     report: &IngestReport,
     analytics: Option<&Analytics>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    to_python_named(py, report, analytics, &mut PyNames::default())
+}
+
+/// `to_python`, with the distribution names converted through `names`.
+fn to_python_named<'py>(
+    py: Python<'py>,
+    report: &IngestReport,
+    analytics: Option<&Analytics>,
+    names: &mut PyNames<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item(intern!(py, "received"), report.received)?;
     out.set_item(
@@ -341,7 +354,7 @@ pub(crate) fn to_python<'py>(
     out.set_item(intern!(py, "usage"), usage(py, &a.usage)?)?;
     out.set_item(intern!(py, "success"), success(py, &a.success)?)?;
     out.set_item(
-        "performance",
+        intern!(py, "performance"),
         a.performance.as_ref().map(|p| performance(py, p)).transpose()?,
     )?;
     out.set_item(
@@ -349,8 +362,11 @@ pub(crate) fn to_python<'py>(
         a.trend.as_ref().map(|t| trend(py, t)).transpose()?,
     )?;
     out.set_item(
-        "distribution",
-        a.distribution.as_ref().map(|d| distribution(py, d)).transpose()?,
+        intern!(py, "distribution"),
+        a.distribution
+            .as_ref()
+            .map(|d| distribution(py, d, names))
+            .transpose()?,
     )?;
     out.set_item(intern!(py, "analytics_quality_score"), a.analytics_quality_score)?;
     Ok(out)
@@ -440,7 +456,7 @@ fn trend<'py>(py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyDict>> {
     Ok(d)
 }
 
-fn distribution<'py>(py: Python<'py>, dist: &Distribution) -> PyResult<Bound<'py, PyDict>> {
+fn distribution<'py>(py: Python<'py>, dist: &Distribution, names: &mut PyNames<'py>) -> PyResult<Bound<'py, PyDict>> {
     fn counts<'py, K: IntoPyObject<'py> + Clone>(py: Python<'py>, pairs: &[(K, u64)]) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         for (k, v) in pairs {
@@ -448,12 +464,39 @@ fn distribution<'py>(py: Python<'py>, dist: &Distribution) -> PyResult<Bound<'py
         }
         Ok(d)
     }
+    let mut named = |pairs: &[(Arc<str>, u64)]| -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (name, count) in pairs {
+            d.set_item(names.get(py, name), count)?;
+        }
+        Ok(d)
+    };
     let d = PyDict::new(py);
-    d.set_item(intern!(py, "by_context_type"), counts(py, &dist.by_context_type)?)?;
-    d.set_item(intern!(py, "by_agent"), counts(py, &dist.by_agent)?)?;
-    d.set_item(intern!(py, "by_project"), counts(py, &dist.by_project)?)?;
-    d.set_item(intern!(py, "by_file_type"), counts(py, &dist.by_file_type)?)?;
+    d.set_item(intern!(py, "by_context_type"), named(&dist.by_context_type)?)?;
+    d.set_item(intern!(py, "by_agent"), named(&dist.by_agent)?)?;
+    d.set_item(intern!(py, "by_project"), named(&dist.by_project)?)?;
+    d.set_item(intern!(py, "by_file_type"), named(&dist.by_file_type)?)?;
     d.set_item(intern!(py, "by_time_of_day"), counts(py, &dist.by_time_of_day)?)?;
     d.set_item(intern!(py, "by_day_of_week"), counts(py, &dist.by_day_of_week)?)?;
     Ok(d)
+}
+
+/// The Python strings of the distribution names converted so far, by the name's
+/// allocation: a batch's groups share their names (`Tally` keeps the chunk's), so 10,000
+/// groups make one string per distinct name rather than 210,000. Keyed by address, the
+/// cache must not outlive the names it has seen (an address freed and reused could hold
+/// another name): it lives for one conversion, while its analytics are borrowed.
+#[derive(Default)]
+pub(crate) struct PyNames<'py> {
+    by_address: FxHashMap<usize, Bound<'py, PyString>>,
+}
+
+impl<'py> PyNames<'py> {
+    fn get(&mut self, py: Python<'py>, name: &Arc<str>) -> Bound<'py, PyString> {
+        let address = Arc::as_ptr(name) as *const u8 as usize;
+        self.by_address
+            .entry(address)
+            .or_insert_with(|| PyString::new(py, name))
+            .clone()
+    }
 }

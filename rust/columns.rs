@@ -29,14 +29,17 @@ pub const UNKNOWN: &str = "unknown";
 pub struct Dictionary {
     id: u64,
     names: Vec<Arc<str>>,
-    /// Code by name for `names[..indexed]`. A dictionary loaded from a state is indexed
-    /// only when first looked up: most are only read (merged into another, or finalized),
-    /// and a 10,000-pattern state has 40,000 of them.
+    /// Code by name for `names[..indexed]`, once there are more than `SCANNED_NAMES`. A
+    /// dictionary loaded from a state is indexed only when first looked up: most are only
+    /// read (merged into another, or finalized), and a 10,000-pattern state has 40,000.
     codes: FxHashMap<Arc<str>, u32>,
     indexed: usize,
 }
 
 static NEXT_DICTIONARY_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Dictionaries of at most this many names are searched by a scan, without an index.
+const SCANNED_NAMES: usize = 16;
 
 impl Default for Dictionary {
     fn default() -> Self {
@@ -66,7 +69,9 @@ impl Dictionary {
     pub fn with_capacity(names: usize) -> Dictionary {
         let mut dict = Dictionary::default();
         dict.names.reserve(names);
-        dict.codes.reserve(names);
+        if names > SCANNED_NAMES {
+            dict.codes.reserve(names);
+        }
         dict
     }
 
@@ -97,33 +102,45 @@ impl Dictionary {
         self.indexed = self.names.len();
     }
 
+    /// The code of `name` if it is listed: by a scan while the dictionary is small (a
+    /// batch's tallies hold a handful of names each, and 40,000 hash tables built, probed
+    /// and freed cost more than the scans), else by the index.
     #[inline]
-    pub fn code(&mut self, name: &str) -> u32 {
+    fn find(&mut self, name: &str) -> Option<u32> {
+        if self.names.len() <= SCANNED_NAMES {
+            // (A name shared from the same dictionary is the same allocation: no compare.)
+            let same = |n: &Arc<str>| n.len() == name.len() && (n.as_ptr() == name.as_ptr() || n.as_ref() == name);
+            return self.names.iter().position(same).map(|code| code as u32);
+        }
         if self.indexed < self.names.len() {
             self.index_the_rest();
         }
-        match self.codes.get(name) {
-            Some(&code) => code,
+        self.codes.get(name).copied()
+    }
+
+    #[inline]
+    pub fn code(&mut self, name: &str) -> u32 {
+        match self.find(name) {
+            Some(code) => code,
             None => self.insert(name.into()),
         }
     }
 
     /// `code` of a name held by another dictionary, sharing its storage.
     pub fn code_shared(&mut self, name: &Arc<str>) -> u32 {
-        if self.indexed < self.names.len() {
-            self.index_the_rest();
-        }
-        match self.codes.get(name.as_ref()) {
-            Some(&code) => code,
+        match self.find(name) {
+            Some(code) => code,
             None => self.insert(name.clone()),
         }
     }
 
+    /// List `name` (not listed yet); indexed once the dictionary outgrows scanning.
     fn insert(&mut self, name: Arc<str>) -> u32 {
         let code = self.names.len() as u32;
-        self.names.push(name.clone());
-        self.codes.insert(name, code);
-        self.indexed = self.names.len();
+        self.names.push(name);
+        if self.names.len() > SCANNED_NAMES {
+            self.index_the_rest();
+        }
         code
     }
 
@@ -255,6 +272,39 @@ mod tests {
         assert_eq!(file_extension("dir.d/Makefile"), UNKNOWN);
         assert_eq!(file_extension("trailing."), "");
         assert_eq!(file_extension(""), UNKNOWN);
+    }
+
+    #[test]
+    fn codes_stay_the_same_when_a_dictionary_outgrows_scanning() {
+        let names: Vec<String> = (0..3 * SCANNED_NAMES).map(|i| format!("name-{i}")).collect();
+        let mut d = Dictionary::default();
+        for (code, name) in names.iter().enumerate() {
+            assert_eq!(d.code(name) as usize, code);
+            // Every name so far still has its code, scanned or indexed.
+            for (earlier, known) in names[..=code].iter().enumerate().step_by(5) {
+                assert_eq!(d.code(known) as usize, earlier, "after {} names", code + 1);
+            }
+            assert_eq!(d.len(), code + 1);
+        }
+        // Shared names: the same allocation or another one with the same text.
+        let mut shared = Dictionary::default();
+        for name in d.names()[..SCANNED_NAMES + 2].iter() {
+            shared.code_shared(name);
+        }
+        let copy: Arc<str> = Arc::from(names[3].as_str());
+        assert_eq!(shared.code_shared(&copy), 3);
+        assert_eq!(
+            shared.code_shared(&d.names()[SCANNED_NAMES + 1]) as usize,
+            SCANNED_NAMES + 1
+        );
+        assert_eq!(shared.code("new") as usize, SCANNED_NAMES + 2);
+        // Loaded dictionaries, small and large, looked up after loading.
+        for len in [SCANNED_NAMES, SCANNED_NAMES + 1] {
+            let mut loaded = Dictionary::of_distinct(d.names()[..len].to_vec());
+            assert_eq!(loaded.code(&names[len - 1]) as usize, len - 1);
+            assert_eq!(loaded.code("another") as usize, len);
+            assert_eq!(loaded.code(&names[0]), 0);
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! What the core computes: plain structs, converted to Python by the bindings.
 
+use std::sync::Arc;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Usage {
     pub total_executions: u64,
@@ -139,11 +141,12 @@ pub struct Trend {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Distribution {
-    /// Ordered by count descending, then name ascending.
-    pub by_context_type: Vec<(String, u64)>,
-    pub by_agent: Vec<(String, u64)>,
-    pub by_project: Vec<(String, u64)>,
-    pub by_file_type: Vec<(String, u64)>,
+    /// Ordered by count descending, then name ascending. The names are the tallies' own
+    /// (shared, not copied: a batch's groups share them, see `bindings::PyNames`).
+    pub by_context_type: Vec<(Arc<str>, u64)>,
+    pub by_agent: Vec<(Arc<str>, u64)>,
+    pub by_project: Vec<(Arc<str>, u64)>,
+    pub by_file_type: Vec<(Arc<str>, u64)>,
     /// Ordered by hour; only hours that occur.
     pub by_time_of_day: Vec<(u8, u64)>,
     /// Ordered by weekday (0 = Monday); only days that occur.

@@ -83,14 +83,14 @@ impl Tally {
     }
 
     /// Values that occur, most frequent first, ties by name.
-    pub(crate) fn ranked(&self) -> Vec<(String, u64)> {
-        let mut out: Vec<(String, u64)> = self
+    pub(crate) fn ranked(&self) -> Vec<(Arc<str>, u64)> {
+        let mut out: Vec<(Arc<str>, u64)> = self
             .names
             .names()
             .iter()
             .zip(&self.counts)
             .filter(|(_, &c)| c > 0)
-            .map(|(n, &c)| (n.to_string(), c))
+            .map(|(n, &c)| (n.clone(), c))
             .collect();
         out.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         out
@@ -180,9 +180,9 @@ mod tests {
         other.merge(&stored);
         let mut ranked = other.ranked();
         ranked.sort();
-        let expected: Vec<(String, u64)> = [("w", 20), ("x", 2), ("y", 4), ("z", 16)]
+        let expected: Vec<(Arc<str>, u64)> = [("w", 20), ("x", 2), ("y", 4), ("z", 16)]
             .iter()
-            .map(|&(n, c)| (n.to_string(), c))
+            .map(|&(n, c)| (n.into(), c))
             .collect();
         assert_eq!(ranked, expected);
         // A third and a fourth dictionary, alternating with the first: each translation is
@@ -194,12 +194,12 @@ mod tests {
         }
         let mut ranked = other.ranked();
         ranked.sort();
-        let expected: Vec<(String, u64)> = [("v", 7), ("w", 22), ("x", 5), ("y", 8), ("z", 19)]
+        let expected: Vec<(Arc<str>, u64)> = [("v", 7), ("w", 22), ("x", 5), ("y", 8), ("z", 19)]
             .iter()
-            .map(|&(n, c)| (n.to_string(), c))
+            .map(|&(n, c)| (n.into(), c))
             .collect();
         assert_eq!(ranked, expected);
-        // The names were indexed on the first lookup: codes stay those of the stored order.
+        // Looked up (by a scan: a handful of names), codes stay those of the stored order.
         assert_eq!(other.names.code("z"), 0);
         assert_eq!(other.names.code("x"), 2);
         assert_eq!(other.names.code("new"), 5);
