@@ -24,6 +24,7 @@ mod held_times;
 pub mod ingest;
 pub mod metrics;
 mod models;
+mod py_dicts;
 mod py_repr;
 mod py_state;
 mod pyfast;

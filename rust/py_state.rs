@@ -6,10 +6,11 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::bindings::{compute, grouped_output, read_arrow_into, read_records_into, to_python, Options};
+use crate::bindings::{compute, read_arrow_into, read_records_into, Options};
 use crate::buckets::Window;
 use crate::error::CoreError;
 use crate::ingest::IngestReport;
+use crate::py_dicts::{grouped_output, to_python};
 use crate::rolling::Rolling;
 use crate::state::{merge_reports, Reduction, State};
 use crate::wire;
