@@ -1,5 +1,5 @@
-//! The PyO3 layer: argument parsing, the GIL-free compute helper, error mapping and the
-//! conversion of metric structs into Python dicts. No arithmetic here.
+//! The PyO3 layer: argument parsing, the GIL-free compute helper and error mapping (the
+//! results become Python dicts in `py_dicts`). No arithmetic here.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -136,12 +136,17 @@ impl Dictionary {
 
     /// List `name` (not listed yet); indexed once the dictionary outgrows scanning.
     fn insert(&mut self, name: Arc<str>) -> u32 {
-        let code = self.names.len() as u32;
+        let code = self.names.len();
+        if code >= SCANNED_NAMES && self.indexed == code {
+            self.codes.insert(name.clone(), code as u32);
+            self.indexed += 1;
+        }
         self.names.push(name);
-        if self.names.len() > SCANNED_NAMES {
+        if self.indexed < self.names.len() && self.names.len() > SCANNED_NAMES {
+            // The first name past scanning (or a loaded dictionary's first insert).
             self.index_the_rest();
         }
-        code
+        code as u32
     }
 
     pub fn names(&self) -> &[Arc<str>] {
@@ -286,6 +291,10 @@ mod tests {
             }
             assert_eq!(d.len(), code + 1);
         }
+        for (code, name) in names.iter().enumerate() {
+            assert_eq!(d.code(name) as usize, code);
+        }
+        assert_eq!(d.len(), names.len());
         // Shared names: the same allocation or another one with the same text.
         let mut shared = Dictionary::default();
         for name in d.names()[..SCANNED_NAMES + 2].iter() {
@@ -305,6 +314,34 @@ mod tests {
             assert_eq!(loaded.code("another") as usize, len);
             assert_eq!(loaded.code(&names[0]), 0);
         }
+    }
+
+    #[test]
+    fn copies_grow_apart_across_the_scanning_limit() {
+        let name = |i: usize| format!("n{i}");
+        let mut first = Dictionary::default();
+        for i in 0..SCANNED_NAMES {
+            first.code(&name(i));
+        }
+        let mut second = first.clone();
+        assert_ne!(first.id(), second.id());
+        for i in SCANNED_NAMES..SCANNED_NAMES + 4 {
+            first.code(&name(i));
+            second.code(&format!("other{i}"));
+        }
+        for i in 0..SCANNED_NAMES + 4 {
+            assert_eq!(first.code(&name(i)) as usize, i);
+        }
+        for i in 0..SCANNED_NAMES {
+            assert_eq!(second.code(&name(i)) as usize, i);
+        }
+        assert_eq!(second.code("other17") as usize, SCANNED_NAMES + 1);
+        // A loaded dictionary of more names, copied before its first lookup.
+        let loaded = Dictionary::of_distinct((0..SCANNED_NAMES + 3).map(|i| Arc::from(name(i))).collect());
+        let mut copy = loaded.clone();
+        assert_eq!(copy.code(&name(SCANNED_NAMES + 2)) as usize, SCANNED_NAMES + 2);
+        assert_eq!(copy.code("late") as usize, SCANNED_NAMES + 3);
+        assert_eq!(copy.code(&name(0)), 0);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `tally`, `accumulator`, `group`, `held_times`,
 //! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`,
-//! `py_state`, `models`). No arithmetic lives in the bindings.
+//! `py_state`, `py_dicts`, `models`). No arithmetic lives in the bindings.
 
 pub mod accumulator;
 pub mod arrow_ingest;

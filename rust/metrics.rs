@@ -1,4 +1,4 @@
-//! What the core computes: plain structs, converted to Python by the bindings.
+//! What the core computes: plain structs, converted to Python dicts by `py_dicts`.
 
 use std::sync::Arc;
 
@@ -142,7 +142,7 @@ pub struct Trend {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Distribution {
     /// Ordered by count descending, then name ascending. The names are the tallies' own
-    /// (shared, not copied: a batch's groups share them, see `bindings::PyNames`).
+    /// (shared, not copied: a batch's groups share them, see `py_dicts::PyNames`).
     pub by_context_type: Vec<(Arc<str>, u64)>,
     pub by_agent: Vec<(Arc<str>, u64)>,
     pub by_project: Vec<(Arc<str>, u64)>,

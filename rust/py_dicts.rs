@@ -2,8 +2,8 @@
 //!
 //! A batch converts thousands of results in one call (about 5 µs each, half of a result's
 //! cost in the core at 10,000 patterns of 20 records). Strings the results share are made
-//! once: keys and classes are interned, and each distribution name becomes one Python
-//! string per call, however many results list it (`PyNames`).
+//! once: keys and classes are interned, and each shared distribution name becomes one
+//! Python string per call, however many results list it (`PyNames`).
 
 use std::sync::Arc;
 
@@ -64,7 +64,7 @@ pub(crate) fn to_python<'py>(
     Converter::default().result(py, report, analytics)
 }
 
-/// What the results of one call share: their names (see `PyNames` for its lifetime).
+/// What the results of one call share: their names.
 #[derive(Default)]
 struct Converter<'py> {
     names: PyNames<'py>,
@@ -230,33 +230,29 @@ impl<'py> Converter<'py> {
     }
 }
 
-/// The trend class's name (one string each, not one per result).
-fn trend_type(py: Python<'_>, trend: TrendType) -> &Bound<'_, PyString> {
-    match trend {
-        TrendType::Growing => intern!(py, "growing"),
-        TrendType::Stable => intern!(py, "stable"),
-        TrendType::Declining => intern!(py, "declining"),
-        TrendType::Emerging => intern!(py, "emerging"),
-        TrendType::Abandoned => intern!(py, "abandoned"),
-    }
+/// The trend class's name, interned: one string per class, not one per result.
+fn trend_type(py: Python<'_>, trend: TrendType) -> Bound<'_, PyString> {
+    PyString::intern(py, trend.as_str())
 }
 
 /// The Python strings of the distribution names converted so far, by the name's
-/// allocation: a batch's groups share their names (`Tally` keeps the chunk's), so 10,000
-/// groups make one string per distinct name rather than 210,000. Keyed by address, the
-/// cache must not outlive the names it has seen (an address freed and reused could hold
-/// another name): it lives for one conversion, while its analytics are borrowed.
+/// allocation: a batch's groups share their tallies' names (`Tally` takes the chunk's), so
+/// 10,000 groups make one string per shared name rather than 210,000 (the same text held
+/// in separate allocations, as by separately loaded states, gets one string each). Each
+/// entry holds its name, so an address cannot be freed and reused for another name while
+/// the cache lives.
 #[derive(Default)]
 struct PyNames<'py> {
-    by_address: FxHashMap<usize, Bound<'py, PyString>>,
+    by_address: FxHashMap<usize, (Arc<str>, Bound<'py, PyString>)>,
 }
 
 impl<'py> PyNames<'py> {
     fn get(&mut self, py: Python<'py>, name: &Arc<str>) -> Bound<'py, PyString> {
         let address = Arc::as_ptr(name) as *const u8 as usize;
-        self.by_address
+        let (_, string) = self
+            .by_address
             .entry(address)
-            .or_insert_with(|| PyString::new(py, name))
-            .clone()
+            .or_insert_with(|| (name.clone(), PyString::new(py, name)));
+        string.clone()
     }
 }

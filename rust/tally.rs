@@ -204,4 +204,42 @@ mod tests {
         assert_eq!(other.names.code("x"), 2);
         assert_eq!(other.names.code("new"), 5);
     }
+
+    #[test]
+    fn tallies_of_many_names_merge_by_name_both_ways() {
+        // Past the dictionaries' scanning limit (16 names): loaded, merged and added to.
+        let names: Vec<String> = (0..40).map(|i| format!("agent-{i:02}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut loaded = LoadedNames::default();
+        let wide = Tally::from_parts(&refs[..30], (1..=30).collect(), &mut loaded).unwrap();
+        let reversed: Vec<&str> = refs[10..].iter().rev().copied().collect();
+        let narrow = Tally::from_parts(&reversed, vec![100; 30], &mut loaded).unwrap();
+        let expected = |name: &str| {
+            let i: u64 = name[6..].parse().unwrap();
+            (if i < 30 { i + 1 } else { 0 }) + if i >= 10 { 100 } else { 0 }
+        };
+        for (mut into, from) in [(wide.clone(), &narrow), (narrow.clone(), &wide)] {
+            into.merge(from);
+            let counts: Vec<(Arc<str>, u64)> = into.ranked();
+            assert_eq!(counts.len(), 40);
+            for (name, count) in &counts {
+                assert_eq!(*count, expected(name), "{name}");
+            }
+        }
+        // Rows counted through a chunk dictionary of 20 names, 12 of them new.
+        let mut chunk = Dictionary::default();
+        for name in &refs[22..] {
+            chunk.code(name);
+        }
+        let mut tally = wide.clone();
+        let codes: Vec<u32> = (0..chunk.len() as u32).collect();
+        tally.add_column(&codes, 0..codes.len(), &chunk);
+        let counts: std::collections::HashMap<String, u64> =
+            tally.ranked().into_iter().map(|(n, c)| (n.to_string(), c)).collect();
+        assert_eq!(counts.len(), 40);
+        for (i, name) in names.iter().enumerate() {
+            let stored = if i < 30 { i as u64 + 1 } else { 0 };
+            assert_eq!(counts[name], stored + u64::from(i >= 22), "{name}");
+        }
+    }
 }

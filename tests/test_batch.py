@@ -50,6 +50,12 @@ def _close(a: Any, b: Any, path: str = "") -> None:
         assert a == b, f"{path}: {a!r} != {b!r}"
 
 
+#: More agents and projects than the core's dictionaries search by scanning (16): a
+#: pattern's tallies outgrow it and are indexed part way through.
+AGENTS = [f"agent-{i}" for i in range(40)]
+PROJECTS = [f"project-{i}" for i in range(20)]
+
+
 def _records(rng: random.Random, ids: list[Any], n: int) -> list[dict[str, Any]]:
     return [
         {
@@ -58,7 +64,8 @@ def _records(rng: random.Random, ids: list[Any], n: int) -> list[dict[str, Any]]
             "success": rng.random() < 0.9,
             "execution_time_ms": rng.random() * 300,
             "quality_score": rng.random(),
-            "agent": rng.choice(["a", "b", "c"]),
+            "agent": rng.choice(AGENTS),
+            "project": rng.choice(PROJECTS),
             "file_path": rng.choice(["x.py", "Makefile", None]),
         }
         for _ in range(n)
