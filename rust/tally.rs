@@ -226,7 +226,7 @@ mod tests {
                 assert_eq!(*count, expected(name), "{name}");
             }
         }
-        // Rows counted through a chunk dictionary of 20 names, 12 of them new.
+        // Rows counted through a chunk dictionary of 18 names, 10 of them new.
         let mut chunk = Dictionary::default();
         for name in &refs[22..] {
             chunk.code(name);
