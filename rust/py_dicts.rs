@@ -25,8 +25,8 @@ pub(crate) fn grouped_output<'py>(
     analytics: Option<&[Analytics]>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let _paused = GcPause::new(py)?;
-    let mut converter = Converter::default();
-    let out = converter.result(py, report, None)?;
+    let mut names = PyNames::default();
+    let out = result(py, report, None, &mut names)?;
     let results = PyList::empty(py);
     for (code, (key, a)) in index.keys().iter().zip(analytics.unwrap_or_default()).enumerate() {
         let outside = index.outside(code) as usize;
@@ -36,7 +36,7 @@ pub(crate) fn grouped_output<'py>(
             invalid: 0,
             samples: Vec::new(),
         };
-        results.append((group_key(py, key)?, converter.result(py, &counts, Some(a))?))?;
+        results.append((group_key(py, key)?, result(py, &counts, Some(a), &mut names)?))?;
     }
     out.set_item(intern!(py, "groups"), results)?;
     Ok(out)
@@ -61,173 +61,166 @@ pub(crate) fn to_python<'py>(
     report: &IngestReport,
     analytics: Option<&Analytics>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    Converter::default().result(py, report, analytics)
+    result(py, report, analytics, &mut PyNames::default())
 }
 
-/// What the results of one call share: their names.
-#[derive(Default)]
-struct Converter<'py> {
-    names: PyNames<'py>,
+/// One result's dict, its distribution names converted through `names`.
+fn result<'py>(
+    py: Python<'py>,
+    report: &IngestReport,
+    analytics: Option<&Analytics>,
+    names: &mut PyNames<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item(intern!(py, "received"), report.received)?;
+    out.set_item(
+        intern!(py, "in_window"),
+        report.received - report.outside_window - report.invalid,
+    )?;
+    out.set_item(intern!(py, "outside_window"), report.outside_window)?;
+    out.set_item(intern!(py, "invalid"), report.invalid)?;
+    let errors = PyList::empty(py);
+    for s in &report.samples {
+        errors.append((s.index, s.field, &s.value, &s.reason))?;
+    }
+    out.set_item(intern!(py, "errors"), errors)?;
+    let Some(a) = analytics else {
+        for key in [
+            intern!(py, "usage"),
+            intern!(py, "success"),
+            intern!(py, "performance"),
+            intern!(py, "trend"),
+            intern!(py, "distribution"),
+        ] {
+            out.set_item(key, py.None())?;
+        }
+        out.set_item(intern!(py, "analytics_quality_score"), 0.0)?;
+        return Ok(out);
+    };
+    out.set_item(intern!(py, "usage"), usage(py, &a.usage)?)?;
+    out.set_item(intern!(py, "success"), success(py, &a.success)?)?;
+    let performance = a.performance.as_ref().map(|p| performance(py, p)).transpose()?;
+    out.set_item(intern!(py, "performance"), performance)?;
+    let trend = a.trend.as_ref().map(|t| trend(py, t)).transpose()?;
+    out.set_item(intern!(py, "trend"), trend)?;
+    let distribution = a
+        .distribution
+        .as_ref()
+        .map(|d| distribution(py, d, names))
+        .transpose()?;
+    out.set_item(intern!(py, "distribution"), distribution)?;
+    out.set_item(intern!(py, "analytics_quality_score"), a.analytics_quality_score)?;
+    Ok(out)
 }
 
-impl<'py> Converter<'py> {
-    fn result(
-        &mut self,
-        py: Python<'py>,
-        report: &IngestReport,
-        analytics: Option<&Analytics>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let out = PyDict::new(py);
-        out.set_item(intern!(py, "received"), report.received)?;
-        out.set_item(
-            intern!(py, "in_window"),
-            report.received - report.outside_window - report.invalid,
-        )?;
-        out.set_item(intern!(py, "outside_window"), report.outside_window)?;
-        out.set_item(intern!(py, "invalid"), report.invalid)?;
-        let errors = PyList::empty(py);
-        for s in &report.samples {
-            errors.append((s.index, s.field, &s.value, &s.reason))?;
+fn usage<'py>(py: Python<'py>, u: &Usage) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "total_executions"), u.total_executions)?;
+    d.set_item(intern!(py, "executions_per_day"), u.executions_per_day)?;
+    d.set_item(intern!(py, "executions_per_week"), u.executions_per_week)?;
+    d.set_item(intern!(py, "executions_per_month"), u.executions_per_month)?;
+    d.set_item(intern!(py, "unique_contexts"), u.unique_contexts)?;
+    d.set_item(intern!(py, "unique_users"), u.unique_users)?;
+    d.set_item(intern!(py, "peak_daily_usage"), u.peak_daily_usage)?;
+    d.set_item(intern!(py, "time_since_last_use"), u.time_since_last_use)?;
+    Ok(d)
+}
+
+fn success<'py>(py: Python<'py>, s: &Success) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "success_count"), s.success_count)?;
+    d.set_item(intern!(py, "failure_count"), s.failure_count)?;
+    d.set_item(intern!(py, "success_rate"), s.success_rate)?;
+    d.set_item(intern!(py, "error_rate"), s.error_rate)?;
+    d.set_item(intern!(py, "timeout_count"), s.timeout_count)?;
+    d.set_item(intern!(py, "quality_gate_failures"), s.quality_gate_failures)?;
+    d.set_item(intern!(py, "avg_quality_score"), s.avg_quality_score)?;
+    Ok(d)
+}
+
+fn performance<'py>(py: Python<'py>, p: &Performance) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "avg_execution_time_ms"), p.avg_execution_time_ms)?;
+    d.set_item(intern!(py, "p50_execution_time_ms"), p.p50_execution_time_ms)?;
+    d.set_item(intern!(py, "p95_execution_time_ms"), p.p95_execution_time_ms)?;
+    d.set_item(intern!(py, "p99_execution_time_ms"), p.p99_execution_time_ms)?;
+    d.set_item(intern!(py, "min_execution_time_ms"), p.min_execution_time_ms)?;
+    d.set_item(intern!(py, "max_execution_time_ms"), p.max_execution_time_ms)?;
+    d.set_item(intern!(py, "std_dev_ms"), p.std_dev_ms)?;
+    d.set_item(intern!(py, "total_execution_time_ms"), p.total_execution_time_ms)?;
+    d.set_item(intern!(py, "sample_count"), p.sample_count)?;
+    let method = if p.percentiles_exact {
+        intern!(py, "exact")
+    } else {
+        intern!(py, "sketch")
+    };
+    d.set_item(intern!(py, "percentile_method"), method)?;
+    d.set_item(intern!(py, "percentile_relative_error"), p.percentile_relative_error)?;
+    Ok(d)
+}
+
+fn trend<'py>(py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "trend_type"), trend_type(py, t.trend_type))?;
+    d.set_item(intern!(py, "velocity"), t.velocity)?;
+    d.set_item(intern!(py, "acceleration"), t.acceleration)?;
+    d.set_item(intern!(py, "adoption_rate"), t.adoption_rate)?;
+    d.set_item(intern!(py, "retention_rate"), t.retention_rate)?;
+    d.set_item(intern!(py, "churn_rate"), t.churn_rate)?;
+    d.set_item(intern!(py, "growth_percentage"), t.growth_percentage)?;
+    d.set_item(intern!(py, "confidence_score"), t.confidence_score)?;
+    d.set_item(intern!(py, "bucket_count"), t.bucket_count)?;
+    d.set_item(intern!(py, "bucket_width_seconds"), t.bucket_width_seconds)?;
+    d.set_item(intern!(py, "velocity_significant"), t.velocity_significant)?;
+    let series = t
+        .time_series
+        .as_ref()
+        .map(|buckets| {
+            let list = PyList::empty(py);
+            for b in buckets {
+                list.append((b.start, b.end, b.executions, b.rate_per_day))?;
+            }
+            Ok::<_, PyErr>(list)
+        })
+        .transpose()?;
+    d.set_item(intern!(py, "time_series"), series)?;
+    let prediction = t.predictions.as_ref().map(|p| prediction(py, p)).transpose()?;
+    d.set_item(intern!(py, "predictions"), prediction)?;
+    Ok(d)
+}
+
+fn prediction<'py>(py: Python<'py>, p: &Prediction) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "horizon_days"), p.horizon_days)?;
+    d.set_item(intern!(py, "predicted_daily_rate"), p.predicted_daily_rate)?;
+    d.set_item(intern!(py, "predicted_executions"), p.predicted_executions)?;
+    Ok(d)
+}
+
+/// The distribution: count dicts by name (names through `names`), hour and weekday.
+fn distribution<'py>(py: Python<'py>, dist: &Distribution, names: &mut PyNames<'py>) -> PyResult<Bound<'py, PyDict>> {
+    fn counts<'py, K: IntoPyObject<'py> + Clone>(py: Python<'py>, pairs: &[(K, u64)]) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (k, v) in pairs {
+            d.set_item(k.clone(), v)?;
         }
-        out.set_item(intern!(py, "errors"), errors)?;
-        let Some(a) = analytics else {
-            for key in [
-                intern!(py, "usage"),
-                intern!(py, "success"),
-                intern!(py, "performance"),
-                intern!(py, "trend"),
-                intern!(py, "distribution"),
-            ] {
-                out.set_item(key, py.None())?;
-            }
-            out.set_item(intern!(py, "analytics_quality_score"), 0.0)?;
-            return Ok(out);
-        };
-        out.set_item(intern!(py, "usage"), self.usage(py, &a.usage)?)?;
-        out.set_item(intern!(py, "success"), self.success(py, &a.success)?)?;
-        let performance = a.performance.as_ref().map(|p| self.performance(py, p)).transpose()?;
-        out.set_item(intern!(py, "performance"), performance)?;
-        let trend = a.trend.as_ref().map(|t| self.trend(py, t)).transpose()?;
-        out.set_item(intern!(py, "trend"), trend)?;
-        let distribution = a.distribution.as_ref().map(|d| self.distribution(py, d)).transpose()?;
-        out.set_item(intern!(py, "distribution"), distribution)?;
-        out.set_item(intern!(py, "analytics_quality_score"), a.analytics_quality_score)?;
-        Ok(out)
-    }
-
-    fn usage(&mut self, py: Python<'py>, u: &Usage) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item(intern!(py, "total_executions"), u.total_executions)?;
-        d.set_item(intern!(py, "executions_per_day"), u.executions_per_day)?;
-        d.set_item(intern!(py, "executions_per_week"), u.executions_per_week)?;
-        d.set_item(intern!(py, "executions_per_month"), u.executions_per_month)?;
-        d.set_item(intern!(py, "unique_contexts"), u.unique_contexts)?;
-        d.set_item(intern!(py, "unique_users"), u.unique_users)?;
-        d.set_item(intern!(py, "peak_daily_usage"), u.peak_daily_usage)?;
-        d.set_item(intern!(py, "time_since_last_use"), u.time_since_last_use)?;
         Ok(d)
     }
-
-    fn success(&mut self, py: Python<'py>, s: &Success) -> PyResult<Bound<'py, PyDict>> {
+    let mut named = |pairs: &[(Arc<str>, u64)]| -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item(intern!(py, "success_count"), s.success_count)?;
-        d.set_item(intern!(py, "failure_count"), s.failure_count)?;
-        d.set_item(intern!(py, "success_rate"), s.success_rate)?;
-        d.set_item(intern!(py, "error_rate"), s.error_rate)?;
-        d.set_item(intern!(py, "timeout_count"), s.timeout_count)?;
-        d.set_item(intern!(py, "quality_gate_failures"), s.quality_gate_failures)?;
-        d.set_item(intern!(py, "avg_quality_score"), s.avg_quality_score)?;
-        Ok(d)
-    }
-
-    fn performance(&mut self, py: Python<'py>, p: &Performance) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item(intern!(py, "avg_execution_time_ms"), p.avg_execution_time_ms)?;
-        d.set_item(intern!(py, "p50_execution_time_ms"), p.p50_execution_time_ms)?;
-        d.set_item(intern!(py, "p95_execution_time_ms"), p.p95_execution_time_ms)?;
-        d.set_item(intern!(py, "p99_execution_time_ms"), p.p99_execution_time_ms)?;
-        d.set_item(intern!(py, "min_execution_time_ms"), p.min_execution_time_ms)?;
-        d.set_item(intern!(py, "max_execution_time_ms"), p.max_execution_time_ms)?;
-        d.set_item(intern!(py, "std_dev_ms"), p.std_dev_ms)?;
-        d.set_item(intern!(py, "total_execution_time_ms"), p.total_execution_time_ms)?;
-        d.set_item(intern!(py, "sample_count"), p.sample_count)?;
-        let method = if p.percentiles_exact {
-            intern!(py, "exact")
-        } else {
-            intern!(py, "sketch")
-        };
-        d.set_item(intern!(py, "percentile_method"), method)?;
-        d.set_item(intern!(py, "percentile_relative_error"), p.percentile_relative_error)?;
-        Ok(d)
-    }
-
-    fn trend(&mut self, py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item(intern!(py, "trend_type"), trend_type(py, t.trend_type))?;
-        d.set_item(intern!(py, "velocity"), t.velocity)?;
-        d.set_item(intern!(py, "acceleration"), t.acceleration)?;
-        d.set_item(intern!(py, "adoption_rate"), t.adoption_rate)?;
-        d.set_item(intern!(py, "retention_rate"), t.retention_rate)?;
-        d.set_item(intern!(py, "churn_rate"), t.churn_rate)?;
-        d.set_item(intern!(py, "growth_percentage"), t.growth_percentage)?;
-        d.set_item(intern!(py, "confidence_score"), t.confidence_score)?;
-        d.set_item(intern!(py, "bucket_count"), t.bucket_count)?;
-        d.set_item(intern!(py, "bucket_width_seconds"), t.bucket_width_seconds)?;
-        d.set_item(intern!(py, "velocity_significant"), t.velocity_significant)?;
-        let series = t
-            .time_series
-            .as_ref()
-            .map(|buckets| {
-                let list = PyList::empty(py);
-                for b in buckets {
-                    list.append((b.start, b.end, b.executions, b.rate_per_day))?;
-                }
-                Ok::<_, PyErr>(list)
-            })
-            .transpose()?;
-        d.set_item(intern!(py, "time_series"), series)?;
-        let prediction = t.predictions.as_ref().map(|p| self.prediction(py, p)).transpose()?;
-        d.set_item(intern!(py, "predictions"), prediction)?;
-        Ok(d)
-    }
-
-    fn prediction(&mut self, py: Python<'py>, p: &Prediction) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item(intern!(py, "horizon_days"), p.horizon_days)?;
-        d.set_item(intern!(py, "predicted_daily_rate"), p.predicted_daily_rate)?;
-        d.set_item(intern!(py, "predicted_executions"), p.predicted_executions)?;
-        Ok(d)
-    }
-
-    /// Count dicts of varying keys: made one key at a time.
-    fn distribution(&mut self, py: Python<'py>, dist: &Distribution) -> PyResult<Bound<'py, PyDict>> {
-        fn counts<'py, K: IntoPyObject<'py> + Clone>(
-            py: Python<'py>,
-            pairs: &[(K, u64)],
-        ) -> PyResult<Bound<'py, PyDict>> {
-            let d = PyDict::new(py);
-            for (k, v) in pairs {
-                d.set_item(k.clone(), v)?;
-            }
-            Ok(d)
+        for (name, count) in pairs {
+            d.set_item(names.get(py, name), count)?;
         }
-        let names = &mut self.names;
-        let mut named = |pairs: &[(Arc<str>, u64)]| -> PyResult<Bound<'py, PyDict>> {
-            let d = PyDict::new(py);
-            for (name, count) in pairs {
-                d.set_item(names.get(py, name), count)?;
-            }
-            Ok(d)
-        };
-        let d = PyDict::new(py);
-        d.set_item(intern!(py, "by_context_type"), named(&dist.by_context_type)?)?;
-        d.set_item(intern!(py, "by_agent"), named(&dist.by_agent)?)?;
-        d.set_item(intern!(py, "by_project"), named(&dist.by_project)?)?;
-        d.set_item(intern!(py, "by_file_type"), named(&dist.by_file_type)?)?;
-        d.set_item(intern!(py, "by_time_of_day"), counts(py, &dist.by_time_of_day)?)?;
-        d.set_item(intern!(py, "by_day_of_week"), counts(py, &dist.by_day_of_week)?)?;
         Ok(d)
-    }
+    };
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "by_context_type"), named(&dist.by_context_type)?)?;
+    d.set_item(intern!(py, "by_agent"), named(&dist.by_agent)?)?;
+    d.set_item(intern!(py, "by_project"), named(&dist.by_project)?)?;
+    d.set_item(intern!(py, "by_file_type"), named(&dist.by_file_type)?)?;
+    d.set_item(intern!(py, "by_time_of_day"), counts(py, &dist.by_time_of_day)?)?;
+    d.set_item(intern!(py, "by_day_of_week"), counts(py, &dist.by_day_of_week)?)?;
+    Ok(d)
 }
 
 /// The trend class's name, interned: one string per class, not one per result.
