@@ -164,6 +164,7 @@ impl Accumulator {
 
     /// `add`, with or without the execution times (see `add`'s halves).
     fn add_in_halves(&mut self, columns: &Columns, times: bool) {
+        self.add_counted(columns);
         let add = |acc: &mut Accumulator, rows: std::ops::Range<usize>| {
             if times {
                 acc.add_rows(columns, rows);
@@ -180,6 +181,23 @@ impl Accumulator {
         let mut second = self.emptied();
         rayon::join(|| add(self, 0..half), || add(&mut second, half..n));
         self.merge(&second);
+    }
+
+    /// The string columns of a chunk that were counted, not coded (`Columns::counted`).
+    fn add_counted(&mut self, columns: &Columns) {
+        let [context, _, project, file] = &columns.counted;
+        if let Some(counts) = context {
+            self.contexts.add_counts(counts, &columns.context_types);
+        }
+        if !self.families.distribution {
+            return;
+        }
+        if let Some(counts) = project {
+            self.projects.add_counts(counts, &columns.projects);
+        }
+        if let Some(counts) = file {
+            self.file_types.add_counts(counts, &columns.file_types);
+        }
     }
 
     /// An accumulator of these settings holding no records.
@@ -216,14 +234,21 @@ impl Accumulator {
         let columns = data;
         self.count += rows.clone().count() as u64;
         self.add_flags_and_quality(columns, rows.clone());
-        self.contexts
-            .add_column(&columns.context_type, rows.clone(), &dictionaries.context_types);
+        // Counted columns (no codes) are added once per chunk, by `add_counted`.
+        let [context, agent, project, file] = columns.counted.each_ref().map(Option::is_some);
+        if !context {
+            self.contexts
+                .add_column(&columns.context_type, rows.clone(), &dictionaries.context_types);
+        }
+        debug_assert!(!agent, "the agents are always coded");
         self.agents
             .add_column(&columns.agent, rows.clone(), &dictionaries.agents);
         let agent_codes = std::mem::take(&mut self.agents.translation.1);
-        if self.families.distribution {
+        if self.families.distribution && !project {
             self.projects
                 .add_column(&columns.project, rows.clone(), &dictionaries.projects);
+        }
+        if self.families.distribution && !file {
             self.file_types
                 .add_column(&columns.file_type, rows.clone(), &dictionaries.file_types);
         }

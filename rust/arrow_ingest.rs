@@ -20,7 +20,7 @@ use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use rayon::prelude::*;
 
-use crate::arrow_strings::{for_each_key, group_column, string_column, StringColumn};
+use crate::arrow_strings::{count_column, for_each_key, group_column, string_column, StringColumn};
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
@@ -46,6 +46,7 @@ const QUALITY: usize = 3;
 const GATES: usize = 4;
 const TIMEOUT_FIELD: usize = 5;
 const STRING_FIELDS: [usize; 4] = [6, 7, 8, 9];
+const AGENT: usize = 7;
 pub(crate) const FILE_PATH: usize = 9;
 /// Index of the pattern id column (after the ten record fields) in grouped input.
 pub(crate) const GROUP: usize = 10;
@@ -58,7 +59,9 @@ fn field_name(field: usize) -> &'static str {
 /// Read every batch, handing chunks of valid in-window rows to `sink`, in order. With
 /// `groups`, each row's `pattern_id` is read too (into `Columns::group`). `sink` may take
 /// a chunk's buffers (a one-call reduction keeps its execution times): each chunk buffer
-/// is cleared and refilled before its next use.
+/// is cleared and refilled before its next use. `counts_suffice` when `sink` adds every
+/// row of each chunk to one accumulator: small dictionary-encoded string columns are then
+/// only counted (`Columns::counted`), not coded row by row.
 ///
 /// Two cores: while `sink` reduces one slice, the next is converted on another thread
 /// (two chunk buffers, used in turn). `sink` still sees every chunk in record order, with
@@ -67,6 +70,7 @@ pub fn read_batches(
     batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
     window: &Window,
     mut groups: Option<&mut GroupIndex>,
+    counts_suffice: bool,
     mut sink: impl FnMut(&mut Columns, &IngestReport) -> Result<(), CoreError> + Send,
 ) -> Result<IngestReport, CoreError> {
     let (mut converted, mut spare) = (Columns::default(), Columns::default());
@@ -108,6 +112,7 @@ pub fn read_batches(
                     first_index,
                     window,
                     groups,
+                    counts_suffice,
                     &mut spare,
                     &mut report,
                 )
@@ -172,9 +177,7 @@ impl Slice {
         refill(&mut self.flags, len, 0);
         refill(&mut self.times, len, f64::NAN);
         refill(&mut self.quality, len, f64::NAN);
-        for codes in &mut self.codes {
-            refill(codes, len, NO_FILE);
-        }
+        // (The codes are sized by `code_strings`: counted columns have none.)
         self.group.clear();
         refill(&mut self.bad, len, NOT_BAD);
     }
@@ -194,6 +197,7 @@ fn convert_slice(
     first_index: usize,
     window: &Window,
     mut groups: Option<&mut GroupIndex>,
+    counted: bool,
     out: &mut Columns,
     report: &mut IngestReport,
 ) -> Result<(), CoreError> {
@@ -201,19 +205,24 @@ fn convert_slice(
     // The string columns (hashing each value into its dictionary: the costly part of plain
     // strings) are encoded in parallel with each other and with the rest.
     let mut codes = std::mem::take(&mut s.codes);
-    let dictionaries = [
-        &mut out.context_types,
-        &mut out.agents,
-        &mut out.projects,
-        &mut out.file_types,
-    ];
+    let mut counts: [Option<Vec<u64>>; 4] = Default::default();
     let strings: Vec<_> = STRING_FIELDS
         .into_iter()
-        .zip(dictionaries)
-        .zip(codes.iter_mut())
+        .zip(out.dictionaries_mut())
+        .zip(codes.iter_mut().zip(counts.iter_mut()))
         .collect();
-    let encode = |((field, dict), codes): ((usize, &mut Dictionary), &mut Vec<u32>)| {
-        string_column(columns[field].as_ref(), field, dict, codes)
+    // The agents' codes are read row by row (who was active in which half of the window),
+    // so they are never only counted.
+    let count = |field: usize| counted && field != AGENT;
+    let encode = |((field, dict), (codes, counts)): StringJob| {
+        if count(field) {
+            *counts = count_column(columns[field].as_ref(), field, dict);
+        }
+        if counts.is_some() {
+            codes.clear();
+            return Ok(());
+        }
+        code_strings(columns[field].as_ref(), field, dict, codes, len)
     };
     let others = |s: &mut Slice| -> Result<(), CoreError> {
         let ts_col = columns[TIMESTAMP].as_ref().expect("checked by locate_columns");
@@ -265,7 +274,15 @@ fn convert_slice(
         std::mem::swap(&mut out.project, &mut s.codes[2]);
         std::mem::swap(&mut out.file_type, &mut s.codes[3]);
         std::mem::swap(&mut out.group, &mut s.group);
+        out.counted = counts;
         return Ok(());
+    }
+    // Rows are picked one by one below: the counted columns need their codes after all.
+    let strings = STRING_FIELDS.into_iter().zip(out.dictionaries_mut()).zip(&mut s.codes);
+    for (((field, dict), codes), counted) in strings.zip(&counts) {
+        if counted.is_some() {
+            code_strings(columns[field].as_ref(), field, dict, codes, len)?;
+        }
     }
     for row in 0..len {
         if s.bad[row] != NOT_BAD {
@@ -302,6 +319,26 @@ fn convert_slice(
         }
     }
     Ok(())
+}
+
+/// One string column's conversion in `convert_slice`: its field, the chunk's dictionary,
+/// and where its codes or its counts go.
+type StringJob<'a> = (
+    (usize, &'a mut Dictionary),
+    (&'a mut Vec<u32>, &'a mut Option<Vec<u64>>),
+);
+
+/// `string_column` into `codes`, sized to the slice's `len` rows first.
+fn code_strings(
+    col: Option<&ArrayRef>,
+    field: usize,
+    dict: &mut Dictionary,
+    codes: &mut Vec<u32>,
+    len: usize,
+) -> Result<(), CoreError> {
+    codes.clear();
+    codes.resize(len, NO_FILE);
+    string_column(col, field, dict, codes)
 }
 
 pub(crate) fn unsupported(field: usize, data_type: &DataType, expected: &str) -> CoreError {
@@ -659,7 +696,10 @@ mod tests {
     use std::sync::Arc;
 
     use arrow_array::builder::StringDictionaryBuilder;
-    use arrow_array::{BooleanArray, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+    use arrow_array::{
+        BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
+        TimestampNanosecondArray, UInt16Array,
+    };
     use arrow_schema::{Field, Schema};
 
     use crate::civil::MICROS_PER_HOUR;
@@ -669,13 +709,113 @@ mod tests {
     }
 
     fn read(batch: RecordBatch) -> (Vec<Columns>, IngestReport) {
+        read_counting(batch, false)
+    }
+
+    fn read_counting(batch: RecordBatch, counts_suffice: bool) -> (Vec<Columns>, IngestReport) {
         let mut chunks = Vec::new();
-        let report = read_batches(std::iter::once(Ok(batch)), &window(), None, |c, _| {
+        let report = read_batches(std::iter::once(Ok(batch)), &window(), None, counts_suffice, |c, _| {
             chunks.push(c.clone());
             Ok(())
         })
         .unwrap();
         (chunks, report)
+    }
+
+    /// Rows per name of each string column (context, agent, project, file type) over all
+    /// chunks, from their counts where a column was counted, else from its codes.
+    fn names_counted(chunks: &[Columns]) -> Vec<std::collections::BTreeMap<String, u64>> {
+        let mut out = vec![std::collections::BTreeMap::new(); 4];
+        for c in chunks {
+            let codes = [&c.context_type, &c.agent, &c.project, &c.file_type];
+            let dicts = [&c.context_types, &c.agents, &c.projects, &c.file_types];
+            for (i, tally) in out.iter_mut().enumerate() {
+                let mut add = |code: usize, n: u64| *tally.entry(dicts[i].names()[code].to_string()).or_default() += n;
+                match &c.counted[i] {
+                    Some(counts) => counts
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &n)| n > 0)
+                        .for_each(|(k, &n)| add(k, n)),
+                    None => codes[i]
+                        .iter()
+                        .filter(|&&k| k != NO_FILE)
+                        .for_each(|&k| add(k as usize, 1)),
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn counted_string_columns_give_the_counts_of_their_codes() {
+        // Two slices: the first all valid (counted), the second with a row outside the
+        // window (coded after all). Contexts: int8 keys, a null value and an unused one;
+        // projects: more values than are counted by key; file paths: uint16 keys, one
+        // extension shared by two paths; agents: null keys (always coded anyway).
+        let n = SLICE_ROWS + 1_000;
+        let ts: Vec<i64> = (0..n).map(|i| if i == n - 1 { -1 } else { i as i64 }).collect();
+        let contexts = DictionaryArray::<Int8Type>::new(
+            Int8Array::from_iter_values((0..n).map(|i| [0, 1, 2, 0, 3][i % 5])),
+            Arc::new(StringArray::from(vec![
+                Some("chat"),
+                None,
+                Some("cli"),
+                Some("unknown"),
+                Some("spare"),
+            ])),
+        );
+        let many: Vec<String> = (0..100).map(|i| format!("p{i}")).collect();
+        let projects = DictionaryArray::<Int32Type>::new(
+            Int32Array::from_iter_values((0..n).map(|i| (i % 97) as i32)),
+            Arc::new(StringArray::from(many)),
+        );
+        let paths = DictionaryArray::<UInt16Type>::new(
+            UInt16Array::from_iter_values((0..n).map(|i| (i % 3) as u16)),
+            Arc::new(StringArray::from(vec![Some("a/x.tar.gz"), Some("b.gz"), None])),
+        );
+        let agents = DictionaryArray::<Int32Type>::new(
+            Int32Array::from(
+                (0..n)
+                    .map(|i| (i % 7 != 0).then_some((i % 2) as i32))
+                    .collect::<Vec<_>>(),
+            ),
+            Arc::new(StringArray::from(vec!["a", "b"])),
+        );
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("timestamp", Arc::new(Int64Array::from(ts))),
+            ("context_type", Arc::new(contexts)),
+            ("agent", Arc::new(agents)),
+            ("project", Arc::new(projects)),
+            ("file_path", Arc::new(paths)),
+        ];
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let (coded, coded_report) = read_counting(batch.clone(), false);
+        let (counted, counted_report) = read_counting(batch, true);
+        assert_eq!(counted_report.outside_window, 1);
+        assert_eq!(coded_report.outside_window, 1);
+        // Which columns were counted: contexts and file paths of the first slice only.
+        let which = |c: &Columns| c.counted.each_ref().map(Option::is_some);
+        assert_eq!(
+            counted.iter().map(which).collect::<Vec<_>>(),
+            vec![[true, false, false, true], [false; 4]]
+        );
+        assert!(coded.iter().all(|c| !c.has_counted()));
+        assert!(counted[0].context_type.is_empty() && counted[0].file_type.is_empty());
+        let expected = names_counted(&coded);
+        assert_eq!(names_counted(&counted), expected);
+        let inside = |keep: fn(usize) -> bool| (0..n - 1).filter(|&i| keep(i)).count() as u64;
+        assert_eq!(
+            expected[0]["unknown"],
+            inside(|i| matches!(i % 5, 1 | 4)),
+            "null values are 'unknown'"
+        );
+        assert_eq!(
+            expected[3]["gz"],
+            inside(|i| i % 3 != 2),
+            "paths by extension, null paths not counted"
+        );
+        assert_eq!(expected[3].len(), 1);
     }
 
     #[test]
@@ -757,7 +897,7 @@ mod tests {
     fn missing_timestamp_column_and_wrong_types_are_schema_errors() {
         let schema = Schema::new(vec![Field::new("success", DataType::Boolean, false)]);
         let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(BooleanArray::from(vec![true]))]).unwrap();
-        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, |_, _| Ok(())).unwrap_err();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, false, |_, _| Ok(())).unwrap_err();
         assert!(err.to_string().contains("no 'timestamp' column"), "{err}");
 
         let schema = Schema::new(vec![
@@ -772,7 +912,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, |_, _| Ok(())).unwrap_err();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, false, |_, _| Ok(())).unwrap_err();
         assert!(
             err.to_string().contains("column 'success' has Arrow type Utf8"),
             "{err}"

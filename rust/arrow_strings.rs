@@ -46,13 +46,7 @@ pub(crate) fn string_column(
     dict: &mut Dictionary,
     codes: &mut [u32],
 ) -> Result<(), CoreError> {
-    let key: fn(&str) -> &str = if field == FILE_PATH { file_extension } else { |x| x };
-    // Missing categories are "unknown"; a missing file path is not counted.
-    let missing = if field == FILE_PATH {
-        NO_FILE
-    } else {
-        dict.code(UNKNOWN)
-    };
+    let (key, missing) = (key_of(field), missing_code(field, dict));
     let Some(col) = col.filter(|c| !all_null(c)) else {
         codes.fill(missing);
         return Ok(());
@@ -98,6 +92,67 @@ pub(crate) fn string_column(
         }
     }
     Ok(())
+}
+
+/// What a string field counts by: a file path its extension, the others their text.
+fn key_of(field: usize) -> fn(&str) -> &str {
+    if field == FILE_PATH {
+        file_extension
+    } else {
+        |text| text
+    }
+}
+
+/// The code of a missing value: categories are "unknown"; a missing file path is not
+/// counted.
+fn missing_code(field: usize, dict: &mut Dictionary) -> u32 {
+    if field == FILE_PATH {
+        NO_FILE
+    } else {
+        dict.code(UNKNOWN)
+    }
+}
+
+/// Dictionaries of at most this many Arrow values are counted by key (`count_column`).
+const COUNTED_VALUES: usize = 64;
+
+/// The rows per `dict` code of a string column whose codes nobody reads (a one-pattern
+/// reduction only counts them), or `None` when the column is not a dictionary of at most
+/// `COUNTED_VALUES` strings without null keys: then `string_column` codes it (and reports
+/// a bad type). The counts are those of `string_column`'s codes: keys are counted in four
+/// interleaved lanes, then each Arrow value is coded once; a key out of range counts as
+/// missing, like a null value.
+pub(crate) fn count_column(col: Option<&ArrayRef>, field: usize, dict: &mut Dictionary) -> Option<Vec<u64>> {
+    let col = col?;
+    let DataType::Dictionary(..) = col.data_type() else {
+        return None;
+    };
+    let any = col.as_any_dictionary();
+    let values = StringColumn::new(any.values().as_ref())?;
+    if any.keys().null_count() > 0 || any.values().len() > COUNTED_VALUES {
+        return None;
+    }
+    // Lane slot COUNTED_VALUES takes every key past the values.
+    let mut lanes = [[0u32; COUNTED_VALUES + 1]; 4];
+    for_each_key(any, |row, k| lanes[row % 4][k.min(COUNTED_VALUES)] += 1);
+    let (key, missing) = (key_of(field), missing_code(field, dict));
+    let codes: Vec<u32> = (0..=COUNTED_VALUES)
+        .map(|i| {
+            if i < any.values().len() {
+                values.get(i).map_or(missing, |v| dict.code(key(v)))
+            } else {
+                missing
+            }
+        })
+        .collect();
+    let mut counts = vec![0u64; dict.len()];
+    for (slot, code) in codes.into_iter().enumerate() {
+        let rows: u64 = lanes.iter().map(|lane| u64::from(lane[slot])).sum();
+        if rows > 0 && code != NO_FILE {
+            counts[code as usize] += rows;
+        }
+    }
+    Some(counts)
 }
 
 /// Call `f(row, key)` for every key of a dictionary array, whatever its key type, without

@@ -221,12 +221,18 @@ pub(crate) fn read_arrow_into(
     let batches = arrow_batches(data)?;
     let mut index = reduction.is_grouped().then(GroupIndex::default);
     let report = compute(py, || {
-        read_batches(batches, window, index.as_mut(), |chunk, so_far| {
-            if so_far.invalid == 0 || skip_invalid {
-                reduction.add_chunk(chunk);
-            }
-            Ok(())
-        })
+        read_batches(
+            batches,
+            window,
+            index.as_mut(),
+            reduction.counts_suffice(),
+            |chunk, so_far| {
+                if so_far.invalid == 0 || skip_invalid {
+                    reduction.add_chunk(chunk);
+                }
+                Ok(())
+            },
+        )
     })?;
     Ok((report, with_index(reduction, index)))
 }

@@ -179,6 +179,11 @@ pub struct Columns {
     pub file_type: Vec<u32>,
     /// Group (pattern) code per row; empty unless the input carries pattern ids.
     pub group: Vec<u32>,
+    /// Rows per dictionary code of the string columns (context, agent, project, file type,
+    /// in that order) that were counted instead of coded, for a reader whose sink adds every
+    /// row of a chunk to one accumulator (`arrow_strings::count_column`). A counted column's
+    /// codes are left empty. Always all `None` for readers of grouped or rolling state.
+    pub counted: [Option<Vec<u64>>; 4],
     pub context_types: Dictionary,
     pub agents: Dictionary,
     pub projects: Dictionary,
@@ -239,6 +244,22 @@ impl Columns {
         self.project.clear();
         self.file_type.clear();
         self.group.clear();
+        self.counted = Default::default();
+    }
+
+    /// The string columns' dictionaries: context, agent, project, file type.
+    pub fn dictionaries_mut(&mut self) -> [&mut Dictionary; 4] {
+        [
+            &mut self.context_types,
+            &mut self.agents,
+            &mut self.projects,
+            &mut self.file_types,
+        ]
+    }
+
+    /// Whether some string column was counted rather than coded (see `counted`).
+    pub fn has_counted(&self) -> bool {
+        self.counted.iter().any(Option::is_some)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -38,6 +38,12 @@ impl Reduction {
         }
     }
 
+    /// Whether every row of a chunk goes to one accumulator, which only counts the string
+    /// columns other than the agents (see `read_batches`).
+    pub fn counts_suffice(&self) -> bool {
+        matches!(self, Reduction::One(_))
+    }
+
     pub fn is_grouped(&self) -> bool {
         matches!(self, Reduction::Grouped(..))
     }

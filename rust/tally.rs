@@ -75,11 +75,16 @@ impl Tally {
         }
     }
 
-    pub(crate) fn merge(&mut self, other: &Tally) {
-        self.translate(&other.names);
-        for (code, &count) in other.counts.iter().enumerate() {
-            self.counts[self.translation.1[code] as usize] += count;
+    /// Add `counts`: rows per code of `dict` (no longer than it).
+    pub(crate) fn add_counts(&mut self, counts: &[u64], dict: &Dictionary) {
+        self.translate(dict);
+        for (&mine, &count) in self.translation.1.iter().zip(counts) {
+            self.counts[mine as usize] += count;
         }
+    }
+
+    pub(crate) fn merge(&mut self, other: &Tally) {
+        self.add_counts(&other.counts, &other.names);
     }
 
     /// Values that occur, most frequent first, ties by name.
