@@ -11,7 +11,8 @@
 //! int64 epoch microseconds, date32/date64 (midnight UTC) or ISO-8601 strings; flags as
 //! booleans or integers 0/1; numbers as any float or integer type; strings as utf8,
 //! large_utf8, utf8_view or dictionaries of those (read in `arrow_strings`). Anything else
-//! is a schema error.
+//! is a schema error, and so is a dictionary key that indexes no value (malformed data:
+//! arrow-rs does not check the keys of data imported through the C data interface).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -20,7 +21,7 @@ use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use rayon::prelude::*;
 
-use crate::arrow_strings::{count_column, for_each_key, group_column, string_column, StringColumn};
+use crate::arrow_strings::{count_column, for_each_key, group_column, key_out_of_range, string_column, StringColumn};
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
@@ -52,7 +53,7 @@ pub(crate) const FILE_PATH: usize = 9;
 pub(crate) const GROUP: usize = 10;
 const PATTERN_ID: &str = "pattern_id";
 
-fn field_name(field: usize) -> &'static str {
+pub(crate) fn field_name(field: usize) -> &'static str {
     FIELDS.get(field).copied().unwrap_or(PATTERN_ID)
 }
 
@@ -216,7 +217,7 @@ fn convert_slice(
     let count = |field: usize| counted && field != AGENT;
     let encode = |((field, dict), (codes, counts)): StringJob| {
         if count(field) {
-            *counts = count_column(columns[field].as_ref(), field, dict);
+            *counts = count_column(columns[field].as_ref(), field, dict)?;
         }
         if counts.is_some() {
             codes.clear();
@@ -353,7 +354,9 @@ pub(crate) fn unsupported(field: usize, data_type: &DataType, expected: &str) ->
 /// A column whose every value is null is all "missing", whatever its declared type (an
 /// all-None column has no meaningful type).
 pub(crate) fn all_null(col: &ArrayRef) -> bool {
-    col.logical_null_count() == col.len()
+    // (Not `logical_null_count`: for a dictionary it looks up each key's value unchecked,
+    // and imported keys can be out of range; `logical_nulls` checks them.)
+    col.is_empty() || col.logical_nulls().is_some_and(|nulls| nulls.null_count() == col.len())
 }
 
 fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
@@ -414,12 +417,18 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
             let parsed: Vec<Option<i64>> = (0..any.values().len())
                 .map(|i| values.get(i).and_then(|v| parse_iso_micros(v).ok()))
                 .collect();
-            let mut bad = Vec::new();
-            for_each_key(any, |row, k| match parsed.get(k).copied().flatten() {
-                Some(us) => s.ts[row] = us,
-                None => bad.push(row),
+            let (mut bad, mut beyond) = (Vec::new(), Vec::new());
+            for_each_key(any, |row, k| match parsed.get(k) {
+                Some(&Some(us)) => s.ts[row] = us,
+                Some(None) => bad.push(row),
+                None => beyond.push(row),
             });
-            for row in bad {
+            // A null row's key is a placeholder (the row is marked missing below).
+            let nulls = col.logical_nulls();
+            if beyond.iter().any(|&row| nulls.as_ref().is_none_or(|n| n.is_valid(row))) {
+                return Err(key_out_of_range(any, TIMESTAMP));
+            }
+            for row in bad.into_iter().chain(beyond) {
                 s.mark(row, TIMESTAMP);
             }
         }
@@ -516,7 +525,7 @@ fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: 
 
 /// An integer column widened to i64 (u64 values above i64::MAX saturate; they are
 /// invalid as flags and exact enough as numbers).
-pub(crate) fn integers(col: &ArrayRef) -> Option<Vec<i64>> {
+pub(crate) fn integers(col: &dyn Array) -> Option<Vec<i64>> {
     macro_rules! widen {
         ($t:ty) => {
             col.as_primitive::<$t>()
@@ -748,6 +757,95 @@ mod tests {
     }
 
     #[test]
+    fn dictionary_keys_out_of_range_are_refused_not_read_as_missing() {
+        // Arrow's constructors refuse such keys, but arrow-rs does not check data imported
+        // through the C data interface (pyarrow's `from_arrays(..., safe=False)` makes it).
+        // SAFETY: the keys out of range are the point; every reader here checks its keys.
+        let dictionary = |keys: Vec<Option<i8>>, values: Vec<Option<&str>>| -> ArrayRef {
+            let (keys, values) = (Int8Array::from(keys), Arc::new(StringArray::from(values)));
+            Arc::new(unsafe { DictionaryArray::<Int8Type>::new_unchecked(keys, values) })
+        };
+        let hours = Int64Array::from(vec![0, MICROS_PER_HOUR, 2 * MICROS_PER_HOUR]);
+        let read = |name: &str, col: ArrayRef, counts_suffice: bool, grouped: bool| {
+            let mut columns: Vec<(&str, ArrayRef)> = vec![(name, col)];
+            if name != "timestamp" {
+                columns.push(("timestamp", Arc::new(hours.clone())));
+            }
+            if grouped && name != "pattern_id" {
+                columns.push(("pattern_id", Arc::new(StringArray::from(vec!["p"; 3]))));
+            }
+            let batch = RecordBatch::try_from_iter(columns).unwrap();
+            let mut index = GroupIndex::default();
+            let groups = grouped.then_some(&mut index);
+            read_batches(std::iter::once(Ok(batch)), &window(), groups, counts_suffice, |_, _| {
+                Ok(())
+            })
+            .map(|_| ())
+        };
+        let chat = vec![Some("chat"), None];
+        let stamps = vec![Some("1970-01-01T01:00:00Z"), None];
+        for (name, col, grouped) in [
+            // Counted (no null keys, no null values), coded (a null key), and a column
+            // with a null value (whose null count arrow-rs would look up unchecked).
+            (
+                "context_type",
+                dictionary(vec![Some(0), Some(9), Some(0)], vec![Some("chat")]),
+                false,
+            ),
+            ("agent", dictionary(vec![Some(0), None, Some(-3)], chat.clone()), false),
+            (
+                "project",
+                dictionary(vec![Some(1), Some(2), Some(0)], chat.clone()),
+                false,
+            ),
+            (
+                "timestamp",
+                dictionary(vec![Some(0), Some(5), Some(0)], stamps.clone()),
+                false,
+            ),
+            (
+                "pattern_id",
+                dictionary(vec![Some(0), Some(0), Some(7)], chat.clone()),
+                true,
+            ),
+        ] {
+            for counts_suffice in [true, false].into_iter().filter(|&c| !(c && grouped)) {
+                let err = read(name, col.clone(), counts_suffice, grouped)
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(&format!("column '{name}' is malformed")), "{name}: {err}");
+                assert!(err.contains("out of range for its"), "{name}: {err}");
+            }
+        }
+        // The message names the key; a null row's key is a placeholder: out of range
+        // there, it is just missing.
+        let err = read(
+            "context_type",
+            dictionary(vec![Some(0), Some(-3), Some(0)], vec![Some("chat")]),
+            true,
+            false,
+        );
+        assert!(err
+            .unwrap_err()
+            .to_string()
+            .contains("dictionary key -3 is out of range for its 1 values"));
+        for (name, col) in [
+            ("agent", dictionary(vec![Some(0), None, Some(0)], chat.clone())),
+            ("timestamp", dictionary(vec![Some(0), None, Some(0)], stamps)),
+        ] {
+            let keys = col.as_any_dictionary().keys().to_data();
+            // The null row's slot holds 100 (past the values).
+            let mut raw: Vec<i8> = Int8Array::from(keys).values().to_vec();
+            raw[1] = 100;
+            let keys = Int8Array::new(raw.into(), col.nulls().cloned());
+            let values = col.as_any_dictionary().values().clone();
+            // SAFETY: as above.
+            let col: ArrayRef = Arc::new(unsafe { DictionaryArray::<Int8Type>::new_unchecked(keys, values) });
+            assert!(read(name, col, false, false).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
     fn counted_string_columns_give_the_counts_of_their_codes() {
         // Two slices: the first all valid (counted), the second with a row outside the
         // window (coded after all). Contexts: int8 keys, a null value and an unused one;
@@ -755,16 +853,9 @@ mod tests {
         // extension shared by two paths; agents: null keys (always coded anyway).
         let n = SLICE_ROWS + 1_000;
         let ts: Vec<i64> = (0..n).map(|i| if i == n - 1 { -1 } else { i as i64 }).collect();
-        let contexts = DictionaryArray::<Int8Type>::new(
-            Int8Array::from_iter_values((0..n).map(|i| [0, 1, 2, 0, 3][i % 5])),
-            Arc::new(StringArray::from(vec![
-                Some("chat"),
-                None,
-                Some("cli"),
-                Some("unknown"),
-                Some("spare"),
-            ])),
-        );
+        let context_keys = Int8Array::from_iter_values((0..n).map(|i| [0, 1, 2, 0, 3][i % 5]));
+        let context_values = StringArray::from(vec![Some("chat"), None, Some("cli"), Some("unknown"), Some("spare")]);
+        let contexts = DictionaryArray::<Int8Type>::new(context_keys, Arc::new(context_values));
         let many: Vec<String> = (0..100).map(|i| format!("p{i}")).collect();
         let projects = DictionaryArray::<Int32Type>::new(
             Int32Array::from_iter_values((0..n).map(|i| (i % 97) as i32)),

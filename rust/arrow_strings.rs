@@ -7,7 +7,7 @@ use arrow_array::types::*;
 use arrow_array::{AnyDictionaryArray, Array, ArrayRef};
 use arrow_schema::DataType;
 
-use crate::arrow_ingest::{all_null, integers, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE};
+use crate::arrow_ingest::{all_null, field_name, integers, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE};
 use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
 use crate::error::CoreError;
 use crate::group::GroupIndex;
@@ -63,14 +63,21 @@ pub(crate) fn string_column(
                 .map(|i| values.get(i).map_or(missing, |v| dict.code(key(v))))
                 .collect();
             let nulls = col.logical_nulls();
+            let mut beyond = false;
             for_each_key(any, |row, k| {
                 let valid = nulls.as_ref().is_none_or(|n| n.is_valid(row));
-                codes[row] = if valid {
-                    translation.get(k).copied().unwrap_or(missing)
-                } else {
-                    missing
+                codes[row] = match translation.get(k) {
+                    Some(&code) if valid => code,
+                    None if valid => {
+                        beyond = true;
+                        missing
+                    }
+                    _ => missing,
                 };
             });
+            if beyond {
+                return Err(key_out_of_range(any, field));
+            }
         }
         // Values repeat: each distinct value of the slice is coded once (a path is split
         // into its extension then), later rows cost one lookup (`StringCodes`).
@@ -120,39 +127,62 @@ const COUNTED_VALUES: usize = 64;
 /// reduction only counts them), or `None` when the column is not a dictionary of at most
 /// `COUNTED_VALUES` strings without null keys: then `string_column` codes it (and reports
 /// a bad type). The counts are those of `string_column`'s codes: keys are counted in four
-/// interleaved lanes, then each Arrow value is coded once; a key out of range counts as
-/// missing, like a null value.
-pub(crate) fn count_column(col: Option<&ArrayRef>, field: usize, dict: &mut Dictionary) -> Option<Vec<u64>> {
-    let col = col?;
-    let DataType::Dictionary(..) = col.data_type() else {
-        return None;
+/// interleaved lanes, then each Arrow value is coded once. A key out of range is an error,
+/// as there.
+pub(crate) fn count_column(
+    col: Option<&ArrayRef>,
+    field: usize,
+    dict: &mut Dictionary,
+) -> Result<Option<Vec<u64>>, CoreError> {
+    let Some(col) = col.filter(|c| matches!(c.data_type(), DataType::Dictionary(..))) else {
+        return Ok(None);
     };
     let any = col.as_any_dictionary();
-    let values = StringColumn::new(any.values().as_ref())?;
-    if any.keys().null_count() > 0 || any.values().len() > COUNTED_VALUES {
-        return None;
+    let (n, Some(values)) = (any.values().len(), StringColumn::new(any.values().as_ref())) else {
+        return Ok(None);
+    };
+    if any.keys().null_count() > 0 || n > COUNTED_VALUES {
+        return Ok(None);
     }
-    // Lane slot COUNTED_VALUES takes every key past the values.
+    // Lane slot COUNTED_VALUES takes every key past it.
     let mut lanes = [[0u32; COUNTED_VALUES + 1]; 4];
     for_each_key(any, |row, k| lanes[row % 4][k.min(COUNTED_VALUES)] += 1);
+    let rows = |slot: usize| lanes.iter().map(|lane| u64::from(lane[slot])).sum::<u64>();
+    if (n..=COUNTED_VALUES).any(|slot| rows(slot) > 0) {
+        return Err(key_out_of_range(any, field));
+    }
     let (key, missing) = (key_of(field), missing_code(field, dict));
-    let codes: Vec<u32> = (0..=COUNTED_VALUES)
-        .map(|i| {
-            if i < any.values().len() {
-                values.get(i).map_or(missing, |v| dict.code(key(v)))
-            } else {
-                missing
-            }
-        })
+    let codes: Vec<u32> = (0..n)
+        .map(|i| values.get(i).map_or(missing, |v| dict.code(key(v))))
         .collect();
     let mut counts = vec![0u64; dict.len()];
     for (slot, code) in codes.into_iter().enumerate() {
-        let rows: u64 = lanes.iter().map(|lane| u64::from(lane[slot])).sum();
-        if rows > 0 && code != NO_FILE {
-            counts[code as usize] += rows;
+        if code != NO_FILE {
+            counts[code as usize] += rows(slot);
         }
     }
-    Some(counts)
+    Ok(Some(counts))
+}
+
+/// The error for a dictionary key that indexes no value. arrow-rs does not check the keys
+/// of data imported through the C data interface; such data is malformed, and is refused
+/// rather than read as missing values.
+#[cold]
+pub(crate) fn key_out_of_range(dict: &dyn AnyDictionaryArray, field: usize) -> CoreError {
+    let n = dict.values().len();
+    let nulls = dict.keys().logical_nulls();
+    let key = integers(dict.keys()).and_then(|keys| {
+        let valid = |row: &usize| nulls.as_ref().is_none_or(|nulls| nulls.is_valid(*row));
+        (0..keys.len())
+            .filter(valid)
+            .map(|row| keys[row])
+            .find(|&k| usize::try_from(k).map_or(true, |k| k >= n))
+    });
+    let key = key.map_or_else(|| "a key".to_owned(), |k| format!("key {k}"));
+    CoreError::InvalidInput(format!(
+        "column '{}' is malformed Arrow data: dictionary {key} is out of range for its {n} values",
+        field_name(field)
+    ))
 }
 
 /// Call `f(row, key)` for every key of a dictionary array, whatever its key type, without
@@ -216,7 +246,7 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
             const UNSEEN: u32 = u32::MAX;
             let mut translation = vec![UNSEEN; any.values().len()];
             let nulls = col.logical_nulls();
-            let mut unnamed = Vec::new();
+            let (mut unnamed, mut beyond) = (Vec::new(), false);
             for_each_key(any, |row, k| {
                 if nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
                     return; // marked below
@@ -231,7 +261,10 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
                         None => UNSEEN,
                     },
                     Some(&code) => code,
-                    None => UNSEEN,
+                    None => {
+                        beyond = true;
+                        UNSEEN
+                    }
                 };
                 if code == UNSEEN {
                     unnamed.push(row);
@@ -239,6 +272,9 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
                     s.group[row] = code;
                 }
             });
+            if beyond {
+                return Err(key_out_of_range(any, GROUP));
+            }
             for row in unnamed {
                 s.mark(row, GROUP);
             }

@@ -53,6 +53,7 @@ from strategies import (
 from usage_analytics import (
     AnalyticsGranularity,
     InvalidRecordError,
+    ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
     UsageAnalyticsError,
@@ -880,6 +881,39 @@ def test_unsupported_column_type_is_a_clear_error(
     # skip mode does not skip a schema error: it is no row's fault
     with pytest.raises(UsageAnalyticsError, match="expected"):
         REDUCER.execute_reduction_sync(request(table, on_invalid="skip"))
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("context_type", ["chat", "cli"]),  # counted by key (one pattern)
+        ("agent", ["a", None]),  # coded row by row, values with a null
+        ("timestamp", [TIMES[0].isoformat(), TIMES[1].isoformat()]),
+    ],
+)
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+def test_dictionary_key_out_of_range_is_a_clear_error(
+    field: str, values: list[str | None], on_invalid: str
+) -> None:
+    # Arrow data is not checked when it crosses the C data interface: a key that indexes
+    # no value is malformed data, refused (not read as a missing value, not a crash).
+    keys = pa.array([0, 7, 1, 0], pa.int8())
+    column = pa.DictionaryArray.from_arrays(keys, pa.array(values), safe=False)
+    table = pa.table({"timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC"))})
+    if field == "timestamp":
+        table = table.drop_columns(["timestamp"])
+    table = table.append_column(field, column)
+    message = rf"column '{field}' is malformed Arrow data: dictionary key 7 is out of range"
+    with pytest.raises(UsageAnalyticsError, match=message):
+        REDUCER.execute_reduction_sync(request(table, on_invalid=on_invalid))
+    batch = ModelUsageAnalyticsBatchInput(
+        time_window_start=START,
+        time_window_end=END,
+        on_invalid=on_invalid,
+        execution_data=table.append_column("pattern_id", pa.array(["p"] * 4)),
+    )
+    with pytest.raises(UsageAnalyticsError, match=message):
+        REDUCER.execute_batch_reduction_sync(batch)
 
 
 def test_arrow_array_that_is_not_a_table_is_a_clear_error() -> None:
