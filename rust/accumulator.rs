@@ -167,10 +167,9 @@ impl Accumulator {
         self.add_counted(columns);
         let add = |acc: &mut Accumulator, rows: std::ops::Range<usize>| {
             if times {
-                acc.add_rows(columns, rows);
-            } else {
-                acc.add_rows_but_times(columns, columns, rows);
+                acc.add_times(columns, rows.clone());
             }
+            acc.add_rows_except_counted(columns, columns, rows);
         };
         let n = columns.len();
         if n < SPLIT_ROWS || self.durations.budget() != usize::MAX {
@@ -215,12 +214,9 @@ impl Accumulator {
     /// `add_rows` with the row data in `data` and the string dictionaries its codes refer
     /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's).
     pub fn add_rows_of<R: Iterator<Item = usize> + Clone>(&mut self, data: &Columns, dictionaries: &Columns, rows: R) {
-        if self.families.performance {
-            let times = &data.execution_time_ms;
-            self.durations
-                .extend(rows.clone().map(|r| times[r]).filter(|t| !t.is_nan()));
-        }
-        self.add_rows_but_times(data, dictionaries, rows);
+        debug_assert!(!data.has_counted(), "counted chunks are added whole (`add`)");
+        self.add_times(data, rows.clone());
+        self.add_rows_except_counted(data, dictionaries, rows);
     }
 
     /// `add_rows_of` but for the execution times, which the caller keeps and hands over
@@ -231,10 +227,29 @@ impl Accumulator {
         dictionaries: &Columns,
         rows: R,
     ) {
+        debug_assert!(!data.has_counted(), "counted chunks are added whole (`add`)");
+        self.add_rows_except_counted(data, dictionaries, rows);
+    }
+
+    /// The execution times of `rows`, unless the performance family is off.
+    fn add_times<R: Iterator<Item = usize>>(&mut self, data: &Columns, rows: R) {
+        if self.families.performance {
+            let times = &data.execution_time_ms;
+            self.durations.extend(rows.map(|r| times[r]).filter(|t| !t.is_nan()));
+        }
+    }
+
+    /// `add_rows_but_times` of the columns that were coded: the counted ones (a whole
+    /// chunk's, see `Columns::counted`) are added once per chunk by `add_counted`.
+    fn add_rows_except_counted<R: Iterator<Item = usize> + Clone>(
+        &mut self,
+        data: &Columns,
+        dictionaries: &Columns,
+        rows: R,
+    ) {
         let columns = data;
         self.count += rows.clone().count() as u64;
         self.add_flags_and_quality(columns, rows.clone());
-        // Counted columns (no codes) are added once per chunk, by `add_counted`.
         let [context, agent, project, file] = columns.counted.each_ref().map(Option::is_some);
         if !context {
             self.contexts

@@ -198,7 +198,7 @@ fn convert_slice(
     first_index: usize,
     window: &Window,
     mut groups: Option<&mut GroupIndex>,
-    counted: bool,
+    counts_suffice: bool,
     out: &mut Columns,
     report: &mut IngestReport,
 ) -> Result<(), CoreError> {
@@ -214,7 +214,7 @@ fn convert_slice(
         .collect();
     // The agents' codes are read row by row (who was active in which half of the window),
     // so they are never only counted.
-    let count = |field: usize| counted && field != AGENT;
+    let count = |field: usize| counts_suffice && field != AGENT;
     let encode = |((field, dict), (codes, counts)): StringJob| {
         if count(field) {
             *counts = count_column(columns[field].as_ref(), field, dict)?;
@@ -707,11 +707,14 @@ mod tests {
     use arrow_array::builder::StringDictionaryBuilder;
     use arrow_array::{
         BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
-        TimestampNanosecondArray, UInt16Array,
+        TimestampNanosecondArray, UInt16Array, UInt64Array,
     };
     use arrow_schema::{Field, Schema};
 
+    use crate::accumulator::{Accumulator, Families};
     use crate::civil::MICROS_PER_HOUR;
+    use crate::metrics::Thresholds;
+    use crate::zone::Zone;
 
     fn window() -> Window {
         Window::new(0, 10 * MICROS_PER_HOUR, "daily", None).unwrap()
@@ -814,7 +817,10 @@ mod tests {
                     .unwrap_err()
                     .to_string();
                 assert!(err.contains(&format!("column '{name}' is malformed")), "{name}: {err}");
-                assert!(err.contains("out of range for its"), "{name}: {err}");
+                assert!(
+                    err.contains("is out of range (the dictionary's length is"),
+                    "{name}: {err}"
+                );
             }
         }
         // The message names the key; a null row's key is a placeholder: out of range
@@ -828,7 +834,16 @@ mod tests {
         assert!(err
             .unwrap_err()
             .to_string()
-            .contains("dictionary key -3 is out of range for its 1 values"));
+            .contains("dictionary key -3 is out of range (the dictionary's length is 1)"));
+        // A u64 key past i64::MAX is named as it is.
+        let keys = UInt64Array::from(vec![0, (1 << 63) + 5, 0]);
+        // SAFETY: as above.
+        let col = unsafe { DictionaryArray::<UInt64Type>::new_unchecked(keys, Arc::new(StringArray::from(vec!["a"]))) };
+        let err = read("agent", Arc::new(col), false, false).unwrap_err().to_string();
+        assert!(
+            err.contains("dictionary key 9223372036854775813 is out of range"),
+            "{err}"
+        );
         for (name, col) in [
             ("agent", dictionary(vec![Some(0), None, Some(0)], chat.clone())),
             ("timestamp", dictionary(vec![Some(0), None, Some(0)], stamps)),
@@ -842,6 +857,113 @@ mod tests {
             // SAFETY: as above.
             let col: ArrayRef = Arc::new(unsafe { DictionaryArray::<Int8Type>::new_unchecked(keys, values) });
             assert!(read(name, col, false, false).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn counted_chunks_reduce_to_the_analytics_of_coded_ones() {
+        // Three batches of 70,000 valid rows, each with its own dictionaries (the values in
+        // another order): chunks of 65,536 rows (added in two halves on two cores) and of
+        // 4,464, the reader's two chunk buffers and their dictionaries in turn. Reduced
+        // counted and coded, all families on (keeping the times as a one-call reduction
+        // does) and with the distribution family off.
+        let rows = 70_000usize;
+        let dictionary = |keys: Vec<i32>, values: Vec<Option<&str>>, turn: usize| -> ArrayRef {
+            let n = values.len() as i32;
+            let keys = keys
+                .into_iter()
+                .map(|k| (k + n - turn as i32 % n) % n)
+                .collect::<Vec<_>>();
+            let mut values = values;
+            values.rotate_left(turn % n as usize);
+            Arc::new(DictionaryArray::<Int32Type>::new(
+                Int32Array::from(keys),
+                Arc::new(StringArray::from(values)),
+            ))
+        };
+        let batch = |b: usize| -> RecordBatch {
+            let step = (10 * MICROS_PER_HOUR) / rows as i64;
+            let columns: Vec<(&str, ArrayRef)> = vec![
+                (
+                    "timestamp",
+                    Arc::new(Int64Array::from_iter_values(
+                        (0..rows).map(|i| ((i * 7919) % rows) as i64 * step),
+                    )),
+                ),
+                (
+                    "success",
+                    Arc::new(BooleanArray::from_iter((0..rows).map(|i| Some(i % 9 != b)))),
+                ),
+                (
+                    "execution_time_ms",
+                    Arc::new(Float64Array::from_iter_values((0..rows).map(|i| (i % 1000) as f64))),
+                ),
+                (
+                    "quality_score",
+                    Arc::new(Float64Array::from_iter_values((0..rows).map(|i| (i % 7) as f64 / 7.0))),
+                ),
+                (
+                    "context_type",
+                    dictionary(
+                        (0..rows).map(|i| (i % 3) as i32).collect(),
+                        vec![Some("chat"), Some("cli"), None],
+                        b,
+                    ),
+                ),
+                (
+                    "agent",
+                    dictionary(
+                        (0..rows).map(|i| (i % 5) as i32).collect(),
+                        vec![Some("a"), Some("b"), Some("c"), Some("d"), None],
+                        b,
+                    ),
+                ),
+                (
+                    "project",
+                    dictionary(
+                        (0..rows).map(|i| (i / 1000 % 2) as i32).collect(),
+                        vec![Some("p"), Some("q")],
+                        b,
+                    ),
+                ),
+                (
+                    "file_path",
+                    dictionary(
+                        (0..rows).map(|i| (i % 4) as i32).collect(),
+                        vec![Some("x.rs"), Some("y/z.py"), Some("w.rs"), None],
+                        b,
+                    ),
+                ),
+            ];
+            RecordBatch::try_from_iter(columns).unwrap()
+        };
+        let no_distribution = Families {
+            distribution: false,
+            ..Families::ALL
+        };
+        for (families, one_call) in [(Families::ALL, true), (no_distribution, false)] {
+            let reduce = |counts_suffice: bool| {
+                let zone = Zone::get("UTC").unwrap();
+                let acc = Accumulator::new(window(), zone, families, Thresholds::default());
+                let mut acc = if one_call { acc.holding_times() } else { acc };
+                let mut counted = 0;
+                let batches = (0..3).map(|b| Ok(batch(b)));
+                read_batches(batches, &window(), None, counts_suffice, |chunk, _| {
+                    counted += usize::from(chunk.has_counted());
+                    if one_call {
+                        acc.add_chunk(chunk);
+                    } else {
+                        acc.add(chunk);
+                    }
+                    Ok(())
+                })
+                .unwrap();
+                (acc.finalize(), counted)
+            };
+            let (coded, none) = reduce(false);
+            let (counted, chunks) = reduce(true);
+            assert_eq!((none, chunks), (0, 6), "every chunk counted, or none");
+            assert_eq!(counted, coded, "{families:?}");
         }
     }
 

@@ -171,16 +171,21 @@ pub(crate) fn count_column(
 pub(crate) fn key_out_of_range(dict: &dyn AnyDictionaryArray, field: usize) -> CoreError {
     let n = dict.values().len();
     let nulls = dict.keys().logical_nulls();
-    let key = integers(dict.keys()).and_then(|keys| {
+    // (u64 keys as they are: `integers` caps them at i64::MAX.)
+    let keys: Option<Vec<i128>> = match dict.keys().as_primitive_opt::<UInt64Type>() {
+        Some(keys) => Some(keys.values().iter().map(|&k| i128::from(k)).collect()),
+        None => integers(dict.keys()).map(|keys| keys.into_iter().map(i128::from).collect()),
+    };
+    let key = keys.and_then(|keys| {
         let valid = |row: &usize| nulls.as_ref().is_none_or(|nulls| nulls.is_valid(*row));
         (0..keys.len())
             .filter(valid)
             .map(|row| keys[row])
-            .find(|&k| usize::try_from(k).map_or(true, |k| k >= n))
+            .find(|&k| k < 0 || k >= n as i128)
     });
     let key = key.map_or_else(|| "a key".to_owned(), |k| format!("key {k}"));
     CoreError::InvalidInput(format!(
-        "column '{}' is malformed Arrow data: dictionary {key} is out of range for its {n} values",
+        "column '{}' is malformed Arrow data: dictionary {key} is out of range (the dictionary's length is {n})",
         field_name(field)
     ))
 }

@@ -257,6 +257,16 @@ impl Columns {
         ]
     }
 
+    /// For readers that spread a chunk's rows over accumulators, which need every row's
+    /// string codes: panics if some column was only counted (a bug, never bad input).
+    #[track_caller]
+    pub fn assert_coded(&self) {
+        assert!(
+            !self.has_counted(),
+            "rows spread over accumulators need their string codes"
+        );
+    }
+
     /// Whether some string column was counted rather than coded (see `counted`).
     pub fn has_counted(&self) -> bool {
         self.counted.iter().any(Option::is_some)

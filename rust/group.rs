@@ -138,10 +138,7 @@ impl GroupedAccumulators {
 
     /// Add a chunk whose `columns.group` holds each row's group code.
     pub fn add(&mut self, columns: &Columns) {
-        assert!(
-            !columns.has_counted(),
-            "rows spread over accumulators need their string codes"
-        );
+        columns.assert_coded();
         let groups = &columns.group;
         let needed = groups.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
         while self.accumulators.len() < needed {

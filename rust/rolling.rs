@@ -121,10 +121,7 @@ impl Rolling {
 
     /// Add valid records (any instants at or after `retained_from`).
     pub fn add(&mut self, columns: &Columns) {
-        assert!(
-            !columns.has_counted(),
-            "rows spread over accumulators need their string codes"
-        );
+        columns.assert_coded();
         if columns.is_empty() {
             return;
         }
