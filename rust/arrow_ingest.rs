@@ -21,7 +21,9 @@ use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use rayon::prelude::*;
 
-use crate::arrow_strings::{count_column, for_each_key, group_column, key_out_of_range, string_column, StringColumn};
+use crate::arrow_strings::{
+    check_strings, count_column, for_each_key, group_column, key_out_of_range, string_column, StringColumn,
+};
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
@@ -89,6 +91,13 @@ pub fn read_batches(
                 .index_of(PATTERN_ID)
                 .map_err(|_| CoreError::InvalidInput("the columnar input has no 'pattern_id' column".into()))?;
             columns.push(Some(batch.column(index).clone()));
+        }
+        // A dictionary's values are shared by the batch's slices: checked once here (each
+        // slice's own strings are checked by `convert_slice`).
+        for (field, col) in columns.iter().enumerate() {
+            if let Some(dict) = col.as_ref().and_then(|c| c.as_any_dictionary_opt()) {
+                check_strings(dict.values().as_ref(), field)?;
+            }
         }
         let slice_rows = if groups.is_some() {
             GROUPED_SLICE_ROWS
@@ -202,6 +211,11 @@ fn convert_slice(
     out: &mut Columns,
     report: &mut IngestReport,
 ) -> Result<(), CoreError> {
+    for (field, col) in columns.iter().enumerate() {
+        if let Some(col) = col {
+            check_strings(col.as_ref(), field)?;
+        }
+    }
     s.reset(len);
     // The string columns (hashing each value into its dictionary: the costly part of plain
     // strings) are encoded in parallel with each other and with the rest.
@@ -707,8 +721,9 @@ mod tests {
     use arrow_array::builder::StringDictionaryBuilder;
     use arrow_array::{
         BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
-        TimestampNanosecondArray, UInt16Array, UInt64Array,
+        StringViewArray, TimestampNanosecondArray, UInt16Array, UInt64Array,
     };
+    use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
     use arrow_schema::{Field, Schema};
 
     use crate::accumulator::{Accumulator, Families};
@@ -858,6 +873,42 @@ mod tests {
             let col: ArrayRef = Arc::new(unsafe { DictionaryArray::<Int8Type>::new_unchecked(keys, values) });
             assert!(read(name, col, false, false).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn strings_outside_their_buffers_are_refused() {
+        // Offsets that decrease (pyarrow's cheap checks pass them), offsets past the data,
+        // and a view past its buffer: arrow-rs would read outside the buffers.
+        // SAFETY (every `unsafe` here): malformed on purpose; the reader checks first.
+        let data = Buffer::from(b"hello world, a long enough string".as_slice());
+        let offsets = |o: Vec<i32>| unsafe { OffsetBuffer::new_unchecked(ScalarBuffer::from(o)) };
+        let decreasing = unsafe { StringArray::new_unchecked(offsets(vec![0, 9, 4]), data.clone(), None) };
+        let past = unsafe { StringArray::new_unchecked(offsets(vec![0, 4, 90]), data.clone(), None) };
+        let view = |len: u128, buffer: u128, offset: u128| len | (buffer << 64) | (offset << 96);
+        let views = ScalarBuffer::from(vec![view(3, 0, 0), view(20, 0, 30)]);
+        let bad_view = unsafe { StringViewArray::new_unchecked(views, vec![data.clone()], None) };
+        let good_views = ScalarBuffer::from(vec![view(3, 0, 0), view(20, 0, 5)]);
+        let good_view = unsafe { StringViewArray::new_unchecked(good_views, vec![data], None) };
+        let in_dictionary = DictionaryArray::<Int8Type>::new(Int8Array::from(vec![0, 1]), Arc::new(decreasing.clone()));
+        let hours = Int64Array::from(vec![0, MICROS_PER_HOUR]);
+        let read = |name: &str, col: ArrayRef| {
+            let columns: Vec<(&str, ArrayRef)> = vec![("timestamp", Arc::new(hours.clone())), (name, col)];
+            let batch = RecordBatch::try_from_iter(columns).unwrap();
+            read_batches(std::iter::once(Ok(batch)), &window(), None, true, |_, _| Ok(())).map(|_| ())
+        };
+        for (name, col) in [
+            ("agent", Arc::new(decreasing) as ArrayRef),
+            ("file_path", Arc::new(past)),
+            ("project", Arc::new(bad_view)),
+            ("context_type", Arc::new(in_dictionary)),
+        ] {
+            let err = read(name, col).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("column '{name}' is malformed Arrow data")),
+                "{err}"
+            );
+        }
+        assert!(read("project", Arc::new(good_view)).is_ok());
     }
 
     #[test]

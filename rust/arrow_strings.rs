@@ -4,7 +4,7 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{AnyDictionaryArray, Array, ArrayRef};
+use arrow_array::{AnyDictionaryArray, Array, ArrayRef, GenericStringArray, OffsetSizeTrait, StringViewArray};
 use arrow_schema::DataType;
 
 use crate::arrow_ingest::{all_null, field_name, integers, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE};
@@ -12,6 +12,49 @@ use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
 use crate::error::CoreError;
 use crate::group::GroupIndex;
 use crate::string_codes::StringCodes;
+
+/// Whether every string of `col` lies inside its buffers: offsets that start at or above
+/// zero, never decrease and end inside the data (utf8, large_utf8), views that point inside
+/// the buffers they name (utf8_view). arrow-rs trusts data imported through the C data
+/// interface, and pyarrow's cheap checks pass offsets that decrease, so a malformed array
+/// would be read outside its buffers: it is refused instead. Other types pass (a
+/// dictionary's values are checked on their own). One pass over the offsets or views.
+pub(crate) fn check_strings(col: &dyn Array, field: usize) -> Result<(), CoreError> {
+    fn offsets_inside<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> bool {
+        let (offsets, end) = (strings.value_offsets(), strings.value_data().len());
+        let ends = offsets.first().zip(offsets.last());
+        ends.is_none_or(|(first, last)| first.to_usize().is_some() && last.to_usize().is_some_and(|l| l <= end))
+            && offsets
+                .windows(2)
+                .fold(true, |rising, pair| rising & (pair[0] <= pair[1]))
+    }
+    fn views_inside(strings: &StringViewArray) -> bool {
+        let buffers = strings.data_buffers();
+        strings.views().iter().all(|&view| {
+            // Bits 0-31: the length; longer than 12 bytes, the string is in buffer
+            // (bits 64-95) at offset (bits 96-127).
+            let len = view as u32 as usize;
+            let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
+            len <= 12
+                || buffers
+                    .get(buffer)
+                    .is_some_and(|b| offset.checked_add(len).is_some_and(|e| e <= b.len()))
+        })
+    }
+    let inside = match col.data_type() {
+        DataType::Utf8 => offsets_inside(col.as_string::<i32>()),
+        DataType::LargeUtf8 => offsets_inside(col.as_string::<i64>()),
+        DataType::Utf8View => views_inside(col.as_string_view()),
+        _ => true,
+    };
+    if inside {
+        return Ok(());
+    }
+    Err(CoreError::InvalidInput(format!(
+        "column '{}' is malformed Arrow data: its string offsets decrease or point outside its buffers",
+        field_name(field)
+    )))
+}
 
 /// Read access to any of Arrow's string layouts, dictionary-encoded or not.
 pub(crate) enum StringColumn<'a> {

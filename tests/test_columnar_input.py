@@ -916,6 +916,18 @@ def test_dictionary_key_out_of_range_is_a_clear_error(
         REDUCER.execute_batch_reduction_sync(batch)
 
 
+def test_string_offsets_that_decrease_are_a_clear_error() -> None:
+    # pyarrow's cheap checks pass offsets that decrease; reading them would go outside the
+    # data buffer (a crash in the worst case): refused as malformed data.
+    offsets = pa.py_buffer(np.array([0, 4, 2, 5, 5], dtype=np.int32).tobytes())
+    agent = pa.Array.from_buffers(pa.string(), 4, [None, offsets, pa.py_buffer(b"hello")])
+    table = pa.table({"timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC")), "agent": agent})
+    message = r"column 'agent' is malformed Arrow data: its string offsets decrease"
+    for on_invalid in ("raise", "skip"):
+        with pytest.raises(UsageAnalyticsError, match=message):
+            REDUCER.execute_reduction_sync(request(table, on_invalid=on_invalid))
+
+
 def test_arrow_array_that_is_not_a_table_is_a_clear_error() -> None:
     with pytest.raises(UsageAnalyticsError, match="not a table"):
         REDUCER.execute_reduction_sync(request(pa.array([1, 2])))
