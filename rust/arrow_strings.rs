@@ -19,11 +19,19 @@ use crate::string_codes::StringCodes;
 /// interface, and pyarrow's cheap checks pass offsets that decrease, so a malformed array
 /// would be read outside its buffers: it is refused instead. Other types pass (a
 /// dictionary's values are checked on their own). One pass over the offsets or views.
+///
+/// What cannot be checked: the C data interface carries no buffer sizes. An imported
+/// buffer's length is what the producer's offsets or length fields claim; only a claim no
+/// buffer can meet (a negative one, cast to a huge length) is caught here.
 pub(crate) fn check_strings(col: &dyn Array, field: usize) -> Result<(), CoreError> {
+    fn real(len: usize) -> bool {
+        len <= isize::MAX as usize
+    }
     fn offsets_inside<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> bool {
         let (offsets, end) = (strings.value_offsets(), strings.value_data().len());
         let ends = offsets.first().zip(offsets.last());
-        ends.is_none_or(|(first, last)| first.to_usize().is_some() && last.to_usize().is_some_and(|l| l <= end))
+        real(end)
+            && ends.is_none_or(|(first, last)| first.to_usize().is_some() && last.to_usize().is_some_and(|l| l <= end))
             && offsets
                 .windows(2)
                 .fold(true, |rising, pair| rising & (pair[0] <= pair[1]))
@@ -35,10 +43,8 @@ pub(crate) fn check_strings(col: &dyn Array, field: usize) -> Result<(), CoreErr
             // (bits 64-95) at offset (bits 96-127).
             let len = view as u32 as usize;
             let (buffer, offset) = ((view >> 64) as u32 as usize, (view >> 96) as u32 as usize);
-            len <= 12
-                || buffers
-                    .get(buffer)
-                    .is_some_and(|b| offset.checked_add(len).is_some_and(|e| e <= b.len()))
+            let inside = |b: &arrow_buffer::Buffer| real(b.len()) && offset + len <= b.len();
+            len <= 12 || buffers.get(buffer).is_some_and(inside)
         })
     }
     let inside = match col.data_type() {
@@ -51,7 +57,7 @@ pub(crate) fn check_strings(col: &dyn Array, field: usize) -> Result<(), CoreErr
         return Ok(());
     }
     Err(CoreError::InvalidInput(format!(
-        "column '{}' is malformed Arrow data: its string offsets decrease or point outside its buffers",
+        "column '{}' is malformed Arrow data: its string offsets or views do not fit its buffers",
         field_name(field)
     )))
 }

@@ -922,7 +922,7 @@ def test_string_offsets_that_decrease_are_a_clear_error() -> None:
     offsets = pa.py_buffer(np.array([0, 4, 2, 5, 5], dtype=np.int32).tobytes())
     agent = pa.Array.from_buffers(pa.string(), 4, [None, offsets, pa.py_buffer(b"hello")])
     table = pa.table({"timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC")), "agent": agent})
-    message = r"column 'agent' is malformed Arrow data: its string offsets decrease"
+    message = r"column 'agent' is malformed Arrow data: its string offsets or views do not fit"
     for on_invalid in ("raise", "skip"):
         with pytest.raises(UsageAnalyticsError, match=message):
             REDUCER.execute_reduction_sync(request(table, on_invalid=on_invalid))
