@@ -719,8 +719,6 @@ mod tests {
     use std::sync::Arc;
 
     use arrow_array::builder::StringDictionaryBuilder;
-    use arrow_array::ffi::{from_ffi, to_ffi};
-    use arrow_array::make_array;
     use arrow_array::{
         BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
         StringViewArray, TimestampNanosecondArray, UInt16Array, UInt64Array,
@@ -909,42 +907,6 @@ mod tests {
             assert!(err.contains(&expected), "{err}");
         }
         assert!(read("project", Arc::new(good_view)).is_ok());
-    }
-
-    #[test]
-    fn imported_strings_claiming_a_negative_length_are_refused() {
-        // Through the C data interface a utf8 column's data length is its last offset,
-        // cast: -1 claims a huge buffer. The first slice's offsets rise far past the 16 real
-        // bytes and below that claim: only the claim itself tells the column is malformed
-        // (read, the first slice would go outside the buffer).
-        let n = SLICE_ROWS + 2;
-        let offsets: Vec<i32> = (0..=n as i32)
-            .map(|i| match i {
-                0 => 0,
-                i if i == n as i32 => -1,
-                i => 1_000_000 + i,
-            })
-            .collect();
-        // SAFETY: malformed on purpose, and only exported and imported, never read here.
-        let agent = unsafe {
-            StringArray::new_unchecked(
-                OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets)),
-                Buffer::from(vec![b'a'; 16]),
-                None,
-            )
-        };
-        let (array, schema) = to_ffi(&agent.to_data()).unwrap();
-        // SAFETY: a live array and schema just exported by arrow-rs.
-        let imported = make_array(unsafe { from_ffi(array, &schema) }.unwrap());
-        assert_eq!(imported.as_string::<i32>().value_data().len(), usize::MAX);
-        let hours = Int64Array::from_iter_values((0..n as i64).map(|i| i % 10 * MICROS_PER_HOUR));
-        let columns: Vec<(&str, ArrayRef)> = vec![("timestamp", Arc::new(hours)), ("agent", imported)];
-        let batch = RecordBatch::try_from_iter(columns).unwrap();
-        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, true, |_, _| Ok(())).unwrap_err();
-        assert!(
-            err.to_string().contains("column 'agent' is malformed Arrow data"),
-            "{err}"
-        );
     }
 
     #[test]

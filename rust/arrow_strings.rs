@@ -28,7 +28,9 @@ pub(crate) fn check_strings(col: &dyn Array, field: usize) -> Result<(), CoreErr
         len <= isize::MAX as usize
     }
     fn offsets_inside<O: OffsetSizeTrait>(strings: &GenericStringArray<O>) -> bool {
-        let (offsets, end) = (strings.value_offsets(), strings.value_data().len());
+        // (`values().len()`, not `value_data()`: a slice of a length no buffer can have
+        // would itself be undefined behaviour.)
+        let (offsets, end) = (strings.value_offsets(), strings.values().len());
         let ends = offsets.first().zip(offsets.last());
         real(end)
             && ends.is_none_or(|(first, last)| first.to_usize().is_some() && last.to_usize().is_some_and(|l| l <= end))

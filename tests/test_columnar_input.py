@@ -928,6 +928,26 @@ def test_string_offsets_that_decrease_are_a_clear_error() -> None:
             REDUCER.execute_reduction_sync(request(table, on_invalid=on_invalid))
 
 
+def test_string_offsets_claiming_a_negative_length_are_a_clear_error() -> None:
+    # Through the C data interface a string column's data length is its last offset, cast:
+    # one turned negative after pyarrow's checks (here by changing the buffer it shares
+    # with numpy) claims a huge buffer. The first slice's offsets rise far past the real
+    # bytes but below that claim, so only the claim tells the column is malformed before
+    # that slice is read.
+    rows = 70_000  # more than one slice (65,536 rows)
+    offsets = np.arange(rows + 1, dtype=np.int32)
+    agent = pa.Array.from_buffers(
+        pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(b"a" * rows)]
+    )
+    stamps = [START + timedelta(seconds=i) for i in range(rows)]
+    table = pa.table({"timestamp": pa.array(stamps, pa.timestamp("us", tz="UTC")), "agent": agent})
+    offsets[1:] += 2_000_000_000  # 2 GB past the data: read, a crash
+    offsets[-1] = -1
+    message = r"column 'agent' is malformed Arrow data: its string offsets or views do not fit"
+    with pytest.raises(UsageAnalyticsError, match=message):
+        REDUCER.execute_reduction_sync(request(table))
+
+
 def test_arrow_array_that_is_not_a_table_is_a_clear_error() -> None:
     with pytest.raises(UsageAnalyticsError, match="not a table"):
         REDUCER.execute_reduction_sync(request(pa.array([1, 2])))
