@@ -11,8 +11,9 @@
 //! int64 epoch microseconds, date32/date64 (midnight UTC) or ISO-8601 strings; flags as
 //! booleans or integers 0/1; numbers as any float or integer type; strings as utf8,
 //! large_utf8, utf8_view or dictionaries of those (read in `arrow_strings`). Anything else
-//! is a schema error, and so is a dictionary key that indexes no value (malformed data:
-//! arrow-rs does not check the keys of data imported through the C data interface).
+//! is a schema error, and so is malformed data that arrow-rs does not check when it is
+//! imported through the C data interface: a dictionary key that indexes no value, string
+//! offsets or views outside their buffers (`arrow_strings::check_strings`).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
