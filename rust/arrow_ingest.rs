@@ -13,7 +13,8 @@
 //! large_utf8, utf8_view or dictionaries of those (read in `arrow_strings`). Anything else
 //! is a schema error, and so is malformed data that arrow-rs does not check when it is
 //! imported through the C data interface: a dictionary key that indexes no value, string
-//! offsets or views outside their buffers (`arrow_strings::check_strings`).
+//! offsets or views outside their buffers (`arrow_strings::check_strings`), strings that
+//! are not UTF-8 (`arrow_strings::utf8`, each distinct string where it is first read).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -23,7 +24,7 @@ use arrow_schema::{ArrowError, DataType, TimeUnit};
 use rayon::prelude::*;
 
 use crate::arrow_strings::{
-    check_strings, count_column, for_each_key, group_column, key_out_of_range, string_column, StringColumn,
+    check_strings, count_column, for_each_key, group_column, key_out_of_range, string_column, utf8, StringColumn,
 };
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
@@ -429,9 +430,12 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
             let any = col.as_any_dictionary();
             let values = StringColumn::new(any.values().as_ref())
                 .ok_or_else(|| unsupported(TIMESTAMP, col.data_type(), "a dictionary of ISO-8601 strings"))?;
-            let parsed: Vec<Option<i64>> = (0..any.values().len())
-                .map(|i| values.get(i).and_then(|v| parse_iso_micros(v).ok()))
-                .collect();
+            let parsed = (0..any.values().len())
+                .map(|i| match values.get(i) {
+                    None => Ok(None),
+                    Some(v) => utf8(v, TIMESTAMP).map(|v| parse_iso_micros(v).ok()),
+                })
+                .collect::<Result<Vec<Option<i64>>, CoreError>>()?;
             let (mut bad, mut beyond) = (Vec::new(), Vec::new());
             for_each_key(any, |row, k| match parsed.get(k) {
                 Some(&Some(us)) => s.ts[row] = us,
@@ -456,10 +460,15 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
                 )
             })?;
             for row in 0..col.len() {
-                if let Some(Ok(us)) = strings.get(row).map(parse_iso_micros) {
-                    s.ts[row] = us;
-                } else if strings.get(row).is_some() {
-                    s.mark(row, TIMESTAMP);
+                match strings
+                    .get(row)
+                    .map(|text| utf8(text, TIMESTAMP))
+                    .transpose()?
+                    .map(parse_iso_micros)
+                {
+                    Some(Ok(us)) => s.ts[row] = us,
+                    Some(Err(_)) => s.mark(row, TIMESTAMP),
+                    None => {}
                 }
             }
         }
@@ -908,6 +917,35 @@ mod tests {
             assert!(err.contains(&expected), "{err}");
         }
         assert!(read("project", Arc::new(good_view)).is_ok());
+    }
+
+    #[test]
+    fn strings_that_are_not_utf8_are_refused_showing_their_first_bytes() {
+        // A long string with a stray byte past the shown part, in every field that reads
+        // strings; the message shows its first 64 bytes, escaped. The grouped reader
+        // (pattern ids) is covered from Python, with the other layouts.
+        let mut long = b"x".repeat(70);
+        long[66] = 0xff;
+        let data = Buffer::from([b"fine".as_slice(), &long].concat());
+        // SAFETY: not UTF-8 on purpose; the reader checks each string before reading it.
+        let strings =
+            unsafe { StringArray::new_unchecked(OffsetBuffer::new(ScalarBuffer::from(vec![0, 4, 74])), data, None) };
+        let hours = Int64Array::from(vec![0, MICROS_PER_HOUR]);
+        for name in ["agent", "context_type", "project", "file_path", "timestamp"] {
+            let timestamps: ArrayRef = Arc::new(hours.clone());
+            let mut columns = vec![(name, Arc::new(strings.clone()) as ArrayRef)];
+            if name != "timestamp" {
+                columns.push(("timestamp", timestamps));
+            }
+            let batch = RecordBatch::try_from_iter(columns).unwrap();
+            let read = read_batches(std::iter::once(Ok(batch)), &window(), None, true, |_, _| Ok(()));
+            let err = read.map(|_| ()).unwrap_err().to_string();
+            let shown = "x".repeat(64);
+            let expected = format!(
+                "column '{name}' is malformed Arrow data: the string b\"{shown}...\" is not valid UTF-8 (from byte 66)"
+            );
+            assert!(err.contains(&expected), "{err}");
+        }
     }
 
     #[test]

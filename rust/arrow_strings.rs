@@ -64,6 +64,33 @@ pub(crate) fn check_strings(col: &dyn Array, field: usize) -> Result<(), CoreErr
     )))
 }
 
+/// `text`, once its bytes are checked to be UTF-8. arrow-rs hands out the strings of data
+/// imported through the C data interface unchecked, and pyarrow's cheap checks skip the
+/// bytes, but Rust's char functions (`trim`, `chars`) and Python's string conversion read
+/// them as UTF-8: invalid bytes made the conversion fail inside PyO3 (a panic) or the
+/// process crash. Callers check each distinct string where it is first coded or parsed,
+/// before anything else reads it: a check of every row's bytes would cost as much as
+/// pyarrow's full validation, more than the reduction.
+pub(crate) fn utf8(text: &str, field: usize) -> Result<&str, CoreError> {
+    match std::str::from_utf8(text.as_bytes()) {
+        Ok(_) => Ok(text),
+        Err(e) => Err(not_utf8(text.as_bytes(), e.valid_up_to(), field)),
+    }
+}
+
+/// The error for a string whose bytes from `at` on are not UTF-8: its first bytes are
+/// shown escaped, and where the invalid ones start.
+#[cold]
+fn not_utf8(bytes: &[u8], at: usize, field: usize) -> CoreError {
+    const SHOWN: usize = 64;
+    let more = if bytes.len() > SHOWN { "..." } else { "" };
+    CoreError::InvalidInput(format!(
+        "column '{}' is malformed Arrow data: the string b\"{}{more}\" is not valid UTF-8 (from byte {at})",
+        field_name(field),
+        bytes[..bytes.len().min(SHOWN)].escape_ascii()
+    ))
+}
+
 /// Read access to any of Arrow's string layouts, dictionary-encoded or not.
 pub(crate) enum StringColumn<'a> {
     Utf8(&'a arrow_array::StringArray),
@@ -102,6 +129,16 @@ pub(crate) fn string_column(
         codes.fill(missing);
         return Ok(());
     };
+    // Each distinct string is checked where it is first coded; the first failure is kept
+    // (its rows coded missing meanwhile) and returned once the column is read.
+    let mut failure = None;
+    let mut code_of = |text: &str| match utf8(text, field) {
+        Ok(text) => dict.code(key(text)),
+        Err(e) => {
+            failure.get_or_insert(e);
+            missing
+        }
+    };
     let expected = "strings (utf8, large_utf8, utf8_view or a dictionary of those)";
     match col.data_type() {
         DataType::Null => codes.fill(missing),
@@ -111,7 +148,7 @@ pub(crate) fn string_column(
                 .ok_or_else(|| unsupported(field, col.data_type(), expected))?;
             // Each distinct dictionary value is encoded once, not once per row.
             let translation: Vec<u32> = (0..any.values().len())
-                .map(|i| values.get(i).map_or(missing, |v| dict.code(key(v))))
+                .map(|i| values.get(i).map_or(missing, &mut code_of))
                 .collect();
             let nulls = col.logical_nulls();
             let mut beyond = false;
@@ -132,24 +169,20 @@ pub(crate) fn string_column(
         }
         // Values repeat: each distinct value of the slice is coded once (a path is split
         // into its extension then), later rows cost one lookup (`StringCodes`).
-        DataType::Utf8 => {
-            StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i32>(), codes, missing, |text| dict.code(key(text)))
-        }
-        DataType::LargeUtf8 => {
-            StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i64>(), codes, missing, |text| dict.code(key(text)))
-        }
+        DataType::Utf8 => StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i32>(), codes, missing, code_of),
+        DataType::LargeUtf8 => StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i64>(), codes, missing, code_of),
         dt => {
             let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
             let mut seen = StringCodes::new(SLICE_CACHE);
             for (row, code) in codes.iter_mut().enumerate() {
                 *code = match strings.get(row) {
                     None => missing,
-                    Some(text) => seen.code(text, |text| dict.code(key(text))),
+                    Some(text) => seen.code(text, &mut code_of),
                 };
             }
         }
     }
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }
 
 /// What a string field counts by: a file path its extension, the others their text.
@@ -203,9 +236,12 @@ pub(crate) fn count_column(
         return Err(key_out_of_range(any, field));
     }
     let (key, missing) = (key_of(field), missing_code(field, dict));
-    let codes: Vec<u32> = (0..n)
-        .map(|i| values.get(i).map_or(missing, |v| dict.code(key(v))))
-        .collect();
+    let codes = (0..n)
+        .map(|i| match values.get(i) {
+            None => Ok(missing),
+            Some(v) => utf8(v, field).map(|v| dict.code(key(v))),
+        })
+        .collect::<Result<Vec<u32>, CoreError>>()?;
     let mut counts = vec![0u64; dict.len()];
     for (slot, code) in codes.into_iter().enumerate() {
         if code != NO_FILE {
@@ -302,17 +338,21 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
             const UNSEEN: u32 = u32::MAX;
             let mut translation = vec![UNSEEN; any.values().len()];
             let nulls = col.logical_nulls();
-            let (mut unnamed, mut beyond) = (Vec::new(), false);
+            let (mut unnamed, mut beyond, mut failure) = (Vec::new(), false, None);
             for_each_key(any, |row, k| {
                 if nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
                     return; // marked below
                 }
                 let code = match translation.get(k) {
-                    Some(&UNSEEN) => match values.get(k) {
-                        Some(v) => {
+                    Some(&UNSEEN) => match values.get(k).map(|v| utf8(v, GROUP)) {
+                        Some(Ok(v)) => {
                             let code = index.code_text(v);
                             translation[k] = code;
                             code
+                        }
+                        Some(Err(e)) => {
+                            failure.get_or_insert(e);
+                            UNSEEN
                         }
                         None => UNSEEN,
                     },
@@ -331,6 +371,9 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
             if beyond {
                 return Err(key_out_of_range(any, GROUP));
             }
+            if let Some(e) = failure {
+                return Err(e);
+            }
             for row in unnamed {
                 s.mark(row, GROUP);
             }
@@ -343,7 +386,7 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
                 s.group[row] = match last {
                     Some((prev, code)) if prev == v => code,
                     _ => {
-                        let code = index.code_text(v);
+                        let code = index.code_text(utf8(v, GROUP)?);
                         last = Some((v, code));
                         code
                     }

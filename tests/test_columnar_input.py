@@ -948,6 +948,60 @@ def test_string_offsets_claiming_a_negative_length_are_a_clear_error() -> None:
         REDUCER.execute_reduction_sync(request(table))
 
 
+#: Four strings, the second and third not UTF-8 (a stray byte; a character cut short).
+NOT_UTF8_DATA = b"ok" + b"ab\xffcd" + b"caf\xc3" + b"2026-01-11T00:00:00Z"
+NOT_UTF8_OFFSETS = [0, 2, 7, 11, 31]
+
+
+def _not_utf8_column(layout: str) -> pa.Array:
+    offsets = pa.py_buffer(np.array(NOT_UTF8_OFFSETS, dtype=np.int32).tobytes())
+    column = pa.Array.from_buffers(pa.string(), 4, [None, offsets, pa.py_buffer(NOT_UTF8_DATA)])
+    if layout == "dictionary":
+        return column.dictionary_encode()
+    kind = {"utf8": pa.string(), "large_utf8": pa.large_string(), "utf8_view": pa.string_view()}
+    return column.cast(kind[layout], safe=False)  # bytes as they are, unchecked
+
+
+@pytest.mark.parametrize("layout", ["utf8", "large_utf8", "utf8_view", "dictionary"])
+@pytest.mark.parametrize("field", [*STRING_FIELDS, "timestamp", "pattern_id"])
+def test_strings_that_are_not_utf8_are_a_clear_error(field: str, layout: str) -> None:
+    # pyarrow's cheap checks skip the bytes of strings; arrow-rs hands them out unchecked.
+    # Read as text, they made Python's string conversion fail inside the core (a panic)
+    # or, for timestamps, the process crash (SIGSEGV); now the column is refused.
+    column = _not_utf8_column(layout)
+    table = pa.table({"timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC"))})
+    if field == "timestamp":
+        table = pa.table({"timestamp": column})
+    elif field != "pattern_id":
+        table = table.append_column(field, column)
+    message = rf'column \'{field}\' is malformed Arrow data: the string b"ab\\xffcd" is not valid UTF-8 \(from byte 2\)'
+    for on_invalid in ("raise", "skip"):
+        if field != "pattern_id":
+            with pytest.raises(UsageAnalyticsError, match=message):
+                REDUCER.execute_reduction_sync(request(table, on_invalid=on_invalid))
+        batch = ModelUsageAnalyticsBatchInput(
+            time_window_start=START,
+            time_window_end=END,
+            on_invalid=on_invalid,
+            execution_data=table.append_column(
+                "pattern_id", column if field == "pattern_id" else pa.array(["p"] * 4)
+            ),
+        )
+        with pytest.raises(UsageAnalyticsError, match=message):
+            REDUCER.execute_batch_reduction_sync(batch)
+
+
+def test_a_string_cut_short_is_not_utf8_either() -> None:
+    # Only the third string is bad: a two-byte character missing its second byte.
+    offsets = pa.py_buffer(np.array([0, 2, 2, 6, 6], dtype=np.int32).tobytes())
+    agent = pa.Array.from_buffers(pa.string(), 4, [None, offsets, pa.py_buffer(b"okcaf\xc3")])
+    table = pa.table({"timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC")), "agent": agent})
+    with pytest.raises(
+        UsageAnalyticsError, match=r'the string b"caf\\xc3" is not valid UTF-8 \(from byte 3\)'
+    ):
+        REDUCER.execute_reduction_sync(request(table))
+
+
 def test_arrow_array_that_is_not_a_table_is_a_clear_error() -> None:
     with pytest.raises(UsageAnalyticsError, match="not a table"):
         REDUCER.execute_reduction_sync(request(pa.array([1, 2])))
