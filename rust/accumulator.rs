@@ -16,7 +16,7 @@ use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
 use crate::metrics::*;
 use crate::regression::ols;
-use crate::tally::{Tally, LANE_MIN_ROWS};
+use crate::tally::{Tally, Translation, LANE_MIN_ROWS};
 use crate::zone::Zone;
 
 /// Chunks of at least this many rows are added on two cores (`Accumulator::add`): below
@@ -258,7 +258,7 @@ impl Accumulator {
         debug_assert!(!agent, "the agents are always coded");
         self.agents
             .add_column(&columns.agent, rows.clone(), &dictionaries.agents);
-        let agent_codes = std::mem::take(&mut self.agents.translation.1);
+        let agent_codes = std::mem::take(&mut self.agents.translation);
         if self.families.distribution && !project {
             self.projects
                 .add_column(&columns.project, rows.clone(), &dictionaries.projects);
@@ -271,7 +271,7 @@ impl Accumulator {
         if self.families.trends {
             self.add_agent_spans(columns, rows, &agent_codes, dictionaries.agents.len());
         }
-        self.agents.translation.1 = agent_codes;
+        self.agents.translation = agent_codes;
     }
 
     /// Add execution times held back by `add_rows_but_times`: `parts` in record order,
@@ -349,7 +349,7 @@ impl Accumulator {
         &mut self,
         columns: &Columns,
         rows: impl Iterator<Item = usize>,
-        agent_codes: &[u32],
+        agent_codes: &Translation,
         chunk_agents: usize,
     ) {
         let agents = self.agents.names.len();
@@ -366,7 +366,8 @@ impl Accumulator {
                 first[lane][agent] = first[lane][agent].min(ts);
                 last[lane][agent] = last[lane][agent].max(ts);
             }
-            for (code, &mine) in agent_codes.iter().enumerate().take(chunk_agents) {
+            // (Agents of the chunk none of these rows has are not in this tally.)
+            for (code, mine) in (0..chunk_agents).filter_map(|code| Some((code, agent_codes.get(code)?))) {
                 let mine = mine as usize;
                 for lane in 0..4 {
                     first_seen[mine] = first_seen[mine].min(first[lane][code]);
@@ -376,8 +377,12 @@ impl Accumulator {
             return;
         }
         for r in rows {
-            let agent = agent_codes[columns.agent[r] as usize] as usize;
-            let ts = columns.timestamp[r];
+            // Every row's agent was counted (so mapped) just before.
+            let Some(agent) = agent_codes.get(columns.agent[r] as usize) else {
+                debug_assert!(false, "a row's agent is counted before its span");
+                continue;
+            };
+            let (agent, ts) = (agent as usize, columns.timestamp[r]);
             first_seen[agent] = first_seen[agent].min(ts);
             last_seen[agent] = last_seen[agent].max(ts);
         }
@@ -454,7 +459,7 @@ impl Accumulator {
             let n = self.agents.names.len();
             self.agent_first_seen.resize(n, i64::MAX);
             self.agent_last_seen.resize(n, i64::MIN);
-            for (theirs, &mine) in self.agents.translation.1.iter().enumerate() {
+            for (theirs, mine) in self.agents.translation.mapped() {
                 let mine = mine as usize;
                 if let Some(&first) = other.agent_first_seen.get(theirs) {
                     self.agent_first_seen[mine] = self.agent_first_seen[mine].min(first);

@@ -415,9 +415,13 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
         },
         DataType::Int64 => s.ts.copy_from_slice(col.as_primitive::<Int64Type>().values()),
         DataType::Date32 => {
+            // Days past about 292,000 years from 1970 have no microsecond count in an i64.
             let days = col.as_primitive::<Date32Type>().values();
             for (row, &d) in days.iter().enumerate() {
-                s.ts[row] = i64::from(d) * MICROS_PER_DAY;
+                match i64::from(d).checked_mul(MICROS_PER_DAY) {
+                    Some(us) => s.ts[row] = us,
+                    None => s.mark(row, TIMESTAMP),
+                }
             }
         }
         DataType::Date64 => scale(
@@ -690,6 +694,7 @@ fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
             DataType::Timestamp(TimeUnit::Second, _) => col.as_primitive::<TimestampSecondType>().value(row),
             DataType::Timestamp(TimeUnit::Millisecond, _) => col.as_primitive::<TimestampMillisecondType>().value(row),
             DataType::Date64 => col.as_primitive::<Date64Type>().value(row),
+            DataType::Date32 => i64::from(col.as_primitive::<Date32Type>().value(row)),
             _ => col.as_primitive_opt::<Int64Type>().map_or(0, |a| a.value(row)),
         };
         return (

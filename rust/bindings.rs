@@ -54,18 +54,20 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// Run `work` with the GIL released; a panic becomes a `UsageAnalyticsError`, never an
 /// abort or a `PanicException` (kernels do not panic on user input; this is the backstop).
 pub(crate) fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, CoreError> + Send) -> PyResult<T> {
-    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(work)));
-    match outcome {
-        Ok(result) => result.map_err(PyErr::from),
-        Err(panic) => {
-            let why = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_owned());
-            Err(CoreError::Internal(why).into())
-        }
-    }
+    py.detach(|| unwound(work)).map_err(PyErr::from)
+}
+
+/// `work`'s result, a panic in it becoming `CoreError::Internal` (for work done with the
+/// GIL held, such as importing Arrow data, as well as in `compute`).
+pub(crate) fn unwound<T>(work: impl FnOnce() -> Result<T, CoreError>) -> Result<T, CoreError> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_owned());
+        Err(CoreError::Internal(why))
+    })
 }
 
 #[pyfunction]
@@ -249,7 +251,8 @@ fn arrow_batches(data: &Bound<'_, PyAny>) -> PyResult<BatchIter> {
         // SAFETY: a valid "arrow_array_stream" capsule; from_raw moves the stream out and
         // leaves a released one behind for the capsule's destructor.
         let stream = unsafe { FFI_ArrowArrayStream::from_raw(pointer.as_ptr().cast()) };
-        let reader = ArrowArrayStreamReader::try_new(stream).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        let reader =
+            unwound(|| ArrowArrayStreamReader::try_new(stream).map_err(|e| CoreError::InvalidInput(e.to_string())))?;
         return Ok(Box::new(reader));
     }
     if data.hasattr(intern!(py, "__arrow_c_array__"))? {
@@ -258,21 +261,40 @@ fn arrow_batches(data: &Bound<'_, PyAny>) -> PyResult<BatchIter> {
         let array = pair.get_item(1)?;
         let schema = schema.cast::<PyCapsule>()?.pointer_checked(Some(c"arrow_schema"))?;
         let array = array.cast::<PyCapsule>()?.pointer_checked(Some(c"arrow_array"))?;
-        // SAFETY: valid capsules; the array is moved out (its capsule keeps a released
-        // one), the schema is only borrowed.
-        let data = unsafe {
-            let array = FFI_ArrowArray::from_raw(array.as_ptr().cast());
-            from_ffi(array, &*(schema.as_ptr() as *const FFI_ArrowSchema))
-        }
-        .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
-        if !matches!(data.data_type(), arrow_schema::DataType::Struct(_)) {
-            return Err(CoreError::InvalidInput(format!(
-                "an Arrow array of type {} is not a table: expected a struct array or a record batch",
-                data.data_type()
-            ))
+        // SAFETY: valid capsules, read only to tell whether they were released.
+        let (schema, array) = unsafe {
+            (
+                &*(schema.as_ptr() as *const FFI_ArrowSchema),
+                array.as_ptr().cast::<FFI_ArrowArray>(),
+            )
+        };
+        // An exporter handing out capsules it made before (already consumed, so released)
+        // would make arrow-rs read an empty husk.
+        if schema.release.is_none() || unsafe { (*array).is_released() } {
+            return Err(CoreError::InvalidInput(
+                "the Arrow array was already consumed (its capsules are released): export it again".into(),
+            )
             .into());
         }
-        let batch = RecordBatch::from(StructArray::from(data));
+        let batch = unwound(|| {
+            // SAFETY: a live array, moved out (its capsule keeps a released one); the schema
+            // is only borrowed. arrow-rs asserts on some malformed layouts: `unwound`.
+            let data = unsafe { from_ffi(FFI_ArrowArray::from_raw(array), schema) }
+                .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+            if !matches!(data.data_type(), arrow_schema::DataType::Struct(_)) {
+                return Err(CoreError::InvalidInput(format!(
+                    "an Arrow array of type {} is not a table: expected a struct array or a record batch",
+                    data.data_type()
+                )));
+            }
+            // A record batch has no null rows: a struct array with some is not a table.
+            if data.nulls().is_some_and(|nulls| nulls.null_count() > 0) {
+                return Err(CoreError::InvalidInput(
+                    "an Arrow struct array with null rows is not a table: drop or fill them first".into(),
+                ));
+            }
+            Ok(RecordBatch::from(StructArray::from(data)))
+        })?;
         return Ok(Box::new(std::iter::once(Ok(batch))));
     }
     Err(pyo3::exceptions::PyTypeError::new_err(format!(

@@ -171,9 +171,19 @@ impl<'py> TimeContext<'py> {
             let part = |name: &Bound<'py, PyString>| -> Result<i64, String> {
                 delta.getattr(name).and_then(|v| v.extract::<i64>()).map_err(failed)
             };
-            part(intern!(py, "days"))? * MICROS_PER_DAY
-                + part(intern!(py, "seconds"))? * MICROS_PER_SECOND
-                + part(intern!(py, "microseconds"))?
+            let (days, seconds, micros) = (
+                part(intern!(py, "days"))?,
+                part(intern!(py, "seconds"))?,
+                part(intern!(py, "microseconds"))?,
+            );
+            // Python's own tzinfo checks keep offsets within a day; a datetime subclass
+            // overriding utcoffset() is not checked, and a huge offset would wrap.
+            let offset = days
+                .checked_mul(MICROS_PER_DAY)
+                .zip(seconds.checked_mul(MICROS_PER_SECOND))
+                .and_then(|(d, s)| d.checked_add(s)?.checked_add(micros))
+                .filter(|offset| offset.abs() < MICROS_PER_DAY);
+            offset.ok_or_else(|| "utcoffset() must be strictly within a day".to_owned())?
         };
         if is_exact_type(tzinfo, &self.fixed_timezone) {
             self.fixed_offset = Some((tzinfo.clone(), offset));

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::columns::{Dictionary, NO_FILE};
 use crate::error::CoreError;
 
@@ -14,44 +16,114 @@ const LANE_NAMES: usize = 64;
 pub(crate) const LANE_MIN_ROWS: usize = 64;
 
 /// Counts per distinct string, keyed by the accumulator's own dictionary so that states
-/// built from different inputs merge by name.
+/// built from different inputs merge by name. A tally lists only the names its rows have:
+/// a batch's thousands of patterns share each chunk's dictionaries, and listing every name
+/// of a dictionary of thousands in every pattern's tally took memory in their product
+/// (4,000 patterns and as many agents: 1.6 GB).
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
     pub(crate) names: Dictionary,
     counts: Vec<u64>,
-    /// Translation of the codes of the last dictionary seen (by id) into `names` codes,
-    /// extended as that dictionary grows: a stream of chunks sharing one dictionary is
-    /// translated once per new name, not once per chunk.
-    pub(crate) translation: (u64, Vec<u32>),
+    /// Codes of the last dictionary seen (by id) in `names` codes, mapped as rows count
+    /// them: a stream of chunks sharing one dictionary maps each name once, not once per
+    /// chunk.
+    pub(crate) translation: Translation,
     /// The translation of the dictionary seen before it: readers that fill two chunk
     /// buffers in turn alternate between two dictionaries.
-    previous: (u64, Vec<u32>),
+    previous: Translation,
+}
+
+/// Dictionaries of at most this many names are translated through a table by code (one
+/// load per row); larger ones through a map holding only the codes counted.
+const DENSE_CODES: usize = 64;
+const UNMAPPED: u32 = u32::MAX;
+
+/// Codes of one dictionary (`id`) in a tally's codes, for the codes counted so far.
+#[derive(Clone, Debug, Default)]
+pub struct Translation {
+    id: u64,
+    /// The dictionary's length when last followed; above `DENSE_CODES`, `sparse` is used.
+    len: usize,
+    dense: Vec<u32>,
+    sparse: FxHashMap<u32, u32>,
+}
+
+impl Translation {
+    /// Follow `dict` (the same dictionary, perhaps grown, or another: then start over).
+    fn follow(&mut self, dict: &Dictionary) {
+        if self.id != dict.id() {
+            self.id = dict.id();
+            self.len = 0;
+            self.dense.clear();
+            self.sparse.clear();
+        }
+        if dict.len() > DENSE_CODES && self.len <= DENSE_CODES {
+            let mapped = self.dense.iter().enumerate().filter(|(_, &mine)| mine != UNMAPPED);
+            self.sparse.extend(mapped.map(|(code, &mine)| (code as u32, mine)));
+            self.dense.clear();
+        } else if dict.len() <= DENSE_CODES {
+            self.dense.resize(dict.len(), UNMAPPED);
+        }
+        self.len = dict.len();
+    }
+
+    /// The tally's code for the dictionary's `code`, if that code was counted.
+    #[inline]
+    pub(crate) fn get(&self, code: usize) -> Option<u32> {
+        if self.len <= DENSE_CODES {
+            self.dense.get(code).copied().filter(|&mine| mine != UNMAPPED)
+        } else {
+            self.sparse.get(&(code as u32)).copied()
+        }
+    }
+
+    fn set(&mut self, code: usize, mine: u32) {
+        if self.len <= DENSE_CODES {
+            self.dense[code] = mine;
+        } else {
+            self.sparse.insert(code as u32, mine);
+        }
+    }
+
+    /// Every (dictionary code, tally code) pair mapped so far.
+    pub(crate) fn mapped(&self) -> Vec<(usize, u32)> {
+        if self.len <= DENSE_CODES {
+            let mapped = self.dense.iter().enumerate().filter(|(_, &mine)| mine != UNMAPPED);
+            mapped.map(|(code, &mine)| (code, mine)).collect()
+        } else {
+            self.sparse.iter().map(|(&code, &mine)| (code as usize, mine)).collect()
+        }
+    }
 }
 
 impl Tally {
-    /// Codes of `dict` translated into this tally's codes.
-    fn translate(&mut self, dict: &Dictionary) -> &[u32] {
-        if self.translation.0 != dict.id() {
+    /// Follow `dict`'s codes (see `Translation`).
+    fn translate(&mut self, dict: &Dictionary) {
+        if self.translation.id != dict.id() {
             std::mem::swap(&mut self.translation, &mut self.previous);
-            if self.translation.0 != dict.id() {
-                // Reuse the older translation's buffer: merging a loaded state meets a new
-                // dictionary in every tally.
-                self.translation.0 = dict.id();
-                self.translation.1.clear();
-            }
         }
-        let known = self.translation.1.len();
-        for name in &dict.names()[known..] {
-            let code = self.names.code_shared(name);
-            self.translation.1.push(code);
+        self.translation.follow(dict);
+    }
+
+    /// This tally's code for `dict`'s `code` (followed by `translate`), listing its name
+    /// when first counted.
+    #[inline]
+    fn mine(&mut self, dict: &Dictionary, code: usize) -> usize {
+        match self.translation.get(code) {
+            Some(mine) => mine as usize,
+            None => self.list(dict, code),
         }
+    }
+
+    fn list(&mut self, dict: &Dictionary, code: usize) -> usize {
+        let mine = self.names.code_shared(&dict.names()[code]);
+        self.translation.set(code, mine);
         self.counts.resize(self.names.len(), 0);
-        &self.translation.1
+        mine as usize
     }
 
     pub(crate) fn add_column(&mut self, codes: &[u32], rows: impl Iterator<Item = usize>, dict: &Dictionary) {
         self.translate(dict);
-        let (map, counts) = (&self.translation.1, &mut self.counts);
         let (least, most) = rows.size_hint();
         let lanes_fit = most.is_some_and(|n| n <= u32::MAX as usize);
         if dict.len() < LANE_NAMES && least >= LANE_MIN_ROWS && lanes_fit {
@@ -63,13 +135,18 @@ impl Tally {
                 // NO_FILE (u32::MAX) lands in the last slot, which is never read.
                 lanes[k % 4][(code as usize).min(LANE_NAMES - 1)] += 1;
             }
-            for (code, &mine) in map.iter().enumerate().take(dict.len()) {
-                counts[mine as usize] += lanes.iter().map(|lane| u64::from(lane[code])).sum::<u64>();
+            for code in 0..dict.len() {
+                let count = lanes.iter().map(|lane| u64::from(lane[code])).sum::<u64>();
+                if count > 0 {
+                    let mine = self.mine(dict, code);
+                    self.counts[mine] += count;
+                }
             }
         } else {
             for code in rows.map(|r| codes[r]) {
                 if code != NO_FILE {
-                    counts[map[code as usize] as usize] += 1;
+                    let mine = self.mine(dict, code as usize);
+                    self.counts[mine] += 1;
                 }
             }
         }
@@ -78,8 +155,11 @@ impl Tally {
     /// Add `counts`: rows per code of `dict` (no longer than it).
     pub(crate) fn add_counts(&mut self, counts: &[u64], dict: &Dictionary) {
         self.translate(dict);
-        for (&mine, &count) in self.translation.1.iter().zip(counts) {
-            self.counts[mine as usize] += count;
+        for (code, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                let mine = self.mine(dict, code);
+                self.counts[mine] += count;
+            }
         }
     }
 
@@ -246,5 +326,46 @@ mod tests {
             let stored = if i < 30 { i as u64 + 1 } else { 0 };
             assert_eq!(counts[name], stored + u64::from(i >= 22), "{name}");
         }
+    }
+
+    #[test]
+    fn a_tally_lists_only_the_names_its_rows_have_as_a_dictionary_grows() {
+        // One chunk dictionary growing from 10 names (translated by table) past 64 (by
+        // map), and rows that use a few of its names at each size, then a second
+        // dictionary, then the first again: each tally code maps to the right name, and
+        // no unused name is listed.
+        let mut chunk = Dictionary::default();
+        let mut tally = Tally::default();
+        let mut expected: std::collections::HashMap<String, u64> = Default::default();
+        let mut count = |tally: &mut Tally, chunk: &Dictionary, codes: Vec<u32>| {
+            for &code in &codes {
+                *expected.entry(chunk.names()[code as usize].to_string()).or_default() += 1;
+            }
+            tally.add_column(&codes, 0..codes.len(), chunk);
+        };
+        for size in [10usize, 64, 65, 200] {
+            while chunk.len() < size {
+                chunk.code(&format!("name-{}", chunk.len()));
+            }
+            let used = [size - 1, size / 2, 3];
+            // 70 rows: the lane path while the dictionary is small, the row path after.
+            let codes: Vec<u32> = (0..70).map(|i| used[i % 3] as u32).collect();
+            count(&mut tally, &chunk, codes);
+        }
+        let mut other = Dictionary::default();
+        for name in ["name-3", "elsewhere"] {
+            other.code(name);
+        }
+        count(&mut tally, &other, vec![0, 1, 1]);
+        count(&mut tally, &chunk, vec![199, 150]);
+        let counts: std::collections::HashMap<String, u64> =
+            tally.ranked().into_iter().map(|(n, c)| (n.to_string(), c)).collect();
+        assert_eq!(counts, expected);
+        assert_eq!(tally.parts().0.len(), expected.len(), "only counted names are listed");
+        // Merged into an empty tally, by name, the same.
+        let mut merged = Tally::default();
+        merged.merge(&tally);
+        assert_eq!(merged.ranked(), tally.ranked());
+        assert_eq!(merged.parts().0.len(), expected.len());
     }
 }

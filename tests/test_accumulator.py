@@ -655,6 +655,39 @@ def test_batch_pattern_only_present_in_one_part() -> None:
         assert_batch_equivalent(merged.finalize(), expected, exact_budget=100)
 
 
+def test_batch_patterns_list_only_their_own_names() -> None:
+    # Patterns share each chunk's string dictionaries. Every pattern's tallies used to list
+    # every name of them (count 0 for the others'): memory and state bytes grew as patterns
+    # x names (4,000 patterns with an agent each: 1.6 GB, 20,000 killed the process).
+    n = 1_000
+    records = [
+        {
+            "timestamp": START + timedelta(hours=1 + i % 100),
+            "pattern_id": i,
+            "agent": f"agent-{i}",
+            "context_type": f"context-{i}",
+            "project": f"project-{i}",
+            "file_path": f"src/module.ext{i}",
+        }
+        for i in range(n)
+    ]
+    for data in (records, pa.Table.from_pylist(records)):
+        accumulator = BatchUsageAccumulator(**BASE)
+        accumulator.update(data)
+        state = accumulator.to_bytes()
+        # Every name in every tally: at least n * n * 4 names of 9-15 bytes, about 40 MB.
+        assert len(state) < n * 4_000, len(state)
+        output = BatchUsageAccumulator.from_bytes(state).finalize()
+        assert set(output.results) == set(range(n))
+        for i, result in output.results.items():
+            assert result.context_distribution is not None
+            assert result.context_distribution.by_agent == {f"agent-{i}": 1}
+            assert result.context_distribution.by_context_type == {f"context-{i}": 1}
+            assert result.context_distribution.by_project == {f"project-{i}": 1}
+            assert result.context_distribution.by_file_type == {f"ext{i}": 1}
+        assert_batch_equivalent(output, reduce_batch(records, BASE))
+
+
 def test_batch_keys_keep_their_type() -> None:
     records = simple_records(random.Random(7), 300, pattern_ids=PATTERN_IDS, outside=0)
     accumulator = BatchUsageAccumulator(**BASE)

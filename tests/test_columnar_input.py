@@ -974,7 +974,10 @@ def test_strings_that_are_not_utf8_are_a_clear_error(field: str, layout: str) ->
         table = pa.table({"timestamp": column})
     elif field != "pattern_id":
         table = table.append_column(field, column)
-    message = rf'column \'{field}\' is malformed Arrow data: the string b"ab\\xffcd" is not valid UTF-8 \(from byte 2\)'
+    message = (
+        rf"column '{field}' is malformed Arrow data: "
+        r'the string b"ab\\xffcd" is not valid UTF-8 \(from byte 2\)'
+    )
     for on_invalid in ("raise", "skip"):
         if field != "pattern_id":
             with pytest.raises(UsageAnalyticsError, match=message):
@@ -1000,6 +1003,45 @@ def test_a_string_cut_short_is_not_utf8_either() -> None:
         UsageAnalyticsError, match=r'the string b"caf\\xc3" is not valid UTF-8 \(from byte 3\)'
     ):
         REDUCER.execute_reduction_sync(request(table))
+
+
+def test_struct_array_with_null_rows_is_a_clear_error() -> None:
+    # arrow-rs asserts that a struct array made a record batch has no null rows (a panic
+    # that reached Python as a PanicException).
+    stamps = pa.array([WHEN, WHEN], pa.timestamp("us", tz="UTC"))
+    rows = pa.StructArray.from_arrays([stamps], names=["timestamp"], mask=pa.array([False, True]))
+    with pytest.raises(UsageAnalyticsError, match="struct array with null rows is not a table"):
+        REDUCER.execute_reduction_sync(request(rows))
+    whole = pa.StructArray.from_arrays([stamps], names=["timestamp"])
+    assert REDUCER.execute_reduction_sync(request(whole)).usage_metrics.total_executions == 2
+
+
+def test_array_capsules_handed_out_twice_are_a_clear_error() -> None:
+    # An exporter that caches its capsules hands out released ones the second time: read,
+    # arrow-rs asserted on the empty husk (a PanicException).
+    class Cached:
+        def __init__(self, batch: pa.RecordBatch) -> None:
+            self.capsules = batch.__arrow_c_array__()
+
+        def __arrow_c_array__(self, requested_schema: object = None) -> object:
+            return self.capsules
+
+    data = Cached(pa.record_batch({"timestamp": pa.array([WHEN], pa.timestamp("us", tz="UTC"))}))
+    assert REDUCER.execute_reduction_sync(request(data)).usage_metrics.total_executions == 1
+    with pytest.raises(UsageAnalyticsError, match="already consumed"):
+        REDUCER.execute_reduction_sync(request(data))
+
+
+def test_date32_days_beyond_the_microsecond_range_are_invalid_records() -> None:
+    # 213,524,441 days have no microsecond count in an i64: the product wrapped to an
+    # instant inside the window, and the record was counted.
+    days = datetime_to_micros(WHEN) // US_PER_DAY
+    table = pa.table({"timestamp": pa.array([days, 213_524_441], pa.date32())})
+    result = REDUCER.execute_reduction_sync(request(table, on_invalid="skip"))
+    assert result.usage_metrics.total_executions == 1
+    sample = result.data_quality.error_samples[0]
+    assert (sample.index, sample.value) == (1, "213524441 (Date32)")
+    assert sample.reason == "is out of the supported date-time range"
 
 
 def test_arrow_array_that_is_not_a_table_is_a_clear_error() -> None:

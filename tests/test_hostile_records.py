@@ -91,6 +91,22 @@ def test_python_tzinfo_that_mutates_the_record() -> None:
     assert result.usage_metrics.time_since_last_use == 14.0  # type: ignore[attr-defined]
 
 
+def test_datetime_subclass_with_an_offset_beyond_a_day() -> None:
+    # Python checks a tzinfo's offsets (strictly within a day), not a datetime subclass
+    # that overrides utcoffset(): a huge one wrapped the instant into the window.
+    class Odd(datetime):
+        def utcoffset(self) -> timedelta:
+            return timedelta(days=213_503_982)  # about 2**64 microseconds
+
+    record = _good(0)
+    record["timestamp"] = Odd(2026, 4, 30, 12, tzinfo=UTC)
+    result = _reduce([record, _good(1)])
+    assert result.usage_metrics.total_executions == 1  # type: ignore[attr-defined]
+    quality = result.data_quality  # type: ignore[attr-defined]
+    assert quality.invalid_records == 1
+    assert quality.error_samples[0].reason == "utcoffset() must be strictly within a day"
+
+
 def test_list_changed_by_another_thread_during_a_long_read() -> None:
     records: list[object] = [_good(i % 100) for i in range(200_000)]
     stop = threading.Event()
