@@ -15,6 +15,36 @@ use crate::pyfast::{
 };
 use crate::timeparse::parse_iso_micros;
 
+thread_local! {
+    /// A `BaseException` that is not an `Exception` (KeyboardInterrupt, SystemExit) raised
+    /// by Python code a value's conversion ran (`__float__`, `__bool__`, `utcoffset`, a
+    /// mapping's lookups): the conversion's failure makes the record invalid, but this
+    /// must still reach the caller, or Ctrl-C would be lost. Taken by `take_interrupt`.
+    static INTERRUPT: std::cell::RefCell<Option<PyErr>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `error` as the reason a value could not be read; kept for `take_interrupt` when it is
+/// not an `Exception`.
+pub fn unreadable(py: Python<'_>, error: PyErr) -> String {
+    let reason = format!("could not be read: {error}");
+    note_interrupt(py, error);
+    reason
+}
+
+/// Keep `error` for `take_interrupt` if it is not an `Exception` (the first one wins).
+pub fn note_interrupt(py: Python<'_>, error: PyErr) {
+    if !error.is_instance_of::<pyo3::exceptions::PyException>(py) {
+        INTERRUPT.with(|kept| {
+            kept.borrow_mut().get_or_insert(error);
+        });
+    }
+}
+
+/// The interruption noted since the last call, if any (see `INTERRUPT`).
+pub fn take_interrupt() -> Option<PyErr> {
+    INTERRUPT.with(|kept| kept.borrow_mut().take())
+}
+
 /// Why a value is invalid, with the value itself (owned) for the error sample.
 pub struct Invalid<'py> {
     pub value: Option<Bound<'py, PyAny>>,
@@ -136,7 +166,7 @@ impl<'py> TimeContext<'py> {
             value
                 .getattr(name)
                 .and_then(|v| v.extract::<i64>())
-                .map_err(|e| format!("could not be read: {e}"))
+                .map_err(|e| unreadable(py, e))
         };
         let field = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
         let local = civil_to_micros(
@@ -149,9 +179,7 @@ impl<'py> TimeContext<'py> {
             field(read(intern!(py, "microsecond"))?),
         )
         .ok_or("is not a valid date-time")?;
-        let tzinfo = value
-            .getattr(intern!(py, "tzinfo"))
-            .map_err(|e| format!("could not be read: {e}"))?;
+        let tzinfo = value.getattr(intern!(py, "tzinfo")).map_err(|e| unreadable(py, e))?;
         if tzinfo.is_none() {
             return Ok(local);
         }
@@ -163,7 +191,11 @@ impl<'py> TimeContext<'py> {
     /// since its offset depends on the instant.
     fn utc_offset(&mut self, value: &Bound<'py, PyAny>, tzinfo: &Bound<'py, PyAny>) -> Result<i64, String> {
         let py = value.py();
-        let failed = |e: PyErr| format!("utcoffset() failed: {e}");
+        let failed = |e: PyErr| {
+            let reason = format!("utcoffset() failed: {e}");
+            note_interrupt(py, e);
+            reason
+        };
         let delta = value.call_method0(intern!(py, "utcoffset")).map_err(failed)?;
         let offset = if delta.is_none() {
             0
@@ -225,7 +257,7 @@ fn flag_slow<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
     if is_numpy_bool(value) {
         return value
             .is_truthy()
-            .map_err(|e| Invalid::new(value, format!("could not be read: {e}")));
+            .map_err(|e| Invalid::new(value, unreadable(value.py(), e)));
     }
     Err(Invalid::new(value, format!("must be a bool, got {}", type_name(value))))
 }
@@ -271,16 +303,14 @@ fn number_slow<'py>(value: &Bound<'py, PyAny>) -> Result<f64, Invalid<'py>> {
             format!("must be a number, got {}", type_name(value)),
         ));
     }
-    match value.extract::<f64>() {
-        Ok(x) => Ok(x),
-        Err(_) if is_exact_int(value) || value.is_instance_of::<PyInt>() => {
-            Err(Invalid::new(value, "is too large to be a number"))
+    value.extract::<f64>().map_err(|e| {
+        note_interrupt(value.py(), e);
+        if is_exact_int(value) || value.is_instance_of::<PyInt>() {
+            Invalid::new(value, "is too large to be a number")
+        } else {
+            Invalid::new(value, format!("must be a number, got {}", type_name(value)))
         }
-        Err(_) => Err(Invalid::new(
-            value,
-            format!("must be a number, got {}", type_name(value)),
-        )),
-    }
+    })
 }
 
 /// A str (or subclass); the result may borrow `value`.

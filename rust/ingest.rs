@@ -15,7 +15,7 @@ use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyMapping, PyString, PyTuple};
 
 use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
-use crate::fields::{flag, number, text, type_name, Invalid, TimeContext};
+use crate::fields::{flag, note_interrupt, number, take_interrupt, text, type_name, unreadable, Invalid, TimeContext};
 use crate::group::GroupIndex;
 use crate::pyfast::{
     borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_str, list_item_ptr, prefetch,
@@ -200,15 +200,17 @@ impl<'py> GroupReader<'py> {
             return Err(invalid(&owned, kind()));
         }
         if owned.is_instance_of::<PyInt>() {
-            let n = owned
-                .extract::<i64>()
-                .map_err(|_| invalid(&owned, "is too large an int".into()))?;
+            let n = owned.extract::<i64>().map_err(|e| {
+                note_interrupt(owned.py(), e);
+                invalid(&owned, "is too large an int".into())
+            })?;
             return Ok(self.index.code_int(n));
         }
         if owned.is_instance(&self.uuid_type).unwrap_or(false) {
             let bytes: [u8; 16] = owned
                 .getattr(intern!(owned.py(), "bytes"))
                 .and_then(|b| b.extract::<Vec<u8>>())
+                .map_err(|e| note_interrupt(owned.py(), e))
                 .ok()
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| invalid(&owned, "is a UUID whose bytes could not be read".into()))?;
@@ -255,7 +257,8 @@ pub fn read_records<'py>(
     let mut chunk = Columns::with_capacity(CHUNK.min(len()));
     let mut report = IngestReport::default();
     let mut index = 0;
-    // The length is re-read every chunk: another thread may change the list meanwhile.
+    take_interrupt(); // none is pending: the last call raised any it noted
+                      // The length is re-read every chunk: another thread may change the list meanwhile.
     while index < len() {
         let chunk_end = (index + CHUNK).min(len());
         chunk.clear_rows();
@@ -289,9 +292,18 @@ pub fn read_records<'py>(
             match reader.read(record, window, &mut chunk) {
                 Ok(true) => {}
                 Ok(false) => report.outside_window += 1,
-                Err(e) => record_invalid(&mut report, index, e),
+                Err(e) => {
+                    record_invalid(&mut report, index, e);
+                    if let Some(interrupt) = take_interrupt() {
+                        return Err(interrupt);
+                    }
+                }
             }
             index += 1;
+        }
+        // (A read that failed and was retried, and succeeded, may have noted one too.)
+        if let Some(interrupt) = take_interrupt() {
+            return Err(interrupt);
         }
         sink(&chunk, &report)?;
     }
@@ -317,7 +329,10 @@ fn record_invalid(report: &mut IngestReport, index: usize, error: FieldError<'_>
 fn short_repr(value: &Bound<'_, PyAny>) -> String {
     shorten(match value.repr() {
         Ok(r) => r.to_string_lossy().into_owned(),
-        Err(_) => format!("<{} object>", type_name(value)),
+        Err(e) => {
+            note_interrupt(value.py(), e);
+            format!("<{} object>", type_name(value))
+        }
     })
 }
 
@@ -352,7 +367,10 @@ impl<'py> Reader<'py> {
                 for (slot, key) in found.iter_mut().zip(&self.keys) {
                     match dict_get_ptr(dict, key) {
                         Ok(value) => *slot = value,
-                        Err(_) => looked_up = false, // retried (and reported) below
+                        Err(e) => {
+                            note_interrupt(dict.py(), e);
+                            looked_up = false; // retried (and reported) below
+                        }
                     }
                     prefetch(*slot);
                 }
@@ -375,7 +393,7 @@ impl<'py> Reader<'py> {
         } else if record.cast::<PyMapping>().is_ok() {
             converted = mapping_to_dict(&record).map_err(|e| FieldError {
                 field: "record",
-                invalid: Invalid::new(&record, format!("could not be read: {e}")),
+                invalid: Invalid::new(&record, unreadable(record.py(), e)),
             })?;
             &converted
         } else {
@@ -429,7 +447,7 @@ impl<'py> Reader<'py> {
                 field: "pattern_id",
                 invalid: Invalid {
                     value: None,
-                    reason: format!("could not be read: {e}"),
+                    reason: unreadable(dict.py(), e),
                 },
             })?;
             let value = value.filter(|v| !v.is_none());
@@ -470,7 +488,7 @@ impl<'py> Reader<'py> {
             None => dict_get(dict, &self.keys[field]).map_err(|e| {
                 at(field)(Invalid {
                     value: None,
-                    reason: format!("could not be read: {e}"),
+                    reason: unreadable(dict.py(), e),
                 })
             })?,
         };

@@ -1284,6 +1284,54 @@ def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
         REDUCER.execute_reduction_sync(request(data))
 
 
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        pytest.param("timestamp", np.array(["2026-01-11"], "datetime64[Y]"), id="datetime64_years"),
+        pytest.param("execution_time_ms", np.ones(1, complex), id="complex"),
+    ],
+)
+def test_dict_of_columns_of_a_dtype_arrow_lacks_is_a_clear_error(
+    column: str, values: np.ndarray
+) -> None:
+    data: dict[str, Any] = {"timestamp": [WHEN], column: values}
+    with pytest.raises(UsageAnalyticsError, match="cannot read the columns"):
+        REDUCER.execute_reduction_sync(request(data))
+
+
+def test_dict_of_byte_swapped_columns_reads_their_values() -> None:
+    # Arrow has no byte-swapped layouts (pyarrow refuses them): converted first.
+    micros = np.array([datetime_to_micros(t) for t in TIMES], dtype=np.int64)
+    times = np.array([5.5, 1.0, 250.0, 3.25])
+    native = {"timestamp": micros, "execution_time_ms": times}
+    swapped = {
+        name: values.astype(values.dtype.newbyteorder(">")) for name, values in native.items()
+    }
+    assert not swapped["timestamp"].dtype.isnative
+    assert_same(outcome(request(swapped)), outcome(request(native)))
+
+
+def test_arrow_data_pyarrow_cannot_read_is_a_clear_error() -> None:
+    # A polars Int128 column (a format pyarrow lacks), a stream consumed before.
+    int128 = pl.DataFrame(
+        {"timestamp": [WHEN], "execution_time_ms": pl.Series([1], dtype=pl.Int128)}
+    )
+    with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data"):
+        REDUCER.execute_reduction_sync(request(int128))
+
+    class Cached:
+        def __init__(self, table: pa.Table) -> None:
+            self.capsule = table.__arrow_c_stream__()
+
+        def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+            return self.capsule
+
+    once = Cached(pa.table({"timestamp": pa.array([WHEN], pa.timestamp("us", tz="UTC"))}))
+    assert REDUCER.execute_reduction_sync(request(once)).usage_metrics.total_executions == 1
+    with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data"):
+        REDUCER.execute_reduction_sync(request(once))
+
+
 # --------------------------------------------------------------------------- async
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta, tzinfo
 
+import pytest
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
 
 END = datetime(2026, 5, 1, tzinfo=UTC)
@@ -105,6 +106,69 @@ def test_datetime_subclass_with_an_offset_beyond_a_day() -> None:
     quality = result.data_quality  # type: ignore[attr-defined]
     assert quality.invalid_records == 1
     assert quality.error_samples[0].reason == "utcoffset() must be strictly within a day"
+
+
+class _Interrupting:
+    """Raises `error` from the conversions the reader may ask of a number."""
+
+    def __init__(self, error: type[BaseException]) -> None:
+        self.error = error
+
+    def __float__(self) -> float:
+        raise self.error
+
+    def __index__(self) -> int:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit])
+@pytest.mark.parametrize("field", ["execution_time_ms", "quality_score"])
+def test_interrupt_raised_while_a_value_is_read_reaches_the_caller(
+    error: type[BaseException], field: str
+) -> None:
+    # A failed conversion makes its record invalid; an interrupt (not an Exception) must
+    # not be read as one, or Ctrl-C during a long reduction would be lost.
+    records: list[object] = [_good(i) for i in range(5)]
+    records[3] = {**_good(3), field: _Interrupting(error)}
+    with pytest.raises(error):
+        _reduce(records)
+    # The next call is not disturbed by the last one's interrupt.
+    assert _reduce([_good(0)]).usage_metrics.total_executions == 1  # type: ignore[attr-defined]
+
+
+def test_interrupt_raised_by_a_timezone_or_a_key_reaches_the_caller() -> None:
+    class Zone(tzinfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta:
+            raise KeyboardInterrupt
+
+        def dst(self, dt: datetime | None) -> timedelta:
+            return timedelta(0)
+
+        def tzname(self, dt: datetime | None) -> str | None:
+            return None
+
+    class Key(str):
+        __slots__ = ()
+
+        def __eq__(self, other: object) -> bool:
+            raise KeyboardInterrupt
+
+        def __hash__(self) -> int:
+            return hash("success")
+
+    zoned = {**_good(0), "timestamp": datetime(2026, 4, 30, 12, tzinfo=Zone())}
+    keyed = _good(0)
+    del keyed["success"]
+    keyed[Key("success")] = True  # found by the reader's lookup of "success", then compared
+    for record in (zoned, keyed):
+        with pytest.raises(KeyboardInterrupt):
+            _reduce([_good(1), record])
+
+
+def test_exceptions_raised_while_a_value_is_read_stay_invalid_records() -> None:
+    records: list[object] = [_good(0), {**_good(1), "execution_time_ms": _Interrupting(ValueError)}]
+    result = _reduce(records)
+    assert result.data_quality.invalid_records == 1  # type: ignore[attr-defined]
 
 
 def test_list_changed_by_another_thread_during_a_long_read() -> None:

@@ -79,14 +79,17 @@ def _without_null_columns(data: Any) -> Any:
         import pyarrow as pa
     except ImportError:
         return data
-    if hasattr(data, "__arrow_c_schema__"):
-        schema = pa.schema(data)
-    elif hasattr(data, "__arrow_c_stream__"):
-        # Wrapping the stream costs nothing (no copy) and tells its schema.
-        data = pa.RecordBatchReader.from_stream(data)
-        schema = data.schema
-    else:
-        return data
+    try:
+        if hasattr(data, "__arrow_c_schema__"):
+            schema = pa.schema(data)
+        elif hasattr(data, "__arrow_c_stream__"):
+            # Wrapping the stream costs nothing (no copy) and tells its schema.
+            data = pa.RecordBatchReader.from_stream(data)
+            schema = data.schema
+        else:
+            return data
+    except pa.ArrowException as error:  # a type pyarrow lacks, a stream already consumed
+        raise UsageAnalyticsError(f"cannot read the Arrow data: {error}") from error
     nulls = [i for i, field in enumerate(schema) if pa.types.is_null(field.type)]
     if not nulls:
         return data
@@ -108,7 +111,7 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
     try:
         return pa.table({name: _arrow_column(pa, column) for name, column in columns.items()})
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+    except pa.ArrowException as error:  # invalid, wrong type, or a dtype Arrow lacks
         raise UsageAnalyticsError(f"cannot read the columns: {error}") from error
 
 
@@ -122,5 +125,10 @@ def _length(name: str, column: Any) -> int:
 
 def _arrow_column(pa: Any, column: Any) -> Any:
     # A list of Python objects is converted by pyarrow's inference (datetimes, str, None);
-    # numpy arrays (incl. datetime64) map to Arrow types directly.
-    return pa.array(column, from_pandas=True) if hasattr(column, "dtype") else pa.array(column)
+    # numpy arrays (incl. datetime64) map to Arrow types directly; Arrow has no
+    # byte-swapped layouts, so a non-native byte order is converted first.
+    if not hasattr(column, "dtype"):
+        return pa.array(column)
+    if not getattr(column.dtype, "isnative", True):
+        column = column.astype(column.dtype.newbyteorder("="))
+    return pa.array(column, from_pandas=True)
