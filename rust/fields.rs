@@ -34,8 +34,11 @@ pub fn unreadable(py: Python<'_>, error: PyErr) -> String {
 /// Keep `error` for `take_interrupt` if it is not an `Exception` (the first one wins).
 pub fn note_interrupt(py: Python<'_>, error: PyErr) {
     if !error.is_instance_of::<pyo3::exceptions::PyException>(py) {
-        INTERRUPT.with(|kept| {
-            kept.borrow_mut().get_or_insert(error);
+        // A second one is dropped after the borrow ends: its destructor may run Python code
+        // that reads a record again.
+        let _unkept = INTERRUPT.with(|kept| match &mut *kept.borrow_mut() {
+            slot @ None => slot.replace(error),
+            Some(_) => Some(error),
         });
     }
 }
@@ -151,7 +154,11 @@ impl<'py> TimeContext<'py> {
         if let Ok(s) = value.cast::<PyString>() {
             return iso_text(s.as_any());
         }
-        if !value.is_instance(&self.datetime).unwrap_or(false) {
+        let is_datetime = value.is_instance(&self.datetime).unwrap_or_else(|e| {
+            note_interrupt(value.py(), e); // (a metaclass's __instancecheck__ may run)
+            false
+        });
+        if !is_datetime {
             let why = format!("must be a datetime or an ISO-8601 string, got {}", type_name(value));
             return Err(Invalid::new(value, why));
         }
@@ -214,10 +221,12 @@ impl<'py> TimeContext<'py> {
                 .checked_mul(MICROS_PER_DAY)
                 .zip(seconds.checked_mul(MICROS_PER_SECOND))
                 .and_then(|(d, s)| d.checked_add(s)?.checked_add(micros))
-                .filter(|offset| offset.abs() < MICROS_PER_DAY);
+                .filter(|offset| (1 - MICROS_PER_DAY..MICROS_PER_DAY).contains(offset));
             offset.ok_or_else(|| "utcoffset() must be strictly within a day".to_owned())?
         };
-        if is_exact_type(tzinfo, &self.fixed_timezone) {
+        // Remembered for the fast path's exact datetimes: only an exact datetime's offset
+        // is its tzinfo's (a subclass may override utcoffset()).
+        if is_exact_type(tzinfo, &self.fixed_timezone) && is_exact_type(value, &self.datetime) {
             self.fixed_offset = Some((tzinfo.clone(), offset));
         }
         Ok(offset)

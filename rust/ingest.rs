@@ -11,7 +11,7 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
@@ -144,6 +144,8 @@ struct Reader<'py> {
     project: Encoder<'py>,
     file: Encoder<'py>,
     group: Option<GroupReader<'py>>,
+    /// `collections.abc.Mapping`, for records that are not dicts.
+    mapping_type: Bound<'py, PyAny>,
 }
 
 /// Reads each record's `pattern_id` (str, int or uuid.UUID) into a dense group code.
@@ -206,7 +208,11 @@ impl<'py> GroupReader<'py> {
             })?;
             return Ok(self.index.code_int(n));
         }
-        if owned.is_instance(&self.uuid_type).unwrap_or(false) {
+        let is_uuid = owned.is_instance(&self.uuid_type).unwrap_or_else(|e| {
+            note_interrupt(owned.py(), e);
+            false
+        });
+        if is_uuid {
             let bytes: [u8; 16] = owned
                 .getattr(intern!(owned.py(), "bytes"))
                 .and_then(|b| b.extract::<Vec<u8>>())
@@ -244,6 +250,9 @@ pub fn read_records<'py>(
         keys: FIELDS.map(|f| PyString::intern(py, f)),
         unknown: PyString::intern(py, UNKNOWN),
         time: TimeContext::new(py)?,
+        mapping_type: py
+            .import(intern!(py, "collections.abc"))?
+            .getattr(intern!(py, "Mapping"))?,
         context: Encoder::new(|s| s, ENCODER_SLOTS),
         agent: Encoder::new(|s| s, ENCODER_SLOTS),
         project: Encoder::new(|s| s, ENCODER_SLOTS),
@@ -257,8 +266,9 @@ pub fn read_records<'py>(
     let mut chunk = Columns::with_capacity(CHUNK.min(len()));
     let mut report = IngestReport::default();
     let mut index = 0;
-    take_interrupt(); // none is pending: the last call raised any it noted
-                      // The length is re-read every chunk: another thread may change the list meanwhile.
+    // None is pending: the last call raised any it noted.
+    take_interrupt();
+    // The length is re-read every chunk: another thread may change the list meanwhile.
     while index < len() {
         let chunk_end = (index + CHUNK).min(len());
         chunk.clear_rows();
@@ -390,7 +400,11 @@ impl<'py> Reader<'py> {
         let converted;
         let dict = if let Ok(d) = record.cast::<PyDict>() {
             d // a dict or subclass: read with the dict API, like json/ORM rows
-        } else if record.cast::<PyMapping>().is_ok() {
+        } else if record.is_instance(&self.mapping_type).unwrap_or_else(|e| {
+            // (The check runs the ABC's __instancecheck__, Python code.)
+            note_interrupt(record.py(), e);
+            false
+        }) {
             converted = mapping_to_dict(&record).map_err(|e| FieldError {
                 field: "record",
                 invalid: Invalid::new(&record, unreadable(record.py(), e)),

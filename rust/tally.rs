@@ -33,17 +33,25 @@ pub struct Tally {
     previous: Translation,
 }
 
-/// Dictionaries of at most this many names are translated through a table by code (one
-/// load per row); larger ones through a map holding only the codes counted.
+/// A translation is a table by code (one load per row) when the dictionary has at most
+/// this many names, or when the tally has mapped at least one in `DENSE_SHARE` of them;
+/// otherwise a map holding only the codes mapped. Memory is so at most `2 * DENSE_SHARE`
+/// table slots per name the tally lists, and a one-pattern reduction, which meets most
+/// names of its dictionaries, keeps the table's speed.
 const DENSE_CODES: usize = 64;
+const DENSE_SHARE: usize = 8;
 const UNMAPPED: u32 = u32::MAX;
 
 /// Codes of one dictionary (`id`) in a tally's codes, for the codes counted so far.
 #[derive(Clone, Debug, Default)]
 pub struct Translation {
     id: u64,
-    /// The dictionary's length when last followed; above `DENSE_CODES`, `sparse` is used.
+    /// The dictionary's length when last followed.
     len: usize,
+    /// Codes mapped so far.
+    mapped: usize,
+    /// Whether `dense` (`len` slots, UNMAPPED where none) holds the mapping, or `sparse`.
+    is_dense: bool,
     dense: Vec<u32>,
     sparse: FxHashMap<u32, u32>,
 }
@@ -52,42 +60,68 @@ impl Translation {
     /// Follow `dict` (the same dictionary, perhaps grown, or another: then start over).
     fn follow(&mut self, dict: &Dictionary) {
         if self.id != dict.id() {
-            self.id = dict.id();
-            self.len = 0;
+            *self = Translation {
+                id: dict.id(),
+                dense: std::mem::take(&mut self.dense),
+                sparse: std::mem::take(&mut self.sparse),
+                ..Translation::default()
+            };
             self.dense.clear();
             self.sparse.clear();
         }
-        if dict.len() > DENSE_CODES && self.len <= DENSE_CODES {
+        self.len = dict.len();
+        self.choose_layout();
+    }
+
+    /// Switch between the table and the map when the rule (see `DENSE_CODES`) says so; a
+    /// table turns back into a map only below half that share, so that a dictionary
+    /// growing while its names are mapped does not flip the layout back and forth.
+    fn choose_layout(&mut self) {
+        let share = if self.is_dense { 2 * DENSE_SHARE } else { DENSE_SHARE };
+        let dense = self.len <= DENSE_CODES || self.mapped * share >= self.len;
+        if dense && !self.is_dense {
+            self.dense.clear();
+            self.dense.resize(self.len, UNMAPPED);
+            for (&code, &mine) in &self.sparse {
+                self.dense[code as usize] = mine;
+            }
+            self.sparse.clear();
+        } else if !dense && self.is_dense {
             let mapped = self.dense.iter().enumerate().filter(|(_, &mine)| mine != UNMAPPED);
             self.sparse.extend(mapped.map(|(code, &mine)| (code as u32, mine)));
             self.dense.clear();
-        } else if dict.len() <= DENSE_CODES {
-            self.dense.resize(dict.len(), UNMAPPED);
+        } else if dense {
+            self.dense.resize(self.len, UNMAPPED);
         }
-        self.len = dict.len();
+        self.is_dense = dense;
     }
 
     /// The tally's code for the dictionary's `code`, if that code was counted.
     #[inline]
     pub(crate) fn get(&self, code: usize) -> Option<u32> {
-        if self.len <= DENSE_CODES {
+        if self.is_dense {
             self.dense.get(code).copied().filter(|&mine| mine != UNMAPPED)
         } else {
             self.sparse.get(&(code as u32)).copied()
         }
     }
 
+    /// Map `code` (not mapped yet) to `mine`.
     fn set(&mut self, code: usize, mine: u32) {
-        if self.len <= DENSE_CODES {
+        if self.is_dense {
             self.dense[code] = mine;
         } else {
             self.sparse.insert(code as u32, mine);
+        }
+        self.mapped += 1;
+        if !self.is_dense && self.mapped * DENSE_SHARE >= self.len {
+            self.choose_layout();
         }
     }
 
     /// Every (dictionary code, tally code) pair mapped so far.
     pub(crate) fn mapped(&self) -> Vec<(usize, u32)> {
-        if self.len <= DENSE_CODES {
+        if self.is_dense {
             let mapped = self.dense.iter().enumerate().filter(|(_, &mine)| mine != UNMAPPED);
             mapped.map(|(code, &mine)| (code, mine)).collect()
         } else {
@@ -154,8 +188,9 @@ impl Tally {
 
     /// Add `counts`: rows per code of `dict` (no longer than it).
     pub(crate) fn add_counts(&mut self, counts: &[u64], dict: &Dictionary) {
+        debug_assert!(counts.len() <= dict.len(), "counts of codes the dictionary lacks");
         self.translate(dict);
-        for (code, &count) in counts.iter().enumerate() {
+        for (code, &count) in counts.iter().enumerate().take(dict.len()) {
             if count > 0 {
                 let mine = self.mine(dict, code);
                 self.counts[mine] += count;
@@ -332,8 +367,8 @@ mod tests {
     fn a_tally_lists_only_the_names_its_rows_have_as_a_dictionary_grows() {
         // One chunk dictionary growing from 10 names (translated by table) past 64 (by
         // map), and rows that use a few of its names at each size, then a second
-        // dictionary, then the first again: each tally code maps to the right name, and
-        // no unused name is listed.
+        // dictionary, then the first again with most of its names (by table again): each
+        // tally code maps to the right name, and no unused name is listed.
         let mut chunk = Dictionary::default();
         let mut tally = Tally::default();
         let mut expected: std::collections::HashMap<String, u64> = Default::default();
@@ -358,6 +393,11 @@ mod tests {
         }
         count(&mut tally, &other, vec![0, 1, 1]);
         count(&mut tally, &chunk, vec![199, 150]);
+        assert!(!tally.translation.is_dense, "a few of 200 names: a map");
+        // Most names of the dictionary counted: the map turns into a table on the way.
+        count(&mut tally, &chunk, (0..60).collect());
+        assert!(tally.translation.is_dense, "60 of 200 names: a table");
+        count(&mut tally, &chunk, vec![199, 7, 120, 180]);
         let counts: std::collections::HashMap<String, u64> =
             tally.ranked().into_iter().map(|(n, c)| (n.to_string(), c)).collect();
         assert_eq!(counts, expected);

@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
-from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer, UsageAccumulator
 
 END = datetime(2026, 5, 1, tzinfo=UTC)
 START = END - timedelta(days=7)
@@ -108,6 +108,46 @@ def test_datetime_subclass_with_an_offset_beyond_a_day() -> None:
     assert quality.error_samples[0].reason == "utcoffset() must be strictly within a day"
 
 
+def test_datetime_subclass_offset_is_not_taken_for_its_timezone() -> None:
+    # The offset of a fixed `datetime.timezone` is remembered for the exact datetimes that
+    # follow; a subclass's own utcoffset() was remembered as the timezone's.
+    class Shifted(datetime):
+        def utcoffset(self) -> timedelta:
+            return timedelta(hours=-23)
+
+    record = {**_good(0), "timestamp": Shifted(2026, 4, 20, 12, tzinfo=UTC)}
+    records: list[object] = [record, *(_good(i) for i in range(1, 6))]
+    quality = _reduce(records).data_quality  # type: ignore[attr-defined]
+    assert (quality.records_in_window, quality.records_outside_window) == (5, 1)
+
+
+def test_utcoffset_of_the_least_i64_microseconds_is_invalid() -> None:
+    # abs() of it overflows: the "within a day" check must not use it.
+    class Delta:
+        days, seconds, microseconds = 0, 0, -(2**63)
+
+    class Odd(datetime):
+        def utcoffset(self) -> Delta:  # type: ignore[override]
+            return Delta()
+
+    record = {**_good(0), "timestamp": Odd(2026, 4, 30, 12, tzinfo=UTC)}
+    result = _reduce([record, _good(1)])
+    quality = result.data_quality  # type: ignore[attr-defined]
+    assert (quality.invalid_records, quality.records_in_window) == (1, 1)
+
+
+def test_interrupt_raised_by_a_mapping_check_reaches_the_caller() -> None:
+    # Whether a record that is not a dict is a Mapping is asked of the ABC, which reads
+    # the record's __class__ (here a property raising, as a Ctrl-C landing there would).
+    class Record:
+        @property  # type: ignore[misc]
+        def __class__(self) -> type:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _reduce([_good(0), Record()])
+
+
 class _Interrupting:
     """Raises `error` from the conversions the reader may ask of a number."""
 
@@ -132,8 +172,12 @@ def test_interrupt_raised_while_a_value_is_read_reaches_the_caller(
     records[3] = {**_good(3), field: _Interrupting(error)}
     with pytest.raises(error):
         _reduce(records)
-    # The next call is not disturbed by the last one's interrupt.
-    assert _reduce([_good(0)]).usage_metrics.total_executions == 1  # type: ignore[attr-defined]
+    # An accumulator's update that is interrupted adds nothing, even in skip mode.
+    accumulator = UsageAccumulator(START, END, on_invalid="skip")
+    accumulator.update([_good(9)])
+    with pytest.raises(error):
+        accumulator.update(records)
+    assert accumulator.finalize("p").usage_metrics.total_executions == 1
 
 
 def test_interrupt_raised_by_a_timezone_or_a_key_reaches_the_caller() -> None:
