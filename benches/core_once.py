@@ -1,0 +1,74 @@
+"""One call of the core reducer (`usage_analytics.ingest.reduce_any`) on a generated table,
+for instruction counts under callgrind, which a shared, noisy machine cannot disturb:
+
+    valgrind --tool=callgrind --callgrind-out-file=cg.out \\
+        .venv/bin/python benches/core_once.py patterns 2000000 2000
+    callgrind_annotate --threshold=100 cg.out | grep _core.abi3 \\
+        | awk '{gsub(",", "", $1); s += $1} END {print s}'
+
+prints the instructions executed in the `_core` extension (table generation, in numpy and
+pyarrow, is not counted). Cases:
+
+- `dict N`, `plain N`: N records of `peers.data.one_pattern_table`, one pattern;
+- `patterns N P`: `peers.data.many_patterns_table(N, P)`, a batch;
+- `agents N A P`: N records with A distinct agents (plain strings, uniform), one pattern
+  when P is 1, else a batch over P integer pattern ids.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from peers import data
+from usage_analytics import ModelUsageAnalyticsBatchInput, ModelUsageAnalyticsInput
+from usage_analytics.ingest import reduce_any
+from usage_analytics.reducer import core_options
+
+
+def _agents_table(n: int, agents: int, patterns: int) -> pa.Table:
+    rng = np.random.default_rng(1)
+    start_us = int(data.WINDOW_START.timestamp()) * 1_000_000
+    names = pa.array([f"agent-{i}" for i in range(agents)])
+    columns = {
+        "timestamp": pa.array(
+            start_us + rng.integers(0, 7 * 86_400 * 10**6, n), pa.timestamp("us", tz="UTC")
+        ),
+        "agent": names.take(pa.array(rng.integers(0, agents, n))),
+    }
+    if patterns > 1:
+        columns["pattern_id"] = pa.array(rng.integers(0, patterns, n))
+    return pa.table(columns)
+
+
+def main(case: str, *sizes: int) -> None:
+    window: dict[str, Any] = {
+        "time_window_start": data.WINDOW_START,
+        "time_window_end": data.WINDOW_END,
+    }
+    if case in ("dict", "plain"):
+        table, batch = data.one_pattern_table(sizes[0], case), False
+    elif case == "patterns":
+        table, batch = data.many_patterns_table(sizes[0], sizes[1]), True
+    elif case == "agents":
+        table, batch = _agents_table(*sizes), sizes[2] > 1
+        window["time_window_end"] = data.WINDOW_START + timedelta(days=7)
+    else:
+        raise SystemExit(f"unknown case {case!r}")
+    contract: Any = (
+        ModelUsageAnalyticsBatchInput(execution_data=table, **window)
+        if batch
+        else ModelUsageAnalyticsInput(pattern_id="p", execution_data=table, **window)
+    )
+    reduce_any(table, core_options(contract, by_pattern=batch))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], *(int(size) for size in sys.argv[2:]))
