@@ -405,6 +405,29 @@ def analyze(path: str, *options: str) -> list[str]:
     return ["analyze", path, *options]
 
 
+def text_file(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def quote_left_open(tmp_path: Path) -> str:
+    # pyarrow reads the open quote's cell to the end of the file: the nine records after
+    # it were silently one agent name.
+    rows = "".join(f"p,2026-01-01T0{hour}:00:00Z,x\n" for hour in range(1, 10))
+    header = 'pattern_id,timestamp,agent\np,2026-01-01T00:00:00Z,"abc\n'
+    return text_file(tmp_path, "open.csv", header + rows)
+
+
+def nested_ids_parquet(tmp_path: Path) -> str:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "nested.parquet"
+    stamps = pa.array([datetime(2026, 1, 1, tzinfo=UTC)], pa.timestamp("us", tz="UTC"))
+    pq.write_table(pa.table({"pattern_id": pa.array([["p"]]), "timestamp": stamps}), path)
+    return str(path)
+
+
 # (case, argv from tmp_path, exit code, a fragment of the message)
 ERROR_CASES = [
     ("missing_file", lambda t: analyze(str(t / "no.jsonl"), "--pattern", "p"), 2, "no such file"),
@@ -445,6 +468,79 @@ ERROR_CASES = [
         1,
         "line 1: not valid JSON",
     ),
+    (
+        "csv_quote_left_open",
+        lambda t: analyze(quote_left_open(t), "--pattern", "p"),
+        1,
+        "malformed CSV: a quote is left open",
+    ),
+    (
+        "csv_column_named_twice",
+        lambda t: analyze(
+            text_file(t, "twice.csv", "pattern_id,timestamp,pattern_id\np,2026-01-01,q\n"),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "line 1: the header names column(s) 'pattern_id' more than once",
+    ),
+    (
+        "jsonl_object_pattern_id",
+        lambda t: analyze(
+            text_file(t, "o.jsonl", '{"pattern_id": {"a": 1}, "timestamp": "2026-01-01"}\n'),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "line 1: pattern_id must be a string or an integer, got an object",
+    ),
+    (
+        "jsonl_number_of_5000_digits",
+        lambda t: analyze(
+            text_file(
+                t,
+                "n.jsonl",
+                '{"pattern_id": "p", "timestamp": "2026-01-01", "execution_time_ms": '
+                + "9" * 5000
+                + "}\n",
+            ),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "line 1: not valid JSON: a number has too many digits",
+    ),
+    (
+        "jsonl_pattern_id_not_utf8",
+        lambda t: [
+            "dashboard",
+            text_file(t, "s.jsonl", '{"pattern_id": "p\\ud800", "timestamp": "2026-01-01"}\n'),
+        ],
+        1,
+        "line 1: pattern_id 'p\\ud800' is not valid UTF-8 text",
+    ),
+    (
+        "parquet_nested_pattern_ids",
+        lambda t: analyze(nested_ids_parquet(t), "--pattern", "p"),
+        1,
+        "column 'pattern_id' holds list<element: string> values",
+    ),
+    (
+        "window_option_past_year_9999",
+        lambda t: analyze(good_jsonl(t), "--pattern", "p", "--end", "9999-12-31T23:00:00-14:00"),
+        2,
+        "the window from --start/--end reaches past the years 1-9999",
+    ),
+    (
+        "default_window_before_year_1",
+        lambda t: analyze(
+            text_file(t, "y1.csv", "pattern_id,timestamp\np,0001-01-01T00:00:00Z\n"),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "the window from the newest record reaches past the years 1-9999",
+    ),
     ("missing_pattern_option", lambda t: analyze(good_jsonl(t)), 2, "--pattern"),
     ("unknown_command", lambda t: ["report"], 2, "invalid choice"),
     ("unknown_demo_pattern", lambda t: ["demo", "--pattern", "nope"], 2, "invalid choice"),
@@ -469,6 +565,49 @@ def test_error_is_one_line_without_traceback(
     assert err.startswith("usage-analytics: error: ")
     assert fragment in err
     assert "Traceback" not in err
+
+
+def test_parquet_string_view_columns_are_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # pyarrow's take and unique kernels lack string views (a traceback before).
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    stamps = pa.array([datetime(2026, 1, 1, hour, tzinfo=UTC) for hour in range(3)])
+    columns = {"pattern_id": ["p", "q", "p"], "timestamp": stamps, "agent": ["a", "b", "c"]}
+    plain, views = tmp_path / "plain.parquet", tmp_path / "views.parquet"
+    pq.write_table(pa.table(columns), plain)
+    viewed = {**columns, "agent": pa.array(columns["agent"], pa.string_view())}
+    viewed["pattern_id"] = pa.array(columns["pattern_id"], pa.string_view())
+    pq.write_table(pa.table(viewed), views)
+    documents = []
+    for path in (plain, views):
+        code, out, err = run(capsys, "analyze", str(path), "--pattern", "p", "--format", "json")
+        assert (code, err) == (0, "")
+        documents.append(without_volatile(json.loads(out)))
+    assert documents[0] == documents[1]
+    assert documents[0]["context_distribution"]["by_agent"] == {"a": 1, "c": 1}
+
+
+def test_json_output_is_valid_json_when_a_sum_passes_the_largest_float(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Two finite times of 1e308 sum past the largest float: Python's json wrote Infinity.
+    path = text_file(
+        tmp_path,
+        "h.csv",
+        "pattern_id,timestamp,execution_time_ms\n"
+        "p,2026-01-01T00:00:00Z,1e308\np,2026-01-01T01:00:00Z,1e308\n",
+    )
+    code, out, _ = run(capsys, "analyze", path, "--pattern", "p", "--format", "json")
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    performance = json.loads(out, parse_constant=refuse)["performance_metrics"]
+    assert code == 0
+    assert performance["total_execution_time_ms"] is None
+    assert performance["max_execution_time_ms"] == 1e308
 
 
 # --------------------------------------------------------------------- CSV conversion

@@ -180,9 +180,16 @@ def window_of(
                 "(pass --start and --end)"
             )
         end = newest
-    end = end.astimezone(UTC)
     derived = start is None
-    start = end - DEFAULT_WINDOW if start is None else start.astimezone(UTC)
+    try:
+        end = end.astimezone(UTC)
+        start = end - DEFAULT_WINDOW if start is None else start.astimezone(UTC)
+    except OverflowError:
+        given = "--start/--end" if not derived or args.end is not None else "the newest record"
+        raise CliError(
+            f"the window from {given} reaches past the years 1-9999 that can be analysed",
+            EXIT_USAGE if given == "--start/--end" else EXIT_DATA,
+        ) from None
     if end <= start:
         raise CliError(
             f"the window end ({end.isoformat()}) must be after its start ({start.isoformat()})",

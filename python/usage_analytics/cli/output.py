@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -74,13 +75,31 @@ def render_table(view: View) -> str:
     return "\n".join(parts).rstrip("\n")
 
 
+def _json(document: Any) -> str:
+    """`document` as JSON text. JSON has no infinities or NaN (Python would write
+    `Infinity`, which JSON parsers reject): those numbers are written as null, as
+    JavaScript's JSON.stringify writes them. A sum of finite execution times can pass
+    the largest float, and so its total and mean."""
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: finite(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [finite(item) for item in value]
+        return value
+
+    return json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False)
+
+
 def render_json(view: View) -> str:
     """`result.to_dict()` for one pattern; `{name: to_dict()}` for several."""
     if len(view.analyses) == 1:
         document: Any = view.analyses[0].result.to_dict()
     else:
         document = {analysis.name: analysis.result.to_dict() for analysis in view.analyses}
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return _json(document)
 
 
 def render_html_view(view: View) -> str:
@@ -98,7 +117,7 @@ def render_dashboard_json(view: View) -> str:
     full precision and its worst health finding."""
     rows = dashboard_rows([(analysis.name, analysis.result) for analysis in view.analyses])
     document = {"window": view.window, "patterns": dashboard_document(rows)}
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return _json(document)
 
 
 #: Output formats of `analyze` and `demo` by name (`--format`).

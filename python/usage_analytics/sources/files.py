@@ -144,12 +144,22 @@ class FileSource(ExecutionSource):
         import pyarrow.parquet as pq
 
         try:
-            return pq.read_table(self.path)
+            table = pq.read_table(self.path)
         except OSError as error:
             raise SourceUnavailableError(f"{self.path}: cannot open: {error}") from None
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise SourceError(f"{self.path}: not a readable Parquet file ({first})") from None
+        for index, field in enumerate(table.schema):
+            if pa.types.is_string_view(field.type):
+                # pyarrow's kernels (take, unique) lack string views: plain strings, copied.
+                table = table.set_column(index, field.name, table.column(index).cast(pa.string()))
+            elif field.name == self.table.column(PATTERN_ID) and pa.types.is_nested(field.type):
+                raise SourceError(
+                    f"{self.path}: column '{field.name}' holds {field.type} values; "
+                    "pattern ids are strings or integers"
+                )
+        return table
 
     def _read_text_arrow(self, pa: Any) -> Any:
         reader = _read_csv_arrow if self.kind == "csv" else _read_jsonl_arrow
@@ -339,6 +349,8 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
             null_values=[""],
         ),
     )
+    if table.num_rows and _may_leave_a_quote_open(path, table.slice(table.num_rows - 1)):
+        return None
     blank = None
     for column in table.columns:
         empty = pc.or_kleene(pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), ""))
@@ -358,6 +370,19 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
         arrays.append(column)
         kept.append(name)
     return pa.Table.from_arrays(arrays, names=kept)
+
+
+def _may_leave_a_quote_open(path: Path, last_row: Any) -> bool:
+    """Whether pyarrow may have read a quote left open: it reads one as a cell running to
+    the end of the file (the rest of the records in it). Such a cell is in the last row,
+    holds a line break, and the file does not end on a closing quote; the strict
+    standard-library reader then decides (a quoted line break is fine, a quote left open
+    an error)."""
+    if not any("\n" in (cell or "") for cell in last_row.to_pylist()[0].values()):
+        return False
+    with path.open("rb") as stream:
+        stream.seek(max(path.stat().st_size - 64, 0))
+        return not stream.read().rstrip(b"\r\n \t").endswith(b'"')
 
 
 def _flags(pa: Any, column: Any) -> Any:

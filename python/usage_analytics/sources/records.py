@@ -136,15 +136,38 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     raise SourceError(
                         f"{path}, line {number}: not valid JSON: {error.msg} (column {error.colno})"
                     ) from None
+                except ValueError:  # an integer of more digits than Python converts
+                    raise SourceError(
+                        f"{path}, line {number}: not valid JSON: a number has too many digits"
+                    ) from None
                 if not isinstance(value, dict):
                     raise SourceError(
                         f"{path}, line {number}: expected a JSON object, got {type(value).__name__}"
                     )
-                records.append(_renamed(value, rename) if columns else value)
+                record = _renamed(value, rename) if columns else value
+                _check_pattern_id(record.get(PATTERN_ID), f"{path}, line {number}")
+                records.append(record)
                 lines.append(number)
         except UnicodeDecodeError:
             raise SourceError(f"{path}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+def _check_pattern_id(value: Any, where: str) -> None:
+    """A record's pattern id groups records by its text: a JSON string or integer. Objects,
+    lists, numbers with a fraction and booleans name no pattern, and a string must be
+    writable as UTF-8 (JSON's escapes can make lone surrogates)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        kinds: dict[type, str] = {dict: "an object", list: "a list"}
+        kind = kinds.get(type(value), type(value).__name__)
+        raise SourceError(f"{where}: pattern_id must be a string or an integer, got {kind}")
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise SourceError(f"{where}: pattern_id {value!r} is not valid UTF-8 text") from None
 
 
 def _typed(field: str, cell: str) -> Any:
@@ -171,11 +194,18 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
     lines: list[int] = []
     with _open_text(path, encoding="utf-8-sig") as stream:
         try:
-            reader = csv.reader(stream)
+            # Strict: a quote left open swallowed the rest of the file into one cell.
+            reader = csv.reader(stream, strict=True)
             header = next(reader, None)
             if header is None:
                 return LoadedRecords([], [])
             names = [rename(name.strip()) for name in header]
+            twice = sorted({name for name in names if name is not None and names.count(name) > 1})
+            if twice:
+                raise SourceError(
+                    f"{path}, line 1: the header names column(s) {', '.join(map(repr, twice))} "
+                    "more than once"
+                )
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue
@@ -193,7 +223,8 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                 )
                 lines.append(reader.line_num)
         except csv.Error as error:
-            raise SourceError(f"{path}, line {reader.line_num}: malformed CSV: {error}") from None
+            why = "a quote is left open" if "unexpected end of data" in str(error) else error
+            raise SourceError(f"{path}, line {reader.line_num}: malformed CSV: {why}") from None
         except UnicodeDecodeError:
             raise SourceError(f"{path}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
