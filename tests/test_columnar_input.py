@@ -1016,20 +1016,23 @@ def test_struct_array_with_null_rows_is_a_clear_error() -> None:
     assert REDUCER.execute_reduction_sync(request(whole)).usage_metrics.total_executions == 2
 
 
-def test_array_capsules_handed_out_twice_are_a_clear_error() -> None:
+@pytest.mark.parametrize(
+    ("protocol", "message"),
+    [
+        ("__arrow_c_array__", "the Arrow array was already consumed"),
+        ("__arrow_c_stream__", "cannot read the Arrow data: Cannot import released"),
+    ],
+)
+def test_capsules_handed_out_twice_are_a_clear_error(protocol: str, message: str) -> None:
     # An exporter that caches its capsules hands out released ones the second time: read,
-    # arrow-rs asserted on the empty husk (a PanicException).
-    class Cached:
-        def __init__(self, batch: pa.RecordBatch) -> None:
-            self.capsules = batch.__arrow_c_array__()
-
-        def __arrow_c_array__(self, requested_schema: object = None) -> object:
-            return self.capsules
-
-    data = Cached(pa.record_batch({"timestamp": pa.array([WHEN], pa.timestamp("us", tz="UTC"))}))
-    assert REDUCER.execute_reduction_sync(request(data)).usage_metrics.total_executions == 1
-    with pytest.raises(UsageAnalyticsError, match="already consumed"):
-        REDUCER.execute_reduction_sync(request(data))
+    # arrow-rs asserted on the array's empty husk (a PanicException); pyarrow raised its
+    # own error for the stream.
+    batch = pa.record_batch({"timestamp": pa.array([WHEN], pa.timestamp("us", tz="UTC"))})
+    capsules = getattr(batch, protocol)()
+    cached = type("Cached", (), {protocol: lambda self, requested_schema=None: capsules})()
+    assert REDUCER.execute_reduction_sync(request(cached)).usage_metrics.total_executions == 1
+    with pytest.raises(UsageAnalyticsError, match=message):
+        REDUCER.execute_reduction_sync(request(cached))
 
 
 def test_date32_days_beyond_the_microsecond_range_are_invalid_records() -> None:
@@ -1312,24 +1315,12 @@ def test_dict_of_byte_swapped_columns_reads_their_values() -> None:
 
 
 def test_arrow_data_pyarrow_cannot_read_is_a_clear_error() -> None:
-    # A polars Int128 column (a format pyarrow lacks), a stream consumed before.
+    # A polars Int128 column: a format pyarrow lacks.
     int128 = pl.DataFrame(
         {"timestamp": [WHEN], "execution_time_ms": pl.Series([1], dtype=pl.Int128)}
     )
     with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data"):
         REDUCER.execute_reduction_sync(request(int128))
-
-    class Cached:
-        def __init__(self, table: pa.Table) -> None:
-            self.capsule = table.__arrow_c_stream__()
-
-        def __arrow_c_stream__(self, requested_schema: object = None) -> object:
-            return self.capsule
-
-    once = Cached(pa.table({"timestamp": pa.array([WHEN], pa.timestamp("us", tz="UTC"))}))
-    assert REDUCER.execute_reduction_sync(request(once)).usage_metrics.total_executions == 1
-    with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data"):
-        REDUCER.execute_reduction_sync(request(once))
 
 
 # --------------------------------------------------------------------------- async
