@@ -3,6 +3,7 @@ subprocess, the way a user runs it."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -25,6 +26,7 @@ from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
 from usage_analytics.sources import load_records, read_records
 from usage_analytics.sources.base import FIELDS as RECORD_FIELDS
 from usage_analytics.sources.base import PATTERN_ID
+from usage_analytics.sources.files import FileSource
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 NOW_ARG = "2026-03-03T14:00Z"
@@ -112,6 +114,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+START_2026 = datetime(2025, 12, 1, tzinfo=UTC)
+END_2026 = datetime(2026, 2, 1, tzinfo=UTC)
 
 
 # ------------------------------------------------------------------------------- demo
@@ -492,7 +498,7 @@ ERROR_CASES = [
             "p",
         ),
         1,
-        "line 1: pattern_id must be a string or an integer, got an object",
+        "line 1: pattern_id must be a string or a number, got an object",
     ),
     (
         "jsonl_number_of_5000_digits",
@@ -587,6 +593,26 @@ def test_parquet_string_view_columns_are_read(
         documents.append(without_volatile(json.loads(out)))
     assert documents[0] == documents[1]
     assert documents[0]["context_distribution"]["by_agent"] == {"a": 1, "c": 1}
+
+
+@pytest.mark.parametrize("arrow", [True, False], ids=["pyarrow", "standard_library"])
+def test_lenient_csv_and_json_lines_still_read(tmp_path: Path, arrow: bool) -> None:
+    # Text after a closing quote, unused columns named twice (empty spreadsheet columns),
+    # a quoted line break in the last row followed by another cell: read as before, by
+    # both readers. A JSON number as a pattern id groups by its text.
+    csv_text = (
+        "pattern_id,timestamp,agent,note,note,,\n"
+        'p,2026-01-01T00:00:00Z,"abc" ,x,y,,\n'
+        'p,2026-01-01T01:00:00Z,"multi\nline",z,w,,\n'
+    )
+    csv_path = Path(text_file(tmp_path, "lenient.csv", csv_text))
+    fetched = asyncio.run(FileSource(csv_path, arrow=arrow).fetch("p", START_2026, END_2026))
+    assert fetched.count == 2
+    jsonl = Path(
+        text_file(tmp_path, "ids.jsonl", '{"pattern_id": 1.0, "timestamp": "2026-01-01"}\n')
+    )
+    fetched = asyncio.run(FileSource(jsonl, arrow=arrow).fetch("1.0", START_2026, END_2026))
+    assert fetched.count == 1
 
 
 def test_json_output_is_valid_json_when_a_sum_passes_the_largest_float(

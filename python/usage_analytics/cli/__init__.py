@@ -133,10 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageAnalyticsError as error:
         _fail(str(error))
         return EXIT_DATA
-    except OverflowError:
+    except OverflowError as error:
         # Python's datetimes stop at years 1 and 9999: a record, an option or a window
         # derived from them that reaches past one (the window options are checked by
-        # name in `window_of`).
+        # name in `window_of`). Any other overflow is a bug, shown as one.
+        if "date value out of range" not in str(error):
+            raise
         _fail("a date is outside the years 1-9999 that can be analysed")
         return EXIT_DATA
     except SystemExit as exit_:  # --help and --version

@@ -53,6 +53,7 @@ from usage_analytics.sources.records import (
     FALSE_TEXTS,
     TRUE_TEXTS,
     LoadedRecords,
+    ends_inside_a_quote,
     read_records,
     renamer,
 )
@@ -151,9 +152,11 @@ class FileSource(ExecutionSource):
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise SourceError(f"{self.path}: not a readable Parquet file ({first})") from None
         for index, field in enumerate(table.schema):
-            if pa.types.is_string_view(field.type):
-                # pyarrow's kernels (take, unique) lack string views: plain strings, copied.
-                table = table.set_column(index, field.name, table.column(index).cast(pa.string()))
+            if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(field.type):
+                # pyarrow's kernels (take, unique) lack string views: large strings, copied.
+                table = table.set_column(
+                    index, field.name, table.column(index).cast(pa.large_string())
+                )
             elif field.name == self.table.column(PATTERN_ID) and pa.types.is_nested(field.type):
                 raise SourceError(
                     f"{self.path}: column '{field.name}' holds {field.type} values; "
@@ -336,7 +339,7 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
     names = [rename(name.strip()) for name in header]
     present = [name for name in names if name is not None]
     if len(set(present)) != len(present) or "timestamp" not in present:
-        return None  # duplicate columns (the last wins), or every record lacks a time
+        return None  # duplicate columns (the standard reader decides), or no time
     positions = [f"c{index}" for index in range(len(header))]
     table = pacsv.read_csv(
         path,
@@ -349,7 +352,9 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
             null_values=[""],
         ),
     )
-    if table.num_rows and _may_leave_a_quote_open(path, table.slice(table.num_rows - 1)):
+    if table.num_rows and ends_inside_a_quote(
+        path, list(table.slice(table.num_rows - 1).to_pylist()[0].values())
+    ):
         return None
     blank = None
     for column in table.columns:
@@ -370,19 +375,6 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
         arrays.append(column)
         kept.append(name)
     return pa.Table.from_arrays(arrays, names=kept)
-
-
-def _may_leave_a_quote_open(path: Path, last_row: Any) -> bool:
-    """Whether pyarrow may have read a quote left open: it reads one as a cell running to
-    the end of the file (the rest of the records in it). Such a cell is in the last row,
-    holds a line break, and the file does not end on a closing quote; the strict
-    standard-library reader then decides (a quoted line break is fine, a quote left open
-    an error)."""
-    if not any("\n" in (cell or "") for cell in last_row.to_pylist()[0].values()):
-        return False
-    with path.open("rb") as stream:
-        stream.seek(max(path.stat().st_size - 64, 0))
-        return not stream.read().rstrip(b"\r\n \t").endswith(b'"')
 
 
 def _flags(pa: Any, column: Any) -> Any:

@@ -154,15 +154,12 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
 
 
 def _check_pattern_id(value: Any, where: str) -> None:
-    """A record's pattern id groups records by its text: a JSON string or integer. Objects,
-    lists, numbers with a fraction and booleans name no pattern, and a string must be
-    writable as UTF-8 (JSON's escapes can make lone surrogates)."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        kinds: dict[type, str] = {dict: "an object", list: "a list"}
-        kind = kinds.get(type(value), type(value).__name__)
-        raise SourceError(f"{where}: pattern_id must be a string or an integer, got {kind}")
+    """A record's pattern id groups records by its text: objects and lists name no
+    pattern, and a string must be writable as UTF-8 (JSON's escapes can make lone
+    surrogates). Numbers and booleans keep grouping by their text, as before."""
+    if isinstance(value, (dict, list)):
+        kind = "an object" if isinstance(value, dict) else "a list"
+        raise SourceError(f"{where}: pattern_id must be a string or a number, got {kind}")
     if isinstance(value, str):
         try:
             value.encode()
@@ -194,13 +191,14 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
     lines: list[int] = []
     with _open_text(path, encoding="utf-8-sig") as stream:
         try:
-            # Strict: a quote left open swallowed the rest of the file into one cell.
-            reader = csv.reader(stream, strict=True)
+            reader = csv.reader(stream)
             header = next(reader, None)
             if header is None:
                 return LoadedRecords([], [])
             names = [rename(name.strip()) for name in header]
-            twice = sorted({name for name in names if name is not None and names.count(name) > 1})
+            # Only record fields: other columns (notes, empty spreadsheet columns) are unread.
+            fields = {PATTERN_ID, *FIELDS}
+            twice = sorted({name for name in names if name in fields and names.count(name) > 1})
             if twice:
                 raise SourceError(
                     f"{path}, line 1: the header names column(s) {', '.join(map(repr, twice))} "
@@ -222,12 +220,29 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     }
                 )
                 lines.append(reader.line_num)
+                last = row
+            if records and ends_inside_a_quote(path, last):
+                raise SourceError(
+                    f"{path}, line {reader.line_num}: malformed CSV: a quote is left open"
+                )
         except csv.Error as error:
-            why = "a quote is left open" if "unexpected end of data" in str(error) else error
-            raise SourceError(f"{path}, line {reader.line_num}: malformed CSV: {why}") from None
+            raise SourceError(f"{path}, line {reader.line_num}: malformed CSV: {error}") from None
         except UnicodeDecodeError:
             raise SourceError(f"{path}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+def ends_inside_a_quote(path: Path, last_row: Sequence[Any]) -> bool:
+    """Whether a CSV reader may have read a quote left open: both pyarrow's and the
+    standard library's read one as a cell running to the end of the file (the records
+    after it inside). Such a cell is the last of the last row, holds a line break, and
+    the file does not end on a closing quote (a quoted line break does, or has cells
+    after it)."""
+    if not last_row or "\n" not in (last_row[-1] or ""):
+        return False
+    with path.open("rb") as stream:
+        stream.seek(max(path.stat().st_size - 64, 0))
+        return not stream.read().rstrip(b"\r\n \t").endswith(b'"')
 
 
 #: Readers by lower-case file extension.
