@@ -132,11 +132,13 @@ def create_app(
     async def dashboard(window: Window = "7d", end: End = None) -> Any:
         start, stop = bounds(window, end)
         groups = await source.fetch_all(start, stop)
+        unattributed = await source.unattributed()
         results = await asyncio.gather(*(analyse(group, start, stop) for group in groups))
         await store.save_many(results)
         rows = dashboard_rows([(str(r.pattern_id), r) for r in results])
         return {
             "window": {"start": start.isoformat(), "end": stop.isoformat()},
+            "records_without_pattern_id": unattributed.count,
             "patterns": dashboard_document(rows),
         }
 

@@ -333,6 +333,18 @@ def _sqlite_with_bad_record(directory: Path) -> str:
     return str(path)
 
 
+def _csv_with_records_without_pattern(directory: Path) -> str:
+    path = directory / "nameless.csv"
+    path.write_text(
+        "pattern_id,timestamp,success\n"
+        "p,2026-03-01T10:00:00Z,true\n"
+        ",2026-03-01T11:00:00Z,true\n"
+        "q,2026-03-01T12:00:00Z,false\n"
+        ",2026-03-01T13:00:00Z,true\n"
+    )
+    return str(path)
+
+
 def _sqlite_other_table(directory: Path) -> str:
     path = directory / "other.db"
     with sqlite3.connect(path) as connection:
@@ -423,6 +435,13 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         "the row with timestamp '2026-03-01T11:00:00Z': field 'quality_score' = 7.0",
     ),
     (
+        "records_without_pattern_id",
+        lambda t, s: ["dashboard", _csv_with_records_without_pattern(t)],
+        1,
+        "nameless.csv, line 3: field 'pattern_id' = <missing>: required field is missing "
+        "(and 1 record more without one)",
+    ),
+    (
         "invalid_record_in_dashboard",
         lambda t, s: ["dashboard", _sqlite_with_bad_record(t)],
         1,
@@ -450,6 +469,18 @@ def test_error_is_one_line_without_traceback(
     assert err.startswith("usage-analytics: error: ")
     assert fragment in err
     assert "Traceback" not in err
+
+
+def test_dashboard_skip_mode_reports_records_without_a_pattern_id(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = _csv_with_records_without_pattern(tmp_path)
+    document = json_of(capsys, "dashboard", source, "--on-invalid", "skip", "--format", "json")
+    assert document["records_without_pattern_id"] == 2
+    assert sorted(p["pattern_id"] for p in document["patterns"]) == ["p", "q"]
+    code, out, _ = run(capsys, "dashboard", source, "--on-invalid", "skip")
+    assert code == 0
+    assert "2 records without a pattern_id left out." in " ".join(out.split())
 
 
 def test_skip_mode_analyses_a_database_with_an_invalid_record(

@@ -97,6 +97,7 @@ def test_dashboard_lists_every_pattern_worst_first(client: TestClient) -> None:
     response = client.get("/dashboard", params={"window": "30d"})
     assert response.status_code == 200
     patterns = response.json()["patterns"]
+    assert response.json()["records_without_pattern_id"] == 0
     assert sorted(p["pattern_id"] for p in patterns) == sorted(PATTERN_IDS)
     assert patterns[0]["pattern_id"] == str(DEMO_PATTERNS[2].pattern_id)  # ci-failure-triage
     by_id = {p["pattern_id"]: p for p in patterns}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -29,12 +29,14 @@ from source_cases import (
     in_window,
     records_of,
 )
+from usage_analytics import InvalidRecordError
 from usage_analytics.sources import (
     PostgresSource,
     SourceError,
     SourceUnavailableError,
     SQLiteSource,
     TableSpec,
+    Unattributed,
     UnknownPatternError,
     UnsupportedSourceError,
     open_source,
@@ -169,6 +171,53 @@ def test_uuid_typed_pattern_column_and_naive_timestamps(postgres_url: str) -> No
         call(PostgresSource(postgres_url, spec), "fetch", "checkout", START, NOW)
     groups = call(PostgresSource(postgres_url, spec), "fetch_all", START, NOW)
     assert [(g.pattern_id, g.count) for g in groups] == sorted([(GROWING, 2), (DECLINING, 1)])
+
+
+@pytest.mark.parametrize("kind", ["timestamptz", "timestamp", "date"])
+def test_rows_in_no_window_are_fetched_for_every_window(postgres_url: str, kind: str) -> None:
+    """NULL, infinity and -infinity timestamps are in no window: every window fetches
+    them, so that the core reports them (their timestamps, and then the window's, come
+    as ISO text; the numbers are those of the window's rows alone)."""
+    sql(
+        postgres_url,
+        f"CREATE TABLE pattern_executions (pattern_id text, timestamp {kind}, "
+        "execution_time_ms double precision, agent text)",
+        "INSERT INTO pattern_executions VALUES "
+        "('p', '2026-03-01 10:00:00', 10, 'placed'), ('p', '2026-03-02 10:00:00', 30, 'placed'), "
+        "('p', '2025-01-01 00:00:00', 99, 'long ago'), "
+        "('p', NULL, 1, 'null'), ('p', 'infinity', 2, 'infinity'), "
+        "('p', '-infinity', 3, 'minus infinity'), ('q', NULL, 4, 'other pattern'), "
+        "(NULL, '2026-03-01 10:00:00', 5, 'no pattern'), (NULL, NULL, 6, 'no pattern')",
+    )
+    fetched = call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
+    agents = fetched.data.column("agent").to_pylist()
+    assert sorted(agents) == ["infinity", "minus infinity", "null", "placed", "placed"]
+    result = analyse(fetched.data, "p", on_invalid="skip")
+    assert result.data_quality.invalid_records == 3
+    assert result.usage_metrics.total_executions == 2
+    assert result.performance_metrics is not None
+    assert result.performance_metrics.avg_execution_time_ms == 20.0
+    located = {fetched.locate(sample.index) for sample in result.data_quality.error_samples}
+    assert located == {
+        "the row with timestamp None",
+        "the row with timestamp 'infinity'",
+        "the row with timestamp '-infinity'",
+    }
+    with pytest.raises(InvalidRecordError, match="field 'timestamp'"):
+        analyse(fetched.data, "p")
+    clean = call(PostgresSource(postgres_url), "fetch", "p", START, START + timedelta(days=1))
+    assert sorted(clean.data.column("agent").to_pylist()) == ["infinity", "minus infinity", "null"]
+    groups = {g.pattern_id: g for g in call(PostgresSource(postgres_url), "fetch_all", START, NOW)}
+    assert sorted(groups["p"].data.column("agent").to_pylist()) == sorted(agents)
+    assert groups["q"].data.column("agent").to_pylist() == ["other pattern"]
+    newest = (
+        datetime(2026, 3, 2, 10, tzinfo=UTC) if kind != "date" else datetime(2026, 3, 2, tzinfo=UTC)
+    )
+    assert call(PostgresSource(postgres_url), "newest", "p") == newest
+    assert call(PostgresSource(postgres_url), "newest") == newest
+    assert call(PostgresSource(postgres_url), "unattributed") == Unattributed(
+        2, "the row with timestamp None"
+    )
 
 
 def test_table_in_a_schema_with_mapped_columns(postgres_url: str) -> None:

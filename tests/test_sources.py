@@ -37,7 +37,11 @@ from source_cases import (
     records_of,
 )
 from strategies import iso_strings
-from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+from usage_analytics import (
+    InvalidRecordError,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+)
 from usage_analytics.sources import (
     ExecutionSource,
     FileSource,
@@ -45,6 +49,7 @@ from usage_analytics.sources import (
     SourceUnavailableError,
     SQLiteSource,
     TableSpec,
+    Unattributed,
     UnknownPatternError,
     UnsupportedSourceError,
     open_source,
@@ -195,20 +200,25 @@ def text_rows() -> list[dict[str, Any]]:
 )
 def test_sqlite_window_is_exact_for_any_iso_text(tmp_path: Path, start: str, end: str) -> None:
     """Offsets up to ±23 h, separators, 1-9 fraction digits: the rows SQLite returns
-    are exactly the valid ones the core puts in the window."""
+    are exactly the valid ones the core puts in the window, and the rows no date places
+    ("yesterday", text with a leading space), which every window fetches so that the
+    core judges them; "2026-13-01" is placed by its date, far from this window."""
     begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
     rows = text_rows()
     path = write_source(tmp_path, "sqlite", rows)
     fetched = run(SQLiteSource(path).fetch("p", begin, finish))
-    expected = {
+    in_window = {
         f"a{index}"
-        for index, (text, instant) in enumerate(MIXED_TEXTS)
-        if begin <= datetime.fromisoformat(instant) <= finish and not text.startswith(" ")
+        for index, (_, instant) in enumerate(MIXED_TEXTS)
+        if begin <= datetime.fromisoformat(instant) <= finish
     }
-    assert set(fetched.data.column("agent").to_pylist()) == expected
-    result = analyse(fetched.data, "p", begin, finish)
-    assert result.data_quality.records_in_window == len(expected)
-    assert result.data_quality.records_outside_window == 0
+    unplaced = {"a9", None}  # "  2026-03-04T00:00:00Z"; "yesterday" (no agent)
+    assert set(fetched.data.column("agent").to_pylist()) == in_window | unplaced
+    assert fetched.count == len(in_window | unplaced)
+    result = analyse(fetched.data, "p", begin, finish, on_invalid="skip")
+    assert result.data_quality.records_in_window == len(in_window)
+    assert result.data_quality.records_outside_window == (0 if "a9" in in_window else 1)
+    assert result.data_quality.invalid_records == 1
 
 
 def test_newest_of_mixed_text_is_the_latest_instant(tmp_path: Path) -> None:
@@ -415,6 +425,120 @@ def test_sqlite_pattern_without_rows_in_the_window_is_empty_not_unknown(tmp_path
     assert [(group.pattern_id, group.count) for group in groups] == [("p", 0)]
 
 
+# ----------------------------------------- records no window or no pattern holds: seen
+
+
+def sqlite_with_unplaceable_rows(path: Path) -> Path:
+    """A table whose timestamp column has no type, so that numbers and blobs stay as
+    they are, and whose pattern ids may be NULL."""
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp, agent TEXT)"
+        )
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
+            [
+                ("p", "2026-03-03T12:00:00Z", "placed"),
+                ("p", None, "null"),
+                ("p", 1772539200, "number"),
+                ("p", b"2026-03-03T12:00:00Z", "blob"),
+                ("p", "soon", "word"),
+                ("p", " 2026-03-03T13:00:00Z", "spaced"),  # the core reads it
+                ("p", " 2025-01-01T00:00:00Z", "spaced, long ago"),
+                ("p", "2026-13-01T00:00:00Z", "no month 13"),  # placed by its date
+                ("q", None, "other pattern"),
+                (None, "2026-03-03T12:00:00Z", "no pattern"),
+                (None, None, "no pattern, no time"),
+            ],
+        )
+    connection.close()
+    return path
+
+
+def agents_of(data: Any) -> list[Any]:
+    records = data.to_pylist() if isinstance(data, pa.Table) else data
+    return [record["agent"] for record in records]
+
+
+#: The rows of pattern p that every window fetches (see the SQLite source's docstring).
+UNPLACED = {"null", "number", "blob", "word", "spaced", "spaced, long ago"}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "placed"),
+    [
+        (START, NOW, {"placed"}),
+        (datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC), set[str]()),
+        (datetime(2026, 12, 31, tzinfo=UTC), datetime(2027, 1, 2, tzinfo=UTC), {"no month 13"}),
+    ],
+)
+def test_sqlite_rows_no_date_places_are_fetched_for_every_window(
+    tmp_path: Path, start: datetime, end: datetime, placed: set[str]
+) -> None:
+    """A NULL, a number, a blob, a word: the core reports each as an invalid record in
+    any window; text with a leading space is a time the core reads, counted in or out
+    of the window by its instant. None of them is left out unseen."""
+    source = SQLiteSource(sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite"))
+    fetched = run(source.fetch("p", start, end))
+    agents = agents_of(fetched.data)
+    assert sorted(agents) == sorted(UNPLACED | placed)
+    result = analyse(fetched.data, "p", start, end, on_invalid="skip")
+    quality = result.data_quality
+    spaced_inside = int(start <= datetime(2026, 3, 3, 13, tzinfo=UTC) <= end)
+    assert quality.invalid_records == 4 + ("no month 13" in placed)
+    assert quality.records_in_window == ("placed" in placed) + spaced_inside
+    assert quality.records_outside_window == 2 - spaced_inside
+    located = {fetched.locate(sample.index) for sample in quality.error_samples}
+    assert located == {
+        "the row with timestamp 'soon'",
+        "the row with timestamp 1772539200",
+        "the row with timestamp None",
+        "the row with timestamp b'2026-03-03T12:00:00Z'",
+    } | ({"the row with timestamp '2026-13-01T00:00:00Z'"} if "no month 13" in placed else set())
+    with pytest.raises(InvalidRecordError, match="field 'timestamp'"):
+        analyse(fetched.data, "p", start, end)
+    groups = {group.pattern_id: group for group in run(source.fetch_all(start, end))}
+    assert sorted(agents_of(groups["p"].data)) == sorted(agents)
+    assert agents_of(groups["q"].data) == ["other pattern"]
+
+
+def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:
+    source = SQLiteSource(sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite"))
+    assert run(source.newest("p")) == datetime(2026, 3, 3, 13, tzinfo=UTC)  # " 2026-..."
+    assert run(source.newest("q")) is None
+    assert run(source.newest()) == datetime(2026, 3, 3, 13, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_records_without_a_pattern_id_are_counted_and_located(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    """`fetch_all` leaves them out (they belong to no pattern); `unattributed` says how
+    many there are and where the first is, so that a caller can report them."""
+    if kind == "sqlite":
+        source: ExecutionSource = SQLiteSource(
+            sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite")
+        )
+        first = "the row with timestamp None"  # the earliest, NULL first
+    else:
+        rows: list[dict[str, Any]] = [
+            {"pattern_id": "p", "timestamp": NOW},
+            {"pattern_id": "p", "timestamp": NOW},
+            {"pattern_id": None, "timestamp": NOW, "agent": "a"},
+            {"pattern_id": "q", "timestamp": NOW},
+            {"timestamp": NOW},
+        ]
+        source = make_source(tmp_path, kind, arrow, rows)
+        first = {"parquet": "row 3", "csv": "line 4", "jsonl": "line 3"}[kind]
+    assert run(source.unattributed()) == Unattributed(2, first)
+    assert [group.pattern_id for group in run(source.fetch_all(START, NOW))] == ["p", "q"]
+
+
+def test_file_without_pattern_ids_has_no_unattributed_records(tmp_path: Path) -> None:
+    source = make_source(tmp_path, "csv", True, [{"timestamp": NOW}, {"timestamp": NOW}])
+    assert run(source.unattributed()) == Unattributed(0)
+
+
 def test_sqlite_table_and_columns_are_configurable_and_quoted(tmp_path: Path) -> None:
     spec = TableSpec(
         table='runs "of" patterns',
@@ -597,7 +721,11 @@ import asyncio, json, sys
 sys.modules["pyarrow"] = None  # as if not installed
 from datetime import datetime, timedelta
 from usage_analytics.sources import open_source, MissingDependencyError
-from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+from usage_analytics import (
+    InvalidRecordError,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+)
 end = datetime.fromisoformat("{NOW.isoformat()}")
 out = {{}}
 for name in ("runs.csv", "runs.sqlite"):

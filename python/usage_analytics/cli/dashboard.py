@@ -23,7 +23,7 @@ from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.contracts import TimeWindowType
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.progress import Progress
-from usage_analytics.sources import ExecutionSource
+from usage_analytics.sources import ExecutionSource, Unattributed
 
 
 def configure_dashboard(parser: argparse.ArgumentParser) -> None:
@@ -40,13 +40,15 @@ def configure_dashboard(parser: argparse.ArgumentParser) -> None:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     source = source_of(args)
-    analyses, window = asyncio.run(_dashboard(args, source))
+    analyses, window, unattributed = asyncio.run(_dashboard(args, source))
     start, end, kind = window
     heading = (
         f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "
         f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({kind.value} window). "
         "Most in need of attention first."
     )
+    if unattributed:
+        heading += f" {_records(unattributed)} without a pattern_id left out."
     document_window = {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -55,22 +57,49 @@ def run_dashboard(args: argparse.Namespace) -> int:
     }
 
     def view(width: int, unicode: bool) -> View:
-        return View(analyses, None, args.tz, width, unicode, heading, window=document_window)
+        return View(
+            analyses,
+            None,
+            args.tz,
+            width,
+            unicode,
+            heading,
+            window=document_window,
+            unattributed=unattributed,
+        )
 
     emit(args, view, DASHBOARD_RENDERERS)
     return EXIT_OK
 
 
+def _records(count: int) -> str:
+    return f"{count:,} record{'s' if count != 1 else ''}"
+
+
+def _check_unattributed(args: argparse.Namespace, where: str, unattributed: Unattributed) -> None:
+    """Records without a pattern id are invalid records of the batch (as in
+    `execute_batch_reduction`): an error unless `--on-invalid skip`."""
+    if unattributed.count and args.on_invalid == "raise":
+        more = unattributed.count - 1
+        also = f" (and {_records(more)} more without one)" if more else ""
+        raise CliError(
+            f"{where}, {unattributed.first}: field 'pattern_id' = <missing>: required field "
+            f"is missing{also}; --on-invalid skip leaves records without a pattern_id out"
+        )
+
+
 async def _dashboard(
     args: argparse.Namespace, source: ExecutionSource
-) -> tuple[list[Analysis], tuple[datetime, datetime, TimeWindowType]]:
+) -> tuple[list[Analysis], tuple[datetime, datetime, TimeWindowType], int]:
     progress = Progress()
     where = source.description
     async with source:
         window = await source_window(args, source, progress)
         async with progress.step(f"loading the records from {where}"):
             groups = await source.fetch_all(window[0], window[1])
+            unattributed = await source.unattributed()
     progress.clear()
+    _check_unattributed(args, where, unattributed)
     if not groups:
         raise CliError(f"{where} holds no records with a pattern_id")
     granularity = granularity_of(args)
@@ -81,4 +110,4 @@ async def _dashboard(
         for fetched, result in zip(groups, results, strict=True)
     }
     rows = dashboard_rows([(name, analysis.result) for name, analysis in analyses.items()])
-    return [analyses[row.name] for row in rows], window
+    return [analyses[row.name] for row in rows], window, unattributed.count

@@ -44,6 +44,8 @@ class View:
     heading: str | None = None
     footer: str | None = None
     window: dict[str, str] = field(default_factory=dict)
+    #: Records left out for having no pattern id (the dashboard, with --on-invalid skip).
+    unattributed: int = 0
 
 
 def _dashboard_text(view: View) -> str:
@@ -116,7 +118,11 @@ def render_dashboard_json(view: View) -> str:
     """The window and one object per pattern (worst first): the dashboard's numbers at
     full precision and its worst health finding."""
     rows = dashboard_rows([(analysis.name, analysis.result) for analysis in view.analyses])
-    document = {"window": view.window, "patterns": dashboard_document(rows)}
+    document = {
+        "window": view.window,
+        "records_without_pattern_id": view.unattributed,
+        "patterns": dashboard_document(rows),
+    }
     return _json(document)
 
 

@@ -32,6 +32,7 @@ from usage_analytics.sources.base import (
     SourceError,
     SourceUnavailableError,
     TableSpec,
+    Unattributed,
     UnknownPatternError,
     UnsupportedSourceError,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "SourceError",
     "SourceUnavailableError",
     "TableSpec",
+    "Unattributed",
     "UnknownPatternError",
     "UnsupportedSourceError",
     "load_records",

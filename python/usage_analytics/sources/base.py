@@ -8,8 +8,11 @@ Every method is `async`; blocking work (files, SQLite, database drivers) runs on
 worker thread.
 
 The window contract: `fetch(pattern, start, end)` returns at least every record of the
-pattern in `[start, end]`; it may return more (a file source returns all of the pattern's
-records, which the reducer then counts as outside the window), never fewer.
+pattern in `[start, end]` and every record of the pattern that no window holds (a
+timestamp that is missing or not a time, which the reducer reports as invalid); it may
+return more (a file source returns all of the pattern's records, which the reducer then
+counts as outside the window), never fewer. Records without a pattern id belong to no
+pattern: `unattributed()` counts them, so that a caller can report them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "SourceError",
     "SourceUnavailableError",
     "TableSpec",
+    "Unattributed",
     "UnknownPatternError",
     "UnsupportedSourceError",
     "matches_pattern",
@@ -216,6 +220,16 @@ def unknown_pattern(
     )
 
 
+@dataclass(frozen=True)
+class Unattributed:
+    """The records of a source without a pattern id: how many, and where the first is
+    (in a file, the first by position: "line 12"; in a database, the earliest by
+    timestamp, NULL first; None when there is none)."""
+
+    count: int
+    first: str | None = None
+
+
 class ExecutionSource(AsyncClosing, ABC):
     """Execution records, fetched by pattern and window (see the module docstring).
 
@@ -239,4 +253,11 @@ class ExecutionSource(AsyncClosing, ABC):
     @abstractmethod
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         """Every pattern of the source with its records in `[start, end]` (possibly
-        none), ordered by pattern id. Records without a pattern id are left out."""
+        none), ordered by pattern id. Records without a pattern id are left out (see
+        `unattributed`)."""
+
+    @abstractmethod
+    async def unattributed(self) -> Unattributed:
+        """The records without a pattern id, which `fetch_all` leaves out: whatever
+        their timestamps, as no pattern's window holds them. A file without a pattern id
+        field has none: its records belong to any pattern."""

@@ -43,6 +43,7 @@ from usage_analytics.sources.base import (
     SourceError,
     SourceUnavailableError,
     TableSpec,
+    Unattributed,
     UnsupportedSourceError,
     matches_pattern,
     pattern_key,
@@ -278,6 +279,22 @@ class FileSource(ExecutionSource):
             _fetched(key, [loaded.data[i] for i in groups[key]], groups[key], loaded.locate_row)
             for key in sorted(groups)
         ]
+
+    async def unattributed(self) -> Unattributed:
+        loaded = await self._load()
+        if not self._has_ids(loaded):
+            return Unattributed(0)
+        if loaded.arrow:
+            pa = require_pyarrow("reading record files")
+            missing = pa.compute.is_null(loaded.data.column(PATTERN_ID))
+            rows = pa.compute.indices_nonzero(missing)
+            first = rows[0].as_py() if len(rows) else None
+            count = len(rows)
+        else:
+            nameless = (i for i, record in enumerate(loaded.data) if record.get(PATTERN_ID) is None)
+            first = next(nameless, None)
+            count = 0 if first is None else 1 + sum(1 for _ in nameless)
+        return Unattributed(count, None if first is None else loaded.locate_row(first))
 
 
 def _fetched(key: str, data: Any, rows: list[int], locate_row: Callable[[int], str]) -> Fetched:

@@ -7,8 +7,11 @@ The driver reads results with PostgreSQL's binary COPY protocol straight into Ar
 buffers (no Python object per row or value) and binds every value as a query parameter.
 Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as midnight
 UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
-column, so an index on (pattern_id, timestamp) serves every query (a row whose timestamp
-is NULL is in no window); `pattern_id` may be text or uuid.
+column, so an index on (pattern_id, timestamp) serves every query; `pattern_id` may be
+text or uuid. A row whose timestamp is in no window (NULL, `infinity`, `-infinity`) is
+fetched for every window, so that nothing is left out unseen: the core then reports it as
+an invalid record. Such rows are rare, and only when a fetch holds one are its
+timestamps handed over as ISO text (the same instants) instead of Arrow timestamps.
 
 One connection per source, opened on first use; calls are serialized on it and run on a
 worker thread (the driver is synchronous), so the event loop never blocks.
@@ -36,6 +39,7 @@ from usage_analytics.sources.base import (
     SourceError,
     SourceUnavailableError,
     TableSpec,
+    Unattributed,
     UnsupportedSourceError,
     pattern_candidates,
     pattern_key,
@@ -267,11 +271,33 @@ class PostgresSource(ExecutionSource):
             return column
         return column if kind in ("text", "character varying") else f"{column}::text"
 
-    def _select(self, columns: Mapping[str, tuple[str, str]], with_id: bool) -> str:
+    def _select(
+        self, columns: Mapping[str, tuple[str, str]], with_id: bool, timestamp_text: bool = False
+    ) -> str:
+        """The select list; `timestamp_text` reads the timestamps as ISO text."""
         names = [n for n in ((PATTERN_ID,) if with_id else ()) + FIELDS if n in columns]
-        return ", ".join(
-            f"{self._expression(n, *columns[n])} AS {quote_identifier(n)}" for n in names
+
+        def expression(name: str) -> str:
+            column, kind = columns[name]
+            if timestamp_text and name == "timestamp":
+                return f"{column}::text"
+            return self._expression(name, column, kind)
+
+        return ", ".join(f"{expression(n)} AS {quote_identifier(n)}" for n in names)
+
+    def _unplaced(
+        self, cursor: Any, columns: Mapping[str, tuple[str, str]], condition: str, params: list[Any]
+    ) -> Any:
+        """The rows matching `condition` whose timestamp is in no window (see the module
+        docstring), timestamps as text, pattern ids first."""
+        ts = columns["timestamp"][0]
+        cursor.execute(
+            f"SELECT {self._select(columns, with_id=True, timestamp_text=True)} "
+            f"FROM {self.table.qualified} WHERE {condition} "
+            f"AND ({ts} IS NULL OR {ts} IN ('infinity', '-infinity'))",
+            params,
         )
+        return cursor.fetch_arrow_table()
 
     @staticmethod
     def _pattern_condition(
@@ -310,9 +336,7 @@ class PostgresSource(ExecutionSource):
 
     def _fetched(self, key: str, table: Any) -> Fetched:
         def locate(index: int) -> str:
-            value = table.column("timestamp")[index].as_py()
-            shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
-            return f"the row with timestamp {shown}"
+            return _row_at(table.column("timestamp")[index].as_py())
 
         return Fetched(key, table, int(table.num_rows), locate)
 
@@ -328,7 +352,9 @@ class PostgresSource(ExecutionSource):
                     raise self._unknown(cursor, columns, pattern_id)
                 condition, params = matched
             cursor.execute(
-                f"SELECT max({ts}) FROM {self.table.qualified} WHERE {condition}", params
+                f"SELECT max({ts}) FROM {self.table.qualified} WHERE {condition} "
+                f"AND {ts} > '-infinity' AND {ts} < 'infinity'",
+                params,
             )
             return _as_datetime(cursor.fetchone()[0])
 
@@ -336,6 +362,8 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
+        pa = require_pyarrow("PostgreSQL")
+
         def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Fetched:
             ts = columns["timestamp"][0]
             matched = self._pattern_condition(columns, pattern_id, 3)
@@ -348,11 +376,13 @@ class PostgresSource(ExecutionSource):
                 [start, end, *params],
             )
             table = cursor.fetch_arrow_table()
-            if table.num_rows == 0:
-                renumbered = self._pattern_condition(columns, pattern_id, 1)
-                if renumbered is None or not self._exists(cursor, *renumbered):
-                    raise self._unknown(cursor, columns, pattern_id)
-            return self._fetched(pattern_id, table)
+            renumbered = self._pattern_condition(columns, pattern_id, 1)
+            assert renumbered is not None  # as `matched`
+            unplaced = self._unplaced(cursor, columns, *renumbered)
+            nothing = table.num_rows == 0 and unplaced.num_rows == 0
+            if nothing and not self._exists(cursor, *renumbered):
+                raise self._unknown(cursor, columns, pattern_id)
+            return self._fetched(pattern_id, _with_unplaced(pa, table, unplaced.drop([PATTERN_ID])))
 
         result: Fetched = await self._run(work)
         return result
@@ -373,6 +403,10 @@ class PostgresSource(ExecutionSource):
             )
             table = cursor.fetch_arrow_table()
             groups = {key: rows for key, rows, _ in group_by_pattern(pa, table)}
+            unplaced = self._unplaced(cursor, columns, f"{pid} IS NOT NULL", [])
+            for key, rows, _ in group_by_pattern(pa, unplaced):
+                placed = groups.get(key, table.slice(0, 0))
+                groups[key] = _with_unplaced(pa, placed, rows)
             empty = table.slice(0, 0)
             for value in every:
                 groups.setdefault(pattern_key(value), empty)
@@ -380,6 +414,35 @@ class PostgresSource(ExecutionSource):
 
         result: list[Fetched] = await self._run(work)
         return result
+
+    async def unattributed(self) -> Unattributed:
+        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Unattributed:
+            pid, ts = columns[PATTERN_ID][0], columns["timestamp"][0]
+            where = f"FROM {self.table.qualified} WHERE {pid} IS NULL"
+            cursor.execute(f"SELECT count(*) {where}")
+            count = int(cursor.fetchone()[0])
+            cursor.execute(f"SELECT {ts}::text {where} ORDER BY {ts} NULLS FIRST LIMIT 1")
+            first = cursor.fetchone()
+            return Unattributed(count, None if first is None else _row_at(first[0]))
+
+        result: Unattributed = await self._run(work)
+        return result
+
+
+def _row_at(timestamp: Any) -> str:
+    """Where a row is, for messages: by its timestamp (ISO text when it has one)."""
+    shown = timestamp.isoformat() if hasattr(timestamp, "isoformat") else repr(timestamp)
+    return f"the row with timestamp {shown}"
+
+
+def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
+    """The window's rows followed by the rows in no window (timestamps as text), with
+    the window's timestamps then as ISO text too (one column has one type)."""
+    if unplaced.num_rows == 0:
+        return placed
+    index = placed.schema.get_field_index("timestamp")
+    as_text = placed.set_column(index, "timestamp", placed.column(index).cast(pa.string()))
+    return pa.concat_tables([as_text, unplaced.cast(as_text.schema)])
 
 
 # ------------------------------------------------------------------------------ writing
