@@ -43,6 +43,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("UsageAnalyticsError", m.py().get_type::<UsageAnalyticsError>())?;
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
+    m.add_function(wrap_pyfunction!(py_check_window, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_arrow, m)?)?;
     m.add_class::<crate::py_state::CoreState>()?;
@@ -74,6 +75,14 @@ pub(crate) fn unwound<T>(work: impl FnOnce() -> Result<T, CoreError>) -> Result<
 #[pyo3(name = "check_timezone")]
 fn py_check_timezone(name: &str) -> PyResult<()> {
     Zone::get(name)
+        .map(|_| ())
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+#[pyfunction]
+#[pyo3(name = "check_window")]
+fn py_check_window(start_us: i64, end_us: i64, window_type: &str, bucket_width_us: Option<i64>) -> PyResult<()> {
+    Window::new(start_us, end_us, window_type, bucket_width_us)
         .map(|_| ())
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }

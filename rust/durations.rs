@@ -223,9 +223,11 @@ impl Durations {
                     // The mean is rounded: equal values can give one a few ulps outside.
                     && m.mean >= m.min - m.min * 1e-12
                     && m.mean <= m.max + m.max * 1e-12
-                    && m.sum.is_finite()
+                    // The sum and the squared deviations pass the largest double only
+                    // for values near it (see `Moments::sample_std`).
+                    && (m.sum.is_finite() || (m.sum == f64::INFINITY && m.max > 1e150))
                     && m.sum >= 0.0
-                    && m.m2.is_finite()
+                    && (m.m2.is_finite() || (m.m2 == f64::INFINITY && m.max > 1e150))
                     && m.m2 >= 0.0;
                 if !sane {
                     return bad("inconsistent summary");
@@ -237,7 +239,12 @@ impl Durations {
                 let scale = m.max.max(f64::MIN_POSITIVE);
                 let range = m.max - m.min;
                 let (zeros, edges) = (s.sketch.zeros(), s.sketch.occupied_keys());
-                let consistent = (m.mean - m.sum / n).abs() <= 1e-9 * scale
+                let sum_fits = if m.sum.is_infinite() {
+                    m.mean * n >= f64::MAX * (1.0 - 1e-9)
+                } else {
+                    (m.mean - m.sum / n).abs() <= 1e-9 * scale
+                };
+                let consistent = sum_fits
                     // (with slack for the rounding of values spread by a few ulps)
                     && m.m2 <= n * range * range / 4.0 * (1.0 + 1e-9) + n * (1e-9 * scale).powi(2)
                     && (zeros > 0) == (m.min == 0.0)

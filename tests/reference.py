@@ -417,7 +417,8 @@ def performance_metrics(records: list[Record]) -> dict[str, Any]:
         )
         return {**zeros, "sample_count": 0, **EXACT_PERCENTILES}
     sum_ms = total(times)
-    mean = sum_ms / n
+    # The mean of finite times is finite even when their sum passes the largest double.
+    mean = sum_ms / n if math.isfinite(sum_ms) else float(sum(map(Fraction, times)) / n)
     if n < 2:
         std = 0.0
     else:

@@ -451,6 +451,14 @@ ERROR_CASES = [
         "must be after its start",
     ),
     (
+        "window_type_with_too_many_buckets",
+        lambda t: analyze(
+            good_jsonl(t), "--pattern", "p", "--start", "2000-01-01", "--window-type", "hourly"
+        ),
+        2,
+        "time_window_type 'hourly' over",
+    ),
+    (
         "unknown_pattern",
         lambda t: analyze(good_jsonl(t), "--pattern", "other"),
         1,
@@ -499,6 +507,31 @@ ERROR_CASES = [
         ),
         1,
         "line 1: pattern_id must be a string or a number, got an object",
+    ),
+    (
+        "jsonl_null_line",
+        lambda t: analyze(
+            text_file(t, "z.jsonl", '{"pattern_id": "p", "timestamp": "2026-01-01"}\nnull\n'),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "z.jsonl, line 2: expected a JSON object, got null",
+    ),
+    (
+        "jsonl_two_objects_on_a_line",
+        lambda t: analyze(
+            text_file(
+                t,
+                "two.jsonl",
+                '{"pattern_id": "p", "timestamp": "2026-01-01"}\n'
+                '{"pattern_id": "p", "timestamp": "2026-01-02"} {"pattern_id": "p"}\n',
+            ),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "two.jsonl, line 2: not valid JSON: Extra data",
     ),
     (
         "jsonl_number_of_5000_digits",

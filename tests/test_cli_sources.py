@@ -253,6 +253,31 @@ def test_demo_refuses_to_overwrite_other_data(
         assert connection.execute("SELECT name FROM sqlite_master").fetchall() == [("invoices",)]
 
 
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        (["--save", "missing/dir/runs.csv"], "--save missing/dir/runs.csv: cannot write"),
+        (["--now", "0001-01-31"], "the demo month must lie within the years 1-9999"),
+        (["--now", "9999-12-31"], "(--now from 0001-02-01 to 9999-12-30)"),
+    ],
+)
+def test_demo_options_out_of_reach_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, options: list[str], fragment: str
+) -> None:
+    code, out, err = run(capsys, "demo", "--db", str(tmp_path / "demo.db"), *options)
+    assert (code, out) == (2, "")
+    assert fragment in err
+    assert err.count("\n") == 1
+
+
+def test_demo_at_the_edges_of_the_calendar(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    for now in ("0001-02-01", "9999-12-30"):
+        code, _, err = run(capsys, "demo", "--db", str(tmp_path / "demo.db"), "--now", now)
+        assert (code, err) == (0, ""), err
+
+
 def test_demo_needs_no_optional_dependency(tmp_path: Path) -> None:
     """The README's first command: a fresh install (no pyarrow, no driver) runs the demo."""
     script = (

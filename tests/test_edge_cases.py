@@ -7,6 +7,7 @@ UTC (weekly: 6-hour buckets, 28 of them; "recent" = the last 42 hours).
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -24,8 +25,10 @@ from usage_analytics import (
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
     TimeWindowType,
+    UsageAccumulator,
     UsageTrendType,
 )
+from usage_analytics.html_report import render_html
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 END = START + timedelta(days=7)
@@ -416,6 +419,37 @@ def test_percentiles_and_std_by_hand() -> None:
     assert perf.std_dev_ms == pytest.approx(math.sqrt(5 / 3))
     assert (perf.min_execution_time_ms, perf.max_execution_time_ms) == (1.0, 4.0)
     assert perf.total_execution_time_ms == 10.0
+
+
+@pytest.mark.parametrize("count", [3, 1024, 3000])
+def test_execution_times_whose_sum_passes_the_largest_double(count: int) -> None:
+    """Valid (finite) times near 1.7e308 ms: the mean and percentiles stay accurate; the
+    total passes the largest double, and so do the squared deviations (see
+    `Moments::sample_std`): inf in Python, null in JSON; the HTML report draws no chart
+    it cannot scale; a streaming state past its budget round-trips."""
+    records = [
+        {"timestamp": START + i * timedelta(seconds=1), "execution_time_ms": 1.7e308}
+        for i in range(count)
+    ]
+    request = contract(records)
+    perf = REDUCER.execute_reduction_sync(request).performance_metrics
+    assert perf is not None
+    assert perf.avg_execution_time_ms == pytest.approx(1.7e308, rel=1e-15)
+    assert perf.p50_execution_time_ms == perf.p99_execution_time_ms == 1.7e308
+    assert perf.total_execution_time_ms == math.inf
+    output = REDUCER.execute_reduction_sync(request)
+    document = json.loads(output.to_json(), parse_constant=_refuse)
+    assert document["performance_metrics"]["total_execution_time_ms"] is None
+    assert document["performance_metrics"]["avg_execution_time_ms"] == perf.avg_execution_time_ms
+    assert "beyond 1e300 ms are not drawn" in render_html(output, name="edge")
+    state = UsageAccumulator(START, END, time_window_type="weekly", exact_budget=2)
+    state.update(records)
+    loaded = UsageAccumulator.from_bytes(state.to_bytes()).finalize(pattern_id="edge")
+    assert loaded.performance_metrics == state.finalize(pattern_id="edge").performance_metrics
+
+
+def _refuse(constant: str) -> None:
+    raise ValueError(f"not JSON: {constant}")
 
 
 def test_retention_churn_and_adoption_by_hand() -> None:

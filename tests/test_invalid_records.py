@@ -224,6 +224,8 @@ def test_huge_execution_times_do_not_crash() -> None:
     assert perf.sample_count == 2
     assert perf.min_execution_time_ms == perf.max_execution_time_ms == 1e308
     assert perf.p50_execution_time_ms == perf.p99_execution_time_ms == 1e308
+    assert perf.avg_execution_time_ms == 1e308  # the sum passes the largest double
+    assert perf.std_dev_ms == 0.0
 
 
 def test_year_1_and_9999_timestamps_are_valid_and_outside() -> None:
@@ -407,3 +409,22 @@ def test_absurdly_small_bucket_width_is_an_error_not_a_crash() -> None:
     # (a validation error, so a ValueError) instead of exhausting memory.
     with pytest.raises(ValueError, match="at most 1000000 are allowed"):
         contract([good()], bucket_width=timedelta(microseconds=1))
+
+
+def test_window_type_whose_buckets_are_too_many_is_refused_when_built() -> None:
+    # 5-minute buckets (the hourly type's) over 20 years: 2.1 million. Refused by the
+    # contract, as an explicit width is, not by the reduction.
+    with pytest.raises(ValueError, match="time_window_type 'hourly' over 7305 days") as error:
+        ModelUsageAnalyticsInput(
+            pattern_id="p",
+            time_window_start=datetime(2000, 1, 1, tzinfo=UTC),
+            time_window_end=datetime(2020, 1, 1, tzinfo=UTC),
+            time_window_type="hourly",
+        )
+    assert "at most 1000000 are allowed; set a wider bucket_width" in str(error.value)
+    ModelUsageAnalyticsInput(  # the same window with the custom type's own width: fine
+        pattern_id="p",
+        time_window_start=datetime(2000, 1, 1, tzinfo=UTC),
+        time_window_end=datetime(2020, 1, 1, tzinfo=UTC),
+        time_window_type="custom",
+    )

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -358,6 +359,31 @@ def test_invalid_records_of_an_arrow_file_are_located_by_line(tmp_path: Path) ->
     result = analyse(fetched.data, "p", on_invalid="skip")
     (sample,) = result.data_quality.error_samples
     assert (sample.field, fetched.locate(sample.index)) == ("quality_score", "line 4")
+
+
+@given(st.text(alphabet="{} \t\r\n\x0b\x0cab", max_size=60), st.integers(1, 8))
+def test_record_lines_of_a_jsonl_file_are_its_non_blank_lines(text: str, chunk: int) -> None:
+    """The count the pyarrow JSONL reader's row count is checked against, read in chunks
+    of any size (a line may span chunks)."""
+    from usage_analytics.sources.files import _record_lines
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "lines.jsonl"
+        path.write_bytes(text.encode())
+        expected = sum(1 for line in text.split("\n") if line.strip(" \t\r\x0b\x0c"))
+        assert _record_lines(path, chunk) == expected
+
+
+def test_jsonl_with_blank_lines_is_still_read_by_pyarrow(tmp_path: Path) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text(
+        '\n  \n{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}\r\n\t\n'
+        '{"pattern_id": "p", "timestamp": "2026-03-01T11:00:00Z"}',
+        encoding="utf-8",
+    )
+    fetched = run(FileSource(path).fetch("p", START, NOW))
+    assert isinstance(fetched.data, pa.Table)
+    assert fetched.count == 2
 
 
 def test_parquet_rows_are_located_by_row_number(tmp_path: Path) -> None:

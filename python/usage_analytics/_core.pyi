@@ -26,6 +26,10 @@ class UsageAnalyticsError(Exception):
 def check_timezone(name: str) -> None:
     """Raise ValueError unless `name` is a known IANA time zone (or "UTC")."""
 
+def check_window(start_us: int, end_us: int, window_type: str, bucket_width_us: int | None) -> None:
+    """Raise ValueError unless the window (epoch microseconds) and its trend buckets (the
+    width given, else the window type's) are ones the core reduces."""
+
 def reduce_records(records: Sequence[Any], options: dict[str, Any]) -> dict[str, Any]:
     """Validate and reduce a list or tuple of record mappings.
 

@@ -57,10 +57,32 @@ class UsageTrendType(str, Enum):
 
 OnInvalid = Literal["raise", "skip"]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(value: datetime) -> int:
+    """Aware datetime -> integer microseconds since the Unix epoch (exact)."""
+    return (value - _EPOCH) // ONE_MICROSECOND
+
+
 #: The core's cap on trend buckets (rust/buckets.rs MAX_BUCKETS): memory stays bounded.
 MAX_TREND_BUCKETS = 1_000_000
 #: The widest trend bucket (10,000 years: any window of Python's datetime range in one).
 MAX_BUCKET_WIDTH = timedelta(days=3_652_500)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every non-finite float in its dicts and lists replaced by None, as
+    JavaScript's JSON.stringify writes them (Python would write `Infinity`, which JSON
+    parsers and PostgreSQL's jsonb reject)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_safe(item) for item in value]
+    return value
 
 
 class _Model(BaseModel):
@@ -301,6 +323,19 @@ class AnalyticsRequest(BaseModel):
                 f"bucket_width {self.bucket_width} cuts the {span} window into "
                 f"{span // self.bucket_width} buckets; at most {MAX_TREND_BUCKETS} are allowed"
             )
+        if self.bucket_width is None:  # the window type's width: the core knows them
+            try:
+                _core.check_window(
+                    micros(self.time_window_start),
+                    micros(self.time_window_end),
+                    self.time_window_type.value,
+                    None,
+                )
+            except ValueError as error:
+                raise ValueError(
+                    f"time_window_type {self.time_window_type.value!r} over {span}: {error}; "
+                    "set a wider bucket_width or another time_window_type"
+                ) from None
         return self
 
 
@@ -365,7 +400,10 @@ class ModelUsageAnalyticsOutput(_Model):
         }
 
     def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+        """`to_dict()` as JSON text (`json.dumps` options pass through). JSON has no
+        infinities, so the numbers that can pass the largest double (a total, a standard
+        deviation of execution times near 1e154 ms and beyond) are written as null."""
+        return json.dumps(json_safe(self.to_dict()), **{"allow_nan": False, **kwargs})
 
     def health(self, thresholds: HealthThresholds | None = None) -> list[HealthFinding]:
         """Health findings (success, errors, latency, quality, recency, trend), worst

@@ -222,6 +222,10 @@ def _trend_tip(trend: TrendAnalysis, first: float, last: float) -> str:
 _STEPS_125 = (1.0, 2.0, 5.0)
 
 
+#: The longest execution time the latency chart draws.
+_LARGEST_DRAWN_MS = 1e300
+
+
 def _snap_125(value: float, up: bool) -> float:
     """The nearest 1, 2 or 5 times a power of ten at or above (`up`) or below `value`."""
     power = 10.0 ** math.floor(math.log10(value))
@@ -277,6 +281,9 @@ def latency_chart(perf: PerformanceMetrics, thresholds: HealthThresholds) -> tup
     height = top + row_h * len(rows) + 30
     plot_w = width - left - right
     values = [value for _, value, _ in rows] + [limit for _, limit in limits]
+    if not all(math.isfinite(value) and value <= _LARGEST_DRAWN_MS for value in values):
+        # A scale's 1-2-5 edges and ticks would pass the largest double.
+        return '<p class="muted">Execution times beyond 1e300 ms are not drawn.</p>', ""
     high = max(values)
     positive = [value for value in values if value > 0]
     low = min(positive, default=1.0)

@@ -88,6 +88,8 @@ def _without_null_columns(data: Any) -> Any:
             schema = data.schema
         else:
             return data
+    except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too: not bad data
+        raise
     except pa.ArrowException as error:  # a type pyarrow lacks, a stream already consumed
         raise UsageAnalyticsError(f"cannot read the Arrow data: {error}") from error
     nulls = [i for i, field in enumerate(schema) if pa.types.is_null(field.type)]
@@ -111,6 +113,8 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
     try:
         return pa.table({name: _arrow_column(pa, column) for name, column in columns.items()})
+    except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too: not bad data
+        raise
     except pa.ArrowException as error:  # invalid, wrong type, or a dtype Arrow lacks
         raise UsageAnalyticsError(f"cannot read the columns: {error}") from error
 

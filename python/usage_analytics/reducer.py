@@ -11,30 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from usage_analytics.contracts import (
+    ONE_MICROSECOND,
     AnalyticsGranularity,
     AnalyticsRequest,
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsBatchOutput,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
+    micros,
 )
 from usage_analytics.errors import InvalidRecordError
 from usage_analytics.ingest import reduce_any, row_count
 from usage_analytics.output import analytics_output, batch_output
 
 __all__ = ["NodeUsageAnalyticsReducer"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-def micros(value: datetime) -> int:
-    """Aware datetime -> integer microseconds since the Unix epoch (exact)."""
-    return (value - _EPOCH) // _ONE_MICROSECOND
 
 
 class NodeUsageAnalyticsReducer:
@@ -102,7 +96,7 @@ def core_options(
         "start_us": micros(request.time_window_start),
         "end_us": micros(request.time_window_end),
         "window_type": request.time_window_type.value,
-        "bucket_width_us": None if width is None else width // _ONE_MICROSECOND,
+        "bucket_width_us": None if width is None else width // ONE_MICROSECOND,
         **family_options(request),
         "by_pattern": by_pattern,
         "exact_budget": exact_budget,

@@ -53,12 +53,13 @@ from usage_analytics.contracts import (
     TimeWindowType,
     TrendThresholds,
     known_time_zone,
+    micros,
     normalize_pattern_id,
 )
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest import read_any
 from usage_analytics.output import analytics_output, batch_output, datetime_of
-from usage_analytics.reducer import core_options, micros, raise_if_invalid
+from usage_analytics.reducer import core_options, raise_if_invalid
 
 __all__ = [
     "BatchUsageAccumulator",

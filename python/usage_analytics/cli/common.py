@@ -176,8 +176,9 @@ def window_of(
     if end is None:
         if newest is None:
             raise CliError(
-                "cannot default the window end: no record has a valid timestamp "
-                "(pass --start and --end)"
+                "no record has a valid timestamp, so the window cannot end at the newest "
+                "one: is the timestamp in another column (--column timestamp=COLUMN)? "
+                "Otherwise pass --start and --end"
             )
         end = newest
     derived = start is None

@@ -25,7 +25,7 @@ from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsI
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.progress import Progress
-from usage_analytics.sources import save_records
+from usage_analytics.sources import SourceError, save_records
 from usage_analytics.sources.sqlite import SQLiteSource, write_executions_sync
 from usage_analytics.store import SQLiteAnalyticsStore
 
@@ -79,6 +79,10 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
 
 
 _DEMO_TABLES = {"pattern_executions", "pattern_analytics"}
+#: The ends of a demo month Python's dates can hold (years 1-9999): its records start 30
+#: days before, and the generator draws times up to a day after a day's start.
+_EARLIEST_NOW = datetime(1, 2, 1, tzinfo=UTC)
+_LATEST_NOW = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def _check_demo_database(path: Path) -> None:
@@ -113,6 +117,12 @@ def _check_demo_database(path: Path) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     now: datetime = args.now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     now = now.astimezone(UTC)
+    if not _EARLIEST_NOW <= now <= _LATEST_NOW:
+        raise CliError(
+            f"--now {now.isoformat()}: the demo month must lie within the years 1-9999 "
+            f"(--now from {_EARLIEST_NOW.date().isoformat()} to {_LATEST_NOW.date().isoformat()})",
+            EXIT_USAGE,
+        )
     seed: int = args.seed
     database: Path = args.db
     _check_demo_database(database)
@@ -181,7 +191,10 @@ def _save_demo(path: Path, records: dict[str, list[dict[str, Any]]]) -> None:
     rows = sorted(
         (row for rows in records.values() for row in rows), key=lambda row: row["timestamp"]
     )
-    save_records(path, rows)
+    try:
+        save_records(path, rows)
+    except SourceError as error:  # a missing directory, no permission: the option's path
+        raise CliError(f"--save {error}", EXIT_USAGE) from None
     example = DEMO_PATTERNS[0]
     print(
         f"{PROG}: wrote {len(rows):,} demo records to {path}; try: "

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import math
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from usage_analytics.cli.common import EXIT_USAGE, CliError
-from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.contracts import ModelUsageAnalyticsOutput, json_safe
 from usage_analytics.dashboard import dashboard_document, dashboard_rows, render_dashboard
 from usage_analytics.html_report import render_html
 from usage_analytics.report import render_report, terminal_width
@@ -78,21 +77,8 @@ def render_table(view: View) -> str:
 
 
 def _json(document: Any) -> str:
-    """`document` as JSON text. JSON has no infinities or NaN (Python would write
-    `Infinity`, which JSON parsers reject): those numbers are written as null, as
-    JavaScript's JSON.stringify writes them. A sum of finite execution times can pass
-    the largest float, and so its total and mean."""
-
-    def finite(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {key: finite(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [finite(item) for item in value]
-        return value
-
-    return json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False)
+    """`document` as JSON text, non-finite numbers as null (see `json_safe`)."""
+    return json.dumps(json_safe(document), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def render_json(view: View) -> str:

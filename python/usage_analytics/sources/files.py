@@ -26,6 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from usage_analytics.extras import load_pyarrow, require_pyarrow
 from usage_analytics.sources.arrow import (
     group_by_pattern,
@@ -428,4 +430,51 @@ def _read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
             explicit_schema=schema, unexpected_field_behavior="ignore"
         ),
     )
+    if table.num_rows != _record_lines(path) or _has_empty_row(pa, table):
+        # pyarrow reads two objects on one line, and a `null` line as a row of nulls (as
+        # it reads `{}`): the standard reader refuses both, naming the line (and reads
+        # `{}` as a record without fields).
+        return None
     return table.rename_columns(list(types))
+
+
+#: The bytes a blank line may hold (ASCII whitespace), and the newline.
+_BLANK = np.array([9, 10, 11, 12, 13, 32], dtype=np.uint8)
+_NEWLINE = 10
+
+
+def _record_lines(path: Path, chunk_size: int = 1 << 24) -> int:
+    """The lines of a file holding something other than ASCII whitespace (vectorized, in
+    chunks: a line starts a record where its first such byte follows a newline)."""
+    count, after_newline = 0, True
+    with path.open("rb") as file:
+        while chunk := file.read(chunk_size):
+            raw = np.frombuffer(chunk, dtype=np.uint8)
+            kept = raw[(raw == _NEWLINE) | ~np.isin(raw, _BLANK)]
+            if kept.size == 0:
+                continue
+            starts = kept != _NEWLINE
+            starts[1:] &= kept[:-1] == _NEWLINE
+            starts[0] &= after_newline
+            count += int(np.count_nonzero(starts))
+            after_newline = bool(kept[-1] == _NEWLINE)
+    return count
+
+
+def _has_empty_row(pa: Any, table: Any) -> bool:
+    """Whether a row of `table` has no value at all."""
+    empty = None
+    for column in table.columns:
+        missing = pa.compute.is_null(column)
+        empty = missing if empty is None else pa.compute.and_(empty, missing)
+    return empty is not None and bool(pa.compute.any(empty).as_py())
+
+
+def _line_count(path: Path) -> int:
+    """The lines of a file, the last one with or without its newline."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")

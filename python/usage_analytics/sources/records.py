@@ -142,7 +142,7 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     ) from None
                 if not isinstance(value, dict):
                     raise SourceError(
-                        f"{path}, line {number}: expected a JSON object, got {type(value).__name__}"
+                        f"{path}, line {number}: expected a JSON object, got {_json_value(value)}"
                     )
                 record = _renamed(value, rename) if columns else value
                 _check_pattern_id(record.get(PATTERN_ID), f"{path}, line {number}")
@@ -151,6 +151,23 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
         except UnicodeDecodeError:
             raise SourceError(f"{path}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+def _json_value(value: Any) -> str:
+    """A decoded JSON value that is not an object, for messages: its JSON type and
+    (the start of) its text."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        kind = "a boolean"
+    elif isinstance(value, int | float):
+        kind = "a number"
+    elif isinstance(value, str):
+        kind = "a string"
+    else:
+        kind = "an array"
+    text = json.dumps(value, ensure_ascii=False)
+    return f"{kind} {text if len(text) <= 40 else text[:39] + '…'}"
 
 
 def _check_pattern_id(value: Any, where: str) -> None:
