@@ -486,7 +486,8 @@ ERROR_CASES = [
         "csv_quote_left_open",
         lambda t: analyze(quote_left_open(t), "--pattern", "p"),
         1,
-        "malformed CSV: a quote is left open",
+        "open.csv, line 2: malformed CSV: a quote is left open (its cell runs to the end "
+        "of the file, line 11)",
     ),
     (
         "csv_column_named_twice",

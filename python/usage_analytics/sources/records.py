@@ -221,7 +221,9 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     f"{path}, line 1: the header names column(s) {', '.join(map(repr, twice))} "
                     "more than once"
                 )
+            next_start = last_start = reader.line_num + 1  # the lines rows start on
             for row in reader:
+                start, next_start = next_start, reader.line_num + 1
                 if not any(cell.strip() for cell in row):
                     continue
                 if len(row) > len(names):
@@ -237,10 +239,12 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     }
                 )
                 lines.append(reader.line_num)
-                last = row
+                last, last_start = row, start
             if records and ends_inside_a_quote(path, last):
+                opened = last_start + sum(cell.count("\n") for cell in last[:-1])
                 raise SourceError(
-                    f"{path}, line {reader.line_num}: malformed CSV: a quote is left open"
+                    f"{path}, line {opened}: malformed CSV: a quote is left open (its cell "
+                    f"runs to the end of the file, line {reader.line_num})"
                 )
         except csv.Error as error:
             raise SourceError(f"{path}, line {reader.line_num}: malformed CSV: {error}") from None
