@@ -11,7 +11,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import adbc_driver_postgresql.dbapi as dbapi
 import pyarrow as pa
@@ -218,6 +218,20 @@ def test_rows_in_no_window_are_fetched_for_every_window(postgres_url: str, kind:
     assert call(PostgresSource(postgres_url), "unattributed") == Unattributed(
         2, "the row with timestamp None"
     )
+
+
+def test_uuid_spellings_in_a_text_column_are_one_pattern(postgres_url: str) -> None:
+    uuid = UUID(GROWING)
+    spellings = [GROWING, GROWING.upper(), "{" + GROWING + "}", uuid.hex, uuid.urn]
+    rows = [
+        {"pattern_id": spelling, "timestamp": NOW - timedelta(hours=index)}
+        for index, spelling in enumerate(spellings)
+    ]
+    write_executions_sync(postgres_url, rows)
+    for wanted in spellings:
+        assert call(PostgresSource(postgres_url), "fetch", wanted, START, NOW).count == 5
+    (group,) = call(PostgresSource(postgres_url), "fetch_all", START, NOW)
+    assert (group.pattern_id, group.count) == (GROWING, 5)
 
 
 def test_table_in_a_schema_with_mapped_columns(postgres_url: str) -> None:

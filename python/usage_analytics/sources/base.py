@@ -185,12 +185,16 @@ def pattern_key(value: Any) -> str:
 
 
 def pattern_candidates(wanted: str) -> list[str]:
-    """The stored spellings a database query matches for `wanted`: as given and, for a
-    UUID, its canonical lower- and upper-case forms."""
+    """The stored spellings a database query matches for `wanted` (an indexed `IN`): as
+    given and, for a UUID, the spellings systems write, in lower and upper case: hyphens,
+    braces, 32 hex digits, `urn:uuid:`. (`fetch_all` groups any spelling `UUID()` reads
+    under its canonical form; other mixes of case or hyphens are not asked for.)"""
     forms = [wanted]
     uuid = pattern_uuid(wanted)
     if uuid is not None:
-        forms += [str(uuid), str(uuid).upper()]
+        for text in (str(uuid), "{" + str(uuid) + "}", uuid.hex):
+            forms += [text, text.upper()]
+        forms.append(uuid.urn)
     return list(dict.fromkeys(forms))
 
 
