@@ -434,6 +434,14 @@ def nested_ids_parquet(tmp_path: Path) -> str:
     return str(path)
 
 
+def float_timestamps_parquet(tmp_path: Path) -> str:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "floats.parquet"
+    pq.write_table(pa.table({"pattern_id": ["p"], "timestamp": [1.5]}), path)
+    return str(path)
+
+
 # (case, argv from tmp_path, exit code, a fragment of the message)
 ERROR_CASES = [
     ("missing_file", lambda t: analyze(str(t / "no.jsonl"), "--pattern", "p"), 2, "no such file"),
@@ -558,6 +566,20 @@ ERROR_CASES = [
         ],
         1,
         "line 1: pattern_id 'p\\ud800' is not valid UTF-8 text",
+    ),
+    (
+        "parquet_column_of_a_type_no_field_has",
+        lambda t: analyze(
+            float_timestamps_parquet(t),
+            "--pattern",
+            "p",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-02-01",
+        ),
+        1,
+        "floats.parquet: invalid input: column 'timestamp' has Arrow type Float64",
     ),
     (
         "parquet_nested_pattern_ids",

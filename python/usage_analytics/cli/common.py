@@ -19,7 +19,7 @@ from usage_analytics.contracts import (
     ModelUsageAnalyticsOutput,
     TimeWindowType,
 )
-from usage_analytics.errors import InvalidRecordError
+from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
 from usage_analytics.sources import ExecutionSource, Fetched, TableSpec, open_source, source_kinds
@@ -274,6 +274,9 @@ async def reduce_all(
     reducer = NodeUsageAnalyticsReducer()
     total, done = len(contracts), 0
 
+    def place(records: Fetched) -> str:
+        return where if total == 1 else f"{where}, pattern {records.pattern_id}"
+
     async def one(
         contract: ModelUsageAnalyticsInput, records: Fetched
     ) -> ModelUsageAnalyticsOutput:
@@ -281,8 +284,9 @@ async def reduce_all(
         try:
             result = await reducer.execute_reduction(contract)
         except InvalidRecordError as error:
-            place = where if total == 1 else f"{where}, pattern {records.pattern_id}"
-            raise CliError(_invalid_message(place, records, error)) from None
+            raise CliError(_invalid_message(place(records), records, error)) from None
+        except UsageAnalyticsError as error:  # columns of a type no record field has
+            raise CliError(f"{place(records)}: {error}") from None
         done += 1
         progress.bar(f"analysing {total:,} pattern{'s' if total != 1 else ''}", done, total)
         return result
