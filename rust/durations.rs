@@ -227,7 +227,8 @@ impl Durations {
                     // for values near it (see `Moments::sample_std`).
                     && (m.sum.is_finite() || (m.sum == f64::INFINITY && m.max > 1e150))
                     && m.sum >= 0.0
-                    && (m.m2.is_finite() || (m.m2 == f64::INFINITY && m.max > 1e150))
+                    // (equal values have a mean equal to them and no deviations)
+                    && (m.m2.is_finite() || (m.m2 == f64::INFINITY && m.max > 1e150 && m.min < m.max))
                     && m.m2 >= 0.0;
                 if !sane {
                     return bad("inconsistent summary");
@@ -460,11 +461,22 @@ mod tests {
         let mut broken = summary.clone();
         broken.moments.count += 1;
         assert!(Durations::from_parts(0, 0.01, vec![], Some(broken)).is_err());
-        // Equal values whose rounded mean lies just above them load.
+        // Equal values: their mean is exactly them; states from builds whose mean was
+        // rounded just above them (the sum over the count) load too.
         let mut equal = Durations::new(0, 0.01).unwrap();
         equal.extend([0.1, 0.1, 0.1].into_iter());
         let summary = equal.parts().1.unwrap().clone();
-        assert!(summary.moments.mean > 0.1);
-        assert!(Durations::from_parts(0, 0.01, vec![], Some(summary)).is_ok());
+        assert_eq!((summary.moments.mean, summary.moments.m2), (0.1, 0.0));
+        let mut rounded = summary.clone();
+        rounded.moments.mean = (0.1 + 0.1 + 0.1) / 3.0;
+        assert!(rounded.moments.mean > 0.1);
+        assert!(Durations::from_parts(0, 0.01, vec![], Some(rounded)).is_ok());
+        // An infinite spread of equal values is corrupt, however large they are.
+        let mut huge = Durations::new(0, 0.01).unwrap();
+        huge.extend([1e200, 1e200].into_iter());
+        let mut spread = huge.parts().1.unwrap().clone();
+        assert!(Durations::from_parts(0, 0.01, vec![], Some(spread.clone())).is_ok());
+        spread.moments.m2 = f64::INFINITY;
+        assert!(Durations::from_parts(0, 0.01, vec![], Some(spread)).is_err());
     }
 }

@@ -313,15 +313,18 @@ const BLOCK: usize = 1024;
 /// Partial sums per block (`of_block`).
 const LANES: usize = 4;
 
-/// The mean of a block whose values add up to `sum`: `sum / n`; when the sum passed the
+/// The mean of a block whose values add up to `sum`: its value when all are equal, else
+/// `sum / n`; when the sum passed the
 /// largest double (values near it), the same from the values scaled by 2^-11, exactly (a
 /// block has at most 2^10 values, so their scaled sum stays below half the largest
 /// double; values below 2^-1011 lose bits that such a sum rounds away anyway).
-fn block_mean(block: &[f64], sum: f64, max: f64) -> f64 {
+fn block_mean(block: &[f64], sum: f64, min: f64, max: f64) -> f64 {
     const SCALE: f64 = 1.0 / 2048.0;
     debug_assert!(block.len() <= BLOCK);
     let n = block.len() as f64;
-    if sum.is_finite() {
+    if min == max {
+        min // equal values: exactly (so their squared deviations are exactly 0)
+    } else if sum.is_finite() {
         sum / n
     } else {
         let scaled: f64 = block.iter().map(|&v| v * SCALE).sum();
@@ -393,7 +396,7 @@ impl Moments {
         let sum = (sum[0] + sum[1]) + (sum[2] + sum[3]);
         let min = min.into_iter().fold(f64::INFINITY, f64::min);
         let max = max.into_iter().fold(f64::NEG_INFINITY, f64::max);
-        let mean = block_mean(block, sum, max);
+        let mean = block_mean(block, sum, min, max);
         let mut m2 = [0.0f64; LANES];
         let quads = block.chunks_exact(LANES);
         let rest = quads.remainder();
@@ -444,9 +447,9 @@ impl Moments {
     }
 
     /// Sample standard deviation (ddof = 1); 0.0 below two values. Infinite when the
-    /// squared deviations pass the largest double (values, or the mean's rounding, near
-    /// 1e154 and beyond), as is `sum` when the values add up past it; `mean` stays
-    /// accurate then.
+    /// squared deviations pass the largest double (values apart by about 1e154 or more,
+    /// or any unequal values near 1e170 and beyond, whose mean rounds by more than
+    /// that), as is `sum` when the values add up past it; `mean` stays accurate then.
     pub fn sample_std(&self) -> f64 {
         if self.count < 2 {
             0.0
@@ -691,8 +694,11 @@ mod tests {
         assert_eq!(Moments::of(&largest).mean, f64::MAX);
         let mixed = Moments::of(&[0.0, 1.5e308, 1.5e308, 1.5e308]);
         assert_eq!(mixed.mean, 1.125e308);
-        // The squared deviations pass the range: here truly, and for equal values this
-        // large, through the mean's last-bit rounding (about 1e292) squared.
+        // The squared deviations pass the range here; equal values have none.
         assert_eq!(mixed.sample_std(), f64::INFINITY);
+        for n in [3usize, 1024, 5000] {
+            let equal = Moments::of(&vec![1.7e308; n]);
+            assert_eq!((equal.mean, equal.m2, equal.sample_std()), (1.7e308, 0.0, 0.0));
+        }
     }
 }

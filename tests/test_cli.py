@@ -543,6 +543,21 @@ ERROR_CASES = [
         "two.jsonl, line 2: not valid JSON: Extra data",
     ),
     (
+        "jsonl_two_objects_on_a_line_and_one_over_two_lines",
+        lambda t: analyze(
+            text_file(
+                t,
+                "split.jsonl",
+                '{"pattern_id": "p", "timestamp": "2026-01-01"} {"pattern_id": "p"}\n'
+                '{"pattern_id": "p",\n"timestamp": "2026-01-02"}\n',
+            ),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "split.jsonl, line 1: not valid JSON: Extra data",
+    ),
+    (
         "jsonl_number_of_5000_digits",
         lambda t: analyze(
             text_file(

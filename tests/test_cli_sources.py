@@ -279,10 +279,11 @@ def test_demo_at_the_edges_of_the_calendar(
 
 
 def test_demo_needs_no_optional_dependency(tmp_path: Path) -> None:
-    """The README's first command: a fresh install (no pyarrow, no driver) runs the demo."""
+    """The README's first command: a fresh install (pydantic alone: no numpy, no
+    pyarrow, no driver) runs the demo."""
     script = (
         "import sys\n"
-        "for name in ('pyarrow', 'adbc_driver_postgresql', 'adbc_driver_manager'):\n"
+        "for name in ('numpy', 'pyarrow', 'adbc_driver_postgresql', 'adbc_driver_manager'):\n"
         "    sys.modules[name] = None\n"
         "from usage_analytics.cli import main\n"
         f"sys.exit(main(['demo', '--now', '{NOW_ARG}']))\n"

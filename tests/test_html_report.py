@@ -175,6 +175,24 @@ def test_latency_ladder_shows_every_percentile_and_the_limits(triage_html: str) 
     assert "p99 limit 250 ms" in custom
 
 
+@pytest.mark.parametrize(
+    ("times", "drawn"),
+    [
+        ([5e-324, 1.0, 100.0], True),  # the smallest double: at the scale's start
+        ([0.0, 1e-310, 3.0], True),
+        ([5e-324, 5e-324], True),
+        ([1.0, 1.7e308], False),  # past the scale's reach: said, not drawn
+    ],
+)
+def test_latency_chart_of_extreme_times(times: list[float], drawn: bool) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    records = [{"timestamp": start, "execution_time_ms": value} for value in times]
+    output = reduce(records, time_window_start=start, time_window_end=start + timedelta(days=1))
+    latency = section(render_html(output, name="checkout"), "latency")
+    assert ("<svg" in latency) is drawn
+    assert ("beyond 1e300 ms are not drawn" in latency) is not drawn
+
+
 def test_health_findings_are_listed_with_their_severity(triage_html: str) -> None:
     markup = section(triage_html, "health")
     assert markup.count('class="finding critical"') == 4

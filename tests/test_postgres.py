@@ -187,7 +187,8 @@ def test_rows_in_no_window_are_fetched_for_every_window(postgres_url: str, kind:
         "('p', '2025-01-01 00:00:00', 99, 'long ago'), "
         "('p', NULL, 1, 'null'), ('p', 'infinity', 2, 'infinity'), "
         "('p', '-infinity', 3, 'minus infinity'), ('q', NULL, 4, 'other pattern'), "
-        "(NULL, '2026-03-01 10:00:00', 5, 'no pattern'), (NULL, NULL, 6, 'no pattern')",
+        "(NULL, '2026-03-01 10:00:00', 5, 'no pattern'), (NULL, NULL, 6, 'no pattern'), "
+        "('  ', '2026-03-01 11:00:00', 7, 'blank pattern')",
     )
     fetched = call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
     agents = fetched.data.column("agent").to_pylist()
@@ -216,8 +217,9 @@ def test_rows_in_no_window_are_fetched_for_every_window(postgres_url: str, kind:
     assert call(PostgresSource(postgres_url), "newest", "p") == newest
     assert call(PostgresSource(postgres_url), "newest") == newest
     assert call(PostgresSource(postgres_url), "unattributed") == Unattributed(
-        2, "the row with timestamp None"
+        3, "the row with timestamp None"
     )
+    assert sorted(groups) == ["p", "q"]
 
 
 def test_uuid_spellings_in_a_text_column_are_one_pattern(postgres_url: str) -> None:

@@ -364,15 +364,17 @@ def test_invalid_records_of_an_arrow_file_are_located_by_line(tmp_path: Path) ->
 
 @given(st.text(alphabet="{} \t\r\n\x0b\x0cab", max_size=60), st.integers(1, 8))
 def test_record_lines_of_a_jsonl_file_are_its_non_blank_lines(text: str, chunk: int) -> None:
-    """The count the pyarrow JSONL reader's row count is checked against, read in chunks
-    of any size (a line may span chunks)."""
+    """The counts the pyarrow JSONL reader's row count is checked against, read in
+    chunks of any size (a line may span chunks)."""
     from usage_analytics.sources.files import _record_lines
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "lines.jsonl"
         path.write_bytes(text.encode())
-        expected = sum(1 for line in text.split("\n") if line.strip(" \t\r\x0b\x0c"))
-        assert _record_lines(path, chunk) == expected
+        stripped = [line.strip(" \t\r\x0b\x0c") for line in text.split("\n")]
+        lines = sum(1 for line in stripped if line)
+        objects = sum(1 for line in stripped if line.startswith("{"))
+        assert _record_lines(path, chunk) == (lines, objects)
 
 
 def test_jsonl_with_blank_lines_is_still_read_by_pyarrow(tmp_path: Path) -> None:
@@ -470,12 +472,14 @@ def sqlite_with_unplaceable_rows(path: Path) -> Path:
                 ("p", 1772539200, "number"),
                 ("p", b"2026-03-03T12:00:00Z", "blob"),
                 ("p", "soon", "word"),
+                ("p", "2026-02-1x", "no date, amid the window's dates"),  # fetched once
                 ("p", " 2026-03-03T13:00:00Z", "spaced"),  # the core reads it
                 ("p", " 2025-01-01T00:00:00Z", "spaced, long ago"),
                 ("p", "2026-13-01T00:00:00Z", "no month 13"),  # placed by its date
                 ("q", None, "other pattern"),
                 (None, "2026-03-03T12:00:00Z", "no pattern"),
                 (None, None, "no pattern, no time"),
+                (" \t", "2026-03-03T12:00:00Z", "blank pattern"),
             ],
         )
     connection.close()
@@ -488,7 +492,15 @@ def agents_of(data: Any) -> list[Any]:
 
 
 #: The rows of pattern p that every window fetches (see the SQLite source's docstring).
-UNPLACED = {"null", "number", "blob", "word", "spaced", "spaced, long ago"}
+UNPLACED = {
+    "null",
+    "number",
+    "blob",
+    "word",
+    "no date, amid the window's dates",
+    "spaced",
+    "spaced, long ago",
+}
 
 
 @pytest.mark.parametrize(
@@ -512,12 +524,14 @@ def test_sqlite_rows_no_date_places_are_fetched_for_every_window(
     result = analyse(fetched.data, "p", start, end, on_invalid="skip")
     quality = result.data_quality
     spaced_inside = int(start <= datetime(2026, 3, 3, 13, tzinfo=UTC) <= end)
-    assert quality.invalid_records == 4 + ("no month 13" in placed)
+    assert quality.invalid_records == 5 + ("no month 13" in placed)
     assert quality.records_in_window == ("placed" in placed) + spaced_inside
     assert quality.records_outside_window == 2 - spaced_inside
     located = {fetched.locate(sample.index) for sample in quality.error_samples}
-    assert located == {
+    assert len(located) == min(quality.invalid_records, 5)  # at most five samples
+    assert located <= {
         "the row with timestamp 'soon'",
+        "the row with timestamp '2026-02-1x'",
         "the row with timestamp 1772539200",
         "the row with timestamp None",
         "the row with timestamp b'2026-03-03T12:00:00Z'",
@@ -540,8 +554,9 @@ def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:
 def test_records_without_a_pattern_id_are_counted_and_located(
     tmp_path: Path, kind: str, arrow: bool
 ) -> None:
-    """`fetch_all` leaves them out (they belong to no pattern); `unattributed` says how
-    many there are and where the first is, so that a caller can report them."""
+    """`fetch_all` leaves them out (missing or blank, they belong to no pattern);
+    `unattributed` says how many there are and where the first is, so that a caller can
+    report them."""
     if kind == "sqlite":
         source: ExecutionSource = SQLiteSource(
             sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite")
@@ -554,10 +569,11 @@ def test_records_without_a_pattern_id_are_counted_and_located(
             {"pattern_id": None, "timestamp": NOW, "agent": "a"},
             {"pattern_id": "q", "timestamp": NOW},
             {"timestamp": NOW},
+            {"pattern_id": " ", "timestamp": NOW},
         ]
         source = make_source(tmp_path, kind, arrow, rows)
         first = {"parquet": "row 3", "csv": "line 4", "jsonl": "line 3"}[kind]
-    assert run(source.unattributed()) == Unattributed(2, first)
+    assert run(source.unattributed()) == Unattributed(3, first)
     assert [group.pattern_id for group in run(source.fetch_all(START, NOW))] == ["p", "q"]
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "UsageAnalyticsError",
     "__version__",
     "check_timezone",
+    "check_window",
     "reduce_arrow",
     "reduce_records",
 ]

@@ -222,8 +222,10 @@ def _trend_tip(trend: TrendAnalysis, first: float, last: float) -> str:
 _STEPS_125 = (1.0, 2.0, 5.0)
 
 
-#: The longest execution time the latency chart draws.
+#: The longest execution time the latency chart draws, and the shortest it puts on a
+#: logarithmic scale.
 _LARGEST_DRAWN_MS = 1e300
+_SMALLEST_SCALED_MS = 1e-300
 
 
 def _snap_125(value: float, up: bool) -> float:
@@ -285,7 +287,8 @@ def latency_chart(perf: PerformanceMetrics, thresholds: HealthThresholds) -> tup
         # A scale's 1-2-5 edges and ticks would pass the largest double.
         return '<p class="muted">Execution times beyond 1e300 ms are not drawn.</p>', ""
     high = max(values)
-    positive = [value for value in values if value > 0]
+    # Below 1e-300 ms a scale's edges would underflow: such times sit at its start.
+    positive = [value for value in values if value >= _SMALLEST_SCALED_MS]
     low = min(positive, default=1.0)
     logarithmic = high > 0 and high / low > 20
     if logarithmic:

@@ -39,6 +39,7 @@ __all__ = [
     "newest_of_records",
     "pattern_mask",
     "table_from_columns",
+    "unattributed_rows",
 ]
 
 
@@ -82,6 +83,14 @@ def table_from_columns(pa: Any, names: Sequence[str], columns: Sequence[Sequence
             array = array.cast(pa.float64(), safe=False)
         arrays.append(array)
     return pa.Table.from_arrays(arrays, names=list(names))
+
+
+def unattributed_rows(pa: Any, column: Any) -> Any:
+    """The row indices whose pattern id is missing or blank."""
+    pc = pa.compute
+    ids = _as_text(pa, column)
+    blank = pc.equal(pc.utf8_trim_whitespace(ids), "")
+    return pc.indices_nonzero(pc.or_kleene(pc.is_null(ids), blank).fill_null(True))
 
 
 def _as_text(pa: Any, column: Any) -> Any:
@@ -131,7 +140,7 @@ def pattern_mask(pa: Any, column: Any, wanted: str) -> Any:
 def group_by_pattern(pa: Any, table: Any, column: str = PATTERN_ID) -> list[tuple[str, Any, Any]]:
     """Split `table` by pattern (`pattern_key` of its pattern id column), rows keeping
     their order within a pattern: `[(key, the pattern's rows, their row indices in
-    table)]`, ordered by key. Rows without a pattern id are left out."""
+    table)]`, ordered by key. Rows without a pattern id (missing or blank) are left out."""
     pc = pa.compute
     ids = _as_text(pa, table.column(column))
     if isinstance(ids, pa.ChunkedArray):
@@ -151,7 +160,8 @@ def group_by_pattern(pa: Any, table: Any, column: str = PATTERN_ID) -> list[tupl
     offset = 0
     for index, key in enumerate(keys):
         rows = order.slice(offset, counts[index])
-        result.append((key, table.take(rows), rows))
+        if key:  # a blank id names no pattern
+            result.append((key, table.take(rows), rows))
         offset += counts[index]
     return result
 

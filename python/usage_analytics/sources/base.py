@@ -42,6 +42,7 @@ __all__ = [
     "UnknownPatternError",
     "UnsupportedSourceError",
     "matches_pattern",
+    "no_pattern",
     "pattern_candidates",
     "pattern_key",
     "quote_identifier",
@@ -176,6 +177,11 @@ def pattern_uuid(text: str) -> UUID | None:
         return None
 
 
+def no_pattern(value: Any) -> bool:
+    """Whether a stored pattern id names no pattern: missing, or blank text."""
+    return value is None or not str(value).strip()
+
+
 def pattern_key(value: Any) -> str:
     """The pattern id under which a stored value is grouped: its text, stripped; a UUID in
     its canonical lower-case form (so "ABC..." and "abc..." are one pattern)."""
@@ -262,6 +268,6 @@ class ExecutionSource(AsyncClosing, ABC):
 
     @abstractmethod
     async def unattributed(self) -> Unattributed:
-        """The records without a pattern id, which `fetch_all` leaves out: whatever
-        their timestamps, as no pattern's window holds them. A file without a pattern id
-        field has none: its records belong to any pattern."""
+        """The records without a pattern id (missing or blank), which `fetch_all` leaves
+        out: whatever their timestamps, as no pattern's window holds them. A file without
+        a pattern id field has none: its records belong to any pattern."""

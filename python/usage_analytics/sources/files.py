@@ -26,14 +26,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from usage_analytics.extras import load_pyarrow, require_pyarrow
 from usage_analytics.sources.arrow import (
     group_by_pattern,
     newest_micros,
     newest_of_records,
     pattern_mask,
+    unattributed_rows,
 )
 from usage_analytics.sources.base import (
     FIELDS,
@@ -48,6 +47,7 @@ from usage_analytics.sources.base import (
     Unattributed,
     UnsupportedSourceError,
     matches_pattern,
+    no_pattern,
     pattern_key,
     pattern_uuid,
     unknown_pattern,
@@ -275,7 +275,7 @@ class FileSource(ExecutionSource):
         groups: dict[str, list[int]] = {}
         for index, record in enumerate(loaded.data):
             value = record.get(PATTERN_ID)
-            if value is not None:
+            if not no_pattern(value):
                 groups.setdefault(pattern_key(value), []).append(index)
         return [
             _fetched(key, [loaded.data[i] for i in groups[key]], groups[key], loaded.locate_row)
@@ -288,12 +288,15 @@ class FileSource(ExecutionSource):
             return Unattributed(0)
         if loaded.arrow:
             pa = require_pyarrow("reading record files")
-            missing = pa.compute.is_null(loaded.data.column(PATTERN_ID))
-            rows = pa.compute.indices_nonzero(missing)
+            rows = unattributed_rows(pa, loaded.data.column(PATTERN_ID))
             first = rows[0].as_py() if len(rows) else None
             count = len(rows)
         else:
-            nameless = (i for i, record in enumerate(loaded.data) if record.get(PATTERN_ID) is None)
+            nameless = (
+                index
+                for index, record in enumerate(loaded.data)
+                if no_pattern(record.get(PATTERN_ID))
+            )
             first = next(nameless, None)
             count = 0 if first is None else 1 + sum(1 for _ in nameless)
         return Unattributed(count, None if first is None else loaded.locate_row(first))
@@ -430,35 +433,34 @@ def _read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
             explicit_schema=schema, unexpected_field_behavior="ignore"
         ),
     )
-    if table.num_rows != _record_lines(path) or _has_empty_row(pa, table):
-        # pyarrow reads two objects on one line, and a `null` line as a row of nulls (as
-        # it reads `{}`): the standard reader refuses both, naming the line (and reads
-        # `{}` as a record without fields).
+    lines, objects = _record_lines(path)
+    if not table.num_rows == lines == objects or _has_empty_row(pa, table):
+        # pyarrow reads two objects on one line, an object over several lines, and a
+        # `null` line as a row of nulls (as it reads `{}`): the standard reader refuses
+        # them, naming the line (and reads `{}` as a record without fields).
         return None
     return table.rename_columns(list(types))
 
 
-#: The bytes a blank line may hold (ASCII whitespace), and the newline.
-_BLANK = np.array([9, 10, 11, 12, 13, 32], dtype=np.uint8)
-_NEWLINE = 10
+#: The bytes a blank line may hold besides its newline (ASCII whitespace).
+_BLANK = b" \t\r\x0b\x0c"
 
 
-def _record_lines(path: Path, chunk_size: int = 1 << 24) -> int:
-    """The lines of a file holding something other than ASCII whitespace (vectorized, in
-    chunks: a line starts a record where its first such byte follows a newline)."""
-    count, after_newline = 0, True
+def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
+    """The lines of a file holding something other than ASCII whitespace, and how many
+    of them start with `{` (in chunks, each stripped of that whitespace by C code; a
+    line is classed in the chunk holding its first other byte)."""
+    lines = objects = 0
+    inside = False  # the previous chunk ended inside a line already counted
     with path.open("rb") as file:
         while chunk := file.read(chunk_size):
-            raw = np.frombuffer(chunk, dtype=np.uint8)
-            kept = raw[(raw == _NEWLINE) | ~np.isin(raw, _BLANK)]
-            if kept.size == 0:
-                continue
-            starts = kept != _NEWLINE
-            starts[1:] &= kept[:-1] == _NEWLINE
-            starts[0] &= after_newline
-            count += int(np.count_nonzero(starts))
-            after_newline = bool(kept[-1] == _NEWLINE)
-    return count
+            segments = chunk.translate(None, _BLANK).split(b"\n")
+            if inside and segments[0]:
+                segments[0] = b""  # the rest of that line
+            lines += len(segments) - segments.count(b"")
+            objects += sum(1 for segment in segments if segment[:1] == b"{")
+            inside = bool(segments[-1]) or (inside and len(segments) == 1)
+    return lines, objects
 
 
 def _has_empty_row(pa: Any, table: Any) -> bool:
@@ -468,13 +470,3 @@ def _has_empty_row(pa: Any, table: Any) -> bool:
         missing = pa.compute.is_null(column)
         empty = missing if empty is None else pa.compute.and_(empty, missing)
     return empty is not None and bool(pa.compute.any(empty).as_py())
-
-
-def _line_count(path: Path) -> int:
-    """The lines of a file, the last one with or without its newline."""
-    lines, last = 0, b"\n"
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return lines + (last != b"\n")

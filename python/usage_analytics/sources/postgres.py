@@ -41,6 +41,7 @@ from usage_analytics.sources.base import (
     TableSpec,
     Unattributed,
     UnsupportedSourceError,
+    no_pattern,
     pattern_candidates,
     pattern_key,
     pattern_uuid,
@@ -293,8 +294,7 @@ class PostgresSource(ExecutionSource):
         ts = columns["timestamp"][0]
         cursor.execute(
             f"SELECT {self._select(columns, with_id=True, timestamp_text=True)} "
-            f"FROM {self.table.qualified} WHERE {condition} "
-            f"AND ({ts} IS NULL OR {ts} IN ('infinity', '-infinity'))",
+            f"FROM {self.table.qualified} WHERE {condition} AND {_unplaced_condition(ts)}",
             params,
         )
         return cursor.fetch_arrow_table()
@@ -410,7 +410,7 @@ class PostgresSource(ExecutionSource):
             empty = table.slice(0, 0)
             for value in every:
                 groups.setdefault(pattern_key(value), empty)
-            return [self._fetched(key, groups[key]) for key in sorted(groups)]
+            return [self._fetched(key, groups[key]) for key in sorted(groups) if key]
 
         result: list[Fetched] = await self._run(work)
         return result
@@ -418,10 +418,14 @@ class PostgresSource(ExecutionSource):
     async def unattributed(self) -> Unattributed:
         def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Unattributed:
             pid, ts = columns[PATTERN_ID][0], columns["timestamp"][0]
-            where = f"FROM {self.table.qualified} WHERE {pid} IS NULL"
-            cursor.execute(f"SELECT count(*) {where}")
+            table = self.table.qualified
+            cursor.execute(f"SELECT DISTINCT {pid}::text FROM {table}")
+            blanks = [value for (value,) in cursor.fetchall() if value and no_pattern(value)]
+            marks = ", ".join(f"${index}" for index in range(1, len(blanks) + 1))
+            where = f"FROM {table} WHERE {pid} IS NULL OR {pid}::text IN ({marks or 'NULL'})"
+            cursor.execute(f"SELECT count(*) {where}", blanks)
             count = int(cursor.fetchone()[0])
-            cursor.execute(f"SELECT {ts}::text {where} ORDER BY {ts} NULLS FIRST LIMIT 1")
+            cursor.execute(f"SELECT {ts}::text {where} ORDER BY {ts} NULLS FIRST LIMIT 1", blanks)
             first = cursor.fetchone()
             return Unattributed(count, None if first is None else _row_at(first[0]))
 
@@ -433,6 +437,12 @@ def _row_at(timestamp: Any) -> str:
     """Where a row is, for messages: by its timestamp (ISO text when it has one)."""
     shown = timestamp.isoformat() if hasattr(timestamp, "isoformat") else repr(timestamp)
     return f"the row with timestamp {shown}"
+
+
+def _unplaced_condition(ts: str) -> str:
+    """The timestamps no window holds (written as the partial index of
+    `create_executions_table` has it, so that PostgreSQL can serve `fetch_all` from it)."""
+    return f"({ts} IS NULL OR {ts} IN ('infinity', '-infinity'))"
 
 
 def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
@@ -449,8 +459,9 @@ def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
 
 
 def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None:
-    """Create the executions table (timestamptz timestamps) and its index on
-    (pattern_id, timestamp), unless they exist (blocking; an ADBC cursor)."""
+    """Create the executions table (timestamptz timestamps), its index on
+    (pattern_id, timestamp) and a partial index of the rows no window holds, unless they
+    exist (blocking; an ADBC cursor)."""
     spec = table or TableSpec()
     c = {name: quote_identifier(spec.column(name)) for name in (PATTERN_ID, *FIELDS)}
     cursor.execute(
@@ -471,6 +482,12 @@ def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None
     cursor.execute(
         f"CREATE INDEX IF NOT EXISTS {index} ON {spec.qualified} "
         f"({c[PATTERN_ID]}, {c['timestamp']})"
+    )
+    # The rows no window holds, usually none: `fetch_all` asks for them over all patterns.
+    unplaced = quote_identifier(f"{spec.table}_unplaced")
+    cursor.execute(
+        f"CREATE INDEX IF NOT EXISTS {unplaced} ON {spec.qualified} ({c[PATTERN_ID]}) "
+        f"WHERE {_unplaced_condition(c['timestamp'])}"
     )
 
 
