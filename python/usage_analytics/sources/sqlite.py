@@ -178,10 +178,6 @@ class SQLiteSource(ExecutionSource):
         exprs = ", ".join(f"{columns[name]} AS {quote_identifier(name)}" for name in names)
         return names, exprs
 
-    @staticmethod
-    def _unplaced(ts: str) -> str:
-        return _unplaced(ts)
-
     def _unplaced_rows(
         self,
         connection: sqlite3.Connection,
@@ -196,7 +192,7 @@ class SQLiteSource(ExecutionSource):
         `create_executions_table` holds just them; without it, the (pattern_id,
         timestamp) index is scanned (about 0.3 s for a million rows, where reading each
         row to test it takes twice as long)."""
-        where = f"FROM {self.table.qualified} WHERE {condition} AND {self._unplaced(ts)}"
+        where = f"FROM {self.table.qualified} WHERE {condition} AND {_unplaced(ts)}"
         if connection.execute(f"SELECT 1 {where} LIMIT 1", params).fetchone() is None:
             return []
         return connection.execute(f"SELECT {exprs} {where}{order}", params).fetchall()
@@ -278,7 +274,7 @@ class SQLiteSource(ExecutionSource):
                 _newest(connection, table, ts, condition, params),
                 *_read_stamps(
                     connection.execute(
-                        f"SELECT {ts} FROM {table} WHERE {condition} AND {self._unplaced(ts)}",
+                        f"SELECT {ts} FROM {table} WHERE {condition} AND {_unplaced(ts)}",
                         params,
                     )
                 ),
