@@ -507,6 +507,9 @@ def test_dashboard_skip_mode_reports_records_without_a_pattern_id(
     code, out, _ = run(capsys, "dashboard", source, "--on-invalid", "skip")
     assert code == 0
     assert "2 records without a pattern_id left out." in " ".join(out.split())
+    code, out, _ = run(capsys, "dashboard", source, "--on-invalid", "skip", "--format", "html")
+    assert code == 0
+    assert "2 records without a pattern_id left out." in out
 
 
 def test_skip_mode_analyses_a_database_with_an_invalid_record(

@@ -542,8 +542,10 @@ def _overview(
     items: Sequence[tuple[str, ModelUsageAnalyticsOutput]],
     thresholds: HealthThresholds,
     current: ModelUsageAnalyticsOutput,
+    unattributed: int,
 ) -> str:
-    """One row per pattern, the one reported below highlighted."""
+    """One row per pattern, the one reported below highlighted; a note of the records
+    left out for having no pattern id."""
     rows = []
     for name, item in items:
         findings = evaluate_health(item, thresholds)
@@ -580,6 +582,11 @@ def _overview(
         '<th class="num">Success</th><th class="num">p95</th><th>Worst finding</th></tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table>"
     )
+    if unattributed:
+        table += (
+            f'<p class="muted">{escape(_plural(unattributed, "record"))} without a pattern_id '
+            "left out.</p>"
+        )
     return _card("overview", "All patterns", escape(_plural(len(items), "pattern")), table)
 
 
@@ -628,6 +635,7 @@ def render_html(
     thresholds: HealthThresholds | None = None,
     locate: Callable[[int], str] | None = None,
     overview: Sequence[tuple[str, ModelUsageAnalyticsOutput]] | None = None,
+    unattributed: int = 0,
 ) -> str:
     """The report of `result` as one self-contained HTML document.
 
@@ -635,7 +643,7 @@ def render_html(
     limits (default: `HealthThresholds()`); `locate` turns a record index into a place for
     the invalid-record samples ("line 12"); `overview`, when given, adds a table of
     several `(name, result)` pairs (one line each, with its worst health finding) above
-    the report.
+    the report, noting `unattributed` records without a pattern id left out of it.
     """
     thresholds = thresholds or HealthThresholds()
     findings = evaluate_health(result, thresholds)
@@ -643,7 +651,7 @@ def render_html(
     title = f"{name or pattern} · usage analytics"
     sections = [
         _header(result, name, findings),
-        _overview(overview, thresholds, result) if overview else "",
+        _overview(overview, thresholds, result, unattributed) if overview else "",
         _kpis(result, findings),
         _health(findings, thresholds),
         _activity(result),

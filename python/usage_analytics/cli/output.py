@@ -97,7 +97,13 @@ def render_html_view(view: View) -> str:
     overview = None
     if len(view.analyses) > 1:
         overview = [(analysis.name, analysis.result) for analysis in view.analyses]
-    return render_html(focus.result, name=focus.name, locate=focus.locate, overview=overview)
+    return render_html(
+        focus.result,
+        name=focus.name,
+        locate=focus.locate,
+        overview=overview,
+        unattributed=view.unattributed,
+    )
 
 
 def render_dashboard_json(view: View) -> str:
