@@ -543,6 +543,50 @@ def test_sqlite_rows_no_date_places_are_fetched_for_every_window(
     assert agents_of(groups["q"].data) == ["other pattern"]
 
 
+def test_sqlite_pattern_ids_by_index_skips_equal_a_scan(tmp_path: Path) -> None:
+    """With an index leading with the pattern id, `fetch_all` and `unattributed` list the
+    ids by skipping through it (a seek per id) and ask for each one's window; without,
+    they scan. Same groups either way, whatever the ids' SQLite types."""
+    path = tmp_path / "mixed.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp, agent)")
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
+            [
+                (pattern_id, f"2026-03-0{day}T10:00:00Z", f"{agent}{day}")
+                for day in (1, 2)
+                for pattern_id, agent in [
+                    (7, "int"),
+                    (7.0, "real"),
+                    ("7", "text"),
+                    (-1, "negative"),
+                    ("a", "a"),
+                    (b"blob", "blob"),
+                    (None, "none"),
+                    (" ", "blank"),
+                ]
+            ],
+        )
+    connection.close()
+
+    def listed() -> tuple[list[tuple[str, list[Any]]], Unattributed]:
+        source = SQLiteSource(path)
+        groups = run(source.fetch_all(START, NOW))
+        return [(g.pattern_id, sorted(agents_of(g.data))) for g in groups], run(
+            source.unattributed()
+        )
+
+    scanned = listed()
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)")
+    connection.close()
+    assert listed() == scanned
+    groups, unattributed = scanned
+    assert [key for key, _ in groups] == ["-1", "7", "a", "b'blob'"]
+    assert groups[1][1] == ["int1", "int2", "real1", "real2", "text1", "text2"]
+    assert unattributed.count == 4
+
+
 def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:
     source = SQLiteSource(sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite"))
     assert run(source.newest("p")) == datetime(2026, 3, 3, 13, tzinfo=UTC)  # " 2026-..."

@@ -37,7 +37,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from usage_analytics.extras import load_pyarrow
@@ -79,6 +79,25 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
 #: Sorts after every text that starts with a digit.
 _ABOVE_DIGITS = ":"
+
+
+#: The distinct pattern ids by skipping through an index that leads with them: each step
+#: seeks the least id above the last (SQLite's skip-scan idiom, a recursive CTE).
+_IDS_CTE = (
+    "WITH RECURSIVE ids(id) AS (SELECT min({pid}) FROM {table} UNION ALL "
+    "SELECT (SELECT min({pid}) FROM {table} WHERE {pid} > id) FROM ids WHERE id IS NOT NULL) "
+)
+_IDS = "SELECT id FROM ids WHERE id IS NOT NULL"
+
+
+class _PatternIds(NamedTuple):
+    """How to ask for the distinct pattern ids: a `WITH` clause the other two need (or
+    nothing), the query of the ids (NULL left out), and the condition of rows having one
+    of them."""
+
+    with_clause: str
+    query: str
+    member: str
 
 
 def _placed(ts: str) -> str:
@@ -196,6 +215,33 @@ class SQLiteSource(ExecutionSource):
         if connection.execute(f"SELECT 1 {where} LIMIT 1", params).fetchone() is None:
             return []
         return connection.execute(f"SELECT {exprs} {where}{order}", params).fetchall()
+
+    def _pattern_ids(self, connection: sqlite3.Connection, pid: str) -> _PatternIds:
+        """The distinct pattern ids (NULL left out). Where an index leads with the pattern
+        id column, one seek per id (`_IDS_CTE`), and rows are asked for by id, so that a
+        window is an index range per pattern; else a scan."""
+        table = self.table.qualified
+        if not self._indexed_by_pattern(connection):
+            query = f"SELECT DISTINCT {pid} FROM {table} WHERE {pid} IS NOT NULL"
+            return _PatternIds("", query, f"{pid} IS NOT NULL")
+        cte = _IDS_CTE.format(table=table, pid=pid)
+        return _PatternIds(cte, cte + _IDS, f"{pid} IN ({_IDS})")
+
+    def _indexed_by_pattern(self, connection: sqlite3.Connection) -> bool:
+        """Whether an index (not a partial one) of the table leads with its pattern id
+        column."""
+        spec, schema = self.table, self.table.schema or "main"
+        column = spec.column(PATTERN_ID).lower()
+        indexes = connection.execute(
+            "SELECT name, partial FROM pragma_index_list(?, ?)", (spec.table, schema)
+        ).fetchall()
+        for name, partial in indexes:
+            first = connection.execute(
+                "SELECT name FROM pragma_index_info(?, ?) WHERE seqno = 0", (name, schema)
+            ).fetchone()
+            if not partial and first is not None and str(first[0]).lower() == column:
+                return True
+        return False
 
     @staticmethod
     def _window(ts: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
@@ -315,15 +361,11 @@ class SQLiteSource(ExecutionSource):
             names, exprs = self._select(columns, with_id=True)
             pid, ts = columns[PATTERN_ID], columns["timestamp"]
             window, params = self._window(ts, start, end)
-            every = [
-                row[0]
-                for row in connection.execute(
-                    f"SELECT DISTINCT {pid} FROM {self.table.qualified} WHERE {pid} IS NOT NULL"
-                )
-            ]
+            ids = self._pattern_ids(connection, pid)
+            every = [row[0] for row in connection.execute(ids.query)]
             placed = connection.execute(
-                f"SELECT {exprs} FROM {self.table.qualified} "
-                f"WHERE {pid} IS NOT NULL AND {window} ORDER BY {pid}, {ts}",
+                f"{ids.with_clause}SELECT {exprs} FROM {self.table.qualified} "
+                f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}",
                 params,
             ).fetchall()
             unplaced = self._unplaced_rows(
@@ -347,11 +389,8 @@ class SQLiteSource(ExecutionSource):
             columns = self._columns(connection)
             pid, ts = columns[PATTERN_ID], columns["timestamp"]
             table = self.table.qualified
-            blanks = [
-                value
-                for (value,) in connection.execute(f"SELECT DISTINCT {pid} FROM {table}")
-                if value is not None and no_pattern(value)
-            ]
+            ids = self._pattern_ids(connection, pid).query
+            blanks = [value for (value,) in connection.execute(ids) if no_pattern(value)]
             marks = ", ".join("?" for _ in blanks)
             where = f"FROM {table} WHERE {pid} IS NULL OR {pid} IN ({marks})"
             (count,) = connection.execute(f"SELECT count(*) {where}", blanks).fetchone()

@@ -1,0 +1,58 @@
+"""`PostgresSource.fetch_all` over windows of 1, 30 and 400 days of a table of 3M records
+over 3 patterns (1M each, one every 10 s from 2025-01-01), best of two calls each.
+
+    .venv/bin/python benches/postgres_fetch_all.py postgresql://user@host/db
+
+makes the table (`pattern_executions`, by `create_executions_table`) when the database has
+none, filled by one INSERT ... SELECT generate_series on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from usage_analytics.sources import PostgresSource
+from usage_analytics.sources.postgres import connect, create_executions_table
+
+END = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def build(url: str) -> None:
+    connection = connect(url)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT to_regclass('pattern_executions') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            return
+        create_executions_table(cursor)
+        cursor.execute(
+            "INSERT INTO pattern_executions (pattern_id, timestamp, success) "
+            "SELECT 'p' || (i % 3), timestamp '2025-01-01' + i * interval '10 seconds', true "
+            "FROM generate_series(1, 3000000) i"
+        )
+        cursor.execute("ANALYZE pattern_executions")
+        cursor.close()
+    finally:
+        connection.close()
+
+
+async def measure(url: str) -> None:
+    source = PostgresSource(url)
+    async with source:
+        await source.fetch_all(END - timedelta(days=1), END)  # connect, warm the cache
+        for days in (1, 30, 400):
+            best, rows = float("inf"), 0
+            for _ in range(2):
+                began = time.perf_counter()
+                groups = await source.fetch_all(END - timedelta(days=days), END)
+                best = min(best, time.perf_counter() - began)
+                rows = sum(group.count for group in groups)
+            print(f"{days:>3} days: {best * 1000:7.1f} ms ({rows:,} records)")
+
+
+if __name__ == "__main__":
+    build(sys.argv[1])
+    asyncio.run(measure(sys.argv[1]))
