@@ -510,6 +510,11 @@ def test_dashboard_skip_mode_reports_records_without_a_pattern_id(
     code, out, _ = run(capsys, "dashboard", source, "--on-invalid", "skip", "--format", "html")
     assert code == 0
     assert "2 records without a pattern_id left out." in out
+    one = tmp_path / "one.csv"
+    one.write_text("pattern_id,timestamp\np,2026-03-01T10:00:00Z\n,2026-03-01T11:00:00Z\n")
+    code, out, _ = run(capsys, "dashboard", str(one), "--on-invalid", "skip", "--format", "html")
+    assert code == 0
+    assert "1 record without a pattern_id left out." in out
 
 
 def test_skip_mode_analyses_a_database_with_an_invalid_record(

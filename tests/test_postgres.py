@@ -263,6 +263,39 @@ def test_pattern_ids_by_index_skips_equal_a_scan(postgres_url: str, kind: str) -
     assert scanned[1].count == 3 * (len(ids) - 2)
 
 
+@pytest.mark.parametrize(
+    ("ddl", "index"),
+    [
+        (
+            "CREATE TABLE pattern_executions (id serial, pattern_id text, timestamp timestamptz)",
+            "CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)",
+        ),
+        (  # not an index the skip scan can seek by: the scan, not a scan per pattern
+            "CREATE TABLE pattern_executions (pattern_id text, timestamp timestamptz)",
+            "CREATE INDEX by_pattern ON pattern_executions USING hash (pattern_id)",
+        ),
+        (
+            "CREATE TABLE ids (ua_id int, pattern_id text, timestamp timestamptz)",
+            "CREATE INDEX by_pattern ON ids (pattern_id)",
+        ),
+    ],
+)
+def test_tables_with_names_and_indexes_of_their_own(
+    postgres_url: str, ddl: str, index: str
+) -> None:
+    table = "ids" if "TABLE ids" in ddl else "pattern_executions"
+    sql(
+        postgres_url,
+        ddl,
+        index,
+        f"INSERT INTO {table} (pattern_id, timestamp) VALUES "
+        f"('a', '{NOW.isoformat()}'), ('b', '{NOW.isoformat()}'), ('b', '{NOW.isoformat()}')",
+    )
+    source = PostgresSource(postgres_url, TableSpec(table=table))
+    groups = call(source, "fetch_all", START, NOW)
+    assert [(group.pattern_id, group.count) for group in groups] == [("a", 1), ("b", 2)]
+
+
 def test_table_in_a_schema_with_mapped_columns(postgres_url: str) -> None:
     sql(postgres_url, 'CREATE SCHEMA "usage data"')
     spec = TableSpec(table="runs", schema="usage data", columns={"timestamp": "started_at"})

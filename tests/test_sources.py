@@ -587,6 +587,46 @@ def test_sqlite_pattern_ids_by_index_skips_equal_a_scan(tmp_path: Path) -> None:
     assert unattributed.count == 4
 
 
+@pytest.mark.parametrize(
+    ("ddl", "index"),
+    [
+        # A column named `id` once captured the skip scan's own name: it never ended.
+        (
+            "CREATE TABLE pattern_executions (id INTEGER PRIMARY KEY, pattern_id TEXT, "
+            "timestamp TEXT)",
+            "CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)",
+        ),
+        # An index SQLite cannot seek by for this column: no skip scan (a scan per id).
+        (
+            "CREATE TABLE pattern_executions (pattern_id TEXT COLLATE NOCASE, timestamp TEXT)",
+            "CREATE INDEX by_pattern ON pattern_executions (pattern_id COLLATE BINARY)",
+        ),
+        # A table named like the skip scan's names used to be.
+        (
+            "CREATE TABLE ids (pattern_id TEXT, timestamp TEXT)",
+            "CREATE INDEX i ON ids (pattern_id)",
+        ),
+    ],
+)
+def test_sqlite_tables_with_names_and_indexes_of_their_own(
+    tmp_path: Path, ddl: str, index: str
+) -> None:
+    path = tmp_path / "own.sqlite"
+    table = "ids" if "TABLE ids" in ddl else "pattern_executions"
+    with sqlite3.connect(path) as connection:
+        connection.execute(ddl)
+        connection.execute(index)
+        connection.executemany(
+            f"INSERT INTO {table} (pattern_id, timestamp) VALUES (?, ?)",
+            [(name, "2026-03-01T10:00:00Z") for name in ("a", "b", "c", "b")],
+        )
+    connection.close()
+    source = SQLiteSource(path, TableSpec(table=table))
+    groups = run(source.fetch_all(START, NOW))
+    assert [(group.pattern_id, group.count) for group in groups] == [("a", 1), ("b", 2), ("c", 1)]
+    assert run(source.unattributed()) == Unattributed(0)
+
+
 def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:
     source = SQLiteSource(sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite"))
     assert run(source.newest("p")) == datetime(2026, 3, 3, 13, tzinfo=UTC)  # " 2026-..."

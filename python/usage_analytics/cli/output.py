@@ -92,10 +92,11 @@ def render_json(view: View) -> str:
 
 def render_html_view(view: View) -> str:
     """A self-contained HTML report of `view.focus` (the first pattern without one);
-    with several patterns, a table of all of them (worst finding each) comes first."""
+    with several patterns, or records left out for having no pattern id, a table of all
+    of them (worst finding each, and that note) comes first."""
     focus = view.focus or view.analyses[0]
     overview = None
-    if len(view.analyses) > 1:
+    if len(view.analyses) > 1 or view.unattributed:
         overview = [(analysis.name, analysis.result) for analysis in view.analyses]
     return render_html(
         focus.result,

@@ -131,7 +131,11 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
         cursor = connection.cursor()
         try:
             cursor.execute("SET TIME ZONE 'UTC'")
-            cursor.execute("SET jit = off")
+            # (a server without JIT, PostgreSQL 10 and older, has no such setting)
+            cursor.execute(
+                "SELECT set_config('jit', 'off', false) FROM pg_settings WHERE name = 'jit'"
+            )
+            cursor.fetchall()
         finally:
             cursor.close()
     except dbapi.Error as error:
@@ -227,23 +231,30 @@ class PostgresSource(ExecutionSource):
         await self._connection.close()
 
     def _skip_scan(self, cursor: Any, pid: str) -> str | None:
-        """A recursive CTE `ids(ua_id)` of the distinct pattern ids, one index seek each
-        (PostgreSQL has no skip scan), when a valid index that is not partial leads with
-        the pattern id column; else None (the callers scan)."""
+        """A recursive CTE `ua_ids(ua_id)` of the distinct pattern ids, one index seek each
+        (PostgreSQL has no skip scan), when a btree index can serve "the least id above
+        x": valid, not partial, leading with the pattern id column with the default
+        operator class and the column's collation (any other index would turn each step
+        into a scan). Else None: the callers scan. The CTE's names are qualified and
+        unusual, so that the table's own columns cannot capture them."""
         table = self.table.qualified
         cursor.execute(
-            "SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass($1) "
-            "AND a.attname = $2 AND i.indpred IS NULL AND i.indisvalid LIMIT 1",
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am am ON am.oid = c.relam "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+            "JOIN pg_opclass o ON o.oid = i.indclass[0] "
+            "WHERE i.indrelid = to_regclass($1) AND a.attname = $2 AND i.indpred IS NULL "
+            "AND i.indisvalid AND am.amname = 'btree' AND o.opcdefault "
+            "AND i.indcollation[0] = a.attcollation LIMIT 1",
             (table, self.table.column(PATTERN_ID)),
         )
         if cursor.fetchone() is None:
             return None
         return (
-            f"WITH RECURSIVE ids(ua_id) AS ((SELECT {pid} FROM {table} "
+            f"WITH RECURSIVE ua_ids(ua_id) AS ((SELECT {pid} FROM {table} "
             f"WHERE {pid} IS NOT NULL ORDER BY {pid} LIMIT 1) UNION ALL "
-            f"SELECT (SELECT {pid} FROM {table} WHERE {pid} > ids.ua_id ORDER BY {pid} LIMIT 1) "
-            f"FROM ids WHERE ids.ua_id IS NOT NULL) "
+            f"SELECT (SELECT ua_t.{pid} FROM {table} AS ua_t WHERE ua_t.{pid} > ua_ids.ua_id "
+            f"ORDER BY ua_t.{pid} LIMIT 1) FROM ua_ids WHERE ua_ids.ua_id IS NOT NULL) "
         )
 
     def _pattern_ids(self, cursor: Any, pid: str, skip_scan: str | None) -> list[str]:
@@ -253,7 +264,7 @@ class PostgresSource(ExecutionSource):
                 f"SELECT DISTINCT {pid}::text FROM {self.table.qualified} WHERE {pid} IS NOT NULL"
             )
         else:
-            query = f"{skip_scan}SELECT ua_id::text FROM ids WHERE ua_id IS NOT NULL"
+            query = f"{skip_scan}SELECT ua_id::text FROM ua_ids WHERE ua_id IS NOT NULL"
         cursor.execute(query)
         return [str(row[0]) for row in cursor.fetchall()]
 
@@ -440,11 +451,14 @@ class PostgresSource(ExecutionSource):
                 # Each pattern's window by its own index range; OFFSET 0 keeps the planner
                 # from flattening the LATERAL into a join over a scan of the whole table
                 # (it guesses 100 ids from the CTE: 150 ms where the ranges take 10).
-                order = f"rows.{quote_identifier(PATTERN_ID)}, rows.{quote_identifier('timestamp')}"
+                order = (
+                    f"ua_rows.{quote_identifier(PATTERN_ID)}, "
+                    f"ua_rows.{quote_identifier('timestamp')}"
+                )
                 query = (
-                    f"{skip_scan}SELECT rows.* FROM ids, LATERAL (SELECT {select} "
-                    f"FROM {table_name} WHERE {pid} = ids.ua_id AND {window} OFFSET 0) AS rows "
-                    f"WHERE ids.ua_id IS NOT NULL ORDER BY {order}"
+                    f"{skip_scan}SELECT ua_rows.* FROM ua_ids, LATERAL (SELECT {select} "
+                    f"FROM {table_name} WHERE {pid} = ua_ids.ua_id AND {window} OFFSET 0) "
+                    f"AS ua_rows WHERE ua_ids.ua_id IS NOT NULL ORDER BY {order}"
                 )
             cursor.execute(query, [start, end])
             table = cursor.fetch_arrow_table()

@@ -82,12 +82,14 @@ _ABOVE_DIGITS = ":"
 
 
 #: The distinct pattern ids by skipping through an index that leads with them: each step
-#: seeks the least id above the last (SQLite's skip-scan idiom, a recursive CTE).
+#: seeks the least id above the last (SQLite's skip-scan idiom, a recursive CTE). Its names
+#: are qualified and unusual, so that a table's own columns (`id`) cannot capture them.
 _IDS_CTE = (
-    "WITH RECURSIVE ids(id) AS (SELECT min({pid}) FROM {table} UNION ALL "
-    "SELECT (SELECT min({pid}) FROM {table} WHERE {pid} > id) FROM ids WHERE id IS NOT NULL) "
+    "WITH RECURSIVE ua_ids(ua_id) AS (SELECT min({pid}) FROM {table} UNION ALL "
+    "SELECT (SELECT min(ua_t.{pid}) FROM {table} AS ua_t WHERE ua_t.{pid} > ua_ids.ua_id) "
+    "FROM ua_ids WHERE ua_ids.ua_id IS NOT NULL) "
 )
-_IDS = "SELECT id FROM ids WHERE id IS NOT NULL"
+_IDS = "SELECT ua_id FROM ua_ids WHERE ua_id IS NOT NULL"
 
 
 class _PatternIds(NamedTuple):
@@ -221,27 +223,24 @@ class SQLiteSource(ExecutionSource):
         id column, one seek per id (`_IDS_CTE`), and rows are asked for by id, so that a
         window is an index range per pattern; else a scan."""
         table = self.table.qualified
-        if not self._indexed_by_pattern(connection):
+        if not self._indexed_by_pattern(connection, pid):
             query = f"SELECT DISTINCT {pid} FROM {table} WHERE {pid} IS NOT NULL"
             return _PatternIds("", query, f"{pid} IS NOT NULL")
         cte = _IDS_CTE.format(table=table, pid=pid)
         return _PatternIds(cte, cte + _IDS, f"{pid} IN ({_IDS})")
 
-    def _indexed_by_pattern(self, connection: sqlite3.Connection) -> bool:
-        """Whether an index (not a partial one) of the table leads with its pattern id
-        column."""
-        spec, schema = self.table, self.table.schema or "main"
-        column = spec.column(PATTERN_ID).lower()
-        indexes = connection.execute(
-            "SELECT name, partial FROM pragma_index_list(?, ?)", (spec.table, schema)
+    def _indexed_by_pattern(self, connection: sqlite3.Connection, pid: str) -> bool:
+        """Whether SQLite serves a skip step ("the least id above x") from an index: asked
+        of its planner, which alone knows whether an index's collation, order and
+        expressions fit the column (a scan per step would be a scan per pattern)."""
+        plan = connection.execute(
+            f"EXPLAIN QUERY PLAN SELECT min({pid}) FROM {self.table.qualified} WHERE {pid} > ?",
+            ("",),
         ).fetchall()
-        for name, partial in indexes:
-            first = connection.execute(
-                "SELECT name FROM pragma_index_info(?, ?) WHERE seqno = 0", (name, schema)
-            ).fetchone()
-            if not partial and first is not None and str(first[0]).lower() == column:
-                return True
-        return False
+        details = [str(row[-1]) for row in plan]
+        return bool(details) and all(
+            detail.startswith("SEARCH") and "INDEX" in detail for detail in details
+        )
 
     @staticmethod
     def _window(ts: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
