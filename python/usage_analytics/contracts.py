@@ -317,25 +317,24 @@ class AnalyticsRequest(BaseModel):
                 f"time_window_end ({self.time_window_end.isoformat()}) must be after "
                 f"time_window_start ({self.time_window_start.isoformat()})"
             )
-        span = self.time_window_end - self.time_window_start
-        if self.bucket_width is not None and span // self.bucket_width > MAX_TREND_BUCKETS:
-            raise ValueError(
-                f"bucket_width {self.bucket_width} cuts the {span} window into "
-                f"{span // self.bucket_width} buckets; at most {MAX_TREND_BUCKETS} are allowed"
+        # The trend buckets (of the width given, else the window type's): the core knows
+        # the widths and its cap (MAX_TREND_BUCKETS), so it checks them.
+        width = self.bucket_width
+        try:
+            _core.check_window(
+                micros(self.time_window_start),
+                micros(self.time_window_end),
+                self.time_window_type.value,
+                None if width is None else width // ONE_MICROSECOND,
             )
-        if self.bucket_width is None:  # the window type's width: the core knows them
-            try:
-                _core.check_window(
-                    micros(self.time_window_start),
-                    micros(self.time_window_end),
-                    self.time_window_type.value,
-                    None,
-                )
-            except ValueError as error:
-                raise ValueError(
-                    f"time_window_type {self.time_window_type.value!r} over {span}: {error}; "
-                    "set a wider bucket_width or another time_window_type"
-                ) from None
+        except ValueError as error:
+            span = self.time_window_end - self.time_window_start
+            if width is not None:
+                raise ValueError(f"bucket_width {width} over {span}: {error}") from None
+            raise ValueError(
+                f"time_window_type {self.time_window_type.value!r} over {span}: {error}; "
+                "set a wider bucket_width or another time_window_type"
+            ) from None
         return self
 
 
