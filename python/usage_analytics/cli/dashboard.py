@@ -23,6 +23,7 @@ from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.contracts import TimeWindowType
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.progress import Progress
+from usage_analytics.report import _plural
 from usage_analytics.sources import ExecutionSource, Unattributed
 
 
@@ -48,7 +49,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         "Most in need of attention first."
     )
     if unattributed:
-        heading += f" {_records(unattributed)} without a pattern_id left out."
+        heading += f" {_plural(unattributed, 'record')} without a pattern_id left out."
     document_window = {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -72,16 +73,12 @@ def run_dashboard(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _records(count: int) -> str:
-    return f"{count:,} record{'s' if count != 1 else ''}"
-
-
 def _check_unattributed(args: argparse.Namespace, where: str, unattributed: Unattributed) -> None:
     """Records without a pattern id are invalid records of the batch (as in
     `execute_batch_reduction`): an error unless `--on-invalid skip`."""
     if unattributed.count and args.on_invalid == "raise":
         more = unattributed.count - 1
-        also = f" (and {_records(more)} more without one)" if more else ""
+        also = f" (and {_plural(more, 'record')} more without one)" if more else ""
         raise CliError(
             f"{where}, {unattributed.first}: field 'pattern_id' = <missing>: required field "
             f"is missing{also}; --on-invalid skip leaves records without a pattern_id out"

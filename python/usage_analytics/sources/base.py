@@ -46,6 +46,7 @@ __all__ = [
     "pattern_candidates",
     "pattern_key",
     "quote_identifier",
+    "row_at",
 ]
 
 #: The record fields of DESIGN.md, in the core's checking order.
@@ -228,6 +229,13 @@ def unknown_pattern(
     return UnknownPatternError(
         f"no records with pattern_id {wanted!r} in {where} (it has: {listed})"
     )
+
+
+def row_at(timestamp: Any) -> str:
+    """Where a database row is, for messages (its table has no row numbers that mean
+    anything): by its timestamp, ISO text for a datetime, else the stored value's repr."""
+    shown = timestamp.isoformat() if hasattr(timestamp, "isoformat") else repr(timestamp)
+    return f"the row with timestamp {shown}"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from usage_analytics.sources.base import (
     pattern_key,
     pattern_uuid,
     quote_identifier,
+    row_at,
     unknown_pattern,
 )
 from usage_analytics.sources.timestamps import timestamp_of
@@ -382,7 +383,7 @@ class PostgresSource(ExecutionSource):
 
     def _fetched(self, key: str, table: Any) -> Fetched:
         def locate(index: int) -> str:
-            return _row_at(table.column("timestamp")[index].as_py())
+            return row_at(table.column("timestamp")[index].as_py())
 
         return Fetched(key, table, int(table.num_rows), locate)
 
@@ -487,16 +488,10 @@ class PostgresSource(ExecutionSource):
             count = int(cursor.fetchone()[0])
             cursor.execute(f"SELECT {ts}::text {where} ORDER BY {ts} NULLS FIRST LIMIT 1", blanks)
             first = cursor.fetchone()
-            return Unattributed(count, None if first is None else _row_at(first[0]))
+            return Unattributed(count, None if first is None else row_at(first[0]))
 
         result: Unattributed = await self._run(work)
         return result
-
-
-def _row_at(timestamp: Any) -> str:
-    """Where a row is, for messages: by its timestamp (ISO text when it has one)."""
-    shown = timestamp.isoformat() if hasattr(timestamp, "isoformat") else repr(timestamp)
-    return f"the row with timestamp {shown}"
 
 
 def _unplaced_condition(ts: str) -> str:

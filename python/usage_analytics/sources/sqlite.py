@@ -56,6 +56,7 @@ from usage_analytics.sources.base import (
     pattern_candidates,
     pattern_key,
     quote_identifier,
+    row_at,
     unknown_pattern,
 )
 from usage_analytics.sources.timestamps import (
@@ -275,7 +276,7 @@ class SQLiteSource(ExecutionSource):
         stamp = names.index("timestamp")
 
         def locate(index: int) -> str:
-            return _row_at(rows[index][stamp])
+            return row_at(rows[index][stamp])
 
         return Fetched(key, self._data(names, rows), len(rows), locate)
 
@@ -396,15 +397,10 @@ class SQLiteSource(ExecutionSource):
             first = connection.execute(
                 f"SELECT {ts} {where} ORDER BY {ts} LIMIT 1", blanks
             ).fetchone()
-            return Unattributed(count, None if first is None else _row_at(first[0]))
+            return Unattributed(count, None if first is None else row_at(first[0]))
 
         result: Unattributed = await self._run(work)
         return result
-
-
-def _row_at(timestamp: Any) -> str:
-    """Where a row is, for messages (the table has no row numbers that mean anything)."""
-    return f"the row with timestamp {timestamp!r}"
 
 
 def _readable(text: Any) -> bool:
