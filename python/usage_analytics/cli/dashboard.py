@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from datetime import datetime
 
+from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import (
     EXIT_OK,
     CliError,
@@ -15,7 +16,6 @@ from usage_analytics.cli.common import (
     add_window_options,
     contract_of,
     granularity_of,
-    reduce_all,
     source_of,
     source_window,
 )
@@ -100,8 +100,9 @@ async def _dashboard(
     if not groups:
         raise CliError(f"{where} holds no records with a pattern_id")
     granularity = granularity_of(args)
-    contracts = [contract_of(args, fetched, window, granularity) for fetched in groups]
-    results = await reduce_all(contracts, groups, where, progress)
+    results = await reduce_patterns(
+        groups, lambda fetched: contract_of(args, fetched, window, granularity), where, progress
+    )
     analyses = {
         fetched.pattern_id: Analysis(fetched.pattern_id, result, fetched.locate)
         for fetched, result in zip(groups, results, strict=True)

@@ -172,8 +172,11 @@ class Fetched:
 
 
 def pattern_uuid(text: str) -> UUID | None:
+    text = text.strip()
+    if len(text) < 32:  # UUID() reads 32 hex digits (and skips braces, hyphens, "urn:uuid:")
+        return None
     try:
-        return UUID(text.strip())
+        return UUID(text)
     except ValueError:
         return None
 

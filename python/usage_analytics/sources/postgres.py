@@ -267,7 +267,8 @@ class PostgresSource(ExecutionSource):
         else:
             query = f"{skip_scan}SELECT ua_id::text FROM ua_ids WHERE ua_id IS NOT NULL"
         cursor.execute(query)
-        return [str(row[0]) for row in cursor.fetchall()]
+        # (As Arrow: the driver's row by row fetch took 20 µs a row.)
+        return [str(value) for value in cursor.fetch_arrow_table().column(0).to_pylist()]
 
     def _introspect(self, cursor: Any) -> dict[str, tuple[str, str]]:
         """Record field -> (SQL expression naming it, its type), checking the table and

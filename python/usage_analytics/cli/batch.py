@@ -1,0 +1,147 @@
+"""Many patterns' records (a source's `fetch_all`) analysed by one batch reduction.
+
+One call per pattern costs about 0.3 ms of fixed work, which at 10,000 patterns (a
+dashboard over a busy database) is seconds; `execute_batch_reduction` groups one table
+and reduces the groups in parallel. Its results are those of the single calls (tested),
+with three differences that `reduce_patterns` hides or chooses:
+
+- invalid records: a batch counts them for the whole input, a single call for its
+  pattern. So the batch serves only when it finds none; otherwise (an error in raise
+  mode, or records skipped) the patterns are reduced one by one, which names the
+  pattern and its record in the error, and counts each pattern's skipped records;
+- patterns whose records are all outside the window get a result without a reduction:
+  the empty one, made once;
+- a result's `pattern_id` is the one a single call's contract gives (a UUID-shaped id
+  becomes a UUID); `computation_time_ms` is the whole batch's, and the results share
+  one `correlation_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from usage_analytics.cli.common import reduce_all
+from usage_analytics.contracts import (
+    AnalyticsRequest,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    normalize_pattern_id,
+)
+from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.progress import Progress
+from usage_analytics.reducer import NodeUsageAnalyticsReducer
+from usage_analytics.sources import Fetched
+from usage_analytics.sources.base import PATTERN_ID
+
+#: The request's settings a batch takes from a pattern's contract.
+_SETTINGS = tuple(
+    name
+    for name in AnalyticsRequest.model_fields
+    if name not in ("execution_data", "correlation_id")
+)
+
+
+async def reduce_patterns(
+    groups: Sequence[Fetched],
+    contract_for: Callable[[Fetched], ModelUsageAnalyticsInput],
+    where: str,
+    progress: Progress,
+) -> list[ModelUsageAnalyticsOutput]:
+    """The analytics of each group, as `reduce_all` of `contract_for(group)` per group
+    gives them (see the module for what differs), by one batch reduction where the groups
+    are Arrow tables of one schema."""
+    table = _one_table(groups)
+    if table is not None:
+        first = contract_for(groups[0])
+        batch = ModelUsageAnalyticsBatchInput(
+            **{name: getattr(first, name) for name in _SETTINGS}, execution_data=table
+        )
+        total = len(groups)
+        label = f"analysing {total:,} pattern{'s' if total != 1 else ''}"
+        async with progress.step(label):
+            try:
+                output = await NodeUsageAnalyticsReducer().execute_batch_reduction(batch)
+            except UsageAnalyticsError:
+                output = None  # one by one, which names the pattern and its record
+        progress.bar(label, total, total)
+        progress.clear()
+        if output is not None and output.data_quality.invalid_records == 0:
+            results, empty = output.results, _empty_result(groups, contract_for)
+            return [
+                _as_single(results.get(group.pattern_id) if group.count else empty, group)
+                for group in groups
+            ]
+    contracts = [contract_for(group) for group in groups]
+    return await reduce_all(contracts, groups, where, progress)
+
+
+def _one_table(groups: Sequence[Fetched]) -> Any | None:
+    """The records of every group in one Arrow table, its `pattern_id` column holding each
+    record's group (dictionary-encoded); None unless every group with records holds an
+    Arrow table and they have one schema (`_common_schema`)."""
+    filled = [group for group in groups if group.count]
+    if not filled:
+        return None
+    try:
+        import numpy as np
+        import pyarrow as pa
+    except ImportError:
+        return None
+    tables = [group.data for group in filled]
+    if not all(isinstance(table, pa.Table) for table in tables):
+        return None
+    schema = _common_schema(pa, tables)
+    if schema is None:
+        return None
+    tables = [table if table.schema.equals(schema) else table.cast(schema) for table in tables]
+    sizes = np.fromiter((table.num_rows for table in tables), np.int64, len(tables))
+    codes = np.repeat(np.arange(len(tables), dtype=np.int32), sizes)
+    ids = pa.DictionaryArray.from_arrays(
+        pa.array(codes), pa.array([group.pattern_id for group in filled], pa.string())
+    )
+    # One chunk per column: thousands of small chunks would each cost the core a batch.
+    table = pa.concat_tables(tables).combine_chunks()
+    if PATTERN_ID in table.column_names:
+        table = table.drop_columns([PATTERN_ID])
+    return table.append_column(PATTERN_ID, ids)
+
+
+def _common_schema(pa: Any, tables: Sequence[Any]) -> Any | None:
+    """The schema all `tables` take: each column's one type, where a column is of the
+    null type in some tables (all its values missing: a database's rows are typed group
+    by group); None if the tables name other columns or a column has two other types."""
+    schemas = list({table.schema: None for table in tables})  # distinct, in order
+    names = schemas[0].names
+    if any(schema.names != names for schema in schemas):
+        return None
+    fields = []
+    for name in names:
+        kinds = {schema.field(name).type for schema in schemas} - {pa.null()}
+        if len(kinds) > 1:
+            return None
+        fields.append(pa.field(name, kinds.pop() if kinds else pa.null()))
+    return pa.schema(fields)
+
+
+def _empty_result(
+    groups: Sequence[Fetched], contract_for: Callable[[Fetched], ModelUsageAnalyticsInput]
+) -> ModelUsageAnalyticsOutput | None:
+    """The result of a pattern without records (None when every group has some)."""
+    empty = next((group for group in groups if not group.count), None)
+    if empty is None:
+        return None
+    return NodeUsageAnalyticsReducer().execute_reduction_sync(contract_for(empty))
+
+
+def _as_single(
+    result: ModelUsageAnalyticsOutput | None, group: Fetched
+) -> ModelUsageAnalyticsOutput:
+    """`result` with the `pattern_id` a single call's contract would give `group`."""
+    if result is None:  # (every group with records is in the batch's table)
+        raise UsageAnalyticsError(f"no batch result for pattern {group.pattern_id}")
+    wanted = normalize_pattern_id(group.pattern_id)
+    if result.pattern_id == wanted and type(result.pattern_id) is type(wanted):
+        return result
+    return result.model_copy(update={"pattern_id": wanted})

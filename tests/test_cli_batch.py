@@ -1,0 +1,159 @@
+"""`reduce_patterns`: a source's patterns analysed by one batch reduction give what one
+call per pattern (`reduce_all`) gives, and where they would not, it is `reduce_all`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import pyarrow as pa
+import pytest
+from source_cases import NOW, START, demo_rows
+from usage_analytics import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsInput,
+    ModelUsageAnalyticsOutput,
+    TimeWindowType,
+)
+from usage_analytics.cli import batch
+from usage_analytics.cli.batch import reduce_patterns
+from usage_analytics.cli.common import CliError, reduce_all
+from usage_analytics.progress import Progress
+from usage_analytics.sources import Fetched
+from usage_analytics.sources.arrow import group_by_pattern
+
+VOLATILE = {"computation_time_ms", "computed_at", "correlation_id"}
+
+
+def contract_for(on_invalid: str = "raise") -> Callable[[Fetched], ModelUsageAnalyticsInput]:
+    def make(fetched: Fetched) -> ModelUsageAnalyticsInput:
+        return ModelUsageAnalyticsInput(
+            pattern_id=fetched.pattern_id,
+            time_window_start=START,
+            time_window_end=NOW,
+            time_window_type=TimeWindowType.WEEKLY,
+            granularity=AnalyticsGranularity.COMPREHENSIVE,
+            execution_data=fetched.data,
+            timezone="America/New_York",
+            on_invalid=on_invalid,
+        )
+
+    return make
+
+
+def one_by_one(
+    groups: Sequence[Fetched], make: Callable[[Fetched], ModelUsageAnalyticsInput]
+) -> list[ModelUsageAnalyticsOutput]:
+    contracts = [make(group) for group in groups]
+    return asyncio.run(reduce_all(contracts, groups, "the source", Progress(enabled=False)))
+
+
+def batched(
+    groups: Sequence[Fetched], make: Callable[[Fetched], ModelUsageAnalyticsInput]
+) -> list[ModelUsageAnalyticsOutput]:
+    return asyncio.run(reduce_patterns(groups, make, "the source", Progress(enabled=False)))
+
+
+@pytest.fixture
+def batch_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail if `reduce_patterns` falls back to one call per pattern."""
+
+    async def refuse(*_: Any) -> Any:
+        raise AssertionError("reduced one pattern at a time")
+
+    monkeypatch.setattr(batch, "reduce_all", refuse)
+
+
+def fetched_groups(rows: list[dict[str, Any]]) -> list[Fetched]:
+    """`fetch_all`'s groups of `rows` (a file source's way), plus a pattern without records."""
+    table = pa.Table.from_pylist(rows)
+    groups = [
+        Fetched(key, part, part.num_rows, lambda index: f"row {index}")
+        for key, part, _ in group_by_pattern(pa, table)
+    ]
+    return [*groups, Fetched("idle-pattern", [], 0, lambda index: f"row {index}")]
+
+
+def same(got: ModelUsageAnalyticsOutput, expected: ModelUsageAnalyticsOutput) -> None:
+    assert got.model_dump(exclude=VOLATILE) == expected.model_dump(exclude=VOLATILE)
+    assert type(got.pattern_id) is type(expected.pattern_id)
+
+
+def test_a_batch_gives_what_one_call_per_pattern_gives(batch_only: None) -> None:
+    # The demo's patterns (UUIDs; some records outside the window), a named pattern,
+    # and a pattern whose records are all outside the window.
+    rows = demo_rows()
+    rows += [{**row, "pattern_id": "checkout"} for row in rows[:300]]
+    rows += [{"pattern_id": "gone", "timestamp": START - timedelta(days=2), "success": True}]
+    groups = fetched_groups(rows)
+    expected = one_by_one(groups, contract_for())
+    got = batched(groups, contract_for())
+    assert len(got) == len(groups) == 9
+    for mine, theirs in zip(got, expected, strict=True):
+        same(mine, theirs)
+    by_id = {str(result.pattern_id): result for result in got}
+    assert isinstance(by_id[rows[0]["pattern_id"]].pattern_id, UUID)
+    assert by_id["gone"].data_quality.records_outside_window == 1
+    assert by_id["idle-pattern"].total_data_points == 0
+    assert by_id["checkout"].usage_metrics.total_executions > 0
+
+
+def test_columns_missing_in_some_patterns_take_the_others_type(batch_only: None) -> None:
+    # A database's rows are typed pattern by pattern: a column with no value in one
+    # pattern is Arrow's null type there.
+    stamp = [START + timedelta(hours=1), START + timedelta(hours=2)]
+    typed = pa.table({"timestamp": stamp, "quality_score": [0.5, 0.25]})
+    untyped = pa.table({"timestamp": stamp, "quality_score": pa.nulls(2)})
+    groups = [Fetched("a", typed, 2), Fetched("b", untyped, 2)]
+    expected = one_by_one(groups, contract_for())
+    for mine, theirs in zip(batched(groups, contract_for()), expected, strict=True):
+        same(mine, theirs)
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        # Timestamps as text in one pattern (PostgreSQL, when it holds infinities).
+        pa.table({"timestamp": ["2026-02-20T10:00:00Z"], "quality_score": [0.5]}),
+        # Another column.
+        pa.table({"timestamp": [START + timedelta(hours=3)], "agent": ["x"]}),
+        # Record dicts.
+        [{"timestamp": START + timedelta(hours=3), "quality_score": 0.5}],
+    ],
+)
+def test_groups_that_make_no_one_table_are_reduced_one_by_one(second: Any) -> None:
+    first = pa.table({"timestamp": [START + timedelta(hours=1)], "quality_score": [0.75]})
+    groups = [Fetched("a", first, 1), Fetched("b", second, len(second))]
+    assert batch._one_table(groups) is None
+    expected = one_by_one(groups, contract_for())
+    for mine, theirs in zip(batched(groups, contract_for()), expected, strict=True):
+        same(mine, theirs)
+
+
+def invalid_groups() -> list[Fetched]:
+    rows = demo_rows()
+    rows[5] = {**rows[5], "quality_score": 1.5}
+    return fetched_groups(rows)
+
+
+def test_skipped_records_are_counted_by_their_pattern() -> None:
+    groups = invalid_groups()
+    got = batched(groups, contract_for("skip"))
+    for mine, theirs in zip(got, one_by_one(groups, contract_for("skip")), strict=True):
+        same(mine, theirs)
+    assert sum(result.data_quality.invalid_records for result in got) == 1
+
+
+def test_an_invalid_record_is_named_with_its_pattern() -> None:
+    groups = invalid_groups()
+    with pytest.raises(CliError) as raised:
+        batched(groups, contract_for())
+    message = str(raised.value)
+    assert message.startswith("the source, pattern ")
+    assert "field 'quality_score' = 1.5" in message
+    with pytest.raises(CliError) as one_call:
+        one_by_one(groups, contract_for())
+    assert str(one_call.value) == message
