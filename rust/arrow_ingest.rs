@@ -551,8 +551,8 @@ fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: 
     Ok(())
 }
 
-/// An integer column widened to i64 (u64 values above i64::MAX saturate; they are
-/// invalid as flags and exact enough as numbers).
+/// An integer column widened to i64. u64 values above i64::MAX saturate (invalid as
+/// flags, their only use here); numbers and pattern ids read u64 columns themselves.
 pub(crate) fn integers(col: &dyn Array) -> Option<Vec<i64>> {
     macro_rules! widen {
         ($t:ty) => {
@@ -657,9 +657,30 @@ fn floats(col: &ArrayRef) -> Option<Vec<f64>> {
             .map(|v| v.to_f64())
             .collect(),
         DataType::Null => vec![f64::NAN; col.len()],
-        dt if dt.is_integer() => integers(col)?.into_iter().map(|v| v as f64).collect(),
+        // (Each to the nearest double, as Python's float(int).)
+        DataType::Int8 => widen!(Int8Type),
+        DataType::Int16 => widen!(Int16Type),
+        DataType::Int32 => widen!(Int32Type),
+        DataType::Int64 => widen!(Int64Type),
+        DataType::UInt8 => widen!(UInt8Type),
+        DataType::UInt16 => widen!(UInt16Type),
+        DataType::UInt32 => widen!(UInt32Type),
+        DataType::UInt64 => widen!(UInt64Type),
+        // Decimals (DuckDB's and PostgreSQL's NUMERIC) as Python's float(Decimal) reads
+        // them: the nearest double to the exact value.
+        DataType::Decimal128(_, scale) => decimals(col.as_primitive::<Decimal128Type>().values(), *scale),
+        DataType::Decimal256(_, scale) => decimals(col.as_primitive::<Decimal256Type>().values(), *scale),
         _ => return None,
     })
+}
+
+/// Unscaled decimal integers with `scale` digits after the point, each as the nearest
+/// double (Rust's float parsing rounds correctly; dividing by a power of ten would not).
+fn decimals<T: std::fmt::Display>(unscaled: &[T], scale: i8) -> Vec<f64> {
+    unscaled
+        .iter()
+        .map(|v| format!("{v}e{}", -i32::from(scale)).parse().unwrap_or(f64::NAN))
+        .collect()
 }
 
 // -- strings ------------------------------------------------------------------------------
@@ -668,6 +689,11 @@ fn floats(col: &ArrayRef) -> Option<Vec<f64>> {
 /// list-of-dicts reader).
 fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
     let null = col.logical_nulls().is_some_and(|n| n.is_null(row));
+    if !null && field == GROUP {
+        if let Some(id) = col.as_primitive_opt::<UInt64Type>().map(|ids| ids.value(row)) {
+            return (id.to_string(), "is too large an int".into());
+        }
+    }
     if null || field == GROUP {
         return ("<missing>".into(), "required field is missing".into());
     }
@@ -717,6 +743,10 @@ fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
         };
         let repr = if let Some(unsigned) = col.as_primitive_opt::<UInt64Type>() {
             unsigned.value(row).to_string() // beyond i64: not widened
+        } else if let Some(decimal) = col.as_primitive_opt::<Decimal128Type>() {
+            format!("Decimal('{}')", decimal.value_as_string(row)) // as pyarrow gives it
+        } else if let Some(decimal) = col.as_primitive_opt::<Decimal256Type>() {
+            format!("Decimal('{}')", decimal.value_as_string(row))
         } else if col.data_type().is_integer() {
             integers(col).map_or_else(|| format!("{x}"), |ints| ints[row].to_string())
         } else {

@@ -320,12 +320,25 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
             }
         }
         dt if dt.is_integer() => {
-            let ints = integers(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
             let nulls = col.logical_nulls();
-            for (row, n) in ints.into_iter().enumerate() {
-                // A null's slot holds a placeholder, not an id (the row is marked below).
-                if nulls.as_ref().is_none_or(|nulls| nulls.is_valid(row)) {
-                    s.group[row] = index.code_int(n);
+            // A null's slot holds a placeholder, not an id (the row is marked below).
+            let valid = |row: usize| nulls.as_ref().is_none_or(|nulls| nulls.is_valid(row));
+            if let Some(unsigned) = col.as_primitive_opt::<UInt64Type>() {
+                // Ids are i64 (as the list path reads ints): a larger one is an invalid
+                // record, not the id i64::MAX (`integers` would cap it there).
+                for (row, &n) in unsigned.values().iter().enumerate() {
+                    match i64::try_from(n) {
+                        Ok(n) if valid(row) => s.group[row] = index.code_int(n),
+                        Ok(_) => {}
+                        Err(_) => s.mark(row, GROUP),
+                    }
+                }
+            } else {
+                let ints = integers(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
+                for (row, n) in ints.into_iter().enumerate() {
+                    if valid(row) {
+                        s.group[row] = index.code_int(n);
+                    }
                 }
             }
         }

@@ -327,3 +327,29 @@ def test_a_batch_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> N
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_unsigned_ids_beyond_i64_are_invalid_records_as_in_a_list() -> None:
+    # They were read as i64::MAX: three patterns merged under an id none of them has.
+    ids = [5, 2**64 - 1, 2**63, 2**63 - 1]
+    stamps = [NOW - timedelta(hours=h + 1) for h in range(4)]
+    table = pa.table({"pattern_id": pa.array(ids, pa.uint64()), "timestamp": stamps})
+    records = [{"pattern_id": i, "timestamp": t} for i, t in zip(ids, stamps, strict=True)]
+    errors = []
+    for data in (table, records):
+        with pytest.raises(InvalidRecordError) as raised:
+            REDUCER.execute_batch_reduction_sync(
+                ModelUsageAnalyticsBatchInput(execution_data=data, **WINDOW)
+            )
+        errors.append(str(raised.value))
+        skipped = REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=data, on_invalid="skip", **WINDOW)
+        )
+        assert list(skipped.results) == [5, 2**63 - 1]
+        assert [r.usage_metrics.total_executions for r in skipped.results.values()] == [1, 1]
+        assert skipped.data_quality.invalid_records == 2
+    assert errors[0] == errors[1]
+    assert errors[0] == (
+        "record 1: field 'pattern_id' = 18446744073709551615: is too large an int "
+        "(and 1 more invalid record)"
+    )

@@ -1387,3 +1387,39 @@ async def test_concurrent_awaits_of_arrow_and_list_inputs_equal_sequential_resul
     concurrent = await asyncio.gather(*(REDUCER.execute_reduction(c) for c in contracts * 2))
     for actual, expected in zip(concurrent, sequential * 2, strict=True):
         assert_same(comparable(actual), expected)
+
+
+def test_decimal_and_unsigned_numbers_equal_the_same_numbers_in_a_list() -> None:
+    # DuckDB's numeric literals and NUMERIC columns come as decimals; u64 values above
+    # i64::MAX were read as i64::MAX.
+    from decimal import Decimal
+
+    times = ["12.5", "0.1", "1e-7", "123456789012345678.9", "-0.5", None]
+    scores = ["0.25", "1", "0.3333333333333333333333333", "1.5", None, "0"]
+    stamps = [WHEN + timedelta(minutes=m) for m in range(len(times))]
+    for kind in (pa.decimal128(38, 25), pa.decimal256(40, 25)):
+        table = pa.table(
+            {
+                "timestamp": stamps,
+                "execution_time_ms": [None if t is None else Decimal(t) for t in times],
+                "quality_score": pa.array([q and Decimal(q) for q in scores], kind),
+            }
+        )
+        # The same Decimals in a list (None as a missing field).
+        records = [
+            {name: value for name, value in row.items() if value is not None}
+            for row in table.to_pylist()
+        ]
+        expected = outcome(request(records, on_invalid="skip"))
+        assert expected["data_quality"]["invalid_records"] == 2  # 1.5 and -0.5
+        assert_same(outcome(request(table, on_invalid="skip")), expected)
+    relation = duckdb.sql(
+        "SELECT TIMESTAMPTZ '2026-01-11 00:00:00+00' AS timestamp, 12.5 AS execution_time_ms"
+    )
+    single = outcome(request(relation))
+    assert single["performance_metrics"]["avg_execution_time_ms"] == 12.5
+    big = [2**64 - 1, 2**63, 7]
+    table = pa.table({"timestamp": stamps[:3], "execution_time_ms": pa.array(big, pa.uint64())})
+    listed = [{"timestamp": s, "execution_time_ms": b} for s, b in zip(stamps, big, strict=False)]
+    assert_same(outcome(request(table)), outcome(request(listed)))
+    assert outcome(request(table))["performance_metrics"]["max_execution_time_ms"] == 2.0**64
