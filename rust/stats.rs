@@ -439,7 +439,10 @@ impl Moments {
         } else {
             (self.mean + delta * (nb / n)).min(self.max.max(other.max))
         };
-        self.m2 += other.m2 + delta * delta * na * nb / n;
+        // delta² na nb / n, weighed first: na nb alone can take delta² past the largest
+        // double when the spread itself is well within it.
+        let weight = na * nb / n;
+        self.m2 += other.m2 + delta * (delta * weight);
         self.count += other.count;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
@@ -707,5 +710,18 @@ mod tests {
             let equal = Moments::of(&vec![1.7e308; n]);
             assert_eq!((equal.mean, equal.m2, equal.sample_std()), (1.7e308, 0.0, 0.0));
         }
+    }
+
+    #[test]
+    fn merged_spread_stays_finite_where_the_whole_is() {
+        // 14,000 times 1 and 14,000 times 9.9e149: delta² na nb alone passes the range.
+        let (ones, huge) = (vec![1.0; 14_000], vec![9.9e149; 14_000]);
+        let mut merged = Moments::of(&ones);
+        merged.merge(&Moments::of(&huge));
+        let whole = Moments::of(&[ones, huge].concat());
+        assert!(merged.m2.is_finite() && whole.m2.is_finite());
+        let std = merged.sample_std();
+        assert!((std - whole.sample_std()).abs() <= whole.sample_std() * 1e-12, "{std}");
+        assert!((std - 4.95e149).abs() <= 4.95e149 * 1e-3, "{std}");
     }
 }
