@@ -1201,3 +1201,28 @@ def test_average_quality_is_the_exactly_rounded_mean_whatever_the_split(
     rng.shuffle(accumulators)
     merged = accumulators[0].merge(accumulators[1]).merge(accumulators[2])
     assert merged.finalize("p").success_metrics.avg_quality_score == expected
+
+
+@pytest.mark.parametrize("how", ["pickle", "bytes"])
+def test_a_window_in_a_historic_zone_with_offset_seconds_round_trips(how: str) -> None:
+    # Monrovia kept UTC-00:44:30 until 1972; JSON writes offsets in whole minutes.
+    from zoneinfo import ZoneInfo
+
+    start = datetime(1971, 6, 1, tzinfo=ZoneInfo("Africa/Monrovia"))
+    assert start.utcoffset() == -timedelta(minutes=44, seconds=30)
+    accumulator = UsageAccumulator(start, start + timedelta(days=7))
+    accumulator.update([{"timestamp": start + timedelta(hours=h)} for h in (1, 2, 170)])
+    copied = ROUND_TRIPS[how](accumulator)
+    assert copied.settings.time_window_start == start
+    assert comparable(copied.finalize("p")) == comparable(accumulator.finalize("p"))
+    assert copied.finalize("p").usage_metrics.total_executions == 2
+
+
+@pytest.mark.parametrize("pattern_id", [123, None, b"x", 1.5])
+def test_finalize_takes_the_pattern_ids_the_contract_takes(pattern_id: Any) -> None:
+    accumulator = UsageAccumulator(**BASE)
+    with pytest.raises(TypeError, match="pattern_id must be a UUID or a str"):
+        accumulator.finalize(pattern_id)
+    with pytest.raises(ValueError, match="must not be empty"):
+        accumulator.finalize("  ")
+    assert accumulator.finalize(str(uuid.UUID(int=5))).pattern_id == uuid.UUID(int=5)

@@ -934,3 +934,24 @@ def test_a_monitor_is_not_pickled() -> None:
 def test_windows_beyond_a_century_are_rejected() -> None:
     with pytest.raises(ValueError, match="at most"):
         rolling(timedelta(days=999_999_999), timedelta(days=999_999_999))
+
+
+def test_retained_buckets_waits_for_a_running_add() -> None:
+    import threading
+
+    monitor = rolling()
+    batch = [record(T0 + k * timedelta(seconds=7)) for k in range(20_000)]
+
+    def add_eight_times() -> None:
+        for _ in range(8):
+            monitor.add(batch)
+
+    adding = threading.Thread(target=add_eight_times)
+    adding.start()
+    reads = []
+    while adding.is_alive():
+        reads.append(monitor.retained_buckets)  # raised "Already mutably borrowed"
+    adding.join()
+    assert reads
+    assert all(count >= 0 for count in reads)
+    assert monitor.retained_buckets > 0

@@ -182,7 +182,7 @@ class _Accumulator:
             self._state.merge_in(other._state)
 
     def to_bytes(self) -> bytes:
-        meta = self._settings.model_dump_json(exclude={"execution_data"}).encode()
+        meta = _storable(self._settings).model_dump_json(exclude={"execution_data"}).encode()
         with self._lock:
             data: bytes = self._state.to_bytes(meta)
         return data
@@ -224,6 +224,24 @@ class _Accumulator:
         )
 
 
+def _storable(settings: StreamingSettings) -> StreamingSettings:
+    """`settings` as JSON keeps them: pydantic writes a UTC offset in whole minutes, so a
+    window bound whose offset has seconds (historic local mean times, such as Monrovia's
+    -00:44:30 until 1972) is stored as the same instant in UTC."""
+    bounds = ("time_window_start", "time_window_end")
+    moved = {
+        name: getattr(settings, name).astimezone(UTC)
+        for name in bounds
+        if _offset_seconds(getattr(settings, name)) % 60
+    }
+    return settings.model_copy(update=moved) if moved else settings
+
+
+def _offset_seconds(moment: datetime) -> float:
+    offset = moment.utcoffset()
+    return 0.0 if offset is None else offset.total_seconds()
+
+
 @contextlib.contextmanager
 def _locked(*accumulators: _Accumulator) -> Iterator[None]:
     """Hold the locks of `accumulators` (each once), always taken in the same order so
@@ -251,13 +269,16 @@ class UsageAccumulator(_Accumulator):
 
     def finalize(self, pattern_id: UUID | str) -> ModelUsageAnalyticsOutput:
         """The analytics of every record added so far (the state is kept)."""
+        if not isinstance(pattern_id, (UUID, str)):  # (as the input contract's)
+            raise TypeError(f"pattern_id must be a UUID or a str, got {type(pattern_id).__name__}")
+        pattern = normalize_pattern_id(pattern_id)
         started = time.perf_counter()
         with self._lock:
             raw = self._state.finalize()
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return analytics_output(
             self._settings,
-            normalize_pattern_id(pattern_id),
+            pattern,
             raw,
             elapsed_ms,
             computed_at=datetime.now(UTC),
@@ -403,7 +424,8 @@ class RollingUsageAnalytics:
     @property
     def retained_buckets(self) -> int:
         """Buckets currently held (at most 2 x window / bucket)."""
-        return int(self._core.retained_buckets)
+        with self._lock:  # (an `add` in another thread holds the core state)
+            return int(self._core.retained_buckets)
 
     def __reduce__(self) -> Any:
         raise TypeError(
