@@ -23,6 +23,7 @@ from source_cases import (
     GROWING,
     NOW_ARG,
     PATTERN_IDS,
+    START,
     api_document,
     comparable,
     demo_rows,
@@ -251,6 +252,21 @@ def test_demo_refuses_to_overwrite_other_data(
     assert "holds other data (invoices)" in err
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT name FROM sqlite_master").fetchall() == [("invoices",)]
+
+
+def test_demo_refuses_a_real_database_of_executions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The layout the demo writes, holding another pattern's records: the demo's tables by
+    # name, so only the records tell (it used to delete them).
+    database = tmp_path / "usage.sqlite"
+    runs = [{"pattern_id": "checkout", "timestamp": START + timedelta(hours=h)} for h in range(9)]
+    write_sqlite(database, runs)
+    code, out, err = run(capsys, "demo", "--db", str(database))
+    assert (code, out) == (2, "")
+    assert "holds other data (pattern_executions with records of pattern 'checkout')" in err
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM pattern_executions").fetchone() == (9,)
 
 
 @pytest.mark.parametrize(

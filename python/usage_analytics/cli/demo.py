@@ -86,7 +86,8 @@ _LATEST_NOW = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def _check_demo_database(path: Path) -> None:
-    """Refuse to rewrite a SQLite file that holds anything but the demo's tables."""
+    """Refuse to rewrite a SQLite file that holds anything but the demo's tables and
+    records: its tables have the names a real database of executions has too."""
     if not path.exists():
         return
     if path.is_dir():
@@ -94,24 +95,43 @@ def _check_demo_database(path: Path) -> None:
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            tables = {
-                str(row[0])
-                for row in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' "
-                    "AND name NOT LIKE 'sqlite_%'"
-                )
-            }
+            other = _other_data(connection)
         finally:
             connection.close()
     except sqlite3.Error:
-        tables = {"(not a SQLite database)"}
-    other = sorted(tables - _DEMO_TABLES)
+        other = ["(not a SQLite database)"]
     if other:
         raise CliError(
             f"--db {path} holds other data ({', '.join(other)}); the demo rewrites its "
             "file, so pass a new path",
             EXIT_USAGE,
         )
+
+
+def _other_data(connection: sqlite3.Connection) -> list[str]:
+    """What a SQLite file holds besides the demo's: other tables, and records or results
+    of patterns other than the demo's (say, a real `pattern_executions`)."""
+    tables = {
+        str(row[0])
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    other = sorted(tables - _DEMO_TABLES)
+    demo_ids = [str(pattern.pattern_id) for pattern in DEMO_PATTERNS]
+    marks = ", ".join("?" for _ in demo_ids)
+    for table in sorted(tables & _DEMO_TABLES):
+        try:
+            found = connection.execute(
+                f'SELECT pattern_id FROM "{table}" '
+                f"WHERE pattern_id IS NULL OR pattern_id NOT IN ({marks}) LIMIT 1",
+                demo_ids,
+            ).fetchone()
+        except sqlite3.Error:  # no pattern_id column: not the demo's table
+            found = ("?",)
+        if found is not None:
+            other.append(f"{table} with records of pattern {found[0]!r}")
+    return other
 
 
 def run_demo(args: argparse.Namespace) -> int:
