@@ -768,3 +768,52 @@ def test_module_runs_as_a_command(tmp_path: Path, demo_records: list[dict[str, A
     assert failed.stderr.startswith("usage-analytics: error: argument --start")
     assert failed.stderr.count("\n") == 1
     assert "Traceback" not in failed.stderr
+
+
+def test_terminal_reports_show_data_characters_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Names from the data with a terminal's escape sequences, a bell, a line break and a
+    # right-to-left override: shown as escapes, one row per pattern.
+    hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31mevil"
+    when = datetime(2026, 1, 10, tzinfo=UTC)
+    records = [
+        {
+            "pattern_id": "two\nlines",
+            "timestamp": when,
+            "agent": hostile,
+            "context_type": "a\u202eb",
+        },
+        {"pattern_id": "plain", "timestamp": when, "project": "p\x7fq"},
+    ]
+    path = write_jsonl(tmp_path / "hostile.jsonl", records)
+    for argv in (["dashboard", str(path)], ["analyze", str(path), "--pattern", "two\nlines"]):
+        code, out, _ = run(capsys, *argv, "--on-invalid", "skip")
+        assert code == 0
+        shown = [char for char in out if not char.isprintable() and char != "\n"]
+        assert shown == [], argv
+        assert "two\\nlines" in out
+    code, out, _ = run(capsys, "analyze", str(path), "--pattern", "two\nlines")
+    assert "\\x1b]0;pwned\\x07\\x1b[2J" in out
+    assert "a\\u202eb" in out
+    code, out, _ = run(capsys, "dashboard", str(path))
+    rows = [line for line in out.splitlines() if line.startswith(("two", "plain"))]
+    assert len(rows) == 2
+
+
+@pytest.mark.parametrize("arrow", [True, False], ids=["pyarrow", "standard_library"])
+def test_a_record_spanning_lines_is_located_at_its_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, arrow: bool
+) -> None:
+    text = (
+        "pattern_id,timestamp,success,agent\n"
+        "b,2026-01-01T00:00:00Z,true,z\n"
+        'b,2026-01-02T00:00:00Z,nope,"q\nr\ns"\n'
+        "b,2026-01-03T00:00:00Z,true,z\n"
+    )
+    path = Path(text_file(tmp_path, "spans.csv", text))
+    fetched = asyncio.run(FileSource(path, arrow=arrow).fetch("b", START_2026, END_2026))
+    assert [fetched.locate(index) for index in range(3)] == ["line 2", "line 3", "line 6"]
+    code, _, err = run(capsys, "analyze", str(path), "--pattern", "b")
+    assert code == 1
+    assert "spans.csv, line 3: field 'success' = 'nope'" in err

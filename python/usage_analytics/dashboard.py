@@ -20,7 +20,13 @@ from typing import Any
 
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.health import SEVERITIES, HealthFinding, HealthThresholds
-from usage_analytics.report import MIN_WIDTH, terminal_width, trend_label
+from usage_analytics.report import (
+    MIN_WIDTH,
+    printable,
+    printable_lines,
+    terminal_width,
+    trend_label,
+)
 
 __all__ = [
     "DashboardRow",
@@ -112,6 +118,7 @@ def _finding(row: DashboardRow, unicode: bool, width: int) -> str:
 
 
 def _cut(text: str, width: int, unicode: bool) -> str:
+    text = printable(text)
     if len(text) <= width:
         return text
     ellipsis = "…" if unicode else "~"
@@ -130,7 +137,7 @@ def render_dashboard(
     cells = [_cells(row, unicode) for row in rows]
     widths = [max([len(t), *(len(c[i]) for c in cells)]) for i, t in enumerate(titles)]
     numbers = sum(size + 2 for size in widths)
-    name_width = min(36, max([len("PATTERN"), *(len(row.name) for row in rows)]))
+    name_width = min(36, max([len("PATTERN"), *(len(printable(row.name)) for row in rows)]))
     name_width = max(8, min(name_width, width - numbers))
     room = width - name_width - numbers - 2
     below = room < _MIN_FINDING
@@ -154,7 +161,7 @@ def render_dashboard(
             lines.append("    " + _finding(row, unicode, width - 4))
         else:
             lines.append(f"{line(row.name, values)}  {_finding(row, unicode, room)}".rstrip())
-    return "\n".join(lines)
+    return printable_lines("\n".join(lines))
 
 
 def dashboard_document(rows: Sequence[DashboardRow]) -> list[dict[str, Any]]:

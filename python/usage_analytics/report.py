@@ -128,9 +128,25 @@ def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
 
 
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on or not show (controls such as
+    ESC, format characters such as bidirectional overrides, line breaks, unassigned code
+    points) written as its Python escape: names and values come from the data, and
+    must not move the cursor, retitle the window or split a row."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def printable_lines(text: str) -> str:
+    """`printable` of each line of a rendered text (its own line breaks kept)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def _cut(text: str, width: int) -> str:
     if width <= 0:
         return ""
+    text = printable(text)
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
@@ -504,7 +520,7 @@ def render_report(
         lines += ["", _section("WHEN IT RUNS", width)]
         lines += _calendar_lines(dist, timezone, width, unicode)
     lines += ["", _section("DATA QUALITY", width), *_quality_lines(result, locate, width)]
-    text = "\n".join(_fit(line.rstrip(), width) for line in lines)
+    text = "\n".join(_fit(printable(line).rstrip(), width) for line in lines)
     return text if unicode else text.translate(_TO_ASCII)
 
 
@@ -622,5 +638,5 @@ def render_summary(
     lines.append("─" * min(width, max(len(lines[0]), 40)))
     for index, name in enumerate(names):
         lines.append(row(name, [cells[index] for _, _, cells in columns], notes[index]))
-    text = "\n".join(lines)
+    text = printable_lines("\n".join(lines))
     return text if unicode else text.translate(_TO_ASCII)

@@ -17,7 +17,7 @@ from usage_analytics.cli.common import EXIT_USAGE, CliError
 from usage_analytics.contracts import ModelUsageAnalyticsOutput, json_safe
 from usage_analytics.dashboard import dashboard_document, dashboard_rows, render_dashboard
 from usage_analytics.html_report import render_html
-from usage_analytics.report import render_report, terminal_width
+from usage_analytics.report import printable_lines, render_report, terminal_width
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def render_table(view: View) -> str:
         )
     if view.footer:
         parts += ["", textwrap.fill(view.footer, view.width, break_on_hyphens=False)]
-    return "\n".join(parts).rstrip("\n")
+    # (The heading and footer name sources: a path may hold any character.)
+    return printable_lines("\n".join(parts).rstrip("\n"))
 
 
 def _json(document: Any) -> str:

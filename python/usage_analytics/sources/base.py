@@ -176,7 +176,7 @@ def pattern_uuid(text: str) -> UUID | None:
     if len(text) < 32:  # UUID() reads 32 hex digits (and skips braces, hyphens, "urn:uuid:")
         return None
     try:
-        return UUID(text)
+        return UUID(text.lower())  # (UUID() reads hex in either case, "urn:uuid:" in lower)
     except ValueError:
         return None
 
@@ -197,14 +197,15 @@ def pattern_key(value: Any) -> str:
 def pattern_candidates(wanted: str) -> list[str]:
     """The stored spellings a database query matches for `wanted` (an indexed `IN`): as
     given and, for a UUID, the spellings systems write, in lower and upper case: hyphens,
-    braces, 32 hex digits, `urn:uuid:`. (`fetch_all` groups any spelling `UUID()` reads
-    under its canonical form; other mixes of case or hyphens are not asked for.)"""
+    braces, 32 hex digits, `urn:uuid:`. (`fetch_all` groups any spelling `UUID()` reads,
+    in either case, under its canonical form; other mixes of case or hyphens are not
+    asked for.)"""
     forms = [wanted]
     uuid = pattern_uuid(wanted)
     if uuid is not None:
         for text in (str(uuid), "{" + str(uuid) + "}", uuid.hex):
             forms += [text, text.upper()]
-        forms.append(uuid.urn)
+        forms += [uuid.urn, uuid.urn.upper()]
     return list(dict.fromkeys(forms))
 
 

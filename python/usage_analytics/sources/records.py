@@ -228,7 +228,7 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     continue
                 if len(row) > len(names):
                     raise SourceError(
-                        f"{path}, line {reader.line_num}: {len(row)} cells "
+                        f"{path}, line {start}: {len(row)} cells "
                         f"but the header names {len(names)} columns"
                     )
                 records.append(
@@ -238,7 +238,7 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                         if cell != "" and name is not None
                     }
                 )
-                lines.append(reader.line_num)
+                lines.append(start)  # (where a record spanning lines begins)
                 last, last_start = row, start
             if records and ends_inside_a_quote(path, last):
                 opened = last_start + sum(cell.count("\n") for cell in last[:-1])
