@@ -279,17 +279,22 @@ class SQLiteSource(ExecutionSource):
     def _fetched_groups(
         self, names: Sequence[str], groups: Mapping[str, list[tuple[Any, ...]]]
     ) -> list[Fetched]:
-        """`_fetched` of each pattern's rows, their tables slices of one table of all the
-        rows: building a table costs about 30 µs per column, which one table per pattern
-        paid for each of thousands of patterns. (If the rows of all patterns do not make
-        one table, each pattern's are tried alone, as `_fetched` does.)"""
+        """`_fetched` of each pattern's rows (which lead with the pattern id, `names[0]`,
+        left out of the data), their tables slices of one table of all the rows: building
+        a table costs about 30 µs per column, which one table per pattern paid for each of
+        thousands of patterns. (If the rows of all patterns do not make one table, each
+        pattern's are tried alone, as `_fetched` does.)"""
         every = [row for rows in groups.values() for row in rows]
         pa = load_pyarrow()
         table = None
         if pa is not None and every:
-            table = table_from_columns(pa, names, list(zip(*every, strict=True)))
+            columns = list(zip(*every, strict=True))[1:]
+            table = table_from_columns(pa, names[1:], columns)
         if table is None:
-            return [self._fetched(key, names, rows) for key, rows in groups.items()]
+            return [
+                self._fetched(key, names[1:], [row[1:] for row in rows])
+                for key, rows in groups.items()
+            ]
         stamp = names.index("timestamp")
         fetched, offset = [], 0
         for key, rows in groups.items():
@@ -392,9 +397,9 @@ class SQLiteSource(ExecutionSource):
             groups: dict[str, list[tuple[Any, ...]]] = {pattern_key(value): [] for value in every}
             for cursor in (placed, unplaced):
                 for value, rows in itertools.groupby(cursor, key=lambda row: row[0]):
-                    groups.setdefault(pattern_key(value), []).extend(row[1:] for row in rows)
+                    groups.setdefault(pattern_key(value), []).extend(rows)
             groups.pop("", None)  # a blank id names no pattern (see `unattributed`)
-            return self._fetched_groups(names[1:], {key: groups[key] for key in sorted(groups)})
+            return self._fetched_groups(names, {key: groups[key] for key in sorted(groups)})
 
         result: list[Fetched] = await self._run(work)
         return result
