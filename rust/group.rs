@@ -44,27 +44,53 @@ impl GroupIndex {
         if let Some(&code) = self.texts.get(text) {
             return code;
         }
-        let code = self.push(GroupKey::Text(text.into()));
+        let code = self.code_new_text(text);
         self.texts.insert(text.into(), code);
         code
     }
 
+    /// A text not met before names the pattern of the int or UUID it spells, if it
+    /// spells one (an output writes an int id as its text, and a single call's contract
+    /// reads a UUID-shaped id as the UUID: two forms would otherwise be two patterns with
+    /// one output id); else a new pattern. Whichever form comes first is the key.
+    #[cold]
+    fn code_new_text(&mut self, text: &str) -> u32 {
+        let key = GroupKey::Text(text.into());
+        if let Some(n) = int_text(text) {
+            return self.code_int_as(n, key);
+        }
+        if let Some(bytes) = uuid_text(text) {
+            return self.code_uuid_as(bytes, key);
+        }
+        self.push(key)
+    }
+
     #[inline]
     pub fn code_int(&mut self, n: i64) -> u32 {
+        self.code_int_as(n, GroupKey::Int(n))
+    }
+
+    #[inline]
+    fn code_int_as(&mut self, n: i64, key: GroupKey) -> u32 {
         if let Some(&code) = self.ints.get(&n) {
             return code;
         }
-        let code = self.push(GroupKey::Int(n));
+        let code = self.push(key);
         self.ints.insert(n, code);
         code
     }
 
     #[inline]
     pub fn code_uuid(&mut self, bytes: [u8; 16]) -> u32 {
+        self.code_uuid_as(bytes, GroupKey::Uuid(bytes))
+    }
+
+    #[inline]
+    fn code_uuid_as(&mut self, bytes: [u8; 16], key: GroupKey) -> u32 {
         if let Some(&code) = self.uuids.get(&bytes) {
             return code;
         }
-        let code = self.push(GroupKey::Uuid(bytes));
+        let code = self.push(key);
         self.uuids.insert(bytes, code);
         code
     }
@@ -91,6 +117,33 @@ impl GroupIndex {
     pub fn outside(&self, code: usize) -> u64 {
         self.outside[code]
     }
+}
+
+/// The i64 whose decimal text `text` is, exactly (no sign, zeros or spaces added).
+fn int_text(text: &str) -> Option<i64> {
+    let n: i64 = text.parse().ok()?;
+    (n.to_string() == text).then_some(n)
+}
+
+/// The UUID (its 16 bytes, as Python's `UUID.bytes`) that `text` spells in a form
+/// systems write: 32 hex digits, or hyphenated 8-4-4-4-12, either case, optionally in
+/// braces or after `urn:uuid:`.
+fn uuid_text(text: &str) -> Option<[u8; 16]> {
+    let lower = text.to_ascii_lowercase();
+    let mut rest = lower.strip_prefix("urn:uuid:").unwrap_or(&lower);
+    if let Some(inner) = rest.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        rest = inner;
+    }
+    let hex: String = match rest.len() {
+        32 => rest.to_owned(),
+        36 if [8, 13, 18, 23].iter().all(|&i| rest.as_bytes()[i] == b'-') => rest.replace('-', ""),
+        _ => return None,
+    };
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let value = u128::from_str_radix(&hex, 16).ok()?;
+    Some(value.to_be_bytes())
 }
 
 /// One accumulator per group, created from a template as groups appear.
@@ -428,6 +481,36 @@ mod tests {
         second.add(&chunk(&rows[4_000..]));
         first.merge(&mut index, &second, &other_index);
         assert_eq!(first.finalize(23), expected);
+    }
+
+    #[test]
+    fn an_id_in_two_forms_is_one_pattern_keyed_by_the_first() {
+        let bytes = 0x0123_4567_89ab_cdef_0123_4567_89ab_cdefu128.to_be_bytes();
+        let mut index = GroupIndex::default();
+        assert_eq!(index.code_uuid(bytes), 0);
+        for spelling in [
+            "01234567-89ab-cdef-0123-456789abcdef",
+            "0123456789ABCDEF0123456789ABCDEF",
+            "{01234567-89AB-cdef-0123-456789abcdef}",
+            "urn:uuid:01234567-89ab-cdef-0123-456789abcdef",
+            "URN:UUID:01234567-89AB-CDEF-0123-456789ABCDEF",
+        ] {
+            assert_eq!(index.code_text(spelling), 0, "{spelling}");
+        }
+        assert_eq!(index.code_text("7"), 1);
+        assert_eq!(index.code_int(7), 1);
+        assert_eq!(index.keys()[1], GroupKey::Text("7".into()));
+        assert_eq!(index.code_int(-12), 2);
+        assert_eq!(index.code_text("-12"), 2);
+        // Other texts are their own patterns.
+        for (text, code) in [("007", 3), ("+7", 4), (" 7", 5), ("0123456789abcdef0123456789abcde", 6)] {
+            assert_eq!(index.code_text(text), code, "{text}");
+        }
+        assert_eq!(index.code_text("{0123456789abcdef0123456789abcdef"), 7);
+        assert_eq!(index.keys().len(), 8);
+        assert_eq!(int_text("9223372036854775808"), None);
+        assert_eq!(uuid_text("01234567-89ab-cdef-0123-456789abcdeg"), None);
+        assert_eq!(uuid_text("0123456789ab-cdef-0123-456789abcdef"), None);
     }
 
     #[test]

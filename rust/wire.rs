@@ -228,9 +228,17 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
                     GroupKeyWire::Uuid(b) => GroupKey::Uuid(b),
                 };
                 let code = index.code(&key);
-                ensure(code as usize == accumulators.len(), "a pattern id appears twice")?;
+                let accumulator = accumulator_of(&template, group.accumulator, &mut names)?;
+                if code as usize == accumulators.len() {
+                    accumulators.push(accumulator);
+                } else {
+                    // Another form of an id met before (a state of an older version kept
+                    // a UUID and its text apart): one pattern now. The same id twice is
+                    // no state this code writes.
+                    ensure(index.keys()[code as usize] != key, "a pattern id appears twice")?;
+                    accumulators[code as usize].merge(&accumulator);
+                }
                 index.add_outside(code, group.outside_window);
-                accumulators.push(accumulator_of(&template, group.accumulator, &mut names)?);
             }
             Reduction::Grouped(GroupedAccumulators::from_parts(template.clone(), accumulators), index)
         }

@@ -1226,3 +1226,22 @@ def test_finalize_takes_the_pattern_ids_the_contract_takes(pattern_id: Any) -> N
     with pytest.raises(ValueError, match="must not be empty"):
         accumulator.finalize("  ")
     assert accumulator.finalize(str(uuid.UUID(int=5))).pattern_id == uuid.UUID(int=5)
+
+
+def test_batch_states_merge_an_id_given_in_two_forms_as_one_pattern() -> None:
+    uid = uuid.UUID(int=9)
+    when = [START + timedelta(hours=h) for h in range(4)]
+    as_bytes = pa.table(
+        {"pattern_id": pa.array([uid.bytes] * 2, pa.binary(16)), "timestamp": when[:2]}
+    )
+    as_text = pa.table({"pattern_id": [str(uid)] * 2, "timestamp": when[2:]})
+    first, second = BatchUsageAccumulator(**BASE), BatchUsageAccumulator(**BASE)
+    first.update(as_bytes)
+    second.update(as_text)
+    for merged in (
+        first.merge(second),
+        BatchUsageAccumulator.from_bytes(first.merge(second).to_bytes()),
+    ):
+        (key,) = merged.finalize().results
+        assert key == uid
+        assert merged.finalize().results[uid].usage_metrics.total_executions == 4

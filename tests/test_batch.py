@@ -353,3 +353,24 @@ def test_unsigned_ids_beyond_i64_are_invalid_records_as_in_a_list() -> None:
         "record 1: field 'pattern_id' = 18446744073709551615: is too large an int "
         "(and 1 more invalid record)"
     )
+
+
+def test_an_id_given_in_two_forms_is_one_pattern_keyed_by_the_first() -> None:
+    # A UUID and its text (a single call's contract reads both as the UUID), an int and its
+    # text (an output writes the int as its text): one pattern each, not two results
+    # with one output id.
+    uid = uuid.UUID(int=1)
+    stamps = [NOW - timedelta(hours=h + 1) for h in range(6)]
+    ids = [uid, str(uid).upper(), 7, "7", "{" + str(uid) + "}", "07"]
+    records = [{"pattern_id": i, "timestamp": t} for i, t in zip(ids, stamps, strict=True)]
+    output = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    )
+    assert list(output.results) == [uid, 7, "07"]
+    counts = [r.usage_metrics.total_executions for r in output.results.values()]
+    assert counts == [3, 2, 1]
+    assert output.to_arrow().column("pattern_id").to_pylist() == [str(uid), "7", "07"]
+    texts_first = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records[::-1], **WINDOW)
+    )
+    assert list(texts_first.results) == ["07", "{" + str(uid) + "}", "7"]

@@ -349,7 +349,9 @@ class ModelUsageAnalyticsInput(AnalyticsRequest):
 class ModelUsageAnalyticsBatchInput(AnalyticsRequest):
     """Many patterns' records in one input: each record (or row) carries a `pattern_id`
     (a str, an int or a UUID). Records are grouped once and the groups reduced in
-    parallel; each pattern gets the same analytics as a single call on its records."""
+    parallel; each pattern gets the same analytics as a single call on its records.
+    An id given in two forms (a UUID and its text, an int and its decimal text) is one
+    pattern, keyed in `results` by the form met first."""
 
 
 class ModelUsageAnalyticsOutput(_Model):
