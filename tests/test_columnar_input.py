@@ -1423,3 +1423,26 @@ def test_decimal_and_unsigned_numbers_equal_the_same_numbers_in_a_list() -> None
     listed = [{"timestamp": s, "execution_time_ms": b} for s, b in zip(stamps, big, strict=False)]
     assert_same(outcome(request(table)), outcome(request(listed)))
     assert outcome(request(table))["performance_metrics"]["max_execution_time_ms"] == 2.0**64
+
+
+@pytest.mark.parametrize("unit", ["h", "m", "W", "M", "Y", "2h", "10s", "250ms"])
+def test_numpy_datetimes_of_units_arrow_lacks_equal_their_datetimes(unit: str) -> None:
+    # They failed with "cannot read the columns: Unsupported datetime64 time unit".
+    stamps = np.array(["2026-01-06T05:00", "2026-01-10T23:59", "NaT"], "datetime64[m]")
+    column = stamps.astype(f"datetime64[{unit}]")
+
+    def moment(value: Any) -> datetime:
+        return value.astype("datetime64[us]").item().replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+    listed = [{} if np.isnat(value) else {"timestamp": moment(value)} for value in column]
+    options = {"on_invalid": "skip"}
+    assert_same(
+        outcome(request({"timestamp": column}, **options)), outcome(request(listed, **options))
+    )
+
+
+def test_a_column_arrow_cannot_take_is_named() -> None:
+    with pytest.raises(UsageAnalyticsError, match="cannot read column 'quality_score'"):
+        REDUCER.execute_reduction_sync(
+            request({"timestamp": np.array([0]), "quality_score": np.array([1 + 2j])})
+        )

@@ -111,12 +111,15 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
     lengths = {name: _length(name, column) for name, column in columns.items()}
     if len(set(lengths.values())) > 1:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
-    try:
-        return pa.table({name: _arrow_column(pa, column) for name, column in columns.items()})
-    except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too: not bad data
-        raise
-    except pa.ArrowException as error:  # invalid, wrong type, or a dtype Arrow lacks
-        raise UsageAnalyticsError(f"cannot read the columns: {error}") from error
+    arrays = {}
+    for name, column in columns.items():
+        try:
+            arrays[name] = _arrow_column(pa, column)
+        except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too
+            raise
+        except pa.ArrowException as error:  # invalid, wrong type, or a dtype Arrow lacks
+            raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
+    return pa.table(arrays)
 
 
 def _length(name: str, column: Any) -> int:
@@ -135,4 +138,18 @@ def _arrow_column(pa: Any, column: Any) -> Any:
         return pa.array(column)
     if not getattr(column.dtype, "isnative", True):
         column = column.astype(column.dtype.newbyteorder("="))
+    if column.dtype.kind == "M":
+        column = _arrow_datetimes(column)
     return pa.array(column, from_pandas=True)
+
+
+def _arrow_datetimes(column: Any) -> Any:
+    """A datetime64 array in a unit Arrow takes: hours, minutes, weeks, months, years and
+    multiples of a unit as seconds, units below nanoseconds as nanoseconds (both exact
+    where the values fit; NaT stays NaT)."""
+    import numpy as np
+
+    unit, count = np.datetime_data(column.dtype)
+    if count == 1 and unit in ("s", "ms", "us", "ns", "D"):
+        return column
+    return column.astype("datetime64[ns]" if unit in ("ps", "fs", "as") else "datetime64[s]")
