@@ -21,7 +21,7 @@ from usage_analytics.cli.common import (
 )
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.contracts import TimeWindowType
-from usage_analytics.dashboard import dashboard_rows
+from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
 from usage_analytics.report import _plural
 from usage_analytics.sources import ExecutionSource, Unattributed
@@ -41,7 +41,7 @@ def configure_dashboard(parser: argparse.ArgumentParser) -> None:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     source = source_of(args)
-    analyses, window, unattributed = asyncio.run(_dashboard(args, source))
+    rows, analyses, window, unattributed = asyncio.run(_dashboard(args, source))
     start, end, kind = window
     heading = (
         f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "
@@ -67,6 +67,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
             heading,
             window=document_window,
             unattributed=unattributed,
+            rows=rows,
         )
 
     emit(args, view, DASHBOARD_RENDERERS)
@@ -87,7 +88,7 @@ def _check_unattributed(args: argparse.Namespace, where: str, unattributed: Unat
 
 async def _dashboard(
     args: argparse.Namespace, source: ExecutionSource
-) -> tuple[list[Analysis], tuple[datetime, datetime, TimeWindowType], int]:
+) -> tuple[list[DashboardRow], list[Analysis], tuple[datetime, datetime, TimeWindowType], int]:
     progress = Progress()
     where = source.description
     async with source:
@@ -108,4 +109,4 @@ async def _dashboard(
         for fetched, result in zip(groups, results, strict=True)
     }
     rows = dashboard_rows([(name, analysis.result) for name, analysis in analyses.items()])
-    return [analyses[row.name] for row in rows], window, unattributed.count
+    return rows, [analyses[row.name] for row in rows], window, unattributed.count
