@@ -759,6 +759,36 @@ def test_file_columns_can_be_mapped_to_record_fields(tmp_path: Path, kind: str) 
         assert run(fetch_result(source, GROWING)) == api_document(rows, GROWING)
 
 
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_one_file_column_can_feed_two_record_fields(tmp_path: Path, kind: str) -> None:
+    # The last mapping of a column used to win: "no column 'kind'" for the first field.
+    rows = demo_rows()
+    renamed = [
+        {"kind" if key == "context_type" else key: value for key, value in row.items()}
+        for row in rows
+    ]
+    path = write_source(tmp_path, kind, renamed)
+    spec = TableSpec(columns={"context_type": "kind", "project": "kind"})
+    expected = [{**row, "project": row["context_type"]} for row in rows]
+    for arrow in (True, False) if kind != "parquet" else (True,):
+        source = FileSource(path, spec, arrow=arrow)
+        assert run(fetch_result(source, GROWING)) == api_document(expected, GROWING)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_mapped_column_without_values_is_a_column(tmp_path: Path, kind: str) -> None:
+    # An empty column of a file with a header is there ("no column 'score'" before).
+    rows = [{**row, "score": None} for row in demo_rows()]
+    path = write_source(tmp_path, kind, rows)
+    spec = TableSpec(columns={"quality_score": "score"})
+    without = [{k: v for k, v in row.items() if k != "quality_score"} for row in rows]
+    for arrow in (True, False) if kind != "parquet" else (True,):
+        source = FileSource(path, spec, arrow=arrow)
+        assert run(fetch_result(source, GROWING)) == api_document(without, GROWING)
+    with pytest.raises(SourceError, match="no column 'nope' \\(mapped to the record field 'agent'"):
+        run(FileSource(path, TableSpec(columns={"agent": "nope"})).fetch(GROWING, START, NOW))
+
+
 # ------------------------------------------------------------------------------ errors
 
 

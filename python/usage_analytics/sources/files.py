@@ -132,16 +132,21 @@ class FileSource(ExecutionSource):
         pa = None if self._arrow is False else load_pyarrow()
         if self.kind == "parquet":
             pa = require_pyarrow("reading Parquet files")
-            table = _renamed(self._read_parquet(pa), self.table)
-            _check_mapped_table(table, self.table, self.path)
-            return _Loaded(table, _row_label, arrow=True)
+            table = self._read_parquet(pa)
+            self._check_mapped_columns(table.column_names)
+            return _Loaded(_renamed(table, self.table), _row_label, arrow=True)
+        header = _csv_header(self.path) if self.kind == "csv" else None
+        if header is not None:
+            self._check_mapped_columns(header)
         if pa is not None:
             table = self._read_text_arrow(pa)  # renamed by the reader
             if table is not None:
-                _check_mapped_table(table, self.table, self.path)
+                if self.kind != "csv":
+                    _check_mapped_table(table, self.table, self.path)
                 return _Loaded(table, self._lazy_lines(), arrow=True)
         loaded = read_records(self.path, self.table.columns)
-        _check_mapped_records(loaded.records, self.table, self.path)
+        if self.kind != "csv":
+            _check_mapped_records(loaded.records, self.table, self.path)
         return _Loaded(loaded.records, loaded.location_label, arrow=False)
 
     def _read_parquet(self, pa: Any) -> Any:
@@ -166,6 +171,16 @@ class FileSource(ExecutionSource):
                     "pattern ids are strings or integers"
                 )
         return table
+
+    def _check_mapped_columns(self, names: Sequence[str]) -> None:
+        """A column the mapping names must be in the file (empty or not): files with a
+        header or a schema say so; JSON Lines name a key only where a line has it."""
+        present = {name.strip() for name in names}
+        for name, column in self.table.columns.items():
+            if column != name and column not in present:
+                raise SourceError(
+                    f"{self.path}: no column {column!r} (mapped to the record field {name!r})"
+                )
 
     def _read_text_arrow(self, pa: Any) -> Any:
         reader = _read_csv_arrow if self.kind == "csv" else _read_jsonl_arrow
@@ -318,11 +333,22 @@ def _renamed(table: Any, spec: TableSpec) -> Any:
     if not spec.columns:
         return table
     rename = renamer(spec.columns)
-    kept = [(index, rename(name)) for index, name in enumerate(table.column_names)]
-    columns = [(index, name) for index, name in kept if name is not None]
+    columns = [
+        (index, name) for index, column in enumerate(table.column_names) for name in rename(column)
+    ]
     return type(table).from_arrays(
         [table.column(index) for index, _ in columns], names=[name for _, name in columns]
     )
+
+
+def _csv_header(path: Path) -> list[str] | None:
+    """The column names of a CSV file's header; None for an empty or unreadable file
+    (the readers report those)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            return next(csv.reader(stream), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
 
 
 def _check_mapped_table(table: Any, spec: TableSpec, path: Path) -> None:
@@ -359,7 +385,7 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
         return None
     rename = renamer(spec.columns)
     names = [rename(name.strip()) for name in header]
-    present = [name for name in names if name is not None]
+    present = [name for held in names for name in held]
     if len(set(present)) != len(present) or "timestamp" not in present:
         return None  # duplicate columns (the standard reader decides), or no time
     positions = [f"c{index}" for index in range(len(header))]
@@ -385,17 +411,17 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
     if blank is not None and pc.any(blank).as_py():
         return None  # rows of empty cells: the standard reader skips them
     arrays, kept = [], []
-    for column, name in zip(table.columns, names, strict=True):
-        if name is None:
-            continue
-        if name in FLAG_FIELDS:
-            column = _flags(pa, column)
-            if column is None:
-                return None
-        elif name in NUMBER_FIELDS:
-            column = column.cast(pa.float64())  # raises on text float() would not take
-        arrays.append(column)
-        kept.append(name)
+    for text, held in zip(table.columns, names, strict=True):
+        for name in held:
+            column = text
+            if name in FLAG_FIELDS:
+                column = _flags(pa, column)
+                if column is None:
+                    return None
+            elif name in NUMBER_FIELDS:
+                column = column.cast(pa.float64())  # raises on text float() would not take
+            arrays.append(column)
+            kept.append(name)
     return pa.Table.from_arrays(arrays, names=kept)
 
 
@@ -426,6 +452,8 @@ def _read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
             types[name] = pa.float64()
         else:
             types[name] = pa.string()
+    if len({spec.column(name) for name in types}) < len(types):
+        return None  # a key feeds two fields: the standard reader copies it to both
     schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
     table = pajson.read_json(
         path,

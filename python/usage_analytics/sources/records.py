@@ -96,26 +96,29 @@ def _open_text(path: Path, encoding: str = "utf-8") -> TextIO:
         raise SourceUnavailableError(f"{path}: cannot open: {error.strerror or error}") from None
 
 
-def renamer(columns: Columns) -> Callable[[str], str | None]:
-    """The record field a file's column (key) holds, under the mapping `columns`: the
-    mapped field for a mapped column, None for a field's own name when the mapping takes
-    that field from another column (the original is then ignored), else the name."""
-    fields = {column: name for name, column in columns.items() if column != name}
+def renamer(columns: Columns) -> Callable[[str], list[str]]:
+    """The record fields a file's column (key) holds under the mapping `columns`: the
+    fields mapped to it (one column may feed several, say `context_type` and `project`),
+    none for a field's own name when the mapping takes that field from another column
+    (the original is then ignored), else the name itself."""
+    mapped: dict[str, list[str]] = {}
+    for name, column in columns.items():
+        if column != name:
+            mapped.setdefault(column, []).append(name)
     replaced = {name for name, column in columns.items() if column != name}
 
-    def rename(key: str) -> str | None:
-        if key in fields:
-            return fields[key]
-        return None if key in replaced else key
+    def rename(key: str) -> list[str]:
+        if key in mapped:
+            return mapped[key]
+        return [] if key in replaced else [key]
 
     return rename
 
 
-def _renamed(record: dict[str, Any], rename: Callable[[str], str | None]) -> Record:
+def _renamed(record: dict[str, Any], rename: Callable[[str], list[str]]) -> Record:
     renamed: Record = {}
     for key, value in record.items():
-        name = rename(key)
-        if name is not None:
+        for name in rename(key):
             renamed[name] = value
     return renamed
 
@@ -215,7 +218,8 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
             names = [rename(name.strip()) for name in header]
             # Only record fields: other columns (notes, empty spreadsheet columns) are unread.
             fields = {PATTERN_ID, *FIELDS}
-            twice = sorted({name for name in names if name in fields and names.count(name) > 1})
+            every = [name for held in names for name in held]
+            twice = sorted({name for name in every if name in fields and every.count(name) > 1})
             if twice:
                 raise SourceError(
                     f"{path}, line 1: the header names column(s) {', '.join(map(repr, twice))} "
@@ -234,8 +238,9 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                 records.append(
                     {
                         name: _typed(name, cell)
-                        for name, cell in zip(names, row, strict=False)
-                        if cell != "" and name is not None
+                        for held, cell in zip(names, row, strict=False)
+                        if cell != ""
+                        for name in held
                     }
                 )
                 lines.append(start)  # (where a record spanning lines begins)
