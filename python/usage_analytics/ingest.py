@@ -147,9 +147,7 @@ def _arrow_datetimes(column: Any) -> Any:
     """A datetime64 array in a unit Arrow takes: hours, minutes, weeks, months, years and
     multiples of a unit as seconds, units below nanoseconds as nanoseconds (both exact
     where the values fit; NaT stays NaT)."""
-    import numpy as np
-
-    unit, count = np.datetime_data(column.dtype)
-    if count == 1 and unit in ("s", "ms", "us", "ns", "D"):
+    unit = column.dtype.str.partition("[")[2].rstrip("]")  # "<M8[2h]": "2h"
+    if unit in ("s", "ms", "us", "ns", "D"):
         return column
     return column.astype("datetime64[ns]" if unit in ("ps", "fs", "as") else "datetime64[s]")

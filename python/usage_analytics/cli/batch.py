@@ -19,6 +19,7 @@ with three differences that `reduce_patterns` hides or chooses:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import chain, repeat
 from typing import Any
 
 from usage_analytics.cli.common import reduce_all
@@ -85,7 +86,6 @@ def _one_table(groups: Sequence[Fetched]) -> Any | None:
     if not filled:
         return None
     try:
-        import numpy as np
         import pyarrow as pa
     except ImportError:
         return None
@@ -96,10 +96,11 @@ def _one_table(groups: Sequence[Fetched]) -> Any | None:
     if schema is None:
         return None
     tables = [table if table.schema.equals(schema) else table.cast(schema) for table in tables]
-    sizes = np.fromiter((table.num_rows for table in tables), np.int64, len(tables))
-    codes = np.repeat(np.arange(len(tables), dtype=np.int32), sizes)
+    rows = sum(table.num_rows for table in tables)
+    codes = chain.from_iterable(repeat(code, table.num_rows) for code, table in enumerate(tables))
     ids = pa.DictionaryArray.from_arrays(
-        pa.array(codes), pa.array([group.pattern_id for group in filled], pa.string())
+        pa.array(codes, pa.int32(), size=rows),
+        pa.array([group.pattern_id for group in filled], pa.string()),
     )
     # One chunk per column: thousands of small chunks would each cost the core a batch.
     table = pa.concat_tables(tables).combine_chunks()
