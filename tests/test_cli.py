@@ -456,7 +456,15 @@ ERROR_CASES = [
         "end_before_start",
         lambda t: analyze(good_jsonl(t), "--pattern", "p", "--start", "2027-01-01"),
         2,
-        "must be after its start",
+        "the window end (the newest record, 2026-03-03T14:00:00+00:00) must be after its start",
+    ),
+    (
+        "given_end_before_start",
+        lambda t: analyze(
+            good_jsonl(t), "--pattern", "p", "--start", "2027-01-01", "--end", "2026-12-01"
+        ),
+        2,
+        "the window end (2026-12-01T00:00:00+00:00) must be after its start",
     ),
     (
         "window_type_with_too_many_buckets",

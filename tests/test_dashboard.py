@@ -130,6 +130,7 @@ def test_document_holds_full_precision_numbers(
     assert first["worst_finding"]["code"] == worst.health()[0].code
     idle = next(row for row in dashboard_document(rows) if row["name"] == "idle")
     assert (idle["p95_execution_time_ms"], idle["total_executions"]) == (None, 0)
+    assert idle["success_rate"] is None  # (the table's "-"; the result's rate is 0.0)
 
 
 # ---------------------------------------------------------------------------- progress

@@ -319,6 +319,19 @@ def test_messages_name_the_value_and_the_limit() -> None:
     assert stale.message == "Last used 10.0 days before the window end, more than 7.0 days (168 h)."
 
 
+def test_messages_tell_a_value_from_its_limit_where_rounding_would_not() -> None:
+    # "1.00 s is above 1.00 s" before.
+    findings = make_result(p95=900.0, p99=1000.4, quality=0.69996).health()
+    assert find(findings, "high_p99_latency").message == (
+        "p99 latency 1,000.4 ms is above 1,000.0 ms."
+    )
+    assert find(findings, "low_quality_score").message == (
+        "Average quality score 0.69996 is below 0.70000."
+    )
+    rate = find(make_result(runs=100_000, success_rate=0.79996).health(), "low_success_rate")
+    assert rate.message.startswith("Success rate 79.996% is below 80.000%: 20,004 of 100,000")
+
+
 # ----------------------------------------------------------------- nothing to judge
 
 

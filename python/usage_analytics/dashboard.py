@@ -165,17 +165,19 @@ def render_dashboard(
 
 
 def dashboard_document(rows: Sequence[DashboardRow]) -> list[dict[str, Any]]:
-    """The rows as JSON-ready dicts (full precision), in order."""
+    """The rows as JSON-ready dicts (full precision), in order; a number the table shows
+    as "-" (a success rate without runs, a p95 without timed runs) is null."""
     document = []
     for row in rows:
         result, worst = row.result, row.worst
         perf, trend = result.performance_metrics, result.trend_analysis
+        runs = result.usage_metrics.total_executions
         document.append(
             {
                 "name": row.name,
                 "pattern_id": str(result.pattern_id),
-                "total_executions": result.usage_metrics.total_executions,
-                "success_rate": result.success_metrics.success_rate,
+                "total_executions": runs,
+                "success_rate": result.success_metrics.success_rate if runs else None,
                 "p95_execution_time_ms": (
                     perf.p95_execution_time_ms if perf is not None and perf.sample_count else None
                 ),

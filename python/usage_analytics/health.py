@@ -42,6 +42,7 @@ the first is far more common).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,6 +128,34 @@ def _few(count: int, word: str, thresholds: HealthThresholds) -> str:
     return f"only {_plural(count, word)}, so not critical"
 
 
+def _apart(
+    value: float,
+    limit: float,
+    show: Callable[[float], str],
+    precise: Callable[[float, int], str],
+) -> tuple[str, str]:
+    """`value` and `limit` as `show` writes them, or with more digits where it writes
+    both alike (a p99 of 1000.4 ms against 1000 ms is not "1.00 s is above 1.00 s")."""
+    shown = show(value), show(limit)
+    digits = 1
+    while shown[0] == shown[1] and digits <= 15:
+        shown = precise(value, digits), precise(limit, digits)
+        digits += 1
+    return shown
+
+
+def _precise(value: float, digits: int) -> str:
+    return f"{value:.{digits + 1}f}"
+
+
+def _precise_percent(ratio: float, digits: int) -> str:
+    return f"{ratio * 100:.{digits}f}%"
+
+
+def _precise_ms(ms: float, digits: int) -> str:
+    return f"{ms:,.{digits}f} ms"
+
+
 def _success_findings(
     result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds
 ) -> list[HealthFinding]:
@@ -141,8 +170,10 @@ def _success_findings(
             HealthFinding(
                 severity=_critical_if(enough),
                 code="low_success_rate",
-                message=f"Success rate {_percent(success.success_rate)} is below "
-                f"{_percent(limit)}: {failed}{_notes(_few(runs, 'run', thresholds))}.",
+                message="Success rate {} is below {}".format(
+                    *_apart(success.success_rate, limit, _percent, _precise_percent)
+                )
+                + f": {failed}{_notes(_few(runs, 'run', thresholds))}.",
                 value=success.success_rate,
                 threshold=limit,
             )
@@ -153,8 +184,10 @@ def _success_findings(
             HealthFinding(
                 severity=_critical_if(enough),
                 code="high_error_rate",
-                message=f"Error rate {_percent(success.error_rate)} is above "
-                f"{_percent(limit)}: {failed}{_notes(_few(runs, 'run', thresholds))}.",
+                message="Error rate {} is above {}".format(
+                    *_apart(success.error_rate, limit, _percent, _precise_percent)
+                )
+                + f": {failed}{_notes(_few(runs, 'run', thresholds))}.",
                 value=success.error_rate,
                 threshold=limit,
             )
@@ -180,8 +213,9 @@ def _success_findings(
             HealthFinding(
                 severity="warning",
                 code="low_quality_score",
-                message=f"Average quality score {success.avg_quality_score:.2f} is below "
-                f"{limit:.2f}.",
+                message="Average quality score {} is below {}.".format(
+                    *_apart(success.avg_quality_score, limit, "{:.2f}".format, _precise)
+                ),
                 value=success.avg_quality_score,
                 threshold=limit,
             )
@@ -209,8 +243,10 @@ def _latency_findings(
             HealthFinding(
                 severity=_critical_if(enough),
                 code="high_p99_latency",
-                message=f"p99 latency {_duration_ms(p99)} is above {_duration_ms(limit)}"
-                f"{_notes(few)}.",
+                message="p99 latency {} is above {}".format(
+                    *_apart(p99, limit, _duration_ms, _precise_ms)
+                )
+                + f"{_notes(few)}.",
                 value=p99,
                 threshold=limit,
             )
@@ -222,8 +258,10 @@ def _latency_findings(
             HealthFinding(
                 severity=_critical_if(enough) if far else "warning",
                 code="high_p95_latency",
-                message=f"p95 latency {_duration_ms(p95)} is above {_duration_ms(limit)}"
-                f"{_notes('more than twice the limit', few) if far else ''}.",
+                message="p95 latency {} is above {}".format(
+                    *_apart(p95, limit, _duration_ms, _precise_ms)
+                )
+                + f"{_notes('more than twice the limit', few) if far else ''}.",
                 value=p95,
                 threshold=limit,
             )

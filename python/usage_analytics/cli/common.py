@@ -192,8 +192,10 @@ def window_of(
             EXIT_USAGE if given == "--start/--end" else EXIT_DATA,
         ) from None
     if end <= start:
+        newest_end = args.end is None
         raise CliError(
-            f"the window end ({end.isoformat()}) must be after its start ({start.isoformat()})",
+            f"the window end ({'the newest record, ' if newest_end else ''}{end.isoformat()}) "
+            f"must be after its start ({start.isoformat()}){'; pass --end' if newest_end else ''}",
             EXIT_USAGE,
         )
     if args.window_type is not None:
