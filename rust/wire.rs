@@ -184,6 +184,9 @@ pub fn to_bytes(state: &State, meta: &[u8]) -> Result<Vec<u8>, CoreError> {
 }
 
 fn corrupt(why: impl std::fmt::Display) -> CoreError {
+    // (A core error's text starts with its own "invalid input: ": said once.)
+    let why = why.to_string();
+    let why = why.strip_prefix("invalid input: ").unwrap_or(&why);
     CoreError::InvalidInput(format!("not a valid usage-analytics state: {why}"))
 }
 
@@ -613,6 +616,21 @@ mod tests {
         let acc = accumulator();
         let loaded = load(accumulator_wire(&acc)).unwrap();
         assert_eq!(loaded.finalize(), acc.finalize());
+    }
+
+    #[test]
+    fn a_core_error_of_a_stored_part_is_named_once() {
+        let negative = Durations::from_parts(5, 0.01, vec![-1.0], None);
+        let bad = negative.map_err(corrupt).unwrap_err().to_string();
+        assert!(
+            bad.ends_with("corrupt execution times: a value is not a finite number >= 0"),
+            "{bad}"
+        );
+        assert!(
+            bad.starts_with("invalid input: not a valid usage-analytics state: "),
+            "{bad}"
+        );
+        assert_eq!(bad.matches("invalid input").count(), 1, "{bad}");
     }
 
     #[test]
