@@ -551,6 +551,23 @@ fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: 
     Ok(())
 }
 
+/// `$widen!(T)` for the Arrow integer type `T` that `$data_type` is, else `$other`.
+macro_rules! per_integer_type {
+    ($data_type:expr, $widen:ident, $other:expr) => {
+        match $data_type {
+            DataType::Int8 => $widen!(Int8Type),
+            DataType::Int16 => $widen!(Int16Type),
+            DataType::Int32 => $widen!(Int32Type),
+            DataType::Int64 => $widen!(Int64Type),
+            DataType::UInt8 => $widen!(UInt8Type),
+            DataType::UInt16 => $widen!(UInt16Type),
+            DataType::UInt32 => $widen!(UInt32Type),
+            DataType::UInt64 => $widen!(UInt64Type),
+            _ => $other,
+        }
+    };
+}
+
 /// An integer column widened to i64. u64 values above i64::MAX saturate (invalid as
 /// flags, their only use here); numbers and pattern ids read u64 columns themselves.
 pub(crate) fn integers(col: &dyn Array) -> Option<Vec<i64>> {
@@ -563,17 +580,7 @@ pub(crate) fn integers(col: &dyn Array) -> Option<Vec<i64>> {
                 .collect()
         };
     }
-    Some(match col.data_type() {
-        DataType::Int8 => widen!(Int8Type),
-        DataType::Int16 => widen!(Int16Type),
-        DataType::Int32 => widen!(Int32Type),
-        DataType::Int64 => widen!(Int64Type),
-        DataType::UInt8 => widen!(UInt8Type),
-        DataType::UInt16 => widen!(UInt16Type),
-        DataType::UInt32 => widen!(UInt32Type),
-        DataType::UInt64 => widen!(UInt64Type),
-        _ => return None,
-    })
+    Some(per_integer_type!(col.data_type(), widen, return None))
 }
 
 // -- numbers ------------------------------------------------------------------------------
@@ -657,20 +664,12 @@ fn floats(col: &ArrayRef) -> Option<Vec<f64>> {
             .map(|v| v.to_f64())
             .collect(),
         DataType::Null => vec![f64::NAN; col.len()],
-        // (Each to the nearest double, as Python's float(int).)
-        DataType::Int8 => widen!(Int8Type),
-        DataType::Int16 => widen!(Int16Type),
-        DataType::Int32 => widen!(Int32Type),
-        DataType::Int64 => widen!(Int64Type),
-        DataType::UInt8 => widen!(UInt8Type),
-        DataType::UInt16 => widen!(UInt16Type),
-        DataType::UInt32 => widen!(UInt32Type),
-        DataType::UInt64 => widen!(UInt64Type),
         // Decimals (DuckDB's and PostgreSQL's NUMERIC) as Python's float(Decimal) reads
         // them: the nearest double to the exact value.
         DataType::Decimal128(_, scale) => decimals(col.as_primitive::<Decimal128Type>().values(), *scale),
         DataType::Decimal256(_, scale) => decimals(col.as_primitive::<Decimal256Type>().values(), *scale),
-        _ => return None,
+        // (Integers each to the nearest double, as Python's float(int).)
+        data_type => per_integer_type!(data_type, widen, return None),
     })
 }
 
