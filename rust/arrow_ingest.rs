@@ -666,10 +666,23 @@ fn floats(col: &ArrayRef) -> Option<Vec<f64>> {
         DataType::Null => vec![f64::NAN; col.len()],
         // Decimals (DuckDB's and PostgreSQL's NUMERIC) as Python's float(Decimal) reads
         // them: the nearest double to the exact value.
+        DataType::Decimal32(_, scale) => decimals(col.as_primitive::<Decimal32Type>().values(), *scale),
+        DataType::Decimal64(_, scale) => decimals(col.as_primitive::<Decimal64Type>().values(), *scale),
         DataType::Decimal128(_, scale) => decimals(col.as_primitive::<Decimal128Type>().values(), *scale),
         DataType::Decimal256(_, scale) => decimals(col.as_primitive::<Decimal256Type>().values(), *scale),
         // (Integers each to the nearest double, as Python's float(int).)
         data_type => per_integer_type!(data_type, widen, return None),
+    })
+}
+
+/// The text of the decimal at `row` of a decimal column.
+fn decimal_text(col: &ArrayRef, row: usize) -> Option<String> {
+    Some(match col.data_type() {
+        DataType::Decimal32(..) => col.as_primitive::<Decimal32Type>().value_as_string(row),
+        DataType::Decimal64(..) => col.as_primitive::<Decimal64Type>().value_as_string(row),
+        DataType::Decimal128(..) => col.as_primitive::<Decimal128Type>().value_as_string(row),
+        DataType::Decimal256(..) => col.as_primitive::<Decimal256Type>().value_as_string(row),
+        _ => return None,
     })
 }
 
@@ -742,10 +755,8 @@ fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
         };
         let repr = if let Some(unsigned) = col.as_primitive_opt::<UInt64Type>() {
             unsigned.value(row).to_string() // beyond i64: not widened
-        } else if let Some(decimal) = col.as_primitive_opt::<Decimal128Type>() {
-            format!("Decimal('{}')", decimal.value_as_string(row)) // as pyarrow gives it
-        } else if let Some(decimal) = col.as_primitive_opt::<Decimal256Type>() {
-            format!("Decimal('{}')", decimal.value_as_string(row))
+        } else if let Some(text) = decimal_text(col, row) {
+            format!("Decimal('{text}')") // as pyarrow gives it
         } else if col.data_type().is_integer() {
             integers(col).map_or_else(|| format!("{x}"), |ints| ints[row].to_string())
         } else {

@@ -1398,12 +1398,16 @@ def test_decimal_and_unsigned_numbers_equal_the_same_numbers_in_a_list() -> None
     times = ["12.5", "0.1", "1e-7", "123456789012345678.9", "-0.5", None]
     scores = ["0.25", "1", "0.3333333333333333333333333", "1.5", None, "0"]
     stamps = [WHEN + timedelta(minutes=m) for m in range(len(times))]
-    for kind in (pa.decimal128(38, 25), pa.decimal256(40, 25)):
+    kinds = [pa.decimal128(38, 25), pa.decimal256(40, 25)]
+    kinds += [pa.decimal32(9, 7), pa.decimal64(18, 16)] if hasattr(pa, "decimal32") else []
+    for kind in kinds:
         table = pa.table(
             {
                 "timestamp": stamps,
                 "execution_time_ms": [None if t is None else Decimal(t) for t in times],
-                "quality_score": pa.array([q and Decimal(q) for q in scores], kind),
+                "quality_score": pa.array(
+                    [q and Decimal(q[: kind.scale + 2]) for q in scores], kind
+                ),
             }
         )
         # The same Decimals in a list (None as a missing field).
@@ -1426,11 +1430,14 @@ def test_decimal_and_unsigned_numbers_equal_the_same_numbers_in_a_list() -> None
     assert outcome(request(table))["performance_metrics"]["max_execution_time_ms"] == 2.0**64
 
 
-@pytest.mark.parametrize("unit", ["h", "m", "W", "M", "Y", "2h", "10s", "250ms"])
+@pytest.mark.parametrize("unit", ["h", "m", "W", "M", "Y", "2h", "10s", "250ms", "10us", "2ns"])
 def test_numpy_datetimes_of_units_arrow_lacks_equal_their_datetimes(unit: str) -> None:
     # They failed with "cannot read the columns: Unsupported datetime64 time unit".
-    stamps = np.array(["2026-01-06T05:00", "2026-01-10T23:59", "NaT"], "datetime64[m]")
-    column = stamps.astype(f"datetime64[{unit}]")
+    stamps = np.array(
+        ["2026-01-06T05:00", "2026-01-10T23:59:59.75", "2026-01-11T23:59:59.999999", "NaT"],
+        "datetime64[us]",
+    )
+    column = stamps.astype(f"datetime64[{unit}]")  # (to the unit: 23:59:59.75 in 250ms)
 
     def moment(value: Any) -> datetime:
         return value.astype("datetime64[us]").item().replace(tzinfo=UTC)  # type: ignore[no-any-return]

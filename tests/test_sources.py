@@ -709,6 +709,8 @@ def test_uuid_pattern_ids_match_whatever_their_spelling(
         uuid.hex.upper(),
         uuid.urn,
         uuid.urn.upper(),  # (grouped apart before: UUID() reads "urn:uuid:" in lower case)
+        "URN:UUID:" + GROWING,
+        "urn:uuid:" + GROWING.upper(),
     ]
     rows = [row for row in demo_rows() if row["pattern_id"] == GROWING]
     for index, row in enumerate(rows):
@@ -787,6 +789,16 @@ def test_a_mapped_column_without_values_is_a_column(tmp_path: Path, kind: str) -
         assert run(fetch_result(source, GROWING)) == api_document(without, GROWING)
     with pytest.raises(SourceError, match="no column 'nope' \\(mapped to the record field 'agent'"):
         run(FileSource(path, TableSpec(columns={"agent": "nope"})).fetch(GROWING, START, NOW))
+
+
+def test_a_parquet_column_is_mapped_by_its_exact_name(tmp_path: Path) -> None:
+    # (CSV header names are stripped by its readers; Parquet's are not.)
+    path = tmp_path / "spaced.parquet"
+    pq.write_table(pa.table({"timestamp": ["2026-03-01T10:00:00Z"], "kind ": ["alpha"]}), path)
+    with pytest.raises(SourceError, match="no column 'kind'"):
+        FileSource(path, TableSpec(columns={"context_type": "kind"})).read()
+    table = FileSource(path, TableSpec(columns={"context_type": "kind "})).read().data
+    assert table.column("context_type").to_pylist() == ["alpha"]
 
 
 # ------------------------------------------------------------------------------ errors

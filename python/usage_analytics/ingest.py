@@ -144,10 +144,13 @@ def _arrow_column(pa: Any, column: Any) -> Any:
 
 
 def _arrow_datetimes(column: Any) -> Any:
-    """A datetime64 array in a unit Arrow takes: hours, minutes, weeks, months, years and
-    multiples of a unit as seconds, units below nanoseconds as nanoseconds (both exact
-    where the values fit; NaT stays NaT)."""
-    unit = column.dtype.str.partition("[")[2].rstrip("]")  # "<M8[2h]": "2h"
+    """A datetime64 array in a unit Arrow takes, exactly where the values fit (NaT stays
+    NaT): multiples of milli-, micro- and nanoseconds in that unit, below nanoseconds in
+    nanoseconds, multiples of seconds and coarser units (minutes to years) in seconds."""
+    unit = column.dtype.str.partition("[")[2].rstrip("]")  # "<M8[250ms]": "250ms"
+    base = unit.lstrip("0123456789")
     if unit in ("s", "ms", "us", "ns", "D"):
         return column
-    return column.astype("datetime64[ns]" if unit in ("ps", "fs", "as") else "datetime64[s]")
+    if base in ("ms", "us", "ns"):
+        return column.astype(f"datetime64[{base}]")
+    return column.astype("datetime64[ns]" if base in ("ps", "fs", "as") else "datetime64[s]")

@@ -205,7 +205,12 @@ def pattern_candidates(wanted: str) -> list[str]:
     if uuid is not None:
         for text in (str(uuid), "{" + str(uuid) + "}", uuid.hex):
             forms += [text, text.upper()]
-        forms += [uuid.urn, uuid.urn.upper()]
+        urn = uuid.urn.removeprefix("urn:uuid:")
+        forms += [
+            f"{prefix}{hex_}"
+            for prefix in ("urn:uuid:", "URN:UUID:")
+            for hex_ in (urn, urn.upper())
+        ]
     return list(dict.fromkeys(forms))
 
 

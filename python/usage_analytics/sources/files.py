@@ -136,8 +136,8 @@ class FileSource(ExecutionSource):
             self._check_mapped_columns(table.column_names)
             return _Loaded(_renamed(table, self.table), _row_label, arrow=True)
         header = _csv_header(self.path) if self.kind == "csv" else None
-        if header is not None:
-            self._check_mapped_columns(header)
+        if header is not None:  # (its reader strips the names)
+            self._check_mapped_columns([name.strip() for name in header])
         if pa is not None:
             table = self._read_text_arrow(pa)  # renamed by the reader
             if table is not None:
@@ -175,7 +175,7 @@ class FileSource(ExecutionSource):
     def _check_mapped_columns(self, names: Sequence[str]) -> None:
         """A column the mapping names must be in the file (empty or not): files with a
         header or a schema say so; JSON Lines name a key only where a line has it."""
-        present = {name.strip() for name in names}
+        present = set(names)
         for name, column in self.table.columns.items():
             if column != name and column not in present:
                 raise SourceError(
