@@ -16,6 +16,7 @@ from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
     TimeWindowType,
 )
 from usage_analytics.cli import batch
@@ -157,3 +158,21 @@ def test_an_invalid_record_is_named_with_its_pattern() -> None:
     with pytest.raises(CliError) as one_call:
         one_by_one(groups, contract_for())
     assert str(one_call.value) == message
+
+
+def test_groups_whose_columns_do_not_combine_stay_in_chunks(batch_only: None) -> None:
+    # Strings past 2 GiB cannot be one chunk (offset overflow): the chunks as they are,
+    # which the core reads one after another.
+    class Overflowing:
+        def combine_chunks(self) -> Any:
+            raise pa.ArrowInvalid("offset overflow while concatenating arrays")
+
+    table = Overflowing()
+    assert batch._combined(pa, table) is table
+    groups = fetched_groups(demo_rows())
+    chunked = pa.concat_tables([group.data for group in groups if group.count])
+    assert chunked.column(0).num_chunks > 1
+    contract = contract_for()(Fetched("x", chunked, chunked.num_rows))
+    one = NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+    combined = contract.model_copy(update={"execution_data": chunked.combine_chunks()})
+    same(one, NodeUsageAnalyticsReducer().execute_reduction_sync(combined))

@@ -108,11 +108,21 @@ def _one_table(groups: Sequence[Fetched]) -> Any | None:
     ids = pa.DictionaryArray.from_arrays(
         codes, pa.array([group.pattern_id for group in filled], pa.string())
     )
-    # One chunk per column: thousands of small chunks would each cost the core a batch.
-    table = pa.concat_tables(tables).combine_chunks()
+    table = _combined(pa, pa.concat_tables(tables))
     if PATTERN_ID in table.column_names:
         table = table.drop_columns([PATTERN_ID])
     return table.append_column(PATTERN_ID, ids)
+
+
+def _combined(pa: Any, table: Any) -> Any:
+    """`table` in one chunk per column (thousands of small chunks would each cost the core
+    a batch), or as it is where a column cannot be one chunk (strings past 2 GiB)."""
+    try:
+        return table.combine_chunks()
+    except MemoryError:  # (pyarrow's is an ArrowException too)
+        raise
+    except pa.ArrowException:
+        return table
 
 
 def _common_schema(pa: Any, tables: Sequence[Any]) -> Any | None:
