@@ -160,7 +160,7 @@ def test_an_invalid_record_is_named_with_its_pattern() -> None:
     assert str(one_call.value) == message
 
 
-def test_groups_whose_columns_do_not_combine_stay_in_chunks(batch_only: None) -> None:
+def test_groups_whose_columns_do_not_combine_stay_in_chunks() -> None:
     # Strings past 2 GiB cannot be one chunk (offset overflow): the chunks as they are,
     # which the core reads one after another.
     class Overflowing:
