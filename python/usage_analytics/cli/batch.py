@@ -9,8 +9,8 @@ with three differences that `reduce_patterns` hides or chooses:
   pattern. So the batch serves only when it finds none; otherwise (an error in raise
   mode, or records skipped) the patterns are reduced one by one, which names the
   pattern and its record in the error, and counts each pattern's skipped records;
-- patterns whose records are all outside the window get a result without a reduction:
-  the empty one, made once;
+- patterns without records (a database hands over only the window's) get a result
+  without a reduction: the empty one, made once;
 - a result's `pattern_id` is the one a single call's contract gives (a UUID-shaped id
   becomes a UUID); `computation_time_ms` is the whole batch's, and the results share
   one `correlation_id`.
