@@ -306,6 +306,41 @@ pub(crate) fn for_each_key(dict: &dyn AnyDictionaryArray, mut f: impl FnMut(usiz
 
 // -- error samples ------------------------------------------------------------------------
 
+/// The values of a dictionary-encoded pattern id column.
+enum DictionaryIds<'a> {
+    Texts(StringColumn<'a>),
+    /// None where the value is null or beyond i64 (no id the list path reads).
+    Ints(Vec<Option<i64>>),
+}
+
+impl DictionaryIds<'_> {
+    /// The pattern of value `k` (None: no id).
+    fn code(&self, k: usize, index: &mut GroupIndex) -> Result<Option<u32>, CoreError> {
+        Ok(match self {
+            DictionaryIds::Texts(texts) => match texts.get(k) {
+                Some(text) => Some(index.code_text(utf8(text, GROUP)?)),
+                None => None,
+            },
+            DictionaryIds::Ints(ints) => ints.get(k).copied().flatten().map(|n| index.code_int(n)),
+        })
+    }
+}
+
+/// An integer column as ids: None for a null or a u64 beyond i64.
+fn int_ids(values: &dyn Array) -> Vec<Option<i64>> {
+    let nulls = values.logical_nulls();
+    let valid = |i: usize| nulls.as_ref().is_none_or(|n| n.is_valid(i));
+    if let Some(unsigned) = values.as_primitive_opt::<UInt64Type>() {
+        let ids = unsigned.values().iter().enumerate();
+        return ids.map(|(i, &v)| i64::try_from(v).ok().filter(|_| valid(i))).collect();
+    }
+    let ints = integers(values).unwrap_or_default();
+    ints.into_iter()
+        .enumerate()
+        .map(|(i, v)| valid(i).then_some(v))
+        .collect()
+}
+
 pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result<(), CoreError> {
     let expected = "strings, integers or 16-byte UUIDs";
     s.group = vec![0; col.len()];
@@ -344,8 +379,12 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
         }
         DataType::Dictionary(_, _) => {
             let any = col.as_any_dictionary();
-            let values = StringColumn::new(any.values().as_ref())
-                .ok_or_else(|| unsupported(GROUP, col.data_type(), expected))?;
+            // Strings, or integers (a pandas categorical of int ids).
+            let values = match StringColumn::new(any.values().as_ref()) {
+                Some(texts) => DictionaryIds::Texts(texts),
+                None if any.values().data_type().is_integer() => DictionaryIds::Ints(int_ids(any.values().as_ref())),
+                None => return Err(unsupported(GROUP, col.data_type(), expected)),
+            };
             // Ids are coded as rows first use them, like the list path: a dictionary value
             // no row uses (a sliced table, an unused categorical) is no pattern.
             const UNSEEN: u32 = u32::MAX;
@@ -357,17 +396,16 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
                     return; // marked below
                 }
                 let code = match translation.get(k) {
-                    Some(&UNSEEN) => match values.get(k).map(|v| utf8(v, GROUP)) {
-                        Some(Ok(v)) => {
-                            let code = index.code_text(v);
+                    Some(&UNSEEN) => match values.code(k, index) {
+                        Ok(Some(code)) => {
                             translation[k] = code;
                             code
                         }
-                        Some(Err(e)) => {
+                        Ok(None) => UNSEEN,
+                        Err(e) => {
                             failure.get_or_insert(e);
                             UNSEEN
                         }
-                        None => UNSEEN,
                     },
                     Some(&code) => code,
                     None => {

@@ -374,3 +374,33 @@ def test_an_id_given_in_two_forms_is_one_pattern_keyed_by_the_first() -> None:
         ModelUsageAnalyticsBatchInput(execution_data=records[::-1], **WINDOW)
     )
     assert list(texts_first.results) == ["07", "{" + str(uid) + "}", "7"]
+
+
+def test_dictionary_encoded_int_ids_equal_plain_int_ids() -> None:
+    # A pandas categorical of int ids arrives as dictionary<int8, int64>: refused before.
+    import pandas as pd
+
+    stamps = [NOW - timedelta(hours=h + 1) for h in range(5)]
+    ids = [7, 3, 7, None, 2**63 - 1]
+    plain = pa.table({"pattern_id": pa.array(ids, pa.int64()), "timestamp": stamps})
+    frame = pd.DataFrame({"pattern_id": pd.Categorical(ids), "timestamp": stamps})
+    encoded = pa.table(
+        {
+            "pattern_id": pa.array(ids, pa.int64()).dictionary_encode(),
+            "timestamp": stamps,
+        }
+    )
+    expected = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=plain, on_invalid="skip", **WINDOW)
+    )
+    assert list(expected.results) == [7, 3, 2**63 - 1]
+    for data in (frame, encoded):
+        got = REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=data, on_invalid="skip", **WINDOW)
+        )
+        assert list(got.results) == list(expected.results)
+        for key, result in expected.results.items():
+            assert got.results[key].model_dump(exclude=VOLATILE) == result.model_dump(
+                exclude=VOLATILE
+            )
+        assert got.data_quality.invalid_records == expected.data_quality.invalid_records == 1
