@@ -30,7 +30,7 @@ use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
 use crate::error::CoreError;
-use crate::group::GroupIndex;
+use crate::group::{GroupIndex, NO_GROUP};
 use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::py_repr::{py_float_repr, py_str_repr};
 use crate::timeparse::parse_iso_micros;
@@ -282,6 +282,9 @@ fn convert_slice(
         s.ts.iter()
             .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
     if all_valid && (len == 0 || (window.contains(lo) && window.contains(hi))) {
+        if let Some(index) = &mut groups {
+            index.count_records(&s.group);
+        }
         std::mem::swap(&mut out.timestamp, &mut s.ts);
         std::mem::swap(&mut out.flags, &mut s.flags);
         std::mem::swap(&mut out.execution_time_ms, &mut s.times);
@@ -302,24 +305,35 @@ fn convert_slice(
         }
     }
     for row in 0..len {
+        // The row's pattern and its position among the pattern's records, if grouped and
+        // its id is valid: a pattern's counts are those of a single call over its records.
+        let group = match (&mut groups, s.group.get(row)) {
+            (Some(index), Some(&code)) if code != NO_GROUP => Some((code, index.count_record(code))),
+            _ => None,
+        };
         if s.bad[row] != NOT_BAD {
-            report.invalid += 1;
-            if report.samples.len() < MAX_SAMPLES {
-                let field = s.bad[row] as usize;
+            let field = s.bad[row] as usize;
+            let sample = |index: usize| {
                 let col = columns[field].as_ref().expect("a bad value comes from a column");
                 let (value, reason) = describe(col, field, row);
-                let value = shorten(value);
-                report.samples.push(InvalidSample {
-                    index: first_index + row,
+                InvalidSample {
+                    index,
                     field: field_name(field),
-                    value,
+                    value: shorten(value),
                     reason,
-                });
+                }
+            };
+            report.invalid += 1;
+            if report.samples.len() < MAX_SAMPLES {
+                report.samples.push(sample(first_index + row));
+            }
+            if let (Some(index), Some((code, nth))) = (&mut groups, group) {
+                index.count_invalid(code, || sample(nth));
             }
         } else if !window.contains(s.ts[row]) {
             report.outside_window += 1;
-            if let Some(index) = &mut groups {
-                index.count_outside(s.group[row]);
+            if let (Some(index), Some((code, _))) = (&mut groups, group) {
+                index.count_outside(code);
             }
         } else {
             if !s.group.is_empty() {

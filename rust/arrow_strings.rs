@@ -10,7 +10,7 @@ use arrow_schema::DataType;
 use crate::arrow_ingest::{all_null, field_name, integers, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE};
 use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
 use crate::error::CoreError;
-use crate::group::GroupIndex;
+use crate::group::{GroupIndex, NO_GROUP};
 use crate::string_codes::StringCodes;
 
 /// Whether every string of `col` lies inside its buffers: offsets that start at or above
@@ -343,7 +343,8 @@ fn int_ids(values: &dyn Array) -> Vec<Option<i64>> {
 
 pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result<(), CoreError> {
     let expected = "strings, integers or 16-byte UUIDs";
-    s.group = vec![0; col.len()];
+    // Rows without a valid id keep NO_GROUP (and are marked invalid).
+    s.group = vec![NO_GROUP; col.len()];
     match col.data_type() {
         DataType::FixedSizeBinary(16) => {
             let ids = col.as_fixed_size_binary();

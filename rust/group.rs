@@ -8,7 +8,12 @@ use rustc_hash::FxHashMap;
 use crate::accumulator::Accumulator;
 use crate::columns::Columns;
 use crate::held_times::{ByGroup, HeldTimes};
+use crate::ingest::{IngestReport, InvalidSample, MAX_SAMPLES};
 use crate::metrics::Analytics;
+
+/// The group code of a row whose pattern id is missing or invalid (the row is invalid and
+/// belongs to no pattern).
+pub const NO_GROUP: u32 = u32::MAX;
 
 /// A pattern id as given: text, an integer or a UUID (16 bytes).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -18,16 +23,23 @@ pub enum GroupKey {
     Uuid([u8; 16]),
 }
 
-/// Dense codes for the pattern ids met so far, with per-group counts of valid records
-/// outside the window. One map per kind of id, so that a lookup by a borrowed text (every
-/// row of a plain string column) allocates nothing.
+/// Dense codes for the pattern ids met so far, with each group's ingest counts: its
+/// records (valid or not), those outside the window, and the invalid ones with the first
+/// few described, indexed by their position among the group's records. These are the
+/// counts a single call over the group's records reports (a record whose pattern id is
+/// itself bad belongs to no group: only the whole input's report counts it). One map per
+/// kind of id, so that a lookup by a borrowed text (every row of a plain string column)
+/// allocates nothing.
 #[derive(Clone, Debug, Default)]
 pub struct GroupIndex {
     keys: Vec<GroupKey>,
     texts: FxHashMap<Box<str>, u32>,
     ints: FxHashMap<i64, u32>,
     uuids: FxHashMap<[u8; 16], u32>,
+    received: Vec<u64>,
     outside: Vec<u64>,
+    invalid: Vec<u64>,
+    samples: Vec<Vec<InvalidSample>>,
 }
 
 impl GroupIndex {
@@ -98,24 +110,70 @@ impl GroupIndex {
     fn push(&mut self, key: GroupKey) -> u32 {
         let code = self.keys.len() as u32;
         self.keys.push(key);
+        self.received.push(0);
         self.outside.push(0);
+        self.invalid.push(0);
+        self.samples.push(Vec::new());
         code
     }
 
+    /// Count a record of group `code`: its position among the group's records.
+    #[inline]
+    pub fn count_record(&mut self, code: u32) -> usize {
+        let received = &mut self.received[code as usize];
+        *received += 1;
+        (*received - 1) as usize
+    }
+
+    /// Count a record of each group in `codes` (none `NO_GROUP`).
+    pub fn count_records(&mut self, codes: &[u32]) {
+        for &code in codes {
+            self.received[code as usize] += 1;
+        }
+    }
+
+    /// Count a valid record of group `code` outside the window (counted by `count_record`).
     pub fn count_outside(&mut self, code: u32) {
         self.outside[code as usize] += 1;
     }
 
-    pub fn add_outside(&mut self, code: u32, count: u64) {
-        self.outside[code as usize] += count;
+    /// Count an invalid record of group `code` (counted by `count_record`), described by
+    /// `sample` (indexed within the group) while the group has fewer than `MAX_SAMPLES`.
+    pub fn count_invalid(&mut self, code: u32, sample: impl FnOnce() -> InvalidSample) {
+        self.invalid[code as usize] += 1;
+        let samples = &mut self.samples[code as usize];
+        if samples.len() < MAX_SAMPLES {
+            samples.push(sample());
+        }
+    }
+
+    /// Whether an invalid record of group `code` would be described.
+    pub fn wants_sample(&self, code: u32) -> bool {
+        self.samples[code as usize].len() < MAX_SAMPLES
+    }
+
+    /// Add `report` (another reading's counts of the pattern) to group `code`'s.
+    pub fn add_report(&mut self, code: u32, report: &IngestReport) {
+        let code = code as usize;
+        self.received[code] += report.received as u64;
+        self.outside[code] += report.outside_window as u64;
+        self.invalid[code] += report.invalid as u64;
+        let room = MAX_SAMPLES.saturating_sub(self.samples[code].len());
+        self.samples[code].extend(report.samples.iter().take(room).cloned());
     }
 
     pub fn keys(&self) -> &[GroupKey] {
         &self.keys
     }
 
-    pub fn outside(&self, code: usize) -> u64 {
-        self.outside[code]
+    /// Group `code`'s ingest counts, as a single call over its records reports them.
+    pub fn report(&self, code: usize) -> IngestReport {
+        IngestReport {
+            received: self.received[code] as usize,
+            outside_window: self.outside[code] as usize,
+            invalid: self.invalid[code] as usize,
+            samples: self.samples[code].clone(),
+        }
     }
 }
 
@@ -288,7 +346,7 @@ impl GroupedAccumulators {
         let their_times = other.held_by_group();
         for (code, key) in other_index.keys().iter().enumerate() {
             let mine = index.code(key);
-            index.add_outside(mine, other_index.outside(code));
+            index.add_report(mine, &other_index.report(code));
             if let Some(theirs) = other.accumulators.get(code) {
                 while self.accumulators.len() <= mine as usize {
                     self.accumulators.push(self.template.clone());
@@ -520,7 +578,8 @@ mod tests {
         assert_eq!(index.code_int(7), 1);
         assert_eq!(index.code_text("b"), 0);
         assert_eq!(index.code(&GroupKey::Int(7)), 1);
+        assert_eq!(index.count_record(1), 0);
         index.count_outside(1);
-        assert_eq!((index.keys().len(), index.outside(1)), (2, 1));
+        assert_eq!((index.keys().len(), index.report(1).outside_window), (2, 1));
     }
 }

@@ -41,12 +41,24 @@ pub struct InvalidSample {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IngestReport {
     pub received: usize,
     pub outside_window: usize,
     pub invalid: usize,
     pub samples: Vec<InvalidSample>,
+}
+
+impl IngestReport {
+    /// Add `other`'s counts, keeping the first `MAX_SAMPLES` samples (as they are: each
+    /// sample's index is within the reading that described it).
+    pub fn merge(&mut self, other: &IngestReport) {
+        self.received += other.received;
+        self.outside_window += other.outside_window;
+        self.invalid += other.invalid;
+        let room = MAX_SAMPLES.saturating_sub(self.samples.len());
+        self.samples.extend(other.samples.iter().take(room).cloned());
+    }
 }
 
 /// The record fields, in the order they are checked (the first bad one is reported).
@@ -79,6 +91,44 @@ type Found<'a> = Option<&'a [*mut pyo3::ffi::PyObject; FIELDS.len()]>;
 struct FieldError<'py> {
     field: &'static str,
     invalid: Invalid<'py>,
+}
+
+/// Why a record was rejected, and its pattern (code, position among the pattern's records)
+/// when grouped and its pattern id is valid.
+struct Rejected<'py> {
+    error: FieldError<'py>,
+    group: Option<(u32, usize)>,
+}
+
+impl<'py> From<FieldError<'py>> for Rejected<'py> {
+    fn from(error: FieldError<'py>) -> Self {
+        Rejected { error, group: None }
+    }
+}
+
+/// A valid record's values (codes of its four text fields: None when the file path is
+/// missing or the record is outside the window, where they are not coded).
+struct Row {
+    ts: i64,
+    flags: u8,
+    time: Option<f64>,
+    quality: Option<f64>,
+    codes: [Option<u32>; 4],
+    inside: bool,
+}
+
+impl Row {
+    fn push(&self, columns: &mut Columns) {
+        let [context, agent, project, file_type] = self.codes;
+        columns.timestamp.push(self.ts);
+        columns.flags.push(self.flags);
+        columns.execution_time_ms.push(self.time.unwrap_or(f64::NAN));
+        columns.quality_score.push(self.quality.unwrap_or(f64::NAN));
+        columns.context_type.push(context.unwrap_or(NO_FILE));
+        columns.agent.push(agent.unwrap_or(NO_FILE));
+        columns.project.push(project.unwrap_or(NO_FILE));
+        columns.file_type.push(file_type.unwrap_or(NO_FILE));
+    }
 }
 
 fn at(field: usize) -> impl Fn(Invalid<'_>) -> FieldError<'_> {
@@ -168,6 +218,19 @@ impl<'py> GroupReader<'py> {
             encoder: Encoder::new(|s| s, ENCODER_SLOTS),
             index: GroupIndex::default(),
         })
+    }
+
+    /// The group code of a record's `pattern_id`.
+    fn read(&mut self, dict: &Bound<'py, PyDict>) -> Result<u32, FieldError<'py>> {
+        let value = dict_get(dict, &self.key).map_err(|e| FieldError {
+            field: "pattern_id",
+            invalid: Invalid {
+                value: None,
+                reason: unreadable(dict.py(), e),
+            },
+        })?;
+        let value = value.filter(|v| !v.is_none());
+        self.code(value.as_deref())
     }
 
     fn code(&mut self, value: Option<&Bound<'py, PyAny>>) -> Result<u32, FieldError<'py>> {
@@ -302,8 +365,9 @@ pub fn read_records<'py>(
             match reader.read(record, window, &mut chunk) {
                 Ok(true) => {}
                 Ok(false) => report.outside_window += 1,
-                Err(e) => {
-                    record_invalid(&mut report, index, e);
+                Err(rejected) => {
+                    let group = reader.group.as_mut().map(|g| &mut g.index);
+                    record_invalid(&mut report, group, index, rejected);
                     if let Some(interrupt) = take_interrupt() {
                         return Err(interrupt);
                     }
@@ -320,19 +384,31 @@ pub fn read_records<'py>(
     Ok((report, reader.group.map(|g| g.index)))
 }
 
-fn record_invalid(report: &mut IngestReport, index: usize, error: FieldError<'_>) {
-    report.invalid += 1;
-    if report.samples.len() < MAX_SAMPLES {
-        let value = error
+/// Count a rejected record (the `index`th), in the whole input's report and its
+/// pattern's, describing it in each that has fewer than `MAX_SAMPLES` samples.
+fn record_invalid(report: &mut IngestReport, groups: Option<&mut GroupIndex>, index: usize, rejected: Rejected<'_>) {
+    let Rejected { error, group } = rejected;
+    let group = groups.zip(group);
+    let wanted =
+        report.samples.len() < MAX_SAMPLES || group.as_ref().is_some_and(|(g, (code, _))| g.wants_sample(*code));
+    let sample = wanted.then(|| InvalidSample {
+        index,
+        field: error.field,
+        value: error
             .invalid
             .value
-            .map_or_else(|| "<missing>".to_owned(), |v| short_repr(&v));
-        report.samples.push(InvalidSample {
-            index,
-            field: error.field,
-            value,
-            reason: error.invalid.reason,
+            .map_or_else(|| "<missing>".to_owned(), |v| short_repr(&v)),
+        reason: error.invalid.reason,
+    });
+    report.invalid += 1;
+    if let Some((groups, (code, nth))) = group {
+        groups.count_invalid(code, || InvalidSample {
+            index: nth,
+            ..sample.clone().expect("described when wanted")
         });
+    }
+    if report.samples.len() < MAX_SAMPLES {
+        report.samples.extend(sample);
     }
 }
 
@@ -364,7 +440,7 @@ impl<'py> Reader<'py> {
         record: &Bound<'py, PyAny>,
         window: &Window,
         columns: &mut Columns,
-    ) -> Result<bool, FieldError<'py>> {
+    ) -> Result<bool, Rejected<'py>> {
         // The fast path: an exact, str-keyed dict of plain values. Every field is looked
         // up first (touching only the dict) and the values' loads start together; nothing
         // here can run Python code, so borrowed references stay valid (see `pyfast`).
@@ -415,19 +491,59 @@ impl<'py> Reader<'py> {
             return Err(FieldError {
                 field: "record",
                 invalid: Invalid::new(&record, why),
-            });
+            }
+            .into());
         };
         self.read_fields(dict, None, window, columns)
     }
 
-    /// Parse the fields of a record; `found` holds the values of the fast path's lookups.
+    /// Parse the fields of a record (and its pattern id when grouped); `found` holds the
+    /// values of the fast path's lookups.
     fn read_fields(
         &mut self,
         dict: &Bound<'py, PyDict>,
         found: Found<'_>,
         window: &Window,
         columns: &mut Columns,
-    ) -> Result<bool, FieldError<'py>> {
+    ) -> Result<bool, Rejected<'py>> {
+        let row = self.record_fields(dict, found, window, columns);
+        if let Some(group) = self.group.as_mut() {
+            // Read after the ten record fields (looked up now: see `pyfast`, rule 2), and
+            // also when one of them is bad: the record is then an invalid one of its
+            // pattern, as a single call over the pattern's records counts it.
+            let code = match group.read(dict) {
+                Ok(code) => code,
+                // The first bad field is the error: a bad record field before a bad id.
+                Err(error) => return Err(row.err().unwrap_or(error).into()),
+            };
+            let nth = group.index.count_record(code);
+            let row = row.map_err(|error| Rejected {
+                error,
+                group: Some((code, nth)),
+            })?;
+            if !row.inside {
+                group.index.count_outside(code);
+                return Ok(false);
+            }
+            columns.group.push(code);
+            row.push(columns);
+            return Ok(true);
+        }
+        let row = row?;
+        if row.inside {
+            row.push(columns);
+        }
+        Ok(row.inside)
+    }
+
+    /// The ten record fields, checked in order (the first bad one is the error).
+    fn record_fields(
+        &mut self,
+        dict: &Bound<'py, PyDict>,
+        found: Found<'_>,
+        window: &Window,
+        columns: &mut Columns,
+    ) -> Result<Row, FieldError<'py>> {
         let ts = match self.get(dict, TIMESTAMP, found)? {
             Some(v) => self.time.timestamp(&v).map_err(at(TIMESTAMP))?,
             None => {
@@ -455,35 +571,14 @@ impl<'py> Reader<'py> {
         let agent = self.category(dict, AGENT, found, inside, &mut columns.agents)?;
         let project = self.category(dict, PROJECT, found, inside, &mut columns.projects)?;
         let file_type = self.category(dict, FILE_PATH, found, inside, &mut columns.file_types)?;
-        if let Some(group) = self.group.as_mut() {
-            // Checked after the ten record fields (looked up now: see `pyfast`, rule 2).
-            let value = dict_get(dict, &group.key).map_err(|e| FieldError {
-                field: "pattern_id",
-                invalid: Invalid {
-                    value: None,
-                    reason: unreadable(dict.py(), e),
-                },
-            })?;
-            let value = value.filter(|v| !v.is_none());
-            let code = group.code(value.as_deref())?;
-            if inside {
-                columns.group.push(code);
-            } else {
-                group.index.count_outside(code);
-            }
-        }
-        if !inside {
-            return Ok(false);
-        }
-        columns.timestamp.push(ts);
-        columns.flags.push(flags);
-        columns.execution_time_ms.push(time.unwrap_or(f64::NAN));
-        columns.quality_score.push(quality.unwrap_or(f64::NAN));
-        columns.context_type.push(context.unwrap_or(NO_FILE));
-        columns.agent.push(agent.unwrap_or(NO_FILE));
-        columns.project.push(project.unwrap_or(NO_FILE));
-        columns.file_type.push(file_type.unwrap_or(NO_FILE));
-        Ok(true)
+        Ok(Row {
+            ts,
+            flags,
+            time,
+            quality,
+            codes: [context, agent, project, file_type],
+            inside,
+        })
     }
 
     /// The field's value (borrowed), None when absent or None: from the first pass when

@@ -17,7 +17,7 @@ use crate::group::{GroupIndex, GroupKey};
 use crate::ingest::IngestReport;
 use crate::metrics::*;
 
-/// The report, with `groups`: (pattern id, its result dict) per group.
+/// The report (of the whole input), with `groups`: (pattern id, its result dict) per group.
 pub(crate) fn grouped_output<'py>(
     py: Python<'py>,
     report: &IngestReport,
@@ -29,13 +29,8 @@ pub(crate) fn grouped_output<'py>(
     let out = result(py, report, None, &mut names)?;
     let results = PyList::empty(py);
     for (code, (key, a)) in index.keys().iter().zip(analytics.unwrap_or_default()).enumerate() {
-        let outside = index.outside(code) as usize;
-        let counts = IngestReport {
-            received: a.usage.total_executions as usize + outside,
-            outside_window: outside,
-            invalid: 0,
-            samples: Vec::new(),
-        };
+        // The pattern's own counts: those a single call over its records reports.
+        let counts = index.report(code);
         results.append((group_key(py, key)?, result(py, &counts, Some(a), &mut names)?))?;
     }
     out.set_item(intern!(py, "groups"), results)?;

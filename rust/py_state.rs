@@ -12,7 +12,7 @@ use crate::error::CoreError;
 use crate::ingest::IngestReport;
 use crate::py_dicts::{grouped_output, to_python};
 use crate::rolling::Rolling;
-use crate::state::{merge_reports, Reduction, State};
+use crate::state::{Reduction, State};
 use crate::wire;
 
 #[pyclass(module = "usage_analytics._core", name = "CoreState")]
@@ -185,7 +185,7 @@ impl CoreRolling {
         let fresh = Reduction::Rolling(self.rolling.fresh());
         let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
-            merge_reports(&mut self.report, &report);
+            self.report.merge(&report);
             if let Reduction::Rolling(update) = update {
                 let rolling = &mut self.rolling;
                 compute(py, || {

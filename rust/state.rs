@@ -9,7 +9,7 @@ use crate::accumulator::Accumulator;
 use crate::columns::Columns;
 use crate::error::CoreError;
 use crate::group::{GroupIndex, GroupedAccumulators};
-use crate::ingest::{IngestReport, MAX_SAMPLES};
+use crate::ingest::IngestReport;
 use crate::rolling::Rolling;
 use crate::wire::{same_settings, MAX_RECORDS};
 
@@ -49,15 +49,6 @@ impl Reduction {
     }
 }
 
-/// Add `other`'s counts to `report`, keeping the first `MAX_SAMPLES` samples.
-pub fn merge_reports(report: &mut IngestReport, other: &IngestReport) {
-    report.received += other.received;
-    report.outside_window += other.outside_window;
-    report.invalid += other.invalid;
-    let room = MAX_SAMPLES.saturating_sub(report.samples.len());
-    report.samples.extend(other.samples.iter().take(room).cloned());
-}
-
 pub struct State {
     /// An empty accumulator holding the settings (window, zone, families, thresholds,
     /// exact budget and sketch accuracy).
@@ -90,7 +81,7 @@ impl State {
                 Reduction::Grouped(_, index) => index.keys().is_empty(),
                 _ => true,
             };
-        merge_reports(&mut self.report, report);
+        self.report.merge(report);
         if empty {
             self.body = update;
         } else {
@@ -119,7 +110,7 @@ impl State {
                 "the merged state would hold more than {MAX_RECORDS} records"
             )));
         }
-        merge_reports(&mut self.report, &other.report);
+        self.report.merge(&other.report);
         self.merge_body(&other.body);
         Ok(())
     }

@@ -28,7 +28,9 @@ use crate::tally::{LoadedNames, Tally};
 use crate::zone::Zone;
 
 const MAGIC: &[u8; 4] = b"UAST";
-pub const FORMAT_VERSION: u16 = 2;
+/// 3 since each pattern of a batch state keeps its own ingest counts (no release wrote
+/// version 2 or earlier, so no reader of them is kept).
+pub const FORMAT_VERSION: u16 = 3;
 const HEADER: usize = 4 + 2 + 4;
 
 // Stored names and arrays are borrowed while writing (from the state) and names while
@@ -84,7 +86,8 @@ enum GroupKeyWire<'a> {
 struct GroupWire<'a> {
     #[serde(borrow)]
     key: GroupKeyWire<'a>,
-    outside_window: u64,
+    /// The pattern's own counts (of its records; `GroupIndex`).
+    report: ReportWire,
     #[serde(borrow)]
     accumulator: AccumulatorWire<'a>,
 }
@@ -142,17 +145,7 @@ pub fn to_bytes(state: &State, meta: &[u8]) -> Result<Vec<u8>, CoreError> {
     let wire = StateWire {
         meta: Cow::Borrowed(meta),
         settings: settings_wire(&state.template),
-        report: ReportWire {
-            received: state.report.received as u64,
-            outside_window: state.report.outside_window as u64,
-            invalid: state.report.invalid as u64,
-            samples: state
-                .report
-                .samples
-                .iter()
-                .map(|s| (s.index as u64, s.field.to_owned(), s.value.clone(), s.reason.clone()))
-                .collect(),
-        },
+        report: report_wire(&state.report),
         body: match &state.body {
             Reduction::One(acc) => BodyWire::One(Box::new(accumulator_wire(acc))),
             Reduction::Grouped(grouped, index) => BodyWire::Grouped(
@@ -166,7 +159,7 @@ pub fn to_bytes(state: &State, meta: &[u8]) -> Result<Vec<u8>, CoreError> {
                             GroupKey::Int(n) => GroupKeyWire::Int(*n),
                             GroupKey::Uuid(b) => GroupKeyWire::Uuid(*b),
                         },
-                        outside_window: index.outside(code),
+                        report: report_wire(&index.report(code)),
                         accumulator: accumulator_wire(grouped.get(code).unwrap_or(grouped.template())),
                     })
                     .collect(),
@@ -232,6 +225,15 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
                 };
                 let code = index.code(&key);
                 let accumulator = accumulator_of(&template, group.accumulator, &mut names)?;
+                let report = report_of(group.report)?;
+                let samples_inside = report.samples.iter().all(|s| s.index < report.received);
+                ensure(samples_inside, "a pattern's error sample is past its records")?;
+                let in_window = report.received.checked_sub(report.outside_window);
+                let in_window = in_window.and_then(|n| n.checked_sub(report.invalid));
+                ensure(
+                    in_window == Some(accumulator.count as usize),
+                    "a pattern's record counts do not add up",
+                )?;
                 if code as usize == accumulators.len() {
                     accumulators.push(accumulator);
                 } else {
@@ -241,7 +243,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
                     ensure(index.keys()[code as usize] != key, "a pattern id appears twice")?;
                     accumulators[code as usize].merge(&accumulator);
                 }
-                index.add_outside(code, group.outside_window);
+                index.add_report(code, &report);
             }
             Reduction::Grouped(GroupedAccumulators::from_parts(template.clone(), accumulators), index)
         }
@@ -305,6 +307,19 @@ pub fn same_settings(a: &Accumulator, b: &Accumulator) -> bool {
 /// two states' counters can overflow).
 pub const MAX_RECORDS: u64 = 1 << 53;
 
+fn report_wire(report: &IngestReport) -> ReportWire {
+    ReportWire {
+        received: report.received as u64,
+        outside_window: report.outside_window as u64,
+        invalid: report.invalid as u64,
+        samples: report
+            .samples
+            .iter()
+            .map(|s| (s.index as u64, s.field.to_owned(), s.value.clone(), s.reason.clone()))
+            .collect(),
+    }
+}
+
 fn report_of(r: ReportWire) -> Result<IngestReport, CoreError> {
     ensure(r.received <= MAX_RECORDS, "more records than a state can hold")?;
     ensure(r.samples.len() <= MAX_SAMPLES, "too many error samples")?;
@@ -339,15 +354,20 @@ fn check_report_totals(state: &State) -> Result<(), CoreError> {
     let (in_window, outside) = match &state.body {
         Reduction::One(acc) => (acc.count, state.report.outside_window as u64),
         Reduction::Grouped(grouped, index) => {
-            let mut total = 0u64;
-            let mut outside = 0u64;
+            let (mut total, mut outside, mut invalid) = (0u64, 0u64, 0u64);
+            let overflow = || corrupt("counts overflow");
             for code in 0..index.keys().len() {
                 let count = grouped.get(code).map_or(0, |a| a.count);
-                total = total.checked_add(count).ok_or_else(|| corrupt("counts overflow"))?;
-                outside = outside
-                    .checked_add(index.outside(code))
-                    .ok_or_else(|| corrupt("counts overflow"))?;
+                let report = index.report(code);
+                total = total.checked_add(count).ok_or_else(overflow)?;
+                outside = outside.checked_add(report.outside_window as u64).ok_or_else(overflow)?;
+                invalid = invalid.checked_add(report.invalid as u64).ok_or_else(overflow)?;
             }
+            // (Records whose pattern id is bad are invalid in no pattern.)
+            ensure(
+                invalid <= state.report.invalid as u64,
+                "per-pattern invalid counts exceed the whole",
+            )?;
             (total, outside)
         }
         Reduction::Rolling(_) => return Err(CoreError::Internal("rolling states are not serialized".into())),
@@ -665,6 +685,73 @@ mod tests {
         let mut w = accumulator_wire(&acc);
         w.day_counts = vec![(-1, 1), (1, 1), (7, 1)];
         assert!(load(w).is_ok(), "the days either side of the window");
+    }
+
+    fn sample(index: usize) -> InvalidSample {
+        InvalidSample {
+            index,
+            field: "timestamp",
+            value: "'x'".into(),
+            reason: "bad".into(),
+        }
+    }
+
+    /// A batch state of pattern "p" (the three records of `accumulator`, one more outside
+    /// the window and one invalid) and a record of no pattern; `tamper` changes its
+    /// pattern's counts before it is written.
+    fn grouped_bytes(tamper: impl FnOnce(&mut GroupIndex)) -> Vec<u8> {
+        let mut index = GroupIndex::default();
+        let code = index.code_text("p");
+        for _ in 0..5 {
+            index.count_record(code);
+        }
+        index.count_outside(code);
+        index.count_invalid(code, || sample(4));
+        tamper(&mut index);
+        let state = State {
+            template: template(),
+            report: IngestReport {
+                received: 6,
+                outside_window: 1,
+                invalid: 2,
+                samples: vec![sample(4), sample(5)],
+            },
+            body: Reduction::Grouped(GroupedAccumulators::from_parts(template(), vec![accumulator()]), index),
+        };
+        to_bytes(&state, b"").unwrap()
+    }
+
+    #[test]
+    fn a_patterns_counts_load_and_must_add_up() {
+        let (state, _) = from_bytes(&grouped_bytes(|_| {})).unwrap();
+        let Reduction::Grouped(_, index) = &state.body else {
+            panic!("grouped")
+        };
+        let report = index.report(0);
+        assert_eq!((report.received, report.outside_window, report.invalid), (5, 1, 1));
+        assert_eq!(report.samples[0].index, 4);
+        let tampered: [(&str, fn(&mut GroupIndex)); 3] = [
+            ("a pattern's record counts do not add up", |index| {
+                index.count_record(0);
+            }),
+            ("per-pattern invalid counts exceed the whole", |index| {
+                for nth in [5, 6] {
+                    index.count_record(0);
+                    index.count_invalid(0, || sample(nth));
+                }
+            }),
+            ("a pattern's error sample is past its records", |index| {
+                let mut report = index.report(0);
+                report.samples[0].index = 5;
+                *index = GroupIndex::default();
+                let code = index.code_text("p");
+                index.add_report(code, &report);
+            }),
+        ];
+        for (why, tamper) in tampered {
+            let error = from_bytes(&grouped_bytes(tamper)).err().expect(why).to_string();
+            assert!(error.ends_with(why), "{error}");
+        }
     }
 
     #[test]

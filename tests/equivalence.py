@@ -52,6 +52,22 @@ def close(actual: float, expected: float, path: str, abs_tol: float = 1e-12) -> 
     return [f"{path}: {actual!r} != {expected!r} (1e-9 relative, {abs_tol:g} absolute)"]
 
 
+def assert_close(a: Any, b: Any, path: str = "") -> None:
+    """Equal, floats within 1e-9 relative (chunking changes the order of float sums)."""
+    if isinstance(a, float) and isinstance(b, float):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), f"{path}: {a} != {b}"
+    elif isinstance(a, dict) and isinstance(b, dict):
+        assert list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
+        for key in a:
+            assert_close(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_close(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
 def comparable(output: ModelUsageAnalyticsOutput) -> dict[str, Any]:
     dumped = output.model_dump()
     for key in VOLATILE:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import math
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from equivalence import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from usage_analytics import (
@@ -32,22 +32,6 @@ WINDOW = {
 }
 VOLATILE = {"computation_time_ms", "computed_at", "correlation_id", "pattern_id"}
 REDUCER = NodeUsageAnalyticsReducer()
-
-
-def _close(a: Any, b: Any, path: str = "") -> None:
-    """Equal, floats within 1e-9 relative (chunking changes the order of float sums)."""
-    if isinstance(a, float) and isinstance(b, float):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), f"{path}: {a} != {b}"
-    elif isinstance(a, dict) and isinstance(b, dict):
-        assert list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
-        for key in a:
-            _close(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, list) and isinstance(b, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _close(x, y, f"{path}[{i}]")
-    else:
-        assert a == b, f"{path}: {a!r} != {b!r}"
 
 
 #: More agents and projects than the core's dictionaries search by scanning (16): a
@@ -89,7 +73,8 @@ def test_batch_equals_one_call_per_pattern(seed: int, n: int, groups: int) -> No
     assert set(out.results) == {r["pattern_id"] for r in records}
     assert out.data_quality.records_received == n
     for pattern_id, result in out.results.items():
-        _close(result.model_dump(exclude=VOLATILE), _single(pattern_id, records), str(pattern_id))
+        expected = _single(pattern_id, records)
+        assert_close(result.model_dump(exclude=VOLATILE), expected, str(pattern_id))
 
 
 async def test_arrow_batch_equals_list_batch_and_keeps_id_types() -> None:
@@ -106,7 +91,7 @@ async def test_arrow_batch_equals_list_batch_and_keeps_id_types() -> None:
     )
     assert sorted(from_arrow.results) == sorted(from_list.results)
     for key, result in from_list.results.items():
-        _close(
+        assert_close(
             from_arrow.results[key].model_dump(exclude=VOLATILE),
             result.model_dump(exclude=VOLATILE),
         )

@@ -224,6 +224,8 @@ def test_skip_mode_counts_invalid_records_with_indexes_within_partitions(
     result = analyze(ddf, on_invalid="skip", **WINDOW)
     expected = _expected(frame, on_invalid="skip")
     assert result.data_quality.invalid_records == 40
+    # Each pattern counts its own (every id here is valid), through the workers' states.
+    assert sum(r.data_quality.invalid_records for r in result.results.values()) == 40
     assert_batch_equivalent(result, expected, sample_indexes=False)
     # The samples: the first five invalid records in partition order (here the input's
     # order), indexed within their partition (divisions are partitions' first row numbers).

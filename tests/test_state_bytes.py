@@ -1,6 +1,6 @@
 """Serialized accumulator state: round trips, and hostile bytes never crash or load wrong.
 
-Layout (brief): b"UAST" | format version u16 LE (1) | CRC-32 of the payload u32 LE |
+Layout (brief): b"UAST" | format version u16 LE (3) | CRC-32 of the payload u32 LE |
 payload. `from_bytes` must raise `UsageAnalyticsError` for anything malformed: wrong
 magic or version, a wrong checksum, truncation, trailing bytes, and a payload whose
 checksum is right but whose content is inconsistent. The hostile tests mutate real states
@@ -42,7 +42,7 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 END = START + timedelta(days=7)
 BASE: dict[str, Any] = {"time_window_start": START, "time_window_end": END}
 MAGIC = b"UAST"
-VERSION = 2
+VERSION = 3
 HEADER = 10  # magic (4) + version (2) + CRC (4)
 VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
 
@@ -110,6 +110,17 @@ def skip_state() -> State:
     return State("skip_mode_with_samples", accumulator)
 
 
+def batch_skip_state() -> State:
+    """Patterns with invalid records of their own (counted and described per pattern) and
+    records of no pattern, over two updates."""
+    accumulator = BatchUsageAccumulator(**BASE, on_invalid="skip", exact_budget=3)
+    accumulator.update(
+        [*records(2, 14, ["p", 7]), {"pattern_id": "p", "timestamp": "nope"}, {"timestamp": START}]
+    )
+    accumulator.update([{"pattern_id": 7, "timestamp": START, "quality_score": 3.0}, None])
+    return State("batch_skip_mode_with_samples", accumulator)
+
+
 def equal_values_state(kind: type[Any]) -> State:
     """A sketch of three times 0.1 ms: the mean (0.30000000000000004 / 3) rounds above
     the maximum; the state is legitimate and must load."""
@@ -130,6 +141,7 @@ def hostile_states() -> list[State]:
         single("exact_and_comprehensive", 25, seed=3, granularity="comprehensive"),
         single("families_off", 15, seed=4, include_trends=False, include_performance=False),
         skip_state(),
+        batch_skip_state(),
         batch("batch_mixed", 40, seed=5, exact_budget=4),
         close_ids_batch(),
     ]
@@ -261,6 +273,26 @@ def inconsistencies(output: ModelUsageAnalyticsOutput) -> list[str]:
     return problems
 
 
+def batch_inconsistencies(result: Any) -> list[str]:
+    """The patterns' records are some of the whole input's, their invalid ones some of its
+    invalid ones (records of no pattern are invalid), and every sample is of a record."""
+    whole = result.data_quality
+    parts = [output.data_quality for output in result.results.values()]
+    problems = []
+    received = sum(part.records_received for part in parts)
+    invalid = sum(part.invalid_records for part in parts)
+    outside = sum(part.records_outside_window for part in parts)
+    of_no_pattern = whole.records_received - received
+    if of_no_pattern != whole.invalid_records - invalid or invalid > whole.invalid_records:
+        problems.append(f"patterns' counts do not add up to the whole: {whole!r}")
+    if outside != whole.records_outside_window:
+        problems.append("patterns' outside counts do not add up to the whole")
+    for part in parts:
+        if any(sample.index >= part.records_received for sample in part.error_samples):
+            problems.append(f"a sample past the pattern's records: {part!r}")
+    return problems
+
+
 def _describe(error: BaseException) -> str:
     return f"{type(error).__module__}.{type(error).__name__}: {error}"
 
@@ -281,6 +313,8 @@ def check_loaded(kind: type[Any], loaded: Any) -> list[str]:
             raise
         return [f"finalize of a loaded state raised {_describe(error)}"]
     problems = [p for output in outputs(result) for p in inconsistencies(output)]
+    if kind is BatchUsageAccumulator:
+        problems += batch_inconsistencies(result)
     try:
         again = kind.from_bytes(loaded.to_bytes())
         if comparable(finalize(again)) != comparable(result):
@@ -458,10 +492,10 @@ def test_wrong_magic_is_rejected(small: State, magic: bytes) -> None:
         UsageAccumulator.from_bytes(with_crc(small.data[HEADER:], magic=magic))
 
 
-@pytest.mark.parametrize("version", [0, 1, 3, 256, 65535])
+@pytest.mark.parametrize("version", [0, 1, 2, 4, 256, 65535])
 def test_other_format_versions_are_rejected(small: State, version: int) -> None:
-    """Version 1 (a float quality sum, before the exact sums) included: no release wrote
-    it, so no reader of it is kept."""
+    """Versions 1 (a float quality sum, before the exact sums) and 2 (batch states without
+    per-pattern ingest counts) included: no release wrote them, so no reader is kept."""
     with pytest.raises(UsageAnalyticsError, match="format version"):
         UsageAccumulator.from_bytes(with_crc(small.data[HEADER:], version=version))
 

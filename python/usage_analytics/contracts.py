@@ -351,7 +351,13 @@ class ModelUsageAnalyticsBatchInput(AnalyticsRequest):
     (a str, an int or a UUID). Records are grouped once and the groups reduced in
     parallel; each pattern gets the same analytics as a single call on its records.
     An id given in two forms (a UUID and its text, an int and its decimal text) is one
-    pattern, keyed in `results` by the form met first."""
+    pattern, keyed in `results` by the form met first.
+
+    With `on_invalid="skip"` each pattern's `data_quality` counts and describes its own
+    invalid records (a sample's `index` is among the pattern's records), as that single
+    call does; a pattern whose records are all invalid has a result too. A record whose
+    `pattern_id` is missing or bad belongs to no pattern: the batch output's
+    `data_quality` (over the whole input, indexes into it) counts it."""
 
 
 class ModelUsageAnalyticsOutput(_Model):

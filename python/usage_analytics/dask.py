@@ -35,8 +35,10 @@ Invalid records: with `on_invalid="raise"` a partition holding one raises
 partitions hold some, the one that fails first); with `"skip"` they are left out and
 counted. Either way a record's `index` (in the error and in `data_quality.error_samples`)
 is its row position *within its partition*: partitions do not know their global offsets.
-The data-quality counts are sums over all partitions; the samples are the first five in
-partition order.
+The data-quality counts are sums over all partitions, the whole input's and each
+pattern's (a pattern counts its own invalid records, as a single call would; a record
+without a valid id counts only in the whole); the samples are the first five in partition
+order.
 
 Only the record fields the core reads (plus `by`) are selected, so a column store
 such as Parquet reads nothing else.

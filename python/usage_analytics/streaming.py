@@ -15,10 +15,11 @@ and the percentiles are exact; past that it keeps exact moments and a DDSketch-s
 and p50/p95/p99 are within `relative_accuracy` of the exact values
 (`performance_metrics.percentile_method` says which).
 
-Serialized state: `b"UAST"`, a format version (u16 LE; 2 since the exact quality sums:
-version 1 states are refused), the CRC-32 of the payload (u32 LE, zlib's), then the payload
-(the core's state and these settings as JSON). Loading checks all
-of it and the consistency of every part; malformed bytes raise `UsageAnalyticsError`.
+Serialized state: `b"UAST"`, a format version (u16 LE; 3 since a batch state keeps each
+pattern's own ingest counts: versions 1 and 2, which no release wrote, are refused), the
+CRC-32 of the payload (u32 LE, zlib's), then the payload (the core's state and these
+settings as JSON). Loading checks all of it and the consistency of every part; malformed
+bytes raise `UsageAnalyticsError`.
 
 `RollingUsageAnalytics` keeps the last `window` of records in buckets of `bucket` (aligned
 to the Unix epoch) and snapshots them: the old system's real-time monitoring loop.

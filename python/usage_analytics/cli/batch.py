@@ -5,10 +5,10 @@ dashboard over a busy database) is seconds; `execute_batch_reduction` groups one
 and reduces the groups in parallel. Its results are those of the single calls (tested),
 with three differences that `reduce_patterns` hides or chooses:
 
-- invalid records: a batch counts them for the whole input, a single call for its
-  pattern. So the batch serves only when it finds none; otherwise (an error in raise
-  mode, or records skipped) the patterns are reduced one by one, which names the
-  pattern and its record in the error, and counts each pattern's skipped records;
+- an invalid record in raise mode: the batch's error names the record by its row in the
+  one table; the patterns are then reduced one by one, which names the pattern and its
+  record. (Skipped records are counted and described by their pattern in a batch as in
+  a single call, so skip mode stays in the batch.)
 - patterns without records (a database hands over only the window's) get a result
   without a reduction: the empty one, made once;
 - a result's `pattern_id` is the one a single call's contract gives (a UUID-shaped id
@@ -68,7 +68,7 @@ async def reduce_patterns(
                 output = None  # one by one, which names the pattern and its record
         progress.bar(label, total, total)
         progress.clear()
-        if output is not None and output.data_quality.invalid_records == 0:
+        if output is not None:
             results, empty = output.results, _empty_result(groups, contract_for)
             return [
                 _as_single(results.get(group.pattern_id) if group.count else empty, group)
