@@ -730,7 +730,8 @@ mod tests {
         let report = index.report(0);
         assert_eq!((report.received, report.outside_window, report.invalid), (5, 1, 1));
         assert_eq!(report.samples[0].index, 4);
-        let tampered: [(&str, fn(&mut GroupIndex)); 3] = [
+        type Tamper = fn(&mut GroupIndex);
+        let tampered: [(&str, Tamper); 3] = [
             ("a pattern's record counts do not add up", |index| {
                 index.count_record(0);
             }),
