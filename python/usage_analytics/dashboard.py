@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from usage_analytics import text_width
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.health import SEVERITIES, HealthFinding, HealthThresholds
 from usage_analytics.report import (
@@ -118,11 +119,8 @@ def _finding(row: DashboardRow, unicode: bool, width: int) -> str:
 
 
 def _cut(text: str, width: int, unicode: bool) -> str:
-    text = printable(text)
-    if len(text) <= width:
-        return text
-    ellipsis = "…" if unicode else "~"
-    return text[: max(0, width - 1)] + ellipsis
+    """`printable(text)` cut to `width` terminal columns (see `text_width`)."""
+    return text_width.cut(printable(text), width, "…" if unicode else "~")
 
 
 def render_dashboard(
@@ -137,13 +135,14 @@ def render_dashboard(
     cells = [_cells(row, unicode) for row in rows]
     widths = [max([len(t), *(len(c[i]) for c in cells)]) for i, t in enumerate(titles)]
     numbers = sum(size + 2 for size in widths)
-    name_width = min(36, max([len("PATTERN"), *(len(printable(row.name)) for row in rows)]))
+    shown_widths = (text_width.width(printable(row.name)) for row in rows)
+    name_width = min(36, max([len("PATTERN"), *shown_widths]))
     name_width = max(8, min(name_width, width - numbers))
     room = width - name_width - numbers - 2
     below = room < _MIN_FINDING
 
     def line(name: str, values: list[str]) -> str:
-        text = _cut(name, name_width, unicode).ljust(name_width)
+        text = text_width.ljust(_cut(name, name_width, unicode), name_width)
         for index, (value, size) in enumerate(zip(values, widths, strict=True)):
             text += "  " + (value.ljust(size) if index == 3 else value.rjust(size))
         return text

@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
+from usage_analytics import text_width
 from usage_analytics.contracts import (
     ContextDistribution,
     ModelUsageAnalyticsOutput,
@@ -144,10 +145,8 @@ def printable_lines(text: str) -> str:
 
 
 def _cut(text: str, width: int) -> str:
-    if width <= 0:
-        return ""
-    text = printable(text)
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    """`printable(text)` cut to `width` terminal columns (see `text_width`)."""
+    return text_width.cut(printable(text), width)
 
 
 def _plural(count: int, word: str) -> str:
@@ -385,11 +384,12 @@ def _trend_lines(trend: TrendAnalysis, width: int, unicode: bool) -> list[str]:
 def _top_table(title: str, counts: Mapping[str, int], width: int, top: int = 5) -> list[str]:
     total = sum(counts.values())
     name_width = width - 15
-    lines = [f"{_cut(title, name_width):<{name_width}} {'runs':>7} {'share':>6}"]
+    lines = [f"{text_width.ljust(_cut(title, name_width), name_width)} {'runs':>7} {'share':>6}"]
     items = list(counts.items())
     for name, count in items[:top]:
         share = _percent(count / total) if total else "-"
-        lines.append(f"{_cut(name, name_width):<{name_width}} {count:>7,} {share:>6}")
+        shown = text_width.ljust(_cut(name, name_width), name_width)
+        lines.append(f"{shown} {count:>7,} {share:>6}")
     rest = items[top:]
     if rest:
         rest_count = sum(count for _, count in rest)
@@ -397,7 +397,7 @@ def _top_table(title: str, counts: Mapping[str, int], width: int, top: int = 5) 
         lines.append(f"{label:<{name_width}} {rest_count:>7,} {_percent(rest_count / total):>6}")
     if not items:
         lines.append("(none)")
-    return [line.ljust(width) for line in lines]
+    return [text_width.ljust(line, width) for line in lines]
 
 
 def _distribution_lines(dist: ContextDistribution, width: int) -> list[str]:
@@ -490,7 +490,7 @@ def render_report(
     pattern = str(result.pattern_id)
     title = f"{name}  ({pattern})" if name and name != pattern else pattern
     label = trend_label(result.trend_analysis, unicode=unicode).upper()
-    header_gap = max(2, width - len(title) - len(label) - 2)
+    header_gap = max(2, width - text_width.width(printable(title)) - len(label) - 2)
     window_days = (result.time_window_end - result.time_window_start).total_seconds()
     lines = [
         heavy,
@@ -526,7 +526,7 @@ def render_report(
 
 def _fit(line: str, width: int) -> str:
     """A field line too long for the width, wrapped under its value."""
-    if len(line) <= width or not line.startswith("  "):
+    if text_width.width(line) <= width or not line.startswith("  "):
         return line
     return textwrap.fill(line, width, subsequent_indent=_CONTINUATION, break_on_hyphens=False)
 
@@ -540,7 +540,7 @@ def _join_notes(notes: Sequence[str], width: int) -> str:
     for shown in range(len(notes), 0, -1):
         rest = len(notes) - shown
         text = ", ".join(notes[:shown]) + (f", +{rest} more" if rest else "")
-        if len(text) <= width:
+        if text_width.width(text) <= width:
             return text
     return _cut(notes[0], width)
 
@@ -609,7 +609,8 @@ def render_summary(
     ]
     notes = [attention_notes(r) for _, r in items]
     names = [name for name, _ in items]
-    name_width = min(MAX_NAME, max([len("PATTERN"), *map(len, names)]))
+    shown_widths = (text_width.width(printable(name)) for name in names)
+    name_width = min(MAX_NAME, max([len("PATTERN"), *shown_widths]))
     notes_width = min(MIN_NOTES, max([0, *(len(", ".join(n)) for n in notes)]))
 
     def needed() -> int:
@@ -627,11 +628,11 @@ def render_summary(
     widths = [max([len(title), *map(len, cells)]) for title, _, cells in columns]
 
     def row(name: str, cells: list[str], note: list[str]) -> str:
-        text = f"{_cut(name, name_width):<{name_width}}"
+        text = text_width.ljust(_cut(name, name_width), name_width)
         for (_, align, _), cell, cell_width in zip(columns, cells, widths, strict=True):
             text += "  " + (cell.ljust(cell_width) if align == "<" else cell.rjust(cell_width))
         if note:
-            text += "  " + _join_notes(note, width - len(text) - 2)
+            text += "  " + _join_notes(note, width - text_width.width(text) - 2)
         return _cut(text.rstrip(), width)
 
     lines = [row("PATTERN", [title for title, _, _ in columns], ["NOTES"])]

@@ -1,0 +1,59 @@
+"""How many terminal columns a text takes, and cutting and padding by it.
+
+Names in the terminal reports come from the data, and `len` counts characters, not
+columns: a CJK name or an emoji takes two columns per character, a combining accent none,
+so padding by `len` misaligns every column after such a name. Widths here follow the
+Unicode East Asian Width property (wide and fullwidth: two columns) and give combining
+marks zero, which is what terminals do for text that `report.printable` lets through
+(control and format characters, zero-width joiners among them, are escaped first). This
+is the rule of the `wcwidth` package for such text; the standard library's `unicodedata`
+suffices, so the core install needs no dependency for it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["cut", "ljust", "rjust", "width"]
+
+
+def width(text: str) -> int:
+    """Terminal columns of `text` (printable text: see the module)."""
+    if text.isascii():
+        return len(text)
+    return sum(_columns(char) for char in text)
+
+
+@lru_cache(maxsize=4096)
+def _columns(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def cut(text: str, columns: int, ellipsis: str = "…") -> str:
+    """`text` if it fits in `columns`, else its longest start that fits with `ellipsis`
+    after it (a wide character that would straddle the edge is left out)."""
+    if width(text) <= columns:
+        return text
+    room = columns - width(ellipsis)
+    if room < 0:
+        return ""
+    kept, used = [], 0
+    for char in text:
+        used += _columns(char)
+        if used > room:
+            break
+        kept.append(char)
+    return "".join(kept) + ellipsis
+
+
+def ljust(text: str, columns: int) -> str:
+    """`text` padded with spaces on the right to `columns` columns."""
+    return text + " " * max(0, columns - width(text))
+
+
+def rjust(text: str, columns: int) -> str:
+    """`text` padded with spaces on the left to `columns` columns."""
+    return " " * max(0, columns - width(text)) + text

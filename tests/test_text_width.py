@@ -1,0 +1,121 @@
+"""Terminal columns of text (`text_width`), and tables that stay aligned with names that
+are not one column per character."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+from usage_analytics.report import printable
+from usage_analytics.text_width import cut, ljust, rjust, width
+
+#: Printable text of narrow, wide (CJK, emoji) and zero-width (combining) characters.
+TEXTS = st.text(
+    st.sampled_from(
+        ["a", "Z", "-", " ", "é", "日", "本", "語", "😀", "\u0301", "\uff71", "\uff21"]
+    ),
+    max_size=30,
+)
+
+
+def reference_width(text: str) -> int:
+    """Two columns per wide or fullwidth character, none per combining mark, else one."""
+    total = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        total += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+    return total
+
+
+def test_named_widths() -> None:
+    assert width("checkout") == 8
+    assert width("日本語") == 6
+    assert width("e\u0301") == 1  # e and a combining acute: one column
+    assert width("😀 ok") == 5
+    assert width("\uff71") == 1  # halfwidth katakana
+    assert width("\uff21") == 2  # fullwidth A
+
+
+@given(TEXTS)
+def test_width_is_the_reference(text: str) -> None:
+    assert width(text) == reference_width(text)
+
+
+@given(TEXTS, st.integers(-2, 40))
+def test_cut_fits_and_keeps_a_start(text: str, columns: int) -> None:
+    shown = cut(text, columns)
+    if width(text) <= columns:
+        assert shown == text
+        return
+    assert width(shown) <= max(columns, 0)
+    if columns >= 1:
+        assert shown.endswith("…")
+        assert text.startswith(shown[:-1])
+        # Nothing more would fit: the next character is wider than the room left.
+        rest = text[len(shown) - 1 :]
+        assert width(shown) + reference_width(rest[0]) > columns
+    else:
+        assert shown == ""
+
+
+def test_a_wide_character_at_the_edge_is_left_out() -> None:
+    assert cut("日本語", 5) == "日本…"
+    assert cut("日本語", 4) == "日…"
+    assert cut("日本語", 6) == "日本語"
+    assert cut("abc", 2, "~") == "a~"
+
+
+@given(TEXTS, st.integers(0, 40))
+def test_padding_reaches_the_width(text: str, columns: int) -> None:
+    assert width(ljust(text, columns)) == max(columns, width(text))
+    assert ljust(text, columns).startswith(text)
+    assert rjust(text, columns).endswith(text)
+    assert width(rjust(text, columns)) == max(columns, width(text))
+
+
+def columns_of(line: str, needle: str) -> int:
+    """The terminal column where `needle` starts in `line`."""
+    return width(line[: line.index(needle)])
+
+
+def runs_end(line: str, counts: dict[str, int]) -> int:
+    """The terminal column after the RUNS number of a row starting with one of `counts`'
+    names."""
+    name = next(name for name in counts if line.startswith(name))
+    count = f" {counts[name]} "
+    return columns_of(line, count) + len(count) - 1
+
+
+def test_dashboard_columns_line_up_after_wide_names() -> None:
+    from test_dashboard import result, runs
+    from usage_analytics.dashboard import dashboard_rows, render_dashboard
+
+    counts = {"checkout": 120, "決済サービス": 7, "e\u0301": 30}
+    items = [(name, result(runs(count))) for name, count in counts.items()]
+    lines = render_dashboard(dashboard_rows(items), width=100).splitlines()
+    header_end = columns_of(lines[0], "RUNS") + len("RUNS")
+    assert [runs_end(line, counts) for line in lines[2:]] == [header_end] * 3, lines
+    assert all(width(line) <= 100 for line in lines)
+
+
+def test_summary_and_report_tables_line_up_after_wide_names() -> None:
+    from test_dashboard import result, runs
+    from usage_analytics.report import render_report, render_summary
+
+    counts = {"checkout": 120, "決済サービス": 7}
+    items = [(name, result(runs(count))) for name, count in counts.items()]
+    lines = render_summary(items, width=120).splitlines()
+    header_end = columns_of(lines[0], "RUNS") + len("RUNS")
+    assert [runs_end(line, counts) for line in lines[2:]] == [header_end] * 2, lines
+    records = runs(40, agent="エージェント") + runs(20, agent="bot")
+    report = render_report(result(records), width=100).splitlines()
+    agent_rows = [line for line in report if "エージェント" in line or " bot " in line]
+    ends = {
+        columns_of(line, " 40 ") if "エ" in line else columns_of(line, " 20 ")
+        for line in agent_rows
+    }
+    assert len(ends) == 1, agent_rows
+    assert all(width(line) <= 100 for line in report)
+    assert printable("決済") == "決済"
