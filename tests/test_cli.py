@@ -378,6 +378,25 @@ def test_analyze_skip_mode_reports_invalid_records_by_line(
     assert "line 4: success = 'yes'" in out
 
 
+def test_analyze_json_samples_say_where_their_record_is(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A sample's index counts among its pattern's records; its location is the file's.
+    path = tmp_path / "runs.jsonl"
+    path.write_text(
+        '{"pattern_id": "q", "timestamp": "2026-01-05T10:00:00Z"}\n'
+        '{"pattern_id": "p", "timestamp": "2026-01-05T11:00:00Z"}\n'
+        '{"pattern_id": "q", "timestamp": "later"}\n'
+        '{"pattern_id": "p", "timestamp": "2026-01-06T10:00:00Z", "success": "yes"}\n',
+        encoding="utf-8",
+    )
+    argv = ["analyze", str(path), "--pattern", "p", "--on-invalid", "skip", "--format", "json"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    samples = json.loads(out)["data_quality"]["error_samples"]
+    assert [(s["index"], s["field"], s["location"]) for s in samples] == [(1, "success", "line 4")]
+
+
 def test_help_explains_the_default_window(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "analyze", "--help")
     assert code == 0

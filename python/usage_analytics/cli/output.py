@@ -96,12 +96,25 @@ def _json(document: Any) -> str:
 
 
 def render_json(view: View) -> str:
-    """`result.to_dict()` for one pattern; `{name: to_dict()}` for several."""
+    """`result.to_dict()` for one pattern; `{name: to_dict()}` for several (each error
+    sample with its `location`: see `_located`)."""
     if len(view.analyses) == 1:
-        document: Any = view.analyses[0].result.to_dict()
+        document: Any = _located(view.analyses[0])
     else:
-        document = {analysis.name: analysis.result.to_dict() for analysis in view.analyses}
+        document = {analysis.name: _located(analysis) for analysis in view.analyses}
     return _json(document)
+
+
+def _located(analysis: Analysis) -> dict[str, Any]:
+    """`result.to_dict()`, each invalid-record sample also saying where its record is in
+    the source (`"location": "line 3"`, as the table and HTML reports say): a sample's
+    `index` counts among the pattern's records, which in a file of many patterns is not
+    the file's record number."""
+    document = analysis.result.to_dict()
+    if analysis.locate is not None:
+        for sample in document["data_quality"]["error_samples"]:
+            sample["location"] = analysis.locate(sample["index"])
+    return document
 
 
 def render_html_view(view: View) -> str:
