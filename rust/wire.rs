@@ -234,15 +234,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
                     in_window == Some(accumulator.count as usize),
                     "a pattern's record counts do not add up",
                 )?;
-                if code as usize == accumulators.len() {
-                    accumulators.push(accumulator);
-                } else {
-                    // Another form of an id met before (a state of an older version kept
-                    // a UUID and its text apart): one pattern now. The same id twice is
-                    // no state this code writes.
-                    ensure(index.keys()[code as usize] != key, "a pattern id appears twice")?;
-                    accumulators[code as usize].merge(&accumulator);
-                }
+                // A state lists each pattern once, under one form of its id (`GroupIndex`
+                // codes every form of an id as one pattern): an id met before, in this
+                // form or another, is no state this code writes.
+                ensure(code as usize == accumulators.len(), "a pattern id appears twice")?;
+                accumulators.push(accumulator);
                 index.add_report(code, &report);
             }
             Reduction::Grouped(GroupedAccumulators::from_parts(template.clone(), accumulators), index)
@@ -753,6 +749,30 @@ mod tests {
             let error = from_bytes(&grouped_bytes(tamper)).err().expect(why).to_string();
             assert!(error.ends_with(why), "{error}");
         }
+    }
+
+    #[test]
+    fn a_pattern_listed_twice_in_two_forms_is_rejected() {
+        // Merging such entries would sum their counts unchecked (a wrap past u64::MAX
+        // with thousands of spellings of one UUID); no state this code writes has them.
+        let text = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+        let bytes = grouped_bytes(|_| {});
+        let payload = &bytes[HEADER..];
+        let (mut wire, _): (StateWire, _) = postcard::take_from_bytes(payload).unwrap();
+        let (again, _): (StateWire, _) = postcard::take_from_bytes(payload).unwrap();
+        let (BodyWire::Grouped(groups), BodyWire::Grouped(copies)) = (&mut wire.body, again.body) else {
+            panic!("grouped")
+        };
+        groups[0].key = GroupKeyWire::Uuid([0xff; 16]);
+        let mut copy = copies.into_iter().next().unwrap();
+        copy.key = GroupKeyWire::Text(text);
+        groups.push(copy);
+        let payload = postcard::to_stdvec(&wire).unwrap();
+        let mut framed = bytes[..HEADER - 4].to_vec();
+        framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        framed.extend_from_slice(&payload);
+        let error = from_bytes(&framed).err().expect("rejected").to_string();
+        assert!(error.ends_with("a pattern id appears twice"), "{error}");
     }
 
     #[test]
