@@ -44,6 +44,16 @@ pub fn ols(x: &[f64], y: &[f64]) -> LinearFit {
             points: k,
         };
     }
+    // All y equal is a flat line, a perfect fit (DESIGN.md: significant). In floats the
+    // residuals of equal rates such as 1/7 need not be zero: their mean is rounded.
+    if y.iter().all(|&yi| yi == y[0]) {
+        return LinearFit {
+            slope: 0.0,
+            intercept: y[0],
+            t_statistic: if k < 3 { f64::NAN } else { f64::INFINITY },
+            points: k,
+        };
+    }
     let slope = sxy / sxx;
     let intercept = mean_y - slope * mean_x;
     let t_statistic = if k < 3 {
@@ -102,5 +112,17 @@ mod tests {
         assert!(one.is_significant(2.0));
         let flat = ols(&[0.0, 1.0, 2.0], &[4.0, 4.0, 4.0]);
         assert_eq!(flat.slope, 0.0);
+    }
+
+    #[test]
+    fn equal_rates_whose_mean_rounds_are_a_perfect_flat_fit() {
+        // Six weekly buckets of one record: rates 1/7, whose float mean is not 1/7, so
+        // the residuals were about 3e-17 and the t-statistic 0 ("not significant").
+        let x: Vec<f64> = (0..6).map(|i| 3.5 + 7.0 * f64::from(i)).collect();
+        let y = [1.0 / 7.0; 6];
+        assert_ne!(y.iter().sum::<f64>() / 6.0, y[0]);
+        let fit = ols(&x, &y);
+        assert_eq!((fit.slope, fit.intercept), (0.0, 1.0 / 7.0));
+        assert!(fit.t_statistic.is_infinite() && fit.is_significant(2.0));
     }
 }

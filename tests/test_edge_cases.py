@@ -700,3 +700,24 @@ def test_custom_thresholds_change_the_classification() -> None:
     result = month(counts, trend_thresholds=TrendThresholds(emerging_max_executions=10_000))
     assert result.trend_analysis is not None
     assert result.trend_analysis.trend_type is UsageTrendType.EMERGING
+
+
+def test_a_flat_series_of_inexact_rates_is_a_significant_perfect_fit() -> None:
+    # A yearly window of weekly buckets, three records a week: every rate is 3/7, whose
+    # float mean is not 3/7; the residuals were about 1e-16 and the t-statistic 0.
+    weeks = 52
+    records = [
+        {"timestamp": START + timedelta(days=7 * week + day), "success": True}
+        for week in range(weeks)
+        for day in (1, 3, 5)
+    ]
+    output = analyse(
+        records,
+        time_window_end=START + timedelta(days=7 * weeks),
+        time_window_type=TimeWindowType.YEARLY,
+    )
+    trend = output.trend_analysis
+    assert trend is not None
+    assert (trend.bucket_count, trend.velocity, trend.acceleration) == (weeks, 0.0, 0.0)
+    assert trend.velocity_significant
+    assert trend.trend_type is UsageTrendType.STABLE
