@@ -236,6 +236,30 @@ def test_uuid_spellings_in_a_text_column_are_one_pattern(postgres_url: str) -> N
     assert (group.pattern_id, group.count) == (GROWING, 5)
 
 
+@pytest.mark.parametrize("indexed", [True, False])
+def test_fetch_finds_every_stored_id_fetch_all_groups_under_it(
+    postgres_url: str, indexed: bool
+) -> None:
+    # Padded text and a UUID in mixed case: grouped by `fetch_all`, missed by `fetch`'s
+    # indexed IN of the usual spellings before.
+    mixed = "".join(c.upper() if i % 2 else c for i, c in enumerate(GROWING))
+    spellings = ["p", "p ", " p", GROWING, mixed]
+    rows = [
+        {"pattern_id": spelling, "timestamp": NOW - timedelta(hours=index + 1)}
+        for index, spelling in enumerate(spellings)
+    ]
+    write_executions_sync(postgres_url, rows)
+    if not indexed:
+        sql(postgres_url, "DROP INDEX IF EXISTS pattern_executions_pattern_time")
+    groups = {
+        g.pattern_id: g.count for g in call(PostgresSource(postgres_url), "fetch_all", START, NOW)
+    }
+    assert groups == {"p": 3, GROWING: 2}
+    for wanted, expected in (("p", 3), (" p ", 3), (mixed, 2), (GROWING.upper(), 2)):
+        assert call(PostgresSource(postgres_url), "fetch", wanted, START, NOW).count == expected
+        assert call(PostgresSource(postgres_url), "newest", wanted) is not None
+
+
 @pytest.mark.parametrize("kind", ["text", "uuid"])
 def test_pattern_ids_by_index_skips_equal_a_scan(postgres_url: str, kind: str) -> None:
     """With an index leading with the pattern id, `fetch_all` and `unattributed` list the

@@ -724,6 +724,44 @@ def test_uuid_pattern_ids_match_whatever_their_spelling(
 
 
 @pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_fetch_finds_every_stored_id_fetch_all_groups_under_it(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    """Padded ids and UUIDs in mixed case are grouped under their stripped, canonical
+    form; `fetch` (analyze) must find them all, as `fetch_all` (the dashboard) counts
+    them: an indexed `IN` of the usual spellings missed them."""
+    mixed = "".join(c.upper() if i % 2 else c for i, c in enumerate(GROWING))
+    spellings = ["checkout", " checkout", "checkout  ", GROWING, mixed, f" {GROWING.upper()} "]
+    when = [NOW - timedelta(hours=hour + 1) for hour in range(len(spellings))]
+    rows = [
+        {"pattern_id": spelling, "timestamp": stamp, "success": True}
+        for spelling, stamp in zip(spellings, when, strict=True)
+    ]
+    source = make_source(tmp_path, kind, arrow, rows)
+    groups = {group.pattern_id: group.count for group in run(source.fetch_all(START, NOW))}
+    assert groups == {"checkout": 3, GROWING: 3}
+    for wanted in ("checkout", " checkout ", GROWING, mixed):
+        expected = groups[wanted.strip().lower()]
+        assert run(source.fetch(wanted, START, NOW)).count == expected, wanted
+        assert run(source.newest(wanted)) is not None
+
+
+def test_sqlite_int_ids_and_their_text_are_one_pattern_for_fetch(tmp_path: Path) -> None:
+    # An untyped column keeps 7 and '7' apart; `fetch_all` groups both as "7".
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp, success)")
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?, 1)",
+            [(7, "2026-03-01T10:00:00Z"), ("7", "2026-03-01T11:00:00Z"), (8, "2026-03-01T12:00Z")],
+        )
+    source = SQLiteSource(path)
+    groups = {group.pattern_id: group.count for group in run(source.fetch_all(START, NOW))}
+    assert groups == {"7": 2, "8": 1}
+    assert run(source.fetch("7", START, NOW)).count == 2
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
 def test_unknown_pattern_names_the_known_ones(tmp_path: Path, kind: str, arrow: bool) -> None:
     source = make_source(tmp_path, kind, arrow, demo_rows())
     with pytest.raises(UnknownPatternError, match=r"no records with pattern_id 'nope'.*and 1 more"):

@@ -347,17 +347,30 @@ class PostgresSource(ExecutionSource):
         )
         return cursor.fetch_arrow_table()
 
-    @staticmethod
-    def _pattern_condition(
-        columns: Mapping[str, tuple[str, str]], wanted: str, first: int
-    ) -> tuple[str, list[Any]] | None:
-        """SQL matching the pattern (parameters from `$first`); None when no stored value
-        can match (a non-UUID id against a uuid column)."""
+    def _pattern_forms(
+        self, cursor: Any, columns: Mapping[str, tuple[str, str]], wanted: str
+    ) -> list[str] | None:
+        """The stored ids `fetch_all` groups under `wanted` (`pattern_key`: padded text,
+        other UUID spellings), as text, listed from the distinct ids; None when no stored
+        value can match (a non-UUID id against a uuid column)."""
         column, kind = columns[PATTERN_ID]
         if kind == "uuid":
             uuid = pattern_uuid(wanted)
-            return None if uuid is None else (f"{column} = ${first}::uuid", [str(uuid)])
-        forms = pattern_candidates(wanted.strip())
+            return None if uuid is None else [str(uuid)]
+        key = pattern_key(wanted)
+        stored = self._pattern_ids(cursor, column, self._skip_scan(cursor, column))
+        forms = [value for value in stored if pattern_key(value) == key]
+        return forms or pattern_candidates(wanted.strip())  # (none: unknown, said later)
+
+    @staticmethod
+    def _pattern_condition(
+        columns: Mapping[str, tuple[str, str]], forms: list[str], first: int
+    ) -> tuple[str, list[Any]]:
+        """SQL matching the stored ids `forms` (`_pattern_forms`), parameters from
+        `$first`: an indexed `IN`."""
+        column, kind = columns[PATTERN_ID]
+        if kind == "uuid":
+            return f"{column} = ${first}::uuid", forms
         marks = ", ".join(f"${first + i}" for i in range(len(forms)))
         target = column if kind in _TEXT_TYPES else f"{column}::text"
         return f"{target} IN ({marks})", forms
@@ -395,7 +408,8 @@ class PostgresSource(ExecutionSource):
             ts = columns["timestamp"][0]
             condition, params = "TRUE", list[Any]()
             if pattern_id is not None:
-                matched = self._pattern_condition(columns, pattern_id, 1)
+                forms = self._pattern_forms(cursor, columns, pattern_id)
+                matched = None if forms is None else self._pattern_condition(columns, forms, 1)
                 if matched is None or not self._exists(cursor, *matched):
                     raise self._unknown(cursor, columns, pattern_id)
                 condition, params = matched
@@ -414,18 +428,17 @@ class PostgresSource(ExecutionSource):
 
         def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Fetched:
             ts = columns["timestamp"][0]
-            matched = self._pattern_condition(columns, pattern_id, 3)
-            if matched is None:
+            forms = self._pattern_forms(cursor, columns, pattern_id)
+            if forms is None:
                 raise self._unknown(cursor, columns, pattern_id)
-            condition, params = matched
+            condition, params = self._pattern_condition(columns, forms, 3)
             cursor.execute(
                 f"SELECT {self._select(columns, with_id=False)} FROM {self.table.qualified} "
                 f"WHERE {ts} >= $1 AND {ts} <= $2 AND {condition} ORDER BY {ts}",
                 [start, end, *params],
             )
             table = cursor.fetch_arrow_table()
-            renumbered = self._pattern_condition(columns, pattern_id, 1)
-            assert renumbered is not None  # as `matched`
+            renumbered = self._pattern_condition(columns, forms, 1)
             unplaced = self._unplaced(cursor, columns, *renumbered)
             nothing = table.num_rows == 0 and unplaced.num_rows == 0
             if nothing and not self._exists(cursor, *renumbered):

@@ -303,10 +303,19 @@ class SQLiteSource(ExecutionSource):
             offset += len(rows)
         return fetched
 
-    def _pattern_condition(self, columns: Mapping[str, str], wanted: str) -> tuple[str, list[str]]:
-        forms = pattern_candidates(wanted.strip())
+    def _pattern_condition(
+        self, connection: sqlite3.Connection, columns: Mapping[str, str], wanted: str
+    ) -> tuple[str, list[Any]]:
+        """SQL matching the stored ids `fetch_all` groups under `wanted` (`pattern_key`:
+        padded text, other UUID spellings, an int and its text in an untyped column), as
+        an indexed `IN` of those values, listed from the distinct ids."""
+        pid = columns[PATTERN_ID]
+        key = pattern_key(wanted)
+        stored = connection.execute(self._pattern_ids(connection, pid).query)
+        forms = [value for (value,) in stored if pattern_key(value) == key]
+        forms = forms or pattern_candidates(wanted.strip())  # (none: unknown, said later)
         marks = ", ".join("?" for _ in forms)
-        return f"{columns[PATTERN_ID]} IN ({marks})", forms
+        return f"{pid} IN ({marks})", forms
 
     def _unknown(
         self, connection: sqlite3.Connection, column: str, wanted: str
@@ -330,9 +339,9 @@ class SQLiteSource(ExecutionSource):
     async def newest(self, pattern_id: str | None = None) -> datetime | None:
         def work(connection: sqlite3.Connection) -> datetime | None:
             columns = self._columns(connection)
-            condition, params = "1", list[str]()
+            condition, params = "1", list[Any]()
             if pattern_id is not None:
-                condition, params = self._pattern_condition(columns, pattern_id)
+                condition, params = self._pattern_condition(connection, columns, pattern_id)
                 exists = connection.execute(
                     f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
                 ).fetchone()
@@ -359,7 +368,7 @@ class SQLiteSource(ExecutionSource):
             columns = self._columns(connection)
             names, exprs = self._select(columns, with_id=False)
             ts = columns["timestamp"]
-            condition, params = self._pattern_condition(columns, pattern_id)
+            condition, params = self._pattern_condition(connection, columns, pattern_id)
             window, window_params = self._window(ts, start, end)
             rows = connection.execute(
                 f"SELECT {exprs} FROM {self.table.qualified} "
