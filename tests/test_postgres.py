@@ -356,6 +356,24 @@ def test_invalid_values_are_located_by_timestamp(postgres_url: str) -> None:
     assert fetched.locate(sample.index) == "the row with timestamp 2026-03-03T14:00:00+00:00"
 
 
+def test_numbers_of_numeric_types_with_modifiers_are_read(postgres_url: str) -> None:
+    # `format_type` says "numeric(10,3)": not cast, the driver handed text over.
+    sql(
+        postgres_url,
+        "DROP TABLE IF EXISTS t_num",
+        "CREATE TABLE t_num (pattern_id text, timestamp timestamptz, "
+        "execution_time_ms numeric(10,3), quality_score numeric(4, 3))",
+        "INSERT INTO t_num VALUES ('p', '2026-03-01T10:00Z', 1.5, 0.25), "
+        "('p', '2026-03-01T11:00Z', 2.125, 0.75)",
+    )
+    source = PostgresSource(postgres_url, TableSpec(table="t_num"))
+    fetched = call(source, "fetch", "p", START, NOW)
+    result = analyse(fetched.data, "p")
+    assert result.performance_metrics is not None
+    assert result.performance_metrics.total_execution_time_ms == 3.625
+    assert result.success_metrics.avg_quality_score == 0.5
+
+
 def test_missing_table_column_and_wrong_timestamp_type(postgres_url: str) -> None:
     with pytest.raises(SourceError, match="has no table 'pattern_executions' \\(it has no tables"):
         call(PostgresSource(postgres_url), "newest")

@@ -314,7 +314,9 @@ class PostgresSource(ExecutionSource):
         """The column as the record field's Arrow type needs it."""
         if name == PATTERN_ID:
             return f"{column}::text"
-        if name in NUMBER_FIELDS and kind in _NUMBER_TYPES and kind != "double precision":
+        # (`format_type` names a type with its modifier: "numeric(10,3)".)
+        base = kind.split("(", 1)[0].strip()
+        if name in NUMBER_FIELDS and base in _NUMBER_TYPES and base != "double precision":
             return f"{column}::double precision"
         if name in FLAG_FIELDS or name in NUMBER_FIELDS or name == "timestamp":
             return column
