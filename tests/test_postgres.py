@@ -432,6 +432,41 @@ def test_write_replaces_rows_when_asked(postgres_url: str) -> None:
 # ------------------------------------------------------------------------------- store
 
 
+def test_store_save_many_is_one_transaction(postgres_url: str) -> None:
+    # PostgreSQL refuses a NUL in the second result (its jsonb): the first must not stay.
+    # (SQL BEGIN / ROLLBACK on the driver's autocommit connection kept it.)
+    good = analyse(records_of(demo_rows(), GROWING), GROWING)
+    bad = analyse([{"timestamp": NOW - timedelta(hours=1), "agent": "a\x00b"}], "bad")
+
+    async def go() -> list[Any]:
+        async with open_store(postgres_url) as store:
+            with pytest.raises(SourceError):
+                await store.save_many([good, bad])
+            kept = await store.history(GROWING)
+            await store.save(good)  # the connection is usable, and commits again
+            return [kept, await store.history(GROWING)]
+
+    kept, after = run(go())
+    assert (len(kept), len(after)) == (0, 1)
+
+
+def test_stores_creating_their_table_at_once_all_save(postgres_url: str) -> None:
+    # CREATE TABLE IF NOT EXISTS from several sessions at once: the losers failed on a
+    # duplicate key in PostgreSQL's catalog (1-2 runs in 5 before).
+    result = analyse(records_of(demo_rows(), GROWING), GROWING)
+
+    async def save(table: str) -> None:
+        async with open_store(postgres_url, table=table) as store:
+            await store.save(result)
+
+    async def go(table: str) -> None:
+        await asyncio.gather(*(save(table) for _ in range(8)))
+
+    for round_ in range(5):
+        run(go(f"race_{round_}"))
+        assert sql(postgres_url, f"SELECT count(*) FROM race_{round_}") == [(1,)]
+
+
 def test_store_round_trip_and_idempotency(postgres_url: str) -> None:
     result = analyse(records_of(demo_rows(), GROWING), GROWING, granularity="comprehensive")
     store = open_store(postgres_url)

@@ -10,6 +10,7 @@ on first use. One connection per store; calls run one at a time on a worker thre
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -70,12 +71,22 @@ class PostgresAnalyticsStore(AnalyticsStore):
         if self._created:
             return
         columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.table} ({columns}, PRIMARY KEY ({', '.join(KEY)}))"
-        )
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {self._index} ON {self.table} (pattern_id, computed_at)"
-        )
+        # Stores creating the table at once would race: PostgreSQL's IF NOT EXISTS is not
+        # atomic (the loser fails on a unique index of its catalog). A session lock on the
+        # table's name makes them take turns.
+        lock = ("usage_analytics store " + self.table,)
+        cursor.execute("SELECT pg_advisory_lock(hashtext($1))", lock)
+        try:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} "
+                f"({columns}, PRIMARY KEY ({', '.join(KEY)}))"
+            )
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {self._index} ON {self.table} "
+                "(pattern_id, computed_at)"
+            )
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
         self._created = True
 
     async def close(self) -> None:
@@ -94,14 +105,22 @@ class PostgresAnalyticsStore(AnalyticsStore):
             self._create(cursor)
             if not rows:
                 return
-            cursor.execute("BEGIN")
+            # One transaction through the driver's own API: ADBC leaves SQL BEGIN and
+            # ROLLBACK on an autocommit connection undefined, and some inserts (rows with
+            # timestamptz parameters) were committed although the batch rolled back.
+            connection = cursor.connection.adbc_connection
+            connection.set_autocommit(False)
             try:
                 for row in rows:
                     cursor.execute(sql, row)
             except BaseException:
-                cursor.execute("ROLLBACK")
+                with contextlib.suppress(Exception):  # (the error to report is the first)
+                    connection.rollback()
                 raise
-            cursor.execute("COMMIT")
+            else:
+                connection.commit()
+            finally:
+                connection.set_autocommit(True)
 
         await self._connection.run(work)
 
