@@ -35,7 +35,7 @@ import itertools
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -247,7 +247,12 @@ class SQLiteSource(ExecutionSource):
     def _window(ts: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
         """SQL condition (and its parameters) for texts in [start, end]; see the module
         docstring."""
-        first, last = start.date(), end.date()
+        # The dates of the UTC instants (naive = UTC): the margins below are a day either
+        # side of those. (A window's own dates, in a zone far from UTC, are a day off.)
+        first, last = (
+            (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()
+            for moment in (start, end)
+        )
         condition = (
             f"{ts} >= ? AND {ts} < ? AND {_placed(ts)} "
             f"AND ({ts} >= ? AND {ts} < ? OR ua_in_window({ts}, ?, ?))"
