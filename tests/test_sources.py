@@ -277,6 +277,10 @@ def test_parse_timestamp_reads_text_as_the_core_does(data: st.DataObject) -> Non
     st.text(alphabet="0123456789-:T tZz+.,", min_size=8, max_size=32).map(
         lambda text: "2026-" + text
     )
+    | st.tuples(
+        st.text(st.sampled_from(" \t\x1c\x1f\x85\xa0\u2003\u3000\u200b"), max_size=2),
+        st.text(st.sampled_from(" \t\n\x1d\x1e\u2028\u205f\ufeff"), max_size=2),
+    ).map(lambda ends: ends[0] + "2026-03-01T10:00:00Z" + ends[1])
 )
 def test_parse_timestamp_rejects_what_the_core_rejects(text: str) -> None:
     result = analyse([{"timestamp": text}], "p", START, NOW, on_invalid="skip")
@@ -391,6 +395,37 @@ def test_jsonl_with_blank_lines_is_still_read_by_pyarrow(tmp_path: Path) -> None
     fetched = run(FileSource(path).fetch("p", START, NOW))
     assert isinstance(fetched.data, pa.Table)
     assert fetched.count == 2
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_jsonl_with_a_byte_order_mark_is_read(tmp_path: Path, arrow: bool) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text(
+        '\ufeff{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}\n'
+        '{"pattern_id": "p", "timestamp": "2026-03-01T11:00:00Z"}\n',
+        encoding="utf-8",
+    )
+    assert run(FileSource(path, arrow=arrow).fetch("p", START, NOW)).count == 2
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_csv_cells_past_128_kib_are_read_and_bad_records_located(
+    tmp_path: Path, arrow: bool
+) -> None:
+    # The csv module refuses cells past 128 KiB by default ("field larger than field
+    # limit"): the records reader, which locates invalid records, failed on them.
+    path = tmp_path / "runs.csv"
+    long_agent = "x" * 200_000
+    path.write_text(
+        f"pattern_id,timestamp,agent\np,2026-03-01T10:00:00Z,{long_agent}\np,notatime,b\n",
+        encoding="utf-8",
+    )
+    fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    result = analyse(fetched.data, "p", START, NOW, on_invalid="skip")
+    assert result.data_quality.invalid_records == 1
+    assert fetched.locate(result.data_quality.error_samples[0].index) == "line 3"
+    assert result.context_distribution is not None
+    assert list(result.context_distribution.by_agent) == [long_agent]
 
 
 def test_parquet_rows_are_located_by_row_number(tmp_path: Path) -> None:

@@ -124,11 +124,12 @@ def _renamed(record: dict[str, Any], rename: Callable[[str], list[str]]) -> Reco
 
 
 def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
-    """JSON Lines: one JSON object per line; blank lines are skipped."""
+    """JSON Lines: one JSON object per line; blank lines are skipped, and a byte order
+    mark at the start (editors on Windows write one) too."""
     rename = renamer(columns or {})
     records: list[Record] = []
     lines: list[int] = []
-    with _open_text(path) as stream:
+    with _open_text(path, encoding="utf-8-sig") as stream:
         try:
             for number, line in enumerate(stream, start=1):
                 if not line.strip():
@@ -211,6 +212,7 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
     lines: list[int] = []
     with _open_text(path, encoding="utf-8-sig") as stream:
         try:
+            _allow_long_cells()
             reader = csv.reader(stream)
             header = next(reader, None)
             if header is None:
@@ -256,6 +258,18 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
         except UnicodeDecodeError:
             raise SourceError(f"{path}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+#: The longest CSV cell read: the largest C long everywhere (the csv module's own default
+#: of 128 KiB refuses valid files, a long log message in a cell, that pyarrow reads).
+_CELL_LIMIT = 2**31 - 1
+
+
+def _allow_long_cells() -> None:
+    """Raise the csv module's process-wide cell limit to `_CELL_LIMIT` (never lower it:
+    another user of the module may have raised it further)."""
+    if csv.field_size_limit() < _CELL_LIMIT:
+        csv.field_size_limit(_CELL_LIMIT)
 
 
 def ends_inside_a_quote(path: Path, last_row: Sequence[Any]) -> bool:

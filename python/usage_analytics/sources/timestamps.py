@@ -57,10 +57,19 @@ def _offset_seconds(text: str | None) -> int | None:
     return sign * (hours * 3600 + minutes * 60)
 
 
+#: What the core trims from a text timestamp: Unicode White_Space (Rust's `str::trim`).
+#: Python's `str.strip()` also strips the separators U+001C-U+001F, which the core keeps
+#: (and then reads no time).
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def parse_timestamp(text: str) -> int | None:
     """ISO-8601 text -> microseconds since the epoch (UTC), or None where the core would
     call the text invalid."""
-    found = _ISO.fullmatch(text.strip())
+    found = _ISO.fullmatch(text.strip(_WHITE_SPACE))
     if found is None:
         return None
     year, month, day, hour, minute, second, fraction, offset = found.groups()
