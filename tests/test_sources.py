@@ -428,6 +428,38 @@ def test_csv_cells_past_128_kib_are_read_and_bad_records_located(
     assert list(result.context_distribution.by_agent) == [long_agent]
 
 
+@pytest.mark.parametrize("column", ["pattern_id", "timestamp", "agent"])
+def test_text_that_is_not_utf8_is_a_clear_error(tmp_path: Path, column: str) -> None:
+    # pyarrow's JSON and Parquet readers hand such bytes over unchecked: the commands
+    # failed later with a traceback (or "malformed Arrow data" without a line).
+    values = {"pattern_id": b"p", "timestamp": b"2026-03-01T10:00:00Z", "agent": b"a"}
+    values[column] = values[column][:-1] + b"\xff"
+    line = b"{" + b", ".join(b'"%s": "%s"' % (k.encode(), v) for k, v in values.items()) + b"}"
+    jsonl = tmp_path / "runs.jsonl"
+    jsonl.write_bytes(b'{"pattern_id": "p", "timestamp": "2026-03-02T10:00:00Z"}\n' + line + b"\n")
+    parquet = tmp_path / "runs.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                name: pa.array([value], pa.binary()).view(pa.string())
+                for name, value in values.items()
+            }
+        ),
+        parquet,
+    )
+    for path, message in (
+        (jsonl, "not UTF-8"),
+        (parquet, f"column '{column}' holds text that is not UTF-8"),
+    ):
+        for call in (
+            lambda s: s.fetch("p", START, NOW),
+            lambda s: s.fetch_all(START, NOW),
+            lambda s: s.newest(),
+        ):
+            with pytest.raises(SourceError, match=message):
+                run(call(FileSource(path)))
+
+
 def test_parquet_rows_are_located_by_row_number(tmp_path: Path) -> None:
     rows = [
         {"pattern_id": "q", "timestamp": NOW, "execution_time_ms": 1.0},

@@ -170,6 +170,9 @@ class FileSource(ExecutionSource):
                     f"{self.path}: column '{field.name}' holds {field.type} values; "
                     "pattern ids are strings or integers"
                 )
+        bad = _not_utf8(pa, table)
+        if bad is not None:
+            raise SourceError(f"{self.path}: column {bad!r} holds text that is not UTF-8")
         return table
 
     def _check_mapped_columns(self, names: Sequence[str]) -> None:
@@ -462,6 +465,8 @@ def _read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
         ),
     )
     lines, objects = _record_lines(path)
+    if _not_utf8(pa, table) is not None:
+        return None  # pyarrow's JSON reader does not check: the standard one names the line
     if not table.num_rows == lines == objects or _has_empty_row(pa, table):
         # pyarrow reads two objects on one line, an object over several lines, and a
         # `null` line as a row of nulls (as it reads `{}`): the standard reader refuses
@@ -489,6 +494,20 @@ def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
             objects += sum(1 for segment in segments if segment[:1] == b"{")
             inside = bool(segments[-1]) or (inside and len(segments) == 1)
     return lines, objects
+
+
+def _not_utf8(pa: Any, table: Any) -> str | None:
+    """The first string column of `table` holding bytes that are not UTF-8, if any
+    (Parquet and pyarrow's JSON reader hand them over unchecked; every later step, down
+    to a pattern id's text, would fail on them)."""
+    for field, column in zip(table.schema, table.columns, strict=True):
+        kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            try:
+                column.validate(full=True)
+            except pa.ArrowInvalid:
+                return str(field.name)
+    return None
 
 
 def _has_empty_row(pa: Any, table: Any) -> bool:

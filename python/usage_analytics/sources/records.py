@@ -153,8 +153,20 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                 records.append(record)
                 lines.append(number)
         except UnicodeDecodeError:
-            raise SourceError(f"{path}: not UTF-8 text") from None
+            raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+def _first_line_not_utf8(path: Path) -> str:
+    """`path` and the first of its lines that is not UTF-8 ("runs.jsonl, line 3"): a
+    text reader's error tells only a position in its buffer."""
+    with path.open("rb") as stream:
+        for number, line in enumerate(stream, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return f"{path}, line {number}"
+    return str(path)
 
 
 def _json_value(value: Any) -> str:
@@ -256,7 +268,7 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
         except csv.Error as error:
             raise SourceError(f"{path}, line {reader.line_num}: malformed CSV: {error}") from None
         except UnicodeDecodeError:
-            raise SourceError(f"{path}: not UTF-8 text") from None
+            raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
 
 
