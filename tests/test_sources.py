@@ -448,7 +448,7 @@ def test_text_that_is_not_utf8_is_a_clear_error(tmp_path: Path, column: str) -> 
         parquet,
     )
     for path, message in (
-        (jsonl, "not UTF-8"),
+        (jsonl, "line 2: not UTF-8 text"),
         (parquet, f"column '{column}' holds text that is not UTF-8"),
     ):
         for call in (
