@@ -460,6 +460,37 @@ def test_text_that_is_not_utf8_is_a_clear_error(tmp_path: Path, column: str) -> 
                 run(call(FileSource(path)))
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+def test_csv_header_with_a_quoted_line_break_is_one_header(tmp_path: Path, arrow: bool) -> None:
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        '"my\nnotes",pattern_id,timestamp\nx,p,2026-03-01T10:00:00Z\ny,p,soon\n',
+        encoding="utf-8",
+    )
+    source = FileSource(path, arrow=arrow)
+    assert [group.pattern_id for group in run(source.fetch_all(START, NOW))] == ["p"]
+    fetched = run(source.fetch("p", START, NOW))
+    result = analyse(fetched.data, "p", START, NOW, on_invalid="skip")
+    assert (fetched.count, result.data_quality.invalid_records) == (2, 1)
+    assert fetched.locate(result.data_quality.error_samples[0].index) == "line 4"
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_csv_ending_in_a_quoted_line_break_then_empty_rows_is_read(
+    tmp_path: Path, arrow: bool
+) -> None:
+    # A spreadsheet's export: empty rows after a record whose last cell spans lines.
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        'pattern_id,timestamp,agent\np,2026-03-01T10:00:00Z,"a\nb"\n,,\n,,\n', encoding="utf-8"
+    )
+    fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    assert fetched.count == 1
+    result = analyse(fetched.data, "p", START, NOW)
+    assert result.context_distribution is not None
+    assert list(result.context_distribution.by_agent) == ["a\nb"]
+
+
 def test_parquet_rows_are_located_by_row_number(tmp_path: Path) -> None:
     rows = [
         {"pattern_id": "q", "timestamp": NOW, "execution_time_ms": 1.0},

@@ -394,7 +394,9 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
     positions = [f"c{index}" for index in range(len(header))]
     table = pacsv.read_csv(
         path,
-        read_options=pacsv.ReadOptions(column_names=positions, skip_rows=1),
+        # (The header is skipped as a record: `skip_rows` counts lines, and a quoted
+        # line break in a column name made the rest of the header a row.)
+        read_options=pacsv.ReadOptions(column_names=positions, skip_rows_after_names=1),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(positions, pa.string()),

@@ -240,9 +240,11 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     "more than once"
                 )
             next_start = last_start = reader.line_num + 1  # the lines rows start on
+            followed = False  # rows (blank ones) came after the last record
             for row in reader:
                 start, next_start = next_start, reader.line_num + 1
                 if not any(cell.strip() for cell in row):
+                    followed = True
                     continue
                 if len(row) > len(names):
                     raise SourceError(
@@ -258,8 +260,9 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     }
                 )
                 lines.append(start)  # (where a record spanning lines begins)
-                last, last_start = row, start
-            if records and ends_inside_a_quote(path, last):
+                last, last_start, followed = row, start, False
+            # (A cell whose quote is left open runs to the end of the file: no row follows.)
+            if records and not followed and ends_inside_a_quote(path, last):
                 opened = last_start + sum(cell.count("\n") for cell in last[:-1])
                 raise SourceError(
                     f"{path}, line {opened}: malformed CSV: a quote is left open (its cell "
