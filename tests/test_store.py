@@ -157,3 +157,51 @@ def test_concurrent_saves_of_many_results(tmp_path: Path) -> None:
 
     run(save_all())
     assert len(run(store.history(GROWING, limit=100))) == 8
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store of each kind: a SQLite file, a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "results.sqlite")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_a_result_holding_an_infinity_reads_back(store_target: str) -> None:
+    # Execution times near the largest double: their total (and std) are inf. The model
+    # column held null for them, and the result (and the pattern's history) never read
+    # back.
+    records = [
+        {"timestamp": NOW - timedelta(hours=h), "execution_time_ms": 1.5e308} for h in (1, 2)
+    ]
+    result = analyse(records, "huge")
+    assert result.performance_metrics is not None
+    assert result.performance_metrics.total_execution_time_ms == float("inf")
+
+    async def go() -> tuple[Any, list[Any]]:
+        async with open_store(store_target) as store:
+            await store.save(result)
+            return await store.get("huge", START, NOW), await store.history("huge")
+
+    again, history = run(go())
+    assert again == result
+    assert history == [result]
+
+
+def test_a_padded_uuid_pattern_id_reads_back(store_target: str) -> None:
+    # Stored as given, but asked for by its canonical form: never found before.
+    padded = f" {{{GROWING}}} "
+    result = analyse([{"timestamp": NOW - timedelta(hours=1)}], padded)
+
+    async def go() -> tuple[Any, Any, list[Any]]:
+        async with open_store(store_target) as store:
+            await store.save(result)
+            return (
+                await store.get(padded, START, NOW),
+                await store.get(GROWING, START, NOW),
+                await store.history(padded),
+            )
+
+    by_padded, by_canonical, history = run(go())
+    assert by_padded == by_canonical == result
+    assert history == [result]

@@ -25,6 +25,8 @@ result back uses the `model` column, which round-trips exactly (`get(...) == res
 
 from __future__ import annotations
 
+import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import datetime
@@ -74,7 +76,7 @@ def stored_row(result: ModelUsageAnalyticsOutput) -> dict[str, Any]:
     """The row of `result`: `COLUMNS` -> Python values (datetimes aware, ids as str)."""
     perf, trend = result.performance_metrics, result.trend_analysis
     return {
-        "pattern_id": str(result.pattern_id),
+        "pattern_id": key_text(result.pattern_id),  # (as `get` and `history` ask)
         "window_start": result.time_window_start,
         "window_end": result.time_window_end,
         "window_type": result.time_window_type.value,
@@ -88,8 +90,20 @@ def stored_row(result: ModelUsageAnalyticsOutput) -> dict[str, Any]:
         "trend_type": None if trend is None else trend.trend_type.value,
         "analytics_quality_score": result.analytics_quality_score,
         "result": result.to_json(),
-        "model": result.model_dump_json(),
+        "model": _model_json(result),
     }
+
+
+def _model_json(result: ModelUsageAnalyticsOutput) -> str:
+    """`result.model_dump_json()`, which `read_result` reads back exactly; except where
+    the result holds an infinity (the mean, std or total of execution times past the
+    largest double): pydantic writes it as null, which does not read back, so such a
+    result is written with JSON's `Infinity` extension, which pydantic reads."""
+    perf = result.performance_metrics
+    moments = () if perf is None else (perf.avg_execution_time_ms, perf.std_dev_ms)
+    if perf is None or all(math.isfinite(v) for v in (*moments, perf.total_execution_time_ms)):
+        return result.model_dump_json()
+    return json.dumps(result.model_dump(mode="json"), separators=(",", ":"))
 
 
 def read_result(model_json: str) -> ModelUsageAnalyticsOutput:
