@@ -4,6 +4,12 @@ The record list (`execution_data`) is deliberately *not* validated by pydantic:
 validating a `list[dict]` costs more than the whole reduction. It is passed through
 untouched and read by the Rust core, which validates every record itself and reports
 bad ones by index, field, value and reason.
+
+Time resolution: instants are microseconds (DESIGN.md: bucketing is integer arithmetic on
+i64 microseconds), like Python's datetime. Finer ones (Arrow and numpy nanoseconds, ISO
+text with 7-9 fraction digits, pandas Timestamps) are floored to the microsecond before
+anything compares them, so a time less than a microsecond after the window end counts
+as at the end, and is in the window.
 """
 
 from __future__ import annotations
