@@ -122,8 +122,10 @@ class PerformanceMetrics(_Model):
     """Over the records that carry an execution time (`sample_count` of them).
     Percentiles are numpy's `method="linear"`: exact from a reduction, and from a streaming
     accumulator while it holds at most its `exact_budget` times; past that they come from a
-    relative-error sketch (`percentile_method`). std is the sample std (ddof=1); the mean,
-    min, max, std and total are always exact."""
+    relative-error sketch (`percentile_method`). std is the sample std (ddof=1). min and
+    max are always exact; the total, mean and std are kept whatever the budget (never
+    sketched), in floating point: a float sum of the times, so within rounding of the
+    exact values (the total of 0.1, 0.2 and 0.3 is 0.6000000000000001, as `sum` gives)."""
 
     avg_execution_time_ms: float
     p50_execution_time_ms: float
