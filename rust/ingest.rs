@@ -145,6 +145,8 @@ fn at(field: usize) -> impl Fn(Invalid<'_>) -> FieldError<'_> {
 struct Encoder<'py> {
     slots: Vec<Option<(Bound<'py, PyString>, u32)>>,
     key: fn(&str) -> &str,
+    /// Text with lone surrogates is read with U+FFFD for their bytes (else an error).
+    lossy: bool,
 }
 
 /// Slots of a category's cache (a few distinct values) and of the file-path cache (paths
@@ -157,7 +159,12 @@ impl<'py> Encoder<'py> {
         Encoder {
             slots: vec![None; slots],
             key,
+            lossy: false,
         }
+    }
+
+    fn lossy(self) -> Self {
+        Encoder { lossy: true, ..self }
     }
 
     #[inline]
@@ -178,7 +185,11 @@ impl<'py> Encoder<'py> {
     #[cold]
     #[inline(never)]
     fn encode_missed(&mut self, slot: usize, text: &Bound<'py, PyString>, dict: &mut Dictionary) -> PyResult<u32> {
-        let code = dict.code((self.key)(text.to_str()?));
+        let code = match text.to_str() {
+            Ok(text) => dict.code((self.key)(text)),
+            Err(_) if self.lossy => dict.code((self.key)(&text.to_string_lossy())),
+            Err(error) => return Err(error),
+        };
         self.slots[slot] = Some((text.clone(), code));
         Ok(code)
     }
@@ -320,10 +331,14 @@ pub fn read_records<'py>(
         agent: Encoder::new(|s| s, ENCODER_SLOTS),
         project: Encoder::new(|s| s, ENCODER_SLOTS),
         // No more slots than records: a small call does not pay for a large cache.
+        // A file path only gives its extension, and a path decoded from bytes that are not
+        // UTF-8 (`os.fsdecode`) holds lone surrogates: U+FFFD for their bytes, as a file
+        // type's name must be writable text. Names (agent, ...) with them stay invalid.
         file: Encoder::new(
             file_extension,
             len().next_power_of_two().clamp(ENCODER_SLOTS, FILE_ENCODER_SLOTS),
-        ),
+        )
+        .lossy(),
         group,
     };
     let mut chunk = Columns::with_capacity(CHUNK.min(len()));

@@ -8,6 +8,7 @@ UTC (weekly: 6-hour buckets, 28 of them; "recent" = the last 42 hours).
 from __future__ import annotations
 
 import json
+import os
 import math
 import random
 import time
@@ -721,3 +722,18 @@ def test_a_flat_series_of_inexact_rates_is_a_significant_perfect_fit() -> None:
     assert (trend.bucket_count, trend.velocity, trend.acceleration) == (weeks, 0.0, 0.0)
     assert trend.velocity_significant
     assert trend.trend_type is UsageTrendType.STABLE
+
+
+def test_a_file_path_decoded_from_bytes_that_are_not_utf8_gives_its_type() -> None:
+    # os.fsdecode leaves lone surrogates for such bytes: the record was invalid ("not
+    # valid UTF-8 text"); only the extension is read, with U+FFFD for each of the three
+    # bytes a surrogate takes (PyO3's lossy reading).
+    paths = [os.fsdecode(b"/srv/data/caf\xe9.py"), "/srv/data/cafe.py", "notes.t\udcffxt"]
+    records = [{"timestamp": START + timedelta(hours=1), "file_path": path} for path in paths]
+    output = REDUCER.execute_reduction_sync(contract(records))
+    assert output.data_quality.invalid_records == 0
+    assert output.context_distribution is not None
+    assert output.context_distribution.by_file_type == {"py": 2, "t\ufffd\ufffd\ufffdxt": 1}
+    agent = [{"timestamp": START + timedelta(hours=1), "agent": "a\udcff"}]
+    skipped = REDUCER.execute_reduction_sync(contract(agent, on_invalid="skip"))
+    assert skipped.data_quality.error_samples[0].field == "agent"
