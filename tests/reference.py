@@ -331,8 +331,12 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     lower = math.floor(position)
     upper = min(lower + 1, len(sorted_values) - 1)
     fraction = position - lower
-    low_value = sorted_values[lower]
-    return low_value + (sorted_values[upper] - low_value) * fraction
+    low, high = sorted_values[lower], sorted_values[upper]
+    # numpy's `_lerp`, to the bit: from the nearer end (a + d·t below a half, b - d·(1 - t)
+    # from a half up), so that interpolating towards the higher value rounds as numpy does.
+    if fraction >= 0.5:
+        return high - (high - low) * (1 - fraction)
+    return low + (high - low) * fraction
 
 
 def total(values: Sequence[float]) -> float:
