@@ -8,8 +8,8 @@ UTC (weekly: 6-hour buckets, 28 of them; "recent" = the last 42 hours).
 from __future__ import annotations
 
 import json
-import os
 import math
+import os
 import random
 import time
 from datetime import UTC, datetime, timedelta, timezone
