@@ -236,6 +236,18 @@ def test_uuid_spellings_in_a_text_column_are_one_pattern(postgres_url: str) -> N
     assert (group.pattern_id, group.count) == (GROWING, 5)
 
 
+def test_fetch_of_many_spellings_with_quotes_and_backslashes(postgres_url: str) -> None:
+    # One array parameter however many spellings (65,535 parameters at most), its
+    # elements quoted: a quote, a backslash, a comma and braces stay themselves.
+    wanted = 'p"\\,{x}'
+    spellings = [" " * lead + wanted + " " * trail for lead in range(300) for trail in range(220)]
+    rows = [{"pattern_id": s, "timestamp": NOW - timedelta(hours=1)} for s in spellings]
+    rows.append({"pattern_id": "p", "timestamp": NOW - timedelta(hours=2)})
+    write_executions_sync(postgres_url, rows)
+    assert call(PostgresSource(postgres_url), "fetch", wanted, START, NOW).count == 66_000
+    assert call(PostgresSource(postgres_url), "fetch", "p", START, NOW).count == 1
+
+
 @pytest.mark.parametrize("indexed", [True, False])
 def test_fetch_finds_every_stored_id_fetch_all_groups_under_it(
     postgres_url: str, indexed: bool
@@ -448,6 +460,8 @@ def test_store_save_many_is_one_transaction(postgres_url: str) -> None:
 
     kept, after = run(go())
     assert (len(kept), len(after)) == (0, 1)
+    # Committed: another session sees it (the store's own would see its open transaction).
+    assert sql(postgres_url, "SELECT count(*) FROM pattern_analytics") == [(1,)]
 
 
 def test_stores_creating_their_table_at_once_all_save(postgres_url: str) -> None:

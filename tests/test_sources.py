@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -451,11 +452,12 @@ def test_text_that_is_not_utf8_is_a_clear_error(tmp_path: Path, column: str) -> 
         (jsonl, "line 2: not UTF-8 text"),
         (parquet, f"column '{column}' holds text that is not UTF-8"),
     ):
-        for call in (
-            lambda s: s.fetch("p", START, NOW),
-            lambda s: s.fetch_all(START, NOW),
-            lambda s: s.newest(),
-        ):
+        calls: list[Callable[[FileSource], Coroutine[Any, Any, Any]]] = [
+            lambda source: source.fetch("p", START, NOW),
+            lambda source: source.fetch_all(START, NOW),
+            lambda source: source.newest(),
+        ]
+        for call in calls:
             with pytest.raises(SourceError, match=message):
                 run(call(FileSource(path)))
 
@@ -489,6 +491,16 @@ def test_csv_ending_in_a_quoted_line_break_then_empty_rows_is_read(
     result = analyse(fetched.data, "p", START, NOW)
     assert result.context_distribution is not None
     assert list(result.context_distribution.by_agent) == ["a\nb"]
+
+
+def test_parquet_text_that_is_not_utf8_in_a_column_not_read_is_no_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "runs.parquet"
+    notes = pa.array([b"caf\xe9", b"ok"], pa.binary()).view(pa.string())
+    stamps = [NOW - timedelta(hours=1), NOW - timedelta(hours=2)]
+    pq.write_table(pa.table({"pattern_id": ["p", "p"], "timestamp": stamps, "notes": notes}), path)
+    assert run(FileSource(path).fetch("p", START, NOW)).count == 2
 
 
 def test_parquet_rows_are_located_by_row_number(tmp_path: Path) -> None:
@@ -846,6 +858,17 @@ def test_fetch_finds_every_stored_id_fetch_all_groups_under_it(
         expected = groups[wanted.strip().lower()]
         assert run(source.fetch(wanted, START, NOW)).count == expected, wanted
         assert run(source.newest(wanted)) is not None
+
+
+def test_sqlite_fetch_of_more_spellings_than_bound_variables(tmp_path: Path) -> None:
+    # 1,200 paddings of one id: past the 999 asked for as bound variables (SQLite allows
+    # 32,766 by default), they go as one JSON array, an int and a quote kept as they are.
+    spellings = [" " * lead + 'p"\\' + " " * trail for lead in range(40) for trail in range(30)]
+    when = NOW - timedelta(hours=1)
+    rows = [{"pattern_id": spelling, "timestamp": when} for spelling in spellings]
+    source = make_source(tmp_path, "sqlite", True, rows)
+    assert run(source.fetch('p"\\', START, NOW)).count == 1_200
+    assert run(source.newest(' p"\\ ')) == when
 
 
 def test_sqlite_int_ids_and_their_text_are_one_pattern_for_fetch(tmp_path: Path) -> None:

@@ -5,9 +5,10 @@ columns: a CJK name or an emoji takes two columns per character, a combining acc
 so padding by `len` misaligns every column after such a name. Widths here follow the
 Unicode East Asian Width property (wide and fullwidth: two columns) and give combining
 marks zero, which is what terminals do for text that `report.printable` lets through
-(control and format characters, zero-width joiners among them, are escaped first). This
-is the rule of the `wcwidth` package for such text; the standard library's `unicodedata`
-suffices, so the core install needs no dependency for it.
+(control and format characters, zero-width joiners among them, are escaped first). It is
+the core of the `wcwidth` package's rule, from the standard library's `unicodedata`, so
+the core install needs no dependency for it; it differs where wcwidth knows more: an emoji
+made wide by U+FE0F (counted as one column here) and conjoining Hangul jamo.
 """
 
 from __future__ import annotations

@@ -277,8 +277,9 @@ class ExecutionSource(AsyncClosing, ABC):
         """The pattern's records in `[start, end]` (see the module docstring): those whose
         stored id `fetch_all` groups under `pattern_id` (`pattern_key`: stripped text, a
         UUID in any spelling). Raises `UnknownPatternError` when the source has no record
-        of the pattern at all. (The databases list their distinct ids for this, one index
-        seek each: about 40 ms at 10,000 patterns; for many patterns, `fetch_all`.)"""
+        of the pattern at all. (The databases list their distinct ids for this: one index
+        seek each where an index leads with the pattern id, about 40 ms at 10,000
+        patterns, else a scan; for many patterns, `fetch_all`.)"""
 
     @abstractmethod
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:

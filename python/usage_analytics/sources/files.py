@@ -170,7 +170,8 @@ class FileSource(ExecutionSource):
                     f"{self.path}: column '{field.name}' holds {field.type} values; "
                     "pattern ids are strings or integers"
                 )
-        bad = _not_utf8(pa, table)
+        read = {self.table.column(name) for name in (PATTERN_ID, *FIELDS)}
+        bad = _not_utf8(pa, table.select([name for name in table.column_names if name in read]))
         if bad is not None:
             raise SourceError(f"{self.path}: column {bad!r} holds text that is not UTF-8")
         return table
@@ -501,7 +502,7 @@ def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
 def _not_utf8(pa: Any, table: Any) -> str | None:
     """The first string column of `table` holding bytes that are not UTF-8, if any
     (Parquet and pyarrow's JSON reader hand them over unchecked; every later step, down
-    to a pattern id's text, would fail on them)."""
+    to a pattern id's text, would fail on them). Callers pass only the columns read."""
     for field, column in zip(table.schema, table.columns, strict=True):
         kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
         if pa.types.is_string(kind) or pa.types.is_large_string(kind):

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -319,6 +320,10 @@ class SQLiteSource(ExecutionSource):
         stored = connection.execute(self._pattern_ids(connection, pid).query)
         forms = [value for (value,) in stored if pattern_key(value) == key]
         forms = forms or pattern_candidates(wanted.strip())  # (none: unknown, said later)
+        if len(forms) > _MAX_MARKS:
+            # Past SQLite's limit of bound variables (32,766 by default): one JSON array,
+            # whose values keep their types (an int id stays an int).
+            return f"{pid} IN (SELECT value FROM json_each(?))", [_json_array(forms)]
         marks = ", ".join("?" for _ in forms)
         return f"{pid} IN ({marks})", forms
 
@@ -435,6 +440,17 @@ class SQLiteSource(ExecutionSource):
 
         result: Unattributed = await self._run(work)
         return result
+
+
+#: Stored spellings of one pattern asked for as bound variables; more go as one JSON array.
+_MAX_MARKS = 999
+
+
+def _json_array(values: Sequence[Any]) -> str:
+    """`values` (SQLite's text, integers and reals) as a JSON array for `json_each`."""
+    if not all(isinstance(value, str | int | float) for value in values):
+        raise SourceError("too many stored spellings of one pattern id, some of them blobs")
+    return json.dumps(list(values), ensure_ascii=False)
 
 
 def _row_locator(rows: Sequence[tuple[Any, ...]], stamp: int) -> Callable[[int], str]:

@@ -114,10 +114,14 @@ class PostgresAnalyticsStore(AnalyticsStore):
                 for row in rows:
                     cursor.execute(sql, row)
             except BaseException:
-                with contextlib.suppress(Exception):  # (the error to report is the first)
+                # The error to report is the first (a lost connection fails these too, and
+                # is then reopened by the next call).
+                with contextlib.suppress(Exception):
                     connection.rollback()
+                with contextlib.suppress(Exception):
+                    connection.set_autocommit(True)
                 raise
-            else:
+            try:
                 connection.commit()
             finally:
                 connection.set_autocommit(True)
