@@ -27,6 +27,7 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TimeWindowType,
     UsageAccumulator,
+    UsageAnalyticsError,
     UsageTrendType,
 )
 from usage_analytics.html_report import render_html
@@ -737,3 +738,15 @@ def test_a_file_path_decoded_from_bytes_that_are_not_utf8_gives_its_type() -> No
     agent = [{"timestamp": START + timedelta(hours=1), "agent": "a\udcff"}]
     skipped = REDUCER.execute_reduction_sync(contract(agent, on_invalid="skip"))
     assert skipped.data_quality.error_samples[0].field == "agent"
+
+
+def test_columns_holding_lone_surrogates_read_as_records_do() -> None:
+    # A dict of columns went to pyarrow, whose UnicodeEncodeError escaped the library.
+    when = [START + timedelta(hours=1)] * 2
+    paths = {"timestamp": when, "file_path": ["b.py", os.fsdecode(b"caf\xe9.py")]}
+    output = REDUCER.execute_reduction_sync(contract(paths))  # type: ignore[arg-type]
+    assert output.context_distribution is not None
+    assert output.context_distribution.by_file_type == {"py": 2}
+    agents = {"timestamp": when, "agent": ["a", "b\udcff"]}
+    with pytest.raises(UsageAnalyticsError, match=r"column 'agent': row 1: .* lone surrogate"):
+        REDUCER.execute_reduction_sync(contract(agents))  # type: ignore[arg-type]

@@ -119,7 +119,31 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
             raise
         except pa.ArrowException as error:  # invalid, wrong type, or a dtype Arrow lacks
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
+        except UnicodeEncodeError:
+            arrays[name] = _with_surrogates(pa, name, column)
     return pa.table(arrays)
+
+
+def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
+    """A column of str values, some holding lone surrogates (`os.fsdecode` of bytes that
+    are not UTF-8), which Arrow's UTF-8 strings cannot hold. As in a list of records: a
+    file path gives its extension, so U+FFFD stands for a surrogate's bytes there; in any
+    other field such text is refused, naming the row."""
+    values = list(column)
+    if name == "file_path":
+        return pa.array([_lossy(value) if isinstance(value, str) else value for value in values])
+    row = next(index for index, value in enumerate(values) if _lossy(value) != value)
+    raise UsageAnalyticsError(
+        f"cannot read column '{name}': row {row}: {values[row]!r} holds a lone surrogate, "
+        "which is not UTF-8 text"
+    )
+
+
+def _lossy(value: Any) -> Any:
+    """`value` with U+FFFD for each byte of its lone surrogates (a str), else as it is."""
+    if not isinstance(value, str):
+        return value
+    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def _length(name: str, column: Any) -> int:
