@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 from usage_analytics.report import printable
-from usage_analytics.text_width import cut, ljust, rjust, width
+from usage_analytics.text_width import cut, ljust, rjust, width, wrap
 
 #: Printable text of narrow, wide (CJK, emoji) and zero-width (combining) characters.
 TEXTS = st.text(
@@ -119,3 +119,37 @@ def test_summary_and_report_tables_line_up_after_wide_names() -> None:
     assert len(ends) == 1, agent_rows
     assert all(width(line) <= 100 for line in report)
     assert printable("決済") == "決済"
+
+
+def test_ascii_reports_fit_their_width() -> None:
+    # The window's arrow became "->" after the line was cut to the width: one column over;
+    # a field line was wrapped by `textwrap`, counting characters, not columns.
+    from source_cases import analyse
+    from test_dashboard import result, runs
+    from usage_analytics.report import render_report, render_summary
+
+    output = result(runs(50, agent="決済"))
+    # An invalid record's sample value in wide characters: its line is wrapped.
+    odd = analyse([*runs(5), {"timestamp": "昨日の午後" * 12}], "p", on_invalid="skip")
+    for columns in (40, 60, 61, 80, 120):
+        assert (
+            max(width(line) for line in render_report(odd, width=columns).splitlines()) <= columns
+        )
+        for text in (
+            render_report(output, width=columns, unicode=False),
+            render_summary([("決済サービス", output)], width=columns, unicode=False),
+        ):
+            assert max(width(line) for line in text.splitlines()) <= columns, columns
+
+
+@given(
+    st.lists(TEXTS.filter(lambda word: " " not in word and word != ""), max_size=12),
+    st.integers(1, 60),
+)
+def test_wrap_keeps_every_word_within_the_width(words: list[str], columns: int) -> None:
+    indent = "    "
+    lines = wrap(" ".join(words), columns, indent=indent)
+    if columns > width(indent) + 2:  # (room for a wide character after the indent)
+        assert all(width(line) <= columns for line in lines), lines
+    joined = "".join(line.removeprefix(indent) if i else line for i, line in enumerate(lines))
+    assert joined.replace(" ", "") == "".join(words).replace(" ", "")

@@ -11,7 +11,6 @@ takes the width to fit (default: the terminal's, see `terminal_width`) and `unic
 from __future__ import annotations
 
 import shutil
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -496,7 +495,9 @@ def render_report(
         heavy,
         _cut(f" {title}{' ' * header_gap}{label}", width),
         _cut(
-            f" {_when(result.time_window_start)} → {_when(result.time_window_end)} UTC"
+            # (In ASCII "->", two characters: made before cutting, so that it fits.)
+            f" {_when(result.time_window_start)} {'→' if unicode else '->'} "
+            f"{_when(result.time_window_end)} UTC"
             f" · {_span(window_days)} · {result.time_window_type.value} window",
             width,
         ),
@@ -528,7 +529,7 @@ def _fit(line: str, width: int) -> str:
     """A field line too long for the width, wrapped under its value."""
     if text_width.width(line) <= width or not line.startswith("  "):
         return line
-    return textwrap.fill(line, width, subsequent_indent=_CONTINUATION, break_on_hyphens=False)
+    return "\n".join(text_width.wrap(line, width, indent=_CONTINUATION))
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["cut", "ljust", "rjust", "width"]
+__all__ = ["cut", "ljust", "rjust", "width", "wrap"]
 
 
 def width(text: str) -> int:
@@ -58,3 +58,37 @@ def ljust(text: str, columns: int) -> str:
 def rjust(text: str, columns: int) -> str:
     """`text` padded with spaces on the left to `columns` columns."""
     return " " * max(0, columns - width(text)) + text
+
+
+def wrap(text: str, columns: int, indent: str = "") -> list[str]:
+    """`text` in lines of at most `columns` columns, broken at spaces (a word too wide for
+    a line is broken where it reaches the edge); lines after the first start with
+    `indent`. (`textwrap` counts characters, so wide text overflowed.) A line holds at
+    least one character after its indent, so a width narrower than that is passed."""
+    lines: list[str] = []
+    line, start = "", 0  # `start`: how many characters of `line` are its indent
+    for word in text.split(" "):
+        joined = f"{line} {word}" if line[start:] else line + word
+        if width(joined) <= columns or not line[start:]:
+            line = joined
+        else:
+            lines.append(line)
+            line, start = indent + word, len(indent)
+        while width(line) > columns and len(line) > start + 1:
+            head = _fitting(line, columns)
+            if len(head) <= start:  # nothing past the indent fits: one character anyway
+                head = line[: start + 1]
+            lines.append(head)
+            line, start = indent + line[len(head) :], len(indent)
+    lines.append(line)
+    return [line.rstrip() for line in lines]
+
+
+def _fitting(text: str, columns: int) -> str:
+    """The longest start of `text` at most `columns` wide (at least one character)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += _columns(char)
+        if used > columns:
+            return text[: max(index, 1)]
+    return text
