@@ -91,13 +91,18 @@ def _assert_single_calls(
     assert quality.invalid_records == per_pattern + len(records) - len(with_id)
 
 
+#: The inputs of the property tests: a seed, how many records over how many patterns, and
+#: the share of them made invalid.
+INPUTS = {
+    "seed": st.integers(0, 10_000),
+    "n": st.integers(0, 1_500),
+    "groups": st.integers(1, 8),
+    "bad_share": st.sampled_from([0.0, 0.02, 0.3, 1.0]),
+}
+
+
 @settings(max_examples=30, deadline=None)
-@given(
-    seed=st.integers(0, 10_000),
-    n=st.integers(0, 1_500),
-    groups=st.integers(1, 8),
-    bad_share=st.sampled_from([0.0, 0.02, 0.3, 1.0]),
-)
+@given(**INPUTS)
 def test_list_batch_counts_each_patterns_invalid_records_as_a_single_call(
     seed: int, n: int, groups: int, bad_share: float
 ) -> None:
@@ -114,13 +119,7 @@ def test_list_batch_counts_each_patterns_invalid_records_as_a_single_call(
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    seed=st.integers(0, 10_000),
-    n=st.integers(0, 1_500),
-    groups=st.integers(1, 8),
-    bad_share=st.sampled_from([0.0, 0.02, 0.3, 1.0]),
-    encoded=st.booleans(),
-)
+@given(**INPUTS, encoded=st.booleans())
 def test_arrow_batch_counts_each_patterns_invalid_records_as_a_single_call(
     seed: int, n: int, groups: int, bad_share: float, encoded: bool
 ) -> None:
