@@ -493,6 +493,20 @@ def test_csv_ending_in_a_quoted_line_break_then_empty_rows_is_read(
     assert list(result.context_distribution.by_agent) == ["a\nb"]
 
 
+def test_text_that_is_not_utf8_is_located_by_the_lines_the_reader_counts(
+    tmp_path: Path,
+) -> None:
+    # Lines ended by a lone \r (old Mac files): the text reader counts them.
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(
+        b'{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}\r'
+        b'{"pattern_id": "p", "timestamp": "2026-03-01T11:00:00Z"}\r'
+        b'{"pattern_id": "p\xff", "timestamp": "2026-03-01T12:00:00Z"}\r'
+    )
+    with pytest.raises(SourceError, match="line 3: not UTF-8 text"):
+        run(FileSource(path).fetch("p", START, NOW))
+
+
 def test_parquet_text_that_is_not_utf8_in_a_column_not_read_is_no_error(
     tmp_path: Path,
 ) -> None:

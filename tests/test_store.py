@@ -189,19 +189,21 @@ def test_a_result_holding_an_infinity_reads_back(store_target: str) -> None:
 
 
 def test_a_padded_uuid_pattern_id_reads_back(store_target: str) -> None:
-    # Stored as given, but asked for by its canonical form: never found before.
+    # Stored as given, but asked for by its canonical form: never found before. (An
+    # upper-case URN, which the sources read as the UUID, was not one here either.)
     padded = f" {{{GROWING}}} "
     result = analyse([{"timestamp": NOW - timedelta(hours=1)}], padded)
 
-    async def go() -> tuple[Any, Any, list[Any]]:
+    async def go() -> tuple[Any, Any, Any, list[Any]]:
         async with open_store(store_target) as store:
             await store.save(result)
             return (
                 await store.get(padded, START, NOW),
                 await store.get(GROWING, START, NOW),
+                await store.get(f"URN:UUID:{GROWING.upper()}", START, NOW),
                 await store.history(padded),
             )
 
-    by_padded, by_canonical, history = run(go())
-    assert by_padded == by_canonical == result
+    by_padded, by_canonical, by_urn, history = run(go())
+    assert by_padded == by_canonical == by_urn == result
     assert history == [result]

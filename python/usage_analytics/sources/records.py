@@ -160,12 +160,12 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
 def _first_line_not_utf8(path: Path) -> str:
     """`path` and the first of its lines that is not UTF-8 ("runs.jsonl, line 3"): a
     text reader's error tells only a position in its buffer."""
-    with path.open("rb") as stream:
-        for number, line in enumerate(stream, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                return f"{path}, line {number}"
+    # (Lines as the text reader counts them: ended by \n, \r\n or a lone \r.)
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"{path}, line {number}"
     return str(path)
 
 

@@ -35,7 +35,7 @@ from uuid import UUID
 
 from usage_analytics.closing import AsyncClosing
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
-from usage_analytics.sources.base import SourceError
+from usage_analytics.sources.base import SourceError, pattern_uuid
 
 __all__ = [
     "ANALYTICS_TABLE",
@@ -115,13 +115,13 @@ def read_result(model_json: str) -> ModelUsageAnalyticsOutput:
 
 
 def key_text(pattern_id: UUID | str) -> str:
-    """The stored form of a pattern id (UUIDs canonical)."""
+    """The stored form of a pattern id: a UUID canonical, in any spelling the sources read
+    as one (`pattern_uuid`: either case, braces, `urn:uuid:` or `URN:UUID:`); other text
+    as given."""
     if isinstance(pattern_id, UUID):
         return str(pattern_id)
-    try:
-        return str(UUID(pattern_id.strip()))
-    except ValueError:
-        return pattern_id
+    uuid = pattern_uuid(pattern_id)
+    return pattern_id if uuid is None else str(uuid)
 
 
 class AnalyticsStore(AsyncClosing, ABC):
