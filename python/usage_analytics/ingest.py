@@ -131,11 +131,14 @@ def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
     other field such text is refused, naming the row."""
     values = list(column)
     if name == "file_path":
-        return pa.array([_lossy(value) if isinstance(value, str) else value for value in values])
-    row = next(index for index, value in enumerate(values) if _lossy(value) != value)
+        try:
+            return pa.array([_lossy(value) for value in values])
+        except UnicodeEncodeError:
+            pass  # (deeper than a value: a nested list) named below
+    row = next((index for index, value in enumerate(values) if _lossy(value) != value), None)
+    where = "" if row is None else f"row {row}: {values[row]!r} "
     raise UsageAnalyticsError(
-        f"cannot read column '{name}': row {row}: {values[row]!r} holds a lone surrogate, "
-        "which is not UTF-8 text"
+        f"cannot read column '{name}': {where}holds a lone surrogate, which is not UTF-8 text"
     )
 
 
