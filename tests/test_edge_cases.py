@@ -751,6 +751,6 @@ def test_columns_holding_lone_surrogates_read_as_records_do() -> None:
     with pytest.raises(UsageAnalyticsError, match=r"column 'agent': row 1: .* lone surrogate"):
         REDUCER.execute_reduction_sync(contract(agents))  # type: ignore[arg-type]
     # Deeper than a value (a list in a cell): no row to name, still the library's error.
-    nested = {"timestamp": when, "file_path": [["a\udcff"], "b.py"]}
+    nested = {"timestamp": when, "file_path": [["a\udcff"], ["b.py"]]}
     with pytest.raises(UsageAnalyticsError, match=r"column 'file_path': holds a lone"):
         REDUCER.execute_reduction_sync(contract(nested))  # type: ignore[arg-type]
