@@ -55,7 +55,7 @@ const AGENT: usize = 7;
 pub(crate) const FILE_PATH: usize = 9;
 /// Index of the pattern id column (after the ten record fields) in grouped input.
 pub(crate) const GROUP: usize = 10;
-const PATTERN_ID: &str = "pattern_id";
+pub const PATTERN_ID: &str = "pattern_id";
 
 pub(crate) fn field_name(field: usize) -> &'static str {
     FIELDS.get(field).copied().unwrap_or(PATTERN_ID)
@@ -88,10 +88,8 @@ pub fn read_batches(
         let batch = batch.map_err(|e| CoreError::InvalidInput(format!("reading the Arrow stream failed: {e}")))?;
         let mut columns = locate_columns(&batch)?;
         if groups.is_some() {
-            let index = batch
-                .schema()
-                .index_of(PATTERN_ID)
-                .map_err(|_| CoreError::InvalidInput("the columnar input has no 'pattern_id' column".into()))?;
+            let index = column_named(&batch.schema(), PATTERN_ID)?
+                .ok_or_else(|| CoreError::InvalidInput("the columnar input has no 'pattern_id' column".into()))?;
             columns.push(Some(batch.column(index).clone()));
         }
         // A dictionary's values are shared by the batch's slices: checked once here (each
@@ -152,10 +150,10 @@ pub fn read_batches(
 /// The record-field columns of a batch, by name; None when absent.
 fn locate_columns(batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, CoreError> {
     let schema = batch.schema();
-    let columns: Vec<Option<ArrayRef>> = FIELDS
+    let columns = FIELDS
         .iter()
-        .map(|name| schema.index_of(name).ok().map(|i| batch.column(i).clone()))
-        .collect();
+        .map(|name| Ok(column_named(&schema, name)?.map(|i| batch.column(i).clone())))
+        .collect::<Result<Vec<_>, CoreError>>()?;
     if columns[TIMESTAMP].is_none() {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         return Err(CoreError::InvalidInput(format!(
@@ -164,6 +162,22 @@ fn locate_columns(batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, CoreErro
         )));
     }
     Ok(columns)
+}
+
+/// The index of the column named `name`, if any. `Schema::index_of` finds the first of
+/// equal names, so a second column of a field's name would be ignored silently: which one
+/// holds the field is refused as ambiguous.
+fn column_named(schema: &arrow_schema::Schema, name: &str) -> Result<Option<usize>, CoreError> {
+    let mut found = schema.fields().iter().enumerate().filter(|(_, f)| f.name() == name);
+    let first = found.next().map(|(i, _)| i);
+    let more = found.count();
+    if more > 0 {
+        return Err(CoreError::InvalidInput(format!(
+            "the columnar input has {} columns named '{name}': keep one",
+            more + 1
+        )));
+    }
+    Ok(first)
 }
 
 /// Per-row state while a slice is converted column by column.

@@ -17,6 +17,7 @@ use pyo3::types::{PyCapsule, PyDict};
 use crate::accumulator::{Accumulator, Families};
 use crate::arrow_ingest::read_batches;
 use crate::buckets::Window;
+use crate::cancel::CancelFlag;
 use crate::durations::Durations;
 use crate::error::CoreError;
 use crate::group::GroupIndex;
@@ -42,10 +43,15 @@ impl From<CoreError> for PyErr {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("UsageAnalyticsError", m.py().get_type::<UsageAnalyticsError>())?;
+    // The columns the readers look for, so that Python exports only these of a frame.
+    let mut columns = crate::ingest::FIELDS.to_vec();
+    columns.push(crate::arrow_ingest::PATTERN_ID);
+    m.add("RECORD_COLUMNS", pyo3::types::PyTuple::new(m.py(), columns)?)?;
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
     m.add_function(wrap_pyfunction!(py_check_window, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_arrow, m)?)?;
+    m.add_class::<CancelFlag>()?;
     m.add_class::<crate::py_state::CoreState>()?;
     m.add_class::<crate::py_state::CoreRolling>()?;
     m.add_class::<crate::models::ModelFactory>()?;
@@ -163,18 +169,20 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
 
 /// Reduce a list or tuple of record mappings.
 #[pyfunction]
-#[pyo3(name = "reduce_records")]
+#[pyo3(name = "reduce_records", signature = (records, options, cancel=None))]
 fn py_reduce_records<'py>(
     py: Python<'py>,
     records: &Bound<'py, PyAny>,
     options: Options,
+    cancel: Option<Bound<'py, CancelFlag>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let template = options.template()?;
     let mut body = Reduction::for_one_call(&template, options.by_pattern);
     if let Reduction::One(acc) = &mut body {
         acc.reserve(records.len().unwrap_or(0));
     }
-    let (report, reduction) = read_records_into(py, records, &template.window, options.skip_invalid, body)?;
+    let cancel = cancel.as_ref().map(Bound::get);
+    let (report, reduction) = read_records_into(py, records, &template.window, options.skip_invalid, body, cancel)?;
     finish(py, report.invalid > 0 && !options.skip_invalid, &report, reduction)
 }
 
@@ -182,26 +190,34 @@ fn py_reduce_records<'py>(
 /// `__arrow_c_array__`): pyarrow, polars, pandas, DuckDB. The stream is read and reduced
 /// with the GIL released.
 #[pyfunction]
-#[pyo3(name = "reduce_arrow")]
-fn py_reduce_arrow<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, options: Options) -> PyResult<Bound<'py, PyDict>> {
+#[pyo3(name = "reduce_arrow", signature = (data, options, cancel=None))]
+fn py_reduce_arrow<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    options: Options,
+    cancel: Option<Bound<'py, CancelFlag>>,
+) -> PyResult<Bound<'py, PyDict>> {
     let template = options.template()?;
     let body = Reduction::for_one_call(&template, options.by_pattern);
-    let (report, reduction) = read_arrow_into(py, data, &template.window, options.skip_invalid, body)?;
+    let cancel = cancel.as_ref().map(Bound::get);
+    let (report, reduction) = read_arrow_into(py, data, &template.window, options.skip_invalid, body, cancel)?;
     finish(py, report.invalid > 0 && !options.skip_invalid, &report, reduction)
 }
 
 /// Read a list or tuple of record mappings into `reduction` (records inside `window`).
 /// Each chunk is reduced with the GIL released; in raise mode nothing more is reduced once
-/// a record is invalid.
+/// a record is invalid. Stops with `Cancelled` at the first chunk after `cancel` is set.
 pub(crate) fn read_records_into(
     py: Python<'_>,
     records: &Bound<'_, PyAny>,
     window: &Window,
     skip_invalid: bool,
     mut reduction: Reduction,
+    cancel: Option<&CancelFlag>,
 ) -> PyResult<(IngestReport, Reduction)> {
     let group = reduction.is_grouped().then(|| GroupReader::new(py)).transpose()?;
     let (report, index) = read_records(records, window, group, |chunk, so_far| {
+        CancelFlag::check(cancel)?;
         if so_far.invalid > 0 && !skip_invalid {
             return Ok(());
         }
@@ -221,13 +237,15 @@ fn with_index(mut reduction: Reduction, index: Option<GroupIndex>) -> Reduction 
     reduction
 }
 
-/// Read Arrow data (see `reduce_arrow`) into `reduction`, with the GIL released.
+/// Read Arrow data (see `reduce_arrow`) into `reduction`, with the GIL released; stops
+/// with `Cancelled` at the first slice after `cancel` is set.
 pub(crate) fn read_arrow_into(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     window: &Window,
     skip_invalid: bool,
     mut reduction: Reduction,
+    cancel: Option<&CancelFlag>,
 ) -> PyResult<(IngestReport, Reduction)> {
     let batches = arrow_batches(data)?;
     let mut index = reduction.is_grouped().then(GroupIndex::default);
@@ -238,6 +256,7 @@ pub(crate) fn read_arrow_into(
             index.as_mut(),
             reduction.counts_suffice(),
             |chunk, so_far| {
+                CancelFlag::check(cancel)?;
                 if so_far.invalid == 0 || skip_invalid {
                     reduction.add_chunk(chunk);
                 }

@@ -10,6 +10,8 @@ pub enum CoreError {
     InvalidOption(String),
     InvalidInput(String),
     Internal(String),
+    /// The caller cancelled the reduction (see `cancel`).
+    Cancelled,
 }
 
 impl fmt::Display for CoreError {
@@ -25,6 +27,7 @@ impl fmt::Display for CoreError {
             CoreError::InvalidOption(why) => write!(f, "invalid option: {why}"),
             CoreError::InvalidInput(why) => write!(f, "invalid input: {why}"),
             CoreError::Internal(why) => write!(f, "internal error in usage-analytics (please report): {why}"),
+            CoreError::Cancelled => write!(f, "the reduction was cancelled"),
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`, `calendar`,
 //! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `tally`, `accumulator`, `group`, `held_times`,
-//! `rolling`), streaming states and their serialized form (`state`, `wire`), the readers
+//! `rolling`), cancelling (`cancel`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`,
 //! `py_state`, `py_dicts`, `models`). No arithmetic lives in the bindings.
 
@@ -12,6 +12,7 @@ mod arrow_strings;
 mod bindings;
 pub mod buckets;
 pub mod calendar;
+pub mod cancel;
 pub mod civil;
 pub mod columns;
 pub mod durations;

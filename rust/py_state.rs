@@ -37,8 +37,8 @@ fn read<'py>(
     reduction: Reduction,
 ) -> PyResult<(IngestReport, Reduction)> {
     match input {
-        Input::Records => read_records_into(py, data, window, skip_invalid, reduction),
-        Input::Arrow => read_arrow_into(py, data, window, skip_invalid, reduction),
+        Input::Records => read_records_into(py, data, window, skip_invalid, reduction, None),
+        Input::Arrow => read_arrow_into(py, data, window, skip_invalid, reduction, None),
     }
 }
 

@@ -1,13 +1,20 @@
-"""The async front: never blocks the loop on large input, concurrent calls are exact."""
+"""The async front: never blocks the loop on large input, concurrent calls are exact, a
+cancelled await stops its work."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+import pytest
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer, _core
+from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.ingest import reduce_any
+from usage_analytics.reducer import core_options
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -81,3 +88,65 @@ def test_one_reducer_shared_by_threads() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: reducer.execute_reduction_sync(contract), range(8)))
     assert all(_metrics(r) == expected for r in results)
+
+
+class _ReadCountingRecord(Mapping[str, object]):
+    """A record that reports each read of its timestamp (the reader reads it once)."""
+
+    def __init__(self, fields: dict[str, object], on_read: Callable[[], None]) -> None:
+        self._fields = fields
+        self._on_read = on_read
+
+    def __getitem__(self, key: str) -> object:
+        if key == "timestamp":
+            self._on_read()
+        return self._fields[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+
+async def test_a_cancelled_await_stops_the_worker_thread() -> None:
+    # The 20,000th record read cancels the awaiting task and waits until it is done; the
+    # reader must then stop at its next chunk (4,096 records) instead of reading all
+    # 200,000 on a thread nobody awaits any more.
+    loop = asyncio.get_running_loop()
+    worker = ThreadPoolExecutor(max_workers=1)
+    loop.set_default_executor(worker)
+    reads = 0
+    task_done = threading.Event()
+
+    def on_read() -> None:
+        nonlocal reads
+        reads += 1
+        if reads == 20_000:
+            loop.call_soon_threadsafe(task.cancel)
+            assert task_done.wait(timeout=30)
+
+    records = [_ReadCountingRecord(r, on_read) for r in _records(200_000, seed=4)]
+    task = asyncio.create_task(
+        NodeUsageAnalyticsReducer().execute_reduction(_contract(records, "cancelled"))  # type: ignore[arg-type]
+    )
+    task.add_done_callback(lambda _: task_done.set())
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    worker.shutdown(wait=True)  # (the worker needs nothing from the loop to finish)
+    assert 20_000 <= reads <= 20_000 + 2 * 4_096
+
+
+@pytest.mark.parametrize("form", ["records", "arrow"])
+def test_a_cancelled_flag_stops_the_core(form: str) -> None:
+    contract = _contract(_records(100, seed=5), "p")
+    data: object = contract.execution_data
+    if form == "arrow":
+        data = pytest.importorskip("pyarrow").Table.from_pylist(contract.execution_data)
+    flag = _core.CancelFlag()
+    options = core_options(contract, by_pattern=False)
+    assert reduce_any(data, options, flag)["received"] == 100
+    flag.cancel()
+    assert flag.cancelled
+    with pytest.raises(UsageAnalyticsError, match="the reduction was cancelled"):
+        reduce_any(data, options, flag)

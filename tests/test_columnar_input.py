@@ -59,6 +59,7 @@ from usage_analytics import (
     UsageAnalyticsError,
     UsageTrendType,
 )
+from usage_analytics.ingest import row_count
 
 REDUCER = NodeUsageAnalyticsReducer()
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -531,6 +532,17 @@ def dict_of_numpy(case: Case) -> dict[str, np.ndarray[Any, Any]]:
     return {name: column.numpy for name, column in case.columns.items()}
 
 
+def dict_of_pandas_series(case: Case) -> dict[str, pd.Series]:
+    """pandas' own column objects: categories, time zones and nullable dtypes as in a
+    frame."""
+    return dict(pandas_frame(case).items())
+
+
+def dict_of_polars_series(case: Case) -> dict[str, pl.Series]:
+    frame = polars_frame(case)
+    return dict(zip(frame.columns, frame.get_columns(), strict=True))
+
+
 FORMS: dict[str, Callable[[Case], Any]] = {
     "pyarrow_table": lambda case: case.table,
     "pyarrow_sliced_table": sliced_table,
@@ -542,6 +554,8 @@ FORMS: dict[str, Callable[[Case], Any]] = {
     "duckdb": duckdb_relation,
     "dict_of_lists": dict_of_lists,
     "dict_of_numpy_arrays": dict_of_numpy,
+    "dict_of_pandas_series": dict_of_pandas_series,
+    "dict_of_polars_series": dict_of_polars_series,
 }
 
 #: Forms that keep NaN apart from null. numpy-backed pandas and numpy arrays read NaN as
@@ -555,6 +569,7 @@ NAN_FORMS = [
     "pandas_arrow_dtypes",
     "duckdb",
     "dict_of_lists",
+    "dict_of_polars_series",
 ]
 
 
@@ -1014,6 +1029,80 @@ def test_struct_array_with_null_rows_is_a_clear_error() -> None:
         REDUCER.execute_reduction_sync(request(rows))
     whole = pa.StructArray.from_arrays([stamps], names=["timestamp"])
     assert REDUCER.execute_reduction_sync(request(whole)).usage_metrics.total_executions == 2
+
+
+def test_a_chunked_array_of_sliced_struct_chunks_reads_its_rows() -> None:
+    # Exported as a stream, each chunk became a record batch ignoring the chunk's offset:
+    # "Number of rows in column 0 did not match batch: 4 vs 2".
+    stamps = pa.array(TIMES, pa.timestamp("us", tz="UTC"))
+    rows = pa.StructArray.from_arrays(
+        [stamps, pa.array([1.0, 2.0, 3.0, 4.0])], names=["timestamp", "execution_time_ms"]
+    )
+    chunked = pa.chunked_array([rows.slice(0, 2), rows.slice(2)])
+    expected = outcome(request(pa.Table.from_struct_array(rows)))
+    assert_same(outcome(request(chunked)), expected)
+    assert_same(outcome(request(chunked.slice(1))), outcome(request(rows.slice(1))))
+    holey = pa.chunked_array(
+        [
+            pa.StructArray.from_arrays(
+                [stamps], names=["timestamp"], mask=pa.array([False, True] * 2)
+            )
+        ]
+    )
+    with pytest.raises(UsageAnalyticsError, match="struct array with null rows is not a table"):
+        REDUCER.execute_reduction_sync(request(holey))
+
+
+def _unreadable_extras(rows: int) -> dict[str, Any]:
+    """Columns Arrow cannot hold (or pyarrow cannot convert): never read, so never a reason
+    to fail, as a list of records ignores such keys."""
+    return {
+        "mixed": ["a", 1] * (rows // 2),
+        "objects": [object() for _ in range(rows)],
+        "complex": np.arange(rows) * 1j,
+        "sparse": pd.arrays.SparseArray([0, 1] * (rows // 2)),
+    }
+
+
+@pytest.mark.parametrize("form", ["pandas", "dict_of_lists", "dict_of_numpy_arrays"])
+def test_columns_that_are_not_record_fields_are_never_converted(form: str) -> None:
+    records = [dict(FULL_ROW, timestamp=t, execution_time_ms=float(i)) for i, t in enumerate(TIMES)]
+    columns = {name: [r[name] for r in records] for name in records[0]}
+    if form == "dict_of_numpy_arrays":
+        columns = {name: np.array(values) for name, values in columns.items()}
+    data: Any = {**columns, **_unreadable_extras(len(records))}
+    if form == "pandas":
+        data = pd.DataFrame(data)
+    assert_same(outcome(request(data)), outcome(request(records)))
+
+
+@pytest.mark.parametrize("field", ["timestamp", "agent", "execution_time_ms"])
+def test_two_columns_of_one_field_are_refused(field: str) -> None:
+    # The first of the two was read and the other ignored, silently.
+    values = {"timestamp": TIMES, "agent": ["a", "b", "c", "d"], "execution_time_ms": [1.0] * 4}
+    names = ["timestamp", "agent", "execution_time_ms", field]
+    table = pa.Table.from_arrays([pa.array(values[n]) for n in names], names=names)
+    with pytest.raises(UsageAnalyticsError, match=f"2 columns named '{field}': keep one"):
+        REDUCER.execute_reduction_sync(request(table))
+    frame = pd.concat([pd.DataFrame(values), pd.DataFrame({field: values[field]})], axis=1)
+    with pytest.raises(UsageAnalyticsError, match="Duplicate column names"):
+        REDUCER.execute_reduction_sync(request(frame))
+    # Two columns of a name that is not a record field are nobody's business.
+    twice = pa.Table.from_arrays(
+        [pa.array(TIMES), pa.array([1] * 4), pa.array(["x"] * 4)],
+        names=["timestamp", "note", "note"],
+    )
+    assert REDUCER.execute_reduction_sync(request(twice)).usage_metrics.total_executions == 4
+
+
+def test_a_lazy_result_is_never_counted_on_the_event_loop() -> None:
+    # len() of a DuckDB relation runs its query: the reducer asked it on the loop's thread
+    # to choose between inline and a worker thread (seconds for a large query).
+    relation = duckdb.sql("SELECT TIMESTAMPTZ '2026-01-11 00:00:00+00' AS timestamp")
+    assert row_count(relation) is None
+    assert row_count(pa.table({"timestamp": [WHEN]})) == 1
+    assert row_count(pd.DataFrame({"timestamp": [WHEN] * 2})) == 2
+    assert row_count(pl.DataFrame({"timestamp": [WHEN] * 3})) == 3
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ from pydantic import BaseModel
 _M = TypeVar("_M", bound=BaseModel)
 
 __all__ = [
+    "RECORD_COLUMNS",
+    "CancelFlag",
     "CoreRolling",
     "CoreState",
     "ModelFactory",
@@ -20,6 +22,8 @@ __all__ = [
 ]
 
 __version__: str
+#: The record fields the readers look for, then "pattern_id" (a batch's grouping column).
+RECORD_COLUMNS: tuple[str, ...]
 
 class UsageAnalyticsError(Exception):
     """Root of every error usage-analytics raises."""
@@ -31,7 +35,19 @@ def check_window(start_us: int, end_us: int, window_type: str, bucket_width_us: 
     """Raise ValueError unless the window (epoch microseconds) and its trend buckets (the
     width given, else the window type's) are ones the core reduces."""
 
-def reduce_records(records: Sequence[Any], options: dict[str, Any]) -> dict[str, Any]:
+@final
+class CancelFlag:
+    """Set from any thread to stop the reduction reading with it at its next chunk."""
+
+    def __new__(cls) -> Self: ...
+    def cancel(self) -> None:
+        """Ask the reduction to stop (it raises UsageAnalyticsError)."""
+    @property
+    def cancelled(self) -> bool: ...
+
+def reduce_records(
+    records: Sequence[Any], options: dict[str, Any], cancel: CancelFlag | None = None
+) -> dict[str, Any]:
     """Validate and reduce a list or tuple of record mappings.
 
     `options` holds the window (`start_us`, `end_us`, `window_type`, `bucket_width_us`),
@@ -46,7 +62,9 @@ def reduce_records(records: Sequence[Any], options: dict[str, Any]) -> dict[str,
     `analytics_quality_score`.
     """
 
-def reduce_arrow(data: Any, options: dict[str, Any]) -> dict[str, Any]:
+def reduce_arrow(
+    data: Any, options: dict[str, Any], cancel: CancelFlag | None = None
+) -> dict[str, Any]:
     """The same, for anything exporting `__arrow_c_stream__` or `__arrow_c_array__`."""
 
 @final

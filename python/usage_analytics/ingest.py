@@ -22,7 +22,7 @@ from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import require_pyarrow
 
-__all__ = ["is_arrow", "read_any", "reduce_any", "row_count"]
+__all__ = ["RECORD_COLUMNS", "is_arrow", "read_any", "reduce_any", "row_count"]
 
 #: A core entry point taking one input form and returning its result dict.
 CoreReader = Callable[[Any], dict[str, Any]]
@@ -30,6 +30,13 @@ CoreReader = Callable[[Any], dict[str, Any]]
 
 def is_arrow(data: object) -> bool:
     return hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")
+
+
+#: The columns the core reads; a frame's or a dict's other columns are never converted.
+RECORD_COLUMNS = frozenset(_core.RECORD_COLUMNS)
+#: Libraries whose tables hold their rows in memory, so that `len` is cheap. (A DuckDB
+#: relation's `len` runs its query: it is read on a worker thread instead.)
+_IN_MEMORY = frozenset({"pyarrow", "pandas", "polars"})
 
 
 def row_count(data: object) -> int | None:
@@ -43,18 +50,28 @@ def row_count(data: object) -> int | None:
             except TypeError:
                 return None
         return 0
+    if _library(data) not in _IN_MEMORY:
+        return None
     try:
         return len(data)  # type: ignore[arg-type]
-    except TypeError:
+    except TypeError:  # a pyarrow RecordBatchReader
         return None
 
 
-def reduce_any(data: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """Reduce `data` in whatever form it comes (see the module docs)."""
+def _library(value: object) -> str:
+    """The top-level package that defines `value`'s type ("numpy", "pandas", ...)."""
+    return type(value).__module__.partition(".")[0]
+
+
+def reduce_any(
+    data: Any, options: dict[str, Any], cancel: _core.CancelFlag | None = None
+) -> dict[str, Any]:
+    """Reduce `data` in whatever form it comes (see the module docs); once `cancel` is
+    set, the core stops at its next chunk, raising `UsageAnalyticsError`."""
     return read_any(
         data,
-        records=lambda records: _core.reduce_records(records, options),
-        arrow=lambda table: _core.reduce_arrow(table, options),
+        records=lambda records: _core.reduce_records(records, options, cancel),
+        arrow=lambda table: _core.reduce_arrow(table, options, cancel),
     )
 
 
@@ -64,10 +81,45 @@ def read_any(data: Any, *, records: CoreReader, arrow: CoreReader) -> dict[str, 
     if isinstance(data, (list, tuple)):
         return records(data)
     if is_arrow(data):
-        return arrow(_without_null_columns(data))
+        return arrow(_without_null_columns(_struct_chunks_as_table(_record_columns_only(data))))
     if isinstance(data, Mapping):
         return arrow(columns_to_arrow(data))
     raise TypeError(f"cannot read records from {type(data).__name__}")
+
+
+def _record_columns_only(data: Any) -> Any:
+    """A pandas or polars frame converts every column to Arrow when exported, so a column
+    the analytics never read (Python objects of mixed types, a sparse array) could fail the
+    call, where a list of records would ignore it. Such frames are cut to the record
+    columns first (keeping every column when there is no 'timestamp', so that the error
+    lists them all). Other forms are read as they are: the core picks their columns."""
+    library = _library(data)
+    names = getattr(data, "columns", None)
+    if library not in ("pandas", "polars") or names is None:
+        return data
+    keep = [name in RECORD_COLUMNS for name in names]
+    if all(keep) or "timestamp" not in names:
+        return data
+    if library == "pandas":
+        return data.loc[:, keep]
+    return data.select([name for name, kept in zip(names, keep, strict=True) if kept])
+
+
+def _struct_chunks_as_table(data: Any) -> Any:
+    """A pyarrow ChunkedArray of structs as the table it describes. Exported as a stream,
+    its chunks would be imported as record batches, which ignores a sliced chunk's offset
+    ("Number of rows in column 0 did not match batch"); pyarrow's own conversion keeps it."""
+    if _library(data) != "pyarrow":
+        return data
+    import pyarrow as pa
+
+    if not isinstance(data, pa.ChunkedArray) or not pa.types.is_struct(data.type):
+        return data
+    if data.null_count:  # as the core refuses a struct array with null rows
+        raise UsageAnalyticsError(
+            "an Arrow struct array with null rows is not a table: drop or fill them first"
+        )
+    return pa.Table.from_struct_array(data)
 
 
 def _without_null_columns(data: Any) -> Any:
@@ -90,7 +142,9 @@ def _without_null_columns(data: Any) -> Any:
             return data
     except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too: not bad data
         raise
-    except pa.ArrowException as error:  # a type pyarrow lacks, a stream already consumed
+    except (pa.ArrowException, TypeError, ValueError) as error:
+        # A type pyarrow lacks, a stream already consumed, or a pandas frame whose export
+        # fails (duplicate column names, values pandas cannot convert).
         raise UsageAnalyticsError(f"cannot read the Arrow data: {error}") from error
     nulls = [i for i, field in enumerate(schema) if pa.types.is_null(field.type)]
     if not nulls:
@@ -108,6 +162,9 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
     pa = require_pyarrow(
         "a dict of columns (or pass a list of record dicts, or a pyarrow/polars/pandas table)"
     )
+    if "timestamp" in columns:  # else all of them, for the error to list
+        # Other keys are ignored, as in a list of records: never converted, never checked.
+        columns = {name: column for name, column in columns.items() if name in RECORD_COLUMNS}
     lengths = {name: _length(name, column) for name, column in columns.items()}
     if len(set(lengths.values())) > 1:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
@@ -117,7 +174,8 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
             arrays[name] = _arrow_column(pa, column)
         except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too
             raise
-        except pa.ArrowException as error:  # invalid, wrong type, or a dtype Arrow lacks
+        except (pa.ArrowException, TypeError, ValueError) as error:
+            # invalid, wrong type, or a dtype Arrow lacks
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
         except UnicodeEncodeError:
             arrays[name] = _with_surrogates(pa, name, column)
@@ -158,13 +216,20 @@ def _length(name: str, column: Any) -> int:
 
 
 def _arrow_column(pa: Any, column: Any) -> Any:
-    # A list of Python objects is converted by pyarrow's inference (datetimes, str, None);
-    # numpy arrays (incl. datetime64) map to Arrow types directly; Arrow has no
-    # byte-swapped layouts, so a non-native byte order is converted first.
-    if not hasattr(column, "dtype"):
+    # pandas objects (a Series, a Categorical, extension arrays) by pandas' own conversion:
+    # time zones, categories and nullable dtypes as in a DataFrame. Lists by pyarrow's
+    # inference (datetimes, str, None); Arrow exporters (pyarrow arrays, polars Series) as
+    # they are; numpy arrays (incl. datetime64) map to Arrow types directly, and Arrow has
+    # no byte-swapped layouts, so a non-native byte order is converted first.
+    if _library(column) == "pandas":
+        return pa.array(column, from_pandas=True)
+    dtype = getattr(column, "dtype", None)
+    if dtype is None or _library(dtype) != "numpy":
+        if hasattr(column, "__arrow_c_stream__"):
+            return pa.chunked_array(column)
         return pa.array(column)
-    if not getattr(column.dtype, "isnative", True):
-        column = column.astype(column.dtype.newbyteorder("="))
+    if not dtype.isnative:
+        column = column.astype(dtype.newbyteorder("="))
     if column.dtype.kind == "M":
         column = _arrow_datetimes(column)
     return pa.array(column, from_pandas=True)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from usage_analytics import _core
 from usage_analytics.contracts import (
     ONE_MICROSECOND,
     AnalyticsGranularity,
@@ -30,6 +32,9 @@ from usage_analytics.output import analytics_output, batch_output
 
 __all__ = ["NodeUsageAnalyticsReducer"]
 
+_Request = TypeVar("_Request", bound=AnalyticsRequest)
+_Result = TypeVar("_Result")
+
 
 class NodeUsageAnalyticsReducer:
     """Pure reduction of execution records into usage analytics (no I/O, no state)."""
@@ -44,14 +49,19 @@ class NodeUsageAnalyticsReducer:
         record unless `contract.on_invalid == "skip"`."""
         if self._inline(contract):
             return self.execute_reduction_sync(contract)
-        return await asyncio.to_thread(self.execute_reduction_sync, contract)
+        return await _in_worker_thread(self._reduce, contract)
 
     def execute_reduction_sync(
         self, contract: ModelUsageAnalyticsInput
     ) -> ModelUsageAnalyticsOutput:
         """The same reduction, blocking: for scripts, threads and the CLI."""
+        return self._reduce(contract, None)
+
+    def _reduce(
+        self, contract: ModelUsageAnalyticsInput, cancel: _core.CancelFlag | None
+    ) -> ModelUsageAnalyticsOutput:
         started = time.perf_counter()
-        raw = reduce_any(contract.execution_data, core_options(contract, by_pattern=False))
+        raw = reduce_any(contract.execution_data, core_options(contract, by_pattern=False), cancel)
         raise_if_invalid(contract, raw)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return analytics_output(
@@ -66,13 +76,18 @@ class NodeUsageAnalyticsReducer:
         records."""
         if self._inline(batch):
             return self.execute_batch_reduction_sync(batch)
-        return await asyncio.to_thread(self.execute_batch_reduction_sync, batch)
+        return await _in_worker_thread(self._reduce_batch, batch)
 
     def execute_batch_reduction_sync(
         self, batch: ModelUsageAnalyticsBatchInput
     ) -> ModelUsageAnalyticsBatchOutput:
+        return self._reduce_batch(batch, None)
+
+    def _reduce_batch(
+        self, batch: ModelUsageAnalyticsBatchInput, cancel: _core.CancelFlag | None
+    ) -> ModelUsageAnalyticsBatchOutput:
         started = time.perf_counter()
-        raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True))
+        raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True), cancel)
         raise_if_invalid(batch, raw)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return batch_output(batch, raw, elapsed_ms, computed_at=datetime.now(UTC))
@@ -80,6 +95,20 @@ class NodeUsageAnalyticsReducer:
     def _inline(self, request: AnalyticsRequest) -> bool:
         rows = row_count(request.execution_data)
         return rows is not None and rows <= self.INLINE_MAX_RECORDS
+
+
+async def _in_worker_thread(
+    reduce: Callable[[_Request, _core.CancelFlag], _Result], request: _Request
+) -> _Result:
+    """`reduce(request, cancel)` on a worker thread. A thread cannot be interrupted, so when
+    the awaiting task is cancelled (a timeout, a client gone) the flag tells the core to
+    stop at its next chunk rather than finish work nobody awaits."""
+    cancel = _core.CancelFlag()
+    try:
+        return await asyncio.to_thread(reduce, request, cancel)
+    except asyncio.CancelledError:
+        cancel.cancel()
+        raise
 
 
 def core_options(
