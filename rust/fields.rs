@@ -74,6 +74,7 @@ pub fn type_name(value: &Bound<'_, PyAny>) -> String {
 /// datetime struct may be read directly, and the last fixed `datetime.timezone` seen.
 pub struct TimeContext<'py> {
     datetime: Bound<'py, PyType>,
+    date: Bound<'py, PyType>,
     fixed_timezone: Bound<'py, PyType>,
     raw_layout: bool,
     /// Last `datetime.timezone` instance seen and its offset in microseconds. Holding a
@@ -89,6 +90,7 @@ impl<'py> TimeContext<'py> {
         let raw_layout = DatetimeLayout::verify(py, &datetime);
         Ok(TimeContext {
             fixed_timezone: module.getattr(intern!(py, "timezone"))?.cast_into()?,
+            date: module.getattr(intern!(py, "date"))?.cast_into()?,
             datetime,
             raw_layout,
             fixed_offset: None,
@@ -159,11 +161,60 @@ impl<'py> TimeContext<'py> {
             false
         });
         if !is_datetime {
-            let why = format!("must be a datetime or an ISO-8601 string, got {}", type_name(value));
-            return Err(Invalid::new(value, why));
+            let other = self.date_or_datetime64(value).unwrap_or_else(|| {
+                Err(format!(
+                    "must be a datetime, a date, a numpy datetime64 or an ISO-8601 string, got {}",
+                    type_name(value)
+                ))
+            });
+            return other.map_err(|why| Invalid::new(value, why));
         }
         self.datetime_by_attributes(value)
             .map_err(|why| Invalid::new(value, why))
+    }
+
+    /// The instants a columnar input's date and datetime64 columns hold, as values: a
+    /// `datetime.date` is its midnight UTC (as an Arrow date32), a numpy datetime64 is
+    /// naive (UTC) and floored to microseconds (as a datetime64 array). None for any other
+    /// type.
+    fn date_or_datetime64(&mut self, value: &Bound<'py, PyAny>) -> Option<Result<i64, String>> {
+        let py = value.py();
+        if is_numpy_type(value, &["datetime64"]) {
+            let micros = value
+                .call_method1(intern!(py, "astype"), (intern!(py, "datetime64[us]"),))
+                .and_then(|us| us.call_method1(intern!(py, "astype"), (intern!(py, "int64"),)))
+                .and_then(|n| n.extract::<i64>())
+                .map_err(|e| unreadable(py, e));
+            // numpy's NaT is the smallest int64.
+            return Some(micros.and_then(|m| if m == i64::MIN { Err("is NaT (not a time)".into()) } else { Ok(m) }));
+        }
+        let is_date = value.is_instance(&self.date).unwrap_or_else(|e| {
+            note_interrupt(py, e);
+            false
+        });
+        if !is_date {
+            return None;
+        }
+        let read = |name: &Bound<'py, PyString>| -> Result<i64, String> {
+            value
+                .getattr(name)
+                .and_then(|v| v.extract::<i64>())
+                .map_err(|e| unreadable(py, e))
+        };
+        let day = || -> Result<i64, String> {
+            let field = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+            civil_to_micros(
+                read(intern!(py, "year"))?,
+                field(read(intern!(py, "month"))?),
+                field(read(intern!(py, "day"))?),
+                0,
+                0,
+                0,
+                0,
+            )
+            .ok_or_else(|| "is not a valid date".to_owned())
+        };
+        Some(day())
     }
 
     /// Any datetime (subclasses included) read through its attributes.
@@ -268,14 +319,38 @@ fn flag_slow<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
             .is_truthy()
             .map_err(|e| Invalid::new(value, unreadable(value.py(), e)));
     }
+    // numpy's integer scalars (values of an int column), as the ints 0 and 1.
+    if is_numpy_type(value, &NUMPY_INTEGERS) {
+        let index = value.call_method0(intern!(value.py(), "__index__"));
+        return match index.and_then(|i| i.extract::<i64>()) {
+            Ok(0) => Ok(false),
+            Ok(1) => Ok(true),
+            Ok(_) => Err(Invalid::new(value, "must be a bool (or the int 0 or 1)")),
+            Err(e) => Err(Invalid::new(value, unreadable(value.py(), e))),
+        };
+    }
     Err(Invalid::new(value, format!("must be a bool, got {}", type_name(value))))
 }
 
+/// numpy's integer scalar types, by their names in numpy 1 and 2.
+const NUMPY_INTEGERS: [&str; 20] = [
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "byte", "ubyte", "short",
+    "ushort", "intc", "uintc", "int_", "uint", "long", "ulong", "longlong", "ulonglong",
+];
+
 fn is_numpy_bool(value: &Bound<'_, PyAny>) -> bool {
+    is_numpy_type(value, &["bool", "bool_"])
+}
+
+/// Whether `value`'s type is numpy's, named one of `names`.
+fn is_numpy_type(value: &Bound<'_, PyAny>, names: &[&str]) -> bool {
     let ty = value.get_type();
     let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+    if module != "numpy" {
+        return false;
+    }
     let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
-    module == "numpy" && (name == "bool" || name == "bool_")
+    names.contains(&name.as_str())
 }
 
 /// A finite number in [0, max]: float, int or anything with __float__, not bool or str.

@@ -27,7 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -230,6 +230,13 @@ def read_timestamp(value: Any) -> int:
         if micros is None:
             raise InvalidValue("timestamp", value, "not an ISO-8601 timestamp")
         return micros
+    if isinstance(value, date):  # midnight UTC, as an Arrow date32
+        return datetime_to_micros(datetime(value.year, value.month, value.day))
+    if type(value).__module__ == "numpy" and type(value).__name__ == "datetime64":
+        micros = int(value.astype("datetime64[us]").astype("int64"))  # floored, naive = UTC
+        if micros == -(2**63):
+            raise InvalidValue("timestamp", value, "NaT")
+        return micros
     raise InvalidValue("timestamp", value, "must be a datetime or an ISO-8601 string")
 
 
@@ -240,9 +247,14 @@ def read_bool(field: str, value: Any, default: bool) -> bool:
         return value
     if is_numpy_bool(value):
         return bool(value)
-    if isinstance(value, int) and value in (0, 1):
-        return value == 1
+    if (isinstance(value, int) or is_numpy_integer(value)) and value in (0, 1):
+        return bool(value == 1)
     raise InvalidValue(field, value, "must be a bool")
+
+
+def is_numpy_integer(value: Any) -> bool:
+    kind = type(value)
+    return kind.__module__ == "numpy" and hasattr(value, "__index__") and not is_numpy_bool(value)
 
 
 def read_number(field: str, value: Any) -> float | None:

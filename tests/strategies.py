@@ -122,6 +122,8 @@ def as_contract_datetime(draw: st.DrawFn, micros: int) -> datetime:
     if kind == "utc":
         return utc
     if kind == "naive":
+        if utc.time() == datetime.min.time() and draw(st.booleans()):
+            return utc.date()  # a date is its midnight UTC
         return utc.replace(tzinfo=None)
     return utc.astimezone(draw(fixed_offsets))
 
@@ -247,10 +249,15 @@ def iso_strings(draw: st.DrawFn, micros: int) -> str:
 def timestamps(draw: st.DrawFn, micros: int) -> Any:
     """The instant in any accepted record representation."""
     utc = micros_to_utc(micros)
-    kind = draw(st.sampled_from(["utc", "naive", "offset", "zone", "iso"]))
+    kind = draw(st.sampled_from(["utc", "naive", "offset", "zone", "iso", "datetime64"]))
     if kind == "utc":
         return utc
+    if kind == "datetime64":  # naive = UTC, at any unit that holds the instant exactly
+        unit = draw(st.sampled_from(["us", "ns"]))
+        return np.datetime64(micros, "us").astype(f"datetime64[{unit}]")
     if kind == "naive":
+        if utc.time() == datetime.min.time() and draw(st.booleans()):
+            return utc.date()  # a date is its midnight UTC
         return utc.replace(tzinfo=None)
     if kind == "offset":
         return utc.astimezone(draw(fixed_offsets))
@@ -261,7 +268,7 @@ def timestamps(draw: st.DrawFn, micros: int) -> Any:
 
 # --------------------------------------------------------------------------- records
 
-bools = st.sampled_from([True, False, 0, 1])
+bools = st.sampled_from([True, False, 0, 1, np.int64(0), np.uint8(1)])
 execution_times = st.one_of(
     st.integers(0, 10**6),
     st.floats(0, 1e6, allow_nan=False, allow_infinity=False),
@@ -397,10 +404,10 @@ BAD_VALUES: dict[str, list[Any]] = {
         "",
         1_767_600_000,
         1_767_600_000.5,
-        date(2026, 1, 5),
+        np.datetime64("NaT"),
         b"2026-01-05",
     ],
-    "success": ["yes", 2, -1, 1.0, "true", []],
+    "success": ["yes", 2, -1, 1.0, "true", [], np.int64(2), np.float64(1.0)],
     "execution_time_ms": [
         math.nan,
         math.inf,

@@ -1543,3 +1543,48 @@ def test_a_column_arrow_cannot_take_is_named() -> None:
         REDUCER.execute_reduction_sync(
             request({"timestamp": np.array([0]), "quality_score": np.array([1 + 2j])})
         )
+
+
+DATETIME64_VALUES = [
+    np.datetime64("2026-01-11"),
+    np.datetime64("2026-01-11T10:30"),
+    np.datetime64("2026-01-11T10:30:00.123456789", "ns"),
+    np.datetime64("2026-01-11T10:30:00.5", "ms"),
+    # floored to 23:59:59.999999, as in an array
+    np.datetime64("2026-01-11", "ns") - np.timedelta64(1, "ns"),
+]
+
+
+@pytest.mark.parametrize("value", DATETIME64_VALUES, ids=str)
+def test_a_datetime64_in_a_record_is_read_as_in_an_array(value: np.datetime64) -> None:
+    # Records were refused ("must be a datetime ... got datetime64") while a datetime64
+    # array of the same values was read.
+    column = np.array([value, value])
+    records = [{"timestamp": value}, {"timestamp": value}]
+    expected = outcome(request({"timestamp": column}))
+    assert_same(outcome(request(records)), expected)
+    assert expected["usage_metrics"]["total_executions"] == 2
+
+
+def test_a_date_in_a_record_is_its_midnight_as_in_a_date_column() -> None:
+    days = [WHEN.date(), (WHEN - timedelta(days=2)).date()]
+    expected = outcome(request(pa.table({"timestamp": pa.array(days, pa.date32())})))
+    assert_same(outcome(request([{"timestamp": day} for day in days])), expected)
+    assert expected["usage_metrics"]["total_executions"] == 2
+
+
+@pytest.mark.parametrize("kind", [np.int8, np.int64, np.uint8, np.uint64, np.intc])
+def test_numpy_integer_flags_in_a_record_are_read_as_in_an_int_column(kind: type) -> None:
+    # A numpy integer (a value of an int column) was refused where the int 1 was read.
+    flags = [kind(1), kind(0), kind(1)]
+    records = [
+        {"timestamp": t, "success": f, "timeout": f} for t, f in zip(TIMES, flags, strict=False)
+    ]
+    table = pa.table(
+        {"timestamp": TIMES[:3], "success": np.array(flags), "timeout": np.array(flags)}
+    )
+    assert_same(outcome(request(records)), outcome(request(table)))
+    assert REDUCER.execute_reduction_sync(request(records)).success_metrics.success_count == 2
+    two = [{"timestamp": WHEN, "success": kind(2)}]
+    with pytest.raises(InvalidRecordError, match=r"must be a bool \(or the int 0 or 1\)"):
+        REDUCER.execute_reduction_sync(request(two))

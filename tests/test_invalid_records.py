@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -72,7 +72,12 @@ BAD_RECORDS = [
     ("impossible_date", {"timestamp": "2026-02-30T10:00:00Z"}, "timestamp", None),
     ("int_timestamp", {"timestamp": 1_767_600_000}, "timestamp", "1767600000"),
     ("float_timestamp", {"timestamp": 1_767_600_000.5}, "timestamp", "1767600000.5"),
-    ("date_timestamp", {"timestamp": date(2026, 1, 5)}, "timestamp", "datetime.date(2026, 1, 5)"),
+    (
+        "nat_timestamp",
+        {"timestamp": np.datetime64("NaT")},
+        "timestamp",
+        "np.datetime64('NaT','generic')",
+    ),
     ("bytes_timestamp", {"timestamp": b"2026-01-05"}, "timestamp", "b'2026-01-05'"),
     ("nan_execution_time", good(execution_time_ms=math.nan), "execution_time_ms", "nan"),
     ("inf_execution_time", good(execution_time_ms=math.inf), "execution_time_ms", "inf"),

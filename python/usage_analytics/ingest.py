@@ -10,7 +10,12 @@
   in pandas, NaN in a numpy float array means "missing" there (numpy has no other missing
   marker); in a list of dicts and in Arrow data a NaN is an invalid value.
 
-The same records give the same analytics whatever their form.
+The same records give the same analytics whatever their form, so a record's values read
+as a column's do: a timestamp is a datetime (naive = UTC), a date (its midnight UTC, as in
+an Arrow date32 column), a numpy datetime64 (naive = UTC, floored to the microsecond, as
+in a datetime64 array) or ISO-8601 text; a flag is a bool, a numpy bool or the int 0 or 1
+(a numpy integer too, as in an int column). Integers as epoch microseconds are a columnar
+form only: in a record an int timestamp is more likely seconds, so it is refused.
 """
 
 from __future__ import annotations
