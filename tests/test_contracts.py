@@ -133,12 +133,24 @@ def test_contract_is_frozen_and_forbids_unknown_fields() -> None:
         {"declining_velocity": math.nan},
         {"min_t_statistic": -1.0},
         {"emerging_max_executions": -1},
+        {"abandoned_max_executions": 2**64},
+        {"emerging_max_executions": 2**64},
+        {"declining_velocity": 1.0},  # above the default growing_velocity, 0.5
     ],
 )
 def test_invalid_thresholds_are_rejected(options: dict[str, Any]) -> None:
     [name] = options
     with pytest.raises(ValueError, match=name):
         TrendThresholds(**options)
+
+
+def test_the_largest_counts_the_core_holds_are_accepted() -> None:
+    thresholds = TrendThresholds(abandoned_max_executions=2**64 - 1, abandoned_velocity=1e9)
+    out = REDUCER.execute_reduction_sync(
+        make(trend_thresholds=thresholds, execution_data=records())
+    )
+    assert out.trend_analysis is not None
+    assert out.trend_analysis.trend_type.value == "abandoned"  # any velocity, n < 2**64 - 1
 
 
 # --------------------------------------------------------------------------- output
@@ -197,6 +209,25 @@ def test_outputs_built_without_validation_equal_validated_ones(
     changed = out.model_copy(update={"computation_time_ms": 1.5})
     assert changed.computation_time_ms == 1.5
     assert changed.usage_metrics == out.usage_metrics
+
+
+def test_an_infinite_total_and_a_uuid_id_survive_a_json_round_trip() -> None:
+    # model_dump_json wrote the infinite total as null, which did not read back; a UUID
+    # pattern id came back as its text.
+    ident = uuid4()
+    huge = [{"timestamp": START + timedelta(hours=h), "execution_time_ms": 1e308} for h in (1, 2)]
+    out = REDUCER.execute_reduction_sync(make(pattern_id=ident, execution_data=huge))
+    assert out.performance_metrics is not None
+    assert out.performance_metrics.total_execution_time_ms == math.inf
+    text = out.model_dump_json()
+    assert json.loads(text)["performance_metrics"]["total_execution_time_ms"] == "Infinity"
+    for again in (
+        ModelUsageAnalyticsOutput.model_validate_json(text),
+        ModelUsageAnalyticsOutput.model_validate(out.model_dump(mode="json")),
+        ModelUsageAnalyticsOutput.model_validate(json.loads(text)),
+    ):
+        assert again == out
+        assert isinstance(again.pattern_id, UUID)
 
 
 def test_str_pattern_id_is_kept_in_the_output() -> None:

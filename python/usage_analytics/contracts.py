@@ -92,7 +92,10 @@ def json_safe(value: Any) -> Any:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # An infinite or NaN float (a sum of execution times past the largest double) is
+    # written to JSON as the string "Infinity" or "NaN", which reads back as the float;
+    # pydantic's default, null, would not read back into a float field.
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
 
 
 class UsageFrequencyMetrics(_Model):
@@ -217,8 +220,9 @@ class TrendThresholds(_Model):
     growing_velocity: float = 0.5
     declining_velocity: float = -0.5
     abandoned_velocity: float = -2.0
-    abandoned_max_executions: int = Field(default=5, ge=0)
-    emerging_max_executions: int = Field(default=10, ge=0)
+    # (The core counts in unsigned 64-bit integers.)
+    abandoned_max_executions: int = Field(default=5, ge=0, le=2**64 - 1)
+    emerging_max_executions: int = Field(default=10, ge=0, le=2**64 - 1)
     min_t_statistic: float = Field(default=2.0, ge=0)
     recent_fraction: float = Field(default=0.25, gt=0, le=1)
 
@@ -227,6 +231,12 @@ class TrendThresholds(_Model):
         for name, value in self:
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"{name} must be finite, got {value!r}")
+        # GROWING is tested first: with the thresholds crossed, a flat series would grow.
+        if self.declining_velocity > self.growing_velocity:
+            raise ValueError(
+                f"declining_velocity ({self.declining_velocity}) must not be above "
+                f"growing_velocity ({self.growing_velocity})"
+            )
         return self
 
 
@@ -247,11 +257,18 @@ def normalize_pattern_id(value: Any) -> Any:
     if isinstance(value, str):
         if not value.strip():
             raise ValueError("pattern_id must not be empty")
-        try:
-            return UUID(value)
-        except ValueError:
-            return value
+        return uuid_or_text(value)
     return value
+
+
+def uuid_or_text(text: str) -> UUID | str:
+    """`text` as the UUID it spells (any spelling `uuid.UUID` reads), else as given."""
+    if len(text) < 32:  # every spelling has at least the 32 hex digits: no parse needed
+        return text
+    try:
+        return UUID(text)
+    except ValueError:
+        return text
 
 
 class AnalyticsRequest(BaseModel):
@@ -370,6 +387,11 @@ class ModelUsageAnalyticsBatchInput(AnalyticsRequest):
 
 class ModelUsageAnalyticsOutput(_Model):
     pattern_id: UUID | str
+
+    # A UUID written as JSON text reads back as the UUID, as the input contract reads it.
+    _uuid_pattern_id = field_validator("pattern_id", mode="before")(
+        lambda value: uuid_or_text(value) if isinstance(value, str) else value
+    )
     time_window_start: datetime
     time_window_end: datetime
     time_window_type: TimeWindowType

@@ -36,6 +36,7 @@ from usage_analytics.contracts import (
     UsagePrediction,
     UsageTimeBucket,
     UsageTrendType,
+    uuid_or_text,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -151,9 +152,12 @@ def batch_output(
     )
 
 
-def _output_id(pattern_id: object) -> Any:
-    """A result's `pattern_id`: UUIDs and strings as given, integers as their text."""
-    return pattern_id if isinstance(pattern_id, str) else str(pattern_id)
+def _output_id(pattern_id: object) -> UUID | str:
+    """A result's `pattern_id`, as a single call's contract reads its id: a UUID, or text
+    spelling one, as the UUID; other text as given; an integer as its text."""
+    if isinstance(pattern_id, UUID):
+        return pattern_id
+    return uuid_or_text(pattern_id if isinstance(pattern_id, str) else str(pattern_id))
 
 
 def _trend(trend: dict[str, Any] | None) -> TrendAnalysis | None:

@@ -25,8 +25,6 @@ result back uses the `model` column, which round-trips exactly (`get(...) == res
 
 from __future__ import annotations
 
-import json
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import datetime
@@ -95,15 +93,10 @@ def stored_row(result: ModelUsageAnalyticsOutput) -> dict[str, Any]:
 
 
 def _model_json(result: ModelUsageAnalyticsOutput) -> str:
-    """`result.model_dump_json()`, which `read_result` reads back exactly; except where
-    the result holds an infinity (the mean, std or total of execution times past the
-    largest double): pydantic writes it as null, which does not read back, so such a
-    result is written with JSON's `Infinity` extension, which pydantic reads."""
-    perf = result.performance_metrics
-    moments = () if perf is None else (perf.avg_execution_time_ms, perf.std_dev_ms)
-    if perf is None or all(math.isfinite(v) for v in (*moments, perf.total_execution_time_ms)):
-        return result.model_dump_json()
-    return json.dumps(result.model_dump(mode="json"), separators=(",", ":"))
+    """`result.model_dump_json()`, which `read_result` reads back exactly (an infinite
+    mean, std or total as the string "Infinity"; rows written before that hold JSON's
+    `Infinity` extension, which pydantic reads too)."""
+    return result.model_dump_json()
 
 
 def read_result(model_json: str) -> ModelUsageAnalyticsOutput:
