@@ -423,6 +423,15 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         "cannot connect to postgresql://u:***@127.0.0.1:9/db",
     ),
     (
+        "unreachable_server_password_in_the_query",
+        lambda t, s: [
+            "dashboard",
+            "postgresql://127.0.0.1:9/db?user=u&password=pw&sslmode=disable",
+        ],
+        2,
+        "cannot connect to postgresql://127.0.0.1:9/db?user=u&password=***&sslmode=disable:",
+    ),
+    (
         "unknown_pattern_sqlite",
         lambda t, s: ["analyze", s["sqlite"], "--pattern", "nope"],
         1,

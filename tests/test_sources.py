@@ -1003,6 +1003,20 @@ def test_unusable_sources_give_clear_errors(
         run(open_source(description).newest())
 
 
+@pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])  # (Parquet: "not readable")
+@pytest.mark.parametrize("reader", ["pyarrow", "standard"])
+def test_a_file_that_fails_to_read_is_one_clear_error(
+    tmp_path: Path, name: str, reader: str
+) -> None:
+    # Reading /proc/self/mem from its start fails with EIO (even for root, unlike a file
+    # without read permission): the reader's OSError escaped as a traceback.
+    path = tmp_path / name
+    path.symlink_to("/proc/self/mem")
+    source = FileSource(path, arrow=reader == "pyarrow")
+    with pytest.raises(SourceUnavailableError, match=f"{name}: cannot read: "):
+        run(source.newest())
+
+
 def test_not_a_sqlite_database(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("just text, no database" * 100, encoding="utf-8")

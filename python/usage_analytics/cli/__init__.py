@@ -118,10 +118,26 @@ def _fail(message: str) -> None:
     print(f"{PROG}: error: {first}", file=sys.stderr)
 
 
+def _utf8_arguments(argv: Sequence[str]) -> list[str]:
+    """`argv`, refused (exit 2) if an argument is not UTF-8 text: Python hands bytes it
+    cannot decode over as lone surrogates, which no pattern id, table name or URL holds,
+    and which Arrow, SQLite and the terminal refuse to encode (a traceback, before)."""
+    for argument in argv:
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = os.fsencode(argument)
+            raise CliError(
+                f"argument {raw!r} is not UTF-8 text; rename the file, or pass UTF-8",
+                EXIT_USAGE,
+            ) from None
+    return list(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: `sys.argv[1:]`); returns the exit status."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_utf8_arguments(sys.argv[1:] if argv is None else argv))
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
     except CliError as error:

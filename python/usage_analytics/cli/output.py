@@ -167,6 +167,17 @@ def _can_encode(stream: TextIO, sample: str = "═─█▁↗✧✗⚠·…") -
     return True
 
 
+def _write_utf8(text: str) -> None:
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (a test's, an IDE's): it takes str
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
 def emit(
     args: argparse.Namespace,
     make_view: Callable[[int, bool], View],
@@ -176,6 +187,12 @@ def emit(
     or stdout (fit to the terminal)."""
     renderer = renderers[args.format]
     output: Path | None = args.output
+    if output is None and args.format != "table":
+        # A document, not terminal text: UTF-8 (as JSON is, and as the HTML page's charset
+        # says) whatever the terminal's encoding, or `> report.html` under a cp1252 or
+        # ASCII locale would hold replaced characters.
+        _write_utf8(renderer(make_view(terminal_width(), True)) + "\n")
+        return
     if output is None:
         unicode = _can_encode(sys.stdout)
         if not unicode and isinstance(sys.stdout, io.TextIOWrapper):

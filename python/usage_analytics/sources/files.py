@@ -129,6 +129,14 @@ class FileSource(ExecutionSource):
             raise SourceUnavailableError(f"{self.path}: no such file")
         if self.path.is_dir():
             raise SourceUnavailableError(f"{self.path}: is a directory, not a record file")
+        try:
+            return self._read_kind()
+        except OSError as error:  # no permission, or an I/O error while reading
+            raise SourceUnavailableError(
+                f"{self.path}: cannot read: {error.strerror or error}"
+            ) from None
+
+    def _read_kind(self) -> _Loaded:
         pa = None if self._arrow is False else load_pyarrow()
         if self.kind == "parquet":
             pa = require_pyarrow("reading Parquet files")

@@ -95,14 +95,24 @@ def checked_url(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+#: Connection parameters holding secrets, hidden when a URL is shown (libpq's names).
+_SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+
+
 def redacted(url: str) -> str:
-    """`url` with its password hidden, for messages."""
+    """`url` with its passwords hidden, for messages: the one before `@` and any given as
+    a query parameter (`?password=...`)."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = parts.query
+        if any(key in _SECRET_PARAMETERS for key, _ in pairs):
+            hidden = [(key, "***" if key in _SECRET_PARAMETERS else v) for key, v in pairs]
+            query = urlencode(hidden, safe="*")
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
     except ValueError:
         return url
 

@@ -1,0 +1,91 @@
+"""The command line with encodings other than UTF-8: a terminal or pipe that cannot
+encode every character, and arguments that are not UTF-8 bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+AGENT = "José-日本"
+
+
+def _records_file(directory: Path) -> Path:
+    path = directory / "runs.jsonl"
+    lines = [
+        {"pattern_id": "p", "timestamp": f"2026-03-0{day}T10:00:00Z", "agent": AGENT}
+        for day in range(1, 4)
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _run(arguments: list[str | bytes], encoding: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "usage_analytics", *arguments],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": encoding},
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+@pytest.mark.parametrize("form", ["json", "html"])
+def test_documents_on_stdout_are_utf8_whatever_the_terminal(
+    tmp_path: Path, encoding: str, form: str
+) -> None:
+    # JSON and the HTML page (whose charset says UTF-8) were written in the terminal's
+    # encoding with "?" for what it lacked: `> report.html` under cp1252 lost the names.
+    path = _records_file(tmp_path)
+    arguments: list[str | bytes] = ["analyze", str(path), "--pattern", "p"]
+    done = _run([*arguments, "--format", form, "--start", "2026-03-01"], encoding)
+    assert (done.returncode, done.stderr) == (0, b"")
+    text = done.stdout.decode("utf-8")  # raises if it is not UTF-8
+    if form == "json":
+        assert json.loads(text)["context_distribution"]["by_agent"] == {AGENT: 3}
+    else:
+        assert AGENT in text
+        assert 'charset="utf-8"' in text.lower().replace("'", '"')
+
+
+def test_the_table_still_fits_a_terminal_that_lacks_characters(tmp_path: Path) -> None:
+    path = _records_file(tmp_path)
+    done = _run(["analyze", str(path), "--pattern", "p", "--start", "2026-03-01"], "ascii")
+    assert (done.returncode, done.stderr) == (0, b"")
+    done.stdout.decode("ascii")  # replaced, not an error
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        [b"dashboard", b"caf\xe9.jsonl"],
+        [b"analyze", b"runs.jsonl", b"--pattern", b"\xff"],
+        [b"dashboard", b"runs.sqlite", b"--table", b"t\xff"],
+        [b"dashboard", b"postgresql://localhost/d\xffb"],
+    ],
+    ids=["file", "pattern", "table", "url"],
+)
+def test_arguments_that_are_not_utf8_are_one_clear_error(
+    tmp_path: Path, arguments: list[bytes]
+) -> None:
+    # Python decodes such bytes to lone surrogates, which Arrow, SQLite and the terminal
+    # cannot encode: a UnicodeEncodeError traceback, before.
+    (tmp_path / os.fsdecode(b"caf\xe9.jsonl")).write_bytes(_records_file(tmp_path).read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "usage_analytics", *arguments],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == b""
+    message = done.stderr.decode("utf-8")
+    assert message.startswith("usage-analytics: error: argument b")
+    assert "is not UTF-8 text" in message
+    assert message.count("\n") == 1
