@@ -360,6 +360,23 @@ def test_progress_shows_on_a_terminal_and_is_erased(
     json.loads(capsys.readouterr().out)  # stdout holds only the document
 
 
+def test_an_error_erases_the_progress_line_first(
+    monkeypatch: pytest.MonkeyPatch, sources: dict[str, str]
+) -> None:
+    # The spinner of the step that failed stayed drawn, and the error was appended to it:
+    # "/ finding the newest record of nope in ... (1.3 s)usage-analytics: error: ...".
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    assert main(["analyze", sources["sqlite"], "--pattern", "nope"]) == 1
+    drawn = terminal.getvalue()
+    assert "finding the newest record of nope" in drawn  # the step was drawn
+    assert drawn.endswith("\n")
+    erased, _, message = drawn.rpartition("\r\x1b[K")
+    assert erased
+    assert message.startswith("usage-analytics: error: no records with pattern_id 'nope'")
+
+
 # ------------------------------------------------------------------------------ errors
 
 
@@ -400,6 +417,15 @@ def _no_pattern_ids(directory: Path) -> str:
     return str(path)
 
 
+def _blank_pattern_ids(directory: Path) -> str:
+    """A CSV file whose pattern_id column is there but empty in every row."""
+    path = directory / "blank.csv"
+    path.write_text(
+        "pattern_id,timestamp\n,2026-03-01T10:00:00Z\n,2026-03-02T10:00:00Z\n", encoding="utf-8"
+    )
+    return str(path)
+
+
 #: (case, argv from tmp_path and the sources, exit code, a fragment of the message)
 ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, str]] = [
     (
@@ -430,6 +456,20 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         ],
         2,
         "cannot connect to postgresql://127.0.0.1:9/db?user=u&password=***&sslmode=disable:",
+    ),
+    (
+        # A blank id belongs to no pattern: the records were taken as any pattern asked
+        # for, as if the file had no pattern_id column.
+        "blank_pattern_ids_are_no_pattern",
+        lambda t, s: ["analyze", _blank_pattern_ids(t), "--pattern", "other"],
+        1,
+        "no records with pattern_id 'other' in",
+    ),
+    (
+        "blank_pattern_ids_in_the_dashboard",
+        lambda t, s: ["dashboard", _blank_pattern_ids(t), "--on-invalid", "skip"],
+        1,
+        "blank.csv holds no records with a pattern_id",
     ),
     (
         "unknown_pattern_sqlite",

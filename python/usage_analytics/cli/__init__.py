@@ -115,7 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _fail(message: str) -> None:
     first = (message.strip().splitlines() or [""])[0]  # one line, whatever a driver said
-    print(f"{PROG}: error: {first}", file=sys.stderr)
+    # On a terminal a progress line (see `progress`) may still be drawn where the work
+    # failed: erase it, or the message would be appended to it.
+    erase = "\r\x1b[K" if _is_terminal(sys.stderr) else ""
+    print(f"{erase}{PROG}: error: {first}", file=sys.stderr)
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
 
 
 def _utf8_arguments(argv: Sequence[str]) -> list[str]:

@@ -81,6 +81,9 @@ class _Loaded:
     data: Any
     locate_row: Callable[[int], str]
     arrow: bool
+    #: Whether the file's header or schema has the pattern id column; None for JSON
+    #: Lines, which name a key only where a line has it.
+    id_column: bool | None = None
 
     @property
     def count(self) -> int:
@@ -142,20 +145,24 @@ class FileSource(ExecutionSource):
             pa = require_pyarrow("reading Parquet files")
             table = self._read_parquet(pa)
             self._check_mapped_columns(table.column_names)
-            return _Loaded(_renamed(table, self.table), _row_label, arrow=True)
+            id_column = self.table.column(PATTERN_ID) in table.column_names
+            return _Loaded(_renamed(table, self.table), _row_label, True, id_column)
         header = _csv_header(self.path) if self.kind == "csv" else None
+        id_column = None
         if header is not None:  # (its reader strips the names)
-            self._check_mapped_columns([name.strip() for name in header])
+            names = [name.strip() for name in header]
+            self._check_mapped_columns(names)
+            id_column = self.table.column(PATTERN_ID) in names
         if pa is not None:
             table = self._read_text_arrow(pa)  # renamed by the reader
             if table is not None:
                 if self.kind != "csv":
                     _check_mapped_table(table, self.table, self.path)
-                return _Loaded(table, self._lazy_lines(), arrow=True)
+                return _Loaded(table, self._lazy_lines(), True, id_column)
         loaded = read_records(self.path, self.table.columns)
         if self.kind != "csv":
             _check_mapped_records(loaded.records, self.table, self.path)
-        return _Loaded(loaded.records, loaded.location_label, arrow=False)
+        return _Loaded(loaded.records, loaded.location_label, False, id_column)
 
     def _read_parquet(self, pa: Any) -> Any:
         import pyarrow.parquet as pq
@@ -218,6 +225,11 @@ class FileSource(ExecutionSource):
     # ------------------------------------------------------------------- the interface
 
     def _has_ids(self, loaded: _Loaded) -> bool:
+        """Whether the records carry pattern ids: a file whose header or schema has the
+        column does, even if every id is blank (such records belong to no pattern); JSON
+        Lines, naming a key only where a line has it, take a line with an id."""
+        if loaded.id_column is not None:
+            return loaded.id_column
         if loaded.arrow:
             table = loaded.data
             return bool(
