@@ -77,6 +77,25 @@ def test_naive_window_datetimes_become_utc_and_aware_ones_are_kept() -> None:
     assert aware.time_window_start.utcoffset() == timedelta(hours=2)
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))), datetime(2, 1, 1, tzinfo=UTC)),
+        (
+            datetime(9999, 1, 1, tzinfo=UTC),
+            datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=5))),
+        ),
+    ],
+)
+def test_a_window_end_beyond_the_utc_datetime_range_is_refused(
+    start: datetime, end: datetime
+) -> None:
+    # Accepted, it made COMPREHENSIVE outputs fail with a raw OverflowError when their
+    # first or last bucket was written as a UTC datetime.
+    with pytest.raises(pydantic.ValidationError, match="outside the years 1 to 9999 in UTC"):
+        make(time_window_start=start, time_window_end=end)
+
+
 def test_defaults() -> None:
     contract = make()
     assert contract.time_window_type is TimeWindowType.WEEKLY

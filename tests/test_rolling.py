@@ -880,9 +880,12 @@ def test_a_snapshot_below_the_kept_buckets_raises_and_changes_nothing() -> None:
     monitor.add([record(T0 + i * MINUTE) for i in range(60)])
     monitor.add([record(T0 + 3 * HOUR)])  # more than a window ahead of T0's hour
     kept = monitor.retained_buckets
-    with pytest.raises(UsageAnalyticsError, match="before the oldest bucket kept"):
+    window = f"{T0.isoformat()} to {(T0 + HOUR).isoformat()}"  # (in microseconds, before)
+    with pytest.raises(UsageAnalyticsError, match=rf"snapshot of {re.escape(window)}: .* before"):
         monitor.snapshot(T0 + 59 * MINUTE)
     assert monitor.retained_buckets == kept
+    with pytest.raises(TypeError, match="now must be a datetime, got str"):
+        monitor.snapshot(T0.isoformat())  # type: ignore[arg-type]
     assert monitor.snapshot(T0 + 3 * HOUR).usage_metrics.total_executions == 1
 
 

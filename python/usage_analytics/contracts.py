@@ -241,8 +241,15 @@ class TrendThresholds(_Model):
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Naive datetimes are UTC (DESIGN.md)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    """Naive datetimes are UTC (DESIGN.md). The instant must be one Python can write in
+    UTC (years 1 to 9999): the output's buckets and times are UTC datetimes."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside the years 1 to 9999 in UTC") from None
+    return value
 
 
 def known_time_zone(value: str) -> str:

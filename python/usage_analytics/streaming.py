@@ -443,6 +443,8 @@ class RollingUsageAnalytics:
 
     def snapshot(self, now: datetime) -> ModelUsageAnalyticsOutput:
         """The analytics of the window ending with the bucket holding `now` (naive = UTC)."""
+        if not isinstance(now, datetime):
+            raise TypeError(f"now must be a datetime, got {type(now).__name__}")
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         now_us = micros(now)
@@ -457,7 +459,11 @@ class RollingUsageAnalytics:
             ) from None
         started = time.perf_counter()
         with self._lock:
-            raw = self._core.snapshot(now_us)
+            try:
+                raw = self._core.snapshot(now_us)
+            except UsageAnalyticsError as error:
+                window = f"{start.isoformat()} to {end.isoformat()}"
+                raise UsageAnalyticsError(f"snapshot of {window}: {error}") from None
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return analytics_output(
             self._settings.request(start, end),
