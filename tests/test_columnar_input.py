@@ -1588,3 +1588,21 @@ def test_numpy_integer_flags_in_a_record_are_read_as_in_an_int_column(kind: type
     two = [{"timestamp": WHEN, "success": kind(2)}]
     with pytest.raises(InvalidRecordError, match=r"must be a bool \(or the int 0 or 1\)"):
         REDUCER.execute_reduction_sync(request(two))
+
+
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+def test_a_list_column_of_mixed_types_reads_as_the_records_do(on_invalid: str) -> None:
+    # A NaN among names (or a str among numbers) failed the whole call, naming no row,
+    # where a list of records makes it that record's error (and skips it in skip mode).
+    columns = {
+        "timestamp": TIMES,
+        "agent": ["a", math.nan, "b", None],
+        "execution_time_ms": [1.0, 2.0, "3", 4.0],
+    }
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    expected = outcome(request(records, on_invalid=on_invalid))
+    assert_same(outcome(request(columns, on_invalid=on_invalid)), expected)
+    if on_invalid == "raise":
+        assert expected["raised"][:2] == (1, "agent")
+    else:
+        assert expected["data_quality"]["invalid_records"] == 2

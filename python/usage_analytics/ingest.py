@@ -16,6 +16,9 @@ an Arrow date32 column), a numpy datetime64 (naive = UTC, floored to the microse
 in a datetime64 array) or ISO-8601 text; a flag is a bool, a numpy bool or the int 0 or 1
 (a numpy integer too, as in an int column). Integers as epoch microseconds are a columnar
 form only: in a record an int timestamp is more likely seconds, so it is refused.
+
+A stream (a pyarrow RecordBatchReader, DuckDB's `fetch_record_batch`) is read once, as a
+Python iterator is: reduced again, it holds no more records.
 """
 
 from __future__ import annotations
@@ -88,7 +91,10 @@ def read_any(data: Any, *, records: CoreReader, arrow: CoreReader) -> dict[str, 
     if is_arrow(data):
         return arrow(_without_null_columns(_struct_chunks_as_table(_record_columns_only(data))))
     if isinstance(data, Mapping):
-        return arrow(columns_to_arrow(data))
+        try:
+            return arrow(columns_to_arrow(data))
+        except _MixedValues as mixed:
+            return records(mixed.rows)
     raise TypeError(f"cannot read records from {type(data).__name__}")
 
 
@@ -162,6 +168,17 @@ def _without_null_columns(data: Any) -> Any:
     return table
 
 
+class _MixedValues(Exception):
+    """A dict of lists with a column of values of several types (a NaN among names, a
+    str among numbers), which Arrow cannot hold: the same records as a list of dicts,
+    whose reader checks each value, so that a bad one is that record's error (and
+    skipped with on_invalid="skip"), as in a list of records."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__("mixed values")
+        self.rows = rows
+
+
 def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
     """A dict of column name -> numpy array or list, as a pyarrow Table."""
     pa = require_pyarrow(
@@ -179,11 +196,15 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
             arrays[name] = _arrow_column(pa, column)
         except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too
             raise
+        except UnicodeEncodeError:  # (a ValueError: first)
+            arrays[name] = _with_surrogates(pa, name, column)
         except (pa.ArrowException, TypeError, ValueError) as error:
             # invalid, wrong type, or a dtype Arrow lacks
+            if all(isinstance(values, (list, tuple)) for values in columns.values()):
+                names = list(columns)
+                rows = [dict(zip(names, row, strict=True)) for row in zip(*columns.values())]
+                raise _MixedValues(rows) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
-        except UnicodeEncodeError:
-            arrays[name] = _with_surrogates(pa, name, column)
     return pa.table(arrays)
 
 
