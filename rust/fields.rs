@@ -186,7 +186,13 @@ impl<'py> TimeContext<'py> {
                 .and_then(|n| n.extract::<i64>())
                 .map_err(|e| unreadable(py, e));
             // numpy's NaT is the smallest int64.
-            return Some(micros.and_then(|m| if m == i64::MIN { Err("is NaT (not a time)".into()) } else { Ok(m) }));
+            return Some(micros.and_then(|m| {
+                if m == i64::MIN {
+                    Err("is NaT (not a time)".into())
+                } else {
+                    Ok(m)
+                }
+            }));
         }
         let is_date = value.is_instance(&self.date).unwrap_or_else(|e| {
             note_interrupt(py, e);
@@ -334,8 +340,26 @@ fn flag_slow<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
 
 /// numpy's integer scalar types, by their names in numpy 1 and 2.
 const NUMPY_INTEGERS: [&str; 20] = [
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "byte", "ubyte", "short",
-    "ushort", "intc", "uintc", "int_", "uint", "long", "ulong", "longlong", "ulonglong",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "byte",
+    "ubyte",
+    "short",
+    "ushort",
+    "intc",
+    "uintc",
+    "int_",
+    "uint",
+    "long",
+    "ulong",
+    "longlong",
+    "ulonglong",
 ];
 
 fn is_numpy_bool(value: &Bound<'_, PyAny>) -> bool {

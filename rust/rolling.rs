@@ -183,10 +183,11 @@ impl Rolling {
         let oldest = key - self.buckets as i64 + 1;
         let newest = self.newest.map_or(key, |n| n.max(key));
         if oldest < newest - KEPT_WINDOWS * self.buckets as i64 + 1 {
-            return Err(CoreError::InvalidWindow(format!(
+            return Err(CoreError::InvalidWindow(
                 "the window starts before the oldest bucket kept: records more than a window \
                  newer than it moved the kept range past it"
-            )));
+                    .into(),
+            ));
         }
         self.advance(key);
         let mut snapshot = self.template.clone();

@@ -122,8 +122,6 @@ def as_contract_datetime(draw: st.DrawFn, micros: int) -> datetime:
     if kind == "utc":
         return utc
     if kind == "naive":
-        if utc.time() == datetime.min.time() and draw(st.booleans()):
-            return utc.date()  # a date is its midnight UTC
         return utc.replace(tzinfo=None)
     return utc.astimezone(draw(fixed_offsets))
 

@@ -1067,7 +1067,7 @@ def _unreadable_extras(rows: int) -> dict[str, Any]:
 @pytest.mark.parametrize("form", ["pandas", "dict_of_lists", "dict_of_numpy_arrays"])
 def test_columns_that_are_not_record_fields_are_never_converted(form: str) -> None:
     records = [dict(FULL_ROW, timestamp=t, execution_time_ms=float(i)) for i, t in enumerate(TIMES)]
-    columns = {name: [r[name] for r in records] for name in records[0]}
+    columns: dict[str, Any] = {name: [r[name] for r in records] for name in records[0]}
     if form == "dict_of_numpy_arrays":
         columns = {name: np.array(values) for name, values in columns.items()}
     data: Any = {**columns, **_unreadable_extras(len(records))}

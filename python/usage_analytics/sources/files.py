@@ -145,8 +145,8 @@ class FileSource(ExecutionSource):
             pa = require_pyarrow("reading Parquet files")
             table = self._read_parquet(pa)
             self._check_mapped_columns(table.column_names)
-            id_column = self.table.column(PATTERN_ID) in table.column_names
-            return _Loaded(_renamed(table, self.table), _row_label, True, id_column)
+            has_ids = self.table.column(PATTERN_ID) in table.column_names
+            return _Loaded(_renamed(table, self.table), _row_label, True, has_ids)
         header = _csv_header(self.path) if self.kind == "csv" else None
         id_column = None
         if header is not None:  # (its reader strips the names)
