@@ -202,7 +202,10 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
             # invalid, wrong type, or a dtype Arrow lacks
             if all(isinstance(values, (list, tuple)) for values in columns.values()):
                 names = list(columns)
-                rows = [dict(zip(names, row, strict=True)) for row in zip(*columns.values())]
+                rows = [
+                    dict(zip(names, row, strict=True))
+                    for row in zip(*columns.values(), strict=True)
+                ]
                 raise _MixedValues(rows) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
     return pa.table(arrays)
