@@ -1,6 +1,6 @@
 """Example 7: export to JSON -- hand analytics to external systems.
 
-`to_dict()` gives a JSON-ready dict in the replaced system's shape (full
+`to_dict()` gives a JSON-ready dict (full
 precision; round for display only) and `to_json()` serializes it. The shape:
 
     pattern_id, correlation_id,

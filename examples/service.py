@@ -10,7 +10,7 @@ Endpoints (windows: a number and a unit, `90m`, `24h`, `7d`, `4w`; they end now,
 the minute, or at `end`):
 
 - `GET /patterns/{pattern_id}/analytics?window=7d[&end=ISO]`: the pattern's analytics
-  over the window, in the replaced system's JSON shape (`to_dict()`). A result already
+  over the window, as JSON (`to_dict()`). A result already
   stored for that pattern and window is served from the store (the `pattern_analytics`
   table of the same file); otherwise the records are fetched from `pattern_executions`,
   reduced, stored and served. The `X-Analytics-From` header says which (`store` or

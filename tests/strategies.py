@@ -454,9 +454,10 @@ def invalid_records(draw: st.DrawFn, window: Window) -> Any:
 def thresholds(draw: st.DrawFn) -> TrendThresholds:
     if draw(st.integers(0, 3)) != 0:
         return TrendThresholds()
+    growing = draw(st.floats(-1, 5, allow_nan=False))
     return TrendThresholds(
-        growing_velocity=draw(st.floats(-1, 5, allow_nan=False)),
-        declining_velocity=draw(st.floats(-5, 1, allow_nan=False)),
+        growing_velocity=growing,
+        declining_velocity=draw(st.floats(-5, min(1, growing), allow_nan=False)),
         abandoned_velocity=draw(st.floats(-10, 0, allow_nan=False)),
         abandoned_max_executions=draw(st.integers(0, 20)),
         emerging_max_executions=draw(st.integers(0, 30)),

@@ -240,6 +240,10 @@ def test_an_infinite_total_and_a_uuid_id_survive_a_json_round_trip() -> None:
     assert out.performance_metrics.total_execution_time_ms == math.inf
     text = out.model_dump_json()
     assert json.loads(text)["performance_metrics"]["total_execution_time_ms"] == "Infinity"
+    # to_dict() is JSON-ready (a web framework's strict encoder refused the inf: HTTP 500).
+    document = out.to_dict()
+    assert document["performance_metrics"]["total_execution_time_ms"] is None
+    assert json.loads(json.dumps(document, allow_nan=False)) == document
     for again in (
         ModelUsageAnalyticsOutput.model_validate_json(text),
         ModelUsageAnalyticsOutput.model_validate(out.model_dump(mode="json")),

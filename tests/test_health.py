@@ -330,6 +330,23 @@ def test_messages_tell_a_value_from_its_limit_where_rounding_would_not() -> None
     )
     rate = find(make_result(runs=100_000, success_rate=0.79996).health(), "low_success_rate")
     assert rate.message.startswith("Success rate 79.996% is below 80.000%: 20,004 of 100,000")
+    # The spread and recency rules said "2.0x ... above 2x" and "7.0 days ... more than
+    # 7.0 days".
+    spread = find(make_result(p50=100.0, p95=204.1).health(), "wide_latency_spread")
+    assert spread.message == (
+        "p95 latency 204 ms is 2.04x the median (100 ms), above 2.00x: a long tail of slow runs."
+    )
+    stale = find(make_result(hours_since_last_use=168.05).health(), "not_used_recently")
+    assert stale.message == "Last used 168.1 h before the window end, more than 168.0 h (168 h)."
+
+
+def test_a_spread_past_the_largest_double_is_written_and_read_back() -> None:
+    # p95 / p50 overflowed to inf: "infx the median", and JSON wrote the value as null,
+    # which did not read back.
+    spread = find(make_result(p50=1e-300, p95=1e308, p99=1e308).health(), "wide_latency_spread")
+    assert spread.value == math.inf
+    assert " is >1.8e+308x the median " in spread.message
+    assert HealthFinding.model_validate_json(spread.model_dump_json()) == spread
 
 
 # ----------------------------------------------------------------- nothing to judge

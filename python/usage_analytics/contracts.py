@@ -417,37 +417,40 @@ class ModelUsageAnalyticsOutput(_Model):
     data_quality: DataQuality
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict in the replaced system's shape (full precision)."""
+        """A JSON-ready dict (full precision): the window, the five families (None where
+        not computed), a summary and the data quality. JSON has no infinities, so the
+        numbers that can pass the largest double (a total, a standard deviation of
+        execution times near 1e154 ms and beyond) are None (see `json_safe`)."""
         dumped = self.model_dump(mode="json")
-        return {
-            "pattern_id": dumped["pattern_id"],
-            "correlation_id": dumped["correlation_id"],
-            "time_window": {
-                "start": dumped["time_window_start"],
-                "end": dumped["time_window_end"],
-                "type": dumped["time_window_type"],
-                "granularity": dumped["granularity"],
-                "timezone": self.timezone,
-            },
-            "usage_metrics": dumped["usage_metrics"],
-            "success_metrics": dumped["success_metrics"],
-            "performance_metrics": dumped["performance_metrics"],
-            "trend_analysis": dumped["trend_analysis"],
-            "context_distribution": dumped["context_distribution"],
-            "summary": {
-                "total_data_points": self.total_data_points,
-                "analytics_quality_score": self.analytics_quality_score,
-                "computation_time_ms": self.computation_time_ms,
-                "computed_at": dumped["computed_at"],
-            },
-            "data_quality": dumped["data_quality"],
-        }
+        return json_safe(
+            {
+                "pattern_id": dumped["pattern_id"],
+                "correlation_id": dumped["correlation_id"],
+                "time_window": {
+                    "start": dumped["time_window_start"],
+                    "end": dumped["time_window_end"],
+                    "type": dumped["time_window_type"],
+                    "granularity": dumped["granularity"],
+                    "timezone": self.timezone,
+                },
+                "usage_metrics": dumped["usage_metrics"],
+                "success_metrics": dumped["success_metrics"],
+                "performance_metrics": dumped["performance_metrics"],
+                "trend_analysis": dumped["trend_analysis"],
+                "context_distribution": dumped["context_distribution"],
+                "summary": {
+                    "total_data_points": self.total_data_points,
+                    "analytics_quality_score": self.analytics_quality_score,
+                    "computation_time_ms": self.computation_time_ms,
+                    "computed_at": dumped["computed_at"],
+                },
+                "data_quality": dumped["data_quality"],
+            }
+        )
 
     def to_json(self, **kwargs: Any) -> str:
-        """`to_dict()` as JSON text (`json.dumps` options pass through). JSON has no
-        infinities, so the numbers that can pass the largest double (a total, a standard
-        deviation of execution times near 1e154 ms and beyond) are written as null."""
-        return json.dumps(json_safe(self.to_dict()), **{"allow_nan": False, **kwargs})
+        """`to_dict()` as JSON text (`json.dumps` options pass through)."""
+        return json.dumps(self.to_dict(), **{"allow_nan": False, **kwargs})
 
     def health(self, thresholds: HealthThresholds | None = None) -> list[HealthFinding]:
         """Health findings (success, errors, latency, quality, recency, trend), worst

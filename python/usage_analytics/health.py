@@ -42,6 +42,8 @@ the first is far more common).
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable
 from typing import Literal
 
@@ -102,7 +104,9 @@ class HealthFinding(BaseModel):
     sentence for people (`message`), the measured `value` and the `threshold` it broke
     (None for the trend rules, which have no number of their own here)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # As the output models: an infinite value (a ratio past the largest double) is
+    # written to JSON as "Infinity", which reads back.
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
 
     severity: Severity
     code: str
@@ -146,6 +150,10 @@ def _apart(
 
 def _precise(value: float, digits: int) -> str:
     return f"{value:.{digits + 1}f}"
+
+
+def _precise_hours(hours: float, digits: int) -> str:
+    return f"{hours:,.{digits}f} h"
 
 
 def _precise_percent(ratio: float, digits: int) -> str:
@@ -268,13 +276,16 @@ def _latency_findings(
         )
     ratio_limit = thresholds.max_p95_p50_ratio
     if ratio_limit is not None and p50 > 0 and p95 > ratio_limit * p50:
-        ratio = p95 / p50
+        ratio = p95 / p50  # (inf where p95 / p50 passes the largest double)
+        shown_ratio, shown_limit = _apart(ratio, ratio_limit, "{:.1f}".format, _precise)
+        if math.isinf(ratio):
+            shown_ratio = f">{sys.float_info.max:.3g}"
         findings.append(
             HealthFinding(
                 severity="warning",
                 code="wide_latency_spread",
-                message=f"p95 latency {_duration_ms(p95)} is {ratio:.1f}x the median "
-                f"({_duration_ms(p50)}), above {ratio_limit:g}x: a long tail of slow runs.",
+                message=f"p95 latency {_duration_ms(p95)} is {shown_ratio}x the median "
+                f"({_duration_ms(p50)}), above {shown_limit}x: a long tail of slow runs.",
                 value=ratio,
                 threshold=ratio_limit,
             )
@@ -311,8 +322,10 @@ def _usage_findings(
             HealthFinding(
                 severity="warning",
                 code="not_used_recently",
-                message=f"Last used {_hours(hours)} before the window end, more than "
-                f"{_hours(limit)} ({limit:g} h).",
+                message="Last used {} before the window end, more than {}".format(
+                    *_apart(hours, limit, _hours, _precise_hours)
+                )
+                + f" ({limit:g} h).",
                 value=hours,
                 threshold=limit,
             )
