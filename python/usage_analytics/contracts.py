@@ -422,7 +422,7 @@ class ModelUsageAnalyticsOutput(_Model):
         numbers that can pass the largest double (a total, a standard deviation of
         execution times near 1e154 ms and beyond) are None (see `json_safe`)."""
         dumped = self.model_dump(mode="json")
-        return json_safe(
+        document: dict[str, Any] = json_safe(
             {
                 "pattern_id": dumped["pattern_id"],
                 "correlation_id": dumped["correlation_id"],
@@ -447,6 +447,7 @@ class ModelUsageAnalyticsOutput(_Model):
                 "data_quality": dumped["data_quality"],
             }
         )
+        return document
 
     def to_json(self, **kwargs: Any) -> str:
         """`to_dict()` as JSON text (`json.dumps` options pass through)."""
