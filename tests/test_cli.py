@@ -844,3 +844,39 @@ def test_a_record_spanning_lines_is_located_at_its_first(
     code, _, err = run(capsys, "analyze", str(path), "--pattern", "b")
     assert code == 1
     assert "spans.csv, line 3: field 'success' = 'nope'" in err
+
+
+def test_dashboard_counts_records_skipped_as_invalid(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # `--on-invalid skip` left the invalid records out of the dashboard unseen: patterns
+    # healthy, nothing in the heading, the table or the JSON.
+    text = (
+        "pattern_id,timestamp,success,execution_time_ms\n"
+        "a,2026-01-01T00:00:00Z,true,5\n"
+        "b,2026-01-02T00:00:00Z,true,-3\n"
+        "b,2026-01-02T00:00:00Z,true,7\n"
+        "a,2026-01-02T00:00:00Z,maybe,5\n"
+        "a,2026-01-02T00:00:00Z,false,bad\n"
+    )
+    path = text_file(tmp_path, "bad.csv", text)
+    code, out, _ = run(capsys, "dashboard", path, "--on-invalid", "skip")
+    assert code == 0
+    assert "3 invalid records left out, counted under INVALID." in " ".join(out.split())
+    rows = {line[0]: line.split()[1:3] for line in out.splitlines() if line[:2] in ("a ", "b ")}
+    assert rows == {"a": ["1", "2"], "b": ["1", "1"]}  # runs, invalid
+    code, out, _ = run(capsys, "dashboard", path, "--on-invalid", "skip", "--format", "json")
+    patterns = json.loads(out)["patterns"]
+    assert {row["name"]: row["invalid_records"] for row in patterns} == {"a": 2, "b": 1}
+
+
+def test_dashboard_heading_writes_years_in_four_digits(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # `%Y` wrote the year 1 as "1": "1-01-01 00:00 to 1-01-02 00:00".
+    text = "pattern_id,timestamp,success\na,0001-01-01T10:00:00Z,true\nb,0001-01-01T11:00:00Z,1\n"
+    path = text_file(tmp_path, "first.csv", text)
+    window = ["--start", "0001-01-01T00:00Z", "--end", "0001-01-02T00:00Z"]
+    code, out, _ = run(capsys, "dashboard", path, *window)
+    assert code == 0
+    assert "0001-01-01 00:00 to 0001-01-02 00:00 UTC" in " ".join(out.split())

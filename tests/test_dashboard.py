@@ -1,16 +1,23 @@
-"""The dashboard: one row per pattern, worst first, fit to the terminal; and the
-progress line of the command line."""
+"""The dashboard: one row per pattern, worst first, fit to the terminal; the numbers it
+and the terminal report show (they share their formatting); and the progress line of the
+command line."""
 
 from __future__ import annotations
 
 import asyncio
 import io
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from source_cases import NOW, START, analyse
-from usage_analytics import ModelUsageAnalyticsOutput
+from usage_analytics import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsOutput,
+    TimeWindowType,
+    UsageAccumulator,
+)
 from usage_analytics.dashboard import (
     dashboard_document,
     dashboard_rows,
@@ -18,6 +25,7 @@ from usage_analytics.dashboard import (
     render_dashboard,
 )
 from usage_analytics.progress import Progress
+from usage_analytics.report import attention_notes, render_report, render_summary
 
 
 def runs(count: int, *, success: float = 1.0, ms: float = 100.0, **extra: Any) -> list[Any]:
@@ -131,6 +139,141 @@ def test_document_holds_full_precision_numbers(
     idle = next(row for row in dashboard_document(rows) if row["name"] == "idle")
     assert (idle["p95_execution_time_ms"], idle["total_executions"]) == (None, 0)
     assert idle["success_rate"] is None  # (the table's "-"; the result's rate is 0.0)
+
+
+def sketched() -> ModelUsageAnalyticsOutput:
+    """A result whose percentiles come from the sketch: two accumulators of 2,000 times
+    each (past the exact budget of 1,024), merged."""
+
+    def accumulator(offset: int) -> UsageAccumulator:
+        accumulator = UsageAccumulator(time_window_start=START, time_window_end=NOW)
+        accumulator.update(
+            [
+                {
+                    "timestamp": START + timedelta(minutes=index * 10 + offset),
+                    "success": True,
+                    "execution_time_ms": float(index + 1),
+                }
+                for index in range(2_000)
+            ]
+        )
+        return accumulator
+
+    output = accumulator(0).merge(accumulator(1)).finalize("sketched")
+    assert output.performance_metrics is not None
+    assert output.performance_metrics.percentile_method == "sketch"
+    return output
+
+
+def row_of(text: str, name: str) -> list[str]:
+    """The cells of the table row of `name`, split at spaces."""
+    return next(line for line in text.splitlines() if line.startswith(f"{name} ")).split()
+
+
+def test_rates_short_of_all_or_none_are_not_rounded_to_it() -> None:
+    # One failure in 3,000 runs showed as a success rate of "100.0%" (and one success as
+    # "0.0%", "100% errors"): rounding hid the failures.
+    almost = result(runs(3_000, success=2_999 / 3_000))
+    barely = result(runs(3_000, success=1 / 3_000))
+    assert (almost.success_metrics.failure_count, barely.success_metrics.success_count) == (1, 1)
+    items = [("almost", almost), ("barely", barely), ("all", result(runs(30)))]
+    table = render_dashboard(dashboard_rows(items), width=100)
+    assert [row_of(table, name)[2] for name, _ in items] == [">99.9%", "<0.1%", "100.0%"]
+    summary = render_summary(items, width=120)
+    assert [set(row_of(summary, name)) & {">99.9%", "<0.1%", "100.0%"} for name, _ in items] == [
+        {">99.9%"},
+        {"<0.1%"},
+        {"100.0%"},
+    ]
+    assert "Success rate  >99.9%   (2,999 ok · 1 failed" in render_report(almost, width=100)
+    assert ">99% errors" in attention_notes(barely)
+
+
+def test_small_latencies_keep_significant_digits() -> None:
+    # A p95 of 0.04 ms showed as "0 ms" in the dashboard and "0.0 ms" in the report.
+    fast = result(runs(30, ms=0.04))
+    assert row_of(render_dashboard(dashboard_rows([("fast", fast)]), width=100), "fast")[3:5] == [
+        "0.04",
+        "ms",
+    ]
+    assert "p95 0.04 ms" in render_report(fast, width=100)
+    slow = result(runs(30, ms=0.6))  # (one significant digit is enough past 0.1 ms)
+    assert "p95 0.6 ms" in render_report(slow, width=100)
+
+
+def test_huge_latencies_are_written_compactly() -> None:
+    # 1.7e308 ms printed all its 300 digits: a P95 cell wider than the table, a report
+    # duration wrapped over six lines; the total (past the largest double) was "inf h".
+    huge = result(runs(5, ms=1.7e308))
+    assert huge.performance_metrics is not None
+    assert math.isinf(huge.performance_metrics.total_execution_time_ms)
+    table = render_dashboard(dashboard_rows([("huge", huge)]), width=100)
+    assert row_of(table, "huge")[3:5] == ["1.7e+305", "s"]
+    assert all(len(line) <= 100 for line in table.splitlines())
+    report = render_report(huge, width=100).splitlines()
+    performance = next(report[i:] for i, line in enumerate(report) if "PERFORMANCE" in line)
+    assert [line.split()[0] for line in performance[1:4]] == ["Percentiles", "Spread", "Total"]
+    assert "p95 4.72e+301 h" in performance[1]
+    assert performance[3] == "  Total         >4.99e+301 h over 5 timed runs"
+
+
+def test_dashboard_counts_the_records_skipped_as_invalid() -> None:
+    # With on_invalid="skip" a pattern showed healthy and its skipped records nowhere.
+    bad = [{"timestamp": "yesterday"}, {"timestamp": NOW, "execution_time_ms": -1}]
+    skipping = analyse([*runs(30), *bad], "skipping", on_invalid="skip")
+    items = [("skipping", skipping), ("clean", result(runs(30)))]
+    rows = dashboard_rows(items)
+    table = render_dashboard(rows, width=100)
+    assert table.splitlines()[0].split()[:4] == ["PATTERN", "RUNS", "INVALID", "SUCCESS"]
+    assert row_of(table, "skipping")[1:3] == ["30", "2"]
+    assert row_of(table, "clean")[1:3] == ["30", "0"]
+    document = {row["name"]: row["invalid_records"] for row in dashboard_document(rows)}
+    assert document == {"skipping": 2, "clean": 0}
+    # Without skipped records the table is as it was.
+    assert "INVALID" not in render_dashboard(dashboard_rows(items[1:]), width=100)
+
+
+def test_report_says_when_percentiles_come_from_the_sketch() -> None:
+    # Merged accumulators' percentiles are estimates; the report gave no sign of it.
+    percentiles = next(
+        line for line in render_report(sketched(), width=100).splitlines() if "Percentiles" in line
+    )
+    assert percentiles.endswith("(sketch, within ±1%)")
+    assert "(sketch, within +/-1%)" in render_report(sketched(), width=100, unicode=False)
+    assert "sketch" not in render_report(result(runs(30)), width=100)
+
+
+def test_report_header_of_a_short_window_in_the_first_millennium() -> None:
+    # A one-second window was "0.0166667 min" long, and the year 1 was written "1".
+    start = datetime(1, 1, 1, tzinfo=UTC)
+    one_second = analyse(
+        [{"timestamp": start, "success": True}],
+        "p",
+        start,
+        start + timedelta(seconds=1),
+        time_window_type=TimeWindowType.CUSTOM,
+    )
+    report = render_report(one_second, width=100).splitlines()
+    assert report[2].startswith(" 0001-01-01 00:00 → 0001-01-01 00:00:01 UTC · 1 s · custom")
+    assert "(1 bucket of " in render_report(one_second, width=100)
+
+
+def test_report_counts_one_of_a_thing_in_the_singular() -> None:
+    output = result(runs(30), "p")
+    comprehensive = analyse(runs(30), "p", granularity=AnalyticsGranularity.COMPREHENSIVE)
+    trend = comprehensive.trend_analysis
+    assert trend is not None
+    assert trend.predictions is not None
+    one = trend.model_copy(
+        update={
+            "bucket_count": 1,
+            "predictions": trend.predictions.model_copy(update={"predicted_executions": 1.0}),
+        }
+    )
+    report = render_report(comprehensive.model_copy(update={"trend_analysis": one}), width=120)
+    assert "(~1 run; linear, experimental)" in report
+    assert "(1 bucket of" in report
+    assert "(30 buckets of" in render_report(output, width=120)
 
 
 # ---------------------------------------------------------------------------- progress

@@ -306,6 +306,93 @@ def test_invalid_record_samples_are_shown_with_their_place() -> None:
     assert "<b>" not in document
 
 
+def test_latency_says_when_percentiles_come_from_the_sketch(triage_html: str) -> None:
+    # Merged accumulators' percentiles were called "exact (linear interpolation)".
+    from test_dashboard import sketched
+
+    markup = section(render_html(sketched()), "latency")
+    assert "Percentiles are estimates from a relative-error sketch" in markup
+    assert "within ±1% of the exact value" in markup
+    assert "exact (linear interpolation)" not in markup
+    assert "Percentiles are exact (linear interpolation)." in section(triage_html, "latency")
+
+
+@pytest.mark.parametrize(
+    ("times", "total"),
+    [
+        ([1.7e308] * 5, ">4.99e+301 h"),  # a total past the largest double
+        ([1e299 * (i + 1) for i in range(5)], "4.17e+293 h"),  # drawn: an axis of such times
+    ],
+)
+def test_huge_execution_times_are_written_compactly(times: list[float], total: str) -> None:
+    # Times near the largest double were written with all their digits (in the key
+    # numbers, the ladder's labels and its axis), a total past it as "inf h".
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    records = [{"timestamp": start, "execution_time_ms": value} for value in times]
+    output = reduce(records, time_window_start=start, time_window_end=start + timedelta(days=1))
+    text = "".join(parse(render_html(output)).text)
+    assert re.search(r"\d[\d,.]{20,}", text) is None
+    assert re.search(r"\binf\b", text) is None
+    assert f"Total time{total}" in text
+
+
+def test_rates_and_small_times_are_not_rounded_away() -> None:
+    # 2,999 ok and 1 failed showed "100.0%"; a time of 0.04 ms "0.0 ms".
+    records = [
+        {"timestamp": NOW - timedelta(minutes=i), "success": i > 0, "execution_time_ms": 0.04}
+        for i in range(3_000)
+    ]
+    markup = section(render_html(reduce(records)), "kpis")
+    assert ">&gt;99.9%<" in markup
+    assert ">0.04 ms<" in markup
+
+
+def test_one_of_a_thing_is_counted_in_the_singular() -> None:
+    # "1 runs in the window", "1 timed runs", "1 buckets of 5 min".
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    output = reduce(
+        [{"timestamp": start, "success": True, "execution_time_ms": 5.0}],
+        time_window_start=start,
+        time_window_end=start + timedelta(minutes=5),
+        time_window_type=TimeWindowType.HOURLY,
+    )
+    document = render_html(output)
+    assert "1 run in the window" in section(document, "activity")
+    assert "(1 bucket of 5 min)" in section(document, "activity")
+    assert "1 timed run ·" in section(document, "latency")
+    trend = output.trend_analysis
+    assert trend is not None
+    assert trend.predictions is not None
+    prediction = trend.predictions.model_copy(update={"predicted_executions": 1.0})
+    one = output.model_copy(
+        update={"trend_analysis": trend.model_copy(update={"predictions": prediction})}
+    )
+    assert "~1 run<" in section(render_html(one), "activity")
+
+
+def test_header_of_a_window_in_the_first_millennium() -> None:
+    # The year 1 was written "1-01-01".
+    start = datetime(1, 1, 1, tzinfo=UTC)
+    output = reduce(
+        [],
+        time_window_start=start,
+        time_window_end=start + timedelta(days=1),
+        time_window_type=TimeWindowType.DAILY,
+    )
+    assert "0001-01-01 00:00 → 0001-01-02 00:00" in render_html(output)
+
+
+def test_overview_notes_the_records_skipped_as_invalid() -> None:
+    # A dashboard's patterns looked complete when records had been skipped as invalid.
+    bad = [{"timestamp": NOW, "success": True}, {"timestamp": "never"}, {"timestamp": "soon"}]
+    skipping = reduce(bad, "skipping", on_invalid="skip")
+    clean = reduce([{"timestamp": NOW, "success": True}], "clean")
+    overview = [("skipping", skipping), ("clean", clean)]
+    markup = section(render_html(clean, overview=overview), "overview")
+    assert "2 invalid records left out." in markup
+    assert "invalid" not in section(render_html(clean, overview=[("clean", clean)] * 2), "overview")
+
+
 # --------------------------------------------------------------------------- escaping
 
 

@@ -153,3 +153,70 @@ def test_wrap_keeps_every_word_within_the_width(words: list[str], columns: int) 
         assert all(width(line) <= columns for line in lines), lines
     joined = "".join(line.removeprefix(indent) if i else line for i, line in enumerate(lines))
     assert joined.replace(" ", "") == "".join(words).replace(" ", "")
+
+
+def test_wrap_keeps_the_leading_spaces_of_the_first_line() -> None:
+    # `wrap` split the text at every space, so its leading spaces became empty words
+    # and the first line started at column 0.
+    field = "  Spread        mean 5.0 ms · std 0.0 ms · min 5.0 ms · max 5.0 ms"
+    assert wrap(field, 40, indent=" " * 16) == [
+        "  Spread        mean 5.0 ms · std 0.0 ms",
+        "                · min 5.0 ms · max 5.0",
+        "                ms",
+    ]
+    # Without an indent of their own, lines after the first keep the first's.
+    assert wrap("    one two three", 10) == ["    one", "    two", "    three"]
+
+
+def test_wrapped_report_lines_keep_their_indent() -> None:
+    # Wrapped field lines (Spread, Velocity, Records) began at column 0, and an
+    # invalid-record sample lost its indent under the Records field, at any width.
+    from source_cases import analyse
+    from test_dashboard import runs
+    from usage_analytics.report import render_report
+
+    bad = [{"timestamp": "2026-02-20T00:00Z", "success": "maybe"}, {"timestamp": "no " * 40}]
+    output = analyse([*runs(30), *bad], "p", on_invalid="skip")
+    for columns in (60, 100):
+        lines = render_report(output, width=columns).splitlines()
+        body = lines[lines.index("") :]  # after the header
+        sections = [line for line in body if line.endswith("─")]
+        fields = [line for line in body if line and line not in sections]
+        assert all(line.startswith("  ") for line in fields), (columns, fields)
+        records = next(i for i, line in enumerate(lines) if line.startswith("  Records"))
+        analytics = next(i for i, line in enumerate(lines) if line.startswith("  Analytics"))
+        samples = lines[records + 1 : analytics]
+        assert any("success = 'maybe'" in line for line in samples)
+        assert all(line.startswith(" " * 16) for line in samples), samples
+        assert all(width(line) <= columns for line in lines)
+
+
+def test_report_columns_widen_for_counts_of_ten_million_and_more() -> None:
+    # The runs columns were seven characters wide: a count of 123,456,789 pushed its row's
+    # share out of line, and past the width, where the row was wrapped mid-row.
+    from test_dashboard import result, runs
+    from usage_analytics.report import render_report
+
+    output = result(runs(50))
+    assert output.context_distribution is not None
+    agents = {"agent-0": 123_456_789, "agent-1": 2_345_678, "agent-2": 5}
+    days = {0: 123_456_789, 1: 5}
+    distribution = output.context_distribution.model_copy(
+        update={"by_agent": agents, "by_day_of_week": days}
+    )
+    big = output.model_copy(update={"context_distribution": distribution})
+    for columns in (60, 80, 100, 120):
+        lines = render_report(big, width=columns).splitlines()
+        assert all(width(line) <= columns for line in lines), columns
+        header = next(line for line in lines if "Agent " in line)
+        runs_end = header.index("runs", header.index("Agent ")) + len("runs")
+        share_end = header.index("share", header.index("Agent ")) + len("share")
+        for name, count in agents.items():
+            row = next(line for line in lines if f"{name} " in line)
+            assert row.startswith("  "), row  # not the rest of a wrapped row
+            shown = f"{count:,}"
+            assert row.index(shown, row.index(name)) + len(shown) == runs_end, row
+            assert len(row) == share_end, row
+        monday = next(line for line in lines if line.startswith("  Mon "))
+        tuesday = next(line for line in lines if line.startswith("  Tue "))
+        assert monday.index("123,456,789") + len("123,456,789") == tuesday.index("5 ") + 1

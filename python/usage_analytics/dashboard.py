@@ -3,13 +3,13 @@
     rows = dashboard_rows([("checkout", result), ...])
     print(render_dashboard(rows))
 
-Each row shows a pattern's executions, success rate, p95 latency, trend and its worst
-health finding (`result.health()`, see `usage_analytics.health`): the mark of its
-severity (✗ critical, ⚠ warning, · info; X, !, i in ASCII), its headline and the number
-of further findings, "(+3)". Rows are ordered worst
-first: by the severity of the worst finding (critical, warning, info, none), then by how
-many findings have that severity, then by the number of findings, then by the error
-rate, then by name.
+Each row shows a pattern's executions (and its records skipped as invalid, when some
+pattern has any), success rate, p95 latency, trend and its worst health finding
+(`result.health()`, see `usage_analytics.health`): the mark of its severity (✗ critical,
+⚠ warning, · info; X, !, i in ASCII), its headline and the number of further findings,
+"(+3)". Rows are ordered worst first: by the severity of the worst finding (critical,
+warning, info, none), then by how many findings have that severity, then by the number
+of findings, then by the error rate, then by name.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.health import SEVERITIES, HealthFinding, HealthThresholds
 from usage_analytics.report import (
     MIN_WIDTH,
+    _percent,
     printable,
     printable_lines,
     terminal_width,
@@ -40,6 +41,9 @@ __all__ = [
 #: Severity marks (Unicode, ASCII).
 _MARKS = {"critical": ("✗", "X"), "warning": ("⚠", "!"), "info": ("·", "i")}
 _MIN_FINDING = 16
+#: Past this many seconds a p95 is written in exponent notation ("1.7e+305 s"), not in
+#: the hundreds of digits of a time near the largest double.
+_COMPACT_SECONDS = 1e6
 
 
 @dataclass(frozen=True)
@@ -76,22 +80,24 @@ def dashboard_rows(
     return sorted(rows, key=DashboardRow.rank)
 
 
-def _percent(ratio: float) -> str:
-    return f"{ratio * 100:.1f}%"
-
-
 def _ms(value: float) -> str:
     if value >= 1000:
-        return f"{value / 1000:.2f} s"
+        seconds = value / 1000
+        return f"{seconds:.2f} s" if seconds < _COMPACT_SECONDS else f"{seconds:.3g} s"
+    if 0 < value < 1:  # significant digits: 0.04 ms is not "0 ms"
+        return f"{value:.2g} ms"
     return f"{value:.0f} ms"
 
 
-def _cells(row: DashboardRow, unicode: bool) -> list[str]:
+def _cells(row: DashboardRow, unicode: bool, skipped: bool) -> list[str]:
+    """The row's numbers; its invalid records too where some row has any (`skipped`)."""
     result = row.result
     runs = result.usage_metrics.total_executions
     perf = result.performance_metrics
+    invalid = [f"{result.data_quality.invalid_records:,}"] if skipped else []
     return [
         f"{runs:,}",
+        *invalid,
         _percent(result.success_metrics.success_rate) if runs else "-",
         "-" if perf is None or perf.sample_count == 0 else _ms(perf.p95_execution_time_ms),
         trend_label(result.trend_analysis, unicode=unicode),
@@ -129,10 +135,13 @@ def render_dashboard(
     """The dashboard table, one line per row (in the given order), fit to `width` (at
     least `MIN_WIDTH`).
     Names (ids) up to 36 characters are shown whole; when the finding would get less
-    than `_MIN_FINDING` characters it goes on its own indented line under the row."""
+    than `_MIN_FINDING` characters it goes on its own indented line under the row.
+    Where records were skipped as invalid (`on_invalid="skip"`), an INVALID column
+    counts them: a pattern looks healthy on the records it kept."""
     width = max(MIN_WIDTH, width or terminal_width())
-    titles = ["RUNS", "SUCCESS", "P95", "TREND"]
-    cells = [_cells(row, unicode) for row in rows]
+    skipped = any(row.result.data_quality.invalid_records for row in rows)
+    titles = ["RUNS", *(["INVALID"] if skipped else []), "SUCCESS", "P95", "TREND"]
+    cells = [_cells(row, unicode, skipped) for row in rows]
     widths = [max([len(t), *(len(c[i]) for c in cells)]) for i, t in enumerate(titles)]
     numbers = sum(size + 2 for size in widths)
     shown_widths = (text_width.width(printable(row.name)) for row in rows)
@@ -144,7 +153,8 @@ def render_dashboard(
     def line(name: str, values: list[str]) -> str:
         text = text_width.ljust(_cut(name, name_width, unicode), name_width)
         for index, (value, size) in enumerate(zip(values, widths, strict=True)):
-            text += "  " + (value.ljust(size) if index == 3 else value.rjust(size))
+            last = index == len(widths) - 1  # the trend, left-aligned
+            text += "  " + (value.ljust(size) if last else value.rjust(size))
         return text
 
     header = line("PATTERN", titles)
@@ -165,7 +175,8 @@ def render_dashboard(
 
 def dashboard_document(rows: Sequence[DashboardRow]) -> list[dict[str, Any]]:
     """The rows as JSON-ready dicts (full precision), in order; a number the table shows
-    as "-" (a success rate without runs, a p95 without timed runs) is null."""
+    as "-" (a success rate without runs, a p95 without timed runs) is null.
+    `invalid_records`: the pattern's records skipped as invalid (`on_invalid="skip"`)."""
     document = []
     for row in rows:
         result, worst = row.result, row.worst
@@ -176,6 +187,7 @@ def dashboard_document(rows: Sequence[DashboardRow]) -> list[dict[str, Any]]:
                 "name": row.name,
                 "pattern_id": str(result.pattern_id),
                 "total_executions": runs,
+                "invalid_records": result.data_quality.invalid_records,
                 "success_rate": result.success_metrics.success_rate if runs else None,
                 "p95_execution_time_ms": (
                     perf.p95_execution_time_ms if perf is not None and perf.sample_count else None

@@ -226,6 +226,8 @@ _STEPS_125 = (1.0, 2.0, 5.0)
 #: logarithmic scale.
 _LARGEST_DRAWN_MS = 1e300
 _SMALLEST_SCALED_MS = 1e-300
+#: Axis labels past this many minutes are in exponent notation.
+_COMPACT_MINUTES = 1e6
 
 
 def _snap_125(value: float, up: bool) -> float:
@@ -253,12 +255,15 @@ def _log_ticks(low: float, high: float) -> list[float]:
 
 
 def _ms_tick(ms: float) -> str:
-    """An axis label: "200 ms", "1 s", "50 s" (no decimals to spare)."""
+    """An axis label: "200 ms", "1 s", "50 s" (no decimals to spare); past a million
+    minutes in exponent notation ("1.7e+07 min"): the digits of a time near 1e300 ms
+    would run over the next label."""
     if ms < 1_000:
         return f"{ms:g} ms"
     if ms < 1_000_000:
         return f"{ms / 1_000:g} s"
-    return f"{ms / 60_000:,.0f} min"
+    minutes = ms / 60_000
+    return f"{minutes:,.0f} min" if minutes < _COMPACT_MINUTES else f"{minutes:.2g} min"
 
 
 def latency_chart(perf: PerformanceMetrics, thresholds: HealthThresholds) -> tuple[str, str]:

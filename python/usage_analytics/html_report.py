@@ -81,12 +81,6 @@ _TILE_CODES = {
 _CSS = (resources.files("usage_analytics") / "report.css").read_text(encoding="utf-8")
 
 
-def _length(seconds: float) -> str:
-    """A bucket width or window length; seconds below a minute (report's `_span` starts
-    at minutes)."""
-    return f"{seconds:g} s" if seconds < 60 else _span(seconds)
-
-
 def _card(section_id: str, title: str, subtitle: str, body: str) -> str:
     sub = f"<p>{subtitle}</p>" if subtitle else ""
     return (
@@ -270,7 +264,7 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
         parts.append('<p class="muted">No executions in the window: nothing to chart.</p>')
     elif series:
         merged = merged_bars(series)[1]
-        bucket = _length(trend.bucket_width_seconds * merged)
+        bucket = _span(trend.bucket_width_seconds * merged)
         parts.append(
             '<div class="legend">'
             f'<span><span class="key" style="background:var(--blue)"></span>runs per day in '
@@ -285,7 +279,7 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
         if merged > 1:
             parts.append(
                 f'<p class="note">{_count(trend.bucket_count)} buckets of '
-                f"{escape(_length(trend.bucket_width_seconds))}, drawn {merged} to a bar.</p>"
+                f"{escape(_span(trend.bucket_width_seconds))}, drawn {merged} to a bar.</p>"
             )
     else:
         parts.append(
@@ -307,21 +301,21 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
         ("New agents", f"{trend.adoption_rate:.1f} per week"),
         (
             "Confidence",
-            f"{trend.confidence_score:.2f} ({trend.bucket_count} buckets of "
-            f"{_length(trend.bucket_width_seconds)})",
+            f"{trend.confidence_score:.2f} ({_plural(trend.bucket_count, 'bucket')} of "
+            f"{_span(trend.bucket_width_seconds)})",
         ),
     ]
     if trend.predictions is not None:
         prediction = trend.predictions
         stats.append(
             (
-                f"Next {_length(prediction.horizon_days * 86_400)} (linear, experimental)",
+                f"Next {_span(prediction.horizon_days * 86_400)} (linear, experimental)",
                 f"~{_rate(prediction.predicted_daily_rate)}/day, "
-                f"~{_count(round(prediction.predicted_executions))} runs",
+                f"~{_plural(round(prediction.predicted_executions), 'run')}",
             )
         )
     parts.append(_stats(stats))
-    window = f"{_count(result.usage_metrics.total_executions)} runs in the window"
+    window = f"{_plural(result.usage_metrics.total_executions, 'run')} in the window"
     return _card("activity", "Executions over time", escape(window), "".join(parts))
 
 
@@ -399,12 +393,20 @@ def _latency(result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds) ->
             ("Timed runs", _count(perf.sample_count)),
         ]
     )
+    if perf.percentile_method == "sketch":
+        error = perf.percentile_relative_error * 100
+        method = (
+            "Percentiles are estimates from a relative-error sketch (more times than an "
+            f"accumulator keeps exactly): each is within ±{error:g}% of the exact value."
+        )
+    else:
+        method = "Percentiles are exact (linear interpolation)."
     note = (
-        '<p class="note">Percentiles are exact (linear interpolation). A histogram would need '
-        "the individual execution times, which the result does not keep; the ladder above "
-        "shows the shape of the distribution instead.</p>"
+        f'<p class="note">{method} A histogram would need the individual execution times, '
+        "which the result does not keep; the ladder above shows the shape of the distribution "
+        "instead.</p>"
     )
-    subtitle = f"{_count(perf.sample_count)} timed runs · {scale} scale"
+    subtitle = f"{_plural(perf.sample_count, 'timed run')} · {scale} scale"
     return _card("latency", "Latency", escape(subtitle), legend + chart + stats + note)
 
 
@@ -544,8 +546,8 @@ def _overview(
     current: ModelUsageAnalyticsOutput,
     unattributed: int,
 ) -> str:
-    """One row per pattern, the one reported below highlighted; a note of the records
-    left out for having no pattern id."""
+    """One row per pattern, the one reported below highlighted; notes of the records
+    left out for having no pattern id or for being invalid."""
     rows = []
     for name, item in items:
         findings = evaluate_health(item, thresholds)
@@ -587,6 +589,9 @@ def _overview(
             f'<p class="muted">{escape(_plural(unattributed, "record"))} without a pattern_id '
             "left out.</p>"
         )
+    invalid = sum(item.data_quality.invalid_records for _, item in items)
+    if invalid:
+        table += f'<p class="muted">{escape(_plural(invalid, "invalid record"))} left out.</p>'
     return _card("overview", "All patterns", escape(_plural(len(items), "pattern")), table)
 
 
@@ -616,7 +621,7 @@ def _header(
     seconds = (result.time_window_end - result.time_window_start).total_seconds()
     meta = [
         ("Window (UTC)", f"{_when(result.time_window_start)} → {_when(result.time_window_end)}"),
-        ("Length", f"{_length(seconds)} · {result.time_window_type.value}"),
+        ("Length", f"{_span(seconds)} · {result.time_window_type.value}"),
         ("Calendar zone", result.timezone),
         ("Granularity", result.granularity.value),
     ]

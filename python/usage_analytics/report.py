@@ -10,7 +10,9 @@ takes the width to fit (default: the terminal's, see `terminal_width`) and `unic
 
 from __future__ import annotations
 
+import math
 import shutil
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -45,6 +47,12 @@ GATE_FAILURE_RATE_NOTE = 0.10
 #: Summary table: names are cut beyond this; the notes column gets at least this much room.
 MAX_NAME = 32
 MIN_NOTES = 20
+#: Distribution tables: the least width of the runs column ("runs" and a count up to
+#: 9,999,999; wider counts widen it), of the share column ("100.0%"), and of the name
+#: column before the tables give up sitting two to a row ("Context type").
+_RUNS = 7
+_SHARE = 6
+_TABLE_NAME = 12
 
 _ARROWS = {
     UsageTrendType.GROWING: ("↗", "^"),
@@ -58,9 +66,15 @@ _VERTICAL = " ▁▂▃▄▅▆▇█"
 _VERTICAL_ASCII = " .:-=+*%#"
 _HORIZONTAL = " ▏▎▍▌▋▊▉█"
 #: What the text (not the charts) uses beyond ASCII, and its ASCII stand-in.
-_TO_ASCII = str.maketrans({"·": "|", "…": "~", "→": "->", "─": "-", "═": "=", "⚠": "!"})
+_TO_ASCII = str.maketrans({"·": "|", "…": "~", "→": "->", "─": "-", "═": "=", "⚠": "!", "±": "+/-"})
 #: Where a field's text continues when it is wrapped: under its value.
 _CONTINUATION = " " * 16
+#: Past this many hours a duration is written in exponent notation ("4.72e+301 h"): the
+#: digits of a time near the largest double would fill lines.
+_COMPACT_HOURS = 1e6
+#: Below this many milliseconds a duration is written with two significant digits
+#: (0.04 ms is not "0.0 ms").
+_SIGNIFICANT_MS = 0.1
 
 
 def terminal_width(default: int = DEFAULT_WIDTH) -> int:
@@ -82,8 +96,16 @@ def _rate(value: float) -> str:
     return f"{value:,.1f}"
 
 
-def _percent(ratio: float) -> str:
-    return f"{ratio * 100:.1f}%"
+def _percent(ratio: float, digits: int = 1) -> str:
+    """`ratio` as a percentage; never rounded to 100% or 0% unless it is exactly that, so
+    that one failure in thousands of runs still shows (">99.9%", "<0.1%")."""
+    shown = f"{ratio * 100:.{digits}f}%"
+    step = 10.0**-digits
+    if ratio < 1 and shown == f"{100:.{digits}f}%":
+        return f">{100 - step:.{digits}f}%"
+    if ratio > 0 and shown == f"{0:.{digits}f}%":
+        return f"<{step:.{digits}f}%"
+    return shown
 
 
 def _signed(value: float, digits: int = 2) -> str:
@@ -92,6 +114,12 @@ def _signed(value: float, digits: int = 2) -> str:
 
 
 def _duration_ms(ms: float) -> str:
+    if math.isinf(ms):
+        # A float sum past the largest double (a total, a spread): more than that, in
+        # hours, the unit of the huge finite times beside it.
+        return f">{sys.float_info.max / 3_600_000:.3g} h"
+    if 0 < ms < _SIGNIFICANT_MS:
+        return f"{ms:.2g} ms"
     if ms < 10:
         return f"{ms:.1f} ms"
     if ms < 1_000:
@@ -100,7 +128,8 @@ def _duration_ms(ms: float) -> str:
         return f"{ms / 1_000:.2f} s"
     if ms < 3_600_000:
         return f"{ms / 60_000:.1f} min"
-    return f"{ms / 3_600_000:,.1f} h"
+    hours = ms / 3_600_000
+    return f"{hours:,.1f} h" if hours < _COMPACT_HOURS else f"{hours:.3g} h"
 
 
 def _hours(hours: float, short: bool = False) -> str:
@@ -114,7 +143,9 @@ def _hours(hours: float, short: bool = False) -> str:
 
 
 def _span(seconds: float) -> str:
-    """A bucket width or window length: "5 min", "6 h", "1 day", "29.5 days"."""
+    """A bucket width or window length: "30 s", "5 min", "6 h", "1 day", "29.5 days"."""
+    if seconds < 60:
+        return f"{seconds:g} s"
     if seconds < 3_600:
         return f"{seconds / 60:g} min"
     if seconds < 86_400:
@@ -125,7 +156,9 @@ def _span(seconds: float) -> str:
 
 def _when(value: datetime) -> str:
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+    # (`%Y` writes the year 1 as "1" on some platforms: padded here to four digits.)
+    rest = value.strftime("-%m-%d %H:%M:%S" if value.second else "-%m-%d %H:%M")
+    return f"{value.year:04d}{rest}"
 
 
 def printable(text: str) -> str:
@@ -178,13 +211,13 @@ def attention_notes(result: ModelUsageAnalyticsOutput) -> list[str]:
     if runs == 0:
         return notes
     if success.error_rate >= ERROR_RATE_NOTE:
-        notes.append(f"{success.error_rate:.0%} errors")
+        notes.append(f"{_percent(success.error_rate, 0)} errors")
     if success.timeout_count / runs >= TIMEOUT_RATE_NOTE:
         notes.append(_plural(success.timeout_count, "timeout"))
     if 0 < success.avg_quality_score < QUALITY_NOTE:
         notes.append(f"quality {success.avg_quality_score:.2f}")
     if success.quality_gate_failures / runs >= GATE_FAILURE_RATE_NOTE:
-        notes.append(f"{success.quality_gate_failures / runs:.0%} gate failures")
+        notes.append(f"{_percent(success.quality_gate_failures / runs, 0)} gate failures")
     return notes
 
 
@@ -315,15 +348,23 @@ def _success_lines(result: ModelUsageAnalyticsOutput) -> list[str]:
     ]
 
 
+def _sketch_note(perf: PerformanceMetrics) -> str | None:
+    """How far sketched percentiles may be off ("sketch, within ±1%"); None when exact."""
+    if perf.percentile_method != "sketch":
+        return None
+    return f"sketch, within ±{perf.percentile_relative_error * 100:g}%"
+
+
 def _performance_lines(perf: PerformanceMetrics) -> list[str]:
     if perf.sample_count == 0:
         return [_field("Latency", "no execution times recorded")]
+    sketch = _sketch_note(perf)
     return [
         _field(
             "Percentiles",
             f"p50 {_duration_ms(perf.p50_execution_time_ms)} · "
             f"p95 {_duration_ms(perf.p95_execution_time_ms)} · "
-            f"p99 {_duration_ms(perf.p99_execution_time_ms)}",
+            f"p99 {_duration_ms(perf.p99_execution_time_ms)}" + (f" ({sketch})" if sketch else ""),
         ),
         _field(
             "Spread",
@@ -367,34 +408,46 @@ def _trend_lines(trend: TrendAnalysis, width: int, unicode: bool) -> list[str]:
                 "Projection",
                 f"~{_rate(prediction.predicted_daily_rate)}/day over the next "
                 f"{_span(prediction.horizon_days * 86_400)} "
-                f"(~{_count(round(prediction.predicted_executions))} runs; linear, experimental)",
+                f"(~{_plural(round(prediction.predicted_executions), 'run')}; "
+                "linear, experimental)",
             )
         )
     lines.append(
         _field(
             "Confidence",
-            f"{trend.confidence_score:.2f}   ({trend.bucket_count} buckets of "
+            f"{trend.confidence_score:.2f}   ({_plural(trend.bucket_count, 'bucket')} of "
             f"{_span(trend.bucket_width_seconds)})",
         )
     )
     return lines
 
 
-def _top_table(title: str, counts: Mapping[str, int], width: int, top: int = 5) -> list[str]:
-    total = sum(counts.values())
-    name_width = width - 15
-    lines = [f"{text_width.ljust(_cut(title, name_width), name_width)} {'runs':>7} {'share':>6}"]
+def _top_rows(counts: Mapping[str, int], top: int = 5) -> list[tuple[str, int]]:
+    """The first `top` values and their counts, then "+ N more" with the rest's."""
     items = list(counts.items())
-    for name, count in items[:top]:
-        share = _percent(count / total) if total else "-"
-        shown = text_width.ljust(_cut(name, name_width), name_width)
-        lines.append(f"{shown} {count:>7,} {share:>6}")
     rest = items[top:]
-    if rest:
-        rest_count = sum(count for _, count in rest)
-        label = f"+ {len(rest)} more"
-        lines.append(f"{label:<{name_width}} {rest_count:>7,} {_percent(rest_count / total):>6}")
-    if not items:
+    if not rest:
+        return items
+    return [*items[:top], (f"+ {len(rest)} more", sum(count for _, count in rest))]
+
+
+def _runs_width(counts: Mapping[str, int]) -> int:
+    """The width of the runs column: its widest count (at least `_RUNS`)."""
+    return max([_RUNS, *(len(_count(count)) for _, count in _top_rows(counts))])
+
+
+def _top_table(title: str, counts: Mapping[str, int], width: int, runs_width: int) -> list[str]:
+    total = sum(counts.values())
+    name_width = max(1, width - runs_width - _SHARE - 2)
+
+    def row(name: str, runs: str, share: str) -> str:
+        shown = text_width.ljust(_cut(name, name_width), name_width)
+        return f"{shown} {runs:>{runs_width}} {share:>{_SHARE}}"
+
+    lines = [row(title, "runs", "share")]
+    for name, count in _top_rows(counts):
+        lines.append(row(name, _count(count), _percent(count / total) if total else "-"))
+    if not counts:
         lines.append("(none)")
     return [text_width.ljust(line, width) for line in lines]
 
@@ -408,16 +461,21 @@ def _distribution_lines(dist: ContextDistribution, width: int) -> list[str]:
     ]
     indent, gap = "  ", "    "
     usable = width - len(indent)
-    per_row = 2 if usable >= 2 * 36 + len(gap) else 1
-    table_width = min(44, (usable - gap.__len__() * (per_row - 1)) // per_row)
-    rendered = [_top_table(title, counts, table_width) for title, counts in tables]
+    # One runs column width for all four (their counts line up), and tables wide enough
+    # for it: counts of ten million and more widen the tables, or put one to a row.
+    runs_width = max(_runs_width(counts) for _, counts in tables)
+    least = _TABLE_NAME + 1 + runs_width + 1 + _SHARE
+    per_row = 2 if usable >= 2 * max(36, least) + len(gap) else 1
+    table_width = min(max(44, least), (usable - len(gap) * (per_row - 1)) // per_row)
+    rendered = [_top_table(title, counts, table_width, runs_width) for title, counts in tables]
     lines: list[str] = []
     for first in range(0, len(rendered), per_row):
         group = rendered[first : first + per_row]
         height = max(len(table) for table in group)
         for row in range(height):
             cells = [table[row] if row < len(table) else " " * table_width for table in group]
-            lines.append((indent + gap.join(cells)).rstrip())
+            # (Cut, not wrapped, where even one table is too wide: a wrapped row is noise.)
+            lines.append(text_width.cut((indent + gap.join(cells)).rstrip(), width))
         lines.append("")
     return lines[:-1]
 
@@ -435,10 +493,12 @@ def _calendar_lines(
         )
     lines += ["", f"  Day of week ({timezone})"]
     peak = max(dist.by_day_of_week.values(), default=0)
-    bar_width = max(10, min(40, width - 20))
-    for day, label in enumerate(_WEEKDAYS):
-        count = dist.by_day_of_week.get(day, 0)
-        lines.append(f"  {label} {count:>7,}  {_bar(count, peak, bar_width, unicode)}".rstrip())
+    counts = [_count(dist.by_day_of_week.get(day, 0)) for day in range(7)]
+    runs_width = max([_RUNS, *map(len, counts)])
+    bar_width = max(10, min(40, width - 13 - runs_width))
+    for day, (label, count) in enumerate(zip(_WEEKDAYS, counts, strict=True)):
+        bar = _bar(dist.by_day_of_week.get(day, 0), peak, bar_width, unicode)
+        lines.append(f"  {label} {count:>{runs_width}}  {bar}".rstrip())
     return lines
 
 

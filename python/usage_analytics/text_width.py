@@ -60,14 +60,18 @@ def rjust(text: str, columns: int) -> str:
     return " " * max(0, columns - width(text)) + text
 
 
-def wrap(text: str, columns: int, indent: str = "") -> list[str]:
+def wrap(text: str, columns: int, indent: str | None = None) -> list[str]:
     """`text` in lines of at most `columns` columns, broken at spaces (a word too wide for
-    a line is broken where it reaches the edge); lines after the first start with
-    `indent`. (`textwrap` counts characters, so wide text overflowed.) A line holds at
-    least one character after its indent, so a width narrower than that is passed."""
+    a line is broken where it reaches the edge); the first line keeps the text's leading
+    spaces, and lines after it start with `indent` (default: those same spaces). (`textwrap`
+    counts characters, so wide text overflowed.) A line holds at least one character after
+    its indent, so a width narrower than that is passed."""
+    body = text.lstrip(" ")
+    lead = text[: len(text) - len(body)]
+    indent = lead if indent is None else indent
     lines: list[str] = []
-    line, start = "", 0  # `start`: how many characters of `line` are its indent
-    for word in text.split(" "):
+    line, start = lead, len(lead)  # `start`: how many characters of `line` are its indent
+    for word in body.split(" "):
         joined = f"{line} {word}" if line[start:] else line + word
         if width(joined) <= columns or not line[start:]:
             line = joined

@@ -45,11 +45,14 @@ def run_dashboard(args: argparse.Namespace) -> int:
     start, end, kind = window
     heading = (
         f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "
-        f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({kind.value} window). "
+        f"{_minute(start)} to {_minute(end)} UTC ({kind.value} window). "
         "Most in need of attention first."
     )
     if unattributed:
         heading += f" {_plural(unattributed, 'record')} without a pattern_id left out."
+    invalid = sum(analysis.result.data_quality.invalid_records for analysis in analyses)
+    if invalid:
+        heading += f" {_plural(invalid, 'invalid record')} left out, counted under INVALID."
     document_window = {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -72,6 +75,12 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     emit(args, view, DASHBOARD_RENDERERS)
     return EXIT_OK
+
+
+def _minute(moment: datetime) -> str:
+    """ "2026-03-01 14:00", the year in four digits (`%Y` writes the year 1 as "1" on some
+    platforms)."""
+    return f"{moment.year:04d}{moment:-%m-%d %H:%M}"
 
 
 def _check_unattributed(args: argparse.Namespace, where: str, unattributed: Unattributed) -> None:
