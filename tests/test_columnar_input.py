@@ -1371,9 +1371,16 @@ def test_dict_of_columns_without_pyarrow_names_the_extra(monkeypatch: pytest.Mon
 
 
 def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
-    data = {"timestamp": [WHEN, WHEN], "success": [True, "yes"]}
+    # With a numpy array among the columns they are not the records' values (NaN there
+    # means missing), so a list of mixed values cannot be read as records instead.
+    stamps = np.array([WHEN.replace(tzinfo=None)] * 2, dtype="datetime64[us]")
+    data = {"timestamp": stamps, "success": [True, "yes"]}
     with pytest.raises(UsageAnalyticsError, match="cannot read column 'success': Could not"):
         REDUCER.execute_reduction_sync(request(data))
+    # Lists only: the records' own error, naming the record (see the mixed-types test).
+    lists = {"timestamp": [WHEN, WHEN], "success": [True, "yes"]}
+    with pytest.raises(InvalidRecordError, match="record 1: field 'success' = 'yes'"):
+        REDUCER.execute_reduction_sync(request(lists))
 
 
 @pytest.mark.parametrize(
