@@ -866,8 +866,12 @@ def test_dashboard_counts_records_skipped_as_invalid(
     rows = {line[0]: line.split()[1:3] for line in out.splitlines() if line[:2] in ("a ", "b ")}
     assert rows == {"a": ["1", "2"], "b": ["1", "1"]}  # runs, invalid
     code, out, _ = run(capsys, "dashboard", path, "--on-invalid", "skip", "--format", "json")
-    patterns = json.loads(out)["patterns"]
-    assert {row["name"]: row["invalid_records"] for row in patterns} == {"a": 2, "b": 1}
+    document = json.loads(out)
+    assert {row["name"]: row["invalid_records"] for row in document["patterns"]} == {
+        "a": 2,
+        "b": 1,
+    }
+    assert document["invalid_records"] == 3
 
 
 def test_dashboard_heading_writes_years_in_four_digits(

@@ -135,12 +135,15 @@ def render_html_view(view: View) -> str:
 
 
 def render_dashboard_json(view: View) -> str:
-    """The window and one object per pattern (worst first): the dashboard's numbers at
-    full precision and its worst health finding."""
+    """The window, the records left out (without a pattern id; skipped as invalid, each
+    pattern's also under it) and one object per pattern (worst first): the dashboard's
+    numbers at full precision and its worst health finding."""
+    patterns = dashboard_document(_rows(view))
     document = {
         "window": view.window,
         "records_without_pattern_id": view.unattributed,
-        "patterns": dashboard_document(_rows(view)),
+        "invalid_records": sum(pattern["invalid_records"] for pattern in patterns),
+        "patterns": patterns,
     }
     return _json(document)
 
