@@ -30,7 +30,7 @@ use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
 use crate::error::CoreError;
-use crate::group::{GroupIndex, NO_GROUP};
+use crate::group::{GroupIndex, BLANK_ID, NO_GROUP};
 use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::py_repr::{py_float_repr, py_str_repr};
 use crate::timeparse::parse_iso_micros;
@@ -725,6 +725,22 @@ fn decimals<T: std::fmt::Display>(unscaled: &[T], scale: i8) -> Vec<f64> {
 
 // -- strings ------------------------------------------------------------------------------
 
+/// The text at `row` of a string column, plain or dictionary-encoded; None for other
+/// types (a null or text that is not UTF-8 reads as "", never checked as an id or time).
+fn text_at(col: &ArrayRef, row: usize) -> Option<&str> {
+    if let Some(any) = col.as_any_dictionary_opt() {
+        let values = StringColumn::new(any.values().as_ref())?;
+        let mut key = None;
+        for_each_key(any, |r, k| {
+            if r == row {
+                key = Some(k);
+            }
+        });
+        return Some(key.and_then(|k| values.get(k)).unwrap_or_default());
+    }
+    StringColumn::new(col.as_ref()).map(|strings| strings.get(row).unwrap_or_default())
+}
+
 /// Python-like repr of the bad value at `row` and why it is bad (the same reasons as the
 /// list-of-dicts reader).
 fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
@@ -733,26 +749,15 @@ fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
         if let Some(id) = col.as_primitive_opt::<UInt64Type>().map(|ids| ids.value(row)) {
             return (id.to_string(), "is too large an int".into());
         }
+        if let Some(text) = text_at(col, row) {
+            return (py_str_repr(text), BLANK_ID.into());
+        }
     }
     if null || field == GROUP {
         return ("<missing>".into(), "required field is missing".into());
     }
     if field == TIMESTAMP {
-        if let Some(any) = col.as_any_dictionary_opt() {
-            let mut key = None;
-            for_each_key(any, |r, k| {
-                if r == row {
-                    key = Some(k);
-                }
-            });
-            let text = StringColumn::new(any.values().as_ref())
-                .and_then(|v| key.and_then(|k| v.get(k)))
-                .unwrap_or_default();
-            let reason = parse_iso_micros(text).err().unwrap_or("is not a valid date-time");
-            return (py_str_repr(text), reason.into());
-        }
-        if let Some(strings) = StringColumn::new(col.as_ref()) {
-            let text = strings.get(row).unwrap_or_default();
+        if let Some(text) = text_at(col, row) {
             let reason = parse_iso_micros(text).err().unwrap_or("is not a valid date-time");
             return (py_str_repr(text), reason.into());
         }

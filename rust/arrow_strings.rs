@@ -10,7 +10,7 @@ use arrow_schema::DataType;
 use crate::arrow_ingest::{all_null, field_name, integers, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE};
 use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
 use crate::error::CoreError;
-use crate::group::{GroupIndex, NO_GROUP};
+use crate::group::{is_blank, GroupIndex, NO_GROUP};
 use crate::string_codes::StringCodes;
 
 /// Whether every string of `col` lies inside its buffers: offsets that start at or above
@@ -318,6 +318,7 @@ impl DictionaryIds<'_> {
     fn code(&self, k: usize, index: &mut GroupIndex) -> Result<Option<u32>, CoreError> {
         Ok(match self {
             DictionaryIds::Texts(texts) => match texts.get(k) {
+                Some(text) if is_blank(utf8(text, GROUP)?) => None,
                 Some(text) => Some(index.code_text(utf8(text, GROUP)?)),
                 None => None,
             },
@@ -435,14 +436,24 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
             let mut last: Option<(&str, u32)> = None;
             for row in 0..col.len() {
                 let Some(v) = strings.get(row) else { continue };
-                s.group[row] = match last {
+                let code = match last {
                     Some((prev, code)) if prev == v => code,
                     _ => {
-                        let code = index.code_text(utf8(v, GROUP)?);
+                        let text = utf8(v, GROUP)?;
+                        let code = if is_blank(text) {
+                            NO_GROUP
+                        } else {
+                            index.code_text(text)
+                        };
                         last = Some((v, code));
                         code
                     }
                 };
+                if code == NO_GROUP {
+                    s.mark(row, GROUP); // a blank id: no pattern
+                } else {
+                    s.group[row] = code;
+                }
             }
         }
     }

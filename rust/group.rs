@@ -15,6 +15,17 @@ use crate::metrics::Analytics;
 /// belongs to no pattern).
 pub const NO_GROUP: u32 = u32::MAX;
 
+/// Whether a text pattern id is blank: empty, or only white space as Python's `str.strip()`
+/// sees it (Unicode's White_Space and U+001C..U+001F). Such an id names no pattern: a
+/// single call's contract refuses it, and the sources leave its records unattributed.
+pub fn is_blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+}
+
+/// Why a blank text pattern id is an invalid record (both readers say it alike).
+pub const BLANK_ID: &str = "must not be empty or blank";
+
 /// A pattern id as given: text, an integer or a UUID (16 bytes).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum GroupKey {
@@ -397,6 +408,16 @@ impl GroupedAccumulators {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_ids_are_white_space_as_python_strips_it() {
+        for text in ["", " ", "\t\n", "\u{1c}\u{1f}", "\u{3000}\u{a0}"] {
+            assert!(is_blank(text), "{text:?}");
+        }
+        for text in ["p", " p ", "\u{200b}", "-"] {
+            assert!(!is_blank(text), "{text:?}");
+        }
+    }
     use crate::accumulator::Families;
     use crate::buckets::Window;
     use crate::civil::MICROS_PER_DAY;

@@ -16,7 +16,7 @@ use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::fields::{flag, note_interrupt, number, take_interrupt, text, type_name, unreadable, Invalid, TimeContext};
-use crate::group::GroupIndex;
+use crate::group::{is_blank, GroupIndex, BLANK_ID, NO_GROUP};
 use crate::pyfast::{
     borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_str, list_item_ptr, prefetch,
     prefetch_dict_table, DictLayout,
@@ -266,9 +266,17 @@ impl<'py> GroupReader<'py> {
                 .map_err(|_| invalid(value, "is not valid UTF-8 text".into()))?;
             while self.string_groups.len() < self.strings.len() {
                 let name = &self.strings.names()[self.string_groups.len()];
-                self.string_groups.push(self.index.code_text(name));
+                let group = if is_blank(name) {
+                    NO_GROUP
+                } else {
+                    self.index.code_text(name)
+                };
+                self.string_groups.push(group);
             }
-            return Ok(self.string_groups[code as usize]);
+            return match self.string_groups[code as usize] {
+                NO_GROUP => Err(invalid(value, BLANK_ID.into())),
+                group => Ok(group),
+            };
         }
         let owned = value.to_owned(); // the checks below may run Python code
         let kind = || format!("must be a str, an int or a uuid.UUID, got {}", type_name(&owned));

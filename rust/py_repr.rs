@@ -65,7 +65,11 @@ pub fn py_float_repr(x: f64) -> String {
 }
 
 /// Python's `repr` of a str: single quotes unless the text holds a single quote and no
-/// double quote; backslashes, the quote and control characters escaped.
+/// double quote; backslashes, the quote and the characters Python does not print escaped
+/// (`\x..`, `\u....`, `\U........`). Those are the controls, all white space but the
+/// ASCII space, and the common format characters (`escaped`); the rarer ones Python also
+/// escapes (unassigned code points, private use) are written as they are, which needs no
+/// Unicode category tables.
 pub fn py_str_repr(text: &str) -> String {
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'
@@ -84,12 +88,32 @@ pub fn py_str_repr(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if escaped(c) => {
+                let code = c as u32;
+                out.push_str(&match code {
+                    0..=0xff => format!("\\x{code:02x}"),
+                    0x100..=0xffff => format!("\\u{code:04x}"),
+                    _ => format!("\\U{code:08x}"),
+                });
+            }
             c => out.push(c),
         }
     }
     out.push(quote);
     out
+}
+
+/// Whether Python's repr escapes `c` (of the characters `py_str_repr` knows, see there).
+fn escaped(c: char) -> bool {
+    let code = c as u32;
+    code < 0x20
+        || (0x7f..=0xa0).contains(&code) // DEL, the C1 controls, no-break space
+        || code == 0xad // soft hyphen
+        || (c.is_whitespace() && c != ' ')
+        || (0x200b..=0x200f).contains(&code) // zero-width spaces and joiners, marks
+        || (0x202a..=0x202e).contains(&code) // bidirectional embeddings
+        || (0x2060..=0x206f).contains(&code) // word joiner, invisible operators, isolates
+        || code == 0xfeff // byte order mark
 }
 
 #[cfg(test)]
@@ -102,6 +126,11 @@ mod tests {
         assert_eq!(py_str_repr("say \"hi\""), "'say \"hi\"'");
         assert_eq!(py_str_repr("both ' and \""), "'both \\' and \"'");
         assert_eq!(py_str_repr("a\\b\nc\u{1}"), "'a\\\\b\\nc\\x01'");
+        // Python: repr("\x85\xa0\u3000\u2028\u200b\ufeff\xad\x1c é日")
+        assert_eq!(
+            py_str_repr("\u{85}\u{a0}\u{3000}\u{2028}\u{200b}\u{feff}\u{ad}\u{1c} é日"),
+            "'\\x85\\xa0\\u3000\\u2028\\u200b\\ufeff\\xad\\x1c é日'"
+        );
     }
 
     #[test]

@@ -236,6 +236,44 @@ def test_missing_or_bad_pattern_ids_are_invalid_records() -> None:
     )
 
 
+BLANK_IDS = ["a", "", "  ", "a", "\x1c\u3000", None]
+
+
+@pytest.mark.parametrize("form", ["list", "arrow", "arrow_dictionary", "arrow_large"])
+def test_blank_pattern_ids_are_invalid_records(form: str) -> None:
+    # A single call refuses a blank pattern_id, and the sources leave such records
+    # unattributed; a batch made "" and "  " patterns of their own.
+    records = [
+        {"pattern_id": pattern_id, "timestamp": NOW - timedelta(hours=1)}
+        for pattern_id in BLANK_IDS
+    ]
+    data: Any = records
+    if form != "list":
+        ids = pa.array(BLANK_IDS, pa.large_string() if form == "arrow_large" else pa.string())
+        if form == "arrow_dictionary":
+            ids = ids.dictionary_encode()
+        data = _table(ids)
+    with pytest.raises(InvalidRecordError) as raised:
+        REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=data, **WINDOW)
+        )
+    error = raised.value
+    assert (error.index, error.field, error.value, error.more) == (1, "pattern_id", "''", 3)
+    assert error.reason == "must not be empty or blank"
+    skipped = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=data, on_invalid="skip", **WINDOW)
+    )
+    assert list(skipped.results) == ["a"]
+    assert skipped.results["a"].usage_metrics.total_executions == 2
+    samples = skipped.data_quality.error_samples
+    assert [(s.index, s.value) for s in samples] == [
+        (1, "''"),
+        (2, "'  '"),
+        (4, "'\\x1c\\u3000'"),  # (Python's repr, in every form)
+        (5, "<missing>"),
+    ]
+
+
 def test_arrow_batch_without_pattern_id_column_is_a_clear_error() -> None:
     table = pa.table({"timestamp": [NOW]})
     with pytest.raises(UsageAnalyticsError, match="no 'pattern_id' column"):

@@ -75,12 +75,17 @@ def _single(pattern_id: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
     return REDUCER.execute_reduction_sync(contract).model_dump(exclude=VOLATILE)
 
 
+def _names_a_pattern(pattern_id: Any) -> bool:
+    """An id that is there and not blank (a blank text, as a single call refuses it)."""
+    return pattern_id is not None and not (isinstance(pattern_id, str) and not pattern_id.strip())
+
+
 def _assert_single_calls(
     out: ModelUsageAnalyticsBatchOutput, records: list[dict[str, Any]]
 ) -> None:
     """Each result equals its pattern's single call, the patterns are those with a valid
     id, and the whole input's counts are the patterns' plus the records of no pattern."""
-    with_id = [r for r in records if r.get("pattern_id") is not None]
+    with_id = [r for r in records if _names_a_pattern(r.get("pattern_id"))]
     assert list(out.results) == list(dict.fromkeys(r["pattern_id"] for r in with_id))
     for pattern_id, result in out.results.items():
         expected = _single(pattern_id, records)
@@ -107,7 +112,7 @@ def test_list_batch_counts_each_patterns_invalid_records_as_a_single_call(
     seed: int, n: int, groups: int, bad_share: float
 ) -> None:
     rng = random.Random(seed)
-    ids: list[Any] = [f"p{i}" for i in range(groups)] + [7, uuid.UUID(int=seed), None]
+    ids: list[Any] = [f"p{i}" for i in range(groups)] + [7, uuid.UUID(int=seed), None, "", " "]
     records = _records(rng, ids, n, bad_share)
     for record in rng.sample(records, min(len(records), 20)):
         if rng.random() < bad_share:
@@ -124,7 +129,7 @@ def test_arrow_batch_counts_each_patterns_invalid_records_as_a_single_call(
     seed: int, n: int, groups: int, bad_share: float, encoded: bool
 ) -> None:
     rng = random.Random(seed)
-    ids: list[Any] = [f"p{i}" for i in range(groups)] + [None]
+    ids: list[Any] = [f"p{i}" for i in range(groups)] + [None, "", "\t"]
     records = _records(rng, ids, n, bad_share)
     table = pa.Table.from_pylist(
         records,
