@@ -326,7 +326,7 @@ fn flag_slow<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
             .map_err(|e| Invalid::new(value, unreadable(value.py(), e)));
     }
     // numpy's integer scalars (values of an int column), as the ints 0 and 1.
-    if is_numpy_type(value, &NUMPY_INTEGERS) {
+    if is_numpy_integer(value) {
         let index = value.call_method0(intern!(value.py(), "__index__"));
         return match index.and_then(|i| i.extract::<i64>()) {
             Ok(0) => Ok(false),
@@ -361,6 +361,12 @@ const NUMPY_INTEGERS: [&str; 20] = [
     "longlong",
     "ulonglong",
 ];
+
+/// A numpy integer scalar (np.int64, np.uint8, ...), which `extract::<i64>` reads through
+/// `__index__`.
+pub fn is_numpy_integer(value: &Bound<'_, PyAny>) -> bool {
+    is_numpy_type(value, &NUMPY_INTEGERS)
+}
 
 fn is_numpy_bool(value: &Bound<'_, PyAny>) -> bool {
     is_numpy_type(value, &["bool", "bool_"])

@@ -15,7 +15,9 @@ use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::buckets::Window;
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
-use crate::fields::{flag, note_interrupt, number, take_interrupt, text, type_name, unreadable, Invalid, TimeContext};
+use crate::fields::{
+    flag, is_numpy_integer, note_interrupt, number, take_interrupt, text, type_name, unreadable, Invalid, TimeContext,
+};
 use crate::group::{is_blank, GroupIndex, BLANK_ID, NO_GROUP};
 use crate::pyfast::{
     borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_str, list_item_ptr, prefetch,
@@ -283,7 +285,8 @@ impl<'py> GroupReader<'py> {
         if owned.is_instance_of::<PyBool>() {
             return Err(invalid(&owned, kind()));
         }
-        if owned.is_instance_of::<PyInt>() {
+        // An int, or a numpy integer (a value of an int column, read as the column is).
+        if owned.is_instance_of::<PyInt>() || is_numpy_integer(&owned) {
             let n = owned.extract::<i64>().map_err(|e| {
                 note_interrupt(owned.py(), e);
                 invalid(&owned, "is too large an int".into())

@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -331,6 +332,28 @@ def test_records_all_outside_the_window_are_counted_as_outside() -> None:
     assert output.data_quality.records_outside_window == 2
     assert output.usage_metrics.total_executions == 0
     assert_equivalent(output, reduce_one(before + after, BASE, "p"))
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(2024, 9, 8, tzinfo=ZoneInfo("America/Santiago")),  # a midnight DST skips
+        datetime(2024, 10, 27, 2, 30, tzinfo=ZoneInfo("Europe/Berlin")),  # a fold
+    ],
+)
+def test_a_state_read_back_merges_with_its_source_whatever_the_window_zone(
+    start: datetime,
+) -> None:
+    # The bounds come back with fixed offsets, and Python calls a datetime in a gap or
+    # fold unequal to the same instant with another zone: "different settings".
+    acc = BatchUsageAccumulator(start, start + timedelta(days=7))
+    acc.update([{"pattern_id": "p", "timestamp": start + timedelta(days=1)}])
+    for again in (
+        pickle.loads(pickle.dumps(acc)),
+        BatchUsageAccumulator.from_bytes(acc.to_bytes()),
+    ):
+        merged = acc.merge(again).finalize()
+        assert merged.results["p"].usage_metrics.total_executions == 2
 
 
 def test_merge_with_itself_counts_the_records_twice() -> None:

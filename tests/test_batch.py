@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from equivalence import assert_close
@@ -272,6 +273,50 @@ def test_blank_pattern_ids_are_invalid_records(form: str) -> None:
         (4, "'\\x1c\\u3000'"),  # (Python's repr, in every form)
         (5, "<missing>"),
     ]
+
+
+def test_numpy_integer_pattern_ids_in_records_are_ints_as_in_a_column() -> None:
+    # np.int64(1), a value of an int column, was refused ("must be a str, an int or a
+    # uuid.UUID") while the same column in a dict of columns was read.
+    ids = np.array([1, 2, 1], dtype=np.int64)
+    records = [{"pattern_id": i, "timestamp": NOW - timedelta(hours=1)} for i in ids]
+    columns = {"pattern_id": ids, "timestamp": [r["timestamp"] for r in records]}
+    assert _batch_keys(records) == _batch_keys(columns) == ([1, 2], 0)
+    assert _batch_keys([{"pattern_id": np.uint64(2**64 - 1), "timestamp": NOW}])[1] == 1
+
+
+UUID_ID = uuid.UUID("1234abcd-0000-4000-8000-00000000abcd")
+
+
+@pytest.mark.parametrize(
+    ("spelling", "is_uuid"),
+    [
+        (str(UUID_ID).upper(), True),
+        ("{" + str(UUID_ID) + "}", True),
+        ("URN:UUID:" + str(UUID_ID), True),
+        (UUID_ID.hex, True),
+        ("uuid:" + UUID_ID.hex, False),  # uuid.UUID reads these, no system writes them
+        ("urn:" + UUID_ID.hex, False),
+        ("{{" + str(UUID_ID) + "}}", False),
+        (UUID_ID.hex[:16] + "-" + UUID_ID.hex[16:], False),
+    ],
+)
+def test_a_uuid_spelling_is_one_pattern_in_a_batch_exactly_when_a_single_call_reads_it(
+    spelling: str, is_uuid: bool
+) -> None:
+    # The batch read five of these as separate patterns, each with the UUID as its id,
+    # while single calls read them all as the UUID (and "URN:UUID:" as text).
+    records = [
+        {"pattern_id": pattern_id, "timestamp": NOW - timedelta(hours=1)}
+        for pattern_id in (UUID_ID, spelling)
+    ]
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    )
+    single = ModelUsageAnalyticsInput(pattern_id=spelling, execution_data=records[1:], **WINDOW)
+    assert (single.pattern_id == UUID_ID) is is_uuid
+    assert list(out.results) == ([UUID_ID] if is_uuid else [UUID_ID, spelling])
+    assert out.results[spelling if not is_uuid else UUID_ID].pattern_id == single.pattern_id
 
 
 def test_arrow_batch_without_pattern_id_column_is_a_clear_error() -> None:

@@ -253,7 +253,9 @@ def test_raise_mode_raises_invalid_record_error_on_the_client(client: Client) ->
     assert raised.value.index == 200  # row 700 is row 200 of partition 2
     assert raised.value.field == "quality_score"
     assert raised.value.more == 0
-    assert "record 200: field 'quality_score' = 1.5" in str(raised.value)
+    # Every partition has a record 200: the index label places it.
+    assert raised.value.location == "index label 700"
+    assert "record 200 (index label 700): field 'quality_score' = 1.5" in str(raised.value)
 
 
 def test_raise_mode_on_the_processes_scheduler_keeps_the_error_type() -> None:
@@ -265,23 +267,27 @@ def test_raise_mode_on_the_processes_scheduler_keeps_the_error_type() -> None:
         pytest.raises(InvalidRecordError) as raised,
     ):
         analyze(_dask_frame(frame, 2), **WINDOW)  # rows 0-199, 200-399
-    assert (raised.value.index, raised.value.field) in {
-        (10, "execution_time_ms"),
-        (150, "execution_time_ms"),
+    assert (raised.value.index, raised.value.field, raised.value.location) in {
+        (10, "execution_time_ms", "index label 10"),
+        (150, "execution_time_ms", "index label 350"),
     }
 
 
 def test_invalid_record_error_pickles_with_its_attributes() -> None:
-    error = InvalidRecordError(3, "success", "'yes'", "not a bool", more=2)
+    error = InvalidRecordError(
+        3, "success", "'yes'", "not a bool", more=2, location="index label 9"
+    )
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is InvalidRecordError
-    assert (copy.index, copy.field, copy.value, copy.reason, copy.more) == (
+    assert (copy.index, copy.field, copy.value, copy.reason, copy.more, copy.location) == (
         3,
         "success",
         "'yes'",
         "not a bool",
         2,
+        "index label 9",
     )
+    assert str(copy) == str(error)
     assert str(copy) == str(error)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -268,14 +269,31 @@ def normalize_pattern_id(value: Any) -> Any:
     return value
 
 
+#: The spellings of a UUID that systems write, and the only ones read as one (the core's
+#: batch grouping, rust/group.rs `uuid_text`, reads the same): 32 hex digits, or 8-4-4-4-12
+#: with hyphens, in either case, optionally in braces, optionally after "urn:uuid:" in
+#: either case. (`uuid.UUID` also reads "uuid:" and "urn:" alone, any number of braces and
+#: hyphens anywhere: text that no system writes for a UUID stays text.)
+_UUID_SPELLING = re.compile(
+    r"(?:urn:uuid:)?(?P<brace>\{)?"
+    r"(?P<hex>[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"(?(brace)\})",
+    re.ASCII | re.IGNORECASE,
+)
+
+
+def uuid_spelled(text: str) -> UUID | None:
+    """The UUID `text` spells (see `_UUID_SPELLING`), else None."""
+    if len(text) < 32:  # every spelling has at least the 32 hex digits: no match needed
+        return None
+    match = _UUID_SPELLING.fullmatch(text)
+    return None if match is None else UUID(hex=match["hex"])
+
+
 def uuid_or_text(text: str) -> UUID | str:
-    """`text` as the UUID it spells (any spelling `uuid.UUID` reads), else as given."""
-    if len(text) < 32:  # every spelling has at least the 32 hex digits: no parse needed
-        return text
-    try:
-        return UUID(text)
-    except ValueError:
-        return text
+    """`text` as the UUID it spells (see `uuid_spelled`), else as given."""
+    uuid = uuid_spelled(text)
+    return text if uuid is None else uuid
 
 
 class AnalyticsRequest(BaseModel):
@@ -462,7 +480,11 @@ class ModelUsageAnalyticsOutput(_Model):
 
 
 class ModelUsageAnalyticsBatchOutput(_Model):
-    """One `ModelUsageAnalyticsOutput` per pattern, keyed by the pattern id as given."""
+    """One `ModelUsageAnalyticsOutput` per pattern, keyed by the pattern id as given.
+
+    JSON object keys are text: read back from JSON (`model_validate_json`), an int key is
+    its text and a UUID's text its UUID; each result's own `pattern_id` reads back as it
+    was. Key by `str(pattern_id)` where both forms must meet."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

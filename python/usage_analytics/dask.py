@@ -33,8 +33,11 @@ within `relative_accuracy` (`performance_metrics.percentile_method` says which).
 Invalid records: with `on_invalid="raise"` a partition holding one raises
 `InvalidRecordError` in its task, and `analyze` raises it on the client (when several
 partitions hold some, the one that fails first); with `"skip"` they are left out and
-counted. Either way a record's `index` (in the error and in `data_quality.error_samples`)
-is its row position *within its partition*: partitions do not know their global offsets.
+counted. A record's `index` in the error is its row position *within its partition*
+(partitions do not know their global offsets), so the error also names the row's index
+label (`location`: for a default index, its position in the whole frame). The `index` of
+a sample in `data_quality.error_samples` is the record's position within its partition,
+and in a pattern's samples its position among that pattern's records of its partition.
 The data-quality counts are sums over all partitions, the whole input's and each
 pattern's (a pattern counts its own invalid records, as a single call would; a record
 without a valid id counts only in the whole); the samples are the first five in partition
@@ -58,7 +61,7 @@ from usage_analytics.contracts import (
     TimeWindowType,
     TrendThresholds,
 )
-from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.sources.base import FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
@@ -192,7 +195,16 @@ def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
     """One partition's state: a `BatchUsageAccumulator` updated with its rows."""
     accumulator = BatchUsageAccumulator(**settings)
     if len(frame):
-        accumulator.update(_as_arrow(frame, by))
+        try:
+            accumulator.update(_as_arrow(frame, by))
+        except InvalidRecordError as error:
+            # Every partition has a record 200: the row's index label places it (for a
+            # frame with a default index, its position in the whole frame).
+            label = frame.index[error.index]
+            raise InvalidRecordError(
+                *(error.index, error.field, error.value, error.reason, error.more),
+                location=f"index label {label!r}",
+            ) from None
     return accumulator.to_bytes()
 
 

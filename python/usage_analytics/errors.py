@@ -16,16 +16,28 @@ class InvalidRecordError(UsageAnalyticsError, ValueError):
     time, a score outside [0, 1], a wrong type.
 
     Attributes name the first bad record: `index` (position in the input), `field`,
-    `value` (its repr), `reason`, and `more` (how many other records are bad).
+    `value` (its repr), `reason`, `more` (how many other records are bad), and where the
+    index alone cannot place the record, `location` (a Dask partition's row: its index
+    label).
     """
 
-    def __init__(self, index: int, field: str, value: str, reason: str, more: int = 0) -> None:
+    def __init__(
+        self,
+        index: int,
+        field: str,
+        value: str,
+        reason: str,
+        more: int = 0,
+        location: str | None = None,
+    ) -> None:
         self.index = index
         self.field = field
         self.value = value
         self.reason = reason
         self.more = more
-        message = f"record {index}: field '{field}' = {value}: {reason}"
+        self.location = location
+        where = f"record {index}" if location is None else f"record {index} ({location})"
+        message = f"{where}: field '{field}' = {value}: {reason}"
         if more:
             message += f" (and {more} more invalid record{'s' if more != 1 else ''})"
         super().__init__(message)
@@ -33,4 +45,5 @@ class InvalidRecordError(UsageAnalyticsError, ValueError):
     def __reduce__(self) -> tuple[object, ...]:
         # Pickle by the constructor's arguments (the default would pass only the message),
         # so the error crosses processes (Dask workers, multiprocessing) intact.
-        return (type(self), (self.index, self.field, self.value, self.reason, self.more))
+        arguments = (self.index, self.field, self.value, self.reason, self.more, self.location)
+        return (type(self), arguments)

@@ -103,8 +103,13 @@ class StreamingSettings(AnalyticsRequest):
 
     def comparable(self) -> dict[str, Any]:
         """What two accumulators must share to merge (not the correlation id nor the
-        invalid-record mode, which only governs updates)."""
-        return self.model_dump(exclude={"correlation_id", "on_invalid", "execution_data"})
+        invalid-record mode, which only governs updates). The window as instants: Python
+        calls two datetimes of one instant unequal when one falls in a fold or gap of its
+        zone's clock and the other has a fixed offset (a stored state's)."""
+        shared = self.model_dump(exclude={"correlation_id", "on_invalid", "execution_data"})
+        shared["time_window_start"] = micros(self.time_window_start)
+        shared["time_window_end"] = micros(self.time_window_end)
+        return shared
 
 
 class _Accumulator:

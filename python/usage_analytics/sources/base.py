@@ -25,6 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from usage_analytics.closing import AsyncClosing
+from usage_analytics.contracts import uuid_spelled
 from usage_analytics.errors import UsageAnalyticsError
 
 __all__ = [
@@ -172,13 +173,8 @@ class Fetched:
 
 
 def pattern_uuid(text: str) -> UUID | None:
-    text = text.strip()
-    if len(text) < 32:  # UUID() reads 32 hex digits (and skips braces, hyphens, "urn:uuid:")
-        return None
-    try:
-        return UUID(text.lower())  # (UUID() reads hex in either case, "urn:uuid:" in lower)
-    except ValueError:
-        return None
+    """The UUID a stored id spells (stripped; the spellings `uuid_spelled` reads)."""
+    return uuid_spelled(text.strip())
 
 
 def no_pattern(value: Any) -> bool:
