@@ -273,6 +273,14 @@ def test_raise_mode_on_the_processes_scheduler_keeps_the_error_type() -> None:
     }
 
 
+@pytest.mark.parametrize("by", ["success", "execution_time_ms", "timestamp"])
+def test_a_by_column_that_cannot_hold_ids_is_refused_on_the_client(by: str) -> None:
+    # The tasks failed at compute time naming the column 'pattern_id'.
+    ddf = _dask_frame(_frame(100, 2, seed=3), 2)
+    with pytest.raises(UsageAnalyticsError, match=f"cannot group by column '{by}' of dtype"):
+        analyze(ddf, by=by, **WINDOW)
+
+
 def test_invalid_record_error_pickles_with_its_attributes() -> None:
     error = InvalidRecordError(
         3, "success", "'yes'", "not a bool", more=2, location="index label 9"

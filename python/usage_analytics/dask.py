@@ -175,8 +175,27 @@ def _columns(ddf: Any, by: str) -> list[str]:
         raise UsageAnalyticsError(
             f"the dataframe has no column {by!r} to group by (columns: {present})"
         )
+    _check_id_dtype(by, ddf[by].dtype)
     # Only the record fields the core reads: a column store (Parquet) loads nothing else.
     return [by, *(name for name in FIELDS if name in present and name != by)]
+
+
+def _check_id_dtype(by: str, dtype: Any) -> None:
+    """Refuse, on the client, a `by` column that cannot hold pattern ids: the tasks would
+    fail later naming the column 'pattern_id' (which `by` becomes in them)."""
+    from pandas.api import types
+
+    if (
+        types.is_bool_dtype(dtype)
+        or types.is_float_dtype(dtype)
+        or types.is_complex_dtype(dtype)
+        or types.is_datetime64_any_dtype(dtype)
+        or types.is_timedelta64_dtype(dtype)
+    ):
+        raise UsageAnalyticsError(
+            f"cannot group by column {by!r} of dtype {dtype}: pattern ids are strings, "
+            "integers or UUIDs"
+        )
 
 
 def require_dask() -> Any:
