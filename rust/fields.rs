@@ -8,7 +8,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
 
-use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_SECOND};
+use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
     DatetimeLayout,
@@ -180,19 +180,25 @@ impl<'py> TimeContext<'py> {
     fn date_or_datetime64(&mut self, value: &Bound<'py, PyAny>) -> Option<Result<i64, String>> {
         let py = value.py();
         if is_numpy_type(value, &["datetime64"]) {
-            let micros = value
-                .call_method1(intern!(py, "astype"), (intern!(py, "datetime64[us]"),))
-                .and_then(|us| us.call_method1(intern!(py, "astype"), (intern!(py, "int64"),)))
-                .and_then(|n| n.extract::<i64>())
-                .map_err(|e| unreadable(py, e));
-            // numpy's NaT is the smallest int64.
-            return Some(micros.and_then(|m| {
-                if m == i64::MIN {
-                    Err("is NaT (not a time)".into())
-                } else {
-                    Ok(m)
-                }
-            }));
+            // Its ticks and unit, converted here with overflow checks: numpy's own
+            // conversion to microseconds wraps silently past them.
+            let parts = (|| -> PyResult<(i64, String, i64)> {
+                let numpy = py.import(intern!(py, "numpy"))?;
+                let dtype = value.getattr(intern!(py, "dtype"))?;
+                let (unit, count): (String, i64) =
+                    numpy.call_method1(intern!(py, "datetime_data"), (dtype,))?.extract()?;
+                let ticks = value
+                    .call_method1(intern!(py, "astype"), (intern!(py, "int64"),))?
+                    .extract()?;
+                Ok((ticks, unit, count))
+            })();
+            return Some(match parts {
+                Ok((i64::MIN, _, _)) => Err("is NaT (not a time)".into()), // numpy's NaT
+                // (As in a datetime64 column: microseconds past 64 bits are out of range.)
+                Ok((ticks, unit, count)) => datetime64_micros(ticks, &unit, count)
+                    .ok_or_else(|| "is out of the supported date-time range".into()),
+                Err(e) => Err(unreadable(py, e)),
+            });
         }
         let is_date = value.is_instance(&self.date).unwrap_or_else(|e| {
             note_interrupt(py, e);
@@ -287,6 +293,33 @@ impl<'py> TimeContext<'py> {
             self.fixed_offset = Some((tzinfo.clone(), offset));
         }
         Ok(offset)
+    }
+}
+
+/// A numpy datetime64 of `ticks` of `count` `unit`s since 1970-01-01 (naive = UTC) in
+/// microseconds, floored; None when it overflows. Years and months are calendar units.
+fn datetime64_micros(ticks: i64, unit: &str, count: i64) -> Option<i64> {
+    let n = ticks.checked_mul(count)?;
+    let per_unit = |micros: i64| n.checked_mul(micros);
+    let per_fraction = |per_micro: i64| Some(n.div_euclid(per_micro));
+    match unit {
+        "Y" => civil_to_micros(1970i64.checked_add(n)?, 1, 1, 0, 0, 0, 0),
+        "M" => {
+            let year = 1970i64.checked_add(n.div_euclid(12))?;
+            civil_to_micros(year, n.rem_euclid(12) as u32 + 1, 1, 0, 0, 0, 0)
+        }
+        "W" => per_unit(MICROS_PER_WEEK),
+        "D" => per_unit(MICROS_PER_DAY),
+        "h" => per_unit(MICROS_PER_HOUR),
+        "m" => per_unit(60 * MICROS_PER_SECOND),
+        "s" => per_unit(MICROS_PER_SECOND),
+        "ms" => per_unit(1_000),
+        "us" | "μs" => Some(n),
+        "ns" => per_fraction(1_000),
+        "ps" => per_fraction(1_000_000),
+        "fs" => per_fraction(1_000_000_000),
+        "as" => per_fraction(1_000_000_000_000),
+        _ => None, // "generic": only NaT has it
     }
 }
 

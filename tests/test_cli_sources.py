@@ -449,6 +449,13 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         "cannot connect to postgresql://u:***@127.0.0.1:9/db",
     ),
     (
+        # urlsplit refuses the URL: it was shown as given, password and all.
+        "bad_postgres_url_with_a_password",
+        lambda t, s: ["analyze", "postgresql://u:secret@[::1/db", "--pattern", "x"],
+        2,
+        "bad PostgreSQL URL 'postgresql://u:***@[::1/db'",
+    ),
+    (
         "unreachable_server_password_in_the_query",
         lambda t, s: [
             "dashboard",

@@ -1559,6 +1559,9 @@ DATETIME64_VALUES = [
     np.datetime64("2026-01-11T10:30:00.5", "ms"),
     # floored to 23:59:59.999999, as in an array
     np.datetime64("2026-01-11", "ns") - np.timedelta64(1, "ns"),
+    np.datetime64(2026 * 12 - 1970 * 12, "M"),  # calendar units: 2026-01-01, outside
+    # past 64-bit microseconds: out of range (numpy's own conversion wrapped to 2026)
+    np.datetime64(1_685_622_981_224 * 365, "D"),
 ]
 
 
@@ -1568,9 +1571,16 @@ def test_a_datetime64_in_a_record_is_read_as_in_an_array(value: np.datetime64) -
     # array of the same values was read.
     column = np.array([value, value])
     records = [{"timestamp": value}, {"timestamp": value}]
-    expected = outcome(request({"timestamp": column}))
-    assert_same(outcome(request(records)), expected)
-    assert expected["usage_metrics"]["total_executions"] == 2
+    from_column = REDUCER.execute_reduction_sync(request({"timestamp": column}, on_invalid="skip"))
+    from_records = REDUCER.execute_reduction_sync(request(records, on_invalid="skip"))
+    if from_column.data_quality.invalid_records == 0:
+        assert_same(comparable(from_records), comparable(from_column))
+    else:  # (a sample's value is written as its form holds it: compare the rest)
+        quality = from_records.data_quality
+        assert (quality.invalid_records, quality.records_in_window) == (2, 0)
+        assert [s.reason for s in quality.error_samples] == [
+            s.reason for s in from_column.data_quality.error_samples
+        ]
 
 
 def test_a_date_in_a_record_is_its_midnight_as_in_a_date_column() -> None:
@@ -1613,3 +1623,35 @@ def test_a_list_column_of_mixed_types_reads_as_the_records_do(on_invalid: str) -
         assert expected["raised"][:2] == (1, "agent")
     else:
         assert expected["data_quality"]["invalid_records"] == 2
+
+
+def test_a_mixed_column_never_turns_epoch_timestamps_into_invalid_records() -> None:
+    # The fallback to records refused the int timestamps (a columnar form): every record
+    # was skipped as invalid, or the error blamed record 0's timestamp.
+    columns = {"timestamp": [START_US + 3_600_000_000] * 2, "success": [True, "x"]}
+    with pytest.raises(UsageAnalyticsError, match="cannot read column 'success'"):
+        REDUCER.execute_reduction_sync(request(columns, on_invalid="skip"))
+
+
+def test_an_int_past_64_bits_in_a_dict_of_lists_is_its_records_error() -> None:
+    # pyarrow's OverflowError escaped raw.
+    columns = {"timestamp": [WHEN, WHEN], "execution_time_ms": [2**70, 5]}
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    expected = outcome(request(records, on_invalid="skip"))
+    assert_same(outcome(request(columns, on_invalid="skip")), expected)
+    assert expected["usage_metrics"]["total_executions"] == 2  # (a finite number >= 0)
+
+
+@pytest.mark.parametrize("form", ["pandas", "dict_of_numpy_arrays"])
+def test_a_single_call_never_converts_the_pattern_id_column(form: str) -> None:
+    # A single call does not read pattern ids: a column of mixed ids failed the call.
+    columns: dict[str, Any] = {"timestamp": TIMES[:2], "pattern_id": ["x", 3]}
+    data: Any
+    if form == "pandas":
+        data = pd.DataFrame(columns)
+    else:
+        data = {
+            "timestamp": np.array([t.replace(tzinfo=None) for t in TIMES[:2]], "datetime64[us]"),
+            "pattern_id": np.array(["x", 3], dtype=object),
+        }
+    assert REDUCER.execute_reduction_sync(request(data)).usage_metrics.total_executions == 2

@@ -21,6 +21,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from distributed import Client, LocalCluster
 from equivalence import assert_batch_equivalent
@@ -273,12 +274,26 @@ def test_raise_mode_on_the_processes_scheduler_keeps_the_error_type() -> None:
     }
 
 
-@pytest.mark.parametrize("by", ["success", "execution_time_ms", "timestamp"])
+@pytest.mark.parametrize("by", ["success", "execution_time_ms", "timestamp", "waited"])
 def test_a_by_column_that_cannot_hold_ids_is_refused_on_the_client(by: str) -> None:
     # The tasks failed at compute time naming the column 'pattern_id'.
-    ddf = _dask_frame(_frame(100, 2, seed=3), 2)
+    frame = _frame(100, 2, seed=3)
+    frame["waited"] = pd.Series(pd.to_timedelta(frame.index, unit="s")).astype(
+        pd.ArrowDtype(pa.duration("us"))
+    )
+    ddf = _dask_frame(frame, 2)
     with pytest.raises(UsageAnalyticsError, match=f"cannot group by column '{by}' of dtype"):
         analyze(ddf, by=by, **WINDOW)
+
+
+def test_a_raise_names_the_users_id_column_and_a_plain_index_label() -> None:
+    frame = _frame(100, 2, seed=4).rename(columns={"pattern_id": "team"})
+    frame.index = frame.index + 1000  # (an int64 index, not a RangeIndex)
+    frame.loc[1003, "team"] = " "
+    with dask.config.set(scheduler="synchronous"), pytest.raises(InvalidRecordError) as raised:
+        analyze(_dask_frame(frame, 2), by="team", **WINDOW)
+    assert (raised.value.field, raised.value.location) == ("team", "index label 1003")
+    assert str(raised.value).startswith("record 3 (index label 1003): field 'team' = ' '")
 
 
 def test_invalid_record_error_pickles_with_its_attributes() -> None:
@@ -295,7 +310,6 @@ def test_invalid_record_error_pickles_with_its_attributes() -> None:
         2,
         "index label 9",
     )
-    assert str(copy) == str(error)
     assert str(copy) == str(error)
 
 

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,6 +154,25 @@ def test_fetch_all_gives_each_pattern_what_fetch_gives(
         assert group.count == alone.count
         mine = comparable(analyse(group.data, group.pattern_id).to_dict())
         assert mine == comparable(analyse(alone.data, alone.pattern_id).to_dict())
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_fetch_of_a_uuid_finds_every_spelling_fetch_all_groups(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    # With pyarrow, fetch matched four lower-case spellings: 1 row of the 4 that fetch_all
+    # grouped under the UUID.
+    uid = uuid.UUID("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+    spellings = [str(uid), "{" + uid.hex + "}", "urn:uuid:" + uid.hex.upper(), str(uid).upper()]
+    rows = [
+        {"pattern_id": spelling, "timestamp": NOW - timedelta(hours=i + 1)}
+        for i, spelling in enumerate(spellings)
+    ]
+    source = make_source(tmp_path, kind, arrow, rows)
+    [group] = run(source.fetch_all(START, NOW))
+    assert (group.pattern_id, group.count) == (str(uid), 4)
+    for asked in (str(uid), uid.hex.upper()):
+        assert run(source.fetch(asked, START, NOW)).count == 4
 
 
 @pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])

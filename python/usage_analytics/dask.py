@@ -183,15 +183,17 @@ def _columns(ddf: Any, by: str) -> list[str]:
 def _check_id_dtype(by: str, dtype: Any) -> None:
     """Refuse, on the client, a `by` column that cannot hold pattern ids: the tasks would
     fail later naming the column 'pattern_id' (which `by` becomes in them)."""
+    import pandas as pd
     from pandas.api import types
 
-    if (
-        types.is_bool_dtype(dtype)
-        or types.is_float_dtype(dtype)
-        or types.is_complex_dtype(dtype)
-        or types.is_datetime64_any_dtype(dtype)
-        or types.is_timedelta64_dtype(dtype)
-    ):
+    arrow_type = getattr(dtype, "pyarrow_dtype", None)  # a pyarrow-backed column
+    holds_ids = (
+        (types.is_integer_dtype(dtype) and not types.is_bool_dtype(dtype))
+        or types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or (arrow_type is not None and str(arrow_type) == "fixed_size_binary[16]")  # UUIDs
+    )
+    if not holds_ids:
         raise UsageAnalyticsError(
             f"cannot group by column {by!r} of dtype {dtype}: pattern ids are strings, "
             "integers or UUIDs"
@@ -218,10 +220,13 @@ def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
             accumulator.update(_as_arrow(frame, by))
         except InvalidRecordError as error:
             # Every partition has a record 200: the row's index label places it (for a
-            # frame with a default index, its position in the whole frame).
+            # frame with a default index, its position in the whole frame). The id's
+            # field is the user's `by` column.
             label = frame.index[error.index]
+            label = label.item() if hasattr(label, "item") else label  # np.int64(7): 7
+            field = by if error.field == "pattern_id" else error.field
             raise InvalidRecordError(
-                *(error.index, error.field, error.value, error.reason, error.more),
+                *(error.index, field, error.value, error.reason, error.more),
                 location=f"index label {label!r}",
             ) from None
     return accumulator.to_bytes()

@@ -40,8 +40,10 @@ def is_arrow(data: object) -> bool:
     return hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")
 
 
-#: The columns the core reads; a frame's or a dict's other columns are never converted.
+#: The columns the core reads (a batch's `pattern_id` among them); a frame's or a dict's
+#: other columns are never converted.
 RECORD_COLUMNS = frozenset(_core.RECORD_COLUMNS)
+_FIELD_COLUMNS = RECORD_COLUMNS - {"pattern_id"}
 #: Libraries whose tables hold their rows in memory, so that `len` is cheap. (A DuckDB
 #: relation's `len` runs its query: it is read on a worker thread instead.)
 _IN_MEMORY = frozenset({"pyarrow", "pandas", "polars"})
@@ -80,25 +82,29 @@ def reduce_any(
         data,
         records=lambda records: _core.reduce_records(records, options, cancel),
         arrow=lambda table: _core.reduce_arrow(table, options, cancel),
+        grouped=options["by_pattern"],
     )
 
 
-def read_any(data: Any, *, records: CoreReader, arrow: CoreReader) -> dict[str, Any]:
+def read_any(data: Any, *, records: CoreReader, arrow: CoreReader, grouped: bool) -> dict[str, Any]:
     """Hand `data` to the core's reader for its form: `records` for a list or tuple of
-    mappings, `arrow` for Arrow data (a dict of columns is converted first)."""
+    mappings, `arrow` for Arrow data (a dict of columns is converted first). `grouped`: a
+    batch, which reads the `pattern_id` column too."""
     if isinstance(data, (list, tuple)):
         return records(data)
+    wanted = RECORD_COLUMNS if grouped else _FIELD_COLUMNS
     if is_arrow(data):
-        return arrow(_without_null_columns(_struct_chunks_as_table(_record_columns_only(data))))
+        data = _record_columns_only(data, wanted)
+        return arrow(_without_null_columns(_struct_chunks_as_table(data)))
     if isinstance(data, Mapping):
         try:
-            return arrow(columns_to_arrow(data))
+            return arrow(columns_to_arrow(data, wanted))
         except _MixedValues as mixed:
             return records(mixed.rows)
     raise TypeError(f"cannot read records from {type(data).__name__}")
 
 
-def _record_columns_only(data: Any) -> Any:
+def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     """A pandas or polars frame converts every column to Arrow when exported, so a column
     the analytics never read (Python objects of mixed types, a sparse array) could fail the
     call, where a list of records would ignore it. Such frames are cut to the record
@@ -108,7 +114,7 @@ def _record_columns_only(data: Any) -> Any:
     names = getattr(data, "columns", None)
     if library not in ("pandas", "polars") or names is None:
         return data
-    keep = [name in RECORD_COLUMNS for name in names]
+    keep = [name in wanted for name in names]
     if all(keep) or "timestamp" not in names:
         return data
     if library == "pandas":
@@ -168,6 +174,19 @@ def _without_null_columns(data: Any) -> Any:
     return table
 
 
+def _reads_as_records(columns: Mapping[str, Any]) -> bool:
+    """Whether a dict of columns holds the same records as the list of dicts of its rows:
+    lists only (in a numpy array NaN means missing), with a timestamp column and no int
+    timestamps in it (epoch microseconds: a columnar form only; records refuse ints)."""
+    if "timestamp" not in columns:
+        return False
+    if not all(isinstance(values, (list, tuple)) for values in columns.values()):
+        return False
+    return not any(
+        isinstance(stamp, int) and not isinstance(stamp, bool) for stamp in columns["timestamp"]
+    )
+
+
 class _MixedValues(Exception):
     """A dict of lists with a column of values of several types (a NaN among names, a
     str among numbers), which Arrow cannot hold: the same records as a list of dicts,
@@ -179,14 +198,15 @@ class _MixedValues(Exception):
         self.rows = rows
 
 
-def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
-    """A dict of column name -> numpy array or list, as a pyarrow Table."""
+def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str] = RECORD_COLUMNS) -> Any:
+    """A dict of column name -> numpy array or list, as a pyarrow Table of the `wanted`
+    columns."""
     pa = require_pyarrow(
         "a dict of columns (or pass a list of record dicts, or a pyarrow/polars/pandas table)"
     )
     if "timestamp" in columns:  # else all of them, for the error to list
         # Other keys are ignored, as in a list of records: never converted, never checked.
-        columns = {name: column for name, column in columns.items() if name in RECORD_COLUMNS}
+        columns = {name: column for name, column in columns.items() if name in wanted}
     lengths = {name: _length(name, column) for name, column in columns.items()}
     if len(set(lengths.values())) > 1:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
@@ -198,9 +218,9 @@ def columns_to_arrow(columns: Mapping[str, Any]) -> Any:
             raise
         except UnicodeEncodeError:  # (a ValueError: first)
             arrays[name] = _with_surrogates(pa, name, column)
-        except (pa.ArrowException, TypeError, ValueError) as error:
-            # invalid, wrong type, or a dtype Arrow lacks
-            if all(isinstance(values, (list, tuple)) for values in columns.values()):
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
+            # invalid, wrong type, an int past 64 bits, or a dtype Arrow lacks
+            if _reads_as_records(columns):
                 names = list(columns)
                 rows = [
                     dict(zip(names, row, strict=True))

@@ -145,7 +145,12 @@ class _Accumulator:
         record raises `InvalidRecordError` and nothing of `data` is added (sample indexes
         are rows of `data`)."""
         with self._lock:
-            raw = read_any(data, records=self._state.update_records, arrow=self._state.update_arrow)
+            raw = read_any(
+                data,
+                records=self._state.update_records,
+                arrow=self._state.update_arrow,
+                grouped=self._batch,
+            )
         raise_if_invalid(self._settings, raw)
 
     def merge(self, other: Self) -> Self:
@@ -443,7 +448,9 @@ class RollingUsageAnalytics:
         """File records (any form the reducer takes) into their buckets. Atomic like
         `UsageAccumulator.update`."""
         with self._lock:
-            raw = read_any(data, records=self._core.add_records, arrow=self._core.add_arrow)
+            raw = read_any(
+                data, records=self._core.add_records, arrow=self._core.add_arrow, grouped=False
+            )
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw)
 
     def snapshot(self, now: datetime) -> ModelUsageAnalyticsOutput:

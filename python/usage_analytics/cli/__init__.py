@@ -37,7 +37,7 @@ from usage_analytics.cli.analyze import configure_analyze, run_analyze
 from usage_analytics.cli.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, PROG, CliError, Parser
 from usage_analytics.cli.dashboard import configure_dashboard, run_dashboard
 from usage_analytics.cli.demo import configure_demo, run_demo
-from usage_analytics.cli.output import DASHBOARD_RENDERERS, RENDERERS
+from usage_analytics.cli.output import DASHBOARD_RENDERERS, RENDERERS, is_terminal
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.sources import (
     MissingDependencyError,
@@ -117,15 +117,8 @@ def _fail(message: str) -> None:
     first = (message.strip().splitlines() or [""])[0]  # one line, whatever a driver said
     # On a terminal a progress line (see `progress`) may still be drawn where the work
     # failed: erase it, or the message would be appended to it.
-    erase = "\r\x1b[K" if _is_terminal(sys.stderr) else ""
+    erase = "\r\x1b[K" if is_terminal(sys.stderr) else ""
     print(f"{erase}{PROG}: error: {first}", file=sys.stderr)
-
-
-def _is_terminal(stream: object) -> bool:
-    try:
-        return bool(stream.isatty())  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):
-        return False
 
 
 def _utf8_arguments(argv: Sequence[str]) -> list[str]:

@@ -170,6 +170,14 @@ def _can_encode(stream: TextIO, sample: str = "═─█▁↗✧✗⚠·…") -
     return True
 
 
+def is_terminal(stream: TextIO) -> bool:
+    """Whether `stream` is a terminal (False for files, pipes and streams that cannot say)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _write_utf8(text: str) -> None:
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a text-only stream (a test's, an IDE's): it takes str
@@ -190,10 +198,11 @@ def emit(
     or stdout (fit to the terminal)."""
     renderer = renderers[args.format]
     output: Path | None = args.output
-    if output is None and args.format != "table":
-        # A document, not terminal text: UTF-8 (as JSON is, and as the HTML page's charset
-        # says) whatever the terminal's encoding, or `> report.html` under a cp1252 or
-        # ASCII locale would hold replaced characters.
+    if output is None and args.format != "table" and not is_terminal(sys.stdout):
+        # A document going to a file or pipe: UTF-8 (as JSON is, and as the HTML page's
+        # charset says) whatever the locale's encoding, or `> report.html` under a cp1252
+        # or ASCII locale would hold replaced characters. (A terminal shows text in its
+        # own encoding, below.)
         _write_utf8(renderer(make_view(terminal_width(), True)) + "\n")
         return
     if output is None:

@@ -24,7 +24,6 @@ from usage_analytics.sources.base import (
     PATTERN_ID,
     TEXT_FIELDS,
     pattern_key,
-    pattern_uuid,
 )
 from usage_analytics.sources.timestamps import (
     ISO_PATTERN,
@@ -122,18 +121,15 @@ def _py_ids(column: Any) -> list[Any]:
 
 
 def pattern_mask(pa: Any, column: Any, wanted: str) -> Any:
-    """Boolean mask of the rows whose pattern id names `wanted` (stripped; UUIDs in
-    their usual forms whatever the case), nulls False."""
+    """Boolean mask of the rows whose pattern id names `wanted`: the rows `group_by_pattern`
+    puts under its `pattern_key` (stripped; a UUID in any spelling `uuid_spelled` reads),
+    nulls False. Each distinct id is keyed once."""
     pc = pa.compute
-    text = pc.utf8_trim_whitespace(_as_text(pa, column))
-    mask = pc.equal(text, pa.scalar(wanted.strip(), pa.string()))
-    uuid = pattern_uuid(wanted)
-    if uuid is not None:
-        forms = pa.array(
-            [str(uuid), uuid.hex, "{" + str(uuid) + "}", "urn:uuid:" + str(uuid)],
-            type=pa.string(),
-        )
-        mask = pc.or_(mask, pc.is_in(pc.utf8_lower(text), value_set=forms))
+    text = _as_text(pa, column)
+    wanted_key = pattern_key(wanted)
+    distinct = pc.unique(text).drop_null().to_pylist()
+    named = [value for value in distinct if pattern_key(value) == wanted_key]
+    mask = pc.is_in(text, value_set=pa.array(named, type=text.type))
     return pc.fill_null(mask, False)
 
 

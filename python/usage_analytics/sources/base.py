@@ -193,9 +193,9 @@ def pattern_key(value: Any) -> str:
 def pattern_candidates(wanted: str) -> list[str]:
     """The stored spellings a database query matches for `wanted` (an indexed `IN`): as
     given and, for a UUID, the spellings systems write, in lower and upper case: hyphens,
-    braces, 32 hex digits, `urn:uuid:`. (`fetch_all` groups any spelling `UUID()` reads,
-    in either case, under its canonical form; other mixes of case or hyphens are not
-    asked for.)"""
+    braces, 32 hex digits, `urn:uuid:`. (`fetch_all` groups any spelling `uuid_spelled`
+    reads under its canonical form, mixed case too, which is not asked for here; the
+    single-pattern fetches list the stored ids and match them by `pattern_key`.)"""
     forms = [wanted]
     uuid = pattern_uuid(wanted)
     if uuid is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -113,8 +114,15 @@ def redacted(url: str) -> str:
             hidden = [(key, "***" if key in _SECRET_PARAMETERS else v) for key, v in pairs]
             query = urlencode(hidden, safe="*")
         return urlunsplit(parts._replace(netloc=netloc, query=query))
-    except ValueError:
-        return url
+    except ValueError:  # not a URL urlsplit reads (a bad IPv6 host): hide by pattern
+        url = _USERINFO_PASSWORD.sub(r"\1***@", url)
+        return _QUERY_PASSWORD.sub(r"\1***", url)
+
+
+#: A password in the user information (`://user:password@`) and in the query, for URLs
+#: `urlsplit` refuses.
+_USERINFO_PASSWORD = re.compile(r"(://[^/?#@:]*:)[^/?#]*@")
+_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)[^&#]*")
 
 
 def _text_array(values: Sequence[str]) -> str:
