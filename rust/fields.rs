@@ -55,6 +55,14 @@ pub struct Invalid<'py> {
 }
 
 impl<'py> Invalid<'py> {
+    /// A required value that is missing (None, or numpy's NaT for a timestamp).
+    pub fn missing() -> Self {
+        Invalid {
+            value: None,
+            reason: "required field is missing".into(),
+        }
+    }
+
     pub fn new(value: &Bound<'py, PyAny>, reason: impl Into<String>) -> Self {
         Invalid {
             value: Some(value.to_owned()),
@@ -167,7 +175,13 @@ impl<'py> TimeContext<'py> {
                     type_name(value)
                 ))
             });
-            return other.map_err(|why| Invalid::new(value, why));
+            return other.map_err(|why| {
+                if why == NAT {
+                    Invalid::missing() // numpy's missing time, as a null in a datetime64 column
+                } else {
+                    Invalid::new(value, why)
+                }
+            });
         }
         self.datetime_by_attributes(value)
             .map_err(|why| Invalid::new(value, why))
@@ -193,7 +207,7 @@ impl<'py> TimeContext<'py> {
                 Ok((ticks, unit, count))
             })();
             return Some(match parts {
-                Ok((i64::MIN, _, _)) => Err("is NaT (not a time)".into()), // numpy's NaT
+                Ok((i64::MIN, _, _)) => Err(NAT.into()), // numpy's NaT
                 // (As in a datetime64 column: microseconds past 64 bits are out of range.)
                 Ok((ticks, unit, count)) => datetime64_micros(ticks, &unit, count)
                     .ok_or_else(|| "is out of the supported date-time range".into()),
@@ -295,6 +309,9 @@ impl<'py> TimeContext<'py> {
         Ok(offset)
     }
 }
+
+/// Why a datetime64 is no time: NaT, read as a missing timestamp.
+const NAT: &str = "is NaT";
 
 /// A numpy datetime64 of `ticks` of `count` `unit`s since 1970-01-01 (naive = UTC) in
 /// microseconds, floored; None when it overflows. Years and months are calendar units.

@@ -252,13 +252,9 @@ impl<'py> GroupReader<'py> {
             invalid: Invalid::new(value, why),
         };
         let Some(value) = value else {
-            let missing = Invalid {
-                value: None,
-                reason: "required field is missing".into(),
-            };
             return Err(FieldError {
                 field: "pattern_id",
-                invalid: missing,
+                invalid: Invalid::missing(),
             });
         };
         if let Ok(text) = value.cast::<PyString>() {
@@ -572,13 +568,7 @@ impl<'py> Reader<'py> {
     ) -> Result<Row, FieldError<'py>> {
         let ts = match self.get(dict, TIMESTAMP, found)? {
             Some(v) => self.time.timestamp(&v).map_err(at(TIMESTAMP))?,
-            None => {
-                let missing = Invalid {
-                    value: None,
-                    reason: "required field is missing".into(),
-                };
-                return Err(at(TIMESTAMP)(missing));
-            }
+            None => return Err(at(TIMESTAMP)(Invalid::missing())),
         };
         let mut flags = 0u8;
         if self.flag(dict, SUCCESS_FIELD, found)?.unwrap_or(false) {

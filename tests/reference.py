@@ -234,8 +234,8 @@ def read_timestamp(value: Any) -> int:
         return datetime_to_micros(datetime(value.year, value.month, value.day))
     if type(value).__module__ == "numpy" and type(value).__name__ == "datetime64":
         micros = int(value.astype("datetime64[us]").astype("int64"))  # floored, naive = UTC
-        if micros == -(2**63):
-            raise InvalidValue("timestamp", value, "NaT")
+        if micros == -(2**63):  # NaT: numpy's missing time
+            raise InvalidValue("timestamp", MISSING, "missing")
         return micros
     raise InvalidValue("timestamp", value, "must be a datetime or an ISO-8601 string")
 
