@@ -97,7 +97,22 @@ def create_app(
             end = now().astimezone(UTC).replace(second=0, microsecond=0)
         elif end.tzinfo is None:
             end = end.replace(tzinfo=UTC)
-        return end - length, end.astimezone(UTC)
+        try:
+            return (end - length).astimezone(UTC), end.astimezone(UTC)
+        except OverflowError:  # (datetimes stop at the years 1 and 9999)
+            raise HTTPException(
+                422, f"a window of {window} ending {end.isoformat()} is out of range"
+            ) from None
+
+    def computed_here(result: ModelUsageAnalyticsOutput) -> bool:
+        """Whether a stored result has this service's settings (`analyse`): another
+        program (the CLI's `--tz`, a comprehensive report) may store the same window."""
+        kind = window_kind(result.time_window_end - result.time_window_start)
+        return (result.granularity, result.time_window_type, result.timezone) == (
+            AnalyticsGranularity.DETAILED,
+            kind,
+            "UTC",
+        )
 
     async def analyse(
         fetched: Fetched, start: datetime, end: datetime
@@ -118,7 +133,7 @@ def create_app(
     async def pattern_analytics(pattern_id: str, window: Window = "7d", end: End = None) -> Any:
         start, stop = bounds(window, end)
         stored = await store.get(pattern_id, start, stop)
-        if stored is not None:
+        if stored is not None and computed_here(stored):
             return JSONResponse(stored.to_dict(), headers={"X-Analytics-From": "store"})
         try:
             fetched = await source.fetch(pattern_id, start, stop)

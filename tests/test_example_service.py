@@ -5,6 +5,7 @@ requests get clear 4xx answers."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -27,6 +28,7 @@ from source_cases import (
 from usage_analytics import AnalyticsGranularity, TimeWindowType
 from usage_analytics.demo import DEMO_PATTERNS
 from usage_analytics.sources.sqlite import write_executions_sync
+from usage_analytics.store import SQLiteAnalyticsStore
 
 SERVICE = EXAMPLES / "service.py"
 
@@ -112,6 +114,45 @@ def test_malformed_window_is_a_422(client: TestClient, window: str) -> None:
     response = client.get(f"/patterns/{GROWING}/analytics", params={"window": window})
     assert response.status_code == 422
     assert "window must be a number and a unit" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"window": "999999w"},
+        {"window": "7d", "end": "0001-01-02T00:00:00Z"},
+        {"window": "1d", "end": "9999-12-31T23:59:59-05:00"},
+    ],
+)
+def test_a_window_beyond_the_datetime_range_is_a_422(
+    client: TestClient, params: dict[str, str]
+) -> None:
+    # An OverflowError: a bare 500.
+    for path in (f"/patterns/{GROWING}/analytics", "/dashboard"):
+        response = client.get(path, params=params)
+        assert response.status_code == 422
+        assert "is out of range" in response.json()["detail"]
+
+
+def test_a_result_stored_with_other_settings_is_not_served(
+    client: TestClient, database: Path
+) -> None:
+    # The CLI stores results in the same table (`--tz`, other granularities): the service
+    # served them as its own.
+    from source_cases import analyse
+
+    start = NOW - timedelta(days=7)
+    mine = in_window(records_of(demo_rows(), GROWING), start, NOW)
+    tokyo = analyse(mine, GROWING, start, NOW, timezone="Asia/Tokyo")
+    asyncio.run(_save(database, tokyo))
+    response = client.get(f"/patterns/{GROWING}/analytics", params={"window": "7d"})
+    assert response.headers["X-Analytics-From"] == "computed"
+    assert comparable(response.json()) == expected(GROWING, 7)
+
+
+async def _save(database: Path, result: Any) -> None:
+    async with SQLiteAnalyticsStore(database) as store:
+        await store.save(result)
 
 
 def test_unknown_pattern_is_a_404(client: TestClient) -> None:

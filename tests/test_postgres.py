@@ -11,6 +11,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 import adbc_driver_postgresql.dbapi as dbapi
@@ -43,7 +44,7 @@ from usage_analytics.sources import (
 )
 from usage_analytics.sources.postgres import write_executions_sync
 from usage_analytics.sources.sqlite import write_executions_sync as write_sqlite
-from usage_analytics.store import PostgresAnalyticsStore, open_store
+from usage_analytics.store import PostgresAnalyticsStore, StoreError, open_store
 
 
 def run(coroutine: Any) -> Any:
@@ -462,6 +463,56 @@ def test_store_save_many_is_one_transaction(postgres_url: str) -> None:
     assert (len(kept), len(after)) == (0, 1)
     # Committed: another session sees it (the store's own would see its open transaction).
     assert sql(postgres_url, "SELECT count(*) FROM pattern_analytics") == [(1,)]
+
+
+def test_a_failed_query_leaves_the_store_and_the_source_usable(loaded: str) -> None:
+    # The driver left the session in the failed transaction: every later read failed with
+    # "current transaction is aborted, commands ignored until end of transaction block".
+    result = analyse(records_of(demo_rows(), GROWING), GROWING)
+
+    async def go() -> tuple[Any, int]:
+        async with open_store(loaded) as store:
+            await store.save(result)
+            with pytest.raises(StoreError, match="query failed"):  # (not a bare SourceError)
+                await store.get("p\x00", result.time_window_start, result.time_window_end)
+            again = await store.get(GROWING, result.time_window_start, result.time_window_end)
+        async with open_source(loaded) as source:
+            with pytest.raises(SourceError):
+                await source.fetch("p\x00", START, NOW)
+            fetched = await source.fetch(GROWING, START, NOW)
+        return again, fetched.count
+
+    again, count = run(go())
+    assert again == result
+    assert count == len(in_window(records_of(demo_rows(), GROWING), START, NOW))
+
+
+def test_a_role_that_may_only_read_and_write_uses_an_existing_table(postgres_url: str) -> None:
+    # The store ran CREATE TABLE IF NOT EXISTS first, which needs CREATE on the schema.
+    result = analyse(records_of(demo_rows(), GROWING), GROWING)
+    run(_save(postgres_url, result))  # the table exists now
+    role = f"ua_rw_{uuid4().hex[:8]}"
+    sql(postgres_url, f"CREATE ROLE {role} LOGIN")
+    try:
+        sql(postgres_url, f"GRANT SELECT, INSERT, UPDATE ON pattern_analytics TO {role}")
+        sql(postgres_url, f"REVOKE CREATE ON SCHEMA public FROM {role}, PUBLIC")
+        parts = urlsplit(postgres_url)
+        as_role = urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+
+        async def go() -> list[Any]:
+            async with open_store(as_role) as store:
+                await store.save(result)
+                return await store.history(GROWING)
+
+        assert run(go()) == [result]
+    finally:
+        sql(postgres_url, "REVOKE ALL ON pattern_analytics FROM " + role)
+        sql(postgres_url, f"DROP ROLE {role}")
+
+
+async def _save(url: str, result: Any) -> None:
+    async with open_store(url) as store:
+        await store.save(result)
 
 
 def test_stores_creating_their_table_at_once_all_save(postgres_url: str) -> None:

@@ -188,6 +188,17 @@ def test_a_result_holding_an_infinity_reads_back(store_target: str) -> None:
     assert history == [result]
 
 
+@pytest.mark.parametrize("limit", [-1, 2**63, 1.5, True])
+def test_a_history_limit_neither_database_takes_is_refused(store_target: str, limit: Any) -> None:
+    # SQLite read -1 as "all" where PostgreSQL refused it; 2**63 was a raw OverflowError.
+    async def go() -> None:
+        async with open_store(store_target) as store:
+            await store.history("p", limit=limit)
+
+    with pytest.raises(ValueError, match="limit must be an int from 0 to 2\\*\\*63 - 1"):
+        run(go())
+
+
 def test_a_padded_uuid_pattern_id_reads_back(store_target: str) -> None:
     # Stored as given, but asked for by its canonical form: never found before. (An
     # upper-case URN, which the sources read as the UUID, was not one here either.)

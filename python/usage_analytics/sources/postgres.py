@@ -213,6 +213,10 @@ class PostgresConnection:
                 f"{self.description}: connection failed: {_first_line(error)}"
             ) from None
         except dbapi.Error as error:
+            # The driver leaves the session in the failed transaction ("commands ignored
+            # until end of transaction block"): every later call would fail too. The next
+            # call opens a fresh connection.
+            self._discard()
             raise SourceError(f"{self.description}: query failed: {_first_line(error)}") from None
         finally:
             try:

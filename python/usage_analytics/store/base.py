@@ -107,6 +107,14 @@ def read_result(model_json: str) -> ModelUsageAnalyticsOutput:
         raise StoreError(f"a stored result does not read back: {error}") from None
 
 
+def checked_limit(limit: int) -> int:
+    """`history`'s `limit`: a count both databases take (SQLite read -1 as "all", and
+    PostgreSQL refused it; a limit past 64 bits was a raw OverflowError)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit < 2**63:
+        raise ValueError(f"limit must be an int from 0 to 2**63 - 1, got {limit!r}")
+    return limit
+
+
 def key_text(pattern_id: UUID | str) -> str:
     """The stored form of a pattern id: a UUID canonical, in any spelling the sources read
     as one (`pattern_uuid`: either case, braces, `urn:uuid:` or `URN:UUID:`); other text

@@ -11,19 +11,21 @@ on first use. One connection per store; calls run one at a time on a worker thre
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
-from usage_analytics.sources.base import quote_identifier
+from usage_analytics.sources.base import SourceError, SourceUnavailableError, quote_identifier
 from usage_analytics.sources.postgres import PostgresConnection
 from usage_analytics.store.base import (
     ANALYTICS_TABLE,
     COLUMNS,
     KEY,
     AnalyticsStore,
+    StoreError,
+    checked_limit,
     key_text,
     read_result,
     stored_row,
@@ -70,6 +72,11 @@ class PostgresAnalyticsStore(AnalyticsStore):
     def _create(self, cursor: Any) -> None:
         if self._created:
             return
+        # An existing table needs no CREATE rights (a role that may only read and write).
+        cursor.execute("SELECT to_regclass($1) IS NOT NULL", (self.table,))
+        if cursor.fetchone()[0]:
+            self._created = True
+            return
         columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
         # Stores creating the table at once would race: PostgreSQL's IF NOT EXISTS is not
         # atomic (the loser fails on a unique index of its catalog). A session lock on the
@@ -91,6 +98,18 @@ class PostgresAnalyticsStore(AnalyticsStore):
 
     async def close(self) -> None:
         await self._connection.close()
+
+    async def _run(self, work: Callable[[Any], Any]) -> Any:
+        """`work` on the connection; a failed query is a `StoreError`, as in SQLite (a lost
+        connection stays `SourceUnavailableError`)."""
+        try:
+            return await self._connection.run(work)
+        except SourceUnavailableError:
+            raise
+        except StoreError:
+            raise
+        except SourceError as error:
+            raise StoreError(str(error)) from None
 
     async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
         rows = [tuple(stored_row(result)[name] for name in COLUMNS) for result in results]
@@ -126,7 +145,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
             finally:
                 connection.set_autocommit(True)
 
-        await self._connection.run(work)
+        await self._run(work)
 
     async def get(
         self,
@@ -151,12 +170,14 @@ class PostgresAnalyticsStore(AnalyticsStore):
             row = cursor.fetchone()
             return None if row is None else str(row[0])
 
-        model: str | None = await self._connection.run(work)
+        model: str | None = await self._run(work)
         return None if model is None else read_result(model)
 
     async def history(
         self, pattern_id: UUID | str, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
+        limit = checked_limit(limit)
+
         def work(cursor: Any) -> list[str]:
             self._create(cursor)
             cursor.execute(
@@ -166,5 +187,5 @@ class PostgresAnalyticsStore(AnalyticsStore):
             )
             return [str(row[0]) for row in cursor.fetchall()]
 
-        models: list[str] = await self._connection.run(work)
+        models: list[str] = await self._run(work)
         return [read_result(model) for model in models]

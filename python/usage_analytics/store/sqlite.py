@@ -28,6 +28,7 @@ from usage_analytics.store.base import (
     KEY,
     AnalyticsStore,
     StoreError,
+    checked_limit,
     key_text,
     read_result,
     stored_row,
@@ -136,6 +137,8 @@ class SQLiteAnalyticsStore(AnalyticsStore):
     async def history(
         self, pattern_id: UUID | str, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
+        limit = checked_limit(limit)
+
         def work(connection: sqlite3.Connection) -> list[str]:
             return [
                 str(row[0])
