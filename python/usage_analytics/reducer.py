@@ -3,7 +3,8 @@
 Threading: the Rust core reads list-of-dicts records holding the GIL in short chunks
 (letting other threads run between them) and reads Arrow input and computes with the GIL
 released. Inputs above `INLINE_MAX_RECORDS` run on a worker thread so the event loop keeps
-ticking; tiny ones run inline, where the hop to a thread would cost more than the work. The
+ticking; tiny ones run inline, where the hop to a thread would cost more than the work. A
+worker thread's reduction stops at its next chunk when the awaiting task is cancelled. The
 reducer holds no state, so one instance can be shared by any number of tasks and threads.
 """
 
