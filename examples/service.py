@@ -132,6 +132,8 @@ def create_app(
     @app.get("/patterns/{pattern_id}/analytics")
     async def pattern_analytics(pattern_id: str, window: Window = "7d", end: End = None) -> Any:
         start, stop = bounds(window, end)
+        if not database.exists():  # (the store would create it, empty, to look)
+            raise SourceUnavailableError(f"{database}: no such file")
         stored = await store.get(pattern_id, start, stop)
         if stored is not None and computed_here(stored):
             return JSONResponse(stored.to_dict(), headers={"X-Analytics-From": "store"})

@@ -162,8 +162,13 @@ def test_unknown_pattern_is_a_404(client: TestClient) -> None:
 
 
 def test_missing_database_is_a_503(tmp_path: Path) -> None:
+    # A pattern's analytics asked the store first, which created an empty file: a 500
+    # ("has no table 'pattern_executions'"), and every later call failed so.
     service = load_service()
-    with TestClient(service.create_app(tmp_path / "gone.sqlite", now=lambda: NOW)) as client:
-        response = client.get("/dashboard")
-    assert response.status_code == 503
-    assert "no such file" in response.json()["detail"]
+    gone = tmp_path / "gone.sqlite"
+    with TestClient(service.create_app(gone, now=lambda: NOW)) as client:
+        for path in (f"/patterns/{GROWING}/analytics", "/dashboard"):
+            response = client.get(path)
+            assert response.status_code == 503
+            assert "no such file" in response.json()["detail"]
+    assert not gone.exists()

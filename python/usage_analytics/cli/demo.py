@@ -41,7 +41,8 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
         default=DEMO_DATABASE,
         metavar="PATH",
         help=f"the SQLite file the demo writes its records and results to (default: "
-        f"{DEMO_DATABASE} in the current directory; rewritten on every run)",
+        f"{DEMO_DATABASE} in the current directory; its records are rewritten on every "
+        "run, and each run adds its results to pattern_analytics)",
     )
     parser.add_argument(
         "--seed",
