@@ -188,6 +188,24 @@ def test_a_result_holding_an_infinity_reads_back(store_target: str) -> None:
     assert history == [result]
 
 
+def test_reads_before_any_save_find_nothing_and_create_nothing(store_target: str) -> None:
+    # A read created the SQLite file (or the table): a service asking for a pattern
+    # before any save left an empty file that later looked like a broken database.
+    async def go() -> tuple[Any, list[Any]]:
+        async with open_store(store_target) as store:
+            return await store.get("p", START, NOW), await store.history("p")
+
+    assert run(go()) == (None, [])
+    if store_target.endswith(".sqlite"):
+        assert not Path(store_target).exists()
+    else:
+        import adbc_driver_postgresql.dbapi as dbapi
+
+        with dbapi.connect(store_target) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('pattern_analytics') IS NULL")
+            assert cursor.fetchone() == (True,)
+
+
 @pytest.mark.parametrize("limit", [-1, 2**63, 1.5, True])
 def test_a_history_limit_neither_database_takes_is_refused(store_target: str, limit: Any) -> None:
     # SQLite read -1 as "all" where PostgreSQL refused it; 2**63 was a raw OverflowError.

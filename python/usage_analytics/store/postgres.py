@@ -69,13 +69,18 @@ class PostgresAnalyticsStore(AnalyticsStore):
     def _forget_table(self, connection: Any) -> None:
         self._created = False
 
+    def _exists(self, cursor: Any) -> bool:
+        """Whether the table exists (remembered once it does)."""
+        if not self._created:
+            cursor.execute("SELECT to_regclass($1) IS NOT NULL", (self.table,))
+            self._created = bool(cursor.fetchone()[0])
+        return self._created
+
     def _create(self, cursor: Any) -> None:
         if self._created:
             return
         # An existing table needs no CREATE rights (a role that may only read and write).
-        cursor.execute("SELECT to_regclass($1) IS NOT NULL", (self.table,))
-        if cursor.fetchone()[0]:
-            self._created = True
+        if self._exists(cursor):
             return
         columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
         # Stores creating the table at once would race: PostgreSQL's IF NOT EXISTS is not
@@ -161,7 +166,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
             params.append(str(correlation_id))
 
         def work(cursor: Any) -> str | None:
-            self._create(cursor)
+            if not self._exists(cursor):  # (a read creates nothing)
+                return None
             cursor.execute(
                 f"SELECT model FROM {self.table} WHERE {condition} "
                 "ORDER BY computed_at DESC LIMIT 1",
@@ -179,7 +185,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
         limit = checked_limit(limit)
 
         def work(cursor: Any) -> list[str]:
-            self._create(cursor)
+            if not self._exists(cursor):  # (a read creates nothing)
+                return []
             cursor.execute(
                 f"SELECT model FROM {self.table} WHERE pattern_id = $1 "
                 "ORDER BY computed_at DESC LIMIT $2",

@@ -6,7 +6,8 @@
 
 Times are stored as fixed-width UTC text (`2026-01-05T10:00:00.000000Z`), so the key
 compares exactly and text order is time order. The file and table are created on first
-use. Every call opens its own connection on a worker thread.
+write (reads before any write find nothing and create nothing). Every call opens its own
+connection on a worker thread.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ _TYPES = {
 }
 
 
+#: `_with_connection`'s mode for writes (reads pass what they return without a table).
+_WRITE = object()
+
+
 def _value(value: Any) -> Any:
     return format_utc(value) if isinstance(value, datetime) else value
 
@@ -67,23 +72,40 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         self.description = f"table {table!r} of {self.path}"
 
     async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        return await asyncio.to_thread(self._with_connection, work)
+        """`work` on a connection, the file and table created first (a write)."""
+        return await asyncio.to_thread(self._with_connection, work, _WRITE)
 
-    def _with_connection(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+    async def _read(self, work: Callable[[sqlite3.Connection], Any], empty: Any) -> Any:
+        """`work` on a connection; `empty` when there is no file or table yet (a read
+        creates neither: a service asking before any save left an empty file behind)."""
+        return await asyncio.to_thread(self._with_connection, work, empty)
+
+    def _with_connection(self, work: Callable[[sqlite3.Connection], Any], empty: Any) -> Any:
         if self.path.is_dir():
             raise SourceUnavailableError(f"{self.path}: is a directory, not a SQLite file")
+        if empty is not _WRITE and not self.path.exists():
+            return empty
         try:
             connection = sqlite3.connect(self.path)
         except sqlite3.Error as error:
             raise SourceUnavailableError(f"{self.path}: cannot open: {error}") from None
         try:
             with connection:
-                self._create(connection)
+                if empty is _WRITE:
+                    self._create(connection)
+                elif not self._has_table(connection):
+                    return empty
                 return work(connection)
         except sqlite3.Error as error:
             raise StoreError(f"{self.description}: {error}") from None
         finally:
             connection.close()
+
+    def _has_table(self, connection: sqlite3.Connection) -> bool:
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (self._name,)
+        ).fetchone()
+        return found is not None
 
     def _create(self, connection: sqlite3.Connection) -> None:
         columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
@@ -131,7 +153,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
             ).fetchone()
             return None if row is None else str(row[0])
 
-        model: str | None = await self._run(work)
+        model: str | None = await self._read(work, None)
         return None if model is None else read_result(model)
 
     async def history(
@@ -149,5 +171,5 @@ class SQLiteAnalyticsStore(AnalyticsStore):
                 )
             ]
 
-        models: list[str] = await self._run(work)
+        models: list[str] = await self._read(work, [])
         return [read_result(model) for model in models]
