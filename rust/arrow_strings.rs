@@ -317,10 +317,9 @@ impl DictionaryIds<'_> {
     /// The pattern of value `k` (None: no id).
     fn code(&self, k: usize, index: &mut GroupIndex) -> Result<Option<u32>, CoreError> {
         Ok(match self {
-            DictionaryIds::Texts(texts) => match texts.get(k) {
-                Some(text) if is_blank(utf8(text, GROUP)?) => None,
-                Some(text) => Some(index.code_text(utf8(text, GROUP)?)),
-                None => None,
+            DictionaryIds::Texts(texts) => match texts.get(k).map(|text| utf8(text, GROUP)).transpose()? {
+                Some(text) if !is_blank(text) => Some(index.code_text(text)),
+                _ => None, // a null or blank id: no pattern
             },
             DictionaryIds::Ints(ints) => ints.get(k).copied().flatten().map(|n| index.code_int(n)),
         })

@@ -169,18 +169,12 @@ impl<'py> TimeContext<'py> {
             false
         });
         if !is_datetime {
-            let other = self.date_or_datetime64(value).unwrap_or_else(|| {
-                Err(format!(
+            return self.date_or_datetime64(value).unwrap_or_else(|| {
+                let why = format!(
                     "must be a datetime, a date, a numpy datetime64 or an ISO-8601 string, got {}",
                     type_name(value)
-                ))
-            });
-            return other.map_err(|why| {
-                if why == NAT {
-                    Invalid::missing() // numpy's missing time, as a null in a datetime64 column
-                } else {
-                    Invalid::new(value, why)
-                }
+                );
+                Err(Invalid::new(value, why))
             });
         }
         self.datetime_by_attributes(value)
@@ -191,7 +185,7 @@ impl<'py> TimeContext<'py> {
     /// `datetime.date` is its midnight UTC (as an Arrow date32), a numpy datetime64 is
     /// naive (UTC) and floored to microseconds (as a datetime64 array). None for any other
     /// type.
-    fn date_or_datetime64(&mut self, value: &Bound<'py, PyAny>) -> Option<Result<i64, String>> {
+    fn date_or_datetime64(&mut self, value: &Bound<'py, PyAny>) -> Option<Result<i64, Invalid<'py>>> {
         let py = value.py();
         if is_numpy_type(value, &["datetime64"]) {
             // Its ticks and unit, converted here with overflow checks: numpy's own
@@ -207,11 +201,12 @@ impl<'py> TimeContext<'py> {
                 Ok((ticks, unit, count))
             })();
             return Some(match parts {
-                Ok((i64::MIN, _, _)) => Err(NAT.into()), // numpy's NaT
+                // NaT (the smallest int64): numpy's missing time, as a null in a column.
+                Ok((i64::MIN, _, _)) => Err(Invalid::missing()),
                 // (As in a datetime64 column: microseconds past 64 bits are out of range.)
                 Ok((ticks, unit, count)) => datetime64_micros(ticks, &unit, count)
-                    .ok_or_else(|| "is out of the supported date-time range".into()),
-                Err(e) => Err(unreadable(py, e)),
+                    .ok_or_else(|| Invalid::new(value, "is out of the supported date-time range")),
+                Err(e) => Err(Invalid::new(value, unreadable(py, e))),
             });
         }
         let is_date = value.is_instance(&self.date).unwrap_or_else(|e| {
@@ -221,18 +216,12 @@ impl<'py> TimeContext<'py> {
         if !is_date {
             return None;
         }
-        let read = |name: &Bound<'py, PyString>| -> Result<i64, String> {
-            value
-                .getattr(name)
-                .and_then(|v| v.extract::<i64>())
-                .map_err(|e| unreadable(py, e))
-        };
+        let read = |name: &Bound<'py, PyString>| int_attribute(value, name);
         let day = || -> Result<i64, String> {
-            let field = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
             civil_to_micros(
                 read(intern!(py, "year"))?,
-                field(read(intern!(py, "month"))?),
-                field(read(intern!(py, "day"))?),
+                civil_field(read(intern!(py, "month"))?),
+                civil_field(read(intern!(py, "day"))?),
                 0,
                 0,
                 0,
@@ -240,27 +229,21 @@ impl<'py> TimeContext<'py> {
             )
             .ok_or_else(|| "is not a valid date".to_owned())
         };
-        Some(day())
+        Some(day().map_err(|why| Invalid::new(value, why)))
     }
 
     /// Any datetime (subclasses included) read through its attributes.
     fn datetime_by_attributes(&mut self, value: &Bound<'py, PyAny>) -> Result<i64, String> {
         let py = value.py();
-        let read = |name: &Bound<'py, PyString>| -> Result<i64, String> {
-            value
-                .getattr(name)
-                .and_then(|v| v.extract::<i64>())
-                .map_err(|e| unreadable(py, e))
-        };
-        let field = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+        let read = |name: &Bound<'py, PyString>| int_attribute(value, name);
         let local = civil_to_micros(
             read(intern!(py, "year"))?,
-            field(read(intern!(py, "month"))?),
-            field(read(intern!(py, "day"))?),
-            field(read(intern!(py, "hour"))?),
-            field(read(intern!(py, "minute"))?),
-            field(read(intern!(py, "second"))?),
-            field(read(intern!(py, "microsecond"))?),
+            civil_field(read(intern!(py, "month"))?),
+            civil_field(read(intern!(py, "day"))?),
+            civil_field(read(intern!(py, "hour"))?),
+            civil_field(read(intern!(py, "minute"))?),
+            civil_field(read(intern!(py, "second"))?),
+            civil_field(read(intern!(py, "microsecond"))?),
         )
         .ok_or("is not a valid date-time")?;
         let tzinfo = value.getattr(intern!(py, "tzinfo")).map_err(|e| unreadable(py, e))?;
@@ -310,8 +293,18 @@ impl<'py> TimeContext<'py> {
     }
 }
 
-/// Why a datetime64 is no time: NaT, read as a missing timestamp.
-const NAT: &str = "is NaT";
+/// An int attribute of a date or datetime (subclasses may compute it).
+fn int_attribute<'py>(value: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> Result<i64, String> {
+    value
+        .getattr(name)
+        .and_then(|v| v.extract::<i64>())
+        .map_err(|e| unreadable(value.py(), e))
+}
+
+/// A month, day or time field for `civil_to_micros`, which refuses any out of range.
+fn civil_field(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
 
 /// A numpy datetime64 of `ticks` of `count` `unit`s since 1970-01-01 (naive = UTC) in
 /// microseconds, floored; None when it overflows. Years and months are calendar units.

@@ -198,7 +198,7 @@ class _MixedValues(Exception):
         self.rows = rows
 
 
-def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str] = RECORD_COLUMNS) -> Any:
+def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     """A dict of column name -> numpy array or list, as a pyarrow Table of the `wanted`
     columns."""
     pa = require_pyarrow(
