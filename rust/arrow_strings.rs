@@ -304,6 +304,29 @@ pub(crate) fn for_each_key(dict: &dyn AnyDictionaryArray, mut f: impl FnMut(usiz
     }
 }
 
+/// The key at `row` of a dictionary array, whatever its key type (as `for_each_key` gives
+/// it: a null key yields whatever its slot holds). One row's key without reading the others:
+/// error samples are described one row at a time, up to a few per pattern, and a walk over
+/// the keys for each made a batch with bad dictionary-encoded values quadratic.
+pub(crate) fn key_at(dict: &dyn AnyDictionaryArray, row: usize) -> usize {
+    macro_rules! key {
+        ($t:ty) => {
+            usize::try_from(dict.keys().as_primitive::<$t>().value(row)).unwrap_or(usize::MAX)
+        };
+    }
+    match dict.keys().data_type() {
+        DataType::Int8 => key!(Int8Type),
+        DataType::Int16 => key!(Int16Type),
+        DataType::Int32 => key!(Int32Type),
+        DataType::Int64 => key!(Int64Type),
+        DataType::UInt8 => key!(UInt8Type),
+        DataType::UInt16 => key!(UInt16Type),
+        DataType::UInt32 => key!(UInt32Type),
+        DataType::UInt64 => key!(UInt64Type),
+        _ => dict.normalized_keys()[row],
+    }
+}
+
 // -- error samples ------------------------------------------------------------------------
 
 /// The values of a dictionary-encoded pattern id column.

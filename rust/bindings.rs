@@ -79,9 +79,9 @@ pub(crate) fn unwound<T>(work: impl FnOnce() -> Result<T, CoreError>) -> Result<
 
 #[pyfunction]
 #[pyo3(name = "check_timezone")]
-fn py_check_timezone(name: &str) -> PyResult<()> {
+fn py_check_timezone(name: &str) -> PyResult<String> {
     Zone::get(name)
-        .map(|_| ())
+        .map(|zone| zone.name().to_owned())
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 

@@ -278,7 +278,9 @@ impl Columns {
 }
 
 /// `by_file_type` key of a path: what follows the last dot of its last part (split at
-/// `/` or `\`), unless that dot is the part's first character; else "unknown".
+/// `/` or `\`), unless that dot is the part's first character; else "unknown". A name
+/// ending in its dot ("notes.", "..") has no extension either: DESIGN.md's "what follows
+/// its last dot" would be the empty text, which no reader takes for a file type.
 pub fn file_extension(path: &str) -> &str {
     // Bytes, not chars: both separators are ASCII, so a match is a char boundary, and a
     // byte search is several times faster than `rsplit` with a char set.
@@ -289,7 +291,7 @@ pub fn file_extension(path: &str) -> &str {
         .map_or(0, |i| i + 1);
     let name = &path[start..];
     match name.rfind('.') {
-        Some(dot) if dot > 0 => &name[dot + 1..],
+        Some(dot) if dot > 0 && dot + 1 < name.len() => &name[dot + 1..],
         _ => UNKNOWN,
     }
 }
@@ -306,7 +308,9 @@ mod tests {
         assert_eq!(file_extension("src/app.d/main.py"), "py");
         assert_eq!(file_extension("C:\\code\\x.PY"), "PY");
         assert_eq!(file_extension("dir.d/Makefile"), UNKNOWN);
-        assert_eq!(file_extension("trailing."), "");
+        assert_eq!(file_extension("notes."), UNKNOWN);
+        assert_eq!(file_extension("dir/.."), UNKNOWN);
+        assert_eq!(file_extension("a.b."), UNKNOWN);
         assert_eq!(file_extension(""), UNKNOWN);
     }
 

@@ -27,8 +27,12 @@ impl Zone {
             });
         }
         let tz = TimeZone::get(name).map_err(|_| CoreError::UnknownTimeZone(name.to_owned()))?;
+        // The tzdb's own spelling: the lookup ignores case, but Python's `ZoneInfo` (and
+        // any reader of the output's `timezone`) does not, and two spellings of one zone
+        // would be two settings to a merge.
+        let canonical = tz.iana_name().unwrap_or(name);
         Ok(Zone {
-            name: name.into(),
+            name: canonical.into(),
             tz: Some(tz),
         })
     }
@@ -129,5 +133,6 @@ mod tests {
     fn unknown_zone_is_an_error() {
         assert!(Zone::get("Mars/Olympus_Mons").is_err());
         assert!(Zone::get("Asia/Kolkata").is_ok());
+        assert_eq!(Zone::get("europe/BERLIN").unwrap().name(), "Europe/Berlin");
     }
 }

@@ -329,10 +329,11 @@ def read_record(record: Any) -> Record:
 
 def file_type(path: str) -> str:
     """Extension of the file name (the last part after "/" or "\\"): what follows its last
-    dot, unless that dot is the name's first character (or there is none): "unknown"."""
+    dot, unless that dot is the name's first character or its last (or there is none):
+    "unknown"."""
     name = re.split(r"[/\\]", path)[-1]
     dot = name.rfind(".")
-    if dot <= 0:
+    if dot <= 0 or dot == len(name) - 1:
         return "unknown"
     return name[dot + 1 :]
 

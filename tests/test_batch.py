@@ -401,10 +401,13 @@ def test_unsigned_ids_beyond_i64_are_invalid_records_as_in_a_list() -> None:
     # They were read as i64::MAX: three patterns merged under an id none of them has.
     ids = [5, 2**64 - 1, 2**63, 2**63 - 1]
     stamps = [NOW - timedelta(hours=h + 1) for h in range(4)]
-    table = pa.table({"pattern_id": pa.array(ids, pa.uint64()), "timestamp": stamps})
+    unsigned = pa.array(ids, pa.uint64())
+    table = pa.table({"pattern_id": unsigned, "timestamp": stamps})
+    # (A pandas categorical of such ids: the error said the id was missing.)
+    dictionary = pa.table({"pattern_id": unsigned.dictionary_encode(), "timestamp": stamps})
     records = [{"pattern_id": i, "timestamp": t} for i, t in zip(ids, stamps, strict=True)]
     errors = []
-    for data in (table, records):
+    for data in (table, dictionary, records):
         with pytest.raises(InvalidRecordError) as raised:
             REDUCER.execute_batch_reduction_sync(
                 ModelUsageAnalyticsBatchInput(execution_data=data, **WINDOW)
@@ -416,7 +419,7 @@ def test_unsigned_ids_beyond_i64_are_invalid_records_as_in_a_list() -> None:
         assert list(skipped.results) == [5, 2**63 - 1]
         assert [r.usage_metrics.total_executions for r in skipped.results.values()] == [1, 1]
         assert skipped.data_quality.invalid_records == 2
-    assert errors[0] == errors[1]
+    assert errors[0] == errors[1] == errors[2]
     assert errors[0] == (
         "record 1: field 'pattern_id' = 18446744073709551615: is too large an int "
         "(and 1 more invalid record)"

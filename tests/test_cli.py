@@ -239,7 +239,7 @@ def test_analyze_csv_and_jsonl_agree_with_options(
         "--end",
         "2026-03-01T12:00:00+01:00",
         "--tz",
-        "America/New_York",
+        "america/new_york",  # any case; the output names the zone as the tzdb does
         "--granularity",
         "comprehensive",
         "--window-type",

@@ -8,6 +8,7 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pydantic
 import pytest
@@ -18,6 +19,7 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TimeWindowType,
     TrendThresholds,
+    UsageAccumulator,
 )
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -133,6 +135,23 @@ def test_execution_data_is_neither_copied_nor_validated() -> None:
     junk: list[Any] = [5, None, "x"]
     assert make(execution_data=junk).execution_data is junk  # only the reducer complains
     assert make(execution_data=None).execution_data == []
+
+
+def test_time_zone_names_in_any_case_are_spelled_as_the_tzdb_does() -> None:
+    # The zone lookup ignores case, and the output echoed "europe/berlin", which
+    # zoneinfo.ZoneInfo refuses; two spellings were two settings to a merge.
+    out = REDUCER.execute_reduction_sync(make(timezone="europe/BERLIN", execution_data=records(3)))
+    assert out.timezone == "Europe/Berlin"
+    assert ZoneInfo(out.timezone).key == "Europe/Berlin"
+    assert make(timezone="etc/utc").timezone == "Etc/UTC"
+    assert make(timezone="Asia/Calcutta").timezone == "Asia/Calcutta"  # a link stays itself
+    end = START + timedelta(days=7)
+    lower = UsageAccumulator(START, end, timezone="europe/berlin")
+    lower.update(records(3))
+    upper = UsageAccumulator(START, end, timezone="Europe/Berlin")
+    merged = lower.merge(upper).finalize(pattern_id="p")
+    assert merged.timezone == "Europe/Berlin"
+    assert merged.usage_metrics.total_executions == 3
 
 
 def test_contract_is_frozen_and_forbids_unknown_fields() -> None:

@@ -391,6 +391,9 @@ def test_file_types_of_makefile_dotfile_double_extension_and_windows_path() -> N
         "src/b.gz",
         "/home/u/.bashrc",
         "notes.txt",
+        # Nothing after the last dot: no extension (it was an empty-text file type).
+        "draft.",
+        "dir/..",
         None,
     ]
     records = [{"timestamp": START + 6 * DAY, "file_path": p} for p in paths]
@@ -398,7 +401,7 @@ def test_file_types_of_makefile_dotfile_double_extension_and_windows_path() -> N
     dist = analyse(records).context_distribution
     assert dist is not None
     # count desc, then key asc ("PY" < "gz" < "txt")
-    assert list(dist.by_file_type.items()) == [("unknown", 4), ("gz", 2), ("PY", 1), ("txt", 1)]
+    assert list(dist.by_file_type.items()) == [("unknown", 6), ("gz", 2), ("PY", 1), ("txt", 1)]
 
 
 def test_distribution_key_order_is_count_desc_then_key() -> None:

@@ -28,8 +28,9 @@ RECORD_COLUMNS: tuple[str, ...]
 class UsageAnalyticsError(Exception):
     """Root of every error usage-analytics raises."""
 
-def check_timezone(name: str) -> None:
-    """Raise ValueError unless `name` is a known IANA time zone (or "UTC")."""
+def check_timezone(name: str) -> str:
+    """The tzdb's spelling of the IANA time zone (or "UTC") `name` names in any case; a
+    ValueError unless it names one."""
 
 def check_window(start_us: int, end_us: int, window_type: str, bucket_width_us: int | None) -> None:
     """Raise ValueError unless the window (epoch microseconds) and its trend buckets (the

@@ -254,9 +254,10 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def known_time_zone(value: str) -> str:
-    """`value` if it names an IANA time zone (or "UTC"), else a ValueError."""
-    _core.check_timezone(value)
-    return value
+    """The tzdb's spelling of the IANA time zone (or "UTC") `value` names, whatever its
+    case ("europe/berlin" is "Europe/Berlin", which `zoneinfo.ZoneInfo` reads), else a
+    ValueError."""
+    return _core.check_timezone(value)
 
 
 def normalize_pattern_id(value: Any) -> Any:

@@ -66,12 +66,11 @@ def datetime_arg(text: str) -> datetime:
 
 def _timezone_arg(text: str) -> str:
     try:
-        _core.check_timezone(text)
+        return _core.check_timezone(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"unknown time zone {text!r} (use an IANA name such as Europe/Berlin, or UTC)"
         ) from None
-    return text
 
 
 def add_calendar_options(parser: argparse.ArgumentParser) -> None:
