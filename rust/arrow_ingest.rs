@@ -153,7 +153,14 @@ fn locate_columns(batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, CoreErro
     let schema = batch.schema();
     let columns = FIELDS
         .iter()
-        .map(|name| Ok(column_named(&schema, name)?.map(|i| batch.column(i).clone())))
+        .enumerate()
+        .map(|(field, name)| {
+            let Some(i) = column_named(&schema, name)? else {
+                return Ok(None);
+            };
+            numbers_as_they_are(schema.field(i), field)?;
+            Ok(Some(batch.column(i).clone()))
+        })
         .collect::<Result<Vec<_>, CoreError>>()?;
     if columns[TIMESTAMP].is_none() {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
@@ -163,6 +170,28 @@ fn locate_columns(batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, CoreErro
         )));
     }
     Ok(columns)
+}
+
+/// Refuses an Arrow extension type on a time or number field: only its storage crosses the
+/// C data interface, and what those numbers mean is the extension's (a pandas `period`
+/// column stores period counts, which read as epoch microseconds were wrong times, read
+/// silently). `arrow.bool8` (bools as int8 0 and 1) reads as the flags it holds; text
+/// fields read their extensions' text, and the pattern id its `arrow.uuid` bytes.
+fn numbers_as_they_are(column: &arrow_schema::Field, field: usize) -> Result<(), CoreError> {
+    let Some(extension) = column.metadata().get("ARROW:extension:name") else {
+        return Ok(());
+    };
+    let flag = [SUCCESS_FIELD, GATES, TIMEOUT_FIELD].contains(&field);
+    if [TIMESTAMP, EXECUTION_TIME, QUALITY].contains(&field) || (flag && extension != "arrow.bool8") {
+        return Err(CoreError::InvalidInput(format!(
+            "column '{}' has the Arrow extension type '{extension}' (stored as {}), whose values \
+             are not read as its storage: convert the column first (a pandas period column: \
+             `.dt.to_timestamp()`)",
+            field_name(field),
+            column.data_type()
+        )));
+    }
+    Ok(())
 }
 
 /// The index of the column named `name`, if any. `Schema::index_of` finds the first of

@@ -87,9 +87,9 @@ fn py_check_timezone(name: &str) -> PyResult<String> {
 
 #[pyfunction]
 #[pyo3(name = "check_window")]
-fn py_check_window(start_us: i64, end_us: i64, window_type: &str, bucket_width_us: Option<i64>) -> PyResult<()> {
+fn py_check_window(start_us: i64, end_us: i64, window_type: &str, bucket_width_us: Option<i64>) -> PyResult<usize> {
     Window::new(start_us, end_us, window_type, bucket_width_us)
-        .map(|_| ())
+        .map(|window| window.buckets)
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 

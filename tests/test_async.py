@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer, _core
+from usage_analytics import (
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+    _core,
+)
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest import reduce_any
 from usage_analytics.reducer import core_options
@@ -71,6 +76,52 @@ async def test_large_input_lets_the_event_loop_run() -> None:
     assert result.usage_metrics.total_executions == 300_000
     # A blocked loop would not tick at all while the records are read and reduced.
     assert ticks - before >= 3
+
+
+async def _ran_on_the_loop(call: Callable[[], Awaitable[object]]) -> bool:
+    """Whether awaiting `call()` ran it on the loop's thread: then it is done before a task
+    started after it gets its first step."""
+    work = asyncio.ensure_future(call())
+    await asyncio.ensure_future(asyncio.sleep(0))
+    inline: bool = work.done()
+    await work
+    return inline
+
+
+async def test_small_input_with_a_large_output_leaves_the_loop() -> None:
+    # One record, a million one-second buckets of time series: seconds of model building,
+    # which ran on the event loop (the choice counted records only). Batches of small
+    # inputs may hold a pattern per record.
+    reducer = NodeUsageAnalyticsReducer()
+    one = [{"timestamp": NOW - timedelta(days=1)}]
+
+    def single(bucket: timedelta, granularity: str = "comprehensive") -> ModelUsageAnalyticsInput:
+        return ModelUsageAnalyticsInput(
+            pattern_id="p",
+            time_window_start=NOW - timedelta(days=2),
+            time_window_end=NOW,
+            bucket_width=bucket,
+            granularity=granularity,
+            execution_data=one,
+        )
+
+    def batch(n: int) -> ModelUsageAnalyticsBatchInput:
+        records = [{"pattern_id": i, "timestamp": NOW - timedelta(hours=1)} for i in range(n)]
+        return ModelUsageAnalyticsBatchInput(
+            time_window_start=NOW - timedelta(days=2), time_window_end=NOW, execution_data=records
+        )
+
+    big = single(timedelta(seconds=1))
+    assert not await _ran_on_the_loop(lambda: reducer.execute_reduction(big))
+    many = batch(5_000)
+    assert not await _ran_on_the_loop(lambda: reducer.execute_batch_reduction(many))
+    # Small outputs stay inline: the hop to a thread would cost more than the work.
+    hourly = single(timedelta(hours=1))
+    assert await _ran_on_the_loop(lambda: reducer.execute_reduction(hourly))
+    no_series = single(timedelta(seconds=1), "detailed")
+    assert await _ran_on_the_loop(lambda: reducer.execute_reduction(no_series))
+    few = batch(100)
+    assert await _ran_on_the_loop(lambda: reducer.execute_batch_reduction(few))
 
 
 async def test_concurrent_awaits_equal_sequential_results() -> None:

@@ -898,6 +898,32 @@ def test_unsupported_column_type_is_a_clear_error(
         REDUCER.execute_reduction_sync(request(table, on_invalid="skip"))
 
 
+def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() -> None:
+    # A pandas period column crosses as its int64 period counts, which were read as epoch
+    # microseconds: three hours of 2024 became three instants of 1970, silently.
+    hours = pd.DataFrame(
+        {"timestamp": pd.period_range("2026-01-06", periods=3, freq="h"), "success": True}
+    )
+    for data in (hours, {"timestamp": hours["timestamp"]}):
+        with pytest.raises(UsageAnalyticsError, match="extension type 'pandas.period'"):
+            REDUCER.execute_reduction_sync(request(data, on_invalid="skip"))
+    durations = hours.assign(
+        timestamp=pd.to_datetime(TIMES[:3], utc=True),
+        execution_time_ms=pd.period_range("2026-01-06", periods=3, freq="D"),
+    )
+    with pytest.raises(UsageAnalyticsError, match="column 'execution_time_ms' has the Arrow ext"):
+        REDUCER.execute_reduction_sync(request(durations))
+    # Bools stored as int8 (arrow.bool8) are the flags they hold.
+    flags = pa.table(
+        {
+            "timestamp": pa.array(TIMES[:3], pa.timestamp("us", tz="UTC")),
+            "success": pa.ExtensionArray.from_storage(pa.bool8(), pa.array([1, 0, 1], pa.int8())),
+        }
+    )
+    out = REDUCER.execute_reduction_sync(request(flags))
+    assert out.success_metrics.success_count == 2
+
+
 @pytest.mark.parametrize(
     ("field", "values"),
     [

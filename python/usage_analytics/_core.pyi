@@ -32,9 +32,9 @@ def check_timezone(name: str) -> str:
     """The tzdb's spelling of the IANA time zone (or "UTC") `name` names in any case; a
     ValueError unless it names one."""
 
-def check_window(start_us: int, end_us: int, window_type: str, bucket_width_us: int | None) -> None:
-    """Raise ValueError unless the window (epoch microseconds) and its trend buckets (the
-    width given, else the window type's) are ones the core reduces."""
+def check_window(start_us: int, end_us: int, window_type: str, bucket_width_us: int | None) -> int:
+    """The number of trend buckets of the window (epoch microseconds) at the width given,
+    else the window type's; a ValueError unless the core reduces such a window."""
 
 @final
 class CancelFlag:

@@ -40,8 +40,11 @@ _Result = TypeVar("_Result")
 class NodeUsageAnalyticsReducer:
     """Pure reduction of execution records into usage analytics (no I/O, no state)."""
 
-    #: Inputs up to this many records are reduced on the event loop's thread.
+    #: Inputs up to this many records are reduced on the event loop's thread, when their
+    #: output is small too: at most `INLINE_MAX_OUTPUT_POINTS` patterns, or pattern-buckets
+    #: with the COMPREHENSIVE time series (each output model costs 5-20 µs to build).
     INLINE_MAX_RECORDS = 8192
+    INLINE_MAX_OUTPUT_POINTS = 256
 
     async def execute_reduction(
         self, contract: ModelUsageAnalyticsInput
@@ -95,7 +98,27 @@ class NodeUsageAnalyticsReducer:
 
     def _inline(self, request: AnalyticsRequest) -> bool:
         rows = row_count(request.execution_data)
-        return rows is not None and rows <= self.INLINE_MAX_RECORDS
+        if rows is None or rows > self.INLINE_MAX_RECORDS:
+            return False
+        # The output's size counts too: one record can ask for a million time-series
+        # points (seconds of model building), and a batch has up to one pattern per record.
+        patterns = rows if isinstance(request, ModelUsageAnalyticsBatchInput) else 1
+        return patterns * _points_per_pattern(request) <= self.INLINE_MAX_OUTPUT_POINTS
+
+
+def _points_per_pattern(request: AnalyticsRequest) -> int:
+    """The models of one pattern's output that grow with the window: its trend buckets
+    when the time series is asked for (COMPREHENSIVE), else 1."""
+    options = family_options(request)
+    if not options["time_series"]:
+        return 1
+    width = request.bucket_width
+    return _core.check_window(
+        micros(request.time_window_start),
+        micros(request.time_window_end),
+        request.time_window_type.value,
+        None if width is None else width // ONE_MICROSECOND,
+    )
 
 
 async def _in_worker_thread(
