@@ -177,6 +177,11 @@ impl<'py> TimeContext<'py> {
                 Err(Invalid::new(value, why))
             });
         }
+        if is_pandas_nat(value) {
+            // pandas' missing time (a datetime subclass whose fields cannot be read), as
+            // NaT in a pandas column and numpy's NaT in a record: missing.
+            return Err(Invalid::missing());
+        }
         self.datetime_by_attributes(value)
             .map_err(|why| Invalid::new(value, why))
     }
@@ -424,6 +429,15 @@ fn is_numpy_type(value: &Bound<'_, PyAny>, names: &[&str]) -> bool {
     }
     let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
     names.contains(&name.as_str())
+}
+
+/// Whether `value` is pandas' `NaT` (its type's module is pandas' own, which moved between
+/// versions: `pandas._libs.tslibs.nattype`, `pandas.api.typing`).
+fn is_pandas_nat(value: &Bound<'_, PyAny>) -> bool {
+    let ty = value.get_type();
+    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
+    module.split('.').next() == Some("pandas") && name == "NaTType"
 }
 
 /// A finite number in [0, max]: float, int or anything with __float__, not bool or str.

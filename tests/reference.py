@@ -173,21 +173,31 @@ def micros_to_datetime(micros: int) -> datetime:
 
 _ISO_TIMESTAMP = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
-    r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})"
-    r"(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,9}))?)?"
+    r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?"
     r"(?:(?P<zulu>[Zz])|(?P<sign>[+-])(?P<off_hour>\d{2})(?::?(?P<off_minute>\d{2}))?)?"
     r")?"
+)
+
+
+# Unicode's White_Space characters (what the core trims; `str.strip()` also takes
+# U+001C..U+001F, which are not).
+_WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
 )
 
 
 def parse_timestamp(text: str) -> int | None:
     """An ISO-8601 string -> epoch microseconds, or None when it cannot be parsed.
 
-    Accepted: "2026-01-05", "2026-01-05T10:00", "2026-01-05 10:00:00.123456", each time
-    optionally followed by "Z"/"z" or an offset "+HH:MM", "+HHMM", "+HH" (or "-"). The
-    fraction has 1 to 9 digits and is truncated to microseconds. No offset means UTC.
+    Accepted: "2026-01-05", "2026-01-05T10:00" (or "t"), "2026-01-05 10:00:00.123456",
+    each time optionally followed by "Z"/"z" or an offset "+HH:MM", "+HHMM", "+HH" (or
+    "-"). The fraction (after "." or ISO-8601's ",") has 1 to 9 digits and is truncated to
+    microseconds. No offset means UTC. White space around the text is ignored.
     """
-    match = _ISO_TIMESTAMP.fullmatch(text)
+    match = _ISO_TIMESTAMP.fullmatch(text.strip(_WHITE_SPACE))
     if match is None:
         return None
     parts = match.groupdict()
@@ -222,6 +232,8 @@ def is_numpy_bool(value: Any) -> bool:
 
 def read_timestamp(value: Any) -> int:
     if value is None:
+        raise InvalidValue("timestamp", MISSING, "missing")
+    if type(value).__name__ == "NaTType":  # pandas' missing time (a datetime subclass)
         raise InvalidValue("timestamp", MISSING, "missing")
     if isinstance(value, datetime):
         return datetime_to_micros(value)

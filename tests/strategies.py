@@ -223,7 +223,7 @@ def iso_strings(draw: st.DrawFn, micros: int) -> str:
     else:
         local = utc
         suffix = {"Z": "Z", "z": "z", "none": ""}[zone_kind]
-    separator = draw(st.sampled_from(["T", " "]))
+    separator = draw(st.sampled_from(["T", "t", " "]))
     day = f"{local:%Y-%m-%d}"
     if local.time() == datetime.min.time() and zone_kind == "none" and draw(st.booleans()):
         return day  # date only: midnight UTC
@@ -239,7 +239,7 @@ def iso_strings(draw: st.DrawFn, micros: int) -> str:
             digits += draw(st.sampled_from(["000", "999", "123", "5", "50"]))  # truncated
         elif shape == "short":
             digits = digits.rstrip("0") or "0"
-        fraction = "." + digits
+        fraction = draw(st.sampled_from([".", ","])) + digits  # ISO-8601 allows either
     return f"{day}{separator}{local:%H:%M:%S}{fraction}{suffix}"
 
 

@@ -898,6 +898,37 @@ def test_unsupported_column_type_is_a_clear_error(
         REDUCER.execute_reduction_sync(request(table, on_invalid="skip"))
 
 
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [("success", "true"), ("timestamp", "garbage"), ("execution_time_ms", "12 ms")],
+)
+def test_a_pandas_column_of_mixed_objects_reads_as_its_records(field: str, bad: Any) -> None:
+    # Arrow cannot hold a column of objects of several types, and the frame's export
+    # failed the whole call, even in skip mode; as a list of its records (and as a dict of
+    # lists), the bad value is its record's error and only that record is skipped.
+    columns: dict[str, list[Any]] = {
+        "timestamp": list(TIMES[:4]),
+        "success": [True, False, True, True],
+        "execution_time_ms": [1.0, 2.5, 3.0, None],
+        "agent": ["a", None, "b", "a"],
+    }
+    columns[field][2] = bad
+    frame = pd.DataFrame(columns)
+    rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    for mode in ("raise", "skip"):
+        results: list[Any] = []
+        for data in (frame, rows):
+            try:
+                results.append(
+                    comparable(REDUCER.execute_reduction_sync(request(data, on_invalid=mode)))
+                )
+            except InvalidRecordError as error:
+                results.append(str(error))
+        assert results[0] == results[1]
+    assert results[0]["data_quality"]["invalid_records"] == 1
+    assert results[0]["data_quality"]["error_samples"][0]["field"] == field
+
+
 def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() -> None:
     # A pandas period column crosses as its int64 period counts, which were read as epoch
     # microseconds: three hours of 2024 became three instants of 1970, silently.
@@ -905,7 +936,7 @@ def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() 
         {"timestamp": pd.period_range("2026-01-06", periods=3, freq="h"), "success": True}
     )
     for data in (hours, {"timestamp": hours["timestamp"]}):
-        with pytest.raises(UsageAnalyticsError, match="extension type 'pandas.period'"):
+        with pytest.raises(UsageAnalyticsError, match=r"extension type 'pandas\.period'"):
             REDUCER.execute_reduction_sync(request(data, on_invalid="skip"))
     durations = hours.assign(
         timestamp=pd.to_datetime(TIMES[:3], utc=True),

@@ -22,6 +22,7 @@ from reference import reference_analytics
 from strategies import assert_matches_reference, output_as_dict
 from usage_analytics import (
     AnalyticsGranularity,
+    InvalidRecordError,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
@@ -750,9 +751,18 @@ def test_columns_holding_lone_surrogates_read_as_records_do() -> None:
     output = REDUCER.execute_reduction_sync(contract(paths))  # type: ignore[arg-type]
     assert output.context_distribution is not None
     assert output.context_distribution.by_file_type == {"py": 2}
+    # In another field, lists hold records as a list of dicts does: that record's error,
+    # skipped in skip mode (the whole call failed); a numpy array is a column, refused.
     agents = {"timestamp": when, "agent": ["a", "b\udcff"]}
-    with pytest.raises(UsageAnalyticsError, match=r"column 'agent': row 1: .* lone surrogate"):
+    with pytest.raises(InvalidRecordError, match=r"record 1: field 'agent' .* not valid UTF-8"):
         REDUCER.execute_reduction_sync(contract(agents))  # type: ignore[arg-type]
+    skipped = REDUCER.execute_reduction_sync(contract(agents, on_invalid="skip"))  # type: ignore[arg-type]
+    assert skipped.usage_metrics.total_executions == 1
+    assert skipped.data_quality.invalid_records == 1
+    stamps = np.array([t.replace(tzinfo=None) for t in when], "datetime64[us]")
+    array = {"timestamp": stamps, "agent": np.array(["a", "b\udcff"])}
+    with pytest.raises(UsageAnalyticsError, match=r"cannot read column 'agent': .* surrogate"):
+        REDUCER.execute_reduction_sync(contract(array))  # type: ignore[arg-type]
     # Deeper than a value (a list in a cell): no row to name, still the library's error.
     nested = {"timestamp": when, "file_path": [["a\udcff"], ["b.py"]]}
     with pytest.raises(UsageAnalyticsError, match=r"column 'file_path': holds a lone"):

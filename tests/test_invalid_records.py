@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from reference import MISSING, reference_analytics, short_repr
 from strategies import assert_matches_reference, output_as_dict
@@ -61,7 +62,8 @@ def expected_repr(record: Any, field: str) -> str:
     if field == "record":
         return short_repr(record)
     value = record.get(field)
-    missing = value is None or (isinstance(value, np.datetime64) and np.isnat(value))
+    missing = value is None or value is pd.NaT
+    missing |= isinstance(value, np.datetime64) and np.isnat(value)
     return short_repr(MISSING if missing else value)
 
 
@@ -75,6 +77,9 @@ BAD_RECORDS = [
     ("float_timestamp", {"timestamp": 1_767_600_000.5}, "timestamp", "1767600000.5"),
     # NaT is numpy's missing time, as a null in a datetime64 column
     ("nat_timestamp", {"timestamp": np.datetime64("NaT")}, "timestamp", "<missing>"),
+    # and pandas' NaT (`DataFrame.to_dict("records")` of a missing time): its reason was
+    # a TypeError reading its fields
+    ("pandas_nat_timestamp", {"timestamp": pd.NaT}, "timestamp", "<missing>"),
     ("bytes_timestamp", {"timestamp": b"2026-01-05"}, "timestamp", "b'2026-01-05'"),
     ("nan_execution_time", good(execution_time_ms=math.nan), "execution_time_ms", "nan"),
     ("inf_execution_time", good(execution_time_ms=math.inf), "execution_time_ms", "inf"),

@@ -23,6 +23,7 @@ Python iterator is: reduced again, it holds no more records.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -95,7 +96,14 @@ def read_any(data: Any, *, records: CoreReader, arrow: CoreReader, grouped: bool
     wanted = RECORD_COLUMNS if grouped else _FIELD_COLUMNS
     if is_arrow(data):
         data = _record_columns_only(data, wanted)
-        return arrow(_without_null_columns(_struct_chunks_as_table(data)))
+        try:
+            table = _without_null_columns(_struct_chunks_as_table(data))
+        except UsageAnalyticsError:
+            rows = _frame_records(data)
+            if rows is None:
+                raise
+            return records(rows)
+        return arrow(table)
     if isinstance(data, Mapping):
         try:
             return arrow(columns_to_arrow(data, wanted))
@@ -120,6 +128,39 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     if library == "pandas":
         return data.loc[:, keep]
     return data.select([name for name, kept in zip(names, keep, strict=True) if kept])
+
+
+def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
+    """The records of a pandas frame that Arrow cannot hold (a column of Python objects of
+    several types: a str among bools, a datetime among text), as a dict of lists falls
+    back to them: each bad value is then its record's error, skipped in skip mode, not the
+    whole call's. Each column Arrow can hold gives its values as it reads them (NaN and NaT
+    missing, times aware); the others their objects, with pandas' missing markers None.
+    None when the frame is not such a frame (or holds int timestamps, a columnar form)."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return None
+    names = list(frame.columns)
+    if len(set(names)) != len(names):
+        return None  # (the export's own error says so)
+    import pandas as pd
+    import pyarrow as pa
+
+    columns = {}
+    for name in names:
+        series = frame[name]
+        try:
+            columns[name] = pa.array(series, from_pandas=True).to_pylist()
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            columns[name] = [None if _pandas_missing(pd, value) else value for value in series]
+    return _rows(columns) if _reads_as_records(columns) else None
+
+
+def _pandas_missing(pd: Any, value: Any) -> bool:
+    """Whether `value`, in a column of Python objects, is one of pandas' missing markers
+    (what its own conversion to Arrow reads as null)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _struct_chunks_as_table(data: Any) -> Any:
@@ -216,19 +257,22 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             arrays[name] = _arrow_column(pa, column)
         except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too
             raise
-        except UnicodeEncodeError:  # (a ValueError: first)
+        except UnicodeEncodeError as error:  # (a ValueError: first)
+            if name != "file_path" and _reads_as_records(columns):
+                raise _MixedValues(_rows(columns)) from error  # that record's error
             arrays[name] = _with_surrogates(pa, name, column)
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
             # invalid, wrong type, an int past 64 bits, or a dtype Arrow lacks
             if _reads_as_records(columns):
-                names = list(columns)
-                rows = [
-                    dict(zip(names, row, strict=True))
-                    for row in zip(*columns.values(), strict=True)
-                ]
-                raise _MixedValues(rows) from error
+                raise _MixedValues(_rows(columns)) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
     return pa.table(arrays)
+
+
+def _rows(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The records of a dict of equally long lists."""
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
