@@ -9,7 +9,8 @@ matters when a batch builds seventy thousand of them. A batch's outputs are buil
 cyclic garbage collector paused (`gc_paused`): they hold no cycles, and the full
 collections that tens of thousands of new objects set off walked the whole heap, costing
 more than building the objects (10,000 outputs took 0.28-0.64 s with the collector running
-and 0.12-0.23 s without it).
+and 0.12-0.23 s without it). So is a COMPREHENSIVE time series (a million buckets: 4.6 s
+of models with the collector running, 1.8 s without).
 """
 
 from __future__ import annotations
@@ -73,6 +74,26 @@ def gc_paused() -> Iterator[None]:
 
 def datetime_of(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
+
+
+def _bucket_datetimes(
+    series: list[tuple[int, int, int, float]],
+) -> Iterator[tuple[datetime, datetime, int, float]]:
+    """The series' buckets with their bounds as datetimes. Each bucket starts where the
+    one before it ends, and the widths repeat: adding a width to a datetime is ten times
+    cheaper than making one from epoch microseconds (a million-bucket series took
+    seconds), and exact (UTC datetimes add integer microseconds)."""
+    widths: dict[int, timedelta] = {}
+    end_micros: int | None = None
+    end = _EPOCH
+    for start_micros, next_end_micros, count, rate in series:
+        start = end if start_micros == end_micros else datetime_of(start_micros)
+        width = next_end_micros - start_micros
+        step = widths.get(width)
+        if step is None:
+            step = widths[width] = timedelta(microseconds=width)
+        end_micros, end = next_end_micros, start + step
+        yield start, end, count, rate
 
 
 def data_quality(raw: dict[str, Any]) -> DataQuality:
@@ -166,17 +187,13 @@ def _trend(trend: dict[str, Any] | None) -> TrendAnalysis | None:
     series, prediction = trend["time_series"], trend["predictions"]
     trend["trend_type"] = _TREND_TYPES[trend["trend_type"]]
     if series is not None:
-        trend["time_series"] = [
-            _time_bucket(
-                {
-                    "start": datetime_of(start),
-                    "end": datetime_of(end),
-                    "executions": count,
-                    "rate_per_day": rate,
-                },
-            )
-            for start, end, count, rate in series
-        ]
+        with gc_paused():  # (up to a million buckets: as a batch's outputs, see above)
+            trend["time_series"] = [
+                _time_bucket(
+                    {"start": start, "end": end, "executions": count, "rate_per_day": rate}
+                )
+                for start, end, count, rate in _bucket_datetimes(series)
+            ]
     if prediction is not None:
         trend["predictions"] = _prediction(prediction)
     return _trend_analysis(trend)
