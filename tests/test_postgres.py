@@ -582,3 +582,25 @@ def test_store_in_a_schema_with_its_own_table_name(postgres_url: str) -> None:
     again = PostgresAnalyticsStore(postgres_url, "daily", schema="reports")
     assert call(again, "get", "checkout", START, NOW) == result
     assert sql(postgres_url, "SELECT count(*) FROM reports.daily") == [(1,)]
+
+
+def test_store_names_postgresql_would_cut_are_refused_and_long_ones_are_indexed(
+    postgres_url: str,
+) -> None:
+    # PostgreSQL keeps a name's first 63 bytes: two stores of longer names sharing them
+    # shared one table, silently. A 63-byte table's index name was cut to the table's
+    # own, so CREATE INDEX IF NOT EXISTS made none.
+    for long in ("t" * 64, "é" * 32):
+        with pytest.raises(ValueError, match="at most 63 bytes"):
+            PostgresAnalyticsStore(postgres_url, long)
+    with pytest.raises(ValueError, match="at most 63 bytes"):
+        PostgresAnalyticsStore(postgres_url, "daily", schema="s" * 64)
+    result = analyse([{"timestamp": NOW, "success": True}], "checkout")
+    for table in ("u" * 63, "w" * 50):
+        call(PostgresAnalyticsStore(postgres_url, table), "save", result)
+        indexes = sql(
+            postgres_url,
+            f"SELECT count(*) FROM pg_indexes WHERE tablename = '{table}'"
+            " AND indexdef LIKE '%(pattern_id, computed_at%'",
+        )
+        assert indexes == [(1,)], table

@@ -11,6 +11,7 @@ on first use. One connection per store; calls run one at a time on a worker thre
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,34 @@ _TYPES = {
 _CASTS = {"correlation_id": "::uuid", "result": "::jsonb"}
 
 
+#: PostgreSQL keeps the first NAMEDATALEN - 1 bytes of a name and drops the rest silently.
+MAX_NAME_BYTES = 63
+
+
+def _check_name_length(name: str | None) -> None:
+    """Refuses a name PostgreSQL would cut: two stores whose names share their first 63
+    bytes would share one table."""
+    if name is not None and len(name.encode()) > MAX_NAME_BYTES:
+        cut = name.encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+        raise ValueError(
+            f"PostgreSQL names are at most {MAX_NAME_BYTES} bytes; {name!r} has "
+            f"{len(name.encode())} and would be cut to {cut!r}"
+        )
+
+
+def _index_name(table: str) -> str:
+    """The store's index: the table's name and a suffix, cut to 63 bytes as PostgreSQL
+    cuts it (the name existing tables' indexes have) unless that leaves the table's own
+    name (a table of 63 bytes): CREATE INDEX IF NOT EXISTS then found the name taken and
+    made no index. Such a table's index ends in a digest of its name instead."""
+    cut = f"{table}_pattern_computed".encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+    if cut != table:
+        return cut
+    digest = hashlib.sha256(table.encode()).hexdigest()[:8]
+    kept = table.encode()[: MAX_NAME_BYTES - len(digest) - 4].decode(errors="ignore")
+    return f"{kept}_{digest}_pc"
+
+
 class PostgresAnalyticsStore(AnalyticsStore):
     """The `pattern_analytics` table of a PostgreSQL database (see
     `usage_analytics.store.base`)."""
@@ -58,10 +87,12 @@ class PostgresAnalyticsStore(AnalyticsStore):
     def __init__(
         self, url: str, table: str = ANALYTICS_TABLE, *, schema: str | None = None
     ) -> None:
+        for name in (table, schema):
+            _check_name_length(name)
         self.table = quote_identifier(table)
         if schema is not None:
             self.table = f"{quote_identifier(schema)}.{self.table}"
-        self._index = quote_identifier(f"{table}_pattern_computed")
+        self._index = quote_identifier(_index_name(table))
         self._connection = PostgresConnection(url, on_connect=self._forget_table)
         self.description = f"table {table!r} of {self._connection.description}"
         self._created = False
