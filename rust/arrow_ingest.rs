@@ -32,8 +32,8 @@ use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
 use crate::error::CoreError;
 use crate::group::{GroupIndex, BLANK_ID, NO_GROUP};
-use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
-use crate::py_repr::{py_float_repr, py_str_repr};
+use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_REPR_CHARS, MAX_SAMPLES};
+use crate::py_repr::{py_float_repr, py_str_repr_start};
 use crate::timeparse::parse_iso_micros;
 
 /// Rows converted per pass: the slice's columns stay in cache while they are reduced.
@@ -790,7 +790,7 @@ fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
             return (id.to_string(), "is too large an int".into());
         }
         if let Some(text) = text_at(col, row) {
-            return (py_str_repr(text), BLANK_ID.into());
+            return (py_str_repr_start(text, MAX_REPR_CHARS), BLANK_ID.into());
         }
     }
     if null || field == GROUP {
@@ -799,7 +799,7 @@ fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
     if field == TIMESTAMP {
         if let Some(text) = text_at(col, row) {
             let reason = parse_iso_micros(text).err().unwrap_or("is not a valid date-time");
-            return (py_str_repr(text), reason.into());
+            return (py_str_repr_start(text, MAX_REPR_CHARS), reason.into());
         }
         let raw = match col.data_type() {
             DataType::Timestamp(TimeUnit::Second, _) => col.as_primitive::<TimestampSecondType>().value(row),

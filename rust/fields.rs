@@ -468,7 +468,10 @@ fn in_range<'py>(value: &Bound<'py, PyAny>, x: f64, max: f64) -> Result<f64, Inv
 }
 
 fn number_slow<'py>(value: &Bound<'py, PyAny>) -> Result<f64, Invalid<'py>> {
-    if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() || is_numpy_bool(value) {
+    // (A numpy complex converts to its real part through `__float__`, with only a warning:
+    // refused as Python's complex is.)
+    let complex = is_numpy_type(value, &["complex64", "complex128", "clongdouble"]);
+    if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() || is_numpy_bool(value) || complex {
         return Err(Invalid::new(
             value,
             format!("must be a number, got {}", type_name(value)),

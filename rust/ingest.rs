@@ -21,7 +21,7 @@ use crate::fields::{
 use crate::group::{is_blank, GroupIndex, BLANK_ID, NO_GROUP};
 use crate::pyfast::{
     borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_str, list_item_ptr, prefetch,
-    prefetch_dict_table, DictLayout,
+    prefetch_dict_table, CollectorPaused, DictLayout,
 };
 
 /// Records read between two releases of the GIL (about a millisecond of work; the
@@ -33,7 +33,7 @@ const PREFETCH_DISTANCE: usize = 8;
 /// Invalid records described in full; the rest are only counted.
 pub const MAX_SAMPLES: usize = 5;
 /// Longest repr of a bad value kept in a sample.
-const MAX_REPR_CHARS: usize = 80;
+pub(crate) const MAX_REPR_CHARS: usize = 80;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidSample {
@@ -357,6 +357,8 @@ pub fn read_records<'py>(
     while index < len() {
         let chunk_end = (index + CHUNK).min(len());
         chunk.clear_rows();
+        // (Restored when the chunk is read, before other threads run: see `pyfast`.)
+        let collector = CollectorPaused::new(py);
         while index < chunk_end {
             if let Some(l) = list {
                 // Two-stage prefetch of records ahead: the dict's header, then (once the
@@ -384,12 +386,13 @@ pub fn read_records<'py>(
                 _ => unreachable!("checked above"),
             };
             report.received += 1;
-            match reader.read(record, window, &mut chunk) {
+            match reader.read(record, window, &mut chunk, &collector) {
                 Ok(true) => {}
                 Ok(false) => report.outside_window += 1,
                 Err(rejected) => {
                     let group = reader.group.as_mut().map(|g| &mut g.index);
                     record_invalid(&mut report, group, index, rejected);
+                    collector.renew(py); // (a value's repr is Python code)
                     if let Some(interrupt) = take_interrupt() {
                         return Err(interrupt);
                     }
@@ -397,6 +400,7 @@ pub fn read_records<'py>(
             }
             index += 1;
         }
+        drop(collector);
         // (A read that failed and was retried, and succeeded, may have noted one too.)
         if let Some(interrupt) = take_interrupt() {
             return Err(interrupt);
@@ -435,12 +439,40 @@ fn record_invalid(report: &mut IngestReport, groups: Option<&mut GroupIndex>, in
 }
 
 fn short_repr(value: &Bound<'_, PyAny>) -> String {
+    if let Some(start) = long_str_repr_start(value) {
+        return shorten(start);
+    }
     shorten(match value.repr() {
         Ok(r) => r.to_string_lossy().into_owned(),
         Err(e) => {
             note_interrupt(value.py(), e);
             format!("<{} object>", type_name(value))
         }
+    })
+}
+
+/// For a str of more than `MAX_REPR_CHARS` characters, the start of its repr (what a
+/// sample shows) from its first characters alone: a value of a megabyte in thousands of
+/// patterns' samples took minutes to write out in full. Python quotes by the whole text
+/// (single quotes unless it holds a single quote and no double one), so the start's own
+/// repr gets the whole text's quote: swapped when the start holds neither, and its single
+/// quotes escaped when it holds them and the rest a double quote.
+fn long_str_repr_start(value: &Bound<'_, PyAny>) -> Option<String> {
+    if !is_exact_str(value) || value.len().ok()? <= MAX_REPR_CHARS {
+        return None;
+    }
+    let py = value.py();
+    let start = value
+        .get_item(pyo3::types::PySlice::new(py, 0, MAX_REPR_CHARS as isize, 1))
+        .ok()?;
+    let repr = start.repr().ok()?.to_string_lossy().into_owned();
+    let holds = |quote: &str| value.contains(quote).unwrap_or(false);
+    let quote = if holds("'") && !holds("\"") { '"' } else { '\'' };
+    let body = &repr[1..];
+    Some(match (repr.starts_with(quote), quote) {
+        (true, _) => repr,
+        (false, '"') => format!("\"{body}"),
+        (false, _) => format!("'{}", body.replace('\'', "\\'")),
     })
 }
 
@@ -462,6 +494,7 @@ impl<'py> Reader<'py> {
         record: &Bound<'py, PyAny>,
         window: &Window,
         columns: &mut Columns,
+        collector: &CollectorPaused,
     ) -> Result<bool, Rejected<'py>> {
         // The fast path: an exact, str-keyed dict of plain values. Every field is looked
         // up first (touching only the dict) and the values' loads start together; nothing
@@ -492,9 +525,19 @@ impl<'py> Reader<'py> {
                 }
             }
         }
-        // The general path: Python code may run (custom mappings, `__float__`, tzinfo
-        // methods), so the record is owned and each value looked up right before use.
-        let record = record.to_owned();
+        let read = self.read_owned(record.to_owned(), window, columns);
+        collector.renew(record.py()); // (the next record's fast path relies on it)
+        read
+    }
+
+    /// The general path: Python code may run (custom mappings, `__float__`, tzinfo
+    /// methods), so the record is owned and each value looked up right before use.
+    fn read_owned(
+        &mut self,
+        record: Bound<'py, PyAny>,
+        window: &Window,
+        columns: &mut Columns,
+    ) -> Result<bool, Rejected<'py>> {
         let converted;
         let dict = if let Ok(d) = record.cast::<PyDict>() {
             d // a dict or subclass: read with the dict API, like json/ORM rows

@@ -70,15 +70,20 @@ pub fn py_float_repr(x: f64) -> String {
 /// ASCII space, and the common format characters (`escaped`); the rarer ones Python also
 /// escapes (unassigned code points, private use) are written as they are, which needs no
 /// Unicode category tables.
-pub fn py_str_repr(text: &str) -> String {
+///
+/// Only its start is written: the first `chars` characters escaped (the quote is still
+/// the whole text's), without the closing quote when more follow. For error samples,
+/// which show the first 80 characters: a long value is not escaped in full for each.
+pub fn py_str_repr_start(text: &str, chars: usize) -> String {
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'
     } else {
         '\''
     };
-    let mut out = String::with_capacity(text.len() + 2);
+    let mut out = String::with_capacity(text.len().min(chars.saturating_mul(4)) + 2);
     out.push(quote);
-    for c in text.chars() {
+    let mut rest = text.chars();
+    for c in rest.by_ref().take(chars) {
         match c {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
@@ -99,7 +104,9 @@ pub fn py_str_repr(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push(quote);
+    if rest.next().is_none() {
+        out.push(quote);
+    }
     out
 }
 
@@ -120,11 +127,19 @@ fn escaped(c: char) -> bool {
 mod tests {
     use super::*;
 
+    fn py_str_repr(text: &str) -> String {
+        py_str_repr_start(text, usize::MAX)
+    }
+
     #[test]
     fn str_reprs_match_python() {
         assert_eq!(py_str_repr("it's"), "\"it's\"");
         assert_eq!(py_str_repr("say \"hi\""), "'say \"hi\"'");
         assert_eq!(py_str_repr("both ' and \""), "'both \\' and \"'");
+        // The start of a long text's repr, quoted as the whole is.
+        assert_eq!(py_str_repr_start("ab'cd", 2), "\"ab");
+        assert_eq!(py_str_repr_start("ab'cd\"", 3), "'ab\\'");
+        assert_eq!(py_str_repr_start("abc", 3), "'abc'");
         assert_eq!(py_str_repr("a\\b\nc\u{1}"), "'a\\\\b\\nc\\x01'");
         // Python: repr("\x85\xa0\u3000\u2028\u200b\ufeff\xad\x1c é日")
         assert_eq!(

@@ -9,7 +9,11 @@
 //! Rules that keep this sound, relied on by `ingest`:
 //! 1. A borrowed value is used only while no Python code can run; before anything that may
 //!    run Python code (`__float__`, a tzinfo's `utcoffset`, a repr) it is turned into an
-//!    owned reference with `to_owned()`.
+//!    owned reference with `to_owned()`. Python's cyclic collector is paused while records
+//!    are read (`CollectorPaused`): a plain value can still raise (a str with a lone
+//!    surrogate, an int past 64 bits), and allocating the exception could run a collection
+//!    and with it any object's finalizer, which may free the very record being read (seen:
+//!    a crash, and a record counted under a pattern of another, newer dict).
 //! 2. The datetime struct is read only for objects whose type is exactly
 //!    `datetime.datetime`, and only after `DatetimeLayout::verify` has checked, once per
 //!    process, that the struct read gives the same fields as the attributes for a set of
@@ -22,6 +26,39 @@ use std::sync::OnceLock;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
+
+/// Python's cyclic collector disabled while this lives (it was enabled before, it is
+/// enabled again when dropped): no collection, and so no finalizer, runs in between.
+/// Process-wide, so held only while the GIL is (a chunk of records): a collection other
+/// threads would have set off meanwhile is deferred, not lost.
+pub struct CollectorPaused {
+    was_enabled: bool,
+}
+
+impl CollectorPaused {
+    pub fn new(_py: Python<'_>) -> Self {
+        // SAFETY: the GIL is held (the token).
+        CollectorPaused {
+            was_enabled: unsafe { ffi::PyGC_Disable() } == 1,
+        }
+    }
+
+    /// Disable it again, after Python code that may have enabled it (`gc.enable()` in a
+    /// value's `__float__`) has run.
+    pub fn renew(&self, _py: Python<'_>) {
+        // SAFETY: the GIL is held (the token).
+        unsafe { ffi::PyGC_Disable() };
+    }
+}
+
+impl Drop for CollectorPaused {
+    fn drop(&mut self) {
+        if self.was_enabled {
+            // SAFETY: created and dropped with the GIL held (inside one chunk's reading).
+            unsafe { ffi::PyGC_Enable() };
+        }
+    }
+}
 
 #[inline]
 fn has_type(obj: &Bound<'_, PyAny>, ty: *mut ffi::PyTypeObject) -> bool {

@@ -274,6 +274,10 @@ def read_number(field: str, value: Any) -> float | None:
         return None
     if isinstance(value, (bool, str, bytes)) or is_numpy_bool(value):
         raise InvalidValue(field, value, "must be a number")
+    kind = type(value)
+    if kind.__module__ == "numpy" and kind.__name__.startswith(("complex", "clong")):
+        # (a numpy complex's __float__ drops its imaginary part)
+        raise InvalidValue(field, value, "must be a number")
     if not hasattr(type(value), "__float__"):
         raise InvalidValue(field, value, "must be a number")
     try:

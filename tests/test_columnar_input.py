@@ -18,8 +18,9 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
@@ -809,7 +810,19 @@ def test_bad_value_gives_the_list_paths_error(
         assert actual["usage_metrics"]["total_executions"] == 3
 
 
-BAD_TEXTS = ["not a date", "2026-02-30T10:00:00Z", "it's", 'say "now"', "a\nb", "\x00", "x" * 100]
+BAD_TEXTS = [
+    "not a date",
+    "2026-02-30T10:00:00Z",
+    "it's",
+    'say "now"',
+    "a\nb",
+    "\x00",
+    "x" * 100,
+    # Long ones, written from their start alone, quoted as the whole text is quoted:
+    "x" * 100 + "'",  # a single quote past the start only: double quotes
+    "it's " + "x" * 100 + '"',  # a single quote in the start, a double one after it
+    "\n" * 79 + "'" + "y" * 10,
+]
 
 
 @pytest.mark.parametrize("kind", ["string", "large_string", "string_view", "dictionary"])
@@ -1712,3 +1725,64 @@ def test_a_single_call_never_converts_the_pattern_id_column(form: str) -> None:
             "pattern_id": np.array(["x", 3], dtype=object),
         }
     assert REDUCER.execute_reduction_sync(request(data)).usage_metrics.total_executions == 2
+
+
+_BATCH_NOT_AS_DECLARED = """
+import numpy as np, pyarrow as pa
+from datetime import datetime, timezone
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer, UsageAnalyticsError
+schema = pa.schema([("timestamp", pa.int64())])
+batch = pa.record_batch({"timestamp": pa.array(np.zeros(1_000_000, np.int8))})
+try:
+    NodeUsageAnalyticsReducer().execute_reduction_sync(ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=datetime(2024, 1, 1, tzinfo=timezone.utc),
+        time_window_end=datetime(2024, 1, 8, tzinfo=timezone.utc),
+        execution_data=pa.RecordBatchReader.from_batches(schema, iter([batch])),
+    ))
+except UsageAnalyticsError as error:
+    print(error)
+"""
+
+
+def test_a_stream_batch_unlike_its_declared_schema_is_refused() -> None:
+    # pyarrow's RecordBatchReader.from_batches does not check its batches, and arrow-rs
+    # reads a batch by the declared types: int8 values declared int64 were read past their
+    # buffer (the process crashed). Run in a child, whose exit code tells a crash.
+    done = subprocess.run(
+        [sys.executable, "-c", _BATCH_NOT_AS_DECLARED],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        "batch 0 of the Arrow stream has the columns timestamp: int8, "
+        "not the declared timestamp: int64"
+    )
+
+
+def test_an_interrupt_while_a_stream_is_read_is_raised_as_itself() -> None:
+    # The C stream interface carries a producer's exception as text: a KeyboardInterrupt
+    # in a generator of batches became "invalid input", and Ctrl-C was lost.
+    schema = pa.schema([("timestamp", pa.timestamp("us", "UTC"))])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        yield pa.record_batch({"timestamp": pa.array(TIMES[:2], schema.field(0).type)}, schema)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        REDUCER.execute_reduction_sync(
+            request(pa.RecordBatchReader.from_batches(schema, batches()))
+        )
+
+    # So is a producer's own error (it was "invalid input" with its text).
+    def failing() -> Iterator[pa.RecordBatch]:
+        raise OSError("disk gone")
+        yield  # (a generator)
+
+    with pytest.raises(OSError, match="disk gone"):
+        REDUCER.execute_reduction_sync(
+            request(pa.RecordBatchReader.from_batches(schema, failing()))
+        )

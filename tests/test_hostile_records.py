@@ -4,6 +4,8 @@ these inputs must drive it onto the owned path)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -237,3 +239,50 @@ def test_list_changed_by_another_thread_during_a_long_read() -> None:
     assert quality.records_received == (
         quality.records_in_window + quality.records_outside_window + quality.invalid_records
     )
+
+
+# Run in a child: a regression is a crash, which the child's exit code tells.
+_FINALIZER_FREES_THE_RECORD = """
+import gc
+from datetime import UTC, datetime
+from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
+records, ghosts = [], []
+class Bomb:
+    def __init__(self):
+        self.me = self  # cyclic garbage, freed only by a collection
+    def __del__(self):
+        records.clear()  # frees the record being read (the list held it alone)
+        ghosts.extend({"pattern_id": f"GHOST-{i}"} for i in range(200))  # reuse its memory
+class Arm:
+    def __float__(self):
+        Bomb()
+        gc.set_threshold(1)  # the next tracked allocation collects
+        return 1.0
+ts = "2026-01-02T00:00:00Z"
+records.append({"timestamp": ts, "execution_time_ms": Arm(), "pattern_id": "a"})
+# A plain record whose file path raises UnicodeEncodeError: an allocation, a collection.
+records.append({"timestamp": ts, "file_path": "x/\\ud800.py", "pattern_id": "real"})
+records.extend({"timestamp": ts, "pattern_id": "a"} for _ in range(3))
+out = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(ModelUsageAnalyticsBatchInput(
+    time_window_start=datetime(2026, 1, 1, tzinfo=UTC),
+    time_window_end=datetime(2026, 1, 8, tzinfo=UTC),
+    execution_data=records,
+    on_invalid="skip",
+))
+print(sorted((k, r.usage_metrics.total_executions) for k, r in out.results.items()))
+"""
+
+
+def test_a_finalizer_that_frees_the_record_being_read() -> None:
+    # A plain value can still raise; allocating the exception ran a collection, whose
+    # finalizer freed the record the fast path held borrowed: the process crashed, or the
+    # record was counted under a pattern of a dict made in its memory ("GHOST-...").
+    done = subprocess.run(
+        [sys.executable, "-c", _FINALIZER_FREES_THE_RECORD],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('a', 4), ('real', 1)]"

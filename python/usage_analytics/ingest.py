@@ -23,8 +23,9 @@ Python iterator is: reduced again, it holds no more records.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from usage_analytics import _core
@@ -103,7 +104,13 @@ def read_any(data: Any, *, records: CoreReader, arrow: CoreReader, grouped: bool
             if rows is None:
                 raise
             return records(rows)
-        return arrow(table)
+        stream = _CheckedStream.of(table)
+        del table  # (held by the stream alone: a DuckDB result is released with it)
+        try:
+            return arrow(stream.data)
+        except UsageAnalyticsError:
+            stream.raise_kept()
+            raise
     if isinstance(data, Mapping):
         try:
             return arrow(columns_to_arrow(data, wanted))
@@ -194,7 +201,8 @@ def _without_null_columns(data: Any) -> Any:
             schema = pa.schema(data)
         elif hasattr(data, "__arrow_c_stream__"):
             # Wrapping the stream costs nothing (no copy) and tells its schema.
-            data = pa.RecordBatchReader.from_stream(data)
+            if not isinstance(data, pa.RecordBatchReader):
+                data = pa.RecordBatchReader.from_stream(data)
             schema = data.schema
         else:
             return data
@@ -213,6 +221,63 @@ def _without_null_columns(data: Any) -> Any:
             i, schema.field(i).with_type(pa.string()), table.column(i).cast(pa.string())
         )
     return table
+
+
+class _CheckedStream:
+    """Arrow data for the core, a stream of batches nothing has checked (a pyarrow
+    RecordBatchReader, another library's stream) passed on through a check of each batch
+    against the schema the stream declared: arrow-rs sizes a batch's buffers by the
+    declared types, and a batch of int8 values declared int64 was read past its buffer
+    (a crash). An exception raised while a batch is produced (the check's, or the
+    producer's own, such as a KeyboardInterrupt in a generator) reaches the core as an
+    error text: it is kept to be raised as itself."""
+
+    def __init__(self, data: Any, kept: list[BaseException]) -> None:
+        self.data = data
+        # (Shared with the batches' generator, which must not hold the stream: the reader
+        # holding the generator would make a cycle through C++ that no collection frees,
+        # keeping a DuckDB result open.)
+        self._kept = kept
+
+    @classmethod
+    def of(cls, data: Any) -> _CheckedStream:
+        if _library(data) != "pyarrow":
+            return cls(data, [])
+        import pyarrow as pa
+
+        if not isinstance(data, pa.RecordBatchReader):
+            return cls(data, [])  # a table, batch or array: pyarrow built it whole, consistent
+        kept: list[BaseException] = []
+        return cls(pa.RecordBatchReader.from_batches(data.schema, _checked(data, kept)), kept)
+
+    def raise_kept(self) -> None:
+        if self._kept:
+            raise self._kept[0]
+
+
+def _checked(reader: Any, kept: list[BaseException]) -> Iterator[Any]:
+    """`reader`'s batches, each checked against its schema; an exception also put in
+    `kept` (see `_CheckedStream`)."""
+    names, types = reader.schema.names, reader.schema.types
+    batches = iter(reader)
+    for index in itertools.count():
+        try:
+            batch = next(batches)
+            if batch.schema.names != names or batch.schema.types != types:
+                raise UsageAnalyticsError(
+                    f"batch {index} of the Arrow stream has the columns "
+                    f"{_columns(batch.schema)}, not the declared {_columns(reader.schema)}"
+                )
+        except StopIteration:
+            return
+        except BaseException as error:
+            kept.append(error)
+            raise
+        yield batch
+
+
+def _columns(schema: Any) -> str:
+    return ", ".join(f"{field.name}: {field.type}" for field in schema)
 
 
 def _reads_as_records(columns: Mapping[str, Any]) -> bool:
