@@ -154,7 +154,10 @@ class _Accumulator:
         raise_if_invalid(self._settings, raw)
 
     def merge(self, other: Self) -> Self:
-        """A new accumulator holding the records of both (neither is changed)."""
+        """A new accumulator holding the records of both (neither is changed). It starts
+        as a copy of this one's state, so folding many accumulators one `merge` at a time
+        copies ever larger states (2,000 one-pattern batch states took 20 s):
+        `merge_many` folds them into one copy."""
         self._check_mergeable(other)
         with _locked(self, other):
             return self._with(self._settings, self._state.merge(other._state))
