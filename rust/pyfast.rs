@@ -27,20 +27,30 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
-/// Python's cyclic collector disabled while this lives (it was enabled before, it is
-/// enabled again when dropped): no collection, and so no finalizer, runs in between.
-/// Process-wide, so held only while the GIL is (a chunk of records): a collection other
-/// threads would have set off meanwhile is deferred, not lost.
+/// Python's cyclic collector disabled while this lives, and enabled again when the last
+/// pause of any thread ends if it was enabled when the first began: no collection, and so
+/// no finalizer, runs in between. Process-wide, so held only while the GIL is (a chunk of
+/// records; a collection other threads would have set off meanwhile is deferred, not
+/// lost). Pauses of several threads overlap when Python code run by one (a value's
+/// `__float__`) lets another take the GIL: they are counted, so that none ends the
+/// others' pause, and the collector is never left disabled.
 pub struct CollectorPaused {
-    was_enabled: bool,
+    _private: (),
 }
+
+/// (Pauses in progress, whether the collector was enabled before the first of them.)
+static PAUSES: std::sync::Mutex<(usize, bool)> = std::sync::Mutex::new((0, false));
 
 impl CollectorPaused {
     pub fn new(_py: Python<'_>) -> Self {
+        let mut pauses = PAUSES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // SAFETY: the GIL is held (the token).
-        CollectorPaused {
-            was_enabled: unsafe { ffi::PyGC_Disable() } == 1,
+        let was_enabled = unsafe { ffi::PyGC_Disable() } == 1;
+        if pauses.0 == 0 {
+            pauses.1 = was_enabled;
         }
+        pauses.0 += 1;
+        CollectorPaused { _private: () }
     }
 
     /// Disable it again, after Python code that may have enabled it (`gc.enable()` in a
@@ -53,7 +63,9 @@ impl CollectorPaused {
 
 impl Drop for CollectorPaused {
     fn drop(&mut self) {
-        if self.was_enabled {
+        let mut pauses = PAUSES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pauses.0 -= 1;
+        if pauses.0 == 0 && pauses.1 {
             // SAFETY: created and dropped with the GIL held (inside one chunk's reading).
             unsafe { ffi::PyGC_Enable() };
         }

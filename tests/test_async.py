@@ -4,6 +4,7 @@ cancelled await stops its work."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -201,3 +202,37 @@ def test_a_cancelled_flag_stops_the_core(form: str) -> None:
     assert flag.cancelled
     with pytest.raises(UsageAnalyticsError, match="the reduction was cancelled"):
         reduce_any(data, options, flag)
+
+
+class _Milliseconds:
+    """A number read through Python code (`__float__`): while one call runs it, another
+    thread may take the GIL and start reading too."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def __float__(self) -> float:
+        return self.value
+
+
+async def test_concurrent_reads_leave_the_collector_enabled() -> None:
+    # Each chunk of records is read with Python's collector paused (see rust/pyfast.rs).
+    # Overlapping pauses of several threads each restored what they found: the second
+    # found it paused by the first, and left it disabled for good (a leak of every cycle).
+    records = [
+        {
+            "timestamp": NOW - timedelta(hours=1 + i % 100),
+            "execution_time_ms": _Milliseconds(float(i % 50)),
+        }
+        for i in range(20_000)
+    ]
+    reducer = NodeUsageAnalyticsReducer()
+    contract = _contract(records, "slow values")
+    assert gc.isenabled()
+    try:
+        for _ in range(5):
+            results = await asyncio.gather(*(reducer.execute_reduction(contract) for _ in range(4)))
+            assert gc.isenabled()
+        assert {r.usage_metrics.total_executions for r in results} == {20_000}
+    finally:
+        gc.enable()

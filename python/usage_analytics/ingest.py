@@ -156,10 +156,34 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
     for name in names:
         series = frame[name]
         try:
-            columns[name] = pa.array(series, from_pandas=True).to_pylist()
+            array = pa.array(series, from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             columns[name] = [None if _pandas_missing(pd, value) else value for value in series]
+            continue
+        if not _plain_arrow_type(pa, array.type):
+            return None  # (a period, a duration: refused as a column, not read as values)
+        columns[name] = array.to_pylist()
     return _rows(columns) if _reads_as_records(columns) else None
+
+
+def _plain_arrow_type(pa: Any, kind: Any) -> bool:
+    """Whether a column of Arrow type `kind` reads as the Python values it converts to:
+    times, dates, bools, numbers and text. Others (extension types, durations, binary, ...)
+    are refused as columns by the core, and a record of their values would be refused for
+    each record instead."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    checks = (
+        pa.types.is_timestamp,
+        pa.types.is_date,
+        pa.types.is_boolean,
+        pa.types.is_integer,
+        pa.types.is_floating,
+        pa.types.is_string,
+        pa.types.is_large_string,
+        pa.types.is_null,
+    )
+    return not isinstance(kind, pa.ExtensionType) and any(check(kind) for check in checks)
 
 
 def _pandas_missing(pd: Any, value: Any) -> bool:
@@ -228,9 +252,9 @@ class _CheckedStream:
     RecordBatchReader, another library's stream) passed on through a check of each batch
     against the schema the stream declared: arrow-rs sizes a batch's buffers by the
     declared types, and a batch of int8 values declared int64 was read past its buffer
-    (a crash). An exception raised while a batch is produced (the check's, or the
-    producer's own, such as a KeyboardInterrupt in a generator) reaches the core as an
-    error text: it is kept to be raised as itself."""
+    (a crash). An exception raised while a batch is produced reaches the core as an
+    error text: the check's own, a KeyboardInterrupt or a SystemExit is kept to be
+    raised as itself."""
 
     def __init__(self, data: Any, kept: list[BaseException]) -> None:
         self.data = data
@@ -252,7 +276,8 @@ class _CheckedStream:
 
     def raise_kept(self) -> None:
         if self._kept:
-            raise self._kept[0]
+            # (Taken out: the list held by the exception's frames would keep it alive.)
+            raise self._kept.pop()
 
 
 def _checked(reader: Any, kept: list[BaseException]) -> Iterator[Any]:
@@ -271,7 +296,10 @@ def _checked(reader: Any, kept: list[BaseException]) -> Iterator[Any]:
         except StopIteration:
             return
         except BaseException as error:
-            kept.append(error)
+            # The check's own error, and an interrupt or exit: the producer's errors stay
+            # the core's ("reading the Arrow stream failed: ..."), a UsageAnalyticsError.
+            if isinstance(error, UsageAnalyticsError) or not isinstance(error, Exception):
+                kept.append(error)
             raise
         yield batch
 
