@@ -625,6 +625,7 @@ macro_rules! per_integer_type {
         }
     };
 }
+pub(crate) use per_integer_type;
 
 /// An integer column widened to i64. u64 values above i64::MAX saturate (invalid as
 /// flags, their only use here); numbers and pattern ids read u64 columns themselves.

@@ -7,7 +7,9 @@ use arrow_array::types::*;
 use arrow_array::{AnyDictionaryArray, Array, ArrayRef, GenericStringArray, OffsetSizeTrait, StringViewArray};
 use arrow_schema::DataType;
 
-use crate::arrow_ingest::{all_null, field_name, integers, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE};
+use crate::arrow_ingest::{
+    all_null, field_name, integers, per_integer_type, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE,
+};
 use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
 use crate::error::CoreError;
 use crate::group::{is_blank, GroupIndex, NO_GROUP};
@@ -287,21 +289,11 @@ pub(crate) fn for_each_key(dict: &dyn AnyDictionaryArray, mut f: impl FnMut(usiz
             }
         };
     }
-    match dict.keys().data_type() {
-        DataType::Int8 => keys!(Int8Type),
-        DataType::Int16 => keys!(Int16Type),
-        DataType::Int32 => keys!(Int32Type),
-        DataType::Int64 => keys!(Int64Type),
-        DataType::UInt8 => keys!(UInt8Type),
-        DataType::UInt16 => keys!(UInt16Type),
-        DataType::UInt32 => keys!(UInt32Type),
-        DataType::UInt64 => keys!(UInt64Type),
-        _ => {
-            for (row, k) in dict.normalized_keys().into_iter().enumerate() {
-                f(row, k);
-            }
+    per_integer_type!(dict.keys().data_type(), keys, {
+        for (row, k) in dict.normalized_keys().into_iter().enumerate() {
+            f(row, k);
         }
-    }
+    })
 }
 
 /// The key at `row` of a dictionary array, whatever its key type (as `for_each_key` gives
@@ -314,17 +306,7 @@ pub(crate) fn key_at(dict: &dyn AnyDictionaryArray, row: usize) -> usize {
             usize::try_from(dict.keys().as_primitive::<$t>().value(row)).unwrap_or(usize::MAX)
         };
     }
-    match dict.keys().data_type() {
-        DataType::Int8 => key!(Int8Type),
-        DataType::Int16 => key!(Int16Type),
-        DataType::Int32 => key!(Int32Type),
-        DataType::Int64 => key!(Int64Type),
-        DataType::UInt8 => key!(UInt8Type),
-        DataType::UInt16 => key!(UInt16Type),
-        DataType::UInt32 => key!(UInt32Type),
-        DataType::UInt64 => key!(UInt64Type),
-        _ => dict.normalized_keys()[row],
-    }
+    per_integer_type!(dict.keys().data_type(), key, dict.normalized_keys()[row])
 }
 
 // -- error samples ------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,6 +17,7 @@ from typing import Any
 
 import pg_server
 import pytest
+from child import run_python
 from source_cases import (
     DECLINING,
     GROWING,
@@ -304,14 +304,7 @@ def test_demo_needs_no_optional_dependency(tmp_path: Path) -> None:
         "from usage_analytics.cli import main\n"
         f"sys.exit(main(['demo', '--now', '{NOW_ARG}']))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        check=False,
-    )
+    done = run_python(script, cwd=tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
     assert "ci-failure-triage" in done.stdout
     assert (tmp_path / "usage-analytics-demo.sqlite").exists()
@@ -324,9 +317,7 @@ def test_postgres_without_its_extra_names_the_extra(tmp_path: Path) -> None:
         "from usage_analytics.cli import main\n"
         "sys.exit(main(['analyze', 'postgresql://localhost/db', '--pattern', 'p']))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    done = run_python(script)
     assert done.returncode == 2
     assert done.stderr == (
         "usage-analytics: error: PostgreSQL needs ADBC's PostgreSQL driver "

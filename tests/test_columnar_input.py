@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
+from child import run_python
 from equivalence import comparable, differences
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -1754,13 +1754,7 @@ def test_a_stream_batch_unlike_its_declared_schema_is_refused() -> None:
     # pyarrow's RecordBatchReader.from_batches does not check its batches, and arrow-rs
     # reads a batch by the declared types: int8 values declared int64 were read past their
     # buffer (the process crashed). Run in a child, whose exit code tells a crash.
-    done = subprocess.run(
-        [sys.executable, "-c", _BATCH_NOT_AS_DECLARED],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(_BATCH_NOT_AS_DECLARED)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
         "batch 0 of the Arrow stream has the columns timestamp: int8, "

@@ -4,12 +4,11 @@ these inputs must drive it onto the owned path)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
+from child import run_python
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer, UsageAccumulator
 
 END = datetime(2026, 5, 1, tzinfo=UTC)
@@ -277,12 +276,6 @@ def test_a_finalizer_that_frees_the_record_being_read() -> None:
     # A plain value can still raise; allocating the exception ran a collection, whose
     # finalizer freed the record the fast path held borrowed: the process crashed, or the
     # record was counted under a pattern of a dict made in its memory ("GHOST-...").
-    done = subprocess.run(
-        [sys.executable, "-c", _FINALIZER_FREES_THE_RECORD],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(_FINALIZER_FREES_THE_RECORD)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[('a', 4), ('real', 1)]"

@@ -1,0 +1,20 @@
+"""Python source run in a child interpreter: for what could crash the process (a crash is
+then the child's exit code, not the end of the test run) or needs a fresh one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_python(source: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -c source` (the interpreter running the tests), its output as text."""
+    return subprocess.run(
+        [sys.executable, "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
