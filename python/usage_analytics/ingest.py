@@ -104,7 +104,7 @@ def read_any(data: Any, *, records: CoreReader, arrow: CoreReader, grouped: bool
             if rows is None:
                 raise
             return records(rows)
-        stream = _CheckedStream.of(table)
+        stream = _CheckedStream.of(table, producer=data)
         del table  # (held by the stream alone: a DuckDB result is released with it)
         try:
             return arrow(stream.data)
@@ -264,13 +264,20 @@ class _CheckedStream:
         self._kept = kept
 
     @classmethod
-    def of(cls, data: Any) -> _CheckedStream:
+    def of(cls, data: Any, producer: Any) -> _CheckedStream:
+        """`data` (a pyarrow reader, table or array) as read from `producer`, the user's
+        input: checked unless that is a library's own whole data (a pyarrow table, batch
+        or array, a polars or pandas frame, a DuckDB result), consistent by construction
+        and read without a Python call per batch (which would wait for the GIL)."""
         if _library(data) != "pyarrow":
             return cls(data, [])
         import pyarrow as pa
 
-        if not isinstance(data, pa.RecordBatchReader):
-            return cls(data, [])  # a table, batch or array: pyarrow built it whole, consistent
+        trusted = _library(producer) in ("polars", "pandas", "duckdb") or (
+            _library(producer) == "pyarrow" and not isinstance(producer, pa.RecordBatchReader)
+        )
+        if trusted or not isinstance(data, pa.RecordBatchReader):
+            return cls(data, [])
         kept: list[BaseException] = []
         return cls(pa.RecordBatchReader.from_batches(data.schema, _checked(data, kept)), kept)
 
