@@ -28,17 +28,19 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
 
 /// Python's cyclic collector disabled while this lives, and enabled again when the last
-/// pause of any thread ends if it was enabled when the first began: no collection, and so
-/// no finalizer, runs in between. Process-wide, so held only while the GIL is (a chunk of
-/// records; a collection other threads would have set off meanwhile is deferred, not
-/// lost). Pauses of several threads overlap when Python code run by one (a value's
-/// `__float__`) lets another take the GIL: they are counted, so that none ends the
-/// others' pause, and the collector is never left disabled.
+/// pause of any thread ends if it was enabled when the first began or was enabled by
+/// anyone meanwhile: no collection, and so no finalizer, runs in between. Process-wide, so
+/// held only while the GIL is (a chunk of records; a collection other threads would have
+/// set off meanwhile is deferred, not lost). Pauses of several threads overlap when Python
+/// code run by one (a value's `__float__`) lets another take the GIL: they are counted, so
+/// that none ends the others' pause, and an enabling seen while disabling again (another
+/// thread's `gc.enable()`, `gc_paused` ending) is kept, so the collector is never left
+/// disabled.
 pub struct CollectorPaused {
     _private: (),
 }
 
-/// (Pauses in progress, whether the collector was enabled before the first of them.)
+/// (Pauses in progress; whether the collector is to be enabled when the last one ends.)
 static PAUSES: std::sync::Mutex<(usize, bool)> = std::sync::Mutex::new((0, false));
 
 impl CollectorPaused {
@@ -46,9 +48,7 @@ impl CollectorPaused {
         let mut pauses = PAUSES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // SAFETY: the GIL is held (the token).
         let was_enabled = unsafe { ffi::PyGC_Disable() } == 1;
-        if pauses.0 == 0 {
-            pauses.1 = was_enabled;
-        }
+        pauses.1 = was_enabled || (pauses.0 > 0 && pauses.1);
         pauses.0 += 1;
         CollectorPaused { _private: () }
     }
@@ -57,7 +57,9 @@ impl CollectorPaused {
     /// value's `__float__`) has run.
     pub fn renew(&self, _py: Python<'_>) {
         // SAFETY: the GIL is held (the token).
-        unsafe { ffi::PyGC_Disable() };
+        if unsafe { ffi::PyGC_Disable() } == 1 {
+            PAUSES.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1 = true;
+        }
     }
 }
 

@@ -20,6 +20,7 @@ from usage_analytics import (
 )
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest import reduce_any
+from usage_analytics.output import gc_paused
 from usage_analytics.reducer import core_options
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -236,3 +237,39 @@ async def test_concurrent_reads_leave_the_collector_enabled() -> None:
         assert {r.usage_metrics.total_executions for r in results} == {20_000}
     finally:
         gc.enable()
+
+
+def _build_outputs_until(stop: threading.Event) -> None:
+    while not stop.is_set():
+        with gc_paused():
+            [object() for _ in range(100)]
+
+
+def test_a_pause_ending_on_another_thread_leaves_the_collector_enabled() -> None:
+    # Another thread's `gc_paused` (a batch building its outputs) may end while a reader's
+    # pause is on: its enabling was undone by the reader's renewed pause, whose end then
+    # restored the disabled state it had found (3 rounds in 30 left it disabled for good).
+    records = [
+        {
+            "timestamp": NOW - timedelta(hours=1 + i % 100),
+            "execution_time_ms": _Milliseconds(float(i % 50)),
+        }
+        for i in range(20_000)
+    ]
+    contract = _contract(records, "slow values")
+    reducer = NodeUsageAnalyticsReducer()
+    left_disabled = 0
+    for _ in range(30):
+        stop = threading.Event()
+
+        builder = threading.Thread(target=_build_outputs_until, args=(stop,))
+        builder.start()
+        try:
+            reducer.execute_reduction_sync(contract)
+        finally:
+            stop.set()
+            builder.join()
+        if not gc.isenabled():
+            left_disabled += 1
+            gc.enable()
+    assert left_disabled == 0
