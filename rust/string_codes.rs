@@ -136,20 +136,22 @@ impl ShortTable {
         self.entries.len()
     }
 
-    /// The code of `key`: checked in its home slot inline (nearly every lookup ends there),
-    /// else by probing. (Always inlined: called per row, it cost a third more.)
+    /// The code of `key` if it is in its home slot (nearly every lookup ends there).
     #[inline(always)]
-    fn find(&self, key: &Packed) -> Found {
-        let home = (key.hash() >> self.shift) as usize;
-        let number = self.index[home] as usize;
+    fn at_home(&self, key: &Packed) -> Option<u32> {
+        let number = self.index[(key.hash() >> self.shift) as usize] as usize;
         match self.entries.get(number.wrapping_sub(1)) {
-            Some((found, code)) if found.same(key) => Found::Code(*code),
-            _ if number == 0 => Found::FreeSlot(home),
-            _ => self.probe(key, home),
+            Some((found, code)) if found.same(key) => Some(*code),
+            _ => None,
         }
     }
 
-    #[inline(never)]
+    /// The code of `key`, or where it would go.
+    fn find(&self, key: &Packed) -> Found {
+        let home = (key.hash() >> self.shift) as usize;
+        self.probe(key, home)
+    }
+
     fn probe(&self, key: &Packed, home: usize) -> Found {
         let mask = self.index.len() - 1;
         let mut at = home;
@@ -218,27 +220,69 @@ impl<'a> StringCodes<'a> {
         missing: u32,
         mut code_of: impl FnMut(&str) -> u32,
     ) {
-        let (offsets, data, nulls) = (strings.value_offsets(), strings.value_data(), strings.nulls());
-        for (row, (code, bounds)) in codes.iter_mut().zip(offsets.windows(2)).enumerate() {
-            if nulls.is_some_and(|n| n.is_null(row)) {
-                *code = missing;
-                continue;
+        let (offsets, data) = (strings.value_offsets(), strings.value_data());
+        let rows = codes.iter_mut().zip(offsets.windows(2)).enumerate();
+        // (Two loops: without nulls, the hot one has no bitmap to test.)
+        match strings.nulls().filter(|n| n.null_count() > 0) {
+            None => {
+                for (row, (code, bounds)) in rows {
+                    *code = self.code_row(strings, row, data, bounds, &mut code_of);
+                }
             }
-            let (start, end) = (bounds[0].as_usize(), bounds[1].as_usize());
-            *code = match Packed::of(data, start, end) {
-                Some(key) => match self.short.find(&key) {
-                    Found::Code(code) => code,
-                    Found::FreeSlot(at) => {
-                        let code = code_of(strings.value(row));
-                        if self.short.len() < self.limit {
-                            self.short.insert(at, key, code);
-                        }
-                        code
-                    }
-                    Found::PiledUp => code_of(strings.value(row)),
-                },
-                None => self.code(strings.value(row), &mut code_of),
-            };
+            Some(nulls) => {
+                for (row, (code, bounds)) in rows {
+                    *code = match nulls.is_null(row) {
+                        true => missing,
+                        false => self.code_row(strings, row, data, bounds, &mut code_of),
+                    };
+                }
+            }
+        }
+    }
+
+    /// The code of the string at `row` (`bounds`: its offsets): inline when it is a short
+    /// string in its home slot, which nearly every row is.
+    #[inline(always)]
+    fn code_row<O: OffsetSizeTrait>(
+        &mut self,
+        strings: &'a GenericStringArray<O>,
+        row: usize,
+        data: &[u8],
+        bounds: &[O],
+        code_of: &mut impl FnMut(&str) -> u32,
+    ) -> u32 {
+        let (start, end) = (bounds[0].as_usize(), bounds[1].as_usize());
+        if let Some(code) = Packed::of(data, start, end).and_then(|key| self.short.at_home(&key)) {
+            return code;
+        }
+        self.code_row_elsewhere(strings, row, data, start, end, code_of)
+    }
+
+    /// `code_row` of a string that is long, new, or out of its home slot. (Out of line:
+    /// the hot loop keeps its registers; the key is packed again, cheaply.)
+    #[inline(never)]
+    fn code_row_elsewhere<O: OffsetSizeTrait>(
+        &mut self,
+        strings: &'a GenericStringArray<O>,
+        row: usize,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        code_of: &mut impl FnMut(&str) -> u32,
+    ) -> u32 {
+        let Some(key) = Packed::of(data, start, end) else {
+            return self.code(strings.value(row), code_of);
+        };
+        match self.short.find(&key) {
+            Found::Code(code) => code,
+            Found::FreeSlot(at) => {
+                let code = code_of(strings.value(row));
+                if self.short.len() < self.limit {
+                    self.short.insert(at, key, code);
+                }
+                code
+            }
+            Found::PiledUp => code_of(strings.value(row)),
         }
     }
 
