@@ -147,9 +147,12 @@ impl Accumulator {
             self.add(columns);
             return;
         }
-        let times = std::mem::take(&mut columns.execution_time_ms);
         self.add_in_halves(columns, false);
-        self.durations.hold(times);
+        match columns.times_source.take() {
+            // (The copy stays with the chunk, whose buffers the reader reuses.)
+            Some(source) => self.durations.hold_shared(source),
+            None => self.durations.hold(std::mem::take(&mut columns.execution_time_ms)),
+        }
     }
 
     /// The times of a reduction finalized once are held as the chunks' own buffers

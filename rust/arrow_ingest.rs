@@ -19,6 +19,7 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_buffer::ScalarBuffer;
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use rayon::prelude::*;
@@ -216,6 +217,8 @@ pub(crate) struct Slice {
     ts: Vec<i64>,
     flags: Vec<u8>,
     times: Vec<f64>,
+    /// The column `times` copied, when the copy is exact (see `Columns::times_source`).
+    times_source: Option<ScalarBuffer<f64>>,
     quality: Vec<f64>,
     codes: [Vec<u32>; 4],
     pub(crate) group: Vec<u32>,
@@ -232,6 +235,7 @@ impl Slice {
         refill(&mut self.ts, len, 0);
         refill(&mut self.flags, len, 0);
         refill(&mut self.times, len, f64::NAN);
+        self.times_source = None;
         refill(&mut self.quality, len, f64::NAN);
         // (The codes are sized by `code_strings`: counted columns have none.)
         self.group.clear();
@@ -332,6 +336,7 @@ fn convert_slice(
         std::mem::swap(&mut out.timestamp, &mut s.ts);
         std::mem::swap(&mut out.flags, &mut s.flags);
         std::mem::swap(&mut out.execution_time_ms, &mut s.times);
+        out.times_source = s.times_source.take();
         std::mem::swap(&mut out.quality_score, &mut s.quality);
         std::mem::swap(&mut out.context_type, &mut s.codes[0]);
         std::mem::swap(&mut out.agent, &mut s.codes[1]);
@@ -694,6 +699,18 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
             target.iter_mut().zip(values).for_each(|(out, &x)| *out = x + 0.0);
         } else {
             check_rows(block * BLOCK, values, target);
+        }
+    }
+    // Execution times read unchanged (a float64 column without nulls, bad values or -0.0,
+    // which the copy writes as 0.0) can be held as the column's own buffer.
+    let unchanged = |values: &[f64]| {
+        values
+            .iter()
+            .fold(true, |same, x| same & (x.to_bits() != (-0.0f64).to_bits()))
+    };
+    if let Some(f64s) = col.as_primitive_opt::<Float64Type>() {
+        if field == EXECUTION_TIME && nulls.is_none() && bad_rows.is_empty() && unchanged(values) {
+            s.times_source = Some(f64s.values().clone());
         }
     }
     for row in bad_rows {

@@ -6,6 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use arrow_buffer::ScalarBuffer;
 use rustc_hash::FxHashMap;
 
 pub const SUCCESS: u8 = 1;
@@ -170,6 +171,10 @@ pub struct Columns {
     pub flags: Vec<u8>,
     /// NaN = missing.
     pub execution_time_ms: Vec<f64>,
+    /// The Arrow buffer whose values `execution_time_ms` are, exactly (a float64 column of
+    /// the chunk's rows without nulls or -0.0), when an Arrow reader knows it: a one-call
+    /// reduction holds it rather than taking the copy (`Durations::hold_shared`).
+    pub times_source: Option<ScalarBuffer<f64>>,
     /// NaN = missing.
     pub quality_score: Vec<f64>,
     pub context_type: Vec<u32>,
@@ -238,6 +243,7 @@ impl Columns {
         self.timestamp.clear();
         self.flags.clear();
         self.execution_time_ms.clear();
+        self.times_source = None;
         self.quality_score.clear();
         self.context_type.clear();
         self.agent.clear();

@@ -99,3 +99,57 @@ def test_bad_times_inside_a_long_valid_column_are_found(on_invalid: str) -> None
     assert performance.sample_count == ROWS - 2
     assert math.copysign(1.0, performance.min_execution_time_ms) == 1.0
     assert performance.min_execution_time_ms == 0.0
+
+
+def _times_request(execution_data: Any) -> ModelUsageAnalyticsInput:
+    return ModelUsageAnalyticsInput(
+        pattern_id="large",
+        time_window_start=START,
+        time_window_end=START + timedelta(days=7),
+        execution_data=execution_data,
+    )
+
+
+def _stamps(rng: np.random.Generator, n: int) -> Any:
+    return np.datetime64(START.replace(tzinfo=None), "us") + rng.integers(
+        0, 7 * 86_400_000_000, n
+    ).astype("timedelta64[us]")
+
+
+def test_negative_zero_times_in_an_all_valid_column_count_as_zero() -> None:
+    # An all-valid float64 column's times are held as the column's own buffer, except
+    # where the copy differs: -0.0 is read as 0.0.
+    rng = np.random.default_rng(3)
+    times = rng.lognormal(4.5, 0.8, ROWS)
+    times[: ROWS * 2 // 3] = -0.0
+    output = REDUCER.execute_reduction_sync(
+        _times_request({"timestamp": _stamps(rng, ROWS), "execution_time_ms": times})
+    )
+    performance = output.performance_metrics
+    assert performance is not None
+    for value in (performance.min_execution_time_ms, performance.p50_execution_time_ms):
+        assert value == 0.0
+        assert math.copysign(1.0, value) == 1.0
+
+
+def test_a_sliced_table_reads_its_own_rows_times() -> None:
+    pa = pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(5)
+    n, offset = ROWS + 50_000, 50_000
+    times, stamps = rng.lognormal(4.5, 0.8, n), _stamps(rng, n)
+    times[:offset] = 1e6  # rows sliced away: they must not count
+    table = pa.table(
+        {
+            "timestamp": pa.array(stamps).cast(pa.timestamp("us", "UTC")),
+            "execution_time_ms": times,
+        }
+    )
+    sliced = REDUCER.execute_reduction_sync(_times_request(table.slice(offset)))
+    expected = REDUCER.execute_reduction_sync(
+        _times_request(
+            {"timestamp": stamps[offset:].copy(), "execution_time_ms": times[offset:].copy()}
+        )
+    )
+    assert sliced.performance_metrics is not None
+    assert sliced.performance_metrics == expected.performance_metrics
+    assert sliced.performance_metrics.max_execution_time_ms < 1e6
