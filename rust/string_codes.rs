@@ -85,23 +85,42 @@ impl Packed {
     /// pair do not cancel as they did when the words were xor-combined first (crafted
     /// columns then piled 4,096 strings on one probe chain), and the two multiplies run in
     /// parallel. (A third fold of the two results cost 1.5 ns a row and placed the
-    /// benchmark's strings no better.)
+    /// benchmark's strings no better.) The words are first xored with `seeds`, drawn once
+    /// per process: strings searched offline to collide (a hunter's 4,096 made reading a
+    /// column 1.7-2.5x slower) cannot be found without them.
     #[inline(always)]
-    fn hash(&self) -> u64 {
+    fn hash(&self, seeds: &[u64; 4]) -> u64 {
         let fold = |x: u64, y: u64| {
             let product = u128::from(x) * u128::from(y);
             (product as u64) ^ ((product >> 64) as u64)
         };
         let [a, b, c, d] = self.words;
-        let front = fold(a ^ 0x243F_6A88_85A3_08D3, b ^ 0x1319_8A2E_0370_7344);
-        let back = fold(c ^ 0xA409_3822_299F_31D0, d ^ self.len ^ 0x082E_FA98_EC4E_6C89);
+        let front = fold(a ^ seeds[0], b ^ seeds[1]);
+        let back = fold(c ^ seeds[2], d ^ self.len ^ seeds[3]);
         front.wrapping_add(back)
     }
+}
+
+/// The process's hash seeds (see `Packed::hash`), from the standard library's random
+/// hasher keys. (Where strings are placed never changes a code: codes follow the order in
+/// which strings are first met.)
+fn process_seeds() -> [u64; 4] {
+    static SEEDS: std::sync::OnceLock<[u64; 4]> = std::sync::OnceLock::new();
+    *SEEDS.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let random = std::collections::hash_map::RandomState::new();
+        std::array::from_fn(|i| {
+            let mut hasher = random.build_hasher();
+            hasher.write_usize(i);
+            hasher.finish()
+        })
+    })
 }
 
 /// Open addressing with linear probing over an index of entry numbers (0: a free slot,
 /// n: `entries[n - 1]`), kept at most 1/16 full.
 struct ShortTable {
+    seeds: [u64; 4],
     index: Vec<u16>,
     shift: u32,
     entries: Vec<(Packed, u32)>,
@@ -126,6 +145,7 @@ enum Found {
 impl ShortTable {
     fn new() -> Self {
         ShortTable {
+            seeds: process_seeds(),
             index: vec![0; 1 << FIRST_SLOTS_LOG2],
             shift: 64 - FIRST_SLOTS_LOG2,
             entries: Vec::new(),
@@ -139,7 +159,7 @@ impl ShortTable {
     /// The code of `key` if it is in its home slot (nearly every lookup ends there).
     #[inline(always)]
     fn at_home(&self, key: &Packed) -> Option<u32> {
-        let number = self.index[(key.hash() >> self.shift) as usize] as usize;
+        let number = self.index[(key.hash(&self.seeds) >> self.shift) as usize] as usize;
         match self.entries.get(number.wrapping_sub(1)) {
             Some((found, code)) if found.same(key) => Some(*code),
             _ => None,
@@ -148,7 +168,7 @@ impl ShortTable {
 
     /// The code of `key`, or where it would go.
     fn find(&self, key: &Packed) -> Found {
-        let home = (key.hash() >> self.shift) as usize;
+        let home = (key.hash(&self.seeds) >> self.shift) as usize;
         self.probe(key, home)
     }
 
@@ -186,7 +206,7 @@ impl ShortTable {
         for (n, (key, _)) in self.entries.iter().enumerate() {
             // (A pile-up past MAX_PROBES is placed anyway: `find` stops looking for it,
             // and asks `code_of`, as for a key it never met.)
-            let mut at = (key.hash() >> self.shift) as usize;
+            let mut at = (key.hash(&self.seeds) >> self.shift) as usize;
             while self.index[at] != 0 {
                 at = (at + 1) & mask;
             }
@@ -419,7 +439,7 @@ mod tests {
                     matches!(table.find(&key), Found::Code(c) if c == code as u32),
                     "{text:?}"
                 );
-                let home = (key.hash() >> table.shift) as usize;
+                let home = (key.hash(&table.seeds) >> table.shift) as usize;
                 let at = (0..table.index.len())
                     .find(|&at| table.index[at] as usize == code + 1)
                     .expect("indexed");
