@@ -562,6 +562,21 @@ def test_no_recent_use_is_abandoned() -> None:
     assert out.usage_metrics.time_since_last_use == 7 * 24 - 49
 
 
+@pytest.mark.parametrize(
+    ("latest", "abandoned"),
+    [(END - 42 * HOUR, False), (END - 42 * HOUR - timedelta(microseconds=1), True)],
+)
+def test_recent_use_starts_exactly_a_quarter_before_the_window_end(
+    latest: datetime, abandoned: bool
+) -> None:
+    # The last quarter of the week is [END - 42 h, END): a record at its first instant is
+    # recent use, one a microsecond earlier is not.
+    records = [{"timestamp": START + i * HOUR} for i in range(20)] + [{"timestamp": latest}]
+    trend = analyse(records).trend_analysis
+    assert trend is not None
+    assert (trend.trend_type is UsageTrendType.ABANDONED) is abandoned
+
+
 def test_growth_is_100_percent_when_the_first_buckets_are_empty() -> None:
     records = [{"timestamp": START + 6 * DAY + i * HOUR} for i in range(12)]
     trend = analyse(records).trend_analysis
