@@ -13,11 +13,22 @@ pyarrow, is not counted). Cases:
 - `patterns N P`: `peers.data.many_patterns_table(N, P)`, a batch;
 - `agents N A P`: N records with A distinct agents (plain strings, uniform), one pattern
   when P is 1, else a batch over P integer pattern ids.
+
+With `REPEAT=K` in the environment, the call runs K times and each one's wall time is
+printed: two builds compared on a noisy machine by alternating processes, each importing
+its own build first on `PYTHONPATH` (BENCHMARKS.md, session 15):
+
+    for i in 1 2 3; do
+        PYTHONPATH=/tmp/old-build REPEAT=4 .venv/bin/python benches/core_once.py dict 10000000
+        PYTHONPATH=/tmp/new-build REPEAT=4 .venv/bin/python benches/core_once.py dict 10000000
+    done
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -67,7 +78,11 @@ def main(case: str, *sizes: int) -> None:
         if batch
         else ModelUsageAnalyticsInput(pattern_id="p", execution_data=table, **window)
     )
-    reduce_any(table, core_options(contract, by_pattern=batch))
+    options = core_options(contract, by_pattern=batch)
+    for _ in range(int(os.environ.get("REPEAT", "1"))):
+        started = time.perf_counter()
+        reduce_any(table, options)
+        print(f"{case} {sizes}: {(time.perf_counter() - started) * 1000:.0f} ms", flush=True)
 
 
 if __name__ == "__main__":

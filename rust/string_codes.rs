@@ -10,8 +10,9 @@
 //! compares five integers. The table (`ShortTable`) is an index of 2-byte entry numbers,
 //! at most 1/16 full, over the entries themselves, stored densely: a few thousand strings'
 //! lookups stay in the first-level cache, and a string is nearly always in its home slot,
-//! so the hot loop does not branch into probing (about 7 ns a row against 13 ns for a
-//! half-full table of whole entries, `speed::code_all_speed`). Longer strings use a string
+//! so the hot loop does not branch into probing (`speed::code_all_speed`: 8.0 ns a row of
+//! the benchmark's 204 file paths against 13.8 ns for the half-full table of whole entries
+//! this replaced, and 14-15 ns for a string-keyed FxHashMap). Longer strings use a string
 //! map. Each table keeps at most `limit` strings: past that (values that hardly repeat)
 //! lookups that miss go straight to `code_of`.
 
