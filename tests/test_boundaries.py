@@ -63,8 +63,8 @@ def test_velocity_exactly_at_the_growing_or_declining_threshold_is_stable(
     first: int, last: int, velocity: float
 ) -> None:
     # "GROWING if velocity > 0.5", "DECLINING if velocity < -0.5": equality is neither.
-    trend = analyse(_two_buckets(first, last), START + 4 * DAY, bucket_width=2 * DAY)
-    trend = trend.trend_analysis
+    output = analyse(_two_buckets(first, last), START + 4 * DAY, bucket_width=2 * DAY)
+    trend = output.trend_analysis
     assert trend is not None
     assert trend.velocity == velocity
     assert trend.trend_type is UsageTrendType.STABLE
@@ -123,7 +123,7 @@ def test_percentile_interpolation_equals_numpy_to_the_last_bit() -> None:
     assert performance.p95_execution_time_ms == float(np.percentile(times, 95))
 
 
-NEW_YORK_MARCH = {
+NEW_YORK_MARCH: dict[str, Any] = {
     "start": datetime(2026, 3, 1, tzinfo=UTC),
     "end": datetime(2026, 3, 15, tzinfo=UTC),
     "timezone": "America/New_York",
