@@ -146,34 +146,40 @@ def test_days_and_hours_after_a_dst_change_near_local_midnight() -> None:
     assert distribution.by_day_of_week == {0: 1, 1: 2}
 
 
-def test_hours_around_spring_forward_in_any_record_order() -> None:
-    # 07:00Z on 8 March is 03:00 EDT, the first instant after the gap; 06:30Z is 01:30 EST.
-    switch = datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
-    records = [{"timestamp": switch}, {"timestamp": switch - timedelta(minutes=30)}]
-    output = analyse(
-        records,
-        start=datetime(2026, 3, 7, tzinfo=UTC),
-        end=datetime(2026, 3, 9, tzinfo=UTC),
-        timezone="America/New_York",
-    )
+# New York springs forward at 07:00Z on 8 March 2026: 07:00Z is 03:00 EDT, the first
+# instant after the gap, and 06:30Z is 01:30 EST (records in either order). Pacific/Chatham
+# falls back from +13:45 to +12:45 at 14:00Z on 4 April 2026 (03:45 local), inside a local
+# hour: 13:50Z is 03:35 and 14:05Z is 02:50.
+@pytest.mark.parametrize(
+    ("zone", "day", "change", "offsets_minutes", "hours"),
+    [
+        (
+            "America/New_York",
+            datetime(2026, 3, 7, tzinfo=UTC),
+            datetime(2026, 3, 8, 7, tzinfo=UTC),
+            (0, -30),
+            {1: 1, 3: 1},
+        ),
+        (
+            "Pacific/Chatham",
+            datetime(2026, 4, 4, tzinfo=UTC),
+            datetime(2026, 4, 4, 14, tzinfo=UTC),
+            (-10, 5),
+            {2: 1, 3: 1},
+        ),
+    ],
+)
+def test_hours_on_either_side_of_a_zone_change(
+    zone: str,
+    day: datetime,
+    change: datetime,
+    offsets_minutes: tuple[int, int],
+    hours: dict[int, int],
+) -> None:
+    records = [{"timestamp": change + m * timedelta(minutes=1)} for m in offsets_minutes]
+    output = analyse(records, start=day, end=day + 2 * DAY, timezone=zone)
     assert output.context_distribution is not None
-    assert output.context_distribution.by_time_of_day == {1: 1, 3: 1}
-
-
-def test_a_fall_back_inside_a_local_hour_cuts_the_hour() -> None:
-    # Pacific/Chatham goes from +13:45 to +12:45 at 14:00Z on 4 April 2026 (03:45 local):
-    # 13:50Z is 03:35 and 14:05Z is 02:50, two different local hours.
-    change = datetime(2026, 4, 4, 14, 0, tzinfo=UTC)
-    records = [{"timestamp": change - 10 * timedelta(minutes=1)}]
-    records.append({"timestamp": change + 5 * timedelta(minutes=1)})
-    output = analyse(
-        records,
-        start=datetime(2026, 4, 4, tzinfo=UTC),
-        end=datetime(2026, 4, 5, tzinfo=UTC),
-        timezone="Pacific/Chatham",
-    )
-    assert output.context_distribution is not None
-    assert output.context_distribution.by_time_of_day == {2: 1, 3: 1}
+    assert output.context_distribution.by_time_of_day == hours
 
 
 def test_plain_arrow_strings_that_differ_by_a_trailing_nul_are_two_agents() -> None:
