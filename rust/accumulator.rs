@@ -75,6 +75,8 @@ pub struct Accumulator {
     /// tell the halves of the window it was active in, whatever window finalizes.
     pub(crate) agent_first_seen: Vec<i64>,
     pub(crate) agent_last_seen: Vec<i64>,
+    /// See `share_input_buffers`.
+    pub(crate) shares_input_buffers: bool,
 }
 
 impl Accumulator {
@@ -102,6 +104,7 @@ impl Accumulator {
             file_types: Tally::default(),
             agent_first_seen: Vec::new(),
             agent_last_seen: Vec::new(),
+            shares_input_buffers: false,
         }
     }
 
@@ -148,11 +151,18 @@ impl Accumulator {
             return;
         }
         self.add_in_halves(columns, false);
-        match columns.times_source.take() {
+        match columns.times_source.take().filter(|_| self.shares_input_buffers) {
             // (The copy stays with the chunk, whose buffers the reader reuses.)
             Some(source) => self.durations.hold_shared(source),
             None => self.durations.hold(std::mem::take(&mut columns.execution_time_ms)),
         }
+    }
+
+    /// Hold chunks' execution times as the input's own buffers where the reader knows them
+    /// (`Columns::times_source`), for input the caller holds whole: a table's buffers live
+    /// anyway, but a stream's batches would all be kept alive by the references.
+    pub fn share_input_buffers(&mut self) {
+        self.shares_input_buffers = self.durations.holds_chunks();
     }
 
     /// The times of a reduction finalized once are held as the chunks' own buffers
@@ -895,6 +905,34 @@ mod tests {
         expected_merge.merge(&copying);
         assert_eq!(merged.finalize(), expected_merge.finalize(), "merged");
         assert_eq!(holding.finalize(), copying.finalize(), "finalized");
+    }
+
+    #[test]
+    fn input_buffers_are_shared_only_when_the_input_is_held_whole() {
+        // A chunk whose times are an input buffer's values: held as that buffer (the
+        // chunk keeps its copy) only once told the input is whole; otherwise the copy is
+        // taken, so that a stream's batches are not all kept alive by references.
+        let start = 1_772_323_200 * MICROS_PER_SECOND;
+        let window = Window::new(start, start + 14 * DAY, "custom", Some(DAY)).unwrap();
+        let fresh = || {
+            Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default()).holding_times()
+        };
+        let mut chunk = mixed_columns(10_000, start, 14 * DAY, 5);
+        chunk.execution_time_ms = (0..10_000).map(|i| i as f64 + 0.5).collect();
+        let source = arrow_buffer::ScalarBuffer::from(chunk.execution_time_ms.clone());
+        let (mut streamed, mut whole) = (fresh(), fresh());
+        whole.share_input_buffers();
+        for acc in [&mut streamed, &mut whole] {
+            let mut taken = chunk.clone();
+            taken.times_source = Some(source.clone());
+            let shares = acc.shares_input_buffers;
+            acc.add_chunk(&mut taken);
+            assert_eq!(taken.execution_time_ms.is_empty(), !shares, "shares: {shares}");
+            assert!(taken.times_source.is_none());
+        }
+        let held_source = |acc: &Accumulator| acc.durations.held_parts().any(|p| p.as_ptr() == source.as_ptr());
+        assert!(held_source(&whole) && !held_source(&streamed));
+        assert_eq!(whole.finalize(), streamed.finalize());
     }
 
     #[test]

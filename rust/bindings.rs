@@ -188,17 +188,23 @@ fn py_reduce_records<'py>(
 
 /// Reduce anything exporting the Arrow PyCapsule interface (`__arrow_c_stream__` or
 /// `__arrow_c_array__`): pyarrow, polars, pandas, DuckDB. The stream is read and reduced
-/// with the GIL released.
+/// with the GIL released. `whole`: the caller's object holds all of the data while it is
+/// read (a table or frame), so its buffers may be kept rather than copied; a stream's
+/// batches would be kept alive with them, all at once.
 #[pyfunction]
-#[pyo3(name = "reduce_arrow", signature = (data, options, cancel=None))]
+#[pyo3(name = "reduce_arrow", signature = (data, options, cancel=None, whole=false))]
 fn py_reduce_arrow<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,
     options: Options,
     cancel: Option<Bound<'py, CancelFlag>>,
+    whole: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let template = options.template()?;
-    let body = Reduction::for_one_call(&template, options.by_pattern);
+    let mut body = Reduction::for_one_call(&template, options.by_pattern);
+    if whole {
+        body.share_input_buffers();
+    }
     let cancel = cancel.as_ref().map(Bound::get);
     let (report, reduction) = read_arrow_into(py, data, &template.window, options.skip_invalid, body, cancel)?;
     finish(py, report.invalid > 0 && !options.skip_invalid, &report, reduction)

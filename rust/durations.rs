@@ -115,6 +115,12 @@ impl Durations {
         }
     }
 
+    /// The held parts (tests: which buffers are held).
+    #[cfg(test)]
+    pub(crate) fn held_parts(&self) -> impl Iterator<Item = &[f64]> {
+        self.held.iter().map(|part| &part[..])
+    }
+
     /// The kept values in record order, as parts.
     fn kept_parts(&self) -> Vec<&[f64]> {
         self.held

@@ -142,6 +142,16 @@ impl Reduction {
     }
 }
 
+impl Reduction {
+    /// Let a one-call reduction keep references to the input's buffers (see
+    /// `Accumulator::sharing_input_buffers`): only for input its caller holds whole.
+    pub fn share_input_buffers(&mut self) {
+        if let Reduction::One(acc) = self {
+            acc.share_input_buffers();
+        }
+    }
+}
+
 fn empty_body(template: &Accumulator, grouped: bool) -> Reduction {
     if grouped {
         Reduction::Grouped(GroupedAccumulators::new(template.clone()), GroupIndex::default())

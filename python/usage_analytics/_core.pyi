@@ -64,9 +64,11 @@ def reduce_records(
     """
 
 def reduce_arrow(
-    data: Any, options: dict[str, Any], cancel: CancelFlag | None = None
+    data: Any, options: dict[str, Any], cancel: CancelFlag | None = None, whole: bool = False
 ) -> dict[str, Any]:
-    """The same, for anything exporting `__arrow_c_stream__` or `__arrow_c_array__`."""
+    """The same, for anything exporting `__arrow_c_stream__` or `__arrow_c_array__`.
+    `whole`: the caller's object holds all of the data while it is read (a table or a
+    frame, not a stream), so the core may keep references to its buffers."""
 
 @final
 class CoreState:

@@ -36,6 +36,9 @@ __all__ = ["RECORD_COLUMNS", "is_arrow", "read_any", "reduce_any", "row_count"]
 
 #: A core entry point taking one input form and returning its result dict.
 CoreReader = Callable[[Any], dict[str, Any]]
+#: A reader of Arrow data, told whether the data is held whole by the caller's object (a
+#: table or frame, not a stream whose batches are released as they are read).
+ArrowReader = Callable[[Any, bool], dict[str, Any]]
 
 
 def is_arrow(data: object) -> bool:
@@ -83,12 +86,14 @@ def reduce_any(
     return read_any(
         data,
         records=lambda records: _core.reduce_records(records, options, cancel),
-        arrow=lambda table: _core.reduce_arrow(table, options, cancel),
+        arrow=lambda table, whole: _core.reduce_arrow(table, options, cancel, whole),
         grouped=options["by_pattern"],
     )
 
 
-def read_any(data: Any, *, records: CoreReader, arrow: CoreReader, grouped: bool) -> dict[str, Any]:
+def read_any(
+    data: Any, *, records: CoreReader, arrow: ArrowReader, grouped: bool
+) -> dict[str, Any]:
     """Hand `data` to the core's reader for its form: `records` for a list or tuple of
     mappings, `arrow` for Arrow data (a dict of columns is converted first). `grouped`: a
     batch, which reads the `pattern_id` column too."""
@@ -107,13 +112,13 @@ def read_any(data: Any, *, records: CoreReader, arrow: CoreReader, grouped: bool
         stream = _CheckedStream.of(table, producer=data)
         del table  # (held by the stream alone: a DuckDB result is released with it)
         try:
-            return arrow(stream.data)
+            return arrow(stream.data, stream.whole)
         except UsageAnalyticsError:
             stream.raise_kept()
             raise
     if isinstance(data, Mapping):
         try:
-            return arrow(columns_to_arrow(data, wanted))
+            return arrow(columns_to_arrow(data, wanted), True)
         except _MixedValues as mixed:
             return records(mixed.rows)
     raise TypeError(f"cannot read records from {type(data).__name__}")
@@ -256,8 +261,10 @@ class _CheckedStream:
     error text: the check's own, a KeyboardInterrupt or a SystemExit is kept to be
     raised as itself."""
 
-    def __init__(self, data: Any, kept: list[BaseException]) -> None:
+    def __init__(self, data: Any, kept: list[BaseException], *, whole: bool) -> None:
         self.data = data
+        #: Whether the user's object holds all of the data while it is read.
+        self.whole = whole
         # (Shared with the batches' generator, which must not hold the stream: the reader
         # holding the generator would make a cycle through C++ that no collection frees,
         # keeping a DuckDB result open.)
@@ -269,17 +276,22 @@ class _CheckedStream:
         input: checked unless that is a library's own whole data (a pyarrow table, batch
         or array, a polars or pandas frame, a DuckDB result), consistent by construction
         and read without a Python call per batch (which would wait for the GIL)."""
+        frame = _library(producer) in ("polars", "pandas")
         if _library(data) != "pyarrow":
-            return cls(data, [])
+            return cls(data, [], whole=frame)
         import pyarrow as pa
 
-        trusted = _library(producer) in ("polars", "pandas", "duckdb") or (
+        # (A table or frame stays alive while it is read: the core may keep references to
+        # its buffers, where a stream's batches must be copied from as they pass.)
+        whole = frame or (
             _library(producer) == "pyarrow" and not isinstance(producer, pa.RecordBatchReader)
         )
+        trusted = whole or _library(producer) == "duckdb"
         if trusted or not isinstance(data, pa.RecordBatchReader):
-            return cls(data, [])
+            return cls(data, [], whole=whole)
         kept: list[BaseException] = []
-        return cls(pa.RecordBatchReader.from_batches(data.schema, _checked(data, kept)), kept)
+        checked = pa.RecordBatchReader.from_batches(data.schema, _checked(data, kept))
+        return cls(checked, kept, whole=False)
 
     def raise_kept(self) -> None:
         if self._kept:

@@ -148,7 +148,7 @@ class _Accumulator:
             raw = read_any(
                 data,
                 records=self._state.update_records,
-                arrow=self._state.update_arrow,
+                arrow=lambda table, _whole: self._state.update_arrow(table),
                 grouped=self._batch,
             )
         raise_if_invalid(self._settings, raw)
@@ -452,7 +452,10 @@ class RollingUsageAnalytics:
         `UsageAccumulator.update`."""
         with self._lock:
             raw = read_any(
-                data, records=self._core.add_records, arrow=self._core.add_arrow, grouped=False
+                data,
+                records=self._core.add_records,
+                arrow=lambda table, _whole: self._core.add_arrow(table),
+                grouped=False,
             )
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw)
 
