@@ -75,8 +75,6 @@ pub struct Accumulator {
     /// tell the halves of the window it was active in, whatever window finalizes.
     pub(crate) agent_first_seen: Vec<i64>,
     pub(crate) agent_last_seen: Vec<i64>,
-    /// See `share_input_buffers`.
-    pub(crate) shares_input_buffers: bool,
 }
 
 impl Accumulator {
@@ -104,7 +102,6 @@ impl Accumulator {
             file_types: Tally::default(),
             agent_first_seen: Vec::new(),
             agent_last_seen: Vec::new(),
-            shares_input_buffers: false,
         }
     }
 
@@ -151,18 +148,15 @@ impl Accumulator {
             return;
         }
         self.add_in_halves(columns, false);
-        match columns.times_source.take().filter(|_| self.shares_input_buffers) {
+        match columns
+            .times_source
+            .take()
+            .filter(|_| self.durations.shares_input_buffers())
+        {
             // (The copy stays with the chunk, whose buffers the reader reuses.)
             Some(source) => self.durations.hold_shared(source),
             None => self.durations.hold(std::mem::take(&mut columns.execution_time_ms)),
         }
-    }
-
-    /// Hold chunks' execution times as the input's own buffers where the reader knows them
-    /// (`Columns::times_source`), for input the caller holds whole: a table's buffers live
-    /// anyway, but a stream's batches would all be kept alive by the references.
-    pub fn share_input_buffers(&mut self) {
-        self.shares_input_buffers = self.durations.holds_chunks();
     }
 
     /// The times of a reduction finalized once are held as the chunks' own buffers
@@ -921,11 +915,11 @@ mod tests {
         chunk.execution_time_ms = (0..10_000).map(|i| i as f64 + 0.5).collect();
         let source = arrow_buffer::ScalarBuffer::from(chunk.execution_time_ms.clone());
         let (mut streamed, mut whole) = (fresh(), fresh());
-        whole.share_input_buffers();
+        whole.durations.share_input_buffers();
         for acc in [&mut streamed, &mut whole] {
             let mut taken = chunk.clone();
             taken.times_source = Some(source.clone());
-            let shares = acc.shares_input_buffers;
+            let shares = acc.durations.shares_input_buffers();
             acc.add_chunk(&mut taken);
             assert_eq!(taken.execution_time_ms.is_empty(), !shares, "shares: {shares}");
             assert!(taken.times_source.is_none());

@@ -662,7 +662,8 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
         return Ok(());
     };
     let converted;
-    let values: &[f64] = match col.as_primitive_opt::<Float64Type>() {
+    let f64s = col.as_primitive_opt::<Float64Type>();
+    let values: &[f64] = match f64s {
         Some(f64s) => f64s.values(), // read in place, no copy
         None => {
             converted = floats(col).ok_or_else(|| unsupported(field, col.data_type(), "a float or integer type"))?;
@@ -708,8 +709,8 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
             .iter()
             .fold(true, |same, x| same & (x.to_bits() != (-0.0f64).to_bits()))
     };
-    if let Some(f64s) = col.as_primitive_opt::<Float64Type>() {
-        if field == EXECUTION_TIME && nulls.is_none() && bad_rows.is_empty() && unchanged(values) {
+    if let Some(f64s) = f64s.filter(|_| field == EXECUTION_TIME && nulls.is_none() && bad_rows.is_empty()) {
+        if unchanged(values) {
             s.times_source = Some(f64s.values().clone());
         }
     }

@@ -36,6 +36,8 @@ pub struct Durations {
     /// Empty unless `holds_chunks`.
     held: Vec<ScalarBuffer<f64>>,
     holds_chunks: bool,
+    /// See `share_input_buffers`.
+    shares_input_buffers: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +56,7 @@ impl Durations {
             relative_accuracy,
             held: Vec::new(),
             holds_chunks: false,
+            shares_input_buffers: false,
         })
     }
 
@@ -67,6 +70,17 @@ impl Durations {
 
     pub fn holds_chunks(&self) -> bool {
         self.holds_chunks
+    }
+
+    /// Hold chunks' times as the input's own buffers where the reader knows them
+    /// (`hold_shared`), for input the caller holds whole: a table's buffers live anyway,
+    /// but a stream's batches would all be kept alive by the references. Only when holding.
+    pub fn share_input_buffers(&mut self) {
+        self.shares_input_buffers = self.holds_chunks;
+    }
+
+    pub fn shares_input_buffers(&self) -> bool {
+        self.shares_input_buffers
     }
 
     /// Keep a chunk's execution times (missing ones NaN), after those kept so far, taking
@@ -96,7 +110,7 @@ impl Durations {
     /// fresh allocation per chunk, paged in and zeroed by the kernel (80 MB and about a
     /// tenth of a 10M-record call).
     pub fn hold_shared(&mut self, times: ScalarBuffer<f64>) {
-        debug_assert!(self.holds_chunks);
+        debug_assert!(self.shares_input_buffers);
         debug_assert!(times.iter().all(|t| !t.is_nan() && t.to_bits() != (-0.0f64).to_bits()));
         if times.len() < HOLD_MIN {
             self.values.extend_from_slice(&times);

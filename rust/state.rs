@@ -144,10 +144,10 @@ impl Reduction {
 
 impl Reduction {
     /// Let a one-call reduction keep references to the input's buffers (see
-    /// `Accumulator::sharing_input_buffers`): only for input its caller holds whole.
+    /// `Durations::share_input_buffers`): only for input its caller holds whole.
     pub fn share_input_buffers(&mut self) {
         if let Reduction::One(acc) = self {
-            acc.share_input_buffers();
+            acc.durations.share_input_buffers();
         }
     }
 }

@@ -157,10 +157,16 @@ impl ShortTable {
         self.entries.len()
     }
 
+    /// The slot where probing for `key` starts.
+    #[inline(always)]
+    fn home(&self, key: &Packed) -> usize {
+        (key.hash(&self.seeds) >> self.shift) as usize
+    }
+
     /// The code of `key` if it is in its home slot (nearly every lookup ends there).
     #[inline(always)]
     fn at_home(&self, key: &Packed) -> Option<u32> {
-        let number = self.index[(key.hash(&self.seeds) >> self.shift) as usize] as usize;
+        let number = self.index[self.home(key)] as usize;
         match self.entries.get(number.wrapping_sub(1)) {
             Some((found, code)) if found.same(key) => Some(*code),
             _ => None,
@@ -169,13 +175,8 @@ impl ShortTable {
 
     /// The code of `key`, or where it would go.
     fn find(&self, key: &Packed) -> Found {
-        let home = (key.hash(&self.seeds) >> self.shift) as usize;
-        self.probe(key, home)
-    }
-
-    fn probe(&self, key: &Packed, home: usize) -> Found {
         let mask = self.index.len() - 1;
-        let mut at = home;
+        let mut at = self.home(key);
         for _ in 0..MAX_PROBES {
             let number = self.index[at] as usize;
             let Some((found, code)) = self.entries.get(number.wrapping_sub(1)) else {
@@ -204,10 +205,10 @@ impl ShortTable {
         self.index = vec![0; self.index.len() * 2];
         self.shift -= 1;
         let mask = self.index.len() - 1;
-        for (n, (key, _)) in self.entries.iter().enumerate() {
+        for n in 0..self.entries.len() {
             // (A pile-up past MAX_PROBES is placed anyway: `find` stops looking for it,
             // and asks `code_of`, as for a key it never met.)
-            let mut at = (key.hash(&self.seeds) >> self.shift) as usize;
+            let mut at = self.home(&self.entries[n].0);
             while self.index[at] != 0 {
                 at = (at + 1) & mask;
             }
@@ -440,7 +441,7 @@ mod tests {
                     matches!(table.find(&key), Found::Code(c) if c == code as u32),
                     "{text:?}"
                 );
-                let home = (key.hash(&table.seeds) >> table.shift) as usize;
+                let home = table.home(&key);
                 let at = (0..table.index.len())
                     .find(|&at| table.index[at] as usize == code + 1)
                     .expect("indexed");

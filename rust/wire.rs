@@ -592,7 +592,6 @@ fn accumulator_of(
         file_types,
         agent_first_seen: w.agent_first_seen.into_owned(),
         agent_last_seen: w.agent_last_seen.into_owned(),
-        shares_input_buffers: false,
     })
 }
 
