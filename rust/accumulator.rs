@@ -7,6 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::bucket_counts::{bucket_midpoint, rate_per_day, BucketCounts, TrendGrid};
 use crate::buckets::Window;
 use crate::calendar::{Place, RunFinder};
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
@@ -15,7 +16,7 @@ use crate::durations::Durations;
 use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
 use crate::metrics::*;
-use crate::regression::ols;
+use crate::regression::{ols, ols_sparse, Axis, LinearFit};
 use crate::tally::{Tally, Translation, LANE_MIN_ROWS};
 use crate::zone::Zone;
 
@@ -62,7 +63,7 @@ pub struct Accumulator {
     pub(crate) quality_sum: ExactSum,
     pub(crate) quality_count: u64,
     pub(crate) durations: Durations,
-    pub(crate) bucket_counts: Vec<u64>,
+    pub(crate) bucket_counts: BucketCounts,
     pub(crate) day_counts: DayCounts,
     pub(crate) hours: [u64; 24],
     pub(crate) weekdays: [u64; 7],
@@ -80,7 +81,7 @@ pub struct Accumulator {
 impl Accumulator {
     pub fn new(window: Window, zone: Zone, families: Families, thresholds: Thresholds) -> Accumulator {
         Accumulator {
-            bucket_counts: vec![0; if families.trends { window.buckets } else { 0 }],
+            bucket_counts: BucketCounts::new(if families.trends { window.buckets } else { 0 }),
             window,
             zone,
             families,
@@ -116,7 +117,7 @@ impl Accumulator {
     pub fn rebase(&mut self, window: Window) {
         debug_assert_eq!(self.count, 0, "only an empty accumulator is rebased");
         self.window = window;
-        self.bucket_counts = vec![0; if self.families.trends { window.buckets } else { 0 }];
+        self.bucket_counts = BucketCounts::new(if self.families.trends { window.buckets } else { 0 });
         self.day_counts = DayCounts::for_window(&window);
     }
 
@@ -424,9 +425,7 @@ impl Accumulator {
 
     /// Fold `other` (same settings: see `check_compatible`) into this one.
     pub fn merge(&mut self, other: &Accumulator) {
-        for (mine, theirs) in self.bucket_counts.iter_mut().zip(&other.bucket_counts) {
-            *mine += theirs;
-        }
+        self.bucket_counts.merge(&other.bucket_counts);
         self.merge_all_but_buckets(other);
     }
 
@@ -434,8 +433,8 @@ impl Accumulator {
     /// window, into that bucket (a rolling bucket into a snapshot). Other settings as in
     /// `merge`, except the window.
     pub fn absorb(&mut self, other: &Accumulator, bucket: usize) {
-        if let Some(count) = self.bucket_counts.get_mut(bucket) {
-            *count += other.count;
+        if bucket < self.bucket_counts.buckets() {
+            self.bucket_counts.add(bucket, other.count);
         }
         self.merge_all_but_buckets(other);
     }
@@ -478,7 +477,22 @@ impl Accumulator {
         }
     }
 
-    pub fn finalize(mut self) -> Analytics {
+    pub fn finalize(self) -> Analytics {
+        let grid = self.trend_grid();
+        self.finalize_with(grid.as_ref())
+    }
+
+    /// What the trend of accumulators of these settings needs computed once for all of
+    /// them (a window of sparse bucket counts: `TrendGrid`), if anything.
+    pub fn trend_grid(&self) -> Option<TrendGrid> {
+        self.families
+            .trends
+            .then(|| TrendGrid::for_counts(&self.bucket_counts, &self.window))?
+    }
+
+    /// `finalize`, with the `trend_grid` of these settings (computed here if needed and
+    /// not given).
+    pub fn finalize_with(mut self, grid: Option<&TrendGrid>) -> Analytics {
         let days = self.window.days();
         let n = self.count;
         let usage = Usage {
@@ -513,7 +527,7 @@ impl Accumulator {
             0.7 * (n as f64 / 100.0).min(1.0) + 0.3 * (days / 30.0).min(1.0)
         };
         let performance = self.families.performance.then(|| self.performance());
-        let trend = self.families.trends.then(|| self.trend());
+        let trend = self.families.trends.then(|| self.trend(grid));
         let distribution = self.families.distribution.then(|| self.distribution());
         Analytics {
             usage,
@@ -529,29 +543,22 @@ impl Accumulator {
         self.durations.performance()
     }
 
-    fn trend(&self) -> Trend {
+    fn trend(&self, grid: Option<&TrendGrid>) -> Trend {
         let window = self.window;
         let t = self.thresholds;
         let k = window.buckets;
         let day = MICROS_PER_DAY as f64;
-        let (mut x, mut rate) = (Vec::with_capacity(k), Vec::with_capacity(k));
-        for (i, &count) in self.bucket_counts.iter().enumerate() {
-            let (lo, hi) = window.bucket_bounds(i);
-            let duration_days = (hi - lo) as f64 / day;
-            x.push(((lo - window.start) as f64 + (hi - lo) as f64 / 2.0) / day);
-            rate.push(count as f64 / duration_days);
-        }
-        let fit = ols(&x, &rate);
-        let velocity = if k < 2 { 0.0 } else { fit.slope };
-        let acceleration = if k < 3 {
-            0.0
-        } else {
-            let h = k / 2;
-            slope_or_zero(&x[h..], &rate[h..]) - slope_or_zero(&x[..h], &rate[..h])
+        let RateShape {
+            fit,
+            acceleration,
+            first,
+            last,
+        } = match (self.bucket_counts.as_dense(), grid) {
+            (Some(counts), _) => self.dense_shape(counts),
+            (None, Some(grid)) => self.sparse_shape(grid),
+            (None, None) => self.sparse_shape(&TrendGrid::new(&window)),
         };
-        let q = (k / 4).max(1);
-        let first = mean(&rate[..q]);
-        let last = mean(&rate[k - q..]);
+        let velocity = if k < 2 { 0.0 } else { fit.slope };
         let growth_percentage = if k < 2 || (first == 0.0 && last == 0.0) {
             0.0
         } else if first == 0.0 {
@@ -593,22 +600,24 @@ impl Accumulator {
             TrendType::Stable
         };
         let time_series = self.families.time_series.then(|| {
+            let counts = self.bucket_counts.to_dense();
             (0..k)
                 .map(|i| {
                     let (start, end) = window.bucket_bounds(i);
                     TimeBucket {
                         start,
                         end,
-                        executions: self.bucket_counts[i],
-                        rate_per_day: rate[i],
+                        executions: counts[i],
+                        rate_per_day: rate_per_day(&window, i, counts[i]),
                     }
                 })
                 .collect()
         });
         let predictions = self.families.predictions.then(|| {
             let horizon_days = window.days();
+            // (Below two buckets the fit's intercept is the mean rate.)
             let (a, b) = if k < 2 {
-                (mean(&rate), 0.0)
+                (fit.intercept, 0.0)
             } else {
                 (fit.intercept, fit.slope)
             };
@@ -633,6 +642,58 @@ impl Accumulator {
             velocity_significant,
             time_series,
             predictions,
+        }
+    }
+
+    /// The fits of a window of dense counts: every bucket's x and rate in arrays.
+    fn dense_shape(&self, counts: &[u64]) -> RateShape {
+        let window = self.window;
+        let k = window.buckets;
+        let x: Vec<f64> = (0..k).map(|i| bucket_midpoint(&window, i)).collect();
+        let rate: Vec<f64> = (0..k).map(|i| rate_per_day(&window, i, counts[i])).collect();
+        let acceleration = if k < 3 {
+            0.0
+        } else {
+            let h = k / 2;
+            slope_or_zero(&x[h..], &rate[h..]) - slope_or_zero(&x[..h], &rate[..h])
+        };
+        let q = (k / 4).max(1);
+        RateShape {
+            fit: ols(&x, &rate),
+            acceleration,
+            first: mean(&rate[..q]),
+            last: mean(&rate[k - q..]),
+        }
+    }
+
+    /// The fits of a window of sparse counts (`TrendGrid`): O(occupied buckets).
+    fn sparse_shape(&self, grid: &TrendGrid) -> RateShape {
+        let k = self.window.buckets;
+        let rates = grid.rates(&self.bucket_counts);
+        let slope = |axis: &Axis, points: &[(usize, f64)]| {
+            if axis.len < 2 {
+                0.0
+            } else {
+                ols_sparse(axis, &grid.x, points).slope
+            }
+        };
+        let acceleration = if k < 3 {
+            0.0
+        } else {
+            let split = rates.partition_point(|&(i, _)| i < grid.second_half.start);
+            slope(&grid.second_half, &rates[split..]) - slope(&grid.first_half, &rates[..split])
+        };
+        let q = (k / 4).max(1);
+        // (The empty buckets' zeros leave a sum's bits as they are.)
+        let mean_of = |buckets: std::ops::Range<usize>| {
+            let inside = rates.iter().filter(|&&(i, _)| buckets.contains(&i));
+            inside.fold(0.0, |sum, &(_, rate)| sum + rate) / q as f64
+        };
+        RateShape {
+            fit: ols_sparse(&grid.whole, &grid.x, &rates),
+            acceleration,
+            first: mean_of(0..q),
+            last: mean_of(k - q..k),
         }
     }
 
@@ -700,6 +761,15 @@ impl DayCounts {
     }
 }
 
+/// The rate fits a trend is classified by: the OLS of every bucket's rate, the second
+/// half's slope less the first's, and the mean rates of the first and last quarters.
+struct RateShape {
+    fit: LinearFit,
+    acceleration: f64,
+    first: f64,
+    last: f64,
+}
+
 /// Records of one run (see `add_timestamps`).
 #[derive(Default)]
 struct Run {
@@ -713,7 +783,7 @@ impl Run {
         days: &mut DayCounts,
         hours: &mut [u64; 24],
         weekdays: &mut [u64; 7],
-        buckets: &mut [u64],
+        buckets: &mut BucketCounts,
         families: Families,
     ) {
         if self.count == 0 {
@@ -726,7 +796,7 @@ impl Run {
             weekdays[fields.weekday as usize] += self.count;
         }
         if families.trends {
-            buckets[bucket] += self.count;
+            buckets.add(bucket, self.count);
         }
     }
 }

@@ -372,19 +372,21 @@ impl GroupedAccumulators {
     }
 
     /// Finalize every group seen (`groups` of them; a group whose records were all
-    /// outside the window or invalid gets the empty analytics), in parallel.
+    /// outside the window or invalid gets the empty analytics), in parallel, with one
+    /// `TrendGrid` for all of them.
     pub fn finalize(mut self, groups: usize) -> Vec<Analytics> {
         while self.accumulators.len() < groups {
             self.accumulators.push(self.template.clone());
         }
         let held = self.held_times.take().unwrap_or_default();
         let by_group = held.by_group();
+        let grid = self.template.trend_grid();
         self.accumulators
             .into_par_iter()
             .enumerate()
             .map(|(g, mut acc)| {
                 acc.add_execution_times(by_group.of(g));
-                acc.finalize()
+                acc.finalize_with(grid.as_ref())
             })
             .collect()
     }
@@ -392,6 +394,7 @@ impl GroupedAccumulators {
     /// `finalize` without consuming (a streaming state can be finalized again).
     pub fn finalize_copy(&self, groups: usize) -> Vec<Analytics> {
         let held = self.held_by_group();
+        let grid = self.template.trend_grid();
         (0..groups)
             .into_par_iter()
             .map(|g| {
@@ -399,7 +402,7 @@ impl GroupedAccumulators {
                 if let Some(held) = &held {
                     acc.add_execution_times(held.of(g));
                 }
-                acc.finalize()
+                acc.finalize_with(grid.as_ref())
             })
             .collect()
     }

@@ -10,6 +10,7 @@ pub mod accumulator;
 pub mod arrow_ingest;
 mod arrow_strings;
 mod bindings;
+pub mod bucket_counts;
 pub mod buckets;
 pub mod calendar;
 pub mod cancel;

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::accumulator::{Accumulator, DayCounts, Families};
+use crate::bucket_counts::BucketCounts;
 use crate::buckets::Window;
 use crate::civil::MICROS_PER_DAY;
 use crate::durations::{Durations, Summary};
@@ -28,9 +29,10 @@ use crate::tally::{LoadedNames, Tally};
 use crate::zone::Zone;
 
 const MAGIC: &[u8; 4] = b"UAST";
-/// 3 since each pattern of a batch state keeps its own ingest counts (no release wrote
-/// version 2 or earlier, so no reader of them is kept).
-pub const FORMAT_VERSION: u16 = 3;
+/// 4 since a window of many trend buckets stores only the occupied ones (3: every bucket;
+/// 2: batch states without per-pattern ingest counts). No release wrote an earlier version, so no reader of
+/// them is kept.
+pub const FORMAT_VERSION: u16 = 4;
 const HEADER: usize = 4 + 2 + 4;
 
 // Stored names and arrays are borrowed while writing (from the state) and names while
@@ -103,7 +105,8 @@ struct AccumulatorWire<'a> {
     quality_count: u64,
     exact_times: Cow<'a, [f64]>,
     summary: Option<SummaryWire>,
-    bucket_counts: Cow<'a, [u64]>,
+    #[serde(borrow)]
+    bucket_counts: BucketsWire<'a>,
     day_counts: Vec<(i64, u64)>,
     hours: [u64; 24],
     weekdays: [u64; 7],
@@ -118,6 +121,16 @@ struct AccumulatorWire<'a> {
     file_types: TallyWire<'a>,
     agent_first_seen: Cow<'a, [i64]>,
     agent_last_seen: Cow<'a, [i64]>,
+}
+
+/// Trend bucket counts as the accumulator keeps them (`BucketCounts`): every bucket's for
+/// a window of few buckets, the occupied ones for a window of many (a million at most),
+/// which stores only those its records fall in. Either is read for any window.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+enum BucketsWire<'a> {
+    Every(Cow<'a, [u64]>),
+    /// (bucket, count > 0) in ascending order of bucket.
+    Occupied(Vec<(u32, u64)>),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -416,7 +429,16 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire<'_> {
                 bins: bins.to_vec(),
             }
         }),
-        bucket_counts: Cow::Borrowed(&acc.bucket_counts),
+        bucket_counts: match acc.bucket_counts.as_dense() {
+            Some(every) => BucketsWire::Every(Cow::Borrowed(every)),
+            None => BucketsWire::Occupied(
+                acc.bucket_counts
+                    .occupied()
+                    .into_iter()
+                    .map(|(bucket, count)| (bucket as u32, count))
+                    .collect(),
+            ),
+        },
         day_counts,
         hours: acc.hours,
         weekdays: acc.weekdays,
@@ -428,6 +450,31 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire<'_> {
         agent_first_seen: Cow::Borrowed(&acc.agent_first_seen),
         agent_last_seen: Cow::Borrowed(&acc.agent_last_seen),
     }
+}
+
+/// The bucket counts stored as `w`, checked against a window of `buckets` buckets.
+fn bucket_counts_of(w: BucketsWire<'_>, buckets: usize) -> Result<BucketCounts, CoreError> {
+    let mut counts = BucketCounts::new(buckets);
+    match w {
+        BucketsWire::Every(every) => {
+            ensure(every.len() == buckets, "wrong number of trend buckets")?;
+            for (bucket, &count) in every.iter().enumerate() {
+                counts.add(bucket, count);
+            }
+        }
+        BucketsWire::Occupied(occupied) => {
+            ensure(
+                occupied.windows(2).all(|pair| pair[0].0 < pair[1].0),
+                "trend buckets out of order or twice",
+            )?;
+            for (bucket, count) in occupied {
+                ensure(count > 0, "an empty trend bucket")?;
+                ensure((bucket as usize) < buckets, "a trend bucket outside the window")?;
+                counts.add(bucket as usize, count);
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// Rebuild an accumulator of `template`'s settings, checking every invariant an
@@ -482,10 +529,9 @@ fn accumulator_of(
         },
         "execution times do not match the records",
     )?;
-    let buckets = if families.trends { window.buckets } else { 0 };
-    ensure(w.bucket_counts.len() == buckets, "wrong number of trend buckets")?;
+    let bucket_counts = bucket_counts_of(w.bucket_counts, if families.trends { window.buckets } else { 0 })?;
     ensure(
-        !families.trends || sum(&w.bucket_counts) == Some(n),
+        bucket_counts.total() == Some(if families.trends { n } else { 0 }),
         "trend buckets do not add up",
     )?;
     // Stored in ascending order (`accumulator_wire` sorts them): no day twice.
@@ -581,7 +627,7 @@ fn accumulator_of(
         quality_sum,
         quality_count: w.quality_count,
         durations,
-        bucket_counts: w.bucket_counts.into_owned(),
+        bucket_counts,
         day_counts,
         hours: w.hours,
         weekdays: w.weekdays,
@@ -681,6 +727,74 @@ mod tests {
         let mut w = accumulator_wire(&acc);
         w.day_counts = vec![(-1, 1), (1, 1), (7, 1)];
         assert!(load(w).is_ok(), "the days either side of the window");
+    }
+
+    #[test]
+    fn trend_buckets_must_be_in_the_window_and_add_up_in_either_form() {
+        // 6-hour buckets of a week: 28. The records lie in buckets 4, 4 and 16.
+        let acc = accumulator();
+        let mut every = vec![0u64; 28];
+        (every[4], every[16]) = (2, 1);
+        assert_eq!(
+            accumulator_wire(&acc).bucket_counts,
+            BucketsWire::Every(Cow::Owned(every.clone()))
+        );
+        let occupied = |pairs: &[(u32, u64)]| BucketsWire::Occupied(pairs.to_vec());
+        let with = |first: u64, last: u64| {
+            let mut counts = vec![0u64; 28];
+            (counts[0], counts[27]) = (first, last);
+            BucketsWire::Every(Cow::Owned(counts))
+        };
+        for buckets in [
+            occupied(&[(16, 1), (4, 2)]),
+            occupied(&[(4, 1), (4, 1), (16, 1)]),
+            occupied(&[(4, 2), (16, 1), (20, 0)]),
+            occupied(&[(4, 2), (28, 1)]),
+            occupied(&[(4, 2)]),
+            occupied(&[(4, u64::MAX), (16, 4)]), // wraps to 3 without checked adds
+            BucketsWire::Every(Cow::Owned(every[..27].to_vec())),
+            BucketsWire::Every(Cow::Owned([&every[..], &[0]].concat())),
+            with(2, 2),
+            with(u64::MAX, 4),
+        ] {
+            let mut w = accumulator_wire(&acc);
+            let shown = format!("{buckets:?}");
+            w.bucket_counts = buckets;
+            assert!(load(w).is_err(), "{shown}");
+        }
+        for buckets in [occupied(&[(0, 1), (27, 2)]), occupied(&[(4, 2), (16, 1)]), with(1, 2)] {
+            let mut w = accumulator_wire(&acc);
+            w.bucket_counts = buckets;
+            assert!(load(w).is_ok(), "another valid set of buckets");
+        }
+    }
+
+    #[test]
+    fn a_window_of_many_buckets_stores_and_loads_only_the_occupied_ones() {
+        // One-minute buckets of 30 days: 43,200, counted sparsely.
+        let window = Window::new(0, 30 * MICROS_PER_DAY, "custom", Some(60_000_000)).unwrap();
+        let template = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+        let mut acc = template.clone();
+        let mut c = Columns::default();
+        for minute in [5, 5, 43_199, 20_000] {
+            c.timestamp.push(minute * 60_000_000 + 7);
+            c.flags.push(SUCCESS);
+            c.execution_time_ms.push(1.0);
+            c.quality_score.push(f64::NAN);
+            c.context_type.push(c.context_types.code("unknown"));
+            c.agent.push(c.agents.code("a"));
+            c.project.push(c.projects.code("unknown"));
+            c.file_type.push(NO_FILE);
+        }
+        acc.add(&c);
+        let stored = accumulator_wire(&acc);
+        assert_eq!(
+            stored.bucket_counts,
+            BucketsWire::Occupied(vec![(5, 2), (20_000, 1), (43_199, 1)])
+        );
+        let loaded = accumulator_of(&template, stored, &mut LoadedNames::default()).unwrap();
+        assert_eq!(loaded.bucket_counts, acc.bucket_counts);
+        assert_eq!(loaded.finalize(), acc.finalize());
     }
 
     fn sample(index: usize) -> InvalidSample {

@@ -156,10 +156,15 @@ def windows(draw: st.DrawFn) -> Window:
 
 @st.composite
 def bucket_widths(draw: st.DrawFn, window: Window) -> timedelta | None:
-    """None (the window type's default) or a width giving 1 to ~300 buckets (never below
-    one minute, to keep the rates' magnitudes modest)."""
+    """None (the window type's default) or a width giving 1 to ~300 buckets, or (one draw
+    in eight) 1,100 to ~3,000 buckets where the window is long enough: past the core's
+    `DENSE_BUCKETS` (1,024), where it counts only the occupied buckets. Never below one
+    minute, to keep the rates' magnitudes modest."""
     if draw(st.booleans()):
         return None
+    if draw(st.integers(0, 7)) == 0 and window.width_us // 1_100 >= US_PER_MINUTE:
+        low = max(US_PER_MINUTE, window.width_us // 3_000)
+        return timedelta(microseconds=draw(st.integers(low, window.width_us // 1_100)))
     low = max(US_PER_MINUTE, window.width_us // 300)
     high = max(low, 2 * window.width_us)
     return timedelta(microseconds=draw(st.integers(low, high)))
