@@ -47,13 +47,21 @@ impl BucketCounts {
         self.buckets <= DENSE_BUCKETS
     }
 
-    /// Add `count` records to `bucket` (< `len()`).
-    #[inline]
+    /// Add `count` records to `bucket` (< `buckets()`). (Inlined into the timestamp loop
+    /// with the map's insertion out of line: the dense add is the common case.)
+    #[inline(always)]
     pub fn add(&mut self, bucket: usize, count: u64) {
         debug_assert!(bucket < self.buckets, "bucket {bucket} of {}", self.buckets);
-        if self.is_dense() {
-            self.dense[bucket] += count;
-        } else if count > 0 {
+        match self.dense.get_mut(bucket) {
+            Some(dense) => *dense += count,
+            None => self.add_sparse(bucket, count),
+        }
+    }
+
+    #[inline(never)]
+    fn add_sparse(&mut self, bucket: usize, count: u64) {
+        debug_assert!(!self.is_dense(), "bucket {bucket} of {} dense ones", self.buckets);
+        if count > 0 {
             *self.sparse.entry(bucket as u32).or_insert(0) += count;
         }
     }
