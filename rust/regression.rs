@@ -120,9 +120,10 @@ impl Axis {
 
 /// `ols` of y on the axis's x where y is zero at every point but `points` (an index into
 /// `x` inside the axis, and a y > 0), in ascending order of index: O(points) rather than
-/// O(axis). The zero points enter through the axis's sums: Σ dx·(y - ȳ) is Σ dx·y over the
-/// points less ȳ·Σ dx, and their squared residuals (ȳ + slope·dx)² are summed in closed
-/// form. The same fit as `ols` of the dense y, equal to rounding (not bit for bit).
+/// O(axis). The zero points enter through the axis's sums: their part of Σ dx·(y - ȳ) is
+/// -ȳ times the axis's Σ dx less the points', and their squared residuals
+/// (ȳ + slope·dx)² are summed in closed form. The same fit as `ols` of the dense y, equal
+/// to rounding (not bit for bit).
 pub fn ols_sparse(axis: &Axis, x: &[f64], points: &[(usize, f64)]) -> LinearFit {
     let k = axis.len;
     debug_assert!(points
@@ -159,11 +160,15 @@ pub fn ols_sparse(axis: &Axis, x: &[f64], points: &[(usize, f64)]) -> LinearFit 
     let (mut sxy, mut sum_dx, mut sxx) = (0.0, 0.0, 0.0);
     for &(i, y) in points {
         let dx = x[i] - axis.mean_x;
-        sxy += dx * y;
+        sxy += dx * (y - mean_y);
         sum_dx += dx;
         sxx += dx * dx;
     }
-    let slope = (sxy - mean_y * axis.sum_dx) / axis.sxx;
+    // The zero points' deviations (0 - ȳ)·dx. (With y centred, as in `ols`: Σ dx·y less
+    // ȳ·Σ dx cancelled, losing digits in proportion to the rates' level over their trend.
+    // With every point present the correction is exactly zero: the same sums in order.)
+    let (zeros_dx, zeros_sxx) = (axis.sum_dx - sum_dx, axis.sxx - sxx);
+    let slope = (sxy - mean_y * zeros_dx) / axis.sxx;
     let intercept = mean_y - slope * axis.mean_x;
     let t_statistic = if k < 3 {
         f64::NAN
@@ -176,7 +181,7 @@ pub fn ols_sparse(axis: &Axis, x: &[f64], points: &[(usize, f64)]) -> LinearFit 
             })
             .sum();
         // Σ (ȳ + slope·dx)² over the zero points, a sum of squares (>= 0 but for rounding).
-        let (zeros, zeros_dx, zeros_sxx) = ((k - m) as f64, axis.sum_dx - sum_dx, axis.sxx - sxx);
+        let zeros = (k - m) as f64;
         let at_zeros = zeros * mean_y * mean_y + 2.0 * mean_y * slope * zeros_dx + slope * slope * zeros_sxx;
         let rss = at_points + at_zeros.max(0.0);
         if rss == 0.0 {
@@ -296,5 +301,33 @@ mod tests {
         let all_zero = ols_sparse(&axis, &x, &[]);
         assert_eq!((all_zero.slope, all_zero.intercept), (0.0, 0.0));
         assert!(all_zero.t_statistic.is_infinite());
+    }
+
+    #[test]
+    fn sparse_fits_of_high_rates_with_a_small_trend_keep_their_digits() {
+        // 1,000 records in every one-minute bucket (1.44e6 a day), 100 more a minute in
+        // the second half, one bucket empty: the review's case, where Σ dx·y less ȳ·Σ dx
+        // lost digits in proportion to the level over the trend (2e-9 relative).
+        let k = 1_025;
+        let x: Vec<f64> = (0..k).map(|i| (i as f64 + 0.5) / 1_440.0).collect();
+        let y: Vec<f64> = (0..k)
+            .map(|i| match i {
+                700 => 0.0,
+                i if i >= k / 2 => 1_100.0 * 1_440.0,
+                _ => 1_000.0 * 1_440.0,
+            })
+            .collect();
+        for (start, len) in [(0, k), (0, k / 2), (k / 2, k - k / 2)] {
+            let axis = Axis::new(&x, start, len);
+            let points: Vec<(usize, f64)> = (start..start + len)
+                .filter(|&i| y[i] > 0.0)
+                .map(|i| (i, y[i]))
+                .collect();
+            let sparse = ols_sparse(&axis, &x, &points);
+            let dense = ols(&x[start..start + len], &y[start..start + len]);
+            for (a, b) in [(sparse.slope, dense.slope), (sparse.intercept, dense.intercept)] {
+                assert!((a - b).abs() <= 1e-12 * b.abs(), "{start}+{len}: {sparse:?} {dense:?}");
+            }
+        }
     }
 }
