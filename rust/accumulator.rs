@@ -485,9 +485,8 @@ impl Accumulator {
     /// What the trend of accumulators of these settings needs computed once for all of
     /// them (a window of sparse bucket counts: `TrendGrid`), if anything.
     pub fn trend_grid(&self) -> Option<TrendGrid> {
-        self.families
-            .trends
-            .then(|| TrendGrid::for_counts(&self.bucket_counts, &self.window))?
+        let grid = || TrendGrid::for_counts(&self.bucket_counts, &self.window);
+        self.families.trends.then(grid).flatten()
     }
 
     /// `finalize`, with the `trend_grid` of these settings (computed here if needed and
@@ -615,12 +614,8 @@ impl Accumulator {
         });
         let predictions = self.families.predictions.then(|| {
             let horizon_days = window.days();
-            // (Below two buckets the fit's intercept is the mean rate.)
-            let (a, b) = if k < 2 {
-                (fit.intercept, 0.0)
-            } else {
-                (fit.intercept, fit.slope)
-            };
+            // (Below two buckets the fit's intercept is the mean rate and its slope 0.)
+            let (a, b) = (fit.intercept, velocity);
             let predicted_daily_rate = (a + b * 1.5 * horizon_days).max(0.0);
             Prediction {
                 horizon_days,
@@ -684,7 +679,7 @@ impl Accumulator {
             slope(&grid.second_half, &rates[split..]) - slope(&grid.first_half, &rates[..split])
         };
         let q = (k / 4).max(1);
-        // (The empty buckets' zeros leave a sum's bits as they are.)
+        // (Adding the empty buckets' zeros would leave the sum's bits as they are.)
         let mean_of = |buckets: std::ops::Range<usize>| {
             let inside = rates.iter().filter(|&&(i, _)| buckets.contains(&i));
             inside.fold(0.0, |sum, &(_, rate)| sum + rate) / q as f64

@@ -30,8 +30,8 @@ use crate::zone::Zone;
 
 const MAGIC: &[u8; 4] = b"UAST";
 /// 4 since a window of many trend buckets stores only the occupied ones (3: every bucket;
-/// 2: batch states without per-pattern ingest counts). No release wrote an earlier version, so no reader of
-/// them is kept.
+/// 2: batch states without per-pattern ingest counts). No release wrote an earlier
+/// version, so no reader of them is kept.
 pub const FORMAT_VERSION: u16 = 4;
 const HEADER: usize = 4 + 2 + 4;
 
