@@ -14,6 +14,48 @@ impl LinearFit {
     pub fn is_significant(&self, min_t: f64) -> bool {
         self.points < 3 || self.t_statistic.is_infinite() || self.t_statistic >= min_t
     }
+
+    /// No slope to fit (fewer than two points, or all x equal): the mean of y.
+    fn level(mean_y: f64, points: usize) -> LinearFit {
+        LinearFit {
+            slope: 0.0,
+            intercept: mean_y,
+            t_statistic: f64::NAN,
+            points,
+        }
+    }
+
+    /// All y equal, `y`: a flat line, a perfect fit (DESIGN.md: significant). In floats
+    /// the residuals of equal rates such as 1/7 need not be zero: their mean is rounded.
+    fn flat(y: f64, points: usize) -> LinearFit {
+        LinearFit {
+            slope: 0.0,
+            intercept: y,
+            t_statistic: if points < 3 { f64::NAN } else { f64::INFINITY },
+            points,
+        }
+    }
+
+    /// A fitted slope, its t-statistic from the residual sum of squares (`rss`, asked
+    /// from three points on) and the x's sum of squared deviations.
+    fn fitted(slope: f64, intercept: f64, sxx: f64, points: usize, rss: impl FnOnce() -> f64) -> LinearFit {
+        let t_statistic = if points < 3 {
+            f64::NAN
+        } else {
+            let rss = rss();
+            if rss == 0.0 {
+                f64::INFINITY
+            } else {
+                (slope / (rss / (points - 2) as f64 / sxx).sqrt()).abs()
+            }
+        };
+        LinearFit {
+            slope,
+            intercept,
+            t_statistic,
+            points,
+        }
+    }
 }
 
 /// Fit y = intercept + slope * x. Below two points (or with all x equal) the slope is 0
@@ -22,12 +64,7 @@ pub fn ols(x: &[f64], y: &[f64]) -> LinearFit {
     let k = x.len().min(y.len());
     let (x, y) = (&x[..k], &y[..k]);
     if k == 0 {
-        return LinearFit {
-            slope: 0.0,
-            intercept: 0.0,
-            t_statistic: f64::NAN,
-            points: 0,
-        };
+        return LinearFit::level(0.0, 0);
     }
     let mean_x = x.iter().sum::<f64>() / k as f64;
     let mean_y = y.iter().sum::<f64>() / k as f64;
@@ -37,49 +74,21 @@ pub fn ols(x: &[f64], y: &[f64]) -> LinearFit {
         sxy += (xi - mean_x) * (yi - mean_y);
     }
     if k < 2 || sxx == 0.0 {
-        return LinearFit {
-            slope: 0.0,
-            intercept: mean_y,
-            t_statistic: f64::NAN,
-            points: k,
-        };
+        return LinearFit::level(mean_y, k);
     }
-    // All y equal is a flat line, a perfect fit (DESIGN.md: significant). In floats the
-    // residuals of equal rates such as 1/7 need not be zero: their mean is rounded.
     if y.iter().all(|&yi| yi == y[0]) {
-        return LinearFit {
-            slope: 0.0,
-            intercept: y[0],
-            t_statistic: if k < 3 { f64::NAN } else { f64::INFINITY },
-            points: k,
-        };
+        return LinearFit::flat(y[0], k);
     }
     let slope = sxy / sxx;
-    let intercept = mean_y - slope * mean_x;
-    let t_statistic = if k < 3 {
-        f64::NAN
-    } else {
-        let rss: f64 = x
-            .iter()
+    LinearFit::fitted(slope, mean_y - slope * mean_x, sxx, k, || {
+        x.iter()
             .zip(y)
             .map(|(&xi, &yi)| {
                 let residual = yi - (mean_y + slope * (xi - mean_x));
                 residual * residual
             })
-            .sum();
-        if rss == 0.0 {
-            f64::INFINITY
-        } else {
-            let standard_error = (rss / (k - 2) as f64 / sxx).sqrt();
-            (slope / standard_error).abs()
-        }
-    };
-    LinearFit {
-        slope,
-        intercept,
-        t_statistic,
-        points: k,
-    }
+            .sum()
+    })
 }
 
 /// The x values many fits share (a window's bucket midpoints, or a half of them): their
@@ -130,32 +139,17 @@ pub fn ols_sparse(axis: &Axis, x: &[f64], points: &[(usize, f64)]) -> LinearFit 
         .iter()
         .all(|&(i, y)| (axis.start..axis.start + k).contains(&i) && y > 0.0));
     if k == 0 {
-        return LinearFit {
-            slope: 0.0,
-            intercept: 0.0,
-            t_statistic: f64::NAN,
-            points: 0,
-        };
+        return LinearFit::level(0.0, 0);
     }
     let mean_y = points.iter().map(|&(_, y)| y).sum::<f64>() / k as f64;
     if k < 2 || axis.sxx == 0.0 {
-        return LinearFit {
-            slope: 0.0,
-            intercept: mean_y,
-            t_statistic: f64::NAN,
-            points: k,
-        };
+        return LinearFit::level(mean_y, k);
     }
-    // All y equal (see `ols`): all zero, or every point present with one value.
+    // All y equal: all zero, or every point present with one value.
     let m = points.len();
     let first_y = points.first().map_or(0.0, |&(_, y)| y);
     if m == 0 || (m == k && points.iter().all(|&(_, y)| y == first_y)) {
-        return LinearFit {
-            slope: 0.0,
-            intercept: first_y,
-            t_statistic: if k < 3 { f64::NAN } else { f64::INFINITY },
-            points: k,
-        };
+        return LinearFit::flat(first_y, k);
     }
     let (mut sxy, mut sum_dx, mut sxx) = (0.0, 0.0, 0.0);
     for &(i, y) in points {
@@ -169,10 +163,7 @@ pub fn ols_sparse(axis: &Axis, x: &[f64], points: &[(usize, f64)]) -> LinearFit 
     // With every point present the correction is exactly zero: the same sums in order.)
     let (zeros_dx, zeros_sxx) = (axis.sum_dx - sum_dx, axis.sxx - sxx);
     let slope = (sxy - mean_y * zeros_dx) / axis.sxx;
-    let intercept = mean_y - slope * axis.mean_x;
-    let t_statistic = if k < 3 {
-        f64::NAN
-    } else {
+    LinearFit::fitted(slope, mean_y - slope * axis.mean_x, axis.sxx, k, || {
         let at_points: f64 = points
             .iter()
             .map(|&(i, y)| {
@@ -183,20 +174,8 @@ pub fn ols_sparse(axis: &Axis, x: &[f64], points: &[(usize, f64)]) -> LinearFit 
         // Σ (ȳ + slope·dx)² over the zero points, a sum of squares (>= 0 but for rounding).
         let zeros = (k - m) as f64;
         let at_zeros = zeros * mean_y * mean_y + 2.0 * mean_y * slope * zeros_dx + slope * slope * zeros_sxx;
-        let rss = at_points + at_zeros.max(0.0);
-        if rss == 0.0 {
-            f64::INFINITY
-        } else {
-            let standard_error = (rss / (k - 2) as f64 / axis.sxx).sqrt();
-            (slope / standard_error).abs()
-        }
-    };
-    LinearFit {
-        slope,
-        intercept,
-        t_statistic,
-        points: k,
-    }
+        at_points + at_zeros.max(0.0)
+    })
 }
 
 #[cfg(test)]
