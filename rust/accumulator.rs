@@ -773,6 +773,9 @@ struct Run {
 }
 
 impl Run {
+    /// (Out of line: the row loop of `add_timestamps` keeps its registers; a run is
+    /// counted once per local hour of sorted input.)
+    #[inline(never)]
     fn count_into(
         &self,
         days: &mut DayCounts,
