@@ -140,9 +140,7 @@ impl Reduction {
             Reduction::One(template.clone().holding_times())
         }
     }
-}
 
-impl Reduction {
     /// Let a one-call reduction keep references to the input's buffers (see
     /// `Durations::share_input_buffers`): only for input its caller holds whole.
     pub fn share_input_buffers(&mut self) {
