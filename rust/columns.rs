@@ -214,26 +214,34 @@ impl Columns {
         self.timestamp.len()
     }
 
-    /// These columns' rows become `source`'s rows `order[0], order[1], ...` (the row data
-    /// only: codes still refer to `source`'s dictionaries). The columns are gathered in
-    /// parallel: each gather waits on scattered loads, and the cores' loads overlap.
-    pub fn gather(&mut self, source: &Columns, order: &[u32]) {
-        fn pick<T: Copy + Send + Sync>(out: &mut Vec<T>, from: &[T], order: &[u32]) {
-            out.clear();
-            out.extend(order.iter().map(|&r| from[r as usize]));
+    /// These columns' rows become `source`'s rows placed at `slots` (row r at
+    /// `slots[r]`; a permutation: the row data only, codes still refer to `source`'s
+    /// dictionaries). Placing reads the source in order and writes each group's rows
+    /// in turn: the places being written, a few cache lines per group, stay in cache. A
+    /// gather (row `order[i]` read into place i) read the source at random instead: a
+    /// cache miss per value once a slice's columns outgrow the cache. The columns are
+    /// placed in parallel.
+    pub fn scatter(&mut self, source: &Columns, slots: &[u32]) {
+        fn place<T: Copy + Default + Send + Sync>(out: &mut Vec<T>, from: &[T], slots: &[u32]) {
+            debug_assert_eq!(from.len(), slots.len());
+            // (Every place is written: a buffer already this long is not cleared first.)
+            out.resize(from.len(), T::default());
+            for (&value, &slot) in from.iter().zip(slots) {
+                out[slot as usize] = value;
+            }
         }
         rayon::scope(|s| {
-            s.spawn(|_| pick(&mut self.timestamp, &source.timestamp, order));
-            s.spawn(|_| pick(&mut self.execution_time_ms, &source.execution_time_ms, order));
-            s.spawn(|_| pick(&mut self.quality_score, &source.quality_score, order));
+            s.spawn(|_| place(&mut self.timestamp, &source.timestamp, slots));
+            s.spawn(|_| place(&mut self.execution_time_ms, &source.execution_time_ms, slots));
+            s.spawn(|_| place(&mut self.quality_score, &source.quality_score, slots));
             s.spawn(|_| {
-                pick(&mut self.flags, &source.flags, order);
-                pick(&mut self.context_type, &source.context_type, order);
+                place(&mut self.flags, &source.flags, slots);
+                place(&mut self.context_type, &source.context_type, slots);
             });
             s.spawn(|_| {
-                pick(&mut self.agent, &source.agent, order);
-                pick(&mut self.project, &source.project, order);
-                pick(&mut self.file_type, &source.file_type, order);
+                place(&mut self.agent, &source.agent, slots);
+                place(&mut self.project, &source.project, slots);
+                place(&mut self.file_type, &source.file_type, slots);
             });
         });
     }

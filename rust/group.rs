@@ -220,9 +220,10 @@ fn uuid_text(text: &str) -> Option<[u8; 16]> {
 pub struct GroupedAccumulators {
     template: Accumulator,
     accumulators: Vec<Accumulator>,
-    /// Scratch for the counting sort: per group, its rows' start in `order`.
+    /// Scratch for the counting sort: per group, where its rows start in group order;
+    /// per row, its place in group order.
     starts: Vec<u32>,
-    order: Vec<u32>,
+    slots: Vec<u32>,
     /// Scratch: the chunk's rows in group order (row data only: the codes still refer to
     /// the chunk's dictionaries), so that each group's rows are contiguous.
     sorted: Columns,
@@ -237,7 +238,7 @@ impl GroupedAccumulators {
             template,
             accumulators: Vec::new(),
             starts: Vec::new(),
-            order: Vec::new(),
+            slots: Vec::new(),
             sorted: Columns::default(),
             held_times: None,
         }
@@ -278,16 +279,16 @@ impl GroupedAccumulators {
         for i in 1..starts.len() {
             starts[i] += starts[i - 1];
         }
-        self.order.clear();
-        self.order.resize(groups.len(), 0);
+        self.slots.clear();
         let mut next: Vec<u32> = starts[..needed].to_vec();
-        for (row, &g) in groups.iter().enumerate() {
-            self.order[next[g as usize] as usize] = row as u32;
+        self.slots.extend(groups.iter().map(|&g| {
+            let slot = next[g as usize];
             next[g as usize] += 1;
-        }
-        // Reorder the rows once, column by column (independent loads the CPU overlaps),
-        // rather than gathering them group by group inside the kernels.
-        self.sorted.gather(columns, &self.order);
+            slot
+        }));
+        // Reorder the rows once, column by column, rather than gathering them group by
+        // group inside the kernels.
+        self.sorted.scatter(columns, &self.slots);
         let holding = match &mut self.held_times {
             Some(held) => {
                 held.hold(std::mem::take(&mut self.sorted.execution_time_ms), starts);
@@ -433,18 +434,24 @@ mod tests {
         Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default())
     }
 
+    /// Rows of (group, timestamp, success, execution time); the other columns vary with
+    /// the timestamp, so that a row's values placed apart would change some result.
     fn chunk(rows: &[(u32, i64, bool, f64)]) -> Columns {
         let mut c = Columns::default();
         for &(group, ts, ok, time) in rows {
+            let pick = |names: &[&'static str]| names[ts.unsigned_abs() as usize % names.len()];
             c.group.push(group);
             c.timestamp.push(ts);
             c.flags.push(if ok { SUCCESS } else { 0 });
             c.execution_time_ms.push(time);
-            c.quality_score.push(f64::NAN);
-            c.context_type.push(c.context_types.code("unknown"));
-            c.agent.push(c.agents.code("a"));
-            c.project.push(c.projects.code("unknown"));
-            c.file_type.push(crate::columns::NO_FILE);
+            c.quality_score.push((ts.unsigned_abs() % 97) as f64 / 97.0);
+            c.context_type
+                .push(c.context_types.code(pick(&["api", "cli", "unknown"])));
+            c.agent.push(c.agents.code(pick(&["a", "b"])));
+            c.project.push(c.projects.code(pick(&["unknown", "p", "q", "r"])));
+            let file = c.file_types.code(pick(&["py", "rs", "md", "toml", "json"]));
+            c.file_type
+                .push(if ts % 7 == 0 { crate::columns::NO_FILE } else { file });
         }
         c
     }
