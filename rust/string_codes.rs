@@ -88,7 +88,11 @@ impl Packed {
     /// parallel. (A third fold of the two results cost 1.5 ns a row and placed the
     /// benchmark's strings no better.) The words are first xored with `seeds`, drawn once
     /// per process: strings searched offline to collide (a hunter's 4,096 made reading a
-    /// column 1.7-2.5x slower) cannot be found without them.
+    /// column 1.7-2.5x slower) cannot be found without them. The length is added on its
+    /// own, times an odd multiplier drawn from the seeds: xored into the last word, as it
+    /// was, it let strings collide whatever the seeds (the same first 24 bytes, then a
+    /// last word and length with the same xor: eight such strings made one probe chain
+    /// that no new seeds could break, `spread`'s retries included).
     #[inline(always)]
     fn hash(&self, seeds: &[u64; 4]) -> u64 {
         let fold = |x: u64, y: u64| {
@@ -97,8 +101,9 @@ impl Packed {
         };
         let [a, b, c, d] = self.words;
         let front = fold(a ^ seeds[0], b ^ seeds[1]);
-        let back = fold(c ^ seeds[2], d ^ self.len ^ seeds[3]);
-        front.wrapping_add(back)
+        let back = fold(c ^ seeds[2], d ^ seeds[3]);
+        let length = self.len.wrapping_mul(seeds[0].rotate_left(32) | 1);
+        front.wrapping_add(back).wrapping_add(length)
     }
 }
 
@@ -519,6 +524,27 @@ mod tests {
         assert_ne!(table.seeds, first_seeds);
         assert_eq!(table.at_home(&first), Some(0));
         assert_eq!(table.at_home(&second), Some(1));
+    }
+
+    #[test]
+    fn strings_alike_but_for_their_last_word_and_length_hash_apart() {
+        // Equal first 24 bytes, then one byte b = 0x40 ^ len and NULs up to len: with the
+        // length xored into the last word, all eight hashed alike under any seeds.
+        let prefix = "p".repeat(24);
+        let texts: Vec<String> = (25..=32u8)
+            .map(|len| {
+                let mut text = prefix.clone();
+                text.push(char::from(0x40 ^ len));
+                text.extend(std::iter::repeat_n('\0', usize::from(len) - 25));
+                text
+            })
+            .chain(["x".repeat(24), format!("{}\u{1}", "x".repeat(24))])
+            .collect();
+        for base in 0..100u64 {
+            let seeds = std::array::from_fn(|i| base.wrapping_mul(0x2545_f491_4f6c_dd1d).rotate_left(i as u32 * 16));
+            let hashes: std::collections::HashSet<u64> = texts.iter().map(|t| packed(t).hash(&seeds)).collect();
+            assert_eq!(hashes.len(), texts.len(), "seeds {base}");
+        }
     }
 
     #[test]
