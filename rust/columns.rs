@@ -223,7 +223,8 @@ impl Columns {
     /// placed in parallel.
     pub fn scatter(&mut self, source: &Columns, slots: &[u32]) {
         fn place<T: Copy + Default + Send + Sync>(out: &mut Vec<T>, from: &[T], slots: &[u32]) {
-            debug_assert_eq!(from.len(), slots.len());
+            // (A column of another length is a bug; gathered, it failed a bounds check.)
+            assert_eq!(from.len(), slots.len(), "a column's rows and the groups' differ");
             // (Every place is written: a buffer already this long is not cleared first.)
             out.resize(from.len(), T::default());
             for (&value, &slot) in from.iter().zip(slots) {

@@ -439,12 +439,14 @@ mod tests {
     fn chunk(rows: &[(u32, i64, bool, f64)]) -> Columns {
         let mut c = Columns::default();
         for &(group, ts, ok, time) in rows {
-            let pick = |names: &[&'static str]| names[ts.unsigned_abs() as usize % names.len()];
+            // (Mixed first: the tests' timestamps are multiples of 10 or of 10^8.)
+            let mixed = (ts as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
+            let pick = |names: &[&'static str]| names[mixed as usize % names.len()];
             c.group.push(group);
             c.timestamp.push(ts);
             c.flags.push(if ok { SUCCESS } else { 0 });
             c.execution_time_ms.push(time);
-            c.quality_score.push((ts.unsigned_abs() % 97) as f64 / 97.0);
+            c.quality_score.push((mixed % 97) as f64 / 97.0);
             c.context_type
                 .push(c.context_types.code(pick(&["api", "cli", "unknown"])));
             c.agent.push(c.agents.code(pick(&["a", "b"])));
