@@ -452,8 +452,11 @@ mod tests {
             c.agent.push(c.agents.code(pick(&["a", "b"])));
             c.project.push(c.projects.code(pick(&["unknown", "p", "q", "r"])));
             let file = c.file_types.code(pick(&["py", "rs", "md", "toml", "json"]));
-            c.file_type
-                .push(if ts % 7 == 0 { crate::columns::NO_FILE } else { file });
+            c.file_type.push(if mixed.is_multiple_of(7) {
+                crate::columns::NO_FILE
+            } else {
+                file
+            });
         }
         c
     }

@@ -232,8 +232,9 @@ impl ShortTable {
     /// A small table's strings each in its home slot, by new seeds (derived from the
     /// process's: as secret). A string out of its home slot leaves the hot loop for a probe
     /// and a mispredicted branch, and a slice's table is seeded alike in every slice of a
-    /// process: the agents' column of the benchmark read 40-60% slower (4-5 ns a row) in
-    /// one process out of four or five, in which two of its six agents shared a home slot.
+    /// process: in 5 of 8 processes reading the benchmark's plain 10M table, one of its
+    /// columns of 4-6 names (contexts, agents, projects) had two names sharing a home slot
+    /// and took 186-286 ms to code instead of about 115 ms.
     /// A few tries suffice: n strings in 16n or more slots are all at home with odds about
     /// e^(-n/32), so at most `SPREAD_ENTRIES` strings are spread, at most `RESEEDS` times per
     /// insert (a rebuild costs a few nanoseconds per string). Larger tables keep their few
