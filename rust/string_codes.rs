@@ -6,8 +6,8 @@
 //! bytes - nearly every context, agent, project and many file paths - is instead identified
 //! by its length and four 8-byte words (`Packed`): read from where the string starts and
 //! masked to its length by a table of masks, without a branch on the length (rows of
-//! different lengths alternate at random). Its lookup hashes with two multiplies and
-//! compares five integers. The table (`ShortTable`) is an index of 2-byte entry numbers,
+//! different lengths alternate at random). Its lookup hashes with two wide multiplies and
+//! one for the length, and compares five integers. The table (`ShortTable`) is an index of 2-byte entry numbers,
 //! at most 1/16 full, over the entries themselves, stored densely: a few thousand strings'
 //! lookups stay in the first-level cache, and a string is nearly always in its home slot,
 //! so the hot loop does not branch into probing (`speed::code_all_speed`: 8.0 ns a row of
@@ -233,8 +233,8 @@ impl ShortTable {
     /// process's: as secret). A string out of its home slot leaves the hot loop for a probe
     /// and a mispredicted branch, and a slice's table is seeded alike in every slice of a
     /// process: in 5 of 8 processes reading the benchmark's plain 10M table, one of its
-    /// columns of 4-6 names (contexts, agents, projects) had two names sharing a home slot
-    /// and took 186-286 ms to code instead of about 115 ms.
+    /// columns of 4-6 names (contexts, agents, projects) took 186-286 ms to code instead of
+    /// about 115 ms, and none did in 8 processes once the tables were re-seeded.
     /// A few tries suffice: n strings in 16n or more slots are all at home with odds about
     /// e^(-n/32), so at most `SPREAD_ENTRIES` strings are spread, at most `RESEEDS` times per
     /// insert (a rebuild costs a few nanoseconds per string). Larger tables keep their few
