@@ -6,15 +6,22 @@
 //! bytes - nearly every context, agent, project and many file paths - is instead identified
 //! by its length and four 8-byte words (`Packed`): read from where the string starts and
 //! masked to its length by a table of masks, without a branch on the length (rows of
-//! different lengths alternate at random). Its lookup hashes with two wide multiplies and
-//! one for the length, and compares five integers. The table (`ShortTable`) is an index of 2-byte entry numbers,
+//! different lengths alternate at random). Its lookup hashes with three AES rounds where
+//! the CPU has them (`aes`), else with two wide multiplies and one for the length, and
+//! compares the key whole. The table (`ShortTable`) is an index of 2-byte entry numbers,
 //! at most 1/16 full, over the entries themselves, stored densely: a few thousand strings'
 //! lookups stay in the first-level cache, and a string is nearly always in its home slot,
-//! so the hot loop does not branch into probing (`speed::code_all_speed`: 8.0 ns a row of
-//! the benchmark's 204 file paths against 13.8 ns for the half-full table of whole entries
-//! this replaced, and 14-15 ns for a string-keyed FxHashMap). Longer strings use a string
-//! map. Each table keeps at most `limit` strings: past that (values that hardly repeat)
-//! lookups that miss go straight to `code_of`.
+//! so the hot loop (`ShortTable::code_run`) neither probes nor calls: a row that is not at
+//! home ends the run and is coded out of line. `speed::code_all_speed`, a row of the
+//! benchmark's 204 file paths: 6.1 ns by AES, 7.2-7.5 by multiplies (8.0 when every row
+//! went through a function that could call out), 13.8 for the half-full table of whole
+//! entries this replaced, 14-15 for a string-keyed FxHashMap; of its 6 agent names, 4.1 by
+//! AES, 6.1 by multiplies. Longer strings use a string map. Each table keeps at most
+//! `limit` strings: past that (values that hardly repeat) lookups that miss go straight to
+//! `code_of`.
+
+#[cfg(target_arch = "x86_64")]
+mod aes;
 
 use arrow_array::{Array, GenericStringArray, OffsetSizeTrait};
 use rustc_hash::FxHashMap;
@@ -51,24 +58,39 @@ const fn masks() -> [[u64; 4]; MAX_PACKED + 1] {
     masks
 }
 
+/// The `i`th little-endian word of `bytes` (at least `8 * i + 8` long).
+#[inline(always)]
+fn word(bytes: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().expect("8 bytes"))
+}
+
 impl Packed {
     /// The string of `data[start..end]`, if at most 32 bytes long.
     #[inline(always)]
     fn of(data: &[u8], start: usize, end: usize) -> Option<Packed> {
-        let len = end - start;
+        // The buffer's last strings, without 32 bytes after their start: copied.
+        Packed::within(data, start, end).or_else(|| {
+            let len = end - start;
+            let mut padded = [0u8; MAX_PACKED];
+            padded.get_mut(..len)?.copy_from_slice(&data[start..end]);
+            Some(Packed {
+                words: std::array::from_fn(|i| word(&padded, i)),
+                len: len as u64,
+            })
+        })
+    }
+
+    /// `of` where 32 bytes are there from `start` (the rest belong to later strings):
+    /// read and masked to the length, not branched on it.
+    #[inline(always)]
+    fn within(data: &[u8], start: usize, end: usize) -> Option<Packed> {
+        let len = end.wrapping_sub(start);
         let mask = MASKS.get(len)?;
-        let word = |bytes: &[u8], i: usize| u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().expect("8 bytes"));
-        let words = match data.get(start..start + MAX_PACKED) {
-            // 32 bytes are there (the rest belong to later strings): masked, not branched.
-            Some(window) => std::array::from_fn(|i| word(window, i) & mask[i]),
-            // The buffer's last strings: copied.
-            None => {
-                let mut padded = [0u8; MAX_PACKED];
-                padded[..len].copy_from_slice(&data[start..end]);
-                std::array::from_fn(|i| word(&padded, i))
-            }
-        };
-        Some(Packed { words, len: len as u64 })
+        let window = data.get(start..start.wrapping_add(MAX_PACKED))?;
+        Some(Packed {
+            words: std::array::from_fn(|i| word(window, i) & mask[i]),
+            len: len as u64,
+        })
     }
 
     /// Equality word by word: a derived (array) comparison loads the key as 16-byte vectors
@@ -123,9 +145,36 @@ fn process_seeds() -> [u64; 4] {
     })
 }
 
+/// How a table hashes its keys: AES rounds where the CPU has them (`aes`), else the
+/// folded multiplies of `Packed::hash`. Both are keyed by the table's seeds; a table's
+/// keys all hash one way, chosen when it is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hasher {
+    Fold,
+    /// Made only by `Hasher::aes`, where the CPU has AES and AVX2.
+    #[cfg(target_arch = "x86_64")]
+    Aes,
+}
+
+impl Hasher {
+    fn best() -> Hasher {
+        Hasher::aes().unwrap_or(Hasher::Fold)
+    }
+
+    /// The AES hasher, if this CPU can run it.
+    fn aes() -> Option<Hasher> {
+        #[cfg(target_arch = "x86_64")]
+        if aes::available() {
+            return Some(Hasher::Aes);
+        }
+        None
+    }
+}
+
 /// Open addressing with linear probing over an index of entry numbers (0: a free slot,
 /// n: `entries[n - 1]`), kept at most 1/16 full.
 struct ShortTable {
+    hasher: Hasher,
     seeds: [u64; 4],
     index: Vec<u16>,
     shift: u32,
@@ -149,8 +198,9 @@ enum Found {
 }
 
 impl ShortTable {
-    fn new() -> Self {
+    fn new(hasher: Hasher) -> Self {
         ShortTable {
+            hasher,
             seeds: process_seeds(),
             index: vec![0; 1 << FIRST_SLOTS_LOG2],
             shift: 64 - FIRST_SLOTS_LOG2,
@@ -165,17 +215,82 @@ impl ShortTable {
     /// The slot where probing for `key` starts.
     #[inline(always)]
     fn home(&self, key: &Packed) -> usize {
-        (key.hash(&self.seeds) >> self.shift) as usize
+        (self.hash(key) >> self.shift) as usize
     }
 
-    /// The code of `key` if it is in its home slot (nearly every lookup ends there).
     #[inline(always)]
+    fn hash(&self, key: &Packed) -> u64 {
+        match self.hasher {
+            Hasher::Fold => key.hash(&self.seeds),
+            // SAFETY: `Hasher::Aes` is only made where the CPU has AES and AVX2.
+            #[cfg(target_arch = "x86_64")]
+            Hasher::Aes => unsafe { aes::hash(key, &self.seeds) },
+        }
+    }
+
+    /// The code of `key` if it is in its home slot.
+    #[cfg(test)]
     fn at_home(&self, key: &Packed) -> Option<u32> {
-        let number = self.index[self.home(key)] as usize;
+        self.code_in(self.home(key), key)
+    }
+
+    /// The code of `key` if it is the entry numbered in `slot`.
+    #[inline(always)]
+    fn code_in(&self, slot: usize, key: &Packed) -> Option<u32> {
+        let number = self.index[slot] as usize;
         match self.entries.get(number.wrapping_sub(1)) {
             Some((found, code)) if found.same(key) => Some(*code),
             _ => None,
         }
+    }
+
+    /// Code the rows `from..` of a string column (its `offsets` into `data`) while each
+    /// is `valid` and a short string in its home slot, which nearly every row is; the
+    /// first row that is not, or `codes.len()`. The loop calls nothing, so its keys and
+    /// seeds stay in registers (a call for the rare row would have them saved and
+    /// reloaded around it on every row).
+    #[inline(always)]
+    fn code_run<O: OffsetSizeTrait>(
+        &self,
+        offsets: &[O],
+        data: &[u8],
+        codes: &mut [u32],
+        from: usize,
+        valid: impl Fn(usize) -> bool,
+    ) -> usize {
+        match self.hasher {
+            Hasher::Fold => self.code_run_folded(offsets, data, codes, from, valid),
+            // SAFETY: as in `home`.
+            #[cfg(target_arch = "x86_64")]
+            Hasher::Aes => unsafe { aes::code_run(self, offsets, data, codes, from, valid) },
+        }
+    }
+
+    /// `code_run` by `Packed::hash`.
+    fn code_run_folded<O: OffsetSizeTrait>(
+        &self,
+        offsets: &[O],
+        data: &[u8],
+        codes: &mut [u32],
+        from: usize,
+        valid: impl Fn(usize) -> bool,
+    ) -> usize {
+        let offsets = &offsets[..codes.len() + 1];
+        for row in from..codes.len() {
+            let (start, end) = (offsets[row].as_usize(), offsets[row + 1].as_usize());
+            let Some(key) = Packed::within(data, start, end) else {
+                return row;
+            };
+            if !valid(row) {
+                return row;
+            }
+            let slot = (key.hash(&self.seeds) >> self.shift) as usize;
+            let Some(code) = self.code_in(slot, &key) else {
+                return row;
+            };
+            codes[row] = code;
+        }
+        codes.len()
     }
 
     /// The code of `key`, or where it would go.
@@ -269,15 +384,21 @@ pub struct StringCodes<'a> {
 
 impl<'a> StringCodes<'a> {
     pub fn new(limit: usize) -> Self {
+        StringCodes::with_hasher(limit, Hasher::best())
+    }
+
+    fn with_hasher(limit: usize, hasher: Hasher) -> Self {
         StringCodes {
-            short: ShortTable::new(),
+            short: ShortTable::new(hasher),
             long: FxHashMap::default(),
             limit: limit.min(MAX_ENTRIES),
         }
     }
 
     /// Codes of every row of `strings` into `codes` (`missing` for nulls): each string's
-    /// code remembered, or `code_of(string)`.
+    /// code remembered, or `code_of(string)`. Runs of rows found in their home slots are
+    /// coded by `ShortTable::code_run`; each row that ends a run (null, long, new, or out
+    /// of its home slot) here.
     pub fn code_all<O: OffsetSizeTrait>(
         &mut self,
         strings: &'a GenericStringArray<O>,
@@ -286,45 +407,29 @@ impl<'a> StringCodes<'a> {
         mut code_of: impl FnMut(&str) -> u32,
     ) {
         let (offsets, data) = (strings.value_offsets(), strings.value_data());
-        let rows = codes.iter_mut().zip(offsets.windows(2)).enumerate();
-        // (Two loops: without nulls, the hot one has no bitmap to test.)
-        match strings.nulls().filter(|n| n.null_count() > 0) {
-            None => {
-                for (row, (code, bounds)) in rows {
-                    *code = self.code_row(strings, row, data, bounds, &mut code_of);
+        let nulls = strings.nulls().filter(|n| n.null_count() > 0);
+        let mut row = 0;
+        while row < codes.len() {
+            // (Without nulls, the run tests no bitmap.)
+            row = match nulls {
+                None => self.short.code_run(offsets, data, codes, row, |_| true),
+                Some(nulls) => self.short.code_run(offsets, data, codes, row, |r| nulls.is_valid(r)),
+            };
+            let Some(code) = codes.get_mut(row) else {
+                break;
+            };
+            *code = match nulls.is_some_and(|n| n.is_null(row)) {
+                true => missing,
+                false => {
+                    let (start, end) = (offsets[row].as_usize(), offsets[row + 1].as_usize());
+                    self.code_row_elsewhere(strings, row, data, start, end, &mut code_of)
                 }
-            }
-            Some(nulls) => {
-                for (row, (code, bounds)) in rows {
-                    *code = match nulls.is_null(row) {
-                        true => missing,
-                        false => self.code_row(strings, row, data, bounds, &mut code_of),
-                    };
-                }
-            }
+            };
+            row += 1;
         }
     }
 
-    /// The code of the string at `row` (`bounds`: its offsets): inline when it is a short
-    /// string in its home slot, which nearly every row is.
-    #[inline(always)]
-    fn code_row<O: OffsetSizeTrait>(
-        &mut self,
-        strings: &'a GenericStringArray<O>,
-        row: usize,
-        data: &[u8],
-        bounds: &[O],
-        code_of: &mut impl FnMut(&str) -> u32,
-    ) -> u32 {
-        let (start, end) = (bounds[0].as_usize(), bounds[1].as_usize());
-        if let Some(code) = Packed::of(data, start, end).and_then(|key| self.short.at_home(&key)) {
-            return code;
-        }
-        self.code_row_elsewhere(strings, row, data, start, end, code_of)
-    }
-
-    /// `code_row` of a string that is long, new, or out of its home slot. (Out of line:
-    /// the hot loop keeps its registers; the key is packed again, cheaply.)
+    /// The code of a string that is long, new, or out of its home slot.
     #[inline(never)]
     fn code_row_elsewhere<O: OffsetSizeTrait>(
         &mut self,
@@ -369,6 +474,19 @@ impl<'a> StringCodes<'a> {
 mod tests {
     use super::*;
     use arrow_array::{LargeStringArray, StringArray};
+
+    /// Every hasher this CPU can run (on x86_64 CI machines, both).
+    fn hashers() -> Vec<Hasher> {
+        std::iter::once(Hasher::Fold).chain(Hasher::aes()).collect()
+    }
+
+    /// A table hashing by `hasher` under `seeds`.
+    fn table(hasher: Hasher, seeds: [u64; 4]) -> ShortTable {
+        ShortTable {
+            seeds,
+            ..ShortTable::new(hasher)
+        }
+    }
 
     /// Every string over a small alphabet up to length 3, and near misses of lengths 4-33
     /// across the word boundaries.
@@ -445,13 +563,13 @@ mod tests {
         let expected: Vec<u32> = rows.iter().map(|r| r.map_or(u32::MAX, &mut code_of)).collect();
         let small = StringArray::from(rows.clone());
         let large = LargeStringArray::from(rows.clone());
-        for limit in [usize::MAX, 3] {
+        for (hasher, limit) in hashers().into_iter().flat_map(|h| [(h, usize::MAX), (h, 3)]) {
             let mut codes = vec![0; rows.len()];
-            StringCodes::new(limit).code_all(&small, &mut codes, u32::MAX, &mut code_of);
-            assert_eq!(codes, expected, "utf8, limit {limit}");
+            StringCodes::with_hasher(limit, hasher).code_all(&small, &mut codes, u32::MAX, &mut code_of);
+            assert_eq!(codes, expected, "utf8, {hasher:?}, limit {limit}");
             let mut codes = vec![0; rows.len()];
-            StringCodes::new(limit).code_all(&large, &mut codes, u32::MAX, &mut code_of);
-            assert_eq!(codes, expected, "large utf8, limit {limit}");
+            StringCodes::with_hasher(limit, hasher).code_all(&large, &mut codes, u32::MAX, &mut code_of);
+            assert_eq!(codes, expected, "large utf8, {hasher:?}, limit {limit}");
         }
     }
 
@@ -465,7 +583,12 @@ mod tests {
             .flat_map(|&a| alphabet.iter().map(move |&b| format!("{a}{b}/module/xy.p{a}{b}")))
             .take(4096)
             .collect();
-        let mut table = ShortTable::new();
+        for hasher in hashers() {
+            assert_few_probes(ShortTable::new(hasher), &texts);
+        }
+    }
+
+    fn assert_few_probes(mut table: ShortTable, texts: &[String]) {
         for (code, text) in texts.iter().enumerate() {
             let key = Packed::of(text.as_bytes(), 0, text.len()).unwrap();
             let Found::FreeSlot(at) = table.find(&key) else {
@@ -493,7 +616,7 @@ mod tests {
             .sum();
         // Linear probing at 1/16 load averages about 1.03 probes per hit.
         let mean = probes as f64 / texts.len() as f64;
-        assert!(mean < 1.5, "{mean} probes per lookup");
+        assert!(mean < 1.5, "{:?}: {mean} probes per lookup", table.hasher);
     }
 
     fn packed(text: &str) -> Packed {
@@ -512,19 +635,18 @@ mod tests {
     #[test]
     fn a_small_table_moves_a_string_sharing_a_home_slot_by_new_seeds() {
         let first_seeds = [1, 2, 3, 4];
-        let mut table = ShortTable {
-            seeds: first_seeds,
-            ..ShortTable::new()
-        };
-        let first = packed("agent-alpha");
-        let second = (0..10_000)
-            .map(|i| packed(&format!("agent-{i}")))
-            .find(|key| table.home(key) == table.home(&first))
-            .expect("some name shares the first's home slot among 10,000");
-        insert_all(&mut table, &[first, second]);
-        assert_ne!(table.seeds, first_seeds);
-        assert_eq!(table.at_home(&first), Some(0));
-        assert_eq!(table.at_home(&second), Some(1));
+        for hasher in hashers() {
+            let mut table = table(hasher, first_seeds);
+            let first = packed("agent-alpha");
+            let second = (0..10_000)
+                .map(|i| packed(&format!("agent-{i}")))
+                .find(|key| table.home(key) == table.home(&first))
+                .expect("some name shares the first's home slot among 10,000");
+            insert_all(&mut table, &[first, second]);
+            assert_ne!(table.seeds, first_seeds);
+            assert_eq!(table.at_home(&first), Some(0), "{hasher:?}");
+            assert_eq!(table.at_home(&second), Some(1), "{hasher:?}");
+        }
     }
 
     #[test]
@@ -541,10 +663,13 @@ mod tests {
             })
             .chain(["x".repeat(24), format!("{}\u{1}", "x".repeat(24))])
             .collect();
-        for base in 0..100u64 {
-            let seeds = std::array::from_fn(|i| base.wrapping_mul(0x2545_f491_4f6c_dd1d).rotate_left(i as u32 * 16));
-            let hashes: std::collections::HashSet<u64> = texts.iter().map(|t| packed(t).hash(&seeds)).collect();
-            assert_eq!(hashes.len(), texts.len(), "seeds {base}");
+        for (hasher, base) in hashers().into_iter().flat_map(|h| (0..100u64).map(move |b| (h, b))) {
+            let table = table(
+                hasher,
+                std::array::from_fn(|i| base.wrapping_mul(0x2545_f491_4f6c_dd1d).rotate_left(i as u32 * 16)),
+            );
+            let hashes: std::collections::HashSet<u64> = texts.iter().map(|t| table.hash(&packed(t))).collect();
+            assert_eq!(hashes.len(), texts.len(), "{hasher:?}, seeds {base}");
         }
     }
 
@@ -562,17 +687,44 @@ mod tests {
         ]
         .map(packed)
         .to_vec();
-        for n in [2, 4, 6, 8] {
+        for (hasher, n) in hashers().into_iter().flat_map(|h| [2, 4, 6, 8].map(|n| (h, n))) {
             for base in 0..2_000u64 {
-                let mut table = ShortTable {
-                    seeds: std::array::from_fn(|i| base.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ i as u64),
-                    ..ShortTable::new()
-                };
+                let seeds = std::array::from_fn(|i| base.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ i as u64);
+                let mut table = table(hasher, seeds);
                 insert_all(&mut table, &names[..n]);
                 for (code, key) in names[..n].iter().enumerate() {
-                    assert_eq!(table.at_home(key), Some(code as u32), "{n} strings, seeds {base}");
+                    assert_eq!(
+                        table.at_home(key),
+                        Some(code as u32),
+                        "{hasher:?}, {n} strings, seeds {base}"
+                    );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_string_and_it_followed_by_nul_are_told_apart_in_one_home_slot() {
+        // Same bytes once masked, so only the length tells them apart.
+        let (short, padded) = (packed("x"), packed("x\0"));
+        // (A long last string: the others have 32 bytes after them, as the hot loop needs.)
+        let last = "a string of forty bytes, for the others".to_owned() + ".";
+        let array = StringArray::from(vec!["x", "x\0", "x", "x\0", &last]);
+        for hasher in hashers() {
+            let seeds = (0..100_000u64)
+                .map(|base| std::array::from_fn(|i| base.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ i as u64))
+                .find(|&seeds| {
+                    let table = table(hasher, seeds);
+                    table.home(&short) == table.home(&padded)
+                })
+                .expect("seeds that share a home slot among 100,000");
+            let mut codes = StringCodes {
+                short: table(hasher, seeds),
+                ..StringCodes::with_hasher(usize::MAX, hasher)
+            };
+            let mut out = vec![0; 5];
+            codes.code_all(&array, &mut out, u32::MAX, |text| text.len() as u32);
+            assert_eq!(out, [1, 2, 1, 2, 40], "{hasher:?}");
         }
     }
 
@@ -581,11 +733,13 @@ mod tests {
         let texts: Vec<String> = (0..MAX_ENTRIES + 5_000).map(|i| format!("s{i}")).collect();
         let rows: Vec<&str> = texts.iter().chain(texts.iter().rev()).map(String::as_str).collect();
         let array = StringArray::from(rows.clone());
-        let mut codes = vec![0; rows.len()];
         let code_of = |text: &str| text[1..].parse::<u32>().unwrap();
-        StringCodes::new(usize::MAX).code_all(&array, &mut codes, u32::MAX, code_of);
         let expected: Vec<u32> = rows.iter().map(|text| code_of(text)).collect();
-        assert!(codes == expected);
+        for hasher in hashers() {
+            let mut codes = vec![0; rows.len()];
+            StringCodes::with_hasher(usize::MAX, hasher).code_all(&array, &mut codes, u32::MAX, code_of);
+            assert!(codes == expected, "{hasher:?}");
+        }
     }
 
     #[test]
@@ -612,7 +766,8 @@ mod speed {
 
     /// Not a test: the time `code_all` takes per row of a 10M-row column of the columnar
     /// benchmark's 204 file paths or 6 agent names (drawn uniformly), in 65,536-row slices
-    /// as the Arrow reader codes them, against a string-keyed map (FxHashMap). Run with
+    /// as the Arrow reader codes them, by each hasher, against a string-keyed map
+    /// (FxHashMap). Run with
     /// `cargo test --release --lib string_codes::speed -- --ignored --nocapture`.
     #[test]
     #[ignore]
@@ -645,7 +800,8 @@ mod speed {
         for (name, pool) in pools {
             let array = StringArray::from((0..n).map(|_| pool[draw(pool.len())]).collect::<Vec<_>>());
             let mut codes = vec![0u32; slice_rows];
-            let mut best = [f64::MAX; 2];
+            let hashers: Vec<Hasher> = std::iter::once(Hasher::Fold).chain(Hasher::aes()).collect();
+            let mut best = vec![f64::MAX; hashers.len() + 1];
             for _ in 0..7 {
                 for (variant, best) in best.iter_mut().enumerate() {
                     let started = std::time::Instant::now();
@@ -657,8 +813,8 @@ mod speed {
                             names.push(text.to_owned());
                             names.len() as u32 - 1
                         };
-                        if variant == 0 {
-                            StringCodes::new(4096).code_all(&slice, codes, u32::MAX, code_of);
+                        if let Some(&hasher) = hashers.get(variant) {
+                            StringCodes::with_hasher(4096, hasher).code_all(&slice, codes, u32::MAX, code_of);
                         } else {
                             let mut map: FxHashMap<&str, u32> = FxHashMap::default();
                             let mut code_of = code_of;
@@ -671,8 +827,11 @@ mod speed {
                     *best = best.min(started.elapsed().as_secs_f64());
                 }
             }
-            let [ours, map] = best.map(|b| b * 1e9 / n as f64);
-            println!("{name}: code_all {ours:.2} ns/row, FxHashMap {map:.2} ns/row (best of 7)");
+            let ns = |b: f64| b * 1e9 / n as f64;
+            for (hasher, best) in hashers.iter().zip(&best) {
+                println!("{name}: code_all by {hasher:?} {:.2} ns/row", ns(*best));
+            }
+            println!("{name}: FxHashMap {:.2} ns/row (best of 7)", ns(best[hashers.len()]));
         }
     }
 }
