@@ -214,6 +214,7 @@ fn column_named(schema: &arrow_schema::Schema, name: &str) -> Result<Option<usiz
 /// Per-row state while a slice is converted column by column.
 #[derive(Default)]
 pub(crate) struct Slice {
+    len: usize,
     ts: Vec<i64>,
     flags: Vec<u8>,
     times: Vec<f64>,
@@ -232,11 +233,14 @@ impl Slice {
             v.clear();
             v.resize(len, value);
         }
-        refill(&mut self.ts, len, 0);
+        // (The times and numbers are filled by their readers: the common columns are
+        // copied in whole, and a fill before the copy was a pass over 24 bytes a row.)
+        self.len = len;
+        self.ts.clear();
         refill(&mut self.flags, len, 0);
-        refill(&mut self.times, len, f64::NAN);
+        self.times.clear();
         self.times_source = None;
-        refill(&mut self.quality, len, f64::NAN);
+        self.quality.clear();
         // (The codes are sized by `code_strings`: counted columns have none.)
         self.group.clear();
         refill(&mut self.bad, len, NOT_BAD);
@@ -439,6 +443,17 @@ pub(crate) fn all_null(col: &ArrayRef) -> bool {
 }
 
 fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
+    debug_assert_eq!(col.len(), s.len);
+    // Microseconds are copied in whole; every other form fills a row at a time.
+    let micros = match col.data_type() {
+        DataType::Timestamp(TimeUnit::Microsecond, _) => Some(col.as_primitive::<TimestampMicrosecondType>().values()),
+        DataType::Int64 => Some(col.as_primitive::<Int64Type>().values()),
+        _ => None,
+    };
+    match micros {
+        Some(values) => s.ts.extend_from_slice(values),
+        None => s.ts.resize(s.len, 0),
+    }
     if all_null(col) {
         for row in 0..col.len() {
             s.mark(row, TIMESTAMP);
@@ -467,16 +482,14 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
                 unit_to_micros(*unit),
                 s,
             ),
-            TimeUnit::Microsecond => {
-                s.ts.copy_from_slice(col.as_primitive::<TimestampMicrosecondType>().values())
-            }
+            TimeUnit::Microsecond => {} // copied above
             TimeUnit::Nanosecond => scale(
                 col.as_primitive::<TimestampNanosecondType>().values(),
                 unit_to_micros(*unit),
                 s,
             ),
         },
-        DataType::Int64 => s.ts.copy_from_slice(col.as_primitive::<Int64Type>().values()),
+        DataType::Int64 => {} // copied above
         DataType::Date32 => {
             // Days past about 292,000 years from 1970 have no microsecond count in an i64.
             let days = col.as_primitive::<Date32Type>().values();
@@ -658,7 +671,7 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
         &mut s.quality
     };
     let Some(col) = col.filter(|c| !all_null(c)) else {
-        target.fill(f64::NAN);
+        target.resize(s.len, f64::NAN);
         return Ok(());
     };
     let converted;
@@ -676,28 +689,29 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
     // (and NaN fails both of its comparisons).
     let max = max.min(f64::MAX);
     let mut bad_rows = Vec::new();
-    let mut check_rows = |first: usize, values: &[f64], target: &mut [f64]| {
-        for (i, (&x, out)) in values.iter().zip(target).enumerate() {
+    let mut check_rows = |first: usize, values: &[f64], target: &mut Vec<f64>| {
+        target.extend(values.iter().enumerate().map(|(i, &x)| {
             let row = first + i;
             // (`+ 0.0` turns -0.0 into 0.0.)
-            *out = if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+            if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
                 f64::NAN // missing
             } else if (0.0..=max).contains(&x) {
                 x + 0.0
             } else {
                 bad_rows.push(row);
                 f64::NAN
-            };
-        }
+            }
+        }));
     };
     const BLOCK: usize = 256;
-    let target = &mut target[..values.len()];
-    for (block, (values, target)) in values.chunks(BLOCK).zip(target.chunks_mut(BLOCK)).enumerate() {
+    debug_assert_eq!(values.len(), s.len);
+    target.reserve(values.len());
+    for (block, values) in values.chunks(BLOCK).enumerate() {
         // Without nulls, a block of valid values (nearly always) is checked and copied in
         // branch-free loops the compiler vectorizes; any other block goes row by row.
         let all_valid = nulls.is_none() && values.iter().fold(true, |ok, &x| ok & (0.0..=max).contains(&x));
         if all_valid {
-            target.iter_mut().zip(values).for_each(|(out, &x)| *out = x + 0.0);
+            target.extend(values.iter().map(|&x| x + 0.0));
         } else {
             check_rows(block * BLOCK, values, target);
         }
