@@ -215,13 +215,18 @@ impl Accumulator {
 
     /// Add the given rows of `columns` (a pattern's rows of a shared chunk). Generic over
     /// the row iterator so that `add`'s contiguous range compiles to plain loops.
-    pub fn add_rows<R: Iterator<Item = usize> + Clone>(&mut self, columns: &Columns, rows: R) {
+    pub fn add_rows<R: DoubleEndedIterator<Item = usize> + Clone>(&mut self, columns: &Columns, rows: R) {
         self.add_rows_of(columns, columns, rows);
     }
 
     /// `add_rows` with the row data in `data` and the string dictionaries its codes refer
     /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's).
-    pub fn add_rows_of<R: Iterator<Item = usize> + Clone>(&mut self, data: &Columns, dictionaries: &Columns, rows: R) {
+    pub fn add_rows_of<R: DoubleEndedIterator<Item = usize> + Clone>(
+        &mut self,
+        data: &Columns,
+        dictionaries: &Columns,
+        rows: R,
+    ) {
         debug_assert!(!data.has_counted(), "counted chunks are added whole (`add`)");
         self.add_times(data, rows.clone());
         self.add_rows_except_counted(data, dictionaries, rows);
@@ -229,7 +234,7 @@ impl Accumulator {
 
     /// `add_rows_of` but for the execution times, which the caller keeps and hands over
     /// later with `add_execution_times`, in record order.
-    pub fn add_rows_but_times<R: Iterator<Item = usize> + Clone>(
+    pub fn add_rows_but_times<R: DoubleEndedIterator<Item = usize> + Clone>(
         &mut self,
         data: &Columns,
         dictionaries: &Columns,
@@ -249,7 +254,7 @@ impl Accumulator {
 
     /// `add_rows_but_times` of the columns that were coded: the counted ones (a whole
     /// chunk's, see `Columns::counted`) are added once per chunk by `add_counted`.
-    fn add_rows_except_counted<R: Iterator<Item = usize> + Clone>(
+    fn add_rows_except_counted<R: DoubleEndedIterator<Item = usize> + Clone>(
         &mut self,
         data: &Columns,
         dictionaries: &Columns,
@@ -264,7 +269,8 @@ impl Accumulator {
                 .add_column(&columns.context_type, rows.clone(), &dictionaries.context_types);
         }
         debug_assert!(!agent, "the agents are always coded");
-        self.agents
+        let agents_present = self
+            .agents
             .add_column(&columns.agent, rows.clone(), &dictionaries.agents);
         let agent_codes = std::mem::take(&mut self.agents.translation);
         if self.families.distribution && !project {
@@ -275,9 +281,13 @@ impl Accumulator {
             self.file_types
                 .add_column(&columns.file_type, rows.clone(), &dictionaries.file_types);
         }
-        self.add_timestamps(columns, rows.clone());
+        let in_order = self.add_timestamps(columns, rows.clone());
         if self.families.trends {
-            self.add_agent_spans(columns, rows, &agent_codes, dictionaries.agents.len());
+            let chunk_agents = dictionaries.agents.len();
+            match agents_present.filter(|_| in_order && chunk_agents <= AGENT_LANE_NAMES) {
+                Some(present) => self.add_agent_spans_in_order(columns, rows, &agent_codes, present),
+                None => self.add_agent_spans(columns, rows, &agent_codes, chunk_agents),
+            }
         }
         self.agents.translation = agent_codes;
     }
@@ -314,14 +324,15 @@ impl Accumulator {
     /// are counted in a register and added to the day, hour, weekday and bucket counts
     /// once: sorted input does the calendar work once per hour, not once per record, and
     /// never increments one counter over and over (each increment would wait for the
-    /// previous store).
-    fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>) {
+    /// previous store). Returns whether the rows are in time order (non-decreasing).
+    fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>) -> bool {
         let window = self.window;
         let mut finder = RunFinder::new(&window, &self.zone, self.families.trends);
         // UTC instants in [lo, hi) share `run`'s place.
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         let mut run = Run::default();
         let mut latest = i64::MIN;
+        let mut in_order = true;
         let families = self.families;
         let (days, hours, weekdays, buckets) = (
             &mut self.day_counts,
@@ -332,6 +343,7 @@ impl Accumulator {
         let mut count = |run: &Run| run.count_into(days, hours, weekdays, buckets, families);
         for i in rows {
             let ts = columns.timestamp[i];
+            in_order &= ts >= latest;
             latest = latest.max(ts);
             if !(lo <= ts && ts < hi) {
                 count(&run);
@@ -345,6 +357,53 @@ impl Accumulator {
         if latest != i64::MIN {
             // (In-window instants are far above i64::MIN: this means "any row".)
             self.latest = Some(self.latest.map_or(latest, |l| l.max(latest)));
+        }
+        in_order
+    }
+
+    /// `add_agent_spans` of rows in time order (as logs usually come) with `present`
+    /// distinct agents (of at most `AGENT_LANE_NAMES` chunk codes): an agent's first row
+    /// holds its earliest instant and its last row its latest, so a scan in from each end
+    /// stops once it has met every agent, instead of a min and a max on every row.
+    fn add_agent_spans_in_order(
+        &mut self,
+        columns: &Columns,
+        rows: impl DoubleEndedIterator<Item = usize> + Clone,
+        agent_codes: &Translation,
+        present: usize,
+    ) {
+        let agents = self.agents.names.len();
+        self.agent_first_seen.resize(agents, i64::MAX);
+        self.agent_last_seen.resize(agents, i64::MIN);
+        /// Each chunk code's instant at the row where a scan of `rows` met it first.
+        fn met_first(
+            columns: &Columns,
+            rows: impl Iterator<Item = usize>,
+            present: usize,
+        ) -> [Option<i64>; AGENT_LANE_NAMES] {
+            let mut at = [None; AGENT_LANE_NAMES];
+            let mut left = present;
+            for r in rows {
+                let slot = &mut at[columns.agent[r] as usize];
+                if slot.is_none() {
+                    *slot = Some(columns.timestamp[r]);
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+            at
+        }
+        let earliest = met_first(columns, rows.clone(), present);
+        let latest = met_first(columns, rows.rev(), present);
+        for (code, (first, last)) in earliest.into_iter().zip(latest).enumerate() {
+            let (Some(first), Some(last), Some(mine)) = (first, last, agent_codes.get(code)) else {
+                continue;
+            };
+            let mine = mine as usize;
+            self.agent_first_seen[mine] = self.agent_first_seen[mine].min(first);
+            self.agent_last_seen[mine] = self.agent_last_seen[mine].max(last);
         }
     }
 
@@ -893,29 +952,39 @@ mod tests {
     }
 
     #[test]
-    fn agent_spans_equal_a_naive_scan_with_and_without_lanes() {
-        // 16 agents: lanes; 17: the row-by-row path. Each accumulator's codes differ from
-        // the chunk's (a name seen first in an earlier chunk).
-        for agents in [5u64, 16, 17] {
+    fn agent_spans_equal_a_naive_scan_on_every_path() {
+        // Rows in time order with up to 16 agents: scans from both ends; out of order:
+        // lanes; 17 agents: the row-by-row path. Each accumulator's codes differ from the
+        // chunk's (a name seen first in an earlier chunk). Three agents have one row each
+        // (the first, the middle and the last), so the scans must go that far.
+        for (agents, in_order) in [(2u64, true), (13, true), (13, false), (14, false), (17, true)] {
             let mut c = Columns::default();
             let mut state = 0x2545_f491_4f6c_dd1du64;
             for i in 0..5_000i64 {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                c.timestamp.push(i * 1_000_000 + (state % 999_983) as i64);
+                let spread = if in_order { 999_983 } else { 3_999_983 };
+                c.timestamp.push(i * 1_000_000 + (state % spread) as i64);
+                let agent = match i {
+                    0 => "first".to_owned(),
+                    2_500 => "middle".to_owned(),
+                    4_999 => "last".to_owned(),
+                    _ => format!("agent{}", (state >> 20) % agents),
+                };
                 c.flags.push(SUCCESS);
                 c.execution_time_ms.push(1.0);
                 c.quality_score.push(f64::NAN);
                 c.context_type.push(c.context_types.code("unknown"));
-                c.agent.push(c.agents.code(&format!("agent{}", (state >> 20) % agents)));
+                c.agent.push(c.agents.code(&agent));
                 c.project.push(c.projects.code("unknown"));
                 c.file_type.push(NO_FILE);
             }
+            assert_eq!(c.timestamp.is_sorted(), in_order);
             let window = Window::new(0, 7 * DAY, "weekly", None).unwrap();
             let mut acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
             let mut earlier = Columns::default();
-            earlier.agents.code(&format!("agent{}", agents - 1));
+            earlier.agents.code("last");
             acc.add_rows(&earlier, 0..0);
             acc.add(&c);
             for (code, name) in c.agents.names().iter().enumerate() {

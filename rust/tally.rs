@@ -156,7 +156,14 @@ impl Tally {
         mine as usize
     }
 
-    pub(crate) fn add_column(&mut self, codes: &[u32], rows: impl Iterator<Item = usize>, dict: &Dictionary) {
+    /// Count `rows` of a chunk's `codes` (of `dict`). Returns how many distinct codes the
+    /// rows have, when the lanes tell it (few names, enough rows).
+    pub(crate) fn add_column(
+        &mut self,
+        codes: &[u32],
+        rows: impl Iterator<Item = usize>,
+        dict: &Dictionary,
+    ) -> Option<usize> {
         self.translate(dict);
         let (least, most) = rows.size_hint();
         let lanes_fit = most.is_some_and(|n| n <= u32::MAX as usize);
@@ -169,13 +176,16 @@ impl Tally {
                 // NO_FILE (u32::MAX) lands in the last slot, which is never read.
                 lanes[k % 4][(code as usize).min(LANE_NAMES - 1)] += 1;
             }
+            let mut distinct = 0;
             for code in 0..dict.len() {
                 let count = lanes.iter().map(|lane| u64::from(lane[code])).sum::<u64>();
                 if count > 0 {
                     let mine = self.mine(dict, code);
                     self.counts[mine] += count;
+                    distinct += 1;
                 }
             }
+            Some(distinct)
         } else {
             for code in rows.map(|r| codes[r]) {
                 if code != NO_FILE {
@@ -183,6 +193,7 @@ impl Tally {
                     self.counts[mine] += 1;
                 }
             }
+            None
         }
     }
 
