@@ -5,8 +5,8 @@
 //! each 4-byte column; the rounds after the two halves are combined mix every byte of
 //! both). Against `Packed::hash` in scalar words, a row of the benchmark's 204 file paths
 //! takes 6.1 ns instead of 7.2-7.5, and one of its 6 agent names 4.1 instead of 6.1
-//! (`speed::code_all_speed`, best of 7); in the 10M-row plain-string call, the user CPU
-//! went from about 820 to 740 ms.
+//! (`speed::code_all_speed`, best of 7); the 10M-row plain-string call took 636-705 ms
+//! of user CPU instead of 780-805 (profiling builds alternated, three processes each).
 //!
 //! As with the folded multiplies, colliding strings cannot be searched offline: the
 //! rounds' keys are the process's secret seeds. The first round's output xored with the
