@@ -13,9 +13,9 @@
 //! lookups stay in the first-level cache, and a string is nearly always in its home slot,
 //! so the hot loop (`ShortTable::code_run`) neither probes nor calls: a row that is not at
 //! home ends the run and is coded out of line. `speed::code_all_speed`, a row of the
-//! benchmark's 204 file paths: 6.1 ns by AES, 7.2-7.5 by multiplies (8.0 when every row
+//! benchmark's 204 file paths: 5.8-6.2 ns by AES, 7.2-7.5 by multiplies (8.0 when every row
 //! went through a function that could call out), 13.8 for the half-full table of whole
-//! entries this replaced, 14-15 for a string-keyed FxHashMap; of its 6 agent names, 4.1 by
+//! entries this replaced, 14-15 for a string-keyed FxHashMap; of its 6 agent names, 4.0-4.1 by
 //! AES, 6.1 by multiplies. Longer strings use a string map. Each table keeps at most
 //! `limit` strings: past that (values that hardly repeat) lookups that miss go straight to
 //! `code_of`.
@@ -406,6 +406,7 @@ impl<'a> StringCodes<'a> {
         missing: u32,
         mut code_of: impl FnMut(&str) -> u32,
     ) {
+        assert_eq!(codes.len(), strings.len(), "one code per row");
         let (offsets, data) = (strings.value_offsets(), strings.value_data());
         let nulls = strings.nulls().filter(|n| n.null_count() > 0);
         let mut row = 0;

@@ -4,10 +4,11 @@
 //! and test, and hashed by two AES rounds on each 16-byte half, keyed by the table's seeds,
 //! the halves' results xored (two rounds make every output byte depend on every input
 //! byte of the half; the two halves' chains run side by side). Against `Packed::hash` in
-//! scalar words, a row of the benchmark's 204 file paths
-//! takes 6.1 ns instead of 7.2-7.5, and one of its 6 agent names 4.1 instead of 6.1
-//! (`speed::code_all_speed`, best of 7); the 10M-row plain-string call took 636-705 ms
-//! of user CPU instead of 780-805 (profiling builds alternated, three processes each).
+//! scalar words, a row of the benchmark's 204 file paths takes 5.8-6.2 ns instead of
+//! 7.2-7.5, and one of its 6 agent names 4.0-4.1 instead of 6.1 (`speed::code_all_speed`,
+//! best of 7); the 10M-row plain-string call took 636-705 ms of user CPU instead of
+//! 780-805 (profiling builds alternated, three processes each; measured with the earlier
+//! form below, whose speed test figures were the same).
 //!
 //! As with the folded multiplies, colliding strings cannot be searched offline: the
 //! rounds' keys are the process's secret seeds, and the length is added times an odd
