@@ -125,8 +125,12 @@ impl CoreState {
     /// The serialized state, carrying the caller's `meta` bytes.
     fn to_bytes<'py>(&self, py: Python<'py>, meta: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let state = &self.state;
-        let bytes = compute(py, || wire::to_bytes(state, meta))?;
-        Ok(PyBytes::new(py, &bytes))
+        let serialized = compute(py, || wire::serialize(state, meta))?;
+        // Written straight into the `bytes` object (not yet shared: no other thread can
+        // see it while the GIL is released).
+        PyBytes::new_with(py, serialized.byte_len(), |out| {
+            compute(py, || serialized.write_into(out))
+        })
     }
 
     /// Load serialized bytes: (state, meta). The state reads no records until `configure`.
