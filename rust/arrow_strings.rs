@@ -152,19 +152,37 @@ pub(crate) fn string_column(
             let translation: Vec<u32> = (0..any.values().len())
                 .map(|i| values.get(i).map_or(missing, &mut code_of))
                 .collect();
-            let nulls = col.logical_nulls();
-            let mut beyond = false;
-            for_each_key(any, |row, k| {
-                let valid = nulls.as_ref().is_none_or(|n| n.is_valid(row));
-                codes[row] = match translation.get(k) {
-                    Some(&code) if valid => code,
-                    None if valid => {
-                        beyond = true;
-                        missing
-                    }
-                    _ => missing,
-                };
-            });
+            let beyond = match col.logical_nulls() {
+                // The common case: a load, a clamp and a store per row, no branch. The
+                // table's last slot (the length of the values) stands for every key past
+                // them, and a row that lands there is noted, not tested for.
+                None => {
+                    let mut table = translation;
+                    let past = table.len();
+                    table.push(missing);
+                    let mut beyond = false;
+                    for_each_key(any, |row, k| {
+                        let k = k.min(past);
+                        beyond |= k == past;
+                        codes[row] = table[k];
+                    });
+                    beyond
+                }
+                Some(nulls) => {
+                    let mut beyond = false;
+                    for_each_key(any, |row, k| {
+                        codes[row] = match translation.get(k) {
+                            _ if nulls.is_null(row) => missing,
+                            Some(&code) => code,
+                            None => {
+                                beyond = true;
+                                missing
+                            }
+                        };
+                    });
+                    beyond
+                }
+            };
             if beyond {
                 return Err(key_out_of_range(any, field));
             }
@@ -349,7 +367,9 @@ fn int_ids(values: &dyn Array) -> Vec<Option<i64>> {
 pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result<(), CoreError> {
     let expected = "strings, integers or 16-byte UUIDs";
     // Rows without a valid id keep NO_GROUP (and are marked invalid).
-    s.group = vec![NO_GROUP; col.len()];
+    // (Refilled in place: a fresh vector per slice was 4 MB of new pages each time.)
+    s.group.clear();
+    s.group.resize(col.len(), NO_GROUP);
     match col.data_type() {
         DataType::FixedSizeBinary(16) => {
             let ids = col.as_fixed_size_binary();
@@ -392,38 +412,44 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
                 None => return Err(unsupported(GROUP, col.data_type(), expected)),
             };
             // Ids are coded as rows first use them, like the list path: a dictionary value
-            // no row uses (a sliced table, an unused categorical) is no pattern.
-            const UNSEEN: u32 = u32::MAX;
-            let mut translation = vec![UNSEEN; any.values().len()];
+            // no row uses (a sliced table, an unused categorical) is no pattern. The
+            // table's last slot stands for every key past the values (`past`).
+            const UNSEEN: u32 = NO_GROUP;
+            let past = any.values().len();
+            let mut translation = vec![UNSEEN; past + 1];
             let nulls = col.logical_nulls();
             let (mut unnamed, mut beyond, mut failure) = (Vec::new(), false, None);
+            let group = &mut s.group;
             for_each_key(any, |row, k| {
                 if nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
                     return; // marked below
                 }
-                let code = match translation.get(k) {
-                    Some(&UNSEEN) => match values.code(k, index) {
-                        Ok(Some(code)) => {
-                            translation[k] = code;
-                            code
-                        }
-                        Ok(None) => UNSEEN,
-                        Err(e) => {
-                            failure.get_or_insert(e);
-                            UNSEEN
-                        }
-                    },
-                    Some(&code) => code,
-                    None => {
+                let k = k.min(past);
+                let mut code = translation[k];
+                if code == UNSEEN {
+                    // A value's first row (or a key past the values, or an id that names no
+                    // pattern): once per distinct value but for those.
+                    code = if k == past {
                         beyond = true;
                         UNSEEN
+                    } else {
+                        match values.code(k, index) {
+                            Ok(Some(code)) => {
+                                translation[k] = code;
+                                code
+                            }
+                            Ok(None) => UNSEEN,
+                            Err(e) => {
+                                failure.get_or_insert(e);
+                                UNSEEN
+                            }
+                        }
+                    };
+                    if code == UNSEEN {
+                        unnamed.push(row);
                     }
-                };
-                if code == UNSEEN {
-                    unnamed.push(row);
-                } else {
-                    s.group[row] = code;
                 }
+                group[row] = code; // (UNSEEN is NO_GROUP: an unnamed row has no group)
             });
             if beyond {
                 return Err(key_out_of_range(any, GROUP));

@@ -1006,6 +1006,35 @@ def test_dictionary_key_out_of_range_is_a_clear_error(
         REDUCER.execute_batch_reduction_sync(batch)
 
 
+@pytest.mark.parametrize("bad_key", [7, -1])
+@pytest.mark.parametrize("null_key", [False, True])
+@pytest.mark.parametrize("field", ["agent", "context_type", "pattern_id"])
+def test_a_key_past_the_values_is_refused_with_or_without_null_keys(
+    field: str, null_key: bool, bad_key: int
+) -> None:
+    # Keys past either end, in columns with and without null keys (which the readers take
+    # by different loops), coded row by row: a batch codes every string column and its ids.
+    keys = pa.array([0, bad_key, None if null_key else 1, 0], pa.int8())
+    column = pa.DictionaryArray.from_arrays(keys, pa.array(["p", "q"]), safe=False)
+    table = pa.table({"timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC"))})
+    table = table.append_column(field, column)
+    if field != "pattern_id":
+        table = table.append_column("pattern_id", pa.array(["p"] * 4))
+    message = (
+        rf"column '{field}' is malformed Arrow data: dictionary key {bad_key} is out of range "
+        r"\(the dictionary's length is 2\)"
+    )
+    for on_invalid in ("raise", "skip"):
+        batch = ModelUsageAnalyticsBatchInput(
+            time_window_start=START,
+            time_window_end=END,
+            on_invalid=on_invalid,
+            execution_data=table,
+        )
+        with pytest.raises(UsageAnalyticsError, match=message):
+            REDUCER.execute_batch_reduction_sync(batch)
+
+
 def test_string_offsets_that_decrease_are_a_clear_error() -> None:
     # pyarrow's cheap checks pass offsets that decrease; reading them would go outside the
     # data buffer (a crash in the worst case): refused as malformed data.
