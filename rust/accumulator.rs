@@ -149,15 +149,13 @@ impl Accumulator {
             return;
         }
         self.add_in_halves(columns, false);
-        match columns
-            .times_source
-            .take()
-            .filter(|_| self.durations.shares_input_buffers())
-        {
-            // (The copy stays with the chunk, whose buffers the reader reuses.)
-            Some(source) => self.durations.hold_shared(source),
-            None => self.durations.hold(std::mem::take(&mut columns.execution_time_ms)),
+        let times = &mut columns.execution_time_ms;
+        match times.shared().filter(|_| self.durations.shares_input_buffers()) {
+            Some(input) => self.durations.hold_shared(input.clone()),
+            // (A stream's batches are not kept alive by references: copied.)
+            None => self.durations.hold(times.take_vec()),
         }
+        times.clear();
     }
 
     /// The times of a reduction finalized once are held as the chunks' own buffers
@@ -988,7 +986,11 @@ mod tests {
             acc.add_rows(&earlier, 0..0);
             acc.add(&c);
             for (code, name) in c.agents.names().iter().enumerate() {
-                let times = c.agent.iter().zip(&c.timestamp).filter(|(&a, _)| a as usize == code);
+                let times = c
+                    .agent
+                    .iter()
+                    .zip(c.timestamp.iter())
+                    .filter(|(&a, _)| a as usize == code);
                 let (first, last) = times.fold((i64::MAX, i64::MIN), |(lo, hi), (_, &t)| (lo.min(t), hi.max(t)));
                 let mine = acc.agents.names.code(name) as usize;
                 assert_eq!(
@@ -1040,26 +1042,23 @@ mod tests {
 
     #[test]
     fn input_buffers_are_shared_only_when_the_input_is_held_whole() {
-        // A chunk whose times are an input buffer's values: held as that buffer (the
-        // chunk keeps its copy) only once told the input is whole; otherwise the copy is
-        // taken, so that a stream's batches are not all kept alive by references.
+        // A chunk whose times are an input buffer's values: held as that buffer only once
+        // told the input is whole; otherwise copied, so that a stream's batches are not
+        // all kept alive by references. Either way the chunk lets go of them.
         let start = 1_772_323_200 * MICROS_PER_SECOND;
         let window = Window::new(start, start + 14 * DAY, "custom", Some(DAY)).unwrap();
         let fresh = || {
             Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default()).holding_times()
         };
         let mut chunk = mixed_columns(10_000, start, 14 * DAY, 5);
-        chunk.execution_time_ms = (0..10_000).map(|i| i as f64 + 0.5).collect();
-        let source = arrow_buffer::ScalarBuffer::from(chunk.execution_time_ms.clone());
+        let source = arrow_buffer::ScalarBuffer::from((0..10_000).map(|i| i as f64 + 0.5).collect::<Vec<_>>());
+        chunk.execution_time_ms.share(source.clone());
         let (mut streamed, mut whole) = (fresh(), fresh());
         whole.durations.share_input_buffers();
         for acc in [&mut streamed, &mut whole] {
             let mut taken = chunk.clone();
-            taken.times_source = Some(source.clone());
-            let shares = acc.durations.shares_input_buffers();
             acc.add_chunk(&mut taken);
-            assert_eq!(taken.execution_time_ms.is_empty(), !shares, "shares: {shares}");
-            assert!(taken.times_source.is_none());
+            assert!(taken.execution_time_ms.is_empty() && taken.execution_time_ms.shared().is_none());
         }
         let held_source = |acc: &Accumulator| acc.durations.held_parts().any(|p| p.as_ptr() == source.as_ptr());
         assert!(held_source(&whole) && !held_source(&streamed));

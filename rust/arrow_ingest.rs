@@ -19,7 +19,6 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_buffer::ScalarBuffer;
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use rayon::prelude::*;
@@ -30,6 +29,7 @@ use crate::arrow_strings::{
 };
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
+use crate::column_values::ColumnValues;
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
 use crate::error::CoreError;
 use crate::group::{GroupIndex, BLANK_ID, NO_GROUP};
@@ -215,12 +215,10 @@ fn column_named(schema: &arrow_schema::Schema, name: &str) -> Result<Option<usiz
 #[derive(Default)]
 pub(crate) struct Slice {
     len: usize,
-    ts: Vec<i64>,
+    ts: ColumnValues<i64>,
     flags: Vec<u8>,
-    times: Vec<f64>,
-    /// The column `times` copied, when the copy is exact (see `Columns::times_source`).
-    times_source: Option<ScalarBuffer<f64>>,
-    quality: Vec<f64>,
+    times: ColumnValues<f64>,
+    quality: ColumnValues<f64>,
     codes: [Vec<u32>; 4],
     pub(crate) group: Vec<u32>,
     /// First bad field of each row (NOT_BAD when valid).
@@ -234,12 +232,11 @@ impl Slice {
             v.resize(len, value);
         }
         // (The times and numbers are filled by their readers: the common columns are
-        // copied in whole, and a fill before the copy was a pass over 24 bytes a row.)
+        // shared or copied in whole, and a fill first was a pass over 24 bytes a row.)
         self.len = len;
         self.ts.clear();
         refill(&mut self.flags, len, 0);
         self.times.clear();
-        self.times_source = None;
         self.quality.clear();
         // (The codes are sized by `code_strings`: counted columns have none.)
         self.group.clear();
@@ -340,7 +337,6 @@ fn convert_slice(
         std::mem::swap(&mut out.timestamp, &mut s.ts);
         std::mem::swap(&mut out.flags, &mut s.flags);
         std::mem::swap(&mut out.execution_time_ms, &mut s.times);
-        out.times_source = s.times_source.take();
         std::mem::swap(&mut out.quality_score, &mut s.quality);
         std::mem::swap(&mut out.context_type, &mut s.codes[0]);
         std::mem::swap(&mut out.agent, &mut s.codes[1]);
@@ -444,15 +440,16 @@ pub(crate) fn all_null(col: &ArrayRef) -> bool {
 
 fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
     debug_assert_eq!(col.len(), s.len);
-    // Microseconds are copied in whole; every other form fills a row at a time.
+    // Microseconds are read in place (a null's slot is marked below); every other form
+    // fills a row at a time.
     let micros = match col.data_type() {
         DataType::Timestamp(TimeUnit::Microsecond, _) => Some(col.as_primitive::<TimestampMicrosecondType>().values()),
         DataType::Int64 => Some(col.as_primitive::<Int64Type>().values()),
         _ => None,
     };
     match micros {
-        Some(values) => s.ts.extend_from_slice(values),
-        None => s.ts.resize(s.len, 0),
+        Some(values) => s.ts.share(values.clone()),
+        None => s.ts.cleared().resize(s.len, 0),
     }
     if all_null(col) {
         for row in 0..col.len() {
@@ -461,13 +458,17 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
         return Ok(());
     }
     // Generic (not a closure over `&dyn Fn`): each unit gets its own loop, and microseconds
-    // are a plain copy.
+    // are read in place.
     fn scale(values: &[i64], to_micros: impl Fn(i64) -> Option<i64>, s: &mut Slice) {
+        let (ts, mut bad) = (s.ts.vec_mut(), Vec::new());
         for (row, &v) in values.iter().enumerate() {
             match to_micros(v) {
-                Some(us) => s.ts[row] = us,
-                None => s.mark(row, TIMESTAMP),
+                Some(us) => ts[row] = us,
+                None => bad.push(row),
             }
+        }
+        for row in bad {
+            s.mark(row, TIMESTAMP);
         }
     }
     match col.data_type() {
@@ -482,14 +483,14 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
                 unit_to_micros(*unit),
                 s,
             ),
-            TimeUnit::Microsecond => {} // copied above
+            TimeUnit::Microsecond => {} // read in place above
             TimeUnit::Nanosecond => scale(
                 col.as_primitive::<TimestampNanosecondType>().values(),
                 unit_to_micros(*unit),
                 s,
             ),
         },
-        DataType::Int64 => {} // copied above
+        DataType::Int64 => {} // read in place above
         DataType::Date32 => {
             // Days past about 292,000 years from 1970 have no microsecond count in an i64.
             let days = col.as_primitive::<Date32Type>().values();
@@ -671,23 +672,39 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
         &mut s.quality
     };
     let Some(col) = col.filter(|c| !all_null(c)) else {
-        target.resize(s.len, f64::NAN);
+        target.cleared().resize(s.len, f64::NAN);
         return Ok(());
     };
-    let converted;
+    debug_assert_eq!(col.len(), s.len);
+    // Values must be finite: with a finite upper bound, the range check rejects infinities
+    // (and NaN fails both of its comparisons).
+    let max = max.min(f64::MAX);
+    let in_range = |x: f64| (0.0..=max).contains(&x);
+    // (A validity buffer without nulls, common in sliced or concatenated arrays, is none.)
+    let nulls = col.logical_nulls().filter(|n| n.null_count() > 0);
+    const BLOCK: usize = 256;
     let f64s = col.as_primitive_opt::<Float64Type>();
+    if let Some(f64s) = f64s.filter(|_| nulls.is_none()) {
+        // The common case, float64 values all valid and none -0.0 (which the copy writes as
+        // 0.0): read in place. Checked in branch-free blocks the compiler vectorizes.
+        let as_they_are = |block: &[f64]| {
+            block
+                .iter()
+                .fold(true, |ok, &x| ok & in_range(x) & (x.to_bits() != (-0.0f64).to_bits()))
+        };
+        if f64s.values().chunks(BLOCK).all(as_they_are) {
+            target.share(f64s.values().clone());
+            return Ok(());
+        }
+    }
+    let converted;
     let values: &[f64] = match f64s {
-        Some(f64s) => f64s.values(), // read in place, no copy
+        Some(f64s) => f64s.values(),
         None => {
             converted = floats(col).ok_or_else(|| unsupported(field, col.data_type(), "a float or integer type"))?;
             &converted
         }
     };
-    // (A validity buffer without nulls, common in sliced or concatenated arrays, is none.)
-    let nulls = col.logical_nulls().filter(|n| n.null_count() > 0);
-    // Values must be finite: with a finite upper bound, the range check rejects infinities
-    // (and NaN fails both of its comparisons).
-    let max = max.min(f64::MAX);
     let mut bad_rows = Vec::new();
     let mut check_rows = |first: usize, values: &[f64], target: &mut Vec<f64>| {
         target.extend(values.iter().enumerate().map(|(i, &x)| {
@@ -695,7 +712,7 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
             // (`+ 0.0` turns -0.0 into 0.0.)
             if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
                 f64::NAN // missing
-            } else if (0.0..=max).contains(&x) {
+            } else if in_range(x) {
                 x + 0.0
             } else {
                 bad_rows.push(row);
@@ -703,29 +720,16 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
             }
         }));
     };
-    const BLOCK: usize = 256;
-    debug_assert_eq!(values.len(), s.len);
+    let target = target.cleared();
     target.reserve(values.len());
     for (block, values) in values.chunks(BLOCK).enumerate() {
         // Without nulls, a block of valid values (nearly always) is checked and copied in
         // branch-free loops the compiler vectorizes; any other block goes row by row.
-        let all_valid = nulls.is_none() && values.iter().fold(true, |ok, &x| ok & (0.0..=max).contains(&x));
+        let all_valid = nulls.is_none() && values.iter().fold(true, |ok, &x| ok & in_range(x));
         if all_valid {
             target.extend(values.iter().map(|&x| x + 0.0));
         } else {
             check_rows(block * BLOCK, values, target);
-        }
-    }
-    // Execution times read unchanged (a float64 column without nulls, bad values or -0.0,
-    // which the copy writes as 0.0) can be held as the column's own buffer.
-    let unchanged = |values: &[f64]| {
-        values
-            .iter()
-            .fold(true, |same, x| same & (x.to_bits() != (-0.0f64).to_bits()))
-    };
-    if let Some(f64s) = f64s.filter(|_| field == EXECUTION_TIME && nulls.is_none() && bad_rows.is_empty()) {
-        if unchanged(values) {
-            s.times_source = Some(f64s.values().clone());
         }
     }
     for row in bad_rows {
@@ -882,7 +886,7 @@ mod tests {
     use arrow_array::builder::StringDictionaryBuilder;
     use arrow_array::{
         BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, Int8Array, RecordBatch, StringArray,
-        StringViewArray, TimestampNanosecondArray, UInt16Array, UInt64Array,
+        StringViewArray, TimestampMicrosecondArray, TimestampNanosecondArray, UInt16Array, UInt64Array,
     };
     use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
     use arrow_schema::{Field, Schema};
@@ -1271,6 +1275,43 @@ mod tests {
     }
 
     #[test]
+    fn columns_taken_as_they_are_are_read_in_place_and_others_copied() {
+        // Microsecond timestamps and float64 numbers all valid are the input's buffers;
+        // a -0.0 (written 0.0) or a null makes a column a copy.
+        let hour = MICROS_PER_HOUR;
+        let cases: [(Vec<Option<f64>>, bool); 3] = [
+            (vec![Some(0.0), Some(0.5), Some(1.0)], true),
+            (vec![Some(-0.0), Some(0.5), Some(1.0)], false),
+            (vec![Some(0.25), None, Some(1.0)], false),
+        ];
+        for (scores, in_place) in cases {
+            let ts = TimestampMicrosecondArray::from(vec![hour, 2 * hour, 3 * hour]).with_timezone("UTC");
+            let times = Float64Array::from(scores.clone());
+            let quality = Float64Array::from(scores.clone());
+            let schema = Schema::new(vec![
+                Field::new("timestamp", ts.data_type().clone(), false),
+                Field::new("execution_time_ms", DataType::Float64, true),
+                Field::new("quality_score", DataType::Float64, true),
+            ]);
+            let columns: Vec<ArrayRef> = vec![Arc::new(ts.clone()), Arc::new(times.clone()), Arc::new(quality.clone())];
+            let batch = RecordBatch::try_new(Arc::new(schema), columns).unwrap();
+            let (chunks, report) = read(batch);
+            assert_eq!(report.invalid, 0);
+            let c = &chunks[0];
+            assert_eq!(c.timestamp.shared().map(|b| b.as_ptr()), Some(ts.values().as_ptr()));
+            for (got, input) in [(&c.execution_time_ms, &times), (&c.quality_score, &quality)] {
+                let shared = got.shared().map(|b| b.as_ptr());
+                assert_eq!(shared == Some(input.values().as_ptr()), in_place, "{scores:?}");
+                let want: Vec<u64> = scores
+                    .iter()
+                    .map(|x| x.map_or(f64::NAN, |x| x + 0.0).to_bits())
+                    .collect();
+                assert_eq!(got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want, "{scores:?}");
+            }
+        }
+    }
+
+    #[test]
     fn nanosecond_timestamps_nulls_and_bad_numbers() {
         let hour_ns = MICROS_PER_HOUR * 1_000;
         let ts = TimestampNanosecondArray::from(vec![Some(hour_ns + 999), None, Some(2 * hour_ns), Some(-hour_ns)])
@@ -1290,7 +1331,7 @@ mod tests {
         assert_eq!(report.samples[1].field, "execution_time_ms");
         assert_eq!(report.samples[1].value, "nan");
         let c = &chunks[0];
-        assert_eq!(c.timestamp, vec![MICROS_PER_HOUR]); // 999 ns floored away
+        assert_eq!(c.timestamp[..], [MICROS_PER_HOUR]); // 999 ns floored away
         assert_eq!(c.flags, vec![SUCCESS]);
         assert_eq!(c.context_types.names()[c.context_type[0] as usize].as_ref(), UNKNOWN);
         assert_eq!(c.file_type, vec![NO_FILE]);
@@ -1316,7 +1357,7 @@ mod tests {
         assert_eq!(report.invalid, 1);
         assert_eq!(report.samples[0].value, "'yesterday'");
         let c = &chunks[0];
-        assert_eq!(c.timestamp, vec![MICROS_PER_HOUR, 2 * MICROS_PER_HOUR]);
+        assert_eq!(c.timestamp[..], [MICROS_PER_HOUR, 2 * MICROS_PER_HOUR]);
         let names: Vec<&str> = c.agent.iter().map(|&a| c.agents.names()[a as usize].as_ref()).collect();
         assert_eq!(names, vec!["a", "a"]);
         assert_eq!(c.file_types.names()[c.file_type[0] as usize].as_ref(), "gz");

@@ -6,8 +6,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use arrow_buffer::ScalarBuffer;
 use rustc_hash::FxHashMap;
+
+use crate::column_values::ColumnValues;
 
 pub const SUCCESS: u8 = 1;
 pub const TIMEOUT: u8 = 2;
@@ -166,17 +167,15 @@ impl Dictionary {
 #[derive(Clone, Debug, Default)]
 pub struct Columns {
     /// Microseconds since the Unix epoch, UTC.
-    pub timestamp: Vec<i64>,
+    pub timestamp: ColumnValues<i64>,
     /// SUCCESS | TIMEOUT | GATE_FAILED bits.
     pub flags: Vec<u8>,
+    /// NaN = missing. When shared, exactly an Arrow column's values (float64 without
+    /// nulls, bad values or -0.0): a one-call reduction holds that buffer
+    /// (`Durations::hold_shared`).
+    pub execution_time_ms: ColumnValues<f64>,
     /// NaN = missing.
-    pub execution_time_ms: Vec<f64>,
-    /// The Arrow buffer whose values `execution_time_ms` are, exactly (a float64 column of
-    /// the chunk's rows without nulls or -0.0), when an Arrow reader knows it: a one-call
-    /// reduction holds it rather than taking the copy (`Durations::hold_shared`).
-    pub times_source: Option<ScalarBuffer<f64>>,
-    /// NaN = missing.
-    pub quality_score: Vec<f64>,
+    pub quality_score: ColumnValues<f64>,
     pub context_type: Vec<u32>,
     pub agent: Vec<u32>,
     pub project: Vec<u32>,
@@ -198,10 +197,10 @@ pub struct Columns {
 impl Columns {
     pub fn with_capacity(rows: usize) -> Columns {
         Columns {
-            timestamp: Vec::with_capacity(rows),
+            timestamp: ColumnValues::with_capacity(rows),
             flags: Vec::with_capacity(rows),
-            execution_time_ms: Vec::with_capacity(rows),
-            quality_score: Vec::with_capacity(rows),
+            execution_time_ms: ColumnValues::with_capacity(rows),
+            quality_score: ColumnValues::with_capacity(rows),
             context_type: Vec::with_capacity(rows),
             agent: Vec::with_capacity(rows),
             project: Vec::with_capacity(rows),
@@ -232,9 +231,9 @@ impl Columns {
             }
         }
         rayon::scope(|s| {
-            s.spawn(|_| place(&mut self.timestamp, &source.timestamp, slots));
-            s.spawn(|_| place(&mut self.execution_time_ms, &source.execution_time_ms, slots));
-            s.spawn(|_| place(&mut self.quality_score, &source.quality_score, slots));
+            s.spawn(|_| place(self.timestamp.to_overwrite(), &source.timestamp, slots));
+            s.spawn(|_| place(self.execution_time_ms.to_overwrite(), &source.execution_time_ms, slots));
+            s.spawn(|_| place(self.quality_score.to_overwrite(), &source.quality_score, slots));
             s.spawn(|_| {
                 place(&mut self.flags, &source.flags, slots);
                 place(&mut self.context_type, &source.context_type, slots);
@@ -252,7 +251,6 @@ impl Columns {
         self.timestamp.clear();
         self.flags.clear();
         self.execution_time_ms.clear();
-        self.times_source = None;
         self.quality_score.clear();
         self.context_type.clear();
         self.agent.clear();

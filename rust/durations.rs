@@ -105,10 +105,9 @@ impl Durations {
     }
 
     /// Keep a chunk's execution times that are exactly the values of an Arrow buffer (no
-    /// missing ones, no -0.0: see `Columns::times_source`), sharing that buffer: the
-    /// reader's copy stays its own, reused for the next chunk, where a held copy would be a
-    /// fresh allocation per chunk, paged in and zeroed by the kernel (80 MB and about a
-    /// tenth of a 10M-record call).
+    /// missing ones, no -0.0: see `Columns::execution_time_ms`), sharing that buffer: a
+    /// held copy would be a fresh allocation per chunk, paged in and zeroed by the kernel
+    /// (80 MB and about a tenth of a 10M-record call).
     pub fn hold_shared(&mut self, times: ScalarBuffer<f64>) {
         debug_assert!(self.shares_input_buffers);
         debug_assert!(times.iter().all(|t| !t.is_nan() && t.to_bits() != (-0.0f64).to_bits()));

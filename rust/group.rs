@@ -291,7 +291,7 @@ impl GroupedAccumulators {
         self.sorted.scatter(columns, &self.slots);
         let holding = match &mut self.held_times {
             Some(held) => {
-                held.hold(std::mem::take(&mut self.sorted.execution_time_ms), starts);
+                held.hold(self.sorted.execution_time_ms.take_vec(), starts);
                 true
             }
             None => false,

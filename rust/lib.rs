@@ -1,7 +1,7 @@
 //! usage-analytics' Rust core.
 //!
 //! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`, `calendar`,
-//! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `columns`, `tally`, `accumulator`, `group`, `held_times`,
+//! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `column_values`, `columns`, `tally`, `accumulator`, `group`, `held_times`,
 //! `rolling`), cancelling (`cancel`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`,
 //! `py_state`, `py_dicts`, `models`). No arithmetic lives in the bindings.
@@ -15,6 +15,7 @@ pub mod buckets;
 pub mod calendar;
 pub mod cancel;
 pub mod civil;
+pub mod column_values;
 pub mod columns;
 pub mod durations;
 pub mod error;
