@@ -326,9 +326,11 @@ impl Accumulator {
     fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>) -> bool {
         let window = self.window;
         let mut finder = RunFinder::new(&window, &self.zone, self.families.trends);
-        // UTC instants in [lo, hi) share `run`'s place.
+        // UTC instants in [lo, hi) share `place`; `run` of them so far. (Locals, not a
+        // `Run` whose address the out-of-line count takes: that kept the count in memory,
+        // a store and a load on every row.)
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        let mut run = Run::default();
+        let (mut place, mut run) = (Place::default(), 0u64);
         let mut latest = i64::MIN;
         let mut in_order = true;
         let families = self.families;
@@ -338,20 +340,21 @@ impl Accumulator {
             &mut self.weekdays,
             &mut self.bucket_counts,
         );
-        let mut count = |run: &Run| run.count_into(days, hours, weekdays, buckets, families);
+        let mut count =
+            |place: Place, count: u64| Run { place, count }.count_into(days, hours, weekdays, buckets, families);
+        let timestamps = &columns.timestamp[..];
         for i in rows {
-            let ts = columns.timestamp[i];
+            let ts = timestamps[i];
             in_order &= ts >= latest;
             latest = latest.max(ts);
             if !(lo <= ts && ts < hi) {
-                count(&run);
-                let place;
+                count(place, run);
                 (place, lo, hi) = finder.run_at(ts);
-                run = Run { place, count: 0 };
+                run = 0;
             }
-            run.count += 1;
+            run += 1;
         }
-        count(&run);
+        count(place, run);
         if latest != i64::MIN {
             // (In-window instants are far above i64::MIN: this means "any row".)
             self.latest = Some(self.latest.map_or(latest, |l| l.max(latest)));
