@@ -190,9 +190,19 @@ impl Accumulator {
 
     /// The string columns of a chunk that were counted, not coded (`Columns::counted`).
     fn add_counted(&mut self, columns: &Columns) {
-        let [context, _, project, file] = &columns.counted;
+        let [context, agents, project, file] = &columns.counted;
         if let Some(counts) = context {
             self.contexts.add_counts(counts, &columns.context_types);
+        }
+        if let Some(counts) = agents {
+            self.agents.add_counts(counts, &columns.agents);
+            if self.families.trends {
+                let spans = columns
+                    .agent_spans
+                    .as_deref()
+                    .expect("counted agents come with their spans");
+                self.add_counted_spans(spans);
+            }
         }
         if !self.families.distribution {
             return;
@@ -202,6 +212,23 @@ impl Accumulator {
         }
         if let Some(counts) = file {
             self.file_types.add_counts(counts, &columns.file_types);
+        }
+    }
+
+    /// Each agent's earliest and latest instant from a chunk's `spans` by chunk code (its
+    /// agents counted just before, so each present one is mapped).
+    fn add_counted_spans(&mut self, spans: &[(i64, i64)]) {
+        let agents = self.agents.names.len();
+        self.agent_first_seen.resize(agents, i64::MAX);
+        self.agent_last_seen.resize(agents, i64::MIN);
+        for (code, &(first, last)) in spans.iter().enumerate().filter(|(_, (first, last))| first <= last) {
+            let Some(mine) = self.agents.translation.get(code) else {
+                debug_assert!(false, "an agent with rows is counted before its span");
+                continue;
+            };
+            let mine = mine as usize;
+            self.agent_first_seen[mine] = self.agent_first_seen[mine].min(first);
+            self.agent_last_seen[mine] = self.agent_last_seen[mine].max(last);
         }
     }
 
@@ -266,11 +293,6 @@ impl Accumulator {
             self.contexts
                 .add_column(&columns.context_type, rows.clone(), &dictionaries.context_types);
         }
-        debug_assert!(!agent, "the agents are always coded");
-        let agents_present = self
-            .agents
-            .add_column(&columns.agent, rows.clone(), &dictionaries.agents);
-        let agent_codes = std::mem::take(&mut self.agents.translation);
         if self.families.distribution && !project {
             self.projects
                 .add_column(&columns.project, rows.clone(), &dictionaries.projects);
@@ -280,12 +302,31 @@ impl Accumulator {
                 .add_column(&columns.file_type, rows.clone(), &dictionaries.file_types);
         }
         let in_order = self.add_timestamps(columns, rows.clone());
-        if self.families.trends {
-            let chunk_agents = dictionaries.agents.len();
-            match agents_present.filter(|_| in_order && chunk_agents <= AGENT_LANE_NAMES) {
-                Some(present) => self.add_agent_spans_in_order(columns, rows, &agent_codes, present),
-                None => self.add_agent_spans(columns, rows, &agent_codes, chunk_agents),
-            }
+        if !agent {
+            self.add_agents(columns, dictionaries, rows, in_order);
+        }
+    }
+
+    /// The agents of coded rows (`in_order`: in time order): their counts and, for the
+    /// trend family, their spans.
+    fn add_agents<R: DoubleEndedIterator<Item = usize> + Clone>(
+        &mut self,
+        columns: &Columns,
+        dictionaries: &Columns,
+        rows: R,
+        in_order: bool,
+    ) {
+        let present = self
+            .agents
+            .add_column(&columns.agent, rows.clone(), &dictionaries.agents);
+        if !self.families.trends {
+            return;
+        }
+        let agent_codes = std::mem::take(&mut self.agents.translation);
+        let chunk_agents = dictionaries.agents.len();
+        match present.filter(|_| in_order && chunk_agents <= AGENT_LANE_NAMES) {
+            Some(present) => self.add_agent_spans_in_order(columns, rows, &agent_codes, present),
+            None => self.add_agent_spans(columns, rows, &agent_codes, chunk_agents),
         }
         self.agents.translation = agent_codes;
     }

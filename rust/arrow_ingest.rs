@@ -24,8 +24,8 @@ use arrow_schema::{ArrowError, DataType, TimeUnit};
 use rayon::prelude::*;
 
 use crate::arrow_strings::{
-    check_strings, count_column, for_each_key, group_column, key_at, key_out_of_range, string_column, utf8,
-    StringColumn,
+    agent_spans, check_strings, count_column, for_each_key, group_column, key_at, key_out_of_range, string_column,
+    utf8, StringColumn,
 };
 use crate::buckets::Window;
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
@@ -53,7 +53,7 @@ const QUALITY: usize = 3;
 const GATES: usize = 4;
 const TIMEOUT_FIELD: usize = 5;
 const STRING_FIELDS: [usize; 4] = [6, 7, 8, 9];
-const AGENT: usize = 7;
+pub(crate) const AGENT: usize = 7;
 pub(crate) const FILE_PATH: usize = 9;
 /// Index of the pattern id column (after the ten record fields) in grouped input.
 pub(crate) const GROUP: usize = 10;
@@ -68,7 +68,11 @@ pub(crate) fn field_name(field: usize) -> &'static str {
 /// a chunk's buffers (a one-call reduction keeps its execution times): each chunk buffer
 /// is cleared and refilled before its next use. `counts_suffice` when `sink` adds every
 /// row of each chunk to one accumulator: small dictionary-encoded string columns are then
-/// only counted (`Columns::counted`), not coded row by row.
+/// only counted (`Columns::counted`), not coded row by row. `share_buffers` when the
+/// caller holds all of the batches anyway (a table, not a stream): columns taken as they
+/// are then share the batches' buffers (`ColumnValues`) instead of copying them; a
+/// stream's batch would be kept alive by the chunk waiting for `sink` while the next one
+/// is fetched.
 ///
 /// Two cores: while `sink` reduces one slice, the next is converted on another thread
 /// (two chunk buffers, used in turn). `sink` still sees every chunk in record order, with
@@ -78,6 +82,7 @@ pub fn read_batches(
     window: &Window,
     mut groups: Option<&mut GroupIndex>,
     counts_suffice: bool,
+    share_buffers: bool,
     mut sink: impl FnMut(&mut Columns, &IngestReport) -> Result<(), CoreError> + Send,
 ) -> Result<IngestReport, CoreError> {
     let (mut converted, mut spare) = (Columns::default(), Columns::default());
@@ -85,7 +90,10 @@ pub fn read_batches(
     let mut waiting: Option<IngestReport> = None;
     let mut report = IngestReport::default();
     // Reused for every slice: fresh 512 KB buffers would each be new pages from the OS.
-    let mut scratch = Slice::default();
+    let mut scratch = Slice {
+        share_buffers,
+        ..Slice::default()
+    };
     for batch in batches {
         let batch = batch.map_err(|e| CoreError::InvalidInput(format!("reading the Arrow stream failed: {e}")))?;
         let mut columns = locate_columns(&batch)?;
@@ -215,6 +223,8 @@ fn column_named(schema: &arrow_schema::Schema, name: &str) -> Result<Option<usiz
 #[derive(Default)]
 pub(crate) struct Slice {
     len: usize,
+    /// Whether columns taken as they are share the input's buffers (see `read_batches`).
+    share_buffers: bool,
     ts: ColumnValues<i64>,
     flags: Vec<u8>,
     times: ColumnValues<f64>,
@@ -277,11 +287,10 @@ fn convert_slice(
         .zip(out.dictionaries_mut())
         .zip(codes.iter_mut().zip(counts.iter_mut()))
         .collect();
-    // The agents' codes are read row by row (who was active in which half of the window),
-    // so they are never only counted.
-    let count = |field: usize| counts_suffice && field != AGENT;
+    // (The agents' spans, who was active when, are found by key once the slice's rows are
+    // known to be valid: see below.)
     let encode = |((field, dict), (codes, counts)): StringJob| {
-        if count(field) {
+        if counts_suffice {
             *counts = count_column(columns[field].as_ref(), field, dict)?;
         }
         if counts.is_some() {
@@ -343,6 +352,9 @@ fn convert_slice(
         std::mem::swap(&mut out.project, &mut s.codes[2]);
         std::mem::swap(&mut out.file_type, &mut s.codes[3]);
         std::mem::swap(&mut out.group, &mut s.group);
+        if let (Some(col), Some(agents)) = (&columns[AGENT], &counts[1]) {
+            out.agent_spans = Some(agent_spans(col, &mut out.agents, agents, &out.timestamp));
+        }
         out.counted = counts;
         return Ok(());
     }
@@ -440,15 +452,16 @@ pub(crate) fn all_null(col: &ArrayRef) -> bool {
 
 fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
     debug_assert_eq!(col.len(), s.len);
-    // Microseconds are read in place (a null's slot is marked below); every other form
-    // fills a row at a time.
+    // Microseconds are read in place (a null's slot is marked below) or copied in whole;
+    // every other form fills a row at a time.
     let micros = match col.data_type() {
         DataType::Timestamp(TimeUnit::Microsecond, _) => Some(col.as_primitive::<TimestampMicrosecondType>().values()),
         DataType::Int64 => Some(col.as_primitive::<Int64Type>().values()),
         _ => None,
     };
     match micros {
-        Some(values) => s.ts.share(values.clone()),
+        Some(values) if s.share_buffers => s.ts.share(values.clone()),
+        Some(values) => s.ts.cleared().extend_from_slice(values),
         None => s.ts.cleared().resize(s.len, 0),
     }
     if all_null(col) {
@@ -483,14 +496,14 @@ fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
                 unit_to_micros(*unit),
                 s,
             ),
-            TimeUnit::Microsecond => {} // read in place above
+            TimeUnit::Microsecond => {} // taken above
             TimeUnit::Nanosecond => scale(
                 col.as_primitive::<TimestampNanosecondType>().values(),
                 unit_to_micros(*unit),
                 s,
             ),
         },
-        DataType::Int64 => {} // read in place above
+        DataType::Int64 => {} // taken above
         DataType::Date32 => {
             // Days past about 292,000 years from 1970 have no microsecond count in an i64.
             let days = col.as_primitive::<Date32Type>().values();
@@ -684,7 +697,7 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
     let nulls = col.logical_nulls().filter(|n| n.null_count() > 0);
     const BLOCK: usize = 256;
     let f64s = col.as_primitive_opt::<Float64Type>();
-    if let Some(f64s) = f64s.filter(|_| nulls.is_none()) {
+    if let Some(f64s) = f64s.filter(|_| nulls.is_none() && s.share_buffers) {
         // The common case, float64 values all valid and none -0.0 (which the copy writes as
         // 0.0): read in place. Checked in branch-free blocks the compiler vectorizes.
         let as_they_are = |block: &[f64]| {
@@ -906,10 +919,17 @@ mod tests {
 
     fn read_counting(batch: RecordBatch, counts_suffice: bool) -> (Vec<Columns>, IngestReport) {
         let mut chunks = Vec::new();
-        let report = read_batches(std::iter::once(Ok(batch)), &window(), None, counts_suffice, |c, _| {
-            chunks.push(c.clone());
-            Ok(())
-        })
+        let report = read_batches(
+            std::iter::once(Ok(batch)),
+            &window(),
+            None,
+            counts_suffice,
+            true,
+            |c, _| {
+                chunks.push(c.clone());
+                Ok(())
+            },
+        )
         .unwrap();
         (chunks, report)
     }
@@ -960,9 +980,14 @@ mod tests {
             let batch = RecordBatch::try_from_iter(columns).unwrap();
             let mut index = GroupIndex::default();
             let groups = grouped.then_some(&mut index);
-            read_batches(std::iter::once(Ok(batch)), &window(), groups, counts_suffice, |_, _| {
-                Ok(())
-            })
+            read_batches(
+                std::iter::once(Ok(batch)),
+                &window(),
+                groups,
+                counts_suffice,
+                true,
+                |_, _| Ok(()),
+            )
             .map(|_| ())
         };
         let chat = vec![Some("chat"), None];
@@ -1059,7 +1084,7 @@ mod tests {
         let read = |name: &str, col: ArrayRef| {
             let columns: Vec<(&str, ArrayRef)> = vec![("timestamp", Arc::new(hours.clone())), (name, col)];
             let batch = RecordBatch::try_from_iter(columns).unwrap();
-            read_batches(std::iter::once(Ok(batch)), &window(), None, true, |_, _| Ok(())).map(|_| ())
+            read_batches(std::iter::once(Ok(batch)), &window(), None, true, true, |_, _| Ok(())).map(|_| ())
         };
         for (name, col) in [
             ("agent", Arc::new(decreasing) as ArrayRef),
@@ -1093,7 +1118,7 @@ mod tests {
                 columns.push(("timestamp", timestamps));
             }
             let batch = RecordBatch::try_from_iter(columns).unwrap();
-            let read = read_batches(std::iter::once(Ok(batch)), &window(), None, true, |_, _| Ok(()));
+            let read = read_batches(std::iter::once(Ok(batch)), &window(), None, true, true, |_, _| Ok(()));
             let err = read.map(|_| ()).unwrap_err().to_string();
             let shown = "x".repeat(64);
             let expected = format!(
@@ -1109,104 +1134,128 @@ mod tests {
         // another order): chunks of 65,536 rows (added in two halves on two cores) and of
         // 4,464, the reader's two chunk buffers and their dictionaries in turn. Reduced
         // counted and coded, all families on (keeping the times as a one-call reduction
-        // does) and with the distribution family off.
+        // does) and with the distribution family off; rows in time order and not (the
+        // agents' spans are found by scans from the ends, or by a min and max per row).
+        // Agent "a" has only the first rows of the first batch and "e" only the last of
+        // the last, so a span taken from the wrong rows shows.
         let rows = 70_000usize;
-        let dictionary = |keys: Vec<i32>, values: Vec<Option<&str>>, turn: usize| -> ArrayRef {
-            let n = values.len() as i32;
-            let keys = keys
-                .into_iter()
-                .map(|k| (k + n - turn as i32 % n) % n)
-                .collect::<Vec<_>>();
-            let mut values = values;
-            values.rotate_left(turn % n as usize);
-            Arc::new(DictionaryArray::<Int32Type>::new(
-                Int32Array::from(keys),
-                Arc::new(StringArray::from(values)),
-            ))
-        };
-        let batch = |b: usize| -> RecordBatch {
-            let step = (10 * MICROS_PER_HOUR) / rows as i64;
-            let columns: Vec<(&str, ArrayRef)> = vec![
-                (
-                    "timestamp",
-                    Arc::new(Int64Array::from_iter_values(
-                        (0..rows).map(|i| ((i * 7919) % rows) as i64 * step),
-                    )),
-                ),
-                (
-                    "success",
-                    Arc::new(BooleanArray::from_iter((0..rows).map(|i| Some(i % 9 != b)))),
-                ),
-                (
-                    "execution_time_ms",
-                    Arc::new(Float64Array::from_iter_values((0..rows).map(|i| (i % 1000) as f64))),
-                ),
-                (
-                    "quality_score",
-                    Arc::new(Float64Array::from_iter_values((0..rows).map(|i| (i % 7) as f64 / 7.0))),
-                ),
-                (
-                    "context_type",
-                    dictionary(
-                        (0..rows).map(|i| (i % 3) as i32).collect(),
-                        vec![Some("chat"), Some("cli"), None],
-                        b,
-                    ),
-                ),
-                (
-                    "agent",
-                    dictionary(
-                        (0..rows).map(|i| (i % 5) as i32).collect(),
-                        vec![Some("a"), Some("b"), Some("c"), Some("d"), None],
-                        b,
-                    ),
-                ),
-                (
-                    "project",
-                    dictionary(
-                        (0..rows).map(|i| (i / 1000 % 2) as i32).collect(),
-                        vec![Some("p"), Some("q")],
-                        b,
-                    ),
-                ),
-                (
-                    "file_path",
-                    dictionary(
-                        (0..rows).map(|i| (i % 4) as i32).collect(),
-                        vec![Some("x.rs"), Some("y/z.py"), Some("w.rs"), None],
-                        b,
-                    ),
-                ),
-            ];
-            RecordBatch::try_from_iter(columns).unwrap()
-        };
-        let no_distribution = Families {
-            distribution: false,
-            ..Families::ALL
-        };
-        for (families, one_call) in [(Families::ALL, true), (no_distribution, false)] {
-            let reduce = |counts_suffice: bool| {
-                let zone = Zone::get("UTC").unwrap();
-                let acc = Accumulator::new(window(), zone, families, Thresholds::default());
-                let mut acc = if one_call { acc.holding_times() } else { acc };
-                let mut counted = 0;
-                let batches = (0..3).map(|b| Ok(batch(b)));
-                read_batches(batches, &window(), None, counts_suffice, |chunk, _| {
-                    counted += usize::from(chunk.has_counted());
-                    if one_call {
-                        acc.add_chunk(chunk);
-                    } else {
-                        acc.add(chunk);
-                    }
-                    Ok(())
-                })
-                .unwrap();
-                (acc.finalize(), counted)
+        for ordered in [false, true] {
+            let dictionary = |keys: Vec<i32>, values: Vec<Option<&str>>, turn: usize| -> ArrayRef {
+                let n = values.len() as i32;
+                let keys = keys
+                    .into_iter()
+                    .map(|k| (k + n - turn as i32 % n) % n)
+                    .collect::<Vec<_>>();
+                let mut values = values;
+                values.rotate_left(turn % n as usize);
+                Arc::new(DictionaryArray::<Int32Type>::new(
+                    Int32Array::from(keys),
+                    Arc::new(StringArray::from(values)),
+                ))
             };
-            let (coded, none) = reduce(false);
-            let (counted, chunks) = reduce(true);
-            assert_eq!((none, chunks), (0, 6), "every chunk counted, or none");
-            assert_eq!(counted, coded, "{families:?}");
+            let batch = |b: usize| -> RecordBatch {
+                let step = (10 * MICROS_PER_HOUR) / rows as i64;
+                let columns: Vec<(&str, ArrayRef)> = vec![
+                    (
+                        "timestamp",
+                        Arc::new(Int64Array::from_iter_values((0..rows).map(|i| {
+                            let place = if ordered { i } else { (i * 7919) % rows };
+                            (b * rows + place) as i64 * step / 3
+                        }))),
+                    ),
+                    (
+                        "success",
+                        Arc::new(BooleanArray::from_iter((0..rows).map(|i| Some(i % 9 != b)))),
+                    ),
+                    (
+                        "execution_time_ms",
+                        Arc::new(Float64Array::from_iter_values((0..rows).map(|i| (i % 1000) as f64))),
+                    ),
+                    (
+                        "quality_score",
+                        Arc::new(Float64Array::from_iter_values((0..rows).map(|i| (i % 7) as f64 / 7.0))),
+                    ),
+                    (
+                        "context_type",
+                        dictionary(
+                            (0..rows).map(|i| (i % 3) as i32).collect(),
+                            vec![Some("chat"), Some("cli"), None],
+                            b,
+                        ),
+                    ),
+                    (
+                        "agent",
+                        dictionary(
+                            (0..rows)
+                                .map(|i| match (b, i) {
+                                    (0, 0..=9) => 0,
+                                    (2, i) if i >= rows - 10 => 5,
+                                    _ => 1 + (i % 4) as i32,
+                                })
+                                .collect(),
+                            vec![Some("a"), Some("b"), Some("c"), Some("d"), None, Some("e")],
+                            b,
+                        ),
+                    ),
+                    (
+                        "project",
+                        dictionary(
+                            (0..rows).map(|i| (i / 1000 % 2) as i32).collect(),
+                            vec![Some("p"), Some("q")],
+                            b,
+                        ),
+                    ),
+                    (
+                        "file_path",
+                        dictionary(
+                            (0..rows).map(|i| (i % 4) as i32).collect(),
+                            vec![Some("x.rs"), Some("y/z.py"), Some("w.rs"), None],
+                            b,
+                        ),
+                    ),
+                ];
+                RecordBatch::try_from_iter(columns).unwrap()
+            };
+            let no_distribution = Families {
+                distribution: false,
+                ..Families::ALL
+            };
+            for (families, one_call) in [(Families::ALL, true), (no_distribution, false)] {
+                let reduce = |counts_suffice: bool| {
+                    let zone = Zone::get("UTC").unwrap();
+                    let acc = Accumulator::new(window(), zone, families, Thresholds::default());
+                    let mut acc = if one_call { acc.holding_times() } else { acc };
+                    let mut counted = 0;
+                    let batches = (0..3).map(|b| Ok(batch(b)));
+                    read_batches(batches, &window(), None, counts_suffice, true, |chunk, _| {
+                        counted += usize::from(chunk.has_counted());
+                        if one_call {
+                            acc.add_chunk(chunk);
+                        } else {
+                            acc.add(chunk);
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                    let spans: std::collections::BTreeMap<String, (i64, i64)> = (acc.agents.names.names().iter())
+                        .zip(acc.agent_first_seen.iter().zip(&acc.agent_last_seen))
+                        .map(|(name, (&first, &last))| (name.to_string(), (first, last)))
+                        .collect();
+                    (acc.finalize(), counted, spans)
+                };
+                let (coded, none, coded_spans) = reduce(false);
+                let (counted, chunks, counted_spans) = reduce(true);
+                assert_eq!((none, chunks), (0, 6), "every chunk counted, or none");
+                assert_eq!(counted, coded, "{families:?}");
+                assert_eq!(counted_spans, coded_spans, "ordered: {ordered}");
+                let step = (10 * MICROS_PER_HOUR) / rows as i64;
+                let at = |b: usize, i: usize| (b * rows + i) as i64 * step / 3;
+                if ordered {
+                    assert_eq!(coded_spans["a"], (at(0, 0), at(0, 9)));
+                    assert_eq!(coded_spans["e"], (at(2, rows - 10), at(2, rows - 1)));
+                }
+                assert_eq!(coded_spans.len(), 6, "a, b, c, d, e and unknown");
+            }
         }
     }
 
@@ -1285,9 +1334,15 @@ mod tests {
             (vec![Some(0.25), None, Some(1.0)], false),
         ];
         for (scores, in_place) in cases {
-            let ts = TimestampMicrosecondArray::from(vec![hour, 2 * hour, 3 * hour]).with_timezone("UTC");
-            let times = Float64Array::from(scores.clone());
-            let quality = Float64Array::from(scores.clone());
+            // (Arrays sliced from longer ones: the shared buffers start at their offset.)
+            let sliced = |values: Vec<Option<f64>>| {
+                let longer: Vec<Option<f64>> = [vec![Some(0.75); 7], values].concat();
+                Float64Array::from(longer).slice(7, 3)
+            };
+            let ts = TimestampMicrosecondArray::from(vec![0, 0, hour, 2 * hour, 3 * hour])
+                .with_timezone("UTC")
+                .slice(2, 3);
+            let (times, quality) = (sliced(scores.clone()), sliced(scores.clone()));
             let schema = Schema::new(vec![
                 Field::new("timestamp", ts.data_type().clone(), false),
                 Field::new("execution_time_ms", DataType::Float64, true),
@@ -1308,6 +1363,33 @@ mod tests {
                     .collect();
                 assert_eq!(got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want, "{scores:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_streamed_batch_is_let_go_before_the_next_is_fetched() {
+        // Not shared, a stream's batch is not kept alive by the chunk waiting for the sink
+        // while the next batch is fetched; shared (a table's batches live anyway), it is.
+        for share in [false, true] {
+            let batch = |base: i64| {
+                let ts = Int64Array::from((0..1000).map(|i| base + i).collect::<Vec<_>>());
+                let buffer = ts.values().inner().clone();
+                (
+                    RecordBatch::try_from_iter([("timestamp", Arc::new(ts) as ArrayRef)]).unwrap(),
+                    buffer,
+                )
+            };
+            let (first, first_buffer) = batch(0);
+            let (second, _) = batch(MICROS_PER_HOUR);
+            let mut holders = 0;
+            let batches = [first, second].into_iter().enumerate().map(|(i, b)| {
+                if i == 1 {
+                    holders = first_buffer.strong_count();
+                }
+                Ok(b)
+            });
+            read_batches(batches, &window(), None, false, share, |_, _| Ok(())).unwrap();
+            assert_eq!(holders, if share { 2 } else { 1 }, "share: {share}");
         }
     }
 
@@ -1390,7 +1472,7 @@ mod tests {
     fn missing_timestamp_column_and_wrong_types_are_schema_errors() {
         let schema = Schema::new(vec![Field::new("success", DataType::Boolean, false)]);
         let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(BooleanArray::from(vec![true]))]).unwrap();
-        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, false, |_, _| Ok(())).unwrap_err();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, false, true, |_, _| Ok(())).unwrap_err();
         assert!(err.to_string().contains("no 'timestamp' column"), "{err}");
 
         let schema = Schema::new(vec![
@@ -1405,7 +1487,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, false, |_, _| Ok(())).unwrap_err();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, false, true, |_, _| Ok(())).unwrap_err();
         assert!(
             err.to_string().contains("column 'success' has Arrow type Utf8"),
             "{err}"

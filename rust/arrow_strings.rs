@@ -8,7 +8,8 @@ use arrow_array::{AnyDictionaryArray, Array, ArrayRef, GenericStringArray, Offse
 use arrow_schema::DataType;
 
 use crate::arrow_ingest::{
-    all_null, field_name, integers, per_integer_type, unsupported, Slice, FILE_PATH, GROUP, SLICE_CACHE,
+    all_null, field_name, integers, per_integer_type, unsupported, Slice, AGENT as AGENT_FIELD, FILE_PATH, GROUP,
+    SLICE_CACHE,
 };
 use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
 use crate::error::CoreError;
@@ -152,7 +153,10 @@ pub(crate) fn string_column(
             let translation: Vec<u32> = (0..any.values().len())
                 .map(|i| values.get(i).map_or(missing, &mut code_of))
                 .collect();
-            let beyond = match col.logical_nulls() {
+            // (A key to a null value is coded missing by the translation: only null keys
+            // need a test per row, and a validity buffer without nulls is none.)
+            let null_keys = any.keys().logical_nulls().filter(|n| n.null_count() > 0);
+            let beyond = match null_keys {
                 // The common case: a load, a clamp and a store per row, no branch. The
                 // table's last slot (the length of the values) stands for every key past
                 // them, and a row that lands there is noted, not tested for.
@@ -269,6 +273,54 @@ pub(crate) fn count_column(
         }
     }
     Ok(Some(counts))
+}
+
+/// Each `dict` code's earliest and latest instant, (i64::MAX, i64::MIN) for a code no row
+/// has, among the rows of an agent column `count_column` counted into `counts` (per code):
+/// the spans the trend family reads (who was active when), found by key so that no row is
+/// coded. `ts` are the rows' timestamps, every row valid. Rows in time order (as logs
+/// usually come) are scanned in from both ends until every agent present is met; others
+/// take a min and a max per row.
+pub(crate) fn agent_spans(col: &ArrayRef, dict: &mut Dictionary, counts: &[u64], ts: &[i64]) -> Vec<(i64, i64)> {
+    let any = col.as_any_dictionary();
+    debug_assert!(any.keys().null_count() == 0 && ts.len() == any.len());
+    let missing = missing_code(AGENT_FIELD, dict) as usize;
+    let values = StringColumn::new(any.values().as_ref());
+    // Each key's code, as `count_column` gave it (every value is listed already).
+    let codes: Vec<usize> = (0..any.values().len())
+        .map(|k| {
+            values
+                .as_ref()
+                .and_then(|v| v.get(k))
+                .map_or(missing, |v| dict.code(v) as usize)
+        })
+        .collect();
+    let mut spans = vec![(i64::MAX, i64::MIN); dict.len()];
+    if ts.is_sorted() {
+        let present = counts.iter().filter(|&&n| n > 0).count();
+        let mut scan = |rows: &mut dyn Iterator<Item = usize>, end: fn(&mut (i64, i64)) -> &mut i64, unset: i64| {
+            let mut left = present;
+            for row in rows {
+                let at = end(&mut spans[codes[key_at(any, row)]]);
+                if *at == unset {
+                    *at = ts[row];
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+        };
+        scan(&mut (0..ts.len()), |span| &mut span.0, i64::MAX);
+        scan(&mut (0..ts.len()).rev(), |span| &mut span.1, i64::MIN);
+    } else {
+        for_each_key(any, |row, k| {
+            let span = &mut spans[codes[k]];
+            span.0 = span.0.min(ts[row]);
+            span.1 = span.1.max(ts[row]);
+        });
+    }
+    spans
 }
 
 /// The error for a dictionary key that indexes no value. arrow-rs does not check the keys

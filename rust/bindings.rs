@@ -206,7 +206,7 @@ fn py_reduce_arrow<'py>(
         body.share_input_buffers();
     }
     let cancel = cancel.as_ref().map(Bound::get);
-    let (report, reduction) = read_arrow_into(py, data, &template.window, options.skip_invalid, body, cancel)?;
+    let (report, reduction) = read_arrow_into(py, data, &template.window, options.skip_invalid, body, cancel, whole)?;
     finish(py, report.invalid > 0 && !options.skip_invalid, &report, reduction)
 }
 
@@ -243,8 +243,8 @@ fn with_index(mut reduction: Reduction, index: Option<GroupIndex>) -> Reduction 
     reduction
 }
 
-/// Read Arrow data (see `reduce_arrow`) into `reduction`, with the GIL released; stops
-/// with `Cancelled` at the first slice after `cancel` is set.
+/// Read Arrow data (see `reduce_arrow`, and `whole` there) into `reduction`, with the GIL
+/// released; stops with `Cancelled` at the first slice after `cancel` is set.
 pub(crate) fn read_arrow_into(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
@@ -252,6 +252,7 @@ pub(crate) fn read_arrow_into(
     skip_invalid: bool,
     mut reduction: Reduction,
     cancel: Option<&CancelFlag>,
+    whole: bool,
 ) -> PyResult<(IngestReport, Reduction)> {
     let batches = arrow_batches(data)?;
     let mut index = reduction.is_grouped().then(GroupIndex::default);
@@ -261,6 +262,7 @@ pub(crate) fn read_arrow_into(
             window,
             index.as_mut(),
             reduction.counts_suffice(),
+            whole,
             |chunk, so_far| {
                 CancelFlag::check(cancel)?;
                 if so_far.invalid == 0 || skip_invalid {

@@ -188,6 +188,9 @@ pub struct Columns {
     /// row of a chunk to one accumulator (`arrow_strings::count_column`). A counted column's
     /// codes are left empty. Always all `None` for readers of grouped or rolling state.
     pub counted: [Option<Vec<u64>>; 4],
+    /// With the agents counted: each agent code's earliest and latest instant among the
+    /// chunk's rows, (i64::MAX, i64::MIN) for a code no row has (`arrow_strings::agent_spans`).
+    pub agent_spans: Option<Vec<(i64, i64)>>,
     pub context_types: Dictionary,
     pub agents: Dictionary,
     pub projects: Dictionary,
@@ -258,6 +261,7 @@ impl Columns {
         self.file_type.clear();
         self.group.clear();
         self.counted = Default::default();
+        self.agent_spans = None;
     }
 
     /// The string columns' dictionaries: context, agent, project, file type.

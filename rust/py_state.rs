@@ -38,7 +38,8 @@ fn read<'py>(
 ) -> PyResult<(IngestReport, Reduction)> {
     match input {
         Input::Records => read_records_into(py, data, window, skip_invalid, reduction, None),
-        Input::Arrow => read_arrow_into(py, data, window, skip_invalid, reduction, None),
+        // (Copied: whether the caller holds the whole input is not told here.)
+        Input::Arrow => read_arrow_into(py, data, window, skip_invalid, reduction, None, false),
     }
 }
 
@@ -126,8 +127,8 @@ impl CoreState {
     fn to_bytes<'py>(&self, py: Python<'py>, meta: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let state = &self.state;
         let serialized = compute(py, || wire::serialize(state, meta))?;
-        // Written straight into the `bytes` object (not yet shared: no other thread can
-        // see it while the GIL is released).
+        // Written straight into the `bytes` object (which `new_with` zero-fills first), not
+        // yet shared: no other thread can see it while the GIL is released.
         PyBytes::new_with(py, serialized.byte_len(), |out| {
             compute(py, || serialized.write_into(out))
         })

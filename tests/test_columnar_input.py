@@ -1006,7 +1006,7 @@ def test_dictionary_key_out_of_range_is_a_clear_error(
         REDUCER.execute_batch_reduction_sync(batch)
 
 
-@pytest.mark.parametrize("bad_key", [7, -1])
+@pytest.mark.parametrize("bad_key", [2, 7, -1])
 @pytest.mark.parametrize("null_key", [False, True])
 @pytest.mark.parametrize("field", ["agent", "context_type", "pattern_id"])
 def test_a_key_past_the_values_is_refused_with_or_without_null_keys(
