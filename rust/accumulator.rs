@@ -272,7 +272,7 @@ impl Accumulator {
     /// The execution times of `rows`, unless the performance family is off.
     fn add_times<R: Iterator<Item = usize>>(&mut self, data: &Columns, rows: R) {
         if self.families.performance {
-            let times = &data.execution_time_ms;
+            let times = &data.execution_time_ms[..];
             self.durations.extend(rows.map(|r| times[r]).filter(|t| !t.is_nan()));
         }
     }
@@ -353,7 +353,8 @@ impl Accumulator {
         self.success += success;
         self.timeouts += timeouts;
         self.gate_failures += gates;
-        let scores = rows.map(|r| columns.quality_score[r]).filter(|q| !q.is_nan());
+        let scores = &columns.quality_score[..];
+        let scores = rows.map(|r| scores[r]).filter(|q| !q.is_nan());
         self.quality_count += self.quality_sum.add_all(scores);
     }
 
@@ -469,8 +470,9 @@ impl Accumulator {
         if chunk_agents <= AGENT_LANE_NAMES && least >= LANE_MIN_ROWS {
             let mut first = [[i64::MAX; AGENT_LANE_NAMES]; 4];
             let mut last = [[i64::MIN; AGENT_LANE_NAMES]; 4];
+            let timestamps = &columns.timestamp[..];
             for (k, r) in rows.enumerate() {
-                let (agent, ts) = (columns.agent[r] as usize, columns.timestamp[r]);
+                let (agent, ts) = (columns.agent[r] as usize, timestamps[r]);
                 let lane = k % 4;
                 first[lane][agent] = first[lane][agent].min(ts);
                 last[lane][agent] = last[lane][agent].max(ts);
@@ -485,13 +487,14 @@ impl Accumulator {
             }
             return;
         }
+        let timestamps = &columns.timestamp[..];
         for r in rows {
             // Every row's agent was counted (so mapped) just before.
             let Some(agent) = agent_codes.get(columns.agent[r] as usize) else {
                 debug_assert!(false, "a row's agent is counted before its span");
                 continue;
             };
-            let (agent, ts) = (agent as usize, columns.timestamp[r]);
+            let (agent, ts) = (agent as usize, timestamps[r]);
             first_seen[agent] = first_seen[agent].min(ts);
             last_seen[agent] = last_seen[agent].max(ts);
         }
