@@ -54,6 +54,9 @@ const GATES: usize = 4;
 const TIMEOUT_FIELD: usize = 5;
 const STRING_FIELDS: [usize; 4] = [6, 7, 8, 9];
 pub(crate) const AGENT: usize = 7;
+/// The agents' place among the string columns (in `Columns::counted`).
+const AGENT_SLOT: usize = 1;
+const _: () = assert!(STRING_FIELDS[AGENT_SLOT] == AGENT);
 pub(crate) const FILE_PATH: usize = 9;
 /// Index of the pattern id column (after the ten record fields) in grouped input.
 pub(crate) const GROUP: usize = 10;
@@ -352,7 +355,7 @@ fn convert_slice(
         std::mem::swap(&mut out.project, &mut s.codes[2]);
         std::mem::swap(&mut out.file_type, &mut s.codes[3]);
         std::mem::swap(&mut out.group, &mut s.group);
-        if let (Some(col), Some(agents)) = (&columns[AGENT], &counts[1]) {
+        if let (Some(col), Some(agents)) = (&columns[AGENT], &counts[AGENT_SLOT]) {
             out.agent_spans = Some(agent_spans(col, &mut out.agents, agents, &out.timestamp));
         }
         out.counted = counts;
