@@ -150,12 +150,12 @@ impl Accumulator {
         }
         self.add_in_halves(columns, false);
         let times = &mut columns.execution_time_ms;
-        match times.shared().filter(|_| self.durations.shares_input_buffers()) {
-            Some(input) => self.durations.hold_shared(input.clone()),
+        match times.take_shared() {
+            Some(input) if self.durations.shares_input_buffers() => self.durations.hold_shared(input),
             // (A stream's batches are not kept alive by references: copied.)
+            Some(input) => self.durations.hold(input.to_vec()),
             None => self.durations.hold(times.take_vec()),
         }
-        times.clear();
     }
 
     /// The times of a reduction finalized once are held as the chunks' own buffers

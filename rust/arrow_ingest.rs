@@ -356,7 +356,7 @@ fn convert_slice(
         std::mem::swap(&mut out.file_type, &mut s.codes[3]);
         std::mem::swap(&mut out.group, &mut s.group);
         if let (Some(col), Some(agents)) = (&columns[AGENT], &counts[AGENT_SLOT]) {
-            out.agent_spans = Some(agent_spans(col, &mut out.agents, agents, &out.timestamp));
+            out.agent_spans = Some(agent_spans(col, &mut out.agents, agents, &out.timestamp)?);
         }
         out.counted = counts;
         return Ok(());

@@ -259,13 +259,7 @@ pub(crate) fn count_column(
     if (n..=COUNTED_VALUES).any(|slot| rows(slot) > 0) {
         return Err(key_out_of_range(any, field));
     }
-    let (key, missing) = (key_of(field), missing_code(field, dict));
-    let codes = (0..n)
-        .map(|i| match values.get(i) {
-            None => Ok(missing),
-            Some(v) => utf8(v, field).map(|v| dict.code(key(v))),
-        })
-        .collect::<Result<Vec<u32>, CoreError>>()?;
+    let codes = value_codes(&values, n, field, dict)?;
     let mut counts = vec![0u64; dict.len()];
     for (slot, code) in codes.into_iter().enumerate() {
         if code != NO_FILE {
@@ -275,33 +269,48 @@ pub(crate) fn count_column(
     Ok(Some(counts))
 }
 
+/// The `dict` code of each of the `n` values of a small dictionary (`count_column`), as
+/// `string_column` codes its rows.
+fn value_codes(
+    values: &StringColumn<'_>,
+    n: usize,
+    field: usize,
+    dict: &mut Dictionary,
+) -> Result<Vec<u32>, CoreError> {
+    let (key, missing) = (key_of(field), missing_code(field, dict));
+    (0..n)
+        .map(|i| match values.get(i) {
+            None => Ok(missing),
+            Some(v) => utf8(v, field).map(|v| dict.code(key(v))),
+        })
+        .collect()
+}
+
 /// Each `dict` code's earliest and latest instant, (i64::MAX, i64::MIN) for a code no row
 /// has, among the rows of an agent column `count_column` counted into `counts` (per code):
 /// the spans the trend family reads (who was active when), found by key so that no row is
 /// coded. `ts` are the rows' timestamps, every row valid. Rows in time order (as logs
 /// usually come) are scanned in from both ends until every agent present is met; others
 /// take a min and a max per row.
-pub(crate) fn agent_spans(col: &ArrayRef, dict: &mut Dictionary, counts: &[u64], ts: &[i64]) -> Vec<(i64, i64)> {
+pub(crate) fn agent_spans(
+    col: &ArrayRef,
+    dict: &mut Dictionary,
+    counts: &[u64],
+    ts: &[i64],
+) -> Result<Vec<(i64, i64)>, CoreError> {
     let any = col.as_any_dictionary();
     debug_assert!(any.keys().null_count() == 0 && ts.len() == any.len());
-    let missing = missing_code(AGENT_FIELD, dict) as usize;
-    let values = StringColumn::new(any.values().as_ref());
+    let values = StringColumn::new(any.values().as_ref())
+        .ok_or_else(|| CoreError::Internal("counted agents that are no dictionary of strings".into()))?;
     // Each key's code, as `count_column` gave it (every value is listed already).
-    let codes: Vec<usize> = (0..any.values().len())
-        .map(|k| {
-            values
-                .as_ref()
-                .and_then(|v| v.get(k))
-                .map_or(missing, |v| dict.code(v) as usize)
-        })
-        .collect();
+    let codes = value_codes(&values, any.values().len(), AGENT_FIELD, dict)?;
     let mut spans = vec![(i64::MAX, i64::MIN); dict.len()];
     if ts.is_sorted() {
         let present = counts.iter().filter(|&&n| n > 0).count();
         let mut scan = |rows: &mut dyn Iterator<Item = usize>, end: fn(&mut (i64, i64)) -> &mut i64, unset: i64| {
             let mut left = present;
             for row in rows {
-                let at = end(&mut spans[codes[key_at(any, row)]]);
+                let at = end(&mut spans[codes[key_at(any, row)] as usize]);
                 if *at == unset {
                     *at = ts[row];
                     left -= 1;
@@ -315,12 +324,12 @@ pub(crate) fn agent_spans(col: &ArrayRef, dict: &mut Dictionary, counts: &[u64],
         scan(&mut (0..ts.len()).rev(), |span| &mut span.1, i64::MIN);
     } else {
         for_each_key(any, |row, k| {
-            let span = &mut spans[codes[k]];
+            let span = &mut spans[codes[k] as usize];
             span.0 = span.0.min(ts[row]);
             span.1 = span.1.max(ts[row]);
         });
     }
-    spans
+    Ok(spans)
 }
 
 /// The error for a dictionary key that indexes no value. arrow-rs does not check the keys
