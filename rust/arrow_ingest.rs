@@ -1159,6 +1159,12 @@ mod tests {
                     Arc::new(StringArray::from(values)),
                 ))
             };
+            // More file paths than `COUNTED_VALUES`, fewer than one per 16 rows of the
+            // shorter chunk: counted by key.
+            let paths: Vec<Option<String>> = (0..200)
+                .map(|j| Some(format!("d{}/f{j}.{}", j % 7, ["rs", "py", "md"][j % 3])))
+                .chain([None])
+                .collect();
             let batch = |b: usize| -> RecordBatch {
                 let step = (10 * MICROS_PER_HOUR) / rows as i64;
                 let columns: Vec<(&str, ArrayRef)> = vec![
@@ -1214,8 +1220,8 @@ mod tests {
                     (
                         "file_path",
                         dictionary(
-                            (0..rows).map(|i| (i % 4) as i32).collect(),
-                            vec![Some("x.rs"), Some("y/z.py"), Some("w.rs"), None],
+                            (0..rows).map(|i| (i % 201) as i32).collect(),
+                            paths.iter().map(|p| p.as_deref()).collect(),
                             b,
                         ),
                     ),
@@ -1234,7 +1240,7 @@ mod tests {
                     let mut counted = 0;
                     let batches = (0..3).map(|b| Ok(batch(b)));
                     read_batches(batches, &window(), None, counts_suffice, true, |chunk, _| {
-                        counted += usize::from(chunk.has_counted());
+                        counted += usize::from(chunk.counted.iter().all(Option::is_some));
                         if one_call {
                             acc.add_chunk(chunk);
                         } else {
@@ -1251,7 +1257,7 @@ mod tests {
                 };
                 let (coded, none, coded_spans) = reduce(false);
                 let (counted, chunks, counted_spans) = reduce(true);
-                assert_eq!((none, chunks), (0, 6), "every chunk counted, or none");
+                assert_eq!((none, chunks), (0, 6), "every column of every chunk counted, or none");
                 assert_eq!(counted, coded, "{families:?}");
                 assert_eq!(counted_spans, coded_spans, "ordered: {ordered}");
                 let step = (10 * MICROS_PER_HOUR) / rows as i64;
@@ -1269,21 +1275,26 @@ mod tests {
     fn counted_string_columns_give_the_counts_of_their_codes() {
         // Two slices: the first all valid (counted), the second with a row outside the
         // window (coded after all). Contexts: int8 keys, a null value and an unused one;
-        // projects: more values than are counted by key; file paths: uint16 keys, one
-        // extension shared by two paths; agents: null keys (always coded anyway).
+        // projects: more values than are counted by key (over one per 16 rows); file paths:
+        // uint16 keys, 300 values (more than 64, counted as fewer than one per 16 rows), one
+        // extension for all; agents: null keys (always coded anyway).
         let n = SLICE_ROWS + 1_000;
         let ts: Vec<i64> = (0..n).map(|i| if i == n - 1 { -1 } else { i as i64 }).collect();
         let context_keys = Int8Array::from_iter_values((0..n).map(|i| [0, 1, 2, 0, 3][i % 5]));
         let context_values = StringArray::from(vec![Some("chat"), None, Some("cli"), Some("unknown"), Some("spare")]);
         let contexts = DictionaryArray::<Int8Type>::new(context_keys, Arc::new(context_values));
-        let many: Vec<String> = (0..100).map(|i| format!("p{i}")).collect();
+        let many: Vec<String> = (0..SLICE_ROWS / 16 + 1).map(|i| format!("p{i}")).collect();
         let projects = DictionaryArray::<Int32Type>::new(
             Int32Array::from_iter_values((0..n).map(|i| (i % 97) as i32)),
             Arc::new(StringArray::from(many)),
         );
+        let path_values: Vec<Option<String>> = [Some("a/x.tar.gz".to_owned()), Some("b.gz".to_owned()), None]
+            .into_iter()
+            .chain((3..300).map(|j| Some(format!("d{j}/f.gz"))))
+            .collect();
         let paths = DictionaryArray::<UInt16Type>::new(
-            UInt16Array::from_iter_values((0..n).map(|i| (i % 3) as u16)),
-            Arc::new(StringArray::from(vec![Some("a/x.tar.gz"), Some("b.gz"), None])),
+            UInt16Array::from_iter_values((0..n).map(|i| (i % 300) as u16)),
+            Arc::new(StringArray::from(path_values)),
         );
         let agents = DictionaryArray::<Int32Type>::new(
             Int32Array::from(
@@ -1323,7 +1334,7 @@ mod tests {
         );
         assert_eq!(
             expected[3]["gz"],
-            inside(|i| i % 3 != 2),
+            inside(|i| i % 300 != 2),
             "paths by extension, null paths not counted"
         );
         assert_eq!(expected[3].len(), 1);

@@ -228,15 +228,25 @@ fn missing_code(field: usize, dict: &mut Dictionary) -> u32 {
     }
 }
 
-/// Dictionaries of at most this many Arrow values are counted by key (`count_column`).
+/// A dictionary column is counted by key (`count_column`) when its values are at most this
+/// many, or at most one per `ROWS_PER_COUNTED_VALUE` rows of the slice: each value is coded
+/// once per slice (a hash and, for file paths, an extension), so a dictionary much smaller
+/// than the slice costs less counted than coded row by row. (The file paths of a service's
+/// logs run to hundreds; coded, they were about a tenth of a one-pattern call's CPU.)
 const COUNTED_VALUES: usize = 64;
+const ROWS_PER_COUNTED_VALUE: usize = 16;
+
+/// Whether a dictionary of `values` strings over `rows` keys is counted by key.
+fn counted_by_key(values: usize, rows: usize) -> bool {
+    values <= COUNTED_VALUES.max(rows / ROWS_PER_COUNTED_VALUE)
+}
 
 /// The rows per `dict` code of a string column whose codes nobody reads (a one-pattern
-/// reduction only counts them), or `None` when the column is not a dictionary of at most
-/// `COUNTED_VALUES` strings without null keys: then `string_column` codes it (and reports
-/// a bad type). The counts are those of `string_column`'s codes: keys are counted in four
-/// interleaved lanes, then each Arrow value is coded once. A key out of range is an error,
-/// as there.
+/// reduction only counts them), or `None` when the column is not a dictionary of strings
+/// without null keys small enough to count (`counted_by_key`): then `string_column` codes
+/// it (and reports a bad type). The counts are those of `string_column`'s codes: keys are
+/// counted in four interleaved lanes, then each Arrow value is coded once. A key out of
+/// range is an error, as there.
 pub(crate) fn count_column(
     col: Option<&ArrayRef>,
     field: usize,
@@ -249,14 +259,16 @@ pub(crate) fn count_column(
     let (n, Some(values)) = (any.values().len(), StringColumn::new(any.values().as_ref())) else {
         return Ok(None);
     };
-    if any.keys().null_count() > 0 || n > COUNTED_VALUES {
+    if any.keys().null_count() > 0 || !counted_by_key(n, any.len()) {
         return Ok(None);
     }
-    // Lane slot COUNTED_VALUES takes every key past it.
-    let mut lanes = [[0u32; COUNTED_VALUES + 1]; 4];
-    for_each_key(any, |row, k| lanes[row % 4][k.min(COUNTED_VALUES)] += 1);
-    let rows = |slot: usize| lanes.iter().map(|lane| u64::from(lane[slot])).sum::<u64>();
-    if (n..=COUNTED_VALUES).any(|slot| rows(slot) > 0) {
+    // Four lanes of n + 1 slots (consecutive equal keys do not wait on each other's
+    // increment); slot n takes every key past the values.
+    let width = n + 1;
+    let mut lanes = vec![0u32; 4 * width];
+    for_each_key(any, |row, k| lanes[row % 4 * width + k.min(n)] += 1);
+    let rows = |slot: usize| (0..4).map(|lane| u64::from(lanes[lane * width + slot])).sum::<u64>();
+    if rows(n) > 0 {
         return Err(key_out_of_range(any, field));
     }
     let codes = value_codes(&values, n, field, dict)?;
@@ -557,3 +569,16 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
 }
 
 // -- timestamps ---------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dictionaries_are_counted_by_key_when_small_or_much_smaller_than_the_slice() {
+        assert!(counted_by_key(64, 0) && counted_by_key(64, 1));
+        assert!(!counted_by_key(65, 16 * 65 - 1));
+        assert!(counted_by_key(65, 16 * 65));
+        assert!(counted_by_key(4096, 65_536) && !counted_by_key(4097, 65_536));
+    }
+}

@@ -1372,6 +1372,40 @@ def test_table_longer_than_one_slice_equals_the_list_of_dicts() -> None:
     assert_same(actual, expected)
 
 
+def test_dictionaries_of_hundreds_of_values_equal_the_list_of_dicts() -> None:
+    """5,000 valid rows whose string columns are dictionaries of 150-300 values, more than
+    the 64 always counted by key but fewer than one per 16 rows: a one-pattern call counts
+    them by key (the agents' spans too, rows in time order and not), a few values unused,
+    one extension shared by many paths."""
+    rng = random.Random(11)
+    rows = 5_000
+    pools = {
+        "context_type": [f"ctx-{i}" for i in range(150)],
+        "agent": [f"agent-{i}" for i in range(200)],
+        "project": [f"proj-{i}" for i in range(250)],
+        "file_path": [f"src/m{i}/f.{('py', 'rs', 'md', 'tar.gz')[i % 4]}" for i in range(300)],
+    }
+    times = sorted(START_US + rng.randrange(0, 7 * US_PER_DAY) for _ in range(rows))
+    for ordered in (True, False):
+        if not ordered:
+            rng.shuffle(times)
+        columns: dict[str, Any] = {
+            "timestamp": pa.array(times, pa.timestamp("us", tz="UTC")),
+            "success": pa.array([rng.random() < 0.8 for _ in range(rows)]),
+            "execution_time_ms": pa.array([rng.expovariate(1 / 120) for _ in range(rows)]),
+            "quality_score": pa.array([rng.random() for _ in range(rows)]),
+        }
+        for name, pool in pools.items():
+            keys = pa.array([rng.randrange(len(pool) - 3) for _ in range(rows)], pa.int32())
+            columns[name] = pa.DictionaryArray.from_arrays(keys, pa.array(pool))
+        table = pa.table(columns)
+        expected = outcome(request(table.to_pylist()))
+        assert_same(outcome(request(table)), expected)
+        distribution = expected["context_distribution"]
+        assert len(distribution["by_agent"]) == len({r["agent"] for r in table.to_pylist()})
+        assert set(distribution["by_file_type"]) == {"py", "rs", "md", "gz"}
+
+
 def test_error_samples_after_the_first_slice_keep_their_row_index() -> None:
     rows = 70_000
     values: list[float | None] = [1.0] * rows
