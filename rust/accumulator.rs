@@ -354,8 +354,7 @@ impl Accumulator {
         self.timeouts += timeouts;
         self.gate_failures += gates;
         let scores = &columns.quality_score[..];
-        let scores = rows.map(|r| scores[r]).filter(|q| !q.is_nan());
-        self.quality_count += self.quality_sum.add_all(scores);
+        self.quality_count += self.quality_sum.add_present(rows.map(|r| scores[r]));
     }
 
     /// One pass over the timestamps: buckets, calendar fields, latest.

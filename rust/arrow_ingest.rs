@@ -590,6 +590,22 @@ fn unit_to_micros(unit: TimeUnit) -> fn(i64) -> Option<i64> {
 
 // -- flags --------------------------------------------------------------------------------
 
+/// Byte `j` of `BYTE_BITS[b]` is bit `j` of `b` (0 or 1): eight bitmap bits as eight
+/// flag bytes, which a multiply by the flag's bit turns into the flags to OR in.
+const BYTE_BITS: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < 8 {
+            table[b] |= ((b as u64 >> j) & 1) << (8 * j);
+            j += 1;
+        }
+        b += 1;
+    }
+    table
+};
+
 fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: &mut Slice) -> Result<(), CoreError> {
     // The bit records the *non-default* case: success/timeout true, or gates failed.
     let set_when = !default;
@@ -601,22 +617,27 @@ fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: 
     match col.data_type() {
         DataType::Null => {}
         DataType::Boolean if nulls.is_none() => {
-            // 64 rows per bitmap word, each row's bit moved into its flag byte: no per-row
-            // bit lookup or validity check.
+            // 64 rows per bitmap word, each byte of it spread into eight flag bytes by a
+            // table (a load, a multiply and an OR per eight rows): no per-row bit lookup or
+            // validity check.
             let values = col.as_boolean().values();
             let chunks = values.inner().bit_chunks(values.offset(), values.len());
             let flip = if set_when { 0 } else { u64::MAX };
+            let bit = u64::from(bit);
+            let spread = |flags: &mut [u8], word: u64| {
+                for (eight, byte) in flags.chunks_mut(8).zip(word.to_le_bytes()) {
+                    let set = (BYTE_BITS[byte as usize] * bit).to_le_bytes();
+                    match <&mut [u8; 8]>::try_from(&mut *eight) {
+                        Ok(eight) => *eight = (u64::from_le_bytes(*eight) | u64::from_le_bytes(set)).to_le_bytes(),
+                        Err(_) => eight.iter_mut().zip(set).for_each(|(flag, set)| *flag |= set),
+                    }
+                }
+            };
             let mut flags = s.flags.chunks_exact_mut(64);
             for (word, flags) in chunks.iter().zip(&mut flags) {
-                let word = word ^ flip;
-                for (i, flag) in flags.iter_mut().enumerate() {
-                    *flag |= ((word >> i) & 1) as u8 * bit;
-                }
+                spread(flags, word ^ flip);
             }
-            let word = chunks.remainder_bits() ^ flip;
-            for (i, flag) in flags.into_remainder().iter_mut().enumerate() {
-                *flag |= ((word >> i) & 1) as u8 * bit;
-            }
+            spread(flags.into_remainder(), chunks.remainder_bits() ^ flip);
         }
         DataType::Boolean => {
             let values = col.as_boolean();
@@ -1131,6 +1152,29 @@ mod tests {
                 "column '{name}' is malformed Arrow data: the string b\"{shown}...\" is not valid UTF-8 (from byte 66)"
             );
             assert!(err.contains(&expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn boolean_bitmaps_set_each_rows_flag_at_any_length_and_offset() {
+        // Lengths around the 8- and 64-row blocks, arrays sliced at odd offsets; the
+        // flag's bit is ORed into flags that hold another bit already.
+        let bits: Vec<bool> = (0..300u32).map(|i| (i * 7 + i / 5) % 3 == 0).collect();
+        for offset in [0, 1, 3, 8, 13] {
+            for len in [0, 1, 7, 8, 9, 63, 64, 65, 127, 128, 129, 200, 287] {
+                let col: ArrayRef = Arc::new(BooleanArray::from(bits.clone()).slice(offset, len));
+                for default in [false, true] {
+                    let mut s = Slice::default();
+                    s.reset(len);
+                    s.flags.iter_mut().for_each(|f| *f = SUCCESS);
+                    flag_column(Some(&col), GATES, default, GATE_FAILED, &mut s).unwrap();
+                    let expected: Vec<u8> = bits[offset..offset + len]
+                        .iter()
+                        .map(|&b| SUCCESS | if b != default { GATE_FAILED } else { 0 })
+                        .collect();
+                    assert_eq!(s.flags, expected, "offset {offset}, len {len}, default {default}");
+                }
+            }
         }
     }
 

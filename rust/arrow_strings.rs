@@ -262,23 +262,55 @@ pub(crate) fn count_column(
     if any.keys().null_count() > 0 || !counted_by_key(n, any.len()) {
         return Ok(None);
     }
-    // Four lanes of n + 1 slots (consecutive equal keys do not wait on each other's
-    // increment); slot n takes every key past the values.
-    let width = n + 1;
-    let mut lanes = vec![0u32; 4 * width];
-    for_each_key(any, |row, k| lanes[row % 4 * width + k.min(n)] += 1);
-    let rows = |slot: usize| (0..4).map(|lane| u64::from(lanes[lane * width + slot])).sum::<u64>();
-    if rows(n) > 0 {
+    let rows = count_keys(any, n);
+    if rows[n] > 0 {
         return Err(key_out_of_range(any, field));
     }
     let codes = value_codes(&values, n, field, dict)?;
     let mut counts = vec![0u64; dict.len()];
     for (slot, code) in codes.into_iter().enumerate() {
         if code != NO_FILE {
-            counts[code as usize] += rows(slot);
+            counts[code as usize] += rows[slot];
         }
     }
     Ok(Some(counts))
+}
+
+/// The rows of each key `0..n` of a dictionary array without null keys, and in slot `n`
+/// those of every key past the values (or negative). Four rows at a time into four lanes
+/// of counts, so that runs of equal keys do not wait on each other's increment.
+fn count_keys(dict: &dyn AnyDictionaryArray, n: usize) -> Vec<u64> {
+    let width = n + 1;
+    let mut lanes = vec![0u32; 4 * width];
+    macro_rules! typed {
+        ($t:ty) => {
+            count_lanes(dict.keys().as_primitive::<$t>().values(), n, &mut lanes)
+        };
+    }
+    per_integer_type!(dict.keys().data_type(), typed, {
+        count_lanes(&dict.normalized_keys(), n, &mut lanes)
+    });
+    (0..width)
+        .map(|slot| (0..4).map(|lane| u64::from(lanes[lane * width + slot])).sum())
+        .collect()
+}
+
+/// `count_keys`' loop over one key type: `lanes` holds four lanes of `n + 1` counts.
+fn count_lanes<K: Copy + TryInto<usize>>(keys: &[K], n: usize, lanes: &mut [u32]) {
+    let slot = |k: K| k.try_into().unwrap_or(usize::MAX).min(n);
+    let (a, rest) = lanes.split_at_mut(n + 1);
+    let (b, rest) = rest.split_at_mut(n + 1);
+    let (c, d) = rest.split_at_mut(n + 1);
+    let quads = keys.chunks_exact(4);
+    for &k in quads.remainder() {
+        a[slot(k)] += 1;
+    }
+    for q in quads {
+        a[slot(q[0])] += 1;
+        b[slot(q[1])] += 1;
+        c[slot(q[2])] += 1;
+        d[slot(q[3])] += 1;
+    }
 }
 
 /// The `dict` code of each of the `n` values of a small dictionary (`count_column`), as

@@ -29,6 +29,14 @@ const FAST_POSITION: usize = 1074 - 127;
 const FAST_MIN_BITS: u64 = (1023 - 64) << 52;
 const FAST_MAX_BITS: u64 = 1023 << 52;
 
+/// `add_present`'s buckets: exponent fields 959 (2^-64) to 1023 ([1, 2)).
+const BUCKET_MIN_EXPONENT: usize = 959;
+const BUCKET_EXPONENTS: usize = 1023 - BUCKET_MIN_EXPONENT + 1;
+/// Values between two emptyings of the buckets: 2^11 per lane.
+const BLOCK: usize = 4 << 11;
+/// Values from which `add_present` takes the buckets.
+const BUCKETED_MIN: usize = 256;
+
 #[derive(Clone, Debug)]
 pub struct ExactSum {
     limbs: [u64; LIMBS],
@@ -59,11 +67,61 @@ impl ExactSum {
         (self.fast_low, self.fast_high) = fast;
     }
 
+    /// Add every value that is not NaN (a missing value; the others finite and >= 0, as
+    /// for `add`); returns how many were added.
+    ///
+    /// Many values (`BUCKETED_MIN` or more, by the iterator's size hint) go by exponent:
+    /// a value in [2^-64, 2) adds its significand to a u64 of its exponent (four lanes, in
+    /// turn, so that runs of one exponent do not wait on each other's sum), and the buckets
+    /// are added to the limbs every `BLOCK` values; each bucket then holds at most 2^11
+    /// significands below 2^53, so it never overflows. A load, an add and a store per
+    /// value instead of a 128-bit shift and add. Fewer values take the fast path's
+    /// register sums: zeroing and reading the buckets would cost more. Same sum either way.
+    pub fn add_present(&mut self, values: impl IntoIterator<Item = f64>) -> u64 {
+        let values = values.into_iter();
+        if values.size_hint().0 < BUCKETED_MIN {
+            return self.add_all(values.filter(|x| !x.is_nan()));
+        }
+        let mut buckets = [[0u64; BUCKET_EXPONENTS]; 4];
+        let (mut count, mut in_block) = (0u64, 0usize);
+        for x in values {
+            let bits = x.to_bits() & (u64::MAX >> 1);
+            let slot = ((bits >> 52) as usize).wrapping_sub(BUCKET_MIN_EXPONENT);
+            if slot < BUCKET_EXPONENTS {
+                buckets[in_block % 4][slot] += (bits & ((1 << 52) - 1)) | (1 << 52);
+                count += 1;
+            } else if !x.is_nan() {
+                self.add(x);
+                count += 1;
+            }
+            in_block += 1;
+            if in_block == BLOCK {
+                self.add_buckets(&mut buckets);
+                in_block = 0;
+            }
+        }
+        self.add_buckets(&mut buckets);
+        count
+    }
+
+    /// Add (and empty) `add_present`'s buckets.
+    fn add_buckets(&mut self, buckets: &mut [[u64; BUCKET_EXPONENTS]; 4]) {
+        for lane in buckets {
+            for (slot, sum) in lane.iter_mut().enumerate() {
+                if *sum != 0 {
+                    // A normal value's significand is in units of 2^(exponent - 1075): bit
+                    // exponent - 1 of the limbs' units.
+                    self.add_bits(std::mem::take(sum), BUCKET_MIN_EXPONENT + slot - 1);
+                }
+            }
+        }
+    }
+
     /// Add every value (each finite and >= 0, as for `add`); returns how many there were.
     /// The fast path alternates between two partial sums, added together exactly at the
     /// end, so that consecutive values do not wait on each other's carry chain: the bits
     /// are those of adding them one by one.
-    pub fn add_all(&mut self, values: impl IntoIterator<Item = f64>) -> u64 {
+    fn add_all(&mut self, values: impl IntoIterator<Item = f64>) -> u64 {
         let (mut even, mut odd) = ((self.fast_low, self.fast_high), (0u128, 0u64));
         let mut values = values.into_iter();
         let mut count = 0;
@@ -340,6 +398,53 @@ mod tests {
             many.value(),
             (1u64 << 22) as f64 - (1u64 << 22) as f64 * f64::EPSILON / 2.0
         );
+    }
+
+    #[test]
+    fn adding_present_values_by_exponent_equals_adding_them_one_by_one() {
+        // Every bucket's edge and the values beside it, NaN (skipped, not counted), zeros
+        // and values for the limbs, in runs long enough to fill a lane's bucket with the
+        // largest significands many times over (the buckets are emptied every BLOCK).
+        let below = f64::from_bits(((BUCKET_MIN_EXPONENT as u64) << 52) - 1);
+        let edges = [
+            f64::from_bits((BUCKET_MIN_EXPONENT as u64) << 52), // 2^-64
+            below,
+            1.0,
+            2.0 - f64::EPSILON, // exponent 1023, the largest significand
+            2.0,
+            0.0,
+            -0.0,
+            f64::NAN,
+            1e-300,
+            f64::from_bits(1),
+            1e300,
+            0.7,
+        ];
+        let values: Vec<f64> = (0..3 * BLOCK + 77)
+            .map(|i| {
+                if i % 1000 < 900 {
+                    2.0 - f64::EPSILON
+                } else {
+                    edges[i % edges.len()]
+                }
+            })
+            .collect();
+        for len in [0, 1, 255, 256, 257, BLOCK - 1, BLOCK, BLOCK + 1, values.len()] {
+            let mut one_by_one = ExactSum::default();
+            one_by_one.add(0.5); // a sum already there
+            let present: Vec<f64> = values[..len].iter().copied().filter(|x| !x.is_nan()).collect();
+            present.iter().for_each(|&v| one_by_one.add(v));
+            let mut at_once = ExactSum::default();
+            at_once.add(0.5);
+            assert_eq!(at_once.add_present(values[..len].iter().copied()), present.len() as u64);
+            assert_eq!(at_once.parts(), one_by_one.parts(), "{len} values");
+            assert_eq!(at_once.value(), one_by_one.value(), "{len} values");
+        }
+        // A run of one exponent in every lane: 8 blocks of the largest significand at 1.0.
+        let mut many = ExactSum::default();
+        let n = 8 * BLOCK;
+        many.add_present(std::iter::repeat_n(2.0 - f64::EPSILON, n));
+        assert_eq!(many.value(), 2.0 * n as f64 - n as f64 * f64::EPSILON);
     }
 
     #[test]
