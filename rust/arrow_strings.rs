@@ -295,9 +295,30 @@ fn count_keys(dict: &dyn AnyDictionaryArray, n: usize) -> Vec<u64> {
         .collect()
 }
 
+/// A dictionary key as an index: a negative key as a huge one (past any dictionary),
+/// without a branch.
+trait KeyIndex: Copy {
+    fn index(self) -> usize;
+}
+
+macro_rules! key_index {
+    ($wide:ty => $($t:ty),*) => {$(
+        impl KeyIndex for $t {
+            #[inline]
+            fn index(self) -> usize {
+                // (Sign-extended, then read unsigned: -1 is u64::MAX. usize is 64 bits.)
+                self as $wide as u64 as usize
+            }
+        }
+    )*};
+}
+const _: () = assert!(usize::BITS == 64, "keys are read as 64-bit indexes");
+key_index!(i64 => i8, i16, i32, i64);
+key_index!(u64 => u8, u16, u32, u64, usize);
+
 /// `count_keys`' loop over one key type: `lanes` holds four lanes of `n + 1` counts.
-fn count_lanes<K: Copy + TryInto<usize>>(keys: &[K], n: usize, lanes: &mut [u32]) {
-    let slot = |k: K| k.try_into().unwrap_or(usize::MAX).min(n);
+fn count_lanes<K: KeyIndex>(keys: &[K], n: usize, lanes: &mut [u32]) {
+    let slot = |k: K| k.index().min(n);
     let (a, rest) = lanes.split_at_mut(n + 1);
     let (b, rest) = rest.split_at_mut(n + 1);
     let (c, d) = rest.split_at_mut(n + 1);
@@ -612,5 +633,32 @@ mod tests {
         assert!(!counted_by_key(65, 16 * 65 - 1));
         assert!(counted_by_key(65, 16 * 65));
         assert!(counted_by_key(4096, 65_536) && !counted_by_key(4097, 65_536));
+    }
+
+    #[test]
+    fn keys_are_counted_per_value_and_negative_ones_as_past_the_values() {
+        use arrow_array::{DictionaryArray, Int16Array, Int8Array, StringArray, UInt8Array};
+        use std::sync::Arc;
+        // 300 values: an i8 key of -1 must not read as value 255 (nor a u8 key of 255 as
+        // past them). Lengths not a multiple of four, the remainder counted too.
+        let values = Arc::new(StringArray::from_iter_values((0..300).map(|i| format!("v{i}"))));
+        let i8_keys = [0i8, 5, -1, 127, 5, -128, 0];
+        // SAFETY: out-of-range keys are the point; `count_keys` reads every key.
+        let i8s =
+            unsafe { DictionaryArray::<Int8Type>::new_unchecked(Int8Array::from(i8_keys.to_vec()), values.clone()) };
+        let counts = count_keys(&i8s, 300);
+        assert_eq!(
+            (counts[0], counts[5], counts[127], counts[255], counts[300]),
+            (2, 2, 1, 0, 2)
+        );
+        let u8s = DictionaryArray::<UInt8Type>::new(UInt8Array::from(vec![255u8, 255, 1]), values.clone());
+        let counts = count_keys(&u8s, 300);
+        assert_eq!((counts[255], counts[1], counts[300]), (2, 1, 0));
+        let i16s = unsafe {
+            DictionaryArray::<Int16Type>::new_unchecked(Int16Array::from(vec![-1i16, 299, 300, 7, 7]), values)
+        };
+        let counts = count_keys(&i16s, 300);
+        assert_eq!((counts[299], counts[7], counts[300]), (1, 2, 2));
+        assert_eq!(counts.iter().sum::<u64>(), 5);
     }
 }

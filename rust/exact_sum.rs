@@ -83,22 +83,34 @@ impl ExactSum {
             return self.add_all(values.filter(|x| !x.is_nan()));
         }
         let mut buckets = [[0u64; BUCKET_EXPONENTS]; 4];
-        let (mut count, mut in_block) = (0u64, 0usize);
-        for x in values {
-            let bits = x.to_bits() & (u64::MAX >> 1);
+        let mut count = 0u64;
+        let mut values = values.into_iter();
+        // Value `x` into lane `lane`; a sign bit (-0.0) or an exponent outside the
+        // buckets' takes `add`, NaN nothing.
+        let mut add = |sum: &mut ExactSum, lane: &mut [u64; BUCKET_EXPONENTS], x: f64| {
+            let bits = x.to_bits();
             let slot = ((bits >> 52) as usize).wrapping_sub(BUCKET_MIN_EXPONENT);
-            if slot < BUCKET_EXPONENTS {
-                buckets[in_block % 4][slot] += (bits & ((1 << 52) - 1)) | (1 << 52);
+            if let Some(bucket) = lane.get_mut(slot) {
+                *bucket += (bits & ((1 << 52) - 1)) | (1 << 52);
                 count += 1;
             } else if !x.is_nan() {
-                self.add(x);
+                sum.add(x);
                 count += 1;
             }
-            in_block += 1;
-            if in_block == BLOCK {
-                self.add_buckets(&mut buckets);
-                in_block = 0;
+        };
+        'values: loop {
+            let [a, b, c, d] = &mut buckets;
+            for _ in 0..BLOCK / 4 {
+                let Some(x) = values.next() else { break 'values };
+                add(self, a, x);
+                let Some(x) = values.next() else { break 'values };
+                add(self, b, x);
+                let Some(x) = values.next() else { break 'values };
+                add(self, c, x);
+                let Some(x) = values.next() else { break 'values };
+                add(self, d, x);
             }
+            self.add_buckets(&mut buckets);
         }
         self.add_buckets(&mut buckets);
         count
