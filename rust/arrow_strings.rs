@@ -162,15 +162,15 @@ pub(crate) fn string_column(
                 // them, and a row that lands there is noted, not tested for.
                 None => {
                     let mut table = translation;
-                    let past = table.len();
                     table.push(missing);
-                    let mut beyond = false;
-                    for_each_key(any, |row, k| {
-                        let k = k.min(past);
-                        beyond |= k == past;
-                        codes[row] = table[k];
-                    });
-                    beyond
+                    macro_rules! typed {
+                        ($t:ty) => {
+                            translate_keys(any.keys().as_primitive::<$t>().values(), &table, codes)
+                        };
+                    }
+                    per_integer_type!(any.keys().data_type(), typed, {
+                        translate_keys(&any.normalized_keys(), &table, codes)
+                    })
                 }
                 Some(nulls) => {
                     let mut beyond = false;
@@ -293,6 +293,34 @@ fn count_keys(dict: &dyn AnyDictionaryArray, n: usize) -> Vec<u64> {
     (0..width)
         .map(|slot| (0..4).map(|lane| u64::from(lanes[lane * width + slot])).sum())
         .collect()
+}
+
+/// `codes[row] = table[keys[row]]`, where the table's last slot stands for every key past
+/// the values (or negative); returns whether any row landed there. A load, a clamp and a
+/// store per row, no branch.
+///
+/// When the table is the identity (the dictionary's values coded in key order: each
+/// chunk's dictionaries are filled in that order, so a table's first slice, and every
+/// slice after it with the same values, has it), the codes are the keys: a copy that
+/// vectorizes, without the table's load.
+fn translate_keys<K: KeyIndex>(keys: &[K], table: &[u32], codes: &mut [u32]) -> bool {
+    debug_assert_eq!(codes.len(), keys.len(), "a code per key");
+    let past = table.len() - 1;
+    let mut beyond = false;
+    if table[..past].iter().enumerate().all(|(i, &code)| code as usize == i) {
+        for (code, &k) in codes.iter_mut().zip(keys) {
+            let k = k.index();
+            beyond |= k >= past;
+            *code = k as u32;
+        }
+        return beyond;
+    }
+    for (code, &k) in codes.iter_mut().zip(keys) {
+        let k = k.index().min(past);
+        beyond |= k == past;
+        *code = table[k];
+    }
+    beyond
 }
 
 /// A dictionary key as an index: a negative key as a huge one (past any dictionary),
@@ -633,6 +661,26 @@ mod tests {
         assert!(!counted_by_key(65, 16 * 65 - 1));
         assert!(counted_by_key(65, 16 * 65));
         assert!(counted_by_key(4096, 65_536) && !counted_by_key(4097, 65_536));
+    }
+
+    #[test]
+    fn keys_are_translated_by_the_table_or_copied_when_it_is_the_identity() {
+        let missing = 9;
+        let mut codes = [0u32; 5];
+        // Identity: the codes are the keys.
+        let identity = [0, 1, 2, missing];
+        assert!(!translate_keys(&[2i32, 0, 1, 1, 0], &identity, &mut codes));
+        assert_eq!(codes, [2, 0, 1, 1, 0]);
+        // Another table: each key's code.
+        let table = [4, 4, 0, missing];
+        assert!(!translate_keys(&[2i32, 0, 1, 1, 0], &table, &mut codes));
+        assert_eq!(codes, [0, 4, 4, 4, 4]);
+        // A key at or past the values, or negative, either way.
+        for t in [&identity, &table] {
+            assert!(translate_keys(&[0i32, 3, 0, 0, 0], t, &mut codes));
+            assert!(translate_keys(&[0i8, 0, 0, 0, -1], t, &mut codes));
+            assert!(translate_keys(&[0u64, 0, u64::MAX, 0, 0], t, &mut codes));
+        }
     }
 
     #[test]

@@ -172,9 +172,18 @@ impl Tally {
             // code once: consecutive equal codes (skewed columns are full of them) do not
             // wait on each other's stores, and no row loads its translation.
             let mut lanes = [[0u32; LANE_NAMES]; 4];
-            for (k, code) in rows.map(|r| codes[r]).enumerate() {
-                // NO_FILE (u32::MAX) lands in the last slot, which is never read.
-                lanes[k % 4][(code as usize).min(LANE_NAMES - 1)] += 1;
+            // NO_FILE (u32::MAX) lands in the last slot, which is never read.
+            let slot = |code: u32| (code as usize).min(LANE_NAMES - 1);
+            let mut rows = rows.map(|r| codes[r]);
+            let [a, b, c, d] = &mut lanes;
+            while let Some(code) = rows.next() {
+                a[slot(code)] += 1;
+                let Some(code) = rows.next() else { break };
+                b[slot(code)] += 1;
+                let Some(code) = rows.next() else { break };
+                c[slot(code)] += 1;
+                let Some(code) = rows.next() else { break };
+                d[slot(code)] += 1;
             }
             let mut distinct = 0;
             for code in 0..dict.len() {
