@@ -323,6 +323,27 @@ fn translate_keys<K: KeyIndex>(keys: &[K], table: &[u32], codes: &mut [u32]) -> 
     beyond
 }
 
+/// Each row's group by its dictionary key: `translation` holds each key's group so far
+/// (NO_GROUP until the key's first row; its last slot stands for every key past the
+/// values), and `first_use(translation, row, key)` codes a key met for the first time, in
+/// row order (so that patterns are numbered as rows first use them).
+fn group_codes<K: KeyIndex>(
+    keys: &[K],
+    translation: &mut [u32],
+    group: &mut [u32],
+    first_use: &mut impl FnMut(&mut [u32], usize, usize) -> u32,
+) {
+    let past = translation.len() - 1;
+    for (row, (g, &k)) in group.iter_mut().zip(keys).enumerate() {
+        let k = k.index().min(past);
+        let mut code = translation[k];
+        if code == NO_GROUP {
+            code = first_use(translation, row, k);
+        }
+        *g = code; // (an unnamed row has no group)
+    }
+}
+
 /// A dictionary key as an index: a negative key as a huge one (past any dictionary),
 /// without a branch.
 trait KeyIndex: Copy {
@@ -571,40 +592,62 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
             const UNSEEN: u32 = NO_GROUP;
             let past = any.values().len();
             let mut translation = vec![UNSEEN; past + 1];
-            let nulls = col.logical_nulls();
+            let nulls = col.logical_nulls().filter(|n| n.null_count() > 0);
             let (mut unnamed, mut beyond, mut failure) = (Vec::new(), false, None);
-            let group = &mut s.group;
-            for_each_key(any, |row, k| {
-                if nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
-                    return; // marked below
-                }
-                let k = k.min(past);
-                let mut code = translation[k];
-                if code == UNSEEN {
-                    // A value's first row (or a key past the values, or an id that names no
-                    // pattern): once per distinct value but for those.
-                    code = if k == past {
-                        beyond = true;
-                        UNSEEN
-                    } else {
-                        match values.code(k, index) {
-                            Ok(Some(code)) => {
-                                translation[k] = code;
-                                code
-                            }
-                            Ok(None) => UNSEEN,
-                            Err(e) => {
-                                failure.get_or_insert(e);
-                                UNSEEN
-                            }
+            // A value's first row (or a key past the values, or an id that names no
+            // pattern): once per distinct value but for those.
+            let mut first_use = |translation: &mut [u32], row: usize, k: usize| -> u32 {
+                let code = if k == past {
+                    beyond = true;
+                    UNSEEN
+                } else {
+                    match values.code(k, index) {
+                        Ok(Some(code)) => {
+                            translation[k] = code;
+                            code
                         }
-                    };
-                    if code == UNSEEN {
-                        unnamed.push(row);
+                        Ok(None) => UNSEEN,
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                            UNSEEN
+                        }
                     }
+                };
+                if code == UNSEEN {
+                    unnamed.push(row);
                 }
-                group[row] = code; // (UNSEEN is NO_GROUP: an unnamed row has no group)
-            });
+                code
+            };
+            let group = &mut s.group;
+            match &nulls {
+                // The common case: a load, a clamp and a test per row (typed keys).
+                None => {
+                    macro_rules! typed {
+                        ($t:ty) => {
+                            group_codes(
+                                any.keys().as_primitive::<$t>().values(),
+                                &mut translation,
+                                group,
+                                &mut first_use,
+                            )
+                        };
+                    }
+                    per_integer_type!(any.keys().data_type(), typed, {
+                        group_codes(&any.normalized_keys(), &mut translation, group, &mut first_use)
+                    })
+                }
+                Some(nulls) => for_each_key(any, |row, k| {
+                    if nulls.is_null(row) {
+                        return; // marked below
+                    }
+                    let k = k.min(past);
+                    let mut code = translation[k];
+                    if code == UNSEEN {
+                        code = first_use(&mut translation, row, k);
+                    }
+                    group[row] = code; // (UNSEEN is NO_GROUP: an unnamed row has no group)
+                }),
+            }
             if beyond {
                 return Err(key_out_of_range(any, GROUP));
             }
