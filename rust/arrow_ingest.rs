@@ -1156,6 +1156,35 @@ mod tests {
     }
 
     #[test]
+    fn dictionary_pattern_ids_without_null_keys_are_numbered_by_first_use() {
+        // No null keys or values: the typed loop. A blank id names no pattern (its rows
+        // marked), ids are numbered as rows first use them, keys past the values refused.
+        let ids = |keys: Vec<i8>, values: Vec<&str>| -> ArrayRef {
+            // SAFETY: keys out of range are the point; `group_column` checks every key.
+            Arc::new(unsafe {
+                DictionaryArray::<Int8Type>::new_unchecked(Int8Array::from(keys), Arc::new(StringArray::from(values)))
+            })
+        };
+        let mut index = GroupIndex::default();
+        let mut s = Slice::default();
+        s.reset(5);
+        group_column(&ids(vec![2, 0, 2, 1, 0], vec!["a", " ", "c"]), &mut index, &mut s).unwrap();
+        assert_eq!(s.group, vec![0, 1, 0, NO_GROUP, 1]);
+        use crate::group::GroupKey;
+        assert_eq!(index.keys(), &[GroupKey::Text("c".into()), GroupKey::Text("a".into())]);
+        assert_eq!(
+            s.bad.iter().map(|&b| b != NOT_BAD).collect::<Vec<_>>(),
+            [false, false, false, true, false]
+        );
+        for keys in [vec![0, 7, 0], vec![0, 0, -1]] {
+            let mut s = Slice::default();
+            s.reset(3);
+            let err = group_column(&ids(keys, vec!["a", "b"]), &mut GroupIndex::default(), &mut s).unwrap_err();
+            assert!(err.to_string().contains("is out of range"), "{err}");
+        }
+    }
+
+    #[test]
     fn boolean_bitmaps_set_each_rows_flag_at_any_length_and_offset() {
         // Lengths around the 8- and 64-row blocks, arrays sliced at odd offsets; the
         // flag's bit is ORed into flags that hold another bit already.

@@ -299,19 +299,21 @@ fn count_keys(dict: &dyn AnyDictionaryArray, n: usize) -> Vec<u64> {
 /// the values (or negative); returns whether any row landed there. A load, a clamp and a
 /// store per row, no branch.
 ///
-/// When the table is the identity (the dictionary's values coded in key order: each
-/// chunk's dictionaries are filled in that order, so a table's first slice, and every
-/// slice after it with the same values, has it), the codes are the keys: a copy that
-/// vectorizes, without the table's load.
+/// When the table counts up from its first code (the dictionary's values coded in key
+/// order after the codes the chunk's dictionary had: its "unknown" first, then these
+/// values on their first slice and every later slice of the same values), a code is its
+/// key plus the first: no table load, and the loop vectorizes.
 fn translate_keys<K: KeyIndex>(keys: &[K], table: &[u32], codes: &mut [u32]) -> bool {
     debug_assert_eq!(codes.len(), keys.len(), "a code per key");
     let past = table.len() - 1;
     let mut beyond = false;
-    if table[..past].iter().enumerate().all(|(i, &code)| code as usize == i) {
+    let base = table[0];
+    let counts_up = (0..past).all(|i| u64::from(table[i]) == u64::from(base) + i as u64);
+    if past > 0 && counts_up {
         for (code, &k) in codes.iter_mut().zip(keys) {
             let k = k.index();
             beyond |= k >= past;
-            *code = k as u32;
+            *code = base.wrapping_add(k as u32);
         }
         return beyond;
     }
@@ -325,8 +327,10 @@ fn translate_keys<K: KeyIndex>(keys: &[K], table: &[u32], codes: &mut [u32]) -> 
 
 /// Each row's group by its dictionary key: `translation` holds each key's group so far
 /// (NO_GROUP until the key's first row; its last slot stands for every key past the
-/// values), and `first_use(translation, row, key)` codes a key met for the first time, in
-/// row order (so that patterns are numbered as rows first use them).
+/// values), and `first_use(translation, row, key)` is called for a row whose key has no
+/// group yet, in row order (so that patterns are numbered as rows first use them): a
+/// value's first row, and every row of a key past the values or of a value that names
+/// no pattern (null or blank), which stay without one.
 fn group_codes<K: KeyIndex>(
     keys: &[K],
     translation: &mut [u32],
@@ -714,12 +718,16 @@ mod tests {
         let identity = [0, 1, 2, missing];
         assert!(!translate_keys(&[2i32, 0, 1, 1, 0], &identity, &mut codes));
         assert_eq!(codes, [2, 0, 1, 1, 0]);
+        // Counting up from another code (the chunk's "unknown" coded first): key + base.
+        let shifted = [1, 2, 3, missing];
+        assert!(!translate_keys(&[2i32, 0, 1, 1, 0], &shifted, &mut codes));
+        assert_eq!(codes, [3, 1, 2, 2, 1]);
         // Another table: each key's code.
         let table = [4, 4, 0, missing];
         assert!(!translate_keys(&[2i32, 0, 1, 1, 0], &table, &mut codes));
         assert_eq!(codes, [0, 4, 4, 4, 4]);
         // A key at or past the values, or negative, either way.
-        for t in [&identity, &table] {
+        for t in [&identity, &shifted, &table] {
             assert!(translate_keys(&[0i32, 3, 0, 0, 0], t, &mut codes));
             assert!(translate_keys(&[0i8, 0, 0, 0, -1], t, &mut codes));
             assert!(translate_keys(&[0u64, 0, u64::MAX, 0, 0], t, &mut codes));

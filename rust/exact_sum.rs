@@ -78,20 +78,22 @@ impl ExactSum {
     /// value instead of a 128-bit shift and add. Fewer values take the fast path's
     /// register sums: zeroing and reading the buckets would cost more. Same sum either way.
     pub fn add_present(&mut self, values: impl IntoIterator<Item = f64>) -> u64 {
-        let values = values.into_iter();
+        let mut values = values.into_iter();
         if values.size_hint().0 < BUCKETED_MIN {
             return self.add_all(values.filter(|x| !x.is_nan()));
         }
         let mut buckets = [[0u64; BUCKET_EXPONENTS]; 4];
         let mut count = 0u64;
-        let mut values = values.into_iter();
-        // Value `x` into lane `lane`; a sign bit (-0.0) or an exponent outside the
-        // buckets' takes `add`, NaN nothing.
+        // Value `x` into lane `lane`; a zero (either sign: quality scores of 0 are common)
+        // adds nothing, NaN is not counted, and any other value outside the buckets'
+        // exponents takes `add`.
         let mut add = |sum: &mut ExactSum, lane: &mut [u64; BUCKET_EXPONENTS], x: f64| {
             let bits = x.to_bits();
             let slot = ((bits >> 52) as usize).wrapping_sub(BUCKET_MIN_EXPONENT);
             if let Some(bucket) = lane.get_mut(slot) {
                 *bucket += (bits & ((1 << 52) - 1)) | (1 << 52);
+                count += 1;
+            } else if bits << 1 == 0 {
                 count += 1;
             } else if !x.is_nan() {
                 sum.add(x);
