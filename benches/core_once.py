@@ -1,13 +1,12 @@
 """One call of the core reducer (`usage_analytics.ingest.reduce_any`) on a generated table,
 for instruction counts under callgrind, which a shared, noisy machine cannot disturb:
 
-    valgrind --tool=callgrind --callgrind-out-file=cg.out \\
+    RAYON_NUM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file=cg.out \\
         .venv/bin/python benches/core_once.py patterns 2000000 2000
-    callgrind_annotate --threshold=100 cg.out | grep _core.abi3 \\
-        | awk '{gsub(",", "", $1); s += $1} END {print s}'
+    .venv/bin/python benches/callgrind_core.py cg.out
 
 prints the instructions executed in the `_core` extension (table generation, in numpy and
-pyarrow, is not counted). Cases:
+pyarrow, is not counted; nor are rayon's idle loops). Cases:
 
 - `dict N`, `plain N`: N records of `peers.data.one_pattern_table`, one pattern;
 - `patterns N P`: `peers.data.many_patterns_table(N, P)`, a batch;
