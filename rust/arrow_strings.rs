@@ -302,7 +302,7 @@ fn count_keys(dict: &dyn AnyDictionaryArray, n: usize) -> Vec<u64> {
 /// When the table counts up from its first code (the dictionary's values coded in key
 /// order after the codes the chunk's dictionary had: its "unknown" first, then these
 /// values on their first slice and every later slice of the same values), a code is its
-/// key plus the first: no table load, and the loop vectorizes.
+/// key plus the first: no table load.
 fn translate_keys<K: KeyIndex>(keys: &[K], table: &[u32], codes: &mut [u32]) -> bool {
     debug_assert_eq!(codes.len(), keys.len(), "a code per key");
     let past = table.len() - 1;
@@ -478,11 +478,12 @@ pub(crate) fn key_out_of_range(dict: &dyn AnyDictionaryArray, field: usize) -> C
 
 /// Call `f(row, key)` for every key of a dictionary array, whatever its key type, without
 /// materialising the keys (null keys yield whatever their slot holds; callers check nulls).
+/// A negative key is a huge one, past any dictionary (`KeyIndex`).
 pub(crate) fn for_each_key(dict: &dyn AnyDictionaryArray, mut f: impl FnMut(usize, usize)) {
     macro_rules! keys {
         ($t:ty) => {
             for (row, &k) in dict.keys().as_primitive::<$t>().values().iter().enumerate() {
-                f(row, usize::try_from(k).unwrap_or(usize::MAX));
+                f(row, k.index());
             }
         };
     }
@@ -500,7 +501,7 @@ pub(crate) fn for_each_key(dict: &dyn AnyDictionaryArray, mut f: impl FnMut(usiz
 pub(crate) fn key_at(dict: &dyn AnyDictionaryArray, row: usize) -> usize {
     macro_rules! key {
         ($t:ty) => {
-            usize::try_from(dict.keys().as_primitive::<$t>().value(row)).unwrap_or(usize::MAX)
+            dict.keys().as_primitive::<$t>().value(row).index()
         };
     }
     per_integer_type!(dict.keys().data_type(), key, dict.normalized_keys()[row])
@@ -696,8 +697,6 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
     Ok(())
 }
 
-// -- timestamps ---------------------------------------------------------------------------
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -711,7 +710,7 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_translated_by_the_table_or_copied_when_it_is_the_identity() {
+    fn keys_are_translated_by_the_table_or_offset_when_it_counts_up() {
         let missing = 9;
         let mut codes = [0u32; 5];
         // Identity: the codes are the keys.
