@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::bucket_counts::{bucket_midpoint, rate_per_day, BucketCounts, TrendGrid};
 use crate::buckets::Window;
-use crate::calendar::{Place, RunFinder};
+use crate::calendar::{Place, RunFinder, RunTable};
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
 use crate::columns::{Columns, GATE_FAILED, SUCCESS, TIMEOUT};
 use crate::durations::Durations;
@@ -175,7 +175,7 @@ impl Accumulator {
             if times {
                 acc.add_times(columns, rows.clone());
             }
-            acc.add_rows_except_counted(columns, columns, rows);
+            acc.add_rows_except_counted(columns, columns, rows, None);
         };
         let n = columns.len();
         if n < SPLIT_ROWS || self.durations.budget() != usize::MAX {
@@ -241,20 +241,22 @@ impl Accumulator {
     /// Add the given rows of `columns` (a pattern's rows of a shared chunk). Generic over
     /// the row iterator so that `add`'s contiguous range compiles to plain loops.
     pub fn add_rows<R: DoubleEndedIterator<Item = usize> + Clone>(&mut self, columns: &Columns, rows: R) {
-        self.add_rows_of(columns, columns, rows);
+        self.add_rows_of(columns, columns, rows, None);
     }
 
     /// `add_rows` with the row data in `data` and the string dictionaries its codes refer
-    /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's).
+    /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's), and
+    /// the window's `runs` if tabled (for rows out of time order).
     pub fn add_rows_of<R: DoubleEndedIterator<Item = usize> + Clone>(
         &mut self,
         data: &Columns,
         dictionaries: &Columns,
         rows: R,
+        runs: Option<&RunTable>,
     ) {
         debug_assert!(!data.has_counted(), "counted chunks are added whole (`add`)");
         self.add_times(data, rows.clone());
-        self.add_rows_except_counted(data, dictionaries, rows);
+        self.add_rows_except_counted(data, dictionaries, rows, runs);
     }
 
     /// `add_rows_of` but for the execution times, which the caller keeps and hands over
@@ -264,9 +266,10 @@ impl Accumulator {
         data: &Columns,
         dictionaries: &Columns,
         rows: R,
+        runs: Option<&RunTable>,
     ) {
         debug_assert!(!data.has_counted(), "counted chunks are added whole (`add`)");
-        self.add_rows_except_counted(data, dictionaries, rows);
+        self.add_rows_except_counted(data, dictionaries, rows, runs);
     }
 
     /// The execution times of `rows`, unless the performance family is off.
@@ -284,6 +287,7 @@ impl Accumulator {
         data: &Columns,
         dictionaries: &Columns,
         rows: R,
+        runs: Option<&RunTable>,
     ) {
         let columns = data;
         self.count += rows.clone().count() as u64;
@@ -301,7 +305,7 @@ impl Accumulator {
             self.file_types
                 .add_column(&columns.file_type, rows.clone(), &dictionaries.file_types);
         }
-        let in_order = self.add_timestamps(columns, rows.clone());
+        let in_order = self.add_timestamps(columns, rows.clone(), runs);
         if !agent {
             self.add_agents(columns, dictionaries, rows, in_order);
         }
@@ -363,10 +367,17 @@ impl Accumulator {
     /// are counted in a register and added to the day, hour, weekday and bucket counts
     /// once: sorted input does the calendar work once per hour, not once per record, and
     /// never increments one counter over and over (each increment would wait for the
-    /// previous store). Returns whether the rows are in time order (non-decreasing).
-    fn add_timestamps(&mut self, columns: &Columns, rows: impl Iterator<Item = usize>) -> bool {
+    /// previous store). Unsorted rows start a run nearly every row: `runs`, when given,
+    /// has the window's runs looked up by hour. Returns whether the rows are in time order
+    /// (non-decreasing).
+    fn add_timestamps(
+        &mut self,
+        columns: &Columns,
+        rows: impl Iterator<Item = usize>,
+        runs: Option<&RunTable>,
+    ) -> bool {
         let window = self.window;
-        let mut finder = RunFinder::new(&window, &self.zone, self.families.trends);
+        let mut finder = RunFinder::new(&window, &self.zone, self.families.trends).with_table(runs);
         // UTC instants in [lo, hi) share `place`; `run` of them so far. (Locals, not a
         // `Run` whose address the out-of-line count takes: that kept the count in memory,
         // a store and a load on every row.)

@@ -5,7 +5,10 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use std::sync::OnceLock;
+
 use crate::accumulator::Accumulator;
+use crate::calendar::RunTable;
 use crate::columns::Columns;
 use crate::held_times::{ByGroup, HeldTimes};
 use crate::ingest::{IngestReport, InvalidSample, MAX_SAMPLES};
@@ -230,6 +233,9 @@ pub struct GroupedAccumulators {
     /// `for_one_call` only: each chunk's execution times in group order, handed to the
     /// groups when they are finalized or merged.
     held_times: Option<HeldTimes>,
+    /// The window's runs, made at the first chunk: a pattern's rows of a chunk are mostly
+    /// each in a run of their own.
+    runs: OnceLock<Option<RunTable>>,
 }
 
 impl GroupedAccumulators {
@@ -241,6 +247,7 @@ impl GroupedAccumulators {
             slots: Vec::new(),
             sorted: Columns::default(),
             held_times: None,
+            runs: OnceLock::new(),
         }
     }
 
@@ -298,6 +305,11 @@ impl GroupedAccumulators {
         };
         // Groups are independent: add them on all cores (each group's rows stay in order,
         // so the result does not depend on the threads).
+        let template = &self.template;
+        let runs = self
+            .runs
+            .get_or_init(|| RunTable::new(&template.window, &template.zone, template.families.trends))
+            .as_ref();
         let sorted = &self.sorted;
         self.accumulators[..needed]
             .par_iter_mut()
@@ -305,9 +317,9 @@ impl GroupedAccumulators {
             .for_each(|(acc, bounds)| {
                 let (lo, hi) = (bounds[0] as usize, bounds[1] as usize);
                 if lo < hi && holding {
-                    acc.add_rows_but_times(sorted, columns, lo..hi);
+                    acc.add_rows_but_times(sorted, columns, lo..hi, runs);
                 } else if lo < hi {
-                    acc.add_rows_of(sorted, columns, lo..hi);
+                    acc.add_rows_of(sorted, columns, lo..hi, runs);
                 }
             });
     }

@@ -78,6 +78,49 @@ def test_batch_equals_one_call_per_pattern(seed: int, n: int, groups: int) -> No
         assert_close(result.model_dump(exclude=VOLATILE), expected, str(pattern_id))
 
 
+@pytest.mark.parametrize(
+    ("zone", "width"),
+    [
+        ("Asia/Kathmandu", None),  # +05:45: each UTC hour holds two local hours
+        ("America/New_York", timedelta(minutes=50)),  # springs forward on 2026-03-08
+        ("Australia/Lord_Howe", timedelta(days=1) / 7),  # 30 minutes back on 2026-04-05
+    ],
+)
+def test_unsorted_batch_equals_one_call_per_pattern_across_clock_changes(
+    zone: str, width: timedelta | None
+) -> None:
+    """A batch looks each unsorted row's calendar place up in a table of the window's
+    hours (`RunTable`); a single call finds it by computing. A window off the hour, clock
+    changes and buckets off the hour cut hours into several runs."""
+    rng = random.Random(5)
+    start = datetime(2026, 3, 1, 0, 20, tzinfo=UTC)
+    span = 40 * 86_400
+    window = {
+        "time_window_start": start,
+        "time_window_end": start + timedelta(seconds=span),
+        "time_window_type": "custom",
+        "granularity": "comprehensive",
+        "timezone": zone,
+        "bucket_width": width,
+    }
+    records = [
+        {
+            "pattern_id": rng.choice(["a", "b", "c"]),
+            "timestamp": start + timedelta(microseconds=rng.randrange(span * 10**6)),
+            "success": rng.random() < 0.9,
+        }
+        for _ in range(3_000)
+    ]
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records, **window)
+    )
+    for pattern_id, result in out.results.items():
+        mine = [r for r in records if r["pattern_id"] == pattern_id]
+        single = ModelUsageAnalyticsInput(pattern_id=pattern_id, execution_data=mine, **window)
+        expected = REDUCER.execute_reduction_sync(single).model_dump(exclude=VOLATILE)
+        assert_close(result.model_dump(exclude=VOLATILE), expected, pattern_id)
+
+
 async def test_arrow_batch_equals_list_batch_and_keeps_id_types() -> None:
     rng = random.Random(1)
     records = _records(rng, ["checkout", "search", "billing"], 20_000)
