@@ -1,6 +1,6 @@
 """Serialized accumulator state: round trips, and hostile bytes never crash or load wrong.
 
-Layout (brief): b"UAST" | format version u16 LE (4) | CRC-32 of the payload u32 LE |
+Layout (brief): b"UAST" | format version u16 LE (5) | CRC-32 of the payload u32 LE |
 payload. `from_bytes` must raise `UsageAnalyticsError` for anything malformed: wrong
 magic or version, a wrong checksum, truncation, trailing bytes, and a payload whose
 checksum is right but whose content is inconsistent. The hostile tests mutate real states
@@ -42,7 +42,7 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 END = START + timedelta(days=7)
 BASE: dict[str, Any] = {"time_window_start": START, "time_window_end": END}
 MAGIC = b"UAST"
-VERSION = 4
+VERSION = 5
 HEADER = 10  # magic (4) + version (2) + CRC (4)
 VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
 
@@ -492,7 +492,7 @@ def test_wrong_magic_is_rejected(small: State, magic: bytes) -> None:
         UsageAccumulator.from_bytes(with_crc(small.data[HEADER:], magic=magic))
 
 
-@pytest.mark.parametrize("version", [0, 1, 2, 3, 5, 256, 65535])
+@pytest.mark.parametrize("version", [0, 1, 2, 3, 4, 6, 256, 65535])
 def test_other_format_versions_are_rejected(small: State, version: int) -> None:
     """Versions 1 (a float quality sum, before the exact sums), 2 (batch states without
     per-pattern ingest counts) and 3 (every trend bucket of any window stored) included: no release
