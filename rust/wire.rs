@@ -29,7 +29,7 @@ use crate::tally::{LoadedNames, Tally};
 use crate::zone::Zone;
 
 const MAGIC: &[u8; 4] = b"UAST";
-/// 5 since execution times are stored as bytes (`Doubles`; 4: a window of many trend
+/// 5 since execution times and agents' instants are stored as bytes (`Packed`; 4: a window of many trend
 /// buckets stores only the occupied ones; 3: every bucket; 2: batch states without
 /// per-pattern ingest counts). No release wrote an earlier
 /// version, so no reader of them is kept.
@@ -105,7 +105,7 @@ struct AccumulatorWire<'a> {
     quality_sum: (u32, Vec<u32>),
     quality_count: u64,
     #[serde(borrow)]
-    exact_times: Doubles<'a>,
+    exact_times: Packed<'a>,
     summary: Option<SummaryWire>,
     #[serde(borrow)]
     bucket_counts: BucketsWire<'a>,
@@ -121,25 +121,28 @@ struct AccumulatorWire<'a> {
     projects: TallyWire<'a>,
     #[serde(borrow)]
     file_types: TallyWire<'a>,
-    agent_first_seen: Cow<'a, [i64]>,
-    agent_last_seen: Cow<'a, [i64]>,
+    #[serde(borrow)]
+    agent_first_seen: Packed<'a>,
+    #[serde(borrow)]
+    agent_last_seen: Packed<'a>,
 }
 
-/// Doubles stored as their little-endian bytes, one byte string: postcard reads it in
-/// place, where a sequence of doubles costs a decoding call each (loading eight
-/// partition states, a third of the time went to their execution times one by one).
+/// Numbers of eight bytes (doubles, instants) stored as their little-endian bytes, one
+/// byte string: postcard reads it in place, where a sequence costs a decoding call per
+/// element and an instant's varint up to nine turns of a loop (loading eight partition
+/// states, a third of the time went to their execution times one by one).
 #[derive(Serialize, Deserialize)]
-struct Doubles<'a>(#[serde(with = "serde_bytes", borrow)] Cow<'a, [u8]>);
+struct Packed<'a>(#[serde(with = "serde_bytes", borrow)] Cow<'a, [u8]>);
 
-impl Doubles<'_> {
-    fn of(values: &[f64]) -> Doubles<'static> {
-        Doubles(Cow::Owned(values.iter().flat_map(|v| v.to_le_bytes()).collect()))
+impl Packed<'_> {
+    fn of<T: Copy>(values: &[T], bytes: impl Fn(T) -> [u8; 8]) -> Packed<'static> {
+        Packed(Cow::Owned(values.iter().flat_map(|&v| bytes(v)).collect()))
     }
 
-    fn values(&self) -> Result<Vec<f64>, CoreError> {
+    fn values<T>(&self, value: impl Fn([u8; 8]) -> T, what: &str) -> Result<Vec<T>, CoreError> {
         let bytes = &self.0;
-        ensure(bytes.len().is_multiple_of(8), "execution times cut short")?;
-        let eight = |chunk: &[u8]| f64::from_le_bytes(chunk.try_into().expect("chunks of 8"));
+        ensure(bytes.len().is_multiple_of(8), what)?;
+        let eight = |chunk: &[u8]| value(chunk.try_into().expect("chunks of 8"));
         Ok(bytes.chunks_exact(8).map(eight).collect())
     }
 }
@@ -480,7 +483,7 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire<'_> {
         gate_failures: acc.gate_failures,
         quality_sum: acc.quality_sum.parts(),
         quality_count: acc.quality_count,
-        exact_times: Doubles::of(exact),
+        exact_times: Packed::of(exact, f64::to_le_bytes),
         summary: summary.map(|s| {
             let m = s.moments;
             let (zeros, offset, bins) = s.sketch.parts();
@@ -514,8 +517,8 @@ fn accumulator_wire(acc: &Accumulator) -> AccumulatorWire<'_> {
         agents: tally_wire(&acc.agents),
         projects: tally_wire(&acc.projects),
         file_types: tally_wire(&acc.file_types),
-        agent_first_seen: Cow::Borrowed(&acc.agent_first_seen),
-        agent_last_seen: Cow::Borrowed(&acc.agent_last_seen),
+        agent_first_seen: Packed::of(&acc.agent_first_seen, i64::to_le_bytes),
+        agent_last_seen: Packed::of(&acc.agent_last_seen, i64::to_le_bytes),
     }
 }
 
@@ -584,7 +587,7 @@ fn accumulator_of(
     let durations = Durations::from_parts(
         template.durations.budget(),
         template.durations.relative_accuracy(),
-        w.exact_times.values()?,
+        w.exact_times.values(f64::from_le_bytes, "execution times cut short")?,
         summary,
     )
     .map_err(corrupt)?;
@@ -651,17 +654,18 @@ fn accumulator_of(
         )?;
     }
     let agent_count = agents.parts().1.len();
+    let agent_first_seen = w
+        .agent_first_seen
+        .values(i64::from_le_bytes, "agent activity cut short")?;
+    let agent_last_seen = w
+        .agent_last_seen
+        .values(i64::from_le_bytes, "agent activity cut short")?;
     if families.trends {
         ensure(
-            w.agent_first_seen.len() == agent_count && w.agent_last_seen.len() == agent_count,
+            agent_first_seen.len() == agent_count && agent_last_seen.len() == agent_count,
             "agent activity does not match the agents",
         )?;
-        for ((&first, &last), &count) in w
-            .agent_first_seen
-            .iter()
-            .zip(w.agent_last_seen.iter())
-            .zip(agents.parts().1)
-        {
+        for ((&first, &last), &count) in agent_first_seen.iter().zip(&agent_last_seen).zip(agents.parts().1) {
             let ok = if count == 0 {
                 first == i64::MAX && last == i64::MIN
             } else {
@@ -669,14 +673,14 @@ fn accumulator_of(
             };
             ensure(ok, "agent activity out of the window")?;
         }
-        let last_seen = w.agent_last_seen.iter().copied().max();
+        let last_seen = agent_last_seen.iter().copied().max();
         ensure(
             n == 0 || last_seen == w.latest,
             "latest execution does not match the agents' activity",
         )?;
     } else {
         ensure(
-            w.agent_first_seen.is_empty() && w.agent_last_seen.is_empty(),
+            agent_first_seen.is_empty() && agent_last_seen.is_empty(),
             "agent activity without the trend family",
         )?;
     }
@@ -703,8 +707,8 @@ fn accumulator_of(
         agents,
         projects,
         file_types,
-        agent_first_seen: w.agent_first_seen.into_owned(),
-        agent_last_seen: w.agent_last_seen.into_owned(),
+        agent_first_seen,
+        agent_last_seen,
     })
 }
 
@@ -719,16 +723,20 @@ mod tests {
     }
 
     #[test]
-    fn doubles_round_trip_bit_for_bit_and_refuse_a_cut_byte_string() {
-        let values = [0.0, -0.0, 1.5, f64::MAX, f64::from_bits(1), 1e-300];
-        let stored = postcard::to_stdvec(&Doubles::of(&values)).unwrap();
-        let read: Doubles = postcard::from_bytes(&stored).unwrap();
+    fn packed_numbers_round_trip_bit_for_bit_and_refuse_a_cut_byte_string() {
+        let doubles = [0.0, -0.0, 1.5, f64::MAX, f64::from_bits(1), 1e-300];
+        let stored = postcard::to_stdvec(&Packed::of(&doubles, f64::to_le_bytes)).unwrap();
+        let read: Packed = postcard::from_bytes(&stored).unwrap();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&read.values().unwrap()), bits(&values));
+        assert_eq!(bits(&read.values(f64::from_le_bytes, "").unwrap()), bits(&doubles));
         assert!(matches!(read.0, Cow::Borrowed(_)), "read in place");
+        let instants = [i64::MIN, -1, 0, 1, i64::MAX, 1_772_668_800_000_000];
+        let stored = postcard::to_stdvec(&Packed::of(&instants, i64::to_le_bytes)).unwrap();
+        let read: Packed = postcard::from_bytes(&stored).unwrap();
+        assert_eq!(read.values(i64::from_le_bytes, "").unwrap(), instants);
         for len in [1, 7, 9, 47] {
-            let cut = Doubles(Cow::Owned(vec![0u8; len]));
-            assert!(cut.values().is_err(), "{len} bytes");
+            let cut = Packed(Cow::Owned(vec![0u8; len]));
+            assert!(cut.values(i64::from_le_bytes, "cut").is_err(), "{len} bytes");
         }
     }
 
