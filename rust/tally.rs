@@ -245,9 +245,9 @@ impl Tally {
         (self.names.names(), &self.counts)
     }
 
-    /// Rebuild from stored parts (distinct names, one count each). Names are stored once
-    /// in `loaded`, which a state's tallies share.
-    pub fn from_parts(names: &[&str], counts: Vec<u64>, loaded: &mut LoadedNames) -> Result<Tally, CoreError> {
+    /// Rebuild from stored parts (distinct names, by their indices in the state's table
+    /// `loaded`, one count each).
+    pub fn from_parts(names: &[u32], counts: Vec<u64>, loaded: &mut LoadedNames) -> Result<Tally, CoreError> {
         if names.len() != counts.len() {
             return Err(CoreError::InvalidInput(
                 "corrupt state: names and counts differ in length".into(),
@@ -265,32 +265,50 @@ impl Tally {
     }
 }
 
-/// The names of a state being loaded, stored once for all its tallies, and the check that
-/// no tally lists a name twice (by the tally that last listed each name, so that no tally
-/// builds a table of its own).
+/// The names of a state being loaded (its table: each stored once, shared by all its
+/// tallies), and the check that no tally lists a name twice (by the tally that last
+/// listed each name, so that no tally builds a table of its own).
 #[derive(Default)]
 pub struct LoadedNames {
-    names: Dictionary,
-    /// Per code of `names`: the number of the last tally that listed it (0: none).
+    names: Vec<Arc<str>>,
+    /// Per name: the number of the last tally that listed it (0: none).
     last_listed_by: Vec<u64>,
     tallies: u64,
 }
 
 impl LoadedNames {
-    /// One tally's names, shared, or an error if it lists one twice.
-    fn distinct(&mut self, list: &[&str]) -> Result<Vec<Arc<str>>, CoreError> {
+    /// A state's table of names, or an error if it holds one twice.
+    pub fn with_table(table: &[&str]) -> Result<LoadedNames, CoreError> {
+        let mut seen = Dictionary::default();
+        for (i, &name) in table.iter().enumerate() {
+            if seen.code(name) as usize != i {
+                return Err(CoreError::InvalidInput(format!("name {name:?} twice in the table")));
+            }
+        }
+        Ok(LoadedNames {
+            last_listed_by: vec![0; table.len()],
+            names: seen.names().to_vec(),
+            tallies: 0,
+        })
+    }
+
+    /// One tally's names, shared, or an error if it lists one twice or one past the table.
+    fn distinct(&mut self, list: &[u32]) -> Result<Vec<Arc<str>>, CoreError> {
         self.tallies += 1;
         let mut shared = Vec::with_capacity(list.len());
-        for name in list {
-            let code = self.names.code(name) as usize;
-            if code == self.last_listed_by.len() {
-                self.last_listed_by.push(0);
-            }
-            if self.last_listed_by[code] == self.tallies {
+        for &code in list {
+            let code = code as usize;
+            let Some(last) = self.last_listed_by.get_mut(code) else {
+                return Err(CoreError::InvalidInput(format!(
+                    "corrupt state: name {code} past the table"
+                )));
+            };
+            if *last == self.tallies {
+                let name = &self.names[code];
                 return Err(CoreError::InvalidInput(format!("corrupt state: name {name:?} twice")));
             }
-            self.last_listed_by[code] = self.tallies;
-            shared.push(self.names.names()[code].clone());
+            *last = self.tallies;
+            shared.push(self.names[code].clone());
         }
         Ok(shared)
     }
@@ -300,22 +318,39 @@ impl LoadedNames {
 mod tests {
     use super::*;
 
+    /// `Tally::from_parts` of the tally listing `names` (each in `loaded`'s table).
+    fn by_name(names: &[&str], counts: Vec<u64>, loaded: &mut LoadedNames) -> Result<Tally, CoreError> {
+        let index = |name: &&str| {
+            loaded
+                .names
+                .iter()
+                .position(|n| n.as_ref() == *name)
+                .expect("in the table") as u32
+        };
+        let codes: Vec<u32> = names.iter().map(index).collect();
+        Tally::from_parts(&codes, counts, loaded)
+    }
+
     #[test]
     fn stored_tallies_with_a_repeated_name_are_errors() {
-        let mut loaded = LoadedNames::default();
-        assert!(Tally::from_parts(&["a", "c"], vec![1, 1], &mut loaded).is_ok());
+        let mut loaded = LoadedNames::with_table(&["a", "b", "c", "d"]).unwrap();
+        assert!(by_name(&["a", "c"], vec![1, 1], &mut loaded).is_ok());
         // Names other tallies of the state listed are fine, twice in one tally are not.
-        assert!(Tally::from_parts(&["c", "a", "b"], vec![1, 1, 1], &mut loaded).is_ok());
-        assert!(Tally::from_parts(&["b", "d", "b"], vec![1, 1, 1], &mut loaded).is_err());
-        assert!(Tally::from_parts(&["c", "c"], vec![1, 1], &mut loaded).is_err());
-        assert!(Tally::from_parts(&["a"], vec![1, 1], &mut loaded).is_err());
+        assert!(by_name(&["c", "a", "b"], vec![1, 1, 1], &mut loaded).is_ok());
+        assert!(by_name(&["b", "d", "b"], vec![1, 1, 1], &mut loaded).is_err());
+        assert!(by_name(&["c", "c"], vec![1, 1], &mut loaded).is_err());
+        assert!(by_name(&["a"], vec![1, 1], &mut loaded).is_err());
+        // An index past the table, and a table listing a name twice.
+        assert!(Tally::from_parts(&[0u32, 4], vec![1, 1], &mut loaded).is_err());
+        assert!(LoadedNames::with_table(&["a", "b", "a"]).is_err());
+        assert!(LoadedNames::with_table(&[]).is_ok());
     }
 
     #[test]
     fn a_loaded_tally_is_looked_up_and_merged_by_name() {
-        let mut loaded = LoadedNames::default();
-        let stored = Tally::from_parts(&["x", "y", "z"], vec![1, 2, 3], &mut loaded).unwrap();
-        let mut other = Tally::from_parts(&["z", "w"], vec![10, 20], &mut loaded).unwrap();
+        let mut loaded = LoadedNames::with_table(&["v", "w", "x", "y", "z"]).unwrap();
+        let stored = by_name(&["x", "y", "z"], vec![1, 2, 3], &mut loaded).unwrap();
+        let mut other = by_name(&["z", "w"], vec![10, 20], &mut loaded).unwrap();
         other.merge(&stored);
         other.merge(&stored);
         let mut ranked = other.ranked();
@@ -327,8 +362,8 @@ mod tests {
         assert_eq!(ranked, expected);
         // A third and a fourth dictionary, alternating with the first: each translation is
         // rebuilt in the buffer of an older one, which must not keep its stale codes.
-        let third = Tally::from_parts(&["y", "w", "x", "v"], vec![1, 1, 1, 1], &mut loaded).unwrap();
-        let fourth = Tally::from_parts(&["v"], vec![5], &mut loaded).unwrap();
+        let third = by_name(&["y", "w", "x", "v"], vec![1, 1, 1, 1], &mut loaded).unwrap();
+        let fourth = by_name(&["v"], vec![5], &mut loaded).unwrap();
         for source in [&third, &stored, &fourth, &third] {
             other.merge(source);
         }
@@ -350,10 +385,10 @@ mod tests {
         // Past the dictionaries' scanning limit (16 names): loaded, merged and added to.
         let names: Vec<String> = (0..40).map(|i| format!("agent-{i:02}")).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let mut loaded = LoadedNames::default();
-        let wide = Tally::from_parts(&refs[..30], (1..=30).collect(), &mut loaded).unwrap();
+        let mut loaded = LoadedNames::with_table(&refs).unwrap();
+        let wide = by_name(&refs[..30], (1..=30).collect(), &mut loaded).unwrap();
         let reversed: Vec<&str> = refs[10..].iter().rev().copied().collect();
-        let narrow = Tally::from_parts(&reversed, vec![100; 30], &mut loaded).unwrap();
+        let narrow = by_name(&reversed, vec![100; 30], &mut loaded).unwrap();
         let expected = |name: &str| {
             let i: u64 = name[6..].parse().unwrap();
             (if i < 30 { i + 1 } else { 0 }) + if i >= 10 { 100 } else { 0 }
