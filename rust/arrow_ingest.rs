@@ -1185,6 +1185,35 @@ mod tests {
     }
 
     #[test]
+    fn integer_pattern_ids_are_numbered_by_first_use_dense_or_not() {
+        // Dense ids (a span within the row count: the table), sparse ones (a lookup per
+        // row), the extremes of i64, and null rows (no pattern; their placeholder still
+        // counts in the span).
+        use crate::group::GroupKey;
+        let cases: Vec<Vec<Option<i64>>> = vec![
+            vec![Some(7), Some(5), Some(7), None, Some(6), Some(5), Some(3), Some(1)],
+            vec![Some(7), Some(1 << 40), Some(7), None, Some(-3)],
+            vec![Some(i64::MAX), Some(i64::MIN), Some(i64::MAX)],
+            vec![Some(-2), Some(-1), Some(-2), Some(-1)],
+            vec![None, None],
+        ];
+        for ids in cases {
+            let col: ArrayRef = Arc::new(Int64Array::from(ids.clone()));
+            let (mut index, mut s) = (GroupIndex::default(), Slice::default());
+            s.reset(ids.len());
+            group_column(&col, &mut index, &mut s).unwrap();
+            let mut expected_index = GroupIndex::default();
+            let expected: Vec<u32> = ids
+                .iter()
+                .map(|id| id.map_or(NO_GROUP, |n| expected_index.code_int(n)))
+                .collect();
+            assert_eq!(s.group, expected, "{ids:?}");
+            assert_eq!(index.keys(), expected_index.keys(), "{ids:?}");
+            assert!(index.keys().iter().all(|k| matches!(k, GroupKey::Int(_))));
+        }
+    }
+
+    #[test]
     fn boolean_bitmaps_set_each_rows_flag_at_any_length_and_offset() {
         // Lengths around the 8- and 64-row blocks, arrays sliced at odd offsets; the
         // flag's bit is ORed into flags that hold another bit already.

@@ -544,6 +544,37 @@ fn int_ids(values: &dyn Array) -> Vec<Option<i64>> {
         .collect()
 }
 
+/// The codes of integer ids (`valid` rows only), numbered by first use. Ids spanning at
+/// most as many values as there are rows (a batch's ids are usually small consecutive
+/// numbers) are coded through a table indexed by id - lowest, one hash lookup per
+/// distinct id; others take a lookup per row (with 10,000 patterns, 47 instructions of
+/// about 300 a row of a Dask partition's state).
+fn code_ints(ints: &[i64], valid: impl Fn(usize) -> bool, index: &mut GroupIndex, codes: &mut [u32]) {
+    let (lowest, highest) = ints
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &n| (lo.min(n), hi.max(n)));
+    let span = i128::from(highest) - i128::from(lowest) + 1;
+    if ints.is_empty() || span > ints.len() as i128 {
+        for (row, &n) in ints.iter().enumerate() {
+            if valid(row) {
+                codes[row] = index.code_int(n);
+            }
+        }
+        return;
+    }
+    let mut table = vec![NO_GROUP; span as usize];
+    for (row, &n) in ints.iter().enumerate() {
+        if valid(row) {
+            // (lowest <= n <= highest, so the difference is below `span`.)
+            let slot = &mut table[n.wrapping_sub(lowest) as u64 as usize];
+            if *slot == NO_GROUP {
+                *slot = index.code_int(n);
+            }
+            codes[row] = *slot;
+        }
+    }
+}
+
 pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result<(), CoreError> {
     let expected = "strings, integers or 16-byte UUIDs";
     // Rows without a valid id keep NO_GROUP (and are marked invalid).
@@ -576,11 +607,7 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
                 }
             } else {
                 let ints = integers(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
-                for (row, n) in ints.into_iter().enumerate() {
-                    if valid(row) {
-                        s.group[row] = index.code_int(n);
-                    }
-                }
+                code_ints(&ints, valid, index, &mut s.group);
             }
         }
         DataType::Dictionary(_, _) => {
