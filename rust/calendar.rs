@@ -84,7 +84,8 @@ impl<'w> RunFinder<'w> {
     }
 }
 
-/// Windows of more hours than this get no `RunTable` (80 bytes an hour).
+/// The most hours a `RunTable` has (80 bytes an hour): a window's hours are its whole
+/// hours and the part hour after them.
 const TABLE_MAX_HOURS: i64 = 1 << 14;
 
 /// The runs of a window's hours (counted from its start): for each, the run holding its
@@ -111,7 +112,11 @@ impl RunTable {
         let hours = (0..hours)
             .map(|hour| {
                 let first = window.start + hour * MICROS_PER_HOUR;
-                [finder.find(first), finder.find(first + MICROS_PER_HOUR - 1)]
+                // (Saturating: the core's windows reach to i64::MAX, Python's to year 9999.)
+                [
+                    finder.find(first),
+                    finder.find(first.saturating_add(MICROS_PER_HOUR - 1)),
+                ]
             })
             .collect();
         Some(RunTable {

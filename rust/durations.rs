@@ -504,6 +504,19 @@ mod tests {
         assert!(Durations::from_parts(2, 0.01, vec![1.0, 2.0, 3.0], None).is_err());
         assert!(Durations::from_parts(9, 0.01, vec![f64::NAN], None).is_err());
         assert!(Durations::from_parts(9, 0.01, vec![-1.0], None).is_err());
+        // Every stored time is finite and >= 0, wherever it is among the blocks checked.
+        let ok = [-0.0, 0.0, f64::MAX, f64::from_bits(1), 1.5];
+        assert!(Durations::from_parts(9, 0.01, ok.to_vec(), None).is_ok());
+        for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -1e-300, -f64::MAX] {
+            for (len, at) in [(1, 0), (300, 0), (300, 255), (300, 256), (300, 299), (512, 511)] {
+                let mut times = vec![1.0; len];
+                times[at] = bad;
+                assert!(
+                    Durations::from_parts(600, 0.01, times, None).is_err(),
+                    "{bad} at {at} of {len}"
+                );
+            }
+        }
         let mut d = Durations::new(0, 0.01).unwrap();
         d.extend([1.0, 4.0].into_iter());
         let summary = d.parts().1.unwrap().clone();

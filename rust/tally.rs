@@ -282,7 +282,9 @@ impl LoadedNames {
         let mut seen = Dictionary::default();
         for (i, &name) in table.iter().enumerate() {
             if seen.code(name) as usize != i {
-                return Err(CoreError::InvalidInput(format!("name {name:?} twice in the table")));
+                return Err(CoreError::InvalidInput(format!(
+                    "corrupt state: name {name:?} twice in the table"
+                )));
             }
         }
         Ok(LoadedNames {
@@ -290,6 +292,11 @@ impl LoadedNames {
             names: seen.names().to_vec(),
             tallies: 0,
         })
+    }
+
+    /// Whether every name of the table was listed by some tally.
+    pub fn all_listed(&self) -> bool {
+        self.last_listed_by.iter().all(|&tally| tally > 0)
     }
 
     /// One tally's names, shared, or an error if it lists one twice or one past the table.

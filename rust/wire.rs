@@ -39,9 +39,9 @@ const MAGIC: &[u8; 4] = b"UAST";
 pub const FORMAT_VERSION: u16 = 5;
 const HEADER: usize = 4 + 2 + 4;
 
-// Stored names and arrays are borrowed while writing (from the state) and names while
-// reading (from the bytes): a 10,000-pattern state would otherwise copy every name and
-// array once more, one allocation each.
+// Stored names and arrays are borrowed while writing (from the state) and names and
+// packed arrays while reading (from the bytes): a 10,000-pattern state would otherwise
+// copy every name and array once more, one allocation each.
 #[derive(Serialize, Deserialize)]
 struct StateWire<'a> {
     /// Opaque bytes of the Python layer (its settings), covered by the checksum.
@@ -142,9 +142,14 @@ struct AccumulatorWire<'a> {
 #[derive(Serialize, Deserialize)]
 struct Packed<'a>(#[serde(with = "serde_bytes", borrow)] Cow<'a, [u8]>);
 
-impl Packed<'_> {
-    fn of<T: Copy>(values: &[T], bytes: impl Fn(T) -> [u8; 8]) -> Packed<'static> {
-        Packed(Cow::Owned(values.iter().flat_map(|&v| bytes(v)).collect()))
+impl<'a> Packed<'a> {
+    /// `values` as stored: their own bytes where those are little-endian, else a copy.
+    fn of<T: bytemuck::Pod>(values: &'a [T], bytes: impl Fn(T) -> [u8; 8]) -> Packed<'a> {
+        if cfg!(target_endian = "little") {
+            Packed(Cow::Borrowed(bytemuck::cast_slice(values)))
+        } else {
+            Packed(Cow::Owned(values.iter().flat_map(|&v| bytes(v)).collect()))
+        }
     }
 
     fn values<T>(&self, value: impl Fn([u8; 8]) -> T, what: &str) -> Result<Vec<T>, CoreError> {
@@ -290,6 +295,7 @@ fn corrupt(why: impl std::fmt::Display) -> CoreError {
     // (A core error's text starts with its own "invalid input: ": said once.)
     let why = why.to_string();
     let why = why.strip_prefix("invalid input: ").unwrap_or(&why);
+    let why = why.strip_prefix("corrupt state: ").unwrap_or(why);
     CoreError::InvalidInput(format!("not a valid usage-analytics state: {why}"))
 }
 
@@ -354,6 +360,8 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
             Reduction::Grouped(GroupedAccumulators::from_parts(template.clone(), accumulators), index)
         }
     };
+    // (This code's table lists only the names its tallies list.)
+    ensure(names.all_listed(), "a name no tally lists")?;
     let state = State { template, report, body };
     check_report_totals(&state)?;
     Ok((state, wire.meta.into_owned()))
@@ -1079,6 +1087,20 @@ mod tests {
             let agents: Vec<&str> = agents.iter().map(|a| a.as_ref()).collect();
             assert_eq!((agents, counts), (vec!["a", "b"], &[2, 1][..]));
         }
+    }
+
+    #[test]
+    fn a_names_table_with_a_name_no_tally_lists_is_rejected() {
+        let bytes = grouped_bytes(|_| {});
+        let (mut wire, _): (StateWire, &[u8]) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
+        wire.names.push("nobody");
+        let payload = postcard::to_stdvec(&wire).unwrap();
+        let mut tampered = bytes[..HEADER].to_vec();
+        tampered[6..].copy_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        tampered.extend(payload);
+        let error = from_bytes(&tampered).map(|_| ()).unwrap_err().to_string();
+        assert!(error.ends_with("a name no tally lists"), "{error}");
+        assert!(from_bytes(&bytes).is_ok());
     }
 
     #[test]

@@ -495,8 +495,9 @@ def test_wrong_magic_is_rejected(small: State, magic: bytes) -> None:
 @pytest.mark.parametrize("version", [0, 1, 2, 3, 4, 6, 256, 65535])
 def test_other_format_versions_are_rejected(small: State, version: int) -> None:
     """Versions 1 (a float quality sum, before the exact sums), 2 (batch states without
-    per-pattern ingest counts) and 3 (every trend bucket of any window stored) included: no release
-    wrote them, so no reader is kept."""
+    per-pattern ingest counts), 3 (every trend bucket of any window stored) and 4 (times
+    and instants as sequences, names in every tally) included: no release wrote them, so no
+    reader is kept."""
     with pytest.raises(UsageAnalyticsError, match="format version"):
         UsageAccumulator.from_bytes(with_crc(small.data[HEADER:], version=version))
 
