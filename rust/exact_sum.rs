@@ -34,8 +34,12 @@ const BUCKET_MIN_EXPONENT: usize = 959;
 const BUCKET_EXPONENTS: usize = 1023 - BUCKET_MIN_EXPONENT + 1;
 /// Values between two emptyings of the buckets: 2^11 per lane.
 const BLOCK: usize = 4 << 11;
-/// Values from which `add_present` takes the buckets.
+/// Values from which `add_present` takes four lanes of buckets.
 const BUCKETED_MIN: usize = 256;
+/// Values from which `add_present` takes one lane of buckets (a batch's patterns add
+/// about a hundred values per chunk: 520 bytes to zero and 65 slots to read cost less than
+/// the register sums' 128-bit shift per value).
+const ONE_LANE_MIN: usize = 32;
 
 #[derive(Clone, Debug)]
 pub struct ExactSum {
@@ -75,30 +79,31 @@ impl ExactSum {
     /// turn, so that runs of one exponent do not wait on each other's sum), and the buckets
     /// are added to the limbs every `BLOCK` values; each bucket then holds at most 2^11
     /// significands below 2^53, so it never overflows. A load, an add and a store per
-    /// value instead of a 128-bit shift and add. Fewer values take the fast path's
-    /// register sums: zeroing and reading the buckets would cost more. Same sum either way.
+    /// value instead of a 128-bit shift and add. From `ONE_LANE_MIN` values, one lane;
+    /// fewer take the fast path's register sums: zeroing and reading the buckets would cost
+    /// more. Same sum either way.
     pub fn add_present(&mut self, values: impl IntoIterator<Item = f64>) -> u64 {
         let mut values = values.into_iter();
-        if values.size_hint().0 < BUCKETED_MIN {
+        let hint = values.size_hint();
+        if hint.0 < ONE_LANE_MIN {
             return self.add_all(values.filter(|x| !x.is_nan()));
         }
-        let mut buckets = [[0u64; BUCKET_EXPONENTS]; 4];
         let mut count = 0u64;
-        // Value `x` into lane `lane`; a zero (either sign: quality scores of 0 are common)
-        // adds nothing, NaN is not counted, and any other value outside the buckets'
-        // exponents takes `add`.
-        let mut add = |sum: &mut ExactSum, lane: &mut [u64; BUCKET_EXPONENTS], x: f64| {
-            let bits = x.to_bits();
-            let slot = ((bits >> 52) as usize).wrapping_sub(BUCKET_MIN_EXPONENT);
-            if let Some(bucket) = lane.get_mut(slot) {
-                *bucket += (bits & ((1 << 52) - 1)) | (1 << 52);
-                count += 1;
-            } else if bits << 1 == 0 {
-                count += 1;
-            } else if !x.is_nan() {
-                sum.add(x);
-                count += 1;
+        if hint.1.is_some_and(|most| most < BUCKETED_MIN) {
+            let mut lane = [[0u64; BUCKET_EXPONENTS]];
+            for (i, x) in values.enumerate() {
+                // (Never with a true size hint: the lane's block is 2^11 values.)
+                if i > 0 && i % (BLOCK / 4) == 0 {
+                    self.add_buckets(&mut lane);
+                }
+                count += Self::add_to_lane(self, &mut lane[0], x);
             }
+            self.add_buckets(&mut lane);
+            return count;
+        }
+        let mut buckets = [[0u64; BUCKET_EXPONENTS]; 4];
+        let mut add = |sum: &mut ExactSum, lane: &mut [u64; BUCKET_EXPONENTS], x: f64| {
+            count += Self::add_to_lane(sum, lane, x);
         };
         'values: loop {
             let [a, b, c, d] = &mut buckets;
@@ -118,8 +123,28 @@ impl ExactSum {
         count
     }
 
+    /// Value `x` into `add_present`'s `lane`; returns whether it counts. A zero (either
+    /// sign: quality scores of 0 are common) adds nothing, NaN is not counted, and any
+    /// other value outside the buckets' exponents takes `add`.
+    #[inline]
+    fn add_to_lane(sum: &mut ExactSum, lane: &mut [u64; BUCKET_EXPONENTS], x: f64) -> u64 {
+        let bits = x.to_bits();
+        let slot = ((bits >> 52) as usize).wrapping_sub(BUCKET_MIN_EXPONENT);
+        if let Some(bucket) = lane.get_mut(slot) {
+            *bucket += (bits & ((1 << 52) - 1)) | (1 << 52);
+            1
+        } else if bits << 1 == 0 {
+            1
+        } else if !x.is_nan() {
+            sum.add(x);
+            1
+        } else {
+            0
+        }
+    }
+
     /// Add (and empty) `add_present`'s buckets.
-    fn add_buckets(&mut self, buckets: &mut [[u64; BUCKET_EXPONENTS]; 4]) {
+    fn add_buckets(&mut self, buckets: &mut [[u64; BUCKET_EXPONENTS]]) {
         for lane in buckets {
             for (slot, sum) in lane.iter_mut().enumerate() {
                 if *sum != 0 {
@@ -443,7 +468,21 @@ mod tests {
                 }
             })
             .collect();
-        for len in [0, 1, 255, 256, 257, BLOCK - 1, BLOCK, BLOCK + 1, values.len()] {
+        for len in [
+            0,
+            1,
+            31,
+            32,
+            33,
+            100,
+            255,
+            256,
+            257,
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 1,
+            values.len(),
+        ] {
             let mut one_by_one = ExactSum::default();
             one_by_one.add(0.5); // a sum already there
             let present: Vec<f64> = values[..len].iter().copied().filter(|x| !x.is_nan()).collect();
@@ -459,6 +498,22 @@ mod tests {
         let n = 8 * BLOCK;
         many.add_present(std::iter::repeat_n(2.0 - f64::EPSILON, n));
         assert_eq!(many.value(), 2.0 * n as f64 - n as f64 * f64::EPSILON);
+        // An iterator whose size hint understates it takes one lane and still empties it
+        // every 2^11 values (5,000 of the largest significand would overflow a bucket).
+        struct Understated(usize);
+        impl Iterator for Understated {
+            type Item = f64;
+            fn next(&mut self) -> Option<f64> {
+                self.0 = self.0.checked_sub(1)?;
+                Some(2.0 - f64::EPSILON)
+            }
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                (ONE_LANE_MIN, Some(ONE_LANE_MIN))
+            }
+        }
+        let mut understated = ExactSum::default();
+        assert_eq!(understated.add_present(Understated(5_000)), 5_000);
+        assert_eq!(understated.value(), 2.0 * 5_000.0 - 5_000.0 * f64::EPSILON);
     }
 
     #[test]
