@@ -20,7 +20,7 @@ pub const FINEST_ACCURACY: f64 = 1e-4;
 pub struct Sketch {
     relative_accuracy: f64,
     ln_gamma: f64,
-    /// 1 / ln_gamma, for `fast_key`.
+    /// 1 / ln_gamma, for `sure_key`.
     inverse_ln_gamma: f64,
     zeros: u64,
     /// Key of `bins[0]`.
@@ -61,23 +61,28 @@ impl Sketch {
         ceil_to_i32(value.ln() / self.ln_gamma)
     }
 
-    /// `key(value)` for a positive finite value whose `ln_approximation` times
-    /// 1 / ln_gamma is `quotient`, without a libm call where that is sure: the
-    /// approximation (within 1e-10) puts the quotient within about 1e-6 of `key`'s own (at
-    /// the finest accuracy, ln_gamma = 2e-4; the widest quotients, ±3.7e6, round by
-    /// ~1e-9), so unless it is within `KEY_SLACK` of an integer its ceiling is `key`'s.
-    /// Subnormal values and those near a bin's bound take `key`. (Summarizing a merge's
-    /// execution times spent half its time in libm's log.)
+    /// `key(value)` where `ln_approximation` makes it sure, else `UNSURE`: the
+    /// approximation (within 1e-10) puts the quotient ln / ln_gamma within about 1e-6 of
+    /// `key`'s own (at the finest accuracy, ln_gamma = 2e-4; the widest quotients, ±3.7e6,
+    /// round by ~1e-9), so unless it is within `KEY_SLACK` of an integer its ceiling is
+    /// `key`'s. Zero, subnormal, negative and non-finite values are unsure. Without
+    /// branches or libm calls, so that a block's keys are computed in a vectorized loop
+    /// (summarizing a merge's execution times spent half its time in libm's log).
     #[inline]
-    fn fast_key(&self, value: f64, quotient: f64) -> i32 {
+    fn sure_key(&self, value: f64) -> i32 {
+        // (Any bits give a quotient below 1.1e7 in magnitude: far inside i32 and 2^51.)
+        let quotient = ln_approximation(value) * self.inverse_ln_gamma;
+        // The integer nearest the quotient, in the low bits of the sum's significand.
+        let shifted = quotient + ROUNDING;
+        let nearest = shifted.to_bits() as i32;
+        let distance = quotient - (shifted - ROUNDING);
+        let key = nearest + i32::from(distance > 0.0);
         let field = value.to_bits() >> 52;
-        let key = ceil_to_i32(quotient);
-        // key - 1 < quotient <= key: away from both.
-        let clear = f64::from(key) - quotient > KEY_SLACK && quotient - f64::from(key - 1) > KEY_SLACK;
-        if clear && field != 0 && field < 0x7FF {
+        let sure = distance.abs() > KEY_SLACK && field != 0 && field < 0x7FF;
+        if sure {
             key
         } else {
-            self.key(value)
+            UNSURE
         }
     }
 
@@ -105,17 +110,17 @@ impl Sketch {
     /// merge of partition states keys every time it summarizes).
     pub fn add_all(&mut self, values: &[f64]) {
         const BLOCK: usize = 256;
-        let (mut keys, mut quotients) = ([0i32; BLOCK], [0f64; BLOCK]);
+        let (mut keys, mut sure) = ([0i32; BLOCK], [0i32; BLOCK]);
         for block in values.chunks(BLOCK) {
-            // The quotients first, in a loop without branches (it vectorizes).
-            for (quotient, &v) in quotients.iter_mut().zip(block) {
-                *quotient = ln_approximation(v) * self.inverse_ln_gamma;
+            // The sure keys first, in a loop without branches (it vectorizes).
+            for (key, &v) in sure.iter_mut().zip(block) {
+                *key = self.sure_key(v);
             }
             let mut positive = 0;
             let (mut low, mut high) = (i32::MAX, i32::MIN);
-            for (&v, &quotient) in block.iter().zip(&quotients) {
+            for (&v, &sure) in block.iter().zip(&sure) {
                 if v > 0.0 {
-                    let key = self.fast_key(v, quotient);
+                    let key = if sure == UNSURE { self.key(v) } else { sure };
                     keys[positive] = key;
                     positive += 1;
                     low = low.min(key);
@@ -243,9 +248,14 @@ impl Sketch {
     }
 }
 
-/// How close to an integer `fast_key`'s quotient may come before `key` decides: a hundred
+/// How close to an integer `sure_key`'s quotient may come before `key` decides: a hundred
 /// times its worst error.
 const KEY_SLACK: f64 = 1e-4;
+/// `sure_key`'s answer when `key` decides (no key is this low: they stay within ±3.7e6).
+const UNSURE: i32 = i32::MIN;
+/// 1.5 * 2^52: added to a double of magnitude below 2^51, it leaves the nearest integer
+/// (ties to even) in the low bits of the significand, and taken away again, that integer.
+const ROUNDING: f64 = 6_755_399_441_055_744.0;
 
 /// ln(value) within 1e-10 for a positive normal value (anything for others): value =
 /// 2^e * m with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s) with s = (m - 1) / (m + 1),
@@ -310,7 +320,7 @@ mod tests {
     }
 
     #[test]
-    fn fast_keys_are_the_keys() {
+    fn sure_keys_are_the_keys() {
         // Random positive doubles over every exponent (subnormals and all), and values
         // a few ulps either side of bin bounds, at accuracies from the finest to the
         // coarsest.
@@ -340,12 +350,15 @@ mod tests {
                 .chain(bounds)
                 .filter(|v| v.is_finite() && *v > 0.0)
             {
-                let quotient = ln_approximation(v) * sketch.inverse_ln_gamma;
-                assert_eq!(sketch.fast_key(v, quotient), sketch.key(v), "{v:e} at {accuracy}");
+                let sure = sketch.sure_key(v);
+                assert!(sure == UNSURE || sure == sketch.key(v), "{v:e} at {accuracy}: {sure}");
                 let q = v.ln() / sketch.ln_gamma;
                 near += usize::from((q - q.round()).abs() < KEY_SLACK);
             }
             assert!(near > 0, "no value near a bound at {accuracy}");
+            // Away from bounds nearly every key is sure (subnormals are 1/2048 of these).
+            let unsure = random.iter().filter(|&&v| sketch.sure_key(v) == UNSURE).count();
+            assert!(unsure * 100 < random.len(), "{unsure} unsure at {accuracy}");
         }
         // The approximation itself, against libm over a sweep of significands.
         for i in 0..100_000 {
