@@ -32,10 +32,9 @@ use crate::zone::Zone;
 
 const MAGIC: &[u8; 4] = b"UAST";
 /// 5 since execution times and agents' instants are stored as bytes (`Packed`) and tally
-/// names once per state (`StateWire::names`; 4: a window of many trend
-/// buckets stores only the occupied ones; 3: every bucket; 2: batch states without
-/// per-pattern ingest counts). No release wrote an earlier
-/// version, so no reader of them is kept.
+/// names once per state (`StateWire::names`); 4: a window of many trend buckets stores
+/// only the occupied ones; 3: every bucket; 2: batch states without per-pattern ingest
+/// counts. No release wrote an earlier version, so no reader of them is kept.
 pub const FORMAT_VERSION: u16 = 5;
 const HEADER: usize = 4 + 2 + 4;
 
