@@ -118,7 +118,7 @@ def test_unsorted_batch_equals_one_call_per_pattern_across_clock_changes(
         mine = [r for r in records if r["pattern_id"] == pattern_id]
         single = ModelUsageAnalyticsInput(pattern_id=pattern_id, execution_data=mine, **window)
         expected = REDUCER.execute_reduction_sync(single).model_dump(exclude=VOLATILE)
-        assert_close(result.model_dump(exclude=VOLATILE), expected, pattern_id)
+        assert_close(result.model_dump(exclude=VOLATILE), expected, str(pattern_id))
 
 
 async def test_arrow_batch_equals_list_batch_and_keeps_id_types() -> None:
