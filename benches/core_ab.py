@@ -62,10 +62,13 @@ def main() -> None:
     cores = [load_core(build, i) for i, build in enumerate(builds)]
     table, options = table_and_options(case)
 
+    def tables_only(records: Any) -> dict[str, Any]:
+        raise TypeError(f"core_ab.py races Arrow tables, not {type(records).__name__}")
+
     def call(core: ModuleType) -> None:
         read_any(
             table,
-            records=lambda _: {},
+            records=tables_only,
             arrow=lambda t, whole: core.reduce_arrow(t, options, None, whole),
             grouped=case == "batch",
         )
