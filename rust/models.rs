@@ -16,8 +16,10 @@
 //! taken out of the cyclic collector's lists, as CPython does by itself for tuples and
 //! dicts of such values. A batch's 10,000 outputs hold 70,000 of them; each collection
 //! that followed walked them all (a third of what the collector's pass after a batch walks).
-//! (A caller adding a container to a model's fields-set, which pydantic never does,
-//! would make a cycle through it invisible to the collector: a leak, not a crash.)
+//! So do the model and its field dict: the models are frozen and their fields are results,
+//! which hold no cycle (`gc_pause::untrack`). (A caller making a cycle through one, say by
+//! adding an output to its own `error_samples` list, would make it invisible to the
+//! collector: a leak, not a crash.)
 //!
 //! A factory takes part in the cyclic garbage collector (`__traverse__`), so one stored on
 //! its own class does not keep the class alive.
@@ -31,6 +33,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFrozenSet, PyType};
 use pyo3::{PyTraverseError, PyVisit};
+
+use crate::gc_pause::untrack;
 
 /// Makes instances of one pydantic model class from dicts of its fields.
 #[pyclass(frozen, module = "usage_analytics._core")]
@@ -104,6 +108,9 @@ impl ModelFactory {
         set_slot(&model, intern!(py, "__pydantic_fields_set__"), &fields_set)?;
         set_slot(&model, intern!(py, "__pydantic_extra__"), &py.None().into_bound(py))?;
         set_slot(&model, intern!(py, "__pydantic_private__"), &py.None().into_bound(py))?;
+        // A model's fields hold no cycle either (frozen; see `gc_pause::untrack`).
+        untrack(&model);
+        untrack(fields);
         Ok(model)
     }
 

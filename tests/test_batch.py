@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 import random
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pydantic
 import pytest
 from equivalence import assert_close
 from hypothesis import given, settings
@@ -23,7 +25,9 @@ from usage_analytics import (
     UsageAnalyticsError,
     UsageTrendType,
 )
+from usage_analytics.ingest import reduce_any
 from usage_analytics.output import gc_paused
+from usage_analytics.reducer import core_options
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 WINDOW = {
@@ -413,6 +417,62 @@ def _raise_while_paused() -> None:
     with gc_paused():
         assert not gc.isenabled()
         raise RuntimeError("inside")
+
+
+def _containers(obj: object, seen: set[int]) -> Iterator[object]:
+    """`obj` and every model, dict, list and tuple reachable through its fields."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, pydantic.BaseModel):
+        yield obj
+        yield from _containers(obj.__dict__, seen)
+    elif isinstance(obj, dict):
+        yield obj
+        for value in obj.values():
+            yield from _containers(value, seen)
+    elif isinstance(obj, list | tuple):
+        yield obj
+        for value in obj:
+            yield from _containers(value, seen)
+
+
+def test_a_batchs_outputs_are_left_out_of_the_cycle_collector() -> None:
+    """The models, dicts, lists and tuples made for the outputs (time series and error
+    samples included) hold no cycle: the collector does not list them (it walked about a
+    dozen per pattern after each batch, and on each full collection while they were held)."""
+    records = _records(random.Random(3), [f"p{i}" for i in range(1_000)], 5_000)
+    records[5]["execution_time_ms"] = -1.0
+    batch = ModelUsageAnalyticsBatchInput(execution_data=records, on_invalid="skip", **WINDOW)
+    REDUCER.execute_batch_reduction_sync(batch)  # (first-call caches: not counted)
+    gc.collect()
+    listed_before = len(gc.get_objects())
+    out = REDUCER.execute_batch_reduction_sync(batch)
+    assert len(gc.get_objects()) - listed_before < 200  # (about 12,000 when they were listed)
+    invalid = out.results[records[5]["pattern_id"]]
+    assert invalid.data_quality.error_samples
+    assert invalid.trend_analysis
+    assert invalid.trend_analysis.time_series
+    containers = list(_containers(out, set()))
+    assert len(containers) > 100_000
+    # Only the batch's own `results`, a plain dict made in Python, is listed.
+    assert [c for c in containers if gc.is_tracked(c)] == [out.results]
+
+
+def test_the_cores_result_dicts_are_left_out_of_the_cycle_collector() -> None:
+    """The core's per-pattern dicts, lists and tuples (which become the models' fields)
+    are not listed either: the collection after the core's pause walked them all."""
+    records = _records(random.Random(4), [f"p{i}" for i in range(200)], 2_000)
+    records[7]["execution_time_ms"] = -1.0
+    batch = ModelUsageAnalyticsBatchInput(execution_data=records, on_invalid="skip", **WINDOW)
+    raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True), None)
+    groups = raw["groups"]
+    assert len(groups) == 200
+    assert any(result["errors"] for _, result in groups)
+    containers = list(_containers(raw, set()))
+    assert len(containers) > 2_000
+    # Only the whole input's dict and its list of groups are listed.
+    assert [c for c in containers if gc.is_tracked(c)] == [raw, groups]
 
 
 @pytest.mark.parametrize("enabled", [True, False])

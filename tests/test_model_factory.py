@@ -50,13 +50,44 @@ def test_each_model_has_its_own_fields_set() -> None:
     assert copied.model_fields_set == set(SuccessMetrics.model_fields)
 
 
-def test_fields_sets_are_left_out_of_the_cycle_collector() -> None:
-    # A set of field names cannot be part of a cycle: the collector need not walk it (a
-    # batch makes tens of thousands). The model and its field dict stay tracked.
+def test_built_models_are_left_out_of_the_cycle_collector() -> None:
+    # A frozen result model, its field dict and its set of field names hold no cycle: the
+    # collector need not walk them (a batch makes tens of thousands). Models pydantic
+    # builds itself stay tracked, and a fallback to model_construct is pydantic's model.
     model = ModelFactory(SuccessMetrics)(success_fields())
     assert not gc.is_tracked(model.model_fields_set)
-    assert gc.is_tracked(model)
-    assert gc.is_tracked(SuccessMetrics.model_validate(success_fields()).model_fields_set)
+    assert not gc.is_tracked(model)
+    assert not gc.is_tracked(model.__dict__)
+    validated = SuccessMetrics.model_validate(success_fields())
+    assert gc.is_tracked(validated)
+    assert gc.is_tracked(validated.model_fields_set)
+    constructed = ModelFactory(SuccessMetrics)({**success_fields(), "not_a_field": 1})
+    assert gc.is_tracked(constructed)
+
+
+def test_a_cycle_through_a_built_model_is_not_collected_but_nothing_breaks() -> None:
+    # The documented cost of untracking: a cycle a caller makes through a built model
+    # (here through a list among its fields) stays in memory; the objects stay usable.
+    class Holder(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(frozen=True)
+        items: list[object]
+
+    class Marker:
+        owner: object = None
+
+    marker = Marker()
+    holder = ModelFactory(Holder)({"items": [marker]})
+    marker.owner = holder  # holder -> its fields -> items -> marker -> holder
+    probe = weakref.ref(marker)
+    del holder, marker
+    gc.collect()
+    leaked = probe()
+    assert leaked is not None
+    assert isinstance(leaked.owner, Holder)
+    assert leaked.owner.items == [leaked]
+    leaked.owner = None  # the caller breaking its own cycle frees it
+    del leaked
+    assert probe() is None
 
 
 def test_built_models_stay_frozen() -> None:

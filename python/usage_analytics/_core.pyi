@@ -6,6 +6,7 @@ from typing import Any, Generic, Self, TypeVar, final
 from pydantic import BaseModel
 
 _M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -62,6 +63,10 @@ def reduce_records(
     `performance`, `trend`, `distribution` (None when not requested) and
     `analytics_quality_score`.
     """
+
+def untracked(obj: _T) -> _T:
+    """`obj`, taken out of the cyclic garbage collector's lists: for a result's container,
+    which holds no cycle (a cycle a caller makes through it is then never collected)."""
 
 def reduce_arrow(
     data: Any, options: dict[str, Any], cancel: CancelFlag | None = None, whole: bool = False

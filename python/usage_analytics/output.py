@@ -10,7 +10,10 @@ cyclic garbage collector paused (`gc_paused`): they hold no cycles, and the full
 collections that tens of thousands of new objects set off walked the whole heap, costing
 more than building the objects (10,000 outputs took 0.28-0.64 s with the collector running
 and 0.12-0.23 s without it). So is a COMPREHENSIVE time series (a million buckets: 4.6 s
-of models with the collector running, 1.8 s without).
+of models with the collector running, 1.8 s without). The models and the containers made
+for them are also taken out of the collector's lists (`ModelFactory`, `untracked`,
+`rust/gc_pause.rs`): paused, the collector still lists them, and the collection after the
+pause walked them all, as did each full collection while the caller held them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from usage_analytics._core import ModelFactory
+from usage_analytics._core import ModelFactory, untracked
 from usage_analytics.contracts import (
     AnalyticsRequest,
     ContextDistribution,
@@ -105,10 +108,12 @@ def data_quality(raw: dict[str, Any]) -> DataQuality:
             "records_outside_window": raw["outside_window"],
             "invalid_records": raw["invalid"],
             # (The core's list is fresh: an empty one is taken as it is.)
-            "error_samples": [
-                _error_sample({"index": i, "field": f, "value": v, "reason": r})
-                for i, f, v, r in errors
-            ]
+            "error_samples": untracked(
+                [
+                    _error_sample({"index": i, "field": f, "value": v, "reason": r})
+                    for i, f, v, r in errors
+                ]
+            )
             if errors
             else errors,
         },
@@ -188,12 +193,14 @@ def _trend(trend: dict[str, Any] | None) -> TrendAnalysis | None:
     trend["trend_type"] = _TREND_TYPES[trend["trend_type"]]
     if series is not None:
         with gc_paused():  # (up to a million buckets: as a batch's outputs, see above)
-            trend["time_series"] = [
-                _time_bucket(
-                    {"start": start, "end": end, "executions": count, "rate_per_day": rate}
-                )
-                for start, end, count, rate in _bucket_datetimes(series)
-            ]
+            trend["time_series"] = untracked(
+                [
+                    _time_bucket(
+                        {"start": start, "end": end, "executions": count, "rate_per_day": rate}
+                    )
+                    for start, end, count, rate in _bucket_datetimes(series)
+                ]
+            )
     if prediction is not None:
         trend["predictions"] = _prediction(prediction)
     return _trend_analysis(trend)
