@@ -875,8 +875,9 @@ struct Run {
 }
 
 impl Run {
-    /// `count`, out of line: the row loop of sorted input keeps its registers (a run is
-    /// counted once per local hour).
+    /// `count`, out of line, for rows without a run table (a single call's, or a batch's
+    /// whose window is too long for one): the row loop keeps its registers (sorted input
+    /// counts a run once per local hour).
     #[inline(never)]
     fn count_into(
         &self,

@@ -11,14 +11,17 @@
 //! collection that follows the pause walked them all (16 ms after the core's dicts of
 //! 10,000 patterns and 30 ms after their models), as did every full collection of the
 //! process while the caller held the results (31 ms each). So the containers built for a
-//! result also leave the collector's lists (`untrack`), as CPython takes out by itself
-//! the dicts and tuples that hold only atoms. The cost: a cycle a caller makes through one
-//! of them (appending an output to its own `error_samples` list, say) is never collected,
-//! a leak and not a crash; nothing in the library makes one.
+//! result also leave the collector's lists (`untrack`), dicts of numbers included: CPython
+//! up to 3.13 leaves those out by itself, 3.14 tracks every dict from its creation. The
+//! cost: a cycle a caller makes through one of them (appending an output to its own
+//! `error_samples` list, say) is never collected, a leak and not a crash; nothing in the
+//! library makes one. Copies keep the state (a dict copied from an untracked one is
+//! untracked too: `model_copy` of an output, say), which holds no cycle either.
 
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 /// Disables the collector until dropped, then re-enables it if it was enabled.
 pub struct GcPause<'py> {
@@ -46,23 +49,27 @@ impl Drop for GcPause<'_> {
 }
 
 /// Take `obj` out of the cyclic collector's lists: for containers made for a result, which
-/// no cycle goes through (see the module's notes). Objects of types outside the collector
-/// are left as they are.
+/// no cycle goes through (see the module's notes). Objects of types outside the collector,
+/// and types themselves, are left as they are.
 pub fn untrack(obj: &Bound<'_, PyAny>) {
+    let ptr = obj.as_ptr();
     // SAFETY: a live object. Only an object of a collected type (`Py_TPFLAGS_HAVE_GC`) has
-    // the header `PyObject_GC_UnTrack` reads; it may be untracked already (a no-op then).
+    // the header `PyObject_GC_UnTrack` reads, but not every one: `type` is collected, yet a
+    // static type (`int`) has no header (`tp_is_gc` tells), so types are never untracked.
+    // An object may be untracked already (a no-op then).
     unsafe {
-        if ffi::PyType_HasFeature(ffi::Py_TYPE(obj.as_ptr()), ffi::Py_TPFLAGS_HAVE_GC) != 0 {
-            ffi::PyObject_GC_UnTrack(obj.as_ptr().cast());
+        let collected = ffi::PyType_HasFeature(ffi::Py_TYPE(ptr), ffi::Py_TPFLAGS_HAVE_GC) != 0;
+        if collected && ffi::PyType_Check(ptr) == 0 {
+            ffi::PyObject_GC_UnTrack(ptr.cast());
         }
     }
 }
 
-/// `obj`, out of the cyclic collector's lists (`untrack`): for the containers `output.py`
-/// makes for a result (a time series' list of buckets, the list of error samples).
+/// `items`, out of the cyclic collector's lists (`untrack`): for the lists `output.py`
+/// makes for a result (a time series' buckets, the error samples).
 #[pyfunction]
 #[pyo3(name = "untracked")]
-pub fn py_untracked(obj: Bound<'_, PyAny>) -> Bound<'_, PyAny> {
-    untrack(&obj);
-    obj
+pub fn py_untracked(items: Bound<'_, PyList>) -> Bound<'_, PyList> {
+    untrack(&items);
+    items
 }

@@ -16,10 +16,11 @@
 //! taken out of the cyclic collector's lists, as CPython does by itself for tuples and
 //! dicts of such values. A batch's 10,000 outputs hold 70,000 of them; each collection
 //! that followed walked them all (a third of what the collector's pass after a batch walks).
-//! So do the model and its field dict: the models are frozen and their fields are results,
-//! which hold no cycle (`gc_pause::untrack`). (A caller making a cycle through one, say by
-//! adding an output to its own `error_samples` list, would make it invisible to the
-//! collector: a leak, not a crash.)
+//! So do the model and its field dict, for a frozen model (all of the library's are):
+//! its fields are results, which hold no cycle (`gc_pause::untrack`), and cannot be set
+//! to the model itself. (A caller making a cycle through one, say by adding an output to
+//! its own `error_samples` list, would make it invisible to the collector: a leak, not a
+//! crash.) A model that is not frozen stays tracked.
 //!
 //! A factory takes part in the cyclic garbage collector (`__traverse__`), so one stored on
 //! its own class does not keep the class alive.
@@ -43,6 +44,8 @@ pub struct ModelFactory {
     /// The class's allocator, which `object.__new__` calls.
     alloc: ffi::allocfunc,
     field_names: Py<PyFrozenSet>,
+    /// Whether the class is frozen: its instances and their field dicts are then untracked.
+    frozen: bool,
 }
 
 #[pymethods]
@@ -80,10 +83,12 @@ impl ModelFactory {
         if config.call_method1(intern!(py, "get"), ("extra",))?.eq("allow")? {
             return unsupported("allows extra fields");
         }
+        let frozen = config.call_method1(intern!(py, "get"), ("frozen",))?.is_truthy()?;
         let names = cls.getattr(intern!(py, "model_fields"))?;
         Ok(ModelFactory {
             cls: cls.clone().unbind(),
             alloc,
+            frozen,
             field_names: PyFrozenSet::new(py, names.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind(),
         })
     }
@@ -103,14 +108,15 @@ impl ModelFactory {
         // SAFETY: PySet_New copies a live frozenset (a fast table copy); it returns a new
         // reference or null with an exception set.
         let fields_set = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PySet_New(self.field_names.as_ptr()))? };
-        // SAFETY: a new, live set, tracked by the collector (sets always are).
-        unsafe { ffi::PyObject_GC_UnTrack(fields_set.as_ptr().cast()) };
+        untrack(&fields_set);
         set_slot(&model, intern!(py, "__pydantic_fields_set__"), &fields_set)?;
         set_slot(&model, intern!(py, "__pydantic_extra__"), &py.None().into_bound(py))?;
         set_slot(&model, intern!(py, "__pydantic_private__"), &py.None().into_bound(py))?;
-        // A model's fields hold no cycle either (frozen; see `gc_pause::untrack`).
-        untrack(&model);
-        untrack(fields);
+        if self.frozen {
+            // Nor do a frozen model's fields (see the module's notes).
+            untrack(&model);
+            untrack(fields);
+        }
         Ok(model)
     }
 

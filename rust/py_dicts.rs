@@ -4,8 +4,9 @@
 //! cost in the core at 10,000 patterns of 20 records). Strings the results share are made
 //! once: keys and classes are interned, and each shared distribution name becomes one
 //! Python string per call, however many results list it (`PyNames`). The containers made
-//! for a result leave the cyclic collector's lists (`gc_pause::untrack`): none is part of a
-//! cycle, and 10,000 results' of them cost every later collection a walk.
+//! for a group's result leave the cyclic collector's lists (`gc_pause::untrack`): none is
+//! part of a cycle, and 10,000 results' of them cost every later collection a walk. (The
+//! dict of the whole input, which the caller fills further, stays listed.)
 
 use std::sync::Arc;
 
@@ -33,7 +34,9 @@ pub(crate) fn grouped_output<'py>(
     for (code, (key, a)) in index.keys().iter().zip(analytics.unwrap_or_default()).enumerate() {
         // The pattern's own counts: those a single call over its records reports.
         let counts = index.report(code);
-        let pair = (group_key(py, key)?, result(py, &counts, Some(a), &mut names)?).into_pyobject(py)?;
+        let group = result(py, &counts, Some(a), &mut names)?;
+        untrack(&group);
+        let pair = (group_key(py, key)?, group).into_pyobject(py)?;
         untrack(&pair);
         results.append(pair)?;
     }
@@ -97,7 +100,6 @@ fn result<'py>(
             out.set_item(key, py.None())?;
         }
         out.set_item(intern!(py, "analytics_quality_score"), 0.0)?;
-        untrack(&out);
         return Ok(out);
     };
     out.set_item(intern!(py, "usage"), usage(py, &a.usage)?)?;
@@ -113,7 +115,6 @@ fn result<'py>(
         .transpose()?;
     out.set_item(intern!(py, "distribution"), distribution)?;
     out.set_item(intern!(py, "analytics_quality_score"), a.analytics_quality_score)?;
-    untrack(&out);
     Ok(out)
 }
 
@@ -127,6 +128,7 @@ fn usage<'py>(py: Python<'py>, u: &Usage) -> PyResult<Bound<'py, PyDict>> {
     d.set_item(intern!(py, "unique_users"), u.unique_users)?;
     d.set_item(intern!(py, "peak_daily_usage"), u.peak_daily_usage)?;
     d.set_item(intern!(py, "time_since_last_use"), u.time_since_last_use)?;
+    untrack(&d);
     Ok(d)
 }
 
@@ -139,6 +141,7 @@ fn success<'py>(py: Python<'py>, s: &Success) -> PyResult<Bound<'py, PyDict>> {
     d.set_item(intern!(py, "timeout_count"), s.timeout_count)?;
     d.set_item(intern!(py, "quality_gate_failures"), s.quality_gate_failures)?;
     d.set_item(intern!(py, "avg_quality_score"), s.avg_quality_score)?;
+    untrack(&d);
     Ok(d)
 }
 
@@ -160,6 +163,7 @@ fn performance<'py>(py: Python<'py>, p: &Performance) -> PyResult<Bound<'py, PyD
     };
     d.set_item(intern!(py, "percentile_method"), method)?;
     d.set_item(intern!(py, "percentile_relative_error"), p.percentile_relative_error)?;
+    untrack(&d);
     Ok(d)
 }
 
@@ -202,6 +206,7 @@ fn prediction<'py>(py: Python<'py>, p: &Prediction) -> PyResult<Bound<'py, PyDic
     d.set_item(intern!(py, "horizon_days"), p.horizon_days)?;
     d.set_item(intern!(py, "predicted_daily_rate"), p.predicted_daily_rate)?;
     d.set_item(intern!(py, "predicted_executions"), p.predicted_executions)?;
+    untrack(&d);
     Ok(d)
 }
 
@@ -212,6 +217,7 @@ fn distribution<'py>(py: Python<'py>, dist: &Distribution, names: &mut PyNames<'
         for (k, v) in pairs {
             d.set_item(k.clone(), v)?;
         }
+        untrack(&d);
         Ok(d)
     }
     let mut named = |pairs: &[(Arc<str>, u64)]| -> PyResult<Bound<'py, PyDict>> {
@@ -219,6 +225,7 @@ fn distribution<'py>(py: Python<'py>, dist: &Distribution, names: &mut PyNames<'
         for (name, count) in pairs {
             d.set_item(names.get(py, name), count)?;
         }
+        untrack(&d);
         Ok(d)
     };
     let d = PyDict::new(py);

@@ -8,8 +8,9 @@ from typing import Any
 
 import pydantic
 import pytest
-from usage_analytics._core import ModelFactory
-from usage_analytics.contracts import PerformanceMetrics, SuccessMetrics
+from usage_analytics import output
+from usage_analytics._core import ModelFactory, untracked
+from usage_analytics.contracts import DataQuality, PerformanceMetrics, SuccessMetrics
 
 
 def success_fields() -> dict[str, Any]:
@@ -58,11 +59,58 @@ def test_built_models_are_left_out_of_the_cycle_collector() -> None:
     assert not gc.is_tracked(model.model_fields_set)
     assert not gc.is_tracked(model)
     assert not gc.is_tracked(model.__dict__)
+    # A field dict holding a container, which CPython would keep listed by itself.
+    quality = ModelFactory(DataQuality)(
+        {
+            "records_received": 1,
+            "records_in_window": 0,
+            "records_outside_window": 0,
+            "invalid_records": 1,
+            "error_samples": [],
+        }
+    )
+    assert not gc.is_tracked(quality)
+    assert not gc.is_tracked(quality.__dict__)
     validated = SuccessMetrics.model_validate(success_fields())
     assert gc.is_tracked(validated)
     assert gc.is_tracked(validated.model_fields_set)
     constructed = ModelFactory(SuccessMetrics)({**success_fields(), "not_a_field": 1})
     assert gc.is_tracked(constructed)
+
+
+def test_models_that_are_not_frozen_stay_tracked() -> None:
+    # Their fields can be set to the model itself: a cycle the collector must see.
+    class Marker:
+        pass
+
+    class Node(pydantic.BaseModel):
+        next: object = None
+        marker: object = None
+
+    marker = Marker()
+    node = ModelFactory(Node)({"next": None, "marker": marker})
+    assert gc.is_tracked(node)
+    node.next = node
+    probe = weakref.ref(marker)
+    del node, marker
+    gc.collect()
+    assert probe() is None, "the cycle through a model that is not frozen was not collected"
+
+
+def test_the_librarys_output_models_are_frozen() -> None:
+    # Their factories untrack what they build: that holds only for frozen models.
+    factories = [f for f in vars(output).values() if isinstance(f, ModelFactory)]
+    assert len(factories) >= 10
+    for factory in factories:
+        assert factory.model_class.model_config.get("frozen"), factory.model_class
+
+
+def test_untracked_takes_lists_only() -> None:
+    items: list[object] = [[]]
+    assert untracked(items) is items
+    assert not gc.is_tracked(items)
+    with pytest.raises(TypeError):
+        untracked(int)  # type: ignore[type-var]  # a static type has no collector header
 
 
 def test_a_cycle_through_a_built_model_is_not_collected_but_nothing_breaks() -> None:

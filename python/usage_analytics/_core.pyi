@@ -6,7 +6,7 @@ from typing import Any, Generic, Self, TypeVar, final
 from pydantic import BaseModel
 
 _M = TypeVar("_M", bound=BaseModel)
-_T = TypeVar("_T")
+_L = TypeVar("_L", bound=list[Any])
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -20,6 +20,7 @@ __all__ = [
     "check_window",
     "reduce_arrow",
     "reduce_records",
+    "untracked",
 ]
 
 __version__: str
@@ -64,8 +65,8 @@ def reduce_records(
     `analytics_quality_score`.
     """
 
-def untracked(obj: _T) -> _T:
-    """`obj`, taken out of the cyclic garbage collector's lists: for a result's container,
+def untracked(items: _L) -> _L:
+    """`items`, taken out of the cyclic garbage collector's lists: for a result's list,
     which holds no cycle (a cycle a caller makes through it is then never collected)."""
 
 def reduce_arrow(
@@ -120,7 +121,9 @@ class CoreRolling:
 class ModelFactory(Generic[_M]):
     """Makes `model` instances from dicts of exactly its fields, without validation;
     `model.model_construct(**fields)` for any other dict. TypeError for a model that needs
-    more (its own `__new__`, private attributes, a post-init, extra fields allowed)."""
+    more (its own `__new__`, private attributes, a post-init, extra fields allowed). The
+    dict becomes the instance's `__dict__`; for a frozen model, the instance and the dict
+    are taken out of the cyclic garbage collector's lists (results hold no cycle)."""
 
     def __new__(cls, model: type[_M]) -> ModelFactory[_M]: ...
     def __call__(self, fields: dict[str, Any]) -> _M: ...
