@@ -37,8 +37,13 @@ use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_REPR_CHARS
 use crate::py_repr::{py_float_repr, py_str_repr_start};
 use crate::timeparse::parse_iso_micros;
 
-/// Rows converted per pass: the slice's columns stay in cache while they are reduced.
-const SLICE_ROWS: usize = 65_536;
+/// Rows converted per pass of one-pattern input, while the pass before is reduced on the
+/// other core. Each pass has costs of its own (a join of the two threads, the chunk's
+/// counted strings and agent spans added to the accumulator, its scratch reset):
+/// 10M dictionary-encoded records took a median 88 ms in passes of 65,536 rows, 81 ms of
+/// 131,072, 78 ms of 262,144 and 74 ms of 1,048,576 (`benches/core_ab.py dict`). A pass
+/// converted from a stream is copied: two chunk buffers of 262,144 rows hold about 20 MB.
+pub const SLICE_ROWS: usize = 262_144;
 /// Rows per pass of grouped input: each pattern's rows of a pass are added in one call, so
 /// with thousands of patterns a longer pass means fewer, longer runs per pattern.
 const GROUPED_SLICE_ROWS: usize = 1 << 20;
@@ -1238,15 +1243,16 @@ mod tests {
 
     #[test]
     fn counted_chunks_reduce_to_the_analytics_of_coded_ones() {
-        // Three batches of 70,000 valid rows, each with its own dictionaries (the values in
-        // another order): chunks of 65,536 rows (added in two halves on two cores) and of
-        // 4,464, the reader's two chunk buffers and their dictionaries in turn. Reduced
+        // Three batches of SLICE_ROWS + 4,464 valid rows, each with its own dictionaries
+        // (the values in another order): chunks of SLICE_ROWS rows (added in two halves on
+        // two cores) and of 4,464, the reader's two chunk buffers and their dictionaries in
+        // turn. Reduced
         // counted and coded, all families on (keeping the times as a one-call reduction
         // does) and with the distribution family off; rows in time order and not (the
         // agents' spans are found by scans from the ends, or by a min and max per row).
         // Agent "a" has only the first rows of the first batch and "e" only the last of
         // the last, so a span taken from the wrong rows shows.
-        let rows = 70_000usize;
+        let rows = SLICE_ROWS + 4_464;
         for ordered in [false, true] {
             let dictionary = |keys: Vec<i32>, values: Vec<Option<&str>>, turn: usize| -> ArrayRef {
                 let n = values.len() as i32;

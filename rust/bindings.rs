@@ -47,6 +47,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let mut columns = crate::ingest::FIELDS.to_vec();
     columns.push(crate::arrow_ingest::PATTERN_ID);
     m.add("RECORD_COLUMNS", pyo3::types::PyTuple::new(m.py(), columns)?)?;
+    // (For tests that need input longer than one pass.)
+    m.add("ARROW_SLICE_ROWS", crate::arrow_ingest::SLICE_ROWS)?;
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
     m.add_function(wrap_pyfunction!(py_check_window, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;

@@ -60,6 +60,7 @@ from usage_analytics import (
     UsageAnalyticsError,
     UsageTrendType,
 )
+from usage_analytics._core import ARROW_SLICE_ROWS
 from usage_analytics.ingest import row_count
 
 REDUCER = NodeUsageAnalyticsReducer()
@@ -1053,7 +1054,7 @@ def test_string_offsets_claiming_a_negative_length_are_a_clear_error() -> None:
     # with numpy) claims a huge buffer. The first slice's offsets rise far past the real
     # bytes but below that claim, so only the claim tells the column is malformed before
     # that slice is read.
-    rows = 70_000  # more than one slice (65,536 rows)
+    rows = ARROW_SLICE_ROWS + 4_464  # more than one slice
     offsets = np.arange(rows + 1, dtype=np.int32)
     agent = pa.Array.from_buffers(
         pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(b"a" * rows)]
@@ -1361,10 +1362,10 @@ def test_error_indexes_are_row_numbers_across_batches(on_invalid: str) -> None:
 
 
 def test_table_longer_than_one_slice_equals_the_list_of_dicts() -> None:
-    """70,000 rows (the core converts 65,536 rows per pass and adds such a pass on two
-    cores, one half merged into the other; the list path reads 4,096 records per chunk),
-    some outside the window and some invalid."""
-    table = _random_table(70_000, seed=3)
+    """More rows than the core converts per pass (`ARROW_SLICE_ROWS`; it adds each pass on
+    two cores, one half merged into the other; the list path reads 4,096 records per
+    chunk), some outside the window and some invalid."""
+    table = _random_table(ARROW_SLICE_ROWS + 4_464, seed=3)
     expected = outcome(request(table.to_pylist(), on_invalid="skip"))
     actual = outcome(request(table, on_invalid="skip"))
     assert_same(actual["data_quality"], expected["data_quality"])
@@ -1407,9 +1408,10 @@ def test_dictionaries_of_hundreds_of_values_equal_the_list_of_dicts() -> None:
 
 
 def test_error_samples_after_the_first_slice_keep_their_row_index() -> None:
-    rows = 70_000
+    first, second, last = ARROW_SLICE_ROWS - 1, ARROW_SLICE_ROWS, ARROW_SLICE_ROWS + 4_463
+    rows = last + 1
     values: list[float | None] = [1.0] * rows
-    for i in (65_535, 65_536, 69_999):
+    for i in (first, second, last):
         values[i] = -1.0
     table = pa.table(
         {
@@ -1419,10 +1421,10 @@ def test_error_samples_after_the_first_slice_keep_their_row_index() -> None:
     )
     with pytest.raises(InvalidRecordError) as raised:
         REDUCER.execute_reduction_sync(request(table))
-    assert (raised.value.index, raised.value.more) == (65_535, 2)
+    assert (raised.value.index, raised.value.more) == (first, 2)
     output = REDUCER.execute_reduction_sync(request(table, on_invalid="skip"))
     indexes = [s.index for s in output.data_quality.error_samples]
-    assert indexes == [65_535, 65_536, 69_999]
+    assert indexes == [first, second, last]
 
 
 # --------------------------------------------------------------------------- window

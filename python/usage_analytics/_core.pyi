@@ -9,6 +9,7 @@ _M = TypeVar("_M", bound=BaseModel)
 _L = TypeVar("_L", bound=list[Any])
 
 __all__ = [
+    "ARROW_SLICE_ROWS",
     "RECORD_COLUMNS",
     "CancelFlag",
     "CoreRolling",
@@ -26,6 +27,8 @@ __all__ = [
 __version__: str
 #: The record fields the readers look for, then "pattern_id" (a batch's grouping column).
 RECORD_COLUMNS: tuple[str, ...]
+#: Rows of one-pattern Arrow input converted per pass (one pass reduced while the next is read).
+ARROW_SLICE_ROWS: int
 
 class UsageAnalyticsError(Exception):
     """Root of every error usage-analytics raises."""
