@@ -379,20 +379,18 @@ impl Accumulator {
     ) -> bool {
         let window = self.window;
         let finder = RunFinder::new(&window, &self.zone, self.families.trends).with_table(runs);
-        let families = self.families;
-        let (days, hours, weekdays, buckets) = (
-            &mut self.day_counts,
-            &mut self.hours,
-            &mut self.weekdays,
-            &mut self.bucket_counts,
-        );
+        let mut counts = CalendarCounts {
+            days: &mut self.day_counts,
+            hours: &mut self.hours,
+            weekdays: &mut self.weekdays,
+            buckets: &mut self.bucket_counts,
+            families: self.families,
+        };
         let timestamps = &columns.timestamp[..];
         let (in_order, latest) = match runs {
-            Some(_) => scan_runs(timestamps, rows, finder, |place, count| {
-                Run { place, count }.count(days, hours, weekdays, buckets, families)
-            }),
-            None => scan_runs(timestamps, rows, finder, |place, count| {
-                Run { place, count }.count_into(days, hours, weekdays, buckets, families)
+            Some(_) => scan_runs(timestamps, rows, finder, |place, run| counts.add(place, run)),
+            None => scan_runs(timestamps, rows, finder, |place, run| {
+                counts.add_out_of_line(place, run)
             }),
         };
         if latest != i64::MIN {
@@ -867,51 +865,39 @@ struct RateShape {
     last: f64,
 }
 
-/// Records of one run (see `add_timestamps`).
-#[derive(Default)]
-struct Run {
-    place: Place,
-    count: u64,
+/// The calendar counts a pass of `add_timestamps` adds its runs to.
+struct CalendarCounts<'a> {
+    days: &'a mut DayCounts,
+    hours: &'a mut [u64; 24],
+    weekdays: &'a mut [u64; 7],
+    buckets: &'a mut BucketCounts,
+    families: Families,
 }
 
-impl Run {
-    /// `count`, out of line, for rows without a run table (a single call's, or a batch's
+impl CalendarCounts<'_> {
+    /// Add `count` records at `place` (a run; none before the first row).
+    #[inline(always)]
+    fn add(&mut self, place: Place, count: u64) {
+        if count == 0 {
+            return;
+        }
+        let Place { fields, bucket } = place;
+        self.days.add(fields.day, count);
+        if self.families.distribution {
+            self.hours[fields.hour as usize] += count;
+            self.weekdays[fields.weekday as usize] += count;
+        }
+        if self.families.trends {
+            self.buckets.add(bucket, count);
+        }
+    }
+
+    /// `add`, out of line, for rows without a run table (a single call's, or a batch's
     /// whose window is too long for one): the row loop keeps its registers (sorted input
     /// counts a run once per local hour).
     #[inline(never)]
-    fn count_into(
-        &self,
-        days: &mut DayCounts,
-        hours: &mut [u64; 24],
-        weekdays: &mut [u64; 7],
-        buckets: &mut BucketCounts,
-        families: Families,
-    ) {
-        self.count(days, hours, weekdays, buckets, families);
-    }
-
-    /// Add the run's records to the counts of its place.
-    #[inline(always)]
-    fn count(
-        &self,
-        days: &mut DayCounts,
-        hours: &mut [u64; 24],
-        weekdays: &mut [u64; 7],
-        buckets: &mut BucketCounts,
-        families: Families,
-    ) {
-        if self.count == 0 {
-            return;
-        }
-        let Place { fields, bucket } = self.place;
-        days.add(fields.day, self.count);
-        if families.distribution {
-            hours[fields.hour as usize] += self.count;
-            weekdays[fields.weekday as usize] += self.count;
-        }
-        if families.trends {
-            buckets.add(bucket, self.count);
-        }
+    fn add_out_of_line(&mut self, place: Place, count: u64) {
+        self.add(place, count);
     }
 }
 
@@ -925,7 +911,7 @@ fn scan_runs(
     mut finder: RunFinder<'_>,
     mut count: impl FnMut(Place, u64),
 ) -> (bool, i64) {
-    // UTC instants in [lo, hi) share `place`; `run` of them so far. (Locals, not a `Run`
+    // UTC instants in [lo, hi) share `place`; `run` of them so far. (Locals, not a struct
     // whose address an out-of-line count takes: that kept the count in memory, a store and
     // a load on every row.)
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
