@@ -1246,12 +1246,11 @@ mod tests {
         // Three batches of SLICE_ROWS + 4,464 valid rows, each with its own dictionaries
         // (the values in another order): chunks of SLICE_ROWS rows (added in two halves on
         // two cores) and of 4,464, the reader's two chunk buffers and their dictionaries in
-        // turn. Reduced
-        // counted and coded, all families on (keeping the times as a one-call reduction
-        // does) and with the distribution family off; rows in time order and not (the
-        // agents' spans are found by scans from the ends, or by a min and max per row).
-        // Agent "a" has only the first rows of the first batch and "e" only the last of
-        // the last, so a span taken from the wrong rows shows.
+        // turn. Reduced counted and coded, all families on (keeping the times as a one-call
+        // reduction does) and with the distribution family off; rows in time order and not
+        // (the agents' spans are found by scans from the ends, or by a min and max per
+        // row). Agent "a" has only the first rows of the first batch and "e" only the last
+        // of the last, so a span taken from the wrong rows shows.
         let rows = SLICE_ROWS + 4_464;
         for ordered in [false, true] {
             let dictionary = |keys: Vec<i32>, values: Vec<Option<&str>>, turn: usize| -> ArrayRef {
