@@ -42,7 +42,8 @@ use crate::timeparse::parse_iso_micros;
 /// counted strings and agent spans added to the accumulator, its scratch reset):
 /// 10M dictionary-encoded records took a median 88 ms in passes of 65,536 rows, 81 ms of
 /// 131,072, 78 ms of 262,144 and 74 ms of 1,048,576 (`benches/core_ab.py dict`). A pass
-/// converted from a stream is copied: two chunk buffers of 262,144 rows hold about 20 MB.
+/// converted from a stream is copied: two chunk buffers of 262,144 rows hold about 20 MB
+/// (about 41 bytes a row; computed, not measured).
 pub const SLICE_ROWS: usize = 262_144;
 /// Rows per pass of grouped input: each pattern's rows of a pass are added in one call, so
 /// with thousands of patterns a longer pass means fewer, longer runs per pattern.

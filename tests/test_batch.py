@@ -448,7 +448,8 @@ def test_a_batchs_outputs_are_left_out_of_the_cycle_collector() -> None:
     gc.collect()
     listed_before = len(gc.get_objects())
     out = REDUCER.execute_batch_reduction_sync(batch)
-    assert len(gc.get_objects()) - listed_before < 200  # (about 12,000 when they were listed)
+    # (127,109 with the models listed, the other untracking kept: a mutant run.)
+    assert len(gc.get_objects()) - listed_before < 200
     invalid = out.results[records[5]["pattern_id"]]
     assert invalid.data_quality.error_samples
     assert invalid.trend_analysis
