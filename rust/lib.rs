@@ -7,6 +7,7 @@
 //! `py_state`, `py_dicts`, `models`). No arithmetic lives in the bindings.
 
 pub mod accumulator;
+mod allocator;
 pub mod arrow_ingest;
 mod arrow_strings;
 mod bindings;
