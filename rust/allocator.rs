@@ -7,15 +7,18 @@
 //! blocks freed, but not when `MALLOC_TRIM_THRESHOLD_` or `MALLOC_MMAP_THRESHOLD_` is set,
 //! and Dask's nanny sets the first for every worker (`distributed.nanny.pre-spawn-environ`).
 //!
-//! Measured on a 2.5M-record, 10,000-pattern partition's `update` with Dask's setting
-//! (BENCHMARKS.md, session 23): glibc 408 ms median, 130 ms of it in the kernel, 50,600
-//! pages faulted in; jemalloc 346 ms, 98 ms, 44,100 pages. A 10M-record batch's peak memory
-//! fell from 304 to 243 MB. jemalloc's defaults are kept: with `oversize_threshold:0`
-//! (blocks of 8 MiB and more kept for reuse like small ones, not returned at once) the
-//! partition took 315 ms and faulted 16,200 pages, but the batch's peak rose to 368 MB.
+//! Measured (BENCHMARKS.md, session 23; glibc's figures first): a 10M-record,
+//! 10,000-pattern batch's peak memory 253-304 -> 242-243 MB; what a process keeps resident
+//! once it has dropped such a batch's output and idled 2 s, 186-291 -> 94-132 MB; a
+//! 2.5M-record Dask partition's `update` under Dask's setting faulted in 50,000-57,000 ->
+//! 44,000-47,000 pages, 106-152 -> 84-129 ms of kernel time, and took 408 -> 346 ms in
+//! one race of twelve calls each, within noise in another. The one-pattern reductions'
+//! peak rose 1-3 MB (8 -> 10-11 MB dictionary strings, 16 -> 17 plain). Its defaults are
+//! kept: with `oversize_threshold:0` (blocks of 8 MiB and more kept for reuse like small
+//! ones) the partition faulted in 16,000 pages, but the batch's peak rose to 368 MB.
 //! `_RJEM_MALLOC_CONF` tunes it at run time (this copy is built with the `_rjem_` prefix,
-//! beside the process's own malloc, which Python and numpy keep using). polars, too, puts
-//! jemalloc under its Rust code on Linux.
+//! beside the process's own malloc, which Python, numpy and pyarrow keep using). polars,
+//! too, puts jemalloc under its Rust code on Linux.
 //!
 //! `disable_initial_exec_tls`: a library loaded with `dlopen` (a Python extension) may not
 //! use the initial-exec TLS model. Memory crosses to Python only as copies (bytes, str) or

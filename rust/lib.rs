@@ -4,7 +4,8 @@
 //! `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `column_values`, `columns`, `tally`, `accumulator`, `group`, `held_times`,
 //! `rolling`), cancelling (`cancel`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`,
-//! `py_state`, `py_dicts`, `models`). No arithmetic lives in the bindings.
+//! `py_state`, `py_dicts`, `models`). No arithmetic lives in the bindings. `allocator` puts the
+//! crate on jemalloc (Linux).
 
 pub mod accumulator;
 mod allocator;
