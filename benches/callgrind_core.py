@@ -11,6 +11,11 @@ whose counts depend on thread timing; then the functions that cost most, side by
 (`callgrind_annotate | grep _core.abi3`, used before session 20, names the object only on
 lines whose source file is the function's own: code inlined from another file, such as
 `exact_sum.rs` into the accumulator, was left out of its sums.)
+
+Since session 23 the allocator (jemalloc, `rust/allocator.rs`) is linked into
+`_core.abi3.so` and its instructions count here; glibc's malloc, used before, was outside
+the object and not counted. Totals across that change are not comparable: compare
+functions, or builds on the same side of it.
 """
 
 from __future__ import annotations

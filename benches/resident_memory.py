@@ -1,13 +1,16 @@
 """What a service keeps resident after batch calls: the process's RSS while it holds a
-10M-record, 10,000-pattern batch's output, and after dropping it and idling two seconds.
+10M-record, 10,000-pattern batch's output, and after dropping it.
 
     .venv/bin/python benches/resident_memory.py [CALLS]
 
 Prints, per call of `execute_batch_reduction` on `peers.data.many_patterns_table`, the
-MB above the process's RSS before the first call (the table and imports excluded). What
-stays after the drop is memory the allocators keep for reuse (and Python's own free
-lists); two builds are compared by running this once with each build first on
-`PYTHONPATH` (BENCHMARKS.md, session 23).
+MB (10^6 bytes, as the other memory figures) above the process's RSS before the first
+call (the table and imports excluded). What stays after the drop is memory the allocators
+keep for reuse (and Python's own free lists). The 2 s pause after the drop changes
+nothing by itself: neither glibc nor the core's jemalloc (no background thread) returns
+memory while the process is idle, only during later allocations; the figure is what an
+idle service keeps until its next call. Two builds are compared by running this once with
+each build first on `PYTHONPATH` (BENCHMARKS.md, session 23).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsRed
 
 
 def resident_mb() -> int:
+    """The process's resident set, in MB (10^6 bytes)."""
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) // 1024
+                return int(line.split()[1]) * 1024 // 1_000_000
     raise SystemExit("no VmRSS in /proc/self/status (Linux only)")
 
 
@@ -50,7 +54,7 @@ def main() -> None:
         gc.collect()
         time.sleep(2.0)
         idle = resident_mb() - before
-        print(f"call {call}: holding the output +{holding} MB, dropped and idle +{idle} MB")
+        print(f"call {call}: holding the output +{holding} MB, dropped (2 s later) +{idle} MB")
 
 
 if __name__ == "__main__":

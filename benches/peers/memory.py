@@ -5,7 +5,8 @@
 prints one JSON line. The child imports the contender's libraries and runs it once on 1,000
 records (so library loading and one-time setup are not counted), then generates the N-record
 table (`peers.data`), drops the generator's numpy cache, returns freed heap to the OS
-(`malloc_trim`, pyarrow's `release_unused`), resets the RSS high-water mark (`echo 5 >
+(`malloc_trim`, pyarrow's `release_unused`; the memory our core's own allocator, jemalloc,
+kept from the warm-up call is not returned but reused), resets the RSS high-water mark (`echo 5 >
 /proc/self/clear_refs`) and reads VmHWM (now the RSS); then it runs the reduction once and
 reads VmHWM again. added = the difference, i.e. the resident memory the reduction needed at
 its peak on top of the input table. Where clear_refs is refused it falls back to
