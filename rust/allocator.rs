@@ -4,8 +4,9 @@
 //! state's bytes) and frees them when it returns. glibc serves blocks over its mmap
 //! threshold with `mmap` and gives them back with `munmap`, so the next call has the kernel
 //! fault in and zero every page again. glibc raises that threshold as it sees large blocks
-//! freed, up to 32 MiB (larger blocks are mapped afresh on every call), and not at all when `MALLOC_TRIM_THRESHOLD_` or `MALLOC_MMAP_THRESHOLD_`
-//! is set, which Dask's nanny does for every worker (`distributed.nanny.pre-spawn-environ`).
+//! freed, up to 32 MiB (larger blocks are mapped afresh on every call), and not at all
+//! when `MALLOC_TRIM_THRESHOLD_` or `MALLOC_MMAP_THRESHOLD_` is set, which Dask's nanny
+//! does for every worker (`distributed.nanny.pre-spawn-environ`).
 //!
 //! Measured (BENCHMARKS.md, session 23; glibc's figures first): a 10M-record,
 //! 10,000-pattern batch's peak memory 253-304 -> 242-243 MB; what a process keeps resident
@@ -24,9 +25,9 @@
 //! reach it. `_RJEM_MALLOC_CONF` tunes it at run time (`background_thread:true,
 //! dirty_decay_ms:1000` kept 27-49 MB after the drop above, but the batch's peak rose to
 //! 328 MB; the variable reaches every extension in the process built on tikv-jemallocator,
-//! whose copies all carry the `_rjem_` prefix). This copy lives beside the process's own malloc, which Python and numpy keep
-//! using (pyarrow allocates Arrow buffers from a jemalloc of its own). polars, too, puts
-//! jemalloc under its Rust code on Linux.
+//! whose copies all carry the `_rjem_` prefix). This copy lives beside the process's own
+//! malloc, which Python and numpy keep using (pyarrow allocates Arrow buffers from a
+//! jemalloc of its own). polars, too, puts jemalloc under its Rust code on Linux.
 //!
 //! No block crosses between the allocators: what the core hands Python is a new Python
 //! object (bytes written in place, str, dict, models), and Arrow input is only imported,
