@@ -345,10 +345,7 @@ fn convert_slice(
     // The common case, every row valid and inside the window: the slice's columns become
     // the chunk's as they are (swapped, not copied row by row).
     let all_valid = s.bad.iter().all(|&b| b == NOT_BAD);
-    let (lo, hi) =
-        s.ts.iter()
-            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
-    if all_valid && (len == 0 || (window.contains(lo) && window.contains(hi))) {
+    if all_valid && window.contains_all(&s.ts) {
         if let Some(index) = &mut groups {
             index.count_records(&s.group);
         }

@@ -103,6 +103,36 @@ impl Window {
         self.start <= ts && ts <= self.end
     }
 
+    /// Whether every instant of `ts` is inside the window (`contains`). Folding the least
+    /// and greatest instants took ten instructions a row (a fourteenth of a one-pattern
+    /// reduction's per-record work): the baseline x86-64 the wheel is built for compares
+    /// 64-bit integers one at a time, so where the CPU has AVX2 its four-wide comparison
+    /// does it (a little over one instruction a row), else one unsigned comparison a row.
+    pub fn contains_all(&self, ts: &[i64]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { self.contains_all_avx2(ts) };
+        }
+        self.contains_all_one_by_one(ts)
+    }
+
+    /// `contains_all`, one instant at a time: its distance from the start, as unsigned,
+    /// wraps past the span for an instant before the start.
+    fn contains_all_one_by_one(&self, ts: &[i64]) -> bool {
+        let (start, span) = (self.start, self.span as u64);
+        ts.iter().all(|&t| t.wrapping_sub(start) as u64 <= span)
+    }
+
+    /// `contains_all`, four instants at a time (the compiler vectorizes the fold with
+    /// AVX2's 64-bit comparisons).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn contains_all_avx2(&self, ts: &[i64]) -> bool {
+        let (start, end) = (self.start, self.end);
+        !ts.iter().fold(false, |outside, &t| outside | (t < start) | (t > end))
+    }
+
     /// Bucket of an instant inside the window.
     #[inline]
     pub fn bucket_of(&self, ts: i64) -> usize {
@@ -150,6 +180,56 @@ mod tests {
         assert_eq!(w.bucket_bounds(9), (9 * MICROS_PER_HOUR, w.end));
         assert_eq!(w.bucket_of(MICROS_PER_HOUR - 1), 0);
         assert_eq!(w.bucket_of(MICROS_PER_HOUR), 1);
+    }
+
+    #[test]
+    fn contains_all_is_contains_of_every_instant() {
+        // Windows at both ends of the instants and in between, instants at and around their
+        // edges and at the ends of i64 (whose distance from the start wraps).
+        let windows = [
+            Window::new(-5 * MICROS_PER_DAY, MICROS_PER_DAY, "custom", None).unwrap(),
+            Window::new(FIRST_INSTANT, FIRST_INSTANT + MICROS_PER_DAY, "custom", None).unwrap(),
+            Window::new(LAST_INSTANT - MICROS_PER_DAY, LAST_INSTANT, "custom", None).unwrap(),
+            Window::from_instant(0),
+            Window::from_instant(FIRST_INSTANT),
+        ];
+        for w in windows {
+            let probes = [
+                i64::MIN,
+                i64::MIN + 1,
+                w.start - w.span - 1,
+                w.start - 1,
+                w.start,
+                w.start + 1,
+                w.start + w.span / 2,
+                w.end - 1,
+                w.end,
+                w.end + 1,
+                w.end + w.span,
+                i64::MAX - 1,
+                i64::MAX,
+            ];
+            // Runs of every length around a vector's four instants, each probe in each
+            // place, in each form (the one the CPU takes and the one-by-one fallback).
+            let forms: [&dyn Fn(&[i64]) -> bool; 2] = [&|ts| w.contains_all(ts), &|ts| w.contains_all_one_by_one(ts)];
+            for form in forms {
+                assert!(form(&[]));
+                for len in 1..=9 {
+                    for place in 0..len {
+                        for &a in &probes {
+                            let mut ts = vec![w.start + w.span / 3; len];
+                            ts[place] = a;
+                            assert_eq!(form(&ts), w.contains(a), "{a} at {place} of {len} in {w:?}");
+                        }
+                    }
+                }
+                for &a in &probes {
+                    for &b in &probes {
+                        assert_eq!(form(&[a, b]), w.contains(a) && w.contains(b), "{a}, {b}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
