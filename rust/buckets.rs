@@ -211,8 +211,9 @@ mod tests {
             ];
             // Runs of every length around a vector's four instants, each probe in each
             // place, in each form (the one the CPU takes and the one-by-one fallback).
-            let forms: [&dyn Fn(&[i64]) -> bool; 2] = [&|ts| w.contains_all(ts), &|ts| w.contains_all_one_by_one(ts)];
+            let forms: [fn(&Window, &[i64]) -> bool; 2] = [Window::contains_all, Window::contains_all_one_by_one];
             for form in forms {
+                let form = |ts: &[i64]| form(&w, ts);
                 assert!(form(&[]));
                 for len in 1..=9 {
                     for place in 0..len {
