@@ -6,6 +6,7 @@
 
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_WEEK};
 use crate::error::CoreError;
+use crate::wide::wide;
 
 const MINUTES_5: i64 = 5 * 60 * 1_000_000;
 /// Candidate widths for all_time / custom windows, smallest first.
@@ -103,34 +104,17 @@ impl Window {
         self.start <= ts && ts <= self.end
     }
 
-    /// Whether every instant of `ts` is inside the window (`contains`). Folding the least
-    /// and greatest instants took ten instructions a row (a fourteenth of a one-pattern
-    /// reduction's per-record work): the baseline x86-64 the wheel is built for compares
-    /// 64-bit integers one at a time, so where the CPU has AVX2 its four-wide comparison
-    /// does it (a little over one instruction a row), else one unsigned comparison a row.
+    /// Whether every instant of `ts` is inside the window (`contains`): the distance of
+    /// each from the start, as unsigned, wraps past the span for an instant before the
+    /// start. Folding the least and greatest instants took ten instructions a row (a
+    /// fourteenth of a one-pattern reduction's per-record work) on baseline x86-64, which
+    /// compares 64-bit integers one at a time: with AVX2 (`wide`), a little over one.
     pub fn contains_all(&self, ts: &[i64]) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2.
-            return unsafe { self.contains_all_avx2(ts) };
-        }
-        self.contains_all_one_by_one(ts)
-    }
-
-    /// `contains_all`, one instant at a time: its distance from the start, as unsigned,
-    /// wraps past the span for an instant before the start.
-    fn contains_all_one_by_one(&self, ts: &[i64]) -> bool {
         let (start, span) = (self.start, self.span as u64);
-        ts.iter().all(|&t| t.wrapping_sub(start) as u64 <= span)
-    }
-
-    /// `contains_all`, four instants at a time (the compiler vectorizes the fold with
-    /// AVX2's 64-bit comparisons).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn contains_all_avx2(&self, ts: &[i64]) -> bool {
-        let (start, end) = (self.start, self.end);
-        !ts.iter().fold(false, |outside, &t| outside | (t < start) | (t > end))
+        wide(|| {
+            !ts.iter()
+                .fold(false, |out, &t| out | (t.wrapping_sub(start) as u64 > span))
+        })
     }
 
     /// Bucket of an instant inside the window.
@@ -164,6 +148,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wide::on_baseline;
 
     #[test]
     fn last_bucket_absorbs_the_remainder_and_the_end() {
@@ -210,10 +195,12 @@ mod tests {
                 i64::MAX,
             ];
             // Runs of every length around a vector's four instants, each probe in each
-            // place, in each form (the one the CPU takes and the one-by-one fallback).
-            let forms: [fn(&Window, &[i64]) -> bool; 2] = [Window::contains_all, Window::contains_all_one_by_one];
-            for form in forms {
-                let form = |ts: &[i64]| form(&w, ts);
+            // place, compiled for this CPU and for baseline x86-64.
+            for baseline in [false, true] {
+                let form = |ts: &[i64]| match baseline {
+                    true => on_baseline(|| w.contains_all(ts)),
+                    false => w.contains_all(ts),
+                };
                 assert!(form(&[]));
                 for len in 1..=9 {
                     for place in 0..len {

@@ -41,6 +41,7 @@ pub mod stats;
 mod string_codes;
 pub mod tally;
 pub mod timeparse;
+mod wide;
 pub mod wire;
 pub mod zone;
 
