@@ -5,6 +5,7 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{AnyDictionaryArray, Array, ArrayRef, GenericStringArray, OffsetSizeTrait, StringViewArray};
+use arrow_buffer::ArrowNativeType;
 use arrow_schema::DataType;
 
 use crate::arrow_ingest::{
@@ -15,6 +16,7 @@ use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
 use crate::error::CoreError;
 use crate::group::{is_blank, GroupIndex, NO_GROUP};
 use crate::string_codes::StringCodes;
+use crate::wide::wide;
 
 /// Whether every string of `col` lies inside its buffers: offsets that start at or above
 /// zero, never decrease and end inside the data (utf8, large_utf8), views that point inside
@@ -278,8 +280,17 @@ pub(crate) fn count_column(
 
 /// The rows of each key `0..n` of a dictionary array without null keys, and in slot `n`
 /// those of every key past the values (or negative). Four rows at a time into four lanes
-/// of counts, so that runs of equal keys do not wait on each other's increment.
+/// of counts, so that runs of equal keys do not wait on each other's increment; a tiny
+/// dictionary's (`count_tiny`) value by value.
 fn count_keys(dict: &dyn AnyDictionaryArray, n: usize) -> Vec<u64> {
+    if n <= TINY_DICTIONARY {
+        macro_rules! tiny {
+            ($t:ty) => {
+                return count_tiny(dict.keys().as_primitive::<$t>().values(), n)
+            };
+        }
+        per_integer_type!(dict.keys().data_type(), tiny, {});
+    }
     let width = n + 1;
     let mut lanes = vec![0u32; 4 * width];
     macro_rules! typed {
@@ -368,6 +379,31 @@ macro_rules! key_index {
 const _: () = assert!(usize::BITS == 64, "keys are read as 64-bit indexes");
 key_index!(i64 => i8, i16, i32, i64);
 key_index!(u64 => u8, u16, u32, u64, usize);
+
+/// Dictionaries of at most this many values (enum-like columns: context types, projects,
+/// a handful of agents) are counted by `count_tiny`.
+const TINY_DICTIONARY: usize = 6;
+
+/// `count_keys` of a tiny dictionary: one branch-free pass over the keys per value, each
+/// key compared as it is, which the compiler vectorizes (eight 32-bit keys an instruction
+/// with AVX2: `wide`), where the lanes take a clamp, a load and a store per key (4.75
+/// instructions a key, 19 of a 10M-record call's 118 a record over its four string
+/// columns). The keys of no value (past the values, or negative) are the rest.
+fn count_tiny<K: ArrowNativeType>(keys: &[K], n: usize) -> Vec<u64> {
+    debug_assert!(n <= TINY_DICTIONARY);
+    let mut counts = vec![0u64; n + 1];
+    wide(|| {
+        // (Blocks short enough for u32 sums, which vectorize.)
+        for block in keys.chunks(u32::MAX as usize) {
+            for (value, count) in counts[..n].iter_mut().enumerate() {
+                let value = K::from_usize(value).expect("a tiny dictionary's values fit any key type");
+                *count += u64::from(block.iter().map(|&k| u32::from(k == value)).sum::<u32>());
+            }
+        }
+    });
+    counts[n] = keys.len() as u64 - counts[..n].iter().sum::<u64>();
+    counts
+}
 
 /// `count_keys`' loop over one key type: `lanes` holds four lanes of `n + 1` counts.
 fn count_lanes<K: KeyIndex>(keys: &[K], n: usize, lanes: &mut [u32]) {
@@ -758,6 +794,51 @@ mod tests {
             assert!(translate_keys(&[0i8, 0, 0, 0, -1], t, &mut codes));
             assert!(translate_keys(&[0u64, 0, u64::MAX, 0, 0], t, &mut codes));
         }
+    }
+
+    #[test]
+    fn tiny_dictionaries_count_as_the_lanes_do() {
+        use crate::wide::on_baseline;
+        // Keys of every width, each value, past the values and negative, in runs and
+        // scattered, at lengths around the vectors' 8 to 32 keys.
+        fn check<K: KeyIndex + ArrowNativeType>(name: &str, from: impl Fn(i64) -> K) {
+            let mut state = 0x853c_49e6_748f_ea9b_u64;
+            let mut draw = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            for n in 1..=TINY_DICTIONARY {
+                for len in [0, 1, 7, 8, 9, 31, 32, 33, 1000] {
+                    let keys: Vec<K> = (0..len)
+                        .map(|i| match draw() % 10 {
+                            0 => from(-1),
+                            1 => from(n as i64),
+                            2 => from(100),
+                            _ if i % 5 == 0 => from(0),
+                            r => from((r % n as u64) as i64),
+                        })
+                        .collect();
+                    let mut lanes = vec![0u32; 4 * (n + 1)];
+                    count_lanes(&keys, n, &mut lanes);
+                    let want: Vec<u64> = (0..=n)
+                        .map(|slot| (0..4).map(|lane| u64::from(lanes[lane * (n + 1) + slot])).sum())
+                        .collect();
+                    assert_eq!(count_tiny(&keys, n), want, "{name}: {n} values, {len} keys");
+                    assert_eq!(on_baseline(|| count_tiny(&keys, n)), want, "{name} (baseline)");
+                }
+            }
+        }
+        check("i8", |v| v as i8);
+        check("i16", |v| v as i16);
+        check("i32", |v| v as i32);
+        check("i64", |v| v);
+        // (Unsigned: -1 wraps to the largest key, past the values.)
+        check("u8", |v| v as u8);
+        check("u16", |v| v as u16);
+        check("u32", |v| v as u32);
+        check("u64", |v| v as u64);
     }
 
     #[test]

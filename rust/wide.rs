@@ -1,13 +1,12 @@
 //! Loops compiled twice: for the baseline x86-64 the wheel targets (SSE2) and for AVX2,
 //! taken where the CPU has it (nearly every x86-64 CPU since 2013).
 //!
-//! Baseline x86-64 has no 64-bit integer comparison in vector registers and works two
-//! doubles at a time; AVX2 compares four 64-bit integers in one instruction. Wrapped only
-//! where it measurably pays: the window check of every instant (`Window::contains_all`).
-//! (The numbers' range check and the moments' block loop, also wrapped in a trial, ran 4%
-//! fewer of a one-pattern call's instructions in the same time: they were already
-//! vectorized two doubles at a time.) Both compilations compute the same thing (the tests
-//! run both): only the instructions chosen differ.
+//! Baseline x86-64 has no 64-bit integer comparison in vector registers and works on two
+//! 64-bit or four 32-bit values at a time; AVX2 compares four 64-bit or eight 32-bit
+//! values in one instruction. Wrapped only where that measurably pays: the window check of
+//! every instant (`Window::contains_all`) and the counting of tiny dictionaries'
+//! keys (`count_tiny`). Both compilations compute the same thing (the tests run both, in
+//! an optimized build in CI): only the instructions chosen differ.
 
 /// `f()`, compiled with AVX2 enabled when the CPU has it. `f` must be a closure that
 /// inlines (a loop over slices): its body is compiled into the AVX2 function.
@@ -32,8 +31,8 @@ unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Tests: how many `on_baseline` calls are running (any thread's: the loops also run on
-/// rayon's threads). While one is, every `wide` takes the baseline compilation, in other
+/// Tests: how many `on_baseline` calls are running, on any thread (a wrapped loop may run
+/// on one of rayon's). While one is, every `wide` takes the baseline compilation, in other
 /// tests too, which is harmless: both compute the same.
 #[cfg(test)]
 static BASELINE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -42,8 +41,14 @@ static BASELINE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize
 #[cfg(test)]
 pub fn on_baseline<R>(f: impl FnOnce() -> R) -> R {
     use std::sync::atomic::Ordering::SeqCst;
+    /// Ends the baseline scope even when `f` panics (a failing assertion inside it).
+    struct Scope;
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            BASELINE.fetch_sub(1, SeqCst);
+        }
+    }
     BASELINE.fetch_add(1, SeqCst);
-    let result = f();
-    BASELINE.fetch_sub(1, SeqCst);
-    result
+    let _scope = Scope;
+    f()
 }
