@@ -962,6 +962,7 @@ mod tests {
     use super::*;
     use crate::civil::MICROS_PER_DAY;
     use crate::columns::NO_FILE;
+    use crate::test_random::xorshift;
 
     const DAY: i64 = MICROS_PER_DAY;
 
@@ -989,13 +990,7 @@ mod tests {
     /// (0, 1) and missing, 70 file types (past the lane limit) or 5, many agents.
     fn mixed_columns(n: usize, start: i64, span: i64, file_types: u64) -> Columns {
         let mut c = Columns::default();
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         for i in 0..n {
             let r = next();
             let ts = if i % 3 == 0 {
@@ -1005,9 +1000,12 @@ mod tests {
             };
             c.timestamp.push(ts);
             c.flags.push((r >> 20) as u8 & (SUCCESS | TIMEOUT | GATE_FAILED));
-            c.execution_time_ms
-                .push(if r % 11 == 0 { f64::NAN } else { (r >> 40) as f64 / 7.0 });
-            c.quality_score.push(if r % 5 == 0 {
+            c.execution_time_ms.push(if r.is_multiple_of(11) {
+                f64::NAN
+            } else {
+                (r >> 40) as f64 / 7.0
+            });
+            c.quality_score.push(if r.is_multiple_of(5) {
                 f64::NAN
             } else {
                 (r >> 11) as f64 / (1u64 << 53) as f64
@@ -1034,11 +1032,9 @@ mod tests {
         // (the first, the middle and the last), so the scans must go that far.
         for (agents, in_order) in [(2u64, true), (13, true), (13, false), (14, false), (17, true)] {
             let mut c = Columns::default();
-            let mut state = 0x2545_f491_4f6c_dd1du64;
+            let mut next = xorshift(0x2545_f491_4f6c_dd1d);
             for i in 0..5_000i64 {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
+                let state = next();
                 let spread = if in_order { 999_983 } else { 3_999_983 };
                 c.timestamp.push(i * 1_000_000 + (state % spread) as i64);
                 let agent = match i {

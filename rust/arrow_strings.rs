@@ -798,17 +798,12 @@ mod tests {
 
     #[test]
     fn tiny_dictionaries_count_as_the_lanes_do() {
+        use crate::test_random::xorshift;
         use crate::wide::on_baseline;
         // Keys of every width, each value, past the values and negative, in runs and
         // scattered, at lengths around the vectors' 8 to 32 keys.
         fn check<K: KeyIndex + ArrowNativeType>(name: &str, from: impl Fn(i64) -> K) {
-            let mut state = 0x853c_49e6_748f_ea9b_u64;
-            let mut draw = || {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            };
+            let mut draw = xorshift(0x853c_49e6_748f_ea9b);
             for n in 1..=TINY_DICTIONARY {
                 for len in [0, 1, 7, 8, 9, 31, 32, 33, 1000] {
                     let keys: Vec<K> = (0..len)

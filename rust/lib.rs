@@ -40,6 +40,8 @@ pub mod state;
 pub mod stats;
 mod string_codes;
 pub mod tally;
+#[cfg(test)]
+mod test_random;
 pub mod timeparse;
 mod wide;
 pub mod wire;

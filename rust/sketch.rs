@@ -287,6 +287,7 @@ fn ceil_to_i32(x: f64) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_random::xorshift;
 
     fn exact_rank(sorted: &[f64], rank: usize) -> f64 {
         sorted[rank]
@@ -324,13 +325,7 @@ mod tests {
         // Random positive doubles over every exponent (subnormals and all), and values
         // a few ulps either side of bin bounds, at accuracies from the finest to the
         // coarsest.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let random: Vec<f64> = (0..200_000)
             .map(|_| f64::from_bits(next() >> 1))
             .filter(|v| v.is_finite() && *v > 0.0)

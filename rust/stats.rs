@@ -526,6 +526,7 @@ impl Moments {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_random::xorshift;
 
     #[test]
     fn order_keys_order_as_total_cmp() {
@@ -554,7 +555,7 @@ mod tests {
 
     #[test]
     fn order_keys_turn_back_into_their_values() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let specials = [
             f64::NEG_INFINITY,
             -0.0,
@@ -564,12 +565,8 @@ mod tests {
             -f64::NAN,
             f64::from_bits(1),
         ];
-        let random = (0..10_000).map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            f64::from_bits(state) // every bit pattern: signs, subnormals, NaN payloads
-        });
+        // (Every bit pattern: signs, subnormals, NaN payloads.)
+        let random = (0..10_000).map(|_| f64::from_bits(next()));
         for v in specials.into_iter().chain(random) {
             assert_eq!(from_order_key(order_key(v)).to_bits(), v.to_bits(), "{v:e}");
         }
@@ -650,15 +647,8 @@ mod tests {
     #[test]
     fn selection_equals_sorting_on_large_inputs() {
         // A deterministic, duplicate-heavy pseudo-random column.
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let values: Vec<f64> = (0..10_007)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state % 5_000) as f64 / 7.0
-            })
-            .collect();
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        let values: Vec<f64> = (0..10_007).map(|_| (next() % 5_000) as f64 / 7.0).collect();
         let qs = [0.0, 0.5, 0.95, 0.99, 1.0];
         let got = percentiles_linear(&mut values.clone(), &qs);
         for (g, &q) in got.iter().zip(&qs) {
@@ -668,15 +658,8 @@ mod tests {
 
     /// A deterministic pseudo-random column of `n` values drawn by `draw` from a u64.
     fn column(n: usize, draw: impl Fn(u64) -> f64) -> Vec<f64> {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                draw(state)
-            })
-            .collect()
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        (0..n).map(|_| draw(next())).collect()
     }
 
     fn sorted_ranks(values: &[f64], ranks: &[usize]) -> Vec<f64> {
@@ -723,17 +706,14 @@ mod tests {
     #[test]
     fn key_bins_are_the_order_keys_top_bits_and_a_bijection() {
         let mut seen = vec![false; 1 << RADIX_BITS];
-        let mut low = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut low = xorshift(0x9e37_79b9_7f4a_7c15);
         for raw in 0..1usize << RADIX_BITS {
             let key = key_bin(raw);
             assert!(!std::mem::replace(&mut seen[key], true), "bin {raw:#x} shares {key:#x}");
             // Any value with these top bits (NaNs and infinities among them) has its order
             // key's top bits in that bin.
             for _ in 0..4 {
-                low ^= low << 13;
-                low ^= low >> 7;
-                low ^= low << 17;
-                let bits = (raw as u64) << (64 - RADIX_BITS) | (low >> RADIX_BITS);
+                let bits = (raw as u64) << (64 - RADIX_BITS) | (low() >> RADIX_BITS);
                 let v = f64::from_bits(bits);
                 assert_eq!(bin_of(v), raw);
                 assert_eq!((order_key(v) >> (64 - RADIX_BITS)) as usize, key, "{bits:#x}");

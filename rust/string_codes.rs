@@ -790,6 +790,7 @@ mod tests {
 #[cfg(test)]
 mod speed {
     use super::*;
+    use crate::test_random::xorshift;
     use arrow_array::StringArray;
 
     /// Not a test: the time `code_all` takes per row of a 10M-row column of the columnar
@@ -813,13 +814,8 @@ mod speed {
             "agent-epsilon",
             "agent-zeta",
         ];
-        let mut state: u64 = 1;
-        let mut draw = |k: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % k as u64) as usize
-        };
+        let mut next = xorshift(1);
+        let mut draw = |k: usize| (next() % k as u64) as usize;
         let (n, slice_rows) = (10_000_000, 65_536);
         let pools: [(&str, Vec<&str>); 2] = [
             ("paths", paths.iter().map(String::as_str).collect()),
