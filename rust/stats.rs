@@ -143,13 +143,13 @@ fn key_bin(raw: usize) -> usize {
 }
 
 /// The values of the given ascending, distinct ranks: a histogram of the values' top bits
-/// (read in parallel, then put in key order) tells the bin of each rank and its rank inside the bin; the
-/// values of the few bins that hold wanted ranks are moved to the front of `values` (in
-/// parallel, part by part, then the parts' fronts together), and selection runs among
-/// them only. Two passes over the column, mostly reads, instead of a selection's
-/// partitioning passes that rewrite it, and no copy: the column is the scratch space
-/// (its order is given up, as by selection). `None` for short columns, and when the
-/// wanted bins hold too much of the column to pay (near-equal values).
+/// (read in parallel, then put in key order) tells the bin of each rank and its rank
+/// inside the bin; the values of the few bins that hold wanted ranks are moved to the
+/// front of `values` (in parallel, part by part, then the parts' fronts together), and
+/// selection runs among them only. Two passes over the column, mostly reads, instead of
+/// a selection's partitioning passes that rewrite it, and no copy: the column is the
+/// scratch space (its order is given up, as by selection). `None` for short columns, and
+/// when the wanted bins hold too much of the column to pay (near-equal values).
 fn radix_ranks(values: &mut [f64], ranks: &[usize]) -> Option<Vec<f64>> {
     let n = values.len();
     // (Counts are u32: columns of 2^32 values and more take the selection path.)
@@ -354,7 +354,7 @@ const LANES: usize = 4;
 /// `f64::min(a, b)` for a running minimum `a`, which is never NaN, in one comparison:
 /// a NaN `b` is not less than `a`, so it is passed over as `f64::min` passes it over
 /// (whose handling of a NaN `a` took four instructions a value in `of_block`'s loop, not
-/// one). (Either returns either zero for 0.0 against -0.0.)
+/// one). For 0.0 against -0.0 either may come back, as from `f64::min`.
 #[inline(always)]
 fn lesser(a: f64, b: f64) -> f64 {
     if b < a {
