@@ -5,7 +5,7 @@
 //! `rolling`), cancelling (`cancel`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`,
 //! `py_state`, `py_dicts`, `models`). No arithmetic lives in the bindings. `allocator` puts the
-//! crate on jemalloc (Linux).
+//! crate on jemalloc (Linux); `wide` compiles a few loops for AVX2 too, taken where the CPU has it.
 
 pub mod accumulator;
 mod allocator;
