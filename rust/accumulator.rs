@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::bucket_counts::{bucket_midpoint, rate_per_day, BucketCounts, TrendGrid};
 use crate::buckets::Window;
-use crate::calendar::{Place, RunFinder, RunTable};
+use crate::calendar::{scan_runs, Place, RunFinder, RunTable};
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
 use crate::columns::{Columns, GATE_FAILED, SUCCESS, TIMEOUT};
 use crate::durations::Durations;
@@ -17,7 +17,9 @@ use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
 use crate::metrics::*;
 use crate::regression::{ols, ols_sparse, Axis, LinearFit};
+use crate::rows::Rows;
 use crate::tally::{Tally, Translation, LANE_MIN_ROWS};
+use crate::wide::wide;
 use crate::zone::Zone;
 
 /// Chunks of at least this many rows are added on two cores (`Accumulator::add`): below
@@ -240,20 +242,14 @@ impl Accumulator {
 
     /// Add the given rows of `columns` (a pattern's rows of a shared chunk). Generic over
     /// the row iterator so that `add`'s contiguous range compiles to plain loops.
-    pub fn add_rows<R: DoubleEndedIterator<Item = usize> + Clone>(&mut self, columns: &Columns, rows: R) {
+    pub fn add_rows<R: Rows>(&mut self, columns: &Columns, rows: R) {
         self.add_rows_of(columns, columns, rows, None);
     }
 
     /// `add_rows` with the row data in `data` and the string dictionaries its codes refer
     /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's), and
     /// the window's `runs` if tabled (for rows out of time order).
-    pub fn add_rows_of<R: DoubleEndedIterator<Item = usize> + Clone>(
-        &mut self,
-        data: &Columns,
-        dictionaries: &Columns,
-        rows: R,
-        runs: Option<&RunTable>,
-    ) {
+    pub fn add_rows_of<R: Rows>(&mut self, data: &Columns, dictionaries: &Columns, rows: R, runs: Option<&RunTable>) {
         debug_assert!(!data.has_counted(), "counted chunks are added whole (`add`)");
         self.add_times(data, rows.clone());
         self.add_rows_except_counted(data, dictionaries, rows, runs);
@@ -261,7 +257,7 @@ impl Accumulator {
 
     /// `add_rows_of` but for the execution times, which the caller keeps and hands over
     /// later with `add_execution_times`, in record order.
-    pub fn add_rows_but_times<R: DoubleEndedIterator<Item = usize> + Clone>(
+    pub fn add_rows_but_times<R: Rows>(
         &mut self,
         data: &Columns,
         dictionaries: &Columns,
@@ -282,7 +278,7 @@ impl Accumulator {
 
     /// `add_rows_but_times` of the columns that were coded: the counted ones (a whole
     /// chunk's, see `Columns::counted`) are added once per chunk by `add_counted`.
-    fn add_rows_except_counted<R: DoubleEndedIterator<Item = usize> + Clone>(
+    fn add_rows_except_counted<R: Rows>(
         &mut self,
         data: &Columns,
         dictionaries: &Columns,
@@ -313,13 +309,7 @@ impl Accumulator {
 
     /// The agents of coded rows (`in_order`: in time order): their counts and, for the
     /// trend family, their spans.
-    fn add_agents<R: DoubleEndedIterator<Item = usize> + Clone>(
-        &mut self,
-        columns: &Columns,
-        dictionaries: &Columns,
-        rows: R,
-        in_order: bool,
-    ) {
+    fn add_agents<R: Rows>(&mut self, columns: &Columns, dictionaries: &Columns, rows: R, in_order: bool) {
         let present = self
             .agents
             .add_column(&columns.agent, rows.clone(), &dictionaries.agents);
@@ -346,19 +336,21 @@ impl Accumulator {
         self.durations.extend(present);
     }
 
-    fn add_flags_and_quality(&mut self, columns: &Columns, rows: impl Iterator<Item = usize> + Clone) {
-        let (mut success, mut timeouts, mut gates) = (0u64, 0u64, 0u64);
-        for r in rows.clone() {
-            let f = columns.flags[r];
-            success += u64::from(f & SUCCESS != 0);
-            timeouts += u64::from(f & TIMEOUT != 0);
-            gates += u64::from(f & GATE_FAILED != 0);
-        }
+    fn add_flags_and_quality(&mut self, columns: &Columns, rows: impl Rows) {
+        let scores = &columns.quality_score[..];
+        let [success, timeouts, gates] = match rows.contiguous() {
+            Some(range) => {
+                self.quality_count += self.quality_sum.add_present(scores[range.clone()].iter().copied());
+                count_flags(&columns.flags[range])
+            }
+            None => {
+                self.quality_count += self.quality_sum.add_present(rows.clone().map(|r| scores[r]));
+                rows.map(|r| columns.flags[r]).fold([0; 3], add_flags)
+            }
+        };
         self.success += success;
         self.timeouts += timeouts;
         self.gate_failures += gates;
-        let scores = &columns.quality_score[..];
-        self.quality_count += self.quality_sum.add_present(rows.map(|r| scores[r]));
     }
 
     /// One pass over the timestamps: buckets, calendar fields, latest.
@@ -371,12 +363,7 @@ impl Accumulator {
     /// has the window's runs looked up by hour, and each run is counted inline (a call of
     /// the out-of-line count, its place passed through memory, took 44 of such a row's 77
     /// instructions). Returns whether the rows are in time order (non-decreasing).
-    fn add_timestamps(
-        &mut self,
-        columns: &Columns,
-        rows: impl Iterator<Item = usize>,
-        runs: Option<&RunTable>,
-    ) -> bool {
+    fn add_timestamps(&mut self, columns: &Columns, rows: impl Rows, runs: Option<&RunTable>) -> bool {
         let window = self.window;
         let finder = RunFinder::new(&window, &self.zone, self.families.trends).with_table(runs);
         let mut counts = CalendarCounts {
@@ -901,36 +888,30 @@ impl CalendarCounts<'_> {
     }
 }
 
-/// The runs of `rows`' instants (`finder`'s), each handed to `count` with its number of
-/// records (0 before the first row); returns whether the instants are in order
-/// (non-decreasing) and the latest (i64::MIN for no row).
+/// `counts` (successes, timeouts, failed gates) with one record's `flags` added.
 #[inline(always)]
-fn scan_runs(
-    timestamps: &[i64],
-    rows: impl Iterator<Item = usize>,
-    mut finder: RunFinder<'_>,
-    mut count: impl FnMut(Place, u64),
-) -> (bool, i64) {
-    // UTC instants in [lo, hi) share `place`; `run` of them so far. (Locals, not a struct
-    // whose address an out-of-line count takes: that kept the count in memory, a store and
-    // a load on every row.)
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    let (mut place, mut run) = (Place::default(), 0u64);
-    let mut latest = i64::MIN;
-    let mut in_order = true;
-    for i in rows {
-        let ts = timestamps[i];
-        in_order &= ts >= latest;
-        latest = latest.max(ts);
-        if !(lo <= ts && ts < hi) {
-            count(place, run);
-            (place, lo, hi) = finder.run_at(ts);
-            run = 0;
-        }
-        run += 1;
-    }
-    count(place, run);
-    (in_order, latest)
+fn add_flags(counts: [u64; 3], flags: u8) -> [u64; 3] {
+    let [success, timeouts, gates] = counts;
+    [
+        success + u64::from(flags & SUCCESS != 0),
+        timeouts + u64::from(flags & TIMEOUT != 0),
+        gates + u64::from(flags & GATE_FAILED != 0),
+    ]
+}
+
+/// `add_flags` of every record of a slice: sums of u32 lanes (eight records an AVX2
+/// instruction) over blocks too short to overflow them.
+fn count_flags(flags: &[u8]) -> [u64; 3] {
+    flags.chunks(1 << 24).fold([0; 3], |counts, block| {
+        let [success, timeouts, gates] = wide(|| {
+            block.iter().fold([0u32; 3], |[s, t, g], &f| {
+                let bit = |flag: u8| u32::from(f & flag != 0);
+                [s + bit(SUCCESS), t + bit(TIMEOUT), g + bit(GATE_FAILED)]
+            })
+        });
+        let [s, t, g] = counts;
+        [s + u64::from(success), t + u64::from(timeouts), g + u64::from(gates)]
+    })
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
@@ -1139,24 +1120,53 @@ mod tests {
     }
 
     #[test]
+    fn flags_of_a_slice_are_counted_as_one_by_one() {
+        // Lengths around the vector widths, flags with other bits set, a slice longer than
+        // a block of u32 sums (all flags set: each sum at its most); both compilations.
+        let mut next = xorshift(0xda94_2042_e4dd_58b5);
+        let random: Vec<u8> = (0..5_000).map(|_| next() as u8).collect();
+        let mut cases: Vec<&[u8]> = [0, 1, 7, 31, 32, 33, 65, 5_000].map(|n| &random[..n]).to_vec();
+        let full = vec![u8::MAX; (1 << 24) + 3];
+        cases.push(&full);
+        for flags in cases {
+            let want = flags.iter().fold([0; 3], |counts, &f| add_flags(counts, f));
+            assert_eq!(count_flags(flags), want, "{} flags", flags.len());
+            assert_eq!(
+                crate::wide::on_baseline(|| count_flags(flags)),
+                want,
+                "{} (baseline)",
+                flags.len()
+            );
+        }
+        assert_eq!(count_flags(&full), [(1 << 24) + 3; 3]);
+    }
+
+    #[test]
     fn every_kernel_path_gives_the_same_bits() {
-        // The two-core split (`add`), one sequential call (lanes and hour runs) and one
-        // call per row (neither) must agree exactly, in zones with DST and odd offsets,
+        // The two-core split (`add`), one sequential call (lanes and hour runs), one call
+        // per row (neither) and the rows as a list, not a range (row by row: no slice
+        // loops, no searched runs) must agree exactly, in zones with DST and odd offsets,
         // sorted and scattered instants, small and large dictionaries.
         let start = 1_772_323_200 * MICROS_PER_SECOND; // 2026-03-01 UTC, a week before DST
         for (zone, file_types) in [("America/New_York", 70), ("Asia/Kathmandu", 5), ("UTC", 5)] {
             let window = Window::new(start, start + 14 * DAY, "custom", Some(DAY / 3)).unwrap();
-            let chunk = mixed_columns(40_000, start, 14 * DAY, file_types);
-            let fresh = || Accumulator::new(window, Zone::get(zone).unwrap(), Families::ALL, Thresholds::default());
-            let (mut split, mut whole, mut by_row) = (fresh(), fresh(), fresh());
-            split.add(&chunk);
-            whole.add_rows(&chunk, 0..chunk.len());
-            for row in 0..chunk.len() {
-                by_row.add_rows(&chunk, row..row + 1);
+            let scattered = mixed_columns(40_000, start, 14 * DAY, file_types);
+            let mut sorted = scattered.clone();
+            sorted.timestamp.sort_unstable();
+            for (chunk, order) in [(scattered, "scattered"), (sorted, "sorted")] {
+                let fresh = || Accumulator::new(window, Zone::get(zone).unwrap(), Families::ALL, Thresholds::default());
+                let (mut split, mut whole, mut by_row, mut listed) = (fresh(), fresh(), fresh(), fresh());
+                split.add(&chunk);
+                whole.add_rows(&chunk, 0..chunk.len());
+                for row in 0..chunk.len() {
+                    by_row.add_rows(&chunk, row..row + 1);
+                }
+                listed.add_rows(&chunk, crate::rows::listed(0..chunk.len()));
+                let expected = listed.finalize();
+                assert_eq!(whole.finalize(), expected, "{zone}, {order}: one call");
+                assert_eq!(split.finalize(), expected, "{zone}, {order}: split over two cores");
+                assert_eq!(by_row.finalize(), expected, "{zone}, {order}: a call per row");
             }
-            let expected = by_row.finalize();
-            assert_eq!(whole.finalize(), expected, "{zone}: one call");
-            assert_eq!(split.finalize(), expected, "{zone}: split over two cores");
         }
     }
 

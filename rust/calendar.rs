@@ -8,6 +8,8 @@
 
 use crate::buckets::Window;
 use crate::civil::{calendar_fields, CalendarFields, MICROS_PER_DAY, MICROS_PER_HOUR};
+use crate::rows::Rows;
+use crate::wide::wide;
 use crate::zone::{OffsetCache, Zone};
 
 /// An instant's local calendar fields and trend bucket.
@@ -135,10 +137,86 @@ impl RunTable {
     }
 }
 
+/// The runs of `rows`' instants (`finder`'s), each handed to `count` with its number of
+/// records (a count of 0 may come first: to be ignored); returns whether the instants are
+/// in order (non-decreasing) and the latest (i64::MIN for no row).
+///
+/// Rows in one range whose instants are in order (logs as they usually come) take
+/// `scan_sorted_runs`: a run's end is searched for, not found row by row.
+#[inline(always)]
+pub fn scan_runs(
+    timestamps: &[i64],
+    rows: impl Rows,
+    mut finder: RunFinder<'_>,
+    mut count: impl FnMut(Place, u64),
+) -> (bool, i64) {
+    if let Some(range) = rows.contiguous() {
+        let instants = &timestamps[range];
+        if non_decreasing(instants) {
+            scan_sorted_runs(instants, finder, count);
+            return (true, instants.last().copied().unwrap_or(i64::MIN));
+        }
+    }
+    // UTC instants in [lo, hi) share `place`; `run` of them so far. (Locals, not a struct
+    // whose address an out-of-line count takes: that kept the count in memory, a store and
+    // a load on every row.)
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    let (mut place, mut run) = (Place::default(), 0u64);
+    let mut latest = i64::MIN;
+    let mut in_order = true;
+    for i in rows {
+        let ts = timestamps[i];
+        in_order &= ts >= latest;
+        latest = latest.max(ts);
+        if !(lo <= ts && ts < hi) {
+            count(place, run);
+            (place, lo, hi) = finder.run_at(ts);
+            run = 0;
+        }
+        run += 1;
+    }
+    count(place, run);
+    (in_order, latest)
+}
+
+/// `scan_runs` of non-decreasing `instants`: each run's end by a galloping search from its
+/// first instant (a few comparisons for a run of one, as a batch's patterns have, and
+/// about 2 log2(length) for the thousands of a one-pattern call's hours).
+fn scan_sorted_runs(instants: &[i64], mut finder: RunFinder<'_>, mut count: impl FnMut(Place, u64)) {
+    let mut first = 0;
+    while let Some(&ts) = instants.get(first) {
+        let (place, _, hi) = finder.run_at(ts);
+        let rest = &instants[first + 1..];
+        // rest[..bound / 2] are all below hi; the run ends before rest[bound - 1] or the end.
+        let mut bound = 1;
+        while bound <= rest.len() && rest[bound - 1] < hi {
+            bound *= 2;
+        }
+        let (below, stop) = (bound / 2, bound.min(rest.len()));
+        let run = 1 + below + rest[below..stop].partition_point(|&t| t < hi);
+        count(place, run as u64);
+        first += run;
+    }
+}
+
+/// Whether `instants` never decrease: blocks of branch-free comparisons (vectorized, AVX2
+/// where the CPU has it), so that unsorted rows are told after a block.
+fn non_decreasing(instants: &[i64]) -> bool {
+    const BLOCK: usize = 4096;
+    let pairs = instants.len().saturating_sub(1);
+    (0..pairs).step_by(BLOCK).all(|start| {
+        let end = (start + BLOCK).min(pairs);
+        let (earlier, later) = (&instants[start..end], &instants[start + 1..end + 1]);
+        wide(|| !earlier.iter().zip(later).fold(false, |out, (a, b)| out | (a > b)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::civil::{MICROS_PER_HOUR, MICROS_PER_SECOND};
+    use crate::rows::listed;
+    use crate::wide::on_baseline;
 
     // 2026-03-05T00:00Z: New York springs forward on 2026-03-08, Lord Howe's clocks move
     // 30 minutes back on 2026-04-05. 2026-09-20T00:00Z.
@@ -203,6 +281,117 @@ mod tests {
         // Lord Howe springs forward by 30 minutes (02:00 -> 02:30 local) on 2026-10-04,
         // inside an hour of UTC: only the zone's span ends the run there.
         check_runs(&window(SEP20), "Australia/Lord_Howe");
+    }
+
+    /// The runs `scan_runs` hands over (without the counts of 0), whether in order, latest.
+    fn scanned(finder: RunFinder, instants: &[i64], rows: impl Rows) -> (Vec<(Place, u64)>, bool, i64) {
+        let mut runs = Vec::new();
+        let (in_order, latest) = scan_runs(instants, rows, finder, |place, count| {
+            if count > 0 {
+                runs.push((place, count));
+            }
+        });
+        (runs, in_order, latest)
+    }
+
+    #[test]
+    fn searched_runs_of_sorted_ranges_are_the_row_by_row_runs() {
+        // Sorted instants with repeats, runs of one instant and of thousands (a galloping
+        // search's powers of two and their neighbours among them), instants at the runs'
+        // ends (hour starts, repeated), the window's ends; the
+        // whole range and ranges inside it, as a range (searched) and as a list of rows
+        // (row by row); then the same instants scattered (row by row either way).
+        let window = Window::new(MAR5, MAR5 + 9 * MICROS_PER_DAY, "custom", Some(MICROS_PER_DAY / 7)).unwrap();
+        let zone = Zone::get("America/New_York").unwrap();
+        let table = RunTable::new(&window, &zone, true).unwrap();
+        let mut next = crate::test_random::xorshift(0x5851_f42d_4c95_7f2d);
+        let mut instants = vec![window.start];
+        while instants.len() < 60_000 {
+            // Dense (runs of thousands), then sparse (runs of one), then mixed.
+            let gap = match (instants.len(), next() % 64) {
+                (0..7_000, _) => next() % 2 * (next() % 2_000_000),
+                (7_000..7_040, _) => (MICROS_PER_HOUR as u64) + next() % MICROS_PER_HOUR as u64,
+                (_, 0) => next() % (3 * MICROS_PER_HOUR as u64),
+                (_, 1..=20) => 0,
+                _ => next() % 20_000,
+            };
+            let mut ts = *instants.last().unwrap() + gap as i64;
+            if instants.len() >= 7_040 && next().is_multiple_of(16) {
+                // The next hour's start: a run's first instant, and its predecessor's end.
+                ts += MICROS_PER_HOUR - (ts - window.start).rem_euclid(MICROS_PER_HOUR);
+            }
+            if ts > window.end {
+                break;
+            }
+            instants.push(ts);
+        }
+        instants.push(window.end);
+        let n = instants.len();
+        let finders = || {
+            [
+                RunFinder::new(&window, &zone, true),
+                RunFinder::new(&window, &zone, true).with_table(Some(&table)),
+            ]
+        };
+        for range in [0..n, 1..n - 1, 0..1, 5..5, 4_000..4_129, n / 2..n] {
+            for finder in finders() {
+                let searched = scanned(finder, &instants, range.clone());
+                let by_row = scanned(RunFinder::new(&window, &zone, true), &instants, listed(range.clone()));
+                assert_eq!(searched, by_row, "{range:?}");
+                assert!(searched.1);
+                assert_eq!(
+                    searched.0.iter().map(|&(_, count)| count as usize).sum::<usize>(),
+                    range.len()
+                );
+            }
+        }
+        let long_runs = scanned(RunFinder::new(&window, &zone, true), &instants, 0..n).0;
+        assert!(long_runs.iter().any(|&(_, count)| count > 1_000) && long_runs.iter().any(|&(_, count)| count == 1));
+        let mut scattered = instants.clone();
+        scattered.swap(10, n - 10);
+        let by_row = scanned(RunFinder::new(&window, &zone, true), &scattered, listed(0..n));
+        assert_eq!(scanned(RunFinder::new(&window, &zone, true), &scattered, 0..n), by_row);
+        assert_eq!((by_row.1, by_row.2), (false, window.end));
+    }
+
+    #[test]
+    fn non_decreasing_tells_every_descent() {
+        // Descents at the ends, at and beside the blocks' edges; equal neighbours; i64's
+        // ends; in both compilations.
+        for n in [0usize, 1, 2, 3, 4_095, 4_096, 4_097, 4_098, 8_193, 10_000] {
+            let sorted: Vec<i64> = (0..n as i64).map(|i| i / 3 - 1_000).collect();
+            let mut cases = vec![sorted.clone()];
+            for at in [
+                0,
+                1,
+                4_094,
+                4_095,
+                4_096,
+                4_097,
+                8_191,
+                8_192,
+                n / 2,
+                n.saturating_sub(2),
+            ] {
+                if at + 1 < n {
+                    let mut descent = sorted.clone();
+                    descent[at + 1] = descent[at] - 1;
+                    cases.push(descent);
+                }
+            }
+            if n >= 2 {
+                let mut ends = sorted.clone();
+                (ends[0], ends[n - 1]) = (i64::MIN, i64::MAX);
+                cases.push(ends.clone());
+                (ends[0], ends[1]) = (i64::MAX, i64::MIN);
+                cases.push(ends);
+            }
+            for case in cases {
+                let want = case.windows(2).all(|w| w[0] <= w[1]);
+                assert_eq!(non_decreasing(&case), want, "{n} values");
+                assert_eq!(on_baseline(|| non_decreasing(&case)), want, "{n} values (baseline)");
+            }
+        }
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! Baseline x86-64 has no 64-bit integer comparison in vector registers and works on two
 //! 64-bit or four 32-bit values at a time; AVX2 compares four 64-bit or eight 32-bit
 //! values in one instruction. Wrapped only where that measurably pays: the window check of
-//! every instant (`Window::contains_all`) and the counting of tiny dictionaries'
-//! keys (`count_tiny`). Both compilations compute the same thing (the tests run both, in
+//! every instant (`Window::contains_all`), the order check of a range's instants
+//! (`calendar::non_decreasing`), the counting of tiny dictionaries' keys (`count_tiny`)
+//! and of records' flags (`accumulator::count_flags`). Both compilations compute the same thing (the tests run both, in
 //! an optimized build in CI): only the instructions chosen differ.
 
 /// `f()`, compiled with AVX2 enabled when the CPU has it. `f` must be a closure that
