@@ -340,7 +340,7 @@ impl Accumulator {
         let scores = &columns.quality_score[..];
         let [success, timeouts, gates] = match rows.contiguous() {
             Some(range) => {
-                self.quality_count += self.quality_sum.add_present(scores[range.clone()].iter().copied());
+                self.quality_count += self.quality_sum.add_present_slice(&scores[range.clone()]);
                 count_flags(&columns.flags[range])
             }
             None => {

@@ -6,7 +6,8 @@
 //! values in one instruction. Wrapped only where that measurably pays: the window check of
 //! every instant (`Window::contains_all`), the order check of a range's instants
 //! (`calendar::non_decreasing`), the counting of tiny dictionaries' keys (`count_tiny`)
-//! and of records' flags (`accumulator::count_flags`). Both compilations compute the same thing (the tests run both, in
+//! and of records' flags (`accumulator::count_flags`), and the quality scores' fixed-point
+//! sums (`exact_sum::fixed_point_sum`). Both compilations compute the same thing (the tests run both, in
 //! an optimized build in CI): only the instructions chosen differ.
 
 /// `f()`, compiled with AVX2 enabled when the CPU has it. `f` must be a closure that
