@@ -12,7 +12,7 @@ use arrow_buffer::ScalarBuffer;
 use crate::error::CoreError;
 use crate::metrics::Performance;
 use crate::sketch::Sketch;
-use crate::stats::{percentiles_from_ranks, percentiles_linear, percentiles_of_parts, Moments};
+use crate::stats::{moments_and_percentiles_of_parts, percentiles_from_ranks, percentiles_linear, Moments};
 
 /// Percentiles reported, as fractions.
 const QUANTILES: [f64; 3] = [0.5, 0.95, 0.99];
@@ -313,12 +313,7 @@ impl Durations {
         let (moments, percentiles, relative_error) = match &self.summary {
             None if !self.held.is_empty() => {
                 let parts = self.kept_parts();
-                // The moments' one pass on one core beside the percentiles' passes on all:
-                // a thread that finishes first takes part of the other's work.
-                let (moments, percentiles) = rayon::join(
-                    || Moments::of_parts(&parts),
-                    || percentiles_of_parts(&parts, &QUANTILES),
-                );
+                let (moments, percentiles) = moments_and_percentiles_of_parts(&parts, &QUANTILES);
                 let percentiles = percentiles.unwrap_or_else(|| {
                     // Selection over all of them: put together one part after another, each
                     // freed once copied (at most one part more than the times themselves).

@@ -26,6 +26,48 @@ pub fn percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> Option<Vec<f64>> {
     try_percentiles_from_ranks(n, qs, |ranks| radix_ranks_of_parts(parts, ranks))
 }
 
+/// `Moments::of_parts` and `percentiles_of_parts` with one read of the values from memory,
+/// not two: each of `Moments::of_parts`' blocks gets its moments and its radix histogram
+/// counts while it sits in the cache, on all cores (the moments are put together in
+/// order after: the same bits). `None` percentiles as `percentiles_of_parts`.
+pub fn moments_and_percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> (Moments, Option<Vec<f64>>) {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    if n < RADIX_MIN || n > u32::MAX as usize {
+        return (Moments::of_parts(parts), percentiles_of_parts(parts, qs));
+    }
+    let heads = block_heads(parts);
+    let (counts, mut blocks) = parts
+        .par_iter()
+        .zip(&heads)
+        .enumerate()
+        .fold(
+            || (vec![0u32; 1 << RADIX_BITS], Vec::new()),
+            |(mut counts, mut blocks), (k, (part, &head))| {
+                let whole = part[head..].chunks_exact(BLOCK);
+                count_bins(&mut counts, &part[..head]);
+                count_bins(&mut counts, whole.remainder());
+                let moments: Vec<Moments> = whole
+                    .map(|block| {
+                        count_bins(&mut counts, block);
+                        Moments::of_block(block)
+                    })
+                    .collect();
+                blocks.push((k, moments));
+                (counts, blocks)
+            },
+        )
+        .reduce_with(|(a, mut blocks), (b, more)| {
+            blocks.extend(more);
+            (add_counts(a, b), blocks)
+        })
+        .expect("n > 0: some part");
+    blocks.sort_unstable_by_key(|&(k, _)| k);
+    let blocks: Vec<Vec<Moments>> = blocks.into_iter().map(|(_, moments)| moments).collect();
+    let moments = Moments::of_parts_given(parts, &heads, &blocks);
+    let percentiles = try_percentiles_from_ranks(n, qs, |ranks| gather_ranks_of_parts(parts, ranks, counts));
+    (moments, percentiles)
+}
+
 /// numpy-linear percentiles of `n` values for each `q`, given `order_stats`, which returns
 /// the values of ascending, distinct 0-based ranks (selected exactly, or estimated by a
 /// sketch). Empty for `n == 0`.
@@ -190,11 +232,17 @@ fn radix_ranks_of_parts(parts: &[&[f64]], ranks: &[usize]) -> Option<Vec<f64>> {
         .fold(
             || vec![0u32; 1 << RADIX_BITS],
             |mut counts, part| {
-                part.iter().for_each(|&v| counts[bin_of(v)] += 1);
+                count_bins(&mut counts, part);
                 counts
             },
         )
         .reduce_with(add_counts)?;
+    gather_ranks_of_parts(parts, ranks, counts)
+}
+
+/// `radix_ranks_of_parts` given the parts' radix histogram (`counts`, by raw bin).
+fn gather_ranks_of_parts(parts: &[&[f64]], ranks: &[usize], counts: Vec<u32>) -> Option<Vec<f64>> {
+    let n = parts.iter().map(|p| p.len()).sum();
     let plan = RadixPlan::new(counts, ranks, n)?;
     let mut gathered: Vec<f64> = parts
         .par_iter()
@@ -212,11 +260,14 @@ fn radix_ranks_of_parts(parts: &[&[f64]], ranks: &[usize]) -> Option<Vec<f64>> {
     Some(select_ranks(&mut gathered, &plan.positions()))
 }
 
+/// Add `values` to a radix histogram by raw bin.
+fn count_bins(counts: &mut [u32], values: &[f64]) {
+    values.iter().for_each(|&v| counts[bin_of(v)] += 1);
+}
+
 fn histogram(values: &[f64]) -> Vec<u32> {
     let mut counts = vec![0u32; 1 << RADIX_BITS];
-    for &v in values {
-        counts[bin_of(v)] += 1;
-    }
+    count_bins(&mut counts, values);
     counts
 }
 
@@ -351,6 +402,21 @@ const BLOCK: usize = 1024;
 /// Partial sums per block (`of_block`).
 const LANES: usize = 4;
 
+/// Per part, how many of its first values complete the block begun by the parts before
+/// it (blocks of `BLOCK` values counted from the first part's first value; at most the
+/// part's length): its whole blocks start there.
+fn block_heads(parts: &[&[f64]]) -> Vec<usize> {
+    let mut offset = 0;
+    parts
+        .iter()
+        .map(|part| {
+            let head = ((BLOCK - offset % BLOCK) % BLOCK).min(part.len());
+            offset += part.len();
+            head
+        })
+        .collect()
+}
+
 /// `f64::min(a, b)` for a running minimum `a`, which is never NaN, in one comparison:
 /// a NaN `b` is not less than `a`, so it is passed over as `f64::min` passes it over
 /// (whose handling of a NaN `a` took four instructions a value in `of_block`'s loop, not
@@ -408,25 +474,31 @@ impl Moments {
     /// `of` the values of `parts` taken together: the same blocks, so the same bits (a
     /// block that spans parts is put together in a buffer).
     pub fn of_parts(parts: &[&[f64]]) -> Moments {
+        let heads = block_heads(parts);
+        let blocks: Vec<Vec<Moments>> = parts
+            .iter()
+            .zip(&heads)
+            .map(|(part, &head)| part[head..].chunks_exact(BLOCK).map(Moments::of_block).collect())
+            .collect();
+        Moments::of_parts_given(parts, &heads, &blocks)
+    }
+
+    /// `of_parts` given the moments of each part's whole blocks (`blocks[k]`: those of
+    /// `parts[k][heads[k]..]`, see `block_heads`): the blocks that span parts are
+    /// reduced here, and every block's moments combined in order.
+    fn of_parts_given(parts: &[&[f64]], heads: &[usize], blocks: &[Vec<Moments>]) -> Moments {
         let mut acc = Moments::default();
         let mut spanning: Vec<f64> = Vec::with_capacity(BLOCK);
-        for &part in parts {
-            let fill = (BLOCK - spanning.len()).min(part.len());
-            let rest = if spanning.is_empty() {
-                part
-            } else {
-                spanning.extend_from_slice(&part[..fill]);
+        for ((part, &head), whole) in parts.iter().zip(heads).zip(blocks) {
+            if head > 0 {
+                spanning.extend_from_slice(&part[..head]);
                 if spanning.len() == BLOCK {
                     acc.merge(&Moments::of_block(&spanning));
                     spanning.clear();
                 }
-                &part[fill..]
-            };
-            let blocks = rest.chunks_exact(BLOCK);
-            spanning.extend_from_slice(blocks.remainder());
-            for block in blocks {
-                acc.merge(&Moments::of_block(block));
             }
+            whole.iter().for_each(|m| acc.merge(m));
+            spanning.extend_from_slice(part[head..].chunks_exact(BLOCK).remainder());
         }
         acc.merge(&Moments::of_block(&spanning));
         acc
@@ -794,7 +866,7 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_of_parts_equal_sorting() {
+    fn percentiles_and_moments_of_parts_equal_sorting_and_the_whole() {
         let qs = [0.0, 0.01, 0.5, 0.95, 0.99, 1.0];
         let spread = column(300_007, |x| ((x % 100_000) as f64 / 10_000.0).exp());
         let near_equal = column(RADIX_MIN * 2, |x| 100.0 + (x % 1000) as f64 * 1e-9);
@@ -804,9 +876,23 @@ mod tests {
             ("near-equal", near_equal, false),
             ("short", short, false),
         ] {
-            for lengths in [vec![65_536; 4], vec![1, 0, 100_000], vec![]] {
-                let got = percentiles_of_parts(&cut(&values, &lengths), &qs);
+            let whole = Moments::of(&values);
+            for lengths in [
+                vec![65_536; 4],
+                vec![1, 0, 100_000],
+                vec![1023, 1025, 7, 0, 99_999],
+                vec![],
+            ] {
+                let parts = cut(&values, &lengths);
+                let got = percentiles_of_parts(&parts, &qs);
                 assert_eq!(got.is_some(), radix, "{name}: the radix path applies, or gives up");
+                // In one read: the same percentiles, and the moments' bits of the whole.
+                let (moments, percentiles) = moments_and_percentiles_of_parts(&parts, &qs);
+                assert_eq!(
+                    (moments, &percentiles),
+                    (whole, &got),
+                    "{name} {lengths:?}: in one read"
+                );
                 for (g, &q) in got.unwrap_or_default().iter().zip(&qs) {
                     assert_eq!(
                         g.to_bits(),
