@@ -383,6 +383,8 @@ key_index!(u64 => u8, u16, u32, u64, usize);
 /// Dictionaries of at most this many values (enum-like columns: context types, projects,
 /// a handful of agents) are counted by `count_tiny`.
 const TINY_DICTIONARY: usize = 6;
+/// Keys per block of `count_tiny`'s passes: 16 KB of 32-bit keys.
+const TINY_BLOCK: usize = 4096;
 
 /// `count_keys` of a tiny dictionary: one branch-free pass over the keys per value, each
 /// key compared as it is, which the compiler vectorizes (eight 32-bit keys an instruction
@@ -393,8 +395,9 @@ fn count_tiny<K: ArrowNativeType>(keys: &[K], n: usize) -> Vec<u64> {
     debug_assert!(n <= TINY_DICTIONARY);
     let mut counts = vec![0u64; n + 1];
     wide(|| {
-        // (Blocks short enough for u32 sums, which vectorize.)
-        for block in keys.chunks(u32::MAX as usize) {
+        // Blocks that stay in the L1 cache through their passes (and short enough for u32
+        // sums, which vectorize).
+        for block in keys.chunks(TINY_BLOCK) {
             for (value, count) in counts[..n].iter_mut().enumerate() {
                 let value = K::from_usize(value).expect("a tiny dictionary's values fit any key type");
                 *count += u64::from(block.iter().map(|&k| u32::from(k == value)).sum::<u32>());
@@ -801,11 +804,24 @@ mod tests {
         use crate::test_random::xorshift;
         use crate::wide::on_baseline;
         // Keys of every width, each value, past the values and negative, in runs and
-        // scattered, at lengths around the vectors' 8 to 32 keys.
+        // scattered, at lengths around the vectors' 8 to 32 keys and around a block.
         fn check<K: KeyIndex + ArrowNativeType>(name: &str, from: impl Fn(i64) -> K) {
             let mut draw = xorshift(0x853c_49e6_748f_ea9b);
             for n in 1..=TINY_DICTIONARY {
-                for len in [0, 1, 7, 8, 9, 31, 32, 33, 1000] {
+                for len in [
+                    0,
+                    1,
+                    7,
+                    8,
+                    9,
+                    31,
+                    32,
+                    33,
+                    1000,
+                    TINY_BLOCK,
+                    TINY_BLOCK + 1,
+                    3 * TINY_BLOCK - 1,
+                ] {
                     let keys: Vec<K> = (0..len)
                         .map(|i| match draw() % 10 {
                             0 => from(-1),
