@@ -888,14 +888,19 @@ impl CalendarCounts<'_> {
     }
 }
 
-/// `counts` (successes, timeouts, failed gates) with one record's `flags` added.
+/// One record's `flags` as counts of (successes, timeouts, failed gates).
 #[inline(always)]
+fn flag_counts(flags: u8) -> [u32; 3] {
+    [SUCCESS, TIMEOUT, GATE_FAILED].map(|flag| u32::from(flags & flag != 0))
+}
+
+/// `counts` with one record's `flags` added.
 fn add_flags(counts: [u64; 3], flags: u8) -> [u64; 3] {
-    let [success, timeouts, gates] = counts;
+    let [s, t, g] = flag_counts(flags);
     [
-        success + u64::from(flags & SUCCESS != 0),
-        timeouts + u64::from(flags & TIMEOUT != 0),
-        gates + u64::from(flags & GATE_FAILED != 0),
+        counts[0] + u64::from(s),
+        counts[1] + u64::from(t),
+        counts[2] + u64::from(g),
     ]
 }
 
@@ -905,8 +910,8 @@ fn count_flags(flags: &[u8]) -> [u64; 3] {
     flags.chunks(1 << 24).fold([0; 3], |counts, block| {
         let [success, timeouts, gates] = wide(|| {
             block.iter().fold([0u32; 3], |[s, t, g], &f| {
-                let bit = |flag: u8| u32::from(f & flag != 0);
-                [s + bit(SUCCESS), t + bit(TIMEOUT), g + bit(GATE_FAILED)]
+                let [ds, dt, dg] = flag_counts(f);
+                [s + ds, t + dt, g + dg]
             })
         });
         let [s, t, g] = counts;

@@ -319,19 +319,22 @@ fn convert_slice(
     };
     // Dictionary-encoded columns too: the reduction of the slice before, beside this on
     // the other core, takes less than the conversion, and the idle core steals a column
-    // (10M dictionary-encoded records: a median 150 -> 129 ms, `benches/core_ab.py dict`).
+    // (session 25, 10M dictionary-encoded records in slices of 262,144 rows, on a slower
+    // machine than `SLICE_ROWS`' figures: `benches/core_ab.py dict` medians 150 -> 129 ms).
+    // Every column's result is kept, so that the first bad column in field order is the
+    // one reported, whichever thread finished first.
     let (others, strings) = rayon::join(
         || others(s),
         || {
             strings
                 .into_par_iter()
                 .map(encode)
-                .collect::<Result<Vec<()>, CoreError>>()
+                .collect::<Vec<Result<(), CoreError>>>()
         },
     );
     s.codes = codes;
     others?;
-    strings?;
+    strings.into_iter().collect::<Result<(), CoreError>>()?;
     if let Some(index) = &mut groups {
         group_column(columns[GROUP].as_ref().expect("located"), index, s)?;
     }

@@ -383,7 +383,8 @@ key_index!(u64 => u8, u16, u32, u64, usize);
 /// Dictionaries of at most this many values (enum-like columns: context types, projects,
 /// a handful of agents) are counted by `count_tiny`.
 const TINY_DICTIONARY: usize = 6;
-/// Keys per block of `count_tiny`'s passes: 16 KB of 32-bit keys.
+/// Keys per block of `count_tiny`'s passes (16 KB of 32-bit keys, the usual type: a
+/// block stays in the L1 cache through its passes).
 const TINY_BLOCK: usize = 4096;
 
 /// `count_keys` of a tiny dictionary: one branch-free pass over the keys per value, each

@@ -296,11 +296,10 @@ mod tests {
 
     #[test]
     fn searched_runs_of_sorted_ranges_are_the_row_by_row_runs() {
-        // Sorted instants with repeats, runs of one instant and of thousands (a galloping
-        // search's powers of two and their neighbours among them), instants at the runs'
-        // ends (hour starts, repeated), the window's ends; the
-        // whole range and ranges inside it, as a range (searched) and as a list of rows
-        // (row by row); then the same instants scattered (row by row either way).
+        // Sorted instants with repeats, runs of one instant and of thousands, instants at
+        // the runs' ends (hour starts, repeated), the window's ends; the whole range and
+        // ranges inside it, as a range (searched) and as a list of rows (row by row); then
+        // the same instants scattered (row by row either way).
         let window = Window::new(MAR5, MAR5 + 9 * MICROS_PER_DAY, "custom", Some(MICROS_PER_DAY / 7)).unwrap();
         let zone = Zone::get("America/New_York").unwrap();
         let table = RunTable::new(&window, &zone, true).unwrap();
@@ -352,6 +351,26 @@ mod tests {
         let by_row = scanned(RunFinder::new(&window, &zone, true), &scattered, listed(0..n));
         assert_eq!(scanned(RunFinder::new(&window, &zone, true), &scattered, 0..n), by_row);
         assert_eq!((by_row.1, by_row.2), (false, window.end));
+    }
+
+    #[test]
+    fn searched_runs_have_every_length() {
+        // Hour h of a UTC window (whole hours are its runs) holds lengths[h] instants:
+        // every run length from 1 to 70 and the powers of two beyond, and their neighbours.
+        let window = Window::new(MAR5, MAR5 + 30 * MICROS_PER_DAY, "custom", Some(MICROS_PER_DAY)).unwrap();
+        let zone = Zone::get("UTC").unwrap();
+        let lengths: Vec<u64> = (1..=70)
+            .chain([127, 128, 129, 255, 256, 257, 1023, 1024, 1025])
+            .collect();
+        let instants: Vec<i64> = (0i64..)
+            .zip(&lengths)
+            .flat_map(|(hour, &n)| {
+                (0..n as i64).map(move |j| MAR5 + hour * MICROS_PER_HOUR + j * (MICROS_PER_HOUR / n as i64))
+            })
+            .collect();
+        let (runs, in_order, latest) = scanned(RunFinder::new(&window, &zone, true), &instants, 0..instants.len());
+        assert_eq!(runs.iter().map(|&(_, count)| count).collect::<Vec<_>>(), lengths);
+        assert_eq!((in_order, latest), (true, *instants.last().unwrap()));
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //! Values in [2^-64, 1] (nearly every quality score) take a faster path: their bits all lie
 //! between 2^-127 and 2^0, so they add exactly into a 192-bit fixed-point integer in units
 //! of 2^-127 (a u128 with a u64 of carries: no chain through memory), which is folded
-//! into the limbs when the sum is read, merged or stored. A slice of them
-//! (`add_present_slice`, a chunk's quality scores) is summed in vectorized blocks instead,
-//! each value split into two integers read from a double's bits.
+//! into the limbs when the sum is read, merged or stored. A slice of values
+//! (`add_present_slice`, a chunk's quality scores) has its zeros and values in [2^-31, 1]
+//! summed in vectorized blocks instead, each split into two integers read from a double's
+//! bits.
 
 use crate::error::CoreError;
 use crate::wide::wide;
@@ -366,8 +367,9 @@ fn in_fixed_range(x: f64) -> bool {
 /// 2^50). Both are read exactly from a double's bits after adding a constant: h + 2^52 and
 /// v + 1.5 * 2^52 are doubles whose significand bits are the integer (no float-to-integer
 /// conversion, which neither baseline x86-64 nor AVX2 has in vectors for 64-bit
-/// integers). Branch-free: it vectorizes. The sums fit: h adds at most 2^44 a block and
-/// v's sum stays within 2^62.
+/// integers). Branch-free: it vectorizes (inlined into `wide`'s AVX2 function). The sums
+/// fit: h adds at most 2^44 a block and v's sum stays within 2^62.
+#[inline(always)]
 fn fixed_point_sum(block: &[f64]) -> (u128, usize) {
     debug_assert!(block.len() <= FIXED_BLOCK);
     const SCALE_HIGH: f64 = (1u64 << 32) as f64;

@@ -6,7 +6,8 @@
 use std::iter::Map;
 use std::ops::Range;
 
-/// Row indices into a chunk's columns, each at most once, ascending.
+/// Row indices into a chunk's columns, each at most once, all within the columns (a range
+/// is read as a slice of them: its start at most its end, its end at most their length).
 pub trait Rows: DoubleEndedIterator<Item = usize> + Clone {
     /// The rows as one range, when they are one.
     fn contiguous(&self) -> Option<Range<usize>>;

@@ -28,31 +28,44 @@ pub fn percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> Option<Vec<f64>> {
 
 /// `Moments::of_parts` and `percentiles_of_parts` with one read of the values from memory,
 /// not two: each of `Moments::of_parts`' blocks gets its moments and its radix histogram
-/// counts while it sits in the cache, on all cores (the moments are put together in
-/// order after: the same bits). `None` percentiles as `percentiles_of_parts`.
+/// counts while it sits in the cache, in pieces of `PIECE_BLOCKS` blocks on all cores
+/// (the moments are put together in order after: the same bits). `None` percentiles as
+/// `percentiles_of_parts`.
 pub fn moments_and_percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> (Moments, Option<Vec<f64>>) {
     let n: usize = parts.iter().map(|p| p.len()).sum();
     if n < RADIX_MIN || n > u32::MAX as usize {
         return (Moments::of_parts(parts), percentiles_of_parts(parts, qs));
     }
     let heads = block_heads(parts);
-    let (counts, mut blocks) = parts
+    // The values outside whole blocks (fewer than two blocks' a part) are counted here;
+    // the whole blocks in pieces (part, piece, values), `PIECE_BLOCKS` at a time.
+    let mut loose = vec![0u32; 1 << RADIX_BITS];
+    let mut pieces: Vec<(usize, usize, &[f64])> = Vec::new();
+    for (k, (part, &head)) in parts.iter().zip(&heads).enumerate() {
+        let whole = part[head..].chunks_exact(BLOCK);
+        count_bins(&mut loose, &part[..head]);
+        count_bins(&mut loose, whole.remainder());
+        let blocks = &part[head..part.len() - whole.remainder().len()];
+        pieces.extend(
+            blocks
+                .chunks(PIECE_BLOCKS * BLOCK)
+                .enumerate()
+                .map(|(i, values)| (k, i, values)),
+        );
+    }
+    let (counts, mut blocks) = pieces
         .par_iter()
-        .zip(&heads)
-        .enumerate()
         .fold(
             || (vec![0u32; 1 << RADIX_BITS], Vec::new()),
-            |(mut counts, mut blocks), (k, (part, &head))| {
-                let whole = part[head..].chunks_exact(BLOCK);
-                count_bins(&mut counts, &part[..head]);
-                count_bins(&mut counts, whole.remainder());
-                let moments: Vec<Moments> = whole
+            |(mut counts, mut blocks), &(k, i, values)| {
+                let moments: Vec<Moments> = values
+                    .chunks_exact(BLOCK)
                     .map(|block| {
                         count_bins(&mut counts, block);
                         Moments::of_block(block)
                     })
                     .collect();
-                blocks.push((k, moments));
+                blocks.push(((k, i), moments));
                 (counts, blocks)
             },
         )
@@ -60,11 +73,19 @@ pub fn moments_and_percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> (Moment
             blocks.extend(more);
             (add_counts(a, b), blocks)
         })
-        .expect("n > 0: some part");
-    blocks.sort_unstable_by_key(|&(k, _)| k);
-    let blocks: Vec<Vec<Moments>> = blocks.into_iter().map(|(_, moments)| moments).collect();
-    let moments = Moments::of_parts_given(parts, &heads, &blocks);
-    let percentiles = try_percentiles_from_ranks(n, qs, |ranks| gather_ranks_of_parts(parts, ranks, counts));
+        .unwrap_or_default();
+    let counts = if counts.is_empty() {
+        loose
+    } else {
+        add_counts(counts, loose)
+    };
+    blocks.sort_unstable_by_key(|&(piece, _)| piece);
+    let mut by_part: Vec<Vec<Moments>> = vec![Vec::new(); parts.len()];
+    for ((k, _), moments) in blocks {
+        by_part[k].extend(moments);
+    }
+    let moments = Moments::of_parts_given(parts, &heads, &by_part);
+    let percentiles = try_percentiles_from_ranks(n, qs, |ranks| gather_ranks_of_parts(parts, n, ranks, counts));
     (moments, percentiles)
 }
 
@@ -237,24 +258,27 @@ fn radix_ranks_of_parts(parts: &[&[f64]], ranks: &[usize]) -> Option<Vec<f64>> {
             },
         )
         .reduce_with(add_counts)?;
-    gather_ranks_of_parts(parts, ranks, counts)
+    gather_ranks_of_parts(parts, n, ranks, counts)
 }
 
-/// `radix_ranks_of_parts` given the parts' radix histogram (`counts`, by raw bin).
-fn gather_ranks_of_parts(parts: &[&[f64]], ranks: &[usize], counts: Vec<u32>) -> Option<Vec<f64>> {
-    let n = parts.iter().map(|p| p.len()).sum();
+/// `radix_ranks_of_parts` given the parts' radix histogram (`counts`, by raw bin) and
+/// their number of values, `n`.
+fn gather_ranks_of_parts(parts: &[&[f64]], n: usize, ranks: &[usize], counts: Vec<u32>) -> Option<Vec<f64>> {
     let plan = RadixPlan::new(counts, ranks, n)?;
+    // (In any order: selection does not depend on it.) Each thread's share goes into one
+    // vector with room for all of them, so that none grows by copying, and the shares are
+    // put together in the larger without a copy of it.
     let mut gathered: Vec<f64> = parts
         .par_iter()
-        .map(|part| {
-            part.iter()
-                .copied()
-                .filter(|&v| plan.wanted_bin[bin_of(v)])
-                .collect::<Vec<f64>>()
+        .fold(Vec::new, |mut kept: Vec<f64>, part| {
+            kept.reserve_exact(plan.held - kept.len());
+            kept.extend(part.iter().copied().filter(|&v| plan.wanted_bin[bin_of(v)]));
+            kept
         })
-        .reduce_with(|mut a, b| {
-            a.extend_from_slice(&b);
-            a
+        .reduce_with(|a, b| {
+            let (mut larger, smaller) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+            larger.extend_from_slice(&smaller);
+            larger
         })?;
     debug_assert_eq!(gathered.len(), plan.held);
     Some(select_ranks(&mut gathered, &plan.positions()))
@@ -401,6 +425,9 @@ impl Default for Moments {
 const BLOCK: usize = 1024;
 /// Partial sums per block (`of_block`).
 const LANES: usize = 4;
+/// Blocks per piece of `moments_and_percentiles_of_parts`' work (64K values: a few
+/// pieces per held chunk of times, so that both cores have some even when few are held).
+const PIECE_BLOCKS: usize = 64;
 
 /// Per part, how many of its first values complete the block begun by the parts before
 /// it (blocks of `BLOCK` values counted from the first part's first value; at most the
@@ -881,6 +908,7 @@ mod tests {
                 vec![65_536; 4],
                 vec![1, 0, 100_000],
                 vec![1023, 1025, 7, 0, 99_999],
+                vec![1000, 10, 14, 70_000], // the 10 lie inside the first block
                 vec![],
             ] {
                 let parts = cut(&values, &lengths);

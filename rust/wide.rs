@@ -3,12 +3,14 @@
 //!
 //! Baseline x86-64 has no 64-bit integer comparison in vector registers and works on two
 //! 64-bit or four 32-bit values at a time; AVX2 compares four 64-bit or eight 32-bit
-//! values in one instruction. Wrapped only where that measurably pays: the window check of
-//! every instant (`Window::contains_all`), the order check of a range's instants
-//! (`calendar::non_decreasing`), the counting of tiny dictionaries' keys (`count_tiny`)
-//! and of records' flags (`accumulator::count_flags`), and the quality scores' fixed-point
-//! sums (`exact_sum::fixed_point_sum`). Both compilations compute the same thing (the tests run both, in
-//! an optimized build in CI): only the instructions chosen differ.
+//! values in one instruction. Wrapped only where that measurably cuts instructions
+//! (callgrind): the window check of every instant (`Window::contains_all`), the order
+//! check of a range's instants (`calendar::non_decreasing`), the counting of tiny
+//! dictionaries' keys (`count_tiny`) and of records' flags (`accumulator::count_flags`),
+//! and the quality scores' fixed-point sums (`exact_sum::fixed_point_sum`). Both
+//! compilations compute the same thing (the tests run both, in an optimized build in CI):
+//! only the instructions chosen differ. A wrapped loop must inline into its closure (a
+//! function it calls is `#[inline(always)]`), or it is compiled for the baseline only.
 
 /// `f()`, compiled with AVX2 enabled when the CPU has it. `f` must be a closure that
 /// inlines (a loop over slices): its body is compiled into the AVX2 function.
