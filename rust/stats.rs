@@ -272,7 +272,7 @@ fn gather_ranks_of_parts(parts: &[&[f64]], n: usize, ranks: &[usize], counts: Ve
         .par_iter()
         .fold(Vec::new, |mut kept: Vec<f64>, part| {
             kept.reserve_exact(plan.held - kept.len());
-            kept.extend(part.iter().copied().filter(|&v| plan.wanted_bin[bin_of(v)]));
+            gather_wanted(part, &plan.wanted_bin, &mut kept);
             kept
         })
         .reduce_with(|a, b| {
@@ -284,9 +284,28 @@ fn gather_ranks_of_parts(parts: &[&[f64]], n: usize, ranks: &[usize], counts: Ve
     Some(select_ranks(&mut gathered, &plan.positions()))
 }
 
-/// Add `values` to a radix histogram by raw bin.
+/// Add `values` to a radix histogram by raw bin. (As an array, which `bin_of` cannot pass
+/// the end of: no bounds check per value.)
 fn count_bins(counts: &mut [u32], values: &[f64]) {
+    let counts: &mut [u32; 1 << RADIX_BITS] = counts.try_into().expect("a radix histogram");
     values.iter().for_each(|&v| counts[bin_of(v)] += 1);
+}
+
+/// Append the values of `part` in wanted bins to `kept`, in order. Branch-free, a stage
+/// at a time: every value is stored, and the stage's end advanced for a wanted one only
+/// (a branch per value would mispredict where wanted values come at random).
+fn gather_wanted(part: &[f64], wanted: &[bool; 1 << RADIX_BITS], kept: &mut Vec<f64>) {
+    const STAGE: usize = 2048;
+    // (Twice the stage: the index, at most STAGE, is masked, which no store can pass.)
+    let mut stage = [0.0f64; 2 * STAGE];
+    for values in part.chunks(STAGE) {
+        let mut end = 0;
+        for &v in values {
+            stage[end & (2 * STAGE - 1)] = v;
+            end += usize::from(wanted[bin_of(v)]);
+        }
+        kept.extend_from_slice(&stage[..end]);
+    }
 }
 
 fn histogram(values: &[f64]) -> Vec<u32> {
@@ -309,7 +328,7 @@ struct RadixPlan {
     /// The distinct bins of `wanted`, ascending, and whether each raw bin (`bin_of`) is
     /// one of them.
     bins: Vec<usize>,
-    wanted_bin: Vec<bool>,
+    wanted_bin: Box<[bool; 1 << RADIX_BITS]>,
     /// How many values the wanted bins hold.
     held: usize,
 }
@@ -340,7 +359,8 @@ impl RadixPlan {
         }
         let mut wanted_key_bin = vec![false; 1 << RADIX_BITS];
         bins.iter().for_each(|&b| wanted_key_bin[b] = true);
-        let wanted_bin = (0..1 << RADIX_BITS).map(|raw| wanted_key_bin[key_bin(raw)]).collect();
+        let wanted_bin: Box<[bool]> = (0..1 << RADIX_BITS).map(|raw| wanted_key_bin[key_bin(raw)]).collect();
+        let wanted_bin = wanted_bin.try_into().expect("a flag per raw bin");
         Some(RadixPlan {
             counts,
             wanted,
@@ -873,6 +893,33 @@ mod tests {
         }
         parts.push(rest);
         parts
+    }
+
+    #[test]
+    fn gathering_keeps_the_wanted_values_in_order() {
+        // Every other bin wanted, then none, then all; parts around the stage's length.
+        let mut next = crate::test_random::xorshift(0x2545_f491_4f6c_dd1d);
+        let values: Vec<f64> = (0..10_000).map(|_| f64::from_bits(next() >> 1)).collect();
+        for wanted in [|bin: usize| bin % 2 == 1, |_| false, |_| true] {
+            let table: Box<[bool]> = (0..1 << RADIX_BITS).map(wanted).collect();
+            let table: Box<[bool; 1 << RADIX_BITS]> = table.try_into().unwrap();
+            for len in [0, 1, 2047, 2048, 2049, 4097, 10_000] {
+                let mut kept = vec![-1.0];
+                gather_wanted(&values[..len], &table, &mut kept);
+                let want: Vec<f64> = [-1.0]
+                    .into_iter()
+                    .chain(values[..len].iter().copied().filter(|&v| table[bin_of(v)]))
+                    .collect();
+                // (Bits: the random values include NaNs.)
+                let bits = |values: &[f64]| values.iter().map(|v| v.to_bits()).collect::<Vec<u64>>();
+                assert!(
+                    bits(&kept) == bits(&want),
+                    "{len} values: {} kept, {} wanted",
+                    kept.len(),
+                    want.len()
+                );
+            }
+        }
     }
 
     #[test]
