@@ -36,6 +36,7 @@ use crate::group::{GroupIndex, BLANK_ID, NO_GROUP};
 use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_REPR_CHARS, MAX_SAMPLES};
 use crate::py_repr::{py_float_repr, py_str_repr_start};
 use crate::timeparse::parse_iso_micros;
+use crate::wide::wide;
 
 /// Rows converted per pass of one-pattern input, while the pass before is reduced on the
 /// other core. Each pass has costs of its own (a join of the two threads, the chunk's
@@ -267,6 +268,24 @@ impl Slice {
             self.bad[row] = field as u8;
         }
     }
+}
+
+/// Values per branch-free block of `number_column`'s checks.
+const NUMBER_BLOCK: usize = 256;
+
+/// Whether every value lies in [0, `max`] (NaN does not) and none is -0.0: checked in
+/// branch-free blocks the compiler vectorizes (AVX2 where the CPU has it: `wide`). Of the
+/// values in range only -0.0 has the sign bit: an OR of the bits tells, where a 64-bit
+/// compare per value would not vectorize on baseline x86-64.
+fn usable_as_they_are(values: &[f64], max: f64) -> bool {
+    wide(|| {
+        values.chunks(NUMBER_BLOCK).all(|block| {
+            let (ok, bits) = block.iter().fold((true, 0u64), |(ok, bits), &x| {
+                ((ok & (x >= 0.0)) & (x <= max), bits | x.to_bits())
+            });
+            ok && bits >> 63 == 0
+        })
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -718,20 +737,11 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
     let in_range = |x: f64| (0.0..=max).contains(&x);
     // (A validity buffer without nulls, common in sliced or concatenated arrays, is none.)
     let nulls = col.logical_nulls().filter(|n| n.null_count() > 0);
-    const BLOCK: usize = 256;
     let f64s = col.as_primitive_opt::<Float64Type>();
     if let Some(f64s) = f64s.filter(|_| nulls.is_none() && s.share_buffers) {
         // The common case, float64 values all valid and none -0.0 (which the copy writes as
-        // 0.0): read in place. Checked in branch-free blocks the compiler vectorizes. (Of
-        // the values in range only -0.0 has the sign bit: an OR of the bits tells, where a
-        // 64-bit compare per value would not vectorize on baseline x86-64.)
-        let as_they_are = |block: &[f64]| {
-            let (ok, bits) = block
-                .iter()
-                .fold((true, 0u64), |(ok, bits), &x| (ok & in_range(x), bits | x.to_bits()));
-            ok && bits >> 63 == 0
-        };
-        if f64s.values().chunks(BLOCK).all(as_they_are) {
+        // 0.0): read in place.
+        if usable_as_they_are(f64s.values(), max) {
             target.share(f64s.values().clone());
             return Ok(());
         }
@@ -761,14 +771,14 @@ fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) 
     };
     let target = target.cleared();
     target.reserve(values.len());
-    for (block, values) in values.chunks(BLOCK).enumerate() {
+    for (block, values) in values.chunks(NUMBER_BLOCK).enumerate() {
         // Without nulls, a block of valid values (nearly always) is checked and copied in
         // branch-free loops the compiler vectorizes; any other block goes row by row.
         let all_valid = nulls.is_none() && values.iter().fold(true, |ok, &x| ok & in_range(x));
         if all_valid {
             target.extend(values.iter().map(|&x| x + 0.0));
         } else {
-            check_rows(block * BLOCK, values, target);
+            check_rows(block * NUMBER_BLOCK, values, target);
         }
     }
     for row in bad_rows {
@@ -983,6 +993,29 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn values_usable_as_they_are_in_both_compilations() {
+        // One value out of place (NaN, -0.0, negative, past the maximum, infinite) at the
+        // start, end and block edges of otherwise usable columns; both compilations.
+        let n = 3 * NUMBER_BLOCK + 5;
+        let usable: Vec<f64> = (0..n).map(|i| i as f64 / 3.0).collect();
+        for bad in [f64::NAN, -0.0, -1e-300, 1e9, f64::INFINITY, f64::NEG_INFINITY] {
+            for at in [0, NUMBER_BLOCK - 1, NUMBER_BLOCK, 2 * NUMBER_BLOCK + 1, n - 1] {
+                let mut values = usable.clone();
+                values[at] = bad;
+                assert!(!usable_as_they_are(&values, 1e6), "{bad} at {at}");
+                assert!(
+                    !crate::wide::on_baseline(|| usable_as_they_are(&values, 1e6)),
+                    "{bad} at {at} (baseline)"
+                );
+            }
+        }
+        for max in [1e6, f64::MAX] {
+            assert!(usable_as_they_are(&usable, max) && crate::wide::on_baseline(|| usable_as_they_are(&usable, max)));
+        }
+        assert!(usable_as_they_are(&[], 1.0) && usable_as_they_are(&[0.0, 1.0], 1.0));
     }
 
     #[test]

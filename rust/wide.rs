@@ -7,10 +7,13 @@
 //! (callgrind): the window check of every instant (`Window::contains_all`), the order
 //! check of a range's instants (`calendar::non_decreasing`), the counting of tiny
 //! dictionaries' keys (`count_tiny`) and of records' flags (`accumulator::count_flags`),
-//! and the quality scores' fixed-point sums (`exact_sum::fixed_point_sum`). Both
+//! the quality scores' fixed-point sums (`exact_sum::fixed_point_sum`) and the range check
+//! of numbers read in place (`arrow_ingest::usable_as_they_are`). Both
 //! compilations compute the same thing (the tests run both, in an optimized build in CI):
 //! only the instructions chosen differ. A wrapped loop must inline into its closure (a
-//! function it calls is `#[inline(always)]`), or it is compiled for the baseline only.
+//! function it calls is `#[inline(always)]`), and the closure into the AVX2 function, or
+//! it is compiled for the baseline only: a large body is not (`Moments::of_block`'s was
+//! not, in session 25: callgrind showed the closure as a function of its own).
 
 /// `f()`, compiled with AVX2 enabled when the CPU has it. `f` must be a closure that
 /// inlines (a loop over slices): its body is compiled into the AVX2 function.
