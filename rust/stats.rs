@@ -296,12 +296,13 @@ fn count_bins(counts: &mut [u32], values: &[f64]) {
 /// (a branch per value would mispredict where wanted values come at random).
 fn gather_wanted(part: &[f64], wanted: &[bool; 1 << RADIX_BITS], kept: &mut Vec<f64>) {
     const STAGE: usize = 2048;
-    // (Twice the stage: the index, at most STAGE, is masked, which no store can pass.)
-    let mut stage = [0.0f64; 2 * STAGE];
+    let mut stage = [0.0f64; STAGE];
     for values in part.chunks(STAGE) {
         let mut end = 0;
         for &v in values {
-            stage[end & (2 * STAGE - 1)] = v;
+            // (`end` is at most the values stored before this one, below STAGE, a power
+            // of two: the mask changes nothing and spares a bounds check.)
+            stage[end & (STAGE - 1)] = v;
             end += usize::from(wanted[bin_of(v)]);
         }
         kept.extend_from_slice(&stage[..end]);
