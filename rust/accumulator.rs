@@ -241,7 +241,7 @@ impl Accumulator {
     }
 
     /// Add the given rows of `columns` (a pattern's rows of a shared chunk). Generic over
-    /// the row iterator so that `add`'s contiguous range compiles to plain loops.
+    /// the rows (`Rows`): a range, as `add` and a batch's patterns pass, is read as slices.
     pub fn add_rows<R: Rows>(&mut self, columns: &Columns, rows: R) {
         self.add_rows_of(columns, columns, rows, None);
     }
@@ -359,7 +359,8 @@ impl Accumulator {
     /// are counted in a register and added to the day, hour, weekday and bucket counts
     /// once: sorted input does the calendar work once per hour, not once per record, and
     /// never increments one counter over and over (each increment would wait for the
-    /// previous store). Unsorted rows start a run nearly every row: `runs`, when given,
+    /// previous store); a range of sorted rows has each run's end searched for, not found
+    /// row by row (`scan_runs`). Unsorted rows start a run nearly every row: `runs`, when given,
     /// has the window's runs looked up by hour, and each run is counted inline (a call of
     /// the out-of-line count, its place passed through memory, took 44 of such a row's 77
     /// instructions). Returns whether the rows are in time order (non-decreasing).

@@ -3,8 +3,9 @@
 //!
 //! Instants come in runs sharing a place: a local hour, cut where the zone's offset or the
 //! bucket changes. `RunFinder` gives the run holding an instant, so that sorted input does
-//! the calendar work once per run. Unsorted input (a batch's patterns, each row usually a
-//! run of its own) looks its runs up in a `RunTable` of the window's hours instead.
+//! the calendar work once per run, and `scan_runs` finds where each run ends (by a
+//! search, in a range of sorted rows). Unsorted input (a batch's patterns, each row usually
+//! a run of its own) looks its runs up in a `RunTable` of the window's hours instead.
 
 use crate::buckets::Window;
 use crate::civil::{calendar_fields, CalendarFields, MICROS_PER_DAY, MICROS_PER_HOUR};
