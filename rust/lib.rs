@@ -31,6 +31,7 @@ mod held_times;
 pub mod ingest;
 pub mod metrics;
 mod models;
+mod moment_lanes;
 mod prefetch;
 mod py_dicts;
 mod py_repr;

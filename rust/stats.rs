@@ -3,6 +3,8 @@
 
 use rayon::prelude::*;
 
+use crate::moment_lanes::{greater, lesser, squared_deviations, sums_and_extremes, LANES};
+
 /// Percentiles of `values` with numpy's default `method="linear"` (linear interpolation
 /// between the closest ranks), exact, for each `q` in [0, 1].
 ///
@@ -444,8 +446,6 @@ impl Default for Moments {
 }
 
 const BLOCK: usize = 1024;
-/// Partial sums per block (`of_block`).
-const LANES: usize = 4;
 /// Blocks per piece of `moments_and_percentiles_of_parts`' work (64K values: a few
 /// pieces per held chunk of times, so that both cores have some even when few are held).
 const PIECE_BLOCKS: usize = 64;
@@ -463,29 +463,6 @@ fn block_heads(parts: &[&[f64]]) -> Vec<usize> {
             head
         })
         .collect()
-}
-
-/// `f64::min(a, b)` for a running minimum `a`, which is never NaN, in one comparison:
-/// a NaN `b` is not less than `a`, so it is passed over as `f64::min` passes it over
-/// (whose handling of a NaN `a` took four instructions a value in `of_block`'s loop, not
-/// one). For 0.0 against -0.0 either may come back, as from `f64::min`.
-#[inline(always)]
-fn lesser(a: f64, b: f64) -> f64 {
-    if b < a {
-        b
-    } else {
-        a
-    }
-}
-
-/// `f64::max(a, b)` for a running maximum `a`, which is never NaN (see `lesser`).
-#[inline(always)]
-fn greater(a: f64, b: f64) -> f64 {
-    if b > a {
-        b
-    } else {
-        a
-    }
 }
 
 /// The mean of a block whose values add up to `sum`: their value when all are equal, else
@@ -552,23 +529,15 @@ impl Moments {
         acc
     }
 
+    /// One block's moments: per-lane loops (`moment_lanes`, in AVX2 where the CPU has
+    /// it), the block's rest added to the lanes in order.
     fn of_block(block: &[f64]) -> Moments {
         if block.is_empty() {
             return Moments::default();
         }
-        // Four interleaved partial sums, minima and maxima: independent chains the CPU
-        // overlaps and the compiler vectorizes (one running sum waits on each addition).
-        // Four lanes round no worse than one; min and max do not depend on the order.
-        let (mut sum, mut min, mut max) = ([0.0f64; LANES], [f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
-        let quads = block.chunks_exact(LANES);
-        let rest = quads.remainder();
-        for quad in quads {
-            for lane in 0..LANES {
-                sum[lane] += quad[lane];
-                min[lane] = lesser(min[lane], quad[lane]);
-                max[lane] = greater(max[lane], quad[lane]);
-            }
-        }
+        let whole = block.len() / LANES * LANES;
+        let (quads, rest) = block.split_at(whole);
+        let (mut sum, mut min, mut max) = sums_and_extremes(quads);
         for (lane, &v) in rest.iter().enumerate() {
             sum[lane] += v;
             min[lane] = lesser(min[lane], v);
@@ -578,14 +547,7 @@ impl Moments {
         let min = min.into_iter().fold(f64::INFINITY, f64::min);
         let max = max.into_iter().fold(f64::NEG_INFINITY, f64::max);
         let mean = block_mean(block, sum, min, max);
-        let mut m2 = [0.0f64; LANES];
-        let quads = block.chunks_exact(LANES);
-        let rest = quads.remainder();
-        for quad in quads {
-            for lane in 0..LANES {
-                m2[lane] += (quad[lane] - mean) * (quad[lane] - mean);
-            }
-        }
+        let mut m2 = squared_deviations(quads, mean);
         for (lane, &v) in rest.iter().enumerate() {
             m2[lane] += (v - mean) * (v - mean);
         }
@@ -997,6 +959,38 @@ mod tests {
         let ranks = [0, n / 3 - 1, n / 3, n / 2, n * 99 / 100, n - 1];
         let got = radix_ranks_of_parts(&cut(&signed, &[90_000, 1, 100_000]), &ranks).expect("the radix path");
         assert_eq!(got, sorted_ranks(&signed, &ranks));
+    }
+
+    /// Both compilations of `of_block` (rust/wide.rs) give the same bits: blocks of every
+    /// length up to a few lanes past `BLOCK`'s quads, spread values, equal ones, values
+    /// whose sum overflows, infinities and zeros of both signs.
+    #[test]
+    fn moments_of_blocks_are_the_same_bits_on_baseline() {
+        let spread = column(BLOCK, |x| ((x % 100_000) as f64 / 10_000.0).exp() - 3.0);
+        let equal = vec![0.1; BLOCK];
+        let huge: Vec<f64> = (0..BLOCK).map(|i| if i % 3 == 0 { 1.5e308 } else { 1.7e308 }).collect();
+        let mut infinite = spread.clone();
+        infinite[BLOCK / 2] = f64::INFINITY;
+        // Which zero a minimum or maximum keeps: the first met in each lane.
+        let zeros: Vec<f64> = (0..BLOCK).map(|i| [0.0, -0.0, 0.0, 0.0, -0.0, -0.0][i % 6]).collect();
+        let bits = |m: Moments| {
+            [
+                m.count,
+                m.mean.to_bits(),
+                m.m2.to_bits(),
+                m.min.to_bits(),
+                m.max.to_bits(),
+            ]
+        };
+        for values in [&spread, &equal, &huge, &infinite, &zeros] {
+            for len in (0..12).chain(BLOCK - 9..=BLOCK) {
+                let block = &values[..len];
+                let baseline = crate::wide::on_baseline(|| Moments::of_block(block));
+                let chosen = Moments::of_block(block);
+                assert_eq!(bits(chosen), bits(baseline), "{len} values from {}", values[0]);
+                assert_eq!(chosen.sum.to_bits(), baseline.sum.to_bits());
+            }
+        }
     }
 
     #[test]
