@@ -10,7 +10,11 @@ in turn (the order flipped every round), on the same table.
 CASE: `batch` (10M records over 10,000 patterns), `dict` or `plain` (10M records of one
 pattern, dictionary-encoded or plain strings): `peers.data`'s tables. Prints, per build,
 the min and median wall and CPU (process) milliseconds of `reduce_arrow`, the core's whole
-call (no pydantic output). Each build's `_core` is loaded from its own file as a module of
+call (no pydantic output). `batch-outputs`: the batch's call and its 10,000 pydantic
+outputs (`output.batch_output`, which reads the patterns' results from the core's call).
+Since the core finalizes a batch's patterns while its `GroupResults` are read, `batch`
+times the reading alone: builds from then on race each other, or older ones, in
+`batch-outputs`. Each build's `_core` is loaded from its own file as a module of
 its own (`ab0._core`, ...): PyO3 keeps one module's state per file.
 """
 
@@ -21,6 +25,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers import data
 from usage_analytics import ModelUsageAnalyticsBatchInput, ModelUsageAnalyticsInput
 from usage_analytics.ingest import read_any
+from usage_analytics.output import batch_output
 from usage_analytics.reducer import core_options
 
 RECORDS = 10_000_000
@@ -46,32 +52,34 @@ def load_core(directory: str, number: int) -> ModuleType:
     return module
 
 
-def table_and_options(case: str) -> tuple[Any, dict[str, Any]]:
+def table_and_request(case: str) -> tuple[Any, Any]:
     window = {"time_window_start": data.WINDOW_START, "time_window_end": data.WINDOW_END}
-    if case == "batch":
+    if case.startswith("batch"):
         table = data.many_patterns_table(RECORDS)
-        request: Any = ModelUsageAnalyticsBatchInput(execution_data=table, **window)
-        return table, core_options(request, by_pattern=True)
+        return table, ModelUsageAnalyticsBatchInput(execution_data=table, **window)
     table = data.one_pattern_table(RECORDS, case)
-    request = ModelUsageAnalyticsInput(pattern_id="ab", execution_data=table, **window)
-    return table, core_options(request, by_pattern=False)
+    return table, ModelUsageAnalyticsInput(pattern_id="ab", execution_data=table, **window)
 
 
 def main() -> None:
     case, rounds, builds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     cores = [load_core(build, i) for i, build in enumerate(builds)]
-    table, options = table_and_options(case)
+    table, request = table_and_request(case)
+    grouped = case.startswith("batch")
+    options = core_options(request, by_pattern=grouped)
 
     def tables_only(records: Any) -> dict[str, Any]:
         raise TypeError(f"core_ab.py races Arrow tables, not {type(records).__name__}")
 
     def call(core: ModuleType) -> None:
-        read_any(
+        raw = read_any(
             table,
             records=tables_only,
             arrow=lambda t, whole: core.reduce_arrow(t, options, None, whole),
-            grouped=case == "batch",
+            grouped=grouped,
         )
+        if case == "batch-outputs":
+            batch_output(request, raw, 0.0, datetime.now(UTC))
 
     walls: list[list[float]] = [[] for _ in builds]
     cpus: list[list[float]] = [[] for _ in builds]

@@ -21,6 +21,7 @@ use crate::cancel::CancelFlag;
 use crate::durations::Durations;
 use crate::error::CoreError;
 use crate::group::GroupIndex;
+use crate::group_results::GroupResults;
 use crate::ingest::{read_records, GroupReader, IngestReport};
 use crate::metrics::*;
 use crate::py_dicts::{grouped_output, to_python};
@@ -58,6 +59,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<crate::py_state::CoreState>()?;
     m.add_class::<crate::py_state::CoreRolling>()?;
     m.add_class::<crate::models::ModelFactory>()?;
+    m.add_class::<GroupResults>()?;
     Ok(())
 }
 
@@ -156,13 +158,12 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
             to_python(py, report, analytics.as_ref())
         }
         Reduction::Grouped(grouped, index) => {
-            let analytics = if raising {
-                None
+            let groups = if raising {
+                GroupResults::finalized(GroupIndex::default(), Vec::new())
             } else {
-                let groups = index.keys().len();
-                Some(compute(py, move || Ok(grouped.finalize(groups)))?)
+                GroupResults::finalizing(grouped, index)
             };
-            grouped_output(py, report, &index, analytics.as_deref())
+            grouped_output(py, report, groups)
         }
         Reduction::Rolling(_) => {
             Err(CoreError::Internal("a rolling reduction is finalized by snapshots".into()).into())

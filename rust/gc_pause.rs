@@ -1,11 +1,13 @@
-//! Python's cyclic garbage collector paused while many result objects are built.
+//! Result objects out of Python's cyclic garbage collector.
 //!
 //! A batch result is ~40 container objects per pattern (dicts, lists). Each 700 of them
 //! trigger a young collection, and every few of those a full one that walks every object
 //! of the process, including the results being built: at 10,000 patterns the collector
-//! took longer than building the objects (the batch's outputs, built here and in
-//! `output.py`: 0.28-0.64 s with it running, 0.12-0.23 s without). Nothing built here can
-//! form a cycle, so the collector has nothing to find in them.
+//! took longer than building the objects (the batch's outputs: 0.28-0.64 s with it
+//! running, 0.12-0.23 s without). Nothing built for a result can form a cycle, so the
+//! collector has nothing to find in them, and `output.py` builds a batch's results (the
+//! core's dicts, made as its `GroupResults` iterator is read, and the models) with the
+//! collector paused (`gc_paused`).
 //!
 //! Paused, the collector still lists every container made meanwhile, and the young
 //! collection that follows the pause walked them all (15-17 ms after the core's dicts of
@@ -20,34 +22,8 @@
 //! output, say), which holds no cycle either.
 
 use pyo3::ffi;
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
-
-/// Disables the collector until dropped, then re-enables it if it was enabled.
-pub struct GcPause<'py> {
-    gc: Option<Bound<'py, PyModule>>,
-}
-
-impl<'py> GcPause<'py> {
-    pub fn new(py: Python<'py>) -> PyResult<GcPause<'py>> {
-        let gc = py.import(intern!(py, "gc"))?;
-        if !gc.call_method0(intern!(py, "isenabled"))?.is_truthy()? {
-            return Ok(GcPause { gc: None });
-        }
-        gc.call_method0(intern!(py, "disable"))?;
-        Ok(GcPause { gc: Some(gc) })
-    }
-}
-
-impl Drop for GcPause<'_> {
-    fn drop(&mut self) {
-        if let Some(gc) = &self.gc {
-            // `gc.enable()` cannot fail; an error here would have nowhere to go.
-            let _ = gc.call_method0(intern!(gc.py(), "enable"));
-        }
-    }
-}
 
 /// Take `obj` out of the cyclic collector's lists: for containers made for a result, which
 /// no cycle goes through (see the module's notes). Objects of types outside the collector,

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use std::collections::VecDeque;
 use std::sync::OnceLock;
 
 use crate::accumulator::Accumulator;
@@ -387,21 +388,45 @@ impl GroupedAccumulators {
     /// Finalize every group seen (`groups` of them; a group whose records were all
     /// outside the window or invalid gets the empty analytics), in parallel, with one
     /// `TrendGrid` for all of them.
-    pub fn finalize(mut self, groups: usize) -> Vec<Analytics> {
+    pub fn finalize(self, groups: usize) -> Vec<Analytics> {
+        let mut all = Vec::with_capacity(groups);
+        self.finalize_in_order(groups, groups, |part| {
+            all.extend(part);
+            true
+        });
+        all
+    }
+
+    /// `finalize`, handing the results to `sink` in group order, `chunk` groups at a time
+    /// (each chunk finalized in parallel), so that a consumer can convert the first ones
+    /// while the rest are finalized (`GroupResults`). Stops when `sink` returns false.
+    /// Each chunk's accumulators are freed as it is finalized, as `finalize` frees them.
+    pub fn finalize_in_order(mut self, groups: usize, chunk: usize, mut sink: impl FnMut(Vec<Analytics>) -> bool) {
         while self.accumulators.len() < groups {
             self.accumulators.push(self.template.clone());
         }
         let held = self.held_times.take().unwrap_or_default();
         let by_group = held.by_group();
         let grid = self.template.trend_grid();
-        self.accumulators
-            .into_par_iter()
-            .enumerate()
-            .map(|(g, mut acc)| {
-                acc.add_execution_times(by_group.of(g));
-                acc.finalize_with(grid.as_ref())
-            })
-            .collect()
+        // (From a Vec without copying; the front drained chunk by chunk.)
+        let mut pending = VecDeque::from(self.accumulators);
+        let mut first = 0;
+        while !pending.is_empty() {
+            let part: Vec<Accumulator> = pending.drain(..chunk.clamp(1, pending.len())).collect();
+            let finalized = part.len();
+            let results = part
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, mut acc)| {
+                    acc.add_execution_times(by_group.of(first + i));
+                    acc.finalize_with(grid.as_ref())
+                })
+                .collect();
+            first += finalized;
+            if !sink(results) {
+                return;
+            }
+        }
     }
 
     /// `finalize` without consuming (a streaming state can be finalized again).
@@ -563,6 +588,43 @@ mod tests {
         let results = held.finalize(25);
         assert_eq!(results, added.finalize(25));
         assert_eq!(results[23].performance.as_ref().map(|p| p.sample_count), Some(50));
+    }
+
+    #[test]
+    fn results_handed_out_in_chunks_are_the_results_in_group_order() {
+        let rows = spread_rows();
+        let build = || {
+            let mut grouped = GroupedAccumulators::for_one_call(template());
+            for part in rows.chunks(700) {
+                grouped.add(&chunk(part));
+            }
+            grouped
+        };
+        // (25 groups: the last two have no records.)
+        let expected = build().finalize(25);
+        for size in [0, 1, 2, 7, 24, 25, 100] {
+            let mut parts = Vec::new();
+            build().finalize_in_order(25, size, |part| {
+                parts.push(part);
+                true
+            });
+            let lengths: Vec<usize> = parts.iter().map(Vec::len).collect();
+            let whole = size.clamp(1, 25);
+            let mut expected_lengths = vec![whole; 25 / whole];
+            expected_lengths.extend((25 % whole > 0).then_some(25 % whole));
+            assert_eq!(lengths, expected_lengths, "chunks of {size}");
+            assert_eq!(
+                parts.into_iter().flatten().collect::<Vec<_>>(),
+                expected,
+                "chunks of {size}"
+            );
+        }
+        let mut chunks = 0;
+        build().finalize_in_order(25, 4, |_| {
+            chunks += 1;
+            false
+        });
+        assert_eq!(chunks, 1, "a sink that refuses stops the finalizing");
     }
 
     #[test]

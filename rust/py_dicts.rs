@@ -1,9 +1,10 @@
 //! The core's results as Python dicts (which `output.py` turns into the pydantic models).
 //!
-//! A batch converts thousands of results in one call (about 5 µs each, half of a result's
-//! cost in the core at 10,000 patterns of 20 records). Strings the results share are made
-//! once: keys and classes are interned, and each shared distribution name becomes one
-//! Python string per call, however many results list it (`PyNames`). The containers made
+//! A batch converts thousands of results, one per step of its `GroupResults` iterator
+//! (about 5 µs each, half of a result's cost in the core at 10,000 patterns of 20
+//! records). Strings the results share are made once: keys and classes are interned, and
+//! each shared distribution name becomes one Python string per batch, however many
+//! results list it (`PyNames`). The containers made
 //! for a group's result leave the cyclic collector's lists (`gc_pause::untrack`): none is
 //! part of a cycle, and 10,000 results' of them cost every later collection a walk. (The
 //! dict of the whole input, which the caller fills further, stays listed.)
@@ -12,36 +13,41 @@ use std::sync::Arc;
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use rustc_hash::FxHashMap;
 
-use crate::gc_pause::{untrack, GcPause};
+use crate::gc_pause::untrack;
 use crate::group::{GroupIndex, GroupKey};
+use crate::group_results::GroupResults;
 use crate::ingest::IngestReport;
 use crate::metrics::*;
 
-/// The report (of the whole input), with `groups`: (pattern id, its result dict) per group.
+/// The report (of the whole input), with `groups`: an iterator of (pattern id, its result
+/// dict) per group (`GroupResults`).
 pub(crate) fn grouped_output<'py>(
     py: Python<'py>,
     report: &IngestReport,
-    index: &GroupIndex,
-    analytics: Option<&[Analytics]>,
+    groups: GroupResults,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let _paused = GcPause::new(py)?;
-    let mut names = PyNames::default();
-    let out = result(py, report, None, &mut names)?;
-    let results = PyList::empty(py);
-    for (code, (key, a)) in index.keys().iter().zip(analytics.unwrap_or_default()).enumerate() {
-        // The pattern's own counts: those a single call over its records reports.
-        let counts = index.report(code);
-        let group = result(py, &counts, Some(a), &mut names)?;
-        untrack(&group);
-        let pair = (group_key(py, key)?, group).into_pyobject(py)?;
-        untrack(&pair);
-        results.append(pair)?;
-    }
-    out.set_item(intern!(py, "groups"), results)?;
+    let out = result(py, report, None, &mut PyNames::default())?;
+    out.set_item(intern!(py, "groups"), Bound::new(py, groups)?)?;
     Ok(out)
+}
+
+/// Group `code`'s (pattern id, result dict) pair, its counts those a single call over its
+/// records reports.
+pub(crate) fn group_result<'py>(
+    py: Python<'py>,
+    index: &GroupIndex,
+    code: usize,
+    analytics: &Analytics,
+    names: &mut PyNames,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let group = result(py, &index.report(code), Some(analytics), names)?;
+    untrack(&group);
+    let pair = (group_key(py, &index.keys()[code])?, group).into_pyobject(py)?;
+    untrack(&pair);
+    Ok(pair)
 }
 
 fn group_key<'py>(py: Python<'py>, key: &GroupKey) -> PyResult<Bound<'py, PyAny>> {
@@ -71,7 +77,7 @@ fn result<'py>(
     py: Python<'py>,
     report: &IngestReport,
     analytics: Option<&Analytics>,
-    names: &mut PyNames<'py>,
+    names: &mut PyNames,
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item(intern!(py, "received"), report.received)?;
@@ -211,7 +217,7 @@ fn prediction<'py>(py: Python<'py>, p: &Prediction) -> PyResult<Bound<'py, PyDic
 }
 
 /// The distribution: count dicts by name (names through `names`), hour and weekday.
-fn distribution<'py>(py: Python<'py>, dist: &Distribution, names: &mut PyNames<'py>) -> PyResult<Bound<'py, PyDict>> {
+fn distribution<'py>(py: Python<'py>, dist: &Distribution, names: &mut PyNames) -> PyResult<Bound<'py, PyDict>> {
     fn counts<'py, K: IntoPyObject<'py> + Clone>(py: Python<'py>, pairs: &[(K, u64)]) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         for (k, v) in pairs {
@@ -251,17 +257,17 @@ fn trend_type(py: Python<'_>, trend: TrendType) -> Bound<'_, PyString> {
 /// entry holds its name, so an address cannot be freed and reused for another name while
 /// the cache lives.
 #[derive(Default)]
-struct PyNames<'py> {
-    by_address: FxHashMap<usize, (Arc<str>, Bound<'py, PyString>)>,
+pub(crate) struct PyNames {
+    by_address: FxHashMap<usize, (Arc<str>, Py<PyString>)>,
 }
 
-impl<'py> PyNames<'py> {
-    fn get(&mut self, py: Python<'py>, name: &Arc<str>) -> Bound<'py, PyString> {
+impl PyNames {
+    fn get<'py>(&mut self, py: Python<'py>, name: &Arc<str>) -> Bound<'py, PyString> {
         let address = Arc::as_ptr(name) as *const u8 as usize;
         let (_, string) = self
             .by_address
             .entry(address)
-            .or_insert_with(|| (name.clone(), PyString::new(py, name)));
-        string.clone()
+            .or_insert_with(|| (name.clone(), PyString::new(py, name).unbind()));
+        string.bind(py).clone()
     }
 }

@@ -9,6 +9,7 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::bindings::{compute, read_arrow_into, read_records_into, Options};
 use crate::buckets::Window;
 use crate::error::CoreError;
+use crate::group_results::GroupResults;
 use crate::ingest::IngestReport;
 use crate::py_dicts::{grouped_output, to_python};
 use crate::rolling::Rolling;
@@ -112,7 +113,7 @@ impl CoreState {
             Reduction::Grouped(grouped, index) => {
                 let groups = index.keys().len();
                 let analytics = compute(py, || Ok(grouped.finalize_copy(groups)))?;
-                grouped_output(py, &state.report, index, Some(&analytics))
+                grouped_output(py, &state.report, GroupResults::finalized(index.clone(), analytics))
             }
             Reduction::One(acc) => {
                 // Copied with the GIL released too: a state can hold millions of times.

@@ -6,6 +6,7 @@ import gc
 import random
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -472,22 +473,61 @@ def test_the_cores_result_dicts_are_left_out_of_the_cycle_collector() -> None:
     gc.disable()
     try:
         raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True), None)
-        groups = raw["groups"]
+        groups = list(raw.pop("groups"))
         assert len(groups) == 200
         assert any(result["errors"] for _, result in groups)
-        containers = list(_containers(raw, set()))
+        made_here = [raw, groups]
+        containers = list(_containers(made_here, set()))
         assert len(containers) > 2_000
-        # Only the whole input's dict and its list of groups are listed.
-        assert [c for c in containers if gc.is_tracked(c)] == [raw, groups]
+        # Only the whole input's dict and the lists made here are listed.
+        assert [c for c in containers if gc.is_tracked(c)] == [made_here, raw, groups]
     finally:
         if was:
             gc.enable()
 
 
+def _core_groups(records: list[dict[str, Any]]) -> Any:
+    """The core's `groups` of a batch over `records`: its `GroupResults` iterator."""
+    batch = ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    return reduce_any(batch.execution_data, core_options(batch, by_pattern=True), None)["groups"]
+
+
+def test_the_cores_patterns_come_once_each_in_first_seen_order_as_they_are_finalized() -> None:
+    """The core finalizes a batch's patterns in chunks (256 each) while the first ones are
+    read: every pattern comes once, with its own counts, in the order its id first
+    appears; read to the end, the iterator stays at its end."""
+    records = _records(random.Random(6), [f"p{i}" for i in range(900)], 4_000)
+    first_seen = list(dict.fromkeys(r["pattern_id"] for r in records))
+    counts = {p: sum(r["pattern_id"] == p for r in records) for p in first_seen}
+    assert len(first_seen) > 3 * 256
+    groups = _core_groups(records)
+    read: list[tuple[Any, int]] = []
+    for pattern_id, result in groups:
+        read.append((pattern_id, result["received"]))
+        assert groups.__length_hint__() == len(first_seen) - len(read)
+    assert read == [(p, counts[p]) for p in first_seen]
+    assert next(groups, None) is None
+
+
+def test_the_cores_patterns_may_be_left_unread_or_read_on_other_threads() -> None:
+    """An iterator dropped part way stops its finalizing without holding up later calls,
+    and batches read on several threads at once each get their own patterns."""
+    records = _records(random.Random(7), [f"p{i}" for i in range(1_000)], 4_000)
+    expected = [(p, result["usage"]) for p, result in _core_groups(records)]
+    left = _core_groups(records)
+    next(left)
+    del left
+    with ThreadPoolExecutor(3) as pool:
+        reads = pool.map(
+            lambda _: [(p, result["usage"]) for p, result in _core_groups(records)], range(6)
+        )
+        assert all(read == expected for read in reads)
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_a_batch_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
-    """The outputs are built with the collector paused (in the core and in Python); it
-    is on again afterwards only if it was on before - also when the call raises."""
+    """The outputs are built with the collector paused (`gc_paused`); it is on again
+    afterwards only if it was on before - also when the call raises."""
     records = _records(random.Random(5), ["a", "b", "c"], 300)
     was = gc.isenabled()
     try:

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from typing import Any, Generic, Self, TypeVar, final
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -14,6 +15,7 @@ __all__ = [
     "CancelFlag",
     "CoreRolling",
     "CoreState",
+    "GroupResults",
     "ModelFactory",
     "UsageAnalyticsError",
     "__version__",
@@ -65,7 +67,8 @@ def reduce_records(
     (up to five `(index, field, value_repr, reason)` samples) and, unless records were
     invalid and `skip_invalid` is false, the metric families keyed `usage`, `success`,
     `performance`, `trend`, `distribution` (None when not requested) and
-    `analytics_quality_score`.
+    `analytics_quality_score`. With `by_pattern`, also `groups`: each pattern's result
+    dict with its own counts, as a `GroupResults`.
     """
 
 def untracked(items: _L) -> _L:
@@ -119,6 +122,17 @@ class CoreRolling:
         `start_us` and `end_us`; report counts are cumulative."""
     @property
     def retained_buckets(self) -> int: ...
+
+@final
+class GroupResults:
+    """A batch's (pattern id, result dict) pairs, in the order the ids first appear. The
+    patterns are finalized on the core's threads while the first ones are read; reading
+    waits (with the GIL released) for a pattern not finalized yet. UsageAnalyticsError if
+    finalizing failed."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> tuple[str | int | UUID, dict[str, Any]]: ...
+    def __length_hint__(self) -> int: ...
 
 @final
 class ModelFactory(Generic[_M]):

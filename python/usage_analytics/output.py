@@ -154,8 +154,9 @@ def analytics_output(
 def batch_output(
     request: AnalyticsRequest, raw: dict[str, Any], elapsed_ms: float, computed_at: datetime
 ) -> ModelUsageAnalyticsBatchOutput:
-    """The batch output of a grouped result dict (its `groups`: (pattern id, result)),
-    which gives up its groups."""
+    """The batch output of a grouped result dict, which gives up its `groups`: the core's
+    `GroupResults` of (pattern id, result) pairs. A one-call batch's are finalized on the
+    core's threads while the first ones' models are built here."""
     groups = raw.pop("groups")
     with gc_paused():
         results = {
