@@ -79,7 +79,7 @@ def main() -> None:
             grouped=grouped,
         )
         if case == "batch-outputs":
-            batch_output(request, raw, 0.0, datetime.now(UTC))
+            batch_output(request, raw, time.perf_counter(), datetime.now(UTC))
 
     walls: list[list[float]] = [[] for _ in builds]
     cpus: list[list[float]] = [[] for _ in builds]

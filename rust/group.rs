@@ -411,7 +411,8 @@ impl GroupedAccumulators {
     /// `finalize`, handing the results to `sink` in group order, `chunk` groups at a time
     /// (each chunk finalized in parallel), so that a consumer can convert the first ones
     /// while the rest are finalized (`GroupResults`). Stops when `sink` returns false.
-    /// Each chunk's accumulators are freed as it is finalized, as `finalize` frees them.
+    /// Each chunk's accumulators free what they hold as it is finalized; the held times
+    /// are freed when the last chunk is.
     pub fn finalize_in_order(mut self, groups: usize, chunk: usize, mut sink: impl FnMut(Vec<Analytics>) -> bool) {
         self.grow_to(groups);
         let held = self.held_times.take().unwrap_or_default();

@@ -5,7 +5,7 @@
 //! results to dicts (`py_dicts`) and then to models (`output.py`) takes one core, holding
 //! the GIL, for about 250 ms more. Done one after the other, one core idled for those 250
 //! ms, and the conversion held the GIL for all of its 100 ms in one call: an event loop
-//! awaiting the batch on another thread missed 70-135 ms. Here the finalizing runs on the
+//! awaiting the batch on another thread missed 67-135 ms. Here the finalizing runs on the
 //! rayon pool in chunks of `CHUNK` patterns (`GroupedAccumulators::finalize_in_order`) and
 //! each `__next__` converts one result, waiting with the GIL released when its chunk is not
 //! finalized yet. The results are the same: each pattern is finalized exactly as before,
@@ -116,9 +116,11 @@ impl GroupResults {
                     .ok_or_else(|| CoreError::Internal("the batch's results held an empty chunk".into()))?
             }
         };
-        let pair = group_result(py, &self.index, self.next, &analytics, &mut self.names)?;
+        // (Counted first: a conversion that fails, say on a MemoryError, skips its pattern
+        // rather than pair the next pattern's result with this one's id.)
+        let code = self.next;
         self.next += 1;
-        Ok(Some(pair))
+        group_result(py, &self.index, code, &analytics, &mut self.names).map(Some)
     }
 
     /// The patterns not handed out yet (a dict built from the iterator sizes itself by it).

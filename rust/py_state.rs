@@ -112,8 +112,9 @@ impl CoreState {
         match &state.body {
             Reduction::Grouped(grouped, index) => {
                 let groups = index.keys().len();
-                let analytics = compute(py, || Ok(grouped.finalize_copy(groups)))?;
-                grouped_output(py, &state.report, GroupResults::finalized(index.clone(), analytics))
+                // (The index copied with the GIL released too: three maps of every pattern id.)
+                let (analytics, index) = compute(py, || Ok((grouped.finalize_copy(groups), index.clone())))?;
+                grouped_output(py, &state.report, GroupResults::finalized(index, analytics))
             }
             Reduction::One(acc) => {
                 // Copied with the GIL released too: a state can hold millions of times.

@@ -509,6 +509,27 @@ def test_the_cores_patterns_come_once_each_in_first_seen_order_as_they_are_final
     assert next(groups, None) is None
 
 
+def test_patterns_at_the_edges_of_the_cores_chunks_equal_single_calls() -> None:
+    """The patterns on both sides of each chunk the core finalizes (256 patterns) get their
+    own results, execution times included, as single calls over their records do; each
+    pattern's computation time runs until its result was read, the batch's until the last."""
+    records = _records(random.Random(8), [f"p{i}" for i in range(800)], 8_000)
+    first_seen = list(dict.fromkeys(r["pattern_id"] for r in records))
+    assert len(first_seen) > 3 * 256
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    )
+    assert list(out.results) == first_seen
+    for i in [0, 1, 254, 255, 256, 257, 511, 512, 767, 768, len(first_seen) - 1]:
+        pattern_id = first_seen[i]
+        result = out.results[pattern_id].model_dump(exclude=VOLATILE)
+        assert_close(result, _single(pattern_id, records), pattern_id)
+    times = [result.computation_time_ms for result in out.results.values()]
+    assert times[0] > 0
+    assert times == sorted(times)
+    assert times[-1] <= out.computation_time_ms
+
+
 def test_the_cores_patterns_may_be_left_unread_or_read_on_other_threads() -> None:
     """An iterator dropped part way stops its finalizing without holding up later calls,
     and batches read on several threads at once each get their own patterns."""

@@ -128,7 +128,8 @@ class GroupResults:
     """A batch's (pattern id, result dict) pairs, in the order the ids first appear. The
     patterns are finalized on the core's threads while the first ones are read; reading
     waits (with the GIL released) for a pattern not finalized yet. UsageAnalyticsError if
-    finalizing failed."""
+    finalizing failed. One thread at a time: a second reader meanwhile gets RuntimeError
+    ("Already borrowed")."""
 
     def __iter__(self) -> Self: ...
     def __next__(self) -> tuple[str | int | UUID, dict[str, Any]]: ...

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -152,16 +153,18 @@ def analytics_output(
 
 
 def batch_output(
-    request: AnalyticsRequest, raw: dict[str, Any], elapsed_ms: float, computed_at: datetime
+    request: AnalyticsRequest, raw: dict[str, Any], started: float, computed_at: datetime
 ) -> ModelUsageAnalyticsBatchOutput:
     """The batch output of a grouped result dict, which gives up its `groups`: the core's
     `GroupResults` of (pattern id, result) pairs. A one-call batch's are finalized on the
-    core's threads while the first ones' models are built here."""
+    core's threads while the first ones' models are built here, so each pattern's
+    `computation_time_ms` runs from `started` (the call's `time.perf_counter()`) until its
+    result was read from the core, and the batch's until the last one was."""
     groups = raw.pop("groups")
     with gc_paused():
         results = {
             pattern_id: analytics_output(
-                request, _output_id(pattern_id), group, elapsed_ms, computed_at
+                request, _output_id(pattern_id), group, _elapsed_ms(started), computed_at
             )
             for pattern_id, group in groups
         }
@@ -172,11 +175,15 @@ def batch_output(
         {
             "results": results,
             "data_quality": data_quality(raw),
-            "computation_time_ms": elapsed_ms,
+            "computation_time_ms": _elapsed_ms(started),
             "correlation_id": request.correlation_id,
             "computed_at": computed_at,
         },
     )
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
 
 
 def _output_id(pattern_id: object) -> UUID | str:

@@ -94,8 +94,7 @@ class NodeUsageAnalyticsReducer:
         started = time.perf_counter()
         raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True), cancel)
         raise_if_invalid(batch, raw)
-        elapsed_ms = (time.perf_counter() - started) * 1000.0
-        return batch_output(batch, raw, elapsed_ms, computed_at=datetime.now(UTC))
+        return batch_output(batch, raw, started, computed_at=datetime.now(UTC))
 
     def _inline(self, request: AnalyticsRequest) -> bool:
         rows = row_count(request.execution_data)

@@ -312,8 +312,7 @@ class BatchUsageAccumulator(_Accumulator):
         started = time.perf_counter()
         with self._lock:
             raw = self._state.finalize()
-        elapsed_ms = (time.perf_counter() - started) * 1000.0
-        return batch_output(self._settings, raw, elapsed_ms, computed_at=datetime.now(UTC))
+        return batch_output(self._settings, raw, started, computed_at=datetime.now(UTC))
 
 
 class RollingSettings(BaseModel):
