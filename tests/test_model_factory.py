@@ -163,6 +163,31 @@ def test_other_keys_fall_back_to_model_construct() -> None:
     assert "not_a_field" not in model.__dict__
 
 
+def test_a_factory_that_has_seen_the_fields_still_tells_other_dicts() -> None:
+    """Once a dict of exactly the fields was seen, dicts with the very same key objects in
+    the same order are told by address: any other dict is still checked key by key."""
+    factory = ModelFactory(SuccessMetrics)
+    seen = success_fields()
+    assert factory(dict(seen)) == SuccessMetrics.model_validate(seen)
+    # The same keys in another order, and equal keys that are other objects: exact fields.
+    reordered = dict(reversed(list(seen.items())))
+    assert factory(reordered).__dict__ is reordered
+    copied_keys = {"".join(list(key)): value for key, value in seen.items()}
+    assert all(a is not b for a, b in zip(copied_keys, seen, strict=True))
+    assert factory(copied_keys).__dict__ is copied_keys
+    # The seen keys but one, in the seen order, one other key in its place: not the fields.
+    swapped = {("not_a_field" if key == "timeout_count" else key): v for key, v in seen.items()}
+    model = factory(swapped)
+    assert model == SuccessMetrics.model_construct(**swapped)
+    assert "not_a_field" not in model.__dict__
+    assert model.__dict__ is not swapped
+    # Fewer keys in the seen order, then the seen ones again.
+    shorter = dict(list(seen.items())[:-1])
+    assert factory(shorter).__dict__ is not shorter
+    again = dict(seen)
+    assert factory(again).__dict__ is again
+
+
 class OwnNew(pydantic.BaseModel):
     value: int
 
