@@ -1,15 +1,15 @@
 //! A batch's per-pattern results, handed to Python one by one in first-seen order while
 //! the patterns after them are still being finalized.
 //!
-//! Finalizing 10,000 patterns takes both cores for about 100 ms, and converting their
-//! results to dicts (`py_dicts`) and then to models (`output.py`) takes one core, holding
-//! the GIL, for about 250 ms more. Done one after the other, one core idled for those 250
-//! ms, and the conversion held the GIL for all of its 100 ms in one call: an event loop
-//! awaiting the batch on another thread missed 67-135 ms. Here the finalizing runs on the
-//! rayon pool in chunks of `CHUNK` patterns (`GroupedAccumulators::finalize_in_order`) and
-//! each `__next__` converts one result, waiting with the GIL released when its chunk is not
-//! finalized yet. The results are the same: each pattern is finalized exactly as before,
-//! and they come in group order.
+//! Finalizing 10,000 patterns took both cores for about 100 ms, and converting their
+//! results to dicts (`py_dicts`) and then to models (`output.py`) one core, holding the
+//! GIL, for about 150 ms more (a perf timeline, BENCHMARKS.md session 26). Done one after
+//! the other, one core idled meanwhile, and the conversion to dicts held the GIL in one
+//! call: an event loop awaiting the batch on another thread missed 67-135 ms. Here the
+//! finalizing runs on the rayon pool in chunks of `CHUNK` patterns
+//! (`GroupedAccumulators::finalize_in_order`) and each `__next__` converts one result,
+//! waiting with the GIL released when its chunk is not finalized yet. The results are the
+//! same: each pattern is finalized exactly as before, and they come in group order.
 //!
 //! Dropping the iterator early stops the finalizing at the next chunk (its channel is
 //! closed); a panic while finalizing becomes a `UsageAnalyticsError` from `__next__`.
@@ -26,8 +26,8 @@ use crate::group::{GroupIndex, GroupedAccumulators};
 use crate::metrics::Analytics;
 use crate::py_dicts::{group_result, PyNames};
 
-/// Patterns finalized per chunk: the first chunk is ready within a millisecond or two, and
-/// the pool's hand-offs cost nothing next to a chunk's work.
+/// Patterns finalized per chunk: few enough that the first results come soon after the
+/// reading ends, many enough that a chunk's work dwarfs its hand-off through the channel.
 const CHUNK: usize = 256;
 
 type Finalized = Result<Vec<Analytics>, CoreError>;
@@ -123,7 +123,7 @@ impl GroupResults {
         group_result(py, &self.index, code, &analytics, &mut self.names).map(Some)
     }
 
-    /// The patterns not handed out yet (a dict built from the iterator sizes itself by it).
+    /// The patterns not handed out yet (`list()` of the iterator sizes itself by it).
     fn __length_hint__(&self) -> usize {
         self.index.keys().len() - self.next
     }

@@ -4,10 +4,10 @@
 //! (about 5 µs each, half of a result's cost in the core at 10,000 patterns of 20
 //! records). Strings the results share are made once: keys and classes are interned, and
 //! each shared distribution name becomes one Python string per batch, however many
-//! results list it (`PyNames`). The containers made
-//! for a group's result leave the cyclic collector's lists (`gc_pause::untrack`): none is
-//! part of a cycle, and 10,000 results' of them cost every later collection a walk. (The
-//! dict of the whole input, which the caller fills further, stays listed.)
+//! results list it (`PyNames`). The containers made for a group's result leave the cyclic
+//! collector's lists (`gc_pause::untrack`): none is part of a cycle, and 10,000 results' of
+//! them cost every later collection a walk. (The dict of the whole input, which the caller
+//! fills further, stays listed.)
 
 use std::sync::Arc;
 
