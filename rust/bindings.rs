@@ -60,6 +60,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<crate::py_state::CoreRolling>()?;
     m.add_class::<crate::models::ModelFactory>()?;
     m.add_class::<GroupResults>()?;
+    m.add_class::<crate::output_models::CoreResult>()?;
+    m.add_class::<crate::output_models::OutputModels>()?;
+    m.add_class::<crate::output_models::OutputBuilder>()?;
     Ok(())
 }
 
@@ -155,7 +158,7 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
             } else {
                 Some(compute(py, move || Ok(acc.finalize()))?)
             };
-            to_python(py, report, analytics.as_ref())
+            to_python(py, report, analytics)
         }
         Reduction::Grouped(grouped, index) => {
             let groups = if raising {

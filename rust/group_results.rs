@@ -24,7 +24,7 @@ use crate::bindings::unwound;
 use crate::error::CoreError;
 use crate::group::{GroupIndex, GroupedAccumulators};
 use crate::metrics::Analytics;
-use crate::py_dicts::{group_result, PyNames};
+use crate::py_dicts::group_result;
 
 /// Patterns finalized per chunk: few enough that the first results come soon after the
 /// reading ends, many enough that a chunk's work dwarfs its hand-off through the channel.
@@ -43,7 +43,6 @@ pub struct GroupResults {
     /// Chunks as they are finalized. (In a mutex only for `Sync`: one caller at a time
     /// holds the iterator mutably anyway.)
     chunks: Mutex<Receiver<Finalized>>,
-    names: PyNames,
 }
 
 impl GroupResults {
@@ -79,7 +78,6 @@ impl GroupResults {
             next: 0,
             ready: Vec::new().into_iter(),
             chunks: Mutex::new(chunks),
-            names: PyNames::default(),
         }
     }
 
@@ -120,7 +118,7 @@ impl GroupResults {
         // rather than pair the next pattern's result with this one's id.)
         let code = self.next;
         self.next += 1;
-        group_result(py, &self.index, code, &analytics, &mut self.names).map(Some)
+        group_result(py, &self.index, code, analytics).map(Some)
     }
 
     /// The patterns not handed out yet (`list()` of the iterator sizes itself by it).

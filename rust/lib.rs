@@ -33,6 +33,7 @@ pub mod ingest;
 pub mod metrics;
 mod models;
 mod moment_lanes;
+mod output_models;
 mod prefetch;
 mod py_dicts;
 mod py_repr;

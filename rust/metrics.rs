@@ -53,6 +53,14 @@ pub enum TrendType {
 }
 
 impl TrendType {
+    pub const ALL: [TrendType; 5] = [
+        TrendType::Growing,
+        TrendType::Stable,
+        TrendType::Declining,
+        TrendType::Emerging,
+        TrendType::Abandoned,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TrendType::Growing => "growing",

@@ -105,6 +105,31 @@ impl ModelFactory {
     /// The model holding `fields` as they are when they are exactly its fields;
     /// `cls.model_construct(**fields)` otherwise (which fills in defaults).
     fn __call__<'py>(&self, fields: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        self.make(fields)
+    }
+
+    /// The cyclic collector's view of the objects a factory holds: a factory kept on its
+    /// own class (class -> factory -> class) is then garbage like any other cycle, and the
+    /// class's own clearing breaks it.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.cls)?;
+        visit.call(&self.field_names)?;
+        for key in self.known_keys.get().into_iter().flatten() {
+            visit.call(key)?;
+        }
+        Ok(())
+    }
+
+    /// The class this factory makes.
+    #[getter]
+    fn model_class<'py>(&self, py: Python<'py>) -> Bound<'py, PyType> {
+        self.cls.bind(py).clone()
+    }
+}
+
+impl ModelFactory {
+    /// `__call__`, for the core's own callers (`output_models`).
+    pub(crate) fn make<'py>(&self, fields: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
         let py = fields.py();
         let cls = self.cls.bind(py);
         if !self.holds_exactly_the_fields(fields)? {
@@ -129,26 +154,6 @@ impl ModelFactory {
         Ok(model)
     }
 
-    /// The cyclic collector's view of the objects a factory holds: a factory kept on its
-    /// own class (class -> factory -> class) is then garbage like any other cycle, and the
-    /// class's own clearing breaks it.
-    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.cls)?;
-        visit.call(&self.field_names)?;
-        for key in self.known_keys.get().into_iter().flatten() {
-            visit.call(key)?;
-        }
-        Ok(())
-    }
-
-    /// The class this factory makes.
-    #[getter]
-    fn model_class<'py>(&self, py: Python<'py>) -> Bound<'py, PyType> {
-        self.cls.bind(py).clone()
-    }
-}
-
-impl ModelFactory {
     fn holds_exactly_the_fields(&self, fields: &Bound<'_, PyDict>) -> PyResult<bool> {
         let names = self.field_names.bind(fields.py());
         if fields.len() != names.len() {

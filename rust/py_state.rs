@@ -119,7 +119,7 @@ impl CoreState {
             Reduction::One(acc) => {
                 // Copied with the GIL released too: a state can hold millions of times.
                 let analytics = compute(py, || Ok(acc.clone().finalize()))?;
-                to_python(py, &state.report, Some(&analytics))
+                to_python(py, &state.report, Some(analytics))
             }
             Reduction::Rolling(_) => Err(CoreError::Internal("a rolling state is not finalized".into()).into()),
         }
@@ -236,7 +236,7 @@ impl CoreRolling {
             outside_window: self.report.received - self.report.invalid - in_window,
             ..self.report.clone()
         };
-        let out = to_python(py, &report, Some(&analytics))?;
+        let out = to_python(py, &report, Some(analytics))?;
         out.set_item(intern!(py, "start_us"), window.start)?;
         out.set_item(intern!(py, "end_us"), window.end)?;
         Ok(out)

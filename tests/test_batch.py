@@ -27,7 +27,7 @@ from usage_analytics import (
     UsageTrendType,
 )
 from usage_analytics.ingest import reduce_any
-from usage_analytics.output import gc_paused
+from usage_analytics.output import gc_paused, output_builder
 from usage_analytics.reducer import core_options
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -461,26 +461,30 @@ def test_a_batchs_outputs_are_left_out_of_the_cycle_collector() -> None:
     assert [c for c in containers if gc.is_tracked(c)] == [out.results]
 
 
-def test_the_cores_result_dicts_are_left_out_of_the_cycle_collector() -> None:
-    """The core's per-pattern dicts, lists and tuples (which become the models' fields)
-    are not listed either: the collection after the core's pause walked them all."""
+def test_the_cores_results_are_left_out_of_the_cycle_collector() -> None:
+    """The core's per-pattern pairs and results (which hold no cycle) are not listed
+    either: the collection after the outputs' pause would walk them all."""
     records = _records(random.Random(4), [f"p{i}" for i in range(200)], 2_000)
     records[7]["execution_time_ms"] = -1.0
     batch = ModelUsageAnalyticsBatchInput(execution_data=records, on_invalid="skip", **WINDOW)
     was = gc.isenabled()
-    # (Paused throughout: a young collection would take out by itself the tuples and
-    # dicts holding only numbers and text, hiding a container the core left listed.)
+    # (Paused throughout: a young collection would take out by itself the tuples holding
+    # only untracked objects, hiding a pair the core left listed.)
     gc.disable()
     try:
         raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True), None)
         groups = list(raw.pop("groups"))
         assert len(groups) == 200
-        assert any(result["errors"] for _, result in groups)
+        build = output_builder(batch, datetime.now(UTC))
+        outputs = [build.output(p, result, 0.0) for p, result in groups]
+        assert any(output.data_quality.error_samples for output in outputs)
         made_here = [raw, groups]
         containers = list(_containers(made_here, set()))
-        assert len(containers) > 2_000
+        assert len(containers) > 200
         # Only the whole input's dict and the lists made here are listed.
         assert [c for c in containers if gc.is_tracked(c)] == [made_here, raw, groups]
+        assert not any(gc.is_tracked(result) for _, result in groups)
+        assert not gc.is_tracked(raw["result"])
     finally:
         if was:
             gc.enable()
@@ -502,8 +506,9 @@ def test_the_cores_patterns_come_once_each_in_first_seen_order_as_they_are_final
     assert len(first_seen) > 3 * 256
     groups = _core_groups(records)
     read: list[tuple[Any, int]] = []
+    build = output_builder(ModelUsageAnalyticsBatchInput(execution_data=[], **WINDOW), NOW)
     for pattern_id, result in groups:
-        read.append((pattern_id, result["received"]))
+        read.append((pattern_id, build.output(pattern_id, result, 0.0).total_data_points))
         assert groups.__length_hint__() == len(first_seen) - len(read)
     assert read == [(p, counts[p]) for p in first_seen]
     assert next(groups, None) is None
@@ -534,14 +539,17 @@ def test_the_cores_patterns_may_be_left_unread_or_read_on_other_threads() -> Non
     """An iterator dropped part way stops its finalizing without holding up later calls,
     and batches read on several threads at once each get their own patterns."""
     records = _records(random.Random(7), [f"p{i}" for i in range(1_000)], 4_000)
-    expected = [(p, result["usage"]) for p, result in _core_groups(records)]
+
+    def usage(groups: Any) -> list[tuple[Any, Any]]:
+        build = output_builder(ModelUsageAnalyticsBatchInput(execution_data=[], **WINDOW), NOW)
+        return [(p, build.output(p, result, 0.0).usage_metrics) for p, result in groups]
+
+    expected = usage(_core_groups(records))
     left = _core_groups(records)
     next(left)
     del left
     with ThreadPoolExecutor(3) as pool:
-        reads = pool.map(
-            lambda _: [(p, result["usage"]) for p, result in _core_groups(records)], range(6)
-        )
+        reads = pool.map(lambda _: usage(_core_groups(records)), range(6))
         assert all(read == expected for read in reads)
 
 

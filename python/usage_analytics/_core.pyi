@@ -1,6 +1,6 @@
 """Typed stubs for the Rust extension `usage_analytics._core`."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, Self, TypeVar, final
 from uuid import UUID
 
@@ -13,10 +13,13 @@ __all__ = [
     "ARROW_SLICE_ROWS",
     "RECORD_COLUMNS",
     "CancelFlag",
+    "CoreResult",
     "CoreRolling",
     "CoreState",
     "GroupResults",
     "ModelFactory",
+    "OutputBuilder",
+    "OutputModels",
     "UsageAnalyticsError",
     "__version__",
     "check_timezone",
@@ -64,11 +67,10 @@ def reduce_records(
     `by_pattern` (group by `pattern_id`), `exact_budget` (execution times kept exactly;
     None: all) and `relative_accuracy` (of the percentile sketch past the budget).
     Returns a dict with `received`, `in_window`, `outside_window`, `invalid`, `errors`
-    (up to five `(index, field, value_repr, reason)` samples) and, unless records were
-    invalid and `skip_invalid` is false, the metric families keyed `usage`, `success`,
-    `performance`, `trend`, `distribution` (None when not requested) and
-    `analytics_quality_score`. With `by_pattern`, also `groups`: each pattern's result
-    dict with its own counts, as a `GroupResults`.
+    (up to five `(index, field, value_repr, reason)` samples) and `result`: the
+    `CoreResult` that an `OutputBuilder` turns into the output (with analytics unless
+    records were invalid and `skip_invalid` is false). With `by_pattern`, also `groups`:
+    each pattern's `CoreResult`, with its own counts, as a `GroupResults`.
     """
 
 def untracked(items: _L) -> _L:
@@ -125,15 +127,57 @@ class CoreRolling:
 
 @final
 class GroupResults:
-    """A batch's (pattern id, result dict) pairs, in the order the ids first appear. The
+    """A batch's (pattern id, `CoreResult`) pairs, in the order the ids first appear. The
     patterns are finalized on the core's threads while the first ones are read; reading
     waits (with the GIL released) for a pattern not finalized yet. UsageAnalyticsError if
     finalizing failed. One thread at a time: a second reader meanwhile gets RuntimeError
     ("Already borrowed")."""
 
     def __iter__(self) -> Self: ...
-    def __next__(self) -> tuple[str | int | UUID, dict[str, Any]]: ...
+    def __next__(self) -> tuple[str | int | UUID, CoreResult]: ...
     def __length_hint__(self) -> int: ...
+
+@final
+class CoreResult:
+    """One reduction's ingest counts and analytics, opaque: see `OutputBuilder`."""
+
+@final
+class OutputModels:
+    """The output models' factories, and the trend classes by value; `time_series` makes
+    a trend's `time_series` models from its `(start_us, end_us, executions, rate_per_day)`
+    tuples. TypeError when `trend_types` lacks a class."""
+
+    def __new__(
+        cls,
+        *,
+        output: ModelFactory[Any],
+        data_quality: ModelFactory[Any],
+        error_sample: ModelFactory[Any],
+        usage: ModelFactory[Any],
+        success: ModelFactory[Any],
+        performance: ModelFactory[Any],
+        trend: ModelFactory[Any],
+        prediction: ModelFactory[Any],
+        distribution: ModelFactory[Any],
+        trend_types: dict[str, Any],
+        time_series: Callable[[list[tuple[int, int, int, float]]], list[Any]],
+    ) -> Self: ...
+    @property
+    def factories(self) -> list[ModelFactory[Any]]:
+        """The factories, of every model an output holds."""
+    def builder(self, shared: dict[str, Any]) -> OutputBuilder:
+        """The builder of one call's outputs; `shared` holds the fields they all have
+        (`time_window_start`, `time_window_end`, `time_window_type`, `granularity`,
+        `timezone`, `correlation_id`, `computed_at`; TypeError if one is missing)."""
+
+@final
+class OutputBuilder:
+    """Builds one call's output models from its `CoreResult`s. One thread at a time."""
+
+    def output(self, pattern_id: Any, result: CoreResult, computation_time_ms: float) -> Any:
+        """The output (a `ModelUsageAnalyticsOutput`) of `result` (with analytics)."""
+    def data_quality(self, result: CoreResult) -> Any:
+        """The `DataQuality` of `result`'s counts."""
 
 @final
 class ModelFactory(Generic[_M]):

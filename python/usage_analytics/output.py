@@ -1,11 +1,12 @@
-"""The Rust core's result dicts -> the pydantic output models.
+"""The Rust core's results -> the pydantic output models.
 
 The core's values already have the models' types (it is our own code, tested against the
 reference), so the models are built without validation: validating them again would cost
 more than reducing a thousand records. Each model class has a `ModelFactory` (Rust,
 `rust/models.rs`) that takes a dict holding exactly the model's fields as the model's field
-dict: about 0.5 µs per model against 0.8-1.3 µs for the same steps in Python, which
-matters when a batch builds seventy thousand of them. A batch's outputs are built with Python's
+dict, and the core builds each output's dicts and models itself (`OutputModels`,
+`rust/output_models.rs`) from its results (`CoreResult`): a batch builds seventy thousand
+models, on the one thread its caller waits on. A batch's outputs are built with Python's
 cyclic garbage collector paused (`gc_paused`): they hold no cycles, and the full
 collections that tens of thousands of new objects set off walked the whole heap, costing
 more than building the objects (10,000 outputs took 0.28-0.64 s with the collector running
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from usage_analytics._core import ModelFactory, untracked
+from usage_analytics._core import CoreResult, ModelFactory, OutputBuilder, OutputModels, untracked
 from usage_analytics.contracts import (
     AnalyticsRequest,
     ContextDistribution,
@@ -46,19 +47,8 @@ from usage_analytics.contracts import (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-_data_quality = ModelFactory(DataQuality)
-_error_sample = ModelFactory(InvalidRecordSample)
-_output = ModelFactory(ModelUsageAnalyticsOutput)
-_batch_output = ModelFactory(ModelUsageAnalyticsBatchOutput)
-_usage = ModelFactory(UsageFrequencyMetrics)
-_success = ModelFactory(SuccessMetrics)
-_performance = ModelFactory(PerformanceMetrics)
-_distribution = ModelFactory(ContextDistribution)
-_trend_analysis = ModelFactory(TrendAnalysis)
 _time_bucket = ModelFactory(UsageTimeBucket)
-_prediction = ModelFactory(UsagePrediction)
-#: The trend classes by value (a dict lookup; calling the enum costs ten times more).
-_TREND_TYPES = {member.value: member for member in UsageTrendType}
+_batch_output = ModelFactory(ModelUsageAnalyticsBatchOutput)
 
 
 @contextlib.contextmanager
@@ -100,24 +90,47 @@ def _bucket_datetimes(
         yield start, end, count, rate
 
 
-def data_quality(raw: dict[str, Any]) -> DataQuality:
-    errors = raw["errors"]
-    return _data_quality(
+def _time_series(series: list[tuple[int, int, int, float]]) -> list[UsageTimeBucket]:
+    """A trend's `time_series` models (the core calls it with the buckets' bounds)."""
+    with gc_paused():  # (up to a million buckets: as a batch's outputs, see above)
+        return untracked(
+            [
+                _time_bucket(
+                    {"start": start, "end": end, "executions": count, "rate_per_day": rate}
+                )
+                for start, end, count, rate in _bucket_datetimes(series)
+            ]
+        )
+
+
+_MODELS = OutputModels(
+    output=ModelFactory(ModelUsageAnalyticsOutput),
+    data_quality=ModelFactory(DataQuality),
+    error_sample=ModelFactory(InvalidRecordSample),
+    usage=ModelFactory(UsageFrequencyMetrics),
+    success=ModelFactory(SuccessMetrics),
+    performance=ModelFactory(PerformanceMetrics),
+    trend=ModelFactory(TrendAnalysis),
+    prediction=ModelFactory(UsagePrediction),
+    distribution=ModelFactory(ContextDistribution),
+    # (The trend classes by value: a lookup, where calling the enum cost ten times more.)
+    trend_types={member.value: member for member in UsageTrendType},
+    time_series=_time_series,
+)
+
+
+def output_builder(request: AnalyticsRequest, computed_at: datetime) -> OutputBuilder:
+    """The builder of the outputs of one call of `request`, computed at `computed_at`."""
+    return _MODELS.builder(
         {
-            "records_received": raw["received"],
-            "records_in_window": raw["in_window"],
-            "records_outside_window": raw["outside_window"],
-            "invalid_records": raw["invalid"],
-            # (The core's list is fresh: an empty one is taken as it is.)
-            "error_samples": untracked(
-                [
-                    _error_sample({"index": i, "field": f, "value": v, "reason": r})
-                    for i, f, v, r in errors
-                ]
-            )
-            if errors
-            else errors,
-        },
+            "time_window_start": request.time_window_start,
+            "time_window_end": request.time_window_end,
+            "time_window_type": request.time_window_type,
+            "granularity": request.granularity,
+            "timezone": request.timezone,
+            "correlation_id": request.correlation_id,
+            "computed_at": computed_at,
+        }
     )
 
 
@@ -128,53 +141,37 @@ def analytics_output(
     elapsed_ms: float,
     computed_at: datetime,
 ) -> ModelUsageAnalyticsOutput:
-    performance, distribution = raw["performance"], raw["distribution"]
-    return _output(
-        {
-            "pattern_id": pattern_id,
-            "time_window_start": request.time_window_start,
-            "time_window_end": request.time_window_end,
-            "time_window_type": request.time_window_type,
-            "granularity": request.granularity,
-            "timezone": request.timezone,
-            "usage_metrics": _usage(raw["usage"]),
-            "success_metrics": _success(raw["success"]),
-            "performance_metrics": None if performance is None else _performance(performance),
-            "trend_analysis": _trend(raw["trend"]),
-            "context_distribution": None if distribution is None else _distribution(distribution),
-            "total_data_points": raw["received"],
-            "analytics_quality_score": raw["analytics_quality_score"],
-            "computation_time_ms": elapsed_ms,
-            "correlation_id": request.correlation_id,
-            "computed_at": computed_at,
-            "data_quality": data_quality(raw),
-        },
+    """The output of a single call's result dict (`raw`: the core's)."""
+    result: CoreResult = raw["result"]
+    output: ModelUsageAnalyticsOutput = output_builder(request, computed_at).output(
+        pattern_id, result, elapsed_ms
     )
+    return output
 
 
 def batch_output(
     request: AnalyticsRequest, raw: dict[str, Any], started: float, computed_at: datetime
 ) -> ModelUsageAnalyticsBatchOutput:
     """The batch output of a grouped result dict, which gives up its `groups`: the core's
-    `GroupResults` of (pattern id, result) pairs. A one-call batch's are finalized on the
-    core's threads while the first ones' models are built here, so each pattern's
+    `GroupResults` of (pattern id, `CoreResult`) pairs. A one-call batch's are finalized on
+    the core's threads while the first ones' models are built here, so each pattern's
     `computation_time_ms` runs from `started` (the call's `time.perf_counter()`) until its
     result was read from the core, and the batch's until the last one was."""
     groups = raw.pop("groups")
+    builder = output_builder(request, computed_at)
+    output = builder.output
     with gc_paused():
         results = {
-            pattern_id: analytics_output(
-                request, _output_id(pattern_id), group, _elapsed_ms(started), computed_at
-            )
-            for pattern_id, group in groups
+            pattern_id: output(_output_id(pattern_id), result, _elapsed_ms(started))
+            for pattern_id, result in groups
         }
-        # Freed now, the core's per-group dicts and tuples are not walked by the collection
-        # that resumes with the collector.
+        # Freed now, the core's per-group results and tuples are not walked by the
+        # collection that resumes with the collector.
         del groups
     return _batch_output(
         {
             "results": results,
-            "data_quality": data_quality(raw),
+            "data_quality": builder.data_quality(raw["result"]),
             "computation_time_ms": _elapsed_ms(started),
             "correlation_id": request.correlation_id,
             "computed_at": computed_at,
@@ -192,23 +189,3 @@ def _output_id(pattern_id: object) -> UUID | str:
     if isinstance(pattern_id, UUID):
         return pattern_id
     return uuid_or_text(pattern_id if isinstance(pattern_id, str) else str(pattern_id))
-
-
-def _trend(trend: dict[str, Any] | None) -> TrendAnalysis | None:
-    if trend is None:
-        return None
-    series, prediction = trend["time_series"], trend["predictions"]
-    trend["trend_type"] = _TREND_TYPES[trend["trend_type"]]
-    if series is not None:
-        with gc_paused():  # (up to a million buckets: as a batch's outputs, see above)
-            trend["time_series"] = untracked(
-                [
-                    _time_bucket(
-                        {"start": start, "end": end, "executions": count, "rate_per_day": rate}
-                    )
-                    for start, end, count, rate in _bucket_datetimes(series)
-                ]
-            )
-    if prediction is not None:
-        trend["predictions"] = _prediction(prediction)
-    return _trend_analysis(trend)
