@@ -14,7 +14,9 @@ call (no pydantic output). `batch-outputs`: the batch's call and its 10,000 pyda
 outputs (`output.batch_output`, which reads the patterns' results from the core's call).
 Since the core finalizes a batch's patterns while its `GroupResults` are read, `batch`
 times the reading alone: builds from then on race each other, or older ones, in
-`batch-outputs`. Each build's `_core` is loaded from its own file as a module of
+`batch-outputs`, which builds the outputs with the installed `output.py`: the builds
+raced must share its protocol (since `7d2f553` the core builds the models, from
+`CoreResult`s; older builds handed out dicts). Each build's `_core` is loaded from its own file as a module of
 its own (`ab0._core`, ...): PyO3 keeps one module's state per file.
 """
 
