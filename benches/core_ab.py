@@ -14,9 +14,10 @@ call (no pydantic output). `batch-outputs`: the batch's call and its 10,000 pyda
 outputs (`output.batch_output`, which reads the patterns' results from the core's call).
 Since the core finalizes a batch's patterns while its `GroupResults` are read, `batch`
 times the reading alone: builds from then on race each other, or older ones, in
-`batch-outputs`, which builds the outputs with the installed `output.py`: the builds
-raced must share its protocol (since `7d2f553` the core builds the models, from
-`CoreResult`s; older builds handed out dicts). Each build's `_core` is loaded from its own file as a module of
+`batch-outputs`, which builds the outputs with the installed `output.py` and each
+build's own `OutputModels` (`output.output_models`): the builds raced must share its
+protocol (since `7d2f553` the core builds the models, from `CoreResult`s; older builds
+handed out dicts). Each build's `_core` is loaded from its own file as a module of
 its own (`ab0._core`, ...): PyO3 keeps one module's state per file.
 """
 
@@ -37,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peers import data
 from usage_analytics import ModelUsageAnalyticsBatchInput, ModelUsageAnalyticsInput
 from usage_analytics.ingest import read_any
-from usage_analytics.output import batch_output
+from usage_analytics.output import batch_output, output_models
 from usage_analytics.reducer import core_options
 
 RECORDS = 10_000_000
@@ -66,6 +67,7 @@ def table_and_request(case: str) -> tuple[Any, Any]:
 def main() -> None:
     case, rounds, builds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     cores = [load_core(build, i) for i, build in enumerate(builds)]
+    models = {id(core): output_models(core) for core in cores}
     table, request = table_and_request(case)
     grouped = case.startswith("batch")
     options = core_options(request, by_pattern=grouped)
@@ -81,7 +83,7 @@ def main() -> None:
             grouped=grouped,
         )
         if case == "batch-outputs":
-            batch_output(request, raw, time.perf_counter(), datetime.now(UTC))
+            batch_output(request, raw, time.perf_counter(), datetime.now(UTC), models[id(core)])
 
     walls: list[list[float]] = [[] for _ in builds]
     cpus: list[list[float]] = [[] for _ in builds]

@@ -1,5 +1,6 @@
 //! The PyO3 layer: argument parsing, the GIL-free compute helper and error mapping (the
-//! results become Python dicts in `py_dicts`). No arithmetic here.
+//! results go to Python as `py_dicts` describes, and become models in `output_models`). No
+//! arithmetic here.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

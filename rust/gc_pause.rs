@@ -6,12 +6,12 @@
 //! took longer than building the objects (the batch's outputs: 0.28-0.64 s with it
 //! running, 0.12-0.23 s without). Nothing built for a result can form a cycle, so the
 //! collector has nothing to find in them, and `output.py` builds a batch's results (the
-//! core's dicts, made as its `GroupResults` iterator is read, and the models) with the
+//! models the core makes as its `GroupResults` iterator is read, `output_models`) with the
 //! collector paused (`gc_paused`).
 //!
 //! Paused, the collector still lists every container made meanwhile, and the young
-//! collection that follows the pause walked them all (15-17 ms after the core's dicts of
-//! 10,000 patterns and 27-31 ms after their models), as did every full collection of the
+//! collection that follows the pause walked them all (15-17 ms after the dicts the core made
+//! of 10,000 patterns' results before session 27, and 27-31 ms after their models), as did every full collection of the
 //! process while the caller held the results (48 ms more each). So the containers built
 //! for a result also leave the collector's lists (`untrack`), dicts of numbers included:
 //! CPython up to 3.13 leaves those out by itself, 3.14 tracks every dict from its creation
@@ -43,7 +43,7 @@ pub fn untrack(obj: &Bound<'_, PyAny>) {
 }
 
 /// `items`, out of the cyclic collector's lists (`untrack`): for the lists `output.py`
-/// makes for a result (a time series' buckets, the error samples).
+/// makes for a result (a time series' buckets).
 #[pyfunction]
 #[pyo3(name = "untracked")]
 pub fn py_untracked(items: Bound<'_, PyList>) -> Bound<'_, PyList> {

@@ -2,13 +2,14 @@
 //! the patterns after them are still being finalized.
 //!
 //! Finalizing 10,000 patterns took both cores for about 100 ms, and converting their
-//! results to dicts (`py_dicts`) and then to models (`output.py`) one core, holding the
-//! GIL, for about 150 ms more (a perf timeline, BENCHMARKS.md session 26). Done one after
-//! the other, one core idled meanwhile, and the conversion to dicts held the GIL in one
-//! call: an event loop awaiting the batch on another thread missed 67-135 ms. Here the
-//! finalizing runs on the rayon pool in chunks of `CHUNK` patterns
-//! (`GroupedAccumulators::finalize_in_order`) and each `__next__` converts one result,
-//! waiting with the GIL released when its chunk is not finalized yet. The results are the
+//! results to dicts and then to models one core, holding the GIL, for about 150 ms more (a
+//! perf timeline, BENCHMARKS.md session 26). Done one after the other, one core idled
+//! meanwhile, and the conversion to dicts held the GIL in one call: an event loop awaiting
+//! the batch on another thread missed 67-135 ms. Here the finalizing runs on the rayon
+//! pool in chunks of `CHUNK` patterns (`GroupedAccumulators::finalize_in_order`) and each
+//! `__next__` hands out one result (a `CoreResult`, which Python then has made into its
+//! models: `output_models`), waiting with the GIL released when its chunk is not
+//! finalized yet. The results are the
 //! same: each pattern is finalized exactly as before, and they come in group order.
 //!
 //! Dropping the iterator early stops the finalizing at the next chunk (its channel is
@@ -32,7 +33,7 @@ const CHUNK: usize = 256;
 
 type Finalized = Result<Vec<Analytics>, CoreError>;
 
-/// An iterator of (pattern id, result dict) pairs, one per pattern of `index`.
+/// An iterator of (pattern id, `CoreResult`) pairs, one per pattern of `index`.
 #[pyclass(module = "usage_analytics._core")]
 pub struct GroupResults {
     index: GroupIndex,

@@ -1,4 +1,4 @@
-//! What the core computes: plain structs, converted to Python dicts by `py_dicts`.
+//! What the core computes: plain structs, made into the output models by `output_models`.
 
 use std::sync::Arc;
 
@@ -53,6 +53,7 @@ pub enum TrendType {
 }
 
 impl TrendType {
+    /// Every class, each at its `position`.
     pub const ALL: [TrendType; 5] = [
         TrendType::Growing,
         TrendType::Stable,
@@ -60,6 +61,17 @@ impl TrendType {
         TrendType::Emerging,
         TrendType::Abandoned,
     ];
+
+    /// The class's place in `ALL` (a match, so that a new class must be given one).
+    pub fn position(self) -> usize {
+        match self {
+            TrendType::Growing => 0,
+            TrendType::Stable => 1,
+            TrendType::Declining => 2,
+            TrendType::Emerging => 3,
+            TrendType::Abandoned => 4,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -150,7 +162,7 @@ pub struct Trend {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Distribution {
     /// Ordered by count descending, then name ascending. The names are the tallies' own
-    /// (shared, not copied: a batch's groups share them, see `py_dicts::PyNames`).
+    /// (shared, not copied: a batch's groups share them, see `output_models::PyNames`).
     pub by_context_type: Vec<(Arc<str>, u64)>,
     pub by_agent: Vec<(Arc<str>, u64)>,
     pub by_project: Vec<(Arc<str>, u64)>,
@@ -169,4 +181,16 @@ pub struct Analytics {
     pub trend: Option<Trend>,
     pub distribution: Option<Distribution>,
     pub analytics_quality_score: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_trend_class_is_at_its_position() {
+        for (i, class) in TrendType::ALL.into_iter().enumerate() {
+            assert_eq!(class.position(), i, "{class:?}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Output models built without validation, at the cost of a few C calls.
 //!
-//! A batch builds seven pydantic models per pattern, 70,000 at 10,000 patterns. The core's
-//! result dicts already hold exactly each model's fields with the right types (tested
+//! A batch builds seven pydantic models per pattern, 70,000 at 10,000 patterns. The field
+//! dicts the core makes (`output_models`) already hold exactly each model's fields with the right types (tested
 //! against the reference), so a model is made the way `model_construct` makes one, minus
 //! its per-field default handling: a bare instance (what `object.__new__` does: the
 //! class's `tp_alloc`), the dict as its `__dict__`, and the other three pydantic slots set
@@ -49,8 +49,8 @@ pub struct ModelFactory {
     frozen: bool,
     /// The keys, in order, of the first dict found to hold exactly the fields: a dict whose
     /// keys are these very objects in this order holds them too, told by their addresses
-    /// rather than by hashing each key into `field_names` (the core's dicts and
-    /// `output.py`'s are built alike each time, with interned keys): 842 -> 730 ns a model
+    /// rather than by hashing each key into `field_names` (the core's dicts,
+    /// `output_models`, are built alike each time, with interned keys): 842 -> 730 ns a model
     /// of 7 fields, 1,411 -> 1,161 ns of 8 (medians, BENCHMARKS.md session 26). Held, so
     /// that no other object can take one of their addresses.
     known_keys: OnceLock<Vec<Py<PyAny>>>,

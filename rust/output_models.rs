@@ -22,6 +22,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::{PyTraverseError, PyVisit};
 use rustc_hash::FxHashMap;
 
 use crate::error::CoreError;
@@ -50,7 +51,7 @@ pub struct OutputModels {
     trend: Py<ModelFactory>,
     prediction: Py<ModelFactory>,
     distribution: Py<ModelFactory>,
-    /// The `UsageTrendType` member of each `TrendType` (in `TrendType::ALL`'s order).
+    /// The `UsageTrendType` member of each `TrendType`, at its `position`.
     trend_types: Vec<Py<PyAny>>,
     /// Called with a trend's `[(start_us, end_us, executions, rate_per_day)]`, returns its
     /// `time_series` (its datetimes are made in Python: `output.py`).
@@ -102,19 +103,19 @@ impl OutputModels {
     /// The factories, of every model an output holds.
     #[getter]
     fn factories(&self, py: Python<'_>) -> Vec<Py<ModelFactory>> {
-        [
-            &self.output,
-            &self.data_quality,
-            &self.error_sample,
-            &self.usage,
-            &self.success,
-            &self.performance,
-            &self.trend,
-            &self.prediction,
-            &self.distribution,
-        ]
-        .map(|factory| factory.clone_ref(py))
-        .into()
+        self.each_factory().map(|factory| factory.clone_ref(py)).into()
+    }
+
+    /// The cyclic collector's view of what the models hold: `output.py`'s (module ->
+    /// `time_series` function -> its globals -> the models) is a cycle.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for factory in self.each_factory() {
+            visit.call(factory)?;
+        }
+        for class in &self.trend_types {
+            visit.call(class)?;
+        }
+        visit.call(&self.time_series)
     }
 
     /// A builder of one call's outputs: `shared` holds the fields every output of the call
@@ -142,6 +143,36 @@ impl OutputModels {
     }
 }
 
+impl OutputModels {
+    fn each_factory(&self) -> [&Py<ModelFactory>; 9] {
+        [
+            &self.output,
+            &self.data_quality,
+            &self.error_sample,
+            &self.usage,
+            &self.success,
+            &self.performance,
+            &self.trend,
+            &self.prediction,
+            &self.distribution,
+        ]
+    }
+}
+
+impl OutputBuilder {
+    fn shared(&self) -> [&Py<PyAny>; 7] {
+        [
+            &self.time_window_start,
+            &self.time_window_end,
+            &self.time_window_type,
+            &self.granularity,
+            &self.timezone,
+            &self.correlation_id,
+            &self.computed_at,
+        ]
+    }
+}
+
 /// Builds one call's outputs (see the module's notes).
 #[pyclass(module = "usage_analytics._core")]
 pub struct OutputBuilder {
@@ -158,6 +189,14 @@ pub struct OutputBuilder {
 
 #[pymethods]
 impl OutputBuilder {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.models)?;
+        for field in self.shared() {
+            visit.call(field)?;
+        }
+        Ok(())
+    }
+
     /// The `ModelUsageAnalyticsOutput` of `result` for `pattern_id`, computed in
     /// `computation_time_ms`.
     fn output<'py>(
@@ -278,9 +317,7 @@ fn performance<'py>(models: &OutputModels, py: Python<'py>, p: &Performance) -> 
 
 fn trend<'py>(models: &OutputModels, py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
-    let class = TrendType::ALL.iter().position(|&k| k == t.trend_type);
-    let class = class.ok_or_else(|| CoreError::Internal(format!("{:?} not in TrendType::ALL", t.trend_type)))?;
-    d.set_item(intern!(py, "trend_type"), &models.trend_types[class])?;
+    d.set_item(intern!(py, "trend_type"), &models.trend_types[t.trend_type.position()])?;
     d.set_item(intern!(py, "velocity"), t.velocity)?;
     d.set_item(intern!(py, "acceleration"), t.acceleration)?;
     d.set_item(intern!(py, "adoption_rate"), t.adoption_rate)?;

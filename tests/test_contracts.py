@@ -226,7 +226,7 @@ def test_output_echoes_the_request() -> None:
 def test_outputs_built_without_validation_equal_validated_ones(
     granularity: AnalyticsGranularity,
 ) -> None:
-    # The outputs are assembled from the core's dicts without validation (ModelFactory):
+    # The core assembles the outputs without validation (OutputModels, ModelFactory):
     # they must be exactly what validating their own dump gives, field sets included.
     bad = [*records(), {"timestamp": "not a time"}]
     contract = make(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,8 +65,11 @@ def _models(out: pydantic.BaseModel) -> list[pydantic.BaseModel]:
 
 def test_every_model_of_an_output_is_what_validation_makes_of_its_dump() -> None:
     """Each model the core builds, time series, prediction and error samples included,
-    equals the model pydantic validates from its dump, and holds its fields in the
-    class's order (as `repr` and iteration show them)."""
+    equals the model pydantic validates from its dump, value by value and type by type
+    (an int where a float belongs, or a trend class's text for its member, would compare
+    equal), was built from exactly its fields (a misspelt key would have the factory fill
+    in the field's default), holds them in the class's order (as `repr` and iteration
+    show them), and is out of the cyclic collector's lists."""
     out = REDUCER.execute_reduction_sync(_request())
     assert out.trend_analysis
     assert out.trend_analysis.time_series
@@ -74,8 +78,15 @@ def test_every_model_of_an_output_is_what_validation_makes_of_its_dump() -> None
     models = _models(out)
     assert len(models) > 40
     for model in models:
-        assert type(model).model_validate(model.model_dump()) == model
-        assert list(model.__dict__) == list(type(model).model_fields)
+        cls = type(model)
+        validated = cls.model_validate(model.model_dump())
+        assert validated == model
+        for name in cls.model_fields:
+            value, expected = getattr(model, name), getattr(validated, name)
+            assert type(value) is type(expected), (cls.__name__, name, value)
+        assert model.model_fields_set == set(cls.model_fields), cls.__name__
+        assert list(model.__dict__) == list(cls.model_fields)
+        assert not gc.is_tracked(model), cls.__name__
     assert ModelUsageAnalyticsOutput.model_validate_json(out.model_dump_json()) == out
 
 

@@ -69,8 +69,9 @@ def reduce_records(
     Returns a dict with `received`, `in_window`, `outside_window`, `invalid`, `errors`
     (up to five `(index, field, value_repr, reason)` samples) and `result`: the
     `CoreResult` that an `OutputBuilder` turns into the output (with analytics unless
-    records were invalid and `skip_invalid` is false). With `by_pattern`, also `groups`:
-    each pattern's `CoreResult`, with its own counts, as a `GroupResults`.
+    records were invalid and `skip_invalid` is false). With `by_pattern`, `result` holds
+    the whole input's counts only (for its `data_quality`), and `groups` each pattern's
+    `CoreResult`, with its own counts, as a `GroupResults`.
     """
 
 def untracked(items: _L) -> _L:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from usage_analytics import _core
 from usage_analytics._core import CoreResult, ModelFactory, OutputBuilder, OutputModels, untracked
 from usage_analytics.contracts import (
     AnalyticsRequest,
@@ -103,25 +104,36 @@ def _time_series(series: list[tuple[int, int, int, float]]) -> list[UsageTimeBuc
         )
 
 
-_MODELS = OutputModels(
-    output=ModelFactory(ModelUsageAnalyticsOutput),
-    data_quality=ModelFactory(DataQuality),
-    error_sample=ModelFactory(InvalidRecordSample),
-    usage=ModelFactory(UsageFrequencyMetrics),
-    success=ModelFactory(SuccessMetrics),
-    performance=ModelFactory(PerformanceMetrics),
-    trend=ModelFactory(TrendAnalysis),
-    prediction=ModelFactory(UsagePrediction),
-    distribution=ModelFactory(ContextDistribution),
-    # (The trend classes by value: a lookup, where calling the enum cost ten times more.)
-    trend_types={member.value: member for member in UsageTrendType},
-    time_series=_time_series,
-)
+def output_models(core: Any = _core) -> OutputModels:
+    """The output models of the library, made by `core`'s classes: the core module itself,
+    or another build of it loaded as a module of its own (`benches/core_ab.py`), whose
+    results only its own classes read."""
+    factory = core.ModelFactory
+    models: OutputModels = core.OutputModels(
+        output=factory(ModelUsageAnalyticsOutput),
+        data_quality=factory(DataQuality),
+        error_sample=factory(InvalidRecordSample),
+        usage=factory(UsageFrequencyMetrics),
+        success=factory(SuccessMetrics),
+        performance=factory(PerformanceMetrics),
+        trend=factory(TrendAnalysis),
+        prediction=factory(UsagePrediction),
+        distribution=factory(ContextDistribution),
+        # (The trend classes by value: a lookup, where calling the enum cost ten times more.)
+        trend_types={member.value: member for member in UsageTrendType},
+        time_series=_time_series,
+    )
+    return models
 
 
-def output_builder(request: AnalyticsRequest, computed_at: datetime) -> OutputBuilder:
+_MODELS = output_models()
+
+
+def output_builder(
+    request: AnalyticsRequest, computed_at: datetime, models: OutputModels = _MODELS
+) -> OutputBuilder:
     """The builder of the outputs of one call of `request`, computed at `computed_at`."""
-    return _MODELS.builder(
+    return models.builder(
         {
             "time_window_start": request.time_window_start,
             "time_window_end": request.time_window_end,
@@ -150,15 +162,20 @@ def analytics_output(
 
 
 def batch_output(
-    request: AnalyticsRequest, raw: dict[str, Any], started: float, computed_at: datetime
+    request: AnalyticsRequest,
+    raw: dict[str, Any],
+    started: float,
+    computed_at: datetime,
+    models: OutputModels = _MODELS,
 ) -> ModelUsageAnalyticsBatchOutput:
     """The batch output of a grouped result dict, which gives up its `groups`: the core's
     `GroupResults` of (pattern id, `CoreResult`) pairs. A one-call batch's are finalized on
     the core's threads while the first ones' models are built here, so each pattern's
     `computation_time_ms` runs from `started` (the call's `time.perf_counter()`) until its
-    result was read from the core, and the batch's until the last one was."""
+    result was read from the core, and the batch's until the last one was. (`models`:
+    those of the core that made `raw`, see `output_models`.)"""
     groups = raw.pop("groups")
-    builder = output_builder(request, computed_at)
+    builder = output_builder(request, computed_at, models)
     output = builder.output
     with gc_paused():
         results = {
