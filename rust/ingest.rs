@@ -52,6 +52,11 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
+    /// The valid records inside the window.
+    pub fn in_window(&self) -> usize {
+        self.received - self.outside_window - self.invalid
+    }
+
     /// Add `other`'s counts, keeping the first `MAX_SAMPLES` samples (as they are: each
     /// sample's index is within the reading that described it).
     pub fn merge(&mut self, other: &IngestReport) {

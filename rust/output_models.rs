@@ -31,6 +31,14 @@ use crate::ingest::IngestReport;
 use crate::metrics::*;
 use crate::models::ModelFactory;
 
+/// Sets each of `$from`'s named fields on the dict `$d`, under the field's own name (the
+/// core's metric structs name their fields as the models do).
+macro_rules! set_fields {
+    ($d:expr, $from:expr; $($field:ident),+ $(,)?) => {
+        $( $d.set_item(intern!($d.py(), stringify!($field)), $from.$field)?; )+
+    };
+}
+
 /// One reduction's result: its ingest counts and, unless records were invalid in raise
 /// mode, its analytics. Opaque to Python: `OutputBuilder` turns it into models.
 #[pyclass(frozen, module = "usage_analytics._core")]
@@ -259,10 +267,7 @@ fn data_quality<'py>(models: &OutputModels, py: Python<'py>, report: &IngestRepo
     untrack(&samples);
     let d = PyDict::new(py);
     d.set_item(intern!(py, "records_received"), report.received)?;
-    d.set_item(
-        intern!(py, "records_in_window"),
-        report.received - report.outside_window - report.invalid,
-    )?;
+    d.set_item(intern!(py, "records_in_window"), report.in_window())?;
     d.set_item(intern!(py, "records_outside_window"), report.outside_window)?;
     d.set_item(intern!(py, "invalid_records"), report.invalid)?;
     d.set_item(intern!(py, "error_samples"), samples)?;
@@ -271,63 +276,42 @@ fn data_quality<'py>(models: &OutputModels, py: Python<'py>, report: &IngestRepo
 
 fn usage<'py>(models: &OutputModels, py: Python<'py>, u: &Usage) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
-    d.set_item(intern!(py, "total_executions"), u.total_executions)?;
-    d.set_item(intern!(py, "executions_per_day"), u.executions_per_day)?;
-    d.set_item(intern!(py, "executions_per_week"), u.executions_per_week)?;
-    d.set_item(intern!(py, "executions_per_month"), u.executions_per_month)?;
-    d.set_item(intern!(py, "unique_contexts"), u.unique_contexts)?;
-    d.set_item(intern!(py, "unique_users"), u.unique_users)?;
-    d.set_item(intern!(py, "peak_daily_usage"), u.peak_daily_usage)?;
-    d.set_item(intern!(py, "time_since_last_use"), u.time_since_last_use)?;
+    set_fields!(d, u;
+        total_executions, executions_per_day, executions_per_week, executions_per_month,
+        unique_contexts, unique_users, peak_daily_usage, time_since_last_use);
     models.usage.get().make(&d)
 }
 
 fn success<'py>(models: &OutputModels, py: Python<'py>, s: &Success) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
-    d.set_item(intern!(py, "success_count"), s.success_count)?;
-    d.set_item(intern!(py, "failure_count"), s.failure_count)?;
-    d.set_item(intern!(py, "success_rate"), s.success_rate)?;
-    d.set_item(intern!(py, "error_rate"), s.error_rate)?;
-    d.set_item(intern!(py, "timeout_count"), s.timeout_count)?;
-    d.set_item(intern!(py, "quality_gate_failures"), s.quality_gate_failures)?;
-    d.set_item(intern!(py, "avg_quality_score"), s.avg_quality_score)?;
+    set_fields!(d, s;
+        success_count, failure_count, success_rate, error_rate, timeout_count,
+        quality_gate_failures, avg_quality_score);
     models.success.get().make(&d)
 }
 
 fn performance<'py>(models: &OutputModels, py: Python<'py>, p: &Performance) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
-    d.set_item(intern!(py, "avg_execution_time_ms"), p.avg_execution_time_ms)?;
-    d.set_item(intern!(py, "p50_execution_time_ms"), p.p50_execution_time_ms)?;
-    d.set_item(intern!(py, "p95_execution_time_ms"), p.p95_execution_time_ms)?;
-    d.set_item(intern!(py, "p99_execution_time_ms"), p.p99_execution_time_ms)?;
-    d.set_item(intern!(py, "min_execution_time_ms"), p.min_execution_time_ms)?;
-    d.set_item(intern!(py, "max_execution_time_ms"), p.max_execution_time_ms)?;
-    d.set_item(intern!(py, "std_dev_ms"), p.std_dev_ms)?;
-    d.set_item(intern!(py, "total_execution_time_ms"), p.total_execution_time_ms)?;
-    d.set_item(intern!(py, "sample_count"), p.sample_count)?;
+    set_fields!(d, p;
+        avg_execution_time_ms, p50_execution_time_ms, p95_execution_time_ms,
+        p99_execution_time_ms, min_execution_time_ms, max_execution_time_ms, std_dev_ms,
+        total_execution_time_ms, sample_count);
     let method = if p.percentiles_exact {
         intern!(py, "exact")
     } else {
         intern!(py, "sketch")
     };
     d.set_item(intern!(py, "percentile_method"), method)?;
-    d.set_item(intern!(py, "percentile_relative_error"), p.percentile_relative_error)?;
+    set_fields!(d, p; percentile_relative_error);
     models.performance.get().make(&d)
 }
 
 fn trend<'py>(models: &OutputModels, py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
     d.set_item(intern!(py, "trend_type"), &models.trend_types[t.trend_type.position()])?;
-    d.set_item(intern!(py, "velocity"), t.velocity)?;
-    d.set_item(intern!(py, "acceleration"), t.acceleration)?;
-    d.set_item(intern!(py, "adoption_rate"), t.adoption_rate)?;
-    d.set_item(intern!(py, "retention_rate"), t.retention_rate)?;
-    d.set_item(intern!(py, "churn_rate"), t.churn_rate)?;
-    d.set_item(intern!(py, "growth_percentage"), t.growth_percentage)?;
-    d.set_item(intern!(py, "confidence_score"), t.confidence_score)?;
-    d.set_item(intern!(py, "bucket_count"), t.bucket_count)?;
-    d.set_item(intern!(py, "bucket_width_seconds"), t.bucket_width_seconds)?;
-    d.set_item(intern!(py, "velocity_significant"), t.velocity_significant)?;
+    set_fields!(d, t;
+        velocity, acceleration, adoption_rate, retention_rate, churn_rate, growth_percentage,
+        confidence_score, bucket_count, bucket_width_seconds, velocity_significant);
     let series = t
         .time_series
         .as_ref()
@@ -349,9 +333,7 @@ fn trend<'py>(models: &OutputModels, py: Python<'py>, t: &Trend) -> PyResult<Bou
 
 fn prediction<'py>(models: &OutputModels, py: Python<'py>, p: &Prediction) -> PyResult<Bound<'py, PyAny>> {
     let d = PyDict::new(py);
-    d.set_item(intern!(py, "horizon_days"), p.horizon_days)?;
-    d.set_item(intern!(py, "predicted_daily_rate"), p.predicted_daily_rate)?;
-    d.set_item(intern!(py, "predicted_executions"), p.predicted_executions)?;
+    set_fields!(d, p; horizon_days, predicted_daily_rate, predicted_executions);
     models.prediction.get().make(&d)
 }
 

@@ -62,10 +62,7 @@ pub(crate) fn to_python<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item(intern!(py, "received"), report.received)?;
-    out.set_item(
-        intern!(py, "in_window"),
-        report.received - report.outside_window - report.invalid,
-    )?;
+    out.set_item(intern!(py, "in_window"), report.in_window())?;
     out.set_item(intern!(py, "outside_window"), report.outside_window)?;
     out.set_item(intern!(py, "invalid"), report.invalid)?;
     let errors = PyList::empty(py);
