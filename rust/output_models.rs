@@ -167,20 +167,6 @@ impl OutputModels {
     }
 }
 
-impl OutputBuilder {
-    fn shared(&self) -> [&Py<PyAny>; 7] {
-        [
-            &self.time_window_start,
-            &self.time_window_end,
-            &self.time_window_type,
-            &self.granularity,
-            &self.timezone,
-            &self.correlation_id,
-            &self.computed_at,
-        ]
-    }
-}
-
 /// Builds one call's outputs (see the module's notes).
 #[pyclass(module = "usage_analytics._core")]
 pub struct OutputBuilder {
@@ -193,6 +179,20 @@ pub struct OutputBuilder {
     correlation_id: Py<PyAny>,
     computed_at: Py<PyAny>,
     names: PyNames,
+}
+
+impl OutputBuilder {
+    fn shared(&self) -> [&Py<PyAny>; 7] {
+        [
+            &self.time_window_start,
+            &self.time_window_end,
+            &self.time_window_type,
+            &self.granularity,
+            &self.timezone,
+            &self.correlation_id,
+            &self.computed_at,
+        ]
+    }
 }
 
 #[pymethods]
