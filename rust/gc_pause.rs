@@ -10,12 +10,12 @@
 //! collector paused (`gc_paused`).
 //!
 //! Paused, the collector still lists every container made meanwhile, and the young
-//! collection that follows the pause walked them all (15-17 ms after the dicts the core made
-//! of 10,000 patterns' results before session 27, and 27-31 ms after their models), as did every full collection of the
-//! process while the caller held the results (48 ms more each). So the containers built
-//! for a result also leave the collector's lists (`untrack`), dicts of numbers included:
-//! CPython up to 3.13 leaves those out by itself, 3.14 tracks every dict from its creation
-//! and never again on an insertion (python/cpython#127027). The cost: a cycle a caller
+//! collection that follows the pause walked them all (15-17 ms after the dicts the core
+//! made of 10,000 patterns' results before session 27, and 27-31 ms after their models),
+//! as did every full collection of the process while the caller held the results (48 ms
+//! more each). So the containers built for a result also leave the collector's lists
+//! (`untrack`), dicts of numbers included: CPython up to 3.13 leaves those out by itself,
+//! 3.14 tracks every dict from its creation and never again on an insertion (python/cpython#127027). The cost: a cycle a caller
 //! makes through one of them (appending an output to its own `error_samples` list, say) is
 //! never collected, a leak and not a crash; nothing in the library makes one. Copies keep
 //! the state (a dict copied from an untracked one is untracked too: `model_copy` of an

@@ -9,8 +9,8 @@
 //! pool in chunks of `CHUNK` patterns (`GroupedAccumulators::finalize_in_order`) and each
 //! `__next__` hands out one result (a `CoreResult`, which Python then has made into its
 //! models: `output_models`), waiting with the GIL released when its chunk is not
-//! finalized yet. The results are the
-//! same: each pattern is finalized exactly as before, and they come in group order.
+//! finalized yet. The results are the same: each pattern is finalized exactly as before,
+//! and they come in group order.
 //!
 //! Dropping the iterator early stops the finalizing at the next chunk (its channel is
 //! closed); a panic while finalizing becomes a `UsageAnalyticsError` from `__next__`.

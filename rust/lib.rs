@@ -5,10 +5,10 @@
 //! `columns`, `tally`, `accumulator`, `group`, `held_times`, `rolling`, `rows`), cancelling
 //! (`cancel`), streaming states and their serialized form (`state`, `wire`), the readers
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`,
-//! `py_repr`) and the thin PyO3 bindings (`bindings`, `py_state`, `py_dicts`, `output_models`,
-//! `models`). No
-//! arithmetic lives in the bindings. `allocator` puts the crate on jemalloc (Linux); `wide`
-//! compiles a few loops for AVX2 too, taken where the CPU has it.
+//! `py_repr`) and the thin PyO3 bindings (`bindings`, `py_state`, `py_dicts`,
+//! `output_models`, `models`). No arithmetic lives in the bindings. `allocator` puts the
+//! crate on jemalloc (Linux); `wide` compiles a few loops for AVX2 too, taken where the CPU
+//! has it.
 
 pub mod accumulator;
 mod allocator;

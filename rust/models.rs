@@ -1,12 +1,13 @@
 //! Output models built without validation, at the cost of a few C calls.
 //!
 //! A batch builds seven pydantic models per pattern, 70,000 at 10,000 patterns. The field
-//! dicts the core makes (`output_models`) already hold exactly each model's fields with the right types (tested
-//! against the reference), so a model is made the way `model_construct` makes one, minus
-//! its per-field default handling: a bare instance (what `object.__new__` does: the
-//! class's `tp_alloc`), the dict as its `__dict__`, and the other three pydantic slots set
-//! with `object.__setattr__`'s C function (pydantic's own `__setattr__` would refuse: the
-//! models are frozen). In Python that took 0.8-1.3 µs per model.
+//! dicts the core makes (`output_models`) already hold exactly each model's fields with
+//! the right types (tested against the reference), so a model is made the way
+//! `model_construct` makes one, minus its per-field default handling: a bare instance
+//! (what `object.__new__` does: the class's `tp_alloc`), the dict as its `__dict__`, and
+//! the other three pydantic slots set with `object.__setattr__`'s C function (pydantic's
+//! own `__setattr__` would refuse: the models are frozen). In Python that took 0.8-1.3 µs
+//! per model.
 //!
 //! Each model gets its own `__pydantic_fields_set__` (all fields): pydantic's
 //! `model_fields_set` hands out that very set, so a shared one would let a caller's change
@@ -50,9 +51,9 @@ pub struct ModelFactory {
     /// The keys, in order, of the first dict found to hold exactly the fields: a dict whose
     /// keys are these very objects in this order holds them too, told by their addresses
     /// rather than by hashing each key into `field_names` (the core's dicts,
-    /// `output_models`, are built alike each time, with interned keys): 842 -> 730 ns a model
-    /// of 7 fields, 1,411 -> 1,161 ns of 8 (medians, BENCHMARKS.md session 26). Held, so
-    /// that no other object can take one of their addresses.
+    /// `output_models`, are built alike each time, with interned keys): 842 -> 730 ns a
+    /// model of 7 fields, 1,411 -> 1,161 ns of 8 (medians, BENCHMARKS.md session 26).
+    /// Held, so that no other object can take one of their addresses.
     known_keys: OnceLock<Vec<Py<PyAny>>>,
 }
 
