@@ -15,11 +15,12 @@
 //! as did every full collection of the process while the caller held the results (48 ms
 //! more each). So the containers built for a result also leave the collector's lists
 //! (`untrack`), dicts of numbers included: CPython up to 3.13 leaves those out by itself,
-//! 3.14 tracks every dict from its creation and never again on an insertion (python/cpython#127027). The cost: a cycle a caller
-//! makes through one of them (appending an output to its own `error_samples` list, say) is
-//! never collected, a leak and not a crash; nothing in the library makes one. Copies keep
-//! the state (a dict copied from an untracked one is untracked too: `model_copy` of an
-//! output, say), which holds no cycle either.
+//! 3.14 tracks every dict from its creation and never again on an insertion
+//! (python/cpython#127027). The cost: a cycle a caller makes through one of them
+//! (appending an output to its own `error_samples` list, say) is never collected, a leak
+//! and not a crash; nothing in the library makes one. Copies keep the state (a dict
+//! copied from an untracked one is untracked too: `model_copy` of an output, say), which
+//! holds no cycle either.
 
 use pyo3::ffi;
 use pyo3::prelude::*;
