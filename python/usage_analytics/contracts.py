@@ -492,9 +492,10 @@ class ModelUsageAnalyticsBatchOutput(_Model):
     results: dict[UUID | int | str, ModelUsageAnalyticsOutput]
     data_quality: DataQuality = Field(description="Over the whole input.")
     computation_time_ms: float = Field(
-        description="From the call's start until every pattern's result was computed. "
-        "Each result's own runs until that result was (patterns are finalized while the "
-        "first results are built, so later ones show more)."
+        description="From the call's start until every pattern's output was built. "
+        "Each result's own runs until its pattern's result was read from the core "
+        "(patterns are finalized while the first outputs are built, so later ones show "
+        "more)."
     )
     correlation_id: UUID
     computed_at: datetime
