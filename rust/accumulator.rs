@@ -11,10 +11,11 @@ use crate::bucket_counts::{bucket_midpoint, rate_per_day, BucketCounts, TrendGri
 use crate::buckets::Window;
 use crate::calendar::{scan_runs, Place, RunFinder, RunTable};
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
-use crate::columns::{Columns, GATE_FAILED, SUCCESS, TIMEOUT};
+use crate::columns::{Columns, Counted, GATE_FAILED, SUCCESS, TIMEOUT};
 use crate::durations::Durations;
 use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
+use crate::group_counts::GroupRow;
 use crate::metrics::*;
 use crate::regression::{ols, ols_sparse, Axis, LinearFit};
 use crate::rows::Rows;
@@ -173,11 +174,15 @@ impl Accumulator {
     /// `add`, with or without the execution times (see `add`'s halves).
     fn add_in_halves(&mut self, columns: &Columns, times: bool) {
         self.add_counted(columns);
+        let counted = Counted {
+            strings: columns.counted.each_ref().map(Option::is_some),
+            flags: false,
+        };
         let add = |acc: &mut Accumulator, rows: std::ops::Range<usize>| {
             if times {
                 acc.add_times(columns, rows.clone());
             }
-            acc.add_rows_except_counted(columns, columns, rows, None);
+            acc.add_rows_except_counted(columns, columns, rows, None, counted);
         };
         let n = columns.len();
         if n < SPLIT_ROWS || self.durations.budget() != usize::MAX {
@@ -188,6 +193,33 @@ impl Accumulator {
         let mut second = self.emptied();
         rayon::join(|| add(self, 0..half), || add(&mut second, half..n));
         self.merge(&second);
+    }
+
+    /// A group's counts of a grouped chunk (`GroupCounts::of`), whose codes refer to
+    /// `dictionaries`: the columns counted there are left out of `add_rows_of`.
+    pub fn add_group_counts(&mut self, counts: &GroupRow, dictionaries: &Columns) {
+        let [context, agent, project, file] = counts.strings;
+        if let Some(counts) = context {
+            self.contexts.add_counts(counts, &dictionaries.context_types);
+        }
+        if let Some(counts) = agent {
+            // (The agents' spans come from their rows: counted only without trends.)
+            debug_assert!(!self.families.trends, "agents counted without their spans");
+            self.agents.add_counts(counts, &dictionaries.agents);
+        }
+        if self.families.distribution {
+            if let Some(counts) = project {
+                self.projects.add_counts(counts, &dictionaries.projects);
+            }
+            if let Some(counts) = file {
+                self.file_types.add_counts(counts, &dictionaries.file_types);
+            }
+        }
+        if let Some([success, timeouts, gates]) = counts.flags {
+            self.success += u64::from(success);
+            self.timeouts += u64::from(timeouts);
+            self.gate_failures += u64::from(gates);
+        }
     }
 
     /// The string columns of a chunk that were counted, not coded (`Columns::counted`).
@@ -243,16 +275,24 @@ impl Accumulator {
     /// Add the given rows of `columns` (a pattern's rows of a shared chunk). Generic over
     /// the rows (`Rows`): a range, as `add` and a batch's patterns pass, is read as slices.
     pub fn add_rows<R: Rows>(&mut self, columns: &Columns, rows: R) {
-        self.add_rows_of(columns, columns, rows, None);
+        self.add_rows_of(columns, columns, rows, None, Counted::default());
     }
 
     /// `add_rows` with the row data in `data` and the string dictionaries its codes refer
-    /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's), and
-    /// the window's `runs` if tabled (for rows out of time order).
-    pub fn add_rows_of<R: Rows>(&mut self, data: &Columns, dictionaries: &Columns, rows: R, runs: Option<&RunTable>) {
+    /// to in `dictionaries` (a chunk's rows reordered by pattern share the chunk's), the
+    /// window's `runs` if tabled (for rows out of time order), and the columns `counted`
+    /// for these rows elsewhere (`add_group_counts`), which `data` need not hold.
+    pub fn add_rows_of<R: Rows>(
+        &mut self,
+        data: &Columns,
+        dictionaries: &Columns,
+        rows: R,
+        runs: Option<&RunTable>,
+        counted: Counted,
+    ) {
         debug_assert!(!data.has_counted(), "counted chunks are added whole (`add`)");
         self.add_times(data, rows.clone());
-        self.add_rows_except_counted(data, dictionaries, rows, runs);
+        self.add_rows_except_counted(data, dictionaries, rows, runs, counted);
     }
 
     /// `add_rows_of` but for the execution times, which the caller keeps and hands over
@@ -263,9 +303,10 @@ impl Accumulator {
         dictionaries: &Columns,
         rows: R,
         runs: Option<&RunTable>,
+        counted: Counted,
     ) {
         debug_assert!(!data.has_counted(), "counted chunks are added whole (`add`)");
-        self.add_rows_except_counted(data, dictionaries, rows, runs);
+        self.add_rows_except_counted(data, dictionaries, rows, runs, counted);
     }
 
     /// The execution times of `rows`, unless the performance family is off.
@@ -276,19 +317,21 @@ impl Accumulator {
         }
     }
 
-    /// `add_rows_but_times` of the columns that were coded: the counted ones (a whole
-    /// chunk's, see `Columns::counted`) are added once per chunk by `add_counted`.
+    /// `add_rows_but_times` of the columns not `counted`: those are added once per chunk
+    /// (a whole chunk's, see `Columns::counted`, by `add_counted`; a group's, by
+    /// `add_group_counts`).
     fn add_rows_except_counted<R: Rows>(
         &mut self,
         data: &Columns,
         dictionaries: &Columns,
         rows: R,
         runs: Option<&RunTable>,
+        counted: Counted,
     ) {
         let columns = data;
         self.count += rows.clone().count() as u64;
-        self.add_flags_and_quality(columns, rows.clone());
-        let [context, agent, project, file] = columns.counted.each_ref().map(Option::is_some);
+        self.add_flags_and_quality(columns, rows.clone(), !counted.flags);
+        let [context, agent, project, file] = counted.strings;
         if !context {
             self.contexts
                 .add_column(&columns.context_type, rows.clone(), &dictionaries.context_types);
@@ -336,15 +379,22 @@ impl Accumulator {
         self.durations.extend(present);
     }
 
-    fn add_flags_and_quality(&mut self, columns: &Columns, rows: impl Rows) {
+    /// The rows' quality scores, and their flags unless counted elsewhere.
+    fn add_flags_and_quality(&mut self, columns: &Columns, rows: impl Rows, flags: bool) {
         let scores = &columns.quality_score[..];
         let [success, timeouts, gates] = match rows.contiguous() {
             Some(range) => {
                 self.quality_count += self.quality_sum.add_present_slice(&scores[range.clone()]);
+                if !flags {
+                    return;
+                }
                 count_flags(&columns.flags[range])
             }
             None => {
                 self.quality_count += self.quality_sum.add_present(rows.clone().map(|r| scores[r]));
+                if !flags {
+                    return;
+                }
                 rows.map(|r| columns.flags[r]).fold([0; 3], add_flags)
             }
         };

@@ -169,6 +169,16 @@ impl Dictionary {
     }
 }
 
+/// Which columns of the rows added were counted elsewhere and are not read row by row:
+/// the string columns (context, agent, project, file type), counted for a whole
+/// one-pattern chunk (`Columns::counted`) or for every group of a grouped one
+/// (`GroupCounts`), and the flags (`GroupCounts`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub strings: [bool; 4],
+    pub flags: bool,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Columns {
     /// Microseconds since the Unix epoch, UTC.
@@ -233,7 +243,10 @@ impl Columns {
     /// for, 8-10 ns a value. The line of the row `SCATTER_AHEAD` rows on is fetched while
     /// this one is written, so that the misses overlap: 2.5 ns a value (BENCHMARKS.md,
     /// session 26).
-    pub fn scatter(&mut self, source: &Columns, slots: &[u32]) {
+    ///
+    /// Columns `counted` for each group elsewhere (`GroupCounts`) are not placed: they are
+    /// left empty, so that a read of them fails rather than finds another chunk's rows.
+    pub fn scatter(&mut self, source: &Columns, slots: &[u32], counted: Counted) {
         fn place<T: Copy + Default + Send + Sync>(out: &mut Vec<T>, from: &[T], slots: &[u32]) {
             // (A column of another length is a bug; gathered, it failed a bounds check.)
             assert_eq!(from.len(), slots.len(), "a column's rows and the groups' differ");
@@ -249,18 +262,26 @@ impl Columns {
                 out[slot as usize] = value;
             }
         }
+        fn place_unless<T: Copy + Default + Send + Sync>(counted: bool, out: &mut Vec<T>, from: &[T], slots: &[u32]) {
+            if counted {
+                out.clear();
+            } else {
+                place(out, from, slots);
+            }
+        }
+        let [context, agent, project, file] = counted.strings;
         rayon::scope(|s| {
             s.spawn(|_| place(self.timestamp.to_overwrite(), &source.timestamp, slots));
             s.spawn(|_| place(self.execution_time_ms.to_overwrite(), &source.execution_time_ms, slots));
             s.spawn(|_| place(self.quality_score.to_overwrite(), &source.quality_score, slots));
             s.spawn(|_| {
-                place(&mut self.flags, &source.flags, slots);
-                place(&mut self.context_type, &source.context_type, slots);
+                place_unless(counted.flags, &mut self.flags, &source.flags, slots);
+                place_unless(context, &mut self.context_type, &source.context_type, slots);
             });
             s.spawn(|_| {
-                place(&mut self.agent, &source.agent, slots);
-                place(&mut self.project, &source.project, slots);
-                place(&mut self.file_type, &source.file_type, slots);
+                place_unless(agent, &mut self.agent, &source.agent, slots);
+                place_unless(project, &mut self.project, &source.project, slots);
+                place_unless(file, &mut self.file_type, &source.file_type, slots);
             });
         });
     }
@@ -360,7 +381,7 @@ mod tests {
             };
             let mut fresh = Columns::default();
             for placed in [&mut out, &mut fresh] {
-                placed.scatter(&source, &slots);
+                placed.scatter(&source, &slots, Counted::default());
                 assert_eq!(placed.len(), n);
                 for (r, &slot) in slots.iter().enumerate() {
                     let s = slot as usize;

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use crate::accumulator::Accumulator;
 use crate::calendar::RunTable;
 use crate::columns::Columns;
+use crate::group_counts::GroupCounts;
 use crate::held_times::{ByGroup, HeldTimes};
 use crate::ingest::{IngestReport, InvalidSample, MAX_SAMPLES};
 use crate::metrics::Analytics;
@@ -229,8 +230,10 @@ pub struct GroupedAccumulators {
     starts: Vec<u32>,
     slots: Vec<u32>,
     /// Scratch: the chunk's rows in group order (row data only: the codes still refer to
-    /// the chunk's dictionaries), so that each group's rows are contiguous.
+    /// the chunk's dictionaries), so that each group's rows are contiguous; but for the
+    /// columns counted for every group in one pass (`counts`).
     sorted: Columns,
+    counts: GroupCounts,
     /// `for_one_call` only: each chunk's execution times in group order, handed to the
     /// groups when they are finalized or merged.
     held_times: Option<HeldTimes>,
@@ -247,6 +250,7 @@ impl GroupedAccumulators {
             starts: Vec::new(),
             slots: Vec::new(),
             sorted: Columns::default(),
+            counts: GroupCounts::default(),
             held_times: None,
             runs: OnceLock::new(),
         }
@@ -293,8 +297,17 @@ impl GroupedAccumulators {
             slot
         }));
         // Reorder the rows once, column by column, rather than gathering them group by
-        // group inside the kernels.
-        self.sorted.scatter(columns, &self.slots);
+        // group inside the kernels; meanwhile count the small string columns and the
+        // flags of every group in one pass. (The agents are placed when their spans are
+        // wanted: the trend family reads them with their rows' instants.)
+        let families = self.template.families;
+        let wanted = [true, !families.trends, families.distribution, families.distribution];
+        let counted = GroupCounts::plan(columns, needed, wanted);
+        let (sorted, counts, slots) = (&mut self.sorted, &mut self.counts, &self.slots);
+        rayon::join(
+            || sorted.scatter(columns, slots, counted),
+            || counts.count(columns, needed, counted),
+        );
         let holding = match &mut self.held_times {
             Some(held) => {
                 held.hold(self.sorted.execution_time_ms.take_vec(), starts);
@@ -309,16 +322,21 @@ impl GroupedAccumulators {
             .runs
             .get_or_init(|| RunTable::new(&template.window, &template.zone, template.families.trends))
             .as_ref();
-        let sorted = &self.sorted;
+        let (sorted, counts) = (&self.sorted, &self.counts);
         self.accumulators[..needed]
             .par_iter_mut()
             .zip(starts.par_windows(2))
-            .for_each(|(acc, bounds)| {
+            .enumerate()
+            .for_each(|(group, (acc, bounds))| {
                 let (lo, hi) = (bounds[0] as usize, bounds[1] as usize);
-                if lo < hi && holding {
-                    acc.add_rows_but_times(sorted, columns, lo..hi, runs);
-                } else if lo < hi {
-                    acc.add_rows_of(sorted, columns, lo..hi, runs);
+                if lo == hi {
+                    return;
+                }
+                acc.add_group_counts(&counts.of(group), columns);
+                if holding {
+                    acc.add_rows_but_times(sorted, columns, lo..hi, runs, counted);
+                } else {
+                    acc.add_rows_of(sorted, columns, lo..hi, runs, counted);
                 }
             });
     }
@@ -506,6 +524,59 @@ mod tests {
             });
         }
         c
+    }
+
+    /// Whatever the families, and whether a chunk's columns are counted for every group in
+    /// one pass (few groups) or placed and counted group by group (group codes too high for
+    /// the chunk's rows: `GroupCounts::plan` declines), each group gets what it gets alone.
+    #[test]
+    fn counted_and_placed_columns_give_each_group_its_own_results() {
+        let no_trends = Families {
+            trends: false,
+            ..Families::ALL
+        };
+        let no_distribution = Families {
+            distribution: false,
+            ..Families::ALL
+        };
+        let neither = Families {
+            trends: false,
+            ..no_distribution
+        };
+        let window = Window::new(0, 7 * MICROS_PER_DAY, "weekly", None).unwrap();
+        for families in [Families::ALL, no_trends, no_distribution, neither] {
+            let template = Accumulator::new(window, Zone::get("UTC").unwrap(), families, Thresholds::default());
+            for spread in [1, 1_000] {
+                // (Groups 0, spread, 2 * spread, ...: with 1,000 the flags alone would take
+                // 3 cells for each of the 11,989 groups below the highest code.)
+                let rows: Vec<(u32, i64, bool, f64)> = (0..60u32)
+                    .map(|i| {
+                        (
+                            (i * 7 % 13) * spread,
+                            i64::from(i) * 9_000_000_000,
+                            i % 4 > 0,
+                            f64::from(i),
+                        )
+                    })
+                    .collect();
+                let columns = chunk(&rows);
+                let needed = 12 * spread as usize + 1;
+                let plan = GroupCounts::plan(&columns, needed, [true; 4]);
+                assert_eq!(plan.flags, spread == 1, "spread {spread}");
+                let mut grouped = GroupedAccumulators::new(template.clone());
+                grouped.add(&columns);
+                let results = grouped.finalize(needed);
+                for g in (0..13).map(|g| g * spread) {
+                    let mut alone = template.clone();
+                    alone.add(&chunk(&rows.iter().copied().filter(|r| r.0 == g).collect::<Vec<_>>()));
+                    assert_eq!(
+                        results[g as usize],
+                        alone.finalize(),
+                        "{families:?} spread {spread} group {g}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

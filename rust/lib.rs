@@ -28,6 +28,7 @@ pub mod exact_sum;
 mod fields;
 mod gc_pause;
 pub mod group;
+mod group_counts;
 mod group_results;
 mod held_times;
 pub mod ingest;

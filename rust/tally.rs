@@ -207,10 +207,11 @@ impl Tally {
     }
 
     /// Add `counts`: rows per code of `dict` (no longer than it).
-    pub(crate) fn add_counts(&mut self, counts: &[u64], dict: &Dictionary) {
+    pub(crate) fn add_counts<C: Copy + Into<u64>>(&mut self, counts: &[C], dict: &Dictionary) {
         debug_assert!(counts.len() <= dict.len(), "counts of codes the dictionary lacks");
         self.translate(dict);
         for (code, &count) in counts.iter().enumerate().take(dict.len()) {
+            let count: u64 = count.into();
             if count > 0 {
                 let mine = self.mine(dict, code);
                 self.counts[mine] += count;
