@@ -547,8 +547,8 @@ mod tests {
         for families in [Families::ALL, no_trends, no_distribution, neither] {
             let template = Accumulator::new(window, Zone::get("UTC").unwrap(), families, Thresholds::default());
             for spread in [1, 1_000] {
-                // (Groups 0, spread, 2 * spread, ...: with 1,000 the flags alone would take
-                // 3 cells for each of the 11,989 groups below the highest code.)
+                // (Groups 0, spread, ..., 12 * spread: with 1,000, the tables would need a
+                // few cells for each of 12,001 groups, far more than 60 rows are allowed.)
                 let rows: Vec<(u32, i64, bool, f64)> = (0..60u32)
                     .map(|i| {
                         (

@@ -36,12 +36,18 @@ struct CodeTable {
 pub struct GroupCounts {
     /// Per string column (context, agent, project, file type), when counted here.
     strings: [Option<CodeTable>; 4],
-    /// Per group: successes, timeouts, failed gates; when counted here.
-    flags: Option<Vec<[u32; 3]>>,
+    /// Per group: rows per value of the flags' three bits, when counted here.
+    flags: Option<Vec<[u32; FLAG_VALUES]>>,
     /// Scratch kept for the next chunk.
     spare_tables: Vec<Vec<u32>>,
-    spare_flags: Vec<[u32; 3]>,
+    spare_flags: Vec<[u32; FLAG_VALUES]>,
 }
+
+/// The values of a row's flags (SUCCESS | TIMEOUT | GATE_FAILED). A group's rows are
+/// counted per value, one increment a row: three counts a row, one per bit, took 3.4-4.3
+/// ms per 2^20 rows over 10,000 groups against 2.3-2.6 ms (a standalone test).
+const FLAG_VALUES: usize = 8;
+const _: () = assert!((SUCCESS | TIMEOUT | GATE_FAILED) as usize == FLAG_VALUES - 1);
 
 /// One group's counts of a chunk: the string columns' rows per chunk code (as long as the
 /// chunk's dictionary) and the flags, for what was counted.
@@ -66,7 +72,7 @@ impl GroupCounts {
         ];
         Counted {
             strings: std::array::from_fn(|k| wanted[k] && fits(dictionaries[k].len() + 1)),
-            flags: fits(3),
+            flags: fits(FLAG_VALUES),
         }
     }
 
@@ -97,7 +103,7 @@ impl GroupCounts {
         let mut flags = plan.flags.then(|| {
             let mut flags = std::mem::take(&mut self.spare_flags);
             flags.clear();
-            flags.resize(groups, [0; 3]);
+            flags.resize(groups, [0; FLAG_VALUES]);
             flags
         });
         rayon::scope(|s| {
@@ -123,7 +129,17 @@ impl GroupCounts {
                     &t.cells[start..start + t.names]
                 })
             }),
-            flags: self.flags.as_ref().map(|flags| flags[group]),
+            flags: self.flags.as_ref().map(|flags| {
+                let mut counts = [0; 3];
+                for (value, &rows) in flags[group].iter().enumerate() {
+                    for (count, flag) in counts.iter_mut().zip([SUCCESS, TIMEOUT, GATE_FAILED]) {
+                        if value as u8 & flag != 0 {
+                            *count += rows;
+                        }
+                    }
+                }
+                counts
+            }),
         }
     }
 
@@ -147,13 +163,10 @@ fn count_codes(table: &mut CodeTable, group: &[u32], codes: &[u32]) {
     }
 }
 
-fn count_flags(counts: &mut [[u32; 3]], group: &[u32], flags: &[u8]) {
+fn count_flags(counts: &mut [[u32; FLAG_VALUES]], group: &[u32], flags: &[u8]) {
     assert_eq!(group.len(), flags.len(), "a column's rows and the groups' differ");
     for (&g, &f) in group.iter().zip(flags) {
-        let cell = &mut counts[g as usize];
-        for (count, flag) in cell.iter_mut().zip([SUCCESS, TIMEOUT, GATE_FAILED]) {
-            *count += u32::from(f & flag != 0);
-        }
+        counts[g as usize][usize::from(f) % FLAG_VALUES] += 1;
     }
 }
 
@@ -217,14 +230,14 @@ mod tests {
     fn tables_past_the_cells_allowed_are_not_planned() {
         // 3 rows allow MIN_CELLS + 12 = 4,108 cells. A table has a cell per name and group
         // and one more per group: 4 a group for the three contexts, 2 for the one agent
-        // and project, 1 for no file type; the flags take 3.
+        // and project, 1 for no file type; the flags take 8.
         let columns = chunk(&[(0, "a", None, 0), (1, "b", None, 0), (1, "c", None, 0)]);
-        let small = GroupCounts::plan(&columns, 1_000, [true; 4]);
+        let small = GroupCounts::plan(&columns, 500, [true; 4]);
         assert_eq!(small.strings, [true, true, true, true]);
         assert!(small.flags);
         let large = GroupCounts::plan(&columns, 2_000, [true; 4]);
         assert_eq!(large.strings, [false, true, true, true], "contexts: 8,000 cells");
-        assert!(!large.flags, "6,000 cells");
+        assert!(!large.flags, "16,000 cells");
         let huge = GroupCounts::plan(&columns, MAX_CELLS, [true; 4]);
         assert_eq!((huge.strings, huge.flags), ([false; 4], false));
     }
