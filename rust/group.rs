@@ -1,6 +1,7 @@
 //! Many patterns in one call: rows carry a group (pattern) code; each group has its own
-//! accumulator. Chunks are split by group with a counting sort, and the groups are
-//! finalized in parallel (rayon) with the GIL released.
+//! accumulator. Chunks are split by group with a counting sort (their small string columns
+//! and flags counted for every group in one pass instead: `group_counts`), and the groups
+//! are finalized in parallel (rayon) with the GIL released.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
