@@ -7,12 +7,12 @@
 //! and each group then counts its ~100 rows per column in lanes it zeroes first. A column
 //! whose chunk dictionary has a few names is instead counted into a table of (group, code)
 //! cells: one pass reading the group and code columns in order, an increment of a cell in a
-//! table small enough to stay in the core's cache. The flags likewise, three counts a
-//! group. A standalone test (2^20 rows over 10,000 groups, one thread): placing flags and
-//! four code columns and counting them group by group 25-37 ms, counting them into tables
-//! 10-19 ms (BENCHMARKS.md, session 28). Past `MAX_CELLS` (many groups, or large
-//! dictionaries) the table no longer stays in the cache and the column is placed and
-//! counted by group as before.
+//! table small enough to stay in the core's cache. The flags likewise, a cell per value of
+//! their bits. A standalone test (2^20 rows over 10,000 groups, one thread, 15 runs):
+//! placing the flags and four code columns and counting them group by group 18-44 ms
+//! (median 30), counting them into tables 10-21 ms (median 15; BENCHMARKS.md, session 28).
+//! Past `MAX_CELLS` (many groups, or large dictionaries) a table would outgrow the cache:
+//! such a column is placed and counted by group as before.
 
 use crate::columns::{Columns, Counted, GATE_FAILED, SUCCESS, TIMEOUT};
 
