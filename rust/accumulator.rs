@@ -196,7 +196,8 @@ impl Accumulator {
     }
 
     /// A group's counts of a grouped chunk (`GroupCounts::of`), whose codes refer to
-    /// `dictionaries`: the columns counted there are left out of `add_rows_of`.
+    /// `dictionaries`; its rows are then added without those columns (`add_rows_of` with
+    /// `GroupCounts::counted`). `GroupCounts::plan` counts no column a family leaves out.
     pub fn add_group_counts(&mut self, counts: &GroupRow, dictionaries: &Columns) {
         let [context, agent, project, file] = counts.strings;
         if let Some(counts) = context {
@@ -207,13 +208,13 @@ impl Accumulator {
             debug_assert!(!self.families.trends, "agents counted without their spans");
             self.agents.add_counts(counts, &dictionaries.agents);
         }
-        if self.families.distribution {
-            if let Some(counts) = project {
-                self.projects.add_counts(counts, &dictionaries.projects);
-            }
-            if let Some(counts) = file {
-                self.file_types.add_counts(counts, &dictionaries.file_types);
-            }
+        if let Some(counts) = project {
+            debug_assert!(self.families.distribution, "projects counted without distributions");
+            self.projects.add_counts(counts, &dictionaries.projects);
+        }
+        if let Some(counts) = file {
+            debug_assert!(self.families.distribution, "file types counted without distributions");
+            self.file_types.add_counts(counts, &dictionaries.file_types);
         }
         if let Some([success, timeouts, gates]) = counts.flags {
             self.success += u64::from(success);

@@ -324,6 +324,7 @@ impl GroupedAccumulators {
             .get_or_init(|| RunTable::new(&template.window, &template.zone, template.families.trends))
             .as_ref();
         let (sorted, counts) = (&self.sorted, &self.counts);
+        let counted = counts.counted();
         self.accumulators[..needed]
             .par_iter_mut()
             .zip(starts.par_windows(2))
@@ -491,7 +492,7 @@ mod tests {
     use crate::accumulator::Families;
     use crate::buckets::Window;
     use crate::civil::MICROS_PER_DAY;
-    use crate::columns::SUCCESS;
+    use crate::columns::{GATE_FAILED, SUCCESS, TIMEOUT};
     use crate::metrics::Thresholds;
     use crate::zone::Zone;
 
@@ -504,13 +505,21 @@ mod tests {
     /// the timestamp, so that a row's values placed apart would change some result.
     fn chunk(rows: &[(u32, i64, bool, f64)]) -> Columns {
         let mut c = Columns::default();
+        push_rows(&mut c, rows);
+        c
+    }
+
+    /// `chunk`'s rows pushed onto `c`, coded with its dictionaries. A row's timeout and
+    /// failed-gate flags vary with its timestamp (all eight values of the flags occur).
+    fn push_rows(c: &mut Columns, rows: &[(u32, i64, bool, f64)]) {
         for &(group, ts, ok, time) in rows {
             // (Mixed first: the tests' timestamps are multiples of 10 or of 10^8.)
             let mixed = (ts as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40;
             let pick = |names: &[&'static str]| names[mixed as usize % names.len()];
+            let others = [0, TIMEOUT, GATE_FAILED, TIMEOUT | GATE_FAILED][(mixed >> 8) as usize % 4];
             c.group.push(group);
             c.timestamp.push(ts);
-            c.flags.push(if ok { SUCCESS } else { 0 });
+            c.flags.push(if ok { SUCCESS | others } else { others });
             c.execution_time_ms.push(time);
             c.quality_score.push((mixed % 97) as f64 / 97.0);
             c.context_type
@@ -524,7 +533,48 @@ mod tests {
                 file
             });
         }
-        c
+    }
+
+    /// Chunks sharing their dictionaries, as a reader refills its buffers (the
+    /// dictionaries keep their ids and grow), the last one with more contexts than a
+    /// table may hold beside the other columns' tables: each group still gets what adding
+    /// its rows of each chunk, unplaced and uncounted, gives.
+    #[test]
+    fn tables_follow_dictionaries_shared_across_chunks_beside_placed_columns() {
+        let template = template();
+        let rows: Vec<(u32, i64, bool, f64)> = (0..3_000u32)
+            .map(|i| (i * 7 % 13, i64::from(i) * 150_000_000, i % 3 > 0, f64::from(i % 89)))
+            .collect();
+        let mut chunks = vec![chunk(&rows[..1_000])];
+        for part in [&rows[1_000..2_000], &rows[2_000..]] {
+            let mut next = chunks[chunks.len() - 1].clone();
+            next.clear_rows();
+            push_rows(&mut next, part);
+            chunks.push(next);
+        }
+        // 900 contexts: 13 groups x 901 cells, past the 8,096 that 1,000 rows may fill.
+        let last = &mut chunks[2];
+        for (i, code) in last.context_type.iter_mut().enumerate() {
+            *code = last.context_types.code(&format!("context-{}", i % 900));
+        }
+        assert_eq!(GroupCounts::plan(&chunks[1], 13, [true; 4]).strings, [true; 4]);
+        assert_eq!(
+            GroupCounts::plan(&chunks[2], 13, [true; 4]).strings,
+            [false, true, true, true]
+        );
+        let mut grouped = GroupedAccumulators::for_one_call(template.clone());
+        for c in &chunks {
+            grouped.add(c);
+        }
+        let results = grouped.finalize(13);
+        for g in 0..13u32 {
+            let mut alone = template.clone();
+            for c in &chunks {
+                let mine: Vec<usize> = (0..c.len()).filter(|&r| c.group[r] == g).collect();
+                alone.add_rows(c, crate::rows::listed(0..mine.len()).map(|i| mine[i]));
+            }
+            assert_eq!(results[g as usize], alone.finalize(), "group {g}");
+        }
     }
 
     /// Whatever the families, and whether a chunk's columns are counted for every group in

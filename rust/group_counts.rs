@@ -17,7 +17,8 @@
 use crate::columns::{Columns, Counted, GATE_FAILED, SUCCESS, TIMEOUT};
 
 /// A table holds at most this many cells (1 MiB of u32 counts: within a core's L2), and at
-/// most a few per row of the chunk (zeroing it must not cost more than its rows).
+/// most `CELLS_PER_ROW` per row of the chunk plus `MIN_CELLS` (zeroing and folding it must
+/// not cost more than its rows; a small chunk may still fill a few thousand cells).
 const MAX_CELLS: usize = 1 << 18;
 const CELLS_PER_ROW: usize = 4;
 const MIN_CELLS: usize = 4096;
@@ -38,6 +39,8 @@ pub struct GroupCounts {
     strings: [Option<CodeTable>; 4],
     /// Per group: rows per value of the flags' three bits, when counted here.
     flags: Option<Vec<[u32; FLAG_VALUES]>>,
+    /// What the chunk last counted had counted here (`plan`).
+    counted: Counted,
     /// Scratch kept for the next chunk.
     spare_tables: Vec<Vec<u32>>,
     spare_flags: Vec<[u32; FLAG_VALUES]>,
@@ -61,7 +64,8 @@ impl GroupCounts {
     /// string columns `wanted` whose tables fit, and the flags when theirs does.
     pub fn plan(columns: &Columns, groups: usize, wanted: [bool; 4]) -> Counted {
         let rows = columns.len();
-        // (Counts are u32: a chunk of 2^32 rows or more, which no reader makes, is not.)
+        // (Cells are u32: a chunk of 2^32 rows or more, which no reader makes, is not
+        // counted here.)
         let cap = MAX_CELLS.min(CELLS_PER_ROW * rows + MIN_CELLS);
         let fits = |per_group: usize| rows <= u32::MAX as usize && groups.saturating_mul(per_group) <= cap;
         let dictionaries = [
@@ -80,6 +84,7 @@ impl GroupCounts {
     /// what `plan` chose, on all cores (a column a task).
     pub fn count(&mut self, columns: &Columns, groups: usize, plan: Counted) {
         self.recycle();
+        self.counted = plan;
         let codes = [
             (&columns.context_type, columns.context_types.len()),
             (&columns.agent, columns.agents.len()),
@@ -118,6 +123,12 @@ impl GroupCounts {
         });
         self.strings = tables;
         self.flags = flags;
+    }
+
+    /// What the chunk last counted had counted here: the columns its groups' rows are
+    /// added without (`Accumulator::add_rows_of`).
+    pub fn counted(&self) -> Counted {
+        self.counted
     }
 
     /// Group `group`'s counts of the chunk last counted.
@@ -166,7 +177,7 @@ fn count_codes(table: &mut CodeTable, group: &[u32], codes: &[u32]) {
 fn count_flags(counts: &mut [[u32; FLAG_VALUES]], group: &[u32], flags: &[u8]) {
     assert_eq!(group.len(), flags.len(), "a column's rows and the groups' differ");
     for (&g, &f) in group.iter().zip(flags) {
-        counts[g as usize][usize::from(f) % FLAG_VALUES] += 1;
+        counts[g as usize][usize::from(f & (SUCCESS | TIMEOUT | GATE_FAILED))] += 1;
     }
 }
 
