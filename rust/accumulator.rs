@@ -380,20 +380,20 @@ impl Accumulator {
         self.durations.extend(present);
     }
 
-    /// The rows' quality scores, and their flags unless counted elsewhere.
-    fn add_flags_and_quality(&mut self, columns: &Columns, rows: impl Rows, flags: bool) {
+    /// The rows' quality scores, and their flags `with_flags` (else counted elsewhere).
+    fn add_flags_and_quality(&mut self, columns: &Columns, rows: impl Rows, with_flags: bool) {
         let scores = &columns.quality_score[..];
         let [success, timeouts, gates] = match rows.contiguous() {
             Some(range) => {
                 self.quality_count += self.quality_sum.add_present_slice(&scores[range.clone()]);
-                if !flags {
+                if !with_flags {
                     return;
                 }
                 count_flags(&columns.flags[range])
             }
             None => {
                 self.quality_count += self.quality_sum.add_present(rows.clone().map(|r| scores[r]));
-                if !flags {
+                if !with_flags {
                     return;
                 }
                 rows.map(|r| columns.flags[r]).fold([0; 3], add_flags)
