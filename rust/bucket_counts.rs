@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 
 use crate::buckets::Window;
 use crate::civil::MICROS_PER_DAY;
+use crate::prefetch::prefetch;
 use crate::regression::Axis;
 
 /// Windows of at most this many buckets are counted densely (8 KB per pattern at most).
@@ -45,6 +46,11 @@ impl BucketCounts {
 
     pub fn is_dense(&self) -> bool {
         self.buckets <= DENSE_BUCKETS
+    }
+
+    /// Ask for the line counting `bucket` (a hint).
+    pub fn prefetch(&self, bucket: usize) {
+        prefetch(self.dense.as_ptr().wrapping_add(bucket));
     }
 
     /// Add `count` records to `bucket` (< `buckets()`). (Inlined into the timestamp loop

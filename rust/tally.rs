@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 
 use crate::columns::{Dictionary, NO_FILE};
 use crate::error::CoreError;
+use crate::prefetch::prefetch;
 
 /// Dictionaries with fewer names than this are counted in lanes (`Tally::add_column`), when
 /// a call has at least `LANE_MIN_ROWS` rows (zeroing the 1 KB of lanes costs about as much
@@ -207,6 +208,12 @@ impl Tally {
     }
 
     /// Add `counts`: rows per code of `dict` (no longer than it).
+    /// Ask for the lines of the counts and the translation (a hint).
+    pub(crate) fn prefetch(&self) {
+        prefetch(self.counts.as_ptr());
+        prefetch(self.translation.dense.as_ptr());
+    }
+
     pub(crate) fn add_counts<C: Copy + Into<u64>>(&mut self, counts: &[C], dict: &Dictionary) {
         debug_assert!(counts.len() <= dict.len(), "counts of codes the dictionary lacks");
         self.translate(dict);
