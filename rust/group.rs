@@ -347,6 +347,7 @@ impl GroupedAccumulators {
                         if !rows.is_empty() {
                             let ts = &sorted.timestamp;
                             next.prefetch_parts(ts[rows.start], ts[rows.end - 1]);
+                            sorted.prefetch_rows(rows);
                         }
                     }
                     let group = first_group + i;
