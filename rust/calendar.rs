@@ -4,8 +4,10 @@
 //! Instants come in runs sharing a place: a local hour, cut where the zone's offset or the
 //! bucket changes. `RunFinder` gives the run holding an instant, so that sorted input does
 //! the calendar work once per run, and `scan_runs` finds where each run ends (by a
-//! search, in a range of sorted rows). Unsorted input (a batch's patterns, each row usually
-//! a run of its own) looks its runs up in a `RunTable` of the window's hours instead.
+//! search, in a range of sorted rows). Unsorted or sparse input (a batch's patterns, each
+//! row usually a run of its own) looks its runs up in a `RunTable` of the window's hours
+//! instead: a tabled run is the part of the run inside one hour of the table (hours
+//! counted from the window's start).
 
 use crate::buckets::Window;
 use crate::civil::{calendar_fields, CalendarFields, MICROS_PER_DAY, MICROS_PER_HOUR};
@@ -28,6 +30,7 @@ pub struct RunFinder<'w> {
     offsets: OffsetCache<'w>,
     /// The current bucket and its bounds (the last bucket also holds the window end).
     bucket: (usize, i64, i64),
+    buckets: bool,
 }
 
 impl<'w> RunFinder<'w> {
@@ -43,6 +46,7 @@ impl<'w> RunFinder<'w> {
             } else {
                 (0, i64::MIN, i64::MAX)
             },
+            buckets,
         }
     }
 
@@ -52,7 +56,8 @@ impl<'w> RunFinder<'w> {
         self
     }
 
-    /// The place of `ts` and the UTC instants `[lo, hi)` around it sharing that place.
+    /// The place of `ts` and UTC instants `[lo, hi)` around it sharing that place: the
+    /// whole run, or with a table, the part of it inside the table's hour.
     #[inline]
     pub fn run_at(&mut self, ts: i64) -> (Place, i64, i64) {
         match self.table.and_then(|table| table.run_at(ts)) {
@@ -77,7 +82,8 @@ impl<'w> RunFinder<'w> {
 
     fn bucket_at(&mut self, ts: i64) -> (usize, i64, i64) {
         let (_, lo, hi) = self.bucket;
-        if ts < lo || ts >= hi {
+        // (Without buckets, i64::MAX too is in bucket 0, past the bounds' open end.)
+        if self.buckets && (ts < lo || ts >= hi) {
             let index = self.window.bucket_of(ts);
             let (lo, hi) = self.window.bucket_bounds(index);
             let hi = if index + 1 == self.window.buckets { i64::MAX } else { hi };
@@ -147,7 +153,8 @@ impl TablePlace {
     }
 }
 
-/// An hour none of whose instants is tabled (its places do not fit `TablePlace`).
+/// An hour none of whose instants is tabled: its runs' bounds wrapped (an hour at the ends
+/// of i64, where local time saturates), or its places do not fit `TablePlace`.
 const UNTABLED_HOUR: TableHour = TableHour {
     early: TablePlace {
         day: 0,
@@ -181,15 +188,18 @@ impl RunTable {
                 let end = first.saturating_add(MICROS_PER_HOUR);
                 let (early, _, cut) = finder.find(first);
                 let cut = cut.min(end);
-                let (late, late_end) = if cut < end {
+                let (late, late_end) = if first < cut && cut < end {
                     let (late, _, late_end) = finder.find(cut);
                     (late, late_end.min(end))
                 } else {
                     (early, end)
                 };
+                // (A run's bounds wrap where local time saturates, at the ends of i64: such
+                // an hour is left to the finder, which gets the place right.)
+                let valid = first < cut && cut <= late_end && late_end <= end;
                 let into = |at: i64| (at - first) as u32;
                 match (TablePlace::new(early), TablePlace::new(late)) {
-                    (Some(early), Some(late)) => TableHour {
+                    (Some(early), Some(late)) if valid => TableHour {
                         early,
                         late,
                         cut: into(cut),
@@ -230,7 +240,8 @@ impl RunTable {
 /// in order (non-decreasing) and the latest (i64::MIN for no row).
 ///
 /// Rows in one range whose instants are in order (logs as they usually come) take
-/// `scan_sorted_runs`: a run's end is searched for, not found row by row.
+/// `scan_sorted_runs`: a run's end is searched for, not found row by row; unless they
+/// are `sparse` and a table is at hand: then each row's run is looked up.
 #[inline(always)]
 pub fn scan_runs(
     timestamps: &[i64],
@@ -286,8 +297,8 @@ fn sparse(instants: &[i64]) -> bool {
 }
 
 /// `scan_runs` of non-decreasing `instants`: each run's end by a galloping search from its
-/// first instant (a few comparisons for a run of one, as a batch's patterns have, and
-/// about 2 log2(length) for the thousands of a one-pattern call's hours).
+/// first instant (a few comparisons for a run of one, and about 2 log2(length) for the
+/// thousands of a one-pattern call's hours).
 fn scan_sorted_runs(instants: &[i64], mut finder: RunFinder<'_>, mut count: impl FnMut(Place, u64)) {
     let mut first = 0;
     while let Some(&ts) = instants.get(first) {
@@ -573,6 +584,175 @@ mod tests {
             let name = zone.name();
             assert_eq!(tabled == instants.count(), all, "{name}");
             assert!(tabled > 0, "{name}");
+        }
+    }
+
+    /// Windows for the table's tests: starts on and off the hour (by microseconds and by
+    /// minutes, inside Lord Howe's and Kathmandu's offset changes, far before 1970, near
+    /// the end of i64); buckets of a day, a seventh of one, an hour, a quarter hour, 37
+    /// minutes and 11 us, three hours and 1 us, and the default; trends on and off.
+    fn table_cases() -> Vec<(Window, bool)> {
+        const MINUTE: i64 = 60 * MICROS_PER_SECOND;
+        // 1985-12-31T00:00Z: Kathmandu moved from +05:30 to +05:45 at its midnight.
+        const KATHMANDU_1985: i64 = 504_835_200 * MICROS_PER_SECOND;
+        let starts = [
+            MAR5,
+            MAR5 + 17,
+            MAR5 + 15 * MINUTE,
+            MAR5 + 30 * MICROS_PER_DAY + 45 * MINUTE + 3,
+            SEP20 + 13 * MICROS_PER_DAY + 17 * MINUTE + 1,
+            KATHMANDU_1985 + 7 * MINUTE,
+            -200_000_000_000 * MICROS_PER_SECOND + 12_345,
+        ];
+        let widths = [
+            None,
+            Some(MICROS_PER_DAY),
+            Some(MICROS_PER_DAY / 7),
+            Some(MICROS_PER_HOUR / 4),
+            Some(37 * MINUTE + 11),
+            Some(MICROS_PER_HOUR),
+            Some(3 * MICROS_PER_HOUR + 1),
+        ];
+        let spans = [3 * MICROS_PER_DAY + 17, 5 * MICROS_PER_HOUR + 1];
+        let mut windows: Vec<Window> = starts
+            .into_iter()
+            .flat_map(|start| widths.map(|width| (start, width)))
+            .flat_map(|(start, width)| spans.map(|span| Window::new(start, start + span, "custom", width)))
+            .filter_map(Result::ok)
+            .collect();
+        // Local time saturates near i64::MAX: the runs' bounds there wrap.
+        for start in [
+            i64::MAX - 10 * MICROS_PER_HOUR - 17,
+            i64::MAX - 3 * MICROS_PER_HOUR - 40 * MICROS_PER_SECOND,
+        ] {
+            for width in [None, Some(MICROS_PER_HOUR / 4)] {
+                windows.push(Window::new(start, i64::MAX, "custom", width).unwrap());
+            }
+        }
+        windows.into_iter().flat_map(|w| [(w, true), (w, false)]).collect()
+    }
+
+    const TABLE_ZONES: [&str; 8] = [
+        "UTC",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Asia/Kathmandu",
+        "Asia/Kolkata",
+        "America/St_Johns",
+        "Pacific/Chatham",
+        "Europe/London",
+    ];
+
+    /// `place_of`, for a finder with or without `buckets`.
+    fn place_with(window: &Window, zone: &Zone, buckets: bool, ts: i64) -> Place {
+        let offset = zone.offsets().offset_at(ts);
+        Place {
+            fields: calendar_fields(ts.saturating_add(offset)),
+            bucket: if buckets { window.bucket_of(ts) } else { 0 },
+        }
+    }
+
+    #[test]
+    fn tabled_runs_are_true_runs() {
+        // Instants at each table hour's edges and cuts, and a few inside: a tabled run
+        // holds the instant, and the instant and nine points of the run have its place.
+        let mut next = crate::test_random::xorshift(0x1234_5678_9abc_def1);
+        let (mut tabled, mut untabled) = (0u64, 0u64);
+        for zone in TABLE_ZONES {
+            let zone = Zone::get(zone).unwrap();
+            for (window, buckets) in table_cases() {
+                let table = RunTable::new(&window, &zone, buckets).unwrap();
+                let mut instants = vec![window.start, window.end];
+                for (h, entry) in table.hours.iter().enumerate() {
+                    let first = window.start.saturating_add(h as i64 * MICROS_PER_HOUR);
+                    let (cut, end) = (i64::from(entry.cut), i64::from(entry.late_end));
+                    for into in [0, 1, cut - 1, cut, cut + 1, end - 1, end, MICROS_PER_HOUR - 1] {
+                        instants.push(first.saturating_add(into));
+                    }
+                    instants.extend((0..4).map(|_| first.saturating_add((next() % MICROS_PER_HOUR as u64) as i64)));
+                }
+                for ts in instants.into_iter().filter(|&ts| window.contains(ts)) {
+                    let want = place_with(&window, &zone, buckets, ts);
+                    assert_eq!(RunFinder::new(&window, &zone, buckets).find(ts).0, want, "{ts}");
+                    let Some((place, lo, hi)) = table.run_at(ts) else {
+                        untabled += 1;
+                        continue;
+                    };
+                    tabled += 1;
+                    let name = zone.name();
+                    assert_eq!(place, want, "{ts} in {name}, {window:?}, buckets {buckets}");
+                    assert!(lo <= ts && ts < hi, "{ts} outside [{lo}, {hi}) in {name}, {window:?}");
+                    for at in (0..=8).map(|k| lo + ((hi - 1 - lo) as i128 * k / 8) as i64) {
+                        assert_eq!(
+                            place_with(&window, &zone, buckets, at),
+                            place,
+                            "{at} in the run of {ts}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            tabled > 10 * untabled && untabled > 0,
+            "{tabled} tabled, {untabled} not"
+        );
+    }
+
+    #[test]
+    fn sorted_scans_with_a_table_count_every_place_as_row_by_row() {
+        // Sorted instants from a minute to three hours apart (sparse and not), some
+        // repeated; scanned with the table as a range (searched or looked up one by one)
+        // and as listed rows, and without it row by row: the same records in each place.
+        let mut next = crate::test_random::xorshift(0x9e37_79b9_7f4a_7c15);
+        let totals = |runs: &[(Place, u64)]| {
+            let mut by_place = std::collections::BTreeMap::new();
+            for &(place, count) in runs.iter().filter(|&&(_, count)| count > 0) {
+                let Place { fields, bucket } = place;
+                *by_place
+                    .entry((fields.day, fields.hour, fields.weekday, bucket))
+                    .or_insert(0) += count;
+            }
+            by_place
+        };
+        for zone in TABLE_ZONES {
+            let zone = Zone::get(zone).unwrap();
+            for (window, buckets) in table_cases() {
+                let table = RunTable::new(&window, &zone, buckets).unwrap();
+                for gap in [60 * MICROS_PER_SECOND, 20 * 60 * MICROS_PER_SECOND, 3 * MICROS_PER_HOUR] {
+                    let mut instants = vec![window.start];
+                    while instants.len() < 300 {
+                        let step = if next().is_multiple_of(5) {
+                            0
+                        } else {
+                            next() % (2 * gap as u64)
+                        };
+                        let ts = instants.last().unwrap().saturating_add(step as i64);
+                        if ts > window.end {
+                            break;
+                        }
+                        instants.push(ts);
+                    }
+                    let n = instants.len();
+                    let finder = || RunFinder::new(&window, &zone, buckets);
+                    let tabled = || finder().with_table(Some(&table));
+                    for range in [0..n, 1..n, n / 3..n / 2, 0..1] {
+                        let want = scanned(finder(), &instants, listed(range.clone()));
+                        let direct: Vec<(Place, u64)> = instants[range.clone()]
+                            .iter()
+                            .map(|&ts| (place_with(&window, &zone, buckets, ts), 1))
+                            .collect();
+                        assert_eq!(totals(&want.0), totals(&direct), "{range:?}");
+                        for got in [
+                            scanned(tabled(), &instants, range.clone()),
+                            scanned(tabled(), &instants, listed(range.clone())),
+                        ] {
+                            let name = zone.name();
+                            assert_eq!(totals(&got.0), totals(&want.0), "{range:?} in {name}, {window:?}");
+                            assert_eq!((got.1, got.2), (want.1, want.2));
+                        }
+                    }
+                }
+            }
         }
     }
 

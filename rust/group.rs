@@ -654,6 +654,43 @@ mod tests {
     }
 
     #[test]
+    fn groups_over_several_tasks_equal_separate_accumulators() {
+        // 201 groups: tasks of GROUPS_PER_TASK, with groups empty at each task's start
+        // and end and next to them (what is prefetched ahead is skipped or absent), and
+        // the last group one row at the window's end. Kathmandu, 90-minute buckets.
+        let start = 1_771_545_600_000_000;
+        let window = Window::new(start, start + 40 * MICROS_PER_DAY, "custom", Some(5_400_000_000)).unwrap();
+        let zone = Zone::get("Asia/Kathmandu").unwrap();
+        let template = Accumulator::new(window, zone, Families::ALL, Thresholds::default());
+        let empty = [0u32, 1, 63, 64, 65, 127, 128, 191, 192];
+        let mut next = crate::test_random::xorshift(0x2545_f491_4f6c_dd1d);
+        let mut rows: Vec<(u32, i64, bool, f64)> = (0..40_000)
+            .map(|i| {
+                let group = (next() >> 40) as u32 % 200;
+                let ts = start + (next() % (window.span as u64 + 1)) as i64;
+                (group, ts, i % 3 > 0, f64::from(i % 101))
+            })
+            .filter(|row| !empty.contains(&row.0))
+            .collect();
+        rows.push((200, window.end, true, 1.0));
+        for one_call in [false, true] {
+            let mut grouped = if one_call {
+                GroupedAccumulators::for_one_call(template.clone())
+            } else {
+                GroupedAccumulators::new(template.clone())
+            };
+            grouped.add(&chunk(&rows[..25_000]));
+            grouped.add(&chunk(&rows[25_000..]));
+            let results = grouped.finalize(201);
+            for g in 0..201u32 {
+                let mut alone = template.clone();
+                alone.add(&chunk(&rows.iter().copied().filter(|r| r.0 == g).collect::<Vec<_>>()));
+                assert_eq!(results[g as usize], alone.finalize(), "group {g}, one call {one_call}");
+            }
+        }
+    }
+
+    #[test]
     fn groups_equal_separate_accumulators() {
         let rows = [
             (1, 10, true, 5.0),

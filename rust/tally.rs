@@ -207,13 +207,13 @@ impl Tally {
         }
     }
 
-    /// Add `counts`: rows per code of `dict` (no longer than it).
     /// Ask for the lines of the counts and the translation (a hint).
     pub(crate) fn prefetch(&self) {
         prefetch(self.counts.as_ptr());
         prefetch(self.translation.dense.as_ptr());
     }
 
+    /// Add `counts`: rows per code of `dict` (no longer than it).
     pub(crate) fn add_counts<C: Copy + Into<u64>>(&mut self, counts: &[C], dict: &Dictionary) {
         debug_assert!(counts.len() <= dict.len(), "counts of codes the dictionary lacks");
         self.translate(dict);
