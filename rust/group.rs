@@ -658,10 +658,8 @@ mod tests {
         // 201 groups: tasks of GROUPS_PER_TASK, with groups empty at each task's start
         // and end and next to them (what is prefetched ahead is skipped or absent), and
         // the last group one row at the window's end. Kathmandu, 90-minute buckets.
-        let start = 1_771_545_600_000_000;
-        let window = Window::new(start, start + 40 * MICROS_PER_DAY, "custom", Some(5_400_000_000)).unwrap();
-        let zone = Zone::get("Asia/Kathmandu").unwrap();
-        let template = Accumulator::new(window, zone, Families::ALL, Thresholds::default());
+        let (window, template) = forty_days_in("Asia/Kathmandu");
+        let start = window.start;
         let empty = [0u32, 1, 63, 64, 65, 127, 128, 191, 192];
         let mut next = crate::test_random::xorshift(0x2545_f491_4f6c_dd1d);
         let mut rows: Vec<(u32, i64, bool, f64)> = (0..40_000)
@@ -673,20 +671,42 @@ mod tests {
             .filter(|row| !empty.contains(&row.0))
             .collect();
         rows.push((200, window.end, true, 1.0));
-        for one_call in [false, true] {
-            let mut grouped = if one_call {
-                GroupedAccumulators::for_one_call(template.clone())
-            } else {
-                GroupedAccumulators::new(template.clone())
-            };
-            grouped.add(&chunk(&rows[..25_000]));
-            grouped.add(&chunk(&rows[25_000..]));
-            let results = grouped.finalize(201);
-            for g in 0..201u32 {
-                let mut alone = template.clone();
-                alone.add(&chunk(&rows.iter().copied().filter(|r| r.0 == g).collect::<Vec<_>>()));
-                assert_eq!(results[g as usize], alone.finalize(), "group {g}, one call {one_call}");
-            }
+        assert_groups_equal_separate(GroupedAccumulators::new(template.clone()), &template, &rows, 201);
+        assert_groups_equal_separate(
+            GroupedAccumulators::for_one_call(template.clone()),
+            &template,
+            &rows,
+            201,
+        );
+    }
+
+    /// 2026-02-20 .. 2026-04-01 in 90-minute buckets, and an accumulator of it in `zone`.
+    fn forty_days_in(zone: &str) -> (Window, Accumulator) {
+        let start = 1_771_545_600_000_000;
+        let window = Window::new(start, start + 40 * MICROS_PER_DAY, "custom", Some(5_400_000_000)).unwrap();
+        let zone = Zone::get(zone).unwrap();
+        (
+            window,
+            Accumulator::new(window, zone, Families::ALL, Thresholds::default()),
+        )
+    }
+
+    /// `rows` added to `grouped` in two chunks give each of `groups` groups the results of
+    /// its rows added alone (to a copy of `template`).
+    fn assert_groups_equal_separate(
+        mut grouped: GroupedAccumulators,
+        template: &Accumulator,
+        rows: &[(u32, i64, bool, f64)],
+        groups: u32,
+    ) {
+        let half = rows.len() / 2;
+        grouped.add(&chunk(&rows[..half]));
+        grouped.add(&chunk(&rows[half..]));
+        let results = grouped.finalize(groups as usize);
+        for g in 0..groups {
+            let mut alone = template.clone();
+            alone.add(&chunk(&rows.iter().copied().filter(|r| r.0 == g).collect::<Vec<_>>()));
+            assert_eq!(results[g as usize], alone.finalize(), "group {g}");
         }
     }
 
@@ -719,10 +739,8 @@ mod tests {
         // 90-minute buckets; rows in random order over 37 groups, plus the window's ends.
         // (Both sides count instants with the same calendar code: this checks grouping,
         // held times and per-group runs; `calendar`'s tests check the places.)
-        let start = 1_771_545_600_000_000;
-        let window = Window::new(start, start + 40 * MICROS_PER_DAY, "custom", Some(5_400_000_000)).unwrap();
-        let zone = Zone::get("America/New_York").unwrap();
-        let template = Accumulator::new(window, zone, Families::ALL, Thresholds::default());
+        let (window, template) = forty_days_in("America/New_York");
+        let start = window.start;
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut rows: Vec<(u32, i64, bool, f64)> = (0..30_000)
             .map(|i| {
@@ -738,16 +756,7 @@ mod tests {
             (5, window.end, true, 2.0),
             (6, window.end, false, 3.0),
         ]);
-        let mut grouped = GroupedAccumulators::new(template.clone());
-        grouped.add(&chunk(&rows[..20_000]));
-        grouped.add(&chunk(&rows[20_000..]));
-        let results = grouped.finalize(37);
-        for g in 0..37u32 {
-            let mut alone = template.clone();
-            let mine: Vec<_> = rows.iter().copied().filter(|r| r.0 == g).collect();
-            alone.add(&chunk(&mine));
-            assert_eq!(results[g as usize], alone.finalize(), "group {g}");
-        }
+        assert_groups_equal_separate(GroupedAccumulators::new(template.clone()), &template, &rows, 37);
     }
 
     /// 5,000 rows over 23 groups (two of them never appear), every seventh time missing.
