@@ -73,7 +73,9 @@ impl<'w> RunFinder<'w> {
         let (zone_lo, zone_hi) = self.offsets.span();
         let (bucket, bucket_lo, bucket_hi) = self.bucket_at(ts);
         let lo = hour_start.saturating_sub(offset).max(zone_lo).max(bucket_lo);
-        let hi = (hour_start + MICROS_PER_HOUR)
+        // (Saturating: the last local hour of i64 ends past it.)
+        let hi = hour_start
+            .saturating_add(MICROS_PER_HOUR)
             .saturating_sub(offset)
             .min(zone_hi)
             .min(bucket_hi);
