@@ -30,6 +30,7 @@ pub struct RunFinder<'w> {
     offsets: OffsetCache<'w>,
     /// The current bucket and its bounds (the last bucket also holds the window end).
     bucket: (usize, i64, i64),
+    /// Whether places have trend buckets (else every place's bucket is 0).
     buckets: bool,
 }
 
