@@ -17,7 +17,7 @@ use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
 use crate::group_counts::GroupRow;
 use crate::metrics::*;
-use crate::prefetch::prefetch;
+use crate::prefetch::{prefetch, prefetch_all};
 use crate::regression::{ols, ols_sparse, Axis, LinearFit};
 use crate::rows::Rows;
 use crate::tally::{Tally, Translation, LANE_MIN_ROWS};
@@ -228,10 +228,7 @@ impl Accumulator {
     /// A batch adds about a hundred rows to each of thousands of accumulators per chunk:
     /// one far ahead has its lines asked for while others are added.
     pub fn prefetch_own(&self) {
-        let start = (self as *const Self).cast::<u8>();
-        for offset in (0..std::mem::size_of::<Self>()).step_by(64) {
-            prefetch(start.wrapping_add(offset));
-        }
+        prefetch_all(std::slice::from_ref(self));
     }
 
     /// Ask for the lines of the counts outside this struct that adding rows from instant

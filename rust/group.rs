@@ -338,7 +338,9 @@ impl GroupedAccumulators {
                 let first_group = task * GROUPS_PER_TASK;
                 for i in 0..accumulators.len() {
                     // Each accumulator's lines are asked for two groups ahead, and the
-                    // counts they point to one ahead: a hundred rows' work hides the wait.
+                    // counts they point to and its rows one ahead, while a group's hundred
+                    // or so rows are added (BENCHMARKS.md, session 29: 1-5% of the
+                    // reading in four races).
                     if let Some(ahead) = accumulators.get(i + 2) {
                         ahead.prefetch_own();
                     }
