@@ -14,10 +14,11 @@
 //! partition's `update` under Dask's setting faulted in 49,000-57,000 -> 44,000-47,000
 //! pages, 106-152 -> 84-129 ms of kernel time, and took 408 -> 346 ms (medians) in one race
 //! of twelve calls each, within noise in another. The one-pattern reductions' peak rose
-//! 1-3 MB (8 -> 10-11 MB dictionary strings, 16 -> 17 plain). jemalloc's defaults are kept:
-//! with `oversize_threshold:0` (blocks of 8 MiB and more kept for reuse like small ones)
-//! the partition faulted in 16,200 pages and took 315 ms, but the batch's peak rose to 368
-//! MB. (Session 10 tried mimalloc, for the merge of Dask states only: no clear gain.)
+//! 1-3 MB (8 -> 10-11 MB dictionary strings, 16 -> 17 plain). One option is changed
+//! (`MALLOC_CONF` below): `oversize_threshold`, 8 -> 16 MiB. With `oversize_threshold:0`
+//! (no block given back at once) the partition faulted in 16,200 pages and took 315 ms,
+//! but the batch's peak rose to 368 MB. (Session 10 tried mimalloc, for the merge of Dask
+//! states only: no clear gain.)
 //!
 //! Freed pages go back to the system by jemalloc's decay clock (`dirty_decay_ms`, 10 s),
 //! which without a background thread advances only while this code allocates: an idle
@@ -38,3 +39,18 @@
 #[cfg(target_os = "linux")]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, compiled in: jemalloc reads this global (its `malloc_conf`, declared
+/// weak so that a program may define it; `_rjem_` is tikv-jemalloc-sys's prefix) before
+/// `_RJEM_MALLOC_CONF`, which still overrides it.
+///
+/// `oversize_threshold` 8 -> 16 MiB: blocks from the threshold up go to an arena of their
+/// own whose freed pages are given back at once, and a grouped pass's 8-byte columns (2^20
+/// rows) are exactly 8 MiB, a 10,000-pattern batch's accumulators 11.5 MB: each call (each
+/// Dask partition, each pass of a batch) faulted them in afresh. Measured (BENCHMARKS.md,
+/// session 30): a 2.5M-record partition's `update` faulted in 20,000-33,000 pages instead
+/// of 38,000-41,000; the batch's peak stayed within the runs' spread (282-311 MB).
+#[cfg(target_os = "linux")]
+#[used]
+#[export_name = "_rjem_malloc_conf"]
+static MALLOC_CONF: Option<&u8> = Some(&b"oversize_threshold:16777216\0"[0]);
