@@ -282,7 +282,7 @@ impl Accumulator {
         self.agent_first_seen.resize(agents, i64::MAX);
         self.agent_last_seen.resize(agents, i64::MIN);
         for (code, &(first, last)) in spans.iter().enumerate().filter(|(_, (first, last))| first <= last) {
-            let Some(mine) = self.agents.translation.get(code) else {
+            let Some(mine) = self.agents.translation().and_then(|t| t.get(code)) else {
                 debug_assert!(false, "an agent with rows is counted before its span");
                 continue;
             };
@@ -385,13 +385,13 @@ impl Accumulator {
         if !self.families.trends {
             return;
         }
-        let agent_codes = std::mem::take(&mut self.agents.translation);
+        let agent_codes = self.agents.take_translation();
         let chunk_agents = dictionaries.agents.len();
         match present.filter(|_| in_order && chunk_agents <= AGENT_LANE_NAMES) {
             Some(present) => self.add_agent_spans_in_order(columns, rows, &agent_codes, present),
             None => self.add_agent_spans(columns, rows, &agent_codes, chunk_agents),
         }
-        self.agents.translation = agent_codes;
+        self.agents.restore_translation(agent_codes);
     }
 
     /// Add execution times held back by `add_rows_but_times`: `parts` in record order,
@@ -629,7 +629,7 @@ impl Accumulator {
             let n = self.agents.names.len();
             self.agent_first_seen.resize(n, i64::MAX);
             self.agent_last_seen.resize(n, i64::MIN);
-            for (theirs, mine) in self.agents.translation.mapped() {
+            for (theirs, mine) in self.agents.translation().map(Translation::mapped).unwrap_or_default() {
                 let mine = mine as usize;
                 if let Some(&first) = other.agent_first_seen.get(theirs) {
                     self.agent_first_seen[mine] = self.agent_first_seen[mine].min(first);

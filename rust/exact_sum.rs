@@ -11,10 +11,13 @@
 //! Values in [2^-64, 1] (nearly every quality score) take a faster path: their bits all lie
 //! between 2^-127 and 2^0, so they add exactly into a 192-bit fixed-point integer in units
 //! of 2^-127 (a u128 with a u64 of carries: no chain through memory), which is folded
-//! into the limbs when the sum is read, merged or stored. A slice of values
-//! (`add_present_slice`, a chunk's quality scores) has its zeros and values in [2^-31, 1]
-//! summed in vectorized blocks instead, each split into two integers read from a double's
-//! bits.
+//! into the limbs when the sum is read or stored. A slice of values (`add_present_slice`,
+//! a chunk's quality scores) has its zeros and values in [2^-31, 1] summed in vectorized
+//! blocks instead, each split into two integers read from a double's bits. Those block
+//! sums, `add_present`'s buckets, the digits of a loaded sum and another fast sum merged
+//! in go to the fast sum too whenever their bits fit it, so the limbs (552 bytes) are
+//! made only for a sum that needs them: an accumulator holds one sum, and a batch holds
+//! an accumulator per pattern.
 
 use crate::error::CoreError;
 use crate::wide::wide;
@@ -51,24 +54,68 @@ const FIXED_MIN: f64 = 1.0 / (1u64 << 31) as f64;
 const FIXED_POSITION: usize = 1074 - 83;
 const FIXED_BLOCK: usize = 4096;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ExactSum {
-    limbs: [u64; LIMBS],
-    /// Additions since the limbs were last normalized (every limb below 2^32).
-    pending: u32,
     /// The fast path's sum, in units of 2^-127: `fast_high` * 2^128 + `fast_low`.
     fast_low: u128,
     fast_high: u64,
+    /// Whatever does not fit the fast sum, made when first needed (None: zero).
+    limbs: Option<Box<Limbs>>,
 }
 
-impl Default for ExactSum {
+#[derive(Clone, Debug)]
+struct Limbs {
+    digits: [u64; LIMBS],
+    /// Additions since the digits were last normalized (every limb below 2^32).
+    pending: u32,
+}
+
+impl Default for Limbs {
     fn default() -> Self {
-        ExactSum {
-            limbs: [0; LIMBS],
+        Limbs {
+            digits: [0; LIMBS],
             pending: 0,
-            fast_low: 0,
-            fast_high: 0,
         }
+    }
+}
+
+impl Limbs {
+    /// Add `value` * 2^(position - 1074).
+    #[inline]
+    fn add_bits(&mut self, value: u64, position: usize) {
+        let wide = u128::from(value) << (position % 32);
+        let k = position / 32;
+        self.digits[k] += wide as u64 & DIGIT;
+        self.digits[k + 1] += (wide >> 32) as u64 & DIGIT;
+        self.digits[k + 2] += (wide >> 64) as u64;
+        self.pending += 1;
+        if self.pending == CARRY_EVERY {
+            self.normalize();
+        }
+    }
+
+    /// Add a fast-path sum (`low` + `high` * 2^128 units of 2^-127).
+    fn add_fast(&mut self, low: u128, high: u64) {
+        for (part, position) in [
+            (low as u64, FAST_POSITION),
+            ((low >> 64) as u64, FAST_POSITION + 64),
+            (high, FAST_POSITION + 128),
+        ] {
+            if part != 0 {
+                self.add_bits(part, position);
+            }
+        }
+    }
+
+    fn normalize(&mut self) {
+        let mut carry = 0u64;
+        for limb in &mut self.digits {
+            let v = *limb + carry;
+            *limb = v & DIGIT;
+            carry = v >> 32;
+        }
+        debug_assert_eq!(carry, 0, "the limbs hold any sum of 2^53 doubles");
+        self.pending = 0;
     }
 }
 
@@ -140,14 +187,7 @@ impl ExactSum {
         let mut count = 0;
         for block in values.chunks(FIXED_BLOCK) {
             let (units, fixed) = wide(|| fixed_point_sum(block));
-            for (part, position) in [
-                (units as u64, FIXED_POSITION),
-                ((units >> 64) as u64, FIXED_POSITION + 64),
-            ] {
-                if part != 0 {
-                    self.add_bits(part, position);
-                }
-            }
+            self.add_wide(units, FIXED_POSITION);
             count += fixed as u64;
             if fixed < block.len() {
                 count += self.add_present(block.iter().copied().filter(|&x| !in_fixed_range(x)));
@@ -183,7 +223,7 @@ impl ExactSum {
                 if *sum != 0 {
                     // A normal value's significand is in units of 2^(exponent - 1075): bit
                     // exponent - 1 of the limbs' units.
-                    self.add_bits(std::mem::take(sum), BUCKET_MIN_EXPONENT + slot - 1);
+                    self.add_wide(u128::from(std::mem::take(sum)), BUCKET_MIN_EXPONENT + slot - 1);
                 }
             }
         }
@@ -232,64 +272,81 @@ impl ExactSum {
         }
     }
 
+    fn limbs_mut(&mut self) -> &mut Limbs {
+        self.limbs.get_or_insert_with(Box::default)
+    }
+
     /// Add `value` * 2^(position - 1074) to the limbs.
     #[inline]
     fn add_bits(&mut self, value: u64, position: usize) {
-        let wide = u128::from(value) << (position % 32);
-        let k = position / 32;
-        self.limbs[k] += wide as u64 & DIGIT;
-        self.limbs[k + 1] += (wide >> 32) as u64 & DIGIT;
-        self.limbs[k + 2] += (wide >> 64) as u64;
-        self.pending += 1;
-        if self.pending == CARRY_EVERY {
-            self.normalize();
+        self.limbs_mut().add_bits(value, position);
+    }
+
+    /// Add `value` * 2^(position - 1074) to the fast sum if it fits there: its bits from
+    /// 2^-127 up, and the fast sum's carries within their u64. Returns whether it was added.
+    #[inline]
+    fn add_to_fast(&mut self, value: u128, position: usize) -> bool {
+        let Some(shift) = position.checked_sub(FAST_POSITION).filter(|&shift| shift < 128) else {
+            return false;
+        };
+        let high = if shift == 0 { 0 } else { value >> (128 - shift) };
+        let (low, carry) = self.fast_low.overflowing_add(value << shift);
+        let high = u64::try_from(high)
+            .ok()
+            .and_then(|high| high.checked_add(u64::from(carry)))
+            .and_then(|high| self.fast_high.checked_add(high));
+        match high {
+            Some(high) => {
+                (self.fast_low, self.fast_high) = (low, high);
+                true
+            }
+            None => false,
         }
     }
 
-    /// Move the fast path's sum into the limbs.
-    fn fold_fast(&mut self) {
-        let (low, high) = (self.fast_low, self.fast_high);
-        if low == 0 && high == 0 {
+    /// Add `value` * 2^(position - 1074): to the fast sum where it fits, else the limbs.
+    fn add_wide(&mut self, value: u128, position: usize) {
+        if value == 0 || self.add_to_fast(value, position) {
             return;
         }
-        (self.fast_low, self.fast_high) = (0, 0);
-        self.add_bits(low as u64, FAST_POSITION);
-        self.add_bits((low >> 64) as u64, FAST_POSITION + 64);
-        self.add_bits(high, FAST_POSITION + 128);
+        for (part, position) in [(value as u64, position), ((value >> 64) as u64, position + 64)] {
+            if part != 0 {
+                self.add_bits(part, position);
+            }
+        }
     }
 
-    /// Add everything `other` holds.
+    /// Add everything `other` holds: its fast sum to this one's (into the limbs in the
+    /// unlikely case that the carries would overflow), its limbs, if any, to the limbs.
     pub fn merge(&mut self, other: &ExactSum) {
-        let mut other = other.clone();
-        other.fold_fast();
-        self.fold_fast();
-        self.normalize();
-        for (mine, theirs) in self.limbs.iter_mut().zip(&other.limbs) {
-            *mine += theirs;
+        let (low, carry) = self.fast_low.overflowing_add(other.fast_low);
+        let high = other
+            .fast_high
+            .checked_add(u64::from(carry))
+            .and_then(|high| self.fast_high.checked_add(high));
+        match high {
+            Some(high) => (self.fast_low, self.fast_high) = (low, high),
+            None => self.limbs_mut().add_fast(other.fast_low, other.fast_high),
         }
-        // Each limb is now below 2^32 * (other.pending + 2).
-        self.pending = other.pending + 1;
-        if self.pending >= CARRY_EVERY {
-            self.normalize();
+        if let Some(theirs) = &other.limbs {
+            let mine = self.limbs_mut();
+            mine.normalize();
+            for (mine, theirs) in mine.digits.iter_mut().zip(&theirs.digits) {
+                *mine += theirs;
+            }
+            // Each limb is now below 2^32 * (theirs.pending + 2).
+            mine.pending = theirs.pending + 1;
+            if mine.pending >= CARRY_EVERY {
+                mine.normalize();
+            }
         }
-    }
-
-    fn normalize(&mut self) {
-        let mut carry = 0u64;
-        for limb in &mut self.limbs {
-            let v = *limb + carry;
-            *limb = v & DIGIT;
-            carry = v >> 32;
-        }
-        debug_assert_eq!(carry, 0, "the limbs hold any sum of 2^53 doubles");
-        self.pending = 0;
     }
 
     fn digits(&self) -> [u32; LIMBS] {
-        let mut copy = self.clone();
-        copy.fold_fast();
-        copy.normalize();
-        copy.limbs.map(|limb| limb as u32)
+        let mut limbs = self.limbs.as_deref().cloned().unwrap_or_default();
+        limbs.add_fast(self.fast_low, self.fast_high);
+        limbs.normalize();
+        limbs.digits.map(|limb| limb as u32)
     }
 
     /// The sum, correctly rounded to the nearest double (ties to even); +inf past the
@@ -347,8 +404,11 @@ impl ExactSum {
             return Err(CoreError::InvalidInput("corrupt state: exact sum out of range".into()));
         }
         let mut sum = ExactSum::default();
-        for (limb, &digit) in sum.limbs[low..].iter_mut().zip(digits) {
-            *limb = u64::from(digit);
+        for (k, &digit) in (low..).zip(digits) {
+            // (Each digit below 2^32 at its own limb: the limbs stay normalized.)
+            if digit != 0 && !sum.add_to_fast(u128::from(digit), 32 * k) {
+                sum.limbs_mut().digits[k] = u64::from(digit);
+            }
         }
         Ok(sum)
     }
@@ -644,20 +704,121 @@ mod tests {
         }
     }
 
+    /// Values of every range the paths split on: zeros, subnormals, below and inside the
+    /// fast and fixed-point ranges, [1, 2) (the top bucket), and far above.
+    fn mixed_values(seed: u64, n: usize) -> Vec<f64> {
+        let mut next = crate::test_random::xorshift(seed);
+        (0..n)
+            .map(|_| {
+                let bits = next();
+                let fraction = f64::from_bits(bits >> 12 | 0x3FF0_0000_0000_0000) - 1.0;
+                match bits % 8 {
+                    0 => 0.0,
+                    1 => f64::from_bits(bits >> 13), // subnormal or tiny normal
+                    2 => fraction * 1e-12,           // [2^-64, 2^-31)
+                    3 => 1.0 + fraction,             // the top bucket: [1, 2)
+                    4 => fraction * 1e200,
+                    _ => fraction, // [0, 1): quality scores
+                }
+            })
+            .collect()
+    }
+
+    /// The sum of `values` added one by one, as digits.
+    fn one_by_one(values: &[f64]) -> (u32, Vec<u32>) {
+        let mut s = ExactSum::default();
+        values.iter().for_each(|&v| s.add(v));
+        s.parts()
+    }
+
+    #[test]
+    fn parts_stored_loaded_and_merged_in_any_order_keep_every_digit() {
+        for seed in 1..40u64 {
+            let values = mixed_values(seed, 3000);
+            let cuts = [0, (seed as usize * 37) % 3000, (seed as usize * 911) % 3000, 3000];
+            let (low, high) = (cuts[1].min(cuts[2]), cuts[1].max(cuts[2]));
+            let parts = [&values[..low], &values[low..high], &values[high..]];
+            // Each part added by another path, stored and loaded, then merged.
+            let mut sums = parts.map(|_| ExactSum::default());
+            sums[0].add_present_slice(parts[0]);
+            sums[1].add_present(parts[1].iter().copied());
+            parts[2].iter().for_each(|&v| sums[2].add(v));
+            let loaded = sums.map(|s| {
+                let (low, digits) = s.parts();
+                ExactSum::from_parts(low, &digits).unwrap()
+            });
+            let mut merged = ExactSum::default();
+            for i in [2, 0, 1].iter().cycle().skip(seed as usize % 3).take(3) {
+                merged.merge(&loaded[*i]);
+            }
+            assert_eq!(merged.parts(), one_by_one(&values), "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn quality_score_sums_never_make_the_limbs() {
+        let scores: Vec<f64> = mixed_values(7, 5000)
+            .into_iter()
+            .filter(|v| (1e-12..=1.0).contains(v))
+            .collect();
+        let mut slice = ExactSum::default();
+        slice.add_present_slice(&scores);
+        let mut present = ExactSum::default();
+        present.add_present(scores.iter().copied());
+        let (low, digits) = slice.parts();
+        let mut loaded = ExactSum::from_parts(low, &digits).unwrap();
+        loaded.merge(&present);
+        for sum in [&slice, &present, &loaded] {
+            assert!(sum.limbs.is_none(), "a sum of quality scores made the limbs");
+        }
+        let doubled: Vec<f64> = scores.iter().chain(&scores).copied().collect();
+        assert_eq!(loaded.parts(), one_by_one(&doubled));
+    }
+
+    #[test]
+    fn fast_sums_whose_carries_would_overflow_merge_through_the_limbs() {
+        let near_full = ExactSum {
+            fast_low: u128::MAX - 5,
+            fast_high: u64::MAX - 1,
+            limbs: None,
+        };
+        let other = ExactSum {
+            fast_low: 9,
+            fast_high: 3,
+            limbs: None,
+        };
+        let mut expected = Limbs::default();
+        expected.add_fast(near_full.fast_low, near_full.fast_high);
+        expected.add_fast(other.fast_low, other.fast_high);
+        expected.normalize();
+        let mut merged = near_full.clone();
+        merged.merge(&other);
+        assert!(merged.limbs.is_some());
+        assert_eq!(merged.digits(), expected.digits.map(|limb| limb as u32));
+        // A wide value past the fast sum's carries goes to the limbs as well.
+        let mut wide = near_full.clone();
+        wide.add_wide(u128::MAX, FAST_POSITION + 100);
+        let mut expected = Limbs::default();
+        expected.add_fast(near_full.fast_low, near_full.fast_high);
+        expected.add_bits(u64::MAX, FAST_POSITION + 100);
+        expected.add_bits(u64::MAX, FAST_POSITION + 164);
+        expected.normalize();
+        assert_eq!(wide.digits(), expected.digits.map(|limb| limb as u32));
+    }
+
     #[test]
     fn carries_survive_many_additions() {
         // Values above 1.0: the limb path.
         let value = f64::from_bits(((40 * 32 + 1) as u64) << 52 | ((1 << 52) - 1));
-        let mut s = ExactSum {
-            pending: CARRY_EVERY - 3,
-            ..ExactSum::default()
-        };
-        s.limbs[40] = DIGIT;
+        let mut s = ExactSum::default();
+        let limbs = s.limbs_mut();
+        limbs.pending = CARRY_EVERY - 3;
+        limbs.digits[40] = DIGIT;
         (0..10).for_each(|_| s.add(value));
         let mut expected = ExactSum::default();
-        expected.limbs[40] = DIGIT;
+        expected.limbs_mut().digits[40] = DIGIT;
         (0..10).for_each(|_| expected.add(value));
         assert_eq!(s.value(), expected.value());
-        assert!(s.pending < 10);
+        assert!(s.limbs.as_ref().is_some_and(|limbs| limbs.pending < 10));
     }
 }

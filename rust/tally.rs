@@ -25,10 +25,18 @@ pub(crate) const LANE_MIN_ROWS: usize = 64;
 pub struct Tally {
     pub(crate) names: Dictionary,
     counts: Vec<u64>,
-    /// Codes of the last dictionary seen (by id) in `names` codes, mapped as rows count
-    /// them: a stream of chunks sharing one dictionary maps each name once, not once per
-    /// chunk.
-    pub(crate) translation: Translation,
+    /// Made when the tally first counts codes (a chunk's or another tally's): a batch's
+    /// accumulators hold four tallies each and a loaded state's tallies are mostly only
+    /// read, so inline translations took 704 of an accumulator's 2,368 bytes.
+    translations: Option<Box<Translations>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Translations {
+    /// Codes of the last dictionary seen (by id) in the tally's codes, mapped as rows
+    /// count them: a stream of chunks sharing one dictionary maps each name once, not once
+    /// per chunk.
+    current: Translation,
     /// The translation of the dictionary seen before it: readers that fill two chunk
     /// buffers in turn alternate between two dictionaries.
     previous: Translation,
@@ -134,27 +142,48 @@ impl Translation {
 impl Tally {
     /// Follow `dict`'s codes (see `Translation`).
     fn translate(&mut self, dict: &Dictionary) {
-        if self.translation.id != dict.id() {
-            std::mem::swap(&mut self.translation, &mut self.previous);
+        let translations = self.translations.get_or_insert_with(Box::default);
+        if translations.current.id != dict.id() {
+            let Translations { current, previous } = &mut **translations;
+            std::mem::swap(current, previous);
         }
-        self.translation.follow(dict);
+        translations.current.follow(dict);
     }
 
-    /// This tally's code for `dict`'s `code` (followed by `translate`), listing its name
-    /// when first counted.
+    /// The codes of the dictionary last followed (`translate`), if any was.
+    pub(crate) fn translation(&self) -> Option<&Translation> {
+        self.translations.as_ref().map(|t| &t.current)
+    }
+
+    /// Take the current translation out (leaving an empty one) to read it while this tally
+    /// is borrowed otherwise; `restore_translation` puts it back.
+    pub(crate) fn take_translation(&mut self) -> Translation {
+        self.translations
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.current))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn restore_translation(&mut self, translation: Translation) {
+        if let Some(translations) = self.translations.as_mut() {
+            translations.current = translation;
+        }
+    }
+
+    /// This tally's code for `dict`'s `code`, listing its name when first counted. Only
+    /// after `translate(dict)`.
     #[inline]
     fn mine(&mut self, dict: &Dictionary, code: usize) -> usize {
-        match self.translation.get(code) {
+        let translations = self.translations.get_or_insert_with(Box::default);
+        match translations.current.get(code) {
             Some(mine) => mine as usize,
-            None => self.list(dict, code),
+            None => {
+                let mine = self.names.code_shared(&dict.names()[code]);
+                translations.current.set(code, mine);
+                self.counts.resize(self.names.len(), 0);
+                mine as usize
+            }
         }
-    }
-
-    fn list(&mut self, dict: &Dictionary, code: usize) -> usize {
-        let mine = self.names.code_shared(&dict.names()[code]);
-        self.translation.set(code, mine);
-        self.counts.resize(self.names.len(), 0);
-        mine as usize
     }
 
     /// Count `rows` of a chunk's `codes` (of `dict`). Returns how many distinct codes the
@@ -210,7 +239,9 @@ impl Tally {
     /// Ask for the lines of the counts and the translation (a hint).
     pub(crate) fn prefetch(&self) {
         prefetch(self.counts.as_ptr());
-        prefetch(self.translation.dense.as_ptr());
+        if let Some(translations) = &self.translations {
+            prefetch(translations.current.dense.as_ptr());
+        }
     }
 
     /// Add `counts`: rows per code of `dict` (no longer than it).
@@ -463,10 +494,10 @@ mod tests {
         }
         count(&mut tally, &other, vec![0, 1, 1]);
         count(&mut tally, &chunk, vec![199, 150]);
-        assert!(!tally.translation.is_dense, "a few of 200 names: a map");
+        assert!(!tally.translation().unwrap().is_dense, "a few of 200 names: a map");
         // Most names of the dictionary counted: the map turns into a table on the way.
         count(&mut tally, &chunk, (0..60).collect());
-        assert!(tally.translation.is_dense, "60 of 200 names: a table");
+        assert!(tally.translation().unwrap().is_dense, "60 of 200 names: a table");
         count(&mut tally, &chunk, vec![199, 7, 120, 180]);
         let counts: std::collections::HashMap<String, u64> =
             tally.ranked().into_iter().map(|(n, c)| (n.to_string(), c)).collect();
