@@ -8,7 +8,11 @@ in turn (the order flipped every round), on the same table.
     .venv/bin/python benches/core_ab.py CASE ROUNDS /tmp/old /tmp/new
 
 CASE: `batch` (10M records over 10,000 patterns), `dict` or `plain` (10M records of one
-pattern, dictionary-encoded or plain strings): `peers.data`'s tables. Prints, per build,
+pattern, dictionary-encoded or plain strings): `peers.data`'s tables. `partition` and
+`merge` race a Dask task of `dask_bench.py` (run them with `RAYON_NUM_THREADS=1
+MALLOC_TRIM_THRESHOLD_=65536`, as its workers run): one 2.5M-record partition read into
+a fresh batch state and written (`to_bytes`), or eight such states (each build writes
+its own) loaded, merged in place and written, as a merge node does. Prints, per build,
 the min and median wall and CPU (process) milliseconds of `reduce_arrow`, the core's whole
 call (no pydantic output). `batch-outputs`: the batch's call and its 10,000 pydantic
 outputs (`output.batch_output`, which reads the patterns' results from the core's call).
@@ -28,6 +32,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -64,9 +69,51 @@ def table_and_request(case: str) -> tuple[Any, Any]:
     return table, ModelUsageAnalyticsInput(pattern_id="ab", execution_data=table, **window)
 
 
+def dask_task(case: str, cores: list[ModuleType]) -> Callable[[ModuleType], None]:
+    """One partition's state or one merge node of `dask_bench.py`, for any build."""
+    import dask_bench
+    from usage_analytics.dask import _as_arrow
+    from usage_analytics.streaming import BatchUsageAccumulator
+
+    settings = BatchUsageAccumulator(**dask_bench.SETTINGS)._settings
+    options, meta = settings.core_options(batch=True), b"{}"
+    frames = range(8 if case == "merge" else 1)
+    tables = [
+        _as_arrow(
+            dask_bench.generate((i, dask_bench.ROWS_PER_PARTITION), patterns=10_000, seed=5),
+            "pattern_id",
+        )
+        for i in frames
+    ]
+
+    def state_of(core: ModuleType, table: Any) -> Any:
+        state = core.CoreState(options)
+        state.update_arrow(table)
+        return state
+
+    if case == "partition":
+        return lambda core: state_of(core, tables[0]).to_bytes(meta)
+    blobs = {id(core): [state_of(core, table).to_bytes(meta) for table in tables] for core in cores}
+
+    def merge(core: ModuleType) -> None:
+        states = []
+        for blob in blobs[id(core)]:
+            state, _ = core.CoreState.from_bytes(blob)
+            state.configure(options)
+            states.append(state)
+        for state in states[1:]:
+            states[0].merge_in(state)
+        states[0].to_bytes(meta)
+
+    return merge
+
+
 def main() -> None:
     case, rounds, builds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     cores = [load_core(build, i) for i, build in enumerate(builds)]
+    if case in ("partition", "merge"):
+        race(cores, builds, rounds, dask_task(case, cores))
+        return
     models = {id(core): output_models(core) for core in cores}
     table, request = table_and_request(case)
     grouped = case.startswith("batch")
@@ -85,6 +132,12 @@ def main() -> None:
         if case == "batch-outputs":
             batch_output(request, raw, time.perf_counter(), datetime.now(UTC), models[id(core)])
 
+    race(cores, builds, rounds, call)
+
+
+def race(
+    cores: list[ModuleType], builds: list[str], rounds: int, call: Callable[[ModuleType], Any]
+) -> None:
     walls: list[list[float]] = [[] for _ in builds]
     cpus: list[list[float]] = [[] for _ in builds]
     for core in cores:
