@@ -624,20 +624,25 @@ impl Accumulator {
         self.contexts.merge(&other.contexts);
         self.projects.merge(&other.projects);
         self.file_types.merge(&other.file_types);
-        self.agents.merge(&other.agents);
         if self.families.trends {
+            let (first_seen, last_seen) = (&mut self.agent_first_seen, &mut self.agent_last_seen);
+            self.agents.merge_each(&other.agents, |theirs, mine| {
+                if mine >= first_seen.len() {
+                    first_seen.resize(mine + 1, i64::MAX);
+                    last_seen.resize(mine + 1, i64::MIN);
+                }
+                if let Some(&first) = other.agent_first_seen.get(theirs) {
+                    first_seen[mine] = first_seen[mine].min(first);
+                }
+                if let Some(&last) = other.agent_last_seen.get(theirs) {
+                    last_seen[mine] = last_seen[mine].max(last);
+                }
+            });
             let n = self.agents.names.len();
             self.agent_first_seen.resize(n, i64::MAX);
             self.agent_last_seen.resize(n, i64::MIN);
-            for (theirs, mine) in self.agents.translation().map(Translation::mapped).unwrap_or_default() {
-                let mine = mine as usize;
-                if let Some(&first) = other.agent_first_seen.get(theirs) {
-                    self.agent_first_seen[mine] = self.agent_first_seen[mine].min(first);
-                }
-                if let Some(&last) = other.agent_last_seen.get(theirs) {
-                    self.agent_last_seen[mine] = self.agent_last_seen[mine].max(last);
-                }
-            }
+        } else {
+            self.agents.merge(&other.agents);
         }
     }
 
