@@ -233,7 +233,8 @@ impl Accumulator {
 
     /// Ask for the lines of the counts outside this struct that adding rows from instant
     /// `first` to `last` touches: read once `prefetch_own`'s lines have come (their
-    /// pointers are among them).
+    /// pointers are among them; a tally's translation table is one step further, behind
+    /// the tally's boxed translations, which this reads).
     pub fn prefetch_parts(&self, first: i64, last: i64) {
         for ts in [first, last] {
             self.day_counts.prefetch(ts);
@@ -1034,6 +1035,19 @@ fn slope_or_zero(x: &[f64], y: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A batch holds one accumulator per pattern, cloned from a template, and a merge node
+    /// eight states of them: their size is memory and copying (2,368 bytes before the
+    /// tallies' translations and the exact sum's limbs were boxed).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_accumulator_stays_small() {
+        assert!(
+            std::mem::size_of::<Accumulator>() <= 1152,
+            "{}",
+            std::mem::size_of::<Accumulator>()
+        );
+    }
     use crate::civil::MICROS_PER_DAY;
     use crate::columns::NO_FILE;
     use crate::test_random::xorshift;

@@ -11,7 +11,7 @@
 //! Values in [2^-64, 1] (nearly every quality score) take a faster path: their bits all lie
 //! between 2^-127 and 2^0, so they add exactly into a 192-bit fixed-point integer in units
 //! of 2^-127 (a u128 with a u64 of carries: no chain through memory), which is folded
-//! into the limbs when the sum is read or stored. A slice of values (`add_present_slice`,
+//! into a copy of the limbs when the sum is read or stored. A slice of values (`add_present_slice`,
 //! a chunk's quality scores) has its zeros and values in [2^-31, 1] summed in vectorized
 //! blocks instead, each split into two integers read from a double's bits. Those block
 //! sums, `add_present`'s buckets, the digits of a loaded sum and another fast sum merged
@@ -35,6 +35,10 @@ const FAST_POSITION: usize = 1074 - 127;
 /// Bit patterns of 2^-64 and 1.0: the fast path's range.
 const FAST_MIN_BITS: u64 = (1023 - 64) << 52;
 const FAST_MAX_BITS: u64 = 1023 << 52;
+/// The most carries `add_to_fast` and `merge` leave in `fast_high`: past it, the limbs
+/// take the addition. Each value the fast path adds (`add_into`, `add_all`) adds at most
+/// one carry, unchecked, so 2^62 of them still fit.
+const FAST_HIGH_MAX: u64 = 1 << 62;
 
 /// `add_present`'s buckets: exponent fields 959 (2^-64) to 1023 ([1, 2)).
 const BUCKET_MIN_EXPONENT: usize = 959;
@@ -134,7 +138,7 @@ impl ExactSum {
     /// Many values (`BUCKETED_MIN` or more, by the iterator's size hint) go by exponent:
     /// a value in [2^-64, 2) adds its significand to a u64 of its exponent (four lanes, in
     /// turn, so that runs of one exponent do not wait on each other's sum), and the buckets
-    /// are added to the limbs every `BLOCK` values; each bucket then holds at most 2^11
+    /// are added to the sum every `BLOCK` values; each bucket then holds at most 2^11
     /// significands below 2^53, so it never overflows. A load, an add and a store per
     /// value instead of a 128-bit shift and add. From `ONE_LANE_MIN` values, one lane;
     /// fewer take the fast path's register sums: zeroing and reading the buckets would cost
@@ -283,7 +287,8 @@ impl ExactSum {
     }
 
     /// Add `value` * 2^(position - 1074) to the fast sum if it fits there: its bits from
-    /// 2^-127 up, and the fast sum's carries within their u64. Returns whether it was added.
+    /// 2^-127 up, and the fast sum's carries within `FAST_HIGH_MAX`. Returns whether it was
+    /// added.
     #[inline]
     fn add_to_fast(&mut self, value: u128, position: usize) -> bool {
         let Some(shift) = position.checked_sub(FAST_POSITION).filter(|&shift| shift < 128) else {
@@ -294,7 +299,8 @@ impl ExactSum {
         let high = u64::try_from(high)
             .ok()
             .and_then(|high| high.checked_add(u64::from(carry)))
-            .and_then(|high| self.fast_high.checked_add(high));
+            .and_then(|high| self.fast_high.checked_add(high))
+            .filter(|&high| high <= FAST_HIGH_MAX);
         match high {
             Some(high) => {
                 (self.fast_low, self.fast_high) = (low, high);
@@ -316,14 +322,15 @@ impl ExactSum {
         }
     }
 
-    /// Add everything `other` holds: its fast sum to this one's (into the limbs in the
-    /// unlikely case that the carries would overflow), its limbs, if any, to the limbs.
+    /// Add everything `other` holds: its fast sum to this one's (into the limbs if the
+    /// carries would pass `FAST_HIGH_MAX`), its limbs, if any, to the limbs.
     pub fn merge(&mut self, other: &ExactSum) {
         let (low, carry) = self.fast_low.overflowing_add(other.fast_low);
         let high = other
             .fast_high
             .checked_add(u64::from(carry))
-            .and_then(|high| self.fast_high.checked_add(high));
+            .and_then(|high| self.fast_high.checked_add(high))
+            .filter(|&high| high <= FAST_HIGH_MAX);
         match high {
             Some(high) => (self.fast_low, self.fast_high) = (low, high),
             None => self.limbs_mut().add_fast(other.fast_low, other.fast_high),
@@ -804,6 +811,33 @@ mod tests {
         expected.add_bits(u64::MAX, FAST_POSITION + 164);
         expected.normalize();
         assert_eq!(wide.digits(), expected.digits.map(|limb| limb as u32));
+    }
+
+    #[test]
+    fn sums_doubled_by_merges_stay_exact_past_the_fast_sums_carries() {
+        // Merging a sum with itself 70 times takes the fast sum's carries past 2^64: they
+        // must move to the limbs before any unchecked carry could overflow.
+        for extra in [0, 1, 3] {
+            let (mut sum, mut expected) = (ExactSum::default(), Limbs::default());
+            sum.add(1.0);
+            expected.add_bits(1, 1074);
+            for step in 0..70 {
+                sum.merge(&sum.clone());
+                for _ in 0..extra {
+                    sum.add(1.0);
+                }
+                // The same in the limbs alone: doubled, plus `extra` ones.
+                expected.normalize();
+                let doubled = expected.digits;
+                for (mine, theirs) in expected.digits.iter_mut().zip(doubled) {
+                    *mine += theirs;
+                }
+                (0..extra).for_each(|_| expected.add_bits(1, 1074));
+                let mut digits = expected.clone();
+                digits.normalize();
+                assert_eq!(sum.digits(), digits.digits.map(|limb| limb as u32), "step {step}");
+            }
+        }
     }
 
     #[test]
