@@ -11,13 +11,13 @@
 //! Values in [2^-64, 1] (nearly every quality score) take a faster path: their bits all lie
 //! between 2^-127 and 2^0, so they add exactly into a 192-bit fixed-point integer in units
 //! of 2^-127 (a u128 with a u64 of carries: no chain through memory), which is folded
-//! into a copy of the limbs when the sum is read or stored. A slice of values (`add_present_slice`,
-//! a chunk's quality scores) has its zeros and values in [2^-31, 1] summed in vectorized
-//! blocks instead, each split into two integers read from a double's bits. Those block
-//! sums, `add_present`'s buckets, the digits of a loaded sum and another fast sum merged
-//! in go to the fast sum too whenever their bits fit it, so the limbs (552 bytes) are
-//! made only for a sum that needs them: an accumulator holds one sum, and a batch holds
-//! an accumulator per pattern.
+//! into a copy of the limbs when the sum is read or stored. A slice of values
+//! (`add_present_slice`, a chunk's quality scores) has its zeros and values in [2^-31, 1]
+//! summed in vectorized blocks instead, each split into two integers read from a double's
+//! bits. Those block sums, `add_present`'s buckets, the digits of a loaded sum and another
+//! fast sum merged in go to the fast sum too whenever their bits fit it, so the limbs (552
+//! bytes) are made only for a sum that needs them: an accumulator holds one sum, and a
+//! batch holds an accumulator per pattern.
 
 use crate::error::CoreError;
 use crate::wide::wide;
