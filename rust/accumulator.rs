@@ -1035,6 +1035,9 @@ fn slope_or_zero(x: &[f64], y: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::civil::MICROS_PER_DAY;
+    use crate::columns::NO_FILE;
+    use crate::test_random::xorshift;
 
     /// A batch holds one accumulator per pattern, cloned from a template, and a merge node
     /// eight states of them: their size is memory and copying (2,368 bytes before the
@@ -1048,9 +1051,6 @@ mod tests {
             std::mem::size_of::<Accumulator>()
         );
     }
-    use crate::civil::MICROS_PER_DAY;
-    use crate::columns::NO_FILE;
-    use crate::test_random::xorshift;
 
     const DAY: i64 = MICROS_PER_DAY;
 

@@ -50,7 +50,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// each; about 14,500 patterns pass 16 MiB): each call (each Dask partition, each pass of a
 /// batch) faulted them in afresh. Measured (BENCHMARKS.md,
 /// session 30): a 2.5M-record partition's `update` faulted in 20,000-33,000 pages instead
-/// of 38,000-41,000; the batch's peak stayed within the runs' spread (282-311 MB).
+/// of 36,000-41,000; the batch's peak stayed within the runs' spread (282-311 MB).
 #[cfg(target_os = "linux")]
 #[used]
 #[export_name = "_rjem_malloc_conf"]
