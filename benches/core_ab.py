@@ -12,7 +12,9 @@ pattern, dictionary-encoded or plain strings): `peers.data`'s tables. `partition
 `merge` race a Dask task of `dask_bench.py` (run them with `RAYON_NUM_THREADS=1
 MALLOC_TRIM_THRESHOLD_=65536`, as its workers run): one 2.5M-record partition read into
 a fresh batch state and written (`to_bytes`), or eight such states (each build writes
-its own) loaded, merged in place and written, as a merge node does. Prints, per build,
+its own) merged and written, as a merge node does (a build with
+`CoreState.merge_serialized` merges each state as it reads it; older ones load them
+all, then merge in place). Prints, per build,
 the min and median wall and CPU (process) milliseconds of `reduce_arrow`, the core's whole
 call (no pydantic output). `batch-outputs`: the batch's call and its 10,000 pydantic
 outputs (`output.batch_output`, which reads the patterns' results from the core's call).
@@ -96,6 +98,12 @@ def dask_task(case: str, cores: list[ModuleType]) -> Callable[[ModuleType], None
     blobs = {id(core): [state_of(core, table).to_bytes(meta) for table in tables] for core in cores}
 
     def merge(core: ModuleType) -> None:
+        if hasattr(core.CoreState, "merge_serialized"):
+            # Merged as they are read, as `usage_analytics.dask` does since session 31.
+            merged, _ = core.CoreState.merge_serialized(blobs[id(core)])
+            merged.configure(options)
+            merged.to_bytes(meta)
+            return
         states = []
         for blob in blobs[id(core)]:
             state, _ = core.CoreState.from_bytes(blob)

@@ -7,8 +7,10 @@ merged and written, for callgrind or for timing two builds by alternating proces
     RAYON_NUM_THREADS=1 valgrind --tool=callgrind --callgrind-out-file=cg.out \\
         .venv/bin/python benches/merge_node.py merge DIR 1
 
-`merge` prints, per round, the milliseconds spent loading the states (`from_bytes`),
-merging them (in place, as `usage_analytics.dask` does), writing the result and dropping
+`merge` prints, per round, the milliseconds of `BatchUsageAccumulator.merge_bytes` (each
+state merged as it is read, as `usage_analytics.dask` does since session 31), of writing
+the result and of dropping it; then, for comparison, of loading the states whole
+(`from_bytes`), merging them in place (as `usage_analytics.dask` did before) and dropping
 them. States are written by the build that merges them (the format may change).
 """
 
@@ -43,20 +45,30 @@ def merge(directory: Path, rounds: int) -> None:
     blobs = [(directory / f"state{i}.bin").read_bytes() for i in range(PARTITIONS)]
     for _ in range(rounds):
         started = time.perf_counter()
-        states = [BatchUsageAccumulator.from_bytes(blob) for blob in blobs]
-        loaded = time.perf_counter()
-        merged = states[0]
-        for state in states[1:]:
-            merged._absorb(state)
+        merged = BatchUsageAccumulator.merge_bytes(blobs)
         merged_at = time.perf_counter()
         written = merged.to_bytes()
         written_at = time.perf_counter()
-        del states, merged
+        del merged
         dropped = time.perf_counter()
         print(
-            f"load {1000 * (loaded - started):.0f} merge {1000 * (merged_at - loaded):.0f}"
-            f" write {1000 * (written_at - merged_at):.0f} drop {1000 * (dropped - written_at):.0f}"
+            f"merge_bytes {1000 * (merged_at - started):.0f} write"
+            f" {1000 * (written_at - merged_at):.0f} drop {1000 * (dropped - written_at):.0f}"
             f" ms; {len(written):,} bytes",
+            flush=True,
+        )
+        started = time.perf_counter()
+        states = [BatchUsageAccumulator.from_bytes(blob) for blob in blobs]
+        loaded = time.perf_counter()
+        first = states[0]
+        for state in states[1:]:
+            first._absorb(state)
+        merged_at = time.perf_counter()
+        del states, first
+        dropped = time.perf_counter()
+        print(
+            f"  loaded, then merged: load {1000 * (loaded - started):.0f}"
+            f" merge {1000 * (merged_at - loaded):.0f} drop {1000 * (dropped - merged_at):.0f} ms",
             flush=True,
         )
 

@@ -4,6 +4,7 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::bindings::{compute, read_arrow_into, read_records_into, Options};
@@ -147,6 +148,22 @@ impl CoreState {
                 skip_invalid: false,
             },
             meta,
+        ))
+    }
+
+    /// Merge serialized states, each merged as it is read (`wire::merge_serialized`):
+    /// (state, each state's meta). The bytes are borrowed, not copied.
+    #[staticmethod]
+    fn merge_serialized(py: Python<'_>, blobs: Vec<PyBackedBytes>) -> PyResult<(CoreState, Vec<Py<PyBytes>>)> {
+        let slices: Vec<&[u8]> = blobs.iter().map(|blob| &blob[..]).collect();
+        let (state, metas) = compute(py, || wire::merge_serialized(&slices))?;
+        let metas = metas.iter().map(|meta| PyBytes::new(py, meta).unbind()).collect();
+        Ok((
+            CoreState {
+                state,
+                skip_invalid: false,
+            },
+            metas,
         ))
     }
 

@@ -91,25 +91,10 @@ impl State {
 
     /// Fold `other` (same settings and kind) into this state.
     pub fn merge(&mut self, other: &State) -> Result<(), CoreError> {
-        if self.body.is_grouped() != other.body.is_grouped() {
-            return Err(CoreError::InvalidOption(
-                "cannot merge a single-pattern accumulator with a batch accumulator".into(),
-            ));
-        }
-        if !same_settings(&self.template, &other.template) {
-            // Name the difference.
-            self.template.check_compatible(&other.template)?;
-            return Err(CoreError::InvalidOption(
-                "cannot merge accumulators with different settings".into(),
-            ));
-        }
-        let total = (self.report.received as u64).checked_add(other.report.received as u64);
-        if total.is_none_or(|t| t > MAX_RECORDS) {
-            // Checked before anything changes: every counter is bounded by `received`.
-            return Err(CoreError::InvalidOption(format!(
-                "the merged state would hold more than {MAX_RECORDS} records"
-            )));
-        }
+        check_same_kind(self.body.is_grouped(), other.body.is_grouped())?;
+        check_same_settings(&self.template, &other.template)?;
+        // Checked before anything changes: every counter is bounded by `received`.
+        check_record_total(&self.report, &other.report)?;
         self.report.merge(&other.report);
         self.merge_body(&other.body);
         Ok(())
@@ -124,6 +109,39 @@ impl State {
             _ => unreachable!("kinds checked by the callers"),
         }
     }
+}
+
+/// States of one kind merge: both one pattern's or both a batch's.
+pub(crate) fn check_same_kind(grouped: bool, other_grouped: bool) -> Result<(), CoreError> {
+    if grouped == other_grouped {
+        Ok(())
+    } else {
+        Err(CoreError::InvalidOption(
+            "cannot merge a single-pattern accumulator with a batch accumulator".into(),
+        ))
+    }
+}
+
+/// States of the same settings merge; else an error naming what differs.
+pub(crate) fn check_same_settings(template: &Accumulator, other: &Accumulator) -> Result<(), CoreError> {
+    if same_settings(template, other) {
+        return Ok(());
+    }
+    template.check_compatible(other)?;
+    Err(CoreError::InvalidOption(
+        "cannot merge accumulators with different settings".into(),
+    ))
+}
+
+/// Two states merge only if together they hold at most `MAX_RECORDS` records.
+pub(crate) fn check_record_total(report: &IngestReport, other: &IngestReport) -> Result<(), CoreError> {
+    let total = (report.received as u64).checked_add(other.received as u64);
+    if total.is_none_or(|t| t > MAX_RECORDS) {
+        return Err(CoreError::InvalidOption(format!(
+            "the merged state would hold more than {MAX_RECORDS} records"
+        )));
+    }
+    Ok(())
 }
 
 impl Reduction {

@@ -30,6 +30,10 @@ use crate::stats::Moments;
 use crate::tally::{LoadedNames, Tally};
 use crate::zone::Zone;
 
+mod merge;
+
+pub use merge::merge_serialized;
+
 const MAGIC: &[u8; 4] = b"UAST";
 /// 5 since execution times and agents' instants are stored as bytes (`Packed`) and tally
 /// names once per state (`StateWire::names`); 4: a window of many trend buckets stores
@@ -308,6 +312,14 @@ fn ensure(ok: bool, why: &str) -> Result<(), CoreError> {
 
 /// Load serialized bytes: the state and the Python layer's meta bytes.
 pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
+    let wire = decode(bytes)?;
+    let meta = wire.meta.to_vec();
+    Ok((state_of(wire)?, meta))
+}
+
+/// The payload of framed bytes (magic, version and checksum checked), decoded; names and
+/// packed arrays borrow from `bytes`.
+fn decode(bytes: &[u8]) -> Result<StateWire<'_>, CoreError> {
     ensure(bytes.len() >= HEADER, "too short")?;
     ensure(&bytes[..4] == MAGIC, "wrong magic bytes")?;
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
@@ -324,46 +336,111 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
     )?;
     let (wire, rest): (StateWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
     ensure(rest.is_empty(), "trailing bytes after the state")?;
+    Ok(wire)
+}
+
+/// The state a decoded payload holds, every part checked.
+fn state_of(wire: StateWire<'_>) -> Result<State, CoreError> {
     let template = template_of(&wire.settings)?;
     let report = report_of(wire.report)?;
     let mut names = LoadedNames::with_table(&wire.names).map_err(corrupt)?;
     let body = match wire.body {
-        BodyWire::One(acc) => Reduction::One(accumulator_of(&template, *acc, &mut names)?),
+        BodyWire::One(acc) => {
+            let acc = accumulator_of(&template, *acc, &mut names)?;
+            let outside = report.outside_window as u64;
+            check_totals(&report, acc.count, outside, 0)?;
+            Reduction::One(acc)
+        }
         BodyWire::Grouped(groups) => {
             let mut index = GroupIndex::default();
             let mut accumulators = Vec::with_capacity(groups.len().min(1 << 16));
+            let mut totals = GroupTotals::default();
             for group in groups {
-                let key = match group.key {
-                    GroupKeyWire::Text(t) => GroupKey::Text(t.into()),
-                    GroupKeyWire::Int(n) => GroupKey::Int(n),
-                    GroupKeyWire::Uuid(b) => GroupKey::Uuid(b),
-                };
-                let code = index.code(&key);
-                let accumulator = accumulator_of(&template, group.accumulator, &mut names)?;
-                let report = report_of(group.report)?;
-                let samples_inside = report.samples.iter().all(|s| s.index < report.received);
-                ensure(samples_inside, "a pattern's error sample is past its records")?;
-                let in_window = report.received.checked_sub(report.outside_window);
-                let in_window = in_window.and_then(|n| n.checked_sub(report.invalid));
-                ensure(
-                    in_window == Some(accumulator.count as usize),
-                    "a pattern's record counts do not add up",
-                )?;
+                let code = code_of(&mut index, &group.key);
                 // A state lists each pattern once, under one form of its id (`GroupIndex`
                 // codes every form of an id as one pattern): an id met before, in this
                 // form or another, is no state this code writes.
                 ensure(code as usize == accumulators.len(), "a pattern id appears twice")?;
+                let (accumulator, group_report) = group_of(&template, group, &mut names)?;
+                totals.add(accumulator.count, &group_report)?;
                 accumulators.push(accumulator);
-                index.add_report(code, &report);
+                index.add_report(code, &group_report);
             }
+            totals.check(&report)?;
             Reduction::Grouped(GroupedAccumulators::from_parts(template.clone(), accumulators), index)
         }
     };
     // (This code's table lists only the names its tallies list.)
     ensure(names.all_listed(), "a name no tally lists")?;
-    let state = State { template, report, body };
-    check_report_totals(&state)?;
-    Ok((state, wire.meta.into_owned()))
+    Ok(State { template, report, body })
+}
+
+/// The code of a stored pattern id (in any of its forms, as `GroupIndex::code`).
+fn code_of(index: &mut GroupIndex, key: &GroupKeyWire<'_>) -> u32 {
+    match *key {
+        GroupKeyWire::Text(text) => index.code_text(text),
+        GroupKeyWire::Int(n) => index.code_int(n),
+        GroupKeyWire::Uuid(bytes) => index.code_uuid(bytes),
+    }
+}
+
+/// One stored pattern's accumulator and own record counts, checked against each other.
+fn group_of(
+    template: &Accumulator,
+    group: GroupWire<'_>,
+    names: &mut LoadedNames,
+) -> Result<(Accumulator, IngestReport), CoreError> {
+    let accumulator = accumulator_of(template, group.accumulator, names)?;
+    let report = report_of(group.report)?;
+    let samples_inside = report.samples.iter().all(|s| s.index < report.received);
+    ensure(samples_inside, "a pattern's error sample is past its records")?;
+    let in_window = report.received.checked_sub(report.outside_window);
+    let in_window = in_window.and_then(|n| n.checked_sub(report.invalid));
+    ensure(
+        in_window == Some(accumulator.count as usize),
+        "a pattern's record counts do not add up",
+    )?;
+    Ok((accumulator, report))
+}
+
+/// The sums of a state's patterns' counts, to be checked against the whole's.
+#[derive(Default)]
+struct GroupTotals {
+    in_window: u64,
+    outside: u64,
+    invalid: u64,
+}
+
+impl GroupTotals {
+    fn add(&mut self, in_window: u64, report: &IngestReport) -> Result<(), CoreError> {
+        let add = |total: u64, n: u64| total.checked_add(n).ok_or_else(|| corrupt("counts overflow"));
+        self.in_window = add(self.in_window, in_window)?;
+        self.outside = add(self.outside, report.outside_window as u64)?;
+        self.invalid = add(self.invalid, report.invalid as u64)?;
+        Ok(())
+    }
+
+    fn check(&self, whole: &IngestReport) -> Result<(), CoreError> {
+        check_totals(whole, self.in_window, self.outside, self.invalid)
+    }
+}
+
+/// A state's record counts (`whole`) against the sums of its accumulators' records in the
+/// window, of its patterns' records outside it, and of its patterns' invalid records.
+fn check_totals(whole: &IngestReport, in_window: u64, outside: u64, invalid: u64) -> Result<(), CoreError> {
+    // (Records whose pattern id is bad are invalid in no pattern.)
+    ensure(
+        invalid <= whole.invalid as u64,
+        "per-pattern invalid counts exceed the whole",
+    )?;
+    ensure(
+        outside == whole.outside_window as u64,
+        "per-pattern outside counts do not add up",
+    )?;
+    let expected = in_window
+        .checked_add(outside)
+        .and_then(|n| n.checked_add(whole.invalid as u64));
+    ensure(expected == Some(whole.received as u64), "record counts do not add up")
 }
 
 fn settings_wire(template: &Accumulator) -> SettingsWire {
@@ -461,41 +538,6 @@ fn report_of(r: ReportWire) -> Result<IngestReport, CoreError> {
         invalid: size(r.invalid)?,
         samples,
     })
-}
-
-fn check_report_totals(state: &State) -> Result<(), CoreError> {
-    let (in_window, outside) = match &state.body {
-        Reduction::One(acc) => (acc.count, state.report.outside_window as u64),
-        Reduction::Grouped(grouped, index) => {
-            let (mut total, mut outside, mut invalid) = (0u64, 0u64, 0u64);
-            let overflow = || corrupt("counts overflow");
-            for code in 0..index.keys().len() {
-                let count = grouped.get(code).map_or(0, |a| a.count);
-                let report = index.report(code);
-                total = total.checked_add(count).ok_or_else(overflow)?;
-                outside = outside.checked_add(report.outside_window as u64).ok_or_else(overflow)?;
-                invalid = invalid.checked_add(report.invalid as u64).ok_or_else(overflow)?;
-            }
-            // (Records whose pattern id is bad are invalid in no pattern.)
-            ensure(
-                invalid <= state.report.invalid as u64,
-                "per-pattern invalid counts exceed the whole",
-            )?;
-            (total, outside)
-        }
-        Reduction::Rolling(_) => return Err(CoreError::Internal("rolling states are not serialized".into())),
-    };
-    ensure(
-        outside == state.report.outside_window as u64,
-        "per-pattern outside counts do not add up",
-    )?;
-    let expected = in_window
-        .checked_add(outside)
-        .and_then(|n| n.checked_add(state.report.invalid as u64));
-    ensure(
-        expected == Some(state.report.received as u64),
-        "record counts do not add up",
-    )
 }
 
 fn tally_wire<'a>(tally: &'a Tally, table: &mut NameTable<'a>) -> TallyWire<'a> {
@@ -1047,8 +1089,19 @@ mod tests {
         let mut framed = bytes[..HEADER - 4].to_vec();
         framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         framed.extend_from_slice(&payload);
-        let error = from_bytes(&framed).err().expect("rejected").to_string();
-        assert!(error.ends_with("a pattern id appears twice"), "{error}");
+        rejected_by_every_reader(&framed, &bytes, "a pattern id appears twice");
+    }
+
+    /// `tampered` is rejected for `why` by `from_bytes` and by `merge_serialized`, alone
+    /// and merged with the good state it was made of, on either side.
+    fn rejected_by_every_reader(tampered: &[u8], good: &[u8], why: &str) {
+        let error = from_bytes(tampered).err().expect("rejected").to_string();
+        assert!(error.ends_with(why), "{error}");
+        for blobs in [vec![tampered], vec![good, tampered], vec![tampered, good]] {
+            let error = merge_serialized(&blobs).err().expect("rejected").to_string();
+            assert!(error.ends_with(why), "{error}");
+        }
+        assert!(from_bytes(good).is_ok() && merge_serialized(&[good, good]).is_ok());
     }
 
     #[test]
@@ -1097,9 +1150,7 @@ mod tests {
         let mut tampered = bytes[..HEADER].to_vec();
         tampered[6..].copy_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         tampered.extend(payload);
-        let error = from_bytes(&tampered).map(|_| ()).unwrap_err().to_string();
-        assert!(error.ends_with("a name no tally lists"), "{error}");
-        assert!(from_bytes(&bytes).is_ok());
+        rejected_by_every_reader(&tampered, &bytes, "a name no tally lists");
     }
 
     #[test]

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
+from equivalence import differences, differences_up_to_moments
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from usage_analytics import (
@@ -708,6 +709,65 @@ def run_mutations(states: list[State], count: int, seed: int) -> dict[str, int]:
             break
     assert not problems, "\n".join(problems) + f"\n(reproduce: run_mutations(..., seed={seed}))"
     return tally
+
+
+def merge_problems(kind: type[Any], original: bytes, data: bytes) -> tuple[bool, list[str]]:
+    """`merge_bytes` of a mutated state fails exactly when loading it does, or merging it
+    loaded does, and otherwise gives what loading and merging gives (the moments of
+    sketched times to rounding). Returns whether the pair merged, and the problems."""
+
+    def attempt(merge: Callable[[], Any]) -> tuple[Any, BaseException | None]:
+        try:
+            return comparable(finalize(merge())), None
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            return None, error
+
+    alone, alone_error = attempt(lambda: kind.merge_bytes([data]))
+    loaded, loaded_error = attempt(lambda: kind.from_bytes(data))
+    pair, pair_error = attempt(lambda: kind.merge_bytes([original, data]))
+    one_by_one, one_by_one_error = attempt(
+        lambda: kind.merge_many([kind.from_bytes(original), kind.from_bytes(data)])
+    )
+    problems = []
+    for error in (alone_error, loaded_error, pair_error, one_by_one_error):
+        if isinstance(error, UsageAnalyticsError):
+            problems += _internal(error)
+        elif error is not None:
+            problems.append(f"raised {_describe(error)}")
+    if (alone_error is None) != (loaded_error is None):
+        problems.append(f"merge_bytes of it alone: {alone_error}, from_bytes: {loaded_error}")
+    elif alone_error is None:
+        problems += differences(alone, loaded, "alone")
+    if (pair_error is None) != (one_by_one_error is None):
+        problems.append(f"merge_bytes: {pair_error}, merged one by one: {one_by_one_error}")
+    elif pair_error is None:
+        problems += differences_up_to_moments(pair, one_by_one, "pair")
+    return pair_error is None, problems
+
+
+def test_mutated_states_merge_as_they_load() -> None:
+    rng = random.Random(20261203)
+    states = hostile_states()
+    problems: list[str] = []
+    merged = 0
+    for i in range(4000):
+        state = rng.choice(states)
+        original = state.data
+        if rng.random() < 0.7:
+            kind, data = mutate_payload(rng, original[HEADER:])
+            data = with_crc(data)
+        else:
+            kind, data = mutate_whole(rng, original)
+        pair_merged, found = merge_problems(state.kind, original, data)
+        merged += pair_merged
+        problems += [f"#{i} {state.name} {kind}: {p}" for p in found]
+        if len(problems) >= 20:
+            break
+    assert not problems, "\n".join(problems)
+    # Both outcomes were exercised.
+    assert 100 < merged < 3900, merged
 
 
 def test_thousands_of_mutations_never_crash_or_load_wrong() -> None:

@@ -106,6 +106,10 @@ class CoreState:
     @staticmethod
     def from_bytes(data: bytes) -> tuple[CoreState, bytes]:
         """(state, meta) of serialized bytes; UsageAnalyticsError if malformed."""
+    @staticmethod
+    def merge_serialized(blobs: Sequence[bytes]) -> tuple[CoreState, list[bytes]]:
+        """(merged state, each state's meta) of serialized states (at least one), each
+        merged as it is read; errors as `from_bytes` for each and `merge` for each pair."""
     def configure(self, options: dict[str, Any]) -> None:
         """Check that `options` match the loaded state's settings; take its invalid mode."""
     @property

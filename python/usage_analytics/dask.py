@@ -17,7 +17,8 @@ anything, versioned and checksummed, so a state can cross processes and machines
 
 Reduce: `DataFrame.reduction` (Dask's documented user-defined tree reduction) merges the
 states in groups of `split_every` (8 by default) on the workers, level by level, each
-merge a `from_bytes` / `merge` / `to_bytes`. Merging starts as soon as the first
+merge a `BatchUsageAccumulator.merge_bytes` (each state merged as it is read) and a
+`to_bytes`. Merging starts as soon as the first
 partitions are done, the per-partition step fuses with whatever produces the partition
 (a reader or a generator), and only one state, the merged one, travels to the client,
 which finalizes it. The task graph holds nothing but functions of this module, plain
@@ -233,17 +234,12 @@ def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
 
 
 def _merge_states(states: Iterable[bytes]) -> bytes:
-    """Merge serialized states (a pandas Series of them, from `reduction`) into one."""
-    merged: BatchUsageAccumulator | None = None
-    for blob in states:
-        state = BatchUsageAccumulator.from_bytes(blob)
-        if merged is None:
-            merged = state
-        else:
-            merged._absorb(state)  # in place: the loaded states are this task's own
-    if merged is None:  # Dask never calls a combine with no input; be safe anyway.
+    """Merge serialized states (a pandas Series of them, from `reduction`) into one, each
+    merged as it is read (`BatchUsageAccumulator.merge_bytes`)."""
+    blobs = list(states)
+    if not blobs:  # Dask never calls a combine with no input; be safe anyway.
         raise UsageAnalyticsError("no partition state to merge")
-    return merged.to_bytes()
+    return BatchUsageAccumulator.merge_bytes(blobs).to_bytes()
 
 
 def _as_arrow(frame: Any, by: str) -> Any:

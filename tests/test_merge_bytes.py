@@ -1,0 +1,277 @@
+"""`merge_bytes`: serialized states merged as they are read (a Dask merge node's merge).
+
+The oracle is `merge_many` of the states loaded one by one (`from_bytes`): the same
+outputs, every field exactly (percentiles too, sketched or exact), except the execution
+times' mean, std and total of a pattern whose times pass the exact budget, which
+`merge_bytes` summarizes before its first merge instead of when the budget is passed
+(within 1e-9 relative: `equivalence.differences_up_to_moments`). And, as for every
+merge, one reduction over all the records by the rules of `tests/equivalence.py`. Named
+cases: the kinds and settings that must not merge, a corrupt state among good ones, the
+budget's boundary, ids written in two forms, and the arguments. Mutated states:
+`tests/test_state_bytes.py`.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from equivalence import (
+    assert_batch_equivalent,
+    assert_equivalent,
+    differences,
+    differences_up_to_moments,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from usage_analytics import (
+    BatchUsageAccumulator,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+    UsageAccumulator,
+    UsageAnalyticsError,
+)
+
+REDUCER = NodeUsageAnalyticsReducer()
+START = datetime(2026, 1, 5, tzinfo=UTC)
+END = START + timedelta(days=7)
+BASE: dict[str, Any] = {"time_window_start": START, "time_window_end": END}
+#: Settings of the accumulator only, not of the reducer's contracts.
+ACCUMULATOR_ONLY = ("relative_accuracy", "exact_budget", "on_invalid")
+VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
+PATTERN_IDS: list[Any] = ["p0", "checkout", 7, 12345678901, uuid.UUID(int=3)]
+
+
+def records(seed: int, n: int, pattern_ids: list[Any] | None = None) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    span = int((END - START).total_seconds())
+    out = []
+    for _ in range(n):
+        record: dict[str, Any] = {
+            "timestamp": START + timedelta(seconds=rng.randrange(-span // 10, span + span // 10)),
+            "success": rng.random() < 0.8,
+            "execution_time_ms": None if rng.random() < 0.1 else rng.lognormvariate(4, 2),
+            "quality_score": None if rng.random() < 0.3 else rng.random(),
+            "context_type": rng.choice(["debugging", "refactoring"]),
+            "agent": rng.choice(["a", "b", "c"]),
+            "project": rng.choice(["x", None]),
+            "file_path": rng.choice(["x.py", "Makefile", None]),
+        }
+        if pattern_ids is not None:
+            record["pattern_id"] = rng.choice(pattern_ids)
+        out.append(record)
+    return out
+
+
+def states(kind: type[Any], parts: list[list[Any]], **options: Any) -> list[bytes]:
+    """One serialized state per part (an empty part: a state of no records)."""
+    blobs = []
+    for part in parts:
+        accumulator = kind(**{**BASE, **options})
+        if part:
+            accumulator.update(part)
+        blobs.append(accumulator.to_bytes())
+    return blobs
+
+
+def finalized(accumulator: Any) -> dict[str, Any]:
+    """Every output of an accumulator, dumped, without the fields of the moment."""
+    if isinstance(accumulator, UsageAccumulator):
+        outputs = {"p": accumulator.finalize("p")}
+        quality = None
+    else:
+        batch = accumulator.finalize()
+        outputs = batch.results
+        quality = batch.data_quality.model_dump()
+    dumped = {}
+    for key, output in outputs.items():
+        dumped[repr(key)] = {k: v for k, v in output.model_dump().items() if k not in VOLATILE}
+    return {"outputs": dumped, "keys": [repr(k) for k in outputs], "data_quality": quality}
+
+
+def assert_merges_as_loaded(kind: type[Any], blobs: list[bytes]) -> Any:
+    merged = kind.merge_bytes(blobs)
+    expected = kind.merge_many(kind.from_bytes(blob) for blob in blobs)
+    assert differences_up_to_moments(finalized(merged), finalized(expected)) == []
+    return merged
+
+
+def contract_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k not in ACCUMULATOR_ONLY}
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(0, 300),
+    seed=st.integers(0, 2**32 - 1),
+    ids=st.lists(st.sampled_from(PATTERN_IDS), min_size=1, max_size=5, unique=True),
+    budget=st.sampled_from([0, 1, 5, 40, 1024]),
+    accuracy=st.sampled_from([0.01, 0.05]),
+    data=st.data(),
+)
+def test_batch_states_merge_as_loaded_ones_and_as_one_call(
+    n: int,
+    seed: int,
+    ids: list[Any],
+    budget: int,
+    accuracy: float,
+    data: st.DataObject,
+) -> None:
+    rows = records(seed, n, ids)
+    k = data.draw(st.integers(1, 9), label="states")
+    labels = data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n), label="labels")
+    parts = [[r for r, label in zip(rows, labels, strict=True) if label == i] for i in range(k)]
+    options = {"exact_budget": budget, "relative_accuracy": accuracy}
+    blobs = states(BatchUsageAccumulator, parts, **options)
+    merged = assert_merges_as_loaded(BatchUsageAccumulator, blobs)
+    one_call = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=rows, **BASE)
+    )
+    assert_batch_equivalent(
+        merged.finalize(), one_call, exact_budget=budget, relative_accuracy=accuracy
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n=st.integers(0, 200),
+    seed=st.integers(0, 2**32 - 1),
+    budget=st.sampled_from([0, 3, 100, 1024]),
+    k=st.integers(1, 6),
+)
+def test_single_pattern_states_merge_as_loaded_ones_and_as_one_call(
+    n: int, seed: int, budget: int, k: int
+) -> None:
+    rows = records(seed, n)
+    parts = [rows[i::k] for i in range(k)]
+    blobs = states(UsageAccumulator, parts, exact_budget=budget)
+    merged = assert_merges_as_loaded(UsageAccumulator, blobs)
+    one_call = REDUCER.execute_reduction_sync(
+        ModelUsageAnalyticsInput(pattern_id="p", execution_data=rows, **BASE)
+    )
+    assert_equivalent(merged.finalize("p"), one_call, exact_budget=budget)
+
+
+# --------------------------------------------------------------------------- named cases
+
+
+@pytest.mark.parametrize(
+    ("sizes", "method"),
+    [
+        ((300, 300, 300), "exact"),  # 900 times in all, within the budget of 1024
+        ((400, 400, 224), "exact"),  # exactly the budget
+        ((400, 400, 225), "sketch"),  # one past it, though every state is within it
+    ],
+)
+def test_the_budget_applies_to_the_times_of_all_states(sizes: tuple[int, ...], method: str) -> None:
+    rng = random.Random(1)
+    parts = [
+        [
+            {"timestamp": START + timedelta(hours=1), "execution_time_ms": rng.uniform(1, 1e4)}
+            for _ in range(size)
+        ]
+        for size in sizes
+    ]
+    merged = assert_merges_as_loaded(UsageAccumulator, states(UsageAccumulator, parts))
+    assert merged.finalize("p").performance_metrics.percentile_method == method
+
+
+def test_patterns_new_in_later_states_come_after_the_first_states_ones() -> None:
+    parts = [records(1, 30, ["a", "b"]), records(2, 30, ["c", "a"]), records(3, 30, ["d"])]
+    merged = assert_merges_as_loaded(BatchUsageAccumulator, states(BatchUsageAccumulator, parts))
+    assert list(merged.finalize().results) == ["a", "b", "c", "d"]
+
+
+def test_an_id_in_two_forms_in_two_states_is_one_pattern() -> None:
+    """7 and "7" (and a UUID and its text) are one pattern, keyed by the first form met,
+    as in one call."""
+    key = uuid.UUID(int=9)
+    parts = [records(1, 20, [7, key]), records(2, 20, ["7", str(key)])]
+    merged = assert_merges_as_loaded(BatchUsageAccumulator, states(BatchUsageAccumulator, parts))
+    one_call = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=parts[0] + parts[1], **BASE)
+    )
+    assert set(one_call.results) == {7, key}
+    assert_batch_equivalent(merged.finalize(), one_call)
+
+
+def test_one_state_loads_as_from_bytes_does() -> None:
+    (blob,) = states(BatchUsageAccumulator, [records(4, 50, PATTERN_IDS)], exact_budget=3)
+    merged = BatchUsageAccumulator.merge_bytes([blob])
+    assert differences(finalized(merged), finalized(BatchUsageAccumulator.from_bytes(blob))) == []
+    assert merged.to_bytes() == blob
+
+
+def test_the_merged_accumulator_updates_merges_and_round_trips() -> None:
+    rows = records(5, 90, ["a", 1])
+    blobs = states(BatchUsageAccumulator, [rows[:30], rows[30:60]])
+    merged = BatchUsageAccumulator.merge_bytes(blobs)
+    merged.update(rows[60:])
+    again = BatchUsageAccumulator.from_bytes(merged.to_bytes())
+    one_call = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=rows, **BASE)
+    )
+    assert_batch_equivalent(again.finalize(), one_call)
+    assert merged.settings == BatchUsageAccumulator.from_bytes(blobs[0]).settings
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"exact_budget": 1023},
+        {"relative_accuracy": 0.02},
+        {"timezone": "Europe/Berlin"},
+        {"time_window_end": END + timedelta(microseconds=1)},
+        {"include_trends": False},
+        {"granularity": "comprehensive"},
+    ],
+)
+def test_states_of_different_settings_do_not_merge(change: dict[str, Any]) -> None:
+    good = states(BatchUsageAccumulator, [records(6, 10, ["a"])])
+    other = states(BatchUsageAccumulator, [records(7, 10, ["a"])], **change)
+    for blobs in (good + other, other + good, good + good + other):
+        with pytest.raises(UsageAnalyticsError, match="cannot merge accumulators"):
+            BatchUsageAccumulator.merge_bytes(blobs)
+
+
+def test_states_of_another_kind_do_not_merge() -> None:
+    single = states(UsageAccumulator, [records(8, 10)])
+    batch = states(BatchUsageAccumulator, [records(9, 10, ["a"])])
+    with pytest.raises(UsageAnalyticsError, match="single-pattern accumulator with a batch"):
+        BatchUsageAccumulator.merge_bytes(batch + single)
+    with pytest.raises(UsageAnalyticsError, match="single-pattern accumulator with a batch"):
+        UsageAccumulator.merge_bytes(single + batch)
+    with pytest.raises(UsageAnalyticsError, match=r"use BatchUsageAccumulator\.from_bytes"):
+        UsageAccumulator.merge_bytes(batch + batch)
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_a_corrupt_state_among_good_ones_is_an_error(position: int) -> None:
+    blobs = states(BatchUsageAccumulator, [records(i, 40, ["a", "b"]) for i in range(3)])
+    cut = blobs[position][:-1]
+    altered = bytearray(blobs[position])
+    altered[-1] ^= 0x40
+    for bad in (cut, bytes(altered)):
+        broken = [*blobs[:position], bad, *blobs[position + 1 :]]
+        with pytest.raises(UsageAnalyticsError, match="not a valid usage-analytics state"):
+            BatchUsageAccumulator.merge_bytes(broken)
+
+
+def test_arguments() -> None:
+    with pytest.raises(ValueError, match="at least one state"):
+        BatchUsageAccumulator.merge_bytes([])
+    with pytest.raises(TypeError, match="a serialized state is bytes, got str"):
+        BatchUsageAccumulator.merge_bytes(["state"])  # type: ignore[list-item]
+    blob = states(BatchUsageAccumulator, [records(10, 10, ["a"])])[0]
+    # Any bytes-like object, from any iterable (Dask hands a pandas Series).
+    forms: list[bytes | bytearray | memoryview] = [bytearray(blob), memoryview(blob)]
+    merged = BatchUsageAccumulator.merge_bytes(iter(forms))
+    expected = BatchUsageAccumulator.merge_many([BatchUsageAccumulator.from_bytes(blob)] * 2)
+    assert differences(finalized(merged), finalized(expected)) == []
