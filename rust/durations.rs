@@ -197,18 +197,15 @@ impl Durations {
     }
 
     /// Before merges that bring this to `total` kept times (`None`: a summary is merged
-    /// in): summarized now if they will pass the budget, else room made for them. The
-    /// times are sketched once either way, and none are first copied into ever larger
-    /// buffers that are then dropped (a merge node of eight 10,000-pattern states grew
-    /// 80 MB of them).
+    /// in): summarized now if they will pass the budget. The times are sketched once
+    /// either way, and none are first copied into ever larger buffers that are then
+    /// dropped (a merge node of eight 10,000-pattern states grew 80 MB of them). No room
+    /// is reserved for a total within the budget: it is counted from states not yet
+    /// checked, and a hostile one (or one state passed many times) could ask for
+    /// terabytes.
     pub(crate) fn expect_merged(&mut self, total: Option<usize>) {
-        match total {
-            Some(total) if total <= self.budget => {
-                if self.summary.is_none() {
-                    self.values.reserve_exact(total.saturating_sub(self.values.len()));
-                }
-            }
-            _ => self.summarize(),
+        if total.is_none_or(|total| total > self.budget) {
+            self.summarize();
         }
     }
 

@@ -1092,6 +1092,29 @@ mod tests {
         rejected_by_every_reader(&framed, &bytes, "a pattern id appears twice");
     }
 
+    #[test]
+    fn states_merged_from_bytes_hold_at_most_max_records() {
+        // States of `received` invalid records and no pattern, of either kind.
+        let records = |received: u64, grouped: bool| {
+            let mut state = State::new(template(), grouped);
+            state.report.received = received as usize;
+            state.report.invalid = received as usize;
+            to_bytes(&state, b"").unwrap()
+        };
+        for grouped in [false, true] {
+            let (none, one) = (records(0, grouped), records(1, grouped));
+            let (half, all) = (records(MAX_RECORDS / 2, grouped), records(MAX_RECORDS, grouped));
+            for blobs in [vec![&half[..], &half], vec![&all[..], &none], vec![&none[..], &all]] {
+                let (state, _) = merge_serialized(&blobs).unwrap();
+                assert_eq!(state.report.received as u64, MAX_RECORDS);
+            }
+            for blobs in [vec![&half[..], &half, &one], vec![&all[..], &one], vec![&one[..], &all]] {
+                let error = merge_serialized(&blobs).err().expect("past the limit").to_string();
+                assert!(error.ends_with(&format!("more than {MAX_RECORDS} records")), "{error}");
+            }
+        }
+    }
+
     /// `tampered` is rejected for `why` by `from_bytes` and by `merge_serialized`, alone
     /// and merged with the good state it was made of, on either side.
     fn rejected_by_every_reader(tampered: &[u8], good: &[u8], why: &str) {

@@ -11,6 +11,12 @@
 //! the budget is summarized when it is placed, before any merge: its sketch is the one
 //! merging the loaded states gives (a sketch counts values by key, in any order), and its
 //! moments differ from that only by rounding.
+//!
+//! The decoded payloads are held together until each is merged: their execution times are
+//! borrowed, but tallies, days and reports are decoded (about 1.5 KB a pattern). For
+//! states of few times per pattern, merging many at once so takes more memory than loading
+//! them one by one (a review measured 138 against 91 MB for eight states of 10,000
+//! patterns and about 40 records each; the same for the benchmark's states).
 
 use super::*;
 use crate::state::{check_record_total, check_same_kind, check_same_settings};
