@@ -23,7 +23,7 @@ import uuid
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ import pytest
 from equivalence import differences, differences_up_to_moments
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from random_records import BASE, START, records
 from usage_analytics import (
     BatchUsageAccumulator,
     ModelUsageAnalyticsOutput,
@@ -39,9 +40,6 @@ from usage_analytics import (
     UsageAnalyticsError,
 )
 
-START = datetime(2026, 1, 5, tzinfo=UTC)
-END = START + timedelta(days=7)
-BASE: dict[str, Any] = {"time_window_start": START, "time_window_end": END}
 MAGIC = b"UAST"
 VERSION = 5
 HEADER = 10  # magic (4) + version (2) + CRC (4)
@@ -51,29 +49,6 @@ Accumulator = UsageAccumulator | BatchUsageAccumulator
 
 
 # --------------------------------------------------------------------------- states
-
-
-def records(seed: int, n: int, pattern_ids: list[Any] | None = None) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
-    span = int((END - START).total_seconds())
-    out = []
-    for _ in range(n):
-        record: dict[str, Any] = {
-            "timestamp": START + timedelta(seconds=rng.randrange(-span // 10, span + span // 10)),
-            "success": rng.random() < 0.8,
-            "execution_time_ms": None if rng.random() < 0.1 else rng.lognormvariate(4, 2),
-            "quality_score": None if rng.random() < 0.3 else rng.random(),
-            "quality_gates_passed": rng.random() < 0.9,
-            "timeout": rng.random() < 0.1,
-            "context_type": rng.choice(["debugging", "refactoring", "日本"]),
-            "agent": rng.choice(["a", "b", "c"]),
-            "project": rng.choice(["x", None]),
-            "file_path": rng.choice(["x.py", "a.tar.gz", "Makefile", None]),
-        }
-        if pattern_ids is not None:
-            record["pattern_id"] = rng.choice(pattern_ids)
-        out.append(record)
-    return out
 
 
 @dataclass
