@@ -15,8 +15,9 @@
 //! The decoded payloads are held together until each is merged: their execution times are
 //! borrowed, but tallies, days and reports are decoded (about 1.5 KB a pattern). For
 //! states of few times per pattern, merging many at once so takes more memory than loading
-//! them one by one (a review measured 138 against 91 MB for eight states of 10,000
-//! patterns and about 40 records each; the same for the benchmark's states).
+//! them one by one (a review measured peaks of 138 against 91 MB for eight states of
+//! 10,000 patterns and about 40 records each; 263 against 271 MB for the Dask
+//! benchmark's states, whose times dominate).
 
 use super::*;
 use crate::state::{check_record_total, check_same_kind, check_same_settings};
@@ -43,10 +44,13 @@ pub fn merge_serialized(blobs: &[&[u8]]) -> Result<(State, Vec<Vec<u8>>), CoreEr
         merge_grouped(template, wires)?
     } else {
         // One pattern per state: nothing to stream.
-        let mut wires = wires.into_iter();
-        let mut state = state_of(wires.next().expect("at least one"))?;
-        for wire in wires {
-            state.merge(&state_of(wire)?)?;
+        let mut states = wires.into_iter().map(state_of);
+        let mut state = states
+            .next()
+            .transpose()?
+            .ok_or_else(|| CoreError::Internal("no first state".into()))?;
+        for other in states {
+            state.merge(&other?)?;
         }
         state
     };
