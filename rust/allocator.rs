@@ -51,6 +51,12 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// batch) faulted them in afresh. Measured (BENCHMARKS.md,
 /// session 30): a 2.5M-record partition's `update` faulted in 20,000-33,000 pages instead
 /// of 36,000-41,000; the batch's peak stayed within the runs' spread (282-311 MB).
+///
+/// The threshold also purges freed memory elsewhere: a freed large extent that coalesces
+/// with free neighbours into one of the threshold or more is purged at once, whatever the
+/// decay time (jemalloc's `extent_record`, unless a decay is -1). A pass's columns, freed
+/// together, coalesce past 16 MiB: the partition still faults in 11,600-20,100 pages, 1,700-
+/// 3,600 at 32 MiB, but the batch's peak then rises to 325-341 MB (BENCHMARKS.md, session 31).
 #[cfg(target_os = "linux")]
 #[used]
 #[export_name = "_rjem_malloc_conf"]
