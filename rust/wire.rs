@@ -320,6 +320,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
 /// The payload of framed bytes (magic, version and checksum checked), decoded; names and
 /// packed arrays borrow from `bytes`.
 fn decode(bytes: &[u8]) -> Result<StateWire<'_>, CoreError> {
+    decode_payload(payload_of(bytes)?)
+}
+
+/// The payload of framed bytes, once their magic, version and checksum are checked.
+fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
     ensure(bytes.len() >= HEADER, "too short")?;
     ensure(&bytes[..4] == MAGIC, "wrong magic bytes")?;
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
@@ -334,6 +339,11 @@ fn decode(bytes: &[u8]) -> Result<StateWire<'_>, CoreError> {
         crc32fast::hash(payload) == checksum,
         "checksum mismatch (truncated or altered)",
     )?;
+    Ok(payload)
+}
+
+/// A checked frame's payload, decoded (borrowing from it).
+fn decode_payload(payload: &[u8]) -> Result<StateWire<'_>, CoreError> {
     let (wire, rest): (StateWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
     ensure(rest.is_empty(), "trailing bytes after the state")?;
     Ok(wire)

@@ -192,10 +192,9 @@ class _Accumulator:
         state is merged as it is read instead of loaded whole first (a Dask merge node's
         eight 10,000-pattern states: BENCHMARKS.md). Each state is checked as
         `from_bytes` checks it and each pair as `merge` does: `UsageAnalyticsError` if
-        one is not a valid state of this kind or their settings differ. The states' decoded
-        forms are held together (their execution times are read in place; the rest takes
-        about 1.5 KB a pattern and state), so many states of few times per pattern take
-        more memory at once than `merge_many` of loaded ones.
+        one is not a valid state of this kind or their settings differ. Like `merge_many`
+        of loaded states, it holds one state's decoded form at a time besides the merged
+        one (each is read twice: first for its patterns' numbers of kept times).
 
         A pattern whose execution times will pass the exact budget is summarized before
         its first merge rather than when the budget is passed: its percentiles are the
