@@ -14,10 +14,10 @@
 //!
 //! One decoded payload at a time: decoded, a state's tallies, days and reports take about
 //! 1.5 KB a pattern (only the execution times stay in the bytes), and holding all of them
-//! took more memory than loading the states one by one for states of few times (a review
-//! measured peaks of 138 against 91 MB for eight states of 10,000 patterns and about 40
-//! records each); a year of daily states would hold a year of them. Decoding twice costs
-//! what the benchmark's merge node measures (BENCHMARKS.md).
+//! took more memory than loading the states one by one for states of few times (peaks of
+//! 139 against 91 MB for eight states of 10,000 patterns and about 40 records each; 75 MB
+//! now); a year of daily states would hold a year of them. Decoding twice costs about a
+//! tenth of the benchmark's merge node (791 against 713 ms; BENCHMARKS.md, session 31).
 
 use super::*;
 use crate::state::{check_record_total, check_same_kind, check_same_settings};
