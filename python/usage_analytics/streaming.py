@@ -192,8 +192,8 @@ class _Accumulator:
         state is merged as it is read instead of loaded whole first (a Dask merge node's
         eight 10,000-pattern states: BENCHMARKS.md). Each state is checked as
         `from_bytes` checks it and each pair as `merge` does: `UsageAnalyticsError` if
-        one is not a valid state of this kind or their settings differ. Like `merge_many`
-        of loaded states, it holds one state's decoded form at a time besides the merged
+        one is not a valid state of this kind or their settings differ. Like loading and
+        merging them one at a time, it holds one state's decoded form besides the merged
         one (each is read twice: first for its patterns' numbers of kept times).
 
         A pattern whose execution times will pass the exact budget is summarized before
