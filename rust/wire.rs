@@ -312,15 +312,9 @@ fn ensure(ok: bool, why: &str) -> Result<(), CoreError> {
 
 /// Load serialized bytes: the state and the Python layer's meta bytes.
 pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
-    let wire = decode(bytes)?;
+    let wire = decode_payload(payload_of(bytes)?)?;
     let meta = wire.meta.to_vec();
     Ok((state_of(wire)?, meta))
-}
-
-/// The payload of framed bytes (magic, version and checksum checked), decoded; names and
-/// packed arrays borrow from `bytes`.
-fn decode(bytes: &[u8]) -> Result<StateWire<'_>, CoreError> {
-    decode_payload(payload_of(bytes)?)
 }
 
 /// The payload of framed bytes, once their magic, version and checksum are checked.
