@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::bucket_counts::{bucket_midpoint, rate_per_day, BucketCounts, TrendGrid};
+use crate::bucket_counts::{rate_per_day, BucketCounts, TrendGrid};
 use crate::buckets::Window;
 use crate::calendar::{scan_runs, Place, RunFinder, RunTable};
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
@@ -18,7 +18,7 @@ use crate::exact_sum::ExactSum;
 use crate::group_counts::GroupRow;
 use crate::metrics::*;
 use crate::prefetch::{prefetch, prefetch_all};
-use crate::regression::{ols, ols_sparse, Axis, LinearFit};
+use crate::regression::{ols_on, ols_sparse, Axis, LinearFit};
 use crate::rows::Rows;
 use crate::tally::{Tally, Translation, LANE_MIN_ROWS};
 use crate::wide::wide;
@@ -653,10 +653,9 @@ impl Accumulator {
     }
 
     /// What the trend of accumulators of these settings needs computed once for all of
-    /// them (a window of sparse bucket counts: `TrendGrid`), if anything.
+    /// them (their window's `TrendGrid`), if they have a trend.
     pub fn trend_grid(&self) -> Option<TrendGrid> {
-        let grid = || TrendGrid::for_counts(&self.bucket_counts, &self.window);
-        self.families.trends.then(grid).flatten()
+        self.families.trends.then(|| TrendGrid::new(&self.window))
     }
 
     /// `finalize`, with the `trend_grid` of these settings (computed here if needed and
@@ -717,15 +716,22 @@ impl Accumulator {
         let t = self.thresholds;
         let k = window.buckets;
         let day = MICROS_PER_DAY as f64;
+        let own_grid;
+        let grid = match grid {
+            Some(grid) => grid,
+            None => {
+                own_grid = TrendGrid::new(&window);
+                &own_grid
+            }
+        };
         let RateShape {
             fit,
             acceleration,
             first,
             last,
-        } = match (self.bucket_counts.as_dense(), grid) {
-            (Some(counts), _) => self.dense_shape(counts),
-            (None, Some(grid)) => self.sparse_shape(grid),
-            (None, None) => self.sparse_shape(&TrendGrid::new(&window)),
+        } = match self.bucket_counts.as_dense() {
+            Some(counts) => self.dense_shape(counts, grid),
+            None => self.sparse_shape(grid),
         };
         let velocity = if k < 2 { 0.0 } else { fit.slope };
         let growth_percentage = if k < 2 || (first == 0.0 && last == 0.0) {
@@ -810,21 +816,28 @@ impl Accumulator {
         }
     }
 
-    /// The fits of a window of dense counts: every bucket's x and rate in arrays.
-    fn dense_shape(&self, counts: &[u64]) -> RateShape {
-        let window = self.window;
-        let k = window.buckets;
-        let x: Vec<f64> = (0..k).map(|i| bucket_midpoint(&window, i)).collect();
-        let rate: Vec<f64> = (0..k).map(|i| rate_per_day(&window, i, counts[i])).collect();
+    /// The fits of a window of dense counts: every bucket's rate in an array, on the x and
+    /// axes the grid holds for every pattern (computed for each pattern, they were a quarter
+    /// of finalizing a batch's pattern: BENCHMARKS.md, session 32).
+    fn dense_shape(&self, counts: &[u64], grid: &TrendGrid) -> RateShape {
+        let k = self.window.buckets;
+        let rate = grid.dense_rates(counts);
+        let slope = |axis: &Axis, rates: &[f64]| {
+            if axis.len < 2 {
+                0.0
+            } else {
+                ols_on(axis, &grid.x, rates).slope
+            }
+        };
         let acceleration = if k < 3 {
             0.0
         } else {
-            let h = k / 2;
-            slope_or_zero(&x[h..], &rate[h..]) - slope_or_zero(&x[..h], &rate[..h])
+            let h = grid.second_half.start;
+            slope(&grid.second_half, &rate[h..]) - slope(&grid.first_half, &rate[..h])
         };
         let q = (k / 4).max(1);
         RateShape {
-            fit: ols(&x, &rate),
+            fit: ols_on(&grid.whole, &grid.x, &rate),
             acceleration,
             first: mean(&rate[..q]),
             last: mean(&rate[k - q..]),
@@ -1021,14 +1034,6 @@ fn mean(values: &[f64]) -> f64 {
         0.0
     } else {
         values.iter().sum::<f64>() / values.len() as f64
-    }
-}
-
-fn slope_or_zero(x: &[f64], y: &[f64]) -> f64 {
-    if x.len() < 2 {
-        0.0
-    } else {
-        ols(x, y).slope
     }
 }
 

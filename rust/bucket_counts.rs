@@ -144,10 +144,11 @@ pub fn bucket_midpoint(window: &Window, i: usize) -> f64 {
     ((lo - window.start) as f64 + (hi - lo) as f64 / 2.0) / day
 }
 
-/// What the trend's fits of a window of sparse counts share: every bucket's midpoint and
-/// width in days, and the axes of the whole window and of its halves. Computed once for
-/// all the patterns of a batch, so that each pattern's trend costs O(its occupied buckets)
-/// rather than O(the window's buckets) (10,000 patterns of 43,200 buckets: seconds).
+/// What the trend's fits share: every bucket's midpoint and width in days, and the axes
+/// of the whole window and of its halves. Computed once for all the patterns of a batch,
+/// so that each pattern's trend costs O(its occupied buckets) when its counts are sparse
+/// (10,000 patterns of 43,200 buckets: seconds otherwise), and only its own rates and sums
+/// when they are dense.
 pub struct TrendGrid {
     pub x: Vec<f64>,
     days: Vec<f64>,
@@ -171,11 +172,6 @@ impl TrendGrid {
         }
     }
 
-    /// The grid a finalize of accumulators like `counts` needs: none for dense counts.
-    pub fn for_counts(counts: &BucketCounts, window: &Window) -> Option<TrendGrid> {
-        (!counts.is_dense()).then(|| TrendGrid::new(window))
-    }
-
     /// The occupied buckets of `counts` as (bucket, rate per day), in bucket order (the
     /// rates of `rate_per_day`).
     pub fn rates(&self, counts: &BucketCounts) -> Vec<(usize, f64)> {
@@ -183,6 +179,16 @@ impl TrendGrid {
             .occupied()
             .into_iter()
             .map(|(i, count)| (i, count as f64 / self.days[i]))
+            .collect()
+    }
+
+    /// Every bucket's rate per day, of dense `counts` (one per bucket): `rate_per_day`'s.
+    pub fn dense_rates(&self, counts: &[u64]) -> Vec<f64> {
+        debug_assert_eq!(counts.len(), self.days.len(), "one count per bucket");
+        counts
+            .iter()
+            .zip(&self.days)
+            .map(|(&count, &days)| count as f64 / days)
             .collect()
     }
 }
@@ -214,6 +220,25 @@ mod tests {
             assert_eq!(a.occupied(), occupied, "{buckets} buckets");
             assert_eq!(a.sparse.is_empty(), buckets <= DENSE_BUCKETS);
         }
+    }
+
+    #[test]
+    fn a_grid_holds_the_windows_midpoints_and_rates() {
+        // 10.5 hours in hourly buckets: the last one absorbs the half hour left over.
+        let hour = crate::civil::MICROS_PER_HOUR;
+        let window = Window::new(3 * hour, 13 * hour + hour / 2, "custom", Some(hour)).unwrap();
+        let grid = TrendGrid::new(&window);
+        let counts: Vec<u64> = (0..window.buckets as u64).map(|i| i * i % 7).collect();
+        let rates = grid.dense_rates(&counts);
+        for (i, &count) in counts.iter().enumerate() {
+            assert_eq!(grid.x[i].to_bits(), bucket_midpoint(&window, i).to_bits(), "bucket {i}");
+            assert_eq!(
+                rates[i].to_bits(),
+                rate_per_day(&window, i, count).to_bits(),
+                "bucket {i}"
+            );
+        }
+        assert_eq!(rates[9], 4.0 / 1.5 * 24.0, "4 records in the last hour and a half");
     }
 
     #[test]

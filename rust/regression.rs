@@ -62,23 +62,31 @@ impl LinearFit {
 /// and the intercept is the mean of y (0.0 without points).
 pub fn ols(x: &[f64], y: &[f64]) -> LinearFit {
     let k = x.len().min(y.len());
-    let (x, y) = (&x[..k], &y[..k]);
+    ols_on(&Axis::new(x, 0, k), x, &y[..k])
+}
+
+/// `ols` of `y` (one value per point of `axis`) on the axis's x, whose mean and sum of
+/// squared deviations were computed once for every fit sharing them (a batch's patterns
+/// share their window's buckets): the arithmetic of a fit made alone, so the same bits.
+pub fn ols_on(axis: &Axis, x: &[f64], y: &[f64]) -> LinearFit {
+    let k = axis.len;
+    debug_assert_eq!(y.len(), k, "one y per point of the axis");
+    let (x, y) = (&x[axis.start..axis.start + k], &y[..k]);
     if k == 0 {
         return LinearFit::level(0.0, 0);
     }
-    let mean_x = x.iter().sum::<f64>() / k as f64;
+    let (mean_x, sxx) = (axis.mean_x, axis.sxx);
     let mean_y = y.iter().sum::<f64>() / k as f64;
-    let (mut sxx, mut sxy) = (0.0, 0.0);
-    for (&xi, &yi) in x.iter().zip(y) {
-        sxx += (xi - mean_x) * (xi - mean_x);
-        sxy += (xi - mean_x) * (yi - mean_y);
-    }
     if k < 2 || sxx == 0.0 {
         return LinearFit::level(mean_y, k);
     }
     if y.iter().all(|&yi| yi == y[0]) {
         return LinearFit::flat(y[0], k);
     }
+    let sxy = x
+        .iter()
+        .zip(y)
+        .fold(0.0, |sxy, (&xi, &yi)| sxy + (xi - mean_x) * (yi - mean_y));
     let slope = sxy / sxx;
     LinearFit::fitted(slope, mean_y - slope * mean_x, sxx, k, || {
         x.iter()
@@ -220,6 +228,84 @@ mod tests {
         let fit = ols(&x, &y);
         assert_eq!((fit.slope, fit.intercept), (0.0, 1.0 / 7.0));
         assert!(fit.t_statistic.is_infinite() && fit.is_significant(2.0));
+    }
+
+    /// `ols` as it was before fits took a shared axis: every sum computed in the fit.
+    fn ols_alone(x: &[f64], y: &[f64]) -> LinearFit {
+        let k = x.len();
+        if k == 0 {
+            return LinearFit::level(0.0, 0);
+        }
+        let mean_x = x.iter().sum::<f64>() / k as f64;
+        let mean_y = y.iter().sum::<f64>() / k as f64;
+        let (mut sxx, mut sxy) = (0.0, 0.0);
+        for (&xi, &yi) in x.iter().zip(y) {
+            sxx += (xi - mean_x) * (xi - mean_x);
+            sxy += (xi - mean_x) * (yi - mean_y);
+        }
+        if k < 2 || sxx == 0.0 {
+            return LinearFit::level(mean_y, k);
+        }
+        if y.iter().all(|&yi| yi == y[0]) {
+            return LinearFit::flat(y[0], k);
+        }
+        let slope = sxy / sxx;
+        let rss = x
+            .iter()
+            .zip(y)
+            .map(|(&xi, &yi)| (yi - (mean_y + slope * (xi - mean_x))).powi(2))
+            .sum();
+        LinearFit::fitted(slope, mean_y - slope * mean_x, sxx, k, || rss)
+    }
+
+    #[test]
+    fn fits_on_a_shared_axis_are_the_bits_of_fits_made_alone() {
+        let bits = |fit: LinearFit| {
+            (
+                fit.slope.to_bits(),
+                fit.intercept.to_bits(),
+                fit.t_statistic.to_bits(),
+                fit.points,
+            )
+        };
+        let mut state = 11u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for k in [0, 1, 2, 3, 7, 90, 361] {
+            // Uneven midpoints (a partial last bucket) and rates of small counts over
+            // bucket widths, zeros and equal runs among them.
+            let x: Vec<f64> = (0..k)
+                .map(|i| {
+                    if i + 1 == k {
+                        i as f64 * 0.25 + 0.1
+                    } else {
+                        i as f64 * 0.25 + 0.125
+                    }
+                })
+                .collect();
+            for round in 0..20 {
+                let y: Vec<f64> = (0..k)
+                    .map(|_| match round % 4 {
+                        0 => 3.0 / 7.0,
+                        _ => (next() % 9) as f64 / [0.25, 0.1, 1.0 / 3.0][round % 3],
+                    })
+                    .collect();
+                for (start, len) in [(0, k), (0, k / 2), (k / 2, k - k / 2)] {
+                    let axis = Axis::new(&x, start, len);
+                    let (span, ys) = (&x[start..start + len], &y[start..start + len]);
+                    assert_eq!(
+                        bits(ols_on(&axis, &x, ys)),
+                        bits(ols_alone(span, ys)),
+                        "{k} {round} {start}+{len}"
+                    );
+                    assert_eq!(bits(ols(span, ys)), bits(ols_alone(span, ys)));
+                }
+            }
+        }
     }
 
     #[test]
