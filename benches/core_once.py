@@ -14,8 +14,10 @@ pyarrow, is not counted; nor are rayon's idle loops). Cases:
   when P is 1, else a batch over P integer pattern ids.
 
 With `REPEAT=K` in the environment, the call runs K times and each one's wall time is
-printed: two builds compared on a noisy machine by alternating processes, each importing
-its own build first on `PYTHONPATH` (BENCHMARKS.md, session 15):
+printed (a batch's split into reading the records and finalizing the patterns; with
+`OUTPUTS=1`, then the time to build its pydantic outputs from the finalized results):
+two builds compared on a noisy machine by alternating processes, each importing its own
+build first on `PYTHONPATH` (BENCHMARKS.md, session 15):
 
     for i in 1 2 3; do
         PYTHONPATH=/tmp/old-build REPEAT=4 .venv/bin/python benches/core_once.py dict 10000000
@@ -28,7 +30,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from peers import data
 from usage_analytics import ModelUsageAnalyticsBatchInput, ModelUsageAnalyticsInput
 from usage_analytics.ingest import reduce_any
+from usage_analytics.output import batch_output
 from usage_analytics.reducer import core_options
 
 
@@ -81,10 +84,19 @@ def main(case: str, *sizes: int) -> None:
     for _ in range(int(os.environ.get("REPEAT", "1"))):
         started = time.perf_counter()
         raw = reduce_any(table, options)
+        read = time.perf_counter()
         # (A batch's patterns are finalized as its `groups` are read: all of them here.)
-        for _ in raw.get("groups", ()):
-            pass
-        print(f"{case} {sizes}: {(time.perf_counter() - started) * 1000:.0f} ms", flush=True)
+        groups = list(raw.pop("groups", ()))
+        done = time.perf_counter()
+        split = f" (read {(read - started) * 1000:.0f}, finalize {(done - read) * 1000:.0f})"
+        total = f"{(done - started) * 1000:.0f} ms"
+        print(f"{case} {sizes}: {total}{split if batch else ''}", flush=True)
+        if batch and os.environ.get("OUTPUTS"):
+            raw["groups"] = groups
+            built = time.perf_counter()
+            output = batch_output(contract, raw, built, datetime.now(UTC))
+            print(f"  outputs: {(time.perf_counter() - built) * 1000:.0f} ms", flush=True)
+            del output  # (freed after the timing)
 
 
 if __name__ == "__main__":
