@@ -658,8 +658,8 @@ impl Accumulator {
         self.families.trends.then(|| TrendGrid::new(&self.window))
     }
 
-    /// `finalize`, with the `trend_grid` of these settings (computed here if needed and
-    /// not given).
+    /// `finalize`, with the `trend_grid` of these settings (computed here if not given, or
+    /// given for another window).
     pub fn finalize_with(mut self, grid: Option<&TrendGrid>) -> Analytics {
         let days = self.window.days();
         let n = self.count;
@@ -718,8 +718,8 @@ impl Accumulator {
         let day = MICROS_PER_DAY as f64;
         let own_grid;
         let grid = match grid {
-            Some(grid) => grid,
-            None => {
+            Some(grid) if grid.window == window => grid,
+            _ => {
                 own_grid = TrendGrid::new(&window);
                 &own_grid
             }
@@ -1302,6 +1302,24 @@ mod tests {
         assert_eq!(t.trend_type, TrendType::Growing);
         assert_eq!(a.usage.peak_daily_usage, 30);
         assert_eq!(a.usage.total_executions, 465);
+    }
+
+    #[test]
+    fn a_grid_of_another_window_is_not_used() {
+        let counts: Vec<u64> = (1..=30).map(|d| d * d % 11).collect();
+        let window = Window::new(0, 30 * DAY, "monthly", None).unwrap();
+        let mut acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+        acc.add(&daily_columns(&counts, 3));
+        let expected = acc.clone().finalize();
+        for other in [
+            Window::new(0, 31 * DAY, "monthly", None).unwrap(),
+            Window::new(DAY, 31 * DAY, "monthly", None).unwrap(),
+            Window::new(0, 30 * DAY, "custom", Some(DAY / 2)).unwrap(),
+        ] {
+            let grid = TrendGrid::new(&other);
+            assert_eq!(acc.clone().finalize_with(Some(&grid)), expected, "{other:?}");
+        }
+        assert_eq!(acc.clone().finalize_with(acc.trend_grid().as_ref()), expected);
     }
 
     #[test]

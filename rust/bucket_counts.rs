@@ -150,6 +150,8 @@ pub fn bucket_midpoint(window: &Window, i: usize) -> f64 {
 /// (10,000 patterns of 43,200 buckets: seconds otherwise), and only its own rates and sums
 /// when they are dense.
 pub struct TrendGrid {
+    /// The window it was computed for (an accumulator of another ignores it).
+    pub window: Window,
     pub x: Vec<f64>,
     days: Vec<f64>,
     pub whole: Axis,
@@ -164,6 +166,7 @@ impl TrendGrid {
         let days = (0..k).map(|i| bucket_days(window, i)).collect();
         let h = k / 2;
         TrendGrid {
+            window: *window,
             whole: Axis::new(&x, 0, k),
             first_half: Axis::new(&x, 0, h),
             second_half: Axis::new(&x, h, k - h),
