@@ -14,6 +14,7 @@ states' summed compute over the cores, against the run's wall time, shows the id
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from collections import Counter, defaultdict
@@ -33,6 +34,10 @@ def kind(key: Any) -> str:
 
 
 def report(tasks: list[dict[str, Any]], wall: float) -> None:
+    print(f"analyze: {wall:.2f} s")
+    if not tasks:
+        print("  no task recorded (was the frame computed before the stream started?)")
+        return
     first = min(part["start"] for task in tasks for part in task["startstops"])
     seconds: dict[str, Counter[str]] = defaultdict(Counter)
     count: Counter[str] = Counter()
@@ -43,7 +48,6 @@ def report(tasks: list[dict[str, Any]], wall: float) -> None:
         for part in task["startstops"]:
             seconds[name][part["action"]] += part["stop"] - part["start"]
             last[name] = max(last[name], part["stop"] - first)
-    print(f"analyze: {wall:.2f} s")
     for name, actions in seconds.items():
         spent = ", ".join(f"{action} {total:.2f} s" for action, total in actions.items())
         print(f"  {name}: {count[name]} tasks, {spent}; the last ended at {last[name]:.2f} s")
@@ -59,7 +63,7 @@ def report(tasks: list[dict[str, Any]], wall: float) -> None:
 def main() -> None:
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    partitions = max(2, records // dask_bench.ROWS_PER_PARTITION)
+    partitions = max(2, math.ceil(records / dask_bench.ROWS_PER_PARTITION))  # as dask_bench
     with (
         LocalCluster(
             n_workers=2,

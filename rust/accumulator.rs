@@ -720,6 +720,7 @@ impl Accumulator {
         let grid = match grid {
             Some(grid) if grid.window == window => grid,
             _ => {
+                // Another window's grid would misplace every bucket: recomputed, not trusted.
                 own_grid = TrendGrid::new(&window);
                 &own_grid
             }
@@ -822,13 +823,8 @@ impl Accumulator {
     fn dense_shape(&self, counts: &[u64], grid: &TrendGrid) -> RateShape {
         let k = self.window.buckets;
         let rate = grid.dense_rates(counts);
-        let slope = |axis: &Axis, rates: &[f64]| {
-            if axis.len < 2 {
-                0.0
-            } else {
-                ols_on(axis, &grid.x, rates).slope
-            }
-        };
+        // (A fit of fewer than two points has slope 0.)
+        let slope = |axis: &Axis, rates: &[f64]| ols_on(axis, &grid.x, rates).slope;
         let acceleration = if k < 3 {
             0.0
         } else {
@@ -848,13 +844,7 @@ impl Accumulator {
     fn sparse_shape(&self, grid: &TrendGrid) -> RateShape {
         let k = self.window.buckets;
         let rates = grid.rates(&self.bucket_counts);
-        let slope = |axis: &Axis, points: &[(usize, f64)]| {
-            if axis.len < 2 {
-                0.0
-            } else {
-                ols_sparse(axis, &grid.x, points).slope
-            }
-        };
+        let slope = |axis: &Axis, points: &[(usize, f64)]| ols_sparse(axis, &grid.x, points).slope;
         let acceleration = if k < 3 {
             0.0
         } else {
@@ -1304,6 +1294,91 @@ mod tests {
         assert_eq!(a.usage.total_executions, 465);
     }
 
+    fn shape_bits(fit: LinearFit, acceleration: f64, first: f64, last: f64) -> [u64; 7] {
+        let bits = |v: f64| v.to_bits();
+        [
+            bits(fit.slope),
+            bits(fit.intercept),
+            bits(fit.t_statistic),
+            fit.points as u64,
+            bits(acceleration),
+            bits(first),
+            bits(last),
+        ]
+    }
+
+    /// `dense_shape` on the grid against the former per-pattern code (x from
+    /// `bucket_midpoint`, rates from `rate_per_day`, `ols` made alone, halves at k / 2), bit
+    /// for bit, over random windows of 1..=1024 buckets, some whose last bucket also holds
+    /// the span's remainder.
+    #[test]
+    fn dense_shape_on_the_grid_is_the_former_per_pattern_shape() {
+        use crate::bucket_counts::{bucket_midpoint, DENSE_BUCKETS};
+        use crate::regression::ols_alone;
+        let mut next = crate::test_random::xorshift(0x9E37_79B9_7F4A_7C15);
+        for round in 0..20_000u64 {
+            let buckets = match round % 5 {
+                0 => 1 + (next() % 4) as i64,
+                1 => 1 + (next() % 12) as i64,
+                _ => 1 + (next() % DENSE_BUCKETS as u64) as i64,
+            };
+            let width =
+                [1i64, 7, 1000, 60_000_000, 3_600_000_000, MICROS_PER_DAY, 86_400_000_001][(next() % 7) as usize];
+            let extra = if next().is_multiple_of(2) {
+                0
+            } else {
+                (next() % width as u64) as i64
+            };
+            let start = (next() % 2_000_000_000_000_000) as i64 - 1_000_000_000_000_000;
+            let window = Window::new(start, start + buckets * width + extra, "custom", Some(width)).unwrap();
+            let k = window.buckets;
+            let kind = next() % 5;
+            let counts: Vec<u64> = (0..k)
+                .map(|i| match kind {
+                    0 => 3,
+                    1 => next() % 3,
+                    2 => (i as u64 * 7) % 5,
+                    3 => {
+                        if next().is_multiple_of(10) {
+                            next() % 1000
+                        } else {
+                            0
+                        }
+                    }
+                    _ => next() % 1_000_000,
+                })
+                .collect();
+            let mut acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+            for (i, &c) in counts.iter().enumerate() {
+                acc.bucket_counts.add(i, c);
+            }
+            let grid = acc.trend_grid().unwrap();
+            let new = acc.dense_shape(acc.bucket_counts.as_dense().unwrap(), &grid);
+            // The former dense_shape.
+            let x: Vec<f64> = (0..k).map(|i| bucket_midpoint(&window, i)).collect();
+            let rate: Vec<f64> = (0..k).map(|i| rate_per_day(&window, i, counts[i])).collect();
+            let slope = |x: &[f64], y: &[f64]| if x.len() < 2 { 0.0 } else { ols_alone(x, y).slope };
+            let h = k / 2;
+            let acceleration = if k < 3 {
+                0.0
+            } else {
+                slope(&x[h..], &rate[h..]) - slope(&x[..h], &rate[..h])
+            };
+            let q = (k / 4).max(1);
+            let old = shape_bits(
+                ols_alone(&x, &rate),
+                acceleration,
+                mean(&rate[..q]),
+                mean(&rate[k - q..]),
+            );
+            assert_eq!(
+                shape_bits(new.fit, new.acceleration, new.first, new.last),
+                old,
+                "{window:?} {counts:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_grid_of_another_window_is_not_used() {
         let counts: Vec<u64> = (1..=30).map(|d| d * d % 11).collect();
@@ -1315,6 +1390,9 @@ mod tests {
             Window::new(0, 31 * DAY, "monthly", None).unwrap(),
             Window::new(DAY, 31 * DAY, "monthly", None).unwrap(),
             Window::new(0, 30 * DAY, "custom", Some(DAY / 2)).unwrap(),
+            // As many buckets of the same width, the last one 1.5 days long: only the
+            // bounds tell them apart.
+            Window::new(0, 30 * DAY + DAY / 2, "monthly", None).unwrap(),
         ] {
             let grid = TrendGrid::new(&other);
             assert_eq!(acc.clone().finalize_with(Some(&grid)), expected, "{other:?}");

@@ -44,7 +44,7 @@ impl BucketCounts {
         self.buckets
     }
 
-    pub fn is_dense(&self) -> bool {
+    fn is_dense(&self) -> bool {
         self.buckets <= DENSE_BUCKETS
     }
 

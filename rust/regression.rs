@@ -59,7 +59,9 @@ impl LinearFit {
 }
 
 /// Fit y = intercept + slope * x. Below two points (or with all x equal) the slope is 0
-/// and the intercept is the mean of y (0.0 without points).
+/// and the intercept is the mean of y (0.0 without points). The fits of the product share
+/// their axes (`ols_on`); this fit made alone is what the tests compare them with.
+#[cfg(test)]
 pub fn ols(x: &[f64], y: &[f64]) -> LinearFit {
     let k = x.len().min(y.len());
     ols_on(&Axis::new(x, 0, k), x, &y[..k])
@@ -186,6 +188,36 @@ pub fn ols_sparse(axis: &Axis, x: &[f64], points: &[(usize, f64)]) -> LinearFit 
     })
 }
 
+/// `ols` as it was before fits took a shared axis (6a8cc37): every sum computed in the
+/// fit. The reference the shared-axis fits are tested against, bit for bit.
+#[cfg(test)]
+pub fn ols_alone(x: &[f64], y: &[f64]) -> LinearFit {
+    let k = x.len();
+    if k == 0 {
+        return LinearFit::level(0.0, 0);
+    }
+    let mean_x = x.iter().sum::<f64>() / k as f64;
+    let mean_y = y.iter().sum::<f64>() / k as f64;
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (&xi, &yi) in x.iter().zip(y) {
+        sxx += (xi - mean_x) * (xi - mean_x);
+        sxy += (xi - mean_x) * (yi - mean_y);
+    }
+    if k < 2 || sxx == 0.0 {
+        return LinearFit::level(mean_y, k);
+    }
+    if y.iter().all(|&yi| yi == y[0]) {
+        return LinearFit::flat(y[0], k);
+    }
+    let slope = sxy / sxx;
+    let rss = x
+        .iter()
+        .zip(y)
+        .map(|(&xi, &yi)| (yi - (mean_y + slope * (xi - mean_x))).powi(2))
+        .sum();
+    LinearFit::fitted(slope, mean_y - slope * mean_x, sxx, k, || rss)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,34 +260,6 @@ mod tests {
         let fit = ols(&x, &y);
         assert_eq!((fit.slope, fit.intercept), (0.0, 1.0 / 7.0));
         assert!(fit.t_statistic.is_infinite() && fit.is_significant(2.0));
-    }
-
-    /// `ols` as it was before fits took a shared axis: every sum computed in the fit.
-    fn ols_alone(x: &[f64], y: &[f64]) -> LinearFit {
-        let k = x.len();
-        if k == 0 {
-            return LinearFit::level(0.0, 0);
-        }
-        let mean_x = x.iter().sum::<f64>() / k as f64;
-        let mean_y = y.iter().sum::<f64>() / k as f64;
-        let (mut sxx, mut sxy) = (0.0, 0.0);
-        for (&xi, &yi) in x.iter().zip(y) {
-            sxx += (xi - mean_x) * (xi - mean_x);
-            sxy += (xi - mean_x) * (yi - mean_y);
-        }
-        if k < 2 || sxx == 0.0 {
-            return LinearFit::level(mean_y, k);
-        }
-        if y.iter().all(|&yi| yi == y[0]) {
-            return LinearFit::flat(y[0], k);
-        }
-        let slope = sxy / sxx;
-        let rss = x
-            .iter()
-            .zip(y)
-            .map(|(&xi, &yi)| (yi - (mean_y + slope * (xi - mean_x))).powi(2))
-            .sum();
-        LinearFit::fitted(slope, mean_y - slope * mean_x, sxx, k, || rss)
     }
 
     #[test]
