@@ -273,6 +273,20 @@ def rate(records: int, seconds: float, cores: int) -> str:
     return f"{records / seconds / cores / 1e6:.2f} M"
 
 
+def local_cluster(workers: int, threads_per_worker: int) -> LocalCluster:
+    """The benchmarks' cluster: worker processes, no dashboard, quiet logs. Each worker
+    thread runs its reductions single-threaded: the Rust core's rayon pool would otherwise
+    start one thread per CPU in every worker process."""
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=threads_per_worker,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        env={"RAYON_NUM_THREADS": str(threads_per_worker)},
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000_000)
@@ -294,18 +308,8 @@ def main() -> None:
     SETTINGS["granularity"] = args.granularity
     n = args.records
 
-    # Each worker thread runs its reductions single-threaded: the Rust core's rayon pool
-    # would otherwise start one thread per CPU in every worker process.
-    env = {"RAYON_NUM_THREADS": str(args.threads_per_worker)}
     with (
-        LocalCluster(
-            n_workers=args.workers,
-            threads_per_worker=args.threads_per_worker,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-            env=env,
-        ) as cluster,
+        local_cluster(args.workers, args.threads_per_worker) as cluster,
         Client(cluster) as client,
     ):
         ddf = records_frame(n, args.patterns, partitions, args.seed)

@@ -13,7 +13,6 @@ states' summed compute over the cores, against the run's wall time, shows the id
 
 from __future__ import annotations
 
-import logging
 import math
 import sys
 import time
@@ -24,7 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dask_bench
-from distributed import Client, LocalCluster, get_task_stream, wait
+from distributed import Client, get_task_stream, wait
 
 
 def kind(key: Any) -> str:
@@ -64,17 +63,7 @@ def main() -> None:
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     partitions = max(2, math.ceil(records / dask_bench.ROWS_PER_PARTITION))  # as dask_bench
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-            env={"RAYON_NUM_THREADS": "1"},
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with dask_bench.local_cluster(2, 1) as cluster, Client(cluster) as client:
         dask_bench.ours(dask_bench.records_frame(20_000, 50, 4, 6), 8)  # warm up
         ddf = dask_bench.records_frame(records, 10_000, partitions, 5).persist()
         wait(ddf)

@@ -2,7 +2,8 @@
 
 Hypothesis profiles, chosen by the environment variable HYPOTHESIS_PROFILE:
 - "dev" (default): ~100 examples per property, random seeds, failures saved locally;
-- "ci": ~200 examples, derandomized (the same examples on every run), no example database.
+- "ci": ~200 examples, derandomized (the same examples on every run), no example database;
+- "soak": ~2,000 examples, random seeds: a bug hunt to run now and then, not in CI.
 Neither has a deadline: the first call into the extension and the exact-arithmetic
 reference have uneven timings that say nothing about correctness.
 
@@ -32,6 +33,7 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile(
     "ci", max_examples=200, deadline=None, derandomize=True, database=None, print_blob=True
 )
+settings.register_profile("soak", max_examples=2000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
