@@ -23,11 +23,14 @@ pub struct CoreState {
     skip_invalid: bool,
 }
 
-/// Which reader an update goes through.
+/// Which reader an update goes through. `whole`: the caller's Arrow object holds all of
+/// its data while it is read (a table or frame, not a stream), so the reader may convert
+/// slices of it in place rather than copying their columns first. A state copies what it
+/// keeps either way: after the update it refers to none of the input's buffers.
 #[derive(Clone, Copy)]
 enum Input {
     Records,
-    Arrow,
+    Arrow { whole: bool },
 }
 
 fn read<'py>(
@@ -40,8 +43,7 @@ fn read<'py>(
 ) -> PyResult<(IngestReport, Reduction)> {
     match input {
         Input::Records => read_records_into(py, data, window, skip_invalid, reduction, None),
-        // (Copied: whether the caller holds the whole input is not told here.)
-        Input::Arrow => read_arrow_into(py, data, window, skip_invalid, reduction, None, false),
+        Input::Arrow { whole } => read_arrow_into(py, data, window, skip_invalid, reduction, None, whole),
     }
 }
 
@@ -78,9 +80,16 @@ impl CoreState {
         self.update(py, Input::Records, records)
     }
 
-    /// Add Arrow data (PyCapsule interface); returns this update's report.
-    fn update_arrow<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
-        self.update(py, Input::Arrow, data)
+    /// Add Arrow data (PyCapsule interface); returns this update's report. `whole`: see
+    /// `Input`.
+    #[pyo3(signature = (data, whole=false))]
+    fn update_arrow<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        whole: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.update(py, Input::Arrow { whole }, data)
     }
 
     /// A new state holding both; error if the settings or kinds differ.
@@ -239,8 +248,15 @@ impl CoreRolling {
         self.add(py, Input::Records, records)
     }
 
-    fn add_arrow<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
-        self.add(py, Input::Arrow, data)
+    /// `whole`: see `Input`.
+    #[pyo3(signature = (data, whole=false))]
+    fn add_arrow<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        whole: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.add(py, Input::Arrow { whole }, data)
     }
 
     /// The result dict of the window ending with the bucket holding `now_us`, with its

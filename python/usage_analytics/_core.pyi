@@ -93,8 +93,10 @@ class CoreState:
     def update_records(self, records: Sequence[Any]) -> dict[str, Any]:
         """Add records (atomic: nothing is added when one is invalid in raise mode);
         returns this update's report (`received`, `invalid`, `errors`, ...)."""
-    def update_arrow(self, data: Any) -> dict[str, Any]:
-        """The same for Arrow data."""
+    def update_arrow(self, data: Any, whole: bool = False) -> dict[str, Any]:
+        """The same for Arrow data. `whole`: the caller's object holds all of the data
+        while it is read, so slices are converted in place; the state keeps copies of
+        what it keeps, never references to the input's buffers."""
     def merge(self, other: CoreState) -> CoreState:
         """A new state holding both; UsageAnalyticsError if the settings differ."""
     def merge_in(self, other: CoreState) -> None:
@@ -122,8 +124,8 @@ class CoreRolling:
     def __new__(cls, options: dict[str, Any], bucket_us: int, buckets: int) -> Self: ...
     def add_records(self, records: Sequence[Any]) -> dict[str, Any]:
         """File records into their buckets (atomic); returns this add's report."""
-    def add_arrow(self, data: Any) -> dict[str, Any]:
-        """The same for Arrow data."""
+    def add_arrow(self, data: Any, whole: bool = False) -> dict[str, Any]:
+        """The same for Arrow data (`whole` as for `CoreState.update_arrow`)."""
     def snapshot(self, now_us: int) -> dict[str, Any]:
         """The result dict of the window ending with the bucket holding `now_us`, with its
         `start_us` and `end_us`; report counts are cumulative."""

@@ -149,7 +149,7 @@ class _Accumulator:
             raw = read_any(
                 data,
                 records=self._state.update_records,
-                arrow=lambda table, _whole: self._state.update_arrow(table),
+                arrow=self._state.update_arrow,
                 grouped=self._batch,
             )
         raise_if_invalid(self._settings, raw)
@@ -502,7 +502,7 @@ class RollingUsageAnalytics:
             raw = read_any(
                 data,
                 records=self._core.add_records,
-                arrow=lambda table, _whole: self._core.add_arrow(table),
+                arrow=self._core.add_arrow,
                 grouped=False,
             )
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw)
