@@ -8,7 +8,8 @@ as `peers.memory` measures (after a warm-up call, freed heap returned, the RSS h
 mark reset before the call):
 
 - `read`: the records read into the patterns' accumulators (the core's grouped read; the
-  batch's patterns are finalized lazily, so nothing is finalized yet);
+  core starts finalizing the patterns on its threads as the read ends, so the figures may
+  include part of that);
 - `finalize`: then every pattern finalized, the core's results kept;
 - `outputs`: then the `ModelUsageAnalyticsOutput`s built (the whole call).
 

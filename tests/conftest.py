@@ -4,7 +4,7 @@ Hypothesis profiles, chosen by the environment variable HYPOTHESIS_PROFILE:
 - "dev" (default): ~100 examples per property, random seeds, failures saved locally;
 - "ci": ~200 examples, derandomized (the same examples on every run), no example database;
 - "soak": ~2,000 examples, random seeds: a bug hunt to run now and then, not in CI.
-Neither has a deadline: the first call into the extension and the exact-arithmetic
+None has a deadline: the first call into the extension and the exact-arithmetic
 reference have uneven timings that say nothing about correctness.
 
 The tests directory is put on sys.path so tests can import the oracle (`reference`) and

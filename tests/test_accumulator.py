@@ -1034,35 +1034,68 @@ def test_columnar_batch_updates_equal_list_of_dicts_updates(form: str) -> None:
 
 
 def _numpy_backed_table(n: int, seed: int) -> tuple[pa.Table, list[weakref.ref[Any]]]:
-    """A table whose timestamp and execution-time columns are numpy arrays that pyarrow
-    wraps without copying (float64 without nulls, datetime64[us]): the weak references
-    tell whether anything still holds those buffers."""
+    """A table whose timestamp, execution-time and quality columns are numpy arrays that
+    pyarrow wraps without copying (float64 without nulls, datetime64[us]): the weak
+    references tell whether anything still holds those buffers."""
     rng = np.random.default_rng(seed)
     start_us = int(START.timestamp()) * 1_000_000
     span_us = int((END - START).total_seconds()) * 1_000_000
     instants = (start_us + rng.integers(0, span_us, n)).astype("datetime64[us]")
     times = rng.lognormal(4, 1, n)
+    quality = rng.random(n)
     table = pa.table(
         {
             "timestamp": pa.array(instants, pa.timestamp("us", tz="UTC")),
             "execution_time_ms": pa.array(times),
+            "quality_score": pa.array(quality),
             "success": pa.array(rng.random(n) < 0.9),
             "pattern_id": pa.array(rng.integers(0, 7, n)),
         }
     )
-    return table, [weakref.ref(instants), weakref.ref(times)]
+    return table, [weakref.ref(instants), weakref.ref(times), weakref.ref(quality)]
 
 
+class _RecordingCore:
+    """A core state that records the `whole` flag of each Arrow update it is given."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self.wholes: list[bool] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.core, name)
+
+    def update_arrow(self, data: Any, whole: bool = False) -> Any:
+        self.wholes.append(whole)
+        return self.core.update_arrow(data, whole)
+
+    def add_arrow(self, data: Any, whole: bool = False) -> Any:
+        self.wholes.append(whole)
+        return self.core.add_arrow(data, whole)
+
+
+@pytest.mark.parametrize("budget", [0, 1024, 1_000_000])
 @pytest.mark.parametrize("kind", ["single", "batch", "rolling"])
-def test_a_whole_table_is_read_in_place_but_none_of_its_buffers_is_kept(kind: str) -> None:
-    # Streaming updates convert a table's slices in place (it is held whole by the
-    # caller) rather than copying its columns first; what a state keeps it copies, so
-    # that a monitor does not keep every table it was given alive. The same records as
-    # a stream (read slice by slice, copied) give the same results.
-    def fresh() -> Any:
+def test_a_whole_table_is_read_in_place_but_none_of_its_buffers_is_kept(
+    kind: str, budget: int
+) -> None:
+    # Streaming updates convert a table's slices in place (the caller holds it whole)
+    # rather than copying its columns first, as one-call reductions do; what a state
+    # keeps it copies, so that a monitor does not keep every table it was given alive.
+    # The same records as a stream (read slice by slice, copied) give the same results.
+    def fed(data: Any) -> tuple[Any, list[bool]]:
         if kind == "rolling":
-            return RollingUsageAnalytics(window=timedelta(days=7), bucket=timedelta(hours=1))
-        return (BatchUsageAccumulator if kind == "batch" else UsageAccumulator)(**BASE)
+            state: Any = RollingUsageAnalytics(
+                window=timedelta(days=7), bucket=timedelta(hours=1), exact_budget=budget
+            )
+            state._core = recording = _RecordingCore(state._core)
+            state.add(data)
+        else:
+            kinds = {"batch": BatchUsageAccumulator, "single": UsageAccumulator}
+            state = kinds[kind](**BASE, exact_budget=budget)
+            state._state = recording = _RecordingCore(state._state)
+            state.update(data)
+        return state, recording.wholes
 
     def result(state: Any) -> Any:
         if kind == "rolling":
@@ -1071,17 +1104,13 @@ def test_a_whole_table_is_read_in_place_but_none_of_its_buffers_is_kept(kind: st
             return {key: comparable(out) for key, out in state.finalize().results.items()}
         return comparable(state.finalize("p"))
 
-    def fed(data: Any) -> Any:
-        state = fresh()
-        (state.add if kind == "rolling" else state.update)(data)
-        return state
-
     table, buffers = _numpy_backed_table(300_000, 18)
-    streamed, whole = fed(table.to_reader()), fed(table)
+    (streamed, stream_wholes), (whole, table_wholes) = fed(table.to_reader()), fed(table)
+    assert (stream_wholes, table_wholes) == ([False], [True])
     assert all(buffer() is not None for buffer in buffers)  # the table holds them
     del table
     gc.collect()
-    assert [buffer() for buffer in buffers] == [None, None], "a state kept the input's buffers"
+    assert all(buffer() is None for buffer in buffers), "a state kept the input's buffers"
     assert result(whole) == result(streamed)
 
 

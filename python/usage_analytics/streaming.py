@@ -144,7 +144,12 @@ class _Accumulator:
     def update(self, data: Any) -> None:
         """Add records in any form the reducer takes. Atomic: in raise mode an invalid
         record raises `InvalidRecordError` and nothing of `data` is added (sample indexes
-        are rows of `data`)."""
+        are rows of `data`).
+
+        A table or frame is read in place, as the reducer reads it, with the GIL released:
+        do not write to the arrays under its columns (numpy-backed pandas or pyarrow
+        columns) from another thread during the call. The state copies what it keeps and
+        holds no reference to `data` afterwards."""
         with self._lock:
             raw = read_any(
                 data,
@@ -496,8 +501,8 @@ class RollingUsageAnalytics:
         )
 
     def add(self, data: Any) -> None:
-        """File records (any form the reducer takes) into their buckets. Atomic like
-        `UsageAccumulator.update`."""
+        """File records (any form the reducer takes) into their buckets. Atomic, and
+        reading a table in place, like `UsageAccumulator.update`."""
         with self._lock:
             raw = read_any(
                 data,
