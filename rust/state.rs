@@ -84,6 +84,9 @@ impl State {
         self.report.merge(report);
         if empty {
             self.body = update;
+            if let Reduction::Grouped(grouped, _) = &mut self.body {
+                grouped.release_scratch();
+            }
         } else {
             self.merge_body(&update);
         }
@@ -190,6 +193,42 @@ mod tests {
             Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default()),
             false,
         )
+    }
+
+    /// The first update's reduction becomes the state's body without the reader's
+    /// scratch (tens of MB after a full pass), which no later update uses.
+    #[test]
+    fn an_adopted_update_keeps_no_scratch() {
+        let window = Window::new(0, 1_000_000, "custom", None).unwrap();
+        let template = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+        let mut state = State::new(template, true);
+        let mut update = state.fresh();
+        let mut chunk = crate::columns::Columns::default();
+        for i in 0..100u32 {
+            chunk.group.push(i % 3);
+            chunk.timestamp.push(i64::from(i) * 9_000);
+            chunk.flags.push(crate::columns::SUCCESS);
+            chunk.execution_time_ms.push(f64::from(i));
+            chunk.quality_score.push(f64::NAN);
+        }
+        let (contexts, agents, projects, files) = (
+            chunk.context_types.code("api"),
+            chunk.agents.code("a"),
+            chunk.projects.code("p"),
+            chunk.file_types.code("py"),
+        );
+        chunk.context_type = vec![contexts; 100];
+        chunk.agent = vec![agents; 100];
+        chunk.project = vec![projects; 100];
+        chunk.file_type = vec![files; 100];
+        update.add_chunk(&mut chunk);
+        assert!(matches!(&update, Reduction::Grouped(grouped, _) if grouped.holds_scratch()));
+        let report = IngestReport {
+            received: 100,
+            ..IngestReport::default()
+        };
+        state.absorb(&report, update);
+        assert!(matches!(&state.body, Reduction::Grouped(grouped, _) if !grouped.holds_scratch()));
     }
 
     #[test]
