@@ -371,8 +371,9 @@ impl GroupedAccumulators {
     /// Free the scratch of `add` (a pass's rows in group order, their slots and counts:
     /// tens of MB after a pass of 2^20 rows). A state that keeps an update's accumulators
     /// (`State::absorb`) adds no more rows to them (each update reads into a fresh
-    /// reduction), and finalizing needs none: kept, eight 50-pattern streaming states
-    /// updated with 1M records each held 280 MiB, and `merge` copied each one's.
+    /// reduction), and finalizing needs none. Kept, sixteen 50-pattern streaming states
+    /// updated with 1M records each held 584 MB (100 MB freed), and each `merge` copied
+    /// one (BENCHMARKS.md, session 33).
     pub fn release_scratch(&mut self) {
         self.starts = Vec::new();
         self.slots = Vec::new();
