@@ -61,7 +61,7 @@ from usage_analytics import (
     UsageTrendType,
 )
 from usage_analytics._core import ARROW_SLICE_ROWS
-from usage_analytics.ingest import row_count
+from usage_analytics.ingest import read_any, row_count
 
 REDUCER = NodeUsageAnalyticsReducer()
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -1208,6 +1208,51 @@ def test_a_lazy_result_is_never_counted_on_the_event_loop() -> None:
     assert row_count(pa.table({"timestamp": [WHEN]})) == 1
     assert row_count(pd.DataFrame({"timestamp": [WHEN] * 2})) == 2
     assert row_count(pl.DataFrame({"timestamp": [WHEN] * 3})) == 3
+
+
+class _LazyPolarsStream:
+    """Another object of a frame library exporting a stream: not held whole."""
+
+    __module__ = "polars.lazyframe.stream"
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self.table.to_reader().__arrow_c_stream__(requested_schema)
+
+
+def test_only_tables_and_frames_are_read_as_held_whole() -> None:
+    # Held whole, a table's buffers may be kept by the core (a one-call reduction keeps
+    # its execution times in place); a stream's batches are copied from as they pass, so
+    # that a lazily produced stream is not all kept alive.
+    table = pa.table({"timestamp": pa.array([WHEN] * 2, pa.timestamp("us", tz="UTC"))})
+
+    def whole(data: Any) -> bool:
+        return bool(
+            read_any(
+                data,
+                records=lambda _: pytest.fail("read as records"),
+                arrow=lambda _, whole: {"whole": whole},
+                grouped=False,
+            )["whole"]
+        )
+
+    held = {
+        "table": table,
+        "batch": table.to_batches()[0],
+        "polars": pl.from_arrow(table),
+        "pandas": table.to_pandas(),
+        "polars struct series": pl.from_arrow(table).to_struct("record"),
+        "columns": {"timestamp": np.array([WHEN.replace(tzinfo=None)] * 2, "datetime64[us]")},
+    }
+    streamed = {
+        "reader": table.to_reader(),
+        "duckdb": duckdb.sql("SELECT TIMESTAMPTZ '2026-01-11 00:00:00+00' AS timestamp"),
+        "another polars object": _LazyPolarsStream(table),
+    }
+    assert {name: whole(data) for name, data in held.items()} == dict.fromkeys(held, True)
+    assert {name: whole(data) for name, data in streamed.items()} == dict.fromkeys(streamed, False)
 
 
 @pytest.mark.parametrize(

@@ -276,7 +276,7 @@ class _CheckedStream:
         input: checked unless that is a library's own whole data (a pyarrow table, batch
         or array, a polars or pandas frame, a DuckDB result), consistent by construction
         and read without a Python call per batch (which would wait for the GIL)."""
-        frame = _library(producer) in ("polars", "pandas")
+        frame = _is_frame(producer)
         if _library(data) != "pyarrow":
             return cls(data, [], whole=frame)
         import pyarrow as pa
@@ -297,6 +297,17 @@ class _CheckedStream:
         if self._kept:
             # (Taken out: the list held by the exception's frames would keep it alive.)
             raise self._kept.pop()
+
+
+def _is_frame(value: object) -> bool:
+    """Whether `value` is a polars or pandas DataFrame or Series: data held in memory
+    whole. Decided by type, not by library, so that another object of theirs exporting
+    a stream (a lazily collected result, say) is read as a stream, its batches copied
+    from as they pass rather than all kept alive."""
+    return _library(value) in ("polars", "pandas") and type(value).__name__ in (
+        "DataFrame",
+        "Series",
+    )
 
 
 def _checked(reader: Any, kept: list[BaseException]) -> Iterator[Any]:
