@@ -107,6 +107,19 @@ def equal_values_state(kind: type[Any]) -> State:
     return State("equal_values", accumulator)
 
 
+def tiny_values_state(kind: type[Any]) -> State:
+    """A sketch of times near 1e-160, whose squared deviations are subnormal (rounded to
+    absolute steps): a state the library wrote and did not load back."""
+    accumulator = kind(**BASE, exact_budget=1)
+    accumulator.update(
+        [
+            {"timestamp": START, "execution_time_ms": time, "pattern_id": "p"}
+            for time in (1.0992324306600776e-161, 7.879140748911739e-161)
+        ]
+    )
+    return State("tiny_values", accumulator)
+
+
 def hostile_states() -> list[State]:
     """Small states, so thousands of mutations (and the finalize of each that loads)
     run in seconds."""
@@ -361,6 +374,8 @@ ROUND_TRIP_CASES: list[tuple[str, Callable[[], State]]] = [
     ("single_skip_mode", skip_state),
     ("single_sketch_of_equal_values", lambda: equal_values_state(UsageAccumulator)),
     ("batch_sketch_of_equal_values", lambda: equal_values_state(BatchUsageAccumulator)),
+    ("single_sketch_of_tiny_values", lambda: tiny_values_state(UsageAccumulator)),
+    ("batch_sketch_of_tiny_values", lambda: tiny_values_state(BatchUsageAccumulator)),
     ("batch_empty", lambda: batch("be", 0)),
     ("batch_exact", lambda: batch("bx", 300, seed=9)),
     ("batch_sketch", lambda: batch("bs", 3000, seed=10, exact_budget=50, relative_accuracy=0.02)),
