@@ -74,14 +74,14 @@ def table_and_request(case: str) -> tuple[Any, Any]:
 def dask_task(case: str, cores: list[ModuleType]) -> Callable[[ModuleType], None]:
     """One partition's state or one merge node of `dask_bench.py`, for any build."""
     import dask_bench
-    from usage_analytics.dask import _as_arrow
+    from usage_analytics.dask import _as_records
     from usage_analytics.streaming import BatchUsageAccumulator
 
     settings = BatchUsageAccumulator(**dask_bench.SETTINGS)._settings
     options, meta = settings.core_options(batch=True), b"{}"
     frames = range(8 if case == "merge" else 1)
     tables = [
-        _as_arrow(
+        _as_records(
             dask_bench.generate((i, dask_bench.ROWS_PER_PARTITION), patterns=10_000, seed=5),
             "pattern_id",
         )

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dask_bench
-from usage_analytics.dask import _as_arrow
+from usage_analytics.dask import _as_records
 from usage_analytics.streaming import BatchUsageAccumulator
 
 
@@ -42,7 +42,7 @@ def main() -> None:
     frame = dask_bench.generate(part, patterns=10_000, seed=5)
     for _ in range(rounds):
         marks = [mark()]
-        table = _as_arrow(frame, "pattern_id")
+        table = _as_records(frame, "pattern_id")
         marks.append(mark())
         accumulator = BatchUsageAccumulator(**settings)
         accumulator.update(table)

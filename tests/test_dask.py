@@ -296,6 +296,44 @@ def test_a_raise_names_the_users_id_column_and_a_plain_index_label() -> None:
     assert str(raised.value).startswith("record 3 (index label 1003): field 'team' = ' '")
 
 
+@pytest.mark.parametrize("index", ["timestamp", "pattern_id", "team"])
+def test_an_index_named_after_a_field_or_the_id_is_read_as_that_column(index: str) -> None:
+    # A pandas frame given to the reducer reads such an index (pandas' Arrow export
+    # makes it a column); the partitions lost it, and a frame indexed by its timestamps
+    # (Dask's usual time partitioning) failed for want of a 'timestamp' column.
+    frame = _frame(600, 5, seed=18).rename(columns={"pattern_id": "team"})
+    by = "pattern_id" if index == "pattern_id" else "team"
+    if index == "pattern_id":
+        frame = frame.rename(columns={"team": "pattern_id"})
+    indexed = frame.set_index(index)
+    # (A column of the index's name would win: the index is then not read.)
+    shadowed = indexed.assign(**{index: frame[index].to_numpy()})
+    expected = _expected(frame.assign(pattern_id=frame[by]))
+    with dask.config.set(scheduler="synchronous"):
+        for data in (indexed, shadowed):
+            ddf = dd.from_pandas(data, npartitions=3, sort=False)
+            assert_batch_equivalent(analyze(ddf, by=by, **WINDOW), expected)
+
+
+def test_a_value_arrow_cannot_hold_is_its_records_error_as_in_the_reducer() -> None:
+    # A str among a column of bools: the partition's conversion to Arrow failed the
+    # whole call even in skip mode, where the reducer skips that record. (Under Dask's
+    # default `dataframe.convert-string`, such a column is text before it reaches us.)
+    frame = _frame(400, 3, seed=19)
+    frame["success"] = frame["success"].astype(object)
+    frame.loc[250, "success"] = "yes"
+    with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": False}):
+        ddf = dd.from_pandas(frame, npartitions=2, sort=True)  # rows 0-199, 200-399
+        result = analyze(ddf, on_invalid="skip", **WINDOW)
+        with pytest.raises(InvalidRecordError) as raised:
+            analyze(ddf, **WINDOW)
+    expected = _expected(frame, on_invalid="skip")
+    assert result.data_quality.invalid_records == expected.data_quality.invalid_records == 1
+    assert_batch_equivalent(result, expected, sample_indexes=False)
+    assert (raised.value.index, raised.value.field, raised.value.value) == (50, "success", "'yes'")
+    assert raised.value.location == "index label 250"
+
+
 def test_invalid_record_error_pickles_with_its_attributes() -> None:
     error = InvalidRecordError(
         3, "success", "'yes'", "not a bool", more=2, location="index label 9"

@@ -45,7 +45,16 @@ without a valid id counts only in the whole); the samples are the first five in 
 order.
 
 Only the record fields the core reads (plus `by`) are selected, so a column store
-such as Parquet reads nothing else.
+such as Parquet reads nothing else. An index named after `by` or a record field (a frame
+indexed by its timestamps, as Dask partitions by time) is read as that column unless a
+column has its name, as a pandas frame given to the reducer reads it.
+
+A column Arrow cannot hold (Python objects of several types: a str among bools) is read
+record by record as the reducer reads it, each bad value its record's error. Note that
+Dask's `dataframe.convert-string` setting (on by default) turns a pandas column of Python
+objects into text when the Dask frame is made: an int among an agent column's names then
+reaches this module as the text "1", a valid name, where the reducer given the pandas
+frame refuses the int. Turn the setting off to keep such values as they are.
 """
 
 from __future__ import annotations
@@ -172,13 +181,29 @@ def _state_reduction(ddf: Any, by: str, settings: dict[str, Any], split_every: i
 
 def _columns(ddf: Any, by: str) -> list[str]:
     present = list(ddf.columns)
-    if by not in present:
+    if by in present:
+        _check_id_dtype(by, ddf[by].dtype)
+    elif _index_as_column(ddf, by) == by:
+        _check_id_dtype(by, ddf.index.dtype)
+    else:
         raise UsageAnalyticsError(
-            f"the dataframe has no column {by!r} to group by (columns: {present})"
+            f"the dataframe has no column {by!r} to group by (columns: {present}; "
+            f"index: {ddf.index.name!r})"
         )
-    _check_id_dtype(by, ddf[by].dtype)
     # Only the record fields the core reads: a column store (Parquet) loads nothing else.
-    return [by, *(name for name in FIELDS if name in present and name != by)]
+    # (The index comes along anyway, read as a column when `_index_as_column` says so.)
+    fields = [name for name in FIELDS if name in present and name != by]
+    return [by, *fields] if by in present else fields
+
+
+def _index_as_column(frame: Any, by: str) -> str | None:
+    """The name of `frame`'s index when it is read as a column: when it is named after
+    `by` or a record field and no column has that name (a frame indexed by its
+    timestamps, as Dask partitions by time). A pandas frame given to the reducer reads
+    such an index too: pandas' Arrow export makes it a column."""
+    name = frame.index.name
+    wanted = name == by or name in FIELDS
+    return name if isinstance(name, str) and wanted and name not in frame.columns else None
 
 
 def _check_id_dtype(by: str, dtype: Any) -> None:
@@ -218,7 +243,7 @@ def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
     accumulator = BatchUsageAccumulator(**settings)
     if len(frame):
         try:
-            accumulator.update(_as_arrow(frame, by))
+            accumulator.update(_as_records(frame, by))
         except InvalidRecordError as error:
             # Every partition has a record 200: the row's index label places it (for a
             # frame with a default index, its position in the whole frame). The id's
@@ -242,13 +267,20 @@ def _merge_states(states: Iterable[bytes]) -> bytes:
     return BatchUsageAccumulator.merge_bytes(blobs).to_bytes()
 
 
-def _as_arrow(frame: Any, by: str) -> Any:
-    """A pandas partition as a pyarrow Table whose `pattern_id` column is `by`."""
+def _as_records(frame: Any, by: str) -> Any:
+    """A pandas partition as the accumulator reads it: a pyarrow Table whose
+    `pattern_id` column is `by` (its index a column when `_index_as_column` names it),
+    or, when Arrow cannot hold a column (Python objects of several types: a str among
+    bools), the frame itself with that `pattern_id` column, which the accumulator reads
+    as the reducer reads such a frame: each bad value its record's error, skipped in
+    skip mode."""
     pa = require_pyarrow("usage_analytics.dask")
+    if _index_as_column(frame, by) is not None:
+        frame = frame.reset_index()
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise UsageAnalyticsError(f"cannot read the partition as Arrow: {error}") from error
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return frame if by == "pattern_id" else frame.assign(pattern_id=frame[by])
     if by != "pattern_id":
         table = table.append_column("pattern_id", table.column(by))
     return table
