@@ -9,7 +9,10 @@ Exactness: a finalized accumulator equals one reduction over the same records - 
 rates, distributions, the trend and the average quality score exactly (the scores' sum is
 exact and correctly rounded, like `math.fsum`, so no split or merge order changes it); the
 execution times' mean, std and total up to float rounding (merging moments in another
-order) - except the percentiles: while an
+order: about 1e-14 relative for times of ordinary spread; the std of times whose spread is
+tiny against their size, a coefficient of variation below about 1e-8 such as 1e9 ms plus
+up to 1e-3, agrees to only 1e-8 to 1e-5, since each part's mean is held as a float) -
+except the percentiles: while an
 accumulator (a merge result too) holds at most `exact_budget` execution times it keeps them
 and the percentiles are exact; past that it keeps exact moments and a DDSketch-style sketch,
 and p50/p95/p99 are within `relative_accuracy` of the exact values
