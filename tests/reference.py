@@ -7,8 +7,8 @@ written for clarity, not speed:
 - timestamps are integer microseconds since the Unix epoch (UTC), window ends inclusive;
 - calendar fields (days, hours, weekdays) come from `zoneinfo` in the request's time zone;
 - percentiles sort the values and interpolate linearly between closest ranks (numpy's
-  default `method="linear"`); sums use `math.fsum`; the sample standard deviation is the
-  textbook two-pass formula;
+  default `method="linear"`); sums use `math.fsum`; the mean is the exact one, rounded
+  once; the sample standard deviation is the textbook two-pass formula about it;
 - the trend regression (velocity, acceleration, significance, predictions, growth) is done
   in exact rational arithmetic (`fractions.Fraction`) on the bucket rates and midpoints, so
   the reference gives the mathematically exact answer and only the final values are
@@ -450,8 +450,10 @@ def performance_metrics(records: list[Record]) -> dict[str, Any]:
         )
         return {**zeros, "sample_count": 0, **EXACT_PERCENTILES}
     sum_ms = total(times)
-    # The mean of finite times is finite even when their sum passes the largest double.
-    mean = sum_ms / n if math.isfinite(sum_ms) else float(sum(map(Fraction, times)) / n)
+    # The exact mean, rounded once: finite even when the sum passes the largest double,
+    # and equal times' own value (the sum rounded, then divided, can land below them:
+    # five times 1.3407807929942596e154 gave a mean below its minimum and a std of 1e138).
+    mean = float(sum(map(Fraction, times)) / n)
     if n < 2:
         std = 0.0
     else:

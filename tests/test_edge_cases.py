@@ -168,6 +168,16 @@ def test_all_failures() -> None:
     assert success.timeout_count == 10
 
 
+@pytest.mark.parametrize("time", [0.1, 123456.789, 1.3407807929942596e154, 1.5e308])
+def test_equal_execution_times_have_their_value_as_mean_and_no_spread(time: float) -> None:
+    # The reference's mean was the rounded sum over the count, which for five times
+    # 1.3407807929942596e154 lands below them, with a "std" of 1.7e138 (a session 34 hunt).
+    records = [{"timestamp": START + i * HOUR, "execution_time_ms": time} for i in range(5)]
+    performance = analyse(records).performance_metrics
+    assert performance.avg_execution_time_ms == performance.min_execution_time_ms == time
+    assert performance.std_dev_ms == 0.0
+
+
 # --------------------------------------------------------------------------- time
 
 
