@@ -318,7 +318,14 @@ class AnalyticsRequest(BaseModel):
     execution_data: Any = Field(default_factory=list, repr=False)
     correlation_id: UUID = Field(default_factory=uuid4)
     on_invalid: OnInvalid = "raise"
-    timezone: str = Field(default="UTC", description="IANA zone for calendar fields.")
+    timezone: str = Field(
+        default="UTC",
+        description=(
+            "IANA zone of the calendar fields, by the tz database bundled with the "
+            "library: the same rules on every platform, which may be newer than the "
+            "system's (zoneinfo's)."
+        ),
+    )
     bucket_width: timedelta | None = Field(
         default=None, description="Trend bucket width; default from the window type."
     )
@@ -422,7 +429,14 @@ class ModelUsageAnalyticsOutput(_Model):
     time_window_end: datetime
     time_window_type: TimeWindowType
     granularity: AnalyticsGranularity
-    timezone: str = Field(default="UTC", description="IANA zone of the calendar fields.")
+    timezone: str = Field(
+        default="UTC",
+        description=(
+            "IANA zone of the calendar fields, by the tz database bundled with the "
+            "library: the same rules on every platform, which may be newer than the "
+            "system's (zoneinfo's)."
+        ),
+    )
     usage_metrics: UsageFrequencyMetrics
     success_metrics: SuccessMetrics
     performance_metrics: PerformanceMetrics | None
