@@ -253,6 +253,13 @@ def _as_utc(value: datetime) -> datetime:
     return value
 
 
+#: The `timezone` fields' description (a request's and a batch request's).
+TIMEZONE_DESCRIPTION = (
+    "IANA zone of the calendar fields, by the tz database bundled with the library: the "
+    "same rules on every platform, which may be newer than the system's (zoneinfo's)."
+)
+
+
 def known_time_zone(value: str) -> str:
     """The tzdb's spelling of the IANA time zone (or "UTC") `value` names, whatever its
     case ("europe/berlin" is "Europe/Berlin", which `zoneinfo.ZoneInfo` reads), else a
@@ -318,14 +325,7 @@ class AnalyticsRequest(BaseModel):
     execution_data: Any = Field(default_factory=list, repr=False)
     correlation_id: UUID = Field(default_factory=uuid4)
     on_invalid: OnInvalid = "raise"
-    timezone: str = Field(
-        default="UTC",
-        description=(
-            "IANA zone of the calendar fields, by the tz database bundled with the "
-            "library: the same rules on every platform, which may be newer than the "
-            "system's (zoneinfo's)."
-        ),
-    )
+    timezone: str = Field(default="UTC", description=TIMEZONE_DESCRIPTION)
     bucket_width: timedelta | None = Field(
         default=None, description="Trend bucket width; default from the window type."
     )
@@ -429,14 +429,7 @@ class ModelUsageAnalyticsOutput(_Model):
     time_window_end: datetime
     time_window_type: TimeWindowType
     granularity: AnalyticsGranularity
-    timezone: str = Field(
-        default="UTC",
-        description=(
-            "IANA zone of the calendar fields, by the tz database bundled with the "
-            "library: the same rules on every platform, which may be newer than the "
-            "system's (zoneinfo's)."
-        ),
-    )
+    timezone: str = Field(default="UTC", description=TIMEZONE_DESCRIPTION)
     usage_metrics: UsageFrequencyMetrics
     success_metrics: SuccessMetrics
     performance_metrics: PerformanceMetrics | None
