@@ -1243,7 +1243,7 @@ def test_only_tables_and_frames_are_read_as_held_whole() -> None:
         "batch": table.to_batches()[0],
         "polars": pl.from_arrow(table),
         "pandas": table.to_pandas(),
-        "polars struct series": pl.from_arrow(table).to_struct("record"),
+        "polars struct series": pl.DataFrame(table).to_struct("record"),
         "columns": {"timestamp": np.array([WHEN.replace(tzinfo=None)] * 2, "datetime64[us]")},
     }
     streamed = {

@@ -174,6 +174,7 @@ def test_equal_execution_times_have_their_value_as_mean_and_no_spread(time: floa
     # 1.3407807929942596e154 lands below them, with a "std" of 1.7e138 (a session 34 hunt).
     records = [{"timestamp": START + i * HOUR, "execution_time_ms": time} for i in range(5)]
     performance = analyse(records).performance_metrics
+    assert performance is not None
     assert performance.avg_execution_time_ms == performance.min_execution_time_ms == time
     assert performance.std_dev_ms == 0.0
 
