@@ -254,12 +254,14 @@ def test_demo_refuses_to_overwrite_other_data(
         assert connection.execute("SELECT name FROM sqlite_master").fetchall() == [("invoices",)]
 
 
+@pytest.mark.parametrize("name", ["usage.sqlite", "runs#2026.sqlite", "runs?v=2.sqlite"])
 def test_demo_refuses_a_real_database_of_executions(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str
 ) -> None:
     # The layout the demo writes, holding another pattern's records: the demo's tables by
-    # name, so only the records tell (it used to delete them).
-    database = tmp_path / "usage.sqlite"
+    # name, so only the records tell (it used to delete them). A '#' or '?' in the path,
+    # unquoted in the check's SQLite URI, had the check open another file.
+    database = tmp_path / name
     runs = [{"pattern_id": "checkout", "timestamp": START + timedelta(hours=h)} for h in range(9)]
     write_sqlite(database, runs)
     code, out, err = run(capsys, "demo", "--db", str(database))
@@ -267,6 +269,7 @@ def test_demo_refuses_a_real_database_of_executions(
     assert "holds other data (pattern_executions with records of pattern 'checkout')" in err
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM pattern_executions").fetchone() == (9,)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [name]
 
 
 @pytest.mark.parametrize(

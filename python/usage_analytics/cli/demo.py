@@ -26,7 +26,11 @@ from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.progress import Progress
 from usage_analytics.sources import SourceError, save_records
-from usage_analytics.sources.sqlite import SQLiteSource, write_executions_sync
+from usage_analytics.sources.sqlite import (
+    SQLiteSource,
+    connect_read_only,
+    write_executions_sync,
+)
 from usage_analytics.store import SQLiteAnalyticsStore
 
 #: Where `demo` writes its data unless told otherwise.
@@ -94,12 +98,14 @@ def _check_demo_database(path: Path) -> None:
     if path.is_dir():
         raise CliError(f"--db {path}: is a directory", EXIT_USAGE)
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # (Its path quoted in the URI: unquoted, "runs#2.sqlite" opened a file "runs",
+        # found nothing there, and the demo then rewrote the real one.)
+        connection = connect_read_only(path)
         try:
             other = _other_data(connection)
         finally:
             connection.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, SourceError):
         other = ["(not a SQLite database)"]
     if other:
         raise CliError(
