@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -795,6 +796,33 @@ def test_module_runs_as_a_command(tmp_path: Path, demo_records: list[dict[str, A
     assert failed.stderr.startswith("usage-analytics: error: argument --start")
     assert failed.stderr.count("\n") == 1
     assert "Traceback" not in failed.stderr
+
+
+@pytest.mark.parametrize("stdout", ["full", "closed"])
+@pytest.mark.parametrize("form", ["table", "json"])
+def test_a_stdout_that_fails_is_a_one_line_error(
+    tmp_path: Path, demo_records: list[dict[str, Any]], stdout: str, form: str
+) -> None:
+    # A full disk under `> file` and a closed stdout (`>&-`) printed a traceback.
+    path = write_csv(tmp_path / "runs.csv", demo_records)
+    command = [sys.executable, "-m", "usage_analytics", "analyze", str(path), "--format", form]
+    pattern = ["--pattern", str(GROWING.pattern_id)]
+    with open(os.devnull if stdout == "closed" else "/dev/full", "wb") as sink:
+        failed = subprocess.run(
+            [*command, *pattern],
+            stdout=sink if stdout == "full" else None,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            timeout=60,
+            # (`>&-`: the child starts with descriptor 1 closed.)
+            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
+        )
+    assert failed.returncode == 2
+    reason = "standard output is closed" if stdout == "closed" else "No space left on device"
+    assert failed.stderr.startswith("usage-analytics: error: cannot write")
+    assert reason in failed.stderr
+    assert failed.stderr.count("\n") == 1
 
 
 def test_terminal_reports_show_data_characters_escaped(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -189,6 +190,45 @@ def _write_utf8(text: str) -> None:
     buffer.flush()
 
 
+def _to_stdout(
+    format: str, renderer: Callable[[View], str], make_view: Callable[[int, bool], View]
+) -> None:
+    """Write the report to stdout; a stdout that is closed or fails (a full disk) is the
+    one-line error `--output` gives, not a traceback. (A closed pipe, `| head`, is
+    `main`'s quiet stop.)"""
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        raise CliError("cannot write the report: standard output is closed", EXIT_USAGE)
+    try:
+        if format != "table" and not is_terminal(sys.stdout):
+            # A document going to a file or pipe: UTF-8 (as JSON is, and as the HTML
+            # page's charset says) whatever the locale's encoding, or `> report.html`
+            # under a cp1252 or ASCII locale would hold replaced characters. (A terminal
+            # shows text in its own encoding, below.)
+            _write_utf8(renderer(make_view(terminal_width(), True)) + "\n")
+            return
+        unicode = _can_encode(sys.stdout)
+        if not unicode and isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(errors="replace")  # e.g. a non-ASCII pattern name
+        sys.stdout.write(renderer(make_view(terminal_width(), unicode)) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        _discard_stdout()
+        reason = error.strerror or error
+        raise CliError(f"cannot write to standard output: {reason}", EXIT_USAGE) from None
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that Python's flush at exit does not fail on
+    what is still buffered (and print its own error)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # (a test's stream without a file descriptor: nothing flushes it at exit)
+
+
 def emit(
     args: argparse.Namespace,
     make_view: Callable[[int, bool], View],
@@ -198,20 +238,8 @@ def emit(
     or stdout (fit to the terminal)."""
     renderer = renderers[args.format]
     output: Path | None = args.output
-    if output is None and args.format != "table" and not is_terminal(sys.stdout):
-        # A document going to a file or pipe: UTF-8 (as JSON is, and as the HTML page's
-        # charset says) whatever the locale's encoding, or `> report.html` under a cp1252
-        # or ASCII locale would hold replaced characters. (A terminal shows text in its
-        # own encoding, below.)
-        _write_utf8(renderer(make_view(terminal_width(), True)) + "\n")
-        return
     if output is None:
-        unicode = _can_encode(sys.stdout)
-        if not unicode and isinstance(sys.stdout, io.TextIOWrapper):
-            sys.stdout.reconfigure(errors="replace")  # e.g. a non-ASCII pattern name
-        text = renderer(make_view(terminal_width(), unicode))
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        _to_stdout(args.format, renderer, make_view)
         return
     text = renderer(make_view(100, True))
     try:
