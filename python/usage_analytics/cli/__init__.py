@@ -37,7 +37,12 @@ from usage_analytics.cli.analyze import configure_analyze, run_analyze
 from usage_analytics.cli.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, PROG, CliError, Parser
 from usage_analytics.cli.dashboard import configure_dashboard, run_dashboard
 from usage_analytics.cli.demo import configure_demo, run_demo
-from usage_analytics.cli.output import DASHBOARD_RENDERERS, RENDERERS, is_terminal
+from usage_analytics.cli.output import (
+    DASHBOARD_RENDERERS,
+    RENDERERS,
+    discard_stdout,
+    is_terminal,
+)
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.sources import (
     MissingDependencyError,
@@ -168,8 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python's exit-time
         # flush from failing on the closed pipe too.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        discard_stdout()
         return EXIT_DATA
 
 

@@ -191,7 +191,7 @@ def _write_utf8(text: str) -> None:
 
 
 def _to_stdout(
-    format: str, renderer: Callable[[View], str], make_view: Callable[[int, bool], View]
+    form: str, renderer: Callable[[View], str], make_view: Callable[[int, bool], View]
 ) -> None:
     """Write the report to stdout; a stdout that is closed or fails (a full disk) is the
     one-line error `--output` gives, not a traceback. (A closed pipe, `| head`, is
@@ -199,7 +199,7 @@ def _to_stdout(
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         raise CliError("cannot write the report: standard output is closed", EXIT_USAGE)
     try:
-        if format != "table" and not is_terminal(sys.stdout):
+        if form != "table" and not is_terminal(sys.stdout):
             # A document going to a file or pipe: UTF-8 (as JSON is, and as the HTML
             # page's charset says) whatever the locale's encoding, or `> report.html`
             # under a cp1252 or ASCII locale would hold replaced characters. (A terminal
@@ -214,12 +214,12 @@ def _to_stdout(
     except BrokenPipeError:
         raise
     except OSError as error:
-        _discard_stdout()
+        discard_stdout()
         reason = error.strerror or error
         raise CliError(f"cannot write to standard output: {reason}", EXIT_USAGE) from None
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """Point stdout at the null device, so that Python's flush at exit does not fail on
     what is still buffered (and print its own error)."""
     try:
