@@ -10,6 +10,7 @@ standard-library readers when a value does not fit pyarrow's types (and always w
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import sqlite3
 import subprocess
@@ -552,12 +553,12 @@ def test_parquet_rows_are_located_by_row_number(tmp_path: Path) -> None:
 
 def test_sqlite_values_of_other_types_are_judged_as_records(tmp_path: Path) -> None:
     """SQLite keeps text it cannot convert to a column's type: a number "fast", a flag
-    "yes". The source then hands over dicts, and the core reports them as records."""
+    "maybe". The source then hands over dicts, and the core reports them as records."""
     path = tmp_path / "runs.sqlite"
     rows = [
         {"pattern_id": "p", "timestamp": NOW - timedelta(hours=2), "execution_time_ms": 5.0},
         {"pattern_id": "p", "timestamp": NOW - timedelta(hours=1), "execution_time_ms": "fast"},
-        {"pattern_id": "p", "timestamp": NOW, "success": "yes"},
+        {"pattern_id": "p", "timestamp": NOW, "success": "maybe"},
     ]
     write_executions_sync(path, rows)
     fetched = run(SQLiteSource(path).fetch("p", START, NOW))
@@ -566,6 +567,56 @@ def test_sqlite_values_of_other_types_are_judged_as_records(tmp_path: Path) -> N
     first, second = result.data_quality.error_samples
     assert (first.field, second.field) == ("execution_time_ms", "success")
     assert fetched.locate(first.index) == "the row with timestamp '2026-03-03T13:00:00.000000Z'"
+
+
+def import_csv_as_text(csv_path: Path, database: Path) -> None:
+    """What `sqlite3 db ".import --csv runs.csv pattern_executions"` does: a table of TEXT
+    columns named by the header, every cell stored as its text (an empty cell as '')."""
+    with csv_path.open(newline="") as stream:
+        header, *cells = list(csv.reader(stream))
+    columns = ", ".join(f"{quote_identifier(name)} TEXT" for name in header)
+    marks = ", ".join("?" for _ in header)
+    with sqlite3.connect(database) as connection:
+        connection.execute(f"CREATE TABLE pattern_executions ({columns})")
+        connection.executemany(f"INSERT INTO pattern_executions VALUES ({marks})", cells)
+    connection.close()
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_sqlite_table_imported_from_csv_gives_the_csvs_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow: bool
+) -> None:
+    """A table `.import` made from the tool's own CSV holds every value as text ('true',
+    '656.0', '' for a missing one): its flags and numbers are read as the CSV reader
+    reads the cells, so the analytics are the CSV's."""
+    rows = demo_rows()
+    for row in rows[::7]:  # missing values, which the CSV writes as empty cells
+        row.update(success=None, execution_time_ms=None, quality_score=None, timeout=None)
+    rows[1]["quality_gates_passed"] = None
+    save_records(tmp_path / "runs.csv", rows)
+    import_csv_as_text(tmp_path / "runs.csv", tmp_path / "runs.sqlite")
+    if not arrow:
+        monkeypatch.setattr("usage_analytics.sources.sqlite.load_pyarrow", lambda: None)
+    source = SQLiteSource(tmp_path / "runs.sqlite")
+    for pattern_id in (GROWING, DECLINING):
+        fetched = run(source.fetch(pattern_id, START, NOW))
+        assert isinstance(fetched.data, pa.Table) is arrow
+        document = comparable(analyse(fetched.data, pattern_id).to_dict())
+        assert document == api_document(in_window(rows), pattern_id)
+
+
+def test_sqlite_text_no_flag_or_number_is_reported_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp, success)")
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES ('p', ?, ?)",
+            [("2026-03-03T10:00:00Z", " Yes "), ("2026-03-03T11:00:00Z", "ok")],
+        )
+    connection.close()
+    with pytest.raises(InvalidRecordError) as raised:
+        analyse(run(SQLiteSource(path).fetch("p", START, NOW)).data, "p")
+    assert (raised.value.index, raised.value.field, raised.value.value) == (1, "success", "'ok'")
 
 
 def test_sqlite_without_pyarrow_hands_over_records_with_the_same_numbers(

@@ -29,11 +29,13 @@ from usage_analytics.contracts import uuid_spelled
 from usage_analytics.errors import UsageAnalyticsError
 
 __all__ = [
+    "FALSE_TEXTS",
     "FIELDS",
     "FLAG_FIELDS",
     "NUMBER_FIELDS",
     "PATTERN_ID",
     "TEXT_FIELDS",
+    "TRUE_TEXTS",
     "ExecutionSource",
     "Fetched",
     "SourceError",
@@ -48,6 +50,7 @@ __all__ = [
     "pattern_key",
     "quote_identifier",
     "row_at",
+    "typed_text",
 ]
 
 #: The record fields of DESIGN.md, in the core's checking order.
@@ -67,6 +70,30 @@ PATTERN_ID = "pattern_id"
 FLAG_FIELDS = frozenset({"success", "quality_gates_passed", "timeout"})
 NUMBER_FIELDS = frozenset({"execution_time_ms", "quality_score"})
 TEXT_FIELDS = frozenset({"context_type", "agent", "project", "file_path"})
+#: The texts a flag is read from where a source stores it as text (any case, trimmed).
+TRUE_TEXTS = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_TEXTS = frozenset({"false", "f", "no", "n", "0"})
+
+
+def typed_text(name: str, text: str) -> Any:
+    """The value a text holds for record field `name`, where a source stores every value
+    as text (a CSV cell, a column SQLite's `.import` made): a flag from
+    true/false/yes/no/1/0, a number by `float()`, any other field's text as it is. A
+    text that does not convert is returned unchanged, so that the core reports it as an
+    invalid value of the field. (An empty text, a missing value, is the caller's.)"""
+    if name in FLAG_FIELDS:
+        folded = text.strip().lower()
+        if folded in TRUE_TEXTS:
+            return True
+        if folded in FALSE_TEXTS:
+            return False
+        return text
+    if name in NUMBER_FIELDS:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
 
 
 class SourceError(UsageAnalyticsError):

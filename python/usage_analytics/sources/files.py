@@ -35,10 +35,12 @@ from usage_analytics.sources.arrow import (
     unattributed_rows,
 )
 from usage_analytics.sources.base import (
+    FALSE_TEXTS,
     FIELDS,
     FLAG_FIELDS,
     NUMBER_FIELDS,
     PATTERN_ID,
+    TRUE_TEXTS,
     ExecutionSource,
     Fetched,
     SourceError,
@@ -53,8 +55,6 @@ from usage_analytics.sources.base import (
     unknown_pattern,
 )
 from usage_analytics.sources.records import (
-    FALSE_TEXTS,
-    TRUE_TEXTS,
     LoadedRecords,
     ends_inside_a_quote,
     read_records,

@@ -38,6 +38,7 @@ from usage_analytics.sources.base import (
     SourceError,
     SourceUnavailableError,
     UnsupportedSourceError,
+    typed_text,
 )
 
 __all__ = [
@@ -55,10 +56,6 @@ __all__ = [
 Record = dict[str, Any]
 
 BOOLEAN_FIELDS = FLAG_FIELDS
-TRUE_TEXTS = frozenset({"true", "t", "yes", "y", "1"})
-FALSE_TEXTS = frozenset({"false", "f", "no", "n", "0"})
-_TRUE = TRUE_TEXTS
-_FALSE = FALSE_TEXTS
 
 #: A column mapping, record field -> the file's name for it (see `TableSpec.columns`).
 Columns = Mapping[str, str]
@@ -200,22 +197,6 @@ def _check_pattern_id(value: Any, where: str) -> None:
             raise SourceError(f"{where}: pattern_id {value!r} is not valid UTF-8 text") from None
 
 
-def _typed(field: str, cell: str) -> Any:
-    if field in BOOLEAN_FIELDS:
-        folded = cell.strip().lower()
-        if folded in _TRUE:
-            return True
-        if folded in _FALSE:
-            return False
-        return cell
-    if field in NUMBER_FIELDS:
-        try:
-            return float(cell)
-        except ValueError:
-            return cell
-    return cell
-
-
 def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
     """CSV with a header row; cells typed by record field (see the module docstring),
     columns named by `columns` (field -> column) renamed to their field first."""
@@ -253,7 +234,7 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     )
                 records.append(
                     {
-                        name: _typed(name, cell)
+                        name: typed_text(name, cell)
                         for held, cell in zip(names, row, strict=False)
                         if cell != ""
                         for name in held
