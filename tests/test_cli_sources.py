@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import adbc_driver_postgresql.dbapi as dbapi
 import pg_server
 import pytest
 from child import run_python
@@ -561,6 +562,58 @@ def test_error_is_one_line_without_traceback(
     assert err.startswith("usage-analytics: error: ")
     assert fragment in err
     assert "Traceback" not in err
+
+
+def _source_without_a_valid_timestamp(kind: str, directory: Path, postgres_url: str) -> str:
+    """Two patterns whose records have no valid timestamp (q's first by pattern order)."""
+    if kind == "csv":
+        path = directory / "runs.csv"
+        path.write_text("pattern_id,timestamp\nr,yesterday\nq,11/30/2026 10:00\n")
+        return str(path)
+    if kind == "sqlite":  # a text placed by its date (fetched near it) and a NULL
+        path = directory / "runs.sqlite"
+        with sqlite3.connect(path) as connection:
+            connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp)")
+            connection.execute(
+                "INSERT INTO pattern_executions VALUES ('q', '2026-13-01T10:00:00Z'), ('r', NULL)"
+            )
+        connection.close()
+        return str(path)
+    with dbapi.connect(postgres_url, autocommit=True) as database, database.cursor() as cursor:
+        cursor.execute("CREATE TABLE pattern_executions (pattern_id text, timestamp date)")
+        cursor.execute("INSERT INTO pattern_executions VALUES ('q', 'infinity'), ('r', NULL)")
+    return postgres_url
+
+
+#: kind -> where its first record is, and the message about its timestamp
+WITHOUT_A_VALID_TIMESTAMP = {
+    "csv": "line 3: field 'timestamp' = '11/30/2026 10:00': not an ISO-8601 date-time",
+    "sqlite": "the row with timestamp '2026-13-01T10:00:00Z': field 'timestamp' = "
+    "'2026-13-01T10:00:00Z': is not a valid date-time",
+    "postgresql": "the row with timestamp 'infinity': field 'timestamp' = 'infinity': "
+    "not an ISO-8601 date-time",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WITHOUT_A_VALID_TIMESTAMP))
+def test_without_a_valid_timestamp_the_error_shows_the_first_record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, postgres_url: str, kind: str
+) -> None:
+    """Without --end the window ends at the newest record, which these have not: the
+    error says so, and shows where the first record is and what its timestamp holds."""
+    source = _source_without_a_valid_timestamp(kind, tmp_path, postgres_url)
+    for argv, where in (
+        (["dashboard", source], f"{source}, pattern q, "),
+        (["analyze", source, "--pattern", "q"], f"{source}, "),
+    ):
+        code, out, err = run(capsys, *argv)
+        assert (code, out, err.count("\n")) == (1, "", 1)
+        assert err.startswith(
+            "usage-analytics: error: no record has a valid timestamp, so the window cannot "
+            "end at the newest one: is the timestamp in another column "
+            "(--column timestamp=COLUMN)? Otherwise pass --start and --end. "
+            f"The first record: {where}{WITHOUT_A_VALID_TIMESTAMP[kind]}"
+        )
 
 
 def test_dashboard_skip_mode_reports_records_without_a_pattern_id(

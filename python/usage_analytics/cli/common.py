@@ -174,11 +174,7 @@ def window_of(
     end: datetime | None = args.end
     if end is None:
         if newest is None:
-            raise CliError(
-                "no record has a valid timestamp, so the window cannot end at the newest "
-                "one: is the timestamp in another column (--column timestamp=COLUMN)? "
-                "Otherwise pass --start and --end"
-            )
+            raise CliError(_NO_VALID_TIMESTAMP.format(first=""))
         end = newest
     derived = start is None
     try:
@@ -204,6 +200,13 @@ def window_of(
     return start, end, kind
 
 
+_NO_VALID_TIMESTAMP = (
+    "no record has a valid timestamp, so the window cannot end at the newest one: "
+    "is the timestamp in another column (--column timestamp=COLUMN)? "
+    "Otherwise pass --start and --end{first}"
+)
+
+
 async def source_window(
     args: argparse.Namespace,
     source: ExecutionSource,
@@ -217,7 +220,41 @@ async def source_window(
         of = f" of {pattern}" if pattern is not None else ""
         async with progress.step(f"finding the newest record{of} in {source.description}"):
             newest = await source.newest(pattern)
+            if newest is None:
+                first = await _first_invalid_timestamp(source, pattern)
+                raise CliError(_NO_VALID_TIMESTAMP.format(first=first))
     return window_of(args, newest)
+
+
+async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None) -> str:
+    """Where the first record of a source without a valid timestamp is and what its
+    timestamp holds, as the core reports it (". The first record: runs.csv, line 2: field
+    'timestamp' = '11/30/2026': not an ISO-8601 date-time ..."), or "" when no pattern
+    has a record. An error path: it fetches the records of every date, and then any
+    window's reduction reports them, as none has a valid timestamp."""
+    every_date = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+    if pattern is not None:
+        groups = [await source.fetch(pattern, *every_date)]
+    else:
+        groups = await source.fetch_all(*every_date)
+    reducer = NodeUsageAnalyticsReducer()
+    for fetched in groups:
+        contract = ModelUsageAnalyticsInput(
+            pattern_id=fetched.pattern_id,
+            time_window_start=datetime(1970, 1, 1, tzinfo=UTC),
+            time_window_end=datetime(1970, 1, 2, tzinfo=UTC),
+            execution_data=fetched.data,
+        )
+        try:
+            await reducer.execute_reduction(contract)
+        except InvalidRecordError as error:
+            where = source.description
+            place = where if pattern is not None else f"{where}, pattern {fetched.pattern_id}"
+            return (
+                f". The first record: {place}, {fetched.locate(error.index)}: "
+                f"field '{error.field}' = {error.value}: {error.reason}"
+            )
+    return ""
 
 
 def granularity_of(args: argparse.Namespace) -> AnalyticsGranularity:
