@@ -201,7 +201,7 @@ def test_rows_in_no_window_are_fetched_for_every_window(postgres_url: str, kind:
     assert result.performance_metrics.avg_execution_time_ms == 20.0
     located = {fetched.locate(sample.index) for sample in result.data_quality.error_samples}
     assert located == {
-        "the row with timestamp None",
+        "a row with timestamp NULL",
         "the row with timestamp 'infinity'",
         "the row with timestamp '-infinity'",
     }
@@ -218,7 +218,7 @@ def test_rows_in_no_window_are_fetched_for_every_window(postgres_url: str, kind:
     assert call(PostgresSource(postgres_url), "newest", "p") == newest
     assert call(PostgresSource(postgres_url), "newest") == newest
     assert call(PostgresSource(postgres_url), "unattributed") == Unattributed(
-        3, "the row with timestamp None"
+        3, "a row with timestamp NULL"
     )
     assert sorted(groups) == ["p", "q"]
 

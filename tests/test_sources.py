@@ -732,7 +732,7 @@ def test_sqlite_rows_no_date_places_are_fetched_for_every_window(
         "the row with timestamp 'soon'",
         "the row with timestamp '2026-02-1x'",
         "the row with timestamp 1772539200",
-        "the row with timestamp None",
+        "a row with timestamp NULL",
         "the row with timestamp b'2026-03-03T12:00:00Z'",
     } | ({"the row with timestamp '2026-13-01T00:00:00Z'"} if "no month 13" in placed else set())
     with pytest.raises(InvalidRecordError, match="field 'timestamp'"):
@@ -844,7 +844,7 @@ def test_records_without_a_pattern_id_are_counted_and_located(
         source: ExecutionSource = SQLiteSource(
             sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite")
         )
-        first = "the row with timestamp None"  # the earliest, NULL first
+        first = "a row with timestamp NULL"  # the earliest, NULL first
     else:
         rows: list[dict[str, Any]] = [
             {"pattern_id": "p", "timestamp": NOW},
