@@ -616,6 +616,37 @@ def test_without_a_valid_timestamp_the_error_shows_the_first_record(
         )
 
 
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet", "sqlite"])
+def test_dashboard_names_the_first_invalid_record_and_counts_them_all(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    """Invalid records of several patterns: the error names the first in the file's
+    order (in a database's, the first pattern's first), and counts every pattern's."""
+    rows = [
+        {"pattern_id": "b", "timestamp": "2026-03-01T10:00:00Z", "quality_score": 2.0},
+        {"pattern_id": "a", "timestamp": "2026-03-01T11:00:00Z", "quality_score": 0.5},
+        {"pattern_id": "a", "timestamp": "2026-03-01T12:00:00Z", "quality_score": -1.0},
+        {"pattern_id": "b", "timestamp": "2026-03-01T13:00:00Z", "quality_score": 3.0},
+        {"pattern_id": "c", "timestamp": "2026-03-01T14:00:00Z", "quality_score": 0.5},
+    ]
+    path = tmp_path / f"runs.{kind}"
+    if kind == "sqlite":
+        write_sqlite(path, rows)
+        first = (
+            "pattern a, the row with timestamp '2026-03-01T12:00:00Z': field 'quality_score' = -1.0"
+        )
+    else:
+        save_records(path, rows)
+        line = {"csv": "line 2", "jsonl": "line 1", "parquet": "row 1"}[kind]
+        first = f"pattern b, {line}: field 'quality_score' = 2.0"
+    code, out, err = run(capsys, "dashboard", str(path), "--end", "2026-03-02")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"usage-analytics: error: {path}, {first}: must be within [0, 1] "
+        "(and 2 more invalid records); --on-invalid skip leaves invalid records out\n"
+    )
+
+
 def test_dashboard_skip_mode_reports_records_without_a_pattern_id(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

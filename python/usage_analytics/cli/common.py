@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -289,15 +290,32 @@ def contract_of(
         raise CliError(_validation_message(error), EXIT_USAGE) from None
 
 
-def _invalid_message(where: str, fetched: Fetched, error: InvalidRecordError) -> str:
-    more = (
-        f" (and {error.more:,} more invalid record{'s' if error.more != 1 else ''})"
-        if error.more
-        else ""
-    )
+@dataclass(frozen=True)
+class _Invalid:
+    """A pattern's first invalid record: the pattern's place in the call, its records and
+    the core's error."""
+
+    order: int
+    fetched: Fetched
+    error: InvalidRecordError
+
+    def first(self) -> tuple[int, int]:
+        """Sorts the patterns' errors by the source's own order of their records where
+        it has one (a file's), else by pattern."""
+        position = self.fetched.position
+        return (0 if position is None else position(self.error.index), self.order)
+
+
+def _invalid_message(place: Callable[[Fetched], str], invalid: Sequence[_Invalid]) -> str:
+    """The first invalid record of several patterns' (`_Invalid.first`), where it is
+    (`place` of its pattern's records, then the record), and how many more there are."""
+    first = min(invalid, key=_Invalid.first)
+    error, more = first.error, sum(one.error.more + 1 for one in invalid) - 1
+    also = f" (and {more:,} more invalid record{'s' if more != 1 else ''})" if more else ""
+    where = f"{place(first.fetched)}, {first.fetched.locate(error.index)}"
     return (
-        f"{where}, {fetched.locate(error.index)}: field '{error.field}' = {error.value}: "
-        f"{error.reason}{more}; --on-invalid skip leaves invalid records out"
+        f"{where}: field '{error.field}' = {error.value}: {error.reason}{also}; "
+        "--on-invalid skip leaves invalid records out"
     )
 
 
@@ -308,21 +326,25 @@ async def reduce_all(
     progress: Progress,
 ) -> list[ModelUsageAnalyticsOutput]:
     """Analyse every contract concurrently with one shared reducer, counting them off on
-    the progress bar; an invalid record names its pattern and place."""
+    the progress bar. Invalid records (raise mode) stop the call once every pattern is
+    done, with one error naming the first of them, its pattern and place, and how many
+    there are in all."""
     reducer = NodeUsageAnalyticsReducer()
     total, done = len(contracts), 0
+    invalid: list[_Invalid] = []
 
     def place(records: Fetched) -> str:
         return where if total == 1 else f"{where}, pattern {records.pattern_id}"
 
     async def one(
-        contract: ModelUsageAnalyticsInput, records: Fetched
-    ) -> ModelUsageAnalyticsOutput:
+        order: int, contract: ModelUsageAnalyticsInput, records: Fetched
+    ) -> ModelUsageAnalyticsOutput | None:
         nonlocal done
         try:
             result = await reducer.execute_reduction(contract)
         except InvalidRecordError as error:
-            raise CliError(_invalid_message(place(records), records, error)) from None
+            invalid.append(_Invalid(order, records, error))
+            return None
         except UsageAnalyticsError as error:  # columns of a type no record field has
             raise CliError(f"{place(records)}: {error}") from None
         done += 1
@@ -330,6 +352,9 @@ async def reduce_all(
         return result
 
     try:
-        return list(await asyncio.gather(*map(one, contracts, fetched)))
+        results = await asyncio.gather(*map(one, range(total), contracts, fetched))
     finally:
         progress.clear()
+    if invalid:
+        raise CliError(_invalid_message(place, invalid))
+    return [result for result in results if result is not None]

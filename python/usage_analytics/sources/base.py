@@ -190,13 +190,17 @@ class Fetched:
 
     `data` is a pyarrow Table or a list of record dicts; `count` its number of records;
     `locate(i)` says where record `i` came from ("line 12", "row 7", "the row with
-    timestamp '2026-01-05T10:00:00Z'"), for error messages.
+    timestamp '2026-01-05T10:00:00Z'"), for error messages; `position(i)` is its place
+    in the whole source where records have one (a file's order), so that of several
+    patterns' invalid records the first can be named, and None where they have not (a
+    database's rows: the first is then by pattern, as `fetch_all` orders them).
     """
 
     pattern_id: str
     data: Any
     count: int
     locate: Callable[[int], str] = _default_locate
+    position: Callable[[int], int] | None = None
 
 
 def pattern_uuid(text: str) -> UUID | None:

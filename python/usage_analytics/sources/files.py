@@ -294,6 +294,7 @@ class FileSource(ExecutionSource):
             data=data,
             count=len(rows),
             locate=lambda index: loaded.locate_row(rows[index]),
+            position=rows.__getitem__,
         )
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
@@ -342,7 +343,7 @@ class FileSource(ExecutionSource):
 
 
 def _fetched(key: str, data: Any, rows: list[int], locate_row: Callable[[int], str]) -> Fetched:
-    return Fetched(key, data, len(rows), lambda index: locate_row(rows[index]))
+    return Fetched(key, data, len(rows), lambda index: locate_row(rows[index]), rows.__getitem__)
 
 
 def _row_label(index: int) -> str:
