@@ -201,6 +201,27 @@ def test_small_latencies_keep_significant_digits() -> None:
     assert "p95 0.6 ms" in render_report(slow, width=100)
 
 
+@pytest.mark.parametrize(
+    ("ms", "report", "dashboard"),
+    [
+        (9.94, "9.9 ms", "10 ms"),
+        (9.97, "10 ms", "10 ms"),  # was "10.0 ms": the next unit's digits
+        (999.4, "999 ms", "999 ms"),
+        (999.7, "1.00 s", "1.00 s"),  # was "1000 ms"
+        (59_994.0, "59.99 s", "59.99 s"),
+        (59_999.0, "1.0 min", "60.00 s"),  # was "60.00 s" in the report
+        (3_599_999.0, "1.0 h", "3600.00 s"),  # was "60.0 min"
+    ],
+)
+def test_a_duration_takes_the_unit_its_rounded_value_reaches(
+    ms: float, report: str, dashboard: str
+) -> None:
+    timed = result(runs(30, ms=ms))
+    table = render_dashboard(dashboard_rows([("timed", timed)]), width=100)
+    assert " ".join(row_of(table, "timed")[3:5]) == dashboard
+    assert f"p95 {report} · " in render_report(timed, width=100)
+
+
 def test_huge_latencies_are_written_compactly() -> None:
     # 1.7e308 ms printed all its 300 digits: a P95 cell wider than the table, a report
     # duration wrapped over six lines; the total (past the largest double) was "inf h".

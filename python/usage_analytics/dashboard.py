@@ -81,7 +81,7 @@ def dashboard_rows(
 
 
 def _ms(value: float) -> str:
-    if value >= 1000:
+    if round(value) >= 1000:  # (999.7 ms is "1.00 s", not "1000 ms")
         seconds = value / 1000
         return f"{seconds:.2f} s" if seconds < _COMPACT_SECONDS else f"{seconds:.3g} s"
     if 0 < value < 1:  # significant digits: 0.04 ms is not "0 ms"

@@ -75,6 +75,14 @@ _COMPACT_HOURS = 1e6
 #: Below this many milliseconds a duration is written with two significant digits
 #: (0.04 ms is not "0.0 ms").
 _SIGNIFICANT_MS = 0.1
+#: Durations from _SIGNIFICANT_MS up, by unit: (below this many ms, ms per unit, decimals,
+#: unit); past the last, hours.
+_DURATION_UNITS = (
+    (10, 1, 1, "ms"),
+    (1_000, 1, 0, "ms"),
+    (60_000, 1_000, 2, "s"),
+    (3_600_000, 60_000, 1, "min"),
+)
 
 
 def terminal_width(default: int = DEFAULT_WIDTH) -> int:
@@ -120,14 +128,11 @@ def _duration_ms(ms: float) -> str:
         return f">{sys.float_info.max / 3_600_000:.3g} h"
     if 0 < ms < _SIGNIFICANT_MS:
         return f"{ms:.2g} ms"
-    if ms < 10:
-        return f"{ms:.1f} ms"
-    if ms < 1_000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1_000:.2f} s"
-    if ms < 3_600_000:
-        return f"{ms / 60_000:.1f} min"
+    # Each unit while the value, rounded as shown, stays below the next one's: 999.7 ms
+    # is "1.00 s", not "1000 ms"; 59,999 ms is "1.0 min", not "60.00 s".
+    for below, scale, digits, unit in _DURATION_UNITS:
+        if round(ms / scale, digits) < below / scale:
+            return f"{ms / scale:.{digits}f} {unit}"
     hours = ms / 3_600_000
     return f"{hours:,.1f} h" if hours < _COMPACT_HOURS else f"{hours:.3g} h"
 
