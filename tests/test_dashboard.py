@@ -24,6 +24,7 @@ from usage_analytics.dashboard import (
     headline,
     render_dashboard,
 )
+from usage_analytics.html_report import render_html
 from usage_analytics.progress import Progress
 from usage_analytics.report import attention_notes, render_report, render_summary
 
@@ -220,6 +221,39 @@ def test_a_duration_takes_the_unit_its_rounded_value_reaches(
     table = render_dashboard(dashboard_rows([("timed", timed)]), width=100)
     assert " ".join(row_of(table, "timed")[3:5]) == dashboard
     assert f"p95 {report} · " in render_report(timed, width=100)
+
+
+def test_the_trend_says_what_its_buckets_allow() -> None:
+    """The contract calls a slope over fewer than three buckets, or a perfect fit,
+    significant, so that it can classify; the reports said "(significant)" for an empty
+    window and a flat series, and "1 bucket of 5 min" for a one-second window's one
+    bucket."""
+    second = NOW - timedelta(seconds=1)
+    cases = [
+        (analyse([], "p"), "(no runs)", "(30 buckets of 1 day)"),
+        (
+            analyse(
+                [{"timestamp": second + timedelta(milliseconds=ms)} for ms in (250, 750)],
+                "p",
+                second,
+                NOW,
+                time_window_type=TimeWindowType.HOURLY,
+            ),
+            "(too few buckets to test)",
+            "(1 bucket of 1 s)",
+        ),
+        (result(runs(120)), "(flat: every bucket alike)", "(30 buckets of 1 day)"),
+        (result(runs(121)), "(not significant)", "(30 buckets of 1 day)"),
+        (result(runs(30) + runs(60)[30:]), "(significant)", "(30 buckets of 1 day)"),
+    ]
+    for outcome, significance, buckets in cases:
+        assert outcome.trend_analysis is not None
+        report = render_report(outcome, width=100)
+        assert f"runs/day per day {significance} · acceleration" in report
+        assert f"Confidence    {outcome.trend_analysis.confidence_score:.2f}   {buckets}" in report
+        page = render_html(outcome, name="p")
+        assert f"runs/day per day {significance}<" in page
+        assert f"{buckets}<" in page
 
 
 def test_huge_latencies_are_written_compactly() -> None:

@@ -45,6 +45,7 @@ from usage_analytics.html_charts import (
 )
 from usage_analytics.report import (
     _WEEKDAYS,
+    _buckets,
     _count,
     _duration_ms,
     _hours,
@@ -52,6 +53,7 @@ from usage_analytics.report import (
     _plural,
     _rate,
     _signed,
+    _significance,
     _span,
     _when,
     trend_label,
@@ -291,8 +293,7 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
         ("Direction", trend_label(trend)),
         (
             "Velocity",
-            f"{_signed(trend.velocity)} runs/day per day"
-            f" ({'significant' if trend.velocity_significant else 'not significant'})",
+            f"{_signed(trend.velocity)} runs/day per day ({_significance(result, trend)})",
         ),
         ("Acceleration", _signed(trend.acceleration)),
         ("Growth", f"{_signed(trend.growth_percentage, 1)}% (last quarter vs first)"),
@@ -301,8 +302,7 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
         ("New agents", f"{trend.adoption_rate:.1f} per week"),
         (
             "Confidence",
-            f"{trend.confidence_score:.2f} ({_plural(trend.bucket_count, 'bucket')} of "
-            f"{_span(trend.bucket_width_seconds)})",
+            f"{trend.confidence_score:.2f} ({_buckets(result, trend)})",
         ),
     ]
     if trend.predictions is not None:

@@ -386,13 +386,37 @@ def _performance_lines(perf: PerformanceMetrics) -> list[str]:
     ]
 
 
-def _trend_lines(trend: TrendAnalysis, width: int, unicode: bool) -> list[str]:
-    significance = "significant" if trend.velocity_significant else "not significant"
+def _significance(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> str:
+    """What the velocity's significance flag means here. The contract calls a slope over
+    fewer than three buckets, or a perfect fit, significant (so that they can classify):
+    a reader is told that the first was not tested, that a window without runs has no
+    slope, and that a perfect fit of slope 0 is a flat series, not "significant"."""
+    if result.usage_metrics.total_executions == 0:
+        return "no runs"
+    if trend.bucket_count < 3:
+        return "too few buckets to test"
+    if not trend.velocity_significant:
+        return "not significant"
+    return "flat: every bucket alike" if trend.velocity == 0 else "significant"
+
+
+def _buckets(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> str:
+    """ "12 buckets of 1 day": the buckets' width; one bucket spans the whole window,
+    which may be shorter than the width (a 1 s window has 1 bucket of 1 s)."""
+    seconds = trend.bucket_width_seconds
+    if trend.bucket_count == 1:
+        seconds = (result.time_window_end - result.time_window_start).total_seconds()
+    return f"{_plural(trend.bucket_count, 'bucket')} of {_span(seconds)}"
+
+
+def _trend_lines(
+    result: ModelUsageAnalyticsOutput, trend: TrendAnalysis, width: int, unicode: bool
+) -> list[str]:
     lines = [
         _field("Direction", trend_label(trend, unicode=unicode).upper()),
         _field(
             "Velocity",
-            f"{_signed(trend.velocity)} runs/day per day ({significance}) · "
+            f"{_signed(trend.velocity)} runs/day per day ({_significance(result, trend)}) · "
             f"acceleration {_signed(trend.acceleration)}",
         ),
         _field("Growth", f"{_signed(trend.growth_percentage, 1)}% (last quarter vs first)"),
@@ -420,8 +444,7 @@ def _trend_lines(trend: TrendAnalysis, width: int, unicode: bool) -> list[str]:
     lines.append(
         _field(
             "Confidence",
-            f"{trend.confidence_score:.2f}   ({_plural(trend.bucket_count, 'bucket')} of "
-            f"{_span(trend.bucket_width_seconds)})",
+            f"{trend.confidence_score:.2f}   ({_buckets(result, trend)})",
         )
     )
     return lines
@@ -578,7 +601,7 @@ def render_report(
         lines += _performance_lines(result.performance_metrics)
     if result.trend_analysis is not None:
         lines += ["", _section("TREND", width)]
-        lines += _trend_lines(result.trend_analysis, width, unicode)
+        lines += _trend_lines(result, result.trend_analysis, width, unicode)
     dist = result.context_distribution
     if dist is not None:
         lines += ["", _section("WHERE IT RUNS (top 5)", width)]
