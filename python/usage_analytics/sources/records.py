@@ -16,7 +16,9 @@ CSV cells are typed by column name, never guessed from the text (an agent called
 stays a str): booleans (`success`, `quality_gates_passed`, `timeout`) from
 true/false/yes/no/1/0, numbers (`execution_time_ms`, `quality_score`) with `float()`,
 everything else, timestamps included, stays a str. An empty cell is a missing field.
-A cell that does not convert stays as written, so the core reports it as invalid.
+A cell that does not convert stays as written, so the core reports it as invalid. A row
+with fewer cells than the header has its last fields missing, as pandas and
+`csv.DictReader` read it; a row with more is an error, as there it names no column.
 """
 
 from __future__ import annotations
