@@ -17,6 +17,8 @@ from typing import Any
 
 import adbc_driver_postgresql.dbapi as dbapi
 import pg_server
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from child import run_python
 from source_cases import (
@@ -614,6 +616,20 @@ def test_without_a_valid_timestamp_the_error_shows_the_first_record(
             "(--column timestamp=COLUMN)? Otherwise pass --start and --end. "
             f"The first record: {where}{WITHOUT_A_VALID_TIMESTAMP[kind]}"
         )
+
+
+def test_without_a_valid_timestamp_a_column_of_no_time_type_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "runs.parquet"
+    pq.write_table(pa.table({"pattern_id": ["p", "p"], "timestamp": [1.5, 2.5]}), path)
+    code, _, err = run(capsys, "analyze", str(path), "--pattern", "p")
+    assert code == 1
+    assert err.endswith(
+        f"Otherwise pass --start and --end. {path}: invalid input: column 'timestamp' has "
+        "Arrow type Float64; expected a timestamp, int64 epoch microseconds, a date or "
+        "ISO-8601 strings\n"
+    )
 
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet", "sqlite"])

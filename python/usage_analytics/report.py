@@ -401,8 +401,8 @@ def _significance(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> st
 
 
 def _buckets(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> str:
-    """ "12 buckets of 1 day": the buckets' width; one bucket spans the whole window,
-    which may be shorter than the width (a 1 s window has 1 bucket of 1 s)."""
+    """How many buckets, of what width ("12 buckets of 1 day"); one bucket spans the
+    whole window, which may be shorter than the width (a 1 s window: "1 bucket of 1 s")."""
     seconds = trend.bucket_width_seconds
     if trend.bucket_count == 1:
         seconds = (result.time_window_end - result.time_window_start).total_seconds()

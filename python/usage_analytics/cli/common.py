@@ -246,15 +246,17 @@ async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None)
             time_window_end=datetime(1970, 1, 2, tzinfo=UTC),
             execution_data=fetched.data,
         )
+        where = source.description
+        place = where if pattern is not None else f"{where}, pattern {fetched.pattern_id}"
         try:
             await reducer.execute_reduction(contract)
         except InvalidRecordError as error:
-            where = source.description
-            place = where if pattern is not None else f"{where}, pattern {fetched.pattern_id}"
             return (
                 f". The first record: {place}, {fetched.locate(error.index)}: "
                 f"field '{error.field}' = {error.value}: {error.reason}"
             )
+        except UsageAnalyticsError as error:  # a column of a type no record field has
+            return f". {place}: {error}"
     return ""
 
 
