@@ -19,9 +19,11 @@ import asyncio
 import math
 import random
 import sys
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -943,6 +945,82 @@ def test_a_pandas_column_of_mixed_objects_reads_as_its_records(field: str, bad: 
     assert results[0]["data_quality"]["error_samples"][0]["field"] == field
 
 
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        # pyarrow's inference made one type of them, changing values silently: the dates
+        # of the datetimes after a date, a bool's 1.0 among numbers, a float16 truncated
+        # after ints; a float among flags made the column refused whole (even in skip).
+        ("timestamp", [WHEN.date(), TIMES[1], TIMES[2]]),
+        ("execution_time_ms", [2.5, True, 4.0]),
+        ("quality_score", [0.5, True, 0.25]),
+        ("execution_time_ms", [1, np.float16(2.5), 3]),
+        ("success", [1, 0.0, True]),
+        ("execution_time_ms", [1, 2.5, np.float32(3.5)]),  # (numbers: one column, read so)
+    ],
+)
+def test_a_column_of_values_of_several_kinds_reads_as_its_records(
+    field: str, values: list[Any]
+) -> None:
+    columns: dict[str, list[Any]] = {"timestamp": TIMES[:3], field: values}
+    rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    frame = pd.DataFrame(
+        {name: pd.Series(column, dtype=object) for name, column in columns.items()}
+    )
+    for mode in ("raise", "skip"):
+        results: list[Any] = []
+        for data in (rows, columns, frame):
+            try:
+                results.append(
+                    comparable(REDUCER.execute_reduction_sync(request(data, on_invalid=mode)))
+                )
+            except InvalidRecordError as error:
+                results.append(str(error))
+        assert results[1] == results[0]
+        assert results[2] == results[0]
+
+
+def test_a_pandas_frame_read_as_records_keeps_its_uuids_and_decimals() -> None:
+    # A mixed column sends a frame to its records; a column of UUID pattern ids or of
+    # decimals then failed the whole call, though both are read as columns.
+    frame = pd.DataFrame(
+        {
+            "timestamp": TIMES[:3],
+            "agent": ["bot", 5, "human"],
+            "pattern_id": [uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=1)],
+            "execution_time_ms": [Decimal("1.5"), Decimal("2"), Decimal("3.25")],
+        }
+    )
+    rows = frame.to_dict("records")
+    window = {"time_window_start": START, "time_window_end": END, "on_invalid": "skip"}
+    batch = [
+        REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=data, **window)
+        )
+        for data in (frame, rows)
+    ]
+    assert (
+        batch[0].results.keys() == batch[1].results.keys() == {uuid.UUID(int=1), uuid.UUID(int=2)}
+    )
+    for key in batch[0].results:
+        assert comparable(batch[0].results[key]) == comparable(batch[1].results[key])
+    single = REDUCER.execute_reduction_sync(
+        request(frame.drop(columns="pattern_id"), on_invalid="skip")
+    )
+    assert single.data_quality.invalid_records == 1
+    assert single.performance_metrics is not None
+    assert single.performance_metrics.total_execution_time_ms == 4.75
+
+
+@pytest.mark.parametrize("column", ["timestamp", "agent"])
+def test_a_zero_dimensional_array_is_no_column(column: str) -> None:
+    stamps = [stamp.replace(tzinfo=None) for stamp in TIMES[:2]]
+    data: dict[str, Any] = {"timestamp": np.array(stamps, dtype="datetime64[us]")}
+    data[column] = np.array(np.datetime64("2026-01-06T10:00") if column == "timestamp" else "bot")
+    with pytest.raises(UsageAnalyticsError, match=rf"column '{column}' must be .* got a 0-d array"):
+        REDUCER.execute_reduction_sync(request(data))
+
+
 def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() -> None:
     # A pandas period column crosses as its int64 period counts, which were read as epoch
     # microseconds: three hours of 2024 became three instants of 1970, silently.
@@ -961,7 +1039,7 @@ def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() 
     # Nor are they read as values when another column sends the frame to its records (a
     # column of mixed objects): the periods' day counts were read as milliseconds.
     mixed = durations.assign(agent=["a", 5, "b"])
-    with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data"):
+    with pytest.raises(UsageAnalyticsError, match=r"column 'agent': it mixes .* int, str"):
         REDUCER.execute_reduction_sync(request(mixed, on_invalid="skip"))
     # Bools stored as int8 (arrow.bool8) are the flags they hold.
     flags = pa.table(
@@ -1560,7 +1638,10 @@ def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
     # means missing), so a list of mixed values cannot be read as records instead.
     stamps = np.array([WHEN.replace(tzinfo=None)] * 2, dtype="datetime64[us]")
     data = {"timestamp": stamps, "success": [True, "yes"]}
-    with pytest.raises(UsageAnalyticsError, match="cannot read column 'success': Could not"):
+    with pytest.raises(
+        UsageAnalyticsError,
+        match="cannot read column 'success': Could not",
+    ):
         REDUCER.execute_reduction_sync(request(data))
     # Lists only: the records' own error, naming the record (see the mixed-types test).
     lists = {"timestamp": [WHEN, WHEN], "success": [True, "yes"]}

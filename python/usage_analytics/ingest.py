@@ -17,6 +17,12 @@ in a datetime64 array) or ISO-8601 text; a flag is a bool, a numpy bool or the i
 (a numpy integer too, as in an int column). Integers as epoch microseconds are a columnar
 form only: in a record an int timestamp is more likely seconds, so it is refused.
 
+A list in a dict of columns, or a pandas column of Python objects, whose values are of
+several kinds (a bool among numbers, datetimes after a date, a float among flags) is not
+left to Arrow's inference, which would coerce them to one type silently: the data is
+read as its records, each value judged as in a list of dicts (or, where it cannot be,
+such as beside int timestamps, refused naming the column and its kinds).
+
 A stream (a pyarrow RecordBatchReader, DuckDB's `fetch_record_batch`) is read once, as a
 Python iterator is: reduced again, it holds no more records.
 """
@@ -102,6 +108,12 @@ def read_any(
     wanted = RECORD_COLUMNS if grouped else _FIELD_COLUMNS
     if is_arrow(data):
         data = _record_columns_only(data, wanted)
+        mixed = _mixed_object_column(data, wanted)
+        if mixed is not None:  # (exported, its values would be coerced to one type)
+            rows = _frame_records(data)
+            if rows is None:
+                raise _several_kinds_error(*mixed)
+            return records(rows)
         try:
             table = _without_null_columns(_struct_chunks_as_table(data))
         except UsageAnalyticsError:
@@ -142,6 +154,32 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     return data.select([name for name, kept in zip(names, keep, strict=True) if kept])
 
 
+def _mixed_object_column(frame: Any, wanted: frozenset[str]) -> tuple[str, list[str]] | None:
+    """The first record column of a pandas frame holding Python objects of kinds Arrow
+    would coerce to one (`_coerced_kinds`), and those kinds; None for other data."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return None
+    import pandas as pd
+
+    for name in frame.columns:
+        if name not in wanted:
+            continue
+        series = frame[name]
+        if not _holds_objects(series):
+            continue
+        kinds = _coerced_kinds(name, series, lambda value: _pandas_missing(pd, value))
+        if kinds:
+            return name, kinds
+    return None
+
+
+def _holds_objects(series: Any) -> bool:
+    """Whether a pandas column holds Python objects: numpy's object dtype (not pandas'
+    `str`, whose kind is "O" too, nor a frame, which a duplicate column name selects)."""
+    dtype = getattr(series, "dtype", None)
+    return getattr(dtype, "kind", None) == "O" and _library(dtype) == "numpy"
+
+
 def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
     """The records of a pandas frame that Arrow cannot hold (a column of Python objects of
     several types: a str among bools, a datetime among text), as a dict of lists falls
@@ -157,13 +195,19 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
     import pandas as pd
     import pyarrow as pa
 
+    def missing(value: Any) -> bool:
+        return _pandas_missing(pd, value)
+
     columns = {}
     for name in names:
         series = frame[name]
+        if _holds_objects(series) and _coerced_kinds(name, series, missing):
+            columns[name] = [None if missing(value) else value for value in series]
+            continue
         try:
             array = pa.array(series, from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            columns[name] = [None if _pandas_missing(pd, value) else value for value in series]
+            columns[name] = [None if missing(value) else value for value in series]
             continue
         if not _plain_arrow_type(pa, array.type):
             return None  # (a period, a duration: refused as a column, not read as values)
@@ -173,22 +217,25 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
 
 def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     """Whether a column of Arrow type `kind` reads as the Python values it converts to:
-    times, dates, bools, numbers and text. Others (extension types, durations, binary, ...)
-    are refused as columns by the core, and a record of their values would be refused for
-    each record instead."""
+    times, dates, bools, numbers (decimals too) and text, and UUIDs. Others (durations,
+    binary, other extension types, ...) are refused as columns by the core, and a record
+    of their values would be refused for each record instead."""
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
+    if isinstance(kind, pa.BaseExtensionType):  # (pyarrow's own, such as UUIDs, too)
+        return bool(kind.extension_name == "arrow.uuid")  # (UUID objects: pattern ids)
     checks = (
         pa.types.is_timestamp,
         pa.types.is_date,
         pa.types.is_boolean,
         pa.types.is_integer,
         pa.types.is_floating,
+        pa.types.is_decimal,
         pa.types.is_string,
         pa.types.is_large_string,
         pa.types.is_null,
     )
-    return not isinstance(kind, pa.ExtensionType) and any(check(kind) for check in checks)
+    return any(check(kind) for check in checks)
 
 
 def _pandas_missing(pd: Any, value: Any) -> bool:
@@ -389,7 +436,74 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
+        if isinstance(column, (list, tuple)) and _may_coerce(pa, arrays[name].type):
+            kinds = _coerced_kinds(name, column, _is_none)
+            if kinds and _reads_as_records(columns):
+                raise _MixedValues(_rows(columns))  # each value judged as in its record
+            if kinds:
+                raise _several_kinds_error(name, kinds)
     return pa.table(arrays)
+
+
+def _may_coerce(pa: Any, kind: Any) -> bool:
+    """Whether pyarrow may have inferred an Arrow type of this kind from a list of values
+    of several kinds, converting some (`_coerced_kinds`): numbers and dates. (Its strings,
+    bools and times come from values of their own kind alone: it refuses other mixes.)"""
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_date(kind))
+
+
+#: The record fields whose ints and floats are both numbers (one f64 to the core).
+_NUMBER_COLUMNS = frozenset({"execution_time_ms", "quality_score"})
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def _coerced_kinds(name: str, values: Any, missing: Callable[[Any], bool]) -> list[str]:
+    """The kinds of value a column of Python objects mixes where pyarrow's inference
+    would coerce them to one type, changing values silently (a bool among floats read as
+    1.0, datetimes after a date cut to their dates, a float16 after ints truncated, a float
+    among flags making the column a float column); [] for a column of one kind (ints
+    and floats are one in a number column). `missing`: the values that are no value. One
+    pass of `type` over the values (about 10 ms a million); values only when types mix."""
+    types = set(map(type, values))
+    if len(types) <= 1:
+        return []
+    present = {type(value) for value in values if not missing(value)}
+    kinds = sorted({_kind(kind) for kind in present})
+    if len(kinds) <= 1 or (name in _NUMBER_COLUMNS and set(kinds) <= {"int", "float"}):
+        return []
+    return kinds
+
+
+def _kind(kind: type) -> str:
+    """A Python type's kind for `_coerced_kinds`: numpy scalars are their Python kinds,
+    but a float16, which pyarrow converts by the column's other values, is its own."""
+    import numbers
+    from datetime import date, datetime
+
+    if kind.__name__ in ("bool", "bool_"):
+        return "bool"
+    if issubclass(kind, datetime):
+        return "datetime"
+    if issubclass(kind, date):
+        return "date"
+    if kind.__name__ == "float16":
+        return "float16"
+    if issubclass(kind, numbers.Integral):
+        return "int"
+    if issubclass(kind, numbers.Real):
+        return "float"
+    return kind.__name__
+
+
+def _several_kinds_error(name: str, kinds: list[str]) -> UsageAnalyticsError:
+    return UsageAnalyticsError(
+        f"cannot read column '{name}': it mixes values of the kinds {', '.join(kinds)}, which "
+        "one Arrow column cannot hold as they are (pass the records as a list of dicts, "
+        "whose values are judged one by one)"
+    )
 
 
 def _rows(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -424,6 +538,10 @@ def _lossy(value: Any) -> Any:
 
 
 def _length(name: str, column: Any) -> int:
+    if getattr(column, "ndim", None) == 0:  # (a 0-d numpy array has a len() that raises)
+        raise UsageAnalyticsError(
+            f"column '{name}' must be a numpy array or a list, got a 0-d array (one value)"
+        )
     if isinstance(column, (str, bytes, Mapping)) or not hasattr(column, "__len__"):
         raise UsageAnalyticsError(
             f"column '{name}' must be a numpy array or a list, got {type(column).__name__}"
