@@ -436,8 +436,9 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
-        if isinstance(column, (list, tuple)) and _may_coerce(pa, arrays[name].type):
-            kinds = _coerced_kinds(name, column, _is_none)
+        objects = _holds_lists(column) or _holds_objects(column)
+        if objects and _may_coerce(pa, arrays[name].type):
+            kinds = _coerced_kinds(name, column, _is_none if _holds_lists(column) else _is_nan)
             if kinds and _reads_as_records(columns):
                 raise _MixedValues(_rows(columns))  # each value judged as in its record
             if kinds:
@@ -458,6 +459,15 @@ _NUMBER_COLUMNS = frozenset({"execution_time_ms", "quality_score"})
 
 def _is_none(value: Any) -> bool:
     return value is None
+
+
+def _is_nan(value: Any) -> bool:
+    """Missing in a numpy array of objects (NaN too, as there)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _holds_lists(column: Any) -> bool:
+    return isinstance(column, (list, tuple))
 
 
 def _coerced_kinds(name: str, values: Any, missing: Callable[[Any], bool]) -> list[str]:
