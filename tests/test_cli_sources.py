@@ -663,6 +663,23 @@ def test_dashboard_names_the_first_invalid_record_and_counts_them_all(
     )
 
 
+def test_an_error_quoting_the_data_writes_its_control_characters_as_escapes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A pattern id of the data in an error went to stderr raw: ESC sequences cleared the
+    # screen, retitled the window and coloured the text, as the reports never let them.
+    path = tmp_path / "runs.jsonl"
+    evil: dict[str, Any] = {"pattern_id": "\x1b]0;PWNED\x07\x1b[2Jevil"}
+    evil.update(timestamp="2026-03-01T10:00:00Z", execution_time_ms=-1)
+    fine = {"pattern_id": "ok", "timestamp": "2026-03-01T11:00:00Z"}
+    path.write_text(f"{json.dumps(evil)}\n{json.dumps(fine)}\n", encoding="utf-8")
+    code, _, err = run(capsys, "dashboard", str(path))
+    assert code == 1
+    assert "\x1b" not in err
+    assert "\x07" not in err
+    assert f"{path}, pattern \\x1b]0;PWNED\\x07\\x1b[2Jevil, line 1:" in err
+
+
 def test_dashboard_skip_mode_reports_records_without_a_pattern_id(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

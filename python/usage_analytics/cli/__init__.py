@@ -44,6 +44,7 @@ from usage_analytics.cli.output import (
     is_terminal,
 )
 from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.report import printable
 from usage_analytics.sources import (
     MissingDependencyError,
     SourceUnavailableError,
@@ -120,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _fail(message: str) -> None:
     first = (message.strip().splitlines() or [""])[0]  # one line, whatever a driver said
+    # (Messages quote the data: a pattern id holding ESC must not clear the screen.)
+    first = printable(first)
     # On a terminal a progress line (see `progress`) may still be drawn where the work
     # failed: erase it, or the message would be appended to it.
     erase = "\r\x1b[K" if is_terminal(sys.stderr) else ""
