@@ -21,6 +21,7 @@ from usage_analytics import (
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
     TimeWindowType,
+    text_width,
 )
 from usage_analytics.cli import main
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
@@ -900,6 +901,23 @@ def test_dashboard_counts_records_skipped_as_invalid(
         "b": 1,
     }
     assert document["invalid_records"] == 3
+
+
+def test_the_heading_fits_the_width_in_terminal_columns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The heading was wrapped counting characters: a path of wide (CJK) characters made
+    # its lines up to twice the width; an escaped control character widened them after.
+    text = "pattern_id,timestamp,success\na,2026-03-01T10:00:00Z,true\n"
+    name = "使用状況データ" * 4 + "\x1b" + "使用状況データ" * 2 + ".csv"
+    path = text_file(tmp_path, name, text)
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _ = run(capsys, "dashboard", path)
+    assert code == 0
+    heading = out.split("\n\n")[0].splitlines()
+    assert len(heading) > 1
+    assert max(text_width.width(line) for line in heading) <= 60
+    assert "\\x1b" in "".join(heading)
 
 
 def test_dashboard_heading_writes_years_in_four_digits(

@@ -296,8 +296,10 @@ def test_demo_at_the_edges_of_the_calendar(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     for now in ("0001-02-01", "9999-12-30"):
-        code, _, err = run(capsys, "demo", "--db", str(tmp_path / "demo.db"), "--now", now)
+        code, out, err = run(capsys, "demo", "--db", str(tmp_path / "demo.db"), "--now", now)
         assert (code, err) == (0, ""), err
+        # (`%Y` wrote the year 1 as "1" in the heading: "up to 1-02-01 00:00 UTC".)
+        assert f"up to {now} 00:00 UTC" in " ".join(out.split())
 
 
 def test_demo_needs_no_optional_dependency(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from usage_analytics.dashboard import (
 )
 from usage_analytics.html_report import render_html
 from usage_analytics.progress import Progress
-from usage_analytics.report import attention_notes, render_report, render_summary
+from usage_analytics.report import _hours, _span, attention_notes, render_report, render_summary
 
 
 def runs(count: int, *, success: float = 1.0, ms: float = 100.0, **extra: Any) -> list[Any]:
@@ -221,6 +222,20 @@ def test_a_duration_takes_the_unit_its_rounded_value_reaches(
     table = render_dashboard(dashboard_rows([("timed", timed)]), width=100)
     assert " ".join(row_of(table, "timed")[3:5]) == dashboard
     assert f"p95 {report} · " in render_report(timed, width=100)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (_span, [(86_400, "1 day"), (86_400 * 1.00001, "1 day"), (86_400 * 2.5, "2.5 days")]),
+        (_hours, [(0.5, "30 min"), (0.9999, "1.0 h"), (47.9, "47.9 h"), (47.97, "2.0 days")]),
+    ],
+)
+def test_spans_and_hours_take_the_unit_their_rounded_value_reaches(
+    value: Callable[[float], str], shown: list[tuple[float, str]]
+) -> None:
+    # "1 days" for a day and a second; "60 min" for 0.9999 h; "48.0 h" for 47.97 h.
+    assert [(amount, value(amount)) for amount, _ in shown] == shown
 
 
 def test_the_trend_says_what_its_buckets_allow() -> None:

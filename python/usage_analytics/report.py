@@ -140,9 +140,10 @@ def _duration_ms(ms: float) -> str:
 def _hours(hours: float, short: bool = False) -> str:
     if hours < 1 / 60:
         return "<1 min"
-    if hours < 1:
+    # (Units by the value as rounded: 0.9999 h is "1.0 h", not "60 min".)
+    if round(hours * 60) < 60:
         return f"{hours * 60:.0f} min"
-    if hours < 48:
+    if round(hours, 1) < 48:
         return f"{hours:.1f} h"
     return f"{hours / 24:.1f} {'d' if short else 'days'}"
 
@@ -155,8 +156,8 @@ def _span(seconds: float) -> str:
         return f"{seconds / 60:g} min"
     if seconds < 86_400:
         return f"{seconds / 3_600:g} h"
-    days = seconds / 86_400
-    return "1 day" if days == 1 else f"{days:.4g} days"
+    days = f"{seconds / 86_400:.4g}"
+    return f"{days} day" if days == "1" else f"{days} days"  # (1.00001 days: "1 day")
 
 
 def _when(value: datetime) -> str:

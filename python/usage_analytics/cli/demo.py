@@ -25,6 +25,7 @@ from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsI
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.progress import Progress
+from usage_analytics.report import _when
 from usage_analytics.sources import SourceError, save_records
 from usage_analytics.sources.sqlite import (
     SQLiteSource,
@@ -163,7 +164,7 @@ def run_demo(args: argparse.Namespace) -> int:
     example = DEMO_PATTERNS[0]
     heading = (
         f"Demo data (seed {seed}): {len(analyses)} patterns, {len(rows):,} executions over "
-        f"the 30 days up to {now:%Y-%m-%d %H:%M} UTC, written to {database} (table "
+        f"the 30 days up to {_when(now)} UTC, written to {database} (table "
         "pattern_executions) and analysed from there. Most in need of attention first."
     )
     footer = (

@@ -8,12 +8,12 @@ import io
 import json
 import os
 import sys
-import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from usage_analytics import text_width
 from usage_analytics.cli.common import EXIT_USAGE, CliError
 from usage_analytics.contracts import ModelUsageAnalyticsOutput, json_safe
 from usage_analytics.dashboard import (
@@ -23,7 +23,7 @@ from usage_analytics.dashboard import (
     render_dashboard,
 )
 from usage_analytics.html_report import render_html
-from usage_analytics.report import printable_lines, render_report, terminal_width
+from usage_analytics.report import printable, printable_lines, render_report, terminal_width
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def render_table(view: View) -> str:
     `view.focus` (if any)."""
     parts: list[str] = []
     if view.heading:
-        parts += [textwrap.fill(view.heading, view.width, break_on_hyphens=False), ""]
+        parts += [*_wrapped(view.heading, view.width), ""]
     if len(view.analyses) > 1 or view.focus is None:
         parts += [_dashboard_text(view), ""]
     if view.focus is not None:
@@ -86,9 +86,15 @@ def render_table(view: View) -> str:
             )
         )
     if view.footer:
-        parts += ["", textwrap.fill(view.footer, view.width, break_on_hyphens=False)]
-    # (The heading and footer name sources: a path may hold any character.)
+        parts += ["", *_wrapped(view.footer, view.width)]
     return printable_lines("\n".join(parts).rstrip("\n"))
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """The heading's or footer's lines, its escapes made before it is wrapped (they name
+    sources: a path may hold any character) and its columns counted as the terminal
+    shows them (wide characters take two)."""
+    return text_width.wrap(printable(text), width)
 
 
 def _json(document: Any) -> str:
