@@ -181,6 +181,9 @@ def test_latency_ladder_shows_every_percentile_and_the_limits(triage_html: str) 
         ([5e-324, 1.0, 100.0], True),  # the smallest double: at the scale's start
         ([0.0, 1e-310, 3.0], True),
         ([5e-324, 5e-324], True),
+        # 600 decades: the edges' ratio passed the largest double (every position NaN,
+        # drawn at 0) and each power of ten had its label (601 of them, stacked).
+        ([1e-300, 5.0, 1e300], True),
         ([1.0, 1.7e308], False),  # past the scale's reach: said, not drawn
     ],
 )
@@ -191,6 +194,17 @@ def test_latency_chart_of_extreme_times(times: list[float], drawn: bool) -> None
     latency = section(render_html(output, name="checkout"), "latency")
     assert ("<svg" in latency) is drawn
     assert ("beyond 1e300 ms are not drawn" in latency) is not drawn
+    positions = [float(x) for x in re.findall(r' (?:x|x1|x2|width)="([^"]+)"', latency)]
+    assert all(0 <= x <= 1000 for x in positions)  # (NaN fails too)
+    assert len(re.findall(r'text-anchor="middle">', latency)) <= 12  # the scale's labels
+    assert "infx" not in latency  # the p95 / p50 tile, past the largest double
+
+
+def test_the_spread_tile_writes_a_ratio_past_a_million_compactly() -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    records = [{"timestamp": start, "execution_time_ms": value} for value in (1e-300, 1, 1e300)]
+    output = reduce(records, time_window_start=start, time_window_end=start + timedelta(days=1))
+    assert "p95 / p50</dt><dd>9e+299x" in section(render_html(output, name="c"), "latency")
 
 
 def test_health_findings_are_listed_with_their_severity(triage_html: str) -> None:

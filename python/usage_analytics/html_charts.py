@@ -226,6 +226,8 @@ _STEPS_125 = (1.0, 2.0, 5.0)
 #: logarithmic scale.
 _LARGEST_DRAWN_MS = 1e300
 _SMALLEST_SCALED_MS = 1e-300
+#: At most about this many powers of ten are labelled on a logarithmic scale.
+_MOST_LOG_TICKS = 10
 #: Axis labels past this many minutes are in exponent notation.
 _COMPACT_MINUTES = 1e6
 
@@ -242,15 +244,17 @@ def _snap_125(value: float, up: bool) -> float:
 def _log_ticks(low: float, high: float) -> list[float]:
     """1-2-5 ticks between `low` and `high`; only powers of ten over more than four
     decades."""
-    factors = _STEPS_125 if math.log10(high / low) <= 4 else (1.0,)
+    decades = math.log10(high) - math.log10(low)  # (high / low may pass the largest double)
+    factors = _STEPS_125 if decades <= 4 else (1.0,)
+    # Over many decades every `step`-th power, so that the labels do not overlap.
+    step = max(1, math.ceil(decades / _MOST_LOG_TICKS))
     values = []
-    power = math.floor(math.log10(low))
-    while 10.0**power <= high * 1.0001:
+    first, last = math.floor(math.log10(low)), math.floor(math.log10(high) + 1e-9)
+    for power in range(first, last + 1, step):
         for factor in factors:
             value = factor * 10.0**power
             if low * 0.9999 <= value <= high * 1.0001:
                 values.append(value)
-        power += 1
     return values
 
 
@@ -302,8 +306,11 @@ def latency_chart(perf: PerformanceMetrics, thresholds: HealthThresholds) -> tup
         ticks = _log_ticks(lo_edge, hi_edge)
 
         def x_at(value: float) -> float:
+            # (Differences of logarithms: the ratio of the edges may pass the largest
+            # double, 1e-300 ms to 1e300 ms, and the positions were then NaN.)
             clipped = min(max(value, lo_edge), hi_edge)
-            return left + math.log10(clipped / lo_edge) / math.log10(hi_edge / lo_edge) * plot_w
+            span = math.log10(hi_edge) - math.log10(lo_edge)
+            return left + (math.log10(clipped) - math.log10(lo_edge)) / span * plot_w
 
     else:
         ticks = _ticks(high if high > 0 else 1.0, 5)

@@ -21,6 +21,8 @@ projects, file types, invalid-record samples, the time zone) is escaped (`escape
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 
@@ -237,12 +239,15 @@ def _health(findings: Sequence[HealthFinding], thresholds: HealthThresholds) -> 
         items = []
         for finding in findings:
             limit = "" if finding.threshold is None else f" · limit {finding.threshold:g}"
+            value = (
+                f">{sys.float_info.max:.3g}" if math.isinf(finding.value) else f"{finding.value:g}"
+            )
             items.append(
                 f'<li class="finding {finding.severity}">'
                 f'<span class="sev">{_SEVERITY_LABEL[finding.severity]}</span>'
                 f"<span>{escape(finding.message)}</span>"
                 f'<span class="code mono" '
-                f'title="value {escape(f"{finding.value:g}")}{escape(limit)}">'
+                f'title="value {escape(value)}{escape(limit)}">'
                 f"{escape(finding.code)}</span></li>"
             )
         body = f'<ul class="findings">{"".join(items)}</ul>'
@@ -358,6 +363,17 @@ def _outcomes(result: ModelUsageAnalyticsOutput) -> str:
     return _card("outcomes", "Outcomes", escape(f"{_plural(runs, 'run')}"), bar + stats + note)
 
 
+def _ratio(p95: float, p50: float) -> str:
+    """p95 / p50 as "3.2x"; past a million in exponent notation, and past the largest
+    double (p50 near 1e-300 ms) as more than it, as the health finding writes it."""
+    if p50 <= 0:
+        return _DASH
+    ratio = p95 / p50
+    if math.isinf(ratio):
+        return f">{sys.float_info.max:.3g}x"
+    return f"{ratio:.1f}x" if ratio < 1e6 else f"{ratio:.3g}x"
+
+
 def _latency(result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds) -> str:
     perf = result.performance_metrics
     if perf is None:
@@ -386,9 +402,7 @@ def _latency(result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds) ->
         [
             ("Mean", _duration_ms(perf.avg_execution_time_ms)),
             ("Standard deviation", _duration_ms(perf.std_dev_ms)),
-            ("p95 / p50", f"{perf.p95_execution_time_ms / perf.p50_execution_time_ms:.1f}x")
-            if perf.p50_execution_time_ms > 0
-            else ("p95 / p50", _DASH),
+            ("p95 / p50", _ratio(perf.p95_execution_time_ms, perf.p50_execution_time_ms)),
             ("Total time", _duration_ms(perf.total_execution_time_ms)),
             ("Timed runs", _count(perf.sample_count)),
         ]
