@@ -303,6 +303,17 @@ def test_dashboard_counts_the_records_skipped_as_invalid() -> None:
     assert "INVALID" not in render_dashboard(dashboard_rows(items[1:]), width=100)
 
 
+def test_ascii_text_fits_its_width_after_the_unicode_is_replaced() -> None:
+    # "±" became "+/-" (and a name's "→" "->") after the lines were fitted: 2 columns over.
+    named = [("a→b·c", sketched()), ("plain", result(runs(30)))]
+    for width in range(40, 101):
+        texts = [render_report(sketched(), name="a→b", width=width, unicode=False)]
+        texts.append(render_summary(named, width=width, unicode=False))
+        for text in texts:
+            assert text.isascii()
+            assert max(len(line) for line in text.splitlines()) <= width, width
+
+
 def test_report_says_when_percentiles_come_from_the_sketch() -> None:
     # Merged accumulators' percentiles are estimates; the report gave no sign of it.
     percentiles = next(

@@ -610,8 +610,10 @@ def render_report(
         lines += ["", _section("WHEN IT RUNS", width)]
         lines += _calendar_lines(dist, timezone, width, unicode)
     lines += ["", _section("DATA QUALITY", width), *_quality_lines(result, locate, width)]
+    if not unicode:  # (before fitting: "±" becomes three characters, "→" two)
+        lines = [line.translate(_TO_ASCII) for line in lines]
     text = "\n".join(_fit(printable(line).rstrip(), width) for line in lines)
-    return text if unicode else text.translate(_TO_ASCII)
+    return text if unicode else text.translate(_TO_ASCII)  # (the ellipses of `_fit`)
 
 
 def _fit(line: str, width: int) -> str:
@@ -698,7 +700,8 @@ def render_summary(
         ),
     ]
     notes = [attention_notes(r) for _, r in items]
-    names = [name for name, _ in items]
+    # (In ASCII before the layout: a name's "→" becomes two characters.)
+    names = [name if unicode else name.translate(_TO_ASCII) for name, _ in items]
     shown_widths = (text_width.width(printable(name)) for name in names)
     name_width = min(MAX_NAME, max([len("PATTERN"), *shown_widths]))
     notes_width = min(MIN_NOTES, max([0, *(len(", ".join(n)) for n in notes)]))
