@@ -1020,6 +1020,15 @@ def test_a_pandas_frame_read_as_records_keeps_its_uuids_and_decimals() -> None:
     assert single.performance_metrics.total_execution_time_ms == 4.75
 
 
+def test_a_frame_of_multi_level_columns_lists_them_in_its_error() -> None:
+    # "timestamp" is in a MultiIndex whose first level has it, and no column was kept:
+    # the error said "no 'timestamp' column (columns: )".
+    frame = pd.DataFrame({"timestamp": TIMES[:1], "agent": ["bot"]})
+    frame.columns = pd.MultiIndex.from_tuples([("timestamp", "utc"), ("agent", "name")])
+    with pytest.raises(UsageAnalyticsError, match=r"\(columns: \('timestamp', 'utc'\), \("):
+        REDUCER.execute_reduction_sync(request(frame))
+
+
 @pytest.mark.parametrize("column", ["timestamp", "agent"])
 def test_a_zero_dimensional_array_is_no_column(column: str) -> None:
     stamps = [stamp.replace(tzinfo=None) for stamp in TIMES[:2]]

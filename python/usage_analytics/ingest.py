@@ -147,7 +147,9 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     if library not in ("pandas", "polars") or names is None:
         return data
     keep = [name in wanted for name in names]
-    if all(keep) or "timestamp" not in names:
+    # (A pandas MultiIndex has "timestamp" when a first level is so named, and no column
+    # then is: the frame as it is, for the error to list its columns.)
+    if all(keep) or not any(keep) or "timestamp" not in names:
         return data
     if library == "pandas":
         return data.loc[:, keep]
