@@ -988,6 +988,31 @@ def test_a_column_of_values_of_several_kinds_reads_as_its_records(
         assert comparable(REDUCER.execute_reduction_sync(request(array))) == results[0]
 
 
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("execution_time_ms", pd.Series([1.0, pd.NA, 3.0], dtype=object)),
+        ("execution_time_ms", np.array([1, pd.NA, 3], dtype=object)),
+        ("execution_time_ms", np.array([1, np.nan, 3], dtype=object)),
+        ("timestamp", pd.Series([TIMES[0].date(), pd.NaT, TIMES[2].date()], dtype=object)),
+    ],
+)
+def test_missing_markers_among_objects_of_an_array_are_missing(field: str, values: Any) -> None:
+    # In a numpy or pandas array of objects NaN, pandas' NA and NaT are missing, as Arrow
+    # converts them: they were taken for values of another kind, and the column refused.
+    columns: dict[str, Any] = {"timestamp": TIMES[:3], field: values}
+    plain = [None if index == 1 else value for index, value in enumerate(values)]
+    stamps = plain if field == "timestamp" else TIMES[:3]
+    rows = [{"timestamp": stamp, field: value} for stamp, value in zip(stamps, plain, strict=True)]
+    outcomes: list[Any] = []
+    for data in (columns, rows):
+        try:
+            outcomes.append(comparable(REDUCER.execute_reduction_sync(request(data))))
+        except InvalidRecordError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_a_pandas_frame_read_as_records_keeps_its_uuids_and_decimals() -> None:
     # A mixed column sends a frame to its records; a column of UUID pattern ids or of
     # decimals then failed the whole call, though both are read as columns.

@@ -30,9 +30,10 @@ Python iterator is: reduced again, it holds no more records.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+import numpy as np
 
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
@@ -158,18 +159,14 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
 
 def _mixed_object_column(frame: Any, wanted: frozenset[str]) -> tuple[str, list[str]] | None:
     """The first record column of a pandas frame holding Python objects of kinds Arrow
-    would coerce to one (`_coerced_kinds`), and those kinds; None for other data."""
+    would coerce to one (`_column_kinds`), and those kinds; None for other data."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return None
-    import pandas as pd
-
     for name in frame.columns:
         if name not in wanted:
             continue
         series = frame[name]
-        if not _holds_objects(series):
-            continue
-        kinds = _coerced_kinds(name, series, lambda value: _pandas_missing(pd, value))
+        kinds = _column_kinds(name, series) if _holds_objects(series) else []
         if kinds:
             return name, kinds
     return None
@@ -194,22 +191,18 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
     names = list(frame.columns)
     if len(set(names)) != len(names):
         return None  # (the export's own error says so)
-    import pandas as pd
     import pyarrow as pa
-
-    def missing(value: Any) -> bool:
-        return _pandas_missing(pd, value)
 
     columns = {}
     for name in names:
         series = frame[name]
-        if _holds_objects(series) and _coerced_kinds(name, series, missing):
-            columns[name] = [None if missing(value) else value for value in series]
+        if _holds_objects(series) and _column_kinds(name, series):
+            columns[name] = [None if _missing_marker(value) else value for value in series]
             continue
         try:
             array = pa.array(series, from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            columns[name] = [None if missing(value) else value for value in series]
+            columns[name] = [None if _missing_marker(value) else value for value in series]
             continue
         if not _plain_arrow_type(pa, array.type):
             return None  # (a period, a duration: refused as a column, not read as values)
@@ -240,12 +233,15 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     return any(check(kind) for check in checks)
 
 
-def _pandas_missing(pd: Any, value: Any) -> bool:
-    """Whether `value`, in a column of Python objects, is one of pandas' missing markers
-    (what its own conversion to Arrow reads as null)."""
-    if value is None or value is pd.NA or value is pd.NaT:
+def _missing_marker(value: Any) -> bool:
+    """Whether `value`, in a numpy or pandas array of Python objects, is a missing marker
+    that Arrow's conversion reads as null: None, NaN, pandas' NA and NaT, numpy's NaT.
+    (In a list, a record's values, only None is.)"""
+    if value is None or type(value).__name__ in _MISSING_TYPE_NAMES:
         return True
-    return isinstance(value, float) and math.isnan(value)
+    if isinstance(value, (float, np.floating, np.datetime64)):
+        return bool(value != value)  # NaN, NaT
+    return False
 
 
 def _struct_chunks_as_table(data: Any) -> Any:
@@ -438,9 +434,9 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
-        objects = _holds_lists(column) or _holds_objects(column)
+        objects = isinstance(column, (list, tuple)) or _holds_objects(column)
         if objects and _may_coerce(pa, arrays[name].type):
-            kinds = _coerced_kinds(name, column, _is_none if _holds_lists(column) else _is_nan)
+            kinds = _column_kinds(name, column)
             if kinds and _reads_as_records(columns):
                 raise _MixedValues(_rows(columns))  # each value judged as in its record
             if kinds:
@@ -450,47 +446,57 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
 
 def _may_coerce(pa: Any, kind: Any) -> bool:
     """Whether pyarrow may have inferred an Arrow type of this kind from a list of values
-    of several kinds, converting some (`_coerced_kinds`): numbers and dates. (Its strings,
+    of several kinds, converting some (`_column_kinds`): numbers and dates. (Its strings,
     bools and times come from values of their own kind alone: it refuses other mixes.)"""
     return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_date(kind))
 
 
 #: The record fields whose ints and floats are both numbers (one f64 to the core).
 _NUMBER_COLUMNS = frozenset({"execution_time_ms", "quality_score"})
+#: The types of pandas' missing markers (pandas is not imported to name them).
+_MISSING_TYPE_NAMES = frozenset({"NAType", "NaTType"})
+#: `pandas.api.types.infer_dtype` results (missing markers skipped) of objects of one
+#: kind, which Arrow converts as they are. ("date" is not one: it includes datetimes.)
+_ONE_KIND = frozenset({"string", "empty", "boolean", "integer", "floating", "decimal"})
 
 
-def _is_none(value: Any) -> bool:
-    return value is None
-
-
-def _is_nan(value: Any) -> bool:
-    """Missing in a numpy array of objects (NaN too, as there)."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _holds_lists(column: Any) -> bool:
-    return isinstance(column, (list, tuple))
-
-
-def _coerced_kinds(name: str, values: Any, missing: Callable[[Any], bool]) -> list[str]:
+def _column_kinds(name: str, column: Any) -> list[str]:
     """The kinds of value a column of Python objects mixes where pyarrow's inference
     would coerce them to one type, changing values silently (a bool among floats read as
     1.0, datetimes after a date cut to their dates, a float16 after ints truncated, a float
-    among flags making the column a float column); [] for a column of one kind (ints
-    and floats are one in a number column). `missing`: the values that are no value. One
-    pass of `type` over the values (about 10 ms a million); values only when types mix."""
-    types = set(map(type, values))
-    if len(types) <= 1:
-        return []
-    present = {type(value) for value in values if not missing(value)}
-    kinds = sorted({_kind(kind) for kind in present})
+    among flags making the column a float column); [] for a column of one kind (ints and
+    floats are one in a number column). In a list, a record's values, None is missing and
+    any other value has a kind; in a numpy or pandas array the missing markers have none
+    (`_missing_marker`). A column of one type costs one pass of `type` (about 10 ms a
+    million values; a pandas column, pandas' own check); the values are looked at only
+    where NaN or NaT may be the other kind."""
+    if isinstance(column, (list, tuple)):
+        types = set(map(type, column)) - {type(None)}
+    else:
+        if _library(column) == "pandas":
+            import pandas as pd
+
+            if pd.api.types.infer_dtype(column, skipna=True) in _ONE_KIND:
+                return []
+        types = {kind for kind in set(map(type, column)) if not _missing_type(kind)}
+        if len(types) > 1 and any(issubclass(kind, _MAY_BE_MISSING) for kind in types):
+            types = {type(value) for value in column if not _missing_marker(value)}
+    kinds = sorted({_kind(kind) for kind in types})
     if len(kinds) <= 1 or (name in _NUMBER_COLUMNS and set(kinds) <= {"int", "float"}):
         return []
     return kinds
 
 
+#: The types of values that may be missing markers in an array (NaN, NaT).
+_MAY_BE_MISSING = (float, np.floating, np.datetime64)
+
+
+def _missing_type(kind: type) -> bool:
+    return kind is type(None) or kind.__name__ in _MISSING_TYPE_NAMES
+
+
 def _kind(kind: type) -> str:
-    """A Python type's kind for `_coerced_kinds`: numpy scalars are their Python kinds,
+    """A Python type's kind for `_column_kinds`: numpy scalars are their Python kinds,
     but a float16, which pyarrow converts by the column's other values, is its own."""
     import numbers
     from datetime import date, datetime
