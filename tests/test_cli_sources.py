@@ -569,10 +569,10 @@ def test_error_is_one_line_without_traceback(
 
 
 def _source_without_a_valid_timestamp(kind: str, directory: Path, postgres_url: str) -> str:
-    """Two patterns whose records have no valid timestamp (q's first by pattern order)."""
+    """Two patterns whose records have no valid timestamp, q's first in the source."""
     if kind == "csv":
         path = directory / "runs.csv"
-        path.write_text("pattern_id,timestamp\nr,yesterday\nq,11/30/2026 10:00\n")
+        path.write_text("pattern_id,timestamp\nq,11/30/2026 10:00\nr,yesterday\n")
         return str(path)
     if kind == "sqlite":  # a text placed by its date (fetched near it) and a NULL
         path = directory / "runs.sqlite"
@@ -591,7 +591,7 @@ def _source_without_a_valid_timestamp(kind: str, directory: Path, postgres_url: 
 
 #: kind -> where its first record is, and the message about its timestamp
 WITHOUT_A_VALID_TIMESTAMP = {
-    "csv": "line 3: field 'timestamp' = '11/30/2026 10:00': not an ISO-8601 date-time",
+    "csv": "line 2: field 'timestamp' = '11/30/2026 10:00': not an ISO-8601 date-time",
     "sqlite": "the row with timestamp '2026-13-01T10:00:00Z': field 'timestamp' = "
     "'2026-13-01T10:00:00Z': is not a valid date-time",
     "postgresql": "the row with timestamp 'infinity': field 'timestamp' = 'infinity': "

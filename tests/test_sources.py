@@ -860,6 +860,32 @@ def test_records_without_a_pattern_id_are_counted_and_located(
     assert [group.pattern_id for group in run(source.fetch_all(START, NOW))] == ["p", "q"]
 
 
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_first_record_is_the_sources_first_of_the_pattern_or_of_any(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    rows: list[dict[str, Any]] = [
+        {"pattern_id": " ", "timestamp": NOW, "agent": "nobody"},  # (no pattern: skipped)
+        {"pattern_id": "b", "timestamp": NOW - timedelta(hours=1), "agent": "first"},
+        {"pattern_id": "a", "timestamp": NOW - timedelta(hours=2), "agent": "second"},
+        {"pattern_id": "b", "timestamp": NOW - timedelta(hours=3), "agent": "third"},
+    ]
+    source = make_source(tmp_path, kind, arrow, rows)
+
+    def agent(fetched: Any) -> str:
+        data = fetched.data
+        return str(data.column("agent")[0].as_py() if hasattr(data, "column") else data[0]["agent"])
+
+    first = run(source.first_record())
+    assert (first.pattern_id, first.count, agent(first)) == ("b", 1, "first")
+    of_a = run(source.first_record("a"))
+    assert (of_a.pattern_id, agent(of_a)) == ("a", "second")
+    if kind != "sqlite":
+        assert of_a.locate(0) == ("row 3" if kind == "parquet" else f"line {3 + (kind == 'csv')}")
+    with pytest.raises(UnknownPatternError):
+        run(source.first_record("nope"))
+
+
 def test_file_without_pattern_ids_has_no_unattributed_records(tmp_path: Path) -> None:
     source = make_source(tmp_path, "csv", True, [{"timestamp": NOW}, {"timestamp": NOW}])
     assert run(source.unattributed()) == Unattributed(0)

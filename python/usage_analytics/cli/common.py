@@ -228,35 +228,33 @@ async def source_window(
 
 
 async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None) -> str:
-    """Where the first record of a source without a valid timestamp is and what its
-    timestamp holds, as the core reports it (". The first record: runs.csv, line 2: field
-    'timestamp' = '11/30/2026': not an ISO-8601 date-time ..."), or "" when no pattern
-    has a record. An error path: it fetches the records of every date, and then any
-    window's reduction reports them, as none has a valid timestamp."""
-    every_date = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
-    if pattern is not None:
-        groups = [await source.fetch(pattern, *every_date)]
-    else:
-        groups = await source.fetch_all(*every_date)
-    reducer = NodeUsageAnalyticsReducer()
-    for fetched in groups:
-        contract = ModelUsageAnalyticsInput(
-            pattern_id=fetched.pattern_id,
-            time_window_start=datetime(1970, 1, 1, tzinfo=UTC),
-            time_window_end=datetime(1970, 1, 2, tzinfo=UTC),
-            execution_data=fetched.data,
+    """Where the source's first record (of `pattern`) is and what its timestamp holds, as
+    the core reports it (". The first record: runs.csv, line 2: field 'timestamp' =
+    '11/30/2026': not an ISO-8601 date-time ..."); "" where that cannot be said. (None
+    has a valid timestamp: any window's reduction of the record reports it.)"""
+    try:
+        fetched = await source.first_record(pattern)
+    except UsageAnalyticsError:  # (a file without pattern ids, say: the error stands alone)
+        return ""
+    if fetched is None:
+        return ""
+    contract = ModelUsageAnalyticsInput(
+        pattern_id=fetched.pattern_id,
+        time_window_start=datetime(1970, 1, 1, tzinfo=UTC),
+        time_window_end=datetime(1970, 1, 2, tzinfo=UTC),
+        execution_data=fetched.data,
+    )
+    where = source.description
+    place = where if pattern is not None else f"{where}, pattern {fetched.pattern_id}"
+    try:
+        await NodeUsageAnalyticsReducer().execute_reduction(contract)
+    except InvalidRecordError as error:
+        return (
+            f". The first record: {place}, {fetched.locate(error.index)}: "
+            f"field '{error.field}' = {error.value}: {error.reason}"
         )
-        where = source.description
-        place = where if pattern is not None else f"{where}, pattern {fetched.pattern_id}"
-        try:
-            await reducer.execute_reduction(contract)
-        except InvalidRecordError as error:
-            return (
-                f". The first record: {place}, {fetched.locate(error.index)}: "
-                f"field '{error.field}' = {error.value}: {error.reason}"
-            )
-        except UsageAnalyticsError as error:  # a column of a type no record field has
-            return f". {place}: {error}"
+    except UsageAnalyticsError as error:  # a column of a type no record field has
+        return f". {place}: {error}"
     return ""
 
 

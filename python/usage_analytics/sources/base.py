@@ -318,6 +318,13 @@ class ExecutionSource(AsyncClosing, ABC):
         `unattributed`)."""
 
     @abstractmethod
+    async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
+        """The first record of the pattern (of the records with a pattern id), in the
+        source's own order: a file's first, a table's first row as it stores them. For
+        messages about a source as a whole, at the cost of one record; None without
+        one."""
+
+    @abstractmethod
     async def unattributed(self) -> Unattributed:
         """The records without a pattern id (missing or blank), which `fetch_all` leaves
         out: whatever their timestamps, as no pattern's window holds them. A file without

@@ -322,6 +322,19 @@ class FileSource(ExecutionSource):
             for key in sorted(groups)
         ]
 
+    async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
+        # (The file is in memory: its patterns' records, then the first of them by line.)
+        if pattern_id is not None:
+            groups = [await self.fetch(pattern_id, datetime.min, datetime.max)]
+        else:
+            groups = await self.fetch_all(datetime.min, datetime.max)
+        filled = [group for group in groups if group.count and group.position is not None]
+        if not filled:
+            return None
+        first = min(filled, key=lambda group: _position(group, 0))
+        data = first.data.slice(0, 1) if hasattr(first.data, "slice") else first.data[:1]
+        return Fetched(first.pattern_id, data, 1, first.locate, first.position)
+
     async def unattributed(self) -> Unattributed:
         loaded = await self._load()
         if not self._has_ids(loaded):
@@ -340,6 +353,10 @@ class FileSource(ExecutionSource):
             first = next(nameless, None)
             count = 0 if first is None else 1 + sum(1 for _ in nameless)
         return Unattributed(count, None if first is None else loaded.locate_row(first))
+
+
+def _position(fetched: Fetched, index: int) -> int:
+    return 0 if fetched.position is None else fetched.position(index)
 
 
 def _fetched(key: str, data: Any, rows: list[int], locate_row: Callable[[int], str]) -> Fetched:

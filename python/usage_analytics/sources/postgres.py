@@ -522,6 +522,31 @@ class PostgresSource(ExecutionSource):
         result: list[Fetched] = await self._run(work)
         return result
 
+    async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
+        require_pyarrow("PostgreSQL")
+
+        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Fetched | None:
+            pid = columns[PATTERN_ID][0]
+            condition, params = f"{pid} IS NOT NULL AND btrim({pid}::text) <> ''", list[Any]()
+            if pattern_id is not None:
+                forms = self._pattern_forms(cursor, columns, pattern_id)
+                if forms is None:
+                    raise self._unknown(cursor, columns, pattern_id)
+                condition, params = self._pattern_condition(columns, forms, 1)
+            # (Timestamps as text, as for the rows in no window: NULL and infinity too.)
+            select = self._select(columns, with_id=True, timestamp_text=True)
+            cursor.execute(
+                f"SELECT {select} FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
+            )
+            table = cursor.fetch_arrow_table()
+            if table.num_rows == 0:
+                return None
+            key = pattern_key(table.column(PATTERN_ID)[0].as_py())
+            return self._fetched(key, table.drop([PATTERN_ID]))
+
+        result: Fetched | None = await self._run(work)
+        return result
+
     async def unattributed(self) -> Unattributed:
         def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Unattributed:
             pid, ts = columns[PATTERN_ID][0], columns["timestamp"][0]

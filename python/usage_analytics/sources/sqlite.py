@@ -454,6 +454,26 @@ class SQLiteSource(ExecutionSource):
         result: list[Fetched] = await self._run(work)
         return result
 
+    async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
+        def work(connection: sqlite3.Connection) -> Fetched | None:
+            columns = self._columns(connection)
+            names, exprs = self._select(columns, with_id=True)
+            pid = columns[PATTERN_ID]
+            condition, params = f"{pid} IS NOT NULL AND trim({pid}) != ''", list[Any]()
+            if pattern_id is not None:
+                condition, params = self._pattern_condition(connection, columns, pattern_id)
+            row = connection.execute(
+                f"SELECT {exprs} FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
+            ).fetchone()
+            if row is None and pattern_id is not None:
+                raise self._unknown(connection, pid, pattern_id)
+            if row is None:
+                return None
+            return self._fetched(pattern_key(row[0]), names[1:], [row[1:]])
+
+        result: Fetched | None = await self._run(work)
+        return result
+
     async def unattributed(self) -> Unattributed:
         def work(connection: sqlite3.Connection) -> Unattributed:
             columns = self._columns(connection)
