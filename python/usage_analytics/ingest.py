@@ -33,8 +33,6 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import numpy as np
-
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import require_pyarrow
@@ -239,6 +237,8 @@ def _missing_marker(value: Any) -> bool:
     (In a list, a record's values, only None is.)"""
     if value is None or type(value).__name__ in _MISSING_TYPE_NAMES:
         return True
+    import numpy as np  # (arrays of objects come from numpy or pandas)
+
     if isinstance(value, (float, np.floating, np.datetime64)):
         return bool(value != value)  # NaN, NaT
     return False
@@ -478,17 +478,16 @@ def _column_kinds(name: str, column: Any) -> list[str]:
 
             if pd.api.types.infer_dtype(column, skipna=True) in _ONE_KIND:
                 return []
+        import numpy as np  # (arrays of objects come from numpy or pandas)
+
         types = {kind for kind in set(map(type, column)) if not _missing_type(kind)}
-        if len(types) > 1 and any(issubclass(kind, _MAY_BE_MISSING) for kind in types):
+        may_be_missing = (float, np.floating, np.datetime64)  # (NaN, NaT)
+        if len(types) > 1 and any(issubclass(kind, may_be_missing) for kind in types):
             types = {type(value) for value in column if not _missing_marker(value)}
     kinds = sorted({_kind(kind) for kind in types})
     if len(kinds) <= 1 or (name in _NUMBER_COLUMNS and set(kinds) <= {"int", "float"}):
         return []
     return kinds
-
-
-#: The types of values that may be missing markers in an array (NaN, NaT).
-_MAY_BE_MISSING = (float, np.floating, np.datetime64)
 
 
 def _missing_type(kind: type) -> bool:
