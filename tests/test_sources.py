@@ -588,10 +588,12 @@ def test_sqlite_table_imported_from_csv_gives_the_csvs_numbers(
 ) -> None:
     """A table `.import` made from the tool's own CSV holds every value as text ('true',
     '656.0', '' for a missing one): its flags and numbers are read as the CSV reader
-    reads the cells, so the analytics are the CSV's."""
+    reads the cells (an empty one, in any field, missing), so the analytics are the
+    CSV's."""
     rows = demo_rows()
     for row in rows[::7]:  # missing values, which the CSV writes as empty cells
         row.update(success=None, execution_time_ms=None, quality_score=None, timeout=None)
+        row.update(agent=None, context_type=None, file_path=None)
     rows[1]["quality_gates_passed"] = None
     save_records(tmp_path / "runs.csv", rows)
     import_csv_as_text(tmp_path / "runs.csv", tmp_path / "runs.sqlite")
