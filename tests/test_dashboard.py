@@ -228,7 +228,10 @@ def test_a_duration_takes_the_unit_its_rounded_value_reaches(
     ("value", "shown"),
     [
         (_span, [(86_400, "1 day"), (86_400 * 1.00001, "1 day"), (86_400 * 2.5, "2.5 days")]),
+        (_span, [(59.9999999, "1 min"), (3_599.999999, "1 h"), (86_399.999999, "1 day")]),
+        (_span, [(30, "30 s"), (300, "5 min"), (21_600, "6 h")]),
         (_hours, [(0.5, "30 min"), (0.9999, "1.0 h"), (47.9, "47.9 h"), (47.97, "2.0 days")]),
+        (_hours, [(math.inf, "inf days")]),
     ],
 )
 def test_spans_and_hours_take_the_unit_their_rounded_value_reaches(
@@ -244,31 +247,29 @@ def test_the_trend_says_what_its_buckets_allow() -> None:
     window and a flat series, and "1 bucket of 5 min" for a one-second window's one
     bucket."""
     second = NOW - timedelta(seconds=1)
-    cases = [
-        (analyse([], "p"), "(no runs)", "(30 buckets of 1 day)"),
-        (
-            analyse(
-                [{"timestamp": second + timedelta(milliseconds=ms)} for ms in (250, 750)],
-                "p",
-                second,
-                NOW,
-                time_window_type=TimeWindowType.HOURLY,
-            ),
-            "(too few buckets to test)",
-            "(1 bucket of 1 s)",
-        ),
-        (result(runs(120)), "(flat: every bucket alike)", "(30 buckets of 1 day)"),
-        (result(runs(121)), "(not significant)", "(30 buckets of 1 day)"),
-        (result(runs(30) + runs(60)[30:]), "(significant)", "(30 buckets of 1 day)"),
+    within = [{"timestamp": second + timedelta(milliseconds=ms)} for ms in (250, 750)]
+    hourly: dict[str, Any] = {"time_window_type": TimeWindowType.HOURLY}
+    cases: list[tuple[list[Any], dict[str, Any], str, str]] = [
+        ([], {}, "no runs", "30 buckets of 1 day"),
+        (within, {"start": second, **hourly}, "too few buckets to test", "1 bucket of 1 s"),
+        (runs(120), {}, "flat: every bucket alike", "30 buckets of 1 day"),
+        (runs(121), {}, "not significant", "30 buckets of 1 day"),
+        (runs(30) + runs(60)[30:], {}, "significant", "30 buckets of 1 day"),
     ]
-    for outcome, significance, buckets in cases:
+    for records, options, significance, buckets in cases:
+        outcome = analyse(records, "p", granularity=AnalyticsGranularity.COMPREHENSIVE, **options)
         assert outcome.trend_analysis is not None
         report = render_report(outcome, width=100)
-        assert f"runs/day per day {significance} · acceleration" in report
-        assert f"Confidence    {outcome.trend_analysis.confidence_score:.2f}   {buckets}" in report
+        assert f"runs/day per day ({significance}) · acceleration" in report
+        confidence = outcome.trend_analysis.confidence_score
+        assert f"Confidence    {confidence:.2f}   ({buckets})" in report
         page = render_html(outcome, name="p")
-        assert f"runs/day per day {significance}<" in page
-        assert f"{buckets}<" in page
+        assert f"runs/day per day ({significance})<" in page
+        assert f"({buckets})<" in page
+        if records:  # (the chart's legend says the same; without runs there is no chart)
+            suffix = "" if significance == "significant" else f", {significance}"
+            assert f"runs/day per day{suffix}</span></div>" in page
+            assert f"each {buckets.split(' of ')[1]} bucket" in page
 
 
 def test_huge_latencies_are_written_compactly() -> None:

@@ -243,7 +243,7 @@ def _snap_125(value: float, up: bool) -> float:
 
 def _log_ticks(low: float, high: float) -> list[float]:
     """1-2-5 ticks between `low` and `high`; only powers of ten over more than four
-    decades."""
+    decades, and every few of them over more than `_MOST_LOG_TICKS` decades."""
     decades = math.log10(high) - math.log10(low)  # (high / low may pass the largest double)
     factors = _STEPS_125 if decades <= 4 else (1.0,)
     # Over many decades every `step`-th power, so that the labels do not overlap.

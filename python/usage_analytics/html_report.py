@@ -47,6 +47,7 @@ from usage_analytics.html_charts import (
 )
 from usage_analytics.report import (
     _WEEKDAYS,
+    _bucket_seconds,
     _buckets,
     _count,
     _duration_ms,
@@ -271,14 +272,16 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
         parts.append('<p class="muted">No executions in the window: nothing to chart.</p>')
     elif series:
         merged = merged_bars(series)[1]
-        bucket = _span(trend.bucket_width_seconds * merged)
+        bucket = _span(_bucket_seconds(result, trend) * merged)
+        significance = _significance(result, trend)
+        note = "" if significance == "significant" else f", {significance}"
         parts.append(
             '<div class="legend">'
             f'<span><span class="key" style="background:var(--blue)"></span>runs per day in '
             f"each {escape(bucket)} bucket</span>"
             '<span><span class="key line" style="background:var(--orange)"></span>'
             f"fitted trend (least squares), {escape(_signed(trend.velocity))} runs/day per day"
-            f"{'' if trend.velocity_significant else ', not significant'}</span></div>"
+            f"{escape(note)}</span></div>"
         )
         parts.append(
             activity_chart(trend, series, result.time_window_start, result.time_window_end)

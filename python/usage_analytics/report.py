@@ -140,6 +140,8 @@ def _duration_ms(ms: float) -> str:
 def _hours(hours: float, short: bool = False) -> str:
     if hours < 1 / 60:
         return "<1 min"
+    if not math.isfinite(hours):  # (a model read back from JSON may hold one)
+        return f"{hours / 24:.1f} {'d' if short else 'days'}"
     # (Units by the value as rounded: 0.9999 h is "1.0 h", not "60 min".)
     if round(hours * 60) < 60:
         return f"{hours * 60:.0f} min"
@@ -149,15 +151,15 @@ def _hours(hours: float, short: bool = False) -> str:
 
 
 def _span(seconds: float) -> str:
-    """A bucket width or window length: "30 s", "5 min", "6 h", "1 day", "29.5 days"."""
-    if seconds < 60:
-        return f"{seconds:g} s"
-    if seconds < 3_600:
-        return f"{seconds / 60:g} min"
-    if seconds < 86_400:
-        return f"{seconds / 3_600:g} h"
+    """A bucket width or window length: "30 s", "5 min", "6 h", "1 day", "29.5 days"; each
+    unit while the value as written stays below the next one's (a window to 23:59:59.999999
+    is "1 day", not "24 h"; a day and a second "1 day", not "1 days")."""
+    for below, scale, unit in ((60, 1, "s"), (3_600, 60, "min"), (86_400, 3_600, "h")):
+        shown = f"{seconds / scale:g}"
+        if float(shown) < below / scale:
+            return f"{shown} {unit}"
     days = f"{seconds / 86_400:.4g}"
-    return f"{days} day" if days == "1" else f"{days} days"  # (1.00001 days: "1 day")
+    return f"{days} day" if days == "1" else f"{days} days"
 
 
 def _when(value: datetime) -> str:
@@ -404,10 +406,14 @@ def _significance(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> st
 def _buckets(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> str:
     """How many buckets, of what width ("12 buckets of 1 day"); one bucket spans the
     whole window, which may be shorter than the width (a 1 s window: "1 bucket of 1 s")."""
-    seconds = trend.bucket_width_seconds
+    return f"{_plural(trend.bucket_count, 'bucket')} of {_span(_bucket_seconds(result, trend))}"
+
+
+def _bucket_seconds(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> float:
+    """How long the buckets are: their width, or the window's length for its one bucket."""
     if trend.bucket_count == 1:
-        seconds = (result.time_window_end - result.time_window_start).total_seconds()
-    return f"{_plural(trend.bucket_count, 'bucket')} of {_span(seconds)}"
+        return (result.time_window_end - result.time_window_start).total_seconds()
+    return trend.bucket_width_seconds
 
 
 def _trend_lines(
