@@ -1013,6 +1013,30 @@ def test_missing_markers_among_objects_of_an_array_are_missing(field: str, value
     assert outcomes[0] == outcomes[1]
 
 
+def test_concurrent_awaits_of_results_of_one_duckdb_connection_take_turns() -> None:
+    # DuckDB refuses a second query on a busy connection: all but one of the concurrent
+    # reads failed, with DuckDB's own "connection is busy" exception.
+    connection = duckdb.connect()
+    connection.execute(
+        "CREATE TABLE runs AS SELECT TIMESTAMPTZ '2026-01-05 00:00:00+00' + to_seconds(i % 600000) "
+        "AS timestamp, i % 3 <> 0 AS success, 'p' || (i % 4) AS pattern_id FROM range(200000) r(i)"
+    )
+
+    def contract(pattern: str) -> ModelUsageAnalyticsInput:
+        relation = connection.sql(f"SELECT * FROM runs WHERE pattern_id = '{pattern}'")
+        return request(relation)
+
+    patterns = ["p0", "p1", "p2", "p3"]
+    alone = [comparable(REDUCER.execute_reduction_sync(contract(p))) for p in patterns]
+
+    async def together() -> list[Any]:
+        outputs = await asyncio.gather(*(REDUCER.execute_reduction(contract(p)) for p in patterns))
+        return [comparable(output) for output in outputs]
+
+    assert asyncio.run(together()) == alone
+    assert alone[0]["usage_metrics"]["total_executions"] == 50_000
+
+
 def test_a_pandas_frame_read_as_records_keeps_its_uuids_and_decimals() -> None:
     # A mixed column sends a frame to its records; a column of UUID pattern ids or of
     # decimals then failed the whole call, though both are read as columns.

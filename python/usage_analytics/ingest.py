@@ -30,6 +30,7 @@ Python iterator is: reduced again, it holds no more records.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -105,34 +106,56 @@ def read_any(
     if isinstance(data, (list, tuple)):
         return records(data)
     wanted = RECORD_COLUMNS if grouped else _FIELD_COLUMNS
+    if is_arrow(data) and _library(data) == "duckdb":
+        # One DuckDB connection runs one query at a time, refusing a second caller
+        # ("connection is busy"): reads of its results, run on worker threads by
+        # concurrent awaits, take turns.
+        with _DUCKDB_READS:
+            try:
+                return _read_arrow(data, wanted, records, arrow)
+            except Exception as error:
+                if _library(error) not in ("duckdb", "_duckdb"):
+                    raise
+                raise UsageAnalyticsError(f"cannot read the DuckDB result: {error}") from error
     if is_arrow(data):
-        data = _record_columns_only(data, wanted)
-        mixed = _mixed_object_column(data, wanted)
-        if mixed is not None:  # (exported, its values would be coerced to one type)
-            rows = _frame_records(data)
-            if rows is None:
-                raise _several_kinds_error(*mixed)
-            return records(rows)
-        try:
-            table = _without_null_columns(_struct_chunks_as_table(data))
-        except UsageAnalyticsError:
-            rows = _frame_records(data)
-            if rows is None:
-                raise
-            return records(rows)
-        stream = _CheckedStream.of(table, producer=data)
-        del table  # (held by the stream alone: a DuckDB result is released with it)
-        try:
-            return arrow(stream.data, stream.whole)
-        except UsageAnalyticsError:
-            stream.raise_kept()
-            raise
+        return _read_arrow(data, wanted, records, arrow)
     if isinstance(data, Mapping):
         try:
             return arrow(columns_to_arrow(data, wanted), True)
         except _MixedValues as mixed:
             return records(mixed.rows)
     raise TypeError(f"cannot read records from {type(data).__name__}")
+
+
+#: Taken while a DuckDB result is read (see `read_any`).
+_DUCKDB_READS = threading.Lock()
+
+
+def _read_arrow(
+    data: Any, wanted: frozenset[str], records: CoreReader, arrow: ArrowReader
+) -> dict[str, Any]:
+    """`read_any` of data exporting Arrow."""
+    data = _record_columns_only(data, wanted)
+    mixed = _mixed_object_column(data, wanted)
+    if mixed is not None:  # (exported, its values would be coerced to one type)
+        rows = _frame_records(data)
+        if rows is None:
+            raise _several_kinds_error(*mixed)
+        return records(rows)
+    try:
+        table = _without_null_columns(_struct_chunks_as_table(data))
+    except UsageAnalyticsError:
+        rows = _frame_records(data)
+        if rows is None:
+            raise
+        return records(rows)
+    stream = _CheckedStream.of(table, producer=data)
+    del table  # (held by the stream alone: a DuckDB result is released with it)
+    try:
+        return arrow(stream.data, stream.whole)
+    except UsageAnalyticsError:
+        stream.raise_kept()
+        raise
 
 
 def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
