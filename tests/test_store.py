@@ -15,7 +15,12 @@ from uuid import uuid4
 
 import pytest
 from source_cases import DECLINING, GROWING, NOW, START, analyse, demo_rows, records_of
-from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsOutput
+from usage_analytics import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
+)
 from usage_analytics.sources import UnsupportedSourceError
 from usage_analytics.store import (
     PostgresAnalyticsStore,
@@ -236,3 +241,47 @@ def test_a_padded_uuid_pattern_id_reads_back(store_target: str) -> None:
     by_padded, by_canonical, by_urn, history = run(go())
     assert by_padded == by_canonical == by_urn == result
     assert history == [result]
+
+
+def test_a_batch_keyed_by_an_int_id_reads_back_by_that_key(store_target: str) -> None:
+    # A batch keys an int pattern id by the int, whose result's pattern_id is its text:
+    # asking the store by the key raised AttributeError ('int' object has no 'strip').
+    batch = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(
+            time_window_start=START,
+            time_window_end=NOW,
+            execution_data=[{"timestamp": NOW - timedelta(hours=1), "pattern_id": 42}],
+        )
+    )
+    ((key, result),) = batch.results.items()
+    assert key == 42
+
+    async def go() -> tuple[Any, list[Any]]:
+        async with open_store(store_target) as store:
+            await store.save(result)
+            return await store.get(key, START, NOW), await store.history(key)
+
+    assert run(go()) == (result, [result])
+
+    async def of_a_float() -> list[Any]:
+        async with open_store(store_target) as store:
+            return await store.history(4.2)  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match=r"pattern_id must be a UUID, str or int, got 4\.2"):
+        run(of_a_float())
+
+
+def test_a_table_named_in_another_case_is_the_same_table(tmp_path: Path) -> None:
+    # SQLite's names are case-insensitive: the store wrote into "Results" but looked for
+    # "results" by its exact name, and read nothing back, not even what it had saved.
+    path = tmp_path / "results.sqlite"
+    result = result_of(GROWING)
+    run(SQLiteAnalyticsStore(path, table="results").save(result))
+    assert run(SQLiteAnalyticsStore(path, table="Results").get(GROWING, START, NOW)) == result
+
+
+@pytest.mark.parametrize("target", [":memory:", "sqlite:///:memory:", "file::memory:?cache=shared"])
+def test_an_in_memory_database_is_refused(target: str) -> None:
+    # Each call opens its own connection: every result saved there was lost, silently.
+    with pytest.raises(UnsupportedSourceError, match="the store needs a SQLite file"):
+        open_store(target)

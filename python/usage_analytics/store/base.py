@@ -115,12 +115,17 @@ def checked_limit(limit: int) -> int:
     return limit
 
 
-def key_text(pattern_id: UUID | str) -> str:
+def key_text(pattern_id: UUID | str | int) -> str:
     """The stored form of a pattern id: a UUID canonical, in any spelling the sources read
-    as one (`pattern_uuid`: either case, braces, `urn:uuid:` or `URN:UUID:`); other text
-    as given."""
+    as one (`pattern_uuid`: either case, braces, `urn:uuid:` or `URN:UUID:`); an int as
+    its text (as a batch keys an int id, whose result's `pattern_id` is that text); other
+    text as given."""
     if isinstance(pattern_id, UUID):
         return str(pattern_id)
+    if isinstance(pattern_id, int) and not isinstance(pattern_id, bool):
+        return str(pattern_id)
+    if not isinstance(pattern_id, str):
+        raise TypeError(f"pattern_id must be a UUID, str or int, got {pattern_id!r}")
     uuid = pattern_uuid(pattern_id)
     return pattern_id if uuid is None else str(uuid)
 
@@ -145,7 +150,7 @@ class AnalyticsStore(AsyncClosing, ABC):
     @abstractmethod
     async def get(
         self,
-        pattern_id: UUID | str,
+        pattern_id: UUID | str | int,
         start: datetime,
         end: datetime,
         correlation_id: UUID | None = None,
@@ -155,6 +160,6 @@ class AnalyticsStore(AsyncClosing, ABC):
 
     @abstractmethod
     async def history(
-        self, pattern_id: UUID | str, limit: int = 20
+        self, pattern_id: UUID | str | int, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
         """The pattern's stored results, most recently computed first."""

@@ -185,7 +185,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
 
     async def get(
         self,
-        pattern_id: UUID | str,
+        pattern_id: UUID | str | int,
         start: datetime,
         end: datetime,
         correlation_id: UUID | None = None,
@@ -211,7 +211,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         return None if model is None else read_result(model)
 
     async def history(
-        self, pattern_id: UUID | str, limit: int = 20
+        self, pattern_id: UUID | str | int, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
         limit = checked_limit(limit)
 

@@ -21,7 +21,11 @@ from typing import Any
 from uuid import UUID
 
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
-from usage_analytics.sources.base import SourceUnavailableError, quote_identifier
+from usage_analytics.sources.base import (
+    SourceUnavailableError,
+    UnsupportedSourceError,
+    quote_identifier,
+)
 from usage_analytics.sources.timestamps import format_utc
 from usage_analytics.store.base import (
     ANALYTICS_TABLE,
@@ -66,6 +70,14 @@ class SQLiteAnalyticsStore(AnalyticsStore):
     """The `pattern_analytics` table of a SQLite file (see `usage_analytics.store.base`)."""
 
     def __init__(self, path: str | Path, table: str = ANALYTICS_TABLE) -> None:
+        text = str(path)
+        if text == ":memory:" or (text.startswith("file:") and "memory" in text):
+            # (Each call opens its own connection: an in-memory database would be gone
+            # with it, every result saved silently lost.)
+            raise UnsupportedSourceError(
+                f"{text!r}: the store needs a SQLite file (each call opens its own "
+                "connection, and an in-memory database ends with it)"
+            )
         self.path = Path(path)
         self.table = quote_identifier(table)
         self._name = table
@@ -103,7 +115,9 @@ class SQLiteAnalyticsStore(AnalyticsStore):
 
     def _has_table(self, connection: sqlite3.Connection) -> bool:
         found = connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (self._name,)
+            # (Names are case-insensitive in SQLite, as `CREATE TABLE IF NOT EXISTS` has it.)
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+            (self._name,),
         ).fetchone()
         return found is not None
 
@@ -134,7 +148,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
 
     async def get(
         self,
-        pattern_id: UUID | str,
+        pattern_id: UUID | str | int,
         start: datetime,
         end: datetime,
         correlation_id: UUID | None = None,
@@ -157,7 +171,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         return None if model is None else read_result(model)
 
     async def history(
-        self, pattern_id: UUID | str, limit: int = 20
+        self, pattern_id: UUID | str | int, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
         limit = checked_limit(limit)
 
