@@ -98,6 +98,23 @@ def test_a_window_end_beyond_the_utc_datetime_range_is_refused(
         make(time_window_start=start, time_window_end=end)
 
 
+def test_a_pandas_timestamp_bound_is_the_instant_analysed() -> None:
+    # Its nanoseconds stayed in the output, which then equalled neither its own JSON
+    # round trip nor the result a store read back; NaT (an empty column's min) escaped
+    # validation as a raw TypeError.
+    import pandas as pd
+
+    start = pd.Timestamp("2026-01-05 00:00:00.000000999", tz="UTC")
+    contract = make(time_window_start=start)
+    assert type(contract.time_window_start) is datetime
+    assert contract.time_window_start == START
+    output = REDUCER.execute_reduction_sync(make(time_window_start=start, execution_data=[]))
+    assert ModelUsageAnalyticsOutput.model_validate_json(output.model_dump_json()) == output
+    for bound in ("time_window_start", "time_window_end"):
+        with pytest.raises(pydantic.ValidationError, match="not a time"):
+            make(**{bound: pd.NaT})
+
+
 def test_defaults() -> None:
     contract = make()
     assert contract.time_window_type is TimeWindowType.WEEKLY

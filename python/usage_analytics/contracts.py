@@ -243,7 +243,23 @@ class TrendThresholds(_Model):
 
 def _as_utc(value: datetime) -> datetime:
     """Naive datetimes are UTC (DESIGN.md). The instant must be one Python can write in
-    UTC (years 1 to 9999): the output's buckets and times are UTC datetimes."""
+    UTC (years 1 to 9999): the output's buckets and times are UTC datetimes. A subclass
+    (pandas' Timestamp) becomes a plain datetime, floored to the microsecond as the core
+    reads it, so that the output holds the instant analysed; pandas' NaT is refused."""
+    if value != value:  # (pandas' NaT, a datetime that equals nothing)
+        raise ValueError("not a time (NaT): a window bound must be an instant")
+    if type(value) is not datetime:
+        value = datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=value.tzinfo,
+            fold=value.fold,
+        )
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
