@@ -18,6 +18,7 @@ from usage_analytics import (
     ModelUsageAnalyticsOutput,
     TimeWindowType,
     UsageAccumulator,
+    text_width,
 )
 from usage_analytics.dashboard import (
     dashboard_document,
@@ -397,6 +398,22 @@ def test_progress_bar_is_drawn_in_place_and_erased() -> None:
     assert "\ranalysing [████████████████████████] 12/12\x1b[K" in drawn
     progress.clear()
     assert stream.getvalue().endswith("\r\x1b[K")
+
+
+def test_progress_line_fits_the_terminal_in_columns_and_escapes_its_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Cut by characters, a line of wide characters wrapped (its redraws left stale rows);
+    # a label's ESC went to the terminal raw.
+    monkeypatch.setenv("COLUMNS", "40")
+    stream = Terminal()
+    progress = Progress(stream, delay=0.0, interval=0.0)
+    progress.status("loading the records of 検索クエリ書き換え検索クエリ書き換え")
+    progress.status("loading \x1b]0;pwned\x07 from runs.csv")
+    lines = [line.removesuffix("\x1b[K") for line in stream.getvalue().split("\r") if line]
+    assert [text_width.width(line) <= 39 for line in lines] == [True, True]
+    assert "\x1b]" not in lines[1]
+    assert "\\x1b]0;pwned" in lines[1]
 
 
 def test_progress_waits_for_the_delay_before_drawing() -> None:

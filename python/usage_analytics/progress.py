@@ -21,6 +21,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import TextIO
 
+from usage_analytics import text_width
+from usage_analytics.report import printable
+
 __all__ = ["DELAY", "Progress"]
 
 #: Seconds of work before anything is drawn (so quick commands print nothing extra).
@@ -74,8 +77,9 @@ class Progress:
             return
         self._last = now
         self._shown = True
-        width = self._width()
-        shown = text if len(text) <= width else text[: width - 1] + "~"
+        # (In terminal columns, wide characters two, and the label's control characters
+        # escaped: it names the user's pattern or file, and a wrapped line is not redrawn.)
+        shown = text_width.cut(printable(text), self._width(), "~")
         try:
             self.stream.write("\r" + shown + "\x1b[K")
             self.stream.flush()
