@@ -220,7 +220,8 @@ fn py_reduce_arrow<'py>(
 
 /// Read a list or tuple of record mappings into `reduction` (records inside `window`).
 /// Each chunk is reduced with the GIL released; in raise mode nothing more is reduced once
-/// a record is invalid. Stops with `Cancelled` at the first chunk after `cancel` is set.
+/// a record is invalid. Stops with `Cancelled` at the first chunk after `cancel` is set,
+/// and with the signal handler's exception (KeyboardInterrupt) after a signal.
 pub(crate) fn read_records_into(
     py: Python<'_>,
     records: &Bound<'_, PyAny>,
@@ -232,6 +233,9 @@ pub(crate) fn read_records_into(
     let group = reduction.is_grouped().then(|| GroupReader::new(py)).transpose()?;
     let (report, index) = read_records(records, window, group, |chunk, so_far| {
         CancelFlag::check(cancel)?;
+        // Ctrl-C in a blocking call on the main thread: raised here, between chunks, not
+        // after the whole list is read (a no-op on other threads, which the flag stops).
+        py.check_signals()?;
         if so_far.invalid > 0 && !skip_invalid {
             return Ok(());
         }

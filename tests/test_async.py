@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from child import run_python
 from usage_analytics import (
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
@@ -273,3 +274,39 @@ def test_a_pause_ending_on_another_thread_leaves_the_collector_enabled() -> None
             left_disabled += 1
             gc.enable()
     assert left_disabled == 0
+
+
+def test_ctrl_c_stops_a_blocking_reduction_of_a_list_between_chunks() -> None:
+    # The core read the whole list before Python could run a signal handler (Ctrl-C's
+    # KeyboardInterrupt): about a second for 4M records. In a child, as the signal is the
+    # process's; an interval timer's, which needs no thread to send it (a thread would
+    # wait for the GIL the reading holds), its handler raising as Ctrl-C's does.
+    script = """
+import signal, time
+from datetime import datetime, timedelta, UTC
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+start = datetime(2026, 1, 1, tzinfo=UTC)
+records = [{"timestamp": start + timedelta(hours=1), "success": True}] * 8_000_000
+contract = ModelUsageAnalyticsInput(
+    pattern_id="p", time_window_start=start, time_window_end=start + timedelta(days=1),
+    execution_data=records,
+)
+began = time.perf_counter()
+NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+whole = time.perf_counter() - began
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGALRM, interrupt)
+began = time.perf_counter()
+signal.setitimer(signal.ITIMER_REAL, 0.02)
+try:
+    NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+except KeyboardInterrupt:
+    print(f"interrupted after {time.perf_counter() - began:.3f} of {whole:.3f} s")
+"""
+    done = run_python(script)
+    assert done.returncode == 0, done.stderr
+    interrupted, whole = (float(word) for word in done.stdout.split()[2:5:2])
+    assert interrupted < whole / 2, done.stdout
