@@ -249,17 +249,7 @@ def _as_utc(value: datetime) -> datetime:
     if value != value:  # (pandas' NaT, a datetime that equals nothing)
         raise ValueError("not a time (NaT): a window bound must be an instant")
     if type(value) is not datetime:
-        value = datetime(
-            value.year,
-            value.month,
-            value.day,
-            value.hour,
-            value.minute,
-            value.second,
-            value.microsecond,
-            tzinfo=value.tzinfo,
-            fold=value.fold,
-        )
+        value = datetime.combine(value.date(), value.timetz())  # (with its zone and fold)
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
