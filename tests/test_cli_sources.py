@@ -416,6 +416,12 @@ def _no_pattern_ids(directory: Path) -> str:
     return str(path)
 
 
+def _no_pattern_ids_nor_times(directory: Path) -> str:
+    path = directory / "anonymous.jsonl"
+    path.write_text('{"timestamp": "yesterday"}\n', encoding="utf-8")
+    return str(path)
+
+
 def _blank_pattern_ids(directory: Path) -> str:
     """A CSV file whose pattern_id column is there but empty in every row."""
     path = directory / "blank.csv"
@@ -522,6 +528,14 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
     (
         "dashboard_without_pattern_ids",
         lambda t, s: ["dashboard", _no_pattern_ids(t)],
+        1,
+        "has no pattern_id column",
+    ),
+    (
+        # Without a valid time either: the missing ids are what `dashboard` cannot pass
+        # (said "pass --start and --end", which then failed on the ids).
+        "dashboard_without_pattern_ids_nor_times",
+        lambda t, s: ["dashboard", _no_pattern_ids_nor_times(t)],
         1,
         "has no pattern_id column",
     ),

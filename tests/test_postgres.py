@@ -604,3 +604,26 @@ def test_store_names_postgresql_would_cut_are_refused_and_long_ones_are_indexed(
             " AND indexdef LIKE '%(pattern_id, computed_at%'",
         )
         assert indexes == [(1,)], table
+
+
+@pytest.mark.parametrize("kind", ["text", "uuid", "bigint"])
+def test_first_record_is_the_tables_first_row_of_the_pattern(postgres_url: str, kind: str) -> None:
+    ids = {"text": ("b", "a"), "uuid": (str(UUID(int=2)), str(UUID(int=1))), "bigint": ("2", "1")}
+    first, second = ids[kind]
+    sql(
+        postgres_url,
+        f"CREATE TABLE pattern_executions (pattern_id {kind}, timestamp timestamptz, agent text)",
+        f"INSERT INTO pattern_executions VALUES ('{first}', NULL, 'first'), "
+        f"('{second}', 'infinity', 'second'), (NULL, NULL, 'no pattern')",
+    )
+    any_pattern = call(PostgresSource(postgres_url), "first_record")
+    assert (any_pattern.pattern_id, any_pattern.data.column("agent").to_pylist()) == (
+        first,
+        ["first"],
+    )
+    of_second = call(PostgresSource(postgres_url), "first_record", second)
+    assert of_second.data.column("agent").to_pylist() == ["second"]
+    assert of_second.locate(0) == "the row with timestamp 'infinity'"
+    unknown = str(UUID(int=9)) if kind == "uuid" else "9"
+    with pytest.raises(UnknownPatternError):
+        call(PostgresSource(postgres_url), "first_record", unknown)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import numpy as np
 import pytest
 from source_cases import DECLINING, GROWING, NOW, START, analyse, demo_rows, records_of
 from usage_analytics import (
@@ -256,12 +257,13 @@ def test_a_batch_keyed_by_an_int_id_reads_back_by_that_key(store_target: str) ->
     ((key, result),) = batch.results.items()
     assert key == 42
 
-    async def go() -> tuple[Any, list[Any]]:
+    async def go(asked: Any) -> tuple[Any, list[Any]]:
         async with open_store(store_target) as store:
             await store.save(result)
-            return await store.get(key, START, NOW), await store.history(key)
+            return await store.get(asked, START, NOW), await store.history(asked)
 
-    assert run(go()) == (result, [result])
+    assert run(go(key)) == (result, [result])
+    assert run(go(np.int64(42))) == (result, [result])  # (a pandas int column's values)
 
     async def of_a_float() -> list[Any]:
         async with open_store(store_target) as store:
@@ -280,8 +282,17 @@ def test_a_table_named_in_another_case_is_the_same_table(tmp_path: Path) -> None
     assert run(SQLiteAnalyticsStore(path, table="Results").get(GROWING, START, NOW)) == result
 
 
-@pytest.mark.parametrize("target", [":memory:", "sqlite:///:memory:", "file::memory:?cache=shared"])
+@pytest.mark.parametrize(
+    "target",
+    [":memory:", "sqlite:///:memory:", "file::memory:?cache=shared", "file:notes?mode=memory"],
+)
 def test_an_in_memory_database_is_refused(target: str) -> None:
     # Each call opens its own connection: every result saved there was lost, silently.
     with pytest.raises(UnsupportedSourceError, match="the store needs a SQLite file"):
         open_store(target)
+
+
+def test_a_file_uri_naming_memory_is_a_file(tmp_path: Path) -> None:
+    store = open_store(f"file:{tmp_path}/memory_notes.db")
+    run(store.save(result_of(GROWING)))
+    assert (tmp_path / "memory_notes.db").exists()

@@ -248,8 +248,13 @@ def _as_utc(value: datetime) -> datetime:
     reads it, so that the output holds the instant analysed; pandas' NaT is refused."""
     if value != value:  # (pandas' NaT, a datetime that equals nothing)
         raise ValueError("not a time (NaT): a window bound must be an instant")
-    if type(value) is not datetime:
-        value = datetime.combine(value.date(), value.timetz())  # (with its zone and fold)
+    if type(value) is not datetime:  # (by its fields: a subclass may override methods)
+        value = datetime(
+            *(value.year, value.month, value.day, value.hour, value.minute, value.second),
+            value.microsecond,
+            value.tzinfo,
+            fold=value.fold,
+        )
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:

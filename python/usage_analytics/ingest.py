@@ -127,8 +127,11 @@ def read_any(
     raise TypeError(f"cannot read records from {type(data).__name__}")
 
 
-#: Taken while a DuckDB result is read (see `read_any`).
-_DUCKDB_READS = threading.Lock()
+#: Taken while a DuckDB result is read (see `read_any`). Re-entrant: a DuckDB function
+#: called by the query being read may read another connection's result on this thread.
+#: (One lock for every connection: a relation does not tell its own. For concurrent
+#: reads of results of different connections, reduce them as pyarrow tables.)
+_DUCKDB_READS = threading.RLock()
 
 
 def _read_arrow(
@@ -256,13 +259,15 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
 
 def _missing_marker(value: Any) -> bool:
     """Whether `value`, in a numpy or pandas array of Python objects, is a missing marker
-    that Arrow's conversion reads as null: None, NaN, pandas' NA and NaT, numpy's NaT.
-    (In a list, a record's values, only None is.)"""
-    if value is None or type(value).__name__ in _MISSING_TYPE_NAMES:
+    that Arrow's conversion (`from_pandas`) reads as null: None, a float NaN (numpy's
+    float64 is a float; its float32 NaN stays a NaN, which is invalid), pandas' NA and
+    NaT, numpy's NaT. (In a list, a record's values, only None is.)"""
+    kind = type(value)
+    if kind is float:  # (the usual one first: this runs for every value of a column)
+        return bool(value != value)
+    if value is None or kind.__name__ in _MISSING_TYPE_NAMES:
         return True
-    import numpy as np  # (arrays of objects come from numpy or pandas)
-
-    if isinstance(value, (float, np.floating, np.datetime64)):
+    if isinstance(value, float) or kind.__name__ == "datetime64":
         return bool(value != value)  # NaN, NaT
     return False
 
@@ -501,11 +506,8 @@ def _column_kinds(name: str, column: Any) -> list[str]:
 
             if pd.api.types.infer_dtype(column, skipna=True) in _ONE_KIND:
                 return []
-        import numpy as np  # (arrays of objects come from numpy or pandas)
-
         types = {kind for kind in set(map(type, column)) if not _missing_type(kind)}
-        may_be_missing = (float, np.floating, np.datetime64)  # (NaN, NaT)
-        if len(types) > 1 and any(issubclass(kind, may_be_missing) for kind in types):
+        if len(types) > 1 and any(_may_be_missing(kind) for kind in types):
             types = {type(value) for value in column if not _missing_marker(value)}
     kinds = sorted({_kind(kind) for kind in types})
     if len(kinds) <= 1 or (name in _NUMBER_COLUMNS and set(kinds) <= {"int", "float"}):
@@ -515,6 +517,11 @@ def _column_kinds(name: str, column: Any) -> list[str]:
 
 def _missing_type(kind: type) -> bool:
     return kind is type(None) or kind.__name__ in _MISSING_TYPE_NAMES
+
+
+def _may_be_missing(kind: type) -> bool:
+    """Whether values of this type may be missing markers (`_missing_marker`)."""
+    return issubclass(kind, float) or kind.__name__ == "datetime64"
 
 
 def _kind(kind: type) -> str:

@@ -232,10 +232,7 @@ async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None)
     the core reports it (". The first record: runs.csv, line 2: field 'timestamp' =
     '11/30/2026': not an ISO-8601 date-time ..."); "" where that cannot be said. (None
     has a valid timestamp: any window's reduction of the record reports it.)"""
-    try:
-        fetched = await source.first_record(pattern)
-    except UsageAnalyticsError:  # (a file without pattern ids, say: the error stands alone)
-        return ""
+    fetched = await source.first_record(pattern)  # (a source's own error, as it is)
     if fetched is None:
         return ""
     contract = ModelUsageAnalyticsInput(

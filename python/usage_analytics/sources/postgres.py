@@ -539,6 +539,8 @@ class PostgresSource(ExecutionSource):
                 f"SELECT {select} FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
             )
             table = cursor.fetch_arrow_table()
+            if table.num_rows == 0 and pattern_id is not None:
+                raise self._unknown(cursor, columns, pattern_id)
             if table.num_rows == 0:
                 return None
             key = pattern_key(table.column(PATTERN_ID)[0].as_py())

@@ -25,6 +25,7 @@ result back uses the `model` column, which round-trips exactly (`get(...) == res
 
 from __future__ import annotations
 
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import datetime
@@ -122,8 +123,8 @@ def key_text(pattern_id: UUID | str | int) -> str:
     text as given."""
     if isinstance(pattern_id, UUID):
         return str(pattern_id)
-    if isinstance(pattern_id, int) and not isinstance(pattern_id, bool):
-        return str(pattern_id)
+    if isinstance(pattern_id, numbers.Integral) and not isinstance(pattern_id, bool):
+        return str(int(pattern_id))  # (numpy's ints too: a pandas column's values)
     if not isinstance(pattern_id, str):
         raise TypeError(f"pattern_id must be a UUID, str or int, got {pattern_id!r}")
     uuid = pattern_uuid(pattern_id)

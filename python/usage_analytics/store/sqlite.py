@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 from uuid import UUID
 
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
@@ -66,12 +67,23 @@ def _value(value: Any) -> Any:
     return format_utc(value) if isinstance(value, datetime) else value
 
 
+def _in_memory(target: str) -> bool:
+    """Whether SQLite opens `target` as an in-memory database: `:memory:`, or a `file:`
+    URI of that path or with `mode=memory` (SQLite reads `file:` names as URIs)."""
+    if target == ":memory:":
+        return True
+    if not target.startswith("file:"):
+        return False
+    path, _, query = target.removeprefix("file:").partition("?")
+    return path == ":memory:" or "memory" in parse_qs(query).get("mode", [])
+
+
 class SQLiteAnalyticsStore(AnalyticsStore):
     """The `pattern_analytics` table of a SQLite file (see `usage_analytics.store.base`)."""
 
     def __init__(self, path: str | Path, table: str = ANALYTICS_TABLE) -> None:
         text = str(path)
-        if text == ":memory:" or (text.startswith("file:") and "memory" in text):
+        if _in_memory(text):
             # (Each call opens its own connection: an in-memory database would be gone
             # with it, every result saved silently lost.)
             raise UnsupportedSourceError(
