@@ -1037,6 +1037,35 @@ def test_concurrent_awaits_of_results_of_one_duckdb_connection_take_turns() -> N
     assert alone[0]["usage_metrics"]["total_executions"] == 50_000
 
 
+def test_a_duckdb_function_may_reduce_another_result_while_its_query_is_read() -> None:
+    # The reads' lock was taken twice by one thread: the call hung. (In a child, with a
+    # time limit, so that a hang is a failure, not the end of the test run.)
+    script = """
+from datetime import UTC, datetime
+import duckdb
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+S, E = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 8, tzinfo=UTC)
+reducer, other = NodeUsageAnalyticsReducer(), duckdb.connect()
+
+def inner(x: int) -> int:
+    relation = other.sql("SELECT TIMESTAMPTZ '2026-01-02 00:00:00+00' AS timestamp")
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="in", time_window_start=S, time_window_end=E, execution_data=relation)
+    return reducer.execute_reduction_sync(contract).usage_metrics.total_executions + x
+
+connection = duckdb.connect()
+connection.create_function("inner", inner, ["BIGINT"], "BIGINT")
+relation = connection.sql(
+    "SELECT TIMESTAMPTZ '2026-01-03 00:00:00+00' + to_hours(inner(i)) AS timestamp "
+    "FROM range(3) r(i)")
+contract = ModelUsageAnalyticsInput(
+    pattern_id="out", time_window_start=S, time_window_end=E, execution_data=relation)
+print(reducer.execute_reduction_sync(contract).usage_metrics.total_executions)
+"""
+    done = run_python(script)
+    assert (done.returncode, done.stdout) == (0, "3\n"), done.stderr
+
+
 def test_a_pandas_frame_read_as_records_keeps_its_uuids_and_decimals() -> None:
     # A mixed column sends a frame to its records; a column of UUID pattern ids or of
     # decimals then failed the whole call, though both are read as columns.
