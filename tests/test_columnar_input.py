@@ -957,6 +957,7 @@ def test_a_pandas_column_of_mixed_objects_reads_as_its_records(field: str, bad: 
         ("execution_time_ms", [1, np.float16(2.5), 3], True),
         ("success", [1, 0.0, True], True),
         ("execution_time_ms", [1, 2.5, np.float32(3.5)], False),  # (numbers: one column)
+        ("timestamp", [TIMES[0], 1.5, TIMES[2]], True),  # (read as 1970)
     ],
 )
 def test_a_column_of_values_of_several_kinds_reads_as_its_records(
@@ -1035,6 +1036,32 @@ def test_concurrent_awaits_of_results_of_one_duckdb_connection_take_turns() -> N
 
     assert asyncio.run(together()) == alone
     assert alone[0]["usage_metrics"]["total_executions"] == 50_000
+
+
+def test_a_pandas_index_read_as_the_timestamps_is_checked_as_their_column() -> None:
+    # Its datetimes after a date were cut to their dates; an int among them was 1970.
+    values = [WHEN.date(), TIMES[1], TIMES[2]]
+    index = pd.Index(values, dtype=object, name="timestamp")
+    frame = pd.DataFrame({"success": [True, False, True]}, index=index)
+    rows = [
+        {"timestamp": stamp, "success": ok}
+        for stamp, ok in zip(values, [True, False, True], strict=True)
+    ]
+    outcomes = [comparable(REDUCER.execute_reduction_sync(request(data))) for data in (frame, rows)]
+    assert outcomes[0] == outcomes[1]
+    frame.index = pd.Index([TIMES[0], 5, TIMES[2]], dtype=object, name="timestamp")
+    with pytest.raises(UsageAnalyticsError, match=r"column 'timestamp': it mixes .* datetime, int"):
+        REDUCER.execute_reduction_sync(request(frame))
+
+
+def test_an_int_past_64_bits_among_objects_is_its_records_error() -> None:
+    # A raw OverflowError from pandas' export; a dict of lists and records judge the value.
+    frame = pd.DataFrame(
+        {"timestamp": TIMES[:3], "success": pd.Series([2**64, 1, 0], dtype=object)}
+    )
+    result = REDUCER.execute_reduction_sync(request(frame, on_invalid="skip"))
+    assert result.data_quality.invalid_records == 1
+    assert result.data_quality.error_samples[0].reason == "must be a bool (or the int 0 or 1)"
 
 
 def test_a_duckdb_function_may_reduce_another_result_while_its_query_is_read() -> None:

@@ -334,6 +334,28 @@ def test_a_value_arrow_cannot_hold_is_its_records_error_as_in_the_reducer() -> N
     assert raised.value.location == "index label 250"
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("execution_time_ms", True),  # was read as 1 ms, silently
+        ("success", 1.0),  # a float among flags: the whole call failed
+        ("timestamp", np.datetime64("NaT")),  # a raw ArrowNotImplementedError
+    ],
+)
+def test_objects_arrow_would_coerce_are_their_records_as_in_the_reducer(
+    column: str, value: Any
+) -> None:
+    frame = _frame(400, 3, seed=23)
+    frame[column] = frame[column].astype(object)
+    frame.loc[250, column] = value
+    with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": False}):
+        ddf = dd.from_pandas(frame, npartitions=2, sort=True)
+        result = analyze(ddf, on_invalid="skip", **WINDOW)
+    expected = _expected(frame, on_invalid="skip")
+    assert result.data_quality.invalid_records == expected.data_quality.invalid_records == 1
+    assert_batch_equivalent(result, expected, sample_indexes=False)
+
+
 def test_invalid_record_error_pickles_with_its_attributes() -> None:
     error = InvalidRecordError(
         3, "success", "'yes'", "not a bool", more=2, location="index label 9"

@@ -73,6 +73,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
+from usage_analytics.ingest import RECORD_COLUMNS, mixed_object_column
 from usage_analytics.sources.base import FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -277,10 +278,15 @@ def _as_records(frame: Any, by: str) -> Any:
     pa = require_pyarrow("usage_analytics.dask")
     if _index_as_column(frame, by) is not None:
         frame = frame.reset_index()
+    as_frame = frame if by == "pattern_id" else frame.assign(pattern_id=frame[by])
+    # (Objects of kinds Arrow would coerce silently, a bool among numbers, are read as the
+    # reducer reads them in a frame: as records.)
+    if mixed_object_column(frame, RECORD_COLUMNS | {by}) is not None:
+        return as_frame
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return frame if by == "pattern_id" else frame.assign(pattern_id=frame[by])
+    except (pa.ArrowException, OverflowError):  # (a generic NaT, an int past 64 bits)
+        return as_frame
     if by != "pattern_id":
         table = table.append_column("pattern_id", table.column(by))
     return table

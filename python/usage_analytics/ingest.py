@@ -38,7 +38,14 @@ from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import require_pyarrow
 
-__all__ = ["RECORD_COLUMNS", "is_arrow", "read_any", "reduce_any", "row_count"]
+__all__ = [
+    "RECORD_COLUMNS",
+    "is_arrow",
+    "mixed_object_column",
+    "read_any",
+    "reduce_any",
+    "row_count",
+]
 
 #: A core entry point taking one input form and returning its result dict.
 CoreReader = Callable[[Any], dict[str, Any]]
@@ -138,8 +145,8 @@ def _read_arrow(
     data: Any, wanted: frozenset[str], records: CoreReader, arrow: ArrowReader
 ) -> dict[str, Any]:
     """`read_any` of data exporting Arrow."""
-    data = _record_columns_only(data, wanted)
-    mixed = _mixed_object_column(data, wanted)
+    data = _record_columns_only(_index_as_column(data, wanted), wanted)
+    mixed = mixed_object_column(data, wanted)
     if mixed is not None:  # (exported, its values would be coerced to one type)
         rows = _frame_records(data)
         if rows is None:
@@ -181,7 +188,19 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     return data.select([name for name, kept in zip(names, keep, strict=True) if kept])
 
 
-def _mixed_object_column(frame: Any, wanted: frozenset[str]) -> tuple[str, list[str]] | None:
+def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:
+    """A pandas frame whose index of Python objects is named after a record column no
+    column has, with that index as a column: pandas' export makes it one, and as one its
+    values are checked as a column's are (`mixed_object_column`)."""
+    if _library(frame) != "pandas" or not hasattr(frame, "index"):
+        return frame
+    name = frame.index.name
+    if name in wanted and name not in frame.columns and _holds_objects(frame.index):
+        return frame.reset_index()
+    return frame
+
+
+def mixed_object_column(frame: Any, wanted: frozenset[str]) -> tuple[str, list[str]] | None:
     """The first record column of a pandas frame holding Python objects of kinds Arrow
     would coerce to one (`_column_kinds`), and those kinds; None for other data."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
@@ -310,9 +329,10 @@ def _without_null_columns(data: Any) -> Any:
             return data
     except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too: not bad data
         raise
-    except (pa.ArrowException, TypeError, ValueError) as error:
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
         # A type pyarrow lacks, a stream already consumed, or a pandas frame whose export
-        # fails (duplicate column names, values pandas cannot convert).
+        # fails (duplicate column names, values pandas cannot convert, an int past 64
+        # bits among objects).
         raise UsageAnalyticsError(f"cannot read the Arrow data: {error}") from error
     nulls = [i for i, field in enumerate(schema) if pa.types.is_null(field.type)]
     if not nulls:
@@ -474,9 +494,11 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
 
 def _may_coerce(pa: Any, kind: Any) -> bool:
     """Whether pyarrow may have inferred an Arrow type of this kind from a list of values
-    of several kinds, converting some (`_column_kinds`): numbers and dates. (Its strings,
-    bools and times come from values of their own kind alone: it refuses other mixes.)"""
-    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_date(kind))
+    of several kinds, converting some (`_column_kinds`): numbers, dates and times (a
+    number after a datetime is read as epoch microseconds). (Its strings and bools come
+    from values of their own kind alone: it refuses other mixes.)"""
+    checks = (pa.types.is_integer, pa.types.is_floating, pa.types.is_date, pa.types.is_timestamp)
+    return any(check(kind) for check in checks)
 
 
 #: The record fields whose ints and floats are both numbers (one f64 to the core).
