@@ -24,7 +24,9 @@ read as its records, each value judged as in a list of dicts (or, where it canno
 such as beside int timestamps, refused naming the column and its kinds).
 
 A stream (a pyarrow RecordBatchReader, DuckDB's `fetch_record_batch`) is read once, as a
-Python iterator is: reduced again, it holds no more records.
+Python iterator is: reduced again, it holds no more records. DuckDB results are read one
+at a time (a DuckDB connection refuses a second query while one runs), so concurrent
+awaits of one connection's results wait for each other instead of failing.
 """
 
 from __future__ import annotations
