@@ -184,8 +184,8 @@ impl Rolling {
         let newest = self.newest.map_or(key, |n| n.max(key));
         if oldest < newest - KEPT_WINDOWS * self.buckets as i64 + 1 {
             return Err(CoreError::InvalidWindow(
-                "the window starts before the oldest bucket kept: records more than a window \
-                 newer than it moved the kept range past it"
+                "the window starts before the oldest bucket kept: records or snapshots more \
+                 than a window newer than it moved the kept range past it"
                     .into(),
             ));
         }

@@ -159,6 +159,15 @@ RULES: list[tuple[str, float, bool, Callable[[float], ModelUsageAnalyticsOutput]
 ]
 
 
+def test_a_spread_whose_ratio_equals_the_limit_is_healthy() -> None:
+    # 3.0 * 83.8 rounds below 251.4, so `p95 > limit * p50` fired a finding whose value,
+    # p95 / p50, is exactly its limit: "3.0000000000000000x ... above 3.0000000000000000x".
+    result = make_result(p50=83.8, p95=251.4)
+    assert 251.4 / 83.8 == 3.0
+    limits = HealthThresholds(max_p95_p50_ratio=3.0)
+    assert "wide_latency_spread" not in codes(evaluate_health(result, limits))
+
+
 @pytest.mark.parametrize(
     ("code", "limit", "above_is_bad", "build"), RULES, ids=[r[0] for r in RULES]
 )

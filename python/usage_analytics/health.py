@@ -17,7 +17,7 @@ None switches its rule off). A limit is a *strict* bound: a value equal to it is
 | high_p99_latency       | p99 > max_p99_ms (1000 ms)                   | critical*           |
 | high_p95_latency       | p95 > max_p95_ms (500 ms)                    | warning; critical*  |
 |                        |                                              | above twice the max |
-| wide_latency_spread    | p95 > max_p95_p50_ratio (2.0) x p50          | warning             |
+| wide_latency_spread    | p95 / p50 > max_p95_p50_ratio (2.0)          | warning             |
 | quality_gate_failures  | quality_gate_failures > max (0)              | warning             |
 | low_quality_score      | avg_quality_score < min_avg_quality (0.70)   | warning             |
 | abandoned_trend        | trend ABANDONED (flag_abandoned)             | warning             |
@@ -275,8 +275,10 @@ def _latency_findings(
             )
         )
     ratio_limit = thresholds.max_p95_p50_ratio
-    if ratio_limit is not None and p50 > 0 and p95 > ratio_limit * p50:
-        ratio = p95 / p50  # (inf where p95 / p50 passes the largest double)
+    # (The ratio as reported is what is compared: `p95 > limit * p50` rounds otherwise,
+    # and a finding of 3.0x "above 3.0x" fired.)
+    ratio = p95 / p50 if p50 > 0 else 0.0  # (inf where it passes the largest double)
+    if ratio_limit is not None and ratio > ratio_limit:
         shown_ratio, shown_limit = _apart(ratio, ratio_limit, "{:.1f}".format, _precise)
         if math.isinf(ratio):
             shown_ratio = f">{sys.float_info.max:.3g}"
