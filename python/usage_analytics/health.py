@@ -170,7 +170,7 @@ def _success_findings(
     success = result.success_metrics
     runs = success.success_count + success.failure_count
     enough = runs >= thresholds.min_samples_for_critical
-    failed = f"{_count(success.failure_count)} of {_count(runs)} runs failed"
+    failed = f"{_count(success.failure_count)} of {_plural(runs, 'run')} failed"
     findings: list[HealthFinding] = []
     limit: float | int | None = thresholds.min_success_rate
     if limit is not None and success.success_rate < limit:
