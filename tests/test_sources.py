@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -783,7 +784,7 @@ def test_sqlite_pattern_ids_by_index_skips_equal_a_scan(tmp_path: Path) -> None:
     connection.close()
     assert listed() == scanned
     groups, unattributed = scanned
-    assert [key for key, _ in groups] == ["-1", "7", "a", "b'blob'"]
+    assert [key for key, _ in groups] == ["-1", "7", "a", "blob"]
     assert groups[1][1] == ["int1", "int2", "real1", "real2", "text1", "text2"]
     assert unattributed.count == 4
 
@@ -1051,6 +1052,86 @@ def test_one_file_column_can_feed_two_record_fields(tmp_path: Path, kind: str) -
     for arrow in (True, False) if kind != "parquet" else (True,):
         source = FileSource(path, spec, arrow=arrow)
         assert run(fetch_result(source, GROWING)) == api_document(expected, GROWING)
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet", "sqlite"])
+@pytest.mark.parametrize("column", ["agent", "pattern_id"])
+def test_a_fields_own_column_mapped_to_another_field_feeds_both(
+    tmp_path: Path, kind: str, column: str
+) -> None:
+    # `project=agent` dropped the agents of files (JSON Lines: silently), and
+    # `project=pattern_id` their pattern ids: every record was any pattern's, or a
+    # KeyError; a database's column fed both fields.
+    rows = demo_rows()
+    path = write_source(tmp_path, kind, rows)
+    spec = TableSpec(columns={"project": column})
+    expected = [{**row, "project": row[column]} for row in rows]
+    if kind == "sqlite":  # (the window's records)
+        database = SQLiteSource(path, spec)
+        assert run(fetch_result(database, GROWING)) == api_document(in_window(expected), GROWING)
+        return
+    for arrow in (True,) if kind == "parquet" else (True, False):
+        source = FileSource(path, spec, arrow=arrow)
+        assert run(fetch_result(source, GROWING)) == api_document(expected, GROWING)
+
+
+def test_a_csv_header_repeating_a_column_names_that_column(tmp_path: Path) -> None:
+    path = tmp_path / "runs.csv"
+    path.write_text("pattern_id,timestamp,started_at,started_at\np,x,2026-03-01,2026-03-01\n")
+    source = FileSource(path, TableSpec(columns={"timestamp": "started_at"}), arrow=False)
+    with pytest.raises(SourceError, match="header names column\\(s\\) 'started_at' more than"):
+        run(source.fetch("p", START, NOW))
+
+
+@pytest.mark.parametrize("separator", [";", "\t", "|"])
+def test_a_csv_of_another_separator_says_so(tmp_path: Path, separator: str) -> None:
+    # One column named after the whole header: "no record has a valid timestamp".
+    path = tmp_path / "runs.csv"
+    path.write_text(separator.join(["pattern_id", "timestamp"]) + "\np" + separator + "x\n")
+    for arrow in (True, False):
+        with pytest.raises(SourceError, match=re.escape(f"separated by {separator!r}?")):
+            run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+
+
+def test_uuid_bytes_are_uuids_whatever_their_bytes(tmp_path: Path) -> None:
+    # 16 bytes that happen to be UTF-8 text were that text in Parquet (by the other ids),
+    # and a SQLite blob was "b'...'".
+    ascii_id = UUID(bytes=b"abcdefghijklmnop")
+    table = pa.table(
+        {
+            "pattern_id": pa.array([ascii_id.bytes], pa.binary(16)),
+            "timestamp": pa.array([NOW], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    pq.write_table(table, tmp_path / "runs.parquet")
+    groups = run(FileSource(tmp_path / "runs.parquet").fetch_all(START, NOW))
+    assert [group.pattern_id for group in groups] == [str(ascii_id)]
+    assert run(FileSource(tmp_path / "runs.parquet").fetch(str(ascii_id), START, NOW)).count == 1
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp)")
+        connection.execute(
+            "INSERT INTO pattern_executions VALUES (?, '2026-03-03T10:00:00Z')", (ascii_id.bytes,)
+        )
+    connection.close()
+    groups = run(SQLiteSource(path).fetch_all(START, NOW))
+    assert [group.pattern_id for group in groups] == [str(ascii_id)]
+    assert run(SQLiteSource(path).fetch(str(ascii_id), START, NOW)).count == 1
+
+
+def test_sqlite_columns_differ_by_case_only_in_ascii(tmp_path: Path) -> None:
+    # SQLite folds ASCII case alone: "Ä" and "ä" are two columns, which were one here.
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute('CREATE TABLE pattern_executions (pattern_id, timestamp, "Ä", "ä")')
+        connection.execute(
+            "INSERT INTO pattern_executions VALUES ('p', '2026-03-03T10:00:00Z', 'UPPER', 'lower')"
+        )
+    connection.close()
+    fetched = run(SQLiteSource(path, TableSpec(columns={"agent": "Ä"})).fetch("p", START, NOW))
+    distribution = analyse(fetched.data, "p").context_distribution
+    assert distribution is not None
+    assert distribution.by_agent == {"UPPER": 1}
 
 
 @pytest.mark.parametrize("kind", ["csv", "parquet"])

@@ -100,6 +100,14 @@ def _as_text(pa: Any, column: Any) -> Any:
         kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return column
+    binary = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_fixed_size_binary)
+    if any(check(kind) for check in binary):
+        # Bytes are UUIDs where 16 long (`pattern_key`), whether or not they happen to be
+        # UTF-8 too: a cast to text took `abcdefghijklmnop` as that text, by the others.
+        return pa.array(
+            [None if value is None else pattern_key(value) for value in column.to_pylist()],
+            type=pa.string(),
+        )
     try:
         return column.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

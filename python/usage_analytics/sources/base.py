@@ -215,7 +215,17 @@ def no_pattern(value: Any) -> bool:
 
 def pattern_key(value: Any) -> str:
     """The pattern id under which a stored value is grouped: its text, stripped; a UUID in
-    its canonical lower-case form (so "ABC..." and "abc..." are one pattern)."""
+    its canonical lower-case form (so "ABC..." and "abc..." are one pattern). Bytes (a
+    SQLite blob, Arrow binary) are a UUID where 16 long, else their UTF-8 text, else their
+    hex digits (not Python's `b'...'`)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raw = bytes(value)
+        if len(raw) == 16:
+            return str(UUID(bytes=raw))
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            value = raw.hex()
     text = str(value).strip()
     uuid = pattern_uuid(text)
     return text if uuid is None else str(uuid)

@@ -98,8 +98,10 @@ def _open_text(path: Path, encoding: str = "utf-8") -> TextIO:
 def renamer(columns: Columns) -> Callable[[str], list[str]]:
     """The record fields a file's column (key) holds under the mapping `columns`: the
     fields mapped to it (one column may feed several, say `context_type` and `project`),
-    none for a field's own name when the mapping takes that field from another column
-    (the original is then ignored), else the name itself."""
+    and its own name unless the mapping takes that field from another column (the
+    original is then ignored). A column mapped to another field keeps feeding its own:
+    with `project=agent`, the `agent` column is the agent and the project, as a
+    database's column is."""
     mapped: dict[str, list[str]] = {}
     for name, column in columns.items():
         if column != name:
@@ -107,9 +109,8 @@ def renamer(columns: Columns) -> Callable[[str], list[str]]:
     replaced = {name for name, column in columns.items() if column != name}
 
     def rename(key: str) -> list[str]:
-        if key in mapped:
-            return mapped[key]
-        return [] if key in replaced else [key]
+        fields = mapped.get(key, [])
+        return fields if key in replaced or key in fields else [*fields, key]
 
     return rename
 
@@ -212,15 +213,23 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
             header = next(reader, None)
             if header is None:
                 return LoadedRecords([], [])
+            _check_separator(path, header)
             names = [rename(name.strip()) for name in header]
             # Only record fields: other columns (notes, empty spreadsheet columns) are unread.
             fields = {PATTERN_ID, *FIELDS}
             every = [name for held in names for name in held]
-            twice = sorted({name for name in every if name in fields and every.count(name) > 1})
+            twice = {name for name in every if name in fields and every.count(name) > 1}
             if twice:
+                repeated = sorted(
+                    {
+                        column
+                        for column, held in zip(header, names, strict=True)
+                        if twice & set(held)
+                    }
+                )
                 raise SourceError(
-                    f"{path}, line 1: the header names column(s) {', '.join(map(repr, twice))} "
-                    "more than once"
+                    f"{path}, line 1: the header names column(s) "
+                    f"{', '.join(map(repr, repeated))} more than once"
                 )
             next_start = last_start = reader.line_num + 1  # the lines rows start on
             followed = False  # rows (blank ones) came after the last record
@@ -256,6 +265,19 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
         except UnicodeDecodeError:
             raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+def _check_separator(path: Path, header: Sequence[str]) -> None:
+    """A header of one column holding ';', a tab or '|': a file of another separator,
+    which read as one column named after the whole line, said only that its fields were
+    missing."""
+    if len(header) == 1:
+        other = next((mark for mark in (";", "\t", "|") if mark in header[0]), None)
+        if other is not None:
+            raise SourceError(
+                f"{path}, line 1: the header is one column, {header[0]!r}: is the file "
+                f"separated by {other!r}? Only commas separate CSV columns here"
+            )
 
 
 #: The longest CSV cell read: the largest C long everywhere (the csv module's own default

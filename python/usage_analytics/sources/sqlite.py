@@ -127,6 +127,12 @@ def _unplaced(ts: str) -> str:
     return f"NOT {_placed(ts)}"
 
 
+def _ascii_lower(name: str) -> str:
+    """A name as SQLite compares identifiers: ASCII letters in any case, others exactly
+    ("Ä" and "ä" are two columns, which Python's `lower` would make one)."""
+    return "".join(char.lower() if char.isascii() else char for char in name)
+
+
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection to an existing SQLite file (never creates one)."""
     if not path.exists():
@@ -210,11 +216,11 @@ class SQLiteSource(ExecutionSource):
             ]
             has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
             raise SourceError(f"{self.path} has no table {spec.label!r} ({has})")
-        by_lower = {str(row[0]).lower(): str(row[0]) for row in found}
+        by_lower = {_ascii_lower(str(row[0])): str(row[0]) for row in found}
         columns: dict[str, str] = {}
         for name in (PATTERN_ID, *FIELDS):
             wanted = spec.column(name)
-            actual = by_lower.get(wanted.lower())
+            actual = by_lower.get(_ascii_lower(wanted))
             if actual is None:
                 if name in (PATTERN_ID, "timestamp") or name in spec.columns:
                     raise SourceError(
