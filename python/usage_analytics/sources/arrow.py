@@ -104,10 +104,14 @@ def _as_text(pa: Any, column: Any) -> Any:
     if any(check(kind) for check in binary):
         # Bytes are UUIDs where 16 long (`pattern_key`), whether or not they happen to be
         # UTF-8 too: a cast to text took `abcdefghijklmnop` as that text, by the others.
-        return pa.array(
-            [None if value is None else pattern_key(value) for value in column.to_pylist()],
-            type=pa.string(),
+        # (Each distinct id keyed once: a column holds few, many times over.)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        encoded = pa.compute.dictionary_encode(column)
+        keys = pa.array(
+            [pattern_key(value) for value in encoded.dictionary.to_pylist()], type=pa.string()
         )
+        return pa.compute.take(keys, encoded.indices)
     try:
         return column.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
