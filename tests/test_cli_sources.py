@@ -410,6 +410,14 @@ def _sqlite_other_table(directory: Path) -> str:
     return str(path)
 
 
+def _sqlite_dotted_table(directory: Path) -> str:
+    path = directory / "dotted.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute('CREATE TABLE "my.runs" (pattern_id, timestamp)')
+    connection.close()
+    return str(path)
+
+
 def _no_pattern_ids(directory: Path) -> str:
     path = directory / "anonymous.jsonl"
     path.write_text('{"timestamp": "2026-03-01T10:00:00Z"}\n', encoding="utf-8")
@@ -512,6 +520,25 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         lambda t, s: ["dashboard", s["postgresql"], "--table", "archive.runs"],
         1,
         "has no table 'archive.runs'",
+    ),
+    (
+        "empty_table_option",  # (the default table was read instead)
+        lambda t, s: ["dashboard", s["sqlite"], "--table", " "],
+        2,
+        "--table/--column: the table name is empty",
+    ),
+    (
+        "a_field_mapped_twice",  # (the last mapping won, silently)
+        lambda t, s: ["dashboard", s["sqlite"], "--column", "agent=a", "--column", "agent=b"],
+        2,
+        "the field 'agent' is mapped more than once",
+    ),
+    (
+        "a_dotted_table_name_is_a_schema_and_a_table",
+        lambda t, s: ["dashboard", _sqlite_dotted_table(t), "--table", "my.runs"],
+        1,
+        "has no attached database 'my' for the table 'my.runs'; a table of that name is "
+        "main.my.runs",
     ),
     (
         "bad_column_option",

@@ -172,7 +172,11 @@ class TableSpec:
             name, sep, column = item.partition("=")
             if not sep or not name.strip() or not column.strip():
                 raise ValueError(f"expected FIELD=COLUMN, got {item!r}")
+            if name.strip() in mapping:  # (the last one won, silently)
+                raise ValueError(f"the field {name.strip()!r} is mapped more than once")
             mapping[name.strip()] = column.strip()
+        if table is not None and not table.strip():  # (the default table was read instead)
+            raise ValueError("the table name is empty")
         schema: str | None = None
         name = table or cls.table
         if table and "." in table:

@@ -203,9 +203,14 @@ class SQLiteSource(ExecutionSource):
         """Record field -> quoted column, for the fields the table has; checks that the
         table and its required (and mapped) columns exist."""
         spec = self.table
-        found = connection.execute(
-            "SELECT name FROM pragma_table_info(?, ?)", (spec.table, spec.schema or "main")
-        ).fetchall()
+        try:
+            found = connection.execute(
+                "SELECT name FROM pragma_table_info(?, ?)", (spec.table, spec.schema or "main")
+            ).fetchall()
+        except sqlite3.OperationalError as error:
+            if spec.schema is None or "unknown database" not in str(error):
+                raise
+            raise SourceError(self._no_schema(connection)) from None
         if not found:
             tables = [
                 row[0]
@@ -230,6 +235,21 @@ class SQLiteSource(ExecutionSource):
                 continue
             columns[name] = quote_identifier(actual)
         return columns
+
+    def _no_schema(self, connection: sqlite3.Connection) -> str:
+        """The error of a table named SCHEMA.NAME where no database SCHEMA is attached:
+        a table whose own name holds the dot is in `main`, which it then names."""
+        spec = self.table
+        dotted = f"{spec.schema}.{spec.table}"
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name = ? COLLATE NOCASE",
+            (dotted,),
+        ).fetchone()
+        hint = f"; a table of that name is main.{dotted}" if found else ""
+        return (
+            f"{self.path} has no attached database {spec.schema!r} for the table {dotted!r}{hint}"
+        )
 
     def _select(self, columns: Mapping[str, str], with_id: bool) -> tuple[list[str], str]:
         names = [name for name in ((PATTERN_ID,) if with_id else ()) + FIELDS if name in columns]
