@@ -115,21 +115,11 @@ def _as_text(pa: Any, column: Any) -> Any:
     try:
         return column.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        # e.g. UUIDs stored as 16 bytes: convert value by value (rare).
+        # e.g. an extension type of UUIDs (`arrow.uuid`): value by value (rare).
         return pa.array(
-            [None if value is None else pattern_key(value) for value in _py_ids(column)],
+            [None if value is None else pattern_key(value) for value in column.to_pylist()],
             type=pa.string(),
         )
-
-
-def _py_ids(column: Any) -> list[Any]:
-    from uuid import UUID
-
-    values = column.to_pylist()
-    return [
-        UUID(bytes=value) if isinstance(value, bytes) and len(value) == 16 else value
-        for value in values
-    ]
 
 
 def pattern_mask(pa: Any, column: Any, wanted: str) -> Any:
