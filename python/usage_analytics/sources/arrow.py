@@ -100,6 +100,15 @@ def _as_text(pa: Any, column: Any) -> Any:
         kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return column
+    if isinstance(kind, pa.BaseExtensionType):
+        # Its stored values (a Parquet UUID column, `arrow.uuid`, holds 16 bytes each),
+        # which a cast to text took as text: "\x00...\x05" for the UUID 0...05.
+        if isinstance(column, pa.ChunkedArray):
+            storage = [chunk.storage for chunk in column.chunks]
+            column = pa.chunked_array(storage, type=kind.storage_type)
+        else:
+            column = column.storage
+        kind = column.type
     binary = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_fixed_size_binary)
     if any(check(kind) for check in binary):
         # Bytes are UUIDs where 16 long (`pattern_key`), whether or not they happen to be
@@ -115,7 +124,7 @@ def _as_text(pa: Any, column: Any) -> Any:
     try:
         return column.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        # e.g. an extension type of UUIDs (`arrow.uuid`): value by value (rare).
+        # (Types without a cast to text: value by value, rare.)
         return pa.array(
             [None if value is None else pattern_key(value) for value in column.to_pylist()],
             type=pa.string(),
