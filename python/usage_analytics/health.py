@@ -43,14 +43,21 @@ the first is far more common).
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from usage_analytics.contracts import ModelUsageAnalyticsOutput, UsageTrendType
-from usage_analytics.report import _count, _duration_ms, _hours, _percent, _plural, _signed
+from usage_analytics.report import (
+    _PAST_LARGEST,
+    _count,
+    _duration_ms,
+    _hours,
+    _percent,
+    _plural,
+    _signed,
+)
 
 __all__ = ["SEVERITIES", "HealthFinding", "HealthThresholds", "Severity", "evaluate_health"]
 
@@ -281,7 +288,7 @@ def _latency_findings(
     if ratio_limit is not None and ratio > ratio_limit:
         shown_ratio, shown_limit = _apart(ratio, ratio_limit, "{:.1f}".format, _precise)
         if math.isinf(ratio):
-            shown_ratio = f">{sys.float_info.max:.3g}"
+            shown_ratio = _PAST_LARGEST
         findings.append(
             HealthFinding(
                 severity="warning",

@@ -22,7 +22,6 @@ projects, file types, invalid-record samples, the time zone) is escaped (`escape
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 
@@ -46,6 +45,7 @@ from usage_analytics.html_charts import (
     merged_bars,
 )
 from usage_analytics.report import (
+    _PAST_LARGEST,
     _WEEKDAYS,
     _bucket_seconds,
     _buckets,
@@ -240,9 +240,7 @@ def _health(findings: Sequence[HealthFinding], thresholds: HealthThresholds) -> 
         items = []
         for finding in findings:
             limit = "" if finding.threshold is None else f" · limit {finding.threshold:g}"
-            value = (
-                f">{sys.float_info.max:.3g}" if math.isinf(finding.value) else f"{finding.value:g}"
-            )
+            value = _PAST_LARGEST if math.isinf(finding.value) else f"{finding.value:g}"
             items.append(
                 f'<li class="finding {finding.severity}">'
                 f'<span class="sev">{_SEVERITY_LABEL[finding.severity]}</span>'
@@ -373,7 +371,7 @@ def _ratio(p95: float, p50: float) -> str:
         return _DASH
     ratio = p95 / p50
     if math.isinf(ratio):
-        return f">{sys.float_info.max:.3g}x"
+        return f"{_PAST_LARGEST}x"
     return f"{ratio:.1f}x" if ratio < 1e6 else f"{ratio:.3g}x"
 
 

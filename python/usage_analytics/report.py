@@ -72,6 +72,8 @@ _CONTINUATION = " " * 16
 #: Past this many hours a duration is written in exponent notation ("4.72e+301 h"): the
 #: digits of a time near the largest double would fill lines.
 _COMPACT_HOURS = 1e6
+#: How an infinite ratio (a quotient past the largest double) is written: more than that.
+_PAST_LARGEST = f">{sys.float_info.max:.3g}"
 #: Below this many milliseconds a duration is written with two significant digits
 #: (0.04 ms is not "0.0 ms").
 _SIGNIFICANT_MS = 0.1
