@@ -1139,11 +1139,14 @@ def test_sqlite_columns_differ_by_case_only_in_ascii(tmp_path: Path) -> None:
     assert distribution.by_agent == {"UPPER": 1}
 
 
-@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
 def test_a_mapped_column_without_values_is_a_column(tmp_path: Path, kind: str) -> None:
-    # An empty column of a file with a header is there ("no column 'score'" before).
+    # An empty column of a file with a header is there ("no column 'score'" before), and
+    # so is a JSON key that every line holds as null.
     rows = [{**row, "score": None} for row in demo_rows()]
     path = write_source(tmp_path, kind, rows)
+    if kind == "jsonl":
+        assert '"score": null' in path.read_text().splitlines()[0]
     spec = TableSpec(columns={"quality_score": "score"})
     without = [{k: v for k, v in row.items() if k != "quality_score"} for row in rows]
     for arrow in (True, False) if kind != "parquet" else (True,):

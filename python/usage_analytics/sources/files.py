@@ -156,8 +156,12 @@ class FileSource(ExecutionSource):
         if pa is not None:
             table = self._read_text_arrow(pa)  # renamed by the reader
             if table is not None:
-                if self.kind != "csv":
-                    _check_mapped_table(table, self.table, self.path)
+                if self.kind != "csv" and _mapped_without_values(table, self.table):
+                    # pyarrow's JSON reader, given the schema, has every column: only the
+                    # lines tell whether a key of nulls alone is there.
+                    _check_mapped_records(
+                        read_records(self.path, self.table.columns).records, self.table, self.path
+                    )
                 return _Loaded(table, self._lazy_lines(), True, id_column)
         loaded = read_records(self.path, self.table.columns)
         if self.kind != "csv":
@@ -393,22 +397,19 @@ def _csv_header(path: Path) -> list[str] | None:
         return None
 
 
-def _check_mapped_table(table: Any, spec: TableSpec, path: Path) -> None:
-    for name, column in spec.columns.items():
-        if column != name and (
-            name not in table.column_names
-            or (table.num_rows > 0 and table.column(name).null_count == table.num_rows)
-        ):
-            raise SourceError(f"{path}: no column {column!r} (mapped to the record field {name!r})")
+def _mapped_without_values(table: Any, spec: TableSpec) -> bool:
+    """Whether a field `spec` maps to another column has no value in `table`."""
+    return table.num_rows > 0 and any(
+        column != name and table.column(name).null_count == table.num_rows
+        for name, column in spec.columns.items()
+    )
 
 
 def _check_mapped_records(records: list[dict[str, Any]], spec: TableSpec, path: Path) -> None:
+    """JSON Lines name a key only where a line has it: a mapped column is there if a
+    line has its key, even if only as null (a CSV column of empty cells is there too)."""
     for name, column in spec.columns.items():
-        if (
-            column != name
-            and records
-            and not any(record.get(name) is not None for record in records)
-        ):
+        if column != name and records and not any(name in record for record in records):
             raise SourceError(f"{path}: no column {column!r} (mapped to the record field {name!r})")
 
 
