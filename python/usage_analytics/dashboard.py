@@ -23,6 +23,7 @@ from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.health import SEVERITIES, HealthFinding, HealthThresholds
 from usage_analytics.report import (
     MIN_WIDTH,
+    _duration_ms,
     _percent,
     printable,
     printable_lines,
@@ -41,9 +42,6 @@ __all__ = [
 #: Severity marks (Unicode, ASCII).
 _MARKS = {"critical": ("✗", "X"), "warning": ("⚠", "!"), "info": ("·", "i")}
 _MIN_FINDING = 16
-#: Past this many seconds a p95 is written in exponent notation ("1.7e+305 s"), not in
-#: the hundreds of digits of a time near the largest double.
-_COMPACT_SECONDS = 1e6
 
 
 @dataclass(frozen=True)
@@ -80,15 +78,6 @@ def dashboard_rows(
     return sorted(rows, key=DashboardRow.rank)
 
 
-def _ms(value: float) -> str:
-    if round(value) >= 1000:  # (999.7 ms is "1.00 s", not "1000 ms")
-        seconds = value / 1000
-        return f"{seconds:.2f} s" if seconds < _COMPACT_SECONDS else f"{seconds:.3g} s"
-    if 0 < value < 1:  # significant digits: 0.04 ms is not "0 ms"
-        return f"{value:.2g} ms"
-    return f"{value:.0f} ms"
-
-
 def _cells(row: DashboardRow, unicode: bool, skipped: bool) -> list[str]:
     """The row's numbers; its invalid records too where some row has any (`skipped`)."""
     result = row.result
@@ -99,7 +88,7 @@ def _cells(row: DashboardRow, unicode: bool, skipped: bool) -> list[str]:
         f"{runs:,}",
         *invalid,
         _percent(result.success_metrics.success_rate) if runs else "-",
-        "-" if perf is None or perf.sample_count == 0 else _ms(perf.p95_execution_time_ms),
+        "-" if perf is None or perf.sample_count == 0 else _duration_ms(perf.p95_execution_time_ms),
         trend_label(result.trend_analysis, unicode=unicode),
     ]
 
