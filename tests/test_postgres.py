@@ -613,6 +613,11 @@ def test_first_record_is_the_tables_first_row_of_the_pattern(postgres_url: str, 
     sql(
         postgres_url,
         f"CREATE TABLE pattern_executions (pattern_id {kind}, timestamp timestamptz, agent text)",
+        # (A text id of a tab and a no-break space is blank: btrim() took it for an id.)
+        *[
+            "INSERT INTO pattern_executions VALUES (E'\\t\\u00a0', NULL, 'blank')"
+            for _ in range(kind == "text")
+        ],
         f"INSERT INTO pattern_executions VALUES ('{first}', NULL, 'first'), "
         f"('{second}', 'infinity', 'second'), (NULL, NULL, 'no pattern')",
     )

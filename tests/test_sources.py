@@ -61,7 +61,7 @@ from usage_analytics.sources import (
     open_source,
     save_records,
 )
-from usage_analytics.sources.base import quote_identifier
+from usage_analytics.sources.base import WHITESPACE, no_pattern, quote_identifier
 from usage_analytics.sources.sqlite import write_executions_sync
 from usage_analytics.sources.timestamps import parse_timestamp
 
@@ -868,7 +868,8 @@ def test_first_record_is_the_sources_first_of_the_pattern_or_of_any(
     tmp_path: Path, kind: str, arrow: bool
 ) -> None:
     rows: list[dict[str, Any]] = [
-        {"pattern_id": " ", "timestamp": NOW, "agent": "nobody"},  # (no pattern: skipped)
+        # (No pattern: skipped. SQLite's trim() took the tab and no-break space for an id.)
+        {"pattern_id": "\t\xa0", "timestamp": NOW, "agent": "nobody"},
         {"pattern_id": "b", "timestamp": NOW - timedelta(hours=1), "agent": "first"},
         {"pattern_id": "a", "timestamp": NOW - timedelta(hours=2), "agent": "second"},
         {"pattern_id": "b", "timestamp": NOW - timedelta(hours=3), "agent": "third"},
@@ -887,6 +888,12 @@ def test_first_record_is_the_sources_first_of_the_pattern_or_of_any(
         assert of_a.locate(0) == ("row 3" if kind == "parquet" else f"line {3 + (kind == 'csv')}")
     with pytest.raises(UnknownPatternError):
         run(source.first_record("nope"))
+
+
+def test_whitespace_is_what_python_strips() -> None:
+    # The databases' trim() is given these characters to find the ids no_pattern finds.
+    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == WHITESPACE
+    assert no_pattern(WHITESPACE)
 
 
 def test_file_without_pattern_ids_has_no_unattributed_records(tmp_path: Path) -> None:

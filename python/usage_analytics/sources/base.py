@@ -212,6 +212,14 @@ def pattern_uuid(text: str) -> UUID | None:
     return uuid_spelled(text.strip())
 
 
+#: The characters Python's `str.strip()` removes (those `str.isspace()` calls space), for
+#: a database's `trim` to find the ids `no_pattern` calls blank.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def no_pattern(value: Any) -> bool:
     """Whether a stored pattern id names no pattern: missing, or blank text."""
     return value is None or not str(value).strip()

@@ -35,6 +35,7 @@ from usage_analytics.sources.base import (
     FLAG_FIELDS,
     NUMBER_FIELDS,
     PATTERN_ID,
+    WHITESPACE,
     ExecutionSource,
     Fetched,
     SourceError,
@@ -527,7 +528,8 @@ class PostgresSource(ExecutionSource):
 
         def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Fetched | None:
             pid = columns[PATTERN_ID][0]
-            condition, params = f"{pid} IS NOT NULL AND btrim({pid}::text) <> ''", list[Any]()
+            condition = f"{pid} IS NOT NULL AND btrim({pid}::text, $1) <> ''"
+            params: list[Any] = [WHITESPACE]
             if pattern_id is not None:
                 forms = self._pattern_forms(cursor, columns, pattern_id)
                 if forms is None:

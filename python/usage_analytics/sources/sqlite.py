@@ -55,6 +55,7 @@ from usage_analytics.sources.base import (
     FLAG_FIELDS,
     NUMBER_FIELDS,
     PATTERN_ID,
+    WHITESPACE,
     ExecutionSource,
     Fetched,
     SourceError,
@@ -485,7 +486,7 @@ class SQLiteSource(ExecutionSource):
             columns = self._columns(connection)
             names, exprs = self._select(columns, with_id=True)
             pid = columns[PATTERN_ID]
-            condition, params = f"{pid} IS NOT NULL AND trim({pid}) != ''", list[Any]()
+            condition, params = f"{pid} IS NOT NULL AND trim({pid}, ?) != ''", [WHITESPACE]
             if pattern_id is not None:
                 condition, params = self._pattern_condition(connection, columns, pattern_id)
             row = connection.execute(
