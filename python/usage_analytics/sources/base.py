@@ -221,8 +221,9 @@ WHITESPACE = (
 
 
 def no_pattern(value: Any) -> bool:
-    """Whether a stored pattern id names no pattern: missing, or blank text."""
-    return value is None or not str(value).strip()
+    """Whether a stored pattern id names no pattern: missing, or blank text (bytes too:
+    their text, as `pattern_key` reads them, not Python's `b'...'`)."""
+    return value is None or not pattern_key(value)
 
 
 def pattern_key(value: Any) -> str:
