@@ -419,6 +419,27 @@ def test_unreachable_server_and_bad_urls(postgres_url: str) -> None:
         PostgresSource("postgresql://host:notaport/db")
 
 
+def test_urls_are_read_as_libpq_reads_them(postgres_url: str) -> None:
+    # A password holding "#" was "bad PostgreSQL URL", shown password and all (urlsplit took
+    # "#..." for a fragment and "secr" for the port); a URL without a host lost its "//"
+    # when the connect timeout was added. (The test server trusts every password.)
+    sql(postgres_url, "CREATE TABLE pattern_executions (pattern_id text, timestamp timestamptz)")
+    parts = urlsplit(postgres_url)
+    host, port, database = parts.hostname, parts.port, parts.path.lstrip("/")
+    hashed = f"postgresql://postgres:secr#et?@{host}:{port}/{database}"
+    assert call(PostgresSource(hashed), "newest") is None
+    hostless = f"postgresql:///{database}?host={host}&port={port}&user=postgres"
+    assert call(PostgresSource(hostless), "newest") is None
+    # libpq quoted the password it could not decode after the redacted URL.
+    with pytest.raises(SourceUnavailableError, match="invalid percent-encoded") as caught:
+        call(PostgresSource(f"postgresql://postgres:pa%zzword@{host}:{port}/db"), "newest")
+    assert "zzword" not in str(caught.value)
+    assert "postgres:***@" in str(caught.value)
+    with pytest.raises(UnsupportedSourceError, match="bad PostgreSQL URL") as caught:
+        PostgresSource("postgresql://u:secr#et@host:notaport/db")
+    assert "secr" not in str(caught.value)
+
+
 def test_concurrent_fetches_share_one_connection(loaded: str) -> None:
     rows = demo_rows()
     source = PostgresSource(loaded)

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.sources.arrow import group_by_pattern
@@ -81,49 +81,80 @@ def driver() -> Any:
 
 
 def checked_url(url: str) -> str:
-    """`url` if it is a usable postgresql:// URL, with a connect timeout added."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a malformed port)
-    except ValueError as error:
-        raise UnsupportedSourceError(f"bad PostgreSQL URL {redacted(url)!r}: {error}") from None
-    if parts.scheme not in POSTGRES_SCHEMES:
+    """`url` if it is a usable postgresql:// URL, with a connect timeout added.
+
+    The URL is read as libpq reads it, not as `urlsplit` does: the user information runs
+    to the first `@` before any `/`, so a password may hold `#` or `?` (`urlsplit` took
+    `#t@host` for a fragment), and a URL without a host (`postgresql:///db`, a Unix
+    socket) keeps its `//`. Only the host and port are checked here; libpq checks the rest
+    when it connects."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in POSTGRES_SCHEMES:
         raise UnsupportedSourceError(
             f"bad PostgreSQL URL {redacted(url)!r}: it must start with postgresql://"
         )
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(key == "connect_timeout" for key, _ in query):
-        query.append(("connect_timeout", str(CONNECT_TIMEOUT)))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    after_user = _after_userinfo(rest)
+    try:
+        urlsplit(f"{scheme}://{after_user}").port  # noqa: B018 (raises on a malformed port)
+    except ValueError as error:
+        raise UnsupportedSourceError(f"bad PostgreSQL URL {redacted(url)!r}: {error}") from None
+    _, question, query = after_user.partition("?")
+    if any(key == "connect_timeout" for key, _ in parse_qsl(query, keep_blank_values=True)):
+        return url
+    joiner = "&" if question and query and not query.endswith("&") else "" if question else "?"
+    return f"{url}{joiner}connect_timeout={CONNECT_TIMEOUT}"
+
+
+def _after_userinfo(rest: str) -> str:
+    """What follows the user information of a URL's part after `://`, as libpq finds it
+    (up to the first `@` before any `/`)."""
+    slash = rest.find("/")
+    at = rest.find("@", 0, len(rest) if slash < 0 else slash)
+    return rest[at + 1 :]
 
 
 #: Connection parameters holding secrets, hidden when a URL is shown (libpq's names).
 _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+#: A password given as a query parameter.
+_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)([^&]*)")
 
 
 def redacted(url: str) -> str:
-    """`url` with its passwords hidden, for messages: the one before `@` and any given as
-    a query parameter (`?password=...`)."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if parts.password is not None:
-            netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-        query = parts.query
-        if any(key in _SECRET_PARAMETERS for key, _ in pairs):
-            hidden = [(key, "***" if key in _SECRET_PARAMETERS else v) for key, v in pairs]
-            query = urlencode(hidden, safe="*")
-        return urlunsplit(parts._replace(netloc=netloc, query=query))
-    except ValueError:  # not a URL urlsplit reads (a bad IPv6 host): hide by pattern
-        url = _USERINFO_PASSWORD.sub(r"\1***@", url)
-        return _QUERY_PASSWORD.sub(r"\1***", url)
+    """`url` with its passwords hidden, for messages: the one after `user:` and any given
+    as a query parameter (`?password=...`).
+
+    Whatever parser is right about where the user information ends (libpq's first `@`
+    before a `/`, `urlsplit`'s last `@` before a `/`, `?` or `#`), the password is hidden
+    up to the URL's last `@`: a password with an unencoded `/` or `#` is hidden too. (So is
+    a host and port followed by an `@` in a query value: shown as `host:***@...`, which
+    says less than it could, but never a secret.)"""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        at = rest.rfind("@")
+        colon = rest.find(":", 0, max(at, 0))
+        if colon >= 0:
+            rest = f"{rest[: colon + 1]}***{rest[at:]}"
+    return _QUERY_PASSWORD.sub(r"\1***", f"{scheme}{sep}{rest}")
 
 
-#: A password in the user information (`://user:password@`) and in the query, for URLs
-#: `urlsplit` refuses.
-_USERINFO_PASSWORD = re.compile(r"(://[^/?#@:]*:)[^/?#]*@")
-_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)[^&#]*")
+def _secrets(url: str) -> list[str]:
+    """The passwords `url` holds as written and decoded, longest first: libpq's messages
+    quote them (`invalid percent-encoded token: "pa%zzword"`)."""
+    _, sep, rest = url.partition("://")
+    found = [match.group(2) for match in _QUERY_PASSWORD.finditer(url)]
+    at = rest.rfind("@")
+    colon = rest.find(":", 0, max(at, 0))
+    if sep and colon >= 0:
+        found.append(rest[colon + 1 : at])
+    found += [unquote(secret) for secret in found]
+    return sorted({secret for secret in found if secret}, key=len, reverse=True)
+
+
+def _hidden(message: str, url: str) -> str:
+    """`message` (a driver's) without any password of `url`."""
+    for secret in _secrets(url):
+        message = message.replace(secret, "***")
+    return message
 
 
 def _text_array(values: Sequence[str]) -> str:
@@ -133,8 +164,10 @@ def _text_array(values: Sequence[str]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
+def _first_line(error: BaseException, url: str) -> str:
+    """The first line of a driver's error, without the driver's prefixes and without the
+    passwords of `url` (libpq quotes a password it cannot read)."""
+    text = _hidden(str(error), url).strip() or type(error).__name__
     line = text.splitlines()[0]
     for prefix in ("IO: ", "[libpq] ", "Failed to connect: "):
         line = line.removeprefix(prefix)
@@ -152,7 +185,7 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
         connection = dbapi.connect(target, autocommit=autocommit)
     except dbapi.Error as error:
         raise SourceUnavailableError(
-            f"cannot connect to {redacted(url)}: {_first_line(error)}"
+            f"cannot connect to {redacted(url)}: {_first_line(error, url)}"
         ) from None
     try:
         cursor = connection.cursor()
@@ -167,7 +200,9 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
             cursor.close()
     except dbapi.Error as error:
         connection.close()
-        raise SourceUnavailableError(f"cannot use {redacted(url)}: {_first_line(error)}") from None
+        raise SourceUnavailableError(
+            f"cannot use {redacted(url)}: {_first_line(error, url)}"
+        ) from None
     return connection
 
 
@@ -211,14 +246,16 @@ class PostgresConnection:
         except dbapi.OperationalError as error:
             self._discard()
             raise SourceUnavailableError(
-                f"{self.description}: connection failed: {_first_line(error)}"
+                f"{self.description}: connection failed: {_first_line(error, self.url)}"
             ) from None
         except dbapi.Error as error:
             # The driver leaves the session in the failed transaction ("commands ignored
             # until end of transaction block"): every later call would fail too. The next
             # call opens a fresh connection.
             self._discard()
-            raise SourceError(f"{self.description}: query failed: {_first_line(error)}") from None
+            raise SourceError(
+                f"{self.description}: query failed: {_first_line(error, self.url)}"
+            ) from None
         finally:
             try:
                 cursor.close()
@@ -683,7 +720,7 @@ def write_executions_sync(
         connection.commit()
     except dbapi.Error as error:
         raise SourceError(
-            f"{redacted(url)}: cannot write the executions: {_first_line(error)}"
+            f"{redacted(url)}: cannot write the executions: {_first_line(error, url)}"
         ) from None
     finally:
         connection.close()
