@@ -435,9 +435,9 @@ def test_urls_are_read_as_libpq_reads_them(postgres_url: str) -> None:
         call(PostgresSource(f"postgresql://postgres:pa%zzword@{host}:{port}/db"), "newest")
     assert "zzword" not in str(caught.value)
     assert "postgres:***@" in str(caught.value)
-    with pytest.raises(UnsupportedSourceError, match="bad PostgreSQL URL") as caught:
+    with pytest.raises(UnsupportedSourceError, match="bad PostgreSQL URL") as refused:
         PostgresSource("postgresql://u:secr#et@host:notaport/db")
-    assert "secr" not in str(caught.value)
+    assert "secr" not in str(refused.value)
 
 
 def test_concurrent_fetches_share_one_connection(loaded: str) -> None:
