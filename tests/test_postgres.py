@@ -176,7 +176,8 @@ def test_uuid_typed_pattern_column_and_naive_timestamps(postgres_url: str) -> No
 
 @pytest.mark.parametrize("kind", ["timestamptz", "timestamp", "date"])
 def test_rows_in_no_window_are_fetched_for_every_window(postgres_url: str, kind: str) -> None:
-    """NULL, infinity and -infinity timestamps are in no window: every window fetches
+    """NULL, infinity and -infinity timestamps are in no window, nor are those outside the
+    years 1-9999 (left out unseen, and the newest broke `newest`): every window fetches
     them, so that the core reports them (their timestamps, and then the window's, come
     as ISO text; the numbers are those of the window's rows alone)."""
     sql(
@@ -189,26 +190,29 @@ def test_rows_in_no_window_are_fetched_for_every_window(postgres_url: str, kind:
         "('p', NULL, 1, 'null'), ('p', 'infinity', 2, 'infinity'), "
         "('p', '-infinity', 3, 'minus infinity'), ('q', NULL, 4, 'other pattern'), "
         "(NULL, '2026-03-01 10:00:00', 5, 'no pattern'), (NULL, NULL, 6, 'no pattern'), "
-        "('  ', '2026-03-01 11:00:00', 7, 'blank pattern')",
+        "('  ', '2026-03-01 11:00:00', 7, 'blank pattern'), "
+        "('p', '60000-01-01 00:00:00', 8, 'year 60000'), ('p', '0044-03-15 00:00:00 BC', 9, 'BC')",
     )
     fetched = call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
     agents = fetched.data.column("agent").to_pylist()
-    assert sorted(agents) == ["infinity", "minus infinity", "null", "placed", "placed"]
+    unplaced = ["BC", "infinity", "minus infinity", "null", "year 60000"]
+    assert sorted(agents) == sorted([*unplaced, "placed", "placed"])
     result = analyse(fetched.data, "p", on_invalid="skip")
-    assert result.data_quality.invalid_records == 3
+    assert result.data_quality.invalid_records == 5
     assert result.usage_metrics.total_executions == 2
     assert result.performance_metrics is not None
     assert result.performance_metrics.avg_execution_time_ms == 20.0
     located = {fetched.locate(sample.index) for sample in result.data_quality.error_samples}
-    assert located == {
+    assert {label for label in located if "60000-01-01" not in label and "BC'" not in label} == {
         "a row with timestamp NULL",
         "the row with timestamp 'infinity'",
         "the row with timestamp '-infinity'",
     }
+    assert len(located) == 5
     with pytest.raises(InvalidRecordError, match="field 'timestamp'"):
         analyse(fetched.data, "p")
     clean = call(PostgresSource(postgres_url), "fetch", "p", START, START + timedelta(days=1))
-    assert sorted(clean.data.column("agent").to_pylist()) == ["infinity", "minus infinity", "null"]
+    assert sorted(clean.data.column("agent").to_pylist()) == unplaced
     groups = {g.pattern_id: g for g in call(PostgresSource(postgres_url), "fetch_all", START, NOW)}
     assert sorted(groups["p"].data.column("agent").to_pylist()) == sorted(agents)
     assert groups["q"].data.column("agent").to_pylist() == ["other pattern"]
@@ -450,6 +454,19 @@ def test_concurrent_fetches_share_one_connection(loaded: str) -> None:
         return [f.count for f in fetched]
 
     assert run(go()) == [len(in_window(records_of(rows, p))) for p in PATTERN_IDS * 4]
+
+
+@pytest.mark.parametrize("length", [50, 61, 62, 63])
+def test_an_executions_table_of_a_long_name_has_both_indexes(
+    postgres_url: str, length: int
+) -> None:
+    # Their names, cut by PostgreSQL, were one (62 bytes) or the table's own (63): CREATE
+    # INDEX IF NOT EXISTS then made one index, or none.
+    table = "t" * length
+    write_executions_sync(postgres_url, demo_rows()[:3], TableSpec(table=table))
+    indexes = sql(postgres_url, f"SELECT indexdef FROM pg_indexes WHERE tablename = '{table}'")
+    assert len(indexes) == 2
+    assert sum("WHERE" in definition for (definition,) in indexes) == 1
 
 
 def test_write_replaces_rows_when_asked(postgres_url: str) -> None:

@@ -8,8 +8,8 @@ buffers (no Python object per row or value) and binds every value as a query par
 Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as midnight
 UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
 column, so an index on (pattern_id, timestamp) serves every query; `pattern_id` may be
-text or uuid. A row whose timestamp is in no window (NULL, `infinity`, `-infinity`) is
-fetched for every window, so that nothing is left out unseen: the core then reports it as
+text or uuid. A row whose timestamp is in no window (NULL, `infinity`, `-infinity`, an
+instant outside the years 1-9999) is fetched for every window, so that nothing is left out unseen: the core then reports it as
 an invalid record. Such rows are rare, and only when a fetch holds one are its
 timestamps handed over as ISO text (the same instants) instead of Arrow timestamps.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -54,6 +55,7 @@ from usage_analytics.sources.base import (
 from usage_analytics.sources.timestamps import timestamp_of
 
 __all__ = [
+    "MAX_NAME_BYTES",
     "POSTGRES_SCHEMES",
     "PostgresConnection",
     "PostgresSource",
@@ -64,6 +66,8 @@ __all__ = [
 ]
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+#: PostgreSQL keeps the first NAMEDATALEN - 1 bytes of a name and drops the rest silently.
+MAX_NAME_BYTES = 63
 #: Seconds to wait for a server that does not answer (added to URLs without one).
 CONNECT_TIMEOUT = 10
 _TEXT_TYPES = ("text", "character varying", "character", "name", "citext")
@@ -485,7 +489,7 @@ class PostgresSource(ExecutionSource):
                 condition, params = matched
             cursor.execute(
                 f"SELECT max({ts}) FROM {self.table.qualified} WHERE {condition} "
-                f"AND {ts} > '-infinity' AND {ts} < 'infinity'",
+                f"AND {_analysable(ts)}",
                 params,
             )
             return _as_datetime(cursor.fetchone()[0])
@@ -608,8 +612,15 @@ class PostgresSource(ExecutionSource):
 
 def _unplaced_condition(ts: str) -> str:
     """The timestamps no window holds (written as the partial index of
-    `create_executions_table` has it, so that PostgreSQL can serve `fetch_all` from it)."""
-    return f"({ts} IS NULL OR {ts} IN ('infinity', '-infinity'))"
+    `create_executions_table` has it, so that PostgreSQL can serve `fetch_all` from it):
+    NULL, `infinity`, `-infinity` and the instants outside the years 1-9999 that windows
+    (Python's datetimes) span, such as epoch milliseconds read as seconds, or BC dates."""
+    return f"({ts} IS NULL OR NOT {_analysable(ts)})"
+
+
+def _analysable(ts: str) -> str:
+    """The timestamps within the years 1-9999 (the session runs in UTC)."""
+    return f"({ts} >= '0001-01-01' AND {ts} < '10000-01-01')"
 
 
 def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
@@ -645,17 +656,30 @@ def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None
         f"{c['project']} text, "
         f"{c['file_path']} text)"
     )
-    index = quote_identifier(f"{spec.table}_pattern_time")
+    index = quote_identifier(_index_name(spec.table, "pattern_time"))
     cursor.execute(
         f"CREATE INDEX IF NOT EXISTS {index} ON {spec.qualified} "
         f"({c[PATTERN_ID]}, {c['timestamp']})"
     )
     # The rows no window holds, usually none: `fetch_all` asks for them over all patterns.
-    unplaced = quote_identifier(f"{spec.table}_unplaced")
+    unplaced = quote_identifier(_index_name(spec.table, "unplaced"))
     cursor.execute(
         f"CREATE INDEX IF NOT EXISTS {unplaced} ON {spec.qualified} ({c[PATTERN_ID]}) "
         f"WHERE {_unplaced_condition(c['timestamp'])}"
     )
+
+
+def _index_name(table: str, suffix: str) -> str:
+    """The index `{table}_{suffix}`, or where PostgreSQL would cut that name (and the two
+    indexes of a long table's name then had one name, or its table's: CREATE INDEX IF NOT
+    EXISTS made one or none), the table's name cut, a digest of the whole, and the
+    suffix's initial."""
+    name = f"{table}_{suffix}"
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    kept = table.encode()[: MAX_NAME_BYTES - len(digest) - 4].decode(errors="ignore")
+    return f"{kept}_{digest}_{suffix[0]}"
 
 
 def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -> Any:

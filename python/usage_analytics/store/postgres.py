@@ -19,7 +19,7 @@ from uuid import UUID
 
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.sources.base import SourceError, SourceUnavailableError, quote_identifier
-from usage_analytics.sources.postgres import PostgresConnection
+from usage_analytics.sources.postgres import MAX_NAME_BYTES, PostgresConnection
 from usage_analytics.store.base import (
     ANALYTICS_TABLE,
     COLUMNS,
@@ -50,10 +50,6 @@ _TYPES = {
     "model": "text NOT NULL",
 }
 _CASTS = {"correlation_id": "::uuid", "result": "::jsonb"}
-
-
-#: PostgreSQL keeps the first NAMEDATALEN - 1 bytes of a name and drops the rest silently.
-MAX_NAME_BYTES = 63
 
 
 def _check_name_length(name: str | None) -> None:
