@@ -9,9 +9,10 @@ Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as 
 UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
 column, so an index on (pattern_id, timestamp) serves every query; `pattern_id` may be
 text or uuid. A row whose timestamp is in no window (NULL, `infinity`, `-infinity`, an
-instant outside the years 1-9999) is fetched for every window, so that nothing is left out unseen: the core then reports it as
-an invalid record. Such rows are rare, and only when a fetch holds one are its
-timestamps handed over as ISO text (the same instants) instead of Arrow timestamps.
+instant outside the years 1-9999) is fetched for every window, so that nothing is left
+out unseen: the core then reports it as an invalid record. Such rows are rare, and only
+when a fetch holds one are its timestamps handed over as ISO text (the same instants)
+instead of Arrow timestamps.
 
 One connection per source, opened on first use; calls are serialized on it and run on a
 worker thread (the driver is synchronous), so the event loop never blocks.
