@@ -670,3 +670,107 @@ def test_first_record_is_the_tables_first_row_of_the_pattern(postgres_url: str, 
     unknown = str(UUID(int=9)) if kind == "uuid" else "9"
     with pytest.raises(UnknownPatternError):
         call(PostgresSource(postgres_url), "first_record", unknown)
+
+
+def test_domains_are_read_as_their_base_types(postgres_url: str) -> None:
+    # A numeric domain was an "arrow.opaque" column, a timestamptz domain refused; a real
+    # was read with its float32 digits (0.699999988...), where psql and a CSV export show 0.7.
+    sql(
+        postgres_url,
+        "CREATE DOMAIN dnum AS numeric(12,3)",
+        "CREATE DOMAIN dts AS timestamptz",
+        "CREATE DOMAIN dflag AS boolean",
+        "CREATE DOMAIN dtext AS text",
+        "CREATE TABLE pattern_executions (pattern_id text, timestamp dts, success dflag, "
+        "execution_time_ms dnum, quality_score real, agent dtext)",
+        "INSERT INTO pattern_executions VALUES "
+        "('p', '2026-03-01 10:00:00Z', true, 656.5, 0.7, 'a'), "
+        "('p', '2026-03-02 10:00:00Z', false, 100.25, 0.3, 'b')",
+    )
+    fetched = call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
+    assert fetched.data.column("quality_score").to_pylist() == [0.7, 0.3]
+    result = analyse(fetched.data, "p")
+    assert result.success_metrics.success_rate == 0.5
+    assert result.performance_metrics is not None
+    assert result.performance_metrics.avg_execution_time_ms == (656.5 + 100.25) / 2
+    assert result.context_distribution is not None
+    assert result.context_distribution.by_agent == {"a": 1, "b": 1}
+    assert call(PostgresSource(postgres_url), "newest") == datetime(2026, 3, 2, 10, tzinfo=UTC)
+
+
+def test_numbers_are_read_as_pythons_float_reads_their_text(postgres_url: str) -> None:
+    # A numeric past a double's range failed the whole query ("out of range for type
+    # double precision"), even with --on-invalid skip; a CSV of it reports the row.
+    texts = [
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "-1e-400",
+        "NaN",
+        "5",
+        str((1 << 1024) - (1 << 970)),  # (the least that rounds to infinity)
+        str((1 << 1024) - (1 << 970) - 1),
+        "0." + str(5**1075).rjust(1075, "0"),  # 2**-1075: the largest that rounds to zero
+        "0." + str(5**1075 + 1).rjust(1075, "0"),
+    ]
+    rows = ", ".join(f"('p', '2026-03-01 10:00:00Z', '{text}')" for text in texts)
+    sql(
+        postgres_url,
+        "CREATE TABLE pattern_executions (pattern_id text, timestamp timestamptz, "
+        "execution_time_ms numeric)",
+        f"INSERT INTO pattern_executions VALUES {rows}",
+    )
+    fetched = call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
+    got = fetched.data.column("execution_time_ms").to_pylist()
+    assert [repr(value) for value in got] == [repr(float(text)) for text in texts]
+    result = analyse(fetched.data, "p", on_invalid="skip")
+    assert result.data_quality.invalid_records == 4  # (infinite and NaN times)
+
+
+def test_interval_durations_and_text_flags(postgres_url: str) -> None:
+    sql(
+        postgres_url,
+        "CREATE TABLE pattern_executions (pattern_id text, timestamp timestamptz, "
+        "execution_time_ms interval, success text)",
+        "INSERT INTO pattern_executions VALUES "
+        "('p', '2026-03-01 10:00:00Z', '1.5 seconds', 'true')",
+    )
+    # A text flag column was refused in the driver's words ("Arrow type Utf8").
+    with pytest.raises(SourceError, match="column 'success' of table 'pattern_executions' is text"):
+        call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
+    sql(postgres_url, "ALTER TABLE pattern_executions DROP COLUMN success")
+    fetched = call(PostgresSource(postgres_url), "fetch", "p", START, NOW)
+    assert fetched.data.column("execution_time_ms").to_pylist() == [1500.0]
+    mapped = TableSpec(columns={"timeout": "pattern_id"})  # (a mapped column is checked too)
+    with pytest.raises(SourceError, match=r"column 'pattern_id' .* is text; flags must be boolean"):
+        call(PostgresSource(postgres_url, mapped), "fetch", "p", START, NOW)
+
+
+def test_a_case_insensitive_collation_keeps_ids_apart(postgres_url: str) -> None:
+    # "alpha" matched "Alpha" too: 5 runs each, where grouping (the dashboard) found 2 and 3.
+    sql(
+        postgres_url,
+        "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+        "CREATE TABLE pattern_executions (pattern_id text COLLATE ci, timestamp timestamptz)",
+        "CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)",
+        "INSERT INTO pattern_executions VALUES ('alpha', '2026-03-01Z'), ('alpha', '2026-03-02Z'), "
+        "('Alpha', '2026-03-01Z'), ('Alpha', '2026-03-02Z'), ('Alpha', '2026-03-03Z')",
+    )
+    counts = {
+        wanted: call(PostgresSource(postgres_url), "fetch", wanted, START, NOW).count
+        for wanted in ("alpha", "Alpha")
+    }
+    groups = call(PostgresSource(postgres_url), "fetch_all", START, NOW)
+    assert counts == {group.pattern_id: group.count for group in groups} == {"alpha": 2, "Alpha": 3}
+
+
+def test_row_labels_do_not_follow_the_databases_datestyle(postgres_url: str) -> None:
+    database = urlsplit(postgres_url).path.lstrip("/")
+    sql(
+        postgres_url,
+        f"ALTER DATABASE {database} SET DateStyle = 'SQL, DMY'",
+        "CREATE TABLE pattern_executions (pattern_id text, timestamp timestamptz)",
+        "INSERT INTO pattern_executions VALUES ('p', '2026-04-01 00:00:00Z')",
+    )
+    first = call(PostgresSource(postgres_url), "first_record")
+    assert first.locate(0) == "the row with timestamp '2026-04-01 00:00:00+00'"

@@ -27,7 +27,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from usage_analytics.extras import missing_extra, require_pyarrow
@@ -72,7 +72,64 @@ MAX_NAME_BYTES = 63
 #: Seconds to wait for a server that does not answer (added to URLs without one).
 CONNECT_TIMEOUT = 10
 _TEXT_TYPES = ("text", "character varying", "character", "name", "citext")
-_NUMBER_TYPES = ("smallint", "integer", "bigint", "real", "numeric", "double precision")
+_INTEGER_TYPES = ("smallint", "integer", "bigint")
+_FLAG_TYPES = ("boolean", *_INTEGER_TYPES)
+_NUMBER_TYPES = (*_INTEGER_TYPES, "real", "numeric", "double precision", "interval")
+
+#: A table's columns: name, type (a domain's base type, with its modifier), whether it is
+#: a domain, whether its collation is deterministic (in the table's order).
+_COLUMNS_QUERY = (
+    "WITH RECURSIVE typed(attnum, attname, typid, typmod, is_domain, coll_oid) AS ("
+    "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, false, a.attcollation "
+    "FROM pg_attribute a "
+    "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+    "UNION ALL SELECT typed.attnum, typed.attname, t.typbasetype, t.typtypmod, true, "
+    "typed.coll_oid FROM typed JOIN pg_type t ON t.oid = typed.typid WHERE t.typtype = 'd') "
+    "SELECT typed.attname, format_type(typed.typid, typed.typmod), typed.is_domain, "
+    "coalesce(c.collisdeterministic, true) FROM typed "
+    "JOIN pg_type t ON t.oid = typed.typid LEFT JOIN pg_collation c ON c.oid = typed.coll_oid "
+    "WHERE t.typtype <> 'd' ORDER BY typed.attnum"
+)
+#: The least magnitude a numeric rounds to infinity as a double (the largest double and
+#: half its last place: 2**1024 - 2**970), and the largest it rounds to zero (2**-1075).
+#: PostgreSQL refuses to cast either; Python's float() reads them as inf and 0.0.
+_DOUBLE_OVERFLOW = str((1 << 1024) - (1 << 970))
+_DOUBLE_UNDERFLOW = "0." + str(5**1075).rjust(1075, "0")
+
+
+class _Column(NamedTuple):
+    """A table's column: its SQL name, its type (a domain's base type), whether that type
+    is a domain's and whether its collation is deterministic (not case-insensitive)."""
+
+    sql: str
+    kind: str
+    domain: bool = False
+    deterministic: bool = True
+
+    @property
+    def base(self) -> str:
+        """The type without its modifier (`format_type` writes "numeric(10,3)")."""
+        return self.kind.split("(", 1)[0].strip()
+
+
+def _as_double(sql: str, base: str) -> str:
+    """A number column as double precision, valued as a CSV export of it reads: `real` by
+    its shortest text (868.521, not 868.52099609375: the session's extra_float_digits is
+    1), a numeric past a double's range infinite or zero (the cast refused it and failed
+    the query), an interval in milliseconds."""
+    if base == "real":
+        return f"{sql}::text::double precision"
+    if base == "interval":
+        return f"(extract(epoch FROM {sql}) * 1000)::double precision"
+    if base == "numeric":
+        return (
+            f"(CASE WHEN {sql} = 'NaN' THEN 'NaN'::double precision "
+            f"WHEN abs({sql}) >= {_DOUBLE_OVERFLOW} "
+            f"THEN sign({sql})::double precision * 'Infinity'::double precision "
+            f"WHEN abs({sql}) <= {_DOUBLE_UNDERFLOW} THEN sign({sql})::double precision * 0 "
+            f"ELSE {sql}::double precision END)"
+        )
+    return f"{sql}::double precision"
 
 
 def driver() -> Any:
@@ -196,6 +253,10 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
         cursor = connection.cursor()
         try:
             cursor.execute("SET TIME ZONE 'UTC'")
+            # Timestamps as ISO text (a database's DateStyle wrote "01/04/2026 ..." into
+            # row labels), floats as their shortest exact text (`_as_double`).
+            cursor.execute("SET DateStyle = 'ISO, YMD'")
+            cursor.execute("SET extra_float_digits = 1")
             # (a server without JIT, PostgreSQL 10 and older, has no such setting)
             cursor.execute(
                 "SELECT set_config('jit', 'off', false) FROM pg_settings WHERE name = 'jit'"
@@ -287,12 +348,12 @@ class PostgresSource(ExecutionSource):
         self._connection = PostgresConnection(url, on_connect=self._forget_columns)
         self.url = url
         self.description = self._connection.description
-        self._columns: dict[str, tuple[str, str]] | None = None
+        self._columns: dict[str, _Column] | None = None
 
     def _forget_columns(self, connection: Any) -> None:
         self._columns = None
 
-    async def _run(self, work: Callable[[Any, dict[str, tuple[str, str]]], Any]) -> Any:
+    async def _run(self, work: Callable[[Any, dict[str, _Column]], Any]) -> Any:
         def call(cursor: Any) -> Any:
             if self._columns is None:
                 self._columns = self._introspect(cursor)
@@ -342,16 +403,15 @@ class PostgresSource(ExecutionSource):
         # (As Arrow: the driver's row by row fetch took 20 µs a row.)
         return [str(value) for value in cursor.fetch_arrow_table().column(0).to_pylist()]
 
-    def _introspect(self, cursor: Any) -> dict[str, tuple[str, str]]:
+    def _introspect(self, cursor: Any) -> dict[str, _Column]:
         """Record field -> (SQL expression naming it, its type), checking the table and
         its required (and mapped) columns."""
         spec = self.table
-        cursor.execute(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-            "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
-            (spec.qualified,),
-        )
-        found = {str(name): str(kind) for name, kind in cursor.fetchall()}
+        cursor.execute(_COLUMNS_QUERY, (spec.qualified,))
+        found = {
+            str(name): _Column(quote_identifier(str(name)), str(kind), bool(domain), bool(exact))
+            for name, kind, domain, exact in cursor.fetchall()
+        }
         if not found:
             cursor.execute(
                 "SELECT table_schema || '.' || table_name FROM information_schema.tables "
@@ -361,7 +421,7 @@ class PostgresSource(ExecutionSource):
             tables = [str(row[0]) for row in cursor.fetchall()]
             has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
             raise SourceError(f"{self.description} has no table {spec.label!r} ({has})")
-        columns: dict[str, tuple[str, str]] = {}
+        columns: dict[str, _Column] = {}
         for name in (PATTERN_ID, *FIELDS):
             wanted = spec.column(name)
             if wanted not in found:
@@ -372,48 +432,64 @@ class PostgresSource(ExecutionSource):
                         f"(columns: {', '.join(found)})"
                     )
                 continue
-            columns[name] = (quote_identifier(wanted), found[wanted])
-        kind = columns["timestamp"][1]
-        if not (kind.startswith("timestamp") or kind == "date"):
-            raise SourceError(
-                f"column {spec.column('timestamp')!r} of table {spec.label!r} is {kind}; "
-                "timestamps must be timestamptz (or timestamp, taken as UTC)"
-            )
+            columns[name] = found[wanted]
+            self._check_type(name, columns[name])
         return columns
 
+    def _check_type(self, name: str, column: _Column) -> None:
+        """Refuses a column whose type cannot hold the record field `name`, naming the type
+        (the driver's Arrow type named another, "Utf8", and stopped the whole analysis)."""
+        base = column.base
+        if name == "timestamp":
+            needs = None if base.startswith("timestamp") or base == "date" else "timestamptz"
+            hint = "timestamps must be timestamptz (or timestamp, taken as UTC)"
+        elif name in FLAG_FIELDS:
+            needs = None if base in _FLAG_TYPES else "boolean"
+            hint = "flags must be boolean (or integers 0/1): cast it in a view"
+        elif name in NUMBER_FIELDS:
+            needs = None if base in _NUMBER_TYPES else "a number"
+            hint = "numbers must be of a number type (or interval): cast it in a view"
+        else:
+            return
+        if needs is not None:
+            raise SourceError(
+                f"column {self.table.column(name)!r} of table {self.table.label!r} is "
+                f"{column.kind}; {hint}"
+            )
+
     @staticmethod
-    def _expression(name: str, column: str, kind: str) -> str:
-        """The column as the record field's Arrow type needs it."""
+    def _expression(name: str, column: _Column) -> str:
+        """The column as the record field's Arrow type needs it: the driver reads the
+        built-in types alone, so a domain is cast to its base type."""
+        sql, base = column.sql, column.base
         if name == PATTERN_ID:
-            return f"{column}::text"
-        # (`format_type` names a type with its modifier: "numeric(10,3)".)
-        base = kind.split("(", 1)[0].strip()
-        if name in NUMBER_FIELDS and base in _NUMBER_TYPES and base != "double precision":
-            return f"{column}::double precision"
-        if name in FLAG_FIELDS or name in NUMBER_FIELDS or name == "timestamp":
-            return column
-        return column if kind in ("text", "character varying") else f"{column}::text"
+            return f"{sql}::text"
+        if name in NUMBER_FIELDS:
+            return _as_double(sql, base)
+        if name in FLAG_FIELDS or name == "timestamp":
+            return f"{sql}::{column.kind}" if column.domain else sql
+        plain = base in ("text", "character varying") and not column.domain
+        return sql if plain else f"{sql}::text"
 
     def _select(
-        self, columns: Mapping[str, tuple[str, str]], with_id: bool, timestamp_text: bool = False
+        self, columns: Mapping[str, _Column], with_id: bool, timestamp_text: bool = False
     ) -> str:
         """The select list; `timestamp_text` reads the timestamps as ISO text."""
         names = [n for n in ((PATTERN_ID,) if with_id else ()) + FIELDS if n in columns]
 
         def expression(name: str) -> str:
-            column, kind = columns[name]
             if timestamp_text and name == "timestamp":
-                return f"{column}::text"
-            return self._expression(name, column, kind)
+                return f"{columns[name].sql}::text"
+            return self._expression(name, columns[name])
 
         return ", ".join(f"{expression(n)} AS {quote_identifier(n)}" for n in names)
 
     def _unplaced(
-        self, cursor: Any, columns: Mapping[str, tuple[str, str]], condition: str, params: list[Any]
+        self, cursor: Any, columns: Mapping[str, _Column], condition: str, params: list[Any]
     ) -> Any:
         """The rows matching `condition` whose timestamp is in no window (see the module
         docstring), timestamps as text, pattern ids first."""
-        ts = columns["timestamp"][0]
+        ts = columns["timestamp"].sql
         cursor.execute(
             f"SELECT {self._select(columns, with_id=True, timestamp_text=True)} "
             f"FROM {self.table.qualified} WHERE {condition} AND {_unplaced_condition(ts)}",
@@ -422,38 +498,40 @@ class PostgresSource(ExecutionSource):
         return cursor.fetch_arrow_table()
 
     def _pattern_forms(
-        self, cursor: Any, columns: Mapping[str, tuple[str, str]], wanted: str
+        self, cursor: Any, columns: Mapping[str, _Column], wanted: str
     ) -> list[str] | None:
         """The stored ids `fetch_all` groups under `wanted` (`pattern_key`: padded text,
         other UUID spellings), as text, listed from the distinct ids; None when no stored
         value can match (a non-UUID id against a uuid column)."""
-        column, kind = columns[PATTERN_ID]
-        if kind == "uuid":
+        column = columns[PATTERN_ID]
+        if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
         key = pattern_key(wanted)
-        stored = self._pattern_ids(cursor, column, self._skip_scan(cursor, column))
+        stored = self._pattern_ids(cursor, column.sql, self._skip_scan(cursor, column.sql))
         forms = [value for value in stored if pattern_key(value) == key]
         return forms or pattern_candidates(wanted.strip())  # (none: unknown, said later)
 
     @staticmethod
     def _pattern_condition(
-        columns: Mapping[str, tuple[str, str]], forms: list[str], first: int
+        columns: Mapping[str, _Column], forms: list[str], first: int
     ) -> tuple[str, list[Any]]:
         """SQL matching the stored ids `forms` (`_pattern_forms`), parameters from
         `$first`: an indexed `IN`."""
-        column, kind = columns[PATTERN_ID]
-        if kind == "uuid":
-            return f"{column} = ${first}::uuid", forms
-        target = column if kind in _TEXT_TYPES else f"{column}::text"
+        column = columns[PATTERN_ID]
+        if column.base == "uuid":
+            return f"{column.sql} = ${first}::uuid", forms
+        target = column.sql if column.base in _TEXT_TYPES else f"{column.sql}::text"
+        if not column.deterministic:
+            # A case-insensitive collation found "Alpha" equal to "alpha", where grouping
+            # (`fetch_all`, files) keeps them apart. (No index of the column serves this.)
+            target = f'{target} COLLATE "C"'
         # One array parameter, however many spellings (PostgreSQL binds at most 65,535
         # parameters); `= ANY` of it is served by the index as an IN list is.
         return f"{target} = ANY(${first}::text[])", [_text_array(forms)]
 
-    def _unknown(
-        self, cursor: Any, columns: Mapping[str, tuple[str, str]], wanted: str
-    ) -> Exception:
-        column = columns[PATTERN_ID][0]
+    def _unknown(self, cursor: Any, columns: Mapping[str, _Column], wanted: str) -> Exception:
+        column = columns[PATTERN_ID].sql
         cursor.execute(
             f"SELECT DISTINCT {column}::text FROM {self.table.qualified} "
             f"WHERE {column} IS NOT NULL ORDER BY 1 LIMIT 6"
@@ -479,8 +557,8 @@ class PostgresSource(ExecutionSource):
     # ------------------------------------------------------------------- the interface
 
     async def newest(self, pattern_id: str | None = None) -> datetime | None:
-        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> datetime | None:
-            ts = columns["timestamp"][0]
+        def work(cursor: Any, columns: dict[str, _Column]) -> datetime | None:
+            ts = columns["timestamp"].sql
             condition, params = "TRUE", list[Any]()
             if pattern_id is not None:
                 forms = self._pattern_forms(cursor, columns, pattern_id)
@@ -501,8 +579,8 @@ class PostgresSource(ExecutionSource):
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
         pa = require_pyarrow("PostgreSQL")
 
-        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Fetched:
-            ts = columns["timestamp"][0]
+        def work(cursor: Any, columns: dict[str, _Column]) -> Fetched:
+            ts = columns["timestamp"].sql
             forms = self._pattern_forms(cursor, columns, pattern_id)
             if forms is None:
                 raise self._unknown(cursor, columns, pattern_id)
@@ -526,8 +604,8 @@ class PostgresSource(ExecutionSource):
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         pa = require_pyarrow("PostgreSQL")
 
-        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> list[Fetched]:
-            pid, ts = columns[PATTERN_ID][0], columns["timestamp"][0]
+        def work(cursor: Any, columns: dict[str, _Column]) -> list[Fetched]:
+            pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
             skip_scan = self._skip_scan(cursor, pid)
             every = self._pattern_ids(cursor, pid, skip_scan)
             select, table_name = self._select(columns, with_id=True), self.table.qualified
@@ -568,8 +646,8 @@ class PostgresSource(ExecutionSource):
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
         require_pyarrow("PostgreSQL")
 
-        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Fetched | None:
-            pid = columns[PATTERN_ID][0]
+        def work(cursor: Any, columns: dict[str, _Column]) -> Fetched | None:
+            pid = columns[PATTERN_ID].sql
             condition = f"{pid} IS NOT NULL AND btrim({pid}::text, $1) <> ''"
             params: list[Any] = [WHITESPACE]
             if pattern_id is not None:
@@ -594,8 +672,8 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def unattributed(self) -> Unattributed:
-        def work(cursor: Any, columns: dict[str, tuple[str, str]]) -> Unattributed:
-            pid, ts = columns[PATTERN_ID][0], columns["timestamp"][0]
+        def work(cursor: Any, columns: dict[str, _Column]) -> Unattributed:
+            pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
             table = self.table.qualified
             every = self._pattern_ids(cursor, pid, self._skip_scan(cursor, pid))
             blanks = [value for value in every if no_pattern(value)]
