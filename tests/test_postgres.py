@@ -42,7 +42,7 @@ from usage_analytics.sources import (
     UnsupportedSourceError,
     open_source,
 )
-from usage_analytics.sources.postgres import write_executions_sync
+from usage_analytics.sources.postgres import PostgresConnection, write_executions_sync
 from usage_analytics.sources.sqlite import write_executions_sync as write_sqlite
 from usage_analytics.store import PostgresAnalyticsStore, StoreError, open_store
 
@@ -774,3 +774,48 @@ def test_row_labels_do_not_follow_the_databases_datestyle(postgres_url: str) -> 
     )
     first = call(PostgresSource(postgres_url), "first_record")
     assert first.locate(0) == "the row with timestamp '2026-04-01 00:00:00+00'"
+
+
+def test_concurrent_saves_of_overlapping_results_in_any_order(postgres_url: str) -> None:
+    # Writers saving the same results in opposite orders deadlocked (5 of 8 failed), and
+    # the deadlock was reported as a failed connection.
+    results = [
+        analyse([{"timestamp": NOW - timedelta(hours=1)}], f"p{index}", START, NOW)
+        for index in range(20)
+    ]
+
+    async def save(store: PostgresAnalyticsStore, forward: bool) -> None:
+        async with store:
+            for _ in range(5):
+                await store.save_many(results if forward else results[::-1])
+
+    async def go() -> list[Any]:
+        stores = [PostgresAnalyticsStore(postgres_url) for _ in range(8)]
+        await stores[0].save(results[0])  # (the table, made once)
+        return await asyncio.gather(
+            *(save(store, index % 2 == 0) for index, store in enumerate(stores)),
+            return_exceptions=True,
+        )
+
+    assert run(go()) == [None] * 8
+    (count,) = sql(postgres_url, "SELECT count(*) FROM pattern_analytics")
+    assert count == (20,)
+
+
+def test_a_rolled_back_transaction_is_a_failed_query_not_a_lost_connection(
+    postgres_url: str,
+) -> None:
+    connection = PostgresConnection(postgres_url)
+
+    def serialization_failure(cursor: Any) -> None:
+        cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+
+    async def go() -> None:
+        try:
+            await connection.run(serialization_failure)
+        finally:
+            await connection.close()
+
+    with pytest.raises(SourceError, match="query failed, its transaction rolled back") as caught:
+        run(go())
+    assert not isinstance(caught.value, SourceUnavailableError)

@@ -272,6 +272,13 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
     return connection
 
 
+def _rolled_back(error: Exception) -> bool:
+    """Whether the server rolled back the transaction (SQLSTATE class 40: a deadlock, a
+    serialization failure), which the driver reports as an operational error: the query
+    failed, the connection did not."""
+    return str(getattr(error, "sqlstate", None) or "").startswith("40")
+
+
 def _as_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
@@ -311,6 +318,11 @@ class PostgresConnection:
             return work(cursor)
         except dbapi.OperationalError as error:
             self._discard()
+            if _rolled_back(error):
+                raise SourceError(
+                    f"{self.description}: query failed, its transaction rolled back: "
+                    f"{_first_line(error, self.url)}"
+                ) from None
             raise SourceUnavailableError(
                 f"{self.description}: connection failed: {_first_line(error, self.url)}"
             ) from None

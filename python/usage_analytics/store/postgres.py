@@ -145,6 +145,11 @@ class PostgresAnalyticsStore(AnalyticsStore):
 
     async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
         rows = [tuple(stored_row(result)[name] for name in COLUMNS) for result in results]
+        # Rows in one order whoever writes them, so that two writers of overlapping results
+        # lock their keys in one order: in their given orders, concurrent saves deadlocked.
+        # (A stable sort: of two rows of one key, the later is still saved last.)
+        key = [COLUMNS.index(name) for name in KEY]
+        rows.sort(key=lambda row: [str(row[index]) for index in key])
         marks = ", ".join(f"${i}{_CASTS.get(name, '')}" for i, name in enumerate(COLUMNS, 1))
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name not in KEY)
         sql = (
