@@ -819,3 +819,5 @@ def test_a_rolled_back_transaction_is_a_failed_query_not_a_lost_connection(
     with pytest.raises(SourceError, match="query failed, its transaction rolled back") as caught:
         run(go())
     assert not isinstance(caught.value, SourceUnavailableError)
+    # (The driver's prefixes are left out: "Failed to execute query: ERROR:  conflict".)
+    assert str(caught.value).endswith("its transaction rolled back: conflict")

@@ -230,10 +230,17 @@ def _first_line(error: BaseException, url: str) -> str:
     """The first line of a driver's error, without the driver's prefixes and without the
     passwords of `url` (libpq quotes a password it cannot read)."""
     text = _hidden(str(error), url).strip() or type(error).__name__
-    line = text.splitlines()[0]
-    for prefix in ("IO: ", "[libpq] ", "Failed to connect: "):
-        line = line.removeprefix(prefix)
-    return line
+    return _DRIVER_PREFIXES.sub("", text.splitlines()[0]) or text.splitlines()[0]
+
+
+#: What the driver writes before the server's own message: ADBC's status, libpq's name,
+#: the step that failed (with the query's text, which may be long), libpq's result status
+#: and the message's severity ("UNAUTHORIZED: [libpq] Failed to execute query: could not
+#: begin COPY: ERROR:  permission denied ...").
+_DRIVER_PREFIXES = re.compile(
+    r"^(?:[A-Z][A-Z_]*:\s+|\[libpq\] |Failed to [a-z ]+(?: '.*?')?: |could not begin COPY: "
+    r"|PGRES_[A-Z_]+ )+"
+)
 
 
 def connect(url: str, *, autocommit: bool = True) -> Any:
