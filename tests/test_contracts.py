@@ -67,6 +67,17 @@ def test_other_str_pattern_id_is_kept_and_uuid_stays_uuid() -> None:
     assert make(pattern_id=ident).pattern_id is ident
 
 
+def test_a_pattern_id_with_a_lone_surrogate_is_refused() -> None:
+    # It was accepted, and no output of it could be written as JSON (nor stored): a record's
+    # pattern_id with one is an invalid record of the batch already.
+    with pytest.raises(
+        pydantic.ValidationError, match=r"lone surrogate \('\\udc80'\) at position 2"
+    ):
+        make(pattern_id="ab\udc80")
+    with pytest.raises(ValueError, match="lone surrogate"):
+        UsageAccumulator(START, END).finalize("\ud800")
+
+
 def test_naive_window_datetimes_become_utc_and_aware_ones_are_kept() -> None:
     naive = make(time_window_start=datetime(2026, 1, 5), time_window_end=datetime(2026, 1, 12))
     assert naive.time_window_start == START

@@ -284,6 +284,13 @@ def normalize_pattern_id(value: Any) -> Any:
     if isinstance(value, str):
         if not value.strip():
             raise ValueError("pattern_id must not be empty")
+        try:
+            value.encode()
+        except UnicodeEncodeError as error:  # (no output of it could be written as JSON)
+            raise ValueError(
+                f"pattern_id must be Unicode text: it holds a lone surrogate "
+                f"({value[error.start]!r}) at position {error.start}"
+            ) from None
         return uuid_or_text(value)
     return value
 
