@@ -7,13 +7,18 @@ import asyncio
 import gc
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+import usage_analytics.output as output_module
+import usage_analytics.reducer as reducer_module
 from child import run_python
 from usage_analytics import (
+    AnalyticsGranularity,
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
@@ -21,7 +26,7 @@ from usage_analytics import (
 )
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest import reduce_any
-from usage_analytics.output import gc_paused
+from usage_analytics.output import batch_output, cancellable, gc_paused
 from usage_analytics.reducer import core_options
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -163,32 +168,112 @@ class _ReadCountingRecord(Mapping[str, object]):
         return len(self._fields)
 
 
-async def test_a_cancelled_await_stops_the_worker_thread() -> None:
-    # The 20,000th record read cancels the awaiting task and waits until it is done; the
-    # reader must then stop at its next chunk (4,096 records) instead of reading all
-    # 200,000 on a thread nobody awaits any more.
+async def test_a_cancelled_await_stops_the_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The 20,000th record read cancels the awaiting task and waits until the call's flag
+    # is set; the reader must then stop at its next chunk (4,096 records) instead of
+    # reading all 200,000 on a thread nobody awaits any more. The cancellation itself ends
+    # once the worker has stopped.
     loop = asyncio.get_running_loop()
     worker = ThreadPoolExecutor(max_workers=1)
     loop.set_default_executor(worker)
+    flags: list[_core.CancelFlag] = []
+    monkeypatch.setattr(reducer_module, "_core", _FlagKeepingCore(flags))
     reads = 0
-    task_done = threading.Event()
+    stopped = threading.Event()
 
     def on_read() -> None:
         nonlocal reads
         reads += 1
         if reads == 20_000:
             loop.call_soon_threadsafe(task.cancel)
-            assert task_done.wait(timeout=30)
+            while not flags[0].cancelled:
+                time.sleep(0.001)
+
+    def end_of_worker() -> None:
+        stopped.set()
 
     records = [_ReadCountingRecord(r, on_read) for r in _records(200_000, seed=4)]
     task = asyncio.create_task(
         NodeUsageAnalyticsReducer().execute_reduction(_contract(records, "cancelled"))  # type: ignore[arg-type]
     )
-    task.add_done_callback(lambda _: task_done.set())
     with pytest.raises(asyncio.CancelledError):
         await task
-    worker.shutdown(wait=True)  # (the worker needs nothing from the loop to finish)
+    read_when_cancelled = reads  # (the worker had stopped: it reads no more)
+    await asyncio.wait_for(asyncio.to_thread(end_of_worker), timeout=1)
+    assert stopped.is_set()
+    assert reads == read_when_cancelled
     assert 20_000 <= reads <= 20_000 + 2 * 4_096
+    worker.shutdown(wait=True)
+
+
+def test_a_cancelled_batch_builds_no_more_outputs() -> None:
+    records = [
+        {**record, "pattern_id": f"p{index % 50}"}
+        for index, record in enumerate(_records(500, seed=6))
+    ]
+    batch = ModelUsageAnalyticsBatchInput(
+        time_window_start=NOW - timedelta(days=30), time_window_end=NOW, execution_data=records
+    )
+    flag = _core.CancelFlag()
+    raw = reduce_any(records, core_options(batch, by_pattern=True), flag)
+    flag.cancel()  # (after the reading: the 50 outputs were built for nobody)
+    with cancellable(flag), pytest.raises(UsageAnalyticsError, match="cancelled"):
+        batch_output(batch, raw, time.perf_counter(), computed_at=NOW)
+    raw = reduce_any(records, core_options(batch, by_pattern=True), None)
+    with cancellable(_core.CancelFlag()):
+        assert len(batch_output(batch, raw, time.perf_counter(), computed_at=NOW).results) == 50
+
+
+class _FlagKeepingCore:
+    """The core module, keeping the cancel flags the reducer makes."""
+
+    def __init__(self, flags: list[_core.CancelFlag]) -> None:
+        self._flags = flags
+
+    def CancelFlag(self) -> _core.CancelFlag:
+        flag = _core.CancelFlag()
+        self._flags.append(flag)
+        return flag
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_core, name)
+
+
+async def test_a_cancelled_call_stops_building_its_time_series(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A year of one-minute buckets (525,600 models, over a second to build): cancelled,
+    # the worker built them all for nobody, and the caller went on while it did.
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=start,
+        time_window_end=start + timedelta(days=365),
+        granularity=AnalyticsGranularity.COMPREHENSIVE,
+        bucket_width=timedelta(minutes=1),
+        execution_data=[{"timestamp": start + timedelta(days=3)}],
+    )
+    built, building, ended = [0], threading.Event(), threading.Event()
+    original = output_module._bucket_datetimes
+
+    def counted(series: Any) -> Iterator[Any]:
+        try:
+            for bucket in original(series):
+                building.set()
+                built[0] += 1
+                yield bucket
+        finally:
+            ended.set()
+
+    monkeypatch.setattr(output_module, "_bucket_datetimes", counted)
+    task = asyncio.create_task(NodeUsageAnalyticsReducer().execute_reduction(contract))
+    while not building.is_set():
+        await asyncio.sleep(0.001)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert ended.is_set()  # (the worker stopped before the cancellation ended)
+    assert built[0] < 100_000
 
 
 @pytest.mark.parametrize("form", ["records", "arrow"])

@@ -20,6 +20,7 @@ pause walked them all, as did each full collection while the caller held them.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import time
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ from usage_analytics.contracts import (
     UsageTrendType,
     uuid_or_text,
 )
+from usage_analytics.errors import UsageAnalyticsError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -67,6 +69,34 @@ def gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+#: The cancel flag of the reduction whose output this thread builds (`cancellable`).
+_CANCEL: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "usage_analytics_cancel", default=None
+)
+#: Time-series buckets built between looks at the cancel flag (a few milliseconds' worth).
+_BUCKETS_PER_CHECK = 4096
+
+
+@contextlib.contextmanager
+def cancellable(cancel: Any) -> Iterator[None]:
+    """Outputs built in the block stop, raising `UsageAnalyticsError`, once `cancel` (a
+    `CancelFlag`, or None) is set: a cancelled call's reading stopped at its next chunk,
+    but its outputs (a million time-series buckets take seconds, a batch thousands of
+    patterns) were built for nobody."""
+    token = _CANCEL.set(cancel)
+    try:
+        yield
+    finally:
+        _CANCEL.reset(token)
+
+
+def check_cancelled() -> None:
+    """Raise if the reduction whose output this thread builds was cancelled."""
+    cancel = _CANCEL.get()
+    if cancel is not None and cancel.cancelled:
+        raise UsageAnalyticsError("the reduction was cancelled")
+
+
 def datetime_of(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
 
@@ -81,7 +111,9 @@ def _bucket_datetimes(
     widths: dict[int, timedelta] = {}
     end_micros: int | None = None
     end = _EPOCH
-    for start_micros, next_end_micros, count, rate in series:
+    for position, (start_micros, next_end_micros, count, rate) in enumerate(series):
+        if position % _BUCKETS_PER_CHECK == 0:
+            check_cancelled()
         start = end if start_micros == end_micros else datetime_of(start_micros)
         width = next_end_micros - start_micros
         step = widths.get(width)
@@ -178,10 +210,10 @@ def batch_output(
     builder = output_builder(request, computed_at, models)
     output = builder.output
     with gc_paused():
-        results = {
-            pattern_id: output(_output_id(pattern_id), result, _elapsed_ms(started))
-            for pattern_id, result in groups
-        }
+        results = {}
+        for pattern_id, result in groups:
+            check_cancelled()
+            results[pattern_id] = output(_output_id(pattern_id), result, _elapsed_ms(started))
         # Freed now, the core's per-group results and tuples are not walked by the
         # collection that resumes with the collector.
         del groups

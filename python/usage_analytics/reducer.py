@@ -11,6 +11,7 @@ reducer holds no state, so one instance can be shared by any number of tasks and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError
 from usage_analytics.ingest import reduce_any, row_count
-from usage_analytics.output import analytics_output, batch_output
+from usage_analytics.output import analytics_output, batch_output, cancellable
 
 __all__ = ["NodeUsageAnalyticsReducer"]
 
@@ -69,9 +70,10 @@ class NodeUsageAnalyticsReducer:
         raw = reduce_any(contract.execution_data, core_options(contract, by_pattern=False), cancel)
         raise_if_invalid(contract, raw)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
-        return analytics_output(
-            contract, contract.pattern_id, raw, elapsed_ms, computed_at=datetime.now(UTC)
-        )
+        with cancellable(cancel):
+            return analytics_output(
+                contract, contract.pattern_id, raw, elapsed_ms, computed_at=datetime.now(UTC)
+            )
 
     async def execute_batch_reduction(
         self, batch: ModelUsageAnalyticsBatchInput
@@ -94,7 +96,8 @@ class NodeUsageAnalyticsReducer:
         started = time.perf_counter()
         raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True), cancel)
         raise_if_invalid(batch, raw)
-        return batch_output(batch, raw, started, computed_at=datetime.now(UTC))
+        with cancellable(cancel):
+            return batch_output(batch, raw, started, computed_at=datetime.now(UTC))
 
     def _inline(self, request: AnalyticsRequest) -> bool:
         rows = row_count(request.execution_data)
@@ -130,13 +133,30 @@ async def _in_worker_thread(
 ) -> _Result:
     """`reduce(request, cancel)` on a worker thread. A thread cannot be interrupted, so when
     the awaiting task is cancelled (a timeout, a client gone) the flag tells the core to
-    stop at its next chunk rather than finish work nobody awaits."""
+    stop at its next chunk, and the output building at its next pattern or few thousand
+    buckets, rather than finish work nobody awaits.
+
+    The cancellation ends once the worker has stopped (a few milliseconds): its thread, its
+    memory and its input (a DuckDB connection) are free again when the caller goes on, and
+    retries of cancelled calls do not pile up behind them. A second cancellation stops
+    the waiting."""
     cancel = _core.CancelFlag()
+    worker = asyncio.ensure_future(asyncio.to_thread(reduce, request, cancel))
     try:
-        return await asyncio.to_thread(reduce, request, cancel)
+        return await asyncio.shield(worker)
     except asyncio.CancelledError:
         cancel.cancel()
+        worker.add_done_callback(_retrieved)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait({worker})
         raise
+
+
+def _retrieved(worker: asyncio.Future[Any]) -> None:
+    """Marks a cancelled call's worker's outcome as seen (its "cancelled" error, or its
+    result), which nobody awaits: asyncio would log it as never retrieved."""
+    if not worker.cancelled():
+        worker.exception()
 
 
 def core_options(
