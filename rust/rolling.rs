@@ -119,15 +119,23 @@ impl Rolling {
         })
     }
 
-    /// Add valid records (any instants at or after `retained_from`).
+    /// Add valid records (any instants at or after `retained_from`). The kept range moves
+    /// to the newest of them first, so that the older ones it no longer keeps make no
+    /// bucket: a backlog of days in one add made a bucket for each of its seconds (2.5 GB
+    /// for a million records), then dropped them all but the last window's.
     pub fn add(&mut self, columns: &Columns) {
         columns.assert_coded();
         if columns.is_empty() {
             return;
         }
+        let newest = self.key(*columns.timestamp.iter().max().expect("not empty"));
+        self.advance(newest);
+        let oldest = self.oldest_kept().unwrap_or(i64::MIN);
         let first = self.key(columns.timestamp[0]);
         if columns.timestamp.iter().all(|&ts| ts.div_euclid(self.width) == first) {
-            self.bucket(first).add(columns);
+            if first >= oldest {
+                self.bucket(first).add(columns);
+            }
         } else {
             let mut keyed = std::mem::take(&mut self.keyed);
             keyed.clear();
@@ -136,7 +144,8 @@ impl Rolling {
                     .timestamp
                     .iter()
                     .enumerate()
-                    .map(|(row, &ts)| (self.key(ts), row as u32)),
+                    .map(|(row, &ts)| (self.key(ts), row as u32))
+                    .filter(|&(key, _)| key >= oldest),
             );
             keyed.sort_unstable();
             for run in keyed.chunk_by(|a, b| a.0 == b.0) {
@@ -145,8 +154,6 @@ impl Rolling {
             }
             self.keyed = keyed;
         }
-        let newest = self.key(*columns.timestamp.iter().max().expect("not empty"));
-        self.advance(newest);
     }
 
     /// Move the newest bucket forward to `key` (never back) and drop what falls out.
@@ -258,6 +265,24 @@ mod tests {
         rolling.add(&columns(&[0, H, 2 * H, 5 * H, 10 * H]));
         assert_eq!(rolling.retained_buckets(), 2);
         assert_eq!(rolling.retained_from(), 5 * H);
+    }
+
+    #[test]
+    fn a_backlog_in_one_add_keeps_what_adding_it_in_order_keeps() {
+        // (Its older buckets are never made now, where they were made and then dropped.)
+        let instants: Vec<i64> = (0..2000).map(|i| i * H / 3 + 7).collect();
+        let mut whole = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 24).unwrap();
+        whole.add(&columns(&instants));
+        let mut in_order = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 24).unwrap();
+        for chunk in instants.chunks(10) {
+            in_order.add(&columns(chunk));
+        }
+        assert_eq!(whole.retained_buckets(), in_order.retained_buckets());
+        assert_eq!(whole.retained_from(), in_order.retained_from());
+        let now = instants[1999];
+        let (a, _) = whole.snapshot(now).unwrap();
+        let (b, _) = in_order.snapshot(now).unwrap();
+        assert_eq!((a.usage, a.trend, a.distribution), (b.usage, b.trend, b.distribution));
     }
 
     #[test]
