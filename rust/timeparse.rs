@@ -47,6 +47,10 @@ pub fn parse_iso_micros(text: &str) -> Result<i64, &'static str> {
     if s.i != s.b.len() {
         return Err(REASON);
     }
+    if year == 0 {
+        // (Python's `fromisoformat` refuses year 0; the proleptic calendar here has one.)
+        return Err("is not a valid date-time (a field is out of range)");
+    }
     let local = civil_to_micros(i64::from(year), month, day, hour, minute, second, micro)
         .ok_or("is not a valid date-time (a field is out of range)")?;
     Ok(local - offset_seconds * MICROS_PER_SECOND)
@@ -156,6 +160,15 @@ mod tests {
         assert_eq!(parse_iso_micros("2026-01-05T10:00:00.123456789Z"), Ok(base + 123_456));
         assert_eq!(parse_iso_micros("2026-01-05T10:00:00.5"), Ok(base + 500_000));
         assert_eq!(parse_iso_micros("1969-12-31T23:59:59.9999999Z"), Ok(-1));
+    }
+
+    #[test]
+    fn year_zero_is_refused_as_python_refuses_it() {
+        // (Found by fuzzing against Python: "0000-12-31T23:00:00-05:00" was year 1.)
+        for text in ["0000-12-31T23:00:00-05:00", "0000-02-29", "0000-01-01T00:00:00Z"] {
+            assert!(parse_iso_micros(text).is_err(), "{text}");
+        }
+        assert!(parse_iso_micros("0001-01-01T00:00:00Z").is_ok());
     }
 
     #[test]

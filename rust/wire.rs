@@ -21,7 +21,7 @@ use crate::civil::MICROS_PER_DAY;
 use crate::durations::{Durations, Summary};
 use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
-use crate::group::{GroupIndex, GroupKey, GroupedAccumulators};
+use crate::group::{is_blank, GroupIndex, GroupKey, GroupedAccumulators};
 use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::metrics::{ThresholdTuple, Thresholds};
 use crate::sketch::Sketch;
@@ -347,6 +347,7 @@ fn decode_payload(payload: &[u8]) -> Result<StateWire<'_>, CoreError> {
 fn state_of(wire: StateWire<'_>) -> Result<State, CoreError> {
     let template = template_of(&wire.settings)?;
     let report = report_of(wire.report)?;
+    ensure(samples_inside(&report), "an error sample is past its records")?;
     let mut names = LoadedNames::with_table(&wire.names).map_err(corrupt)?;
     let body = match wire.body {
         BodyWire::One(acc) => {
@@ -360,7 +361,7 @@ fn state_of(wire: StateWire<'_>) -> Result<State, CoreError> {
             let mut accumulators = Vec::with_capacity(groups.len().min(1 << 16));
             let mut totals = GroupTotals::default();
             for group in groups {
-                let code = code_of(&mut index, &group.key);
+                let code = code_of(&mut index, &group.key)?;
                 // A state lists each pattern once, under one form of its id (`GroupIndex`
                 // codes every form of an id as one pattern): an id met before, in this
                 // form or another, is no state this code writes.
@@ -379,13 +380,17 @@ fn state_of(wire: StateWire<'_>) -> Result<State, CoreError> {
     Ok(State { template, report, body })
 }
 
-/// The code of a stored pattern id (in any of its forms, as `GroupIndex::code`).
-fn code_of(index: &mut GroupIndex, key: &GroupKeyWire<'_>) -> u32 {
-    match *key {
-        GroupKeyWire::Text(text) => index.code_text(text),
+/// The code of a stored pattern id (in any of its forms, as `GroupIndex::code`). A blank
+/// text names no pattern (a record with one is invalid): no state this code writes has one.
+fn code_of(index: &mut GroupIndex, key: &GroupKeyWire<'_>) -> Result<u32, CoreError> {
+    Ok(match *key {
+        GroupKeyWire::Text(text) => {
+            ensure(!is_blank(text), "a blank pattern id")?;
+            index.code_text(text)
+        }
         GroupKeyWire::Int(n) => index.code_int(n),
         GroupKeyWire::Uuid(bytes) => index.code_uuid(bytes),
-    }
+    })
 }
 
 /// One stored pattern's accumulator and own record counts, checked against each other.
@@ -396,8 +401,7 @@ fn group_of(
 ) -> Result<(Accumulator, IngestReport), CoreError> {
     let accumulator = accumulator_of(template, group.accumulator, names)?;
     let report = report_of(group.report)?;
-    let samples_inside = report.samples.iter().all(|s| s.index < report.received);
-    ensure(samples_inside, "a pattern's error sample is past its records")?;
+    ensure(samples_inside(&report), "a pattern's error sample is past its records")?;
     let in_window = report.received.checked_sub(report.outside_window);
     let in_window = in_window.and_then(|n| n.checked_sub(report.invalid));
     ensure(
@@ -405,6 +409,11 @@ fn group_of(
         "a pattern's record counts do not add up",
     )?;
     Ok((accumulator, report))
+}
+
+/// Whether every error sample of `report` is one of its records.
+pub(crate) fn samples_inside(report: &IngestReport) -> bool {
+    report.samples.iter().all(|s| s.index < report.received)
 }
 
 /// The sums of a state's patterns' counts, to be checked against the whole's.
@@ -690,8 +699,9 @@ fn accumulator_of(
         "days out of order or twice",
     )?;
     let (first_day, last_day) = (
-        (window.start - MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
-        (window.end + MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
+        // (Saturating: a stored window near the ends of the i64 range is refused later.)
+        window.start.saturating_sub(MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
+        window.end.saturating_add(MICROS_PER_DAY).div_euclid(MICROS_PER_DAY),
     );
     let mut day_counts = DayCounts::for_window(&window);
     let mut days_total = Some(0u64);
@@ -1094,6 +1104,43 @@ mod tests {
         framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         framed.extend_from_slice(&payload);
         rejected_by_every_reader(&framed, &bytes, "a pattern id appears twice");
+    }
+
+    /// `bytes` (a state's) with its decoded payload changed by `tamper`, framed anew.
+    fn reframed(bytes: &[u8], tamper: impl FnOnce(&mut StateWire<'_>)) -> Vec<u8> {
+        let (mut wire, _): (StateWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
+        tamper(&mut wire);
+        let payload = postcard::to_stdvec(&wire).unwrap();
+        let mut framed = bytes[..HEADER - 4].to_vec();
+        framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        framed.extend_from_slice(&payload);
+        framed
+    }
+
+    #[test]
+    fn a_blank_pattern_id_and_a_sample_past_the_whole_are_rejected() {
+        // Both loaded (found by fuzzing): a blank id, which names no pattern, gave a result
+        // under ''; a sample of the whole report at record 10^15 of 6 was reported as such.
+        let bytes = grouped_bytes(|_| {});
+        let blank = reframed(&bytes, |wire| {
+            if let BodyWire::Grouped(groups) = &mut wire.body {
+                groups[0].key = GroupKeyWire::Text(" \u{2003}");
+            }
+        });
+        rejected_by_every_reader(&blank, &bytes, "a blank pattern id");
+        let far = reframed(&bytes, |wire| wire.report.samples[0].0 = 1_000_000_000_000_000);
+        rejected_by_every_reader(&far, &bytes, "an error sample is past its records");
+    }
+
+    #[test]
+    fn a_window_at_the_ends_of_the_range_is_refused_without_overflow() {
+        // (A debug build panicked computing the days around it.)
+        let bytes = grouped_bytes(|_| {});
+        for (start, end) in [(i64::MIN + 1, 0), (0, i64::MAX - 1)] {
+            let tampered = reframed(&bytes, |wire| (wire.settings.start, wire.settings.end) = (start, end));
+            assert!(from_bytes(&tampered).is_err());
+            assert!(merge_serialized(&[&tampered, &tampered]).is_err());
+        }
     }
 
     #[test]

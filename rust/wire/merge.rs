@@ -53,7 +53,7 @@ pub fn merge_serialized(blobs: &[&[u8]]) -> Result<(State, Vec<Vec<u8>>), CoreEr
         }
         metas.push(wire.meta.into_owned());
         if let BodyWire::Grouped(groups) = &wire.body {
-            patterns.count(groups);
+            patterns.count(groups)?;
         }
     }
     let Some((_, template, grouped)) = first else {
@@ -87,9 +87,9 @@ struct Patterns {
 }
 
 impl Patterns {
-    fn count(&mut self, groups: &[GroupWire<'_>]) {
+    fn count(&mut self, groups: &[GroupWire<'_>]) -> Result<(), CoreError> {
         for group in groups {
-            let code = code_of(&mut self.index, &group.key) as usize;
+            let code = code_of(&mut self.index, &group.key)? as usize;
             if code == self.kept.len() {
                 self.kept.push(Some(0));
             }
@@ -100,6 +100,7 @@ impl Patterns {
                 .then_some(accumulator.exact_times.0.len() / 8);
             self.kept[code] = self.kept[code].zip(times).map(|(all, these)| all.saturating_add(these));
         }
+        Ok(())
     }
 }
 
@@ -114,6 +115,7 @@ fn merge_grouped(template: Accumulator, payloads: &[&[u8]], patterns: Patterns) 
     for (number, payload) in (1..).zip(payloads) {
         let wire = decode_payload(payload)?;
         let whole = report_of(wire.report)?;
+        ensure(samples_inside(&whole), "an error sample is past its records")?;
         check_record_total(&report, &whole)?;
         let mut names = LoadedNames::with_table(&wire.names).map_err(corrupt)?;
         let mut totals = GroupTotals::default();
@@ -121,7 +123,7 @@ fn merge_grouped(template: Accumulator, payloads: &[&[u8]], patterns: Patterns) 
             return Err(CoreError::Internal("a single-pattern state among batch states".into()));
         };
         for group in groups {
-            let code = code_of(&mut index, &group.key);
+            let code = code_of(&mut index, &group.key)?;
             let slot = code as usize;
             // (As `state_of`: a state lists each pattern once, in one form of its id.)
             let Some(listed) = listed_by.get_mut(slot) else {
