@@ -224,6 +224,27 @@ def test_a_cancelled_batch_builds_no_more_outputs() -> None:
         assert len(batch_output(batch, raw, time.perf_counter(), computed_at=NOW).results) == 50
 
 
+async def test_a_cancellation_waits_for_a_worker_that_cannot_stop_only_briefly() -> None:
+    # A step that never looks at the flag (here an export taking 3 s; DuckDB running the
+    # query being read) would hold a timeout's cancellation for as long as it runs.
+    pa = pytest.importorskip("pyarrow")
+    table = pa.Table.from_pylist(_records(10, seed=7))
+    release = threading.Event()
+
+    class SlowExport:
+        def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+            release.wait(timeout=3)
+            return table.__arrow_c_stream__(requested_schema)
+
+    contract = _contract([], "slow").model_copy(update={"execution_data": SlowExport()})
+    started = time.perf_counter()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(NodeUsageAnalyticsReducer().execute_reduction(contract), 0.05)
+    waited = time.perf_counter() - started
+    release.set()
+    assert waited < 2
+
+
 class _FlagKeepingCore:
     """The core module, keeping the cancel flags the reducer makes."""
 

@@ -138,8 +138,10 @@ async def _in_worker_thread(
 
     The cancellation ends once the worker has stopped (a few milliseconds): its thread, its
     memory and its input (a DuckDB connection) are free again when the caller goes on, and
-    retries of cancelled calls do not pile up behind them. A second cancellation stops
-    the waiting."""
+    retries of cancelled calls do not pile up behind them. A step that cannot stop (DuckDB
+    running the query being read, pandas converting a frame) is waited for at most
+    `_STOP_WAIT_SECONDS`, so that a timeout still ends the call promptly; a second
+    cancellation stops the waiting."""
     cancel = _core.CancelFlag()
     worker = asyncio.ensure_future(asyncio.to_thread(reduce, request, cancel))
     try:
@@ -148,8 +150,12 @@ async def _in_worker_thread(
         cancel.cancel()
         worker.add_done_callback(_retrieved)
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait({worker})
+            await asyncio.wait({worker}, timeout=_STOP_WAIT_SECONDS)
         raise
+
+
+#: How long a cancelled call waits for its worker to stop (see `_in_worker_thread`).
+_STOP_WAIT_SECONDS = 0.5
 
 
 def _retrieved(worker: asyncio.Future[Any]) -> None:
