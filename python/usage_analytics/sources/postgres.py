@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.sources.arrow import group_by_pattern
@@ -77,7 +77,8 @@ _FLAG_TYPES = ("boolean", *_INTEGER_TYPES)
 _NUMBER_TYPES = (*_INTEGER_TYPES, "real", "numeric", "double precision", "interval")
 
 #: A table's columns: name, type (a domain's base type, with its modifier), whether it is
-#: a domain, whether its collation is deterministic (in the table's order).
+#: a domain, whether its collation is deterministic (in the table's order). (The column
+#: `collisdeterministic` is read through `to_jsonb`: PostgreSQL 11 and older have none.)
 _COLUMNS_QUERY = (
     "WITH RECURSIVE typed(attnum, attname, typid, typmod, is_domain, coll_oid) AS ("
     "SELECT a.attnum, a.attname, a.atttypid, a.atttypmod, false, a.attcollation "
@@ -86,7 +87,7 @@ _COLUMNS_QUERY = (
     "UNION ALL SELECT typed.attnum, typed.attname, t.typbasetype, t.typtypmod, true, "
     "typed.coll_oid FROM typed JOIN pg_type t ON t.oid = typed.typid WHERE t.typtype = 'd') "
     "SELECT typed.attname, format_type(typed.typid, typed.typmod), typed.is_domain, "
-    "coalesce(c.collisdeterministic, true) FROM typed "
+    "coalesce((to_jsonb(c) ->> 'collisdeterministic')::boolean, true) FROM typed "
     "JOIN pg_type t ON t.oid = typed.typid LEFT JOIN pg_collation c ON c.oid = typed.coll_oid "
     "WHERE t.typtype <> 'd' ORDER BY typed.attnum"
 )
@@ -148,20 +149,30 @@ def checked_url(url: str) -> str:
     The URL is read as libpq reads it, not as `urlsplit` does: the user information runs
     to the first `@` before any `/`, so a password may hold `#` or `?` (`urlsplit` took
     `#t@host` for a fragment), and a URL without a host (`postgresql:///db`, a Unix
-    socket) keeps its `//`. Only the host and port are checked here; libpq checks the rest
-    when it connects."""
+    socket) keeps its `//`. A host part holding `@` is refused: libpq would take the rest
+    of an unencoded `@` in a password for the host, and name it in its error. Only the
+    host and port are checked here; libpq checks the rest when it connects."""
     scheme, sep, rest = url.partition("://")
-    if not sep or scheme not in POSTGRES_SCHEMES:
+    if not sep or scheme.lower() not in POSTGRES_SCHEMES:
         raise UnsupportedSourceError(
             f"bad PostgreSQL URL {redacted(url)!r}: it must start with postgresql://"
         )
     after_user = _after_userinfo(rest)
+    host = re.split(r"[/?]", after_user, maxsplit=1)[0]
+    if "@" in host:
+        raise UnsupportedSourceError(
+            f"bad PostgreSQL URL {redacted(url)!r}: its host part holds '@' "
+            "(write an '@' in a user name or password as %40)"
+        )
     try:
-        urlsplit(f"{scheme}://{after_user}").port  # noqa: B018 (raises on a malformed port)
-    except ValueError as error:
-        raise UnsupportedSourceError(f"bad PostgreSQL URL {redacted(url)!r}: {error}") from None
+        urlsplit(f"postgresql://{after_user}").port  # noqa: B018 (raises on a malformed port)
+    except ValueError:  # (its message quotes the port: a password's end, misplaced)
+        raise UnsupportedSourceError(
+            f"bad PostgreSQL URL {redacted(url)!r}: its host or port cannot be read"
+        ) from None
+    url = f"{scheme.lower()}://{rest}"  # (libpq reads the scheme in lower case only)
     _, question, query = after_user.partition("?")
-    if any(key == "connect_timeout" for key, _ in parse_qsl(query, keep_blank_values=True)):
+    if any(key == "connect_timeout" for key, _ in _query_pairs(query)):
         return url
     joiner = "&" if question and query and not query.endswith("&") else "" if question else "?"
     return f"{url}{joiner}connect_timeout={CONNECT_TIMEOUT}"
@@ -175,15 +186,23 @@ def _after_userinfo(rest: str) -> str:
     return rest[at + 1 :]
 
 
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    """A URL query's parameters as libpq reads them: keys percent-decoded (`pass%77ord`
+    is `password`), values as written."""
+    pairs = []
+    for item in query.split("&"):
+        key, _, value = item.partition("=")
+        pairs.append((unquote(key), value))
+    return pairs
+
+
 #: Connection parameters holding secrets, hidden when a URL is shown (libpq's names).
 _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
-#: A password given as a query parameter.
-_QUERY_PASSWORD = re.compile(r"([?&](?:ssl)?password=)([^&]*)")
 
 
 def redacted(url: str) -> str:
     """`url` with its passwords hidden, for messages: the one after `user:` and any given
-    as a query parameter (`?password=...`).
+    as a query parameter (`?password=...`, its key percent-encoded or not).
 
     Whatever parser is right about where the user information ends (libpq's first `@`
     before a `/`, `urlsplit`'s last `@` before a `/`, `?` or `#`), the password is hidden
@@ -191,31 +210,53 @@ def redacted(url: str) -> str:
     a host and port followed by an `@` in a query value: shown as `host:***@...`, which
     says less than it could, but never a secret.)"""
     scheme, sep, rest = url.partition("://")
-    if sep:
-        at = rest.rfind("@")
-        colon = rest.find(":", 0, max(at, 0))
-        if colon >= 0:
-            rest = f"{rest[: colon + 1]}***{rest[at:]}"
-    return _QUERY_PASSWORD.sub(r"\1***", f"{scheme}{sep}{rest}")
+    if not sep:
+        return url
+    at = rest.rfind("@")
+    colon = rest.find(":", 0, max(at, 0))
+    if colon >= 0:
+        rest = f"{rest[: colon + 1]}***{rest[at:]}"
+    base, question, query = rest.partition("?")
+    if question:
+        items = [
+            f"{item.partition('=')[0]}=***" if key in _SECRET_PARAMETERS else item
+            for item, (key, _) in zip(query.split("&"), _query_pairs(query), strict=True)
+        ]
+        rest = f"{base}?{'&'.join(items)}"
+    return f"{scheme}{sep}{rest}"
 
 
 def _secrets(url: str) -> list[str]:
-    """The passwords `url` holds as written and decoded, longest first: libpq's messages
-    quote them (`invalid percent-encoded token: "pa%zzword"`)."""
+    """The passwords `url` may hold, as written and decoded, longest first: after `user:`
+    up to libpq's `@` and up to the last one, and the query's password parameters."""
     _, sep, rest = url.partition("://")
-    found = [match.group(2) for match in _QUERY_PASSWORD.finditer(url)]
-    at = rest.rfind("@")
-    colon = rest.find(":", 0, max(at, 0))
-    if sep and colon >= 0:
-        found.append(rest[colon + 1 : at])
+    if not sep:
+        return []
+    found = [
+        value for key, value in _query_pairs(rest.partition("?")[2]) if key in _SECRET_PARAMETERS
+    ]
+    libpq_at = len(rest) - len(_after_userinfo(rest)) - 1
+    for at in {libpq_at, rest.rfind("@")}:
+        colon = rest.find(":", 0, max(at, 0))
+        if colon >= 0:
+            found.append(rest[colon + 1 : at])
     found += [unquote(secret) for secret in found]
     return sorted({secret for secret in found if secret}, key=len, reverse=True)
+
+
+#: Passwords this short are hidden only where a message quotes them: written over every
+#: match, "e" turned "Failed to connect" into "Fail***d to conn***ct".
+_SHORTEST_BARE_SECRET = 8
 
 
 def _hidden(message: str, url: str) -> str:
     """`message` (a driver's) without any password of `url`."""
     for secret in _secrets(url):
-        message = message.replace(secret, "***")
+        if len(secret) >= _SHORTEST_BARE_SECRET:
+            message = message.replace(secret, "***")
+        else:
+            for quote in ('"', "'"):
+                message = message.replace(f"{quote}{secret}{quote}", f"{quote}***{quote}")
     return message
 
 
@@ -229,8 +270,9 @@ def _text_array(values: Sequence[str]) -> str:
 def _first_line(error: BaseException, url: str) -> str:
     """The first line of a driver's error, without the driver's prefixes and without the
     passwords of `url` (libpq quotes a password it cannot read)."""
-    text = _hidden(str(error), url).strip() or type(error).__name__
-    return _DRIVER_PREFIXES.sub("", text.splitlines()[0]) or text.splitlines()[0]
+    text = str(error).strip() or type(error).__name__
+    line = text.splitlines()[0]
+    return _hidden(_DRIVER_PREFIXES.sub("", line) or line, url)
 
 
 #: What the driver writes before the server's own message: ADBC's status, libpq's name,
@@ -238,8 +280,10 @@ def _first_line(error: BaseException, url: str) -> str:
 #: and the message's severity ("UNAUTHORIZED: [libpq] Failed to execute query: could not
 #: begin COPY: ERROR:  permission denied ...").
 _DRIVER_PREFIXES = re.compile(
-    r"^(?:[A-Z][A-Z_]*:\s+|\[libpq\] |Failed to [a-z ]+(?: '.*?')?: |could not begin COPY: "
-    r"|PGRES_[A-Z_]+ )+"
+    r"^(?:(?:IO|UNKNOWN|NOT_IMPLEMENTED|NOT_FOUND|ALREADY_EXISTS|INVALID_ARGUMENT|INVALID_STATE"
+    r"|INVALID_DATA|INTEGRITY|INTERNAL|CANCELLED|TIMEOUT|UNAUTHENTICATED|UNAUTHORIZED"
+    r"|ERROR|FATAL|PANIC):\s+|\[libpq\] |Failed to [a-z ]+(?: '.*?')?: "
+    r"|could not begin COPY: |PGRES_[A-Z_]+ )+"
 )
 
 
@@ -391,6 +435,8 @@ class PostgresSource(ExecutionSource):
         into a scan). Else None: the callers scan. The CTE's names are qualified and
         unusual, so that the table's own columns cannot capture them."""
         table = self.table.qualified
+        if self._columns is not None and not self._columns[PATTERN_ID].deterministic:
+            return None  # (its steps "the least id above x" would skip "A" after "a")
         cursor.execute(
             "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "JOIN pg_am am ON am.oid = c.relam "
@@ -413,8 +459,10 @@ class PostgresSource(ExecutionSource):
     def _pattern_ids(self, cursor: Any, pid: str, skip_scan: str | None) -> list[str]:
         """The distinct pattern ids, as text (NULL left out)."""
         if skip_scan is None:
+            # (Under "C": a case-insensitive collation's DISTINCT kept one of "a" and "A".)
             query = (
-                f"SELECT DISTINCT {pid}::text FROM {self.table.qualified} WHERE {pid} IS NOT NULL"
+                f'SELECT DISTINCT {pid}::text COLLATE "C" FROM {self.table.qualified} '
+                f"WHERE {pid} IS NOT NULL"
             )
         else:
             query = f"{skip_scan}SELECT ua_id::text FROM ua_ids WHERE ua_id IS NOT NULL"
@@ -667,7 +715,7 @@ class PostgresSource(ExecutionSource):
 
         def work(cursor: Any, columns: dict[str, _Column]) -> Fetched | None:
             pid = columns[PATTERN_ID].sql
-            condition = f"{pid} IS NOT NULL AND btrim({pid}::text, $1) <> ''"
+            condition = f"{pid} IS NOT NULL AND btrim({pid}::text, $1) COLLATE \"C\" <> ''"
             params: list[Any] = [WHITESPACE]
             if pattern_id is not None:
                 forms = self._pattern_forms(cursor, columns, pattern_id)
@@ -760,7 +808,9 @@ def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None
         f"({c[PATTERN_ID]}, {c['timestamp']})"
     )
     # The rows no window holds, usually none: `fetch_all` asks for them over all patterns.
-    unplaced = quote_identifier(_index_name(spec.table, "unplaced"))
+    # (Named anew in session 36, when years outside 1-9999 joined them: a table's older
+    # `_unplaced` index has the old condition, which no query now matches.)
+    unplaced = quote_identifier(_index_name(spec.table, "no_window"))
     cursor.execute(
         f"CREATE INDEX IF NOT EXISTS {unplaced} ON {spec.qualified} ({c[PATTERN_ID]}) "
         f"WHERE {_unplaced_condition(c['timestamp'])}"
@@ -768,13 +818,13 @@ def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None
 
 
 def _index_name(table: str, suffix: str) -> str:
-    """The index `{table}_{suffix}`, or where PostgreSQL would cut that name (and the two
-    indexes of a long table's name then had one name, or its table's: CREATE INDEX IF NOT
-    EXISTS made one or none), the table's name cut, a digest of the whole, and the
-    suffix's initial."""
+    """The index `{table}_{suffix}` as PostgreSQL cuts it (the name existing tables'
+    indexes have), unless the table's name leaves no letter of the suffix: the two
+    indexes then had one name, or the table's, and CREATE INDEX IF NOT EXISTS made one or
+    none. Such a table's indexes end in a digest and the suffix's initial instead."""
     name = f"{table}_{suffix}"
-    if len(name.encode()) <= MAX_NAME_BYTES:
-        return name
+    if len(table.encode()) + 2 <= MAX_NAME_BYTES:
+        return name.encode()[:MAX_NAME_BYTES].decode(errors="ignore")
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     kept = table.encode()[: MAX_NAME_BYTES - len(digest) - 4].decode(errors="ignore")
     return f"{kept}_{digest}_{suffix[0]}"

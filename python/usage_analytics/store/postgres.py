@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -74,6 +74,14 @@ def _index_name(table: str) -> str:
     digest = hashlib.sha256(table.encode()).hexdigest()[:8]
     kept = table.encode()[: MAX_NAME_BYTES - len(digest) - 4].decode(errors="ignore")
     return f"{kept}_{digest}_pc"
+
+
+def _in_order(value: Any) -> str:
+    """A key column's value as text that sorts alike for the same value: a datetime as its
+    UTC instant (one instant at +01:00 and at UTC was two places in the order)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return "" if value is None else str(value)
 
 
 class PostgresAnalyticsStore(AnalyticsStore):
@@ -149,7 +157,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         # lock their keys in one order: in their given orders, concurrent saves deadlocked.
         # (A stable sort: of two rows of one key, the later is still saved last.)
         key = [COLUMNS.index(name) for name in KEY]
-        rows.sort(key=lambda row: [str(row[index]) for index in key])
+        rows.sort(key=lambda row: [_in_order(row[index]) for index in key])
         marks = ", ".join(f"${i}{_CASTS.get(name, '')}" for i, name in enumerate(COLUMNS, 1))
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name not in KEY)
         sql = (
