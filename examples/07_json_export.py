@@ -4,7 +4,7 @@
 precision; round for display only) and `to_json()` serializes it. The shape:
 
     pattern_id, correlation_id,
-    time_window {start, end, type, granularity},
+    time_window {start, end, type, granularity, timezone},
     usage_metrics, success_metrics,
     performance_metrics, trend_analysis, context_distribution   (null when skipped),
     summary {total_data_points, analytics_quality_score, computation_time_ms, computed_at},

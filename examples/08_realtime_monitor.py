@@ -1,8 +1,8 @@
 """Example 8: real-time monitoring -- a rolling window, a snapshot every five minutes, alerts.
 
 The replaced system's monitor refetched the last hour of executions from the database
-every five minutes and reduced all of it again. With `RollingUsageAnalytics` it keeps the
-last hour as twelve 5-minute buckets instead: each batch of new executions is `add`ed as it
+every five minutes and reduced all of it again. With `RollingUsageAnalytics` it sums the
+last hour from twelve 5-minute buckets instead: each batch of new executions is `add`ed as it
 arrives, and `snapshot(now)` gives the analytics of the last hour (whole buckets, ending
 with the one holding `now`) without touching old records again. Memory stays at 24
 buckets (the hour and one hour of lookahead for late snapshots) however long it runs.
@@ -13,7 +13,8 @@ simulated; nothing sleeps): a producer task delivers each minute's executions th
 status line and alerts on health findings (new ones once, and when they clear). Its `now`
 is event time, the newest execution seen, so the output is the same on every run; a
 service would pass `datetime.now(UTC)`. At 10:30 a payment dependency starts failing
-for 20 minutes: the error-rate rules fire, and clear once the failures have left the hour.
+for 20 minutes: the error-rate rules fire, and clear once enough of the failures have
+left the hour for the rate to fall back under the limits.
 
 Run:  python examples/08_realtime_monitor.py
 """

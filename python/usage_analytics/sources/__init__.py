@@ -10,9 +10,10 @@
         )
 
 `open_source` picks the source from its description: a `postgresql://` URL, a
-`sqlite:///path` URL or a SQLite file (.sqlite, .sqlite3, .db), or a record file
-(.parquet, .csv, .jsonl). Each source is an `ExecutionSource` (see `base`) whose records
-come back in the columnar form the reducer takes (a pyarrow Table where possible).
+`sqlite:///path` URL or a SQLite file (.sqlite, .sqlite3, .db, .db3), or a record file
+(.parquet or .pq, .csv, .jsonl or .ndjson). Each source is an `ExecutionSource` (see
+`base`) whose records come back in the columnar form the reducer takes (a pyarrow Table
+where possible).
 
 One module per concern: `base` (interface, errors, table description), `timestamps`,
 `arrow` (pyarrow helpers), `records` (standard-library file readers and writers),

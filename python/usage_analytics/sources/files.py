@@ -60,6 +60,7 @@ from usage_analytics.sources.records import (
     read_records,
     renamer,
 )
+from usage_analytics.sources.sqlite import SQLITE_SUFFIXES
 from usage_analytics.sources.timestamps import datetime_of
 
 __all__ = ["FILE_KINDS", "FileSource"]
@@ -108,8 +109,8 @@ class FileSource(ExecutionSource):
             shown = f"'{suffix}'" if suffix else "no extension"
             raise UnsupportedSourceError(
                 f"{self.path}: unsupported file type ({shown}); use "
-                f"{', '.join(sorted(FILE_KINDS))}, a SQLite file (.sqlite, .db) or a "
-                "postgresql:// URL"
+                f"{', '.join(sorted(FILE_KINDS))}, a SQLite file "
+                f"({', '.join(sorted(SQLITE_SUFFIXES))}) or a postgresql:// URL"
             )
         self.kind = FILE_KINDS[suffix]
         self.table = table or TableSpec()
