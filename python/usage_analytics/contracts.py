@@ -171,6 +171,20 @@ class UsagePrediction(_Model):
 
 
 class TrendAnalysis(_Model):
+    """The trend over the window's buckets. Where DESIGN.md is silent or its `n` is
+    ambiguous, these are the choices (and the tests' reference makes the same):
+
+    - `n` is the number of buckets in the halves (`n // 2`), the quarters
+      (`q = max(1, n // 4)`) and growth's "n < 2"; it is the number of records in the
+      confidence score and the ABANDONED (`n < 5`) and EMERGING (`n < 10`) rules. So a
+      single record in a window of many buckets has a growth: 100.0 when it falls in the
+      last quarter (the first quarter's buckets are empty).
+    - A record exactly at the window's midpoint is in the second half; one exactly a
+      quarter of the window before its end is in the last quarter ("recent").
+    - Buckets are fixed spans of microseconds from the window's start, not local calendar
+      days: across a daylight-saving change a day-wide bucket does not end at local
+      midnight (days, hours and weekdays in the distributions are local)."""
+
     trend_type: UsageTrendType
     velocity: float = Field(description="OLS slope of bucket rates, executions/day per day.")
     acceleration: float
