@@ -45,6 +45,7 @@ from usage_analytics.sources import (
 from usage_analytics.sources.postgres import (
     PostgresConnection,
     _first_line,
+    checked_url,
     redacted,
     write_executions_sync,
 )
@@ -454,6 +455,15 @@ def test_urls_are_read_as_libpq_reads_them(postgres_url: str) -> None:
     with pytest.raises(UnsupportedSourceError, match="host part holds '@'") as refused:
         PostgresSource(f"postgresql://postgres:P@ssw0rd@{host}:{port}/db")
     assert "ssw0rd" not in str(refused.value)
+
+
+def test_a_url_of_several_hosts_is_passed_on_to_libpq() -> None:
+    # Its ports were read as one ("h1:5432,h2:5433": "bad PostgreSQL URL").
+    assert checked_url("postgresql://u@h1:5432,h2:5433/db") == (
+        "postgresql://u@h1:5432,h2:5433/db?connect_timeout=10"
+    )
+    with pytest.raises(UnsupportedSourceError, match="host or port cannot be read"):
+        checked_url("postgresql://u@h1:5432,h2:x/db")
 
 
 def test_messages_hide_passwords_and_keep_the_servers_words() -> None:

@@ -165,7 +165,8 @@ def checked_url(url: str) -> str:
             "(write an '@' in a user name or password as %40)"
         )
     try:
-        urlsplit(f"postgresql://{after_user}").port  # noqa: B018 (raises on a malformed port)
+        for one_host in host.split(","):  # (libpq takes several: "h1:5432,h2:5433")
+            urlsplit(f"postgresql://{one_host}").port  # noqa: B018 (raises on a malformed port)
     except ValueError:  # (its message quotes the port: a password's end, misplaced)
         raise UnsupportedSourceError(
             f"bad PostgreSQL URL {redacted(url)!r}: its host or port cannot be read"
