@@ -22,10 +22,13 @@
 //!
 //! Freed pages go back to the system by jemalloc's decay clock (`dirty_decay_ms`, 10 s),
 //! which without a background thread advances only while the arena that freed them
-//! allocates: an idle process keeps what its last call freed, and so does a busy one
-//! whose later calls allocate in other arenas (other threads'), and `malloc_trim` does not
-//! reach it. (Session 36 measured about 100 MB kept after a 2M-record, 20,000-pattern
-//! batch through 30 s of small calls; 203 MB against 303 MB with both decays at 0.) `_RJEM_MALLOC_CONF` tunes it at run time (`background_thread:true,
+//! allocates, and `malloc_trim` does not reach it. Each call into the core therefore
+//! advances every arena's clock when it ends (`age_freed_pages`): a busy process gives back
+//! what a large call's worker threads freed once the decay time has passed, even when its
+//! later calls allocate only in other arenas (before: about 100 MB kept after a 2M-record,
+//! 20,000-pattern batch through 30 s of small calls, session 36; 7 MB after 20 s with the
+//! clocks advanced, session 37). An idle process still keeps what its last call freed.
+//! `_RJEM_MALLOC_CONF` tunes the decay at run time (`background_thread:true,
 //! dirty_decay_ms:1000` kept 27-49 MB after the drop above, but the batch's peak rose to
 //! 328 MB; the variable reaches every extension in the process built on tikv-jemallocator,
 //! whose copies all carry the `_rjem_` prefix). This copy lives beside the process's own
@@ -64,20 +67,61 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[export_name = "_rjem_malloc_conf"]
 static MALLOC_CONF: Option<&u8> = Some(&b"oversize_threshold:16777216\0"[0]);
 
+#[cfg(target_os = "linux")]
+extern "C" {
+    #[link_name = "_rjem_mallctl"]
+    fn mallctl(
+        name: *const std::ffi::c_char,
+        old: *mut std::ffi::c_void,
+        old_len: *mut usize,
+        new: *mut std::ffi::c_void,
+        new_len: usize,
+    ) -> std::ffi::c_int;
+}
+
+/// Advance every arena's decay clock: pages freed longer ago than the decay time go back
+/// to the system, whichever thread's arena holds them. Without it, pages freed by the
+/// rayon workers' arenas after a large batch stayed resident while later calls (one pattern
+/// each, coded on the caller's thread) allocated elsewhere: `benches/resident_memory.py`
+/// (session 37). Called after each call into the core, at most once a second (it takes
+/// every arena's decay lock); the pages of the call just made are younger than the decay
+/// time and stay for reuse, as before.
+pub fn age_freed_pages() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::OnceLock;
+        use std::time::Instant;
+
+        static STARTED: OnceLock<Instant> = OnceLock::new();
+        static LAST_MS: AtomicU64 = AtomicU64::new(0);
+        let now_ms = STARTED.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1_000;
+        let last_ms = LAST_MS.load(Ordering::Relaxed);
+        if now_ms < last_ms + 1_000
+            || LAST_MS
+                .compare_exchange(last_ms, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        // "arena.<MALLCTL_ARENAS_ALL>.decay": 4096 names all arenas (jemalloc.h).
+        // SAFETY: a valid command that reads and writes nothing. A failure (none is
+        // expected) only leaves the pages where they are.
+        unsafe {
+            mallctl(
+                c"arena.4096.decay".as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+            );
+        }
+    }
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use std::ffi::{c_char, c_int, c_void};
-
-    extern "C" {
-        #[link_name = "_rjem_mallctl"]
-        fn mallctl(
-            name: *const c_char,
-            old: *mut c_void,
-            old_len: *mut usize,
-            new: *mut c_void,
-            new_len: usize,
-        ) -> c_int;
-    }
+    use super::mallctl;
 
     #[test]
     fn jemalloc_reads_the_compiled_in_options() {

@@ -69,8 +69,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 /// Run `work` with the GIL released; a panic becomes a `UsageAnalyticsError`, never an
 /// abort or a `PanicException` (kernels do not panic on user input; this is the backstop).
+/// Then let the allocator return what earlier calls freed (`allocator::age_freed_pages`).
 pub(crate) fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, CoreError> + Send) -> PyResult<T> {
-    py.detach(|| unwound(work)).map_err(PyErr::from)
+    py.detach(|| {
+        let result = unwound(work);
+        crate::allocator::age_freed_pages();
+        result
+    })
+    .map_err(PyErr::from)
 }
 
 /// `work`'s result, a panic in it becoming `CoreError::Internal` (for work done with the
