@@ -192,7 +192,7 @@ impl Accumulator {
         }
         let half = n / 2;
         let mut second = self.emptied();
-        rayon::join(|| add(self, 0..half), || add(&mut second, half..n));
+        crate::pool::install(|| rayon::join(|| add(self, 0..half), || add(&mut second, half..n)));
         self.merge(&second);
     }
 

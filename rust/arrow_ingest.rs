@@ -149,7 +149,8 @@ pub fn read_batches(
             };
             match waiting.take() {
                 Some(so_far) => {
-                    let (reduced, read) = rayon::join(|| sink(&mut converted, &so_far), convert);
+                    let (reduced, read) =
+                        crate::pool::install(|| rayon::join(|| sink(&mut converted, &so_far), convert));
                     reduced?;
                     read?;
                 }
@@ -342,15 +343,17 @@ fn convert_slice(
     // machine than `SLICE_ROWS`' figures: `benches/core_ab.py dict` medians 150 -> 129 ms).
     // Every column's result is kept, so that the first bad column in field order is the
     // one reported, whichever thread finished first.
-    let (others, strings) = rayon::join(
-        || others(s),
-        || {
-            strings
-                .into_par_iter()
-                .map(encode)
-                .collect::<Vec<Result<(), CoreError>>>()
-        },
-    );
+    let (others, strings) = crate::pool::install(|| {
+        rayon::join(
+            || others(s),
+            || {
+                strings
+                    .into_par_iter()
+                    .map(encode)
+                    .collect::<Vec<Result<(), CoreError>>>()
+            },
+        )
+    });
     s.codes = codes;
     others?;
     strings.into_iter().collect::<Result<(), CoreError>>()?;

@@ -270,18 +270,20 @@ impl Columns {
             }
         }
         let [context, agent, project, file] = counted.strings;
-        rayon::scope(|s| {
-            s.spawn(|_| place(self.timestamp.to_overwrite(), &source.timestamp, slots));
-            s.spawn(|_| place(self.execution_time_ms.to_overwrite(), &source.execution_time_ms, slots));
-            s.spawn(|_| place(self.quality_score.to_overwrite(), &source.quality_score, slots));
-            s.spawn(|_| {
-                place_unless(counted.flags, &mut self.flags, &source.flags, slots);
-                place_unless(context, &mut self.context_type, &source.context_type, slots);
-            });
-            s.spawn(|_| {
-                place_unless(agent, &mut self.agent, &source.agent, slots);
-                place_unless(project, &mut self.project, &source.project, slots);
-                place_unless(file, &mut self.file_type, &source.file_type, slots);
+        crate::pool::install(|| {
+            rayon::scope(|s| {
+                s.spawn(|_| place(self.timestamp.to_overwrite(), &source.timestamp, slots));
+                s.spawn(|_| place(self.execution_time_ms.to_overwrite(), &source.execution_time_ms, slots));
+                s.spawn(|_| place(self.quality_score.to_overwrite(), &source.quality_score, slots));
+                s.spawn(|_| {
+                    place_unless(counted.flags, &mut self.flags, &source.flags, slots);
+                    place_unless(context, &mut self.context_type, &source.context_type, slots);
+                });
+                s.spawn(|_| {
+                    place_unless(agent, &mut self.agent, &source.agent, slots);
+                    place_unless(project, &mut self.project, &source.project, slots);
+                    place_unless(file, &mut self.file_type, &source.file_type, slots);
+                });
             });
         });
     }

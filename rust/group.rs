@@ -316,10 +316,12 @@ impl GroupedAccumulators {
         let wanted = [true, !families.trends, families.distribution, families.distribution];
         let counted = GroupCounts::plan(columns, needed, wanted);
         let (sorted, counts, slots) = (&mut self.sorted, &mut self.counts, &self.slots);
-        rayon::join(
-            || sorted.scatter(columns, slots, counted),
-            || counts.count(columns, needed, counted),
-        );
+        crate::pool::install(|| {
+            rayon::join(
+                || sorted.scatter(columns, slots, counted),
+                || counts.count(columns, needed, counted),
+            )
+        });
         let holding = match &mut self.held_times {
             Some(held) => {
                 held.hold(self.sorted.execution_time_ms.take_vec(), starts);
@@ -338,41 +340,43 @@ impl GroupedAccumulators {
         let counted = counts.counted();
         let starts = &*starts;
         let rows_of = |group: usize| starts[group] as usize..starts[group + 1] as usize;
-        self.accumulators[..needed]
-            .par_chunks_mut(GROUPS_PER_TASK)
-            .enumerate()
-            .for_each(|(task, accumulators)| {
-                let first_group = task * GROUPS_PER_TASK;
-                for i in 0..accumulators.len() {
-                    // Each accumulator's lines are asked for two groups ahead, and the
-                    // counts they point to and its rows one ahead, while a group's hundred
-                    // or so rows are added (BENCHMARKS.md, session 29: 1-5% of the
-                    // reading in four races).
-                    if let Some(ahead) = accumulators.get(i + 2) {
-                        ahead.prefetch_own();
-                    }
-                    if let Some(next) = accumulators.get(i + 1) {
-                        let rows = rows_of(first_group + i + 1);
-                        if !rows.is_empty() {
-                            let ts = &sorted.timestamp;
-                            next.prefetch_parts(ts[rows.start], ts[rows.end - 1]);
-                            sorted.prefetch_rows(rows);
+        crate::pool::install(|| {
+            self.accumulators[..needed]
+                .par_chunks_mut(GROUPS_PER_TASK)
+                .enumerate()
+                .for_each(|(task, accumulators)| {
+                    let first_group = task * GROUPS_PER_TASK;
+                    for i in 0..accumulators.len() {
+                        // Each accumulator's lines are asked for two groups ahead, and the
+                        // counts they point to and its rows one ahead, while a group's hundred
+                        // or so rows are added (BENCHMARKS.md, session 29: 1-5% of the
+                        // reading in four races).
+                        if let Some(ahead) = accumulators.get(i + 2) {
+                            ahead.prefetch_own();
+                        }
+                        if let Some(next) = accumulators.get(i + 1) {
+                            let rows = rows_of(first_group + i + 1);
+                            if !rows.is_empty() {
+                                let ts = &sorted.timestamp;
+                                next.prefetch_parts(ts[rows.start], ts[rows.end - 1]);
+                                sorted.prefetch_rows(rows);
+                            }
+                        }
+                        let group = first_group + i;
+                        let rows = rows_of(group);
+                        if rows.is_empty() {
+                            continue;
+                        }
+                        let acc = &mut accumulators[i];
+                        acc.add_group_counts(&counts.of(group), columns);
+                        if holding {
+                            acc.add_rows_but_times(sorted, columns, rows, runs, counted);
+                        } else {
+                            acc.add_rows_of(sorted, columns, rows, runs, counted);
                         }
                     }
-                    let group = first_group + i;
-                    let rows = rows_of(group);
-                    if rows.is_empty() {
-                        continue;
-                    }
-                    let acc = &mut accumulators[i];
-                    acc.add_group_counts(&counts.of(group), columns);
-                    if holding {
-                        acc.add_rows_but_times(sorted, columns, rows, runs, counted);
-                    } else {
-                        acc.add_rows_of(sorted, columns, rows, runs, counted);
-                    }
-                }
-            });
+                });
+        });
     }
 
     /// Free the scratch of `add` (a pass's rows in group order, their slots and counts:
@@ -412,10 +416,12 @@ impl GroupedAccumulators {
         if let Some(held) = self.held_times.as_mut().filter(|h| !h.is_empty()) {
             let held = std::mem::take(held);
             let by_group = held.by_group();
-            self.accumulators
-                .par_iter_mut()
-                .enumerate()
-                .for_each(|(g, acc)| acc.add_execution_times(by_group.of(g)));
+            crate::pool::install(|| {
+                self.accumulators
+                    .par_iter_mut()
+                    .enumerate()
+                    .for_each(|(g, acc)| acc.add_execution_times(by_group.of(g)));
+            });
         }
     }
 
@@ -497,14 +503,15 @@ impl GroupedAccumulators {
         while !pending.is_empty() {
             let part: Vec<Accumulator> = pending.drain(..chunk.clamp(1, pending.len())).collect();
             let finalized = part.len();
-            let results = part
-                .into_par_iter()
-                .enumerate()
-                .map(|(i, mut acc)| {
-                    acc.add_execution_times(by_group.of(first + i));
-                    acc.finalize_with(grid.as_ref())
-                })
-                .collect();
+            let results = crate::pool::install(|| {
+                part.into_par_iter()
+                    .enumerate()
+                    .map(|(i, mut acc)| {
+                        acc.add_execution_times(by_group.of(first + i));
+                        acc.finalize_with(grid.as_ref())
+                    })
+                    .collect()
+            });
             first += finalized;
             if !sink(results) {
                 return;
@@ -516,16 +523,18 @@ impl GroupedAccumulators {
     pub fn finalize_copy(&self, groups: usize) -> Vec<Analytics> {
         let held = self.held_by_group();
         let grid = self.template.trend_grid();
-        (0..groups)
-            .into_par_iter()
-            .map(|g| {
-                let mut acc = self.accumulators.get(g).unwrap_or(&self.template).clone();
-                if let Some(held) = &held {
-                    acc.add_execution_times(held.of(g));
-                }
-                acc.finalize_with(grid.as_ref())
-            })
-            .collect()
+        crate::pool::install(|| {
+            (0..groups)
+                .into_par_iter()
+                .map(|g| {
+                    let mut acc = self.accumulators.get(g).unwrap_or(&self.template).clone();
+                    if let Some(held) = &held {
+                        acc.add_execution_times(held.of(g));
+                    }
+                    acc.finalize_with(grid.as_ref())
+                })
+                .collect()
+        })
     }
 }
 

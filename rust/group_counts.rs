@@ -111,15 +111,17 @@ impl GroupCounts {
             flags.resize(groups, [0; FLAG_VALUES]);
             flags
         });
-        rayon::scope(|s| {
-            for (table, (column, _)) in tables.iter_mut().zip(codes) {
-                if let Some(table) = table {
-                    s.spawn(move |_| count_codes(table, group, column));
+        crate::pool::install(|| {
+            rayon::scope(|s| {
+                for (table, (column, _)) in tables.iter_mut().zip(codes) {
+                    if let Some(table) = table {
+                        s.spawn(move |_| count_codes(table, group, column));
+                    }
                 }
-            }
-            if let Some(flags) = flags.as_mut() {
-                s.spawn(|_| count_flags(flags, group, &columns.flags));
-            }
+                if let Some(flags) = flags.as_mut() {
+                    s.spawn(|_| count_flags(flags, group, &columns.flags));
+                }
+            });
         });
         self.strings = tables;
         self.flags = flags;

@@ -52,7 +52,7 @@ impl GroupResults {
     pub fn finalizing(grouped: GroupedAccumulators, index: GroupIndex) -> GroupResults {
         let (sender, chunks) = channel();
         let groups = index.keys().len();
-        rayon::spawn(move || {
+        crate::pool::spawn(move || {
             let finished = unwound(|| {
                 grouped.finalize_in_order(groups, CHUNK, |part| sender.send(Ok(part)).is_ok());
                 Ok(())

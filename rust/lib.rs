@@ -36,6 +36,7 @@ pub mod metrics;
 mod models;
 mod moment_lanes;
 mod output_models;
+mod pool;
 mod prefetch;
 mod py_dicts;
 mod py_repr;

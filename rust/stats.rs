@@ -55,27 +55,29 @@ pub fn moments_and_percentiles_of_parts(parts: &[&[f64]], qs: &[f64]) -> (Moment
                 .map(|(i, values)| (k, i, values)),
         );
     }
-    let (counts, mut blocks) = pieces
-        .par_iter()
-        .fold(
-            || (vec![0u32; 1 << RADIX_BITS], Vec::new()),
-            |(mut counts, mut blocks), &(k, i, values)| {
-                let moments: Vec<Moments> = values
-                    .chunks_exact(BLOCK)
-                    .map(|block| {
-                        count_bins(&mut counts, block);
-                        Moments::of_block(block)
-                    })
-                    .collect();
-                blocks.push(((k, i), moments));
-                (counts, blocks)
-            },
-        )
-        .reduce_with(|(a, mut blocks), (b, more)| {
-            blocks.extend(more);
-            (add_counts(a, b), blocks)
-        })
-        .unwrap_or_default();
+    let (counts, mut blocks) = crate::pool::install(|| {
+        pieces
+            .par_iter()
+            .fold(
+                || (vec![0u32; 1 << RADIX_BITS], Vec::new()),
+                |(mut counts, mut blocks), &(k, i, values)| {
+                    let moments: Vec<Moments> = values
+                        .chunks_exact(BLOCK)
+                        .map(|block| {
+                            count_bins(&mut counts, block);
+                            Moments::of_block(block)
+                        })
+                        .collect();
+                    blocks.push(((k, i), moments));
+                    (counts, blocks)
+                },
+            )
+            .reduce_with(|(a, mut blocks), (b, more)| {
+                blocks.extend(more);
+                (add_counts(a, b), blocks)
+            })
+            .unwrap_or_default()
+    });
     let counts = if counts.is_empty() {
         loose
     } else {
@@ -221,6 +223,12 @@ fn radix_ranks(values: &mut [f64], ranks: &[usize]) -> Option<Vec<f64>> {
     if n < RADIX_MIN || n > u32::MAX as usize {
         return None;
     }
+    crate::pool::install(|| radix_ranks_in_pool(values, ranks))
+}
+
+/// `radix_ranks` of at least `RADIX_MIN` values, on the pool.
+fn radix_ranks_in_pool(values: &mut [f64], ranks: &[usize]) -> Option<Vec<f64>> {
+    let n = values.len();
     let part = n.div_ceil(rayon::current_num_threads().max(1));
     let counts = values.par_chunks(part).map(histogram).reduce_with(add_counts)?;
     let plan = RadixPlan::new(counts, ranks, n)?;
@@ -250,16 +258,18 @@ fn radix_ranks_of_parts(parts: &[&[f64]], ranks: &[usize]) -> Option<Vec<f64>> {
         return None;
     }
     // One histogram per thread's share of the parts, not per part (256 KB each).
-    let counts = parts
-        .par_iter()
-        .fold(
-            || vec![0u32; 1 << RADIX_BITS],
-            |mut counts, part| {
-                count_bins(&mut counts, part);
-                counts
-            },
-        )
-        .reduce_with(add_counts)?;
+    let counts = crate::pool::install(|| {
+        parts
+            .par_iter()
+            .fold(
+                || vec![0u32; 1 << RADIX_BITS],
+                |mut counts, part| {
+                    count_bins(&mut counts, part);
+                    counts
+                },
+            )
+            .reduce_with(add_counts)
+    })?;
     gather_ranks_of_parts(parts, n, ranks, counts)
 }
 
@@ -270,18 +280,20 @@ fn gather_ranks_of_parts(parts: &[&[f64]], n: usize, ranks: &[usize], counts: Ve
     // (In any order: selection does not depend on it.) Each thread's share goes into one
     // vector with room for all of them, so that none grows by copying, and the shares are
     // put together in the larger without a copy of it.
-    let mut gathered: Vec<f64> = parts
-        .par_iter()
-        .fold(Vec::new, |mut kept: Vec<f64>, part| {
-            kept.reserve_exact(plan.held - kept.len());
-            gather_wanted(part, &plan.wanted_bin, &mut kept);
-            kept
-        })
-        .reduce_with(|a, b| {
-            let (mut larger, smaller) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-            larger.extend_from_slice(&smaller);
-            larger
-        })?;
+    let mut gathered: Vec<f64> = crate::pool::install(|| {
+        parts
+            .par_iter()
+            .fold(Vec::new, |mut kept: Vec<f64>, part| {
+                kept.reserve_exact(plan.held - kept.len());
+                gather_wanted(part, &plan.wanted_bin, &mut kept);
+                kept
+            })
+            .reduce_with(|a, b| {
+                let (mut larger, smaller) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                larger.extend_from_slice(&smaller);
+                larger
+            })
+    })?;
     debug_assert_eq!(gathered.len(), plan.held);
     Some(select_ranks(&mut gathered, &plan.positions()))
 }
