@@ -274,8 +274,14 @@ class FileSource(ExecutionSource):
             raise unknown_pattern(wanted, str(self.path), self._known(loaded))
         return data, rows
 
+    # Each query runs on a worker thread, as the read does: over a file of millions of
+    # rows, a scan (the newest timestamps parsed from text, a group by pattern, a
+    # selection of dicts) held the event loop for seconds, and Ctrl-C with it.
+
     async def newest(self, pattern_id: str | None = None) -> datetime | None:
-        loaded = await self._load()
+        return await asyncio.to_thread(self._newest, await self._load(), pattern_id)
+
+    def _newest(self, loaded: _Loaded, pattern_id: str | None) -> datetime | None:
         if pattern_id is None:
             if loaded.count == 0:
                 raise SourceError(f"{self.path} holds no records")
@@ -292,7 +298,9 @@ class FileSource(ExecutionSource):
         return None if stamp is None else datetime_of(stamp)
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
-        loaded = await self._load()
+        return await asyncio.to_thread(self._fetch, await self._load(), pattern_id)
+
+    def _fetch(self, loaded: _Loaded, pattern_id: str) -> Fetched:
         data, rows = self._select(loaded, pattern_id)
         return Fetched(
             pattern_id=pattern_id,
@@ -303,7 +311,9 @@ class FileSource(ExecutionSource):
         )
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
-        loaded = await self._load()
+        return await asyncio.to_thread(self._fetch_all, await self._load())
+
+    def _fetch_all(self, loaded: _Loaded) -> list[Fetched]:
         if loaded.count == 0:
             raise SourceError(f"{self.path} holds no records")
         if not self._has_ids(loaded):
@@ -341,7 +351,9 @@ class FileSource(ExecutionSource):
         return Fetched(first.pattern_id, data, 1, first.locate, first.position)
 
     async def unattributed(self) -> Unattributed:
-        loaded = await self._load()
+        return await asyncio.to_thread(self._unattributed, await self._load())
+
+    def _unattributed(self, loaded: _Loaded) -> Unattributed:
         if not self._has_ids(loaded):
             return Unattributed(0)
         if loaded.arrow:
