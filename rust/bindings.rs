@@ -171,6 +171,7 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
             let groups = if raising {
                 GroupResults::finalized(GroupIndex::default(), Vec::new())
             } else {
+                grouped.check_series_points(index.keys().len())?;
                 GroupResults::finalizing(grouped, index)
             };
             grouped_output(py, report, groups)

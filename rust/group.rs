@@ -8,9 +8,11 @@ use rayon::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::sync::OnceLock;
 
-use crate::accumulator::Accumulator;
+use crate::accumulator::{Accumulator, Families};
+use crate::buckets::MAX_BUCKETS;
 use crate::calendar::RunTable;
 use crate::columns::Columns;
+use crate::error::CoreError;
 use crate::group_counts::GroupCounts;
 use crate::held_times::{ByGroup, HeldTimes};
 use crate::ingest::{IngestReport, InvalidSample, MAX_SAMPLES};
@@ -485,6 +487,28 @@ impl GroupedAccumulators {
         all
     }
 
+    /// Refuse to finalize `groups` patterns whose time series (COMPREHENSIVE) would hold
+    /// more points in all than the longest series of one pattern (`MAX_BUCKETS`): each
+    /// point is a bucket of every pattern, records or not, and its output takes about
+    /// 600 bytes, so 50 patterns of one-minute buckets over 30 days took 1.3 GB and a
+    /// thousand would have taken the machine (the per-pattern cap bounded one call only).
+    pub fn check_series_points(&self, groups: usize) -> Result<(), CoreError> {
+        let Families {
+            trends, time_series, ..
+        } = self.template.families;
+        let buckets = self.template.window.buckets;
+        let points = groups.saturating_mul(buckets);
+        if trends && time_series && points > MAX_BUCKETS as usize {
+            return Err(CoreError::InvalidOption(format!(
+                "a COMPREHENSIVE batch holds a time series point per pattern and bucket: \
+                 {groups} patterns x {buckets} buckets = {points} points, more than the \
+                 {MAX_BUCKETS} allowed (the most one pattern may have); use a wider \
+                 bucket_width, fewer patterns per call, or granularity 'detailed'"
+            )));
+        }
+        Ok(())
+    }
+
     /// `finalize`, handing the results to `sink` in group order, `chunk` groups at a time
     /// (each chunk finalized in parallel), so that a consumer can convert the first ones
     /// while the rest are finalized (`GroupResults`). Stops when `sink` returns false.
@@ -953,5 +977,32 @@ mod tests {
         assert_eq!(index.count_record(1), 0);
         index.count_outside(1);
         assert_eq!((index.keys().len(), index.report(1).outside_window), (2, 1));
+    }
+
+    #[test]
+    fn series_points_are_capped_over_all_patterns_of_a_comprehensive_batch() {
+        // 1,000 one-minute buckets: 1,000 patterns fill the cap exactly.
+        let window = Window::new(0, 60_000_000_000, "custom", Some(60_000_000)).unwrap();
+        let grouped = |families| {
+            GroupedAccumulators::new(Accumulator::new(
+                window,
+                Zone::get("UTC").unwrap(),
+                families,
+                Thresholds::default(),
+            ))
+        };
+        let comprehensive = grouped(Families::ALL);
+        assert!(comprehensive.check_series_points(1_000).is_ok());
+        let refused = comprehensive.check_series_points(1_001).unwrap_err().to_string();
+        assert!(
+            refused.contains("1001 patterns x 1000 buckets = 1001000 points"),
+            "{refused}"
+        );
+        assert!(comprehensive.check_series_points(usize::MAX).is_err(), "no overflow");
+        let detailed = grouped(Families {
+            time_series: false,
+            ..Families::ALL
+        });
+        assert!(detailed.check_series_points(1_000_000).is_ok());
     }
 }

@@ -122,6 +122,7 @@ impl CoreState {
         match &state.body {
             Reduction::Grouped(grouped, index) => {
                 let groups = index.keys().len();
+                grouped.check_series_points(groups)?;
                 // (The index copied with the GIL released too: three maps of every pattern id.)
                 let (analytics, index) = compute(py, || Ok((grouped.finalize_copy(groups), index.clone())))?;
                 grouped_output(py, &state.report, GroupResults::finalized(index, analytics))

@@ -16,10 +16,12 @@ from reference import reference_analytics
 from strategies import assert_matches_reference, output_as_dict
 from usage_analytics import (
     AnalyticsGranularity,
+    BatchUsageAccumulator,
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
     UsageAccumulator,
+    UsageAnalyticsError,
 )
 
 REDUCER = NodeUsageAnalyticsReducer()
@@ -109,3 +111,25 @@ def test_a_state_stores_only_its_occupied_buckets() -> None:
     accumulator = UsageAccumulator(**options)
     accumulator.update(records(200, seed=3))
     assert len(accumulator.to_bytes()) < 16_000
+
+
+def test_a_comprehensive_batch_refuses_more_series_points_than_one_pattern_may_have() -> None:
+    # 24 patterns x 43,200 buckets: a time series point each (about 600 bytes of output
+    # apiece, records or not), past the 1,000,000 one pattern may have. 50 patterns of one
+    # record each took 1.3 GB before; now a clear error, before any series is built.
+    data = [{**record, "pattern_id": i % 24} for i, record in enumerate(records(48, seed=5))]
+    expected = "24 patterns x 43200 buckets = 1036800 points, more than the 1000000 allowed"
+    with pytest.raises(UsageAnalyticsError, match=expected):
+        REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=data, **WINDOW)
+        )
+    state = BatchUsageAccumulator(**WINDOW)
+    state.update(data)
+    with pytest.raises(UsageAnalyticsError, match=expected):
+        state.finalize()
+    # Without time series (DETAILED), the same batch is analysed.
+    detailed = {**WINDOW, "granularity": AnalyticsGranularity.DETAILED}
+    batch = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=data, **detailed)
+    )
+    assert len(batch.results) == 24
