@@ -58,8 +58,7 @@ attempt("to_arrow", batch.to_arrow)
     )
     extra = "needs pyarrow: pip install 'usage-analytics[arrow]'"
     assert out["columns"] == [
-        f"a dict of columns (or pass a list of record dicts, or a pyarrow/polars/pandas "
-        f"table) {extra}",
+        f"a dict of columns (or pass a list of record dicts, or a polars or DuckDB table) {extra}",
         True,
     ]
     assert out["to_arrow"] == [f"to_arrow() {extra}", True]
@@ -77,3 +76,51 @@ attempt("dask", require_dask)
         "usage_analytics.dask needs dask: pip install 'usage-analytics[dask]'",
         True,
     ]
+
+
+def test_frames_without_pyarrow_name_the_arrow_extra_or_need_none() -> None:
+    # pandas exports through pyarrow: its own ImportError named no extra. polars exports
+    # by itself, and its all-null column (type Null, which the core's Arrow reader
+    # refuses) was cast to text by pyarrow only: without it, an opaque Arrow error.
+    out = _run(
+        ["pyarrow"],
+        """
+import pandas as pd, polars as pl
+times = [end - timedelta(hours=h) for h in (1, 2, 3)]
+attempt("pandas", lambda: reducer.execute_reduction_sync(ModelUsageAnalyticsInput(
+    pattern_id="p", execution_data=pd.DataFrame({"timestamp": times}), **window)))
+frame = pl.DataFrame({"timestamp": times, "success": [True, False, True], "agent": [None] * 3})
+assert frame.schema["agent"] == pl.Null
+result = reducer.execute_reduction_sync(
+    ModelUsageAnalyticsInput(pattern_id="p", execution_data=frame, **window))
+out["polars"] = [result.usage_metrics.total_executions, result.success_metrics.success_count,
+                 result.context_distribution.by_agent]
+""",
+    )
+    assert out["pandas"] == [
+        "a pandas DataFrame needs pyarrow: pip install 'usage-analytics[arrow]'",
+        True,
+    ]
+    assert out["polars"] == [3, 2, {"unknown": 3}]
+
+
+def test_postgresql_without_its_extra_names_the_postgres_extra() -> None:
+    # The source needs pyarrow and the driver, which the `postgres` extra installs
+    # together: naming `arrow` for the first sent users on to a second error.
+    out = _run(
+        ["pyarrow", "adbc_driver_postgresql", "adbc_driver_postgresql.dbapi"],
+        """
+import asyncio
+from usage_analytics.sources import open_source
+source = open_source("postgresql://localhost/nowhere")
+attempt("fetch", lambda: asyncio.run(source.fetch("p", window["time_window_start"], end)))
+attempt("fetch_all", lambda: asyncio.run(source.fetch_all(window["time_window_start"], end)))
+attempt("first_record", lambda: asyncio.run(source.first_record()))
+""",
+    )
+    extra = "pip install 'usage-analytics[postgres]'"
+    for call in ("fetch", "fetch_all", "first_record"):
+        message, is_library_error = out[call]  # type: ignore[misc]
+        assert message.startswith("PostgreSQL needs "), (call, message)
+        assert message.endswith(extra), (call, message)
+        assert is_library_error

@@ -39,7 +39,7 @@ from typing import Any
 
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
-from usage_analytics.extras import require_pyarrow
+from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -180,6 +180,8 @@ def _read_arrow(
         return records(rows)
     try:
         table = _without_null_columns(_struct_chunks_as_table(data))
+    except MissingDependencyError:
+        raise
     except UsageAnalyticsError:
         rows = _frame_records(data)
         if rows is None:
@@ -337,11 +339,18 @@ def _struct_chunks_as_table(data: Any) -> Any:
 def _without_null_columns(data: Any) -> Any:
     """Columns of Arrow's `null` type (all values missing, as pyarrow infers for a column of
     Nones) exported through the C data interface are rejected by arrow-rs, the Rust Arrow
-    library (a known interoperability gap). When such a column is present and pyarrow is
-    available, it is cast to utf8 — all nulls, so the values are unchanged."""
+    library (a known interoperability gap). Such a column is cast to utf8 — all nulls, so
+    the values are unchanged: by pyarrow, or by polars for its frames without pyarrow.
+    A pandas frame needs pyarrow to be exported at all."""
     try:
         import pyarrow as pa
     except ImportError:
+        library = _library(data)
+        if library == "pandas":
+            # (pandas' export imports pyarrow: its own ImportError named no extra.)
+            raise missing_extra("a pandas DataFrame", "arrow", "pyarrow") from None
+        if library == "polars" and hasattr(data, "schema"):
+            return _polars_null_columns_as_text(data)
         return data
     try:
         if hasattr(data, "__arrow_c_schema__"):
@@ -369,6 +378,15 @@ def _without_null_columns(data: Any) -> Any:
             i, schema.field(i).with_type(pa.string()), table.column(i).cast(pa.string())
         )
     return table
+
+
+def _polars_null_columns_as_text(frame: Any) -> Any:
+    """A polars frame with its columns of the `Null` type cast to text (see
+    `_without_null_columns`)."""
+    import polars as pl
+
+    nulls = [name for name, kind in frame.schema.items() if kind == pl.Null]
+    return frame.with_columns(pl.col(nulls).cast(pl.String)) if nulls else frame
 
 
 class _CheckedStream:
@@ -485,7 +503,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     """A dict of column name -> numpy array or list, as a pyarrow Table of the `wanted`
     columns."""
     pa = require_pyarrow(
-        "a dict of columns (or pass a list of record dicts, or a pyarrow/polars/pandas table)"
+        "a dict of columns (or pass a list of record dicts, or a polars or DuckDB table)"
     )
     if "timestamp" in columns:  # else all of them, for the error to list
         # Other keys are ignored, as in a list of records: never converted, never checked.

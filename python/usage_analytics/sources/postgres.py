@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from usage_analytics.extras import missing_extra, require_pyarrow
+from usage_analytics.extras import load_pyarrow, missing_extra
 from usage_analytics.sources.arrow import group_by_pattern
 from usage_analytics.sources.base import (
     FIELDS,
@@ -141,6 +141,15 @@ def driver() -> Any:
         raise missing_extra(
             "PostgreSQL", "postgres", "ADBC's PostgreSQL driver (adbc-driver-postgresql)"
         ) from None
+
+
+def _pyarrow() -> Any:
+    """pyarrow, which the PostgreSQL extra installs beside the driver: when it is missing,
+    that extra is the one to name (naming `arrow` sent users on to a second error)."""
+    pa = load_pyarrow()
+    if pa is None:
+        raise missing_extra("PostgreSQL", "postgres", "pyarrow")
+    return pa
 
 
 def checked_url(url: str) -> str:
@@ -645,7 +654,7 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
-        pa = require_pyarrow("PostgreSQL")
+        pa = _pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> Fetched:
             ts = columns["timestamp"].sql
@@ -670,7 +679,7 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
-        pa = require_pyarrow("PostgreSQL")
+        pa = _pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> list[Fetched]:
             pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
@@ -712,7 +721,7 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
-        require_pyarrow("PostgreSQL")
+        _pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> Fetched | None:
             pid = columns[PATTERN_ID].sql
@@ -874,7 +883,7 @@ def write_executions_sync(
     """Write records (with `pattern_id`) into the executions table, creating it as
     needed, with one bulk COPY; `replace=True` deletes the table's rows first. Returns
     the number written (blocking)."""
-    pa = require_pyarrow("PostgreSQL")
+    pa = _pyarrow()
     spec = table or TableSpec()
     rows = list(records)
     data = _records_table(pa, rows, spec)
