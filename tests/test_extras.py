@@ -120,7 +120,9 @@ attempt("first_record", lambda: asyncio.run(source.first_record()))
     )
     extra = "pip install 'usage-analytics[postgres]'"
     for call in ("fetch", "fetch_all", "first_record"):
-        message, is_library_error = out[call]  # type: ignore[misc]
+        outcome = out[call]
+        assert isinstance(outcome, list), (call, outcome)
+        message, is_library_error = outcome
         assert message.startswith("PostgreSQL needs "), (call, message)
         assert message.endswith(extra), (call, message)
         assert is_library_error
