@@ -280,6 +280,8 @@ impl Durations {
                     // The mean is rounded: equal values can give one a few ulps outside.
                     && m.mean >= m.min - m.min * 1e-12
                     && m.mean <= m.max + m.max * 1e-12
+                    // (What the mean leaves out: at most half its last bit.)
+                    && m.mean_low.abs() <= m.mean.abs() * f64::EPSILON
                     // The sum and the squared deviations pass the largest double only
                     // for values near it (see `Moments::sample_std`).
                     && (m.sum.is_finite() || (m.sum == f64::INFINITY && m.max > 1e150))

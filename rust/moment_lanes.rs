@@ -1,6 +1,6 @@
 //! The inner loops of a block's moments (`stats::Moments::of_block`): per lane (value i in
 //! lane i % 4), the sums, minima and maxima of a block's whole quads, then the sums of
-//! squared deviations from the block's mean. Four independent lanes let the CPU overlap
+//! deviations from the block's mean and of their squares. Four independent lanes let the CPU overlap
 //! the additions (one running sum would wait on each) and round no worse than one.
 //!
 //! Written twice: portable code, and AVX2 intrinsics taken where the CPU has it
@@ -38,21 +38,24 @@ pub fn sums_and_extremes(quads: &[f64]) -> (Quad, Quad, Quad) {
     (sum, min, max)
 }
 
-/// Per lane: the sum of `(v - mean)^2` over `quads` (a multiple of `LANES` long).
-pub fn squared_deviations(quads: &[f64], mean: f64) -> Quad {
+/// Per lane: the sums of `(v - mean)^2` and of `v - mean` over `quads` (a multiple of
+/// `LANES` long).
+pub fn squared_deviations(quads: &[f64], mean: f64) -> (Quad, Quad) {
     debug_assert_eq!(quads.len() % LANES, 0);
     #[cfg(target_arch = "x86_64")]
     if crate::wide::avx2() {
         // SAFETY: the CPU has AVX2.
         return unsafe { avx2::squared_deviations(quads, mean) };
     }
-    let mut m2 = [0.0; LANES];
+    let (mut m2, mut deviations) = ([0.0; LANES], [0.0; LANES]);
     for quad in quads.chunks_exact(LANES) {
         for lane in 0..LANES {
-            m2[lane] += (quad[lane] - mean) * (quad[lane] - mean);
+            let d = quad[lane] - mean;
+            m2[lane] += d * d;
+            deviations[lane] += d;
         }
     }
-    m2
+    (m2, deviations)
 }
 
 /// `f64::min(a, b)` for a running minimum `a`, which is never NaN, in one comparison:
@@ -100,13 +103,14 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub fn squared_deviations(quads: &[f64], mean: f64) -> Quad {
-        let (mean, mut m2) = (_mm256_set1_pd(mean), _mm256_setzero_pd());
+    pub fn squared_deviations(quads: &[f64], mean: f64) -> (Quad, Quad) {
+        let (mean, mut m2, mut deviations) = (_mm256_set1_pd(mean), _mm256_setzero_pd(), _mm256_setzero_pd());
         for quad in quads.chunks_exact(LANES) {
             let d = _mm256_sub_pd(load(quad), mean);
             m2 = _mm256_add_pd(m2, _mm256_mul_pd(d, d));
+            deviations = _mm256_add_pd(deviations, d);
         }
-        store(m2)
+        (store(m2), store(deviations))
     }
 
     #[inline(always)]

@@ -35,11 +35,12 @@ mod merge;
 pub use merge::merge_serialized;
 
 const MAGIC: &[u8; 4] = b"UAST";
-/// 5 since execution times and agents' instants are stored as bytes (`Packed`) and tally
-/// names once per state (`StateWire::names`); 4: a window of many trend buckets stores
-/// only the occupied ones; 3: every bucket; 2: batch states without per-pattern ingest
-/// counts. No release wrote an earlier version, so no reader of them is kept.
-pub const FORMAT_VERSION: u16 = 5;
+/// 6 since a summary stores its mean's low part (`Moments::mean_low`); 5: execution times
+/// and agents' instants stored as bytes (`Packed`) and tally names once per state
+/// (`StateWire::names`); 4: a window of many trend buckets stores only the occupied ones;
+/// 3: every bucket; 2: batch states without per-pattern ingest counts. No release wrote an
+/// earlier version, so no reader of them is kept.
+pub const FORMAT_VERSION: u16 = 6;
 const HEADER: usize = 4 + 2 + 4;
 
 // Stored names and arrays are borrowed while writing (from the state) and names and
@@ -177,6 +178,7 @@ enum BucketsWire<'a> {
 struct SummaryWire {
     count: u64,
     mean: f64,
+    mean_low: f64,
     m2: f64,
     min: f64,
     max: f64,
@@ -579,6 +581,7 @@ fn accumulator_wire<'a>(acc: &'a Accumulator, names: &mut NameTable<'a>) -> Accu
             SummaryWire {
                 count: m.count,
                 mean: m.mean,
+                mean_low: m.mean_low,
                 m2: m.m2,
                 min: m.min,
                 max: m.max,
@@ -663,6 +666,7 @@ fn accumulator_of(
                 moments: Moments {
                     count: s.count,
                     mean: s.mean,
+                    mean_low: s.mean_low,
                     m2: s.m2,
                     min: s.min,
                     max: s.max,
