@@ -633,6 +633,28 @@ OPTIONAL_TYPES = {
 TIMES = [WHEN - timedelta(hours=h) for h in range(4)]
 
 
+@pytest.mark.parametrize("first", ["whole-minute offset first", "odd offset first"])
+def test_datetimes_with_a_sub_second_offset_equal_the_list_of_dicts(first: str) -> None:
+    # pyarrow's inference converted a datetime with a fractional-second UTC offset after a
+    # whole-minute one with the fraction dropped: the window's last instant moved out.
+    odd = timezone(timedelta(seconds=1, microseconds=1))
+    last = END - timedelta(microseconds=1)
+    times = [
+        START + timedelta(hours=1),
+        (last + timedelta(seconds=1, microseconds=1)).replace(tzinfo=odd),
+    ]
+    assert times[1] == last
+    if first == "odd offset first":
+        times.reverse()
+    records = [{"timestamp": t, "success": True} for t in times]
+    expected = outcome(request(records))
+    assert expected["data_quality"]["records_in_window"] == 2
+    columns = {"timestamp": times, "success": [True, True]}
+    assert_same(outcome(request(columns)), expected)
+    frame = pd.DataFrame({"timestamp": pd.Series(times, dtype=object), "success": [True, True]})
+    assert_same(outcome(request(frame)), expected)
+
+
 def _table_with(field: str, values: list[Any]) -> pa.Table:
     columns: dict[str, pa.Array] = {"timestamp": pa.array(TIMES, pa.timestamp("us", tz="UTC"))}
     for name, value in FULL_ROW.items():

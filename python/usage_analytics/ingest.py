@@ -576,9 +576,35 @@ def _column_kinds(name: str, column: Any) -> list[str]:
         if len(types) > 1 and any(_may_be_missing(kind) for kind in types):
             types = {type(value) for value in column if not _missing_marker(value)}
     kinds = sorted({_kind(kind) for kind in types})
+    if kinds == ["datetime"] and name == "timestamp" and _sub_second_offsets(column):
+        return ["datetime", "datetime with a sub-second UTC offset"]
     if len(kinds) <= 1 or (name in _NUMBER_COLUMNS and set(kinds) <= {"int", "float"}):
         return []
     return kinds
+
+
+def _sub_second_offsets(column: Any) -> bool:
+    """Whether datetimes of `column` carry a fixed UTC offset with a fraction of a second
+    (`timezone(timedelta(seconds=1, microseconds=1))`): pyarrow's inference converts such
+    a value after a whole-minute one with the fraction dropped, moving its instant (a record
+    at a window's edge left it). No time zone of the tz database has such an offset; a
+    zone whose offset varies (`zoneinfo`) tells none without a datetime, and is passed."""
+    from datetime import timedelta
+    from operator import attrgetter
+
+    try:
+        zones: Any = set(map(attrgetter("tzinfo"), column))
+    except (AttributeError, TypeError):  # (missing markers; a tzinfo that cannot be hashed)
+        zones = {id(zone): zone for zone in (getattr(v, "tzinfo", None) for v in column)}
+        zones = zones.values()
+    for zone in zones:
+        try:
+            offset = None if zone is None else zone.utcoffset(None)
+        except Exception:  # (a tzinfo of the caller's: its values are checked where read)
+            continue
+        if isinstance(offset, timedelta) and offset % timedelta(seconds=1):
+            return True
+    return False
 
 
 def _missing_type(kind: type) -> bool:
