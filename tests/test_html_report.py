@@ -24,7 +24,7 @@ from usage_analytics import (
 )
 from usage_analytics.cli import main
 from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
-from usage_analytics.html_charts import MAX_BARS
+from usage_analytics.html_charts import MAX_BARS, visible
 from usage_analytics.html_report import render_html
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
@@ -451,6 +451,24 @@ def test_hostile_strings_survive_as_text(hostile_html: str) -> None:
     assert "R&D <main>" in text
 
 
+def test_controls_and_bidirectional_overrides_are_shown_not_carried() -> None:
+    # A NUL or ESC is an HTML parse error; an unbalanced U+202E reversed the title and
+    # heading text after it. Both are written as the terminal report writes them.
+    pattern = "pay\u202ement\x00"
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True,
+                "agent": "\x1b[31mred\x7f", "project": "\u2067isolated"}
+               for i in range(3)]  # fmt: skip
+    document = render_html(reduce(records, pattern), name=pattern)
+    for raw in ("\x00", "\x1b", "\x7f", "\u202e", "\u2067"):
+        assert raw not in document, repr(raw)
+    assert "<title>pay\\u202ement\\x00 · usage analytics</title>" in document
+    text = "".join(parse(document).text)
+    assert "\\x1b[31mred\\x7f" in text
+    assert "\\u2067isolated" in text
+    # Emoji sequences joined by U+200D (a format character, as the overrides are) stay.
+    assert visible("👩\u200d💻") == "👩\u200d💻"
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     agent=st.text(min_size=1, max_size=20),
@@ -465,8 +483,8 @@ def test_any_agent_and_pattern_text_keeps_the_document_well_formed(
     document = render_html(result, name=pattern)
     structure = parse(document)
     text = "".join(structure.text)
-    assert agent in text
-    assert str(result.pattern_id) in text
+    assert visible(agent) in text
+    assert visible(str(result.pattern_id)) in text
     assert "<script" not in document.lower()
 
 

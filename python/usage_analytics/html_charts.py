@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,15 +18,36 @@ from usage_analytics.contracts import PerformanceMetrics, TrendAnalysis, UsageTi
 from usage_analytics.health import HealthThresholds
 from usage_analytics.report import _duration_ms, _plural, _rate, _signed, _when
 
-__all__ = ["MAX_BARS", "activity_chart", "columns_chart", "escape", "latency_chart", "merged_bars"]
+__all__ = [
+    "MAX_BARS",
+    "activity_chart",
+    "columns_chart",
+    "escape",
+    "latency_chart",
+    "merged_bars",
+    "visible",
+]
 
 #: More trend buckets than this are merged into at most `MAX_BARS` bars.
 MAX_BARS = 120
 
 
+#: Characters a page must not carry raw: the C0 and C1 controls but tab, line feed and
+#: carriage return (a NUL or ESC from the data is an HTML parse error), and the
+#: bidirectional embeddings, overrides and isolates, which reorder the text after them (a
+#: pattern id's U+202E reversed the title). Shown as their Python escapes, as the terminal
+#: report shows them (`report.printable`).
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with each `_HIDDEN` character written as its Python escape."""
+    return _HIDDEN.sub(lambda match: repr(match.group())[1:-1], text)
+
+
 def escape(value: object) -> str:
-    """Text for HTML (element content and quoted attributes)."""
-    return html.escape(str(value), quote=True)
+    """Text for HTML (element content and quoted attributes): `visible`, then escaped."""
+    return html.escape(visible(str(value)), quote=True)
 
 
 def _num(value: float) -> str:
