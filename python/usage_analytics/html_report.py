@@ -16,7 +16,8 @@ hour x weekday heatmap (an outer product of the two would invent a joint distrib
 
 Every string that comes from the data (pattern id and name, agents, context types,
 projects, file types, invalid-record samples, the time zone) is escaped (`escape`:
-`html.escape` with quotes); nothing else is interpolated into markup.
+controls and bidirectional overrides written as escapes, then `html.escape` with
+quotes); nothing else is interpolated into markup.
 """
 
 from __future__ import annotations
