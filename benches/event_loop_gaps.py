@@ -2,7 +2,8 @@
 
 Run: `.venv/bin/python benches/event_loop_gaps.py` (a 1M-record list-of-dicts reduction,
 the issue's case) or `.venv/bin/python benches/event_loop_gaps.py batch` (10M Arrow
-records over 10,000 patterns, `peers.data.many_patterns_table`, awaited three times).
+records over 10,000 patterns, `peers.data.many_patterns_table`, awaited three times), or
+`... series` (one pattern's 864,000-bucket COMPREHENSIVE time series, three times).
 Prints the reduction time and the largest gaps between ticks of a 1 ms ticker task. Not a
 pytest benchmark: it measures latency of *other* tasks, not throughput.
 """
@@ -14,6 +15,7 @@ import gc
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,27 @@ def batch_table() -> tuple[str, Callable[[], Awaitable[Any]]]:
     )
 
 
+def long_series() -> tuple[str, Callable[[], Awaitable[Any]]]:
+    """100 records, COMPREHENSIVE, 0.7 s buckets over a week: 864,000 time-series buckets,
+    each call's output kept (a service holding earlier results, which the collector walks)."""
+    start = WINDOW_START
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=start,
+        time_window_end=start + timedelta(days=7),
+        time_window_type="custom",
+        bucket_width=timedelta(seconds=0.7),
+        granularity="comprehensive",
+        execution_data=[{"timestamp": start + timedelta(minutes=i)} for i in range(100)],
+    )
+    kept: list[Any] = []
+
+    async def reduce_and_keep() -> None:
+        kept.append(await REDUCER.execute_reduction(contract))
+
+    return "a 864,000-bucket time series (outputs kept)", reduce_and_keep
+
+
 async def gaps_while(reduction: Callable[[], Awaitable[Any]]) -> tuple[float, list[float]]:
     """The reduction's wall time and the sorted gaps between a 1 ms ticker's ticks."""
     gaps: list[float] = []
@@ -78,12 +101,13 @@ async def gaps_while(reduction: Callable[[], Awaitable[Any]]) -> tuple[float, li
 
 
 async def main(case: str) -> None:
-    what, reduction = batch_table() if case == "batch" else one_pattern_list()
+    cases = {"batch": batch_table, "series": long_series, "list": one_pattern_list}
+    what, reduction = cases[case]()
     # CPython's own generational GC walks every fresh dict once (about 40 ms for 1M):
     # collect and freeze now so the measurement sees the reduction, not the collector.
     gc.collect()
     gc.freeze()
-    for _ in range(3 if case == "batch" else 1):
+    for _ in range(1 if case == "list" else 3):
         elapsed, gaps = await gaps_while(reduction)
         print(
             f"{what} awaited in {elapsed * 1e3:.0f} ms; {len(gaps)} ticks; "
