@@ -524,10 +524,17 @@ fn corrected(rounded: f64, m2: f64, deviations: f64, n: usize, (min, max): (f64,
         return (rounded, 0.0, m2);
     }
     let n = n as f64;
-    // (Never below 0: the sum of squares bounds the squared sum over n, but each rounds.)
-    let m2 = (m2 - deviations * (deviations / n)).max(0.0);
+    // (Never below 0: the sum of squares bounds the squared sum over n, but each rounds.
+    // Left out when it is not finite: values near 1e300 whose M2 is infinite anyway,
+    // where inf - inf made a NaN that `max` turned into a std of 0.)
+    let correction = deviations * (deviations / n);
+    let m2 = if correction.is_finite() {
+        (m2 - correction).max(0.0)
+    } else {
+        m2
+    };
     let (mean, low) = two_sum(rounded, deviations / n);
-    if mean < min || mean > max {
+    if !(min..=max).contains(&mean) || !low.is_finite() {
         return (mean.clamp(min, max), 0.0, m2);
     }
     (mean, low, m2)
@@ -640,8 +647,8 @@ impl Moments {
         let step = delta * nb / n;
         // `delta * nb` passes the largest double only for means near it: then divide first
         // (and keep the mean within the extremes it lies between, whatever the rounding).
-        if step.is_finite() && delta.is_finite() {
-            let (mean, error) = two_sum(self.mean, step);
+        let (mean, error) = two_sum(self.mean, step);
+        if step.is_finite() && delta.is_finite() && error.is_finite() {
             let low = self.mean_low + error;
             // (Renormalized: `mean` stays the double nearest the pair.)
             self.mean = mean + low;
@@ -1046,6 +1053,7 @@ mod tests {
             [
                 m.count,
                 m.mean.to_bits(),
+                m.mean_low.to_bits(),
                 m.m2.to_bits(),
                 m.min.to_bits(),
                 m.max.to_bits(),
@@ -1099,6 +1107,23 @@ mod tests {
                 println!("{n} {how}: {error:e} mean off by {:e}", moments.mean - (1e9 + mean));
                 assert!(error < 1e-9, "{n} values, {how}: {error:e}");
             }
+        }
+    }
+
+    /// Values near 1e300 spread widely: their deviations' sum is finite but its square is
+    /// not, nor are their squared deviations. The std is infinite (see `sample_std`), as
+    /// before the blocks' correction, which had made it 0 (inf - inf, then `max(0.0)`).
+    #[test]
+    fn a_std_past_the_largest_double_stays_infinite() {
+        let mut next = crate::test_random::xorshift(5);
+        let wide: Vec<f64> = (0..1000).map(|_| (next() % 1000) as f64 * 1e297).collect();
+        for values in [&[1e300, 1e300, 7e299][..], &wide] {
+            let one = Moments::of(values);
+            assert_eq!(one.sample_std(), f64::INFINITY, "{} values", values.len());
+            assert!(one.mean.is_finite() && one.mean_low.is_finite());
+            let mut split = Moments::of(&values[..1]);
+            split.merge(&Moments::of(&values[1..]));
+            assert_eq!(split.sample_std(), f64::INFINITY, "{} values, merged", values.len());
         }
     }
 
