@@ -1348,12 +1348,9 @@ mod tests {
                     _ => next() % 1_000_000,
                 })
                 .collect();
-            let mut acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
-            for (i, &c) in counts.iter().enumerate() {
-                acc.bucket_counts.add(i, c);
-            }
+            let acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
             let grid = acc.trend_grid().unwrap();
-            let new = acc.dense_shape(acc.bucket_counts.as_dense().unwrap(), &grid);
+            let new = acc.dense_shape(&counts, &grid);
             // The former dense_shape.
             let x: Vec<f64> = (0..k).map(|i| bucket_midpoint(&window, i)).collect();
             let rate: Vec<f64> = (0..k).map(|i| rate_per_day(&window, i, counts[i])).collect();

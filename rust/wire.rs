@@ -953,13 +953,14 @@ mod tests {
 
     #[test]
     fn trend_buckets_must_be_in_the_window_and_add_up_in_either_form() {
-        // 6-hour buckets of a week: 28. The records lie in buckets 4, 4 and 16.
+        // 6-hour buckets of a week: 28. The records lie in buckets 4, 4 and 16: two of 28
+        // occupied, under the eighth that makes the counts dense.
         let acc = accumulator();
         let mut every = vec![0u64; 28];
         (every[4], every[16]) = (2, 1);
         assert_eq!(
             wire_of(&acc).bucket_counts,
-            BucketsWire::Every(Cow::Owned(every.clone()))
+            BucketsWire::Occupied(vec![(4, 2), (16, 1)])
         );
         let occupied = |pairs: &[(u32, u64)]| BucketsWire::Occupied(pairs.to_vec());
         let with = |first: u64, last: u64| {
