@@ -82,7 +82,7 @@ extern "C" {
 /// Advance every arena's decay clock: pages freed longer ago than the decay time go back
 /// to the system, whichever thread's arena holds them. Without it, pages freed by the
 /// rayon workers' arenas after a large batch stayed resident while later calls (one pattern
-/// each, coded on the caller's thread) allocated elsewhere: `benches/resident_memory.py`
+/// each, coded on the caller's thread) allocated elsewhere: `benches/freed_after_batch.py`
 /// (session 37). Called after each call into the core, at most once a second (it takes
 /// every arena's decay lock); the pages of the call just made are younger than the decay
 /// time and stay for reuse, as before.
