@@ -7,10 +7,11 @@ With pyarrow installed every file is read into a pyarrow Table by pyarrow's read
 and JSON Lines cells read as text or typed by record field, exactly as
 `usage_analytics.sources.records` types them). A text file with values those types
 cannot hold as written (a flag "maybe", a number "fast", a JSON string where a number
-belongs, rows of empty cells) is read by the standard-library readers of `records`
-instead, so that the core judges every odd value as a record value: the numbers are the
-same either way. Without pyarrow, CSV and JSON Lines use those readers; Parquet needs
-pyarrow (the `arrow` extra).
+belongs, a CSV row of fewer cells than the header) is read by the standard-library
+readers of `records` instead, so that the core judges every odd value as a record value:
+the numbers are the same either way. (Rows of blank cells, and numbers `float()` reads
+but Arrow's parser does not, such as " 12.5", stay on the Arrow path.) Without pyarrow,
+CSV and JSON Lines use those readers; Parquet needs pyarrow (the `arrow` extra).
 
 A file is read once, on first use, and kept. `fetch` returns all records of the pattern,
 whatever the window: the reducer leaves out (and counts) those outside it.
@@ -434,7 +435,6 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
     standard-library reader types it; None where that reader must decide."""
     import pyarrow.csv as pacsv
 
-    pc = pa.compute
     with path.open(encoding="utf-8-sig", newline="") as stream:
         header = next(csv.reader(stream), None)
     if not header:
@@ -462,25 +462,63 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
         path, list(table.slice(table.num_rows - 1).to_pylist()[0].values())
     ):
         return None
-    blank = None
-    for column in table.columns:
-        empty = pc.or_kleene(pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), ""))
-        blank = empty if blank is None else pc.and_kleene(blank, empty)
-    if blank is not None and pc.any(blank).as_py():
-        return None  # rows of empty cells: the standard reader skips them
+    table = _without_blank_rows(pa, table)
     arrays, kept = [], []
     for text, held in zip(table.columns, names, strict=True):
         for name in held:
             column = text
             if name in FLAG_FIELDS:
                 column = _flags(pa, column)
-                if column is None:
-                    return None
             elif name in NUMBER_FIELDS:
-                column = column.cast(pa.float64())  # raises on text float() would not take
+                column = _numbers(pa, column)
+            if column is None:
+                return None
             arrays.append(column)
             kept.append(name)
     return pa.Table.from_arrays(arrays, names=kept)
+
+
+def _without_blank_rows(pa: Any, table: Any) -> Any:
+    """`table` without its rows of empty or whitespace-only cells, which the standard
+    reader skips (and so numbers its records without them, as `_lazy_lines` needs).
+    Arrow's whitespace is Python's `str.isspace` (tests/test_sources.py checks it)."""
+    pc = pa.compute
+    blank = None
+    for column in table.columns:
+        empty = pc.or_kleene(pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), ""))
+        blank = empty if blank is None else pc.and_kleene(blank, empty)
+    if blank is None or not pc.any(blank).as_py():
+        return table
+    return table.filter(pc.invert(blank))
+
+
+#: Number cells Arrow's parser reads as `float()` does (both round correctly): after
+#: ASCII blanks are trimmed, decimal digits with an optional sign, point and exponent.
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def _numbers(pa: Any, column: Any) -> Any:
+    """Number cells as `float()` reads them, in Arrow; None if a cell is not a number
+    (the standard reader keeps its text, for the core to report). Arrow's parser does
+    the plain cells; the few others `float()` takes (padded with Unicode blanks, with
+    `_` between digits, inf and nan spelt otherwise, other scripts' digits) are read
+    one by one in Python. Before, one such cell sent the whole file to the standard
+    reader, at several times the memory."""
+    try:
+        return column.cast(pa.float64())
+    except pa.ArrowInvalid:
+        pass
+    pc = pa.compute
+    column = pc.ascii_trim(column.combine_chunks(), " \t\n\r\x0b\x0c")
+    odd = pc.and_kleene(
+        pc.is_valid(column), pc.invert(pc.match_substring_regex(column, _PLAIN_NUMBER))
+    )
+    try:
+        values = [float(text) for text in column.filter(odd).to_pylist()]
+    except ValueError:
+        return None
+    plain = pc.if_else(odd, pa.scalar(None, pa.string()), column).cast(pa.float64())
+    return pc.replace_with_mask(plain, odd, pa.array(values, pa.float64()))
 
 
 def _flags(pa: Any, column: Any) -> Any:

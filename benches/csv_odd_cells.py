@@ -1,0 +1,70 @@
+"""The CLI's `dashboard` on a CSV file of RECORDS records over 50 patterns, as written
+(`plain`), with one row of empty cells in the middle (`blank`), and with one number
+padded by a space (`padded`): wall time and peak RSS of each command, one process each.
+
+    .venv/bin/python benches/csv_odd_cells.py [RECORDS] [ROUNDS]
+
+A blank row or a number pyarrow's parser refuses used to send the whole file to the
+standard-library reader (dicts, several times the memory); both now stay on Arrow, so
+the three files should cost the same.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = "pattern_id,timestamp,success,execution_time_ms,quality_score,agent,project\n"
+KINDS = ("plain", "blank", "padded")
+
+
+def write(path: Path, records: int, kind: str) -> None:
+    draw = random.Random(1)
+    with path.open("w", encoding="utf-8") as file:
+        file.write(HEADER)
+        for i in range(records):
+            time_ms = f"{draw.uniform(1, 900):.3f}"
+            if kind == "padded" and i == records // 2:
+                time_ms = " " + time_ms
+            file.write(
+                f"p{i % 50},2026-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z,"
+                f"{'true' if i % 7 else 'false'},{time_ms},{draw.random():.3f},"
+                f"agent{i % 13},proj{i % 5}\n"
+            )
+            if kind == "blank" and i == records // 2:
+                file.write(",,,,,,\n")
+
+
+def run(path: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one `dashboard` command on `path`."""
+    command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path), "--format", "json"]
+    began = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {kind: Path(folder) / f"runs_{kind}.csv" for kind in KINDS}
+        for kind, path in paths.items():
+            write(path, records, kind)
+        print(f"{records:,} records, {paths['plain'].stat().st_size / 1e6:.0f} MB each")
+        for round_ in range(rounds):
+            for kind in KINDS if round_ % 2 == 0 else reversed(KINDS):
+                wall, peak = run(paths[kind])
+                print(f"{kind:>6}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
