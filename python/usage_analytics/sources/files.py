@@ -9,9 +9,10 @@ and JSON Lines cells read as text or typed by record field, exactly as
 cannot hold as written (a flag "maybe", a number "fast", a JSON string where a number
 belongs, a CSV row of fewer cells than the header) is read by the standard-library
 readers of `records` instead, so that the core judges every odd value as a record value:
-the numbers are the same either way. (Rows of blank cells, and numbers `float()` reads
-but Arrow's parser does not, such as " 12.5", stay on the Arrow path.) Without pyarrow,
-CSV and JSON Lines use those readers; Parquet needs pyarrow (the `arrow` extra).
+the numbers are the same either way. (CSV rows of blank cells, CSV numbers `float()`
+reads but Arrow's parser does not, such as " 12.5", and JSON Lines flags written 0/1
+stay on the Arrow path.) Without pyarrow, CSV and JSON Lines use those readers; Parquet
+needs pyarrow (the `arrow` extra).
 
 A file is read once, on first use, and kept. `fetch` returns all records of the pattern,
 whatever the window: the reducer leaves out (and counts) those outside it.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -541,9 +543,13 @@ def _read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
     if path.stat().st_size == 0:
         return None
     types: dict[str, Any] = {PATTERN_ID: pa.string(), "timestamp": pa.string()}
+    integer_flags = _integer_flags(path, spec)
     for name in FIELDS[1:]:
         if name in FLAG_FIELDS:
-            types[name] = pa.bool_()
+            # (A flag written 0/1 is read as integers, which the core takes as records'
+            # ints: judged 0/1 or invalid. A file mixing the spellings in one field goes
+            # to the standard reader.)
+            types[name] = pa.int64() if name in integer_flags else pa.bool_()
         elif name in NUMBER_FIELDS:
             types[name] = pa.float64()
         else:
@@ -566,6 +572,24 @@ def _read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
         # them, naming the line (and reads `{}` as a record without fields).
         return None
     return table.rename_columns(list(types))
+
+
+def _integer_flags(path: Path, spec: TableSpec) -> set[str]:
+    """The flag fields the file's first record writes as JSON integers (as SQLite's 0/1
+    booleans are exported), to be read as such from every line."""
+    with path.open("rb") as file:
+        first = next((line for line in file if line.strip(_BLANK + b"\n")), b"")
+    try:
+        record = json.loads(first)
+    except ValueError:  # (the readers report it)
+        return set()
+    if not isinstance(record, dict):
+        return set()
+    return {
+        name
+        for name in FLAG_FIELDS
+        if type(record.get(spec.column(name))) is int  # (not bool)
+    }
 
 
 #: The bytes a blank line may hold besides its newline (ASCII whitespace).

@@ -1,12 +1,13 @@
-"""The CLI's `dashboard` on a CSV file of RECORDS records over 50 patterns, as written
-(`plain`), with one row of empty cells in the middle (`blank`), and with one number
-padded by a space (`padded`): wall time and peak RSS of each command, one process each.
+"""The CLI's `dashboard` on a text file of RECORDS records over 50 patterns: CSV as
+written (`plain`), with one row of empty cells in the middle (`blank`), and with one
+number padded by a space (`padded`); JSON Lines with flags as JSON booleans (`jsonl`) and
+as 0/1 (`jsonl01`). Wall time and peak RSS of each command, one process each.
 
-    .venv/bin/python benches/csv_odd_cells.py [RECORDS] [ROUNDS]
+    .venv/bin/python benches/text_odd_cells.py [RECORDS] [ROUNDS]
 
-A blank row or a number pyarrow's parser refuses used to send the whole file to the
-standard-library reader (dicts, several times the memory); both now stay on Arrow, so
-the three files should cost the same.
+A blank row, a number pyarrow's parser refuses, or flags written 0/1 used to send the
+whole file to the standard-library reader (dicts, several times the memory); they now
+stay on Arrow, so each format's files should cost the same.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import time
 from pathlib import Path
 
 HEADER = "pattern_id,timestamp,success,execution_time_ms,quality_score,agent,project\n"
-KINDS = ("plain", "blank", "padded")
+KINDS = ("plain", "blank", "padded", "jsonl", "jsonl01")
 
 
 def write(path: Path, records: int, kind: str) -> None:
+    if kind.startswith("jsonl"):
+        write_jsonl(path, records, kind == "jsonl01")
+        return
     draw = random.Random(1)
     with path.open("w", encoding="utf-8") as file:
         file.write(HEADER)
@@ -38,6 +42,20 @@ def write(path: Path, records: int, kind: str) -> None:
             )
             if kind == "blank" and i == records // 2:
                 file.write(",,,,,,\n")
+
+
+def write_jsonl(path: Path, records: int, integer_flags: bool) -> None:
+    draw = random.Random(1)
+    spell = {True: "1", False: "0"} if integer_flags else {True: "true", False: "false"}
+    with path.open("w", encoding="utf-8") as file:
+        for i in range(records):
+            file.write(
+                f'{{"pattern_id": "p{i % 50}", '
+                f'"timestamp": "2026-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z", '
+                f'"success": {spell[i % 7 != 0]}, "execution_time_ms": {draw.uniform(1, 900):.3f}, '
+                f'"quality_score": {draw.random():.3f}, "agent": "agent{i % 13}", '
+                f'"project": "proj{i % 5}"}}\n'
+            )
 
 
 def run(path: Path) -> tuple[float, float]:
@@ -56,14 +74,20 @@ def main() -> None:
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     with tempfile.TemporaryDirectory() as folder:
-        paths = {kind: Path(folder) / f"runs_{kind}.csv" for kind in KINDS}
+        paths = {
+            kind: Path(folder) / f"runs_{kind}.{'jsonl' if kind.startswith('jsonl') else 'csv'}"
+            for kind in KINDS
+        }
         for kind, path in paths.items():
             write(path, records, kind)
-        print(f"{records:,} records, {paths['plain'].stat().st_size / 1e6:.0f} MB each")
+        sizes = ", ".join(
+            f"{kind} {path.stat().st_size / 1e6:.0f} MB" for kind, path in paths.items()
+        )
+        print(f"{records:,} records: {sizes}")
         for round_ in range(rounds):
             for kind in KINDS if round_ % 2 == 0 else reversed(KINDS):
                 wall, peak = run(paths[kind])
-                print(f"{kind:>6}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+                print(f"{kind:>7}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
 
 
 if __name__ == "__main__":
