@@ -519,14 +519,17 @@ def _same_values(fast: list[dict[str, Any]], slow: list[dict[str, Any]]) -> bool
     return True
 
 
-def test_arrow_trims_the_whitespace_python_strips() -> None:
-    # Rows of blank cells are found by Arrow's trim, and skipped as the standard reader
-    # skips the rows str.strip() empties: the two must agree on every character.
+def test_arrow_whitespace_is_what_python_strips() -> None:
+    # Rows of blank cells are found by Arrow's utf8_is_space (and flags trimmed by its
+    # trim), and skipped as the standard reader skips the rows str.strip() empties: the
+    # two must agree on every character.
     characters = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000]
+    space = [c for c in characters if c.isspace()]
+    texts = pa.array(characters)
+    spaces = pa.compute.utf8_is_space(texts).to_pylist()
+    assert [c for c, blank in zip(characters, spaces, strict=True) if blank] == space
     trimmed = pa.compute.utf8_trim_whitespace(pa.array([c + "x" + c for c in characters]))
-    assert [c for c, t in zip(characters, trimmed.to_pylist(), strict=True) if t == "x"] == [
-        c for c in characters if c.isspace()
-    ]
+    assert [c for c, t in zip(characters, trimmed.to_pylist(), strict=True) if t == "x"] == space
 
 
 def test_invalid_records_of_an_arrow_file_are_located_by_line(tmp_path: Path) -> None:

@@ -483,11 +483,15 @@ def _read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
 def _without_blank_rows(pa: Any, table: Any) -> Any:
     """`table` without its rows of empty or whitespace-only cells, which the standard
     reader skips (and so numbers its records without them, as `_lazy_lines` needs).
-    Arrow's whitespace is Python's `str.isspace` (tests/test_sources.py checks it)."""
+    Arrow's whitespace is Python's `str.isspace` (tests/test_sources.py checks it); its
+    test makes no copy of the text, as a trim did (a file's size, held by the pool)."""
     pc = pa.compute
     blank = None
     for column in table.columns:
-        empty = pc.or_kleene(pc.is_null(column), pc.equal(pc.utf8_trim_whitespace(column), ""))
+        empty = pc.or_kleene(
+            pc.or_kleene(pc.is_null(column), pc.utf8_is_space(column)),
+            pc.equal(pc.binary_length(column), 0),
+        )
         blank = empty if blank is None else pc.and_kleene(blank, empty)
     if blank is None or not pc.any(blank).as_py():
         return table
