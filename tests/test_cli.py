@@ -8,8 +8,10 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from usage_analytics import (
     text_width,
 )
 from usage_analytics.cli import main
+from usage_analytics.cli.running import abandoned_threads, run_async
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
 from usage_analytics.sources import load_records, read_records
 from usage_analytics.sources.base import FIELDS as RECORD_FIELDS
@@ -930,3 +933,66 @@ def test_dashboard_heading_writes_years_in_four_digits(
     code, out, _ = run(capsys, "dashboard", path, *window)
     assert code == 0
     assert "0001-01-01 00:00 to 0001-01-02 00:00 UTC" in " ".join(out.split())
+
+
+# ------------------------------------------------------------------------------ Ctrl-C
+
+
+def test_interrupted_command_does_not_wait_for_its_worker_thread() -> None:
+    # A scan on a worker thread cannot be stopped; asyncio.run and Python's exit waited
+    # for it, so Ctrl-C during a large file's read ended the command when the read did.
+    release = threading.Event()
+    began = threading.Event()
+
+    def scan() -> None:
+        began.set()
+        release.wait(60)
+
+    async def command() -> None:
+        scanning = asyncio.ensure_future(asyncio.to_thread(scan))
+        await asyncio.to_thread(began.wait, 10)
+        assert not scanning.done()
+        raise KeyboardInterrupt  # (as Ctrl-C reaches the loop)
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_async(command())
+        assert abandoned_threads()  # the scan still runs: main ends the process
+    finally:
+        release.set()
+    for thread in threading.enumerate():
+        if thread.name.startswith("usage-analytics-scan"):
+            thread.join(10)
+    assert not abandoned_threads()
+
+
+def test_ctrl_c_during_a_read_ends_the_command_at_once(tmp_path: Path) -> None:
+    # A child whose file read never ends: before, Ctrl-C left it waiting for the read.
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}]
+    )
+    child = (
+        "import sys, threading\n"
+        "from usage_analytics.cli import main\n"
+        "from usage_analytics.sources.files import FileSource\n"
+        "def read(self):\n"
+        "    print('reading', flush=True)\n"
+        "    threading.Event().wait()\n"
+        "FileSource.read = read\n"
+        "sys.exit(main(['dashboard', sys.argv[1]]))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", child, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "reading\n"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1] == "usage-analytics: error: interrupted"

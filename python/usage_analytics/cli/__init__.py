@@ -27,6 +27,7 @@ records).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -34,7 +35,15 @@ from dataclasses import dataclass
 
 from usage_analytics import _core
 from usage_analytics.cli.analyze import configure_analyze, run_analyze
-from usage_analytics.cli.common import EXIT_DATA, EXIT_OK, EXIT_USAGE, PROG, CliError, Parser
+from usage_analytics.cli.common import (
+    EXIT_DATA,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    CliError,
+    Parser,
+)
 from usage_analytics.cli.dashboard import configure_dashboard, run_dashboard
 from usage_analytics.cli.demo import configure_demo, run_demo
 from usage_analytics.cli.output import (
@@ -43,6 +52,7 @@ from usage_analytics.cli.output import (
     discard_stdout,
     is_terminal,
 )
+from usage_analytics.cli.running import abandoned_threads
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.report import printable
 from usage_analytics.sources import (
@@ -129,6 +139,12 @@ def _fail(message: str) -> None:
     print(f"{erase}{PROG}: error: {first}", file=sys.stderr)
 
 
+def _flush_standard_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
+            stream.flush()
+
+
 def _utf8_arguments(argv: Sequence[str]) -> list[str]:
     """`argv`, refused (exit 2) if an argument is not UTF-8 text: Python hands bytes it
     cannot decode over as lone surrogates, which no pattern id, table name or URL holds,
@@ -172,7 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_OK
     except KeyboardInterrupt:
         _fail("interrupted")
-        return 130
+        if abandoned_threads():
+            # A scan still runs on a worker thread, and Python's exit would wait for it
+            # (a large file's read: seconds to minutes). End the process now.
+            _flush_standard_streams()
+            os._exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python's exit-time
         # flush from failing on the closed pipe too.

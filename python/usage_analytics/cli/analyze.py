@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from usage_analytics.cli.common import (
     EXIT_OK,
@@ -20,6 +19,7 @@ from usage_analytics.cli.common import (
     source_window,
 )
 from usage_analytics.cli.output import Analysis, View, emit
+from usage_analytics.cli.running import run_async
 from usage_analytics.contracts import AnalyticsGranularity
 from usage_analytics.progress import Progress
 from usage_analytics.sources import ExecutionSource
@@ -55,7 +55,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     if not pattern:
         raise CliError("--pattern must not be empty", EXIT_USAGE)
     source = source_of(args)
-    analysis = asyncio.run(_analyze(args, source, pattern))
+    analysis = run_async(_analyze(args, source, pattern))
 
     def view(width: int, unicode: bool) -> View:
         return View([analysis], analysis, args.tz, width, unicode)

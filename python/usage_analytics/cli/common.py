@@ -27,6 +27,8 @@ from usage_analytics.sources import ExecutionSource, Fetched, TableSpec, open_so
 
 PROG = "usage-analytics"
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+#: Ctrl-C: 128 + SIGINT, as shells report a command SIGINT ended.
+EXIT_INTERRUPTED = 130
 #: The default window: this long, up to the newest record.
 DEFAULT_WINDOW = timedelta(days=30)
 

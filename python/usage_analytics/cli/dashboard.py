@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from datetime import datetime
 
 from usage_analytics.cli.batch import reduce_patterns
@@ -20,6 +19,7 @@ from usage_analytics.cli.common import (
     source_window,
 )
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
+from usage_analytics.cli.running import run_async
 from usage_analytics.contracts import TimeWindowType
 from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
@@ -41,7 +41,7 @@ def configure_dashboard(parser: argparse.ArgumentParser) -> None:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     source = source_of(args)
-    rows, analyses, window, unattributed = asyncio.run(_dashboard(args, source))
+    rows, analyses, window, unattributed = run_async(_dashboard(args, source))
     start, end, kind = window
     heading = (
         f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sqlite3
 import sys
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from usage_analytics.cli.common import (
     reduce_all,
 )
 from usage_analytics.cli.output import Analysis, View, emit
+from usage_analytics.cli.running import run_async
 from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsInput, TimeWindowType
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
@@ -159,7 +159,7 @@ def run_demo(args: argparse.Namespace) -> int:
         _save_demo(args.save, records)
     rows = [row for pattern_rows in records.values() for row in pattern_rows]
     write_executions_sync(database, rows, replace=True)
-    analyses = asyncio.run(_demo_analyses(args, database, now))
+    analyses = run_async(_demo_analyses(args, database, now))
     focus = next(a for a in analyses if a.name == args.pattern) if args.pattern else analyses[0]
     example = DEMO_PATTERNS[0]
     heading = (
