@@ -6,10 +6,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use crate::column_values::ColumnValues;
 use crate::prefetch::{prefetch, prefetch_all};
+use crate::seeded_map::SeededMap;
 
 /// How many rows ahead `Columns::scatter` fetches the line it will write: enough to have
 /// several misses in flight (16 rows ahead gave 3.9 ns a value, 64 and 128 both 2.5 ns).
@@ -39,7 +38,8 @@ pub struct Dictionary {
     /// Code by name for `names[..indexed]`, once there are more than `SCANNED_NAMES`. A
     /// dictionary loaded from a state is indexed only when first looked up: most are only
     /// read (merged into another, or finalized), and a 10,000-pattern state has 40,000.
-    codes: FxHashMap<Arc<str>, u32>,
+    /// (Seeded: names come from callers, see `seeded_map`.)
+    codes: SeededMap<Arc<str>, u32>,
     indexed: usize,
 }
 
@@ -53,7 +53,7 @@ impl Default for Dictionary {
         Dictionary {
             id: NEXT_DICTIONARY_ID.fetch_add(1, Ordering::Relaxed),
             names: Vec::new(),
-            codes: FxHashMap::default(),
+            codes: SeededMap::default(),
             indexed: 0,
         }
     }

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::OnceLock;
 
 use crate::accumulator::{Accumulator, Families};
@@ -17,6 +17,7 @@ use crate::group_counts::GroupCounts;
 use crate::held_times::{ByGroup, HeldTimes};
 use crate::ingest::{IngestReport, InvalidSample, MAX_SAMPLES};
 use crate::metrics::Analytics;
+use crate::seeded_map::SeededMap;
 
 /// The group code of a row whose pattern id is missing or invalid (the row is invalid and
 /// belongs to no pattern).
@@ -40,9 +41,6 @@ pub enum GroupKey {
     Int(i64),
     Uuid([u8; 16]),
 }
-
-/// A hash map whose hasher is seeded at random (see `GroupIndex`).
-pub type SeededMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Dense codes for the pattern ids met so far, with each group's ingest counts: its
 /// records (valid or not), those outside the window, and the invalid ones with the first

@@ -45,6 +45,7 @@ mod pyfast;
 pub mod regression;
 pub mod rolling;
 pub mod rows;
+pub mod seeded_map;
 pub mod sketch;
 pub mod state;
 pub mod stats;

@@ -24,7 +24,8 @@
 mod aes;
 
 use arrow_array::{Array, GenericStringArray, OffsetSizeTrait};
-use rustc_hash::FxHashMap;
+
+use crate::seeded_map::SeededMap;
 
 /// A string of at most 32 bytes: its bytes in four little-endian words, zero past its end,
 /// and its length (which tells it from the same bytes followed by NULs).
@@ -378,7 +379,7 @@ const RESEEDS: usize = 8;
 /// Strings of one slice -> codes (see the module docs).
 pub struct StringCodes<'a> {
     short: ShortTable,
-    long: FxHashMap<&'a str, u32>,
+    long: SeededMap<&'a str, u32>,
     limit: usize,
 }
 
@@ -390,7 +391,7 @@ impl<'a> StringCodes<'a> {
     fn with_hasher(limit: usize, hasher: Hasher) -> Self {
         StringCodes {
             short: ShortTable::new(hasher),
-            long: FxHashMap::default(),
+            long: SeededMap::default(),
             limit: limit.min(MAX_ENTRIES),
         }
     }
@@ -792,6 +793,7 @@ mod speed {
     use super::*;
     use crate::test_random::xorshift;
     use arrow_array::StringArray;
+    use rustc_hash::FxHashMap;
 
     /// Not a test: the time `code_all` takes per row of a 10M-row column of the columnar
     /// benchmark's 204 file paths or 6 agent names (drawn uniformly), in 65,536-row slices

@@ -10,8 +10,6 @@
 
 use std::borrow::Cow;
 
-use rustc_hash::FxHashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::accumulator::{Accumulator, DayCounts, Families};
@@ -24,6 +22,7 @@ use crate::exact_sum::ExactSum;
 use crate::group::{is_blank, GroupIndex, GroupKey, GroupedAccumulators};
 use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::metrics::{ThresholdTuple, Thresholds};
+use crate::seeded_map::SeededMap;
 use crate::sketch::Sketch;
 use crate::state::{Reduction, State};
 use crate::stats::Moments;
@@ -199,7 +198,7 @@ struct TallyWire<'a> {
 #[derive(Default)]
 struct NameTable<'a> {
     names: Vec<&'a str>,
-    index: FxHashMap<&'a str, u32>,
+    index: SeededMap<&'a str, u32>,
 }
 
 impl<'a> NameTable<'a> {
