@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -1150,6 +1151,23 @@ def test_constructor_rejects_invalid_settings(
 ) -> None:
     with pytest.raises(ValidationError):
         kind(**{**BASE, **change})
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pl.DataFrame({"timestamp": [START]}),
+        pd.DataFrame({"timestamp": [START]}),
+        pd.DataFrame(),
+        pa.table({"timestamp": [START]}),
+    ],
+    ids=["polars", "pandas", "pandas_empty", "arrow"],
+)
+def test_settings_given_records_say_where_records_go(frame: Any) -> None:
+    # A DataFrame's truth is ambiguous: polars raised a TypeError of its own, and pandas'
+    # message became the validation error.
+    with pytest.raises(ValidationError, match="settings carry no records: pass them to update"):
+        UsageAccumulator(**BASE, execution_data=frame)
 
 
 @pytest.mark.parametrize("accuracy", [1e-4, 0.5, 0.999])

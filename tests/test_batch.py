@@ -195,7 +195,9 @@ def test_to_arrow_columns_equal_each_outputs_headline(families_on: bool) -> None
     assert [str(field.type) for field in table.schema] == [
         "string",
         "int64",
-        *["double"] * 9,
+        *["double"] * 4,
+        "int64",
+        *["double"] * 5,
         "string",
         *["double"] * 3,
     ]
@@ -212,6 +214,7 @@ def test_to_arrow_columns_equal_each_outputs_headline(families_on: bool) -> None
             "success_rate": success.success_rate,
             "error_rate": success.error_rate,
             "avg_quality_score": success.avg_quality_score,
+            "sample_count": None if perf is None else perf.sample_count,
             **{
                 key: None if perf is None else getattr(perf, key)
                 for key in (
@@ -607,6 +610,29 @@ def test_unsigned_ids_beyond_i64_are_invalid_records_as_in_a_list() -> None:
     )
 
 
+def test_to_arrow_leaves_out_the_times_of_a_pattern_without_any() -> None:
+    # The model holds zeros there (0 ms would read as a latency); the store and the
+    # dashboard write nulls, and so does the table, with each pattern's sample count.
+    records = [
+        {"pattern_id": "timed", "timestamp": NOW - timedelta(hours=1), "execution_time_ms": 5.0},
+        {"pattern_id": "untimed", "timestamp": NOW - timedelta(hours=1)},
+    ]
+    output = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    )
+    untimed = output.results["untimed"].performance_metrics
+    assert untimed is not None
+    assert untimed.sample_count == 0
+    assert untimed.p95_execution_time_ms == 0.0
+    rows = {row["pattern_id"]: row for row in output.to_arrow().to_pylist()}
+    assert rows["timed"]["sample_count"] == 1
+    assert rows["timed"]["p95_execution_time_ms"] == 5.0
+    assert rows["untimed"]["sample_count"] == 0
+    times = ("p50", "p95", "p99", "avg")
+    assert [rows["untimed"][f"{key}_execution_time_ms"] for key in times] == [None] * 4
+    assert rows["untimed"]["std_dev_ms"] is None
+
+
 def test_an_id_given_in_two_forms_is_one_pattern_keyed_by_the_first() -> None:
     # A UUID and its text (a single call's contract reads both as the UUID), an int and its
     # text (an output writes the int as its text): one pattern each, not two results
@@ -626,6 +652,9 @@ def test_an_id_given_in_two_forms_is_one_pattern_keyed_by_the_first() -> None:
         ModelUsageAnalyticsBatchInput(execution_data=records[::-1], **WINDOW)
     )
     assert list(texts_first.results) == ["07", "{" + str(uid) + "}", "7"]
+    # The table names a pattern by its result's id, a UUID in its canonical form (as the
+    # store and the dashboard do), not by the key's spelling.
+    assert texts_first.to_arrow().column("pattern_id").to_pylist() == ["07", str(uid), "7"]
 
 
 def test_dictionary_encoded_int_ids_equal_plain_int_ids() -> None:

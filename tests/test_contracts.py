@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pydantic
 import pytest
+from fastapi.encoders import jsonable_encoder
 from usage_analytics import (
     AnalyticsGranularity,
+    HealthFinding,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
+    PerformanceMetrics,
     TimeWindowType,
     TrendThresholds,
     UsageAccumulator,
@@ -78,7 +81,7 @@ def test_a_pattern_id_with_a_lone_surrogate_is_refused() -> None:
         UsageAccumulator(START, END).finalize("\ud800")
 
 
-def test_naive_window_datetimes_become_utc_and_aware_ones_are_kept() -> None:
+def test_window_datetimes_become_utc_naive_ones_read_as_utc() -> None:
     naive = make(time_window_start=datetime(2026, 1, 5), time_window_end=datetime(2026, 1, 12))
     assert naive.time_window_start == START
     assert naive.time_window_start.tzinfo is UTC
@@ -87,7 +90,35 @@ def test_naive_window_datetimes_become_utc_and_aware_ones_are_kept() -> None:
     plus_two = timezone(timedelta(hours=2))
     aware = make(time_window_start=START.astimezone(plus_two))
     assert aware.time_window_start == START  # the same instant
-    assert aware.time_window_start.utcoffset() == timedelta(hours=2)
+    assert aware.time_window_start.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        # Monrovia's local mean time, -00:44:30: JSON writes offsets in whole minutes.
+        datetime(1971, 6, 1, tzinfo=ZoneInfo("Africa/Monrovia")),
+        datetime(1971, 6, 1, tzinfo=timezone(timedelta(seconds=1))),
+        # The second 01:30 of New York's fold, and 02:30 of its gap, which Python calls
+        # unequal to any time of another zone, UTC included.
+        datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
+        datetime(2025, 3, 9, 2, 30, tzinfo=ZoneInfo("America/New_York")),
+    ],
+)
+def test_window_bounds_of_any_offset_survive_json(start: datetime) -> None:
+    # The bounds were echoed in the caller's zone: an offset of seconds came back from
+    # JSON as another instant, and bounds in a fold or gap unequal to themselves.
+    out = REDUCER.execute_reduction_sync(
+        make(time_window_start=start, time_window_end=start + timedelta(days=1))
+    )
+    assert out.time_window_start.timestamp() == start.timestamp()
+    for again in (
+        ModelUsageAnalyticsOutput.model_validate_json(out.model_dump_json()),
+        ModelUsageAnalyticsOutput.model_validate(out.model_dump(mode="json")),
+    ):
+        assert again == out
+        assert again.time_window_start.timestamp() == start.timestamp()
+    assert datetime.fromisoformat(out.to_dict()["time_window"]["start"]) == out.time_window_start
 
 
 @pytest.mark.parametrize(
@@ -277,6 +308,29 @@ def test_outputs_built_without_validation_equal_validated_ones(
     assert changed.usage_metrics == out.usage_metrics
 
 
+def test_a_request_changed_by_model_copy_is_read_by_its_values() -> None:
+    # model_copy(update=...) does not validate: a plain "comprehensive" left the time
+    # series out (compared by identity with the enum) and was echoed as a str.
+    contract = make(execution_data=records()).model_copy(
+        update={"granularity": "comprehensive", "time_window_type": "daily"}
+    )
+    out = REDUCER.execute_reduction_sync(contract)
+    assert out.granularity is AnalyticsGranularity.COMPREHENSIVE
+    assert out.time_window_type is TimeWindowType.DAILY
+    assert out.trend_analysis is not None
+    assert out.trend_analysis.time_series
+    assert out == REDUCER.execute_reduction_sync(
+        make(
+            execution_data=records(),
+            granularity=AnalyticsGranularity.COMPREHENSIVE,
+            time_window_type=TimeWindowType.DAILY,
+            correlation_id=contract.correlation_id,
+        )
+    ).model_copy(
+        update={"computation_time_ms": out.computation_time_ms, "computed_at": out.computed_at}
+    )
+
+
 def test_an_infinite_total_and_a_uuid_id_survive_a_json_round_trip() -> None:
     # model_dump_json wrote the infinite total as null, which did not read back; a UUID
     # pattern id came back as its text.
@@ -298,6 +352,30 @@ def test_an_infinite_total_and_a_uuid_id_survive_a_json_round_trip() -> None:
     ):
         assert again == out
         assert isinstance(again.pattern_id, UUID)
+
+
+def test_an_infinite_total_is_one_json_value_whatever_the_encoder() -> None:
+    # model_dump(mode="json") held the float inf, which FastAPI's jsonable_encoder and
+    # JSONResponse refuse (HTTP 500), while model_dump_json wrote "Infinity"; the schema
+    # said only "number".
+    huge = [
+        {"timestamp": START + timedelta(hours=h), "execution_time_ms": time}
+        for h, time in ((1, 1e308), (2, 1e308), (3, 0.0))
+    ]
+    out = REDUCER.execute_reduction_sync(make(execution_data=huge))
+    dumped = out.model_dump(mode="json")["performance_metrics"]
+    assert (dumped["total_execution_time_ms"], dumped["std_dev_ms"]) == ("Infinity", "Infinity")
+    encoded = json.dumps(jsonable_encoder(out), allow_nan=False)
+    assert json.loads(encoded) == json.loads(out.model_dump_json())
+    for mode in ("validation", "serialization"):
+        schema = PerformanceMetrics.model_json_schema(mode=mode)["properties"]
+        for name in ("total_execution_time_ms", "std_dev_ms"):
+            assert {"enum": ["Infinity", "-Infinity", "NaN"]} in schema[name]["anyOf"]
+    finding = HealthFinding(
+        severity="warning", code="c", message="m", value=math.inf, threshold=1.0
+    )
+    assert finding.model_dump(mode="json")["value"] == "Infinity"
+    assert HealthFinding.model_validate(finding.model_dump(mode="json")) == finding
 
 
 def test_str_pattern_id_is_kept_in_the_output() -> None:

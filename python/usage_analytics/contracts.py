@@ -20,10 +20,19 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from usage_analytics import _core
 from usage_analytics.ingest import is_arrow
@@ -92,6 +101,29 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def _json_float(value: float, info: SerializationInfo) -> float | str | None:
+    """A float as JSON holds it: itself, or the string pydantic writes for a non-finite
+    one (and reads back into a float); None where the dump's context asks for JSON
+    without such strings (`to_dict`)."""
+    if math.isfinite(value):
+        return value
+    if info.context is not None and info.context.get("non_finite") == "null":
+        return None
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+#: A float that can pass the largest double (a total or a std of huge execution times, a
+#: health ratio): in JSON, and in `model_dump(mode="json")` alike, the string "Infinity"
+#: when it does, and a JSON schema that says so. (Left to pydantic, `model_dump_json`
+#: wrote "Infinity" but `model_dump(mode="json")` the float, which web frameworks'
+#: encoders refuse, and the schema promised only numbers.)
+OverflowingFloat = Annotated[
+    float,
+    PlainSerializer(_json_float, return_type=float | str | None, when_used="json"),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"enum": ["Infinity", "-Infinity", "NaN"]}]}),
+]
+
+
 class _Model(BaseModel):
     # An infinite or NaN float (a sum of execution times past the largest double) is
     # written to JSON as the string "Infinity" or "NaN", which reads back as the float;
@@ -137,8 +169,8 @@ class PerformanceMetrics(_Model):
     p99_execution_time_ms: float
     min_execution_time_ms: float
     max_execution_time_ms: float
-    std_dev_ms: float
-    total_execution_time_ms: float
+    std_dev_ms: OverflowingFloat
+    total_execution_time_ms: OverflowingFloat
     sample_count: int
     percentile_method: Literal["exact", "sketch"] = Field(
         default="exact", description="How p50/p95/p99 were computed."
@@ -256,7 +288,11 @@ class TrendThresholds(_Model):
 
 
 def _as_utc(value: datetime) -> datetime:
-    """Naive datetimes are UTC (DESIGN.md). The instant must be one Python can write in
+    """The instant `value` names, in UTC: naive datetimes are UTC (DESIGN.md), aware ones
+    are converted (the calendar's zone is the request's `timezone`, not the bound's). An
+    offset kept as given did not survive JSON, which writes whole minutes (a local mean
+    time's -00:44:30 named another instant), nor equality, which Python denies a time in
+    a DST fold or gap after a round trip. The instant must be one Python can write in
     UTC (years 1 to 9999): the output's buckets and times are UTC datetimes. A subclass
     (pandas' Timestamp) becomes a plain datetime, floored to the microsecond as the core
     reads it, so that the output holds the instant analysed; pandas' NaT is refused."""
@@ -272,10 +308,9 @@ def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
-        value.astimezone(UTC)
+        return value.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{value.isoformat()} is outside the years 1 to 9999 in UTC") from None
-    return value
 
 
 #: The `timezone` fields' description (a request's and a batch request's).
@@ -479,7 +514,7 @@ class ModelUsageAnalyticsOutput(_Model):
         not computed), a summary and the data quality. JSON has no infinities, so the
         numbers that can pass the largest double (a total, a standard deviation of
         execution times near 1e154 ms and beyond) are None (see `json_safe`)."""
-        dumped = self.model_dump(mode="json")
+        dumped = self.model_dump(mode="json", context={"non_finite": "null"})
         document: dict[str, Any] = json_safe(
             {
                 "pattern_id": dumped["pattern_id"],
@@ -524,7 +559,10 @@ class ModelUsageAnalyticsBatchOutput(_Model):
 
     JSON object keys are text: read back from JSON (`model_validate_json`), an int key is
     its text and a UUID's text its UUID; each result's own `pattern_id` reads back as it
-    was. Key by `str(pattern_id)` where both forms must meet."""
+    was. `model_validate` of a dict decoded from JSON (an HTTP client's `resp.json()`)
+    keeps every key as its text: a key that is text may spell a UUID as given (the first
+    spelling of its pattern met), so only JSON's own reading turns such text into UUIDs.
+    Key by `str(pattern_id)` where both forms must meet."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -558,6 +596,7 @@ _HEADLINE_FIELDS: tuple[tuple[str, str], ...] = (
     ("success_rate", "float64"),
     ("error_rate", "float64"),
     ("avg_quality_score", "float64"),
+    ("sample_count", "int64"),
     ("p50_execution_time_ms", "float64"),
     ("p95_execution_time_ms", "float64"),
     ("p99_execution_time_ms", "float64"),
@@ -571,9 +610,12 @@ _HEADLINE_FIELDS: tuple[tuple[str, str], ...] = (
 
 
 def _headline_columns(results: dict[Any, ModelUsageAnalyticsOutput]) -> dict[str, list[Any]]:
-    """The headline metrics column by column (None where a family was not computed):
-    pyarrow converts each list in one typed pass, several times faster than a table from
-    one dict per pattern."""
+    """The headline metrics column by column (None where a family was not computed, and
+    the execution-time metrics None for a pattern without timed records, whose model
+    holds zeros: as the store and the dashboard write them). A pattern's id is its
+    result's, as text (a UUID in its canonical form, whatever the key's spelling), as the
+    store and the dashboard write it. pyarrow converts each list in one typed pass,
+    several times faster than a table from one dict per pattern."""
     outputs = list(results.values())
     usage = [r.usage_metrics for r in outputs]
     success = [r.success_metrics for r in outputs]
@@ -581,15 +623,16 @@ def _headline_columns(results: dict[Any, ModelUsageAnalyticsOutput]) -> dict[str
     trend = [r.trend_analysis for r in outputs]
 
     def of_performance(field: str) -> list[Any]:
-        return [None if p is None else getattr(p, field) for p in performance]
+        return [None if p is None or not p.sample_count else getattr(p, field) for p in performance]
 
     return {
-        "pattern_id": [str(pattern_id) for pattern_id in results],
+        "pattern_id": [str(r.pattern_id) for r in outputs],
         "total_executions": [u.total_executions for u in usage],
         "executions_per_day": [u.executions_per_day for u in usage],
         "success_rate": [s.success_rate for s in success],
         "error_rate": [s.error_rate for s in success],
         "avg_quality_score": [s.avg_quality_score for s in success],
+        "sample_count": [None if p is None else p.sample_count for p in performance],
         "p50_execution_time_ms": of_performance("p50_execution_time_ms"),
         "p95_execution_time_ms": of_performance("p95_execution_time_ms"),
         "p99_execution_time_ms": of_performance("p99_execution_time_ms"),

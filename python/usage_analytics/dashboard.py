@@ -182,7 +182,9 @@ def dashboard_document(rows: Sequence[DashboardRow]) -> list[dict[str, Any]]:
                     perf.p95_execution_time_ms if perf is not None and perf.sample_count else None
                 ),
                 "trend_type": None if trend is None else trend.trend_type.value,
-                "worst_finding": None if worst is None else worst.model_dump(mode="json"),
+                "worst_finding": None
+                if worst is None
+                else worst.model_dump(mode="json", context={"non_finite": "null"}),
                 "findings": len(row.findings),
             }
         )

@@ -48,7 +48,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from usage_analytics.contracts import ModelUsageAnalyticsOutput, UsageTrendType
+from usage_analytics.contracts import ModelUsageAnalyticsOutput, OverflowingFloat, UsageTrendType
 from usage_analytics.report import (
     _PAST_LARGEST,
     _count,
@@ -118,7 +118,7 @@ class HealthFinding(BaseModel):
     severity: Severity
     code: str
     message: str
-    value: float
+    value: OverflowingFloat
     threshold: float | None
 
 

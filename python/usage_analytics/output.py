@@ -31,6 +31,7 @@ from uuid import UUID
 from usage_analytics import _core
 from usage_analytics._core import CoreResult, ModelFactory, OutputBuilder, OutputModels, untracked
 from usage_analytics.contracts import (
+    AnalyticsGranularity,
     AnalyticsRequest,
     ContextDistribution,
     DataQuality,
@@ -39,6 +40,7 @@ from usage_analytics.contracts import (
     ModelUsageAnalyticsOutput,
     PerformanceMetrics,
     SuccessMetrics,
+    TimeWindowType,
     TrendAnalysis,
     UsageFrequencyMetrics,
     UsagePrediction,
@@ -169,8 +171,9 @@ def output_builder(
         {
             "time_window_start": request.time_window_start,
             "time_window_end": request.time_window_end,
-            "time_window_type": request.time_window_type,
-            "granularity": request.granularity,
+            # (By value: a request changed by `model_copy(update=...)` is not validated.)
+            "time_window_type": TimeWindowType(request.time_window_type),
+            "granularity": AnalyticsGranularity(request.granularity),
             "timezone": request.timezone,
             "correlation_id": request.correlation_id,
             "computed_at": computed_at,

@@ -26,6 +26,7 @@ from usage_analytics.contracts import (
     ModelUsageAnalyticsBatchOutput,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
+    TimeWindowType,
     micros,
 )
 from usage_analytics.errors import InvalidRecordError
@@ -123,7 +124,7 @@ def _points_per_pattern(request: AnalyticsRequest) -> int:
     return _core.check_window(
         micros(request.time_window_start),
         micros(request.time_window_end),
-        request.time_window_type.value,
+        TimeWindowType(request.time_window_type).value,
         None if width is None else width // ONE_MICROSECOND,
     )
 
@@ -178,7 +179,7 @@ def core_options(
     return {
         "start_us": micros(request.time_window_start),
         "end_us": micros(request.time_window_end),
-        "window_type": request.time_window_type.value,
+        "window_type": TimeWindowType(request.time_window_type).value,
         "bucket_width_us": None if width is None else width // ONE_MICROSECOND,
         **family_options(request),
         "by_pattern": by_pattern,
@@ -189,15 +190,17 @@ def core_options(
 
 def family_options(request: AnalyticsRequest) -> dict[str, Any]:
     """The options that do not depend on the window: zone, families, invalid-record mode
-    and trend thresholds."""
-    comprehensive = request.granularity is AnalyticsGranularity.COMPREHENSIVE
+    and trend thresholds. (Enums by value: `model_copy(update=...)` skips validation, and
+    a plain "comprehensive" must not silently leave the time series out.)"""
+    granularity = AnalyticsGranularity(request.granularity)
+    comprehensive = granularity is AnalyticsGranularity.COMPREHENSIVE
     thresholds = request.trend_thresholds
     return {
         "timezone": request.timezone,
         "performance": request.include_performance,
         "trends": request.include_trends,
         "distribution": request.include_distribution
-        and request.granularity is not AnalyticsGranularity.SUMMARY,
+        and granularity is not AnalyticsGranularity.SUMMARY,
         "time_series": request.include_trends and comprehensive,
         "predictions": request.include_trends and (comprehensive or request.include_predictions),
         "skip_invalid": request.on_invalid == "skip",

@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self
 from uuid import UUID, uuid4
@@ -93,7 +93,8 @@ class StreamingSettings(AnalyticsRequest):
     @field_validator("execution_data")
     @classmethod
     def _no_records(cls, value: Any) -> Any:
-        if value:
+        # (Not by truth: a DataFrame's is ambiguous, an error of its own.)
+        if not (isinstance(value, (list, tuple, Mapping)) and len(value) == 0):
             raise ValueError("settings carry no records: pass them to update()")
         return value
 
@@ -224,7 +225,7 @@ class _Accumulator:
             self._state.merge_in(other._state)
 
     def to_bytes(self) -> bytes:
-        meta = _storable(self._settings).model_dump_json(exclude={"execution_data"}).encode()
+        meta = self._settings.model_dump_json(exclude={"execution_data"}).encode()
         with self._lock:
             data: bytes = self._state.to_bytes(meta)
         return data
@@ -293,24 +294,6 @@ def _unreadable(error: Exception) -> UsageAnalyticsError:
     return UsageAnalyticsError(
         f"not a valid usage-analytics state: its settings do not read back: {error}"
     )
-
-
-def _storable(settings: StreamingSettings) -> StreamingSettings:
-    """`settings` as JSON keeps them: pydantic writes a UTC offset in whole minutes, so a
-    window bound whose offset has seconds (historic local mean times, such as Monrovia's
-    -00:44:30 until 1972) is stored as the same instant in UTC."""
-    bounds = ("time_window_start", "time_window_end")
-    moved = {
-        name: getattr(settings, name).astimezone(UTC)
-        for name in bounds
-        if _offset_seconds(getattr(settings, name)) % 60
-    }
-    return settings.model_copy(update=moved) if moved else settings
-
-
-def _offset_seconds(moment: datetime) -> float:
-    offset = moment.utcoffset()
-    return 0.0 if offset is None else offset.total_seconds()
 
 
 @contextlib.contextmanager
