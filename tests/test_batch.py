@@ -161,6 +161,25 @@ async def test_arrow_batch_equals_list_batch_and_keeps_id_types() -> None:
     assert out.results[5].usage_metrics.total_executions == 2
 
 
+def test_repr_of_a_large_batch_shows_its_first_patterns_and_how_many() -> None:
+    # The whole repr of 20,000 patterns took seconds, and CPython 3.11's asyncio.run
+    # makes one of the result it returns (an error message inside signal.getsignal).
+    records = [{"pattern_id": f"p{i}", "timestamp": NOW - timedelta(hours=1)} for i in range(301)]
+    out = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
+    )
+    text = repr(out)
+    assert "'p0': ModelUsageAnalyticsOutput(pattern_id='p0'," in text
+    assert "'p2': ModelUsageAnalyticsOutput(" in text
+    assert "'p3'" not in text
+    assert ", ... (301 in all)}, data_quality=DataQuality(" in text
+    small = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=records[:100], **WINDOW)
+    )
+    assert "'p99': ModelUsageAnalyticsOutput(" in repr(small)
+    assert "(100 in all)}" not in repr(small)
+
+
 def test_to_arrow_has_one_headline_row_per_pattern() -> None:
     records = _records(random.Random(2), ["a", "b"], 500)
     out = REDUCER.execute_batch_reduction_sync(

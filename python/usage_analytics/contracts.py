@@ -124,11 +124,44 @@ OverflowingFloat = Annotated[
 ]
 
 
+#: A list or dict field longer than this is shown by `repr` as its first items and its
+#: length (a time series of a million buckets, a batch of 20,000 patterns).
+REPR_ITEMS = 100
+_REPR_SHOWN = 3
+
+
+class _Elided:
+    """What `repr` shows of a long list or dict: its first items, then how many."""
+
+    def __init__(self, items: list[Any] | dict[Any, Any]) -> None:
+        self.items = items
+
+    def __repr__(self) -> str:
+        if isinstance(self.items, dict):
+            shown = [f"{key!r}: {value!r}" for key, value in list(self.items.items())[:_REPR_SHOWN]]
+            opening, closing = "{", "}"
+        else:
+            shown = [repr(item) for item in self.items[:_REPR_SHOWN]]
+            opening, closing = "[", "]"
+        return f"{opening}{', '.join(shown)}, ... ({len(self.items):,} in all){closing}"
+
+
 class _Model(BaseModel):
     # An infinite or NaN float (a sum of execution times past the largest double) is
     # written to JSON as the string "Infinity" or "NaN", which reads back as the float;
     # pydantic's default, null, would not read back into a float field.
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
+
+    def __repr_args__(self) -> Any:
+        # Long fields elided, as numpy elides long arrays: besides being unreadable, the
+        # whole repr of a large output took seconds, and CPython 3.11's asyncio.run makes
+        # one of the coroutine's result when it closes (an error message it formats in
+        # `signal.getsignal` holds the task): 2.3 s of a 0.3 s batch of 20,000 patterns.
+        for name, value in super().__repr_args__():
+            if isinstance(value, (list, dict)) and len(value) > REPR_ITEMS:
+                yield name, _Elided(value)
+            else:
+                yield name, value
 
 
 class UsageFrequencyMetrics(_Model):
