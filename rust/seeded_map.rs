@@ -1,17 +1,37 @@
 //! Hash maps keyed by what callers send: names (agents, contexts, projects, file types),
 //! pattern ids, and the name table of a serialized state.
 //!
-//! Their hasher is seeded at random per map (foldhash, with a per-process seed). FxHash,
-//! which they used before, has no seed that helps: its string hash folds 16-byte chunks
-//! by multiplies an attacker can invert, so distinct names can be built to share one hash
-//! (helper-92 built billions of printable 65-byte ones, and 32-byte ones). 80,000 such
-//! agents made a reduction take 92 s instead of 0.2 s; a state holding 40,000 took 8 s
-//! to load or merge.
+//! Their hasher is foldhash's, keyed by a seed drawn at random once per process (as
+//! Python's own str hash is). FxHash, which the name maps used before, has no seed that
+//! helps: its string hash folds 16-byte chunks by multiplies an attacker can invert, so
+//! distinct names can be built to share one hash (helper-92 built billions of printable
+//! 65-byte ones, and 32-byte ones). 80,000 such agents made a reduction take 92 s instead
+//! of 0.2 s; a state holding 40,000 took 8 s to load or merge.
+//!
+//! The seed is the process's, not each map's, so that the hasher takes no room: an
+//! accumulator holds four name maps, a batch one accumulator per pattern.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use foldhash::fast::FoldHasher;
+use foldhash::SharedSeed;
 
 /// A hash map whose hasher is seeded at random (see the module).
-pub type SeededMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub type SeededMap<K, V> = HashMap<K, V, ProcessSeeded>;
+
+/// foldhash keyed by the process's random seed (`SharedSeed::global_random`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessSeeded;
+
+impl BuildHasher for ProcessSeeded {
+    type Hasher = FoldHasher<'static>;
+
+    #[inline]
+    fn build_hasher(&self) -> FoldHasher<'static> {
+        FoldHasher::with_seed(0, SharedSeed::global_random())
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -26,6 +46,11 @@ mod tests {
         "7bT?!gb,b.3.WA:U_collide_chunk2_B#&SZFf<rS}bPfYa-tail-of-the-name",
         "7bT?!gb,b.3.WA:U_collide_chunk2_B#&SZFf<C%$O\\IQW-tail-of-the-name",
     ];
+
+    #[test]
+    fn the_hasher_takes_no_room() {
+        assert_eq!(std::mem::size_of::<ProcessSeeded>(), 0);
+    }
 
     #[test]
     fn names_built_to_collide_in_fxhash_do_not_collide_here() {
