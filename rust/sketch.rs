@@ -6,17 +6,38 @@
 //! covers (gamma^(k-1), gamma^k]; the bin's representative 2 gamma^k / (gamma + 1) is within
 //! relative error a of every value in it. Zeros have their own exact count. Two sketches
 //! with the same accuracy merge by adding bin counts, so merging loses nothing beyond the
-//! binning itself. Bins are dense from the lowest to the highest occupied one and never
-//! folded, so every quantile keeps the guarantee: execution times span a few decades
-//! (hundreds of bins at 1%), and the worst case, values from the smallest to the largest
-//! f64, is bounded by the number of keys (`key_range`: 74,000 bins at 1%).
+//! binning itself. Bins are never folded, so every quantile keeps the guarantee.
+//!
+//! Bins are dense from the lowest to the highest occupied one while that span is at most
+//! `DENSE_SPAN` bins or an eighth of it is occupied: execution times span a few decades
+//! (hundreds of bins at 1%). Otherwise only the occupied bins are kept, in an ordered map:
+//! two times of 1e-300 and 1e300 ms span 69,000 bins at 1% and 6.9 million at 1e-4, which
+//! densely took 0.5 MB and 53 MB (a state's pattern held that for two records). The form
+//! changes neither a bin nor an answer, and a state stores the bins in the form kept.
+
+#[cfg(test)]
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use crate::error::CoreError;
 
 /// The finest accuracy accepted (it allows up to ~7 million bins).
 pub const FINEST_ACCURACY: f64 = 1e-4;
 
-#[derive(Clone, Debug, PartialEq)]
+/// How a state stores a sketch's bins (`Sketch::stored`).
+pub enum StoredBins<'a> {
+    /// The first bin's key, then every bin's count up to the highest occupied one.
+    Every(i32, &'a [u64]),
+    /// (key, count > 0) in ascending order of key.
+    Occupied(Vec<(i32, u64)>),
+}
+
+/// Spans of at most this many bins (32 KB) are always dense.
+const DENSE_SPAN: usize = 4096;
+/// Past `DENSE_SPAN`, bins are dense while at least one in this many is occupied.
+const DENSE_SHARE: usize = 8;
+
+#[derive(Clone, Debug)]
 pub struct Sketch {
     relative_accuracy: f64,
     ln_gamma: f64,
@@ -25,7 +46,22 @@ pub struct Sketch {
     zeros: u64,
     /// Key of `bins[0]`.
     offset: i32,
+    /// The dense bins (empty while `sparse` holds the counts).
     bins: Vec<u64>,
+    /// The occupied bins by key, when they are too few for their span (see the module).
+    sparse: Option<BTreeMap<i32, u64>>,
+    /// The dense span last found occupied enough: checked again once it doubles, so the
+    /// occupied bins are counted in amortized constant time per bin.
+    checked_span: usize,
+}
+
+impl PartialEq for Sketch {
+    /// Equal accuracy and counts, whatever the form.
+    fn eq(&self, other: &Sketch) -> bool {
+        self.relative_accuracy == other.relative_accuracy
+            && self.zeros == other.zeros
+            && self.occupied().eq(other.occupied())
+    }
 }
 
 impl Sketch {
@@ -43,6 +79,8 @@ impl Sketch {
             zeros: 0,
             offset: 0,
             bins: Vec::new(),
+            sparse: None,
+            checked_span: 0,
         })
     }
 
@@ -51,7 +89,24 @@ impl Sketch {
     }
 
     pub fn count(&self) -> u64 {
-        self.zeros + self.bins.iter().sum::<u64>()
+        self.zeros + self.occupied().map(|(_, count)| count).sum::<u64>()
+    }
+
+    /// The occupied bins, (key, count) by ascending key.
+    fn occupied(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
+        let dense = self.sparse.is_none().then(|| {
+            let offset = self.offset;
+            self.bins
+                .iter()
+                .enumerate()
+                .filter(|(_, &count)| count > 0)
+                .map(move |(i, &count)| (offset + i as i32, count))
+        });
+        let sparse = self
+            .sparse
+            .as_ref()
+            .map(|map| map.iter().map(|(&key, &count)| (key, count)));
+        dense.into_iter().flatten().chain(sparse.into_iter().flatten())
     }
 
     #[inline]
@@ -131,13 +186,72 @@ impl Sketch {
             if positive == 0 {
                 continue;
             }
-            // Grow to cover [low, high] (the zero counts added leave every bin as it was).
-            self.add_to_bin(low, 0);
-            self.add_to_bin(high, 0);
-            let (offset, bins) = (self.offset, &mut self.bins);
-            for &key in &keys[..positive] {
-                bins[(key - offset) as usize] += 1;
+            self.make_room(low, high, positive);
+            match self.sparse.as_mut() {
+                None => {
+                    let (offset, bins) = (self.offset, &mut self.bins);
+                    for &key in &keys[..positive] {
+                        bins[(key - offset) as usize] += 1;
+                    }
+                }
+                Some(map) => {
+                    for &key in &keys[..positive] {
+                        *map.entry(key).or_insert(0) += 1;
+                    }
+                }
             }
+            self.settle();
+        }
+    }
+
+    /// Ready the bins for `new_keys` keys (at most; some may be occupied already) within
+    /// [low, high]: dense bins grown to cover them, or, where the span they would then
+    /// have is mostly empty (see the module), the occupied bins moved to the map.
+    fn make_room(&mut self, low: i32, high: i32, new_keys: usize) {
+        if self.sparse.is_some() {
+            return;
+        }
+        let (from, to) = if self.bins.is_empty() {
+            (low, high)
+        } else {
+            (low.min(self.offset), high.max(self.offset + self.bins.len() as i32 - 1))
+        };
+        let span = (i64::from(to) - i64::from(from) + 1) as usize;
+        if span > DENSE_SPAN && span >= 2 * self.checked_span {
+            let occupied = self.bins.iter().filter(|&&count| count > 0).count() + new_keys;
+            if occupied * DENSE_SHARE < span {
+                let map: BTreeMap<i32, u64> = self.occupied().collect();
+                self.sparse = Some(map);
+                self.bins = Vec::new();
+                self.offset = 0;
+                self.checked_span = 0;
+                return;
+            }
+            self.checked_span = span;
+        }
+        // Grow to cover [low, high] (the zero counts added leave every bin as it was).
+        self.add_to_dense(low, 0);
+        self.add_to_dense(high, 0);
+    }
+
+    /// Back to dense bins once the map's bins are close enough (see the module).
+    fn settle(&mut self) {
+        let Some(map) = self.sparse.as_ref() else {
+            return;
+        };
+        let (Some((&low, _)), Some((&high, _))) = (map.first_key_value(), map.last_key_value()) else {
+            return;
+        };
+        let span = (i64::from(high) - i64::from(low) + 1) as usize;
+        if span <= DENSE_SPAN || map.len() * DENSE_SHARE >= span {
+            let mut bins = vec![0; span];
+            for (&key, &count) in map {
+                bins[(key - low) as usize] = count;
+            }
+            self.sparse = None;
+            self.bins = bins;
+            self.offset = low;
+            self.checked_span = span;
         }
     }
 
@@ -146,7 +260,18 @@ impl Sketch {
         (self.key(f64::from_bits(1)), self.key(f64::MAX))
     }
 
+    #[cfg(test)]
     fn add_to_bin(&mut self, key: i32, count: u64) {
+        self.make_room(key, key, 1);
+        match self.sparse.as_mut() {
+            None => self.add_to_dense(key, count),
+            Some(map) => *map.entry(key).or_insert(0) += count,
+        }
+        self.settle();
+    }
+
+    /// Add `count` to dense bin `key`, growing the dense bins to hold it.
+    fn add_to_dense(&mut self, key: i32, count: u64) {
         if self.bins.is_empty() {
             self.offset = key;
             self.bins.push(0);
@@ -171,15 +296,29 @@ impl Sketch {
     /// Add `other`'s counts (same accuracy, checked by the caller).
     pub fn merge(&mut self, other: &Sketch) {
         self.zeros += other.zeros;
-        if other.bins.is_empty() {
+        let Some((low, high)) = other.occupied_keys() else {
             return;
-        }
-        // Lowest key first: the range grows downwards at most once.
-        for (i, &count) in other.bins.iter().enumerate() {
-            if count > 0 {
-                self.add_to_bin(other.offset + i as i32, count);
+        };
+        let new_keys = match other.sparse.as_ref() {
+            Some(map) => map.len(),
+            None => other.bins.len(),
+        };
+        // The range grows once, to cover both.
+        self.make_room(low, high, new_keys);
+        match self.sparse.as_mut() {
+            None => {
+                let (offset, bins) = (self.offset, &mut self.bins);
+                for (key, count) in other.occupied() {
+                    bins[(key - offset) as usize] += count;
+                }
+            }
+            Some(map) => {
+                for (key, count) in other.occupied() {
+                    *map.entry(key).or_insert(0) += count;
+                }
             }
         }
+        self.settle();
     }
 
     /// Estimates of the values of the given ascending 0-based ranks (each < count).
@@ -190,26 +329,61 @@ impl Sketch {
             out.push(0.0);
         }
         let mut seen = self.zeros;
-        for (i, &count) in self.bins.iter().enumerate() {
+        for (key, count) in self.occupied() {
             seen += count;
             while ranks.next_if(|&r| r < seen).is_some() {
-                out.push(self.representative(self.offset + i as i32));
+                out.push(self.representative(key));
             }
         }
         out
     }
 
-    /// The parts the serialized state stores: (zeros, offset, bins), the bins from the
-    /// lowest to the highest occupied one.
-    pub fn parts(&self) -> (u64, i32, &[u64]) {
-        let empty = self.bins.iter().take_while(|&&c| c == 0).count();
-        (self.zeros, self.offset + empty as i32, &self.bins[empty..])
+    /// The bins as a state stores them: dense from the lowest to the highest occupied
+    /// one, or the occupied ones alone while the sketch keeps them so.
+    pub fn stored(&self) -> StoredBins<'_> {
+        match (&self.sparse, self.occupied_keys()) {
+            (Some(map), _) => StoredBins::Occupied(map.iter().map(|(&key, &count)| (key, count)).collect()),
+            (None, None) => StoredBins::Every(0, &[]),
+            (None, Some((low, high))) => {
+                let (from, to) = ((low - self.offset) as usize, (high - self.offset) as usize);
+                StoredBins::Every(low, &self.bins[from..=to])
+            }
+        }
+    }
+
+    /// (zeros, offset, bins): the bins from the lowest to the highest occupied one, dense
+    /// whatever the form kept (made for the occasion from sparse bins).
+    #[cfg(test)]
+    pub fn parts(&self) -> (u64, i32, Cow<'_, [u64]>) {
+        let Some((low, high)) = self.occupied_keys() else {
+            return (self.zeros, 0, Cow::Borrowed(&[]));
+        };
+        match self.sparse.as_ref() {
+            None => {
+                let from = (low - self.offset) as usize;
+                let to = (high - self.offset) as usize;
+                (self.zeros, low, Cow::Borrowed(&self.bins[from..=to]))
+            }
+            Some(map) => {
+                let mut bins = vec![0; (i64::from(high) - i64::from(low) + 1) as usize];
+                for (&key, &count) in map {
+                    bins[(key - low) as usize] = count;
+                }
+                (self.zeros, low, Cow::Owned(bins))
+            }
+        }
     }
 
     /// The keys of the lowest and highest occupied bins.
     pub fn occupied_keys(&self) -> Option<(i32, i32)> {
-        let (_, offset, bins) = self.parts();
-        (!bins.is_empty()).then(|| (offset, offset + bins.len() as i32 - 1))
+        match self.sparse.as_ref() {
+            Some(map) => Some((*map.first_key_value()?.0, *map.last_key_value()?.0)),
+            None => {
+                let first = self.bins.iter().position(|&count| count > 0)?;
+                let last = self.bins.iter().rposition(|&count| count > 0)?;
+                Some((self.offset + first as i32, self.offset + last as i32))
+            }
+        }
     }
 
     /// The bin key a positive value falls in.
@@ -219,6 +393,38 @@ impl Sketch {
 
     pub fn zeros(&self) -> u64 {
         self.zeros
+    }
+
+    /// Rebuild from stored occupied bins, (key, count > 0) by ascending key, checking they
+    /// describe a sketch this code could have made.
+    pub fn from_occupied(relative_accuracy: f64, zeros: u64, pairs: Vec<(i32, u64)>) -> Result<Sketch, CoreError> {
+        let mut sketch = Sketch::new(relative_accuracy)?;
+        let bad = |why: &str| Err(CoreError::InvalidInput(format!("corrupt sketch: {why}")));
+        let (lowest, highest) = sketch.key_range();
+        let mut total = zeros;
+        let mut previous = None;
+        for &(key, count) in &pairs {
+            if !(lowest..=highest).contains(&key) {
+                return bad("bins outside the range of positive numbers");
+            }
+            if previous.is_some_and(|p| p >= key) {
+                return bad("bins out of order");
+            }
+            if count == 0 {
+                return bad("an empty bin listed");
+            }
+            total = match total.checked_add(count) {
+                Some(t) => t,
+                None => return bad("counts overflow"),
+            };
+            previous = Some(key);
+        }
+        sketch.zeros = zeros;
+        if !pairs.is_empty() {
+            sketch.sparse = Some(pairs.into_iter().collect());
+            sketch.settle();
+        }
+        Ok(sketch)
     }
 
     /// Rebuild from stored parts, checking they describe a sketch this code could have made.
@@ -242,8 +448,21 @@ impl Sketch {
             };
         }
         sketch.zeros = zeros;
-        sketch.offset = if bins.is_empty() { 0 } else { offset };
-        sketch.bins = bins;
+        let occupied = bins.iter().filter(|&&count| count > 0).count();
+        if bins.len() > DENSE_SPAN && occupied * DENSE_SHARE < bins.len() {
+            // Mostly empty: kept as the map (see the module).
+            let map = bins
+                .iter()
+                .enumerate()
+                .filter(|(_, &count)| count > 0)
+                .map(|(i, &count)| (offset + i as i32, count))
+                .collect();
+            sketch.sparse = Some(map);
+        } else if !bins.is_empty() {
+            sketch.offset = offset;
+            sketch.checked_span = bins.len();
+            sketch.bins = bins;
+        }
         Ok(sketch)
     }
 }
@@ -414,7 +633,7 @@ mod tests {
         }
         let mut only_zeros = Sketch::new(0.01).unwrap();
         only_zeros.add_all(&[0.0; 300]);
-        assert_eq!(only_zeros.parts(), (300, 0, &[][..]));
+        assert_eq!(only_zeros.parts(), (300, 0, Cow::Borrowed(&[][..])));
     }
 
     #[test]
@@ -464,6 +683,85 @@ mod tests {
         assert_eq!(sketch.count(), 200_000);
         let (_, _, bins) = sketch.parts();
         assert!(bins.first() != Some(&0) && bins.last() != Some(&0));
+    }
+
+    /// Bins counted the obvious way: key by key.
+    fn counted(sketch: &Sketch, values: &[f64]) -> BTreeMap<i32, u64> {
+        let mut counts = BTreeMap::new();
+        for &v in values.iter().filter(|&&v| v > 0.0) {
+            *counts.entry(sketch.key_of(v)).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn mostly_empty_spans_are_kept_sparse_with_the_same_counts() {
+        // Blocks of values over every decade (a mostly empty span) between blocks of
+        // clustered ones: dense sketches (one value) and sparse ones, turned sparse by an
+        // add or by a merge. (The way back: `two_extreme_times_take_two_bins_not_their_span`.)
+        let mut next = xorshift(0x51_7C_C1_B7_27_22_0A_95);
+        let mut values = Vec::new();
+        for _ in 0..4 {
+            values.extend((0..300).map(|_| 10f64.powf((next() % 60_000) as f64 / 100.0 - 300.0)));
+            values.extend((0..3000).map(|_| 1.0 + (next() % 20_000) as f64 / 100.0));
+            values.push(0.0);
+        }
+        for accuracy in [0.01, 1e-3, FINEST_ACCURACY] {
+            let reference = counted(&Sketch::new(accuracy).unwrap(), &values);
+            let ranks: Vec<usize> = (0..values.len()).step_by(7).collect();
+            let mut whole = Sketch::new(accuracy).unwrap();
+            whole.add_all(&values);
+            for split in [1, 300, 3300, values.len() / 2, values.len() - 1] {
+                let (mut a, mut b) = (Sketch::new(accuracy).unwrap(), Sketch::new(accuracy).unwrap());
+                a.add_all(&values[..split]);
+                b.add_all(&values[split..]);
+                a.merge(&b);
+                assert_eq!(
+                    a.occupied().collect::<BTreeMap<_, _>>(),
+                    reference,
+                    "{accuracy} {split}"
+                );
+                assert_eq!(a.count(), values.len() as u64);
+                assert_eq!(a.zeros(), 4);
+                assert_eq!(a.values_at_ranks(&ranks), whole.values_at_ranks(&ranks));
+                assert_eq!(a.parts(), whole.parts());
+                let (zeros, offset, bins) = a.parts();
+                let back = Sketch::from_parts(accuracy, zeros, offset, bins.into_owned()).unwrap();
+                assert!(back == a && back.occupied().eq(reference.iter().map(|(&k, &c)| (k, c))));
+            }
+            // The dense span the parts hold is the occupied keys' span.
+            let (_, offset, bins) = whole.parts();
+            let (&low, _) = reference.first_key_value().unwrap();
+            let (&high, _) = reference.last_key_value().unwrap();
+            assert_eq!((offset, bins.len()), (low, (high - low + 1) as usize));
+        }
+    }
+
+    #[test]
+    fn two_extreme_times_take_two_bins_not_their_span() {
+        for accuracy in [0.01, FINEST_ACCURACY] {
+            let mut sketch = Sketch::new(accuracy).unwrap();
+            sketch.add_all(&[1e-300, 1e300]);
+            let mut merged = Sketch::new(accuracy).unwrap();
+            merged.merge(&sketch);
+            merged.merge(&sketch);
+            for s in [&sketch, &merged] {
+                assert!(s.bins.capacity() == 0 && s.sparse.as_ref().map(BTreeMap::len) == Some(2));
+            }
+            let (zeros, offset, bins) = merged.parts();
+            let back = Sketch::from_parts(accuracy, zeros, offset, bins.into_owned()).unwrap();
+            assert!(back.bins.capacity() == 0 && back == merged);
+            assert_eq!(back.values_at_ranks(&[0, 3]), sketch.values_at_ranks(&[0, 1]));
+        }
+        // Filled in, the span is dense again.
+        let mut sketch = Sketch::new(0.01).unwrap();
+        sketch.add_all(&[1e-300, 1e300]);
+        let filling: Vec<f64> = (0..10_000).map(|k| 1.0201f64.powi(k)).collect();
+        sketch.add_all(&filling);
+        assert!(sketch.sparse.is_none());
+        let mut expected = filling.clone();
+        expected.extend([1e-300, 1e300]);
+        assert!(sketch.occupied().eq(counted(&sketch, &expected).into_iter()));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::group::{is_blank, GroupIndex, GroupKey, GroupedAccumulators};
 use crate::ingest::{IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
 use crate::metrics::{ThresholdTuple, Thresholds};
 use crate::seeded_map::SeededMap;
-use crate::sketch::Sketch;
+use crate::sketch::{Sketch, StoredBins};
 use crate::state::{Reduction, State};
 use crate::stats::Moments;
 use crate::tally::{LoadedNames, Tally};
@@ -34,12 +34,13 @@ mod merge;
 pub use merge::merge_serialized;
 
 const MAGIC: &[u8; 4] = b"UAST";
-/// 6 since a summary stores its mean's low part (`Moments::mean_low`); 5: execution times
+/// 7 since a sketch whose span is mostly empty stores only its occupied bins (`BinsWire`);
+/// 6: a summary stores its mean's low part (`Moments::mean_low`); 5: execution times
 /// and agents' instants stored as bytes (`Packed`) and tally names once per state
 /// (`StateWire::names`); 4: a window of many trend buckets stores only the occupied ones;
 /// 3: every bucket; 2: batch states without per-pattern ingest counts. No release wrote an
 /// earlier version, so no reader of them is kept.
-pub const FORMAT_VERSION: u16 = 6;
+pub const FORMAT_VERSION: u16 = 7;
 const HEADER: usize = 4 + 2 + 4;
 
 // Stored names and arrays are borrowed while writing (from the state) and names and
@@ -183,8 +184,18 @@ struct SummaryWire {
     max: f64,
     sum: f64,
     zeros: u64,
-    offset: i32,
-    bins: Vec<u64>,
+    bins: BinsWire,
+}
+
+/// A sketch's bins as it keeps them (`Sketch::stored`): every bin from the lowest to the
+/// highest occupied one, or, for a mostly empty span, the occupied bins alone (two times of
+/// 1e-300 and 1e300 ms: two pairs, not 69,000 bins at 1% or 6.9 million at 1e-4).
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+enum BinsWire {
+    /// The first bin's key, then every bin's count.
+    Every(i32, Vec<u64>),
+    /// (key, count > 0) in ascending order of key.
+    Occupied(Vec<(i32, u64)>),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -576,7 +587,6 @@ fn accumulator_wire<'a>(acc: &'a Accumulator, names: &mut NameTable<'a>) -> Accu
         exact_times: Packed::of(exact, f64::to_le_bytes),
         summary: summary.map(|s| {
             let m = s.moments;
-            let (zeros, offset, bins) = s.sketch.parts();
             SummaryWire {
                 count: m.count,
                 mean: m.mean,
@@ -585,9 +595,11 @@ fn accumulator_wire<'a>(acc: &'a Accumulator, names: &mut NameTable<'a>) -> Accu
                 min: m.min,
                 max: m.max,
                 sum: m.sum,
-                zeros,
-                offset,
-                bins: bins.to_vec(),
+                zeros: s.sketch.zeros(),
+                bins: match s.sketch.stored() {
+                    StoredBins::Every(offset, bins) => BinsWire::Every(offset, bins.to_vec()),
+                    StoredBins::Occupied(pairs) => BinsWire::Occupied(pairs),
+                },
             }
         }),
         bucket_counts: match acc.bucket_counts.as_dense() {
@@ -671,8 +683,15 @@ fn accumulator_of(
                     max: s.max,
                     sum: s.sum,
                 },
-                sketch: Sketch::from_parts(template.durations.relative_accuracy(), s.zeros, s.offset, s.bins)
-                    .map_err(corrupt)?,
+                sketch: match s.bins {
+                    BinsWire::Every(offset, bins) => {
+                        Sketch::from_parts(template.durations.relative_accuracy(), s.zeros, offset, bins)
+                    }
+                    BinsWire::Occupied(pairs) => {
+                        Sketch::from_occupied(template.durations.relative_accuracy(), s.zeros, pairs)
+                    }
+                }
+                .map_err(corrupt)?,
             })
         })
         .transpose()?;

@@ -1,6 +1,6 @@
 """Serialized accumulator state: round trips, and hostile bytes never crash or load wrong.
 
-Layout (brief): b"UAST" | format version u16 LE (6) | CRC-32 of the payload u32 LE |
+Layout (brief): b"UAST" | format version u16 LE (7) | CRC-32 of the payload u32 LE |
 payload. `from_bytes` must raise `UsageAnalyticsError` for anything malformed: wrong
 magic or version, a wrong checksum, truncation, trailing bytes, and a payload whose
 checksum is right but whose content is inconsistent. The hostile tests mutate real states
@@ -41,7 +41,7 @@ from usage_analytics import (
 )
 
 MAGIC = b"UAST"
-VERSION = 6
+VERSION = 7
 HEADER = 10  # magic (4) + version (2) + CRC (4)
 VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
 
@@ -483,7 +483,7 @@ def test_wrong_magic_is_rejected(small: State, magic: bytes) -> None:
         UsageAccumulator.from_bytes(with_crc(small.data[HEADER:], magic=magic))
 
 
-@pytest.mark.parametrize("version", [0, 1, 2, 3, 4, 5, 7, 256, 65535])
+@pytest.mark.parametrize("version", [0, 1, 2, 3, 4, 5, 6, 8, 256, 65535])
 def test_other_format_versions_are_rejected(small: State, version: int) -> None:
     """Versions 1 (a float quality sum, before the exact sums), 2 (batch states without
     per-pattern ingest counts), 3 (every trend bucket of any window stored), 4 (times

@@ -18,9 +18,10 @@ and the percentiles are exact; past that it keeps exact moments and a DDSketch-s
 and p50/p95/p99 are within `relative_accuracy` of the exact values
 (`performance_metrics.percentile_method` says which).
 
-Serialized state: `b"UAST"`, a format version (u16 LE; 6 since a summary stores the low
-part of its mean, 5 since execution times and agents' instants are stored as bytes and
-tally names once per state: versions 1-5, which no release wrote, are refused), the
+Serialized state: `b"UAST"`, a format version (u16 LE; 7 since a sketch of a mostly
+empty span stores only its occupied bins, 6 since a summary stores the low part of its
+mean, 5 since execution times and agents' instants are stored as bytes and tally names
+once per state: versions 1-6, which no release wrote, are refused), the
 CRC-32 of the payload (u32 LE, zlib's), then the payload (the core's state and these
 settings as JSON). Loading checks all of it and the consistency of every part; malformed
 bytes raise `UsageAnalyticsError`.
