@@ -120,6 +120,19 @@ def tiny_values_state(kind: type[Any]) -> State:
     return State("tiny_values", accumulator)
 
 
+def extreme_times_state(kind: type[Any]) -> State:
+    """A sketch of times 1e-300 to 1e300 ms: a span of 69,000 bins at 1%, five occupied,
+    which the state stores as those five (`BinsWire::Occupied`)."""
+    accumulator = kind(**BASE, exact_budget=0)
+    accumulator.update(
+        [
+            {"timestamp": START, "execution_time_ms": time, "pattern_id": "p"}
+            for time in (1e-300, 1e-300, 3.5, 1e10, 1e300, 0.0)
+        ]
+    )
+    return State("extreme_times", accumulator)
+
+
 def hostile_states() -> list[State]:
     """Small states, so thousands of mutations (and the finalize of each that loads)
     run in seconds."""
@@ -133,6 +146,7 @@ def hostile_states() -> list[State]:
         batch_skip_state(),
         batch("batch_mixed", 40, seed=5, exact_budget=4),
         close_ids_batch(),
+        extreme_times_state(UsageAccumulator),
     ]
 
 
@@ -376,6 +390,8 @@ ROUND_TRIP_CASES: list[tuple[str, Callable[[], State]]] = [
     ("batch_sketch_of_equal_values", lambda: equal_values_state(BatchUsageAccumulator)),
     ("single_sketch_of_tiny_values", lambda: tiny_values_state(UsageAccumulator)),
     ("batch_sketch_of_tiny_values", lambda: tiny_values_state(BatchUsageAccumulator)),
+    ("single_sketch_of_extreme_times", lambda: extreme_times_state(UsageAccumulator)),
+    ("batch_sketch_of_extreme_times", lambda: extreme_times_state(BatchUsageAccumulator)),
     ("batch_empty", lambda: batch("be", 0)),
     ("batch_exact", lambda: batch("bx", 300, seed=9)),
     ("batch_sketch", lambda: batch("bs", 3000, seed=10, exact_budget=50, relative_accuracy=0.02)),
@@ -412,6 +428,22 @@ def test_header_is_magic_version_and_crc_of_the_payload(kind: str) -> None:
     assert struct.unpack("<H", data[4:6]) == (VERSION,)
     assert struct.unpack("<I", data[6:10]) == (zlib.crc32(data[HEADER:]),)
     assert len(data) > HEADER
+
+
+@pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
+def test_a_sketch_of_extreme_times_stores_its_occupied_bins(kind: type[Any]) -> None:
+    # Its bins were stored dense from 1e-300 to 1e300 ms: 69 KB a pattern at 1% (and
+    # 6.9 MB at 1e-4), for five bins.
+    state = extreme_times_state(kind)
+    assert len(state.data) < 2_000
+    merged = kind.merge_bytes([state.data, state.data])
+    (result,) = outputs(finalize(merged))
+    metrics = result.performance_metrics
+    assert metrics is not None
+    assert metrics.percentile_method == "sketch"
+    assert metrics.sample_count == 12
+    assert metrics.max_execution_time_ms == 1e300
+    assert 1e300 * 0.99 <= metrics.p99_execution_time_ms <= 1e300
 
 
 def test_state_of_typical_latencies_is_at_most_16_kb() -> None:
