@@ -1,8 +1,10 @@
 //! Hash maps keyed by what callers send: names (agents, contexts, projects, file types),
 //! pattern ids, and the name table of a serialized state.
 //!
-//! Their hasher is foldhash's, keyed by a seed drawn at random once per process (as
-//! Python's own str hash is). FxHash, which the name maps used before, has no seed that
+//! Their hasher is foldhash's, keyed by a seed drawn once per process from the operating
+//! system's randomness (through std's `RandomState`, as Python's own str hash is keyed;
+//! foldhash's own process seed mixes addresses and the clock). FxHash, which the name maps
+//! used before, has no seed that
 //! helps: its string hash folds 16-byte chunks by multiplies an attacker can invert, so
 //! distinct names can be built to share one hash (helper-92 built billions of printable
 //! 65-byte ones, and 32-byte ones). 80,000 such agents made a reduction take 92 s instead
@@ -11,8 +13,10 @@
 //! The seed is the process's, not each map's, so that the hasher takes no room: an
 //! accumulator holds four name maps, a batch one accumulator per pattern.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use foldhash::fast::FoldHasher;
 use foldhash::SharedSeed;
@@ -20,7 +24,7 @@ use foldhash::SharedSeed;
 /// A hash map whose hasher is seeded at random (see the module).
 pub type SeededMap<K, V> = HashMap<K, V, ProcessSeeded>;
 
-/// foldhash keyed by the process's random seed (`SharedSeed::global_random`).
+/// foldhash keyed by the process's random seed (`process_seed`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ProcessSeeded;
 
@@ -29,8 +33,15 @@ impl BuildHasher for ProcessSeeded {
 
     #[inline]
     fn build_hasher(&self) -> FoldHasher<'static> {
-        FoldHasher::with_seed(0, SharedSeed::global_random())
+        FoldHasher::with_seed(0, process_seed())
     }
+}
+
+/// The process's seed: 64 bits of the operating system's randomness (std's `RandomState`
+/// keys are drawn from it), drawn on first use. A forked child keeps its parent's.
+fn process_seed() -> &'static SharedSeed {
+    static SEED: OnceLock<SharedSeed> = OnceLock::new();
+    SEED.get_or_init(|| SharedSeed::from_u64(RandomState::new().hash_one(0x5EED_u64)))
 }
 
 #[cfg(test)]
@@ -50,6 +61,23 @@ mod tests {
     #[test]
     fn the_hasher_takes_no_room() {
         assert_eq!(std::mem::size_of::<ProcessSeeded>(), 0);
+    }
+
+    #[test]
+    fn the_hasher_is_keyed_by_the_process_seed_not_a_fixed_one() {
+        // The same construction keyed by foldhash's fixed seed, or by its own process
+        // seed, would hash every name alike; this one hashes none of them alike.
+        let fixed = |seed: &'static SharedSeed, name: &str| {
+            let mut hasher = FoldHasher::with_seed(0, seed);
+            std::hash::Hash::hash(name, &mut hasher);
+            std::hash::Hasher::finish(&hasher)
+        };
+        for name in COLLIDING {
+            let ours = ProcessSeeded.hash_one(name);
+            assert_ne!(ours, fixed(SharedSeed::global_fixed(), name));
+            assert_ne!(ours, fixed(SharedSeed::global_random(), name));
+            assert_eq!(ours, fixed(process_seed(), name));
+        }
     }
 
     #[test]

@@ -973,13 +973,14 @@ def test_ctrl_c_during_a_read_ends_the_command_at_once(tmp_path: Path) -> None:
     )
     child = (
         "import sys, threading\n"
-        "from usage_analytics.cli import main\n"
+        "from usage_analytics.cli import entry\n"
         "from usage_analytics.sources.files import FileSource\n"
         "def read(self):\n"
         "    print('reading', flush=True)\n"
         "    threading.Event().wait()\n"
         "FileSource.read = read\n"
-        "sys.exit(main(['dashboard', sys.argv[1]]))\n"
+        "sys.argv[1:] = ['dashboard', sys.argv[1]]\n"
+        "entry()\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", child, str(path)],
@@ -996,3 +997,40 @@ def test_ctrl_c_during_a_read_ends_the_command_at_once(tmp_path: Path) -> None:
         process.kill()
     assert process.returncode == 130
     assert stderr.splitlines()[-1] == "usage-analytics: error: interrupted"
+
+
+def test_main_returns_after_ctrl_c_and_leaves_the_process_to_its_caller(tmp_path: Path) -> None:
+    # Only the command's entry point ends the process past a running scan: a caller of
+    # main() (a script, a notebook) gets the status back, and its exit handlers run.
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}]
+    )
+    child = (
+        "import atexit, sys, threading\n"
+        "from usage_analytics.cli import main\n"
+        "from usage_analytics.sources.files import FileSource\n"
+        "release = threading.Event()\n"
+        "def read(self):\n"
+        "    print('reading', flush=True)\n"
+        "    release.wait(60)\n"
+        "FileSource.read = read\n"
+        "atexit.register(lambda: print('exit handlers ran', flush=True))\n"
+        "status = main(['dashboard', sys.argv[1]])\n"
+        "print('main returned', status, flush=True)\n"
+        "release.set()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", child, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "reading\n"
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert stdout.splitlines() == ["main returned 130", "exit handlers ran"]

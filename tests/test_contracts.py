@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -91,6 +91,22 @@ def test_window_datetimes_become_utc_naive_ones_read_as_utc() -> None:
     aware = make(time_window_start=START.astimezone(plus_two))
     assert aware.time_window_start == START  # the same instant
     assert aware.time_window_start.tzinfo is UTC
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that names no offset: its times are naive, in Python's terms."""
+
+    def utcoffset(self, moment: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, moment: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_bound_whose_zone_names_no_offset_is_utc_as_a_naive_one() -> None:
+    # astimezone() read it as the machine's local time: a window that moved with TZ.
+    contract = make(time_window_start=datetime(2026, 1, 5, tzinfo=_NoOffset()))
+    assert contract.time_window_start == START
 
 
 @pytest.mark.parametrize(
@@ -376,6 +392,9 @@ def test_an_infinite_total_is_one_json_value_whatever_the_encoder() -> None:
     )
     assert finding.model_dump(mode="json")["value"] == "Infinity"
     assert HealthFinding.model_validate(finding.model_dump(mode="json")) == finding
+    # A caller's own context, of any type, is not ours to read.
+    for context in ("tenant-1", ["a"], {"non_finite": "keep"}):
+        assert finding.model_dump(mode="json", context=context)["value"] == "Infinity"
 
 
 def test_str_pattern_id_is_kept_in_the_output() -> None:

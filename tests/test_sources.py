@@ -430,7 +430,10 @@ NUMBER_CELLS = st.one_of(
     st.lists(st.tuples(NUMBER_CELLS, st.booleans()), min_size=1, max_size=6),
     st.sampled_from(["", ",,", " , ,\u3000"]),
     st.none()
-    | st.tuples(st.integers(0, 5), st.sampled_from(["fast", "1,5", "0x10", "1__0", "\x1c12.5"])),
+    | st.tuples(
+        st.integers(0, 5),
+        st.sampled_from(["fast", "1,5", "0x10", "1__0", "\x1c12.5", "-nan(ind)", "nan()"]),
+    ),
 )
 @example([("1_000", False), ("\u00a012.5", True), ("3", False)], ",,", None)
 def test_csv_blank_rows_and_numbers_float_reads_stay_on_arrow(
@@ -561,6 +564,21 @@ def test_record_lines_of_a_jsonl_file_are_its_non_blank_lines(text: str, chunk: 
         lines = sum(1 for line in stripped if line)
         objects = sum(1 for line in stripped if line.startswith("{"))
         assert _record_lines(path, chunk) == (lines, objects)
+
+
+@pytest.mark.parametrize("line", [1, 2])
+def test_jsonl_nested_too_deeply_is_a_clear_error(tmp_path: Path, line: int) -> None:
+    # json.loads raises RecursionError past Python's recursion limit: a traceback before.
+    # (pyarrow's reader, which skips keys that are no record field, reads the file.)
+    good = '{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}'
+    deep = good[:-1] + ', "a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    path = tmp_path / "runs.jsonl"
+    path.write_text("\n".join([deep, good] if line == 1 else [good, deep]) + "\n")
+    with pytest.raises(SourceError, match=f"line {line}: not valid JSON: nested too deeply"):
+        run(FileSource(path, arrow=False).fetch("p", START, NOW))
+    fetched = run(FileSource(path).fetch("p", START, NOW))
+    assert isinstance(fetched.data, pa.Table)
+    assert fetched.count == 2
 
 
 def test_jsonl_with_blank_lines_is_still_read_by_pyarrow(tmp_path: Path) -> None:

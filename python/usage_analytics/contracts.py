@@ -107,7 +107,8 @@ def _json_float(value: float, info: SerializationInfo) -> float | str | None:
     without such strings (`to_dict`)."""
     if math.isfinite(value):
         return value
-    if info.context is not None and info.context.get("non_finite") == "null":
+    context = info.context
+    if isinstance(context, Mapping) and context.get("non_finite") == "null":
         return None
     return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
 
@@ -338,7 +339,7 @@ def _as_utc(value: datetime) -> datetime:
             value.tzinfo,
             fold=value.fold,
         )
-    if value.tzinfo is None:
+    if value.tzinfo is None or value.utcoffset() is None:  # (a tzinfo that names no offset)
         return value.replace(tzinfo=UTC)
     try:
         return value.astimezone(UTC)
@@ -611,7 +612,12 @@ class ModelUsageAnalyticsBatchOutput(_Model):
     computed_at: datetime
 
     def to_arrow(self) -> Any:
-        """One row per pattern with the headline metrics (a pyarrow Table), for dashboards."""
+        """One row per pattern with the headline metrics (a pyarrow Table), for dashboards.
+
+        `pattern_id` is each result's id as text, a UUID in its canonical form (as the
+        store and the dashboard write it), which for a key given in another spelling is not
+        that key (join on `str(result.pattern_id)`). The execution-time columns are null for
+        a pattern without timed records (`sample_count`, the last column, 0)."""
         from usage_analytics.extras import require_pyarrow
 
         pa = require_pyarrow("to_arrow()")
@@ -629,7 +635,6 @@ _HEADLINE_FIELDS: tuple[tuple[str, str], ...] = (
     ("success_rate", "float64"),
     ("error_rate", "float64"),
     ("avg_quality_score", "float64"),
-    ("sample_count", "int64"),
     ("p50_execution_time_ms", "float64"),
     ("p95_execution_time_ms", "float64"),
     ("p99_execution_time_ms", "float64"),
@@ -639,6 +644,7 @@ _HEADLINE_FIELDS: tuple[tuple[str, str], ...] = (
     ("velocity", "float64"),
     ("time_since_last_use", "float64"),
     ("analytics_quality_score", "float64"),
+    ("sample_count", "int64"),
 )
 
 
@@ -665,7 +671,6 @@ def _headline_columns(results: dict[Any, ModelUsageAnalyticsOutput]) -> dict[str
         "success_rate": [s.success_rate for s in success],
         "error_rate": [s.error_rate for s in success],
         "avg_quality_score": [s.avg_quality_score for s in success],
-        "sample_count": [None if p is None else p.sample_count for p in performance],
         "p50_execution_time_ms": of_performance("p50_execution_time_ms"),
         "p95_execution_time_ms": of_performance("p95_execution_time_ms"),
         "p99_execution_time_ms": of_performance("p99_execution_time_ms"),
@@ -675,4 +680,5 @@ def _headline_columns(results: dict[Any, ModelUsageAnalyticsOutput]) -> dict[str
         "velocity": [None if t is None else t.velocity for t in trend],
         "time_since_last_use": [u.time_since_last_use for u in usage],
         "analytics_quality_score": [r.analytics_quality_score for r in outputs],
+        "sample_count": [None if p is None else p.sample_count for p in performance],
     }

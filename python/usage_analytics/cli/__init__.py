@@ -32,6 +32,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from usage_analytics import _core
 from usage_analytics.cli.analyze import configure_analyze, run_analyze
@@ -61,7 +62,7 @@ from usage_analytics.sources import (
     UnsupportedSourceError,
 )
 
-__all__ = ["COMMANDS", "DASHBOARD_RENDERERS", "RENDERERS", "CliError", "main"]
+__all__ = ["COMMANDS", "DASHBOARD_RENDERERS", "RENDERERS", "CliError", "entry", "main"]
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_OK
     except KeyboardInterrupt:
         _fail("interrupted")
-        if abandoned_threads():
-            # A scan still runs on a worker thread, and Python's exit would wait for it
-            # (a large file's read: seconds to minutes). End the process now.
-            _flush_standard_streams()
-            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python's exit-time
@@ -201,5 +197,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATA
 
 
+def entry() -> NoReturn:
+    """The `usage-analytics` command: `main`, then the process's exit. After Ctrl-C with
+    a scan still running on a worker thread, which Python's exit would wait for (a large
+    file's read: seconds to minutes), the process ends at once."""
+    status = main()
+    if status == EXIT_INTERRUPTED and abandoned_threads():
+        _flush_standard_streams()
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

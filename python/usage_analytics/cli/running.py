@@ -5,13 +5,16 @@ cannot be stopped. `asyncio.run` waits for the default executor's threads when i
 closes, and Python waits for them again at exit, so Ctrl-C during the read of a large
 file ended the command only when the read did: seconds to minutes. `run_async` runs a
 command's coroutine on a loop whose executor, after Ctrl-C, is shut down without
-waiting; `abandoned_threads` then tells `main` to end the process without Python's exit
-(nothing is lost: the command was interrupted, its output unwritten).
+waiting; `abandoned_threads` then tells the command's entry point (`cli.entry`, not
+`main`, which callers in a process of their own get the exit status from) to end the
+process without Python's exit (nothing is lost: the command was interrupted, its output
+unwritten).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -21,22 +24,24 @@ __all__ = ["abandoned_threads", "run_async"]
 
 T = TypeVar("T")
 
-#: The names of the worker threads' (threading's names, for `abandoned_threads`).
+#: The start of the worker threads' names; each executor adds a number of its own.
 _THREAD_NAMES = "usage-analytics-scan"
-#: Whether a command of this process was interrupted, leaving its executor's threads.
-_ABANDONED: list[bool] = []
+#: The thread-name prefixes of the executors interrupted commands left running.
+_ABANDONED: set[str] = set()
+_EXECUTORS = itertools.count()
 
 
 class _Executor(ThreadPoolExecutor):
     """A thread pool whose `shutdown` does not wait once it has been abandoned."""
 
     def __init__(self) -> None:
-        super().__init__(thread_name_prefix=_THREAD_NAMES)
+        self._prefix = f"{_THREAD_NAMES}-{next(_EXECUTORS)}"
+        super().__init__(thread_name_prefix=self._prefix)
         self._abandoned = False
 
     def abandon(self) -> None:
         self._abandoned = True
-        _ABANDONED.append(True)
+        _ABANDONED.add(self._prefix + "_")  # (threads are named PREFIX_N)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self._abandoned:
@@ -60,7 +65,8 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 def abandoned_threads() -> bool:
     """Whether an interrupted command left a worker thread running, which Python's exit
     would wait for."""
-    return bool(_ABANDONED) and any(
-        thread.name.startswith(_THREAD_NAMES) and thread.is_alive()
+    return any(
+        thread.name.startswith(tuple(_ABANDONED)) and thread.is_alive()
         for thread in threading.enumerate()
+        if _ABANDONED
     )

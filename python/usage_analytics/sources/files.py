@@ -510,11 +510,22 @@ def _numbers(pa: Any, column: Any) -> Any:
     `_` between digits, inf and nan spelt otherwise, other scripts' digits) are read
     one by one in Python. Before, one such cell sent the whole file to the standard
     reader, at several times the memory."""
+    pc = pa.compute
     try:
-        return column.cast(pa.float64())
+        numbers = column.cast(pa.float64())
     except pa.ArrowInvalid:
         pass
-    pc = pa.compute
+    else:
+        # Arrow's parser also reads C's "nan(...)" ("-nan(ind)" from Microsoft's C
+        # library), which float() does not: its non-finite cells are checked by float().
+        other = pc.fill_null(pc.invert(pc.is_finite(numbers)), False)
+        if pc.any(other).as_py():
+            try:
+                for text in column.filter(other).to_pylist():
+                    float(text)
+            except ValueError:
+                return None
+        return numbers
     column = pc.ascii_trim(column.combine_chunks(), " \t\n\r\x0b\x0c")
     odd = pc.and_kleene(
         pc.is_valid(column), pc.invert(pc.match_substring_regex(column, _PLAIN_NUMBER))
@@ -585,7 +596,7 @@ def _integer_flags(path: Path, spec: TableSpec) -> set[str]:
         first = next((line for line in file if line.strip(_BLANK + b"\n")), b"")
     try:
         record = json.loads(first)
-    except ValueError:  # (the readers report it)
+    except (ValueError, RecursionError):  # (the readers report it)
         return set()
     if not isinstance(record, dict):
         return set()

@@ -144,6 +144,10 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     raise SourceError(
                         f"{path}, line {number}: not valid JSON: a number has too many digits"
                     ) from None
+                except RecursionError:
+                    raise SourceError(
+                        f"{path}, line {number}: not valid JSON: nested too deeply"
+                    ) from None
                 if not isinstance(value, dict):
                     raise SourceError(
                         f"{path}, line {number}: expected a JSON object, got {_json_value(value)}"
