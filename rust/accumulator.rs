@@ -125,6 +125,27 @@ impl Accumulator {
         self.day_counts = DayCounts::for_window(&window);
     }
 
+    /// Free what reading rows keeps for the next rows (the tallies' translations of a
+    /// chunk's codes), for an accumulator that will only be merged and finalized.
+    pub fn release_scratch(&mut self) {
+        for tally in [
+            &mut self.contexts,
+            &mut self.agents,
+            &mut self.projects,
+            &mut self.file_types,
+        ] {
+            tally.release_translations();
+        }
+    }
+
+    /// Whether reading rows left scratch behind (tests).
+    #[cfg(test)]
+    pub(crate) fn holds_scratch(&self) -> bool {
+        [&self.contexts, &self.agents, &self.projects, &self.file_types]
+            .iter()
+            .any(|tally| tally.holds_translations())
+    }
+
     /// Room for `rows` more execution times (avoids regrowing a large buffer).
     pub fn reserve(&mut self, rows: usize) {
         if self.families.performance {

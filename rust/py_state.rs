@@ -223,7 +223,7 @@ impl CoreRolling {
             if let Reduction::Rolling(update) = update {
                 let rolling = &mut self.rolling;
                 compute(py, || {
-                    rolling.merge(&update);
+                    rolling.merge_owned(update);
                     Ok(())
                 })?;
             }

@@ -14,6 +14,7 @@
 //! bucket that snapshot covers; a snapshot whose window does reach below the kept range is
 //! an error, not a silently partial answer.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use crate::accumulator::Accumulator;
@@ -33,8 +34,10 @@ pub struct Rolling {
     template: Accumulator,
     width: i64,
     buckets: usize,
-    /// Bucket index (floor(ts / width)) -> its records.
-    ring: BTreeMap<i64, Accumulator>,
+    /// Bucket index (floor(ts / width)) -> its records. Boxed: the map's nodes have room
+    /// for eleven entries, half of them empty in a map grown at one end, and an
+    /// accumulator is over a kilobyte.
+    ring: BTreeMap<i64, Box<Accumulator>>,
     /// Newest bucket index seen (records or snapshots).
     newest: Option<i64>,
     /// Scratch: (bucket index, row) of a chunk's rows.
@@ -113,7 +116,7 @@ impl Rolling {
         let window = self.bucket_window(key);
         let template = &self.template;
         self.ring.entry(key).or_insert_with(|| {
-            let mut acc = template.clone();
+            let mut acc = Box::new(template.clone());
             acc.rebase(window);
             acc
         })
@@ -165,9 +168,29 @@ impl Rolling {
     }
 
     /// Fold an update read into a `fresh()` copy.
+    #[cfg(test)]
     pub fn merge(&mut self, other: &Rolling) {
         for (&key, acc) in &other.ring {
             self.bucket(key).merge(acc);
+        }
+        if let Some(newest) = other.newest {
+            self.advance(newest);
+        }
+    }
+
+    /// Fold an update read into a `fresh()` copy, taking its buckets: one this window has
+    /// no bucket for becomes its own, without its reading's scratch (the same counts as a
+    /// merge into a new bucket, which copied each one, so that an add of many buckets held
+    /// two copies of each).
+    pub fn merge_owned(&mut self, other: Rolling) {
+        for (key, mut acc) in other.ring {
+            match self.ring.entry(key) {
+                Entry::Occupied(mut mine) => mine.get_mut().merge(&acc),
+                Entry::Vacant(slot) => {
+                    acc.release_scratch();
+                    slot.insert(acc);
+                }
+            }
         }
         if let Some(newest) = other.newest {
             self.advance(newest);
@@ -257,6 +280,35 @@ mod tests {
         assert_eq!(got.distribution, want.distribution);
         assert_eq!(window.end - window.start, 24 * H);
         assert!(rolling.retained_buckets() <= 2 * 24);
+    }
+
+    #[test]
+    fn taking_an_updates_buckets_equals_merging_them() {
+        // Updates that add to buckets the window has and make new ones, in turn.
+        let instants: Vec<i64> = (0..300).map(|i| i * 37 * H / 100 + 11).collect();
+        let new_rolling = || Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 24).unwrap();
+        let (mut merged, mut taken) = (new_rolling(), new_rolling());
+        for part in instants.chunks(70) {
+            let mut update = merged.fresh();
+            update.add(&columns(part));
+            let copy = update.clone();
+            merged.merge(&update);
+            taken.merge_owned(copy);
+            assert!(taken.ring.values().all(|acc| !acc.holds_scratch()));
+            assert_eq!(
+                taken.ring.keys().collect::<Vec<_>>(),
+                merged.ring.keys().collect::<Vec<_>>()
+            );
+        }
+        let now = instants[299] + 5;
+        let (got, window) = taken.snapshot(now).unwrap();
+        let (want, same) = merged.snapshot(now).unwrap();
+        assert_eq!(window, same);
+        assert_eq!(
+            (got.usage, got.trend, got.distribution),
+            (want.usage, want.trend, want.distribution)
+        );
+        assert_eq!(got.performance, want.performance);
     }
 
     #[test]

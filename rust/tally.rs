@@ -130,6 +130,16 @@ impl Translation {
 }
 
 impl Tally {
+    /// Free the translations (rebuilt when rows are next counted).
+    pub(crate) fn release_translations(&mut self) {
+        self.translations = None;
+    }
+
+    #[cfg(test)]
+    pub(crate) fn holds_translations(&self) -> bool {
+        self.translations.is_some()
+    }
+
     /// Follow `dict`'s codes (see `Translation`).
     fn translate(&mut self, dict: &Dictionary) {
         let translations = self.translations.get_or_insert_with(Box::default);
