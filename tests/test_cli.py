@@ -957,7 +957,7 @@ def test_interrupted_command_does_not_wait_for_its_worker_thread() -> None:
     try:
         with pytest.raises(KeyboardInterrupt):
             run_async(command())
-        assert abandoned_threads()  # the scan still runs: main ends the process
+        assert abandoned_threads()  # the scan still runs: `entry` ends the process
     finally:
         release.set()
     for thread in threading.enumerate():
@@ -966,21 +966,25 @@ def test_interrupted_command_does_not_wait_for_its_worker_thread() -> None:
     assert not abandoned_threads()
 
 
-def test_ctrl_c_during_a_read_ends_the_command_at_once(tmp_path: Path) -> None:
-    # A child whose file read never ends: before, Ctrl-C left it waiting for the read.
+def _interrupted_during_a_read(tmp_path: Path, *script: str) -> tuple[int, str, str]:
+    """Run `script` in a child whose file reads block (printing "reading" first; the read
+    waits on `release`, which the script may set), send it SIGINT once it reads, and
+    return its exit status, stdout after "reading", and stderr."""
     path = write_jsonl(
         tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}]
     )
-    child = (
-        "import sys, threading\n"
-        "from usage_analytics.cli import entry\n"
-        "from usage_analytics.sources.files import FileSource\n"
-        "def read(self):\n"
-        "    print('reading', flush=True)\n"
-        "    threading.Event().wait()\n"
-        "FileSource.read = read\n"
-        "sys.argv[1:] = ['dashboard', sys.argv[1]]\n"
-        "entry()\n"
+    child = "\n".join(
+        [
+            "import atexit, sys, threading",
+            "from usage_analytics.cli import entry, main",
+            "from usage_analytics.sources.files import FileSource",
+            "release = threading.Event()",
+            "def read(self):",
+            "    print('reading', flush=True)",
+            "    release.wait(600)",
+            "FileSource.read = read",
+            *script,
+        ]
     )
     process = subprocess.Popen(
         [sys.executable, "-c", child, str(path)],
@@ -992,45 +996,30 @@ def test_ctrl_c_during_a_read_ends_the_command_at_once(tmp_path: Path) -> None:
         assert process.stdout is not None
         assert process.stdout.readline() == "reading\n"
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 130
+    return process.returncode, stdout, stderr
+
+
+def test_ctrl_c_during_a_read_ends_the_command_at_once(tmp_path: Path) -> None:
+    # The read outlasts the test: before, Ctrl-C left the command waiting for it.
+    status, _, stderr = _interrupted_during_a_read(
+        tmp_path, "sys.argv[1:] = ['dashboard', sys.argv[1]]", "entry()"
+    )
+    assert status == 130
     assert stderr.splitlines()[-1] == "usage-analytics: error: interrupted"
 
 
 def test_main_returns_after_ctrl_c_and_leaves_the_process_to_its_caller(tmp_path: Path) -> None:
     # Only the command's entry point ends the process past a running scan: a caller of
     # main() (a script, a notebook) gets the status back, and its exit handlers run.
-    path = write_jsonl(
-        tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}]
+    status, stdout, _ = _interrupted_during_a_read(
+        tmp_path,
+        "atexit.register(lambda: print('exit handlers ran', flush=True))",
+        "status = main(['dashboard', sys.argv[1]])",
+        "print('main returned', status, flush=True)",
+        "release.set()",
     )
-    child = (
-        "import atexit, sys, threading\n"
-        "from usage_analytics.cli import main\n"
-        "from usage_analytics.sources.files import FileSource\n"
-        "release = threading.Event()\n"
-        "def read(self):\n"
-        "    print('reading', flush=True)\n"
-        "    release.wait(60)\n"
-        "FileSource.read = read\n"
-        "atexit.register(lambda: print('exit handlers ran', flush=True))\n"
-        "status = main(['dashboard', sys.argv[1]])\n"
-        "print('main returned', status, flush=True)\n"
-        "release.set()\n"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", child, str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline() == "reading\n"
-        process.send_signal(signal.SIGINT)
-        stdout, _ = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    assert process.returncode == 0
+    assert status == 0
     assert stdout.splitlines() == ["main returned 130", "exit handlers ran"]

@@ -102,6 +102,9 @@ class _NoOffset(tzinfo):
     def dst(self, moment: datetime | None) -> timedelta | None:
         return None
 
+    def tzname(self, moment: datetime | None) -> str | None:
+        return None
+
 
 def test_a_bound_whose_zone_names_no_offset_is_utc_as_a_naive_one() -> None:
     # astimezone() read it as the machine's local time: a window that moved with TZ.
