@@ -65,8 +65,7 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 def abandoned_threads() -> bool:
     """Whether an interrupted command left a worker thread running, which Python's exit
     would wait for."""
-    return any(
-        thread.name.startswith(tuple(_ABANDONED)) and thread.is_alive()
-        for thread in threading.enumerate()
-        if _ABANDONED
+    prefixes = tuple(_ABANDONED)
+    return bool(prefixes) and any(
+        thread.name.startswith(prefixes) and thread.is_alive() for thread in threading.enumerate()
     )
