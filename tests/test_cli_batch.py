@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from source_cases import NOW, START, demo_rows
 from usage_analytics import (
@@ -23,8 +25,9 @@ from usage_analytics.cli import batch
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import CliError, reduce_all
 from usage_analytics.progress import Progress
-from usage_analytics.sources import Fetched
+from usage_analytics.sources import Fetched, FileSource
 from usage_analytics.sources.arrow import group_by_pattern
+from usage_analytics.sources.base import PATTERN_ID
 
 VOLATILE = {"computation_time_ms", "computed_at", "correlation_id"}
 
@@ -164,6 +167,55 @@ def test_an_invalid_record_is_named_with_its_pattern() -> None:
     with pytest.raises(CliError) as one_call:
         one_by_one(groups, contract_for())
     assert str(one_call.value) == message
+
+
+def file_groups(folder: Path) -> list[Fetched]:
+    """A Parquet file's `fetch_all` groups: the demo's patterns, one spelt with spaces
+    around it (the same pattern), and records without a pattern id (blank or null)."""
+    rows = demo_rows()
+    rows += [{**row, "pattern_id": " checkout "} for row in rows[:50]]
+    rows += [{**row, "pattern_id": "checkout"} for row in rows[50:80]]
+    rows += [{**rows[0], "pattern_id": " "}, {**rows[1], "pattern_id": None}]
+    path = folder / "runs.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return asyncio.run(FileSource(path).fetch_all(START, NOW))
+
+
+def test_a_files_groups_are_batched_from_its_one_table_as_it_is(
+    tmp_path: Path, batch_only: None
+) -> None:
+    # The file's rows are ordered by pattern once, each group a slice of them: the
+    # batch reads that table (`Fetched.together`), not a concatenation of the groups'
+    # tables, which copied every record once more.
+    groups = file_groups(tmp_path)
+    together = groups[0].together
+    assert all(group.together is together for group in groups)
+    table = batch._one_table(groups)
+    assert table is not None
+    assert table.num_rows == sum(group.count for group in groups) == len(demo_rows()) + 80
+    for name in table.column_names:
+        assert table.column(name).chunk(0).buffers()[-1].address == (
+            together.column(name).chunk(0).buffers()[-1].address
+        )
+    ids = table.column(PATTERN_ID).to_pylist()
+    assert ids == [group.pattern_id for group in groups for _ in range(group.count)]
+    assert "checkout" in ids
+    expected = one_by_one(groups, contract_for())
+    for mine, theirs in zip(batched(groups, contract_for()), expected, strict=True):
+        same(mine, theirs)
+
+
+def test_some_of_a_files_groups_are_batched_without_the_others(
+    tmp_path: Path, batch_only: None
+) -> None:
+    # The one table holds every group's records: for some of the groups, only theirs.
+    groups = file_groups(tmp_path)[1::2]
+    table = batch._one_table(groups)
+    assert table is not None
+    assert table.num_rows == sum(group.count for group in groups)
+    expected = one_by_one(groups, contract_for())
+    for mine, theirs in zip(batched(groups, contract_for()), expected, strict=True):
+        same(mine, theirs)
 
 
 def test_groups_whose_columns_do_not_combine_stay_in_chunks() -> None:

@@ -522,6 +522,56 @@ def _same_values(fast: list[dict[str, Any]], slow: list[dict[str, Any]]) -> bool
     return True
 
 
+@pytest.mark.parametrize("odd", ["blank", "padded", "no number", "none"])
+def test_csv_of_many_blocks_is_typed_block_by_block_as_one_read(tmp_path: Path, odd: str) -> None:
+    # pyarrow reads a CSV in blocks of about 1 MB, each typed as it comes: an odd cell
+    # in a later block (a blank row, a number float() alone reads, a cell no number)
+    # must count as it does in the first one, and the records keep their lines.
+    lines = ["pattern_id,timestamp,execution_time_ms,agent"]
+    for index in range(60_000):  # about 2.6 MB: three blocks
+        lines.append(f"p{index % 3},2026-03-01T10:{index % 60:02d}:00Z,{index}.5,agent-{index}")
+    late = 50_000  # in the third block
+    if odd == "blank":
+        lines.insert(late, " , ,,")
+    elif odd == "padded":
+        lines[late] = lines[late].replace(",agent", " ,agent")
+    elif odd == "no number":
+        lines[late] = lines[late].replace(".5,agent", ".5x,agent")
+    path = tmp_path / "runs.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 2 << 20
+    fast = run(FileSource(path).fetch("p1", START, NOW))
+    slow = run(FileSource(path, arrow=False).fetch("p1", START, NOW))
+    assert isinstance(fast.data, pa.Table) == (odd != "no number")
+    assert fast.count == slow.count == 20_000
+    assert [fast.locate(i) for i in range(0, fast.count, 997)] == [
+        slow.locate(i) for i in range(0, slow.count, 997)
+    ]
+    fast_records = fast.data if odd == "no number" else fast.data.to_pylist()
+    assert _same_values(fast_records, slow.data)
+    if odd == "no number":
+        with pytest.raises(InvalidRecordError) as caught:
+            analyse(fast.data, "p1")
+        assert fast.locate(caught.value.index) == f"line {late + 1}"
+
+
+def test_csv_of_a_header_alone_holds_typed_columns_and_no_records(tmp_path: Path) -> None:
+    path = tmp_path / "runs.csv"
+    path.write_text("pattern_id,timestamp,success,execution_time_ms,agent\n", encoding="utf-8")
+    loaded = FileSource(path).read()
+    assert loaded.arrow
+    assert loaded.data.schema == pa.schema(
+        [
+            ("pattern_id", pa.string()),
+            ("timestamp", pa.string()),
+            ("success", pa.bool_()),
+            ("execution_time_ms", pa.float64()),
+            ("agent", pa.string()),
+        ]
+    )
+    assert loaded.count == 0
+
+
 def test_arrow_whitespace_is_what_python_strips() -> None:
     # Rows of blank cells are found by Arrow's utf8_is_space (and flags trimmed by its
     # trim), and skipped as the standard reader skips the rows str.strip() empties: the

@@ -80,8 +80,9 @@ async def reduce_patterns(
 
 def _one_table(groups: Sequence[Fetched]) -> Any | None:
     """The records of every group in one Arrow table, its `pattern_id` column holding each
-    record's group (dictionary-encoded); None unless every group with records holds an
-    Arrow table and they have one schema (`_common_schema`)."""
+    record's group (dictionary-encoded): the source's own (`Fetched.together`) where
+    the groups are all of it, else their tables concatenated; None unless every group
+    with records holds an Arrow table and they have one schema (`_common_schema`)."""
     filled = [group for group in groups if group.count]
     if not filled:
         return None
@@ -89,6 +90,14 @@ def _one_table(groups: Sequence[Fetched]) -> Any | None:
         import pyarrow as pa
     except ImportError:
         return None
+    # Groups of one table (a file's): all of them when their records are all its rows.
+    together = filled[0].together
+    if (
+        together is not None
+        and all(group.together is together for group in filled)
+        and sum(group.count for group in filled) == together.num_rows
+    ):
+        return _combined(pa, together)
     tables = [group.data for group in filled]
     if not all(isinstance(table, pa.Table) for table in tables):
         return None

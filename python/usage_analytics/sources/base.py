@@ -205,6 +205,11 @@ class Fetched:
     count: int
     locate: Callable[[int], str] = _default_locate
     position: Callable[[int], int] | None = None
+    #: Where a source holds all of `fetch_all`'s groups in one Arrow table (a file's
+    #: records, ordered by pattern), that table, shared by the groups: its `pattern_id`
+    #: column holds each record's group, dictionary-encoded. A batch reduction reads it
+    #: rather than a concatenation of the groups' tables (a copy of every record).
+    together: Any = None
 
 
 def pattern_uuid(text: str) -> UUID | None:
