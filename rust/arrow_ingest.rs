@@ -18,7 +18,7 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
 use arrow_schema::{ArrowError, DataType, TimeUnit};
 
 use rayon::prelude::*;
@@ -107,6 +107,11 @@ pub fn read_batches(
     for batch in batches {
         let batch = batch.map_err(|e| CoreError::InvalidInput(format!("reading the Arrow stream failed: {e}")))?;
         let mut columns = locate_columns(&batch)?;
+        for field in [TIMESTAMP, SUCCESS_FIELD, EXECUTION_TIME, QUALITY, GATES, TIMEOUT_FIELD] {
+            if let Some(col) = &columns[field] {
+                columns[field] = Some(decoded(col, field)?);
+            }
+        }
         if groups.is_some() {
             let index = column_named(&batch.schema(), PATTERN_ID)?
                 .ok_or_else(|| CoreError::InvalidInput("the columnar input has no 'pattern_id' column".into()))?;
@@ -190,6 +195,39 @@ fn locate_columns(batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, CoreErro
         )));
     }
     Ok(columns)
+}
+
+/// A dictionary-encoded column of a time, flag or number field as the plain column it
+/// encodes: a pandas categorical of numbers, a polars `Categorical` cast from booleans, an
+/// Arrow `dictionary_encode()`. The same records give the same analytics whatever their
+/// form; those fields' readers take plain columns, and refused such a column outright.
+/// (Timestamps as text are read from their dictionary as they are: each text parsed once.)
+fn decoded(col: &ArrayRef, field: usize) -> Result<ArrayRef, CoreError> {
+    let Some(dict) = col.as_any_dictionary_opt() else {
+        return Ok(col.clone());
+    };
+    if field == TIMESTAMP && StringColumn::new(dict.values().as_ref()).is_some() {
+        return Ok(col.clone());
+    }
+    // The keys as indices into the values, checked: imported keys may be out of range (a
+    // null key's slot holds anything, so it takes the first value, then is null).
+    let (values, nulls) = (dict.values(), dict.keys().logical_nulls());
+    let mut indices = Vec::with_capacity(col.len());
+    let mut beyond = false;
+    for_each_key(dict, |row, key| {
+        let valid = nulls.as_ref().is_none_or(|n| n.is_valid(row));
+        beyond |= valid && key >= values.len();
+        indices.push(if valid && key < values.len() { key as u64 } else { 0 });
+    });
+    if beyond || (values.is_empty() && nulls.as_ref().is_none_or(|n| n.null_count() < col.len())) {
+        return Err(key_out_of_range(dict, field));
+    }
+    if values.is_empty() {
+        return Ok(arrow_array::new_null_array(values.data_type(), col.len()));
+    }
+    let indices = UInt64Array::new(indices.into(), nulls);
+    arrow_select::take::take(values.as_ref(), &indices, None)
+        .map_err(|e| CoreError::InvalidInput(format!("column '{}' cannot be decoded: {e}", field_name(field))))
 }
 
 /// Refuses an Arrow extension type on a time or number field: only its storage crosses the
@@ -1019,6 +1057,102 @@ mod tests {
             assert!(usable_as_they_are(&usable, max) && crate::wide::on_baseline(|| usable_as_they_are(&usable, max)));
         }
         assert!(usable_as_they_are(&[], 1.0) && usable_as_they_are(&[0.0, 1.0], 1.0));
+    }
+
+    #[test]
+    fn dictionary_encoded_times_flags_and_numbers_read_as_their_plain_columns() {
+        // A pandas categorical of numbers, a dictionary-encoded flag or time column: the
+        // same records as the plain columns, where they were refused as columns.
+        let dictionary = |keys: Vec<Option<i8>>, values: ArrayRef| -> ArrayRef {
+            Arc::new(DictionaryArray::<Int8Type>::try_new(Int8Array::from(keys), values).unwrap())
+        };
+        let hours = [0, MICROS_PER_HOUR, 2 * MICROS_PER_HOUR, 3 * MICROS_PER_HOUR];
+        let plain = RecordBatch::try_from_iter([
+            (
+                "timestamp",
+                Arc::new(TimestampMicrosecondArray::from(hours.to_vec())) as ArrayRef,
+            ),
+            (
+                "success",
+                Arc::new(BooleanArray::from(vec![Some(true), None, Some(false), Some(true)])),
+            ),
+            (
+                "execution_time_ms",
+                Arc::new(Float64Array::from(vec![Some(2.5), Some(-1.0), None, Some(2.5)])),
+            ),
+            ("quality_score", Arc::new(Float64Array::from(vec![0.5, 0.5, 0.25, 0.5]))),
+        ])
+        .unwrap();
+        let encoded = RecordBatch::try_from_iter([
+            (
+                "timestamp",
+                dictionary(
+                    vec![Some(3), Some(2), Some(1), Some(0)],
+                    Arc::new(TimestampMicrosecondArray::from(
+                        hours.iter().rev().copied().collect::<Vec<_>>(),
+                    )),
+                ),
+            ),
+            (
+                "success",
+                dictionary(
+                    vec![Some(0), None, Some(1), Some(0)],
+                    Arc::new(BooleanArray::from(vec![true, false])),
+                ),
+            ),
+            (
+                "execution_time_ms",
+                // A null value, a null key, and the invalid -1.0 (its record's error).
+                dictionary(
+                    vec![Some(1), Some(2), None, Some(1)],
+                    Arc::new(Float64Array::from(vec![None, Some(2.5), Some(-1.0)])),
+                ),
+            ),
+            (
+                "quality_score",
+                dictionary(
+                    vec![Some(0), Some(0), Some(1), Some(0)],
+                    Arc::new(Float64Array::from(vec![0.5, 0.25])),
+                ),
+            ),
+        ])
+        .unwrap();
+        let (plain_chunks, plain_report) = read(plain);
+        let (chunks, report) = read(encoded);
+        assert_eq!(report.invalid, 1);
+        assert_eq!(format!("{report:?}"), format!("{plain_report:?}"));
+        let rows = |c: &[Columns]| {
+            let c = &c[0];
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            (
+                c.timestamp.to_vec(),
+                c.flags.clone(),
+                bits(&c.execution_time_ms),
+                bits(&c.quality_score),
+            )
+        };
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(rows(&chunks), rows(&plain_chunks));
+        // Keys past the values are refused, not clamped to the last value.
+        let values: ArrayRef = Arc::new(Float64Array::from(vec![2.5]));
+        let keys = Int8Array::from(vec![0, 0, 4, 0]);
+        // SAFETY: the key out of range is the point; `decoded` checks every key.
+        let col = unsafe { DictionaryArray::<Int8Type>::new_unchecked(keys, values) };
+        let batch = RecordBatch::try_from_iter([
+            (
+                "timestamp",
+                Arc::new(TimestampMicrosecondArray::from(hours.to_vec())) as ArrayRef,
+            ),
+            ("execution_time_ms", Arc::new(col)),
+        ])
+        .unwrap();
+        let err = read_batches(std::iter::once(Ok(batch)), &window(), None, false, true, |_, _| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("column 'execution_time_ms' is malformed Arrow data: dictionary key 4"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -449,6 +449,10 @@ pub fn number<'py>(value: &Bound<'py, PyAny>, max: f64) -> Result<f64, Invalid<'
     // `__float__` may run Python code: work on an owned reference from here on.
     let owned = value.to_owned();
     let x = number_slow(&owned)?;
+    if x == 0.0 && x.is_sign_negative() && below_zero(&owned) {
+        // A negative Decimal or Fraction too small for a float (-1e-400) converts to -0.0.
+        return Err(out_of_range(&owned, max));
+    }
     in_range(&owned, x, max)
 }
 
@@ -457,14 +461,26 @@ fn in_range<'py>(value: &Bound<'py, PyAny>, x: f64, max: f64) -> Result<f64, Inv
         return Err(Invalid::new(value, "must be a finite number"));
     }
     if !(0.0..=max).contains(&x) {
-        let range = if max.is_infinite() {
-            "must be >= 0".to_owned()
-        } else {
-            format!("must be within [0, {max}]")
-        };
-        return Err(Invalid::new(value, range));
+        return Err(out_of_range(value, max));
     }
     Ok(x + 0.0) // -0.0 -> 0.0
+}
+
+fn out_of_range<'py>(value: &Bound<'py, PyAny>, max: f64) -> Invalid<'py> {
+    let range = if max.is_infinite() {
+        "must be >= 0".to_owned()
+    } else {
+        format!("must be within [0, {max}]")
+    };
+    Invalid::new(value, range)
+}
+
+/// Whether `value < 0` in Python (its conversion gave -0.0: a true zero is not below it).
+fn below_zero(value: &Bound<'_, PyAny>) -> bool {
+    value.lt(0).unwrap_or_else(|e| {
+        note_interrupt(value.py(), e);
+        false
+    })
 }
 
 fn number_slow<'py>(value: &Bound<'py, PyAny>) -> Result<f64, Invalid<'py>> {

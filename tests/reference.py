@@ -293,6 +293,11 @@ def read_number(field: str, value: Any) -> float | None:
     return number
 
 
+def below_zero(value: Any, number: float) -> bool:
+    """A number is negative as itself: a Decimal of -1e-400 converts to the float -0.0."""
+    return number < 0 or bool(value < 0)
+
+
 def read_str(field: str, value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -317,10 +322,12 @@ def read_record(record: Any) -> Record:
     timestamp_us = read_timestamp(get("timestamp"))
     success = read_bool("success", get("success"), default=False)
     execution_time_ms = read_number("execution_time_ms", get("execution_time_ms"))
-    if execution_time_ms is not None and execution_time_ms < 0:
+    if execution_time_ms is not None and below_zero(get("execution_time_ms"), execution_time_ms):
         raise InvalidValue("execution_time_ms", get("execution_time_ms"), "must be >= 0")
     quality_score = read_number("quality_score", get("quality_score"))
-    if quality_score is not None and not 0.0 <= quality_score <= 1.0:
+    if quality_score is not None and (
+        below_zero(get("quality_score"), quality_score) or quality_score > 1.0
+    ):
         raise InvalidValue("quality_score", get("quality_score"), "must be in [0, 1]")
     quality_gates_passed = read_bool(
         "quality_gates_passed", get("quality_gates_passed"), default=True

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,7 @@ from child import run_python
 from equivalence import comparable, differences
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from reference import US_PER_DAY, datetime_to_micros
 from strategies import (
     PROFILES,
@@ -59,6 +61,7 @@ from usage_analytics import (
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
+    UsageAccumulator,
     UsageAnalyticsError,
     UsageTrendType,
 )
@@ -1014,6 +1017,78 @@ def test_a_column_of_values_of_several_kinds_reads_as_its_records(
 @pytest.mark.parametrize(
     ("field", "values"),
     [
+        ("success", [1.0, 0.0, 1.0]),
+        ("timeout", ["true", "false", None]),
+        ("execution_time_ms", ["1.5", "2", "3"]),
+        ("timestamp", [1.5e15, 1.6e15, 1.7e15]),
+        ("agent", [1, 5, 7]),
+        ("context_type", [True, False, None]),
+    ],
+)
+def test_a_column_of_values_its_field_refuses_reads_as_its_records(
+    field: str, values: list[Any]
+) -> None:
+    # Values all of one kind no column of their field takes: as a dict of lists (or a
+    # pandas column of objects) the call was refused whole, naming no record, even in
+    # skip mode, where one value of another kind among them made each its record's error.
+    columns: dict[str, list[Any]] = {"timestamp": TIMES[:3], field: values}
+    rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    frame = pd.DataFrame(
+        {name: pd.Series(column, dtype=object) for name, column in columns.items()}
+    )
+    for mode in ("raise", "skip"):
+        results: list[Any] = []
+        for data in (rows, columns, frame):
+            try:
+                results.append(
+                    comparable(REDUCER.execute_reduction_sync(request(data, on_invalid=mode)))
+                )
+            except InvalidRecordError as error:
+                results.append(str(error))
+        assert results[1] == results[0]
+        assert results[2] == results[0]
+    assert results[0]["data_quality"]["invalid_records"] == sum(v is not None for v in values)
+
+
+@pytest.mark.parametrize("field", ["timestamp", *FLAG_FIELDS, *NUMBER_FIELDS])
+@pytest.mark.parametrize("form", ["pandas_category", "arrow_dictionary"])
+def test_dictionary_encoded_times_flags_and_numbers_equal_their_plain_columns(
+    field: str, form: str
+) -> None:
+    # A categorical of numbers, flags or times was refused as a column ("has Arrow type
+    # Dictionary(Int8, Float64)"), where the same values plain were read.
+    plain_values: dict[str, list[Any]] = {
+        "timestamp": [TIMES[0], TIMES[1], TIMES[0], TIMES[2]],
+        "success": [True, None, False, True],
+        "quality_gates_passed": [False, True, None, True],
+        "timeout": [None, True, False, False],
+        "execution_time_ms": [2.5, None, 4.0, 2.5],
+        "quality_score": [0.5, 1.5, None, 0.5],  # (1.5: its record's error)
+    }
+    frame = pd.DataFrame({"timestamp": TIMES[:4], field: plain_values[field]})
+    plain = pa.Table.from_pandas(frame, preserve_index=False)
+    if form == "pandas_category":
+        encoded: Any = frame.assign(**{field: frame[field].astype("category")})
+        assert isinstance(encoded[field].dtype, pd.CategoricalDtype)
+    else:
+        index = plain.column_names.index(field)
+        encoded = plain.set_column(index, field, plain.column(field).dictionary_encode())
+    for mode in ("raise", "skip"):
+        results: list[Any] = []
+        for data in (plain, encoded):
+            try:
+                results.append(
+                    comparable(REDUCER.execute_reduction_sync(request(data, on_invalid=mode)))
+                )
+            except InvalidRecordError as error:
+                results.append(str(error))
+        assert results[1] == results[0]
+    assert not isinstance(results[0], str)
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
         ("execution_time_ms", pd.Series([1.0, pd.NA, 3.0], dtype=object)),
         ("execution_time_ms", np.array([1, pd.NA, 3], dtype=object)),
         ("execution_time_ms", np.array([1, np.nan, 3], dtype=object)),
@@ -1517,6 +1592,50 @@ def test_date32_days_beyond_the_microsecond_range_are_invalid_records() -> None:
 def test_arrow_array_that_is_not_a_table_is_a_clear_error() -> None:
     with pytest.raises(UsageAnalyticsError, match="not a table"):
         REDUCER.execute_reduction_sync(request(pa.array([1, 2])))
+
+
+NOT_RECORDS: dict[str, tuple[Callable[[], Any], str]] = {
+    "pandas_series": (
+        lambda: pd.Series(TIMES, name="timestamp"),
+        "one column (a pandas Series named 'timestamp'), not a table of records",
+    ),
+    "polars_series": (
+        lambda: pl.Series("timestamp", TIMES),
+        "one column (a polars Series named 'timestamp'), not a table of records",
+    ),
+    "chunked_array": (
+        lambda: pa.chunked_array([[1, 2]]),
+        "one column (a pyarrow ChunkedArray of type int64), not a table of records",
+    ),
+    "single_record": (
+        lambda: {"timestamp": WHEN, "success": True},
+        "looks like a single record (its 'timestamp' is a datetime, not a column)",
+    ),
+    "number": (lambda: 42, "must be a list of record mappings, a dict of columns, or an"),
+}
+
+
+@pytest.mark.parametrize("form", list(NOT_RECORDS))
+def test_data_of_no_input_form_is_refused_alike_by_reducer_and_accumulator(form: str) -> None:
+    # A Series gave Arrow's own words ("ArrowSchema describes non-struct type"), and an
+    # accumulator's update other messages than the reducer's (a TypeError for a number).
+    make, message = NOT_RECORDS[form]
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        request(make())
+    accumulator = UsageAccumulator(START, END)
+    with pytest.raises(UsageAnalyticsError, match=re.escape(message)):
+        accumulator.update(make())
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        ModelUsageAnalyticsBatchInput(
+            time_window_start=START, time_window_end=END, execution_data=make()
+        )
+
+
+def test_none_is_no_records_for_reducer_and_accumulator_alike() -> None:
+    assert REDUCER.execute_reduction_sync(request(None)).total_data_points == 0
+    accumulator = UsageAccumulator(START, END)
+    accumulator.update(None)  # (was a TypeError)
+    assert accumulator.finalize(pattern_id="p").total_data_points == 0
 
 
 # --------------------------------------------------------------------------- empty input

@@ -334,6 +334,20 @@ def test_a_value_arrow_cannot_hold_is_its_records_error_as_in_the_reducer() -> N
     assert raised.value.location == "index label 250"
 
 
+def test_bools_dask_made_text_are_refused_on_the_client_saying_why() -> None:
+    # Dask's default `dataframe.convert-string` makes a pandas column of bools and None
+    # the text "True" and "False": every task failed naming its Arrow type alone.
+    frame = _frame(100, 2, seed=23)
+    frame["timeout"] = pd.Series([True, None, False, True] * 25, dtype=object)
+    with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": True}):
+        text = dd.from_pandas(frame, npartitions=2, sort=True)
+        with pytest.raises(UsageAnalyticsError, match=r"column 'timeout' holds text .* 'boolean'"):
+            analyze(text, on_invalid="skip", **WINDOW)
+        flags = frame.assign(timeout=frame["timeout"].astype("boolean"))
+        result = analyze(dd.from_pandas(flags, npartitions=2, sort=True), **WINDOW)
+    assert_batch_equivalent(result, _expected(frame))
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [

@@ -407,6 +407,26 @@ def test_booleans_as_database_ints_and_numbers_of_other_types() -> None:
     assert out.performance_metrics.p50_execution_time_ms == 2.5
 
 
+def test_negative_numbers_too_small_for_a_float_are_invalid_not_zero() -> None:
+    # float(Decimal("-1e-400")) is -0.0, which counted as a time of 0 ms and a score of 0;
+    # a negative number is invalid whatever its size. A zero with a sign is still zero.
+    from decimal import Decimal
+    from fractions import Fraction
+
+    when = START + 6 * DAY
+    for field in ("execution_time_ms", "quality_score"):
+        for tiny in (Decimal("-1e-400"), Fraction(-1, 10**400), -5e-324):
+            out = analyse([{"timestamp": when, field: tiny}], on_invalid="skip")
+            assert out.data_quality.invalid_records == 1, (field, tiny)
+            sample = out.data_quality.error_samples[0]
+            assert sample.field == field
+            assert sample.value.startswith(repr(tiny)[:30])  # (long ones shortened)
+            assert sample.reason.startswith(("must be >= 0", "must be within [0, 1"))
+        for zero in (Decimal("-0"), -0.0, np.float32(-0.0), Fraction(0)):
+            out = analyse([{"timestamp": when, field: zero}])
+            assert out.data_quality.invalid_records == 0, (field, zero)
+
+
 def test_file_types_of_makefile_dotfile_double_extension_and_windows_path() -> None:
     paths = [
         "Makefile",

@@ -631,6 +631,34 @@ def test_jsonl_nested_too_deeply_is_a_clear_error(tmp_path: Path, line: int) -> 
     assert fetched.count == 2
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+def test_jsonl_record_giving_a_field_twice_is_refused(tmp_path: Path, arrow: bool) -> None:
+    # JSON readers keep one of the values silently (Python's the last): the record was
+    # read as a failure of 7 ms. A key that is no record field may repeat, as a CSV
+    # column that is none may.
+    path = tmp_path / "runs.jsonl"
+    first = '{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z", "note": 1, "note": 2}'
+    second = (
+        '{"pattern_id": "p", "timestamp": "2026-03-01T11:00:00Z", "success": true, '
+        '"ok": 1, "success": false, "ok": 2}'
+    )
+    path.write_text(f"{first}\n{second}\n", encoding="utf-8")
+    with pytest.raises(
+        SourceError,
+        match=r"runs.jsonl, line 2: the record gives the key\(s\) "
+        r"'success' more than once: keep one",
+    ):
+        run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    # Mapped: the key read as the field is checked, the field's own name no longer read.
+    mapped = FileSource(path, TableSpec(columns={"success": "ok"}), arrow=arrow)
+    with pytest.raises(SourceError, match=r"line 2: the record gives the key\(s\) 'ok' more"):
+        run(mapped.fetch("p", START, NOW))
+    once = second.replace('"ok": 2', '"okay": 2')
+    path.write_text(f"{first}\n{once}\n", encoding="utf-8")
+    fetched = run(mapped.fetch("p", START, NOW))
+    assert fetched.count == 2
+
+
 def test_jsonl_with_blank_lines_is_still_read_by_pyarrow(tmp_path: Path) -> None:
     path = tmp_path / "runs.jsonl"
     path.write_text(

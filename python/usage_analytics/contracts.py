@@ -35,7 +35,8 @@ from pydantic import (
 )
 
 from usage_analytics import _core
-from usage_analytics.ingest import is_arrow
+from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.ingest import records_container
 
 if TYPE_CHECKING:
     from usage_analytics.health import HealthFinding, HealthThresholds
@@ -440,23 +441,10 @@ class AnalyticsRequest(BaseModel):
     @field_validator("execution_data")
     @classmethod
     def _records_container(cls, value: Any) -> Any:
-        if value is None:
-            return []
-        if isinstance(value, Mapping):
-            for name, column in value.items():
-                if isinstance(column, (str, bytes)) or not hasattr(column, "__len__"):
-                    raise ValueError(
-                        f"execution_data looks like a single record (its '{name}' is a "
-                        f"{type(column).__name__}, not a column): pass a list of records or "
-                        "a dict of columns (name -> list or numpy array)"
-                    )
-            return value
-        if isinstance(value, (list, tuple)) or is_arrow(value):
-            return value
-        raise ValueError(
-            "execution_data must be a list of record mappings, a dict of columns, or an "
-            f"Arrow-compatible table (pyarrow, polars, pandas, DuckDB); got {type(value).__name__}"
-        )
+        try:
+            return records_container(value)
+        except UsageAnalyticsError as error:
+            raise ValueError(str(error)) from None
 
     _known_zone = field_validator("timezone")(known_time_zone)
 

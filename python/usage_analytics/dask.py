@@ -33,8 +33,9 @@ within `relative_accuracy` (`performance_metrics.percentile_method` says which).
 
 Invalid records: with `on_invalid="raise"` a partition holding one raises
 `InvalidRecordError` in its task, and `analyze` raises it on the client (when several
-partitions hold some, the one that fails first); with `"skip"` they are left out and
-counted. A record's `index` in the error is its row position *within its partition*
+partitions hold some, the one that fails first; its `more` counts that partition's other
+invalid records, as the others may not have been read); with `"skip"` they are left out
+and counted. A record's `index` in the error is its row position *within its partition*
 (partitions do not know their global offsets), so the error also names the row's index
 label (`location`: for a default index, its position in the whole frame). The `index` of
 a sample in `data_quality.error_samples` is the record's position within its partition,
@@ -54,7 +55,10 @@ record by record as the reducer reads it, each bad value its record's error. Not
 Dask's `dataframe.convert-string` setting (on by default) turns a pandas column of Python
 objects into text when the Dask frame is made: an int among an agent column's names then
 reaches this module as the text "1", a valid name, where the reducer given the pandas
-frame refuses the int. Turn the setting off to keep such values as they are.
+frame refuses the int. Turn the setting off to keep such values as they are. A flag
+column of bools with a missing value (pandas' object dtype) becomes the text "True" and
+"False" the same way: such a column is refused on the client, saying so (the core takes
+no text flags), where the reducer given the pandas frame reads the bools.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ from usage_analytics.contracts import (
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.ingest import RECORD_COLUMNS, mixed_object_column
-from usage_analytics.sources.base import FIELDS
+from usage_analytics.sources.base import FIELDS, FLAG_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
 __all__ = [
@@ -194,6 +198,9 @@ def _columns(ddf: Any, by: str) -> list[str]:
     # Only the record fields the core reads: a column store (Parquet) loads nothing else.
     # (The index comes along anyway, read as a column when `_index_as_column` says so.)
     fields = [name for name in FIELDS if name in present and name != by]
+    for name in fields:
+        if name in FLAG_FIELDS:
+            _check_flag_dtype(name, ddf[name].dtype)
     return [by, *fields] if by in present else fields
 
 
@@ -224,6 +231,23 @@ def _check_id_dtype(by: str, dtype: Any) -> None:
         raise UsageAnalyticsError(
             f"cannot group by column {by!r} of dtype {dtype}: pattern ids are strings, "
             "integers or UUIDs"
+        )
+
+
+def _check_flag_dtype(name: str, dtype: Any) -> None:
+    """Refuse, on the client, a flag column of text, which the core refuses in every task
+    ("has Arrow type LargeUtf8"), saying how it may have come about: Dask's
+    `dataframe.convert-string` makes a pandas column of bools with a None (the object
+    dtype) the text "True" and "False"."""
+    import pandas as pd
+
+    arrow_type = str(getattr(dtype, "pyarrow_dtype", ""))
+    if isinstance(dtype, pd.StringDtype) or arrow_type in ("string", "large_string"):
+        raise UsageAnalyticsError(
+            f"column {name!r} holds text (dtype {dtype}), not flags. If it held Python "
+            "bools and None, Dask's 'dataframe.convert-string' setting made them text: "
+            "give the pandas column the 'boolean' dtype (.astype('boolean')) before making "
+            "the Dask frame, or turn the setting off"
         )
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "is_arrow",
     "mixed_object_column",
     "read_any",
+    "records_container",
     "reduce_any",
     "row_count",
 ]
@@ -107,12 +108,63 @@ def reduce_any(
     )
 
 
+def records_container(data: Any) -> Any:
+    """`data` as `read_any` takes it (None: no records), or a `UsageAnalyticsError` saying
+    what it is instead: a single record (a dict of values, not of columns), one column (a
+    pandas or polars Series, a pyarrow ChunkedArray), or another type."""
+    if data is None:
+        return []
+    if isinstance(data, Mapping):
+        for name, column in data.items():
+            if isinstance(column, (str, bytes)) or not hasattr(column, "__len__"):
+                raise UsageAnalyticsError(
+                    f"execution_data looks like a single record (its '{name}' is a "
+                    f"{type(column).__name__}, not a column): pass a list of records or "
+                    "a dict of columns (name -> list or numpy array)"
+                )
+        return data
+    if isinstance(data, (list, tuple)):
+        return data
+    if not is_arrow(data):
+        raise UsageAnalyticsError(
+            "execution_data must be a list of record mappings, a dict of columns, or an "
+            f"Arrow-compatible table (pyarrow, polars, pandas, DuckDB); got {type(data).__name__}"
+        )
+    column = _one_column(data)
+    if column is not None:
+        raise UsageAnalyticsError(
+            f"execution_data is one column ({column}), not a table of records: pass a "
+            "table or frame of the record columns ('timestamp', 'success', ...)"
+        )
+    return data
+
+
+def _one_column(data: Any) -> str | None:
+    """What `data` is where it is a single column: a pandas or polars Series or a pyarrow
+    ChunkedArray, other than of structs (each a record); else None. (A pyarrow Array of
+    other than structs the core refuses, naming its type.)"""
+    library, kind = _library(data), type(data).__name__
+    if library in ("pandas", "polars") and kind == "Series":
+        dtype = data.dtype
+        arrow_type = getattr(dtype, "pyarrow_dtype", None)  # (a pandas ArrowDtype)
+        if type(dtype).__name__ == "Struct" or str(arrow_type).startswith("struct<"):
+            return None
+        return f"a {library} Series named {getattr(data, 'name', None)!r}"
+    if library == "pyarrow" and kind == "ChunkedArray":
+        import pyarrow as pa
+
+        if not pa.types.is_struct(data.type):
+            return f"a pyarrow ChunkedArray of type {data.type}"
+    return None
+
+
 def read_any(
     data: Any, *, records: CoreReader, arrow: ArrowReader, grouped: bool
 ) -> dict[str, Any]:
-    """Hand `data` to the core's reader for its form: `records` for a list or tuple of
-    mappings, `arrow` for Arrow data (a dict of columns is converted first). `grouped`: a
-    batch, which reads the `pattern_id` column too."""
+    """Hand `data` to the core's reader for its form (`records_container`): `records` for
+    a list or tuple of mappings, `arrow` for Arrow data (a dict of columns is converted
+    first). `grouped`: a batch, which reads the `pattern_id` column too."""
+    data = records_container(data)
     if isinstance(data, (list, tuple)):
         return records(data)
     wanted = RECORD_COLUMNS if grouped else _FIELD_COLUMNS
@@ -134,7 +186,7 @@ def read_any(
             return arrow(columns_to_arrow(data, wanted), True)
         except _MixedValues as mixed:
             return records(mixed.rows)
-    raise TypeError(f"cannot read records from {type(data).__name__}")
+    raise AssertionError("records_container passed an input of no form")  # (unreachable)
 
 
 def _duckdb_reads(data: Any) -> threading.RLock:
@@ -178,6 +230,10 @@ def _read_arrow(
         if rows is None:
             raise _several_kinds_error(*mixed)
         return records(rows)
+    if _refused_object_column(data, wanted):
+        rows = _frame_records(data)
+        if rows is not None:
+            return records(rows)
     try:
         table = _without_null_columns(_struct_chunks_as_table(data))
     except MissingDependencyError:
@@ -241,6 +297,57 @@ def mixed_object_column(frame: Any, wanted: frozenset[str]) -> tuple[str, list[s
         if kinds:
             return name, kinds
     return None
+
+
+def _refused_object_column(frame: Any, wanted: frozenset[str]) -> bool:
+    """Whether a pandas frame has a record column of Python objects that the core would
+    refuse as a column (`_column_taken`): strings for flags, say. Its records are read
+    instead, each value judged, as they are when another kind of value is among them."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return False
+    import pandas as pd
+
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return False  # (the frame's export names the extra it needs)
+    for name in frame.columns:
+        if name not in wanted or name == "pattern_id" or not _holds_objects(frame[name]):
+            continue
+        # (pandas' own check first, one pass in C: text in a text column, the usual
+        # object column, is not converted twice.)
+        inferred = pd.api.types.infer_dtype(frame[name], skipna=True)
+        if inferred in _TAKEN_INFERRED.get(name, _TAKEN_INFERRED["agent"]):
+            continue
+        try:
+            kind = pa.array(frame[name], from_pandas=True).type
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            continue  # (the export's own error says so)
+        if not _column_taken(pa, name, kind):
+            return True
+    return False
+
+
+def _column_taken(pa: Any, name: str, kind: Any) -> bool:
+    """Whether the core reads a column of Arrow type `kind` as record field `name`'s:
+    the types it refuses as a column hold values each of which a record's reader refuses
+    too (a text flag, a float timestamp, a number as a name)."""
+    types = pa.types
+    if types.is_null(kind) or types.is_dictionary(kind):
+        return True  # (all missing; a categorical is the frame's own typed column)
+    if name == "timestamp":
+        return bool(
+            types.is_timestamp(kind)
+            or types.is_date(kind)
+            or types.is_string(kind)
+            or types.is_large_string(kind)
+            or types.is_int64(kind)
+        )
+    if name in _FLAG_COLUMNS:
+        return bool(types.is_boolean(kind) or types.is_integer(kind))
+    if name in _NUMBER_COLUMNS:
+        return bool(types.is_integer(kind) or types.is_floating(kind) or types.is_decimal(kind))
+    return bool(types.is_string(kind) or types.is_large_string(kind))
 
 
 def _holds_objects(series: Any) -> bool:
@@ -526,6 +633,11 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
+        refused = name != "pattern_id" and not _column_taken(pa, name, arrays[name].type)
+        if refused and isinstance(column, (list, tuple)) and _reads_as_records(columns):
+            # (Values all of a kind the field's column cannot be, a text flag, say: each
+            # record's error, as with one value of another kind among them.)
+            raise _MixedValues(_rows(columns))
         objects = isinstance(column, (list, tuple)) or _holds_objects(column)
         if objects and _may_coerce(pa, arrays[name].type):
             kinds = _column_kinds(name, column)
@@ -547,6 +659,16 @@ def _may_coerce(pa: Any, kind: Any) -> bool:
 
 #: The record fields whose ints and floats are both numbers (one f64 to the core).
 _NUMBER_COLUMNS = frozenset({"execution_time_ms", "quality_score"})
+#: The record fields of flags (bools, or the ints 0 and 1).
+_FLAG_COLUMNS = frozenset({"success", "quality_gates_passed", "timeout"})
+#: `pandas.api.types.infer_dtype` results of object columns the core takes, by field
+#: (text fields: "agent"'s); other results are decided by their Arrow type.
+_TAKEN_INFERRED = {
+    "timestamp": frozenset({"empty", "string", "datetime", "date"}),
+    **dict.fromkeys(_FLAG_COLUMNS, frozenset({"empty", "boolean", "integer"})),
+    **dict.fromkeys(_NUMBER_COLUMNS, frozenset({"empty", "integer", "floating", "decimal"})),
+    "agent": frozenset({"empty", "string"}),
+}
 #: The types of pandas' missing markers (pandas is not imported to name them).
 _MISSING_TYPE_NAMES = frozenset({"NAType", "NaTType"})
 #: `pandas.api.types.infer_dtype` results (missing markers skipped) of objects of one

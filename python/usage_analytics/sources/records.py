@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,7 +136,7 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                 if not line.strip():
                     continue
                 try:
-                    value = json.loads(line)
+                    value = _JSON_LINE.decode(line)
                 except json.JSONDecodeError as error:
                     raise SourceError(
                         f"{path}, line {number}: not valid JSON: {error.msg} (column {error.colno})"
@@ -152,6 +153,8 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     raise SourceError(
                         f"{path}, line {number}: expected a JSON object, got {_json_value(value)}"
                     )
+                if isinstance(value, _KeysRepeated):
+                    _check_keys_once(value, rename, f"{path}, line {number}")
                 record = _renamed(value, rename) if columns else value
                 _check_pattern_id(record.get(PATTERN_ID), f"{path}, line {number}")
                 records.append(record)
@@ -159,6 +162,41 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
         except UnicodeDecodeError:
             raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+class _KeysRepeated(dict[str, Any]):
+    """A JSON object naming keys more than once (`repeated`), holding each one's last
+    value, as `json` keeps it."""
+
+    repeated: list[str]
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) == len(pairs):
+        return value
+    repeated = _KeysRepeated(value)
+    counts = Counter(key for key, _ in pairs)
+    repeated.repeated = sorted(key for key, count in counts.items() if count > 1)
+    return repeated
+
+
+#: JSON Lines' decoder: `json`'s, telling the objects that repeat a key (one decoder made
+#: once: `json.loads` with a hook makes one per call, half the reader's time).
+_JSON_LINE = json.JSONDecoder(object_pairs_hook=_json_object)
+
+
+def _check_keys_once(record: _KeysRepeated, rename: Callable[[str], list[str]], where: str) -> None:
+    """Refuse a record that gives a record field twice: JSON readers keep one of the
+    values (Python's the last) silently, as a CSV header naming a column twice is refused.
+    (pyarrow's reader refuses such a line, which sends the file here.)"""
+    fields = {PATTERN_ID, *FIELDS}
+    twice = [key for key in record.repeated if fields & set(rename(key))]
+    if twice:
+        raise SourceError(
+            f"{where}: the record gives the key(s) {', '.join(map(repr, twice))} more than "
+            "once: keep one"
+        )
 
 
 def _first_line_not_utf8(path: Path) -> str:
