@@ -293,6 +293,45 @@ def test_analyze_default_window_is_30_days_up_to_the_newest_record(
     assert document["usage_metrics"]["total_executions"] == 2
 
 
+@pytest.mark.parametrize("kind", ["parquet", "csv", "sqlite"])
+def test_default_window_ends_at_the_newest_record_a_window_can_hold(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    # A timestamp past the year 9999 (an Arrow timestamp of year 148,000; ISO text at the
+    # end of 9999 with a negative offset) is in no window: the default window ended there,
+    # and the command failed with no file or record named.
+    import sqlite3
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    newest = "2026-02-15T04:30:00Z"
+    if kind == "parquet":
+        path = tmp_path / "runs.parquet"
+        stamps = [datetime(2026, 2, 15, 4, 30, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)]
+        micros = [int(stamp.timestamp()) * 1_000_000 for stamp in stamps] + [2**62]
+        pq.write_table(pa.table({"timestamp": pa.array(micros, pa.timestamp("us", "UTC"))}), path)
+    else:
+        texts = [newest, "2026-02-01T00:00:00Z", "9999-12-31T23:00:00-05:00"]
+        if kind == "csv":
+            path = tmp_path / "runs.csv"
+            path.write_text("timestamp\n" + "\n".join(texts) + "\n", encoding="utf-8")
+        else:
+            path = tmp_path / "runs.sqlite"
+            with sqlite3.connect(path) as connection:
+                connection.execute(
+                    "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)"
+                )
+                rows = [("p", text) for text in texts]
+                connection.executemany("INSERT INTO pattern_executions VALUES (?, ?)", rows)
+            connection.close()
+    code, out, err = run(capsys, "analyze", str(path), "--pattern", "p", "--format", "json")
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert document["time_window"]["end"] == newest
+    assert document["usage_metrics"]["total_executions"] == 2
+
+
 def test_analyze_file_without_pattern_id_belongs_to_the_given_pattern(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

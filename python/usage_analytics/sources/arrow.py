@@ -28,7 +28,9 @@ from usage_analytics.sources.base import (
     pattern_key,
 )
 from usage_analytics.sources.timestamps import (
+    ANALYSABLE_US,
     ISO_PATTERN,
+    analysable,
     parse_timestamp,
     shifted_date,
     timestamp_of,
@@ -235,13 +237,17 @@ def _newest_text(pa: Any, column: Any) -> int | None:
         except ValueError:
             continue
         same_day = pc.filter(text, pc.equal(days, day)).to_pylist()
-        if not any(parse_timestamp(value) is not None for value in same_day):
+        if not any(_in_a_window(parse_timestamp(value)) for value in same_day):
             continue
         low = shifted_date(first, -2, low=True)
         candidates = pc.filter(text, pc.greater_equal(days, low)).to_pylist()
         parsed = [parse_timestamp(value) for value in candidates]
-        return max(value for value in parsed if value is not None)
+        return max(value for value in parsed if value is not None and analysable(value))
     return None
+
+
+def _in_a_window(stamp: int | None) -> bool:
+    return stamp is not None and analysable(stamp)
 
 
 def newest_micros(pa: Any, column: Any) -> int | None:
@@ -258,11 +264,15 @@ def newest_micros(pa: Any, column: Any) -> int | None:
         column = column.cast(pa.timestamp("us")).cast(pa.int64())
     elif not pa.types.is_int64(kind):
         return None
-    value = pa.compute.max(column).as_py()
+    pc = pa.compute
+    first, last = ANALYSABLE_US
+    within = pc.and_(pc.greater_equal(column, first), pc.less_equal(column, last))
+    value = pc.max(pc.filter(column, within)).as_py()
     return None if value is None else int(value)
 
 
 def newest_of_records(records: Sequence[Mapping[str, Any]]) -> int | None:
-    """The newest valid timestamp of record mappings, in microseconds (no pyarrow)."""
+    """The newest valid timestamp of record mappings that a window can hold, in
+    microseconds (no pyarrow)."""
     stamps = (timestamp_of(record.get("timestamp")) for record in records)
-    return max((stamp for stamp in stamps if stamp is not None), default=None)
+    return max((stamp for stamp in stamps if stamp is not None and analysable(stamp)), default=None)

@@ -72,6 +72,7 @@ from usage_analytics.sources.base import (
     unknown_pattern,
 )
 from usage_analytics.sources.timestamps import (
+    analysable,
     datetime_of,
     format_utc,
     micros,
@@ -541,13 +542,16 @@ def _row_locator(rows: Sequence[tuple[Any, ...]], stamp: int) -> Callable[[int],
 
 
 def _readable(text: Any) -> bool:
-    return isinstance(text, str) and parse_timestamp(text) is not None
+    """Whether the core reads `text` as a time that a window can hold."""
+    stamp = parse_timestamp(text) if isinstance(text, str) else None
+    return stamp is not None and analysable(stamp)
 
 
 def _read_stamps(texts: Iterable[tuple[Any]]) -> list[int]:
-    """The instants (epoch microseconds) of the texts the core reads as times."""
+    """The instants (epoch microseconds) of the texts the core reads as times that a
+    window can hold (not the end of 9999 with a negative offset, say)."""
     stamps = (parse_timestamp(text) for (text,) in texts if isinstance(text, str))
-    return [stamp for stamp in stamps if stamp is not None]
+    return [stamp for stamp in stamps if stamp is not None and analysable(stamp)]
 
 
 def _newest(

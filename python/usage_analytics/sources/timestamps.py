@@ -17,8 +17,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 __all__ = [
+    "ANALYSABLE_US",
     "EPOCH",
     "ISO_PATTERN",
+    "analysable",
     "format_utc",
     "micros",
     "parse_timestamp",
@@ -44,6 +46,21 @@ def micros(value: datetime) -> int:
         value = value.replace(tzinfo=UTC)
     delta = value - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+#: The first and last instants a window can hold (Python's datetimes: the years 1-9999,
+#: UTC), in microseconds since the epoch. A record's timestamp may lie beyond (an Arrow
+#: timestamp of year 148,000, ISO text at the end of 9999 with a negative offset): it is
+#: in no window, so a window defaulted to the newest record ends at the newest within.
+ANALYSABLE_US = (
+    micros(datetime.min.replace(tzinfo=UTC)),
+    micros(datetime.max.replace(tzinfo=UTC)),
+)
+
+
+def analysable(us: int) -> bool:
+    """Whether an instant (microseconds since the epoch) lies within `ANALYSABLE_US`."""
+    return ANALYSABLE_US[0] <= us <= ANALYSABLE_US[1]
 
 
 def _offset_seconds(text: str | None) -> int | None:
