@@ -570,7 +570,7 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         "invalid_record_in_sqlite",
         lambda t, s: ["analyze", _sqlite_with_bad_record(t), "--pattern", "p"],
         1,
-        "the row with timestamp '2026-03-01T11:00:00Z': field 'quality_score' = 7.0",
+        "the row with rowid 2 (timestamp '2026-03-01T11:00:00Z'): field 'quality_score' = 7.0",
     ),
     (
         "records_without_pattern_id",
@@ -583,7 +583,7 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         "invalid_record_in_dashboard",
         lambda t, s: ["dashboard", _sqlite_with_bad_record(t)],
         1,
-        "bad.sqlite, the row with timestamp '2026-03-01T11:00:00Z'",
+        "bad.sqlite, the row with rowid 2 (timestamp '2026-03-01T11:00:00Z')",
     ),
 ]
 
@@ -633,7 +633,7 @@ def _source_without_a_valid_timestamp(kind: str, directory: Path, postgres_url: 
 #: kind -> where its first record is, and the message about its timestamp
 WITHOUT_A_VALID_TIMESTAMP = {
     "csv": "line 2: field 'timestamp' = '11/30/2026 10:00': not an ISO-8601 date-time",
-    "sqlite": "the row with timestamp '2026-13-01T10:00:00Z': field 'timestamp' = "
+    "sqlite": "the row with rowid 1 (timestamp '2026-13-01T10:00:00Z'): field 'timestamp' = "
     "'2026-13-01T10:00:00Z': is not a valid date-time",
     "postgresql": "the row with timestamp 'infinity': field 'timestamp' = 'infinity': "
     "not an ISO-8601 date-time",
@@ -692,7 +692,8 @@ def test_dashboard_names_the_first_invalid_record_and_counts_them_all(
     if kind == "sqlite":
         write_sqlite(path, rows)
         first = (
-            "pattern a, the row with timestamp '2026-03-01T12:00:00Z': field 'quality_score' = -1.0"
+            "pattern a, the row with rowid 3 (timestamp '2026-03-01T12:00:00Z'): "
+            "field 'quality_score' = -1.0"
         )
     else:
         save_records(path, rows)
@@ -749,4 +750,4 @@ def test_skip_mode_analyses_a_database_with_an_invalid_record(
     source = _sqlite_with_bad_record(tmp_path)
     code, out, _ = run(capsys, "analyze", source, "--pattern", "p", "--on-invalid", "skip")
     assert code == 0
-    assert "the row with timestamp '2026-03-01T11:00:00Z': quality_score = 7.0" in out
+    assert "the row with rowid 2 (timestamp '2026-03-01T11:00:00Z'): quality_score = 7.0" in out

@@ -818,7 +818,9 @@ def test_sqlite_values_of_other_types_are_judged_as_records(tmp_path: Path) -> N
     result = analyse(fetched.data, "p", on_invalid="skip")
     first, second = result.data_quality.error_samples
     assert (first.field, second.field) == ("execution_time_ms", "success")
-    assert fetched.locate(first.index) == "the row with timestamp '2026-03-03T13:00:00.000000Z'"
+    assert fetched.locate(first.index) == (
+        "the row with rowid 2 (timestamp '2026-03-03T13:00:00.000000Z')"
+    )
 
 
 def import_csv_as_text(csv_path: Path, database: Path) -> None:
@@ -910,6 +912,40 @@ def test_sqlite_pattern_without_rows_in_the_window_is_empty_not_unknown(tmp_path
 # ----------------------------------------- records no window or no pattern holds: seen
 
 
+@pytest.mark.parametrize("table", ["plain", "rowid column", "view", "without rowid"])
+def test_sqlite_rows_of_one_time_are_told_apart_by_rowid(tmp_path: Path, table: str) -> None:
+    # Two bad rows of one timestamp were both "the row with timestamp '...'". A table's
+    # own column named rowid hides the rowid under that name, not under `_rowid_`; a view
+    # and a WITHOUT ROWID table have none: their rows are named by time alone.
+    path = tmp_path / "runs.sqlite"
+    stamp = "2026-03-03T12:00:00Z"
+    with sqlite3.connect(path) as connection:
+        rowid = ", rowid TEXT" if table == "rowid column" else ""
+        options = " WITHOUT ROWID" if table == "without rowid" else ""
+        key = ", PRIMARY KEY (pattern_id, timestamp, quality_score)" if options else ""
+        name = "runs" if table == "view" else "pattern_executions"
+        connection.execute(
+            f"CREATE TABLE {name} (pattern_id TEXT, timestamp TEXT, quality_score REAL"
+            f"{rowid}{key}){options}"
+        )
+        values = [("p", stamp, 0.5), ("p", stamp, 7.0), ("p", stamp, 9.0)]
+        extra = ", 'r'" if rowid else ""
+        connection.executemany(f"INSERT INTO {name} VALUES (?, ?, ?{extra})", values)
+        if table == "view":
+            connection.execute("CREATE VIEW pattern_executions AS SELECT * FROM runs")
+    connection.close()
+    fetched = run(SQLiteSource(path).fetch("p", START, NOW))
+    result = analyse(fetched.data, "p", on_invalid="skip")
+    located = [fetched.locate(sample.index) for sample in result.data_quality.error_samples]
+    if table in ("plain", "rowid column"):
+        assert located == [
+            f"the row with rowid 2 (timestamp '{stamp}')",
+            f"the row with rowid 3 (timestamp '{stamp}')",
+        ]
+    else:
+        assert located == [f"the row with timestamp '{stamp}'"] * 2
+
+
 def sqlite_with_unplaceable_rows(path: Path) -> Path:
     """A table whose timestamp column has no type, so that numbers and blobs stay as
     they are, and whose pattern ids may be NULL."""
@@ -982,13 +1018,18 @@ def test_sqlite_rows_no_date_places_are_fetched_for_every_window(
     assert quality.records_outside_window == 2 - spaced_inside
     located = {fetched.locate(sample.index) for sample in quality.error_samples}
     assert len(located) == min(quality.invalid_records, 5)  # at most five samples
+    # (By rowid, which tells rows of one time apart, then the stored time as it is.)
     assert located <= {
-        "the row with timestamp 'soon'",
-        "the row with timestamp '2026-02-1x'",
-        "the row with timestamp 1772539200",
-        "a row with timestamp NULL",
-        "the row with timestamp b'2026-03-03T12:00:00Z'",
-    } | ({"the row with timestamp '2026-13-01T00:00:00Z'"} if "no month 13" in placed else set())
+        "the row with rowid 5 (timestamp 'soon')",
+        "the row with rowid 6 (timestamp '2026-02-1x')",
+        "the row with rowid 3 (timestamp 1772539200)",
+        "the row with rowid 2 (timestamp NULL)",
+        "the row with rowid 4 (timestamp b'2026-03-03T12:00:00Z')",
+    } | (
+        {"the row with rowid 9 (timestamp '2026-13-01T00:00:00Z')"}
+        if "no month 13" in placed
+        else set()
+    )
     with pytest.raises(InvalidRecordError, match="field 'timestamp'"):
         analyse(fetched.data, "p", start, end)
     groups = {group.pattern_id: group for group in run(source.fetch_all(start, end))}
@@ -1099,7 +1140,7 @@ def test_records_without_a_pattern_id_are_counted_and_located(
         source: ExecutionSource = SQLiteSource(
             sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite")
         )
-        first = "a row with timestamp NULL"  # the earliest, NULL first
+        first = "the row with rowid 12 (timestamp NULL)"  # the earliest, NULL first
     else:
         rows: list[dict[str, Any]] = [
             {"pattern_id": "p", "timestamp": NOW},

@@ -297,12 +297,18 @@ def unknown_pattern(
 
 def row_at(timestamp: Any) -> str:
     """Where a database row is, for messages (its table has no row numbers that mean
-    anything): by its timestamp, ISO text for a datetime, NULL for none, else the stored
-    value's repr."""
+    anything): by its timestamp (`stored_time`)."""
     if timestamp is None:
         return "a row with timestamp NULL"
-    shown = timestamp.isoformat() if hasattr(timestamp, "isoformat") else repr(timestamp)
-    return f"the row with timestamp {shown}"
+    return f"the row with timestamp {stored_time(timestamp)}"
+
+
+def stored_time(timestamp: Any) -> str:
+    """A stored timestamp for messages: ISO text for a datetime, NULL for none, else the
+    stored value's repr."""
+    if timestamp is None:
+        return "NULL"
+    return timestamp.isoformat() if hasattr(timestamp, "isoformat") else repr(timestamp)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ from usage_analytics.sources.base import (
     pattern_key,
     quote_identifier,
     row_at,
+    stored_time,
     typed_text,
     unknown_pattern,
 )
@@ -253,10 +254,34 @@ class SQLiteSource(ExecutionSource):
             f"{self.path} has no attached database {spec.schema!r} for the table {dotted!r}{hint}"
         )
 
-    def _select(self, columns: Mapping[str, str], with_id: bool) -> tuple[list[str], str]:
+    def _select(
+        self, connection: sqlite3.Connection, columns: Mapping[str, str], with_id: bool
+    ) -> tuple[list[str], str]:
+        """The record fields selected (`names`) and the select list: those columns, then
+        the row's rowid where the table has one, after them (for `_row_locator`)."""
         names = [name for name in ((PATTERN_ID,) if with_id else ()) + FIELDS if name in columns]
-        exprs = ", ".join(f"{columns[name]} AS {quote_identifier(name)}" for name in names)
-        return names, exprs
+        exprs = [f"{columns[name]} AS {quote_identifier(name)}" for name in names]
+        rowid = self._rowid(connection)
+        return names, ", ".join(exprs if rowid is None else [*exprs, rowid])
+
+    def _rowid(self, connection: sqlite3.Connection) -> str | None:
+        """The name the table's rowid is read by (`rowid`, or `_rowid_` or `oid` where a
+        column takes the name); None for a WITHOUT ROWID table. (A view's is NULL.)"""
+        spec = self.table
+        taken = {
+            _ascii_lower(str(name))
+            for (name,) in connection.execute(
+                "SELECT name FROM pragma_table_info(?, ?)", (spec.table, spec.schema or "main")
+            )
+        }
+        for alias in ("rowid", "_rowid_", "oid"):
+            if alias not in taken:
+                try:
+                    connection.execute(f"SELECT {alias} FROM {spec.qualified} LIMIT 0")
+                except sqlite3.OperationalError:
+                    return None
+                return alias
+        return None
 
     def _unplaced_rows(
         self,
@@ -328,7 +353,9 @@ class SQLiteSource(ExecutionSource):
         """Rows as a pyarrow Table built column-wise, or record dicts (see the module)."""
         if not rows:
             return []
-        columns = _typed_columns(names, list(zip(*rows, strict=True)))
+        # (Without the rowid after the fields, where the rows have one.)
+        every_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        columns = _typed_columns(names, every_column[: len(names)])
         pa = load_pyarrow()
         if pa is not None:
             table = table_from_columns(pa, names, columns)
@@ -337,8 +364,7 @@ class SQLiteSource(ExecutionSource):
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
     def _fetched(self, key: str, names: Sequence[str], rows: list[tuple[Any, ...]]) -> Fetched:
-        locate = _row_locator(rows, names.index("timestamp"))
-        return Fetched(key, self._data(names, rows), len(rows), locate)
+        return Fetched(key, self._data(names, rows), len(rows), _row_locator(rows, names))
 
     def _fetched_groups(
         self, names: Sequence[str], groups: Mapping[str, list[tuple[Any, ...]]]
@@ -353,18 +379,17 @@ class SQLiteSource(ExecutionSource):
         table = None
         if pa is not None and every:
             every_column: list[Sequence[Any]] = list(zip(*every, strict=True))
-            columns = _typed_columns(names[1:], every_column[1:])
+            columns = _typed_columns(names[1:], every_column[1 : len(names)])
             table = table_from_columns(pa, names[1:], columns)
         if table is None:
             return [
                 self._fetched(key, names[1:], [row[1:] for row in rows])
                 for key, rows in groups.items()
             ]
-        stamp = names.index("timestamp")
         fetched, offset = [], 0
         for key, rows in groups.items():
             data = table.slice(offset, len(rows)) if rows else []
-            fetched.append(Fetched(key, data, len(rows), _row_locator(rows, stamp)))
+            fetched.append(Fetched(key, data, len(rows), _row_locator(rows, names)))
             offset += len(rows)
         return fetched
 
@@ -435,7 +460,7 @@ class SQLiteSource(ExecutionSource):
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
         def work(connection: sqlite3.Connection) -> Fetched:
             columns = self._columns(connection)
-            names, exprs = self._select(columns, with_id=False)
+            names, exprs = self._select(connection, columns, with_id=False)
             ts = columns["timestamp"]
             condition, params = self._pattern_condition(connection, columns, pattern_id)
             window, window_params = self._window(ts, start, end)
@@ -459,7 +484,7 @@ class SQLiteSource(ExecutionSource):
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         def work(connection: sqlite3.Connection) -> list[Fetched]:
             columns = self._columns(connection)
-            names, exprs = self._select(columns, with_id=True)
+            names, exprs = self._select(connection, columns, with_id=True)
             pid, ts = columns[PATTERN_ID], columns["timestamp"]
             window, params = self._window(ts, start, end)
             ids = self._pattern_ids(connection, pid)
@@ -485,7 +510,7 @@ class SQLiteSource(ExecutionSource):
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
         def work(connection: sqlite3.Connection) -> Fetched | None:
             columns = self._columns(connection)
-            names, exprs = self._select(columns, with_id=True)
+            names, exprs = self._select(connection, columns, with_id=True)
             pid = columns[PATTERN_ID]
             condition, params = f"{pid} IS NOT NULL AND trim({pid}, ?) != ''", [WHITESPACE]
             if pattern_id is not None:
@@ -512,10 +537,12 @@ class SQLiteSource(ExecutionSource):
             marks = ", ".join("?" for _ in blanks)
             where = f"FROM {table} WHERE {pid} IS NULL OR {pid} IN ({marks})"
             (count,) = connection.execute(f"SELECT count(*) {where}", blanks).fetchone()
+            rowid = self._rowid(connection)
+            selected = ts if rowid is None else f"{ts}, {rowid}"
             first = connection.execute(
-                f"SELECT {ts} {where} ORDER BY {ts} LIMIT 1", blanks
+                f"SELECT {selected} {where} ORDER BY {ts} LIMIT 1", blanks
             ).fetchone()
-            return Unattributed(count, None if first is None else row_at(first[0]))
+            return Unattributed(count, None if first is None else _row_place(first, 0, 1))
 
         result: Unattributed = await self._run(work)
         return result
@@ -532,13 +559,23 @@ def _json_array(values: Sequence[Any]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-def _row_locator(rows: Sequence[tuple[Any, ...]], stamp: int) -> Callable[[int], str]:
-    """Where record `index` of `rows` is, by its timestamp (column `stamp`)."""
+def _row_locator(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> Callable[[int], str]:
+    """Where record `index` of `rows` (the fields `names`, then the rowid where the table
+    has one) is: by its timestamp, and its rowid, which tells rows of one time apart."""
+    stamp = names.index("timestamp")
 
     def locate(index: int) -> str:
-        return row_at(rows[index][stamp])
+        return _row_place(rows[index], stamp, len(names))
 
     return locate
+
+
+def _row_place(row: Sequence[Any], stamp: int, rowid: int) -> str:
+    """A row by its rowid (column `rowid`, where the row has one: a view's rows read
+    NULL) and its timestamp (column `stamp`)."""
+    if len(row) <= rowid or row[rowid] is None:
+        return row_at(row[stamp])
+    return f"the row with rowid {row[rowid]} (timestamp {stored_time(row[stamp])})"
 
 
 def _readable(text: Any) -> bool:
