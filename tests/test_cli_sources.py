@@ -724,6 +724,24 @@ def test_an_error_quoting_the_data_writes_its_control_characters_as_escapes(
     assert f"{path}, pattern \\x1b]0;PWNED\\x07\\x1b[2Jevil, line 1:" in err
 
 
+def test_an_error_quoting_line_breaks_of_the_data_escapes_them_on_its_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Only the message's first line was kept: a line break in the file name, or in a
+    # pattern id it lists, ended it there ("usage-analytics: error: new").
+    path = tmp_path / "new\nline.jsonl"
+    ids = ["a\u2028b", "c\x85d", "e\rf"]
+    lines = (json.dumps({"pattern_id": id_, "timestamp": "2026-03-01T10:00:00Z"}) for id_ in ids)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "analyze", str(path), "--pattern", "x")
+    assert (code, out) == (1, "")
+    shown = str(path).replace("\n", "\\n")
+    assert err == (
+        f"usage-analytics: error: no records with pattern_id 'x' in {shown} "
+        "(it has: a\\u2028b, c\\x85d, e\\rf)\n"
+    )
+
+
 def test_dashboard_skip_mode_reports_records_without_a_pattern_id(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

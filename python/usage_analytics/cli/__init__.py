@@ -131,13 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> None:
-    first = (message.strip().splitlines() or [""])[0]  # one line, whatever a driver said
-    # (Messages quote the data: a pattern id holding ESC must not clear the screen.)
-    first = printable(first)
+    # Messages quote the data: a pattern id holding ESC must not clear the screen, and a
+    # line break in a file name or a listed pattern id must not end the message there.
+    # Escaped whole, it stays one line (drivers' several-line messages are cut to their
+    # first line by the sources).
+    line = printable(message.strip())
     # On a terminal a progress line (see `progress`) may still be drawn where the work
     # failed: erase it, or the message would be appended to it.
     erase = "\r\x1b[K" if is_terminal(sys.stderr) else ""
-    print(f"{erase}{PROG}: error: {first}", file=sys.stderr)
+    print(f"{erase}{PROG}: error: {line}", file=sys.stderr)
 
 
 def _flush_standard_streams() -> None:
