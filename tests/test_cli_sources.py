@@ -609,6 +609,26 @@ def test_error_is_one_line_without_traceback(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_a_table_of_a_record_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    # A file has no tables: --table was ignored and the whole file analysed (exit 0).
+    path = tmp_path / f"runs.{kind}"
+    save_records(path, [{"pattern_id": "p", "started_at": "2026-03-01T10:00:00Z"}])
+    mapped = ["--column", "timestamp=started_at"]
+    code, out, err = run(capsys, "dashboard", str(path), "--table", "no_such_table", *mapped)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"usage-analytics: error: --table 'no_such_table': {path} is a record file; "
+        "--table applies to databases only (SQLite/PostgreSQL)\n"
+    )
+    # --column mappings do apply to files.
+    code, out, err = run(capsys, "dashboard", str(path), *mapped, "--format", "json")
+    assert (code, err) == (0, "")
+    assert [row["pattern_id"] for row in json.loads(out)["patterns"]] == ["p"]
+
+
 def _source_without_a_valid_timestamp(kind: str, directory: Path, postgres_url: str) -> str:
     """Two patterns whose records have no valid timestamp, q's first in the source."""
     if kind == "csv":

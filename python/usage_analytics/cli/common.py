@@ -23,7 +23,14 @@ from usage_analytics.contracts import (
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
-from usage_analytics.sources import ExecutionSource, Fetched, TableSpec, open_source, source_kinds
+from usage_analytics.sources import (
+    ExecutionSource,
+    Fetched,
+    FileSource,
+    TableSpec,
+    open_source,
+    source_kinds,
+)
 
 PROG = "usage-analytics"
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
@@ -165,7 +172,20 @@ def source_of(args: argparse.Namespace) -> ExecutionSource:
         table = TableSpec.from_options(args.table, args.column)
     except ValueError as error:
         raise CliError(f"--table/--column: {error}", EXIT_USAGE) from None
-    return open_source(args.source, table)
+    source = open_source(args.source, table)
+    _refuse_a_table_of_a_file(args.table, source)
+    return source
+
+
+def _refuse_a_table_of_a_file(table: str | None, source: ExecutionSource) -> None:
+    """--table names a database's table: a record file has none, and was read whole as
+    if the option had not been given (--column mappings do apply to files)."""
+    if table is not None and isinstance(source, FileSource):
+        raise CliError(
+            f"--table {table!r}: {source.description} is a record file; --table applies "
+            "to databases only (SQLite/PostgreSQL)",
+            EXIT_USAGE,
+        )
 
 
 def window_of(
