@@ -26,6 +26,7 @@ from usage_analytics.cli import main
 from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.html_charts import MAX_BARS, visible
 from usage_analytics.html_report import render_html
+from usage_analytics.report import printable
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 SECTIONS = ("kpis", "health", "activity", "outcomes", "latency", "timing", "distribution")
@@ -465,8 +466,32 @@ def test_controls_and_bidirectional_overrides_are_shown_not_carried() -> None:
     text = "".join(parse(document).text)
     assert "\\x1b[31mred\\x7f" in text
     assert "\\u2067isolated" in text
-    # Emoji sequences joined by U+200D (a format character, as the overrides are) stay.
-    assert visible("👩\u200d💻") == "👩\u200d💻"
+
+
+#: Characters the page showed raw, invisible, though the terminal report escapes them:
+#: zero-width space and word joiner, the bidi marks, the line and paragraph separators,
+#: the BOM, the zero-width joiner, a no-break space, and tab, line feed and carriage
+#: return (whitespace to a browser).
+INVISIBLE = "\u200b\u2060\u200e\u200f\u061c\u2028\u2029\ufeff\u200d\xa0\t\n\r"
+
+
+def test_invisible_and_bidi_format_characters_are_shown_as_the_terminal_shows_them() -> None:
+    # Three agents read as three identical rows of "admin" in a browser.
+    agents = ["admin", "admin\u200b", "\u200fadmin", f"all{INVISIBLE}"]
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True, "agent": agent}
+               for i, agent in enumerate(agents)]  # fmt: skip
+    document = render_html(reduce(records, "p"), name="p")
+    rows = re.findall(r'<td class="name">(admin[^<]*|[^<]*admin|all[^<]*)</td>', document)
+    assert sorted(rows) == [
+        "\\u200fadmin",
+        "admin",
+        "admin\\u200b",
+        "all\\u200b\\u2060\\u200e\\u200f\\u061c\\u2028\\u2029\\ufeff\\u200d\\xa0\\t\\n\\r",
+    ]
+    for char in sorted(set(INVISIBLE) - set("\t\n\r")):  # (the page's own markup has line breaks)
+        assert char not in document, repr(char)
+    # One definition of what is escaped: the terminal's.
+    assert all(visible(char) == printable(char) for char in map(chr, range(0x3000)))
 
 
 @settings(max_examples=25, deadline=None)

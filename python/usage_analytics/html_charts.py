@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from usage_analytics.contracts import PerformanceMetrics, TrendAnalysis, UsageTimeBucket
 from usage_analytics.health import HealthThresholds
-from usage_analytics.report import _duration_ms, _plural, _rate, _signed, _when
+from usage_analytics.report import _duration_ms, _plural, _rate, _signed, _when, printable
 
 __all__ = [
     "MAX_BARS",
@@ -32,17 +31,14 @@ __all__ = [
 MAX_BARS = 120
 
 
-#: Characters a page must not carry raw: the C0 and C1 controls but tab, line feed and
-#: carriage return (a NUL or ESC from the data is an HTML parse error), and the
-#: bidirectional embeddings, overrides and isolates, which reorder the text after them (a
-#: pattern id's U+202E reversed the title). Shown as their Python escapes, as the terminal
-#: report shows them (`report.printable`).
-_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def visible(text: str) -> str:
-    """`text` with each `_HIDDEN` character written as its Python escape."""
-    return _HIDDEN.sub(lambda match: repr(match.group())[1:-1], text)
+    """`text` with every character a browser would not show, or would act on, written as
+    its Python escape: exactly those the terminal report escapes (`report.printable`, the
+    one definition). A page must not carry controls (a NUL or ESC is an HTML parse
+    error) nor bidirectional overrides (a pattern id's U+202E reversed the title); and
+    zero-width characters, bidi marks, line separators and the BOM made "admin",
+    "admin\\u200b" and "\\u200fadmin" three identical rows."""
+    return printable(text)
 
 
 def escape(value: object) -> str:

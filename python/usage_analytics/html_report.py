@@ -15,9 +15,10 @@ the hour-of-day and day-of-week counts separately, so they are two bar charts, n
 hour x weekday heatmap (an outer product of the two would invent a joint distribution).
 
 Every string that comes from the data (pattern id and name, agents, context types,
-projects, file types, invalid-record samples, the time zone) is escaped (`escape`:
-controls and bidirectional overrides written as escapes, then `html.escape` with
-quotes); nothing else is interpolated into markup.
+projects, file types, invalid-record samples, the time zone) is escaped (`escape`: what
+the terminal report escapes, such as controls, bidirectional and zero-width characters,
+written as Python escapes, then `html.escape` with quotes); nothing else is interpolated
+into markup.
 """
 
 from __future__ import annotations
