@@ -257,6 +257,21 @@ def test_demo_refuses_to_overwrite_other_data(
         assert connection.execute("SELECT name FROM sqlite_master").fetchall() == [("invoices",)]
 
 
+def test_demo_refuses_to_overwrite_a_file_that_is_not_sqlite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The reason was written in parentheses of its own: "holds other data ((not a ...))".
+    path = tmp_path / "notdb.sqlite"
+    path.write_text("precious notes\n", encoding="utf-8")
+    code, out, err = run(capsys, "demo", "--db", str(path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"usage-analytics: error: --db {path} holds other data (not a SQLite database); "
+        "the demo rewrites its file, so pass a new path\n"
+    )
+    assert path.read_text(encoding="utf-8") == "precious notes\n"
+
+
 @pytest.mark.parametrize("name", ["usage.sqlite", "runs#2026.sqlite", "runs?v=2.sqlite"])
 def test_demo_refuses_a_real_database_of_executions(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str

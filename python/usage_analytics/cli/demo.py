@@ -107,7 +107,7 @@ def _check_demo_database(path: Path) -> None:
         finally:
             connection.close()
     except (sqlite3.Error, SourceError):
-        other = ["(not a SQLite database)"]
+        other = ["not a SQLite database"]
     if other:
         raise CliError(
             f"--db {path} holds other data ({', '.join(other)}); the demo rewrites its "
