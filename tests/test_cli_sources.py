@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -642,6 +644,27 @@ def test_a_table_of_a_record_file_is_a_usage_error(
     code, out, err = run(capsys, "dashboard", str(path), *mapped, "--format", "json")
     assert (code, err) == (0, "")
     assert [row["pattern_id"] for row in json.loads(out)["patterns"]] == ["p"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl", "runs.parquet", "runs.sqlite"])
+def test_a_named_pipe_as_the_source_is_a_usage_error(tmp_path: Path, name: str) -> None:
+    # A source opens its file more than once (header, records, line numbers; SQLite at
+    # will): from a pipe the command hung. (A child process, so that a hang is a timeout.)
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    done = subprocess.run(
+        [sys.executable, "-m", "usage_analytics", "dashboard", str(pipe)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"usage-analytics: error: {pipe}: is a named pipe, not a regular file; save the "
+        "records to a file first (a source is read more than once)\n"
+    )
 
 
 def _source_without_a_valid_timestamp(kind: str, directory: Path, postgres_url: str) -> str:

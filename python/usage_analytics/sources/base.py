@@ -17,10 +17,12 @@ pattern: `unattributed()` counts them, so that a caller can report them.
 
 from __future__ import annotations
 
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -49,6 +51,7 @@ __all__ = [
     "pattern_candidates",
     "pattern_key",
     "quote_identifier",
+    "refuse_special_file",
     "row_at",
     "typed_text",
 ]
@@ -104,6 +107,33 @@ class SourceError(UsageAnalyticsError):
 class SourceUnavailableError(SourceError):
     """The source cannot be reached: no such file, a directory, no permission, a database
     server that does not answer or refuses the login."""
+
+
+def refuse_special_file(path: Path) -> None:
+    """Refuse a path that is there but is neither a regular file nor a directory (which
+    has its own message): a named pipe, a socket, a device. A source opens its file more
+    than once (a CSV header, the records, their line numbers; SQLite at will), so from a
+    pipe the first reader took the records and the next waited for a writer forever."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # not there, or not to be looked at: opening it says which
+        return
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    raise SourceUnavailableError(
+        f"{path}: is {_special_kind(mode)}, not a regular file; save the records to a file "
+        "first (a source is read more than once)"
+    )
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 class UnsupportedSourceError(SourceError):

@@ -55,6 +55,7 @@ from usage_analytics.sources.base import (
     no_pattern,
     pattern_key,
     pattern_uuid,
+    refuse_special_file,
     unknown_pattern,
 )
 from usage_analytics.sources.records import (
@@ -138,6 +139,7 @@ class FileSource(ExecutionSource):
             raise SourceUnavailableError(f"{self.path}: no such file")
         if self.path.is_dir():
             raise SourceUnavailableError(f"{self.path}: is a directory, not a record file")
+        refuse_special_file(self.path)
         try:
             return self._read_kind()
         except OSError as error:  # no permission, or an I/O error while reading

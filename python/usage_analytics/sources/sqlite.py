@@ -67,6 +67,7 @@ from usage_analytics.sources.base import (
     pattern_candidates,
     pattern_key,
     quote_identifier,
+    refuse_special_file,
     row_at,
     stored_time,
     typed_text,
@@ -142,6 +143,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         raise SourceUnavailableError(f"{path}: no such file")
     if path.is_dir():
         raise SourceUnavailableError(f"{path}: is a directory, not a SQLite file")
+    refuse_special_file(path)
     try:
         return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
     except sqlite3.Error as error:
