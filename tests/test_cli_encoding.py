@@ -60,6 +60,27 @@ def test_the_table_still_fits_a_terminal_that_lacks_characters(tmp_path: Path) -
     done.stdout.decode("ascii")  # replaced, not an error
 
 
+def test_the_table_counts_the_columns_of_what_it_writes(tmp_path: Path) -> None:
+    # The terminal wrote "?" for each character it cannot encode, one column, where the
+    # layout had counted "日" as two: the columns after such a name were shifted left.
+    # Those characters are now escaped before the layout, as control characters are.
+    path = tmp_path / "runs.jsonl"
+    agents = [AGENT, AGENT, "bob"]
+    lines = [
+        {"pattern_id": "p", "timestamp": f"2026-03-0{day}T10:00:00Z", "agent": agent}
+        for day, agent in enumerate(agents, start=1)
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    done = _run(["analyze", str(path), "--pattern", "p", "--start", "2026-03-01"], "ascii")
+    assert (done.returncode, done.stderr) == (0, b"")
+    rows = [line for line in done.stdout.decode("ascii").splitlines() if "Jos" in line]
+    rows += [line for line in done.stdout.decode("ascii").splitlines() if " bob " in line]
+    assert [row[50:] for row in rows] == [
+        "Jos\\xe9-\\u65e5\\u672c                2  66.7%",
+        "bob                                 1  33.3%",
+    ]
+
+
 @pytest.mark.parametrize(
     "arguments",
     [

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from usage_analytics import text_width
@@ -28,6 +30,7 @@ from usage_analytics.contracts import (
 __all__ = [
     "attention_notes",
     "by_attention",
+    "escaping_unencodable",
     "render_report",
     "render_summary",
     "terminal_width",
@@ -171,14 +174,52 @@ def _when(value: datetime) -> str:
     return f"{value.year:04d}{rest}"
 
 
+#: The encoding of a stream that cannot take every character (an ASCII or cp1252
+#: terminal), while `escaping_unencodable` says so; None: any character can be written.
+_OUTPUT_ENCODING: ContextVar[str | None] = ContextVar("output_encoding", default=None)
+
+
+@contextmanager
+def escaping_unencodable(encoding: str) -> Iterator[None]:
+    """Within it, `printable` also escapes what `encoding` cannot encode. The stream
+    would write "?" for such a character: one column where a wide one was counted as
+    two, which shifted every column after a CJK name. Escaped before the layout, the
+    columns are counted on what is written."""
+    token = _OUTPUT_ENCODING.set(encoding)
+    try:
+        yield
+    finally:
+        _OUTPUT_ENCODING.reset(token)
+
+
 def printable(text: str) -> str:
     """`text` with every character a terminal would act on or not show (controls such as
     ESC, format characters such as bidirectional overrides, line breaks, unassigned code
-    points) written as its Python escape: names and values come from the data, and
-    must not move the cursor, retitle the window or split a row."""
-    if text.isprintable():
+    points), or could not encode (see `escaping_unencodable`), written as its Python
+    escape: names and values come from the data, and must not move the cursor, retitle
+    the window or split a row."""
+    encoding = _OUTPUT_ENCODING.get()
+    if text.isprintable() and (encoding is None or _encodable(text, encoding)):
         return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return "".join(char if _shown(char, encoding) else _escape(char) for char in text)
+
+
+def _encodable(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _shown(char: str, encoding: str | None) -> bool:
+    return char.isprintable() and (encoding is None or _encodable(char, encoding))
+
+
+def _escape(char: str) -> str:
+    """`char` as Python writes it in a string literal: "\\x1b", "\\u202e", "\\u65e5"."""
+    escaped = repr(char)[1:-1]
+    return escaped if escaped != char else char.encode("unicode_escape").decode("ascii")
 
 
 def printable_lines(text: str) -> str:
@@ -740,5 +781,6 @@ def render_summary(
     lines.append("─" * min(width, max(len(lines[0]), 40)))
     for index, name in enumerate(names):
         lines.append(row(name, [cells[index] for _, _, cells in columns], notes[index]))
-    text = printable_lines("\n".join(lines))
-    return text if unicode else text.translate(_TO_ASCII)
+    text = "\n".join(lines)
+    # (In ASCII before the escapes: the rule and the ellipses are drawn, not data.)
+    return printable_lines(text if unicode else text.translate(_TO_ASCII))

@@ -23,7 +23,13 @@ from usage_analytics.dashboard import (
     render_dashboard,
 )
 from usage_analytics.html_report import render_html
-from usage_analytics.report import printable, printable_lines, render_report, terminal_width
+from usage_analytics.report import (
+    escaping_unencodable,
+    printable,
+    printable_lines,
+    render_report,
+    terminal_width,
+)
 
 
 @dataclass(frozen=True)
@@ -213,9 +219,14 @@ def _to_stdout(
             _write_utf8(renderer(make_view(terminal_width(), True)) + "\n")
             return
         unicode = _can_encode(sys.stdout)
-        if not unicode and isinstance(sys.stdout, io.TextIOWrapper):
-            sys.stdout.reconfigure(errors="replace")  # e.g. a non-ASCII pattern name
-        sys.stdout.write(renderer(make_view(terminal_width(), unicode)) + "\n")
+        if unicode:
+            text = renderer(make_view(terminal_width(), True))
+        else:
+            with escaping_unencodable(getattr(sys.stdout, "encoding", None) or "ascii"):
+                text = renderer(make_view(terminal_width(), False))
+            if isinstance(sys.stdout, io.TextIOWrapper):
+                sys.stdout.reconfigure(errors="replace")  # (a safety net: all is escaped)
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
     except BrokenPipeError:
         raise
