@@ -238,15 +238,22 @@ def draw_split_contiguous(data: st.DataObject, items: list[Any], k: int) -> list
 
 
 def draw_tree_merge(data: st.DataObject, pool: list[Any]) -> Any:
-    """Merge the accumulators pairwise in a random order (either side first), round-trip
-    some of them through bytes / pickle / deepcopy on the way."""
+    """Merge the accumulators pairwise in a random order (either side first, into a new
+    one or in place), round-trip some of them through bytes / pickle / deepcopy on the
+    way."""
     pool = [ROUND_TRIPS[data.draw(st.sampled_from(list(ROUND_TRIPS)))](acc) for acc in pool]
     while len(pool) > 1:
         left = pool.pop(data.draw(st.integers(0, len(pool) - 1), label="left"))
         right = pool.pop(data.draw(st.integers(0, len(pool) - 1), label="right"))
-        merged = left.merge(right)
-        assert merged is not left
-        assert merged is not right
+        if data.draw(st.booleans(), label="in place"):
+            right_before = right.to_bytes()
+            left.merge_in(right)
+            merged = left
+            assert right.to_bytes() == right_before
+        else:
+            merged = left.merge(right)
+            assert merged is not left
+            assert merged is not right
         pool.append(ROUND_TRIPS[data.draw(st.sampled_from(list(ROUND_TRIPS)))](merged))
     return pool[0]
 
@@ -364,6 +371,26 @@ def test_merge_with_itself_counts_the_records_twice() -> None:
     records = simple_records(random.Random(2), 300)
     accumulator = accumulate(records, BASE)
     assert_equivalent(accumulator.merge(accumulator).finalize("p"), reduce_one(records * 2, BASE))
+
+
+def test_merge_in_with_itself_counts_the_records_twice() -> None:
+    records = simple_records(random.Random(2), 300)
+    accumulator = accumulate(records, BASE)
+    accumulator.merge_in(accumulator)
+    assert_equivalent(accumulator.finalize("p"), reduce_one(records * 2, BASE))
+
+
+def test_merge_in_of_other_settings_changes_nothing() -> None:
+    # Checked before anything changes: a failed merge leaves the state as it was.
+    accumulator = accumulate(simple_records(random.Random(3), 50), BASE)
+    before = accumulator.to_bytes()
+    other = accumulate(simple_records(random.Random(4), 50), {**BASE, "exact_budget": 7})
+    with pytest.raises(UsageAnalyticsError, match="different settings: exact_budget"):
+        accumulator.merge_in(other)
+    assert accumulator.to_bytes() == before
+    with pytest.raises(TypeError, match="cannot merge UsageAccumulator with"):
+        accumulator.merge_in(BatchUsageAccumulator(START, END))  # type: ignore[arg-type]
+    assert accumulator.to_bytes() == before
 
 
 @pytest.mark.parametrize("pattern_id", [uuid.UUID(int=9), str(uuid.UUID(int=9)), "named"])

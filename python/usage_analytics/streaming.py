@@ -167,11 +167,23 @@ class _Accumulator:
     def merge(self, other: Self) -> Self:
         """A new accumulator holding the records of both (neither is changed). It starts
         as a copy of this one's state, so folding many accumulators one `merge` at a time
-        copies ever larger states (2,000 one-pattern batch states took 20 s):
-        `merge_many` folds them into one copy."""
+        (`acc = acc.merge(x)`) copies ever larger states (2,000 one-pattern batch states
+        took 20 s): `merge_in` folds each into this one, `merge_many` all into one copy."""
         self._check_mergeable(other)
         with _locked(self, other):
             return self._with(self._settings, self._state.merge(other._state))
+
+    def merge_in(self, other: Self) -> None:
+        """Add the records of `other` to this accumulator, in place (`other` is not
+        changed): `merge` without the copy, for folding states into one as they come.
+        Atomic: if their settings or kinds differ, `UsageAnalyticsError` and nothing
+        changes."""
+        self._check_mergeable(other)
+        with _locked(self, other):
+            if other is self:  # (the core cannot read a state while it writes it)
+                self._state = self._state.merge(self._state)
+            else:
+                self._state.merge_in(other._state)
 
     def _check_mergeable(self, other: _Accumulator) -> None:
         if type(other) is not type(self):
@@ -192,7 +204,7 @@ class _Accumulator:
             raise ValueError("merge_many needs at least one accumulator")
         merged = first.merge(first._with(first._settings, _core.CoreState(first._core_options())))
         for other in iterator:
-            merged._absorb(other)
+            merged.merge_in(other)
         return merged
 
     @classmethod
@@ -218,12 +230,6 @@ class _Accumulator:
         for other in settings[1:]:
             _check_same_settings(settings[0], other)
         return cls._configured(settings[0], state)
-
-    def _absorb(self, other: Self) -> None:
-        """Fold `other` into this accumulator, in place (for states this code owns)."""
-        self._check_mergeable(other)
-        with _locked(self, other):
-            self._state.merge_in(other._state)
 
     def to_bytes(self) -> bytes:
         meta = self._settings.model_dump_json(exclude={"execution_data"}).encode()
