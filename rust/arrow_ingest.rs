@@ -219,7 +219,7 @@ fn decoded(col: &ArrayRef, field: usize) -> Result<ArrayRef, CoreError> {
         beyond |= valid && key >= values.len();
         indices.push(if valid && key < values.len() { key as u64 } else { 0 });
     });
-    if beyond || (values.is_empty() && nulls.as_ref().is_none_or(|n| n.null_count() < col.len())) {
+    if beyond {
         return Err(key_out_of_range(dict, field));
     }
     if values.is_empty() {

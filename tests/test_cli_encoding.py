@@ -79,6 +79,10 @@ def test_the_table_counts_the_columns_of_what_it_writes(tmp_path: Path) -> None:
         "Jos\\xe9-\\u65e5\\u672c                2  66.7%",
         "bob                                 1  33.3%",
     ]
+    # The report's own drawing is ASCII, not escaped as the data is ("\\xb7" for "·").
+    drawn = [line for line in done.stdout.decode("ascii").splitlines() if "Jos" not in line]
+    assert not [line for line in drawn if "\\x" in line or "\\u" in line]
+    assert " UTC | " in done.stdout.decode("ascii")  # ("·" drawn as "|")
 
 
 @pytest.mark.parametrize(

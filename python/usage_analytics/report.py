@@ -199,7 +199,7 @@ def printable(text: str) -> str:
     escape: names and values come from the data, and must not move the cursor, retitle
     the window or split a row."""
     encoding = _OUTPUT_ENCODING.get()
-    if text.isprintable() and (encoding is None or _encodable(text, encoding)):
+    if text.isprintable() and (encoding is None or _encodable(text.translate(_TO_ASCII), encoding)):
         return text
     return "".join(char if _shown(char, encoding) else _escape(char) for char in text)
 
@@ -213,7 +213,10 @@ def _encodable(text: str, encoding: str) -> bool:
 
 
 def _shown(char: str, encoding: str | None) -> bool:
-    return char.isprintable() and (encoding is None or _encodable(char, encoding))
+    # (The report's own drawing is turned into ASCII after the layout: not escaped.)
+    if not char.isprintable():
+        return False
+    return encoding is None or ord(char) in _TO_ASCII or _encodable(char, encoding)
 
 
 def _escape(char: str) -> str:
