@@ -149,13 +149,21 @@ def _one_column(data: Any) -> str | None:
         arrow_type = getattr(dtype, "pyarrow_dtype", None)  # (a pandas ArrowDtype)
         if type(dtype).__name__ == "Struct" or str(arrow_type).startswith("struct<"):
             return None
-        return f"a {library} Series named {getattr(data, 'name', None)!r}"
+        if _holds_objects(data) and isinstance(_first_value(data), Mapping):
+            return None  # (record dicts: exported as structs)
+        name = getattr(data, "name", None)
+        return f"a {library} Series" + ("" if name is None else f" named {name!r}")
     if library == "pyarrow" and kind == "ChunkedArray":
         import pyarrow as pa
 
         if not pa.types.is_struct(data.type):
             return f"a pyarrow ChunkedArray of type {data.type}"
     return None
+
+
+def _first_value(series: Any) -> Any:
+    """The first value of a pandas Series of objects that is not None."""
+    return next((value for value in series if value is not None), None)
 
 
 def read_any(
@@ -224,13 +232,14 @@ def _read_arrow(
 ) -> dict[str, Any]:
     """`read_any` of data exporting Arrow."""
     data = _record_columns_only(_index_as_column(data, wanted), wanted)
-    mixed = mixed_object_column(data, wanted)
+    inferred = _inferred_kinds(data, wanted)
+    mixed = mixed_object_column(data, wanted, inferred)
     if mixed is not None:  # (exported, its values would be coerced to one type)
         rows = _frame_records(data)
         if rows is None:
             raise _several_kinds_error(*mixed)
         return records(rows)
-    if _refused_object_column(data, wanted):
+    if _refused_text_column(wanted, inferred, data):
         rows = _frame_records(data)
         if rows is not None:
             return records(rows)
@@ -284,46 +293,60 @@ def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:
     return frame
 
 
-def mixed_object_column(frame: Any, wanted: frozenset[str]) -> tuple[str, list[str]] | None:
+def mixed_object_column(
+    frame: Any, wanted: frozenset[str], inferred: Mapping[str, str] | None = None
+) -> tuple[str, list[str]] | None:
     """The first record column of a pandas frame holding Python objects of kinds Arrow
-    would coerce to one (`_column_kinds`), and those kinds; None for other data."""
+    would coerce to one (`_column_kinds`), and those kinds; None for other data.
+    `inferred`: `_inferred_kinds` of the frame, where known."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return None
     for name in frame.columns:
         if name not in wanted:
             continue
         series = frame[name]
-        kinds = _column_kinds(name, series) if _holds_objects(series) else []
+        known = None if inferred is None else inferred.get(name)
+        kinds = _column_kinds(name, series, known) if _holds_objects(series) else []
         if kinds:
             return name, kinds
     return None
 
 
-def _refused_object_column(frame: Any, wanted: frozenset[str]) -> bool:
-    """Whether a pandas frame has a record column of Python objects that the core would
-    refuse as a column (`_column_taken`): strings for flags, say. Its records are read
-    instead, each value judged, as they are when another kind of value is among them."""
+def _inferred_kinds(frame: Any, wanted: frozenset[str]) -> dict[str, str]:
+    """pandas' kind (`infer_dtype`, one pass in C) of each record column of a pandas
+    frame that holds Python objects or text (pandas' `str` dtype, its default for strings
+    from version 3), for the checks of the frame's columns to share; {} for other data."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
-        return False
+        return {}
     import pandas as pd
 
+    kinds = {}
+    for name in frame.columns:
+        if name in wanted and name not in kinds:
+            series = frame[name]
+            text = isinstance(getattr(series, "dtype", None), pd.StringDtype)
+            if text or _holds_objects(series):
+                kinds[name] = pd.api.types.infer_dtype(series, skipna=True)
+    return kinds
+
+
+def _refused_text_column(wanted: frozenset[str], inferred: Mapping[str, str], frame: Any) -> bool:
+    """Whether a pandas frame has a record column of Python objects or text (its kinds
+    `inferred`) that the core would refuse as a column (`_column_taken`): strings for
+    flags, say. Its records are read instead, each value judged, as they are when another
+    kind of value is among them (and as a dict of lists is read)."""
     try:
         import pyarrow as pa
     except ImportError:
         return False  # (the frame's export names the extra it needs)
-    for name in frame.columns:
-        if name not in wanted or name == "pattern_id" or not _holds_objects(frame[name]):
-            continue
-        # (pandas' own check first, one pass in C: text in a text column, the usual
-        # object column, is not converted twice.)
-        inferred = pd.api.types.infer_dtype(frame[name], skipna=True)
-        if inferred in _TAKEN_INFERRED.get(name, _TAKEN_INFERRED["agent"]):
+    for name, kind in inferred.items():
+        if name == "pattern_id" or kind in _TAKEN_INFERRED.get(name, _TAKEN_INFERRED["agent"]):
             continue
         try:
-            kind = pa.array(frame[name], from_pandas=True).type
+            arrow_type = pa.array(frame[name], from_pandas=True).type
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             continue  # (the export's own error says so)
-        if not _column_taken(pa, name, kind):
+        if not _column_taken(pa, name, arrow_type):
             return True
     return False
 
@@ -664,9 +687,12 @@ _FLAG_COLUMNS = frozenset({"success", "quality_gates_passed", "timeout"})
 #: `pandas.api.types.infer_dtype` results of object columns the core takes, by field
 #: (text fields: "agent"'s); other results are decided by their Arrow type.
 _TAKEN_INFERRED = {
-    "timestamp": frozenset({"empty", "string", "datetime", "date"}),
+    "timestamp": frozenset({"empty", "string", "datetime", "datetime64", "date"}),
     **dict.fromkeys(_FLAG_COLUMNS, frozenset({"empty", "boolean", "integer"})),
-    **dict.fromkeys(_NUMBER_COLUMNS, frozenset({"empty", "integer", "floating", "decimal"})),
+    **dict.fromkeys(
+        _NUMBER_COLUMNS,
+        frozenset({"empty", "integer", "floating", "mixed-integer-float", "decimal"}),
+    ),
     "agent": frozenset({"empty", "string"}),
 }
 #: The types of pandas' missing markers (pandas is not imported to name them).
@@ -676,7 +702,7 @@ _MISSING_TYPE_NAMES = frozenset({"NAType", "NaTType"})
 _ONE_KIND = frozenset({"string", "empty", "boolean", "integer", "floating", "decimal"})
 
 
-def _column_kinds(name: str, column: Any) -> list[str]:
+def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[str]:
     """The kinds of value a column of Python objects mixes where pyarrow's inference
     would coerce them to one type, changing values silently (a bool among floats read as
     1.0, datetimes after a date cut to their dates, a float16 after ints truncated, a float
@@ -684,15 +710,17 @@ def _column_kinds(name: str, column: Any) -> list[str]:
     floats are one in a number column). In a list, a record's values, None is missing and
     any other value has a kind; in a numpy or pandas array the missing markers have none
     (`_missing_marker`). A column of one type costs one pass of `type` (about 10 ms a
-    million values; a pandas column, pandas' own check); the values are looked at only
-    where NaN or NaT may be the other kind."""
+    million values; a pandas column, pandas' own check, `inferred` where already made);
+    the values are looked at only where NaN or NaT may be the other kind."""
     if isinstance(column, (list, tuple)):
         types = set(map(type, column)) - {type(None)}
     else:
         if _library(column) == "pandas":
             import pandas as pd
 
-            if pd.api.types.infer_dtype(column, skipna=True) in _ONE_KIND:
+            if inferred is None:
+                inferred = pd.api.types.infer_dtype(column, skipna=True)
+            if inferred in _ONE_KIND:
                 return []
         types = {kind for kind in set(map(type, column)) if not _missing_type(kind)}
         if len(types) > 1 and any(_may_be_missing(kind) for kind in types):
