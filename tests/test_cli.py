@@ -332,6 +332,30 @@ def test_default_window_ends_at_the_newest_record_a_window_can_hold(
     assert document["usage_metrics"]["total_executions"] == 2
 
 
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_records_only_past_the_year_9999_say_so_not_another_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    # Their timestamps are valid: the advice to look for the time in another column,
+    # given when none is, was wrong.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if kind == "parquet":
+        path = tmp_path / "runs.parquet"
+        pq.write_table(pa.table({"timestamp": pa.array([2**62], pa.timestamp("us", "UTC"))}), path)
+    else:
+        path = tmp_path / "runs.csv"
+        path.write_text("timestamp\n9999-12-31T23:30:00-01:00\n", encoding="utf-8")
+    code, out, err = run(capsys, "analyze", str(path), "--pattern", "p")
+    assert (code, out) == (1, "")
+    assert err == (
+        "usage-analytics: error: no record has a timestamp within the years 1-9999 that a "
+        "window can hold (the first record's is valid but lies past them), so the window "
+        "cannot end at the newest one: pass --start and --end\n"
+    )
+
+
 def test_analyze_file_without_pattern_id_belongs_to_the_given_pattern(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -274,6 +274,25 @@ def test_demo_refuses_to_overwrite_a_file_that_is_not_sqlite(
     assert path.read_text(encoding="utf-8") == "precious notes\n"
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_demo_refuses_a_named_pipe_as_its_database(tmp_path: Path) -> None:
+    # It was "holds other data (not a SQLite database)", once the check opened it.
+    pipe = tmp_path / "usage.sqlite"
+    os.mkfifo(pipe)
+    done = subprocess.run(
+        [sys.executable, "-m", "usage_analytics", "demo", "--db", str(pipe)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"usage-analytics: error: --db {pipe}: is a named pipe, not a regular file: "
+        "pass a new path\n"
+    )
+
+
 @pytest.mark.parametrize("name", ["usage.sqlite", "runs#2026.sqlite", "runs?v=2.sqlite"])
 def test_demo_refuses_a_real_database_of_executions(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str

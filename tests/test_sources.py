@@ -938,9 +938,11 @@ def test_sqlite_rows_of_one_time_are_told_apart_by_rowid(tmp_path: Path, table: 
     result = analyse(fetched.data, "p", on_invalid="skip")
     located = [fetched.locate(sample.index) for sample in result.data_quality.error_samples]
     if table in ("plain", "rowid column"):
+        # (Named as it is selected by: `_rowid_` where a column is called rowid.)
+        name = "rowid" if table == "plain" else "_rowid_"
         assert located == [
-            f"the row with rowid 2 (timestamp '{stamp}')",
-            f"the row with rowid 3 (timestamp '{stamp}')",
+            f"the row with {name} 2 (timestamp '{stamp}')",
+            f"the row with {name} 3 (timestamp '{stamp}')",
         ]
     else:
         assert located == [f"the row with timestamp '{stamp}'"] * 2

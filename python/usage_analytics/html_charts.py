@@ -37,7 +37,8 @@ def visible(text: str) -> str:
     one definition). A page must not carry controls (a NUL or ESC is an HTML parse
     error) nor bidirectional overrides (a pattern id's U+202E reversed the title); and
     zero-width characters, bidi marks, line separators and the BOM made "admin",
-    "admin\\u200b" and "\\u200fadmin" three identical rows."""
+    "admin\\u200b" and "\\u200fadmin" three identical rows. (So an emoji sequence joined
+    by U+200D, a name rarely holds one, shows its joiner escaped, as the terminal does.)"""
     return printable(text)
 
 

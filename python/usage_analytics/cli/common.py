@@ -228,6 +228,11 @@ _NO_VALID_TIMESTAMP = (
     "is the timestamp in another column (--column timestamp=COLUMN)? "
     "Otherwise pass --start and --end{first}"
 )
+_NO_TIMESTAMP_IN_A_WINDOW = (
+    "no record has a timestamp within the years 1-9999 that a window can hold (the first "
+    "record's is valid but lies past them), so the window cannot end at the newest one: "
+    "pass --start and --end"
+)
 
 
 async def source_window(
@@ -245,15 +250,17 @@ async def source_window(
             newest = await source.newest(pattern)
             if newest is None:
                 first = await _first_invalid_timestamp(source, pattern)
+                if first is None:  # (valid, but past the years a window can hold)
+                    raise CliError(_NO_TIMESTAMP_IN_A_WINDOW)
                 raise CliError(_NO_VALID_TIMESTAMP.format(first=first))
     return window_of(args, newest)
 
 
-async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None) -> str:
+async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None) -> str | None:
     """Where the source's first record (of `pattern`) is and what its timestamp holds, as
     the core reports it (". The first record: runs.csv, line 2: field 'timestamp' =
-    '11/30/2026': not an ISO-8601 date-time ..."); "" where that cannot be said. (None
-    has a valid timestamp: any window's reduction of the record reports it.)"""
+    '11/30/2026': not an ISO-8601 date-time ..."); "" where that cannot be said; None
+    where the record is valid (its time past the years 1-9999, in no window)."""
     fetched = await source.first_record(pattern)  # (a source's own error, as it is)
     if fetched is None:
         return ""
@@ -274,7 +281,7 @@ async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None)
         )
     except UsageAnalyticsError as error:  # a column of a type no record field has
         return f". {place}: {error}"
-    return ""
+    return None
 
 
 def granularity_of(args: argparse.Namespace) -> AnalyticsGranularity:

@@ -27,6 +27,7 @@ from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, gener
 from usage_analytics.progress import Progress
 from usage_analytics.report import _when
 from usage_analytics.sources import SourceError, save_records
+from usage_analytics.sources.base import special_file_kind
 from usage_analytics.sources.sqlite import (
     SQLiteSource,
     connect_read_only,
@@ -98,6 +99,9 @@ def _check_demo_database(path: Path) -> None:
         return
     if path.is_dir():
         raise CliError(f"--db {path}: is a directory", EXIT_USAGE)
+    kind = special_file_kind(path)
+    if kind is not None:  # (a named pipe: no SQLite file, nor one to write; it hung)
+        raise CliError(f"--db {path}: is {kind}, not a regular file: pass a new path", EXIT_USAGE)
     try:
         # (Its path quoted in the URI: unquoted, "runs#2.sqlite" opened a file "runs",
         # found nothing there, and the demo then rewrote the real one.)

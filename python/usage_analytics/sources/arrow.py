@@ -31,9 +31,9 @@ from usage_analytics.sources.timestamps import (
     ANALYSABLE_US,
     ISO_PATTERN,
     analysable,
-    parse_timestamp,
     shifted_date,
     timestamp_of,
+    window_stamp,
 )
 
 __all__ = [
@@ -237,17 +237,13 @@ def _newest_text(pa: Any, column: Any) -> int | None:
         except ValueError:
             continue
         same_day = pc.filter(text, pc.equal(days, day)).to_pylist()
-        if not any(_in_a_window(parse_timestamp(value)) for value in same_day):
+        if not any(window_stamp(value) is not None for value in same_day):
             continue
         low = shifted_date(first, -2, low=True)
         candidates = pc.filter(text, pc.greater_equal(days, low)).to_pylist()
-        parsed = [parse_timestamp(value) for value in candidates]
-        return max(value for value in parsed if value is not None and analysable(value))
+        stamps = [window_stamp(value) for value in candidates]
+        return max(stamp for stamp in stamps if stamp is not None)
     return None
-
-
-def _in_a_window(stamp: int | None) -> bool:
-    return stamp is not None and analysable(stamp)
 
 
 def newest_micros(pa: Any, column: Any) -> int | None:

@@ -53,6 +53,7 @@ __all__ = [
     "quote_identifier",
     "refuse_special_file",
     "row_at",
+    "special_file_kind",
     "typed_text",
 ]
 
@@ -114,19 +115,24 @@ def refuse_special_file(path: Path) -> None:
     has its own message): a named pipe, a socket, a device. A source opens its file more
     than once (a CSV header, the records, their line numbers; SQLite at will), so from a
     pipe the first reader took the records and the next waited for a writer forever."""
+    kind = special_file_kind(path)
+    if kind is not None:
+        raise SourceUnavailableError(
+            f"{path}: is {kind}, not a regular file; save the records to a file first "
+            "(a source is read more than once)"
+        )
+
+
+def special_file_kind(path: Path) -> str | None:
+    """What `path` is where it is there but is neither a regular file nor a directory ("a
+    named pipe", "a socket", "a device"); else None (also where it cannot be looked at:
+    opening it says why)."""
     try:
         mode = path.stat().st_mode
-    except OSError:  # not there, or not to be looked at: opening it says which
-        return
+    except OSError:
+        return None
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return
-    raise SourceUnavailableError(
-        f"{path}: is {_special_kind(mode)}, not a regular file; save the records to a file "
-        "first (a source is read more than once)"
-    )
-
-
-def _special_kind(mode: int) -> str:
+        return None
     if stat.S_ISFIFO(mode):
         return "a named pipe"
     if stat.S_ISSOCK(mode):

@@ -74,12 +74,12 @@ from usage_analytics.sources.base import (
     unknown_pattern,
 )
 from usage_analytics.sources.timestamps import (
-    analysable,
     datetime_of,
     format_utc,
     micros,
     parse_timestamp,
     shifted_date,
+    window_stamp,
 )
 
 __all__ = [
@@ -258,13 +258,13 @@ class SQLiteSource(ExecutionSource):
 
     def _select(
         self, connection: sqlite3.Connection, columns: Mapping[str, str], with_id: bool
-    ) -> tuple[list[str], str]:
-        """The record fields selected (`names`) and the select list: those columns, then
-        the row's rowid where the table has one, after them (for `_row_locator`)."""
+    ) -> tuple[list[str], str, str | None]:
+        """The record fields selected (`names`), the select list (those columns, then the
+        row's rowid where the table has one, for `_row_locator`) and the rowid's name."""
         names = [name for name in ((PATTERN_ID,) if with_id else ()) + FIELDS if name in columns]
         exprs = [f"{columns[name]} AS {quote_identifier(name)}" for name in names]
         rowid = self._rowid(connection)
-        return names, ", ".join(exprs if rowid is None else [*exprs, rowid])
+        return names, ", ".join(exprs if rowid is None else [*exprs, rowid]), rowid
 
     def _rowid(self, connection: sqlite3.Connection) -> str | None:
         """The name the table's rowid is read by (`rowid`, or `_rowid_` or `oid` where a
@@ -365,11 +365,17 @@ class SQLiteSource(ExecutionSource):
                 return table
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
-    def _fetched(self, key: str, names: Sequence[str], rows: list[tuple[Any, ...]]) -> Fetched:
-        return Fetched(key, self._data(names, rows), len(rows), _row_locator(rows, names))
+    def _fetched(
+        self, key: str, names: Sequence[str], rows: list[tuple[Any, ...]], rowid: str | None
+    ) -> Fetched:
+        locate = _row_locator(rows, names, rowid)
+        return Fetched(key, self._data(names, rows), len(rows), locate)
 
     def _fetched_groups(
-        self, names: Sequence[str], groups: Mapping[str, list[tuple[Any, ...]]]
+        self,
+        names: Sequence[str],
+        groups: Mapping[str, list[tuple[Any, ...]]],
+        rowid: str | None,
     ) -> list[Fetched]:
         """`_fetched` of each pattern's rows (which lead with the pattern id, `names[0]`,
         left out of the data), their tables slices of one table of all the rows: building
@@ -385,13 +391,13 @@ class SQLiteSource(ExecutionSource):
             table = table_from_columns(pa, names[1:], columns)
         if table is None:
             return [
-                self._fetched(key, names[1:], [row[1:] for row in rows])
+                self._fetched(key, names[1:], [row[1:] for row in rows], rowid)
                 for key, rows in groups.items()
             ]
         fetched, offset = [], 0
         for key, rows in groups.items():
             data = table.slice(offset, len(rows)) if rows else []
-            fetched.append(Fetched(key, data, len(rows), _row_locator(rows, names)))
+            fetched.append(Fetched(key, data, len(rows), _row_locator(rows, names, rowid)))
             offset += len(rows)
         return fetched
 
@@ -462,7 +468,7 @@ class SQLiteSource(ExecutionSource):
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
         def work(connection: sqlite3.Connection) -> Fetched:
             columns = self._columns(connection)
-            names, exprs = self._select(connection, columns, with_id=False)
+            names, exprs, rowid = self._select(connection, columns, with_id=False)
             ts = columns["timestamp"]
             condition, params = self._pattern_condition(connection, columns, pattern_id)
             window, window_params = self._window(ts, start, end)
@@ -478,7 +484,7 @@ class SQLiteSource(ExecutionSource):
                 ).fetchone()
                 if exists is None:
                     raise self._unknown(connection, columns[PATTERN_ID], pattern_id)
-            return self._fetched(pattern_id, names, rows)
+            return self._fetched(pattern_id, names, rows, rowid)
 
         result: Fetched = await self._run(work)
         return result
@@ -486,7 +492,7 @@ class SQLiteSource(ExecutionSource):
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         def work(connection: sqlite3.Connection) -> list[Fetched]:
             columns = self._columns(connection)
-            names, exprs = self._select(connection, columns, with_id=True)
+            names, exprs, rowid = self._select(connection, columns, with_id=True)
             pid, ts = columns[PATTERN_ID], columns["timestamp"]
             window, params = self._window(ts, start, end)
             ids = self._pattern_ids(connection, pid)
@@ -504,7 +510,7 @@ class SQLiteSource(ExecutionSource):
                 for value, rows in itertools.groupby(cursor, key=lambda row: row[0]):
                     groups.setdefault(pattern_key(value), []).extend(rows)
             groups.pop("", None)  # a blank id names no pattern (see `unattributed`)
-            return self._fetched_groups(names, {key: groups[key] for key in sorted(groups)})
+            return self._fetched_groups(names, {key: groups[key] for key in sorted(groups)}, rowid)
 
         result: list[Fetched] = await self._run(work)
         return result
@@ -512,7 +518,7 @@ class SQLiteSource(ExecutionSource):
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
         def work(connection: sqlite3.Connection) -> Fetched | None:
             columns = self._columns(connection)
-            names, exprs = self._select(connection, columns, with_id=True)
+            names, exprs, rowid = self._select(connection, columns, with_id=True)
             pid = columns[PATTERN_ID]
             condition, params = f"{pid} IS NOT NULL AND trim({pid}, ?) != ''", [WHITESPACE]
             if pattern_id is not None:
@@ -524,7 +530,7 @@ class SQLiteSource(ExecutionSource):
                 raise self._unknown(connection, pid, pattern_id)
             if row is None:
                 return None
-            return self._fetched(pattern_key(row[0]), names[1:], [row[1:]])
+            return self._fetched(pattern_key(row[0]), names[1:], [row[1:]], rowid)
 
         result: Fetched | None = await self._run(work)
         return result
@@ -544,7 +550,8 @@ class SQLiteSource(ExecutionSource):
             first = connection.execute(
                 f"SELECT {selected} {where} ORDER BY {ts} LIMIT 1", blanks
             ).fetchone()
-            return Unattributed(count, None if first is None else _row_place(first, 0, 1))
+            place = None if first is None else _row_place(first, 0, 1, rowid)
+            return Unattributed(count, place)
 
         result: Unattributed = await self._run(work)
         return result
@@ -561,36 +568,34 @@ def _json_array(values: Sequence[Any]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-def _row_locator(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> Callable[[int], str]:
-    """Where record `index` of `rows` (the fields `names`, then the rowid where the table
-    has one) is: by its timestamp, and its rowid, which tells rows of one time apart."""
+def _row_locator(
+    rows: Sequence[tuple[Any, ...]], names: Sequence[str], rowid: str | None
+) -> Callable[[int], str]:
+    """Where record `index` of `rows` (the fields `names`, then the rowid, read by the
+    name `rowid`, where the table has one) is: by its rowid, which tells rows of one
+    time apart, and its timestamp."""
     stamp = names.index("timestamp")
 
     def locate(index: int) -> str:
-        return _row_place(rows[index], stamp, len(names))
+        return _row_place(rows[index], stamp, len(names), rowid)
 
     return locate
 
 
-def _row_place(row: Sequence[Any], stamp: int, rowid: int) -> str:
-    """A row by its rowid (column `rowid`, where the row has one: a view's rows read
-    NULL) and its timestamp (column `stamp`)."""
-    if len(row) <= rowid or row[rowid] is None:
+def _row_place(row: Sequence[Any], stamp: int, at: int, rowid: str | None) -> str:
+    """A row by its rowid (column `at`, read by the name `rowid`; a view's rows read
+    NULL) and its timestamp (column `stamp`). The name is the one to select the row by:
+    `_rowid_` where a column of the table is called rowid."""
+    if rowid is None or row[at] is None:
         return row_at(row[stamp])
-    return f"the row with rowid {row[rowid]} (timestamp {stored_time(row[stamp])})"
-
-
-def _readable(text: Any) -> bool:
-    """Whether the core reads `text` as a time that a window can hold."""
-    stamp = parse_timestamp(text) if isinstance(text, str) else None
-    return stamp is not None and analysable(stamp)
+    return f"the row with {rowid} {row[at]} (timestamp {stored_time(row[stamp])})"
 
 
 def _read_stamps(texts: Iterable[tuple[Any]]) -> list[int]:
     """The instants (epoch microseconds) of the texts the core reads as times that a
     window can hold (not the end of 9999 with a negative offset, say)."""
-    stamps = (parse_timestamp(text) for (text,) in texts if isinstance(text, str))
-    return [stamp for stamp in stamps if stamp is not None and analysable(stamp)]
+    stamps = (window_stamp(text) for (text,) in texts)
+    return [stamp for stamp in stamps if stamp is not None]
 
 
 def _newest(
@@ -616,7 +621,7 @@ def _newest(
         same_day = connection.execute(
             base.format(what=ts) + f" AND {ts} >= ?", [*params, following, day]
         )
-        if not any(_readable(text) for (text,) in same_day):
+        if not any(window_stamp(text) is not None for (text,) in same_day):
             upper = day
             continue
         low = shifted_date(date.fromisoformat(day), -2, low=True)

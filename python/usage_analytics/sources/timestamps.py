@@ -26,6 +26,7 @@ __all__ = [
     "parse_timestamp",
     "shifted_date",
     "timestamp_of",
+    "window_stamp",
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -61,6 +62,13 @@ ANALYSABLE_US = (
 def analysable(us: int) -> bool:
     """Whether an instant (microseconds since the epoch) lies within `ANALYSABLE_US`."""
     return ANALYSABLE_US[0] <= us <= ANALYSABLE_US[1]
+
+
+def window_stamp(text: Any) -> int | None:
+    """The instant of stored text as the core reads it (`parse_timestamp`), where a
+    window can hold it (`analysable`); None for other text and other values."""
+    stamp = parse_timestamp(text) if isinstance(text, str) else None
+    return stamp if stamp is not None and analysable(stamp) else None
 
 
 def _offset_seconds(text: str | None) -> int | None:
