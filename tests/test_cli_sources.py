@@ -274,18 +274,24 @@ def test_demo_refuses_to_overwrite_a_file_that_is_not_sqlite(
     assert path.read_text(encoding="utf-8") == "precious notes\n"
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-def test_demo_refuses_a_named_pipe_as_its_database(tmp_path: Path) -> None:
-    # It was "holds other data (not a SQLite database)", once the check opened it.
-    pipe = tmp_path / "usage.sqlite"
-    os.mkfifo(pipe)
-    done = subprocess.run(
-        [sys.executable, "-m", "usage_analytics", "demo", "--db", str(pipe)],
+def _in_a_child(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The command run in a child process, so that a hang (reading a named pipe) fails
+    the test by its timeout instead of holding the run."""
+    return subprocess.run(
+        [sys.executable, "-m", "usage_analytics", *argv],
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_demo_refuses_a_named_pipe_as_its_database(tmp_path: Path) -> None:
+    # It was "holds other data (not a SQLite database)", once the check opened it.
+    pipe = tmp_path / "usage.sqlite"
+    os.mkfifo(pipe)
+    done = _in_a_child("demo", "--db", str(pipe))
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (
         f"usage-analytics: error: --db {pipe}: is a named pipe, not a regular file: "
@@ -672,13 +678,7 @@ def test_a_named_pipe_as_the_source_is_a_usage_error(tmp_path: Path, name: str) 
     # will): from a pipe the command hung. (A child process, so that a hang is a timeout.)
     pipe = tmp_path / name
     os.mkfifo(pipe)
-    done = subprocess.run(
-        [sys.executable, "-m", "usage_analytics", "dashboard", str(pipe)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = _in_a_child("dashboard", str(pipe))
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (
         f"usage-analytics: error: {pipe}: is a named pipe, not a regular file; save the "
