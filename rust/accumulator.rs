@@ -15,6 +15,7 @@ use crate::columns::{Columns, Counted, GATE_FAILED, SUCCESS, TIMEOUT};
 use crate::durations::Durations;
 use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
+use crate::exact_trend::ExactGrid;
 use crate::group_counts::GroupRow;
 use crate::metrics::*;
 use crate::prefetch::{prefetch, prefetch_all};
@@ -755,6 +756,7 @@ impl Accumulator {
             Some(counts) => self.dense_shape(counts, grid),
             None => self.sparse_shape(grid),
         };
+        let (fit, velocity_significant) = self.exact_answers(fit, t.min_t_statistic);
         let velocity = if k < 2 { 0.0 } else { fit.slope };
         let growth_percentage = if k < 2 || (first == 0.0 && last == 0.0) {
             0.0
@@ -781,7 +783,6 @@ impl Accumulator {
         let adoption_rate = new_in_second as f64 / second_half_weeks;
         let n = self.count;
         let confidence_score = 0.7 * (n as f64 / 100.0).min(1.0) + 0.3 * (k as f64 / 10.0).min(1.0);
-        let velocity_significant = fit.is_significant(t.min_t_statistic);
         let recent = self
             .latest
             .is_some_and(|latest| ((window.end - latest) as f64) <= t.recent_fraction * window.span as f64);
@@ -836,6 +837,31 @@ impl Accumulator {
             time_series,
             predictions,
         }
+    }
+
+    /// `fit` and whether it is significant, with DESIGN.md's exact answers where floats
+    /// cannot give them (`exact_trend`): equal rates are a flat, perfect fit (in floats a
+    /// shorter last bucket's rate may differ in its last bit: a noise slope), and a
+    /// t-statistic at `min_t` is significant (in floats 2 may come out 1.9999999999999998).
+    /// Only a fit near one of those is checked: O(buckets) integer sums then.
+    fn exact_answers(&self, fit: LinearFit, min_t: f64) -> (LinearFit, bool) {
+        let significant = fit.is_significant(min_t);
+        if fit.points < 3 || !fit.t_statistic.is_finite() {
+            return (fit, significant); // (no slope fitted, or a perfect fit in floats too)
+        }
+        let days = self.window.span as f64 / MICROS_PER_DAY as f64;
+        let noise = fit.slope.abs() * days <= 1e-9 * fit.intercept.abs();
+        let tie = (fit.t_statistic - min_t).abs() <= 1e-9 * min_t.max(1.0);
+        if !noise && !tie {
+            return (fit, significant);
+        }
+        let counts = self.bucket_counts.to_dense();
+        let exact = ExactGrid::new(&self.window);
+        if noise && exact.flat(&counts) {
+            let rate = rate_per_day(&self.window, 0, counts[0]);
+            return (LinearFit::flat(rate, fit.points), true);
+        }
+        (fit, exact.significant(&counts, min_t).unwrap_or(significant))
     }
 
     /// The fits of a window of dense counts: every bucket's rate in an array, on the x and

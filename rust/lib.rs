@@ -25,6 +25,7 @@ pub mod columns;
 pub mod durations;
 pub mod error;
 pub mod exact_sum;
+mod exact_trend;
 mod fields;
 mod gc_pause;
 pub mod group;

@@ -27,7 +27,7 @@ impl LinearFit {
 
     /// All y equal, `y`: a flat line, a perfect fit (DESIGN.md: significant). In floats
     /// the residuals of equal rates such as 1/7 need not be zero: their mean is rounded.
-    fn flat(y: f64, points: usize) -> LinearFit {
+    pub(crate) fn flat(y: f64, points: usize) -> LinearFit {
         LinearFit {
             slope: 0.0,
             intercept: y,

@@ -554,6 +554,52 @@ def test_noisy_series_with_insignificant_slope_above_threshold_is_stable() -> No
     assert trend.trend_type is UsageTrendType.STABLE
 
 
+def test_a_t_statistic_of_exactly_two_is_significant() -> None:
+    # Daily counts 0, 0, 2, 8, 4: slope 8/5, residuals 96/5, sxx 10, so t = 2 exactly
+    # (DESIGN.md: significant if |t| >= 2). In floats t came out 1.9999999999999998: STABLE.
+    day = timedelta(days=1)
+    counts = [0, 0, 2, 8, 4]
+    records = [
+        {"timestamp": START + d * day + 12 * HOUR} for d, count in enumerate(counts)
+        for _ in range(count)
+    ]  # fmt: skip
+    out = analyse(
+        records, time_window_end=START + 5 * day, time_window_type="custom", bucket_width=day
+    )
+    trend = out.trend_analysis
+    assert trend is not None
+    assert trend.velocity == pytest.approx(1.6)
+    assert trend.velocity_significant
+    assert trend.trend_type is UsageTrendType.GROWING
+
+
+def test_equal_rates_of_a_shorter_or_longer_last_bucket_are_a_flat_fit() -> None:
+    # 9 records per 3.5 hours, and 15 in the last bucket, 5/3 as wide: every rate is
+    # 432/7 a day. In floats the last differed in its last bit: a slope of 3e-15, "not
+    # significant", and with growing_velocity -0.1 STABLE where the flat line is GROWING.
+    width = timedelta(hours=3, minutes=30)
+    counts = [9] * 8 + [15]
+    records = [
+        {"timestamp": START + i * width + timedelta(minutes=j)}
+        for i, count in enumerate(counts)
+        for j in range(count)
+    ]
+    options: dict[str, Any] = {
+        "time_window_end": START + 8 * width + width * 5 / 3,
+        "time_window_type": "custom",
+        "bucket_width": width,
+    }
+    trend = analyse(records, **options).trend_analysis
+    assert trend is not None
+    assert (trend.velocity, trend.velocity_significant) == (0.0, True)
+    from usage_analytics import TrendThresholds
+
+    below_flat = TrendThresholds(growing_velocity=-0.1)
+    trend = analyse(records, trend_thresholds=below_flat, **options).trend_analysis
+    assert trend is not None
+    assert trend.trend_type is UsageTrendType.GROWING
+
+
 def test_clearly_growing_series_is_growing_with_exact_numbers() -> None:
     counts = [10 + 5 * d for d in range(30)]
     out = month(counts, include_predictions=True)
