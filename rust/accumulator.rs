@@ -756,7 +756,11 @@ impl Accumulator {
             Some(counts) => self.dense_shape(counts, grid),
             None => self.sparse_shape(grid),
         };
-        let (fit, velocity_significant) = self.exact_answers(fit, t.min_t_statistic);
+        let (fit, velocity_significant, acceleration, last) = match self.exact_answers(fit, t.min_t_statistic) {
+            Exact::Fit(fit, significant) => (fit, significant, acceleration, last),
+            // (Its halves and quarters are flat too: no acceleration, no growth.)
+            Exact::Flat(fit) => (fit, true, 0.0, first),
+        };
         let velocity = if k < 2 { 0.0 } else { fit.slope };
         let growth_percentage = if k < 2 || (first == 0.0 && last == 0.0) {
             0.0
@@ -841,27 +845,29 @@ impl Accumulator {
 
     /// `fit` and whether it is significant, with DESIGN.md's exact answers where floats
     /// cannot give them (`exact_trend`): equal rates are a flat, perfect fit (in floats a
-    /// shorter last bucket's rate may differ in its last bit: a noise slope), and a
-    /// t-statistic at `min_t` is significant (in floats 2 may come out 1.9999999999999998).
-    /// Only a fit near one of those is checked: O(buckets) integer sums then.
-    fn exact_answers(&self, fit: LinearFit, min_t: f64) -> (LinearFit, bool) {
+    /// last bucket of another width may have a rate that differs in its last bit: a noise
+    /// slope, even with a residual sum of 0), and a t-statistic at `min_t` is significant
+    /// (in floats 2 may come out 1.9999999999999998). Only a fit near one of those is
+    /// checked, in O(buckets) integer sums; `Exact::Flat` where the rates are all equal.
+    fn exact_answers(&self, fit: LinearFit, min_t: f64) -> Exact {
         let significant = fit.is_significant(min_t);
-        if fit.points < 3 || !fit.t_statistic.is_finite() {
-            return (fit, significant); // (no slope fitted, or a perfect fit in floats too)
+        if fit.points < 3 || (fit.slope == 0.0 && fit.t_statistic.is_infinite()) {
+            return Exact::Fit(fit, significant); // (no slope fitted, or flat in floats too)
         }
         let days = self.window.span as f64 / MICROS_PER_DAY as f64;
-        let noise = fit.slope.abs() * days <= 1e-9 * fit.intercept.abs();
-        let tie = (fit.t_statistic - min_t).abs() <= 1e-9 * min_t.max(1.0);
+        // (A flat series' rates all hold records; the float slope's error grows with the
+        // rates' level over their spread: 1e-6 leaves room, and the check is rare.)
+        let noise = fit.slope.abs() * days <= 1e-9 * fit.intercept.abs() && self.bucket_counts.all_occupied();
+        let tie = fit.t_statistic.is_finite() && (fit.t_statistic - min_t).abs() <= 1e-6 * min_t.max(1.0);
         if !noise && !tie {
-            return (fit, significant);
+            return Exact::Fit(fit, significant);
         }
         let counts = self.bucket_counts.to_dense();
         let exact = ExactGrid::new(&self.window);
         if noise && exact.flat(&counts) {
-            let rate = rate_per_day(&self.window, 0, counts[0]);
-            return (LinearFit::flat(rate, fit.points), true);
+            return Exact::Flat(LinearFit::flat(rate_per_day(&self.window, 0, counts[0]), fit.points));
         }
-        (fit, exact.significant(&counts, min_t).unwrap_or(significant))
+        Exact::Fit(fit, exact.significant(&counts, min_t).unwrap_or(significant))
     }
 
     /// The fits of a window of dense counts: every bucket's rate in an array, on the x and
@@ -1011,6 +1017,13 @@ impl DayCounts {
 
 /// The rate fits a trend is classified by: the OLS of every bucket's rate, the second
 /// half's slope less the first's, and the mean rates of the first and last quarters.
+/// The trend fit with `Accumulator::exact_answers`' decisions: as fitted, with whether it
+/// is significant, or the flat perfect fit of rates that are all equal.
+enum Exact {
+    Fit(LinearFit, bool),
+    Flat(LinearFit),
+}
+
 struct RateShape {
     fit: LinearFit,
     acceleration: f64,

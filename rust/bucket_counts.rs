@@ -122,6 +122,15 @@ impl BucketCounts {
         counts.try_fold(0u64, |total, &count| total.checked_add(count))
     }
 
+    /// Whether every bucket holds records.
+    pub fn all_occupied(&self) -> bool {
+        if self.is_dense() {
+            self.dense.iter().all(|&count| count > 0)
+        } else {
+            self.buckets > 0 && self.sparse.len() == self.buckets
+        }
+    }
+
     /// Every bucket's count, if they are kept densely.
     pub fn as_dense(&self) -> Option<&[u64]> {
         self.is_dense().then_some(&self.dense[..])

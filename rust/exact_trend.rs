@@ -3,15 +3,20 @@
 //!
 //! DESIGN.md defines the rates (count / width in days) and the t-statistic exactly, as the
 //! reference computes them in rationals. In floats two equal rates of buckets of different
-//! widths (the last bucket is shorter or longer) can differ in their last bit, and the fit
-//! of such a flat series then has a noise slope (3e-15) and a finite t, "not significant",
-//! where a flat series is a perfect fit. And a t that is exactly 2 comes out 1.9999999999999998.
+//! widths (the last bucket takes the window's remainder: up to twice as wide) can differ in their last
+//! bit, and the fit of such a flat series then has a noise slope (3e-15), "not
+//! significant" or GROWING for a threshold of 0, where a flat series is a perfect fit of
+//! slope 0. And a t that is exactly 2 comes out 1.9999999999999998.
 //!
 //! A window's buckets have one width `w` but the last, `l`. With `g = gcd(w, l)`, `e = w/g`
 //! and `f = l/g`, the rates scaled by `lcm(w, l)` are the integers `count * f` (the last,
 //! `count * e`), and twice the midpoints less twice the start, over `g`, are `(2i + 1) e`
 //! (the last `2(k - 1) e + f`): the t-statistic does not change when x or y is scaled or
-//! shifted. Sums are i128, checked: past them the float answer stands.
+//! shifted. Sums are i128, checked: past them the float answer stands. That is so for
+//! most windows whose last bucket's width shares only a small factor with the others'
+//! (a window ending at an odd microsecond: e and f near 1e9), and for a `min_t` that is
+//! no short binary fraction (1.96: its square's numerator near 2^102); an exact tie is
+//! then as good as impossible.
 
 use crate::buckets::Window;
 

@@ -573,31 +573,37 @@ def test_a_t_statistic_of_exactly_two_is_significant() -> None:
     assert trend.trend_type is UsageTrendType.GROWING
 
 
-def test_equal_rates_of_a_shorter_or_longer_last_bucket_are_a_flat_fit() -> None:
-    # 9 records per 3.5 hours, and 15 in the last bucket, 5/3 as wide: every rate is
-    # 432/7 a day. In floats the last differed in its last bit: a slope of 3e-15, "not
-    # significant", and with growing_velocity -0.1 STABLE where the flat line is GROWING.
+@pytest.mark.parametrize("counts", [[9] * 8 + [15], [9, 9, 9, 15], [3, 3, 5]])
+def test_equal_rates_of_a_wider_last_bucket_are_a_flat_fit(counts: list[int]) -> None:
+    # 9 records per 3.5 hours (3 per, in the last case) and 5/3 as many in the last
+    # bucket, 5/3 as wide: every rate is equal. In floats the last differed in its last
+    # bit: a slope of 1e-14, "not significant" or, with a residual sum of 0, GROWING for a
+    # threshold of 0; and some acceleration and growth.
+    from usage_analytics import TrendThresholds
+
     width = timedelta(hours=3, minutes=30)
-    counts = [9] * 8 + [15]
     records = [
         {"timestamp": START + i * width + timedelta(minutes=j)}
         for i, count in enumerate(counts)
         for j in range(count)
     ]
     options: dict[str, Any] = {
-        "time_window_end": START + 8 * width + width * 5 / 3,
+        "time_window_end": START + (len(counts) - 1) * width + width * 5 / 3,
         "time_window_type": "custom",
         "bucket_width": width,
     }
-    trend = analyse(records, **options).trend_analysis
-    assert trend is not None
-    assert (trend.velocity, trend.velocity_significant) == (0.0, True)
-    from usage_analytics import TrendThresholds
-
-    below_flat = TrendThresholds(growing_velocity=-0.1)
-    trend = analyse(records, trend_thresholds=below_flat, **options).trend_analysis
-    assert trend is not None
-    assert trend.trend_type is UsageTrendType.GROWING
+    for growing, expected in ((0.0, UsageTrendType.STABLE), (-0.1, UsageTrendType.GROWING)):
+        thresholds = TrendThresholds(  # (judged by velocity alone)
+            growing_velocity=growing,
+            emerging_max_executions=1,
+            abandoned_max_executions=0,
+            recent_fraction=1.0,
+        )
+        trend = analyse(records, trend_thresholds=thresholds, **options).trend_analysis
+        assert trend is not None
+        assert (trend.velocity, trend.velocity_significant) == (0.0, True)
+        assert (trend.acceleration, trend.growth_percentage) == (0.0, 0.0)
+        assert trend.trend_type is expected
 
 
 def test_clearly_growing_series_is_growing_with_exact_numbers() -> None:
