@@ -31,6 +31,7 @@ from source_cases import (
     records_of,
 )
 from usage_analytics import InvalidRecordError
+from usage_analytics.cli import batch
 from usage_analytics.sources import (
     PostgresSource,
     SourceError,
@@ -112,6 +113,23 @@ def test_postgres_and_sqlite_give_the_same_numbers(loaded: str, tmp_path: Path) 
         return {g.pattern_id: comparable(analyse(g.data, g.pattern_id).to_dict()) for g in groups}
 
     assert run(every(PostgresSource(loaded))) == run(every(SQLiteSource(path)))
+
+
+def test_a_batch_reads_the_groups_of_fetch_all_in_one_table_as_it_is(loaded: str) -> None:
+    # The groups are slices of the rows ordered by pattern: the batch read a concatenation
+    # of them, a copy of every row.
+    groups = call(PostgresSource(loaded), "fetch_all", START, NOW)
+    together = groups[0].together
+    assert together is not None
+    assert all(group.together is together for group in groups)
+    table = batch._one_table(groups)
+    assert table is not None
+    for name in table.column_names:
+        assert table.column(name).chunk(0).buffers()[-1].address == (
+            together.column(name).chunk(0).buffers()[-1].address
+        )
+    ids = table.column("pattern_id").to_pylist()
+    assert ids == [group.pattern_id for group in groups for _ in range(group.count)]
 
 
 def test_fetch_all_and_newest(loaded: str) -> None:

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from usage_analytics.extras import load_pyarrow, missing_extra
-from usage_analytics.sources.arrow import group_by_pattern
+from usage_analytics.sources.arrow import group_by_pattern, pattern_table
 from usage_analytics.sources.base import (
     FIELDS,
     FLAG_FIELDS,
@@ -625,11 +625,11 @@ class PostgresSource(ExecutionSource):
         cursor.execute(f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params)
         return cursor.fetchone() is not None
 
-    def _fetched(self, key: str, table: Any) -> Fetched:
+    def _fetched(self, key: str, table: Any, together: Any = None) -> Fetched:
         def locate(index: int) -> str:
             return row_at(table.column("timestamp")[index].as_py())
 
-        return Fetched(key, table, int(table.num_rows), locate)
+        return Fetched(key, table, int(table.num_rows), locate, together=together)
 
     # ------------------------------------------------------------------- the interface
 
@@ -707,15 +707,19 @@ class PostgresSource(ExecutionSource):
                 )
             cursor.execute(query, [start, end])
             table = cursor.fetch_arrow_table()
-            groups = {key: rows for key, rows, _ in group_by_pattern(pa, table)}
             unplaced = self._unplaced(cursor, columns, f"{pid} IS NOT NULL", [])
+            by_pattern = pattern_table(pa, table)
+            groups = {key: rows for key, rows, _ in by_pattern.parts()}
+            # The groups' rows in one table, for a batch to read as it is; not where rows
+            # no window places join some groups (their timestamps then text).
+            together = by_pattern.together(pa) if unplaced.num_rows == 0 else None
             for key, rows, _ in group_by_pattern(pa, unplaced):
                 placed = groups.get(key, table.slice(0, 0))
                 groups[key] = _with_unplaced(pa, placed, rows)
             empty = table.slice(0, 0)
             for value in every:
                 groups.setdefault(pattern_key(value), empty)
-            return [self._fetched(key, groups[key]) for key in sorted(groups) if key]
+            return [self._fetched(key, groups[key], together) for key in sorted(groups) if key]
 
         result: list[Fetched] = await self._run(work)
         return result
