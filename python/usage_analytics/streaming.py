@@ -167,8 +167,9 @@ class _Accumulator:
     def merge(self, other: Self) -> Self:
         """A new accumulator holding the records of both (neither is changed). It starts
         as a copy of this one's state, so folding many accumulators one `merge` at a time
-        (`acc = acc.merge(x)`) copies ever larger states (2,000 one-pattern batch states
-        took 20 s): `merge_in` folds each into this one, `merge_many` all into one copy."""
+        (`acc = acc.merge(x)`) copies ever larger states (10,000 one-pattern batch states
+        took 37.8 s, `benches/merge_chain.py`): `merge_in` folds each into this one (0.11
+        s), `merge_many` all into one copy."""
         self._check_mergeable(other)
         with _locked(self, other):
             return self._with(self._settings, self._state.merge(other._state))
@@ -176,8 +177,8 @@ class _Accumulator:
     def merge_in(self, other: Self) -> None:
         """Add the records of `other` to this accumulator, in place (`other` is not
         changed): `merge` without the copy, for folding states into one as they come.
-        Atomic: if their settings or kinds differ, `UsageAnalyticsError` and nothing
-        changes."""
+        Atomic: if their settings differ (`UsageAnalyticsError`) or their kinds
+        (`TypeError`), nothing changes."""
         self._check_mergeable(other)
         with _locked(self, other):
             if other is self:  # (the core cannot read a state while it writes it)
