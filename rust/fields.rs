@@ -494,13 +494,33 @@ fn number_slow<'py>(value: &Bound<'py, PyAny>) -> Result<f64, Invalid<'py>> {
         ));
     }
     value.extract::<f64>().map_err(|e| {
-        note_interrupt(value.py(), e);
-        if is_exact_int(value) || value.is_instance_of::<PyInt>() {
-            Invalid::new(value, "is too large to be a number")
+        let reason = if is_exact_int(value) || value.is_instance_of::<PyInt>() {
+            "is too large to be a number".to_owned()
+        } else if converts_itself(value) {
+            // Its own conversion failed: what it raised is the reason (a re-entered
+            // accumulator's error, a Decimal's signal), not its type.
+            format!("must be a number: converting it to float raised {e}")
         } else {
-            Invalid::new(value, format!("must be a number, got {}", type_name(value)))
-        }
+            format!("must be a number, got {}", type_name(value))
+        };
+        note_interrupt(value.py(), e);
+        Invalid::new(value, reason)
     })
+}
+
+/// Whether `value`'s type converts itself to a float (`__float__`, or `__index__` as an
+/// integer), so that a failed conversion raised from its own code.
+fn converts_itself(value: &Bound<'_, PyAny>) -> bool {
+    let py = value.py();
+    let kind = value.get_type();
+    [intern!(py, "__float__"), intern!(py, "__index__")]
+        .into_iter()
+        .any(|name| {
+            kind.hasattr(name).unwrap_or_else(|e| {
+                note_interrupt(py, e); // (a metaclass's __getattr__ may run)
+                false
+            })
+        })
 }
 
 /// A str (or subclass); the result may borrow `value`.

@@ -454,3 +454,24 @@ def test_a_numpy_complex_is_refused_where_its_warning_is_not_an_error() -> None:
         out = skip([good(execution_time_ms=np.complex128(5 + 7j))])
     assert out.data_quality.invalid_records == 1
     assert out.data_quality.error_samples[0].reason == "must be a number, got complex128"
+
+
+class _Refusing:
+    """A number type whose own conversion fails."""
+
+    def __float__(self) -> float:
+        raise ValueError("no float for you")
+
+
+class _Plain:
+    """No conversion at all."""
+
+
+def test_a_failed_conversion_names_what_it_raised() -> None:
+    # The type's own `__float__` raised: that is the reason, not "got _Refusing".
+    out = skip([good(execution_time_ms=_Refusing()), good(quality_score=_Plain())])
+    reasons = [sample.reason for sample in out.data_quality.error_samples]
+    assert reasons == [
+        "must be a number: converting it to float raised ValueError: no float for you",
+        "must be a number, got _Plain",
+    ]

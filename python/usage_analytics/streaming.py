@@ -33,7 +33,6 @@ to the Unix epoch) and snapshots them: the old system's real-time monitoring loo
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -66,6 +65,7 @@ from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest import read_any
 from usage_analytics.output import analytics_output, batch_output, datetime_of
 from usage_analytics.reducer import core_options, raise_if_invalid
+from usage_analytics.state_lock import StateLock
 
 __all__ = [
     "BatchUsageAccumulator",
@@ -123,7 +123,8 @@ class _Accumulator:
 
     _batch: ClassVar[bool]
     # The core state is borrowed for the whole of each call (the GIL is released inside),
-    # so calls on one accumulator from several threads are serialized here.
+    # so calls on one accumulator from several threads are serialized here; a call from
+    # code the state itself runs mid-call raises (`state_lock`).
     __slots__ = ("_lock", "_settings", "_state")
 
     def __init__(
@@ -140,7 +141,7 @@ class _Accumulator:
             **{k: v for k, v in settings.items() if v is not None},
         )
         self._state = _core.CoreState(self._core_options())
-        self._lock = threading.Lock()
+        self._lock = StateLock(type(self).__name__)
 
     @property
     def settings(self) -> StreamingSettings:
@@ -269,7 +270,7 @@ class _Accumulator:
     def _with(cls, settings: StreamingSettings, state: Any) -> Self:
         accumulator = cls.__new__(cls)
         accumulator._settings, accumulator._state = settings, state
-        accumulator._lock = threading.Lock()
+        accumulator._lock = StateLock(cls.__name__)
         return accumulator
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -476,7 +477,7 @@ class RollingUsageAnalytics:
         )
         bucket_us = s.bucket // _ONE_MICROSECOND
         self._core = _core.CoreRolling(options, bucket_us, s.window // s.bucket)
-        self._lock = threading.Lock()
+        self._lock = StateLock(type(self).__name__)
 
     @property
     def settings(self) -> RollingSettings:
