@@ -21,7 +21,7 @@ import random
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import pairwise
 from types import ModuleType
 from typing import Any
@@ -367,6 +367,40 @@ def test_buckets_before_the_epoch_are_aligned_by_floor() -> None:
 
     assert (result.time_window_start, result.time_window_end) == (epoch - HOUR, epoch)
     assert result.usage_metrics.total_executions == 2
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that names no offset: its datetimes are naive to Python's arithmetic."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def dst(self, dt: datetime | None) -> None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "none"
+
+
+def test_now_of_a_tzinfo_naming_no_offset_is_utc_as_the_contract_reads_it() -> None:
+    # (Such a datetime is naive to Python: `now - epoch` raised "can't subtract
+    # offset-naive and offset-aware datetimes", where the contract and `add` read it as
+    # UTC.)
+    monitor = rolling()
+    monitor.add([record(T0 - MINUTE), {"timestamp": (T0 - 2 * MINUTE).replace(tzinfo=_NoOffset())}])
+    now = (T0 - US).replace(tzinfo=None)
+
+    result = monitor.snapshot(now.replace(tzinfo=_NoOffset()))
+
+    assert comparable(result) == comparable(monitor.snapshot(now))
+    assert result.time_window_end == T0
+    assert result.usage_metrics.total_executions == 2
+
+
+def test_now_that_is_not_a_time_is_refused_by_name() -> None:
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ValueError, match="now must be an instant, got NaT"):
+        rolling().snapshot(pd.NaT)
 
 
 def test_snapshot_whose_window_leaves_the_datetime_range_is_an_error() -> None:

@@ -511,7 +511,11 @@ class RollingUsageAnalytics:
         """The analytics of the window ending with the bucket holding `now` (naive = UTC)."""
         if not isinstance(now, datetime):
             raise TypeError(f"now must be a datetime, got {type(now).__name__}")
-        if now.tzinfo is None:
+        if now != now:  # (pandas' NaT, a datetime that equals nothing)
+            raise ValueError("now must be an instant, got NaT")
+        # Naive, or of a tzinfo that names no offset: UTC, as the contract reads a window
+        # bound or a record's timestamp.
+        if now.tzinfo is None or now.utcoffset() is None:
             now = now.replace(tzinfo=UTC)
         now_us = micros(now)
         bucket_us = self._settings.bucket // _ONE_MICROSECOND
