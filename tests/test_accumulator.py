@@ -944,6 +944,18 @@ def test_merge_of_a_single_and_a_batch_accumulator_raises(kind: type[Any]) -> No
         kind(**BASE).merge(other(**BASE))
 
 
+@pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
+def test_merge_many_of_the_other_kind_raises_as_merge_bytes_refuses_it(kind: type[Any]) -> None:
+    # (UsageAccumulator.merge_many of batch accumulators returned a BatchUsageAccumulator,
+    # where merge_bytes and from_bytes of their bytes refuse them.)
+    other = BatchUsageAccumulator if kind is UsageAccumulator else UsageAccumulator
+    with pytest.raises(TypeError, match=rf"{kind.__name__}\.merge_many got a {other.__name__}"):
+        kind.merge_many([other(**BASE), other(**BASE)])
+    with pytest.raises(UsageAnalyticsError, match=f"use {other.__name__}.from_bytes"):
+        kind.merge_bytes([other(**BASE).to_bytes()])
+    assert type(other.merge_many([other(**BASE), other(**BASE)])) is other
+
+
 def test_merge_with_a_different_correlation_id_is_fine() -> None:
     records = simple_records(random.Random(10), 100)
     left = UsageAccumulator(**BASE, correlation_id=uuid.UUID(int=1))

@@ -204,6 +204,8 @@ class _Accumulator:
         first = next(iterator, None)
         if first is None:
             raise ValueError("merge_many needs at least one accumulator")
+        if not isinstance(first, cls):  # (the others are checked by merge_in)
+            raise TypeError(f"{cls.__name__}.merge_many got a {type(first).__name__}")
         merged = first.merge(first._with(first._settings, _core.CoreState(first._core_options())))
         for other in iterator:
             merged.merge_in(other)
