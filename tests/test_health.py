@@ -349,6 +349,52 @@ def test_messages_tell_a_value_from_its_limit_where_rounding_would_not() -> None
     assert stale.message == "Last used 168.1 h before the window end, more than 168.0 h (168 h)."
 
 
+def test_messages_write_a_limit_as_it_was_set() -> None:
+    # A limit with more digits than the short form writes was rounded as a measured value
+    # would be: a 99.95% floor read ">99.9%", 99.995% "100.00%", a 0.01% error budget
+    # "<0.1%", a 2.25x spread "2.2x" and a 0.695 quality floor "0.69".
+    def message(result: ModelUsageAnalyticsOutput, code: str, **limits: Any) -> str:
+        return find(result.health(HealthThresholds(**limits)), code).message
+
+    three_nines = make_result(runs=1000, success_rate=0.999)
+    assert message(three_nines, "low_success_rate", min_success_rate=0.9995).startswith(
+        "Success rate 99.90% is below 99.95%: "
+    )
+    assert message(three_nines, "high_error_rate", max_error_rate=0.0001).startswith(
+        "Error rate 0.10% is above 0.01%: "
+    )
+    close = make_result(runs=100_000, success_rate=0.99994)
+    assert message(close, "low_success_rate", min_success_rate=0.99995).startswith(
+        "Success rate 99.994% is below 99.995%: "
+    )
+    spread = make_result(p50=100.0, p95=300.0)
+    assert message(spread, "wide_latency_spread", max_p95_p50_ratio=2.25) == (
+        "p95 latency 300 ms is 3.00x the median (100 ms), above 2.25x: a long tail of slow runs."
+    )
+    assert message(make_result(quality=0.6), "low_quality_score", min_avg_quality=0.695) == (
+        "Average quality score 0.600 is below 0.695."
+    )
+    # Limits the short form writes as set keep it.
+    assert message(three_nines, "low_success_rate", min_success_rate=0.9999).startswith(
+        "Success rate 99.90% is below 99.99%: "
+    )
+    assert message(make_result(quality=0.6), "low_quality_score", min_avg_quality=0.7) == (
+        "Average quality score 0.60 is below 0.70."
+    )
+
+
+def test_the_html_thresholds_table_writes_limits_as_set() -> None:
+    from usage_analytics.html_report import render_html
+
+    thresholds = HealthThresholds(
+        min_success_rate=0.9995, max_error_rate=0.0001, min_avg_quality=0.695
+    )
+    markup = render_html(make_result(), thresholds=thresholds)
+    for cell in ("99.95%", "0.01%", "0.695"):
+        assert f'<td class="num">{cell}</td>' in markup
+    assert "&gt;99.9%" not in markup.split("Thresholds used")[1]
+
+
 def test_a_spread_past_the_largest_double_is_written_and_read_back() -> None:
     # p95 / p50 overflowed to inf: "infx the median", and JSON wrote the value as null,
     # which did not read back.

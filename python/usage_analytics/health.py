@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -144,15 +145,48 @@ def _apart(
     limit: float,
     show: Callable[[float], str],
     precise: Callable[[float, int], str],
+    as_set: int | None = None,
 ) -> tuple[str, str]:
     """`value` and `limit` as `show` writes them, or with more digits where it writes
-    both alike (a p99 of 1000.4 ms against 1000 ms is not "1.00 s is above 1.00 s")."""
-    shown = show(value), show(limit)
-    digits = 1
+    both alike (a p99 of 1000.4 ms against 1000 ms is not "1.00 s is above 1.00 s").
+    `as_set` (see `_digits_as_set`): the digits `precise` needs to write the limit as it
+    was set, where `show` would round it; then both are written so from the start (a
+    99.95% floor is not ">99.9%" nor "100.0%", a 2.25x limit not "2.2x")."""
+    if as_set is None:
+        shown = show(value), show(limit)
+        digits = 1
+    else:
+        shown = precise(value, as_set), precise(limit, as_set)
+        digits = as_set + 1
     while shown[0] == shown[1] and digits <= 15:
         shown = precise(value, digits), precise(limit, digits)
         digits += 1
     return shown
+
+
+def _digits_as_set(limit: float, *, shown: int, scale: int = 0, offset: int = 0) -> int | None:
+    """The `digits` argument with which a precise formatter writes the threshold `limit`
+    as it was set (its shortest decimal form, times 10**`scale`: 0.9995 as a percentage
+    has 2 decimals), where that is more decimals than `shown`, the number its short form
+    writes; else None (the short form writes it as set). `offset`: how many decimals the
+    precise formatter writes beyond its `digits` argument."""
+    exponent = Decimal(repr(limit)).scaleb(scale).normalize().as_tuple().exponent
+    decimals = -min(0, exponent) if isinstance(exponent, int) else 0
+    return None if decimals <= shown else min(decimals, 15) - offset
+
+
+def limit_percent(limit: float) -> str:
+    """A rate threshold as a percentage, as it was set: "80.0%", "99.95%", "0.01%".
+    (`_percent` is for measured rates: it writes 0.9995 as ">99.9%", 0.99995 too.)"""
+    as_set = _digits_as_set(limit, shown=1, scale=2)
+    return _precise_percent(limit, 1 if as_set is None else as_set)
+
+
+def limit_decimal(limit: float, places: int) -> str:
+    """A threshold with `places` decimals, or as many more as it was set with: 0.7 with
+    2 is "0.70", 0.695 "0.695" (not "0.69")."""
+    as_set = _digits_as_set(limit, shown=places)
+    return f"{limit:.{places if as_set is None else as_set}f}"
 
 
 def _precise(value: float, digits: int) -> str:
@@ -186,7 +220,13 @@ def _success_findings(
                 severity=_critical_if(enough),
                 code="low_success_rate",
                 message="Success rate {} is below {}".format(
-                    *_apart(success.success_rate, limit, _percent, _precise_percent)
+                    *_apart(
+                        success.success_rate,
+                        limit,
+                        _percent,
+                        _precise_percent,
+                        _digits_as_set(limit, shown=1, scale=2),
+                    )
                 )
                 + f": {failed}{_notes(_few(runs, 'run', thresholds))}.",
                 value=success.success_rate,
@@ -200,7 +240,13 @@ def _success_findings(
                 severity=_critical_if(enough),
                 code="high_error_rate",
                 message="Error rate {} is above {}".format(
-                    *_apart(success.error_rate, limit, _percent, _precise_percent)
+                    *_apart(
+                        success.error_rate,
+                        limit,
+                        _percent,
+                        _precise_percent,
+                        _digits_as_set(limit, shown=1, scale=2),
+                    )
                 )
                 + f": {failed}{_notes(_few(runs, 'run', thresholds))}.",
                 value=success.error_rate,
@@ -229,7 +275,13 @@ def _success_findings(
                 severity="warning",
                 code="low_quality_score",
                 message="Average quality score {} is below {}.".format(
-                    *_apart(success.avg_quality_score, limit, "{:.2f}".format, _precise)
+                    *_apart(
+                        success.avg_quality_score,
+                        limit,
+                        "{:.2f}".format,
+                        _precise,
+                        _digits_as_set(limit, shown=2, offset=1),
+                    )
                 ),
                 value=success.avg_quality_score,
                 threshold=limit,
@@ -286,7 +338,13 @@ def _latency_findings(
     # and a finding of 3.0x "above 3.0x" fired.)
     ratio = p95 / p50 if p50 > 0 else 0.0  # (inf where it passes the largest double)
     if ratio_limit is not None and ratio > ratio_limit:
-        shown_ratio, shown_limit = _apart(ratio, ratio_limit, "{:.1f}".format, _precise)
+        shown_ratio, shown_limit = _apart(
+            ratio,
+            ratio_limit,
+            "{:.1f}".format,
+            _precise,
+            _digits_as_set(ratio_limit, shown=1, offset=1),
+        )
         if math.isinf(ratio):
             shown_ratio = _PAST_LARGEST
         findings.append(

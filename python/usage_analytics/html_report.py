@@ -38,6 +38,8 @@ from usage_analytics.health import (
     HealthThresholds,
     Severity,
     evaluate_health,
+    limit_decimal,
+    limit_percent,
 )
 from usage_analytics.html_charts import (
     activity_chart,
@@ -202,8 +204,8 @@ def _thresholds_table(thresholds: HealthThresholds) -> str:
         return "off" if value is None else show(value)
 
     rows = [
-        ("Success rate at least", shown(t.min_success_rate, _percent)),
-        ("Error rate at most", shown(t.max_error_rate, _percent)),
+        ("Success rate at least", shown(t.min_success_rate, limit_percent)),
+        ("Error rate at most", shown(t.max_error_rate, limit_percent)),
         ("p95 latency at most", shown(t.max_p95_ms, _duration_ms)),
         ("p99 latency at most", shown(t.max_p99_ms, _duration_ms)),
         ("p95 at most this times p50", shown(t.max_p95_p50_ratio, lambda v: f"{v:g}x")),
@@ -212,7 +214,7 @@ def _thresholds_table(thresholds: HealthThresholds) -> str:
             "Quality-gate failures at most",
             shown(t.max_quality_gate_failures, lambda v: _count(int(v))),
         ),
-        ("Average quality at least", shown(t.min_avg_quality, lambda v: f"{v:.2f}")),
+        ("Average quality at least", shown(t.min_avg_quality, lambda v: limit_decimal(v, 2))),
         ("Flag a declining trend", "yes" if t.flag_declining else "no"),
         ("Flag an abandoned trend", "yes" if t.flag_abandoned else "no"),
         ("Runs needed for “critical”", _count(t.min_samples_for_critical)),
