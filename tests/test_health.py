@@ -374,6 +374,13 @@ def test_messages_write_a_limit_as_it_was_set() -> None:
     assert message(make_result(quality=0.6), "low_quality_score", min_avg_quality=0.695) == (
         "Average quality score 0.600 is below 0.695."
     )
+    slow = make_result(p50=50_000.0, p95=105_000.0, p99=110_000.0)
+    assert message(slow, "high_p99_latency", max_p99_ms=100_000) == (
+        "p99 latency 110,000 ms is above 100,000 ms."  # not "1.8 min is above 1.7 min"
+    )
+    assert message(make_result(p99=1000.5), "high_p99_latency", max_p99_ms=999.96) == (
+        "p99 latency 1,000.50 ms is above 999.96 ms."  # not "... above 1,000.0 ms"
+    )
     # Limits the short form writes as set keep it.
     assert message(three_nines, "low_success_rate", min_success_rate=0.9999).startswith(
         "Success rate 99.90% is below 99.99%: "
@@ -387,10 +394,10 @@ def test_the_html_thresholds_table_writes_limits_as_set() -> None:
     from usage_analytics.html_report import render_html
 
     thresholds = HealthThresholds(
-        min_success_rate=0.9995, max_error_rate=0.0001, min_avg_quality=0.695
+        min_success_rate=0.9995, max_error_rate=0.0001, min_avg_quality=0.695, max_p99_ms=100_000
     )
     markup = render_html(make_result(), thresholds=thresholds)
-    for cell in ("99.95%", "0.01%", "0.695"):
+    for cell in ("99.95%", "0.01%", "0.695", "100,000 ms"):
         assert f'<td class="num">{cell}</td>' in markup
     assert "&gt;99.9%" not in markup.split("Thresholds used")[1]
 

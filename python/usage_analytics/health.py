@@ -182,6 +182,32 @@ def limit_percent(limit: float) -> str:
     return _precise_percent(limit, 1 if as_set is None else as_set)
 
 
+#: The units `_duration_ms` writes, in milliseconds.
+_DURATION_UNITS_MS = {"ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000}
+
+
+def _duration_digits_as_set(limit: float) -> int | None:
+    """None where `_duration_ms` writes the latency threshold `limit` as it was set
+    ("500 ms", "1.50 s"), else the digits `_precise_ms` needs to (100,000 ms was "1.7 min",
+    999.96 ms "1.00 s")."""
+    number, _, unit = _duration_ms(limit).partition(" ")
+    scale = _DURATION_UNITS_MS.get(unit)
+    written_as_set = (
+        scale is not None
+        and number[:1].isdigit()
+        and Decimal(number.replace(",", "")) * scale == Decimal(repr(limit))
+    )
+    if written_as_set:
+        return None
+    return _digits_as_set(limit, shown=-1)
+
+
+def limit_duration_ms(limit: float) -> str:
+    """A latency threshold as it was set: "500 ms", "1.50 s", "100,000 ms" (not "1.7 min")."""
+    as_set = _duration_digits_as_set(limit)
+    return _duration_ms(limit) if as_set is None else _precise_ms(limit, as_set)
+
+
 def limit_decimal(limit: float, places: int) -> str:
     """A threshold with `places` decimals, or as many more as it was set with: 0.7 with
     2 is "0.70", 0.695 "0.695" (not "0.69")."""
@@ -311,7 +337,7 @@ def _latency_findings(
                 severity=_critical_if(enough),
                 code="high_p99_latency",
                 message="p99 latency {} is above {}".format(
-                    *_apart(p99, limit, _duration_ms, _precise_ms)
+                    *_apart(p99, limit, _duration_ms, _precise_ms, _duration_digits_as_set(limit))
                 )
                 + f"{_notes(few)}.",
                 value=p99,
@@ -326,7 +352,7 @@ def _latency_findings(
                 severity=_critical_if(enough) if far else "warning",
                 code="high_p95_latency",
                 message="p95 latency {} is above {}".format(
-                    *_apart(p95, limit, _duration_ms, _precise_ms)
+                    *_apart(p95, limit, _duration_ms, _precise_ms, _duration_digits_as_set(limit))
                 )
                 + f"{_notes('more than twice the limit', few) if far else ''}.",
                 value=p95,

@@ -39,6 +39,7 @@ from usage_analytics.health import (
     Severity,
     evaluate_health,
     limit_decimal,
+    limit_duration_ms,
     limit_percent,
 )
 from usage_analytics.html_charts import (
@@ -206,8 +207,8 @@ def _thresholds_table(thresholds: HealthThresholds) -> str:
     rows = [
         ("Success rate at least", shown(t.min_success_rate, limit_percent)),
         ("Error rate at most", shown(t.max_error_rate, limit_percent)),
-        ("p95 latency at most", shown(t.max_p95_ms, _duration_ms)),
-        ("p99 latency at most", shown(t.max_p99_ms, _duration_ms)),
+        ("p95 latency at most", shown(t.max_p95_ms, limit_duration_ms)),
+        ("p99 latency at most", shown(t.max_p99_ms, limit_duration_ms)),
         ("p95 at most this times p50", shown(t.max_p95_p50_ratio, lambda v: f"{v:g}x")),
         ("Last use at most", shown(t.max_hours_since_last_use, lambda v: f"{v:g} h")),
         (
