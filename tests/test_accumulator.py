@@ -948,7 +948,7 @@ def test_merge_of_a_single_and_a_batch_accumulator_raises(kind: type[Any]) -> No
 def test_merge_many_of_the_other_kind_raises_as_merge_bytes_refuses_it(kind: type[Any]) -> None:
     # (UsageAccumulator.merge_many of batch accumulators returned a BatchUsageAccumulator,
     # where merge_bytes and from_bytes of their bytes refuse them.)
-    other = BatchUsageAccumulator if kind is UsageAccumulator else UsageAccumulator
+    other: type[Any] = BatchUsageAccumulator if kind is UsageAccumulator else UsageAccumulator
     with pytest.raises(TypeError, match=rf"{kind.__name__}\.merge_many got a {other.__name__}"):
         kind.merge_many([other(**BASE), other(**BASE)])
     with pytest.raises(UsageAnalyticsError, match=f"use {other.__name__}.from_bytes"):

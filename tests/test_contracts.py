@@ -495,3 +495,53 @@ def test_a_bucket_width_beyond_ten_thousand_years_is_rejected() -> None:
     # It would not fit the core's microsecond integers.
     with pytest.raises(pydantic.ValidationError, match="bucket_width must be at most"):
         make(bucket_width=timedelta(days=999_999_999))
+
+
+def test_a_window_error_names_its_field_and_not_the_whole_request() -> None:
+    # A model-level error carries the whole input, and FastAPI's 422 echoes it: a request
+    # of 10,000 records with its window the wrong way round answered with a megabyte.
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = FastAPI()
+
+    @app.post("/analytics")
+    async def analytics(request: ModelUsageAnalyticsInput) -> dict[str, int]:
+        return {"records": len(request.execution_data)}
+
+    records = [{"timestamp": (START + timedelta(minutes=i)).isoformat()} for i in range(10_000)]
+    body = {
+        "pattern_id": "p",
+        "time_window_start": END.isoformat(),
+        "time_window_end": START.isoformat(),
+        "execution_data": records,
+    }
+    with TestClient(app) as client:
+        reversed_window = client.post("/analytics", json=body)
+        hourly_over_years = client.post(
+            "/analytics",
+            json={
+                **body,
+                "time_window_start": "2000-01-01T00:00:00Z",
+                "time_window_end": "2020-01-01T00:00:00Z",
+                "time_window_type": "hourly",
+            },
+        )
+        fine = client.post(
+            "/analytics",
+            json={
+                **body,
+                "time_window_start": START.isoformat(),
+                "time_window_end": END.isoformat(),
+            },
+        )
+    assert fine.json() == {"records": 10_000}
+    assert reversed_window.status_code == hourly_over_years.status_code == 422
+    [error] = reversed_window.json()["detail"]
+    assert error["loc"] == ["body", "time_window_end"]
+    assert "must be after time_window_start" in error["msg"]
+    [error] = hourly_over_years.json()["detail"]
+    assert error["loc"] == ["body", "bucket_width"]  # (the default width, for the window type)
+    assert "time_window_type 'hourly' over 7305 days" in error["msg"]
+    assert len(reversed_window.content) < 1_000
+    assert len(hourly_over_years.content) < 1_000

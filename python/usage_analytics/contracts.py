@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -29,6 +29,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     SerializationInfo,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -429,7 +430,9 @@ class AnalyticsRequest(BaseModel):
     on_invalid: OnInvalid = "raise"
     timezone: str = Field(default="UTC", description=TIMEZONE_DESCRIPTION)
     bucket_width: timedelta | None = Field(
-        default=None, description="Trend bucket width; default from the window type."
+        default=None,
+        description="Trend bucket width; default from the window type.",
+        validate_default=True,
     )
     trend_thresholds: TrendThresholds = Field(default_factory=TrendThresholds)
 
@@ -457,32 +460,46 @@ class AnalyticsRequest(BaseModel):
             raise ValueError(f"bucket_width must be at most {MAX_BUCKET_WIDTH}, got {value}")
         return value
 
-    @model_validator(mode="after")
-    def _window_order(self) -> Self:
-        if self.time_window_end <= self.time_window_start:
+    # The window's checks are field validators, not one of the model: a model's error
+    # carries the whole input, and a web framework's 422 response echoes it (a request of
+    # 10,000 records with its window the wrong way round answered with a megabyte).
+    @field_validator("time_window_end")
+    @classmethod
+    def _after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("time_window_start")  # (absent if it was invalid itself)
+        if start is not None and end <= start:
             raise ValueError(
-                f"time_window_end ({self.time_window_end.isoformat()}) must be after "
-                f"time_window_start ({self.time_window_start.isoformat()})"
+                f"time_window_end ({end.isoformat()}) must be after "
+                f"time_window_start ({start.isoformat()})"
             )
-        # The trend buckets (of the width given, else the window type's): the core knows
-        # the widths and its cap (MAX_TREND_BUCKETS), so it checks them.
-        width = self.bucket_width
+        return end
+
+    @field_validator("bucket_width")
+    @classmethod
+    def _buckets_allowed(cls, width: timedelta | None, info: ValidationInfo) -> timedelta | None:
+        """The trend buckets (of the width given, else the window type's): the core knows
+        the widths and its cap (MAX_TREND_BUCKETS), so it checks them. (Run for the
+        default width too: `validate_default`.)"""
+        start, end = info.data.get("time_window_start"), info.data.get("time_window_end")
+        window_type = info.data.get("time_window_type")
+        if start is None or end is None or window_type is None:
+            return width  # (one of them was refused already)
         try:
             _core.check_window(
-                micros(self.time_window_start),
-                micros(self.time_window_end),
-                self.time_window_type.value,
+                micros(start),
+                micros(end),
+                window_type.value,
                 None if width is None else width // ONE_MICROSECOND,
             )
         except ValueError as error:
-            span = self.time_window_end - self.time_window_start
+            span = end - start
             if width is not None:
                 raise ValueError(f"bucket_width {width} over {span}: {error}") from None
             raise ValueError(
-                f"time_window_type {self.time_window_type.value!r} over {span}: {error}; "
+                f"time_window_type {window_type.value!r} over {span}: {error}; "
                 "set a wider bucket_width or another time_window_type"
             ) from None
-        return self
+        return width
 
 
 class ModelUsageAnalyticsInput(AnalyticsRequest):
