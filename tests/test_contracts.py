@@ -545,3 +545,19 @@ def test_a_window_error_names_its_field_and_not_the_whole_request() -> None:
     assert "time_window_type 'hourly' over 7305 days" in error["msg"]
     assert len(reversed_window.content) < 1_000
     assert len(hourly_over_years.content) < 1_000
+
+
+def test_a_naive_bound_set_by_model_copy_is_utc_as_validation_reads_it() -> None:
+    # pydantic's `model_copy(update=...)` does not validate: a naive bound reached the
+    # reducer as it was, and raised "can't subtract offset-naive and offset-aware".
+    records = [{"timestamp": START + timedelta(hours=1)}, {"timestamp": END - timedelta(hours=1)}]
+    request = ModelUsageAnalyticsInput(
+        pattern_id="p", time_window_start=START, time_window_end=END, execution_data=records
+    )
+    later = START + timedelta(days=1)
+    copied = request.model_copy(update={"time_window_start": later.replace(tzinfo=None)})
+    validated = request.model_copy(update={"time_window_start": later})
+    got, expected = (REDUCER.execute_reduction_sync(r).to_dict() for r in (copied, validated))
+    for part in ("time_window", "usage_metrics", "trend_analysis", "data_quality"):
+        assert got[part] == expected[part], part
+    assert got["usage_metrics"]["total_executions"] == 1

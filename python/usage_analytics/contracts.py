@@ -80,7 +80,11 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def micros(value: datetime) -> int:
-    """Aware datetime -> integer microseconds since the Unix epoch (exact)."""
+    """A datetime as integer microseconds since the Unix epoch, exactly; naive (or of a
+    tzinfo naming no offset) = UTC, as the contract reads it. (A request changed by
+    `model_copy(update=...)`, which pydantic does not validate, may hold a naive bound.)"""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=UTC)
     return (value - _EPOCH) // ONE_MICROSECOND
 
 

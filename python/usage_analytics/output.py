@@ -46,6 +46,7 @@ from usage_analytics.contracts import (
     UsagePrediction,
     UsageTimeBucket,
     UsageTrendType,
+    micros,
     uuid_or_text,
 )
 from usage_analytics.errors import UsageAnalyticsError
@@ -169,9 +170,10 @@ def output_builder(
     """The builder of the outputs of one call of `request`, computed at `computed_at`."""
     return models.builder(
         {
-            "time_window_start": request.time_window_start,
-            "time_window_end": request.time_window_end,
-            # (By value: a request changed by `model_copy(update=...)` is not validated.)
+            # (In UTC, and the enums by value: a request changed by `model_copy(update=...)`
+            # is not validated, and may hold a naive bound or an enum's text.)
+            "time_window_start": datetime_of(micros(request.time_window_start)),
+            "time_window_end": datetime_of(micros(request.time_window_end)),
             "time_window_type": TimeWindowType(request.time_window_type),
             "granularity": AnalyticsGranularity(request.granularity),
             "timezone": request.timezone,

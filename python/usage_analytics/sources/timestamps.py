@@ -16,6 +16,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from usage_analytics.contracts import micros
+
 __all__ = [
     "ANALYSABLE_US",
     "EPOCH",
@@ -39,14 +41,6 @@ ISO_PATTERN = (
     r"([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
 )
 _ISO = re.compile(ISO_PATTERN)
-
-
-def micros(value: datetime) -> int:
-    """An aware datetime (naive = UTC) as integer microseconds since the epoch, exactly."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    delta = value - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 #: The first and last instants a window can hold (Python's datetimes: the years 1-9999,
