@@ -1124,6 +1124,60 @@ def test_sqlite_tables_with_names_and_indexes_of_their_own(
     assert run(source.unattributed()) == Unattributed(0)
 
 
+@pytest.mark.parametrize(
+    "index",
+    [
+        None,
+        "CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)",
+        "CREATE INDEX by_pattern ON pattern_executions (pattern_id COLLATE BINARY, timestamp)",
+    ],
+)
+def test_sqlite_a_nocase_pattern_column_keeps_ids_of_other_case_apart(
+    tmp_path: Path, index: str | None
+) -> None:
+    """A pattern id column declared COLLATE NOCASE: `fetch_all` groups "a" and "A" apart
+    (as files and PostgreSQL do), and `fetch`, `newest` and `first_record` of one of them
+    read its rows alone (`IN ('a')` under the column's collation took those of "A" too:
+    `analyze --pattern a` counted 3 runs where the dashboard showed 2), and the skip scan
+    over a NOCASE index skipped "a" after "A"."""
+    path = tmp_path / "nocase.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions (pattern_id TEXT COLLATE NOCASE, timestamp TEXT, "
+            "agent TEXT)"
+        )
+        if index is not None:
+            connection.execute(index)
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
+            [
+                ("A", "2026-03-01T10:00:00Z", "upper"),
+                ("a", "2026-03-01T11:00:00Z", "lower1"),
+                ("a", "2026-03-01T12:00:00Z", "lower2"),
+                ("b", "2026-03-01T12:00:00Z", "b"),
+                ("B", "2020-01-01T00:00:00Z", "old"),  # (no run in the window)
+            ],
+        )
+    connection.close()
+    source = SQLiteSource(path)
+    groups = run(source.fetch_all(START, NOW))
+    assert [(group.pattern_id, group.count) for group in groups] == [
+        ("A", 1),
+        ("B", 0),
+        ("a", 2),
+        ("b", 1),
+    ]
+    lower = run(source.fetch("a", START, NOW))
+    assert sorted(agents_of(lower.data)) == ["lower1", "lower2"]
+    upper = run(source.fetch("A", START, NOW))
+    assert agents_of(upper.data) == ["upper"]
+    assert run(source.newest("A")) == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert run(source.newest("B")) == datetime(2020, 1, 1, tzinfo=UTC)
+    first = run(source.first_record("a"))
+    assert first is not None
+    assert agents_of(first.data) == ["lower1"]
+
+
 def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:
     source = SQLiteSource(sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite"))
     assert run(source.newest("p")) == datetime(2026, 3, 3, 13, tzinfo=UTC)  # " 2026-..."

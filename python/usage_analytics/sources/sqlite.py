@@ -100,9 +100,12 @@ _ABOVE_DIGITS = ":"
 #: The distinct pattern ids by skipping through an index that leads with them: each step
 #: seeks the least id above the last (SQLite's skip-scan idiom, a recursive CTE). Its names
 #: are qualified and unusual, so that a table's own columns (`id`) cannot capture them.
+#: Ids are compared as stored (BINARY), whatever the column's collation: under NOCASE the
+#: step above "A" skipped "a", which grouping (`pattern_key`) keeps apart.
 _IDS_CTE = (
-    "WITH RECURSIVE ua_ids(ua_id) AS (SELECT min({pid}) FROM {table} UNION ALL "
-    "SELECT (SELECT min(ua_t.{pid}) FROM {table} AS ua_t WHERE ua_t.{pid} > ua_ids.ua_id) "
+    "WITH RECURSIVE ua_ids(ua_id) AS (SELECT min({pid} COLLATE BINARY) FROM {table} "
+    "UNION ALL SELECT (SELECT min(ua_t.{pid} COLLATE BINARY) FROM {table} AS ua_t "
+    "WHERE ua_t.{pid} COLLATE BINARY > ua_ids.ua_id) "
     "FROM ua_ids WHERE ua_ids.ua_id IS NOT NULL) "
 )
 _IDS = "SELECT ua_id FROM ua_ids WHERE ua_id IS NOT NULL"
@@ -310,7 +313,8 @@ class SQLiteSource(ExecutionSource):
         window is an index range per pattern; else a scan."""
         table = self.table.qualified
         if not self._indexed_by_pattern(connection, pid):
-            query = f"SELECT DISTINCT {pid} FROM {table} WHERE {pid} IS NOT NULL"
+            # (BINARY: a NOCASE column's DISTINCT kept one of "a" and "A".)
+            query = f"SELECT DISTINCT {pid} COLLATE BINARY FROM {table} WHERE {pid} IS NOT NULL"
             return _PatternIds("", query, f"{pid} IS NOT NULL")
         cte = _IDS_CTE.format(table=table, pid=pid)
         return _PatternIds(cte, cte + _IDS, f"{pid} IN ({_IDS})")
@@ -320,7 +324,8 @@ class SQLiteSource(ExecutionSource):
         of its planner, which alone knows whether an index's collation, order and
         expressions fit the column (a scan per step would be a scan per pattern)."""
         plan = connection.execute(
-            f"EXPLAIN QUERY PLAN SELECT min({pid}) FROM {self.table.qualified} WHERE {pid} > ?",
+            f"EXPLAIN QUERY PLAN SELECT min({pid} COLLATE BINARY) FROM {self.table.qualified} "
+            f"WHERE {pid} COLLATE BINARY > ?",
             ("",),
         ).fetchall()
         details = [str(row[-1]) for row in plan]
@@ -412,12 +417,17 @@ class SQLiteSource(ExecutionSource):
         stored = connection.execute(self._pattern_ids(connection, pid).query)
         forms = [value for (value,) in stored if pattern_key(value) == key]
         forms = forms or pattern_candidates(wanted.strip())  # (none: unknown, said later)
+        # Matched as stored (BINARY) too: under a column's NOCASE collation `IN ('a')` took
+        # the rows of "A", which `fetch_all` groups apart. (The column's own `IN` first,
+        # which an index of the column's collation serves.)
         if len(forms) > _MAX_MARKS:
             # Past SQLite's limit of bound variables (32,766 by default): one JSON array,
             # whose values keep their types (an int id stays an int).
-            return f"{pid} IN (SELECT value FROM json_each(?))", [_json_array(forms)]
+            listed = "(SELECT value FROM json_each(?))"
+            array = _json_array(forms)
+            return f"({pid} IN {listed} AND {pid} COLLATE BINARY IN {listed})", [array, array]
         marks = ", ".join("?" for _ in forms)
-        return f"{pid} IN ({marks})", forms
+        return f"({pid} IN ({marks}) AND {pid} COLLATE BINARY IN ({marks}))", [*forms, *forms]
 
     def _unknown(
         self, connection: sqlite3.Connection, column: str, wanted: str
@@ -426,13 +436,13 @@ class SQLiteSource(ExecutionSource):
         known = [
             str(row[0])
             for row in connection.execute(
-                f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL "
-                f"ORDER BY 1 LIMIT 6"
+                f"SELECT DISTINCT {column} COLLATE BINARY FROM {table} "
+                f"WHERE {column} IS NOT NULL ORDER BY 1 LIMIT 6"
             )
         ]
         total = len(known)
         if total > 5:
-            query = f"SELECT count(DISTINCT {column}) FROM {table}"
+            query = f"SELECT count(DISTINCT {column} COLLATE BINARY) FROM {table}"
             (total,) = connection.execute(query).fetchone()
         return unknown_pattern(wanted, f"table {self.table.label!r} of {self.path}", known, total)
 
