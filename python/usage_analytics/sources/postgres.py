@@ -445,8 +445,11 @@ class PostgresSource(ExecutionSource):
         into a scan). Else None: the callers scan. The CTE's names are qualified and
         unusual, so that the table's own columns cannot capture them."""
         table = self.table.qualified
-        if self._columns is not None and not self._columns[PATTERN_ID].deterministic:
-            return None  # (its steps "the least id above x" would skip "A" after "a")
+        column = None if self._columns is None else self._columns[PATTERN_ID]
+        if column is not None and (not column.deterministic or column.base == "citext"):
+            # Its steps "the least id above x" would skip "A" after "a": a case-insensitive
+            # collation's, or citext's, whose comparisons ignore case under any collation.
+            return None
         cursor.execute(
             "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "JOIN pg_am am ON am.oid = c.relam "
