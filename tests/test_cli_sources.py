@@ -460,6 +460,14 @@ def _sqlite_dotted_table(directory: Path) -> str:
     return str(path)
 
 
+def _sqlite_empty_table(directory: Path) -> str:
+    path = directory / "empty.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
+    connection.close()
+    return str(path)
+
+
 def _no_pattern_ids(directory: Path) -> str:
     path = directory / "anonymous.jsonl"
     path.write_text('{"timestamp": "2026-03-01T10:00:00Z"}\n', encoding="utf-8")
@@ -550,6 +558,14 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         lambda t, s: ["dashboard", s["sqlite"], "--end", "2026-02-30"],
         2,
         "argument --end: not an ISO-8601 date",
+    ),
+    (
+        # "no record has a valid timestamp ... is the timestamp in another column?", as
+        # if the table held rows
+        "empty_table",
+        lambda t, s: ["dashboard", _sqlite_empty_table(t)],
+        1,
+        "empty.sqlite holds no records",
     ),
     (
         "missing_table",
@@ -649,6 +665,20 @@ def test_error_is_one_line_without_traceback(
     assert err.startswith("usage-analytics: error: ")
     assert fragment in err
     assert "Traceback" not in err
+
+
+def test_dashboard_of_an_empty_postgres_table_says_so(
+    capsys: pytest.CaptureFixture[str], postgres_url: str
+) -> None:
+    # It said no record had a valid timestamp, and asked whether the timestamp was in
+    # another column.
+    with dbapi.connect(postgres_url, autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE runs (pattern_id text, timestamp timestamptz)")
+    code, out, err = run(capsys, "dashboard", postgres_url, "--table", "runs")
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1
+    assert "table 'runs' of postgresql://" in err
+    assert err.rstrip().endswith("holds no records")
 
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])

@@ -646,6 +646,10 @@ class PostgresSource(ExecutionSource):
                 if matched is None or not self._exists(cursor, *matched):
                     raise self._unknown(cursor, columns, pattern_id)
                 condition, params = matched
+            elif not self._exists(cursor, "TRUE", []):
+                # (as a file without records: the caller's "no valid timestamp" misled)
+                where = f"table {self.table.label!r} of {self.description}"
+                raise SourceError(f"{where} holds no records")
             cursor.execute(
                 f"SELECT max({ts}) FROM {self.table.qualified} WHERE {condition} "
                 f"AND {_analysable(ts)}",

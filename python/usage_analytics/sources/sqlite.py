@@ -459,6 +459,12 @@ class SQLiteSource(ExecutionSource):
                 ).fetchone()
                 if exists is None:
                     raise self._unknown(connection, columns[PATTERN_ID], pattern_id)
+            elif (
+                connection.execute(f"SELECT 1 FROM {self.table.qualified} LIMIT 1").fetchone()
+                is None
+            ):
+                # (as a file without records: the caller's "no valid timestamp" misled)
+                raise SourceError(f"table {self.table.label!r} of {self.path} holds no records")
             table, ts = self.table.qualified, columns["timestamp"]
             stamps = [
                 _newest(connection, table, ts, condition, params),
