@@ -912,17 +912,22 @@ def test_sqlite_pattern_without_rows_in_the_window_is_empty_not_unknown(tmp_path
 # ----------------------------------------- records no window or no pattern holds: seen
 
 
-@pytest.mark.parametrize("table", ["plain", "rowid column", "view", "without rowid"])
+@pytest.mark.parametrize(
+    "table", ["plain", "rowid column", "view", "without rowid", "without rowid, one key"]
+)
 def test_sqlite_rows_of_one_time_are_told_apart_by_rowid(tmp_path: Path, table: str) -> None:
     # Two bad rows of one timestamp were both "the row with timestamp '...'". A table's
-    # own column named rowid hides the rowid under that name, not under `_rowid_`; a view
-    # and a WITHOUT ROWID table have none: their rows are named by time alone.
+    # own column named rowid hides the rowid under that name, not under `_rowid_`; a
+    # WITHOUT ROWID table has none: its rows are named by their primary key (they were
+    # named by time alone, as a view's still are).
     path = tmp_path / "runs.sqlite"
     stamp = "2026-03-03T12:00:00Z"
     with sqlite3.connect(path) as connection:
         rowid = ", rowid TEXT" if table == "rowid column" else ""
-        options = " WITHOUT ROWID" if table == "without rowid" else ""
+        options = " WITHOUT ROWID" if table.startswith("without rowid") else ""
         key = ", PRIMARY KEY (pattern_id, timestamp, quality_score)" if options else ""
+        if table == "without rowid, one key":
+            key = ", PRIMARY KEY (quality_score)"
         name = "runs" if table == "view" else "pattern_executions"
         connection.execute(
             f"CREATE TABLE {name} (pattern_id TEXT, timestamp TEXT, quality_score REAL"
@@ -943,6 +948,16 @@ def test_sqlite_rows_of_one_time_are_told_apart_by_rowid(tmp_path: Path, table: 
         assert located == [
             f"the row with {name} 2 (timestamp '{stamp}')",
             f"the row with {name} 3 (timestamp '{stamp}')",
+        ]
+    elif table == "without rowid":
+        assert located == [
+            f"the row with (pattern_id, timestamp, quality_score) = ('p', '{stamp}', {value}) "
+            f"(timestamp '{stamp}')"
+            for value in (7.0, 9.0)
+        ]
+    elif table == "without rowid, one key":
+        assert located == [
+            f"the row with quality_score {value} (timestamp '{stamp}')" for value in (7.0, 9.0)
         ]
     else:
         assert located == [f"the row with timestamp '{stamp}'"] * 2

@@ -111,6 +111,14 @@ _IDS_CTE = (
 _IDS = "SELECT ua_id FROM ua_ids WHERE ua_id IS NOT NULL"
 
 
+class _RowKey(NamedTuple):
+    """What names a table's rows in messages: the SQL selecting it (a rowid, or a WITHOUT
+    ROWID table's primary key as SQL literals), and its name there ("rowid", "id")."""
+
+    sql: str
+    label: str
+
+
 class _PatternIds(NamedTuple):
     """How to ask for the distinct pattern ids: a `WITH` clause the other two need (or
     nothing), the query of the ids (NULL left out), and the condition of rows having one
@@ -261,32 +269,39 @@ class SQLiteSource(ExecutionSource):
 
     def _select(
         self, connection: sqlite3.Connection, columns: Mapping[str, str], with_id: bool
-    ) -> tuple[list[str], str, str | None]:
+    ) -> tuple[list[str], str, _RowKey | None]:
         """The record fields selected (`names`), the select list (those columns, then the
-        row's rowid where the table has one, for `_row_locator`) and the rowid's name."""
+        row's key where the table has one, for `_row_locator`) and that key."""
         names = [name for name in ((PATTERN_ID,) if with_id else ()) + FIELDS if name in columns]
         exprs = [f"{columns[name]} AS {quote_identifier(name)}" for name in names]
         rowid = self._rowid(connection)
-        return names, ", ".join(exprs if rowid is None else [*exprs, rowid]), rowid
+        return names, ", ".join(exprs if rowid is None else [*exprs, rowid.sql]), rowid
 
-    def _rowid(self, connection: sqlite3.Connection) -> str | None:
-        """The name the table's rowid is read by (`rowid`, or `_rowid_` or `oid` where a
-        column takes the name); None for a WITHOUT ROWID table. (A view's is NULL.)"""
+    def _rowid(self, connection: sqlite3.Connection) -> _RowKey | None:
+        """What tells the table's rows apart in messages: its rowid, read by the name
+        `rowid` (or `_rowid_` or `oid` where a column takes the name); a WITHOUT ROWID
+        table's primary key (it has no rowid: its rows were named by their timestamps
+        alone, which rows share); None for a view. (A view's rowid is NULL.)"""
         spec = self.table
-        taken = {
-            _ascii_lower(str(name))
-            for (name,) in connection.execute(
-                "SELECT name FROM pragma_table_info(?, ?)", (spec.table, spec.schema or "main")
-            )
-        }
+        info = connection.execute(
+            "SELECT name, pk FROM pragma_table_info(?, ?)", (spec.table, spec.schema or "main")
+        ).fetchall()
+        taken = {_ascii_lower(str(name)) for name, _ in info}
         for alias in ("rowid", "_rowid_", "oid"):
             if alias not in taken:
                 try:
                     connection.execute(f"SELECT {alias} FROM {spec.qualified} LIMIT 0")
                 except sqlite3.OperationalError:
-                    return None
-                return alias
-        return None
+                    break
+                return _RowKey(alias, alias)
+        key = [str(name) for name, pk in sorted(info, key=lambda column: column[1]) if pk]
+        if not key:
+            return None
+        quoted = [f"quote({quote_identifier(name)})" for name in key]
+        if len(key) == 1:
+            return _RowKey(quoted[0], key[0])
+        values = " || ', ' || ".join(quoted)
+        return _RowKey(f"'(' || {values} || ')'", f"({', '.join(key)}) =")
 
     def _unplaced_rows(
         self,
@@ -371,7 +386,7 @@ class SQLiteSource(ExecutionSource):
         return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
     def _fetched(
-        self, key: str, names: Sequence[str], rows: list[tuple[Any, ...]], rowid: str | None
+        self, key: str, names: Sequence[str], rows: list[tuple[Any, ...]], rowid: _RowKey | None
     ) -> Fetched:
         locate = _row_locator(rows, names, rowid)
         return Fetched(key, self._data(names, rows), len(rows), locate)
@@ -380,7 +395,7 @@ class SQLiteSource(ExecutionSource):
         self,
         names: Sequence[str],
         groups: Mapping[str, list[tuple[Any, ...]]],
-        rowid: str | None,
+        rowid: _RowKey | None,
     ) -> list[Fetched]:
         """`_fetched` of each pattern's rows (which lead with the pattern id, `names[0]`,
         left out of the data), their tables slices of one table of all the rows: building
@@ -562,7 +577,7 @@ class SQLiteSource(ExecutionSource):
             where = f"FROM {table} WHERE {pid} IS NULL OR {pid} IN ({marks})"
             (count,) = connection.execute(f"SELECT count(*) {where}", blanks).fetchone()
             rowid = self._rowid(connection)
-            selected = ts if rowid is None else f"{ts}, {rowid}"
+            selected = ts if rowid is None else f"{ts}, {rowid.sql}"
             first = connection.execute(
                 f"SELECT {selected} {where} ORDER BY {ts} LIMIT 1", blanks
             ).fetchone()
@@ -585,7 +600,7 @@ def _json_array(values: Sequence[Any]) -> str:
 
 
 def _row_locator(
-    rows: Sequence[tuple[Any, ...]], names: Sequence[str], rowid: str | None
+    rows: Sequence[tuple[Any, ...]], names: Sequence[str], rowid: _RowKey | None
 ) -> Callable[[int], str]:
     """Where record `index` of `rows` (the fields `names`, then the rowid, read by the
     name `rowid`, where the table has one) is: by its rowid, which tells rows of one
@@ -598,13 +613,13 @@ def _row_locator(
     return locate
 
 
-def _row_place(row: Sequence[Any], stamp: int, at: int, rowid: str | None) -> str:
-    """A row by its rowid (column `at`, read by the name `rowid`; a view's rows read
-    NULL) and its timestamp (column `stamp`). The name is the one to select the row by:
-    `_rowid_` where a column of the table is called rowid."""
+def _row_place(row: Sequence[Any], stamp: int, at: int, rowid: _RowKey | None) -> str:
+    """A row by its key (column `at`, `rowid`; a view's rows read NULL) and its timestamp
+    (column `stamp`). A rowid's name is the one to select the row by: `_rowid_` where a
+    column of the table is called rowid; a primary key's values are SQL literals."""
     if rowid is None or row[at] is None:
         return row_at(row[stamp])
-    return f"the row with {rowid} {row[at]} (timestamp {stored_time(row[stamp])})"
+    return f"the row with {rowid.label} {row[at]} (timestamp {stored_time(row[stamp])})"
 
 
 def _read_stamps(texts: Iterable[tuple[Any]]) -> list[int]:
