@@ -424,6 +424,21 @@ def test_missing_table_column_and_wrong_timestamp_type(postgres_url: str) -> Non
     sql(postgres_url, "CREATE TABLE t (pattern_id text, timestamp text)")
     with pytest.raises(SourceError, match="is text; timestamps must be timestamptz"):
         call(PostgresSource(postgres_url, TableSpec(table="t")), "newest")
+    # Arrays of a time or number type whose element has a modifier passed as the type,
+    # and the queries failed ("malformed array literal"), naming no column.
+    sql(
+        postgres_url,
+        "CREATE TABLE a (pattern_id text, timestamp timestamp(3) with time zone[], "
+        "stamp timestamptz, ms numeric(10,3)[], ok boolean[])",
+    )
+    arrays = [
+        ({}, r"'timestamp' of table 'a' is timestamp\(3\) with time zone\[\]; timestamps must"),
+        ({"timestamp": "stamp", "execution_time_ms": "ms"}, r"'ms' .* numbers must be"),
+        ({"timestamp": "stamp", "success": "ok"}, r"'ok' .* is boolean\[\]; flags must be"),
+    ]
+    for columns, message in arrays:
+        with pytest.raises(SourceError, match=message):
+            call(PostgresSource(postgres_url, TableSpec(table="a", columns=columns)), "newest")
 
 
 def _closed_port() -> int:

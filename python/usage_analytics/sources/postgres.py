@@ -519,7 +519,10 @@ class PostgresSource(ExecutionSource):
     def _check_type(self, name: str, column: _Column) -> None:
         """Refuses a column whose type cannot hold the record field `name`, naming the type
         (the driver's Arrow type named another, "Utf8", and stopped the whole analysis)."""
-        base = column.base
+        # An array's type keeps its element's modifier first ("numeric(10,3)[]": base
+        # "numeric"), which passed, and the queries failed in SQL's words ("malformed array
+        # literal") without naming the column.
+        base = "" if column.kind.endswith("]") else column.base
         if name == "timestamp":
             needs = None if base.startswith("timestamp") or base == "date" else "timestamptz"
             hint = "timestamps must be timestamptz (or timestamp, taken as UTC)"
