@@ -1139,6 +1139,36 @@ def test_sqlite_tables_with_names_and_indexes_of_their_own(
     assert run(source.unattributed()) == Unattributed(0)
 
 
+def test_sqlite_numbers_in_text_fields_are_read_as_their_text(tmp_path: Path) -> None:
+    # An INTEGER column of agent ids (SQLite's affinity stores them as numbers, inserted
+    # as text or not) made every record invalid ("must be a str, got int"), where a CSV
+    # cell and PostgreSQL's cast read the text.
+    path = tmp_path / "typed.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT, "
+            "agent INTEGER, project REAL, context_type, file_path INTEGER)"
+        )
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                ("p", "2026-03-01T10:00:00Z", "42", 1.5, 7, None),
+                ("p", "2026-03-01T11:00:00Z", 43, "x", "ctx", "12"),
+            ],
+        )
+    connection.close()
+    fetched = run(SQLiteSource(path).fetch("p", START, NOW))
+    records = fetched.data.to_pylist() if isinstance(fetched.data, pa.Table) else fetched.data
+    assert [
+        (record["agent"], record["project"], record["context_type"], record["file_path"])
+        for record in records
+    ] == [("42", "1.5", "7", None), ("43", "x", "ctx", "12")]
+    result = analyse(fetched.data, "p")
+    assert result.usage_metrics.total_executions == 2
+    assert result.context_distribution is not None
+    assert result.context_distribution.by_agent == {"42": 1, "43": 1}
+
+
 @pytest.mark.parametrize(
     "index",
     [

@@ -26,7 +26,8 @@ is a missing value in every field, and text in a flag or number column is conver
 (`typed_text`: a flag from true/false/yes/no/1/0 in any case, a number by `float()`).
 Tables that `sqlite3`'s `.import` makes from a CSV file hold every value as text, an
 empty cell as '', so the tool's own CSV, imported, gives the CSV's analytics. Text that
-is no flag or number ('maybe', 'fast') stays as written, and the core reports it.
+is no flag or number ('maybe', 'fast') stays as written, and the core reports it. A number
+in a text field (an INTEGER column of agent ids) is read as its text, as a CSV cell.
 
 Rows become a pyarrow Table built column by column (one `pa.array` per column, no
 per-record dicts) when pyarrow is installed and the columns have clean types (flags
@@ -55,6 +56,7 @@ from usage_analytics.sources.base import (
     FLAG_FIELDS,
     NUMBER_FIELDS,
     PATTERN_ID,
+    TEXT_FIELDS,
     WHITESPACE,
     ExecutionSource,
     Fetched,
@@ -140,6 +142,19 @@ def _unplaced(ts: str) -> str:
     of `create_executions_table` has this condition, written the same, so that SQLite
     serves these queries from it.)"""
     return f"NOT {_placed(ts)}"
+
+
+def _as_field(name: str, column: str) -> str:
+    """A column as record field `name` reads it: a number in a text field (an INTEGER
+    column of agent ids, which SQLite's affinity stores as numbers even when inserted as
+    text) as its text, as `sqlite3` writes it to CSV and PostgreSQL casts it; such
+    records were all invalid ("must be a str, got int")."""
+    if name not in TEXT_FIELDS:
+        return column
+    return (
+        f"CASE WHEN typeof({column}) IN ('integer', 'real') "
+        f"THEN CAST({column} AS TEXT) ELSE {column} END"
+    )
 
 
 def _ascii_lower(name: str) -> str:
@@ -273,7 +288,7 @@ class SQLiteSource(ExecutionSource):
         """The record fields selected (`names`), the select list (those columns, then the
         row's key where the table has one, for `_row_locator`) and that key."""
         names = [name for name in ((PATTERN_ID,) if with_id else ()) + FIELDS if name in columns]
-        exprs = [f"{columns[name]} AS {quote_identifier(name)}" for name in names]
+        exprs = [f"{_as_field(name, columns[name])} AS {quote_identifier(name)}" for name in names]
         rowid = self._rowid(connection)
         return names, ", ".join(exprs if rowid is None else [*exprs, rowid.sql]), rowid
 
