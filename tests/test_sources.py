@@ -61,6 +61,7 @@ from usage_analytics.sources import (
     open_source,
     save_records,
 )
+from usage_analytics.sources import sqlite as sqlite_source
 from usage_analytics.sources.base import WHITESPACE, no_pattern, quote_identifier
 from usage_analytics.sources.sqlite import write_executions_sync
 from usage_analytics.sources.timestamps import parse_timestamp
@@ -1221,6 +1222,35 @@ def test_sqlite_a_nocase_pattern_column_keeps_ids_of_other_case_apart(
     first = run(source.first_record("a"))
     assert first is not None
     assert agents_of(first.data) == ["lower1"]
+
+
+def test_sqlite_newest_of_texts_without_dates_asks_a_few_queries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Epoch seconds stored as text ('1767225600'): each step of the newest timestamp's
+    # search excluded one such text alone, a query per row (20,000 rows: 23 s; a million
+    # never ended), where the answer is that none is a time.
+    path = tmp_path / "epoch.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?)",
+            [("p", str(1767225600 + index)) for index in range(500)]
+            + [("q", "2026-03-01T10:00:00Z"), ("q", "2026-13-01T10:00:00Z")],
+        )
+    connection.close()
+    statements: list[str] = []
+    opened = sqlite_source.connect_read_only
+
+    def traced(path: Path) -> sqlite3.Connection:
+        connection = opened(path)
+        connection.set_trace_callback(statements.append)
+        return connection
+
+    monkeypatch.setattr(sqlite_source, "connect_read_only", traced)
+    assert run(SQLiteSource(path).newest("p")) is None
+    assert run(SQLiteSource(path).newest()) == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert len(statements) < 40
 
 
 def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:

@@ -648,9 +648,15 @@ def _newest(
     connection: sqlite3.Connection, table: str, ts: str, condition: str, params: list[str]
 ) -> int | None:
     """The newest timestamp as the core reads it: the newest date prefix that has a valid
-    time, then the exact newest of the texts from two days before it (see the module)."""
+    time, then the exact newest of the texts from two days before it (see the module).
+    Only texts that start with a date are asked for: each step below a text that does not
+    (epoch seconds stored as text, '1767225600') excluded that one value alone, a query
+    per row (20,000 rows took 23 s)."""
     upper = _ABOVE_DIGITS
-    base = f"SELECT {{what}} FROM {table} WHERE {condition} AND {ts} >= '0' AND {ts} < ?"
+    base = (
+        f"SELECT {{what}} FROM {table} WHERE {condition} AND {ts} >= '0' AND {ts} < ? "
+        f"AND {ts} GLOB '{_DATE_GLOB}'"
+    )
     while True:
         (top,) = connection.execute(base.format(what=f"max({ts})"), [*params, upper]).fetchone()
         if not isinstance(top, str):
