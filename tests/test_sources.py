@@ -1253,6 +1253,39 @@ def test_sqlite_newest_of_texts_without_dates_asks_a_few_queries(
     assert len(statements) < 40
 
 
+def test_sqlite_newest_below_many_dates_without_a_time_reads_them_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Go's time.String() ('2026-02-03 10:00:00 +0000 UTC'), no time the core reads: the
+    # search stepped below one such date per query, each a scan of a table without an
+    # index on its timestamps (a year of them, 500,000 rows: 37 s).
+    path = tmp_path / "go.sqlite"
+    rows = [("p", f"2026-02-{day:02d} 10:00:00 +0000 UTC") for day in range(1, 29)]
+    rows += [
+        ("p", "2026-01-30T23:00:00Z"),
+        ("p", "2026-01-31T00:30:00+02:00"),  # (the text of a later date, an earlier time)
+        ("p", "2026-01-29T23:59:00-23:59"),  # (an earlier date's text, the newest time)
+        ("p", "2026-01-20T10:00:00Z"),
+    ]
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
+        connection.executemany("INSERT INTO pattern_executions VALUES (?, ?)", rows)
+    connection.close()
+    statements: list[str] = []
+    opened = sqlite_source.connect_read_only
+
+    def traced(path: Path) -> sqlite3.Connection:
+        connection = opened(path)
+        connection.set_trace_callback(statements.append)
+        return connection
+
+    monkeypatch.setattr(sqlite_source, "connect_read_only", traced)
+    newest = datetime(2026, 1, 30, 23, 58, tzinfo=UTC)
+    assert run(SQLiteSource(path).newest("p")) == newest
+    assert run(SQLiteSource(path).newest()) == newest
+    assert len(statements) < 60
+
+
 def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:
     source = SQLiteSource(sqlite_with_unplaceable_rows(tmp_path / "runs.sqlite"))
     assert run(source.newest("p")) == datetime(2026, 3, 3, 13, tzinfo=UTC)  # " 2026-..."

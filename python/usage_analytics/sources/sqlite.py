@@ -651,13 +651,16 @@ def _newest(
     time, then the exact newest of the texts from two days before it (see the module).
     Only texts that start with a date are asked for: each step below a text that does not
     (epoch seconds stored as text, '1767225600') excluded that one value alone, a query
-    per row (20,000 rows took 23 s)."""
+    per row (20,000 rows took 23 s). After `_DAY_STEPS` dates without a valid time the
+    rest are read newest first in one query (`_newest_read`): a step per date scanned a
+    table without an index on its timestamps once per date (a year of Go's
+    '2024-12-30 13:58:57 +0000 UTC', 500,000 rows: 37 s)."""
     upper = _ABOVE_DIGITS
     base = (
         f"SELECT {{what}} FROM {table} WHERE {condition} AND {ts} >= '0' AND {ts} < ? "
         f"AND {ts} GLOB '{_DATE_GLOB}'"
     )
-    while True:
+    for _ in range(_DAY_STEPS):
         (top,) = connection.execute(base.format(what=f"max({ts})"), [*params, upper]).fetchone()
         if not isinstance(top, str):
             return None
@@ -679,6 +682,29 @@ def _newest(
         low = shifted_date(date.fromisoformat(day), -2, low=True)
         texts = connection.execute(base.format(what=ts) + f" AND {ts} >= ?", [*params, upper, low])
         return max(_read_stamps(texts))
+    texts = connection.execute(base.format(what=ts) + f" ORDER BY {ts} DESC", [*params, upper])
+    return _newest_read(texts)
+
+
+#: Dates without a valid time `_newest` steps below one query each before it reads the rest.
+_DAY_STEPS = 8
+
+
+def _newest_read(texts: Iterable[tuple[Any]]) -> int | None:
+    """`_newest` of texts that start with a date, newest text first: the newest instant of
+    the texts from two days before the first valid one's date (see the module)."""
+    newest: int | None = None
+    low: str | None = None
+    for (text,) in texts:
+        if low is not None and text < low:
+            break
+        stamp = window_stamp(text)
+        if stamp is None:
+            continue
+        if low is None:  # (a valid time has a valid date)
+            low = shifted_date(date.fromisoformat(text.strip()[:10]), -2, low=True)
+        newest = stamp if newest is None else max(newest, stamp)
+    return newest
 
 
 # ------------------------------------------------------------------------------ writing
