@@ -1140,6 +1140,34 @@ def test_sqlite_tables_with_names_and_indexes_of_their_own(
     assert run(source.unattributed()) == Unattributed(0)
 
 
+def test_sqlite_generated_columns_are_columns(tmp_path: Path) -> None:
+    # `pragma_table_info` leaves generated columns out: a `success` generated from a
+    # status column was missing (every run a failure, silently), its timings too, and a
+    # `timestamp` generated from epoch seconds was "no column 'timestamp'".
+    path = tmp_path / "generated.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions (pattern_id TEXT, epoch INTEGER, "
+            "timestamp TEXT GENERATED ALWAYS AS "
+            "(strftime('%Y-%m-%dT%H:%M:%SZ', epoch, 'unixepoch')) VIRTUAL, status TEXT, "
+            "success INTEGER GENERATED ALWAYS AS (status = 'ok') VIRTUAL, seconds REAL, "
+            "execution_time_ms REAL GENERATED ALWAYS AS (seconds * 1000) STORED)"
+        )
+        connection.executemany(
+            "INSERT INTO pattern_executions (pattern_id, epoch, status, seconds) "
+            "VALUES (?, ?, ?, ?)",
+            [("p", 1772359200, "ok", 0.5), ("p", 1772362800, "failed", 1.5)],
+        )
+    connection.close()
+    source = SQLiteSource(path)
+    assert run(source.newest("p")) == datetime(2026, 3, 1, 11, tzinfo=UTC)
+    result = analyse(run(source.fetch("p", START, NOW)).data, "p")
+    assert result.usage_metrics.total_executions == 2
+    assert result.success_metrics.success_count == 1
+    assert result.performance_metrics is not None
+    assert result.performance_metrics.avg_execution_time_ms == 1000.0
+
+
 def test_sqlite_numbers_in_text_fields_are_read_as_their_text(tmp_path: Path) -> None:
     # An INTEGER column of agent ids (SQLite's affinity stores them as numbers, inserted
     # as text or not) made every record invalid ("must be a str, got int"), where a CSV

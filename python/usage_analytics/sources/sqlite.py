@@ -157,6 +157,23 @@ def _as_field(name: str, column: str) -> str:
     )
 
 
+def _table_columns(connection: sqlite3.Connection, spec: TableSpec) -> list[tuple[str, int]]:
+    """A table's columns (name, place in its primary key or 0), generated columns too:
+    `table_info` leaves them out, so that a `success` generated from a status column was
+    missing (every run a failure) and a generated `timestamp` was no column. (Not the
+    hidden columns of a virtual table; `table_xinfo` is SQLite 3.26's.)"""
+    where = (spec.table, spec.schema or "main")
+    try:
+        rows = connection.execute(
+            "SELECT name, pk FROM pragma_table_xinfo(?, ?) WHERE hidden != 1", where
+        ).fetchall()
+    except sqlite3.OperationalError as error:
+        if "table_xinfo" not in str(error):
+            raise
+        rows = connection.execute("SELECT name, pk FROM pragma_table_info(?, ?)", where).fetchall()
+    return [(str(name), int(pk)) for name, pk in rows]
+
+
 def _ascii_lower(name: str) -> str:
     """A name as SQLite compares identifiers: ASCII letters in any case, others exactly
     ("Ä" and "ä" are two columns, which Python's `lower` would make one)."""
@@ -235,9 +252,7 @@ class SQLiteSource(ExecutionSource):
         table and its required (and mapped) columns exist."""
         spec = self.table
         try:
-            found = connection.execute(
-                "SELECT name FROM pragma_table_info(?, ?)", (spec.table, spec.schema or "main")
-            ).fetchall()
+            found = _table_columns(connection, spec)
         except sqlite3.OperationalError as error:
             if spec.schema is None or "unknown database" not in str(error):
                 raise
@@ -298,9 +313,7 @@ class SQLiteSource(ExecutionSource):
         table's primary key (it has no rowid: its rows were named by their timestamps
         alone, which rows share); None for a view. (A view's rowid is NULL.)"""
         spec = self.table
-        info = connection.execute(
-            "SELECT name, pk FROM pragma_table_info(?, ?)", (spec.table, spec.schema or "main")
-        ).fetchall()
+        info = _table_columns(connection, spec)
         taken = {_ascii_lower(str(name)) for name, _ in info}
         for alias in ("rowid", "_rowid_", "oid"):
             if alias not in taken:
