@@ -1140,6 +1140,44 @@ def test_sqlite_tables_with_names_and_indexes_of_their_own(
     assert run(source.unattributed()) == Unattributed(0)
 
 
+def test_sqlite_a_wal_database_beyond_this_users_reach_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A WAL-mode database in a directory the user cannot write (SQLite must create its
+    # -shm file there) failed with "query failed: attempt to write a readonly database",
+    # exit 1, of a command that only reads; an unreadable file with "unable to open
+    # database file". (Root may write anywhere: the user's lack of access is simulated.)
+    path = tmp_path / "wal.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=wal")
+        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
+    connection.close()
+    monkeypatch.setattr(sqlite_source.os, "access", lambda path, mode: False)
+
+    def work(connection: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    with pytest.raises(
+        SourceUnavailableError, match=r"WAL mode.*wal\.sqlite-shm cannot be created"
+    ):
+        SQLiteSource(path)._with_connection(work)
+    plain = tmp_path / "plain.sqlite"
+    sqlite3.connect(plain).close()  # (not WAL: the error as SQLite gives it)
+    with pytest.raises(SourceError, match="query failed: attempt to write a readonly database"):
+        SQLiteSource(plain)._with_connection(work)
+
+    original = Path.open
+
+    def refused(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refused)
+    with pytest.raises(SourceUnavailableError, match=r"wal\.sqlite: cannot open: Permission"):
+        run(SQLiteSource(path).newest())
+
+
 def test_sqlite_generated_columns_are_columns(tmp_path: Path) -> None:
     # `pragma_table_info` leaves generated columns out: a `success` generated from a
     # status column was missing (every run a failure, silently), its timings too, and a

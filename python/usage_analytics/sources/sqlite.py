@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -188,9 +189,33 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         raise SourceUnavailableError(f"{path}: is a directory, not a SQLite file")
     refuse_special_file(path)
     try:
+        path.open("rb").close()  # (SQLite says "unable to open database file" alone)
+    except OSError as error:
+        raise SourceUnavailableError(f"{path}: cannot open: {error.strerror}") from None
+    try:
         return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
     except sqlite3.Error as error:
         raise SourceUnavailableError(f"{path}: cannot open: {error}") from None
+
+
+def _wal_beyond_reach(path: Path) -> str | None:
+    """Why a read-only connection cannot read a WAL-mode database, where that is so: SQLite
+    reads one through its `-shm` file, which it must create (or write) beside the database
+    in a directory this user may not write to. (It said "attempt to write a readonly
+    database" of a command that only reads.)"""
+    try:
+        with path.open("rb") as file:
+            header = file.read(20)
+    except OSError:
+        return None
+    if len(header) < 20 or header[18:20] != b"\x02\x02":  # (the file format: WAL)
+        return None
+    shm = path.with_name(path.name + "-shm")
+    if shm.exists() and not os.access(shm, os.W_OK):
+        return f"{shm.name} is read-only"
+    if not shm.exists() and not os.access(path.parent, os.W_OK):
+        return f"{shm.name} cannot be created in {path.parent}"
+    return None
 
 
 def _in_window(text: Any, start_us: int, end_us: int) -> int:
@@ -243,6 +268,13 @@ class SQLiteSource(ExecutionSource):
             message = str(error)
             if "file is not a database" in message or "malformed" in message:
                 raise SourceError(f"{self.path}: not a SQLite database ({message})") from None
+            why = _wal_beyond_reach(self.path) if "readonly" in message else None
+            if why is not None:
+                raise SourceUnavailableError(
+                    f"{self.path}: cannot read: the database is in WAL mode, which SQLite "
+                    f"reads through its -shm file, and {why} (not writable by this user); "
+                    "make it writable, or copy the database"
+                ) from None
             raise SourceError(f"{self.path}: query failed: {message}") from None
         finally:
             connection.close()
