@@ -872,6 +872,27 @@ def test_a_citext_pattern_column_keeps_ids_apart(postgres_url: str, indexed: boo
     assert counts == {group.pattern_id: group.count for group in groups} == expected
 
 
+def test_columns_named_in_another_case_are_found(postgres_url: str) -> None:
+    # A column "Success" was passed over as missing (every run a failure, silently), its
+    # "Execution_Time_Ms" too, where the SQLite source reads the same table's; a name two
+    # columns share but for case is taken only as written.
+    sql(
+        postgres_url,
+        'CREATE TABLE pattern_executions ("Pattern_Id" text, "TIMESTAMP" timestamptz, '
+        '"Success" boolean, "Execution_Time_Ms" float8, agent text, "Agent" text)',
+        "INSERT INTO pattern_executions VALUES ('p', '2026-03-01 10:00Z', true, 5, 'a', 'A'), "
+        "('p', '2026-03-01 11:00Z', true, 7, 'b', 'B')",
+        'CREATE INDEX by_pattern ON pattern_executions ("Pattern_Id", "TIMESTAMP")',
+    )
+    source = PostgresSource(postgres_url)
+    fetched = call(source, "fetch", "p", START, NOW)
+    assert fetched.data.column("success").to_pylist() == [True, True]
+    assert fetched.data.column("execution_time_ms").to_pylist() == [5.0, 7.0]
+    assert fetched.data.column("agent").to_pylist() == ["a", "b"]
+    groups = call(PostgresSource(postgres_url), "fetch_all", START, NOW)
+    assert [(group.pattern_id, group.count) for group in groups] == [("p", 2)]
+
+
 def test_row_labels_do_not_follow_the_databases_datestyle(postgres_url: str) -> None:
     database = urlsplit(postgres_url).path.lstrip("/")
     sql(

@@ -458,7 +458,7 @@ class PostgresSource(ExecutionSource):
             "WHERE i.indrelid = to_regclass($1) AND a.attname = $2 AND i.indpred IS NULL "
             "AND i.indisvalid AND am.amname = 'btree' AND o.opcdefault "
             "AND i.indcollation[0] = a.attcollation LIMIT 1",
-            (table, self.table.column(PATTERN_ID)),
+            (table, _unquoted(pid)),
         )
         if cursor.fetchone() is None:
             return None
@@ -504,7 +504,8 @@ class PostgresSource(ExecutionSource):
         columns: dict[str, _Column] = {}
         for name in (PATTERN_ID, *FIELDS):
             wanted = spec.column(name)
-            if wanted not in found:
+            actual = wanted if wanted in found else _other_case(found, wanted)
+            if actual is None:
                 if name in (PATTERN_ID, "timestamp") or name in spec.columns:
                     raise SourceError(
                         f"table {spec.label!r} of {self.description} has no column "
@@ -512,7 +513,7 @@ class PostgresSource(ExecutionSource):
                         f"(columns: {', '.join(found)})"
                     )
                 continue
-            columns[name] = found[wanted]
+            columns[name] = found[actual]
             self._check_type(name, columns[name])
         return columns
 
@@ -778,6 +779,24 @@ class PostgresSource(ExecutionSource):
 
         result: Unattributed = await self._run(work)
         return result
+
+
+def _unquoted(sql: str) -> str:
+    """A name `quote_identifier` quoted, as it is."""
+    return sql[1:-1].replace('""', '"')
+
+
+def _other_case(found: Mapping[str, Any], wanted: str) -> str | None:
+    """The one column named `wanted` but for the case of its ASCII letters ("Success"
+    for success), as SQLite and unquoted SQL names match; None where there is none or
+    more than one. (Without it, a table's "Success" column was passed over as missing:
+    every run a failure, silently, where the SQLite source read the same table's.)"""
+
+    def folded(name: str) -> str:
+        return "".join(char.lower() if char.isascii() else char for char in name)
+
+    matches = [name for name in found if folded(name) == folded(wanted)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _unplaced_condition(ts: str) -> str:
