@@ -349,6 +349,34 @@ def test_bools_dask_made_text_are_refused_on_the_client_saying_why() -> None:
 
 
 @pytest.mark.parametrize(
+    ("column", "convert_string"),
+    [("execution_time_ms", True), ("quality_score", False), ("agent", False)],
+)
+def test_a_column_of_values_its_field_cannot_be_is_read_as_records_as_in_the_reducer(
+    column: str, convert_string: bool
+) -> None:
+    # Text for a number (Dask's convert-string makes it text; off, objects) or ints for a
+    # name: every task failed naming the column's Arrow type, even in skip mode, where the
+    # reducer given the pandas frame counts each record invalid.
+    frame = _frame(400, 3, seed=24)
+    values = frame[column].to_numpy()
+    frame[column] = pd.Series(
+        [str(v) for v in values] if column != "agent" else list(range(len(frame))), dtype=object
+    )
+    frame.loc[10, column] = None
+    with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": convert_string}):
+        ddf = dd.from_pandas(frame, npartitions=2, sort=True)  # rows 0-199, 200-399
+        result = analyze(ddf, on_invalid="skip", **WINDOW)
+        with pytest.raises(InvalidRecordError) as raised:
+            analyze(ddf, **WINDOW)
+    expected = _expected(frame, on_invalid="skip")
+    assert expected.data_quality.invalid_records >= 399
+    assert result.data_quality.invalid_records == expected.data_quality.invalid_records
+    assert_batch_equivalent(result, expected, sample_indexes=False)
+    assert raised.value.field == column
+
+
+@pytest.mark.parametrize(
     ("column", "value"),
     [
         ("execution_time_ms", True),  # was read as 1 ms, silently

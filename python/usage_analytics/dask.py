@@ -50,7 +50,8 @@ such as Parquet reads nothing else. An index named after `by` or a record field 
 indexed by its timestamps, as Dask partitions by time) is read as that column unless a
 column has its name, as a pandas frame given to the reducer reads it.
 
-A column Arrow cannot hold (Python objects of several types: a str among bools) is read
+A column Arrow cannot hold (Python objects of several types: a str among bools), or one
+of values its field's column cannot be (text for a number, ints for a name), is read
 record by record as the reducer reads it, each bad value its record's error. Note that
 Dask's `dataframe.convert-string` setting (on by default) turns a pandas column of Python
 objects into text when the Dask frame is made: an int among an agent column's names then
@@ -77,7 +78,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
-from usage_analytics.ingest import RECORD_COLUMNS, mixed_object_column
+from usage_analytics.ingest import RECORD_COLUMNS, mixed_object_column, refused_text_column
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -304,8 +305,12 @@ def _as_records(frame: Any, by: str) -> Any:
         frame = frame.reset_index()
     as_frame = frame if by == "pattern_id" else frame.assign(pattern_id=frame[by])
     # (Objects of kinds Arrow would coerce silently, a bool among numbers, are read as the
-    # reducer reads them in a frame: as records.)
-    if mixed_object_column(frame, RECORD_COLUMNS | {by}) is not None:
+    # reducer reads them in a frame: as records. So is a column of text or objects the
+    # core refuses as its field's column, text for a number, each value its record's error:
+    # as a table, every task failed naming the column's Arrow type, even in skip mode.)
+    if mixed_object_column(frame, RECORD_COLUMNS | {by}) is not None or refused_text_column(
+        frame, RECORD_COLUMNS
+    ):
         return as_frame
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -48,6 +48,7 @@ __all__ = [
     "read_any",
     "records_container",
     "reduce_any",
+    "refused_text_column",
     "row_count",
 ]
 
@@ -310,6 +311,13 @@ def mixed_object_column(
         if kinds:
             return name, kinds
     return None
+
+
+def refused_text_column(frame: Any, wanted: frozenset[str]) -> bool:
+    """Whether `read_any` reads pandas `frame` as its records because a column of text or
+    Python objects holds values the core refuses as that field's column (strings for a
+    number or a flag, ints for a name): each value is then its record's error."""
+    return _refused_text_column(wanted, _inferred_kinds(frame, wanted), frame)
 
 
 def _inferred_kinds(frame: Any, wanted: frozenset[str]) -> dict[str, str]:
