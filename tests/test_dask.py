@@ -182,6 +182,15 @@ def test_by_column_with_another_name_ignores_pattern_id_column(client: Client) -
     assert_batch_equivalent(result, _expected(frame))
 
 
+def test_by_a_column_named_by_an_int() -> None:
+    # The id column was taken by position: column 1 (the timestamps) for a column named 1.
+    frame = _frame(300, 3, seed=25)
+    named = frame.rename(columns={"pattern_id": 1})
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(dd.from_pandas(named, npartitions=2), by=1, **WINDOW)  # type: ignore[arg-type]
+    assert_batch_equivalent(result, _expected(frame))
+
+
 def test_by_a_record_field_keeps_the_field(client: Client) -> None:
     frame = _frame(2_000, 4, seed=6).drop(columns="pattern_id")
     result = analyze(_dask_frame(frame, 4), by="agent", **WINDOW)

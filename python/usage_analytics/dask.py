@@ -317,5 +317,7 @@ def _as_records(frame: Any, by: str) -> Any:
     except (pa.ArrowException, OverflowError):  # (a generic NaT, an int past 64 bits)
         return as_frame
     if by != "pattern_id":
-        table = table.append_column("pattern_id", table.column(by))
+        # By position: pyarrow takes an int name for one (a column named 3 is not column 3).
+        position = list(frame.columns).index(by)
+        table = table.append_column("pattern_id", table.column(position))
     return table
