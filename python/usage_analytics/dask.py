@@ -222,17 +222,37 @@ def _check_id_dtype(by: str, dtype: Any) -> None:
     from pandas.api import types
 
     arrow_type = getattr(dtype, "pyarrow_dtype", None)  # a pyarrow-backed column
-    holds_ids = (
-        (types.is_integer_dtype(dtype) and not types.is_bool_dtype(dtype))
-        or types.is_string_dtype(dtype)
-        or isinstance(dtype, pd.CategoricalDtype)
-        or (arrow_type is not None and str(arrow_type) == "fixed_size_binary[16]")  # UUIDs
-    )
+    if arrow_type is not None:  # (pandas' checks misjudge some: a dictionary, a UUID)
+        holds_ids = _arrow_holds_ids(arrow_type)
+    else:
+        holds_ids = (
+            (types.is_integer_dtype(dtype) and not types.is_bool_dtype(dtype))
+            or types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)
+        )
     if not holds_ids:
         raise UsageAnalyticsError(
             f"cannot group by column {by!r} of dtype {dtype}: pattern ids are strings, "
             "integers or UUIDs"
         )
+
+
+def _arrow_holds_ids(kind: Any) -> bool:
+    """Whether a column of Arrow type `kind` holds pattern ids: text, integers, UUIDs (16
+    bytes, or pyarrow's `arrow.uuid` type, as `read_parquet(dtype_backend="pyarrow")`
+    gives a Parquet UUID column), or a dictionary of those (a Parquet dictionary column)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        return _arrow_holds_ids(kind.value_type)
+    return bool(
+        getattr(kind, "extension_name", None) == "arrow.uuid"
+        or pa.types.is_integer(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_string_view(kind)
+        or (pa.types.is_fixed_size_binary(kind) and kind.byte_width == 16)
+    )
 
 
 def _check_flag_dtype(name: str, dtype: Any) -> None:
