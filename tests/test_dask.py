@@ -321,6 +321,14 @@ def test_a_raise_names_the_users_id_column_and_a_plain_index_label() -> None:
         analyze(_dask_frame(frame, 2), by="team", **WINDOW)
     assert (raised.value.field, raised.value.location) == ("team", "index label 1003")
     assert str(raised.value).startswith("record 3 (index label 1003): field 'team' = ' '")
+    # Skipped, its sample names the column too (it said 'pattern_id', a column the frame
+    # may hold as another: here, one that is not the grouping key).
+    frame["pattern_id"] = "not-the-grouping-key"
+    frame.loc[1004, "quality_score"] = 1.5
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(frame, 2), by="team", on_invalid="skip", **WINDOW)
+    samples = [(s.field, s.value) for s in result.data_quality.error_samples]
+    assert samples == [("team", "' '"), ("quality_score", "1.5")]
 
 
 @pytest.mark.parametrize("index", ["timestamp", "pattern_id", "team"])

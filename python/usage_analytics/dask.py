@@ -37,7 +37,9 @@ partitions hold some, the one that fails first; its `more` counts that partition
 invalid records, as the others may not have been read); with `"skip"` they are left out
 and counted. A record's `index` in the error is its row position *within its partition*
 (partitions do not know their global offsets), so the error also names the row's index
-label (`location`: for a default index, its position in the whole frame). The `index` of
+label (`location`: for a default index, its position in the whole frame). A bad id is
+named by the `by` column, in the error and in `analyze`'s samples (`accumulate`'s state,
+which reads that column as `pattern_id`, names it so). The `index` of
 a sample in `data_quality.error_samples` is the record's position within its partition,
 and in a pattern's samples its position among that pattern's records of its partition.
 The data-quality counts are sums over all partitions, the whole input's and each
@@ -146,8 +148,25 @@ def analyze(
         exact_budget=exact_budget,
     )
     batch = accumulator.finalize()
+    if by != "pattern_id":
+        batch = _samples_naming(batch, by)
     elapsed_ms = (time.perf_counter() - started) * 1000.0
     return batch.model_copy(update={"computation_time_ms": elapsed_ms})
+
+
+def _samples_naming(
+    batch: ModelUsageAnalyticsBatchOutput, by: str
+) -> ModelUsageAnalyticsBatchOutput:
+    """`batch` with its error samples of bad ids naming the user's `by` column, as a raise
+    does (the tasks read it as `pattern_id`, which the frame may hold as another column).
+    A pattern's own samples are never of its id."""
+    quality = batch.data_quality
+    samples = [
+        sample.model_copy(update={"field": str(by)}) if sample.field == "pattern_id" else sample
+        for sample in quality.error_samples
+    ]
+    update = {"error_samples": samples}
+    return batch.model_copy(update={"data_quality": quality.model_copy(update=update)})
 
 
 def accumulate(
