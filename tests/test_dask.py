@@ -472,6 +472,17 @@ def test_settings_are_checked_on_the_client(client: Client) -> None:
         analyze(_frame(10, 1, seed=14), **WINDOW)
 
 
+def test_a_frame_without_timestamps_is_refused_listing_its_columns() -> None:
+    # The error listed the record columns alone: not 'ts', the one holding the times.
+    frame = _frame(100, 2, seed=27).rename(columns={"timestamp": "ts"})
+    with pytest.raises(UsageAnalyticsError) as expected:
+        _expected(frame)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(UsageAnalyticsError) as raised:
+        analyze(_dask_frame(frame, 2), **WINDOW)
+    assert "no 'timestamp' column" in str(raised.value)
+    assert str(raised.value) == str(expected.value)
+
+
 def test_synchronous_scheduler_matches_reducer() -> None:
     frame = _frame(2_000, 7, seed=15, int_ids=True)
     with dask.config.set(scheduler="synchronous"):

@@ -48,7 +48,8 @@ without a valid id counts only in the whole); the samples are the first five in 
 order.
 
 Only the record fields the core reads (plus `by`) are selected, so a column store
-such as Parquet reads nothing else. An index named after `by` or a record field (a frame
+such as Parquet reads nothing else (a frame without a `timestamp` keeps every column, for
+the error to list them, as the reducer's does). An index named after `by` or a record field (a frame
 indexed by its timestamps, as Dask partitions by time) is read as that column unless a
 column has its name, as a pandas frame given to the reducer reads it.
 
@@ -221,6 +222,10 @@ def _columns(ddf: Any, by: str) -> list[str]:
     for name in fields:
         if name in FLAG_FIELDS:
             _check_flag_dtype(name, ddf[name].dtype)
+    if "timestamp" not in present and _index_as_column(ddf, by) != "timestamp":
+        # Every column, as the reducer keeps them, for the tasks' error ("no 'timestamp'
+        # column") to list them all: the one holding the times under another name too.
+        return present
     return [by, *fields] if by in present else fields
 
 
