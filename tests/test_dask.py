@@ -295,8 +295,8 @@ def test_a_by_column_that_cannot_hold_ids_is_refused_on_the_client(by: str) -> N
         analyze(ddf, by=by, **WINDOW)
 
 
-@pytest.mark.parametrize("kind", ["uuid", "dictionary"])
-def test_ids_of_pyarrow_uuid_or_dictionary_dtype_are_taken(kind: str) -> None:
+@pytest.mark.parametrize("kind", ["uuid", "dictionary", "null"])
+def test_ids_of_pyarrow_uuid_dictionary_or_null_dtype_are_taken(kind: str) -> None:
     # What `read_parquet(dtype_backend="pyarrow")` gives a Parquet UUID or dictionary
     # column: refused on the client ("pattern ids are strings, integers or UUIDs"), where
     # the reducer given the pandas frame takes them.
@@ -305,12 +305,15 @@ def test_ids_of_pyarrow_uuid_or_dictionary_dtype_are_taken(kind: str) -> None:
         codes = frame["pattern_id"].str.removeprefix("pattern-").astype(int)
         storage = pa.array([uuid.UUID(int=int(c) + 1).bytes for c in codes], pa.binary(16))
         ids = pa.ExtensionArray.from_storage(pa.uuid(), storage)
-    else:
+    elif kind == "dictionary":
         ids = pa.array(frame["pattern_id"].tolist()).dictionary_encode()
+    else:  # (no id at all: each record is invalid)
+        ids = pa.nulls(len(frame))
     frame["pattern_id"] = pd.Series(pd.arrays.ArrowExtensionArray(ids))
     with dask.config.set(scheduler="synchronous"):
-        result = analyze(dd.from_pandas(frame, npartitions=2, sort=True), **WINDOW)
-    assert_batch_equivalent(result, _expected(frame))
+        ddf = dd.from_pandas(frame, npartitions=2, sort=True)
+        result = analyze(ddf, on_invalid="skip", **WINDOW)
+    assert_batch_equivalent(result, _expected(frame, on_invalid="skip"), sample_indexes=False)
 
 
 def test_a_raise_names_the_users_id_column_and_a_plain_index_label() -> None:

@@ -264,13 +264,15 @@ def _check_id_dtype(by: str, dtype: Any) -> None:
 def _arrow_holds_ids(kind: Any) -> bool:
     """Whether a column of Arrow type `kind` holds pattern ids: text, integers, UUIDs (16
     bytes, or pyarrow's `arrow.uuid` type, as `read_parquet(dtype_backend="pyarrow")`
-    gives a Parquet UUID column), or a dictionary of those (a Parquet dictionary column)."""
+    gives a Parquet UUID column), or a dictionary of those (a Parquet dictionary column);
+    or nothing (Arrow's null type, of a column with no value)."""
     import pyarrow as pa
 
     if pa.types.is_dictionary(kind):
         return _arrow_holds_ids(kind.value_type)
     return bool(
         getattr(kind, "extension_name", None) == "arrow.uuid"
+        or pa.types.is_null(kind)  # (all missing: each record's error, as in the reducer)
         or pa.types.is_integer(kind)
         or pa.types.is_string(kind)
         or pa.types.is_large_string(kind)
