@@ -42,6 +42,8 @@ named by the `by` column, in the error and in `analyze`'s samples (`accumulate`'
 which reads that column as `pattern_id`, names it so). The `index` of
 a sample in `data_quality.error_samples` is the record's position within its partition,
 and in a pattern's samples its position among that pattern's records of its partition.
+A task's error of a whole column (a partition's dtype the core refuses) names the partition
+by its first and last index labels.
 The data-quality counts are sums over all partitions, the whole input's and each
 pattern's (a pattern counts its own invalid records, as a single call would; a record
 without a valid id counts only in the whole); the samples are the first five in partition
@@ -320,14 +322,27 @@ def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
             # Every partition has a record 200: the row's index label places it (for a
             # frame with a default index, its position in the whole frame). The id's
             # field is the user's `by` column.
-            label = frame.index[error.index]
-            label = label.item() if hasattr(label, "item") else label  # np.int64(7): 7
+            label = _plain(frame.index[error.index])
             field = by if error.field == "pattern_id" else error.field
             raise InvalidRecordError(
                 *(error.index, field, error.value, error.reason, error.more),
                 location=f"index label {label!r}",
             ) from None
+        except UsageAnalyticsError as error:
+            if type(error) is not UsageAnalyticsError:
+                raise
+            # A column the core refuses (partitions may differ from the frame's dtypes):
+            # which partition, by its first and last index labels.
+            first, last = (_plain(frame.index[i]) for i in (0, -1))
+            raise UsageAnalyticsError(
+                f"{error} (in the partition of index labels {first!r} to {last!r})"
+            ) from None
     return accumulator.to_bytes()
+
+
+def _plain(label: Any) -> Any:
+    """An index label as Python writes it (np.int64(7): 7)."""
+    return label.item() if hasattr(label, "item") else label
 
 
 def _merge_states(states: Iterable[bytes]) -> bytes:
