@@ -465,14 +465,15 @@ def test_unreachable_server_and_bad_urls(postgres_url: str) -> None:
 def test_urls_are_read_as_libpq_reads_them(postgres_url: str) -> None:
     # A password holding "#" was "bad PostgreSQL URL", shown password and all (urlsplit took
     # "#..." for a fragment and "secr" for the port); a URL without a host lost its "//"
-    # when the connect timeout was added. (The test server trusts every password.)
+    # when the connect timeout was added. (The test server trusts every password; an
+    # empty table's `unattributed` is a query that needs no rows.)
     sql(postgres_url, "CREATE TABLE pattern_executions (pattern_id text, timestamp timestamptz)")
     parts = urlsplit(postgres_url)
     host, port, database = parts.hostname, parts.port, parts.path.lstrip("/")
     hashed = f"postgresql://postgres:secr#et?@{host}:{port}/{database}"
-    assert call(PostgresSource(hashed), "newest") is None
+    assert call(PostgresSource(hashed), "unattributed") == Unattributed(0)
     hostless = f"postgresql:///{database}?host={host}&port={port}&user=postgres"
-    assert call(PostgresSource(hostless), "newest") is None
+    assert call(PostgresSource(hostless), "unattributed") == Unattributed(0)
     # libpq quoted the password it could not decode after the redacted URL.
     with pytest.raises(SourceUnavailableError, match="invalid percent-encoded") as caught:
         call(PostgresSource(f"postgresql://postgres:pa%zzword@{host}:{port}/db"), "newest")
@@ -483,7 +484,7 @@ def test_urls_are_read_as_libpq_reads_them(postgres_url: str) -> None:
     assert "secr" not in str(refused.value)
     # A scheme in capitals reached the source and was refused there.
     capital = f"PostgreSQL://postgres@{host}:{port}/{database}"
-    assert call(PostgresSource(capital), "newest") is None
+    assert call(PostgresSource(capital), "unattributed") == Unattributed(0)
     # An unencoded "@" in a password: libpq named the rest of the password as the host.
     with pytest.raises(UnsupportedSourceError, match="host part holds '@'") as refused:
         PostgresSource(f"postgresql://postgres:P@ssw0rd@{host}:{port}/db")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -1152,7 +1153,7 @@ def test_sqlite_a_wal_database_beyond_this_users_reach_says_why(
         connection.execute("PRAGMA journal_mode=wal")
         connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
     connection.close()
-    monkeypatch.setattr(sqlite_source.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
 
     def work(connection: sqlite3.Connection) -> None:
         raise sqlite3.OperationalError("attempt to write a readonly database")
