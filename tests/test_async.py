@@ -24,9 +24,10 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     _core,
 )
+from usage_analytics.collector import gc_paused
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest import reduce_any
-from usage_analytics.output import batch_output, cancellable, gc_paused
+from usage_analytics.output import batch_output, cancellable
 from usage_analytics.reducer import core_options
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

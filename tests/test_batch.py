@@ -26,8 +26,9 @@ from usage_analytics import (
     UsageAnalyticsError,
     UsageTrendType,
 )
+from usage_analytics.collector import gc_paused
 from usage_analytics.ingest import reduce_any
-from usage_analytics.output import gc_paused, output_builder
+from usage_analytics.output import output_builder
 from usage_analytics.reducer import core_options
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import gc
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from uuid import UUID
 
 from usage_analytics import _core
 from usage_analytics._core import CoreResult, ModelFactory, OutputBuilder, OutputModels, untracked
+from usage_analytics.collector import gc_paused
 from usage_analytics.contracts import (
     AnalyticsGranularity,
     AnalyticsRequest,
@@ -55,21 +55,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _time_bucket = ModelFactory(UsageTimeBucket)
 _batch_output = ModelFactory(ModelUsageAnalyticsBatchOutput)
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cyclic collector disabled for the block, then enabled again if it was.
-    (Process-wide: a collection other threads would have set off meanwhile is deferred to
-    the end of the block, not lost.)"""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 #: The cancel flag of the reduction whose output this thread builds (`cancellable`).
