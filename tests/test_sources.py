@@ -1870,3 +1870,62 @@ def test_one_source_serves_concurrent_tasks(tmp_path: Path) -> None:
     expected = [len(in_window(records_of(rows, p))) for p in PATTERN_IDS * 3]
     for source in sources:
         assert run(all_of(source)) == expected
+
+
+def _fetched_all(path: Path) -> list[tuple[str, bool, Any, list[str]]]:
+    """Each group's key, whether its data is a table, its records, and their places."""
+    groups = run(SQLiteSource(path).fetch_all(START, NOW))
+    return [
+        (
+            g.pattern_id,
+            isinstance(g.data, pa.Table),
+            g.data.to_pylist() if isinstance(g.data, pa.Table) else g.data,
+            [g.locate(i) for i in range(g.count)],
+        )
+        for g in groups
+    ]
+
+
+@pytest.mark.parametrize("clean", [True, False], ids=["table", "records"])
+def test_sqlite_fetch_all_read_in_batches_equals_one_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean: bool
+) -> None:
+    # The rows are read a batch at a time into columns (`_FETCH_ROWS`); ids that sort
+    # apart in SQL but are one pattern (" b" and "b"), blank ids between them and an
+    # unplaced timestamp make the groups' rows no single run of the fetched ones.
+    path = tmp_path / "batches.sqlite"
+    ids = ["b", " b", "a", " ", "c", "a"]
+    rows = [
+        (
+            ids[i % len(ids)],
+            "not a time" if i == 7 else f"2026-03-0{1 + i % 2}T{i % 24:02d}:00:00Z",
+            i % 3 != 0 if clean else ("maybe", 0, 1)[i % 3],
+            f"agent-{i % 4}",
+            float(i),
+        )
+        for i in range(40)
+    ]
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions "
+            "(pattern_id TEXT, timestamp TEXT, success, agent TEXT, execution_time_ms REAL)"
+        )
+        connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?, ?, ?)", rows)
+    connection.close()
+    whole = _fetched_all(path)
+    monkeypatch.setattr(sqlite_source, "_FETCH_ROWS", 3)
+    assert _fetched_all(path) == whole
+    # (Not one table of all: each pattern's alone, of which only "b" has a "maybe".)
+    assert [(key, table) for key, table, _, _ in whole] == [("a", True), ("b", clean), ("c", True)]
+    assert len(whole[1][2]) == 14  # " b" and "b": 7 rows each
+    assert "the row with rowid 8 (timestamp 'not a time')" in whole[1][3]
+
+
+def test_sqlite_text_columns_share_one_object_per_value_in_a_batch() -> None:
+    cursor = sqlite3.connect(":memory:").execute(
+        "SELECT 'agent-' || (value % 2), 'x' || value FROM json_each('[1, 2, 3, 4]')"
+    )
+    agents, unique = sqlite_source._column_values([cursor], 2, {0})
+    assert agents == ["agent-1", "agent-0", "agent-1", "agent-0"]
+    assert agents[0] is agents[2]
+    assert unique == ["x1", "x2", "x3", "x4"]

@@ -459,30 +459,50 @@ class SQLiteSource(ExecutionSource):
     def _fetched_groups(
         self,
         names: Sequence[str],
-        groups: Mapping[str, list[tuple[Any, ...]]],
+        values: list[list[Any]],
+        keys_of: _PatternKeys,
         rowid: _RowKey | None,
     ) -> list[Fetched]:
-        """`_fetched` of each pattern's rows (which lead with the pattern id, `names[0]`,
-        left out of the data), their tables slices of one table of all the rows: building
-        a table costs about 30 µs per column, which one table per pattern paid for each of
-        thousands of patterns. (If the rows of all patterns do not make one table, each
-        pattern's are tried alone, as `_fetched` does.)"""
-        every = [row for rows in groups.values() for row in rows]
+        """`fetch_all`'s groups: the rows' columns `values` (`names`, the pattern id
+        first, then the row's key where the table has one) grouped by `pattern_key` of
+        their ids (`keys_of`), every pattern the table lists (`keys_of` starts with them)
+        given, with no rows where it has none in the window, ordered by key. Their tables
+        are slices of one table of all the rows: building a table costs about 30 µs per
+        column, which one table per pattern paid for each of thousands of patterns. (If
+        the rows of all patterns do not make one table, each pattern's are tried alone,
+        as `_fetched` does.)"""
+        groups: dict[str, list[range]] = {key: [] for key in keys_of.values()}
+        start = 0
+        # Runs of one id: the rows come ordered by id (the unplaced after the placed).
+        for key, run in itertools.groupby(map(keys_of.__getitem__, values[0])):
+            length = len(list(run))
+            groups.setdefault(key, []).append(range(start, start + length))
+            start += length
+        groups.pop("", None)  # a blank id names no pattern (see `unattributed`)
+        ordered = sorted(groups)
+        parts = [part for key in ordered for part in groups[key]]
+        fields = names[1:]
+        stamps = values[names.index("timestamp")]
+        keys = values[len(names)] if rowid is not None else None
         pa = load_pyarrow()
         table = None
-        if pa is not None and every:
-            every_column: list[Sequence[Any]] = list(zip(*every, strict=True))
-            columns = _typed_columns(names[1:], every_column[1 : len(names)])
-            table = table_from_columns(pa, names[1:], columns)
-        if table is None:
-            return [
-                self._fetched(key, names[1:], [row[1:] for row in rows], rowid)
-                for key, rows in groups.items()
-            ]
+        if pa is not None and start:
+            typed = _typed_columns(fields, list[Sequence[Any]](values[1 : len(names)]))
+            table = table_from_columns(pa, fields, typed)
+            order = _positions(parts)
+            if table is not None and not isinstance(order, range):
+                table = table.take(pa.array(order, pa.int64()))
         fetched, offset = [], 0
-        for key, rows in groups.items():
-            data = table.slice(offset, len(rows)) if rows else []
-            fetched.append(Fetched(key, data, len(rows), _row_locator(rows, names, rowid)))
+        for key in ordered:
+            rows = _Positions(groups[key])
+            locate = _locator(rows, stamps, keys, rowid)
+            if table is not None:
+                data = table.slice(offset, len(rows)) if len(rows) else []
+                fetched.append(Fetched(key, data, len(rows), locate))
+            else:
+                picked = [[column[row] for row in rows] for column in values[1:]]
+                data = self._data(fields, list(zip(*picked, strict=True)))
+                fetched.append(Fetched(key, data, len(rows), locate))
             offset += len(rows)
         return fetched
 
@@ -597,16 +617,14 @@ class SQLiteSource(ExecutionSource):
                 f"{ids.with_clause}SELECT {exprs} FROM {self.table.qualified} "
                 f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}",
                 params,
-            ).fetchall()
+            )
             unplaced = self._unplaced_rows(
                 connection, exprs, f"{pid} IS NOT NULL", [], ts, order=f" ORDER BY {pid}"
             )
-            groups: dict[str, list[tuple[Any, ...]]] = {pattern_key(value): [] for value in every}
-            for cursor in (placed, unplaced):
-                for value, rows in itertools.groupby(cursor, key=lambda row: row[0]):
-                    groups.setdefault(pattern_key(value), []).extend(rows)
-            groups.pop("", None)  # a blank id names no pattern (see `unattributed`)
-            return self._fetched_groups(names, {key: groups[key] for key in sorted(groups)}, rowid)
+            shared = {place for place, name in enumerate(names) if name in TEXT_FIELDS}
+            width = len(names) + (rowid is not None)
+            values = _column_values([placed, unplaced], width, shared)
+            return self._fetched_groups(names, values, _PatternKeys(every), rowid)
 
         result: list[Fetched] = await self._run(work)
         return result
@@ -646,7 +664,7 @@ class SQLiteSource(ExecutionSource):
             first = connection.execute(
                 f"SELECT {selected} {where} ORDER BY {ts} LIMIT 1", blanks
             ).fetchone()
-            place = None if first is None else _row_place(first, 0, 1, rowid)
+            place = None if first is None else _place(first[0], first[-1] if rowid else None, rowid)
             return Unattributed(count, place)
 
         result: Unattributed = await self._run(work)
@@ -673,18 +691,103 @@ def _row_locator(
     stamp = names.index("timestamp")
 
     def locate(index: int) -> str:
-        return _row_place(rows[index], stamp, len(names), rowid)
+        row = rows[index]
+        return _place(row[stamp], None if rowid is None else row[len(names)], rowid)
 
     return locate
 
 
-def _row_place(row: Sequence[Any], stamp: int, at: int, rowid: _RowKey | None) -> str:
-    """A row by its key (column `at`, `rowid`; a view's rows read NULL) and its timestamp
-    (column `stamp`). A rowid's name is the one to select the row by: `_rowid_` where a
-    column of the table is called rowid; a primary key's values are SQL literals."""
-    if rowid is None or row[at] is None:
-        return row_at(row[stamp])
-    return f"the row with {rowid.label} {row[at]} (timestamp {stored_time(row[stamp])})"
+def _locator(
+    rows: Sequence[int],
+    stamps: Sequence[Any],
+    keys: Sequence[Any] | None,
+    rowid: _RowKey | None,
+) -> Callable[[int], str]:
+    """`_row_locator` of a group of fetched columns: record `index` is row `rows[index]`
+    of the timestamps `stamps` and the row keys `keys` (None where the table has none)."""
+
+    def locate(index: int) -> str:
+        row = rows[index]
+        return _place(stamps[row], None if keys is None else keys[row], rowid)
+
+    return locate
+
+
+def _place(stamp: Any, key: Any, rowid: _RowKey | None) -> str:
+    """A row by its key (`rowid`'s value `key`; a view's rows read NULL) and its
+    timestamp. A rowid's name is the one to select the row by: `_rowid_` where a column
+    of the table is called rowid; a primary key's values are SQL literals."""
+    if rowid is None or key is None:
+        return row_at(stamp)
+    return f"the row with {rowid.label} {key} (timestamp {stored_time(stamp)})"
+
+
+#: Rows fetched at a time and turned into columns at once, so that the rows' tuples never
+#: all live together (two million rows of twelve values: 270 MB of tuples).
+_FETCH_ROWS = 65_536
+
+
+def _column_values(cursors: Iterable[Any], width: int, shared: set[int]) -> list[list[Any]]:
+    """The rows of `cursors` (or lists of rows), one after another, as `width` columns. In the
+    `shared` columns (text only: equal values are then the same value) each batch holds
+    one object per distinct value: `sqlite3` makes a new str per cell, so a million rows
+    of a few agents held a million copies of their names."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for cursor in cursors:
+        while batch := (cursor.fetchmany(_FETCH_ROWS) if hasattr(cursor, "fetchmany") else cursor):
+            for place, column in enumerate(zip(*batch, strict=True)):
+                if place in shared:
+                    seen: dict[Any, Any] = {}
+                    columns[place].extend(map(seen.setdefault, column, column))
+                else:
+                    columns[place].extend(column)
+            if not hasattr(cursor, "fetchmany"):
+                break
+    return columns
+
+
+class _PatternKeys(dict[Any, str]):
+    """`pattern_key` of each distinct stored id, worked out once. Ids equal in Python are
+    one id, as they are in SQLite (7 and 7.0: its DISTINCT lists one of them), keyed as
+    SQLite lists it: the dict starts with the listed ids."""
+
+    def __init__(self, listed: Iterable[Any]) -> None:
+        super().__init__()
+        for value in listed:
+            self.setdefault(value, pattern_key(value))
+
+    def __missing__(self, value: Any) -> str:
+        key = self[value] = pattern_key(value)
+        return key
+
+
+class _Positions(Sequence[int]):
+    """The rows of ranges, one after another, as one sequence (a group's rows: few
+    ranges, rarely indexed: where a record is, for a message)."""
+
+    def __init__(self, parts: Sequence[range]) -> None:
+        self._parts = parts
+        self._length = sum(map(len, parts))
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        for part in self._parts:
+            if 0 <= index < len(part):
+                return part[index]
+            index -= len(part)
+        raise IndexError(index)
+
+
+def _positions(parts: Sequence[range]) -> Sequence[int]:
+    """The rows of `parts`, one after another: `range(n)` where they are rows 0 to n - 1
+    in order (as they nearly always are: fetched ordered by id), else a list."""
+    if all(part.start == before.stop for before, part in itertools.pairwise(parts)) and (
+        not parts or parts[0].start == 0
+    ):
+        return range(parts[-1].stop if parts else 0)
+    return list(itertools.chain.from_iterable(parts))
 
 
 def _read_stamps(texts: Iterable[tuple[Any]]) -> list[int]:
