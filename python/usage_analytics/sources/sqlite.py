@@ -338,7 +338,7 @@ class SQLiteSource(ExecutionSource):
         self, connection: sqlite3.Connection, columns: Mapping[str, str], with_id: bool
     ) -> tuple[list[str], str, _RowKey | None]:
         """The record fields selected (`names`), the select list (those columns, then the
-        row's key where the table has one, for `_row_locator`) and that key."""
+        row's key where the table has one, for `_locator`) and that key."""
         names = [name for name in ((PATTERN_ID,) if with_id else ()) + FIELDS if name in columns]
         exprs = [f"{_as_field(name, columns[name])} AS {quote_identifier(name)}" for name in names]
         rowid = self._rowid(connection)
@@ -436,25 +436,15 @@ class SQLiteSource(ExecutionSource):
             micros(end),
         ]
 
-    def _data(self, names: Sequence[str], rows: list[tuple[Any, ...]]) -> Any:
-        """Rows as a pyarrow Table built column-wise, or record dicts (see the module)."""
-        if not rows:
-            return []
-        # (Without the rowid after the fields, where the rows have one.)
-        every_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        columns = _typed_columns(names, every_column[: len(names)])
-        pa = load_pyarrow()
-        if pa is not None:
-            table = table_from_columns(pa, names, columns)
-            if table is not None:
-                return table
-        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-
     def _fetched(
-        self, key: str, names: Sequence[str], rows: list[tuple[Any, ...]], rowid: _RowKey | None
+        self, key: str, names: Sequence[str], values: list[list[Any]], rowid: _RowKey | None
     ) -> Fetched:
-        locate = _row_locator(rows, names, rowid)
-        return Fetched(key, self._data(names, rows), len(rows), locate)
+        """One pattern's rows, as columns (`names`, then the row's key where the table has
+        one: see `_column_values`)."""
+        count = len(values[0]) if values else 0
+        keys = values[len(names)] if rowid is not None else None
+        locate = _locator(range(count), values[names.index("timestamp")], keys, rowid)
+        return Fetched(key, _data(names, values[: len(names)]), count, locate)
 
     def _fetched_groups(
         self,
@@ -500,9 +490,8 @@ class SQLiteSource(ExecutionSource):
                 data = table.slice(offset, len(rows)) if len(rows) else []
                 fetched.append(Fetched(key, data, len(rows), locate))
             else:
-                picked = [[column[row] for row in rows] for column in values[1:]]
-                data = self._data(fields, list(zip(*picked, strict=True)))
-                fetched.append(Fetched(key, data, len(rows), locate))
+                picked = [[column[row] for row in rows] for column in values[1 : len(names)]]
+                fetched.append(Fetched(key, _data(fields, picked), len(rows), locate))
             offset += len(rows)
         return fetched
 
@@ -588,19 +577,20 @@ class SQLiteSource(ExecutionSource):
             ts = columns["timestamp"]
             condition, params = self._pattern_condition(connection, columns, pattern_id)
             window, window_params = self._window(ts, start, end)
-            rows = connection.execute(
+            placed = connection.execute(
                 f"SELECT {exprs} FROM {self.table.qualified} "
                 f"WHERE {condition} AND {window} ORDER BY {ts}",
                 [*params, *window_params],
-            ).fetchall()
-            rows += self._unplaced_rows(connection, exprs, condition, params, ts)
-            if not rows:
+            )
+            unplaced = self._unplaced_rows(connection, exprs, condition, params, ts)
+            values = _column_values([placed, unplaced], _width(names, rowid), _shared(names))
+            if not values[0]:
                 exists = connection.execute(
                     f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
                 ).fetchone()
                 if exists is None:
                     raise self._unknown(connection, columns[PATTERN_ID], pattern_id)
-            return self._fetched(pattern_id, names, rows, rowid)
+            return self._fetched(pattern_id, names, values, rowid)
 
         result: Fetched = await self._run(work)
         return result
@@ -621,9 +611,7 @@ class SQLiteSource(ExecutionSource):
             unplaced = self._unplaced_rows(
                 connection, exprs, f"{pid} IS NOT NULL", [], ts, order=f" ORDER BY {pid}"
             )
-            shared = {place for place, name in enumerate(names) if name in TEXT_FIELDS}
-            width = len(names) + (rowid is not None)
-            values = _column_values([placed, unplaced], width, shared)
+            values = _column_values([placed, unplaced], _width(names, rowid), _shared(names))
             return self._fetched_groups(names, values, _PatternKeys(every), rowid)
 
         result: list[Fetched] = await self._run(work)
@@ -644,7 +632,8 @@ class SQLiteSource(ExecutionSource):
                 raise self._unknown(connection, pid, pattern_id)
             if row is None:
                 return None
-            return self._fetched(pattern_key(row[0]), names[1:], [row[1:]], rowid)
+            values = [[value] for value in row[1:]]
+            return self._fetched(pattern_key(row[0]), names[1:], values, rowid)
 
         result: Fetched | None = await self._run(work)
         return result
@@ -682,19 +671,18 @@ def _json_array(values: Sequence[Any]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-def _row_locator(
-    rows: Sequence[tuple[Any, ...]], names: Sequence[str], rowid: _RowKey | None
-) -> Callable[[int], str]:
-    """Where record `index` of `rows` (the fields `names`, then the rowid, read by the
-    name `rowid`, where the table has one) is: by its rowid, which tells rows of one
-    time apart, and its timestamp."""
-    stamp = names.index("timestamp")
-
-    def locate(index: int) -> str:
-        row = rows[index]
-        return _place(row[stamp], None if rowid is None else row[len(names)], rowid)
-
-    return locate
+def _data(names: Sequence[str], columns: list[list[Any]]) -> Any:
+    """Columns of the fields `names` as a pyarrow Table built column-wise, or record dicts
+    (see the module)."""
+    if not columns or not columns[0]:
+        return []
+    typed = _typed_columns(names, list[Sequence[Any]](columns))
+    pa = load_pyarrow()
+    if pa is not None:
+        table = table_from_columns(pa, names, typed)
+        if table is not None:
+            return table
+    return [dict(zip(names, values, strict=True)) for values in zip(*typed, strict=True)]
 
 
 def _locator(
@@ -703,8 +691,9 @@ def _locator(
     keys: Sequence[Any] | None,
     rowid: _RowKey | None,
 ) -> Callable[[int], str]:
-    """`_row_locator` of a group of fetched columns: record `index` is row `rows[index]`
-    of the timestamps `stamps` and the row keys `keys` (None where the table has none)."""
+    """Where record `index` is: row `rows[index]` of the fetched timestamps `stamps` and
+    row keys `keys` (None where the table has none), by its key, which tells rows of one
+    time apart, and its timestamp."""
 
     def locate(index: int) -> str:
         row = rows[index]
@@ -725,6 +714,16 @@ def _place(stamp: Any, key: Any, rowid: _RowKey | None) -> str:
 #: Rows fetched at a time and turned into columns at once, so that the rows' tuples never
 #: all live together (two million rows of twelve values: 270 MB of tuples).
 _FETCH_ROWS = 65_536
+
+
+def _width(names: Sequence[str], rowid: _RowKey | None) -> int:
+    """The columns `_select` selects: the fields `names`, then the row's key if any."""
+    return len(names) + (rowid is not None)
+
+
+def _shared(names: Sequence[str]) -> set[int]:
+    """The places of the text fields among `names`, whose equal values can be one object."""
+    return {place for place, name in enumerate(names) if name in TEXT_FIELDS}
 
 
 def _column_values(cursors: Iterable[Any], width: int, shared: set[int]) -> list[list[Any]]:
