@@ -1929,3 +1929,16 @@ def test_sqlite_text_columns_share_one_object_per_value_in_a_batch() -> None:
     assert agents == ["agent-1", "agent-0", "agent-1", "agent-0"]
     assert agents[0] is agents[2]
     assert unique == ["x1", "x2", "x3", "x4"]
+
+
+def test_sqlite_a_locked_database_is_unavailable_not_a_failed_query(tmp_path: Path) -> None:
+    # A writer holding its lock past the connection's 5 s wait made "query failed:
+    # database is locked" (exit 1, as bad data); it is a source unavailable for now.
+    path = tmp_path / "locked.sqlite"
+    sqlite3.connect(path).close()
+
+    def work(connection: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    with pytest.raises(SourceUnavailableError, match="the database is locked: another"):
+        SQLiteSource(path)._with_connection(work)

@@ -273,6 +273,11 @@ class SQLiteSource(ExecutionSource):
             message = str(error)
             if "file is not a database" in message or "malformed" in message:
                 raise SourceError(f"{self.path}: not a SQLite database ({message})") from None
+            if "database is locked" in message:  # (a writer's lock: transient, as a server down)
+                raise SourceUnavailableError(
+                    f"{self.path}: the database is locked: another connection is writing "
+                    "to it (waited 5 s); try again when it is done"
+                ) from None
             why = _wal_beyond_reach(self.path) if "readonly" in message else None
             if why is not None:
                 raise SourceUnavailableError(
