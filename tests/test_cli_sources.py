@@ -742,7 +742,8 @@ WITHOUT_A_VALID_TIMESTAMP = {
     "csv": "line 2: field 'timestamp' = '11/30/2026 10:00': not an ISO-8601 date-time",
     "sqlite": "the row with rowid 1 (timestamp '2026-13-01T10:00:00Z'): field 'timestamp' = "
     "'2026-13-01T10:00:00Z': is not a valid date-time",
-    "postgresql": "the row with timestamp 'infinity': field 'timestamp' = 'infinity': "
+    "postgresql": "the row with ctid (0,1) (timestamp 'infinity'): field 'timestamp' = "
+    "'infinity': "
     "not an ISO-8601 date-time",
 }
 

@@ -339,6 +339,15 @@ def row_at(timestamp: Any) -> str:
     return f"the row with timestamp {stored_time(timestamp)}"
 
 
+def row_place(timestamp: Any, key: Any, label: str | None) -> str:
+    """A database row for messages by its key, which tells rows of one time apart and
+    selects the row (`key`, named `label`: "rowid", "id", "ctid"; None where the table
+    has none, or the row reads NULL, as a view's rowid does), and its timestamp."""
+    if label is None or key is None:
+        return row_at(timestamp)
+    return f"the row with {label} {key} (timestamp {stored_time(timestamp)})"
+
+
 def stored_time(timestamp: Any) -> str:
     """A stored timestamp for messages: ISO text for a datetime, NULL for none, else the
     stored value's repr."""

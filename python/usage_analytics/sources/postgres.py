@@ -14,6 +14,11 @@ out unseen: the core then reports it as an invalid record. Such rows are rare, a
 when a fetch holds one are its timestamps handed over as ISO text (the same instants)
 instead of Arrow timestamps.
 
+Messages name a row by the table's primary key, else by its `ctid` (with the partition's
+name in a partitioned table), and its timestamp: "the row with id 7 (timestamp NULL)". Each
+fetched row carries that key as text beside its fields (`_ROW_KEY`, about 13 bytes a row
+for a ctid, computed); a view's rows, which have neither, are named by timestamp alone.
+
 One connection per source, opened on first use; calls are serialized on it and run on a
 worker thread (the driver is synchronous), so the event loop never blocks.
 """
@@ -50,7 +55,7 @@ from usage_analytics.sources.base import (
     pattern_key,
     pattern_uuid,
     quote_identifier,
-    row_at,
+    row_place,
     unknown_pattern,
 )
 from usage_analytics.sources.timestamps import timestamp_of
@@ -96,6 +101,28 @@ _COLUMNS_QUERY = (
 #: PostgreSQL refuses to cast either; Python's float() reads them as inf and 0.0.
 _DOUBLE_OVERFLOW = str((1 << 1024) - (1 << 970))
 _DOUBLE_UNDERFLOW = "0." + str(5**1075).rjust(1075, "0")
+
+
+#: The select list's name for a row's key (`_RowKey`), after the record fields: no record
+#: field's name, so the core, which reads those alone, passes it over.
+_ROW_KEY = "ua_row_key"
+
+#: The relation's kind and its primary key's columns, in the key's order.
+_ROW_KEY_QUERY = (
+    "SELECT c.relkind::text, coalesce((SELECT array_agg(a.attname::text ORDER BY k.place) "
+    "FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, place) "
+    "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+    "WHERE i.indrelid = c.oid AND i.indisprimary), '{}') "
+    "FROM pg_class c WHERE c.oid = to_regclass($1)"
+)
+
+
+class _RowKey(NamedTuple):
+    """What names a table's rows in messages: the SQL giving it as text, and its name
+    there ("id", "(pattern_id, seq) =", "ctid")."""
+
+    sql: str
+    label: str
 
 
 class _Column(NamedTuple):
@@ -422,6 +449,7 @@ class PostgresSource(ExecutionSource):
         self.url = url
         self.description = self._connection.description
         self._columns: dict[str, _Column] | None = None
+        self._row_key: _RowKey | None = None
 
     def _forget_columns(self, connection: Any) -> None:
         self._columns = None
@@ -430,6 +458,7 @@ class PostgresSource(ExecutionSource):
         def call(cursor: Any) -> Any:
             if self._columns is None:
                 self._columns = self._introspect(cursor)
+                self._row_key = self._key_of_rows(cursor)
             return work(cursor, self._columns)
 
         return await self._connection.run(call)
@@ -517,6 +546,28 @@ class PostgresSource(ExecutionSource):
             self._check_type(name, columns[name])
         return columns
 
+    def _key_of_rows(self, cursor: Any) -> _RowKey | None:
+        """What tells the table's rows apart in messages (they were named by their
+        timestamps alone, which rows share, or NULL): its primary key; else its rows'
+        `ctid` (where the row is now: `WHERE ctid = '(0,5)'` selects it until it is
+        updated or the table vacuumed), with the partition's name in a partitioned table;
+        None for a view or a foreign table."""
+        cursor.execute(_ROW_KEY_QUERY, (self.table.qualified,))
+        found = cursor.fetchone()
+        if found is None:
+            return None
+        kind, key = str(found[0]), [str(name) for name in found[1] or []]
+        if len(key) == 1:
+            return _RowKey(f"{quote_identifier(key[0])}::text", key[0])
+        if key:
+            listed = ", ".join(quote_identifier(name) for name in key)
+            return _RowKey(f"ROW({listed})::text", f"({', '.join(key)}) =")
+        if kind in ("r", "m"):
+            return _RowKey("ctid::text", "ctid")
+        if kind == "p":
+            return _RowKey("tableoid::regclass::text || ' ' || ctid::text", "partition and ctid")
+        return None
+
     def _check_type(self, name: str, column: _Column) -> None:
         """Refuses a column whose type cannot hold the record field `name`, naming the type
         (the driver's Arrow type named another, "Utf8", and stopped the whole analysis)."""
@@ -558,7 +609,8 @@ class PostgresSource(ExecutionSource):
     def _select(
         self, columns: Mapping[str, _Column], with_id: bool, timestamp_text: bool = False
     ) -> str:
-        """The select list; `timestamp_text` reads the timestamps as ISO text."""
+        """The select list: the record fields, then the row's key where the table has one
+        (`_key_of_rows`); `timestamp_text` reads the timestamps as ISO text."""
         names = [n for n in ((PATTERN_ID,) if with_id else ()) + FIELDS if n in columns]
 
         def expression(name: str) -> str:
@@ -566,7 +618,10 @@ class PostgresSource(ExecutionSource):
                 return f"{columns[name].sql}::text"
             return self._expression(name, columns[name])
 
-        return ", ".join(f"{expression(n)} AS {quote_identifier(n)}" for n in names)
+        listed = [f"{expression(n)} AS {quote_identifier(n)}" for n in names]
+        if self._row_key is not None:
+            listed.append(f"{self._row_key.sql} AS {quote_identifier(_ROW_KEY)}")
+        return ", ".join(listed)
 
     def _unplaced(
         self, cursor: Any, columns: Mapping[str, _Column], condition: str, params: list[Any]
@@ -633,10 +688,17 @@ class PostgresSource(ExecutionSource):
         return cursor.fetchone() is not None
 
     def _fetched(self, key: str, table: Any, together: Any = None) -> Fetched:
-        def locate(index: int) -> str:
-            return row_at(table.column("timestamp")[index].as_py())
+        """A pattern's rows (the select list's: the row keys, if any, located by and then
+        left out of its data)."""
+        keys = table.column(_ROW_KEY) if _ROW_KEY in table.column_names else None
+        data = table if keys is None else table.drop_columns([_ROW_KEY])
+        label = None if self._row_key is None else self._row_key.label
 
-        return Fetched(key, table, int(table.num_rows), locate, together=together)
+        def locate(index: int) -> str:
+            key = None if keys is None else keys[index].as_py()
+            return row_place(data.column("timestamp")[index].as_py(), key, label)
+
+        return Fetched(key, data, int(data.num_rows), locate, together=together)
 
     # ------------------------------------------------------------------- the interface
 
@@ -773,9 +835,13 @@ class PostgresSource(ExecutionSource):
             where = f"FROM {table} WHERE {pid} IS NULL OR {pid}::text IN ({marks or 'NULL'})"
             cursor.execute(f"SELECT count(*) {where}", blanks)
             count = int(cursor.fetchone()[0])
-            cursor.execute(f"SELECT {ts}::text {where} ORDER BY {ts} NULLS FIRST LIMIT 1", blanks)
+            key = self._row_key
+            selected = f"{ts}::text" if key is None else f"{ts}::text, {key.sql}"
+            cursor.execute(f"SELECT {selected} {where} ORDER BY {ts} NULLS FIRST LIMIT 1", blanks)
             first = cursor.fetchone()
-            return Unattributed(count, None if first is None else row_at(first[0]))
+            if first is None:
+                return Unattributed(count, None)
+            return Unattributed(count, row_place(first[0], first[-1], key and key.label))
 
         result: Unattributed = await self._run(work)
         return result

@@ -72,8 +72,7 @@ from usage_analytics.sources.base import (
     pattern_key,
     quote_identifier,
     refuse_special_file,
-    row_at,
-    stored_time,
+    row_place,
     typed_text,
     unknown_pattern,
 )
@@ -658,7 +657,7 @@ class SQLiteSource(ExecutionSource):
             first = connection.execute(
                 f"SELECT {selected} {where} ORDER BY {ts} LIMIT 1", blanks
             ).fetchone()
-            place = None if first is None else _place(first[0], first[-1] if rowid else None, rowid)
+            place = None if first is None else row_place(first[0], first[-1], rowid and rowid.label)
             return Unattributed(count, place)
 
         result: Unattributed = await self._run(work)
@@ -702,18 +701,10 @@ def _locator(
 
     def locate(index: int) -> str:
         row = rows[index]
-        return _place(stamps[row], None if keys is None else keys[row], rowid)
+        key = None if keys is None else keys[row]
+        return row_place(stamps[row], key, None if rowid is None else rowid.label)
 
     return locate
-
-
-def _place(stamp: Any, key: Any, rowid: _RowKey | None) -> str:
-    """A row by its key (`rowid`'s value `key`; a view's rows read NULL) and its
-    timestamp. A rowid's name is the one to select the row by: `_rowid_` where a column
-    of the table is called rowid; a primary key's values are SQL literals."""
-    if rowid is None or key is None:
-        return row_at(stamp)
-    return f"the row with {rowid.label} {key} (timestamp {stored_time(stamp)})"
 
 
 #: Rows fetched at a time and turned into columns at once, so that the rows' tuples never
