@@ -14,10 +14,12 @@ out unseen: the core then reports it as an invalid record. Such rows are rare, a
 when a fetch holds one are its timestamps handed over as ISO text (the same instants)
 instead of Arrow timestamps.
 
-Messages name a row by the table's primary key, else by its `ctid` (with the partition's
-name in a partitioned table), and its timestamp: "the row with id 7 (timestamp NULL)". Each
-fetched row carries that key as text beside its fields (`_ROW_KEY`, about 13 bytes a row
-for a ctid, computed); a view's rows, which have neither, are named by timestamp alone.
+Messages name a row whose timestamp is in no window (NULL, `infinity`: timestamps that
+do not tell rows apart) by the table's primary key, else its `ctid` (with the partition's
+name in a partitioned table), and its timestamp: "the row with id 7 (timestamp NULL)".
+Only those rows carry the key (`_ROW_KEY`): for every row it cost 10-20% more time and
+memory per fetch (measured); a row in a window is named by its timestamp, a view's rows,
+which have no key, too.
 
 One connection per source, opened on first use; calls are serialized on it and run on a
 worker thread (the driver is synchronous), so the event loop never blocks.
@@ -607,10 +609,15 @@ class PostgresSource(ExecutionSource):
         return sql if plain else f"{sql}::text"
 
     def _select(
-        self, columns: Mapping[str, _Column], with_id: bool, timestamp_text: bool = False
+        self,
+        columns: Mapping[str, _Column],
+        with_id: bool,
+        timestamp_text: bool = False,
+        keyed: bool = False,
     ) -> str:
-        """The select list: the record fields, then the row's key where the table has one
-        (`_key_of_rows`); `timestamp_text` reads the timestamps as ISO text."""
+        """The select list: the record fields, then (`keyed`) the row's key where the
+        table has one (`_key_of_rows`); `timestamp_text` reads the timestamps as ISO
+        text."""
         names = [n for n in ((PATTERN_ID,) if with_id else ()) + FIELDS if n in columns]
 
         def expression(name: str) -> str:
@@ -619,7 +626,7 @@ class PostgresSource(ExecutionSource):
             return self._expression(name, columns[name])
 
         listed = [f"{expression(n)} AS {quote_identifier(n)}" for n in names]
-        if self._row_key is not None:
+        if keyed and self._row_key is not None:
             listed.append(f"{self._row_key.sql} AS {quote_identifier(_ROW_KEY)}")
         return ", ".join(listed)
 
@@ -630,7 +637,7 @@ class PostgresSource(ExecutionSource):
         docstring), timestamps as text, pattern ids first."""
         ts = columns["timestamp"].sql
         cursor.execute(
-            f"SELECT {self._select(columns, with_id=True, timestamp_text=True)} "
+            f"SELECT {self._select(columns, with_id=True, timestamp_text=True, keyed=True)} "
             f"FROM {self.table.qualified} WHERE {condition} AND {_unplaced_condition(ts)}",
             params,
         )
@@ -692,11 +699,13 @@ class PostgresSource(ExecutionSource):
         left out of its data)."""
         keys = table.column(_ROW_KEY) if _ROW_KEY in table.column_names else None
         data = table if keys is None else table.drop_columns([_ROW_KEY])
-        label = None if self._row_key is None else self._row_key.label
+        row_key = self._row_key
 
         def locate(index: int) -> str:
-            key = None if keys is None else keys[index].as_py()
-            return row_place(data.column("timestamp")[index].as_py(), key, label)
+            stamp = data.column("timestamp")[index].as_py()
+            if keys is None or row_key is None:
+                return row_place(stamp, None, None)
+            return row_place(stamp, keys[index].as_py(), row_key.label)
 
         return Fetched(key, data, int(data.num_rows), locate, together=together)
 
@@ -810,7 +819,7 @@ class PostgresSource(ExecutionSource):
                     raise self._unknown(cursor, columns, pattern_id)
                 condition, params = self._pattern_condition(columns, forms, 1)
             # (Timestamps as text, as for the rows in no window: NULL and infinity too.)
-            select = self._select(columns, with_id=True, timestamp_text=True)
+            select = self._select(columns, with_id=True, timestamp_text=True, keyed=True)
             cursor.execute(
                 f"SELECT {select} FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
             )
@@ -879,12 +888,15 @@ def _analysable(ts: str) -> str:
 
 
 def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
-    """The window's rows followed by the rows in no window (timestamps as text), with
-    the window's timestamps then as ISO text too (one column has one type)."""
+    """The window's rows followed by the rows in no window (timestamps as text, and the
+    rows' keys where the table has them), with the window's timestamps then as ISO text
+    too (one column has one type) and no keys."""
     if unplaced.num_rows == 0:
         return placed
     index = placed.schema.get_field_index("timestamp")
     as_text = placed.set_column(index, "timestamp", placed.column(index).cast(pa.string()))
+    if _ROW_KEY in unplaced.column_names and _ROW_KEY not in as_text.column_names:
+        as_text = as_text.append_column(_ROW_KEY, pa.nulls(as_text.num_rows, pa.string()))
     return pa.concat_tables([as_text, unplaced.cast(as_text.schema)])
 
 
