@@ -189,6 +189,19 @@ def test_by_a_column_named_by_an_int() -> None:
     with dask.config.set(scheduler="synchronous"):
         result = analyze(dd.from_pandas(named, npartitions=2), by=1, **WINDOW)  # type: ignore[arg-type]
     assert_batch_equivalent(result, _expected(frame))
+    # A bad id names the column as text, as the error's `field` is typed and as the skip
+    # mode's samples name it ('1'; the raise said the int 1).
+    named.loc[named.index[5], 1] = ""
+    with dask.config.set(scheduler="synchronous"), pytest.raises(InvalidRecordError) as raised:
+        analyze(dd.from_pandas(named, npartitions=2), by=1, **WINDOW)  # type: ignore[arg-type]
+    assert raised.value.field == "1"
+    with dask.config.set(scheduler="synchronous"):
+        skipped = analyze(
+            dd.from_pandas(named, npartitions=2),
+            by=1,  # type: ignore[arg-type]
+            **{**WINDOW, "on_invalid": "skip"},
+        )
+    assert [sample.field for sample in skipped.data_quality.error_samples] == ["1"]
 
 
 def test_by_a_record_field_keeps_the_field(client: Client) -> None:

@@ -323,7 +323,7 @@ def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
             # frame with a default index, its position in the whole frame). The id's
             # field is the user's `by` column.
             label = _plain(frame.index[error.index])
-            field = by if error.field == "pattern_id" else error.field
+            field = str(by) if error.field == "pattern_id" else error.field
             raise InvalidRecordError(
                 *(error.index, field, error.value, error.reason, error.more),
                 location=f"index label {label!r}",
