@@ -4,9 +4,12 @@ still wait their turn."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
+from types import FrameType
+from typing import Any
 
 import pytest
 from usage_analytics import (
@@ -149,3 +152,45 @@ def test_the_holder_taking_it_again_raises_and_keeps_it() -> None:
             lock.__enter__()
     with lock:  # released once
         pass
+
+
+def _taken(lock: StateLock) -> bool:
+    """Whether `lock` is held (by any thread; its inner lock's kind may vary)."""
+    inner: Any = lock._lock
+    return bool(inner._is_owned()) if hasattr(inner, "_is_owned") else bool(inner.locked())
+
+
+def test_an_interrupt_as_the_lock_is_taken_leaves_it_free() -> None:
+    # A KeyboardInterrupt (Ctrl-C) is raised at the first instruction after acquire()
+    # returns, inside `__enter__`, before the `with` that releases it begins: the lock
+    # stayed taken with no holder, and every later call, in any thread, waited forever.
+    lock = StateLock("test state")
+    fired: list[bool] = []
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        if frame.f_code is not StateLock.__enter__.__code__:
+            return None
+        frame.f_trace_opcodes = True
+
+        def opcode(frame: FrameType, event: str, arg: object) -> Any:
+            if event == "opcode" and not fired and _taken(lock):
+                fired.append(True)
+                raise KeyboardInterrupt
+            return opcode
+
+        return opcode
+
+    sys.settrace(trace)
+    try:
+        with pytest.raises(KeyboardInterrupt), lock:
+            pass
+    finally:
+        sys.settrace(None)
+    assert fired
+
+    def take() -> None:
+        with lock:
+            pass
+
+    _within(10, take)  # another thread
+    take()  # this one

@@ -19,25 +19,32 @@ class StateLock:
     """A non-reentrant lock that raises `UsageAnalyticsError` when its own holder takes
     it again, instead of deadlocking."""
 
-    __slots__ = ("_holder", "_lock", "_owner")
+    __slots__ = ("_lock", "_owner")
 
     def __init__(self, owner: str) -> None:
-        self._lock = threading.Lock()
-        self._holder: int | None = None  # (the thread holding it, set only by that thread)
+        # An RLock for its owner, which it records in the same step as it is taken (never
+        # taken twice: the holder's second entry raises first).
+        self._lock = threading.RLock()
         self._owner = owner
 
+    def _held_here(self) -> bool:
+        return bool(self._lock._is_owned())  # type: ignore[attr-defined]
+
     def __enter__(self) -> None:
-        me = threading.get_ident()
-        # Another thread's ident can be read here mid-change, but never this thread's own
-        # unless this thread holds the lock: only the holder sets and clears it.
-        if self._holder == me:
+        if self._held_here():
             raise UsageAnalyticsError(
                 f"this {self._owner} was called again by code it ran during one of its "
                 "own calls (a value's __float__, a tzinfo, a finalizer, a logging "
                 "handler), in the same thread; call it after that call returns"
             )
-        self._lock.acquire()
-        self._holder = me
+        try:
+            self._lock.acquire()
+        except BaseException:
+            # (A KeyboardInterrupt may be raised as acquire() returns, before the `with`
+            # that would release it begins: it stayed taken, and every later call waited.)
+            if self._held_here():
+                self._lock.release()
+            raise
 
     def __exit__(
         self,
@@ -45,5 +52,4 @@ class StateLock:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._holder = None
         self._lock.release()
