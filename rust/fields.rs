@@ -4,6 +4,7 @@
 //! (exact float, int, bool, str, datetime) run no Python code; everything else first takes
 //! an owned reference and then may call into Python (`__float__`, `utcoffset`, attributes).
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
@@ -496,31 +497,18 @@ fn number_slow<'py>(value: &Bound<'py, PyAny>) -> Result<f64, Invalid<'py>> {
     value.extract::<f64>().map_err(|e| {
         let reason = if is_exact_int(value) || value.is_instance_of::<PyInt>() {
             "is too large to be a number".to_owned()
-        } else if converts_itself(value) {
-            // Its own conversion failed: what it raised is the reason (a re-entered
-            // accumulator's error, a Decimal's signal), not its type.
-            format!("must be a number: converting it to float raised {e}")
-        } else {
+        } else if e.is_instance_of::<PyTypeError>(value.py()) {
+            // (Python's own refusal of a type it cannot convert: numpy's datetime64 and
+            // void too, whose `__float__` exists and refuses them.)
             format!("must be a number, got {}", type_name(value))
+        } else {
+            // Its own conversion failed otherwise: what it raised is the reason (a
+            // re-entered accumulator's error, a Decimal's signal), not its type.
+            format!("must be a number: converting it to float raised {e}")
         };
         note_interrupt(value.py(), e);
         Invalid::new(value, reason)
     })
-}
-
-/// Whether `value`'s type converts itself to a float (`__float__`, or `__index__` as an
-/// integer), so that a failed conversion raised from its own code.
-fn converts_itself(value: &Bound<'_, PyAny>) -> bool {
-    let py = value.py();
-    let kind = value.get_type();
-    [intern!(py, "__float__"), intern!(py, "__index__")]
-        .into_iter()
-        .any(|name| {
-            kind.hasattr(name).unwrap_or_else(|e| {
-                note_interrupt(py, e); // (a metaclass's __getattr__ may run)
-                false
-            })
-        })
 }
 
 /// A str (or subclass); the result may borrow `value`.

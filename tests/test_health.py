@@ -30,7 +30,7 @@ from usage_analytics.contracts import (
     UsageFrequencyMetrics,
 )
 from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
-from usage_analytics.health import SEVERITIES
+from usage_analytics.health import SEVERITIES, limit_duration_ms, limit_percent
 
 END = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 START = END - timedelta(days=30)
@@ -518,3 +518,11 @@ def test_findings_serialize_to_json(demo_health: dict[str, list[HealthFinding]])
             dumped: dict[str, Any] = finding.model_dump(mode="json")
             assert set(dumped) == {"severity", "code", "message", "value", "threshold"}
             assert HealthFinding.model_validate_json(finding.model_dump_json()) == finding
+
+
+def test_a_threshold_too_long_to_write_as_set_is_written_short() -> None:
+    # Written as set, 1e300 ms took 400 characters of digits, a 5e-324 rate hundreds of
+    # zeros (helper-106's review): past 15 digits the short form stands.
+    assert limit_duration_ms(1e300) == "2.78e+293 h"
+    assert len(limit_percent(5e-324)) < 10
+    assert limit_percent(0.99995) == "99.995%"

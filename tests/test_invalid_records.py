@@ -475,3 +475,16 @@ def test_a_failed_conversion_names_what_it_raised() -> None:
         "must be a number: converting it to float raised ValueError: no float for you",
         "must be a number, got _Plain",
     ]
+
+
+def test_a_number_type_python_refuses_is_named_by_its_type() -> None:
+    # numpy's datetime64 and timedelta64 have a `__float__` that refuses them with a
+    # TypeError about another type ("not 'datetime.date'"): their own type is the reason.
+    out = skip(
+        [
+            good(execution_time_ms=np.datetime64("2026-01-01")),
+            good(execution_time_ms=np.timedelta64(5, "s")),
+        ]
+    )
+    reasons = [sample.reason for sample in out.data_quality.error_samples]
+    assert reasons == ["must be a number, got datetime64", "must be a number, got timedelta64"]

@@ -169,10 +169,21 @@ def _digits_as_set(limit: float, *, shown: int, scale: int = 0, offset: int = 0)
     as it was set (its shortest decimal form, times 10**`scale`: 0.9995 as a percentage
     has 2 decimals), where that is more decimals than `shown`, the number its short form
     writes; else None (the short form writes it as set). `offset`: how many decimals the
-    precise formatter writes beyond its `digits` argument."""
-    exponent = Decimal(repr(limit)).scaleb(scale).normalize().as_tuple().exponent
-    decimals = -min(0, exponent) if isinstance(exponent, int) else 0
-    return None if decimals <= shown else min(decimals, 15) - offset
+    precise formatter writes beyond its `digits` argument. None too where writing it as
+    set takes more than `_MOST_DIGITS` digits (1e300 ms, a 5e-324 rate): the short form
+    then, not hundreds of digits."""
+    number = Decimal(repr(limit)).scaleb(scale).normalize()
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int):
+        return None
+    decimals = -min(0, exponent)
+    if max(number.adjusted() + 1, 1) + decimals > _MOST_DIGITS:
+        return None
+    return None if decimals <= shown else decimals - offset
+
+
+#: The digits a threshold is written with at most, before and after the point.
+_MOST_DIGITS = 15
 
 
 def limit_percent(limit: float) -> str:

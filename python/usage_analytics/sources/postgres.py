@@ -138,8 +138,9 @@ class _Column(NamedTuple):
 
     @property
     def base(self) -> str:
-        """The type without its modifier (`format_type` writes "numeric(10,3)")."""
-        return self.kind.split("(", 1)[0].strip()
+        """The type without its modifier (`format_type` writes "numeric(10,3)") nor its
+        schema (a type off the search path is written "ext.citext")."""
+        return self.kind.split("(", 1)[0].strip().rsplit(".", 1)[-1]
 
 
 def _as_double(sql: str, base: str) -> str:
