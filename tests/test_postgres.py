@@ -1019,3 +1019,76 @@ def test_rows_in_no_window_are_named_by_their_primary_key_else_ctid(postgres_url
         )
         assert sorted(group.locate(i) for i in range(group.count)) == places, table
         assert "ua_row_key" not in group.data.column_names
+
+
+def test_a_cancelled_call_keeps_the_connection_until_its_work_ends(postgres_url: str) -> None:
+    # A call cancelled while its worker thread ran (a timeout) released the lock at once:
+    # the next call used the connection alongside it, and libpq's state was corrupted (wrong
+    # answers, protocol errors, a crash in free()).
+    import threading
+    import time
+
+    connection = PostgresConnection(postgres_url)
+    spans: list[tuple[str, float, float]] = []
+    slow_started = threading.Event()
+
+    def slow(cursor: Any) -> None:
+        begun = time.monotonic()
+        slow_started.set()
+        cursor.execute("SELECT pg_sleep(0.5)")
+        cursor.fetchall()
+        spans.append(("slow", begun, time.monotonic()))
+
+    def quick(cursor: Any) -> None:
+        begun = time.monotonic()
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+        spans.append(("quick", begun, time.monotonic()))
+
+    async def go() -> None:
+        try:
+            task = asyncio.ensure_future(connection.run(slow))
+            await asyncio.to_thread(slow_started.wait, 10)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await connection.run(quick)
+        finally:
+            await connection.close()
+
+    run(go())
+    assert [name for name, _, _ in spans] == ["slow", "quick"]
+    assert spans[1][1] >= spans[0][2]  # the quick call began after the slow one ended
+
+
+def test_a_store_serves_several_event_loops_and_threads(postgres_url: str) -> None:
+    # The connection's asyncio.Lock was bound to the first loop that waited on it: calls
+    # from a later asyncio.run raised RuntimeError, and from other threads waited forever.
+    import threading
+
+    results = [analyse([{"timestamp": NOW - timedelta(hours=1)}], f"p{i}") for i in range(16)]
+    store = PostgresAnalyticsStore(postgres_url)
+
+    async def save_all(chunk: list[Any]) -> None:
+        await asyncio.gather(*(store.save(result) for result in chunk))
+
+    run(save_all(results[:4]))
+    run(save_all(results[4:8]))  # another loop: RuntimeError
+    errors: list[BaseException] = []
+
+    def worker(chunk: list[Any]) -> None:
+        try:
+            run(save_all(chunk))
+        except BaseException as error:  # (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(results[8 + i :: 4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    run(store.close())
+    (count,) = sql(postgres_url, "SELECT count(*) FROM pattern_analytics")
+    assert count == (16,)

@@ -32,6 +32,8 @@ import contextlib
 import hashlib
 import importlib
 import re
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
@@ -391,14 +393,34 @@ class PostgresConnection:
         self.description = redacted(url)
         self._on_connect = on_connect
         self._connection: Any = None
-        self._lock = asyncio.Lock()
+        # Held by the worker thread for the whole of each call. (An asyncio.Lock alone was
+        # released when the awaiting task was cancelled, a timeout, while its worker still
+        # used the connection: the next call ran on it at once, and the two corrupted
+        # libpq's state, up to a crash. It also bound the connection to the first event
+        # loop that waited on it: another loop's calls raised RuntimeError, or waited
+        # forever when made from another thread.)
+        self._busy = threading.Lock()
+        # Calls of one event loop queue on its own lock rather than in worker threads.
+        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+        self._loop_locks = weakref.WeakKeyDictionary()
+
+    def _loop_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._loop_locks.get(loop)
+        if lock is None:
+            lock = self._loop_locks[loop] = asyncio.Lock()
+        return lock
 
     async def run(self, work: Callable[[Any], Any]) -> Any:
         """`work(cursor)` on the connection (a worker thread), one call at a time."""
-        async with self._lock:
+        async with self._loop_lock():
             return await asyncio.to_thread(self._call, work)
 
     def _call(self, work: Callable[[Any], Any]) -> Any:
+        with self._busy:
+            return self._call_held(work)
+
+    def _call_held(self, work: Callable[[Any], Any]) -> Any:
         dbapi = driver()
         if self._connection is None:
             self._connection = connect(self.url)
@@ -438,9 +460,13 @@ class PostgresConnection:
                 connection.close()
 
     async def close(self) -> None:
-        async with self._lock:
+        async with self._loop_lock():
             if self._connection is not None:
-                await asyncio.to_thread(self._discard)
+                await asyncio.to_thread(self._discard_held)
+
+    def _discard_held(self) -> None:
+        with self._busy:
+            self._discard()
 
 
 class PostgresSource(ExecutionSource):
