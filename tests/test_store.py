@@ -296,3 +296,28 @@ def test_a_file_uri_naming_memory_is_a_file(tmp_path: Path) -> None:
     store = open_store(f"file:{tmp_path}/memory_notes.db")
     run(store.save(result_of(GROWING)))
     assert (tmp_path / "memory_notes.db").exists()
+
+
+def test_a_correlation_id_is_found_by_any_spelling_of_its_uuid(store_target: str) -> None:
+    # SQLite compared the text as given: only the canonical spelling found the result
+    # (PostgreSQL found every one), and text that is no UUID found nothing there but was a
+    # failed query in PostgreSQL.
+    result = result_of(GROWING)
+    key = result.correlation_id
+
+    async def go() -> list[Any]:
+        async with open_store(store_target) as store:
+            await store.save(result)
+            return [
+                await store.get(GROWING, START, NOW, asked)
+                for asked in (key, str(key), str(key).upper(), key.hex, f"{{{key}}}")
+            ]
+
+    assert run(go()) == [result] * 5
+
+    async def wrong() -> None:
+        async with open_store(store_target) as store:
+            await store.get(GROWING, START, NOW, "nope")
+
+    with pytest.raises(ValueError, match="correlation_id must be a UUID, got 'nope'"):
+        run(wrong())

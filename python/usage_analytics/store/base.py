@@ -131,6 +131,21 @@ def key_text(pattern_id: UUID | str | int) -> str:
     return pattern_id if uuid is None else str(uuid)
 
 
+def correlation_text(correlation_id: UUID | str) -> str:
+    """The stored form of a correlation id asked for: a UUID's canonical text, from a UUID
+    or any text `UUID()` reads (SQLite compared the text as given, so only the canonical
+    spelling was found there, while PostgreSQL found every spelling and refused other text
+    with a failed query)."""
+    if isinstance(correlation_id, UUID):
+        return str(correlation_id)
+    if isinstance(correlation_id, str):
+        try:
+            return str(UUID(correlation_id.strip()))
+        except ValueError:
+            pass
+    raise ValueError(f"correlation_id must be a UUID, got {correlation_id!r}")
+
+
 class AnalyticsStore(AsyncClosing, ABC):
     """Analytics results, stored and read back (see the module docstring).
 
@@ -154,10 +169,11 @@ class AnalyticsStore(AsyncClosing, ABC):
         pattern_id: UUID | str | int,
         start: datetime,
         end: datetime,
-        correlation_id: UUID | None = None,
+        correlation_id: UUID | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         """The stored result of the pattern over exactly `[start, end]` (with that
-        correlation id, if given; else the most recently computed); None if none."""
+        correlation id, a UUID or its text, if given; else the most recently computed);
+        None if none."""
 
     @abstractmethod
     async def history(

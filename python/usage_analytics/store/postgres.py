@@ -27,6 +27,7 @@ from usage_analytics.store.base import (
     AnalyticsStore,
     StoreError,
     checked_limit,
+    correlation_text,
     key_text,
     read_result,
     stored_row,
@@ -197,13 +198,13 @@ class PostgresAnalyticsStore(AnalyticsStore):
         pattern_id: UUID | str | int,
         start: datetime,
         end: datetime,
-        correlation_id: UUID | None = None,
+        correlation_id: UUID | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
         params: list[Any] = [key_text(pattern_id), start, end]
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"
-            params.append(str(correlation_id))
+            params.append(correlation_text(correlation_id))
 
         def work(cursor: Any) -> str | None:
             if not self._exists(cursor):  # (a read creates nothing)

@@ -35,6 +35,7 @@ from usage_analytics.store.base import (
     AnalyticsStore,
     StoreError,
     checked_limit,
+    correlation_text,
     key_text,
     read_result,
     stored_row,
@@ -163,13 +164,13 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         pattern_id: UUID | str | int,
         start: datetime,
         end: datetime,
-        correlation_id: UUID | None = None,
+        correlation_id: UUID | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = ? AND window_start = ? AND window_end = ?"
         params = [key_text(pattern_id), format_utc(start), format_utc(end)]
         if correlation_id is not None:
             condition += " AND correlation_id = ?"
-            params.append(str(correlation_id))
+            params.append(correlation_text(correlation_id))
 
         def work(connection: sqlite3.Connection) -> str | None:
             row = connection.execute(
