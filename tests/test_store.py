@@ -321,3 +321,16 @@ def test_a_correlation_id_is_found_by_any_spelling_of_its_uuid(store_target: str
 
     with pytest.raises(ValueError, match="correlation_id must be a UUID, got 'nope'"):
         run(wrong())
+
+
+@pytest.mark.parametrize("bound", [START.date(), START.isoformat(), START.timestamp()])
+def test_a_window_bound_that_is_no_datetime_is_a_type_error(store_target: str, bound: Any) -> None:
+    # SQLite raised AttributeError ('str' object has no attribute 'tzinfo'); PostgreSQL
+    # failed the query (text) or found nothing (a date).
+    async def go() -> None:
+        async with open_store(store_target) as store:
+            await store.save(result_of(GROWING))
+            await store.get(GROWING, bound, NOW)
+
+    with pytest.raises(TypeError, match="start must be a datetime, got "):
+        run(go())

@@ -131,6 +131,15 @@ def key_text(pattern_id: UUID | str | int) -> str:
     return pattern_id if uuid is None else str(uuid)
 
 
+def checked_bound(name: str, value: Any) -> datetime:
+    """A window bound `get` asks by: a datetime (naive = UTC). Other values were an
+    AttributeError in SQLite, and in PostgreSQL a failed query (text) or no result (a
+    date, compared as its midnight)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
+    return value
+
+
 def correlation_text(correlation_id: UUID | str) -> str:
     """The stored form of a correlation id asked for: a UUID's canonical text, from a UUID
     or any text `UUID()` reads (SQLite compared the text as given, so only the canonical

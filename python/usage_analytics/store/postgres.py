@@ -26,6 +26,7 @@ from usage_analytics.store.base import (
     KEY,
     AnalyticsStore,
     StoreError,
+    checked_bound,
     checked_limit,
     correlation_text,
     key_text,
@@ -201,6 +202,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         correlation_id: UUID | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
+        start, end = checked_bound("start", start), checked_bound("end", end)
         params: list[Any] = [key_text(pattern_id), start, end]
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"

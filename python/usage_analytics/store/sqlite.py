@@ -34,6 +34,7 @@ from usage_analytics.store.base import (
     KEY,
     AnalyticsStore,
     StoreError,
+    checked_bound,
     checked_limit,
     correlation_text,
     key_text,
@@ -167,6 +168,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         correlation_id: UUID | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = ? AND window_start = ? AND window_end = ?"
+        start, end = checked_bound("start", start), checked_bound("end", end)
         params = [key_text(pattern_id), format_utc(start), format_utc(end)]
         if correlation_id is not None:
             condition += " AND correlation_id = ?"
