@@ -334,3 +334,22 @@ def test_a_window_bound_that_is_no_datetime_is_a_type_error(store_target: str, b
 
     with pytest.raises(TypeError, match="start must be a datetime, got "):
         run(go())
+
+
+def test_results_computed_at_one_instant_come_in_one_order(store_target: str) -> None:
+    # Ordered by computed_at alone: of results of one window computed at one instant, get
+    # and history of one PostgreSQL store named different ones as the newest, and SQLite
+    # another order again.
+    first = result_of(GROWING)
+    others = [first.model_copy(update={"correlation_id": uuid4()}) for _ in range(4)]
+    expected = sorted([first, *others], key=lambda result: result.correlation_id, reverse=True)
+
+    async def go() -> tuple[Any, list[Any]]:
+        async with open_store(store_target) as store:
+            for result in [first, *others]:
+                await store.save(result)
+            return await store.get(GROWING, START, NOW), await store.history(GROWING)
+
+    newest, history = run(go())
+    assert history == expected
+    assert newest == expected[0]

@@ -40,6 +40,7 @@ __all__ = [
     "ANALYTICS_TABLE",
     "COLUMNS",
     "KEY",
+    "NEWEST_FIRST",
     "AnalyticsStore",
     "StoreError",
     "read_result",
@@ -65,6 +66,10 @@ COLUMNS = (
 )
 #: The columns that identify a stored result.
 KEY = ("pattern_id", "window_start", "window_end", "correlation_id")
+#: The order of `get` and `history`: most recently computed first, then by the rest of
+#: the key, so results computed at one instant come in one order in both databases (each
+#: database, and `get` and `history` of one PostgreSQL store, chose among them apart).
+NEWEST_FIRST = "computed_at DESC, window_start DESC, window_end DESC, correlation_id DESC"
 
 
 class StoreError(SourceError):
@@ -181,11 +186,13 @@ class AnalyticsStore(AsyncClosing, ABC):
         correlation_id: UUID | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         """The stored result of the pattern over exactly `[start, end]` (with that
-        correlation id, a UUID or its text, if given; else the most recently computed);
-        None if none."""
+        correlation id, a UUID or its text, if given; else the most recently computed, of
+        several computed at one instant the one of the greatest correlation id); None if
+        none."""
 
     @abstractmethod
     async def history(
         self, pattern_id: UUID | str | int, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
-        """The pattern's stored results, most recently computed first."""
+        """The pattern's stored results, most recently computed first (see
+        `NEWEST_FIRST`)."""

@@ -24,6 +24,7 @@ from usage_analytics.store.base import (
     ANALYTICS_TABLE,
     COLUMNS,
     KEY,
+    NEWEST_FIRST,
     AnalyticsStore,
     StoreError,
     checked_bound,
@@ -212,8 +213,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
             if not self._exists(cursor):  # (a read creates nothing)
                 return None
             cursor.execute(
-                f"SELECT model FROM {self.table} WHERE {condition} "
-                "ORDER BY computed_at DESC LIMIT 1",
+                f"SELECT model FROM {self.table} WHERE {condition} ORDER BY {NEWEST_FIRST} LIMIT 1",
                 params,
             )
             row = cursor.fetchone()
@@ -232,7 +232,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
                 return []
             cursor.execute(
                 f"SELECT model FROM {self.table} WHERE pattern_id = $1 "
-                "ORDER BY computed_at DESC LIMIT $2",
+                f"ORDER BY {NEWEST_FIRST} LIMIT $2",
                 (key_text(pattern_id), limit),
             )
             return [str(row[0]) for row in cursor.fetchall()]

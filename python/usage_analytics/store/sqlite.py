@@ -32,6 +32,7 @@ from usage_analytics.store.base import (
     ANALYTICS_TABLE,
     COLUMNS,
     KEY,
+    NEWEST_FIRST,
     AnalyticsStore,
     StoreError,
     checked_bound,
@@ -176,8 +177,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
 
         def work(connection: sqlite3.Connection) -> str | None:
             row = connection.execute(
-                f"SELECT model FROM {self.table} WHERE {condition} "
-                "ORDER BY computed_at DESC LIMIT 1",
+                f"SELECT model FROM {self.table} WHERE {condition} ORDER BY {NEWEST_FIRST} LIMIT 1",
                 params,
             ).fetchone()
             return None if row is None else str(row[0])
@@ -195,7 +195,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
                 str(row[0])
                 for row in connection.execute(
                     f"SELECT model FROM {self.table} WHERE pattern_id = ? "
-                    "ORDER BY computed_at DESC LIMIT ?",
+                    f"ORDER BY {NEWEST_FIRST} LIMIT ?",
                     (key_text(pattern_id), limit),
                 )
             ]
