@@ -564,13 +564,15 @@ def test_write_replaces_rows_when_asked(postgres_url: str) -> None:
 
 
 def test_store_save_many_is_one_transaction(postgres_url: str) -> None:
-    # PostgreSQL refuses a NUL in the second result (its jsonb): the first must not stay.
+    # A constraint refuses the second result: the first must not stay.
     # (SQL BEGIN / ROLLBACK on the driver's autocommit connection kept it.)
     good = analyse(records_of(demo_rows(), GROWING), GROWING)
-    bad = analyse([{"timestamp": NOW - timedelta(hours=1), "agent": "a\x00b"}], "bad")
+    bad = analyse([{"timestamp": NOW - timedelta(hours=1)}], "bad")
 
     async def go() -> list[Any]:
         async with open_store(postgres_url) as store:
+            await store.save_many([])  # (creates the table)
+            sql(postgres_url, "ALTER TABLE pattern_analytics ADD CHECK (pattern_id <> 'bad')")
             with pytest.raises(SourceError):
                 await store.save_many([good, bad])
             kept = await store.history(GROWING)
@@ -591,8 +593,10 @@ def test_a_failed_query_leaves_the_store_and_the_source_usable(loaded: str) -> N
     async def go() -> tuple[Any, int]:
         async with open_store(loaded) as store:
             await store.save(result)
+            sql(loaded, "ALTER TABLE pattern_analytics RENAME COLUMN model TO gone")
             with pytest.raises(StoreError, match="query failed"):  # (not a bare SourceError)
-                await store.get("p\x00", result.time_window_start, result.time_window_end)
+                await store.get(GROWING, result.time_window_start, result.time_window_end)
+            sql(loaded, "ALTER TABLE pattern_analytics RENAME COLUMN gone TO model")
             again = await store.get(GROWING, result.time_window_start, result.time_window_end)
         async with open_source(loaded) as source:
             with pytest.raises(SourceError):
@@ -1092,3 +1096,49 @@ def test_a_store_serves_several_event_loops_and_threads(postgres_url: str) -> No
     run(store.close())
     (count,) = sql(postgres_url, "SELECT count(*) FROM pattern_analytics")
     assert count == (16,)
+
+
+def test_a_result_whose_context_names_hold_nul_is_stored(postgres_url: str) -> None:
+    # jsonb refuses \u0000: the save was a failed query ("unsupported Unicode escape
+    # sequence"). The model column keeps the names exactly; the result column reads U+FFFD.
+    result = analyse(
+        [{"timestamp": NOW - timedelta(hours=1), "context_type": "a\x00b"}],
+        "p",
+        granularity="comprehensive",
+    )
+    assert result.context_distribution is not None
+    assert result.context_distribution.by_context_type == {"a\x00b": 1}
+
+    async def go() -> Any:
+        async with open_store(postgres_url) as store:
+            await store.save(result)
+            return await store.get("p", START, NOW)
+
+    assert run(go()) == result
+    (row,) = sql(
+        postgres_url,
+        "SELECT result->'context_distribution'->'by_context_type' FROM pattern_analytics",
+    )
+    assert row[0] == '{"a\ufffdb": 1}'
+
+
+def test_a_pattern_id_holding_nul_is_refused_by_name(postgres_url: str) -> None:
+    # PostgreSQL text cannot hold NUL: a failed query ("invalid byte sequence for encoding
+    # UTF8: 0x00"), and reads of such an id failed too.
+    result = analyse([{"timestamp": NOW - timedelta(hours=1)}], "a\x00b")
+
+    async def go() -> tuple[Any, list[Any]]:
+        async with open_store(postgres_url) as store:
+            found = await store.get("a\x00b", START, NOW), await store.history("a\x00b")
+            await store.save(result)
+            return found
+
+    with pytest.raises(StoreError, match="cannot hold NUL: pattern id 'a\\\\x00b'"):
+        run(go())
+
+    async def reads() -> tuple[Any, list[Any]]:
+        async with open_store(postgres_url) as store:
+            await store.save(analyse([{"timestamp": NOW - timedelta(hours=1)}], "a"))
+            return await store.get("a\x00b", START, NOW), await store.history("a\x00b")
+
+    assert run(reads()) == (None, [])

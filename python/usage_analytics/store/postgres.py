@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +78,32 @@ def _index_name(table: str) -> str:
     digest = hashlib.sha256(table.encode()).hexdigest()[:8]
     kept = table.encode()[: MAX_NAME_BYTES - len(digest) - 4].decode(errors="ignore")
     return f"{kept}_{digest}_pc"
+
+
+def _without_nul(value: Any) -> Any:
+    """`value` (a `to_dict()` document) with every NUL in its texts and keys U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+def _postgres_row(result: ModelUsageAnalyticsOutput) -> tuple[Any, ...]:
+    r"""The row of `result` as PostgreSQL holds it. Its text cannot hold NUL: a pattern id
+    with one is refused by name, and in the `result` column (jsonb, which refuses
+    `\u0000`) a NUL of a context name is U+FFFD (the `model` column, JSON text, keeps it
+    exactly). Either was a failed query: "unsupported Unicode escape sequence"."""
+    row = stored_row(result)
+    if "\x00" in row["pattern_id"]:
+        raise StoreError(
+            f"PostgreSQL text cannot hold NUL: pattern id {row['pattern_id']!r} cannot be stored"
+        )
+    if "\\u0000" in row["result"]:
+        row["result"] = json.dumps(_without_nul(result.to_dict()), allow_nan=False)
+    return tuple(row[name] for name in COLUMNS)
 
 
 def _in_order(value: Any) -> str:
@@ -155,7 +182,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
             raise StoreError(str(error)) from None
 
     async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
-        rows = [tuple(stored_row(result)[name] for name in COLUMNS) for result in results]
+        rows = [_postgres_row(result) for result in results]
         # Rows in one order whoever writes them, so that two writers of overlapping results
         # lock their keys in one order: in their given orders, concurrent saves deadlocked.
         # (A stable sort: of two rows of one key, the later is still saved last.)
@@ -208,6 +235,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"
             params.append(correlation_text(correlation_id))
+        if "\x00" in params[0]:
+            return None  # (no stored id holds NUL; the query failed on it)
 
         def work(cursor: Any) -> str | None:
             if not self._exists(cursor):  # (a read creates nothing)
@@ -226,6 +255,9 @@ class PostgresAnalyticsStore(AnalyticsStore):
         self, pattern_id: UUID | str | int, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
         limit = checked_limit(limit)
+        key = key_text(pattern_id)
+        if "\x00" in key:
+            return []  # (no stored id holds NUL; the query failed on it)
 
         def work(cursor: Any) -> list[str]:
             if not self._exists(cursor):  # (a read creates nothing)
@@ -233,7 +265,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
             cursor.execute(
                 f"SELECT model FROM {self.table} WHERE pattern_id = $1 "
                 f"ORDER BY {NEWEST_FIRST} LIMIT $2",
-                (key_text(pattern_id), limit),
+                (key, limit),
             )
             return [str(row[0]) for row in cursor.fetchall()]
 
