@@ -1975,3 +1975,36 @@ def test_sqlite_fetch_all_of_ids_alternating_in_sql_order_is_linear(
     assert groups[0].locate(count // 2 - 1) == (
         f"the row with rowid {count} (timestamp '2026-03-01T11:06:39Z')"
     )
+
+
+def test_a_file_is_read_once_whatever_cancels_or_loops_its_callers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its load was under an asyncio.Lock: a cancelled caller (a timeout) released it while
+    # the read went on, so the next call read the file again beside it; and the lock
+    # bound the source to the first event loop that waited on it.
+    path = tmp_path / "runs.csv"
+    path.write_text("pattern_id,timestamp\np,2026-03-01T10:00:00Z\n")
+    source = FileSource(path)
+    reads: list[int] = []
+    read = source.read
+
+    def slow_read() -> Any:
+        reads.append(1)
+        time.sleep(0.3)
+        return read()
+
+    monkeypatch.setattr(source, "read", slow_read)
+
+    async def many() -> list[int]:
+        done = await asyncio.gather(*(source.fetch("p", START, NOW) for _ in range(3)))
+        return [fetched.count for fetched in done]
+
+    async def cancelled_then_many() -> list[int]:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(source.fetch("p", START, NOW), 0.05)
+        return await many()
+
+    assert asyncio.run(cancelled_then_many()) == [1, 1, 1]
+    assert asyncio.run(many()) == [1, 1, 1]  # (another event loop, the same source)
+    assert reads == [1]

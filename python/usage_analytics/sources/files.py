@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,16 +122,27 @@ class FileSource(ExecutionSource):
         self.description = str(self.path)
         self._arrow = arrow
         self._loaded: _Loaded | None = None
-        self._lock = asyncio.Lock()
+        # Taken by the worker thread that reads. (An asyncio.Lock was released when the
+        # awaiting task was cancelled, a timeout, while its read went on: the next call
+        # read the file again beside it. And it bound the source to one event loop.)
+        self._loading = threading.Lock()
 
     # ----------------------------------------------------------------------- reading
 
     async def _load(self) -> _Loaded:
-        async with self._lock:
+        if self._loaded is not None:
+            return self._loaded
+        return await asyncio.to_thread(self._load_once)
+
+    def _load_once(self) -> _Loaded:
+        """The file read once (blocking): other callers wait for the read under way, and a
+        read whose caller was cancelled is still kept for the next."""
+        with self._loading:
             if self._loaded is None:
-                self._loaded = await asyncio.to_thread(self.read)
-                if self._loaded.arrow:
+                loaded = self.read()
+                if loaded.arrow:
                     _release_freed_arrow_memory()
+                self._loaded = loaded
             return self._loaded
 
     def read(self) -> _Loaded:
