@@ -83,7 +83,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
-from usage_analytics.ingest import RECORD_COLUMNS, mixed_object_column, refused_text_column
+from usage_analytics.ingest import RECORD_COLUMNS, read_as_records
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -369,9 +369,7 @@ def _as_records(frame: Any, by: str) -> Any:
     # reducer reads them in a frame: as records. So is a column of text or objects the
     # core refuses as its field's column, text for a number, each value its record's error:
     # as a table, every task failed naming the column's Arrow type, even in skip mode.)
-    if mixed_object_column(frame, RECORD_COLUMNS | {by}) is not None or refused_text_column(
-        frame, RECORD_COLUMNS
-    ):
+    if read_as_records(frame, RECORD_COLUMNS, by):
         return as_frame
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -46,9 +46,9 @@ __all__ = [
     "is_arrow",
     "mixed_object_column",
     "read_any",
+    "read_as_records",
     "records_container",
     "reduce_any",
-    "refused_text_column",
     "row_count",
 ]
 
@@ -313,11 +313,17 @@ def mixed_object_column(
     return None
 
 
-def refused_text_column(frame: Any, wanted: frozenset[str]) -> bool:
-    """Whether `read_any` reads pandas `frame` as its records because a column of text or
-    Python objects holds values the core refuses as that field's column (strings for a
-    number or a flag, ints for a name): each value is then its record's error."""
-    return _refused_text_column(wanted, _inferred_kinds(frame, wanted), frame)
+def read_as_records(frame: Any, wanted: frozenset[str], ids: str) -> bool:
+    """Whether `read_any` reads pandas `frame` as its records, not exported to Arrow: a
+    record column of `wanted` or the id column `ids` holds Python objects of kinds Arrow
+    would coerce to one (`mixed_object_column`), or a record column holds text or objects
+    the core refuses as that field's column (strings for a number, ints for a name), each
+    value then its record's error. pandas' kinds are inferred once for both checks."""
+    inferred = _inferred_kinds(frame, wanted | {ids})
+    if mixed_object_column(frame, wanted | {ids}, inferred) is not None:
+        return True
+    fields = {name: kind for name, kind in inferred.items() if name in wanted}
+    return _refused_text_column(wanted, fields, frame)
 
 
 def _inferred_kinds(frame: Any, wanted: frozenset[str]) -> dict[str, str]:
