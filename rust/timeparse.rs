@@ -3,9 +3,14 @@
 //! Accepted (surrounding whitespace ignored): `YYYY-MM-DD`, optionally followed by `T`,
 //! `t` or a space and `HH:MM`, `HH:MM:SS` or `HH:MM:SS.f` (or `,f`: 1 to 9 fraction digits,
 //! floored to the microsecond), then, after a time only, optionally `Z`, `z`, `+HH`,
-//! `+HHMM` or `+HH:MM` (or `-`). With an offset the text is that instant; without one it
-//! is a civil date-time taken as UTC, as DESIGN.md says of naive datetimes. Everything else, including RFC 9557 zone annotations (`[Europe/Paris]`), is
-//! rejected, as Python's `datetime.fromisoformat` rejects it.
+//! `+HHMM`, `+HH:MM`, `+HHMMSS` or `+HH:MM:SS`, the seconds optionally with a fraction as
+//! above (or `-`; at most 23:59:59.999999). Offsets with seconds are what
+//! `datetime.isoformat()` writes for historic zones (Amsterdam's `+00:19:32` before 1937).
+//! With an offset the text is that instant; without one it is a civil date-time taken as
+//! UTC, as DESIGN.md says of naive datetimes. Everything else, including RFC 9557 zone
+//! annotations (`[Europe/Paris]`), is rejected, as Python's `datetime.fromisoformat`
+//! rejects it. (Python also takes minutes or seconds of 60 in an offset; they are refused
+//! here as out of range.)
 //!
 //! Hand-written rather than jiff's parser: jiff's `Timestamp` stops a day short of
 //! 9999-12-31T23:59:59.999999, which Python datetimes (and so records) can hold, and a
@@ -43,7 +48,7 @@ pub fn parse_iso_micros(text: &str) -> Result<i64, &'static str> {
         }
     }
     // An offset only follows a time ("2026-01-05-10:00" is not a date with an offset).
-    let offset_seconds = if has_time { s.offset()? } else { 0 };
+    let offset = if has_time { s.offset_micros()? } else { 0 };
     if s.i != s.b.len() {
         return Err(REASON);
     }
@@ -53,7 +58,7 @@ pub fn parse_iso_micros(text: &str) -> Result<i64, &'static str> {
     }
     let local = civil_to_micros(i64::from(year), month, day, hour, minute, second, micro)
         .ok_or("is not a valid date-time (a field is out of range)")?;
-    Ok(local - offset_seconds * MICROS_PER_SECOND)
+    Ok(local - offset)
 }
 
 struct Scanner<'a> {
@@ -103,8 +108,9 @@ impl Scanner<'_> {
         Ok(micros)
     }
 
-    /// Offset east of UTC in seconds (0 without one).
-    fn offset(&mut self) -> Result<i64, &'static str> {
+    /// Offset east of UTC in microseconds (0 without one). The basic (`+HHMMSS`) and
+    /// extended (`+HH:MM:SS`) forms are not mixed, as Python does not mix them.
+    fn offset_micros(&mut self) -> Result<i64, &'static str> {
         let sign = match self.peek() {
             Some(b'Z' | b'z') => {
                 self.i += 1;
@@ -116,18 +122,39 @@ impl Scanner<'_> {
         };
         self.i += 1;
         let hours = self.digits(2)?;
-        let minutes = match self.peek() {
-            Some(b':') => {
-                self.i += 1;
-                self.digits(2)?
-            }
-            Some(c) if c.is_ascii_digit() => self.digits(2)?,
-            _ => 0,
+        let extended = self.peek() == Some(b':');
+        let (minutes, seconds, micro) = match self.offset_part(extended)? {
+            None => (0, 0, 0),
+            Some(minutes) => match self.offset_part(extended)? {
+                None => (minutes, 0, 0),
+                Some(seconds) => {
+                    let micro = if matches!(self.peek(), Some(b'.' | b',')) {
+                        self.i += 1;
+                        self.fraction_micros()?
+                    } else {
+                        0
+                    };
+                    (minutes, seconds, micro)
+                }
+            },
         };
-        if hours > 23 || minutes > 59 {
-            return Err("has an offset out of range (at most ±23:59)");
+        if hours > 23 || minutes > 59 || seconds > 59 {
+            return Err("has an offset out of range (at most ±23:59:59.999999)");
         }
-        Ok(sign * i64::from(hours * 3600 + minutes * 60))
+        let whole = i64::from(hours * 3600 + minutes * 60 + seconds);
+        Ok(sign * (whole * MICROS_PER_SECOND + i64::from(micro)))
+    }
+
+    /// The next two digits of an offset (after a `:` in the extended form), if any.
+    fn offset_part(&mut self, extended: bool) -> Result<Option<u32>, &'static str> {
+        match self.peek() {
+            Some(b':') if extended => {
+                self.i += 1;
+                self.digits(2).map(Some)
+            }
+            Some(c) if c.is_ascii_digit() && !extended => self.digits(2).map(Some),
+            _ => Ok(None),
+        }
     }
 }
 
@@ -160,6 +187,39 @@ mod tests {
         assert_eq!(parse_iso_micros("2026-01-05T10:00:00.123456789Z"), Ok(base + 123_456));
         assert_eq!(parse_iso_micros("2026-01-05T10:00:00.5"), Ok(base + 500_000));
         assert_eq!(parse_iso_micros("1969-12-31T23:59:59.9999999Z"), Ok(-1));
+    }
+
+    #[test]
+    fn offsets_with_seconds_as_isoformat_writes_them() {
+        let want = utc(2026, 1, 5, 10, 0, 0, 0);
+        let east = 5 * 3_600_000_000 + 53 * 60_000_000 + 28 * 1_000_000;
+        assert_eq!(parse_iso_micros("2026-01-05T10:00:00+05:53:28"), Ok(want - east));
+        assert_eq!(parse_iso_micros("2026-01-05T10:00:00+055328"), Ok(want - east));
+        assert_eq!(parse_iso_micros("2026-01-05T10:00+05:53:28"), Ok(want - east));
+        assert_eq!(
+            parse_iso_micros("2026-01-05T10:00:00-05:53:28.5"),
+            Ok(want + east + 500_000)
+        );
+        assert_eq!(
+            parse_iso_micros("2026-01-05T10:00:00+05:53:28,1234567"),
+            Ok(want - east - 123_456)
+        );
+        assert_eq!(
+            parse_iso_micros("2026-01-05T10:00:00+23:59:59.999999"),
+            Ok(want - 86_400_000_000 + 1)
+        );
+        for bad in [
+            "2026-01-05T10:00:00+0553:28",
+            "2026-01-05T10:00:00+05:5328",
+            "2026-01-05T10:00:00+05:53:",
+            "2026-01-05T10:00:00+05:53:2",
+            "2026-01-05T10:00:00+05:53:60",
+            "2026-01-05T10:00:00+05:53:28.",
+            "2026-01-05T10:00:00+05:53.5",
+            "2026-01-05T10:00:00+05:53:28Z",
+        ] {
+            assert!(parse_iso_micros(bad).is_err(), "{bad:?} parsed");
+        }
     }
 
     #[test]

@@ -179,7 +179,9 @@ _ISO_TIMESTAMP = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
     r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2})"
     r"(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?"
-    r"(?:(?P<zulu>[Zz])|(?P<sign>[+-])(?P<off_hour>\d{2})(?::?(?P<off_minute>\d{2}))?)?"
+    r"(?:(?P<zulu>[Zz])|(?P<sign>[+-])(?P<off_hour>\d{2})"
+    r"(?:(?P<colon>:?)(?P<off_minute>\d{2})"
+    r"(?:(?P=colon)(?P<off_second>\d{2})(?:[.,](?P<off_fraction>\d{1,9}))?)?)?)?"
     r")?"
 )
 
@@ -197,9 +199,10 @@ def parse_timestamp(text: str) -> int | None:
     """An ISO-8601 string -> epoch microseconds, or None when it cannot be parsed.
 
     Accepted: "2026-01-05", "2026-01-05T10:00" (or "t"), "2026-01-05 10:00:00.123456",
-    each time optionally followed by "Z"/"z" or an offset "+HH:MM", "+HHMM", "+HH" (or
-    "-"). The fraction (after "." or ISO-8601's ",") has 1 to 9 digits and is truncated to
-    microseconds. No offset means UTC. White space around the text is ignored.
+    each time optionally followed by "Z"/"z" or an offset "+HH:MM", "+HHMM", "+HH",
+    "+HH:MM:SS" or "+HHMMSS", the seconds optionally with a fraction (or "-"; colons in
+    all or none of it). A fraction (after "." or ISO-8601's ",") has 1 to 9 digits and is
+    truncated to microseconds. No offset means UTC. White space around the text is ignored.
     """
     match = _ISO_TIMESTAMP.fullmatch(text.strip(_WHITE_SPACE))
     if match is None:
@@ -222,9 +225,11 @@ def parse_timestamp(text: str) -> int | None:
     if parts["sign"] is not None:
         off_hour = int(parts["off_hour"])
         off_minute = int(parts["off_minute"] or 0)
-        if off_hour > 23 or off_minute > 59:
+        off_second = int(parts["off_second"] or 0)
+        if off_hour > 23 or off_minute > 59 or off_second > 59:
             return None
-        offset = (off_hour * 60 + off_minute) * US_PER_MINUTE
+        off_micro = int((parts["off_fraction"] or "").ljust(6, "0")[:6])
+        offset = (off_hour * 60 + off_minute) * US_PER_MINUTE + off_second * 1_000_000 + off_micro
         micros -= offset if parts["sign"] == "+" else -offset
     return micros
 

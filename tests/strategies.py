@@ -213,11 +213,23 @@ def _iso_offset(offset: timedelta, style: str) -> str:
     return f"{sign}{hours:02d}"  # "hours": only used for whole-hour offsets
 
 
+def _isoformat_with_seconds(draw: st.DrawFn, utc: datetime) -> str:
+    east = draw(st.integers(-86_399_999_999, 86_399_999_999))
+    local = utc.astimezone(timezone(timedelta(microseconds=east)))
+    text = local.isoformat(sep=draw(st.sampled_from(["T", "t", " "])))
+    if draw(st.booleans()):  # the basic form of the offset: "+055328.5"
+        sign = max(text.rfind("+"), text.rfind("-"))  # (the date's "-" come before)
+        text = text[:sign] + text[sign:].replace(":", "")
+    return text
+
+
 @st.composite
 def iso_strings(draw: st.DrawFn, micros: int) -> str:
     """The instant as an ISO-8601 string in one of the accepted shapes."""
     utc = micros_to_utc(micros)
-    zone_kind = draw(st.sampled_from(["Z", "z", "none", "offset"]))
+    zone_kind = draw(st.sampled_from(["Z", "z", "none", "offset", "isoformat"]))
+    if zone_kind == "isoformat":  # any offset as `isoformat()` writes it: "+05:53:28.5"
+        return _isoformat_with_seconds(draw, utc)
     if zone_kind == "offset":
         local = utc.astimezone(draw(fixed_offsets))
         offset = local.utcoffset()

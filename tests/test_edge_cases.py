@@ -40,7 +40,7 @@ DAY = timedelta(days=1)
 REDUCER = NodeUsageAnalyticsReducer()
 
 
-def contract(records: list[Any], **options: Any) -> ModelUsageAnalyticsInput:
+def contract(records: Any, **options: Any) -> ModelUsageAnalyticsInput:
     options.setdefault("time_window_start", START)
     options.setdefault("time_window_end", END)
     return ModelUsageAnalyticsInput(pattern_id="edge", execution_data=records, **options)
@@ -286,6 +286,8 @@ def test_naive_offset_zone_and_iso_timestamps_mean_the_same_instant() -> None:
         "2026-01-07T05:00:00-05:00",
         "2026-01-07T05:00:00-0500",
         "2026-01-07T12:00:00+02",
+        "2026-01-07T10:44:30+00:44:30",  # offsets with seconds, as `isoformat()` writes
+        "2026-01-07T10:44:30.5+004430.5",
         "2026-01-07T10:00:00.000000999Z",  # nanoseconds are truncated
     ]
     out = analyse([{"timestamp": ts} for ts in same_instant])
@@ -295,6 +297,29 @@ def test_naive_offset_zone_and_iso_timestamps_mean_the_same_instant() -> None:
     assert out.context_distribution.by_time_of_day == {10: len(same_instant)}
     assert out.context_distribution.by_day_of_week == {2: len(same_instant)}
     assert out.usage_metrics.time_since_last_use == 4 * 24 + 14  # Wed 10:00 -> Mon 00:00
+
+
+def test_isoformat_text_of_a_historic_zone_is_the_instant_of_its_datetime() -> None:
+    # Monrovia kept UTC-00:44:30 until 1972: `isoformat()` writes "-00:44:30", which
+    # Python's `fromisoformat` reads back; so do lists and Arrow text columns here.
+    monrovia = ZoneInfo("Africa/Monrovia")
+    start = datetime(1971, 6, 1, tzinfo=UTC)
+    stamps = [datetime(1971, 6, 1, 23, 30, tzinfo=monrovia) + k * HOUR for k in range(3)]
+    window = {
+        "time_window_start": start,
+        "time_window_end": start + 2 * DAY,
+        "time_window_type": TimeWindowType.CUSTOM,
+    }
+    as_datetimes = analyse([{"timestamp": t} for t in stamps], **window)
+    as_text = analyse([{"timestamp": t.isoformat()} for t in stamps], **window)
+    columns = {"timestamp": np.array([t.isoformat() for t in stamps])}
+    as_columns = REDUCER.execute_reduction_sync(contract(columns, **window))
+    assert as_text.data_quality.invalid_records == 0
+    assert output_as_dict(as_text) == output_as_dict(as_datetimes)
+    assert output_as_dict(as_columns) == output_as_dict(as_datetimes)
+    dist = as_text.context_distribution
+    assert dist is not None
+    assert dist.by_time_of_day == {0: 1, 1: 1, 2: 1}  # 23:30 local is 00:14:30 UTC
 
 
 def test_zoneinfo_datetimes_in_dst_fold_and_gap_use_their_utcoffset() -> None:
@@ -860,25 +885,25 @@ def test_columns_holding_lone_surrogates_read_as_records_do() -> None:
     # A dict of columns went to pyarrow, whose UnicodeEncodeError escaped the library.
     when = [START + timedelta(hours=1)] * 2
     paths = {"timestamp": when, "file_path": ["b.py", os.fsdecode(b"caf\xe9.py")]}
-    output = REDUCER.execute_reduction_sync(contract(paths))  # type: ignore[arg-type]
+    output = REDUCER.execute_reduction_sync(contract(paths))
     assert output.context_distribution is not None
     assert output.context_distribution.by_file_type == {"py": 2}
     # In another field, lists hold records as a list of dicts does: that record's error,
     # skipped in skip mode (the whole call failed); a numpy array is a column, refused.
     agents = {"timestamp": when, "agent": ["a", "b\udcff"]}
     with pytest.raises(InvalidRecordError, match=r"record 1: field 'agent' .* not valid UTF-8"):
-        REDUCER.execute_reduction_sync(contract(agents))  # type: ignore[arg-type]
-    skipped = REDUCER.execute_reduction_sync(contract(agents, on_invalid="skip"))  # type: ignore[arg-type]
+        REDUCER.execute_reduction_sync(contract(agents))
+    skipped = REDUCER.execute_reduction_sync(contract(agents, on_invalid="skip"))
     assert skipped.usage_metrics.total_executions == 1
     assert skipped.data_quality.invalid_records == 1
     stamps = np.array([t.replace(tzinfo=None) for t in when], "datetime64[us]")
     array = {"timestamp": stamps, "agent": np.array(["a", "b\udcff"])}
     with pytest.raises(UsageAnalyticsError, match=r"cannot read column 'agent': .* surrogate"):
-        REDUCER.execute_reduction_sync(contract(array))  # type: ignore[arg-type]
+        REDUCER.execute_reduction_sync(contract(array))
     # Deeper than a value (a list in a cell): no row to name, still the library's error.
     nested = {"timestamp": when, "file_path": [["a\udcff"], ["b.py"]]}
     with pytest.raises(UsageAnalyticsError, match=r"column 'file_path': holds a lone"):
-        REDUCER.execute_reduction_sync(contract(nested))  # type: ignore[arg-type]
+        REDUCER.execute_reduction_sync(contract(nested))
 
 
 def test_std_of_times_with_a_large_offset_is_that_of_their_spread() -> None:

@@ -5,7 +5,8 @@ a window.
 `parse_timestamp` mirrors the core's ISO-8601 reader (`rust/timeparse.rs`): `YYYY-MM-DD`,
 optionally followed by `T`, `t` or a space and `HH:MM`, `HH:MM:SS` or `HH:MM:SS.f` (1 to 9
 fraction digits, floored to the microsecond, `.` or `,`), then, after a time only,
-optionally `Z`, `z`, `+HH`, `+HHMM` or `+HH:MM` (or `-`, at most 23:59); surrounding
+optionally `Z`, `z`, `+HH`, `+HHMM`, `+HH:MM`, `+HHMMSS` or `+HH:MM:SS`, the seconds
+optionally with a fraction as above (or `-`; at most 23:59:59.999999); surrounding
 whitespace is ignored; no offset means UTC. Text it does not accept gives None: the core
 reports such a record as invalid.
 """
@@ -38,7 +39,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ISO_PATTERN = (
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
     r"(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
-    r"([Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
+    r"([Zz]|[+-][0-9]{2}(?::[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?"
+    r"|[0-9]{2}(?:[0-9]{2}(?:[.,][0-9]{1,9})?)?)?)?)?"
 )
 _ISO = re.compile(ISO_PATTERN)
 
@@ -65,15 +67,17 @@ def window_stamp(text: Any) -> int | None:
     return stamp if stamp is not None and analysable(stamp) else None
 
 
-def _offset_seconds(text: str | None) -> int | None:
+def _offset_micros(text: str | None) -> int | None:
     if not text or text in "Zz":
         return 0
     sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
-    if hours > 23 or minutes > 59:
+    whole, _, fraction = text[1:].replace(",", ".").partition(".")
+    digits = whole.replace(":", "")
+    hours, minutes, seconds = int(digits[:2]), int(digits[2:4] or 0), int(digits[4:] or 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
         return None
-    return sign * (hours * 3600 + minutes * 60)
+    part = int(fraction.ljust(6, "0")[:6])
+    return sign * ((hours * 3600 + minutes * 60 + seconds) * 1_000_000 + part)
 
 
 #: What the core trims from a text timestamp: Unicode White_Space (Rust's `str::trim`).
@@ -92,7 +96,7 @@ def parse_timestamp(text: str) -> int | None:
     if found is None:
         return None
     year, month, day, hour, minute, second, fraction, offset = found.groups()
-    shift = _offset_seconds(offset)
+    shift = _offset_micros(offset)
     if shift is None:
         return None
     try:
@@ -108,7 +112,7 @@ def parse_timestamp(text: str) -> int | None:
         )
     except ValueError:  # a field out of range, or year 0 (valid in the core, rare)
         return None
-    return micros(local) - shift * 1_000_000
+    return micros(local) - shift
 
 
 def timestamp_of(value: Any) -> int | None:
