@@ -27,7 +27,7 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def make_sqlite(path: Path, patterns: int, records: int) -> None:
-    from usage_analytics.sources.sqlite import create_executions_table
+    from usage_analytics.sources.sqlite_table import create_executions_table
 
     connection = sqlite3.connect(path)
     create_executions_table(connection)
@@ -49,7 +49,8 @@ def make_sqlite(path: Path, patterns: int, records: int) -> None:
 
 
 def make_postgres(url: str, patterns: int, records: int) -> None:
-    from usage_analytics.sources.postgres import connect, create_executions_table
+    from usage_analytics.sources.postgres_connection import connect
+    from usage_analytics.sources.postgres_table import create_executions_table
 
     connection = connect(url)
     try:

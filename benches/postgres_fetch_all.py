@@ -15,7 +15,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from usage_analytics.sources import PostgresSource
-from usage_analytics.sources.postgres import connect, create_executions_table
+from usage_analytics.sources.postgres_connection import connect
+from usage_analytics.sources.postgres_table import create_executions_table
 
 END = datetime(2025, 6, 1, tzinfo=UTC)
 

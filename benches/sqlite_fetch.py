@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from usage_analytics.sources import SQLiteSource
-from usage_analytics.sources.sqlite import create_executions_table, write_executions_sync
+from usage_analytics.sources.sqlite_table import create_executions_table, write_executions_sync
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 END = datetime(2025, 6, 1, tzinfo=UTC)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from usage_analytics.sources import SQLiteSource
-from usage_analytics.sources.sqlite import write_executions_sync
+from usage_analytics.sources.sqlite_table import write_executions_sync
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 PATTERNS = 10_000

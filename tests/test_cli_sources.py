@@ -40,8 +40,8 @@ from usage_analytics import progress
 from usage_analytics.cli import main
 from usage_analytics.demo import DEMO_PATTERNS
 from usage_analytics.sources import save_records
-from usage_analytics.sources.postgres import write_executions_sync as write_postgres
-from usage_analytics.sources.sqlite import write_executions_sync as write_sqlite
+from usage_analytics.sources.postgres_table import write_executions_sync as write_postgres
+from usage_analytics.sources.sqlite_table import write_executions_sync as write_sqlite
 
 SOURCES = ["parquet", "sqlite", "postgresql"]
 

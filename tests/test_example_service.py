@@ -27,7 +27,7 @@ from source_cases import (
 )
 from usage_analytics import AnalyticsGranularity, TimeWindowType
 from usage_analytics.demo import DEMO_PATTERNS
-from usage_analytics.sources.sqlite import write_executions_sync
+from usage_analytics.sources.sqlite_table import write_executions_sync
 from usage_analytics.store import SQLiteAnalyticsStore
 
 SERVICE = EXAMPLES / "service.py"

@@ -43,14 +43,10 @@ from usage_analytics.sources import (
     UnsupportedSourceError,
     open_source,
 )
-from usage_analytics.sources.postgres import (
-    PostgresConnection,
-    _first_line,
-    checked_url,
-    redacted,
-    write_executions_sync,
-)
-from usage_analytics.sources.sqlite import write_executions_sync as write_sqlite
+from usage_analytics.sources.postgres_connection import PostgresConnection
+from usage_analytics.sources.postgres_table import write_executions_sync
+from usage_analytics.sources.postgres_url import checked_url, first_line, redacted
+from usage_analytics.sources.sqlite_table import write_executions_sync as write_sqlite
 from usage_analytics.store import PostgresAnalyticsStore, StoreError, open_store
 
 
@@ -508,16 +504,16 @@ def test_messages_hide_passwords_and_keep_the_servers_words() -> None:
     )
     # libpq splits at the first "@", the redaction at the last: both are hidden.
     url = "postgresql://u:p%zz@h/db?application_name=a@b"
-    assert _first_line(Exception('invalid percent-encoded token: "p%zz"'), url).endswith('"***"')
+    assert first_line(Exception('invalid percent-encoded token: "p%zz"'), url).endswith('"***"')
     # A short password is hidden where quoted, not in every word ("Fail***d to conn***ct"),
     # and a server message's own "X: y" is kept whole.
-    short = _first_line(
+    short = first_line(
         Exception('IO: [libpq] Failed to connect: FATAL:  no entry for host "e", user "u"'),
         "postgresql://u:e@h/db",
     )
     assert short == 'no entry for host "***", user "u"'
     raised = Exception("INVALID_ARGUMENT: Failed to execute query: ERROR:  X: y")
-    assert _first_line(raised, "postgresql://h/db") == "X: y"
+    assert first_line(raised, "postgresql://h/db") == "X: y"
 
 
 def test_concurrent_fetches_share_one_connection(loaded: str) -> None:

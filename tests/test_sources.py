@@ -62,10 +62,11 @@ from usage_analytics.sources import (
     UnsupportedSourceError,
     open_source,
     save_records,
+    sqlite_columns,
 )
 from usage_analytics.sources import sqlite as sqlite_source
 from usage_analytics.sources.base import WHITESPACE, no_pattern, quote_identifier
-from usage_analytics.sources.sqlite import write_executions_sync
+from usage_analytics.sources.sqlite_table import write_executions_sync
 from usage_analytics.sources.timestamps import parse_timestamp
 
 #: (kind, whether pyarrow reads it): the file sources under test.
@@ -855,7 +856,7 @@ def test_sqlite_table_imported_from_csv_gives_the_csvs_numbers(
     save_records(tmp_path / "runs.csv", rows)
     import_csv_as_text(tmp_path / "runs.csv", tmp_path / "runs.sqlite")
     if not arrow:
-        monkeypatch.setattr("usage_analytics.sources.sqlite.load_pyarrow", lambda: None)
+        monkeypatch.setattr("usage_analytics.sources.sqlite_columns.load_pyarrow", lambda: None)
     source = SQLiteSource(tmp_path / "runs.sqlite")
     for pattern_id in (GROWING, DECLINING):
         fetched = run(source.fetch(pattern_id, START, NOW))
@@ -884,7 +885,7 @@ def test_sqlite_without_pyarrow_hands_over_records_with_the_same_numbers(
     rows = demo_rows()
     source = make_source(tmp_path, "sqlite", True, rows)
     with_arrow = run(fetch_result(source, GROWING))
-    monkeypatch.setattr("usage_analytics.sources.sqlite.load_pyarrow", lambda: None)
+    monkeypatch.setattr("usage_analytics.sources.sqlite_columns.load_pyarrow", lambda: None)
     fetched = run(source.fetch(GROWING, START, NOW))
     assert isinstance(fetched.data, list)
     assert isinstance(fetched.data[0], dict)
@@ -1891,7 +1892,7 @@ def _fetched_all(path: Path) -> list[tuple[str, bool, Any, list[str]]]:
 def test_sqlite_fetch_all_read_in_batches_equals_one_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean: bool
 ) -> None:
-    # The rows are read a batch at a time into columns (`_FETCH_ROWS`); ids that sort
+    # The rows are read a batch at a time into columns (`FETCH_ROWS`); ids that sort
     # apart in SQL but are one pattern (" b" and "b"), blank ids between them and an
     # unplaced timestamp make the groups' rows no single run of the fetched ones.
     path = tmp_path / "batches.sqlite"
@@ -1914,7 +1915,7 @@ def test_sqlite_fetch_all_read_in_batches_equals_one_batch(
         connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?, ?, ?)", rows)
     connection.close()
     whole = _fetched_all(path)
-    monkeypatch.setattr(sqlite_source, "_FETCH_ROWS", 3)
+    monkeypatch.setattr(sqlite_columns, "FETCH_ROWS", 3)
     assert _fetched_all(path) == whole
     # (Not one table of all: each pattern's alone, of which only "b" has a "maybe".)
     assert [(key, table) for key, table, _, _ in whole] == [("a", True), ("b", clean), ("c", True)]
@@ -1926,7 +1927,7 @@ def test_sqlite_text_columns_share_one_object_per_value_in_a_batch() -> None:
     cursor = sqlite3.connect(":memory:").execute(
         "SELECT 'agent-' || (value % 2), 'x' || value FROM json_each('[1, 2, 3, 4]')"
     )
-    agents, unique = sqlite_source._column_values([cursor], 2, {0})
+    agents, unique = sqlite_columns.column_values([cursor], 2, {0})
     assert agents == ["agent-1", "agent-0", "agent-1", "agent-0"]
     assert agents[0] is agents[2]
     assert unique == ["x1", "x2", "x3", "x4"]
@@ -1966,7 +1967,8 @@ def test_sqlite_fetch_all_of_ids_alternating_in_sql_order_is_linear(
             ),
         )
     connection.close()
-    monkeypatch.setattr(sqlite_source, "load_pyarrow", lambda: None)
+    for module in (sqlite_source, sqlite_columns):  # (both build tables)
+        monkeypatch.setattr(module, "load_pyarrow", lambda: None)
     started = time.perf_counter()
     groups = run(SQLiteSource(path).fetch_all(START, NOW))
     assert time.perf_counter() - started < 10  # (about 0.3 s)

@@ -28,11 +28,8 @@ from usage_analytics.progress import Progress
 from usage_analytics.report import _when
 from usage_analytics.sources import SourceError, save_records
 from usage_analytics.sources.base import special_file_kind
-from usage_analytics.sources.sqlite import (
-    SQLiteSource,
-    connect_read_only,
-    write_executions_sync,
-)
+from usage_analytics.sources.sqlite import SQLiteSource, connect_read_only
+from usage_analytics.sources.sqlite_table import write_executions_sync
 from usage_analytics.store import SQLiteAnalyticsStore
 
 #: Where `demo` writes its data unless told otherwise.

@@ -17,7 +17,9 @@ where possible).
 
 One module per concern: `base` (interface, errors, table description), `timestamps`,
 `arrow` (pyarrow helpers), `records` (standard-library file readers and writers),
-`files`, `sqlite`, `postgres`.
+`files`, `sqlite` (with `sqlite_table`: the executions table's layout and bulk writes,
+`sqlite_columns` and `sqlite_newest`), `postgres` (with `postgres_table`, `postgres_url`
+and `postgres_connection`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from usage_analytics.sources.base import (
     UnsupportedSourceError,
 )
 from usage_analytics.sources.files import FILE_KINDS, FileSource
-from usage_analytics.sources.postgres import POSTGRES_SCHEMES, PostgresSource
+from usage_analytics.sources.postgres import PostgresSource
+from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES
 from usage_analytics.sources.records import (
     READERS,
     WRITERS,

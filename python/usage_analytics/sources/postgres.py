@@ -21,25 +21,18 @@ Only those rows carry the key (`_ROW_KEY`): for every row it cost 10-20% more ti
 memory per fetch (measured); a row in a window is named by its timestamp, a view's rows,
 which have no key, too.
 
-One connection per source, opened on first use; calls are serialized on it and run on a
-worker thread (the driver is synchronous), so the event loop never blocks.
+One connection per source (`postgres_connection`), opened on first use; calls are
+serialized on it and run on a worker thread (the driver is synchronous), so the event
+loop never blocks. The executions table's own layout, and writes into it, are in
+`postgres_table`; URLs and their passwords in `postgres_url`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import hashlib
-import importlib
-import re
-import threading
-import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
-from urllib.parse import unquote, urlsplit
 
-from usage_analytics.extras import load_pyarrow, missing_extra
 from usage_analytics.sources.arrow import group_by_pattern, pattern_table
 from usage_analytics.sources.base import (
     FIELDS,
@@ -50,10 +43,8 @@ from usage_analytics.sources.base import (
     ExecutionSource,
     Fetched,
     SourceError,
-    SourceUnavailableError,
     TableSpec,
     Unattributed,
-    UnsupportedSourceError,
     no_pattern,
     pattern_candidates,
     pattern_key,
@@ -62,24 +53,14 @@ from usage_analytics.sources.base import (
     row_place,
     unknown_pattern,
 )
-from usage_analytics.sources.timestamps import timestamp_of
+from usage_analytics.sources.postgres_connection import (
+    PostgresConnection,
+    postgres_pyarrow,
+)
+from usage_analytics.sources.postgres_table import analysable_sql, unplaced_sql
 
-__all__ = [
-    "MAX_NAME_BYTES",
-    "POSTGRES_SCHEMES",
-    "PostgresConnection",
-    "PostgresSource",
-    "connect",
-    "create_executions_table",
-    "redacted",
-    "write_executions",
-]
+__all__ = ["PostgresSource"]
 
-POSTGRES_SCHEMES = ("postgresql", "postgres")
-#: PostgreSQL keeps the first NAMEDATALEN - 1 bytes of a name and drops the rest silently.
-MAX_NAME_BYTES = 63
-#: Seconds to wait for a server that does not answer (added to URLs without one).
-CONNECT_TIMEOUT = 10
 _TEXT_TYPES = ("text", "character varying", "character", "name", "citext")
 _INTEGER_TYPES = ("smallint", "integer", "bigint")
 _FLAG_TYPES = ("boolean", *_INTEGER_TYPES)
@@ -165,211 +146,11 @@ def _as_double(sql: str, base: str) -> str:
     return f"{sql}::double precision"
 
 
-def driver() -> Any:
-    """ADBC's PostgreSQL DB-API module, or a clear error naming the extra."""
-    try:
-        return importlib.import_module("adbc_driver_postgresql.dbapi")
-    except ImportError:
-        raise missing_extra(
-            "PostgreSQL", "postgres", "ADBC's PostgreSQL driver (adbc-driver-postgresql)"
-        ) from None
-
-
-def _pyarrow() -> Any:
-    """pyarrow, which the PostgreSQL extra installs beside the driver: when it is missing,
-    that extra is the one to name (naming `arrow` sent users on to a second error)."""
-    pa = load_pyarrow()
-    if pa is None:
-        raise missing_extra("PostgreSQL", "postgres", "pyarrow")
-    return pa
-
-
-def checked_url(url: str) -> str:
-    """`url` if it is a usable postgresql:// URL, with a connect timeout added.
-
-    The URL is read as libpq reads it, not as `urlsplit` does: the user information runs
-    to the first `@` before any `/`, so a password may hold `#` or `?` (`urlsplit` took
-    `#t@host` for a fragment), and a URL without a host (`postgresql:///db`, a Unix
-    socket) keeps its `//`. A host part holding `@` is refused: libpq would take the rest
-    of an unencoded `@` in a password for the host, and name it in its error. Only the
-    host and port are checked here; libpq checks the rest when it connects."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in POSTGRES_SCHEMES:
-        raise UnsupportedSourceError(
-            f"bad PostgreSQL URL {redacted(url)!r}: it must start with postgresql://"
-        )
-    after_user = _after_userinfo(rest)
-    host = re.split(r"[/?]", after_user, maxsplit=1)[0]
-    if "@" in host:
-        raise UnsupportedSourceError(
-            f"bad PostgreSQL URL {redacted(url)!r}: its host part holds '@' "
-            "(write an '@' in a user name or password as %40)"
-        )
-    try:
-        for one_host in host.split(","):  # (libpq takes several: "h1:5432,h2:5433")
-            urlsplit(f"postgresql://{one_host}").port  # noqa: B018 (raises on a malformed port)
-    except ValueError:  # (its message quotes the port: a password's end, misplaced)
-        raise UnsupportedSourceError(
-            f"bad PostgreSQL URL {redacted(url)!r}: its host or port cannot be read"
-        ) from None
-    url = f"{scheme.lower()}://{rest}"  # (libpq reads the scheme in lower case only)
-    _, question, query = after_user.partition("?")
-    if any(key == "connect_timeout" for key, _ in _query_pairs(query)):
-        return url
-    joiner = "&" if question and query and not query.endswith("&") else "" if question else "?"
-    return f"{url}{joiner}connect_timeout={CONNECT_TIMEOUT}"
-
-
-def _after_userinfo(rest: str) -> str:
-    """What follows the user information of a URL's part after `://`, as libpq finds it
-    (up to the first `@` before any `/`)."""
-    slash = rest.find("/")
-    at = rest.find("@", 0, len(rest) if slash < 0 else slash)
-    return rest[at + 1 :]
-
-
-def _query_pairs(query: str) -> list[tuple[str, str]]:
-    """A URL query's parameters as libpq reads them: keys percent-decoded (`pass%77ord`
-    is `password`), values as written."""
-    pairs = []
-    for item in query.split("&"):
-        key, _, value = item.partition("=")
-        pairs.append((unquote(key), value))
-    return pairs
-
-
-#: Connection parameters holding secrets, hidden when a URL is shown (libpq's names).
-_SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
-
-
-def redacted(url: str) -> str:
-    """`url` with its passwords hidden, for messages: the one after `user:` and any given
-    as a query parameter (`?password=...`, its key percent-encoded or not).
-
-    Whatever parser is right about where the user information ends (libpq's first `@`
-    before a `/`, `urlsplit`'s last `@` before a `/`, `?` or `#`), the password is hidden
-    up to the URL's last `@`: a password with an unencoded `/` or `#` is hidden too. (So is
-    a host and port followed by an `@` in a query value: shown as `host:***@...`, which
-    says less than it could, but never a secret.)"""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    at = rest.rfind("@")
-    colon = rest.find(":", 0, max(at, 0))
-    if colon >= 0:
-        rest = f"{rest[: colon + 1]}***{rest[at:]}"
-    base, question, query = rest.partition("?")
-    if question:
-        items = [
-            f"{item.partition('=')[0]}=***" if key in _SECRET_PARAMETERS else item
-            for item, (key, _) in zip(query.split("&"), _query_pairs(query), strict=True)
-        ]
-        rest = f"{base}?{'&'.join(items)}"
-    return f"{scheme}{sep}{rest}"
-
-
-def _secrets(url: str) -> list[str]:
-    """The passwords `url` may hold, as written and decoded, longest first: after `user:`
-    up to libpq's `@` and up to the last one, and the query's password parameters."""
-    _, sep, rest = url.partition("://")
-    if not sep:
-        return []
-    found = [
-        value for key, value in _query_pairs(rest.partition("?")[2]) if key in _SECRET_PARAMETERS
-    ]
-    libpq_at = len(rest) - len(_after_userinfo(rest)) - 1
-    for at in {libpq_at, rest.rfind("@")}:
-        colon = rest.find(":", 0, max(at, 0))
-        if colon >= 0:
-            found.append(rest[colon + 1 : at])
-    found += [unquote(secret) for secret in found]
-    return sorted({secret for secret in found if secret}, key=len, reverse=True)
-
-
-#: Passwords this short are hidden only where a message quotes them: written over every
-#: match, "e" turned "Failed to connect" into "Fail***d to conn***ct".
-_SHORTEST_BARE_SECRET = 8
-
-
-def _hidden(message: str, url: str) -> str:
-    """`message` (a driver's) without any password of `url`."""
-    for secret in _secrets(url):
-        if len(secret) >= _SHORTEST_BARE_SECRET:
-            message = message.replace(secret, "***")
-        else:
-            for quote in ('"', "'"):
-                message = message.replace(f"{quote}{secret}{quote}", f"{quote}***{quote}")
-    return message
-
-
 def _text_array(values: Sequence[str]) -> str:
     """A PostgreSQL array literal of `values` (each double-quoted, `"` and `\\` escaped),
     bound as one text parameter and cast to text[]."""
     quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
     return "{" + ",".join(quoted) + "}"
-
-
-def _first_line(error: BaseException, url: str) -> str:
-    """The first line of a driver's error, without the driver's prefixes and without the
-    passwords of `url` (libpq quotes a password it cannot read)."""
-    text = str(error).strip() or type(error).__name__
-    line = text.splitlines()[0]
-    return _hidden(_DRIVER_PREFIXES.sub("", line) or line, url)
-
-
-#: What the driver writes before the server's own message: ADBC's status, libpq's name,
-#: the step that failed (with the query's text, which may be long), libpq's result status
-#: and the message's severity ("UNAUTHORIZED: [libpq] Failed to execute query: could not
-#: begin COPY: ERROR:  permission denied ...").
-_DRIVER_PREFIXES = re.compile(
-    r"^(?:(?:IO|UNKNOWN|NOT_IMPLEMENTED|NOT_FOUND|ALREADY_EXISTS|INVALID_ARGUMENT|INVALID_STATE"
-    r"|INVALID_DATA|INTEGRITY|INTERNAL|CANCELLED|TIMEOUT|UNAUTHENTICATED|UNAUTHORIZED"
-    r"|ERROR|FATAL|PANIC):\s+|\[libpq\] |Failed to [a-z ]+(?: '.*?')?: "
-    r"|could not begin COPY: |PGRES_[A-Z_]+ )+"
-)
-
-
-def connect(url: str, *, autocommit: bool = True) -> Any:
-    """An ADBC connection to `url` whose session runs in UTC, without JIT compilation
-    (blocking). The queries here are index ranges taking milliseconds; a per-pattern one
-    over a skip scan of the pattern ids is estimated as costly enough for PostgreSQL to
-    compile it, which took 242 of its 282 ms on 3M rows."""
-    dbapi = driver()
-    target = checked_url(url)
-    try:
-        connection = dbapi.connect(target, autocommit=autocommit)
-    except dbapi.Error as error:
-        raise SourceUnavailableError(
-            f"cannot connect to {redacted(url)}: {_first_line(error, url)}"
-        ) from None
-    try:
-        cursor = connection.cursor()
-        try:
-            cursor.execute("SET TIME ZONE 'UTC'")
-            # Timestamps as ISO text (a database's DateStyle wrote "01/04/2026 ..." into
-            # row labels), floats as their shortest exact text (`_as_double`).
-            cursor.execute("SET DateStyle = 'ISO, YMD'")
-            cursor.execute("SET extra_float_digits = 1")
-            # (a server without JIT, PostgreSQL 10 and older, has no such setting)
-            cursor.execute(
-                "SELECT set_config('jit', 'off', false) FROM pg_settings WHERE name = 'jit'"
-            )
-            cursor.fetchall()
-        finally:
-            cursor.close()
-    except dbapi.Error as error:
-        connection.close()
-        raise SourceUnavailableError(
-            f"cannot use {redacted(url)}: {_first_line(error, url)}"
-        ) from None
-    return connection
-
-
-def _rolled_back(error: Exception) -> bool:
-    """Whether the server rolled back the transaction (SQLSTATE class 40: a deadlock, a
-    serialization failure), which the driver reports as an operational error: the query
-    failed, the connection did not."""
-    return str(getattr(error, "sqlstate", None) or "").startswith("40")
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -380,93 +161,6 @@ def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise SourceError(f"the timestamp column holds {type(value).__name__} values")
-
-
-class PostgresConnection:
-    """One lazily opened ADBC connection whose calls run one at a time on a worker
-    thread, with driver errors turned into `SourceError`s (a lost connection is
-    reopened by the next call)."""
-
-    def __init__(self, url: str, *, on_connect: Callable[[Any], None] | None = None) -> None:
-        checked_url(url)
-        self.url = url
-        self.description = redacted(url)
-        self._on_connect = on_connect
-        self._connection: Any = None
-        # Held by the worker thread for the whole of each call. (An asyncio.Lock alone was
-        # released when the awaiting task was cancelled, a timeout, while its worker still
-        # used the connection: the next call ran on it at once, and the two corrupted
-        # libpq's state, up to a crash. It also bound the connection to the first event
-        # loop that waited on it: another loop's calls raised RuntimeError, or waited
-        # forever when made from another thread.)
-        self._busy = threading.Lock()
-        # Calls of one event loop queue on its own lock rather than in worker threads.
-        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
-        self._loop_locks = weakref.WeakKeyDictionary()
-
-    def _loop_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._loop_locks.get(loop)
-        if lock is None:
-            lock = self._loop_locks[loop] = asyncio.Lock()
-        return lock
-
-    async def run(self, work: Callable[[Any], Any]) -> Any:
-        """`work(cursor)` on the connection (a worker thread), one call at a time."""
-        async with self._loop_lock():
-            return await asyncio.to_thread(self._call, work)
-
-    def _call(self, work: Callable[[Any], Any]) -> Any:
-        with self._busy:
-            return self._call_held(work)
-
-    def _call_held(self, work: Callable[[Any], Any]) -> Any:
-        dbapi = driver()
-        if self._connection is None:
-            self._connection = connect(self.url)
-            if self._on_connect is not None:
-                self._on_connect(self._connection)
-        cursor = self._connection.cursor()
-        try:
-            return work(cursor)
-        except dbapi.OperationalError as error:
-            self._discard()
-            if _rolled_back(error):
-                raise SourceError(
-                    f"{self.description}: query failed, its transaction rolled back: "
-                    f"{_first_line(error, self.url)}"
-                ) from None
-            raise SourceUnavailableError(
-                f"{self.description}: connection failed: {_first_line(error, self.url)}"
-            ) from None
-        except dbapi.Error as error:
-            # The driver leaves the session in the failed transaction ("commands ignored
-            # until end of transaction block"): every later call would fail too. The next
-            # call opens a fresh connection.
-            self._discard()
-            raise SourceError(
-                f"{self.description}: query failed: {_first_line(error, self.url)}"
-            ) from None
-        finally:
-            try:
-                cursor.close()
-            except dbapi.Error:
-                self._discard()
-
-    def _discard(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):  # a broken connection may fail to close
-                connection.close()
-
-    async def close(self) -> None:
-        async with self._loop_lock():
-            if self._connection is not None:
-                await asyncio.to_thread(self._discard_held)
-
-    def _discard_held(self) -> None:
-        with self._busy:
-            self._discard()
 
 
 class PostgresSource(ExecutionSource):
@@ -665,7 +359,7 @@ class PostgresSource(ExecutionSource):
         ts = columns["timestamp"].sql
         cursor.execute(
             f"SELECT {self._select(columns, with_id=True, timestamp_text=True, keyed=True)} "
-            f"FROM {self.table.qualified} WHERE {condition} AND {_unplaced_condition(ts)}",
+            f"FROM {self.table.qualified} WHERE {condition} AND {unplaced_sql(ts)}",
             params,
         )
         return cursor.fetch_arrow_table()
@@ -754,7 +448,7 @@ class PostgresSource(ExecutionSource):
                 raise SourceError(f"{where} holds no records")
             cursor.execute(
                 f"SELECT max({ts}) FROM {self.table.qualified} WHERE {condition} "
-                f"AND {_analysable(ts)}",
+                f"AND {analysable_sql(ts)}",
                 params,
             )
             return _as_datetime(cursor.fetchone()[0])
@@ -763,7 +457,7 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
-        pa = _pyarrow()
+        pa = postgres_pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> Fetched:
             ts = columns["timestamp"].sql
@@ -788,7 +482,7 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
-        pa = _pyarrow()
+        pa = postgres_pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> list[Fetched]:
             pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
@@ -834,7 +528,7 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
-        _pyarrow()
+        postgres_pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> Fetched | None:
             pid = columns[PATTERN_ID].sql
@@ -901,19 +595,6 @@ def _other_case(found: Mapping[str, Any], wanted: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _unplaced_condition(ts: str) -> str:
-    """The timestamps no window holds (written as the partial index of
-    `create_executions_table` has it, so that PostgreSQL can serve `fetch_all` from it):
-    NULL, `infinity`, `-infinity` and the instants outside the years 1-9999 that windows
-    (Python's datetimes) span, such as epoch milliseconds read as seconds, or BC dates."""
-    return f"({ts} IS NULL OR NOT {_analysable(ts)})"
-
-
-def _analysable(ts: str) -> str:
-    """The timestamps within the years 1-9999 (the session runs in UTC)."""
-    return f"({ts} >= '0001-01-01' AND {ts} < '10000-01-01')"
-
-
 def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
     """The window's rows followed by the rows in no window (timestamps as text, and the
     rows' keys where the table has them), with the window's timestamps then as ISO text
@@ -925,134 +606,3 @@ def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
     if _ROW_KEY in unplaced.column_names and _ROW_KEY not in as_text.column_names:
         as_text = as_text.append_column(_ROW_KEY, pa.nulls(as_text.num_rows, pa.string()))
     return pa.concat_tables([as_text, unplaced.cast(as_text.schema)])
-
-
-# ------------------------------------------------------------------------------ writing
-
-
-def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None:
-    """Create the executions table (timestamptz timestamps), its index on
-    (pattern_id, timestamp) and a partial index of the rows no window holds, unless they
-    exist (blocking; an ADBC cursor)."""
-    spec = table or TableSpec()
-    c = {name: quote_identifier(spec.column(name)) for name in (PATTERN_ID, *FIELDS)}
-    cursor.execute(
-        f"CREATE TABLE IF NOT EXISTS {spec.qualified} ("
-        f"{c[PATTERN_ID]} text NOT NULL, "
-        f"{c['timestamp']} timestamptz NOT NULL, "
-        f"{c['success']} boolean, "
-        f"{c['execution_time_ms']} double precision, "
-        f"{c['quality_score']} double precision, "
-        f"{c['quality_gates_passed']} boolean, "
-        f"{c['timeout']} boolean, "
-        f"{c['context_type']} text, "
-        f"{c['agent']} text, "
-        f"{c['project']} text, "
-        f"{c['file_path']} text)"
-    )
-    index = quote_identifier(_index_name(spec.table, "pattern_time"))
-    cursor.execute(
-        f"CREATE INDEX IF NOT EXISTS {index} ON {spec.qualified} "
-        f"({c[PATTERN_ID]}, {c['timestamp']})"
-    )
-    # The rows no window holds, usually none: `fetch_all` asks for them over all patterns.
-    # (Named anew in session 36, when years outside 1-9999 joined them: a table's older
-    # `_unplaced` index has the old condition, which no query now matches.)
-    unplaced = quote_identifier(_index_name(spec.table, "no_window"))
-    cursor.execute(
-        f"CREATE INDEX IF NOT EXISTS {unplaced} ON {spec.qualified} ({c[PATTERN_ID]}) "
-        f"WHERE {_unplaced_condition(c['timestamp'])}"
-    )
-
-
-def _index_name(table: str, suffix: str) -> str:
-    """The index `{table}_{suffix}` as PostgreSQL cuts it (the name existing tables'
-    indexes have), unless the table's name leaves no letter of the suffix: the two
-    indexes then had one name, or the table's, and CREATE INDEX IF NOT EXISTS made one or
-    none. Such a table's indexes end in a digest and the suffix's initial instead."""
-    name = f"{table}_{suffix}"
-    if len(table.encode()) + 2 <= MAX_NAME_BYTES:
-        return name.encode()[:MAX_NAME_BYTES].decode(errors="ignore")
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    kept = table.encode()[: MAX_NAME_BYTES - len(digest) - 4].decode(errors="ignore")
-    return f"{kept}_{digest}_{suffix[0]}"
-
-
-def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -> Any:
-    stamps = []
-    for index, record in enumerate(records):
-        stamp = timestamp_of(record.get("timestamp"))
-        if stamp is None:
-            raise SourceError(
-                f"record {index}: timestamp {record.get('timestamp')!r} cannot be stored "
-                "as timestamptz"
-            )
-        stamps.append(stamp)
-    arrays = [
-        pa.array(
-            [None if r.get(PATTERN_ID) is None else str(r.get(PATTERN_ID)) for r in records],
-            pa.string(),
-        ),
-        pa.array(stamps, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
-    ]
-    for name in FIELDS[1:]:
-        values = [record.get(name) for record in records]
-        kind = (
-            pa.bool_()
-            if name in FLAG_FIELDS
-            else pa.float64()
-            if name in NUMBER_FIELDS
-            else pa.string()
-        )
-        try:
-            arrays.append(pa.array(values, kind))
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-            raise SourceError(f"field {name!r} cannot be stored: {error}") from None
-    return pa.Table.from_arrays(arrays, names=[spec.column(n) for n in (PATTERN_ID, *FIELDS)])
-
-
-def write_executions_sync(
-    url: str,
-    records: Iterable[Mapping[str, Any]],
-    table: TableSpec | None = None,
-    *,
-    replace: bool = False,
-) -> int:
-    """Write records (with `pattern_id`) into the executions table, creating it as
-    needed, with one bulk COPY; `replace=True` deletes the table's rows first. Returns
-    the number written (blocking)."""
-    pa = _pyarrow()
-    spec = table or TableSpec()
-    rows = list(records)
-    data = _records_table(pa, rows, spec)
-    dbapi = driver()
-    connection = connect(url, autocommit=False)
-    try:
-        cursor = connection.cursor()
-        try:
-            create_executions_table(cursor, spec)
-            if replace:
-                cursor.execute(f"DELETE FROM {spec.qualified}")
-            if rows:
-                cursor.adbc_ingest(spec.table, data, mode="append", db_schema_name=spec.schema)
-        finally:
-            cursor.close()
-        connection.commit()
-    except dbapi.Error as error:
-        raise SourceError(
-            f"{redacted(url)}: cannot write the executions: {_first_line(error, url)}"
-        ) from None
-    finally:
-        connection.close()
-    return len(rows)
-
-
-async def write_executions(
-    url: str,
-    records: Iterable[Mapping[str, Any]],
-    table: TableSpec | None = None,
-    *,
-    replace: bool = False,
-) -> int:
-    """`write_executions_sync` on a worker thread."""
-    return await asyncio.to_thread(write_executions_sync, url, records, table, replace=replace)

@@ -3,8 +3,8 @@
     async with SQLiteSource("usage.sqlite") as source:
         fetched = await source.fetch("checkout", start, end)
 
-The table (default `pattern_executions`, see `create_executions_table`) stores timestamps
-as ISO-8601 text; `write_executions` writes them in UTC with a fixed width
+The table (default `pattern_executions`, see `sqlite_table.create_executions_table`) stores
+timestamps as ISO-8601 text; `sqlite_table.write_executions` writes them in UTC with a fixed width
 (`2026-01-05T10:00:00.000000Z`), so that text order is time order. Text with other
 offsets or precisions is read correctly too: a query selects the rows whose text starts
 with a date near the window (an index range, as the offset of a time moves it by less
@@ -34,18 +34,21 @@ per-record dicts) when pyarrow is installed and the columns have clean types (fl
 stored as the integers 0/1, as SQLite stores booleans); else a list of record dicts, for
 which the core judges every value as it judges records. Every call opens its own
 read-only connection on a worker thread, so one source serves any number of tasks.
+
+Beside this module: `sqlite_table` (the table's layout, indexes and bulk writes),
+`sqlite_columns` (fetched rows into typed columns and groups) and `sqlite_newest` (the
+newest timestamp of a pattern).
 """
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -55,8 +58,6 @@ from usage_analytics.extras import load_pyarrow
 from usage_analytics.sources.arrow import table_from_columns
 from usage_analytics.sources.base import (
     FIELDS,
-    FLAG_FIELDS,
-    NUMBER_FIELDS,
     PATTERN_ID,
     TEXT_FIELDS,
     WHITESPACE,
@@ -73,30 +74,30 @@ from usage_analytics.sources.base import (
     quote_identifier,
     refuse_special_file,
     row_place,
-    typed_text,
     unknown_pattern,
 )
+from usage_analytics.sources.sqlite_columns import (
+    PatternKeys,
+    Positions,
+    column_values,
+    columns_data,
+    positions,
+    shared_places,
+    typed_columns,
+)
+from usage_analytics.sources.sqlite_newest import newest_stamp, read_stamps
+from usage_analytics.sources.sqlite_table import placed_sql, unplaced_sql
 from usage_analytics.sources.timestamps import (
     datetime_of,
-    format_utc,
     micros,
     parse_timestamp,
     shifted_date,
-    window_stamp,
 )
 
-__all__ = [
-    "SQLITE_SUFFIXES",
-    "SQLiteSource",
-    "create_executions_table",
-    "write_executions",
-]
+__all__ = ["SQLITE_SUFFIXES", "SQLiteSource", "connect_read_only"]
 
 #: Extensions taken for SQLite files.
 SQLITE_SUFFIXES = frozenset({".sqlite", ".sqlite3", ".db", ".db3"})
-_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
-#: Sorts after every text that starts with a digit.
-_ABOVE_DIGITS = ":"
 
 
 #: The distinct pattern ids by skipping through an index that leads with them: each step
@@ -129,19 +130,6 @@ class _PatternIds(NamedTuple):
     with_clause: str
     query: str
     member: str
-
-
-def _placed(ts: str) -> str:
-    """SQL condition for the timestamps a window condition places: text that starts
-    with a `YYYY-MM-DD` date (see the module docstring)."""
-    return f"(typeof({ts}) = 'text' AND {ts} GLOB '{_DATE_GLOB}')"
-
-
-def _unplaced(ts: str) -> str:
-    """The rest: NULL, numbers, blobs, text without a leading date. (The partial index
-    of `create_executions_table` has this condition, written the same, so that SQLite
-    serves these queries from it.)"""
-    return f"NOT {_placed(ts)}"
 
 
 def _as_field(name: str, column: str) -> str:
@@ -224,25 +212,6 @@ def _in_window(text: Any, start_us: int, end_us: int) -> int:
         return 0
     stamp = parse_timestamp(text)
     return 1 if stamp is None or start_us <= stamp <= end_us else 0
-
-
-def _typed_columns(names: Sequence[str], columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
-    """The columns with their empty text missing, and the text of flag and number columns
-    read as the CSV reader reads a cell (see the module docstring). A column without
-    such text is kept as it is: finding that out costs about 10 ms per million values."""
-    for position, name in enumerate(names):
-        column = columns[position]
-        if name in FLAG_FIELDS or name in NUMBER_FIELDS:
-            if str in set(map(type, column)):
-                columns[position] = [
-                    (None if value == "" else typed_text(name, value))
-                    if isinstance(value, str)
-                    else value
-                    for value in column
-                ]
-        elif "" in column:
-            columns[position] = [None if value == "" else value for value in column]
-    return columns
 
 
 class SQLiteSource(ExecutionSource):
@@ -381,7 +350,7 @@ class SQLiteSource(ExecutionSource):
         `create_executions_table` holds just them; without it, the (pattern_id,
         timestamp) index is scanned (about 0.3 s for a million rows, where reading each
         row to test it takes twice as long)."""
-        where = f"FROM {self.table.qualified} WHERE {condition} AND {_unplaced(ts)}"
+        where = f"FROM {self.table.qualified} WHERE {condition} AND {unplaced_sql(ts)}"
         if connection.execute(f"SELECT 1 {where} LIMIT 1", params).fetchone() is None:
             return []
         return connection.execute(f"SELECT {exprs} {where}{order}", params).fetchall()
@@ -423,7 +392,7 @@ class SQLiteSource(ExecutionSource):
             for moment in (start, end)
         )
         condition = (
-            f"{ts} >= ? AND {ts} < ? AND {_placed(ts)} "
+            f"{ts} >= ? AND {ts} < ? AND {placed_sql(ts)} "
             f"AND ({ts} >= ? AND {ts} < ? OR ua_in_window({ts}, ?, ?))"
         )
         return condition, [
@@ -439,17 +408,17 @@ class SQLiteSource(ExecutionSource):
         self, key: str, names: Sequence[str], values: list[list[Any]], rowid: _RowKey | None
     ) -> Fetched:
         """One pattern's rows, as columns (`names`, then the row's key where the table has
-        one: see `_column_values`)."""
+        one: see `column_values`)."""
         count = len(values[0]) if values else 0
         keys = values[len(names)] if rowid is not None else None
         locate = _locator(range(count), values[names.index("timestamp")], keys, rowid)
-        return Fetched(key, _data(names, values[: len(names)]), count, locate)
+        return Fetched(key, columns_data(names, values[: len(names)]), count, locate)
 
     def _fetched_groups(
         self,
         names: Sequence[str],
         values: list[list[Any]],
-        keys_of: _PatternKeys,
+        keys_of: PatternKeys,
         rowid: _RowKey | None,
     ) -> list[Fetched]:
         """`fetch_all`'s groups: the rows' columns `values` (`names`, the pattern id
@@ -476,21 +445,21 @@ class SQLiteSource(ExecutionSource):
         pa = load_pyarrow()
         table = None
         if pa is not None and start:
-            typed = _typed_columns(fields, list[Sequence[Any]](values[1 : len(names)]))
+            typed = typed_columns(fields, list[Sequence[Any]](values[1 : len(names)]))
             table = table_from_columns(pa, fields, typed)
-            order = _positions(parts)
+            order = positions(parts)
             if table is not None and not isinstance(order, range):
                 table = table.take(pa.array(order, pa.int64()))
         fetched, offset = [], 0
         for key in ordered:
-            rows = _Positions(groups[key])
+            rows = Positions(groups[key])
             locate = _locator(rows, stamps, keys, rowid)
             if table is not None:
                 data = table.slice(offset, len(rows)) if len(rows) else []
                 fetched.append(Fetched(key, data, len(rows), locate))
             else:
                 picked = [[column[row] for row in rows] for column in values[1 : len(names)]]
-                fetched.append(Fetched(key, _data(fields, picked), len(rows), locate))
+                fetched.append(Fetched(key, columns_data(fields, picked), len(rows), locate))
             offset += len(rows)
         return fetched
 
@@ -555,10 +524,10 @@ class SQLiteSource(ExecutionSource):
                 raise SourceError(f"table {self.table.label!r} of {self.path} holds no records")
             table, ts = self.table.qualified, columns["timestamp"]
             stamps = [
-                _newest(connection, table, ts, condition, params),
-                *_read_stamps(
+                newest_stamp(connection, table, ts, condition, params),
+                *read_stamps(
                     connection.execute(
-                        f"SELECT {ts} FROM {table} WHERE {condition} AND {_unplaced(ts)}",
+                        f"SELECT {ts} FROM {table} WHERE {condition} AND {unplaced_sql(ts)}",
                         params,
                     )
                 ),
@@ -582,8 +551,10 @@ class SQLiteSource(ExecutionSource):
                 [*params, *window_params],
             )
             unplaced = self._unplaced_rows(connection, exprs, condition, params, ts)
-            with gc_paused():  # (see `_column_values`)
-                values = _column_values([placed, unplaced], _width(names, rowid), _shared(names))
+            with gc_paused():  # (see `column_values`)
+                values = column_values(
+                    [placed, unplaced], _width(names, rowid), shared_places(names)
+                )
             if not values[0]:
                 exists = connection.execute(
                     f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
@@ -611,9 +582,11 @@ class SQLiteSource(ExecutionSource):
             unplaced = self._unplaced_rows(
                 connection, exprs, f"{pid} IS NOT NULL", [], ts, order=f" ORDER BY {pid}"
             )
-            with gc_paused():  # (see `_column_values`)
-                values = _column_values([placed, unplaced], _width(names, rowid), _shared(names))
-                return self._fetched_groups(names, values, _PatternKeys(every), rowid)
+            with gc_paused():  # (see `column_values`)
+                values = column_values(
+                    [placed, unplaced], _width(names, rowid), shared_places(names)
+                )
+                return self._fetched_groups(names, values, PatternKeys(every), rowid)
 
         result: list[Fetched] = await self._run(work)
         return result
@@ -672,20 +645,6 @@ def _json_array(values: Sequence[Any]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
-def _data(names: Sequence[str], columns: list[list[Any]]) -> Any:
-    """Columns of the fields `names` as a pyarrow Table built column-wise, or record dicts
-    (see the module)."""
-    if not columns or not columns[0]:
-        return []
-    typed = _typed_columns(names, list[Sequence[Any]](columns))
-    pa = load_pyarrow()
-    if pa is not None:
-        table = table_from_columns(pa, names, typed)
-        if table is not None:
-            return table
-    return [dict(zip(names, values, strict=True)) for values in zip(*typed, strict=True)]
-
-
 def _locator(
     rows: Sequence[int],
     stamps: Sequence[Any],
@@ -704,242 +663,6 @@ def _locator(
     return locate
 
 
-#: Rows fetched at a time and turned into columns at once, so that the rows' tuples never
-#: all live together (two million rows of twelve values: 270 MB of tuples).
-_FETCH_ROWS = 65_536
-
-
 def _width(names: Sequence[str], rowid: _RowKey | None) -> int:
     """The columns `_select` selects: the fields `names`, then the row's key if any."""
     return len(names) + (rowid is not None)
-
-
-def _shared(names: Sequence[str]) -> set[int]:
-    """The places of the text fields among `names`, whose equal values can be one object."""
-    return {place for place, name in enumerate(names) if name in TEXT_FIELDS}
-
-
-def _column_values(cursors: Iterable[Any], width: int, shared: set[int]) -> list[list[Any]]:
-    """The rows of `cursors` (or lists of rows), one after another, as `width` columns. In the
-    `shared` columns (text only: equal values are then the same value) each batch holds
-    one object per distinct value: `sqlite3` makes a new str per cell, so a million rows
-    of a few agents held a million copies of their names. Called with the cyclic
-    collector paused (`gc_paused`): the rows are new tuples, and collections walked them
-    again and again (2-4 s of a 2M-row dashboard when they were all held; 10-15% of a
-    fetch in batches, helper-106's review); they hold no cycles."""
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    for cursor in cursors:
-        while batch := (cursor.fetchmany(_FETCH_ROWS) if hasattr(cursor, "fetchmany") else cursor):
-            for place, column in enumerate(zip(*batch, strict=True)):
-                if place in shared:
-                    seen: dict[Any, Any] = {}
-                    columns[place].extend(map(seen.setdefault, column, column))
-                else:
-                    columns[place].extend(column)
-            if not hasattr(cursor, "fetchmany"):
-                break
-    return columns
-
-
-class _PatternKeys(dict[Any, str]):
-    """`pattern_key` of each distinct stored id, worked out once. Ids equal in Python are
-    one id, as they are in SQLite (7 and 7.0: its DISTINCT lists one of them), keyed as
-    SQLite lists it: the dict starts with the listed ids."""
-
-    def __init__(self, listed: Iterable[Any]) -> None:
-        super().__init__()
-        for value in listed:
-            self.setdefault(value, pattern_key(value))
-
-    def __missing__(self, value: Any) -> str:
-        key = self[value] = pattern_key(value)
-        return key
-
-
-class _Positions(Sequence[int]):
-    """The rows of ranges, one after another, as one sequence (a group's rows: usually
-    few ranges, but one per row where ids of two patterns alternate in SQL's order, as
-    "a" and "A" of a NOCASE column do: iterated in one pass, indexed by bisection)."""
-
-    def __init__(self, parts: Sequence[range]) -> None:
-        self._parts = parts
-        self._ends = list(itertools.accumulate(map(len, parts)))
-
-    def __len__(self) -> int:
-        return self._ends[-1] if self._ends else 0
-
-    def __iter__(self) -> Iterator[int]:
-        return itertools.chain.from_iterable(self._parts)
-
-    def __getitem__(self, index: int) -> int:  # type: ignore[override]
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        at = bisect.bisect_right(self._ends, index)
-        return self._parts[at][index - (self._ends[at - 1] if at else 0)]
-
-
-def _positions(parts: Sequence[range]) -> Sequence[int]:
-    """The rows of `parts`, one after another: `range(n)` where they are rows 0 to n - 1
-    in order (as they nearly always are: fetched ordered by id), else a list."""
-    if all(part.start == before.stop for before, part in itertools.pairwise(parts)) and (
-        not parts or parts[0].start == 0
-    ):
-        return range(parts[-1].stop if parts else 0)
-    return list(itertools.chain.from_iterable(parts))
-
-
-def _read_stamps(texts: Iterable[tuple[Any]]) -> list[int]:
-    """The instants (epoch microseconds) of the texts the core reads as times that a
-    window can hold (not the end of 9999 with a negative offset, say)."""
-    stamps = (window_stamp(text) for (text,) in texts)
-    return [stamp for stamp in stamps if stamp is not None]
-
-
-def _newest(
-    connection: sqlite3.Connection, table: str, ts: str, condition: str, params: list[str]
-) -> int | None:
-    """The newest timestamp as the core reads it: the newest date prefix that has a valid
-    time, then the exact newest of the texts from two days before it (see the module).
-    Only texts that start with a date are asked for: each step below a text that does not
-    (epoch seconds stored as text, '1767225600') excluded that one value alone, a query
-    per row (20,000 rows took 23 s). After `_DAY_STEPS` dates without a valid time the
-    rest are read newest first in one query (`_newest_read`): a step per date scanned a
-    table without an index on its timestamps once per date (a year of Go's
-    '2024-12-30 13:58:57 +0000 UTC', 500,000 rows: 37 s)."""
-    upper = _ABOVE_DIGITS
-    base = (
-        f"SELECT {{what}} FROM {table} WHERE {condition} AND {ts} >= '0' AND {ts} < ? "
-        f"AND {ts} GLOB '{_DATE_GLOB}'"
-    )
-    for _ in range(_DAY_STEPS):
-        (top,) = connection.execute(base.format(what=f"max({ts})"), [*params, upper]).fetchone()
-        if not isinstance(top, str):
-            return None
-        day = top[:10]  # (a date's digits: the GLOB asks for them)
-        try:
-            following = shifted_date(date.fromisoformat(day), 1, low=False)
-        except ValueError:  # e.g. 2026-13-01
-            upper = day
-            continue
-        same_day = connection.execute(
-            base.format(what=ts) + f" AND {ts} >= ?", [*params, following, day]
-        )
-        if not any(window_stamp(text) is not None for (text,) in same_day):
-            upper = day
-            continue
-        low = shifted_date(date.fromisoformat(day), -2, low=True)
-        texts = connection.execute(base.format(what=ts) + f" AND {ts} >= ?", [*params, upper, low])
-        return max(_read_stamps(texts))
-    texts = connection.execute(base.format(what=ts) + f" ORDER BY {ts} DESC", [*params, upper])
-    return _newest_read(texts)
-
-
-#: Dates without a valid time `_newest` steps below one query each before it reads the rest.
-_DAY_STEPS = 8
-
-
-def _newest_read(texts: Iterable[tuple[Any]]) -> int | None:
-    """`_newest` of texts that start with a date, newest text first: the newest instant of
-    the texts from two days before the first valid one's date (see the module)."""
-    newest: int | None = None
-    low: str | None = None
-    for (text,) in texts:
-        if low is not None and text < low:
-            break
-        stamp = window_stamp(text)
-        if stamp is None:
-            continue
-        if low is None:  # (a valid time has a valid date)
-            low = shifted_date(date.fromisoformat(text.strip()[:10]), -2, low=True)
-        newest = stamp if newest is None else max(newest, stamp)
-    return newest
-
-
-# ------------------------------------------------------------------------------ writing
-
-
-def create_executions_table(connection: sqlite3.Connection, table: TableSpec | None = None) -> None:
-    """Create the executions table (DESIGN.md's record fields plus `pattern_id`), its
-    index on (pattern_id, timestamp) and a partial index of the rows no window places,
-    unless they exist."""
-    spec = table or TableSpec()
-    c = {name: quote_identifier(spec.column(name)) for name in (PATTERN_ID, *FIELDS)}
-    connection.execute(
-        f"CREATE TABLE IF NOT EXISTS {spec.qualified} ("
-        f"{c[PATTERN_ID]} TEXT NOT NULL, "
-        f"{c['timestamp']} TEXT NOT NULL, "
-        f"{c['success']} INTEGER, "
-        f"{c['execution_time_ms']} REAL, "
-        f"{c['quality_score']} REAL, "
-        f"{c['quality_gates_passed']} INTEGER, "
-        f"{c['timeout']} INTEGER, "
-        f"{c['context_type']} TEXT, "
-        f"{c['agent']} TEXT, "
-        f"{c['project']} TEXT, "
-        f"{c['file_path']} TEXT)"
-    )
-    index = quote_identifier(f"{spec.table}_pattern_time")
-    unplaced = quote_identifier(f"{spec.table}_unplaced")
-    prefix = "" if spec.schema is None else f"{quote_identifier(spec.schema)}."
-    connection.execute(
-        f"CREATE INDEX IF NOT EXISTS {prefix}{index} "
-        f"ON {quote_identifier(spec.table)} ({c[PATTERN_ID]}, {c['timestamp']})"
-    )
-    # The rows no window places, usually none: every fetch asks for them (see the module;
-    # with the timestamp, so that the index covers the asking and SQLite prefers it).
-    connection.execute(
-        f"CREATE INDEX IF NOT EXISTS {prefix}{unplaced} "
-        f"ON {quote_identifier(spec.table)} ({c[PATTERN_ID]}, {c['timestamp']}) "
-        f"WHERE {_unplaced(c['timestamp'])}"
-    )
-
-
-def _stored(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_utc(value)
-    return value
-
-
-def write_executions_sync(
-    path: str | Path,
-    records: Iterable[Mapping[str, Any]],
-    table: TableSpec | None = None,
-    *,
-    replace: bool = False,
-) -> int:
-    """Write records (with `pattern_id`) into the executions table of a SQLite file,
-    creating the file and table as needed; `replace=True` deletes the table's rows
-    first. Datetimes are stored as fixed-width UTC text. Returns the number written."""
-    spec = table or TableSpec()
-    names = (PATTERN_ID, *FIELDS)
-    columns = ", ".join(quote_identifier(spec.column(name)) for name in names)
-    marks = ", ".join("?" for _ in names)
-    try:
-        connection = sqlite3.connect(Path(path))
-    except sqlite3.Error as error:
-        raise SourceUnavailableError(f"{path}: cannot open: {error}") from None
-    try:
-        with connection:
-            create_executions_table(connection, spec)
-            if replace:
-                connection.execute(f"DELETE FROM {spec.qualified}")
-            cursor = connection.executemany(
-                f"INSERT INTO {spec.qualified} ({columns}) VALUES ({marks})",
-                ([_stored(record.get(name)) for name in names] for record in records),
-            )
-            return cursor.rowcount
-    except sqlite3.Error as error:
-        raise SourceError(f"{path}: cannot write the executions: {error}") from None
-    finally:
-        connection.close()
-
-
-async def write_executions(
-    path: str | Path,
-    records: Iterable[Mapping[str, Any]],
-    table: TableSpec | None = None,
-    *,
-    replace: bool = False,
-) -> int:
-    """`write_executions_sync` on a worker thread."""
-    return await asyncio.to_thread(write_executions_sync, path, records, table, replace=replace)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from usage_analytics.sources import sqlite_path
 from usage_analytics.sources.base import UnsupportedSourceError
-from usage_analytics.sources.postgres import POSTGRES_SCHEMES
+from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES
 from usage_analytics.store.base import ANALYTICS_TABLE, AnalyticsStore, StoreError
 from usage_analytics.store.postgres import PostgresAnalyticsStore
 from usage_analytics.store.sqlite import SQLiteAnalyticsStore

@@ -20,7 +20,8 @@ from uuid import UUID
 
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.sources.base import SourceError, SourceUnavailableError, quote_identifier
-from usage_analytics.sources.postgres import MAX_NAME_BYTES, PostgresConnection
+from usage_analytics.sources.postgres_connection import PostgresConnection
+from usage_analytics.sources.postgres_table import MAX_NAME_BYTES
 from usage_analytics.store.base import (
     ANALYTICS_TABLE,
     COLUMNS,

@@ -1,0 +1,143 @@
+"""Fetched SQLite rows as the reducer's columns: read in batches into columns (one object
+per distinct text of a batch), grouped by pattern, and typed as the CSV reader types
+cells (see `sources.sqlite`)."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from usage_analytics.extras import load_pyarrow
+from usage_analytics.sources.arrow import table_from_columns
+from usage_analytics.sources.base import (
+    FLAG_FIELDS,
+    NUMBER_FIELDS,
+    TEXT_FIELDS,
+    pattern_key,
+    typed_text,
+)
+
+__all__ = [
+    "FETCH_ROWS",
+    "PatternKeys",
+    "Positions",
+    "column_values",
+    "columns_data",
+    "positions",
+    "shared_places",
+    "typed_columns",
+]
+
+
+def typed_columns(names: Sequence[str], columns: list[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The columns with their empty text missing, and the text of flag and number columns
+    read as the CSV reader reads a cell (see the module docstring). A column without
+    such text is kept as it is: finding that out costs about 10 ms per million values."""
+    for position, name in enumerate(names):
+        column = columns[position]
+        if name in FLAG_FIELDS or name in NUMBER_FIELDS:
+            if str in set(map(type, column)):
+                columns[position] = [
+                    (None if value == "" else typed_text(name, value))
+                    if isinstance(value, str)
+                    else value
+                    for value in column
+                ]
+        elif "" in column:
+            columns[position] = [None if value == "" else value for value in column]
+    return columns
+
+
+def columns_data(names: Sequence[str], columns: list[list[Any]]) -> Any:
+    """Columns of the fields `names` as a pyarrow Table built column-wise, or record dicts
+    (see the module)."""
+    if not columns or not columns[0]:
+        return []
+    typed = typed_columns(names, list[Sequence[Any]](columns))
+    pa = load_pyarrow()
+    if pa is not None:
+        table = table_from_columns(pa, names, typed)
+        if table is not None:
+            return table
+    return [dict(zip(names, values, strict=True)) for values in zip(*typed, strict=True)]
+
+
+#: Rows fetched at a time and turned into columns at once, so that the rows' tuples never
+#: all live together (two million rows of twelve values: 270 MB of tuples).
+FETCH_ROWS = 65_536
+
+
+def shared_places(names: Sequence[str]) -> set[int]:
+    """The places of the text fields among `names`, whose equal values can be one object."""
+    return {place for place, name in enumerate(names) if name in TEXT_FIELDS}
+
+
+def column_values(cursors: Iterable[Any], width: int, shared: set[int]) -> list[list[Any]]:
+    """The rows of `cursors` (or lists of rows), one after another, as `width` columns. In the
+    `shared` columns (text only: equal values are then the same value) each batch holds
+    one object per distinct value: `sqlite3` makes a new str per cell, so a million rows
+    of a few agents held a million copies of their names. Called with the cyclic
+    collector paused (`gc_paused`): the rows are new tuples, and collections walked them
+    again and again (2-4 s of a 2M-row dashboard when they were all held; 10-15% of a
+    fetch in batches, helper-106's review); they hold no cycles."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for cursor in cursors:
+        while batch := (cursor.fetchmany(FETCH_ROWS) if hasattr(cursor, "fetchmany") else cursor):
+            for place, column in enumerate(zip(*batch, strict=True)):
+                if place in shared:
+                    seen: dict[Any, Any] = {}
+                    columns[place].extend(map(seen.setdefault, column, column))
+                else:
+                    columns[place].extend(column)
+            if not hasattr(cursor, "fetchmany"):
+                break
+    return columns
+
+
+class PatternKeys(dict[Any, str]):
+    """`pattern_key` of each distinct stored id, worked out once. Ids equal in Python are
+    one id, as they are in SQLite (7 and 7.0: its DISTINCT lists one of them), keyed as
+    SQLite lists it: the dict starts with the listed ids."""
+
+    def __init__(self, listed: Iterable[Any]) -> None:
+        super().__init__()
+        for value in listed:
+            self.setdefault(value, pattern_key(value))
+
+    def __missing__(self, value: Any) -> str:
+        key = self[value] = pattern_key(value)
+        return key
+
+
+class Positions(Sequence[int]):
+    """The rows of ranges, one after another, as one sequence (a group's rows: usually
+    few ranges, but one per row where ids of two patterns alternate in SQL's order, as
+    "a" and "A" of a NOCASE column do: iterated in one pass, indexed by bisection)."""
+
+    def __init__(self, parts: Sequence[range]) -> None:
+        self._parts = parts
+        self._ends = list(itertools.accumulate(map(len, parts)))
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __iter__(self) -> Iterator[int]:
+        return itertools.chain.from_iterable(self._parts)
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        at = bisect.bisect_right(self._ends, index)
+        return self._parts[at][index - (self._ends[at - 1] if at else 0)]
+
+
+def positions(parts: Sequence[range]) -> Sequence[int]:
+    """The rows of `parts`, one after another: `range(n)` where they are rows 0 to n - 1
+    in order (as they nearly always are: fetched ordered by id), else a list."""
+    if all(part.start == before.stop for before, part in itertools.pairwise(parts)) and (
+        not parts or parts[0].start == 0
+    ):
+        return range(parts[-1].stop if parts else 0)
+    return list(itertools.chain.from_iterable(parts))

@@ -1,0 +1,84 @@
+"""The newest timestamp of a pattern's SQLite rows, exactly as the core reads it, parsing
+only the texts of the newest few dates (see `sources.sqlite`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from usage_analytics.sources.sqlite_table import DATE_GLOB
+from usage_analytics.sources.timestamps import shifted_date, window_stamp
+
+__all__ = ["newest_stamp", "read_stamps"]
+
+#: Sorts after every text that starts with a digit.
+_ABOVE_DIGITS = ":"
+
+
+def read_stamps(texts: Iterable[tuple[Any]]) -> list[int]:
+    """The instants (epoch microseconds) of the texts the core reads as times that a
+    window can hold (not the end of 9999 with a negative offset, say)."""
+    stamps = (window_stamp(text) for (text,) in texts)
+    return [stamp for stamp in stamps if stamp is not None]
+
+
+def newest_stamp(
+    connection: sqlite3.Connection, table: str, ts: str, condition: str, params: list[str]
+) -> int | None:
+    """The newest timestamp as the core reads it: the newest date prefix that has a valid
+    time, then the exact newest of the texts from two days before it (see the module).
+    Only texts that start with a date are asked for: each step below a text that does not
+    (epoch seconds stored as text, '1767225600') excluded that one value alone, a query
+    per row (20,000 rows took 23 s). After `_DAY_STEPS` dates without a valid time the
+    rest are read newest first in one query (`_newest_read`): a step per date scanned a
+    table without an index on its timestamps once per date (a year of Go's
+    '2024-12-30 13:58:57 +0000 UTC', 500,000 rows: 37 s)."""
+    upper = _ABOVE_DIGITS
+    base = (
+        f"SELECT {{what}} FROM {table} WHERE {condition} AND {ts} >= '0' AND {ts} < ? "
+        f"AND {ts} GLOB '{DATE_GLOB}'"
+    )
+    for _ in range(_DAY_STEPS):
+        (top,) = connection.execute(base.format(what=f"max({ts})"), [*params, upper]).fetchone()
+        if not isinstance(top, str):
+            return None
+        day = top[:10]  # (a date's digits: the GLOB asks for them)
+        try:
+            following = shifted_date(date.fromisoformat(day), 1, low=False)
+        except ValueError:  # e.g. 2026-13-01
+            upper = day
+            continue
+        same_day = connection.execute(
+            base.format(what=ts) + f" AND {ts} >= ?", [*params, following, day]
+        )
+        if not any(window_stamp(text) is not None for (text,) in same_day):
+            upper = day
+            continue
+        low = shifted_date(date.fromisoformat(day), -2, low=True)
+        texts = connection.execute(base.format(what=ts) + f" AND {ts} >= ?", [*params, upper, low])
+        return max(read_stamps(texts))
+    texts = connection.execute(base.format(what=ts) + f" ORDER BY {ts} DESC", [*params, upper])
+    return _newest_read(texts)
+
+
+#: Dates without a valid time `newest_stamp` steps below one query each before it reads the rest.
+_DAY_STEPS = 8
+
+
+def _newest_read(texts: Iterable[tuple[Any]]) -> int | None:
+    """`newest_stamp` of texts that start with a date, newest text first: the newest instant of
+    the texts from two days before the first valid one's date (see the module)."""
+    newest: int | None = None
+    low: str | None = None
+    for (text,) in texts:
+        if low is not None and text < low:
+            break
+        stamp = window_stamp(text)
+        if stamp is None:
+            continue
+        if low is None:  # (a valid time has a valid date)
+            low = shifted_date(date.fromisoformat(text.strip()[:10]), -2, low=True)
+        newest = stamp if newest is None else max(newest, stamp)
+    return newest

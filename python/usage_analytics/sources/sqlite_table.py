@@ -1,0 +1,134 @@
+"""The executions table in SQLite: its layout and indexes, and bulk writes into it (for
+the demo, tests and benchmarks; services write their own rows). Timestamps are written as
+fixed-width UTC text (`2026-01-05T10:00:00.000000Z`), so that text order is time order."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from usage_analytics.sources.base import (
+    FIELDS,
+    PATTERN_ID,
+    SourceError,
+    SourceUnavailableError,
+    TableSpec,
+    quote_identifier,
+)
+from usage_analytics.sources.timestamps import format_utc
+
+__all__ = [
+    "DATE_GLOB",
+    "create_executions_table",
+    "placed_sql",
+    "unplaced_sql",
+    "write_executions",
+    "write_executions_sync",
+]
+
+#: Text that starts with a `YYYY-MM-DD` date.
+DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
+
+
+def placed_sql(ts: str) -> str:
+    """SQL condition for the timestamps a window condition places: text that starts
+    with a `YYYY-MM-DD` date (see `sources.sqlite`)."""
+    return f"(typeof({ts}) = 'text' AND {ts} GLOB '{DATE_GLOB}')"
+
+
+def unplaced_sql(ts: str) -> str:
+    """The rest: NULL, numbers, blobs, text without a leading date. (The partial index
+    of `create_executions_table` has this condition, written the same, so that SQLite
+    serves these queries from it.)"""
+    return f"NOT {placed_sql(ts)}"
+
+
+def create_executions_table(connection: sqlite3.Connection, table: TableSpec | None = None) -> None:
+    """Create the executions table (DESIGN.md's record fields plus `pattern_id`), its
+    index on (pattern_id, timestamp) and a partial index of the rows no window places,
+    unless they exist."""
+    spec = table or TableSpec()
+    c = {name: quote_identifier(spec.column(name)) for name in (PATTERN_ID, *FIELDS)}
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {spec.qualified} ("
+        f"{c[PATTERN_ID]} TEXT NOT NULL, "
+        f"{c['timestamp']} TEXT NOT NULL, "
+        f"{c['success']} INTEGER, "
+        f"{c['execution_time_ms']} REAL, "
+        f"{c['quality_score']} REAL, "
+        f"{c['quality_gates_passed']} INTEGER, "
+        f"{c['timeout']} INTEGER, "
+        f"{c['context_type']} TEXT, "
+        f"{c['agent']} TEXT, "
+        f"{c['project']} TEXT, "
+        f"{c['file_path']} TEXT)"
+    )
+    index = quote_identifier(f"{spec.table}_pattern_time")
+    unplaced = quote_identifier(f"{spec.table}_unplaced")
+    prefix = "" if spec.schema is None else f"{quote_identifier(spec.schema)}."
+    connection.execute(
+        f"CREATE INDEX IF NOT EXISTS {prefix}{index} "
+        f"ON {quote_identifier(spec.table)} ({c[PATTERN_ID]}, {c['timestamp']})"
+    )
+    # The rows no window places, usually none: every fetch asks for them (see the module;
+    # with the timestamp, so that the index covers the asking and SQLite prefers it).
+    connection.execute(
+        f"CREATE INDEX IF NOT EXISTS {prefix}{unplaced} "
+        f"ON {quote_identifier(spec.table)} ({c[PATTERN_ID]}, {c['timestamp']}) "
+        f"WHERE {unplaced_sql(c['timestamp'])}"
+    )
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_utc(value)
+    return value
+
+
+def write_executions_sync(
+    path: str | Path,
+    records: Iterable[Mapping[str, Any]],
+    table: TableSpec | None = None,
+    *,
+    replace: bool = False,
+) -> int:
+    """Write records (with `pattern_id`) into the executions table of a SQLite file,
+    creating the file and table as needed; `replace=True` deletes the table's rows
+    first. Datetimes are stored as fixed-width UTC text. Returns the number written."""
+    spec = table or TableSpec()
+    names = (PATTERN_ID, *FIELDS)
+    columns = ", ".join(quote_identifier(spec.column(name)) for name in names)
+    marks = ", ".join("?" for _ in names)
+    try:
+        connection = sqlite3.connect(Path(path))
+    except sqlite3.Error as error:
+        raise SourceUnavailableError(f"{path}: cannot open: {error}") from None
+    try:
+        with connection:
+            create_executions_table(connection, spec)
+            if replace:
+                connection.execute(f"DELETE FROM {spec.qualified}")
+            cursor = connection.executemany(
+                f"INSERT INTO {spec.qualified} ({columns}) VALUES ({marks})",
+                ([_stored(record.get(name)) for name in names] for record in records),
+            )
+            return cursor.rowcount
+    except sqlite3.Error as error:
+        raise SourceError(f"{path}: cannot write the executions: {error}") from None
+    finally:
+        connection.close()
+
+
+async def write_executions(
+    path: str | Path,
+    records: Iterable[Mapping[str, Any]],
+    table: TableSpec | None = None,
+    *,
+    replace: bool = False,
+) -> int:
+    """`write_executions_sync` on a worker thread."""
+    return await asyncio.to_thread(write_executions_sync, path, records, table, replace=replace)
