@@ -15,28 +15,37 @@
 //! imported through the C data interface: a dictionary key that indexes no value, string
 //! offsets or views outside their buffers (`arrow_strings::check_strings`), strings that
 //! are not UTF-8 (`arrow_strings::utf8`, each distinct string where it is first read).
+//!
+//! The readers of each kind of field are in submodules (`timestamps`, `flags`, `numbers`;
+//! strings in `arrow_strings`), and so is `describe`, which writes a bad value's repr
+//! and reason.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
-use arrow_schema::{ArrowError, DataType, TimeUnit};
+use arrow_schema::{ArrowError, DataType};
 
 use rayon::prelude::*;
 
 use crate::arrow_strings::{
-    agent_spans, check_strings, count_column, for_each_key, group_column, key_at, key_out_of_range, string_column,
-    utf8, StringColumn,
+    agent_spans, check_strings, count_column, for_each_key, group_column, key_out_of_range, string_column, StringColumn,
 };
 use crate::buckets::Window;
-use crate::civil::{MICROS_PER_DAY, MICROS_PER_SECOND};
 use crate::column_values::ColumnValues;
 use crate::columns::{Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT};
 use crate::error::CoreError;
-use crate::group::{GroupIndex, BLANK_ID, NO_GROUP};
-use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_REPR_CHARS, MAX_SAMPLES};
-use crate::py_repr::{py_float_repr, py_str_repr_start};
-use crate::timeparse::parse_iso_micros;
-use crate::wide::wide;
+use crate::group::{GroupIndex, NO_GROUP};
+use crate::ingest::{shorten, IngestReport, InvalidSample, FIELDS, MAX_SAMPLES};
+
+mod describe;
+mod flags;
+mod numbers;
+mod timestamps;
+
+use describe::describe;
+use flags::flag_column;
+pub(crate) use flags::{integers, per_integer_type};
+use numbers::number_column;
+use timestamps::timestamps;
 
 /// Rows converted per pass of one-pattern input, while the pass before is reduced on the
 /// other core. Each pass has costs of its own (a join of the two threads, the chunk's
@@ -309,24 +318,6 @@ impl Slice {
     }
 }
 
-/// Values per branch-free block of `number_column`'s checks.
-const NUMBER_BLOCK: usize = 256;
-
-/// Whether every value lies in [0, `max`] (NaN does not) and none is -0.0: checked in
-/// branch-free blocks the compiler vectorizes (AVX2 where the CPU has it: `wide`). Of the
-/// values in range only -0.0 has the sign bit: an OR of the bits tells, where a 64-bit
-/// compare per value would not vectorize on baseline x86-64.
-fn usable_as_they_are(values: &[f64], max: f64) -> bool {
-    wide(|| {
-        values.chunks(NUMBER_BLOCK).all(|block| {
-            let (ok, bits) = block.iter().fold((true, 0u64), |(ok, bits), &x| {
-                ((ok & (x >= 0.0)) & (x <= max), bits | x.to_bits())
-            });
-            ok && bits >> 63 == 0
-        })
-    })
-}
-
 #[allow(clippy::too_many_arguments)]
 fn convert_slice(
     columns: &[Option<ArrayRef>],
@@ -512,465 +503,12 @@ pub(crate) fn all_null(col: &ArrayRef) -> bool {
     col.is_empty() || col.logical_nulls().is_some_and(|nulls| nulls.null_count() == col.len())
 }
 
-fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError> {
-    debug_assert_eq!(col.len(), s.len);
-    // Microseconds are read in place (a null's slot is marked below) or copied in whole;
-    // every other form fills a row at a time.
-    let micros = match col.data_type() {
-        DataType::Timestamp(TimeUnit::Microsecond, _) => Some(col.as_primitive::<TimestampMicrosecondType>().values()),
-        DataType::Int64 => Some(col.as_primitive::<Int64Type>().values()),
-        _ => None,
-    };
-    match micros {
-        Some(values) if s.share_buffers => s.ts.share(values.clone()),
-        Some(values) => s.ts.cleared().extend_from_slice(values),
-        None => s.ts.cleared().resize(s.len, 0),
-    }
-    if all_null(col) {
-        for row in 0..col.len() {
-            s.mark(row, TIMESTAMP);
-        }
-        return Ok(());
-    }
-    // Generic (not a closure over `&dyn Fn`): each unit gets its own loop, and microseconds
-    // are read in place.
-    fn scale(values: &[i64], to_micros: impl Fn(i64) -> Option<i64>, s: &mut Slice) {
-        let (ts, mut bad) = (s.ts.vec_mut(), Vec::new());
-        for (row, &v) in values.iter().enumerate() {
-            match to_micros(v) {
-                Some(us) => ts[row] = us,
-                None => bad.push(row),
-            }
-        }
-        for row in bad {
-            s.mark(row, TIMESTAMP);
-        }
-    }
-    match col.data_type() {
-        DataType::Timestamp(unit, _) => match unit {
-            TimeUnit::Second => scale(
-                col.as_primitive::<TimestampSecondType>().values(),
-                unit_to_micros(*unit),
-                s,
-            ),
-            TimeUnit::Millisecond => scale(
-                col.as_primitive::<TimestampMillisecondType>().values(),
-                unit_to_micros(*unit),
-                s,
-            ),
-            TimeUnit::Microsecond => {} // taken above
-            TimeUnit::Nanosecond => scale(
-                col.as_primitive::<TimestampNanosecondType>().values(),
-                unit_to_micros(*unit),
-                s,
-            ),
-        },
-        DataType::Int64 => {} // taken above
-        DataType::Date32 => {
-            // Days past about 292,000 years from 1970 have no microsecond count in an i64.
-            let days = col.as_primitive::<Date32Type>().values();
-            for (row, &d) in days.iter().enumerate() {
-                match i64::from(d).checked_mul(MICROS_PER_DAY) {
-                    Some(us) => s.ts[row] = us,
-                    None => s.mark(row, TIMESTAMP),
-                }
-            }
-        }
-        DataType::Date64 => scale(
-            col.as_primitive::<Date64Type>().values(),
-            |ms: i64| ms.checked_mul(1_000),
-            s,
-        ),
-        DataType::Dictionary(_, _) => {
-            // Dictionary-encoded ISO strings: each distinct string is parsed once.
-            let any = col.as_any_dictionary();
-            let values = StringColumn::new(any.values().as_ref())
-                .ok_or_else(|| unsupported(TIMESTAMP, col.data_type(), "a dictionary of ISO-8601 strings"))?;
-            let parsed = (0..any.values().len())
-                .map(|i| match values.get(i) {
-                    None => Ok(None),
-                    Some(v) => utf8(v, TIMESTAMP).map(|v| parse_iso_micros(v).ok()),
-                })
-                .collect::<Result<Vec<Option<i64>>, CoreError>>()?;
-            let (mut bad, mut beyond) = (Vec::new(), Vec::new());
-            for_each_key(any, |row, k| match parsed.get(k) {
-                Some(&Some(us)) => s.ts[row] = us,
-                Some(None) => bad.push(row),
-                None => beyond.push(row),
-            });
-            // A null row's key is a placeholder (the row is marked missing below).
-            let nulls = col.logical_nulls();
-            if beyond.iter().any(|&row| nulls.as_ref().is_none_or(|n| n.is_valid(row))) {
-                return Err(key_out_of_range(any, TIMESTAMP));
-            }
-            for row in bad.into_iter().chain(beyond) {
-                s.mark(row, TIMESTAMP);
-            }
-        }
-        _ => {
-            let strings = StringColumn::new(col).ok_or_else(|| {
-                unsupported(
-                    TIMESTAMP,
-                    col.data_type(),
-                    "a timestamp, int64 epoch microseconds, a date or ISO-8601 strings",
-                )
-            })?;
-            for row in 0..col.len() {
-                match strings
-                    .get(row)
-                    .map(|text| utf8(text, TIMESTAMP))
-                    .transpose()?
-                    .map(parse_iso_micros)
-                {
-                    Some(Ok(us)) => s.ts[row] = us,
-                    Some(Err(_)) => s.mark(row, TIMESTAMP),
-                    None => {}
-                }
-            }
-        }
-    }
-    // A null timestamp is a missing one: the row is invalid.
-    if let Some(nulls) = col.logical_nulls() {
-        for row in nulls.iter().enumerate().filter(|(_, valid)| !valid).map(|(row, _)| row) {
-            s.mark(row, TIMESTAMP);
-        }
-    }
-    Ok(())
-}
-
-fn unit_to_micros(unit: TimeUnit) -> fn(i64) -> Option<i64> {
-    match unit {
-        TimeUnit::Second => |v| v.checked_mul(MICROS_PER_SECOND),
-        TimeUnit::Millisecond => |v| v.checked_mul(1_000),
-        TimeUnit::Microsecond => Some,
-        TimeUnit::Nanosecond => |v| Some(v.div_euclid(1_000)),
-    }
-}
-
-// -- flags --------------------------------------------------------------------------------
-
-/// Byte `j` of `BYTE_BITS[b]` is bit `j` of `b` (0 or 1): eight bitmap bits as eight
-/// flag bytes, which a multiply by the flag's bit turns into the flags to OR in.
-const BYTE_BITS: [u64; 256] = {
-    let mut table = [0u64; 256];
-    let mut b = 0;
-    while b < 256 {
-        let mut j = 0;
-        while j < 8 {
-            table[b] |= ((b as u64 >> j) & 1) << (8 * j);
-            j += 1;
-        }
-        b += 1;
-    }
-    table
-};
-
-fn flag_column(col: Option<&ArrayRef>, field: usize, default: bool, bit: u8, s: &mut Slice) -> Result<(), CoreError> {
-    // The bit records the *non-default* case: success/timeout true, or gates failed.
-    let set_when = !default;
-    let Some(col) = col.filter(|c| !all_null(c)) else {
-        return Ok(());
-    };
-    let nulls = col.logical_nulls();
-    let valid = |row: usize| nulls.as_ref().is_none_or(|n| n.is_valid(row));
-    match col.data_type() {
-        DataType::Null => {}
-        DataType::Boolean if nulls.is_none() => {
-            // 64 rows per bitmap word, each byte of it spread into eight flag bytes by a
-            // table (a load, a multiply and an OR per eight rows): no per-row bit lookup or
-            // validity check.
-            let values = col.as_boolean().values();
-            let chunks = values.inner().bit_chunks(values.offset(), values.len());
-            let flip = if set_when { 0 } else { u64::MAX };
-            let bit = u64::from(bit);
-            let spread = |flags: &mut [u8], word: u64| {
-                for (eight, byte) in flags.chunks_mut(8).zip(word.to_le_bytes()) {
-                    let set = (BYTE_BITS[byte as usize] * bit).to_le_bytes();
-                    match <&mut [u8; 8]>::try_from(&mut *eight) {
-                        Ok(eight) => *eight = (u64::from_le_bytes(*eight) | u64::from_le_bytes(set)).to_le_bytes(),
-                        Err(_) => eight.iter_mut().zip(set).for_each(|(flag, set)| *flag |= set),
-                    }
-                }
-            };
-            let mut flags = s.flags.chunks_exact_mut(64);
-            for (word, flags) in chunks.iter().zip(&mut flags) {
-                spread(flags, word ^ flip);
-            }
-            spread(flags.into_remainder(), chunks.remainder_bits() ^ flip);
-        }
-        DataType::Boolean => {
-            let values = col.as_boolean();
-            for row in 0..col.len() {
-                if valid(row) && values.value(row) == set_when {
-                    s.flags[row] |= bit;
-                }
-            }
-        }
-        dt if dt.is_integer() => {
-            let ints = integers(col).ok_or_else(|| unsupported(field, dt, "booleans or integers 0/1"))?;
-            for (row, v) in ints.into_iter().enumerate() {
-                if !valid(row) {
-                    continue;
-                }
-                match v {
-                    0 | 1 if (v == 1) == set_when => s.flags[row] |= bit,
-                    0 | 1 => {}
-                    _ => s.mark(row, field),
-                }
-            }
-        }
-        dt => return Err(unsupported(field, dt, "booleans or integers 0/1")),
-    }
-    Ok(())
-}
-
-/// `$widen!(T)` for the Arrow integer type `T` that `$data_type` is, else `$other`.
-macro_rules! per_integer_type {
-    ($data_type:expr, $widen:ident, $other:expr) => {
-        match $data_type {
-            DataType::Int8 => $widen!(Int8Type),
-            DataType::Int16 => $widen!(Int16Type),
-            DataType::Int32 => $widen!(Int32Type),
-            DataType::Int64 => $widen!(Int64Type),
-            DataType::UInt8 => $widen!(UInt8Type),
-            DataType::UInt16 => $widen!(UInt16Type),
-            DataType::UInt32 => $widen!(UInt32Type),
-            DataType::UInt64 => $widen!(UInt64Type),
-            _ => $other,
-        }
-    };
-}
-pub(crate) use per_integer_type;
-
-/// An integer column widened to i64. u64 values above i64::MAX saturate (invalid as
-/// flags, their only use here); numbers and pattern ids read u64 columns themselves.
-pub(crate) fn integers(col: &dyn Array) -> Option<Vec<i64>> {
-    macro_rules! widen {
-        ($t:ty) => {
-            col.as_primitive::<$t>()
-                .values()
-                .iter()
-                .map(|&v| i64::try_from(v).unwrap_or(i64::MAX))
-                .collect()
-        };
-    }
-    Some(per_integer_type!(col.data_type(), widen, return None))
-}
-
-// -- numbers ------------------------------------------------------------------------------
-
-/// Writes every row of its target column: the value, or NaN (missing, or invalid and
-/// marked).
-fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &mut Slice) -> Result<(), CoreError> {
-    let target = if field == EXECUTION_TIME {
-        &mut s.times
-    } else {
-        &mut s.quality
-    };
-    let Some(col) = col.filter(|c| !all_null(c)) else {
-        target.cleared().resize(s.len, f64::NAN);
-        return Ok(());
-    };
-    debug_assert_eq!(col.len(), s.len);
-    // Values must be finite: with a finite upper bound, the range check rejects infinities
-    // (and NaN fails both of its comparisons).
-    let max = max.min(f64::MAX);
-    let in_range = |x: f64| (0.0..=max).contains(&x);
-    // (A validity buffer without nulls, common in sliced or concatenated arrays, is none.)
-    let nulls = col.logical_nulls().filter(|n| n.null_count() > 0);
-    let f64s = col.as_primitive_opt::<Float64Type>();
-    if let Some(f64s) = f64s.filter(|_| nulls.is_none() && s.share_buffers) {
-        // The common case, float64 values all valid and none -0.0 (which the copy writes as
-        // 0.0): read in place.
-        if usable_as_they_are(f64s.values(), max) {
-            target.share(f64s.values().clone());
-            return Ok(());
-        }
-    }
-    let converted;
-    let values: &[f64] = match f64s {
-        Some(f64s) => f64s.values(),
-        None => {
-            converted = floats(col).ok_or_else(|| unsupported(field, col.data_type(), "a float or integer type"))?;
-            &converted
-        }
-    };
-    let mut bad_rows = Vec::new();
-    let mut check_rows = |first: usize, values: &[f64], target: &mut Vec<f64>| {
-        target.extend(values.iter().enumerate().map(|(i, &x)| {
-            let row = first + i;
-            // (`+ 0.0` turns -0.0 into 0.0.)
-            if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
-                f64::NAN // missing
-            } else if in_range(x) {
-                x + 0.0
-            } else {
-                bad_rows.push(row);
-                f64::NAN
-            }
-        }));
-    };
-    let target = target.cleared();
-    target.reserve(values.len());
-    for (block, values) in values.chunks(NUMBER_BLOCK).enumerate() {
-        // Without nulls, a block of valid values (nearly always) is checked and copied in
-        // branch-free loops the compiler vectorizes; any other block goes row by row.
-        let all_valid = nulls.is_none() && values.iter().fold(true, |ok, &x| ok & in_range(x));
-        if all_valid {
-            target.extend(values.iter().map(|&x| x + 0.0));
-        } else {
-            check_rows(block * NUMBER_BLOCK, values, target);
-        }
-    }
-    for row in bad_rows {
-        s.mark(row, field);
-    }
-    Ok(())
-}
-
-/// A numeric column as f64 (Null type: all NaN, i.e. missing).
-fn floats(col: &ArrayRef) -> Option<Vec<f64>> {
-    macro_rules! widen {
-        ($t:ty) => {
-            col.as_primitive::<$t>()
-                .values()
-                .iter()
-                .map(|&v| v as f64)
-                .collect()
-        };
-    }
-    Some(match col.data_type() {
-        DataType::Float64 => col.as_primitive::<Float64Type>().values().to_vec(),
-        DataType::Float32 => widen!(Float32Type),
-        DataType::Float16 => col
-            .as_primitive::<Float16Type>()
-            .values()
-            .iter()
-            .map(|v| v.to_f64())
-            .collect(),
-        DataType::Null => vec![f64::NAN; col.len()],
-        // Decimals (DuckDB's and PostgreSQL's NUMERIC) as Python's float(Decimal) reads
-        // them: the nearest double to the exact value.
-        DataType::Decimal32(_, scale) => decimals(col.as_primitive::<Decimal32Type>().values(), *scale),
-        DataType::Decimal64(_, scale) => decimals(col.as_primitive::<Decimal64Type>().values(), *scale),
-        DataType::Decimal128(_, scale) => decimals(col.as_primitive::<Decimal128Type>().values(), *scale),
-        DataType::Decimal256(_, scale) => decimals(col.as_primitive::<Decimal256Type>().values(), *scale),
-        // (Integers each to the nearest double, as Python's float(int).)
-        data_type => per_integer_type!(data_type, widen, return None),
-    })
-}
-
-/// The text of the decimal at `row` of a decimal column.
-fn decimal_text(col: &ArrayRef, row: usize) -> Option<String> {
-    Some(match col.data_type() {
-        DataType::Decimal32(..) => col.as_primitive::<Decimal32Type>().value_as_string(row),
-        DataType::Decimal64(..) => col.as_primitive::<Decimal64Type>().value_as_string(row),
-        DataType::Decimal128(..) => col.as_primitive::<Decimal128Type>().value_as_string(row),
-        DataType::Decimal256(..) => col.as_primitive::<Decimal256Type>().value_as_string(row),
-        _ => return None,
-    })
-}
-
-/// Unscaled decimal integers with `scale` digits after the point, each as the nearest
-/// double (Rust's float parsing rounds correctly; dividing by a power of ten would not).
-fn decimals<T: std::fmt::Display>(unscaled: &[T], scale: i8) -> Vec<f64> {
-    unscaled
-        .iter()
-        .map(|v| format!("{v}e{}", -i32::from(scale)).parse().unwrap_or(f64::NAN))
-        .collect()
-}
-
-// -- strings ------------------------------------------------------------------------------
-
-/// The text at `row` of a string column, plain or dictionary-encoded; None for other
-/// types (a null or text that is not UTF-8 reads as "", never checked as an id or time).
-fn text_at(col: &ArrayRef, row: usize) -> Option<&str> {
-    if let Some(any) = col.as_any_dictionary_opt() {
-        let values = StringColumn::new(any.values().as_ref())?;
-        return Some(values.get(key_at(any, row)).unwrap_or_default());
-    }
-    StringColumn::new(col.as_ref()).map(|strings| strings.get(row).unwrap_or_default())
-}
-
-/// The u64 id at `row` of a u64 column or of a dictionary of u64 values (a pandas
-/// categorical of such ids): a valid one marked invalid is beyond i64. None otherwise, or
-/// where the dictionary value is null (a missing id).
-fn unsigned_id_at(col: &ArrayRef, row: usize) -> Option<u64> {
-    let (values, at) = match col.as_any_dictionary_opt() {
-        Some(any) => (any.values(), key_at(any, row)),
-        None => (col, row),
-    };
-    let ids = values.as_primitive_opt::<UInt64Type>()?;
-    (at < ids.len() && ids.is_valid(at)).then(|| ids.value(at))
-}
-
-/// Python-like repr of the bad value at `row` and why it is bad (the same reasons as the
-/// list-of-dicts reader).
-fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
-    // The row alone, as a one-row slice (no copy): the helpers below convert or scan whole
-    // columns, and a batch describes up to a few rows per pattern, so over the full column
-    // 1M bad rows over 10,000 patterns took minutes (quadratic), now a second.
-    let (col, row) = (&col.slice(row, 1), 0);
-    let null = col.logical_nulls().is_some_and(|n| n.is_null(row));
-    if !null && field == GROUP {
-        if let Some(id) = unsigned_id_at(col, row) {
-            return (id.to_string(), "is too large an int".into());
-        }
-        if let Some(text) = text_at(col, row) {
-            return (py_str_repr_start(text, MAX_REPR_CHARS), BLANK_ID.into());
-        }
-    }
-    if null || field == GROUP {
-        return ("<missing>".into(), "required field is missing".into());
-    }
-    if field == TIMESTAMP {
-        if let Some(text) = text_at(col, row) {
-            let reason = parse_iso_micros(text).err().unwrap_or("is not a valid date-time");
-            return (py_str_repr_start(text, MAX_REPR_CHARS), reason.into());
-        }
-        let raw = match col.data_type() {
-            DataType::Timestamp(TimeUnit::Second, _) => col.as_primitive::<TimestampSecondType>().value(row),
-            DataType::Timestamp(TimeUnit::Millisecond, _) => col.as_primitive::<TimestampMillisecondType>().value(row),
-            DataType::Date64 => col.as_primitive::<Date64Type>().value(row),
-            DataType::Date32 => i64::from(col.as_primitive::<Date32Type>().value(row)),
-            _ => col.as_primitive_opt::<Int64Type>().map_or(0, |a| a.value(row)),
-        };
-        return (
-            format!("{raw} ({})", col.data_type()),
-            "is out of the supported date-time range".into(),
-        );
-    }
-    if let Some(values) = floats(col) {
-        let x = values[row];
-        let reason = if field == EXECUTION_TIME || field == QUALITY {
-            if !x.is_finite() {
-                "must be a finite number".to_owned()
-            } else if field == QUALITY {
-                "must be within [0, 1]".to_owned()
-            } else {
-                "must be >= 0".to_owned()
-            }
-        } else {
-            "must be a bool (or the int 0 or 1)".to_owned()
-        };
-        let repr = if let Some(unsigned) = col.as_primitive_opt::<UInt64Type>() {
-            unsigned.value(row).to_string() // beyond i64: not widened
-        } else if let Some(text) = decimal_text(col, row) {
-            format!("Decimal('{text}')") // as pyarrow gives it
-        } else if col.data_type().is_integer() {
-            integers(col).map_or_else(|| format!("{x}"), |ints| ints[row].to_string())
-        } else {
-            py_float_repr(x)
-        };
-        return (repr, reason);
-    }
-    ("<value>".into(), "is invalid".into())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::numbers::{usable_as_they_are, NUMBER_BLOCK};
     use super::*;
     use crate::columns::{file_extension, UNKNOWN};
+    use arrow_array::types::*;
     use std::sync::Arc;
 
     use arrow_array::builder::StringDictionaryBuilder;

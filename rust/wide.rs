@@ -8,7 +8,7 @@
 //! check of a range's instants (`calendar::non_decreasing`), the counting of tiny
 //! dictionaries' keys (`count_tiny`) and of records' flags (`accumulator::count_flags`),
 //! the quality scores' fixed-point sums (`exact_sum::fixed_point_sum`), the range check
-//! of numbers read in place (`arrow_ingest::usable_as_they_are`). Both
+//! of numbers read in place (`arrow_ingest::numbers::usable_as_they_are`). Both
 //! compilations compute the same thing (the tests run both, in an optimized build in CI):
 //! only the instructions chosen differ. A wrapped loop must inline into its closure (a
 //! function it calls is `#[inline(always)]`), and the closure into the AVX2 function, or
