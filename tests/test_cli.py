@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -165,6 +166,30 @@ def test_demo_pattern_option_reports_that_pattern(capsys: pytest.CaptureFixture[
     assert "xml-config-converter" in report
     assert "ABANDONED" in report
     assert "no recent use" in report
+
+
+def test_demo_suggested_commands_run_on_its_file_and_data(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A path with a space is quoted, and the rerun keeps the options that chose the data:
+    # `demo --pattern NAME` alone wrote the default file with the default seed and hour.
+    options = ["--db", "my demo.sqlite", "--seed", "8", "--now", NOW_ARG]
+    code, out, err = run(capsys, "demo", *options, "--save", "my runs.csv")
+    assert code == 0
+    text = " ".join(out.split())  # (the footer is wrapped to the width)
+    rerun = text.split("Full report of another pattern: ")[1].split(" NAME. ")[0]
+    suggested = text.split("Try the commands on the file: ")[1].removesuffix(
+        f" (the {GROWING.name})."
+    )
+    dashboard, analyze = suggested.split("; ")
+    saved = err.split("; try: ")[1].split("  (the ")[0]
+    for command in (dashboard, analyze, saved):
+        assert run(capsys, *shlex.split(command)[1:])[0] == 0
+    code, again, _ = run(capsys, *shlex.split(rerun)[1:], "xml-config-converter")
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.startswith(GROWING.name + " ")]
+    assert rows == [line for line in again.splitlines() if line.startswith(GROWING.name + " ")]
+    assert "ABANDONED" in again[again.index("═") :]
 
 
 def test_demo_json_has_every_pattern_in_to_dict_shape(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sqlite3
 import sys
 from datetime import UTC, datetime
@@ -170,9 +171,10 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     footer = (
         f"The results are stored in {database} too (table pattern_analytics). "
-        f"Full report of another pattern: {PROG} demo --pattern NAME. "
-        f"Try the commands on the file: {PROG} dashboard {database}; "
-        f"{PROG} analyze {database} --pattern {example.pattern_id} (the {example.name})."
+        f"Full report of another pattern: {_command('demo', *_same_data(args), '--pattern')} "
+        f"NAME. Try the commands on the file: {_command('dashboard', database)}; "
+        f"{_command('analyze', database, '--pattern', example.pattern_id)} "
+        f"(the {example.name})."
     )
 
     def view(width: int, unicode: bool) -> View:
@@ -180,6 +182,26 @@ def run_demo(args: argparse.Namespace) -> int:
 
     emit(args, view)
     return EXIT_OK
+
+
+def _command(*arguments: object) -> str:
+    """A command line of this program to suggest, each argument quoted as a POSIX shell
+    needs it (a path with a space: `'my runs.sqlite'`)."""
+    return shlex.join([PROG, *map(str, arguments)])
+
+
+def _same_data(args: argparse.Namespace) -> list[str]:
+    """The options of this run that chose its data and report (--db, --seed, --now,
+    --tz), where not the defaults: `demo --pattern NAME` without them wrote and reported
+    other data (the default file, seed and hour)."""
+    options = {
+        "--db": None if args.db == DEMO_DATABASE else str(args.db),
+        "--seed": None if args.seed == DEFAULT_SEED else str(args.seed),
+        "--now": None if args.now is None else args.now.isoformat(),
+        "--tz": None if args.tz == "UTC" else args.tz,
+    }
+    given = [(option, value) for option, value in options.items() if value is not None]
+    return [word for pair in given for word in pair]
 
 
 async def _demo_analyses(args: argparse.Namespace, database: Path, now: datetime) -> list[Analysis]:
@@ -227,6 +249,6 @@ def _save_demo(path: Path, records: dict[str, list[dict[str, Any]]]) -> None:
     example = DEMO_PATTERNS[0]
     print(
         f"{PROG}: wrote {len(rows):,} demo records to {path}; try: "
-        f"{PROG} analyze {path} --pattern {example.pattern_id}  (the {example.name})",
+        f"{_command('analyze', path, '--pattern', example.pattern_id)}  (the {example.name})",
         file=sys.stderr,
     )
