@@ -81,10 +81,11 @@ FALSE_TEXTS = frozenset({"false", "f", "no", "n", "0"})
 
 def typed_text(name: str, text: str) -> Any:
     """The value a text holds for record field `name`, where a source stores every value
-    as text (a CSV cell, a column SQLite's `.import` made): a flag from
-    true/false/yes/no/1/0, a number by `float()`, any other field's text as it is. A
-    text that does not convert is returned unchanged, so that the core reports it as an
-    invalid value of the field. (An empty text, a missing value, is the caller's.)"""
+    as text (a CSV cell, a column SQLite's `.import` made): a flag from true/false, t/f,
+    yes/no, y/n or 1/0 (any case, trimmed), a number by `float()`, any other field's
+    text as it is. A text that does not convert is returned unchanged, so that the core
+    reports it as an invalid value of the field. (An empty text, a missing value, is the
+    caller's.)"""
     if name in FLAG_FIELDS:
         folded = text.strip().lower()
         if folded in TRUE_TEXTS:

@@ -605,7 +605,8 @@ def _numbers(pa: Any, column: Any) -> Any:
 
 
 def _flags(pa: Any, column: Any) -> Any:
-    """true/false/yes/no/1/0 (any case, trimmed) as booleans; None if a cell is other."""
+    """true/false, t/f, yes/no, y/n, 1/0 (any case, trimmed) as booleans; None if a
+    cell is other."""
     pc = pa.compute
     folded = pc.utf8_lower(pc.utf8_trim_whitespace(column))
     true = pc.is_in(folded, value_set=pa.array(sorted(TRUE_TEXTS)))

@@ -13,11 +13,11 @@ reason. `LoadedRecords.locations` maps each record back to where it came from
 ("line 12"), so that report can point into the file.
 
 CSV cells are typed by column name, never guessed from the text (an agent called "1"
-stays a str): booleans (`success`, `quality_gates_passed`, `timeout`) from
-true/false/yes/no/1/0, numbers (`execution_time_ms`, `quality_score`) with `float()`,
-everything else, timestamps included, stays a str. An empty cell is a missing field.
-A cell that does not convert stays as written, so the core reports it as invalid. A row
-with fewer cells than the header has its last fields missing, as pandas and
+stays a str): booleans (`success`, `quality_gates_passed`, `timeout`) from true/false,
+t/f, yes/no, y/n or 1/0 in any case, numbers (`execution_time_ms`, `quality_score`) with
+`float()`, everything else, timestamps included, stays a str. An empty cell is a missing
+field. A cell that does not convert stays as written, so the core reports it as invalid.
+A row with fewer cells than the header has its last fields missing, as pandas and
 `csv.DictReader` read it; a row with more is an error, as there it names no column.
 """
 
