@@ -609,7 +609,7 @@ def test_invalid_records_of_an_arrow_file_are_located_by_line(tmp_path: Path) ->
 def test_record_lines_of_a_jsonl_file_are_its_non_blank_lines(text: str, chunk: int) -> None:
     """The counts the pyarrow JSONL reader's row count is checked against, read in
     chunks of any size (a line may span chunks)."""
-    from usage_analytics.sources.files import _record_lines
+    from usage_analytics.sources.arrow_text import _record_lines
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "lines.jsonl"

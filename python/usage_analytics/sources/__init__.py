@@ -17,9 +17,10 @@ where possible).
 
 One module per concern: `base` (interface, errors, table description), `timestamps`,
 `arrow` (pyarrow helpers), `records` (standard-library file readers and writers),
-`files`, `sqlite` (with `sqlite_table`: the executions table's layout and bulk writes,
-`sqlite_columns` and `sqlite_newest`), `postgres` (with `postgres_table`, `postgres_url`
-and `postgres_connection`).
+`files` (with `arrow_text`: CSV and JSON Lines read by pyarrow), `sqlite` (with
+`sqlite_table`: the executions table's layout and bulk writes, `sqlite_columns` and
+`sqlite_newest`), `postgres` (with `postgres_table`, `postgres_url` and
+`postgres_connection`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,259 @@
+"""CSV and JSON Lines read by pyarrow's readers, typed by record field exactly as the
+standard-library readers of `records` type them (see `sources.files`): each reader gives
+None where a value is one those types cannot hold as written, and `records` decides."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from usage_analytics.sources.base import (
+    FALSE_TEXTS,
+    FIELDS,
+    FLAG_FIELDS,
+    NUMBER_FIELDS,
+    PATTERN_ID,
+    TRUE_TEXTS,
+    TableSpec,
+)
+from usage_analytics.sources.records import ends_inside_a_quote, renamer
+
+__all__ = ["not_utf8", "read_csv_arrow", "read_jsonl_arrow"]
+
+
+def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
+    """CSV through pyarrow, every cell read as text then typed by record field as the
+    standard-library reader types it; None where that reader must decide."""
+    import pyarrow.csv as pacsv
+
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        header = next(csv.reader(stream), None)
+    if not header:
+        return None
+    rename = renamer(spec.columns)
+    names = [rename(name.strip()) for name in header]
+    present = [name for held in names for name in held]
+    if len(set(present)) != len(present) or "timestamp" not in present:
+        return None  # duplicate columns (the standard reader decides), or no time
+    positions = [f"c{index}" for index in range(len(header))]
+    reader = pacsv.open_csv(
+        path,
+        # (The header is skipped as a record: `skip_rows` counts lines, and a quoted
+        # line break in a column name made the rest of the header a row.)
+        read_options=pacsv.ReadOptions(column_names=positions, skip_rows_after_names=1),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(positions, pa.string()),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    # Block by block, each typed as it comes: the text of the number and flag columns
+    # is never all held at once (about 50 MB less at the peak for a million records).
+    typed, last_cell = [], None
+    for block in reader:
+        if block.num_rows:
+            last_cell = block.column(len(positions) - 1)[-1].as_py()
+        part = _typed(pa, _without_blank_rows(pa, pa.Table.from_batches([block])), names)
+        if part is None:
+            return None
+        typed.append(part)
+    if last_cell is not None and ends_inside_a_quote(path, [last_cell]):
+        return None
+    if not typed:  # (a header alone)
+        return _typed(pa, reader.schema.empty_table(), names)
+    return pa.concat_tables(typed)
+
+
+def _typed(pa: Any, table: Any, names: Sequence[Sequence[str]]) -> Any:
+    """A table of text columns typed by the record fields each is renamed to (`names`,
+    by position); None if a cell is no value of its field."""
+    arrays, kept = [], []
+    for text, held in zip(table.columns, names, strict=True):
+        for name in held:
+            column = text
+            if name in FLAG_FIELDS:
+                column = _flags(pa, column)
+            elif name in NUMBER_FIELDS:
+                column = _numbers(pa, column)
+            if column is None:
+                return None
+            arrays.append(column)
+            kept.append(name)
+    return pa.Table.from_arrays(arrays, names=kept)
+
+
+def _without_blank_rows(pa: Any, table: Any) -> Any:
+    """`table` without its rows of empty or whitespace-only cells, which the standard
+    reader skips (and so numbers its records without them, as `_lazy_lines` needs).
+    Arrow's whitespace is Python's `str.isspace` (tests/test_sources.py checks it); its
+    test makes no copy of the text, as a trim did (a file's size, held by the pool)."""
+    pc = pa.compute
+    blank = None
+    for column in table.columns:
+        empty = pc.or_kleene(
+            pc.or_kleene(pc.is_null(column), pc.utf8_is_space(column)),
+            pc.equal(pc.binary_length(column), 0),
+        )
+        blank = empty if blank is None else pc.and_kleene(blank, empty)
+    if blank is None or not pc.any(blank).as_py():
+        return table
+    return table.filter(pc.invert(blank))
+
+
+#: Number cells Arrow's parser reads as `float()` does (both round correctly): after
+#: ASCII blanks are trimmed, decimal digits with an optional sign, point and exponent.
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def _numbers(pa: Any, column: Any) -> Any:
+    """Number cells as `float()` reads them, in Arrow; None if a cell is not a number
+    (the standard reader keeps its text, for the core to report). Arrow's parser does
+    the plain cells; the few others `float()` takes (padded with Unicode blanks, with
+    `_` between digits, inf and nan spelt otherwise, other scripts' digits) are read
+    one by one in Python. Before, one such cell sent the whole file to the standard
+    reader, at several times the memory."""
+    pc = pa.compute
+    try:
+        numbers = column.cast(pa.float64())
+    except pa.ArrowInvalid:
+        pass
+    else:
+        # Arrow's parser also reads C's "nan(...)" ("-nan(ind)" from Microsoft's C
+        # library), which float() does not: its non-finite cells are checked by float().
+        other = pc.fill_null(pc.invert(pc.is_finite(numbers)), False)
+        if pc.any(other).as_py():
+            try:
+                for text in column.filter(other).to_pylist():
+                    float(text)
+            except ValueError:
+                return None
+        return numbers
+    column = pc.ascii_trim(column.combine_chunks(), " \t\n\r\x0b\x0c")
+    odd = pc.and_kleene(
+        pc.is_valid(column), pc.invert(pc.match_substring_regex(column, _PLAIN_NUMBER))
+    )
+    try:
+        values = [float(text) for text in column.filter(odd).to_pylist()]
+    except ValueError:
+        return None
+    plain = pc.if_else(odd, pa.scalar(None, pa.string()), column).cast(pa.float64())
+    return pc.replace_with_mask(plain, odd, pa.array(values, pa.float64()))
+
+
+def _flags(pa: Any, column: Any) -> Any:
+    """true/false, t/f, yes/no, y/n, 1/0 (any case, trimmed) as booleans; None if a
+    cell is other."""
+    pc = pa.compute
+    folded = pc.utf8_lower(pc.utf8_trim_whitespace(column))
+    true = pc.is_in(folded, value_set=pa.array(sorted(TRUE_TEXTS)))
+    false = pc.is_in(folded, value_set=pa.array(sorted(FALSE_TEXTS)))
+    other = pc.and_(pc.is_valid(column), pc.invert(pc.or_(true, false)))
+    if pc.any(other).as_py():
+        return None
+    return pc.if_else(pc.is_null(column), pa.scalar(None, pa.bool_()), true)
+
+
+def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
+    """JSON Lines through pyarrow with the record fields' types; a value of another JSON
+    type raises, and the standard-library reader decides."""
+    import pyarrow.json as pajson
+
+    if path.stat().st_size == 0:
+        return None
+    types: dict[str, Any] = {PATTERN_ID: pa.string(), "timestamp": pa.string()}
+    integer_flags = _integer_flags(path, spec)
+    for name in FIELDS[1:]:
+        if name in FLAG_FIELDS:
+            # (A flag written 0/1 is read as integers, which the core takes as records'
+            # ints: judged 0/1 or invalid. A file mixing the spellings in one field goes
+            # to the standard reader.)
+            types[name] = pa.int64() if name in integer_flags else pa.bool_()
+        elif name in NUMBER_FIELDS:
+            types[name] = pa.float64()
+        else:
+            types[name] = pa.string()
+    if len({spec.column(name) for name in types}) < len(types):
+        return None  # a key feeds two fields: the standard reader copies it to both
+    schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
+    table = pajson.read_json(
+        path,
+        parse_options=pajson.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"
+        ),
+    )
+    lines, objects = _record_lines(path)
+    if not_utf8(pa, table) is not None:
+        return None  # pyarrow's JSON reader does not check: the standard one names the line
+    if not table.num_rows == lines == objects or _has_empty_row(pa, table):
+        # pyarrow reads two objects on one line, an object over several lines, and a
+        # `null` line as a row of nulls (as it reads `{}`): the standard reader refuses
+        # them, naming the line (and reads `{}` as a record without fields).
+        return None
+    return table.rename_columns(list(types))
+
+
+def _integer_flags(path: Path, spec: TableSpec) -> set[str]:
+    """The flag fields the file's first record writes as JSON integers (as SQLite's 0/1
+    booleans are exported), to be read as such from every line."""
+    with path.open("rb") as file:
+        first = next((line for line in file if line.strip(_BLANK + b"\n")), b"")
+    try:
+        record = json.loads(first)
+    except (ValueError, RecursionError):  # (the readers report it)
+        return set()
+    if not isinstance(record, dict):
+        return set()
+    return {
+        name
+        for name in FLAG_FIELDS
+        if type(record.get(spec.column(name))) is int  # (not bool)
+    }
+
+
+#: The bytes a blank line may hold besides its newline (ASCII whitespace).
+_BLANK = b" \t\r\x0b\x0c"
+
+
+def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
+    """The lines of a file holding something other than ASCII whitespace, and how many
+    of them start with `{` (in chunks, each stripped of that whitespace by C code; a
+    line is classed in the chunk holding its first other byte)."""
+    lines = objects = 0
+    inside = False  # the previous chunk ended inside a line already counted
+    with path.open("rb") as file:
+        while chunk := file.read(chunk_size):
+            segments = chunk.translate(None, _BLANK).split(b"\n")
+            if inside and segments[0]:
+                segments[0] = b""  # the rest of that line
+            lines += len(segments) - segments.count(b"")
+            objects += sum(1 for segment in segments if segment[:1] == b"{")
+            inside = bool(segments[-1]) or (inside and len(segments) == 1)
+    return lines, objects
+
+
+def not_utf8(pa: Any, table: Any) -> str | None:
+    """The first string column of `table` holding bytes that are not UTF-8, if any
+    (Parquet and pyarrow's JSON reader hand them over unchecked; every later step, down
+    to a pattern id's text, would fail on them). Callers pass only the columns read."""
+    for field, column in zip(table.schema, table.columns, strict=True):
+        kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            try:
+                column.validate(full=True)
+            except pa.ArrowInvalid:
+                return str(field.name)
+    return None
+
+
+def _has_empty_row(pa: Any, table: Any) -> bool:
+    """Whether a row of `table` has no value at all."""
+    empty = None
+    for column in table.columns:
+        missing = pa.compute.is_null(column)
+        empty = missing if empty is None else pa.compute.and_(empty, missing)
+    return empty is not None and bool(pa.compute.any(empty).as_py())
