@@ -1,0 +1,401 @@
+//! Finalizing an accumulator: the analytics of its summaries (frequency, success,
+//! performance, the trend and its class, the distribution).
+
+use super::Accumulator;
+use crate::bucket_counts::{rate_per_day, TrendGrid};
+use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
+use crate::exact_trend::ExactGrid;
+use crate::metrics::*;
+use crate::regression::{ols_on, ols_sparse, Axis, LinearFit};
+
+impl Accumulator {
+    pub fn finalize(self) -> Analytics {
+        let grid = self.trend_grid();
+        self.finalize_with(grid.as_ref())
+    }
+
+    /// What the trend of accumulators of these settings needs computed once for all of
+    /// them (their window's `TrendGrid`), if they have a trend.
+    pub fn trend_grid(&self) -> Option<TrendGrid> {
+        self.families.trends.then(|| TrendGrid::new(&self.window))
+    }
+
+    /// `finalize`, with the `trend_grid` of these settings (computed here if not given, or
+    /// given for another window).
+    pub fn finalize_with(mut self, grid: Option<&TrendGrid>) -> Analytics {
+        let days = self.window.days();
+        let n = self.count;
+        let usage = Usage {
+            total_executions: n,
+            executions_per_day: n as f64 / days.max(1.0),
+            executions_per_week: n as f64 / (days / 7.0).max(1.0),
+            executions_per_month: n as f64 / (days / 30.0).max(1.0),
+            unique_contexts: self.contexts.distinct(),
+            unique_users: self.agents.distinct(),
+            peak_daily_usage: self.day_counts.iter().map(|(_, c)| c).max().unwrap_or(0),
+            time_since_last_use: self
+                .latest
+                .map(|latest| (self.window.end - latest) as f64 / MICROS_PER_HOUR as f64),
+        };
+        let failures = n - self.success;
+        let success = Success {
+            success_count: self.success,
+            failure_count: failures,
+            success_rate: ratio(self.success, n),
+            error_rate: ratio(failures, n),
+            timeout_count: self.timeouts,
+            quality_gate_failures: self.gate_failures,
+            avg_quality_score: if self.quality_count == 0 {
+                0.0
+            } else {
+                self.quality_sum.value() / self.quality_count as f64
+            },
+        };
+        let analytics_quality_score = if n == 0 {
+            0.0
+        } else {
+            0.7 * (n as f64 / 100.0).min(1.0) + 0.3 * (days / 30.0).min(1.0)
+        };
+        let performance = self.families.performance.then(|| self.performance());
+        let trend = self.families.trends.then(|| self.trend(grid));
+        let distribution = self.families.distribution.then(|| self.distribution());
+        Analytics {
+            usage,
+            success,
+            performance,
+            trend,
+            distribution,
+            analytics_quality_score,
+        }
+    }
+
+    fn performance(&mut self) -> Performance {
+        self.durations.performance()
+    }
+
+    fn trend(&self, grid: Option<&TrendGrid>) -> Trend {
+        let window = self.window;
+        let t = self.thresholds;
+        let k = window.buckets;
+        let day = MICROS_PER_DAY as f64;
+        let own_grid;
+        let grid = match grid {
+            Some(grid) if grid.window == window => grid,
+            _ => {
+                // Another window's grid would misplace every bucket: recomputed, not trusted.
+                own_grid = TrendGrid::new(&window);
+                &own_grid
+            }
+        };
+        let RateShape {
+            fit,
+            acceleration,
+            first,
+            last,
+        } = match self.bucket_counts.as_dense() {
+            Some(counts) => self.dense_shape(counts, grid),
+            None => self.sparse_shape(grid),
+        };
+        let (fit, velocity_significant, acceleration, last) = match self.exact_answers(fit, t.min_t_statistic) {
+            Exact::Fit(fit, significant) => (fit, significant, acceleration, last),
+            // (Its halves and quarters are flat too: no acceleration, no growth.)
+            Exact::Flat(fit) => (fit, true, 0.0, first),
+        };
+        let velocity = if k < 2 { 0.0 } else { fit.slope };
+        let growth_percentage = if k < 2 || (first == 0.0 && last == 0.0) {
+            0.0
+        } else if first == 0.0 {
+            100.0
+        } else {
+            (last - first) / first * 100.0
+        };
+        let (mut first_half, mut both, mut new_in_second) = (0u64, 0u64, 0u64);
+        for (&first, &last) in self.agent_first_seen.iter().zip(&self.agent_last_seen) {
+            if first > last {
+                continue; // no record of this agent
+            }
+            // Active in the first half iff its earliest instant is; in the second iff its
+            // latest is.
+            let (a, b) = (window.in_first_half(first), !window.in_first_half(last));
+            first_half += u64::from(a);
+            both += u64::from(a && b);
+            new_in_second += u64::from(!a && b);
+        }
+        let retention_rate = ratio(both, first_half);
+        let churn_rate = if first_half == 0 { 0.0 } else { 1.0 - retention_rate };
+        let second_half_weeks = window.span as f64 / 2.0 / (7.0 * day);
+        let adoption_rate = new_in_second as f64 / second_half_weeks;
+        let n = self.count;
+        let confidence_score = 0.7 * (n as f64 / 100.0).min(1.0) + 0.3 * (k as f64 / 10.0).min(1.0);
+        let recent = self
+            .latest
+            .is_some_and(|latest| ((window.end - latest) as f64) <= t.recent_fraction * window.span as f64);
+        let trend_type = if (velocity <= t.abandoned_velocity && n < t.abandoned_max_executions) || (n > 0 && !recent) {
+            TrendType::Abandoned
+        } else if n < t.emerging_max_executions {
+            TrendType::Emerging
+        } else if velocity > t.growing_velocity && velocity_significant {
+            TrendType::Growing
+        } else if velocity < t.declining_velocity && velocity_significant {
+            TrendType::Declining
+        } else {
+            TrendType::Stable
+        };
+        let time_series = self.families.time_series.then(|| {
+            let counts = self.bucket_counts.to_dense();
+            (0..k)
+                .map(|i| {
+                    let (start, end) = window.bucket_bounds(i);
+                    TimeBucket {
+                        start,
+                        end,
+                        executions: counts[i],
+                        rate_per_day: rate_per_day(&window, i, counts[i]),
+                    }
+                })
+                .collect()
+        });
+        let predictions = self.families.predictions.then(|| {
+            let horizon_days = window.days();
+            // (Below two buckets the fit's intercept is the mean rate and its slope 0.)
+            let (a, b) = (fit.intercept, velocity);
+            let predicted_daily_rate = (a + b * 1.5 * horizon_days).max(0.0);
+            Prediction {
+                horizon_days,
+                predicted_daily_rate,
+                predicted_executions: predicted_daily_rate * horizon_days,
+            }
+        });
+        Trend {
+            trend_type,
+            velocity,
+            acceleration,
+            adoption_rate,
+            retention_rate,
+            churn_rate,
+            growth_percentage,
+            confidence_score,
+            bucket_count: k as u64,
+            bucket_width_seconds: window.width as f64 / MICROS_PER_SECOND as f64,
+            velocity_significant,
+            time_series,
+            predictions,
+        }
+    }
+
+    /// `fit` and whether it is significant, with DESIGN.md's exact answers where floats
+    /// cannot give them (`exact_trend`): equal rates are a flat, perfect fit (in floats a
+    /// last bucket of another width may have a rate that differs in its last bit: a noise
+    /// slope, even with a residual sum of 0), and a t-statistic at `min_t` is significant
+    /// (in floats 2 may come out 1.9999999999999998). Only a fit near one of those is
+    /// checked, in O(buckets) integer sums; `Exact::Flat` where the rates are all equal.
+    fn exact_answers(&self, fit: LinearFit, min_t: f64) -> Exact {
+        let significant = fit.is_significant(min_t);
+        if fit.points < 3 || (fit.slope == 0.0 && fit.t_statistic.is_infinite()) {
+            return Exact::Fit(fit, significant); // (no slope fitted, or flat in floats too)
+        }
+        let days = self.window.span as f64 / MICROS_PER_DAY as f64;
+        // (A flat series' rates all hold records; the float slope's error grows with the
+        // rates' level over their spread: 1e-6 leaves room, and the check is rare.)
+        let noise = fit.slope.abs() * days <= 1e-9 * fit.intercept.abs() && self.bucket_counts.all_occupied();
+        let tie = fit.t_statistic.is_finite() && (fit.t_statistic - min_t).abs() <= 1e-6 * min_t.max(1.0);
+        if !noise && !tie {
+            return Exact::Fit(fit, significant);
+        }
+        let counts = self.bucket_counts.to_dense();
+        let exact = ExactGrid::new(&self.window);
+        if noise && exact.flat(&counts) {
+            return Exact::Flat(LinearFit::flat(rate_per_day(&self.window, 0, counts[0]), fit.points));
+        }
+        Exact::Fit(fit, exact.significant(&counts, min_t).unwrap_or(significant))
+    }
+
+    /// The fits of a window of dense counts: every bucket's rate in an array, on the x and
+    /// axes the grid holds for every pattern (computed for each pattern, they were a quarter
+    /// of finalizing a batch's pattern: BENCHMARKS.md, session 32).
+    fn dense_shape(&self, counts: &[u64], grid: &TrendGrid) -> RateShape {
+        let k = self.window.buckets;
+        let rate = grid.dense_rates(counts);
+        // (A fit of fewer than two points has slope 0.)
+        let slope = |axis: &Axis, rates: &[f64]| ols_on(axis, &grid.x, rates).slope;
+        let acceleration = if k < 3 {
+            0.0
+        } else {
+            let h = grid.second_half.start;
+            slope(&grid.second_half, &rate[h..]) - slope(&grid.first_half, &rate[..h])
+        };
+        let q = (k / 4).max(1);
+        RateShape {
+            fit: ols_on(&grid.whole, &grid.x, &rate),
+            acceleration,
+            first: mean(&rate[..q]),
+            last: mean(&rate[k - q..]),
+        }
+    }
+
+    /// The fits of a window of sparse counts (`TrendGrid`): O(occupied buckets).
+    fn sparse_shape(&self, grid: &TrendGrid) -> RateShape {
+        let k = self.window.buckets;
+        let rates = grid.rates(&self.bucket_counts);
+        let slope = |axis: &Axis, points: &[(usize, f64)]| ols_sparse(axis, &grid.x, points).slope;
+        let acceleration = if k < 3 {
+            0.0
+        } else {
+            let split = rates.partition_point(|&(i, _)| i < grid.second_half.start);
+            slope(&grid.second_half, &rates[split..]) - slope(&grid.first_half, &rates[..split])
+        };
+        let q = (k / 4).max(1);
+        // (Adding the empty buckets' zeros would leave the sum's bits as they are.)
+        let mean_of = |buckets: std::ops::Range<usize>| {
+            let inside = rates.iter().filter(|&&(i, _)| buckets.contains(&i));
+            inside.fold(0.0, |sum, &(_, rate)| sum + rate) / q as f64
+        };
+        RateShape {
+            fit: ols_sparse(&grid.whole, &grid.x, &rates),
+            acceleration,
+            first: mean_of(0..q),
+            last: mean_of(k - q..k),
+        }
+    }
+
+    fn distribution(&self) -> Distribution {
+        let present = |counts: &[u64]| -> Vec<(u8, u64)> {
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, &c)| c > 0)
+                .map(|(i, &c)| (i as u8, c))
+                .collect()
+        };
+        Distribution {
+            by_context_type: self.contexts.ranked(),
+            by_agent: self.agents.ranked(),
+            by_project: self.projects.ranked(),
+            by_file_type: self.file_types.ranked(),
+            by_time_of_day: present(&self.hours),
+            by_day_of_week: present(&self.weekdays),
+        }
+    }
+}
+
+/// The trend fit with `Accumulator::exact_answers`' decisions: as fitted, with whether it
+/// is significant, or the flat perfect fit of rates that are all equal.
+enum Exact {
+    Fit(LinearFit, bool),
+    Flat(LinearFit),
+}
+
+/// The rate fits a trend is classified by: the OLS of every bucket's rate, the second
+/// half's slope less the first's, and the mean rates of the first and last quarters.
+struct RateShape {
+    fit: LinearFit,
+    acceleration: f64,
+    first: f64,
+    last: f64,
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accumulator::Families;
+    use crate::buckets::Window;
+    use crate::zone::Zone;
+
+    fn shape_bits(fit: LinearFit, acceleration: f64, first: f64, last: f64) -> [u64; 7] {
+        let bits = |v: f64| v.to_bits();
+        [
+            bits(fit.slope),
+            bits(fit.intercept),
+            bits(fit.t_statistic),
+            fit.points as u64,
+            bits(acceleration),
+            bits(first),
+            bits(last),
+        ]
+    }
+
+    /// `dense_shape` on the grid against the former per-pattern code (x from
+    /// `bucket_midpoint`, rates from `rate_per_day`, `ols` made alone, halves at k / 2), bit
+    /// for bit, over random windows of 1..=1024 buckets, some whose last bucket also holds
+    /// the span's remainder.
+    #[test]
+    fn dense_shape_on_the_grid_is_the_former_per_pattern_shape() {
+        use crate::bucket_counts::{bucket_midpoint, DENSE_BUCKETS};
+        use crate::regression::ols_alone;
+        let mut next = crate::test_random::xorshift(0x9E37_79B9_7F4A_7C15);
+        for round in 0..20_000u64 {
+            let buckets = match round % 5 {
+                0 => 1 + (next() % 4) as i64,
+                1 => 1 + (next() % 12) as i64,
+                _ => 1 + (next() % DENSE_BUCKETS as u64) as i64,
+            };
+            let width =
+                [1i64, 7, 1000, 60_000_000, 3_600_000_000, MICROS_PER_DAY, 86_400_000_001][(next() % 7) as usize];
+            let extra = if next().is_multiple_of(2) {
+                0
+            } else {
+                (next() % width as u64) as i64
+            };
+            let start = (next() % 2_000_000_000_000_000) as i64 - 1_000_000_000_000_000;
+            let window = Window::new(start, start + buckets * width + extra, "custom", Some(width)).unwrap();
+            let k = window.buckets;
+            let kind = next() % 5;
+            let counts: Vec<u64> = (0..k)
+                .map(|i| match kind {
+                    0 => 3,
+                    1 => next() % 3,
+                    2 => (i as u64 * 7) % 5,
+                    3 => {
+                        if next().is_multiple_of(10) {
+                            next() % 1000
+                        } else {
+                            0
+                        }
+                    }
+                    _ => next() % 1_000_000,
+                })
+                .collect();
+            let acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
+            let grid = acc.trend_grid().unwrap();
+            let new = acc.dense_shape(&counts, &grid);
+            // The former dense_shape.
+            let x: Vec<f64> = (0..k).map(|i| bucket_midpoint(&window, i)).collect();
+            let rate: Vec<f64> = (0..k).map(|i| rate_per_day(&window, i, counts[i])).collect();
+            let slope = |x: &[f64], y: &[f64]| if x.len() < 2 { 0.0 } else { ols_alone(x, y).slope };
+            let h = k / 2;
+            let acceleration = if k < 3 {
+                0.0
+            } else {
+                slope(&x[h..], &rate[h..]) - slope(&x[..h], &rate[..h])
+            };
+            let q = (k / 4).max(1);
+            let old = shape_bits(
+                ols_alone(&x, &rate),
+                acceleration,
+                mean(&rate[..q]),
+                mean(&rate[k - q..]),
+            );
+            assert_eq!(
+                shape_bits(new.fit, new.acceleration, new.first, new.last),
+                old,
+                "{window:?} {counts:?}"
+            );
+        }
+    }
+}
