@@ -2066,6 +2066,45 @@ def test_numpy_datetimes_of_units_arrow_lacks_equal_their_datetimes(unit: str) -
     )
 
 
+def _wrapping_to(when: datetime, unit: str) -> int:
+    """A count of `unit`s (a day, hour, minute or week) past 64-bit microseconds whose
+    conversion wrapped, in numpy (to seconds) or pyarrow (days to date32), to `when`."""
+    if unit == "D":
+        return (when - datetime(1970, 1, 1, tzinfo=UTC)).days + 2**32
+    seconds = datetime_to_micros(when) // 1_000_000
+    per = {"h": 3_600, "m": 60, "W": 7 * 86_400}[unit]
+    counts = ((seconds + k * 2**64) // per for k in range(-per, per) if k)
+    return next(n for n in counts if n * per % 2**64 == seconds and -(2**63) < n < 2**63)
+
+
+@pytest.mark.parametrize("unit", ["D", "h", "m", "W"])
+def test_numpy_datetimes_past_64_bit_microseconds_are_out_of_range_not_wrapped(
+    unit: Literal["D", "h", "m", "W"],
+) -> None:
+    # numpy's conversion to seconds (and pyarrow's of days to date32) wrapped such a value
+    # silently, here to an instant inside the window: counted as a valid record there,
+    # where the same datetime64 in a record is out of the supported range.
+    beyond = np.datetime64(_wrapping_to(WHEN, unit), unit)
+    inside = np.datetime64(WHEN.replace(tzinfo=None)).astype(f"datetime64[{unit}]")
+    column = np.array([inside, beyond, np.datetime64("NaT", unit)])
+    listed = [{"timestamp": value, "success": True} for value in column]
+    for mode in ("raise", "skip"):
+        expected = outcome(request(listed, on_invalid=mode))
+        assert_same(
+            outcome(request({"timestamp": column, "success": [True] * 3}, on_invalid=mode)),
+            expected,
+        )
+    assert expected["data_quality"]["error_samples"][0] == {
+        "index": 1,
+        "field": "timestamp",
+        "value": repr(beyond),
+        "reason": "is out of the supported date-time range",
+    }
+    # (Beside a column its field refuses whole, the call is refused as without them.)
+    with pytest.raises(UsageAnalyticsError, match="column 'success' has Arrow type Float64"):
+        REDUCER.execute_reduction_sync(request({"timestamp": column, "success": np.ones(3)}))
+
+
 def test_a_column_arrow_cannot_take_is_named() -> None:
     with pytest.raises(UsageAnalyticsError, match="cannot read column 'quality_score'"):
         REDUCER.execute_reduction_sync(

@@ -656,9 +656,13 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     if len(set(lengths.values())) > 1:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
     arrays = {}
+    beyond = False  # (a datetime64 timestamp column with instants Arrow's cannot hold)
     for name, column in columns.items():
         try:
-            arrays[name] = _arrow_column(pa, column)
+            arrays[name] = _arrow_column(pa, column, exact_times=name == "timestamp")
+        except _TimesOutOfRange:
+            beyond = True
+            continue
         except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too
             raise
         except UnicodeEncodeError as error:  # (a ValueError: first)
@@ -682,6 +686,15 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
                 raise _MixedValues(_rows(columns))  # each value judged as in its record
             if kinds:
                 raise _several_kinds_error(name, kinds)
+    taken = (_column_taken(pa, n, a.type) for n, a in arrays.items() if n != "pattern_id")
+    if beyond and all(taken):
+        # Each record's datetime64 judged as in a list of records (out of range there),
+        # the other columns' values as Arrow reads them (NaN missing).
+        values = {name: array.to_pylist() for name, array in arrays.items()}
+        values["timestamp"] = _datetime64_values(columns["timestamp"])
+        raise _MixedValues(_rows(values))
+    if beyond:  # (another column the core refuses whole, whatever the times)
+        arrays["timestamp"] = _arrow_column(pa, columns["timestamp"])
     return pa.table(arrays)
 
 
@@ -852,12 +865,13 @@ def _length(name: str, column: Any) -> int:
     return len(column)
 
 
-def _arrow_column(pa: Any, column: Any) -> Any:
+def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False) -> Any:
     # pandas objects (a Series, a Categorical, extension arrays) by pandas' own conversion:
     # time zones, categories and nullable dtypes as in a DataFrame. Lists by pyarrow's
     # inference (datetimes, str, None); Arrow exporters (pyarrow arrays, polars Series) as
     # they are; numpy arrays (incl. datetime64) map to Arrow types directly, and Arrow has
     # no byte-swapped layouts, so a non-native byte order is converted first.
+    # `exact_times`: `_TimesOutOfRange` for datetime64 values Arrow's type cannot hold.
     if _library(column) == "pandas":
         return pa.array(column, from_pandas=True)
     dtype = getattr(column, "dtype", None)
@@ -868,18 +882,43 @@ def _arrow_column(pa: Any, column: Any) -> Any:
     if not dtype.isnative:
         column = column.astype(dtype.newbyteorder("="))
     if column.dtype.kind == "M":
-        column = _arrow_datetimes(column)
+        column = _arrow_datetimes(column, exact_times)
     return pa.array(column, from_pandas=True)
 
 
-def _arrow_datetimes(column: Any) -> Any:
+class _TimesOutOfRange(Exception):
+    """A datetime64 array holding instants that its Arrow type cannot (`_arrow_datetimes`)."""
+
+
+def _arrow_datetimes(column: Any, exact: bool) -> Any:
     """A datetime64 array in a unit Arrow takes, exactly where the values fit (NaT stays
     NaT): multiples of milli-, micro- and nanoseconds in that unit, below nanoseconds in
-    nanoseconds, multiples of seconds and coarser units (minutes to years) in seconds."""
+    nanoseconds, multiples of seconds and coarser units (minutes to years) in seconds.
+    With `exact`, `_TimesOutOfRange` where a value does not fit: numpy's conversion and
+    pyarrow's to date32 (days in 32 bits) wrap it silently, to another instant, perhaps
+    in the window. (Other fields refuse a column of times whole, whatever its values.)"""
+    import numpy as np
+
     unit = column.dtype.str.partition("[")[2].rstrip("]")  # "<M8[250ms]": "250ms"
     base = unit.lstrip("0123456789")
-    if unit in ("s", "ms", "us", "ns", "D"):
+    if unit in ("s", "ms", "us", "ns") or (unit == "D" and not exact):
         return column
-    if base in ("ms", "us", "ns"):
-        return column.astype(f"datetime64[{base}]")
-    return column.astype("datetime64[ns]" if base in ("ps", "fs", "as") else "datetime64[s]")
+    if unit == "D":
+        days = column.view(np.int64)
+        if np.any((days >= 2**31) | ((days < -(2**31)) & ~np.isnat(column))):
+            raise _TimesOutOfRange
+        return column
+    if base in ("ps", "fs", "as"):  # (floored to coarser ticks: nothing can overflow)
+        return column.astype("datetime64[ns]")
+    converted = column.astype(f"datetime64[{base if base in ('ms', 'us', 'ns') else 's'}]")
+    if exact and not np.all((converted.astype(column.dtype) == column) | np.isnat(column)):
+        raise _TimesOutOfRange
+    return converted
+
+
+def _datetime64_values(column: Any) -> list[Any]:
+    """A datetime64 array's values as a record holds them (a masked value missing)."""
+    import numpy as np
+
+    values, masked = np.ma.getdata(column), np.ma.getmaskarray(column)
+    return [None if hidden else value for value, hidden in zip(values, masked, strict=True)]
