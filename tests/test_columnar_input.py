@@ -1127,6 +1127,35 @@ def test_a_pandas_index_read_as_the_timestamps_is_checked_as_their_column() -> N
         REDUCER.execute_reduction_sync(request(frame))
 
 
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("agent", pd.Series(["a", 1, "b"], dtype=object)),  # (objects of several kinds)
+        ("success", pd.Series(["true", "false", None])),  # (text its field refuses)
+    ],
+)
+@pytest.mark.parametrize("index", ["datetimes", "iso_text", "multi_index"])
+def test_a_frame_indexed_by_its_timestamps_reads_as_its_records_as_with_the_column(
+    field: str, values: pd.Series, index: str
+) -> None:
+    # Such a frame is read as its records, each bad value its record's error: indexed by
+    # its timestamps (not of Python objects), it was refused whole, even in skip mode
+    # ("cannot read column 'agent': it mixes values..."), as its records were read from
+    # its columns alone.
+    stamps = TIMES[:3] if index == "datetimes" else [t.isoformat() for t in TIMES[:3]]
+    column = pd.DataFrame({"timestamp": stamps, "execution_time_ms": [1.0, 2.0, 3.0]})
+    column[field] = values
+    if index == "multi_index":
+        indexed = column.assign(run=[7, 8, 9]).set_index(["run", "timestamp"])
+    else:
+        indexed = column.set_index("timestamp")
+        assert not isinstance(indexed.index.dtype, np.dtypes.ObjectDType)
+    for mode in ("raise", "skip"):
+        expected = outcome(request(column, on_invalid=mode))
+        assert_same(outcome(request(indexed, on_invalid=mode)), expected)
+    assert expected["data_quality"]["invalid_records"] == (2 if field == "success" else 1)
+
+
 def test_an_int_past_64_bits_among_objects_is_its_records_error() -> None:
     # A raw OverflowError from pandas' export; a dict of lists and records judge the value.
     frame = pd.DataFrame(

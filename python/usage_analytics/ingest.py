@@ -283,15 +283,20 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
 
 
 def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:
-    """A pandas frame whose index of Python objects is named after a record column no
-    column has, with that index as a column: pandas' export makes it one, and as one its
-    values are checked as a column's are (`mixed_object_column`)."""
+    """A pandas frame whose index (or a level of it) is named after a record column no
+    column has (a frame indexed by its timestamps), with its index as columns, as pandas'
+    export makes them (but a RangeIndex, which it keeps as metadata): as a column, its
+    values are checked as a column's are (`mixed_object_column`), and read as its records'
+    values where the frame's records are read (`_frame_records` reads columns alone)."""
     if _library(frame) != "pandas" or not hasattr(frame, "index"):
         return frame
-    name = frame.index.name
-    if name in wanted and name not in frame.columns and _holds_objects(frame.index):
-        return frame.reset_index()
-    return frame
+    names = [name for name in frame.index.names if name in wanted and name not in frame.columns]
+    if not names or type(frame.index).__name__ == "RangeIndex":
+        return frame
+    try:
+        return frame.reset_index()  # (each level of a MultiIndex a column)
+    except ValueError:  # (another level named as a column: the export's error says so)
+        return frame
 
 
 def mixed_object_column(
