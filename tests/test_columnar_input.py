@@ -1282,6 +1282,33 @@ def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() 
     assert out.success_metrics.success_count == 2
 
 
+@pytest.mark.parametrize("form", ["table", "stream"])
+def test_bool8_flags_other_than_0_and_1_are_true_as_in_their_records(form: str) -> None:
+    # Arrow's bool8 is true for any value but 0 (pyarrow's values: True): the core read its
+    # int8 storage, where 5 and -1 were invalid flags.
+    def bool8(values: list[int | None]) -> pa.Array:
+        return pa.ExtensionArray.from_storage(pa.bool8(), pa.array(values, pa.int8()))
+
+    table = pa.table(
+        {
+            "timestamp": pa.array(TIMES[:4], pa.timestamp("us", tz="UTC")),
+            "success": bool8([1, 0, 5, -1]),
+            "timeout": bool8([None, 0, 2, -128]),
+        }
+    )
+    records = table.to_pylist()
+    assert records[2]["success"] is True
+    data: Any = table
+    if form == "stream":
+        data = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=3))
+    actual = outcome(request(data))
+    assert_same(actual, outcome(request(records)))
+    assert (
+        actual["success_metrics"]["success_count"],
+        actual["success_metrics"]["timeout_count"],
+    ) == (3, 2)
+
+
 @pytest.mark.parametrize(
     ("field", "values"),
     [

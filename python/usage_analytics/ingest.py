@@ -490,7 +490,8 @@ def _without_null_columns(data: Any) -> Any:
     Nones) exported through the C data interface are rejected by arrow-rs, the Rust Arrow
     library (a known interoperability gap). Such a column is cast to utf8 — all nulls, so
     the values are unchanged: by pyarrow, or by polars for its frames without pyarrow.
-    A pandas frame needs pyarrow to be exported at all."""
+    A pandas frame needs pyarrow to be exported at all. (A flag column of `arrow.bool8` is
+    cast to bools too, see below.)"""
     try:
         import pyarrow as pa
     except ImportError:
@@ -518,15 +519,24 @@ def _without_null_columns(data: Any) -> Any:
         # fails (duplicate column names, values pandas cannot convert, an int past 64
         # bits among objects).
         raise UsageAnalyticsError(f"cannot read the Arrow data: {error}") from error
-    nulls = [i for i, field in enumerate(schema) if pa.types.is_null(field.type)]
-    if not nulls:
+    # (And a flag column of Arrow's `bool8` type, which the core reads as its int8 storage,
+    # cast to bools: any value but 0 is true there, as in its records, not only 1.)
+    cast = {
+        i: pa.string() if pa.types.is_null(field.type) else pa.bool_()
+        for i, field in enumerate(schema)
+        if pa.types.is_null(field.type)
+        or (field.name in _FLAG_COLUMNS and _extension_name(field.type) == "arrow.bool8")
+    }
+    if not cast:
         return data
     table = pa.table(data)
-    for i in nulls:
-        table = table.set_column(
-            i, schema.field(i).with_type(pa.string()), table.column(i).cast(pa.string())
-        )
+    for i, kind in cast.items():
+        table = table.set_column(i, schema.field(i).with_type(kind), table.column(i).cast(kind))
     return table
+
+
+def _extension_name(kind: Any) -> str | None:
+    return getattr(kind, "extension_name", None)
 
 
 def _polars_null_columns_as_text(frame: Any) -> Any:
