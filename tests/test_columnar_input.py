@@ -1156,6 +1156,31 @@ def test_a_frame_indexed_by_its_timestamps_reads_as_its_records_as_with_the_colu
     assert expected["data_quality"]["invalid_records"] == (2 if field == "success" else 1)
 
 
+@pytest.mark.parametrize("zone", [None, "America/New_York"])
+def test_a_frame_read_as_its_records_with_times_past_the_year_9999_reads_them(
+    zone: str | None,
+) -> None:
+    # Its records took Python datetimes of the timestamp column, which stop at the year
+    # 9999: the call failed with pyarrow's OverflowError ("date value out of range").
+    seconds = np.array([datetime_to_micros(WHEN) // 10**6, 10**12, 10**15], "datetime64[s]")
+    frame = pd.DataFrame({"timestamp": seconds, "agent": pd.Series(["a", 1, "b"], dtype=object)})
+    if zone is not None:
+        frame["timestamp"] = frame["timestamp"].dt.tz_localize("UTC").dt.tz_convert(zone)
+    records = [
+        {"timestamp": stamp, "agent": agent}
+        for stamp, agent in zip(seconds, ["a", 1, "b"], strict=True)
+    ]
+    for mode in ("raise", "skip"):
+        assert_same(
+            outcome(request(frame, on_invalid=mode)), outcome(request(records, on_invalid=mode))
+        )
+    quality = outcome(request(frame, on_invalid="skip"))["data_quality"]
+    assert [(s["index"], s["field"]) for s in quality["error_samples"]] == [
+        (1, "agent"),
+        (2, "timestamp"),
+    ]
+
+
 def test_an_int_past_64_bits_among_objects_is_its_records_error() -> None:
     # A raw OverflowError from pandas' export; a dict of lists and records judge the value.
     frame = pd.DataFrame(

@@ -426,7 +426,14 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
             continue
         if not _plain_arrow_type(pa, array.type):
             return None  # (a period, a duration: refused as a column, not read as values)
-        columns[name] = array.to_pylist()
+        try:
+            columns[name] = array.to_pylist()
+        except (OverflowError, ValueError):
+            # Times past Python's datetimes (the year 10000 on): their numpy datetime64s,
+            # each judged as in a record (perhaps out of the supported range).
+            if not (pa.types.is_timestamp(array.type) or pa.types.is_date(array.type)):
+                raise
+            columns[name] = _datetime64_values(array.to_numpy(zero_copy_only=False))
     return _rows(columns) if _reads_as_records(columns) else None
 
 
