@@ -1181,6 +1181,27 @@ def test_a_frame_read_as_its_records_with_times_past_the_year_9999_reads_them(
     ]
 
 
+@pytest.mark.parametrize("form", ["frame", "dict_of_series"])
+@pytest.mark.parametrize(
+    ("field", "dtype", "values"),
+    [("agent", pl.Object, ["a", "b", "c"]), ("execution_time_ms", pl.Int128, [1, 2, 3])],
+)
+def test_a_polars_column_of_a_dtype_without_an_arrow_form_is_named(
+    field: str, dtype: Any, values: list[Any], form: str
+) -> None:
+    # Objects crossed as their pointers (refused as "Arrow type FixedSizeBinary(8)"), and
+    # 128-bit ints as "unsupported format string: '_pli128'", naming no column.
+    column = pl.Series(field, values, dtype=dtype)
+    data: Any = {"timestamp": TIMES[:3], field: column}
+    if form == "frame":
+        data = pl.DataFrame({"timestamp": TIMES[:3]}).with_columns(column)
+    with pytest.raises(UsageAnalyticsError, match=f"column '{field}': polars' {dtype} dtype"):
+        REDUCER.execute_reduction_sync(request(data, on_invalid="skip"))
+    # (Not a record column: ignored, as any other.)
+    other = pl.DataFrame({"timestamp": TIMES[:3]}).with_columns(column.alias("note"))
+    assert outcome(request(other))["usage_metrics"]["total_executions"] == 3
+
+
 def test_an_int_past_64_bits_among_objects_is_its_records_error() -> None:
     # A raw OverflowError from pandas' export; a dict of lists and records judge the value.
     frame = pd.DataFrame(
@@ -2014,12 +2035,18 @@ def test_dict_of_byte_swapped_columns_reads_their_values() -> None:
 
 
 def test_arrow_data_pyarrow_cannot_read_is_a_clear_error() -> None:
-    # A polars Int128 column: a format pyarrow lacks.
+    # A polars Int128 column: a format pyarrow lacks. (Exported by another object: a
+    # polars frame's record column of that dtype is refused by name first.)
     int128 = pl.DataFrame(
         {"timestamp": [WHEN], "execution_time_ms": pl.Series([1], dtype=pl.Int128)}
     )
+
+    class Exporter:
+        def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+            return int128.__arrow_c_stream__(requested_schema)
+
     with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data"):
-        REDUCER.execute_reduction_sync(request(int128))
+        REDUCER.execute_reduction_sync(request(Exporter()))
 
 
 # --------------------------------------------------------------------------- async

@@ -233,6 +233,10 @@ def _read_arrow(
 ) -> dict[str, Any]:
     """`read_any` of data exporting Arrow."""
     data = _record_columns_only(_index_as_column(data, wanted), wanted)
+    if _library(data) == "polars" and hasattr(data, "schema"):
+        for name, dtype in data.schema.items():
+            if name in wanted:
+                _check_polars_dtype(name, dtype)
     inferred = _inferred_kinds(data, wanted)
     mixed = mixed_object_column(data, wanted, inferred)
     if mixed is not None:  # (exported, its values would be coerced to one type)
@@ -280,6 +284,22 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     if library == "pandas":
         return data.loc[:, keep]
     return data.select([name for name, kept in zip(names, keep, strict=True) if kept])
+
+
+#: polars dtypes whose Arrow export is no column of their values: Python objects cross as
+#: their 8-byte pointers (read as a binary column), 128-bit ints as a format pyarrow and
+#: the core do not know.
+_POLARS_UNEXPORTED = frozenset({"Object", "Int128", "UInt128"})
+
+
+def _check_polars_dtype(name: str, dtype: Any) -> None:
+    """Refuse a polars record column of a dtype in `_POLARS_UNEXPORTED`, naming it: its
+    export was refused as "FixedSizeBinary(8)" or "unsupported format string '_pli128'"."""
+    if type(dtype).__name__ in _POLARS_UNEXPORTED:
+        raise UsageAnalyticsError(
+            f"cannot read column '{name}': polars' {dtype} dtype has no Arrow form that holds "
+            "its values (cast the column first, or pass the records as a list of dicts)"
+        )
 
 
 def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:
@@ -680,6 +700,8 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     arrays = {}
     beyond = False  # (a datetime64 timestamp column with instants Arrow's cannot hold)
     for name, column in columns.items():
+        if _library(column) == "polars":
+            _check_polars_dtype(name, column.dtype)
         try:
             arrays[name] = _arrow_column(pa, column, exact_times=name == "timestamp")
         except _TimesOutOfRange:
