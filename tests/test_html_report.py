@@ -23,6 +23,7 @@ from usage_analytics import (
     TimeWindowType,
 )
 from usage_analytics.cli import main
+from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.html_charts import MAX_BARS, visible
 from usage_analytics.html_report import render_html
@@ -580,3 +581,26 @@ def test_cli_demo_format_html_has_the_overview_of_every_pattern(
     markup = section(target.read_text(encoding="utf-8"), "overview")
     for pattern in DEMO_PATTERNS:
         assert f'<td class="name">{pattern.name}</td>' in markup
+
+
+def test_cli_dashboard_html_draws_the_series_of_its_first_pattern_only(
+    records_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reduced: list[ModelUsageAnalyticsOutput] = []
+
+    async def recorded(*args: Any) -> list[ModelUsageAnalyticsOutput]:
+        results = await reduce_patterns(*args)
+        reduced.extend(results)
+        return results
+
+    monkeypatch.setattr("usage_analytics.cli.dashboard.reduce_patterns", recorded)
+    code = main(["dashboard", str(records_file), "--format", "html"])
+    document = capsys.readouterr().out
+    assert code == 0
+    # The per-bucket series (COMPREHENSIVE) of every pattern took gigabytes over a long
+    # window; the page draws only the first pattern's.
+    assert len(reduced) == len(DEMO_PATTERNS)
+    assert all(result.granularity is AnalyticsGranularity.DETAILED for result in reduced)
+    assert "<dd>comprehensive</dd>" in document
+    assert "<rect" in section(document, "activity")  # (the executions chart's bars)
+    assert 'class="current" aria-current="true"' in section(document, "overview")
