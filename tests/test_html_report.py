@@ -604,3 +604,17 @@ def test_cli_dashboard_html_draws_the_series_of_its_first_pattern_only(
     assert "<dd>comprehensive</dd>" in document
     assert "<rect" in section(document, "activity")  # (the executions chart's bars)
     assert 'class="current" aria-current="true"' in section(document, "overview")
+
+
+def test_rates_below_a_hundredth_per_day_get_axis_labels_of_their_own() -> None:
+    # One run in a 400-day bucket: 0.0025 runs per day, on a scale with steps of 0.001.
+    records = [{"timestamp": NOW - timedelta(days=3), "success": True}]
+    result = reduce(
+        records,
+        time_window_start=NOW - timedelta(days=400),
+        time_window_type=TimeWindowType.CUSTOM,
+        bucket_width=timedelta(days=400),
+    )
+    markup = section(render_html(result), "activity")
+    labels = re.findall(r'<text x="48" y="[^"]+" text-anchor="end">([^<]*)</text>', markup)
+    assert labels == ["0", "0.001", "0.002", "0.003"]

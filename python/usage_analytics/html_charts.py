@@ -82,7 +82,9 @@ def _tick_label(value: float) -> str:
         return f"{value / 1_000_000:g}M"
     if value >= 10_000:
         return f"{value / 1_000:g}k"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    # (Significant digits, not two decimals: the ticks of a scale below 0.01, a few runs
+    # over decades, were all "0".)
+    return f"{value:,.6g}"
 
 
 def _svg(label: str, description: str, width: int, height: int, body: Iterable[str]) -> str:
