@@ -618,3 +618,18 @@ def test_rates_below_a_hundredth_per_day_get_axis_labels_of_their_own() -> None:
     markup = section(render_html(result), "activity")
     labels = re.findall(r'<text x="48" y="[^"]+" text-anchor="end">([^<]*)</text>', markup)
     assert labels == ["0", "0.001", "0.002", "0.003"]
+
+
+def test_axis_dates_of_a_window_over_a_year_name_their_year() -> None:
+    records = [{"timestamp": NOW - timedelta(days=50 * i), "success": True} for i in range(20)]
+    start = NOW - timedelta(days=3 * 365)
+    result = reduce(records, time_window_start=start, time_window_type=TimeWindowType.ALL_TIME)
+    markup = section(render_html(result), "activity")
+    dates = re.findall(r'text-anchor="middle">([^<]*)</text>', markup)
+    assert len(dates) >= 6
+    assert dates[0] == f"{start:%b} {start.day}, {start.year}"
+    assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", date) for date in dates)
+    # Within a year the month and day say which day it is.
+    monthly = section(render_html(reduce(records[:3])), "activity")
+    assert "Feb 1</text>" in monthly
+    assert ", 2026" not in monthly

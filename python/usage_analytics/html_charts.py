@@ -124,9 +124,10 @@ def merged_bars(series: Sequence[UsageTimeBucket]) -> tuple[list[_Bar], int]:
     return bars, per_bar
 
 
-def _day_label(moment: datetime, with_time: bool) -> str:
+def _day_label(moment: datetime, with_time: bool, with_year: bool) -> str:
+    """ "Mar 3", "Mar 3 14:00"; "Mar 3, 2026" with the year (four digits, as `_when`)."""
     moment = moment.astimezone(UTC)
-    text = f"{moment:%b} {moment.day}"
+    text = f"{moment:%b} {moment.day}" + (f", {moment.year:04d}" if with_year else "")
     return f"{text} {moment:%H:%M}" if with_time else text
 
 
@@ -175,6 +176,9 @@ def activity_chart(
         )
     gap = 1.0 if plot_w / max(1, len(bars)) > 4 else 0.0
     with_time = series[0].end - series[0].start < timedelta(days=1)
+    # Over more than a year a month and day recur: the labels of a window of decades
+    # were "Jan 1", "Dec 19", "Dec 6", ... with nothing to tell their years.
+    with_year = window_end - window_start > timedelta(days=365)
     for bar in bars:
         x0, x1 = x_at(day_of(bar.start)), x_at(day_of(bar.end))
         y = y_at(bar.rate)
@@ -190,10 +194,8 @@ def activity_chart(
     # x labels: about eight, at bar centres (whole days) or bar starts (shorter buckets).
     step = max(1, math.ceil(len(bars) / 8))
     for bar in bars[::step]:
-        if with_time:
-            x, text = x_at(day_of(bar.start)), _day_label(bar.start, True)
-        else:
-            x, text = x_at((day_of(bar.start) + day_of(bar.end)) / 2), _day_label(bar.start, False)
+        text = _day_label(bar.start, with_time, with_year)
+        x = x_at(day_of(bar.start) if with_time else (day_of(bar.start) + day_of(bar.end)) / 2)
         body.append(
             f'<line class="axis" x1="{_num(x)}" x2="{_num(x)}" y1="{top + plot_h}" '
             f'y2="{top + plot_h + 5}"/>'
