@@ -3,6 +3,7 @@ encode every character, and arguments that are not UTF-8 bytes."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from usage_analytics.cli import main
 
 AGENT = "José-日本"
 
@@ -114,3 +116,34 @@ def test_arguments_that_are_not_utf8_are_one_clear_error(
     assert message.startswith("usage-analytics: error: argument b")
     assert "is not UTF-8 text" in message
     assert message.count("\n") == 1
+
+
+class _Terminal(io.BytesIO):
+    """The bytes under a stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("command", ["analyze", "dashboard"])
+def test_json_on_a_terminal_that_lacks_characters_keeps_them_as_json_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # The terminal's "?" replaced them: the names were lost from the document.
+    path = tmp_path / "runs.jsonl"
+    line = {"pattern_id": AGENT, "timestamp": "2026-03-01T10:00:00Z", "agent": AGENT}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(terminal, encoding="ascii"))
+    arguments = [command, str(path), "--format", "json"]
+    code = main([*arguments, "--pattern", AGENT] if command == "analyze" else arguments)
+    sys.stdout.flush()
+    assert code == 0
+    text = terminal.getvalue().decode("ascii")
+    assert "?" not in text
+    document = json.loads(text)
+    if command == "analyze":
+        assert document["pattern_id"] == AGENT
+        assert document["context_distribution"]["by_agent"] == {AGENT: 1}
+    else:
+        assert document["patterns"][0]["name"] == AGENT

@@ -103,9 +103,12 @@ def _wrapped(text: str, width: int) -> list[str]:
     return text_width.wrap(printable(text), width)
 
 
-def _json(document: Any) -> str:
-    """`document` as JSON text, non-finite numbers as null (see `json_safe`)."""
-    return json.dumps(json_safe(document), indent=2, ensure_ascii=False, allow_nan=False)
+def _json(document: Any, view: View) -> str:
+    """`document` as JSON text, non-finite numbers as null (see `json_safe`); for a
+    terminal that cannot encode every character (`view.unicode` False), in ASCII, the
+    others as JSON's own escapes ("\\u00e9"): the terminal wrote "?" for them, and the
+    names were lost from the document."""
+    return json.dumps(json_safe(document), indent=2, ensure_ascii=not view.unicode, allow_nan=False)
 
 
 def render_json(view: View) -> str:
@@ -115,7 +118,7 @@ def render_json(view: View) -> str:
         document: Any = _located(view.analyses[0])
     else:
         document = {analysis.name: _located(analysis) for analysis in view.analyses}
-    return _json(document)
+    return _json(document, view)
 
 
 def _located(analysis: Analysis) -> dict[str, Any]:
@@ -158,7 +161,7 @@ def render_dashboard_json(view: View) -> str:
         "invalid_records": sum(pattern["invalid_records"] for pattern in patterns),
         "patterns": patterns,
     }
-    return _json(document)
+    return _json(document, view)
 
 
 #: Output formats of `analyze` and `demo` by name (`--format`).
