@@ -3,6 +3,7 @@ encode every character, and arguments that are not UTF-8 bytes."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -147,3 +148,19 @@ def test_json_on_a_terminal_that_lacks_characters_keeps_them_as_json_escapes(
         assert document["context_distribution"]["by_agent"] == {AGENT: 1}
     else:
         assert document["patterns"][0]["name"] == AGENT
+
+
+def test_html_on_a_terminal_that_lacks_characters_keeps_them_as_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The names were written as Python escapes ("Jos\\xe9"), the page's "→" as "?".
+    path = _records_file(tmp_path)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(terminal, encoding="ascii"))
+    code = main(["analyze", str(path), "--pattern", "p", "--format", "html"])
+    sys.stdout.flush()
+    assert code == 0
+    page = html.unescape(terminal.getvalue().decode("ascii"))
+    assert f'<td class="name">{AGENT}</td>' in page
+    assert " → " in page
+    assert "?" not in page

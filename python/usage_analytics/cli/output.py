@@ -205,6 +205,15 @@ def _write_utf8(text: str) -> None:
     buffer.flush()
 
 
+def _in_ascii(page: str) -> str:
+    """An HTML page in ASCII, its other characters as character references ("&#233;"),
+    which a browser reads back: on a terminal that cannot encode them, the names were
+    written as Python escapes and the page's own "·" and "→" as "?". (Such characters
+    are only in text and attribute values, where references are read: the style sheet
+    is ASCII.)"""
+    return page.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
 def _to_stdout(
     form: str, renderer: Callable[[View], str], make_view: Callable[[int, bool], View]
 ) -> None:
@@ -224,6 +233,8 @@ def _to_stdout(
         unicode = _can_encode(sys.stdout)
         if unicode:
             text = renderer(make_view(terminal_width(), True))
+        elif form == "html":
+            text = _in_ascii(renderer(make_view(terminal_width(), True)))
         else:
             with escaping_unencodable(getattr(sys.stdout, "encoding", None) or "ascii"):
                 text = renderer(make_view(terminal_width(), False))
