@@ -359,6 +359,16 @@ def test_report_counts_one_of_a_thing_in_the_singular() -> None:
     assert "(30 buckets of" in render_report(output, width=120)
 
 
+def test_new_agents_per_week_are_written_as_the_other_rates() -> None:
+    # Without thousands separators, as no other rate: "1209600000.0 new/week".
+    output = result(runs(30), "p")
+    assert output.trend_analysis is not None
+    trend = output.trend_analysis.model_copy(update={"adoption_rate": 1_209_600_000.0})
+    shown = output.model_copy(update={"trend_analysis": trend})
+    assert "1,209,600,000.0 new/week" in render_report(shown, width=120)
+    assert "1,209,600,000.0 per week" in render_html(shown)
+
+
 # ---------------------------------------------------------------------------- progress
 
 

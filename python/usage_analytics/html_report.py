@@ -310,7 +310,7 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
         ("Growth", f"{_signed(trend.growth_percentage, 1)}% (last quarter vs first)"),
         ("Agent retention", _percent(trend.retention_rate)),
         ("Agent churn", _percent(trend.churn_rate)),
-        ("New agents", f"{trend.adoption_rate:.1f} per week"),
+        ("New agents", f"{_rate(trend.adoption_rate)} per week"),
         (
             "Confidence",
             f"{trend.confidence_score:.2f} ({_buckets(result, trend)})",

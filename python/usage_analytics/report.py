@@ -476,7 +476,7 @@ def _trend_lines(
         _field(
             "Agents",
             f"retention {_percent(trend.retention_rate)} · churn {_percent(trend.churn_rate)} · "
-            f"{trend.adoption_rate:.1f} new/week",
+            f"{_rate(trend.adoption_rate)} new/week",
         ),
     ]
     if trend.time_series:
