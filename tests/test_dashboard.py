@@ -369,6 +369,18 @@ def test_new_agents_per_week_are_written_as_the_other_rates() -> None:
     assert "1,209,600,000.0 per week" in render_html(shown)
 
 
+def test_rates_below_a_twentieth_are_not_rounded_to_zero() -> None:
+    # Four runs in a quarter were "0.0/day · 0.3/week", as if there were none.
+    records = [{"timestamp": NOW - timedelta(days=20 * i), "success": True} for i in range(4)]
+    quarter = NOW - timedelta(days=90)
+    output = analyse(records, "p", quarter, time_window_type=TimeWindowType.QUARTERLY)
+    assert output.usage_metrics.executions_per_day == pytest.approx(4 / 90)
+    assert "(0.044/day · 0.3/week · 1.3/month)" in render_report(output, width=120)
+    assert ">0.044 per day" in render_html(output)
+    summary = render_summary([("p", output)], width=120)
+    assert summary.splitlines()[2].split()[4] == "0.044"  # the /DAY column
+
+
 # ---------------------------------------------------------------------------- progress
 
 

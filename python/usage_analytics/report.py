@@ -106,7 +106,11 @@ def _count(value: int) -> str:
 
 
 def _rate(value: float) -> str:
-    return f"{value:,.1f}"
+    """A rate to one decimal; a positive one that would be "0.0" in two significant digits
+    (4 runs in a 90-day window are "0.044/day"), as `_percent` and `_duration_ms` do not
+    round a value that is there away."""
+    shown = f"{value:,.1f}"
+    return f"{value:.2g}" if value > 0 and shown == "0.0" else shown
 
 
 def _percent(ratio: float, digits: int = 1) -> str:
