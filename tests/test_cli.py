@@ -453,6 +453,38 @@ def test_analyze_output_option_writes_the_file(
     assert json.loads(target.read_text(encoding="utf-8"))["pattern_id"] == pattern_id
 
 
+@pytest.mark.parametrize("command", ["analyze", "dashboard", "demo"])
+def test_output_over_the_records_is_refused(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    demo_records: list[dict[str, Any]],
+    command: str,
+) -> None:
+    # `--output runs.jsonl` (for `--output runs.html`) wrote the report over the records.
+    path = write_jsonl(tmp_path / "runs.jsonl", demo_records)
+    records = path.read_bytes()
+    database = tmp_path / "demo.sqlite"
+    if command == "demo":
+        argv = ["demo", "--now", NOW_ARG, "--db", str(database), "--save", str(path)]
+        spellings = [str(database), str(tmp_path / "." / "demo.sqlite"), str(path)]
+    else:
+        argv = [command, str(path)]
+        if command == "analyze":
+            argv += ["--pattern", str(GROWING.pattern_id)]
+        (tmp_path / "linked.jsonl").hardlink_to(path)
+        spellings = [
+            str(path),
+            str(tmp_path / ".." / tmp_path.name / "runs.jsonl"),
+            str(tmp_path / "linked.jsonl"),
+        ]
+    for output in spellings:
+        code, out, err = run(capsys, *argv, "--output", output)
+        assert (code, out) == (2, "")
+        assert "which the report would overwrite; pass another path" in err
+        assert path.read_bytes() == records
+    assert not database.exists()  # (refused before the demo wrote anything)
+
+
 def test_analyze_skip_mode_reports_invalid_records_by_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -27,6 +27,7 @@ from usage_analytics.sources import (
     ExecutionSource,
     Fetched,
     FileSource,
+    SQLiteSource,
     TableSpec,
     open_source,
     source_kinds,
@@ -174,7 +175,28 @@ def source_of(args: argparse.Namespace) -> ExecutionSource:
         raise CliError(f"--table/--column: {error}", EXIT_USAGE) from None
     source = open_source(args.source, table)
     _refuse_a_table_of_a_file(args.table, source)
+    if isinstance(source, (FileSource, SQLiteSource)):
+        refuse_output_over(args.output, source.path, "the source's file")
     return source
+
+
+def refuse_output_over(output: Path | None, path: Path, what: str) -> None:
+    """--output naming the file of `what` (the records, the demo's database): the report
+    was written over it, once read, without a word (`--output runs.jsonl` for
+    `--output runs.html`, and the records were gone)."""
+    if output is not None and _same_file(output, path):
+        raise CliError(
+            f"--output {output}: is {what}, which the report would overwrite; pass another path",
+            EXIT_USAGE,
+        )
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file: the same path, or links to one file."""
+    try:
+        return first.resolve() == second.resolve() or first.samefile(second)
+    except OSError:  # (a path that is not there is no file of the other's)
+        return False
 
 
 def _refuse_a_table_of_a_file(table: str | None, source: ExecutionSource) -> None:

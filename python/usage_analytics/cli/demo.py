@@ -19,6 +19,7 @@ from usage_analytics.cli.common import (
     add_output_options,
     datetime_arg,
     reduce_all,
+    refuse_output_over,
 )
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
@@ -156,6 +157,9 @@ def run_demo(args: argparse.Namespace) -> int:
     seed: int = args.seed
     database: Path = args.db
     _check_demo_database(database)
+    refuse_output_over(args.output, database, "the demo's database (--db)")
+    if args.save is not None:
+        refuse_output_over(args.output, args.save, "the demo's records (--save)")
     records = generate_demo_records(now, seed=seed)
     if args.save is not None:
         _save_demo(args.save, records)
