@@ -453,6 +453,17 @@ def test_analyze_output_option_writes_the_file(
     assert json.loads(target.read_text(encoding="utf-8"))["pattern_id"] == pattern_id
 
 
+def test_output_dash_is_standard_output(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, demo_records: list[dict[str, Any]]
+) -> None:
+    # It wrote a file named "-" in the working directory (the test's: see `_fixed_width`).
+    path = write_jsonl(tmp_path / "runs.jsonl", demo_records)
+    code, out, err = run(capsys, "dashboard", str(path), "--format", "json", "--output", "-")
+    assert (code, err) == (0, "")
+    assert len(json.loads(out)["patterns"]) == len(DEMO_PATTERNS)
+    assert not (tmp_path / "-").exists()
+
+
 @pytest.mark.parametrize("command", ["analyze", "dashboard", "demo"])
 def test_output_over_the_records_is_refused(
     capsys: pytest.CaptureFixture[str],

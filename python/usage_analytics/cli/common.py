@@ -103,10 +103,16 @@ def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
     )
     parser.add_argument(
         "--output",
-        type=Path,
+        type=_output_arg,
         metavar="PATH",
-        help="write to PATH instead of standard output",
+        help="write to PATH instead of standard output (-: standard output)",
     )
+
+
+def _output_arg(text: str) -> Path | None:
+    """--output's path; "-" is standard output, as it is to most commands (it made a file
+    named "-"; "./-" still names one)."""
+    return None if text == "-" else Path(text)
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
