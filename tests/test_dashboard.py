@@ -15,7 +15,9 @@ import pytest
 from source_cases import NOW, START, analyse
 from usage_analytics import (
     AnalyticsGranularity,
+    ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
     TimeWindowType,
     UsageAccumulator,
     text_width,
@@ -469,3 +471,27 @@ def test_step_spins_while_awaiting() -> None:
 
 def test_window_helper_is_consistent() -> None:
     assert START + timedelta(days=30) == NOW
+
+
+@pytest.mark.parametrize(
+    ("invalid", "more"),
+    [(3, None), (4, "and 1 more invalid record"), (12, "and 9 more invalid records")],
+)
+def test_the_report_says_how_many_invalid_records_its_samples_leave_out(
+    invalid: int, more: str | None
+) -> None:
+    records = runs(20)
+    for record in records[:invalid]:
+        record["execution_time_ms"] = -1.0
+    request = ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=START,
+        time_window_end=NOW,
+        execution_data=records,
+        on_invalid="skip",
+    )
+    report = render_report(NodeUsageAnalyticsReducer().execute_reduction_sync(request), width=100)
+    assert report.count("execution_time_ms = -1.0: must be >= 0") == 3
+    assert ("more invalid record" in report) == (more is not None)
+    if more is not None:
+        assert more in report

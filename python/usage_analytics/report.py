@@ -72,6 +72,8 @@ _HORIZONTAL = " ▏▎▍▌▋▊▉█"
 _TO_ASCII = str.maketrans({"·": "|", "…": "~", "→": "->", "─": "-", "═": "=", "⚠": "!", "±": "+/-"})
 #: Where a field's text continues when it is wrapped: under its value.
 _CONTINUATION = " " * 16
+#: Invalid-record samples a report lists (the output holds up to ten).
+_SAMPLES_SHOWN = 3
 #: Past this many hours a duration is written in exponent notation ("4.72e+301 h"): the
 #: digits of a time near the largest double would fill lines.
 _COMPACT_HOURS = 1e6
@@ -600,9 +602,14 @@ def _quality_lines(
             f"{_count(quality.invalid_records)} invalid (left out)",
         )
     ]
-    for sample in quality.error_samples[:3]:
+    shown = quality.error_samples[:_SAMPLES_SHOWN]
+    for sample in shown:
         where = locate(sample.index) if locate else f"record {sample.index}"
         lines.append(f"{_CONTINUATION}{where}: {sample.field} = {sample.value}: {sample.reason}")
+    if shown and quality.invalid_records > len(shown):
+        # (Without it, three samples read as the invalid records, whatever their count.)
+        more = quality.invalid_records - len(shown)
+        lines.append(f"{_CONTINUATION}and {_plural(more, 'more invalid record')}")
     lines.append(
         _field(
             "Analytics",
