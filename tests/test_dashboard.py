@@ -383,6 +383,18 @@ def test_rates_below_a_twentieth_are_not_rounded_to_zero() -> None:
     assert summary.splitlines()[2].split()[4] == "0.044"  # the /DAY column
 
 
+def test_rates_below_a_ten_thousandth_are_written_out_not_in_exponent_form() -> None:
+    # One run in 36 years was "7.6e-05/day" (and "7.6e-05" in the /DAY column).
+    record = {"timestamp": NOW - timedelta(days=3), "success": True}
+    start = NOW - timedelta(days=36 * 365)
+    output = analyse([record], "p", start, time_window_type=TimeWindowType.ALL_TIME)
+    assert output.usage_metrics.executions_per_day == pytest.approx(1 / (36 * 365))
+    assert "(0.000076/day · 0.00053/week · 0.0023/month)" in render_report(output, width=120)
+    assert ">0.000076 per day" in render_html(output)
+    summary = render_summary([("p", output)], width=120)
+    assert summary.splitlines()[2].split()[4] == "0.000076"
+
+
 # ---------------------------------------------------------------------------- progress
 
 

@@ -633,3 +633,18 @@ def test_axis_dates_of_a_window_over_a_year_name_their_year() -> None:
     monthly = section(render_html(reduce(records[:3])), "activity")
     assert "Feb 1</text>" in monthly
     assert ", 2026" not in monthly
+
+
+def test_axis_labels_of_rates_below_a_ten_thousandth_are_written_out() -> None:
+    # One run in a 100-year bucket: 0.000027 runs per day, on a scale of 0.00001 steps,
+    # whose labels were "1e-05", "2e-05", "3e-05".
+    records = [{"timestamp": NOW - timedelta(days=3), "success": True}]
+    result = reduce(
+        records,
+        time_window_start=NOW - timedelta(days=36_525),
+        time_window_type=TimeWindowType.CUSTOM,
+        bucket_width=timedelta(days=36_525),
+    )
+    markup = section(render_html(result), "activity")
+    labels = re.findall(r'<text x="48" y="[^"]+" text-anchor="end">([^<]*)</text>', markup)
+    assert labels == ["0", "0.00001", "0.00002", "0.00003"]

@@ -15,7 +15,15 @@ from datetime import UTC, datetime, timedelta
 
 from usage_analytics.contracts import PerformanceMetrics, TrendAnalysis, UsageTimeBucket
 from usage_analytics.health import HealthThresholds
-from usage_analytics.report import _duration_ms, _plural, _rate, _signed, _when, printable
+from usage_analytics.report import (
+    _duration_ms,
+    _plural,
+    _rate,
+    _signed,
+    _significant,
+    _when,
+    printable,
+)
 
 __all__ = [
     "MAX_BARS",
@@ -83,8 +91,8 @@ def _tick_label(value: float) -> str:
     if value >= 10_000:
         return f"{value / 1_000:g}k"
     # (Significant digits, not two decimals: the ticks of a scale below 0.01, a few runs
-    # over decades, were all "0".)
-    return f"{value:,.6g}"
+    # over decades, were all "0"; written out, not "1e-05" below 0.0001.)
+    return _significant(value, 6)
 
 
 def _svg(label: str, description: str, width: int, height: int, body: Iterable[str]) -> str:

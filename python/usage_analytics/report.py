@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from usage_analytics import text_width
 from usage_analytics.contracts import (
@@ -107,12 +108,18 @@ def _count(value: int) -> str:
     return f"{value:,}"
 
 
+def _significant(value: float, digits: int) -> str:
+    """`value` to `digits` significant digits as `g` rounds it, written out in full with
+    thousands separators: "0.000076", "13,140" (`g` wrote "7.6e-05" and "1.314e+04")."""
+    return f"{Decimal(f'{value:.{digits}g}'):,f}"
+
+
 def _rate(value: float) -> str:
     """A rate to one decimal; a positive one that would be "0.0" in two significant digits
-    (4 runs in a 90-day window are "0.044/day"), as `_percent` and `_duration_ms` do not
-    round a value that is there away."""
+    (4 runs in a 90-day window are "0.044/day", one in 36 years "0.000076/day"), as
+    `_percent` and `_duration_ms` do not round a value that is there away."""
     shown = f"{value:,.1f}"
-    return f"{value:.2g}" if value > 0 and shown == "0.0" else shown
+    return _significant(value, 2) if value > 0 and shown == "0.0" else shown
 
 
 def _percent(ratio: float, digits: int = 1) -> str:
