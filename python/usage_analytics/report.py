@@ -111,6 +111,8 @@ def _count(value: int) -> str:
 def _significant(value: float, digits: int) -> str:
     """`value` to `digits` significant digits as `g` rounds it, written out in full with
     thousands separators: "0.000076", "13,140" (`g` wrote "7.6e-05" and "1.314e+04")."""
+    if not math.isfinite(value):
+        return f"{value:g}"  # ("inf", where Decimal's is "Infinity")
     return f"{Decimal(f'{value:.{digits}g}'):,f}"
 
 
@@ -176,7 +178,7 @@ def _span(seconds: float) -> str:
         shown = f"{seconds / scale:g}"
         if float(shown) < below / scale:
             return f"{shown} {unit}"
-    days = f"{seconds / 86_400:.4g}"
+    days = _significant(seconds / 86_400, 4)  # (a window of 36 years: "13,140 days")
     return f"{days} day" if days == "1" else f"{days} days"
 
 
