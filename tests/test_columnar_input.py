@@ -1328,10 +1328,11 @@ def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() 
     assert out.success_metrics.success_count == 2
 
 
-@pytest.mark.parametrize("form", ["table", "stream"])
+@pytest.mark.parametrize("form", ["table", "stream", "columns", "struct_array"])
 def test_bool8_flags_other_than_0_and_1_are_true_as_in_their_records(form: str) -> None:
     # Arrow's bool8 is true for any value but 0 (pyarrow's values: True): the core read its
-    # int8 storage, where 5 and -1 were invalid flags.
+    # int8 storage, where 5 and -1 were invalid flags (in a dict of pyarrow columns and a
+    # struct array still, once tables and streams were read as their records).
     def bool8(values: list[int | None]) -> pa.Array:
         return pa.ExtensionArray.from_storage(pa.bool8(), pa.array(values, pa.int8()))
 
@@ -1347,6 +1348,11 @@ def test_bool8_flags_other_than_0_and_1_are_true_as_in_their_records(form: str) 
     data: Any = table
     if form == "stream":
         data = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=3))
+    elif form == "columns":
+        data = {name: table.column(name).combine_chunks() for name in table.column_names}
+    elif form == "struct_array":
+        data = table.to_struct_array().combine_chunks()
+        assert isinstance(data, pa.StructArray)
     actual = outcome(request(data))
     assert_same(actual, outcome(request(records)))
     assert (

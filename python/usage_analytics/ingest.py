@@ -498,12 +498,19 @@ def _missing_marker(value: Any) -> bool:
 def _struct_chunks_as_table(data: Any) -> Any:
     """A pyarrow ChunkedArray of structs as the table it describes. Exported as a stream,
     its chunks would be imported as record batches, which ignores a sliced chunk's offset
-    ("Number of rows in column 0 did not match batch"); pyarrow's own conversion keeps it."""
+    ("Number of rows in column 0 did not match batch"); pyarrow's own conversion keeps it.
+    A struct array too where it has a flag field of `arrow.bool8`, which its table has
+    cast (`_without_null_columns`); other struct arrays the core reads as they are."""
     if _library(data) != "pyarrow":
         return data
     import pyarrow as pa
 
-    if not isinstance(data, pa.ChunkedArray) or not pa.types.is_struct(data.type):
+    if not isinstance(data, (pa.ChunkedArray, pa.StructArray)) or not pa.types.is_struct(data.type):
+        return data
+    if isinstance(data, pa.StructArray) and not any(
+        field.name in _FLAG_COLUMNS and _extension_name(field.type) == "arrow.bool8"
+        for field in data.type
+    ):
         return data
     if data.null_count:  # as the core refuses a struct array with null rows
         raise UsageAnalyticsError(
@@ -718,6 +725,8 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
+        if name in _FLAG_COLUMNS and _extension_name(arrays[name].type) == "arrow.bool8":
+            arrays[name] = arrays[name].cast(pa.bool_())  # (see `_without_null_columns`)
         refused = name != "pattern_id" and not _column_taken(pa, name, arrays[name].type)
         if refused and isinstance(column, (list, tuple)) and _reads_as_records(columns):
             # (Values all of a kind the field's column cannot be, a text flag, say: each
