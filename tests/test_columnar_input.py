@@ -61,6 +61,7 @@ from usage_analytics import (
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
+    TimeWindowType,
     UsageAccumulator,
     UsageAnalyticsError,
     UsageTrendType,
@@ -2217,6 +2218,32 @@ def test_numpy_datetimes_past_64_bit_microseconds_are_out_of_range_not_wrapped(
     # (Beside a column its field refuses whole, the call is refused as without them.)
     with pytest.raises(UsageAnalyticsError, match="column 'success' has Arrow type Float64"):
         REDUCER.execute_reduction_sync(request({"timestamp": column, "success": np.ones(3)}))
+
+
+@pytest.mark.parametrize("unit", ["as", "fs", "ps", "250as"])
+def test_numpy_datetimes_below_nanoseconds_that_numpy_wraps_are_their_records(
+    unit: str,
+) -> None:
+    # Floored to nanoseconds, the ticks within a nanosecond of the unit's least (numpy's
+    # floor division wraps them) and a multiple's ticks past 64 bits once multiplied
+    # came out as other instants: 1969-12-31T23:59:50.78 (in attoseconds) as
+    # 1970-01-01T00:00:09, counted in a window that holds that.
+    ticks = [-(2**63) + 5, 2**62 if unit == "250as" else -(2**63) + 5]
+    column = np.array([*ticks, 0], np.int64).view(f"datetime64[{unit}]")
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    window = {
+        "time_window_start": epoch - timedelta(days=300),
+        "time_window_end": epoch + timedelta(days=1),
+        "time_window_type": TimeWindowType.CUSTOM,
+        "on_invalid": "skip",
+    }
+    listed = [{"timestamp": value} for value in column]
+    columns = {"timestamp": column}
+    expected = outcome(ModelUsageAnalyticsInput(pattern_id="p", execution_data=listed, **window))
+    actual = outcome(ModelUsageAnalyticsInput(pattern_id="p", execution_data=columns, **window))
+    assert_same(actual, expected)
+    quality = expected["data_quality"]
+    assert quality["records_in_window"] + quality["records_outside_window"] >= 1
 
 
 def test_a_column_arrow_cannot_take_is_named() -> None:

@@ -961,8 +961,19 @@ def _arrow_datetimes(column: Any, exact: bool) -> Any:
         if np.any((days >= 2**31) | ((days < -(2**31)) & ~np.isnat(column))):
             raise _TimesOutOfRange
         return column
-    if base in ("ps", "fs", "as"):  # (floored to coarser ticks: nothing can overflow)
-        return column.astype("datetime64[ns]")
+    if base in ("ps", "fs", "as"):  # (floored to nanoseconds)
+        converted = column.astype("datetime64[ns]")
+        if exact:
+            # numpy's floor wraps the ticks within a nanosecond of the least (-9.2 s in
+            # attoseconds came out as +9.2 s), and a multiple's ticks past 64 bits once
+            # multiplied: checked against the nanoseconds in floats, off by 2**64 / 10**9
+            # and more where wrapped (by a few in the last digits where not).
+            per = int(unit[: -len(base)] or 1) * {"ps": 1e-3, "fs": 1e-6, "as": 1e-9}[base]
+            nanos = column.view(np.int64) * per
+            off = np.abs(converted.view(np.int64) - nanos) > 2 + 1e-9 * np.abs(nanos)
+            if np.any(off & ~np.isnat(column)):
+                raise _TimesOutOfRange
+        return converted
     converted = column.astype(f"datetime64[{base if base in ('ms', 'us', 'ns') else 's'}]")
     if exact and not np.all((converted.astype(column.dtype) == column) | np.isnat(column)):
         raise _TimesOutOfRange
