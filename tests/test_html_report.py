@@ -606,18 +606,30 @@ def test_cli_dashboard_html_draws_the_series_of_its_first_pattern_only(
     assert 'class="current" aria-current="true"' in section(document, "overview")
 
 
-def test_rates_below_a_hundredth_per_day_get_axis_labels_of_their_own() -> None:
-    # One run in a 400-day bucket: 0.0025 runs per day, on a scale with steps of 0.001.
+@pytest.mark.parametrize(
+    ("days", "labels"),
+    [
+        # One run in a 400-day bucket: 0.0025 runs per day, on a scale with steps of
+        # 0.001 (written to two decimals, every label was "0").
+        (400, ["0", "0.001", "0.002", "0.003"]),
+        # One run in a 100-year bucket: 0.000027 runs per day, whose labels were "1e-05",
+        # "2e-05", "3e-05".
+        (36_525, ["0", "0.00001", "0.00002", "0.00003"]),
+    ],
+)
+def test_axis_labels_of_rates_far_below_one_a_day_are_their_own(
+    days: int, labels: list[str]
+) -> None:
     records = [{"timestamp": NOW - timedelta(days=3), "success": True}]
     result = reduce(
         records,
-        time_window_start=NOW - timedelta(days=400),
+        time_window_start=NOW - timedelta(days=days),
         time_window_type=TimeWindowType.CUSTOM,
-        bucket_width=timedelta(days=400),
+        bucket_width=timedelta(days=days),
     )
     markup = section(render_html(result), "activity")
-    labels = re.findall(r'<text x="48" y="[^"]+" text-anchor="end">([^<]*)</text>', markup)
-    assert labels == ["0", "0.001", "0.002", "0.003"]
+    found = re.findall(r'<text x="48" y="[^"]+" text-anchor="end">([^<]*)</text>', markup)
+    assert found == labels
 
 
 def test_axis_dates_of_a_window_over_a_year_name_their_year() -> None:
@@ -633,18 +645,3 @@ def test_axis_dates_of_a_window_over_a_year_name_their_year() -> None:
     monthly = section(render_html(reduce(records[:3])), "activity")
     assert "Feb 1</text>" in monthly
     assert ", 2026" not in monthly
-
-
-def test_axis_labels_of_rates_below_a_ten_thousandth_are_written_out() -> None:
-    # One run in a 100-year bucket: 0.000027 runs per day, on a scale of 0.00001 steps,
-    # whose labels were "1e-05", "2e-05", "3e-05".
-    records = [{"timestamp": NOW - timedelta(days=3), "success": True}]
-    result = reduce(
-        records,
-        time_window_start=NOW - timedelta(days=36_525),
-        time_window_type=TimeWindowType.CUSTOM,
-        bucket_width=timedelta(days=36_525),
-    )
-    markup = section(render_html(result), "activity")
-    labels = re.findall(r'<text x="48" y="[^"]+" text-anchor="end">([^<]*)</text>', markup)
-    assert labels == ["0", "0.00001", "0.00002", "0.00003"]

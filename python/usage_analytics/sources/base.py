@@ -159,6 +159,19 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def executions_columns(spec: TableSpec, *, text: str, time: str, flag: str, number: str) -> str:
+    """The executions table's columns for `CREATE TABLE` (`pattern_id`, then the record
+    fields, under `spec`'s names), each of the database's type for its kind."""
+
+    def kind(name: str) -> str:
+        if name in (PATTERN_ID, "timestamp"):
+            return f"{time if name == 'timestamp' else text} NOT NULL"
+        return flag if name in FLAG_FIELDS else number if name in NUMBER_FIELDS else text
+
+    names = (PATTERN_ID, *FIELDS)
+    return ", ".join(f"{quote_identifier(spec.column(name))} {kind(name)}" for name in names)
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """Where execution records are stored: the table (optionally in a schema, or an

@@ -15,6 +15,7 @@ from usage_analytics.sources.base import (
     PATTERN_ID,
     SourceError,
     TableSpec,
+    executions_columns,
     quote_identifier,
 )
 from usage_analytics.sources.postgres_connection import connect, driver, postgres_pyarrow
@@ -53,20 +54,10 @@ def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None
     exist (blocking; an ADBC cursor)."""
     spec = table or TableSpec()
     c = {name: quote_identifier(spec.column(name)) for name in (PATTERN_ID, *FIELDS)}
-    cursor.execute(
-        f"CREATE TABLE IF NOT EXISTS {spec.qualified} ("
-        f"{c[PATTERN_ID]} text NOT NULL, "
-        f"{c['timestamp']} timestamptz NOT NULL, "
-        f"{c['success']} boolean, "
-        f"{c['execution_time_ms']} double precision, "
-        f"{c['quality_score']} double precision, "
-        f"{c['quality_gates_passed']} boolean, "
-        f"{c['timeout']} boolean, "
-        f"{c['context_type']} text, "
-        f"{c['agent']} text, "
-        f"{c['project']} text, "
-        f"{c['file_path']} text)"
+    columns = executions_columns(
+        spec, text="text", time="timestamptz", flag="boolean", number="double precision"
     )
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {spec.qualified} ({columns})")
     index = quote_identifier(_index_name(spec.table, "pattern_time"))
     cursor.execute(
         f"CREATE INDEX IF NOT EXISTS {index} ON {spec.qualified} "

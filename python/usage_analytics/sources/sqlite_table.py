@@ -17,6 +17,7 @@ from usage_analytics.sources.base import (
     SourceError,
     SourceUnavailableError,
     TableSpec,
+    executions_columns,
     quote_identifier,
 )
 from usage_analytics.sources.timestamps import format_utc
@@ -53,20 +54,8 @@ def create_executions_table(connection: sqlite3.Connection, table: TableSpec | N
     unless they exist."""
     spec = table or TableSpec()
     c = {name: quote_identifier(spec.column(name)) for name in (PATTERN_ID, *FIELDS)}
-    connection.execute(
-        f"CREATE TABLE IF NOT EXISTS {spec.qualified} ("
-        f"{c[PATTERN_ID]} TEXT NOT NULL, "
-        f"{c['timestamp']} TEXT NOT NULL, "
-        f"{c['success']} INTEGER, "
-        f"{c['execution_time_ms']} REAL, "
-        f"{c['quality_score']} REAL, "
-        f"{c['quality_gates_passed']} INTEGER, "
-        f"{c['timeout']} INTEGER, "
-        f"{c['context_type']} TEXT, "
-        f"{c['agent']} TEXT, "
-        f"{c['project']} TEXT, "
-        f"{c['file_path']} TEXT)"
-    )
+    columns = executions_columns(spec, text="TEXT", time="TEXT", flag="INTEGER", number="REAL")
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {spec.qualified} ({columns})")
     index = quote_identifier(f"{spec.table}_pattern_time")
     unplaced = quote_identifier(f"{spec.table}_unplaced")
     prefix = "" if spec.schema is None else f"{quote_identifier(spec.schema)}."
