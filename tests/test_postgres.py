@@ -1049,6 +1049,39 @@ def test_a_cancelled_call_keeps_the_connection_until_its_work_ends(postgres_url:
     assert spans[1][1] >= spans[0][2]  # the quick call began after the slow one ended
 
 
+@pytest.mark.parametrize("kind", ["source", "store"])
+def test_a_source_or_store_dropped_unclosed_closes_its_connection_at_once(
+    loaded: str, kind: str
+) -> None:
+    # The connection held a method of its source or store (`on_connect`), a reference
+    # cycle: one dropped without close() kept its connection (a socket, a server session)
+    # open until the cyclic collector ran, up to 33 at once over 1,000 dropped sources.
+    import gc
+    import weakref
+
+    async def used() -> tuple[weakref.ref[Any], weakref.ref[Any]]:
+        if kind == "source":
+            source = open_source(loaded)
+            await source.newest(GROWING)
+            owner: Any = source
+        else:
+            store = open_store(loaded)
+            await store.history(GROWING)
+            owner = store
+        return weakref.ref(owner), weakref.ref(owner._connection._connection)
+
+    enabled = gc.isenabled()
+    gc.disable()  # (a collection meanwhile would close it too)
+    try:
+        with pytest.warns(ResourceWarning, match="not explicitly close"):  # (ADBC's, at once)
+            owner, connection = run(used())
+        assert owner() is None
+        assert connection() is None  # closed by its __del__
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def test_a_store_serves_several_event_loops_and_threads(postgres_url: str) -> None:
     # The connection's asyncio.Lock was bound to the first loop that waited on it: calls
     # from a later asyncio.run raised RuntimeError, and from other threads waited forever.

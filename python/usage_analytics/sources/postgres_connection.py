@@ -94,7 +94,11 @@ class PostgresConnection:
         checked_url(url)
         self.url = url
         self.description = redacted(url)
-        self._on_connect = on_connect
+        # Held weakly: it is a method of the source or store that holds this connection,
+        # and a strong reference back made a cycle, which kept a dropped source's or
+        # store's connection (a socket, a server session) open until the cyclic collector
+        # ran, rather than closed as its last reference went.
+        self._on_connect = None if on_connect is None else weakref.WeakMethod(on_connect)
         self._connection: Any = None
         # Held by the worker thread for the whole of each call. (An asyncio.Lock alone was
         # released when the awaiting task was cancelled, a timeout, while its worker still
@@ -127,8 +131,9 @@ class PostgresConnection:
         dbapi = driver()
         if self._connection is None:
             self._connection = connect(self.url)
-            if self._on_connect is not None:
-                self._on_connect(self._connection)
+            on_connect = None if self._on_connect is None else self._on_connect()
+            if on_connect is not None:
+                on_connect(self._connection)
         cursor = self._connection.cursor()
         try:
             return work(cursor)
