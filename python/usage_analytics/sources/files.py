@@ -14,8 +14,9 @@ reads but Arrow's parser does not, such as " 12.5", and JSON Lines flags written
 stay on the Arrow path.) Without pyarrow, CSV and JSON Lines use those readers; Parquet
 needs pyarrow (the `arrow` extra).
 
-A file is read once, on first use, and kept. `fetch` returns all records of the pattern,
-whatever the window: the reducer leaves out (and counts) those outside it.
+A file is read once, on first use, and kept until `close()`. `fetch` returns all
+records of the pattern, whatever the window: the reducer leaves out (and counts) those
+outside it.
 """
 
 from __future__ import annotations
@@ -139,6 +140,15 @@ class FileSource(ExecutionSource):
                     _release_freed_arrow_memory()
                 self._loaded = loaded
             return self._loaded
+
+    async def close(self) -> None:
+        """Drop the records read (once a read under way has ended): a closed source
+        holds none of the file, and a later call reads it again."""
+        await asyncio.to_thread(self._forget)
+
+    def _forget(self) -> None:
+        with self._loading:
+            self._loaded = None
 
     def read(self) -> _Loaded:
         """Read the whole file (blocking): a pyarrow Table where possible, else dicts."""
