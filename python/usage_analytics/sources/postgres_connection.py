@@ -50,7 +50,7 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
     dbapi = driver()
     target = checked_url(url)
     try:
-        connection = dbapi.connect(target, autocommit=autocommit)
+        connection = _opened(dbapi, target, autocommit=autocommit)
     except dbapi.Error as error:
         raise SourceUnavailableError(
             f"cannot connect to {redacted(url)}: {first_line(error, url)}"
@@ -76,6 +76,31 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
             f"cannot use {redacted(url)}: {first_line(error, url)}"
         ) from None
     return connection
+
+
+def _opened(dbapi: Any, uri: str, *, autocommit: bool) -> Any:
+    """`dbapi.connect(uri, autocommit=autocommit)`, whose steps these are, except that a
+    database handle that fails to open is released. ADBC's `AdbcDatabase` releases
+    nothing when its opening fails (the driver's state of the attempt, 15 KB) and has no
+    finalizer: every attempt on a server that is down or refuses kept that, without bound
+    for a service that retries (adbc-driver-manager 1.13)."""
+    import adbc_driver_manager
+    import adbc_driver_postgresql
+
+    database = adbc_driver_manager.AdbcDatabase.__new__(adbc_driver_manager.AdbcDatabase)
+    handle = None
+    try:
+        adbc_driver_manager.AdbcDatabase.__init__(
+            database, driver=adbc_driver_postgresql._driver_path(), uri=uri
+        )
+        handle = adbc_driver_manager.AdbcConnection(database)
+        return dbapi.Connection(database, handle, autocommit=autocommit)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            if handle is not None:
+                handle.close()
+            database.close()
+        raise
 
 
 def _rolled_back(error: Exception) -> bool:
