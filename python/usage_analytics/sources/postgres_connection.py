@@ -87,12 +87,14 @@ def _opened(dbapi: Any, uri: str, *, autocommit: bool) -> Any:
     import adbc_driver_manager
     import adbc_driver_postgresql
 
+    # (The driver's own path finder is private: where a release has none, its `connect`.)
+    driver_path = getattr(adbc_driver_postgresql, "_driver_path", None)
+    if driver_path is None:
+        return dbapi.connect(uri, autocommit=autocommit)
     database = adbc_driver_manager.AdbcDatabase.__new__(adbc_driver_manager.AdbcDatabase)
     handle = None
     try:
-        adbc_driver_manager.AdbcDatabase.__init__(
-            database, driver=adbc_driver_postgresql._driver_path(), uri=uri
-        )
+        adbc_driver_manager.AdbcDatabase.__init__(database, driver=driver_path(), uri=uri)
         handle = adbc_driver_manager.AdbcConnection(database)
         return dbapi.Connection(database, handle, autocommit=autocommit)
     except BaseException:
