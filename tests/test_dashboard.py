@@ -30,7 +30,14 @@ from usage_analytics.dashboard import (
 )
 from usage_analytics.html_report import render_html
 from usage_analytics.progress import Progress
-from usage_analytics.report import _hours, _span, attention_notes, render_report, render_summary
+from usage_analytics.report import (
+    MIN_WIDTH,
+    _hours,
+    _span,
+    attention_notes,
+    render_report,
+    render_summary,
+)
 
 
 def runs(count: int, *, success: float = 1.0, ms: float = 100.0, **extra: Any) -> list[Any]:
@@ -509,3 +516,14 @@ def test_the_report_says_how_many_invalid_records_its_samples_leave_out(
     assert ("more invalid record" in report) == (more is not None)
     if more is not None:
         assert more in report
+
+
+def test_reports_narrower_than_the_least_width_are_drawn_at_it(
+    items: list[tuple[str, ModelUsageAnalyticsOutput]],
+) -> None:
+    # Below MIN_WIDTH the report's hour chart wrapped and broke (the CLI never asks for
+    # less; a caller of render_report may).
+    _, first = items[0]
+    assert render_report(first, width=30) == render_report(first, width=MIN_WIDTH)
+    assert render_summary(items, width=30) == render_summary(items, width=MIN_WIDTH)
+    assert max(map(text_width.width, render_report(first, width=30).splitlines())) <= MIN_WIDTH

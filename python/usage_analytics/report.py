@@ -643,9 +643,10 @@ def render_report(
 
     `timezone` labels the calendar charts (default: the zone the result was computed in);
     `locate` turns a record index into a place for the invalid-record samples ("line 12").
+    `width` is at least `MIN_WIDTH`, as the dashboard's (narrower, the charts broke).
     """
     timezone = timezone or result.timezone
-    width = width or terminal_width()
+    width = max(MIN_WIDTH, width or terminal_width())
     heavy = "═" * width
     pattern = str(result.pattern_id)
     title = f"{name}  ({pattern})" if name and name != pattern else pattern
@@ -716,8 +717,9 @@ def render_summary(
     unicode: bool = True,
 ) -> str:
     """One line per `(name, result)`, in the given order (see `by_attention`): trend,
-    executions, rate, velocity, success, p95, quality, last use, and attention notes."""
-    width = width or terminal_width()
+    executions, rate, velocity, success, p95, quality, last use, and attention notes
+    (`width` at least `MIN_WIDTH`)."""
+    width = max(MIN_WIDTH, width or terminal_width())
     columns: list[tuple[str, str, list[str]]] = [
         ("TREND", "<", [trend_label(r.trend_analysis, unicode=unicode) for _, r in items]),
         ("RUNS", ">", [_count(r.usage_metrics.total_executions) for _, r in items]),
