@@ -319,7 +319,7 @@ def test_dashboard_counts_the_records_skipped_as_invalid() -> None:
 def test_ascii_text_fits_its_width_after_the_unicode_is_replaced() -> None:
     # "±" became "+/-" (and a name's "→" "->") after the lines were fitted: 2 columns over.
     named = [("a→b·c", sketched()), ("plain", result(runs(30)))]
-    for width in range(40, 101):
+    for width in range(MIN_WIDTH, 101):
         texts = [render_report(sketched(), name="a→b", width=width, unicode=False)]
         texts.append(render_summary(named, width=width, unicode=False))
         for text in texts:

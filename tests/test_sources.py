@@ -52,6 +52,7 @@ from usage_analytics import (
 )
 from usage_analytics.sources import (
     ExecutionSource,
+    Fetched,
     FileSource,
     SourceError,
     SourceUnavailableError,
@@ -2003,6 +2004,37 @@ def test_a_closed_file_source_keeps_none_of_the_file(tmp_path: Path, kind: str) 
     path.unlink()  # (read again: the file's records are gone)
     with pytest.raises(SourceUnavailableError, match="no such file"):
         run(source.fetch(GROWING, START, NOW))
+
+
+def test_closing_a_file_source_does_not_wait_for_its_read_nor_keep_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # close() waited for a read under way: a command interrupted while it read its file
+    # (its clean-up closes the source) hung until the read ended.
+    import threading
+
+    path = write_source(tmp_path, "jsonl", records_of(demo_rows(), GROWING))
+    source = FileSource(path)
+    reading, release = threading.Event(), threading.Event()
+    read = FileSource.read
+
+    def slow_read(self: FileSource) -> Any:
+        reading.set()
+        release.wait(30)
+        return read(self)
+
+    monkeypatch.setattr(FileSource, "read", slow_read)
+
+    async def close_during_a_read() -> Fetched:
+        fetch = asyncio.ensure_future(source.fetch(GROWING, START, NOW))
+        await asyncio.to_thread(reading.wait, 30)
+        await asyncio.wait_for(source.close(), timeout=5)  # (hung before)
+        release.set()
+        return await fetch
+
+    fetched = run(close_during_a_read())
+    assert fetched.count > 0  # (the read still answers its caller)
+    assert source._loaded is None  # (but a closed source keeps none of it)
 
 
 def test_a_file_is_read_once_whatever_cancels_or_loops_its_callers(

@@ -122,6 +122,10 @@ class FileSource(ExecutionSource):
         # awaiting task was cancelled, a timeout, while its read went on: the next call
         # read the file again beside it. And it bound the source to one event loop.)
         self._loading = threading.Lock()
+        # Counts `close()` calls, under `_keeping` (held for an instant, never while a
+        # file is read): a read that a close overtook is not kept.
+        self._closes = 0
+        self._keeping = threading.Lock()
 
     # ----------------------------------------------------------------------- reading
 
@@ -134,20 +138,24 @@ class FileSource(ExecutionSource):
         """The file read once (blocking): other callers wait for the read under way, and a
         read whose caller was cancelled is still kept for the next."""
         with self._loading:
-            if self._loaded is None:
+            loaded = self._loaded
+            if loaded is None:
+                closes = self._closes
                 loaded = self.read()
                 if loaded.arrow:
                     _release_freed_arrow_memory()
-                self._loaded = loaded
-            return self._loaded
+                with self._keeping:
+                    if closes == self._closes:
+                        self._loaded = loaded
+            return loaded
 
     async def close(self) -> None:
-        """Drop the records read (once a read under way has ended): a closed source
-        holds none of the file, and a later call reads it again."""
-        await asyncio.to_thread(self._forget)
-
-    def _forget(self) -> None:
-        with self._loading:
+        """Drop the records read: a closed source holds none of the file, and a later
+        call reads it again. A read under way still answers its callers but is not kept.
+        (Waiting for it, as a first version did, hung a command interrupted during its
+        read: its clean-up closes the source.)"""
+        with self._keeping:
+            self._closes += 1
             self._loaded = None
 
     def read(self) -> _Loaded:
