@@ -1701,6 +1701,10 @@ NOT_RECORDS: dict[str, tuple[Callable[[], Any], str]] = {
         "looks like a single record (its 'timestamp' is a datetime, not a column)",
     ),
     "number": (lambda: 42, "must be a list of record mappings, a dict of columns, or an"),
+    "polars_lazy_frame": (
+        lambda: pl.DataFrame({"timestamp": TIMES}).lazy(),
+        "got LazyFrame (collect it first: .collect())",
+    ),
 }
 
 

@@ -109,6 +109,11 @@ def reduce_any(
     )
 
 
+def _is_lazy_frame(data: Any) -> bool:
+    """Whether `data` is a polars LazyFrame."""
+    return _library(data) == "polars" and type(data).__name__ == "LazyFrame"
+
+
 def records_container(data: Any) -> Any:
     """`data` as `read_any` takes it (None: no records), or a `UsageAnalyticsError` saying
     what it is instead: a single record (a dict of values, not of columns), one column (a
@@ -127,9 +132,12 @@ def records_container(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return data
     if not is_arrow(data):
+        # (A lazy query holds no records yet: reading it would run it behind the caller.)
+        lazy = " (collect it first: .collect())" if _is_lazy_frame(data) else ""
         raise UsageAnalyticsError(
             "execution_data must be a list of record mappings, a dict of columns, or an "
             f"Arrow-compatible table (pyarrow, polars, pandas, DuckDB); got {type(data).__name__}"
+            f"{lazy}"
         )
     column = _one_column(data)
     if column is not None:
