@@ -16,6 +16,7 @@ window filter, dicts of columns, and the async front.
 from __future__ import annotations
 
 import asyncio
+import io
 import math
 import random
 import re
@@ -2415,3 +2416,27 @@ def test_an_interrupt_while_a_stream_is_read_is_raised_as_itself() -> None:
         REDUCER.execute_reduction_sync(
             request(pa.RecordBatchReader.from_batches(schema, failing()))
         )
+
+
+def test_pandas_flags_of_zero_one_and_nan_are_the_records_flags() -> None:
+    # pandas stores 0/1 with a blank cell as float64 (`read_csv`): such a frame was refused
+    # whole ("column 'success' has Arrow type Float64") where the same file read by the
+    # library's own readers, and the same records, give their flags (NaN = missing).
+    text = "timestamp,success,timeout\n" + "".join(
+        f"{when.isoformat()},{flag},{flag}\n"
+        for when, flag in zip(TIMES[:3], ["1", "", "0"], strict=True)
+    )
+    frame = pd.read_csv(io.StringIO(text))
+    assert (frame["success"].dtype.kind, frame["timeout"].dtype.kind) == ("f", "f")
+    rows = [
+        {"timestamp": when, **({} if flag is None else {"success": flag, "timeout": flag})}
+        for when, flag in zip(TIMES[:3], [True, None, False], strict=True)
+    ]
+    expected = comparable(REDUCER.execute_reduction_sync(request(rows)))
+    assert comparable(REDUCER.execute_reduction_sync(request(frame))) == expected
+    columns = {"timestamp": TIMES[:3], "success": frame["success"], "timeout": frame["timeout"]}
+    assert comparable(REDUCER.execute_reduction_sync(request(columns))) == expected
+    # Floats other than 0 and 1 are no flags: refused whole, as before.
+    halves = frame.assign(success=[0.5, 1.0, 0.0])
+    with pytest.raises(UsageAnalyticsError, match="column 'success' has Arrow type Float64"):
+        REDUCER.execute_reduction_sync(request(halves))

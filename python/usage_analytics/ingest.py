@@ -240,7 +240,7 @@ def _read_arrow(
     data: Any, wanted: frozenset[str], records: CoreReader, arrow: ArrowReader
 ) -> dict[str, Any]:
     """`read_any` of data exporting Arrow."""
-    data = _record_columns_only(_index_as_column(data, wanted), wanted)
+    data = _float_flags_as_bools(_record_columns_only(_index_as_column(data, wanted), wanted))
     if _library(data) == "polars" and hasattr(data, "schema"):
         for name, dtype in data.schema.items():
             if name in wanted:
@@ -308,6 +308,32 @@ def _check_polars_dtype(name: str, dtype: Any) -> None:
             f"cannot read column '{name}': polars' {dtype} dtype has no Arrow form that holds "
             "its values (cast the column first, or pass the records as a list of dicts)"
         )
+
+
+def _float_flags_as_bools(frame: Any) -> Any:
+    """A pandas frame with its flag columns of floats that are all 0, 1 or NaN as nullable
+    booleans: pandas stores a column of 0/1 with a missing value (`read_csv` of a file
+    with a blank cell) as float64, which a flag column cannot be, and the whole call was
+    refused ("has Arrow type Float64") where the same file read by this library's own
+    readers gives its flags. Other float flags (0.5) stay floats, refused as before."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return frame
+    if not frame.columns.is_unique:
+        return frame  # (duplicate names: the export refuses them, naming them)
+    flags = _FLAG_COLUMNS.intersection(frame.columns)
+    floats = [name for name in sorted(flags) if _zero_one_or_nan(frame[name])]
+    if not floats:
+        return frame
+    return frame.assign(**{name: frame[name].astype("boolean") for name in floats})
+
+
+def _zero_one_or_nan(column: Any) -> bool:
+    """Whether a pandas Series is of a float dtype, its values all 0, 1 or NaN."""
+    dtype = getattr(column, "dtype", None)
+    if getattr(dtype, "kind", None) != "f":
+        return False
+    values = column.to_numpy()
+    return bool(((values == 0) | (values == 1) | (values != values)).all())
 
 
 def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:
@@ -718,7 +744,9 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         if _library(column) == "polars":
             _check_polars_dtype(name, column.dtype)
         try:
-            arrays[name] = _arrow_column(pa, column, exact_times=name == "timestamp")
+            arrays[name] = _arrow_column(
+                pa, column, exact_times=name == "timestamp", flag=name in _FLAG_COLUMNS
+            )
         except _TimesOutOfRange:
             beyond = True
             continue
@@ -926,7 +954,7 @@ def _length(name: str, column: Any) -> int:
     return len(column)
 
 
-def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False) -> Any:
+def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool = False) -> Any:
     # pandas objects (a Series, a Categorical, extension arrays) by pandas' own conversion:
     # time zones, categories and nullable dtypes as in a DataFrame. Lists by pyarrow's
     # inference (datetimes, str, None); Arrow exporters (pyarrow arrays, polars Series) as
@@ -934,6 +962,8 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False) -> Any:
     # no byte-swapped layouts, so a non-native byte order is converted first.
     # `exact_times`: `_TimesOutOfRange` for datetime64 values Arrow's type cannot hold.
     if _library(column) == "pandas":
+        if flag and _zero_one_or_nan(column):  # (see `_float_flags_as_bools`)
+            column = column.astype("boolean")
         return pa.array(column, from_pandas=True)
     dtype = getattr(column, "dtype", None)
     if dtype is None or _library(dtype) != "numpy":
