@@ -8,7 +8,9 @@
 - a dict of column name -> numpy array or list: turned into an Arrow table by pyarrow (the
   `arrow` extra), which converts numpy arrays without copying where the layout allows. As
   in pandas, NaN in a numpy float array means "missing" there (numpy has no other missing
-  marker); in a list of dicts and in Arrow data a NaN is an invalid value.
+  marker); in a list of dicts and in Arrow data a NaN is an invalid value. A pandas flag
+  column of floats that are all 0, 1 or NaN (how pandas stores 0/1 with a missing value)
+  is read as booleans, NaN missing; other float flags are refused.
 
 The same records give the same analytics whatever their form, so a record's values read
 as a column's do: a timestamp is a datetime (naive = UTC), a date (its midnight UTC, as in
