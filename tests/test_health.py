@@ -458,6 +458,9 @@ def test_families_not_computed_skip_their_rules() -> None:
 def test_no_execution_times_skip_the_latency_rules() -> None:
     result = make_result(p50=0.0, p95=0.0, p99=0.0, timed=0)
     assert result.health(HealthThresholds(max_p95_ms=0, max_p99_ms=0)) == []
+    # The rule keys on the count, not on the percentiles being zero.
+    stale = make_result(p50=300.0, p95=900.0, p99=5000.0, timed=0)
+    assert stale.health() == []
 
 
 def test_spread_rule_skipped_when_p50_is_zero() -> None:
@@ -526,3 +529,263 @@ def test_a_threshold_too_long_to_write_as_set_is_written_short() -> None:
     assert limit_duration_ms(1e300) == "2.78e+293 h"
     assert len(limit_percent(5e-324)) < 10
     assert limit_percent(0.99995) == "99.995%"
+
+
+# ------------------------------------------------------- gaps found by a mutation audit
+
+
+#: (code, result one step past the default limit, its message): value and limit written
+#: apart however close they are.
+ONE_STEP_PAST: list[tuple[str, ModelUsageAnalyticsOutput, str]] = [
+    (
+        "low_success_rate",
+        make_result(success_rate=math.nextafter(0.8, 0), error_rate=0.0),
+        "Success rate 79.99999999999999% is below 80.00000000000000%: 40 of 200 runs failed.",
+    ),
+    (
+        "high_error_rate",
+        make_result(success_rate=1.0, error_rate=math.nextafter(0.2, 1)),
+        "Error rate 20.000000000000004% is above 20.000000000000000%: 0 of 200 runs failed.",
+    ),
+    (
+        "high_p95_latency",
+        make_result(p50=400.0, p95=math.nextafter(500.0, math.inf), p99=999.0),
+        "p95 latency 500.0000000000001 ms is above 500.0000000000000 ms.",
+    ),
+    (
+        "high_p99_latency",
+        make_result(p99=math.nextafter(1000.0, math.inf)),
+        "p99 latency 1,000.0000000000001 ms is above 1,000.0000000000000 ms.",
+    ),
+    (
+        "wide_latency_spread",
+        make_result(p50=200.0, p95=200.0 * math.nextafter(2.0, 3.0)),
+        "p95 latency 400 ms is 2.0000000000000004x the median (200 ms), above "
+        "2.0000000000000000x: a long tail of slow runs.",
+    ),
+    (
+        "not_used_recently",
+        make_result(hours_since_last_use=math.nextafter(168.0, math.inf)),
+        "Last used 168.00000000000003 h before the window end, more than 168.00000000000000 h "
+        "(168 h).",
+    ),
+    (
+        "low_quality_score",
+        make_result(quality=math.nextafter(0.7, 0)),
+        "Average quality score 0.6999999999999998 is below 0.7000000000000000.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "result", "message"), ONE_STEP_PAST, ids=[case[0] for case in ONE_STEP_PAST]
+)
+def test_a_value_one_float_past_its_limit_is_written_apart_from_it(
+    code: str, result: ModelUsageAnalyticsOutput, message: str
+) -> None:
+    # The float just below 0.8 was scaled to a percentage by `* 100`, which rounded it to
+    # 80.0: "Success rate 80.000000000000000% is below 80.000000000000000%".
+    assert find(result.health(), code).message == message
+
+
+def test_severity_orders_findings_before_the_rule_table() -> None:
+    # Few runs (a warning) but many timed runs (critical): the critical p99 comes first,
+    # though the success rules come first in the table.
+    findings = make_result(runs=10, success_rate=0.5, timed=100, p99=1500.0).health()
+    assert [(f.severity, f.code) for f in findings] == [
+        ("critical", "high_p99_latency"),
+        ("warning", "low_success_rate"),
+        ("warning", "high_error_rate"),
+    ]
+
+
+def test_findings_of_one_severity_follow_the_rule_table() -> None:
+    latency = make_result(p50=400.0, p95=1500.0, p99=1500.0).health()
+    assert [(f.severity, f.code) for f in latency] == [
+        ("critical", "high_p99_latency"),
+        ("critical", "high_p95_latency"),
+        ("warning", "wide_latency_spread"),
+    ]
+    abandoned = make_result(
+        trend_type=UsageTrendType.ABANDONED, hours_since_last_use=500.0, velocity=-2.5
+    )
+    assert codes(abandoned.health()) == ["abandoned_trend", "not_used_recently"]
+
+
+def test_exactly_min_samples_runs_are_enough_for_critical_and_say_nothing_of_few() -> None:
+    findings = make_result(runs=20, success_rate=0.5).health()
+    assert [(f.severity, f.message) for f in findings] == [
+        ("critical", "Success rate 50.0% is below 80.0%: 10 of 20 runs failed."),
+        ("critical", "Error rate 50.0% is above 20.0%: 10 of 20 runs failed."),
+    ]
+
+
+def test_exactly_min_samples_timed_runs_make_latency_critical() -> None:
+    slow: dict[str, Any] = {"p50": 1000.0, "p95": 1200.0, "p99": 1500.0}
+    enough = make_result(runs=100, timed=20, **slow).health()
+    assert [(f.severity, f.message) for f in enough] == [
+        ("critical", "p99 latency 1.50 s is above 1.00 s."),
+        ("critical", "p95 latency 1.20 s is above 500 ms (more than twice the limit)."),
+    ]
+    few = make_result(runs=100, timed=19, **slow).health()
+    assert [(f.severity, f.message) for f in few] == [
+        ("warning", "p99 latency 1.50 s is above 1.00 s (only 19 timed runs, so not critical)."),
+        (
+            "warning",
+            "p95 latency 1.20 s is above 500 ms "
+            "(more than twice the limit; only 19 timed runs, so not critical).",
+        ),
+    ]
+
+
+def test_one_timed_run_is_judged_for_latency() -> None:
+    findings = make_result(runs=100, timed=1, p50=1500.0, p95=1500.0, p99=1500.0).health()
+    assert find(findings, "high_p99_latency").message == (
+        "p99 latency 1.50 s is above 1.00 s (only 1 timed run, so not critical)."
+    )
+
+
+def test_p95_under_twice_its_limit_is_a_warning_without_notes_even_on_few_runs() -> None:
+    findings = make_result(runs=5, timed=3, p50=500.0, p95=900.0, p99=950.0).health()
+    assert [(f.severity, f.code, f.message) for f in findings] == [
+        ("warning", "high_p95_latency", "p95 latency 900 ms is above 500 ms.")
+    ]
+
+
+def test_few_runs_message_names_the_count_on_both_rate_rules() -> None:
+    findings = make_result(runs=5, success_rate=0.6, with_performance=False).health()
+    assert [f.message for f in findings] == [
+        "Success rate 60.0% is below 80.0%: 2 of 5 runs failed (only 5 runs, so not critical).",
+        "Error rate 40.0% is above 20.0%: 2 of 5 runs failed (only 5 runs, so not critical).",
+    ]
+
+
+def test_rates_short_of_all_or_none_keep_their_marks_against_a_limit() -> None:
+    # A measured 0.01% is "<0.1%", 99.99% ">99.9%", as in the rest of the report: not
+    # "0.0% is below 0.1%" nor "100.0% is above 99.9%".
+    result = make_result(runs=10_000, success_rate=0.0001, error_rate=0.9999)
+    limits = HealthThresholds(min_success_rate=0.001, max_error_rate=0.999)
+    assert [f.message for f in result.health(limits)] == [
+        "Success rate <0.1% is below 0.1%: 9,999 of 10,000 runs failed.",
+        "Error rate >99.9% is above 99.9%: 9,999 of 10,000 runs failed.",
+    ]
+
+
+def test_a_rate_as_close_to_a_limit_set_with_more_digits_gets_one_more_digit() -> None:
+    result = make_result(runs=100_000, success_rate=0.99946)
+    finding = find(result.health(HealthThresholds(min_success_rate=0.9995)), "low_success_rate")
+    assert finding.message == "Success rate 99.946% is below 99.950%: 54 of 100,000 runs failed."
+
+
+def test_a_latency_the_short_form_rounds_onto_its_limit_gets_one_decimal() -> None:
+    finding = find(make_result(p99=1004.0).health(), "high_p99_latency")
+    assert finding.message == "p99 latency 1,004.0 ms is above 1,000.0 ms."
+
+
+def test_quality_gate_message_counts_in_the_plural_with_the_share() -> None:
+    finding = find(make_result(runs=8, gate_failures=2).health(), "quality_gate_failures")
+    assert finding.message == "2 runs failed their quality gates (25.0% of 8); at most 0 allowed."
+    assert (finding.value, finding.threshold) == (2.0, 0.0)
+
+
+def test_spread_message_names_the_ratio_and_the_limit() -> None:
+    finding = find(make_result(p50=100.0, p95=300.0).health(), "wide_latency_spread")
+    assert finding.message == (
+        "p95 latency 300 ms is 3.0x the median (100 ms), above 2.0x: a long tail of slow runs."
+    )
+
+
+def test_trend_messages() -> None:
+    abandoned = make_result(
+        trend_type=UsageTrendType.ABANDONED, hours_since_last_use=50.0, velocity=-2.5
+    )
+    finding = find(abandoned.health(), "abandoned_trend")
+    assert (
+        finding.message
+        == "Usage looks abandoned: 200 runs, last used 2.1 days before the window end."
+    )
+    assert (finding.value, finding.threshold) == (-2.5, None)
+    declining = make_result(trend_type=UsageTrendType.DECLINING, velocity=-1.25)
+    assert find(declining.health(), "declining_trend").message == (
+        "Usage is declining: -1.25 runs/day per day, -40.0% in the last quarter of the window "
+        "against the first."
+    )
+
+
+def test_no_executions_finding_in_full() -> None:
+    (finding,) = make_result(runs=0).health()
+    assert finding == HealthFinding(
+        severity="info",
+        code="no_executions",
+        message="No executions in the window: nothing to judge.",
+        value=0.0,
+        threshold=None,
+    )
+
+
+SWITCHED_OFF: list[tuple[str, str, ModelUsageAnalyticsOutput]] = [
+    ("min_success_rate", "low_success_rate", make_result(success_rate=0.5, error_rate=0.0)),
+    ("max_error_rate", "high_error_rate", make_result(success_rate=1.0, error_rate=0.5)),
+    ("max_p95_ms", "high_p95_latency", make_result(p50=500.0, p95=900.0, p99=950.0)),
+    ("max_p99_ms", "high_p99_latency", make_result(p99=5000.0)),
+    ("max_p95_p50_ratio", "wide_latency_spread", make_result(p50=100.0, p95=400.0)),
+    ("max_hours_since_last_use", "not_used_recently", make_result(hours_since_last_use=500.0)),
+    ("max_quality_gate_failures", "quality_gate_failures", make_result(gate_failures=3)),
+    ("min_avg_quality", "low_quality_score", make_result(quality=0.3)),
+]
+
+
+@pytest.mark.parametrize(
+    ("threshold", "code", "result"), SWITCHED_OFF, ids=[case[0] for case in SWITCHED_OFF]
+)
+def test_each_threshold_of_none_switches_its_rule_and_only_it_off(
+    threshold: str, code: str, result: ModelUsageAnalyticsOutput
+) -> None:
+    assert codes(result.health()) == [code]
+    assert result.health(HealthThresholds(**{threshold: None})) == []
+
+
+#: (threshold, values accepted at its bounds, values rejected just past them)
+BOUNDS: list[tuple[str, list[Any], list[Any]]] = [
+    ("min_success_rate", [0.0, 1.0], [-0.01, 1.01]),
+    ("max_error_rate", [0.0, 1.0], [-0.01, 1.01]),
+    ("max_p95_ms", [0.0, 1e300], [-0.01, math.inf]),
+    ("max_p99_ms", [0.0, 1e300], [-0.01, math.inf]),
+    ("max_p95_p50_ratio", [1.0, 1e300], [0.99, math.inf]),
+    ("max_hours_since_last_use", [0.0, 1e300], [-0.01, math.inf]),
+    ("max_quality_gate_failures", [0, 10**9], [-1]),
+    ("min_avg_quality", [0.0, 1.0], [-0.01, 1.01]),
+    ("min_samples_for_critical", [0, 10**9], [-1]),
+]
+
+
+@pytest.mark.parametrize(("threshold", "good", "bad"), BOUNDS, ids=[case[0] for case in BOUNDS])
+def test_each_threshold_accepts_its_bounds_and_rejects_past_them(
+    threshold: str, good: list[Any], bad: list[Any]
+) -> None:
+    for value in good:
+        assert getattr(HealthThresholds(**{threshold: value}), threshold) == value
+    for value in bad:
+        with pytest.raises(ValidationError):
+            HealthThresholds(**{threshold: value})
+
+
+def test_findings_are_frozen() -> None:
+    (finding,) = make_result(gate_failures=1).health()
+    with pytest.raises(ValidationError):
+        finding.severity = "info"  # type: ignore[misc]
+
+
+def test_limits_are_written_in_the_unit_that_writes_them_as_set() -> None:
+    assert [limit_percent(0.8), limit_percent(0.85)] == ["80.0%", "85.0%"]
+    assert limit_duration_ms(500) == "500 ms"
+    assert limit_duration_ms(120_000) == "2.0 min"
+    assert limit_duration_ms(7_200_000) == "2.0 h"
+    assert limit_duration_ms(3_600_000_000) == "1,000.0 h"  # (read back past its comma)
+
+
+def test_a_limit_is_written_as_set_up_to_fifteen_digits() -> None:
+    assert limit_duration_ms(1234567.12345678) == "1,234,567.12345678 ms"  # 15 digits
+    assert limit_duration_ms(1234567.123456789) == "20.6 min"  # 16: the short form
+    assert limit_percent(1.2e-15) == "0.00000000000012%"  # (1 + 14 decimals)
+    assert limit_percent(1.2e-16) == "0.0%"

@@ -235,7 +235,9 @@ def _precise_hours(hours: float, digits: int) -> str:
 
 
 def _precise_percent(ratio: float, digits: int) -> str:
-    return f"{ratio * 100:.{digits}f}%"
+    # (Scaled exactly: `ratio * 100` rounds, and the float just below 0.8 became 80.0,
+    # "80.000000000000000% is below 80.000000000000000%".)
+    return f"{Decimal(repr(ratio)).scaleb(2):.{digits}f}%"
 
 
 def _precise_ms(ms: float, digits: int) -> str:
