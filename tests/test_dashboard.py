@@ -5,6 +5,7 @@ command line."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import math
 from collections.abc import Callable
@@ -20,9 +21,11 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TimeWindowType,
     UsageAccumulator,
+    UsageTrendType,
     text_width,
 )
 from usage_analytics.dashboard import (
+    DashboardRow,
     dashboard_document,
     dashboard_rows,
     headline,
@@ -527,3 +530,201 @@ def test_reports_narrower_than_the_least_width_are_drawn_at_it(
     assert render_report(first, width=30) == render_report(first, width=MIN_WIDTH)
     assert render_summary(items, width=30) == render_summary(items, width=MIN_WIDTH)
     assert max(map(text_width.width, render_report(first, width=30).splitlines())) <= MIN_WIDTH
+
+
+# ------------------------------------------------------- gaps found by a mutation audit
+
+
+def health_case(**numbers: Any) -> ModelUsageAnalyticsOutput:
+    from test_health import make_result
+
+    return make_result(**numbers)
+
+
+@pytest.fixture(scope="module")
+def three() -> list[DashboardRow]:
+    """A healthy, a stale (four warnings, declining) and a slow (one critical) pattern."""
+    return dashboard_rows(
+        [
+            ("healthy", health_case(p50=80.0, p95=90.0)),
+            (
+                "stale",
+                health_case(
+                    gate_failures=1,
+                    quality=0.5,
+                    hours_since_last_use=500.0,
+                    trend_type=UsageTrendType.DECLINING,
+                    velocity=-1.0,
+                ),
+            ),
+            ("slow", health_case(p50=300.0, p95=400.0, p99=1500.0)),
+        ]
+    )
+
+
+def test_table_in_full(three: list[DashboardRow]) -> None:
+    # Numbers right-aligned, the trend left-aligned, the rule as long as the header, a
+    # single finding without "(+0)".
+    assert render_dashboard(three, width=100).splitlines() == [
+        "PATTERN   RUNS  SUCCESS     P95  TREND        WORST HEALTH FINDING",
+        "─" * 66,
+        "slow       200    95.0%  400 ms  → stable     ✗ p99 latency 1.50 s > 1.00 s",
+        "stale      200    95.0%  150 ms  ↘ declining  ⚠ 1 run failed its quality gates (+3)",
+        "healthy    200    95.0%   90 ms  → stable     healthy",
+    ]
+    assert render_dashboard(three, width=100, unicode=False).splitlines()[1:4] == [
+        "-" * 66,
+        "slow       200    95.0%  400 ms  = stable     X p99 latency 1.50 s > 1.00 s",
+        "stale      200    95.0%  150 ms  v declining  ! 1 run failed its quality gates (+3)",
+    ]
+
+
+def test_finding_stays_on_its_row_down_to_sixteen_columns(three: list[DashboardRow]) -> None:
+    # At 62 columns the finding gets 16, cut to fit exactly; at 61 it would get 15 and
+    # goes on its own line.
+    inline = render_dashboard(three, width=62).splitlines()
+    assert inline[:4] == [
+        "PATTERN   RUNS  SUCCESS     P95  TREND        WORST FINDING",
+        "─" * 59,
+        "slow       200    95.0%  400 ms  → stable     ✗ p99 latency 1…",
+        "stale      200    95.0%  150 ms  ↘ declining  ⚠ 1 run fa… (+3)",
+    ]
+    assert [len(line) for line in inline[2:4]] == [62, 62]
+    ascii_lines = render_dashboard(three, width=62, unicode=False).splitlines()
+    assert ascii_lines[2].endswith(" X p99 latency 1~")
+    below = render_dashboard(three, width=61).splitlines()
+    assert below[:4] == [
+        "PATTERN   RUNS  SUCCESS     P95  TREND",
+        "─" * 44,
+        "slow       200    95.0%  400 ms  → stable",
+        "    ✗ p99 latency 1.50 s > 1.00 s",
+    ]
+
+
+def test_header_takes_the_longest_title_that_fits(three: list[DashboardRow]) -> None:
+    def title(width: int) -> str:
+        return render_dashboard(three, width=width).splitlines()[0].split("TREND")[1].strip()
+
+    assert [title(width) for width in (62, 65, 66)] == [
+        "WORST FINDING",
+        "WORST FINDING",  # 19 columns: one short of the long title
+        "WORST HEALTH FINDING",
+    ]
+
+
+def test_width_defaults_to_the_terminal(
+    three: list[DashboardRow], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "62")
+    assert render_dashboard(three) == render_dashboard(three, width=62)
+
+
+def test_names_past_36_columns_are_cut_and_never_below_8() -> None:
+    long = render_dashboard(dashboard_rows([("x" * 37, health_case())]), width=140)
+    assert long.splitlines()[2].startswith("x" * 35 + "…   200")
+    # Wide numbers leave the name 6 columns at 60: it still gets 8.
+    wide = health_case(
+        runs=10**12,
+        p50=1e308,
+        p95=1.7e308,
+        p99=1.7e308,
+        trend_type=UsageTrendType.DECLINING,
+        velocity=-1.0,
+    )
+    narrow = render_dashboard(dashboard_rows([("abcdefghijkl", wide)]), width=60)
+    assert narrow.splitlines()[2].startswith("abcdefg…  1,000,000,000,000")
+
+
+def test_headline_stops_at_a_parenthesis_too() -> None:
+    (finding,) = health_case(p50=400.0, p95=1500.0, p99=999.0).health()[:1]
+    assert finding.message == "p95 latency 1.50 s is above 500 ms (more than twice the limit)."
+    assert headline(finding) == "p95 latency 1.50 s > 500 ms"
+
+
+#: (the row before, the row after): each decided by one key of the order.
+ORDERED_PAIRS = {
+    # severity before the count of findings: one critical before three warnings
+    "severity": (
+        ("one-critical", {"p99": 1500.0}),
+        ("three-warnings", {"gate_failures": 1, "quality": 0.5, "hours_since_last_use": 500.0}),
+    ),
+    # findings of the worst severity before all findings: two critical before one
+    # critical and three warnings
+    "worst_count": (
+        ("two-critical", {"success_rate": 0.5}),
+        (
+            "one-critical-and-three-warnings",
+            {"p99": 1500.0, "gate_failures": 1, "quality": 0.5, "hours_since_last_use": 500.0},
+        ),
+    ),
+    # all findings before the error rate: a critical and two warnings at 5% errors before
+    # one critical at 10%
+    "findings": (
+        ("critical-and-two-warnings", {"p99": 1500.0, "gate_failures": 1, "quality": 0.5}),
+        ("critical-more-errors", {"p99": 1500.0, "success_rate": 0.9}),
+    ),
+    # the error rate before the name
+    "error_rate": (
+        ("zulu-more-errors", {"p99": 1500.0, "success_rate": 0.9}),
+        ("alpha-fewer-errors", {"p99": 1500.0, "success_rate": 0.95}),
+    ),
+    # the name last
+    "name": (("alpha", {"p99": 1500.0}), ("bravo", {"p99": 1500.0})),
+}
+
+
+@pytest.mark.parametrize("key", list(ORDERED_PAIRS))
+def test_each_key_of_the_row_order_decides_between_two_rows(key: str) -> None:
+    first, second = ORDERED_PAIRS[key]
+    for items in ([first, second], [second, first]):
+        rows = dashboard_rows([(name, health_case(**numbers)) for name, numbers in items])
+        assert [row.name for row in rows] == [first[0], second[0]]
+
+
+def test_a_result_without_performance_or_trend_shows_dashes(
+    three: list[DashboardRow],
+) -> None:
+    rows = dashboard_rows([("bare", health_case(with_performance=False, with_trend=False))])
+    assert row_of(render_dashboard(rows, width=100), "bare") == [
+        "bare",
+        "200",
+        "95.0%",
+        "-",
+        "-",
+        "healthy",
+    ]
+    assert dashboard_document(rows) == [
+        {
+            "name": "bare",
+            "pattern_id": "checkout",
+            "total_executions": 200,
+            "invalid_records": 0,
+            "success_rate": 0.95,
+            "p95_execution_time_ms": None,
+            "trend_type": None,
+            "worst_finding": None,
+            "findings": 0,
+        }
+    ]
+    assert dashboard_document(three)[0] == {
+        "name": "slow",
+        "pattern_id": "checkout",
+        "total_executions": 200,
+        "invalid_records": 0,
+        "success_rate": 0.95,
+        "p95_execution_time_ms": 400.0,
+        "trend_type": "stable",
+        "worst_finding": {
+            "severity": "critical",
+            "code": "high_p99_latency",
+            "message": "p99 latency 1.50 s is above 1.00 s.",
+            "value": 1500.0,
+            "threshold": 1000.0,
+        },
+        "findings": 1,
+    }
+
+
+def test_rows_are_frozen(three: list[DashboardRow]) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        three[0].name = "renamed"  # type: ignore[misc]
