@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import json
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ import pytest
 from source_cases import NOW, START, analyse
 from usage_analytics import (
     AnalyticsGranularity,
+    HealthThresholds,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
@@ -728,3 +730,24 @@ def test_a_result_without_performance_or_trend_shows_dashes(
 def test_rows_are_frozen(three: list[DashboardRow]) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         three[0].name = "renamed"  # type: ignore[misc]
+
+
+def test_a_finding_under_its_row_is_cut_to_the_width_less_its_indent(
+    three: list[DashboardRow],
+) -> None:
+    items = [(row.name, row.result) for row in three]
+    rows = dashboard_rows([*items, ("unused", health_case(hours_since_last_use=500.0))])
+    lines = render_dashboard(rows, width=60).splitlines()
+    finding = lines[lines.index("unused     200    95.0%  150 ms  → stable") + 1]
+    assert finding == "    ⚠ Last used 20.8 days before the window end, more than …"
+    assert len(finding) == 60
+
+
+def test_document_writes_an_infinite_finding_value_as_null() -> None:
+    # A spread past the largest double: the document is read as JSON, which has no inf.
+    only_spread = HealthThresholds(max_p95_ms=None, max_p99_ms=None)
+    tail = health_case(p50=1e-300, p95=1e308, p99=1e308)
+    (row,) = dashboard_document(dashboard_rows([("tail", tail)], only_spread))
+    assert row["worst_finding"]["code"] == "wide_latency_spread"
+    assert (row["worst_finding"]["value"], row["worst_finding"]["threshold"]) == (None, 2.0)
+    json.dumps(row, allow_nan=False)

@@ -789,3 +789,11 @@ def test_a_limit_is_written_as_set_up_to_fifteen_digits() -> None:
     assert limit_duration_ms(1234567.123456789) == "20.6 min"  # 16: the short form
     assert limit_percent(1.2e-15) == "0.00000000000012%"  # (1 + 14 decimals)
     assert limit_percent(1.2e-16) == "0.0%"
+
+
+def test_a_message_against_an_absurdly_small_limit_stays_short() -> None:
+    # Value and limit are written with more digits until they differ, but not past 15:
+    # 1e-301 against 1e-300 would take 300 digits.
+    result = make_result(quality=1e-301)
+    limits = HealthThresholds(min_avg_quality=1e-300)
+    assert len(find(result.health(limits), "low_quality_score").message) < 80
