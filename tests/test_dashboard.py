@@ -18,9 +18,7 @@ from source_cases import NOW, START, analyse
 from usage_analytics import (
     AnalyticsGranularity,
     HealthThresholds,
-    ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
-    NodeUsageAnalyticsReducer,
     TimeWindowType,
     UsageAccumulator,
     UsageTrendType,
@@ -509,14 +507,7 @@ def test_the_report_says_how_many_invalid_records_its_samples_leave_out(
     records = runs(20)
     for record in records[:invalid]:
         record["execution_time_ms"] = -1.0
-    request = ModelUsageAnalyticsInput(
-        pattern_id="p",
-        time_window_start=START,
-        time_window_end=NOW,
-        execution_data=records,
-        on_invalid="skip",
-    )
-    report = render_report(NodeUsageAnalyticsReducer().execute_reduction_sync(request), width=100)
+    report = render_report(analyse(records, "p", on_invalid="skip"), width=100)
     assert report.count("execution_time_ms = -1.0: must be >= 0") == 3
     assert ("more invalid record" in report) == (more is not None)
     if more is not None:
