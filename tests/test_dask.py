@@ -548,3 +548,17 @@ def test_missing_dask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "dask.dataframe", None)
     with pytest.raises(UsageAnalyticsError, match=r"pip install 'usage-analytics\[dask\]'"):
         analyze(object(), **WINDOW)
+
+
+def test_flags_of_zero_one_and_nan_are_read_as_the_reducer_reads_them() -> None:
+    # pandas stores 0/1 with a blank cell as float64 (`read_csv`), which the reducer reads
+    # as nullable flags: every task of a Dask frame of the same partitions failed ("column
+    # 'success' has Arrow type Float64"), the partition exported to Arrow as it was.
+    frame = _frame(300, 3, seed=31)
+    for name in ("success", "timeout"):
+        flags = frame[name].astype("float64")
+        flags[frame.index % 7 == 0] = np.nan
+        frame[name] = flags
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(frame, 3), **WINDOW)
+    assert_batch_equivalent(result, _expected(frame))

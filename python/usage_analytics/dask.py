@@ -83,7 +83,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
-from usage_analytics.ingest import RECORD_COLUMNS, read_as_records
+from usage_analytics.ingest import RECORD_COLUMNS, float_flags_as_bools, read_as_records
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -364,6 +364,9 @@ def _as_records(frame: Any, by: str) -> Any:
     pa = require_pyarrow("usage_analytics.dask")
     if _index_as_column(frame, by) is not None:
         frame = frame.reset_index()
+    # (Flags of 0, 1 and NaN, pandas' float64 for 0/1 with a blank cell, as the reducer
+    # reads them: exported as they are, every task failed naming the Float64 column.)
+    frame = float_flags_as_bools(frame)
     as_frame = frame if by == "pattern_id" else frame.assign(pattern_id=frame[by])
     # (Objects of kinds Arrow would coerce silently, a bool among numbers, are read as the
     # reducer reads them in a frame: as records. So is a column of text or objects the

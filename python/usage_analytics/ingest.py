@@ -45,6 +45,7 @@ from usage_analytics.extras import MissingDependencyError, missing_extra, requir
 
 __all__ = [
     "RECORD_COLUMNS",
+    "float_flags_as_bools",
     "is_arrow",
     "mixed_object_column",
     "read_any",
@@ -242,7 +243,7 @@ def _read_arrow(
     data: Any, wanted: frozenset[str], records: CoreReader, arrow: ArrowReader
 ) -> dict[str, Any]:
     """`read_any` of data exporting Arrow."""
-    data = _float_flags_as_bools(_record_columns_only(_index_as_column(data, wanted), wanted))
+    data = float_flags_as_bools(_record_columns_only(_index_as_column(data, wanted), wanted))
     if _library(data) == "polars" and hasattr(data, "schema"):
         for name, dtype in data.schema.items():
             if name in wanted:
@@ -312,7 +313,7 @@ def _check_polars_dtype(name: str, dtype: Any) -> None:
         )
 
 
-def _float_flags_as_bools(frame: Any) -> Any:
+def float_flags_as_bools(frame: Any) -> Any:
     """A pandas frame with its flag columns of floats that are all 0, 1 or NaN as nullable
     booleans: pandas stores a column of 0/1 with a missing value (`read_csv` of a file
     with a blank cell) as float64, which a flag column cannot be, and the whole call was
@@ -964,7 +965,7 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
     # no byte-swapped layouts, so a non-native byte order is converted first.
     # `exact_times`: `_TimesOutOfRange` for datetime64 values Arrow's type cannot hold.
     if _library(column) == "pandas":
-        if flag and _zero_one_or_nan(column):  # (see `_float_flags_as_bools`)
+        if flag and _zero_one_or_nan(column):  # (see `float_flags_as_bools`)
             column = column.astype("boolean")
         return pa.array(column, from_pandas=True)
     dtype = getattr(column, "dtype", None)
