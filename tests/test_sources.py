@@ -2037,6 +2037,33 @@ def test_closing_a_file_source_does_not_wait_for_its_read_nor_keep_it(
     assert source._loaded is None  # (but a closed source keeps none of it)
 
 
+def test_a_close_from_another_thread_between_a_calls_check_and_its_use(tmp_path: Path) -> None:
+    # A call found the file kept, then read `_loaded` again to return it: a close() from
+    # another thread (another event loop's) in between made it None, and the call failed
+    # with an AttributeError of None. Here that close lands right after the check.
+    path = write_source(tmp_path, "jsonl", records_of(demo_rows(), GROWING))
+
+    class ClosedBetween(FileSource):
+        closing = False
+
+        @property
+        def _loaded(self) -> Any:
+            loaded = self.__dict__.get("kept")
+            if loaded is not None and self.closing:
+                self.closing = False
+                self.__dict__["kept"] = None  # (another thread's close(), once)
+            return loaded
+
+        @_loaded.setter
+        def _loaded(self, loaded: Any) -> None:
+            self.__dict__["kept"] = loaded
+
+    source = ClosedBetween(path)
+    expected = run(source.fetch(GROWING, START, NOW)).count
+    source.closing = True
+    assert run(source.fetch(GROWING, START, NOW)).count == expected
+
+
 def test_a_file_is_read_once_whatever_cancels_or_loops_its_callers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

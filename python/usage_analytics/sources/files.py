@@ -130,8 +130,9 @@ class FileSource(ExecutionSource):
     # ----------------------------------------------------------------------- reading
 
     async def _load(self) -> _Loaded:
-        if self._loaded is not None:
-            return self._loaded
+        loaded = self._loaded  # (read once: a close() from another thread may drop it)
+        if loaded is not None:
+            return loaded
         return await asyncio.to_thread(self._load_once)
 
     def _load_once(self) -> _Loaded:
