@@ -1127,6 +1127,17 @@ def test_a_source_or_store_dropped_unclosed_closes_its_connection_at_once(
             gc.enable()
 
 
+def test_on_connect_may_be_any_callable(postgres_url: str) -> None:
+    # Held through weakref.WeakMethod, which takes bound Python methods alone: a function,
+    # a lambda or a builtin's method (list.append) raised TypeError on construction.
+    opened: list[Any] = []
+    connection = PostgresConnection(postgres_url, on_connect=opened.append)
+    query = "SELECT 1"
+    assert run(connection.run(lambda cursor: cursor.execute(query).fetchall())) == [(1,)]
+    assert len(opened) == 1
+    run(connection.close())
+
+
 def test_a_store_serves_several_event_loops_and_threads(postgres_url: str) -> None:
     # The connection's asyncio.Lock was bound to the first loop that waited on it: calls
     # from a later asyncio.run raised RuntimeError, and from other threads waited forever.

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
+import inspect
 import threading
 import weakref
 from collections.abc import Callable
@@ -112,6 +114,10 @@ def _rolled_back(error: Exception) -> bool:
     return str(getattr(error, "sqlstate", None) or "").startswith("40")
 
 
+def _itself(value: Any) -> Any:
+    return value
+
+
 class PostgresConnection:
     """One lazily opened ADBC connection whose calls run one at a time on a worker
     thread, with driver errors turned into `SourceError`s (a lost connection is
@@ -124,8 +130,13 @@ class PostgresConnection:
         # Held weakly: it is a method of the source or store that holds this connection,
         # and a strong reference back made a cycle, which kept a dropped source's or
         # store's connection (a socket, a server session) open until the cyclic collector
-        # ran, rather than closed as its last reference went.
-        self._on_connect = None if on_connect is None else weakref.WeakMethod(on_connect)
+        # ran, rather than closed as its last reference went. (WeakMethod takes bound
+        # Python methods alone: another callable, which is no such cycle, is held.)
+        self._on_connect: Callable[[], Callable[[Any], None] | None] | None = None
+        if inspect.ismethod(on_connect):
+            self._on_connect = weakref.WeakMethod(on_connect)
+        elif on_connect is not None:
+            self._on_connect = functools.partial(_itself, on_connect)
         self._connection: Any = None
         # Held by the worker thread for the whole of each call. (An asyncio.Lock alone was
         # released when the awaiting task was cancelled, a timeout, while its worker still
