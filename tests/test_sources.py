@@ -1294,21 +1294,16 @@ def test_sqlite_a_nocase_pattern_column_keeps_ids_of_other_case_apart(
     assert agents_of(first.data) == ["lower1"]
 
 
-def test_sqlite_newest_of_texts_without_dates_asks_a_few_queries(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Epoch seconds stored as text ('1767225600'): each step of the newest timestamp's
-    # search excluded one such text alone, a query per row (20,000 rows: 23 s; a million
-    # never ended), where the answer is that none is a time.
-    path = tmp_path / "epoch.sqlite"
+def stamped_table(path: Path, rows: list[tuple[str, str]]) -> None:
+    """A SQLite file whose `pattern_executions` table holds only (pattern_id, timestamp)."""
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
-        connection.executemany(
-            "INSERT INTO pattern_executions VALUES (?, ?)",
-            [("p", str(1767225600 + index)) for index in range(500)]
-            + [("q", "2026-03-01T10:00:00Z"), ("q", "2026-13-01T10:00:00Z")],
-        )
+        connection.executemany("INSERT INTO pattern_executions VALUES (?, ?)", rows)
     connection.close()
+
+
+def traced_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL statements the SQLite source's connections run from now on."""
     statements: list[str] = []
     opened = sqlite_source.connect_read_only
 
@@ -1318,6 +1313,22 @@ def test_sqlite_newest_of_texts_without_dates_asks_a_few_queries(
         return connection
 
     monkeypatch.setattr(sqlite_source, "connect_read_only", traced)
+    return statements
+
+
+def test_sqlite_newest_of_texts_without_dates_asks_a_few_queries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Epoch seconds stored as text ('1767225600'): each step of the newest timestamp's
+    # search excluded one such text alone, a query per row (20,000 rows: 23 s; a million
+    # never ended), where the answer is that none is a time.
+    path = tmp_path / "epoch.sqlite"
+    stamped_table(
+        path,
+        [("p", str(1767225600 + index)) for index in range(500)]
+        + [("q", "2026-03-01T10:00:00Z"), ("q", "2026-13-01T10:00:00Z")],
+    )
+    statements = traced_statements(monkeypatch)
     assert run(SQLiteSource(path).newest("p")) is None
     assert run(SQLiteSource(path).newest()) == datetime(2026, 3, 1, 10, tzinfo=UTC)
     assert len(statements) < 40
@@ -1337,19 +1348,8 @@ def test_sqlite_newest_below_many_dates_without_a_time_reads_them_at_once(
         ("p", "2026-01-29T23:59:00-23:59"),  # (an earlier date's text, the newest time)
         ("p", "2026-01-20T10:00:00Z"),
     ]
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
-        connection.executemany("INSERT INTO pattern_executions VALUES (?, ?)", rows)
-    connection.close()
-    statements: list[str] = []
-    opened = sqlite_source.connect_read_only
-
-    def traced(path: Path) -> sqlite3.Connection:
-        connection = opened(path)
-        connection.set_trace_callback(statements.append)
-        return connection
-
-    monkeypatch.setattr(sqlite_source, "connect_read_only", traced)
+    stamped_table(path, rows)
+    statements = traced_statements(monkeypatch)
     newest = datetime(2026, 1, 30, 23, 58, tzinfo=UTC)
     assert run(SQLiteSource(path).newest("p")) == newest
     assert run(SQLiteSource(path).newest()) == newest
@@ -1767,9 +1767,7 @@ def test_sqlite_missing_required_column_lists_the_columns(tmp_path: Path) -> Non
 
 def test_sqlite_table_without_optional_columns_reads_them_as_missing(tmp_path: Path) -> None:
     path = tmp_path / "lean.db"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
-        connection.execute("INSERT INTO pattern_executions VALUES ('p', '2026-03-01T10:00:00Z')")
+    stamped_table(path, [("p", "2026-03-01T10:00:00Z")])
     result = analyse(run(SQLiteSource(path).fetch("p", START, NOW)).data, "p")
     assert result.usage_metrics.total_executions == 1
     assert result.success_metrics.failure_count == 1  # no success column: missing = failure
