@@ -89,12 +89,20 @@ impl Window {
     /// reader feeding rolling buckets: only `contains` is meaningful (it has no trend
     /// buckets of its own).
     pub fn from_instant(start: i64) -> Window {
+        Window::between(start, LAST_INSTANT)
+    }
+
+    /// The instants from `start` to `end`, both kept within Python's datetime range, as
+    /// `from_instant` (a rolling window's reader that leaves out records too far ahead of
+    /// the clock). Holds nothing where `end` is before `start`.
+    pub fn between(start: i64, end: i64) -> Window {
         let start = start.max(FIRST_INSTANT);
+        let end = end.min(LAST_INSTANT);
         Window {
             start,
-            end: LAST_INSTANT,
-            span: LAST_INSTANT - start,
-            width: LAST_INSTANT - start,
+            end,
+            span: end - start,
+            width: end - start,
             buckets: 1,
         }
     }
@@ -182,6 +190,9 @@ mod tests {
             Window::from_instant(0),
             Window::from_instant(FIRST_INSTANT),
             Window::from_instant(LAST_INSTANT + 5), // (holds nothing)
+            Window::between(-MICROS_PER_DAY, MICROS_PER_DAY),
+            Window::between(5, 4), // (holds nothing)
+            Window::between(FIRST_INSTANT - 9, i64::MAX),
         ];
         for w in windows {
             let probes = [

@@ -214,8 +214,19 @@ pub struct CoreRolling {
 }
 
 impl CoreRolling {
-    fn add<'py>(&mut self, py: Python<'py>, input: Input, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
-        let window = Window::from_instant(self.rolling.retained_from());
+    /// `until_us`: the latest instant filed; records after it are counted as outside the
+    /// window, as those before the kept buckets are (None: up to the end of year 9999).
+    fn add<'py>(
+        &mut self,
+        py: Python<'py>,
+        input: Input,
+        data: &Bound<'py, PyAny>,
+        until_us: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let window = match until_us {
+            Some(until) => Window::between(self.rolling.retained_from(), until),
+            None => Window::from_instant(self.rolling.retained_from()),
+        };
         let fresh = Reduction::Rolling(self.rolling.fresh());
         let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
@@ -245,19 +256,27 @@ impl CoreRolling {
         })
     }
 
-    fn add_records<'py>(&mut self, py: Python<'py>, records: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
-        self.add(py, Input::Records, records)
+    /// `until_us`: see `add`.
+    #[pyo3(signature = (records, until_us=None))]
+    fn add_records<'py>(
+        &mut self,
+        py: Python<'py>,
+        records: &Bound<'py, PyAny>,
+        until_us: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.add(py, Input::Records, records, until_us)
     }
 
-    /// `whole`: see `Input`.
-    #[pyo3(signature = (data, whole=false))]
+    /// `whole`: see `Input`; `until_us`: see `add`.
+    #[pyo3(signature = (data, whole=false, until_us=None))]
     fn add_arrow<'py>(
         &mut self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         whole: bool,
+        until_us: Option<i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.add(py, Input::Arrow { whole }, data)
+        self.add(py, Input::Arrow { whole }, data, until_us)
     }
 
     /// The result dict of the window ending with the bucket holding `now_us`, with its
@@ -274,6 +293,12 @@ impl CoreRolling {
         out.set_item(intern!(py, "start_us"), window.start)?;
         out.set_item(intern!(py, "end_us"), window.end)?;
         Ok(out)
+    }
+
+    /// The start of the newest bucket seen (by a record or a snapshot), None before any.
+    #[getter]
+    fn newest_start_us(&self) -> Option<i64> {
+        self.rolling.newest_start()
     }
 
     /// Buckets currently held (at most the window's).

@@ -96,6 +96,11 @@ impl Rolling {
             .map(|newest| newest - KEPT_WINDOWS * self.buckets as i64 + 1)
     }
 
+    /// The start of the newest bucket seen (by a record or a snapshot), if any.
+    pub fn newest_start(&self) -> Option<i64> {
+        self.newest.map(|key| key.saturating_mul(self.width))
+    }
+
     /// The oldest instant still retained: records before it are too old to count.
     pub fn retained_from(&self) -> i64 {
         self.oldest_kept().map_or(i64::MIN, |k| k.saturating_mul(self.width))

@@ -992,3 +992,144 @@ def test_retained_buckets_waits_for_a_running_add() -> None:
     assert reads
     assert all(count >= 0 for count in reads)
     assert monitor.retained_buckets > 0
+
+
+# --------------------------------------------------------------------------- max_future
+
+
+@settings(max_examples=60, deadline=None)
+@given(rolling_cases(), st.data())
+def test_max_future_leaves_out_exactly_the_records_past_the_clock(
+    case: dict[str, Any], data: st.DataObject
+) -> None:
+    """Each add has a clock; its records after clock + max_future are not filed (counted
+    outside), the rest are: snapshots equal one reduction over the filed records."""
+    window, bucket = case["window"], case["bucket"]
+    window_us, bucket_us = window // US, bucket // US
+    max_future_us = data.draw(
+        st.one_of(st.sampled_from([0, 1, bucket_us, window_us]), st.integers(0, 3 * window_us)),
+        label="max_future_us",
+    )
+    options = case["options"]
+    monitor = RollingUsageAnalytics(
+        window=window,
+        bucket=bucket,
+        exact_budget=case["exact_budget"],
+        relative_accuracy=case["relative_accuracy"],
+        max_future=timedelta(microseconds=max_future_us),
+        **options,
+    )
+    filed: list[Any] = []
+    received = 0
+    for batch, now_us, now in case["steps"]:
+        stamps = sorted(timestamp_us(r) for r in batch) or [0]
+        # A clock at a record's time, one microsecond before or after it, or anywhere.
+        clock_us = data.draw(
+            st.one_of(
+                st.sampled_from(stamps).map(lambda t: t - max_future_us),
+                st.sampled_from(stamps).map(lambda t: t - max_future_us - 1),
+                st.integers(stamps[0] - window_us, stamps[-1] + window_us),
+            ),
+            label="clock_us",
+        )
+        monitor.add(batch, now=micros_to_utc(clock_us).replace(tzinfo=None))  # naive = UTC
+        received += len(batch)
+        filed += [r for r in batch if timestamp_us(r) <= clock_us + max_future_us]
+        if now is None:
+            continue
+        actual = monitor.snapshot(now)
+        expected = expected_snapshot(filed, now_us, window, bucket, options)
+        assert_snapshot_equals(
+            actual,
+            expected,
+            exact_budget=case["exact_budget"],
+            relative_accuracy=case["relative_accuracy"],
+            thresholds=options["trend_thresholds"],
+        )
+        assert_cumulative_quality(actual, received=received, invalid=0)
+        event(f"left out={'some' if len(filed) < received else 'none'}")
+
+
+def test_a_record_from_a_clock_far_ahead_does_not_stop_a_monitor_with_max_future() -> None:
+    pa = pytest.importorskip("pyarrow")
+    monitor = rolling(max_future=5 * MINUTE)
+    clock = T0 + 30 * MINUTE
+    skewed = record(datetime(2099, 1, 1, tzinfo=UTC), success=False)
+    edge = record(clock + 5 * MINUTE, execution_time_ms=7.0)  # filed: not *more* than 5 min
+    past_edge = record(clock + 5 * MINUTE + US, success=False)
+    monitor.add([record(T0), skewed, edge, past_edge], now=clock)
+    monitor.add(pa.Table.from_pylist([record(T0 + MINUTE), skewed]), now=clock)  # Arrow too
+
+    result = monitor.snapshot(clock + 5 * MINUTE)
+
+    assert result.usage_metrics.total_executions == 3
+    assert result.success_metrics.failure_count == 0
+    assert result.performance_metrics is not None
+    assert result.performance_metrics.min_execution_time_ms == 7.0
+    assert_cumulative_quality(result, received=6, invalid=0)
+    assert result.data_quality.records_outside_window == 3
+    assert monitor.snapshot(clock + 20 * MINUTE).usage_metrics.total_executions == 3
+
+
+def test_max_future_measures_from_the_wall_clock_by_default() -> None:
+    monitor = rolling(max_future=HOUR)
+    now = datetime.now(UTC)
+    monitor.add([record(now - MINUTE), record(now + 30 * MINUTE), record(now + 3 * HOUR)])
+
+    result = monitor.snapshot(now + 30 * MINUTE)
+
+    assert result.usage_metrics.total_executions == 2
+    assert result.data_quality.records_outside_window == 1
+
+
+def test_without_max_future_a_far_record_is_filed_and_the_failed_snapshot_names_it() -> None:
+    monitor = rolling()
+    monitor.add([record(T0), record(datetime(2099, 1, 1, 0, 3, tzinfo=UTC))])
+
+    with pytest.raises(UsageAnalyticsError) as raised:
+        monitor.snapshot(T0)
+
+    message = str(raised.value)
+    assert "the newest bucket kept starts at 2099-01-01T00:00:00+00:00" in message
+    assert "max_future= leaves out records timestamped too far after the clock" in message
+    assert monitor.snapshot(datetime(2099, 1, 1, tzinfo=UTC)).usage_metrics.total_executions == 1
+
+
+def test_a_failed_snapshot_with_max_future_set_does_not_suggest_it() -> None:
+    monitor = rolling(max_future=HOUR)
+    monitor.add([record(T0 + 3 * HOUR)], now=T0 + 3 * HOUR)  # the clock itself moved on
+
+    with pytest.raises(UsageAnalyticsError, match=r"starts at .*T15:00:00\+00:00\)$"):
+        monitor.snapshot(T0)
+
+
+def test_max_future_as_large_as_a_timedelta_files_every_record() -> None:
+    monitor = rolling(max_future=timedelta.max)
+    monitor.add([record(T0), record(datetime(9999, 12, 31, 23, 59, tzinfo=UTC))], now=T0)
+    assert monitor.retained_buckets == 1  # (the 9999 record moved the kept range there)
+
+
+@pytest.mark.parametrize(
+    ("options", "now", "error", "message"),
+    [
+        pytest.param({}, T0, ValueError, "set max_future", id="now-without-max-future"),
+        pytest.param({"max_future": HOUR}, "now", TypeError, "got str", id="now-not-a-time"),
+        pytest.param({"max_future": HOUR}, datetime.max, None, "", id="clock-at-the-last-instant"),
+    ],
+)
+def test_add_checks_its_clock(
+    options: dict[str, Any], now: Any, error: type[Exception] | None, message: str
+) -> None:
+    monitor = rolling(**options)
+    if error is None:
+        monitor.add([record(T0)], now=now)
+        assert monitor.snapshot(T0).usage_metrics.total_executions == 1
+        return
+    with pytest.raises(error, match=message):
+        monitor.add([record(T0)], now=now)
+    assert monitor.retained_buckets == 0
+
+
+def test_negative_max_future_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_future must not be negative, got -1 day"):
+        rolling(max_future=-US)

@@ -122,13 +122,19 @@ class CoreRolling:
     """The last `buckets` buckets of `bucket_us` microseconds, aligned to the epoch."""
 
     def __new__(cls, options: dict[str, Any], bucket_us: int, buckets: int) -> Self: ...
-    def add_records(self, records: Sequence[Any]) -> dict[str, Any]:
-        """File records into their buckets (atomic); returns this add's report."""
-    def add_arrow(self, data: Any, whole: bool = False) -> dict[str, Any]:
+    def add_records(self, records: Sequence[Any], until_us: int | None = None) -> dict[str, Any]:
+        """File records into their buckets (atomic); returns this add's report. Records
+        after `until_us` are counted as outside the window, as those too old are."""
+    def add_arrow(
+        self, data: Any, whole: bool = False, until_us: int | None = None
+    ) -> dict[str, Any]:
         """The same for Arrow data (`whole` as for `CoreState.update_arrow`)."""
     def snapshot(self, now_us: int) -> dict[str, Any]:
         """The result dict of the window ending with the bucket holding `now_us`, with its
         `start_us` and `end_us`; report counts are cumulative."""
+    @property
+    def newest_start_us(self) -> int | None:
+        """The start of the newest bucket seen (by a record or a snapshot)."""
     @property
     def retained_buckets(self) -> int: ...
 

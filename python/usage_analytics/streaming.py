@@ -384,6 +384,9 @@ class RollingSettings(BaseModel):
     correlation_id: UUID = Field(default_factory=uuid4)
     relative_accuracy: float = Field(default=0.01, ge=FINEST_RELATIVE_ACCURACY, lt=1.0)
     exact_budget: int = Field(default=1024, ge=0, le=MAX_EXACT_BUDGET)
+    #: Records timestamped more than this after the clock when they are added are not
+    #: filed (see `RollingUsageAnalytics`); None: every record is.
+    max_future: timedelta | None = None
 
     _normalize_pattern_id = field_validator("pattern_id", mode="before")(normalize_pattern_id)
 
@@ -394,6 +397,13 @@ class RollingSettings(BaseModel):
     def _positive_bucket(cls, value: timedelta) -> timedelta:
         if value < timedelta(microseconds=1):
             raise ValueError(f"bucket must be positive, got {value}")
+        return value
+
+    @field_validator("max_future")
+    @classmethod
+    def _not_negative(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(0):
+            raise ValueError(f"max_future must not be negative, got {value}")
         return value
 
     @field_validator("window")
@@ -440,6 +450,8 @@ class RollingSettings(BaseModel):
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
+#: The last instant a datetime holds, in microseconds.
+_LAST_US = micros(datetime.max.replace(tzinfo=UTC))
 
 
 class RollingUsageAnalytics:
@@ -463,6 +475,13 @@ class RollingUsageAnalytics:
     serialized); it is live state and is not pickled.
     A snapshot's `data_quality` counts every record since creation: records_received,
     invalid_records, records_in_window (this snapshot's), records_outside_window (the rest).
+
+    `max_future` guards a monitor against clocks that run ahead: a record timestamped in
+    2099 by a misconfigured host moves the kept buckets there, and every snapshot of the
+    present fails from then on. With `max_future=timedelta(minutes=5)`, say, `add` leaves
+    out the records more than five minutes after the clock (the wall clock, or its `now=`
+    for a replay) and counts them as outside the window, as it counts those too old. Off
+    by default: records are filed whatever their time, for replays of past data.
     """
 
     __slots__ = ("_core", "_lock", "_settings")
@@ -497,28 +516,36 @@ class RollingUsageAnalytics:
             "upstream, or use UsageAccumulator for a state that can be stored"
         )
 
-    def add(self, data: Any) -> None:
+    def add(self, data: Any, *, now: datetime | None = None) -> None:
         """File records (any form the reducer takes) into their buckets. Atomic, and
-        reading a table in place, like `UsageAccumulator.update`."""
+        reading a table in place, like `UsageAccumulator.update`. `now` (naive = UTC) is
+        the clock `max_future` is measured from, by default the wall clock's time."""
+        until = self._until(now)
         with self._lock:
+            core = self._core
             raw = read_any(
                 data,
-                records=self._core.add_records,
-                arrow=self._core.add_arrow,
+                records=lambda records: core.add_records(records, until),
+                arrow=lambda table, whole: core.add_arrow(table, whole, until),
                 grouped=False,
             )
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw)
 
+    def _until(self, now: datetime | None) -> int | None:
+        """The latest instant an add files, in microseconds (None: no limit)."""
+        limit = self._settings.max_future
+        if limit is None:
+            if now is not None:  # (a replay's clock that would silently change nothing)
+                raise ValueError(
+                    "now= is the clock that max_future is measured from; set max_future"
+                )
+            return None
+        clock = datetime.now(UTC) if now is None else _aware(now)
+        return min(micros(clock) + limit // _ONE_MICROSECOND, _LAST_US)  # (the core's i64)
+
     def snapshot(self, now: datetime) -> ModelUsageAnalyticsOutput:
         """The analytics of the window ending with the bucket holding `now` (naive = UTC)."""
-        if not isinstance(now, datetime):
-            raise TypeError(f"now must be a datetime, got {type(now).__name__}")
-        if now != now:  # (pandas' NaT, a datetime that equals nothing)
-            raise ValueError("now must be an instant, got NaT")
-        # Naive, or of a tzinfo that names no offset: UTC, as the contract reads a window
-        # bound or a record's timestamp.
-        if now.tzinfo is None or now.utcoffset() is None:
-            now = now.replace(tzinfo=UTC)
+        now = _aware(now)
         now_us = micros(now)
         bucket_us = self._settings.bucket // _ONE_MICROSECOND
         end_us = (now_us // bucket_us + 1) * bucket_us
@@ -535,7 +562,9 @@ class RollingUsageAnalytics:
                 raw = self._core.snapshot(now_us)
             except UsageAnalyticsError as error:
                 window = f"{start.isoformat()} to {end.isoformat()}"
-                raise UsageAnalyticsError(f"snapshot of {window}: {error}") from None
+                raise UsageAnalyticsError(
+                    f"snapshot of {window}: {error}{self._newest()}"
+                ) from None
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return analytics_output(
             self._settings.request(start, end),
@@ -544,3 +573,27 @@ class RollingUsageAnalytics:
             elapsed_ms,
             computed_at=datetime.now(UTC),
         )
+
+    def _newest(self) -> str:
+        """Where the kept buckets end, and how a monitor avoids a record far ahead."""
+        newest = self._core.newest_start_us
+        if newest is None:  # (a snapshot fails this way only once something moved them)
+            return ""
+        ahead = (
+            ""
+            if self._settings.max_future is not None
+            else ("; max_future= leaves out records timestamped too far after the clock")
+        )
+        return f" (the newest bucket kept starts at {datetime_of(newest).isoformat()}{ahead})"
+
+
+def _aware(now: datetime) -> datetime:
+    """`now` checked, naive (or of a tzinfo that names no offset) read as UTC, as the
+    contract reads a window bound or a record's timestamp."""
+    if not isinstance(now, datetime):
+        raise TypeError(f"now must be a datetime, got {type(now).__name__}")
+    if now != now:  # (pandas' NaT, a datetime that equals nothing)
+        raise ValueError("now must be an instant, got NaT")
+    if now.tzinfo is None or now.utcoffset() is None:
+        return now.replace(tzinfo=UTC)
+    return now
