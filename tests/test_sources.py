@@ -161,6 +161,10 @@ def test_fetch_all_gives_each_pattern_what_fetch_gives(
         assert group.count == alone.count
         mine = comparable(analyse(group.data, group.pattern_id).to_dict())
         assert mine == comparable(analyse(alone.data, alone.pattern_id).to_dict())
+        places = range(group.count)
+        assert [group.locate(i) for i in places] == [alone.locate(i) for i in places]
+        with pytest.raises(IndexError):  # (not the next group's first row)
+            group.locate(group.count)
 
 
 @pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])

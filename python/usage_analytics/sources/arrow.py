@@ -167,11 +167,18 @@ class PatternTable:
     #: Where each pattern's rows start in `rows`, and where the last one's end.
     offsets: list[int]
 
+    def spans(self) -> list[tuple[str, int, int]]:
+        """`[(key, where the pattern's rows start in rows, how many)]`, ordered by key."""
+        return [
+            (key, start, end - start)
+            for key, start, end in zip(self.keys, self.offsets, self.offsets[1:], strict=False)
+        ]
+
     def parts(self) -> list[tuple[str, Any, Any]]:
         """`[(key, the pattern's rows, their indices in the table)]`, ordered by key."""
         return [
-            (key, self.rows.slice(start, end - start), self.indices.slice(start, end - start))
-            for key, start, end in zip(self.keys, self.offsets, self.offsets[1:], strict=False)
+            (key, self.rows.slice(start, count), self.indices.slice(start, count))
+            for key, start, count in self.spans()
         ]
 
     def together(self, pa: Any, column: str = PATTERN_ID) -> Any:

@@ -238,7 +238,6 @@ def _default_locate(index: int) -> str:
     return f"record {index + 1}"
 
 
-@dataclass(frozen=True)
 class Fetched:
     """The records of one pattern, ready for `ModelUsageAnalyticsInput.execution_data`.
 
@@ -248,18 +247,57 @@ class Fetched:
     in the whole source where records have one (a file's order), so that of several
     patterns' invalid records the first can be named, and None where they have not (a
     database's rows: the first is then by pattern, as `fetch_all` orders them).
+
+    `data` may be given as a function that makes it (`Fetched.deferred`), called at each
+    read: a file's groups are slices of one table, and a pyarrow slice held about 5 KB,
+    half a gigabyte for a dashboard of 100,000 patterns, most of which are read only
+    through `together`.
     """
 
-    pattern_id: str
-    data: Any
-    count: int
-    locate: Callable[[int], str] = _default_locate
-    position: Callable[[int], int] | None = None
-    #: Where a source holds all of `fetch_all`'s groups in one Arrow table (a file's
-    #: records, ordered by pattern), that table, shared by the groups: its `pattern_id`
-    #: column holds each record's group, dictionary-encoded. A batch reduction reads it
-    #: rather than a concatenation of the groups' tables (a copy of every record).
-    together: Any = None
+    __slots__ = ("_data", "_make", "count", "locate", "pattern_id", "position", "together")
+
+    def __init__(
+        self,
+        pattern_id: str,
+        data: Any,
+        count: int,
+        locate: Callable[[int], str] = _default_locate,
+        position: Callable[[int], int] | None = None,
+        together: Any = None,
+    ) -> None:
+        self.pattern_id = pattern_id
+        self._data = data
+        self._make: Callable[[], Any] | None = None
+        self.count = count
+        self.locate = locate
+        self.position = position
+        #: Where a source holds all of `fetch_all`'s groups in one Arrow table (a file's
+        #: records, ordered by pattern), that table, shared by the groups: its `pattern_id`
+        #: column holds each record's group, dictionary-encoded. A batch reduction reads
+        #: it rather than a concatenation of the groups' tables (a copy of every record).
+        self.together = together
+
+    @classmethod
+    def deferred(
+        cls,
+        pattern_id: str,
+        make: Callable[[], Any],
+        count: int,
+        locate: Callable[[int], str] = _default_locate,
+        position: Callable[[int], int] | None = None,
+        together: Any = None,
+    ) -> Fetched:
+        """A group whose `data` is `make()`, made when read."""
+        fetched = cls(pattern_id, None, count, locate, position, together)
+        fetched._make = make
+        return fetched
+
+    @property
+    def data(self) -> Any:
+        return self._data if self._make is None else self._make()
+
+    def __repr__(self) -> str:
+        return f"Fetched({self.pattern_id!r}, {self.count} records)"
 
 
 def pattern_uuid(text: str) -> UUID | None:

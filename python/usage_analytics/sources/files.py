@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -294,7 +295,7 @@ class FileSource(ExecutionSource):
             mask = pattern_mask(pa, loaded.data.column(PATTERN_ID), wanted)
             indices = pa.compute.indices_nonzero(mask)
             data = loaded.data.take(indices)
-            rows: Sequence[int] = _ArrowRows(indices)
+            rows: Sequence[int] = _ArrowRows(indices, 0, len(indices))
         else:
             uuid = pattern_uuid(wanted)
             rows = [
@@ -359,9 +360,18 @@ class FileSource(ExecutionSource):
             by_pattern = pattern_table(pa, loaded.data)
             together = by_pattern.together(pa)
             _release_freed_arrow_memory()
+            # Each group's rows as a slice made when read (see `Fetched.deferred`).
+            rows = by_pattern.rows
             return [
-                _fetched(key, table, _ArrowRows(indices), loaded.locate_row, together)
-                for key, table, indices in by_pattern.parts()
+                _fetched(
+                    key,
+                    partial(rows.slice, start, count),
+                    _ArrowRows(by_pattern.indices, start, count),
+                    loaded.locate_row,
+                    together,
+                    deferred=True,
+                )
+                for key, start, count in by_pattern.spans()
             ]
         groups: dict[str, list[int]] = {}
         for index, record in enumerate(loaded.data):
@@ -428,24 +438,34 @@ def _fetched(
     rows: Sequence[int],
     locate_row: Callable[[int], str],
     together: Any = None,
+    *,
+    deferred: bool = False,
 ) -> Fetched:
-    return Fetched(
+    """The group of `rows`; `data` its records, or the function that makes them where
+    `deferred`."""
+    make = Fetched.deferred if deferred else Fetched
+    return make(
         key, data, len(rows), lambda index: locate_row(rows[index]), rows.__getitem__, together
     )
 
 
 class _ArrowRows(Sequence[int]):
-    """Row numbers held in an Arrow array, read one at a time (for an error's record):
-    a list of a million Python ints held 36 MB for as long as the groups."""
+    """Row numbers held in an Arrow array (`count` of them from `start`), read one at a
+    time (for an error's record): a list of a million Python ints held 36 MB for as long
+    as the groups, and a slice of the array per group about a kilobyte."""
 
-    def __init__(self, indices: Any) -> None:
-        self._indices = indices
+    __slots__ = ("_count", "_indices", "_start")
+
+    def __init__(self, indices: Any, start: int, count: int) -> None:
+        self._indices, self._start, self._count = indices, start, count
 
     def __len__(self) -> int:
-        return len(self._indices)
+        return self._count
 
     def __getitem__(self, index: int) -> int:  # type: ignore[override]
-        return int(self._indices[index].as_py())
+        if not 0 <= index < self._count:  # (an Arrow array reads negative indices too)
+            raise IndexError(f"row {index} of {self._count}")
+        return int(self._indices[self._start + index].as_py())
 
 
 def _row_label(index: int) -> str:
