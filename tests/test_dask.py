@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from dask.dataframe import dispatch as dask_dispatch
 from distributed import Client, LocalCluster
 from equivalence import assert_batch_equivalent
 from hypothesis import given, settings
@@ -462,6 +463,29 @@ def test_objects_arrow_would_coerce_are_their_records_as_in_the_reducer(
     expected = _expected(frame, on_invalid="skip")
     assert result.data_quality.invalid_records == expected.data_quality.invalid_records == 1
     assert_batch_equivalent(result, expected, sample_indexes=False)
+
+
+def test_the_merged_state_is_a_scalar_to_every_dask(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Legacy dask.dataframe (`dataframe.query-planning` off, which the dask releases the
+    # extra allows, 2024.8 to 2024.12, still offer) reads `reduction`'s meta through
+    # `make_meta`: `b""` was an empty list of columns, the result a DataFrame computed as a
+    # Series around the state, and every `analyze` failed ("from_bytes needs bytes, got
+    # Series"). This dask's `make_meta` reads the meta the same way.
+    metas: list[Any] = []
+    reduction: Any = dd.DataFrame.reduction  # (both untyped)
+    make_meta: Any = dask_dispatch.make_meta
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        metas.append(make_meta(kwargs["meta"]))
+        return reduction(self, *args, **kwargs)
+
+    monkeypatch.setattr(dd.DataFrame, "reduction", spy)
+    frame = _frame(300, 3, seed=32)
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(frame, 3), **WINDOW)
+    assert_batch_equivalent(result, _expected(frame))
+    assert len(metas) == 1
+    assert not isinstance(metas[0], pd.DataFrame | pd.Series | pd.Index), metas[0]
 
 
 def test_invalid_record_error_pickles_with_its_attributes() -> None:

@@ -196,11 +196,14 @@ def _state_reduction(ddf: Any, by: str, settings: dict[str, Any], split_every: i
         raise TypeError(f"analyze() takes a dask.dataframe.DataFrame, got {type(ddf).__name__}")
     frame = ddf[_columns(ddf, by)]
     arguments = {"settings": settings, "by": by}
+    # `meta=object`: a scalar of Python objects (the bytes) to every Dask. Legacy
+    # dask.dataframe (`dataframe.query-planning` off) reads meta through `make_meta`, which
+    # took `b""` for an empty list of columns: the result came back a Series around the state.
     return frame.reduction(
         _partition_state,
         aggregate=_merge_states,
         combine=_merge_states,
-        meta=b"",
+        meta=object,
         token=_TOKEN,
         split_every=split_every,
         chunk_kwargs=arguments,
