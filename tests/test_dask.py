@@ -519,6 +519,9 @@ def test_settings_are_checked_on_the_client(client: Client) -> None:
     ddf = _dask_frame(_frame(100, 2, seed=13), 2)
     with pytest.raises(UsageAnalyticsError, match="no column 'endpoint'"):
         analyze(ddf, by="endpoint", **WINDOW)
+    # An unnamed index is not a column named None: this failed computing, a bare KeyError.
+    with pytest.raises(UsageAnalyticsError, match="no column None"):
+        analyze(ddf, by=None, **WINDOW)  # type: ignore[arg-type]
     with pytest.raises(UsageAnalyticsError, match="split_every"):
         analyze(ddf, split_every=1, **WINDOW)
     with pytest.raises(ValueError, match="time_window_end"):

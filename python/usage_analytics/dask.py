@@ -214,7 +214,7 @@ def _columns(ddf: Any, by: str) -> list[str]:
     present = list(ddf.columns)
     if by in present:
         _check_id_dtype(by, ddf[by].dtype)
-    elif _index_as_column(ddf, by) == by:
+    elif by is not None and _index_as_column(ddf, by) == by:  # (None: no index read)
         _check_id_dtype(by, ddf.index.dtype)
     else:
         raise UsageAnalyticsError(
