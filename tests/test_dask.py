@@ -538,6 +538,39 @@ def test_settings_are_checked_on_the_client(client: Client) -> None:
         analyze(_frame(10, 1, seed=14), **WINDOW)
 
 
+@pytest.mark.parametrize(
+    ("repeated", "by"),
+    [("agent", "pattern_id"), ("team", "team"), ("extra", "pattern_id")],
+)
+def test_a_column_name_read_twice_is_refused_on_the_client(repeated: str, by: str) -> None:
+    # pyarrow refuses a partition of two columns of one name: every task failed with a bare
+    # ValueError (a repeated `by` column: an AttributeError, on the client). An extra
+    # column is read only when the frame has no timestamps (to be listed in that error).
+    frame = _frame(100, 2, seed=33).rename(columns={"pattern_id": by}).assign(extra=1)
+    twice = pd.concat([frame, frame[[repeated]]], axis=1)
+    if repeated == "extra":
+        twice = twice.rename(columns={"timestamp": "ts"})
+    with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data: Duplicate"):
+        _expected(twice.rename(columns={by: "pattern_id"}))  # (the reducer refuses it too)
+    ddf = _dask_frame(twice, 2)
+    with (
+        dask.config.set(scheduler="synchronous"),
+        pytest.raises(UsageAnalyticsError) as raised,
+    ):
+        analyze(ddf, by=by, **WINDOW)
+    assert str(raised.value) == (
+        f"the dataframe has more than one column named '{repeated}': each is read from one "
+        "column; rename or drop the others"
+    )
+    # An extra column twice is left out, as the record fields alone are read.
+    if repeated != "extra":
+        with dask.config.set(scheduler="synchronous"):
+            kept = analyze(
+                _dask_frame(pd.concat([frame, frame[["extra"]]], axis=1), 2), by=by, **WINDOW
+            )
+        assert_batch_equivalent(kept, _expected(frame.rename(columns={by: "pattern_id"})))
+
+
 def test_a_frame_without_timestamps_is_refused_listing_its_columns() -> None:
     # The error listed the record columns alone: not 'ts', the one holding the times.
     frame = _frame(100, 2, seed=27).rename(columns={"timestamp": "ts"})

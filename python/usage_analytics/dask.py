@@ -212,6 +212,7 @@ def _state_reduction(ddf: Any, by: str, settings: dict[str, Any], split_every: i
 
 def _columns(ddf: Any, by: str) -> list[str]:
     present = list(ddf.columns)
+    _check_unique(present, [by, *FIELDS])
     if by in present:
         _check_id_dtype(by, ddf[by].dtype)
     elif by is not None and _index_as_column(ddf, by) == by:  # (None: no index read)
@@ -230,8 +231,22 @@ def _columns(ddf: Any, by: str) -> list[str]:
     if "timestamp" not in present and _index_as_column(ddf, by) != "timestamp":
         # Every column, as the reducer keeps them, for the tasks' error ("no 'timestamp'
         # column") to list them all: the one holding the times under another name too.
+        _check_unique(present, present)
         return present
     return [by, *fields] if by in present else fields
+
+
+def _check_unique(present: list[Any], read: list[Any]) -> None:
+    """Refuse, on the client, a frame with several columns of a name in `read`: pyarrow
+    refuses such a partition in every task (a bare ValueError), and a `by` column of two
+    is a frame, not a dtype; the reducer refuses such a pandas frame too."""
+    repeated = [name for name in dict.fromkeys(read) if present.count(name) > 1]
+    if repeated:
+        names = ", ".join(repr(name) for name in repeated)
+        raise UsageAnalyticsError(
+            f"the dataframe has more than one column named {names}: each is read from "
+            "one column; rename or drop the others"
+        )
 
 
 def _index_as_column(frame: Any, by: str) -> str | None:
