@@ -274,6 +274,32 @@ def test_skip_mode_counts_invalid_records_with_indexes_within_partitions(
     ]
 
 
+def test_a_worker_killed_mid_computation_gives_the_one_call_results(
+    client: Client, tmp_path: Any
+) -> None:
+    # The task reading one partition kills its worker process the first time it runs:
+    # the scheduler reruns it elsewhere, and the merged state is the one of every record,
+    # each once (a lost or repeated partition would change the counts).
+    frame = _frame(4_000, 10, seed=34)
+    parts = [frame.iloc[start : start + 500] for start in range(0, 4_000, 500)]
+    marker = str(tmp_path / "killed")
+
+    def read(part: pd.DataFrame) -> pd.DataFrame:  # (local: pickled by value)
+        import os
+
+        if part.index[0] == 1_500:
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:  # (the rerun)
+                return part
+            os._exit(1)
+        return part
+
+    result = analyze(dd.from_map(read, parts, meta=frame.iloc[:0]), **WINDOW)
+    assert (tmp_path / "killed").exists(), "no worker was killed"
+    assert_batch_equivalent(result, _expected(frame))
+
+
 def test_raise_mode_raises_invalid_record_error_on_the_client(client: Client) -> None:
     frame = _frame(1_000, 4, seed=11)
     frame.loc[700, "quality_score"] = 1.5
