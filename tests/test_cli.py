@@ -539,6 +539,15 @@ def test_help_explains_the_default_window(capsys: pytest.CaptureFixture[str]) ->
     assert "30 days up to the newest record" in " ".join(out.split())
 
 
+def test_help_lists_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert (
+        "Exit status: 0 success, 1 data that cannot be analysed, 2 a wrong command line, "
+        "130 interrupted (Ctrl-C)."
+    ) in " ".join(out.split())
+
+
 # ----------------------------------------------------------------------------- errors
 
 

@@ -19,9 +19,9 @@ is a terminal.
 
 Errors never show a traceback: each is one line on stderr, `usage-analytics: error: ...`,
 with exit status 2 for a wrong command line (bad option values, a missing file, an
-unsupported file type or URL, an unreachable server, a missing pip extra) and 1 for data
+unsupported file type or URL, an unreachable server, a missing pip extra), 1 for data
 that cannot be analysed (malformed files, missing tables, unknown patterns, invalid
-records).
+records) and 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -114,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Usage analytics of patterns (features, endpoints, jobs, agent actions): "
         "how often they run, how well, how fast, where, and where they are heading.",
-        epilog="Exit status: 0 success, 1 data that cannot be analysed, 2 a wrong command line.",
+        epilog=(
+            "Exit status: 0 success, 1 data that cannot be analysed, 2 a wrong command "
+            "line, 130 interrupted (Ctrl-C)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_core.__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
