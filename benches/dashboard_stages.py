@@ -1,10 +1,12 @@
-"""Where the dashboard's memory goes over a record file: the resident set after each of
-its steps (after a collection), as `usage-analytics dashboard FILE` takes them.
+"""Where the dashboard's memory goes: the resident set after each of its steps (after a
+collection), as `usage-analytics dashboard SOURCE` takes them.
 
-    .venv/bin/python benches/dashboard_stages.py FILE START END
+    .venv/bin/python benches/dashboard_stages.py SOURCE START END
 
-START and END are the window (ISO-8601). Prints MB (10^6 bytes): the file read, its
-groups by pattern, the batch's DETAILED outputs, the dashboard rows with their findings.
+SOURCE is a record file, a SQLite file or a postgresql:// URL; START and END the window
+(ISO-8601). Prints MB (10^6 bytes) and seconds since the start (collections included)
+after each step: the source's newest record found (a file: read), its groups by pattern,
+the batch's DETAILED outputs, the dashboard rows with their health findings.
 """
 
 from __future__ import annotations
@@ -13,13 +15,21 @@ import asyncio
 import gc
 import os
 import sys
+import time
 from datetime import datetime
 
 from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsInput
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.progress import Progress
-from usage_analytics.sources import Fetched, FileSource
+from usage_analytics.sources import Fetched, open_source
+
+STARTED = time.perf_counter()
+
+
+def stage(name: str, note: str = "") -> None:
+    """The resident set and the seconds since the start, after step `name`."""
+    print(f"{name:8} {resident_mb():8.0f} MB {time.perf_counter() - STARTED:7.2f} s  {note}")
 
 
 def resident_mb() -> float:
@@ -29,12 +39,12 @@ def resident_mb() -> float:
 
 
 async def main(path: str, start: datetime, end: datetime) -> None:
-    print(f"start    {resident_mb():8.0f} MB")
-    source = FileSource(path)
-    await source.newest()  # (reads the file)
-    print(f"read     {resident_mb():8.0f} MB")
-    groups = await source.fetch_all(start, end)
-    print(f"groups   {resident_mb():8.0f} MB  ({len(groups):,} patterns)")
+    stage("start")
+    async with open_source(path) as source:
+        await source.newest()  # (a file: reads it)
+        stage("newest")
+        groups = await source.fetch_all(start, end)
+    stage("groups", f"({len(groups):,} patterns)")
 
     def contract(fetched: Fetched) -> ModelUsageAnalyticsInput:
         return ModelUsageAnalyticsInput(
@@ -46,9 +56,9 @@ async def main(path: str, start: datetime, end: datetime) -> None:
         )
 
     results = await reduce_patterns(groups, contract, path, Progress())
-    print(f"outputs  {resident_mb():8.0f} MB")
+    stage("outputs")
     rows = dashboard_rows([(f.pattern_id, r) for f, r in zip(groups, results, strict=True)])
-    print(f"rows     {resident_mb():8.0f} MB  ({len(rows):,})")
+    stage("rows", f"({len(rows):,})")
 
 
 if __name__ == "__main__":

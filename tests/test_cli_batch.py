@@ -25,9 +25,10 @@ from usage_analytics.cli import batch
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import CliError, reduce_all
 from usage_analytics.progress import Progress
-from usage_analytics.sources import Fetched, FileSource
+from usage_analytics.sources import Fetched, FileSource, SQLiteSource
 from usage_analytics.sources.arrow import group_by_pattern
 from usage_analytics.sources.base import PATTERN_ID
+from usage_analytics.sources.sqlite_table import write_executions_sync
 
 VOLATILE = {"computation_time_ms", "computed_at", "correlation_id"}
 
@@ -169,30 +170,53 @@ def test_an_invalid_record_is_named_with_its_pattern() -> None:
     assert str(one_call.value) == message
 
 
-def file_groups(folder: Path) -> list[Fetched]:
-    """A Parquet file's `fetch_all` groups: the demo's patterns, one spelt with spaces
-    around it (the same pattern), and records without a pattern id (blank or null)."""
+def source_rows() -> list[dict[str, Any]]:
+    """The demo's patterns, one spelt with spaces around it (the same pattern), and
+    records without a pattern id (blank or null)."""
     rows = demo_rows()
     rows += [{**row, "pattern_id": " checkout "} for row in rows[:50]]
     rows += [{**row, "pattern_id": "checkout"} for row in rows[50:80]]
-    rows += [{**rows[0], "pattern_id": " "}, {**rows[1], "pattern_id": None}]
+    # (Blank ids sort first, " ", and last, an ideographic space, in a database's order.)
+    blank = [{**rows[0], "pattern_id": " "}, {**rows[2], "pattern_id": "\u3000"}]
+    return [*rows, *blank, {**rows[1], "pattern_id": None}]
+
+
+def file_groups(folder: Path) -> list[Fetched]:
+    """A Parquet file's `fetch_all` groups of `source_rows`."""
     path = folder / "runs.parquet"
-    pq.write_table(pa.Table.from_pylist(rows), path)
+    pq.write_table(pa.Table.from_pylist(source_rows()), path)
     return asyncio.run(FileSource(path).fetch_all(START, NOW))
 
 
-def test_a_files_groups_are_batched_from_its_one_table_as_it_is(
-    tmp_path: Path, batch_only: None
+def sqlite_groups(folder: Path) -> list[Fetched]:
+    """A SQLite file's `fetch_all` groups of `source_rows` (but the null id, which its
+    table refuses), and of a pattern whose one record is in no window (its group has
+    none)."""
+    path = folder / "runs.sqlite"
+    rows = [row for row in source_rows() if row["pattern_id"] is not None]
+    idle = {**demo_rows()[0], "pattern_id": "idle", "timestamp": START - timedelta(days=9)}
+    write_executions_sync(path, [*rows, idle])
+    return asyncio.run(SQLiteSource(path).fetch_all(START, NOW))
+
+
+SOURCE_GROUPS = [pytest.param(file_groups, id="file"), pytest.param(sqlite_groups, id="sqlite")]
+
+
+@pytest.mark.parametrize("groups_of", SOURCE_GROUPS)
+def test_a_sources_groups_are_batched_from_its_one_table_as_it_is(
+    tmp_path: Path, batch_only: None, groups_of: Callable[[Path], list[Fetched]]
 ) -> None:
-    # The file's rows are ordered by pattern once, each group a slice of them: the
+    # The source's rows are ordered by pattern once, each group a slice of them: the
     # batch reads that table (`Fetched.together`), not a concatenation of the groups'
     # tables, which copied every record once more.
-    groups = file_groups(tmp_path)
-    together = groups[0].together
-    assert all(group.together is together for group in groups)
+    groups = groups_of(tmp_path)
+    filled = [group for group in groups if group.count]
+    together = filled[0].together
+    assert all(group.together is together for group in filled)
     table = batch._one_table(groups)
     assert table is not None
-    assert table.num_rows == sum(group.count for group in groups) == len(demo_rows()) + 80
+    # (every record with an id; a database's in the window only)
+    assert table.num_rows == sum(group.count for group in groups) > len(demo_rows()) // 2
     for name in table.column_names:
         assert table.column(name).chunk(0).buffers()[-1].address == (
             together.column(name).chunk(0).buffers()[-1].address
@@ -205,11 +229,36 @@ def test_a_files_groups_are_batched_from_its_one_table_as_it_is(
         same(mine, theirs)
 
 
-def test_some_of_a_files_groups_are_batched_without_the_others(
+def test_a_databases_rows_of_blank_ids_after_the_others_stay_out_of_its_one_table(
     tmp_path: Path, batch_only: None
 ) -> None:
+    # Rows come ordered by id: the groups' rows are rows 0 to n - 1 of the fetched ones,
+    # used in place, and those of a blank id that sorts last (an ideographic space) after
+    # them, which are no group's.
+    path = tmp_path / "runs.sqlite"
+    rows = [
+        {**row, "pattern_id": "ab"[i % 2], "timestamp": START + timedelta(hours=i)}
+        for i, row in enumerate(demo_rows()[:40])
+    ]
+    write_executions_sync(path, [*rows, {**rows[0], "pattern_id": "\u3000"}])
+    groups = asyncio.run(SQLiteSource(path).fetch_all(START, NOW))
+    assert [(group.pattern_id, group.count) for group in groups] == [("a", 20), ("b", 20)]
+    table = batch._one_table(groups)
+    assert table is not None
+    assert table.num_rows == 40
+    assert table.column(PATTERN_ID).to_pylist() == ["a"] * 20 + ["b"] * 20
+    for mine, theirs in zip(
+        batched(groups, contract_for()), one_by_one(groups, contract_for()), strict=True
+    ):
+        same(mine, theirs)
+
+
+@pytest.mark.parametrize("groups_of", SOURCE_GROUPS)
+def test_some_of_a_sources_groups_are_batched_without_the_others(
+    tmp_path: Path, batch_only: None, groups_of: Callable[[Path], list[Fetched]]
+) -> None:
     # The one table holds every group's records: for some of the groups, only theirs.
-    groups = file_groups(tmp_path)[1::2]
+    groups = groups_of(tmp_path)[1::2]
     table = batch._one_table(groups)
     assert table is not None
     assert table.num_rows == sum(group.count for group in groups)

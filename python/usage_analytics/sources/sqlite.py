@@ -49,13 +49,14 @@ import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from usage_analytics.collector import gc_paused
 from usage_analytics.extras import load_pyarrow
-from usage_analytics.sources.arrow import table_from_columns
+from usage_analytics.sources.arrow import table_from_columns, with_group_ids
 from usage_analytics.sources.base import (
     FIELDS,
     PATTERN_ID,
@@ -425,8 +426,9 @@ class SQLiteSource(ExecutionSource):
         first, then the row's key where the table has one) grouped by `pattern_key` of
         their ids (`keys_of`), every pattern the table lists (`keys_of` starts with them)
         given, with no rows where it has none in the window, ordered by key. Their tables
-        are slices of one table of all the rows: building a table costs about 30 µs per
-        column, which one table per pattern paid for each of thousands of patterns. (If
+        are slices of one table of all the rows, made when read, and that table with the
+        rows' ids is their `together`: building a table costs about 30 µs per column,
+        which one table per pattern paid for each of thousands of patterns. (If
         the rows of all patterns do not make one table, each pattern's are tried alone,
         as `_fetched` does.)"""
         groups: dict[str, list[range]] = {key: [] for key in keys_of.values()}
@@ -450,16 +452,26 @@ class SQLiteSource(ExecutionSource):
             order = positions(parts)
             if table is not None and not isinstance(order, range):
                 table = table.take(pa.array(order, pa.int64()))
+        together = None
+        if table is not None:
+            # All the groups' rows with their ids, for a batch to read as it is (the groups
+            # without rows are not in it).
+            counts = {key: sum(map(len, groups[key])) for key in ordered}
+            filled = [key for key in ordered if counts[key]]
+            table = table.slice(0, len(order))  # (not the rows of blank ids after them)
+            together = with_group_ids(pa, table, filled, [counts[key] for key in filled])
         fetched, offset = [], 0
         for key in ordered:
             rows = Positions(groups[key])
             locate = _locator(rows, stamps, keys, rowid)
-            if table is not None:
-                data = table.slice(offset, len(rows)) if len(rows) else []
-                fetched.append(Fetched(key, data, len(rows), locate))
-            else:
+            if table is None:
                 picked = [[column[row] for row in rows] for column in values[1 : len(names)]]
                 fetched.append(Fetched(key, columns_data(fields, picked), len(rows), locate))
+            elif rows:  # (its rows sliced when read: see `Fetched.deferred`)
+                make = partial(table.slice, offset, len(rows))
+                fetched.append(Fetched.deferred(key, make, len(rows), locate, together=together))
+            else:
+                fetched.append(Fetched(key, [], 0, locate))
             offset += len(rows)
         return fetched
 
