@@ -128,6 +128,13 @@ def test_a_batch_reads_the_groups_of_fetch_all_in_one_table_as_it_is(loaded: str
         )
     ids = table.column("pattern_id").to_pylist()
     assert ids == [group.pattern_id for group in groups for _ in range(group.count)]
+    for group in groups:  # (each one's rows, sliced when read, named as `fetch` names them)
+        alone = call(PostgresSource(loaded), "fetch", group.pattern_id, START, NOW)
+        assert group.data.equals(alone.data.add_column(0, "pattern_id", group.data[0]))
+        places = range(alone.count)
+        assert [group.locate(i) for i in places] == [alone.locate(i) for i in places]
+        with pytest.raises(IndexError):
+            group.locate(group.count)
 
 
 def test_fetch_all_and_newest(loaded: str) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from usage_analytics.sources.arrow import group_by_pattern, pattern_table
@@ -512,17 +513,26 @@ class PostgresSource(ExecutionSource):
             table = cursor.fetch_arrow_table()
             unplaced = self._unplaced(cursor, columns, f"{pid} IS NOT NULL", [])
             by_pattern = pattern_table(pa, table)
-            groups = {key: rows for key, rows, _ in by_pattern.parts()}
             # The groups' rows in one table, for a batch to read as it is; not where rows
             # no window places join some groups (their timestamps then text).
             together = by_pattern.together(pa) if unplaced.num_rows == 0 else None
-            for key, rows, _ in group_by_pattern(pa, unplaced):
-                placed = groups.get(key, table.slice(0, 0))
-                groups[key] = _with_unplaced(pa, placed, rows)
+            spans = {key: (first, count) for key, first, count in by_pattern.spans()}
+            late = {key: rows for key, rows, _ in group_by_pattern(pa, unplaced)}
             empty = table.slice(0, 0)
-            for value in every:
-                groups.setdefault(pattern_key(value), empty)
-            return [self._fetched(key, groups[key], together) for key in sorted(groups) if key]
+            fetched = []
+            for key in sorted({*spans, *late, *map(pattern_key, every)} - {""}):
+                first, count = spans.get(key, (0, 0))
+                if key in late:
+                    placed = by_pattern.rows.slice(first, count)
+                    fetched.append(self._fetched(key, _with_unplaced(pa, placed, late[key])))
+                elif count:  # (its rows sliced when read: see `Fetched.deferred`)
+                    make = partial(by_pattern.rows.slice, first, count)
+                    fetched.append(
+                        Fetched.deferred(key, make, count, _placed(make), together=together)
+                    )
+                else:
+                    fetched.append(self._fetched(key, empty, together))
+            return fetched
 
         result: list[Fetched] = await self._run(work)
         return result
@@ -593,6 +603,15 @@ def _other_case(found: Mapping[str, Any], wanted: str) -> str | None:
 
     matches = [name for name in found if folded(name) == folded(wanted)]
     return matches[0] if len(matches) == 1 else None
+
+
+def _placed(make: Callable[[], Any]) -> Callable[[int], str]:
+    """Where a row of the rows `make()` gives is, all in a window (named by timestamp)."""
+
+    def locate(index: int) -> str:
+        return row_place(make().column("timestamp")[index].as_py(), None, None)
+
+    return locate
 
 
 def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
