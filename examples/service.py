@@ -14,7 +14,8 @@ the minute, or at `end`):
   stored for that pattern and window is served from the store (the `pattern_analytics`
   table of the same file); otherwise the records are fetched from `pattern_executions`,
   reduced, stored and served. The `X-Analytics-From` header says which (`store` or
-  `computed`). 404 for a pattern without records, 422 for a malformed window.
+  `computed`). 404 for a pattern without records, 422 for a malformed window. The id
+  may hold slashes (`/patterns/team/checkout/analytics`).
 - `GET /dashboard?window=7d[&end=ISO]`: every pattern, worst first: executions, success
   rate, p95, trend and the worst health finding (the command line's dashboard as JSON).
   The patterns are reduced concurrently on one shared reducer and their results stored.
@@ -129,7 +130,9 @@ def create_app(
             )
         )
 
-    @app.get("/patterns/{pattern_id}/analytics")
+    # (`:path`: a pattern id may hold a slash, "team/checkout", which the dashboard lists;
+    # the router decodes %2F before matching, so without it no URL reached that pattern.)
+    @app.get("/patterns/{pattern_id:path}/analytics")
     async def pattern_analytics(pattern_id: str, window: Window = "7d", end: End = None) -> Any:
         start, stop = bounds(window, end)
         if not database.exists():  # (the store would create it, empty, to look)

@@ -172,3 +172,29 @@ def test_missing_database_is_a_503(tmp_path: Path) -> None:
             assert response.status_code == 503
             assert "no such file" in response.json()["detail"]
     assert not gone.exists()
+
+
+def _client_over(tmp_path: Path, extra: list[dict[str, Any]]) -> TestClient:
+    """A client of the service over the demo rows and `extra` rows, an hour before NOW."""
+    rows = demo_rows()
+    last = rows[-1]
+    path = tmp_path / "usage.sqlite"
+    write_executions_sync(
+        path, rows + [{**last, **row, "timestamp": NOW - timedelta(hours=1)} for row in extra]
+    )
+    return TestClient(load_service().create_app(path, now=lambda: NOW))
+
+
+@pytest.mark.parametrize(
+    "path", ["/patterns/team/checkout/analytics", "/patterns/team%2Fcheckout/analytics"]
+)
+def test_a_pattern_id_with_a_slash_is_reachable(tmp_path: Path, path: str) -> None:
+    # The dashboard listed "team/checkout", but no URL reached it: a bare 404 "Not Found"
+    # (the router decodes %2F before matching a path segment).
+    with _client_over(tmp_path, [{"pattern_id": "team/checkout"}]) as client:
+        listed = client.get("/dashboard").json()["patterns"]
+        assert "team/checkout" in {p["pattern_id"] for p in listed}
+        response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert response.json()["pattern_id"] == "team/checkout"
+    assert response.json()["usage_metrics"]["total_executions"] == 1
