@@ -14,8 +14,8 @@ the minute, or at `end`):
   stored for that pattern and window is served from the store (the `pattern_analytics`
   table of the same file); otherwise the records are fetched from `pattern_executions`,
   reduced, stored and served. The `X-Analytics-From` header says which (`store` or
-  `computed`). 404 for a pattern without records, 422 for a malformed window. The id
-  may hold slashes (`/patterns/team/checkout/analytics`).
+  `computed`). 404 for a pattern without records, 422 for a malformed window or a
+  blank pattern id. The id may hold slashes (`/patterns/team/checkout/analytics`).
 - `GET /dashboard?window=7d[&end=ISO]`: every pattern, worst first: executions, success
   rate, p95, trend and the worst health finding (the command line's dashboard as JSON).
   The patterns are reduced concurrently on one shared reducer and their results stored.
@@ -134,6 +134,12 @@ def create_app(
     # the router decodes %2F before matching, so without it no URL reached that pattern.)
     @app.get("/patterns/{pattern_id:path}/analytics")
     async def pattern_analytics(pattern_id: str, window: Window = "7d", end: End = None) -> Any:
+        # Stripped, as the CLI's --pattern and the sources' ids are: " <uuid>" named the
+        # pattern's records, but its result kept the padded text as its id, and was stored
+        # under the UUID, where every later request was served it.
+        pattern_id = pattern_id.strip()
+        if not pattern_id:  # (the sources call blank ids no pattern: their records, a 500)
+            raise HTTPException(422, "pattern_id must not be blank")
         start, stop = bounds(window, end)
         if not database.exists():  # (the store would create it, empty, to look)
             raise SourceUnavailableError(f"{database}: no such file")

@@ -198,3 +198,24 @@ def test_a_pattern_id_with_a_slash_is_reachable(tmp_path: Path, path: str) -> No
     assert response.status_code == 200, response.text
     assert response.json()["pattern_id"] == "team/checkout"
     assert response.json()["usage_metrics"]["total_executions"] == 1
+
+
+def test_a_padded_pattern_id_names_the_pattern(client: TestClient) -> None:
+    # " <uuid>" fetched the pattern's records, but the result kept the padded text as its
+    # id and was stored under the UUID: every later request was served that id.
+    padded = client.get(f"/patterns/%20{GROWING}%20/analytics")
+    assert padded.status_code == 200
+    assert padded.json()["pattern_id"] == GROWING
+    plain = client.get(f"/patterns/{GROWING}/analytics")
+    assert plain.headers["X-Analytics-From"] == "store"
+    assert plain.json() == padded.json()
+
+
+@pytest.mark.parametrize("pattern", ["%20", "%20%09", ""])
+def test_a_blank_pattern_id_is_a_422(tmp_path: Path, pattern: str) -> None:
+    # Blank ids name no pattern (the dashboard counts their records apart), but asked for,
+    # the source gave their records, and the contract's refusal of the id was a bare 500.
+    with _client_over(tmp_path, [{"pattern_id": "  "}]) as client:
+        response = client.get(f"/patterns/{pattern}/analytics")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "pattern_id must not be blank"
