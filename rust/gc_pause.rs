@@ -51,3 +51,11 @@ pub fn py_untracked(items: Bound<'_, PyList>) -> Bound<'_, PyList> {
     untrack(&items);
     items
 }
+
+/// In a forked child, end the collector pauses of the parent's other threads (see
+/// `pyfast::end_inherited_pauses`); whether the collector is to be enabled.
+#[pyfunction]
+#[pyo3(name = "end_inherited_collector_pauses")]
+pub fn py_end_inherited_collector_pauses(_py: Python<'_>) -> bool {
+    crate::pyfast::end_inherited_pauses()
+}

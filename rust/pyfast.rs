@@ -63,10 +63,23 @@ impl CollectorPaused {
     }
 }
 
+/// In a forked child, end the pauses the parent's other threads had on when it forked:
+/// those threads are not in the child, so their pauses would never end, and the collector
+/// stayed disabled for the child's life (and every pause it made itself counted them on).
+/// Whether the collector is to be enabled, as the last of them would have done (for
+/// `collector.py`'s at-fork handler, which holds the GIL, as a pause does).
+pub fn end_inherited_pauses() -> bool {
+    let mut pauses = PAUSES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let enable = pauses.0 > 0 && pauses.1;
+    *pauses = (0, false);
+    enable
+}
+
 impl Drop for CollectorPaused {
     fn drop(&mut self) {
         let mut pauses = PAUSES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        pauses.0 -= 1;
+        // (Saturating: a pause of the forking thread itself was ended at the fork.)
+        pauses.0 = pauses.0.saturating_sub(1);
         if pauses.0 == 0 && pauses.1 {
             // SAFETY: created and dropped with the GIL held (inside one chunk's reading).
             unsafe { ffi::PyGC_Enable() };

@@ -81,3 +81,77 @@ def test_forked_children_and_grandchildren_reduce_as_their_parent() -> None:
     assert parent["child"]["results"] == expected
     assert parent["child"]["child"] != "hung", "the fork of the forked child hung"
     assert parent["child"]["child"]["results"] == expected
+
+
+# A worker thread's pause of the collector is on (its `gc_paused` building outputs; the
+# core reading a record whose value runs Python code) while the main thread forks. The
+# child has no such thread, so nothing ended the pause: it ran its whole life with the
+# collector disabled, and the core's count of pauses in progress kept it so after the
+# child's own reads, even once enabled again.
+_PAUSED_AT_FORK = """
+import gc, json, os, threading
+from datetime import UTC, datetime, timedelta
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+from usage_analytics.collector import gc_paused
+
+end = datetime(2026, 3, 1, tzinfo=UTC)
+reducer = NodeUsageAnalyticsReducer()
+
+def reduce(records):
+    return reducer.execute_reduction_sync(ModelUsageAnalyticsInput(
+        pattern_id="p", time_window_start=end - timedelta(days=1), time_window_end=end,
+        execution_data=records))
+
+def forked():
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        at_start = gc.isenabled()
+        reduce([{"timestamp": end, "execution_time_ms": 1.0}])
+        os.write(write, json.dumps([at_start, gc.isenabled()]).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as pipe:
+        return json.loads(pipe.read())
+
+inside, release = threading.Event(), threading.Event()
+
+def paused():
+    with gc_paused():
+        inside.set()
+        release.wait()
+
+class Milliseconds:
+    def __float__(self):
+        inside.set()
+        release.wait()  # (the GIL released, the read's pause on)
+        return 1.0
+
+outcomes = {}
+for name, work in [
+    ("gc_paused", paused),
+    ("reading", lambda: reduce([{"timestamp": end, "execution_time_ms": Milliseconds()}])),
+]:
+    inside.clear()
+    release.clear()
+    thread = threading.Thread(target=work)
+    thread.start()
+    inside.wait()
+    outcomes[name] = {"paused": not gc.isenabled(), "child": forked()}
+    release.set()
+    thread.join()
+outcomes["parent"] = gc.isenabled()
+print(json.dumps(outcomes))
+"""
+
+
+def test_a_child_forked_during_another_threads_pause_collects_cycles() -> None:
+    child = run_python(_PAUSED_AT_FORK)
+    assert child.returncode == 0, child.stderr
+    outcomes = json.loads(child.stdout)
+    for name in ("gc_paused", "reading"):
+        assert outcomes[name]["paused"], name  # (the fork did happen during the pause)
+        # The collector enabled in the child from its start, and after a read of its own.
+        assert outcomes[name]["child"] == [True, True], name
+    assert outcomes["parent"]

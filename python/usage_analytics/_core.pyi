@@ -24,6 +24,7 @@ __all__ = [
     "__version__",
     "check_timezone",
     "check_window",
+    "end_inherited_collector_pauses",
     "reduce_arrow",
     "reduce_records",
     "untracked",
@@ -73,6 +74,11 @@ def reduce_records(
     the whole input's counts only (for its `data_quality`), and `groups` each pattern's
     `CoreResult`, with its own counts, as a `GroupResults`.
     """
+
+def end_inherited_collector_pauses() -> bool:
+    """In a forked child, end the collector pauses the parent's other threads had on when
+    it forked (their threads are not in the child); whether the collector is to be enabled,
+    as the last of them would have done."""
 
 def untracked(items: _L) -> _L:
     """`items`, taken out of the cyclic garbage collector's lists: for a result's list,

@@ -5,13 +5,26 @@ millions of new objects set off walk the whole heap: making them cost more than 
 itself (a batch's 10,000 outputs: 0.28-0.64 s collecting, 0.12-0.23 s paused; a SQLite
 table's 2M rows, fetched and grouped: `sources/sqlite.py`). The objects made under the
 pause hold no cycles, so nothing is left for the collector to find.
+
+Fork: a process forked while another thread's pause is on (a worker thread building a
+batch's outputs or reading records, as a service's reductions do, while the main thread
+starts a `multiprocessing` or `ProcessPoolExecutor` worker) has no such thread, so nothing
+would ever end that pause: the child ran its whole life with the collector disabled,
+leaking every cycle. The child ends them instead (`_after_fork_in_child`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import threading
 from collections.abc import Iterator
+
+from usage_analytics import _core
+
+#: The threads whose `gc_paused` disabled the collector and will enable it when it ends.
+_pausing: set[int] = set()
 
 
 @contextlib.contextmanager
@@ -22,8 +35,24 @@ def gc_paused() -> Iterator[None]:
     if not gc.isenabled():
         yield
         return
+    thread = threading.get_ident()
+    _pausing.add(thread)  # (before disabling: a fork in between enables it, as it was)
     gc.disable()
     try:
         yield
     finally:
         gc.enable()
+        _pausing.discard(thread)
+
+
+def _after_fork_in_child() -> None:
+    """End the pauses that other threads of the parent had on when it forked (theirs, and
+    the core's readers', `rust/pyfast.rs`): the collector enabled, as their ends would
+    have left it. (The forking thread's own pause, if any, still ends by itself.)"""
+    inherited = _pausing - {threading.get_ident()}
+    _pausing.difference_update(inherited)
+    if _core.end_inherited_collector_pauses() or inherited:
+        gc.enable()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
