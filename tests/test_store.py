@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from uuid import uuid4
 
 import numpy as np
 import pytest
+import usage_analytics.store.postgres as postgres_store
+import usage_analytics.store.sqlite as sqlite_store
 from source_cases import DECLINING, GROWING, NOW, START, analyse, demo_rows, records_of
 from usage_analytics import (
     AnalyticsGranularity,
@@ -29,6 +32,7 @@ from usage_analytics.store import (
     StoreError,
     open_store,
 )
+from usage_analytics.store.base import stored_row
 
 
 def run(coroutine: Any) -> Any:
@@ -353,3 +357,29 @@ def test_results_computed_at_one_instant_come_in_one_order(store_target: str) ->
     newest, history = run(go())
     assert history == expected
     assert newest == expected[0]
+
+
+def test_save_many_builds_each_row_once_off_the_event_loop(
+    store_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite built each result's row once per column (13 times its two JSON columns),
+    # and both stores built them on the event loop: a dashboard's 5,000 results held it
+    # for 7.7 s in SQLite.
+    built: list[int] = []
+
+    def counted(result: ModelUsageAnalyticsOutput) -> dict[str, Any]:
+        built.append(threading.get_ident())
+        return stored_row(result)
+
+    monkeypatch.setattr(sqlite_store, "stored_row", counted)
+    monkeypatch.setattr(postgres_store, "stored_row", counted)
+    results = [result_of(GROWING, start=START + timedelta(hours=h)) for h in range(3)]
+
+    async def go() -> int:
+        async with open_store(store_target) as store:
+            await store.save_many(results)
+            return threading.get_ident()
+
+    loop_thread = run(go())
+    assert len(built) == len(results)
+    assert loop_thread not in built
