@@ -109,6 +109,28 @@ def test_dashboard_lists_every_pattern_worst_first(client: TestClient) -> None:
     )
 
 
+def test_dashboard_judges_the_patterns_off_the_event_loop(database: Path) -> None:
+    # The health rules of thousands of patterns held the loop for a fraction of a second.
+    service = load_service()
+    threads: list[bool] = []
+    rows = service.dashboard_rows
+
+    def judged(results: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            threads.append(True)  # (on the event loop's thread)
+        except RuntimeError:
+            threads.append(False)
+        return rows(results)
+
+    service.dashboard_rows = judged
+    with TestClient(service.create_app(database, now=lambda: NOW)) as client:
+        response = client.get("/dashboard", params={"window": "30d"})
+    assert response.status_code == 200
+    assert len(response.json()["patterns"]) == len(PATTERN_IDS)
+    assert threads == [False]
+
+
 @pytest.mark.parametrize("window", ["7", "seven days", "0d", "7y"])
 def test_malformed_window_is_a_422(client: TestClient, window: str) -> None:
     response = client.get(f"/patterns/{GROWING}/analytics", params={"window": window})
