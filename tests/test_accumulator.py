@@ -1109,9 +1109,9 @@ class _RecordingCore:
         self.wholes.append(whole)
         return self.core.update_arrow(data, whole)
 
-    def add_arrow(self, data: Any, whole: bool = False) -> Any:
+    def add_arrow(self, data: Any, whole: bool = False, until_us: int | None = None) -> Any:
         self.wholes.append(whole)
-        return self.core.add_arrow(data, whole)
+        return self.core.add_arrow(data, whole, until_us)
 
 
 @pytest.mark.parametrize("budget", [0, 1024, 1_000_000])

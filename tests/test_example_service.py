@@ -109,7 +109,9 @@ def test_dashboard_lists_every_pattern_worst_first(client: TestClient) -> None:
     )
 
 
-def test_dashboard_judges_the_patterns_off_the_event_loop(database: Path) -> None:
+def test_dashboard_judges_the_patterns_off_the_event_loop(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The health rules of thousands of patterns held the loop for a fraction of a second.
     service = load_service()
     threads: list[bool] = []
@@ -123,7 +125,7 @@ def test_dashboard_judges_the_patterns_off_the_event_loop(database: Path) -> Non
             threads.append(False)
         return rows(results)
 
-    service.dashboard_rows = judged
+    monkeypatch.setattr(service, "dashboard_rows", judged)
     with TestClient(service.create_app(database, now=lambda: NOW)) as client:
         response = client.get("/dashboard", params={"window": "30d"})
     assert response.status_code == 200
