@@ -265,19 +265,42 @@ def rolling_cases(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+def case_monitor(case: dict[str, Any], **settings: Any) -> RollingUsageAnalytics:
+    """The monitor of a `rolling_cases` case (and `settings`)."""
+    return RollingUsageAnalytics(
+        window=case["window"],
+        bucket=case["bucket"],
+        pattern_id=case["pattern_id"],
+        exact_budget=case["exact_budget"],
+        relative_accuracy=case["relative_accuracy"],
+        **case["options"],
+        **settings,
+    )
+
+
+def assert_case_snapshot(
+    actual: ModelUsageAnalyticsOutput, case: dict[str, Any], records: list[Any], now_us: int
+) -> None:
+    """`actual`, a snapshot at `now_us` of a case's monitor, is the reduction of `records`
+    over its window."""
+    options = case["options"]
+    expected = expected_snapshot(
+        records, now_us, case["window"], case["bucket"], options, pattern_id=case["pattern_id"]
+    )
+    assert_snapshot_equals(
+        actual,
+        expected,
+        exact_budget=case["exact_budget"],
+        relative_accuracy=case["relative_accuracy"],
+        thresholds=options["trend_thresholds"],
+    )
+
+
 @settings(max_examples=100, deadline=None)
 @given(rolling_cases())
 def test_snapshot_equals_one_reduction_over_its_whole_buckets(case: dict[str, Any]) -> None:
     window, bucket = case["window"], case["bucket"]
-    options = case["options"]
-    monitor = RollingUsageAnalytics(
-        window=window,
-        bucket=bucket,
-        pattern_id=case["pattern_id"],
-        exact_budget=case["exact_budget"],
-        relative_accuracy=case["relative_accuracy"],
-        **options,
-    )
+    monitor = case_monitor(case)
     added: list[Any] = []
     for batch, now_us, now in case["steps"]:
         monitor.add(batch)
@@ -285,16 +308,7 @@ def test_snapshot_equals_one_reduction_over_its_whole_buckets(case: dict[str, An
         if now is None:
             continue
         actual = monitor.snapshot(now)
-        expected = expected_snapshot(
-            added, now_us, window, bucket, options, pattern_id=case["pattern_id"]
-        )
-        assert_snapshot_equals(
-            actual,
-            expected,
-            exact_budget=case["exact_budget"],
-            relative_accuracy=case["relative_accuracy"],
-            thresholds=options["trend_thresholds"],
-        )
+        assert_case_snapshot(actual, case, added, now_us)
         assert_cumulative_quality(actual, received=len(added), invalid=0)
         quality = actual.data_quality
         event(f"in_window={min(quality.records_in_window // 10 * 10, 30)}+")
@@ -1010,15 +1024,7 @@ def test_max_future_leaves_out_exactly_the_records_past_the_clock(
         st.one_of(st.sampled_from([0, 1, bucket_us, window_us]), st.integers(0, 3 * window_us)),
         label="max_future_us",
     )
-    options = case["options"]
-    monitor = RollingUsageAnalytics(
-        window=window,
-        bucket=bucket,
-        exact_budget=case["exact_budget"],
-        relative_accuracy=case["relative_accuracy"],
-        max_future=timedelta(microseconds=max_future_us),
-        **options,
-    )
+    monitor = case_monitor(case, max_future=timedelta(microseconds=max_future_us))
     filed: list[Any] = []
     received = 0
     for batch, now_us, now in case["steps"]:
@@ -1038,14 +1044,7 @@ def test_max_future_leaves_out_exactly_the_records_past_the_clock(
         if now is None:
             continue
         actual = monitor.snapshot(now)
-        expected = expected_snapshot(filed, now_us, window, bucket, options)
-        assert_snapshot_equals(
-            actual,
-            expected,
-            exact_budget=case["exact_budget"],
-            relative_accuracy=case["relative_accuracy"],
-            thresholds=options["trend_thresholds"],
-        )
+        assert_case_snapshot(actual, case, filed, now_us)
         assert_cumulative_quality(actual, received=received, invalid=0)
         event(f"left out={'some' if len(filed) < received else 'none'}")
 
