@@ -53,6 +53,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ARROW_SLICE_ROWS", crate::arrow_ingest::SLICE_ROWS)?;
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
     m.add_function(wrap_pyfunction!(py_check_window, m)?)?;
+    m.add_function(wrap_pyfunction!(py_bucket_width, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(crate::gc_pause::py_untracked, m)?)?;
@@ -106,6 +107,16 @@ fn py_check_timezone(name: &str) -> PyResult<String> {
 fn py_check_window(start_us: i64, end_us: i64, window_type: &str, bucket_width_us: Option<i64>) -> PyResult<usize> {
     Window::new(start_us, end_us, window_type, bucket_width_us)
         .map(|window| window.buckets)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The trend buckets' width (microseconds) of the window: `bucket_width_us`, else the
+/// window type's default for its span.
+#[pyfunction]
+#[pyo3(name = "bucket_width")]
+fn py_bucket_width(start_us: i64, end_us: i64, window_type: &str, bucket_width_us: Option<i64>) -> PyResult<i64> {
+    Window::new(start_us, end_us, window_type, bucket_width_us)
+        .map(|window| window.width)
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 

@@ -367,6 +367,25 @@ def test_a_state_read_back_merges_with_its_source_whatever_the_window_zone(
         assert merged.results["p"].usage_metrics.total_executions == 2
 
 
+@pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
+def test_a_bucket_width_left_to_its_default_merges_with_the_default_given(kind: Any) -> None:
+    # A week's default width is 6 hours: the same buckets, and so the same state, whether
+    # given or not (the merge was refused: "different settings: bucket_width").
+    records = [{**record, "pattern_id": "p"} for record in simple_records(random.Random(5), 80)]
+    implicit = kind(**BASE)
+    explicit = kind(**BASE, bucket_width=timedelta(hours=6))
+    implicit.update(records[:30])
+    explicit.update(records[30:])
+    stored = [implicit.to_bytes(), explicit.to_bytes()]
+    for merged in (implicit.merge(explicit), explicit.merge(implicit), kind.merge_bytes(stored)):
+        output = (
+            merged.finalize("p") if kind is UsageAccumulator else merged.finalize().results["p"]
+        )
+        assert_equivalent(output, reduce_one(records, BASE, "p"))
+    with pytest.raises(UsageAnalyticsError, match="different settings: bucket_width"):
+        implicit.merge(kind(**BASE, bucket_width=timedelta(hours=7)))
+
+
 def test_merge_with_itself_counts_the_records_twice() -> None:
     records = simple_records(random.Random(2), 300)
     accumulator = accumulate(records, BASE)

@@ -22,6 +22,7 @@ __all__ = [
     "OutputModels",
     "UsageAnalyticsError",
     "__version__",
+    "bucket_width",
     "check_timezone",
     "check_window",
     "end_inherited_collector_pauses",
@@ -42,6 +43,10 @@ class UsageAnalyticsError(Exception):
 def check_timezone(name: str) -> str:
     """The tzdb's spelling of the IANA time zone (or "UTC") `name` names in any case; a
     ValueError unless it names one."""
+
+def bucket_width(start_us: int, end_us: int, window_type: str, bucket_width_us: int | None) -> int:
+    """The trend buckets' width (microseconds) of the window: `bucket_width_us`, else the
+    window type's default for its span; a ValueError as `check_window` raises."""
 
 def check_window(start_us: int, end_us: int, window_type: str, bucket_width_us: int | None) -> int:
     """The number of trend buckets of the window (epoch microseconds) at the width given,

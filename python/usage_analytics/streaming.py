@@ -111,10 +111,14 @@ class StreamingSettings(AnalyticsRequest):
         """What two accumulators must share to merge (not the correlation id nor the
         invalid-record mode, which only governs updates). The window as instants: Python
         calls two datetimes of one instant unequal when one falls in a fold or gap of its
-        zone's clock and the other has a fixed offset (a stored state's)."""
+        zone's clock and the other has a fixed offset (a stored state's). The trend buckets'
+        width as the core takes it: no `bucket_width` is the window type's default, which
+        may also be given."""
         shared = self.model_dump(exclude={"correlation_id", "on_invalid", "execution_data"})
-        shared["time_window_start"] = micros(self.time_window_start)
-        shared["time_window_end"] = micros(self.time_window_end)
+        start, end = micros(self.time_window_start), micros(self.time_window_end)
+        shared["time_window_start"], shared["time_window_end"] = start, end
+        given = None if self.bucket_width is None else self.bucket_width // _ONE_MICROSECOND
+        shared["bucket_width"] = _core.bucket_width(start, end, self.time_window_type.value, given)
         return shared
 
 
