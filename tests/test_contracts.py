@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
@@ -106,8 +108,21 @@ class _NoOffset(tzinfo):
         return None
 
 
+@pytest.fixture
+def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local time 5:30 ahead of UTC (CI machines run in UTC, where reading
+    a time as local or as UTC cannot differ)."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
 def test_a_bound_whose_zone_names_no_offset_is_utc_as_a_naive_one() -> None:
     # astimezone() read it as the machine's local time: a window that moved with TZ.
+    assert datetime(2026, 1, 5, tzinfo=_NoOffset()).astimezone(UTC) != START  # (local time)
     contract = make(time_window_start=datetime(2026, 1, 5, tzinfo=_NoOffset()))
     assert contract.time_window_start == START
 
@@ -547,17 +562,30 @@ def test_a_window_error_names_its_field_and_not_the_whole_request() -> None:
     assert len(hourly_over_years.content) < 1_000
 
 
-def test_a_naive_bound_set_by_model_copy_is_utc_as_validation_reads_it() -> None:
+LATER = START + timedelta(days=1)
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
+@pytest.mark.parametrize(
+    "bound",
+    [
+        LATER.replace(tzinfo=None),
+        LATER.replace(tzinfo=_NoOffset()),  # naive in Python's terms: UTC too
+        LATER.astimezone(timezone(timedelta(hours=2))),  # the same instant, not 2 h off
+    ],
+    ids=["naive", "no-offset", "plus-two"],
+)
+def test_a_bound_set_by_model_copy_is_read_as_validation_reads_it(bound: datetime) -> None:
     # pydantic's `model_copy(update=...)` does not validate: a naive bound reached the
     # reducer as it was, and raised "can't subtract offset-naive and offset-aware".
     records = [{"timestamp": START + timedelta(hours=1)}, {"timestamp": END - timedelta(hours=1)}]
     request = ModelUsageAnalyticsInput(
         pattern_id="p", time_window_start=START, time_window_end=END, execution_data=records
     )
-    later = START + timedelta(days=1)
-    copied = request.model_copy(update={"time_window_start": later.replace(tzinfo=None)})
-    validated = request.model_copy(update={"time_window_start": later})
+    copied = request.model_copy(update={"time_window_start": bound})
+    validated = request.model_copy(update={"time_window_start": LATER})
     got, expected = (REDUCER.execute_reduction_sync(r).to_dict() for r in (copied, validated))
     for part in ("time_window", "usage_metrics", "trend_analysis", "data_quality"):
         assert got[part] == expected[part], part
     assert got["usage_metrics"]["total_executions"] == 1
+
