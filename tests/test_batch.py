@@ -170,7 +170,7 @@ def test_repr_of_a_large_batch_shows_its_first_patterns_and_how_many() -> None:
         ModelUsageAnalyticsBatchInput(execution_data=records, **WINDOW)
     )
     text = repr(out)
-    assert "'p0': ModelUsageAnalyticsOutput(pattern_id='p0'," in text
+    assert "(results={'p0': ModelUsageAnalyticsOutput(pattern_id='p0'," in text
     assert "'p2': ModelUsageAnalyticsOutput(" in text
     assert "'p3'" not in text
     assert ", ... (301 in all)}, data_quality=DataQuality(" in text

@@ -18,6 +18,8 @@ from fastapi.encoders import jsonable_encoder
 from usage_analytics import (
     AnalyticsGranularity,
     HealthFinding,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsBatchOutput,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
@@ -25,6 +27,14 @@ from usage_analytics import (
     TimeWindowType,
     TrendThresholds,
     UsageAccumulator,
+)
+from usage_analytics.contracts import (
+    MAX_BUCKET_WIDTH,
+    MAX_TREND_BUCKETS,
+    ONE_MICROSECOND,
+    REPR_ITEMS,
+    json_safe,
+    uuid_spelled,
 )
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -589,3 +599,173 @@ def test_a_bound_set_by_model_copy_is_read_as_validation_reads_it(bound: datetim
         assert got[part] == expected[part], part
     assert got["usage_metrics"]["total_executions"] == 1
 
+
+# ------------------------------------------------------- from a mutation audit of contracts.py
+
+
+def test_a_window_whose_end_is_its_start_is_refused() -> None:
+    # DESIGN.md: end > start or a validation error (an instant is no window).
+    with pytest.raises(pydantic.ValidationError, match="must be after time_window_start"):
+        make(time_window_end=START)
+    assert make(time_window_end=START + ONE_MICROSECOND).time_window_end == START + ONE_MICROSECOND
+
+
+def test_a_bucket_width_below_a_microsecond_is_refused_by_its_own_message() -> None:
+    for width, shown in ((timedelta(0), "0:00:00"), (-ONE_MICROSECOND, "-1 day, 23:59:59.999999")):
+        with pytest.raises(pydantic.ValidationError) as raised:
+            make(bucket_width=width)
+        [error] = raised.value.errors()
+        assert error["loc"] == ("bucket_width",)
+        assert error["msg"] == f"Value error, bucket_width must be positive, got {shown}"
+    assert make(bucket_width=ONE_MICROSECOND, time_window_end=START + timedelta(seconds=1))
+
+
+def test_the_widest_bucket_is_accepted_and_one_microsecond_more_refused() -> None:
+    whole = {"time_window_start": datetime(1, 1, 1), "time_window_end": datetime.max}
+    assert make(bucket_width=MAX_BUCKET_WIDTH, **whole).bucket_width == MAX_BUCKET_WIDTH
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(bucket_width=MAX_BUCKET_WIDTH + ONE_MICROSECOND, **whole)
+    assert raised.value.errors()[0]["msg"] == (
+        "Value error, bucket_width must be at most 3652500 days, 0:00:00, "
+        "got 3652500 days, 0:00:00.000001"
+    )
+
+
+def test_max_trend_buckets_is_the_cores_cap() -> None:
+    # One-second buckets: exactly the cap is accepted (with a remainder the last bucket
+    # absorbs), one bucket more is refused, naming the width given.
+    second = timedelta(seconds=1)
+    for end in (START + MAX_TREND_BUCKETS * second, START + (MAX_TREND_BUCKETS + 0.999) * second):
+        assert make(bucket_width=second, time_window_end=end).bucket_width == second
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(bucket_width=second, time_window_end=START + (MAX_TREND_BUCKETS + 1) * second)
+    assert raised.value.errors()[0]["msg"] == (
+        "Value error, bucket_width 0:00:01 over 11 days, 13:46:41: invalid option: bucket "
+        "width 1000000 us cuts the window into 1000001 buckets; at most 1000000 are allowed"
+    )
+
+
+@pytest.mark.parametrize("name", ["abandoned_max_executions", "emerging_max_executions"])
+def test_the_count_thresholds_hold_exactly_the_cores_unsigned_counts(name: str) -> None:
+    for value in (0, 2**64 - 1):
+        assert getattr(TrendThresholds(**{name: value}), name) == value
+    for value in (-1, 2**64):
+        with pytest.raises(pydantic.ValidationError, match=name):
+            TrendThresholds(**{name: value})
+
+
+def test_equal_growing_and_declining_velocities_are_accepted() -> None:
+    # "must not be above": equal thresholds leave no velocity STABLE, but cross nothing.
+    thresholds = TrendThresholds(growing_velocity=0.0, declining_velocity=0.0)
+    assert (thresholds.growing_velocity, thresholds.declining_velocity) == (0.0, 0.0)
+
+
+def test_a_pandas_timestamp_bound_in_a_fold_is_the_instant_it_names() -> None:
+    import pandas as pd
+
+    new_york = ZoneInfo("America/New_York")
+    second = pd.Timestamp(datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=new_york))
+    first = pd.Timestamp(datetime(2025, 11, 2, 1, 30, tzinfo=new_york))
+    end = datetime(2025, 11, 3, tzinfo=UTC)
+    assert make(time_window_start=second, time_window_end=end).time_window_start == datetime(
+        2025, 11, 2, 6, 30, tzinfo=UTC
+    )
+    assert make(time_window_start=first, time_window_end=end).time_window_start == datetime(
+        2025, 11, 2, 5, 30, tzinfo=UTC
+    )
+
+
+def test_the_request_repr_leaves_its_records_out() -> None:
+    # (A request's repr, in a log line or a traceback, would print every record.)
+    text = repr(make(execution_data=records()))
+    assert "execution_data" not in text
+    assert "debugging" not in text
+    assert text.startswith("ModelUsageAnalyticsInput(time_window_start=datetime.datetime(2026")
+
+
+def test_only_the_spellings_of_a_uuid_are_one() -> None:
+    ident = UUID("12345678-1234-5678-1234-567812345678")
+    for text in (ident.hex, str(ident).upper(), f"{{{ident}}}", f"URN:UUID:{ident}"):
+        assert uuid_spelled(text) == ident
+    for text in ("", "p", ident.hex[:31], f"uuid:{ident}", f"{{{{{ident}}}}}", f"{ident}}}"):
+        assert uuid_spelled(text) is None
+
+
+def test_json_safe_replaces_every_non_finite_float_in_dicts_and_lists() -> None:
+    value = {"a": [1.0, math.inf, {"b": -math.inf, "c": (math.nan,)}], "d": math.nan, "e": 2}
+    assert json_safe(value) == {"a": [1.0, None, {"b": None, "c": (math.nan,)}], "d": None, "e": 2}
+    assert json_safe(math.inf) is None
+    assert json_safe([[math.nan]]) == [[None]]
+    assert json_safe("Infinity") == "Infinity"
+
+
+def test_every_non_finite_float_is_its_string_in_json_and_reads_back() -> None:
+    # (The core's totals and stds pass the largest double only upwards; the serializer
+    # writes each non-finite value as pydantic reads it back.)
+    times = {f"{k}_execution_time_ms": 0.0 for k in ("avg", "p50", "p95", "p99", "min", "max")}
+    metrics = PerformanceMetrics(
+        **times,
+        std_dev_ms=math.nan,
+        total_execution_time_ms=-math.inf,
+        sample_count=2,
+    )
+    dumped = metrics.model_dump(mode="json")
+    assert (dumped["std_dev_ms"], dumped["total_execution_time_ms"]) == ("NaN", "-Infinity")
+    back = PerformanceMetrics.model_validate_json(metrics.model_dump_json())
+    assert math.isnan(back.std_dev_ms)
+    assert back.total_execution_time_ms == -math.inf
+
+
+def test_output_models_refuse_unknown_fields_and_the_batch_output_is_frozen() -> None:
+    out = REDUCER.execute_reduction_sync(make(execution_data=records()))
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        ModelUsageAnalyticsOutput.model_validate({**out.model_dump(), "typo": 1})
+    batch = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(
+            time_window_start=START,
+            time_window_end=END,
+            execution_data=[{**r, "pattern_id": "p"} for r in records()],
+        )
+    )
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        ModelUsageAnalyticsBatchOutput.model_validate({**batch.model_dump(), "typo": 1})
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        batch.computation_time_ms = 0.0  # type: ignore[misc]
+
+
+def test_an_output_document_without_a_time_zone_reads_as_utc() -> None:
+    # (Documents written before outputs carried their calendar's zone.)
+    out = REDUCER.execute_reduction_sync(make(execution_data=records(), timezone="Asia/Kolkata"))
+    document = out.model_dump(mode="json")
+    del document["timezone"]
+    assert ModelUsageAnalyticsOutput.model_validate(document).timezone == "UTC"
+
+
+def test_a_long_field_is_shown_by_its_first_items_and_how_many() -> None:
+    def series_of(buckets: int) -> str:
+        width = timedelta(hours=1)
+        out = REDUCER.execute_reduction_sync(
+            make(
+                execution_data=records(),
+                granularity=AnalyticsGranularity.COMPREHENSIVE,
+                bucket_width=width,
+                time_window_end=START + buckets * width,
+            )
+        )
+        assert out.trend_analysis is not None
+        assert len(out.trend_analysis.time_series or ()) == buckets
+        return repr(out.trend_analysis)
+
+    utc = "tzinfo=datetime.timezone.utc"
+    bucket = (
+        f"UsageTimeBucket(start=datetime.datetime(2026, 1, 5, {{h}}, 0, {utc}), "
+        f"end=datetime.datetime(2026, 1, 5, {{n}}, 0, {utc}), "
+        "executions={c}, rate_per_day={r})"
+    )
+    first = ", ".join(
+        bucket.format(h=h, n=h + 1, c=c, r=24.0 * c) for h, c in ((0, 0), (1, 1), (2, 0))
+    )
+    assert f"time_series=[{first}, ... (101 in all)], predictions=" in series_of(REPR_ITEMS + 1)
+    shown = series_of(REPR_ITEMS)
+    assert "in all" not in shown
+    assert shown.count("UsageTimeBucket(") == REPR_ITEMS
