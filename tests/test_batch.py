@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,7 @@ from usage_analytics import (
 )
 from usage_analytics.collector import gc_paused
 from usage_analytics.ingest import reduce_any
-from usage_analytics.output import output_builder
+from usage_analytics.output import batch_output, output_builder
 from usage_analytics.reducer import core_options
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -704,3 +705,17 @@ def test_dictionary_encoded_int_ids_equal_plain_int_ids() -> None:
                 exclude=VOLATILE
             )
         assert got.data_quality.invalid_records == expected.data_quality.invalid_records == 1
+
+
+def test_computation_times_run_from_the_calls_start_in_milliseconds() -> None:
+    # (From a mutation audit: the times were only checked to be ordered and positive.)
+    batch = ModelUsageAnalyticsBatchInput(
+        execution_data=[{"pattern_id": p, "timestamp": NOW - timedelta(hours=1)} for p in "ab"],
+        **WINDOW,
+    )
+    raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True), None)
+    before = time.perf_counter()
+    out = batch_output(batch, raw, started=before - 10.0, computed_at=NOW)  # 10 s ago
+    most = (time.perf_counter() - before + 10.0) * 1000.0
+    times = [result.computation_time_ms for result in out.results.values()]
+    assert 10_000.0 <= times[0] <= times[1] <= out.computation_time_ms <= most
