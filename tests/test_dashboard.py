@@ -246,7 +246,7 @@ def test_a_duration_takes_the_unit_its_rounded_value_reaches(ms: float, shown: s
         # (A window of 36 years was "1.314e+04 days".)
         (_span, [(86_400 * 13_140.4, "13,140 days"), (86_400 * 1_234.56, "1,235 days")]),
         (_hours, [(0.5, "30 min"), (0.9999, "1.0 h"), (47.9, "47.9 h"), (47.97, "2.0 days")]),
-        (_hours, [(math.inf, "inf days")]),
+        (_hours, [(math.inf, "inf days"), (24 * 2_912_016.44, "2,912,016.4 days")]),
     ],
 )
 def test_spans_and_hours_take_the_unit_their_rounded_value_reaches(

@@ -167,7 +167,7 @@ def _hours(hours: float, short: bool = False) -> str:
         return f"{hours * 60:.0f} min"
     if round(hours, 1) < 48:
         return f"{hours:.1f} h"
-    return f"{hours / 24:.1f} {'d' if short else 'days'}"
+    return f"{hours / 24:,.1f} {'d' if short else 'days'}"  # (separators as _span's)
 
 
 def _span(seconds: float) -> str:
