@@ -30,6 +30,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -68,10 +69,12 @@ from usage_analytics import (
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
     RollingUsageAnalytics,
+    StreamingSettings,
     TimeWindowType,
     TrendThresholds,
     UsageAccumulator,
     UsageAnalyticsError,
+    streaming,
 )
 
 REDUCER = NodeUsageAnalyticsReducer()
@@ -407,7 +410,9 @@ def test_merge_in_of_other_settings_changes_nothing() -> None:
     with pytest.raises(UsageAnalyticsError, match="different settings: exact_budget"):
         accumulator.merge_in(other)
     assert accumulator.to_bytes() == before
-    with pytest.raises(TypeError, match="cannot merge UsageAccumulator with"):
+    with pytest.raises(
+        TypeError, match=r"^cannot merge UsageAccumulator with BatchUsageAccumulator$"
+    ):
         accumulator.merge_in(BatchUsageAccumulator(START, END))  # type: ignore[arg-type]
     assert accumulator.to_bytes() == before
 
@@ -950,16 +955,18 @@ def test_merge_with_different_settings_raises(
     kind: type[Any], name: str, change: dict[str, Any]
 ) -> None:
     left, right = kind(**BASE), kind(**{**BASE, **change})
-    with pytest.raises(UsageAnalyticsError):
+    (field,) = change
+    message = rf"^cannot merge accumulators with different settings: {field}$"
+    with pytest.raises(UsageAnalyticsError, match=message):
         left.merge(right)
-    with pytest.raises(UsageAnalyticsError):
+    with pytest.raises(UsageAnalyticsError, match=message):
         right.merge(left)
 
 
 @pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
 def test_merge_of_a_single_and_a_batch_accumulator_raises(kind: type[Any]) -> None:
     other = BatchUsageAccumulator if kind is UsageAccumulator else UsageAccumulator
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=rf"^cannot merge {kind.__name__} with {other.__name__}$"):
         kind(**BASE).merge(other(**BASE))
 
 
@@ -968,11 +975,36 @@ def test_merge_many_of_the_other_kind_raises_as_merge_bytes_refuses_it(kind: typ
     # (UsageAccumulator.merge_many of batch accumulators returned a BatchUsageAccumulator,
     # where merge_bytes and from_bytes of their bytes refuse them.)
     other: type[Any] = BatchUsageAccumulator if kind is UsageAccumulator else UsageAccumulator
-    with pytest.raises(TypeError, match=rf"{kind.__name__}\.merge_many got a {other.__name__}"):
+    with pytest.raises(TypeError, match=rf"^{kind.__name__}\.merge_many got a {other.__name__}$"):
         kind.merge_many([other(**BASE), other(**BASE)])
-    with pytest.raises(UsageAnalyticsError, match=f"use {other.__name__}.from_bytes"):
+    message = rf"^these bytes hold a {other.__name__}; use {other.__name__}\.from_bytes$"
+    with pytest.raises(UsageAnalyticsError, match=message):
         kind.merge_bytes([other(**BASE).to_bytes()])
     assert type(other.merge_many([other(**BASE), other(**BASE)])) is other
+
+
+@pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
+def test_merge_many_of_none_is_an_error(kind: type[Any]) -> None:
+    with pytest.raises(ValueError, match=r"^merge_many needs at least one accumulator$"):
+        kind.merge_many([])
+
+
+def test_computation_time_is_the_finalize_call_in_milliseconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A clock read as the call starts and as the core answers, 0.25 s apart.
+    clock = iter([10.0, 10.25])
+    monkeypatch.setattr(streaming, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    assert UsageAccumulator(**BASE).finalize("p").computation_time_ms == 250.0
+
+
+def test_repr_names_the_kind_and_the_window() -> None:
+    assert repr(UsageAccumulator(START, END, "custom")) == (
+        "UsageAccumulator(2026-01-05T00:00:00+00:00 .. 2026-01-12T00:00:00+00:00, custom)"
+    )
+    assert repr(BatchUsageAccumulator(**BASE)) == (
+        "BatchUsageAccumulator(2026-01-05T00:00:00+00:00 .. 2026-01-12T00:00:00+00:00, weekly)"
+    )
 
 
 def test_merge_with_a_different_correlation_id_is_fine() -> None:
@@ -982,6 +1014,21 @@ def test_merge_with_a_different_correlation_id_is_fine() -> None:
     left.update(records[:40])
     right.update(records[40:])
     assert_equivalent(left.merge(right).finalize("p"), reduce_one(records, BASE))
+
+
+def test_merge_with_a_different_invalid_record_mode_is_fine() -> None:
+    # The mode governs updates only: each side's were judged by its own.
+    records = simple_records(random.Random(10), 100)
+    left = UsageAccumulator(**BASE, on_invalid="raise")
+    right = UsageAccumulator(**BASE, on_invalid="skip")
+    left.update(records[:40])
+    right.update([*records[40:], {"timestamp": "bad"}])
+    merged = left.merge(right).finalize("p")
+    assert merged.usage_metrics.total_executions == sum(
+        side.finalize("p").usage_metrics.total_executions for side in (left, right)
+    )
+    assert merged.data_quality.records_received == 101
+    assert merged.data_quality.invalid_records == 1
 
 
 def test_merge_of_equal_settings_given_differently() -> None:
@@ -1218,14 +1265,30 @@ def test_constructor_rejects_invalid_settings(
         pd.DataFrame({"timestamp": [START]}),
         pd.DataFrame(),
         pa.table({"timestamp": [START]}),
+        [{"timestamp": START}],
+        {"timestamp": [START]},
     ],
-    ids=["polars", "pandas", "pandas_empty", "arrow"],
+    ids=["polars", "pandas", "pandas_empty", "arrow", "records", "columns"],
 )
 def test_settings_given_records_say_where_records_go(frame: Any) -> None:
     # A DataFrame's truth is ambiguous: polars raised a TypeError of its own, and pandas'
     # message became the validation error.
-    with pytest.raises(ValidationError, match="settings carry no records: pass them to update"):
+    message = r"Value error, settings carry no records: pass them to update\(\) \[type=value_error"
+    with pytest.raises(ValidationError, match=message):
         UsageAccumulator(**BASE, execution_data=frame)
+
+
+@pytest.mark.parametrize("empty", [[], (), {}], ids=["list", "tuple", "columns"])
+def test_settings_given_an_empty_record_container_are_accepted(empty: Any) -> None:
+    # A request's settings (`execution_data` empty) pass as they are, and read back.
+    accumulator = UsageAccumulator(**BASE, execution_data=empty)
+    settings = accumulator.settings
+    assert StreamingSettings.model_validate(settings.model_dump()) == settings
+    accumulator.update([{"timestamp": START}])
+    assert accumulator.finalize("p").usage_metrics.total_executions == 1
+    # The same settings as given without it (`execution_data` is no setting to share).
+    merged = accumulator.merge(UsageAccumulator(**BASE))
+    assert merged.finalize("p").usage_metrics.total_executions == 1
 
 
 @pytest.mark.parametrize("accuracy", [1e-4, 0.5, 0.999])
@@ -1236,6 +1299,16 @@ def test_constructor_accepts_settings_at_the_edges(accuracy: float, budget: int)
     performance = accumulator.finalize("p").performance_metrics
     assert performance is not None
     assert performance.p50_execution_time_ms == pytest.approx(3.0, rel=accuracy)
+
+
+@pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
+def test_settings_one_step_past_their_bounds_are_refused_by_name(kind: type[Any]) -> None:
+    # The bounds written out, not read from the module, so that a moved bound fails here.
+    with pytest.raises(ValidationError, match="relative_accuracy"):
+        kind(**BASE, relative_accuracy=math.nextafter(1e-4, 0.0))
+    with pytest.raises(ValidationError, match="exact_budget"):
+        kind(**BASE, exact_budget=2**53 + 1)
+    assert kind(**BASE, exact_budget=2**53).settings.exact_budget == 2**53  # 2^53 records
 
 
 # --------------------------------------------------------------------------- pickling
@@ -1310,6 +1383,28 @@ def test_threads_sharing_an_accumulator_equal_one_thread() -> None:
     got, want = shared.finalize("p"), alone.finalize("p")
     assert got.usage_metrics == want.usage_metrics
     assert got.trend_analysis == want.trend_analysis
+
+
+def test_a_merge_waits_for_an_update_of_either_side_in_another_thread() -> None:
+    import threading
+
+    batch = [{"timestamp": START + timedelta(seconds=k)} for k in range(20_000)]
+    mine, theirs = UsageAccumulator(**BASE), UsageAccumulator(**BASE)
+
+    def update_four_times() -> None:
+        for _ in range(4):
+            theirs.update(batch)
+
+    updating = threading.Thread(target=update_four_times)
+    updating.start()
+    totals = []
+    while updating.is_alive():  # raised "Already mutably borrowed" unlocked
+        totals.append(mine.merge(theirs).finalize("p").usage_metrics.total_executions)
+        totals.append(theirs.merge(mine).finalize("p").usage_metrics.total_executions)
+    updating.join()
+    assert totals
+    assert {total % len(batch) for total in totals} == {0}  # whole updates only
+    assert mine.merge(theirs).finalize("p").usage_metrics.total_executions == 4 * len(batch)
 
 
 def test_an_exact_budget_beyond_the_record_limit_is_rejected() -> None:
@@ -1404,7 +1499,8 @@ def test_a_window_in_a_historic_zone_with_offset_seconds_round_trips(how: str) -
 @pytest.mark.parametrize("pattern_id", [123, None, b"x", 1.5])
 def test_finalize_takes_the_pattern_ids_the_contract_takes(pattern_id: Any) -> None:
     accumulator = UsageAccumulator(**BASE)
-    with pytest.raises(TypeError, match="pattern_id must be a UUID or a str"):
+    message = rf"^pattern_id must be a UUID or a str, got {type(pattern_id).__name__}$"
+    with pytest.raises(TypeError, match=message):
         accumulator.finalize(pattern_id)
     with pytest.raises(ValueError, match="must not be empty"):
         accumulator.finalize("  ")
