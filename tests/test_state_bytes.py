@@ -550,7 +550,9 @@ def test_header_only_and_empty_inputs_are_rejected(data: bytes) -> None:
 @pytest.mark.parametrize("value", ["UAST", 5, None, 1.5, ["U"]])
 def test_from_bytes_of_a_wrong_type_is_a_type_error(value: Any) -> None:
     for kind in (UsageAccumulator, BatchUsageAccumulator):
-        with pytest.raises(TypeError):
+        with pytest.raises(
+            TypeError, match=rf"^from_bytes needs bytes, got {type(value).__name__}$"
+        ):
             kind.from_bytes(value)
 
 
@@ -572,6 +574,42 @@ def test_single_bytes_given_to_the_batch_accumulator_are_rejected() -> None:
         BatchUsageAccumulator.from_bytes(single("s", 30, seed=15).data)
     with pytest.raises(UsageAnalyticsError):
         BatchUsageAccumulator.from_bytes(single("s", 0).data)
+
+
+@pytest.mark.parametrize(
+    ("stored", "changed"),
+    [
+        ('"exact_budget":1024', '"exact_budget":1023'),
+        ('"relative_accuracy":0.01', '"relative_accuracy":0.02'),
+        ('"min_t_statistic":2.0', '"min_t_statistic":3.0'),
+        ('"granularity":"detailed"', '"granularity":"summary" '),
+        ('"timezone":"UTC"', '"timezone":"GMT"'),
+    ],
+)
+@pytest.mark.parametrize("load", ["from_bytes", "merge_bytes"])
+def test_settings_that_do_not_describe_their_state_are_rejected(
+    stored: str, changed: str, load: str
+) -> None:
+    # Settings that read back but differ from the core's own copy: the state is not the
+    # one they describe (same length, so that the payload's length prefix still holds).
+    data = single("s", 30, seed=17).data
+    payload = data[HEADER:]
+    assert payload.count(stored.encode()) == 1
+    forged = with_crc(payload.replace(stored.encode(), changed.encode()))
+    with pytest.raises(UsageAnalyticsError, match="its settings do not match the stored ones"):
+        getattr(UsageAccumulator, load)(forged if load == "from_bytes" else [forged])
+
+
+@pytest.mark.parametrize("load", ["from_bytes", "merge_bytes"])
+def test_settings_that_do_not_read_back_are_named_as_such(load: str) -> None:
+    payload = single("s", 30, seed=17).data[HEADER:]
+    forged = with_crc(payload.replace(b'"granularity":"detailed"', b'"granularity":"detailex"'))
+    with pytest.raises(UsageAnalyticsError) as raised:
+        getattr(UsageAccumulator, load)(forged if load == "from_bytes" else [forged])
+    assert str(raised.value).startswith(
+        "not a valid usage-analytics state: its settings do not read back: "
+        "1 validation error for StreamingSettings\ngranularity\n"
+    )
 
 
 def test_unpickling_corrupt_state_raises_the_library_error() -> None:
