@@ -23,7 +23,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import pairwise
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +32,7 @@ from equivalence import comparable
 from example_scripts import EXAMPLES, load_script
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from reference import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, datetime_to_micros, read_record
 from strategies import (
     PROFILES,
@@ -57,6 +58,7 @@ from usage_analytics import (
     TrendThresholds,
     UsageAnalyticsError,
     evaluate_health,
+    streaming,
 )
 
 REDUCER = NodeUsageAnalyticsReducer()
@@ -413,7 +415,7 @@ def test_now_of_a_tzinfo_naming_no_offset_is_utc_as_the_contract_reads_it() -> N
 
 def test_now_that_is_not_a_time_is_refused_by_name() -> None:
     pd = pytest.importorskip("pandas")
-    with pytest.raises(ValueError, match="now must be an instant, got NaT"):
+    with pytest.raises(ValueError, match=r"^now must be an instant, got NaT$"):
         rolling().snapshot(pd.NaT)
 
 
@@ -423,6 +425,30 @@ def test_snapshot_whose_window_leaves_the_datetime_range_is_an_error() -> None:
         monitor.snapshot(datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
     with pytest.raises(UsageAnalyticsError, match="out of range"):
         monitor.snapshot(datetime(1, 1, 1, 0, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("zone", [None, _NoOffset()], ids=["naive", "no-offset"])
+def test_a_now_of_no_offset_out_of_range_is_named_as_utc(zone: tzinfo | None) -> None:
+    # UTC (the contract's reading), and the message says so.
+    with pytest.raises(
+        UsageAnalyticsError,
+        match="^"
+        + re.escape(
+            "the window ending with the bucket of 9999-12-31T23:59:00+00:00 is out of range"
+        )
+        + "$",
+    ):
+        rolling().snapshot(datetime(9999, 12, 31, 23, 59, tzinfo=zone))
+
+
+def test_computation_time_is_the_snapshot_call_in_milliseconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monitor = rolling()
+    # A clock read as the call starts and as the core answers, 0.25 s apart.
+    clock = iter([10.0, 10.25])
+    monkeypatch.setattr(streaming, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    assert monitor.snapshot(T0).computation_time_ms == 250.0
 
 
 def test_snapshot_with_no_records_is_the_empty_analytics() -> None:
@@ -454,6 +480,13 @@ def test_snapshot_does_not_consume_and_defaults_pattern_id_to_rolling() -> None:
     assert comparable(first) == comparable(second)
     assert first.pattern_id == "rolling"
     assert first.usage_metrics.total_executions == 1
+
+
+def test_every_snapshot_reports_the_monitor_s_correlation_id() -> None:
+    assert rolling(correlation_id=UUID(int=3)).snapshot(T0).correlation_id == UUID(int=3)
+    monitor = rolling()
+    first, second = monitor.snapshot(T0), monitor.snapshot(T0 + HOUR)
+    assert first.correlation_id == second.correlation_id == monitor.settings.correlation_id
 
 
 def test_uuid_shaped_pattern_id_becomes_a_uuid_like_the_contract() -> None:
@@ -580,8 +613,28 @@ def test_memory_bound_holds_with_records_in_random_order() -> None:
 def test_window_not_a_positive_multiple_of_bucket_is_an_error(
     window: timedelta, bucket: timedelta
 ) -> None:
-    with pytest.raises((ValueError, UsageAnalyticsError), match=r"(?i)window|bucket"):
+    if window <= timedelta(0):  # (its own message: test_window_not_positive_...)
+        message = re.escape(f"Value error, window must be positive, got {window} [")
+    else:
+        message = re.escape(
+            f"Value error, window ({window}) must be a positive multiple of bucket ({bucket}) ["
+        )
+    with pytest.raises(ValidationError, match=message):
         RollingUsageAnalytics(window=window, bucket=bucket)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        pytest.param(timedelta(0), id="zero"),
+        pytest.param(-HOUR, id="negative"),
+        pytest.param(-US, id="minus-one-microsecond"),
+    ],
+)
+def test_window_not_positive_is_an_error_of_its_own(window: timedelta) -> None:
+    message = re.escape(f"Value error, window must be positive, got {window} [type=value_error")
+    with pytest.raises(ValidationError, match=message):
+        RollingUsageAnalytics(window=window, bucket=5 * MINUTE)
 
 
 @pytest.mark.parametrize(
@@ -593,7 +646,8 @@ def test_window_not_a_positive_multiple_of_bucket_is_an_error(
     ],
 )
 def test_bucket_not_positive_is_an_error(bucket: timedelta) -> None:
-    with pytest.raises((ValueError, UsageAnalyticsError), match=r"(?i)bucket"):
+    message = re.escape(f"Value error, bucket must be positive, got {bucket} [type=value_error")
+    with pytest.raises(ValidationError, match=message):
         RollingUsageAnalytics(window=HOUR, bucket=bucket)
 
 
@@ -622,6 +676,83 @@ def test_smallest_bucket_one_microsecond_and_window_equal_to_bucket_are_accepted
 def test_invalid_settings_are_rejected(options: dict[str, Any]) -> None:
     with pytest.raises((ValueError, UsageAnalyticsError)):
         rolling(**options)
+
+
+def test_settings_default_as_the_reducer_and_the_accumulator_do() -> None:
+    settings = rolling().settings
+    request = ModelUsageAnalyticsInput(
+        pattern_id="p", time_window_start=T0, time_window_end=T0 + HOUR
+    )
+    for name in (
+        "granularity",
+        "include_trends",
+        "include_performance",
+        "include_distribution",
+        "include_predictions",
+        "on_invalid",
+        "timezone",
+        "trend_thresholds",
+    ):
+        assert getattr(settings, name) == getattr(request, name), name
+    assert settings.pattern_id == "rolling"
+    assert (settings.relative_accuracy, settings.exact_budget) == (0.01, 1024)
+    assert settings.on_invalid == "raise"
+
+
+def test_settings_one_step_past_their_bounds_are_refused_by_name() -> None:
+    # The bounds written out, not read from the module, so that a moved bound fails here.
+    with pytest.raises(ValidationError, match="relative_accuracy"):
+        rolling(relative_accuracy=math.nextafter(1e-4, 0.0))
+    with pytest.raises(ValidationError, match="relative_accuracy"):
+        rolling(relative_accuracy=1.0)
+    with pytest.raises(ValidationError, match="exact_budget"):
+        rolling(exact_budget=2**53 + 1)
+    assert rolling(exact_budget=2**53).settings.exact_budget == 2**53
+    assert rolling(relative_accuracy=1e-4).settings.relative_accuracy == 1e-4
+    assert rolling(relative_accuracy=0.999).settings.relative_accuracy == 0.999
+
+
+def test_a_window_of_a_hundred_thousand_buckets_is_the_most() -> None:
+    most = rolling(window=100_000 * MINUTE, bucket=MINUTE)
+    most.add([record(T0)])
+    result = most.snapshot(T0)
+    assert result.time_window_start == T0 + MINUTE - 100_000 * MINUTE
+    assert result.usage_metrics.total_executions == 1
+    with pytest.raises(
+        ValidationError,
+        match=re.escape(
+            "Value error, window (69 days, 10:41:00) holds 100001 buckets of 0:01:00; "
+            "at most 100000 are allowed [type=value_error"
+        ),
+    ):
+        rolling(window=100_001 * MINUTE, bucket=MINUTE)
+
+
+def test_a_window_of_a_century_is_the_longest() -> None:
+    century = timedelta(days=36_525)
+    snapshot = rolling(window=century, bucket=century).snapshot(T0)
+    assert snapshot.time_window_end - snapshot.time_window_start == century
+    message = re.escape(
+        "Value error, window must be at most 36525 days, 0:00:00, got 36525 days, 0:00:00.000001 ["
+    )
+    with pytest.raises(ValidationError, match=message):
+        rolling(window=century + US, bucket=century + US)
+
+
+def test_settings_are_frozen_and_refuse_unknown_names() -> None:
+    monitor = rolling()
+    assert (monitor.settings.window, monitor.settings.bucket) == (HOUR, 5 * MINUTE)
+    with pytest.raises(ValidationError, match="frozen"):
+        monitor.settings.window = 2 * HOUR  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="windw"):
+        rolling(windw=HOUR)
+
+
+def test_the_time_zone_is_spelled_as_the_tzdb_spells_it() -> None:
+    # As the reducer's contract reads it (`known_time_zone`): whatever the case given.
+    monitor = rolling(timezone="europe/berlin")
+    assert monitor.settings.timezone == "Europe/Berlin"
+    assert monitor.snapshot(T0).timezone == "Europe/Berlin"
 
 
 # --------------------------------------------------------------------------- data quality
@@ -929,10 +1060,10 @@ def test_a_snapshot_below_the_kept_buckets_raises_and_changes_nothing() -> None:
     monitor.add([record(T0 + 3 * HOUR)])  # more than a window ahead of T0's hour
     kept = monitor.retained_buckets
     window = f"{T0.isoformat()} to {(T0 + HOUR).isoformat()}"  # (in microseconds, before)
-    with pytest.raises(UsageAnalyticsError, match=rf"snapshot of {re.escape(window)}: .* before"):
+    with pytest.raises(UsageAnalyticsError, match=rf"^snapshot of {re.escape(window)}: .* before"):
         monitor.snapshot(T0 + 59 * MINUTE)
     assert monitor.retained_buckets == kept
-    with pytest.raises(TypeError, match="now must be a datetime, got str"):
+    with pytest.raises(TypeError, match=r"^now must be a datetime, got str$"):
         monitor.snapshot(T0.isoformat())  # type: ignore[arg-type]
     assert monitor.snapshot(T0 + 3 * HOUR).usage_metrics.total_executions == 1
 
@@ -978,8 +1109,12 @@ def test_threads_sharing_a_monitor_equal_one_thread() -> None:
 def test_a_monitor_is_not_pickled() -> None:
     import pickle
 
-    with pytest.raises(TypeError, match="not pickled"):
+    with pytest.raises(TypeError) as raised:
         pickle.dumps(rolling())
+    assert str(raised.value) == (
+        "a RollingUsageAnalytics is live state and is not pickled; keep its records "
+        "upstream, or use UsageAccumulator for a state that can be stored"
+    )
 
 
 def test_windows_beyond_a_century_are_rejected() -> None:
