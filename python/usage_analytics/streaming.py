@@ -294,6 +294,9 @@ def _check_same_settings(mine: StreamingSettings, theirs: StreamingSettings) -> 
     shared, other = mine.comparable(), theirs.comparable()
     if shared != other:
         differing = sorted(k for k in shared if shared[k] != other[k])
+        if mine.bucket_width is None and theirs.bucket_width is None:
+            # (Both the defaults: theirs differ as the window type or span they follow.)
+            differing = [k for k in differing if k != "bucket_width"] or differing
         raise UsageAnalyticsError(
             f"cannot merge accumulators with different settings: {', '.join(differing)}"
         )
