@@ -754,6 +754,24 @@ def test_store_in_a_schema_with_its_own_table_name(postgres_url: str) -> None:
     assert sql(postgres_url, "SELECT count(*) FROM reports.daily") == [(1,)]
 
 
+def test_a_failed_save_names_the_stores_table_and_schema(postgres_url: str) -> None:
+    # The message named the server alone ("URL: query failed: null value in column
+    # 'owner' ..."): not which table of it, the store's or another.
+    sql(postgres_url, "CREATE SCHEMA reports")
+    result = analyse([{"timestamp": NOW, "success": True}], "checkout")
+    call(PostgresAnalyticsStore(postgres_url, "daily", schema="reports"), "save", result)
+    sql(postgres_url, "ALTER TABLE reports.daily ADD COLUMN owner text NOT NULL DEFAULT 'x'")
+    sql(postgres_url, "ALTER TABLE reports.daily ALTER COLUMN owner DROP DEFAULT")
+    store = PostgresAnalyticsStore(postgres_url, "daily", schema="reports")
+    assert store.description.startswith("table 'reports.daily' of postgresql://")
+    with pytest.raises(StoreError) as raised:
+        call(store, "save", result.model_copy(update={"correlation_id": uuid4()}))
+    assert str(raised.value) == (
+        f"table 'reports.daily' of {redacted(postgres_url)}: query failed: null value in "
+        'column "owner" of relation "daily" violates not-null constraint'
+    )
+
+
 def test_store_names_postgresql_would_cut_are_refused_and_long_ones_are_indexed(
     postgres_url: str,
 ) -> None:

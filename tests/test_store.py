@@ -383,3 +383,33 @@ def test_save_many_builds_each_row_once_off_the_event_loop(
     loop_thread = run(go())
     assert len(built) == len(results)
     assert loop_thread not in built
+
+
+def _execute(target: str, statement: str) -> None:
+    """`statement` on the store's database (`store_target`)."""
+    if target.startswith("postgresql://"):
+        import adbc_driver_postgresql.dbapi as dbapi
+
+        with dbapi.connect(target, autocommit=True) as connection, connection.cursor() as cur:
+            cur.execute(statement)
+        return
+    with sqlite3.connect(target) as connection:
+        connection.execute(statement)
+
+
+def test_a_table_made_without_the_stores_key_is_refused_naming_table_and_key(
+    store_target: str,
+) -> None:
+    # A table made by hand (or by another tool) with the store's columns and no key: the
+    # upsert failed in the database's words ("no unique or exclusion constraint matching
+    # the ON CONFLICT specification"), which named neither the key nor, in PostgreSQL,
+    # the table (only the server).
+    columns = ", ".join(f"{name} text" for name in stored_row(result_of(GROWING)))
+    _execute(store_target, f"CREATE TABLE by_hand ({columns})")
+    key = "pattern_id, window_start, window_end, correlation_id"
+    with pytest.raises(StoreError) as raised:
+        run(open_store(store_target, table="by_hand").save(result_of(GROWING)))
+    message = str(raised.value)
+    assert message.startswith("table 'by_hand' of ")
+    assert f"needs a primary key or unique index on ({key})" in message
+    assert "\n" not in message

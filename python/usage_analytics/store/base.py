@@ -121,6 +121,18 @@ def checked_limit(limit: int) -> int:
     return limit
 
 
+def key_hint(message: str) -> str:
+    """What to do about a database's refusal of the store's upsert on a table made without
+    its key (by hand, or by another tool): its words ("no unique or exclusion constraint
+    matching the ON CONFLICT specification") named neither the key nor the remedy."""
+    if "ON CONFLICT" not in message:
+        return ""
+    return (
+        f" (the table needs a primary key or unique index on ({', '.join(KEY)}), as the "
+        "store creates it)"
+    )
+
+
 def key_text(pattern_id: UUID | str | int) -> str:
     """The stored form of a pattern id: a UUID canonical, in any spelling the sources read
     as one (`pattern_uuid`: either case, braces, `urn:uuid:` or `URN:UUID:`); an int as

@@ -33,6 +33,7 @@ from usage_analytics.store.base import (
     checked_bound,
     checked_limit,
     correlation_text,
+    key_hint,
     key_text,
     read_result,
     stored_row,
@@ -141,7 +142,10 @@ class PostgresAnalyticsStore(AnalyticsStore):
             self.table = f"{quote_identifier(schema)}.{self.table}"
         self._index = quote_identifier(_index_name(table))
         self._connection = PostgresConnection(url, on_connect=self._forget_table)
-        self.description = f"table {table!r} of {self._connection.description}"
+        label = table if schema is None else f"{schema}.{table}"
+        # (The schema too: two stores of one table name in two schemas read alike.)
+        self._named = f"table {label!r} of "
+        self.description = self._named + self._connection.description
         self._created = False
 
     def _forget_table(self, connection: Any) -> None:
@@ -183,8 +187,10 @@ class PostgresAnalyticsStore(AnalyticsStore):
         await self._connection.close()
 
     async def _run(self, work: Callable[[Any], Any]) -> Any:
-        """`work` on the connection; a failed query is a `StoreError`, as in SQLite (a lost
-        connection stays `SourceUnavailableError`)."""
+        """`work` on the connection; a failed query is a `StoreError` naming the table, as
+        in SQLite (a lost connection stays `SourceUnavailableError`). The connection's
+        message names the server alone: "query failed: null value in column ..." said
+        nothing of which table, nor that the store's own was meant."""
         try:
             return await self._connection.run(work)
         except SourceUnavailableError:
@@ -192,7 +198,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
         except StoreError:
             raise
         except SourceError as error:
-            raise StoreError(str(error)) from None
+            # (The connection's message starts with the server: "table 'x' of URL: ...".)
+            raise StoreError(f"{self._named}{error}{key_hint(str(error))}") from None
 
     async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
         # Built on a worker thread: a result's two JSON columns take a fraction of a

@@ -38,6 +38,7 @@ from usage_analytics.store.base import (
     checked_bound,
     checked_limit,
     correlation_text,
+    key_hint,
     key_text,
     read_result,
     stored_row,
@@ -129,7 +130,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
                     return empty
                 return work(connection)
         except sqlite3.Error as error:
-            raise StoreError(f"{self.description}: {error}") from None
+            raise StoreError(f"{self.description}: {error}{key_hint(str(error))}") from None
         finally:
             connection.close()
 
