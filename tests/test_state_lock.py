@@ -180,12 +180,13 @@ def test_an_interrupt_as_the_lock_is_taken_leaves_it_free() -> None:
 
         return opcode
 
+    before = sys.gettrace()  # (a coverage tool's or a debugger's: put back after)
     sys.settrace(trace)
     try:
         with pytest.raises(KeyboardInterrupt), lock:
             pass
     finally:
-        sys.settrace(None)
+        sys.settrace(before)
     assert fired
 
     def take() -> None:
