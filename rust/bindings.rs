@@ -102,12 +102,15 @@ fn py_check_timezone(name: &str) -> PyResult<String> {
         .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+/// The window a reduction of these bounds and widths would take, or a ValueError.
+fn checked_window(start_us: i64, end_us: i64, window_type: &str, bucket_width_us: Option<i64>) -> PyResult<Window> {
+    Window::new(start_us, end_us, window_type, bucket_width_us).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 #[pyfunction]
 #[pyo3(name = "check_window")]
 fn py_check_window(start_us: i64, end_us: i64, window_type: &str, bucket_width_us: Option<i64>) -> PyResult<usize> {
-    Window::new(start_us, end_us, window_type, bucket_width_us)
-        .map(|window| window.buckets)
-        .map_err(|e| PyValueError::new_err(e.to_string()))
+    checked_window(start_us, end_us, window_type, bucket_width_us).map(|window| window.buckets)
 }
 
 /// The trend buckets' width (microseconds) of the window: `bucket_width_us`, else the
@@ -115,9 +118,7 @@ fn py_check_window(start_us: i64, end_us: i64, window_type: &str, bucket_width_u
 #[pyfunction]
 #[pyo3(name = "bucket_width")]
 fn py_bucket_width(start_us: i64, end_us: i64, window_type: &str, bucket_width_us: Option<i64>) -> PyResult<i64> {
-    Window::new(start_us, end_us, window_type, bucket_width_us)
-        .map(|window| window.width)
-        .map_err(|e| PyValueError::new_err(e.to_string()))
+    checked_window(start_us, end_us, window_type, bucket_width_us).map(|window| window.width)
 }
 
 /// The reduction's options, one dict from Python (`reducer._core_options`).
