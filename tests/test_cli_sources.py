@@ -286,6 +286,47 @@ def _in_a_child(*argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.parametrize("kind", ["csv", "sqlite"])
+def test_an_invalid_records_error_names_the_column_a_mapped_field_is_read_from(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    # "field 'execution_time_ms'" named no column of a table whose times are in "Exec MS".
+    mapped = ["--column", "execution_time_ms=Exec MS", "--column", "pattern_id=team"]
+    rows = [
+        {"team": "p", "timestamp": "2026-03-01T10:00:00Z", "Exec MS": 12.0},
+        {"team": "p", "timestamp": "2026-03-01T11:00:00Z", "Exec MS": -5.0},
+    ]
+    path = tmp_path / f"runs.{kind}"
+    if kind == "csv":
+        save_records(path, rows)
+    else:
+        with sqlite3.connect(path) as connection:
+            connection.execute(
+                'CREATE TABLE pattern_executions (team, timestamp, "Exec MS", pattern_id)'
+            )
+            connection.executemany(
+                "INSERT INTO pattern_executions VALUES (?, ?, ?, NULL)",
+                [(r["team"], r["timestamp"], r["Exec MS"]) for r in rows],
+            )
+        connection.close()
+    field = "field 'execution_time_ms' (column 'Exec MS') = -5.0: must be >= 0"
+    for command in (["analyze", "--pattern", "p"], ["dashboard"]):
+        code, out, err = run(capsys, command[0], str(path), *command[1:], *mapped)
+        assert (code, out) == (1, "")
+        assert f": {field}; --on-invalid skip leaves invalid records out\n" in err, err
+    # The first record's timestamp, when none is valid, and a missing pattern id.
+    if kind == "csv":
+        stamps = [{"team": "p", "when": "yesterday"}, {"team": "", "when": "x"}]
+        save_records(path, [{**row, "Exec MS": 1.0} for row in stamps])
+        mapped += ["--column", "timestamp=when"]
+        code, _, err = run(capsys, "analyze", str(path), "--pattern", "p", *mapped)
+        assert code == 1
+        assert "field 'timestamp' (column 'when') = 'yesterday': " in err, err
+        code, _, err = run(capsys, "dashboard", str(path), *mapped, "--end", "2026-03-02")
+        assert code == 1
+        assert "field 'pattern_id' (column 'team') = <missing>: required field" in err, err
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_demo_refuses_a_named_pipe_as_its_database(tmp_path: Path) -> None:
     # It was "holds other data (not a SQLite database)", once the check opened it.

@@ -15,6 +15,7 @@ from usage_analytics.cli.common import (
     contract_of,
     granularity_of,
     reduce_all,
+    source_columns,
     source_of,
     source_window,
 )
@@ -73,5 +74,5 @@ async def _analyze(args: argparse.Namespace, source: ExecutionSource, pattern: s
             fetched = await source.fetch(pattern, window[0], window[1])
     progress.clear()
     contract = contract_of(args, fetched, window, granularity_of(args))
-    (result,) = await reduce_all([contract], [fetched], where, progress)
+    (result,) = await reduce_all([contract], [fetched], where, progress, source_columns(source))
     return Analysis(pattern, result, fetched.locate)

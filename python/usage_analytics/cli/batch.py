@@ -18,7 +18,7 @@ with three differences that `reduce_patterns` hides or chooses:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from usage_analytics.cli.common import reduce_all
@@ -48,6 +48,7 @@ async def reduce_patterns(
     contract_for: Callable[[Fetched], ModelUsageAnalyticsInput],
     where: str,
     progress: Progress,
+    columns: Mapping[str, str] | None = None,
 ) -> list[ModelUsageAnalyticsOutput]:
     """The analytics of each group, as `reduce_all` of `contract_for(group)` per group
     gives them (see the module for what differs), by one batch reduction where the groups
@@ -74,7 +75,7 @@ async def reduce_patterns(
                 for group in groups
             ]
     contracts = [contract_for(group) for group in groups]
-    return await reduce_all(contracts, groups, where, progress)
+    return await reduce_all(contracts, groups, where, progress, columns)
 
 
 def _one_table(groups: Sequence[Fetched]) -> Any | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -303,9 +303,10 @@ async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None)
     try:
         await NodeUsageAnalyticsReducer().execute_reduction(contract)
     except InvalidRecordError as error:
+        field = field_named(error.field, source_columns(source))
         return (
             f". The first record: {place}, {fetched.locate(error.index)}: "
-            f"field '{error.field}' = {error.value}: {error.reason}"
+            f"{field} = {error.value}: {error.reason}"
         )
     except UsageAnalyticsError as error:  # a column of a type no record field has
         return f". {place}: {error}"
@@ -360,7 +361,9 @@ class _Invalid:
         return (0 if position is None else position(self.error.index), self.order)
 
 
-def _invalid_message(place: Callable[[Fetched], str], invalid: Sequence[_Invalid]) -> str:
+def _invalid_message(
+    place: Callable[[Fetched], str], invalid: Sequence[_Invalid], columns: Mapping[str, str]
+) -> str:
     """The first invalid record of several patterns' (`_Invalid.first`), where it is
     (`place` of its pattern's records, then the record), and how many more there are."""
     first = min(invalid, key=_Invalid.first)
@@ -368,9 +371,23 @@ def _invalid_message(place: Callable[[Fetched], str], invalid: Sequence[_Invalid
     also = f" (and {more:,} more invalid record{'s' if more != 1 else ''})" if more else ""
     where = f"{place(first.fetched)}, {first.fetched.locate(error.index)}"
     return (
-        f"{where}: field '{error.field}' = {error.value}: {error.reason}{also}; "
+        f"{where}: {field_named(error.field, columns)} = {error.value}: {error.reason}{also}; "
         "--on-invalid skip leaves invalid records out"
     )
+
+
+def field_named(field: str, columns: Mapping[str, str]) -> str:
+    """ "field 'agent'", and the column that holds it where --column maps it ("field
+    'execution_time_ms' (column 'Exec MS')"): the field alone named no column of the
+    user's table."""
+    column = columns.get(field, field)
+    return f"field '{field}'" + (f" (column '{column}')" if column != field else "")
+
+
+def source_columns(source: ExecutionSource) -> Mapping[str, str]:
+    """The columns `source` reads its record fields from, by field, where mapped."""
+    table = getattr(source, "table", None)  # (the library's sources have one)
+    return table.columns if isinstance(table, TableSpec) else {}
 
 
 async def reduce_all(
@@ -378,11 +395,12 @@ async def reduce_all(
     fetched: Sequence[Fetched],
     where: str,
     progress: Progress,
+    columns: Mapping[str, str] | None = None,
 ) -> list[ModelUsageAnalyticsOutput]:
     """Analyse every contract concurrently with one shared reducer, counting them off on
     the progress bar. Invalid records (raise mode) stop the call once every pattern is
-    done, with one error naming the first of them, its pattern and place, and how many
-    there are in all."""
+    done, with one error naming the first of them, its pattern and place, its field (and
+    the column of `columns` holding it), and how many there are in all."""
     reducer = NodeUsageAnalyticsReducer()
     total, done = len(contracts), 0
     invalid: list[_Invalid] = []
@@ -410,5 +428,5 @@ async def reduce_all(
     finally:
         progress.clear()
     if invalid:
-        raise CliError(_invalid_message(place, invalid))
+        raise CliError(_invalid_message(place, invalid, columns or {}))
     return [result for result in results if result is not None]

@@ -14,8 +14,10 @@ from usage_analytics.cli.common import (
     add_source_options,
     add_window_options,
     contract_of,
+    field_named,
     granularity_of,
     reduce_all,
+    source_columns,
     source_of,
     source_window,
 )
@@ -84,15 +86,18 @@ def _minute(moment: datetime) -> str:
     return f"{moment.year:04d}{moment:-%m-%d %H:%M}"
 
 
-def _check_unattributed(args: argparse.Namespace, where: str, unattributed: Unattributed) -> None:
+def _check_unattributed(
+    args: argparse.Namespace, source: ExecutionSource, unattributed: Unattributed
+) -> None:
     """Records without a pattern id are invalid records of the batch (as in
     `execute_batch_reduction`): an error unless `--on-invalid skip`."""
     if unattributed.count and args.on_invalid == "raise":
         more = unattributed.count - 1
         also = f" (and {_plural(more, 'record')} more without one)" if more else ""
+        field = field_named("pattern_id", source_columns(source))
         raise CliError(
-            f"{where}, {unattributed.first}: field 'pattern_id' = <missing>: required field "
-            f"is missing{also}; --on-invalid skip leaves records without a pattern_id out"
+            f"{source.description}, {unattributed.first}: {field} = <missing>: required "
+            f"field is missing{also}; --on-invalid skip leaves records without a pattern_id out"
         )
 
 
@@ -107,18 +112,20 @@ async def _dashboard(
             groups = await source.fetch_all(window[0], window[1])
             unattributed = await source.unattributed()
     progress.clear()
-    _check_unattributed(args, where, unattributed)
+    _check_unattributed(args, source, unattributed)
     if not groups:
         raise CliError(f"{where} holds no records with a pattern_id")
     # Every pattern at DETAILED, which has all the numbers of the table and the health
     # findings: the per-bucket series of COMPREHENSIVE (asked for by --format html) is
     # drawn for the first pattern only, and for every pattern it took gigabytes (a
     # thousand patterns over 36 years of weekly buckets: 1.3 GB, ten times the table's).
+    columns = source_columns(source)
     results = await reduce_patterns(
         groups,
         lambda fetched: contract_of(args, fetched, window, AnalyticsGranularity.DETAILED),
         where,
         progress,
+        columns,
     )
     analyses = {
         fetched.pattern_id: Analysis(fetched.pattern_id, result, fetched.locate)
@@ -129,7 +136,7 @@ async def _dashboard(
     if granularity is not AnalyticsGranularity.DETAILED:
         first = next(group for group in groups if group.pattern_id == rows[0].name)
         contract = contract_of(args, first, window, granularity)
-        (result,) = await reduce_all([contract], [first], where, progress)
+        (result,) = await reduce_all([contract], [first], where, progress, columns)
         analyses[first.pattern_id] = Analysis(first.pattern_id, result, first.locate)
         rows[0] = DashboardRow(rows[0].name, result, rows[0].findings)
     return rows, [analyses[row.name] for row in rows], window, unattributed.count
