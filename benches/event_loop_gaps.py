@@ -3,7 +3,8 @@
 Run: `.venv/bin/python benches/event_loop_gaps.py` (a 1M-record list-of-dicts reduction,
 the issue's case) or `.venv/bin/python benches/event_loop_gaps.py batch` (10M Arrow
 records over 10,000 patterns, `peers.data.many_patterns_table`, awaited three times), or
-`... series` (one pattern's 864,000-bucket COMPREHENSIVE time series, three times).
+`... series` (one pattern's 864,000-bucket COMPREHENSIVE time series, three times), or
+`... names` (50,000 records of distinct 4 KB non-ASCII names, three times).
 Prints the reduction time and the largest gaps between ticks of a 1 ms ticker task. Not a
 pytest benchmark: it measures latency of *other* tasks, not throughput.
 """
@@ -77,6 +78,30 @@ def long_series() -> tuple[str, Callable[[], Awaitable[Any]]]:
     return "a 864,000-bucket time series (outputs kept)", reduce_and_keep
 
 
+def long_names() -> tuple[str, Callable[[], Awaitable[Any]]]:
+    """50,000 records, each with a new 4 KB non-ASCII agent name (all distinct) and a new
+    4 KB context name (7 distinct): each name encoded, hashed and, for the agents, copied
+    and made a key of the output's `by_agent`."""
+    start, count, long = WINDOW_START, 50_000, "é" * 4096
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=start,
+        time_window_end=start + timedelta(seconds=count),
+        time_window_type="custom",
+        execution_data=[
+            {
+                "timestamp": start + timedelta(seconds=i),
+                "success": True,
+                "execution_time_ms": 1.0,
+                "agent": long + str(i),
+                "context_type": long + str(i % 7),
+            }
+            for i in range(count)
+        ],
+    )
+    return f"{count:,} records of 4 KB names", lambda: REDUCER.execute_reduction(contract)
+
+
 async def gaps_while(reduction: Callable[[], Awaitable[Any]]) -> tuple[float, list[float]]:
     """The reduction's wall time and the sorted gaps between a 1 ms ticker's ticks."""
     gaps: list[float] = []
@@ -101,7 +126,12 @@ async def gaps_while(reduction: Callable[[], Awaitable[Any]]) -> tuple[float, li
 
 
 async def main(case: str) -> None:
-    cases = {"batch": batch_table, "series": long_series, "list": one_pattern_list}
+    cases = {
+        "batch": batch_table,
+        "series": long_series,
+        "list": one_pattern_list,
+        "names": long_names,
+    }
     what, reduction = cases[case]()
     # CPython's own generational GC walks every fresh dict once (about 40 ms for 1M):
     # collect and freeze now so the measurement sees the reduction, not the collector.

@@ -27,6 +27,10 @@ use crate::pyfast::{
 /// Records read between two releases of the GIL (about a millisecond of work; the
 /// chunk's columns stay in cache while they are reduced).
 const CHUNK: usize = 4096;
+/// Bytes of text read past the string caches (each encoded to UTF-8, hashed and, where
+/// new, copied) after which a chunk ends early, a few milliseconds' worth: a chunk of
+/// records each with a new 4 KB non-ASCII name held the GIL for 100-300 ms.
+const TEXT_BYTES_PER_CHUNK: usize = 4 << 20;
 /// How many records ahead the reader starts loading a record's dict (and twice that, its
 /// header): enough to cover a memory latency with the work of the records in between.
 const PREFETCH_DISTANCE: usize = 8;
@@ -154,6 +158,8 @@ struct Encoder<'py> {
     key: fn(&str) -> &str,
     /// Text with lone surrogates is read with U+FFFD for their bytes (else an error).
     lossy: bool,
+    /// Bytes of the strings read past the cache since the chunk began (`TEXT_BYTES_PER_CHUNK`).
+    missed_bytes: usize,
 }
 
 /// Slots of a category's cache (a few distinct values) and of the file-path cache (paths
@@ -167,6 +173,7 @@ impl<'py> Encoder<'py> {
             slots: vec![None; slots],
             key,
             lossy: false,
+            missed_bytes: 0,
         }
     }
 
@@ -193,7 +200,10 @@ impl<'py> Encoder<'py> {
     #[inline(never)]
     fn encode_missed(&mut self, slot: usize, text: &Bound<'py, PyString>, dict: &mut Dictionary) -> PyResult<u32> {
         let code = match text.to_str() {
-            Ok(text) => dict.code((self.key)(text)),
+            Ok(text) => {
+                self.missed_bytes += text.len();
+                dict.code((self.key)(text))
+            }
             Err(_) if self.lossy => dict.code((self.key)(&text.to_string_lossy())),
             Err(error) => return Err(error),
         };
@@ -404,7 +414,11 @@ pub fn read_records<'py>(
                 }
             }
             index += 1;
+            if reader.text_bytes() >= TEXT_BYTES_PER_CHUNK {
+                break; // (the chunk ends early: see the constant)
+            }
         }
+        reader.reset_text_bytes();
         drop(collector);
         // (A read that failed and was retried, and succeeded, may have noted one too.)
         if let Some(interrupt) = take_interrupt() {
@@ -492,6 +506,23 @@ pub fn shorten(text: String) -> String {
 }
 
 impl<'py> Reader<'py> {
+    /// Bytes of the strings read past the caches since `reset_text_bytes`.
+    #[inline]
+    fn text_bytes(&self) -> usize {
+        let group = self.group.as_ref().map_or(0, |g| g.encoder.missed_bytes);
+        let encoders = [&self.context, &self.agent, &self.project, &self.file];
+        encoders.iter().map(|e| e.missed_bytes).sum::<usize>() + group
+    }
+
+    fn reset_text_bytes(&mut self) {
+        for encoder in [&mut self.context, &mut self.agent, &mut self.project, &mut self.file] {
+            encoder.missed_bytes = 0;
+        }
+        if let Some(group) = self.group.as_mut() {
+            group.encoder.missed_bytes = 0;
+        }
+    }
+
     /// Validate one record (possibly borrowed from the list); push it if inside the
     /// window. Ok(false) = valid but outside.
     fn read(

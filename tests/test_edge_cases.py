@@ -937,3 +937,32 @@ def test_std_of_times_with_a_large_offset_is_that_of_their_spread() -> None:
             assert merged.performance_metrics.std_dev_ms == pytest.approx(
                 one.std_dev_ms, rel=1e-12
             ), (n, how)
+
+
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+def test_names_past_a_chunks_text_budget_are_read_as_any_others(on_invalid: str) -> None:
+    # A chunk of records ends early once its new strings pass a few megabytes (the GIL
+    # was held for 100-300 ms by 4,096 records of new 4 KB non-ASCII names): 3,000
+    # records of 8 KB names cross that boundary several times, an invalid one after it.
+    long = "é" * 4096
+    records = [
+        {
+            "timestamp": START + timedelta(minutes=i),
+            "success": i % 3 > 0,
+            "execution_time_ms": float(i % 50),
+            "agent": f"{long}{i % 1000}",
+            "context_type": f"{long}{i}",
+            "project": "p" if i % 2 else long,
+        }
+        for i in range(3000)
+    ]
+    records[2500]["quality_score"] = 7.0
+    if on_invalid == "raise":
+        with pytest.raises(InvalidRecordError) as raised:
+            REDUCER.execute_reduction_sync(contract(records))
+        assert (raised.value.index, raised.value.field) == (2500, "quality_score")
+        return
+    output = analyse(records, on_invalid="skip")
+    assert output.usage_metrics.unique_users == 1000
+    assert output.usage_metrics.unique_contexts == 2999
+    assert output.data_quality.error_samples[0].index == 2500
