@@ -586,11 +586,9 @@ class RollingUsageAnalytics:
         newest = self._core.newest_start_us
         if newest is None:  # (a snapshot fails this way only once something moved them)
             return ""
-        ahead = (
-            ""
-            if self._settings.max_future is not None
-            else ("; max_future= leaves out records timestamped too far after the clock")
-        )
+        ahead = "; max_future= leaves out records timestamped too far after the clock"
+        if self._settings.max_future is not None:
+            ahead = ""
         return f" (the newest bucket kept starts at {datetime_of(newest).isoformat()}{ahead})"
 
 
