@@ -249,9 +249,9 @@ class Fetched:
     database's rows: the first is then by pattern, as `fetch_all` orders them).
 
     `data` may be given as a function that makes it (`Fetched.deferred`), called at each
-    read: a file's groups are slices of one table, and a pyarrow slice held about 5 KB,
-    half a gigabyte for a dashboard of 100,000 patterns, most of which are read only
-    through `together`.
+    read: the groups of a file, a SQLite file or a PostgreSQL table are slices of one
+    table, and a pyarrow slice held about 5 KB, half a gigabyte for a dashboard of
+    100,000 patterns, most of which are read only through `together`.
     """
 
     __slots__ = ("_data", "_make", "count", "locate", "pattern_id", "position", "together")
