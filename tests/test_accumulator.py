@@ -1390,21 +1390,31 @@ def test_a_merge_waits_for_an_update_of_either_side_in_another_thread() -> None:
 
     batch = [{"timestamp": START + timedelta(seconds=k)} for k in range(20_000)]
     mine, theirs = UsageAccumulator(**BASE), UsageAccumulator(**BASE)
+    stop = threading.Event()
+    updates = 0
 
-    def update_four_times() -> None:
-        for _ in range(4):
+    def update_until_stopped() -> None:
+        # (Until the merges are done, up to 40: four updates could all end before the
+        # first merge began, and the test then merged nothing; CI saw it. Unbounded, the
+        # updates kept taking the state's lock back and the merges waited for a minute.)
+        nonlocal updates
+        while not stop.is_set() and updates < 40:
             theirs.update(batch)
+            updates += 1
 
-    updating = threading.Thread(target=update_four_times)
+    updating = threading.Thread(target=update_until_stopped)
     updating.start()
     totals = []
-    while updating.is_alive():  # raised "Already mutably borrowed" unlocked
-        totals.append(mine.merge(theirs).finalize("p").usage_metrics.total_executions)
-        totals.append(theirs.merge(mine).finalize("p").usage_metrics.total_executions)
-    updating.join()
-    assert totals
+    try:
+        for _ in range(20):  # raised "Already mutably borrowed" unlocked
+            totals.append(mine.merge(theirs).finalize("p").usage_metrics.total_executions)
+            totals.append(theirs.merge(mine).finalize("p").usage_metrics.total_executions)
+    finally:
+        stop.set()
+        updating.join()
     assert {total % len(batch) for total in totals} == {0}  # whole updates only
-    assert mine.merge(theirs).finalize("p").usage_metrics.total_executions == 4 * len(batch)
+    final = mine.merge(theirs).finalize("p").usage_metrics.total_executions
+    assert final == updates * len(batch)
 
 
 def test_an_exact_budget_beyond_the_record_limit_is_rejected() -> None:
