@@ -33,6 +33,7 @@ mod group_counts;
 mod group_results;
 mod held_times;
 pub mod ingest;
+pub mod json_indent;
 pub mod metrics;
 mod models;
 mod moment_lanes;
