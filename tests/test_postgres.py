@@ -376,6 +376,16 @@ def test_table_in_a_schema_with_mapped_columns(postgres_url: str) -> None:
     assert document == api_document(in_window(rows), GROWING)
 
 
+def test_unknown_pattern_lists_the_patterns_not_the_stored_ids(postgres_url: str) -> None:
+    # The list named blank ids (", ,"), padded ones and each spelling of a UUID, and
+    # counted them: "and 1 more" of two patterns.
+    ids = ["", "  ", " p ", "p", str(UUID(int=7)).upper(), str(UUID(int=7))]
+    write_executions_sync(postgres_url, [{"pattern_id": id_, "timestamp": NOW} for id_ in ids])
+    with pytest.raises(UnknownPatternError) as raised:
+        call(PostgresSource(postgres_url), "fetch", "nope", START, NOW)
+    assert str(raised.value).endswith("(it has: 00000000-0000-0000-0000-000000000007, p)")
+
+
 def test_pattern_ids_are_values_never_sql(postgres_url: str) -> None:
     rows = [{"pattern_id": "x' OR '1'='1", "timestamp": NOW}, {"pattern_id": "y", "timestamp": NOW}]
     write_executions_sync(postgres_url, rows)

@@ -1547,6 +1547,42 @@ def test_unknown_pattern_names_the_known_ones(tmp_path: Path, kind: str, arrow: 
         run(source.newest("nope"))
 
 
+#: Stored ids of two patterns, each spelt twice, beside blank ids that belong to none.
+SPELT_IDS = ["", "  ", " p ", "p", str(UUID(int=7)).upper(), str(UUID(int=7))]
+
+
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_unknown_pattern_lists_the_patterns_not_the_stored_ids(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    # The list named blank ids (", ,"), padded ones and each spelling of a UUID, where
+    # the dashboard of the same records shows two patterns.
+    rows = [{"pattern_id": id_, "timestamp": NOW} for id_ in SPELT_IDS]
+    source = make_source(tmp_path, kind, arrow, rows)
+    assert sorted(group.pattern_id for group in run(source.fetch_all(START, NOW))) == [
+        "00000000-0000-0000-0000-000000000007",
+        "p",
+    ]
+    with pytest.raises(UnknownPatternError) as raised:
+        run(source.fetch("nope", START, NOW))
+    assert str(raised.value).endswith("(it has: 00000000-0000-0000-0000-000000000007, p)"), (
+        raised.value
+    )
+
+
+def test_unknown_pattern_lists_sqlite_ids_as_their_patterns(tmp_path: Path) -> None:
+    # 7 and '7' are one pattern, and a blob one by its text: listed as "7, 7" and "b'q'".
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp, success)")
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, '2026-03-01T10:00:00Z', 1)",
+            [(7,), ("7",), (b"q",), (b"",)],
+        )
+    with pytest.raises(UnknownPatternError, match=r"\(it has: 7, q\)$"):
+        run(SQLiteSource(path).fetch("nope", START, NOW))
+
+
 @pytest.mark.parametrize(("kind", "arrow"), [("csv", True), ("jsonl", False), ("parquet", True)])
 def test_file_without_pattern_ids_belongs_to_any_pattern(
     tmp_path: Path, kind: str, arrow: bool

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import stat
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -367,6 +367,14 @@ def matches_pattern(value: Any, wanted: str, wanted_uuid: UUID | None) -> bool:
     if wanted_uuid is None:
         return False
     return pattern_uuid(text) == wanted_uuid
+
+
+def known_patterns(stored: Iterable[Any]) -> list[str]:
+    """The patterns of the stored pattern ids `stored`, sorted: each id as `pattern_key`
+    groups it, blank ones (which belong to no pattern) left out. An unknown pattern's
+    error listed the stored ids as they are: blank ones (", ,"), padded ones (" p ") and
+    each spelling of a UUID, none of them a pattern `fetch_all` or `--pattern` knows."""
+    return sorted({pattern_key(value) for value in stored if not no_pattern(value)})
 
 
 def unknown_pattern(

@@ -50,6 +50,7 @@ from usage_analytics.sources.base import (
     TableSpec,
     Unattributed,
     UnsupportedSourceError,
+    known_patterns,
     matches_pattern,
     no_pattern,
     pattern_key,
@@ -282,7 +283,7 @@ class FileSource(ExecutionSource):
             values = loaded.data.column(PATTERN_ID).unique().to_pylist()
         else:
             values = {record.get(PATTERN_ID) for record in loaded.data}
-        return sorted({pattern_key(value) for value in values if value is not None})
+        return known_patterns(values)
 
     def _select(self, loaded: _Loaded, wanted: str) -> tuple[Any, Sequence[int]]:
         """The pattern's records and their row indices in the file."""

@@ -46,6 +46,7 @@ from usage_analytics.sources.base import (
     SourceError,
     TableSpec,
     Unattributed,
+    known_patterns,
     no_pattern,
     pattern_candidates,
     pattern_key,
@@ -400,17 +401,12 @@ class PostgresSource(ExecutionSource):
 
     def _unknown(self, cursor: Any, columns: Mapping[str, _Column], wanted: str) -> Exception:
         column = columns[PATTERN_ID].sql
-        cursor.execute(
-            f"SELECT DISTINCT {column}::text FROM {self.table.qualified} "
-            f"WHERE {column} IS NOT NULL ORDER BY 1 LIMIT 6"
-        )
-        known = [str(row[0]) for row in cursor.fetchall()]
-        total = len(known)
-        if total > 5:
-            cursor.execute(f"SELECT count(DISTINCT {column}) FROM {self.table.qualified}")
-            total = int(cursor.fetchone()[0])
+        # Every distinct stored id, as `fetch_all` lists them, named by the pattern each
+        # is: the stored ids were listed as they are (blank ones, padded ones, each
+        # spelling of a UUID), and counted so.
+        stored = self._pattern_ids(cursor, column, self._skip_scan(cursor, column))
         where = f"table {self.table.label!r} of {self.description}"
-        return unknown_pattern(wanted, where, known, total)
+        return unknown_pattern(wanted, where, known_patterns(stored))
 
     def _exists(self, cursor: Any, condition: str, params: list[Any]) -> bool:
         cursor.execute(f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params)

@@ -69,6 +69,7 @@ from usage_analytics.sources.base import (
     TableSpec,
     Unattributed,
     UnknownPatternError,
+    known_patterns,
     no_pattern,
     pattern_candidates,
     pattern_key,
@@ -501,19 +502,12 @@ class SQLiteSource(ExecutionSource):
     def _unknown(
         self, connection: sqlite3.Connection, column: str, wanted: str
     ) -> UnknownPatternError:
-        table = self.table.qualified
-        known = [
-            str(row[0])
-            for row in connection.execute(
-                f"SELECT DISTINCT {column} COLLATE BINARY FROM {table} "
-                f"WHERE {column} IS NOT NULL ORDER BY 1 LIMIT 6"
-            )
-        ]
-        total = len(known)
-        if total > 5:
-            query = f"SELECT count(DISTINCT {column} COLLATE BINARY) FROM {table}"
-            (total,) = connection.execute(query).fetchone()
-        return unknown_pattern(wanted, f"table {self.table.label!r} of {self.path}", known, total)
+        # Every distinct stored id, as `fetch_all` lists them, named by the pattern each
+        # is: the stored ids were listed as they are (blank ones, 7 and '7', a blob as
+        # "b'...'"), and counted so.
+        stored = connection.execute(self._pattern_ids(connection, column).query)
+        known = known_patterns(row[0] for row in stored)
+        return unknown_pattern(wanted, f"table {self.table.label!r} of {self.path}", known)
 
     # ------------------------------------------------------------------- the interface
 
