@@ -465,6 +465,34 @@ def test_output_dash_is_standard_output(
 
 
 @pytest.mark.parametrize("command", ["analyze", "dashboard", "demo"])
+def test_an_output_path_that_cannot_be_a_file_is_refused_before_the_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    # Refused when the report was written: after the whole source was read and analysed
+    # (minutes, for a large one), and after the demo had rewritten its database.
+    # `--output ''` was "cannot write .: Is a directory".
+    database = tmp_path / "demo.sqlite"
+    argv = {
+        "analyze": ["analyze", str(tmp_path / "missing.jsonl"), "--pattern", "p"],
+        "dashboard": ["dashboard", str(tmp_path / "missing.jsonl")],
+        "demo": ["demo", "--now", NOW_ARG, "--db", str(database)],
+    }[command]
+    (tmp_path / "notes.txt").write_text("notes\n", encoding="utf-8")
+    refused = {
+        str(tmp_path / "nodir" / "report.html"): f"{tmp_path / 'nodir'}: no such directory",
+        str(tmp_path / "notes.txt" / "report.html"): f"{tmp_path / 'notes.txt'}: is not a dir",
+        str(tmp_path): "is a directory",
+        "": "an empty path",
+    }
+    for output, reason in refused.items():
+        code, out, err = run(capsys, *argv, "--output", output)
+        assert (code, out) == (2, "")
+        assert err.startswith(f"usage-analytics: error: argument --output: {output}"), err
+        assert reason in err, err
+    assert not database.exists()
+
+
+@pytest.mark.parametrize("command", ["analyze", "dashboard", "demo"])
 def test_output_over_the_records_is_refused(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,

@@ -111,8 +111,23 @@ def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _output_arg(text: str) -> Path | None:
     """--output's path; "-" is standard output, as it is to most commands (it made a file
-    named "-"; "./-" still names one)."""
-    return None if text == "-" else Path(text)
+    named "-"; "./-" still names one). A path that cannot be a file (empty, a directory,
+    in a directory that is not there) is refused here, before the work: it was refused
+    when the report was written, after minutes of a large source's reading, or after
+    the demo had rewritten its database. (Other failures, such as permissions, still
+    surface at the write.)"""
+    if text == "-":
+        return None
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path (pass a file's path, or - for stdout)")
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a directory (pass a file's path)")
+    parent = path.parent
+    if not parent.is_dir():
+        reason = "is not a directory" if parent.exists() else "no such directory"
+        raise argparse.ArgumentTypeError(f"{text}: {parent}: {reason}")
+    return path
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
