@@ -126,3 +126,22 @@ attempt("first_record", lambda: asyncio.run(source.first_record()))
         assert message.startswith("PostgreSQL needs "), (call, message)
         assert message.endswith(extra), (call, message)
         assert is_library_error
+
+
+def test_postgresql_without_pyarrow_names_the_postgres_extra_on_every_call() -> None:
+    # With the driver but not pyarrow, a connection failed in ADBC's DB-API, "cannot use
+    # postgresql://...: This API requires PyArrow to be installed" (exit 2, naming no
+    # extra), for the calls that connect before asking for pyarrow: `newest`, the first
+    # of the command line's, and `unattributed`.
+    out = _run(
+        ["pyarrow"],
+        """
+import asyncio
+from usage_analytics.sources import open_source
+source = open_source("postgresql://localhost:9/nowhere")
+attempt("newest", lambda: asyncio.run(source.newest()))
+attempt("unattributed", lambda: asyncio.run(source.unattributed()))
+""",
+    )
+    expected = ["PostgreSQL needs pyarrow: pip install 'usage-analytics[postgres]'", True]
+    assert out == {"newest": expected, "unattributed": expected}

@@ -50,6 +50,10 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
     over a skip scan of the pattern ids is estimated as costly enough for PostgreSQL to
     compile it, which took 242 of its 282 ms on 3M rows."""
     dbapi = driver()
+    # ADBC's DB-API connects only with pyarrow installed ("This API requires PyArrow to
+    # be installed", as a connection error naming no extra): the first query of a
+    # command (the newest record, with no --end) stopped there.
+    postgres_pyarrow()
     target = checked_url(url)
     try:
         connection = _opened(dbapi, target, autocommit=autocommit)
