@@ -157,13 +157,15 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
         "--start",
         type=datetime_arg,
         metavar="ISO",
-        help="window start (default: 30 days before the end)",
+        help="window start, in UTC unless it has an offset (2026-03-01T00:00+01:00), "
+        "whatever --tz says (default: 30 days before the end)",
     )
     parser.add_argument(
         "--end",
         type=datetime_arg,
         metavar="ISO",
-        help=f"window end, inclusive (default: the timestamp of {newest})",
+        help=f"window end, inclusive, in UTC unless it has an offset (default: the "
+        f"timestamp of {newest})",
     )
     parser.add_argument(
         "--window-type",
