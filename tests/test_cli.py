@@ -571,9 +571,32 @@ def test_help_lists_every_exit_status(capsys: pytest.CaptureFixture[str]) -> Non
     code, out, _ = run(capsys, "--help")
     assert code == 0
     assert (
-        "Exit status: 0 success, 1 data that cannot be analysed, 2 a wrong command line, "
-        "130 interrupted (Ctrl-C)."
+        "Exit status: 0 success (also when the output's reader stops reading, as `| head` "
+        "does), 1 data that cannot be analysed, 2 a wrong command line, 130 interrupted "
+        "(Ctrl-C)."
     ) in " ".join(out.split())
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly_with_success(
+    tmp_path: Path,
+) -> None:
+    # `usage-analytics dashboard ... | head -0`, or any reader gone before the report is
+    # written: the exit status was 1 ("data that cannot be analysed"), which failed
+    # `set -o pipefail` scripts. (A reader gone part-way through a report larger than
+    # the pipe's buffer is not seen at all: Python's buffered write returns short
+    # without an error, and nobody is left to read the rest.)
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": "2026-03-01"}])
+    command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path), "--format", "json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            process.stdout.close()  # (before the command has even imported the package)
+            stderr = process.stderr.read()
+            status = process.wait(timeout=120)
+        finally:
+            process.kill()
+    assert (status, stderr) == (0, b"")
 
 
 # ----------------------------------------------------------------------------- errors

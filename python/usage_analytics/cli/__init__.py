@@ -21,7 +21,8 @@ Errors never show a traceback: each is one line on stderr, `usage-analytics: err
 with exit status 2 for a wrong command line (bad option values, a missing file, an
 unsupported file type or URL, an unreachable server, a missing pip extra), 1 for data
 that cannot be analysed (malformed files, missing tables, unknown patterns, invalid
-records) and 130 when interrupted (Ctrl-C).
+records) and 130 when interrupted (Ctrl-C). A reader of the output that stops reading
+(`| head`) ends the command quietly, with status 0.
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Usage analytics of patterns (features, endpoints, jobs, agent actions): "
         "how often they run, how well, how fast, where, and where they are heading.",
         epilog=(
-            "Exit status: 0 success, 1 data that cannot be analysed, 2 a wrong command "
-            "line, 130 interrupted (Ctrl-C)."
+            "Exit status: 0 success (also when the output's reader stops reading, as "
+            "`| head` does), 1 data that cannot be analysed, 2 a wrong command line, 130 "
+            "interrupted (Ctrl-C)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_core.__version__}")
@@ -197,9 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python's exit-time
-        # flush from failing on the closed pipe too.
+        # flush from failing on the closed pipe too. A success, as ripgrep and fd make
+        # it: the reader chose to read no more, and `set -o pipefail` scripts of
+        # `... | head` failed on the 1 this was (which says the data cannot be analysed).
         discard_stdout()
-        return EXIT_DATA
+        return EXIT_OK
 
 
 def entry() -> NoReturn:
