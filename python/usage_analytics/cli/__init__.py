@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python's exit-time
-        # flush from failing on the closed pipe too. A success, as ripgrep and fd make
+        # flush from failing on the closed pipe too. A success, as ripgrep makes
         # it: the reader chose to read no more, and `set -o pipefail` scripts of
         # `... | head` failed on the 1 this was (which says the data cannot be analysed).
         discard_stdout()
