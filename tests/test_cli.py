@@ -492,6 +492,29 @@ def test_an_output_path_that_cannot_be_a_file_is_refused_before_the_work(
     assert not database.exists()
 
 
+@pytest.mark.parametrize("option", ["--db", "--save"])
+def test_demo_paths_that_cannot_be_files_are_refused_before_the_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str
+) -> None:
+    # `--db ''` was "--db .: is a directory"; `--save` in a missing directory was refused
+    # after the demo had written its database.
+    database = tmp_path / "demo.sqlite"
+    refused = {
+        str(tmp_path / "nodir" / "demo.db"): f"{tmp_path / 'nodir'}: no such directory",
+        str(tmp_path): "is a directory (pass a file's path)",
+        "": "an empty path (pass a file's path)",
+    }
+    for path, reason in refused.items():
+        argv = ["demo", "--now", NOW_ARG, option, path]
+        if option == "--save":
+            argv += ["--db", str(database)]
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (2, "")
+        assert err.startswith(f"usage-analytics: error: argument {option}: {path}"), err
+        assert reason in err, err
+    assert not database.exists()
+
+
 @pytest.mark.parametrize("command", ["analyze", "dashboard", "demo"])
 def test_output_over_the_records_is_refused(
     capsys: pytest.CaptureFixture[str],

@@ -361,7 +361,8 @@ def test_demo_refuses_a_real_database_of_executions(
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
-        (["--save", "missing/dir/runs.csv"], "--save missing/dir/runs.csv: cannot write"),
+        (["--save", "missing/dir/runs.csv"], "--save: missing/dir/runs.csv: missing/dir: no such"),
+        (["--save", "runs.txt"], "--save runs.txt: unsupported file type ('.txt')"),
         (["--now", "0001-01-31"], "the demo month must lie within the years 1-9999"),
         (["--now", "9999-12-31"], "(--now from 0001-02-01 to 9999-12-30)"),
     ],

@@ -111,15 +111,23 @@ def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _output_arg(text: str) -> Path | None:
     """--output's path; "-" is standard output, as it is to most commands (it made a file
-    named "-"; "./-" still names one). A path that cannot be a file (empty, a directory,
-    in a directory that is not there) is refused here, before the work: it was refused
-    when the report was written, after minutes of a large source's reading, or after
-    the demo had rewritten its database. (Other failures, such as permissions, still
-    surface at the write.)"""
+    named "-"; "./-" still names one). Else `file_path_arg`'s path."""
     if text == "-":
         return None
     if not text:
         raise argparse.ArgumentTypeError("an empty path (pass a file's path, or - for stdout)")
+    return file_path_arg(text)
+
+
+def file_path_arg(text: str) -> Path:
+    """The path of a file an option writes (--output, the demo's --db and --save). A path
+    that cannot be a file (empty, a directory, in a directory that is not there) is
+    refused here, before the work: it was refused when the file was written, after
+    minutes of a large source's reading, or after the demo had rewritten its database;
+    an empty one was named "." (`Path("")`). (Other failures, such as permissions, still
+    surface at the write.)"""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path (pass a file's path)")
     path = Path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text}: is a directory (pass a file's path)")

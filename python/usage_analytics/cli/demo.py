@@ -18,6 +18,7 @@ from usage_analytics.cli.common import (
     add_calendar_options,
     add_output_options,
     datetime_arg,
+    file_path_arg,
     reduce_all,
     refuse_output_over,
 )
@@ -42,7 +43,7 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
     names = [pattern.name for pattern in DEMO_PATTERNS]
     parser.add_argument(
         "--db",
-        type=Path,
+        type=file_path_arg,
         default=DEMO_DATABASE,
         metavar="PATH",
         help=f"the SQLite file the demo writes its records and results to (default: "
@@ -71,7 +72,7 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--save",
-        type=Path,
+        type=file_path_arg,
         metavar="PATH",
         help="also write the demo records (with pattern_id) to PATH (.jsonl, .ndjson, "
         ".csv or .parquet)",
@@ -96,8 +97,6 @@ def _check_demo_database(path: Path) -> None:
     records: its tables have the names a real database of executions has too."""
     if not path.exists():
         return
-    if path.is_dir():
-        raise CliError(f"--db {path}: is a directory", EXIT_USAGE)
     kind = special_file_kind(path)
     if kind is not None:  # (a named pipe: no SQLite file, nor one to write; it hung)
         raise CliError(f"--db {path}: is {kind}, not a regular file: pass a new path", EXIT_USAGE)
