@@ -352,6 +352,26 @@ def test_huge_execution_times_are_written_compactly(times: list[float], total: s
     assert f"Total time{total}" in text
 
 
+def test_latency_past_the_drawn_range_has_no_scale_legend_or_ladder_note() -> None:
+    # The chart is not drawn past 1e300 ms, and the section still said "5 timed runs ·
+    # scale" (an empty scale), showed the ladder's key and pointed at "the ladder above".
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    records = [{"timestamp": start, "execution_time_ms": 1.7e308} for _ in range(5)]
+    output = reduce(records, time_window_start=start, time_window_end=start + timedelta(days=1))
+    latency = section(render_html(output), "latency")
+    assert "<p>5 timed runs</p></header>" in latency
+    assert "scale" not in latency
+    assert 'class="legend"' not in latency
+    assert "ladder" not in latency
+    assert "beyond 1e300 ms are not drawn" in latency
+    assert '<p class="note">Percentiles are exact (linear interpolation).</p>' in latency
+    # Drawn, the section keeps all three.
+    drawn = section(render_html(reduce([{"timestamp": NOW, "execution_time_ms": 5.0}])), "latency")
+    assert "<p>1 timed run · logarithmic scale</p></header>" in drawn  # (5 ms to 1 s limits)
+    assert drawn.count('class="legend"') == 1
+    assert "the ladder above shows the shape of the distribution instead.</p>" in drawn
+
+
 def test_rates_and_small_times_are_not_rounded_away() -> None:
     # 2,999 ok and 1 failed showed "100.0%"; a time of 0.04 ms "0.0 ms".
     records = [

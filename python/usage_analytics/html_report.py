@@ -380,6 +380,18 @@ def _ratio(p95: float, p50: float) -> str:
     return f"{ratio:.1f}x" if ratio < 1e6 else f"{ratio:.3g}x"
 
 
+#: The latency ladder's key.
+_LATENCY_LEGEND = (
+    '<div class="legend"><span><span class="key" style="background:var(--blue)"></span>'
+    "percentile</span>"
+    '<span><span class="key" style="background:var(--blue-soft)"></span>min, mean, max</span>'
+    '<span><span class="key" style="background:var(--amber)"></span>'
+    "p95 above its limit</span>"
+    '<span><span class="key" style="background:var(--red)"></span>p99 above its limit</span>'
+    '<span><span class="key dash"></span>health limit</span></div>'
+)
+
+
 def _latency(result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds) -> str:
     perf = result.performance_metrics
     if perf is None:
@@ -395,15 +407,9 @@ def _latency(result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds) ->
             "latency", "Latency", "", '<p class="muted">No execution times were recorded.</p>'
         )
     chart, scale = latency_chart(perf, thresholds)
-    legend = (
-        '<div class="legend"><span><span class="key" style="background:var(--blue)"></span>'
-        "percentile</span>"
-        '<span><span class="key" style="background:var(--blue-soft)"></span>min, mean, max</span>'
-        '<span><span class="key" style="background:var(--amber)"></span>'
-        "p95 above its limit</span>"
-        '<span><span class="key" style="background:var(--red)"></span>p99 above its limit</span>'
-        '<span><span class="key dash"></span>health limit</span></div>'
-    )
+    # No scale: the times are past what the chart draws (it says so), and there is no
+    # ladder for a legend, a scale or the note to describe ("5 timed runs ·  scale").
+    legend = _LATENCY_LEGEND if scale else ""
     stats = _stats(
         [
             ("Mean", _duration_ms(perf.avg_execution_time_ms)),
@@ -421,12 +427,14 @@ def _latency(result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds) ->
         )
     else:
         method = "Percentiles are exact (linear interpolation)."
-    note = (
-        f'<p class="note">{method} A histogram would need the individual execution times, '
-        "which the result does not keep; the ladder above shows the shape of the distribution "
-        "instead.</p>"
+    ladder = (
+        " A histogram would need the individual execution times, which the result does not "
+        "keep; the ladder above shows the shape of the distribution instead."
+        if scale
+        else ""
     )
-    subtitle = f"{_plural(perf.sample_count, 'timed run')} · {scale} scale"
+    note = f'<p class="note">{method}{ladder}</p>'
+    subtitle = _plural(perf.sample_count, "timed run") + (f" · {scale} scale" if scale else "")
     return _card("latency", "Latency", escape(subtitle), legend + chart + stats + note)
 
 
