@@ -5,6 +5,7 @@ hand from the chart's layout (see each test's comment)."""
 from __future__ import annotations
 
 import re
+import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -553,3 +554,18 @@ def test_a_limit_below_one_millisecond_is_drawn() -> None:
     (chart,) = charts(latency([0.2, 0.3, 0.4], limits))
     labels = [t.text for t in chart.findall("text") if "limit" in (t.text or "")]
     assert labels == ["p95 limit 0.5 ms"]
+
+
+def test_a_limit_past_the_drawn_range_leaves_the_ladder_drawn() -> None:
+    # A p95 limit of the largest double (a limit switched off by a huge value) took the
+    # whole chart away, saying "Execution times beyond 1e300 ms are not drawn" of times
+    # of 100 and 200 ms. The ladder is drawn, with the limits it can show.
+    limits = HealthThresholds(max_p95_ms=sys.float_info.max)
+    markup = latency([100.0, 200.0], limits)
+    assert "not drawn" not in markup
+    (chart,) = charts(markup)
+    labels = [t.text for t in chart.findall("text") if "limit" in (t.text or "")]
+    assert labels == ["p99 limit 1.00 s"]
+    bars = {rect.findtext("title"): rect.get("fill") for rect in chart.iter("rect")}
+    assert bars["p95: 195 ms"] == "var(--blue)"  # (within its limit)
+    assert "<p>2 timed runs · linear scale</p>" in markup  # (100 ms to the 1 s limit)

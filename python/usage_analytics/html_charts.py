@@ -319,6 +319,10 @@ def latency_chart(perf: PerformanceMetrics, thresholds: HealthThresholds) -> tup
     ]
     shown = {row[0]: row[1] for row in rows}
     over = {name for name, limit in limits if shown[name] > limit}
+    # A limit past the drawn range (a limit "off" written as the largest double) is not a
+    # line on the chart, whose times are drawn all the same: it took the chart with it,
+    # which said "Execution times beyond 1e300 ms are not drawn" of times of 100 ms.
+    limits = [(name, limit) for name, limit in limits if limit <= _LARGEST_DRAWN_MS]
     width, left, right, top, row_h = 1000, 64, 90, 40, 34
     height = top + row_h * len(rows) + 30
     plot_w = width - left - right
