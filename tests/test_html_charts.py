@@ -50,8 +50,10 @@ def charts(markup: str) -> list[ET.Element]:
 def drawn(chart: ET.Element) -> list[str]:
     """The chart's elements in order, one line each: the tag, its attributes as written,
     "> text" and "| title" (a tooltip)."""
+    assert (chart.text or "").strip() == ""  # (no stray text between the elements)
     lines = []
     for element in chart:
+        assert (element.tail or "").strip() == "", element.tail
         line = " ".join([element.tag] + [f"{k}={v}" for k, v in element.attrib.items()])
         if element.text:
             line += f" > {element.text}"
@@ -176,7 +178,7 @@ def test_more_buckets_than_max_bars_are_merged_evenly() -> None:
         if note is None:
             assert "to a bar" not in markup
         else:
-            assert f'<p class="note">{note} to a bar.</p>' in markup
+            assert f'</svg><p class="note">{note} to a bar.</p><dl class="stats">' in markup
             # Each merged bar spans two buckets, 12 h, at 2 runs in 12 h: 4.0/day.
             first = rects[0].findtext("title")
             assert first == "2026-03-01 00:00 to 2026-03-01 12:00 UTC: 2 runs (4.0/day)"
@@ -262,16 +264,16 @@ def test_buckets_shorter_than_a_day_are_labelled_with_their_start_time() -> None
 
 
 def test_activity_labels_are_utc_whatever_the_offset_of_the_bucket_times() -> None:
-    # A result read back or built with bucket times at +05:00 is labelled as the one in
-    # UTC: the axis says "(UTC)".
+    # A result read back or built with bucket times at -05:00 (the evening before, there)
+    # is labelled as the one in UTC: the axis says "(UTC)".
     output = daily_counts([6, 2, 0, 0])
     trend = output.trend_analysis
     assert trend is not None
     assert trend.time_series is not None
-    east = timezone(timedelta(hours=5))
+    west = timezone(timedelta(hours=-5))
     shifted = [
-        bucket.model_copy(update={"start": bucket.start.astimezone(east),
-                                  "end": bucket.end.astimezone(east)})
+        bucket.model_copy(update={"start": bucket.start.astimezone(west),
+                                  "end": bucket.end.astimezone(west)})
         for bucket in trend.time_series
     ]  # fmt: skip
     moved = output.model_copy(
@@ -527,6 +529,9 @@ def test_latency_axis_edges_snap_to_one_two_five() -> None:
     assert ticks[-1] == ("910", "500 ms")
     assert [text for _, text in ticks] == ["2 ms", "5 ms", "10 ms", "20 ms", "50 ms",
                                            "100 ms", "200 ms", "500 ms"]  # fmt: skip
+    (chart,) = charts(latency([3.0, 700.0], limits))  # (up to 1 s, the 1-2-5 value above)
+    ticks = [(t.get("x"), t.text) for t in chart.findall("text") if t.get("y") == "262"]
+    assert ticks[-1] == ("910", "1 s")
     (chart,) = charts(latency([0.0, 0.0], limits))
     ticks = [(t.get("x"), t.text) for t in chart.findall("text") if t.get("y") == "262"]
     assert ticks == [("64", "0 ms"), ("233.2", "0.2 ms"), ("402.4", "0.4 ms"),
@@ -569,3 +574,35 @@ def test_a_limit_past_the_drawn_range_leaves_the_ladder_drawn() -> None:
     bars = {rect.findtext("title"): rect.get("fill") for rect in chart.iter("rect")}
     assert bars["p95: 195 ms"] == "var(--blue)"  # (within its limit)
     assert "<p>2 timed runs · linear scale</p>" in markup  # (100 ms to the 1 s limit)
+
+
+def test_latency_scale_limits_of_its_own() -> None:
+    # Over 10 decades each power of ten is labelled, over 11 every other (at most about
+    # 10 labels); 5e10 ms is 833,333 min, written out below a million minutes; a time
+    # from 1e-300 ms is on the logarithmic scale (below it, at its start); past 1e300 ms
+    # the ladder is not drawn.
+    limits = HealthThresholds(max_p95_ms=None, max_p99_ms=None)
+
+    def ticks(times: list[float]) -> list[str]:
+        markup = latency(times, limits)
+        return [t.text or "" for chart in charts(markup) for t in chart.findall("text")
+                if t.get("y") == "262"]  # fmt: skip
+
+    assert len(ticks([1.0, 1e10])) == 11
+    assert ticks([1.0, 1e11]) == ["1 ms", "100 ms", "10 s", "17 min", "1,667 min",
+                                  "166,667 min"]  # fmt: skip
+    assert "833,333 min" in ticks([1e7, 1e11])
+    assert ticks([1.2e-300, 5.0])[0] == "1e-300 ms"
+    assert ticks([7e-301, 5.0]) == ["0 ms", "1 ms", "2 ms", "3 ms", "4 ms", "5 ms"]
+    assert "beyond 1e300 ms are not drawn" in latency([1.0, 1.2e300], limits)
+
+
+def test_limit_labels_end_at_their_line_only_near_the_right_edge() -> None:
+    # Past x = 830 a label ends at its line (it would run past the chart); a 905 ms limit
+    # on the 0-1000 ms scale is at x = 64 + 905 * 0.846 = 829.6, just short: it starts
+    # there.
+    limits = HealthThresholds(max_p95_ms=None, max_p99_ms=905.0)
+    (chart,) = charts(latency([100.0 * i for i in range(11)], limits))
+    assert [line for line in drawn(chart) if "limit" in line] == [
+        "text x=833.6 y=32 > p99 limit 905 ms"
+    ]

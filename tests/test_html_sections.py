@@ -175,6 +175,7 @@ def test_header_overview_and_key_numbers_of_a_known_run() -> None:
     # failure (a warning); the last run at 18:00, 6 h before the end. Confidence 0.37 =
     # 0.7 * 10 / 100 + 0.3 * min(24 buckets / 10, 1).
     _, document = nightly()
+    assert '<main class="page">\n<header class="report-header">' in document
     start = document.index('<header class="report-header">')
     assert flat(document[start : document.index("</header>", start) + 9]) == [
         "header.report-header",
@@ -378,12 +379,17 @@ def test_an_empty_window_with_limits_switched_off() -> None:
     limits = [line.split(" > ", 1)[1] for line in health if line.startswith("td")]
     assert limits[1::2] == ["off", "5.0%", "off", "2.50 s", "off", "off", "off", "off",
                             "no", "no", "5"]  # fmt: skip
-    for section_id, note in (
-        ("outcomes", "No executions."),
-        ("latency", "No execution times were recorded."),
-        ("timing", "No executions."),
+    for section_id, title, note in (
+        ("outcomes", "Outcomes", "No executions."),
+        ("latency", "Latency", "No execution times were recorded."),
+        ("timing", "When it runs", "No executions."),
     ):
-        assert flat(section(document, section_id))[3:] == [f"p.muted > {note}"], section_id
+        assert flat(section(document, section_id)) == [
+            "section.card",
+            "header",
+            f"h2 > {title}",
+            f"p.muted > {note}",
+        ], section_id
     activity = flat(section(document, "activity"))
     assert activity[3:5] == [
         "p > 0 runs in the window",
@@ -462,14 +468,23 @@ def test_sections_of_families_not_computed_say_why() -> None:
             "code > granularity=AnalyticsGranularity.COMPREHENSIVE",
         ]
         if reason is not None:
-            for section_id in ("timing", "distribution"):
-                assert flat(section(document, section_id))[3:] == [
-                    f"p.muted > The distribution was not computed ({reason})."
+            for section_id, title in (
+                ("timing", "When it runs"),
+                ("distribution", "Where it runs"),
+            ):
+                assert flat(section(document, section_id)) == [
+                    "section.card",
+                    "header",
+                    f"h2 > {title}",
+                    f"p.muted > The distribution was not computed ({reason}).",
                 ]
     document = render_html(reduce([{"timestamp": START}], include_distribution=False))
-    for section_id in ("timing", "distribution"):
-        assert flat(section(document, section_id))[3:] == [
-            "p.muted > The distribution was not computed (include_distribution=False)."
+    for section_id, title in (("timing", "When it runs"), ("distribution", "Where it runs")):
+        assert flat(section(document, section_id)) == [
+            "section.card",
+            "header",
+            f"h2 > {title}",
+            "p.muted > The distribution was not computed (include_distribution=False).",
         ]
 
 
@@ -480,7 +495,11 @@ def test_critical_findings_are_counted_in_the_header_and_health() -> None:
     records = [{"timestamp": START + timedelta(minutes=45 * i), "success": i % 5 > 1,
                 "quality_gates_passed": i != 0}
                for i in range(30)]  # fmt: skip
-    document = render_html(reduce(records))
+    result = reduce(records)
+    document = render_html(result, overview=[("p", result)])
+    assert [line for line in flat(section(document, "overview")) if "more" in line] == [
+        "span.muted > +2 more"
+    ]
     start = document.index('<header class="report-header">')
     assert flat(document[start : document.index("</header>", start) + 9])[4:6] == [
         "span.badge.trend-stable > → stable",
@@ -538,7 +557,10 @@ def test_one_run_is_judged() -> None:
                       time_window_end=START + timedelta(days=2))  # fmt: skip
     activity = flat(section(render_html(two_days), "activity"))
     assert "dt > Next 2 days (linear, experimental)" in activity
-    note = flat(section(document, "timing"))[-1]
+    timing = flat(section(document, "timing"))
+    assert timing[3] == "p > calendar zone UTC"
+    assert '</svg></div></div><p class="note">Busiest hour 23:00' in document
+    note = timing[-1]
     assert note.startswith(
         "p.note > Busiest hour 23:00\N{EN DASH}00:00 (1 run); busiest weekday Sun (1 run)."
     )
@@ -554,3 +576,16 @@ def test_overview_of_a_pattern_without_performance_metrics() -> None:
                          "td.num > 100.0%", "td.num > 7.0 ms"]  # fmt: skip
     assert cells[6:11] == ["td.name > untimed", "td.nowrap > ✧ emerging", "td.num > 1",
                            "td.num > 100.0%", f"td.num > {DASH}"]  # fmt: skip
+
+
+def test_latency_note_of_sketched_percentiles() -> None:
+    from test_dashboard import sketched
+
+    latency = flat(section(render_html(sketched()), "latency"))
+    assert latency[-1] == (
+        "p.note > Percentiles are estimates from a relative-error sketch (more times than an "
+        "accumulator keeps exactly): each is within ±1% of the exact value. A histogram would "
+        "need the individual execution times, which the result does not keep; the ladder "
+        "above shows the shape of the distribution instead."
+    )
+    assert latency[0] == "section.card"  # (no stray text)
