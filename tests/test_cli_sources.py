@@ -6,9 +6,11 @@ line shows on a terminal only; every error is one line with the right exit statu
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -186,6 +188,10 @@ def test_dashboard_html_has_every_pattern(
     page = target.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert all(pattern_id in page for pattern_id in PATTERN_IDS)
+    # The page says what it is of, as the terminal's heading does (it did not).
+    (heading,) = re.findall(r'<p class="note page-heading">([^<]*)</p>', page)
+    assert heading.startswith(f"{len(PATTERN_IDS)} patterns in {html.escape(sources['parquet'])}, ")
+    assert heading.endswith(" UTC (monthly window). Most in need of attention first.")
 
 
 # -------------------------------------------------------------------------------- demo

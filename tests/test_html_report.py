@@ -665,3 +665,19 @@ def test_axis_dates_of_a_window_over_a_year_name_their_year() -> None:
     monthly = section(render_html(reduce(records[:3])), "activity")
     assert "Feb 1</text>" in monthly
     assert ", 2026" not in monthly
+
+
+def test_heading_and_footer_are_shown_escaped_under_the_title_and_above_the_footer(
+    demo: dict[str, ModelUsageAnalyticsOutput],
+) -> None:
+    # The CLI's heading names the source and window, its footer what to try next: the
+    # page showed neither.
+    result = next(iter(demo.values()))
+    page = render_html(result, heading="runs <2026> & co", footer='try "dashboard"')
+    assert '</header>\n<p class="note page-heading">runs &lt;2026&gt; &amp; co</p>\n' in page
+    assert (
+        '<p class="note page-note">try &quot;dashboard&quot;</p>\n<footer class="page-footer">'
+    ) in page
+    plain = render_html(result)
+    assert "page-heading" not in plain
+    assert "page-note" not in plain

@@ -669,6 +669,8 @@ def render_html(
     locate: Callable[[int], str] | None = None,
     overview: Sequence[tuple[str, ModelUsageAnalyticsOutput]] | None = None,
     unattributed: int = 0,
+    heading: str | None = None,
+    footer: str | None = None,
 ) -> str:
     """The report of `result` as one self-contained HTML document.
 
@@ -677,6 +679,9 @@ def render_html(
     the invalid-record samples ("line 12"); `overview`, when given, adds a table of
     several `(name, result)` pairs (one line each, with its worst health finding) above
     the report, noting `unattributed` records without a pattern id left out of it.
+    `heading` and `footer` are text shown under the title and above the page's footer
+    (the CLI's: which source and window, what to try next), as the terminal report
+    shows them.
     """
     thresholds = thresholds or HealthThresholds()
     findings = evaluate_health(result, thresholds)
@@ -684,6 +689,7 @@ def render_html(
     title = f"{name or pattern} · usage analytics"
     sections = [
         _header(result, name, findings),
+        f'<p class="note page-heading">{escape(heading)}</p>' if heading else "",
         _overview(overview, thresholds, result, unattributed) if overview else "",
         _kpis(result, findings),
         _health(findings, thresholds),
@@ -693,6 +699,7 @@ def render_html(
         _when_it_runs(result),
         _where_it_runs(result),
         _data_quality(result, locate),
+        f'<p class="note page-note">{escape(footer)}</p>' if footer else "",
     ]
     footer = (
         f'<footer class="page-footer">usage-analytics {escape(_core.__version__)} · '

@@ -141,7 +141,9 @@ def _located(analysis: Analysis) -> dict[str, Any]:
 def render_html_view(view: View) -> str:
     """A self-contained HTML report of `view.focus` (the first pattern without one);
     with several patterns, or records left out for having no pattern id, a table of all
-    of them (worst finding each, and that note) comes first."""
+    of them (worst finding each, and that note) comes first. The view's heading and
+    footer are on the page as on the terminal (the dashboard's names its source: the
+    page did not say what it was of)."""
     focus = view.focus or view.analyses[0]
     overview = None
     if len(view.analyses) > 1 or view.unattributed:
@@ -152,6 +154,8 @@ def render_html_view(view: View) -> str:
         locate=focus.locate,
         overview=overview,
         unattributed=view.unattributed,
+        heading=view.heading,
+        footer=view.footer,
     )
 
 
