@@ -18,6 +18,7 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TimeWindowType,
 )
+from usage_analytics.html_charts import _day_label
 from usage_analytics.html_report import render_html
 
 START = datetime(2026, 3, 1, tzinfo=UTC)  # a Sunday
@@ -606,3 +607,16 @@ def test_limit_labels_end_at_their_line_only_near_the_right_edge() -> None:
     assert [line for line in drawn(chart) if "limit" in line] == [
         "text x=833.6 y=32 > p99 limit 905 ms"
     ]
+
+
+def test_day_labels_name_every_month_in_english_whatever_the_locale() -> None:
+    # `%b` wrote the C library's LC_TIME name, which a host program's `setlocale`
+    # changes; the labels now come from a fixed table.
+    labels = [
+        _day_label(datetime(2026, month, 3, 14, tzinfo=UTC), with_time=True, with_year=False)
+        for month in range(1, 13)
+    ]
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert labels == [f"{month} 3 14:00" for month in months]
+    moment = datetime(1, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-1)))
+    assert _day_label(moment, with_time=False, with_year=True) == "Jan 1, 0002"

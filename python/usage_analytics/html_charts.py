@@ -132,10 +132,17 @@ def merged_bars(series: Sequence[UsageTimeBucket]) -> tuple[list[_Bar], int]:
     return bars, per_bar
 
 
+#: The months' names as the labels write them: `%b` follows the C library's LC_TIME,
+#: which a host program's `setlocale` changes ("mars 3" in a French service), while the
+#: rest of the page is English.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _day_label(moment: datetime, with_time: bool, with_year: bool) -> str:
     """ "Mar 3", "Mar 3 14:00"; "Mar 3, 2026" with the year (four digits, as `_when`)."""
     moment = moment.astimezone(UTC)
-    text = f"{moment:%b} {moment.day}" + (f", {moment.year:04d}" if with_year else "")
+    month = _MONTHS[moment.month - 1]
+    text = f"{month} {moment.day}" + (f", {moment.year:04d}" if with_year else "")
     return f"{text} {moment:%H:%M}" if with_time else text
 
 
