@@ -317,6 +317,26 @@ def test_newest_skips_dates_without_a_valid_time(tmp_path: Path) -> None:
     assert run(FileSource(write_source(tmp_path, "jsonl", rows)).newest("p")) == expected
 
 
+@pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
+def test_newest_reads_no_time_from_text_padded_with_what_the_core_keeps(
+    tmp_path: Path, kind: str, arrow: bool
+) -> None:
+    # The core trims Unicode White_Space only: a text led by U+001C (which Python's and
+    # Arrow's trims remove) is an invalid record. Arrow's `newest` took its time as the
+    # newest, so a window defaulted to it held none of the valid records.
+    rows = [
+        {"pattern_id": "p", "timestamp": "2026-01-01T10:00:00Z"},
+        {"pattern_id": "p", "timestamp": "\x1c2026-06-01T10:00:00Z"},
+        {"pattern_id": "p", "timestamp": "2026-05-31T10:00:00Z\x1f"},
+    ]
+    year = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    judged = analyse(rows, "p", *year, on_invalid="skip").data_quality
+    assert judged.invalid_records == 2
+    source = make_source(tmp_path, kind, arrow, rows)
+    assert run(source.newest("p")) == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    assert run(source.newest()) == datetime(2026, 1, 1, 10, tzinfo=UTC)
+
+
 def test_newest_without_any_valid_timestamp_is_none(tmp_path: Path) -> None:
     rows = [{"pattern_id": "p", "timestamp": "soon"}, {"pattern_id": "p", "timestamp": "x"}]
     assert run(SQLiteSource(write_source(tmp_path, "sqlite", rows)).newest("p")) is None

@@ -252,8 +252,11 @@ def _newest_text(pa: Any, column: Any) -> int | None:
     pc = pa.compute
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    text = pc.utf8_trim_whitespace(column)
-    text = pc.filter(text, pc.fill_null(pc.match_substring_regex(text, f"^{ISO_PATTERN}$"), False))
+    trimmed = pc.utf8_trim_whitespace(column)
+    shaped = pc.fill_null(pc.match_substring_regex(trimmed, f"^{ISO_PATTERN}$"), False)
+    # The texts as stored are parsed: Arrow's trim also removes U+001C-U+001F, which the
+    # core keeps (and then reads no time), so a trimmed text could pass for a valid one.
+    text, stored = pc.filter(trimmed, shaped), pc.filter(column, shaped)
     if len(text) == 0:
         return None
     days = pc.utf8_slice_codeunits(text, 0, 10)
@@ -262,11 +265,11 @@ def _newest_text(pa: Any, column: Any) -> int | None:
             first = date.fromisoformat(day)
         except ValueError:
             continue
-        same_day = pc.filter(text, pc.equal(days, day)).to_pylist()
+        same_day = pc.filter(stored, pc.equal(days, day)).to_pylist()
         if not any(window_stamp(value) is not None for value in same_day):
             continue
         low = shifted_date(first, -2, low=True)
-        candidates = pc.filter(text, pc.greater_equal(days, low)).to_pylist()
+        candidates = pc.filter(stored, pc.greater_equal(days, low)).to_pylist()
         stamps = [window_stamp(value) for value in candidates]
         return max(stamp for stamp in stamps if stamp is not None)
     return None
