@@ -22,10 +22,12 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -2153,3 +2155,89 @@ def test_a_file_is_read_once_whatever_cancels_or_loops_its_callers(
     assert asyncio.run(cancelled_then_many()) == [1, 1, 1]
     assert asyncio.run(many()) == [1, 1, 1]  # (another event loop, the same source)
     assert reads == [1]
+
+
+# ------------------------------------------------------------------------- writing files
+
+
+def numeric_scalar_rows() -> list[dict[str, Any]]:
+    """Records holding numpy's and Decimal's scalars, as records built from a numpy
+    array or a pandas frame do: the library reads each as the number or flag it holds."""
+    return [
+        {
+            "pattern_id": "p",
+            "timestamp": datetime(2026, 2, 3, 10, tzinfo=UTC),
+            "success": np.bool_(True),
+            "execution_time_ms": np.int64(1500),
+            "quality_score": np.float64(0.25),
+            "quality_gates_passed": np.bool_(False),
+            "timeout": np.False_,
+        },
+        {
+            "pattern_id": "p",
+            "timestamp": datetime(2026, 2, 4, 10, tzinfo=UTC),
+            "success": False,
+            "execution_time_ms": np.float32(0.5),
+            "quality_score": Decimal("0.75"),
+        },
+    ]
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+def test_saved_numpy_and_decimal_scalars_read_back_as_the_library_reads_them(
+    tmp_path: Path, kind: str
+) -> None:
+    # JSON Lines wrote them as strings ("1500", "True"), CSV wrote numpy 2's float repr
+    # ("np.float64(0.25)"), and Parquet refused them: invalid records, or no file.
+    rows = numeric_scalar_rows()
+    expected = api_document(rows, "p")
+    assert expected["data_quality"]["invalid_records"] == 0
+    assert expected["performance_metrics"]["total_execution_time_ms"] == 1500.5
+    assert expected["success_metrics"]["avg_quality_score"] == 0.5
+    for arrow in (True, False) if kind != "parquet" else (True,):
+        source = make_source(tmp_path, kind, arrow, rows)
+        assert run(fetch_result(source, "p")) == expected
+
+
+def test_saved_parquet_flags_written_as_integers_stay_integers(tmp_path: Path) -> None:
+    # (As SQLite stores them: the library reads 0 and 1 as flags, and 2 as invalid.)
+    rows = [
+        {"pattern_id": "p", "timestamp": "2026-02-03T10:00:00Z", "success": 1, "timeout": 0},
+        {"pattern_id": "p", "timestamp": "2026-02-04T10:00:00Z", "success": 2, "timeout": None},
+    ]
+    expected = api_document(rows, "p", on_invalid="skip")
+    assert expected["data_quality"]["invalid_records"] == 1
+    path = write_source(tmp_path, "parquet", rows)
+    assert pq.read_schema(path).field("success").type == pa.int64()
+    fetched = run(FileSource(path).fetch("p", START, NOW))
+    document = analyse(fetched.data, "p", on_invalid="skip").to_dict()
+    assert comparable(document) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "holds"),
+    [
+        ("execution_time_ms", True, "numbers"),
+        ("quality_score", "0.5", "numbers"),
+        ("success", 1.0, "flags (booleans or integers)"),
+        ("success", "yes", "flags (booleans or integers)"),
+        ("agent", 5, "text"),
+    ],
+)
+def test_a_value_a_parquet_column_cannot_hold_is_refused_by_record_and_field(
+    tmp_path: Path, field: str, value: Any, holds: str
+) -> None:
+    # A number column took True as 1.0, silently valid where the library calls the record
+    # invalid; the other values failed in pyarrow, naming neither record nor field.
+    rows = [
+        {"pattern_id": "p", "timestamp": "2026-02-01T10:00:00Z", field: None},
+        {"pattern_id": "p", "timestamp": "2026-02-02T10:00:00Z", field: value},
+    ]
+    path = tmp_path / "runs.parquet"
+    with pytest.raises(SourceError) as raised:
+        save_records(path, rows)
+    assert str(raised.value) == (
+        f"{path}: record 1 has {field} {value!r}, which a Parquet column of {holds} "
+        "cannot hold (JSON Lines keeps it as it is)"
+    )
+    assert not path.exists()

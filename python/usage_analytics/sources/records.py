@@ -29,8 +29,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
+from uuid import UUID
 
 from usage_analytics.extras import require_pyarrow
 from usage_analytics.sources.base import (
@@ -378,10 +380,29 @@ def load_records(path: str | Path, columns: Columns | None = None) -> list[Recor
     return read_records(path, columns).records
 
 
+def _scalar(value: Any) -> Any:
+    """A numpy or Decimal scalar as the Python bool, int or float the library reads it
+    as; any other value unchanged. (JSON Lines wrote numpy's as strings, "1500" or
+    "True", and CSV numpy 2's float repr, "np.float64(0.25)": invalid records.)"""
+    if isinstance(value, Decimal):
+        return float(value)
+    if type(value).__module__ != "numpy" or not hasattr(value, "dtype"):
+        return value
+    kind = value.dtype.kind
+    if kind == "b":
+        return bool(value)
+    if kind in "iu":
+        return int(value)
+    if kind == "f":
+        return float(value)
+    return value
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    return str(value)
+    plain = _scalar(value)
+    return str(value) if plain is value else plain
 
 
 def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
@@ -391,6 +412,7 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
 
 
 def _cell(value: Any) -> str:
+    value = _scalar(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -398,7 +420,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, float):
-        return repr(value)
+        return repr(float(value))  # (a float subclass may have a repr of its own)
     return str(value)
 
 
@@ -416,7 +438,8 @@ def write_csv(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
 
 def write_parquet(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
     """Parquet (needs pyarrow): timestamps as UTC timestamps when every record has a
-    datetime, else as text; flags as booleans, numbers as doubles."""
+    datetime, else as text; flags as booleans (integers where a record gives one),
+    numbers as doubles; a value its column cannot hold is refused (`_parquet_column`)."""
     pa = require_pyarrow("writing Parquet files")
     import pyarrow.parquet as pq
 
@@ -426,26 +449,71 @@ def write_parquet(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
     columns += sorted(seen.difference(columns))
     stamps = [row.get("timestamp") for row in rows]
     as_times = all(isinstance(stamp, datetime) for stamp in stamps)
-    fields = []
+    arrays = []
     for name in columns:
+        values = [row.get(name) for row in rows]
         if name == "timestamp":
             kind = pa.timestamp("us", tz="UTC") if as_times else pa.string()
-        elif name in BOOLEAN_FIELDS:
-            kind = pa.bool_()
-        elif name in NUMBER_FIELDS:
-            kind = pa.float64()
+            if not as_times:
+                values = [_cell(value) if value is not None else None for value in values]
         elif name in _CSV_COLUMNS:
-            kind = pa.string()
+            kind, values = _parquet_column(pa, path, name, values)
         else:
             kind = None
-        fields.append((name, kind))
-    arrays = []
-    for name, kind in fields:
-        values = [row.get(name) for row in rows]
-        if name == "timestamp" and not as_times:
-            values = [_cell(value) if value is not None else None for value in values]
-        arrays.append(pa.array(values) if kind is None else pa.array(values, type=kind))
+        try:
+            arrays.append(pa.array(values) if kind is None else pa.array(values, type=kind))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as error:
+            raise SourceError(
+                f"{path}: column {name!r} cannot be written to Parquet ({error})"
+            ) from None
     pq.write_table(pa.Table.from_arrays(arrays, names=columns), path)
+
+
+def _parquet_column(pa: Any, path: Path, name: str, values: list[Any]) -> tuple[Any, list[Any]]:
+    """The Arrow type of a record field's column and its values, each as the library
+    reads it: flags booleans (or integers where one is, as SQLite stores them: True and
+    False are 1 and 0 there), numbers doubles, text strings (pattern ids of other
+    scalars by their text, under which they are grouped). A value such a column cannot
+    hold is refused, naming its record: pyarrow took True as the number 1.0 (a record the
+    library calls invalid) and failed on the others naming no record."""
+    values = [_scalar(value) for value in values]
+    wanted: type
+    if name in BOOLEAN_FIELDS:
+        if any(type(value) is int for value in values):
+            kind, holds, wanted = pa.int64(), "flags (booleans or integers)", int
+            values = [int(value) if isinstance(value, bool) else value for value in values]
+        else:
+            kind, holds, wanted = pa.bool_(), "flags (booleans or integers)", bool
+    elif name in NUMBER_FIELDS:
+        kind, holds, wanted = pa.float64(), "numbers", float
+        values = [_float(value) if type(value) is int else value for value in values]
+    else:
+        kind, holds, wanted = pa.string(), "text", str
+        if name == PATTERN_ID:
+            values = [
+                str(value) if isinstance(value, int | float | UUID) else value for value in values
+            ]
+    for index, value in enumerate(values):
+        if value is not None and not _holds(wanted, value):
+            raise SourceError(
+                f"{path}: record {index} has {name} {value!r}, which a Parquet column of "
+                f"{holds} cannot hold (JSON Lines keeps it as it is)"
+            )
+    return kind, values
+
+
+def _holds(kind: type, value: Any) -> bool:
+    """Whether `value` is of `kind` (a bool only where `kind` is bool: it is an int)."""
+    return isinstance(value, kind) and (kind is bool) == isinstance(value, bool)
+
+
+def _float(value: int) -> float | int:
+    """An integer as the double the library reads it as; as it is where none can hold it
+    (refused then, by its record)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return value
 
 
 #: Writers by lower-case file extension (for exporting demo or test data).
