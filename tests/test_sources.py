@@ -378,6 +378,76 @@ def test_parse_timestamp_rejects_what_the_core_rejects(text: str) -> None:
     assert (parse_timestamp(text) is not None) == core_valid
 
 
+def _utc_micros(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
+) -> int:
+    """Microseconds since the epoch of a UTC date-time."""
+    at = datetime(year, month, day, hour, minute, second, us, tzinfo=UTC)
+    return (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+HOUR_US = 3_600_000_000
+
+#: ISO-8601 texts a user may have, and the instant each is (None: not a time).
+TIMESTAMP_TEXTS = [
+    ("2026-01-05T10:00:00Z", _utc_micros(2026, 1, 5, 10)),
+    ("2026-01-05t10:00:00z", _utc_micros(2026, 1, 5, 10)),
+    ("2026-01-05 10:00", _utc_micros(2026, 1, 5, 10)),
+    ("2026-01-05", _utc_micros(2026, 1, 5)),
+    ("2026-01-05T10:00:00", _utc_micros(2026, 1, 5, 10)),
+    ("2026-01-05T10:00:00-00:00", _utc_micros(2026, 1, 5, 10)),
+    ("2026-01-05T10:00:00.1Z", _utc_micros(2026, 1, 5, 10, 0, 0, 100_000)),
+    ("2026-01-05T10:00:00.12Z", _utc_micros(2026, 1, 5, 10, 0, 0, 120_000)),
+    ("2026-01-05T10:00:00.987654321Z", _utc_micros(2026, 1, 5, 10, 0, 0, 987_654)),
+    ("2026-01-05T10:00:00,5+05:30", _utc_micros(2026, 1, 5, 4, 30, 0, 500_000)),
+    ("2026-01-05T10:00:00+05", _utc_micros(2026, 1, 5, 5)),
+    ("2026-01-05T10:00:00+0530", _utc_micros(2026, 1, 5, 4, 30)),
+    ("2026-01-05T10:00:00-05:53:28.5", _utc_micros(2026, 1, 5, 15, 53, 28, 500_000)),
+    ("2026-01-05T10:00:00+055328,25", _utc_micros(2026, 1, 5, 4, 6, 31, 750_000)),
+    ("2026-01-05T10:00:00+23:59:59.999999", _utc_micros(2026, 1, 4, 10, 0, 0, 1)),
+    (" \u3000\x852026-01-05T10:00Z\u2028\t", _utc_micros(2026, 1, 5, 10)),
+    ("0001-01-01T00:00:00Z", _utc_micros(1, 1, 1)),
+    ("9999-12-31T23:59:59.999999Z", _utc_micros(9999, 12, 31, 23, 59, 59, 999_999)),
+    ("9999-12-31T23:00:00-01:00", _utc_micros(9999, 12, 31, 23) + HOUR_US),  # past year 9999
+    ("2016-12-31T23:59:60Z", None),  # a leap second
+    ("0000-01-01T00:00:00Z", None),
+    ("2026-02-29T00:00:00Z", None),
+    ("2026-01-05T24:00:00Z", None),
+    ("2026-01-05T10:00:00+24:00", None),
+    ("2026-01-05T10:00:00+2400", None),
+    ("2026-01-05T10:00:00+23:60", None),
+    ("2026-01-05T10:00:00+23:59:60", None),
+    ("2026-01-05T10:00:00.1234567890Z", None),
+    ("2026-01-05T10:00:00.Z", None),
+    ("2026-01-05-05:00", None),  # an offset needs a time
+    ("2026-01-05T10", None),
+    ("20260105T100000Z", None),
+    ("1767607200", None),  # epoch seconds
+    ("2026-01-05T10:00:00+05:30[Asia/Kolkata]", None),
+    ("\x1c2026-01-05T10:00:00Z", None),  # (Python's strip() removes U+001C; the core not)
+    ("2026-01-05T10:00:00Z\x1f", None),
+    ("X2026-01-05T10:00:00Z", None),
+    ("2026-01-05T10:00:00ZX", None),
+]
+
+
+@pytest.mark.parametrize(("text", "instant"), TIMESTAMP_TEXTS)
+def test_parse_timestamp_reads_each_form_of_text_as_the_core_does(
+    text: str, instant: int | None
+) -> None:
+    assert parse_timestamp(text) == instant
+    result = analyse([{"timestamp": text}], "p", START, NOW, on_invalid="skip")
+    assert result.data_quality.invalid_records == (instant is None)
+    if instant is not None and _utc_micros(1, 1, 1) + 2 <= instant <= _utc_micros(
+        9999, 12, 31, 23, 59, 59, 999_999
+    ):  # (the window's instants are Python's datetimes)
+        at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=instant)
+        one = timedelta(microseconds=1)
+        inside = analyse([{"timestamp": text}], "p", at - one, at).data_quality
+        before = analyse([{"timestamp": text}], "p", at - 2 * one, at - one).data_quality
+        assert (inside.records_in_window, before.records_outside_window) == (1, 1)
+
+
 # --------------------------------------------------------- text files: arrow and records
 
 
