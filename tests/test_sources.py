@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,16 @@ from usage_analytics.sources import (
 from usage_analytics.sources import sqlite as sqlite_source
 from usage_analytics.sources.base import WHITESPACE, no_pattern, quote_identifier
 from usage_analytics.sources.sqlite_table import write_executions_sync
-from usage_analytics.sources.timestamps import parse_timestamp
+from usage_analytics.sources.timestamps import (
+    ANALYSABLE_US,
+    analysable,
+    datetime_of,
+    format_utc,
+    parse_timestamp,
+    shifted_date,
+    timestamp_of,
+    window_stamp,
+)
 
 #: (kind, whether pyarrow reads it): the file sources under test.
 FILE_KINDS = [
@@ -446,6 +455,38 @@ def test_parse_timestamp_reads_each_form_of_text_as_the_core_does(
         inside = analyse([{"timestamp": text}], "p", at - one, at).data_quality
         before = analyse([{"timestamp": text}], "p", at - 2 * one, at - one).data_quality
         assert (inside.records_in_window, before.records_outside_window) == (1, 1)
+
+
+def test_timestamp_helpers_give_the_instants_windows_are_made_of() -> None:
+    first, last = ANALYSABLE_US
+    assert datetime_of(first) == datetime.min.replace(tzinfo=UTC)
+    assert datetime_of(last) == datetime.max.replace(tzinfo=UTC)
+    assert [analysable(us) for us in (first - 1, first, last, last + 1)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert window_stamp("9999-12-31T23:59:59.999999Z") == last
+    assert window_stamp("9999-12-31T23:59:59.999999-00:01") is None  # past year 9999
+    assert window_stamp(b"2026-01-05") is None
+    assert datetime_of(-1) == datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    # A record's value: a datetime (naive is UTC), text as the core reads it, else none.
+    india = timezone(timedelta(hours=5, minutes=30))
+    at = _utc_micros(2026, 1, 5, 4, 30)
+    assert timestamp_of(datetime(2026, 1, 5, 10, tzinfo=india)) == at
+    assert timestamp_of(datetime(2026, 1, 5, 4, 30)) == at
+    assert timestamp_of("2026-01-05T10:00+05:30") == at
+    assert [timestamp_of(value) for value in (at, float(at), None, b"2026-01-05")] == [None] * 4
+    # SQLite's stored text: UTC, fixed width, so that text order is time order.
+    assert format_utc(datetime(2026, 1, 5, 10, tzinfo=india)) == "2026-01-05T04:30:00.000000Z"
+    assert format_utc(datetime(2026, 1, 5, 4, 30, 0, 7)) == "2026-01-05T04:30:00.000007Z"
+    assert format_utc(datetime(1, 2, 3, 4, 5, 6, 7, tzinfo=UTC)) == "0001-02-03T04:05:06.000007Z"
+    # Range bounds on date text, past the calendar's ends below or above every date.
+    assert shifted_date(date(2026, 3, 1), -2, low=True) == "2026-02-27"
+    assert shifted_date(date(2026, 2, 27), 2, low=False) == "2026-03-01"
+    assert shifted_date(date(1, 1, 2), -2, low=True) == ""
+    assert shifted_date(date(9999, 12, 30), 2, low=False) == ":"
 
 
 # --------------------------------------------------------- text files: arrow and records
