@@ -909,6 +909,26 @@ def test_csv_ending_in_a_quoted_line_break_then_empty_rows_is_read(
     assert list(result.context_distribution.by_agent) == ["a\nb"]
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+@pytest.mark.parametrize("blanks", [" " * 63, " " * 64, "\t" * 5000])
+def test_csv_ending_in_a_closed_quote_then_blanks_is_read(
+    tmp_path: Path, arrow: bool, blanks: str
+) -> None:
+    # The check for a quote left open looked at the last 64 bytes only: from 64 blanks
+    # after the closing quote on, it found no quote there and refused the file.
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        'pattern_id,timestamp,agent\np,2026-03-01T10:00:00Z,"a\nb"' + blanks, encoding="utf-8"
+    )
+    fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    result = analyse(fetched.data, "p", START, NOW)
+    assert result.context_distribution is not None
+    assert list(result.context_distribution.by_agent) == ["a\nb" + blanks]  # (as csv reads)
+    path.write_text('pattern_id,timestamp,agent\np,2026-03-01T10:00:00Z,"a\nb' + blanks)
+    with pytest.raises(SourceError, match=r"runs.csv, line 2: malformed CSV: a quote is left open"):
+        run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+
+
 def test_text_that_is_not_utf8_is_located_by_the_lines_the_reader_counts(
     tmp_path: Path,
 ) -> None:

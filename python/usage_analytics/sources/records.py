@@ -345,9 +345,22 @@ def ends_inside_a_quote(path: Path, last_row: Sequence[Any]) -> bool:
     after it)."""
     if not last_row or "\n" not in (last_row[-1] or ""):
         return False
+    # Back from the end, past any blanks, to the last byte of the file's text (a fixed
+    # tail of 64 bytes saw only the blanks after a closing quote when 64 followed it).
     with path.open("rb") as stream:
-        stream.seek(max(path.stat().st_size - 64, 0))
-        return not stream.read().rstrip(b"\r\n \t").endswith(b'"')
+        end = path.stat().st_size
+        while end > 0:
+            start = max(end - _TAIL, 0)
+            stream.seek(start)
+            tail = stream.read(end - start).rstrip(b"\r\n \t")
+            if tail:
+                return not tail.endswith(b'"')
+            end = start
+    return True
+
+
+#: The bytes read at a time, back from the end of a CSV file (`ends_inside_a_quote`).
+_TAIL = 4096
 
 
 #: Readers by lower-case file extension.
