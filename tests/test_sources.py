@@ -1920,6 +1920,57 @@ def test_unusable_sources_give_clear_errors(
         run(open_source(description).newest())
 
 
+def test_file_source_errors_name_the_file_and_the_reason(tmp_path: Path) -> None:
+    def error_of(call: Callable[[], Any]) -> str:
+        with pytest.raises(SourceError) as raised:
+            call()
+        return str(raised.value)
+
+    other = tmp_path / "runs.xlsx"
+    assert error_of(lambda: FileSource(other)) == (
+        f"{other}: unsupported file type ('.xlsx'); use .csv, .jsonl, .ndjson, .parquet, .pq, "
+        "a SQLite file (.db, .db3, .sqlite, .sqlite3) or a postgresql:// URL"
+    )
+    bare = tmp_path / "runs"
+    assert error_of(lambda: FileSource(bare)).startswith(f"{bare}: unsupported file type (no ext")
+    missing, folder = tmp_path / "missing.csv", tmp_path / "folder.jsonl"
+    folder.mkdir()
+    assert error_of(lambda: run(FileSource(missing).newest())) == f"{missing}: no such file"
+    assert error_of(lambda: run(FileSource(folder).newest())) == (
+        f"{folder}: is a directory, not a record file"
+    )
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"pattern_id": [[1]], "timestamp": ["2026-03-01"]}), nested)
+    assert error_of(lambda: run(FileSource(nested).newest())) == (
+        f"{nested}: column 'pattern_id' holds list<element: int64> values; "
+        "pattern ids are strings or integers"
+    )
+    text = tmp_path / "text.parquet"
+    text.write_text("hello", encoding="utf-8")
+    assert error_of(lambda: run(FileSource(text).newest())).startswith(
+        f"{text}: not a readable Parquet file (Could not open Parquet input source"
+    )
+    for kind, arrow in FILE_KINDS:
+        path = write_source(tmp_path, kind, [{"timestamp": "2026-03-01T10:00:00Z"}])
+        mapped = FileSource(path, TableSpec(columns={"agent": "who"}), arrow=arrow)
+        assert error_of(lambda: run(mapped.newest())) == (  # noqa: B023 (called at once)
+            f"{path}: no column 'who' (mapped to the record field 'agent')"
+        )
+        assert error_of(lambda: run(FileSource(path, arrow=arrow).fetch_all(START, NOW))) == (  # noqa: B023
+            f"{path} has no pattern_id column, so its records cannot be told apart by pattern "
+            "(analyze them with --pattern NAME)"
+        )
+    empty = tmp_path / "empty.csv"
+    empty.write_text("pattern_id,timestamp\n", encoding="utf-8")
+    for arrow in (True, False):
+        source = FileSource(empty, arrow=arrow)
+        assert error_of(lambda: run(source.newest())) == f"{empty} holds no records"  # noqa: B023
+        assert error_of(lambda: run(source.fetch_all(START, NOW))) == f"{empty} holds no records"  # noqa: B023
+        assert error_of(lambda: run(source.fetch("p", START, NOW))) == (  # noqa: B023
+            f"no records with pattern_id 'p' in {empty} (it holds no records)"
+        )
+
+
 @pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])  # (Parquet: "not readable")
 @pytest.mark.parametrize("reader", ["pyarrow", "standard"])
 def test_a_file_that_fails_to_read_is_one_clear_error(
