@@ -1971,6 +1971,38 @@ def test_file_source_errors_name_the_file_and_the_reason(tmp_path: Path) -> None
         )
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("true", "a boolean true"),
+        ("-1.5e3", "a number -1500.0"),
+        ('"2026-03-01"', 'a string "2026-03-01"'),
+        ("[1, [2]]", "an array [1, [2]]"),
+        ('"' + "é" * 50 + '"', 'a string "' + "é" * 38 + "…"),
+    ],
+)
+def test_a_json_line_that_is_no_object_is_named_by_its_type_and_text(
+    tmp_path: Path, arrow: bool, line: str, shown: str
+) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text('{"pattern_id": "p", "timestamp": "2026-03-01"}\n\n' + line + "\n", "utf-8")
+    with pytest.raises(SourceError) as raised:
+        run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    assert str(raised.value) == f"{path}, line 3: expected a JSON object, got {shown}"
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_a_csv_header_repeating_columns_no_field_reads_is_read(tmp_path: Path, arrow: bool) -> None:
+    # (A spreadsheet's export names its empty columns "", each one.)
+    path = tmp_path / "runs.csv"
+    path.write_text(
+        "pattern_id,notes,timestamp,,notes,\np,a,2026-03-01T10:00:00Z,,b,\n", encoding="utf-8"
+    )
+    fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    assert analyse(fetched.data, "p").usage_metrics.total_executions == 1
+
+
 @pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])  # (Parquet: "not readable")
 @pytest.mark.parametrize("reader", ["pyarrow", "standard"])
 def test_a_file_that_fails_to_read_is_one_clear_error(
@@ -2381,6 +2413,9 @@ def test_saved_numpy_and_decimal_scalars_read_back_as_the_library_reads_them(
     for arrow in (True, False) if kind != "parquet" else (True,):
         source = make_source(tmp_path, kind, arrow, rows)
         assert run(fetch_result(source, "p")) == expected
+    if kind == "parquet":  # (datetimes: a column of UTC timestamps, not their text)
+        schema = pq.read_schema(tmp_path / "runs.parquet")
+        assert schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
 
 
 def test_saved_parquet_flags_written_as_integers_stay_integers(tmp_path: Path) -> None:
