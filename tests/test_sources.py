@@ -815,6 +815,19 @@ def test_jsonl_with_blank_lines_is_still_read_by_pyarrow(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("arrow", [True, False])
+def test_csv_with_a_byte_order_mark_is_read(tmp_path: Path, arrow: bool) -> None:
+    # (Excel's "CSV UTF-8" starts with one: it is no part of the first column's name.)
+    path = tmp_path / "runs.csv"
+    path.write_text("\ufeffpattern_id,timestamp\np,2026-03-01T10:00:00Z\n", encoding="utf-8")
+    source = FileSource(path, TableSpec(columns={"project": "pattern_id"}), arrow=arrow)
+    fetched = run(source.fetch("p", START, NOW))
+    assert fetched.count == 1
+    distribution = analyse(fetched.data, "p").context_distribution
+    assert distribution is not None
+    assert distribution.by_project == {"p": 1}
+
+
+@pytest.mark.parametrize("arrow", [True, False])
 def test_jsonl_with_a_byte_order_mark_is_read(tmp_path: Path, arrow: bool) -> None:
     path = tmp_path / "runs.jsonl"
     path.write_text(
@@ -1568,6 +1581,7 @@ def test_first_record_is_the_sources_first_of_the_pattern_or_of_any(
 
     first = run(source.first_record())
     assert (first.pattern_id, first.count, agent(first)) == ("b", 1, "first")
+    assert len(first.data) == 1  # (one record, not the pattern's two)
     of_a = run(source.first_record("a"))
     assert (of_a.pattern_id, agent(of_a)) == ("a", "second")
     if kind != "sqlite":
