@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import itertools
 import json
 import os
 import re
@@ -1975,8 +1976,8 @@ def test_file_source_errors_name_the_file_and_the_reason(tmp_path: Path) -> None
             "(analyze them with --pattern NAME)"
         )
     empty = tmp_path / "empty.csv"
-    empty.write_text("pattern_id,timestamp\n", encoding="utf-8")
-    for arrow in (True, False):
+    for content, arrow in itertools.product(("pattern_id,timestamp\n", ""), (True, False)):
+        empty.write_text(content, encoding="utf-8")  # (a header alone, or no byte at all)
         source = FileSource(empty, arrow=arrow)
         assert error_of(lambda: run(source.newest())) == f"{empty} holds no records"  # noqa: B023
         assert error_of(lambda: run(source.fetch_all(START, NOW))) == f"{empty} holds no records"  # noqa: B023
