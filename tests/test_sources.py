@@ -349,6 +349,31 @@ def test_newest_reads_no_time_from_text_padded_with_what_the_core_keeps(
     assert run(source.newest()) == datetime(2026, 1, 1, 10, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("kind", "far"),
+    [
+        # Milliseconds that, as microseconds, pass int64's end and wrap around to 2026-06-01.
+        (pa.timestamp("ms", "UTC"), 18_448_524_345_709_552),
+        (pa.timestamp("ms"), -(2**62)),
+        (pa.date32(), 2**31 - 1),  # the last day a date32 holds
+        (pa.date32(), -(2**31)),
+    ],
+)
+def test_newest_of_arrow_times_past_the_range_is_the_newest_within(
+    tmp_path: Path, kind: Any, far: int
+) -> None:
+    # Scaled to microseconds, such a time wrapped around (a newest of 2026-06-01: the
+    # window defaulted to it held none of the records) or failed with ArrowInvalid.
+    near = 20_454 if pa.types.is_date32(kind) else 1_767_225_600_000  # 2026-01-01
+    path = tmp_path / "runs.parquet"
+    pq.write_table(
+        pa.table({"pattern_id": ["p", "p"], "timestamp": pa.array([near, far], kind)}), path
+    )
+    judged = analyse(run(FileSource(path).fetch("p", START, NOW)).data, "p", on_invalid="skip")
+    assert judged.data_quality.invalid_records == 1  # (the core: out of its range)
+    assert run(FileSource(path).newest("p")) == datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def test_newest_without_any_valid_timestamp_is_none(tmp_path: Path) -> None:
     rows = [{"pattern_id": "p", "timestamp": "soon"}, {"pattern_id": "p", "timestamp": "x"}]
     assert run(SQLiteSource(write_source(tmp_path, "sqlite", rows)).newest("p")) is None

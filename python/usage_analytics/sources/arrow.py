@@ -283,17 +283,29 @@ def newest_micros(pa: Any, column: Any) -> int | None:
         return _newest_text(pa, column)
     if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind):
         return _newest_text(pa, column.cast(pa.string()))
-    if pa.types.is_timestamp(kind):
+    scale = 1  # microseconds per unit of the column's integers
+    if pa.types.is_timestamp(kind) and kind.unit == "ns":
         column = column.cast(pa.timestamp("us", tz=kind.tz), safe=False).cast(pa.int64())
-    elif pa.types.is_date(kind):
-        column = column.cast(pa.timestamp("us")).cast(pa.int64())
+    elif pa.types.is_timestamp(kind) or pa.types.is_date64(kind):
+        scale = _MICROS_PER_UNIT["ms" if pa.types.is_date64(kind) else kind.unit]
+        column = column.cast(pa.int64())
+    elif pa.types.is_date32(kind):
+        scale = _MICROS_PER_UNIT["d"]
+        column = column.cast(pa.int32()).cast(pa.int64())
     elif not pa.types.is_int64(kind):
         return None
     pc = pa.compute
+    # The window's range in the column's unit, compared before scaling: scaled, a time past
+    # it wrapped around int64 into it (a newest of 2026 from a year of 586,000) or failed.
     first, last = ANALYSABLE_US
-    within = pc.and_(pc.greater_equal(column, first), pc.less_equal(column, last))
+    low, high = -(-first // scale), last // scale
+    within = pc.and_(pc.greater_equal(column, low), pc.less_equal(column, high))
     value = pc.max(pc.filter(column, within)).as_py()
-    return None if value is None else int(value)
+    return None if value is None else int(value) * scale
+
+
+#: Microseconds per unit of Arrow's times ("d": a date32's days).
+_MICROS_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1, "d": 86_400_000_000}
 
 
 def newest_of_records(records: Sequence[Mapping[str, Any]]) -> int | None:
