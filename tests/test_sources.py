@@ -65,6 +65,7 @@ from usage_analytics.sources import (
     UnknownPatternError,
     UnsupportedSourceError,
     open_source,
+    read_records,
     save_records,
     sqlite_columns,
 )
@@ -1975,6 +1976,7 @@ def test_file_source_errors_name_the_file_and_the_reason(tmp_path: Path) -> None
     assert error_of(lambda: FileSource(bare)).startswith(f"{bare}: unsupported file type (no ext")
     missing, folder = tmp_path / "missing.csv", tmp_path / "folder.jsonl"
     folder.mkdir()
+    assert FileSource(missing).description == str(missing)
     assert error_of(lambda: run(FileSource(missing).newest())) == f"{missing}: no such file"
     assert error_of(lambda: run(FileSource(folder).newest())) == (
         f"{folder}: is a directory, not a record file"
@@ -2041,6 +2043,60 @@ def test_a_csv_header_repeating_columns_no_field_reads_is_read(tmp_path: Path, a
     )
     fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
     assert analyse(fetched.data, "p").usage_metrics.total_executions == 1
+
+
+def test_the_record_readers_errors_name_the_file_line_and_reason(tmp_path: Path) -> None:
+    def error_of(path: Path, arrow: bool | None = None) -> str:
+        """The error of reading `path` by `read_records` (arrow None) or a FileSource."""
+
+        def read() -> Any:
+            if arrow is None:
+                return read_records(path)
+            return run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+
+        with pytest.raises(SourceError) as raised:
+            read()
+        return str(raised.value)
+
+    missing, folder = tmp_path / "missing.jsonl", tmp_path / "folder.csv"
+    folder.mkdir()
+    assert error_of(missing) == f"{missing}: no such file"
+    assert error_of(folder) == f"{folder}: is a directory, not a record file"
+    other = tmp_path / "runs.txt"
+    assert error_of(other) == f"{other}: unsupported file type ('.txt'); use .csv, .jsonl, .ndjson"
+    with pytest.raises(UnsupportedSourceError) as raised:
+        save_records(other, [])
+    assert str(raised.value) == (
+        f"{other}: unsupported file type ('.txt'); use .csv, .jsonl, .ndjson, .parquet"
+    )
+    runs = tmp_path / "runs.csv"
+    runs.write_bytes(b"pattern_id,timestamp\np,2026-03-01T10:00:00Z\np\xff,2026-03-01\n")
+    for arrow in (None, True, False):
+        assert error_of(runs, arrow) == f"{runs}, line 3: not UTF-8 text"
+    # A quote left open in a row whose earlier cell spans lines: located where it opens.
+    runs.write_text(
+        'pattern_id,agent,timestamp,project\np,"two\nlines",2026-03-01T10:00:00Z,"open\n'
+        "p,b,2026-03-01T11:00:00Z,x\n",
+        encoding="utf-8",
+    )
+    for arrow in (None, True, False):
+        assert error_of(runs, arrow) == (
+            f"{runs}, line 3: malformed CSV: a quote is left open (its cell runs to the end "
+            "of the file, line 4)"
+        )
+    lines = tmp_path / "runs.jsonl"
+    for pattern_id, reason in (
+        ('{"a": 1}', "pattern_id must be a string or a number, got an object"),
+        ('["p"]', "pattern_id must be a string or a number, got a list"),
+        ('"p\\ud800"', "pattern_id 'p\\ud800' is not valid UTF-8 text"),
+    ):
+        lines.write_text(
+            '{"pattern_id": "p", "timestamp": "2026-03-01"}\n'
+            f'{{"pattern_id": {pattern_id}, "timestamp": "2026-03-01"}}\n',
+            encoding="utf-8",
+        )
+        for arrow in (None, True, False):
+            assert error_of(lines, arrow) == f"{lines}, line 2: {reason}"
 
 
 @pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])  # (Parquet: "not readable")
