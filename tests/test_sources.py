@@ -2073,6 +2073,9 @@ def test_the_record_readers_errors_name_the_file_line_and_reason(tmp_path: Path)
     runs.write_bytes(b"pattern_id,timestamp\np,2026-03-01T10:00:00Z\np\xff,2026-03-01\n")
     for arrow in (None, True, False):
         assert error_of(runs, arrow) == f"{runs}, line 3: not UTF-8 text"
+    runs.write_bytes(b"pattern_id,timestamp,caf\xe9\np,2026-03-01T10:00:00Z,x\n")  # (Latin-1)
+    for arrow in (None, True, False):
+        assert error_of(runs, arrow) == f"{runs}, line 1: not UTF-8 text"
     # A quote left open in a row whose earlier cell spans lines: located where it opens.
     runs.write_text(
         'pattern_id,agent,timestamp,project\np,"two\nlines",2026-03-01T10:00:00Z,"open\n'
