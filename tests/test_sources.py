@@ -845,8 +845,12 @@ def test_jsonl_with_blank_lines_is_still_read_by_pyarrow(tmp_path: Path) -> None
 def test_csv_with_a_byte_order_mark_is_read(tmp_path: Path, arrow: bool) -> None:
     # (Excel's "CSV UTF-8" starts with one: it is no part of the first column's name.)
     path = tmp_path / "runs.csv"
-    path.write_text("\ufeffpattern_id,timestamp\np,2026-03-01T10:00:00Z\n", encoding="utf-8")
+    path.write_text(
+        "\ufeffpattern_id,timestamp\np,2026-03-01T10:00:00Z\nq,2026-03-01T11:00:00Z\n",
+        encoding="utf-8",
+    )
     source = FileSource(path, TableSpec(columns={"project": "pattern_id"}), arrow=arrow)
+    assert [group.pattern_id for group in run(source.fetch_all(START, NOW))] == ["p", "q"]
     fetched = run(source.fetch("p", START, NOW))
     assert fetched.count == 1
     distribution = analyse(fetched.data, "p").context_distribution
@@ -2102,6 +2106,28 @@ def test_the_record_readers_errors_name_the_file_line_and_reason(tmp_path: Path)
             assert error_of(lines, arrow) == f"{lines}, line 2: {reason}"
 
 
+@pytest.mark.parametrize("arrow", [True, False])
+def test_csv_line_breaks_inside_quotes_are_kept_as_written(tmp_path: Path, arrow: bool) -> None:
+    # (Read with universal newlines, a quoted \r\n became \n in the standard reader alone.)
+    path = tmp_path / "runs.csv"
+    path.write_bytes(
+        b'pattern_id,timestamp,agent\r\np,2026-03-01T10:00:00Z,"a\r\nb\rc"\r\np,bad,x\r\n'
+    )
+    fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    result = analyse(fetched.data, "p", on_invalid="skip")
+    assert result.context_distribution is not None
+    assert dict(result.context_distribution.by_agent) == {"a\r\nb\rc": 1}
+    assert fetched.locate(1) == "line 5"  # (a lone \r ends a line too)
+
+
+def test_a_column_mapped_to_its_own_name_needs_no_key_in_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text('{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}\n', "utf-8")
+    for arrow in (True, False):
+        source = FileSource(path, TableSpec(columns={"agent": "agent"}), arrow=arrow)
+        assert run(source.fetch("p", START, NOW)).count == 1
+
+
 @pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])  # (Parquet: "not readable")
 @pytest.mark.parametrize("reader", ["pyarrow", "standard"])
 def test_a_file_that_fails_to_read_is_one_clear_error(
@@ -2112,8 +2138,9 @@ def test_a_file_that_fails_to_read_is_one_clear_error(
     path = tmp_path / name
     path.symlink_to("/proc/self/mem")
     source = FileSource(path, arrow=reader == "pyarrow")
-    with pytest.raises(SourceUnavailableError, match=f"{name}: cannot read: "):
+    with pytest.raises(SourceUnavailableError) as raised:
         run(source.newest())
+    assert str(raised.value) == f"{path}: cannot read: Input/output error"
 
 
 def test_not_a_sqlite_database(tmp_path: Path) -> None:
@@ -2581,7 +2608,9 @@ def test_saved_text_files_hold_each_value_as_written_here(tmp_path: Path) -> Non
         'p,2026-02-03T10:00:00.000005+05:30,true,0.1,,"a, ""b""",7\r\n'
         "p,2026-02-04T00:00:00,false,,,,\r\n"
     )
+    save_records(tmp_path / "runs.ndjson", rows)
     save_records(tmp_path / "runs.jsonl", rows)
+    assert (tmp_path / "runs.ndjson").read_bytes() == (tmp_path / "runs.jsonl").read_bytes()
     assert (tmp_path / "runs.jsonl").read_text(encoding="utf-8").splitlines() == [
         '{"agent": "a, \\"b\\"", "timestamp": "2026-02-03T10:00:00.000005+05:30", "success": '
         'true, "execution_time_ms": 0.1, "pattern_id": "p", "notes": 7}',
