@@ -871,10 +871,13 @@ def test_jsonl_with_a_byte_order_mark_is_read(tmp_path: Path, arrow: bool) -> No
 
 @pytest.mark.parametrize("arrow", [True, False])
 def test_csv_cells_past_128_kib_are_read_and_bad_records_located(
-    tmp_path: Path, arrow: bool
+    tmp_path: Path, arrow: bool, request: pytest.FixtureRequest
 ) -> None:
     # The csv module refuses cells past 128 KiB by default ("field larger than field
     # limit"): the records reader, which locates invalid records, failed on them.
+    # (The limit is process-wide: a read before this one may have raised it already.)
+    default = csv.field_size_limit(128 * 1024)
+    request.addfinalizer(lambda: csv.field_size_limit(default))
     path = tmp_path / "runs.csv"
     long_agent = "x" * 200_000
     path.write_text(
@@ -1591,6 +1594,9 @@ def test_records_without_a_pattern_id_are_counted_and_located(
         first = {"parquet": "row 3", "csv": "line 4", "jsonl": "line 3"}[kind]
     assert run(source.unattributed()) == Unattributed(3, first)
     assert [group.pattern_id for group in run(source.fetch_all(START, NOW))] == ["p", "q"]
+    if kind != "sqlite":  # (every record with a pattern: none to report)
+        named = make_source(tmp_path, kind, arrow, [rows[0], rows[3]])
+        assert run(named.unattributed()) == Unattributed(0)
 
 
 @pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
@@ -2021,7 +2027,9 @@ def test_file_source_errors_name_the_file_and_the_reason(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("line", "shown"),
     [
+        ("null", "null"),
         ("true", "a boolean true"),
+        ("7", "a number 7"),
         ("-1.5e3", "a number -1500.0"),
         ('"2026-03-01"', 'a string "2026-03-01"'),
         ("[1, [2]]", "an array [1, [2]]"),
@@ -2066,8 +2074,17 @@ def test_the_record_readers_errors_name_the_file_line_and_reason(tmp_path: Path)
     folder.mkdir()
     assert error_of(missing) == f"{missing}: no such file"
     assert error_of(folder) == f"{folder}: is a directory, not a record file"
-    other = tmp_path / "runs.txt"
+    other, bare = tmp_path / "runs.txt", tmp_path / "runs"
     assert error_of(other) == f"{other}: unsupported file type ('.txt'); use .csv, .jsonl, .ndjson"
+    assert (
+        error_of(bare) == f"{bare}: unsupported file type (no extension); use .csv, .jsonl, .ndjson"
+    )
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"pattern_id": "p", "timestamp": "2026-03-01"}\n{"p\n', encoding="utf-8")
+    for arrow in (None, True, False):
+        assert error_of(broken, arrow) == (
+            f"{broken}, line 2: not valid JSON: Invalid control character at (column 4)"
+        )
     with pytest.raises(UnsupportedSourceError) as raised:
         save_records(other, [])
     assert str(raised.value) == (
@@ -2126,6 +2143,28 @@ def test_a_column_mapped_to_its_own_name_needs_no_key_in_json_lines(tmp_path: Pa
     for arrow in (True, False):
         source = FileSource(path, TableSpec(columns={"agent": "agent"}), arrow=arrow)
         assert run(source.fetch("p", START, NOW)).count == 1
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_a_csv_of_one_column_is_read(tmp_path: Path, arrow: bool) -> None:
+    # (A header of one column is refused only where it holds another separator.)
+    path = tmp_path / "runs.csv"
+    path.write_text("timestamp\n2026-03-01T10:00:00Z\n2026-03-01T11:00:00Z\n", encoding="utf-8")
+    fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    assert analyse(fetched.data, "p").usage_metrics.total_executions == 2
+
+
+def test_a_groups_positions_are_its_rows_only(tmp_path: Path) -> None:
+    # (An Arrow array reads negative indices too: -1 gave a row of another group.)
+    rows = [{"pattern_id": name, "timestamp": NOW} for name in ("p", "q", "p")]
+    groups = run(make_source(tmp_path, "parquet", True, rows).fetch_all(START, NOW))
+    assert [(group.pattern_id, group.count) for group in groups] == [("p", 2), ("q", 1)]
+    position = groups[0].position
+    assert position is not None
+    assert [position(0), position(1)] == [0, 2]
+    for outside in (-1, 2):
+        with pytest.raises(IndexError, match=f"row {outside} of 2"):
+            position(outside)
 
 
 @pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])  # (Parquet: "not readable")
