@@ -2649,7 +2649,10 @@ def test_saved_text_files_hold_each_value_as_written_here(tmp_path: Path) -> Non
     )
     save_records(tmp_path / "runs.ndjson", rows)
     save_records(tmp_path / "runs.jsonl", rows)
+    lines = (tmp_path / "runs.jsonl").read_text(encoding="utf-8").splitlines()
     assert (tmp_path / "runs.ndjson").read_bytes() == (tmp_path / "runs.jsonl").read_bytes()
+    ndjson = read_records(tmp_path / "runs.ndjson")  # (the standard reader's, by extension)
+    assert (ndjson.records, ndjson.locations) == ([json.loads(line) for line in lines], [1, 2])
     assert (tmp_path / "runs.jsonl").read_text(encoding="utf-8").splitlines() == [
         '{"agent": "a, \\"b\\"", "timestamp": "2026-02-03T10:00:00.000005+05:30", "success": '
         'true, "execution_time_ms": 0.1, "pattern_id": "p", "notes": 7}',
