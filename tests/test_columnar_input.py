@@ -1980,6 +1980,28 @@ def test_dict_of_columns_with_unequal_lengths_is_a_clear_error() -> None:
 
 
 @pytest.mark.parametrize(
+    "column",
+    [
+        pytest.param({"b", "a"}, id="set"),
+        pytest.param(frozenset({"b", "a"}), id="frozenset"),
+        pytest.param({"b": 1, "a": 2}.keys(), id="dict_keys"),
+    ],
+)
+@pytest.mark.parametrize("field", ["agent", "timestamp"])
+def test_a_column_of_no_order_is_refused(field: str, column: Any) -> None:
+    # A set's order is its hashes' (text: random per process): its values were paired with
+    # the other columns' rows in that order, each run another pairing.
+    other = "timestamp" if field == "agent" else "agent"
+    data = {other: [WHEN, WHEN] if other == "timestamp" else ["x", "y"], field: column}
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(data))
+    assert str(raised.value) == (
+        f"column '{field}' must be a numpy array or a list, got {type(column).__name__} (a "
+        "collection without an order, whose values cannot be paired with the rows)"
+    )
+
+
+@pytest.mark.parametrize(
     "record",
     [
         pytest.param({"timestamp": "2026-01-11T00:00:00Z", "success": True}, id="iso_string"),

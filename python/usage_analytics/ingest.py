@@ -37,6 +37,7 @@ import itertools
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from usage_analytics import _core
@@ -953,6 +954,13 @@ def _length(name: str, column: Any) -> int:
     if isinstance(column, (str, bytes, Mapping)) or not hasattr(column, "__len__"):
         raise UsageAnalyticsError(
             f"column '{name}' must be a numpy array or a list, got {type(column).__name__}"
+        )
+    if isinstance(column, AbstractSet):
+        # (Its order is its hashes', random per process for text: its values would be
+        # paired with the other columns' rows in an order that changes from run to run.)
+        raise UsageAnalyticsError(
+            f"column '{name}' must be a numpy array or a list, got {type(column).__name__} (a "
+            "collection without an order, whose values cannot be paired with the rows)"
         )
     return len(column)
 
