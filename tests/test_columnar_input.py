@@ -2353,10 +2353,12 @@ def test_a_list_column_of_mixed_types_reads_as_the_records_do(on_invalid: str) -
         assert expected["data_quality"]["invalid_records"] == 2
 
 
-def test_a_mixed_column_never_turns_epoch_timestamps_into_invalid_records() -> None:
+@pytest.mark.parametrize("kind", [int, np.int64], ids=["int", "numpy_int64"])
+def test_a_mixed_column_never_turns_epoch_timestamps_into_invalid_records(kind: type) -> None:
     # The fallback to records refused the int timestamps (a columnar form): every record
-    # was skipped as invalid, or the error blamed record 0's timestamp.
-    columns = {"timestamp": [START_US + 3_600_000_000] * 2, "success": [True, "x"]}
+    # was skipped as invalid, or the error blamed record 0's timestamp. (numpy ints too:
+    # a list of them is an int64 column as well.)
+    columns = {"timestamp": [kind(START_US + 3_600_000_000)] * 2, "success": [True, "x"]}
     with pytest.raises(UsageAnalyticsError, match="cannot read column 'success'"):
         REDUCER.execute_reduction_sync(request(columns, on_invalid="skip"))
 

@@ -34,6 +34,7 @@ awaits of one connection's results wait for each other instead of failing.
 from __future__ import annotations
 
 import itertools
+import numbers
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -709,13 +710,15 @@ def _columns(schema: Any) -> str:
 def _reads_as_records(columns: Mapping[str, Any]) -> bool:
     """Whether a dict of columns holds the same records as the list of dicts of its rows:
     lists only (in a numpy array NaN means missing), with a timestamp column and no int
-    timestamps in it (epoch microseconds: a columnar form only; records refuse ints)."""
+    timestamps in it (epoch microseconds, numpy's ints too: a columnar form only; records
+    refuse ints)."""
     if "timestamp" not in columns:
         return False
     if not all(isinstance(values, (list, tuple)) for values in columns.values()):
         return False
     return not any(
-        isinstance(stamp, int) and not isinstance(stamp, bool) for stamp in columns["timestamp"]
+        isinstance(stamp, numbers.Integral) and not isinstance(stamp, bool)
+        for stamp in columns["timestamp"]
     )
 
 
