@@ -2029,11 +2029,13 @@ def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
     # means missing), so a list of mixed values cannot be read as records instead.
     stamps = np.array([WHEN.replace(tzinfo=None)] * 2, dtype="datetime64[us]")
     data = {"timestamp": stamps, "success": [True, "yes"]}
-    with pytest.raises(
-        UsageAnalyticsError,
-        match="cannot read column 'success': Could not",
-    ):
+    with pytest.raises(UsageAnalyticsError) as raised:
         REDUCER.execute_reduction_sync(request(data))
+    assert str(raised.value) == (
+        "cannot read column 'success': it mixes values of the kinds bool, str, which one Arrow "
+        "column cannot hold as they are (pass the records as a list of dicts, whose values are "
+        "judged one by one)"
+    )
     # Lists only: the records' own error, naming the record (see the mixed-types test).
     lists = {"timestamp": [WHEN, WHEN], "success": [True, "yes"]}
     with pytest.raises(InvalidRecordError, match="record 1: field 'success' = 'yes'"):
@@ -2361,6 +2363,35 @@ def test_a_mixed_column_never_turns_epoch_timestamps_into_invalid_records(kind: 
     columns = {"timestamp": [kind(START_US + 3_600_000_000)] * 2, "success": [True, "x"]}
     with pytest.raises(UsageAnalyticsError, match="cannot read column 'success'"):
         REDUCER.execute_reduction_sync(request(columns, on_invalid="skip"))
+
+
+@pytest.mark.parametrize(
+    ("field", "values", "kinds"),
+    [
+        ("success", [True, None, 0, False], "bool, int"),
+        ("timestamp", [TIMES[0], TIMES[1].isoformat(), TIMES[2], TIMES[3]], "datetime, str"),
+        ("agent", ["a", 5, None, "b"], "int, str"),
+    ],
+)
+@pytest.mark.parametrize("form", ["objects", "list_beside_arrays"])
+def test_values_pyarrow_cannot_convert_together_are_named_as_kinds(
+    field: str, values: list[Any], kinds: str, form: str
+) -> None:
+    # As a numpy array of objects of several kinds that pyarrow converts (a bool among
+    # floats): refused naming the kinds. Where pyarrow could not convert them together the
+    # error was its own words ("Could not convert 0 with type int: tried to convert to
+    # boolean", "object of type <class 'str'> cannot be converted to int").
+    stamps = np.array([time.replace(tzinfo=None) for time in TIMES], dtype="datetime64[us]")
+    columns: dict[str, Any] = {"timestamp": stamps, "execution_time_ms": np.ones(4)}
+    columns[field] = objects(values) if form == "objects" else values
+    for mode in ("raise", "skip"):
+        with pytest.raises(UsageAnalyticsError) as raised:
+            REDUCER.execute_reduction_sync(request(columns, on_invalid=mode))
+        assert str(raised.value) == (
+            f"cannot read column '{field}': it mixes values of the kinds {kinds}, which one "
+            "Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
+            "values are judged one by one)"
+        )
 
 
 def test_an_int_past_64_bits_in_a_dict_of_lists_is_its_records_error() -> None:

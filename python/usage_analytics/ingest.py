@@ -767,6 +767,12 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             # invalid, wrong type, an int past 64 bits, or a dtype Arrow lacks
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
+            # (Objects of several kinds beside typed arrays: named as such, not in pyarrow's
+            # words, "Could not convert 0 with type int: tried to convert to boolean".)
+            objects = isinstance(column, (list, tuple)) or _holds_objects(column)
+            kinds = _column_kinds(name, column) if objects else []
+            if kinds:
+                raise _several_kinds_error(name, kinds) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
         if name in _FLAG_COLUMNS and _extension_name(arrays[name].type) == "arrow.bool8":
             arrays[name] = arrays[name].cast(pa.bool_())  # (see `_without_null_columns`)
