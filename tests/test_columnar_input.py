@@ -2024,6 +2024,38 @@ def test_dict_of_columns_without_pyarrow_names_the_extra(monkeypatch: pytest.Mon
     assert REDUCER.execute_reduction_sync(request(records)).usage_metrics.total_executions == 1
 
 
+def test_polars_null_columns_without_pyarrow_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without pyarrow, polars casts its own `Null` columns to text (arrow-rs refuses the
+    # null type through the C data interface): all missing, as in the records.
+    frame = pl.DataFrame({"timestamp": [WHEN, WHEN], "agent": [None, None], "success": [1, 0]})
+    assert frame.schema["agent"] == pl.Null
+    expected = outcome(
+        request([{"timestamp": WHEN, "success": 1}, {"timestamp": WHEN, "success": 0}])
+    )
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now fails
+    assert_same(outcome(request(frame)), expected)
+
+
+def test_a_mapping_as_a_column_is_refused_naming_it() -> None:
+    data = {"timestamp": [WHEN, WHEN], "agent": {"a": 1, "b": 2}}
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(data))
+    assert str(raised.value) == "column 'agent' must be a numpy array or a list, got dict"
+
+
+def test_int_timestamps_beside_a_nan_name_the_kinds() -> None:
+    # In a list NaN is a value (a float), not missing: ints and a float, refused as such
+    # (not as the float64 column pyarrow makes of them).
+    data = {"timestamp": [START_US, math.nan]}
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(data))
+    assert str(raised.value) == (
+        "cannot read column 'timestamp': it mixes values of the kinds float, int, which one "
+        "Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
+        "values are judged one by one)"
+    )
+
+
 def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
     # With a numpy array among the columns they are not the records' values (NaN there
     # means missing), so a list of mixed values cannot be read as records instead.
