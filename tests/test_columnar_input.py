@@ -1599,6 +1599,17 @@ def test_a_lazy_result_is_never_counted_on_the_event_loop() -> None:
     assert row_count(pl.DataFrame({"timestamp": [WHEN] * 3})) == 3
 
 
+def test_row_count_of_each_form() -> None:
+    # (The reducer reads inputs of at most INLINE_MAX_RECORDS counted rows inline.)
+    assert row_count([{"timestamp": WHEN}] * 2) == 2
+    assert row_count(({"timestamp": WHEN},)) == 1
+    assert row_count({"timestamp": np.array([WHEN] * 4), "agent": iter(())}) == 4  # the first's
+    assert row_count({"timestamp": iter([WHEN])}) is None  # (refused when read)
+    assert row_count({}) == 0
+    table = pa.table({"timestamp": [WHEN]})
+    assert row_count(pa.RecordBatchReader.from_batches(table.schema, table.to_batches())) is None
+
+
 class _LazyPolarsStream:
     """Another object of a frame library exporting a stream: not held whole."""
 
