@@ -1299,6 +1299,29 @@ def test_a_zero_dimensional_array_is_no_column(column: str) -> None:
         REDUCER.execute_reduction_sync(request(data))
 
 
+@pytest.mark.parametrize(
+    ("column", "shape"),
+    [
+        pytest.param(lambda: pd.DataFrame({"a": ["x", "y"]}), "(2, 1)", id="pandas_frame"),
+        pytest.param(lambda: pl.DataFrame({"a": ["x", "y"]}), "(2, 1)", id="polars_frame"),
+        pytest.param(lambda: np.array([["x"], ["y"]]), "(2, 1)", id="numpy_2d"),
+        pytest.param(lambda: np.array([["x", "y"]]), "(1, 2)", id="numpy_one_row"),
+    ],
+)
+def test_a_column_of_two_dimensions_is_refused(column: Callable[[], Any], shape: str) -> None:
+    # A frame as a column failed with a bare KeyError (pandas) or AttributeError (polars),
+    # a row of the rows' values as "columns have different lengths" ({'agent': 1}).
+    values = column()
+    data = {"timestamp": np.array(["2026-01-11", "2026-01-11"], dtype="datetime64[us]")}
+    data["agent"] = values
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(data))
+    assert str(raised.value) == (
+        "column 'agent' must be a numpy array or a list of one dimension, got a "
+        f"{type(values).__name__} of shape {shape}"
+    )
+
+
 def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() -> None:
     # A pandas period column crosses as its int64 period counts, which were read as epoch
     # microseconds: three hours of 2024 became three instants of 1970, silently.

@@ -964,6 +964,12 @@ def _length(name: str, column: Any) -> int:
         raise UsageAnalyticsError(
             f"column '{name}' must be a numpy array or a list, got {type(column).__name__}"
         )
+    shape = getattr(column, "shape", None)  # (a frame, a 2-D array: no column of values)
+    if isinstance(shape, tuple) and len(shape) > 1:
+        raise UsageAnalyticsError(
+            f"column '{name}' must be a numpy array or a list of one dimension, got a "
+            f"{type(column).__name__} of shape {shape}"
+        )
     if isinstance(column, AbstractSet):
         # (Its order is its hashes', random per process for text: its values would be
         # paired with the other columns' rows in an order that changes from run to run.)
