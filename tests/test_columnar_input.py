@@ -1322,6 +1322,31 @@ def test_a_column_of_two_dimensions_is_refused(column: Callable[[], Any], shape:
     )
 
 
+@pytest.mark.parametrize("field", ["agent", "file_path"])
+def test_a_numpy_text_array_with_a_lone_surrogate_is_read_as_a_list_of_it(field: str) -> None:
+    # numpy's fixed-width text (UTF-32) holds a lone surrogate (`os.fsdecode` of bytes
+    # that are not UTF-8), which pyarrow refused in its codec's words, naming no row:
+    # as a list of that text, a file path's surrogate is U+FFFD (its extension kept),
+    # another field's refused naming the row.
+    stamps = np.array([WHEN.replace(tzinfo=None)] * 2, dtype="datetime64[us]")
+    text = ["x.p\udcff", "y.py"]
+    as_list = {"timestamp": stamps, field: text}
+    as_array = {"timestamp": stamps, field: np.array(text)}
+    if field == "file_path":
+        records = [{"timestamp": WHEN, field: value} for value in text]
+        expected = outcome(request(as_list))
+        assert_same(outcome(request(as_array)), expected)
+        assert_same(expected, outcome(request(records)))
+        assert set(expected["context_distribution"]["by_file_type"]) == {"p" + "\ufffd" * 3, "py"}
+        return
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(as_array))
+    assert str(raised.value) == (
+        "cannot read column 'agent': row 0: 'x.p\\udcff' holds a lone surrogate, which is not "
+        "UTF-8 text"
+    )
+
+
 def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() -> None:
     # A pandas period column crosses as its int64 period counts, which were read as epoch
     # microseconds: three hours of 2024 became three instants of 1970, silently.

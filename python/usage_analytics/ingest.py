@@ -759,7 +759,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             continue
         except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too
             raise
-        except UnicodeEncodeError as error:  # (a ValueError: first)
+        except UnicodeError as error:  # (a ValueError: first. numpy's text decodes from UTF-32)
             if name != "file_path" and _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error  # that record's error
             arrays[name] = _with_surrogates(pa, name, column)
@@ -935,7 +935,7 @@ def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
     are not UTF-8), which Arrow's UTF-8 strings cannot hold. As in a list of records: a
     file path gives its extension, so U+FFFD stands for a surrogate's bytes there; in any
     other field such text is refused, naming the row."""
-    values = list(column)
+    values = column.tolist() if hasattr(column, "tolist") else list(column)  # (str, not np.str_)
     if name == "file_path":
         try:
             return pa.array([_lossy(value) for value in values])
