@@ -2485,6 +2485,38 @@ def test_values_pyarrow_cannot_convert_together_are_named_as_kinds(
         )
 
 
+class _RaisingZone(tzinfo):
+    """A time zone whose offset cannot be told: the caller's code raising."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        raise RuntimeError("no offset today")
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+def test_a_value_whose_own_code_raises_is_its_records_error_in_a_dict_of_lists() -> None:
+    # As in the list of dicts (an exception raised while a value is read makes its record
+    # invalid); pyarrow's conversion let the RuntimeError out of the call.
+    stamps = [WHEN, datetime(2026, 1, 11, 12, tzinfo=_RaisingZone())]
+    columns = {"timestamp": stamps, "success": [True, False]}
+    records = [
+        {"timestamp": stamp, "success": flag}
+        for stamp, flag in zip(stamps, [True, False], strict=True)
+    ]
+    expected = outcome(request(records, on_invalid="skip"))
+    assert expected["data_quality"]["invalid_records"] == 1
+    assert_same(outcome(request(columns, on_invalid="skip")), expected)
+    # Beside a numpy array the values are no records: refused, naming the column.
+    typed = {"timestamp": objects(stamps), "success": np.array([True, False])}
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(typed, on_invalid="skip"))
+    assert str(raised.value) == "cannot read column 'timestamp': no offset today"
+
+
 def test_an_int_past_64_bits_in_a_dict_of_lists_is_its_records_error() -> None:
     # pyarrow's OverflowError escaped raw.
     columns = {"timestamp": [WHEN, WHEN], "execution_time_ms": [2**70, 5]}

@@ -763,8 +763,9 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if name != "file_path" and _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error  # that record's error
             arrays[name] = _with_surrogates(pa, name, column)
-        except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
-            # invalid, wrong type, an int past 64 bits, or a dtype Arrow lacks
+        except Exception as error:
+            # invalid, wrong type, an int past 64 bits, a dtype Arrow lacks, or the values'
+            # own code raising (a tzinfo's utcoffset: in a record, that record's error)
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
             # (Objects of several kinds beside typed arrays: named as such, not in pyarrow's
