@@ -2340,6 +2340,33 @@ def test_numpy_datetimes_past_64_bit_microseconds_are_out_of_range_not_wrapped(
         REDUCER.execute_reduction_sync(request({"timestamp": column, "success": np.ones(3)}))
 
 
+@pytest.mark.parametrize("unit", ["s", "ms"])
+@pytest.mark.parametrize("sign", [1, -1])
+def test_numpy_seconds_past_64_bit_microseconds_are_described_as_in_a_record(
+    unit: Literal["s", "ms"], sign: int
+) -> None:
+    # Out of the supported range in either form, but the array's sample described the
+    # value as the core's Arrow reader does ("9223372036855 (Timestamp(s))"), the record's
+    # as the datetime64 it is: the error and the skip mode's sample differed.
+    per = {"s": 1_000_000, "ms": 1_000}[unit]
+    last = (2**63 - 1) // per  # (the last count within 64-bit microseconds, each way)
+    beyond = np.datetime64(sign * (last + 1), unit)
+    edge = np.datetime64(sign * last, unit)
+    inside = np.datetime64(WHEN.replace(tzinfo=None)).astype(f"datetime64[{unit}]")
+    column = np.array([inside, edge, beyond, np.datetime64("NaT", unit)])
+    listed = [{"timestamp": value} for value in column]
+    for mode in ("raise", "skip"):
+        expected = outcome(request(listed, on_invalid=mode))
+        assert_same(outcome(request({"timestamp": column}, on_invalid=mode)), expected)
+    assert expected["data_quality"]["invalid_records"] == 2  # (beyond, and the NaT)
+    assert expected["data_quality"]["error_samples"][0] == {
+        "index": 2,
+        "field": "timestamp",
+        "value": repr(beyond),
+        "reason": "is out of the supported date-time range",
+    }
+
+
 @pytest.mark.parametrize("unit", ["as", "fs", "ps", "250as"])
 def test_numpy_datetimes_below_nanoseconds_that_numpy_wraps_are_their_records(
     unit: str,
