@@ -1089,6 +1089,28 @@ def test_missing_markers_among_objects_of_an_array_are_missing(field: str, value
     assert outcomes[0] == outcomes[1]
 
 
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+def test_missing_markers_of_a_frame_read_as_its_records_are_missing(on_invalid: str) -> None:
+    # Read as its records (a str and an int among the names), a frame's column of objects
+    # keeps its values but for its missing markers, each None: numpy's NaN (a float
+    # subclass) and NaT, pandas' NA, as Arrow reads them.
+    markers = [None, np.float64("nan"), np.datetime64("NaT"), pd.NA]
+    frame = pd.DataFrame(
+        {"timestamp": TIMES, "agent": pd.Series(["a", 5, "b", "c"], dtype=object)}
+    ).assign(
+        project=pd.Series(markers, dtype=object),
+        context_type=pd.Series(markers[::-1], dtype=object),
+    )
+    records = [
+        {"timestamp": stamp, "agent": agent}
+        for stamp, agent in zip(TIMES, ["a", 5, "b", "c"], strict=True)
+    ]
+    expected = outcome(request(records, on_invalid=on_invalid))
+    assert_same(outcome(request(frame, on_invalid=on_invalid)), expected)
+    if on_invalid == "skip":
+        assert expected["context_distribution"]["by_project"] == {"unknown": 3}
+
+
 def test_concurrent_awaits_of_results_of_one_duckdb_connection_take_turns() -> None:
     # DuckDB refuses a second query on a busy connection: all but one of the concurrent
     # reads failed, with DuckDB's own "connection is busy" exception.
@@ -2113,6 +2135,23 @@ def test_int_timestamps_beside_a_nan_name_the_kinds() -> None:
         "Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
         "values are judged one by one)"
     )
+
+
+class SchemaArrayExporter(ArrayExporter):
+    """Exports its schema too (`__arrow_c_schema__`), as nanoarrow's arrays do."""
+
+    def __arrow_c_schema__(self) -> object:
+        return self._batch.schema.__arrow_c_schema__()
+
+
+def test_an_exporter_of_a_schema_and_an_array_with_a_null_column_reads_it_as_missing() -> None:
+    # The schema told by `__arrow_c_schema__` finds the null-typed column (which arrow-rs
+    # refuses through the C data interface) to cast to text: all missing.
+    batch = pa.record_batch({"timestamp": [WHEN, WHEN], "agent": pa.nulls(2), "success": [1, 0]})
+    expected = outcome(
+        request([{"timestamp": WHEN, "success": 1}, {"timestamp": WHEN, "success": 0}])
+    )
+    assert_same(outcome(request(SchemaArrayExporter(batch))), expected)
 
 
 def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
