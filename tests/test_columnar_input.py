@@ -1770,6 +1770,10 @@ NOT_RECORDS: dict[str, tuple[Callable[[], Any], str]] = {
         lambda: pd.Series([1.5, 2.5]),
         "one column (a pandas Series), not a table of records",
     ),
+    "series_of_objects": (  # (objects, but not record dicts: one column still)
+        lambda: pd.Series(["a", 1], dtype=object, name="agent"),
+        "one column (a pandas Series named 'agent'), not a table of records",
+    ),
     "polars_series": (
         lambda: pl.Series("timestamp", TIMES),
         "one column (a polars Series named 'timestamp'), not a table of records",
@@ -2581,6 +2585,22 @@ def test_a_value_whose_own_code_raises_is_its_records_error_in_a_dict_of_lists()
     with pytest.raises(UsageAnalyticsError) as raised:
         REDUCER.execute_reduction_sync(request(typed, on_invalid="skip"))
     assert str(raised.value) == "cannot read column 'timestamp': no offset today"
+
+
+def test_a_date_beside_datetimes_of_a_sub_second_offset_names_their_kinds() -> None:
+    # (The sub-second offset is a kind of its own among datetimes alone.)
+    odd = timezone(timedelta(seconds=1, microseconds=1))
+    columns = {
+        "timestamp": objects([WHEN.date(), WHEN.astimezone(odd)]),
+        "success": np.array([True, False]),
+    }
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(columns))
+    assert str(raised.value) == (
+        "cannot read column 'timestamp': it mixes values of the kinds date, datetime, which "
+        "one Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
+        "values are judged one by one)"
+    )
 
 
 def test_an_int_past_64_bits_in_a_dict_of_lists_is_its_records_error() -> None:
