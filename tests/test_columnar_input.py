@@ -1659,6 +1659,30 @@ def test_two_columns_of_one_field_are_refused(field: str) -> None:
     assert REDUCER.execute_reduction_sync(request(twice)).usage_metrics.total_executions == 4
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("SELECT 1 AS x", id="no_timestamp"),
+        pytest.param(
+            "SELECT TIMESTAMPTZ '2026-01-11 00:00:00+00' AS timestamp, -5.0 AS execution_time_ms",
+            id="invalid_record",
+        ),
+    ],
+)
+def test_a_failed_read_of_a_duckdb_result_leaves_its_connection_free(query: str) -> None:
+    # The error's traceback held the reader of the DuckDB result: while the error was kept
+    # (logged, collected, chained), the connection refused every query ("connection has
+    # an open result; drain or destroy it before starting a new query").
+    connection = duckdb.connect()
+    try:
+        with pytest.raises(UsageAnalyticsError) as raised:
+            REDUCER.execute_reduction_sync(request(connection.sql(query)))
+        assert connection.sql("SELECT 42").fetchall() == [(42,)]
+        assert raised.value.__traceback__ is not None  # (the error, still held)
+    finally:
+        connection.close()
+
+
 def test_a_lazy_result_is_never_counted_on_the_event_loop() -> None:
     # len() of a DuckDB relation runs its query: the reducer asked it on the loop's thread
     # to choose between inline and a worker thread (seconds for a large query).

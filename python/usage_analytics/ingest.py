@@ -277,6 +277,11 @@ def _read_arrow(
     except UsageAnalyticsError:
         stream.raise_kept()
         raise
+    finally:
+        # (Released now, not with this frame: an error kept by the caller holds the frame
+        # in its traceback, and a DuckDB connection refuses every query while its result
+        # is open, read or not.)
+        stream.close(producer=data)
 
 
 def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
@@ -661,6 +666,15 @@ class _CheckedStream:
         kept: list[BaseException] = []
         checked = pa.RecordBatchReader.from_batches(data.schema, _checked(data, kept))
         return cls(checked, kept, whole=False)
+
+    def close(self, producer: Any) -> None:
+        """Release the reader made here from `producer` (the caller's own object stays
+        theirs to close)."""
+        if self.data is not producer and _library(self.data) == "pyarrow":
+            import pyarrow as pa
+
+            if isinstance(self.data, pa.RecordBatchReader):
+                self.data.close()
 
     def raise_kept(self) -> None:
         if self._kept:
