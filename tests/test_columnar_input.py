@@ -906,8 +906,13 @@ def test_missing_timestamp_column_is_a_clear_error(form: str, rename: bool) -> N
     else:
         table = table.drop_columns(["timestamp"])
     data = MISSING_TIMESTAMP_FORMS[form](table)
-    with pytest.raises(UsageAnalyticsError, match=r"no 'timestamp' column \(columns: .*success"):
+    with pytest.raises(UsageAnalyticsError) as raised:
         REDUCER.execute_reduction_sync(request(data))
+    # (Every column listed, those of no record field too: "Timestamp" is the clue.)
+    assert str(raised.value) == (
+        "invalid input: the columnar input has no 'timestamp' column (columns: "
+        f"{', '.join(table.column_names)})"
+    )
 
 
 UNSUPPORTED = [
@@ -1070,6 +1075,7 @@ def test_dictionary_encoded_times_flags_and_numbers_equal_their_plain_columns(
         ("execution_time_ms", pd.Series([1.0, pd.NA, 3.0], dtype=object)),
         ("execution_time_ms", np.array([1, pd.NA, 3], dtype=object)),
         ("execution_time_ms", np.array([1, np.nan, 3], dtype=object)),
+        ("success", np.array([True, None, False], dtype=object)),
         ("timestamp", pd.Series([TIMES[0].date(), pd.NaT, TIMES[2].date()], dtype=object)),
     ],
 )
@@ -1657,6 +1663,16 @@ def test_two_columns_of_one_field_are_refused(field: str) -> None:
         names=["timestamp", "note", "note"],
     )
     assert REDUCER.execute_reduction_sync(request(twice)).usage_metrics.total_executions == 4
+
+
+def test_a_polars_frame_without_timestamps_lists_its_columns_whatever_their_dtypes() -> None:
+    # (Its columns of no record field are not checked: the missing timestamps are the error.)
+    frame = pl.DataFrame({"when": [WHEN], "x": pl.Series([object()], dtype=pl.Object)})
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(frame))
+    assert str(raised.value) == (
+        "invalid input: the columnar input has no 'timestamp' column (columns: when, x)"
+    )
 
 
 @pytest.mark.parametrize(
