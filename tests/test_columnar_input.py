@@ -1076,6 +1076,9 @@ def test_dictionary_encoded_times_flags_and_numbers_equal_their_plain_columns(
         ("execution_time_ms", np.array([1, pd.NA, 3], dtype=object)),
         ("execution_time_ms", np.array([1, np.nan, 3], dtype=object)),
         ("success", np.array([True, None, False], dtype=object)),
+        ("success", np.array([True, np.nan, False], dtype=object)),
+        ("timestamp", np.array([TIMES[0], np.nan, TIMES[2]], dtype=object)),
+        ("quality_score", np.array([1, np.nan, 0.5], dtype=object)),  # (ints and floats: numbers)
         ("timestamp", pd.Series([TIMES[0].date(), pd.NaT, TIMES[2].date()], dtype=object)),
     ],
 )
@@ -1102,14 +1105,23 @@ def test_missing_markers_of_a_frame_read_as_its_records_are_missing(on_invalid: 
     # subclass) and NaT, pandas' NA, as Arrow reads them.
     markers = [None, np.float64("nan"), np.datetime64("NaT"), pd.NA]
     frame = pd.DataFrame(
-        {"timestamp": TIMES, "agent": pd.Series(["a", 5, "b", "c"], dtype=object)}
+        {
+            "timestamp": TIMES,
+            "agent": pd.Series(["a", 5, "b", "c"], dtype=object),
+            "execution_time_ms": [1.0, math.nan, 2.0, math.nan],  # (float64: NaN missing)
+            "quality_score": pd.Series(
+                [np.float64(0.5), "x", 0.25, np.float64("nan")], dtype=object
+            ),
+        }
     ).assign(
         project=pd.Series(markers, dtype=object),
         context_type=pd.Series(markers[::-1], dtype=object),
     )
     records = [
-        {"timestamp": stamp, "agent": agent}
-        for stamp, agent in zip(TIMES, ["a", 5, "b", "c"], strict=True)
+        {"timestamp": stamp, "agent": agent, "execution_time_ms": time, "quality_score": score}
+        for stamp, agent, time, score in zip(
+            TIMES, ["a", 5, "b", "c"], [1.0, None, 2.0, None], [0.5, "x", 0.25, None], strict=True
+        )
     ]
     expected = outcome(request(records, on_invalid=on_invalid))
     assert_same(outcome(request(frame, on_invalid=on_invalid)), expected)
@@ -1323,8 +1335,11 @@ def test_a_zero_dimensional_array_is_no_column(column: str) -> None:
     stamps = [stamp.replace(tzinfo=None) for stamp in TIMES[:2]]
     data: dict[str, Any] = {"timestamp": np.array(stamps, dtype="datetime64[us]")}
     data[column] = np.array(np.datetime64("2026-01-06T10:00") if column == "timestamp" else "bot")
-    with pytest.raises(UsageAnalyticsError, match=rf"column '{column}' must be .* got a 0-d array"):
+    with pytest.raises(UsageAnalyticsError) as raised:
         REDUCER.execute_reduction_sync(request(data))
+    assert str(raised.value) == (
+        f"column '{column}' must be a numpy array or a list, got a 0-d array (one value)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -2198,6 +2213,40 @@ def test_an_exporter_of_a_schema_and_an_array_with_a_null_column_reads_it_as_mis
     assert_same(outcome(request(SchemaArrayExporter(batch))), expected)
 
 
+def test_a_pandas_frame_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now fails
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(pd.DataFrame({"timestamp": [WHEN]})))
+    assert str(raised.value) == (
+        "a pandas DataFrame needs pyarrow: pip install 'usage-analytics[arrow]'"
+    )
+
+
+def test_int_and_float_scores_among_objects_are_one_kind() -> None:
+    stamps = np.array([WHEN.replace(tzinfo=None)] * 2, dtype="datetime64[us]")
+    columns = {"timestamp": stamps, "quality_score": objects([1, 0.5])}
+    records = [{"timestamp": WHEN, "quality_score": 1}, {"timestamp": WHEN, "quality_score": 0.5}]
+    assert_same(outcome(request(columns)), outcome(request(records)))
+
+
+def test_int_flags_of_a_pandas_series_in_a_dict_are_read_as_ints() -> None:
+    # (Only floats of 0, 1 and NaN are made booleans: a 2 stays the record's invalid int.)
+    columns = {"timestamp": [WHEN, WHEN], "success": pd.Series([1, 2])}
+    records = [{"timestamp": WHEN, "success": 1}, {"timestamp": WHEN, "success": 2}]
+    expected = outcome(request(records))
+    assert expected["raised"][:2] == (1, "success")
+    assert_same(outcome(request(columns)), expected)
+
+
+def test_an_error_of_a_duckdb_query_is_named_as_such() -> None:
+    relation = duckdb.sql(
+        "SELECT TIMESTAMPTZ '2026-01-11 00:00:00+00' AS timestamp, error('boom') AS agent"
+    )
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(relation))
+    assert str(raised.value) == "cannot read the DuckDB result: Invalid Input Error: boom"
+
+
 def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
     # With a numpy array among the columns they are not the records' values (NaN there
     # means missing), so a list of mixed values cannot be read as records instead.
@@ -2627,18 +2676,24 @@ def test_a_value_whose_own_code_raises_is_its_records_error_in_a_dict_of_lists()
     assert str(raised.value) == "cannot read column 'timestamp': no offset today"
 
 
-def test_a_date_beside_datetimes_of_a_sub_second_offset_names_their_kinds() -> None:
+@pytest.mark.parametrize(
+    ("first", "kinds"),
+    [
+        (WHEN.date(), "date, datetime"),
+        (WHEN, "datetime, datetime with a sub-second UTC offset"),
+    ],
+)
+def test_datetimes_of_a_sub_second_offset_beside_typed_arrays_name_their_kinds(
+    first: Any, kinds: str
+) -> None:
     # (The sub-second offset is a kind of its own among datetimes alone.)
     odd = timezone(timedelta(seconds=1, microseconds=1))
-    columns = {
-        "timestamp": objects([WHEN.date(), WHEN.astimezone(odd)]),
-        "success": np.array([True, False]),
-    }
+    columns = {"timestamp": objects([first, WHEN.astimezone(odd)]), "success": np.ones(2, bool)}
     with pytest.raises(UsageAnalyticsError) as raised:
         REDUCER.execute_reduction_sync(request(columns))
     assert str(raised.value) == (
-        "cannot read column 'timestamp': it mixes values of the kinds date, datetime, which "
-        "one Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
+        f"cannot read column 'timestamp': it mixes values of the kinds {kinds}, which one "
+        "Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
         "values are judged one by one)"
     )
 
