@@ -1078,6 +1078,7 @@ def test_dictionary_encoded_times_flags_and_numbers_equal_their_plain_columns(
         ("success", np.array([True, None, False], dtype=object)),
         ("success", np.array([True, np.nan, False], dtype=object)),
         ("timestamp", np.array([TIMES[0], np.nan, TIMES[2]], dtype=object)),
+        ("timestamp", np.array([TIMES[0], None, TIMES[2]], dtype=object)),
         ("quality_score", np.array([1, np.nan, 0.5], dtype=object)),  # (ints and floats: numbers)
         ("timestamp", pd.Series([TIMES[0].date(), pd.NaT, TIMES[2].date()], dtype=object)),
     ],
