@@ -2473,15 +2473,16 @@ def test_numpy_datetimes_past_64_bit_microseconds_are_out_of_range_not_wrapped(
         REDUCER.execute_reduction_sync(request({"timestamp": column, "success": np.ones(3)}))
 
 
-@pytest.mark.parametrize("unit", ["s", "ms"])
+@pytest.mark.parametrize("unit", ["D", "s", "ms"])
 @pytest.mark.parametrize("sign", [1, -1])
-def test_numpy_seconds_past_64_bit_microseconds_are_described_as_in_a_record(
-    unit: Literal["s", "ms"], sign: int
+def test_numpy_times_past_64_bit_microseconds_are_described_as_in_a_record(
+    unit: Literal["D", "s", "ms"], sign: int
 ) -> None:
     # Out of the supported range in either form, but the array's sample described the
-    # value as the core's Arrow reader does ("9223372036855 (Timestamp(s))"), the record's
-    # as the datetime64 it is: the error and the skip mode's sample differed.
-    per = {"s": 1_000_000, "ms": 1_000}[unit]
+    # value as the core's Arrow reader does ("9223372036855 (Timestamp(s))", days within
+    # 32 bits as "1073741824 (Date32)"), the record's as the datetime64 it is: the error
+    # and the skip mode's sample differed.
+    per = {"D": 86_400_000_000, "s": 1_000_000, "ms": 1_000}[unit]
     last = (2**63 - 1) // per  # (the last count within 64-bit microseconds, each way)
     beyond = np.datetime64(sign * (last + 1), unit)
     edge = np.datetime64(sign * last, unit)
