@@ -2151,8 +2151,14 @@ def test_a_column_of_no_order_is_refused(field: str, column: Any) -> None:
     ],
 )
 def test_single_record_dict_is_a_clear_error(record: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="looks like a single record"):
+    scalar = next(name for name, value in record.items() if not isinstance(value, list))
+    with pytest.raises(ValidationError, match="looks like a single record") as raised:
         request(record)
+    assert raised.value.errors()[0]["msg"] == (
+        f"Value error, execution_data looks like a single record (its '{scalar}' is a "
+        f"{type(record[scalar]).__name__}, not a column): pass a list of records or a dict of "
+        "columns (name -> list or numpy array)"
+    )
 
 
 def test_dict_of_columns_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -2698,6 +2704,15 @@ def test_datetimes_of_a_sub_second_offset_beside_typed_arrays_name_their_kinds(
         "Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
         "values are judged one by one)"
     )
+
+
+def test_a_bool_among_listed_timestamps_is_its_records_error() -> None:
+    # (A bool is no int timestamp, epoch microseconds, which would keep the column whole.)
+    columns = {"timestamp": [WHEN, True], "success": [True, True]}
+    records = [{"timestamp": WHEN, "success": True}, {"timestamp": True, "success": True}]
+    expected = outcome(request(records))
+    assert expected["raised"][:2] == (1, "timestamp")
+    assert_same(outcome(request(columns)), expected)
 
 
 def test_an_int_past_64_bits_in_a_dict_of_lists_is_its_records_error() -> None:
