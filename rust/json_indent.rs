@@ -12,14 +12,20 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 /// `compact` (JSON as `json.dumps(separators=(",", ":"))` writes it: no whitespace outside
 /// strings) laid out with `indent` spaces per level, `": "` after keys, and each
 /// non-finite number as `null`. An error for text that does not have that form where the
 /// layout depends on it (an unclosed string, unbalanced brackets, whitespace between
 /// tokens).
-pub fn indent_json(compact: &str, indent: usize) -> Result<String, String> {
-    let bytes = compact.as_bytes();
+///
+/// Bytes, not text: a Python string may hold lone surrogates (`"\udcff"` is valid to
+/// `json.dumps` without `ensure_ascii`), which no `str` holds; Python hands them over
+/// encoded with `surrogatepass`, and their bytes, all 0x80 and above, are never taken for
+/// the layout's ASCII tokens. Only ASCII is added between tokens, so the bytes stay as
+/// valid (or as surrogate-passing) as they came.
+pub fn indent_json(bytes: &[u8], indent: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
     let mut depth: usize = 0;
     let mut at = 0;
@@ -75,8 +81,7 @@ pub fn indent_json(compact: &str, indent: usize) -> Result<String, String> {
     if depth != 0 {
         return Err("a bracket is not closed".into());
     }
-    // Only ASCII was added, after whole tokens of valid UTF-8: still valid UTF-8.
-    String::from_utf8(out).map_err(|_| "not UTF-8 after layout".into())
+    Ok(out)
 }
 
 /// The end (one past its closing quote) of the string whose opening quote is at `start`.
@@ -100,14 +105,18 @@ fn new_line(out: &mut Vec<u8>, spaces: usize) {
 /// `indent_json` for Python (the CLI's JSON reports), with the GIL released.
 #[pyfunction]
 #[pyo3(name = "indent_json")]
-pub fn py_indent_json(py: Python<'_>, compact: &str, indent: usize) -> PyResult<String> {
-    py.detach(|| indent_json(compact, indent))
-        .map_err(PyValueError::new_err)
+pub fn py_indent_json<'py>(py: Python<'py>, compact: &[u8], indent: usize) -> PyResult<Bound<'py, PyBytes>> {
+    let laid_out = py
+        .detach(|| indent_json(compact, indent))
+        .map_err(PyValueError::new_err)?;
+    Ok(PyBytes::new(py, &laid_out))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::indent_json;
+    fn indent_json(compact: &str, indent: usize) -> Result<String, String> {
+        super::indent_json(compact.as_bytes(), indent).map(|out| String::from_utf8(out).unwrap())
+    }
 
     #[test]
     fn lays_out_nested_values_as_python_indent_does() {
@@ -130,6 +139,14 @@ mod tests {
         assert_eq!(indent_json("3", 2).unwrap(), "3");
         assert_eq!(indent_json(r#""é""#, 2).unwrap(), "\"é\"");
         assert_eq!(indent_json("[1,2]", 0).unwrap(), "[\n1,\n2\n]");
+    }
+
+    #[test]
+    fn passes_the_bytes_of_lone_surrogates_through() {
+        // (Python's `surrogatepass` encoding of "\udcff": not UTF-8, but never a token.)
+        let compact = [b'[', b'"', 0xED, 0xB3, 0xBF, b'"', b',', b'1', b']'];
+        let expected = [b"[\n  \"".as_slice(), &[0xED, 0xB3, 0xBF], b"\",\n  1\n]"].concat();
+        assert_eq!(super::indent_json(&compact, 2).unwrap(), expected);
     }
 
     #[test]

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from usage_analytics import _core
-from usage_analytics.cli.output import View, _json
+from usage_analytics.cli.output import View, _json, json_text
 from usage_analytics.contracts import json_safe
 
 # Text that looks like the layout's own tokens: brackets, separators, quotes, escapes and
 # the bare names of non-finite numbers, which inside strings must stay as they are.
 TRICKY_TEXT = st.text(
-    st.sampled_from(list('{}[],:"\\ \n\tNaNInfinity-é€😀\x00\x1f\u2028')) | st.characters(),
+    st.sampled_from(list('{}[],:"\\ \n\tNaNInfinity-é€😀\x00\x1f\u2028\udcff')) | st.characters(),
     max_size=12,
 )
 SCALARS = (
@@ -44,8 +44,18 @@ def python_layout(document: Any, indent: int, ensure_ascii: bool) -> str:
 def test_layout_equals_pythons_indenting_encoder(
     document: Any, indent: int, ensure_ascii: bool
 ) -> None:
-    compact = json.dumps(document, separators=(",", ":"), ensure_ascii=ensure_ascii)
-    assert _core.indent_json(compact, indent) == python_layout(document, indent, ensure_ascii)
+    text = json_text(document, indent=indent, ensure_ascii=ensure_ascii)
+    assert text == python_layout(document, indent, ensure_ascii)
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_a_lone_surrogate_is_kept_as_json_keeps_it(ensure_ascii: bool) -> None:
+    # A Python string may hold one, and `json.dumps` keeps it raw without `ensure_ascii`:
+    # the core, which takes UTF-8, refused such text before it took bytes.
+    document = {"\ud800": ["a\udcffb", math.nan]}
+    text = json_text(document, ensure_ascii=ensure_ascii)
+    assert text == python_layout(document, 2, ensure_ascii)
+    assert ("\\udcff" in text) is ensure_ascii
 
 
 @pytest.mark.parametrize("unicode", [True, False])
@@ -77,4 +87,4 @@ def test_the_reports_json_is_the_former_text(unicode: bool) -> None:
 )
 def test_text_not_compact_json_is_refused(compact: str, reason: str) -> None:
     with pytest.raises(ValueError, match=f"^{reason}$"):
-        _core.indent_json(compact, 2)
+        _core.indent_json(compact.encode(), 2)

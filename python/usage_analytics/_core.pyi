@@ -89,10 +89,11 @@ def untracked(items: _L) -> _L:
     """`items`, taken out of the cyclic garbage collector's lists: for a result's list,
     which holds no cycle (a cycle a caller makes through it is then never collected)."""
 
-def indent_json(compact: str, indent: int) -> str:
-    """Compact JSON text (`json.dumps(separators=(",", ":"))`) laid out as
+def indent_json(compact: bytes, indent: int) -> bytes:
+    """Compact JSON (`json.dumps(separators=(",", ":"))`, as UTF-8 bytes) laid out as
     `json.dumps(indent=indent)` lays it out, each non-finite number (`NaN`, `Infinity`,
-    `-Infinity`) written `null`; ValueError for text not of that form."""
+    `-Infinity`) written `null`; ValueError for text not of that form. Bytes of lone
+    surrogates (`surrogatepass`) pass through."""
 
 def reduce_arrow(
     data: Any, options: dict[str, Any], cancel: CancelFlag | None = None, whole: bool = False
