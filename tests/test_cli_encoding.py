@@ -164,3 +164,38 @@ def test_html_on_a_terminal_that_lacks_characters_keeps_them_as_references(
     assert f'<td class="name">{AGENT}</td>' in page
     assert " → " in page
     assert "?" not in page
+
+
+def test_names_with_the_reports_own_characters_are_written_in_ascii_and_laid_out_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A name's "→", "±" or "·" was left for the report's late translation of its own
+    # drawing: the dashboard never translated it, and the terminal wrote "p?q"; the
+    # report's tables were laid out on "a→b±c" (5 columns) and written "a->b+/-c" (8),
+    # which pushed its row's counts three columns right.
+    path = tmp_path / "runs.jsonl"
+    agents = [(1, "a→b±c"), (2, "a→b±c"), (3, "bob")]
+    lines = [
+        {"pattern_id": "p→q", "timestamp": f"2026-03-0{day}T10:00:00Z", "agent": agent}
+        for day, agent in agents
+    ]
+    lines.append({"pattern_id": "other", "timestamp": "2026-03-01T10:00:00Z"})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    monkeypatch.setenv("COLUMNS", "100")
+    texts = []
+    for arguments in (["dashboard", str(path)], ["analyze", str(path), "--pattern", "p→q"]):
+        terminal = _Terminal()
+        stream = io.TextIOWrapper(terminal, encoding="ascii")
+        monkeypatch.setattr(sys, "stdout", stream)
+        assert main(arguments) == 0
+        stream.flush()
+        texts.append(terminal.getvalue().decode("ascii"))
+    dashboard, report = (text.splitlines() for text in texts)
+    assert [line for line in dashboard if "q " in line] == [
+        "p->q         3     0.0%    -  + emerging  ! Success rate 0.0% < 80.0% (+1)"
+    ]
+    assert report[1].startswith(" p->q  ")
+    assert [line[50:] for line in report if "bob" in line or "a-" in line] == [
+        "a->b+/-c                            2  66.7%",
+        "bob                                 1  33.3%",
+    ]

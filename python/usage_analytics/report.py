@@ -212,11 +212,12 @@ def printable(text: str) -> str:
     ESC, format characters such as bidirectional overrides, line breaks, unassigned code
     points), or could not encode (see `escaping_unencodable`), written as its Python
     escape: names and values come from the data, and must not move the cursor, retitle
-    the window or split a row."""
+    the window or split a row. (An unencodable character the report itself draws, such as
+    "→" or "·", is written as its ASCII stand-in instead: "->", "|".)"""
     encoding = _OUTPUT_ENCODING.get()
-    if text.isprintable() and (encoding is None or _encodable(text.translate(_TO_ASCII), encoding)):
+    if text.isprintable() and (encoding is None or _encodable(text, encoding)):
         return text
-    return "".join(char if _shown(char, encoding) else _escape(char) for char in text)
+    return "".join(_written(char, encoding) for char in text)
 
 
 def _encodable(text: str, encoding: str) -> bool:
@@ -227,11 +228,17 @@ def _encodable(text: str, encoding: str) -> bool:
     return True
 
 
-def _shown(char: str, encoding: str | None) -> bool:
-    # (The report's own drawing is turned into ASCII after the layout: not escaped.)
+def _written(char: str, encoding: str | None) -> str:
+    """`char` as `printable` writes it: itself, its ASCII stand-in or its escape."""
     if not char.isprintable():
-        return False
-    return encoding is None or ord(char) in _TO_ASCII or _encodable(char, encoding)
+        return _escape(char)
+    if encoding is None or _encodable(char, encoding):
+        return char
+    # One of the report's own characters ("→", "·"), in a name or in the drawing: its
+    # ASCII stand-in, as the drawing is written, and now, before the layout counts its
+    # columns. (Kept for a later translation, it was laid out as "→", one column, and
+    # written "->", two; where nothing translated it, the stream wrote "?".)
+    return char.translate(_TO_ASCII) if ord(char) in _TO_ASCII else _escape(char)
 
 
 def _escape(char: str) -> str:
