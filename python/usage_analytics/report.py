@@ -539,11 +539,15 @@ def _runs_width(counts: Mapping[str, int]) -> int:
     return max([_RUNS, *(len(_count(count)) for _, count in _top_rows(counts))])
 
 
-def _top_table(title: str, counts: Mapping[str, int], width: int, runs_width: int) -> list[str]:
+def _top_table(
+    title: str, counts: Mapping[str, int], width: int, runs_width: int, unicode: bool
+) -> list[str]:
     total = sum(counts.values())
     name_width = max(1, width - runs_width - _SHARE - 2)
 
     def row(name: str, runs: str, share: str) -> str:
+        # (In ASCII before the layout, as `render_summary`'s names: "→" is two characters.)
+        name = name if unicode else name.translate(_TO_ASCII)
         shown = text_width.ljust(_cut(name, name_width), name_width)
         return f"{shown} {runs:>{runs_width}} {share:>{_SHARE}}"
 
@@ -555,7 +559,7 @@ def _top_table(title: str, counts: Mapping[str, int], width: int, runs_width: in
     return [text_width.ljust(line, width) for line in lines]
 
 
-def _distribution_lines(dist: ContextDistribution, width: int) -> list[str]:
+def _distribution_lines(dist: ContextDistribution, width: int, unicode: bool) -> list[str]:
     tables = [
         ("Context type", dist.by_context_type),
         ("Agent", dist.by_agent),
@@ -570,7 +574,9 @@ def _distribution_lines(dist: ContextDistribution, width: int) -> list[str]:
     least = _TABLE_NAME + 1 + runs_width + 1 + _SHARE
     per_row = 2 if usable >= 2 * max(36, least) + len(gap) else 1
     table_width = min(max(44, least), (usable - len(gap) * (per_row - 1)) // per_row)
-    rendered = [_top_table(title, counts, table_width, runs_width) for title, counts in tables]
+    rendered = [
+        _top_table(title, counts, table_width, runs_width, unicode) for title, counts in tables
+    ]
     lines: list[str] = []
     for first in range(0, len(rendered), per_row):
         group = rendered[first : first + per_row]
@@ -657,6 +663,8 @@ def render_report(
     heavy = "═" * width
     pattern = str(result.pattern_id)
     title = f"{name}  ({pattern})" if name and name != pattern else pattern
+    if not unicode:  # (before its width is counted: a name's "→" becomes two characters)
+        title = title.translate(_TO_ASCII)
     label = trend_label(result.trend_analysis, unicode=unicode).upper()
     header_gap = max(2, width - text_width.width(printable(title)) - len(label) - 2)
     window_days = (result.time_window_end - result.time_window_start).total_seconds()
@@ -686,7 +694,7 @@ def render_report(
     dist = result.context_distribution
     if dist is not None:
         lines += ["", _section("WHERE IT RUNS (top 5)", width)]
-        lines += _distribution_lines(dist, width)
+        lines += _distribution_lines(dist, width, unicode)
         lines += ["", _section("WHEN IT RUNS", width)]
         lines += _calendar_lines(dist, timezone, width, unicode)
     lines += ["", _section("DATA QUALITY", width), *_quality_lines(result, locate, width)]
