@@ -243,6 +243,7 @@ def test_a_duration_takes_the_unit_its_rounded_value_reaches(ms: float, shown: s
         (_span, [(86_400, "1 day"), (86_400 * 1.00001, "1 day"), (86_400 * 2.5, "2.5 days")]),
         (_span, [(59.9999999, "1 min"), (3_599.999999, "1 h"), (86_399.999999, "1 day")]),
         (_span, [(30, "30 s"), (300, "5 min"), (21_600, "6 h")]),
+        (_span, [(1e-6, "0.000001 s"), (1.25e-5, "0.0000125 s"), (0.0001234567, "0.000123457 s")]),
         # (A window of 36 years was "1.314e+04 days".)
         (_span, [(86_400 * 13_140.4, "13,140 days"), (86_400 * 1_234.56, "1,235 days")]),
         (_hours, [(0.5, "30 min"), (0.9999, "1.0 h"), (47.9, "47.9 h"), (47.97, "2.0 days")]),
@@ -353,6 +354,24 @@ def test_report_header_of_a_short_window_in_the_first_millennium() -> None:
     report = render_report(one_second, width=100).splitlines()
     assert report[2].startswith(" 0001-01-01 00:00 → 0001-01-01 00:00:01 UTC · 1 s · custom")
     assert "(1 bucket of " in render_report(one_second, width=100)
+
+
+def test_a_window_of_a_microsecond_is_written_out_not_in_exponent_form() -> None:
+    # Its length, its one bucket's and the projection's horizon were each "1e-06 s".
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    one = analyse(
+        [{"timestamp": start, "success": True}],
+        "p",
+        start,
+        start + timedelta(microseconds=1),
+        time_window_type=TimeWindowType.CUSTOM,
+        granularity=AnalyticsGranularity.COMPREHENSIVE,
+    )
+    report = render_report(one, width=120).splitlines()
+    assert report[2] == " 2026-01-01 00:00 → 2026-01-01 00:00 UTC · 0.000001 s · custom window"
+    projection = "  Projection    ~86,400,000,000.0/day over the next 0.000001 s (~1 run; linear,"
+    assert f"{projection} experimental)" in report
+    assert "  Confidence    0.04   (1 bucket of 0.000001 s)" in report
 
 
 def test_report_counts_one_of_a_thing_in_the_singular() -> None:

@@ -175,9 +175,9 @@ def _span(seconds: float) -> str:
     unit while the value as written stays below the next one's (a window to 23:59:59.999999
     is "1 day", not "24 h"; a day and a second "1 day", not "1 days")."""
     for below, scale, unit in ((60, 1, "s"), (3_600, 60, "min"), (86_400, 3_600, "h")):
-        shown = f"{seconds / scale:g}"
-        if float(shown) < below / scale:
-            return f"{shown} {unit}"
+        if float(f"{seconds / scale:g}") < below / scale:
+            # (Written out: a window of a microsecond was "1e-06 s".)
+            return f"{_significant(seconds / scale, 6)} {unit}"
     days = _significant(seconds / 86_400, 4)  # (a window of 36 years: "13,140 days")
     return f"{days} day" if days == "1" else f"{days} days"
 
