@@ -36,6 +36,12 @@ def test_named_widths() -> None:
     assert width("😀 ok") == 5
     assert width("\uff71") == 1  # halfwidth katakana
     assert width("\uff21") == 2  # fullwidth A
+    # Marks of no combining class are zero too (an enclosing circle, a variation
+    # selector: an emoji made wide by it is counted as one column, see the module), and
+    # so is a spacing mark that has one.
+    assert width("a\u20dd") == 1
+    assert width("\u2764\ufe0f") == 1
+    assert width("\U0001d165") == 0
 
 
 @given(TEXTS)
@@ -169,6 +175,19 @@ def test_wrap_keeps_every_word_within_the_width(words: list[str], columns: int) 
         assert all(width(line) <= columns for line in lines), lines
     joined = "".join(line.removeprefix(indent) if i else line for i, line in enumerate(lines))
     assert joined.replace(" ", "") == "".join(words).replace(" ", "")
+
+
+def test_wrap_breaks_a_word_too_wide_for_a_line_at_the_edge() -> None:
+    # (The property test above holds for a word broken into one character a line too.)
+    assert wrap("abcdefgh", 4) == ["abcd", "efgh"]
+    assert wrap("ab abcdefghij", 4) == ["ab", "abcd", "efgh", "ij"]
+    assert wrap("日本語です", 5) == ["日本", "語で", "す"]
+    assert wrap("  abcdefgh", 6, indent="  ") == ["  abcd", "  efgh"]
+    # A line holds one character past its indent even where it does not fit.
+    assert wrap("日本語", 3, indent="  ") == ["日", "  本", "  語"]
+    assert wrap("a日本", 2) == ["a", "日", "本"]
+    # Lines after the first keep the first's leading spaces, not what follows them.
+    assert wrap("  Xa bb", 5) == ["  Xa", "  bb"]
 
 
 def test_wrap_keeps_the_leading_spaces_of_the_first_line() -> None:
