@@ -1,0 +1,331 @@
+"""The terminal report's and summary table's exact text, of outputs from real reductions:
+every section, field and table as a reader sees it (see `usage_analytics.report`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from source_cases import START, analyse
+from test_dashboard import result, runs
+from usage_analytics import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsOutput,
+    TimeWindowType,
+    UsageTrendType,
+)
+from usage_analytics.report import (
+    attention_notes,
+    by_attention,
+    render_report,
+    render_summary,
+)
+
+WINDOW_START = datetime(2026, 2, 2, tzinfo=UTC)
+CONTEXTS = ["debugging", "refactoring", "review", "testing", "docs", "deploy", "決済"]
+
+
+def _records() -> list[dict[str, Any]]:
+    """Eighty runs over four weeks with every field varied, and five invalid records."""
+    records: list[dict[str, Any]] = [
+        {
+            "timestamp": WINDOW_START + timedelta(hours=7 * i + (i * i) % 5, minutes=13),
+            "success": i % 6 != 0,
+            "execution_time_ms": 40.0 + (i * 37) % 400 if i % 10 != 9 else None,
+            "quality_score": 0.55 + (i % 5) * 0.1,
+            "quality_gates_passed": i % 4 != 1,
+            "timeout": i % 15 == 0,
+            "context_type": CONTEXTS[(i * i + i // 9) % 7],
+            "agent": f"agent-{i % 3 if i < 40 else 3 + i % 2}",
+            "project": "checkout" if i % 3 else "billing",
+            "file_path": ["a.py", "b.ts", None][i % 3],
+        }
+        for i in range(80)
+    ]
+    invalid: list[dict[str, Any]] = [
+        {"timestamp": "yesterday"},
+        {"timestamp": WINDOW_START, "success": "maybe"},
+    ]
+    return records + invalid + [{"timestamp": WINDOW_START, "execution_time_ms": -1}] * 3
+
+
+@pytest.fixture(scope="module")
+def checkout() -> ModelUsageAnalyticsOutput:
+    output = analyse(
+        _records(),
+        "checkout-api",
+        WINDOW_START,
+        WINDOW_START + timedelta(days=28),
+        time_window_type=TimeWindowType.MONTHLY,
+        granularity=AnalyticsGranularity.COMPREHENSIVE,
+        on_invalid="skip",
+    )
+    # (The one number that differs from run to run.)
+    return output.model_copy(update={"computation_time_ms": 1.25})
+
+
+REPORT = """\
+════════════════════════════════════════════════════════════════════════════════════════════════════
+ Checkout  (checkout-api)                                                                  → STABLE
+ 2026-02-02 00:00 → 2026-03-02 00:00 UTC · 28 days · monthly window
+════════════════════════════════════════════════════════════════════════════════════════════════════
+ ⚠ needs a look: 18% errors, 6 timeouts, 25% gate failures
+
+USAGE ──────────────────────────────────────────────────────────────────────────────────────────────
+  Executions    80   (2.9/day · 20.0/week · 80.0/month)
+  Busiest day   4 executions
+  Reach         7 context types · 5 agents
+  Last used     4.9 days before the end
+
+SUCCESS & QUALITY ──────────────────────────────────────────────────────────────────────────────────
+  Success rate  82.5%   (66 ok · 14 failed · 6 timeouts)
+  Quality       0.75 average score · 20 quality-gate failures
+
+PERFORMANCE ────────────────────────────────────────────────────────────────────────────────────────
+  Percentiles   p50 220 ms · p95 416 ms · p99 433 ms
+  Spread        mean 227 ms · std 121 ms · min 40 ms · max 438 ms
+  Total         16.38 s over 72 timed runs
+
+TREND ──────────────────────────────────────────────────────────────────────────────────────────────
+  Direction     → STABLE
+  Velocity      -0.10 runs/day per day (significant) · acceleration -0.33
+  Growth        -66.7% (last quarter vs first)
+  Agents        retention 40.0% · churn 60.0% · 0.0 new/week
+  Rate per day  ▆██▆▆█▆▆██▆▆█▆█▆▆██▄██▆▂      (peak 4.0/day)
+  Projection    ~0.0/day over the next 28 days (~0 runs; linear, experimental)
+  Confidence    0.86   (28 buckets of 1 day)
+
+WHERE IT RUNS (top 5) ──────────────────────────────────────────────────────────────────────────────
+  Context type                     runs  share    Agent                            runs  share
+  debugging                          13  16.2%    agent-3                            20  25.0%
+  refactoring                        13  16.2%    agent-4                            20  25.0%
+  deploy                             12  15.0%    agent-0                            14  17.5%
+  testing                            12  15.0%    agent-1                            13  16.2%
+  docs                               11  13.8%    agent-2                            13  16.2%
+  + 2 more                           19  23.8%
+
+  Project                          runs  share    File type                        runs  share
+  checkout                           53  66.2%    py                                 27  50.0%
+  billing                            27  33.8%    ts                                 27  50.0%
+
+WHEN IT RUNS ───────────────────────────────────────────────────────────────────────────────────────
+  Hour of day (UTC)
+     ██       ██ ██ ██    ██    ██    ██       ██    ██    ██    ██    ██
+  ██ ██ ██ ██ ██ ██ ██    ██    ██ ██ ██    ██ ██ ██ ██ ██ ██    ██ ██ ██
+  ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██
+  ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██ ██
+  00       03       06       09       12       15       18       21
+  busiest hour 01:00-02:00 (4 runs)
+
+  Day of week (UTC)
+  Mon      14  ████████████████████████████████████████
+  Tue      14  ████████████████████████████████████████
+  Wed      12  ██████████████████████████████████▎
+  Thu      10  ████████████████████████████▋
+  Fri      10  ████████████████████████████▋
+  Sat      10  ████████████████████████████▋
+  Sun      10  ████████████████████████████▋
+
+DATA QUALITY ───────────────────────────────────────────────────────────────────────────────────────
+  Records       85 received · 80 in the window · 0 outside · 5 invalid (left out)
+                line 81: timestamp = 'yesterday': not an ISO-8601 date-time (e.g.
+                2026-01-05T10:00:00Z)
+                line 82: success = 'maybe': must be a bool, got str
+                line 83: execution_time_ms = -1: must be >= 0
+                and 2 more invalid records
+  Analytics     quality score 0.84 · computed in 1.2 ms"""
+
+ASCII_REPORT = """\
+============================================================
+ Checkout  (checkout-api)                          = STABLE
+ 2026-02-02 00:00 -> 2026-03-02 00:00 UTC | 28 days | month~
+============================================================
+ ! needs a look: 18% errors, 6 timeouts, 25% gate failures
+
+USAGE ------------------------------------------------------
+  Executions    80   (2.9/day | 20.0/week | 80.0/month)
+  Busiest day   4 executions
+  Reach         7 context types | 5 agents
+  Last used     4.9 days before the end
+
+SUCCESS & QUALITY ------------------------------------------
+  Success rate  82.5%   (66 ok | 14 failed | 6 timeouts)
+  Quality       0.75 average score | 20 quality-gate
+                failures
+
+PERFORMANCE ------------------------------------------------
+  Percentiles   p50 220 ms | p95 416 ms | p99 433 ms
+  Spread        mean 227 ms | std 121 ms | min 40 ms | max
+                438 ms
+  Total         16.38 s over 72 timed runs
+
+TREND ------------------------------------------------------
+  Direction     = STABLE
+  Velocity      -0.10 runs/day per day (significant) |
+                acceleration -0.33
+  Growth        -66.7% (last quarter vs first)
+  Agents        retention 40.0% | churn 60.0% | 0.0 new/week
+  Rate per day  *#%*%*#%*%#*%#*#*.    (peak 4.0/day)
+  Projection    ~0.0/day over the next 28 days (~0 runs;
+                linear, experimental)
+  Confidence    0.86   (28 buckets of 1 day)
+
+WHERE IT RUNS (top 5) --------------------------------------
+  Context type                     runs  share
+  debugging                          13  16.2%
+  refactoring                        13  16.2%
+  deploy                             12  15.0%
+  testing                            12  15.0%
+  docs                               11  13.8%
+  + 2 more                           19  23.8%
+
+  Agent                            runs  share
+  agent-3                            20  25.0%
+  agent-4                            20  25.0%
+  agent-0                            14  17.5%
+  agent-1                            13  16.2%
+  agent-2                            13  16.2%
+
+  Project                          runs  share
+  checkout                           53  66.2%
+  billing                            27  33.8%
+
+  File type                        runs  share
+  py                                 27  50.0%
+  ts                                 27  50.0%
+
+WHEN IT RUNS -----------------------------------------------
+  Hour of day (UTC)
+    #     # # #   #   #   #     #   #   #   #   #
+  # # # # # # #   #   # # #   # # # # # #   # # #
+  # # # # # # # # # # # # # # # # # # # # # # # #
+  # # # # # # # # # # # # # # # # # # # # # # # #
+  00    03    06    09    12    15    18    21
+  busiest hour 01:00-02:00 (4 runs)
+
+  Day of week (UTC)
+  Mon      14  ########################################
+  Tue      14  ########################################
+  Wed      12  ##################################
+  Thu      10  #############################
+  Fri      10  #############################
+  Sat      10  #############################
+  Sun      10  #############################
+
+DATA QUALITY -----------------------------------------------
+  Records       85 received | 80 in the window | 0 outside |
+                5 invalid (left out)
+                line 81: timestamp = 'yesterday': not an
+                ISO-8601 date-time (e.g.
+                2026-01-05T10:00:00Z)
+                line 82: success = 'maybe': must be a bool,
+                got str
+                line 83: execution_time_ms = -1: must be >=
+                0
+                and 2 more invalid records
+  Analytics     quality score 0.84 | computed in 1.2 ms"""
+
+
+def test_report_in_full(checkout: ModelUsageAnalyticsOutput) -> None:
+    def locate(index: int) -> str:
+        return f"line {index + 1}"
+
+    assert render_report(checkout, name="Checkout", width=100, locate=locate) == REPORT
+
+
+def test_ascii_report_at_the_least_width_in_full(checkout: ModelUsageAnalyticsOutput) -> None:
+    # One table to a row, two-column hour cells, field lines wrapped under their value.
+    def locate(index: int) -> str:
+        return f"line {index + 1}"
+
+    text = render_report(checkout, name="Checkout", width=60, unicode=False, locate=locate)
+    assert text == ASCII_REPORT
+
+
+@pytest.fixture(scope="module")
+def patterns(checkout: ModelUsageAnalyticsOutput) -> list[tuple[str, ModelUsageAnalyticsOutput]]:
+    abandoned = [
+        {"timestamp": START + timedelta(hours=i), "success": True, "quality_score": 0.5}
+        for i in range(3)
+    ]
+    steady = result(runs(60, ms=20.0))
+    assert steady.trend_analysis is not None
+    # (A declining class, on a real output: the rules' own tests cover when it is one.)
+    trend = steady.trend_analysis.model_copy(
+        update={"trend_type": UsageTrendType.DECLINING, "velocity": -0.5}
+    )
+    return [
+        ("checkout", checkout),
+        ("idle", result([])),
+        ("failing", result(runs(40, success=0.5))),
+        ("declining", steady.model_copy(update={"trend_analysis": trend})),
+        ("abandoned", result(abandoned)),
+        ("low-quality", result(runs(30, quality_score=0.6, ms=2_500.0))),
+    ]
+
+
+SUMMARY = """\
+PATTERN      TREND        RUNS  /DAY  VELOCITY  SUCCESS     P95  QUALITY  LAST USE  NOTES
+─────────────────────────────────────────────────────────────────────────────────────────
+checkout     → stable       80   2.9     -0.10    82.5%  416 ms     0.75     4.9 d  18% errors, 6 timeouts, +1 more
+abandoned    ✗ abandoned     3   0.1     -0.02   100.0%       -     0.50    29.9 d  no recent use, quality 0.50
+failing      → stable       40   1.3      0.00    50.0%  100 ms     0.90     9.0 h  50% errors
+declining    ↘ declining    60   2.0     -0.50   100.0%   20 ms     0.90     6.0 h  declining
+low-quality  → stable       30   1.0      0.00   100.0%  2.50 s     0.60    12.0 h  quality 0.60
+idle         ✧ emerging      0   0.0      0.00        -       -        -         -"""  # noqa: E501
+
+#: At 90 columns, in ASCII: VELOCITY and QUALITY are left out first, then notes are cut
+#: to whole ones and "+N more".
+ASCII_SUMMARY = """\
+PATTERN      TREND        RUNS  /DAY  SUCCESS     P95  LAST USE  NOTES
+----------------------------------------------------------------------
+checkout     = stable       80   2.9    82.5%  416 ms     4.9 d  18% errors, +2 more
+abandoned    x abandoned     3   0.1   100.0%       -    29.9 d  no recent use, +1 more
+failing      = stable       40   1.3    50.0%  100 ms     9.0 h  50% errors
+declining    v declining    60   2.0   100.0%   20 ms     6.0 h  declining
+low-quality  = stable       30   1.0   100.0%  2.50 s    12.0 h  quality 0.60
+idle         + emerging      0   0.0        -       -         -"""
+
+
+def test_summary_in_full_worst_first(
+    patterns: list[tuple[str, ModelUsageAnalyticsOutput]],
+) -> None:
+    # Most notes first, then the highest error rate, then by name.
+    ordered = by_attention(patterns)
+    assert [name for name, _ in ordered] == [
+        "checkout",
+        "abandoned",
+        "failing",
+        "declining",
+        "low-quality",
+        "idle",
+    ]
+    assert render_summary(ordered, width=120) == SUMMARY
+    assert render_summary(ordered, width=90, unicode=False) == ASCII_SUMMARY
+
+
+@pytest.mark.parametrize(
+    ("numbers", "notes"),
+    [
+        ({}, ["18% errors", "6 timeouts", "25% gate failures"]),
+        # Each at its threshold, and just short of it.
+        ({"error_rate": 0.10}, ["10% errors", "6 timeouts", "25% gate failures"]),
+        ({"error_rate": 0.0999}, ["6 timeouts", "25% gate failures"]),
+        ({"timeout_count": 1, "quality_gate_failures": 0}, ["18% errors", "1 timeout"]),
+        ({"timeout_count": 0, "quality_gate_failures": 8}, ["18% errors", "10% gate failures"]),
+        ({"timeout_count": 0, "quality_gate_failures": 7}, ["18% errors"]),
+        (
+            {"avg_quality_score": 0.7499, "error_rate": 0.0},
+            ["6 timeouts", "quality 0.75", "25% gate failures"],
+        ),
+        ({"avg_quality_score": 0.0, "error_rate": 0.0, "timeout_count": 0}, ["25% gate failures"]),
+        # Without runs, no rate is a note (and nothing is divided by zero).
+        ({"success_count": 0, "failure_count": 0}, []),
+    ],
+)
+def test_attention_notes_at_their_thresholds(
+    checkout: ModelUsageAnalyticsOutput, numbers: dict[str, Any], notes: list[str]
+) -> None:
+    success = checkout.success_metrics.model_copy(update=numbers)
+    assert attention_notes(checkout.model_copy(update={"success_metrics": success})) == notes
