@@ -287,6 +287,17 @@ declining    v declining    60   2.0   100.0%   20 ms     6.0 h  declining
 low-quality  = stable       30   1.0   100.0%  2.50 s    12.0 h  quality 0.60
 idle         + emerging      0   0.0        -       -         -"""
 
+#: At 60, /DAY and LAST USE too, and the notes are cut mid-word.
+NARROW_SUMMARY = """\
+PATTERN      TREND        RUNS  SUCCESS     P95  NOTES
+──────────────────────────────────────────────────────
+checkout     → stable       80    82.5%  416 ms  18% errors
+abandoned    ✗ abandoned     3   100.0%       -  no recent …
+failing      → stable       40    50.0%  100 ms  50% errors
+declining    ↘ declining    60   100.0%   20 ms  declining
+low-quality  → stable       30   100.0%  2.50 s  quality 0.…
+idle         ✧ emerging      0        -       -"""
+
 
 def test_summary_in_full_worst_first(
     patterns: list[tuple[str, ModelUsageAnalyticsOutput]],
@@ -303,6 +314,8 @@ def test_summary_in_full_worst_first(
     ]
     assert render_summary(ordered, width=120) == SUMMARY
     assert render_summary(ordered, width=90, unicode=False) == ASCII_SUMMARY
+    # (Its names, all shorter than 12 columns, kept their width: they were widened to 12.)
+    assert render_summary(ordered, width=60) == NARROW_SUMMARY
 
 
 @pytest.mark.parametrize(

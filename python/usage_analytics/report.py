@@ -805,7 +805,8 @@ def render_summary(
         drop = optional.pop(0)
         columns = [column for column in columns if column[0] != drop]
     if needed() > width:
-        name_width = max(12, name_width - (needed() - width))
+        # (Down to 12 columns, never up: names all shorter than that kept their width.)
+        name_width = max(min(12, name_width), name_width - (needed() - width))
 
     widths = [max([len(title), *map(len, cells)]) for title, _, cells in columns]
 
