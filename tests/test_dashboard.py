@@ -244,6 +244,7 @@ def test_a_duration_takes_the_unit_its_rounded_value_reaches(ms: float, shown: s
         (_span, [(59.9999999, "1 min"), (3_599.999999, "1 h"), (86_399.999999, "1 day")]),
         (_span, [(30, "30 s"), (300, "5 min"), (21_600, "6 h")]),
         (_span, [(1e-6, "0.000001 s"), (1.25e-5, "0.0000125 s"), (0.0001234567, "0.000123457 s")]),
+        (_span, [(math.inf, "inf days")]),  # (a horizon read back from JSON may be one)
         # (A window of 36 years was "1.314e+04 days".)
         (_span, [(86_400 * 13_140.4, "13,140 days"), (86_400 * 1_234.56, "1,235 days")]),
         (_hours, [(0.5, "30 min"), (0.9999, "1.0 h"), (47.9, "47.9 h"), (47.97, "2.0 days")]),

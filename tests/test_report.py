@@ -18,6 +18,8 @@ from usage_analytics import (
 from usage_analytics.report import (
     attention_notes,
     by_attention,
+    escaping_unencodable,
+    printable,
     render_report,
     render_summary,
 )
@@ -342,3 +344,17 @@ def test_attention_notes_at_their_thresholds(
 ) -> None:
     success = checkout.success_metrics.model_copy(update=numbers)
     assert attention_notes(checkout.model_copy(update={"success_metrics": success})) == notes
+
+
+def test_printable_escapes_what_the_terminal_would_act_on_or_cannot_write() -> None:
+    # Controls always; under an output encoding, what it cannot encode too, the report's
+    # own characters as their ASCII stand-ins; and only while the context lasts.
+    assert printable("a\x1b[2Jé→日\n") == "a\\x1b[2Jé→日\\n"
+    with escaping_unencodable("cp1252"):
+        assert printable("é·…→日") == "é·…->\\u65e5"
+        assert printable("plain") == "plain"
+    with escaping_unencodable("ascii"):
+        assert printable("é·→…±\u202e") == "\\xe9|->~+/-\\u202e"
+    with escaping_unencodable("no-such-codec"):  # (a stream's encoding Python lacks)
+        assert printable("aé→") == "a\\xe9->"
+    assert printable("é→日") == "é→日"
