@@ -3,6 +3,7 @@ every section, field and table as a reader sees it (see `usage_analytics.report`
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,12 +17,15 @@ from usage_analytics import (
     UsageTrendType,
 )
 from usage_analytics.report import (
+    _duration_ms,
     attention_notes,
     by_attention,
     escaping_unencodable,
     printable,
     render_report,
     render_summary,
+    terminal_width,
+    trend_label,
 )
 
 WINDOW_START = datetime(2026, 2, 2, tzinfo=UTC)
@@ -335,6 +339,15 @@ def test_summary_in_full_worst_first(
             ["6 timeouts", "quality 0.75", "25% gate failures"],
         ),
         ({"avg_quality_score": 0.0, "error_rate": 0.0, "timeout_count": 0}, ["25% gate failures"]),
+        # One timeout in a hundred runs is a note; one in two hundred is not.
+        (
+            {"success_count": 186, "failure_count": 14, "error_rate": 0.07, "timeout_count": 2},
+            ["2 timeouts", "10% gate failures"],
+        ),
+        (
+            {"success_count": 186, "failure_count": 14, "error_rate": 0.07, "timeout_count": 1},
+            ["10% gate failures"],
+        ),
         # Without runs, no rate is a note (and nothing is divided by zero).
         ({"success_count": 0, "failure_count": 0}, []),
     ],
@@ -358,3 +371,155 @@ def test_printable_escapes_what_the_terminal_would_act_on_or_cannot_write() -> N
     with escaping_unencodable("no-such-codec"):  # (a stream's encoding Python lacks)
         assert printable("aé→") == "a\\xe9->"
     assert printable("é→日") == "é→日"
+
+
+BARE_REPORT = """\
+════════════════════════════════════════════════════════════
+ p                                                        -
+ 2026-02-01 14:00 → 2026-03-03 14:00 UTC · 30 days · monthl…
+════════════════════════════════════════════════════════════
+
+USAGE ──────────────────────────────────────────────────────
+  Executions    12   (0.4/day · 2.8/week · 12.0/month)
+  Busiest day   1 execution
+  Reach         1 context type · 3 agents
+  Last used     30.0 h before the end
+
+SUCCESS & QUALITY ──────────────────────────────────────────
+  Success rate  100.0%   (12 ok · 0 failed · 0 timeouts)
+  Quality       0.90 average score · 0 quality-gate failures
+
+DATA QUALITY ───────────────────────────────────────────────
+  Records       12 received · 12 in the window · 0 outside ·
+                0 invalid (left out)
+  Analytics     quality score 0.38 · computed in 0.5 ms"""
+
+EMPTY_REPORT = """\
+════════════════════════════════════════════════════════════
+ p                                               ✧ EMERGING
+ 2026-02-01 14:00 → 2026-03-03 14:00 UTC · 30 days · monthl…
+════════════════════════════════════════════════════════════
+
+USAGE ──────────────────────────────────────────────────────
+  Executions    0   (0.0/day · 0.0/week · 0.0/month)
+  Busiest day   0 executions
+  Reach         0 context types · 0 agents
+  Last used     never in this window
+
+SUCCESS & QUALITY ──────────────────────────────────────────
+  Success rate  - (no executions)
+
+PERFORMANCE ────────────────────────────────────────────────
+  Latency       no execution times recorded
+
+TREND ──────────────────────────────────────────────────────
+  Direction     ✧ EMERGING
+  Velocity      0.00 runs/day per day (no runs) ·
+                acceleration 0.00
+  Growth        0.0% (last quarter vs first)
+  Agents        retention 0.0% · churn 0.0% · 0.0 new/week
+  Confidence    0.30   (30 buckets of 1 day)
+
+WHERE IT RUNS (top 5) ──────────────────────────────────────
+  Context type                     runs  share
+  (none)
+
+  Agent                            runs  share
+  (none)
+
+  Project                          runs  share
+  (none)
+
+  File type                        runs  share
+  (none)
+
+WHEN IT RUNS ───────────────────────────────────────────────
+  Hour of day (UTC)
+
+
+
+
+  00    03    06    09    12    15    18    21
+
+  Day of week (UTC)
+  Mon       0
+  Tue       0
+  Wed       0
+  Thu       0
+  Fri       0
+  Sat       0
+  Sun       0
+
+DATA QUALITY ───────────────────────────────────────────────
+  Records       0 received · 0 in the window · 0 outside · 0
+                invalid (left out)
+  Analytics     quality score 0.00 · computed in 0.5 ms"""
+
+
+def test_reports_without_the_optional_families_or_any_run() -> None:
+    # Sections a result lacks are left out, and a window without runs says so in each
+    # (no rate of nothing, no empty percentiles, "(none)" for the tables, no peaks).
+    bare = analyse(
+        runs(12), "p", include_trends=False, include_performance=False, include_distribution=False
+    )
+    assert attention_notes(bare) == []
+    assert render_report(bare.model_copy(update={"computation_time_ms": 0.5}), width=60) == (
+        BARE_REPORT
+    )
+    idle = result([]).model_copy(update={"computation_time_ms": 0.5})
+    assert render_report(idle, width=60) == EMPTY_REPORT
+
+
+LONG = "a-pattern-name-of-forty-characters-long!"
+
+LONG_NAME_SUMMARY = """\
+PATTERN                           TREND       RUNS  /DAY  SUCCESS     P95  LAST USE  NOTES
+──────────────────────────────────────────────────────────────────────────────────────────
+a-pattern-name-of-forty-charact…  → stable      12   0.4   100.0%  100 ms    30.0 h
+short                             ✧ emerging     5   0.2    40.0%  100 ms     3.0 d  60% errors"""
+
+#: Narrower: the essential columns kept, the names shortened (down to 12 columns) to fit.
+NARROW_LONG_NAME_SUMMARY = """\
+PATTERN        TREND       RUNS  SUCCESS     P95  NOTES
+───────────────────────────────────────────────────────
+a-pattern-na…  → stable      12   100.0%  100 ms
+short          ✧ emerging     5    40.0%  100 ms  60% errors"""
+
+
+def test_summary_cuts_names_past_32_columns_and_shortens_them_to_fit() -> None:
+    items = [(LONG, result(runs(12))), ("short", result(runs(5, success=0.5)))]
+    assert render_summary(items, width=100) == LONG_NAME_SUMMARY
+    assert render_summary(items, width=60) == NARROW_LONG_NAME_SUMMARY
+
+
+@pytest.mark.parametrize(
+    ("ms", "shown"),
+    [
+        (0.07, "0.07 ms"),  # two significant digits below a tenth of a millisecond
+        (0.12, "0.1 ms"),
+        (3.6e6 * 750_000, "750,000.0 h"),
+        (3.6e6 * 1.2e6, "1.2e+06 h"),  # compact from a million hours
+    ],
+)
+def test_durations_at_the_edges_of_their_forms(ms: float, shown: str) -> None:
+    assert _duration_ms(ms) == shown
+
+
+def test_terminal_width_is_columns_or_the_default_kept_in_range(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_terminal(*_: Any) -> os.terminal_size:
+        raise OSError("not a terminal")
+
+    monkeypatch.setattr(os, "get_terminal_size", no_terminal)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert terminal_width() == 100
+    for columns, width in [("90", 90), ("200", 120), ("121", 120), ("10", 60), ("59", 60)]:
+        monkeypatch.setenv("COLUMNS", columns)
+        assert terminal_width() == width
+
+
+def test_trend_label_draws_in_unicode_unless_told(checkout: ModelUsageAnalyticsOutput) -> None:
+    assert trend_label(checkout.trend_analysis) == "→ stable"
+    assert trend_label(checkout.trend_analysis, unicode=False) == "= stable"
+    assert trend_label(None) == "-"
