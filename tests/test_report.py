@@ -523,3 +523,53 @@ def test_trend_label_draws_in_unicode_unless_told(checkout: ModelUsageAnalyticsO
     assert trend_label(checkout.trend_analysis) == "→ stable"
     assert trend_label(checkout.trend_analysis, unicode=False) == "= stable"
     assert trend_label(None) == "-"
+
+
+def test_tables_sit_two_to_a_row_while_two_of_their_least_width_fit() -> None:
+    # The name column keeps at least 12 columns ("Context type"): a runs column of 27
+    # characters makes a table 47 wide, and two of them just fit 100 columns.
+    output = result(runs(50))
+    assert output.context_distribution is not None
+    agents = {"agent-0": 10**20, "agent-1": 5}
+    distribution = output.context_distribution.model_copy(update={"by_agent": agents})
+    lines = render_report(
+        output.model_copy(update={"context_distribution": distribution}), width=100
+    ).splitlines()
+    first = lines.index(next(line for line in lines if line.startswith("WHERE IT RUNS")))
+    left = "  Context type                        runs  share"
+    right = "    Agent                               runs  share"
+    assert lines[first + 1 : first + 7] == [
+        left + right,
+        "  unknown                               50 100.0%"
+        "    agent-0      100,000,000,000,000,000,000 100.0%",
+        " " * 53 + "agent-1                                5  <0.1%",
+        "",
+        left.replace("Context type", "Project     ") + right.replace("Agent    ", "File type"),
+        "  unknown                               50 100.0%    (none)",
+    ]
+
+
+def test_days_without_runs_have_no_bar() -> None:
+    three = result([{"timestamp": START + timedelta(hours=i), "success": True} for i in range(3)])
+    lines = render_report(three, width=100).splitlines()
+    first = lines.index("  Day of week (UTC)")
+    assert lines[first + 1 : first + 8] == [
+        "  Mon       0",
+        "  Tue       0",
+        "  Wed       0",
+        "  Thu       0",
+        "  Fri       0",
+        "  Sat       0",
+        "  Sun       3  " + "█" * 40,
+    ]
+
+
+def test_summary_notes_get_twenty_columns_before_a_column_is_left_out(
+    patterns: list[tuple[str, ModelUsageAnalyticsOutput]],
+) -> None:
+    ordered = by_attention(patterns)
+    every = (
+        "PATTERN      TREND        RUNS  /DAY  VELOCITY  SUCCESS     P95  QUALITY  LAST USE  NOTES"
+    )
+    assert render_summary(ordered, width=104).splitlines()[0] == every
+    assert render_summary(ordered, width=103).splitlines()[0] == every.replace("VELOCITY  ", "")
