@@ -492,6 +492,15 @@ def test_summary_cuts_names_past_32_columns_and_shortens_them_to_fit() -> None:
     assert render_summary(items, width=60) == NARROW_LONG_NAME_SUMMARY
 
 
+def test_summary_names_are_shortened_to_no_less_than_12_columns(
+    checkout: ModelUsageAnalyticsOutput,
+) -> None:
+    # (Past what would fit: the notes are cut instead.)
+    assert render_summary([(LONG, checkout)], width=60).splitlines()[2] == (
+        "a-pattern-n…  → stable    80    82.5%  416 ms  18% errors"
+    )
+
+
 @pytest.mark.parametrize(
     ("ms", "shown"),
     [

@@ -157,6 +157,8 @@ def test_ascii_report_lays_out_names_as_written() -> None:
     output = result(runs(4, agent="a→b±c") + runs(2, agent="bob"), "p→q")
     lines = render_report(output, name="n→m", width=100, unicode=False).splitlines()
     assert lines[1] == " n->m  (p->q)" + " " * 76 + "+ EMERGING"
+    unicode = render_report(output, name="n→m", width=100).splitlines()
+    assert unicode[1] == " n→m  (p→q)" + " " * 78 + "✧ EMERGING"
     assert [line for line in lines if "bob" in line or "a->" in line] == [
         "  unknown                             6 100.0%    "
         "a->b+/-c                            4  66.7%",
