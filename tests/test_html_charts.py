@@ -8,29 +8,14 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
 
+from day_reduction import START, reduce
 from usage_analytics import (
-    AnalyticsGranularity,
     HealthThresholds,
-    ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
-    NodeUsageAnalyticsReducer,
-    TimeWindowType,
 )
 from usage_analytics.html_charts import _day_label
 from usage_analytics.html_report import render_html
-
-START = datetime(2026, 3, 1, tzinfo=UTC)  # a Sunday
-
-
-def reduce(records: list[dict[str, Any]], **options: Any) -> ModelUsageAnalyticsOutput:
-    options.setdefault("time_window_start", START)
-    options.setdefault("time_window_end", START + timedelta(days=1))
-    options.setdefault("time_window_type", TimeWindowType.CUSTOM)
-    options.setdefault("granularity", AnalyticsGranularity.COMPREHENSIVE)
-    contract = ModelUsageAnalyticsInput(pattern_id="p", execution_data=records, **options)
-    return NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
 
 
 def section(document: str, section_id: str) -> str:

@@ -4,21 +4,18 @@ its own text), against the numbers the records give (worked out in each test).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+from day_reduction import START, reduce
 from usage_analytics import (
     AnalyticsGranularity,
     HealthThresholds,
-    ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
-    NodeUsageAnalyticsReducer,
-    TimeWindowType,
 )
 from usage_analytics.html_report import render_html
 
-START = datetime(2026, 3, 1, tzinfo=UTC)
 DASH = "\N{EN DASH}"
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}
 
@@ -62,15 +59,6 @@ def flat(markup: str) -> list[str]:
     parser.close()
     assert parser.open == []  # (every element closed)
     return [f"{label} > {text}" if text else label for label, text in parser.elements]
-
-
-def reduce(records: list[dict[str, Any]], **options: Any) -> ModelUsageAnalyticsOutput:
-    options.setdefault("time_window_start", START)
-    options.setdefault("time_window_end", START + timedelta(days=1))
-    options.setdefault("time_window_type", TimeWindowType.CUSTOM)
-    options.setdefault("granularity", AnalyticsGranularity.COMPREHENSIVE)
-    contract = ModelUsageAnalyticsInput(pattern_id="p", execution_data=records, **options)
-    return NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
 
 
 def section(document: str, section_id: str) -> str:
