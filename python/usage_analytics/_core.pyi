@@ -26,6 +26,7 @@ __all__ = [
     "check_timezone",
     "check_window",
     "end_inherited_collector_pauses",
+    "indent_json",
     "reduce_arrow",
     "reduce_records",
     "untracked",
