@@ -701,7 +701,7 @@ def render_html(
         _data_quality(result, locate),
         f'<p class="note page-note">{escape(footer)}</p>' if footer else "",
     ]
-    footer = (
+    page_footer = (
         f'<footer class="page-footer">usage-analytics {escape(_core.__version__)} · '
         "numbers are rounded for display; the JSON output keeps full precision</footer>"
     )
@@ -711,5 +711,5 @@ def render_html(
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="usage-analytics">\n'
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f'<main class="page">\n{body}\n{footer}\n</main>\n</body>\n</html>\n'
+        f'<main class="page">\n{body}\n{page_footer}\n</main>\n</body>\n</html>\n'
     )
