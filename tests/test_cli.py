@@ -515,6 +515,26 @@ def test_demo_paths_that_cannot_be_files_are_refused_before_the_work(
     assert not database.exists()
 
 
+@pytest.mark.parametrize("option", ["--output", "--db", "--save"])
+def test_a_path_the_file_system_cannot_look_at_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str
+) -> None:
+    # A name longer than the file system takes made the check's `is_dir` raise
+    # (ENAMETOOLONG), which argparse let out as a traceback.
+    database = tmp_path / "demo.sqlite"
+    path = str(tmp_path / ("a" * 300 + ".json"))
+    argv = ["demo", "--now", NOW_ARG, option, path]
+    if option != "--db":
+        argv += ["--db", str(database)]
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"usage-analytics: error: argument {option}: {path}: File name too long "
+        "(see 'usage-analytics demo --help')\n"
+    )
+    assert not database.exists()
+
+
 @pytest.mark.parametrize("command", ["analyze", "dashboard", "demo"])
 def test_output_over_the_records_is_refused(
     capsys: pytest.CaptureFixture[str],

@@ -129,12 +129,18 @@ def file_path_arg(text: str) -> Path:
     if not text:
         raise argparse.ArgumentTypeError("an empty path (pass a file's path)")
     path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text}: is a directory (pass a file's path)")
-    parent = path.parent
-    if not parent.is_dir():
-        reason = "is not a directory" if parent.exists() else "no such directory"
-        raise argparse.ArgumentTypeError(f"{text}: {parent}: {reason}")
+    try:
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text}: is a directory (pass a file's path)")
+        parent = path.parent
+        if not parent.is_dir():
+            reason = "is not a directory" if parent.exists() else "no such directory"
+            raise argparse.ArgumentTypeError(f"{text}: {parent}: {reason}")
+    except OSError as error:
+        # `is_dir` and `exists` raise for what they cannot look at (a name longer than
+        # the file system takes, a directory not searchable): argparse lets that out as
+        # a traceback, where the write would have said it in one line.
+        raise argparse.ArgumentTypeError(f"{text}: {error.strerror or error}") from None
     return path
 
 
