@@ -515,6 +515,21 @@ def test_demo_paths_that_cannot_be_files_are_refused_before_the_work(
     assert not database.exists()
 
 
+def test_a_directory_at_the_default_demo_database_is_refused_as_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # argparse checks only a --db given: the default's directory was "holds other data
+    # (not a SQLite database)".
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "usage-analytics-demo.sqlite").mkdir()
+    code, out, err = run(capsys, "demo", "--now", NOW_ARG)
+    assert (code, out) == (2, "")
+    assert err == (
+        "usage-analytics: error: --db usage-analytics-demo.sqlite: is a directory "
+        "(pass a file's path)\n"
+    )
+
+
 @pytest.mark.parametrize("option", ["--output", "--db", "--save"])
 def test_a_path_the_file_system_cannot_look_at_is_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str

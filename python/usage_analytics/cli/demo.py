@@ -97,6 +97,9 @@ def _check_demo_database(path: Path) -> None:
     records: its tables have the names a real database of executions has too."""
     if not path.exists():
         return
+    if path.is_dir():
+        # (The default path: argparse checks only a --db given, with `file_path_arg`.)
+        raise CliError(f"--db {path}: is a directory (pass a file's path)", EXIT_USAGE)
     kind = special_file_kind(path)
     if kind is not None:  # (a named pipe: no SQLite file, nor one to write; it hung)
         raise CliError(f"--db {path}: is {kind}, not a regular file: pass a new path", EXIT_USAGE)
