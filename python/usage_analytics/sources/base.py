@@ -374,7 +374,11 @@ def known_patterns(stored: Iterable[Any]) -> list[str]:
     groups it, blank ones (which belong to no pattern) left out. An unknown pattern's
     error listed the stored ids as they are: blank ones (", ,"), padded ones (" p ") and
     each spelling of a UUID, none of them a pattern `fetch_all` or `--pattern` knows."""
-    return sorted({pattern_key(value) for value in stored if not no_pattern(value)})
+    # Each id keyed once (`no_pattern` keys it too): a mistyped --pattern over a table of
+    # a million distinct UUIDs spent 5.5 s here, twice what the keys take.
+    keys = {pattern_key(value) for value in stored if value is not None}
+    keys.discard("")
+    return sorted(keys)
 
 
 def unknown_pattern(
