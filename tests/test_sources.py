@@ -2606,6 +2606,26 @@ def test_saved_numpy_and_decimal_scalars_read_back_as_the_library_reads_them(
         assert schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
 
 
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_saved_numpy_array_is_written_as_its_text(tmp_path: Path, kind: str) -> None:
+    # An array has a dtype as numpy's scalars do: taken for one, `int()` of it raised
+    # TypeError out of save_records, where the field was written as its text before.
+    rows = [
+        {"pattern_id": "p", "timestamp": "2026-02-03T10:00:00Z", "tags": np.array([1, 2])},
+        {"pattern_id": "p", "timestamp": "2026-02-04T10:00:00Z", "tags": np.array([7])},
+    ]
+    path = write_source(tmp_path, kind, rows)
+    if kind == "csv":
+        assert path.read_text(encoding="utf-8") == (
+            "pattern_id,timestamp,tags\np,2026-02-03T10:00:00Z,[1 2]\np,2026-02-04T10:00:00Z,[7]\n"
+        )
+    else:
+        assert [json.loads(line)["tags"] for line in path.read_text().splitlines()] == [
+            "[1 2]",
+            "[7]",
+        ]
+
+
 def test_saved_parquet_flags_written_as_integers_stay_integers(tmp_path: Path) -> None:
     # (As SQLite stores them: the library reads 0 and 1 as flags, and 2 as invalid.)
     rows = [

@@ -399,7 +399,9 @@ def _scalar(value: Any) -> Any:
     "True", and CSV numpy 2's float repr, "np.float64(0.25)": invalid records.)"""
     if isinstance(value, Decimal):
         return float(value)
-    if type(value).__module__ != "numpy" or not hasattr(value, "dtype"):
+    # (Scalars only, of no dimension: an array of numbers, a field of a record built
+    # from a frame, has a dtype too but no one number; `int()` of it raised TypeError.)
+    if type(value).__module__ != "numpy" or getattr(value, "ndim", None) != 0:
         return value
     kind = value.dtype.kind
     if kind == "b":
