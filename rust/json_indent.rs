@@ -26,6 +26,13 @@ use pyo3::types::PyBytes;
 /// the layout's ASCII tokens. Only ASCII is added between tokens, so the bytes stay as
 /// valid (or as surrogate-passing) as they came.
 pub fn indent_json(bytes: &[u8], indent: usize) -> Result<Vec<u8>, String> {
+    if indent > MAX_INDENT {
+        // (A layout of that many spaces per level could ask for more memory than there is,
+        // and a failed allocation ends the process.)
+        return Err(format!(
+            "indent {indent} is past the {MAX_INDENT} spaces a level may have"
+        ));
+    }
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
     let mut depth: usize = 0;
     let mut at = 0;
@@ -83,6 +90,9 @@ pub fn indent_json(bytes: &[u8], indent: usize) -> Result<Vec<u8>, String> {
     }
     Ok(out)
 }
+
+/// The widest indent taken, in spaces per level.
+pub const MAX_INDENT: usize = 1024;
 
 /// The end (one past its closing quote) of the string whose opening quote is at `start`.
 fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
@@ -147,6 +157,13 @@ mod tests {
         let compact = [b'[', b'"', 0xED, 0xB3, 0xBF, b'"', b',', b'1', b']'];
         let expected = [b"[\n  \"".as_slice(), &[0xED, 0xB3, 0xBF], b"\",\n  1\n]"].concat();
         assert_eq!(super::indent_json(&compact, 2).unwrap(), expected);
+    }
+
+    #[test]
+    fn refuses_an_indent_past_its_limit() {
+        assert_eq!(indent_json("[1]", 1024).unwrap().len(), "[\n1\n]".len() + 1024);
+        assert!(indent_json("[1]", 1025).is_err());
+        assert!(indent_json("[1]", usize::MAX).is_err());
     }
 
     #[test]

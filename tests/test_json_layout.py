@@ -88,3 +88,11 @@ def test_the_reports_json_is_the_former_text(unicode: bool) -> None:
 def test_text_not_compact_json_is_refused(compact: str, reason: str) -> None:
     with pytest.raises(ValueError, match=f"^{reason}$"):
         _core.indent_json(compact.encode(), 2)
+
+
+@pytest.mark.parametrize("indent", [1025, 2**40, 2**64 - 1])
+def test_an_indent_past_the_limit_is_refused_not_allocated(indent: int) -> None:
+    # (Laid out, 2**40 spaces a level asked for a terabyte: a failed allocation ends the
+    # process.)
+    with pytest.raises(ValueError, match="is past the 1024 spaces a level may have"):
+        _core.indent_json(b"[1]", indent)

@@ -93,8 +93,8 @@ def untracked(items: _L) -> _L:
 def indent_json(compact: bytes, indent: int) -> bytes:
     """Compact JSON (`json.dumps(separators=(",", ":"))`, as UTF-8 bytes) laid out as
     `json.dumps(indent=indent)` lays it out, each non-finite number (`NaN`, `Infinity`,
-    `-Infinity`) written `null`; ValueError for text not of that form. Bytes of lone
-    surrogates (`surrogatepass`) pass through."""
+    `-Infinity`) written `null`; ValueError for text not of that form or an indent past
+    1,024 spaces. Bytes of lone surrogates (`surrogatepass`) pass through."""
 
 def reduce_arrow(
     data: Any, options: dict[str, Any], cancel: CancelFlag | None = None, whole: bool = False
