@@ -4,11 +4,16 @@ hand from the chart's layout (see each test's comment)."""
 
 from __future__ import annotations
 
+import locale
 import re
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
+import pytest
 from day_reduction import START, reduce
 from usage_analytics import (
     HealthThresholds,
@@ -594,9 +599,31 @@ def test_limit_labels_end_at_their_line_only_near_the_right_edge() -> None:
     ]
 
 
-def test_day_labels_name_every_month_in_english_whatever_the_locale() -> None:
-    # `%b` wrote the C library's LC_TIME name, which a host program's `setlocale`
-    # changes; the labels now come from a fixed table.
+@pytest.fixture
+def french_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """LC_TIME set to French, as a host program's `setlocale` may set it: the locale is
+    compiled into `tmp_path` by glibc's `localedef` from Debian's `locales` definitions
+    (`.ci/run` installs them where missing), and put back afterwards."""
+    built = subprocess.run(
+        ["localedef", "-i", "fr_FR", "-f", "UTF-8", str(tmp_path / "fr_FR.UTF-8")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    monkeypatch.setenv("LOCPATH", str(tmp_path))  # (glibc reads it at each setlocale)
+    before = locale.setlocale(locale.LC_TIME)
+    locale.setlocale(locale.LC_TIME, "fr_FR.UTF-8")
+    try:
+        assert f"{datetime(2026, 3, 3):%b}" == "mars"  # (the locale is in effect)
+        yield
+    finally:
+        locale.setlocale(locale.LC_TIME, before)
+
+
+def test_day_labels_name_every_month_in_english_whatever_the_locale(french_dates: None) -> None:
+    # `%b` wrote the C library's LC_TIME name: "mars 3 14:00" under a French LC_TIME, in
+    # an English page.
     labels = [
         _day_label(datetime(2026, month, 3, 14, tzinfo=UTC), with_time=True, with_year=False)
         for month in range(1, 13)
