@@ -113,9 +113,10 @@ def _json(document: Any, view: View) -> str:
 
 def json_text(document: Any, *, indent: int = 2, ensure_ascii: bool = True) -> str:
     """`json.dumps(json_safe(document), indent=indent, ensure_ascii=ensure_ascii)`, byte
-    for byte (non-finite numbers as null), made 4x faster: encoded compact by `json`'s C
-    encoder (which `indent` turns off), then laid out and its non-finite numbers nulled
-    by the core (`_core.indent_json`, which takes indents of 0 to 1,024 spaces). (As bytes
+    for byte (non-finite numbers as null), made 3.6-5x faster (`benches/report_json.py`):
+    encoded compact by `json`'s C encoder (which `indent` turns off), then laid out and
+    its non-finite numbers nulled by the core (`_core.indent_json`, which takes indents of
+    0 to 1,024 spaces). (As bytes
     both ways, with `surrogatepass`: a lone surrogate is valid in a Python string, and
     `json` keeps it without `ensure_ascii`.) Where that expression raised, this may not:
     a NaN in a tuple or as a dict key is `null` or `"NaN"` here."""
