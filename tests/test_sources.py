@@ -68,6 +68,7 @@ from usage_analytics.sources import (
     read_records,
     save_records,
     sqlite_columns,
+    sqlite_native,
 )
 from usage_analytics.sources import base as sources_base
 from usage_analytics.sources import sqlite as sqlite_source
@@ -1065,6 +1066,7 @@ def test_sqlite_table_imported_from_csv_gives_the_csvs_numbers(
     import_csv_as_text(tmp_path / "runs.csv", tmp_path / "runs.sqlite")
     if not arrow:
         monkeypatch.setattr("usage_analytics.sources.sqlite_columns.load_pyarrow", lambda: None)
+        monkeypatch.setattr("usage_analytics.sources.sqlite_native.load_pyarrow", lambda: None)
     source = SQLiteSource(tmp_path / "runs.sqlite")
     for pattern_id in (GROWING, DECLINING):
         fetched = run(source.fetch(pattern_id, START, NOW))
@@ -1094,6 +1096,7 @@ def test_sqlite_without_pyarrow_hands_over_records_with_the_same_numbers(
     source = make_source(tmp_path, "sqlite", True, rows)
     with_arrow = run(fetch_result(source, GROWING))
     monkeypatch.setattr("usage_analytics.sources.sqlite_columns.load_pyarrow", lambda: None)
+    monkeypatch.setattr("usage_analytics.sources.sqlite_native.load_pyarrow", lambda: None)
     fetched = run(source.fetch(GROWING, START, NOW))
     assert isinstance(fetched.data, list)
     assert isinstance(fetched.data[0], dict)
@@ -2432,7 +2435,7 @@ def test_sqlite_fetch_all_of_ids_alternating_in_sql_order_is_linear(
             ),
         )
     connection.close()
-    for module in (sqlite_source, sqlite_columns):  # (both build tables)
+    for module in (sqlite_source, sqlite_columns, sqlite_native):  # (they build tables)
         monkeypatch.setattr(module, "load_pyarrow", lambda: None)
     started = time.perf_counter()
     groups = run(SQLiteSource(path).fetch_all(START, NOW))

@@ -29,6 +29,7 @@ __all__ = [
     "indent_json",
     "reduce_arrow",
     "reduce_records",
+    "sqlite_columns",
     "untracked",
 ]
 
@@ -95,6 +96,17 @@ def indent_json(compact: bytes, indent: int) -> bytes:
     `json.dumps(indent=indent)` lays it out, each non-finite number (`NaN`, `Infinity`,
     `-Infinity`) written `null`; ValueError for text not of that form or an indent past
     1,024 spaces. Bytes of lone surrogates (`surrogatepass`) pass through."""
+
+def sqlite_columns(
+    uri: str, sql: str, params: list[Any], kinds: list[str]
+) -> tuple[int, list[Any]] | None:
+    """Runs `sql` (bound to `params`) on a read-only connection to the SQLite `uri` and reads
+    its rows into columns of `kinds` ("id", "text", "flag", "number", "key"), the GIL
+    released: (row count, columns) with ids as [(stored value, run length)] and the others
+    as ("text", offsets, data, validity), ("int", values, validity) or ("float", values,
+    validity) Arrow buffers; None where a value does not fit its kind, a parameter is not
+    SQLite's, or SQLite fails (`sources.sqlite_native`). ValueError for an unknown kind or
+    a statement selecting other than one column per kind."""
 
 def reduce_arrow(
     data: Any, options: dict[str, Any], cancel: CancelFlag | None = None, whole: bool = False

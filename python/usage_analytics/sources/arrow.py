@@ -38,6 +38,7 @@ from usage_analytics.sources.timestamps import (
 
 __all__ = [
     "PatternTable",
+    "field_type",
     "group_by_pattern",
     "newest_micros",
     "newest_of_records",
@@ -61,7 +62,7 @@ def _fits(pa: Any, name: str, array: Any) -> bool:
     return True
 
 
-def _field_type(pa: Any, name: str) -> Any:
+def field_type(pa: Any, name: str) -> Any:
     """The Arrow type a record field's column has when all its values are missing (not
     Arrow's `null` type, which not every Arrow reader takes)."""
     if name in FLAG_FIELDS:
@@ -83,7 +84,7 @@ def table_from_columns(pa: Any, names: Sequence[str], columns: Sequence[Sequence
         if not _fits(pa, name, array):
             return None
         if pa.types.is_null(array.type):  # all missing: the field's own type, all null
-            array = pa.nulls(len(array), type=_field_type(pa, name))
+            array = pa.nulls(len(array), type=field_type(pa, name))
         elif name in NUMBER_FIELDS and pa.types.is_integer(array.type):
             array = array.cast(pa.float64(), safe=False)
         arrays.append(array)

@@ -29,21 +29,22 @@ text, an empty cell as '', so the tool's own CSV, imported, gives the CSV's anal
 Text that is no flag or number ('maybe', 'fast') stays as written, and the core reports
 it. A number in a text field (an INTEGER column of agent ids) is read as its text, as a CSV cell.
 
-Rows become a pyarrow Table built column by column (one `pa.array` per column, no
-per-record dicts) when pyarrow is installed and the columns have clean types (flags
-stored as the integers 0/1, as SQLite stores booleans); else a list of record dicts, for
-which the core judges every value as it judges records. Every call opens its own
-read-only connection on a worker thread, so one source serves any number of tasks.
+Rows become a pyarrow Table when pyarrow is installed and the columns have clean types
+(flags stored as the integers 0/1, as SQLite stores booleans): read by the core straight
+into Arrow columns (`sqlite_native`, no Python object per cell) where every value fits,
+else built column by column from `sqlite3`'s rows (one `pa.array` per column). Where the
+values make no table, a list of record dicts, for which the core judges every value as
+it judges records. Every call opens its own read-only connection on a worker thread, so
+one source serves any number of tasks.
 
 Beside this module: `sqlite_table` (the table's layout, indexes and bulk writes),
-`sqlite_columns` (fetched rows into typed columns and groups) and `sqlite_newest` (the
-newest timestamp of a pattern).
+`sqlite_columns` (fetched rows into typed columns and groups), `sqlite_native` (the
+core's reader) and `sqlite_newest` (the newest timestamp of a pattern).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import os
 import sqlite3
@@ -52,11 +53,10 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from usage_analytics.collector import gc_paused
 from usage_analytics.extras import load_pyarrow
-from usage_analytics.sources.arrow import table_from_columns, with_group_ids
+from usage_analytics.sources.arrow import with_group_ids
 from usage_analytics.sources.base import (
     FIELDS,
     PATTERN_ID,
@@ -84,9 +84,10 @@ from usage_analytics.sources.sqlite_columns import (
     column_values,
     columns_data,
     positions,
+    python_rows,
     shared_places,
-    typed_columns,
 )
+from usage_analytics.sources.sqlite_native import FetchedRows, native_rows, read_only_uri
 from usage_analytics.sources.sqlite_newest import newest_stamp, read_stamps
 from usage_analytics.sources.sqlite_table import placed_sql, unplaced_sql
 from usage_analytics.sources.timestamps import (
@@ -122,6 +123,15 @@ class _RowKey(NamedTuple):
 
     sql: str
     label: str
+
+
+class _Selection(NamedTuple):
+    """What a fetch selects: the record fields `names`, the select list `exprs` (those
+    columns, then the row's key where the table has one, for `_locator`) and that key."""
+
+    names: list[str]
+    exprs: str
+    rowid: _RowKey | None
 
 
 class _PatternIds(NamedTuple):
@@ -182,7 +192,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     except OSError as error:
         raise SourceUnavailableError(f"{path}: cannot open: {error.strerror}") from None
     try:
-        return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        return sqlite3.connect(read_only_uri(path), uri=True)
     except sqlite3.Error as error:
         raise SourceUnavailableError(f"{path}: cannot open: {error}") from None
 
@@ -306,13 +316,13 @@ class SQLiteSource(ExecutionSource):
 
     def _select(
         self, connection: sqlite3.Connection, columns: Mapping[str, str], with_id: bool
-    ) -> tuple[list[str], str, _RowKey | None]:
-        """The record fields selected (`names`), the select list (those columns, then the
-        row's key where the table has one, for `_locator`) and that key."""
+    ) -> _Selection:
+        """The record fields the table has (the pattern id first where `with_id`), as a
+        select list (see `_Selection`)."""
         names = [name for name in ((PATTERN_ID,) if with_id else ()) + FIELDS if name in columns]
         exprs = [f"{_as_field(name, columns[name])} AS {quote_identifier(name)}" for name in names]
         rowid = self._rowid(connection)
-        return names, ", ".join(exprs if rowid is None else [*exprs, rowid.sql]), rowid
+        return _Selection(names, ", ".join(exprs if rowid is None else [*exprs, rowid.sql]), rowid)
 
     def _rowid(self, connection: sqlite3.Connection) -> _RowKey | None:
         """What tells the table's rows apart in messages: its rowid, read by the name
@@ -320,6 +330,15 @@ class SQLiteSource(ExecutionSource):
         table's primary key (it has no rowid: its rows were named by their timestamps
         alone, which rows share); None for a view. (A view's rowid is NULL.)"""
         spec = self.table
+        schema = quote_identifier(spec.schema or "main")
+        kind = connection.execute(
+            f"SELECT type FROM {schema}.sqlite_master WHERE name = ? COLLATE NOCASE",
+            (spec.table,),
+        ).fetchone()
+        if kind is not None and kind[0] == "view":
+            # (Not asked for: SQLite builds since 3.36 have no rowid in views, among them
+            # the core's own, which then could not read the view.)
+            return None
         info = _table_columns(connection, spec)
         taken = {_ascii_lower(str(name)) for name, _ in info}
         for alias in ("rowid", "_rowid_", "oid"):
@@ -338,24 +357,40 @@ class SQLiteSource(ExecutionSource):
         values = " || ', ' || ".join(quoted)
         return _RowKey(f"'(' || {values} || ')'", f"({', '.join(key)}) =")
 
-    def _unplaced_rows(
+    def _rows(
         self,
         connection: sqlite3.Connection,
-        exprs: str,
-        condition: str,
-        params: list[str],
+        selection: _Selection,
         ts: str,
+        statement: tuple[str, list[Any]],
+        condition: tuple[str, list[Any]],
         order: str = "",
-    ) -> list[tuple[Any, ...]]:
-        """The rows matching `condition` whose timestamps no window condition selects.
-        Asked first through an index alone, as such rows are rare: the partial index of
-        `create_executions_table` holds just them; without it, the (pattern_id,
-        timestamp) index is scanned (about 0.3 s for a million rows, where reading each
-        row to test it takes twice as long)."""
-        where = f"FROM {self.table.qualified} WHERE {condition} AND {unplaced_sql(ts)}"
-        if connection.execute(f"SELECT 1 {where} LIMIT 1", params).fetchone() is None:
-            return []
-        return connection.execute(f"SELECT {exprs} {where}{order}", params).fetchall()
+    ) -> FetchedRows:
+        """The rows of `statement` (its SQL and parameters, selecting `selection`),
+        then the rows matching `condition` whose timestamps no window condition selects
+        (unplaced: see the module docstring), in `order`. Read by the core
+        (`sqlite_native`) where there are no unplaced rows and the core can; else by
+        `sqlite3`.
+
+        The unplaced rows are asked for first through an index alone, as they are rare:
+        the partial index of `create_executions_table` holds just them; without it, the
+        (pattern_id, timestamp) index is scanned (about 0.3 s for a million rows, where
+        reading each row to test it takes twice as long)."""
+        names, keyed = selection.names, selection.rowid is not None
+        where = f"FROM {self.table.qualified} WHERE {condition[0]} AND {unplaced_sql(ts)}"
+        unplaced = connection.execute(f"SELECT 1 {where} LIMIT 1", condition[1]).fetchone()
+        if unplaced is None:
+            native = native_rows(self.path, *statement, names, keyed=keyed)
+            if native is not None:
+                return native
+        cursors: list[Any] = [connection.execute(*statement)]
+        if unplaced is not None:
+            cursors.append(
+                connection.execute(f"SELECT {selection.exprs} {where}{order}", condition[1])
+            )
+        with gc_paused():  # (see `column_values`)
+            values = column_values(cursors, len(names) + keyed, shared_places(names))
+        return python_rows(names, values, keyed=keyed)
 
     def _pattern_ids(self, connection: sqlite3.Connection, pid: str) -> _PatternIds:
         """The distinct pattern ids (NULL left out). Where an index leads with the pattern
@@ -407,54 +442,40 @@ class SQLiteSource(ExecutionSource):
         ]
 
     def _fetched(
-        self, key: str, names: Sequence[str], values: list[list[Any]], rowid: _RowKey | None
+        self, key: str, fields: Sequence[str], rows: FetchedRows, rowid: _RowKey | None
     ) -> Fetched:
-        """One pattern's rows, as columns (`names`, then the row's key where the table has
-        one: see `column_values`)."""
-        count = len(values[0]) if values else 0
-        keys = values[len(names)] if rowid is not None else None
-        locate = _locator(range(count), values[names.index("timestamp")], keys, rowid)
-        return Fetched(key, columns_data(names, values[: len(names)]), count, locate)
+        """One pattern's rows (of the fields `fields`)."""
+        count = len(rows.stamps)
+        data = rows.table if rows.table is not None else columns_data(fields, rows.columns)
+        return Fetched(key, data, count, _locator(range(count), rows.stamps, rows.keys, rowid))
 
     def _fetched_groups(
-        self,
-        names: Sequence[str],
-        values: list[list[Any]],
-        keys_of: PatternKeys,
-        rowid: _RowKey | None,
+        self, fields: Sequence[str], rows: FetchedRows, keys_of: PatternKeys, rowid: _RowKey | None
     ) -> list[Fetched]:
-        """`fetch_all`'s groups: the rows' columns `values` (`names`, the pattern id
-        first, then the row's key where the table has one) grouped by `pattern_key` of
-        their ids (`keys_of`), every pattern the table lists (`keys_of` starts with them)
-        given, with no rows where it has none in the window, ordered by key. Their tables
-        are slices of one table of all the rows, made when read, and that table with the
-        rows' ids is their `together`: building a table costs about 30 µs per column,
-        which one table per pattern paid for each of thousands of patterns. (If
+        """`fetch_all`'s groups: the rows (of the fields `fields`) grouped by `pattern_key`
+        of their ids (`keys_of`), every pattern the table lists (`keys_of` starts with
+        them) given, with no rows where it has none in the window, ordered by key. Their
+        tables are slices of one table of all the rows, made when read, and that table
+        with the rows' ids is their `together`: building a table costs about 30 µs per
+        column, which one table per pattern paid for each of thousands of patterns. (If
         the rows of all patterns do not make one table, each pattern's are tried alone,
         as `_fetched` does.)"""
         groups: dict[str, list[range]] = {key: [] for key in keys_of.values()}
         start = 0
         # Runs of one id: the rows come ordered by id (the unplaced after the placed).
-        for key, run in itertools.groupby(map(keys_of.__getitem__, values[0])):
-            length = len(list(run))
-            groups.setdefault(key, []).append(range(start, start + length))
+        for value, length in rows.id_runs:
+            groups.setdefault(keys_of[value], []).append(range(start, start + length))
             start += length
         groups.pop("", None)  # a blank id names no pattern (see `unattributed`)
         ordered = sorted(groups)
         parts = [part for key in ordered for part in groups[key]]
-        fields = names[1:]
-        stamps = values[names.index("timestamp")]
-        keys = values[len(names)] if rowid is not None else None
-        pa = load_pyarrow()
-        table = None
-        if pa is not None and start:
-            typed = typed_columns(fields, list[Sequence[Any]](values[1 : len(names)]))
-            table = table_from_columns(pa, fields, typed)
-            order = positions(parts)
-            if table is not None and not isinstance(order, range):
-                table = table.take(pa.array(order, pa.int64()))
+        table = rows.table
         together = None
         if table is not None:
+            pa: Any = load_pyarrow()  # (present: it made the table)
+            order = positions(parts)
+            if not isinstance(order, range):
+                table = table.take(pa.array(order, pa.int64()))
             # All the groups' rows with their ids, for a batch to read as it is (the groups
             # without rows are not in it).
             counts = {key: sum(map(len, groups[key])) for key in ordered}
@@ -463,17 +484,17 @@ class SQLiteSource(ExecutionSource):
             together = with_group_ids(pa, table, filled, [counts[key] for key in filled])
         fetched, offset = [], 0
         for key in ordered:
-            rows = Positions(groups[key])
-            locate = _locator(rows, stamps, keys, rowid)
+            at = Positions(groups[key])
+            locate = _locator(at, rows.stamps, rows.keys, rowid)
             if table is None:
-                picked = [[column[row] for row in rows] for column in values[1 : len(names)]]
-                fetched.append(Fetched(key, columns_data(fields, picked), len(rows), locate))
-            elif rows:  # (its rows sliced when read: see `Fetched.deferred`)
-                make = partial(table.slice, offset, len(rows))
-                fetched.append(Fetched.deferred(key, make, len(rows), locate, together=together))
+                picked = [[column[row] for row in at] for column in rows.columns]
+                fetched.append(Fetched(key, columns_data(fields, picked), len(at), locate))
+            elif at:  # (its rows sliced when read: see `Fetched.deferred`)
+                make = partial(table.slice, offset, len(at))
+                fetched.append(Fetched.deferred(key, make, len(at), locate, together=together))
             else:
                 fetched.append(Fetched(key, [], 0, locate))
-            offset += len(rows)
+            offset += len(at)
         return fetched
 
     def _pattern_condition(
@@ -547,27 +568,25 @@ class SQLiteSource(ExecutionSource):
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
         def work(connection: sqlite3.Connection) -> Fetched:
             columns = self._columns(connection)
-            names, exprs, rowid = self._select(connection, columns, with_id=False)
+            selection = self._select(connection, columns, with_id=False)
             ts = columns["timestamp"]
             condition, params = self._pattern_condition(connection, columns, pattern_id)
             window, window_params = self._window(ts, start, end)
-            placed = connection.execute(
-                f"SELECT {exprs} FROM {self.table.qualified} "
-                f"WHERE {condition} AND {window} ORDER BY {ts}",
-                [*params, *window_params],
+            statement = (
+                f"SELECT {selection.exprs} FROM {self.table.qualified} "
+                f"WHERE {condition} AND {window} ORDER BY {ts}"
             )
-            unplaced = self._unplaced_rows(connection, exprs, condition, params, ts)
-            with gc_paused():  # (see `column_values`)
-                values = column_values(
-                    [placed, unplaced], _width(names, rowid), shared_places(names)
-                )
-            if not values[0]:
+            statement_params = [*params, *window_params]
+            rows = self._rows(
+                connection, selection, ts, (statement, statement_params), (condition, params)
+            )
+            if not rows.stamps:
                 exists = connection.execute(
                     f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
                 ).fetchone()
                 if exists is None:
                     raise self._unknown(connection, columns[PATTERN_ID], pattern_id)
-            return self._fetched(pattern_id, names, values, rowid)
+            return self._fetched(pattern_id, selection.names, rows, selection.rowid)
 
         result: Fetched = await self._run(work)
         return result
@@ -575,24 +594,22 @@ class SQLiteSource(ExecutionSource):
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         def work(connection: sqlite3.Connection) -> list[Fetched]:
             columns = self._columns(connection)
-            names, exprs, rowid = self._select(connection, columns, with_id=True)
+            selection = self._select(connection, columns, with_id=True)
             pid, ts = columns[PATTERN_ID], columns["timestamp"]
             window, params = self._window(ts, start, end)
             ids = self._pattern_ids(connection, pid)
             every = [row[0] for row in connection.execute(ids.query)]
-            placed = connection.execute(
-                f"{ids.with_clause}SELECT {exprs} FROM {self.table.qualified} "
-                f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}",
-                params,
+            statement = (
+                f"{ids.with_clause}SELECT {selection.exprs} FROM {self.table.qualified} "
+                f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}"
             )
-            unplaced = self._unplaced_rows(
-                connection, exprs, f"{pid} IS NOT NULL", [], ts, order=f" ORDER BY {pid}"
-            )
+            unplaced = (f"{pid} IS NOT NULL", list[Any]())
             with gc_paused():  # (see `column_values`)
-                values = column_values(
-                    [placed, unplaced], _width(names, rowid), shared_places(names)
+                rows = self._rows(
+                    connection, selection, ts, (statement, params), unplaced, f" ORDER BY {pid}"
                 )
-                return self._fetched_groups(names, values, PatternKeys(every), rowid)
+                fields = selection.names[1:]
+                return self._fetched_groups(fields, rows, PatternKeys(every), selection.rowid)
 
         result: list[Fetched] = await self._run(work)
         return result
@@ -600,20 +617,22 @@ class SQLiteSource(ExecutionSource):
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
         def work(connection: sqlite3.Connection) -> Fetched | None:
             columns = self._columns(connection)
-            names, exprs, rowid = self._select(connection, columns, with_id=True)
+            selection = self._select(connection, columns, with_id=True)
             pid = columns[PATTERN_ID]
             condition, params = f"{pid} IS NOT NULL AND trim({pid}, ?) != ''", [WHITESPACE]
             if pattern_id is not None:
                 condition, params = self._pattern_condition(connection, columns, pattern_id)
             row = connection.execute(
-                f"SELECT {exprs} FROM {self.table.qualified} WHERE {condition} LIMIT 1", params
+                f"SELECT {selection.exprs} FROM {self.table.qualified} WHERE {condition} LIMIT 1",
+                params,
             ).fetchone()
             if row is None and pattern_id is not None:
                 raise self._unknown(connection, pid, pattern_id)
             if row is None:
                 return None
-            values = [[value] for value in row[1:]]
-            return self._fetched(pattern_key(row[0]), names[1:], values, rowid)
+            fields, keyed = selection.names[1:], selection.rowid is not None
+            rows = python_rows(fields, [[value] for value in row[1:]], keyed=keyed)
+            return self._fetched(pattern_key(row[0]), fields, rows, selection.rowid)
 
         result: Fetched | None = await self._run(work)
         return result
@@ -667,8 +686,3 @@ def _locator(
         return row_place(stamps[row], key, None if rowid is None else rowid.label)
 
     return locate
-
-
-def _width(names: Sequence[str], rowid: _RowKey | None) -> int:
-    """The columns `_select` selects: the fields `names`, then the row's key if any."""
-    return len(names) + (rowid is not None)

@@ -14,10 +14,12 @@ from usage_analytics.sources.arrow import table_from_columns
 from usage_analytics.sources.base import (
     FLAG_FIELDS,
     NUMBER_FIELDS,
+    PATTERN_ID,
     TEXT_FIELDS,
     pattern_key,
     typed_text,
 )
+from usage_analytics.sources.sqlite_native import FetchedRows
 
 __all__ = [
     "FETCH_ROWS",
@@ -26,6 +28,7 @@ __all__ = [
     "column_values",
     "columns_data",
     "positions",
+    "python_rows",
     "shared_places",
     "typed_columns",
 ]
@@ -94,6 +97,24 @@ def column_values(cursors: Iterable[Any], width: int, shared: set[int]) -> list[
             if not hasattr(cursor, "fetchmany"):
                 break
     return columns
+
+
+def python_rows(names: Sequence[str], values: list[list[Any]], keyed: bool) -> FetchedRows:
+    """Rows `sqlite3` read (`column_values`: the fields `names`, the pattern id first where
+    it is one, then the row's key where `keyed`) as `FetchedRows`: runs of one stored id,
+    and the fields' table where pyarrow makes one of their typed values."""
+    with_id = bool(names) and names[0] == PATTERN_ID
+    fields = names[1:] if with_id else names
+    columns = values[with_id : len(names)]
+    runs = []
+    if with_id:
+        runs = [(value, sum(1 for _ in run)) for value, run in itertools.groupby(values[0])]
+    pa = load_pyarrow()
+    table = None
+    if pa is not None and columns and columns[0]:
+        table = table_from_columns(pa, fields, typed_columns(fields, list[Sequence[Any]](columns)))
+    keys = values[len(names)] if keyed else None
+    return FetchedRows(runs, table, columns, values[names.index("timestamp")], keys)
 
 
 class PatternKeys(dict[Any, str]):

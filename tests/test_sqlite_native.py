@@ -1,0 +1,287 @@
+"""The core's SQLite reader (`sources.sqlite_native`): whatever a table holds, a fetch read
+by the core equals the fetch read by `sqlite3` (the same groups, tables of the same
+schema and values, the same places of rows in messages), and the core reads the rows
+where every value fits its column."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from usage_analytics import _core
+from usage_analytics.sources import SourceError, SQLiteSource, TableSpec
+from usage_analytics.sources import sqlite as sqlite_source
+from usage_analytics.sources.base import Fetched
+from usage_analytics.sources.sqlite_native import native_rows
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+END = datetime(2026, 3, 3, 23, 59, 59, 999999, tzinfo=UTC)
+COLUMNS = ("pattern_id", "timestamp", "success", "execution_time_ms", "agent")
+
+
+def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coroutine)
+
+
+def write(path: Path, rows: Sequence[Sequence[Any]], layout: str = "") -> None:
+    """A table of `rows` over `COLUMNS`, without declared types (each value keeps its
+    storage class), or with the `layout` given (after the column list)."""
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"CREATE TABLE pattern_executions ({', '.join(COLUMNS)}){layout}")
+        connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?, ?, ?)", rows)
+        connection.execute("CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)")
+    connection.close()
+
+
+def described(groups: Sequence[Fetched]) -> list[tuple[Any, ...]]:
+    """Each group as everything a caller reads of it."""
+    return [
+        (
+            g.pattern_id,
+            g.count,
+            g.data.schema if isinstance(g.data, pa.Table) else None,
+            g.data.to_pylist() if isinstance(g.data, pa.Table) else g.data,
+            [g.locate(i) for i in range(g.count)],
+            None if g.together is None else g.together.to_pylist(),
+        )
+        for g in groups
+    ]
+
+
+def both(
+    monkeypatch: pytest.MonkeyPatch, call: Callable[[], Coroutine[Any, Any, Any]]
+) -> tuple[Any, Any, bool]:
+    """`call`'s result (or its error) read by the core where it can, then by `sqlite3`
+    alone; and whether the core read it."""
+    read_natively: list[bool] = []
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        result = native_rows(*args, **kwargs)
+        read_natively.append(result is not None)
+        return result
+
+    def outcome() -> Any:
+        try:
+            return run(call())
+        except SourceError as error:
+            return (type(error), str(error))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite_source, "native_rows", spied)
+        first = outcome()
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
+        second = outcome()
+    return first, second, any(read_natively)
+
+
+def at(day: int, hour: int, offset: str = "Z") -> str:
+    return f"2026-03-{day:02d}T{hour:02d}:30:00.000000{offset}"
+
+
+STAMPS = st.sampled_from(
+    [
+        at(1, 0),
+        at(2, 12),
+        at(3, 23),
+        at(1, 0, "+01:00"),  # Feb 28, 23:30 UTC: outside
+        at(3, 23, "-00:30"),  # Mar 4, 00:00 UTC: outside
+        at(4, 0, "+01:00"),  # Mar 3, 23:30 UTC: inside, on a margin date
+        "2026-02-28T23:59:59.999999-00:01",  # inside, a day before the window's first
+        "2026-03-02 08:00",
+        "2026-03-02T08:00:00,5Z",
+        "2026-03-02",
+        "2026-03-02Tnoon",  # placed by its date, no time the core reads
+        "2026-03-10T00:00:00Z",  # far outside
+    ]
+)
+ODD_STAMPS = st.sampled_from([None, 5, 1.5, b"\x01", "", "not a time", " 2026-03-02T08:00:00Z"])
+IDS = st.sampled_from(["a", "b", "A", " a", 7, 7.0, "7", "", " ", b"0123456789abcdef"])
+FLAGS = st.sampled_from([0, 1, None, 2, -1])
+ODD_FLAGS = st.sampled_from([1.0, 0.5, "true", "", "maybe", b"\x00"])
+NUMBERS = st.one_of(
+    st.sampled_from([None, 0, 3, 2**53 + 1, -(2**63)]),
+    st.floats(allow_nan=False, width=64),
+)
+ODD_NUMBERS = st.sampled_from(["2.5", "", "fast", b"\x00"])
+AGENTS = st.sampled_from(["x", "y", "é", "", None, 5, 2.5, "a\x00b"])
+ODD_AGENTS = st.sampled_from([b"blob"])
+
+
+def rows_of(odd: bool) -> st.SearchStrategy[list[tuple[Any, ...]]]:
+    def field(clean: st.SearchStrategy[Any], odd_values: st.SearchStrategy[Any]) -> Any:
+        return st.one_of(clean, odd_values) if odd else clean
+
+    row = st.tuples(
+        IDS,
+        field(STAMPS, ODD_STAMPS),
+        field(FLAGS, ODD_FLAGS),
+        field(NUMBERS, ODD_NUMBERS),
+        field(AGENTS, ODD_AGENTS),
+    )
+    return st.lists(row, max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.booleans().flatmap(rows_of))
+@example(rows=[("a", at(2, 1), 1, 1.5, "x")])
+@example(rows=[("a", at(2, 1), None, None, None), ("a", at(2, 2), None, None, "")])
+@example(rows=[(7, at(2, 1), 1, 3, "x"), (7.0, at(2, 2), 0, 2.5, "y"), ("7", at(2, 3), 1, 1, 5)])
+def test_a_fetch_read_by_the_core_equals_sqlite3s(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any, ...]]
+) -> None:
+    path = tmp_path_factory.mktemp("native") / "runs.sqlite"
+    write(path, rows)
+    source = SQLiteSource(path)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        native, python, _ = both(monkeypatch, lambda: source.fetch_all(START, END))
+        assert (described(native) if isinstance(native, list) else native) == (
+            described(python) if isinstance(python, list) else python
+        )
+        for pattern_id in ("a", "7", "b"):
+            native, python, _ = both(monkeypatch, partial(source.fetch, pattern_id, START, END))
+            if isinstance(native, Fetched):
+                native, python = described([native]), described([python])
+            assert native == python
+
+
+def test_the_core_reads_a_table_of_clean_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    rows = [
+        ("a", at(2, 1), 1, 1.5, "x"),
+        ("b", at(2, 2), None, 3, None),
+        ("a", at(1, 0), 0, None, ""),
+    ]
+    write(path, rows)
+    source = SQLiteSource(path)
+    native, python, read_natively = both(monkeypatch, lambda: source.fetch_all(START, END))
+    assert read_natively
+    assert described(native) == described(python)
+    [a, b] = native
+    assert a.data.to_pylist() == [
+        {"timestamp": at(1, 0), "success": 0, "execution_time_ms": None, "agent": None},
+        {"timestamp": at(2, 1), "success": 1, "execution_time_ms": 1.5, "agent": "x"},
+    ]
+    assert a.data.schema == pa.schema(
+        [
+            ("timestamp", pa.string()),
+            ("success", pa.int64()),
+            ("execution_time_ms", pa.float64()),
+            ("agent", pa.string()),
+        ]
+    )
+    assert b.locate(0) == f"the row with rowid 2 (timestamp '{at(2, 2)}')"
+    native, python, read_natively = both(monkeypatch, lambda: source.fetch("a", START, END))
+    assert read_natively
+    assert described([native]) == described([python])
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("success", "true"), ("success", 1.0), ("execution_time_ms", "2.5"), ("agent", b"blob")],
+)
+def test_values_the_core_cannot_type_are_read_by_sqlite3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, value: Any
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    row = {
+        "pattern_id": "a",
+        "timestamp": at(2, 1),
+        "success": 1,
+        "execution_time_ms": 1.5,
+        "agent": "x",
+    }
+    write(path, [tuple(row.values()), tuple({**row, column: value}.values())])
+    native, python, read_natively = both(
+        monkeypatch, lambda: SQLiteSource(path).fetch_all(START, END)
+    )
+    assert not read_natively
+    assert described(native) == described(python)
+
+
+def test_text_that_is_not_utf8_is_sqlite3s_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    write(path, [("a", at(2, 1), 1, 1.5, "x")])
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE pattern_executions SET agent = CAST(x'ff' AS TEXT)")
+    connection.close()
+    native, python, read_natively = both(
+        monkeypatch, lambda: SQLiteSource(path).fetch_all(START, END)
+    )
+    assert not read_natively
+    assert native == python
+    assert native[0] is SourceError
+    assert "utf-8" in native[1].lower()
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [", PRIMARY KEY (pattern_id, timestamp)) WITHOUT ROWID", ", rowid TEXT)"],
+    ids=["without-rowid", "rowid-column"],
+)
+def test_rows_keyed_otherwise_are_placed_as_sqlite3_places_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    rows = [("a", at(2, 1), 1, 1.5, "x"), ("a", at(2, 2), 0, 2.5, "y")]
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"CREATE TABLE pattern_executions ({', '.join(COLUMNS)}{layout}")
+        marks = ", ".join("?" * len(COLUMNS))
+        connection.executemany(
+            f"INSERT INTO pattern_executions ({', '.join(COLUMNS)}) VALUES ({marks})", rows
+        )
+    connection.close()
+    native, python, read_natively = both(
+        monkeypatch, lambda: SQLiteSource(path).fetch_all(START, END)
+    )
+    assert read_natively
+    assert described(native) == described(python)
+    assert "with" in native[0].locate(1)
+
+
+def test_a_view_has_no_keys_and_is_read_by_the_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    write(path, [("a", at(2, 1), 1, 1.5, "x")])
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE VIEW runs AS SELECT * FROM pattern_executions")
+    connection.close()
+    source = SQLiteSource(path, table=TableSpec(table="runs"))
+    native, python, read_natively = both(monkeypatch, lambda: source.fetch_all(START, END))
+    assert read_natively
+    assert described(native) == described(python)
+    assert native[0].locate(0) == f"the row with timestamp '{at(2, 1)}'"
+
+
+def test_the_readers_bad_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match='unknown column kind "bool"'):
+        _core.sqlite_columns("file:x?mode=ro", "SELECT 1", [], ["bool"])
+    # A parameter SQLite's Python module binds otherwise (an int past 64 bits): sqlite3's.
+    assert _core.sqlite_columns("file:x?mode=ro", "SELECT ?", [2**64], ["flag"]) is None
+
+
+def test_a_statement_of_other_width_is_the_callers_bug(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    write(path, [])
+    uri = f"file:{path}?mode=ro"
+    with pytest.raises(ValueError, match="other than the 2 kinds"):
+        _core.sqlite_columns(uri, "SELECT 1", [], ["flag", "flag"])
+    assert _core.sqlite_columns(uri, "SELECT 1, 'x' WHERE 0", [], ["flag", "text"]) is not None
+    assert _core.sqlite_columns(uri, "SELECT 1", [], ["flag"]) == (
+        1,
+        [("int", (1).to_bytes(8, "little"), None)],
+    )
