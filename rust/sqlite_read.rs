@@ -258,6 +258,16 @@ fn in_window(text: ValueRef<'_>, start: i64, end: i64) -> rusqlite::Result<i64> 
     })
 }
 
+/// `ua_instant(value)`: the instant (epoch microseconds) of text the core reads as a time,
+/// else NULL (other text, other values), as `sources.timestamps.parse_timestamp` reads it.
+fn instant(value: ValueRef<'_>) -> rusqlite::Result<Option<i64>> {
+    let ValueRef::Text(bytes) = value else {
+        return Ok(None);
+    };
+    let text = std::str::from_utf8(bytes).map_err(|error| rusqlite::Error::UserFunctionError(Box::new(error)))?;
+    Ok(parse_iso_micros(text).ok())
+}
+
 /// Runs `sql` with `params` on a read-only connection to `uri` and reads its rows into
 /// columns of `kinds`: Ok(None) where a value does not fit its column, or SQLite fails.
 pub fn read_columns(
@@ -276,6 +286,12 @@ pub fn read_columns(
             3,
             FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
             |context| in_window(context.get_raw(0), context.get(1)?, context.get(2)?),
+        )?;
+        connection.create_scalar_function(
+            "ua_instant",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |context| instant(context.get_raw(0)),
         )?;
         let mut statement = connection.prepare(sql)?;
         if statement.column_count() != kinds.len() {
@@ -548,6 +564,16 @@ mod tests {
             })
             .collect();
         assert_eq!(flags, vec![1, 0, 1, 0]);
+        let sql = "SELECT ua_instant(a), ua_instant(' 1970-01-01T00:00:01+00:00 '), \
+                   ua_instant('2026-13-01'), ua_instant(5) FROM t";
+        let (_, columns) = read(&uri, sql, &kinds).unwrap();
+        let Column::Ints(values, valid) = &columns[0] else {
+            panic!("instants")
+        };
+        assert_eq!((values[0], valid.nulls), (1_767_312_000_000_000, 0));
+        assert!(matches!(&columns[1], Column::Ints(values, _) if values == &[1_000_000]));
+        assert!(matches!(&columns[2], Column::Ints(_, valid) if valid.nulls == 1));
+        assert!(matches!(&columns[3], Column::Ints(_, valid) if valid.nulls == 1));
     }
 
     #[test]

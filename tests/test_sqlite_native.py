@@ -18,10 +18,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from usage_analytics import _core
-from usage_analytics.sources import SourceError, SQLiteSource, TableSpec
+from usage_analytics.sources import SourceError, SQLiteSource, TableSpec, sqlite_newest
 from usage_analytics.sources import sqlite as sqlite_source
 from usage_analytics.sources.base import Fetched
-from usage_analytics.sources.sqlite_native import native_rows
+from usage_analytics.sources.sqlite_native import native_rows, newest_instant
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = datetime(2026, 3, 3, 23, 59, 59, 999999, tzinfo=UTC)
@@ -152,6 +152,49 @@ def test_a_fetch_read_by_the_core_equals_sqlite3s(
             if isinstance(native, Fetched):
                 native, python = described([native]), described([python])
             assert native == python
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.booleans().flatmap(rows_of), late=st.sampled_from(["", "+14:00", "-14:00"]))
+@example(
+    rows=[
+        ("a", "9999-12-31T01:00:00Z", 1, 1.5, "x"),
+        ("a", "9999-12-31T23:00:00-02:00", 1, 1, "x"),  # past the years a window holds
+    ],
+    late="",
+)
+def test_the_newest_time_worked_out_by_the_core_equals_sqlite3s(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any, ...]], late: str
+) -> None:
+    """`newest`, whose last dates' texts (and the unplaced ones) the core's SQLite reads
+    (`newest_instant`), against reading each text here: offsets that move a text across
+    dates, texts past the analysable range, unplaced values."""
+    path = tmp_path_factory.mktemp("newest") / "runs.sqlite"
+    if late:  # a text of the newest date that an offset moves before the others
+        rows = [*rows, ("b", at(3, 23, late), 1, 1, "x")]
+    write(path, rows)
+    source = SQLiteSource(path)
+    read_by: list[bool] = []
+
+    def spied(*args: Any) -> Any:
+        found = newest_instant(*args)
+        read_by.append(found is not None)
+        return found
+
+    def newest(pattern_id: str | None) -> Any:
+        try:
+            return run(source.newest(pattern_id))
+        except SourceError as error:
+            return str(error)
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for pattern_id in (None, "a", "b"):
+            monkeypatch.setattr(sqlite_newest, "newest_instant", spied)
+            native = newest(pattern_id)
+            monkeypatch.setattr(sqlite_newest, "newest_instant", lambda *args: None)
+            assert native == newest(pattern_id)
+    if rows:
+        assert any(read_by)
 
 
 def test_the_core_reads_a_table_of_clean_values(

@@ -88,7 +88,7 @@ from usage_analytics.sources.sqlite_columns import (
     shared_places,
 )
 from usage_analytics.sources.sqlite_native import FetchedRows, native_rows, read_only_uri
-from usage_analytics.sources.sqlite_newest import newest_stamp, read_stamps
+from usage_analytics.sources.sqlite_newest import newest_stamp, stamps_of
 from usage_analytics.sources.sqlite_table import placed_sql, unplaced_sql
 from usage_analytics.sources.timestamps import (
     datetime_of,
@@ -550,14 +550,10 @@ class SQLiteSource(ExecutionSource):
                 # (as a file without records: the caller's "no valid timestamp" misled)
                 raise SourceError(f"table {self.table.label!r} of {self.path} holds no records")
             table, ts = self.table.qualified, columns["timestamp"]
+            unplaced = f"FROM {table} WHERE {condition} AND {unplaced_sql(ts)}"
             stamps = [
-                newest_stamp(connection, table, ts, condition, params),
-                *read_stamps(
-                    connection.execute(
-                        f"SELECT {ts} FROM {table} WHERE {condition} AND {unplaced_sql(ts)}",
-                        params,
-                    )
-                ),
+                newest_stamp(connection, table, ts, condition, params, self.path),
+                *stamps_of(connection, ts, unplaced, params, self.path),
             ]
             read = [stamp for stamp in stamps if stamp is not None]
             return datetime_of(max(read)) if read else None

@@ -22,8 +22,9 @@ from usage_analytics import _core
 from usage_analytics.extras import load_pyarrow
 from usage_analytics.sources.arrow import field_type
 from usage_analytics.sources.base import FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID
+from usage_analytics.sources.timestamps import ANALYSABLE_US
 
-__all__ = ["FetchedRows", "native_rows", "read_only_uri"]
+__all__ = ["FetchedRows", "native_rows", "newest_instant", "read_only_uri"]
 
 
 class FetchedRows(NamedTuple):
@@ -112,3 +113,21 @@ def native_rows(
     if keyed:
         keys = ArrowValues(_array(pa, "key", count, columns[len(names)]))
     return FetchedRows(columns[0] if with_id else [], table, [], stamps, keys)
+
+
+def newest_instant(path: Path, ts: str, clause: str, params: Sequence[Any]) -> list[int] | None:
+    """The newest instant a window can hold (`window_stamp`) of the timestamps `ts` in the
+    rows of `clause` (`FROM ... WHERE ...`), worked out by the core's SQLite without a
+    Python object per row: [it], [] where none is, None where the core cannot (the caller
+    then reads the texts itself)."""
+    sql = (
+        f"SELECT max(ua_s) FROM (SELECT ua_instant({ts}) AS ua_s {clause}) "
+        "WHERE ua_s BETWEEN ? AND ?"
+    )
+    read = _core.sqlite_columns(read_only_uri(path), sql, [*params, *ANALYSABLE_US], ["flag"])
+    if read is None:
+        return None
+    _, [(_, values, validity)] = read
+    if validity is not None:  # (the max of no rows is NULL)
+        return []
+    return [int.from_bytes(values, "little", signed=True)]
