@@ -1,4 +1,5 @@
-"""SQLite as a source (the embedded default; only the standard library's `sqlite3`).
+"""SQLite as a source (the embedded default: the standard library's `sqlite3`, and the
+core's own SQLite to read rows fast).
 
     async with SQLiteSource("usage.sqlite") as source:
         fetched = await source.fetch("checkout", start, end)
