@@ -1392,6 +1392,23 @@ def test_sqlite_a_wal_database_beyond_this_users_reach_says_why(
         run(SQLiteSource(path).newest())
 
 
+@pytest.mark.parametrize("spelling", ["//", "relative", "%41"])
+def test_sqlite_a_path_is_opened_however_it_is_spelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str
+) -> None:
+    # A path that starts with "//" (pathlib keeps the two slashes; the system reads them
+    # as one) was the authority of SQLite's `file:` URI: "cannot open: invalid uri
+    # authority: tmp" of a file that is there.
+    name = "runs%41.sqlite" if spelling == "%41" else "runs.sqlite"
+    write_executions_sync(tmp_path / name, [{"pattern_id": "p", "timestamp": NOW}])
+    monkeypatch.chdir(tmp_path)
+    path = {"//": Path("/" + str(tmp_path / name)), "relative": Path(name)}.get(
+        spelling, tmp_path / name
+    )
+    assert str(path).startswith("//") is (spelling == "//")
+    assert run(SQLiteSource(path).fetch("p", START, NOW)).count == 1
+
+
 def test_sqlite_generated_columns_are_columns(tmp_path: Path) -> None:
     # `pragma_table_info` leaves generated columns out: a `success` generated from a
     # status column was missing (every run a failure, silently), its timings too, and a

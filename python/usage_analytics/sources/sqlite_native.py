@@ -56,8 +56,11 @@ class ArrowValues(Sequence[Any]):
 
 
 def read_only_uri(path: Path) -> str:
-    """The URI of a read-only connection to `path` (never creating it)."""
-    return f"file:{quote(str(path))}?mode=ro"
+    """The URI of a read-only connection to `path` (never creating it): its absolute path
+    after an empty authority (`file://` + `/...`). After a bare `file:`, a path that
+    starts with `//` (which pathlib keeps) was read as an authority, "invalid uri
+    authority: tmp" of a file that is there."""
+    return f"file://{quote(str(path.absolute()))}?mode=ro"
 
 
 def _kind(name: str) -> str:
