@@ -397,13 +397,22 @@ class SQLiteSource(ExecutionSource):
         """The distinct pattern ids (NULL left out). Where an index leads with the pattern
         id column, one seek per id (`_IDS_CTE`), and rows are asked for by id, so that a
         window is an index range per pattern; else a scan."""
-        table = self.table.qualified
+        table = self._qualified_beside_cte()
         if not self._indexed_by_pattern(connection, pid):
             # (BINARY: a NOCASE column's DISTINCT kept one of "a" and "A".)
             query = f"SELECT DISTINCT {pid} COLLATE BINARY FROM {table} WHERE {pid} IS NOT NULL"
             return _PatternIds("", query, f"{pid} IS NOT NULL")
         cte = _IDS_CTE.format(table=table, pid=pid)
         return _PatternIds(cte, cte + _IDS, f"{pid} IN ({_IDS})")
+
+    def _qualified_beside_cte(self) -> str:
+        """The table for statements with `_IDS_CTE`: always schema-qualified (`main`
+        where none is given: a fresh connection has no temp tables), as a CTE's name
+        hides a table of that name written without one (a table named `ua_ids` was the
+        CTE itself: "circular reference")."""
+        if self.table.schema is not None:
+            return self.table.qualified
+        return f"main.{quote_identifier(self.table.table)}"
 
     def _indexed_by_pattern(self, connection: sqlite3.Connection, pid: str) -> bool:
         """Whether SQLite serves a skip step ("the least id above x") from an index: asked
@@ -597,7 +606,7 @@ class SQLiteSource(ExecutionSource):
             ids = self._pattern_ids(connection, pid)
             every = [row[0] for row in connection.execute(ids.query)]
             statement = (
-                f"{ids.with_clause}SELECT {selection.exprs} FROM {self.table.qualified} "
+                f"{ids.with_clause}SELECT {selection.exprs} FROM {self._qualified_beside_cte()} "
                 f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}"
             )
             unplaced = (f"{pid} IS NOT NULL", list[Any]())
