@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -338,6 +340,64 @@ def test_a_window_bound_that_is_no_datetime_is_a_type_error(store_target: str, b
 
     with pytest.raises(TypeError, match="start must be a datetime, got "):
         run(go())
+
+
+@pytest.mark.parametrize(
+    ("name", "bound"),
+    [
+        ("start", datetime.min.replace(tzinfo=timezone(timedelta(hours=5)))),
+        ("end", datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))),
+    ],
+)
+def test_a_window_bound_outside_the_years_in_utc_is_a_value_error(
+    store_target: str, name: str, bound: datetime
+) -> None:
+    # An instant before the year 1 or after 9999 in UTC, where no window lies (a request
+    # refuses it): SQLite raised a bare OverflowError ("date value out of range").
+    async def go() -> None:
+        async with open_store(store_target) as store:
+            await store.save(result_of(GROWING))
+            start, end = (bound, NOW) if name == "start" else (START, bound)
+            await store.get(GROWING, start, end)
+
+    expected = f"{name} {bound.isoformat()} is outside the years 1 to 9999 in UTC"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        run(go())
+
+
+class _NoOffset(tzinfo):
+    """A zone that names no offset: its datetimes are naive to Python's `astimezone`."""
+
+    def utcoffset(self, value: datetime | None) -> None:
+        return None
+
+    def dst(self, value: datetime | None) -> None:
+        return None
+
+    def tzname(self, value: datetime | None) -> None:
+        return None
+
+
+def test_a_window_bound_of_a_zone_without_offset_is_utc(
+    store_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a request reads it (naive = UTC): `astimezone` read it in the machine's zone, and
+    # the result of its window was not found where that zone is not UTC.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    result = result_of(GROWING)
+    start, end = (bound.replace(tzinfo=_NoOffset()) for bound in (START, NOW))
+
+    async def go() -> Any:
+        async with open_store(store_target) as store:
+            await store.save(result)
+            return await store.get(GROWING, start, end)
+
+    try:
+        assert run(go()) == result
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_results_computed_at_one_instant_come_in_one_order(store_target: str) -> None:

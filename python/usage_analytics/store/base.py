@@ -28,7 +28,7 @@ from __future__ import annotations
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -149,12 +149,22 @@ def key_text(pattern_id: UUID | str | int) -> str:
 
 
 def checked_bound(name: str, value: Any) -> datetime:
-    """A window bound `get` asks by: a datetime (naive = UTC). Other values were an
-    AttributeError in SQLite, and in PostgreSQL a failed query (text) or no result (a
-    date, compared as its midnight)."""
+    """A window bound `get` asks by: a datetime (naive = UTC), as the instant in UTC that
+    a request makes of it. Other values were an AttributeError in SQLite, and in
+    PostgreSQL a failed query (text) or no result (a date, compared as its midnight)."""
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
-    return value
+    # A zone naming no offset is UTC, as a request reads it (`astimezone` read it in the
+    # machine's zone: the result was looked for under another window).
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # (SQLite's store raised it bare; PostgreSQL's found nothing)
+        raise ValueError(
+            f"{name} {value.isoformat()} is outside the years 1 to 9999 in UTC, where no "
+            "window lies"
+        ) from None
 
 
 def correlation_text(correlation_id: UUID | str) -> str:
