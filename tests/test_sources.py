@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -1414,6 +1414,57 @@ def test_sqlite_a_path_is_opened_however_it_is_spelled(
     )
     assert str(path).startswith("//") is (spelling == "//")
     assert run(SQLiteSource(path).fetch("p", START, NOW)).count == 1
+
+
+class _NoOffset(tzinfo):
+    """A zone that names no offset: its datetimes are naive to Python's `astimezone`."""
+
+    def utcoffset(self, value: datetime | None) -> None:
+        return None
+
+    def dst(self, value: datetime | None) -> None:
+        return None
+
+    def tzname(self, value: datetime | None) -> None:
+        return None
+
+
+def test_sqlite_window_bounds_are_the_requests_utc_instants(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bound of a zone naming no offset is UTC, as a request reads it: its date (the
+    # margins of the rows asked for) was read in the machine's zone, a day later here,
+    # and a row of the window dated the day before was left out.
+    path = tmp_path / "runs.sqlite"
+    write_executions_sync(path, [])
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO pattern_executions (pattern_id, timestamp) VALUES ('p', ?)",
+            ("2026-02-28T23:30:00-23:00",),  # 2026-03-01T22:30Z
+        )
+    connection.close()
+    source = SQLiteSource(path)
+    start = datetime(2026, 3, 1, 22, tzinfo=_NoOffset())
+    end = datetime(2026, 3, 2, 12, tzinfo=_NoOffset())
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert run(source.fetch("p", start, end)).count == 1
+        assert [group.count for group in run(source.fetch_all(start, end))] == [1]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    # An instant before the year 1 or after 9999 in UTC, where no window lies (a request
+    # refuses it), was a bare OverflowError ("date value out of range").
+    early = datetime.min.replace(tzinfo=timezone(timedelta(hours=5)))
+    late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
+    for name, window in (("start", (early, NOW)), ("end", (START, late))):
+        bound = window[0] if name == "start" else window[1]
+        expected = re.escape(f"{name} {bound.isoformat()} is outside the years 1 to 9999 in UTC")
+        with pytest.raises(ValueError, match=expected):
+            run(source.fetch("p", *window))
+        with pytest.raises(ValueError, match=expected):
+            run(source.fetch_all(*window))
 
 
 def test_sqlite_generated_columns_are_columns(tmp_path: Path) -> None:

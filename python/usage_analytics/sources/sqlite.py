@@ -50,7 +50,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -216,6 +216,22 @@ def _wal_beyond_reach(path: Path) -> str | None:
     if not shm.exists() and not os.access(path.parent, os.W_OK):
         return f"{shm.name} cannot be created in {path.parent}"
     return None
+
+
+def _utc_date(name: str, moment: datetime) -> date:
+    """The UTC date of window bound `name` as a request reads it: naive, or of a zone
+    naming no offset, it is UTC (`astimezone` read such a bound in the machine's zone: a
+    day off, and rows of the window left out). An instant outside the years 1-9999 in UTC
+    is in no window, and refused as a request refuses it (it was a bare OverflowError)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.date()
+    try:
+        return moment.astimezone(UTC).date()
+    except OverflowError:
+        raise ValueError(
+            f"{name} {moment.isoformat()} is outside the years 1 to 9999 in UTC, where no "
+            "window lies"
+        ) from None
 
 
 def _in_window(text: Any, start_us: int, end_us: int) -> int:
@@ -432,12 +448,9 @@ class SQLiteSource(ExecutionSource):
     def _window(ts: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
         """SQL condition (and its parameters) for texts in [start, end]; see the module
         docstring."""
-        # The dates of the UTC instants (naive = UTC): the margins below are a day either
-        # side of those. (A window's own dates, in a zone far from UTC, are a day off.)
-        first, last = (
-            (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()
-            for moment in (start, end)
-        )
+        # The dates of the UTC instants: the margins below are a day either side of those.
+        # (A window's own dates, in a zone far from UTC, are a day off.)
+        first, last = _utc_date("start", start), _utc_date("end", end)
         condition = (
             f"{ts} >= ? AND {ts} < ? AND {placed_sql(ts)} "
             f"AND ({ts} >= ? AND {ts} < ? OR ua_in_window({ts}, ?, ?))"
