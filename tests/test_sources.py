@@ -1429,6 +1429,28 @@ class _NoOffset(tzinfo):
         return None
 
 
+def test_sqlite_writes_a_time_of_a_zone_without_offset_as_utc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The core reads such a time as UTC (as a naive one): `astimezone` read it in the
+    # machine's zone, and the stored record was another instant (out of this window).
+    at = datetime(2026, 3, 2, 22, tzinfo=_NoOffset())
+    path = tmp_path / "runs.sqlite"
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert format_utc(at) == "2026-03-02T22:00:00.000000Z"
+        write_executions_sync(path, [{"pattern_id": "p", "timestamp": at}])
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 2, 23, tzinfo=UTC)
+    fetched = run(SQLiteSource(path).fetch("p", start, end))
+    assert fetched.count == 1
+    document = comparable(analyse(fetched.data, "p", start, end).to_dict())
+    assert document == comparable(analyse([{"timestamp": at}], "p", start, end).to_dict())
+
+
 def test_sqlite_window_bounds_are_the_requests_utc_instants(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

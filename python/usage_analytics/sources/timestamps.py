@@ -132,8 +132,12 @@ def datetime_of(us: int) -> datetime:
 
 def format_utc(value: datetime) -> str:
     """The fixed-width text form stored in SQLite, `2026-01-05T10:00:00.000000Z`: in UTC,
-    so that text order is time order."""
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    so that text order is time order. Naive, or of a zone naming no offset, it is UTC, as
+    the core reads it (`astimezone` read that zone's in the machine's: another instant)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=UTC)
+    else:
+        value = value.astimezone(UTC)
     return (
         f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
         f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z"
