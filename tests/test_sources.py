@@ -79,6 +79,7 @@ from usage_analytics.sources.timestamps import (
     analysable,
     datetime_of,
     format_utc,
+    micros,
     parse_timestamp,
     shifted_date,
     timestamp_of,
@@ -1449,6 +1450,37 @@ def test_sqlite_writes_a_time_of_a_zone_without_offset_as_utc(
     assert fetched.count == 1
     document = comparable(analyse(fetched.data, "p", start, end).to_dict())
     assert document == comparable(analyse([{"timestamp": at}], "p", start, end).to_dict())
+
+
+def test_sqlite_writes_a_time_outside_the_years_in_utc_as_written(tmp_path: Path) -> None:
+    # No window holds it, but it is a record, counted outside the window as the library
+    # counts it: the write raised a bare OverflowError ("date value out of range").
+    early = datetime.min.replace(tzinfo=timezone(timedelta(hours=5)))
+    late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
+    rows = [{"pattern_id": "p", "timestamp": at} for at in (early, late, NOW)]
+    path = tmp_path / "runs.sqlite"
+    assert write_executions_sync(path, rows) == 3
+    with sqlite3.connect(path) as connection:
+        stored = [
+            row[0]
+            for row in connection.execute("SELECT timestamp FROM pattern_executions ORDER BY rowid")
+        ]
+    connection.close()
+    assert stored == [early.isoformat(), late.isoformat(), format_utc(NOW)]
+    assert [parse_timestamp(text) for text in stored[:2]] == [
+        micros(early),
+        micros(late),
+    ]
+    source = SQLiteSource(path)
+    assert run(source.newest("p")) == NOW
+    # In no window (a window from the year 1's first day neither), as in the library's.
+    for start, end in ((datetime(1, 1, 1, tzinfo=UTC), START), (START, NOW)):
+        fetched = run(source.fetch("p", start, end)).data
+        totals = [
+            analyse(data, "p", start, end).usage_metrics.total_executions
+            for data in (fetched, rows)
+        ]
+        assert totals == [end == NOW] * 2
 
 
 def test_sqlite_window_bounds_are_the_requests_utc_instants(

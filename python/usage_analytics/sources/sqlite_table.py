@@ -74,7 +74,13 @@ def create_executions_table(connection: sqlite3.Connection, table: TableSpec | N
 
 def _stored(value: Any) -> Any:
     if isinstance(value, datetime):
-        return format_utc(value)
+        try:
+            return format_utc(value)
+        except OverflowError:
+            # An instant before the year 1 or after 9999 in UTC (no window holds it, but
+            # it is a record): as written, with its offset, which reads as that instant.
+            # (It raised a bare OverflowError and nothing was written.)
+            return value.isoformat()
     return value
 
 
