@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -27,7 +28,7 @@ from usage_analytics import (
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
 )
-from usage_analytics.sources import UnsupportedSourceError
+from usage_analytics.sources import SourceUnavailableError, UnsupportedSourceError
 from usage_analytics.store import (
     PostgresAnalyticsStore,
     SQLiteAnalyticsStore,
@@ -158,6 +159,17 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     path.write_text("not a database " * 200, encoding="utf-8")
     with pytest.raises(StoreError, match=r"notes\.db"):
         run(SQLiteAnalyticsStore(path).save(result_of(GROWING)))
+
+
+@pytest.mark.parametrize("call", ["save", "get"])
+def test_a_named_pipe_is_no_store_file(tmp_path: Path, call: str) -> None:
+    # SQLite said "disk I/O error" of it, which named neither the path's kind nor a remedy.
+    pipe = tmp_path / "results.sqlite"
+    os.mkfifo(pipe)
+    store = SQLiteAnalyticsStore(pipe)
+    work = store.save(result_of(GROWING)) if call == "save" else store.get(GROWING, START, NOW)
+    with pytest.raises(SourceUnavailableError, match=r"results\.sqlite: is a named pipe, not a"):
+        run(work)
 
 
 def test_concurrent_saves_of_many_results(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from usage_analytics.sources.base import (
     SourceUnavailableError,
     UnsupportedSourceError,
     quote_identifier,
+    special_file_kind,
 )
 from usage_analytics.sources.timestamps import format_utc
 from usage_analytics.store.base import (
@@ -116,6 +117,9 @@ class SQLiteAnalyticsStore(AnalyticsStore):
     def _with_connection(self, work: Callable[[sqlite3.Connection], Any], empty: Any) -> Any:
         if self.path.is_dir():
             raise SourceUnavailableError(f"{self.path}: is a directory, not a SQLite file")
+        kind = special_file_kind(self.path)
+        if kind is not None:  # (SQLite said "disk I/O error", of a pipe or a device)
+            raise SourceUnavailableError(f"{self.path}: is {kind}, not a SQLite file")
         if empty is not _WRITE and not self.path.exists():
             return empty
         try:
