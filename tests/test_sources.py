@@ -1387,6 +1387,14 @@ def test_sqlite_a_wal_database_beyond_this_users_reach_says_why(
     sqlite3.connect(plain).close()  # (not WAL: the error as SQLite gives it)
     with pytest.raises(SourceError, match="query failed: attempt to write a readonly database"):
         SQLiteSource(plain)._with_connection(work)
+    # With its -shm file there: read-only, that is why; writable, SQLite's error stands.
+    shm = tmp_path / "wal.sqlite-shm"
+    shm.touch()
+    with pytest.raises(SourceUnavailableError, match=r"and wal\.sqlite-shm is read-only \(not"):
+        SQLiteSource(path)._with_connection(work)
+    monkeypatch.setattr(os, "access", lambda path, mode: True)
+    with pytest.raises(SourceError, match="query failed: attempt to write a readonly database"):
+        SQLiteSource(path)._with_connection(work)
 
     original = Path.open
 
