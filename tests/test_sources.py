@@ -2350,6 +2350,15 @@ def test_not_a_sqlite_database(tmp_path: Path) -> None:
     path.write_text("just text, no database" * 100, encoding="utf-8")
     with pytest.raises(SourceError, match="not a SQLite database"):
         run(SQLiteSource(path).newest())
+    # A database whose pages are damaged past its header: SQLite's word, "malformed".
+    path = tmp_path / "damaged.db"
+    write_executions_sync(path, [{"pattern_id": "p", "timestamp": NOW}] * 200)
+    damaged = bytearray(path.read_bytes())
+    damaged[4096:8192] = b"\xff" * 4096  # (its second page: the table's rows)
+    path.write_bytes(bytes(damaged))
+    expected = r"damaged\.db: not a SQLite database \(database disk image is malformed\)"
+    with pytest.raises(SourceError, match=expected):
+        run(SQLiteSource(path).fetch("p", START, NOW))
 
 
 def test_sqlite_missing_table_lists_the_tables(tmp_path: Path) -> None:
