@@ -1710,6 +1710,14 @@ def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:
     assert run(source.newest()) == datetime(2026, 3, 3, 13, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("stamp", ["0001-01-01T10:00:00Z", "0001-01-02T10:00:00+01:00"])
+def test_sqlite_newest_in_the_first_days_of_the_calendar(tmp_path: Path, stamp: str) -> None:
+    # Two days before them is before the calendar: the texts from there are all texts.
+    path = tmp_path / "runs.sqlite"
+    write_executions_sync(path, [{"pattern_id": "p", "timestamp": stamp}])
+    assert run(SQLiteSource(path).newest("p")) == datetime_of(parse_timestamp(stamp) or 0)
+
+
 @pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
 def test_records_without_a_pattern_id_are_counted_and_located(
     tmp_path: Path, kind: str, arrow: bool
@@ -2537,6 +2545,15 @@ def test_sqlite_fetch_all_read_in_batches_equals_one_batch(
     assert "the row with rowid 8 (timestamp 'not a time')" in whole[1][3]
 
 
+def test_sqlite_pattern_keys_key_an_id_not_listed_too() -> None:
+    # (An id a writer added between the listing of the ids and the reading of the rows.)
+    keys = sqlite_columns.PatternKeys([" a ", 7])
+    assert list(keys.items()) == [(" a ", "a"), (7, "7")]
+    assert keys[" b "] == "b"
+    assert keys[7.0] == "7"  # (equal in Python, as in SQLite: one id)
+    assert list(keys) == [" a ", 7, " b "]
+
+
 def test_sqlite_text_columns_share_one_object_per_value_in_a_batch() -> None:
     cursor = sqlite3.connect(":memory:").execute(
         "SELECT 'agent-' || (value % 2), 'x' || value FROM json_each('[1, 2, 3, 4]')"
@@ -2545,6 +2562,22 @@ def test_sqlite_text_columns_share_one_object_per_value_in_a_batch() -> None:
     assert agents == ["agent-1", "agent-0", "agent-1", "agent-0"]
     assert agents[0] is agents[2]
     assert unique == ["x1", "x2", "x3", "x4"]
+
+
+def test_sqlite_a_locked_database_of_a_named_schema_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only a schema SQLite does not know makes "no attached database": other failures of
+    # reading the table's columns are themselves (here, a writer's lock).
+    path = write_source(tmp_path, "sqlite", [{"pattern_id": "p", "timestamp": NOW}])
+
+    def locked(connection: sqlite3.Connection, spec: TableSpec) -> Any:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(sqlite_source, "_table_columns", locked)
+    source = SQLiteSource(path, TableSpec(table="pattern_executions", schema="main"))
+    with pytest.raises(SourceUnavailableError, match="the database is locked: another"):
+        run(source.fetch("p", START, NOW))
 
 
 def test_sqlite_a_locked_database_is_unavailable_not_a_failed_query(tmp_path: Path) -> None:
