@@ -286,6 +286,11 @@ def text_rows() -> list[dict[str, Any]]:
         ("2026-03-04T01:00:00+14:00", "2026-03-04T03:00:00+14:00"),
         ("2026-03-02T13:00:00-12:00", "2026-03-03T01:00:00-12:00"),
         ("2026-03-02T01:00:00+14:00", "2026-03-05T01:00:00+14:00"),
+        # Days long, the texts of the day after the start's date or of the end's date
+        # are still checked: "2026-03-04T11:00:00+23" is before this start, ...
+        ("2026-03-03T12:00:00.000001+00:00", "2026-03-08T00:00:00+00:00"),
+        # ... and "2026-03-02T13:00:00-23:00", a day before the end's date, after this end.
+        ("2026-02-25T00:00:00+00:00", "2026-03-03T11:59:59.999999+00:00"),
     ],
 )
 def test_sqlite_window_is_exact_for_any_iso_text(tmp_path: Path, start: str, end: str) -> None:
