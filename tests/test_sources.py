@@ -1715,6 +1715,22 @@ def test_sqlite_newest_reads_text_no_date_places(tmp_path: Path) -> None:
     assert run(source.newest()) == datetime(2026, 3, 3, 13, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("table", "column"), [("runs{x}", "timestamp"), ("runs", "at{0}"), ("t{what}", "at{}")]
+)
+def test_sqlite_newest_of_names_with_braces(tmp_path: Path, table: str, column: str) -> None:
+    # Its SQL went through `str.format`, which read the braces of the table's and
+    # columns' names as its own: a KeyError (a traceback out of the CLI's default window)
+    # or another query ('near ""')"": syntax error').
+    path = tmp_path / "runs.sqlite"
+    spec = TableSpec(table=table, columns={"timestamp": column, "agent": "by{1}"})
+    write_executions_sync(path, [{"pattern_id": "p", "timestamp": NOW, "agent": "a"}], spec)
+    source = SQLiteSource(path, spec)
+    assert run(source.newest("p")) == run(source.newest()) == NOW
+    fetched = run(source.fetch("p", START, NOW))
+    assert fetched.data.column("agent").to_pylist() == ["a"]
+
+
 @pytest.mark.parametrize("stamp", ["0001-01-01T10:00:00Z", "0001-01-02T10:00:00+01:00"])
 def test_sqlite_newest_in_the_first_days_of_the_calendar(tmp_path: Path, stamp: str) -> None:
     # Two days before them is before the calendar: the texts from there are all texts.
