@@ -2790,18 +2790,20 @@ def numeric_scalar_rows() -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet", "sqlite"])
 def test_saved_numpy_and_decimal_scalars_read_back_as_the_library_reads_them(
     tmp_path: Path, kind: str
 ) -> None:
     # JSON Lines wrote them as strings ("1500", "True"), CSV wrote numpy 2's float repr
-    # ("np.float64(0.25)"), and Parquet refused them: invalid records, or no file.
+    # ("np.float64(0.25)"), and Parquet refused them: invalid records, or no file. SQLite
+    # (`write_executions`) stored numpy's as blobs of their bytes, b'\x01' for True, and
+    # refused a Decimal.
     rows = numeric_scalar_rows()
     expected = api_document(rows, "p")
     assert expected["data_quality"]["invalid_records"] == 0
     assert expected["performance_metrics"]["total_execution_time_ms"] == 1500.5
     assert expected["success_metrics"]["avg_quality_score"] == 0.5
-    for arrow in (True, False) if kind != "parquet" else (True,):
+    for arrow in (True, False) if kind in ("csv", "jsonl") else (True,):
         source = make_source(tmp_path, kind, arrow, rows)
         assert run(fetch_result(source, "p")) == expected
     if kind == "parquet":  # (datetimes: a column of UTC timestamps, not their text)

@@ -54,6 +54,7 @@ __all__ = [
     "SourceUnavailableError",
     "UnsupportedSourceError",
     "load_records",
+    "plain_scalar",
     "read_records",
     "save_records",
 ]
@@ -393,7 +394,7 @@ def load_records(path: str | Path, columns: Columns | None = None) -> list[Recor
     return read_records(path, columns).records
 
 
-def _scalar(value: Any) -> Any:
+def plain_scalar(value: Any) -> Any:
     """A numpy or Decimal scalar as the Python bool, int or float the library reads it
     as; any other value unchanged. (JSON Lines wrote numpy's as strings, "1500" or
     "True", and CSV numpy 2's float repr, "np.float64(0.25)": invalid records.)"""
@@ -416,7 +417,7 @@ def _scalar(value: Any) -> Any:
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    plain = _scalar(value)
+    plain = plain_scalar(value)
     return str(value) if plain is value else plain
 
 
@@ -427,7 +428,7 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
 
 
 def _cell(value: Any) -> str:
-    value = _scalar(value)
+    value = plain_scalar(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -491,7 +492,7 @@ def _parquet_column(pa: Any, path: Path, name: str, values: list[Any]) -> tuple[
     scalars by their text, under which they are grouped). A value such a column cannot
     hold is refused, naming its record: pyarrow took True as the number 1.0 (a record the
     library calls invalid) and failed on the others naming no record."""
-    values = [_scalar(value) for value in values]
+    values = [plain_scalar(value) for value in values]
     wanted: type
     if name in BOOLEAN_FIELDS:
         if any(type(value) is int for value in values):

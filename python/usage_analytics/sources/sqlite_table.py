@@ -20,6 +20,7 @@ from usage_analytics.sources.base import (
     executions_columns,
     quote_identifier,
 )
+from usage_analytics.sources.records import plain_scalar
 from usage_analytics.sources.timestamps import format_utc
 
 __all__ = [
@@ -73,6 +74,10 @@ def create_executions_table(connection: sqlite3.Connection, table: TableSpec | N
 
 
 def _stored(value: Any) -> Any:
+    # numpy and Decimal scalars as the Python values the library reads them as: `sqlite3`
+    # bound numpy's through their buffers, as blobs (a flag True as b'\x01', a count 3 as
+    # eight bytes: invalid records), and refused a Decimal.
+    value = plain_scalar(value)
     if isinstance(value, datetime):
         try:
             return format_utc(value)
