@@ -2811,6 +2811,44 @@ def test_saved_numpy_and_decimal_scalars_read_back_as_the_library_reads_them(
         assert schema.field("timestamp").type == pa.timestamp("us", tz="UTC")
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("pattern_id", None, "field 'pattern_id' is missing, and the table requires it"),
+        ("timestamp", None, "field 'timestamp' is missing, and the table requires it"),
+        ("agent", ["a"], "field 'agent' = ['a']: type 'list' is not supported"),
+        (
+            "execution_time_ms",
+            2**64,
+            "= 18446744073709551616: Python int too large to convert to SQLite INTEGER",
+        ),
+        (
+            "agent",
+            "\ud800",
+            "field 'agent' = '\\ud800': 'utf-8' codec can't encode character '\\ud800' in "
+            "position 0: surrogates not allowed",
+        ),
+    ],
+)
+def test_sqlite_writes_refuse_a_value_naming_record_field_and_value(
+    tmp_path: Path, field: str, value: Any, why: str
+) -> None:
+    # SQLite's words named neither ("NOT NULL constraint failed: ...", "Error binding
+    # parameter 9: ..."); an int past 64 bits or a lone surrogate was a bare OverflowError
+    # or UnicodeEncodeError.
+    rows = [{"pattern_id": "p", "timestamp": NOW} for _ in range(3)]
+    rows[1][field] = value
+    path = tmp_path / "runs.sqlite"
+    with pytest.raises(SourceError) as refused:
+        write_executions_sync(path, rows)
+    assert str(refused.value) == f"{path}: cannot write the executions: record 1: " + (
+        why if why.startswith("field") else f"field {field!r} {why}"
+    )
+    with sqlite3.connect(path) as connection:  # (nothing written: one transaction)
+        assert connection.execute("SELECT count(*) FROM pattern_executions").fetchone() == (0,)
+    connection.close()
+
+
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 def test_a_saved_numpy_array_is_written_as_its_text(tmp_path: Path, kind: str) -> None:
     # An array has a dtype as numpy's scalars do: taken for one, `int()` of it raised

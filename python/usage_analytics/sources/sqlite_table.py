@@ -5,8 +5,9 @@ fixed-width UTC text (`2026-01-05T10:00:00.000000Z`), so that text order is time
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -107,20 +108,50 @@ def write_executions_sync(
         connection = sqlite3.connect(Path(path))
     except sqlite3.Error as error:
         raise SourceUnavailableError(f"{path}: cannot open: {error}") from None
+    # The last record handed to SQLite, by its index: the one refused, on an error.
+    handed: list[tuple[int, list[Any]]] = []
+
+    def rows() -> Iterator[list[Any]]:
+        for index, record in enumerate(records):
+            handed[:] = [(index, [_stored(record.get(name)) for name in names])]
+            yield handed[0][1]
+
     try:
         with connection:
             create_executions_table(connection, spec)
             if replace:
                 connection.execute(f"DELETE FROM {spec.qualified}")
             cursor = connection.executemany(
-                f"INSERT INTO {spec.qualified} ({columns}) VALUES ({marks})",
-                ([_stored(record.get(name)) for name in names] for record in records),
+                f"INSERT INTO {spec.qualified} ({columns}) VALUES ({marks})", rows()
             )
             return cursor.rowcount
-    except sqlite3.Error as error:
-        raise SourceError(f"{path}: cannot write the executions: {error}") from None
+    # (A value SQLite cannot hold is refused by `sqlite3` before SQLite sees it: an int
+    # past 64 bits as OverflowError, text with a lone surrogate as UnicodeEncodeError.)
+    except (sqlite3.Error, OverflowError, UnicodeEncodeError) as error:
+        where = _refused(connection, names, *handed[0]) if handed else None
+        raise SourceError(f"{path}: cannot write the executions: {where or error}") from None
     finally:
         connection.close()
+
+
+def _refused(
+    connection: sqlite3.Connection, names: Sequence[str], index: int, row: Sequence[Any]
+) -> str | None:
+    """Which value of record `index` (its stored `row`) SQLite refused, and why: the first
+    that cannot be bound, or a required field missing; None where none is (the error
+    then is not the record's). The error named neither the record nor the value ("Error
+    binding parameter 9: type 'list' is not supported", or a bare OverflowError)."""
+    for name, value in zip(names, row, strict=True):
+        try:
+            connection.execute("SELECT ?", (value,))
+        except (sqlite3.Error, OverflowError, UnicodeEncodeError) as error:
+            # (Not "Error binding parameter 1: ...", the number of this probe's parameter.)
+            why = re.sub(r"^Error binding parameter \d+: ", "", str(error))
+            return f"record {index}: field {name!r} = {value!r}: {why}"
+    for name, value in zip(names, row, strict=True):
+        if value is None and name in (PATTERN_ID, "timestamp"):
+            return f"record {index}: field {name!r} is missing, and the table requires it"
+    return None
 
 
 async def write_executions(
