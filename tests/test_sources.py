@@ -2359,6 +2359,22 @@ def test_a_groups_positions_are_its_rows_only(tmp_path: Path) -> None:
             position(outside)
 
 
+def test_sqlite_groups_after_rows_of_blank_ids_are_their_own_rows(tmp_path: Path) -> None:
+    # Rows of blank ids, which no group takes, sort before the others: the groups' rows
+    # are then no run from the first row, and must not be read as one.
+    rows = [
+        {"pattern_id": name, "timestamp": NOW - timedelta(hours=hour), "agent": agent}
+        for name, hour, agent in ((" ", 3, "nobody"), ("a", 2, "ann"), ("b", 1, "bo"))
+    ]
+    groups = run(make_source(tmp_path, "sqlite", True, rows).fetch_all(START, NOW))
+    assert [(group.pattern_id, group.data.column("agent").to_pylist()) for group in groups] == [
+        ("a", ["ann"]),
+        ("b", ["bo"]),
+    ]
+    stamp = format_utc(NOW - timedelta(hours=1))
+    assert groups[1].locate(0) == f"the row with rowid 3 (timestamp {stamp!r})"
+
+
 @pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])  # (Parquet: "not readable")
 @pytest.mark.parametrize("reader", ["pyarrow", "standard"])
 def test_a_file_that_fails_to_read_is_one_clear_error(
