@@ -1309,10 +1309,16 @@ def test_sqlite_pattern_ids_by_index_skips_equal_a_scan(tmp_path: Path) -> None:
             source.unattributed()
         )
 
+    def indexed() -> bool:
+        source = SQLiteSource(path)
+        return bool(source._with_connection(lambda c: source._indexed_by_pattern(c, "pattern_id")))
+
     scanned = listed()
+    assert not indexed()
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)")
     connection.close()
+    assert indexed()
     assert listed() == scanned
     groups, unattributed = scanned
     assert [key for key, _ in groups] == ["-1", "7", "a", "blob"]
@@ -1527,7 +1533,7 @@ def test_sqlite_window_bounds_are_the_requests_utc_instants(
     late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
     for name, window in (("start", (early, NOW)), ("end", (START, late))):
         bound = window[0] if name == "start" else window[1]
-        expected = re.escape(f"{name} {bound.isoformat()} is outside the years 1 to 9999 in UTC")
+        expected = "^" + re.escape(f"{name} {bound.isoformat()} is outside the years 1 to 9999")
         with pytest.raises(ValueError, match=expected):
             run(source.fetch("p", *window))
         with pytest.raises(ValueError, match=expected):
@@ -2359,9 +2365,25 @@ def test_a_groups_positions_are_its_rows_only(tmp_path: Path) -> None:
             position(outside)
 
 
-def test_sqlite_groups_after_rows_of_blank_ids_are_their_own_rows(tmp_path: Path) -> None:
+def test_sqlite_executions_table_has_its_named_indexes_once(tmp_path: Path) -> None:
+    # Named after the table (another table's in one file keep theirs), and made once:
+    # `IF NOT EXISTS` finds them by those names.
+    path = tmp_path / "runs.sqlite"
+    spec = TableSpec(table="runs")
+    for _ in range(2):
+        write_executions_sync(path, [{"pattern_id": "p", "timestamp": NOW}], spec)
+    with sqlite3.connect(path) as connection:
+        indexes = connection.execute(
+            "SELECT name, sql LIKE '%WHERE NOT%' FROM sqlite_master WHERE type = 'index' "
+            "ORDER BY name"
+        ).fetchall()
+    connection.close()
+    assert indexes == [("runs_pattern_time", 0), ("runs_unplaced", 1)]
+
+
+def test_sqlite_groups_beside_rows_of_blank_ids_are_their_own_rows(tmp_path: Path) -> None:
     # Rows of blank ids, which no group takes, sort before the others: the groups' rows
-    # are then no run from the first row, and must not be read as one.
+    # are then no run from the first row, and must not be read as one ...
     rows = [
         {"pattern_id": name, "timestamp": NOW - timedelta(hours=hour), "agent": agent}
         for name, hour, agent in ((" ", 3, "nobody"), ("a", 2, "ann"), ("b", 1, "bo"))
@@ -2373,6 +2395,17 @@ def test_sqlite_groups_after_rows_of_blank_ids_are_their_own_rows(tmp_path: Path
     ]
     stamp = format_utc(NOW - timedelta(hours=1))
     assert groups[1].locate(0) == f"the row with rowid 3 (timestamp {stamp!r})"
+    # ... and after them (U+3000, an ideographic space, sorts after the letters): the
+    # table of all the groups' rows leaves them out.
+    rows[0]["pattern_id"] = "\u3000"
+    (tmp_path / "after").mkdir()
+    groups = run(make_source(tmp_path / "after", "sqlite", True, rows).fetch_all(START, NOW))
+    assert [(group.pattern_id, group.data.column("agent").to_pylist()) for group in groups] == [
+        ("a", ["ann"]),
+        ("b", ["bo"]),
+    ]
+    assert groups[0].together is not None
+    assert groups[0].together.column("agent").to_pylist() == ["ann", "bo"]
 
 
 @pytest.mark.parametrize("name", ["runs.csv", "runs.jsonl"])  # (Parquet: "not readable")

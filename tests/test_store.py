@@ -373,7 +373,7 @@ def test_a_window_bound_outside_the_years_in_utc_is_a_value_error(
             await store.get(GROWING, start, end)
 
     expected = f"{name} {bound.isoformat()} is outside the years 1 to 9999 in UTC"
-    with pytest.raises(ValueError, match=re.escape(expected)):
+    with pytest.raises(ValueError, match="^" + re.escape(expected)):
         run(go())
 
 
