@@ -1390,9 +1390,11 @@ def test_sqlite_a_wal_database_beyond_this_users_reach_says_why(
     def work(connection: sqlite3.Connection) -> None:
         raise sqlite3.OperationalError("attempt to write a readonly database")
 
-    with pytest.raises(
-        SourceUnavailableError, match=r"WAL mode.*wal\.sqlite-shm cannot be created"
-    ):
+    expected = (
+        f"{path}: cannot read: the database is in WAL mode, which SQLite reads through its "
+        f"-shm file, and wal.sqlite-shm cannot be created in {tmp_path} (not writable by"
+    )
+    with pytest.raises(SourceUnavailableError, match="^" + re.escape(expected)):
         SQLiteSource(path)._with_connection(work)
     plain = tmp_path / "plain.sqlite"
     sqlite3.connect(plain).close()  # (not WAL: the error as SQLite gives it)
@@ -1903,6 +1905,15 @@ def test_sqlite_fetch_of_more_spellings_than_bound_variables(tmp_path: Path) -> 
     source = make_source(tmp_path, "sqlite", True, rows)
     assert run(source.fetch('p"\\', START, NOW)).count == 1_200
     assert run(source.newest(' p"\\ ')) == when
+    # A blob among them has no JSON form: refused by what it is, not as malformed JSON.
+    with sqlite3.connect(tmp_path / "runs.sqlite") as connection:
+        connection.execute(
+            "INSERT INTO pattern_executions (pattern_id, timestamp) VALUES (?, ?)",
+            (b'p"\\', format_utc(when)),
+        )
+    connection.close()
+    with pytest.raises(SourceError, match=r"^too many stored spellings of one pattern id, some"):
+        run(source.fetch('p"\\', START, NOW))
 
 
 def test_sqlite_int_ids_and_their_text_are_one_pattern_for_fetch(tmp_path: Path) -> None:
@@ -2434,8 +2445,8 @@ def test_not_a_sqlite_database(tmp_path: Path) -> None:
     damaged = bytearray(path.read_bytes())
     damaged[4096:8192] = b"\xff" * 4096  # (its second page: the table's rows)
     path.write_bytes(bytes(damaged))
-    expected = r"damaged\.db: not a SQLite database \(database disk image is malformed\)"
-    with pytest.raises(SourceError, match=expected):
+    expected = f"{path}: not a SQLite database (database disk image is malformed)"
+    with pytest.raises(SourceError, match="^" + re.escape(expected)):
         run(SQLiteSource(path).fetch("p", START, NOW))
 
 
@@ -2644,8 +2655,9 @@ def test_sqlite_a_locked_database_of_a_named_schema_is_unavailable(
     def locked(connection: sqlite3.Connection, spec: TableSpec) -> Any:
         raise sqlite3.OperationalError("database is locked")
 
-    monkeypatch.setattr(sqlite_source, "_table_columns", locked)
     source = SQLiteSource(path, TableSpec(table="pattern_executions", schema="main"))
+    assert [group.count for group in run(source.fetch_all(START, NOW))] == [1]
+    monkeypatch.setattr(sqlite_source, "_table_columns", locked)
     with pytest.raises(SourceUnavailableError, match="the database is locked: another"):
         run(source.fetch("p", START, NOW))
 

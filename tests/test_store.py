@@ -287,7 +287,7 @@ def test_a_batch_keyed_by_an_int_id_reads_back_by_that_key(store_target: str) ->
         async with open_store(store_target) as store:
             return await store.history(4.2)  # type: ignore[arg-type]
 
-    with pytest.raises(TypeError, match=r"pattern_id must be a UUID, str or int, got 4\.2"):
+    with pytest.raises(TypeError, match=r"^pattern_id must be a UUID, str or int, got 4\.2"):
         run(of_a_float())
 
 
@@ -337,7 +337,7 @@ def test_a_correlation_id_is_found_by_any_spelling_of_its_uuid(store_target: str
         async with open_store(store_target) as store:
             await store.get(GROWING, START, NOW, "nope")
 
-    with pytest.raises(ValueError, match="correlation_id must be a UUID, got 'nope'"):
+    with pytest.raises(ValueError, match=r"^correlation_id must be a UUID, got 'nope'"):
         run(wrong())
 
 
