@@ -73,7 +73,7 @@ from usage_analytics.sources import (
 from usage_analytics.sources import base as sources_base
 from usage_analytics.sources import sqlite as sqlite_source
 from usage_analytics.sources.base import WHITESPACE, no_pattern, quote_identifier
-from usage_analytics.sources.sqlite_table import write_executions_sync
+from usage_analytics.sources.sqlite_table import write_executions, write_executions_sync
 from usage_analytics.sources.timestamps import (
     ANALYSABLE_US,
     analysable,
@@ -2390,6 +2390,20 @@ def test_sqlite_executions_table_has_its_named_indexes_once(tmp_path: Path) -> N
         ).fetchall()
     connection.close()
     assert indexes == [("runs_pattern_time", 0), ("runs_unplaced", 1)]
+
+
+def test_sqlite_write_executions_awaited_writes_and_replaces(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    spec = TableSpec(table="runs", columns={"timestamp": "at"})
+    times = [NOW - timedelta(hours=hour) for hour in (3, 2, 1)]
+    rows = [{"pattern_id": "p", "timestamp": time} for time in times]
+    source = SQLiteSource(path, spec)
+    assert run(write_executions(path, rows[:2], spec)) == 2
+    assert run(write_executions(path, rows[2:], spec)) == 1  # (added)
+    assert run(source.fetch("p", START, NOW)).count == 3
+    assert run(write_executions(path, rows[2:], spec, replace=True)) == 1
+    fetched = run(source.fetch("p", START, NOW))
+    assert fetched.data.column("timestamp").to_pylist() == [format_utc(times[2])]
 
 
 def test_sqlite_groups_beside_rows_of_blank_ids_are_their_own_rows(tmp_path: Path) -> None:
