@@ -57,12 +57,13 @@ def newest_stamp(
     read by the core's SQLite where `path` names the database (`stamps_of`): parsed
     here, two days of a 2M-row table over a month took about a second."""
     upper = _ABOVE_DIGITS
+    # (Built whole, not with `str.format`, which read the braces of the table's and
+    # columns' names as its fields: a KeyError of a table named "runs{x}".)
     dated = (
         f"FROM {table} WHERE {condition} AND {ts} >= '0' AND {ts} < ? AND {ts} GLOB '{DATE_GLOB}'"
     )
-    base = "SELECT {what} " + dated
     for _ in range(_DAY_STEPS):
-        (top,) = connection.execute(base.format(what=f"max({ts})"), [*params, upper]).fetchone()
+        (top,) = connection.execute(f"SELECT max({ts}) {dated}", [*params, upper]).fetchone()
         if not isinstance(top, str):
             return None
         day = top[:10]  # (a date's digits: the GLOB asks for them)
@@ -72,7 +73,7 @@ def newest_stamp(
             upper = day
             continue
         same_day = connection.execute(
-            base.format(what=ts) + f" AND {ts} >= ?", [*params, following, day]
+            f"SELECT {ts} {dated}" + f" AND {ts} >= ?", [*params, following, day]
         )
         if not any(window_stamp(text) is not None for (text,) in same_day):
             upper = day
@@ -80,7 +81,7 @@ def newest_stamp(
         low = shifted_date(date.fromisoformat(day), -2, low=True)
         recent = stamps_of(connection, ts, f"{dated} AND {ts} >= ?", [*params, upper, low], path)
         return max(recent)
-    texts = connection.execute(base.format(what=ts) + f" ORDER BY {ts} DESC", [*params, upper])
+    texts = connection.execute(f"SELECT {ts} {dated}" + f" ORDER BY {ts} DESC", [*params, upper])
     return _newest_read(texts)
 
 
