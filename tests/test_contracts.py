@@ -7,7 +7,7 @@ import json
 import math
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -36,6 +36,7 @@ from usage_analytics.contracts import (
     json_safe,
     uuid_spelled,
 )
+from zones import NoOffset
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 END = START + timedelta(days=7)
@@ -105,19 +106,6 @@ def test_window_datetimes_become_utc_naive_ones_read_as_utc() -> None:
     assert aware.time_window_start.tzinfo is UTC
 
 
-class _NoOffset(tzinfo):
-    """A tzinfo that names no offset: its times are naive, in Python's terms."""
-
-    def utcoffset(self, moment: datetime | None) -> timedelta | None:
-        return None
-
-    def dst(self, moment: datetime | None) -> timedelta | None:
-        return None
-
-    def tzname(self, moment: datetime | None) -> str | None:
-        return None
-
-
 @pytest.fixture
 def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The machine's local time 5:30 ahead of UTC (CI machines run in UTC, where reading
@@ -132,8 +120,8 @@ def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.mark.usefixtures("local_time_not_utc")
 def test_a_bound_whose_zone_names_no_offset_is_utc_as_a_naive_one() -> None:
     # astimezone() read it as the machine's local time: a window that moved with TZ.
-    assert datetime(2026, 1, 5, tzinfo=_NoOffset()).astimezone(UTC) != START  # (local time)
-    contract = make(time_window_start=datetime(2026, 1, 5, tzinfo=_NoOffset()))
+    assert datetime(2026, 1, 5, tzinfo=NoOffset()).astimezone(UTC) != START  # (local time)
+    contract = make(time_window_start=datetime(2026, 1, 5, tzinfo=NoOffset()))
     assert contract.time_window_start == START
 
 
@@ -580,7 +568,7 @@ LATER = START + timedelta(days=1)
     "bound",
     [
         LATER.replace(tzinfo=None),
-        LATER.replace(tzinfo=_NoOffset()),  # naive in Python's terms: UTC too
+        LATER.replace(tzinfo=NoOffset()),  # naive in Python's terms: UTC too
         LATER.astimezone(timezone(timedelta(hours=2))),  # the same instant, not 2 h off
     ],
     ids=["naive", "no-offset", "plus-two"],

@@ -60,6 +60,7 @@ from usage_analytics import (
     evaluate_health,
     streaming,
 )
+from zones import NoOffset
 
 REDUCER = NodeUsageAnalyticsReducer()
 US = timedelta(microseconds=1)
@@ -385,28 +386,15 @@ def test_buckets_before_the_epoch_are_aligned_by_floor() -> None:
     assert result.usage_metrics.total_executions == 2
 
 
-class _NoOffset(tzinfo):
-    """A tzinfo that names no offset: its datetimes are naive to Python's arithmetic."""
-
-    def utcoffset(self, dt: datetime | None) -> None:
-        return None
-
-    def dst(self, dt: datetime | None) -> None:
-        return None
-
-    def tzname(self, dt: datetime | None) -> str:
-        return "none"
-
-
 def test_now_of_a_tzinfo_naming_no_offset_is_utc_as_the_contract_reads_it() -> None:
     # (Such a datetime is naive to Python: `now - epoch` raised "can't subtract
     # offset-naive and offset-aware datetimes", where the contract and `add` read it as
     # UTC.)
     monitor = rolling()
-    monitor.add([record(T0 - MINUTE), {"timestamp": (T0 - 2 * MINUTE).replace(tzinfo=_NoOffset())}])
+    monitor.add([record(T0 - MINUTE), {"timestamp": (T0 - 2 * MINUTE).replace(tzinfo=NoOffset())}])
     now = (T0 - US).replace(tzinfo=None)
 
-    result = monitor.snapshot(now.replace(tzinfo=_NoOffset()))
+    result = monitor.snapshot(now.replace(tzinfo=NoOffset()))
 
     assert comparable(result) == comparable(monitor.snapshot(now))
     assert result.time_window_end == T0
@@ -427,7 +415,7 @@ def test_snapshot_whose_window_leaves_the_datetime_range_is_an_error() -> None:
         monitor.snapshot(datetime(1, 1, 1, 0, 1, tzinfo=UTC))
 
 
-@pytest.mark.parametrize("zone", [None, _NoOffset()], ids=["naive", "no-offset"])
+@pytest.mark.parametrize("zone", [None, NoOffset()], ids=["naive", "no-offset"])
 def test_a_now_of_no_offset_out_of_range_is_named_as_utc(zone: tzinfo | None) -> None:
     # UTC (the contract's reading), and the message says so.
     with pytest.raises(

@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,7 @@ from usage_analytics.sources.timestamps import (
     timestamp_of,
     window_stamp,
 )
+from zones import NoOffset
 
 #: (kind, whether pyarrow reads it): the file sources under test.
 FILE_KINDS = [
@@ -1438,25 +1439,12 @@ def test_sqlite_a_path_is_opened_however_it_is_spelled(
     assert run(SQLiteSource(path).fetch("p", START, NOW)).count == 1
 
 
-class _NoOffset(tzinfo):
-    """A zone that names no offset: its datetimes are naive to Python's `astimezone`."""
-
-    def utcoffset(self, value: datetime | None) -> None:
-        return None
-
-    def dst(self, value: datetime | None) -> None:
-        return None
-
-    def tzname(self, value: datetime | None) -> None:
-        return None
-
-
 def test_sqlite_writes_a_time_of_a_zone_without_offset_as_utc(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The core reads such a time as UTC (as a naive one): `astimezone` read it in the
     # machine's zone, and the stored record was another instant (out of this window).
-    at = datetime(2026, 3, 2, 22, tzinfo=_NoOffset())
+    at = datetime(2026, 3, 2, 22, tzinfo=NoOffset())
     path = tmp_path / "runs.sqlite"
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
@@ -1519,8 +1507,8 @@ def test_sqlite_window_bounds_are_the_requests_utc_instants(
         )
     connection.close()
     source = SQLiteSource(path)
-    start = datetime(2026, 3, 1, 22, tzinfo=_NoOffset())
-    end = datetime(2026, 3, 2, 12, tzinfo=_NoOffset())
+    start = datetime(2026, 3, 1, 22, tzinfo=NoOffset())
+    end = datetime(2026, 3, 2, 12, tzinfo=NoOffset())
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:

@@ -12,7 +12,7 @@ import re
 import sqlite3
 import threading
 import time
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -36,6 +36,7 @@ from usage_analytics.store import (
     open_store,
 )
 from usage_analytics.store.base import stored_row
+from zones import NoOffset
 
 
 def run(coroutine: Any) -> Any:
@@ -377,19 +378,6 @@ def test_a_window_bound_outside_the_years_in_utc_is_a_value_error(
         run(go())
 
 
-class _NoOffset(tzinfo):
-    """A zone that names no offset: its datetimes are naive to Python's `astimezone`."""
-
-    def utcoffset(self, value: datetime | None) -> None:
-        return None
-
-    def dst(self, value: datetime | None) -> None:
-        return None
-
-    def tzname(self, value: datetime | None) -> None:
-        return None
-
-
 def test_a_window_bound_of_a_zone_without_offset_is_utc(
     store_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -398,7 +386,7 @@ def test_a_window_bound_of_a_zone_without_offset_is_utc(
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     result = result_of(GROWING)
-    start, end = (bound.replace(tzinfo=_NoOffset()) for bound in (START, NOW))
+    start, end = (bound.replace(tzinfo=NoOffset()) for bound in (START, NOW))
 
     async def go() -> Any:
         async with open_store(store_target) as store:
