@@ -208,16 +208,33 @@ def test_the_merged_accumulator_updates_merges_and_round_trips() -> None:
         {"relative_accuracy": 0.02},
         {"timezone": "Europe/Berlin"},
         {"time_window_end": END + timedelta(microseconds=1)},
+        {"time_window_type": "daily"},
+        {"bucket_width": timedelta(hours=1)},
         {"include_trends": False},
+        {"include_predictions": True},
         {"granularity": "comprehensive"},
+        {"trend_thresholds": {"growing_velocity": 1.0}},
     ],
+    ids=lambda change: next(iter(change)),
 )
-def test_states_of_different_settings_do_not_merge(change: dict[str, Any]) -> None:
+def test_states_of_different_settings_do_not_merge_naming_them_as_merge_does(
+    change: dict[str, Any],
+) -> None:
+    """The core refuses most of these itself, by its own grouping of settings ("different
+    families (flags or granularity)"): the error names them as `merge`'s does."""
     good = states(BatchUsageAccumulator, [records(6, 10, ["a"])])
     other = states(BatchUsageAccumulator, [records(7, 10, ["a"])], **change)
+    mine, theirs = (BatchUsageAccumulator.from_bytes(blob) for blob in (good[0], other[0]))
+    with pytest.raises(UsageAnalyticsError) as merged:
+        mine.merge(theirs)
+    message = str(merged.value)
+    assert message.startswith("cannot merge accumulators with different settings: ")
+    assert message.endswith(next(iter(change)))
     for blobs in (good + other, other + good, good + good + other):
-        with pytest.raises(UsageAnalyticsError, match="cannot merge accumulators"):
+        with pytest.raises(UsageAnalyticsError) as raised:
             BatchUsageAccumulator.merge_bytes(blobs)
+        assert str(raised.value) == message
+        assert raised.value.__suppress_context__  # (no traceback of the core's wording)
 
 
 def test_states_of_another_kind_do_not_merge() -> None:

@@ -233,11 +233,41 @@ class _Accumulator:
         blobs = [_checked_bytes(state, "merge_bytes") for state in states]
         if not blobs:
             raise ValueError("merge_bytes needs at least one state")
-        state, metas = _core.CoreState.merge_serialized(blobs)
+        try:
+            state, metas = _core.CoreState.merge_serialized(blobs)
+        except UsageAnalyticsError:
+            # The core refuses most differing settings by its own grouping of them ("with
+            # different families (flags or granularity)"): name the settings, as `merge`
+            # does. Only on this failing path is each state loaded again for its settings.
+            named = cls._settings_difference(blobs)
+            if named is not None:
+                raise named from None
+            raise
         settings = [cls._stored_settings(state, meta) for meta in metas]
         for other in settings[1:]:
             _check_same_settings(settings[0], other)
         return cls._configured(settings[0], state)
+
+    @classmethod
+    def _settings_difference(cls, blobs: list[bytes]) -> UsageAnalyticsError | None:
+        """`merge`'s error naming the settings that differ, if two of `blobs` that load as
+        states of this kind differ in them; else None (the caller's error stands: a
+        corrupt state, a state of the other kind)."""
+        first: StreamingSettings | None = None
+        for blob in blobs:  # (one decoded state at a time, as merging them holds)
+            try:
+                state, meta = _core.CoreState.from_bytes(blob)
+                settings = cls._stored_settings(state, meta)
+            except UsageAnalyticsError:
+                return None
+            if first is None:
+                first = settings
+                continue
+            try:
+                _check_same_settings(first, settings)
+            except UsageAnalyticsError as differ:
+                return differ
+        return None
 
     def to_bytes(self) -> bytes:
         meta = self._settings.model_dump_json(exclude={"execution_data"}).encode()
