@@ -262,23 +262,30 @@ def _index_as_column(frame: Any, by: str) -> str | None:
 def _check_id_dtype(by: str, dtype: Any) -> None:
     """Refuse, on the client, a `by` column that cannot hold pattern ids: the tasks would
     fail later naming the column 'pattern_id' (which `by` becomes in them)."""
+    if not _holds_ids(dtype):
+        raise UsageAnalyticsError(
+            f"cannot group by column {by!r} of dtype {dtype}: pattern ids are strings, "
+            "integers or UUIDs"
+        )
+
+
+def _holds_ids(dtype: Any) -> bool:
+    """Whether a pandas column of `dtype` can hold pattern ids."""
     import pandas as pd
     from pandas.api import types
 
     arrow_type = getattr(dtype, "pyarrow_dtype", None)  # a pyarrow-backed column
     if arrow_type is not None:  # (pandas' checks misjudge some: a dictionary, a UUID)
-        holds_ids = _arrow_holds_ids(arrow_type)
-    else:
-        holds_ids = (
-            (types.is_integer_dtype(dtype) and not types.is_bool_dtype(dtype))
-            or types.is_string_dtype(dtype)
-            or isinstance(dtype, pd.CategoricalDtype)
-        )
-    if not holds_ids:
-        raise UsageAnalyticsError(
-            f"cannot group by column {by!r} of dtype {dtype}: pattern ids are strings, "
-            "integers or UUIDs"
-        )
+        return _arrow_holds_ids(arrow_type)
+    if isinstance(dtype, pd.CategoricalDtype):
+        # By its categories: Arrow makes it a dictionary of them, which the core reads as
+        # it reads their own column (categories of floats, bools or times failed in every
+        # task, naming the column 'pattern_id').
+        return _holds_ids(dtype.categories.dtype)
+    return bool(
+        (types.is_integer_dtype(dtype) and not types.is_bool_dtype(dtype))
+        or types.is_string_dtype(dtype)
+    )
 
 
 def _arrow_holds_ids(kind: Any) -> bool:
