@@ -964,6 +964,31 @@ def test_merge_with_different_settings_raises(
 
 
 @pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
+def test_merge_names_every_setting_that_differs(kind: type[Any]) -> None:
+    # A bucket width left to its default differs as the window type it follows, which is
+    # named alone; one given is named itself, beside the others.
+    left = kind(**BASE)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"timezone": "Europe/Berlin", "include_trends": False}, "include_trends, timezone"),
+        ({"time_window_type": TimeWindowType.MONTHLY}, "time_window_type"),
+        (
+            {"timezone": "Europe/Berlin", "bucket_width": timedelta(hours=1)},
+            "bucket_width, timezone",
+        ),
+        (
+            {"time_window_type": TimeWindowType.MONTHLY, "bucket_width": timedelta(hours=1)},
+            "bucket_width, time_window_type",
+        ),
+    ]
+    for change, named in cases:
+        message = f"^cannot merge accumulators with different settings: {named}$"
+        right = kind(**{**BASE, **change})
+        for one, other in ((left, right), (right, left)):
+            with pytest.raises(UsageAnalyticsError, match=message):
+                one.merge(other)
+
+
+@pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
 def test_merge_of_a_single_and_a_batch_accumulator_raises(kind: type[Any]) -> None:
     other = BatchUsageAccumulator if kind is UsageAccumulator else UsageAccumulator
     with pytest.raises(TypeError, match=rf"^cannot merge {kind.__name__} with {other.__name__}$"):
