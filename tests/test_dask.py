@@ -9,12 +9,14 @@ pandas data travel to the workers (this module is not importable there).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import pickle
 import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import dask
@@ -33,10 +35,12 @@ from usage_analytics import (
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsBatchOutput,
     NodeUsageAnalyticsReducer,
+    TrendThresholds,
     UsageAnalyticsError,
 )
+from usage_analytics import dask as ua_dask
 from usage_analytics.dask import accumulate, analyze
-from usage_analytics.streaming import BatchUsageAccumulator
+from usage_analytics.streaming import BatchUsageAccumulator, StreamingSettings
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = START + timedelta(days=30)
@@ -690,3 +694,55 @@ def test_flags_of_zero_one_and_nan_are_read_as_the_reducer_reads_them() -> None:
     with dask.config.set(scheduler="synchronous"):
         result = analyze(_dask_frame(frame, 3), **WINDOW)
     assert_batch_equivalent(result, _expected(frame))
+
+
+def test_analyze_defaults_to_the_accumulator_s_settings() -> None:
+    # `analyze` spells out the accumulator's settings: their defaults must agree.
+    parameters = inspect.signature(analyze).parameters
+    fields = StreamingSettings.model_fields
+    shared = [name for name in parameters if name in fields]
+    assert len(shared) == 15
+    for name in shared:
+        default = parameters[name].default
+        field = fields[name]
+        if default is inspect.Parameter.empty:  # (the window's bounds)
+            assert field.is_required(), name
+        elif default is None and field.default_factory is not None:  # (the model fills it)
+            continue
+        else:
+            assert default == field.default, name
+
+
+@pytest.mark.parametrize("flags", [False, True], ids=["sections_off", "sections_on"])
+def test_every_setting_reaches_the_tasks(flags: bool) -> None:
+    frame = _frame(600, 3, seed=28)
+    options: dict[str, Any] = {
+        **WINDOW,
+        "time_window_type": "custom",
+        "granularity": "summary" if flags else "comprehensive",
+        "include_trends": flags,
+        "include_performance": flags,
+        "include_distribution": flags,
+        "include_predictions": not flags,
+        "timezone": "Asia/Kolkata",
+        "bucket_width": timedelta(hours=5),
+        "trend_thresholds": TrendThresholds(growing_velocity=0.01, min_t_statistic=0.5),
+        "correlation_id": uuid.UUID(int=77),
+    }
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(frame, 3), **options, exact_budget=20, relative_accuracy=0.05)
+    assert result.correlation_id == uuid.UUID(int=77)
+    assert_batch_equivalent(
+        result, _expected(frame, **options), exact_budget=20, relative_accuracy=0.05
+    )
+
+
+def test_computation_time_is_the_whole_call_in_milliseconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A clock read as `analyze` starts and as the state is finalized, 2.5 s apart.
+    clock = iter([10.0, 12.5])
+    monkeypatch.setattr(ua_dask, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(_frame(50, 2, seed=29), 2), **WINDOW)
+    assert result.computation_time_ms == 2500.0
