@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import logging
 import pickle
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -600,6 +601,15 @@ def test_settings_are_checked_on_the_client(client: Client) -> None:
         analyze(ddf, **{**WINDOW, "time_window_end": START})
     with pytest.raises(TypeError, match=r"dask\.dataframe\.DataFrame"):
         analyze(_frame(10, 1, seed=14), **WINDOW)
+
+
+@pytest.mark.parametrize("split_every", [1, 0, -8, 2.5, 8.0, "8", True, None])
+def test_a_split_every_not_an_integer_of_two_or_more_is_refused(split_every: Any) -> None:
+    # (A float of two or more reached Dask, and True is a 1.)
+    ddf = _dask_frame(_frame(10, 1, seed=30), 1)
+    message = f"split_every must be an integer >= 2, got {split_every!r}"
+    with pytest.raises(UsageAnalyticsError, match=f"^{re.escape(message)}$"):
+        analyze(ddf, split_every=split_every, **WINDOW)
 
 
 @pytest.mark.parametrize(
