@@ -42,6 +42,7 @@ from usage_analytics import (
 )
 from usage_analytics import dask as ua_dask
 from usage_analytics.dask import accumulate, analyze
+from usage_analytics.sources.base import FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator, StreamingSettings
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -372,7 +373,7 @@ def test_a_by_column_that_cannot_hold_ids_is_refused_on_the_client(by: str) -> N
         }
     )
     ddf = _dask_frame(frame, 2)
-    with pytest.raises(UsageAnalyticsError, match=f"cannot group by column '{by}' of dtype"):
+    with pytest.raises(UsageAnalyticsError, match=f"^cannot group by column '{by}' of dtype"):
         analyze(ddf, by=by, **WINDOW)
     if by.startswith("category_of"):  # (Dask takes no index of categories with a NaN)
         return
@@ -445,7 +446,9 @@ def test_a_column_a_partition_cannot_hold_names_the_partition() -> None:
 
 def test_a_raise_names_the_users_id_column_and_a_plain_index_label() -> None:
     frame = _frame(100, 2, seed=4).rename(columns={"pattern_id": "team"})
-    frame.index = frame.index + 1000  # (an int64 index, not a RangeIndex)
+    # An int64 index, not a RangeIndex (whose labels are Python ints; `frame.index + 1000`
+    # is still one): its labels are numpy's, np.int64(1003), which the error writes as 1003.
+    frame.index = pd.Index(np.arange(1000, 1100, dtype=np.int64))
     frame.loc[1003, "team"] = " "
     with dask.config.set(scheduler="synchronous"), pytest.raises(InvalidRecordError) as raised:
         analyze(_dask_frame(frame, 2), by="team", **WINDOW)
@@ -480,18 +483,21 @@ def test_an_index_named_after_a_field_or_the_id_is_read_as_that_column(index: st
             assert_batch_equivalent(analyze(ddf, by=by, **WINDOW), expected)
 
 
-def test_a_value_arrow_cannot_hold_is_its_records_error_as_in_the_reducer() -> None:
+@pytest.mark.parametrize("by", ["pattern_id", "team"])
+def test_a_value_arrow_cannot_hold_is_its_records_error_as_in_the_reducer(by: str) -> None:
     # A str among a column of bools: the partition's conversion to Arrow failed the
     # whole call even in skip mode, where the reducer skips that record. (Under Dask's
     # default `dataframe.convert-string`, such a column is text before it reaches us.)
+    # Such a partition is read as records, their ids from the `by` column.
     frame = _frame(400, 3, seed=19)
     frame["success"] = frame["success"].astype(object)
     frame.loc[250, "success"] = "yes"
+    given = frame.rename(columns={"pattern_id": by})
     with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": False}):
-        ddf = dd.from_pandas(frame, npartitions=2, sort=True)  # rows 0-199, 200-399
-        result = analyze(ddf, on_invalid="skip", **WINDOW)
+        ddf = dd.from_pandas(given, npartitions=2, sort=True)  # rows 0-199, 200-399
+        result = analyze(ddf, by=by, on_invalid="skip", **WINDOW)
         with pytest.raises(InvalidRecordError) as raised:
-            analyze(ddf, **WINDOW)
+            analyze(ddf, by=by, **WINDOW)
     expected = _expected(frame, on_invalid="skip")
     assert result.data_quality.invalid_records == expected.data_quality.invalid_records == 1
     assert_batch_equivalent(result, expected, sample_indexes=False)
@@ -637,6 +643,43 @@ def test_settings_are_checked_on_the_client(client: Client) -> None:
         analyze(ddf, **{**WINDOW, "time_window_end": START})
     with pytest.raises(TypeError, match=r"dask\.dataframe\.DataFrame"):
         analyze(_frame(10, 1, seed=14), **WINDOW)
+
+
+def test_every_column_name_read_twice_is_named() -> None:
+    frame = _frame(50, 2, seed=34)
+    twice = pd.concat([frame, frame[["agent", "project"]]], axis=1)
+    with pytest.raises(UsageAnalyticsError) as raised:
+        analyze(_dask_frame(twice, 2), **WINDOW)
+    assert str(raised.value).startswith(
+        "the dataframe has more than one column named 'agent', 'project': "
+    )
+
+
+def test_only_the_record_fields_and_the_id_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # So that a column store (Parquet) loads nothing else. Each partition's columns, as
+    # the task gets them:
+    seen: list[list[Any]] = []
+    partition_state = ua_dask._partition_state
+
+    def recording(frame: pd.DataFrame, settings: dict[str, Any], by: str) -> bytes:
+        seen.append(list(frame.columns))
+        return partition_state(frame, settings, by)
+
+    monkeypatch.setattr(ua_dask, "_partition_state", recording)
+    frame = _frame(60, 2, seed=35).assign(extra=1, notes="x")
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(frame, 2), **WINDOW)
+    assert_batch_equivalent(result, _expected(frame))
+    read = ["pattern_id", *(name for name in frame.columns if name in FIELDS)]
+    assert len(read) == 11
+    assert seen == [read, read]
+    # Indexed by its timestamps (as Dask partitions by time): the index comes along.
+    seen.clear()
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(frame.set_index("timestamp"), 2), **WINDOW)
+    assert_batch_equivalent(result, _expected(frame))
+    read.remove("timestamp")
+    assert seen == [read, read]
 
 
 @pytest.mark.parametrize("split_every", [1, 0, -8, 2.5, 8.0, "8", True, None])
