@@ -94,6 +94,17 @@ def test_a_pattern_id_with_a_lone_surrogate_is_refused() -> None:
         UsageAccumulator(START, END).finalize("\ud800")
 
 
+@pytest.mark.parametrize("value", [b"", b"  ", b"checkout", bytes(16), bytearray(b"p")])
+def test_a_pattern_id_of_bytes_is_refused(value: Any) -> None:
+    # pydantic read bytes as text, an empty or blank id too (past the check of a str), and
+    # 16 of them as a UUID; `UsageAccumulator.finalize` refuses them, as the contract.
+    message = f"pattern_id must be a UUID or a str, got {type(value).__name__}"
+    with pytest.raises(pydantic.ValidationError, match=message):
+        make(pattern_id=value)
+    with pytest.raises(TypeError, match=message):
+        UsageAccumulator(START, END).finalize(value)
+
+
 def test_window_datetimes_become_utc_naive_ones_read_as_utc() -> None:
     naive = make(time_window_start=datetime(2026, 1, 5), time_window_end=datetime(2026, 1, 12))
     assert naive.time_window_start == START

@@ -483,6 +483,22 @@ def test_uuid_shaped_pattern_id_becomes_a_uuid_like_the_contract() -> None:
     assert result.pattern_id == UUID(text)
 
 
+@pytest.mark.parametrize(
+    ("pattern_id", "refusal"),
+    [
+        ("  ", "pattern_id must not be empty"),
+        (b"  ", "pattern_id must be a UUID or a str, got bytes"),
+        (bytes(16), "pattern_id must be a UUID or a str, got bytes"),
+        (7, "UUID input should be a string"),
+    ],
+)
+def test_a_pattern_id_the_contract_refuses_is_refused(pattern_id: Any, refusal: str) -> None:
+    # Read before pydantic's own reading, as the contract reads it: blank bytes were taken
+    # as the text "  ", and 16 bytes as a UUID.
+    with pytest.raises(ValidationError, match=refusal):
+        rolling(pattern_id=pattern_id)
+
+
 # --------------------------------------------------------------------------- retention
 
 
