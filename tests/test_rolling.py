@@ -1256,8 +1256,14 @@ def test_max_future_as_large_as_a_timedelta_files_every_record() -> None:
 @pytest.mark.parametrize(
     ("options", "now", "error", "message"),
     [
-        pytest.param({}, T0, ValueError, "set max_future", id="now-without-max-future"),
-        pytest.param({"max_future": HOUR}, "now", TypeError, "got str", id="now-not-a-time"),
+        pytest.param(
+            {},
+            T0,
+            ValueError,
+            "^now= is the clock that max_future is measured from; set max_future$",
+            id="now-without-max-future",
+        ),
+        pytest.param({"max_future": HOUR}, "now", TypeError, "got str$", id="now-not-a-time"),
         pytest.param({"max_future": HOUR}, datetime.max, None, "", id="clock-at-the-last-instant"),
     ],
 )
