@@ -32,11 +32,11 @@ def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coroutine)
 
 
-def write(path: Path, rows: Sequence[Sequence[Any]], layout: str = "") -> None:
+def write(path: Path, rows: Sequence[Sequence[Any]]) -> None:
     """A table of `rows` over `COLUMNS`, without declared types (each value keeps its
-    storage class), or with the `layout` given (after the column list)."""
+    storage class), and its (pattern_id, timestamp) index."""
     with sqlite3.connect(path) as connection:
-        connection.execute(f"CREATE TABLE pattern_executions ({', '.join(COLUMNS)}){layout}")
+        connection.execute(f"CREATE TABLE pattern_executions ({', '.join(COLUMNS)})")
         connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?, ?, ?)", rows)
         connection.execute("CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)")
     connection.close()
