@@ -657,6 +657,25 @@ def test_a_reader_that_stops_early_ends_the_command_quietly_with_success(
     assert (status, stderr) == (0, b"")
 
 
+@pytest.mark.parametrize("form", ["table", "json", "html"])
+def test_an_output_pipe_whose_reader_is_gone_ends_the_command_quietly_with_success(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, form: str
+) -> None:
+    # `--output /dev/stdout | head`: the write's EPIPE was "cannot write /dev/stdout:
+    # Broken pipe", exit 2, where the help promises 0 for a reader that stops reading.
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": NOW}])
+    read, write = os.pipe()
+    os.close(read)  # (the reader gone before the report is written)
+    try:
+        code, out, err = run(
+            capsys, "analyze", str(path), "--pattern", "p", "--format", form,
+            "--output", f"/dev/fd/{write}",
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert (code, out, err) == (0, "", "")
+
+
 # ----------------------------------------------------------------------------- errors
 
 

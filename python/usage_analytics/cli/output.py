@@ -293,5 +293,10 @@ def emit(
     text = renderer(make_view(100, True))
     try:
         output.write_text(text + "\n", encoding="utf-8")
+    except BrokenPipeError:
+        # A pipe's reader gone (`--output /dev/stdout | head`, a named pipe): the quiet
+        # success the help promises, as on stdout. (Not `main`'s handler, which points
+        # stdout, written to by no one here, at the null device.)
+        return
     except OSError as error:
         raise CliError(f"cannot write {output}: {error.strerror or error}", EXIT_USAGE) from None
