@@ -582,6 +582,28 @@ def test_output_over_the_records_is_refused(
     assert not database.exists()  # (refused before the demo wrote anything)
 
 
+def test_demo_records_saved_over_its_database_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # `demo --save` naming the --db file (or a link to it) wrote the records over the
+    # database, then failed on it ("file is not a database", exit 1): the file was lost.
+    database = tmp_path / "demo.jsonl"  # (a SQLite file named as --save takes a path)
+    code, _, _ = run(capsys, "demo", "--now", NOW_ARG, "--db", str(database))
+    assert code == 0
+    before = database.read_bytes()
+    (tmp_path / "linked.jsonl").symlink_to(database)
+    for save in (database, tmp_path / "." / "demo.jsonl", tmp_path / "linked.jsonl"):
+        code, out, err = run(
+            capsys, "demo", "--now", NOW_ARG, "--db", str(database), "--save", str(save)
+        )
+        assert (code, out) == (2, "")
+        assert err == (
+            f"usage-analytics: error: --save {save}: is the demo's database (--db), which "
+            "the records would overwrite; pass another path\n"
+        )
+        assert database.read_bytes() == before
+
+
 def test_analyze_skip_mode_reports_invalid_records_by_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

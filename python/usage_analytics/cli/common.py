@@ -217,13 +217,19 @@ def source_of(args: argparse.Namespace) -> ExecutionSource:
     return source
 
 
-def refuse_output_over(output: Path | None, path: Path, what: str) -> None:
-    """--output naming the file of `what` (the records, the demo's database): the report
-    was written over it, once read, without a word (`--output runs.jsonl` for
-    `--output runs.html`, and the records were gone)."""
+def refuse_output_over(
+    output: Path | None,
+    path: Path,
+    what: str,
+    option: str = "--output",
+    written: str = "the report",
+) -> None:
+    """--output (or the demo's --save, `option`) naming the file of `what` (the records,
+    the demo's database): `written` went over it, once read, without a word
+    (`--output runs.jsonl` for `--output runs.html`, and the records were gone)."""
     if output is not None and _same_file(output, path):
         raise CliError(
-            f"--output {output}: is {what}, which the report would overwrite; pass another path",
+            f"{option} {output}: is {what}, which {written} would overwrite; pass another path",
             EXIT_USAGE,
         )
 

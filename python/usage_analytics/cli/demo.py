@@ -162,6 +162,11 @@ def run_demo(args: argparse.Namespace) -> int:
     refuse_output_over(args.output, database, "the demo's database (--db)")
     if args.save is not None:
         refuse_output_over(args.output, args.save, "the demo's records (--save)")
+        # (The records were saved over the database, which then was "not a database":
+        # exit 1 after the file was lost.)
+        refuse_output_over(
+            args.save, database, "the demo's database (--db)", "--save", "the records"
+        )
     records = generate_demo_records(now, seed=seed)
     if args.save is not None:
         _save_demo(args.save, records)
