@@ -759,6 +759,13 @@ def float_timestamps_parquet(tmp_path: Path) -> str:
 # (case, argv from tmp_path, exit code, a fragment of the message)
 ERROR_CASES = [
     ("missing_file", lambda t: analyze(str(t / "no.jsonl"), "--pattern", "p"), 2, "no such file"),
+    (
+        "empty_source",  # (an unset variable, `analyze "$RUNS"`: ".: is a directory")
+        lambda t: analyze("", "--pattern", "p"),
+        2,
+        "argument SOURCE: an empty source '' (pass a record file, a SQLite file or a URL)",
+    ),
+    ("blank_source", lambda t: ["dashboard", "  "], 2, "argument SOURCE: an empty source '  '"),
     ("unknown_extension", lambda t: analyze(str(t / "a.xlsx"), "--pattern", "p"), 2, ".xlsx"),
     (
         "bad_start_date",

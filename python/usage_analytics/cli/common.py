@@ -144,9 +144,20 @@ def file_path_arg(text: str) -> Path:
     return path
 
 
+def _source_arg(text: str) -> str:
+    """SOURCE, refused when empty: `Path("")` is ".", and an unset shell variable
+    (`analyze "$RUNS"`) was ".: is a directory, not a record file or database"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"an empty source {text!r} (pass a record file, a SQLite file or a URL)"
+        )
+    return text
+
+
 def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source",
+        type=_source_arg,
         metavar="SOURCE",
         help=f"where the execution records are: {source_kinds()}",
     )
