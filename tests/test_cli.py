@@ -1126,6 +1126,37 @@ def test_a_stdout_that_fails_is_a_one_line_error(
     assert failed.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("form", ["json", "html"])
+def test_without_stderr_the_demo_note_stays_out_of_the_report(tmp_path: Path, form: str) -> None:
+    # Started with stderr closed (`2>&-`), Python's `sys.stderr` is None, and `print` to
+    # it writes to stdout: the demo's "wrote ... demo records" note was the report's first
+    # line, and the JSON no JSON (with exit status 0).
+    save, database = tmp_path / "runs.jsonl", tmp_path / "demo.sqlite"
+    done = subprocess.run(
+        [sys.executable, "-m", "usage_analytics", "demo", "--now", NOW_ARG, "--format", form,
+         "--db", str(database), "--save", str(save)],
+        stdout=subprocess.PIPE,
+        check=False,
+        timeout=60,
+        preexec_fn=lambda: os.close(2),
+    )  # fmt: skip
+    assert done.returncode == 0
+    if form == "json":
+        assert set(json.loads(done.stdout)) == {pattern.name for pattern in DEMO_PATTERNS}
+    else:
+        assert done.stdout.startswith(b"<!DOCTYPE html>")
+    assert save.exists()
+
+
+def test_without_stderr_an_error_leaves_stdout_empty(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (As above: the error's line went to stdout, `> report.json` holding it.)
+    monkeypatch.setattr(sys, "stderr", None)
+    code, out, _ = run(capsys, "analyze", str(tmp_path / "missing.jsonl"), "--pattern", "p")
+    assert (code, out) == (2, "")
+
+
 def test_terminal_reports_show_data_characters_escaped(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

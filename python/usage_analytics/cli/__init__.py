@@ -45,6 +45,7 @@ from usage_analytics.cli.common import (
     PROG,
     CliError,
     Parser,
+    to_stderr,
 )
 from usage_analytics.cli.dashboard import configure_dashboard, run_dashboard
 from usage_analytics.cli.demo import configure_demo, run_demo
@@ -144,7 +145,7 @@ def _fail(message: str) -> None:
     # On a terminal a progress line (see `progress`) may still be drawn where the work
     # failed: erase it, or the message would be appended to it.
     erase = "\r\x1b[K" if is_terminal(sys.stderr) else ""
-    print(f"{erase}{PROG}: error: {line}", file=sys.stderr)
+    to_stderr(f"{erase}{PROG}: error: {line}")
 
 
 def _flush_standard_streams() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,15 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_DATA) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def to_stderr(line: str) -> None:
+    """`line` on stderr; nowhere when the process has none (started with `2>&-`), where
+    `print` writes to stdout instead: into the report (`demo --save ... --format json
+    2>&- > out.json` wrote the demo's note ahead of the JSON, and an error's line made
+    the file look like a report)."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
 
 
 class Parser(argparse.ArgumentParser):

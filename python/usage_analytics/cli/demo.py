@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sqlite3
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from usage_analytics.cli.common import (
     file_path_arg,
     reduce_all,
     refuse_output_over,
+    to_stderr,
 )
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
@@ -258,8 +258,7 @@ def _save_demo(path: Path, records: dict[str, list[dict[str, Any]]]) -> None:
     except SourceError as error:  # a missing directory, no permission: the option's path
         raise CliError(f"--save {error}", EXIT_USAGE) from None
     example = DEMO_PATTERNS[0]
-    print(
+    to_stderr(
         f"{PROG}: wrote {len(rows):,} demo records to {path}; try: "
-        f"{_command('analyze', path, '--pattern', example.pattern_id)}  (the {example.name})",
-        file=sys.stderr,
+        f"{_command('analyze', path, '--pattern', example.pattern_id)}  (the {example.name})"
     )
