@@ -148,11 +148,14 @@ def _other_data(connection: sqlite3.Connection) -> list[str]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    now: datetime = args.now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    now = now.astimezone(UTC)
-    if not _EARLIEST_NOW <= now <= _LATEST_NOW:
+    given: datetime = args.now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    try:
+        now = given.astimezone(UTC)
+    except OverflowError:  # (an offset past the year 1 or 9999: "0001-01-01T00:00+01:00")
+        now = None  # (it was `main`'s "a date is outside ...": the data's exit status, 1)
+    if now is None or not _EARLIEST_NOW <= now <= _LATEST_NOW:
         raise CliError(
-            f"--now {now.isoformat()}: the demo month must lie within the years 1-9999 "
+            f"--now {given.isoformat()}: the demo month must lie within the years 1-9999 "
             f"(--now from {_EARLIEST_NOW.date().isoformat()} to {_LATEST_NOW.date().isoformat()})",
             EXIT_USAGE,
         )
