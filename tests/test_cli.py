@@ -159,6 +159,17 @@ def test_demo_worst_pattern_comes_first(capsys: pytest.CaptureFixture[str]) -> N
     assert order.index("legacy-lint-fixer") < order.index("code-review-assistant")
 
 
+def test_demo_html_shows_its_heading_and_footer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The page says what it is of and what to try next, as the table does.
+    database = tmp_path / "demo.sqlite"
+    code, out, _ = run(capsys, "demo", "--now", NOW_ARG, "--db", str(database), "--format", "html")
+    assert code == 0
+    assert '<p class="note page-heading">Demo data (seed 7): 6 patterns' in out
+    assert '<p class="note page-note">The results are stored in' in out
+
+
 def test_demo_pattern_option_reports_that_pattern(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "demo", "--now", NOW_ARG, "--pattern", "xml-config-converter")
     assert code == 0
@@ -451,6 +462,45 @@ def test_analyze_output_option_writes_the_file(
     )  # fmt: skip
     assert (code, out, err) == (0, "", "")
     assert json.loads(target.read_text(encoding="utf-8"))["pattern_id"] == pattern_id
+
+
+def test_a_dashboard_of_one_pattern_is_its_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The table's dashboard is shown for several patterns, or when no pattern is shown in
+    # full: a dashboard of a source with one pattern is still its one line.
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": "solo", "timestamp": NOW, "success": True}]
+    )
+    code, out, err = run(capsys, "dashboard", str(path))
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith("PATTERN"))
+    assert lines[header + 2].split()[:3] == ["solo", "1", "100.0%"]
+    assert len(lines) == header + 3  # (and no full report after it)
+
+
+@pytest.mark.parametrize("stream", ["cp1252 bytes", "text only"])
+def test_documents_to_a_stream_not_a_terminal_are_utf8_text(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stream: str,
+) -> None:
+    # A document is written as UTF-8 bytes to the stream's buffer, whatever its encoding
+    # (cp1252 would write "é" as one byte); a stream without a buffer (an IDE's, a
+    # test's StringIO) takes it as text.
+    name = "café ☕"
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW}])
+    raw = io.BytesIO()
+    wrapper = io.TextIOWrapper(raw, encoding="cp1252")
+    text_only = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", wrapper if stream == "cp1252 bytes" else text_only)
+    code = main(["analyze", str(path), "--pattern", name, "--format", "json"])
+    assert (code, capsys.readouterr().err) == (0, "")
+    wrapper.flush()
+    text = raw.getvalue().decode("utf-8") if stream == "cp1252 bytes" else text_only.getvalue()
+    assert json.loads(text)["pattern_id"] == name
 
 
 def test_output_dash_is_standard_output(

@@ -919,7 +919,9 @@ def test_dashboard_skip_mode_reports_records_without_a_pattern_id(
     one.write_text("pattern_id,timestamp\np,2026-03-01T10:00:00Z\n,2026-03-01T11:00:00Z\n")
     code, out, _ = run(capsys, "dashboard", str(one), "--on-invalid", "skip", "--format", "html")
     assert code == 0
-    assert "1 record without a pattern_id left out." in out
+    assert "1 record without a pattern_id left out." in out  # (the heading)
+    # One pattern, but records left out: the page's table of patterns says so under it.
+    assert '<p class="muted">1 record without a pattern_id left out.</p>' in out
 
 
 def test_skip_mode_analyses_a_database_with_an_invalid_record(
