@@ -1389,6 +1389,16 @@ def test_ctrl_c_during_a_read_ends_the_command_at_once(tmp_path: Path) -> None:
     assert stderr.splitlines()[-1] == "usage-analytics: error: interrupted"
 
 
+def test_ctrl_c_during_a_read_without_stderr_still_exits_130(tmp_path: Path) -> None:
+    # Started with `2>&-` (Python's `sys.stderr` None), the flush before the process's
+    # immediate end raised AttributeError on it, and the process then waited at exit for
+    # the read it was to leave behind (here, 600 s).
+    status, _, stderr = _interrupted_during_a_read(
+        tmp_path, "sys.stderr = None", "sys.argv[1:] = ['dashboard', sys.argv[1]]", "entry()"
+    )
+    assert (status, stderr) == (130, "")
+
+
 def test_main_returns_after_ctrl_c_and_leaves_the_process_to_its_caller(tmp_path: Path) -> None:
     # Only the command's entry point ends the process past a running scan: a caller of
     # main() (a script, a notebook) gets the status back, and its exit handlers run.

@@ -150,6 +150,8 @@ def _fail(message: str) -> None:
 
 def _flush_standard_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # (started without it, `2>&-`: its flush raised, and the
+            continue  # process then waited at exit for the scan it was to leave)
         with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
             stream.flush()
 
