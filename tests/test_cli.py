@@ -1207,6 +1207,39 @@ def test_without_stderr_an_error_leaves_stdout_empty(
     assert (code, out) == (2, "")
 
 
+def _with_stderr_unread(*argv: str) -> subprocess.CompletedProcess[bytes]:
+    """The command run with stderr a pipe whose reader is gone, stdout captured."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "usage_analytics", *argv],
+            stdout=subprocess.PIPE,
+            stderr=write,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+
+
+def test_a_diagnostic_whose_reader_is_gone_changes_neither_status_nor_report(
+    tmp_path: Path,
+) -> None:
+    # (`... 2>&1 >report.json | head -0`.) Writing the error's line raised out of
+    # `main`'s handler: a missing file (a usage error, 2) ended with status 1; and the
+    # demo's note on its saved records ended the demo as `| head` does, the report
+    # unwritten, with status 0.
+    failed = _with_stderr_unread("analyze", str(tmp_path / "missing.jsonl"), "--pattern", "p")
+    assert (failed.returncode, failed.stdout) == (2, b"")
+    demo = _with_stderr_unread(
+        "demo", "--now", NOW_ARG, "--db", str(tmp_path / "demo.sqlite"),
+        "--save", str(tmp_path / "runs.jsonl"), "--format", "json",
+    )  # fmt: skip
+    assert demo.returncode == 0
+    assert set(json.loads(demo.stdout)) == {pattern.name for pattern in DEMO_PATTERNS}
+
+
 def test_terminal_reports_show_data_characters_escaped(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

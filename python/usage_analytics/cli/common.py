@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,7 +56,11 @@ def to_stderr(line: str) -> None:
     `print` writes to stdout instead: into the report (`demo --save ... --format json
     2>&- > out.json` wrote the demo's note ahead of the JSON, and an error's line made
     the file look like a report)."""
-    if sys.stderr is not None:
+    if sys.stderr is None:
+        return
+    # Its reader gone (`2>&1 >/dev/null | head -0`): the line is lost either way, and the
+    # error out of `main`'s handler made a usage error's status 1.
+    with contextlib.suppress(BrokenPipeError):
         print(line, file=sys.stderr)
 
 
