@@ -159,6 +159,21 @@ def test_demo_worst_pattern_comes_first(capsys: pytest.CaptureFixture[str]) -> N
     assert order.index("legacy-lint-fixer") < order.index("code-review-assistant")
 
 
+def test_demo_table_separates_heading_dashboard_report_and_footer_by_a_blank_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "demo", "--now", NOW_ARG, "--db", str(tmp_path / "demo.sqlite"))
+    assert code == 0
+    lines = out.splitlines()
+    header = lines.index(next(line for line in lines if line.startswith("PATTERN")))
+    assert lines[header - 1] == ""  # (after the heading)
+    after = header + 2 + len(DEMO_PATTERNS)  # (the header, its rule, a row per pattern)
+    assert lines[after] == ""
+    assert set(lines[after + 1]) == {"═"}  # (the report's top rule)
+    footer = next(i for i, line in enumerate(lines) if line.startswith("The results are"))
+    assert lines[footer - 1] == ""
+
+
 def test_demo_html_shows_its_heading_and_footer(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -501,6 +516,75 @@ def test_documents_to_a_stream_not_a_terminal_are_utf8_text(
     wrapper.flush()
     text = raw.getvalue().decode("utf-8") if stream == "cp1252 bytes" else text_only.getvalue()
     assert json.loads(text)["pattern_id"] == name
+
+
+def test_output_to_a_file_is_100_columns_wide_whatever_the_terminal(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_records: list[dict[str, Any]],
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    path = write_jsonl(tmp_path / "runs.jsonl", demo_records)
+    target = tmp_path / "report.txt"
+    pattern = ["--pattern", str(GROWING.pattern_id)]
+    assert run(capsys, "analyze", str(path), *pattern, "--output", str(target)) == (0, "", "")
+    widths = {len(line) for line in target.read_text(encoding="utf-8").splitlines()}
+    assert max(widths) == 100  # (the report's rules span it)
+
+
+@pytest.mark.parametrize("form", ["table", "json"])
+@pytest.mark.parametrize("where", ["stdout", "file"])
+def test_the_output_ends_in_one_line_break(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    demo_records: list[dict[str, Any]],
+    form: str,
+    where: str,
+) -> None:
+    # A text file's last line ends in a line break (`wc -l`, `cat a b`), and only one.
+    path = write_jsonl(tmp_path / "runs.jsonl", demo_records)
+    target = tmp_path / "report"
+    output = ["--output", str(target)] if where == "file" else []
+    code, out, err = run(capsys, "dashboard", str(path), "--format", form, *output)
+    assert (code, err) == (0, "")
+    text = target.read_text(encoding="utf-8") if where == "file" else out
+    assert text.endswith("\n")
+    assert not text.endswith("\n\n")
+    assert text.rstrip("\n") == text[:-1]
+
+
+def test_json_to_a_pipe_keeps_its_characters_unescaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A document to a file or pipe is UTF-8, its names as they are ("\u00e9" escapes are
+    # for a terminal that cannot show them).
+    name = "café ☕"
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW}])
+    code, out, err = run(capsys, "dashboard", str(path), "--format", "json")
+    assert (code, err) == (0, "")
+    assert f'"pattern_id": "{name}"' in out
+
+
+def test_an_output_file_that_cannot_be_written_is_a_one_line_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": NOW}])
+    code, out, err = run(capsys, "dashboard", str(path), "--output", "/dev/full")
+    assert (code, out) == (2, "")
+    assert err == "usage-analytics: error: cannot write /dev/full: No space left on device\n"
+
+
+def test_a_dashboard_page_of_two_patterns_has_the_table_of_both(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records = [{"pattern_id": name, "timestamp": NOW} for name in ("first", "second")]
+    path = write_jsonl(tmp_path / "runs.jsonl", records)
+    code, out, err = run(capsys, "dashboard", str(path), "--format", "html")
+    assert (code, err) == (0, "")
+    assert 'id="overview"' in out
+    assert '<td class="name">first</td>' in out
+    assert '<td class="name">second</td>' in out
 
 
 def test_output_dash_is_standard_output(
@@ -998,6 +1082,12 @@ ERROR_CASES = [
         "the window from the newest record reaches past the years 1-9999",
     ),
     ("missing_pattern_option", lambda t: analyze(good_jsonl(t)), 2, "--pattern"),
+    (
+        "unknown_window_type",
+        lambda t: analyze(good_jsonl(t), "--pattern", "p", "--window-type", "fortnightly"),
+        2,
+        "argument --window-type: invalid choice: 'fortnightly' (choose from 'hourly',",
+    ),
     ("unknown_command", lambda t: ["report"], 2, "invalid choice"),
     ("unknown_demo_pattern", lambda t: ["demo", "--pattern", "nope"], 2, "invalid choice"),
 ]
@@ -1170,10 +1260,12 @@ def test_a_stdout_that_fails_is_a_one_line_error(
             preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
         )
     assert failed.returncode == 2
-    reason = "standard output is closed" if stdout == "closed" else "No space left on device"
-    assert failed.stderr.startswith("usage-analytics: error: cannot write")
-    assert reason in failed.stderr
-    assert failed.stderr.count("\n") == 1
+    reason = (
+        "the report: standard output is closed"
+        if stdout == "closed"
+        else "to standard output: No space left on device"
+    )
+    assert failed.stderr == f"usage-analytics: error: cannot write {reason}\n"
 
 
 @pytest.mark.parametrize("form", ["json", "html"])
