@@ -3,6 +3,7 @@ subprocess, the way a user runs it."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
 import io
@@ -26,7 +27,8 @@ from usage_analytics import (
     TimeWindowType,
     text_width,
 )
-from usage_analytics.cli import main
+from usage_analytics.cli import CliError, main
+from usage_analytics.cli.common import datetime_arg, window_of
 from usage_analytics.cli.running import abandoned_threads, run_async
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
 from usage_analytics.sources import load_records, read_records
@@ -779,6 +781,36 @@ def test_help_explains_the_default_window(capsys: pytest.CaptureFixture[str]) ->
     code, out, _ = run(capsys, "analyze", "--help")
     assert code == 0
     assert "30 days up to the newest record" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("command", ["analyze", "dashboard"])
+def test_help_names_each_options_value(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    # The help is the command's contract: each option with the kind of value it takes.
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    synopsis = " ".join(out.split("\n\n")[0].split())
+    for option in (
+        "[--table NAME]", "[--column FIELD=COLUMN]", "[--start ISO]", "[--end ISO]",
+        "[--window-type TYPE]", "[--on-invalid {raise,skip}]", "[--tz ZONE]",
+        "[--format {table,json,html}]", "[--output PATH]", "SOURCE",
+    ):  # fmt: skip
+        assert option in synopsis
+    text = " ".join(out.split())
+    assert "raise: stop at the first invalid record (default); skip: leave invalid" in text
+    assert "window start, in UTC unless it has an offset" in text
+    assert "SOURCE where the execution records are: a record file (.csv," in text
+
+
+def test_a_lowercase_z_is_utc_as_the_uppercase_one() -> None:
+    # (Python's fromisoformat takes only "Z".)
+    expected = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert datetime_arg("2026-03-01T10:00z") == datetime_arg("2026-03-01T10:00Z") == expected
+
+
+def test_a_window_without_an_end_or_a_newest_record_is_an_error() -> None:
+    options = argparse.Namespace(start=None, end=None, window_type=None)
+    with pytest.raises(CliError, match=r"^no record has a valid timestamp, so the window"):
+        window_of(options, None)
 
 
 def test_help_lists_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
