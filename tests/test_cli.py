@@ -556,6 +556,24 @@ def test_the_output_ends_in_one_line_break(
     assert text.rstrip("\n") == text[:-1]
 
 
+def test_a_document_follows_what_a_caller_wrote_to_stdout_before(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The document goes to stdout's byte buffer: text a caller of main() wrote before,
+    # still in the text layer, comes first, not after it.
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": NOW}])
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", stream)
+    stream.write("before\n")
+    assert main(["dashboard", str(path), "--format", "json"]) == 0
+    stream.flush()
+    assert capsys.readouterr().err == ""
+    first, document = raw.getvalue().decode("utf-8").split("\n", 1)
+    assert first == "before"
+    assert json.loads(document)["patterns"][0]["pattern_id"] == "p"
+
+
 def test_json_to_a_pipe_keeps_its_characters_unescaped(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -1362,6 +1380,24 @@ def test_a_diagnostic_whose_reader_is_gone_changes_neither_status_nor_report(
     )  # fmt: skip
     assert demo.returncode == 0
     assert set(json.loads(demo.stdout)) == {pattern.name for pattern in DEMO_PATTERNS}
+
+
+def test_a_short_document_to_a_full_disk_is_the_same_one_line_error(tmp_path: Path) -> None:
+    # A document smaller than stdout's buffer fails at its flush, not its write: were it
+    # left buffered, the failure came at the process's exit (Python's own message, 120).
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": NOW}])
+    command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path), "--format", "json"]
+    # (Buffered, as by default: PYTHONUNBUFFERED would make every write reach the disk.)
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "wb") as sink:
+        failed = subprocess.run(
+            command, stdout=sink, stderr=subprocess.PIPE, text=True, check=False, timeout=60,
+            env=env,
+        )  # fmt: skip
+    assert (failed.returncode, failed.stderr) == (
+        2,
+        "usage-analytics: error: cannot write to standard output: No space left on device\n",
+    )
 
 
 def test_terminal_reports_show_data_characters_escaped(
