@@ -574,6 +574,29 @@ def test_a_document_follows_what_a_caller_wrote_to_stdout_before(
     assert json.loads(document)["patterns"][0]["pattern_id"] == "p"
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", None])
+def test_the_table_escapes_only_what_the_stream_cannot_encode(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    encoding: str | None,
+) -> None:
+    # A cp1252 stream shows "é" and escapes "☕"; one that names no encoding (a test's or
+    # an IDE's StringIO) is taken for ASCII.
+    name = "café ☕"
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW}])
+    raw = io.BytesIO()
+    wrapper = io.TextIOWrapper(raw, encoding="cp1252")
+    text_only = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", wrapper if encoding else text_only)
+    assert main(["dashboard", str(path)]) == 0
+    assert capsys.readouterr().err == ""
+    wrapper.flush()
+    text = raw.getvalue().decode("cp1252") if encoding else text_only.getvalue()
+    shown = "café \\u2615" if encoding else "caf\\xe9 \\u2615"
+    assert any(line.startswith(shown) for line in text.splitlines()), text
+
+
 def test_json_to_a_pipe_keeps_its_characters_unescaped(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -950,6 +973,12 @@ ERROR_CASES = [
         "argument SOURCE: an empty source '' (pass a record file, a SQLite file or a URL)",
     ),
     ("blank_source", lambda t: ["dashboard", "  "], 2, "argument SOURCE: an empty source '  '"),
+    (
+        "column_without_a_field",
+        lambda t: analyze(good_jsonl(t), "--pattern", "p", "--column", "=x"),
+        2,
+        "usage-analytics: error: --table/--column: expected FIELD=COLUMN, got '=x'\n",
+    ),
     ("unknown_extension", lambda t: analyze(str(t / "a.xlsx"), "--pattern", "p"), 2, ".xlsx"),
     (
         "bad_start_date",
