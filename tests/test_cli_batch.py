@@ -283,3 +283,24 @@ def test_groups_whose_columns_do_not_combine_stay_in_chunks() -> None:
     one = NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
     combined = contract.model_copy(update={"execution_data": chunked.combine_chunks()})
     same(one, NodeUsageAnalyticsReducer().execute_reduction_sync(combined))
+
+
+class _CountedProgress(Progress):
+    """A progress display that records the bar's counts instead of drawing them."""
+
+    def __init__(self) -> None:
+        super().__init__(enabled=False)
+        self.counts: list[tuple[str, int, int]] = []
+
+    def bar(self, label: str, done: int, total: int) -> None:
+        self.counts.append((label, done, total))
+
+
+def test_one_by_one_the_bar_counts_each_pattern_once_up_to_all() -> None:
+    # (On a terminal: "analysing 3 patterns", 1/3 to 3/3.)
+    stamp = [START + timedelta(hours=1)]
+    groups = [Fetched(name, pa.table({"timestamp": stamp}), 1) for name in ("a", "b", "c")]
+    progress = _CountedProgress()
+    contracts = [contract_for()(group) for group in groups]
+    asyncio.run(reduce_all(contracts, groups, "the source", progress))
+    assert progress.counts == [("analysing 3 patterns", done, 3) for done in (1, 2, 3)]
