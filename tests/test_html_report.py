@@ -569,6 +569,8 @@ def test_cli_format_html_writes_the_report_file(
     # HTML defaults to COMPREHENSIVE granularity, so the executions chart is drawn.
     assert "<dd>comprehensive</dd>" in document
     assert '<svg class="chart"' in section(document, "activity")
+    # One pattern, nothing left out: no table of patterns (it is the dashboard's).
+    assert 'id="overview"' not in document
 
 
 def test_cli_format_html_without_output_goes_to_stdout(
