@@ -116,26 +116,30 @@ def _as_text(pa: Any, column: Any) -> Any:
         else:
             column = column.storage
         kind = column.type
-    binary = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_fixed_size_binary)
-    if any(check(kind) for check in binary):
-        # Bytes are UUIDs where 16 long (`pattern_key`), whether or not they happen to be
-        # UTF-8 too: a cast to text took `abcdefghijklmnop` as that text, by the others.
-        # (Each distinct id keyed once: a column holds few, many times over.)
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
-        encoded = pa.compute.dictionary_encode(column)
-        keys = pa.array(
-            [pattern_key(value) for value in encoded.dictionary.to_pylist()], type=pa.string()
-        )
-        return pa.compute.take(keys, encoded.indices)
+    if pa.types.is_integer(kind):
+        return column.cast(pa.string())  # (the decimal digits `pattern_key` writes)
+    if pa.types.is_float16(kind) or pa.types.is_float32(kind):
+        # By their shortest text (868.521, not float32's 868.5210571289062 widened).
+        column = column.cast(pa.string()).cast(pa.float64())
+    # Other ids are keyed as `pattern_key` keys them, not as Arrow's cast writes them:
+    # bytes are UUIDs where 16 long, whether or not they happen to be UTF-8 too (the cast
+    # took `abcdefghijklmnop` as that text, by the others), and numbers and flags by
+    # value (the cast wrote "1" and "true" where a JSONL file's ids were "1.0" and "True").
+    # (Each distinct id keyed once: a column holds few, many times over.)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
     try:
-        return column.cast(pa.string())
+        encoded = pa.compute.dictionary_encode(column)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        # (Types without a cast to text: value by value, rare.)
+        # (Types without a dictionary: value by value, rare.)
         return pa.array(
             [None if value is None else pattern_key(value) for value in column.to_pylist()],
             type=pa.string(),
         )
+    keys = pa.array(
+        [pattern_key(value) for value in encoded.dictionary.to_pylist()], type=pa.string()
+    )
+    return pa.compute.take(keys, encoded.indices)
 
 
 def pattern_mask(pa: Any, column: Any, wanted: str) -> Any:

@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -49,6 +50,7 @@ __all__ = [
     "matches_pattern",
     "no_pattern",
     "pattern_candidates",
+    "pattern_id_text",
     "pattern_key",
     "quote_identifier",
     "refuse_special_file",
@@ -323,7 +325,10 @@ def pattern_key(value: Any) -> str:
     """The pattern id under which a stored value is grouped: its text, stripped; a UUID in
     its canonical lower-case form (so "ABC..." and "abc..." are one pattern). Bytes (a
     SQLite blob, Arrow binary) are a UUID where 16 long, else their UTF-8 text, else their
-    hex digits (not Python's `b'...'`)."""
+    hex digits (not Python's `b'...'`). A number or a flag is keyed by its value, whatever
+    the file's format: see `_value_text`."""
+    if isinstance(value, (bool, float, Decimal)):
+        return _value_text(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         if len(raw) == 16:
@@ -335,6 +340,32 @@ def pattern_key(value: Any) -> str:
     text = str(value).strip()
     uuid = pattern_uuid(text)
     return text if uuid is None else str(uuid)
+
+
+def _value_text(value: bool | float | Decimal) -> str:
+    """A flag or a non-integer number as a pattern id: a flag "true" or "false" (as JSON,
+    Arrow and PostgreSQL write it, not Python's "True"); an integral number as its integer
+    ("1" for 1.0: pandas stores integer ids beside a missing one as floats, Parquet keeps
+    them so, and JSONL, SQLite and Arrow's casts spelt them "1.0" or "1"); NaN, which
+    pandas writes for a missing id, as no pattern (""); others by Python's shortest text.
+    The same records thus make the same patterns in every format."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    number = Decimal(value)  # (exact: a float's value, not its text)
+    if number.is_nan():  # (sNaN too, whose comparisons raise)
+        return ""
+    if number.is_finite() and number == number.to_integral_value():
+        return str(int(number))
+    return str(value)
+
+
+def pattern_id_text(value: Any) -> Any:
+    """A pattern id as the writers store it in a column of text (Parquet, CSV, SQLite): a
+    flag or a number as the text `pattern_key` groups it under (NaN as missing), so that
+    it reads back as the pattern it is in JSON Lines; other values as they are."""
+    if isinstance(value, bool | float | Decimal):
+        return pattern_key(value) or None
+    return value
 
 
 def pattern_candidates(wanted: str) -> list[str]:

@@ -43,6 +43,7 @@ from usage_analytics.sources.base import (
     SourceError,
     SourceUnavailableError,
     UnsupportedSourceError,
+    pattern_id_text,
     typed_text,
 )
 
@@ -440,6 +441,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _csv_value(row: Mapping[str, Any], name: str) -> Any:
+    value = row.get(name)
+    # (A float id 1.0 as "1", the pattern JSON Lines reads it as, not the text "1.0".)
+    return pattern_id_text(plain_scalar(value)) if name == PATTERN_ID else value
+
+
 def write_csv(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
     rows = list(records)
     seen = {key for row in rows for key in row}
@@ -449,7 +456,7 @@ def write_csv(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
         writer = csv.writer(stream)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(name)) for name in columns])
+            writer.writerow([_cell(_csv_value(row, name)) for name in columns])
 
 
 def write_parquet(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
@@ -506,9 +513,8 @@ def _parquet_column(pa: Any, path: Path, name: str, values: list[Any]) -> tuple[
     else:
         kind, holds, wanted = pa.string(), "text", str
         if name == PATTERN_ID:
-            values = [
-                str(value) if isinstance(value, int | float | UUID) else value for value in values
-            ]
+            values = [pattern_id_text(value) for value in values]
+            values = [str(value) if isinstance(value, int | UUID) else value for value in values]
     for index, value in enumerate(values):
         if value is not None and not _holds(wanted, value):
             raise SourceError(

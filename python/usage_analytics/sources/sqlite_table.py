@@ -19,6 +19,7 @@ from usage_analytics.sources.base import (
     SourceUnavailableError,
     TableSpec,
     executions_columns,
+    pattern_id_text,
     quote_identifier,
 )
 from usage_analytics.sources.records import plain_scalar
@@ -113,7 +114,9 @@ def write_executions_sync(
 
     def rows() -> Iterator[list[Any]]:
         for index, record in enumerate(records):
-            handed[:] = [(index, [_stored(record.get(name)) for name in names])]
+            row = [_stored(record.get(name)) for name in names]
+            row[0] = pattern_id_text(row[0])  # (a float id 1.0 as "1": TEXT made it "1.0")
+            handed[:] = [(index, row)]
             yield handed[0][1]
 
     try:
