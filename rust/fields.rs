@@ -89,6 +89,10 @@ pub struct TimeContext<'py> {
     /// Last `datetime.timezone` instance seen and its offset in microseconds. Holding a
     /// reference keeps the object (and so the identity check) valid.
     fixed_offset: Option<(Bound<'py, PyAny>, i64)>,
+    /// `zoneinfo.ZoneInfo("UTC")`, the zone's cached instance (pyarrow's and pandas'
+    /// `to_pylist` give their UTC times in it): its offset is 0 at every instant, so its
+    /// datetimes are read from their struct, without a Python call (about 1 µs) each.
+    utc_zone: Option<Bound<'py, PyAny>>,
     civil: CivilCache,
 }
 
@@ -103,8 +107,18 @@ impl<'py> TimeContext<'py> {
             datetime,
             raw_layout,
             fixed_offset: None,
+            utc_zone: py
+                .import(intern!(py, "zoneinfo"))
+                .and_then(|zoneinfo| zoneinfo.getattr(intern!(py, "ZoneInfo"))?.call1(("UTC",)))
+                .ok(),
             civil: CivilCache::default(),
         })
+    }
+
+    /// Whether `tz` is the UTC zone's cached `ZoneInfo` (see `utc_zone`).
+    #[inline]
+    fn is_utc_zone(&self, tz: &Bound<'py, PyAny>) -> bool {
+        self.utc_zone.as_ref().is_some_and(|zone| zone.is(tz))
     }
 
     /// A datetime (aware, or naive = UTC) or an ISO-8601 string -> UTC microseconds.
@@ -124,7 +138,7 @@ impl<'py> TimeContext<'py> {
 
     /// Whether parsing `value` (as any field) is sure to run no Python code: None, a bool,
     /// an exact float, int or str, or an exact datetime that is naive or has a fixed
-    /// `datetime.timezone` (all implemented in C).
+    /// `datetime.timezone` (all implemented in C) or the UTC zone's `ZoneInfo`.
     #[inline]
     pub fn is_plain(&self, value: &Bound<'py, PyAny>) -> bool {
         if value.is_none() || is_exact_float(value) || is_exact_str(value) || is_exact_int(value) {
@@ -140,7 +154,7 @@ impl<'py> TimeContext<'py> {
         // SAFETY: exact datetime.datetime and a verified layout.
         match unsafe { read_exact_datetime(value) }.tzinfo {
             None => true,
-            Some(tz) => is_exact_type(&tz, &self.fixed_timezone),
+            Some(tz) => is_exact_type(&tz, &self.fixed_timezone) || self.is_utc_zone(&tz),
         }
     }
 
@@ -155,6 +169,7 @@ impl<'py> TimeContext<'py> {
             None => 0,
             Some(tz) => match &self.fixed_offset {
                 Some((cached, offset)) if cached.is(tz) => *offset,
+                _ if self.is_utc_zone(tz) => 0,
                 _ => return None,
             },
         };
