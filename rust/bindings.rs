@@ -45,6 +45,10 @@ impl From<CoreError> for PyErr {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("UsageAnalyticsError", m.py().get_type::<UsageAnalyticsError>())?;
+    m.add(
+        "ColumnarTimestamps",
+        m.py().get_type::<crate::ingest::ColumnarTimestamps>(),
+    )?;
     // The columns the readers look for, so that Python exports only these of a frame.
     let mut columns = crate::ingest::FIELDS.to_vec();
     columns.push(crate::arrow_ingest::PATTERN_ID);
@@ -197,7 +201,8 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
     }
 }
 
-/// Reduce a list or tuple of record mappings.
+/// Reduce a list or tuple of record mappings, or a dict of columns of Python objects (see
+/// `column_rows`).
 #[pyfunction]
 #[pyo3(name = "reduce_records", signature = (records, options, cancel=None))]
 fn py_reduce_records<'py>(
@@ -209,7 +214,12 @@ fn py_reduce_records<'py>(
     let template = options.template()?;
     let mut body = Reduction::for_one_call(&template, options.by_pattern);
     if let Reduction::One(acc) = &mut body {
-        acc.reserve(records.len().unwrap_or(0));
+        // (A dict of columns: its rows, the length of any of its columns.)
+        let rows = match records.cast::<PyDict>() {
+            Ok(columns) => columns.values().iter().next().and_then(|column| column.len().ok()),
+            Err(_) => records.len().ok(),
+        };
+        acc.reserve(rows.unwrap_or(0));
     }
     let cancel = cancel.as_ref().map(Bound::get);
     let (report, reduction) = read_records_into(py, records, &template.window, options.skip_invalid, body, cancel)?;

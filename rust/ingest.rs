@@ -14,14 +14,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::buckets::Window;
+use crate::column_rows::{ColumnRows, RowValues};
 use crate::columns::{file_extension, Columns, Dictionary, GATE_FAILED, NO_FILE, SUCCESS, TIMEOUT, UNKNOWN};
 use crate::fields::{
     flag, is_numpy_integer, note_interrupt, number, take_interrupt, text, type_name, unreadable, Invalid, TimeContext,
 };
 use crate::group::{is_blank, GroupIndex, BLANK_ID, NO_GROUP};
 use crate::pyfast::{
-    borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_str, list_item_ptr, prefetch,
-    prefetch_dict_table, CollectorPaused, DictLayout,
+    borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_int, is_exact_str, list_item_ptr,
+    prefetch, prefetch_dict_table, CollectorPaused, DictLayout,
 };
 
 /// Records read between two releases of the GIL (about a millisecond of work; the
@@ -96,8 +97,27 @@ const AGENT: usize = 7;
 const PROJECT: usize = 8;
 const FILE_PATH: usize = 9;
 
-/// Values of a record looked up in a first pass (see `Reader::read`).
-type Found<'a> = Option<&'a [*mut pyo3::ffi::PyObject; FIELDS.len()]>;
+/// Where a record's ten values come from.
+#[derive(Clone, Copy)]
+enum Values<'a, 'py> {
+    /// Its dict, each value looked up as it is read (Python code may run between them).
+    Dict(&'a Bound<'py, PyDict>),
+    /// Taken in a first pass (a dict's lookups, a row of columns), every one of them
+    /// plain: borrowed pointers, null for a missing value, valid while no Python code runs.
+    Found(Python<'py>, &'a [*mut pyo3::ffi::PyObject; FIELDS.len()]),
+    /// A row's values, owned (Python code may run between them).
+    Owned(&'a [Option<Bound<'py, PyAny>>; FIELDS.len()]),
+}
+
+/// Where a grouped record's pattern id comes from: its dict (looked up after the ten
+/// fields), or a row's value (borrowed, null when missing; or owned), read after them
+/// likewise.
+#[derive(Clone, Copy)]
+enum Id<'a, 'py> {
+    Dict(&'a Bound<'py, PyDict>),
+    Found(Python<'py>, *mut pyo3::ffi::PyObject),
+    Owned(Option<&'a Bound<'py, PyAny>>),
+}
 
 struct FieldError<'py> {
     field: &'static str,
@@ -212,6 +232,19 @@ impl<'py> Encoder<'py> {
     }
 }
 
+pyo3::create_exception!(
+    usage_analytics,
+    ColumnarTimestamps,
+    pyo3::exceptions::PyException,
+    "A dict of columns whose timestamps include ints (epoch microseconds, a columnar form \
+     that records refuse): `ingest.read_any` then reads it as a table instead."
+);
+
+/// Whether a timestamp is an int (not a bool): a subclass of int, or numpy's.
+fn int_timestamp(value: &Bound<'_, PyAny>) -> bool {
+    (value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>()) || is_numpy_integer(value)
+}
+
 /// Everything the per-record reader needs, set up once per call.
 struct Reader<'py> {
     keys: [Bound<'py, PyString>; 10],
@@ -249,7 +282,16 @@ impl<'py> GroupReader<'py> {
     }
 
     /// The group code of a record's `pattern_id`.
-    fn read(&mut self, dict: &Bound<'py, PyDict>) -> Result<u32, FieldError<'py>> {
+    fn read(&mut self, id: Id<'_, 'py>) -> Result<u32, FieldError<'py>> {
+        let dict = match id {
+            Id::Dict(dict) => dict,
+            Id::Found(py, ptr) => {
+                // SAFETY: a row's pointer, taken since Python code last ran (`Id`).
+                let value = unsafe { Borrowed::from_ptr_or_opt(py, ptr) };
+                return self.code(value.filter(|v| !v.is_none()).as_deref());
+            }
+            Id::Owned(value) => return self.code(value.filter(|v| !v.is_none())),
+        };
         let value = dict_get(dict, &self.key).map_err(|e| FieldError {
             field: "pattern_id",
             invalid: Invalid {
@@ -334,10 +376,17 @@ pub fn read_records<'py>(
     let py = records.py();
     let list = records.cast::<PyList>().ok();
     let tuple = records.cast::<PyTuple>().ok();
-    let len = || list.map_or_else(|| tuple.map_or(0, |t| t.len()), |l| l.len());
-    if list.is_none() && tuple.is_none() {
+    let rows = match records.cast::<PyDict>() {
+        Ok(dict) => Some(ColumnRows::new(dict, group.is_some())?),
+        Err(_) => None,
+    };
+    let len = || match &rows {
+        Some(rows) => rows.len(),
+        None => list.map_or_else(|| tuple.map_or(0, |t| t.len()), |l| l.len()),
+    };
+    if list.is_none() && tuple.is_none() && rows.is_none() {
         return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "records must be a list or tuple of mappings, got {}",
+            "records must be a list or tuple of mappings, or a dict of columns, got {}",
             type_name(records)
         )));
     }
@@ -375,6 +424,29 @@ pub fn read_records<'py>(
         // (Restored when the chunk is read, before other threads run: see `pyfast`.)
         let collector = CollectorPaused::new(py);
         while index < chunk_end {
+            if let Some(rows) = &rows {
+                let Some(row) = rows.row(index) else {
+                    break; // shortened concurrently
+                };
+                report.received += 1;
+                match reader.read_row(py, &row, window, &mut chunk, &collector)? {
+                    Ok(true) => {}
+                    Ok(false) => report.outside_window += 1,
+                    Err(rejected) => {
+                        let group = reader.group.as_mut().map(|g| &mut g.index);
+                        record_invalid(&mut report, group, index, rejected);
+                        collector.renew(py); // (a value's repr is Python code)
+                        if let Some(interrupt) = take_interrupt() {
+                            return Err(interrupt);
+                        }
+                    }
+                }
+                index += 1;
+                if reader.text_bytes() >= TEXT_BYTES_PER_CHUNK {
+                    break; // (the chunk ends early: see the constant)
+                }
+                continue;
+            }
             if let Some(l) = list {
                 // Two-stage prefetch of records ahead: the dict's header, then (once the
                 // header has arrived) its key table.
@@ -557,7 +629,8 @@ impl<'py> Reader<'py> {
                         .iter()
                         .all(|&p| unsafe { borrow_value(dict, p) }.is_none_or(|v| self.time.is_plain(&v)));
                 if plain {
-                    return self.read_fields(dict, Some(&found), window, columns);
+                    let values = Values::Found(dict.py(), &found);
+                    return self.read_fields(values, Id::Dict(dict), window, columns);
                 }
             }
         }
@@ -595,24 +668,59 @@ impl<'py> Reader<'py> {
             }
             .into());
         };
-        self.read_fields(dict, None, window, columns)
+        self.read_fields(Values::Dict(dict), Id::Dict(dict), window, columns)
     }
 
-    /// Parse the fields of a record (and its pattern id when grouped); `found` holds the
-    /// values of the fast path's lookups.
+    /// Read row `index` of a dict of columns as the record of its values: plain ones
+    /// straight from the columns, others through a dict of the row (Python code may run).
+    /// Err(`ColumnarTimestamps`) for an int timestamp, which only a column can hold.
+    fn read_row(
+        &mut self,
+        py: Python<'py>,
+        row: &RowValues,
+        window: &Window,
+        columns: &mut Columns,
+        collector: &CollectorPaused,
+    ) -> PyResult<Result<bool, Rejected<'py>>> {
+        // SAFETY (each borrow): the row's pointers were just taken; no Python code has run.
+        let borrow = |ptr| unsafe { Borrowed::from_ptr_or_opt(py, ptr) };
+        let plain = row
+            .fields
+            .iter()
+            .all(|&p| borrow(p).is_none_or(|v| self.time.is_plain(&v)));
+        if plain {
+            if borrow(row.fields[TIMESTAMP]).is_some_and(|v| is_exact_int(&v)) {
+                return Err(ColumnarTimestamps::new_err("int timestamps"));
+            }
+            let values = Values::Found(py, &row.fields);
+            return Ok(self.read_fields(values, Id::Found(py, row.id), window, columns));
+        }
+        // The row's values owned before any Python code can run (which may change the
+        // columns, or free what they held).
+        let owned = row.fields.map(|ptr| borrow(ptr).map(|v| v.to_owned()));
+        let id = borrow(row.id).map(|v| v.to_owned());
+        if owned[TIMESTAMP].as_ref().is_some_and(int_timestamp) {
+            return Err(ColumnarTimestamps::new_err("int timestamps"));
+        }
+        let read = self.read_fields(Values::Owned(&owned), Id::Owned(id.as_ref()), window, columns);
+        collector.renew(py); // (the next row's plain path relies on it)
+        Ok(read)
+    }
+
+    /// Parse the fields of a record (and its pattern id when grouped).
     fn read_fields(
         &mut self,
-        dict: &Bound<'py, PyDict>,
-        found: Found<'_>,
+        values: Values<'_, 'py>,
+        id: Id<'_, 'py>,
         window: &Window,
         columns: &mut Columns,
     ) -> Result<bool, Rejected<'py>> {
-        let row = self.record_fields(dict, found, window, columns);
+        let row = self.record_fields(values, window, columns);
         if let Some(group) = self.group.as_mut() {
             // Read after the ten record fields (looked up now: see `pyfast`, rule 2), and
             // also when one of them is bad: the record is then an invalid one of its
             // pattern, as a single call over the pattern's records counts it.
-            let code = match group.read(dict) {
+            let code = match group.read(id) {
                 Ok(code) => code,
                 // The first bad field is the error: a bad record field before a bad id.
                 Err(error) => return Err(row.err().unwrap_or(error).into()),
@@ -640,32 +748,31 @@ impl<'py> Reader<'py> {
     /// The ten record fields, checked in order (the first bad one is the error).
     fn record_fields(
         &mut self,
-        dict: &Bound<'py, PyDict>,
-        found: Found<'_>,
+        values: Values<'_, 'py>,
         window: &Window,
         columns: &mut Columns,
     ) -> Result<Row, FieldError<'py>> {
-        let ts = match self.get(dict, TIMESTAMP, found)? {
+        let ts = match self.get(values, TIMESTAMP)? {
             Some(v) => self.time.timestamp(&v).map_err(at(TIMESTAMP))?,
             None => return Err(at(TIMESTAMP)(Invalid::missing())),
         };
         let mut flags = 0u8;
-        if self.flag(dict, SUCCESS_FIELD, found)?.unwrap_or(false) {
+        if self.flag(values, SUCCESS_FIELD)?.unwrap_or(false) {
             flags |= SUCCESS;
         }
-        let time = self.number(dict, EXECUTION_TIME, f64::INFINITY, found)?;
-        let quality = self.number(dict, QUALITY, 1.0, found)?;
-        if !self.flag(dict, GATES, found)?.unwrap_or(true) {
+        let time = self.number(values, EXECUTION_TIME, f64::INFINITY)?;
+        let quality = self.number(values, QUALITY, 1.0)?;
+        if !self.flag(values, GATES)?.unwrap_or(true) {
             flags |= GATE_FAILED;
         }
-        if self.flag(dict, TIMEOUT_FIELD, found)?.unwrap_or(false) {
+        if self.flag(values, TIMEOUT_FIELD)?.unwrap_or(false) {
             flags |= TIMEOUT;
         }
         let inside = window.contains(ts);
-        let context = self.category(dict, CONTEXT, found, inside, &mut columns.context_types)?;
-        let agent = self.category(dict, AGENT, found, inside, &mut columns.agents)?;
-        let project = self.category(dict, PROJECT, found, inside, &mut columns.projects)?;
-        let file_type = self.category(dict, FILE_PATH, found, inside, &mut columns.file_types)?;
+        let context = self.category(values, CONTEXT, inside, &mut columns.context_types)?;
+        let agent = self.category(values, AGENT, inside, &mut columns.agents)?;
+        let project = self.category(values, PROJECT, inside, &mut columns.projects)?;
+        let file_type = self.category(values, FILE_PATH, inside, &mut columns.file_types)?;
         Ok(Row {
             ts,
             flags,
@@ -676,20 +783,20 @@ impl<'py> Reader<'py> {
         })
     }
 
-    /// The field's value (borrowed), None when absent or None: from the first pass when
-    /// `found` is given (all values plain), else looked up now.
+    /// The field's value (borrowed), None when absent or None: from the first pass
+    /// (`Values::Found`: all values plain), else looked up now.
     #[inline]
     fn get<'a>(
         &self,
-        dict: &'a Bound<'py, PyDict>,
+        values: Values<'a, 'py>,
         field: usize,
-        found: Found<'_>,
     ) -> Result<Option<Borrowed<'a, 'py, PyAny>>, FieldError<'py>> {
-        let value = match found {
+        let value = match values {
             // SAFETY: every value of the record is plain, so no Python code has run since
-            // the lookups.
-            Some(found) => unsafe { borrow_value(dict, found[field]) },
-            None => dict_get(dict, &self.keys[field]).map_err(|e| {
+            // the first pass.
+            Values::Found(py, found) => unsafe { Borrowed::from_ptr_or_opt(py, found[field]) },
+            Values::Owned(values) => values[field].as_ref().map(Bound::as_borrowed),
+            Values::Dict(dict) => dict_get(dict, &self.keys[field]).map_err(|e| {
                 at(field)(Invalid {
                     value: None,
                     reason: unreadable(dict.py(), e),
@@ -700,21 +807,15 @@ impl<'py> Reader<'py> {
     }
 
     #[inline]
-    fn flag(&self, dict: &Bound<'py, PyDict>, field: usize, found: Found<'_>) -> Result<Option<bool>, FieldError<'py>> {
-        self.get(dict, field, found)?
+    fn flag(&self, values: Values<'_, 'py>, field: usize) -> Result<Option<bool>, FieldError<'py>> {
+        self.get(values, field)?
             .map(|v| flag(&v).map_err(at(field)))
             .transpose()
     }
 
     #[inline]
-    fn number(
-        &self,
-        dict: &Bound<'py, PyDict>,
-        field: usize,
-        max: f64,
-        found: Found<'_>,
-    ) -> Result<Option<f64>, FieldError<'py>> {
-        self.get(dict, field, found)?
+    fn number(&self, values: Values<'_, 'py>, field: usize, max: f64) -> Result<Option<f64>, FieldError<'py>> {
+        self.get(values, field)?
             .map(|v| number(&v, max).map_err(at(field)))
             .transpose()
     }
@@ -725,13 +826,12 @@ impl<'py> Reader<'py> {
     #[inline]
     fn category(
         &mut self,
-        dict: &Bound<'py, PyDict>,
+        values: Values<'_, 'py>,
         field: usize,
-        found: Found<'_>,
         inside: bool,
         names: &mut Dictionary,
     ) -> Result<Option<u32>, FieldError<'py>> {
-        let value = self.get(dict, field, found)?;
+        let value = self.get(values, field)?;
         let encoder = match field {
             CONTEXT => &mut self.context,
             AGENT => &mut self.agent,

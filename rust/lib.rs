@@ -20,6 +20,7 @@ pub mod buckets;
 pub mod calendar;
 pub mod cancel;
 pub mod civil;
+mod column_rows;
 pub mod column_values;
 pub mod columns;
 pub mod durations;

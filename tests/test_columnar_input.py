@@ -2161,14 +2161,20 @@ def test_single_record_dict_is_a_clear_error(record: dict[str, Any]) -> None:
     )
 
 
-def test_dict_of_columns_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dict_of_arrays_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now fails
-    data = {"timestamp": [WHEN], "success": [True]}
+    data = {"timestamp": np.array([WHEN.replace(tzinfo=None)], "M8[us]"), "success": [True]}
     with pytest.raises(UsageAnalyticsError, match=r"pyarrow.*usage-analytics\[arrow\]"):
         REDUCER.execute_reduction_sync(request(data))
-    # a list of dicts needs no pyarrow
+    # (int timestamps, epoch microseconds, make a table of a dict of lists too)
+    data = {"timestamp": [1], "success": [True]}
+    with pytest.raises(UsageAnalyticsError, match=r"pyarrow.*usage-analytics\[arrow\]"):
+        REDUCER.execute_reduction_sync(request(data))
+    # a list of dicts, and a dict of lists read as its rows' records, need no pyarrow
     records = [{"timestamp": WHEN, "success": True}]
     assert REDUCER.execute_reduction_sync(request(records)).usage_metrics.total_executions == 1
+    data = {"timestamp": [WHEN], "success": [True]}
+    assert REDUCER.execute_reduction_sync(request(data)).usage_metrics.total_executions == 1
 
 
 def test_polars_null_columns_without_pyarrow_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -900,9 +900,12 @@ def test_columns_holding_lone_surrogates_read_as_records_do() -> None:
     array = {"timestamp": stamps, "agent": np.array(["a", "b\udcff"])}
     with pytest.raises(UsageAnalyticsError, match=r"cannot read column 'agent': .* surrogate"):
         REDUCER.execute_reduction_sync(contract(array))
-    # Deeper than a value (a list in a cell): no row to name, still the library's error.
+    # Deeper than a value (a list in a cell): each such record's error, as in a list of
+    # dicts (a whole-call error while lists were converted to Arrow first).
     nested = {"timestamp": when, "file_path": [["a\udcff"], ["b.py"]]}
-    with pytest.raises(UsageAnalyticsError, match=r"column 'file_path': holds a lone"):
+    with pytest.raises(
+        InvalidRecordError, match=r"record 0: field 'file_path' = \['a\\udcff'\]: must be a str"
+    ):
         REDUCER.execute_reduction_sync(contract(nested))
 
 

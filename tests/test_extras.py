@@ -43,13 +43,18 @@ def _run(blocked: list[str], body: str) -> dict[str, object]:
     return result
 
 
-def test_columns_and_to_arrow_without_pyarrow_name_the_arrow_extra() -> None:
+def test_arrays_and_to_arrow_without_pyarrow_name_the_arrow_extra() -> None:
     out = _run(
         ["pyarrow"],
         """
-columns = {"timestamp": [end - timedelta(hours=1)], "success": [True]}
+import numpy as np
+stamps = np.array([(end - timedelta(hours=1)).replace(tzinfo=None)], "datetime64[us]")
+columns = {"timestamp": stamps, "success": [True]}
 attempt("columns", lambda: reducer.execute_reduction_sync(
     ModelUsageAnalyticsInput(pattern_id="p", execution_data=columns, **window)))
+lists = {"timestamp": [end - timedelta(hours=1)], "success": [True]}
+out["lists"] = reducer.execute_reduction_sync(ModelUsageAnalyticsInput(
+    pattern_id="p", execution_data=lists, **window)).usage_metrics.total_executions
 records = [{"timestamp": end - timedelta(hours=1), "pattern_id": "p"}]
 batch = reducer.execute_batch_reduction_sync(
     ModelUsageAnalyticsBatchInput(execution_data=records, **window))
@@ -62,6 +67,7 @@ attempt("to_arrow", batch.to_arrow)
         True,
     ]
     assert out["to_arrow"] == [f"to_arrow() {extra}", True]
+    assert out["lists"] == 1  # (a dict of lists is read as its records: no pyarrow)
 
 
 def test_dask_without_dask_names_the_dask_extra() -> None:

@@ -1,6 +1,6 @@
 """Typed stubs for the Rust extension `usage_analytics._core`."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Self, TypeVar, final
 from uuid import UUID
 
@@ -13,6 +13,7 @@ __all__ = [
     "ARROW_SLICE_ROWS",
     "RECORD_COLUMNS",
     "CancelFlag",
+    "ColumnarTimestamps",
     "CoreResult",
     "CoreRolling",
     "CoreState",
@@ -42,6 +43,10 @@ ARROW_SLICE_ROWS: int
 class UsageAnalyticsError(Exception):
     """Root of every error usage-analytics raises."""
 
+class ColumnarTimestamps(Exception):
+    """A dict of columns whose timestamps include ints (epoch microseconds, a columnar form
+    that records refuse): `ingest.read_any` then reads it as a table instead."""
+
 def check_timezone(name: str) -> str:
     """The tzdb's spelling of the IANA time zone (or "UTC") `name` names in any case; a
     ValueError unless it names one."""
@@ -65,9 +70,13 @@ class CancelFlag:
     def cancelled(self) -> bool: ...
 
 def reduce_records(
-    records: Sequence[Any], options: dict[str, Any], cancel: CancelFlag | None = None
+    records: Sequence[Any] | Mapping[str, Sequence[Any]],
+    options: dict[str, Any],
+    cancel: CancelFlag | None = None,
 ) -> dict[str, Any]:
-    """Validate and reduce a list or tuple of record mappings.
+    """Validate and reduce a list or tuple of record mappings, or a dict of equally long
+    lists or tuples (record fields and, with `by_pattern`, `pattern_id`) as the records of
+    its rows; `ColumnarTimestamps` for a dict whose timestamps include ints.
 
     `options` holds the window (`start_us`, `end_us`, `window_type`, `bucket_width_us`),
     `timezone`, the families wanted (`performance`, `trends`, `distribution`,
@@ -120,7 +129,9 @@ class CoreState:
     """A mergeable, serializable reduction state: one pattern, or many (`by_pattern`)."""
 
     def __new__(cls, options: dict[str, Any]) -> Self: ...
-    def update_records(self, records: Sequence[Any]) -> dict[str, Any]:
+    def update_records(
+        self, records: Sequence[Any] | Mapping[str, Sequence[Any]]
+    ) -> dict[str, Any]:
         """Add records (atomic: nothing is added when one is invalid in raise mode);
         returns this update's report (`received`, `invalid`, `errors`, ...)."""
     def update_arrow(self, data: Any, whole: bool = False) -> dict[str, Any]:
@@ -152,7 +163,9 @@ class CoreRolling:
     """The last `buckets` buckets of `bucket_us` microseconds, aligned to the epoch."""
 
     def __new__(cls, options: dict[str, Any], bucket_us: int, buckets: int) -> Self: ...
-    def add_records(self, records: Sequence[Any], until_us: int | None = None) -> dict[str, Any]:
+    def add_records(
+        self, records: Sequence[Any] | Mapping[str, Sequence[Any]], until_us: int | None = None
+    ) -> dict[str, Any]:
         """File records into their buckets (atomic); returns this add's report. Records
         after `until_us` are counted as outside the window, as those too old are."""
     def add_arrow(

@@ -1,0 +1,324 @@
+"""A dict of lists (or tuples) is read by the core row by row as the list of dicts of its
+rows: the same records, so exactly the same output, samples and errors, in every reader
+(one call, a batch, the streaming states); int timestamps (epoch microseconds, which
+records refuse) make it a table instead. Its columns may run Python code or change while
+they are read, as a list of records may: never a crash."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from child import run_python
+from equivalence import VOLATILE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import contracts
+from usage_analytics import (
+    BatchUsageAccumulator,
+    InvalidRecordError,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+    RollingUsageAnalytics,
+    UsageAccumulator,
+    UsageAnalyticsError,
+    ingest,
+)
+
+REDUCER = NodeUsageAnalyticsReducer()
+START = datetime(2026, 1, 5, tzinfo=UTC)
+END = START + timedelta(days=7)
+
+
+def columns_of(records: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The records' columns: each key any record has, None where a record lacks it."""
+    names = list(dict.fromkeys(name for record in records for name in record))
+    return {name: [record.get(name) for record in records] for name in names}
+
+
+def _int_stamp(record: Mapping[str, Any]) -> bool:
+    stamp = record.get("timestamp")
+    return isinstance(stamp, int | np.integer) and not isinstance(stamp, bool)
+
+
+def outcome(call: Any) -> Any:
+    """What a call gives: its output without the volatile fields, or its error's parts."""
+    try:
+        output = call()
+    except InvalidRecordError as error:
+        return ("raised", error.index, error.field, error.value, error.reason, error.more)
+    return output.model_dump(exclude=set(VOLATILE))
+
+
+def _as_records(contract: Any) -> list[Mapping[str, Any]]:
+    # Mappings only (a dict of lists holds no non-mapping row), no int timestamps (a
+    # columnar form: tested apart).
+    rows = contract.execution_data
+    return [r for r in rows if isinstance(r, Mapping) and not _int_stamp(r)]
+
+
+@settings(max_examples=60)
+@given(contract=contracts(invalid=True), raise_mode=st.booleans(), tuples=st.booleans())
+def test_a_dict_of_lists_equals_the_list_of_its_rows(
+    contract: ModelUsageAnalyticsInput, raise_mode: bool, tuples: bool
+) -> None:
+    records = _as_records(contract)
+    columns: dict[str, Any] = columns_of(records)
+    if tuples:
+        columns = {name: tuple(values) for name, values in columns.items()}
+    mode = "raise" if raise_mode else "skip"
+    settings_ = contract.model_dump(exclude={"execution_data", "on_invalid"})
+
+    def call(data: Any) -> Any:
+        request = ModelUsageAnalyticsInput(**settings_, execution_data=data, on_invalid=mode)
+        return lambda: REDUCER.execute_reduction_sync(request)
+
+    if "timestamp" not in columns:  # (a dict without the column: its error, as before)
+        if columns:
+            with pytest.raises(UsageAnalyticsError, match="no 'timestamp' column"):
+                call(columns)()
+        return
+    assert outcome(call(columns)) == outcome(call(records))
+
+
+#: Pattern ids of every kind a record may hold, blank and missing ones among them.
+IDS = st.sampled_from(["a", "b", " a ", "", "  ", None, 7, 8, np.int64(7), UUID(int=3), 1.5])
+
+
+@settings(max_examples=40)
+@given(contract=contracts(invalid=True), ids=st.data(), raise_mode=st.booleans())
+def test_a_batch_of_a_dict_of_lists_equals_the_list_of_its_rows(
+    contract: ModelUsageAnalyticsInput, ids: st.DataObject, raise_mode: bool
+) -> None:
+    records = [
+        {**record, "pattern_id": ids.draw(IDS)}
+        for record in _as_records(contract)
+        if isinstance(record, dict)
+    ]
+    if not records:
+        return
+    settings_ = contract.model_dump(
+        include={"time_window_start", "time_window_end", "time_window_type", "timezone"}
+    )
+    mode = "raise" if raise_mode else "skip"
+
+    def call(data: Any) -> Any:
+        request = ModelUsageAnalyticsBatchInput(**settings_, execution_data=data, on_invalid=mode)
+        return lambda: _batch_parts(REDUCER.execute_batch_reduction_sync(request))
+
+    assert outcome(call(columns_of(records))) == outcome(call(records))
+
+
+class _Parts:
+    """A batch output as comparable parts (its results' keys keep their types)."""
+
+    def __init__(self, output: Any) -> None:
+        self.output = output
+
+    def model_dump(self, exclude: set[str]) -> Any:
+        dumped = self.output.model_dump(exclude={"results", *exclude})
+        results = {
+            (type(key), key): result.model_dump(exclude=exclude)
+            for key, result in self.output.results.items()
+        }
+        return dumped, results
+
+
+def _batch_parts(output: Any) -> _Parts:
+    return _Parts(output)
+
+
+def _rows(n: int, zone: Any = UTC) -> list[dict[str, Any]]:
+    return [
+        {
+            "timestamp": (START + timedelta(hours=i)).astimezone(zone),
+            "success": i % 4 != 0,
+            "execution_time_ms": 10.0 + i,
+            "quality_score": (i % 10) / 10,
+            "agent": f"agent-{i % 3}",
+            "file_path": None if i % 5 == 0 else f"src/f{i % 7}.py",
+            "pattern_id": ["a", "b", 7][i % 3],
+        }
+        for i in range(n)
+    ]
+
+
+def test_streaming_states_take_a_dict_of_lists_as_its_rows() -> None:
+    rows = _rows(150)
+    one, other = UsageAccumulator(START, END), UsageAccumulator(START, END)
+    one.update(rows)
+    other.update(columns_of(rows))
+    assert outcome(lambda: other.finalize("p")) == outcome(lambda: one.finalize("p"))
+    batch, batch_other = BatchUsageAccumulator(START, END), BatchUsageAccumulator(START, END)
+    batch.update(rows)
+    batch_other.update(columns_of(rows))
+    assert outcome(lambda: _Parts(batch_other.finalize())) == outcome(
+        lambda: _Parts(batch.finalize())
+    )
+    window, bucket = timedelta(days=7), timedelta(hours=1)
+    rolling, rolling_other = (
+        RollingUsageAnalytics(window, bucket),
+        RollingUsageAnalytics(window, bucket),
+    )
+    plain = [{k: v for k, v in row.items() if k != "pattern_id"} for row in rows]
+    rolling.add(plain)
+    rolling_other.add(columns_of(plain))
+    assert outcome(lambda: rolling_other.snapshot(END)) == outcome(lambda: rolling.snapshot(END))
+
+
+@pytest.mark.parametrize("zone", [UTC, ZoneInfo("UTC"), ZoneInfo("Europe/Paris")])
+def test_times_in_any_zone_read_as_their_instants(zone: Any) -> None:
+    # (ZoneInfo("UTC"), whose datetimes pyarrow's and pandas' conversions give, is read
+    # from the datetime's struct, as `datetime.UTC` is; another zone through its utcoffset.)
+    expected = outcome(lambda: REDUCER.execute_reduction_sync(_request(_rows(48))))
+    rows = _rows(48, zone)
+    assert outcome(lambda: REDUCER.execute_reduction_sync(_request(rows))) == expected
+    assert outcome(lambda: REDUCER.execute_reduction_sync(_request(columns_of(rows)))) == expected
+
+
+def _request(data: Any, **options: Any) -> ModelUsageAnalyticsInput:
+    return ModelUsageAnalyticsInput(
+        pattern_id="p", time_window_start=START, time_window_end=END, execution_data=data, **options
+    )
+
+
+def test_the_core_reads_a_dict_of_lists_without_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_table(*_: Any) -> Any:
+        raise AssertionError("converted to a table")
+
+    monkeypatch.setattr(ingest, "columns_to_arrow", no_table)
+    output = REDUCER.execute_reduction_sync(_request(columns_of(_rows(20))))
+    assert output.usage_metrics.total_executions == 20
+
+
+@pytest.mark.parametrize("kind", [int, np.int64])
+def test_int_timestamps_make_a_dict_of_lists_a_table_of_epoch_microseconds(kind: type) -> None:
+    rows = [{k: v for k, v in row.items() if k != "pattern_id"} for row in _rows(30)]
+    micros = [kind(int(row["timestamp"].timestamp()) * 10**6) for row in rows]
+    columns = columns_of(rows) | {"timestamp": micros}
+    table = pa.table(columns_of(rows) | {"timestamp": pa.array(micros, pa.int64())})
+    expected = outcome(lambda: REDUCER.execute_reduction_sync(_request(table)))
+    assert expected["usage_metrics"]["total_executions"] == 30
+    assert outcome(lambda: REDUCER.execute_reduction_sync(_request(columns))) == expected
+    # An int after datetimes too: found where it is read, the whole dict then a table.
+    mixed = columns_of(rows) | {"timestamp": [row["timestamp"] for row in rows[:-1]] + [micros[-1]]}
+    with pytest.raises(UsageAnalyticsError, match="mixes values of the kinds datetime, int"):
+        REDUCER.execute_reduction_sync(_request(mixed))
+
+
+def test_other_dicts_of_columns_are_tables() -> None:
+    # A list subclass, a numpy array beside lists, columns of unequal lengths: as before.
+    rows = _rows(10)
+    expected = outcome(lambda: REDUCER.execute_reduction_sync(_request(rows)))
+
+    class Column(list):  # type: ignore[type-arg]
+        pass
+
+    subclassed = {name: Column(values) for name, values in columns_of(rows).items()}
+    assert outcome(lambda: REDUCER.execute_reduction_sync(_request(subclassed))) == expected
+    with_array = columns_of(rows) | {
+        "execution_time_ms": np.array([r["execution_time_ms"] for r in rows])
+    }
+    assert outcome(lambda: REDUCER.execute_reduction_sync(_request(with_array))) == expected
+    uneven = columns_of(rows) | {"agent": ["x"]}
+    with pytest.raises(UsageAnalyticsError, match="columns have different lengths"):
+        REDUCER.execute_reduction_sync(_request(uneven))
+
+
+def test_a_value_that_empties_the_columns_ends_the_reading_there() -> None:
+    columns = columns_of(_rows(50))
+
+    class Vandal:
+        def __float__(self) -> float:
+            for values in columns.values():
+                values.clear()
+            return 5.0
+
+    columns["execution_time_ms"][3] = Vandal()
+    output = REDUCER.execute_reduction_sync(_request(columns, on_invalid="skip"))
+    # Rows 0-3 were read; the columns were empty after row 3's value was.
+    assert output.data_quality.records_received == 4
+    assert output.performance_metrics is not None
+    assert output.performance_metrics.max_execution_time_ms == 12.0
+
+
+def test_columns_changed_by_another_thread_during_a_long_read() -> None:
+    columns = columns_of(_rows(200) * 1_000)
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            for values in columns.values():
+                values.append(values[0])
+                del values[-1]
+            columns["timestamp"][len(columns["timestamp"]) // 2] = "garbage"
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        output = REDUCER.execute_reduction_sync(_request(columns, on_invalid="skip"))
+    finally:
+        stop.set()
+        worker.join()
+    quality = output.data_quality
+    assert quality.records_received >= 200_000 - 1
+    assert quality.records_received == (
+        quality.records_in_window + quality.records_outside_window + quality.invalid_records
+    )
+
+
+# Run in a child: a regression is a crash, which the child's exit code tells.
+_FINALIZER_FREES_THE_COLUMNS = """
+import gc
+from datetime import UTC, datetime
+from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
+columns, ghosts = {}, []
+class Bomb:
+    def __init__(self):
+        self.me = self  # cyclic garbage, freed only by a collection
+    def __del__(self):
+        for values in columns.values():
+            values.clear()  # frees the row being read (the lists held its values alone)
+        ghosts.extend(f"GHOST-{i}" for i in range(200))  # reuse their memory
+class Arm:
+    def __float__(self):
+        Bomb()
+        gc.set_threshold(1)  # the next tracked allocation collects
+        return 1.0
+ts = "2026-01-02T00:00:00Z"
+columns["timestamp"] = [ts] * 5
+columns["execution_time_ms"] = [Arm(), None, None, None, None]
+# A plain row whose file path raises UnicodeEncodeError: an allocation, a collection.
+columns["file_path"] = [None, "x/\\\\ud800.py", None, None, None]
+columns["pattern_id"] = ["a", "real", "a", "a", "a"]
+out = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(ModelUsageAnalyticsBatchInput(
+    time_window_start=datetime(2026, 1, 1, tzinfo=UTC),
+    time_window_end=datetime(2026, 1, 8, tzinfo=UTC),
+    execution_data=columns,
+    on_invalid="skip",
+))
+print(sorted((k, r.usage_metrics.total_executions) for k, r in out.results.items()))
+"""
+
+
+def test_a_finalizer_that_frees_the_row_being_read() -> None:
+    done = run_python(_FINALIZER_FREES_THE_COLUMNS)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('a', 4), ('real', 1)]"
+
+
+def test_nan_in_a_list_is_an_invalid_value_as_in_a_record() -> None:
+    # (A numpy array's NaN is missing, as in pandas; a list's is its record's bad value.)
+    columns = columns_of(_rows(4)) | {"execution_time_ms": [1.0, math.nan, 2.0, 3.0]}
+    output = REDUCER.execute_reduction_sync(_request(columns, on_invalid="skip"))
+    sample = output.data_quality.error_samples[0]
+    assert (sample.index, sample.field, sample.value) == (1, "execution_time_ms", "nan")
