@@ -1223,7 +1223,7 @@ def test_parquet_string_view_columns_are_read(
 def test_lenient_csv_and_json_lines_still_read(tmp_path: Path, arrow: bool) -> None:
     # Text after a closing quote, unused columns named twice (empty spreadsheet columns),
     # a quoted line break in the last row followed by another cell: read as before, by
-    # both readers. A JSON number as a pattern id groups by its text.
+    # both readers. A JSON number as a pattern id groups by its value: 1.0 is pattern "1".
     csv_text = (
         "pattern_id,timestamp,agent,note,note,,\n"
         'p,2026-01-01T00:00:00Z,"abc" ,x,y,,\n'
@@ -1235,7 +1235,7 @@ def test_lenient_csv_and_json_lines_still_read(tmp_path: Path, arrow: bool) -> N
     jsonl = Path(
         text_file(tmp_path, "ids.jsonl", '{"pattern_id": 1.0, "timestamp": "2026-01-01"}\n')
     )
-    fetched = asyncio.run(FileSource(jsonl, arrow=arrow).fetch("1.0", START_2026, END_2026))
+    fetched = asyncio.run(FileSource(jsonl, arrow=arrow).fetch("1", START_2026, END_2026))
     assert fetched.count == 1
 
 

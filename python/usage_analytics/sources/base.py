@@ -389,10 +389,13 @@ def pattern_candidates(wanted: str) -> list[str]:
 
 
 def matches_pattern(value: Any, wanted: str, wanted_uuid: UUID | None) -> bool:
-    """Whether a stored pattern id `value` names pattern `wanted` (UUIDs in any form)."""
+    """Whether a stored pattern id `value` names pattern `wanted` (UUIDs in any form; a
+    number or a flag by the text `pattern_key` groups it under, as `fetch_all` names it)."""
     if value is None:
         return False
-    text = str(value).strip()
+    # (A JSON Lines id 1.0 was its text "1.0", which `--pattern 1`, the pattern the
+    # dashboard lists, did not find; and `true` was "True".)
+    text = pattern_key(value) if isinstance(value, bool | float | Decimal) else str(value).strip()
     if text == wanted:
         return True
     if wanted_uuid is None:
