@@ -21,9 +21,16 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from source_cases import NOW, START
-from usage_analytics.sources import FileSource, SourceError, SQLiteSource, save_records
+from usage_analytics.sources import (
+    FileSource,
+    PostgresSource,
+    SourceError,
+    SQLiteSource,
+    save_records,
+)
 from usage_analytics.sources.arrow import group_by_pattern
 from usage_analytics.sources.base import pattern_id_text, pattern_key
+from usage_analytics.sources.postgres_table import write_executions_sync as write_postgres
 from usage_analytics.sources.sqlite_table import write_executions_sync
 
 #: Float ids and the patterns they are (NaN is none: pandas' missing id).
@@ -216,3 +223,20 @@ def test_each_pattern_listed_is_fetched_by_its_name(
     listed, fetched = asyncio.run(counts())
     assert fetched == listed
     assert sum(listed.values()) == len(ids) - sum(map(_is_nan, ids))
+
+
+@pytest.mark.parametrize(
+    ("ids", "patterns"), [(FLOAT_IDS, FLOAT_PATTERNS), (FLAG_IDS, FLAG_PATTERNS)]
+)
+def test_records_written_to_postgresql_read_back_as_the_same_patterns(
+    postgres_url: str, ids: list[Any], patterns: list[str]
+) -> None:
+    # Its writer stored `str` of the id: 1.0 was the pattern "1.0", True "True" and NaN
+    # the pattern "nan", where the SQLite and file writers store "1", "true" and none.
+    records = [{"pattern_id": id_, "timestamp": NOW} for id_ in ids if not _is_nan(id_)]
+    with pytest.raises(
+        SourceError, match=rf"record {len(records)}: field 'pattern_id' is missing, and the"
+    ):
+        write_postgres(postgres_url, [*records, {"pattern_id": math.nan, "timestamp": NOW}])
+    write_postgres(postgres_url, records)
+    assert _patterns(PostgresSource(postgres_url)) == (patterns, 0)
