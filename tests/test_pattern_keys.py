@@ -54,7 +54,16 @@ FLAG_PATTERNS = ["false", "true"]
         (True, "true"),
         (False, "false"),
         (Decimal("1.00"), "1"),
-        (Decimal("2.50"), "2.50"),
+        (Decimal("2.50"), "2.5"),
+        (Decimal("0.10"), "0.1"),
+        (Decimal("-Infinity"), "-inf"),
+        (Decimal("0.10000000000000000000001"), "0.10000000000000000000001"),
+        (Decimal("1.0000000000000000000000E-30"), "1e-30"),
+        (Decimal("1.2345678901234567890E-30"), "1.234567890123456789E-30"),
+        (
+            Decimal("0.12345678901234567890123456789012345670"),
+            "0.1234567890123456789012345678901234567",
+        ),
         (Decimal("NaN"), ""),
         (Decimal("sNaN"), ""),
         (Decimal("1E+3"), "1000"),
@@ -93,6 +102,34 @@ def test_arrow_groups_a_column_as_pattern_key_keys_each_value(values: list[Any])
             if value is not None and pattern_key(value):
                 expected.setdefault(pattern_key(value), []).append(row)
         assert grouped == expected
+
+
+@given(st.floats(allow_nan=False))
+@example(0.1)
+@example(-2.5)
+def test_a_decimal_is_the_pattern_of_the_float_of_its_value(value: float) -> None:
+    # (A decimal kept its scale: 2.50 and 0.10 where a double's were "2.5" and "0.1", the
+    # ids of a JSON Lines file of the same records.)
+    # (The float's shortest text; an integral float's own integer, which for a large one
+    # is not the integer of its shortest text: 4.335319987923573e+16 is ...728.)
+    decimal = Decimal(value) if value.is_integer() else Decimal(repr(value))
+    padded = decimal
+    if decimal.is_finite():  # two zeros more: 2.500
+        sign, digits, exponent = decimal.as_tuple()
+        padded = Decimal((sign, (*digits, 0, 0), int(exponent) - 2))
+    assert padded == decimal
+    assert pattern_key(decimal) == pattern_key(padded) == pattern_key(value)
+
+
+def test_a_decimal_column_is_keyed_as_a_column_of_doubles() -> None:
+    values = ["1.00", "2.50", "0.10", "-3.25"]
+    decimals = pa.array([Decimal(text) for text in values], pa.decimal128(5, 2))
+    doubles = pa.array([float(text) for text in values], pa.float64())
+    keys = [
+        [key for key, _, _ in group_by_pattern(pa, pa.table({"pattern_id": column}))]
+        for column in (decimals, doubles)
+    ]
+    assert keys[0] == keys[1] == ["-3.25", "0.1", "1", "2.5"]
 
 
 def test_float32_ids_are_keyed_by_their_shortest_text() -> None:

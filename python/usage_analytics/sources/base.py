@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -356,6 +356,15 @@ def _value_text(value: bool | float | Decimal) -> str:
         return ""
     if number.is_finite() and number == number.to_integral_value():
         return str(int(number))
+    if isinstance(value, Decimal):
+        # As the float of the same value where there is one (a decimal column's 2.50 and
+        # 0.10 were "2.50" and "0.10", by its scale, where a double's were "2.5", "0.1").
+        shortest = repr(float(number))
+        if Decimal(shortest) == number:
+            return shortest
+        # Else its digits without trailing zeros, every one kept (`normalize` rounds to
+        # the context's 28 digits, which would make two ids of 38 digits one).
+        return str(number.normalize(Context(prec=len(number.as_tuple().digits))))
     return str(value)
 
 
