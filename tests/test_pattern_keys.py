@@ -34,8 +34,16 @@ from usage_analytics.sources.postgres_table import write_executions_sync as writ
 from usage_analytics.sources.sqlite_table import write_executions_sync
 
 #: Float ids and the patterns they are (NaN is none: pandas' missing id).
-FLOAT_IDS = [1.0, 2.5, -0.0, 1e20, 1e-7, 3.0, math.nan]
-FLOAT_PATTERNS = ["0", "1", "100000000000000000000", "1e-07", "2.5", "3"]
+FLOAT_IDS = [1.0, 2.5, -0.0, 1e20, 1e-7, 3.0, math.nan, 1.0000000000000001e31]
+FLOAT_PATTERNS = [
+    "0",
+    "1",
+    "10000000-0000-0000-0761-796201807872",  # (32 digits spell a UUID, as an int's do)
+    "100000000000000000000",
+    "1e-07",
+    "2.5",
+    "3",
+]
 FLAG_IDS = [True, False, True]
 FLAG_PATTERNS = ["false", "true"]
 
@@ -80,10 +88,13 @@ def test_pattern_key_of_numbers_and_flags(value: Any, key: str) -> None:
 @given(st.floats(allow_nan=False, allow_infinity=False))
 @example(2.0**53 + 2)
 @example(-1e300)
+@example(1.0000000000000001e31)  # (32 digits: a UUID's, as the int's are)
 def test_an_integral_float_is_the_pattern_of_its_integer(value: float) -> None:
     key = pattern_key(value)
     if value.is_integer():
-        assert key == pattern_key(int(value)) == str(int(value))
+        assert key == pattern_key(int(value)) == pattern_key(str(int(value)))
+        assert key == pattern_key(Decimal(value))
+        assert pattern_key(key) == key  # (Arrow's grouping keys the text again)
     else:
         assert float(key) == value  # (its shortest text, which reads back as it)
 

@@ -355,7 +355,9 @@ def _value_text(value: bool | float | Decimal) -> str:
     if number.is_nan():  # (sNaN too, whose comparisons raise)
         return ""
     if number.is_finite() and number == number.to_integral_value():
-        return str(int(number))
+        # (Keyed as the int is: 32 digits spell a UUID, which the int's key was and the
+        # float's not, and Arrow's grouping keyed the float's digits again, as the UUID.)
+        return pattern_key(int(number))
     if isinstance(value, Decimal):
         # As the float of the same value where there is one (a decimal column's 2.50 and
         # 0.10 were "2.50" and "0.10", by its scale, where a double's were "2.5", "0.1").
