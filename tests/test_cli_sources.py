@@ -370,7 +370,9 @@ def test_demo_refuses_a_real_database_of_executions(
         (["--save", "missing/dir/runs.csv"], "--save: missing/dir/runs.csv: missing/dir: no such"),
         (["--save", "runs.txt"], "--save runs.txt: unsupported file type ('.txt')"),
         (["--now", "0001-01-31"], "the demo month must lie within the years 1-9999"),
-        (["--now", "9999-12-31"], "(--now from 0001-02-01 to 9999-12-30)"),
+        (["--now", "9999-12-31"], "(--now from 0001-02-01T00:00Z to 9999-12-30T00:00Z)"),
+        # (Its last day, but past its last instant: the bounds are instants, not dates.)
+        (["--now", "9999-12-30T23:00Z"], "to 9999-12-30T00:00Z)"),
         # (In UTC before the year 1 or after 9999: "a date is outside the years 1-9999
         # that can be analysed", exit 1, the data's.)
         (["--now", "0001-01-01T00:00+01:00"], "--now 0001-01-01T00:00:00+01:00: the demo month"),

@@ -92,6 +92,11 @@ _EARLIEST_NOW = datetime(1, 2, 1, tzinfo=UTC)
 _LATEST_NOW = datetime(9999, 12, 30, tzinfo=UTC)
 
 
+def _instant(moment: datetime) -> str:
+    """A UTC instant as --now takes it, "0001-02-01T00:00Z" (`%Y` wrote the year 1 "1")."""
+    return moment.isoformat(timespec="minutes").replace("+00:00", "Z")
+
+
 def _check_demo_database(path: Path) -> None:
     """Refuse to rewrite a SQLite file that holds anything but the demo's tables and
     records: its tables have the names a real database of executions has too."""
@@ -156,7 +161,8 @@ def run_demo(args: argparse.Namespace) -> int:
     if now is None or not _EARLIEST_NOW <= now <= _LATEST_NOW:
         raise CliError(
             f"--now {given.isoformat()}: the demo month must lie within the years 1-9999 "
-            f"(--now from {_EARLIEST_NOW.date().isoformat()} to {_LATEST_NOW.date().isoformat()})",
+            # (The instants, not their dates: "to 9999-12-30" refused 9999-12-30T23:00Z.)
+            f"(--now from {_instant(_EARLIEST_NOW)} to {_instant(_LATEST_NOW)})",
             EXIT_USAGE,
         )
     seed: int = args.seed
