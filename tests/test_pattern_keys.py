@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import adbc_driver_postgresql.dbapi as dbapi
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -288,3 +289,45 @@ def test_records_written_to_postgresql_read_back_as_the_same_patterns(
         write_postgres(postgres_url, [*records, {"pattern_id": math.nan, "timestamp": NOW}])
     write_postgres(postgres_url, records)
     assert _patterns(PostgresSource(postgres_url)) == (patterns, 0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "ids", "patterns"),
+    [
+        ("double precision", FLOAT_IDS, FLOAT_PATTERNS),
+        # (NaN the first row: `first_record` passes it over, as a blank id.)
+        ("real", [math.nan, 0.1, 868.521, 2.0], ["0.1", "2", "868.521"]),
+        (
+            "numeric",
+            [Decimal("1.00"), Decimal("2.50"), Decimal("NaN"), Decimal("1E+20")],
+            ["1", "100000000000000000000", "2.5"],
+        ),
+    ],
+)
+def test_a_postgresql_number_column_makes_the_patterns_of_its_values(
+    postgres_url: str, kind: str, ids: list[Any], patterns: list[str]
+) -> None:
+    # Read as text: the numeric 1.00 was the pattern "1.00", the double 1e20 "1e+20", and
+    # NaN, none in every other source, the pattern "NaN".
+    with dbapi.connect(postgres_url, autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE pattern_executions (pattern_id {kind}, timestamp timestamptz)"
+        )
+        for id_ in ids:
+            cursor.execute(
+                f"INSERT INTO pattern_executions VALUES ('{id_!r}'::text::{kind}, '{NOW}')"
+                if isinstance(id_, float)
+                else f"INSERT INTO pattern_executions VALUES ('{id_}', '{NOW}')"
+            )
+    nans = sum(1 for id_ in ids if (id_ != id_))  # (NaN alone is not itself)
+    assert _patterns(PostgresSource(postgres_url)) == (patterns, nans)
+
+    async def fetched() -> tuple[list[int], str | None]:
+        async with PostgresSource(postgres_url) as source:
+            counts = [(await source.fetch(key, START, NOW)).count for key in patterns]
+            first = await source.first_record()
+            return counts, None if first is None else first.pattern_id
+
+    counts, first = asyncio.run(fetched())
+    assert counts == [1] * len(patterns)
+    assert first in patterns
