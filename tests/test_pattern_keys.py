@@ -27,6 +27,7 @@ from usage_analytics.sources import (
     PostgresSource,
     SourceError,
     SQLiteSource,
+    UnknownPatternError,
     save_records,
 )
 from usage_analytics.sources.arrow import group_by_pattern
@@ -331,3 +332,16 @@ def test_a_postgresql_number_column_makes_the_patterns_of_its_values(
     counts, first = asyncio.run(fetched())
     assert counts == [1] * len(patterns)
     assert first in patterns
+
+
+def test_an_unknown_pattern_of_json_lines_lists_a_flag_and_a_number_apart(tmp_path: Path) -> None:
+    # (Gathered in a set, True and 1 were one value: "it has: 1.5, true", the pattern "1"
+    # the dashboard lists left out.)
+    path = _written_by_others(tmp_path, "jsonl", [True, 1, 1.0, 1.5])
+    with pytest.raises(UnknownPatternError, match=r"\(it has: 1, 1\.5, true\)$"):
+        asyncio.run(_fetch(FileSource(path, arrow=False), "nope"))
+
+
+async def _fetch(source: Any, pattern: str) -> Any:
+    async with source:
+        return await source.fetch(pattern, START, NOW)

@@ -282,7 +282,10 @@ class FileSource(ExecutionSource):
         if loaded.arrow:
             values = loaded.data.column(PATTERN_ID).unique().to_pylist()
         else:
-            values = {record.get(PATTERN_ID) for record in loaded.data}
+            # By type too: in a set, True, 1 and 1.0 are one value, and the patterns "true"
+            # and "1" one of them (the others left out of the error's list).
+            ids = (record.get(PATTERN_ID) for record in loaded.data)
+            values = [value for _, value in {(type(value), value) for value in ids}]
         return known_patterns(values)
 
     def _select(self, loaded: _Loaded, wanted: str) -> tuple[Any, Sequence[int]]:
