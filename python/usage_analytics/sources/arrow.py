@@ -119,7 +119,8 @@ def _as_text(pa: Any, column: Any) -> Any:
     if pa.types.is_integer(kind):
         return column.cast(pa.string())  # (the decimal digits `pattern_key` writes)
     if pa.types.is_float16(kind) or pa.types.is_float32(kind):
-        # By their shortest text (868.521, not float32's 868.5210571289062 widened).
+        # A float32 by its shortest text (868.521, not 868.5210571289062 widened); Arrow
+        # writes a float16 by its exact value, not its shortest (0.1 is 0.0999755859375).
         column = column.cast(pa.string()).cast(pa.float64())
     # Other ids are keyed as `pattern_key` keys them, not as Arrow's cast writes them:
     # bytes are UUIDs where 16 long, whether or not they happen to be UTF-8 too (the cast
