@@ -77,6 +77,9 @@ FLAG_PATTERNS = ["false", "true"]
         (Decimal("NaN"), ""),
         (Decimal("sNaN"), ""),
         (Decimal("1E+3"), "1000"),
+        (Decimal("-0.00"), "0"),
+        (Decimal("-1.0E+2"), "-100"),
+        (Decimal("1E+5000"), "1" + "0" * 5000),  # (past `str(int)`'s 4,300 digits)
         (7, "7"),
         (10**30, str(10**30)),
         (" 7 ", "7"),
@@ -300,8 +303,14 @@ def test_records_written_to_postgresql_read_back_as_the_same_patterns(
         ("real", [math.nan, 0.1, 868.521, 2.0], ["0.1", "2", "868.521"]),
         (
             "numeric",
-            [Decimal("1.00"), Decimal("2.50"), Decimal("NaN"), Decimal("1E+20")],
-            ["1", "100000000000000000000", "2.5"],
+            [
+                Decimal("1.00"),
+                Decimal("2.50"),
+                Decimal("NaN"),
+                Decimal("1E+20"),
+                Decimal("1E+5000"),
+            ],
+            ["1", "100000000000000000000", "1" + "0" * 5000, "2.5"],
         ),
     ],
 )

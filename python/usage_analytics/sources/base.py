@@ -355,9 +355,12 @@ def _value_text(value: bool | float | Decimal) -> str:
     if number.is_nan():  # (sNaN too, whose comparisons raise)
         return ""
     if number.is_finite() and number == number.to_integral_value():
-        # (Keyed as the int is: 32 digits spell a UUID, which the int's key was and the
-        # float's not, and Arrow's grouping keyed the float's digits again, as the UUID.)
-        return pattern_key(int(number))
+        # (Keyed as the int's text is: 32 digits spell a UUID, which the int's key was and
+        # the float's not, and Arrow's grouping keyed the float's digits again, as the
+        # UUID. Its digits written by Decimal: `str(int(...))` of a PostgreSQL numeric
+        # 1e5000 raised ValueError, past Python's limit of 4,300 digits.)
+        digits = f"{number:f}".partition(".")[0]
+        return pattern_key("0" if digits == "-0" else digits)
     if isinstance(value, Decimal):
         # As the float of the same value where there is one (a decimal column's 2.50 and
         # 0.10 were "2.50" and "0.10", by its scale, where a double's were "2.5", "0.1").
