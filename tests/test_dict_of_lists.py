@@ -209,6 +209,11 @@ def test_int_timestamps_make_a_dict_of_lists_a_table_of_epoch_microseconds(kind:
     expected = outcome(lambda: REDUCER.execute_reduction_sync(_request(table)))
     assert expected["usage_metrics"]["total_executions"] == 30
     assert outcome(lambda: REDUCER.execute_reduction_sync(_request(columns))) == expected
+    # A state's update likewise, once: the core's read into it ended at the first int.
+    state, table_state = UsageAccumulator(START, END), UsageAccumulator(START, END)
+    state.update(columns)
+    table_state.update(table)
+    assert outcome(lambda: state.finalize("p")) == outcome(lambda: table_state.finalize("p"))
     # An int after datetimes too: found where it is read, the whole dict then a table.
     mixed = columns_of(rows) | {"timestamp": [row["timestamp"] for row in rows[:-1]] + [micros[-1]]}
     with pytest.raises(UsageAnalyticsError, match="mixes values of the kinds datetime, int"):
