@@ -424,56 +424,46 @@ pub fn read_records<'py>(
         // (Restored when the chunk is read, before other threads run: see `pyfast`.)
         let collector = CollectorPaused::new(py);
         while index < chunk_end {
-            if let Some(rows) = &rows {
-                let Some(row) = rows.row(index) else {
-                    break; // shortened concurrently
-                };
-                report.received += 1;
-                match reader.read_row(py, &row, window, &mut chunk, &collector)? {
-                    Ok(true) => {}
-                    Ok(false) => report.outside_window += 1,
-                    Err(rejected) => {
-                        let group = reader.group.as_mut().map(|g| &mut g.index);
-                        record_invalid(&mut report, group, index, rejected);
-                        collector.renew(py); // (a value's repr is Python code)
-                        if let Some(interrupt) = take_interrupt() {
-                            return Err(interrupt);
+            let read = match &rows {
+                Some(rows) => {
+                    let Some(row) = rows.row(index) else {
+                        break; // shortened concurrently
+                    };
+                    report.received += 1;
+                    reader.read_row(py, &row, window, &mut chunk, &collector)?
+                }
+                None => {
+                    if let Some(l) = list {
+                        // Two-stage prefetch of records ahead: the dict's header, then (once
+                        // the header has arrived) its key table.
+                        prefetch(list_item_ptr(l, index + 2 * PREFETCH_DISTANCE));
+                        prefetch_dict_table(list_item_ptr(l, index + PREFETCH_DISTANCE));
+                    }
+                    let owned_item;
+                    let record: &Bound<'_, PyAny> = match (list, tuple) {
+                        (Some(l), _) => {
+                            // Borrowed from the list: `Reader::read` takes its own reference
+                            // before anything that could run Python code (and so change the
+                            // list).
+                            let item = list_item_ptr(l, index);
+                            if item.is_null() {
+                                break; // shrunk concurrently
+                            }
+                            // SAFETY: a live item of the list, used before Python code can run.
+                            owned_item = unsafe { Borrowed::from_ptr(py, item) };
+                            &owned_item
                         }
-                    }
+                        (_, Some(t)) => {
+                            owned_item = t.get_borrowed_item(index)?;
+                            &owned_item
+                        }
+                        _ => unreachable!("checked above"),
+                    };
+                    report.received += 1;
+                    reader.read(record, window, &mut chunk, &collector)
                 }
-                index += 1;
-                if reader.text_bytes() >= TEXT_BYTES_PER_CHUNK {
-                    break; // (the chunk ends early: see the constant)
-                }
-                continue;
-            }
-            if let Some(l) = list {
-                // Two-stage prefetch of records ahead: the dict's header, then (once the
-                // header has arrived) its key table.
-                prefetch(list_item_ptr(l, index + 2 * PREFETCH_DISTANCE));
-                prefetch_dict_table(list_item_ptr(l, index + PREFETCH_DISTANCE));
-            }
-            let owned_item;
-            let record: &Bound<'_, PyAny> = match (list, tuple) {
-                (Some(l), _) => {
-                    // Borrowed from the list: `Reader::read` takes its own reference before
-                    // anything that could run Python code (and so change the list).
-                    let item = list_item_ptr(l, index);
-                    if item.is_null() {
-                        break; // shrunk concurrently
-                    }
-                    // SAFETY: a live item of the list, used before Python code can run.
-                    owned_item = unsafe { Borrowed::from_ptr(py, item) };
-                    &owned_item
-                }
-                (_, Some(t)) => {
-                    owned_item = t.get_borrowed_item(index)?;
-                    &owned_item
-                }
-                _ => unreachable!("checked above"),
             };
-            report.received += 1;
-            match reader.read(record, window, &mut chunk, &collector) {
+            match read {
                 Ok(true) => {}
                 Ok(false) => report.outside_window += 1,
                 Err(rejected) => {
