@@ -303,7 +303,7 @@ ts = "2026-01-02T00:00:00Z"
 columns["timestamp"] = [ts] * 5
 columns["execution_time_ms"] = [Arm(), None, None, None, None]
 # A plain row whose file path raises UnicodeEncodeError: an allocation, a collection.
-columns["file_path"] = [None, "x/\\\\ud800.py", None, None, None]
+columns["file_path"] = [None, "x/\\ud800.py", None, None, None]
 columns["pattern_id"] = ["a", "real", "a", "a", "a"]
 out = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(ModelUsageAnalyticsBatchInput(
     time_window_start=datetime(2026, 1, 1, tzinfo=UTC),
