@@ -620,7 +620,9 @@ impl<'py> Reader<'py> {
                         .all(|&p| unsafe { borrow_value(dict, p) }.is_none_or(|v| self.time.is_plain(&v)));
                 if plain {
                     let values = Values::Found(dict.py(), &found);
-                    return self.read_fields(values, Id::Dict(dict), window, columns);
+                    let read = self.read_fields(values, Id::Dict(dict), window, columns);
+                    self.renew_after_id(collector);
+                    return read;
                 }
             }
         }
@@ -661,6 +663,18 @@ impl<'py> Reader<'py> {
         self.read_fields(Values::Dict(dict), Id::Dict(dict), window, columns)
     }
 
+    /// After a plain record's pattern id is read: its checks may have run Python code (a
+    /// `uuid.UUID`'s `bytes` is a Python property; an id's `__class__`), which may have
+    /// enabled the collector (`gc.enable()`, or another thread's, which that code let run).
+    /// Paused again, as after a record that is not plain: the next record's plain values
+    /// are borrowed, and a collection while they are read could free them.
+    #[inline]
+    fn renew_after_id(&self, collector: &CollectorPaused) {
+        if let Some(group) = &self.group {
+            collector.renew(group.key.py());
+        }
+    }
+
     /// Read row `index` of a dict of columns as the record of its values: plain ones
     /// straight from the columns, others through a dict of the row (Python code may run).
     /// Err(`ColumnarTimestamps`) for an int timestamp, which only a column can hold.
@@ -683,7 +697,9 @@ impl<'py> Reader<'py> {
                 return Err(ColumnarTimestamps::new_err("int timestamps"));
             }
             let values = Values::Found(py, &row.fields);
-            return Ok(self.read_fields(values, Id::Found(py, row.id), window, columns));
+            let read = self.read_fields(values, Id::Found(py, row.id), window, columns);
+            self.renew_after_id(collector);
+            return Ok(read);
         }
         // The row's values owned before any Python code can run (which may change the
         // columns, or free what they held).

@@ -6,6 +6,7 @@ they are read, as a list of records may: never a crash."""
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 from collections.abc import Mapping, Sequence
@@ -327,3 +328,89 @@ def test_nan_in_a_list_is_an_invalid_value_as_in_a_record() -> None:
     output = REDUCER.execute_reduction_sync(_request(columns, on_invalid="skip"))
     sample = output.data_quality.error_samples[0]
     assert (sample.index, sample.field, sample.value) == (1, "execution_time_ms", "nan")
+
+
+class _EnablingId(UUID):
+    """A pattern id whose checks run Python code that enables the collector (a UUID's
+    `bytes` is a Python property; another thread's `gc.enable()` could run there too)."""
+
+    @property
+    def bytes(self) -> bytes:  # type: ignore[override]
+        gc.enable()
+        return self.int.to_bytes(16, "big")
+
+
+@pytest.mark.parametrize("form", ["records", "columns"])
+def test_a_pattern_id_whose_code_enables_the_collector_leaves_it_paused(form: str) -> None:
+    # The next record's plain values are borrowed: a collection while they were read
+    # could free them (the record after such an id was read with the collector on).
+    seen: list[bool] = []
+
+    class Probe:
+        def __float__(self) -> float:
+            seen.append(gc.isenabled())
+            return 1.0
+
+    records = [
+        {"timestamp": START + timedelta(hours=1), "pattern_id": _EnablingId(int=1)},
+        {"timestamp": START + timedelta(hours=2), "pattern_id": "a"},
+        {"timestamp": START + timedelta(hours=3), "pattern_id": "a", "execution_time_ms": Probe()},
+    ]
+    data = records if form == "records" else columns_of(records)
+    request = ModelUsageAnalyticsBatchInput(
+        time_window_start=START, time_window_end=END, execution_data=data
+    )
+    output = REDUCER.execute_batch_reduction_sync(request)
+    assert output.data_quality.records_in_window == 3
+    assert seen == [False]
+    assert gc.isenabled()  # (restored when the reading ended)
+
+
+# Run in a child: a regression is a crash, which the child's exit code tells.
+_ID_ENABLES_THE_COLLECTOR = """
+import gc, uuid
+from datetime import UTC, datetime
+from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
+for threshold in range(1, 13):
+    columns, ghosts = {}, []
+    class Bomb:
+        def __init__(self):
+            self.me = self  # cyclic garbage, freed only by a collection
+        def __del__(self):
+            for values in columns.values():
+                values.clear()  # frees the row being read (the lists held its values alone)
+            ghosts.extend(f"GHOST-{i}" for i in range(200))  # reuse their memory
+    class Id(uuid.UUID):
+        @property
+        def bytes(self):
+            Bomb()
+            gc.set_threshold(threshold)  # a collection a few allocations on
+            gc.enable()
+            return self.int.to_bytes(16, "big")
+    fresh = lambda text: "".join(list(text))  # (an object the lists alone hold)
+    columns["timestamp"] = [fresh("2026-01-02T00:00:00Z") for _ in range(5)]
+    columns["agent"] = [fresh("agent-x") for _ in range(5)]
+    # A plain row whose file path raises UnicodeEncodeError: an allocation, a collection.
+    columns["file_path"] = [None, fresh("x/\\ud800.py"), None, None, None]
+    columns["pattern_id"] = [Id(int=5), fresh("real"), "a", "a", "a"]
+    gc.disable()
+    out = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(ModelUsageAnalyticsBatchInput(
+        time_window_start=datetime(2026, 1, 1, tzinfo=UTC),
+        time_window_end=datetime(2026, 1, 8, tzinfo=UTC),
+        execution_data=columns,
+        on_invalid="skip",
+    ))
+    print(sorted((str(k), r.usage_metrics.total_executions) for k, r in out.results.items()))
+    gc.set_threshold(700)
+    gc.collect()
+"""
+
+
+def test_a_pattern_id_that_enables_the_collector_before_a_row_that_collects() -> None:
+    # Each threshold puts the collection elsewhere in the next row: with the collector
+    # left enabled, its finalizer freed that row's values while they were borrowed (a
+    # crash, or the id "real" counted as "199" or "GHOST-9": freed memory reused).
+    done = run_python(_ID_ENABLES_THE_COLLECTOR)
+    assert done.returncode == 0, done.stderr
+    expected = "[('00000000-0000-0000-0000-000000000005', 1), ('a', 3), ('real', 1)]"
+    assert done.stdout.split("\n")[:-1] == [expected] * 12
