@@ -676,7 +676,7 @@ impl<'py> Reader<'py> {
     }
 
     /// Read row `index` of a dict of columns as the record of its values: plain ones
-    /// straight from the columns, others through a dict of the row (Python code may run).
+    /// straight from the columns, other rows' values owned first (Python code may run).
     /// Err(`ColumnarTimestamps`) for an int timestamp, which only a column can hold.
     fn read_row(
         &mut self,
