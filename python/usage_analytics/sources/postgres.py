@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -127,35 +126,6 @@ class _Column(NamedTuple):
         """The type without its modifier (`format_type` writes "numeric(10,3)") nor its
         schema (a type off the search path is written "ext.citext")."""
         return self.kind.split("(", 1)[0].strip().rsplit(".", 1)[-1]
-
-
-#: Number types whose `::text` is not `pattern_key`'s text of the value (1.0 "1.0", 1e20
-#: "1e+20", NaN "NaN"): their ids are keyed by the value that text spells.
-_FRACTION_TYPES = ("real", "double precision", "numeric")
-
-
-def _key_of(column: _Column) -> Callable[[Any], str]:
-    """`pattern_key` of the column's stored ids, read as text: a number by its value, as
-    every other source keys it (the numeric 1.0, the double 1e20 and NaN were the patterns
-    "1.0", "1e+20" and "NaN", where a Parquet double's or a JSON number's are "1",
-    "100000000000000000000" and none)."""
-    if column.base not in _FRACTION_TYPES or column.kind.endswith("]"):
-        return pattern_key
-    # (A double by its float: its shortest text, as a decimal, is another integer past
-    # 2**53, 1.0000000000000001e+31 ...1000... where the double is ...0761796201807872.)
-    number = Decimal if column.base == "numeric" else float
-    return lambda text: pattern_key(number(text))
-
-
-def _keyed_ids(pa: Any, table: Any, key_of: Callable[[Any], str]) -> Any:
-    """`table` with its pattern ids replaced by their keys (`_key_of`), each distinct id
-    keyed once; unchanged where the ids' text is what `pattern_key` keys."""
-    if key_of is pattern_key or table.num_rows == 0:
-        return table
-    encoded = pa.compute.dictionary_encode(table.column(PATTERN_ID).combine_chunks())
-    keys = pa.array([key_of(value) for value in encoded.dictionary.to_pylist()], pa.string())
-    index = table.schema.get_field_index(PATTERN_ID)
-    return table.set_column(index, PATTERN_ID, pa.compute.take(keys, encoded.indices))
 
 
 def _as_double(sql: str, base: str) -> str:
@@ -406,9 +376,9 @@ class PostgresSource(ExecutionSource):
         if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
-        key, key_of = pattern_key(wanted), _key_of(column)
+        key = pattern_key(wanted)
         stored = self._pattern_ids(cursor, column.sql, self._skip_scan(cursor, column.sql))
-        forms = [value for value in stored if key_of(value) == key]
+        forms = [value for value in stored if pattern_key(value) == key]
         return forms or pattern_candidates(wanted.strip())  # (none: unknown, said later)
 
     @staticmethod
@@ -436,9 +406,7 @@ class PostgresSource(ExecutionSource):
         # spelling of a UUID), and counted so.
         stored = self._pattern_ids(cursor, column, self._skip_scan(cursor, column))
         where = f"table {self.table.label!r} of {self.description}"
-        return unknown_pattern(
-            wanted, where, known_patterns(map(_key_of(columns[PATTERN_ID]), stored))
-        )
+        return unknown_pattern(wanted, where, known_patterns(stored))
 
     def _exists(self, cursor: Any, condition: str, params: list[Any]) -> bool:
         cursor.execute(f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params)
@@ -538,10 +506,8 @@ class PostgresSource(ExecutionSource):
                     f"AS ua_rows WHERE ua_ids.ua_id IS NOT NULL ORDER BY {order}"
                 )
             cursor.execute(query, [start, end])
-            key_of = _key_of(columns[PATTERN_ID])
-            table = _keyed_ids(pa, cursor.fetch_arrow_table(), key_of)
+            table = cursor.fetch_arrow_table()
             unplaced = self._unplaced(cursor, columns, f"{pid} IS NOT NULL", [])
-            unplaced = _keyed_ids(pa, unplaced, key_of)
             by_pattern = pattern_table(pa, table)
             # The groups' rows in one table, for a batch to read as it is; not where rows
             # no window places join some groups (their timestamps then text).
@@ -550,7 +516,7 @@ class PostgresSource(ExecutionSource):
             late = {key: rows for key, rows, _ in group_by_pattern(pa, unplaced)}
             empty = table.slice(0, 0)
             fetched = []
-            for key in sorted({*spans, *late, *map(key_of, every)} - {""}):
+            for key in sorted({*spans, *late, *map(pattern_key, every)} - {""}):
                 first, count = spans.get(key, (0, 0))
                 if key in late:
                     placed = by_pattern.rows.slice(first, count)
@@ -574,9 +540,6 @@ class PostgresSource(ExecutionSource):
             pid = columns[PATTERN_ID].sql
             condition = f"{pid} IS NOT NULL AND btrim({pid}::text, $1) COLLATE \"C\" <> ''"
             params: list[Any] = [WHITESPACE]
-            key_of = _key_of(columns[PATTERN_ID])
-            if key_of is not pattern_key:
-                condition += f" AND {pid} <> 'NaN'"  # (no pattern, as a blank id)
             if pattern_id is not None:
                 forms = self._pattern_forms(cursor, columns, pattern_id)
                 if forms is None:
@@ -592,7 +555,7 @@ class PostgresSource(ExecutionSource):
                 raise self._unknown(cursor, columns, pattern_id)
             if table.num_rows == 0:
                 return None
-            key = key_of(table.column(PATTERN_ID)[0].as_py())
+            key = pattern_key(table.column(PATTERN_ID)[0].as_py())
             return self._fetched(key, table.drop([PATTERN_ID]))
 
         result: Fetched | None = await self._run(work)
@@ -603,8 +566,7 @@ class PostgresSource(ExecutionSource):
             pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
             table = self.table.qualified
             every = self._pattern_ids(cursor, pid, self._skip_scan(cursor, pid))
-            key_of = _key_of(columns[PATTERN_ID])
-            blanks = [value for value in every if no_pattern(value) or not key_of(value)]
+            blanks = [value for value in every if no_pattern(value)]
             marks = ", ".join(f"${index}" for index in range(1, len(blanks) + 1))
             where = f"FROM {table} WHERE {pid} IS NULL OR {pid}::text IN ({marks or 'NULL'})"
             cursor.execute(f"SELECT count(*) {where}", blanks)
