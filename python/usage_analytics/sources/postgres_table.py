@@ -16,12 +16,10 @@ from usage_analytics.sources.base import (
     SourceError,
     TableSpec,
     executions_columns,
-    pattern_id_text,
     quote_identifier,
 )
 from usage_analytics.sources.postgres_connection import connect, driver, postgres_pyarrow
 from usage_analytics.sources.postgres_url import first_line, redacted
-from usage_analytics.sources.records import plain_scalar
 from usage_analytics.sources.timestamps import timestamp_of
 
 __all__ = [
@@ -89,17 +87,8 @@ def _index_name(table: str, suffix: str) -> str:
 
 
 def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -> Any:
-    stamps, ids = [], []
+    stamps = []
     for index, record in enumerate(records):
-        # A number or a flag as the text `pattern_key` groups it under, as the SQLite and
-        # file writers store it: `str` made 1.0 the pattern "1.0", True "True" and NaN,
-        # pandas' missing id, the pattern "nan".
-        id_ = pattern_id_text(plain_scalar(record.get(PATTERN_ID)))
-        if id_ is None:
-            raise SourceError(
-                f"record {index}: field {PATTERN_ID!r} is missing, and the table requires it"
-            )
-        ids.append(str(id_))
         stamp = timestamp_of(record.get("timestamp"))
         if stamp is None:
             raise SourceError(
@@ -108,7 +97,10 @@ def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -
             )
         stamps.append(stamp)
     arrays = [
-        pa.array(ids, pa.string()),
+        pa.array(
+            [None if r.get(PATTERN_ID) is None else str(r.get(PATTERN_ID)) for r in records],
+            pa.string(),
+        ),
         pa.array(stamps, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
     ]
     for name in FIELDS[1:]:
