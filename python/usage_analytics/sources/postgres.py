@@ -8,11 +8,11 @@ buffers (no Python object per row or value) and binds every value as a query par
 Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as midnight
 UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
 column, so an index on (pattern_id, timestamp) serves every query; `pattern_id` may be
-text or uuid. A row whose timestamp is in no window (NULL, `infinity`, `-infinity`, an
-instant outside the years 1-9999) is fetched for every window, so that nothing is left
-out unseen: the core then reports it as an invalid record. Such rows are rare, and only
-when a fetch holds one are its timestamps handed over as ISO text (the same instants)
-instead of Arrow timestamps.
+text or uuid, or numbers, keyed by value as files key them (`postgres_ids`). A row whose
+timestamp is in no window (NULL, `infinity`, `-infinity`, an instant outside the years
+1-9999) is fetched for every window, so that nothing is left out unseen: the core then
+reports it as an invalid record. Such rows are rare, and only when a fetch holds one are
+its timestamps handed over as ISO text (the same instants) instead of Arrow timestamps.
 
 Messages name a row whose timestamp is in no window (NULL, `infinity`: timestamps that
 do not tell rows apart) by the table's primary key, else its `ctid` (with the partition's
@@ -47,7 +47,6 @@ from usage_analytics.sources.base import (
     TableSpec,
     Unattributed,
     known_patterns,
-    no_pattern,
     pattern_candidates,
     pattern_key,
     pattern_uuid,
@@ -58,6 +57,12 @@ from usage_analytics.sources.base import (
 from usage_analytics.sources.postgres_connection import (
     PostgresConnection,
     postgres_pyarrow,
+)
+from usage_analytics.sources.postgres_ids import (
+    FLOAT_ID_TYPES,
+    NUMBER_ID_TYPES,
+    id_key,
+    keyed_ids,
 )
 from usage_analytics.sources.postgres_table import analysable_sql, unplaced_sql
 
@@ -203,6 +208,11 @@ class PostgresSource(ExecutionSource):
         if column is not None and (not column.deterministic or column.base == "citext"):
             # Its steps "the least id above x" would skip "A" after "a": a case-insensitive
             # collation's, or citext's, whose comparisons ignore case under any collation.
+            return None
+        if column is not None and column.base == "numeric":
+            # Or "1.000" after "1", and "2.50" after "2.5", which are other texts (the
+            # latter another pattern) of one value. (A float's are one pattern, "0" of -0
+            # and 0, and matched by value: `_pattern_condition`.)
             return None
         cursor.execute(
             "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
@@ -370,15 +380,20 @@ class PostgresSource(ExecutionSource):
         self, cursor: Any, columns: Mapping[str, _Column], wanted: str
     ) -> list[str] | None:
         """The stored ids `fetch_all` groups under `wanted` (`pattern_key`: padded text,
-        other UUID spellings), as text, listed from the distinct ids; None when no stored
-        value can match (a non-UUID id against a uuid column)."""
+        other UUID spellings, a number's other texts), as text, listed from the distinct
+        ids; None when no stored value can match (a non-UUID id against a uuid column, an
+        id no number of a number column is)."""
         column = columns[PATTERN_ID]
         if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
-        key = pattern_key(wanted)
+        key, key_of = pattern_key(wanted), id_key(column.base)
         stored = self._pattern_ids(cursor, column.sql, self._skip_scan(cursor, column.sql))
-        forms = [value for value in stored if pattern_key(value) == key]
+        forms = [value for value in stored if key_of(value) == key]
+        if not forms and column.base in NUMBER_ID_TYPES:
+            # (The spellings asked for as text would match a number's own text: "1e+20",
+            # "NaN", which are no pattern of the column.)
+            return None
         return forms or pattern_candidates(wanted.strip())  # (none: unknown, said later)
 
     @staticmethod
@@ -390,6 +405,10 @@ class PostgresSource(ExecutionSource):
         column = columns[PATTERN_ID]
         if column.base == "uuid":
             return f"{column.sql} = ${first}::uuid", forms
+        if column.base in FLOAT_ID_TYPES:
+            # By value: the ids listed by an index are one a value, "0" of -0 and 0 (one
+            # pattern), and matched as text it left out the rows of "-0".
+            return f"{column.sql} = ANY(${first}::{column.base}[])", [_text_array(forms)]
         target = column.sql if column.base in _TEXT_TYPES else f"{column.sql}::text"
         if not column.deterministic:
             # A case-insensitive collation found "Alpha" equal to "alpha", where grouping
@@ -400,13 +419,13 @@ class PostgresSource(ExecutionSource):
         return f"{target} = ANY(${first}::text[])", [_text_array(forms)]
 
     def _unknown(self, cursor: Any, columns: Mapping[str, _Column], wanted: str) -> Exception:
-        column = columns[PATTERN_ID].sql
+        column = columns[PATTERN_ID]
         # Every distinct stored id, as `fetch_all` lists them, named by the pattern each
         # is: the stored ids were listed as they are (blank ones, padded ones, each
         # spelling of a UUID), and counted so.
-        stored = self._pattern_ids(cursor, column, self._skip_scan(cursor, column))
+        stored = self._pattern_ids(cursor, column.sql, self._skip_scan(cursor, column.sql))
         where = f"table {self.table.label!r} of {self.description}"
-        return unknown_pattern(wanted, where, known_patterns(stored))
+        return unknown_pattern(wanted, where, known_patterns(map(id_key(column.base), stored)))
 
     def _exists(self, cursor: Any, condition: str, params: list[Any]) -> bool:
         cursor.execute(f"SELECT 1 FROM {self.table.qualified} WHERE {condition} LIMIT 1", params)
@@ -483,6 +502,7 @@ class PostgresSource(ExecutionSource):
 
         def work(cursor: Any, columns: dict[str, _Column]) -> list[Fetched]:
             pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
+            base = columns[PATTERN_ID].base
             skip_scan = self._skip_scan(cursor, pid)
             every = self._pattern_ids(cursor, pid, skip_scan)
             select, table_name = self._select(columns, with_id=True), self.table.qualified
@@ -506,8 +526,10 @@ class PostgresSource(ExecutionSource):
                     f"AS ua_rows WHERE ua_ids.ua_id IS NOT NULL ORDER BY {order}"
                 )
             cursor.execute(query, [start, end])
-            table = cursor.fetch_arrow_table()
-            unplaced = self._unplaced(cursor, columns, f"{pid} IS NOT NULL", [])
+            table = keyed_ids(pa, cursor.fetch_arrow_table(), base)
+            unplaced = keyed_ids(
+                pa, self._unplaced(cursor, columns, f"{pid} IS NOT NULL", []), base
+            )
             by_pattern = pattern_table(pa, table)
             # The groups' rows in one table, for a batch to read as it is; not where rows
             # no window places join some groups (their timestamps then text).
@@ -516,7 +538,7 @@ class PostgresSource(ExecutionSource):
             late = {key: rows for key, rows, _ in group_by_pattern(pa, unplaced)}
             empty = table.slice(0, 0)
             fetched = []
-            for key in sorted({*spans, *late, *map(pattern_key, every)} - {""}):
+            for key in sorted({*spans, *late, *map(id_key(base), every)} - {""}):
                 first, count = spans.get(key, (0, 0))
                 if key in late:
                     placed = by_pattern.rows.slice(first, count)
@@ -537,8 +559,10 @@ class PostgresSource(ExecutionSource):
         postgres_pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> Fetched | None:
-            pid = columns[PATTERN_ID].sql
+            pid, base = columns[PATTERN_ID].sql, columns[PATTERN_ID].base
             condition = f"{pid} IS NOT NULL AND btrim({pid}::text, $1) COLLATE \"C\" <> ''"
+            if base in NUMBER_ID_TYPES:  # (NaN: no pattern, `postgres_ids`)
+                condition += f" AND {pid}::text <> 'NaN'"
             params: list[Any] = [WHITESPACE]
             if pattern_id is not None:
                 forms = self._pattern_forms(cursor, columns, pattern_id)
@@ -555,7 +579,7 @@ class PostgresSource(ExecutionSource):
                 raise self._unknown(cursor, columns, pattern_id)
             if table.num_rows == 0:
                 return None
-            key = pattern_key(table.column(PATTERN_ID)[0].as_py())
+            key = id_key(base)(table.column(PATTERN_ID)[0].as_py())
             return self._fetched(key, table.drop([PATTERN_ID]))
 
         result: Fetched | None = await self._run(work)
@@ -564,9 +588,9 @@ class PostgresSource(ExecutionSource):
     async def unattributed(self) -> Unattributed:
         def work(cursor: Any, columns: dict[str, _Column]) -> Unattributed:
             pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
-            table = self.table.qualified
+            table, key_of = self.table.qualified, id_key(columns[PATTERN_ID].base)
             every = self._pattern_ids(cursor, pid, self._skip_scan(cursor, pid))
-            blanks = [value for value in every if no_pattern(value)]
+            blanks = [value for value in every if not key_of(value)]  # (NaN too)
             marks = ", ".join(f"${index}" for index in range(1, len(blanks) + 1))
             where = f"FROM {table} WHERE {pid} IS NULL OR {pid}::text IN ({marks or 'NULL'})"
             cursor.execute(f"SELECT count(*) {where}", blanks)

@@ -1,0 +1,48 @@
+"""The patterns of a PostgreSQL pattern id column's values, which are read as text.
+
+A column of numbers is keyed by value, as `pattern_key` keys a file's or a SQLite
+table's numbers: PostgreSQL's text of them made other patterns of the same records
+("1e+20" for 1e20, "1.00" for 1 in a numeric(10,2) column, "-0", "Infinity") and made
+NaN, which files count as no pattern id (pandas' missing id), a pattern "NaN". The text
+is read back into the value it writes exactly (a float's shortest text: the session's
+extra_float_digits is 1; a numeric's digits as a Decimal). Other columns' text is the
+pattern id as it is (a flag's "true" and "false" are `pattern_key`'s already).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from usage_analytics.sources.base import PATTERN_ID, pattern_key
+
+__all__ = ["FLOAT_ID_TYPES", "NUMBER_ID_TYPES", "id_key", "keyed_ids"]
+
+#: The column types (bases) whose ids are numbers that are not integers' digits.
+FLOAT_ID_TYPES = ("double precision", "real")
+NUMBER_ID_TYPES = (*FLOAT_ID_TYPES, "numeric")
+
+
+def id_key(base: str) -> Callable[[str], str]:
+    """`pattern_key` of a stored id given as PostgreSQL's text, for a column of type
+    `base` (its base type, without a modifier)."""
+    if base in FLOAT_ID_TYPES:
+        return lambda text: pattern_key(float(text))
+    if base == "numeric":
+        return lambda text: pattern_key(Decimal(text))
+    return pattern_key
+
+
+def keyed_ids(pa: Any, table: Any, base: str) -> Any:
+    """`table` with its pattern id column (PostgreSQL's text) as each id's pattern, where
+    the column's type is a number's (`NUMBER_ID_TYPES`); else `table` itself. Each
+    distinct id is keyed once. (NaN's pattern is "": no pattern, as a blank id.)"""
+    if base not in NUMBER_ID_TYPES:
+        return table
+    index = table.schema.get_field_index(PATTERN_ID)
+    ids = table.column(index).combine_chunks()
+    encoded = pa.compute.dictionary_encode(ids)
+    key_of = id_key(base)
+    keys = pa.array([key_of(text) for text in encoded.dictionary.to_pylist()], pa.string())
+    return table.set_column(index, PATTERN_ID, pa.compute.take(keys, encoded.indices))

@@ -1,0 +1,157 @@
+"""A PostgreSQL pattern id column of numbers or flags makes the patterns a file or SQLite
+makes of the same ids (`pattern_key`: by value, 1.00 is "1", NaN no pattern), against a
+real server (see conftest.py). PostgreSQL's text of them made other patterns: "1e+20",
+"1.00", and "NaN" as a pattern where files count no pattern id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_postgresql.dbapi as dbapi
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from source_cases import NOW, START
+from usage_analytics.sources import FileSource, PostgresSource, TableSpec, UnknownPatternError
+from usage_analytics.sources.base import pattern_key
+
+STAMP = "2026-03-01T10:00:00+00:00"
+
+
+def _table(url: str, kind: str, literals: list[str]) -> TableSpec:
+    """A table of one row per literal (in that order), its pattern id of type `kind`."""
+    rows = ", ".join(f"({literal}, '{STAMP}', true)" for literal in literals)
+    with dbapi.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE ids (pattern_id {kind}, timestamp timestamptz, success bool)")
+        cursor.execute(f"INSERT INTO ids VALUES {rows}")
+    return TableSpec("ids")
+
+
+def _patterns(source: Any) -> tuple[list[tuple[str, int]], int]:
+    """fetch_all's patterns with their record counts, and the records without one."""
+
+    async def read() -> tuple[list[tuple[str, int]], int]:
+        async with source:
+            groups = await source.fetch_all(START, NOW)
+            return [(g.pattern_id, g.count) for g in groups], (await source.unattributed()).count
+
+    return asyncio.run(read())
+
+
+def _parquet(directory: Path, column: Any) -> FileSource:
+    path = directory / "ids.parquet"
+    stamps = pa.array([STAMP] * len(column), pa.string())
+    pq.write_table(pa.table({"pattern_id": column, "timestamp": stamps}), path)
+    return FileSource(path)
+
+
+FLOATS = [1.0, 2.5, -0.0, 1e20, 1e-7, 3.0, math.nan, 1.0, math.inf]
+
+
+@pytest.mark.parametrize(
+    ("kind", "column", "expected"),
+    [
+        (
+            "double precision",
+            pa.array(FLOATS, pa.float64()),
+            [
+                ("0", 1),
+                ("1", 2),
+                ("100000000000000000000", 1),
+                ("1e-07", 1),
+                ("2.5", 1),
+                ("3", 1),
+                ("inf", 1),
+            ],
+        ),
+        (
+            "real",
+            pa.array([868.521, 16777216.0, 1e20, math.nan], pa.float32()),
+            [("100000000000000000000", 1), ("16777216", 1), ("868.521", 1)],
+        ),
+        (
+            "numeric(10,2)",
+            pa.array([Decimal("1.00"), Decimal("2.50"), Decimal("3.00")], pa.decimal128(10, 2)),
+            [("1", 1), ("2.50", 1), ("3", 1)],
+        ),
+        ("boolean", pa.array([True, False, True]), [("false", 1), ("true", 2)]),
+    ],
+)
+def test_a_number_or_flag_id_column_makes_the_patterns_of_a_file(
+    postgres_url: str, tmp_path: Path, kind: str, column: Any, expected: list[tuple[str, int]]
+) -> None:
+    literals = [f"'{value}'::{kind}" for value in column.to_pylist()]
+    spec = _table(postgres_url, kind, literals)
+    nan = sum(isinstance(v, float) and math.isnan(v) for v in column.to_pylist())
+    from_file = _patterns(_parquet(tmp_path, column))
+    assert from_file == (expected, nan)
+    assert _patterns(PostgresSource(postgres_url, spec)) == from_file
+
+
+def test_numeric_ids_of_any_scale_are_keyed_as_their_decimals(postgres_url: str) -> None:
+    texts = ["1", "1.000", "2.50", "NaN", "0.0000001", "1e3"]
+    spec = _table(postgres_url, "numeric", [f"'{text}'::numeric" for text in texts])
+    # (As a Parquet decimal of that value is keyed: its Decimal's `pattern_key`.)
+    assert pattern_key(Decimal("0.0000001")) == "1E-7"
+    expected = [("1", 2), ("1000", 1), ("1E-7", 1), ("2.50", 1)]
+    assert _patterns(PostgresSource(postgres_url, spec)) == (expected, 1)
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+@pytest.mark.parametrize(
+    ("kind", "literals", "expected", "unknown"),
+    [
+        # NaN first: the table's first row with a pattern is the one after it. (-0 and 0
+        # are one value to an index, "1" and "1.000" too: its ids are listed one a value.)
+        (
+            "double precision",
+            ["'NaN'", "1", "1.0", "'1e20'", "2.5", "1", "'-0'", "0"],
+            {"0": 2, "1": 3, "100000000000000000000": 1, "2.5": 1},
+            ["1e+20", "NaN", "1.0", "-0"],
+        ),
+        (
+            "numeric",
+            ["'NaN'", "1", "1.000", "2.50", "2.5"],
+            {"1": 2, "2.5": 1, "2.50": 1},
+            ["1.000", "NaN"],
+        ),
+    ],
+)
+def test_one_pattern_of_a_number_id_column_is_every_row_fetch_all_groups_under_it(
+    postgres_url: str,
+    kind: str,
+    literals: list[str],
+    expected: dict[str, int],
+    unknown: list[str],
+    indexed: bool,
+) -> None:
+    spec = _table(postgres_url, kind, literals)
+    if indexed:
+        with dbapi.connect(postgres_url, autocommit=True) as connection, connection.cursor() as c:
+            c.execute("CREATE INDEX ON ids (pattern_id, timestamp)")
+    assert _patterns(PostgresSource(postgres_url, spec)) == (sorted(expected.items()), 1)
+
+    async def read() -> None:
+        async with PostgresSource(postgres_url, spec) as source:
+            first = await source.first_record()
+            assert first is not None
+            assert first.pattern_id == "1"
+            for key, count in expected.items():
+                assert (await source.fetch(key, START, NOW)).count == count
+                assert (await source.newest(key)) is not None
+                alone = await source.first_record(key)
+                assert alone is not None
+                assert alone.pattern_id == key
+            listed = f"it has: {', '.join(sorted(expected))})"
+            for asked in unknown:  # (PostgreSQL's texts of no pattern here)
+                with pytest.raises(UnknownPatternError, match=re.escape(listed)):
+                    await source.fetch(asked, START, NOW)
+            assert (await source.unattributed()).count == 1
+
+    asyncio.run(read())
