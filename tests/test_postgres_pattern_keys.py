@@ -14,12 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import adbc_driver_postgresql.dbapi as dbapi
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from source_cases import NOW, START
-from usage_analytics.sources import FileSource, PostgresSource, TableSpec, UnknownPatternError
+from usage_analytics.sources import (
+    FileSource,
+    PostgresSource,
+    SourceError,
+    SQLiteSource,
+    TableSpec,
+    UnknownPatternError,
+)
 from usage_analytics.sources.base import pattern_key
+from usage_analytics.sources.postgres_table import write_executions_sync as write_postgres
+from usage_analytics.sources.sqlite_table import write_executions_sync as write_sqlite
 
 STAMP = "2026-03-01T10:00:00+00:00"
 
@@ -155,3 +165,55 @@ def test_one_pattern_of_a_number_id_column_is_every_row_fetch_all_groups_under_i
             assert (await source.unattributed()).count == 1
 
     asyncio.run(read())
+
+
+def test_written_number_and_flag_ids_are_the_patterns_sqlite_writes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # The writer stored `str()` of them: "1.0", "True", "2.50": other patterns than the
+    # SQLite writer's ("1", "true", "2.5") of the same records.
+    ids = [1.0, True, 2.5, Decimal("2.50"), np.float64(3.0), np.int64(4), 7, "x"]
+    records: list[dict[str, Any]] = [{"pattern_id": id_, "timestamp": NOW} for id_ in ids]
+    # (and other fields' numpy and Decimal values, which were refused: "Could not convert")
+    records[0].update(execution_time_ms=Decimal("12.5"), success=np.bool_(True))
+    write_sqlite(tmp_path / "runs.sqlite", records)
+    write_postgres(postgres_url, records)
+    expected = ([("1", 1), ("2.5", 2), ("3", 1), ("4", 1), ("7", 1), ("true", 1), ("x", 1)], 0)
+    assert _patterns(SQLiteSource(tmp_path / "runs.sqlite")) == expected
+    assert _patterns(PostgresSource(postgres_url)) == expected
+
+    async def first(source: Any) -> dict[str, Any]:
+        async with source:
+            row = (await source.fetch("1", START, NOW)).data.to_pylist()[0]
+            return {name: row[name] for name in ("execution_time_ms", "success")}
+
+    stored = asyncio.run(first(PostgresSource(postgres_url)))
+    assert stored == {"execution_time_ms": 12.5, "success": True}
+    assert asyncio.run(first(SQLiteSource(tmp_path / "runs.sqlite"))) == stored
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"pattern_id": math.nan}, "record 1: field 'pattern_id' is missing"),
+        ({}, "record 1: field 'pattern_id' is missing"),
+        ({"pattern_id": "a\x00b"}, r"record 1: field 'pattern_id' = 'a\\x00b': .*NUL"),
+        ({"pattern_id": "p", "agent": "a\x00"}, r"record 1: field 'agent' = 'a\\x00': .*NUL"),
+        (
+            {"pattern_id": "p", "success": "yes"},
+            "record 1: field 'success' = 'yes' cannot be stored as bool: ",
+        ),
+        (
+            {"pattern_id": "p", "execution_time_ms": "x"},
+            "record 1: field 'execution_time_ms' = 'x' cannot be stored as double",
+        ),
+    ],
+)
+def test_a_record_the_writer_cannot_store_is_named(
+    postgres_url: str, record: dict[str, Any], message: str
+) -> None:
+    write_postgres(postgres_url, [{"pattern_id": "p", "timestamp": NOW}])
+    records = [{"pattern_id": "q", "timestamp": NOW}, {"timestamp": NOW, **record}]
+    with pytest.raises(SourceError, match=message):
+        write_postgres(postgres_url, records)
+    assert _patterns(PostgresSource(postgres_url)) == ([("p", 1)], 0)  # (none of them)

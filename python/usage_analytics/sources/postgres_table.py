@@ -16,10 +16,12 @@ from usage_analytics.sources.base import (
     SourceError,
     TableSpec,
     executions_columns,
+    pattern_id_text,
     quote_identifier,
 )
 from usage_analytics.sources.postgres_connection import connect, driver, postgres_pyarrow
 from usage_analytics.sources.postgres_url import first_line, redacted
+from usage_analytics.sources.records import plain_scalar
 from usage_analytics.sources.timestamps import timestamp_of
 
 __all__ = [
@@ -87,6 +89,9 @@ def _index_name(table: str, suffix: str) -> str:
 
 
 def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -> Any:
+    """The records as the table's columns, each value as the SQLite writer stores it (a
+    number or flag pattern id as its pattern's text, numpy and Decimal scalars as plain
+    values); a value the table cannot hold is refused by its record, field and value."""
     stamps = []
     for index, record in enumerate(records):
         stamp = timestamp_of(record.get("timestamp"))
@@ -96,15 +101,13 @@ def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -
                 "as timestamptz"
             )
         stamps.append(stamp)
+    ids = [_stored_id(index, record.get(PATTERN_ID)) for index, record in enumerate(records)]
     arrays = [
-        pa.array(
-            [None if r.get(PATTERN_ID) is None else str(r.get(PATTERN_ID)) for r in records],
-            pa.string(),
-        ),
+        _column(pa, PATTERN_ID, ids, pa.string()),
         pa.array(stamps, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
     ]
     for name in FIELDS[1:]:
-        values = [record.get(name) for record in records]
+        values = [plain_scalar(record.get(name)) for record in records]
         kind = (
             pa.bool_()
             if name in FLAG_FIELDS
@@ -112,11 +115,45 @@ def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -
             if name in NUMBER_FIELDS
             else pa.string()
         )
-        try:
-            arrays.append(pa.array(values, kind))
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-            raise SourceError(f"field {name!r} cannot be stored: {error}") from None
+        arrays.append(_column(pa, name, values, kind))
     return pa.Table.from_arrays(arrays, names=[spec.column(n) for n in (PATTERN_ID, *FIELDS)])
+
+
+def _stored_id(index: int, value: Any) -> str:
+    """A record's pattern id as stored: text, a number or flag as the text of its pattern
+    (`pattern_id_text`: `str()` wrote 1.0 as "1.0" and True as "True", other patterns than
+    the SQLite writer's "1" and "true"). A missing one (NaN too) is refused by record:
+    the table requires it, and PostgreSQL's refusal named no record."""
+    stored = pattern_id_text(plain_scalar(value))
+    if stored is None:
+        raise SourceError(
+            f"record {index}: field {PATTERN_ID!r} is missing, and the table requires it"
+        )
+    return str(stored)  # (an int or a UUID as its text)
+
+
+def _column(pa: Any, name: str, values: list[Any], kind: Any) -> Any:
+    """The values of field `name` as an Arrow array of `kind`, or an error naming the
+    first record whose value it cannot hold (a conversion's, or text with NUL, which
+    PostgreSQL refused for the whole COPY: "invalid byte sequence for encoding")."""
+    try:
+        array = pa.array(values, kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = None
+    for index, value in enumerate(values):
+        if isinstance(value, str) and "\x00" in value:
+            raise SourceError(
+                f"record {index}: field {name!r} = {value!r}: PostgreSQL text cannot hold NUL"
+            )
+        if array is None:
+            try:
+                pa.array([value], kind)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+                raise SourceError(
+                    f"record {index}: field {name!r} = {value!r} cannot be stored as "
+                    f"{kind}: {error}"
+                ) from None
+    return array
 
 
 def write_executions_sync(
