@@ -1,0 +1,75 @@
+"""PostgreSQL reading details the other tests left unchecked (each found by a mutation
+of the source that every test passed), against a real server (see conftest.py): both
+window ends in `fetch_all`, a mapped column that is missing, every digit of a float,
+the last day that windows reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import adbc_driver_postgresql.dbapi as dbapi
+import pytest
+from source_cases import NOW, START
+from usage_analytics.sources import PostgresSource, SourceError, TableSpec
+from usage_analytics.sources.postgres_table import write_executions_sync
+
+
+def sql(url: str, *statements: str) -> None:
+    with dbapi.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def call(source: Any, method: str, *args: Any) -> Any:
+    async def go() -> Any:
+        async with source:
+            return await getattr(source, method)(*args)
+
+    return asyncio.run(go())
+
+
+def test_fetch_all_holds_both_window_ends_to_the_microsecond(postgres_url: str) -> None:
+    one = timedelta(microseconds=1)
+    stamps = {"before": START - one, "start": START, "end": NOW, "after": NOW + one}
+    rows = [{"pattern_id": "p", "timestamp": t, "agent": a} for a, t in stamps.items()]
+    write_executions_sync(postgres_url, rows)
+    # (By each pattern's own index range; then, the index dropped, by a scan.)
+    for drop in ("", "DROP INDEX pattern_executions_pattern_time"):
+        if drop:
+            sql(postgres_url, drop)
+        [group] = call(PostgresSource(postgres_url), "fetch_all", START, NOW)
+        assert group.data.column("agent").to_pylist() == ["start", "end"]
+
+
+def test_a_mapped_column_that_is_missing_is_an_error_naming_it(postgres_url: str) -> None:
+    # (Taken for a field without a column, every run was a failure, silently.)
+    sql(postgres_url, "CREATE TABLE runs (pattern_id text, timestamp timestamptz, ok bool)")
+    spec = TableSpec(table="runs", columns={"success": "succeeded"})
+    with pytest.raises(SourceError, match=r"no column 'succeeded' for the record field 'success'"):
+        call(PostgresSource(postgres_url, spec), "newest")
+
+
+def test_floats_are_read_with_every_digit_their_value_needs(postgres_url: str) -> None:
+    # The session's extra_float_digits makes PostgreSQL write a float's shortest exact
+    # text: with the server's default a real had 6 digits (0.123457) and a double id 15,
+    # which made 0.1 + 0.2 the pattern of 0.3.
+    sql(
+        postgres_url,
+        "CREATE TABLE pattern_executions (pattern_id double precision, "
+        "timestamp timestamptz, quality_score real)",
+        "INSERT INTO pattern_executions VALUES "
+        "(0.1::float8 + 0.2::float8, '2026-03-01 10:00Z', 0.1234567), "
+        "(0.3, '2026-03-01 11:00Z', 0.25)",
+    )
+    groups = call(PostgresSource(postgres_url), "fetch_all", START, NOW)
+    assert [(g.pattern_id, g.count) for g in groups] == [("0.3", 1), ("0.30000000000000004", 1)]
+    assert groups[1].data.column("quality_score").to_pylist() == [0.1234567]
+
+
+def test_the_newest_record_may_be_on_the_last_day_windows_reach(postgres_url: str) -> None:
+    last = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    write_executions_sync(postgres_url, [{"pattern_id": "p", "timestamp": last}])
+    assert call(PostgresSource(postgres_url), "newest") == last
