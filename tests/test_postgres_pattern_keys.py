@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
 
 import adbc_driver_postgresql.dbapi as dbapi
 import numpy as np
@@ -217,3 +220,46 @@ def test_a_record_the_writer_cannot_store_is_named(
     with pytest.raises(SourceError, match=message):
         write_postgres(postgres_url, records)
     assert _patterns(PostgresSource(postgres_url)) == ([("p", 1)], 0)  # (none of them)
+
+
+#: Binary ids, a blob's in SQLite: UTF-8 text, 16 bytes a UUID, else hex digits; blank
+#: text is no pattern. (The blank one first: the first row with a pattern follows it.)
+BINARY_IDS = [b"  ", b"ab", UUID(int=5).bytes, b"\xff\xfe", b"ab", b"x\\y"]
+BINARY_PATTERNS = [(str(UUID(int=5)), 1), ("ab", 2), ("fffe", 1), ("x\\y", 1)]
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_a_bytea_id_column_makes_the_patterns_of_sqlite_blobs(
+    postgres_url: str, tmp_path: Path, indexed: bool
+) -> None:
+    # Read as PostgreSQL's text, "\x6162" was the pattern of b"ab", where SQLite's and
+    # Arrow's bytes are "ab" (and 16 of them a UUID).
+    path = tmp_path / "ids.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE ids (pattern_id BLOB, timestamp TEXT)")
+        connection.executemany(
+            "INSERT INTO ids VALUES (?, ?)", [(value, STAMP) for value in BINARY_IDS]
+        )
+    connection.close()
+    assert _patterns(SQLiteSource(path, TableSpec("ids"))) == (BINARY_PATTERNS, 1)
+    spec = _table(postgres_url, "bytea", [f"'\\x{value.hex()}'::bytea" for value in BINARY_IDS])
+    if indexed:  # (and in a database that writes bytea as escapes, "ab" rather than hex)
+        database = urlsplit(postgres_url).path.lstrip("/")
+        with dbapi.connect(postgres_url, autocommit=True) as connection, connection.cursor() as c:
+            c.execute("CREATE INDEX ON ids (pattern_id, timestamp)")
+            c.execute(f"ALTER DATABASE {database} SET bytea_output = 'escape'")
+    assert _patterns(PostgresSource(postgres_url, spec)) == (BINARY_PATTERNS, 1)
+
+    async def read() -> None:
+        async with PostgresSource(postgres_url, spec) as source:
+            first = await source.first_record()
+            assert first is not None
+            assert first.pattern_id == "ab"
+            for key, count in BINARY_PATTERNS:
+                assert (await source.fetch(key, START, NOW)).count == count
+            upper = str(UUID(int=5)).upper()  # (any spelling of the UUID)
+            assert (await source.fetch(upper, START, NOW)).count == 1
+            with pytest.raises(UnknownPatternError, match=re.escape("it has: 0000")):
+                await source.fetch("\\x6162", START, NOW)  # (PostgreSQL's text of b"ab")
+
+    asyncio.run(read())

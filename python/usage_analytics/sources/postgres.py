@@ -8,7 +8,7 @@ buffers (no Python object per row or value) and binds every value as a query par
 Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as midnight
 UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
 column, so an index on (pattern_id, timestamp) serves every query; `pattern_id` may be
-text or uuid, or numbers, keyed by value as files key them (`postgres_ids`). A row whose
+text or uuid, or numbers or bytea, keyed as files key them (`postgres_ids`). A row whose
 timestamp is in no window (NULL, `infinity`, `-infinity`, an instant outside the years
 1-9999) is fetched for every window, so that nothing is left out unseen: the core then
 reports it as an invalid record. Such rows are rare, and only when a fetch holds one are
@@ -60,7 +60,7 @@ from usage_analytics.sources.postgres_connection import (
 )
 from usage_analytics.sources.postgres_ids import (
     FLOAT_ID_TYPES,
-    NUMBER_ID_TYPES,
+    KEYED_ID_TYPES,
     id_key,
     keyed_ids,
 )
@@ -390,9 +390,9 @@ class PostgresSource(ExecutionSource):
         key, key_of = pattern_key(wanted), id_key(column.base)
         stored = self._pattern_ids(cursor, column.sql, self._skip_scan(cursor, column.sql))
         forms = [value for value in stored if key_of(value) == key]
-        if not forms and column.base in NUMBER_ID_TYPES:
-            # (The spellings asked for as text would match a number's own text: "1e+20",
-            # "NaN", which are no pattern of the column.)
+        if not forms and column.base in KEYED_ID_TYPES:
+            # (The spellings asked for as text would match an id's own text: "1e+20",
+            # "NaN", "\\x6162", which are no pattern of the column.)
             return None
         return forms or pattern_candidates(wanted.strip())  # (none: unknown, said later)
 
@@ -561,9 +561,13 @@ class PostgresSource(ExecutionSource):
         def work(cursor: Any, columns: dict[str, _Column]) -> Fetched | None:
             pid, base = columns[PATTERN_ID].sql, columns[PATTERN_ID].base
             condition = f"{pid} IS NOT NULL AND btrim({pid}::text, $1) COLLATE \"C\" <> ''"
-            if base in NUMBER_ID_TYPES:  # (NaN: no pattern, `postgres_ids`)
-                condition += f" AND {pid}::text <> 'NaN'"
             params: list[Any] = [WHITESPACE]
+            if base in KEYED_ID_TYPES:
+                # The ids of no pattern by their keys (`postgres_ids`): NaN, blank bytes.
+                every = self._pattern_ids(cursor, pid, self._skip_scan(cursor, pid))
+                blanks = [value for value in every if not id_key(base)(value)]
+                condition += f" AND {pid}::text <> ALL($2::text[])"
+                params.append(_text_array(blanks))
             if pattern_id is not None:
                 forms = self._pattern_forms(cursor, columns, pattern_id)
                 if forms is None:

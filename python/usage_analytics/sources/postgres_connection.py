@@ -69,6 +69,8 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
             # row labels), floats as their shortest exact text (`_as_double`).
             cursor.execute("SET DateStyle = 'ISO, YMD'")
             cursor.execute("SET extra_float_digits = 1")
+            # (bytea as hex digits, which `postgres_ids` reads: a database may set "escape")
+            cursor.execute("SET bytea_output = 'hex'")
             # (a server without JIT, PostgreSQL 10 and older, has no such setting)
             cursor.execute(
                 "SELECT set_config('jit', 'off', false) FROM pg_settings WHERE name = 'jit'"

@@ -3,10 +3,13 @@
 A column of numbers is keyed by value, as `pattern_key` keys a file's or a SQLite
 table's numbers: PostgreSQL's text of them made other patterns of the same records
 ("1e+20" for 1e20, "1.00" for 1 in a numeric(10,2) column, "-0", "Infinity") and made
-NaN, which files count as no pattern id (pandas' missing id), a pattern "NaN". The text
-is read back into the value it writes exactly (a float's shortest text: the session's
-extra_float_digits is 1; a numeric's digits as a Decimal). Other columns' text is the
-pattern id as it is (a flag's "true" and "false" are `pattern_key`'s already).
+NaN, which files count as no pattern id (pandas' missing id), a pattern "NaN". A bytea
+column likewise is keyed as a SQLite blob's or Arrow's bytes are (UTF-8 text, 16 bytes a
+UUID, else hex digits), not by its text "\\x6162". The text is read back into the value
+it writes exactly: a float's shortest text (the session's extra_float_digits is 1), a
+numeric's digits as a Decimal, a bytea's hex digits (the session's bytea_output is hex).
+Other columns' text is the pattern id as it is (a flag's "true" and "false" are
+`pattern_key`'s already).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import Any
 
 from usage_analytics.sources.base import PATTERN_ID, pattern_key
 
-__all__ = ["FLOAT_ID_TYPES", "NUMBER_ID_TYPES", "id_key", "keyed_ids"]
+__all__ = ["FLOAT_ID_TYPES", "KEYED_ID_TYPES", "id_key", "keyed_ids"]
 
 #: The column types (bases) whose ids are numbers that are not integers' digits.
 FLOAT_ID_TYPES = ("double precision", "real")
-NUMBER_ID_TYPES = (*FLOAT_ID_TYPES, "numeric")
+#: The column types whose ids' text is not their pattern (`id_key`).
+KEYED_ID_TYPES = (*FLOAT_ID_TYPES, "numeric", "bytea")
 
 
 def id_key(base: str) -> Callable[[str], str]:
@@ -31,14 +35,16 @@ def id_key(base: str) -> Callable[[str], str]:
         return lambda text: pattern_key(float(text))
     if base == "numeric":
         return lambda text: pattern_key(Decimal(text))
+    if base == "bytea":
+        return lambda text: pattern_key(bytes.fromhex(text.removeprefix("\\x")))
     return pattern_key
 
 
 def keyed_ids(pa: Any, table: Any, base: str) -> Any:
     """`table` with its pattern id column (PostgreSQL's text) as each id's pattern, where
-    the column's type is a number's (`NUMBER_ID_TYPES`); else `table` itself. Each
+    the column's type is one whose text is not (`KEYED_ID_TYPES`); else `table` itself. Each
     distinct id is keyed once. (NaN's pattern is "": no pattern, as a blank id.)"""
-    if base not in NUMBER_ID_TYPES:
+    if base not in KEYED_ID_TYPES:
         return table
     index = table.schema.get_field_index(PATTERN_ID)
     ids = table.column(index).combine_chunks()
