@@ -551,6 +551,14 @@ def test_urls_are_read_as_libpq_reads_them(postgres_url: str) -> None:
     assert "ssw0rd" not in str(refused.value)
 
 
+def test_a_url_whose_query_ends_in_a_separator_connects(postgres_url: str) -> None:
+    # The connect timeout is appended as libpq reads a query: after a trailing "&" or
+    # "?" without another "&" (libpq refuses "&&": 'missing key/value separator').
+    sql(postgres_url, "CREATE TABLE pattern_executions (pattern_id text, timestamp timestamptz)")
+    for url in (f"{postgres_url}?sslmode=disable&", f"{postgres_url}?"):
+        assert call(PostgresSource(url), "unattributed") == Unattributed(0)
+
+
 def test_a_url_of_several_hosts_is_passed_on_to_libpq() -> None:
     # Its ports were read as one ("h1:5432,h2:5433": "bad PostgreSQL URL").
     assert checked_url("postgresql://u@h1:5432,h2:5433/db") == (

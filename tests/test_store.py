@@ -242,6 +242,16 @@ def test_a_history_limit_neither_database_takes_is_refused(store_target: str, li
         run(go())
 
 
+def test_a_history_of_no_results_asked_for_is_empty(store_target: str) -> None:
+    # (0 is the least limit both databases take: a caller's computed limit may be it.)
+    async def go() -> list[Any]:
+        async with open_store(store_target) as store:
+            await store.save(result_of(GROWING))
+            return await store.history(GROWING, limit=0)
+
+    assert run(go()) == []
+
+
 def test_a_padded_uuid_pattern_id_reads_back(store_target: str) -> None:
     # Stored as given, but asked for by its canonical form: never found before. (An
     # upper-case URN, which the sources read as the UUID, was not one here either.)
@@ -329,10 +339,10 @@ def test_a_correlation_id_is_found_by_any_spelling_of_its_uuid(store_target: str
             await store.save(result)
             return [
                 await store.get(GROWING, START, NOW, asked)
-                for asked in (key, str(key), str(key).upper(), key.hex, f"{{{key}}}")
+                for asked in (key, str(key), str(key).upper(), key.hex, f"{{{key}}}", f" {key}\n")
             ]
 
-    assert run(go()) == [result] * 5
+    assert run(go()) == [result] * 6  # (padded text too, as a request reads it)
 
     async def wrong() -> None:
         async with open_store(store_target) as store:
