@@ -73,3 +73,23 @@ def test_the_newest_record_may_be_on_the_last_day_windows_reach(postgres_url: st
     last = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
     write_executions_sync(postgres_url, [{"pattern_id": "p", "timestamp": last}])
     assert call(PostgresSource(postgres_url), "newest") == last
+
+
+def test_a_field_two_columns_name_but_for_case_is_an_error_naming_both(
+    postgres_url: str,
+) -> None:
+    # Neither was taken: the field was passed over as missing, every run a failure,
+    # silently. (A column named exactly as the field is taken: test_postgres.py.)
+    sql(
+        postgres_url,
+        'CREATE TABLE pattern_executions (pattern_id text, timestamp timestamptz, "Success" '
+        'boolean, "SUCCESS" boolean)',
+    )
+    with pytest.raises(
+        SourceError,
+        match=r"columns 'Success' and 'SUCCESS' both match 'success' \(the record field "
+        r"'success'\) but for case; map the field to one of them \(success=COLUMN\)",
+    ):
+        call(PostgresSource(postgres_url), "newest")
+    spec = TableSpec(columns={"success": "SUCCESS"})
+    assert call(PostgresSource(postgres_url, spec), "unattributed").count == 0

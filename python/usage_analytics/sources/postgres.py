@@ -266,9 +266,10 @@ class PostgresSource(ExecutionSource):
             has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
             raise SourceError(f"{self.description} has no table {spec.label!r} ({has})")
         columns: dict[str, _Column] = {}
+        where = f"table {spec.label!r} of {self.description}"
         for name in (PATTERN_ID, *FIELDS):
             wanted = spec.column(name)
-            actual = wanted if wanted in found else _other_case(found, wanted)
+            actual = wanted if wanted in found else _other_case(found, wanted, name, where)
             if actual is None:
                 if name in (PATTERN_ID, "timestamp") or name in spec.columns:
                     raise SourceError(
@@ -616,17 +617,24 @@ def _unquoted(sql: str) -> str:
     return sql[1:-1].replace('""', '"')
 
 
-def _other_case(found: Mapping[str, Any], wanted: str) -> str | None:
+def _other_case(found: Mapping[str, Any], wanted: str, field: str, where: str) -> str | None:
     """The one column named `wanted` but for the case of its ASCII letters ("Success"
-    for success), as SQLite and unquoted SQL names match; None where there is none or
-    more than one. (Without it, a table's "Success" column was passed over as missing:
-    every run a failure, silently, where the SQLite source read the same table's.)"""
+    for success), as SQLite and unquoted SQL names match; None where there is none.
+    (Without it, a table's "Success" column was passed over as missing: every run a
+    failure, silently, where the SQLite source read the same table's.) More than one is
+    an error naming them: passed over as missing, the field was silently that again."""
 
     def folded(name: str) -> str:
         return "".join(char.lower() if char.isascii() else char for char in name)
 
     matches = [name for name in found if folded(name) == folded(wanted)]
-    return matches[0] if len(matches) == 1 else None
+    if len(matches) > 1:
+        listed = " and ".join(repr(name) for name in matches)
+        raise SourceError(
+            f"{where}: columns {listed} both match {wanted!r} (the record field "
+            f"{field!r}) but for case; map the field to one of them ({field}=COLUMN)"
+        )
+    return matches[0] if matches else None
 
 
 def _placed(make: Callable[[], Any]) -> Callable[[int], str]:
