@@ -584,6 +584,14 @@ def test_messages_hide_passwords_and_keep_the_servers_words() -> None:
     assert short == 'no entry for host "***", user "u"'
     raised = Exception("INVALID_ARGUMENT: Failed to execute query: ERROR:  X: y")
     assert first_line(raised, "postgresql://h/db") == "X: y"
+    # (A write's COPY: its step's name has capitals, and the driver's words were kept.)
+    copy = Exception(
+        "INTEGRITY: [libpq] Failed to execute COPY statement: PGRES_FATAL_ERROR ERROR:  new "
+        'row for relation "t" violates check constraint "t_a_check"\nDETAIL:  Failing row'
+    )
+    assert first_line(copy, "postgresql://h/db") == (
+        'new row for relation "t" violates check constraint "t_a_check"'
+    )
 
 
 def test_concurrent_fetches_share_one_connection(loaded: str) -> None:

@@ -145,12 +145,12 @@ def first_line(error: BaseException, url: str) -> str:
 
 
 #: What the driver writes before the server's own message: ADBC's status, libpq's name,
-#: the step that failed (with the query's text, which may be long), libpq's result status
-#: and the message's severity ("UNAUTHORIZED: [libpq] Failed to execute query: could not
-#: begin COPY: ERROR:  permission denied ...").
+#: the step that failed (with the query's text, which may be long; a write's is "execute
+#: COPY statement"), libpq's result status and the message's severity ("UNAUTHORIZED:
+#: [libpq] Failed to execute query: could not begin COPY: ERROR:  permission denied ...").
 _DRIVER_PREFIXES = re.compile(
     r"^(?:(?:IO|UNKNOWN|NOT_IMPLEMENTED|NOT_FOUND|ALREADY_EXISTS|INVALID_ARGUMENT|INVALID_STATE"
     r"|INVALID_DATA|INTEGRITY|INTERNAL|CANCELLED|TIMEOUT|UNAUTHENTICATED|UNAUTHORIZED"
-    r"|ERROR|FATAL|PANIC):\s+|\[libpq\] |Failed to [a-z ]+(?: '.*?')?: "
+    r"|ERROR|FATAL|PANIC):\s+|\[libpq\] |Failed to [A-Za-z ]+(?: '.*?')?: "
     r"|could not begin COPY: |PGRES_[A-Z_]+ )+"
 )
