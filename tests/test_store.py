@@ -302,6 +302,18 @@ def test_a_batch_keyed_by_an_int_id_reads_back_by_that_key(store_target: str) ->
         run(of_a_float())
 
 
+def test_a_pattern_id_of_no_type_the_store_keys_is_refused_before_any_save(
+    store_target: str,
+) -> None:
+    # SQLite's history checked it only once the file was there: before, 4.2 found [].
+    async def of_a_float() -> list[Any]:
+        async with open_store(store_target) as store:
+            return await store.history(4.2)  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match=r"^pattern_id must be a UUID, str or int, got 4\.2"):
+        run(of_a_float())
+
+
 def test_a_table_named_in_another_case_is_the_same_table(tmp_path: Path) -> None:
     # SQLite's names are case-insensitive: the store wrote into "Results" but looked for
     # "results" by its exact name, and read nothing back, not even what it had saved.

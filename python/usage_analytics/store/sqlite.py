@@ -204,6 +204,9 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         self, pattern_id: UUID | str | int, limit: int = 20
     ) -> list[ModelUsageAnalyticsOutput]:
         limit = checked_limit(limit)
+        # (Keyed here, as `get` keys it: in `work`, an id of no type a store keys was
+        # refused only once the file was there, and found nothing before.)
+        key = key_text(pattern_id)
 
         def work(connection: sqlite3.Connection) -> list[str]:
             return [
@@ -211,7 +214,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
                 for row in connection.execute(
                     f"SELECT model FROM {self.table} WHERE pattern_id = ? "
                     f"ORDER BY {NEWEST_FIRST} LIMIT ?",
-                    (key_text(pattern_id), limit),
+                    (key, limit),
                 )
             ]
 
