@@ -335,7 +335,7 @@ class _EnablingId(UUID):
     `bytes` is a Python property; another thread's `gc.enable()` could run there too)."""
 
     @property
-    def bytes(self) -> bytes:  # type: ignore[override]
+    def bytes(self) -> bytes:
         gc.enable()
         return self.int.to_bytes(16, "big")
 
