@@ -197,6 +197,7 @@ pub(crate) fn string_column(
         // into its extension then), later rows cost one lookup (`StringCodes`).
         DataType::Utf8 => StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i32>(), codes, missing, code_of),
         DataType::LargeUtf8 => StringCodes::new(SLICE_CACHE).code_all(col.as_string::<i64>(), codes, missing, code_of),
+        DataType::Utf8View => StringCodes::new(SLICE_CACHE).code_views(col.as_string_view(), codes, missing, code_of),
         dt => {
             let strings = StringColumn::new(col).ok_or_else(|| unsupported(field, dt, expected))?;
             let mut seen = StringCodes::new(SLICE_CACHE);

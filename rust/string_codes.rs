@@ -22,6 +22,7 @@
 
 #[cfg(target_arch = "x86_64")]
 mod aes;
+mod views;
 
 use arrow_array::{Array, GenericStringArray, OffsetSizeTrait};
 
