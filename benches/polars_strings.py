@@ -11,16 +11,15 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
 
-START = datetime(2026, 1, 1, tzinfo=UTC)
-END = START + timedelta(days=30)
+sys.path.insert(0, str(Path(__file__).parent))
+
+from dict_of_lists import START, reduce
 
 
 def table(n: int) -> pa.Table:
@@ -45,14 +44,6 @@ def table(n: int) -> pa.Table:
             "file_path": names([f"src/module_{i}.py" for i in range(200)]),
         }
     )
-
-
-def reduce(data: Any) -> int:
-    contract = ModelUsageAnalyticsInput(
-        pattern_id="p", time_window_start=START, time_window_end=END, execution_data=data
-    )
-    output = NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
-    return output.usage_metrics.total_executions
 
 
 def main() -> None:

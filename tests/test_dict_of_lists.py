@@ -221,10 +221,19 @@ def test_int_timestamps_make_a_dict_of_lists_a_table_of_epoch_microseconds(kind:
         REDUCER.execute_reduction_sync(_request(mixed))
 
 
-def test_other_dicts_of_columns_are_tables() -> None:
-    # A list subclass, a numpy array beside lists, columns of unequal lengths: as before.
+def test_other_dicts_of_columns_are_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A list subclass, a numpy array beside lists, columns of unequal lengths: as before,
+    # each converted to a table (the same records' output, or the table's error).
     rows = _rows(10)
     expected = outcome(lambda: REDUCER.execute_reduction_sync(_request(rows)))
+    converted: list[frozenset[str]] = []
+    columns_to_arrow = ingest.columns_to_arrow
+
+    def counted(columns: Any, wanted: frozenset[str]) -> Any:
+        converted.append(frozenset(columns))
+        return columns_to_arrow(columns, wanted)
+
+    monkeypatch.setattr(ingest, "columns_to_arrow", counted)
 
     class Column(list):  # type: ignore[type-arg]
         pass
@@ -238,6 +247,7 @@ def test_other_dicts_of_columns_are_tables() -> None:
     uneven = columns_of(rows) | {"agent": ["x"]}
     with pytest.raises(UsageAnalyticsError, match="columns have different lengths"):
         REDUCER.execute_reduction_sync(_request(uneven))
+    assert converted == [frozenset(columns_of(rows))] * 3
 
 
 def test_a_value_that_empties_the_columns_ends_the_reading_there() -> None:
