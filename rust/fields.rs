@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
 
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
+use crate::pandas_time::PandasTimestamps;
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
     DatetimeLayout,
@@ -93,6 +94,7 @@ pub struct TimeContext<'py> {
     /// `to_pylist` give their UTC times in it): its offset is 0 at every instant, so its
     /// datetimes are read from their struct, without a Python call (about 1 µs) each.
     utc_zone: Option<Bound<'py, PyAny>>,
+    pandas: PandasTimestamps<'py>,
     civil: CivilCache,
 }
 
@@ -111,6 +113,7 @@ impl<'py> TimeContext<'py> {
                 .import(intern!(py, "zoneinfo"))
                 .and_then(|zoneinfo| zoneinfo.getattr(intern!(py, "ZoneInfo"))?.call1(("UTC",)))
                 .ok(),
+            pandas: PandasTimestamps::default(),
             civil: CivilCache::default(),
         })
     }
@@ -179,6 +182,9 @@ impl<'py> TimeContext<'py> {
     fn timestamp_slow(&mut self, value: &Bound<'py, PyAny>) -> Result<i64, Invalid<'py>> {
         if let Ok(s) = value.cast::<PyString>() {
             return iso_text(s.as_any());
+        }
+        if let Some(micros) = self.pandas_timestamp(value) {
+            return Ok(micros);
         }
         let is_datetime = value.is_instance(&self.datetime).unwrap_or_else(|e| {
             note_interrupt(value.py(), e); // (a metaclass's __instancecheck__ may run)
@@ -251,6 +257,17 @@ impl<'py> TimeContext<'py> {
             .ok_or_else(|| "is not a valid date".to_owned())
         };
         Some(day().map_err(|why| Invalid::new(value, why)))
+    }
+
+    /// A pandas Timestamp's instant (see `pandas_time`); None for any other value.
+    fn pandas_timestamp(&mut self, value: &Bound<'py, PyAny>) -> Option<i64> {
+        if is_exact_type(value, &self.datetime) {
+            return None; // (an exact datetime in a zone the struct read does not know)
+        }
+        let mut pandas = std::mem::take(&mut self.pandas);
+        let micros = pandas.micros(value, |timestamp| self.datetime_by_attributes(timestamp));
+        self.pandas = pandas;
+        micros
     }
 
     /// Any datetime (subclasses included) read through its attributes.

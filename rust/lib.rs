@@ -39,6 +39,7 @@ pub mod metrics;
 mod models;
 mod moment_lanes;
 mod output_models;
+mod pandas_time;
 mod pool;
 mod prefetch;
 mod py_dicts;
