@@ -1626,6 +1626,36 @@ def test_ctrl_c_during_a_read_without_stderr_still_exits_130(tmp_path: Path) -> 
     assert (status, stderr) == (130, "")
 
 
+def test_ctrl_c_taken_by_the_reading_thread_still_ends_the_command(tmp_path: Path) -> None:
+    # Any thread may take a process's SIGINT (here the reading one, by pthread_kill); the
+    # Runner's handler runs only once the main thread runs Python again, and it waited
+    # in the event loop's select, which the signal did not interrupt: the command waited
+    # for its read (600 s). So did a Ctrl-C that came just before the loop began to wait
+    # (the test above hung once in about 100 runs on a busy machine).
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}]
+    )
+    child = "\n".join(
+        [
+            "import signal, sys, threading, time",
+            "from usage_analytics.cli import entry",
+            "from usage_analytics.sources.files import FileSource",
+            "def read(self):",
+            "    time.sleep(0.3)  # (the main thread waits in select by then)",
+            "    signal.pthread_kill(threading.get_ident(), signal.SIGINT)",
+            "    threading.Event().wait(600)",
+            "FileSource.read = read",
+            "sys.argv[1:] = ['dashboard', sys.argv[1]]",
+            "entry()",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130
+    assert done.stderr.splitlines()[-1] == "usage-analytics: error: interrupted"
+
+
 def test_main_returns_after_ctrl_c_and_leaves_the_process_to_its_caller(tmp_path: Path) -> None:
     # Only the command's entry point ends the process past a running scan: a caller of
     # main() (a script, a notebook) gets the status back, and its exit handlers run.

@@ -9,14 +9,23 @@ waiting; `abandoned_threads` then tells the command's entry point (`cli.entry`, 
 `main`, which callers in a process of their own get the exit status from) to end the
 process without Python's exit (nothing is lost: the command was interrupted, its output
 unwritten).
+
+`asyncio.Runner` turns Ctrl-C into the main task's cancellation from a Python signal
+handler, which runs in the main thread once it runs Python code again. Waiting in the
+event loop's `select`, it did so only when the kernel gave the signal to the main thread
+itself, and not when the signal came just before it began to wait: the command then waited
+for its read (`_signal_wakes_the_loop`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import signal
+import socket
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -53,13 +62,49 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(coroutine)`, except that Ctrl-C (KeyboardInterrupt) does not wait for
     the scans running on worker threads."""
     executor = _Executor()
-    with asyncio.Runner() as runner:
+    with asyncio.Runner() as runner, _signal_wakes_the_loop(runner.get_loop()):
         runner.get_loop().set_default_executor(executor)
         try:
             return runner.run(coroutine)
         except KeyboardInterrupt:
             executor.abandon()
             raise
+
+
+@contextlib.contextmanager
+def _signal_wakes_the_loop(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Have every signal wake `loop` from its `select`, so that the Runner's Ctrl-C handler
+    runs at once: Python's C-level handler writes the signal's number to a wakeup socket,
+    which the loop watches (and drains). Without it, a signal taken by another thread (a
+    worker's wait) or arriving just before the main thread began to wait interrupted
+    nothing, and the loop slept on (until its read ended: here, for ever). Only the main
+    thread can set the wakeup socket; a loop in another thread gets no Ctrl-C anyway."""
+    with contextlib.ExitStack() as stack:
+        if threading.current_thread() is threading.main_thread():
+            _wake_on_signals(loop, stack)
+        yield
+
+
+def _wake_on_signals(loop: asyncio.AbstractEventLoop, stack: contextlib.ExitStack) -> None:
+    reader, writer = socket.socketpair()
+    for end in (stack.enter_context(reader), stack.enter_context(writer)):
+        end.setblocking(False)
+    try:
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except ValueError:  # (an interpreter without signals: nothing to wake it for)
+        return
+    stack.callback(signal.set_wakeup_fd, previous)
+    try:
+        loop.add_reader(reader.fileno(), _drain, reader)
+    except NotImplementedError:  # (Windows' proactor loop, which wakes on Ctrl-C itself)
+        return
+    stack.callback(loop.remove_reader, reader.fileno())
+
+
+def _drain(reader: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # (BlockingIOError once it is empty)
+        while reader.recv(4096):
+            pass
 
 
 def abandoned_threads() -> bool:
