@@ -4,10 +4,11 @@ their ratios hold on a noisy machine:
 
     .venv/bin/python benches/dict_of_lists.py [RECORDS] [ROUNDS]
 
-Timestamps are `datetime`s in `datetime.UTC` (what `datetime.now(UTC)` gives a service)
-and, in a second set of rows, in `zoneinfo.ZoneInfo("UTC")` (what pyarrow's and pandas'
-`to_pylist`/`to_dict` give), whose values the core reads through Python. Two builds are
-compared by running the script under each one's `PYTHONPATH` (BENCHMARKS.md).
+Timestamps are `datetime`s in `datetime.UTC` (what `datetime.now(UTC)` gives a service),
+then in `zoneinfo.ZoneInfo("UTC")` (what pyarrow's and pandas' `to_pylist`/`to_dict` give),
+then in `ZoneInfo("Europe/Berlin")` (a zone with summer time: offsets asked of the zone).
+Two builds are compared by running the script under each one's `PYTHONPATH`
+(BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ def reduce(data: Any) -> int:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    for label, zone in (("datetime.UTC", UTC), ("ZoneInfo('UTC')", ZoneInfo("UTC"))):
+    zones = (("datetime.UTC", UTC), ("ZoneInfo('UTC')", ZoneInfo("UTC")))
+    zones += (("ZoneInfo('Europe/Berlin')", ZoneInfo("Europe/Berlin")),)
+    for label, zone in zones:
         lists = columns(n, zone)
         forms = {
             "list of dicts": [

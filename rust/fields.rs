@@ -16,6 +16,7 @@ use crate::pyfast::{
     DatetimeLayout,
 };
 use crate::timeparse::parse_iso_micros;
+use crate::zone_hours::{LocalHour, ZoneHours};
 
 thread_local! {
     /// A `BaseException` that is not an `Exception` (KeyboardInterrupt, SystemExit) raised
@@ -94,6 +95,10 @@ pub struct TimeContext<'py> {
     /// `to_pylist` give their UTC times in it): its offset is 0 at every instant, so its
     /// datetimes are read from their struct, without a Python call (about 1 µs) each.
     utc_zone: Option<Bound<'py, PyAny>>,
+    /// `zoneinfo.ZoneInfo` itself (not a subclass, which may change its offsets), whose
+    /// datetimes take their offsets from `zone_hours`.
+    zone_type: Option<Bound<'py, PyType>>,
+    zone_hours: ZoneHours<'py>,
     pandas: PandasTimestamps<'py>,
     civil: CivilCache,
 }
@@ -103,16 +108,19 @@ impl<'py> TimeContext<'py> {
         let module = py.import(intern!(py, "datetime"))?;
         let datetime: Bound<'py, PyType> = module.getattr(intern!(py, "datetime"))?.cast_into()?;
         let raw_layout = DatetimeLayout::verify(py, &datetime);
+        let zone_type: Option<Bound<'py, PyType>> = py
+            .import(intern!(py, "zoneinfo"))
+            .and_then(|zoneinfo| Ok(zoneinfo.getattr(intern!(py, "ZoneInfo"))?.cast_into()?))
+            .ok();
         Ok(TimeContext {
             fixed_timezone: module.getattr(intern!(py, "timezone"))?.cast_into()?,
             date: module.getattr(intern!(py, "date"))?.cast_into()?,
             datetime,
             raw_layout,
             fixed_offset: None,
-            utc_zone: py
-                .import(intern!(py, "zoneinfo"))
-                .and_then(|zoneinfo| zoneinfo.getattr(intern!(py, "ZoneInfo"))?.call1(("UTC",)))
-                .ok(),
+            utc_zone: zone_type.as_ref().and_then(|zone| zone.call1(("UTC",)).ok()),
+            zone_type,
+            zone_hours: ZoneHours::default(),
             pandas: PandasTimestamps::default(),
             civil: CivilCache::default(),
         })
@@ -182,6 +190,9 @@ impl<'py> TimeContext<'py> {
     fn timestamp_slow(&mut self, value: &Bound<'py, PyAny>) -> Result<i64, Invalid<'py>> {
         if let Ok(s) = value.cast::<PyString>() {
             return iso_text(s.as_any());
+        }
+        if let Some(micros) = self.zone_hour_instant(value) {
+            return Ok(micros);
         }
         if let Some(micros) = self.pandas_timestamp(value) {
             return Ok(micros);
@@ -257,6 +268,34 @@ impl<'py> TimeContext<'py> {
             .ok_or_else(|| "is not a valid date".to_owned())
         };
         Some(day().map_err(|why| Invalid::new(value, why)))
+    }
+
+    /// An exact datetime in a `ZoneInfo` zone, its offset that of its local hour (see
+    /// `zone_hours`); None for any other value, or an hour holding a transition.
+    fn zone_hour_instant(&mut self, value: &Bound<'py, PyAny>) -> Option<i64> {
+        if !(self.raw_layout && is_exact_type(value, &self.datetime)) {
+            return None;
+        }
+        let zone_type = self.zone_type.as_ref()?;
+        // SAFETY: exact datetime.datetime and a verified layout.
+        let f = unsafe { read_exact_datetime(value) };
+        let zone = f.tzinfo.filter(|tz| is_exact_type(tz, zone_type))?.to_owned();
+        let local = self
+            .civil
+            .micros(f.year, f.month, f.day, f.hour, f.minute, f.second, f.microsecond)?;
+        let at = LocalHour {
+            year: f.year,
+            month: f.month,
+            day: f.day,
+            hour: f.hour,
+        };
+        let datetime = self.datetime.clone().into_any();
+        let mut hours = std::mem::take(&mut self.zone_hours);
+        let offset = hours.offset(&datetime, &zone, &at, local, f.fold, |made| {
+            self.utc_offset(made, &zone).ok()
+        });
+        self.zone_hours = hours;
+        Some(local - offset?)
     }
 
     /// A pandas Timestamp's instant (see `pandas_time`); None for any other value.

@@ -62,6 +62,7 @@ pub mod timeparse;
 mod wide;
 pub mod wire;
 pub mod zone;
+mod zone_hours;
 
 use pyo3::prelude::*;
 

@@ -315,6 +315,9 @@ pub struct DatetimeFields<'a, 'py> {
     pub second: u32,
     pub microsecond: u32,
     pub tzinfo: Option<Borrowed<'a, 'py, PyAny>>,
+    /// Which of the two instants a local time the clocks show twice names (read only
+    /// with a tzinfo: a naive datetime's struct may end before it).
+    pub fold: bool,
 }
 
 /// Whether `read_exact_datetime` may be used (checked once per process).
@@ -340,6 +343,7 @@ pub unsafe fn read_exact_datetime<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Dateti
     } else {
         None
     };
+    let fold = tzinfo.is_some() && (*raw).fold != 0;
     DatetimeFields {
         year: i64::from(u16::from_be_bytes([d[0], d[1]])),
         month: u32::from(d[2]),
@@ -349,6 +353,7 @@ pub unsafe fn read_exact_datetime<'a, 'py>(obj: &'a Bound<'py, PyAny>) -> Dateti
         second: u32::from(d[6]),
         microsecond: u32::from_be_bytes([0, d[7], d[8], d[9]]),
         tzinfo,
+        fold,
     }
 }
 
@@ -359,12 +364,15 @@ fn probe(py: Python<'_>, datetime: &Bound<'_, PyType>) -> PyResult<bool> {
     let timedelta = module.getattr("timedelta")?;
     let utc = timezone.getattr("utc")?;
     let minus_five = timezone.call1((timedelta.call1((0, -5 * 3600))?,))?;
+    let folded = PyDict::new(py);
+    folded.set_item("fold", 1)?;
     let probes = [
         datetime.call1((2026, 11, 30, 13, 45, 59, 123_456))?,
         datetime.call1((1, 1, 1))?,
         datetime.call1((9999, 12, 31, 23, 59, 59, 999_999, &utc))?,
         datetime.call1((2000, 2, 29, 12, 0, 0, 1, &minus_five))?,
         datetime.call1((1970, 7, 4, 0, 30, 0, 65_536, py.None()))?,
+        datetime.call((2025, 11, 2, 1, 30, 0, 0, &minus_five), Some(&folded))?,
     ];
     for dt in &probes {
         if !is_exact_type(dt, datetime) {
@@ -383,7 +391,7 @@ fn probe(py: Python<'_>, datetime: &Bound<'_, PyType>) -> PyResult<bool> {
             && i64::from(raw.microsecond) == attr("microsecond")?;
         let tz = dt.getattr("tzinfo")?;
         let same_tz = match &raw.tzinfo {
-            Some(t) => t.is(&tz),
+            Some(t) => t.is(&tz) && raw.fold == (attr("fold")? == 1),
             None => tz.is_none(),
         };
         if !(same && same_tz) {

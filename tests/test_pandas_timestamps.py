@@ -1,7 +1,8 @@
 """pandas Timestamps in records (`df.to_dict("records")`) are read by the instant they hold
 (`rust/pandas_time.rs`), in any unit and zone: the same microseconds (nanoseconds floored)
 as the same instant given as a plain UTC datetime. Each record below is its own pattern of
-a batch, so each one's `time_since_last_use` shows the microsecond it was read as."""
+a batch, so each one's `time_since_last_use` shows the microsecond it was read as
+(`instants.py`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from instants import END, EPOCH, START, hours_before_end, hours_before_end_of
 from usage_analytics import (
     InvalidRecordError,
     ModelUsageAnalyticsBatchInput,
@@ -20,11 +22,6 @@ from usage_analytics import (
 )
 
 REDUCER = NodeUsageAnalyticsReducer()
-START = datetime(1900, 1, 1, tzinfo=UTC)
-END = datetime(2200, 1, 1, tzinfo=UTC)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-US_PER_HOUR = 3_600_000_000
-END_US = (END - EPOCH) // timedelta(microseconds=1)
 TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 ZONES = [None, "UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata", "+05:30"]
 
@@ -38,19 +35,6 @@ def timestamp(ticks: int, unit: str, zone: str | None) -> pd.Timestamp:
 
 def expected_micros(ticks: int, unit: str) -> int:
     return ticks * 1_000_000 // TICKS_PER_SECOND[unit]  # (floored, as its microsecond field)
-
-
-def hours_before_end(stamps: list[Any]) -> list[float | None]:
-    """Each stamp's `time_since_last_use`, each stamp a pattern of one batch."""
-    records = [{"pattern_id": f"p{i}", "timestamp": s} for i, s in enumerate(stamps)]
-    batch = ModelUsageAnalyticsBatchInput(
-        time_window_start=START,
-        time_window_end=END,
-        time_window_type="custom",
-        execution_data=records,
-    )
-    results = REDUCER.execute_batch_reduction_sync(batch).results
-    return [results[f"p{i}"].usage_metrics.time_since_last_use for i in range(len(stamps))]
 
 
 def span_of(unit: str) -> tuple[int, int]:
@@ -70,7 +54,7 @@ def instants(draw: st.DrawFn) -> tuple[int, str, str | None]:
 @given(st.lists(instants(), min_size=1, max_size=40))
 def test_a_timestamp_is_read_as_the_instant_it_holds(drawn: list[tuple[int, str, Any]]) -> None:
     stamps = [timestamp(ticks, unit, zone) for ticks, unit, zone in drawn]
-    expected = [(END_US - expected_micros(ticks, unit)) / US_PER_HOUR for ticks, unit, _ in drawn]
+    expected = [hours_before_end_of(expected_micros(ticks, unit)) for ticks, unit, _ in drawn]
     assert hours_before_end(stamps) == expected
 
 
@@ -81,8 +65,8 @@ def test_nanoseconds_before_1970_are_floored_to_the_microsecond() -> None:
     assert (before.microsecond, after.microsecond) == (999_999, 0)
     # (the first one read is checked against its fields: the second is read by its value)
     assert hours_before_end([after, before]) == [
-        (END_US - 315_619_200_000_000) / US_PER_HOUR,
-        (END_US - -315_619_200_000_001) / US_PER_HOUR,
+        hours_before_end_of(315_619_200_000_000),
+        hours_before_end_of(-315_619_200_000_001),
     ]
 
 

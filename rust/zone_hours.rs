@@ -1,0 +1,85 @@
+//! The UTC offsets of datetimes in a `zoneinfo.ZoneInfo` zone (Europe/Berlin, say), kept
+//! by local hour.
+//!
+//! A zone's offset for a local time and fold changes only at the zone's transitions, which
+//! tzdata keeps days apart (at least 4 days in every zone of tzdata 2025:
+//! `tests/test_zone_times.py` checks that they are hours apart). So an hour whose first and
+//! last microsecond have the same offset has it throughout, and that offset serves every
+//! datetime of the hour: the zone is asked twice per hour (and fold) a call meets, not
+//! once per datetime (about 1 µs each). An hour holding a transition is not kept: its
+//! datetimes are asked one by one, as before.
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rustc_hash::FxHashMap;
+
+use crate::civil::MICROS_PER_HOUR;
+use crate::fields::note_interrupt;
+
+/// Hours kept before the cache starts afresh (a call over years of hours in many zones).
+const MAX_HOURS: usize = 1 << 16;
+
+/// One hour of a zone: the zone's address, the hour's local start in hours since the
+/// epoch, and the fold (which picks the offset of a time the clocks show twice).
+type HourKey = (usize, i64, bool);
+
+#[derive(Default)]
+pub struct ZoneHours<'py> {
+    /// The zones whose addresses `offsets` holds, held so that no other object takes an
+    /// address while it is a key.
+    zones: Vec<Bound<'py, PyAny>>,
+    /// The offset in microseconds of each hour met, or None for an hour holding a
+    /// transition (or one the zone failed to answer for).
+    offsets: FxHashMap<HourKey, Option<i64>>,
+}
+
+/// The civil fields of a local hour's start.
+pub struct LocalHour {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+}
+
+impl<'py> ZoneHours<'py> {
+    /// The offset of `zone` at local time `local` (microseconds since the epoch, in the
+    /// local hour `at`) and `fold`, when the whole hour has one; None otherwise.
+    /// `offset_of` asks the zone for a datetime's offset.
+    pub fn offset(
+        &mut self,
+        datetime: &Bound<'py, PyAny>,
+        zone: &Bound<'py, PyAny>,
+        at: &LocalHour,
+        local: i64,
+        fold: bool,
+        mut offset_of: impl FnMut(&Bound<'py, PyAny>) -> Option<i64>,
+    ) -> Option<i64> {
+        let key = (zone.as_ptr() as usize, local.div_euclid(MICROS_PER_HOUR), fold);
+        if let Some(offset) = self.offsets.get(&key) {
+            return *offset;
+        }
+        let py = zone.py();
+        let mut ask = |minute: u32, second: u32, micro: u32| {
+            let args = (at.year, at.month, at.day, at.hour, minute, second, micro, zone);
+            let kwargs = PyDict::new(py);
+            let made = kwargs
+                .set_item(intern!(py, "fold"), u8::from(fold))
+                .and_then(|()| datetime.call(args, Some(&kwargs)));
+            offset_of(&made.map_err(|error| note_interrupt(py, error)).ok()?)
+        };
+        let offset = match (ask(0, 0, 0), ask(59, 59, 999_999)) {
+            (Some(first), Some(last)) if first == last => Some(first),
+            _ => None,
+        };
+        if self.offsets.len() >= MAX_HOURS {
+            self.offsets.clear();
+            self.zones.clear();
+        }
+        if !self.zones.iter().any(|held| held.is(zone)) {
+            self.zones.push(zone.clone());
+        }
+        self.offsets.insert(key, offset);
+        offset
+    }
+}

@@ -1,0 +1,164 @@
+"""Datetimes in a `zoneinfo.ZoneInfo` zone take their UTC offset from their local hour
+(`rust/zone_hours.rs`): the same microsecond Python's own `utcoffset()` gives each one,
+around transitions, at times the clocks show twice (either fold) or never, in zones of
+odd offsets. Each record is a pattern of one batch (`instants.py`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import struct
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, available_timezones
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from instants import hours_before_end, hours_before_end_of
+
+ZONES = [
+    "America/New_York",
+    "Europe/Berlin",
+    "Europe/Dublin",  # (its summer time is the standard one: a negative "DST")
+    "Europe/Amsterdam",  # +00:19:32 until 1937
+    "Australia/Lord_Howe",  # half an hour of summer time
+    "Asia/Kathmandu",  # +05:45
+    "Pacific/Chatham",  # +12:45 and +13:45
+    "Pacific/Apia",  # skipped 2011-12-30
+    "America/St_Johns",  # -03:30
+    "Africa/Casablanca",  # an hour back each Ramadan
+]
+YEARS = [1937, 1971, 2011, 2016, 2025, 2150]  # (2150: the zones' rules, past tzdata's table)
+NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def python_micros(stamp: datetime) -> int:
+    """The instant Python names: its local time less its `utcoffset()`."""
+    offset = stamp.utcoffset()
+    assert offset is not None
+    return (stamp.replace(tzinfo=None) - NAIVE_EPOCH - offset) // timedelta(microseconds=1)
+
+
+@cache
+def transitions(zone: str, year: int) -> list[datetime]:
+    """The UTC hours of `year` at which `zone`'s offset changes (hour by hour)."""
+    tz = ZoneInfo(zone)
+    hours = [datetime(year, 1, 1, tzinfo=UTC) + timedelta(hours=h) for h in range(8_760)]
+    offsets = [hour.astimezone(tz).utcoffset() for hour in hours]
+    return [hours[i] for i in range(1, len(hours)) if offsets[i] != offsets[i - 1]]
+
+
+@st.composite
+def zone_times(draw: st.DrawFn) -> datetime:
+    """A local time in one of `ZONES`, within three hours of a transition where its year
+    has one, of either fold."""
+    zone, year = draw(st.sampled_from(ZONES)), draw(st.sampled_from(YEARS))
+    tz, anchors = ZoneInfo(zone), transitions(zone, year)
+    if anchors:
+        anchor = draw(st.sampled_from(anchors)).astimezone(tz).replace(tzinfo=None)
+        wall = anchor + timedelta(
+            microseconds=draw(st.integers(-3 * 3600 * 10**6, 3 * 3600 * 10**6))
+        )
+    else:
+        wall = datetime(year, 1, 1) + timedelta(
+            microseconds=draw(st.integers(0, 364 * 86_400 * 10**6))
+        )
+    return wall.replace(tzinfo=tz, fold=draw(st.integers(0, 1)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(zone_times(), min_size=1, max_size=60))
+def test_a_zone_datetime_is_the_instant_python_names(stamps: list[datetime]) -> None:
+    expected = [hours_before_end_of(python_micros(stamp)) for stamp in stamps]
+    assert hours_before_end(stamps) == expected
+
+
+def test_an_hour_a_transition_cuts_is_read_time_by_time() -> None:
+    # Lord Howe's clocks go back from 02:00 to 01:30: with fold=1, 01:10 is still summer
+    # time (+11) and 01:40 the second 01:40 (+10:30); the hour's ends differ.
+    tz = ZoneInfo("Australia/Lord_Howe")
+    stamps = [
+        datetime(2025, 4, 6, 1, minute, tzinfo=tz, fold=fold)
+        for minute in (10, 40)
+        for fold in (0, 1)
+    ]
+    utc = [stamp.astimezone(UTC) for stamp in stamps]
+    assert [u.strftime("%H:%M") for u in utc] == ["14:10", "14:10", "14:40", "15:10"]
+    assert hours_before_end(stamps) == [hours_before_end_of(python_micros(s)) for s in stamps]
+
+
+def test_a_zone_subclass_is_asked_for_every_datetime() -> None:
+    # (its offsets may change within an hour: here by a minute per minute)
+    class Drifting(ZoneInfo):
+        def utcoffset(self, dt: datetime | None) -> timedelta | None:
+            offset = super().utcoffset(dt)
+            return None if offset is None or dt is None else offset + timedelta(minutes=dt.minute)
+
+    tz = Drifting("Europe/Berlin")
+    stamps = [datetime(2026, 3, 1, 12, minute, tzinfo=tz) for minute in (0, 1, 30, 59)]
+    assert hours_before_end(stamps) == [hours_before_end_of(python_micros(s)) for s in stamps]
+
+
+def test_the_same_hours_in_several_zones_and_folds_in_one_call() -> None:
+    # (the cache is keyed by zone, hour and fold: none answers for another)
+    stamps = [
+        datetime(2025, 11, 2, 1, 30, tzinfo=ZoneInfo(zone), fold=fold)
+        for zone in ("America/New_York", "America/Chicago", "Europe/Berlin")
+        for fold in (0, 1, 0)
+    ]
+    micros = [python_micros(s) for s in stamps]
+    # New York's two folds at 05:30 and 06:30 UTC, Chicago's at 06:30 and 07:30, Berlin's
+    assert len(set(micros)) == 4
+    assert hours_before_end(stamps) == [hours_before_end_of(m) for m in micros]
+
+
+def _tzif_transitions(path: Path) -> list[tuple[int, int]]:
+    """The (UTC second, offset) transitions of a TZif file's 64-bit table (RFC 8536)."""
+    data = path.read_bytes()
+    if data[:4] != b"TZif" or data[4] < ord("2"):
+        return []
+    counts = struct.unpack(">6l", data[20:44])  # isutcnt isstdcnt leapcnt timecnt typecnt charcnt
+    isut, isstd, leap, times, types, chars = counts
+    second = 44 + times * 5 + types * 6 + chars + leap * 8 + isstd + isut  # (the v1 table's end)
+    isut, isstd, leap, times, types, chars = struct.unpack(">6l", data[second + 20 : second + 44])
+    at = second + 44
+    moments = struct.unpack(f">{times}q", data[at : at + 8 * times])
+    kinds = data[at + 8 * times : at + 9 * times]
+    table = at + 9 * times
+    offsets = [
+        struct.unpack(">l", data[table + 6 * i : table + 6 * i + 4])[0] for i in range(types)
+    ]
+    return [(moment, offsets[kind]) for moment, kind in zip(moments, kinds, strict=True)]
+
+
+def _zone_file(key: str) -> Path | None:
+    for directory in TZPATH:
+        if (Path(directory) / key).is_file():
+            return Path(directory) / key
+    tzdata = importlib.util.find_spec("tzdata")  # (zoneinfo's fallback, a test dependency)
+    if tzdata is None or tzdata.origin is None:
+        return None
+    path = Path(tzdata.origin).parent / "zoneinfo" / key
+    return path if path.is_file() else None
+
+
+def _offset_changes(path: Path) -> list[int]:
+    """The UTC seconds at which a zone's offset changes (not its name or DST flag alone)."""
+    table = _tzif_transitions(path)
+    return [
+        t for (t, offset), (_, before) in zip(table[1:], table, strict=False) if offset != before
+    ]
+
+
+def test_every_zone_changes_its_offset_hours_apart_at_least() -> None:
+    # What `rust/zone_hours.rs` relies on: an hour whose ends have one offset has it
+    # throughout. (The rules for years past a zone's table change it twice a year.)
+    gaps = []
+    for key in sorted(available_timezones()):
+        path = _zone_file(key)
+        if path is not None:
+            changes = _offset_changes(path)
+            gaps += [(b - a, key, a) for a, b in itertools.pairwise(changes)]
+    assert len(gaps) > 1_000
+    assert min(gaps)[0] >= 2 * 3600, min(gaps)
