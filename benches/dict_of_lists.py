@@ -32,7 +32,7 @@ def columns(n: int, zone: Any) -> dict[str, list[Any]]:
     """N records' columns: times over the window, shared name objects (as a service's
     records share their constants), a tenth of them failed, some without a score."""
     rng = np.random.default_rng(0)
-    base = START.replace(tzinfo=zone)
+    base = START.astimezone(zone)
     seconds = rng.integers(0, 30 * 86_400, n).tolist()
     names = {
         "context_type": ["debugging", "review", "deploy"],
