@@ -8,8 +8,10 @@ from typing import Any
 
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 
+# (250 years: under 2^53 µs, so that the hours a record lies before the end are the
+# quotient of two exact doubles, as `hours_before_end_of` computes them)
 START = datetime(1900, 1, 1, tzinfo=UTC)
-END = datetime(2200, 1, 1, tzinfo=UTC)
+END = datetime(2150, 1, 1, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US_PER_HOUR = 3_600_000_000
 END_US = (END - EPOCH) // timedelta(microseconds=1)

@@ -29,7 +29,7 @@ ZONES = [
     "America/St_Johns",  # -03:30
     "Africa/Casablanca",  # an hour back each Ramadan
 ]
-YEARS = [1937, 1971, 2011, 2016, 2025, 2150]  # (2150: the zones' rules, past tzdata's table)
+YEARS = [1937, 1971, 2011, 2016, 2025, 2140]  # (2140: the zones' rules, past tzdata's table)
 NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
