@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -1654,6 +1655,43 @@ def test_ctrl_c_taken_by_the_reading_thread_still_ends_the_command(tmp_path: Pat
     )
     assert done.returncode == 130
     assert done.stderr.splitlines()[-1] == "usage-analytics: error: interrupted"
+
+
+def test_a_loop_that_cannot_watch_the_wakeup_socket_keeps_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Windows' proactor loop sets the wakeup fd to its own socket when it is made, and
+    # Ctrl-C wakes it through that socket; it has no add_reader. Replacing its fd with a
+    # socket it cannot watch would leave nothing to wake it: the hang, on Windows.
+    own_reader, own_writer = socket.socketpair()
+    own_writer.setblocking(False)
+
+    def refuse(*args: Any) -> None:
+        raise NotImplementedError
+
+    def proactor_like() -> asyncio.AbstractEventLoop:
+        loop = asyncio.SelectorEventLoop()
+        signal.set_wakeup_fd(own_writer.fileno())
+        monkeypatch.setattr(loop, "add_reader", refuse)
+        return loop
+
+    def current_wakeup_fd() -> int:
+        fd = signal.set_wakeup_fd(-1)
+        signal.set_wakeup_fd(fd)
+        return fd
+
+    async def command() -> int:
+        return current_wakeup_fd()
+
+    runner = asyncio.Runner
+    monkeypatch.setattr(asyncio, "Runner", lambda: runner(loop_factory=proactor_like))
+    before = current_wakeup_fd()
+    try:
+        assert run_async(command()) == own_writer.fileno()
+    finally:
+        signal.set_wakeup_fd(before)
+        own_reader.close()
+        own_writer.close()
 
 
 def test_main_returns_after_ctrl_c_and_leaves_the_process_to_its_caller(tmp_path: Path) -> None:

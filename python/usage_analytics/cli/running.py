@@ -89,16 +89,19 @@ def _wake_on_signals(loop: asyncio.AbstractEventLoop, stack: contextlib.ExitStac
     reader, writer = socket.socketpair()
     for end in (stack.enter_context(reader), stack.enter_context(writer)):
         end.setblocking(False)
+    # The loop watches the socket before it becomes the wakeup fd: Windows' proactor loop
+    # cannot watch one (NotImplementedError), and wakes on Ctrl-C through the wakeup fd it
+    # set to its own socket when made, which must then stay.
+    try:
+        loop.add_reader(reader.fileno(), _drain, reader)
+    except NotImplementedError:
+        return
+    stack.callback(loop.remove_reader, reader.fileno())
     try:
         previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
     except ValueError:  # (an interpreter without signals: nothing to wake it for)
         return
     stack.callback(signal.set_wakeup_fd, previous)
-    try:
-        loop.add_reader(reader.fileno(), _drain, reader)
-    except NotImplementedError:  # (Windows' proactor loop, which wakes on Ctrl-C itself)
-        return
-    stack.callback(loop.remove_reader, reader.fileno())
 
 
 def _drain(reader: socket.socket) -> None:
