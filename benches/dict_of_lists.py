@@ -29,10 +29,12 @@ END = START + timedelta(days=30)
 
 
 def columns(n: int, zone: Any) -> dict[str, list[Any]]:
-    """N records' columns: times over the window, shared name objects (as a service's
-    records share their constants), a tenth of them failed, some without a score."""
+    """N records' columns: times over the window (in `zone`; None: naive), shared name
+    objects (as a service's records share their constants), a tenth of them failed, some
+    without a score."""
     rng = np.random.default_rng(0)
-    base = START.astimezone(zone)
+    # (zone None: naive times, as UTC; `astimezone(None)` would give the machine's zone)
+    base = START.replace(tzinfo=None) if zone is None else START.astimezone(zone)
     seconds = rng.integers(0, 30 * 86_400, n).tolist()
     names = {
         "context_type": ["debugging", "review", "deploy"],
