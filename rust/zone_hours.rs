@@ -26,9 +26,11 @@ type HourKey = (usize, i64, bool);
 
 #[derive(Default)]
 pub struct ZoneHours<'py> {
-    /// The zones whose addresses `offsets` holds, held so that no other object takes an
-    /// address while it is a key.
-    zones: Vec<Bound<'py, PyAny>>,
+    /// The zones whose addresses `offsets` holds, by address, held so that no other
+    /// object takes an address while it is a key. (A map, not a list searched per new
+    /// hour: records whose every zone is an object of its own, `ZoneInfo.no_cache` ones
+    /// unpickled, would make that search quadratic.)
+    zones: FxHashMap<usize, Bound<'py, PyAny>>,
     /// The offset in microseconds of each hour met, or None for an hour holding a
     /// transition (or one the zone failed to answer for).
     offsets: FxHashMap<HourKey, Option<i64>>,
@@ -76,9 +78,8 @@ impl<'py> ZoneHours<'py> {
             self.offsets.clear();
             self.zones.clear();
         }
-        if !self.zones.iter().any(|held| held.is(zone)) {
-            self.zones.push(zone.clone());
-        }
+        // (An address held is its object's: no other object can have it meanwhile.)
+        self.zones.entry(key.0).or_insert_with(|| zone.clone());
         self.offsets.insert(key, offset);
         offset
     }
