@@ -10,9 +10,11 @@ import io
 import itertools
 import struct
 import time
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
 from hypothesis import given, settings
@@ -198,3 +200,47 @@ def test_zones_each_an_object_of_their_own_cost_about_one_ask_each() -> None:
     own_time = min(seconds(own) for _ in range(2))
     asked_time = min(seconds(asked) for _ in range(2))
     assert own_time < 5 * asked_time, (own_time, asked_time)
+
+
+def test_a_zone_freed_during_a_call_does_not_lend_its_hours_to_the_next() -> None:
+    # Records made as they are read (a mapping's lookups) free each zone with their
+    # record; the next record's zone, of another key, may take the freed one's address.
+    # The zones kept are held, so that no new one can share a kept one's address.
+    files = {key: _zone_file(key) for key in ("Europe/Berlin", "America/New_York", "Asia/Tokyo")}
+    data = {key: path.read_bytes() for key, path in files.items() if path is not None}
+    keys = list(data) * 20
+
+    class Made(Mapping[str, Any]):
+        def __init__(self, i: int) -> None:
+            self.i = i
+
+        def __getitem__(self, name: str) -> Any:
+            if name == "pattern_id":
+                return f"p{self.i}"
+            if name == "timestamp":
+                zone = ZoneInfo.from_file(io.BytesIO(data[keys[self.i]]))
+                return datetime(2026, 3, 1, 12, 30, tzinfo=zone)
+            raise KeyError(name)
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(("pattern_id", "timestamp"))
+
+        def __len__(self) -> int:
+            return 2
+
+    batch = ModelUsageAnalyticsBatchInput(
+        time_window_start=datetime(2026, 2, 1, tzinfo=UTC),
+        time_window_end=datetime(2026, 4, 1, tzinfo=UTC),
+        time_window_type="custom",
+        execution_data=[Made(i) for i in range(len(keys))],
+    )
+    results = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(batch).results
+    offsets = {"Europe/Berlin": 1, "America/New_York": -5, "Asia/Tokyo": 9}
+    end = datetime(2026, 4, 1, tzinfo=UTC)
+    expected = [
+        (end - datetime(2026, 3, 1, 12, 30, tzinfo=UTC) + timedelta(hours=offsets[k]))
+        / timedelta(hours=1)
+        for k in keys
+    ]
+    got = [results[f"p{i}"].usage_metrics.time_since_last_use for i in range(len(keys))]
+    assert got == expected
