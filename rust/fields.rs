@@ -82,7 +82,9 @@ pub fn type_name(value: &Bound<'_, PyAny>) -> String {
 }
 
 /// What the timestamp parser needs besides the value: the datetime types, whether the
-/// datetime struct may be read directly, and the last fixed `datetime.timezone` seen.
+/// datetime struct may be read directly, and what a call learns as it reads: the last
+/// fixed `datetime.timezone` seen, the offsets of zones' hours, whether pandas'
+/// Timestamps may be read by their instant.
 pub struct TimeContext<'py> {
     datetime: Bound<'py, PyType>,
     date: Bound<'py, PyType>,
@@ -331,8 +333,9 @@ impl<'py> TimeContext<'py> {
     }
 
     /// UTC offset in microseconds. A fixed `datetime.timezone` is asked once and
-    /// remembered; any other tzinfo (zoneinfo, pytz, dateutil) is asked for every value,
-    /// since its offset depends on the instant.
+    /// remembered; any other tzinfo (pytz, dateutil, a `ZoneInfo` subclass; a `ZoneInfo`
+    /// in an hour holding a transition) is asked for every value, since its offset
+    /// depends on the instant. (A `ZoneInfo`'s other hours: `zone_hour_instant`.)
     fn utc_offset(&mut self, value: &Bound<'py, PyAny>, tzinfo: &Bound<'py, PyAny>) -> Result<i64, String> {
         let py = value.py();
         let failed = |e: PyErr| {

@@ -7,22 +7,31 @@
 //! in the unit `_creso` names (numpy's `NPY_DATETIMEUNIT`): two attribute reads. Both are
 //! pandas internals (pandas 2.0 on), so a call trusts them only once the first Timestamp it
 //! meets gives the same microseconds both ways; it reads every Timestamp through its
-//! attributes otherwise.
+//! attributes otherwise. And only for Timestamps naive or in a zone pandas converts
+//! exactly (`exact_zone`).
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyString, PyType};
 
 use crate::fields::note_interrupt;
 use crate::pyfast::is_exact_type;
 
-/// What a call knows of pandas' Timestamp type.
+/// What a call knows of pandas' Timestamps.
 #[derive(Default)]
-pub enum PandasTimestamps<'py> {
-    /// No Timestamp met yet (or only ones whose instant is past 64-bit microseconds).
+pub struct PandasTimestamps<'py> {
+    trust: Trust<'py>,
+    /// The tzinfo types met that pandas converts exactly (see `exact_zone`).
+    exact_zones: Vec<Bound<'py, PyType>>,
+}
+
+/// Whether a call reads pandas' Timestamps by their instant.
+#[derive(Default)]
+enum Trust<'py> {
+    /// No Timestamp checked yet (or only ones whose instant is past 64-bit microseconds).
     #[default]
     Unknown,
-    /// The type, whose instants agreed with the attributes' reading.
+    /// pandas' Timestamp type, whose instants agreed with the attributes' reading.
     Trusted(Bound<'py, PyType>),
     /// This pandas' Timestamps are read through their attributes.
     Distrusted,
@@ -46,30 +55,60 @@ impl<'py> PandasTimestamps<'py> {
         value: &Bound<'py, PyAny>,
         by_attributes: impl FnOnce(&Bound<'py, PyAny>) -> Result<i64, String>,
     ) -> Option<i64> {
-        match self {
-            PandasTimestamps::Trusted(ty) if is_exact_type(value, ty) => match instant(value) {
-                Instant::Micros(micros) => Some(micros),
-                Instant::OutOfRange | Instant::Unreadable => None,
-            },
-            PandasTimestamps::Unknown if is_pandas_timestamp(value) => {
-                let micros = match instant(value) {
-                    Instant::Micros(micros) => micros,
-                    Instant::OutOfRange => return None,
-                    Instant::Unreadable => {
-                        *self = PandasTimestamps::Distrusted;
-                        return None;
-                    }
-                };
-                let expected = by_attributes(value).ok()?;
-                *self = if micros == expected {
-                    PandasTimestamps::Trusted(value.get_type())
-                } else {
-                    PandasTimestamps::Distrusted
-                };
-                Some(expected)
-            }
-            _ => None,
+        let timestamp = match &self.trust {
+            Trust::Trusted(ty) => is_exact_type(value, ty),
+            Trust::Unknown => is_pandas_timestamp(value),
+            Trust::Distrusted => false,
+        };
+        if !(timestamp && self.exact_zone(value)) {
+            return None;
         }
+        let micros = match (instant(value), &self.trust) {
+            (Instant::Micros(micros), Trust::Trusted(_)) => return Some(micros),
+            (Instant::Micros(micros), _) => micros,
+            (Instant::Unreadable, Trust::Unknown) => {
+                self.trust = Trust::Distrusted;
+                return None;
+            }
+            _ => return None,
+        };
+        let expected = by_attributes(value).ok()?;
+        self.trust = if micros == expected {
+            Trust::Trusted(value.get_type())
+        } else {
+            Trust::Distrusted
+        };
+        Some(expected)
+    }
+
+    /// Whether pandas computed `value`'s fields from its instant exactly: naive, or in a
+    /// zone of `datetime`, `zoneinfo`, pytz or dateutil. For any other tzinfo pandas
+    /// takes one offset (`utcoffset(None)`) for every instant, where the attributes'
+    /// reading asks the zone for the Timestamp's own: the two may differ, and the
+    /// attributes' reading, the rule before `_value` was read, stays it.
+    fn exact_zone(&mut self, value: &Bound<'py, PyAny>) -> bool {
+        let py = value.py();
+        let zone = match value.getattr(intern!(py, "tzinfo")) {
+            Ok(zone) => zone,
+            Err(error) => {
+                note_interrupt(py, error);
+                return false;
+            }
+        };
+        if zone.is_none() {
+            return true;
+        }
+        let ty = zone.get_type();
+        if self.exact_zones.iter().any(|known| known.is(&ty)) {
+            return true;
+        }
+        let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
+        let exact = ["datetime", "zoneinfo", "_zoneinfo", "pytz", "dateutil"]
+            .contains(&module.split('.').next().unwrap_or_default());
+        if exact {
+            self.exact_zones.push(ty);
+        }
+        exact
     }
 }
 
@@ -77,9 +116,21 @@ impl<'py> PandasTimestamps<'py> {
 /// `pandas._libs.tslibs.timestamps`, `pandas`); a subclass is read through its attributes.
 fn is_pandas_timestamp(value: &Bound<'_, PyAny>) -> bool {
     let ty = value.get_type();
-    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
-    let name = ty.qualname().map(|n| n.to_string()).unwrap_or_default();
-    module.split('.').next() == Some("pandas") && name == "Timestamp"
+    top_module(&ty) == "pandas" && text(value.py(), ty.qualname()) == "Timestamp"
+}
+
+/// The first part of the name of the module that defines `ty`.
+fn top_module(ty: &Bound<'_, PyType>) -> String {
+    let module = text(ty.py(), ty.module());
+    module.split('.').next().unwrap_or_default().to_owned()
+}
+
+/// A type's name, "" where it cannot be read (a metaclass's property may raise).
+fn text(py: Python<'_>, name: PyResult<Bound<'_, PyString>>) -> String {
+    name.map(|name| name.to_string()).unwrap_or_else(|error| {
+        note_interrupt(py, error);
+        String::new()
+    })
 }
 
 fn instant(value: &Bound<'_, PyAny>) -> Instant {

@@ -2,8 +2,8 @@
 //! by local hour.
 //!
 //! A zone's offset for a local time and fold changes only at the zone's transitions, which
-//! tzdata keeps days apart (at least 4 days in every zone of tzdata 2025:
-//! `tests/test_zone_times.py` checks that they are hours apart). So an hour whose first and
+//! tzdata keeps days apart (on the clock, 3 days 23 hours at the closest, Freetown's in
+//! 1939: `tests/test_zone_times.py` checks every zone). So an hour whose first and
 //! last microsecond have the same offset has it throughout, and that offset serves every
 //! datetime of the hour: the zone is asked twice per hour (and fold) a call meets, not
 //! once per datetime (about 1 µs each). An hour holding a transition is not kept: its

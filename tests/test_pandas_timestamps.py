@@ -6,7 +6,7 @@ a batch, so each one's `time_since_last_use` shows the microsecond it was read a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
@@ -138,3 +138,39 @@ def test_timestamps_without_a_value_are_read_by_their_fields(
     stamps = [pd.Timestamp("2026-03-01 12:00", tz="Asia/Kolkata"), pd.Timestamp("1999-01-01")]
     plain = [datetime(2026, 3, 1, 6, 30, tzinfo=UTC), datetime(1999, 1, 1, tzinfo=UTC)]
     assert hours_before_end(stamps) == hours_before_end(plain)
+
+
+class _Seasons(tzinfo):
+    """+1 h in winter, +2 h from April to September: a tzinfo of none of the zone libraries,
+    for which pandas takes one offset (`utcoffset(None)`) for a Timestamp's fields."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=2 if dt is not None and 4 <= dt.month <= 9 else 1)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "SEASONS"
+
+
+@pytest.mark.parametrize("first", ["utc", "seasons"])
+def test_a_timestamp_in_a_zone_of_its_own_is_read_by_its_fields(first: str) -> None:
+    # Its `_value` and its fields less their `utcoffset()` name instants an hour apart in
+    # summer: read by its fields (as before `_value` was read), whichever comes first.
+    summer = pd.Timestamp("2026-07-01 12:00", tz="UTC").tz_convert(_Seasons())
+    utc = pd.Timestamp("2026-03-01 12:00", tz="UTC")
+    by_fields = summer.replace(tzinfo=None) - summer.utcoffset()
+    assert by_fields != summer.tz_convert("UTC").replace(tzinfo=None)  # (pandas' own reading)
+    stamps = [utc, summer] if first == "utc" else [summer, utc]
+    hours = dict(
+        zip(
+            ["utc", "seasons"] if first == "utc" else ["seasons", "utc"],
+            hours_before_end(stamps),
+            strict=True,
+        )
+    )
+    assert hours == {
+        "utc": hours_before_end([datetime(2026, 3, 1, 12, tzinfo=UTC)])[0],
+        "seasons": hours_before_end([by_fields.replace(tzinfo=UTC)])[0],
+    }
