@@ -98,6 +98,8 @@ _DOUBLE_UNDERFLOW = "0." + str(5**1075).rjust(1075, "0")
 #: The select list's name for a row's key (`_RowKey`), after the record fields: no record
 #: field's name, so the core, which reads those alone, passes it over.
 _ROW_KEY = "ua_row_key"
+#: Spellings of a pattern id matched by `= ANY` of their array (see `_pattern_condition`).
+_FEW_SPELLINGS = 64
 
 #: The relation's kind and its primary key's columns, in the key's order.
 _ROW_KEY_QUERY = (
@@ -417,7 +419,13 @@ class PostgresSource(ExecutionSource):
             target = f'{target} COLLATE "C"'
         # One array parameter, however many spellings (PostgreSQL binds at most 65,535
         # parameters); `= ANY` of it is served by the index as an IN list is.
-        return f"{target} = ANY(${first}::text[])", [_text_array(forms)]
+        if len(forms) <= _FEW_SPELLINGS:
+            return f"{target} = ANY(${first}::text[])", [_text_array(forms)]
+        # Many: a semi-join on the array's elements (hashed, or an index probe each). A
+        # table scan filtering by `= ANY` of a bound array compares each row with every
+        # element: 66,000 spellings over 66,000 rows took minutes, the plan a freshly
+        # analysed table of distinct ids got.
+        return f"{target} IN (SELECT unnest(${first}::text[]))", [_text_array(forms)]
 
     def _unknown(self, cursor: Any, columns: Mapping[str, _Column], wanted: str) -> Exception:
         column = columns[PATTERN_ID]
