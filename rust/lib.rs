@@ -51,6 +51,7 @@ pub mod rolling;
 pub mod rows;
 pub mod seeded_map;
 pub mod sketch;
+pub mod sqlite_order;
 pub mod sqlite_read;
 pub mod state;
 pub mod stats;

@@ -16,16 +16,18 @@ use std::time::Duration;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
+use rayon::prelude::*;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 
+use crate::sqlite_order::{permuted, sorted_rows, IdCodes};
 use crate::timeparse::parse_iso_micros;
 
 /// What a selected column is read as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Pattern ids, as runs of one stored value (rows come ordered by id).
+    /// Pattern ids: runs of one stored value (rows come ordered by id, or are sorted).
     Id,
     /// A text field or the timestamp: UTF-8 text, empty text missing (as the CSV reader).
     Text,
@@ -59,7 +61,7 @@ pub struct Validity {
 }
 
 impl Validity {
-    fn push(&mut self, present: bool) {
+    pub(crate) fn push(&mut self, present: bool) {
         if self.len.is_multiple_of(8) {
             self.bits.push(0);
         }
@@ -86,7 +88,7 @@ pub struct Mixing {
 
 /// One column's values as read so far.
 pub enum Column {
-    Ids(Vec<(Value, usize)>),
+    Ids(IdCodes),
     Text {
         empty_is_missing: bool,
         offsets: Vec<i32>,
@@ -103,7 +105,7 @@ pub enum Column {
 impl Column {
     fn new(kind: Kind) -> Self {
         match kind {
-            Kind::Id => Self::Ids(Vec::new()),
+            Kind::Id => Self::Ids(IdCodes::default()),
             Kind::Text => Self::text(true),
             Kind::Flag => Self::Ints(Vec::new(), Validity::default()),
             Kind::Number => Self::Floats(Vec::new(), Validity::default(), Mixing::default()),
@@ -136,19 +138,7 @@ impl Column {
                 }
                 (0..nulls).all(|_| self.push(ValueRef::Null)) && self.push(value)
             }
-            Self::Ids(runs) => {
-                if let Some((last, count)) = runs.last_mut() {
-                    if same_value(last, value) {
-                        *count += 1;
-                        return true;
-                    }
-                }
-                match owned(value) {
-                    Some(owned) => runs.push((owned, 1)),
-                    None => return false,
-                }
-                true
-            }
+            Self::Ids(ids) => ids.push(value),
             Self::Text {
                 empty_is_missing,
                 offsets,
@@ -222,7 +212,7 @@ impl Column {
 /// Whether a stored value is the one a run holds: same storage class, same value (reals
 /// by their bits). Runs of values Python holds equal (7 and 7.0) are joined by the caller,
 /// which groups by pattern.
-fn same_value(run: &Value, value: ValueRef<'_>) -> bool {
+pub(crate) fn same_value(run: &Value, value: ValueRef<'_>) -> bool {
     match (run, value) {
         (Value::Null, ValueRef::Null) => true,
         (Value::Integer(a), ValueRef::Integer(b)) => *a == b,
@@ -234,7 +224,7 @@ fn same_value(run: &Value, value: ValueRef<'_>) -> bool {
 }
 
 /// A stored value kept past its row; None for text that is not UTF-8.
-fn owned(value: ValueRef<'_>) -> Option<Value> {
+pub(crate) fn owned(value: ValueRef<'_>) -> Option<Value> {
     Some(match value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(int) => Value::Integer(int),
@@ -269,13 +259,25 @@ fn instant(value: ValueRef<'_>) -> rusqlite::Result<Option<i64>> {
 }
 
 /// Runs `sql` with `params` on a read-only connection to `uri` and reads its rows into
-/// columns of `kinds`: Ok(None) where a value does not fit its column, or SQLite fails.
+/// columns of `kinds`, then, where `order` names columns (ids first, then text or
+/// integers: `sqlite_order`), sorts the rows by them: Ok(None) where a value does not fit
+/// its column or the order, or SQLite fails.
 pub fn read_columns(
     uri: &str,
     sql: &str,
     params: &[Value],
     kinds: &[Kind],
+    order: &[usize],
 ) -> Result<Option<(usize, Vec<Column>)>, String> {
+    if let Some(place) = order.iter().find(|&&place| place >= kinds.len()) {
+        return Err(format!(
+            "order names column {place}, past the {} kinds given",
+            kinds.len()
+        ));
+    }
+    if order.first().is_some_and(|&place| kinds[place] != Kind::Id) {
+        return Err("an order starts with a column of ids".to_owned());
+    }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let read = || -> rusqlite::Result<Option<(usize, Vec<Column>)>> {
         let connection = Connection::open_with_flags(uri, flags)?;
@@ -308,6 +310,15 @@ pub fn read_columns(
             }
             count += 1;
         }
+        if order.is_empty() {
+            return Ok(Some((count, columns)));
+        }
+        let Some(rows) = sorted_rows(&columns, order, count) else {
+            return Ok(None);
+        };
+        // (A column at a time on each core: the columns are independent. Through the
+        // core's pool, which a forked process has its own of.)
+        let columns = crate::pool::install(|| columns.into_par_iter().map(|column| permuted(column, &rows)).collect());
         Ok(Some((count, columns)))
     };
     match read() {
@@ -360,11 +371,12 @@ fn validity<'py>(py: Python<'py>, valid: &Validity) -> Bound<'py, PyAny> {
 /// validity), little-endian Arrow buffers (validity None where every value is present).
 fn python_column<'py>(py: Python<'py>, column: &Column) -> PyResult<Bound<'py, PyAny>> {
     Ok(match column {
-        Column::Ids(runs) => {
-            let items = runs
-                .iter()
+        Column::Ids(ids) => {
+            let items = ids
+                .runs()
+                .into_iter()
                 .map(|(value, count)| {
-                    let value = python_value(py, value)?;
+                    let value = python_value(py, &ids.distinct[value])?;
                     PyTuple::new(py, [value, count.into_pyobject(py)?.into_any()])
                 })
                 .collect::<PyResult<Vec<_>>>()?;
@@ -413,15 +425,16 @@ fn python_column<'py>(py: Python<'py>, column: &Column) -> PyResult<Bound<'py, P
 }
 
 /// `read_columns` for Python (`sources.sqlite_native`), with the GIL released while SQLite
-/// steps: (row count, columns) or None.
+/// steps and the rows are sorted: (row count, columns) or None.
 #[pyfunction]
-#[pyo3(name = "sqlite_columns")]
+#[pyo3(name = "sqlite_columns", signature = (uri, sql, params, kinds, order = Vec::new()))]
 pub fn py_sqlite_columns<'py>(
     py: Python<'py>,
     uri: &str,
     sql: &str,
     params: Vec<Bound<'py, PyAny>>,
     kinds: Vec<String>,
+    order: Vec<usize>,
 ) -> PyResult<Option<(usize, Bound<'py, PyList>)>> {
     let kinds = kinds
         .iter()
@@ -435,7 +448,7 @@ pub fn py_sqlite_columns<'py>(
         return Ok(None);
     };
     let read = py
-        .detach(|| read_columns(uri, sql, &params, &kinds))
+        .detach(|| read_columns(uri, sql, &params, &kinds, &order))
         .map_err(PyValueError::new_err)?;
     let Some((count, columns)) = read else {
         return Ok(None);
@@ -479,7 +492,7 @@ mod tests {
     }
 
     fn read(uri: &str, sql: &str, kinds: &[Kind]) -> Option<(usize, Vec<Column>)> {
-        read_columns(uri, sql, &[], kinds).unwrap()
+        read_columns(uri, sql, &[], kinds, &[]).unwrap()
     }
 
     #[test]
@@ -487,8 +500,12 @@ mod tests {
         let (_path, uri) = database("INSERT INTO t VALUES ('x', 'one'), ('x', ''), ('y', NULL), ('x', 'two');");
         let (count, columns) = read(&uri, "SELECT a, b FROM t ORDER BY rowid", &[Kind::Id, Kind::Text]).unwrap();
         assert_eq!(count, 4);
-        let Column::Ids(runs) = &columns[0] else { panic!("ids") };
-        let runs: Vec<_> = runs.iter().map(|(value, n)| (value.clone(), *n)).collect();
+        let Column::Ids(ids) = &columns[0] else { panic!("ids") };
+        let runs: Vec<_> = ids
+            .runs()
+            .iter()
+            .map(|&(value, n)| (ids.distinct[value].clone(), n))
+            .collect();
         assert_eq!(
             runs,
             vec![
@@ -576,11 +593,50 @@ mod tests {
         assert!(matches!(&columns[3], Column::Ints(_, valid) if valid.nulls == 1));
     }
 
+    /// A column's values as comparable text, for the tests: ids as their runs.
+    fn shown(column: &Column) -> String {
+        match column {
+            Column::Ids(ids) => format!(
+                "{:?}",
+                ids.runs()
+                    .iter()
+                    .map(|&(value, n)| (&ids.distinct[value], n))
+                    .collect::<Vec<_>>()
+            ),
+            Column::Text { offsets, data, .. } => format!("{offsets:?} {:?}", String::from_utf8_lossy(data)),
+            Column::Ints(values, valid) => format!("{values:?} {:?}", valid.bits),
+            _ => panic!("a column the tests do not show"),
+        }
+    }
+
+    #[test]
+    fn rows_sorted_after_a_scan_come_as_sqlite_orders_them() {
+        let (_path, uri) = database(
+            "INSERT INTO t VALUES ('b', '2026-01-02'), (7, '2026-01-01'), ('a', '2026-01-03'), \
+             (7.0, '2026-01-01'), ('b', '2026-01-01'), (x'00', '2026-01-05'), ('a', '2026-01-03'), \
+             ('B', '2026-01-09'), (7, '2025-12-31'), ('b', '2026-01-02');",
+        );
+        let kinds = [Kind::Id, Kind::Text, Kind::Flag];
+        let ordered = "SELECT a, b, rowid FROM t ORDER BY a, b, rowid";
+        let (count, expected) = read(&uri, ordered, &kinds).unwrap();
+        let scan = "SELECT a, b, rowid FROM t";
+        let (sorted_count, sorted) = read_columns(&uri, scan, &[], &kinds, &[0, 1, 2]).unwrap().unwrap();
+        assert_eq!(sorted_count, count);
+        let shown_all = |columns: &[Column]| columns.iter().map(shown).collect::<Vec<_>>();
+        assert_eq!(shown_all(&sorted), shown_all(&expected));
+        // Missing text in a sort column: SQLite's order of NULL and '' is not kept, so the
+        // Python path reads the rows.
+        let (_path, uri) = database("INSERT INTO t VALUES ('a', NULL), ('a', '');");
+        assert!(read_columns(&uri, scan, &[], &kinds, &[0, 1, 2]).unwrap().is_none());
+    }
+
     #[test]
     fn errors_fall_back_but_a_wrong_width_is_the_callers_bug() {
         let (_path, uri) = database("");
         assert!(read(&uri, "SELECT nope FROM t", &[Kind::Text]).is_none());
         assert!(read("file:/nonexistent/x.sqlite?mode=ro", "SELECT 1", &[Kind::Flag]).is_none());
-        assert!(read_columns(&uri, "SELECT a, b FROM t", &[], &[Kind::Text]).is_err());
+        assert!(read_columns(&uri, "SELECT a, b FROM t", &[], &[Kind::Text], &[]).is_err());
+        assert!(read_columns(&uri, "SELECT a FROM t", &[], &[Kind::Text], &[1]).is_err());
+        assert!(read_columns(&uri, "SELECT a FROM t", &[], &[Kind::Text], &[0]).is_err());
     }
 }

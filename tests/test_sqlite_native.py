@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from usage_analytics import _core
 from usage_analytics.sources import SourceError, SQLiteSource, TableSpec, sqlite_newest
 from usage_analytics.sources import sqlite as sqlite_source
-from usage_analytics.sources.base import Fetched
+from usage_analytics.sources.base import Fetched, pattern_key
 from usage_analytics.sources.sqlite_native import native_rows, newest_instant
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -328,3 +328,98 @@ def test_a_statement_of_other_width_is_the_callers_bug(tmp_path: Path) -> None:
         1,
         [("int", (1).to_bytes(8, "little"), None)],
     )
+
+
+def orders_asked(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The `order` of each read the core is asked for (`()`: the statement's own)."""
+    asked: list[Any] = []
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        asked.append(tuple(kwargs.get("order", ())))
+        return native_rows(*args, **kwargs)
+
+    monkeypatch.setattr(sqlite_source, "native_rows", spied)
+    return asked
+
+
+def sqlite_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row (rowid, id, timestamp, ...) in SQLite's `ORDER BY id, timestamp, rowid` under
+    the BINARY collation: numbers (by value: 7 and 7.0 tie), then text, then blobs."""
+    rowid, pid, stamp = row[:3]
+    kind = 1 if isinstance(pid, int | float) else 2 if isinstance(pid, str) else 3
+    value = pid.encode() if isinstance(pid, str) else pid
+    return (kind, value, stamp.encode(), rowid)
+
+
+SHUFFLED = [  # (ids of every type, out of time order, ties on one id and time)
+    ("b", at(2, 12), 1, 1.0, "r1"),
+    (7, at(2, 3), 0, 2.0, "r2"),
+    ("a", at(3, 1), 1, 3.0, "r3"),
+    (7.0, at(2, 3), 1, 4.0, "r4"),
+    ("b", at(1, 5), 0, 5.0, "r5"),
+    (b"\x00k", at(1, 1), 1, 6.0, "r6"),
+    ("a", at(3, 1), 0, 7.0, "r7"),
+    ("7", at(1, 2), 1, 8.0, "r8"),
+    ("A", at(2, 2), 1, 9.0, "r9"),
+    (7, at(1, 9), 0, 10.0, "r10"),
+    (" a", at(2, 3), 1, 11.0, "r11"),
+    ("b", at(2, 12), 0, 12.0, "r12"),
+    ("a", at(3, 1), 1, 13.0, "r13"),
+    (7, at(2, 3), 1, 14.0, "r14"),
+    ("é", at(2, 1), 1, 15.0, "r15"),
+    ("z", at(2, 1), 1, 16.0, "r16"),
+]
+
+
+def test_rows_read_in_table_order_are_sorted_as_the_index_gave_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fetch_all` reads a window holding most of a table by a scan, which the core sorts:
+    each pattern's records come as the ordered statement gave them (`sqlite3`'s), and as
+    a sort here of (id, timestamp, rowid) in SQLite's order puts them."""
+    path = tmp_path / "runs.sqlite"
+    write(path, SHUFFLED)
+    source = SQLiteSource(path)
+    asked = orders_asked(monkeypatch)
+    native = run(source.fetch_all(START, END))
+    assert asked == [(0, 1, 5)]  # (id, timestamp, rowid: a scan, sorted)
+    monkeypatch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
+    assert described(native) == described(run(source.fetch_all(START, END)))
+    rows = sorted(((rowid, *row) for rowid, row in enumerate(SHUFFLED, 1)), key=sqlite_order)
+    for group in native:
+        expected = [row[5] for row in rows if pattern_key(row[1]) == group.pattern_id]
+        assert [record["agent"] for record in group.data.to_pylist()] == expected
+
+
+@pytest.mark.parametrize(
+    ("layout", "index", "old"),
+    [
+        ("", "(pattern_id, timestamp)", 400),  # the window holds 4% of the rows
+        (" COLLATE NOCASE", "(pattern_id, timestamp)", 0),
+        ("", "(pattern_id)", 0),  # SQLite sorts by time itself
+        ("", "(pattern_id, timestamp, success)", 0),  # ties of one time ordered by success
+    ],
+    ids=["narrow-window", "nocase", "sorted-by-sqlite", "wider-index"],
+)
+def test_the_rows_are_read_in_the_statements_order_where_a_scan_would_not_pay_or_give_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str, index: str, old: int
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    rows = [
+        *SHUFFLED,
+        *(("a", f"2025-06-01T{i % 24:02d}:00:00Z", 1, 1.0, "old") for i in range(old)),
+    ]
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            f"CREATE TABLE pattern_executions (pattern_id{layout}, timestamp, success, "
+            "execution_time_ms, agent)"
+        )
+        connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?, ?, ?)", rows)
+        connection.execute(f"CREATE INDEX by_pattern ON pattern_executions {index}")
+    connection.close()
+    source = SQLiteSource(path)
+    asked = orders_asked(monkeypatch)
+    native = run(source.fetch_all(START, END))
+    monkeypatch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
+    assert described(native) == described(run(source.fetch_all(START, END)))
+    assert asked == [()]

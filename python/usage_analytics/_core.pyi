@@ -107,15 +107,18 @@ def indent_json(compact: bytes, indent: int) -> bytes:
     1,024 spaces. Bytes of lone surrogates (`surrogatepass`) pass through."""
 
 def sqlite_columns(
-    uri: str, sql: str, params: list[Any], kinds: list[str]
+    uri: str, sql: str, params: list[Any], kinds: list[str], order: list[int] = ...
 ) -> tuple[int, list[Any]] | None:
     """Runs `sql` (bound to `params`) on a read-only connection to the SQLite `uri` and reads
     its rows into columns of `kinds` ("id", "text", "flag", "number", "key"), the GIL
     released: (row count, columns) with ids as [(stored value, run length)] and the others
     as ("text", offsets, data, validity), ("int", values, validity) or ("float", values,
     validity) Arrow buffers; None where a value does not fit its kind, a parameter is not
-    SQLite's, or SQLite fails (`sources.sqlite_native`). ValueError for an unknown kind or
-    a statement selecting other than one column per kind."""
+    SQLite's, or SQLite fails (`sources.sqlite_native`). Where `order` names columns (an
+    "id" column first, then present text or integers), the rows are sorted by them as
+    SQLite's `ORDER BY` under the BINARY collation sorts them (None where a sort column
+    holds a missing value). ValueError for an unknown kind, a statement selecting other
+    than one column per kind, or an order not of that form."""
 
 def reduce_arrow(
     data: Any, options: dict[str, Any], cancel: CancelFlag | None = None, whole: bool = False

@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -382,11 +383,13 @@ class SQLiteSource(ExecutionSource):
         statement: tuple[str, list[Any]],
         condition: tuple[str, list[Any]],
         order: str = "",
+        scan: tuple[str, list[Any]] | None = None,
     ) -> FetchedRows:
         """The rows of `statement` (its SQL and parameters, selecting `selection`),
         then the rows matching `condition` whose timestamps no window condition selects
         (unplaced: see the module docstring), in `order`. Read by the core
-        (`sqlite_native`) where there are no unplaced rows and the core can; else by
+        (`sqlite_native`) where there are no unplaced rows and the core can (by `scan`,
+        the same rows in table order, where one is given: see `_scan`); else by
         `sqlite3`.
 
         The unplaced rows are asked for first through an index alone, as they are rare:
@@ -397,7 +400,11 @@ class SQLiteSource(ExecutionSource):
         where = f"FROM {self.table.qualified} WHERE {condition[0]} AND {unplaced_sql(ts)}"
         unplaced = connection.execute(f"SELECT 1 {where} LIMIT 1", condition[1]).fetchone()
         if unplaced is None:
-            native = native_rows(self.path, *statement, names, keyed=keyed)
+            if scan is None:
+                native = native_rows(self.path, *statement, names, keyed=keyed)
+            else:  # (sorted by id, timestamp and rowid, as the index gave them)
+                by = [0, names.index("timestamp"), len(names)]
+                native = native_rows(self.path, *scan, names, keyed=keyed, order=by)
             if native is not None:
                 return native
         cursors: list[Any] = [connection.execute(*statement)]
@@ -420,6 +427,108 @@ class SQLiteSource(ExecutionSource):
             return _PatternIds("", query, f"{pid} IS NOT NULL")
         cte = _IDS_CTE.format(table=table, pid=pid)
         return _PatternIds(cte, cte + _IDS, f"{pid} IN ({_IDS})")
+
+    def _scan(
+        self,
+        connection: sqlite3.Connection,
+        selection: _Selection,
+        columns: Mapping[str, str],
+        statement: tuple[str, list[Any]],
+        window: str,
+    ) -> tuple[str, list[Any]] | None:
+        """`fetch_all`'s rows in table order (a scan, SQL and parameters), for the core to
+        read and sort, where that pays and the sort gives `statement`'s order; else None.
+
+        `statement` walks the (pattern_id, timestamp) index and fetches each row's page
+        at random (a page once per pattern with rows on it): two million rows read that
+        way took 1.5 times as long as a scan of the table. Its order is the index's:
+        ids, then timestamps, under the BINARY collation, then rowids, which the core
+        reproduces (`_core.sqlite_columns`) where SQLite compares text as bytes the core
+        reads (no COLLATE in the table, text stored as UTF-8) and the plan has SQLite
+        sort nothing itself (whose order of rows of one id and time is its own). A scan
+        reads every row of the table: it pays where a good part of them is in the window
+        (`_SCAN_SHARE`, estimated by `_window_share`)."""
+        rowid = selection.rowid
+        if rowid is None or rowid.label not in _ROWID_NAMES or not self._binary(connection):
+            return None
+        pid, ts = columns[PATTERN_ID], columns["timestamp"]
+        if not self._index_ordered(connection, statement, [pid, ts]):
+            return None
+        low, high = statement[1][:2]  # (the window's text range: see `_window`)
+        if self._window_share(connection, rowid.sql, ts, low, high) < _SCAN_SHARE:
+            return None
+        sql = (
+            f"SELECT {selection.exprs} FROM {self.table.qualified} NOT INDEXED "
+            f"WHERE {pid} IS NOT NULL AND {window}"
+        )
+        return sql, statement[1]
+
+    def _index_ordered(
+        self, connection: sqlite3.Connection, statement: tuple[str, list[Any]], keys: list[str]
+    ) -> bool:
+        """Whether SQLite reads the rows of `statement` in its order from indexes of the
+        columns `keys` (the pattern id and timestamp, or the id alone), sorting nothing
+        itself (no temporary B-tree or automatic index in its plan): rows of one id and
+        time then come in the order of their rowids, an index's last key. (An index of
+        more columns would order them by those first.)"""
+        plan = " ".join(
+            str(row[-1])
+            for row in connection.execute(f"EXPLAIN QUERY PLAN {statement[0]}", statement[1])
+        )
+        names = set(re.findall(r"USING (?:COVERING )?INDEX (\S+)", plan))
+        if not names or "TEMP B-TREE" in plan or "AUTOMATIC" in plan:
+            return False
+        schema = self.table.schema or "main"
+        for name in names:
+            listed = connection.execute(
+                "SELECT name FROM pragma_index_info(?, ?) ORDER BY seqno", (name, schema)
+            ).fetchall()
+            # (An expression's name is NULL: no column of the table's.)
+            columns = [None if row[0] is None else quote_identifier(str(row[0])) for row in listed]
+            if columns not in (keys[:1], keys):
+                return False
+        return True
+
+    def _binary(self, connection: sqlite3.Connection) -> bool:
+        """Whether the table's text compares as the core compares it: as UTF-8 bytes (no
+        COLLATE anywhere in its definition, and the database's text in UTF-8, whose bytes
+        order as its code points)."""
+        (encoding,) = connection.execute("PRAGMA encoding").fetchone()
+        schema = quote_identifier(self.table.schema or "main")
+        found = connection.execute(
+            f"SELECT sql FROM {schema}.sqlite_master WHERE type = 'table' "
+            "AND name = ? COLLATE NOCASE",
+            (self.table.table,),
+        ).fetchone()
+        return (
+            encoding == "UTF-8"
+            and found is not None
+            and isinstance(found[0], str)
+            and "COLLATE" not in found[0].upper()
+        )
+
+    def _window_share(
+        self, connection: sqlite3.Connection, rowid: str, ts: str, low: str, high: str
+    ) -> float:
+        """The share of the table's rows whose timestamps' text lies in [low, high),
+        estimated from `_SAMPLES` rows at evenly spaced rowids (a seek each: a count
+        would read the whole index)."""
+        table = self._qualified_beside_cte()
+        sample = (
+            f"SELECT ua_r.{ts} FROM {table} AS ua_r WHERE ua_r.{rowid} >= "
+            f"ua_b.ua_lo + (ua_b.ua_hi - ua_b.ua_lo) * ua_k.ua_i / ? ORDER BY ua_r.{rowid} LIMIT 1"
+        )
+        # (The least and greatest rowid asked for apart: SQLite seeks a lone min or max,
+        # and reads every row for both in one query.)
+        bounds = f"SELECT (SELECT min({rowid}) FROM {table}), (SELECT max({rowid}) FROM {table})"
+        sql = (
+            "WITH RECURSIVE ua_k(ua_i) AS (SELECT 0 UNION ALL SELECT ua_i + 1 FROM ua_k "
+            f"WHERE ua_i < ? - 1), ua_b(ua_lo, ua_hi) AS ({bounds}) "
+            "SELECT total(ua_ts >= ? AND ua_ts < ?) / count(*) "
+            f"FROM (SELECT ({sample}) AS ua_ts FROM ua_k, ua_b)"
+        )
+        (share,) = connection.execute(sql, (_SAMPLES, low, high, _SAMPLES)).fetchone()
+        return float(share)
 
     def _qualified_beside_cte(self) -> str:
         """The table for statements with `_IDS_CTE`: always schema-qualified (`main`
@@ -623,9 +732,16 @@ class SQLiteSource(ExecutionSource):
                 f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}"
             )
             unplaced = (f"{pid} IS NOT NULL", list[Any]())
+            scan = self._scan(connection, selection, columns, (statement, params), window)
             with gc_paused():  # (see `column_values`)
                 rows = self._rows(
-                    connection, selection, ts, (statement, params), unplaced, f" ORDER BY {pid}"
+                    connection,
+                    selection,
+                    ts,
+                    (statement, params),
+                    unplaced,
+                    f" ORDER BY {pid}",
+                    scan,
                 )
                 fields = selection.names[1:]
                 return self._fetched_groups(fields, rows, PatternKeys(every), selection.rowid)
@@ -680,6 +796,15 @@ class SQLiteSource(ExecutionSource):
 
 #: Stored spellings of one pattern asked for as bound variables; more go as one JSON array.
 _MAX_MARKS = 999
+
+#: The names by which a table's own rowid is read (`_rowid`): others name a primary key.
+_ROWID_NAMES = frozenset({"rowid", "_rowid_", "oid"})
+
+#: The share of a table's rows in a window from which `fetch_all` reads them by a scan.
+_SCAN_SHARE = 0.1
+
+#: The rows `_window_share` samples.
+_SAMPLES = 256
 
 
 def _json_array(values: Sequence[Any]) -> str:

@@ -91,16 +91,23 @@ def _array(pa: Any, name: str, count: int, column: tuple[Any, ...]) -> Any:
 
 
 def native_rows(
-    path: Path, sql: str, params: Sequence[Any], names: Sequence[str], keyed: bool
+    path: Path,
+    sql: str,
+    params: Sequence[Any],
+    names: Sequence[str],
+    keyed: bool,
+    order: Sequence[int] = (),
 ) -> FetchedRows | None:
     """The rows of `sql` (selecting the fields `names`, the pattern id first where it is
-    one, then the row's key where `keyed`), read by the core; None where pyarrow is
+    one, then the row's key where `keyed`), read by the core, and sorted by the selected
+    columns at `order` (the pattern id's place first) where it names any, as SQLite orders
+    them under the BINARY collation (`_core.sqlite_columns`); None where pyarrow is
     missing, a value is one `sqlite3` must read, or SQLite fails (see the module)."""
     pa = load_pyarrow()
     if pa is None:
         return None
     kinds = [_kind(name) for name in names] + (["key"] if keyed else [])
-    read = _core.sqlite_columns(read_only_uri(path), sql, list(params), kinds)
+    read = _core.sqlite_columns(read_only_uri(path), sql, list(params), kinds, list(order))
     if read is None:
         return None
     count, columns = read
