@@ -392,6 +392,26 @@ def test_rows_read_in_table_order_are_sorted_as_the_index_gave_them(
 
 
 @pytest.mark.parametrize(
+    "stamp",
+    [None, 5, "", "not a time", " 2026-03-02T08:00:00Z", "2026-03-02Tnoon", "2026-03-10"],
+)
+def test_a_scan_that_meets_unplaced_rows_leaves_them_to_sqlite3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: Any
+) -> None:
+    """Rows whose timestamps no window places (or, the last two, placed by their date:
+    in the window and out of it) among a scanned table's: the groups are those of
+    `sqlite3`'s path, which reads the unplaced rows after the others."""
+    path = tmp_path / "runs.sqlite"
+    write(path, [*SHUFFLED[:8], ("a", stamp, 1, 1.0, "odd"), *SHUFFLED[8:]])
+    source = SQLiteSource(path)
+    asked = orders_asked(monkeypatch)
+    native = run(source.fetch_all(START, END))
+    monkeypatch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
+    assert described(native) == described(run(source.fetch_all(START, END)))
+    assert asked[0] == (0, 1, 5)
+
+
+@pytest.mark.parametrize(
     ("layout", "index", "old"),
     [
         ("", "(pattern_id, timestamp)", 400),  # the window holds 4% of the rows

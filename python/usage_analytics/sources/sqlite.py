@@ -388,23 +388,23 @@ class SQLiteSource(ExecutionSource):
         """The rows of `statement` (its SQL and parameters, selecting `selection`),
         then the rows matching `condition` whose timestamps no window condition selects
         (unplaced: see the module docstring), in `order`. Read by the core
-        (`sqlite_native`) where there are no unplaced rows and the core can (by `scan`,
-        the same rows in table order, where one is given: see `_scan`); else by
-        `sqlite3`.
+        (`sqlite_native`) where there are no unplaced rows and the core can (by `scan`
+        where one is given: see `_scanned`); else by `sqlite3`.
 
         The unplaced rows are asked for first through an index alone, as they are rare:
         the partial index of `create_executions_table` holds just them; without it, the
         (pattern_id, timestamp) index is scanned (about 0.3 s for a million rows, where
         reading each row to test it takes twice as long)."""
         names, keyed = selection.names, selection.rowid is not None
+        if scan is not None:
+            native = self._scanned(scan, names, keyed)
+            if native is not None:
+                return native
         where = f"FROM {self.table.qualified} WHERE {condition[0]} AND {unplaced_sql(ts)}"
         unplaced = connection.execute(f"SELECT 1 {where} LIMIT 1", condition[1]).fetchone()
-        if unplaced is None:
-            if scan is None:
-                native = native_rows(self.path, *statement, names, keyed=keyed)
-            else:  # (sorted by id, timestamp and rowid, as the index gave them)
-                by = [0, names.index("timestamp"), len(names)]
-                native = native_rows(self.path, *scan, names, keyed=keyed, order=by)
+        # (Where the core could not read the scan's rows, it cannot read these either.)
+        if unplaced is None and scan is None:
+            native = native_rows(self.path, *statement, names, keyed=keyed)
             if native is not None:
                 return native
         cursors: list[Any] = [connection.execute(*statement)]
@@ -415,6 +415,28 @@ class SQLiteSource(ExecutionSource):
         with gc_paused():  # (see `column_values`)
             values = column_values(cursors, len(names) + keyed, shared_places(names))
         return python_rows(names, values, keyed=keyed)
+
+    def _scanned(
+        self, scan: tuple[str, list[Any]], names: Sequence[str], keyed: bool
+    ) -> FetchedRows | None:
+        """The rows of `scan` (see `_scan`), read by the core and sorted by id, timestamp
+        and rowid, as the index gave them; None where the core cannot read them, or a
+        row's timestamp is unplaced (the scan selects those rows too, so that finding
+        none costs no second read: without the partial index of unplaced rows, the
+        query for them read the whole (pattern_id, timestamp) index, a second for two
+        million rows)."""
+        by = [0, names.index("timestamp"), len(names)]
+        native = native_rows(self.path, *scan, names, keyed=keyed, order=by)
+        if native is None or native.table is None:  # (no table: no rows)
+            return native
+        stamps = native.table.column("timestamp")
+        pa: Any = load_pyarrow()  # (present: it made the table)
+        pc = pa.compute
+        placed = pc.all(pc.match_substring_regex(stamps, _PLACED)).as_py()
+        # (A missing timestamp, NULL or empty text, is unplaced: the core's sort refused
+        # those already.)
+        placed = placed and stamps.null_count == 0
+        return native if placed else None
 
     def _pattern_ids(self, connection: sqlite3.Connection, pid: str) -> _PatternIds:
         """The distinct pattern ids (NULL left out). Where an index leads with the pattern
@@ -459,7 +481,7 @@ class SQLiteSource(ExecutionSource):
             return None
         sql = (
             f"SELECT {selection.exprs} FROM {self.table.qualified} NOT INDEXED "
-            f"WHERE {pid} IS NOT NULL AND {window}"
+            f"WHERE {pid} IS NOT NULL AND ({window} OR {unplaced_sql(ts)})"
         )
         return sql, statement[1]
 
@@ -805,6 +827,9 @@ _SCAN_SHARE = 0.1
 
 #: The rows `_window_share` samples.
 _SAMPLES = 256
+
+#: A placed timestamp (`placed_sql`'s GLOB) as a regular expression.
+_PLACED = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 def _json_array(values: Sequence[Any]) -> str:
