@@ -393,14 +393,18 @@ def test_rows_read_in_table_order_are_sorted_as_the_index_gave_them(
 
 @pytest.mark.parametrize(
     "stamp",
-    [None, 5, "", "not a time", " 2026-03-02T08:00:00Z", "2026-03-02Tnoon", "2026-03-10"],
+    [
+        *(None, 5, b"\x01", "", "not a time", " 2026-03-02T08:00:00Z", "2026-03-0"),
+        *("2026-03-1x", "2026-03-02Tnoon", "2026-03-10"),
+    ],
 )
 def test_a_scan_that_meets_unplaced_rows_leaves_them_to_sqlite3(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: Any
 ) -> None:
-    """Rows whose timestamps no window places (or, the last two, placed by their date:
-    in the window and out of it) among a scanned table's: the groups are those of
-    `sqlite3`'s path, which reads the unplaced rows after the others."""
+    """Rows whose timestamps no window places (text the window's date range holds among
+    them; the last two placed by their date, in the window and out of it) among a scanned
+    table's: the groups are those of `sqlite3`'s path, which reads the unplaced rows
+    after the others."""
     path = tmp_path / "runs.sqlite"
     write(path, [*SHUFFLED[:8], ("a", stamp, 1, 1.0, "odd"), *SHUFFLED[8:]])
     source = SQLiteSource(path)

@@ -456,7 +456,7 @@ class SQLiteSource(ExecutionSource):
         selection: _Selection,
         columns: Mapping[str, str],
         statement: tuple[str, list[Any]],
-        window: str,
+        window: tuple[datetime, datetime],
     ) -> tuple[str, list[Any]] | None:
         """`fetch_all`'s rows in table order (a scan, SQL and parameters), for the core to
         read and sort, where that pays and the sort gives `statement`'s order; else None.
@@ -469,7 +469,12 @@ class SQLiteSource(ExecutionSource):
         reads (no COLLATE in the table, text stored as UTF-8) and the plan has SQLite
         sort nothing itself (whose order of rows of one id and time is its own). A scan
         reads every row of the table: it pays where a good part of them is in the window
-        (`_SCAN_SHARE`, estimated by `_window_share`)."""
+        (`_SCAN_SHARE`, estimated by `_window_share`).
+
+        The scan also selects the unplaced rows, which `_scanned` finds among the others,
+        and so needs no test of each timestamp's leading date (`placed_sql`, whose GLOB
+        was half a second of two million rows): text the window's date range holds that
+        starts with no date is unplaced."""
         rowid = selection.rowid
         if rowid is None or rowid.label not in _ROWID_NAMES or not self._binary(connection):
             return None
@@ -479,11 +484,12 @@ class SQLiteSource(ExecutionSource):
         low, high = statement[1][:2]  # (the window's text range: see `_window`)
         if self._window_share(connection, rowid.sql, ts, low, high) < _SCAN_SHARE:
             return None
+        condition, params = self._window(ts, *window, placed=False)
         sql = (
             f"SELECT {selection.exprs} FROM {self.table.qualified} NOT INDEXED "
-            f"WHERE {pid} IS NOT NULL AND ({window} OR {unplaced_sql(ts)})"
+            f"WHERE {pid} IS NOT NULL AND ({condition} OR {unplaced_sql(ts)})"
         )
-        return sql, statement[1]
+        return sql, params
 
     def _index_ordered(
         self, connection: sqlite3.Connection, statement: tuple[str, list[Any]], keys: list[str]
@@ -576,14 +582,17 @@ class SQLiteSource(ExecutionSource):
         )
 
     @staticmethod
-    def _window(ts: str, start: datetime, end: datetime) -> tuple[str, list[Any]]:
+    def _window(
+        ts: str, start: datetime, end: datetime, placed: bool = True
+    ) -> tuple[str, list[Any]]:
         """SQL condition (and its parameters) for texts in [start, end]; see the module
-        docstring."""
+        docstring. (Without `placed`, text the date range holds that starts with no date
+        is taken too, and values of other types the function takes: see `_scan`.)"""
         # The dates of the UTC instants: the margins below are a day either side of those.
         # (A window's own dates, in a zone far from UTC, are a day off.)
         first, last = _utc_date("start", start), _utc_date("end", end)
         condition = (
-            f"{ts} >= ? AND {ts} < ? AND {placed_sql(ts)} "
+            f"{ts} >= ? AND {ts} < ? AND {placed_sql(ts) if placed else '1'} "
             f"AND ({ts} >= ? AND {ts} < ? OR ua_in_window({ts}, ?, ?))"
         )
         return condition, [
@@ -754,7 +763,7 @@ class SQLiteSource(ExecutionSource):
                 f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}"
             )
             unplaced = (f"{pid} IS NOT NULL", list[Any]())
-            scan = self._scan(connection, selection, columns, (statement, params), window)
+            scan = self._scan(connection, selection, columns, (statement, params), (start, end))
             with gc_paused():  # (see `column_values`)
                 rows = self._rows(
                     connection,
