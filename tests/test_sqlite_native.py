@@ -6,6 +6,7 @@ where every value fits its column."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from usage_analytics.sources import SourceError, SQLiteSource, TableSpec, sqlite
 from usage_analytics.sources import sqlite as sqlite_source
 from usage_analytics.sources.base import Fetched, pattern_key
 from usage_analytics.sources.sqlite_native import native_rows, newest_instant
+from usage_analytics.sources.sqlite_table import unplaced_sql
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = datetime(2026, 3, 3, 23, 59, 59, 999999, tzinfo=UTC)
@@ -398,21 +400,31 @@ def test_rows_read_in_table_order_are_sorted_as_the_index_gave_them(
         *("2026-03-1x", "2026-03-02Tnoon", "2026-03-10"),
     ],
 )
+@pytest.mark.parametrize("partial", [False, True], ids=["found-by-the-scan", "partial-index"])
 def test_a_scan_that_meets_unplaced_rows_leaves_them_to_sqlite3(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: Any, partial: bool
 ) -> None:
     """Rows whose timestamps no window places (text the window's date range holds among
     them; the last two placed by their date, in the window and out of it) among a scanned
     table's: the groups are those of `sqlite3`'s path, which reads the unplaced rows
-    after the others."""
+    after the others. (With the partial index of unplaced rows, they are asked for first,
+    and the table scanned where there are none.)"""
     path = tmp_path / "runs.sqlite"
     write(path, [*SHUFFLED[:8], ("a", stamp, 1, 1.0, "odd"), *SHUFFLED[8:]])
+    if partial:
+        with sqlite3.connect(path) as connection:
+            connection.execute(
+                "CREATE INDEX unplaced ON pattern_executions (pattern_id, timestamp) "
+                f"WHERE {unplaced_sql('timestamp')}"
+            )
+        connection.close()
     source = SQLiteSource(path)
     asked = orders_asked(monkeypatch)
     native = run(source.fetch_all(START, END))
     monkeypatch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
     assert described(native) == described(run(source.fetch_all(START, END)))
-    assert asked[0] == (0, 1, 5)
+    placed = isinstance(stamp, str) and re.match("[0-9]{4}-[0-9]{2}-[0-9]{2}", stamp)
+    assert asked == ([(0, 1, 5)] if not partial or placed else [])
 
 
 @pytest.mark.parametrize(

@@ -136,6 +136,21 @@ class _Selection(NamedTuple):
     rowid: _RowKey | None
 
 
+class _Scan(NamedTuple):
+    """`fetch_all`'s rows in table order (`SQLiteSource._scan`): the statement up to its
+    window condition (`head`, ending in a WHERE clause's first term), the condition, which
+    holds for the window's rows where no row is unplaced, and its parameters."""
+
+    head: str
+    window: str
+    params: list[Any]
+
+    def sql(self, unplaced: str = "") -> str:
+        """The statement; with `unplaced` (their condition), selecting those rows too."""
+        either = f"{self.window} OR {unplaced}" if unplaced else self.window
+        return f"{self.head} AND ({either})"
+
+
 class _PatternIds(NamedTuple):
     """How to ask for the distinct pattern ids: a `WITH` clause the other two need (or
     nothing), the query of the ids (NULL left out), and the condition of rows having one
@@ -383,7 +398,7 @@ class SQLiteSource(ExecutionSource):
         statement: tuple[str, list[Any]],
         condition: tuple[str, list[Any]],
         order: str = "",
-        scan: tuple[str, list[Any]] | None = None,
+        scan: _Scan | None = None,
     ) -> FetchedRows:
         """The rows of `statement` (its SQL and parameters, selecting `selection`),
         then the rows matching `condition` whose timestamps no window condition selects
@@ -394,17 +409,23 @@ class SQLiteSource(ExecutionSource):
         The unplaced rows are asked for first through an index alone, as they are rare:
         the partial index of `create_executions_table` holds just them; without it, the
         (pattern_id, timestamp) index is scanned (about 0.3 s for a million rows, where
-        reading each row to test it takes twice as long)."""
+        reading each row to test it takes twice as long). A scan then selects them too
+        instead, for the core's read to find (a second of two million rows saved)."""
         names, keyed = selection.names, selection.rowid is not None
-        if scan is not None:
-            native = self._scanned(scan, names, keyed)
+        where = f"FROM {self.table.qualified} WHERE {condition[0]} AND {unplaced_sql(ts)}"
+        check = (f"SELECT 1 {where} LIMIT 1", condition[1])
+        scanned = scan is not None and not self._unplaced_indexed(connection, *check)
+        if scan is not None and scanned:
+            native = self._scanned(scan, names, keyed, unplaced_sql(ts))
             if native is not None:
                 return native
-        where = f"FROM {self.table.qualified} WHERE {condition[0]} AND {unplaced_sql(ts)}"
-        unplaced = connection.execute(f"SELECT 1 {where} LIMIT 1", condition[1]).fetchone()
+        unplaced = connection.execute(*check).fetchone()
         # (Where the core could not read the scan's rows, it cannot read these either.)
-        if unplaced is None and scan is None:
-            native = native_rows(self.path, *statement, names, keyed=keyed)
+        if unplaced is None and not scanned:
+            if scan is None:
+                native = native_rows(self.path, *statement, names, keyed=keyed)
+            else:
+                native = self._scanned(scan, names, keyed)
             if native is not None:
                 return native
         cursors: list[Any] = [connection.execute(*statement)]
@@ -416,18 +437,30 @@ class SQLiteSource(ExecutionSource):
             values = column_values(cursors, len(names) + keyed, shared_places(names))
         return python_rows(names, values, keyed=keyed)
 
+    def _unplaced_indexed(
+        self, connection: sqlite3.Connection, sql: str, params: list[Any]
+    ) -> bool:
+        """Whether SQLite finds the unplaced rows (`sql`) through partial indexes alone
+        (of just them, as `create_executions_table` makes), reading nothing else."""
+        used = _plan_indexes(_plan(connection, sql, params))
+        listed = connection.execute(
+            "SELECT name FROM pragma_index_list(?, ?) WHERE partial",
+            (self.table.table, self.table.schema or "main"),
+        )
+        return bool(used) and used <= {str(row[0]) for row in listed}
+
     def _scanned(
-        self, scan: tuple[str, list[Any]], names: Sequence[str], keyed: bool
+        self, scan: _Scan, names: Sequence[str], keyed: bool, unplaced: str = ""
     ) -> FetchedRows | None:
         """The rows of `scan` (see `_scan`), read by the core and sorted by id, timestamp
-        and rowid, as the index gave them; None where the core cannot read them, or a
-        row's timestamp is unplaced (the scan selects those rows too, so that finding
-        none costs no second read: without the partial index of unplaced rows, the
-        query for them read the whole (pattern_id, timestamp) index, a second for two
-        million rows)."""
+        and rowid, as the index gave them; None where the core cannot read them. With
+        `unplaced` (their condition), the scan selects the unplaced rows too, and None
+        where there are any: finding none then costs no read of its own."""
         by = [0, names.index("timestamp"), len(names)]
-        native = native_rows(self.path, *scan, names, keyed=keyed, order=by)
-        if native is None or native.table is None:  # (no table: no rows)
+        native = native_rows(
+            self.path, scan.sql(unplaced), scan.params, names, keyed=keyed, order=by
+        )
+        if native is None or native.table is None or not unplaced:  # (no table: no rows)
             return native
         stamps = native.table.column("timestamp")
         pa: Any = load_pyarrow()  # (present: it made the table)
@@ -457,9 +490,9 @@ class SQLiteSource(ExecutionSource):
         columns: Mapping[str, str],
         statement: tuple[str, list[Any]],
         window: tuple[datetime, datetime],
-    ) -> tuple[str, list[Any]] | None:
-        """`fetch_all`'s rows in table order (a scan, SQL and parameters), for the core to
-        read and sort, where that pays and the sort gives `statement`'s order; else None.
+    ) -> _Scan | None:
+        """`fetch_all`'s rows in table order (a scan), for the core to read and sort, where
+        that pays and the sort gives `statement`'s order; else None.
 
         `statement` walks the (pattern_id, timestamp) index and fetches each row's page
         at random (a page once per pattern with rows on it): two million rows read that
@@ -471,9 +504,9 @@ class SQLiteSource(ExecutionSource):
         reads every row of the table: it pays where a good part of them is in the window
         (`_SCAN_SHARE`, estimated by `_window_share`).
 
-        The scan also selects the unplaced rows, which `_scanned` finds among the others,
-        and so needs no test of each timestamp's leading date (`placed_sql`, whose GLOB
-        was half a second of two million rows): text the window's date range holds that
+        The scan is read where no row is unplaced, or selects them too (`_scanned`), and
+        so needs no test of each timestamp's leading date (`placed_sql`, whose GLOB was
+        half a second of two million rows): text the window's date range holds that
         starts with no date is unplaced."""
         rowid = selection.rowid
         if rowid is None or rowid.label not in _ROWID_NAMES or not self._binary(connection):
@@ -481,15 +514,15 @@ class SQLiteSource(ExecutionSource):
         pid, ts = columns[PATTERN_ID], columns["timestamp"]
         if not self._index_ordered(connection, statement, [pid, ts]):
             return None
-        low, high = statement[1][:2]  # (the window's text range: see `_window`)
+        # (The window's own dates: the margins `_window` adds were a share of 10% of a
+        # table of 30 days for a window of one, which the index served faster.)
+        first, last = _utc_date("start", window[0]), _utc_date("end", window[1])
+        low, high = shifted_date(first, 0, low=True), shifted_date(last, 1, low=False)
         if self._window_share(connection, rowid.sql, ts, low, high) < _SCAN_SHARE:
             return None
         condition, params = self._window(ts, *window, placed=False)
-        sql = (
-            f"SELECT {selection.exprs} FROM {self.table.qualified} NOT INDEXED "
-            f"WHERE {pid} IS NOT NULL AND ({condition} OR {unplaced_sql(ts)})"
-        )
-        return sql, params
+        head = f"SELECT {selection.exprs} FROM {self.table.qualified} NOT INDEXED"
+        return _Scan(f"{head} WHERE {pid} IS NOT NULL", condition, params)
 
     def _index_ordered(
         self, connection: sqlite3.Connection, statement: tuple[str, list[Any]], keys: list[str]
@@ -499,11 +532,8 @@ class SQLiteSource(ExecutionSource):
         itself (no temporary B-tree or automatic index in its plan): rows of one id and
         time then come in the order of their rowids, an index's last key. (An index of
         more columns would order them by those first.)"""
-        plan = " ".join(
-            str(row[-1])
-            for row in connection.execute(f"EXPLAIN QUERY PLAN {statement[0]}", statement[1])
-        )
-        names = set(re.findall(r"USING (?:COVERING )?INDEX (\S+)", plan))
+        plan = _plan(connection, *statement)
+        names = _plan_indexes(plan)
         if not names or "TEMP B-TREE" in plan or "AUTOMATIC" in plan:
             return False
         schema = self.table.schema or "main"
@@ -846,6 +876,17 @@ def _json_array(values: Sequence[Any]) -> str:
     if not all(isinstance(value, str | int | float) for value in values):
         raise SourceError("too many stored spellings of one pattern id, some of them blobs")
     return json.dumps(list(values), ensure_ascii=False)
+
+
+def _plan(connection: sqlite3.Connection, sql: str, params: Sequence[Any]) -> str:
+    """SQLite's plan of `sql`, its steps' details in one line."""
+    return " ".join(str(row[-1]) for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+def _plan_indexes(plan: str) -> set[str]:
+    """The indexes a plan (`_plan`) reads. (A name with a space in it is cut there, and
+    found in no list of the table's indexes.)"""
+    return set(re.findall(r"USING (?:COVERING )?INDEX (\S+)", plan))
 
 
 def _locator(
