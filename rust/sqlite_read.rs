@@ -310,7 +310,8 @@ pub fn read_columns(
             }
             count += 1;
         }
-        if order.is_empty() {
+        // (No rows or one: in order, and a key column that saw no value has no type.)
+        if order.is_empty() || count < 2 {
             return Ok(Some((count, columns)));
         }
         let Some(rows) = sorted_rows(&columns, order, count) else {
@@ -628,6 +629,11 @@ mod tests {
         // Python path reads the rows.
         let (_path, uri) = database("INSERT INTO t VALUES ('a', NULL), ('a', '');");
         assert!(read_columns(&uri, scan, &[], &kinds, &[0, 1, 2]).unwrap().is_none());
+        let none = "SELECT a, b, rowid FROM t WHERE 0";
+        assert!(matches!(
+            read_columns(&uri, none, &[], &kinds, &[0, 1, 2]).unwrap(),
+            Some((0, _))
+        ));
     }
 
     #[test]

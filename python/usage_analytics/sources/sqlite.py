@@ -616,8 +616,8 @@ class SQLiteSource(ExecutionSource):
         ts: str, start: datetime, end: datetime, placed: bool = True
     ) -> tuple[str, list[Any]]:
         """SQL condition (and its parameters) for texts in [start, end]; see the module
-        docstring. (Without `placed`, text the date range holds that starts with no date
-        is taken too, and values of other types the function takes: see `_scan`.)"""
+        docstring. (Without `placed`, text of the dates' range that starts with no date
+        is taken too: see `_scan`.)"""
         # The dates of the UTC instants: the margins below are a day either side of those.
         # (A window's own dates, in a zone far from UTC, are a day off.)
         first, last = _utc_date("start", start), _utc_date("end", end)
