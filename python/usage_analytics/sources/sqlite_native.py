@@ -9,6 +9,10 @@ timestamp, integers or NULL in flags, numbers or NULL in numbers); for anything 
 (text to convert in a flag or number column, a real flag, a blob, text that is not
 UTF-8) or any SQLite error it returns None, and the caller reads the rows through
 `sqlite3`, which types, judges and reports them as it always has.
+
+A dashboard's rows can be read in table order (a scan, where the ordered statement would
+fetch the table's pages at random through an index) and sorted by the core into the
+order of that statement (`order`: `sources.sqlite.SQLiteSource._scan`).
 """
 
 from __future__ import annotations
