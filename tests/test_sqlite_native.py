@@ -19,7 +19,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from usage_analytics import _core
-from usage_analytics.sources import SourceError, SQLiteSource, TableSpec, sqlite_newest
+from usage_analytics.sources import SourceError, SQLiteSource, TableSpec, sqlite_newest, sqlite_scan
 from usage_analytics.sources import sqlite as sqlite_source
 from usage_analytics.sources.base import Fetched, pattern_key
 from usage_analytics.sources.sqlite_native import native_rows, newest_instant
@@ -59,6 +59,13 @@ def described(groups: Sequence[Fetched]) -> list[tuple[Any, ...]]:
     ]
 
 
+def rows_read_by(patch: pytest.MonkeyPatch, reader: Callable[..., Any]) -> None:
+    """The core's reads of rows (`native_rows`) made by `reader`: those of `sources.sqlite`
+    and of its scans (`sqlite_scan`)."""
+    for module in (sqlite_source, sqlite_scan):
+        patch.setattr(module, "native_rows", reader)
+
+
 def both(
     monkeypatch: pytest.MonkeyPatch, call: Callable[[], Coroutine[Any, Any, Any]]
 ) -> tuple[Any, Any, bool]:
@@ -78,10 +85,10 @@ def both(
             return (type(error), str(error))
 
     with monkeypatch.context() as patch:
-        patch.setattr(sqlite_source, "native_rows", spied)
+        rows_read_by(patch, spied)
         first = outcome()
     with monkeypatch.context() as patch:
-        patch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
+        rows_read_by(patch, lambda *args, **kwargs: None)
         second = outcome()
     return first, second, any(read_natively)
 
@@ -340,7 +347,7 @@ def orders_asked(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         asked.append(tuple(kwargs.get("order", ())))
         return native_rows(*args, **kwargs)
 
-    monkeypatch.setattr(sqlite_source, "native_rows", spied)
+    rows_read_by(monkeypatch, spied)
     return asked
 
 
@@ -385,7 +392,7 @@ def test_rows_read_in_table_order_are_sorted_as_the_index_gave_them(
     asked = orders_asked(monkeypatch)
     native = run(source.fetch_all(START, END))
     assert asked == [(0, 1, 5)]  # (id, timestamp, rowid: a scan, sorted)
-    monkeypatch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
+    rows_read_by(monkeypatch, lambda *args, **kwargs: None)
     assert described(native) == described(run(source.fetch_all(START, END)))
     rows = sorted(((rowid, *row) for rowid, row in enumerate(SHUFFLED, 1)), key=sqlite_order)
     for group in native:
@@ -421,7 +428,7 @@ def test_a_scan_that_meets_unplaced_rows_leaves_them_to_sqlite3(
     source = SQLiteSource(path)
     asked = orders_asked(monkeypatch)
     native = run(source.fetch_all(START, END))
-    monkeypatch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
+    rows_read_by(monkeypatch, lambda *args, **kwargs: None)
     assert described(native) == described(run(source.fetch_all(START, END)))
     placed = isinstance(stamp, str) and re.match("[0-9]{4}-[0-9]{2}-[0-9]{2}", stamp)
     assert asked == ([(0, 1, 5)] if not partial or placed else [])
@@ -456,6 +463,6 @@ def test_the_rows_are_read_in_the_statements_order_where_a_scan_would_not_pay_or
     source = SQLiteSource(path)
     asked = orders_asked(monkeypatch)
     native = run(source.fetch_all(START, END))
-    monkeypatch.setattr(sqlite_source, "native_rows", lambda *args, **kwargs: None)
+    rows_read_by(monkeypatch, lambda *args, **kwargs: None)
     assert described(native) == described(run(source.fetch_all(START, END)))
     assert asked == [()]

@@ -40,7 +40,8 @@ one source serves any number of tasks.
 
 Beside this module: `sqlite_table` (the table's layout, indexes and bulk writes),
 `sqlite_columns` (fetched rows into typed columns and groups), `sqlite_native` (the
-core's reader) and `sqlite_newest` (the newest timestamp of a pattern).
+core's reader), `sqlite_newest` (the newest timestamp of a pattern) and `sqlite_scan`
+(whether a dashboard's rows are read in table order, and reading them so).
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -91,6 +91,7 @@ from usage_analytics.sources.sqlite_columns import (
 )
 from usage_analytics.sources.sqlite_native import FetchedRows, native_rows, read_only_uri
 from usage_analytics.sources.sqlite_newest import newest_stamp, stamps_of
+from usage_analytics.sources.sqlite_scan import Scan, scanned_rows, table_scan, unplaced_indexed
 from usage_analytics.sources.sqlite_table import placed_sql, unplaced_sql
 from usage_analytics.sources.timestamps import (
     datetime_of,
@@ -134,21 +135,6 @@ class _Selection(NamedTuple):
     names: list[str]
     exprs: str
     rowid: _RowKey | None
-
-
-class _Scan(NamedTuple):
-    """`fetch_all`'s rows in table order (`SQLiteSource._scan`): the statement up to its
-    window condition (`head`, ending in a WHERE clause's first term), the condition, which
-    holds for the window's rows where no row is unplaced, and its parameters."""
-
-    head: str
-    window: str
-    params: list[Any]
-
-    def sql(self, unplaced: str = "") -> str:
-        """The statement; with `unplaced` (their condition), selecting those rows too."""
-        either = f"{self.window} OR {unplaced}" if unplaced else self.window
-        return f"{self.head} AND ({either})"
 
 
 class _PatternIds(NamedTuple):
@@ -398,13 +384,13 @@ class SQLiteSource(ExecutionSource):
         statement: tuple[str, list[Any]],
         condition: tuple[str, list[Any]],
         order: str = "",
-        scan: _Scan | None = None,
+        scan: Scan | None = None,
     ) -> FetchedRows:
         """The rows of `statement` (its SQL and parameters, selecting `selection`),
         then the rows matching `condition` whose timestamps no window condition selects
         (unplaced: see the module docstring), in `order`. Read by the core
         (`sqlite_native`) where there are no unplaced rows and the core can (by `scan`
-        where one is given: see `_scanned`); else by `sqlite3`.
+        where one is given: see `scanned_rows`); else by `sqlite3`.
 
         The unplaced rows are asked for first through an index alone, as they are rare:
         the partial index of `create_executions_table` holds just them; without it, the
@@ -414,9 +400,9 @@ class SQLiteSource(ExecutionSource):
         names, keyed = selection.names, selection.rowid is not None
         where = f"FROM {self.table.qualified} WHERE {condition[0]} AND {unplaced_sql(ts)}"
         check = (f"SELECT 1 {where} LIMIT 1", condition[1])
-        scanned = scan is not None and not self._unplaced_indexed(connection, *check)
+        scanned = scan is not None and not unplaced_indexed(connection, self.table, *check)
         if scan is not None and scanned:
-            native = self._scanned(scan, names, keyed, unplaced_sql(ts))
+            native = scanned_rows(self.path, scan, names, keyed, unplaced_sql(ts))
             if native is not None:
                 return native
         unplaced = connection.execute(*check).fetchone()
@@ -425,7 +411,7 @@ class SQLiteSource(ExecutionSource):
             if scan is None:
                 native = native_rows(self.path, *statement, names, keyed=keyed)
             else:
-                native = self._scanned(scan, names, keyed)
+                native = scanned_rows(self.path, scan, names, keyed)
             if native is not None:
                 return native
         cursors: list[Any] = [connection.execute(*statement)]
@@ -436,40 +422,6 @@ class SQLiteSource(ExecutionSource):
         with gc_paused():  # (see `column_values`)
             values = column_values(cursors, len(names) + keyed, shared_places(names))
         return python_rows(names, values, keyed=keyed)
-
-    def _unplaced_indexed(
-        self, connection: sqlite3.Connection, sql: str, params: list[Any]
-    ) -> bool:
-        """Whether SQLite finds the unplaced rows (`sql`) through partial indexes alone
-        (of just them, as `create_executions_table` makes), reading nothing else."""
-        used = _plan_indexes(_plan(connection, sql, params))
-        listed = connection.execute(
-            "SELECT name FROM pragma_index_list(?, ?) WHERE partial",
-            (self.table.table, self.table.schema or "main"),
-        )
-        return bool(used) and used <= {str(row[0]) for row in listed}
-
-    def _scanned(
-        self, scan: _Scan, names: Sequence[str], keyed: bool, unplaced: str = ""
-    ) -> FetchedRows | None:
-        """The rows of `scan` (see `_scan`), read by the core and sorted by id, timestamp
-        and rowid, as the index gave them; None where the core cannot read them. With
-        `unplaced` (their condition), the scan selects the unplaced rows too, and None
-        where there are any: finding none then costs no read of its own."""
-        by = [0, names.index("timestamp"), len(names)]
-        native = native_rows(
-            self.path, scan.sql(unplaced), scan.params, names, keyed=keyed, order=by
-        )
-        if native is None or native.table is None or not unplaced:  # (no table: no rows)
-            return native
-        stamps = native.table.column("timestamp")
-        pa: Any = load_pyarrow()  # (present: it made the table)
-        pc = pa.compute
-        placed = pc.all(pc.match_substring_regex(stamps, _PLACED)).as_py()
-        # (A missing timestamp, NULL or empty text, is unplaced: the core's sort refused
-        # those already.)
-        placed = placed and stamps.null_count == 0
-        return native if placed else None
 
     def _pattern_ids(self, connection: sqlite3.Connection, pid: str) -> _PatternIds:
         """The distinct pattern ids (NULL left out). Where an index leads with the pattern
@@ -482,111 +434,6 @@ class SQLiteSource(ExecutionSource):
             return _PatternIds("", query, f"{pid} IS NOT NULL")
         cte = _IDS_CTE.format(table=table, pid=pid)
         return _PatternIds(cte, cte + _IDS, f"{pid} IN ({_IDS})")
-
-    def _scan(
-        self,
-        connection: sqlite3.Connection,
-        selection: _Selection,
-        columns: Mapping[str, str],
-        statement: tuple[str, list[Any]],
-        window: tuple[datetime, datetime],
-    ) -> _Scan | None:
-        """`fetch_all`'s rows in table order (a scan), for the core to read and sort, where
-        that pays and the sort gives `statement`'s order; else None.
-
-        `statement` walks the (pattern_id, timestamp) index and fetches each row's page
-        at random (a page once per pattern with rows on it): two million rows read that
-        way took 1.5 times as long as a scan of the table. Its order is the index's:
-        ids, then timestamps, under the BINARY collation, then rowids, which the core
-        reproduces (`_core.sqlite_columns`) where SQLite compares text as bytes the core
-        reads (no COLLATE in the table, text stored as UTF-8) and the plan has SQLite
-        sort nothing itself (whose order of rows of one id and time is its own). A scan
-        reads every row of the table: it pays where a good part of them is in the window
-        (`_SCAN_SHARE`, estimated by `_window_share`).
-
-        The scan is read where no row is unplaced, or selects them too (`_scanned`), and
-        so needs no test of each timestamp's leading date (`placed_sql`, whose GLOB was
-        half a second of two million rows): text the window's date range holds that
-        starts with no date is unplaced."""
-        rowid = selection.rowid
-        if rowid is None or rowid.label not in _ROWID_NAMES or not self._binary(connection):
-            return None
-        pid, ts = columns[PATTERN_ID], columns["timestamp"]
-        if not self._index_ordered(connection, statement, [pid, ts]):
-            return None
-        # (The window's own dates: the margins `_window` adds were a share of 10% of a
-        # table of 30 days for a window of one, which the index served faster.)
-        first, last = _utc_date("start", window[0]), _utc_date("end", window[1])
-        low, high = shifted_date(first, 0, low=True), shifted_date(last, 1, low=False)
-        if self._window_share(connection, rowid.sql, ts, low, high) < _SCAN_SHARE:
-            return None
-        condition, params = self._window(ts, *window, placed=False)
-        head = f"SELECT {selection.exprs} FROM {self.table.qualified} NOT INDEXED"
-        return _Scan(f"{head} WHERE {pid} IS NOT NULL", condition, params)
-
-    def _index_ordered(
-        self, connection: sqlite3.Connection, statement: tuple[str, list[Any]], keys: list[str]
-    ) -> bool:
-        """Whether SQLite reads the rows of `statement` in its order from indexes of the
-        columns `keys` (the pattern id and timestamp, or the id alone), sorting nothing
-        itself (no temporary B-tree or automatic index in its plan): rows of one id and
-        time then come in the order of their rowids, an index's last key. (An index of
-        more columns would order them by those first.)"""
-        plan = _plan(connection, *statement)
-        names = _plan_indexes(plan)
-        if not names or "TEMP B-TREE" in plan or "AUTOMATIC" in plan:
-            return False
-        schema = self.table.schema or "main"
-        for name in names:
-            listed = connection.execute(
-                "SELECT name FROM pragma_index_info(?, ?) ORDER BY seqno", (name, schema)
-            ).fetchall()
-            # (An expression's name is NULL: no column of the table's.)
-            columns = [None if row[0] is None else quote_identifier(str(row[0])) for row in listed]
-            if columns not in (keys[:1], keys):
-                return False
-        return True
-
-    def _binary(self, connection: sqlite3.Connection) -> bool:
-        """Whether the table's text compares as the core compares it: as UTF-8 bytes (no
-        COLLATE anywhere in its definition, and the database's text in UTF-8, whose bytes
-        order as its code points)."""
-        (encoding,) = connection.execute("PRAGMA encoding").fetchone()
-        schema = quote_identifier(self.table.schema or "main")
-        found = connection.execute(
-            f"SELECT sql FROM {schema}.sqlite_master WHERE type = 'table' "
-            "AND name = ? COLLATE NOCASE",
-            (self.table.table,),
-        ).fetchone()
-        return (
-            encoding == "UTF-8"
-            and found is not None
-            and isinstance(found[0], str)
-            and "COLLATE" not in found[0].upper()
-        )
-
-    def _window_share(
-        self, connection: sqlite3.Connection, rowid: str, ts: str, low: str, high: str
-    ) -> float:
-        """The share of the table's rows whose timestamps' text lies in [low, high),
-        estimated from `_SAMPLES` rows at evenly spaced rowids (a seek each: a count
-        would read the whole index)."""
-        table = self._qualified_beside_cte()
-        sample = (
-            f"SELECT ua_r.{ts} FROM {table} AS ua_r WHERE ua_r.{rowid} >= "
-            f"ua_b.ua_lo + (ua_b.ua_hi - ua_b.ua_lo) * ua_k.ua_i / ? ORDER BY ua_r.{rowid} LIMIT 1"
-        )
-        # (The least and greatest rowid asked for apart: SQLite seeks a lone min or max,
-        # and reads every row for both in one query.)
-        bounds = f"SELECT (SELECT min({rowid}) FROM {table}), (SELECT max({rowid}) FROM {table})"
-        sql = (
-            "WITH RECURSIVE ua_k(ua_i) AS (SELECT 0 UNION ALL SELECT ua_i + 1 FROM ua_k "
-            f"WHERE ua_i < ? - 1), ua_b(ua_lo, ua_hi) AS ({bounds}) "
-            "SELECT total(ua_ts >= ? AND ua_ts < ?) / count(*) "
-            f"FROM (SELECT ({sample}) AS ua_ts FROM ua_k, ua_b)"
-        )
-        (share,) = connection.execute(sql, (_SAMPLES, low, high, _SAMPLES)).fetchone()
-        return float(share)
 
     def _qualified_beside_cte(self) -> str:
         """The table for statements with `_IDS_CTE`: always schema-qualified (`main`
@@ -617,7 +464,7 @@ class SQLiteSource(ExecutionSource):
     ) -> tuple[str, list[Any]]:
         """SQL condition (and its parameters) for texts in [start, end]; see the module
         docstring. (Without `placed`, text of the dates' range that starts with no date
-        is taken too: see `_scan`.)"""
+        is taken too: see `sqlite_scan.table_scan`.)"""
         # The dates of the UTC instants: the margins below are a day either side of those.
         # (A window's own dates, in a zone far from UTC, are a day off.)
         first, last = _utc_date("start", start), _utc_date("end", end)
@@ -793,7 +640,17 @@ class SQLiteSource(ExecutionSource):
                 f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}"
             )
             unplaced = (f"{pid} IS NOT NULL", list[Any]())
-            scan = self._scan(connection, selection, columns, (statement, params), (start, end))
+            scan = table_scan(
+                connection,
+                self.table,
+                self._qualified_beside_cte(),
+                selection.exprs,
+                selection.rowid,
+                columns,
+                (statement, params),
+                (_utc_date("start", start), _utc_date("end", end)),
+                self._window(ts, start, end, placed=False),
+            )
             with gc_paused():  # (see `column_values`)
                 rows = self._rows(
                     connection,
@@ -858,35 +715,12 @@ class SQLiteSource(ExecutionSource):
 #: Stored spellings of one pattern asked for as bound variables; more go as one JSON array.
 _MAX_MARKS = 999
 
-#: The names by which a table's own rowid is read (`_rowid`): others name a primary key.
-_ROWID_NAMES = frozenset({"rowid", "_rowid_", "oid"})
-
-#: The share of a table's rows in a window from which `fetch_all` reads them by a scan.
-_SCAN_SHARE = 0.1
-
-#: The rows `_window_share` samples.
-_SAMPLES = 256
-
-#: A placed timestamp (`placed_sql`'s GLOB) as a regular expression.
-_PLACED = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-
 
 def _json_array(values: Sequence[Any]) -> str:
     """`values` (SQLite's text, integers and reals) as a JSON array for `json_each`."""
     if not all(isinstance(value, str | int | float) for value in values):
         raise SourceError("too many stored spellings of one pattern id, some of them blobs")
     return json.dumps(list(values), ensure_ascii=False)
-
-
-def _plan(connection: sqlite3.Connection, sql: str, params: Sequence[Any]) -> str:
-    """SQLite's plan of `sql`, its steps' details in one line."""
-    return " ".join(str(row[-1]) for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", params))
-
-
-def _plan_indexes(plan: str) -> set[str]:
-    """The indexes a plan (`_plan`) reads. (A name with a space in it is cut there, and
-    found in no list of the table's indexes.)"""
-    return set(re.findall(r"USING (?:COVERING )?INDEX (\S+)", plan))
 
 
 def _locator(

@@ -12,7 +12,7 @@ UTF-8) or any SQLite error it returns None, and the caller reads the rows throug
 
 A dashboard's rows can be read in table order (a scan, where the ordered statement would
 fetch the table's pages at random through an index) and sorted by the core into the
-order of that statement (`order`: `sources.sqlite.SQLiteSource._scan`).
+order of that statement (`order`: `sources.sqlite_scan`).
 """
 
 from __future__ import annotations
