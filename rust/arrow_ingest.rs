@@ -218,6 +218,15 @@ fn decoded(col: &ArrayRef, field: usize) -> Result<ArrayRef, CoreError> {
     if field == TIMESTAMP && StringColumn::new(dict.values().as_ref()).is_some() {
         return Ok(col.clone());
     }
+    // Only values of a fixed width are decoded: these fields are read from no others, and
+    // decoding strings, bytes or lists would read them by their offsets, which arrow-rs
+    // does not check on import (offsets that decrease made `take` read outside the data
+    // buffer, a crash). The column is left as it is, for its reader to refuse its type
+    // (after `check_strings` has checked its values, if strings).
+    let fixed = |dt: &DataType| dt.is_primitive() || matches!(dt, DataType::Boolean | DataType::Null);
+    if !fixed(dict.values().data_type()) {
+        return Ok(col.clone());
+    }
     // The keys as indices into the values, checked: imported keys may be out of range (a
     // null key's slot holds anything, so it takes the first value, then is null).
     let (values, nulls) = (dict.values(), dict.keys().logical_nulls());

@@ -1549,6 +1549,46 @@ def test_string_offsets_claiming_a_negative_length_are_a_clear_error() -> None:
         REDUCER.execute_reduction_sync(request(table))
 
 
+_DICTIONARY_OF_BAD_STRINGS = """
+import sys
+import numpy as np, pyarrow as pa
+from datetime import datetime, timedelta, timezone
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer, UsageAnalyticsError
+field, kind = sys.argv[1:]
+start = datetime(2026, 1, 10, tzinfo=timezone.utc)
+offsets = pa.py_buffer(np.array([0, 4, 2, 5, 5], dtype=np.int32).tobytes())
+values = pa.Array.from_buffers(getattr(pa, kind)(), 4, [None, offsets, pa.py_buffer(b"hello")])
+column = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 3], pa.int8()), values)
+times = pa.array([start + timedelta(hours=i) for i in range(4)], pa.timestamp("us", tz="UTC"))
+try:
+    NodeUsageAnalyticsReducer().execute_reduction_sync(ModelUsageAnalyticsInput(
+        pattern_id="p", time_window_start=start, time_window_end=start + timedelta(days=1),
+        execution_data=pa.table({"timestamp": times, field: column}),
+    ))
+except UsageAnalyticsError as error:
+    print(error)
+"""
+
+
+@pytest.mark.parametrize("kind", ["string", "binary"])
+@pytest.mark.parametrize("field", [*FLAG_FIELDS, *NUMBER_FIELDS])
+def test_a_dictionary_of_malformed_strings_on_a_flag_or_number_field_is_refused(
+    field: str, kind: str
+) -> None:
+    # A dictionary-encoded flag or number column is decoded into the plain column it
+    # encodes, before its type is judged: values of strings (or bytes) with offsets that
+    # decrease were decoded by reading them, outside their buffer (the process crashed).
+    # Its type is refused now, unread. In a child, whose exit code tells a crash.
+    done = run_python(_DICTIONARY_OF_BAD_STRINGS.replace("sys.argv[1:]", f"{field!r}, {kind!r}"))
+    assert done.returncode == 0, done.stderr
+    expected = {
+        # (strings: their offsets checked as any string column's are)
+        "string": "is malformed Arrow data: its string offsets or views do not fit its buffers",
+        "binary": "has Arrow type Dictionary(Int8, Binary); expected ",
+    }
+    assert done.stdout.startswith(f"invalid input: column '{field}' {expected[kind]}"), done.stdout
+
+
 #: Four strings, the second and third not UTF-8 (a stray byte; a character cut short).
 NOT_UTF8_DATA = b"ok" + b"ab\xffcd" + b"caf\xc3" + b"2026-01-11T00:00:00Z"
 NOT_UTF8_OFFSETS = [0, 2, 7, 11, 31]
