@@ -180,6 +180,11 @@ struct Encoder<'py> {
     lossy: bool,
     /// Bytes of the strings read past the cache since the chunk began (`TEXT_BYTES_PER_CHUNK`).
     missed_bytes: usize,
+    /// Strings of a str subclass that lost their slot, held until the chunk is read
+    /// (`release_evicted`): the cache may hold the last reference to one, and letting it
+    /// go runs its `__del__`, Python code, which in the middle of a plain record could
+    /// free the values being read (borrowed: see `pyfast`). An exact str runs no code.
+    evicted: Vec<Bound<'py, PyString>>,
 }
 
 /// Slots of a category's cache (a few distinct values) and of the file-path cache (paths
@@ -194,6 +199,7 @@ impl<'py> Encoder<'py> {
             key,
             lossy: false,
             missed_bytes: 0,
+            evicted: Vec::new(),
         }
     }
 
@@ -227,8 +233,18 @@ impl<'py> Encoder<'py> {
             Err(_) if self.lossy => dict.code((self.key)(&text.to_string_lossy())),
             Err(error) => return Err(error),
         };
-        self.slots[slot] = Some((text.clone(), code));
+        if let Some((lost, _)) = self.slots[slot].replace((text.clone(), code)) {
+            if !is_exact_str(&lost) {
+                self.evicted.push(lost);
+            }
+        }
         Ok(code)
+    }
+
+    /// Let go of the strings put out of the cache (see `evicted`): where no borrowed value
+    /// is being read.
+    fn release_evicted(&mut self) {
+        self.evicted.clear();
     }
 }
 
@@ -480,7 +496,7 @@ pub fn read_records<'py>(
                 break; // (the chunk ends early: see the constant)
             }
         }
-        reader.reset_text_bytes();
+        reader.end_chunk();
         drop(collector);
         // (A read that failed and was retried, and succeeded, may have noted one too.)
         if let Some(interrupt) = take_interrupt() {
@@ -568,7 +584,7 @@ pub fn shorten(text: String) -> String {
 }
 
 impl<'py> Reader<'py> {
-    /// Bytes of the strings read past the caches since `reset_text_bytes`.
+    /// Bytes of the strings read past the caches since the chunk began (`end_chunk`).
     #[inline]
     fn text_bytes(&self) -> usize {
         let group = self.group.as_ref().map_or(0, |g| g.encoder.missed_bytes);
@@ -576,12 +592,17 @@ impl<'py> Reader<'py> {
         encoders.iter().map(|e| e.missed_bytes).sum::<usize>() + group
     }
 
-    fn reset_text_bytes(&mut self) {
-        for encoder in [&mut self.context, &mut self.agent, &mut self.project, &mut self.file] {
+    /// At a chunk's end: the text bytes counted anew, and the strings the caches put out
+    /// let go of (their finalizers may run Python code, which a chunk's borrowed values
+    /// must not meet; the chunk's pause of the collector ends next).
+    fn end_chunk(&mut self) {
+        let group = self.group.as_mut().map(|g| &mut g.encoder);
+        for encoder in [&mut self.context, &mut self.agent, &mut self.project, &mut self.file]
+            .into_iter()
+            .chain(group)
+        {
             encoder.missed_bytes = 0;
-        }
-        if let Some(group) = self.group.as_mut() {
-            group.encoder.missed_bytes = 0;
+            encoder.release_evicted();
         }
     }
 

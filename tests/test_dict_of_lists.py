@@ -424,3 +424,60 @@ def test_a_pattern_id_that_enables_the_collector_before_a_row_that_collects() ->
     assert done.returncode == 0, done.stderr
     expected = "[('00000000-0000-0000-0000-000000000005', 1), ('a', 3), ('real', 1)]"
     assert done.stdout.split("\n")[:-1] == [expected] * 12
+
+
+# Run in a child: a regression is a crash, which the child's exit code tells.
+_EVICTED_NAME_FREES_THE_ROW = """
+import json, re, sys
+from datetime import UTC, datetime
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+form, n = sys.argv[1], 3000
+columns, records, ghosts = {}, [], []
+class Name(str):
+    def __del__(self):
+        for values in columns.values():
+            values.clear()  # frees the row being read (the lists held its values alone)
+        records.clear()  # (or the record being read)
+        ghosts.extend(f"GHOST-{i}" for i in range(2000))  # reuse their memory
+class Drop:
+    def __float__(self):
+        # The first row's Name is now held by the reader's cache of names alone.
+        if form == "columns":
+            columns["context_type"][0] = None
+        else:
+            records[0]["context_type"] = None
+        return 1.0
+fresh = lambda text: "".join(list(text))  # (an object the lists alone hold)
+columns["timestamp"] = [fresh("2026-01-02T00:00:00Z") for _ in range(n)]
+columns["execution_time_ms"] = [None, Drop()] + [None] * (n - 2)
+# Plain rows' new names of many lengths (so at many addresses): one takes the Name's
+# slot in the cache, which lets it go.
+contexts = [fresh(f"c{i}" + "x" * (i % 40)) for i in range(n - 2)]
+columns["context_type"] = [Name("odd"), None, *contexts]
+columns["agent"] = [fresh(f"agent-{i % 7}") for i in range(n)]
+columns["project"] = [fresh(f"project-{i % 5}") for i in range(n)]
+if form == "records":
+    records.extend(dict(zip(columns, row)) for row in zip(*columns.values()))
+    columns.clear()
+out = NodeUsageAnalyticsReducer().execute_reduction_sync(ModelUsageAnalyticsInput(
+    pattern_id="p",
+    time_window_start=datetime(2026, 1, 1, tzinfo=UTC),
+    time_window_end=datetime(2026, 1, 8, tzinfo=UTC),
+    execution_data=columns if form == "columns" else records,
+    on_invalid="skip",
+))
+names = set(re.findall(r"GHOST-[0-9]+|agent-[0-9]+", json.dumps(out.model_dump(mode="json"))))
+print(out.data_quality.records_received, out.usage_metrics.unique_users, sorted(names))
+"""
+
+
+@pytest.mark.parametrize("form", ["records", "columns"])
+def test_a_name_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
+    # The reader's cache of names holds a str subclass (an owned row's value) and lets it
+    # go when a later name takes its slot: its __del__ then ran in the middle of a plain
+    # row, whose values are borrowed, and freed them (seen: a crash, an agent 'GHOST-745').
+    source = _EVICTED_NAME_FREES_THE_ROW.replace("sys.argv[1]", repr(form))
+    done = run_python(source)
+    assert done.returncode == 0, done.stderr
+    agents = [f"agent-{i}" for i in range(7)]
+    assert done.stdout == f"3000 7 {agents}\n"
