@@ -93,6 +93,11 @@ pub struct TimeContext<'py> {
     /// Last `datetime.timezone` instance seen and its offset in microseconds. Holding a
     /// reference keeps the object (and so the identity check) valid.
     fixed_offset: Option<(Bound<'py, PyAny>, i64)>,
+    /// Zones `fixed_offset` let go of, held until a chunk of records is read
+    /// (`release_lost_zones`): it may hold a zone's last reference, and a zone named by a
+    /// str subclass runs the name's `__del__` when freed, Python code, which in the
+    /// middle of a plain record could free the values being read (borrowed: `pyfast`).
+    lost_zones: Vec<Bound<'py, PyAny>>,
     /// `zoneinfo.ZoneInfo("UTC")`, the zone's cached instance (pyarrow's and pandas'
     /// `to_pylist` give their UTC times in it): its offset is 0 at every instant, so its
     /// datetimes are read from their struct, without a Python call (about 1 µs) each.
@@ -120,6 +125,7 @@ impl<'py> TimeContext<'py> {
             datetime,
             raw_layout,
             fixed_offset: None,
+            lost_zones: Vec::new(),
             utc_zone: zone_type.as_ref().and_then(|zone| zone.call1(("UTC",)).ok()),
             zone_type,
             zone_hours: ZoneHours::default(),
@@ -367,9 +373,17 @@ impl<'py> TimeContext<'py> {
         // Remembered for the fast path's exact datetimes: only an exact datetime's offset
         // is its tzinfo's (a subclass may override utcoffset()).
         if is_exact_type(tzinfo, &self.fixed_timezone) && is_exact_type(value, &self.datetime) {
-            self.fixed_offset = Some((tzinfo.clone(), offset));
+            if let Some((lost, _)) = self.fixed_offset.replace((tzinfo.clone(), offset)) {
+                self.lost_zones.push(lost);
+            }
         }
         Ok(offset)
+    }
+
+    /// Let go of the zones `fixed_offset` held before (see `lost_zones`): where no
+    /// borrowed value is being read.
+    pub fn release_lost_zones(&mut self) {
+        self.lost_zones.clear();
     }
 }
 

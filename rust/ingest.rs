@@ -592,10 +592,11 @@ impl<'py> Reader<'py> {
         encoders.iter().map(|e| e.missed_bytes).sum::<usize>() + group
     }
 
-    /// At a chunk's end: the text bytes counted anew, and the strings the caches put out
-    /// let go of (their finalizers may run Python code, which a chunk's borrowed values
-    /// must not meet; the chunk's pause of the collector ends next).
+    /// At a chunk's end: the text bytes counted anew, and the strings and zones the caches
+    /// put out let go of (their finalizers may run Python code, which a chunk's borrowed
+    /// values must not meet; the chunk's pause of the collector ends next).
     fn end_chunk(&mut self) {
+        self.time.release_lost_zones();
         let group = self.group.as_mut().map(|g| &mut g.encoder);
         for encoder in [&mut self.context, &mut self.agent, &mut self.project, &mut self.file]
             .into_iter()

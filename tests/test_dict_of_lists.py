@@ -481,3 +481,61 @@ def test_a_name_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
     assert done.returncode == 0, done.stderr
     agents = [f"agent-{i}" for i in range(7)]
     assert done.stdout == f"3000 7 {agents}\n"
+
+
+# Run in a child: a regression is a crash, which the child's exit code tells.
+_EVICTED_ZONE_FREES_THE_ROW = """
+import json, re, sys
+from datetime import UTC, datetime, timedelta, timezone
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+form, n = sys.argv[1], 50
+columns, records, ghosts = {}, [], []
+class Name(str):
+    def __del__(self):
+        for values in columns.values():
+            values.clear()  # frees the row being read (the lists held its values alone)
+        records.clear()  # (or the record being read)
+        ghosts.extend(f"GHOST-{i}" for i in range(2000))  # reuse their memory
+class Drop:
+    def __float__(self):
+        # The first row's zone (and its Name) is now held by the reader's cache alone.
+        if form == "columns":
+            columns["timestamp"][0] = None
+        else:
+            records[0]["timestamp"] = None
+        return 1.0
+fresh = lambda text: "".join(list(text))  # (an object the lists alone hold)
+odd_zone = timezone(timedelta(hours=1), Name("odd"))
+columns["timestamp"] = [datetime(2026, 1, 2, tzinfo=odd_zone), fresh("2026-01-02T00:00:00Z")]
+# Plain rows in another fixed zone: the first of them takes the cache's place.
+columns["timestamp"] += [datetime(2026, 1, 2, tzinfo=timezone(timedelta(hours=2)))] * (n - 2)
+del odd_zone
+columns["execution_time_ms"] = [None, Drop()] + [None] * (n - 2)
+columns["agent"] = [fresh(f"agent-{i % 7}") for i in range(n)]
+columns["project"] = [fresh(f"project-{i % 5}") for i in range(n)]
+if form == "records":
+    records.extend(dict(zip(columns, row)) for row in zip(*columns.values()))
+    columns.clear()
+out = NodeUsageAnalyticsReducer().execute_reduction_sync(ModelUsageAnalyticsInput(
+    pattern_id="p",
+    time_window_start=datetime(2026, 1, 1, tzinfo=UTC),
+    time_window_end=datetime(2026, 1, 8, tzinfo=UTC),
+    execution_data=columns if form == "columns" else records,
+    on_invalid="skip",
+))
+names = set(re.findall(r"GHOST-[0-9]+|agent-[0-9]+", json.dumps(out.model_dump(mode="json"))))
+print(out.data_quality.records_received, out.usage_metrics.unique_users, sorted(names))
+"""
+
+
+@pytest.mark.parametrize("form", ["records", "columns"])
+def test_a_zone_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
+    # The reader remembers the last fixed `datetime.timezone` met, and lets it go when a
+    # plain row's time is in another: a zone named by a str subclass then ran the name's
+    # __del__ in the middle of that row, whose values are borrowed, and could free them
+    # (seen: a crash, agents 'GHOST-7' and 'GHOST-9').
+    source = _EVICTED_ZONE_FREES_THE_ROW.replace("sys.argv[1]", repr(form))
+    done = run_python(source)
+    assert done.returncode == 0, done.stderr
+    agents = [f"agent-{i}" for i in range(7)]
+    assert done.stdout == f"50 7 {agents}\n"
