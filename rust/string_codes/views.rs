@@ -104,4 +104,35 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn inline_views_with_other_bytes_past_their_strings_are_their_strings() {
+        // A producer need not zero an inline view's bytes past its string: views of one
+        // string that differ there are other keys of the cache, but the same string, so
+        // the same code, asked for once.
+        let view = |text: &[u8], garbage: u8| {
+            let mut bytes = [garbage; 16];
+            bytes[..4].copy_from_slice(&(text.len() as u32).to_le_bytes());
+            bytes[4..4 + text.len()].copy_from_slice(text);
+            u128::from_le_bytes(bytes)
+        };
+        let views = [
+            view(b"agent", 0),
+            view(b"agent", 0xff),
+            view(b"", 7),
+            view(b"agent", 1),
+            view(b"", 0),
+        ];
+        let buffer = arrow_buffer::ScalarBuffer::from(views.to_vec());
+        // SAFETY: inline views only (no data buffers to point into), of UTF-8 strings.
+        let strings = unsafe { StringViewArray::new_unchecked(buffer, Vec::new(), None) };
+        let mut asked = Vec::new();
+        let mut codes = vec![0u32; views.len()];
+        StringCodes::new(usize::MAX).code_views(&strings, &mut codes, u32::MAX, |text| {
+            asked.push(text.to_owned());
+            asked.len() as u32 - 1
+        });
+        assert_eq!(asked, ["agent", ""]);
+        assert_eq!(codes, [0, 0, 1, 0, 1]);
+    }
 }
