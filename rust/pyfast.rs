@@ -13,7 +13,10 @@
 //!    are read (`CollectorPaused`): a plain value can still raise (a str with a lone
 //!    surrogate, an int past 64 bits), and allocating the exception could run a collection
 //!    and with it any object's finalizer, which may free the very record being read (seen:
-//!    a crash, and a record counted under a pattern of another, newer dict).
+//!    a crash, and a record counted under a pattern of another, newer dict). Nor does the
+//!    reader let go of a reference it holds while reading a record: the last reference
+//!    to an object runs its finalizer (a str subclass's `__del__`), so what its caches put
+//!    out (a name, a timezone) is held until the chunk is read (`Reader::end_chunk`).
 //! 2. The datetime struct is read only for objects whose type is exactly
 //!    `datetime.datetime`, and only after `DatetimeLayout::verify` has checked, once per
 //!    process, that the struct read gives the same fields as the attributes for a set of
