@@ -278,23 +278,21 @@ pub fn read_columns(
     if order.first().is_some_and(|&place| kinds[place] != Kind::Id) {
         return Err("an order starts with a column of ids".to_owned());
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let open = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let read = || -> rusqlite::Result<Option<(usize, Vec<Column>)>> {
-        let connection = Connection::open_with_flags(uri, flags)?;
+        let connection = Connection::open_with_flags(uri, open)?;
         // (As `sqlite3.connect`'s default timeout: a writer's lock is waited on for 5 s.)
         connection.busy_timeout(Duration::from_secs(5))?;
-        connection.create_scalar_function(
-            "ua_in_window",
-            3,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |context| in_window(context.get_raw(0), context.get(1)?, context.get(2)?),
-        )?;
-        connection.create_scalar_function(
-            "ua_instant",
-            1,
-            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-            |context| instant(context.get_raw(0)),
-        )?;
+        // Direct only: refused in the file's schema. An index on `ua_instant(ts)` that
+        // another program made with a function of that name holds that function's values,
+        // which the planner would read in place of ours (a database's newest instant made
+        // up); a view or generated column would call ours where the schema says. Such a
+        // schema fails the statement, which then falls back.
+        let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_DIRECTONLY;
+        connection.create_scalar_function("ua_in_window", 3, flags, |context| {
+            in_window(context.get_raw(0), context.get(1)?, context.get(2)?)
+        })?;
+        connection.create_scalar_function("ua_instant", 1, flags, |context| instant(context.get_raw(0)))?;
         let mut statement = connection.prepare(sql)?;
         if statement.column_count() != kinds.len() {
             return Err(rusqlite::Error::InvalidColumnIndex(kinds.len()));
@@ -634,6 +632,46 @@ mod tests {
             read_columns(&uri, none, &[], &kinds, &[0, 1, 2]).unwrap(),
             Some((0, _))
         ));
+    }
+
+    #[test]
+    fn an_index_of_the_core_functions_made_elsewhere_is_not_read() {
+        // A database file may hold an index on `ua_instant(...)` (or a view, a generated
+        // column) that another program made with a function of that name: its stored
+        // values are that function's, which the planner would read in place of ours (the
+        // newest instant a lie). Our functions are refused in a schema: the read falls
+        // back (to the Python path, which works it out itself).
+        let (path, uri) = database("INSERT INTO t VALUES ('2026-01-02T00:00:00Z', 0);");
+        let writer = Connection::open(&path.0).unwrap();
+        for name in ["ua_instant", "ua_in_window"] {
+            let arity = if name == "ua_instant" { 1 } else { 3 };
+            writer
+                .create_scalar_function(name, arity, FunctionFlags::SQLITE_DETERMINISTIC, |_| {
+                    Ok(4_102_444_800_000_000i64) // 2100-01-01: a lie
+                })
+                .unwrap();
+        }
+        writer
+            .execute_batch(
+                "CREATE INDEX lie ON t (ua_instant(a)); CREATE INDEX lie3 ON t (ua_in_window(a, 0, 1)); \
+                 CREATE VIEW v AS SELECT ua_instant(a) AS s FROM t;",
+            )
+            .unwrap();
+        drop(writer);
+        let truth = 1_767_312_000_000_000i64;
+        for sql in [
+            "SELECT max(ua_instant(a)) FROM t",
+            "SELECT ua_instant(a) FROM t ORDER BY ua_instant(a) DESC",
+            "SELECT ua_in_window(a, 0, 1) FROM t ORDER BY ua_in_window(a, 0, 1)",
+            "SELECT s FROM v",
+        ] {
+            if let Some((_, columns)) = read(&uri, sql, &[Kind::Flag]) {
+                let Column::Ints(values, _) = &columns[0] else {
+                    panic!("ints")
+                };
+                assert!(values == &[truth] || values == &[0], "{sql}: {values:?}");
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -466,3 +466,24 @@ def test_the_rows_are_read_in_the_statements_order_where_a_scan_would_not_pay_or
     rows_read_by(monkeypatch, lambda *args, **kwargs: None)
     assert described(native) == described(run(source.fetch_all(START, END)))
     assert asked == [()]
+
+
+def test_an_index_of_ua_instant_made_elsewhere_is_not_read(tmp_path: Path) -> None:
+    # A database may hold an index on `ua_instant(timestamp)` that another program made
+    # with a function of that name: the core's SQLite read its stored values in place of
+    # its own function's, and the newest instant was that program's (here 2100-01-01).
+    path = tmp_path / "runs.sqlite"
+    write(path, [("a", at(d, 0), 1, 1.5, "x") for d in (1, 2, 3)])
+    lie = 4_102_444_800_000_000
+    with sqlite3.connect(path) as connection:
+        connection.create_function("ua_instant", 1, lambda _: lie, deterministic=True)
+        connection.execute("CREATE INDEX lie ON pattern_executions (ua_instant(timestamp))")
+    connection.close()
+    truth = (datetime(2026, 3, 3, 0, 30, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // (
+        timedelta(microseconds=1)
+    )
+    # (None: worked out by the caller from the texts, as it does where the core cannot.)
+    assert newest_instant(path, "timestamp", "FROM pattern_executions WHERE 1", []) in (
+        None,
+        [truth],
+    )
