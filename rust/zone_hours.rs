@@ -17,7 +17,9 @@ use rustc_hash::FxHashMap;
 use crate::civil::MICROS_PER_HOUR;
 use crate::fields::note_interrupt;
 
-/// Hours kept before the cache starts afresh (a call over years of hours in many zones).
+/// Hours kept at most (7 years of one zone's). Past them, a call's datetimes of hours not
+/// kept are asked one by one: the cache is never emptied during a call, as the reader
+/// lets go of no reference while a record is read (rule 1 of `pyfast`).
 const MAX_HOURS: usize = 1 << 16;
 
 /// One hour of a zone: the zone's address, the hour's local start in hours since the
@@ -61,6 +63,9 @@ impl<'py> ZoneHours<'py> {
         if let Some(offset) = self.offsets.get(&key) {
             return *offset;
         }
+        if self.offsets.len() >= MAX_HOURS {
+            return None;
+        }
         let py = zone.py();
         let mut ask = |minute: u32, second: u32, micro: u32| {
             let args = (at.year, at.month, at.day, at.hour, minute, second, micro, zone);
@@ -74,10 +79,6 @@ impl<'py> ZoneHours<'py> {
             (Some(first), Some(last)) if first == last => Some(first),
             _ => None,
         };
-        if self.offsets.len() >= MAX_HOURS {
-            self.offsets.clear();
-            self.zones.clear();
-        }
         // (An address held is its object's: no other object can have it meanwhile.)
         self.zones.entry(key.0).or_insert_with(|| zone.clone());
         self.offsets.insert(key, offset);
