@@ -102,9 +102,7 @@ impl<'py> PandasTimestamps<'py> {
         if self.exact_zones.iter().any(|known| known.is(&ty)) {
             return true;
         }
-        let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
-        let exact = ["datetime", "zoneinfo", "_zoneinfo", "pytz", "dateutil"]
-            .contains(&module.split('.').next().unwrap_or_default());
+        let exact = ["datetime", "zoneinfo", "_zoneinfo", "pytz", "dateutil"].contains(&top_module(&ty).as_str());
         if exact {
             self.exact_zones.push(ty);
         }
