@@ -426,12 +426,21 @@ def test_a_pattern_id_that_enables_the_collector_before_a_row_that_collects() ->
     assert done.stdout.split("\n")[:-1] == [expected] * 12
 
 
-# Run in a child: a regression is a crash, which the child's exit code tells.
-_EVICTED_NAME_FREES_THE_ROW = """
+def _ghost_script(field: str, rows: str) -> str:
+    """A child's script that reads a dict of lists (form "columns") or its records (form
+    "records", `sys.argv[1]`; `sys.argv[2]` records) of which a cache of the reader comes
+    to hold the last reference to a `Name` (a str subclass) of the first row's `field`;
+    `rows` makes the rows. Were the Name let go of in the middle of a plain row, its
+    __del__ would free that row's borrowed values: a crash, or names of freed memory
+    ('GHOST-...') among the output's."""
+    return _GHOST_HEAD.replace("FIELD", field) + rows + _GHOST_TAIL
+
+
+_GHOST_HEAD = """
 import json, re, sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
-form, n = sys.argv[1], 3000
+form, n = sys.argv[1], int(sys.argv[2])
 columns, records, ghosts = {}, [], []
 class Name(str):
     def __del__(self):
@@ -441,19 +450,16 @@ class Name(str):
         ghosts.extend(f"GHOST-{i}" for i in range(2000))  # reuse their memory
 class Drop:
     def __float__(self):
-        # The first row's Name is now held by the reader's cache of names alone.
+        # The first row's FIELD (its Name) is now held by a cache of the reader alone.
         if form == "columns":
-            columns["context_type"][0] = None
+            columns["FIELD"][0] = None
         else:
-            records[0]["context_type"] = None
+            records[0]["FIELD"] = None
         return 1.0
 fresh = lambda text: "".join(list(text))  # (an object the lists alone hold)
-columns["timestamp"] = [fresh("2026-01-02T00:00:00Z") for _ in range(n)]
-columns["execution_time_ms"] = [None, Drop()] + [None] * (n - 2)
-# Plain rows' new names of many lengths (so at many addresses): one takes the Name's
-# slot in the cache, which lets it go.
-contexts = [fresh(f"c{i}" + "x" * (i % 40)) for i in range(n - 2)]
-columns["context_type"] = [Name("odd"), None, *contexts]
+"""
+
+_GHOST_TAIL = """
 columns["agent"] = [fresh(f"agent-{i % 7}") for i in range(n)]
 columns["project"] = [fresh(f"project-{i % 5}") for i in range(n)]
 if form == "records":
@@ -469,6 +475,18 @@ out = NodeUsageAnalyticsReducer().execute_reduction_sync(ModelUsageAnalyticsInpu
 names = set(re.findall(r"GHOST-[0-9]+|agent-[0-9]+", json.dumps(out.model_dump(mode="json"))))
 print(out.data_quality.records_received, out.usage_metrics.unique_users, sorted(names))
 """
+
+# Run in a child: a regression is a crash, which the child's exit code tells.
+_EVICTED_NAME_FREES_THE_ROW = _ghost_script(
+    "context_type",
+    """columns["timestamp"] = [fresh("2026-01-02T00:00:00Z") for _ in range(n)]
+columns["execution_time_ms"] = [None, Drop()] + [None] * (n - 2)
+# Plain rows' new names of many lengths (so at many addresses): one takes the Name's
+# slot in the cache, which lets it go.
+contexts = [fresh(f"c{i}" + "x" * (i % 40)) for i in range(n - 2)]
+columns["context_type"] = [Name("odd"), None, *contexts]
+""",
+)
 
 
 @pytest.mark.parametrize("form", ["records", "columns"])
@@ -477,6 +495,7 @@ def test_a_name_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
     # go when a later name takes its slot: its __del__ then ran in the middle of a plain
     # row, whose values are borrowed, and freed them (seen: a crash, an agent 'GHOST-745').
     source = _EVICTED_NAME_FREES_THE_ROW.replace("sys.argv[1]", repr(form))
+    source = source.replace("int(sys.argv[2])", "3000")
     done = run_python(source)
     assert done.returncode == 0, done.stderr
     agents = [f"agent-{i}" for i in range(7)]
@@ -484,48 +503,16 @@ def test_a_name_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
 
 
 # Run in a child: a regression is a crash, which the child's exit code tells.
-_EVICTED_ZONE_FREES_THE_ROW = """
-import json, re, sys
-from datetime import UTC, datetime, timedelta, timezone
-from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
-form, n = sys.argv[1], 50
-columns, records, ghosts = {}, [], []
-class Name(str):
-    def __del__(self):
-        for values in columns.values():
-            values.clear()  # frees the row being read (the lists held its values alone)
-        records.clear()  # (or the record being read)
-        ghosts.extend(f"GHOST-{i}" for i in range(2000))  # reuse their memory
-class Drop:
-    def __float__(self):
-        # The first row's zone (and its Name) is now held by the reader's cache alone.
-        if form == "columns":
-            columns["timestamp"][0] = None
-        else:
-            records[0]["timestamp"] = None
-        return 1.0
-fresh = lambda text: "".join(list(text))  # (an object the lists alone hold)
-odd_zone = timezone(timedelta(hours=1), Name("odd"))
+_EVICTED_ZONE_FREES_THE_ROW = _ghost_script(
+    "timestamp",
+    """odd_zone = timezone(timedelta(hours=1), Name("odd"))
 columns["timestamp"] = [datetime(2026, 1, 2, tzinfo=odd_zone), fresh("2026-01-02T00:00:00Z")]
 # Plain rows in another fixed zone: the first of them takes the cache's place.
 columns["timestamp"] += [datetime(2026, 1, 2, tzinfo=timezone(timedelta(hours=2)))] * (n - 2)
 del odd_zone
 columns["execution_time_ms"] = [None, Drop()] + [None] * (n - 2)
-columns["agent"] = [fresh(f"agent-{i % 7}") for i in range(n)]
-columns["project"] = [fresh(f"project-{i % 5}") for i in range(n)]
-if form == "records":
-    records.extend(dict(zip(columns, row)) for row in zip(*columns.values()))
-    columns.clear()
-out = NodeUsageAnalyticsReducer().execute_reduction_sync(ModelUsageAnalyticsInput(
-    pattern_id="p",
-    time_window_start=datetime(2026, 1, 1, tzinfo=UTC),
-    time_window_end=datetime(2026, 1, 8, tzinfo=UTC),
-    execution_data=columns if form == "columns" else records,
-    on_invalid="skip",
-))
-names = set(re.findall(r"GHOST-[0-9]+|agent-[0-9]+", json.dumps(out.model_dump(mode="json"))))
-print(out.data_quality.records_received, out.usage_metrics.unique_users, sorted(names))
-"""
+""",
+)
 
 
 @pytest.mark.parametrize("form", ["records", "columns"])
@@ -535,6 +522,7 @@ def test_a_zone_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
     # __del__ in the middle of that row, whose values are borrowed, and could free them
     # (seen: a crash, agents 'GHOST-7' and 'GHOST-9').
     source = _EVICTED_ZONE_FREES_THE_ROW.replace("sys.argv[1]", repr(form))
+    source = source.replace("int(sys.argv[2])", "50")
     done = run_python(source)
     assert done.returncode == 0, done.stderr
     agents = [f"agent-{i}" for i in range(7)]
