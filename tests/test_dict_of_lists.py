@@ -426,6 +426,15 @@ def test_a_pattern_id_that_enables_the_collector_before_a_row_that_collects() ->
     assert done.stdout.split("\n")[:-1] == [expected] * 12
 
 
+def _reads_no_ghost(script: str, form: str, n: int) -> None:
+    """`script` (`_ghost_script`'s) of `n` records in `form` runs to its end, every record
+    received and only the agents given counted."""
+    done = run_python(script.replace("sys.argv[1]", repr(form)).replace("int(sys.argv[2])", str(n)))
+    assert done.returncode == 0, done.stderr
+    agents = [f"agent-{i}" for i in range(7)]
+    assert done.stdout == f"{n} 7 {agents}\n"
+
+
 def _ghost_script(field: str, rows: str) -> str:
     """A child's script that reads a dict of lists (form "columns") or its records (form
     "records", `sys.argv[1]`; `sys.argv[2]` records) of which a cache of the reader comes
@@ -494,12 +503,7 @@ def test_a_name_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
     # The reader's cache of names holds a str subclass (an owned row's value) and lets it
     # go when a later name takes its slot: its __del__ then ran in the middle of a plain
     # row, whose values are borrowed, and freed them (seen: a crash, an agent 'GHOST-745').
-    source = _EVICTED_NAME_FREES_THE_ROW.replace("sys.argv[1]", repr(form))
-    source = source.replace("int(sys.argv[2])", "3000")
-    done = run_python(source)
-    assert done.returncode == 0, done.stderr
-    agents = [f"agent-{i}" for i in range(7)]
-    assert done.stdout == f"3000 7 {agents}\n"
+    _reads_no_ghost(_EVICTED_NAME_FREES_THE_ROW, form, 3_000)
 
 
 # Run in a child: a regression is a crash, which the child's exit code tells.
@@ -521,9 +525,4 @@ def test_a_zone_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
     # plain row's time is in another: a zone named by a str subclass then ran the name's
     # __del__ in the middle of that row, whose values are borrowed, and could free them
     # (seen: a crash, agents 'GHOST-7' and 'GHOST-9').
-    source = _EVICTED_ZONE_FREES_THE_ROW.replace("sys.argv[1]", repr(form))
-    source = source.replace("int(sys.argv[2])", "50")
-    done = run_python(source)
-    assert done.returncode == 0, done.stderr
-    agents = [f"agent-{i}" for i in range(7)]
-    assert done.stdout == f"50 7 {agents}\n"
+    _reads_no_ghost(_EVICTED_ZONE_FREES_THE_ROW, form, 50)

@@ -351,6 +351,18 @@ def orders_asked(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return asked
 
 
+def orders_of_a_read_as_sqlite3s(
+    source: SQLiteSource, monkeypatch: pytest.MonkeyPatch
+) -> list[Any]:
+    """The orders `fetch_all` asked the core for, once its groups are checked to be those
+    `sqlite3` alone reads (the ordered statement's)."""
+    asked = orders_asked(monkeypatch)
+    native = run(source.fetch_all(START, END))
+    rows_read_by(monkeypatch, lambda *args, **kwargs: None)
+    assert described(native) == described(run(source.fetch_all(START, END)))
+    return asked
+
+
 def sqlite_order(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A row (rowid, id, timestamp, ...) in SQLite's `ORDER BY id, timestamp, rowid` under
     the BINARY collation: numbers (by value: 7 and 7.0 tie), then text, then blobs."""
@@ -426,10 +438,7 @@ def test_a_scan_that_meets_unplaced_rows_leaves_them_to_sqlite3(
             )
         connection.close()
     source = SQLiteSource(path)
-    asked = orders_asked(monkeypatch)
-    native = run(source.fetch_all(START, END))
-    rows_read_by(monkeypatch, lambda *args, **kwargs: None)
-    assert described(native) == described(run(source.fetch_all(START, END)))
+    asked = orders_of_a_read_as_sqlite3s(source, monkeypatch)
     placed = isinstance(stamp, str) and re.match("[0-9]{4}-[0-9]{2}-[0-9]{2}", stamp)
     assert asked == ([(0, 1, 5)] if not partial or placed else [])
 
@@ -461,10 +470,7 @@ def test_the_rows_are_read_in_the_statements_order_where_a_scan_would_not_pay_or
         connection.execute(f"CREATE INDEX by_pattern ON pattern_executions {index}")
     connection.close()
     source = SQLiteSource(path)
-    asked = orders_asked(monkeypatch)
-    native = run(source.fetch_all(START, END))
-    rows_read_by(monkeypatch, lambda *args, **kwargs: None)
-    assert described(native) == described(run(source.fetch_all(START, END)))
+    asked = orders_of_a_read_as_sqlite3s(source, monkeypatch)
     assert asked == [()]
 
 
