@@ -172,7 +172,7 @@ pub fn rate_per_day(window: &Window, i: usize, count: u64) -> f64 {
 
 fn bucket_days(window: &Window, i: usize) -> f64 {
     let (lo, hi) = window.bucket_bounds(i);
-    (hi - lo) as f64 / MICROS_PER_DAY as f64
+    crate::exact_ratio::ratio(hi - lo, MICROS_PER_DAY)
 }
 
 /// Bucket `i`'s midpoint, in days from the window's start (the x of the trend's fits).

@@ -153,7 +153,7 @@ impl Window {
     }
 
     pub fn days(&self) -> f64 {
-        self.span as f64 / MICROS_PER_DAY as f64
+        crate::exact_ratio::ratio(self.span, MICROS_PER_DAY)
     }
 }
 

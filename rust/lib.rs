@@ -25,6 +25,7 @@ pub mod column_values;
 pub mod columns;
 pub mod durations;
 pub mod error;
+pub mod exact_ratio;
 pub mod exact_sum;
 mod exact_trend;
 mod fields;

@@ -27,6 +27,8 @@ REDUCER = NodeUsageAnalyticsReducer()
 START = datetime(2026, 1, 5, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+MICROSECOND = timedelta(microseconds=1)
+HOUR_US, DAY_US = HOUR // MICROSECOND, DAY // MICROSECOND
 
 
 def analyse(
@@ -121,6 +123,21 @@ def test_percentile_interpolation_equals_numpy_to_the_last_bit() -> None:
     assert performance is not None
     assert performance.p50_execution_time_ms == float(np.percentile(times, 50))
     assert performance.p95_execution_time_ms == float(np.percentile(times, 95))
+
+
+def test_hours_and_days_of_a_window_of_centuries_are_rounded_once() -> None:
+    # Past 2^53 microseconds (285 years), float(n) / d rounds n first: for these instants
+    # that second rounding moves the last bit of the window's days and the hours since use.
+    start = datetime(1650, 1, 1, 0, 0, 0, 15838, tzinfo=UTC)
+    end = datetime(2300, 1, 1, tzinfo=UTC)
+    latest = datetime(1800, 1, 1, 0, 0, 7, 21, tzinfo=UTC)
+    span, since = (end - start) // MICROSECOND, (end - latest) // MICROSECOND
+    assert float(span) / DAY_US != span / DAY_US
+    assert float(since) / HOUR_US != since / HOUR_US
+    usage = analyse([{"timestamp": start}, {"timestamp": latest}], end, start).usage_metrics
+    assert usage.time_since_last_use == since / HOUR_US
+    assert usage.executions_per_day == 2 / (span / DAY_US)
+    assert usage.executions_per_week == 2 / (span / DAY_US / 7)
 
 
 NEW_YORK_MARCH: dict[str, Any] = {

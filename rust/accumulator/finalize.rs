@@ -4,6 +4,7 @@
 use super::Accumulator;
 use crate::bucket_counts::{rate_per_day, TrendGrid};
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
+use crate::exact_ratio;
 use crate::exact_trend::ExactGrid;
 use crate::metrics::*;
 use crate::regression::{ols_on, ols_sparse, Axis, LinearFit};
@@ -35,7 +36,7 @@ impl Accumulator {
             peak_daily_usage: self.day_counts.iter().map(|(_, c)| c).max().unwrap_or(0),
             time_since_last_use: self
                 .latest
-                .map(|latest| (self.window.end - latest) as f64 / MICROS_PER_HOUR as f64),
+                .map(|latest| exact_ratio::ratio(self.window.end - latest, MICROS_PER_HOUR)),
         };
         let failures = n - self.success;
         let success = Success {
@@ -194,7 +195,7 @@ impl Accumulator {
         if fit.points < 3 || (fit.slope == 0.0 && fit.t_statistic.is_infinite()) {
             return Exact::Fit(fit, significant); // (no slope fitted, or flat in floats too)
         }
-        let days = self.window.span as f64 / MICROS_PER_DAY as f64;
+        let days = self.window.days();
         // (A flat series' rates all hold records; the float slope's error grows with the
         // rates' level over their spread: 1e-6 leaves room, and the check is rare.)
         let noise = fit.slope.abs() * days <= 1e-9 * fit.intercept.abs() && self.bucket_counts.all_occupied();
