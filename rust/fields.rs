@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
 
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
-use crate::pandas_time::PandasTimestamps;
+use crate::pandas_time::{self, PandasTimestamps};
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
     DatetimeLayout,
@@ -523,10 +523,7 @@ fn is_numpy_type(value: &Bound<'_, PyAny>, names: &[&str]) -> bool {
 /// Whether `value` is pandas' `NaT` (its type's module is pandas' own, which moved between
 /// versions: `pandas._libs.tslibs.nattype`, `pandas.api.typing`).
 fn is_pandas_nat(value: &Bound<'_, PyAny>) -> bool {
-    let ty = value.get_type();
-    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
-    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
-    module.split('.').next() == Some("pandas") && name == "NaTType"
+    pandas_time::is_pandas_type(value, "NaTType")
 }
 
 /// A finite number in [0, max]: float, int or anything with __float__, not bool or str.

@@ -113,8 +113,13 @@ impl<'py> PandasTimestamps<'py> {
 /// Whether `value`'s type is pandas' own `Timestamp` (its module moved between versions:
 /// `pandas._libs.tslibs.timestamps`, `pandas`); a subclass is read through its attributes.
 fn is_pandas_timestamp(value: &Bound<'_, PyAny>) -> bool {
+    is_pandas_type(value, "Timestamp")
+}
+
+/// Whether `value`'s type is the pandas type named `name` (defined in a module of pandas).
+pub(crate) fn is_pandas_type(value: &Bound<'_, PyAny>, name: &str) -> bool {
     let ty = value.get_type();
-    top_module(&ty) == "pandas" && text(value.py(), ty.qualname()) == "Timestamp"
+    top_module(&ty) == "pandas" && text(value.py(), ty.qualname()) == name
 }
 
 /// The first part of the name of the module that defines `ty`.
