@@ -450,8 +450,10 @@ def test_a_scan_that_meets_unplaced_rows_leaves_them_to_sqlite3(
         (" COLLATE NOCASE", "(pattern_id, timestamp)", 0),
         ("", "(pattern_id)", 0),  # SQLite sorts by time itself
         ("", "(pattern_id, timestamp, success)", 0),  # ties of one time ordered by success
+        # read backwards: ties of one id and time in descending rowids
+        ("", "(pattern_id DESC, timestamp DESC)", 0),
     ],
-    ids=["narrow-window", "nocase", "sorted-by-sqlite", "wider-index"],
+    ids=["narrow-window", "nocase", "sorted-by-sqlite", "wider-index", "descending-index"],
 )
 def test_the_rows_are_read_in_the_statements_order_where_a_scan_would_not_pay_or_give_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str, index: str, old: int

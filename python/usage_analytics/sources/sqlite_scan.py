@@ -161,7 +161,9 @@ def _index_ordered(
     columns `keys` (the pattern id and timestamp, or the id alone), sorting nothing
     itself (no temporary B-tree or automatic index in its plan): rows of one id and
     time then come in the order of their rowids, an index's last key. (An index of
-    more columns would order them by those first.)"""
+    more columns would order them by those first; one of descending columns, read
+    backwards for the statement's ascending order, gives rows of one id and time in
+    descending rowids.)"""
     plan = _plan(connection, *statement)
     names = _plan_indexes(plan)
     if not names or "TEMP B-TREE" in plan or "AUTOMATIC" in plan:
@@ -169,11 +171,13 @@ def _index_ordered(
     schema = table.schema or "main"
     for name in names:
         listed = connection.execute(
-            "SELECT name FROM pragma_index_info(?, ?) ORDER BY seqno", (name, schema)
+            "SELECT name, desc, coll FROM pragma_index_xinfo(?, ?) WHERE key ORDER BY seqno",
+            (name, schema),
         ).fetchall()
         # (An expression's name is NULL: no column of the table's.)
         columns = [None if row[0] is None else quote_identifier(str(row[0])) for row in listed]
-        if columns not in (keys[:1], keys):
+        ascending = all(not row[1] and str(row[2]).upper() == "BINARY" for row in listed)
+        if columns not in (keys[:1], keys) or not ascending:
             return False
     return True
 
