@@ -82,10 +82,11 @@ impl<'py> PandasTimestamps<'py> {
     }
 
     /// Whether pandas computed `value`'s fields from its instant exactly: naive, or in a
-    /// zone of `datetime`, `zoneinfo`, pytz or dateutil. For any other tzinfo pandas
-    /// takes one offset (`utcoffset(None)`) for every instant, where the attributes'
-    /// reading asks the zone for the Timestamp's own: the two may differ, and the
-    /// attributes' reading, the rule before `_value` was read, stays it.
+    /// zone of `datetime`, `zoneinfo`, pytz or dateutil (its files, UTC, fixed offsets
+    /// and the local zone). For any other tzinfo pandas takes one offset
+    /// (`utcoffset(None)`) for every instant, where the attributes' reading asks the
+    /// zone for the Timestamp's own: the two may differ, and the attributes' reading,
+    /// the rule before `_value` was read, stays it.
     fn exact_zone(&mut self, value: &Bound<'py, PyAny>) -> bool {
         let py = value.py();
         let zone = match value.getattr(intern!(py, "tzinfo")) {
@@ -102,7 +103,16 @@ impl<'py> PandasTimestamps<'py> {
         if self.exact_zones.iter().any(|known| known.is(&ty)) {
             return true;
         }
-        let exact = ["datetime", "zoneinfo", "_zoneinfo", "pytz", "dateutil"].contains(&top_module(&ty).as_str());
+        let exact = match top_module(&ty).as_str() {
+            "datetime" | "zoneinfo" | "_zoneinfo" | "pytz" => true,
+            // (dateutil's zones of a rule, `tzrange` and `tzstr`, and its iCalendar ones
+            // are none that pandas converts: it takes them as fixed, and their
+            // `utcoffset(None)` is None where they have summer time, which fails its
+            // conversions and so the attributes' reading: a Timestamp in one would be
+            // refused as a call's first and read by `_value` after another.)
+            "dateutil" => ["tzutc", "tzoffset", "tzlocal", "tzfile"].contains(&text(py, ty.qualname()).as_str()),
+            _ => false,
+        };
         if exact {
             self.exact_zones.push(ty);
         }

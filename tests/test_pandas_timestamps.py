@@ -174,3 +174,28 @@ def test_a_timestamp_in_a_zone_of_its_own_is_read_by_its_fields(first: str) -> N
         "utc": hours_before_end([datetime(2026, 3, 1, 12, tzinfo=UTC)])[0],
         "seasons": hours_before_end([by_fields.replace(tzinfo=UTC)])[0],
     }
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first", "after-a-naive-one"])
+def test_a_timestamp_in_a_dateutil_rule_zone_is_read_by_its_fields_wherever_it_comes(
+    first: bool,
+) -> None:
+    # dateutil's zones of a rule (tzrange, tzstr; tzical's alike) are no zones pandas
+    # converts: it takes them as fixed and asks their `utcoffset(None)`, None where they
+    # have summer time, so that a Timestamp's `utcoffset()` (which calls pandas' replace)
+    # fails. Read by its fields wherever it comes, not by its `_value` once a Timestamp
+    # before it was trusted: the same error as the first. (Without summer time, its one
+    # offset is exact: read either way.)
+    dateutil_tz = pytest.importorskip("dateutil.tz")
+    summer = pd.Timestamp(datetime(2026, 7, 1, 12, tzinfo=dateutil_tz.tzstr("EST5EDT")))
+    plain = pd.Timestamp("2026-07-01 12:00", tz="UTC").tz_convert(
+        dateutil_tz.tzrange("EST", -18_000)
+    )
+    lead = [] if first else [pd.Timestamp("2026-03-01 12:00")]
+    assert hours_before_end([*lead, plain])[-1] == hours_before_end_of(
+        (datetime(2026, 7, 1, 12, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
+    )
+    with pytest.raises(InvalidRecordError) as raised:
+        hours_before_end([*lead, summer])
+    assert (raised.value.index, raised.value.field) == (len(lead), "timestamp")
+    assert "utcoffset() failed" in raised.value.reason
