@@ -39,6 +39,7 @@ pub mod json_indent;
 pub mod metrics;
 mod models;
 mod moment_lanes;
+mod object_text;
 mod output_models;
 mod pandas_time;
 mod pool;

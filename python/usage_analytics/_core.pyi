@@ -28,6 +28,7 @@ __all__ = [
     "check_window",
     "end_inherited_collector_pauses",
     "indent_json",
+    "object_text_codes",
     "reduce_arrow",
     "reduce_records",
     "sqlite_columns",
@@ -105,6 +106,12 @@ def indent_json(compact: bytes, indent: int) -> bytes:
     `json.dumps(indent=indent)` lays it out, each non-finite number (`NaN`, `Infinity`,
     `-Infinity`) written `null`; ValueError for text not of that form or an indent past
     1,024 spaces. Bytes of lone surrogates (`surrogatepass`) pass through."""
+
+def object_text_codes(values: Any, max_distinct: int) -> tuple[bytes, list[str]] | None:
+    """The rows of a 1-D numpy array of objects as dictionary codes (native-endian
+    int32s, -1 where None or a float NaN) and the distinct strings they index, first seen
+    first; None where a value is neither a str nor missing, a str is not UTF-8, or more
+    than `max_distinct` strings differ. TypeError for another array (`object_text`)."""
 
 def sqlite_columns(
     uri: str, sql: str, params: list[Any], kinds: list[str], order: list[int] = ...

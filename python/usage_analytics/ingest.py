@@ -4,7 +4,8 @@
 - anything exporting the Arrow PyCapsule interface (`__arrow_c_stream__` or
   `__arrow_c_array__`: pyarrow tables and record batches, polars and pandas DataFrames,
   DuckDB results): read by Rust from the Arrow buffers, without copying numeric columns and
-  with the GIL released;
+  with the GIL released (a pandas text column of Python objects is coded by the core into
+  a categorical first, which exports as a dictionary: `object_text`);
 - a dict of column name -> list (or tuple): read by Rust row by row, as the list of dicts
   of its rows (the same records), unless its timestamps are ints (epoch microseconds, a
   columnar form that records refuse: read as a table then);
@@ -48,6 +49,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
+from usage_analytics.object_text import object_text_as_categories
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -256,6 +258,8 @@ def _read_arrow(
 ) -> dict[str, Any]:
     """`read_any` of data exporting Arrow."""
     data = float_flags_as_bools(_record_columns_only(_index_as_column(data, wanted), wanted))
+    if _library(data) == "pandas" and hasattr(data, "columns"):
+        data = object_text_as_categories(data, wanted)
     if _library(data) == "polars" and hasattr(data, "schema"):
         for name, dtype in data.schema.items():
             if name in wanted:
