@@ -14,6 +14,8 @@
 //! (another kind of value, pandas' NA, a str that is not UTF-8: a lone surrogate) gives no
 //! codes, and the column is left to the checks and conversion it had before.
 
+use std::time::{Duration, Instant};
+
 use pyo3::exceptions::{PyTypeError, PyUnicodeEncodeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -24,6 +26,19 @@ use crate::pyfast::{exact_float_value, is_exact_float, is_exact_str};
 
 /// Slots of the cache of objects seen lately, by address (a power of two).
 const RECENT_SLOTS: usize = 4096;
+
+/// How long the GIL is held before it is let go for other threads (an event loop) while
+/// a long column is coded: twice Python's default switch interval. A thread waiting that
+/// long has asked for the GIL, and a release then hands it over. (Released more often, a
+/// release and retake in microseconds tells the waiting thread that the GIL changed hands,
+/// and it goes back to waiting: in a test it never ran during 45 ms of coding.) Meanwhile
+/// other threads may change the array's rows (not its length: the view is held open); a
+/// row is read after the last release before it, and the objects the cache and the
+/// distinct strings hold stay alive.
+const HOLD: Duration = Duration::from_millis(10);
+
+/// Rows between two looks at the clock.
+const ROWS_PER_LOOK: usize = 4096;
 
 /// The codes of `values` (a 1-D numpy array of objects) as native-endian int32s, and the
 /// distinct strings, first seen first; None where a value is not text or missing, or where
@@ -39,7 +54,12 @@ pub fn py_object_text_codes<'py>(
     let view = ObjectView::of(values)?;
     let mut coder = Coder::new(max_distinct);
     let mut codes = Vec::with_capacity(view.len);
+    let mut held_since = Instant::now();
     for i in 0..view.len {
+        if i % ROWS_PER_LOOK == ROWS_PER_LOOK - 1 && held_since.elapsed() >= HOLD {
+            py.detach(|| ());
+            held_since = Instant::now();
+        }
         let object = view.pointer(i);
         let slot = (object as usize >> 4) & (RECENT_SLOTS - 1);
         if let Some(code) = coder.recent_code(slot, object) {
