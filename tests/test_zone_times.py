@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import TZPATH, ZoneInfo, available_timezones
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from instants import hours_before_end, hours_before_end_of
@@ -174,6 +175,74 @@ def test_every_zone_changes_its_offset_hours_apart_at_least() -> None:
     assert min(gaps)[0] >= 2 * 3600, min(gaps)
 
 
+def _tzif(changes: list[tuple[datetime, int]], footer: bytes) -> bytes:
+    """A version 2 TZif file (RFC 8536) of a zone at +00 that takes each offset (seconds)
+    at its UTC instant, then follows the POSIX TZ string `footer`. (Its version 1 table
+    is an empty one, as readers of version 2 skip it.)"""
+    offsets = [0, *(offset for _, offset in changes)]
+    kinds = list(dict.fromkeys(offsets))
+    names = b"".join(b"Z%d\0" % i for i in range(len(kinds)))  # (4 bytes each)
+    header = b"TZif2" + bytes(15)
+    v1 = header + struct.pack(">6l", 0, 0, 0, 0, 1, 4) + struct.pack(">lBB", 0, 0, 0)
+    v2 = header + struct.pack(">6l", 0, 0, 0, len(changes), len(kinds), len(names))
+    v2 += b"".join(struct.pack(">q", int(at.timestamp())) for at, _ in changes)
+    v2 += bytes(kinds.index(offset) for _, offset in changes)
+    v2 += b"".join(struct.pack(">lBB", offset, 0, 4 * i) for i, offset in enumerate(kinds))
+    return v1 + b"UTC\0" + v2 + names + b"\n" + footer + b"\n"
+
+
+def _twice_in_an_hour(offset: int) -> bytes:
+    """A zone at +00 that takes `offset` from 12:10 to 12:40 UTC on 2026-03-01: two
+    transitions within one hour, whose ends (12:00 and 12:59 local) are both at +00."""
+    return _tzif(
+        [
+            (datetime(2026, 3, 1, 12, 10, tzinfo=UTC), offset),
+            (datetime(2026, 3, 1, 12, 40, tzinfo=UTC), 0),
+        ],
+        b"Z0",
+    )
+
+
+def _hour_of_twice(tz: ZoneInfo) -> list[datetime]:
+    return [
+        datetime(2026, 3, 1, 12, minute, tzinfo=tz, fold=fold)
+        for minute in (0, 5, 15, 30, 45, 59)
+        for fold in (0, 1)
+    ]
+
+
+@pytest.mark.parametrize("offset", [3600, -3600])
+def test_a_zone_from_a_file_without_a_key_is_asked_for_every_datetime(offset: int) -> None:
+    # A file need not keep its transitions days apart as tzdata does: this one has two
+    # within an hour whose ends have one offset. Without a key, it is no database zone,
+    # and each datetime is read by its own utcoffset(), not its hour's.
+    tz = ZoneInfo.from_file(io.BytesIO(_twice_in_an_hour(offset)))
+    assert tz.key is None
+    stamps = _hour_of_twice(tz)
+    utc = [stamp.astimezone(UTC) for stamp in stamps]
+    # (+1h: the second 12:15 and 12:30 are an hour early; -1h: the first, an hour late)
+    moved = [u for s, u in zip(stamps, utc, strict=True) if u.minute == s.minute and u.hour != 12]
+    assert len(moved) == 2
+    assert hours_before_end(stamps) == [hours_before_end_of(python_micros(s)) for s in stamps]
+    # (and mixed with a database zone's datetimes, of the same local hour, in one call)
+    berlin = _hour_of_twice(ZoneInfo("Europe/Berlin"))
+    both = [s for pair in zip(stamps, berlin, strict=True) for s in pair]
+    assert hours_before_end(both) == [hours_before_end_of(python_micros(s)) for s in both]
+
+
+def test_a_zone_from_a_file_with_a_key_is_taken_as_a_database_zone() -> None:
+    # A key is the caller's word that the file is the database's zone of that name (as
+    # `ZoneInfo(key)` reads one): its hours are kept as a database zone's. So the same
+    # file with a key reads its hour by the offset at the hour's ends, +00 (what
+    # utcoffset() gives is the file's, not a database's, and is not asked).
+    tz = ZoneInfo.from_file(io.BytesIO(_twice_in_an_hour(3600)), key="Test/Twice")
+    stamps = _hour_of_twice(tz)
+    naive_utc = [s.replace(tzinfo=None) - NAIVE_EPOCH for s in stamps]
+    assert hours_before_end(stamps) == [
+        hours_before_end_of(local // timedelta(microseconds=1)) for local in naive_utc
+    ]
+
+
 def test_a_zone_freed_during_a_call_does_not_lend_its_hours_to_the_next() -> None:
     # Records made as they are read (a mapping's lookups) free each zone with their
     # record; the next record's zone, of another key, may take the freed one's address.
@@ -190,7 +259,8 @@ def test_a_zone_freed_during_a_call_does_not_lend_its_hours_to_the_next() -> Non
             if name == "pattern_id":
                 return f"p{self.i}"
             if name == "timestamp":
-                zone = ZoneInfo.from_file(io.BytesIO(data[keys[self.i]]))
+                key = keys[self.i]  # (with its key: a database zone, whose hours are kept)
+                zone = ZoneInfo.from_file(io.BytesIO(data[key]), key=key)
                 return datetime(2026, 3, 1, 12, 30, tzinfo=zone)
             raise KeyError(name)
 
