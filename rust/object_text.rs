@@ -6,8 +6,9 @@
 //! (about 33 ns a row: 4 text columns of 1M rows cost more than the reduction), where the
 //! column's repeated values are mostly the same few objects. Here a row whose object was
 //! seen lately costs a type check and one lookup by address; only other objects are read
-//! as text. `object_text.object_text_as_categories` (Python) makes the codes a Categorical, which
-//! pandas exports as a dictionary-encoded column, read by the core as such.
+//! as text. Python's `object_text.object_text_as_categories` makes the codes a pandas
+//! Categorical, which pandas exports as a dictionary-encoded column, read by the core as
+//! such.
 //!
 //! The values are what pyarrow's conversion (`from_pandas`) gives: a `str` (or a subclass,
 //! by its text) is its text; None and a float NaN (numpy's too) are missing. Anything else
