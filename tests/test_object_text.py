@@ -1,8 +1,9 @@
-"""pandas text columns of Python objects (pandas' form for text before version 3) coded
-by the core into categoricals before the frame is exported (`object_text`): the same
-analytics as the list of dicts holding the same values, whether a column is coded or left
-to pyarrow's conversion (a column of other values, too many distinct strings, a str that
-is not UTF-8), and the codes themselves against their definition.
+"""Text columns of Python objects (pandas' form for text before version 3; numpy arrays of
+objects in a dict of columns) coded by the core before they are exported to Arrow
+(`object_text`): the same analytics as the list of dicts holding the same values, whether
+a column is coded or left to pyarrow's conversion (a column of other values, too many
+distinct strings, a str that is not UTF-8), and the codes themselves against their
+definition.
 """
 
 from __future__ import annotations
@@ -119,7 +120,11 @@ def test_object_text_columns_equal_the_list_of_dicts(
     drawn: tuple[dict[str, list[Any]], list[datetime]],
 ) -> None:
     frame, records = frame_and_records(*drawn)
-    assert_same(outcome(frame), outcome(records))
+    expected = outcome(records)
+    assert_same(outcome(frame), expected)
+    # (In a dict of columns, as Arrow dictionary arrays: numpy arrays and pandas Series.)
+    assert_same(outcome({name: frame[name].to_numpy() for name in frame.columns}), expected)
+    assert_same(outcome(dict(frame.items())), expected)
 
 
 @given(drawn=object_columns(), ids=st.lists(st.sampled_from(["p-1", "p-2", Team.SEARCH, ""])))

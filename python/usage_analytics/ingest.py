@@ -49,7 +49,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
-from usage_analytics.object_text import object_text_as_categories
+from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -797,8 +797,13 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         if _library(column) == "polars":
             _check_polars_dtype(name, column.dtype)
         try:
-            arrays[name] = _arrow_column(
-                pa, column, exact_times=name == "timestamp", flag=name in _FLAG_COLUMNS
+            coded = object_text_as_dictionary(pa, name, column)
+            arrays[name] = (
+                coded
+                if coded is not None
+                else _arrow_column(
+                    pa, column, exact_times=name == "timestamp", flag=name in _FLAG_COLUMNS
+                )
             )
         except _TimesOutOfRange:
             beyond = True
