@@ -6,8 +6,9 @@ synchronous call, one pattern):
     .venv/bin/python benches/pandas_object_text.py [ROWS] [ROUNDS]
 
 Two frames of objects: "pooled", each distinct text one object (what `read_csv` gives),
-and "fresh", a new str object per cell (a frame built from JSON or database rows). Two
-builds are compared by running the script under each one's `PYTHONPATH` (BENCHMARKS.md).
+and "fresh", a new str object per cell (a frame built from JSON or database rows); and the
+pooled frame as a dict of numpy arrays. Two builds are compared by running the script
+under each one's `PYTHONPATH` (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -66,7 +67,11 @@ def main() -> None:
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     reducer = NodeUsageAnalyticsReducer()
     seconds: dict[str, list[float]] = {}
-    built = frames(n)
+    built: dict[str, object] = dict(frames(n))
+    pooled = built["objects, pooled"]
+    arrays = {name: pooled[name].to_numpy() for name in pooled}
+    arrays["timestamp"] = pooled["timestamp"].dt.tz_convert(None).to_numpy()  # (UTC, naive)
+    built["dict of numpy objects"] = arrays
     for _ in range(rounds):
         for name, frame in built.items():
             contract = ModelUsageAnalyticsInput(
