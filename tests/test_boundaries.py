@@ -138,6 +138,11 @@ def test_hours_and_days_of_a_window_of_centuries_are_rounded_once() -> None:
     assert usage.time_since_last_use == since / HOUR_US
     assert usage.executions_per_day == 2 / (span / DAY_US)
     assert usage.executions_per_week == 2 / (span / DAY_US / 7)
+    width = timedelta(days=300 * 365, microseconds=1)  # (two buckets, the first of it)
+    assert float(width // MICROSECOND) / 1e6 != width / timedelta(seconds=1)
+    trend = analyse([{"timestamp": latest}], end, start, bucket_width=width).trend_analysis
+    assert trend is not None
+    assert trend.bucket_width_seconds == width / timedelta(seconds=1)
 
 
 NEW_YORK_MARCH: dict[str, Any] = {

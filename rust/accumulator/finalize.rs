@@ -177,7 +177,7 @@ impl Accumulator {
             growth_percentage,
             confidence_score,
             bucket_count: k as u64,
-            bucket_width_seconds: window.width as f64 / MICROS_PER_SECOND as f64,
+            bucket_width_seconds: exact_ratio::ratio(window.width, MICROS_PER_SECOND),
             velocity_significant,
             time_series,
             predictions,
