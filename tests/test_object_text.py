@@ -275,3 +275,10 @@ def test_other_threads_run_while_a_long_column_is_coded() -> None:
     assert any(began + margin < tick < ended - margin for tick in ticks), (
         f"no tick in the {ended - began:.3f} s of the call"
     )
+
+
+def test_a_masked_array_of_objects_keeps_its_mask() -> None:
+    agents = np.ma.masked_array(np.array(["a", "b", "c"], dtype=object), mask=[False, True, False])
+    data = {"timestamp": [START] * 3, "agent": agents}
+    records = [{"timestamp": START, "agent": agent} for agent in ("a", None, "c")]
+    assert_same(outcome(data), outcome(records))

@@ -70,7 +70,12 @@ def _codes(column: Any) -> tuple[Any, list[str]] | None:
     dtype = getattr(column, "dtype", None)  # (None for a frame: a duplicated name's)
     if not isinstance(dtype, np.dtype) or dtype.kind != "O" or getattr(column, "ndim", 0) != 1:
         return None  # (not objects: pandas' `str` and categoricals export as they are)
-    values = column if isinstance(column, np.ndarray) else column.to_numpy()
+    if type(column) is np.ndarray:
+        values = column
+    elif type(column).__module__.startswith("pandas."):  # (a Series; an Index)
+        values = column.to_numpy()
+    else:
+        return None  # (a masked array's mask, another library's array: pyarrow's to read)
     found = _core.object_text_codes(values, max(len(values) // 16, _ALWAYS_CODED))
     if found is None:
         return None
