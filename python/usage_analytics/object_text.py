@@ -72,7 +72,7 @@ def _codes(column: Any) -> tuple[Any, list[str]] | None:
         return None  # (not objects: pandas' `str` and categoricals export as they are)
     if type(column) is np.ndarray:
         values = column
-    elif type(column).__module__.startswith("pandas."):  # (a Series; an Index)
+    elif type(column).__module__.partition(".")[0] == "pandas":  # (a Series; an Index)
         values = column.to_numpy()
     else:
         return None  # (a masked array's mask, another library's array: pyarrow's to read)
