@@ -1106,6 +1106,16 @@ ERROR_CASES = [
         "split.jsonl, line 1: not valid JSON: Extra data",
     ),
     (
+        "jsonl_line_cut_short",  # (its error at the line's end, not the next line's start)
+        lambda t: analyze(
+            text_file(t, "cut.jsonl", '{"pattern_id": "p", "timestamp": "2026-01-01"\n'),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "cut.jsonl, line 1: not valid JSON: Expecting ',' delimiter (column 46)",
+    ),
+    (
         "jsonl_number_of_5000_digits",
         lambda t: analyze(
             text_file(

@@ -140,7 +140,9 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                 if not line.strip():
                     continue
                 try:
-                    value = _JSON_LINE.decode(line)
+                    # (Without its line ending: a line cut short would be reported at
+                    # column 1 of the next line, the ending taken for the next line.)
+                    value = _JSON_LINE.decode(line.rstrip("\r\n"))
                 except json.JSONDecodeError as error:
                     raise SourceError(
                         f"{path}, line {number}: not valid JSON: {error.msg} (column {error.colno})"
