@@ -347,6 +347,41 @@ def test_analyze_default_window_is_30_days_up_to_the_newest_record(
     assert document["usage_metrics"]["total_executions"] == 2
 
 
+@pytest.mark.parametrize("command", ["analyze", "dashboard"])
+def test_a_newest_record_days_after_the_clock_is_noted_as_the_windows_end(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    future = now + timedelta(days=400, hours=12)
+    path = write_jsonl(
+        tmp_path / "runs.jsonl",
+        [
+            {"pattern_id": "p", "timestamp": now.isoformat(), "success": True},
+            {"pattern_id": "p", "timestamp": future.isoformat(), "success": True},
+            {"pattern_id": "p", "timestamp": (now + timedelta(hours=20)).isoformat()},
+        ],
+    )
+    pattern = ["--pattern", "p"] if command == "analyze" else []
+    code, out, err = run(capsys, command, str(path), *pattern, "--format", "json")
+    of = " of p" if command == "analyze" else ""
+    assert code == 0
+    assert err == (
+        f"usage-analytics: note: the newest record{of} ({future.isoformat()}) is 400 days "
+        "after this machine's clock, and the window ends there; pass --end to choose another\n"
+    )
+    # (The report is as before: the window ends at that record.)
+    document = json.loads(out)
+    window = document["time_window"] if command == "analyze" else document["window"]
+    assert window["end"].replace("Z", "+00:00") == future.isoformat()
+    # A day ahead at most (a clock a little fast) is no note; --end none either.
+    path.write_text("\n".join(path.read_text().splitlines()[::2]) + "\n")
+    assert run(capsys, command, str(path), *pattern)[2] == ""
+    record = {"pattern_id": "p", "timestamp": future.isoformat()}
+    path.write_text(path.read_text() + json.dumps(record) + "\n")
+    end = ["--end", now.isoformat()]
+    assert run(capsys, command, str(path), *pattern, *end)[2] == ""
+
+
 @pytest.mark.parametrize("kind", ["parquet", "csv", "sqlite"])
 def test_default_window_ends_at_the_newest_record_a_window_can_hold(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str

@@ -41,6 +41,8 @@ EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
 #: The default window: this long, up to the newest record.
 DEFAULT_WINDOW = timedelta(days=30)
+#: A newest record this far after the clock is noted (`_note_a_future_end`).
+FUTURE_NOTE_AFTER = timedelta(days=1)
 
 
 class CliError(Exception):
@@ -344,7 +346,25 @@ async def source_window(
                 if first is None:  # (valid, but past the years a window can hold)
                     raise CliError(_NO_TIMESTAMP_IN_A_WINDOW)
                 raise CliError(_NO_VALID_TIMESTAMP.format(first=first))
+        _note_a_future_end(newest, of)
     return window_of(args, newest)
+
+
+def _note_a_future_end(newest: datetime | None, of: str) -> None:
+    """A note on stderr where the newest record, which ends the default window, lies more
+    than a day after this machine's clock: one record stamped by a clock far ahead (or in
+    another unit) would otherwise move the window off every other record, silently."""
+    now = datetime.now(UTC)
+    if newest is not None and newest - now > FUTURE_NOTE_AFTER:
+        to_stderr(
+            f"{PROG}: note: the newest record{of} ({newest.astimezone(UTC).isoformat()}) is "
+            f"{_days(newest - now)} after this machine's clock, and the window ends there; "
+            "pass --end to choose another"
+        )
+
+
+def _days(span: timedelta) -> str:
+    return f"{span.days:,} day{'s' if span.days != 1 else ''}"
 
 
 async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None) -> str | None:
