@@ -1151,6 +1151,17 @@ ERROR_CASES = [
         "cut.jsonl, line 1: not valid JSON: Expecting ',' delimiter (column 46)",
     ),
     (
+        "jsonl_last_line_being_written",  # (no line ending: said so)
+        lambda t: analyze(
+            text_file(t, "live.jsonl", '{"pattern_id": "p", "timestamp": "2026-01-01"}\n{"pat'),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "live.jsonl, line 2: not valid JSON: Unterminated string starting at "
+        "(column 2; the last line, with no line ending: still written?)",
+    ),
+    (
         "jsonl_number_of_5000_digits",
         lambda t: analyze(
             text_file(

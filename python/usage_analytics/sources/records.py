@@ -144,8 +144,12 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     # column 1 of the next line, the ending taken for the next line.)
                     value = _JSON_LINE.decode(line.rstrip("\r\n"))
                 except json.JSONDecodeError as error:
+                    # (Only a file's last line can lack its ending: one still being written.)
+                    ended = line.endswith(("\n", "\r"))
+                    cut = "" if ended else "; the last line, with no line ending: still written?"
                     raise SourceError(
-                        f"{path}, line {number}: not valid JSON: {error.msg} (column {error.colno})"
+                        f"{path}, line {number}: not valid JSON: {error.msg} "
+                        f"(column {error.colno}{cut})"
                     ) from None
                 except ValueError:  # an integer of more digits than Python converts
                     raise SourceError(
