@@ -33,9 +33,11 @@ const RECENT_SLOTS: usize = 4096;
 /// long has asked for the GIL, and a release then hands it over. (Released more often, a
 /// release and retake in microseconds tells the waiting thread that the GIL changed hands,
 /// and it goes back to waiting: in a test it never ran during 45 ms of coding.) Meanwhile
-/// other threads may change the array's rows (not its length: the view is held open); a
-/// row is read after the last release before it, and the objects the cache and the
-/// distinct strings hold stay alive.
+/// other threads may change the array: its rows, and even its buffer (`resize(...,
+/// refcheck=False)` and `__setstate__` free it whatever views are open), so the view is
+/// let go with the GIL and taken again after, and a column whose length or layout
+/// changed meanwhile gives no codes. A row is read after the last release before it, and
+/// the objects the cache and the distinct strings hold stay alive.
 const HOLD: Duration = Duration::from_millis(10);
 
 /// Rows between two looks at the clock.
@@ -52,13 +54,20 @@ pub fn py_object_text_codes<'py>(
     max_distinct: usize,
 ) -> PyResult<Option<(Bound<'py, PyBytes>, Bound<'py, PyList>)>> {
     let py = values.py();
-    let view = ObjectView::of(values)?;
+    let mut view = ObjectView::of(values)?;
     let mut coder = Coder::new(max_distinct);
     let mut codes = Vec::with_capacity(view.len);
     let mut held_since = Instant::now();
     for i in 0..view.len {
         if i % ROWS_PER_LOOK == ROWS_PER_LOOK - 1 && held_since.elapsed() >= HOLD {
+            let (len, stride) = (view.len, view.stride);
+            drop(view);
             py.detach(|| ());
+            view = match ObjectView::of(values) {
+                Ok(again) if (again.len, again.stride) == (len, stride) => again,
+                // (Changed meanwhile, its dtype even: pyarrow's to convert as it is now.)
+                _ => return Ok(None),
+            };
             held_since = Instant::now();
         }
         let object = view.pointer(i);
@@ -186,8 +195,9 @@ fn is_missing(value: &Bound<'_, PyAny>) -> bool {
     value.is_instance_of::<pyo3::types::PyFloat>() && unsafe { ffi::PyFloat_AsDouble(value.as_ptr()) }.is_nan()
 }
 
-/// A 1-D buffer of object pointers (numpy's "O" format) held open: while it is, numpy
-/// refuses to resize the array, so the pointers stay where they are read.
+/// A 1-D buffer of object pointers (numpy's "O" format) held open, with the GIL: while it
+/// is, numpy refuses to resize the array (unless told not to check, see `HOLD`), and no
+/// other thread runs to try, so the pointers stay where they are read.
 struct ObjectView {
     view: ffi::Py_buffer,
     len: usize,

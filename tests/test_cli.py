@@ -1162,6 +1162,16 @@ ERROR_CASES = [
         "(column 2; the last line, with no line ending: still written?)",
     ),
     (
+        "jsonl_last_line_unended_but_whole",  # (wrong JSON, not cut short: no such hint)
+        lambda t: analyze(
+            text_file(t, "whole.jsonl", '{"pattern_id": "p", "timestamp": x}'),
+            "--pattern",
+            "p",
+        ),
+        1,
+        "whole.jsonl, line 1: not valid JSON: Expecting value (column 34)\n",
+    ),
+    (
         "jsonl_number_of_5000_digits",
         lambda t: analyze(
             text_file(

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from child import run_python
 from equivalence import comparable, differences
 from hypothesis import given
 from hypothesis import strategies as st
@@ -143,7 +144,7 @@ def test_a_frames_object_text_columns_are_coded_and_others_left_as_they_are() ->
         {
             "agent": pd.Series(["a", None, "b", "a", float("nan")], dtype=object),
             "project": pd.Series(["x", 1, "y", "x", "x"], dtype=object),  # (not all text)
-            "context_type": pd.Series(["c", "d", "c", "c", "d"], dtype="str"),
+            "context_type": pd.Series(["c", "d", "c", "c", "d"], dtype="string"),
             "file_path": pd.Series(["a.py"] * 5, dtype=object),  # (not wanted below)
             "note": pd.Series(["n"] * 5, dtype=object),  # (no record field)
         }
@@ -282,3 +283,47 @@ def test_a_masked_array_of_objects_keeps_its_mask() -> None:
     data = {"timestamp": [START] * 3, "agent": agents}
     records = [{"timestamp": START, "agent": agent} for agent in ("a", None, "c")]
     assert_same(outcome(data), outcome(records))
+
+
+def test_a_frames_pattern_ids_all_missing_are_invalid_records_as_in_a_list() -> None:
+    # (No text to code: a Categorical without categories exported as dictionary<null>.)
+    frame, records = frame_and_records({"pattern_id": [None, float("nan")]}, [START, START])
+    for on_invalid in ("raise", "skip"):
+        assert_same(batch_outcome(frame, on_invalid), batch_outcome(records, on_invalid))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "column.resize(10, refcheck=False)",  # (frees the buffer whatever views are open)
+        "column.__setstate__(np.array([None] * 5, dtype=object).__reduce__()[2])",
+    ],
+)
+def test_an_array_changed_by_another_thread_while_the_gil_is_let_go_is_no_crash(
+    change: str,
+) -> None:
+    # The coding lets go of the GIL every 10 ms; a thread that frees the array's buffer
+    # meanwhile left it reading freed memory (a segmentation fault). It now takes the
+    # array's buffer again, and gives no codes where it changed.
+    script = f"""
+import threading, time
+import numpy as np
+from usage_analytics._core import object_text_codes
+
+column = np.array(["".join(("agent-", str(i % 50))) for i in range(3_000_000)], dtype=object)
+
+def change():
+    time.sleep(0.012)
+    {change}
+    junk = [np.full(1_000_000, 1e300) for _ in range(30)]  # (the freed memory reused)
+    time.sleep(0.3)
+
+thread = threading.Thread(target=change)
+thread.start()
+found = object_text_codes(column, 100)
+thread.join()
+print("codes" if found is not None else "none")
+"""
+    done = run_python(script)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() in ("codes", "none")

@@ -2280,7 +2280,7 @@ def test_the_record_readers_errors_name_the_file_line_and_reason(tmp_path: Path)
     broken.write_text('{"pattern_id": "p", "timestamp": "2026-03-01"}\n{"p\n', encoding="utf-8")
     for arrow in (None, True, False):
         assert error_of(broken, arrow) == (
-            f"{broken}, line 2: not valid JSON: Invalid control character at (column 4)"
+            f"{broken}, line 2: not valid JSON: Unterminated string starting at (column 2)"
         )
     with pytest.raises(UnsupportedSourceError) as raised:
         save_records(other, [])

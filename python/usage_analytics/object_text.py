@@ -43,11 +43,17 @@ def object_text_as_categories(frame: Any, wanted: frozenset[str]) -> Any:
         if name not in wanted or name not in TEXT_COLUMNS or name in coded:
             continue
         found = _codes(frame[name])
-        if found is not None:
+        if found is not None and found[1]:  # (no text at all: categories of no type)
             codes, distinct = found
             categories = pd.CategoricalDtype(pd.Index(distinct, dtype=object))
             coded[name] = pd.Categorical.from_codes(codes, dtype=categories)
-    return frame.assign(**coded) if coded else frame
+    if not coded:
+        return frame
+    # (Not `assign`: without pandas 3's copy-on-write it copies the whole frame.)
+    recoded = frame.copy(deep=False)
+    for name, categorical in coded.items():
+        recoded[name] = categorical
+    return recoded
 
 
 def object_text_as_dictionary(pa: Any, name: str, column: Any) -> Any:

@@ -128,6 +128,10 @@ def _renamed(record: dict[str, Any], rename: Callable[[str], list[str]]) -> Reco
     return renamed
 
 
+#: What a JSON error on a file's unended last line adds (`read_jsonl`).
+_CUT_SHORT = "; the last line, with no line ending: still written?"
+
+
 def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
     """JSON Lines: one JSON object per line; blank lines are skipped, and a byte order
     mark at the start (editors on Windows write one) too."""
@@ -144,9 +148,11 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     # column 1 of the next line, the ending taken for the next line.)
                     value = _JSON_LINE.decode(line.rstrip("\r\n"))
                 except json.JSONDecodeError as error:
-                    # (Only a file's last line can lack its ending: one still being written.)
-                    ended = line.endswith(("\n", "\r"))
-                    cut = "" if ended else "; the last line, with no line ending: still written?"
+                    # (Only a file's last line can lack its ending, one still being written
+                    # perhaps: said so where the JSON ends before it is complete.)
+                    text = line.rstrip("\r\n")
+                    ends_early = error.pos >= len(text) or error.msg.startswith("Unterminated")
+                    cut = _CUT_SHORT if ends_early and text == line else ""
                     raise SourceError(
                         f"{path}, line {number}: not valid JSON: {error.msg} "
                         f"(column {error.colno}{cut})"
