@@ -8,8 +8,10 @@ from typing import Any
 
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 
-# (250 years: under 2^53 µs, so that the hours a record lies before the end are the
-# quotient of two exact doubles, as `hours_before_end_of` computes them)
+# (250 years, room for every time the tests read. The core rounds the hours a record lies
+# before the end once, as Python's `int / int` in `hours_before_end_of` does, whatever the
+# span: `rust/exact_ratio.rs`. At these magnitudes a double's step is about 1.7 µs, so
+# stamps a microsecond apart may read as the same hours.)
 START = datetime(1900, 1, 1, tzinfo=UTC)
 END = datetime(2150, 1, 1, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -219,8 +219,8 @@ def test_codes_are_first_seen_indexes_of_texts_in_any_view(values: list[Any], st
 
 
 def test_codes_of_many_objects_of_one_text_and_past_the_recent_slots() -> None:
-    # Equal texts in distinct objects are one code; 10,000 objects cycle through the cache
-    # of recent objects more than twice.
+    # Equal texts in distinct objects are one code; 20,000 objects pass through the cache
+    # of recent objects, its 4,096 slots, nearly five times.
     texts = [f"name-{i % 5_000}" for i in range(20_000)]
     fresh = np.array(["".join(["name-", str(i % 5_000)]) for i in range(20_000)], dtype=object)
     assert codes_of(fresh, 5_000) == reference_codes(texts)
