@@ -1,13 +1,16 @@
 """The CLI's `dashboard` on a text file of RECORDS records over 50 patterns: CSV as
-written (`plain`), with one row of empty cells in the middle (`blank`), and with one
-number padded by a space (`padded`); JSON Lines with flags as JSON booleans (`jsonl`) and
-as 0/1 (`jsonl01`). Wall time and peak RSS of each command, one process each.
+written (`plain`), with one row of empty cells in the middle (`blank`), with one
+number padded by a space (`padded`), and with one number written "fast" (`invalid`: an
+invalid record, left out, as every command runs with `--on-invalid skip`); JSON Lines
+with flags as JSON booleans (`jsonl`) and as 0/1 (`jsonl01`). Wall time and peak RSS of
+each command, one process each.
 
     .venv/bin/python benches/text_odd_cells.py [RECORDS] [ROUNDS]
 
-A blank row, a number pyarrow's parser refuses, or flags written 0/1 used to send the
-whole file to the standard-library reader (dicts, several times the memory); they now
-stay on Arrow, so each format's files should cost the same.
+A blank row, a number pyarrow's parser refuses, a cell that is no number, or flags
+written 0/1 used to send the whole file to the standard-library reader (dicts, several
+times the memory); they now stay on Arrow (a pattern with a cell that is no number as
+Python values), so each format's files should cost about the same.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 from pathlib import Path
 
 HEADER = "pattern_id,timestamp,success,execution_time_ms,quality_score,agent,project\n"
-KINDS = ("plain", "blank", "padded", "jsonl", "jsonl01")
+KINDS = ("plain", "blank", "padded", "invalid", "jsonl", "jsonl01")
 
 
 def write(path: Path, records: int, kind: str) -> None:
@@ -35,6 +38,8 @@ def write(path: Path, records: int, kind: str) -> None:
             time_ms = f"{draw.uniform(1, 900):.3f}"
             if kind == "padded" and i == records // 2:
                 time_ms = " " + time_ms
+            if kind == "invalid" and i == records // 2:
+                time_ms = "fast"
             file.write(
                 f"p{i % 50},2026-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z,"
                 f"{'true' if i % 7 else 'false'},{time_ms},{draw.random():.3f},"
@@ -61,6 +66,7 @@ def write_jsonl(path: Path, records: int, integer_flags: bool) -> None:
 def run(path: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `dashboard` command on `path`."""
     command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path), "--format", "json"]
+    command += ["--on-invalid", "skip"]
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)

@@ -136,7 +136,7 @@ def test_columns_missing_in_some_patterns_take_the_others_type(batch_only: None)
 def test_groups_that_make_no_one_table_are_reduced_one_by_one(second: Any) -> None:
     first = pa.table({"timestamp": [START + timedelta(hours=1)], "quality_score": [0.75]})
     groups = [Fetched("a", first, 1), Fetched("b", second, len(second))]
-    assert batch._one_table(groups) is None
+    assert batch._one_table(groups)[0] is None
     expected = one_by_one(groups, contract_for())
     for mine, theirs in zip(batched(groups, contract_for()), expected, strict=True):
         same(mine, theirs)
@@ -213,7 +213,7 @@ def test_a_sources_groups_are_batched_from_its_one_table_as_it_is(
     filled = [group for group in groups if group.count]
     together = filled[0].together
     assert all(group.together is together for group in filled)
-    table = batch._one_table(groups)
+    table, _ = batch._one_table(groups)
     assert table is not None
     # (every record with an id; a database's in the window only)
     assert table.num_rows == sum(group.count for group in groups) > len(demo_rows()) // 2
@@ -243,7 +243,7 @@ def test_a_databases_rows_of_blank_ids_after_the_others_stay_out_of_its_one_tabl
     write_executions_sync(path, [*rows, {**rows[0], "pattern_id": "\u3000"}])
     groups = asyncio.run(SQLiteSource(path).fetch_all(START, NOW))
     assert [(group.pattern_id, group.count) for group in groups] == [("a", 20), ("b", 20)]
-    table = batch._one_table(groups)
+    table, _ = batch._one_table(groups)
     assert table is not None
     assert table.num_rows == 40
     assert table.column(PATTERN_ID).to_pylist() == ["a"] * 20 + ["b"] * 20
@@ -259,7 +259,7 @@ def test_some_of_a_sources_groups_are_batched_without_the_others(
 ) -> None:
     # The one table holds every group's records: for some of the groups, only theirs.
     groups = groups_of(tmp_path)[1::2]
-    table = batch._one_table(groups)
+    table, _ = batch._one_table(groups)
     assert table is not None
     assert table.num_rows == sum(group.count for group in groups)
     expected = one_by_one(groups, contract_for())

@@ -120,7 +120,7 @@ def test_a_batch_reads_the_groups_of_fetch_all_in_one_table_as_it_is(loaded: str
     together = groups[0].together
     assert together is not None
     assert all(group.together is together for group in groups)
-    table = batch._one_table(groups)
+    table, _ = batch._one_table(groups)
     assert table is not None
     for name in table.column_names:
         assert table.column(name).chunk(0).buffers()[-1].address == (

@@ -53,7 +53,7 @@ async def reduce_patterns(
     """The analytics of each group, as `reduce_all` of `contract_for(group)` per group
     gives them (see the module for what differs), by one batch reduction where the groups
     are Arrow tables of one schema."""
-    table = _one_table(groups)
+    table, batched = _one_table(groups)
     if table is not None:
         first = contract_for(groups[0])
         batch = ModelUsageAnalyticsBatchInput(
@@ -70,47 +70,77 @@ async def reduce_patterns(
         progress.clear()
         if output is not None:
             results, empty = output.results, _empty_result(groups, contract_for)
+            reduced = await _reduced_apart(
+                [group for group in groups if group.count and id(group) not in batched],
+                contract_for,
+                where,
+                progress,
+                columns,
+                name_patterns=len(groups) > 1,
+            )
             return [
-                _as_single(results.get(group.pattern_id) if group.count else empty, group)
+                reduced[id(group)]
+                if id(group) in reduced
+                else _as_single(results.get(group.pattern_id) if group.count else empty, group)
                 for group in groups
             ]
     contracts = [contract_for(group) for group in groups]
     return await reduce_all(contracts, groups, where, progress, columns)
 
 
-def _one_table(groups: Sequence[Fetched]) -> Any | None:
-    """The records of every group in one Arrow table, its `pattern_id` column holding each
-    record's group (dictionary-encoded): the source's own (`Fetched.together`) where
-    the groups are all of it, else their tables concatenated; None unless every group
-    with records holds an Arrow table and they have one schema (`_common_schema`)."""
+async def _reduced_apart(
+    apart: Sequence[Fetched],
+    contract_for: Callable[[Fetched], ModelUsageAnalyticsInput],
+    where: str,
+    progress: Progress,
+    columns: Mapping[str, str] | None,
+    *,
+    name_patterns: bool,
+) -> dict[int, ModelUsageAnalyticsOutput]:
+    """The results of the groups left out of the batch's table, by the group's `id`."""
+    if not apart:
+        return {}
+    contracts = [contract_for(group) for group in apart]
+    results = await reduce_all(
+        contracts, apart, where, progress, columns, name_patterns=name_patterns
+    )
+    return {id(group): result for group, result in zip(apart, results, strict=True)}
+
+
+def _one_table(groups: Sequence[Fetched]) -> tuple[Any | None, set[int]]:
+    """The records of groups in one Arrow table, its `pattern_id` column holding each
+    record's group (dictionary-encoded), and those groups (by `id`): the source's own
+    (`Fetched.together`), shared by the groups whose records are all of its rows, the
+    others reduced on their own (a file's groups with cells that are no value of their
+    field, dicts of lists), else every group's table concatenated; None unless every
+    group with records holds an Arrow table and they have one schema
+    (`_common_schema`)."""
     filled = [group for group in groups if group.count]
     if not filled:
-        return None
+        return None, set()
     try:
         import pyarrow as pa
     except ImportError:
-        return None
-    # Groups of one table (a file's): all of them when their records are all its rows.
-    together = filled[0].together
-    if (
-        together is not None
-        and all(group.together is together for group in filled)
-        and sum(group.count for group in filled) == together.num_rows
-    ):
-        return _combined(pa, together)
+        return None, set()
+    # Groups of one table (a file's): those sharing it, when their records are its rows.
+    together = next((group.together for group in filled if group.together is not None), None)
+    shared = [group for group in filled if group.together is together]
+    if together is not None and sum(group.count for group in shared) == together.num_rows:
+        return _combined(pa, together), {id(group) for group in shared}
     tables = [group.data for group in filled]
     if not all(isinstance(table, pa.Table) for table in tables):
-        return None
+        return None, set()
     schema = _common_schema(pa, tables)
     if schema is None:
-        return None
+        return None, set()
     tables = [table if table.schema.equals(schema) else table.cast(schema) for table in tables]
-    return with_group_ids(
+    table = with_group_ids(
         pa,
         _combined(pa, pa.concat_tables(tables)),
         [group.pattern_id for group in filled],
         [table.num_rows for table in tables],
     )
+    return table, {id(group) for group in filled}
 
 
 def _combined(pa: Any, table: Any) -> Any:

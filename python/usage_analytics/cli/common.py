@@ -479,17 +479,21 @@ async def reduce_all(
     where: str,
     progress: Progress,
     columns: Mapping[str, str] | None = None,
+    *,
+    name_patterns: bool | None = None,
 ) -> list[ModelUsageAnalyticsOutput]:
     """Analyse every contract concurrently with one shared reducer, counting them off on
     the progress bar. Invalid records (raise mode) stop the call once every pattern is
-    done, with one error naming the first of them, its pattern and place, its field (and
-    the column of `columns` holding it), and how many there are in all."""
+    done, with one error naming the first of them, its pattern (where `name_patterns`,
+    by default where there are several contracts) and place, its field (and the column
+    of `columns` holding it), and how many there are in all."""
     reducer = NodeUsageAnalyticsReducer()
     total, done = len(contracts), 0
     invalid: list[_Invalid] = []
+    named = total > 1 if name_patterns is None else name_patterns
 
     def place(records: Fetched) -> str:
-        return where if total == 1 else f"{where}, pattern {records.pattern_id}"
+        return f"{where}, pattern {records.pattern_id}" if named else where
 
     async def one(
         order: int, contract: ModelUsageAnalyticsInput, records: Fetched

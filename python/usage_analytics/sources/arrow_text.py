@@ -1,12 +1,16 @@
 """CSV and JSON Lines read by pyarrow's readers, typed by record field exactly as the
-standard-library readers of `records` type them (see `sources.files`): each reader gives
-None where a value is one those types cannot hold as written, and `records` decides."""
+standard-library readers of `records` type them (see `sources.files`). A CSV cell that
+is no value of its field (a number "fast", a flag "maybe") is missing in the table and
+kept aside as written (`TextTable.odd`), for the core to judge as its record's value; a
+JSON Lines value of another type makes its reader give None, and `records` decides."""
 
 from __future__ import annotations
 
 import csv
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as data_field
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +25,22 @@ from usage_analytics.sources.base import (
 )
 from usage_analytics.sources.records import ends_inside_a_quote, renamer
 
-__all__ = ["not_utf8", "read_csv_arrow", "read_jsonl_arrow"]
+__all__ = ["TextTable", "not_utf8", "read_csv_arrow", "read_jsonl_arrow"]
 
 
-def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
+@dataclass(frozen=True)
+class TextTable:
+    """A text file's records as a pyarrow Table, typed by record field, and its cells that
+    are no value of their field: by field, the text of each such cell as written, missing
+    elsewhere (a string array as long as the table). Such a cell is missing in `table`."""
+
+    table: Any
+    odd: dict[str, Any] = data_field(default_factory=dict)
+
+
+def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
     """CSV through pyarrow, every cell read as text then typed by record field as the
-    standard-library reader types it; None where that reader must decide."""
+    standard-library reader types it; None where that reader must decide (its syntax)."""
     import pyarrow.csv as pacsv
 
     with path.open(encoding="utf-8-sig", newline="") as stream:
@@ -54,37 +68,60 @@ def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
     )
     # Block by block, each typed as it comes: the text of the number and flag columns
     # is never all held at once (about 50 MB less at the peak for a million records).
-    typed, last_cell = [], None
+    typed: list[Any] = []
+    odd: list[dict[str, Any]] = []
+    last_cell = None
     for block in reader:
         if block.num_rows:
             last_cell = block.column(len(positions) - 1)[-1].as_py()
-        part = _typed(pa, _without_blank_rows(pa, pa.Table.from_batches([block])), names)
-        if part is None:
-            return None
+        part, part_odd = _typed(pa, _without_blank_rows(pa, pa.Table.from_batches([block])), names)
         typed.append(part)
+        odd.append(part_odd)
     if last_cell is not None and ends_inside_a_quote(path, [last_cell]):
         return None
     if not typed:  # (a header alone)
-        return _typed(pa, reader.schema.empty_table(), names)
-    return pa.concat_tables(typed)
+        return TextTable(_typed(pa, reader.schema.empty_table(), names)[0])
+    return TextTable(pa.concat_tables(typed), _odd_columns(pa, typed, odd))
 
 
-def _typed(pa: Any, table: Any, names: Sequence[Sequence[str]]) -> Any:
+def _typed(pa: Any, table: Any, names: Sequence[Sequence[str]]) -> tuple[Any, dict[str, Any]]:
     """A table of text columns typed by the record fields each is renamed to (`names`,
-    by position); None if a cell is no value of its field."""
-    arrays, kept = [], []
-    for text, held in zip(table.columns, names, strict=True):
+    by position), and the text of its cells that are no value of their field, by field
+    (only fields with such a cell): missing in the table."""
+    arrays, kept, odd = [], [], {}
+    for column_text, held in zip(table.columns, names, strict=True):
+        text = _one_array(column_text)
         for name in held:
-            column = text
+            column, bad = text, None
             if name in FLAG_FIELDS:
-                column = _flags(pa, column)
+                column, bad = _flags(pa, column)
             elif name in NUMBER_FIELDS:
-                column = _numbers(pa, column)
-            if column is None:
-                return None
+                column, bad = _numbers(pa, column)
+            if bad is not None:
+                odd[name] = pa.compute.if_else(bad, text, pa.scalar(None, pa.string()))
             arrays.append(column)
             kept.append(name)
-    return pa.Table.from_arrays(arrays, names=kept)
+    return pa.Table.from_arrays(arrays, names=kept), odd
+
+
+def _one_array(column: Any) -> Any:
+    """A chunked column as one array (a block's column is one chunk: no copy)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _odd_columns(pa: Any, tables: Sequence[Any], odd: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Each block's odd cells (`_typed`) as one column per field over all the blocks."""
+    fields = {name: None for part in odd for name in part}
+    return {
+        name: pa.chunked_array(
+            [
+                part.get(name, pa.nulls(table.num_rows, pa.string()))
+                for table, part in zip(tables, odd, strict=True)
+            ],
+            pa.string(),
+        )
+        for name in fields
+    }
 
 
 def _without_blank_rows(pa: Any, table: Any) -> Any:
@@ -110,13 +147,12 @@ def _without_blank_rows(pa: Any, table: Any) -> Any:
 _PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
-def _numbers(pa: Any, column: Any) -> Any:
-    """Number cells as `float()` reads them, in Arrow; None if a cell is not a number
-    (the standard reader keeps its text, for the core to report). Arrow's parser does
-    the plain cells; the few others `float()` takes (padded with Unicode blanks, with
-    `_` between digits, inf and nan spelt otherwise, other scripts' digits) are read
-    one by one in Python. Before, one such cell sent the whole file to the standard
-    reader, at several times the memory."""
+def _numbers(pa: Any, column: Any) -> tuple[Any, Any | None]:
+    """Number cells as `float()` reads them, in Arrow, and a mask of the cells that are
+    no number (None if there are none), missing in the numbers: the standard reader
+    keeps their text, for the core to report. Arrow's parser does the plain cells; the
+    few others `float()` takes (padded with Unicode blanks, with `_` between digits, inf
+    and nan spelt otherwise, other scripts' digits) are read one by one in Python."""
     pc = pa.compute
     try:
         numbers = column.cast(pa.float64())
@@ -126,39 +162,48 @@ def _numbers(pa: Any, column: Any) -> Any:
         # Arrow's parser also reads C's "nan(...)" ("-nan(ind)" from Microsoft's C
         # library), which float() does not: its non-finite cells are checked by float().
         other = pc.fill_null(pc.invert(pc.is_finite(numbers)), False)
-        if pc.any(other).as_py():
-            try:
-                for text in column.filter(other).to_pylist():
-                    float(text)
-            except ValueError:
-                return None
-        return numbers
-    column = pc.ascii_trim(column.combine_chunks(), " \t\n\r\x0b\x0c")
-    odd = pc.and_kleene(
-        pc.is_valid(column), pc.invert(pc.match_substring_regex(column, _PLAIN_NUMBER))
+        if not pc.any(other).as_py():
+            return numbers, None
+        read = [_float(text) for text in column.filter(other).to_pylist()]
+        if all(value is not None for value in read):
+            return numbers, None
+        bad = pc.replace_with_mask(other, other, pa.array([value is None for value in read]))
+        return pc.if_else(bad, pa.scalar(None, pa.float64()), numbers), bad
+    trimmed = pc.ascii_trim(column, " \t\n\r\x0b\x0c")
+    other = pc.and_kleene(
+        pc.is_valid(trimmed), pc.invert(pc.match_substring_regex(trimmed, _PLAIN_NUMBER))
     )
+    read = [_float(text) for text in column.filter(other).to_pylist()]
+    plain = pc.if_else(other, pa.scalar(None, pa.string()), trimmed).cast(pa.float64())
+    numbers = pc.replace_with_mask(plain, other, pa.array(read, pa.float64()))
+    if all(value is not None for value in read):
+        return numbers, None
+    return numbers, pc.replace_with_mask(other, other, pa.array([value is None for value in read]))
+
+
+def _float(text: str) -> float | None:
+    """`float(text)`; None where it raises (a cell that is no number)."""
     try:
-        values = [float(text) for text in column.filter(odd).to_pylist()]
+        return float(text)
     except ValueError:
         return None
-    plain = pc.if_else(odd, pa.scalar(None, pa.string()), column).cast(pa.float64())
-    return pc.replace_with_mask(plain, odd, pa.array(values, pa.float64()))
 
 
-def _flags(pa: Any, column: Any) -> Any:
-    """true/false, t/f, yes/no, y/n, 1/0 (any case, trimmed) as booleans; None if a
-    cell is other."""
+def _flags(pa: Any, column: Any) -> tuple[Any, Any | None]:
+    """true/false, t/f, yes/no, y/n, 1/0 (any case, trimmed) as booleans, and a mask of
+    the cells that are other (None if there are none), missing in the flags."""
     pc = pa.compute
     folded = pc.utf8_lower(pc.utf8_trim_whitespace(column))
     true = pc.is_in(folded, value_set=pa.array(sorted(TRUE_TEXTS)))
     false = pc.is_in(folded, value_set=pa.array(sorted(FALSE_TEXTS)))
     other = pc.and_(pc.is_valid(column), pc.invert(pc.or_(true, false)))
-    if pc.any(other).as_py():
-        return None
-    return pc.if_else(pc.is_null(column), pa.scalar(None, pa.bool_()), true)
+    missing = pc.is_null(column)
+    if not pc.any(other).as_py():
+        return pc.if_else(missing, pa.scalar(None, pa.bool_()), true), None
+    return pc.if_else(pc.or_(missing, other), pa.scalar(None, pa.bool_()), true), other
 
 
-def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
+def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
     """JSON Lines through pyarrow with the record fields' types; a value of another JSON
     type raises, and the standard-library reader decides."""
     import pyarrow.json as pajson
@@ -194,7 +239,7 @@ def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> Any:
         # `null` line as a row of nulls (as it reads `{}`): the standard reader refuses
         # them, naming the line (and reads `{}` as a record without fields).
         return None
-    return table.rename_columns(list(types))
+    return TextTable(table.rename_columns(list(types)))
 
 
 def _integer_flags(path: Path, spec: TableSpec) -> set[str]:

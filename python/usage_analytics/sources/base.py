@@ -243,7 +243,9 @@ def _default_locate(index: int) -> str:
 class Fetched:
     """The records of one pattern, ready for `ModelUsageAnalyticsInput.execution_data`.
 
-    `data` is a pyarrow Table or a list of record dicts; `count` its number of records;
+    `data` is a pyarrow Table or a list of record dicts (or a dict of lists: the records of
+    a CSV file's pattern with a cell that is no value of its field, see `sources.files`);
+    `count` its number of records;
     `locate(i)` says where record `i` came from ("line 12", "row 7", "the row with
     timestamp '2026-01-05T10:00:00Z'"), for error messages; `position(i)` is its place
     in the whole source where records have one (a file's order), so that of several

@@ -5,14 +5,16 @@
 
 With pyarrow installed every file is read into a pyarrow Table by pyarrow's readers (CSV
 and JSON Lines cells read as text or typed by record field, exactly as
-`usage_analytics.sources.records` types them). A text file with values those types
-cannot hold as written (a flag "maybe", a number "fast", a JSON string where a number
-belongs, a CSV row of fewer cells than the header) is read by the standard-library
-readers of `records` instead, so that the core judges every odd value as a record value:
-the numbers are the same either way. (CSV rows of blank cells, CSV numbers `float()`
-reads but Arrow's parser does not, such as " 12.5", and JSON Lines flags written 0/1
-stay on the Arrow path.) Without pyarrow, CSV and JSON Lines use those readers; Parquet
-needs pyarrow (the `arrow` extra).
+`usage_analytics.sources.records` types them). A CSV cell that is no value of its field
+(a flag "maybe", a number "fast") is missing in the table and kept aside as written: the
+records of a pattern holding one are handed over as a dict of lists with that text in
+place (`odd_cells`), which the core judges as the standard reader's records. A text file
+pyarrow cannot read as those types at all (a JSON string where a number belongs, a CSV
+row of fewer cells than the header) is read by the standard-library readers of `records`
+instead. The numbers are the same either way. (CSV rows of blank cells, CSV numbers
+`float()` reads but Arrow's parser does not, such as " 12.5", and JSON Lines flags
+written 0/1 stay on the Arrow path.) Without pyarrow, CSV and JSON Lines use those
+readers; Parquet needs pyarrow (the `arrow` extra).
 
 A file is read once, on first use, and kept until `close()`. `fetch` returns all
 records of the pattern, whatever the window: the reducer leaves out (and counts) those
@@ -33,13 +35,19 @@ from typing import Any
 
 from usage_analytics.extras import load_pyarrow, require_pyarrow
 from usage_analytics.sources.arrow import (
+    PatternTable,
     newest_micros,
     newest_of_records,
     pattern_mask,
     pattern_table,
     unattributed_rows,
 )
-from usage_analytics.sources.arrow_text import not_utf8, read_csv_arrow, read_jsonl_arrow
+from usage_analytics.sources.arrow_text import (
+    TextTable,
+    not_utf8,
+    read_csv_arrow,
+    read_jsonl_arrow,
+)
 from usage_analytics.sources.base import (
     FIELDS,
     PATTERN_ID,
@@ -58,8 +66,9 @@ from usage_analytics.sources.base import (
     refuse_special_file,
     unknown_pattern,
 )
+from usage_analytics.sources.odd_cells import OddCells
 from usage_analytics.sources.records import (
-    LoadedRecords,
+    csv_record_lines,
     read_records,
     renamer,
 )
@@ -88,6 +97,8 @@ class _Loaded:
     #: Whether the file's header or schema has the pattern id column; None for JSON
     #: Lines, which name a key only where a line has it.
     id_column: bool | None = None
+    #: A CSV file's cells that are no value of their field, missing in `data`.
+    odd: OddCells | None = None
 
     @property
     def count(self) -> int:
@@ -190,15 +201,17 @@ class FileSource(ExecutionSource):
             self._check_mapped_columns(names)
             id_column = self.table.column(PATTERN_ID) in names
         if pa is not None:
-            table = self._read_text_arrow(pa)  # renamed by the reader
-            if table is not None:
+            text = self._read_text_arrow(pa)  # renamed by the reader
+            if text is not None:
+                table = text.table
                 if self.kind != "csv" and _mapped_without_values(table, self.table):
                     # pyarrow's JSON reader, given the schema, has every column: only the
                     # lines tell whether a key of nulls alone is there.
                     _check_mapped_records(
                         read_records(self.path, self.table.columns).records, self.table, self.path
                     )
-                return _Loaded(table, self._lazy_lines(), True, id_column)
+                odd = OddCells.of(pa, text.odd)
+                return _Loaded(table, self._lazy_lines(), True, id_column, odd)
         loaded = read_records(self.path, self.table.columns)
         if self.kind != "csv":
             _check_mapped_records(loaded.records, self.table, self.path)
@@ -241,7 +254,7 @@ class FileSource(ExecutionSource):
                     f"{self.path}: no column {column!r} (mapped to the record field {name!r})"
                 )
 
-    def _read_text_arrow(self, pa: Any) -> Any:
+    def _read_text_arrow(self, pa: Any) -> TextTable | None:
         reader = read_csv_arrow if self.kind == "csv" else read_jsonl_arrow
         try:
             return reader(pa, self.path, self.table)
@@ -252,15 +265,24 @@ class FileSource(ExecutionSource):
 
     def _lazy_lines(self) -> Callable[[int], str]:
         """Line labels of a text file read by pyarrow: only needed to report a bad
-        record, so the file is read again, by the line-counting reader, on first use."""
-        cache: list[LoadedRecords] = []
+        record, so the file is read again, by the line-counting reader, on first use
+        (a CSV file's rows only split into cells: a million took 10 s typed, 2 s not)."""
+        cache: list[Sequence[int]] = []
 
         def locate(index: int) -> str:
             if not cache:
-                cache.append(read_records(self.path, self.table.columns))
-            return cache[0].location_label(index)
+                cache.append(self._record_lines())
+            return f"line {cache[0][index]}"
 
         return locate
+
+    def _record_lines(self) -> Sequence[int]:
+        if self.kind == "csv":
+            try:
+                return csv_record_lines(self.path)
+            except (csv.Error, UnicodeDecodeError):
+                pass  # (the reader below names what is wrong)
+        return read_records(self.path, self.table.columns).locations
 
     # ------------------------------------------------------------------- the interface
 
@@ -288,12 +310,14 @@ class FileSource(ExecutionSource):
             values = [value for _, value in {(type(value), value) for value in ids}]
         return known_patterns(values)
 
-    def _select(self, loaded: _Loaded, wanted: str) -> tuple[Any, Sequence[int]]:
-        """The pattern's records and their row indices in the file."""
+    def _select(self, loaded: _Loaded, wanted: str) -> tuple[Any, Sequence[int], Any]:
+        """The pattern's records, their row indices in the file, and those as an Arrow
+        array where the file is a table of some of them (else None)."""
         if loaded.count == 0:
             raise unknown_pattern(wanted, f"{self.path} (it holds no records)", [])
         if not self._has_ids(loaded):
-            return loaded.data, range(loaded.count)
+            return loaded.data, range(loaded.count), None
+        indices = None
         if loaded.arrow:
             pa = require_pyarrow("reading record files")
             mask = pattern_mask(pa, loaded.data.column(PATTERN_ID), wanted)
@@ -310,7 +334,7 @@ class FileSource(ExecutionSource):
             data = [loaded.data[index] for index in rows]
         if not rows:
             raise unknown_pattern(wanted, str(self.path), self._known(loaded))
-        return data, rows
+        return data, rows, indices
 
     # Each query runs on a worker thread, as the read does: over a file of millions of
     # rows, a scan (the newest timestamps parsed from text, a group by pattern, a
@@ -325,7 +349,7 @@ class FileSource(ExecutionSource):
                 raise SourceError(f"{self.path} holds no records")
             data = loaded.data
         else:
-            data, _ = self._select(loaded, pattern_id)
+            data, _, _ = self._select(loaded, pattern_id)
         if loaded.arrow:
             pa = require_pyarrow("reading record files")
             if "timestamp" not in data.column_names:
@@ -339,10 +363,10 @@ class FileSource(ExecutionSource):
         return await asyncio.to_thread(self._fetch, await self._load(), pattern_id)
 
     def _fetch(self, loaded: _Loaded, pattern_id: str) -> Fetched:
-        data, rows = self._select(loaded, pattern_id)
+        data, rows, indices = self._select(loaded, pattern_id)
         return Fetched(
             pattern_id=pattern_id,
-            data=data,
+            data=_with_odd_cells(loaded, data, indices) if loaded.arrow else data,
             count=len(rows),
             locate=lambda index: loaded.locate_row(rows[index]),
             position=rows.__getitem__,
@@ -362,20 +386,25 @@ class FileSource(ExecutionSource):
         if loaded.arrow:
             pa = require_pyarrow("reading record files")
             by_pattern = pattern_table(pa, loaded.data)
-            together = by_pattern.together(pa)
+            odd = _groups_holding_odd_cells(pa, loaded, by_pattern)
+            together = _together(pa, by_pattern, odd)
             _release_freed_arrow_memory()
             # Each group's rows as a slice made when read (see `Fetched.deferred`).
-            rows = by_pattern.rows
+            rows, indices = by_pattern.rows, by_pattern.indices
             return [
                 _fetched(
                     key,
-                    partial(rows.slice, start, count),
-                    _ArrowRows(by_pattern.indices, start, count),
+                    partial(rows.slice, start, count)
+                    if group not in odd
+                    else partial(
+                        _odd_group, loaded, rows.slice(start, count), indices.slice(start, count)
+                    ),
+                    _ArrowRows(indices, start, count),
                     loaded.locate_row,
-                    together,
+                    together if group not in odd else None,
                     deferred=True,
                 )
-                for key, start, count in by_pattern.spans()
+                for group, (key, start, count) in enumerate(by_pattern.spans())
             ]
         groups: dict[str, list[int]] = {}
         for index, record in enumerate(loaded.data):
@@ -397,8 +426,7 @@ class FileSource(ExecutionSource):
         if not filled:
             return None
         first = min(filled, key=lambda group: _position(group, 0))
-        data = first.data.slice(0, 1) if hasattr(first.data, "slice") else first.data[:1]
-        return Fetched(first.pattern_id, data, 1, first.locate, first.position)
+        return Fetched(first.pattern_id, _first_of(first.data), 1, first.locate, first.position)
 
     async def unattributed(self) -> Unattributed:
         return await asyncio.to_thread(self._unattributed, await self._load())
@@ -430,6 +458,56 @@ def _release_freed_arrow_memory() -> None:
     pa = load_pyarrow()
     if pa is not None:
         pa.default_memory_pool().release_unused()
+
+
+def _with_odd_cells(loaded: _Loaded, table: Any, indices: Any | None) -> Any:
+    """`table`, the rows `indices` of the file's (None: all), as it is, or as a dict of
+    lists holding the text of its cells that are no value of their field, where it has
+    such cells (see `OddCells`)."""
+    if loaded.odd is None:
+        return table
+    pa = require_pyarrow("reading record files")
+    if not loaded.odd.held_by(pa, indices):
+        return table
+    return loaded.odd.records(pa, table, indices)
+
+
+def _odd_group(loaded: _Loaded, table: Any, indices: Any) -> dict[str, list[Any]]:
+    """A group holding odd cells as a dict of lists (`OddCells.records`)."""
+    assert loaded.odd is not None
+    return loaded.odd.records(require_pyarrow("reading record files"), table, indices)
+
+
+def _groups_holding_odd_cells(pa: Any, loaded: _Loaded, by_pattern: PatternTable) -> set[int]:
+    """The numbers (in `by_pattern.keys`) of the patterns with cells that are no value of
+    their field."""
+    if loaded.odd is None:
+        return set()
+    return loaded.odd.groups_holding(pa, by_pattern.indices, by_pattern.codes)
+
+
+def _together(pa: Any, by_pattern: PatternTable, left_out: set[int]) -> Any:
+    """The rows of every pattern but those `left_out` (numbers in `by_pattern.keys`), their
+    pattern id column naming each row's (`PatternTable.together`): the batch reduction's
+    table. (A group of odd cells is a dict of lists, reduced on its own.)"""
+    together = by_pattern.together(pa)
+    if not left_out:
+        return together
+    count = together.num_rows
+    held = pa.compute.is_in(
+        by_pattern.codes.slice(0, count), value_set=pa.array(sorted(left_out), pa.int32())
+    )
+    return together.filter(pa.compute.invert(held))
+
+
+def _first_of(data: Any) -> Any:
+    """The first record of a group's `data`: a pyarrow Table, a list of dicts or a dict
+    of lists."""
+    if hasattr(data, "slice"):
+        return data.slice(0, 1)
+    if isinstance(data, dict):
+        return {name: values[:1] for name, values in data.items()}
+    return data[:1]
 
 
 def _position(fetched: Fetched, index: int) -> int:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import csv
 import json
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -290,11 +291,10 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     f"{path}, line 1: the header names column(s) "
                     f"{', '.join(map(repr, repeated))} more than once"
                 )
-            next_start = last_start = reader.line_num + 1  # the lines rows start on
+            last_start = 0
             followed = False  # rows (blank ones) came after the last record
-            for row in reader:
-                start, next_start = next_start, reader.line_num + 1
-                if not any(cell.strip() for cell in row):
+            for start, row in _rows_by_line(reader):
+                if row is None:
                     followed = True
                     continue
                 if len(row) > len(names):
@@ -324,6 +324,26 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
         except UnicodeDecodeError:
             raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+def _rows_by_line(reader: Any) -> Iterator[tuple[int, list[str] | None]]:
+    """The rows of a CSV reader (past its header), each with the line it starts on; a
+    row of empty or blank cells, which is no record, as None."""
+    next_start = reader.line_num + 1
+    for row in reader:
+        start, next_start = next_start, reader.line_num + 1
+        yield start, (row if any(cell.strip() for cell in row) else None)
+
+
+def csv_record_lines(path: Path) -> array[int]:
+    """The line each record of a CSV file starts on, as `read_csv` numbers them, without
+    typing their cells (about a fifth of its time): to name a record of a file pyarrow
+    read. Raises `csv.Error` or `UnicodeDecodeError` where `read_csv` reports them."""
+    with _open_text(path, encoding="utf-8-sig") as stream:
+        _allow_long_cells()
+        reader = csv.reader(stream)
+        next(reader, None)
+        return array("q", (start for start, row in _rows_by_line(reader) if row is not None))
 
 
 def _check_separator(path: Path, header: Sequence[str]) -> None:
