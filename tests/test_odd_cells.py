@@ -1,7 +1,8 @@
 """A CSV cell that is no value of its field (a number "fast", a flag "maybe") keeps the
 file on pyarrow's reader: its group's records are handed over as a dict of lists with
 the cell's text in place, and give what the standard-library reader's records give,
-one pattern at a time or in the CLI's batch, with the same lines named."""
+one pattern at a time or in the CLI's batch, with the same lines named (found without
+reading the file again as records)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from source_cases import NOW, START, analyse, comparable
 from usage_analytics import (
     AnalyticsGranularity,
+    InvalidRecordError,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     TimeWindowType,
@@ -26,7 +28,7 @@ from usage_analytics.cli import batch
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import CliError, reduce_all
 from usage_analytics.progress import Progress
-from usage_analytics.sources import Fetched, FileSource
+from usage_analytics.sources import Fetched, FileSource, SourceError, files
 
 HEADER = "pattern_id,timestamp,success,execution_time_ms,quality_score,timeout,agent"
 VOLATILE = {"computation_time_ms", "computed_at", "correlation_id"}
@@ -241,3 +243,65 @@ def test_every_group_gives_the_standard_readers_records_and_numbers(
     expected = run(reduce_all([skip(group) for group in slow], slow, "odd.csv", progress))
     got = run(reduce_patterns(groups, skip, "odd.csv", progress))
     assert dumped(got) == dumped(expected)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+@pytest.mark.parametrize("kind", ["jsonl", "csv"])
+def test_a_record_is_named_by_its_line_without_reading_the_file_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ending: str, kind: str
+) -> None:
+    # The file pyarrow read is split into lines or rows to name a record, not parsed or
+    # typed again by the standard-library reader (a gigabyte of dicts for a million).
+    stamp = '"timestamp": "2026-02-2{}T10:00:00Z"'
+    if kind == "jsonl":
+        lines = [
+            '{"pattern_id": "p", ' + stamp.format(0) + "}",
+            "",
+            " \t",
+            '{"pattern_id": "q", ' + stamp.format(1) + "}",
+            '{"pattern_id": "p", ' + stamp.format(2) + ', "execution_time_ms": -1}',
+        ]
+    else:
+        lines = [
+            "pattern_id,timestamp,execution_time_ms",
+            "p,2026-02-20T10:00:00Z,",
+            " , ,",
+            'q,2026-02-21T10:00:00Z,"1',
+            '2"',
+            "p,2026-02-22T10:00:00Z,-1",
+        ]
+    path = tmp_path / f"runs.{kind}"
+    path.write_text(ending.join(lines) + ending, encoding="utf-8")
+    slow = run(FileSource(path, arrow=False).fetch("p", START, NOW))
+    named = [slow.locate(index) for index in range(2)]
+    assert named == (["line 1", "line 5"] if kind == "jsonl" else ["line 2", "line 6"])
+
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("the file was read again as records")
+
+    monkeypatch.setattr(files, "read_records", refuse)
+    fast = run(FileSource(path).fetch("p", START, NOW))
+    assert isinstance(fast.data, pa.Table)
+    with pytest.raises(InvalidRecordError) as raised:
+        analyse(fast.data, "p")
+    assert raised.value.index == 1
+    assert [fast.locate(index) for index in range(2)] == named
+
+
+def test_a_number_of_more_digits_than_python_reads_is_an_infinity_or_an_error(
+    tmp_path: Path,
+) -> None:
+    # pyarrow reads it as the float it rounds to; Python's json refuses past 4,300 digits.
+    path = tmp_path / "runs.jsonl"
+    path.write_text(
+        '{"pattern_id": "p", "timestamp": "2026-02-20T10:00:00Z", "execution_time_ms": '
+        + "9" * 5000
+        + "}\n",
+        encoding="utf-8",
+    )
+    fast = run(FileSource(path).fetch("p", START, NOW))
+    with pytest.raises(InvalidRecordError, match="= inf: must be a finite number"):
+        analyse(fast.data, "p")
+    assert fast.locate(0) == "line 1"
+    with pytest.raises(SourceError, match=r"line 1: not valid JSON: a number has too many digits"):
+        run(FileSource(path, arrow=False).fetch("p", START, NOW))

@@ -69,6 +69,7 @@ from usage_analytics.sources.base import (
 from usage_analytics.sources.odd_cells import OddCells
 from usage_analytics.sources.records import (
     csv_record_lines,
+    jsonl_record_lines,
     read_records,
     renamer,
 )
@@ -266,7 +267,8 @@ class FileSource(ExecutionSource):
     def _lazy_lines(self) -> Callable[[int], str]:
         """Line labels of a text file read by pyarrow: only needed to report a bad
         record, so the file is read again, by the line-counting reader, on first use
-        (a CSV file's rows only split into cells: a million took 10 s typed, 2 s not)."""
+        (only split into rows, not typed or parsed: a million CSV rows took 10 s typed,
+        2 s not; a million JSON lines 5.8 s and 1.1 GB parsed)."""
         cache: list[Sequence[int]] = []
 
         def locate(index: int) -> str:
@@ -277,12 +279,13 @@ class FileSource(ExecutionSource):
         return locate
 
     def _record_lines(self) -> Sequence[int]:
-        if self.kind == "csv":
-            try:
+        try:
+            if self.kind == "csv":
                 return csv_record_lines(self.path)
-            except (csv.Error, UnicodeDecodeError):
-                pass  # (the reader below names what is wrong)
-        return read_records(self.path, self.table.columns).locations
+            return jsonl_record_lines(self.path)
+        except (csv.Error, UnicodeDecodeError):
+            # (The file changed since it was read: the reader names what is wrong.)
+            return read_records(self.path, self.table.columns).locations
 
     # ------------------------------------------------------------------- the interface
 

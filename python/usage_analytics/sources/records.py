@@ -141,9 +141,7 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
     lines: list[int] = []
     with _open_text(path, encoding="utf-8-sig") as stream:
         try:
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
+            for number, line in _lines_holding_text(stream):
                 try:
                     # (Without its line ending: a line cut short would be reported at
                     # column 1 of the next line, the ending taken for the next line.)
@@ -179,6 +177,19 @@ def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
         except UnicodeDecodeError:
             raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
     return LoadedRecords(records, lines)
+
+
+def _lines_holding_text(stream: TextIO) -> Iterator[tuple[int, str]]:
+    """The lines of a text stream that are not blank, each with its number."""
+    return ((number, line) for number, line in enumerate(stream, start=1) if line.strip())
+
+
+def jsonl_record_lines(path: Path) -> array[int]:
+    """The line of each record of a JSON Lines file, as `read_jsonl` numbers them, without
+    parsing them: to name a record of a file pyarrow read. Raises `UnicodeDecodeError`
+    where `read_jsonl` reports it."""
+    with _open_text(path, encoding="utf-8-sig") as stream:
+        return array("q", (number for number, _ in _lines_holding_text(stream)))
 
 
 class _KeysRepeated(dict[str, Any]):
