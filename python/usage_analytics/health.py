@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -164,6 +165,9 @@ def _apart(
     return shown
 
 
+# (Cached, as `_duration_digits_as_set`: a threshold's digits are the same for every
+# result, and a dashboard asks them of each of 100,000 patterns.)
+@lru_cache(maxsize=256, typed=True)
 def _digits_as_set(limit: float, *, shown: int, scale: int = 0, offset: int = 0) -> int | None:
     """The `digits` argument with which a precise formatter writes the threshold `limit`
     as it was set (its shortest decimal form, times 10**`scale`: 0.9995 as a percentage
@@ -197,6 +201,7 @@ def limit_percent(limit: float) -> str:
 _DURATION_UNITS_MS = {"ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000}
 
 
+@lru_cache(maxsize=256, typed=True)
 def _duration_digits_as_set(limit: float) -> int | None:
     """None where `_duration_ms` writes the latency threshold `limit` as it was set
     ("500 ms", "1.50 s"), else the digits `_precise_ms` needs to (100,000 ms was "1.7 min",
