@@ -7,6 +7,7 @@ reading the file again as records)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +29,15 @@ from usage_analytics.cli import batch
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import CliError, reduce_all
 from usage_analytics.progress import Progress
-from usage_analytics.sources import Fetched, FileSource, SourceError, files
+from usage_analytics.sources import (
+    Fetched,
+    FileSource,
+    SourceError,
+    SQLiteSource,
+    files,
+    sqlite_columns,
+    sqlite_native,
+)
 
 HEADER = "pattern_id,timestamp,success,execution_time_ms,quality_score,timeout,agent"
 VOLATILE = {"computation_time_ms", "computed_at", "correlation_id"}
@@ -203,9 +212,13 @@ ROWS = st.lists(
 
 
 def plain(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records with NaN spelt out (NaN equals no NaN)."""
+    """Records without their missing values, NaN spelt out (NaN equals no NaN)."""
     return [
-        {key: "NaN" if value != value else value for key, value in record.items()}
+        {
+            key: "NaN" if value != value else value
+            for key, value in record.items()
+            if value is not None
+        }
         for record in records
     ]
 
@@ -305,3 +318,101 @@ def test_a_number_of_more_digits_than_python_reads_is_an_infinity_or_an_error(
     assert fast.locate(0) == "line 1"
     with pytest.raises(SourceError, match=r"line 1: not valid JSON: a number has too many digits"):
         run(FileSource(path, arrow=False).fetch("p", START, NOW))
+
+
+#: SQLite values of each column, of the column's type or not (unplaced times included).
+SQLITE_VALUES = {
+    "timestamp": st.sampled_from(
+        [
+            "2026-02-20T10:00:00Z",
+            "2026-02-25T23:30:00+02:00",
+            "not a time",
+            1767225600,
+            3.5,
+            b"2026-02-21T10:00:00Z",
+            None,
+        ]
+    ),
+    "success": st.sampled_from([1, 0, "true", " No ", "maybe", 0.5, 2, "", None, b"x"]),
+    "execution_time_ms": st.sampled_from([5.0, 3, "12.5", "fast", "", -1.0, None, b"y"]),
+    "agent": st.sampled_from(["a", "", 7, None, b"z"]),
+}
+SQLITE_ROWS = st.lists(
+    st.tuples(st.sampled_from(["a", "b", " b", "c"]), *SQLITE_VALUES.values()),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=SQLITE_ROWS)
+def test_a_sqlite_tables_values_of_other_types_give_the_records_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[tuple[Any, ...]]
+) -> None:
+    # Read by `sqlite3` (the core's reader leaves such values to it), the patterns without
+    # them are slices of one table and those with them dicts of lists (lists of dicts
+    # where a timestamp is a number): the same records as without pyarrow.
+    path = tmp_path / "odd.sqlite"
+    path.unlink(missing_ok=True)
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions "
+            "(pattern_id TEXT, timestamp, success, execution_time_ms, agent)"
+        )
+        connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?, ?, ?)", rows)
+    connection.close()
+    groups = run(SQLiteSource(path).fetch_all(START, NOW))
+    with monkeypatch.context() as without:
+        without.setattr(sqlite_columns, "load_pyarrow", lambda: None)
+        without.setattr(sqlite_native, "load_pyarrow", lambda: None)
+        slow = run(SQLiteSource(path).fetch_all(START, NOW))
+    assert [group.pattern_id for group in groups] == [group.pattern_id for group in slow]
+    for fast, standard in zip(groups, slow, strict=True):
+        data = fast.data
+        if isinstance(data, pa.Table):
+            data = data.to_pydict()
+        records = rows_of(data) if isinstance(data, dict) else data
+        assert plain(records) == plain(standard.data)
+        one = analyse(fast.data, fast.pattern_id, on_invalid="skip")
+        other = analyse(standard.data, standard.pattern_id, on_invalid="skip")
+        assert comparable(one.to_dict()) == comparable(other.to_dict())
+        named = [fast.locate(sample.index) for sample in one.data_quality.error_samples]
+        assert named == [standard.locate(s.index) for s in other.data_quality.error_samples]
+    skip = contract_for("skip")
+    progress = Progress(enabled=False)
+    expected = run(reduce_all([skip(group) for group in slow], slow, "odd.sqlite", progress))
+    got = run(reduce_patterns(groups, skip, "odd.sqlite", progress))
+    assert dumped(got) == dumped(expected)
+
+
+def test_a_sqlite_pattern_with_values_of_other_types_is_read_apart(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp, execution_time_ms)"
+        )
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
+            [
+                ("a", "2026-02-20T10:00:00Z", 5.0),
+                ("b", "2026-02-20T11:00:00Z", "fast"),
+                ("b", "2026-02-21T11:00:00Z", "7.5"),
+                ("c", "2026-02-22T11:00:00Z", 2),
+                ("d", 1767225600, 1.0),
+            ],
+        )
+    connection.close()
+    a, b, c, d = run(SQLiteSource(path).fetch_all(START, NOW))
+    # One table of "a" and "c", the batch's; "b" as a dict of lists, "d" as records (a
+    # number for a time is epoch microseconds in a dict of lists, an error in a record).
+    assert isinstance(a.data, pa.Table)
+    assert a.together is c.together
+    assert a.together is not None
+    assert a.together.column("pattern_id").to_pylist() == ["a", "c"]
+    assert b.together is None
+    assert b.data["execution_time_ms"] == ["fast", 7.5]
+    assert d.data == [{"timestamp": 1767225600, "execution_time_ms": 1.0}]
+    with pytest.raises(InvalidRecordError, match="record 0: field 'timestamp' = 1767225600"):
+        analyse(d.data, "d")

@@ -1029,7 +1029,8 @@ def test_parquet_rows_are_located_by_row_number(tmp_path: Path) -> None:
 
 def test_sqlite_values_of_other_types_are_judged_as_records(tmp_path: Path) -> None:
     """SQLite keeps text it cannot convert to a column's type: a number "fast", a flag
-    "maybe". The source then hands over dicts, and the core reports them as records."""
+    "maybe". The source then hands over the pattern's rows as a dict of lists holding
+    them (`OddCells`), and the core reports them as records."""
     path = tmp_path / "runs.sqlite"
     rows = [
         {"pattern_id": "p", "timestamp": NOW - timedelta(hours=2), "execution_time_ms": 5.0},
@@ -1038,7 +1039,9 @@ def test_sqlite_values_of_other_types_are_judged_as_records(tmp_path: Path) -> N
     ]
     write_executions_sync(path, rows)
     fetched = run(SQLiteSource(path).fetch("p", START, NOW))
-    assert isinstance(fetched.data, list)
+    assert isinstance(fetched.data, dict)
+    assert fetched.data["execution_time_ms"] == [5.0, "fast", None]
+    assert fetched.data["success"] == [None, None, "maybe"]
     result = analyse(fetched.data, "p", on_invalid="skip")
     first, second = result.data_quality.error_samples
     assert (first.field, second.field) == ("execution_time_ms", "success")
@@ -1219,7 +1222,13 @@ def sqlite_with_unplaceable_rows(path: Path) -> Path:
 
 
 def agents_of(data: Any) -> list[Any]:
-    records = data.to_pylist() if isinstance(data, pa.Table) else data
+    records = (
+        data.to_pylist()
+        if isinstance(data, pa.Table)
+        else _rows(data)
+        if isinstance(data, dict)
+        else data
+    )
     return [record["agent"] for record in records]
 
 
@@ -2590,7 +2599,7 @@ def _fetched_all(path: Path) -> list[tuple[str, bool, Any, list[str]]]:
         (
             g.pattern_id,
             isinstance(g.data, pa.Table),
-            g.data.to_pylist() if isinstance(g.data, pa.Table) else g.data,
+            g.data.to_pylist() if isinstance(g.data, pa.Table) else _rows(g.data),
             [g.locate(i) for i in range(g.count)],
         )
         for g in groups
@@ -2626,7 +2635,7 @@ def test_sqlite_fetch_all_read_in_batches_equals_one_batch(
     whole = _fetched_all(path)
     monkeypatch.setattr(sqlite_columns, "FETCH_ROWS", 3)
     assert _fetched_all(path) == whole
-    # (Not one table of all: each pattern's alone, of which only "b" has a "maybe".)
+    # (One table of all but "b", whose "maybe"s make it a dict of lists: `OddCells`.)
     assert [(key, table) for key, table, _, _ in whole] == [("a", True), ("b", clean), ("c", True)]
     assert len(whole[1][2]) == 14  # " b" and "b": 7 rows each
     assert "the row with rowid 8 (timestamp 'not a time')" in whole[1][3]

@@ -211,7 +211,7 @@ class FileSource(ExecutionSource):
                     _check_mapped_records(
                         read_records(self.path, self.table.columns).records, self.table, self.path
                     )
-                odd = OddCells.of(pa, text.odd)
+                odd = OddCells.of_texts(pa, text.odd)
                 return _Loaded(table, self._lazy_lines(), True, id_column, odd)
         loaded = read_records(self.path, self.table.columns)
         if self.kind != "csv":
@@ -472,13 +472,14 @@ def _with_odd_cells(loaded: _Loaded, table: Any, indices: Any | None) -> Any:
     pa = require_pyarrow("reading record files")
     if not loaded.odd.held_by(pa, indices):
         return table
-    return loaded.odd.records(pa, table, indices)
+    rows = range(table.num_rows) if indices is None else indices.to_pylist()
+    return loaded.odd.records(table, rows)
 
 
-def _odd_group(loaded: _Loaded, table: Any, indices: Any) -> dict[str, list[Any]]:
+def _odd_group(loaded: _Loaded, table: Any, indices: Any) -> Any:
     """A group holding odd cells as a dict of lists (`OddCells.records`)."""
     assert loaded.odd is not None
-    return loaded.odd.records(require_pyarrow("reading record files"), table, indices)
+    return loaded.odd.records(table, indices.to_pylist())
 
 
 def _groups_holding_odd_cells(pa: Any, loaded: _Loaded, by_pattern: PatternTable) -> set[int]:

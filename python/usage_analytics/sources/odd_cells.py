@@ -1,20 +1,22 @@
-"""A text file's cells that are no value of their field, put back into the records of
-the groups that hold them.
+"""Values a source read that its table's columns cannot hold (a CSV number "fast", a flag
+"maybe", text in a SQLite REAL column), put back into the records of the groups that
+hold them.
 
-`arrow_text` reads such a cell (a number "fast", a flag "maybe") as missing and keeps
-its text aside. The records of a group holding one are handed to the core as a dict of
-lists, the table's columns as Python values with that text in place: the core reads
-them row by row as the standard-library reader's records, so each such value is its
-record's error (or left out and counted with on_invalid="skip"), as it was when one
-such cell sent the whole file to that reader: a dict per record, 17.8 s and 924 MB for
-the dashboard of a million-row CSV, against 2.4 s and 398 MB without the cell. Now only
-that cell's group is read as Python values.
+The table holds a missing value in their place, and the records of a group holding one
+are handed to the core as a dict of lists, the table's columns as Python values with
+those values in place: the core reads them row by row as the standard-library readers'
+records, so each such value is its record's error (or left out and counted with
+on_invalid="skip"), as when one such value made a whole file, or every pattern of a
+SQLite table, a list of dicts (the dashboard of a million-row CSV: 17.8 s and 924 MB,
+against 2.4 s and 398 MB without the value). Now only that value's group is read as
+Python values; the others stay slices of the table, batched together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 __all__ = ["OddCells"]
@@ -22,45 +24,55 @@ __all__ = ["OddCells"]
 
 @dataclass(frozen=True)
 class OddCells:
-    """By record field, the text of each of its cells that is no value of the field,
-    missing elsewhere (a string array as long as the file's table), and which rows hold
-    one (`rows`, a boolean array)."""
+    """By record field, its values that the table does not hold, by row of the table
+    (as the standard-library reader reads them)."""
 
-    texts: Mapping[str, Any]
-    rows: Any
+    values: Mapping[str, Mapping[int, Any]]
 
     @classmethod
-    def of(cls, pa: Any, texts: Mapping[str, Any]) -> OddCells | None:
-        """The odd cells `texts` (`TextTable.odd`); None if there are none."""
-        held = None
-        for column in texts.values():
-            valid = pa.compute.is_valid(column)
-            held = valid if held is None else pa.compute.or_(held, valid)
-        if held is None:
-            return None
-        return cls(texts, held.combine_chunks() if hasattr(held, "combine_chunks") else held)
+    def of_texts(cls, pa: Any, texts: Mapping[str, Any]) -> OddCells | None:
+        """The cells of `texts` (by field, an array as long as the table holding the text
+        of each cell that is no value of its field, missing elsewhere: `TextTable.odd`);
+        None if there are none."""
+        values = {}
+        for name, column in texts.items():
+            rows = pa.compute.indices_nonzero(pa.compute.is_valid(column)).to_pylist()
+            values[name] = dict(zip(rows, column.drop_null().to_pylist(), strict=True))
+        return cls(values) if any(values.values()) else None
+
+    @cached_property
+    def rows(self) -> list[int]:
+        """The rows holding such a value, in order."""
+        return sorted({row for held in self.values.values() for row in held})
 
     def held_by(self, pa: Any, indices: Any | None) -> bool:
-        """Whether a row of `indices` (row numbers in the file's table, an Arrow array;
-        None for every row) holds an odd cell."""
-        held = self.rows if indices is None else self.rows.take(indices)
-        return bool(pa.compute.any(held).as_py())
+        """Whether a row of `indices` (row numbers of the table, an Arrow array; None for
+        every row) holds such a value."""
+        if indices is None:
+            return bool(self.rows)
+        odd = pa.array(self.rows, pa.int64())
+        return bool(pa.compute.any(pa.compute.is_in(indices, value_set=odd)).as_py())
 
     def groups_holding(self, pa: Any, order: Any, codes: Any) -> set[int]:
-        """The groups holding an odd cell: `codes` numbers each row's group (null for
-        none) where `order` lists the file's rows group by group (`PatternTable`)."""
-        held = pa.compute.filter(codes, self.rows.take(order))
+        """The groups holding such a value: `codes` numbers each row's group (null for
+        none) where `order` lists the table's rows group by group (`PatternTable`)."""
+        odd = pa.array(self.rows, pa.int64())
+        held = pa.compute.filter(codes, pa.compute.is_in(order, value_set=odd))
         return {code for code in pa.compute.unique(held).to_pylist() if code is not None}
 
-    def records(self, pa: Any, table: Any, indices: Any | None) -> dict[str, list[Any]]:
-        """The records of `table`, the rows `indices` of the file's table (None: all of
-        them), as a dict of column -> list of values, each odd cell's text in place (as
-        the standard-library reader writes it in its record)."""
+    def records(self, table: Any, rows: Sequence[int]) -> dict[str, list[Any]] | list[Any]:
+        """The records of `table`, the table's `rows`, as a dict of column -> list of
+        values, each value the table does not hold in its place; as a list of record
+        dicts where a timestamp is an integer (a SQLite number), which a dict of lists
+        holds as epoch microseconds and a record refuses."""
         columns = {name: table.column(name).to_pylist() for name in table.column_names}
-        for name, texts in self.texts.items():
-            held = texts if indices is None else texts.take(indices)
-            places = pa.compute.indices_nonzero(pa.compute.is_valid(held)).to_pylist()
+        for name, held in self.values.items():
             values = columns[name]
-            for place, text in zip(places, held.drop_null().to_pylist(), strict=True):
-                values[place] = text
+            for place, row in enumerate(rows):
+                if row in held:
+                    values[place] = held[row]
+        stamps = self.values.get("timestamp", {})
+        if stamps and any(type(stamps.get(row)) is int for row in rows):
+            names, rows_values = list(columns), zip(*columns.values(), strict=True)
+            return [dict(zip(names, values, strict=True)) for values in rows_values]
         return columns

@@ -33,9 +33,10 @@ it. A number in a text field (an INTEGER column of agent ids) is read as its tex
 Rows become a pyarrow Table when pyarrow is installed and the columns have clean types
 (flags stored as the integers 0/1, as SQLite stores booleans): read by the core straight
 into Arrow columns (`sqlite_native`, no Python object per cell) where every value fits,
-else built column by column from `sqlite3`'s rows (one `pa.array` per column). Where the
-values make no table, a list of record dicts, for which the core judges every value as
-it judges records. Every call opens its own read-only connection on a worker thread, so
+else built column by column from `sqlite3`'s rows (one `pa.array` per column). Values
+no column of their field holds ('fast' in a number column, a blob) are set aside, and
+the patterns holding them are handed over as Python values (`odd_cells`), for which the
+core judges every value as it judges records; the others stay slices of the table. Every call opens its own read-only connection on a worker thread, so
 one source serves any number of tasks.
 
 Beside this module: `sqlite_table` (the table's layout, indexes and bulk writes),
@@ -47,6 +48,8 @@ core's reader), `sqlite_newest` (the newest timestamp of a pattern) and `sqlite_
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import json
 import os
 import sqlite3
@@ -80,6 +83,7 @@ from usage_analytics.sources.base import (
     row_place,
     unknown_pattern,
 )
+from usage_analytics.sources.odd_cells import OddCells
 from usage_analytics.sources.sqlite_columns import (
     PatternKeys,
     Positions,
@@ -487,6 +491,8 @@ class SQLiteSource(ExecutionSource):
         """One pattern's rows (of the fields `fields`)."""
         count = len(rows.stamps)
         data = rows.table if rows.table is not None else columns_data(fields, rows.columns)
+        if rows.odd is not None:
+            data = rows.odd.records(rows.table, range(count))
         return Fetched(key, data, count, _locator(range(count), rows.stamps, rows.keys, rowid))
 
     def _fetched_groups(
@@ -497,9 +503,10 @@ class SQLiteSource(ExecutionSource):
         them) given, with no rows where it has none in the window, ordered by key. Their
         tables are slices of one table of all the rows, made when read, and that table
         with the rows' ids is their `together`: building a table costs about 30 µs per
-        column, which one table per pattern paid for each of thousands of patterns. (If
-        the rows of all patterns do not make one table, each pattern's are tried alone,
-        as `_fetched` does.)"""
+        column, which one table per pattern paid for each of thousands of patterns. A
+        pattern with values the table does not hold (`rows.odd`) is a dict of lists, left
+        out of `together`. (If the rows of all patterns do not make one table even so,
+        each pattern's are tried alone, as `_fetched` does.)"""
         groups: dict[str, list[range]] = {key: [] for key in keys_of.values()}
         start = 0
         # Runs of one id: the rows come ordered by id (the unplaced after the placed).
@@ -511,6 +518,7 @@ class SQLiteSource(ExecutionSource):
         parts = [part for key in ordered for part in groups[key]]
         table = rows.table
         together = None
+        odd = _holding(rows.odd, groups)
         if table is not None:
             pa: Any = load_pyarrow()  # (present: it made the table)
             order = positions(parts)
@@ -519,9 +527,8 @@ class SQLiteSource(ExecutionSource):
             # All the groups' rows with their ids, for a batch to read as it is (the groups
             # without rows are not in it).
             counts = {key: sum(map(len, groups[key])) for key in ordered}
-            filled = [key for key in ordered if counts[key]]
             table = table.slice(0, len(order))  # (not the rows of blank ids after them)
-            together = with_group_ids(pa, table, filled, [counts[key] for key in filled])
+            together = _together(pa, table, ordered, counts, odd)
         fetched, offset = [], 0
         for key in ordered:
             at = Positions(groups[key])
@@ -529,6 +536,10 @@ class SQLiteSource(ExecutionSource):
             if table is None:
                 picked = [[column[row] for row in at] for column in rows.columns]
                 fetched.append(Fetched(key, columns_data(fields, picked), len(at), locate))
+            elif key in odd:
+                assert rows.odd is not None
+                make = partial(rows.odd.records, table.slice(offset, len(at)), at)
+                fetched.append(Fetched.deferred(key, make, len(at), locate))
             elif at:  # (its rows sliced when read: see `Fetched.deferred`)
                 make = partial(table.slice, offset, len(at))
                 fetched.append(Fetched.deferred(key, make, len(at), locate, together=together))
@@ -721,6 +732,37 @@ def _json_array(values: Sequence[Any]) -> str:
     if not all(isinstance(value, str | int | float) for value in values):
         raise SourceError("too many stored spellings of one pattern id, some of them blobs")
     return json.dumps(list(values), ensure_ascii=False)
+
+
+def _holding(odd: OddCells | None, groups: Mapping[str, Sequence[range]]) -> set[str]:
+    """The patterns (of `groups`: each one's rows) with values the table does not hold."""
+    if odd is None:
+        return set()
+    rows = odd.rows
+    return {
+        key
+        for key, parts in groups.items()
+        for part in parts
+        if (at := bisect.bisect_left(rows, part.start)) < len(rows) and rows[at] < part.stop
+    }
+
+
+def _together(
+    pa: Any, table: Any, ordered: Sequence[str], counts: Mapping[str, int], left_out: set[str]
+) -> Any:
+    """`table`'s rows (of the patterns `ordered`, `counts` of each, one after another) with
+    their pattern ids, but those of the patterns `left_out`: a batch's table."""
+    filled = [key for key in ordered if counts[key]]
+    if left_out:
+        ends = pa.array(list(itertools.accumulate(counts[key] for key in filled)), pa.int64())
+        kept = pa.array([key not in left_out for key in filled], pa.bool_())
+        table = table.filter(
+            pa.compute.run_end_decode(pa.RunEndEncodedArray.from_arrays(ends, kept))
+        )
+        filled = [key for key in filled if key not in left_out]
+    if not filled:
+        return None
+    return with_group_ids(pa, table, filled, [counts[key] for key in filled])
 
 
 def _locator(

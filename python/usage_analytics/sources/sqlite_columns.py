@@ -19,6 +19,7 @@ from usage_analytics.sources.base import (
     pattern_key,
     typed_text,
 )
+from usage_analytics.sources.odd_cells import OddCells
 from usage_analytics.sources.sqlite_native import FetchedRows
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "columns_data",
     "positions",
     "python_rows",
+    "set_aside",
     "shared_places",
     "typed_columns",
 ]
@@ -110,11 +112,43 @@ def python_rows(names: Sequence[str], values: list[list[Any]], keyed: bool) -> F
     if with_id:
         runs = [(value, sum(1 for _ in run)) for value, run in itertools.groupby(values[0])]
     pa = load_pyarrow()
-    table = None
+    table = odd = None
     if pa is not None and columns and columns[0]:
-        table = table_from_columns(pa, fields, typed_columns(fields, list[Sequence[Any]](columns)))
+        typed = typed_columns(fields, list[Sequence[Any]](columns))
+        table = table_from_columns(pa, fields, typed)
+        if table is None:
+            # Values of another type (text that is no number, a blob) set aside, their
+            # patterns' records as Python values, the others' a table (`OddCells`).
+            odd = set_aside(fields, typed)
+            table = None if odd is None else table_from_columns(pa, fields, typed)
+            odd = odd if table is not None else None
     keys = values[len(names)] if keyed else None
-    return FetchedRows(runs, table, columns, values[names.index("timestamp")], keys)
+    return FetchedRows(runs, table, columns, values[names.index("timestamp")], keys, odd)
+
+
+def _holds(name: str, value: Any) -> bool:
+    """Whether a table's column of the field `name` holds `value` as `table_from_columns`
+    makes it (flags bools or integers, numbers integers or floats, other fields text)."""
+    if value is None:
+        return True
+    if name in FLAG_FIELDS:
+        return type(value) in (bool, int)
+    if name in NUMBER_FIELDS:
+        return type(value) in (int, float)
+    return type(value) is str
+
+
+def set_aside(names: Sequence[str], columns: list[Sequence[Any]]) -> OddCells | None:
+    """The values of `columns` (of the fields `names`) that their field's column does not
+    hold, by field and row, each replaced by None in `columns`; None if there are none."""
+    values: dict[str, dict[int, Any]] = {}
+    for position, name in enumerate(names):
+        column = columns[position]
+        odd = {row: value for row, value in enumerate(column) if not _holds(name, value)}
+        if odd:
+            values[name] = odd
+            columns[position] = [None if row in odd else value for row, value in enumerate(column)]
+    return OddCells(values) if values else None
 
 
 class PatternKeys(dict[Any, str]):

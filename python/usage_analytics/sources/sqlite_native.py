@@ -26,6 +26,7 @@ from usage_analytics import _core
 from usage_analytics.extras import load_pyarrow
 from usage_analytics.sources.arrow import field_type
 from usage_analytics.sources.base import FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID
+from usage_analytics.sources.odd_cells import OddCells
 from usage_analytics.sources.timestamps import ANALYSABLE_US
 
 __all__ = ["FetchedRows", "native_rows", "newest_instant", "read_only_uri"]
@@ -35,13 +36,15 @@ class FetchedRows(NamedTuple):
     """Fetched rows, in fetch order: runs of one stored pattern id (value, row count;
     empty where no id was selected), the fields' pyarrow Table (None where the fields'
     values make none, or pyarrow is missing), the fields' values as `sqlite3` read them
-    (where there is no table), and each row's timestamp and key for messages."""
+    (where there is no table), each row's timestamp and key for messages, and the values
+    the table does not hold (missing there: `OddCells`)."""
 
     id_runs: Sequence[tuple[Any, int]]
     table: Any
     columns: list[list[Any]]
     stamps: Sequence[Any]
     keys: Sequence[Any] | None
+    odd: OddCells | None = None
 
 
 class ArrowValues(Sequence[Any]):
