@@ -23,7 +23,7 @@ from usage_analytics.contracts import (
     UsageTimeBucket,
     UsageTrendType,
 )
-from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
+from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.health import HealthFinding, HealthThresholds, evaluate_health
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
 from usage_analytics.streaming import (
@@ -52,6 +52,7 @@ __all__ = [
     "StreamingSettings",
     "SuccessMetrics",
     "TimeWindowType",
+    "TimestampUnitWarning",
     "TrendAnalysis",
     "TrendThresholds",
     "UsageAccumulator",

@@ -291,6 +291,19 @@ class InvalidRecordSample(_Model):
     field: str
     value: str = Field(description="repr() of the offending value, shortened.")
     reason: str
+    location: str | None = Field(
+        default=None,
+        description=(
+            "Where the record is when its index alone does not place it: a pandas "
+            "frame's row by its index label (\"index label 'b'\"), for `df.loc`. Left "
+            "out of dumps and `to_dict()` when None."
+        ),
+        exclude_if=lambda location: location is None,
+    )
+
+    def describe(self) -> str:
+        """The record as an error names it: "record 1", "record 1 (index label 'b')"."""
+        return f"record {self.index}" + ("" if self.location is None else f" ({self.location})")
 
 
 class DataQuality(_Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from usage_analytics._core import UsageAnalyticsError
 
-__all__ = ["InvalidRecordError", "UsageAnalyticsError"]
+__all__ = ["InvalidRecordError", "TimestampUnitWarning", "UsageAnalyticsError"]
 
 
 class InvalidRecordError(UsageAnalyticsError, ValueError):
@@ -17,8 +17,8 @@ class InvalidRecordError(UsageAnalyticsError, ValueError):
 
     Attributes name the first bad record: `index` (position in the input), `field`,
     `value` (its repr), `reason`, `more` (how many other records are bad), and where the
-    index alone cannot place the record, `location` (a Dask partition's row: its index
-    label).
+    index alone cannot place the record, `location` (its index label: a row of a pandas
+    frame or Dask partition whose index is not the default 0 to n - 1).
     """
 
     def __init__(
@@ -47,3 +47,11 @@ class InvalidRecordError(UsageAnalyticsError, ValueError):
         # so the error crosses processes (Dask workers, multiprocessing) intact.
         arguments = (self.index, self.field, self.value, self.reason, self.more, self.location)
         return (type(self), arguments)
+
+
+class TimestampUnitWarning(UserWarning):
+    """Records fell outside the window and every integer timestamp of the input lies in
+    1970: integer timestamps are read as epoch microseconds (the contract), and these
+    look like epoch seconds or milliseconds. The results are as the contract has them;
+    the message says what to multiply the timestamps by. Filter it as any warning
+    (`warnings.filterwarnings("ignore", category=TimestampUnitWarning)`)."""

@@ -548,7 +548,7 @@ def _data_quality(result: ModelUsageAnalyticsOutput, locate: Callable[[int], str
     samples = ""
     if quality.error_samples:
         rows = "".join(
-            f"<tr><td>{escape(locate(sample.index) if locate else f'record {sample.index}')}</td>"
+            f"<tr><td>{escape(locate(sample.index) if locate else sample.describe())}</td>"
             f'<td class="mono">{escape(sample.field)}</td>'
             f'<td class="mono">{escape(sample.value)}</td>'
             f"<td>{escape(sample.reason)}</td></tr>"

@@ -22,7 +22,9 @@ as a column's do: a timestamp is a datetime (naive = UTC), a date (its midnight 
 an Arrow date32 column), a numpy datetime64 (naive = UTC, floored to the microsecond, as
 in a datetime64 array) or ISO-8601 text; a flag is a bool, a numpy bool or the int 0 or 1
 (a numpy integer too, as in an int column). Integers as epoch microseconds are a columnar
-form only: in a record an int timestamp is more likely seconds, so it is refused.
+form only: in a record an int timestamp is more likely seconds, so it is refused. (A
+column of seconds or milliseconds, read as microseconds of 1970, is noted in the result
+for the reducer's warning: `_noting_integer_times`, `input_notes`.)
 
 A list in a dict of columns, or a pandas column of Python objects, whose values are of
 several kinds (a bool among numbers, datetimes after a date, a float among flags) is not
@@ -49,6 +51,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
+from usage_analytics.input_notes import INTEGER_TIMES, integer_times
 from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
 
 __all__ = [
@@ -217,10 +220,23 @@ def read_any(
             except _core.ColumnarTimestamps:
                 pass  # (int timestamps, epoch microseconds: a table's, read as one below)
         try:
-            return arrow(columns_to_arrow(data, wanted), True)
+            table = columns_to_arrow(data, wanted)
         except _MixedValues as mixed:
             return records(mixed.rows)
+        return _noting_integer_times(arrow(table, True), table)
     raise AssertionError("records_container passed an input of no form")  # (unreachable)
+
+
+def _noting_integer_times(result: dict[str, Any], data: Any) -> dict[str, Any]:
+    """The core's `result` of `data`, with the minimum and maximum of its integer
+    timestamps (`input_notes.INTEGER_TIMES`) where records fell outside the window and
+    `data` holds such a column whole: for the hint that they were meant in another unit
+    (`input_notes.epoch_unit_hint`). Nothing is looked at otherwise."""
+    if result.get("outside_window"):
+        times = integer_times(data)
+        if times is not None:
+            result[INTEGER_TIMES] = times
+    return result
 
 
 def _duckdb_reads(data: Any) -> threading.RLock:
@@ -287,7 +303,7 @@ def _read_arrow(
     stream = _CheckedStream.of(table, producer=data)
     del table  # (held by the stream alone: a DuckDB result is released with it)
     try:
-        return arrow(stream.data, stream.whole)
+        return _noting_integer_times(arrow(stream.data, stream.whole), data)
     except UsageAnalyticsError:
         stream.raise_kept()
         raise

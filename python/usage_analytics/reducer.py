@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -29,14 +30,19 @@ from usage_analytics.contracts import (
     TimeWindowType,
     micros,
 )
-from usage_analytics.errors import InvalidRecordError
+from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning
 from usage_analytics.ingest import reduce_any, row_count
+from usage_analytics.input_notes import epoch_unit_hint, index_label
 from usage_analytics.output import analytics_output, batch_output, cancellable
 
 __all__ = ["NodeUsageAnalyticsReducer"]
 
 _Request = TypeVar("_Request", bound=AnalyticsRequest)
 _Result = TypeVar("_Result")
+_Output = TypeVar("_Output", ModelUsageAnalyticsOutput, ModelUsageAnalyticsBatchOutput)
+#: A reduction's output and the hint to warn of where its integer timestamps look like
+#: another unit (`input_notes.epoch_unit_hint`), given in the caller's thread and frame.
+_Hinted = tuple[_Output, str | None]
 
 
 class NodeUsageAnalyticsReducer:
@@ -53,52 +59,75 @@ class NodeUsageAnalyticsReducer:
         self, contract: ModelUsageAnalyticsInput
     ) -> ModelUsageAnalyticsOutput:
         """Compute the analytics of `contract`; raises `InvalidRecordError` on a bad
-        record unless `contract.on_invalid == "skip"`."""
+        record unless `contract.on_invalid == "skip"` (naming, for a pandas frame of
+        another index than 0 to n - 1, the record's index label too). Warns
+        (`TimestampUnitWarning`) where records lie outside the window and the input's
+        integer timestamps, epoch microseconds, look like epoch seconds or milliseconds."""
         if self._inline(contract):
-            return self.execute_reduction_sync(contract)
-        return await _in_worker_thread(self._reduce, contract)
+            output, hint = self._reduce(contract, None)
+        else:
+            output, hint = await _in_worker_thread(self._reduce, contract)
+        if hint is not None:
+            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
+        return output
 
     def execute_reduction_sync(
         self, contract: ModelUsageAnalyticsInput
     ) -> ModelUsageAnalyticsOutput:
         """The same reduction, blocking: for scripts, threads and the CLI."""
-        return self._reduce(contract, None)
+        output, hint = self._reduce(contract, None)
+        if hint is not None:
+            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
+        return output
 
     def _reduce(
         self, contract: ModelUsageAnalyticsInput, cancel: _core.CancelFlag | None
-    ) -> ModelUsageAnalyticsOutput:
+    ) -> _Hinted[ModelUsageAnalyticsOutput]:
         started = time.perf_counter()
-        raw = reduce_any(contract.execution_data, core_options(contract, by_pattern=False), cancel)
-        raise_if_invalid(contract, raw)
+        data = contract.execution_data
+        raw = reduce_any(data, core_options(contract, by_pattern=False), cancel)
+        raise_if_invalid(contract, raw, data)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         with cancellable(cancel):
-            return analytics_output(
+            output = analytics_output(
                 contract, contract.pattern_id, raw, elapsed_ms, computed_at=datetime.now(UTC)
             )
+        return with_index_labels(output, data), _hint(contract, raw)
 
     async def execute_batch_reduction(
         self, batch: ModelUsageAnalyticsBatchInput
     ) -> ModelUsageAnalyticsBatchOutput:
         """The analytics of every pattern in `batch.execution_data` (grouped by its
         `pattern_id` column or key), each equal to a single call on that pattern's
-        records."""
+        records. Errors and warnings as `execute_reduction`'s, a record numbered by its
+        row in the whole input (as are the samples of the batch's own `data_quality`;
+        a pattern's samples count among that pattern's records, and name no label)."""
         if self._inline(batch):
-            return self.execute_batch_reduction_sync(batch)
-        return await _in_worker_thread(self._reduce_batch, batch)
+            output, hint = self._reduce_batch(batch, None)
+        else:
+            output, hint = await _in_worker_thread(self._reduce_batch, batch)
+        if hint is not None:
+            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
+        return output
 
     def execute_batch_reduction_sync(
         self, batch: ModelUsageAnalyticsBatchInput
     ) -> ModelUsageAnalyticsBatchOutput:
-        return self._reduce_batch(batch, None)
+        output, hint = self._reduce_batch(batch, None)
+        if hint is not None:
+            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
+        return output
 
     def _reduce_batch(
         self, batch: ModelUsageAnalyticsBatchInput, cancel: _core.CancelFlag | None
-    ) -> ModelUsageAnalyticsBatchOutput:
+    ) -> _Hinted[ModelUsageAnalyticsBatchOutput]:
         started = time.perf_counter()
-        raw = reduce_any(batch.execution_data, core_options(batch, by_pattern=True), cancel)
-        raise_if_invalid(batch, raw)
+        data = batch.execution_data
+        raw = reduce_any(data, core_options(batch, by_pattern=True), cancel)
+        raise_if_invalid(batch, raw, data)
         with cancellable(cancel):
-            return batch_output(batch, raw, started, computed_at=datetime.now(UTC))
+            output = batch_output(batch, raw, started, computed_at=datetime.now(UTC))
+        return with_index_labels(output, data), _hint(batch, raw)
 
     def _inline(self, request: AnalyticsRequest) -> bool:
         rows = row_count(request.execution_data)
@@ -216,8 +245,31 @@ def family_options(request: AnalyticsRequest) -> dict[str, Any]:
     }
 
 
-def raise_if_invalid(request: AnalyticsRequest, raw: dict[str, Any]) -> None:
+def raise_if_invalid(request: AnalyticsRequest, raw: dict[str, Any], data: Any = None) -> None:
+    """Raise the `InvalidRecordError` of `raw`'s first invalid record unless invalid
+    records are skipped; `data`, the input read, for the record's index label where it
+    is a pandas frame or Series of another index than 0 to n - 1 (`input_notes.index_label`)."""
     if request.on_invalid == "skip" or not raw["invalid"]:
         return
     index, field, value, reason = raw["errors"][0]
-    raise InvalidRecordError(index, field, value, reason, more=raw["invalid"] - 1)
+    more, location = raw["invalid"] - 1, index_label(data, index)
+    raise InvalidRecordError(index, field, value, reason, more=more, location=location)
+
+
+def with_index_labels(output: _Output, data: Any) -> _Output:
+    """`output` with the error samples of its own `data_quality` (a batch's: of the whole
+    input) naming their records' index labels (`location`), where `data` is a pandas
+    frame or Series of another index than 0 to n - 1; `output` itself otherwise."""
+    quality = output.data_quality
+    samples = [
+        sample.model_copy(update={"location": index_label(data, sample.index)})
+        for sample in quality.error_samples
+    ]
+    if all(sample.location is None for sample in samples):
+        return output
+    update = {"data_quality": quality.model_copy(update={"error_samples": samples})}
+    return output.model_copy(update=update)
+
+
+def _hint(request: AnalyticsRequest, raw: dict[str, Any]) -> str | None:
+    return epoch_unit_hint(raw, request.time_window_start, request.time_window_end)

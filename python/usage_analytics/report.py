@@ -626,7 +626,7 @@ def _quality_lines(
     ]
     shown = quality.error_samples[:_SAMPLES_SHOWN]
     for sample in shown:
-        where = locate(sample.index) if locate else f"record {sample.index}"
+        where = locate(sample.index) if locate else sample.describe()
         lines.append(f"{_CONTINUATION}{where}: {sample.field} = {sample.value}: {sample.reason}")
     if shown and quality.invalid_records > len(shown):
         # (Without it, three samples read as the invalid records, whatever their count.)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self
@@ -61,8 +62,9 @@ from usage_analytics.contracts import (
     micros,
     normalize_pattern_id,
 )
-from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.ingest import read_any
+from usage_analytics.input_notes import epoch_unit_hint
 from usage_analytics.output import analytics_output, batch_output, datetime_of
 from usage_analytics.reducer import core_options, raise_if_invalid
 from usage_analytics.state_lock import StateLock
@@ -159,7 +161,12 @@ class _Accumulator:
         A table or frame is read in place, as the reducer reads it, with the GIL released:
         do not write to the arrays under its columns (numpy-backed pandas or pyarrow
         columns) from another thread during the call. The state copies what it keeps and
-        holds no reference to `data` afterwards."""
+        holds no reference to `data` afterwards.
+
+        As in the reducer, an invalid record of a pandas frame of another index than 0 to
+        n - 1 is named by its index label too, and `TimestampUnitWarning` warns where
+        records of `data` lie outside the window and its integer timestamps look like
+        epoch seconds or milliseconds."""
         with self._lock:
             raw = read_any(
                 data,
@@ -167,7 +174,11 @@ class _Accumulator:
                 arrow=self._state.update_arrow,
                 grouped=self._batch,
             )
-        raise_if_invalid(self._settings, raw)
+        raise_if_invalid(self._settings, raw, data)
+        settings = self._settings
+        hint = epoch_unit_hint(raw, settings.time_window_start, settings.time_window_end)
+        if hint is not None:
+            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
 
     def merge(self, other: Self) -> Self:
         """A new accumulator holding the records of both (neither is changed). It starts
@@ -566,7 +577,7 @@ class RollingUsageAnalytics:
                 arrow=lambda table, whole: core.add_arrow(table, whole, until),
                 grouped=False,
             )
-        raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw)
+        raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw, data)
 
     def _until(self, now: datetime | None) -> int | None:
         """The latest instant an add files, in microseconds (None: no limit)."""

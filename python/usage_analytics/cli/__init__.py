@@ -31,9 +31,10 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from usage_analytics import _core
 from usage_analytics.cli.analyze import configure_analyze, run_analyze
@@ -56,7 +57,7 @@ from usage_analytics.cli.output import (
     is_terminal,
 )
 from usage_analytics.cli.running import abandoned_threads
-from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.report import printable
 from usage_analytics.sources import (
     MissingDependencyError,
@@ -172,12 +173,39 @@ def _utf8_arguments(argv: Sequence[str]) -> list[str]:
     return list(argv)
 
 
+@contextlib.contextmanager
+def _warnings_as_notes() -> Iterator[None]:
+    """The library's warnings about the data (`TimestampUnitWarning`: integer timestamps
+    that look like epoch seconds) as the command's notes on stderr, one line each, every
+    time (not Python's warning with its source line, once per place in the code)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TimestampUnitWarning)
+        shown = warnings.showwarning
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            if issubclass(category, TimestampUnitWarning):
+                to_stderr(f"{PROG}: note: {message}")
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: `sys.argv[1:]`); returns the exit status."""
     try:
         args = build_parser().parse_args(_utf8_arguments(sys.argv[1:] if argv is None else argv))
         run: Callable[[argparse.Namespace], int] = args.run
-        return run(args)
+        with _warnings_as_notes():
+            return run(args)
     except CliError as error:
         _fail(str(error))
         return error.exit_code

@@ -21,8 +21,10 @@ from usage_analytics.contracts import (
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     TimeWindowType,
+    micros,
 )
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
+from usage_analytics.input_notes import integer_times, integer_unit
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
 from usage_analytics.sources import (
@@ -347,6 +349,7 @@ async def source_window(
                     raise CliError(_NO_TIMESTAMP_IN_A_WINDOW)
                 raise CliError(_NO_VALID_TIMESTAMP.format(first=first))
         _note_a_future_end(newest, of)
+        await _note_epoch_units(newest, source, pattern, of)
     return window_of(args, newest)
 
 
@@ -361,6 +364,32 @@ def _note_a_future_end(newest: datetime | None, of: str) -> None:
             f"{_days(newest - now)} after this machine's clock, and the window ends there; "
             "pass --end to choose another"
         )
+
+
+async def _note_epoch_units(
+    newest: datetime | None, source: ExecutionSource, pattern: str | None, of: str
+) -> None:
+    """A note on stderr where the newest record, which ends the default window, lies in
+    1970 and the source's timestamps are integers (a Parquet int64 column): read as epoch
+    microseconds, as the library reads integers, epoch seconds or milliseconds are
+    instants of 1970 (`input_notes`), and the window would analyse them there, silently.
+    (With --start and --end, records left outside the window so make the reducer warn,
+    which `cli.main` turns into a note.) Only the first record's column is looked at, and
+    only then."""
+    if newest is None or newest.astimezone(UTC).year != 1970:
+        return
+    first = await source.first_record(pattern)
+    times = None if first is None else integer_times(first.data)
+    unit = None if times is None else integer_unit(times[0], micros(newest))
+    if unit is None:
+        return
+    factor = "1_000_000" if unit == "seconds" else "1_000"
+    to_stderr(
+        f"{PROG}: note: the newest record{of} ({newest.astimezone(UTC).isoformat()}) lies "
+        "in 1970, and the window ends there: integer timestamps are read as epoch "
+        f"microseconds, and these look like epoch {unit}: multiply them by {factor}, or "
+        "store them as timestamps"
+    )
 
 
 def _days(span: timedelta) -> str:

@@ -1,0 +1,178 @@
+"""What the core's counts cannot say about the caller's own input: where in a pandas
+frame a record named by its position is, and whether integer timestamps that left every
+record outside the window were meant in another unit.
+
+Both look only at what is named or already known to be wrong, never at every record: a
+record's index label is looked up for the few records an error or a sample names, and
+integer timestamps are looked at (their minimum and maximum, one vectorised pass in
+Arrow, numpy or polars) only once the core has counted records outside the window.
+
+Integer timestamps are epoch microseconds in columnar input, the contract (a list of
+records refuses them, as their unit cannot be told). Epoch seconds or milliseconds read
+so are instants of 1970: seconds of today are about 1.8e9 microseconds, 1970-01-01T00:30,
+milliseconds about 1.8e12, 1970-01-21. The results stay as the contract has them; the
+caller is told (`TimestampUnitWarning`, the CLI's note) where every integer timestamp of
+the input lies in 1970 and the window does not reach into 1970.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "INTEGER_TIMES",
+    "epoch_unit_hint",
+    "index_label",
+    "integer_times",
+    "integer_unit",
+]
+
+#: The key of a core result under which `ingest.read_any` puts the (minimum, maximum) of
+#: the input's integer timestamps, where records fell outside the window.
+INTEGER_TIMES = "integer_times"
+
+#: The first instant after 1970, in microseconds since the epoch.
+_END_OF_1970_US = 365 * 86_400 * 1_000_000
+#: Below this, an integer is taken for epoch seconds (as such, up to the year 5138; as
+#: milliseconds, before 1973-03-04), from it on for milliseconds (1973 to 2969).
+_SECONDS_BELOW = 10**11
+
+
+def _library(value: object) -> str:
+    return type(value).__module__.partition(".")[0]
+
+
+# --- index labels ----------------------------------------------------------------------
+
+
+def index_label(data: Any, position: int) -> str | None:
+    """Where record `position` (its row) of a pandas frame or Series is, by its index
+    label ("index label 'b'", a MultiIndex's as its tuple), for `df.loc`; None where the
+    index is the default one (0 to n - 1: the position says it all) or `data` is no pandas
+    object. Only the one label is looked up."""
+    if _library(data) != "pandas":
+        return None
+    index = getattr(data, "index", None)
+    if index is None or not 0 <= position < len(index):
+        return None
+    if type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1:
+        return None
+    label = index[position]
+    if isinstance(label, tuple):
+        label = tuple(_plain(part) for part in label)
+    return f"index label {_plain(label)!r}"
+
+
+def _plain(label: Any) -> Any:
+    """An index label as Python writes it (np.int64(7): 7; a pandas Timestamp as it is)."""
+    if _library(label) == "numpy" and hasattr(label, "item"):
+        return label.item()
+    return label
+
+
+# --- integer timestamps -----------------------------------------------------------------
+
+
+def integer_times(data: Any) -> tuple[int, int] | None:
+    """The minimum and maximum of `data`'s integer timestamp column, where `data` holds
+    one whole (a pyarrow table or batch, such as a dict of columns becomes, a polars or
+    pandas frame); None for other timestamps, a stream (read once, by the core), or a column of
+    nulls only. One vectorised pass over the column."""
+    library = _library(data)
+    try:
+        if library == "pyarrow":
+            return _arrow_range(data)
+        if library == "polars" and type(data).__name__ == "DataFrame":
+            return _polars_range(data)
+        if library == "pandas" and type(data).__name__ == "DataFrame":
+            return _pandas_range(data)
+    except Exception:  # (a hint, never the call's failure)
+        return None
+    return None
+
+
+def _range(low: Any, high: Any) -> tuple[int, int] | None:
+    if low is None or high is None:
+        return None
+    return int(low), int(high)
+
+
+def _arrow_range(data: Any) -> tuple[int, int] | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(data, (pa.Table, pa.RecordBatch)):
+        return None
+    if "timestamp" not in data.schema.names:
+        return None
+    column = data.column("timestamp")
+    if not pa.types.is_integer(column.type):
+        return None
+    bounds = pc.min_max(column)
+    return _range(bounds["min"].as_py(), bounds["max"].as_py())
+
+
+def _polars_range(frame: Any) -> tuple[int, int] | None:
+    if "timestamp" not in frame.columns or not frame.schema["timestamp"].is_integer():
+        return None
+    column = frame.get_column("timestamp")
+    return _range(column.min(), column.max())
+
+
+def _pandas_range(frame: Any) -> tuple[int, int] | None:
+    import pandas as pd
+
+    if "timestamp" in frame.columns:
+        column = frame["timestamp"]
+    elif "timestamp" in frame.index.names:  # (a frame indexed by its timestamps)
+        column = frame.index.get_level_values("timestamp")
+    else:
+        return None
+    if not pd.api.types.is_integer_dtype(column.dtype) or len(column) == 0:
+        return None
+    low, high = column.min(), column.max()
+    return None if pd.isna(low) else _range(low, high)
+
+
+def integer_unit(low: int, high: int) -> str | None:
+    """The unit integer timestamps from `low` to `high` (read as microseconds) look like
+    they were written in: "seconds" or "milliseconds" where all lie in 1970 (and none
+    before it); None otherwise."""
+    if low < 0 or high >= _END_OF_1970_US:
+        return None
+    return "seconds" if high < _SECONDS_BELOW else "milliseconds"
+
+
+def epoch_unit_hint(raw: Mapping[str, Any], start: datetime, end: datetime) -> str | None:
+    """The hint for a result `raw` of the core's (with `INTEGER_TIMES` where
+    `ingest.read_any` found integer timestamps) over the window `start`-`end`: where
+    records lie outside the window, every integer timestamp lies in 1970 and the window
+    does not reach into 1970, the sentence saying they look like epoch seconds (or
+    milliseconds); else None."""
+    times = raw.get(INTEGER_TIMES)
+    outside = raw.get("outside_window", 0)
+    if times is None or not outside:
+        return None
+    unit = integer_unit(*times)
+    if unit is None or _utc(start) < _utc(datetime(1971, 1, 1)):
+        return None
+    received = raw.get("received", outside)
+    factor = "1_000_000" if unit == "seconds" else "1_000"
+    latest = _instant(times[1])
+    return (
+        f"{outside:,} of {received:,} records lie outside the window, all in 1970 (the "
+        f"latest at {latest}): integer timestamps are read as epoch microseconds, and "
+        f"these look like epoch {unit}: multiply them by {factor}, or use datetimes"
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _instant(us: int) -> str:
+    seconds, micro = divmod(us, 1_000_000)
+    stamp = datetime.fromtimestamp(seconds, UTC).replace(microsecond=micro)
+    return stamp.isoformat().replace("+00:00", "Z")

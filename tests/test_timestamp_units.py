@@ -1,0 +1,327 @@
+"""Integer timestamps are epoch microseconds (the contract); epoch seconds or
+milliseconds read so are instants of 1970, and leave every record outside a window of
+today. The results stay the contract's; the caller is told (`TimestampUnitWarning`, the
+CLI's note), and nobody else is: not for real microseconds, datetimes, records in the
+window, or a window that itself lies in 1970."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from unittest.mock import ANY
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from usage_analytics import (
+    BatchUsageAccumulator,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+    TimestampUnitWarning,
+    UsageAccumulator,
+)
+from usage_analytics.cli import main
+from usage_analytics.input_notes import integer_unit
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+END = START + timedelta(days=1)
+REDUCER = NodeUsageAnalyticsReducer()
+SECONDS = [int(START.timestamp()) + 3600 * i for i in range(3)]
+MILLISECONDS = [second * 1_000 for second in SECONDS]
+MICROSECONDS = [second * 1_000_000 for second in SECONDS]
+
+#: The forms of columnar input an integer timestamp column comes in.
+FORMS: dict[str, Callable[[list[int]], Any]] = {
+    "dict of lists": lambda stamps: {"timestamp": stamps, "success": [True] * len(stamps)},
+    "dict of numpy": lambda stamps: {"timestamp": np.array(stamps, dtype=np.int64)},
+    "pyarrow table": lambda stamps: pa.table({"timestamp": pa.array(stamps, pa.int64())}),
+    "pyarrow batch": lambda stamps: pa.record_batch({"timestamp": pa.array(stamps, pa.int64())}),
+    "polars": lambda stamps: pl.DataFrame({"timestamp": stamps}),
+    "pandas": lambda stamps: pd.DataFrame({"timestamp": stamps, "success": True}),
+    "pandas nullable": lambda stamps: pd.DataFrame(
+        {"timestamp": pd.array([*stamps, None], dtype="Int64")}
+    ),
+}
+
+
+def contract(data: Any, start: datetime = START, **options: Any) -> ModelUsageAnalyticsInput:
+    return ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=start,
+        time_window_end=start + timedelta(days=1),
+        execution_data=data,
+        **options,
+    )
+
+
+def batch(data: Any, **options: Any) -> ModelUsageAnalyticsBatchInput:
+    return ModelUsageAnalyticsBatchInput(
+        time_window_start=START, time_window_end=END, execution_data=data, **options
+    )
+
+
+def warned(request: ModelUsageAnalyticsInput) -> list[str]:
+    """The `TimestampUnitWarning` messages of reducing `request` (any other warning is an
+    error, as in the whole suite)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error")
+        warnings.simplefilter("always", TimestampUnitWarning)
+        REDUCER.execute_reduction_sync(request)
+    return [str(warning.message) for warning in caught]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_epoch_seconds_warn_that_they_look_like_seconds(form: str) -> None:
+    request = contract(FORMS[form](SECONDS), on_invalid="skip")
+    with pytest.warns(TimestampUnitWarning) as caught:
+        output = REDUCER.execute_reduction_sync(request)
+    message = str(caught[0].message)
+    assert "records lie outside the window, all in 1970" in message
+    assert "(the latest at 1970-01-01T00:29:27.232800Z)" in message
+    assert "look like epoch seconds: multiply them by 1_000_000, or use datetimes" in message
+    assert caught[0].filename == __file__  # (the caller's line)
+    # The result is the contract's: every record outside the window.
+    quality = output.data_quality
+    assert quality.records_outside_window == 3
+    assert quality.records_in_window == 0
+
+
+def test_epoch_seconds_warning_counts_the_records_outside() -> None:
+    with pytest.warns(TimestampUnitWarning, match=r"^3 of 3 records lie outside the window"):
+        REDUCER.execute_reduction_sync(contract(FORMS["dict of lists"](SECONDS)))
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_epoch_milliseconds_warn_that_they_look_like_milliseconds(form: str) -> None:
+    request = contract(FORMS[form](MILLISECONDS), on_invalid="skip")
+    with pytest.warns(TimestampUnitWarning, match="look like epoch milliseconds") as caught:
+        REDUCER.execute_reduction_sync(request)
+    assert "multiply them by 1_000," in str(caught[0].message)
+    assert "(the latest at 1970-01-21T10:53:52.800000Z)" in str(caught[0].message)
+
+
+# Each case without a warning beside its twin with one: the check's edge, both sides.
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_real_microseconds_give_no_warning(form: str) -> None:
+    request = contract(FORMS[form](MICROSECONDS), on_invalid="skip")
+    assert warned(request) == []
+    assert REDUCER.execute_reduction_sync(request).data_quality.records_in_window == 3
+    seconds = contract(FORMS[form](SECONDS), on_invalid="skip")
+    assert len(warned(seconds)) == 1
+
+
+def test_microseconds_of_another_year_outside_the_window_give_no_warning() -> None:
+    year = 365 * 86_400_000_000
+    assert warned(contract(FORMS["pyarrow table"]([s - year for s in MICROSECONDS]))) == []
+    # (The last microsecond of 1970 is the latest that looks like milliseconds.)
+    assert warned(contract(FORMS["pyarrow table"]([year]))) == []
+    assert len(warned(contract(FORMS["pyarrow table"]([year - 1])))) == 1
+
+
+def test_datetimes_outside_the_window_give_no_warning() -> None:
+    stamps = [datetime(1970, 1, 1, 0, 29, tzinfo=UTC)] * 3
+    for data in (
+        [{"timestamp": stamp} for stamp in stamps],
+        {"timestamp": stamps},
+        pa.table({"timestamp": pa.array(stamps, pa.timestamp("us", tz="UTC"))}),
+        pd.DataFrame({"timestamp": stamps}),
+    ):
+        request = contract(data)
+        assert warned(request) == []
+        assert REDUCER.execute_reduction_sync(request).data_quality.records_outside_window == 3
+    # The same instants as integers, read as microseconds: a warning.
+    integers = [int(stamp.timestamp() * 1_000_000) for stamp in stamps]
+    assert len(warned(contract(FORMS["pyarrow table"](integers)))) == 1
+
+
+def test_seconds_with_records_in_the_window_of_1970_give_no_warning() -> None:
+    # (A window of 1970 is chosen for those instants: nothing is outside it.)
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    request = contract(FORMS["pyarrow table"](SECONDS), start=start)
+    assert warned(request) == []
+    assert REDUCER.execute_reduction_sync(request).data_quality.records_in_window == 3
+    assert len(warned(contract(FORMS["pyarrow table"](SECONDS), start=START))) == 1
+
+
+def test_seconds_outside_a_window_reaching_into_1970_give_no_warning() -> None:
+    table = FORMS["pyarrow table"](SECONDS)
+    assert warned(contract(table, start=datetime(1970, 6, 1, tzinfo=UTC))) == []
+    assert len(warned(contract(table, start=datetime(1971, 1, 1, tzinfo=UTC)))) == 1
+
+
+def test_integers_of_1969_give_no_warning() -> None:
+    # (Before 1970: no seconds or milliseconds of a recent day.)
+    assert warned(contract(FORMS["pyarrow table"]([-1, *SECONDS]))) == []
+    assert len(warned(contract(FORMS["pyarrow table"]([0, *SECONDS])))) == 1
+
+
+def test_the_unit_is_told_by_the_latest_integer() -> None:
+    assert integer_unit(0, 1_780_000_000) == "seconds"
+    assert integer_unit(0, 99_999_999_999) == "seconds"
+    assert integer_unit(0, 100_000_000_000) == "milliseconds"
+    assert integer_unit(0, 1_780_000_000_000) == "milliseconds"
+    assert integer_unit(0, 365 * 86_400_000_000 - 1) == "milliseconds"
+    assert integer_unit(0, 365 * 86_400_000_000) is None  # (1971)
+    assert integer_unit(-1, 1_780_000_000) is None  # (1969)
+
+
+def test_the_async_reduction_warns_at_the_awaiting_line() -> None:
+    async def run() -> None:
+        request = contract(FORMS["pyarrow table"](SECONDS))
+        with pytest.warns(TimestampUnitWarning) as caught:
+            await REDUCER.execute_reduction(request)
+        assert caught[0].filename == __file__
+        # And off the event loop's thread (a large input): the same warning.
+        big = contract(FORMS["pyarrow table"](SECONDS * 3000))
+        assert not REDUCER._inline(big)
+        with pytest.warns(TimestampUnitWarning, match="^9,000 of 9,000 records"):
+            await REDUCER.execute_reduction(big)
+
+    asyncio.run(run())
+
+
+def _batch_table(stamps: list[int]) -> pa.Table:
+    return pa.table(
+        {
+            "pattern_id": ["a", "b", "a"],
+            "timestamp": pa.array(stamps, pa.int64()),
+            "success": [True, False, True],
+        }
+    )
+
+
+def test_a_batch_of_epoch_seconds_warns() -> None:
+    with pytest.warns(TimestampUnitWarning, match="look like epoch seconds") as caught:
+        output = REDUCER.execute_batch_reduction_sync(batch(_batch_table(SECONDS)))
+    assert caught[0].filename == __file__
+    assert output.data_quality.records_outside_window == 3
+    assert output.results["a"].data_quality.records_outside_window == 2
+
+    async def run() -> None:
+        with pytest.warns(TimestampUnitWarning, match="look like epoch milliseconds"):
+            await REDUCER.execute_batch_reduction(batch(_batch_table(MILLISECONDS)))
+
+    asyncio.run(run())
+
+
+def test_a_batch_of_microseconds_gives_no_warning() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        output = REDUCER.execute_batch_reduction_sync(batch(_batch_table(MICROSECONDS)))
+        REDUCER.execute_batch_reduction_sync(batch(_batch_table(SECONDS)))
+    assert output.data_quality.records_in_window == 3
+    assert [warning.category for warning in caught] == [TimestampUnitWarning]  # (seconds)
+
+
+def test_an_accumulators_update_of_epoch_seconds_warns() -> None:
+    accumulator = UsageAccumulator(START, END)
+    with pytest.warns(TimestampUnitWarning, match="look like epoch seconds") as caught:
+        accumulator.update(FORMS["polars"](SECONDS))
+    assert caught[0].filename == __file__
+    batched = BatchUsageAccumulator(START, END)
+    with pytest.warns(TimestampUnitWarning, match="look like epoch milliseconds"):
+        batched.update(_batch_table(MILLISECONDS))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        accumulator.update(FORMS["polars"](MICROSECONDS))
+    assert accumulator.finalize(pattern_id="p").data_quality.records_in_window == 3
+
+
+def test_the_warning_can_be_filtered_as_a_user_warning() -> None:
+    assert issubclass(TimestampUnitWarning, UserWarning)
+    with pytest.warns(UserWarning, match="look like epoch seconds"):
+        REDUCER.execute_reduction_sync(contract(FORMS["pyarrow table"](SECONDS)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", TimestampUnitWarning)
+        output = REDUCER.execute_reduction_sync(contract(FORMS["pyarrow table"](SECONDS)))
+    assert output.data_quality.records_outside_window == 3
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def _parquet(path: Path, stamps: list[int]) -> Path:
+    table = pa.table(
+        {
+            "pattern_id": ["p"] * len(stamps),
+            "timestamp": pa.array(stamps, pa.int64()),
+            "success": [True] * len(stamps),
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("command", ["analyze", "dashboard"])
+def test_the_cli_notes_epoch_seconds_left_outside_the_window(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    path = _parquet(tmp_path / "runs.parquet", SECONDS)
+    pattern = ["--pattern", "p"] if command == "analyze" else []
+    window = ["--start", "2026-01-01", "--end", "2026-01-02"]
+    code, out, err = _run(capsys, command, str(path), *pattern, *window, "--format", "json")
+    assert code == 0
+    assert err == (
+        "usage-analytics: note: 3 of 3 records lie outside the window, all in 1970 (the "
+        "latest at 1970-01-01T00:29:27.232800Z): integer timestamps are read as epoch "
+        "microseconds, and these look like epoch seconds: multiply them by 1_000_000, or "
+        "use datetimes\n"
+    )
+    if command == "analyze":  # (the report as before: all outside)
+        assert '"records_outside_window": 3' in out
+
+
+@pytest.mark.parametrize("command", ["analyze", "dashboard"])
+def test_the_cli_notes_a_default_window_ending_in_1970_at_integer_milliseconds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    path = _parquet(tmp_path / "runs.parquet", MILLISECONDS)
+    pattern = ["--pattern", "p"] if command == "analyze" else []
+    code, _, err = _run(capsys, command, str(path), *pattern, "--format", "json")
+    of = " of p" if command == "analyze" else ""
+    assert code == 0
+    assert err == (
+        f"usage-analytics: note: the newest record{of} (1970-01-21T10:53:52.800000+00:00) "
+        "lies in 1970, and the window ends there: integer timestamps are read as epoch "
+        "microseconds, and these look like epoch milliseconds: multiply them by 1_000, or "
+        "store them as timestamps\n"
+    )
+
+
+def test_the_cli_notes_nothing_for_integer_microseconds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _parquet(tmp_path / "runs.parquet", MICROSECONDS)
+    assert _run(capsys, "analyze", str(path), "--pattern", "p") == (0, ANY, "")
+    window = ["--start", "2025-01-01", "--end", "2025-01-02"]  # (all outside: a year after)
+    assert _run(capsys, "analyze", str(path), "--pattern", "p", *window) == (0, ANY, "")
+    seconds = _parquet(tmp_path / "seconds.parquet", SECONDS)
+    assert "look like epoch seconds" in _run(capsys, "analyze", str(seconds), "--pattern", "p")[2]
+
+
+def test_the_cli_notes_nothing_for_a_1970_window_of_its_own(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _parquet(tmp_path / "runs.parquet", SECONDS)
+    window = ["--start", "1970-01-01", "--end", "1970-01-02"]
+    assert _run(capsys, "analyze", str(path), "--pattern", "p", *window) == (0, ANY, "")
+    window = ["--start", "1971-01-01", "--end", "1971-01-02"]
+    _, _, err = _run(capsys, "analyze", str(path), "--pattern", "p", *window)
+    assert err.startswith("usage-analytics: note: 3 of 3 records lie outside the window")
