@@ -261,12 +261,13 @@ def with_index_labels(output: _Output, data: Any) -> _Output:
     input) naming their records' index labels (`location`), where `data` is a pandas
     frame or Series of another index than 0 to n - 1; `output` itself otherwise."""
     quality = output.data_quality
-    samples = [
-        sample.model_copy(update={"location": index_label(data, sample.index)})
-        for sample in quality.error_samples
-    ]
-    if all(sample.location is None for sample in samples):
+    labels = [index_label(data, sample.index) for sample in quality.error_samples]
+    if all(label is None for label in labels):
         return output
+    samples = [
+        sample.model_copy(update={"location": label})
+        for sample, label in zip(quality.error_samples, labels, strict=True)
+    ]
     update = {"data_quality": quality.model_copy(update={"error_samples": samples})}
     return output.model_copy(update=update)
 

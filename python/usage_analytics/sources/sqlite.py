@@ -36,8 +36,9 @@ into Arrow columns (`sqlite_native`, no Python object per cell) where every valu
 else built column by column from `sqlite3`'s rows (one `pa.array` per column). Values
 no column of their field holds ('fast' in a number column, a blob) are set aside, and
 the patterns holding them are handed over as Python values (`odd_cells`), for which the
-core judges every value as it judges records; the others stay slices of the table. Every call opens its own read-only connection on a worker thread, so
-one source serves any number of tasks.
+core judges every value as it judges records; the others stay slices of the table.
+Every call opens its own read-only connection on a worker thread, so one source serves
+any number of tasks.
 
 Beside this module: `sqlite_table` (the table's layout, indexes and bulk writes),
 `sqlite_columns` (fetched rows into typed columns and groups), `sqlite_native` (the
