@@ -74,7 +74,7 @@ def make_postgres(url: str, patterns: int, records: int) -> None:
 @contextmanager
 def one_call_per_pattern() -> Iterator[None]:
     original = batch._one_table
-    batch._one_table = lambda groups: None
+    batch._one_table = lambda groups: (None, set())
     try:
         yield
     finally:

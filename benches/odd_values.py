@@ -1,0 +1,84 @@
+"""The CLI's `dashboard --on-invalid skip` on a source of RECORDS records over PATTERNS
+patterns, as written and with one value its column cannot hold: a CSV file with a number
+written "fast", and a SQLite table (`dashboard_patterns.py`'s layout) with the text
+'fast' in its REAL column. Wall time and peak RSS of each command, one process each.
+
+    .venv/bin/python benches/odd_values.py [RECORDS] [PATTERNS] [ROUNDS]
+
+Such a value used to make the whole file, or every pattern of the table, Python values
+(a dict per record); now only its pattern's records are (`sources/odd_cells.py`), so a
+source with one should cost about what it costs without.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from dashboard_patterns import make_sqlite
+
+KINDS = ("csv", "csv_odd", "sqlite", "sqlite_odd")
+
+
+def write_csv(path: Path, records: int, patterns: int, odd: bool) -> None:
+    draw = random.Random(1)
+    with path.open("w", encoding="utf-8") as file:
+        file.write("pattern_id,timestamp,success,execution_time_ms,quality_score,agent\n")
+        for i in range(records):
+            time_ms = "fast" if odd and i == records // 2 else f"{draw.uniform(1, 900):.3f}"
+            file.write(
+                f"p{i % patterns},2025-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z,"
+                f"{'true' if i % 7 else 'false'},{time_ms},{draw.random():.3f},agent{i % 13}\n"
+            )
+
+
+def write_sqlite(path: Path, records: int, patterns: int, odd: bool) -> None:
+    make_sqlite(path, patterns, records)
+    if odd:
+        with sqlite3.connect(path) as connection:
+            connection.execute(
+                "UPDATE pattern_executions SET execution_time_ms = 'fast' WHERE rowid = ?",
+                (records // 2,),
+            )
+        connection.close()
+
+
+def run(path: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one `dashboard` command on `path`."""
+    command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path)]
+    command += ["--start", "2025-01-01", "--format", "json", "--on-invalid", "skip"]
+    began = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    patterns = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {}
+        for kind in KINDS:
+            suffix = "csv" if kind.startswith("csv") else "sqlite"
+            paths[kind] = Path(folder) / f"runs_{kind}.{suffix}"
+            write = write_csv if suffix == "csv" else write_sqlite
+            write(paths[kind], records, patterns, kind.endswith("_odd"))
+        print(f"{records:,} records over {patterns:,} patterns")
+        for round_ in range(rounds):
+            for kind in KINDS if round_ % 2 == 0 else reversed(KINDS):
+                wall, peak = run(paths[kind])
+                print(f"{kind:>10}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
