@@ -126,28 +126,32 @@ def python_rows(names: Sequence[str], values: list[list[Any]], keyed: bool) -> F
     return FetchedRows(runs, table, columns, values[names.index("timestamp")], keys, odd)
 
 
-def _holds(name: str, value: Any) -> bool:
-    """Whether a table's column of the field `name` holds `value` as `table_from_columns`
-    makes it (flags bools or integers, numbers integers or floats, other fields text)."""
-    if value is None:
-        return True
+def _held_types(name: str) -> set[type]:
+    """The types of the values a table's column of the field `name` holds as
+    `table_from_columns` makes it (flags bools or integers, numbers integers or floats,
+    other fields text), missing ones (None) included."""
     if name in FLAG_FIELDS:
-        return type(value) in (bool, int)
+        return {bool, int, type(None)}
     if name in NUMBER_FIELDS:
-        return type(value) in (int, float)
-    return type(value) is str
+        return {int, float, type(None)}
+    return {str, type(None)}
 
 
 def set_aside(names: Sequence[str], columns: list[Sequence[Any]]) -> OddCells | None:
     """The values of `columns` (of the fields `names`) that their field's column does not
-    hold, by field and row, each replaced by None in `columns`; None if there are none."""
+    hold, by field and row, each replaced by None in `columns`; None if there are none.
+    (A column's types are listed first, by C code: only a column holding others is
+    read value by value.)"""
     values: dict[str, dict[int, Any]] = {}
     for position, name in enumerate(names):
-        column = columns[position]
-        odd = {row: value for row, value in enumerate(column) if not _holds(name, value)}
-        if odd:
-            values[name] = odd
-            columns[position] = [None if row in odd else value for row, value in enumerate(column)]
+        column, held = columns[position], _held_types(name)
+        if set(map(type, column)) <= held:
+            continue
+        odd = {row: value for row, value in enumerate(column) if type(value) not in held}
+        values[name] = odd
+        kept = columns[position] = list(column)
+        for row in odd:
+            kept[row] = None
     return OddCells(values) if values else None
 
 
