@@ -9,7 +9,8 @@
 //!
 //! Supported types: timestamps as Arrow timestamps of any unit (tz-aware or naive = UTC),
 //! int64 epoch microseconds, date32/date64 (midnight UTC) or ISO-8601 strings; flags as
-//! booleans or integers 0/1; numbers as any float or integer type; strings as utf8,
+//! booleans or integers 0/1; numbers as any float or integer type, and execution times as
+//! durations of any unit too (their milliseconds, `duration_ms`); strings as utf8,
 //! large_utf8, utf8_view or dictionaries of those (read in `arrow_strings`). Anything else
 //! is a schema error, and so is malformed data that arrow-rs does not check when it is
 //! imported through the C data interface: a dictionary key that indexes no value, string

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
 
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
+use crate::duration_ms::{millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
 use crate::pandas_time::{self, PandasTimestamps};
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
@@ -88,6 +89,8 @@ pub fn type_name(value: &Bound<'_, PyAny>) -> String {
 pub struct TimeContext<'py> {
     datetime: Bound<'py, PyType>,
     date: Bound<'py, PyType>,
+    /// `datetime.timedelta`: an execution time may be a duration (`execution_time`).
+    timedelta: Bound<'py, PyType>,
     fixed_timezone: Bound<'py, PyType>,
     raw_layout: bool,
     /// Last `datetime.timezone` instance seen and its offset in microseconds. Holding a
@@ -122,6 +125,7 @@ impl<'py> TimeContext<'py> {
         Ok(TimeContext {
             fixed_timezone: module.getattr(intern!(py, "timezone"))?.cast_into()?,
             date: module.getattr(intern!(py, "date"))?.cast_into()?,
+            timedelta: module.getattr(intern!(py, "timedelta"))?.cast_into()?,
             datetime,
             raw_layout,
             fixed_offset: None,
@@ -175,6 +179,82 @@ impl<'py> TimeContext<'py> {
             None => true,
             Some(tz) => is_exact_type(&tz, &self.fixed_timezone) || self.is_utc_zone(&tz),
         }
+    }
+
+    /// An execution time: a finite number >= 0 (`number`), or a duration >= 0 as its
+    /// milliseconds, rounded once (`duration_ms`), as in an Arrow duration column: a
+    /// `datetime.timedelta` (exactly, from its days, seconds and microseconds, not its
+    /// `total_seconds()`, which rounds), pandas' `Timedelta` (with its nanoseconds) or a
+    /// numpy `timedelta64` of any fixed unit. NaT (pandas' or numpy's), a null in such a
+    /// column, is missing: None. Floats and ints take the number's fast path first.
+    #[inline]
+    pub fn execution_time(&self, value: &Bound<'py, PyAny>) -> Result<Option<f64>, Invalid<'py>> {
+        if is_exact_float(value) || is_exact_int(value) {
+            return number(value, f64::INFINITY).map(Some);
+        }
+        // (Python code may run from here on: a subclass's attributes, `__float__`.)
+        let owned = value.to_owned();
+        match self.duration_millis(&owned) {
+            Some(Ok(Some(ms))) => in_range(&owned, ms, f64::INFINITY).map(Some),
+            Some(Ok(None)) => Ok(None),
+            Some(Err(why)) => Err(Invalid::new(&owned, why)),
+            None => number(&owned, f64::INFINITY).map(Some),
+        }
+    }
+
+    /// A duration's milliseconds (None inside: NaT, missing), or why it cannot be read;
+    /// None for a value that is no duration.
+    fn duration_millis(&self, value: &Bound<'py, PyAny>) -> Option<Result<Option<f64>, String>> {
+        let py = value.py();
+        let too_large = || "is too large a duration".to_owned();
+        if is_numpy_type(value, &["timedelta64"]) {
+            // Its ticks and unit (numpy's own conversions to other units wrap silently).
+            let parts = (|| -> PyResult<(i64, String, i64)> {
+                let numpy = py.import(intern!(py, "numpy"))?;
+                let dtype = value.getattr(intern!(py, "dtype"))?;
+                let (unit, count): (String, i64) =
+                    numpy.call_method1(intern!(py, "datetime_data"), (dtype,))?.extract()?;
+                let ticks = value
+                    .call_method1(intern!(py, "astype"), (intern!(py, "int64"),))?
+                    .extract()?;
+                Ok((ticks, unit, count))
+            })();
+            return Some(match parts {
+                // NaT (the smallest int64): numpy's missing duration, a null in a column.
+                Ok((i64::MIN, _, _)) => Ok(None),
+                Ok((ticks, unit, count)) => match Unit::of_numpy(&unit, count) {
+                    Some(unit) => millis(i128::from(ticks), unit).map(Some).ok_or_else(too_large),
+                    None => Err(format!(
+                        "must be a duration of a fixed length (a numpy timedelta64 in weeks or \
+                         finer units), got one in '{unit}'"
+                    )),
+                },
+                Err(e) => Err(unreadable(py, e)),
+            });
+        }
+        let is_timedelta = is_exact_type(value, &self.timedelta)
+            || value.is_instance(&self.timedelta).unwrap_or_else(|e| {
+                note_interrupt(py, e); // (a metaclass's __instancecheck__ may run)
+                false
+            });
+        if !is_timedelta {
+            // pandas' NaT (a datetime subclass), as NaT in a timedelta64 column: missing.
+            return is_pandas_nat(value).then_some(Ok(None));
+        }
+        let read = |name: &Bound<'py, PyString>| int_attribute(value, name);
+        let exact = || -> Result<f64, String> {
+            let micros = timedelta_micros(
+                read(intern!(py, "days"))?,
+                read(intern!(py, "seconds"))?,
+                read(intern!(py, "microseconds"))?,
+            );
+            if pandas_time::is_pandas_type(value, "Timedelta") {
+                let nanos = micros * 1_000 + i128::from(read(intern!(py, "nanoseconds"))?);
+                return millis(nanos, NANOSECONDS).ok_or_else(too_large);
+            }
+            millis(micros, MICROSECONDS).ok_or_else(too_large)
+        };
+        Some(exact().map(Some))
     }
 
     /// The struct-read path; None when the tzinfo needs a Python call.

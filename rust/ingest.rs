@@ -788,7 +788,7 @@ impl<'py> Reader<'py> {
         if self.flag(values, SUCCESS_FIELD)?.unwrap_or(false) {
             flags |= SUCCESS;
         }
-        let time = self.number(values, EXECUTION_TIME, f64::INFINITY)?;
+        let time = self.execution_time(values)?;
         let quality = self.number(values, QUALITY, 1.0)?;
         if !self.flag(values, GATES)?.unwrap_or(true) {
             flags |= GATE_FAILED;
@@ -846,6 +846,16 @@ impl<'py> Reader<'py> {
         self.get(values, field)?
             .map(|v| number(&v, max).map_err(at(field)))
             .transpose()
+    }
+
+    /// The execution time: a number or a duration (`TimeContext::execution_time`).
+    #[inline]
+    fn execution_time(&self, values: Values<'_, 'py>) -> Result<Option<f64>, FieldError<'py>> {
+        let value = self.get(values, EXECUTION_TIME)?;
+        Ok(value
+            .map(|v| self.time.execution_time(&v).map_err(at(EXECUTION_TIME)))
+            .transpose()?
+            .flatten())
     }
 
     /// Dictionary code of a string field. Missing categories are "unknown"; a missing

@@ -23,6 +23,7 @@ pub mod civil;
 mod column_rows;
 pub mod column_values;
 pub mod columns;
+pub mod duration_ms;
 pub mod durations;
 pub mod error;
 pub mod exact_ratio;

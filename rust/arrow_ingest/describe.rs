@@ -7,9 +7,10 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, TimeUnit};
 
 use super::flags::integers;
-use super::numbers::{decimal_text, floats};
+use super::numbers::{decimal_text, duration_at, floats};
 use super::{EXECUTION_TIME, GROUP, QUALITY, TIMESTAMP};
 use crate::arrow_strings::{key_at, StringColumn};
+use crate::duration_ms::arrow_duration_repr;
 use crate::group::BLANK_ID;
 use crate::ingest::MAX_REPR_CHARS;
 use crate::py_repr::{py_float_repr, py_str_repr_start};
@@ -72,6 +73,12 @@ pub(super) fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, Str
             format!("{raw} ({})", col.data_type()),
             "is out of the supported date-time range".into(),
         );
+    }
+    if field == EXECUTION_TIME {
+        if let Some((count, unit)) = duration_at(col, row) {
+            // (Only a negative duration is bad.)
+            return (arrow_duration_repr(count, unit), "must be >= 0".into());
+        }
     }
     if let Some(values) = floats(col) {
         let x = values[row];

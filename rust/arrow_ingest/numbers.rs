@@ -1,13 +1,15 @@
 //! Number columns (execution time, quality score) of a slice: float64 read in place where
-//! every value is usable as it is, other float, integer and decimal types converted.
+//! every value is usable as it is, other float, integer and decimal types converted, and
+//! durations of any unit as execution times in milliseconds (`duration_ms`).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef};
-use arrow_schema::DataType;
+use arrow_schema::{DataType, TimeUnit};
 
 use super::flags::per_integer_type;
 use super::{all_null, unsupported, Slice, EXECUTION_TIME};
+use crate::duration_ms::{millis, Unit};
 use crate::error::CoreError;
 use crate::wide::wide;
 
@@ -60,6 +62,12 @@ pub(super) fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &
     let converted;
     let values: &[f64] = match f64s {
         Some(f64s) => f64s.values(),
+        None if field == EXECUTION_TIME => {
+            converted = duration_millis(col)
+                .or_else(|| floats(col))
+                .ok_or_else(|| unsupported(field, col.data_type(), "a float, integer or duration type"))?;
+            &converted
+        }
         None => {
             converted = floats(col).ok_or_else(|| unsupported(field, col.data_type(), "a float or integer type"))?;
             &converted
@@ -96,6 +104,46 @@ pub(super) fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &
         s.mark(row, field);
     }
     Ok(())
+}
+
+/// A duration column of any unit as milliseconds, each rounded once (`duration_ms`); None
+/// for other types. A negative one is checked as a negative number is (an invalid row).
+pub(super) fn duration_millis(col: &ArrayRef) -> Option<Vec<f64>> {
+    macro_rules! convert {
+        ($t:ty, $unit:expr) => {{
+            let unit = Unit::of_arrow($unit);
+            // (A 64-bit count of any Arrow unit fits: the NaN, an invalid row, is never
+            // written.)
+            col.as_primitive::<$t>()
+                .values()
+                .iter()
+                .map(|&n| millis(i128::from(n), unit).unwrap_or(f64::NAN))
+                .collect()
+        }};
+    }
+    let DataType::Duration(unit) = col.data_type() else {
+        return None;
+    };
+    Some(match unit {
+        TimeUnit::Second => convert!(DurationSecondType, TimeUnit::Second),
+        TimeUnit::Millisecond => convert!(DurationMillisecondType, TimeUnit::Millisecond),
+        TimeUnit::Microsecond => convert!(DurationMicrosecondType, TimeUnit::Microsecond),
+        TimeUnit::Nanosecond => convert!(DurationNanosecondType, TimeUnit::Nanosecond),
+    })
+}
+
+/// The count of the duration at `row` of a duration column, and its unit.
+pub(super) fn duration_at(col: &ArrayRef, row: usize) -> Option<(i64, TimeUnit)> {
+    let DataType::Duration(unit) = col.data_type() else {
+        return None;
+    };
+    let count = match unit {
+        TimeUnit::Second => col.as_primitive::<DurationSecondType>().value(row),
+        TimeUnit::Millisecond => col.as_primitive::<DurationMillisecondType>().value(row),
+        TimeUnit::Microsecond => col.as_primitive::<DurationMicrosecondType>().value(row),
+        TimeUnit::Nanosecond => col.as_primitive::<DurationNanosecondType>().value(row),
+    };
+    Some((count, *unit))
 }
 
 /// A numeric column as f64 (Null type: all NaN, i.e. missing).
