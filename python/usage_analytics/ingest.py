@@ -26,6 +26,16 @@ form only: in a record an int timestamp is more likely seconds, so it is refused
 column of seconds or milliseconds, read as microseconds of 1970, is noted in the result
 for the reducer's warning: `_noting_integer_times`, `input_notes`.)
 
+An execution time may be a duration (`end - start`), read as its milliseconds, exactly: N
+units are N * (milliseconds per unit) as a float64, rounded once (N ns -> N / 1e6, N s ->
+N * 1e3). So is an Arrow `duration` column of any unit (pyarrow; polars' `Duration`), a
+pandas `timedelta64` column, a numpy `timedelta64` array (of weeks or finer units,
+converted exactly to a unit Arrow has, else refused) and, in a record, a
+`datetime.timedelta` (its exact microseconds / 1e3, not `total_seconds() * 1000`, which
+rounds twice), a pandas `Timedelta` (with its nanoseconds) or a numpy `timedelta64`. A
+null or NaT is a missing time; a negative duration is an invalid record, as a negative
+number is.
+
 A list in a dict of columns, or a pandas column of Python objects, whose values are of
 several kinds (a bool among numbers, datetimes after a date, a float among flags) is not
 left to Arrow's inference, which would coerce them to one type silently: the data is
@@ -481,6 +491,8 @@ def _column_taken(pa: Any, name: str, kind: Any) -> bool:
         )
     if name in _FLAG_COLUMNS:
         return bool(types.is_boolean(kind) or types.is_integer(kind))
+    if name == "execution_time_ms" and types.is_duration(kind):
+        return True  # (its milliseconds)
     if name in _NUMBER_COLUMNS:
         return bool(types.is_integer(kind) or types.is_floating(kind) or types.is_decimal(kind))
     return bool(types.is_string(kind) or types.is_large_string(kind))
@@ -519,13 +531,17 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
             columns[name] = [None if _missing_marker(value) else value for value in series]
             continue
         if not _plain_arrow_type(pa, array.type):
-            return None  # (a period, a duration: refused as a column, not read as values)
+            return None  # (a period, binary: refused as a column, not read as values)
         try:
             columns[name] = array.to_pylist()
         except (OverflowError, ValueError):
-            # Times past Python's datetimes (the year 10000 on): their numpy datetime64s,
-            # each judged as in a record (perhaps out of the supported range).
-            if not (pa.types.is_timestamp(array.type) or pa.types.is_date(array.type)):
+            # Times past Python's datetimes (the year 10000 on) and durations past its
+            # timedeltas: their numpy datetime64s and timedelta64s, each judged as in a
+            # record (perhaps out of the supported range).
+            kind = array.type
+            if not (
+                pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_duration(kind)
+            ):
                 raise
             columns[name] = _datetime64_values(array.to_numpy(zero_copy_only=False))
     return _rows(columns) if _reads_as_records(columns) else None
@@ -533,9 +549,10 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
 
 def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     """Whether a column of Arrow type `kind` reads as the Python values it converts to:
-    times, dates, bools, numbers (decimals too) and text, and UUIDs. Others (durations,
-    binary, other extension types, ...) are refused as columns by the core, and a record
-    of their values would be refused for each record instead."""
+    times, dates, durations (timedeltas, pandas' Timedeltas for nanoseconds), bools,
+    numbers (decimals too) and text, and UUIDs. Others (binary, other extension types,
+    ...) are refused as columns by the core, and a record of their values would be refused
+    for each record instead."""
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     if isinstance(kind, pa.BaseExtensionType):  # (pyarrow's own, such as UUIDs, too)
@@ -543,6 +560,7 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     checks = (
         pa.types.is_timestamp,
         pa.types.is_date,
+        pa.types.is_duration,
         pa.types.is_boolean,
         pa.types.is_integer,
         pa.types.is_floating,
@@ -564,7 +582,7 @@ def _missing_marker(value: Any) -> bool:
         return bool(value != value)
     if value is None or kind.__name__ in _MISSING_TYPE_NAMES:
         return True
-    if isinstance(value, float) or kind.__name__ == "datetime64":
+    if isinstance(value, float) or kind.__name__ in ("datetime64", "timedelta64"):
         return bool(value != value)  # NaN, NaT
     return False
 
@@ -960,17 +978,19 @@ def _missing_type(kind: type) -> bool:
 
 def _may_be_missing(kind: type) -> bool:
     """Whether values of this type may be missing markers (`_missing_marker`)."""
-    return issubclass(kind, float) or kind.__name__ == "datetime64"
+    return issubclass(kind, float) or kind.__name__ in ("datetime64", "timedelta64")
 
 
 def _kind(kind: type) -> str:
     """A Python type's kind for `_column_kinds`: numpy scalars are their Python kinds,
     but a float16, which pyarrow converts by the column's other values, is its own."""
     import numbers
-    from datetime import date, datetime
+    from datetime import date, datetime, timedelta
 
     if kind.__name__ in ("bool", "bool_"):
         return "bool"
+    if issubclass(kind, timedelta) or kind.__name__ == "timedelta64":
+        return "timedelta"  # (numpy's timedelta64 is an integer type: not "int")
     if issubclass(kind, datetime):
         return "datetime"
     if issubclass(kind, date):
@@ -1068,7 +1088,36 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
         column = column.astype(dtype.newbyteorder("="))
     if column.dtype.kind == "M":
         column = _arrow_datetimes(column, exact_times)
+    if column.dtype.kind == "m":
+        column = _arrow_durations(column)
     return pa.array(column, from_pandas=True)
+
+
+def _arrow_durations(column: Any) -> Any:
+    """A timedelta64 array in a unit Arrow has (s, ms, us, ns), exactly (NaT stays NaT):
+    pyarrow refuses weeks, days, hours and minutes, and reads a multiple ("250ms") as its
+    base unit, the multiplier dropped. Coarser units and multiples are converted to the
+    coarsest Arrow unit that holds them (seconds for minutes), finer ones to nanoseconds;
+    a value the conversion would change (past 64 bits once multiplied, a fraction of a
+    nanosecond) is refused, as are months and years (no fixed length)."""
+    import numpy as np
+
+    unit, count = np.datetime_data(column.dtype)
+    if count == 1 and unit in ("s", "ms", "us", "ns"):
+        return column
+    if unit in ("Y", "M", "generic"):
+        raise ValueError(
+            f"numpy {column.dtype} durations have no fixed length in milliseconds "
+            "(months and years vary; convert the column to days or finer first)"
+        )
+    target = {"ms": "ms", "us": "us", "ns": "ns", "ps": "ns", "fs": "ns", "as": "ns"}.get(unit, "s")
+    converted = column.astype(f"timedelta64[{target}]")
+    if not np.all((converted.astype(column.dtype) == column) | np.isnat(column)):
+        raise ValueError(
+            f"numpy {column.dtype} durations that are not whole {target} within 64 bits "
+            "cannot be read exactly (convert the column to an Arrow unit: s, ms, us or ns)"
+        )
+    return converted
 
 
 class _TimesOutOfRange(Exception):
@@ -1119,7 +1168,8 @@ def _arrow_datetimes(column: Any, exact: bool) -> Any:
 
 
 def _datetime64_values(column: Any) -> list[Any]:
-    """A datetime64 array's values as a record holds them (a masked value missing)."""
+    """A datetime64 or timedelta64 array's values as a record holds them (a masked value
+    missing)."""
     import numpy as np
 
     values, masked = np.ma.getdata(column), np.ma.getmaskarray(column)
