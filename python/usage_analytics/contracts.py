@@ -434,6 +434,9 @@ class AnalyticsRequest(BaseModel):
     `execution_data` is a list (or tuple) of record mappings, a dict of columns, or any
     Arrow-compatible table (see `usage_analytics.ingest`). It is passed through without
     per-record pydantic validation or copying; the Rust core validates each record.
+    An `execution_time_ms` may be a duration in any form (`datetime.timedelta`, pandas
+    `Timedelta`, numpy `timedelta64`, an Arrow `duration` column of any unit, polars
+    `Duration`): it is read as its milliseconds, exactly, rounded once; NaT is missing.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)

@@ -154,7 +154,9 @@ class _Accumulator:
         return self._settings
 
     def update(self, data: Any) -> None:
-        """Add records in any form the reducer takes. Atomic: in raise mode an invalid
+        """Add records in any form the reducer takes (execution times as numbers or as
+        durations, read as their milliseconds: see `usage_analytics.ingest`). Atomic: in
+        raise mode an invalid
         record raises `InvalidRecordError` and nothing of `data` is added (sample indexes
         are rows of `data`).
 
