@@ -186,8 +186,9 @@ impl<'py> TimeContext<'py> {
     /// `datetime.timedelta` (exactly, from its days, seconds and microseconds, not its
     /// `total_seconds()`, which rounds), pandas' `Timedelta` (with its nanoseconds) or a
     /// numpy `timedelta64` of any fixed unit. NaT (pandas' or numpy's), a null in such a
-    /// column, is missing: None. Floats and ints take the number's fast path first.
-    #[inline]
+    /// column, is missing: None. Floats and ints take the number's fast path first. (Not
+    /// inlined: the caller reads exact floats itself, the common case.)
+    #[inline(never)]
     pub fn execution_time(&self, value: &Bound<'py, PyAny>) -> Result<Option<f64>, Invalid<'py>> {
         if is_exact_float(value) || is_exact_int(value) {
             return number(value, f64::INFINITY).map(Some);

@@ -21,8 +21,8 @@ use crate::fields::{
 };
 use crate::group::{is_blank, GroupIndex, BLANK_ID, NO_GROUP};
 use crate::pyfast::{
-    borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_int, is_exact_str, list_item_ptr,
-    prefetch, prefetch_dict_table, CollectorPaused, DictLayout,
+    borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_float, is_exact_int, is_exact_str,
+    list_item_ptr, prefetch, prefetch_dict_table, CollectorPaused, DictLayout,
 };
 
 /// Records read between two releases of the GIL (about a millisecond of work; the
@@ -848,14 +848,18 @@ impl<'py> Reader<'py> {
             .transpose()
     }
 
-    /// The execution time: a number or a duration (`TimeContext::execution_time`).
+    /// The execution time: a number or a duration (`TimeContext::execution_time`). An
+    /// exact float is read here, as `number` reads it (the common case, kept as lean as
+    /// before durations were read: the other values' path is not inlined into it).
     #[inline]
     fn execution_time(&self, values: Values<'_, 'py>) -> Result<Option<f64>, FieldError<'py>> {
-        let value = self.get(values, EXECUTION_TIME)?;
-        Ok(value
-            .map(|v| self.time.execution_time(&v).map_err(at(EXECUTION_TIME)))
-            .transpose()?
-            .flatten())
+        let Some(value) = self.get(values, EXECUTION_TIME)? else {
+            return Ok(None);
+        };
+        if is_exact_float(&value) {
+            return number(&value, f64::INFINITY).map(Some).map_err(at(EXECUTION_TIME));
+        }
+        self.time.execution_time(&value).map_err(at(EXECUTION_TIME))
     }
 
     /// Dictionary code of a string field. Missing categories are "unknown"; a missing
