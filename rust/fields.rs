@@ -7,7 +7,7 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt, PyString, PyType};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyString, PyType};
 
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
 use crate::duration_ms::{millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
@@ -191,6 +191,11 @@ impl<'py> TimeContext<'py> {
     #[inline(never)]
     pub fn execution_time(&self, value: &Bound<'py, PyAny>) -> Result<Option<f64>, Invalid<'py>> {
         if is_exact_float(value) || is_exact_int(value) {
+            return number(value, f64::INFINITY).map(Some);
+        }
+        // (A float or int subclass, numpy's float64 and Python's bool among them, is no
+        // duration: it skips the duration checks, each a few type lookups.)
+        if value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyInt>() {
             return number(value, f64::INFINITY).map(Some);
         }
         // (Python code may run from here on: a subclass's attributes, `__float__`.)
