@@ -262,6 +262,11 @@ pub fn permuted(column: Column, order: &[u32]) -> Column {
             order.iter().map(|row| values[at(row)]).collect(),
             gathered(&valid, order),
         ),
+        Column::Flags(values, valid, sources) => Column::Flags(
+            order.iter().map(|row| values[at(row)]).collect(),
+            gathered(&valid, order),
+            sources,
+        ),
         Column::Floats(values, valid, mixing) => Column::Floats(
             order.iter().map(|row| values[at(row)]).collect(),
             gathered(&valid, order),

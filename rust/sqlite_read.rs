@@ -5,11 +5,25 @@
 //! runs on SQLite's own library (bundled, on a read-only connection) with the GIL released,
 //! and each column goes into a compact buffer of its field's type, as Arrow lays it out.
 //!
-//! A column holds what the Python path would make an Arrow column of, or nothing is
-//! returned (`Ok(None)`) and the caller reads the rows the Python way, which types,
-//! judges and reports every other value as it always has: text in a flag or number
-//! column (which it converts as a CSV cell), a real in a flag column, a blob in a text
-//! column, text that is not UTF-8, and any SQLite error (which it reports in its words).
+//! A column holds what the Python path would make an Arrow column of. Text in a flag or
+//! number column (a table `.import` made from a CSV holds nothing else) is typed here
+//! where `sources.base.typed_text` would type it beyond doubt (`flag_text`,
+//! `number_text`). Any other value of a field that its column cannot hold (text no flag
+//! or number read here, a real flag, a blob, a number in a text field) is missing in
+//! the column and handed back as an odd value (`OddValue`: its row, after any sort, its
+//! column and itself), for Python to type and patch in or set aside as the Python path
+//! would; it used to make the whole read fall back to the Python path, 3-4 times slower
+//! for every row. Nothing is returned (`Ok(None)`), and the caller reads the rows the
+//! Python way, for text that is not UTF-8 and any SQLite error (which it reports in its
+//! own words), a pattern id or row key of another type, a column Python would not make
+//! one Arrow column of (flags from text beside stored integers, reals beside integers
+//! past 2^53), or more odd values than `ODD_VALUES` allows.
+//!
+//! Flags typed from text are bools, as Python's are (`typed_text` returns True/False, of
+//! which pyarrow makes a bool column): the column comes back as "bool" (0 and 1, which
+//! Python casts), stored integers as "int" (int64, as pyarrow makes of Python ints).
+//! Python's pyarrow refuses a column of both (and its path reads every row as records),
+//! so such a column makes the read fall back rather than give another table.
 
 use std::time::Duration;
 
@@ -79,11 +93,132 @@ impl Validity {
 /// The integers a float64 holds exactly, as pyarrow bounds them: up to 2^53 either way.
 const EXACT_INTEGERS: u64 = 1 << 53;
 
-/// What a number column has held: reals, integers past `EXACT_INTEGERS`.
+/// What a number column has held: reals (stored, or typed from text), integers past
+/// `EXACT_INTEGERS`, text left to Python (which may make a float of it).
 #[derive(Default)]
 pub struct Mixing {
     reals: bool,
     wide: bool,
+    texts: bool,
+}
+
+/// What a flag column has held: stored integers, flags typed from text (bools in Python).
+#[derive(Clone, Copy, Default)]
+pub struct FlagSources {
+    pub integers: bool,
+    pub texts: bool,
+}
+
+/// Whether a column took a value (`Column::push`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// As a value of its own (or missing: NULL, empty text).
+    Held,
+    /// Not a value the column holds: missing in it, the value odd (`OddValue`).
+    Odd,
+    /// Not to be read here at all: the read falls back to the Python path.
+    Refused,
+}
+
+/// A value of a field that its column does not hold (missing there): its row (after any
+/// sort), its column's place among those selected, and the value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OddValue {
+    pub row: usize,
+    pub place: usize,
+    pub value: Value,
+}
+
+/// The odd values a read may hand back: past max(rows / 8, 4,096) the read falls back.
+/// (Each costs Python an object and a `typed_text`, where the Python path makes an object
+/// of every cell of every row, so many more would still pay; but a table with that many
+/// is not one this reader was made for, and each is held as a `Value` meanwhile. Text
+/// that `flag_text` or `number_text` types is no odd value: an `.import`ed table's
+/// numbers and flags fill their columns.)
+pub const ODD_VALUES: (usize, usize) = (8, 4096);
+
+/// A read's rows: their count, the columns, and the odd values, by row and place.
+pub struct Read {
+    pub count: usize,
+    pub columns: Vec<Column>,
+    pub odd: Vec<OddValue>,
+}
+
+/// Python's `str.strip()` whitespace among ASCII bytes (`\x1c`-`\x1f` too).
+fn strip_space(byte: u8) -> bool {
+    matches!(byte, b'\t'..=b'\r' | 0x1c..=0x1f | b' ')
+}
+
+/// The whitespace Python's `float()` strips among ASCII bytes (not `\x1c`-`\x1f`).
+fn float_space(byte: u8) -> bool {
+    matches!(byte, b'\t'..=b'\r' | b' ')
+}
+
+fn trimmed(bytes: &[u8], space: fn(u8) -> bool) -> &[u8] {
+    let start = bytes.iter().position(|&b| !space(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| !space(b)).map_or(start, |last| last + 1);
+    &bytes[start..end]
+}
+
+/// The flag `typed_text` makes of ASCII text (`text.strip().lower()` among `TRUE_TEXTS`
+/// or `FALSE_TEXTS`); None for other text, which Python types (it strips Unicode spaces
+/// too: no other non-ASCII text can lower to one of those).
+pub fn flag_text(bytes: &[u8]) -> Option<bool> {
+    if !bytes.is_ascii() {
+        return None;
+    }
+    let text = trimmed(bytes, strip_space);
+    let folded = |word: &[u8]| text.eq_ignore_ascii_case(word);
+    if [&b"true"[..], b"t", b"yes", b"y", b"1"].into_iter().any(folded) {
+        Some(true)
+    } else if [&b"false"[..], b"f", b"no", b"n", b"0"].into_iter().any(folded) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether text is a decimal number, `[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?`:
+/// what Python's `float()` and Rust's `f64` parse alike (no `_`, `inf`, `nan`, non-ASCII
+/// digits, which Python alone reads).
+fn decimal(text: &[u8]) -> bool {
+    let mut at = usize::from(matches!(text.first(), Some(b'+' | b'-')));
+    let digits = |at: &mut usize| {
+        let start = *at;
+        while text.get(*at).is_some_and(u8::is_ascii_digit) {
+            *at += 1;
+        }
+        *at - start
+    };
+    let whole = digits(&mut at);
+    let mut fraction = 0;
+    if text.get(at) == Some(&b'.') {
+        at += 1;
+        fraction = digits(&mut at);
+    }
+    if whole == 0 && fraction == 0 {
+        return false;
+    }
+    if matches!(text.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(text.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        if digits(&mut at) == 0 {
+            return false;
+        }
+    }
+    at == text.len()
+}
+
+/// The float `typed_text` makes of a decimal number's text (`float(text)`: both parse to
+/// the nearest double, ties to even); None for other text, which Python types.
+pub fn number_text(bytes: &[u8]) -> Option<f64> {
+    let text = trimmed(bytes, float_space);
+    if !decimal(text) {
+        return None;
+    }
+    std::str::from_utf8(text).ok()?.parse().ok()
 }
 
 /// One column's values as read so far.
@@ -95,7 +230,10 @@ pub enum Column {
         data: Vec<u8>,
         valid: Validity,
     },
+    /// A row key's integers.
     Ints(Vec<i64>, Validity),
+    /// A flag's values, 0 or 1 where typed from text (which `FlagSources` says).
+    Flags(Vec<i64>, Validity, FlagSources),
     Floats(Vec<f64>, Validity, Mixing),
     /// A key column before its first value says whether it holds integers or text: the
     /// NULLs before it (a view's rowid is NULL).
@@ -107,7 +245,7 @@ impl Column {
         match kind {
             Kind::Id => Self::Ids(IdCodes::default()),
             Kind::Text => Self::text(true),
-            Kind::Flag => Self::Ints(Vec::new(), Validity::default()),
+            Kind::Flag => Self::Flags(Vec::new(), Validity::default(), FlagSources::default()),
             Kind::Number => Self::Floats(Vec::new(), Validity::default(), Mixing::default()),
             Kind::Key => Self::Key(0),
         }
@@ -122,8 +260,11 @@ impl Column {
         }
     }
 
-    /// Adds a value; false where the column cannot hold it as the Python path would.
-    pub fn push(&mut self, value: ValueRef<'_>) -> bool {
+    /// Adds a value: held (NULL and, in a field, empty text missing), odd where the column
+    /// cannot hold it as the Python path would (a missing value in its place: the caller
+    /// keeps the value, or falls back where the column is an id or key), or refused (text
+    /// that is not UTF-8, and what makes the column one Python would not make).
+    pub fn push(&mut self, value: ValueRef<'_>) -> Fit {
         match self {
             Self::Key(nulls) => {
                 let nulls = *nulls;
@@ -131,25 +272,37 @@ impl Column {
                     ValueRef::Null => Self::Key(nulls + 1),
                     ValueRef::Integer(_) => Self::Ints(Vec::new(), Validity::default()),
                     ValueRef::Text(_) => Self::text(false),
-                    _ => return false,
+                    _ => return Fit::Odd,
                 };
                 if matches!(self, Self::Key(_)) {
-                    return true;
+                    return Fit::Held;
                 }
-                (0..nulls).all(|_| self.push(ValueRef::Null)) && self.push(value)
+                for _ in 0..nulls {
+                    self.push(ValueRef::Null);
+                }
+                self.push(value)
             }
-            Self::Ids(ids) => ids.push(value),
+            Self::Ids(ids) => {
+                if ids.push(value) {
+                    Fit::Held
+                } else {
+                    Fit::Refused
+                }
+            }
             Self::Text {
                 empty_is_missing,
                 offsets,
                 data,
                 valid,
             } => {
-                match value {
-                    ValueRef::Null => valid.push(false),
+                let fit = match value {
+                    ValueRef::Null => {
+                        valid.push(false);
+                        Fit::Held
+                    }
                     ValueRef::Text(bytes) => {
                         if std::str::from_utf8(bytes).is_err() {
-                            return false;
+                            return Fit::Refused;
                         }
                         if bytes.is_empty() && *empty_is_missing {
                             valid.push(false);
@@ -157,53 +310,88 @@ impl Column {
                             data.extend_from_slice(bytes);
                             valid.push(true);
                         }
+                        Fit::Held
                     }
-                    _ => return false,
-                }
+                    _ => {
+                        valid.push(false);
+                        Fit::Odd
+                    }
+                };
                 // (Past 2 GiB of text an Arrow string column needs 64-bit offsets.)
                 match i32::try_from(data.len()) {
                     Ok(end) => offsets.push(end),
-                    Err(_) => return false,
+                    Err(_) => return Fit::Refused,
                 }
-                true
+                fit
             }
             Self::Ints(values, valid) => {
-                match value {
-                    ValueRef::Null => {
-                        values.push(0);
-                        valid.push(false);
-                    }
+                let (int, fit) = match value {
+                    ValueRef::Integer(int) => (Some(int), Fit::Held),
+                    ValueRef::Null => (None, Fit::Held),
+                    _ => (None, Fit::Odd),
+                };
+                values.push(int.unwrap_or(0));
+                valid.push(int.is_some());
+                fit
+            }
+            Self::Flags(values, valid, sources) => {
+                let (flag, fit) = match value {
                     ValueRef::Integer(int) => {
-                        values.push(int);
-                        valid.push(true);
+                        sources.integers = true;
+                        (Some(int), Fit::Held)
                     }
-                    _ => return false,
+                    ValueRef::Null | ValueRef::Text(b"") => (None, Fit::Held),
+                    ValueRef::Text(bytes) => match flag_text(bytes) {
+                        Some(flag) => {
+                            sources.texts = true;
+                            (Some(i64::from(flag)), Fit::Held)
+                        }
+                        None => (None, Fit::Odd),
+                    },
+                    ValueRef::Real(_) | ValueRef::Blob(_) => (None, Fit::Odd),
+                };
+                values.push(flag.unwrap_or(0));
+                valid.push(flag.is_some());
+                // pyarrow refuses a column of Python's bools and integers.
+                if sources.integers && sources.texts {
+                    return Fit::Refused;
                 }
-                true
+                fit
             }
             Self::Floats(values, valid, mixing) => {
-                match value {
-                    ValueRef::Null => {
-                        values.push(0.0);
-                        valid.push(false);
-                    }
+                let (number, fit) = match value {
                     // (Rounded to nearest, ties to even, as Arrow's int64 -> float64 cast
                     // rounds a column of integers.)
                     ValueRef::Integer(int) => {
                         mixing.wide |= int.unsigned_abs() > EXACT_INTEGERS;
-                        values.push(int as f64);
-                        valid.push(true);
+                        (Some(int as f64), Fit::Held)
                     }
                     ValueRef::Real(real) => {
                         mixing.reals = true;
-                        values.push(real);
-                        valid.push(true);
+                        (Some(real), Fit::Held)
                     }
-                    _ => return false,
-                }
+                    ValueRef::Null | ValueRef::Text(b"") => (None, Fit::Held),
+                    ValueRef::Text(bytes) => match number_text(bytes) {
+                        Some(number) => {
+                            mixing.reals = true;
+                            (Some(number), Fit::Held)
+                        }
+                        None => {
+                            mixing.texts = true;
+                            (None, Fit::Odd)
+                        }
+                    },
+                    ValueRef::Blob(_) => (None, Fit::Odd),
+                };
+                values.push(number.unwrap_or(0.0));
+                valid.push(number.is_some());
                 // pyarrow refuses a column of reals and integers past 2^53 (it keeps such
-                // integers exact, as records, for the core to judge).
-                !(mixing.reals && mixing.wide)
+                // integers exact, as records, for the core to judge); text left to Python
+                // may be a float of its making.
+                if mixing.wide && (mixing.reals || mixing.texts) {
+                    return Fit::Refused;
+                }
+                fit
             }
         }
     }
@@ -261,14 +449,16 @@ fn instant(value: ValueRef<'_>) -> rusqlite::Result<Option<i64>> {
 /// Runs `sql` with `params` on a read-only connection to `uri` and reads its rows into
 /// columns of `kinds`, then, where `order` names columns (ids first, then text or
 /// integers: `sqlite_order`), sorts the rows by them: Ok(None) where a value does not fit
-/// its column or the order, or SQLite fails.
+/// its column or the order, or SQLite fails. A field's value its column does not hold is
+/// missing there and one of the read's odd values (see the module), rows numbered as
+/// they come after the sort.
 pub fn read_columns(
     uri: &str,
     sql: &str,
     params: &[Value],
     kinds: &[Kind],
     order: &[usize],
-) -> Result<Option<(usize, Vec<Column>)>, String> {
+) -> Result<Option<Read>, String> {
     if let Some(place) = order.iter().find(|&&place| place >= kinds.len()) {
         return Err(format!(
             "order names column {place}, past the {} kinds given",
@@ -279,7 +469,7 @@ pub fn read_columns(
         return Err("an order starts with a column of ids".to_owned());
     }
     let open = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let read = || -> rusqlite::Result<Option<(usize, Vec<Column>)>> {
+    let read = || -> rusqlite::Result<Option<Read>> {
         let connection = Connection::open_with_flags(uri, open)?;
         // (As `sqlite3.connect`'s default timeout: a writer's lock is waited on for 5 s.)
         connection.busy_timeout(Duration::from_secs(5))?;
@@ -300,25 +490,44 @@ pub fn read_columns(
         let mut columns: Vec<Column> = kinds.iter().map(|&kind| Column::new(kind)).collect();
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
         let mut count = 0;
+        let mut odd = Vec::new();
         while let Some(row) = rows.next()? {
             for (place, column) in columns.iter_mut().enumerate() {
-                if !column.push(row.get_ref(place)?) {
-                    return Ok(None);
+                let value = row.get_ref(place)?;
+                match column.push(value) {
+                    Fit::Held => {}
+                    Fit::Odd if !matches!(kinds[place], Kind::Id | Kind::Key) => {
+                        // (None: text that is not UTF-8, which Python reports.)
+                        let Some(value) = owned(value) else {
+                            return Ok(None);
+                        };
+                        odd.push(OddValue {
+                            row: count,
+                            place,
+                            value,
+                        });
+                    }
+                    Fit::Odd | Fit::Refused => return Ok(None),
                 }
             }
             count += 1;
         }
+        let (share, floor) = ODD_VALUES;
+        if odd.len() > (count / share).max(floor) {
+            return Ok(None);
+        }
         // (No rows or one: in order, and a key column that saw no value has no type.)
         if order.is_empty() || count < 2 {
-            return Ok(Some((count, columns)));
+            return Ok(Some(Read { count, columns, odd }));
         }
         let Some(rows) = sorted_rows(&columns, order, count) else {
             return Ok(None);
         };
+        renumbered(&mut odd, &rows);
         // (A column at a time on each core: the columns are independent. Through the
         // core's pool, which a forked process has its own of.)
         let columns = crate::pool::install(|| columns.into_par_iter().map(|column| permuted(column, &rows)).collect());
-        Ok(Some((count, columns)))
+        Ok(Some(Read { count, columns, odd }))
     };
     match read() {
         Ok(read) => Ok(read),
@@ -327,6 +536,22 @@ pub fn read_columns(
         )),
         Err(_) => Ok(None),
     }
+}
+
+/// The odd values' rows numbered by their places in `order` (row places, each once: the
+/// rows after a sort), the values then in order of row and column.
+fn renumbered(odd: &mut [OddValue], order: &[u32]) {
+    if odd.is_empty() {
+        return;
+    }
+    let mut place_of = vec![0usize; order.len()];
+    for (place, &row) in order.iter().enumerate() {
+        place_of[row as usize] = place;
+    }
+    for value in odd.iter_mut() {
+        value.row = place_of[value.row];
+    }
+    odd.sort_by_key(|value| (value.row, value.place));
 }
 
 /// A Python value as a bound parameter; None for values SQLite's Python module binds
@@ -366,8 +591,9 @@ fn validity<'py>(py: Python<'py>, valid: &Validity) -> Bound<'py, PyAny> {
 }
 
 /// A column for Python: ids as a list of (stored value, run length); the others as
-/// ("text", offsets, data, validity), ("int", values, validity) or ("float", values,
-/// validity), little-endian Arrow buffers (validity None where every value is present).
+/// ("text", offsets, data, validity), ("int", values, validity), ("bool", values,
+/// validity: int64 0s and 1s, flags typed from text) or ("float", values, validity),
+/// little-endian Arrow buffers (validity None where every value is present).
 fn python_column<'py>(py: Python<'py>, column: &Column) -> PyResult<Bound<'py, PyAny>> {
     Ok(match column {
         Column::Ids(ids) => {
@@ -402,6 +628,17 @@ fn python_column<'py>(py: Python<'py>, column: &Column) -> PyResult<Bound<'py, P
             ],
         )?
         .into_any(),
+        Column::Flags(values, valid, sources) => PyTuple::new(
+            py,
+            [
+                (if sources.texts { "bool" } else { "int" })
+                    .into_pyobject(py)?
+                    .into_any(),
+                PyBytes::new(py, bytemuck::cast_slice(values)).into_any(),
+                validity(py, valid),
+            ],
+        )?
+        .into_any(),
         Column::Floats(values, valid, _) => PyTuple::new(
             py,
             [
@@ -423,8 +660,12 @@ fn python_column<'py>(py: Python<'py>, column: &Column) -> PyResult<Bound<'py, P
     })
 }
 
+/// A read for Python: (row count, columns, odd values).
+type PyRead<'py> = (usize, Bound<'py, PyList>, Bound<'py, PyList>);
+
 /// `read_columns` for Python (`sources.sqlite_native`), with the GIL released while SQLite
-/// steps and the rows are sorted: (row count, columns) or None.
+/// steps and the rows are sorted: (row count, columns, odd values as (row, column place,
+/// value) in order) or None.
 #[pyfunction]
 #[pyo3(name = "sqlite_columns", signature = (uri, sql, params, kinds, order = Vec::new()))]
 pub fn py_sqlite_columns<'py>(
@@ -434,7 +675,7 @@ pub fn py_sqlite_columns<'py>(
     params: Vec<Bound<'py, PyAny>>,
     kinds: Vec<String>,
     order: Vec<usize>,
-) -> PyResult<Option<(usize, Bound<'py, PyList>)>> {
+) -> PyResult<Option<PyRead<'py>>> {
     let kinds = kinds
         .iter()
         .map(|name| {
@@ -449,14 +690,28 @@ pub fn py_sqlite_columns<'py>(
     let read = py
         .detach(|| read_columns(uri, sql, &params, &kinds, &order))
         .map_err(PyValueError::new_err)?;
-    let Some((count, columns)) = read else {
+    let Some(Read { count, columns, odd }) = read else {
         return Ok(None);
     };
     let columns = columns
         .iter()
         .map(|column| python_column(py, column))
         .collect::<PyResult<Vec<_>>>()?;
-    Ok(Some((count, PyList::new(py, columns)?)))
+    let odd = odd
+        .iter()
+        .map(|cell| {
+            let value = python_value(py, &cell.value)?;
+            PyTuple::new(
+                py,
+                [
+                    cell.row.into_pyobject(py)?.into_any(),
+                    cell.place.into_pyobject(py)?.into_any(),
+                    value,
+                ],
+            )
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok(Some((count, PyList::new(py, columns)?, PyList::new(py, odd)?)))
 }
 
 #[cfg(test)]
@@ -490,14 +745,15 @@ mod tests {
         }
     }
 
-    fn read(uri: &str, sql: &str, kinds: &[Kind]) -> Option<(usize, Vec<Column>)> {
+    fn read(uri: &str, sql: &str, kinds: &[Kind]) -> Option<Read> {
         read_columns(uri, sql, &[], kinds, &[]).unwrap()
     }
 
     #[test]
     fn reads_runs_of_ids_and_text_with_empty_text_missing() {
         let (_path, uri) = database("INSERT INTO t VALUES ('x', 'one'), ('x', ''), ('y', NULL), ('x', 'two');");
-        let (count, columns) = read(&uri, "SELECT a, b FROM t ORDER BY rowid", &[Kind::Id, Kind::Text]).unwrap();
+        let Read { count, columns, .. } =
+            read(&uri, "SELECT a, b FROM t ORDER BY rowid", &[Kind::Id, Kind::Text]).unwrap();
         assert_eq!(count, 4);
         let Column::Ids(ids) = &columns[0] else { panic!("ids") };
         let runs: Vec<_> = ids
@@ -527,8 +783,9 @@ mod tests {
     #[test]
     fn numbers_take_integers_and_reals_and_flags_integers_only() {
         let (_path, uri) = database("INSERT INTO t VALUES (1, 2.5), (NULL, 3);");
-        let (_, columns) = read(&uri, "SELECT a, b FROM t ORDER BY rowid", &[Kind::Flag, Kind::Number]).unwrap();
-        let Column::Ints(flags, valid) = &columns[0] else {
+        let Read { columns, .. } =
+            read(&uri, "SELECT a, b FROM t ORDER BY rowid", &[Kind::Flag, Kind::Number]).unwrap();
+        let Column::Flags(flags, valid, _) = &columns[0] else {
             panic!("flags")
         };
         assert_eq!((flags.as_slice(), valid.nulls), (&[1, 0][..], 1));
@@ -536,10 +793,6 @@ mod tests {
             panic!("numbers")
         };
         assert_eq!((numbers.as_slice(), valid.nulls), (&[2.5, 3.0][..], 0));
-        // A real flag, text in a number or a blob in text: the Python path reads those.
-        assert!(read(&uri, "SELECT b FROM t", &[Kind::Flag]).is_none());
-        assert!(read(&uri, "SELECT 'x' FROM t", &[Kind::Number]).is_none());
-        assert!(read(&uri, "SELECT x'00' FROM t", &[Kind::Text]).is_none());
         // Integers past 2^53 beside reals: pyarrow keeps them exact, as records.
         let wide = "SELECT 9007199254740993 UNION ALL SELECT 0.5";
         assert!(read(&uri, wide, &[Kind::Number]).is_none());
@@ -553,15 +806,15 @@ mod tests {
     #[test]
     fn keys_are_integers_or_text_and_empty_text_stays() {
         let (_path, uri) = database("INSERT INTO t VALUES ('', 1);");
-        let (_, columns) = read(&uri, "SELECT rowid, a FROM t", &[Kind::Key, Kind::Key]).unwrap();
+        let Read { columns, .. } = read(&uri, "SELECT rowid, a FROM t", &[Kind::Key, Kind::Key]).unwrap();
         assert!(matches!(&columns[0], Column::Ints(values, _) if values == &[1]));
         assert!(matches!(&columns[1], Column::Text { valid, .. } if valid.nulls == 0));
         assert!(read(&uri, "SELECT x'00' FROM t", &[Kind::Key]).is_none());
         // NULL keys (a view's rowid) before and after the first key, or all of them.
         let sql = "SELECT NULL UNION ALL SELECT 4 UNION ALL SELECT NULL";
-        let (_, columns) = read(&uri, sql, &[Kind::Key]).unwrap();
+        let Read { columns, .. } = read(&uri, sql, &[Kind::Key]).unwrap();
         assert!(matches!(&columns[0], Column::Ints(values, valid) if values == &[0, 4, 0] && valid.bits == [0b010]));
-        let (_, columns) = read(&uri, "SELECT NULL FROM t", &[Kind::Key]).unwrap();
+        let Read { columns, .. } = read(&uri, "SELECT NULL FROM t", &[Kind::Key]).unwrap();
         assert!(matches!(&columns[0], Column::Key(1)));
     }
 
@@ -571,25 +824,25 @@ mod tests {
         let sql = "SELECT ua_in_window(a, 0, 1767312000000000), ua_in_window(a, 0, 1), \
                    ua_in_window('2026-13-01', 0, 1), ua_in_window(5, 0, 1) FROM t";
         let kinds = [Kind::Flag; 4];
-        let (_, columns) = read(&uri, sql, &kinds).unwrap();
+        let Read { columns, .. } = read(&uri, sql, &kinds).unwrap();
         let flags: Vec<i64> = columns
             .iter()
             .map(|column| match column {
-                Column::Ints(values, _) => values[0],
+                Column::Flags(values, _, _) => values[0],
                 _ => panic!("flag"),
             })
             .collect();
         assert_eq!(flags, vec![1, 0, 1, 0]);
         let sql = "SELECT ua_instant(a), ua_instant(' 1970-01-01T00:00:01+00:00 '), \
                    ua_instant('2026-13-01'), ua_instant(5) FROM t";
-        let (_, columns) = read(&uri, sql, &kinds).unwrap();
-        let Column::Ints(values, valid) = &columns[0] else {
+        let Read { columns, .. } = read(&uri, sql, &kinds).unwrap();
+        let Column::Flags(values, valid, _) = &columns[0] else {
             panic!("instants")
         };
         assert_eq!((values[0], valid.nulls), (1_767_312_000_000_000, 0));
-        assert!(matches!(&columns[1], Column::Ints(values, _) if values == &[1_000_000]));
-        assert!(matches!(&columns[2], Column::Ints(_, valid) if valid.nulls == 1));
-        assert!(matches!(&columns[3], Column::Ints(_, valid) if valid.nulls == 1));
+        assert!(matches!(&columns[1], Column::Flags(values, _, _) if values == &[1_000_000]));
+        assert!(matches!(&columns[2], Column::Flags(_, valid, _) if valid.nulls == 1));
+        assert!(matches!(&columns[3], Column::Flags(_, valid, _) if valid.nulls == 1));
     }
 
     /// A column's values as comparable text, for the tests: ids as their runs.
@@ -603,7 +856,9 @@ mod tests {
                     .collect::<Vec<_>>()
             ),
             Column::Text { offsets, data, .. } => format!("{offsets:?} {:?}", String::from_utf8_lossy(data)),
-            Column::Ints(values, valid) => format!("{values:?} {:?}", valid.bits),
+            Column::Ints(values, valid) | Column::Flags(values, valid, _) => {
+                format!("{values:?} {:?}", valid.bits)
+            }
             _ => panic!("a column the tests do not show"),
         }
     }
@@ -615,11 +870,19 @@ mod tests {
              (7.0, '2026-01-01'), ('b', '2026-01-01'), (x'00', '2026-01-05'), ('a', '2026-01-03'), \
              ('B', '2026-01-09'), (7, '2025-12-31'), ('b', '2026-01-02');",
         );
-        let kinds = [Kind::Id, Kind::Text, Kind::Flag];
+        let kinds = [Kind::Id, Kind::Text, Kind::Key];
         let ordered = "SELECT a, b, rowid FROM t ORDER BY a, b, rowid";
-        let (count, expected) = read(&uri, ordered, &kinds).unwrap();
+        let Read {
+            count,
+            columns: expected,
+            ..
+        } = read(&uri, ordered, &kinds).unwrap();
         let scan = "SELECT a, b, rowid FROM t";
-        let (sorted_count, sorted) = read_columns(&uri, scan, &[], &kinds, &[0, 1, 2]).unwrap().unwrap();
+        let Read {
+            count: sorted_count,
+            columns: sorted,
+            ..
+        } = read_columns(&uri, scan, &[], &kinds, &[0, 1, 2]).unwrap().unwrap();
         assert_eq!(sorted_count, count);
         let shown_all = |columns: &[Column]| columns.iter().map(shown).collect::<Vec<_>>();
         assert_eq!(shown_all(&sorted), shown_all(&expected));
@@ -630,7 +893,7 @@ mod tests {
         let none = "SELECT a, b, rowid FROM t WHERE 0";
         assert!(matches!(
             read_columns(&uri, none, &[], &kinds, &[0, 1, 2]).unwrap(),
-            Some((0, _))
+            Some(Read { count: 0, .. })
         ));
     }
 
@@ -665,9 +928,9 @@ mod tests {
             "SELECT ua_in_window(a, 0, 1) FROM t ORDER BY ua_in_window(a, 0, 1)",
             "SELECT s FROM v",
         ] {
-            if let Some((_, columns)) = read(&uri, sql, &[Kind::Flag]) {
-                let Column::Ints(values, _) = &columns[0] else {
-                    panic!("ints")
+            if let Some(Read { columns, .. }) = read(&uri, sql, &[Kind::Flag]) {
+                let Column::Flags(values, _, _) = &columns[0] else {
+                    panic!("flags")
                 };
                 assert!(values == &[truth] || values == &[0], "{sql}: {values:?}");
             }
@@ -682,5 +945,174 @@ mod tests {
         assert!(read_columns(&uri, "SELECT a, b FROM t", &[], &[Kind::Text], &[]).is_err());
         assert!(read_columns(&uri, "SELECT a FROM t", &[], &[Kind::Text], &[1]).is_err());
         assert!(read_columns(&uri, "SELECT a FROM t", &[], &[Kind::Text], &[0]).is_err());
+    }
+
+    #[test]
+    fn flag_and_number_texts_are_typed_as_python_types_them_where_beyond_doubt() {
+        for (text, flag) in [
+            (&b"true"[..], Some(true)),
+            (b" YES\t", Some(true)),
+            (b"\x1cy\x0b", Some(true)),
+            (b"1", Some(true)),
+            (b"F", Some(false)),
+            (b" No ", Some(false)),
+            (b"0", Some(false)),
+            (b"maybe", None),
+            (b"", None),
+            (b"2", None),
+            (b"yes\xe3\x80\x80", None), // (an ideographic space: Python strips it, and decides)
+            (b"t r", None),
+        ] {
+            assert_eq!(flag_text(text), flag, "{:?}", String::from_utf8_lossy(text));
+        }
+        for (text, number) in [
+            (&b"12.5"[..], Some(12.5)),
+            (b" 7 ", Some(7.0)),
+            (b"\t\n1e3\r\x0b\x0c", Some(1000.0)),
+            (b"-0", Some(-0.0)),
+            (b"+.5", Some(0.5)),
+            (b"1.", Some(1.0)),
+            (b"1.E-2", Some(0.01)),
+            (b"0.1", Some(0.1)),
+            (b"9007199254740993", Some(9_007_199_254_740_992.0)),
+            (b"1e99999999999999999999", Some(f64::INFINITY)),
+            (b"-1e-99999999999999999999", Some(-0.0)),
+            (b"1_000", None),
+            (b"nan", None),
+            (b"inf", None),
+            (b".", None),
+            (b"1e", None),
+            (b"e3", None),
+            (b"--1", None),
+            (b"1 2", None),
+            (b"\x1c1", None),            // (str.strip() strips it; float() does not)
+            (b"\xd9\xa1\xd9\xa2", None), // (Arabic-Indic 12: Python reads it)
+        ] {
+            let typed = number_text(text);
+            assert_eq!(
+                typed.map(f64::to_bits),
+                number.map(f64::to_bits),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    /// The odd values of a read, as (row, place, value).
+    fn odd_of(read: &Read) -> Vec<(usize, usize, Value)> {
+        read.odd
+            .iter()
+            .map(|cell| (cell.row, cell.place, cell.value.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_fields_value_its_column_cannot_hold_is_missing_there_and_odd() {
+        let (_path, uri) = database(
+            "INSERT INTO t VALUES (' yes', '12.5'), ('maybe', 'fast'), (1.0, x'00'), ('', ''), \
+             ('N', 3), (NULL, ' 1e3 ');",
+        );
+        let sql = "SELECT a, b, b FROM t ORDER BY rowid";
+        let read = read(&uri, sql, &[Kind::Flag, Kind::Number, Kind::Text]).unwrap();
+        assert_eq!(read.count, 6);
+        let Column::Flags(flags, valid, sources) = &read.columns[0] else {
+            panic!("flags")
+        };
+        assert_eq!(
+            (flags.as_slice(), valid.bits.as_slice()),
+            (&[1, 0, 0, 0, 0, 0][..], &[0b010001u8][..])
+        );
+        assert!(sources.texts && !sources.integers);
+        let Column::Floats(numbers, valid, _) = &read.columns[1] else {
+            panic!("numbers")
+        };
+        assert_eq!(numbers.as_slice(), &[12.5, 0.0, 0.0, 0.0, 3.0, 1000.0]);
+        assert_eq!(valid.bits, [0b110001]);
+        let Column::Text { data, valid, .. } = &read.columns[2] else {
+            panic!("text")
+        };
+        assert_eq!(
+            (data.as_slice(), valid.bits.as_slice()),
+            (&b"12.5fast 1e3 "[..], &[0b100011u8][..])
+        );
+        assert_eq!(
+            odd_of(&read),
+            vec![
+                (1, 0, Value::Text("maybe".into())),
+                (1, 1, Value::Text("fast".into())),
+                (2, 0, Value::Real(1.0)),
+                (2, 1, Value::Blob(vec![0])),
+                (2, 2, Value::Blob(vec![0])),
+                (4, 2, Value::Integer(3)),
+            ]
+        );
+    }
+
+    #[test]
+    fn what_python_would_not_make_a_column_of_still_falls_back() {
+        let (_path, uri) = database("INSERT INTO t VALUES ('x', 1), ('true', 2.5);");
+        // Ids of any storage class are read; a key of another, or text that is not UTF-8
+        // (Python's error to word), falls back.
+        assert!(read(&uri, "SELECT x'00', a FROM t", &[Kind::Id, Kind::Text]).is_some());
+        assert!(read(&uri, "SELECT 1.5 FROM t", &[Kind::Key]).is_none());
+        assert!(read(&uri, "SELECT rowid UNION ALL SELECT 'k'", &[Kind::Key]).is_none());
+        assert!(read(&uri, "SELECT CAST(x'ff' AS TEXT) FROM t", &[Kind::Number]).is_none());
+        assert!(read(&uri, "SELECT CAST(x'ff' AS TEXT) FROM t", &[Kind::Flag]).is_none());
+        // Flags typed from text beside stored integers: pyarrow refuses Python's mix.
+        assert!(read(&uri, "SELECT a FROM t ORDER BY rowid", &[Kind::Flag]).is_some());
+        assert!(read(&uri, "SELECT 1 UNION ALL SELECT 'yes'", &[Kind::Flag]).is_none());
+        // Integers past 2^53 beside text Python may make a float of, or that it made one of.
+        assert!(read(&uri, "SELECT 9007199254740993 UNION ALL SELECT 'x'", &[Kind::Number]).is_none());
+        assert!(read(&uri, "SELECT 9007199254740993 UNION ALL SELECT '1'", &[Kind::Number]).is_none());
+        assert!(read(&uri, "SELECT 9007199254740993 UNION ALL SELECT x'00'", &[Kind::Number]).is_some());
+    }
+
+    #[test]
+    fn more_odd_values_than_allowed_fall_back() {
+        let (_path, uri) = database("");
+        let (share, floor) = ODD_VALUES;
+        let rows = |n: usize, odd: usize| {
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {n}) \
+                 SELECT CASE WHEN i < {odd} THEN 'odd' ELSE '1' END FROM n"
+            )
+        };
+        let read_odd = |n, odd| read(&uri, &rows(n, odd), &[Kind::Number]).map(|read| read.odd.len());
+        assert_eq!(read_odd(floor, floor), Some(floor));
+        assert_eq!(read_odd(floor + 1, floor + 1), None);
+        let many = share * (floor + 10);
+        assert_eq!(read_odd(many, floor + 10), Some(floor + 10));
+        assert_eq!(read_odd(many, floor + 11), None);
+    }
+
+    #[test]
+    fn odd_values_are_numbered_by_their_rows_after_a_sort() {
+        let (_path, uri) = database(
+            "INSERT INTO t VALUES ('b', '2026-01-02'), ('a', '2026-01-03'), ('b', '2026-01-01'), \
+             ('a', '2026-01-01');",
+        );
+        let kinds = [Kind::Id, Kind::Text, Kind::Key, Kind::Number, Kind::Text];
+        let scan = "SELECT a, b, rowid, CASE rowid WHEN 2 THEN 'fast' WHEN 3 THEN ' 2.5' ELSE rowid END, \
+                    CASE rowid WHEN 1 THEN x'01' WHEN 4 THEN 4 ELSE 'x' END FROM t";
+        let sorted = read_columns(&uri, scan, &[], &kinds, &[0, 1, 2]).unwrap().unwrap();
+        // (Rows by id and time: 4 (a, 01), 2 (a, 03), 3 (b, 01), 1 (b, 02).)
+        assert_eq!(
+            odd_of(&sorted),
+            vec![
+                (0, 4, Value::Integer(4)),
+                (1, 3, Value::Text("fast".into())),
+                (3, 4, Value::Blob(vec![1])),
+            ]
+        );
+        let Column::Floats(numbers, valid, _) = &sorted.columns[3] else {
+            panic!("numbers")
+        };
+        assert_eq!(
+            (numbers.as_slice(), valid.bits.as_slice()),
+            (&[4.0, 0.0, 2.5, 1.0][..], &[0b1101u8][..])
+        );
+        let ordered = format!("{scan} ORDER BY a, b, rowid");
+        let expected = read(&uri, &ordered, &kinds).unwrap();
+        assert_eq!(odd_of(&expected), odd_of(&sorted));
     }
 }

@@ -7,6 +7,7 @@ reading the file again as records)."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -38,6 +39,8 @@ from usage_analytics.sources import (
     sqlite_columns,
     sqlite_native,
 )
+from usage_analytics.sources import sqlite as sqlite_source
+from usage_analytics.sources.base import quote_identifier, typed_text
 
 HEADER = "pattern_id,timestamp,success,execution_time_ms,quality_score,timeout,agent"
 VOLATILE = {"computation_time_ms", "computed_at", "correlation_id"}
@@ -320,12 +323,15 @@ def test_a_number_of_more_digits_than_python_reads_is_an_infinity_or_an_error(
         run(FileSource(path, arrow=False).fetch("p", START, NOW))
 
 
-#: SQLite values of each column, of the column's type or not (unplaced times included).
+#: Times a window places (text starting with a date).
+PLACED = ["2026-02-20T10:00:00Z", "2026-02-25T23:30:00+02:00"]
+#: SQLite values of each column, of the column's type or not (unplaced times included),
+#: with text the core types itself (ASCII flag words, decimal numbers) and text it
+#: leaves to Python's `typed_text` (which types some: '1_000', '١٢', ' yes\u3000').
 SQLITE_VALUES = {
     "timestamp": st.sampled_from(
         [
-            "2026-02-20T10:00:00Z",
-            "2026-02-25T23:30:00+02:00",
+            *PLACED,
             "not a time",
             1767225600,
             3.5,
@@ -333,27 +339,60 @@ SQLITE_VALUES = {
             None,
         ]
     ),
-    "success": st.sampled_from([1, 0, "true", " No ", "maybe", 0.5, 2, "", None, b"x"]),
-    "execution_time_ms": st.sampled_from([5.0, 3, "12.5", "fast", "", -1.0, None, b"y"]),
-    "agent": st.sampled_from(["a", "", 7, None, b"z"]),
+    "success": st.sampled_from(
+        [1, 0, "true", " No ", "YES", "\x1cy\x0b", " yes\u3000", "maybe", 0.5, 2, "", None, b"x"]
+    ),
+    "execution_time_ms": st.sampled_from(
+        [
+            *(5.0, 3, "12.5", " 7 ", "1e3", "-0", ".5", "1_000", "١٢", " 12.5\u3000"),
+            *("nan", "inf", "\x1c1", "fast", " ", "", -1.0, None, b"y"),
+        ]
+    ),
+    "agent": st.sampled_from(["a", "", 7, 2.5, None, b"z"]),
 }
-SQLITE_ROWS = st.lists(
-    st.tuples(st.sampled_from(["a", "b", " b", "c"]), *SQLITE_VALUES.values()),
-    min_size=1,
-    max_size=25,
-)
+
+
+def sqlite_rows(placed: bool) -> st.SearchStrategy[list[tuple[Any, ...]]]:
+    """Rows of the columns' values; with `placed`, of times a window places only (which
+    the core reads)."""
+    stamps = st.sampled_from(PLACED) if placed else SQLITE_VALUES["timestamp"]
+    values = [stamps, *list(SQLITE_VALUES.values())[1:]]
+    ids = st.sampled_from(["a", "b", " b", "c"])
+    return st.lists(st.tuples(ids, *values), min_size=1, max_size=25)
+
+
+def read_by_the_core(rows: Sequence[tuple[Any, ...]]) -> bool:
+    """Whether the core reads `rows` (see `sources.sqlite_native`): every time is placed,
+    and no flag column holds both stored integers and text that `typed_text` makes a
+    flag of (pyarrow makes no column of Python's mix either)."""
+    flags = [row[2] for row in rows]
+    texts = any(
+        isinstance(flag, str) and isinstance(typed_text("success", flag), bool) for flag in flags
+    )
+    integers = any(type(flag) is int for flag in flags)
+    return all(row[1] in PLACED for row in rows) and not (texts and integers)
+
+
+def refuse_sqlite3(patch: pytest.MonkeyPatch) -> None:
+    """Rows read through `sqlite3` fail the test."""
+
+    def refuse(*_: Any) -> Any:
+        raise AssertionError("rows read through sqlite3, not by the core")
+
+    patch.setattr(sqlite_source, "column_values", refuse)
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(rows=SQLITE_ROWS)
+@given(rows=st.booleans().flatmap(sqlite_rows))
 def test_a_sqlite_tables_values_of_other_types_give_the_records_numbers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[tuple[Any, ...]]
 ) -> None:
-    # Read by `sqlite3` (the core's reader leaves such values to it), the patterns without
-    # them are slices of one table and those with them dicts of lists (lists of dicts
-    # where a timestamp is a number): the same records as without pyarrow.
+    # Read by the core (its odd values typed and patched in by Python, or set aside) where
+    # every time is placed, else by `sqlite3`: the patterns without values of other types
+    # are slices of one table and those with them dicts of lists (lists of dicts where a
+    # timestamp is a number): the same records as without pyarrow.
     path = tmp_path / "odd.sqlite"
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as connection:
@@ -363,7 +402,10 @@ def test_a_sqlite_tables_values_of_other_types_give_the_records_numbers(
         )
         connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?, ?, ?)", rows)
     connection.close()
-    groups = run(SQLiteSource(path).fetch_all(START, NOW))
+    with monkeypatch.context() as patch:
+        if read_by_the_core(rows):
+            refuse_sqlite3(patch)
+        groups = run(SQLiteSource(path).fetch_all(START, NOW))
     with monkeypatch.context() as without:
         without.setattr(sqlite_columns, "load_pyarrow", lambda: None)
         without.setattr(sqlite_native, "load_pyarrow", lambda: None)
@@ -416,3 +458,58 @@ def test_a_sqlite_pattern_with_values_of_other_types_is_read_apart(tmp_path: Pat
     assert d.data == [{"timestamp": 1767225600, "execution_time_ms": 1.0}]
     with pytest.raises(InvalidRecordError, match="record 0: field 'timestamp' = 1767225600"):
         analyse(d.data, "d")
+
+
+def import_csv_as_text(csv_path: Path, database: Path) -> None:
+    """What `sqlite3 db ".import --csv runs.csv pattern_executions"` does: a table of TEXT
+    columns named by the header, every cell stored as its text (an empty cell as '')."""
+    with csv_path.open(newline="", encoding="utf-8") as stream:
+        header, *cells = list(csv.reader(stream))
+    columns = ", ".join(f"{quote_identifier(name)} TEXT" for name in header)
+    marks = ", ".join("?" for _ in header)
+    with sqlite3.connect(database) as connection:
+        connection.execute(f"CREATE TABLE pattern_executions ({columns})")
+        connection.executemany(f"INSERT INTO pattern_executions VALUES ({marks})", cells)
+    connection.close()
+
+
+def test_a_table_imported_from_a_csv_is_read_by_the_core_with_the_csvs_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every value is text: the core types flags and numbers itself, Python the few it
+    # leaves (odd values), and the analytics are the CSV's, pattern by pattern and in the
+    # CLI's batch.
+    # (Patterns p2 and p3 hold text the core types; p0 and p1 text left to Python too. In
+    # time order, as the table's rows come: the same records of the same index.)
+    flags = ["true", "false", "TRUE", " no ", "y", "0", "", "maybe", " yes\u3000", "\x1cn"]
+    numbers = ["12.5", " 7 ", "1e3", "-0", "", ".5", "1_000", "١٢", "fast", "nan", "inf"]
+
+    def cell(values: list[str], index: int, turn: int) -> str:
+        return values[turn % (len(values) if index % 4 < 2 else 6)]
+
+    lines = [
+        f"p{i % 4},2026-02-{10 + i // 6}T{i % 6 * 4:02d}:00:00Z,{cell(flags, i, i // 4)},"
+        f"{cell(numbers, i, i // 3) if i % 3 else i * 1.5},{i % 10 / 10},"
+        f"{cell(flags, i, i // 2)},agent{i % 3}"
+        for i in range(80)
+    ]
+    lines[5] = "p1,2026-02-10T20:00:00Z,true,5.5,0.5,false,"  # (an empty agent: missing)
+    csv_path = write(tmp_path / "runs.csv", lines)
+    import_csv_as_text(csv_path, tmp_path / "runs.sqlite")
+    with monkeypatch.context() as patch:
+        refuse_sqlite3(patch)
+        groups = run(SQLiteSource(tmp_path / "runs.sqlite").fetch_all(START, NOW))
+    from_csv = run(FileSource(csv_path).fetch_all(START, NOW))
+    assert [group.pattern_id for group in groups] == [group.pattern_id for group in from_csv]
+    tables = [group for group in groups if isinstance(group.data, pa.Table)]
+    assert tables  # (the groups without odd values: slices of one table, flags bools)
+    assert tables[0].data.schema.field("success").type == pa.bool_()
+    assert tables[0].data.schema.field("execution_time_ms").type == pa.float64()
+    for group, standard in zip(groups, from_csv, strict=True):
+        one = analyse(group.data, group.pattern_id, on_invalid="skip")
+        other = analyse(standard.data, standard.pattern_id, on_invalid="skip")
+        assert comparable(one.to_dict()) == comparable(other.to_dict())
+    skip = contract_for("skip")
+    progress = Progress(enabled=False)
+    expected = run(reduce_patterns(from_csv, skip, "runs.csv", progress))
+    assert dumped(run(reduce_patterns(groups, skip, "runs.sqlite", progress))) == dumped(expected)

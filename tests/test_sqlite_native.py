@@ -240,11 +240,22 @@ def test_the_core_reads_a_table_of_clean_values(
 
 
 @pytest.mark.parametrize(
-    ("column", "value"),
-    [("success", "true"), ("success", 1.0), ("execution_time_ms", "2.5"), ("agent", b"blob")],
+    ("column", "value", "by_the_core"),
+    [
+        # A flag's text beside stored integers: pyarrow makes no column of Python's
+        # bools and integers, and the Python path reads every row as records.
+        ("success", "true", False),
+        ("success", " YES\u3000", False),  # (typed by Python: a bool)
+        ("success", "maybe", True),
+        ("success", 1.0, True),
+        ("execution_time_ms", "2.5", True),
+        ("execution_time_ms", "1_000", True),  # (typed by Python)
+        ("execution_time_ms", "fast", True),
+        ("agent", b"blob", True),
+    ],
 )
-def test_values_the_core_cannot_type_are_read_by_sqlite3(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, value: Any
+def test_values_of_other_types_are_read_by_the_core_as_sqlite3_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, value: Any, by_the_core: bool
 ) -> None:
     path = tmp_path / "runs.sqlite"
     row = {
@@ -258,7 +269,7 @@ def test_values_the_core_cannot_type_are_read_by_sqlite3(
     native, python, read_natively = both(
         monkeypatch, lambda: SQLiteSource(path).fetch_all(START, END)
     )
-    assert not read_natively
+    assert read_natively is by_the_core
     assert described(native) == described(python)
 
 
@@ -336,6 +347,7 @@ def test_a_statement_of_other_width_is_the_callers_bug(tmp_path: Path) -> None:
     assert _core.sqlite_columns(uri, "SELECT 1", [], ["flag"]) == (
         1,
         [("int", (1).to_bytes(8, "little"), None)],
+        [],
     )
 
 
@@ -410,6 +422,42 @@ def test_rows_read_in_table_order_are_sorted_as_the_index_gave_them(
     for group in native:
         expected = [row[5] for row in rows if pattern_key(row[1]) == group.pattern_id]
         assert [record["agent"] for record in group.data.to_pylist()] == expected
+
+
+def test_odd_values_of_rows_sorted_after_a_scan_are_in_their_sorted_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values the columns do not hold, in a scanned table: the core numbers them by the
+    rows' places after its sort, and each is its record's, as `sqlite3` reads it."""
+    odd = {2: (2, "maybe"), 6: (3, "fast"), 9: (4, b"blob"), 12: (3, " 2.5"), 14: (2, 0.5)}
+    rows = [list(row) for row in SHUFFLED]
+    for index, (column, value) in odd.items():
+        rows[index][column] = value
+    path = tmp_path / "runs.sqlite"
+    write(path, [tuple(row) for row in rows])
+    reads: list[tuple[Any, bool]] = []
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        result = native_rows(*args, **kwargs)
+        reads.append((tuple(kwargs.get("order", ())), result is not None))
+        return result
+
+    source = SQLiteSource(path)
+    with monkeypatch.context() as patch:
+        rows_read_by(patch, spied)
+        native = run(source.fetch_all(START, END))
+    assert reads == [((0, 1, 5), True)]  # (a scan the core read and sorted)
+    rows_read_by(monkeypatch, lambda *args, **kwargs: None)
+    assert described(native) == described(run(source.fetch_all(START, END)))
+    [a] = [group for group in native if group.pattern_id == "a"]
+    # "a" holds " a" (r11), then r3, r7 and r13 (one time, by rowid): r3's flag and r7's
+    # number left as they are, r13's typed.
+    assert a.data == {
+        "timestamp": [at(2, 3), *[at(3, 1)] * 3],
+        "success": [1, "maybe", 0, 1],
+        "execution_time_ms": [11.0, 3.0, "fast", 2.5],
+        "agent": ["r11", "r3", "r7", "r13"],
+    }
 
 
 @pytest.mark.parametrize(

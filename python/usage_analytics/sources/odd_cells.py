@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-__all__ = ["OddCells"]
+from usage_analytics.sources.base import FLAG_FIELDS, NUMBER_FIELDS
+
+__all__ = ["OddCells", "held_types"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +78,14 @@ class OddCells:
             names, rows_values = list(columns), zip(*columns.values(), strict=True)
             return [dict(zip(names, values, strict=True)) for values in rows_values]
         return columns
+
+
+def held_types(name: str) -> set[type]:
+    """The types of the values a table's column of the field `name` holds as
+    `table_from_columns` makes it (flags bools or integers, numbers integers or floats,
+    other fields text), missing ones (None) included."""
+    if name in FLAG_FIELDS:
+        return {bool, int, type(None)}
+    if name in NUMBER_FIELDS:
+        return {int, float, type(None)}
+    return {str, type(None)}

@@ -19,7 +19,7 @@ from usage_analytics.sources.base import (
     pattern_key,
     typed_text,
 )
-from usage_analytics.sources.odd_cells import OddCells
+from usage_analytics.sources.odd_cells import OddCells, held_types
 from usage_analytics.sources.sqlite_native import FetchedRows
 
 __all__ = [
@@ -126,17 +126,6 @@ def python_rows(names: Sequence[str], values: list[list[Any]], keyed: bool) -> F
     return FetchedRows(runs, table, columns, values[names.index("timestamp")], keys, odd)
 
 
-def _held_types(name: str) -> set[type]:
-    """The types of the values a table's column of the field `name` holds as
-    `table_from_columns` makes it (flags bools or integers, numbers integers or floats,
-    other fields text), missing ones (None) included."""
-    if name in FLAG_FIELDS:
-        return {bool, int, type(None)}
-    if name in NUMBER_FIELDS:
-        return {int, float, type(None)}
-    return {str, type(None)}
-
-
 def set_aside(names: Sequence[str], columns: list[Sequence[Any]]) -> OddCells | None:
     """The values of `columns` (of the fields `names`) that their field's column does not
     hold, by field and row, each replaced by None in `columns`; None if there are none.
@@ -144,7 +133,7 @@ def set_aside(names: Sequence[str], columns: list[Sequence[Any]]) -> OddCells | 
     read value by value.)"""
     values: dict[str, dict[int, Any]] = {}
     for position, name in enumerate(names):
-        column, held = columns[position], _held_types(name)
+        column, held = columns[position], held_types(name)
         if set(map(type, column)) <= held:
             continue
         odd = {row: value for row, value in enumerate(column) if type(value) not in held}
