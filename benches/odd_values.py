@@ -1,17 +1,22 @@
 """The CLI's `dashboard --on-invalid skip` on a source of RECORDS records over PATTERNS
 patterns, as written and with one value its column cannot hold: a CSV file with a number
 written "fast", and a SQLite table (`dashboard_patterns.py`'s layout) with the text
-'fast' in its REAL column. Wall time and peak RSS of each command, one process each.
+'fast' in its REAL column; and the CSV file (without it) in a table of TEXT columns, as
+`sqlite3`'s `.import` makes one (`sqlite_text`: every value text). Wall time and peak
+RSS of each command, one process each.
 
     .venv/bin/python benches/odd_values.py [RECORDS] [PATTERNS] [ROUNDS]
 
 Such a value used to make the whole file, or every pattern of the table, Python values
 (a dict per record); now only its pattern's records are (`sources/odd_cells.py`), so a
-source with one should cost about what it costs without.
+source with one should cost about what it costs without. The core's SQLite reader gave up
+on such a value (and on any text in a flag or number column), and the rows were read
+through `sqlite3`; it now hands it back alone, and types flag and number text itself.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import sqlite3
@@ -23,7 +28,7 @@ from pathlib import Path
 
 from dashboard_patterns import make_sqlite
 
-KINDS = ("csv", "csv_odd", "sqlite", "sqlite_odd")
+KINDS = ("csv", "csv_odd", "sqlite", "sqlite_odd", "sqlite_text")
 
 
 def write_csv(path: Path, records: int, patterns: int, odd: bool) -> None:
@@ -49,6 +54,22 @@ def write_sqlite(path: Path, records: int, patterns: int, odd: bool) -> None:
         connection.close()
 
 
+def write_sqlite_text(path: Path, records: int, patterns: int) -> None:
+    """The CSV file's records (without the odd value) as `.import --csv` stores them: a
+    table of TEXT columns, every value its cell's text (and no index)."""
+    csv_path = path.with_suffix(".csv")
+    write_csv(csv_path, records, patterns, odd=False)
+    with csv_path.open(newline="", encoding="utf-8") as stream:
+        header, *cells = list(csv.reader(stream))
+    columns = ", ".join(f'"{name}" TEXT' for name in header)
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"CREATE TABLE pattern_executions ({columns})")
+        marks = ", ".join("?" for _ in header)
+        connection.executemany(f"INSERT INTO pattern_executions VALUES ({marks})", cells)
+    connection.close()
+    csv_path.unlink()
+
+
 def run(path: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `dashboard` command on `path`."""
     command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path)]
@@ -71,6 +92,9 @@ def main() -> None:
         for kind in KINDS:
             suffix = "csv" if kind.startswith("csv") else "sqlite"
             paths[kind] = Path(folder) / f"runs_{kind}.{suffix}"
+            if kind == "sqlite_text":
+                write_sqlite_text(paths[kind], records, patterns)
+                continue
             write = write_csv if suffix == "csv" else write_sqlite
             write(paths[kind], records, patterns, kind.endswith("_odd"))
         print(f"{records:,} records over {patterns:,} patterns")

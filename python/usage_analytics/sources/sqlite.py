@@ -30,11 +30,12 @@ text, an empty cell as '', so the tool's own CSV, imported, gives the CSV's anal
 Text that is no flag or number ('maybe', 'fast') stays as written, and the core reports
 it. A number in a text field (an INTEGER column of agent ids) is read as its text, as a CSV cell.
 
-Rows become a pyarrow Table when pyarrow is installed and the columns have clean types
-(flags stored as the integers 0/1, as SQLite stores booleans): read by the core straight
-into Arrow columns (`sqlite_native`, no Python object per cell) where every value fits,
-else built column by column from `sqlite3`'s rows (one `pa.array` per column). Values
-no column of their field holds ('fast' in a number column, a blob) are set aside, and
+Rows become a pyarrow Table when pyarrow is installed: read by the core straight into
+Arrow columns (`sqlite_native`, no Python object per cell; flag and number text typed
+there, or by `typed_text` for the few values it leaves, so an `.import`ed table is read
+so too), else (text that is not UTF-8, flags from text beside stored integers, ...)
+built column by column from `sqlite3`'s rows (one `pa.array` per column). Values no
+column of their field holds ('fast' in a number column, a blob) are set aside, and
 the patterns holding them are handed over as Python values (`odd_cells`), for which the
 core judges every value as it judges records; the others stay slices of the table.
 Every call opens its own read-only connection on a worker thread, so one source serves
