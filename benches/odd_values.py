@@ -17,16 +17,14 @@ through `sqlite3`; it now hands it back alone, and types flag and number text it
 from __future__ import annotations
 
 import csv
-import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from dashboard_patterns import make_sqlite
+from text_odd_cells import measured
 
 KINDS = ("csv", "csv_odd", "sqlite", "sqlite_odd", "sqlite_text")
 
@@ -59,28 +57,23 @@ def write_sqlite_text(path: Path, records: int, patterns: int) -> None:
     table of TEXT columns, every value its cell's text (and no index)."""
     csv_path = path.with_suffix(".csv")
     write_csv(csv_path, records, patterns, odd=False)
+    # (Row by row: rows held at once grew this process, whose peak the commands it starts
+    # then reported as theirs, Linux counting the parent's at the fork.)
     with csv_path.open(newline="", encoding="utf-8") as stream:
-        header, *cells = list(csv.reader(stream))
-    columns = ", ".join(f'"{name}" TEXT' for name in header)
-    with sqlite3.connect(path) as connection:
-        connection.execute(f"CREATE TABLE pattern_executions ({columns})")
-        marks = ", ".join("?" for _ in header)
-        connection.executemany(f"INSERT INTO pattern_executions VALUES ({marks})", cells)
-    connection.close()
+        cells = csv.reader(stream)
+        header = next(cells)
+        columns = ", ".join(f'"{name}" TEXT' for name in header)
+        with sqlite3.connect(path) as connection:
+            connection.execute(f"CREATE TABLE pattern_executions ({columns})")
+            marks = ", ".join("?" for _ in header)
+            connection.executemany(f"INSERT INTO pattern_executions VALUES ({marks})", cells)
+        connection.close()
     csv_path.unlink()
 
 
 def run(path: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `dashboard` command on `path`."""
-    command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path)]
-    command += ["--start", "2025-01-01", "--format", "json", "--on-invalid", "skip"]
-    began = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - began
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed")
-    return wall, usage.ru_maxrss / 1024
+    return measured(path, "--start", "2025-01-01")
 
 
 def main() -> None:

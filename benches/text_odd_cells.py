@@ -65,8 +65,14 @@ def write_jsonl(path: Path, records: int, integer_flags: bool) -> None:
 
 def run(path: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one `dashboard` command on `path`."""
+    return measured(path)
+
+
+def measured(path: Path, *options: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of `dashboard PATH --format json --on-invalid skip`
+    with `options`, in a process of its own."""
     command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path), "--format", "json"]
-    command += ["--on-invalid", "skip"]
+    command += ["--on-invalid", "skip", *options]
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
