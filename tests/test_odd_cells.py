@@ -513,3 +513,22 @@ def test_a_table_imported_from_a_csv_is_read_by_the_core_with_the_csvs_numbers(
     progress = Progress(enabled=False)
     expected = run(reduce_patterns(from_csv, skip, "runs.csv", progress))
     assert dumped(run(reduce_patterns(groups, skip, "runs.sqlite", progress))) == dumped(expected)
+
+
+def test_groups_of_odd_cells_are_not_all_built_to_find_they_are_no_tables() -> None:
+    # A file whose every row holds an odd cell ("12 ms" throughout) has no batch table:
+    # its groups, dicts of lists made when read, were all built to find that out, then
+    # built again for their contracts (the dashboard of a million such rows over 100,000
+    # patterns: 38.7 s against 26.8 s, and 370 MB more at the peak).
+    made: list[int] = []
+
+    def maker(number: int) -> Callable[[], dict[str, list[Any]]]:
+        def make() -> dict[str, list[Any]]:
+            made.append(number)
+            return {"timestamp": ["2026-02-20T10:00:00Z"], "execution_time_ms": ["12 ms"]}
+
+        return make
+
+    groups = [Fetched.deferred(f"p{number}", maker(number), 1) for number in range(3)]
+    assert batch._one_table(groups) == (None, set())
+    assert made == [0]

@@ -127,9 +127,15 @@ def _one_table(groups: Sequence[Fetched]) -> tuple[Any | None, set[int]]:
     shared = [group for group in filled if group.together is together]
     if together is not None and sum(group.count for group in shared) == together.num_rows:
         return _combined(pa, together), {id(group) for group in shared}
-    tables = [group.data for group in filled]
-    if not all(isinstance(table, pa.Table) for table in tables):
-        return None, set()
+    # (Read one by one, stopping at the first that is no table: a group's data may be made
+    # when read, and a file's groups of odd cells, dicts of lists, were all built here
+    # for nothing, then again for their contracts.)
+    tables = []
+    for group in filled:
+        data = group.data
+        if not isinstance(data, pa.Table):
+            return None, set()
+        tables.append(data)
     schema = _common_schema(pa, tables)
     if schema is None:
         return None, set()
