@@ -66,7 +66,7 @@ from usage_analytics.sources.base import (
     refuse_special_file,
     unknown_pattern,
 )
-from usage_analytics.sources.odd_cells import OddCells
+from usage_analytics.sources.odd_cells import OddTexts
 from usage_analytics.sources.records import (
     csv_record_lines,
     jsonl_record_lines,
@@ -99,7 +99,7 @@ class _Loaded:
     #: Lines, which name a key only where a line has it.
     id_column: bool | None = None
     #: A CSV file's cells that are no value of their field, missing in `data`.
-    odd: OddCells | None = None
+    odd: OddTexts | None = None
 
     @property
     def count(self) -> int:
@@ -211,7 +211,7 @@ class FileSource(ExecutionSource):
                     _check_mapped_records(
                         read_records(self.path, self.table.columns).records, self.table, self.path
                     )
-                odd = OddCells.of_texts(pa, text.odd)
+                odd = OddTexts.of_texts(pa, text.odd)
                 return _Loaded(table, self._lazy_lines(), True, id_column, odd)
         loaded = read_records(self.path, self.table.columns)
         if self.kind != "csv":
@@ -399,9 +399,7 @@ class FileSource(ExecutionSource):
                     key,
                     partial(rows.slice, start, count)
                     if group not in odd
-                    else partial(
-                        _odd_group, loaded, rows.slice(start, count), indices.slice(start, count)
-                    ),
+                    else partial(_odd_group, loaded, rows, indices, start, count),
                     _ArrowRows(indices, start, count),
                     loaded.locate_row,
                     together if group not in odd else None,
@@ -466,20 +464,21 @@ def _release_freed_arrow_memory() -> None:
 def _with_odd_cells(loaded: _Loaded, table: Any, indices: Any | None) -> Any:
     """`table`, the rows `indices` of the file's (None: all), as it is, or as a dict of
     lists holding the text of its cells that are no value of their field, where it has
-    such cells (see `OddCells`)."""
+    such cells (see `OddTexts`)."""
     if loaded.odd is None:
         return table
     pa = require_pyarrow("reading record files")
     if not loaded.odd.held_by(pa, indices):
         return table
-    rows = range(table.num_rows) if indices is None else indices.to_pylist()
-    return loaded.odd.records(table, rows)
+    return loaded.odd.records(table, indices)
 
 
-def _odd_group(loaded: _Loaded, table: Any, indices: Any) -> Any:
-    """A group holding odd cells as a dict of lists (`OddCells.records`)."""
+def _odd_group(loaded: _Loaded, rows: Any, indices: Any, start: int, count: int) -> Any:
+    """The group of `count` rows from `start` (of `PatternTable`'s `rows` and `indices`),
+    which holds odd cells, as a dict of lists (`OddTexts.records`). (Its slices made when
+    read, as the other groups' are: made at once, 100,000 groups' slices held 300 MB.)"""
     assert loaded.odd is not None
-    return loaded.odd.records(table, indices.to_pylist())
+    return loaded.odd.records(rows.slice(start, count), indices.slice(start, count))
 
 
 def _groups_holding_odd_cells(pa: Any, loaded: _Loaded, by_pattern: PatternTable) -> set[int]:

@@ -21,46 +21,21 @@ from typing import Any
 
 from usage_analytics.sources.base import FLAG_FIELDS, NUMBER_FIELDS
 
-__all__ = ["OddCells", "held_types"]
+__all__ = ["OddCells", "OddTexts", "held_types"]
 
 
 @dataclass(frozen=True)
 class OddCells:
     """By record field, its values that the table does not hold, by row of the table
-    (as the standard-library reader reads them)."""
+    (as the standard-library reader reads them): a SQLite table's, values of any type,
+    few where the core's reader keeps them (see `OddTexts` for a CSV file's)."""
 
     values: Mapping[str, Mapping[int, Any]]
-
-    @classmethod
-    def of_texts(cls, pa: Any, texts: Mapping[str, Any]) -> OddCells | None:
-        """The cells of `texts` (by field, an array as long as the table holding the text
-        of each cell that is no value of its field, missing elsewhere: `TextTable.odd`);
-        None if there are none."""
-        values = {}
-        for name, column in texts.items():
-            rows = pa.compute.indices_nonzero(pa.compute.is_valid(column)).to_pylist()
-            values[name] = dict(zip(rows, column.drop_null().to_pylist(), strict=True))
-        return cls(values) if any(values.values()) else None
 
     @cached_property
     def rows(self) -> list[int]:
         """The rows holding such a value, in order."""
         return sorted({row for held in self.values.values() for row in held})
-
-    def held_by(self, pa: Any, indices: Any | None) -> bool:
-        """Whether a row of `indices` (row numbers of the table, an Arrow array; None for
-        every row) holds such a value."""
-        if indices is None:
-            return bool(self.rows)
-        odd = pa.array(self.rows, pa.int64())
-        return bool(pa.compute.any(pa.compute.is_in(indices, value_set=odd)).as_py())
-
-    def groups_holding(self, pa: Any, order: Any, codes: Any) -> set[int]:
-        """The groups holding such a value: `codes` numbers each row's group (null for
-        none) where `order` lists the table's rows group by group (`PatternTable`)."""
-        odd = pa.array(self.rows, pa.int64())
-        held = pa.compute.filter(codes, pa.compute.is_in(order, value_set=odd))
-        return {code for code in pa.compute.unique(held).to_pylist() if code is not None}
 
     def records(self, table: Any, rows: Sequence[int]) -> dict[str, list[Any]] | list[Any]:
         """The records of `table`, the table's `rows`, as a dict of column -> list of
@@ -89,3 +64,57 @@ def held_types(name: str) -> set[type]:
     if name in NUMBER_FIELDS:
         return {int, float, type(None)}
     return {str, type(None)}
+
+
+@dataclass(frozen=True)
+class OddTexts:
+    """A CSV file's cells that are no value of their field, held by Arrow: by field, a
+    string column as long as the table holding the text of each such cell, missing
+    elsewhere (`TextTable.odd`), and `held`, whether a row holds one. (As a dict of row
+    -> text, as `OddCells` holds a table's, a million such cells, a file of "12 ms"
+    throughout, held about 250 MB of Python objects for as long as the file.)"""
+
+    texts: Mapping[str, Any]
+    held: Any
+
+    @classmethod
+    def of_texts(cls, pa: Any, texts: Mapping[str, Any]) -> OddTexts | None:
+        """The cells of `texts` (`TextTable.odd`); None if there are none."""
+        # (Each in one chunk: a `take` from a column of many, once per group, cost a
+        # millisecond each.)
+        columns = {
+            name: column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+            for name, column in texts.items()
+        }
+        held = None
+        for column in columns.values():
+            valid = pa.compute.is_valid(column)
+            held = valid if held is None else pa.compute.or_(held, valid)
+        if held is None or not pa.compute.any(held).as_py():
+            return None
+        return cls(columns, held)
+
+    def held_by(self, pa: Any, indices: Any | None) -> bool:
+        """Whether a row of `indices` (row numbers of the table, an Arrow array; None for
+        every row) holds such a cell."""
+        held = self.held if indices is None else self.held.take(indices)
+        return bool(pa.compute.any(held).as_py())
+
+    def groups_holding(self, pa: Any, order: Any, codes: Any) -> set[int]:
+        """The groups holding such a cell: `codes` numbers each row's group (null for
+        none) where `order` lists the table's rows group by group (`PatternTable`)."""
+        held = pa.compute.filter(codes, self.held.take(order))
+        return {code for code in pa.compute.unique(held).to_pylist() if code is not None}
+
+    def records(self, table: Any, indices: Any | None) -> dict[str, list[Any]]:
+        """The records of `table`, the table's rows `indices` (an Arrow array; None for
+        every row), as a dict of column -> list of values, each such cell's text in its
+        place."""
+        columns = {name: table.column(name).to_pylist() for name in table.column_names}
+        for name, column in self.texts.items():
+            texts = (column if indices is None else column.take(indices)).to_pylist()
+            columns[name] = [
+                value if text is None else text
+                for value, text in zip(columns[name], texts, strict=True)
+            ]
+        return columns
