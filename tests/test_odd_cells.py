@@ -569,9 +569,6 @@ def test_groups_of_odd_cells_are_sliced_when_read(tmp_path: Path) -> None:
     groups = run(FileSource(path).fetch_all(START, NOW))
     assert all(isinstance(group.data, dict) for group in groups)
     held = {
-        id(value)
-        for group in groups
-        for value in group._make.args
-        if isinstance(value, pa.Table)
+        id(value) for group in groups for value in group._make.args if isinstance(value, pa.Table)
     }
     assert len(held) <= 1
