@@ -572,3 +572,24 @@ def test_groups_of_odd_cells_are_sliced_when_read(tmp_path: Path) -> None:
         id(value) for group in groups for value in group._make.args if isinstance(value, pa.Table)
     }
     assert len(held) <= 1
+
+
+def test_sqlite_patterns_with_values_of_other_types_are_sliced_when_read(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp, execution_time_ms)"
+        )
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
+            [(f"p{row % 20}", "2026-02-20T10:00:00Z", f"{row} ms") for row in range(40)],
+        )
+    connection.close()
+    groups = run(SQLiteSource(path).fetch_all(START, NOW))
+    assert all(isinstance(group.data, dict) for group in groups)
+    by_id = {group.pattern_id: group for group in groups}
+    assert by_id["p3"].data["execution_time_ms"] == ["3 ms", "23 ms"]
+    held = {
+        id(value) for group in groups for value in group._make.args if isinstance(value, pa.Table)
+    }
+    assert len(held) <= 1

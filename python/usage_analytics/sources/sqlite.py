@@ -540,7 +540,7 @@ class SQLiteSource(ExecutionSource):
                 fetched.append(Fetched(key, columns_data(fields, picked), len(at), locate))
             elif key in odd:
                 assert rows.odd is not None
-                make = partial(rows.odd.records, table.slice(offset, len(at)), at)
+                make = partial(_odd_records, rows.odd, table, offset, at)
                 fetched.append(Fetched.deferred(key, make, len(at), locate))
             elif at:  # (its rows sliced when read: see `Fetched.deferred`)
                 make = partial(table.slice, offset, len(at))
@@ -734,6 +734,13 @@ def _json_array(values: Sequence[Any]) -> str:
     if not all(isinstance(value, str | int | float) for value in values):
         raise SourceError("too many stored spellings of one pattern id, some of them blobs")
     return json.dumps(list(values), ensure_ascii=False)
+
+
+def _odd_records(odd: OddCells, table: Any, offset: int, rows: Sequence[int]) -> Any:
+    """The records of a pattern holding values the table does not hold: its `rows` (from
+    `offset` in `table`) as `OddCells.records` gives them, the table's slice made when
+    read (made at once, one per pattern held C++ objects for each of thousands)."""
+    return odd.records(table.slice(offset, len(rows)), rows)
 
 
 def _holding(odd: OddCells | None, groups: Mapping[str, Sequence[range]]) -> set[str]:
