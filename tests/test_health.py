@@ -797,3 +797,14 @@ def test_a_message_against_an_absurdly_small_limit_stays_short() -> None:
     result = make_result(quality=1e-301)
     limits = HealthThresholds(min_avg_quality=1e-300)
     assert len(find(result.health(limits), "low_quality_score").message) < 80
+
+
+@pytest.mark.parametrize("first", ["0.0", "-0.0"])
+def test_a_thresholds_writing_does_not_hang_on_the_one_written_before(first: str) -> None:
+    # Cached by the number, 0.0 and -0.0 (equal, hashing alike) took each other's
+    # writing: "0 ms" for 0.0 after -0.0 (`HealthThresholds` takes -0.0: ge=0).
+    written = {"0.0": ("0.0 ms", "0.0%"), "-0.0": ("-0 ms", "-0.0%")}
+    other = "-0.0" if first == "0.0" else "0.0"
+    for text in (first, other, first, other):
+        limit = float(text)
+        assert (limit_duration_ms(limit), limit_percent(limit)) == written[text]

@@ -165,18 +165,25 @@ def _apart(
     return shown
 
 
+def _digits_as_set(limit: float, *, shown: int, scale: int = 0, offset: int = 0) -> int | None:
+    """`_digits_of_text` of the threshold `limit` as Python writes it: cached by that text,
+    which tells -0.0 from 0.0 (a cache by the number took one for the other: 0.0 and
+    -0.0 are equal, and hash alike)."""
+    return _digits_of_text(repr(limit), shown=shown, scale=scale, offset=offset)
+
+
 # (Cached, as `_duration_digits_as_set`: a threshold's digits are the same for every
 # result, and a dashboard asks them of each of 100,000 patterns.)
-@lru_cache(maxsize=256, typed=True)
-def _digits_as_set(limit: float, *, shown: int, scale: int = 0, offset: int = 0) -> int | None:
-    """The `digits` argument with which a precise formatter writes the threshold `limit`
-    as it was set (its shortest decimal form, times 10**`scale`: 0.9995 as a percentage
-    has 2 decimals), where that is more decimals than `shown`, the number its short form
-    writes; else None (the short form writes it as set). `offset`: how many decimals the
-    precise formatter writes beyond its `digits` argument. None too where writing it as
-    set takes more than `_MOST_DIGITS` digits (1e300 ms, a 5e-324 rate): the short form
-    then, not hundreds of digits."""
-    number = Decimal(repr(limit)).scaleb(scale).normalize()
+@lru_cache(maxsize=256)
+def _digits_of_text(text: str, *, shown: int, scale: int = 0, offset: int = 0) -> int | None:
+    """The `digits` argument with which a precise formatter writes the threshold written
+    `text` (its `repr`) as it was set (its shortest decimal form, times 10**`scale`:
+    0.9995 as a percentage has 2 decimals), where that is more decimals than `shown`, the
+    number its short form writes; else None (the short form writes it as set). `offset`:
+    how many decimals the precise formatter writes beyond its `digits` argument. None too
+    where writing it as set takes more than `_MOST_DIGITS` digits (1e300 ms, a 5e-324
+    rate): the short form then, not hundreds of digits."""
+    number = Decimal(text).scaleb(scale).normalize()
     exponent = number.as_tuple().exponent
     if not isinstance(exponent, int):
         return None
@@ -201,8 +208,14 @@ def limit_percent(limit: float) -> str:
 _DURATION_UNITS_MS = {"ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000}
 
 
-@lru_cache(maxsize=256, typed=True)
 def _duration_digits_as_set(limit: float) -> int | None:
+    """`_duration_digits` of `limit`, cached by its type and text too (as `_digits_as_set`
+    is: 0.0 and -0.0, equal numbers, are written "0.0 ms" and "-0 ms")."""
+    return _duration_digits(limit, type(limit).__name__, repr(limit))
+
+
+@lru_cache(maxsize=256)
+def _duration_digits(limit: float, kind: str, text: str) -> int | None:
     """None where `_duration_ms` writes the latency threshold `limit` as it was set
     ("500 ms", "1.50 s"), else the digits `_precise_ms` needs to (100,000 ms was "1.7 min",
     999.96 ms "1.00 s")."""
