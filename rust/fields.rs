@@ -75,6 +75,19 @@ impl<'py> Invalid<'py> {
     }
 }
 
+/// A numpy datetime64 or timedelta64 scalar's ticks, unit and multiplier (`datetime_data`
+/// of its dtype), read without numpy's own unit conversions, which wrap silently.
+fn numpy_ticks(value: &Bound<'_, PyAny>) -> PyResult<(i64, String, i64)> {
+    let py = value.py();
+    let numpy = py.import(intern!(py, "numpy"))?;
+    let dtype = value.getattr(intern!(py, "dtype"))?;
+    let (unit, count): (String, i64) = numpy.call_method1(intern!(py, "datetime_data"), (dtype,))?.extract()?;
+    let ticks = value
+        .call_method1(intern!(py, "astype"), (intern!(py, "int64"),))?
+        .extract()?;
+    Ok((ticks, unit, count))
+}
+
 pub fn type_name(value: &Bound<'_, PyAny>) -> String {
     value
         .get_type()
@@ -215,16 +228,7 @@ impl<'py> TimeContext<'py> {
         let too_large = || "is too large a duration".to_owned();
         if is_numpy_type(value, &["timedelta64"]) {
             // Its ticks and unit (numpy's own conversions to other units wrap silently).
-            let parts = (|| -> PyResult<(i64, String, i64)> {
-                let numpy = py.import(intern!(py, "numpy"))?;
-                let dtype = value.getattr(intern!(py, "dtype"))?;
-                let (unit, count): (String, i64) =
-                    numpy.call_method1(intern!(py, "datetime_data"), (dtype,))?.extract()?;
-                let ticks = value
-                    .call_method1(intern!(py, "astype"), (intern!(py, "int64"),))?
-                    .extract()?;
-                Ok((ticks, unit, count))
-            })();
+            let parts = numpy_ticks(value);
             return Some(match parts {
                 // NaT (the smallest int64): numpy's missing duration, a null in a column.
                 Ok((i64::MIN, _, _)) => Ok(None),
@@ -322,16 +326,7 @@ impl<'py> TimeContext<'py> {
         if is_numpy_type(value, &["datetime64"]) {
             // Its ticks and unit, converted here with overflow checks: numpy's own
             // conversion to microseconds wraps silently past them.
-            let parts = (|| -> PyResult<(i64, String, i64)> {
-                let numpy = py.import(intern!(py, "numpy"))?;
-                let dtype = value.getattr(intern!(py, "dtype"))?;
-                let (unit, count): (String, i64) =
-                    numpy.call_method1(intern!(py, "datetime_data"), (dtype,))?.extract()?;
-                let ticks = value
-                    .call_method1(intern!(py, "astype"), (intern!(py, "int64"),))?
-                    .extract()?;
-                Ok((ticks, unit, count))
-            })();
+            let parts = numpy_ticks(value);
             return Some(match parts {
                 // NaT (the smallest int64): numpy's missing time, as a null in a column.
                 Ok((i64::MIN, _, _)) => Err(Invalid::missing()),

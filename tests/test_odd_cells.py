@@ -215,6 +215,30 @@ ROWS = st.lists(
 )
 
 
+def same_as_the_standard_readers(
+    groups: Sequence[Fetched], slow: Sequence[Fetched], where: str
+) -> None:
+    """`groups` hold the records `slow` (a standard reader's) hold, give their analytics
+    and name their skipped records' places, one call per pattern and in the CLI's batch."""
+    assert [group.pattern_id for group in groups] == [group.pattern_id for group in slow]
+    for fast, standard in zip(groups, slow, strict=True):
+        data = fast.data
+        if isinstance(data, pa.Table):
+            data = data.to_pydict()
+        records = rows_of(data) if isinstance(data, dict) else data
+        assert plain(records) == plain(standard.data)
+        one = analyse(fast.data, fast.pattern_id, on_invalid="skip")
+        other = analyse(standard.data, standard.pattern_id, on_invalid="skip")
+        assert comparable(one.to_dict()) == comparable(other.to_dict())
+        named = [fast.locate(sample.index) for sample in one.data_quality.error_samples]
+        assert named == [standard.locate(s.index) for s in other.data_quality.error_samples]
+    skip = contract_for("skip")
+    progress = Progress(enabled=False)
+    expected = run(reduce_all([skip(group) for group in slow], slow, where, progress))
+    got = run(reduce_patterns(groups, skip, where, progress))
+    assert dumped(got) == dumped(expected)
+
+
 def plain(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records without their missing values, NaN spelt out (NaN equals no NaN)."""
     return [
@@ -245,21 +269,7 @@ def test_every_group_gives_the_standard_readers_records_and_numbers(
         return  # (no pattern: fetch_all refuses both alike, tested elsewhere)
     groups = run(FileSource(path).fetch_all(START, NOW))
     slow = run(FileSource(path, arrow=False).fetch_all(START, NOW))
-    assert [group.pattern_id for group in groups] == [group.pattern_id for group in slow]
-    for fast, standard in zip(groups, slow, strict=True):
-        data = fast.data
-        records = rows_of(data) if isinstance(data, dict) else rows_of(data.to_pydict())
-        assert plain(records) == plain(standard.data)
-        one = analyse(fast.data, fast.pattern_id, on_invalid="skip")
-        other = analyse(standard.data, standard.pattern_id, on_invalid="skip")
-        assert comparable(one.to_dict()) == comparable(other.to_dict())
-        named = [fast.locate(sample.index) for sample in one.data_quality.error_samples]
-        assert named == [standard.locate(s.index) for s in other.data_quality.error_samples]
-    skip = contract_for("skip")
-    progress = Progress(enabled=False)
-    expected = run(reduce_all([skip(group) for group in slow], slow, "odd.csv", progress))
-    got = run(reduce_patterns(groups, skip, "odd.csv", progress))
-    assert dumped(got) == dumped(expected)
+    same_as_the_standard_readers(groups, slow, "odd.csv")
 
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n"])
@@ -411,23 +421,7 @@ def test_a_sqlite_tables_values_of_other_types_give_the_records_numbers(
         without.setattr(sqlite_columns, "load_pyarrow", lambda: None)
         without.setattr(sqlite_native, "load_pyarrow", lambda: None)
         slow = run(SQLiteSource(path).fetch_all(START, NOW))
-    assert [group.pattern_id for group in groups] == [group.pattern_id for group in slow]
-    for fast, standard in zip(groups, slow, strict=True):
-        data = fast.data
-        if isinstance(data, pa.Table):
-            data = data.to_pydict()
-        records = rows_of(data) if isinstance(data, dict) else data
-        assert plain(records) == plain(standard.data)
-        one = analyse(fast.data, fast.pattern_id, on_invalid="skip")
-        other = analyse(standard.data, standard.pattern_id, on_invalid="skip")
-        assert comparable(one.to_dict()) == comparable(other.to_dict())
-        named = [fast.locate(sample.index) for sample in one.data_quality.error_samples]
-        assert named == [standard.locate(s.index) for s in other.data_quality.error_samples]
-    skip = contract_for("skip")
-    progress = Progress(enabled=False)
-    expected = run(reduce_all([skip(group) for group in slow], slow, "odd.sqlite", progress))
-    got = run(reduce_patterns(groups, skip, "odd.sqlite", progress))
-    assert dumped(got) == dumped(expected)
+    same_as_the_standard_readers(groups, slow, "odd.sqlite")
 
 
 def test_a_sqlite_pattern_with_values_of_other_types_is_read_apart(tmp_path: Path) -> None:
