@@ -424,23 +424,28 @@ def test_a_sqlite_tables_values_of_other_types_give_the_records_numbers(
     same_as_the_standard_readers(groups, slow, "odd.sqlite")
 
 
-def test_a_sqlite_pattern_with_values_of_other_types_is_read_apart(tmp_path: Path) -> None:
-    path = tmp_path / "runs.sqlite"
+def write_times(path: Path, rows: Sequence[tuple[Any, Any, Any]]) -> None:
+    """A table of `rows` of pattern id, timestamp and execution time, of any types."""
     with sqlite3.connect(path) as connection:
         connection.execute(
             "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp, execution_time_ms)"
         )
-        connection.executemany(
-            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
-            [
-                ("a", "2026-02-20T10:00:00Z", 5.0),
-                ("b", "2026-02-20T11:00:00Z", "fast"),
-                ("b", "2026-02-21T11:00:00Z", "7.5"),
-                ("c", "2026-02-22T11:00:00Z", 2),
-                ("d", 1767225600, 1.0),
-            ],
-        )
+        connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?)", rows)
     connection.close()
+
+
+def test_a_sqlite_pattern_with_values_of_other_types_is_read_apart(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    write_times(
+        path,
+        [
+            ("a", "2026-02-20T10:00:00Z", 5.0),
+            ("b", "2026-02-20T11:00:00Z", "fast"),
+            ("b", "2026-02-21T11:00:00Z", "7.5"),
+            ("c", "2026-02-22T11:00:00Z", 2),
+            ("d", 1767225600, 1.0),
+        ],
+    )
     a, b, c, d = run(SQLiteSource(path).fetch_all(START, NOW))
     # One table of "a" and "c", the batch's; "b" as a dict of lists, "d" as records (a
     # number for a time is epoch microseconds in a dict of lists, an error in a record).
@@ -570,15 +575,10 @@ def test_groups_of_odd_cells_are_sliced_when_read(tmp_path: Path) -> None:
 
 def test_sqlite_patterns_with_values_of_other_types_are_sliced_when_read(tmp_path: Path) -> None:
     path = tmp_path / "runs.sqlite"
-    with sqlite3.connect(path) as connection:
-        connection.execute(
-            "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp, execution_time_ms)"
-        )
-        connection.executemany(
-            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
-            [(f"p{row % 20}", "2026-02-20T10:00:00Z", f"{row} ms") for row in range(40)],
-        )
-    connection.close()
+    write_times(
+        path,
+        [(f"p{row % 20}", "2026-02-20T10:00:00Z", f"{row} ms") for row in range(40)],
+    )
     groups = run(SQLiteSource(path).fetch_all(START, NOW))
     assert all(isinstance(group.data, dict) for group in groups)
     by_id = {group.pattern_id: group for group in groups}
