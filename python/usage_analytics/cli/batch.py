@@ -14,6 +14,9 @@ with three differences that `reduce_patterns` hides or chooses:
 - a result's `pattern_id` is the one a single call's contract gives (a UUID-shaped id
   becomes a UUID); `computation_time_ms` is the whole batch's, and the results share
   one `correlation_id`.
+
+Groups outside the source's one table (a file's patterns holding values of another type
+than their column's, handed over as Python values) are reduced one by one beside it.
 """
 
 from __future__ import annotations
@@ -55,7 +58,9 @@ async def reduce_patterns(
     are Arrow tables of one schema."""
     table, batched = _one_table(groups)
     if table is not None:
-        first = contract_for(groups[0])
+        # (The settings of a batched group's contract: those of every group, without
+        # making an unbatched one's records, Python values, for nothing.)
+        first = contract_for(next(group for group in groups if id(group) in batched))
         batch = ModelUsageAnalyticsBatchInput(
             **{name: getattr(first, name) for name in _SETTINGS}, execution_data=table
         )
