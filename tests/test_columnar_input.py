@@ -2884,3 +2884,18 @@ def test_pandas_flags_of_zero_one_and_nan_are_the_records_flags() -> None:
     halves = frame.assign(success=[0.5, 1.0, 0.0])
     with pytest.raises(UsageAnalyticsError, match="column 'success' has Arrow type Float64"):
         REDUCER.execute_reduction_sync(request(halves))
+
+
+@pytest.mark.parametrize("steps", [[0, 1, 2], [0, 1, 5]], ids=["range", "ints"])
+def test_a_frame_indexed_by_integer_timestamps_reads_them_as_the_column(
+    steps: list[int],
+) -> None:
+    # Consecutive integers set as the index make a RangeIndex, which pandas' Arrow export
+    # keeps as metadata, not as a column: the frame had no 'timestamp' column (helper-143).
+    stamps = [datetime_to_micros(TIMES[0]) + step for step in steps]
+    column = pd.DataFrame({"timestamp": stamps, "execution_time_ms": [1.0, 2.0, 3.0]})
+    indexed = column.set_index("timestamp")
+    assert (type(indexed.index) is pd.RangeIndex) == (steps == [0, 1, 2])
+    expected = outcome(request(column))
+    assert expected["usage_metrics"]["total_executions"] == 3
+    assert_same(_without_index_labels(outcome(request(indexed)), indexed), expected)

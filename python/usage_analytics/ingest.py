@@ -389,13 +389,15 @@ def _zero_one_or_nan(column: Any) -> bool:
 def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:
     """A pandas frame whose index (or a level of it) is named after a record column no
     column has (a frame indexed by its timestamps), with its index as columns, as pandas'
-    export makes them (but a RangeIndex, which it keeps as metadata): as a column, its
-    values are checked as a column's are (`mixed_object_column`), and read as its records'
-    values where the frame's records are read (`_frame_records` reads columns alone)."""
+    export makes them: as a column, its values are checked as a column's are
+    (`mixed_object_column`), and read as its records' values where the frame's records
+    are read (`_frame_records` reads columns alone). A RangeIndex too, which the export
+    keeps as metadata: integer timestamps 1, 2, 3 set as the index make one, and the
+    frame had no timestamps, where 1, 2, 5 made an index of them."""
     if _library(frame) != "pandas" or not hasattr(frame, "index"):
         return frame
     names = [name for name in frame.index.names if name in wanted and name not in frame.columns]
-    if not names or type(frame.index).__name__ == "RangeIndex":
+    if not names:
         return frame
     try:
         return frame.reset_index()  # (each level of a MultiIndex a column)
