@@ -546,7 +546,7 @@ def every_row_odd(path: Path, count: int, patterns: int) -> Path:
 
 def test_a_file_of_odd_cells_holds_them_in_arrow_not_as_python_objects(tmp_path: Path) -> None:
     # A dict of row -> text held a Python int, str and dict entry per cell for as long as
-    # the file (about 250 MB for a million "12 ms"): the texts stay Arrow columns.
+    # the file (about 130 MB for a million "12 ms"): the texts stay Arrow columns.
     path = every_row_odd(tmp_path / "runs.csv", 50_000, 10)
     FileSource(path).read()  # (the modules it imports, once)
     tracemalloc.start()

@@ -72,7 +72,7 @@ class OddTexts:
     string column as long as the table holding the text of each such cell, missing
     elsewhere (`TextTable.odd`), and `held`, whether a row holds one. (As a dict of row
     -> text, as `OddCells` holds a table's, a million such cells, a file of "12 ms"
-    throughout, held about 250 MB of Python objects for as long as the file.)"""
+    throughout, held about 130 MB of Python objects for as long as the file.)"""
 
     texts: Mapping[str, Any]
     held: Any
