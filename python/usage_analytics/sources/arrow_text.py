@@ -1,14 +1,13 @@
-"""CSV and JSON Lines read by pyarrow's readers, typed by record field exactly as the
-standard-library readers of `records` type them (see `sources.files`). A CSV cell that
-is no value of its field (a number "fast", a flag "maybe") is missing in the table and
-kept aside as written (`TextTable.odd`), for the core to judge as its record's value; a
-JSON Lines value of another type makes its reader give None, and `records` decides."""
+"""CSV read by pyarrow's reader, typed by record field exactly as the standard-library
+reader of `records` types it (see `sources.files`). A cell that is no value of its field
+(a number "fast", a flag "maybe") is missing in the table and kept aside as written
+(`TextTable.odd`), for the core to judge as its record's value. (JSON Lines:
+`arrow_jsonl`.)"""
 
 from __future__ import annotations
 
 import csv
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as data_field
 from pathlib import Path
@@ -16,26 +15,27 @@ from typing import Any
 
 from usage_analytics.sources.base import (
     FALSE_TEXTS,
-    FIELDS,
     FLAG_FIELDS,
     NUMBER_FIELDS,
-    PATTERN_ID,
     TRUE_TEXTS,
     TableSpec,
 )
 from usage_analytics.sources.records import ends_inside_a_quote, renamer
 
-__all__ = ["TextTable", "not_utf8", "read_csv_arrow", "read_jsonl_arrow"]
+__all__ = ["TextTable", "not_utf8", "odd_columns", "read_csv_arrow"]
 
 
 @dataclass(frozen=True)
 class TextTable:
-    """A text file's records as a pyarrow Table, typed by record field, and its cells that
-    are no value of their field: by field, the text of each such cell as written, missing
-    elsewhere (a string array as long as the table). Such a cell is missing in `table`."""
+    """A text file's records as a pyarrow Table, typed by record field, and its values
+    that are none of their field's: by field, the text of each such value (a string array
+    as long as the table, missing elsewhere), which `parse` makes the value the standard
+    reader reads (a CSV cell's text is; a JSON value is its JSON text). Such a value is
+    missing in `table`."""
 
     table: Any
     odd: dict[str, Any] = data_field(default_factory=dict)
+    parse: Callable[[str], Any] = str
 
 
 def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
@@ -81,7 +81,7 @@ def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
         return None
     if not typed:  # (a header alone)
         return TextTable(_typed(pa, reader.schema.empty_table(), names)[0])
-    return TextTable(pa.concat_tables(typed), _odd_columns(pa, typed, odd))
+    return TextTable(pa.concat_tables(typed), odd_columns(pa, typed, odd))
 
 
 def _typed(pa: Any, table: Any, names: Sequence[Sequence[str]]) -> tuple[Any, dict[str, Any]]:
@@ -109,8 +109,9 @@ def _one_array(column: Any) -> Any:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-def _odd_columns(pa: Any, tables: Sequence[Any], odd: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Each block's odd cells (`_typed`) as one column per field over all the blocks."""
+def odd_columns(pa: Any, tables: Sequence[Any], odd: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Each block's values that are none of their field's (by field, as `_typed` gives a
+    block's) as one column per field over all the blocks (`tables`)."""
     fields = {name: None for part in odd for name in part}
     return {
         name: pa.chunked_array(
@@ -203,84 +204,6 @@ def _flags(pa: Any, column: Any) -> tuple[Any, Any | None]:
     return pc.if_else(pc.or_(missing, other), pa.scalar(None, pa.bool_()), true), other
 
 
-def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
-    """JSON Lines through pyarrow with the record fields' types; a value of another JSON
-    type raises, and the standard-library reader decides."""
-    import pyarrow.json as pajson
-
-    if path.stat().st_size == 0:
-        return None
-    types: dict[str, Any] = {PATTERN_ID: pa.string(), "timestamp": pa.string()}
-    integer_flags = _integer_flags(path, spec)
-    for name in FIELDS[1:]:
-        if name in FLAG_FIELDS:
-            # (A flag written 0/1 is read as integers, which the core takes as records'
-            # ints: judged 0/1 or invalid. A file mixing the spellings in one field goes
-            # to the standard reader.)
-            types[name] = pa.int64() if name in integer_flags else pa.bool_()
-        elif name in NUMBER_FIELDS:
-            types[name] = pa.float64()
-        else:
-            types[name] = pa.string()
-    if len({spec.column(name) for name in types}) < len(types):
-        return None  # a key feeds two fields: the standard reader copies it to both
-    schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
-    table = pajson.read_json(
-        path,
-        parse_options=pajson.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="ignore"
-        ),
-    )
-    lines, objects = _record_lines(path)
-    if not_utf8(pa, table) is not None:
-        return None  # pyarrow's JSON reader does not check: the standard one names the line
-    if not table.num_rows == lines == objects or _has_empty_row(pa, table):
-        # pyarrow reads two objects on one line, an object over several lines, and a
-        # `null` line as a row of nulls (as it reads `{}`): the standard reader refuses
-        # them, naming the line (and reads `{}` as a record without fields).
-        return None
-    return TextTable(table.rename_columns(list(types)))
-
-
-def _integer_flags(path: Path, spec: TableSpec) -> set[str]:
-    """The flag fields the file's first record writes as JSON integers (as SQLite's 0/1
-    booleans are exported), to be read as such from every line."""
-    with path.open("rb") as file:
-        first = next((line for line in file if line.strip(_BLANK + b"\n")), b"")
-    try:
-        record = json.loads(first)
-    except (ValueError, RecursionError):  # (the readers report it)
-        return set()
-    if not isinstance(record, dict):
-        return set()
-    return {
-        name
-        for name in FLAG_FIELDS
-        if type(record.get(spec.column(name))) is int  # (not bool)
-    }
-
-
-#: The bytes a blank line may hold besides its newline (ASCII whitespace).
-_BLANK = b" \t\r\x0b\x0c"
-
-
-def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
-    """The lines of a file holding something other than ASCII whitespace, and how many
-    of them start with `{` (in chunks, each stripped of that whitespace by C code; a
-    line is classed in the chunk holding its first other byte)."""
-    lines = objects = 0
-    inside = False  # the previous chunk ended inside a line already counted
-    with path.open("rb") as file:
-        while chunk := file.read(chunk_size):
-            segments = chunk.translate(None, _BLANK).split(b"\n")
-            if inside and segments[0]:
-                segments[0] = b""  # the rest of that line
-            lines += len(segments) - segments.count(b"")
-            objects += sum(1 for segment in segments if segment[:1] == b"{")
-            inside = bool(segments[-1]) or (inside and len(segments) == 1)
-    return lines, objects
-
-
 def not_utf8(pa: Any, table: Any) -> str | None:
     """The first string column of `table` holding bytes that are not UTF-8, if any
     (Parquet and pyarrow's JSON reader hand them over unchecked; every later step, down
@@ -293,12 +216,3 @@ def not_utf8(pa: Any, table: Any) -> str | None:
             except pa.ArrowInvalid:
                 return str(field.name)
     return None
-
-
-def _has_empty_row(pa: Any, table: Any) -> bool:
-    """Whether a row of `table` has no value at all."""
-    empty = None
-    for column in table.columns:
-        missing = pa.compute.is_null(column)
-        empty = missing if empty is None else pa.compute.and_(empty, missing)
-    return empty is not None and bool(pa.compute.any(empty).as_py())

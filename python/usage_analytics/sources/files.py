@@ -6,15 +6,16 @@
 With pyarrow installed every file is read into a pyarrow Table by pyarrow's readers (CSV
 and JSON Lines cells read as text or typed by record field, exactly as
 `usage_analytics.sources.records` types them). A CSV cell that is no value of its field
-(a flag "maybe", a number "fast") is missing in the table and kept aside as written: the
-records of a pattern holding one are handed over as a dict of lists with that text in
-place (`odd_cells`), which the core judges as the standard reader's records. A text file
-pyarrow cannot read as those types at all (a JSON string where a number belongs, a CSV
-row of fewer cells than the header) is read by the standard-library readers of `records`
-instead. The numbers are the same either way. (CSV rows of blank cells, CSV numbers
-`float()` reads but Arrow's parser does not, such as " 12.5", and JSON Lines flags
-written 0/1 stay on the Arrow path.) Without pyarrow, CSV and JSON Lines use those
-readers; Parquet needs pyarrow (the `arrow` extra).
+(a flag "maybe", a number "fast"), or a JSON value of another type (a string where a
+number belongs), is missing in the table and kept aside: the records of a pattern holding
+one are handed over as a dict of lists with that value in place (`odd_cells`), which the
+core judges as the standard reader's records. A text file pyarrow cannot read as a table
+at all (a CSV row of fewer cells than the header, a line that is no JSON object) is read
+by the standard-library readers of `records` instead. The numbers are the same either
+way. (CSV rows of blank cells, CSV numbers `float()` reads but Arrow's parser does not,
+such as " 12.5", and JSON Lines flags and pattern ids written as integers stay on the
+Arrow path.) Without pyarrow, CSV and JSON Lines use those readers; Parquet needs
+pyarrow (the `arrow` extra).
 
 A file is read once, on first use, and kept until `close()`. `fetch` returns all
 records of the pattern, whatever the window: the reducer leaves out (and counts) those
@@ -42,12 +43,8 @@ from usage_analytics.sources.arrow import (
     pattern_table,
     unattributed_rows,
 )
-from usage_analytics.sources.arrow_text import (
-    TextTable,
-    not_utf8,
-    read_csv_arrow,
-    read_jsonl_arrow,
-)
+from usage_analytics.sources.arrow_jsonl import read_jsonl_arrow
+from usage_analytics.sources.arrow_text import TextTable, not_utf8, read_csv_arrow
 from usage_analytics.sources.base import (
     FIELDS,
     PATTERN_ID,
@@ -211,7 +208,7 @@ class FileSource(ExecutionSource):
                     _check_mapped_records(
                         read_records(self.path, self.table.columns).records, self.table, self.path
                     )
-                odd = OddTexts.of_texts(pa, text.odd)
+                odd = OddTexts.of_texts(pa, text.odd, text.parse)
                 return _Loaded(table, self._lazy_lines(), True, id_column, odd)
         loaded = read_records(self.path, self.table.columns)
         if self.kind != "csv":

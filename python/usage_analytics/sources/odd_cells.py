@@ -1,6 +1,6 @@
 """Values a source read that its table's columns cannot hold (a CSV number "fast", a flag
-"maybe", text in a SQLite REAL column), put back into the records of the groups that
-hold them.
+"maybe", a JSON string where a number belongs, text in a SQLite REAL column), put back
+into the records of the groups that hold them.
 
 The table holds a missing value in their place, and the records of a group holding one
 are handed to the core as a dict of lists, the table's columns as Python values with
@@ -14,7 +14,7 @@ Python values; the others stay slices of the table, batched together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -50,9 +50,14 @@ class OddCells:
                     values[place] = held[row]
         stamps = self.values.get("timestamp", {})
         if stamps and any(type(stamps.get(row)) is int for row in rows):
-            names, rows_values = list(columns), zip(*columns.values(), strict=True)
-            return [dict(zip(names, values, strict=True)) for values in rows_values]
+            return _as_records(columns)
         return columns
+
+
+def _as_records(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """A dict of column -> list of values as a list of record dicts."""
+    names, rows = list(columns), zip(*columns.values(), strict=True)
+    return [dict(zip(names, values, strict=True)) for values in rows]
 
 
 def held_types(name: str) -> set[type]:
@@ -68,18 +73,24 @@ def held_types(name: str) -> set[type]:
 
 @dataclass(frozen=True)
 class OddTexts:
-    """A CSV file's cells that are no value of their field, held by Arrow: by field, a
-    string column as long as the table holding the text of each such cell, missing
-    elsewhere (`TextTable.odd`), and `held`, whether a row holds one. (As a dict of row
-    -> text, as `OddCells` holds a table's, a million such cells, a file of "12 ms"
-    throughout, held about 130 MB of Python objects for as long as the file.)"""
+    """A text file's values that are none of their field's, held by Arrow: by field, a
+    string column as long as the table holding the text of each such value (a CSV cell as
+    written, a JSON value as JSON), missing elsewhere (`TextTable.odd`), and `held`,
+    whether a row holds one. (As a dict of row -> text, as `OddCells` holds a table's, a
+    million such cells, a file of "12 ms" throughout, held about 130 MB of Python objects
+    for as long as the file.)"""
 
     texts: Mapping[str, Any]
     held: Any
+    #: The value of such a cell's text, as the standard reader reads it (`TextTable.parse`).
+    parse: Callable[[str], Any] = str
 
     @classmethod
-    def of_texts(cls, pa: Any, texts: Mapping[str, Any]) -> OddTexts | None:
-        """The cells of `texts` (`TextTable.odd`); None if there are none."""
+    def of_texts(
+        cls, pa: Any, texts: Mapping[str, Any], parse: Callable[[str], Any] = str
+    ) -> OddTexts | None:
+        """The cells of `texts` (`TextTable.odd`, read by `parse`); None if there are
+        none."""
         # (Each in one chunk: a `take` from a column of many, once per group, cost a
         # millisecond each.)
         columns = {
@@ -92,7 +103,7 @@ class OddTexts:
             held = valid if held is None else pa.compute.or_(held, valid)
         if held is None or not pa.compute.any(held).as_py():
             return None
-        return cls(columns, held)
+        return cls(columns, held, parse)
 
     def held_by(self, pa: Any, indices: Any | None) -> bool:
         """Whether a row of `indices` (row numbers of the table, an Arrow array; None for
@@ -106,15 +117,24 @@ class OddTexts:
         held = pa.compute.filter(codes, self.held.take(order))
         return {code for code in pa.compute.unique(held).to_pylist() if code is not None}
 
-    def records(self, table: Any, indices: Any | None) -> dict[str, list[Any]]:
+    def records(self, table: Any, indices: Any | None) -> dict[str, list[Any]] | list[Any]:
         """The records of `table`, the table's rows `indices` (an Arrow array; None for
-        every row), as a dict of column -> list of values, each such cell's text in its
-        place."""
+        every row), as a dict of column -> list of values, each such cell's value in its
+        place; as a list of record dicts where a timestamp is not text (a JSON number),
+        which a dict of lists reads as epoch microseconds and a record refuses."""
         columns = {name: table.column(name).to_pylist() for name in table.column_names}
+        parse = self.parse
         for name, column in self.texts.items():
             texts = (column if indices is None else column.take(indices)).to_pylist()
             columns[name] = [
-                value if text is None else text
+                value if text is None else parse(text)
                 for value, text in zip(columns[name], texts, strict=True)
             ]
+        stamps = columns.get("timestamp", ())
+        if "timestamp" in self.texts and any(type(stamp) not in _TEXT for stamp in stamps):
+            return _as_records(columns)
         return columns
+
+
+#: The types of a timestamp column's values as a table holds them.
+_TEXT = (str, type(None))

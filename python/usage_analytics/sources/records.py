@@ -215,6 +215,13 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _JSON_LINE = json.JSONDecoder(object_pairs_hook=_json_object)
 
 
+def decode_json_line(line: str) -> Any:
+    """A JSON Lines line decoded as `read_jsonl` decodes it: an object giving a key more
+    than once is a `dict` subclass (`_KeysRepeated`). Raises `ValueError` (a
+    `json.JSONDecodeError`, or an integer of too many digits) or `RecursionError`."""
+    return _JSON_LINE.decode(line)
+
+
 def _check_keys_once(record: _KeysRepeated, rename: Callable[[str], list[str]], where: str) -> None:
     """Refuse a record that gives a record field twice: JSON readers keep one of the
     values (Python's the last) silently, as a CSV header naming a column twice is refused.

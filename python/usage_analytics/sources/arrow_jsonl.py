@@ -1,0 +1,323 @@
+"""JSON Lines read by pyarrow's JSON reader, typed by record field exactly as the
+standard-library reader of `records` types them (see `sources.files`).
+
+pyarrow's reader holds one JSON type per column, and refuses a whole file for one value
+of another (a string where a number belongs, an integer pattern id where the first line
+has text). Such a file is read again in blocks of lines: a block pyarrow refuses is read
+in pieces of lines, and a piece it refuses is decoded line by line by `json`. There, a
+value its column cannot hold is missing in the table and kept aside as its JSON text
+(`TextTable.odd`), and the core judges it as its record's value. Until then, one such
+value sent the whole file to the standard reader, a dict per record: the dashboard of a
+million lines took 9.2 s and 1.3 GB against 2.0 s and 455 MB without it (BENCHMARKS.md).
+Where a piece holds what only that reader reports rightly (a line that is no JSON
+object, a key given twice), the file is left to it (None). Where such values are in every
+piece, every line is decoded, as that reader would, into columns rather than dicts (no
+slower than it, in less memory).
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from usage_analytics.sources.arrow_text import TextTable, not_utf8, odd_columns
+from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, TableSpec
+from usage_analytics.sources.records import decode_json_line
+
+__all__ = ["read_jsonl_arrow"]
+
+
+def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
+    """JSON Lines through pyarrow with the record fields' types; None where the
+    standard-library reader decides."""
+    import pyarrow.json as pajson
+
+    if path.stat().st_size == 0:
+        return None
+    types = _field_types(pa, path, spec)
+    if len({spec.column(name) for name in types}) < len(types):
+        return None  # a key feeds two fields: the standard reader copies it to both
+    schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
+    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    odd: dict[str, Any] = {}
+    try:
+        table = pajson.read_json(path, parse_options=options)
+    except pa.ArrowInvalid:
+        read = _read_in_blocks(pa, path, options)
+        if read is None:
+            return None
+        table, odd = read
+    lines, objects = _record_lines(path)
+    if not_utf8(pa, table) is not None:
+        return None  # pyarrow's JSON reader does not check: the standard one names the line
+    if not table.num_rows == lines == objects or _has_empty_row(pa, table, odd.values()):
+        # pyarrow reads two objects on one line, an object over several lines, and a
+        # `null` line as a row of nulls (as it reads `{}`): the standard reader refuses
+        # them, naming the line (and reads `{}` as a record without fields).
+        return None
+    names = {spec.column(name): name for name in types}
+    return TextTable(
+        table.rename_columns(list(types)),
+        {names[key]: column for key, column in odd.items()},
+        parse=json.loads,
+    )
+
+
+def _field_types(pa: Any, path: Path, spec: TableSpec) -> dict[str, Any]:
+    """The Arrow type of each record field's column: where a field may be written as a
+    JSON integer (a pattern id or a flag, as SQLite's ids and 0/1 booleans are
+    exported), as its first value in the file is (integers are then read from every
+    line; the core judges integer flags 0/1 or invalid), else the field's type."""
+    either = [PATTERN_ID, *FLAG_FIELDS]
+    first = _first_values(path, [spec.column(name) for name in either])
+    integers = {name for name in either if type(first.get(spec.column(name))) is int}
+    types: dict[str, Any] = {
+        PATTERN_ID: pa.int64() if PATTERN_ID in integers else pa.string(),
+        "timestamp": pa.string(),
+    }
+    for name in FIELDS[1:]:
+        if name in FLAG_FIELDS:
+            types[name] = pa.int64() if name in integers else pa.bool_()
+        elif name in NUMBER_FIELDS:
+            types[name] = pa.float64()
+        else:
+            types[name] = pa.string()
+    return types
+
+
+#: The lines `_first_values` decodes at most.
+_FIRST_LINES = 1000
+
+
+def _first_values(path: Path, keys: Sequence[str]) -> dict[str, Any]:
+    """The first value other than null of each of `keys` in the file's first lines that
+    give one (up to `_FIRST_LINES` lines; lines that are no JSON object are passed over:
+    the readers report them)."""
+    found: dict[str, Any] = {}
+    with path.open("rb") as file:
+        lines = (line for line in file if line.strip(_BLANK + b"\n"))
+        for line in itertools.islice(lines, _FIRST_LINES):
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(record, dict):
+                for key in keys:
+                    if key not in found and record.get(key) is not None:
+                        found[key] = record[key]
+            if len(found) == len(keys):
+                break
+    return found
+
+
+# ------------------------------------------------------------- values of another type
+
+#: Bytes read at once where the file as a whole was refused, cut at a line's end.
+_BLOCK_BYTES = 1 << 23
+#: Lines read by pyarrow, or else decoded by `json`, at once in a block pyarrow refused.
+#: (pyarrow's reader costs about half a millisecond a call, whatever its size.)
+_PIECE_LINES = 1024
+
+
+def _read_in_blocks(pa: Any, path: Path, options: Any) -> tuple[Any, dict[str, Any]] | None:
+    """The file read in blocks (see the module's docstring): its table, and by column
+    key the JSON text of each value its column cannot hold (a string array as long as
+    the table, missing elsewhere); None if the standard reader must read the file."""
+    tables: list[Any] = []
+    odd: list[dict[str, Any]] = []
+    for block in _blocks(path):
+        whole = _arrow_table(pa, block, options)
+        for piece in [block] if whole is not None else _pieces(block):
+            table = whole or _arrow_table(pa, piece, options)
+            held: dict[str, Any] = {}
+            if table is None:
+                # (Only the file's first piece may start with a byte order mark.)
+                decoded = _decoded(pa, piece, options, at_start=not tables)
+                if decoded is None:
+                    return None
+                table, held = decoded
+            tables.append(table)
+            odd.append(held)
+    if not tables:
+        return options.explicit_schema.empty_table(), {}
+    return pa.concat_tables(tables), odd_columns(pa, tables, odd)
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines (the last may lack its line ending)."""
+    rest = b""
+    with path.open("rb") as file:
+        while chunk := file.read(_BLOCK_BYTES):
+            chunk = rest + chunk
+            end = chunk.rfind(b"\n") + 1
+            if end == 0:
+                rest = chunk
+                continue
+            rest = chunk[end:]
+            yield chunk[:end]
+    if rest:
+        yield rest
+
+
+def _pieces(block: bytes) -> Iterator[bytes]:
+    """`block` in pieces of `_PIECE_LINES` lines."""
+    lines = block.split(b"\n")
+    for start in range(0, len(lines), _PIECE_LINES):
+        yield b"\n".join(lines[start : start + _PIECE_LINES])
+
+
+def _arrow_table(pa: Any, data: bytes, options: Any) -> Any | None:
+    """`data` read by pyarrow; None where it refuses it."""
+    import pyarrow.json as pajson
+
+    try:
+        return pajson.read_json(pa.BufferReader(data), parse_options=options)
+    except pa.ArrowInvalid:
+        return None
+
+
+def _decoded(
+    pa: Any, piece: bytes, options: Any, at_start: bool
+) -> tuple[Any, dict[str, Any]] | None:
+    """The lines of `piece` decoded by `json` into the table pyarrow would make of them,
+    a value its column cannot hold missing there and its JSON text kept by column key
+    (only keys with such a value); None where the standard reader decides (a line that
+    is no JSON object, a key given twice, a line ended by a lone carriage return, which
+    it takes for two lines, or text that is not UTF-8)."""
+    try:
+        text = piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if at_start:
+        text = text.removeprefix("\ufeff")  # (a byte order mark, as `read_jsonl` skips it)
+    lines = [line for line in text.split("\n") if line.strip()]
+    if any("\r" in line.rstrip("\r") for line in lines):
+        return None
+    try:
+        records = [decode_json_line(line) for line in lines]
+    except (ValueError, RecursionError):
+        return None
+    if any(type(record) is not dict for record in records):  # (or giving a key twice)
+        return None
+    columns, held = {}, {}
+    for field in options.explicit_schema:
+        values, odd = _fitted(pa, field.type, [record.get(field.name) for record in records])
+        if odd is not None:
+            if field.name == PATTERN_ID:
+                return None  # (ids group the rows: of mixed types, the standard reader's)
+            held[field.name] = pa.array(odd, pa.string())
+        columns[field.name] = values
+    try:
+        table = pa.table(columns, schema=options.explicit_schema)
+    except (pa.ArrowInvalid, UnicodeEncodeError):  # (a lone surrogate, from a \u escape)
+        return None
+    return table, held
+
+
+def _fitted(pa: Any, kind: Any, values: list[Any]) -> tuple[list[Any], list[str | None] | None]:
+    """Decoded JSON `values` as a column of type `kind` holds them (`_fitting`), and the
+    JSON text of those it cannot hold, None elsewhere (None if there are none)."""
+    fit = _fitting(pa, kind)
+    if set(map(type, values)) <= _HELD[fit]:
+        return values, None  # (the usual piece: only one value of it is of another type)
+    fitted = [fit(value) for value in values]
+    if all(value is not _ODD for value in fitted):
+        return fitted, None
+    odd = [
+        json.dumps(value) if done is _ODD else None
+        for value, done in zip(values, fitted, strict=True)
+    ]
+    return [None if value is _ODD else value for value in fitted], odd
+
+
+#: A value its column cannot hold (`_fitting`).
+_ODD = object()
+
+
+def _fitting(pa: Any, kind: Any) -> Callable[[Any], Any]:
+    """The function giving a decoded JSON value as a column of type `kind` holds it, as
+    pyarrow's reader reads it; `_ODD` where that reader refuses it."""
+    if pa.types.is_boolean(kind):
+        return _flag
+    if pa.types.is_integer(kind):
+        return _integer
+    if pa.types.is_floating(kind):
+        return _number
+    return _text
+
+
+def _text(value: Any) -> Any:
+    return value if value is None or type(value) is str else _ODD
+
+
+def _flag(value: Any) -> Any:
+    return value if value is None or type(value) is bool else _ODD
+
+
+def _integer(value: Any) -> Any:
+    fits = value is None or (type(value) is int and -(1 << 63) <= value < 1 << 63)
+    return value if fits else _ODD
+
+
+def _number(value: Any) -> Any:
+    """A float column holds an integer as the float nearest it, as pyarrow's reader does
+    (infinite beyond its range)."""
+    if value is None or type(value) is float:
+        return value
+    if type(value) is not int:
+        return _ODD
+    try:
+        return float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+#: The types of the values each `_fitting` function gives as they are (an integer column
+#: none: their range is checked).
+_HELD: dict[Callable[[Any], Any], set[type]] = {
+    _text: {str, type(None)},
+    _flag: {bool, type(None)},
+    _number: {float, type(None)},
+    _integer: set(),
+}
+
+
+# ------------------------------------------------------------------------------ checks
+
+#: The bytes a blank line may hold besides its newline (ASCII whitespace).
+_BLANK = b" \t\r\x0b\x0c"
+
+
+def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
+    """The lines of a file holding something other than ASCII whitespace, and how many
+    of them start with `{` (in chunks, each stripped of that whitespace by C code; a
+    line is classed in the chunk holding its first other byte)."""
+    lines = objects = 0
+    inside = False  # the previous chunk ended inside a line already counted
+    with path.open("rb") as file:
+        # (A byte order mark at the start is no part of the first line, for either reader.)
+        start = file.read(len(codecs.BOM_UTF8))
+        file.seek(len(start) if start == codecs.BOM_UTF8 else 0)
+        while chunk := file.read(chunk_size):
+            segments = chunk.translate(None, _BLANK).split(b"\n")
+            if inside and segments[0]:
+                segments[0] = b""  # the rest of that line
+            lines += len(segments) - segments.count(b"")
+            objects += sum(1 for segment in segments if segment[:1] == b"{")
+            inside = bool(segments[-1]) or (inside and len(segments) == 1)
+    return lines, objects
+
+
+def _has_empty_row(pa: Any, table: Any, odd: Iterable[Any]) -> bool:
+    """Whether a row of `table` has no value at all, in the table or among the values it
+    cannot hold (`odd`, columns as long as the table)."""
+    empty = None
+    for column in [*table.columns, *odd]:
+        missing = pa.compute.is_null(column)
+        empty = missing if empty is None else pa.compute.and_(empty, missing)
+    return empty is not None and bool(pa.compute.any(empty).as_py())

@@ -1,0 +1,233 @@
+"""A JSON Lines value of another JSON type than its column's (a string where a number
+belongs, a number where text belongs, integer pattern ids) keeps the file on pyarrow's
+reader, read in blocks: the pieces pyarrow refuses are decoded by `json`, each such value
+kept aside as its JSON text and put back into its group's records, which give what the
+standard-library reader's records give, one pattern at a time or in the CLI's batch,
+with the same lines named."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from source_cases import NOW, START, analyse, comparable
+from test_odd_cells import same_as_the_standard_readers
+from usage_analytics import InvalidRecordError
+from usage_analytics.sources import Fetched, FileSource, arrow_jsonl, files
+
+#: A key left out of a record.
+MISSING = object()
+
+PLACED = ["2026-02-20T10:00:00Z", "2026-02-25T23:30:00+02:00"]
+#: Each field's values: of its column's JSON type, and of others.
+VALUES: dict[str, list[Any]] = {
+    "timestamp": [*PLACED, *PLACED, "not a time", 1767225600, 3.5, True, {"t": 1}],
+    "success": [True, False, 1, 0, 2, "true", "maybe", 0.5, None, MISSING],
+    "execution_time_ms": [
+        *(12.5, 3, -1.5, 0, 2**60, 1e308, 9007199254740993, float("nan")),
+        *("12.5", "fast", True, [1], {"a": 1}, None, MISSING),
+    ],
+    "quality_score": [0.5, 1, "0.5", False, None, MISSING],
+    "agent": ["x", "y", 7, 2.5, True, ["a"], None, MISSING],
+}
+STRING_IDS = st.sampled_from(["a", "b", "c", " ", "", None, MISSING])
+INTEGER_IDS = st.sampled_from([1, 2, 30, None, MISSING])
+
+
+def records(ids: st.SearchStrategy[Any]) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Records of the `VALUES`, their pattern ids drawn from `ids`, keys left out at
+    random."""
+    fields = {"pattern_id": ids, **{name: st.sampled_from(v) for name, v in VALUES.items()}}
+    one = st.fixed_dictionaries(fields).map(
+        lambda record: {key: value for key, value in record.items() if value is not MISSING}
+    )
+    return st.lists(one, min_size=1, max_size=25)
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def write_lines(path: Path, rows: list[dict[str, Any]], ending: str = "\n") -> Path:
+    path.write_text("".join(json.dumps(row) + ending for row in rows), encoding="utf-8")
+    return path
+
+
+def refuse_records(*_: Any) -> Any:
+    raise AssertionError("the file went to the standard-library reader")
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.one_of(records(STRING_IDS), records(INTEGER_IDS)),
+    block=st.integers(40, 400),
+    piece=st.integers(1, 4),  # (lines decoded at once: halved parts down to it)
+    ending=st.sampled_from(["\n", "\r\n"]),
+)
+def test_every_group_gives_the_standard_readers_records_and_numbers(
+    tmp_path: Path, rows: list[dict[str, Any]], block: int, piece: int, ending: str
+) -> None:
+    # Small blocks and pieces: a file of a few lines is read as a large one is.
+    path = write_lines(tmp_path / "odd.jsonl", rows, ending)
+    if not any(str(row.get("pattern_id")).strip() for row in rows if row.get("pattern_id")):
+        return  # (no pattern: fetch_all refuses both alike, tested elsewhere)
+    slow = run(FileSource(path, arrow=False).fetch_all(START, NOW))
+    with (
+        mock.patch.object(arrow_jsonl, "_BLOCK_BYTES", block),
+        mock.patch.object(arrow_jsonl, "_PIECE_LINES", piece),
+        mock.patch.object(files, "read_records", refuse_records),
+    ):
+        groups = run(FileSource(path).fetch_all(START, NOW))
+    same_as_the_standard_readers(groups, [numbers_as_floats(group) for group in slow], "odd.jsonl")
+
+
+NUMBER_FIELDS = ("execution_time_ms", "quality_score")
+
+
+def numbers_as_floats(group: Fetched) -> Fetched:
+    """A standard reader's group with its integers of number fields as the floats nearest
+    them, as pyarrow's reader reads them (the core reads them so too; only a skipped
+    record's sample shows the difference, "3" against "3.0")."""
+
+    def number(value: Any) -> Any:
+        if type(value) is not int:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return math.copysign(math.inf, value)
+
+    records = [
+        {key: number(value) if key in NUMBER_FIELDS else value for key, value in record.items()}
+        for record in group.data
+    ]
+    return Fetched(group.pattern_id, records, group.count, group.locate, group.position)
+
+
+def test_integer_pattern_ids_stay_one_table(tmp_path: Path) -> None:
+    # pyarrow's reader was given text ids: a file of integer ids, as SQLite exports them,
+    # went whole to the standard reader (the dashboard of a million lines: 9.0 s, 1.1 GB).
+    rows = [
+        {"pattern_id": index % 3, "timestamp": PLACED[index % 2], "execution_time_ms": index}
+        for index in range(12)
+    ]
+    path = write_lines(tmp_path / "runs.jsonl", rows)
+    with mock.patch.object(files, "read_records", refuse_records):
+        groups = run(FileSource(path).fetch_all(START, NOW))
+        one = run(FileSource(path).fetch("2", START, NOW))
+    assert [group.pattern_id for group in groups] == ["0", "1", "2"]
+    assert all(isinstance(group.data, pa.Table) and group.together is not None for group in groups)
+    assert one.count == 4
+    assert one.data.column("execution_time_ms").to_pylist() == [2.0, 5.0, 8.0, 11.0]
+    slow = run(FileSource(path, arrow=False).fetch_all(START, NOW))
+    same_as_the_standard_readers(groups, slow, "runs.jsonl")
+
+
+def test_a_value_of_another_type_is_its_groups_alone(tmp_path: Path) -> None:
+    rows = [
+        {"pattern_id": "a", "timestamp": PLACED[0], "execution_time_ms": 12.5, "agent": "x"},
+        {"pattern_id": "b", "timestamp": PLACED[0], "execution_time_ms": "fast", "agent": 7},
+        {"pattern_id": "a", "timestamp": PLACED[1], "execution_time_ms": 3, "agent": "y"},
+        {"pattern_id": "b", "timestamp": PLACED[1], "execution_time_ms": 4, "success": 1},
+    ]
+    path = write_lines(tmp_path / "runs.jsonl", rows)
+    with mock.patch.object(files, "read_records", refuse_records):
+        a, b = run(FileSource(path).fetch_all(START, NOW))
+    assert isinstance(a.data, pa.Table)
+    assert a.together is not None
+    assert b.together is None
+    assert isinstance(b.data, dict)
+    assert b.data["execution_time_ms"] == ["fast", 4.0]
+    assert b.data["agent"] == [7, None]
+    assert b.data["success"] == [None, 1]
+    with pytest.raises(InvalidRecordError) as raised:
+        analyse(b.data, "b")
+    assert (raised.value.index, raised.value.field) == (0, "execution_time_ms")
+    assert b.locate(0) == "line 2"
+    standard = run(FileSource(path, arrow=False).fetch("b", START, NOW)).data
+    assert comparable(analyse(b.data, "b", on_invalid="skip").to_dict()) == comparable(
+        analyse(standard, "b", on_invalid="skip").to_dict()
+    )
+
+
+def test_a_number_for_a_time_gives_its_group_as_records(tmp_path: Path) -> None:
+    # A dict of lists reads an integer time as epoch microseconds; a record refuses it.
+    rows: list[dict[str, Any]] = [
+        {"pattern_id": "a", "timestamp": PLACED[0]},
+        {"pattern_id": "a", "timestamp": 1771581600},
+    ]
+    path = write_lines(tmp_path / "runs.jsonl", rows)
+    fetched = run(FileSource(path).fetch("a", START, NOW))
+    assert isinstance(fetched.data, list)
+    assert [record["timestamp"] for record in fetched.data] == [PLACED[0], 1771581600]
+    with pytest.raises(InvalidRecordError, match="timestamp"):
+        analyse(fetched.data, "a")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # Pattern ids of two types: they group the rows, so the standard reader reads them.
+        [
+            '{"pattern_id": 1, "timestamp": "2026-02-20T10:00:00Z"}',
+            '{"pattern_id": "1", "timestamp": "2026-02-20T11:00:00Z"}',
+        ],
+        # A lone carriage return ends a line for the standard reader, not for pyarrow.
+        [
+            '{"pattern_id": "a", "timestamp": "2026-02-20T10:00:00Z", "agent": 1}\r'
+            '{"pattern_id": "a", "timestamp": "2026-02-20T11:00:00Z"}'
+        ],
+        # A key given twice, in a line pyarrow refuses for another reason.
+        ['{"pattern_id": "a", "timestamp": "2026-02-20T10:00:00Z", "agent": 1, "agent": 2}'],
+    ],
+)
+def test_what_only_the_standard_reader_reads_rightly_is_left_to_it(
+    tmp_path: Path, lines: list[str]
+) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table) is None
+
+
+def test_a_byte_order_mark_is_skipped_at_the_start_only(tmp_path: Path) -> None:
+    line = '{"pattern_id": "a", "timestamp": "2026-02-20T10:00:00Z", "agent": 1}'
+    path = tmp_path / "runs.jsonl"
+    path.write_text("\ufeff" + line + "\n" + line + "\n", encoding="utf-8")
+    read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
+    assert read is not None
+    assert read.table.num_rows == 2
+    assert read.odd["agent"].to_pylist() == ["1", "1"]
+    path.write_text(line + "\n\ufeff" + line + "\n", encoding="utf-8")
+    assert arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table) is None
+
+
+def test_only_the_pieces_pyarrow_refuses_are_decoded_by_json(tmp_path: Path) -> None:
+    # One value of another type in 5,000 lines: the block holding it is read again in
+    # pieces, and only the piece holding it is decoded line by line.
+    rows = [{"pattern_id": "a", "timestamp": PLACED[0], "execution_time_ms": 1.5}] * 5000
+    rows = [*rows[:2500], {**rows[0], "execution_time_ms": "fast"}, *rows[2500:]]
+    path = write_lines(tmp_path / "runs.jsonl", rows)
+    decoded = []
+
+    def counted(pa: Any, piece: bytes, *options: Any, **named: Any) -> Any:
+        decoded.append(piece.count(b"\n") + 1)
+        return real(pa, piece, *options, **named)
+
+    real = arrow_jsonl._decoded
+    with mock.patch.object(arrow_jsonl, "_decoded", counted):
+        read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
+    assert decoded == [arrow_jsonl._PIECE_LINES]
+    assert read is not None
+    assert read.table.num_rows == 5001
+    assert read.odd["execution_time_ms"].to_pylist() == [None] * 2500 + ['"fast"'] + [None] * 2500
+    assert read.table.column("execution_time_ms").null_count == 1
