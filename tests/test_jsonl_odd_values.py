@@ -231,3 +231,27 @@ def test_only_the_pieces_pyarrow_refuses_are_decoded_by_json(tmp_path: Path) -> 
     assert read.table.num_rows == 5001
     assert read.odd["execution_time_ms"].to_pylist() == [None] * 2500 + ['"fast"'] + [None] * 2500
     assert read.table.column("execution_time_ms").null_count == 1
+
+
+def test_pieces_are_no_longer_offered_to_pyarrow_once_most_were_refused(tmp_path: Path) -> None:
+    # Values of another type all over: offering pyarrow each piece first is a wasted read.
+    rows = [{"pattern_id": "a", "timestamp": PLACED[0], "agent": index % 10} for index in range(60)]
+    path = write_lines(tmp_path / "runs.jsonl", rows)
+    offered = []
+
+    def counted(pa: Any, data: bytes, options: Any) -> Any:
+        offered.append(data.count(b"\n"))
+        return real(pa, data, options)
+
+    real = arrow_jsonl._arrow_table
+    line = len(path.read_bytes()) // 60
+    with (
+        mock.patch.object(arrow_jsonl, "_arrow_table", counted),
+        mock.patch.object(arrow_jsonl, "_BLOCK_BYTES", 20 * line),
+        mock.patch.object(arrow_jsonl, "_PIECE_LINES", 5),
+    ):
+        read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
+    assert read is not None
+    assert read.odd["agent"].to_pylist() == [str(index % 10) for index in range(60)]
+    # Three blocks of 20 lines, each offered whole; the first one's 4 pieces too.
+    assert len(offered) == 3 + 4

@@ -130,12 +130,22 @@ def _read_in_blocks(pa: Any, path: Path, options: Any) -> tuple[Any, dict[str, A
     the table, missing elsewhere); None if the standard reader must read the file."""
     tables: list[Any] = []
     odd: list[dict[str, Any]] = []
+    # Whether to offer pyarrow a refused block's pieces: not once most pieces of one were
+    # refused (values of another type all over: each offer then costs a wasted read).
+    offer_pieces = True
     for block in _blocks(path):
         whole = _arrow_table(pa, block, options)
-        for piece in [block] if whole is not None else _pieces(block):
-            table = whole or _arrow_table(pa, piece, options)
+        if whole is not None:
+            tables.append(whole)
+            odd.append({})
+            continue
+        pieces = _pieces(block)
+        refused = 0
+        for piece in pieces:
+            table = _arrow_table(pa, piece, options) if offer_pieces else None
             held: dict[str, Any] = {}
             if table is None:
+                refused += 1
                 # (Only the file's first piece may start with a byte order mark.)
                 decoded = _decoded(pa, piece, options, at_start=not tables)
                 if decoded is None:
@@ -143,6 +153,7 @@ def _read_in_blocks(pa: Any, path: Path, options: Any) -> tuple[Any, dict[str, A
                 table, held = decoded
             tables.append(table)
             odd.append(held)
+        offer_pieces = offer_pieces and 2 * refused <= len(pieces)
     if not tables:
         return options.explicit_schema.empty_table(), {}
     return pa.concat_tables(tables), odd_columns(pa, tables, odd)
@@ -164,11 +175,15 @@ def _blocks(path: Path) -> Iterator[bytes]:
         yield rest
 
 
-def _pieces(block: bytes) -> Iterator[bytes]:
+def _pieces(block: bytes) -> list[bytes]:
     """`block` in pieces of `_PIECE_LINES` lines."""
     lines = block.split(b"\n")
-    for start in range(0, len(lines), _PIECE_LINES):
-        yield b"\n".join(lines[start : start + _PIECE_LINES])
+    if not lines[-1]:
+        lines.pop()  # (what follows the last line ending)
+    return [
+        b"\n".join(lines[start : start + _PIECE_LINES])
+        for start in range(0, len(lines), _PIECE_LINES)
+    ]
 
 
 def _arrow_table(pa: Any, data: bytes, options: Any) -> Any | None:
