@@ -130,11 +130,13 @@ def _read_in_blocks(pa: Any, path: Path, options: Any) -> tuple[Any, dict[str, A
     the table, missing elsewhere); None if the standard reader must read the file."""
     tables: list[Any] = []
     odd: list[dict[str, Any]] = []
-    # Whether to offer pyarrow a refused block's pieces: not once most pieces of one were
-    # refused (values of another type all over: each offer then costs a wasted read).
-    offer_pieces = True
+    # A block is offered to pyarrow whole unless the one before it was refused, and its
+    # pieces each unless most of a refused block's were refused: where values of another
+    # type are all over the file, each such offer is a wasted read.
+    offer_block = offer_pieces = True
     for block in _blocks(path):
-        whole = _arrow_table(pa, block, options)
+        whole = _arrow_table(pa, block, options) if offer_block else None
+        offer_block = whole is not None
         if whole is not None:
             tables.append(whole)
             odd.append({})
