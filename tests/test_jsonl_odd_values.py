@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -256,3 +258,26 @@ def test_pyarrow_is_not_offered_parts_where_it_refused_most(tmp_path: Path) -> N
     # Three blocks of 20 lines: the first offered whole, then its 4 pieces; the others
     # neither whole (the one before was refused) nor in pieces (most of those were).
     assert offered == [20, 4, 4, 4, 4]
+
+
+@pytest.mark.parametrize("first", ["null", "  null", "1", "[]"])
+def test_a_line_that_is_no_object_is_never_given_to_pyarrow(tmp_path: Path, first: str) -> None:
+    # pyarrow 26's JSON reader crashed the process (SIGSEGV) on a file whose first line is
+    # `null`: the command died without a word. In a process of its own, to see a crash.
+    path = tmp_path / "runs.jsonl"
+    path.write_text(first + '\n{"pattern_id": "a", "timestamp": "2026-02-20T10:00:00Z"}\n')
+    script = (
+        "import asyncio, sys\n"
+        "from usage_analytics.sources import FileSource, SourceError\n"
+        "try:\n"
+        "    asyncio.run(FileSource(sys.argv[1]).fetch_all(None, None))\n"
+        "except SourceError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{path}, line 1: expected a JSON object, got " + (
+        "null" if first.strip() == "null" else "a number 1" if first == "1" else "an array []"
+    )

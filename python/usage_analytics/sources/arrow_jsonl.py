@@ -42,6 +42,12 @@ def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
     types = _field_types(pa, path, spec)
     if len({spec.column(name) for name in types}) < len(types):
         return None  # a key feeds two fields: the standard reader copies it to both
+    lines, objects = _record_lines(path)
+    if lines != objects:
+        # A line that is no object: the standard reader refuses it, naming the line. (And
+        # pyarrow 26's reader crashes the process on a block starting with `null`, seen on
+        # a file's first line: it must never be given one.)
+        return None
     schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     odd: dict[str, Any] = {}
@@ -52,13 +58,12 @@ def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
         if read is None:
             return None
         table, odd = read
-    lines, objects = _record_lines(path)
     if not_utf8(pa, table) is not None:
         return None  # pyarrow's JSON reader does not check: the standard one names the line
-    if not table.num_rows == lines == objects or _has_empty_row(pa, table, odd.values()):
+    if table.num_rows != lines or _has_empty_row(pa, table, odd.values()):
         # pyarrow reads two objects on one line, an object over several lines, and a
-        # `null` line as a row of nulls (as it reads `{}`): the standard reader refuses
-        # them, naming the line (and reads `{}` as a record without fields).
+        # `null` after an object as a row of nulls (as it reads `{}`): the standard reader
+        # refuses them, naming the line (and reads `{}` as a record without fields).
         return None
     names = {spec.column(name): name for name in types}
     return TextTable(
