@@ -10,9 +10,12 @@ value its column cannot hold is missing in the table and kept aside as its JSON 
 value sent the whole file to the standard reader, a dict per record: the dashboard of a
 million lines took 9.2 s and 1.3 GB against 2.0 s and 455 MB without it (BENCHMARKS.md).
 Where a piece holds what only that reader reports rightly (a line that is no JSON
-object, a key given twice), the file is left to it (None). Where such values are in every
-piece, every line is decoded, as that reader would, into columns rather than dicts (no
-slower than it, in less memory).
+object, a key given twice), the file is left to it (None), unless such lines are to be
+skipped (`skip_unreadable`): they are then left out and kept (`TextTable.unreadable`),
+each numbered as that reader numbers lines, and the rest stays on this path (a log
+whose last line is still being written, cut short, is read as the others). Where such
+values are in every piece, every line is decoded, as that reader would, into columns
+rather than dicts (no slower than it, in less memory).
 """
 
 from __future__ import annotations
@@ -27,14 +30,23 @@ from typing import Any
 
 from usage_analytics.sources.arrow_text import TextTable, not_utf8, odd_columns
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, TableSpec
-from usage_analytics.sources.records import decode_json_line
+from usage_analytics.sources.records import (
+    UnreadableLine,
+    UnreadableLines,
+    decode_json_line,
+    json_line_value,
+    renamer,
+)
 
 __all__ = ["read_jsonl_arrow"]
 
 
-def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
+def read_jsonl_arrow(
+    pa: Any, path: Path, spec: TableSpec, skip_unreadable: bool = False
+) -> TextTable | None:
     """JSON Lines through pyarrow with the record fields' types; None where the
-    standard-library reader decides."""
+    standard-library reader decides. With `skip_unreadable`, lines that hold no record
+    are left out where pyarrow refuses them (see the module docstring)."""
     import pyarrow.json as pajson
 
     if path.stat().st_size == 0:
@@ -45,14 +57,19 @@ def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
     schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     odd: dict[str, Any] = {}
+    skipping = _Skipping(spec) if skip_unreadable else None
     try:
+        if not _opens_an_object(_head(path)):
+            raise pa.ArrowInvalid("the first line is no JSON object")  # (`_opens_an_object`)
         table = pajson.read_json(path, parse_options=options)
     except pa.ArrowInvalid:
-        read = _read_in_blocks(pa, path, options)
+        read = _read_in_blocks(pa, path, options, skipping)
         if read is None:
             return None
         table, odd = read
     lines, objects = _record_lines(path)
+    if skipping is not None:  # (the lines left out, as `_record_lines` counts them)
+        lines, objects = lines - len(skipping.lines), objects - skipping.objects
     if not_utf8(pa, table) is not None:
         return None  # pyarrow's JSON reader does not check: the standard one names the line
     if not table.num_rows == lines == objects or _has_empty_row(pa, table, odd.values()):
@@ -65,6 +82,7 @@ def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
         table.rename_columns(list(types)),
         {names[key]: column for key, column in odd.items()},
         parse=json.loads,
+        unreadable=None if skipping is None else skipping.lines,
     )
 
 
@@ -124,28 +142,84 @@ _BLOCK_BYTES = 1 << 23
 _PIECE_LINES = 1024
 
 
-def _read_in_blocks(pa: Any, path: Path, options: Any) -> tuple[Any, dict[str, Any]] | None:
+class _Skipping:
+    """A read that leaves out the lines holding no record: what `json_line_value` needs
+    to tell them, and those found (`lines`), of which `objects` start with `{`."""
+
+    def __init__(self, spec: TableSpec) -> None:
+        self.rename = renamer(spec.columns)
+        self.id_key = spec.column(PATTERN_ID)
+        self.lines = UnreadableLines()
+        self.objects = 0
+
+    def add(self, number: int, reason: str, line: bytes) -> None:
+        self.lines.add(number, reason)
+        self.objects += line.translate(None, _BLANK)[:1] == b"{"
+
+
+def _read_in_blocks(
+    pa: Any, path: Path, options: Any, skipping: _Skipping | None = None
+) -> tuple[Any, dict[str, Any]] | None:
     """The file read in blocks (see the module's docstring): its table, and by column
     key the JSON text of each value its column cannot hold (a string array as long as
-    the table, missing elsewhere); None if the standard reader must read the file."""
+    the table, missing elsewhere); None if the standard reader must read the file.
+    `skipping`, lines that hold no record are left out and kept there."""
     tables: list[Any] = []
     odd: list[dict[str, Any]] = []
+    line = 1  # the block's first line, as `read_jsonl` numbers lines
     for block in _blocks(path):
         whole = _arrow_table(pa, block, options)
-        for piece in [block] if whole is not None else _pieces(block):
-            table = whole or _arrow_table(pa, piece, options)
+        first, line = line, line + _line_count(block)
+        if whole is not None:
+            tables.append(whole)
+            odd.append({})
+            continue
+        pieces = list(_pieces(block))
+        for index, piece in enumerate(pieces):
+            table = _arrow_table(pa, piece, options)
             held: dict[str, Any] = {}
             if table is None:
                 # (Only the file's first piece may start with a byte order mark.)
                 decoded = _decoded(pa, piece, options, at_start=not tables)
+                if decoded is None and skipping is not None:
+                    # (Only the file's last line may lack its line ending.)
+                    ended = block.endswith(b"\n") or index < len(pieces) - 1
+                    decoded = _decoded_skipping(
+                        pa, piece, options, not tables, first, ended, skipping
+                    )
                 if decoded is None:
                     return None
                 table, held = decoded
             tables.append(table)
             odd.append(held)
+            first += _line_count(piece) + 1  # (and the line ending the piece)
     if not tables:
         return options.explicit_schema.empty_table(), {}
     return pa.concat_tables(tables), odd_columns(pa, tables, odd)
+
+
+def _opens_an_object(data: bytes) -> bool:
+    """Whether the first JSON value of `data` opens an object (`{` after whitespace).
+    pyarrow's reader refuses data that starts with another value, but crashes the process
+    (pyarrow 26.0.1: a segmentation fault) on data that starts with `null`: such data is
+    never handed to it. (A byte order mark, which it refuses, counts as another value.)"""
+    return data.lstrip(b" \t\r\n")[:1] == b"{"
+
+
+def _head(path: Path) -> bytes:
+    """The file's bytes up to its first other than JSON whitespace (at most the first
+    `_BLOCK_BYTES` after whitespace)."""
+    with path.open("rb") as file:
+        while chunk := file.read(_BLOCK_BYTES):
+            if chunk.strip(b" \t\r\n"):
+                return chunk
+    return b""
+
+
+def _line_count(data: bytes) -> int:
+    """The line endings in `data` as `read_jsonl`'s text reader takes them: \n, \r\n, and
+    a lone \r."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
 def _blocks(path: Path) -> Iterator[bytes]:
@@ -172,9 +246,11 @@ def _pieces(block: bytes) -> Iterator[bytes]:
 
 
 def _arrow_table(pa: Any, data: bytes, options: Any) -> Any | None:
-    """`data` read by pyarrow; None where it refuses it."""
+    """`data` read by pyarrow; None where it refuses it (or would: `_opens_an_object`)."""
     import pyarrow.json as pajson
 
+    if not _opens_an_object(data):
+        return None
     try:
         return pajson.read_json(pa.BufferReader(data), parse_options=options)
     except pa.ArrowInvalid:
@@ -204,6 +280,52 @@ def _decoded(
         return None
     if any(type(record) is not dict for record in records):  # (or giving a key twice)
         return None
+    return _table_of(pa, records, options)
+
+
+def _decoded_skipping(
+    pa: Any,
+    piece: bytes,
+    options: Any,
+    at_start: bool,
+    first: int,
+    ended: bool,
+    skipping: _Skipping,
+) -> tuple[Any, dict[str, Any]] | None:
+    """`_decoded`, the lines that hold no record (`json_line_value`) left out and kept in
+    `skipping`: `first` is the number of the piece's first line, and `ended` whether its
+    last line has a line ending (only the file's last may not: a line still written)."""
+    lines = piece.split(b"\n")
+    if at_start:
+        lines[0] = lines[0].removeprefix(codecs.BOM_UTF8)
+    records = []
+    for index, raw in enumerate(lines):
+        # (Bytes that are not UTF-8 as lone surrogates, which `json_line_value` refuses.)
+        line = raw.decode("utf-8", "surrogateescape")
+        if "\r" in line.rstrip("\r"):
+            return None  # (two lines to the standard reader, even blank: it numbers them)
+        if not line.strip():
+            continue
+        ending = "\n" if ended or index < len(lines) - 1 else ""
+        try:
+            value = json_line_value(
+                line + ending, skipping.rename, skipping.id_key, check_text=True
+            )
+        except UnreadableLine as error:
+            skipping.add(first + index, str(error), raw)
+            continue
+        if type(value) is not dict:  # (a key given twice, none a record field's)
+            return None
+        records.append(value)
+    return _table_of(pa, records, options)
+
+
+def _table_of(
+    pa: Any, records: list[dict[str, Any]], options: Any
+) -> tuple[Any, dict[str, Any]] | None:
+    """Decoded JSON objects as the table pyarrow would make of them, and the JSON text of
+    the values their columns cannot hold (see `_decoded`); None where the standard
+    reader decides."""
     columns, held = {}, {}
     for field in options.explicit_schema:
         values, odd = _fitted(pa, field.type, [record.get(field.name) for record in records])
