@@ -19,6 +19,10 @@ t/f, yes/no, y/n or 1/0 in any case, numbers (`execution_time_ms`, `quality_scor
 field. A cell that does not convert stays as written, so the core reports it as invalid.
 A row with fewer cells than the header has its last fields missing, as pandas and
 `csv.DictReader` read it; a row with more is an error, as there it names no column.
+
+A line that holds no record (such a row, a JSON line that is no object or not JSON, as
+the cut last line of a log still being written is) is an error naming it, or, read with
+`skip_unreadable`, left out and kept in `LoadedRecords.unreadable` (`UnreadableLines`).
 """
 
 from __future__ import annotations
