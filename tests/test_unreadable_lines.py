@@ -577,3 +577,21 @@ def test_analyze_skip_leaves_the_lines_out_and_says_so(
         del one["summary"]["computation_time_ms"], one["summary"]["computed_at"]
         del one["correlation_id"]
     assert document == expected
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_a_file_of_no_record_says_what_it_left_out(tmp_path: Path, arrow: bool) -> None:
+    # (A file of another format, read skipping: "holds no records" alone hid why.)
+    path = tmp_path / "runs.jsonl"
+    path.write_text("[1, 2]\n[3]\n", encoding="utf-8")
+    source = FileSource(path, arrow=arrow, skip_unreadable=True)
+    left_out = "2 lines left out as holding none, the first, line 1: expected a JSON object, "
+    with pytest.raises(SourceError) as raised:
+        run(source.fetch_all(START, NOW))
+    assert str(raised.value) == f"{path} holds no records ({left_out}got an array [1, 2])"
+    with pytest.raises(SourceError) as raised:
+        run(source.fetch("p", START, NOW))
+    assert str(raised.value) == (
+        f"no records with pattern_id 'p' in {path} (it holds no records, {left_out}got an "
+        "array [1, 2])"
+    )

@@ -339,7 +339,9 @@ class FileSource(ExecutionSource):
         """The pattern's records, their row indices in the file, and those as an Arrow
         array where the file is a table of some of them (else None)."""
         if loaded.count == 0:
-            raise unknown_pattern(wanted, f"{self.path} (it holds no records)", [])
+            raise unknown_pattern(
+                wanted, f"{self.path} (it holds no records{_left_out(loaded, ', ')})", []
+            )
         if not self._has_ids(loaded):
             return loaded.data, range(loaded.count), None
         indices = None
@@ -371,7 +373,7 @@ class FileSource(ExecutionSource):
     def _newest(self, loaded: _Loaded, pattern_id: str | None) -> datetime | None:
         if pattern_id is None:
             if loaded.count == 0:
-                raise SourceError(f"{self.path} holds no records")
+                raise SourceError(f"{self.path} holds no records{_left_out(loaded)}")
             data = loaded.data
         else:
             data, _, _ = self._select(loaded, pattern_id)
@@ -402,7 +404,7 @@ class FileSource(ExecutionSource):
 
     def _fetch_all(self, loaded: _Loaded) -> list[Fetched]:
         if loaded.count == 0:
-            raise SourceError(f"{self.path} holds no records")
+            raise SourceError(f"{self.path} holds no records{_left_out(loaded)}")
         if not self._has_ids(loaded):
             raise SourceError(
                 f"{self.path} has no pattern_id column, so its records cannot be told "
@@ -475,6 +477,18 @@ class FileSource(ExecutionSource):
             first = next(nameless, None)
             count = 0 if first is None else 1 + sum(1 for _ in nameless)
         return Unattributed(count, None if first is None else loaded.locate_row(first))
+
+
+def _left_out(loaded: _Loaded, before: str = " (") -> str:
+    """For a file of no records, the lines left out as holding none, where there are
+    some: skipping them, a file of another format was said only to hold no records."""
+    if loaded.unreadable is None or loaded.unreadable.first is None:
+        return ""
+    line, reason = loaded.unreadable.first
+    count = len(loaded.unreadable)
+    lines = f"{count:,} line{'s' if count != 1 else ''}"
+    text = f"{lines} left out as holding none, the first, line {line}: {reason}"
+    return f"{before}{text}" if before == ", " else f"{before}{text})"
 
 
 def _release_freed_arrow_memory() -> None:
