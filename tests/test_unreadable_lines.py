@@ -8,6 +8,7 @@ readers and the standard library's alike, and the other records keep their lines
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import json
 from collections.abc import Sequence
@@ -564,6 +565,8 @@ def test_analyze_skip_leaves_the_lines_out_and_says_so(
     code, out, _ = cli(capsys, *argv)
     assert code == 0
     assert out.startswith("2 unreadable lines left out (the first on line 6: expected a JSON")
+    code, out, _ = cli(capsys, *argv, "--format", "html")
+    assert 'page-heading">2 unreadable lines left out (the first on line 6: expected' in out
     code, out, _ = cli(capsys, *argv, "--format", "json")
     document = json.loads(out)
     assert document["unreadable_lines"]["count"] == 2
@@ -595,3 +598,14 @@ def test_a_file_of_no_record_says_what_it_left_out(tmp_path: Path, arrow: bool) 
         f"no records with pattern_id 'p' in {path} (it holds no records, {left_out}got an "
         "array [1, 2])"
     )
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_lines_after_a_byte_order_mark_are_numbered_as_without(tmp_path: Path, arrow: bool) -> None:
+    path = tmp_path / "runs.jsonl"
+    text = "\n".join(["null", A, "[1]", C, '{"pattern_id": "p", "ti'])
+    path.write_bytes(codecs.BOM_UTF8 + text.encode())
+    with mock.patch.object(arrow_jsonl, "_PIECE_LINES", 2):
+        fetched, unreadable = read(path, arrow)
+    assert unreadable == Unreadable(3, 1, "expected a JSON object, got null")
+    assert [fetched.locate(index) for index in range(fetched.count)] == ["line 2", "line 4"]

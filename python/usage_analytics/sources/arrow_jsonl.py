@@ -211,11 +211,11 @@ def _read_in_blocks(
 
 
 def _opens_an_object(data: bytes) -> bool:
-    """Whether the first JSON value of `data` opens an object (`{` after whitespace).
-    pyarrow's reader refuses data that starts with another value, but crashes the process
-    (pyarrow 26.0.1: a segmentation fault) on data that starts with `null`: such data is
-    never handed to it. (A byte order mark, which it refuses, counts as another value.)"""
-    return data.lstrip(b" \t\r\n")[:1] == b"{"
+    """Whether the first JSON value of `data` opens an object (`{` after a byte order
+    mark and whitespace). pyarrow's reader refuses data that starts with another value,
+    but crashes the process (pyarrow 26.0.1: a segmentation fault) on data that starts
+    with `null`: such data is never handed to it."""
+    return data.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n")[:1] == b"{"
 
 
 def _ends_a_line(path: Path) -> bool:
@@ -228,11 +228,11 @@ def _ends_a_line(path: Path) -> bool:
 
 
 def _head(path: Path) -> bytes:
-    """The file's bytes up to its first other than JSON whitespace (at most the first
-    `_BLOCK_BYTES` after whitespace)."""
+    """The start of the file, from the first bytes other than a byte order mark and JSON
+    whitespace (a block of 64 KiB holding them, from where the blocks before held none)."""
     with path.open("rb") as file:
-        while chunk := file.read(_BLOCK_BYTES):
-            if chunk.strip(b" \t\r\n"):
+        while chunk := file.read(1 << 16):
+            if chunk.removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n"):
                 return chunk
     return b""
 
