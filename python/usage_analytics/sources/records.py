@@ -131,6 +131,8 @@ class UnreadableLine(ValueError):
 
 
 class Reader(Protocol):
+    """A format's reader: `read_jsonl`, `read_csv`."""
+
     def __call__(
         self, path: Path, columns: Columns, *, skip_unreadable: bool = False
     ) -> LoadedRecords: ...
