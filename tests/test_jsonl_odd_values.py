@@ -12,6 +12,7 @@ import json
 import math
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -241,9 +242,9 @@ def test_pyarrow_is_not_offered_parts_where_it_refused_most(tmp_path: Path) -> N
     path = write_lines(tmp_path / "runs.jsonl", rows)
     offered = []
 
-    def counted(pa: Any, data: bytes, options: Any) -> Any:
+    def counted(pa: Any, data: bytes, options: Any, **named: Any) -> Any:
         offered.append(data.count(b"\n"))
-        return real(pa, data, options)
+        return real(pa, data, options, **named)
 
     real = arrow_jsonl._arrow_table
     line = len(path.read_bytes()) // 60
@@ -280,4 +281,31 @@ def test_a_line_that_is_no_object_is_never_given_to_pyarrow(tmp_path: Path, firs
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"{path}, line 1: expected a JSON object, got " + (
         "null" if first.strip() == "null" else "a number 1" if first == "1" else "an array []"
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(['{"a": 1}', "null", " null", "[1]", "", " \t", '{"a": 1} null']),
+            st.sampled_from(["\n", "\r\n", "\r"]),
+        ),
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_only_data_of_objects_is_handed_to_pyarrow(lines: list[tuple[str, str]], bom: bool) -> None:
+    # pyarrow 26.0.1's reader crashes on a block starting with `null`, and starts a block
+    # at any line, ended by \n or by \r alone (both seen crashing, small blocks).
+    data = ("\ufeff" if bom else "") + "".join(text + ending for text, ending in lines)
+    starts = [line.strip(" \t") for line in data.removeprefix("\ufeff").splitlines()]
+    expected = all(line.startswith("{") for line in starts if line)
+    assert arrow_jsonl._only_objects(data.encode()) == expected
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "lines.jsonl"
+        path.write_bytes(data.encode())
+        counted = arrow_jsonl._record_lines(path, chunk_size=7)
+    assert counted == (
+        sum(1 for line in starts if line),
+        sum(1 for line in starts if line[:1] == "{"),
     )

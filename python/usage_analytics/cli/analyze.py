@@ -18,12 +18,13 @@ from usage_analytics.cli.common import (
     source_columns,
     source_of,
     source_window,
+    unreadable_note,
 )
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
 from usage_analytics.contracts import AnalyticsGranularity
 from usage_analytics.progress import Progress
-from usage_analytics.sources import ExecutionSource
+from usage_analytics.sources import ExecutionSource, Unreadable
 
 
 def configure_analyze(parser: argparse.ArgumentParser) -> None:
@@ -56,23 +57,28 @@ def run_analyze(args: argparse.Namespace) -> int:
     if not pattern:
         raise CliError("--pattern must not be empty", EXIT_USAGE)
     source = source_of(args)
-    analysis = run_async(_analyze(args, source, pattern))
+    analysis, unreadable = run_async(_analyze(args, source, pattern))
+    # (A line that holds no record names no pattern: it may have been the pattern's.)
+    heading = unreadable_note(unreadable) or None
 
     def view(width: int, unicode: bool) -> View:
-        return View([analysis], analysis, args.tz, width, unicode)
+        return View([analysis], analysis, args.tz, width, unicode, heading, unreadable=unreadable)
 
     emit(args, view)
     return EXIT_OK
 
 
-async def _analyze(args: argparse.Namespace, source: ExecutionSource, pattern: str) -> Analysis:
+async def _analyze(
+    args: argparse.Namespace, source: ExecutionSource, pattern: str
+) -> tuple[Analysis, Unreadable]:
     progress = Progress()
     where = source.description
     async with source:
         window = await source_window(args, source, progress, pattern)
         async with progress.step(f"loading the records of {pattern} from {where}"):
             fetched = await source.fetch(pattern, window[0], window[1])
+            unreadable = await source.unreadable()
     progress.clear()
     contract = contract_of(args, fetched, window, granularity_of(args))
     (result,) = await reduce_all([contract], [fetched], where, progress, source_columns(source))
-    return Analysis(pattern, result, fetched.locate)
+    return Analysis(pattern, result, fetched.locate), unreadable

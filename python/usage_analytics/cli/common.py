@@ -33,6 +33,7 @@ from usage_analytics.sources import (
     FileSource,
     SQLiteSource,
     TableSpec,
+    Unreadable,
     open_source,
     source_kinds,
 )
@@ -224,7 +225,8 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
         choices=["raise", "skip"],
         default="raise",
         help="raise: stop at the first invalid record (default); skip: leave invalid "
-        "records out and count them in the data-quality section",
+        "records out and count them in the data-quality section, and leave out (and "
+        "count) a record file's lines that hold no record, such as a cut last line",
     )
 
 
@@ -240,11 +242,25 @@ def source_of(args: argparse.Namespace) -> ExecutionSource:
         table = TableSpec.from_options(args.table, args.column)
     except ValueError as error:
         raise CliError(f"--table/--column: {error}", EXIT_USAGE) from None
-    source = open_source(args.source, table)
+    # (--on-invalid skip also leaves out a record file's lines that hold no record.)
+    skip = getattr(args, "on_invalid", "raise") == "skip"
+    source = open_source(args.source, table, skip_unreadable=skip)
     _refuse_a_table_of_a_file(args.table, source)
     if isinstance(source, (FileSource, SQLiteSource)):
         refuse_output_over(args.output, source.path, "the source's file")
     return source
+
+
+def unreadable_note(unreadable: Unreadable) -> str:
+    """The lines of a record file left out as holding no record (`--on-invalid skip`), for
+    a report's heading: "1 unreadable line left out (line 12: not valid JSON: ...)." or
+    "3 unreadable lines left out (the first on line 12: ...)."; "" where there are none."""
+    if not unreadable.count:
+        return ""
+    first = f"line {unreadable.line}: {unreadable.reason}"
+    if unreadable.count == 1:
+        return f"1 unreadable line left out ({first})."
+    return f"{unreadable.count:,} unreadable lines left out (the first on {first})."
 
 
 def refuse_output_over(

@@ -20,6 +20,7 @@ from usage_analytics.cli.common import (
     source_columns,
     source_of,
     source_window,
+    unreadable_note,
 )
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.cli.running import run_async
@@ -28,7 +29,7 @@ from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
 from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
 from usage_analytics.report import _plural
-from usage_analytics.sources import ExecutionSource, Unattributed
+from usage_analytics.sources import ExecutionSource, Unattributed, Unreadable
 
 
 def configure_dashboard(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +46,7 @@ def configure_dashboard(parser: argparse.ArgumentParser) -> None:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     source = source_of(args)
-    rows, analyses, window, unattributed = run_async(_dashboard(args, source))
+    rows, analyses, window, unattributed, unreadable = run_async(_dashboard(args, source))
     start, end, kind = window
     heading = (
         f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "
@@ -54,6 +55,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
     )
     if unattributed:
         heading += f" {_plural(unattributed, 'record')} without a pattern_id left out."
+    if unreadable.count:
+        heading += f" {unreadable_note(unreadable)}"
     invalid = sum(analysis.result.data_quality.invalid_records for analysis in analyses)
     if invalid:
         heading += f" {_plural(invalid, 'invalid record')} left out, counted under INVALID."
@@ -75,6 +78,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
             window=document_window,
             unattributed=unattributed,
             rows=rows,
+            unreadable=unreadable,
         )
 
     with gc_paused():  # (see `_dashboard`)
@@ -105,7 +109,13 @@ def _check_unattributed(
 
 async def _dashboard(
     args: argparse.Namespace, source: ExecutionSource
-) -> tuple[list[DashboardRow], list[Analysis], tuple[datetime, datetime, TimeWindowType], int]:
+) -> tuple[
+    list[DashboardRow],
+    list[Analysis],
+    tuple[datetime, datetime, TimeWindowType],
+    int,
+    Unreadable,
+]:
     progress = Progress()
     where = source.description
     async with source:
@@ -113,6 +123,7 @@ async def _dashboard(
         async with progress.step(f"loading the records from {where}"):
             groups = await source.fetch_all(window[0], window[1])
             unattributed = await source.unattributed()
+            unreadable = await source.unreadable()
     progress.clear()
     _check_unattributed(args, source, unattributed)
     if not groups:
@@ -146,4 +157,4 @@ async def _dashboard(
         (result,) = await reduce_all([contract], [first], where, progress, columns)
         analyses[first.pattern_id] = Analysis(first.pattern_id, result, first.locate)
         rows[0] = DashboardRow(rows[0].name, result, rows[0].findings)
-    return rows, [analyses[row.name] for row in rows], window, unattributed.count
+    return rows, [analyses[row.name] for row in rows], window, unattributed.count, unreadable

@@ -30,6 +30,7 @@ from usage_analytics.report import (
     render_report,
     terminal_width,
 )
+from usage_analytics.sources import Unreadable
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class View:
     #: The dashboard rows of `analyses`, where the command has ranked them already (their
     #: health findings cost about 50 µs a pattern).
     rows: Sequence[DashboardRow] = ()
+    #: A record file's lines left out as holding no record (with --on-invalid skip).
+    unreadable: Unreadable = field(default_factory=lambda: Unreadable(0))
 
 
 def _rows(view: View) -> Sequence[DashboardRow]:
@@ -130,6 +133,8 @@ def render_json(view: View) -> str:
     sample with its `location`: see `_located`)."""
     if len(view.analyses) == 1:
         document: Any = _located(view.analyses[0])
+        if view.unreadable.count:  # (`analyze` with --on-invalid skip; else as it was)
+            document["unreadable_lines"] = unreadable_document(view.unreadable)
     else:
         document = {analysis.name: _located(analysis) for analysis in view.analyses}
     return _json(document, view)
@@ -176,10 +181,21 @@ def render_dashboard_json(view: View) -> str:
     document = {
         "window": view.window,
         "records_without_pattern_id": view.unattributed,
+        "unreadable_lines": unreadable_document(view.unreadable),
         "invalid_records": sum(pattern["invalid_records"] for pattern in patterns),
         "patterns": patterns,
     }
     return _json(document, view)
+
+
+def unreadable_document(unreadable: Unreadable) -> dict[str, Any]:
+    """A record file's lines left out as holding no record, for a JSON report: how many,
+    and the first one's line and reason (`{"line": 12, "reason": "not valid JSON: ..."}`,
+    null without one)."""
+    first = None
+    if unreadable.count:
+        first = {"line": unreadable.line, "reason": unreadable.reason}
+    return {"count": unreadable.count, "first": first}
 
 
 #: Output formats of `analyze` and `demo` by name (`--format`).

@@ -38,6 +38,7 @@ from usage_analytics.sources.base import (
     TableSpec,
     Unattributed,
     UnknownPatternError,
+    Unreadable,
     UnsupportedSourceError,
 )
 from usage_analytics.sources.files import FILE_KINDS, FileSource
@@ -70,6 +71,7 @@ __all__ = [
     "TableSpec",
     "Unattributed",
     "UnknownPatternError",
+    "Unreadable",
     "UnsupportedSourceError",
     "load_records",
     "open_source",
@@ -104,11 +106,16 @@ def source_kinds() -> str:
 
 
 def open_source(
-    description: str | Path, table: TableSpec | None = None, *, arrow: bool | None = None
+    description: str | Path,
+    table: TableSpec | None = None,
+    *,
+    arrow: bool | None = None,
+    skip_unreadable: bool = False,
 ) -> ExecutionSource:
     """The source `description` names (see the module docstring); `table` names the
-    table (databases) and maps columns (all kinds). Nothing is read or connected yet;
-    a malformed description raises `UnsupportedSourceError`."""
+    table (databases) and maps columns (all kinds); `skip_unreadable` leaves a record
+    file's lines that hold no record out (`FileSource`; databases have none). Nothing is
+    read or connected yet; a malformed description raises `UnsupportedSourceError`."""
     text = str(description)
     scheme, sep, _ = text.partition("://")
     if sep and scheme.lower() in POSTGRES_SCHEMES:
@@ -125,4 +132,4 @@ def open_source(
         raise SourceUnavailableError(f"{path}: is a directory, not a record file or database")
     if path.suffix.lower() in SQLITE_SUFFIXES:
         return SQLiteSource(path, table)
-    return FileSource(path, table, arrow=arrow)
+    return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable)

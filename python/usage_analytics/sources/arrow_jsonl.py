@@ -10,9 +10,12 @@ value its column cannot hold is missing in the table and kept aside as its JSON 
 value sent the whole file to the standard reader, a dict per record: the dashboard of a
 million lines took 9.2 s and 1.3 GB against 2.0 s and 455 MB without it (BENCHMARKS.md).
 Where a piece holds what only that reader reports rightly (a line that is no JSON
-object, a key given twice), the file is left to it (None). Where such values are in every
-piece, every line is decoded, as that reader would, into columns rather than dicts (no
-slower than it, in less memory).
+object, a key given twice), the file is left to it (None), unless such lines are to be
+skipped (`skip_unreadable`): they are then left out and kept (`TextTable.unreadable`),
+each numbered as that reader numbers lines, and the rest stays on this path (a log
+whose last line is still being written, cut short, is read as the others). Where such
+values are in every piece, every line is decoded, as that reader would, into columns
+rather than dicts (no slower than it, in less memory).
 """
 
 from __future__ import annotations
@@ -22,19 +25,29 @@ import itertools
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from usage_analytics.sources.arrow_text import TextTable, not_utf8, odd_columns
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, TableSpec
-from usage_analytics.sources.records import decode_json_line
+from usage_analytics.sources.records import (
+    UnreadableLine,
+    UnreadableLines,
+    decode_json_line,
+    json_line_value,
+    renamer,
+)
 
 __all__ = ["read_jsonl_arrow"]
 
 
-def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
+def read_jsonl_arrow(
+    pa: Any, path: Path, spec: TableSpec, skip_unreadable: bool = False
+) -> TextTable | None:
     """JSON Lines through pyarrow with the record fields' types; None where the
-    standard-library reader decides."""
+    standard-library reader decides. With `skip_unreadable`, lines that hold no record
+    are left out where pyarrow refuses them (see the module docstring)."""
     import pyarrow.json as pajson
 
     if path.stat().st_size == 0:
@@ -43,24 +56,34 @@ def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
     if len({spec.column(name) for name in types}) < len(types):
         return None  # a key feeds two fields: the standard reader copies it to both
     lines, objects = _record_lines(path)
-    if lines != objects:
-        # A line that is no object: the standard reader refuses it, naming the line. (And
-        # pyarrow 26's reader crashes the process on a block starting with `null`, seen on
-        # a file's first line: it must never be given one.)
-        return None
+    skipping = _Skipping(spec) if skip_unreadable else None
+    if lines != objects and skipping is None:
+        return None  # a line that is no object: the standard reader names it
     schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     odd: dict[str, Any] = {}
     try:
+        if lines != objects:  # (never handed to pyarrow: `_only_objects`)
+            raise pa.ArrowInvalid("a line is no JSON object")
+        if skipping is not None and not _ends_a_line(path):
+            # A last line without its ending, one being written, is likely cut short:
+            # pyarrow would refuse the file only once it had read all of it, then read
+            # again in blocks (a million lines, 150 MB, a cut last line: read so in
+            # 4.8-5.5 s, in blocks at once 3.1-3.9 s, machine loaded; BENCHMARKS.md).
+            raise pa.ArrowInvalid("the last line has no line ending")
         table = pajson.read_json(path, parse_options=options)
+        if skipping is not None and _has_empty_row(pa, table, ()):
+            raise pa.ArrowInvalid("a row of nulls")  # (`_read_in_blocks`)
     except pa.ArrowInvalid:
-        read = _read_in_blocks(pa, path, options)
+        read = _read_in_blocks(pa, path, options, skipping)
         if read is None:
             return None
         table, odd = read
+    if skipping is not None:  # (the lines left out, as `_record_lines` counts them)
+        lines, objects = lines - len(skipping.lines), objects - skipping.objects
     if not_utf8(pa, table) is not None:
         return None  # pyarrow's JSON reader does not check: the standard one names the line
-    if table.num_rows != lines or _has_empty_row(pa, table, odd.values()):
+    if not table.num_rows == lines == objects or _has_empty_row(pa, table, odd.values()):
         # pyarrow reads two objects on one line, an object over several lines, and a
         # `null` after an object as a row of nulls (as it reads `{}`): the standard reader
         # refuses them, naming the line (and reads `{}` as a record without fields).
@@ -70,6 +93,7 @@ def read_jsonl_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
         table.rename_columns(list(types)),
         {names[key]: column for key, column in odd.items()},
         parse=json.loads,
+        unreadable=None if skipping is None else skipping.lines,
     )
 
 
@@ -129,41 +153,103 @@ _BLOCK_BYTES = 1 << 23
 _PIECE_LINES = 1024
 
 
-def _read_in_blocks(pa: Any, path: Path, options: Any) -> tuple[Any, dict[str, Any]] | None:
+class _Skipping:
+    """A read that leaves out the lines holding no record: what `json_line_value` needs
+    to tell them, and those found (`lines`), of which `objects` start with `{`."""
+
+    def __init__(self, spec: TableSpec) -> None:
+        self.rename = renamer(spec.columns)
+        self.id_key = spec.column(PATTERN_ID)
+        self.lines = UnreadableLines()
+        self.objects = 0
+
+    def add(self, number: int, reason: str, line: bytes) -> None:
+        self.lines.add(number, reason)
+        self.objects += line.translate(None, _BLANK)[:1] == b"{"
+
+
+def _read_in_blocks(
+    pa: Any, path: Path, options: Any, skipping: _Skipping | None = None
+) -> tuple[Any, dict[str, Any]] | None:
     """The file read in blocks (see the module's docstring): its table, and by column
     key the JSON text of each value its column cannot hold (a string array as long as
-    the table, missing elsewhere); None if the standard reader must read the file."""
+    the table, missing elsewhere); None if the standard reader must read the file.
+    `skipping`, lines that hold no record are left out and kept there."""
     tables: list[Any] = []
     odd: list[dict[str, Any]] = []
+    line = 1  # the block's first line, as `read_jsonl` numbers lines
+    # (Skipping, a table with a row of nulls is taken as refused: pyarrow reads a `null`
+    # after an object on its line so, as it reads `{}`, and only `json` tells them apart.)
+    table_of = partial(_arrow_table, skip_nulls=skipping is not None)
     # A block is offered to pyarrow whole unless the one before it was refused, and its
     # pieces each unless most of a refused block's were refused: where values of another
     # type are all over the file, each such offer is a wasted read.
     offer_block = offer_pieces = True
     for block in _blocks(path):
-        whole = _arrow_table(pa, block, options) if offer_block else None
+        whole = table_of(pa, block, options) if offer_block else None
         offer_block = whole is not None
+        first, line = line, line + _line_count(block)
         if whole is not None:
             tables.append(whole)
             odd.append({})
             continue
         pieces = _pieces(block)
         refused = 0
-        for piece in pieces:
-            table = _arrow_table(pa, piece, options) if offer_pieces else None
+        for index, piece in enumerate(pieces):
+            table = table_of(pa, piece, options) if offer_pieces else None
             held: dict[str, Any] = {}
             if table is None:
                 refused += 1
                 # (Only the file's first piece may start with a byte order mark.)
                 decoded = _decoded(pa, piece, options, at_start=not tables)
+                if decoded is None and skipping is not None:
+                    # (Only the file's last line may lack its line ending.)
+                    ended = block.endswith(b"\n") or index < len(pieces) - 1
+                    decoded = _decoded_skipping(
+                        pa, piece, options, not tables, first, ended, skipping
+                    )
                 if decoded is None:
                     return None
                 table, held = decoded
             tables.append(table)
             odd.append(held)
+            first += _line_count(piece) + 1  # (and the line ending the piece)
         offer_pieces = offer_pieces and 2 * refused <= len(pieces)
     if not tables:
         return options.explicit_schema.empty_table(), {}
     return pa.concat_tables(tables), odd_columns(pa, tables, odd)
+
+
+def _only_objects(data: bytes) -> bool:
+    """Whether every line of `data` holding more than blanks opens a JSON object (lines
+    ended by \n or \r, as pyarrow's reader splits data into blocks). Other data is never
+    handed to that reader: pyarrow 26.0.1's crashes the process (a segmentation fault) on a
+    block that starts with `null`, and a block may start at any line."""
+    lines, objects = _line_starts(data.removeprefix(codecs.BOM_UTF8))
+    return lines == objects
+
+
+def _line_starts(data: bytes) -> tuple[int, int]:
+    """The lines of `data` holding more than ASCII blanks (ended by \n or \r), and how
+    many of them start with `{` after those blanks."""
+    text = data.replace(b"\r", b"\n").translate(None, _BLANK)
+    lines = text.split(b"\n")
+    return len(lines) - lines.count(b""), text.count(b"\n{") + text.startswith(b"{")
+
+
+def _ends_a_line(path: Path) -> bool:
+    """Whether the file's last byte ends a line (or the file is empty)."""
+    with path.open("rb") as file:
+        if file.seek(0, 2) == 0:
+            return True
+        file.seek(-1, 2)
+        return file.read(1) in (b"\n", b"\r")
+
+
+def _line_count(data: bytes) -> int:
+    """The line endings in `data` as `read_jsonl`'s text reader takes them: \n, \r\n, and
+    a lone \r."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
 def _blocks(path: Path) -> Iterator[bytes]:
@@ -193,14 +279,18 @@ def _pieces(block: bytes) -> list[bytes]:
     ]
 
 
-def _arrow_table(pa: Any, data: bytes, options: Any) -> Any | None:
-    """`data` read by pyarrow; None where it refuses it."""
+def _arrow_table(pa: Any, data: bytes, options: Any, skip_nulls: bool = False) -> Any | None:
+    """`data` read by pyarrow; None where it refuses it, where it would be given a line
+    that is no object (`_only_objects`), and where `skip_nulls` and a row has no value."""
     import pyarrow.json as pajson
 
+    if not _only_objects(data):
+        return None
     try:
-        return pajson.read_json(pa.BufferReader(data), parse_options=options)
+        table = pajson.read_json(pa.BufferReader(data), parse_options=options)
     except pa.ArrowInvalid:
         return None
+    return None if skip_nulls and _has_empty_row(pa, table, ()) else table
 
 
 def _decoded(
@@ -226,6 +316,52 @@ def _decoded(
         return None
     if any(type(record) is not dict for record in records):  # (or giving a key twice)
         return None
+    return _table_of(pa, records, options)
+
+
+def _decoded_skipping(
+    pa: Any,
+    piece: bytes,
+    options: Any,
+    at_start: bool,
+    first: int,
+    ended: bool,
+    skipping: _Skipping,
+) -> tuple[Any, dict[str, Any]] | None:
+    """`_decoded`, the lines that hold no record (`json_line_value`) left out and kept in
+    `skipping`: `first` is the number of the piece's first line, and `ended` whether its
+    last line has a line ending (only the file's last may not: a line still written)."""
+    lines = piece.split(b"\n")
+    if at_start:
+        lines[0] = lines[0].removeprefix(codecs.BOM_UTF8)
+    records = []
+    for index, raw in enumerate(lines):
+        # (Bytes that are not UTF-8 as lone surrogates, which `json_line_value` refuses.)
+        line = raw.decode("utf-8", "surrogateescape")
+        if "\r" in line.rstrip("\r"):
+            return None  # (two lines to the standard reader, even blank: it numbers them)
+        if not line.strip():
+            continue
+        ending = "\n" if ended or index < len(lines) - 1 else ""
+        try:
+            value = json_line_value(
+                line + ending, skipping.rename, skipping.id_key, check_text=True
+            )
+        except UnreadableLine as error:
+            skipping.add(first + index, str(error), raw)
+            continue
+        if type(value) is not dict:  # (a key given twice, none a record field's)
+            return None
+        records.append(value)
+    return _table_of(pa, records, options)
+
+
+def _table_of(
+    pa: Any, records: list[dict[str, Any]], options: Any
+) -> tuple[Any, dict[str, Any]] | None:
+    """Decoded JSON objects as the table pyarrow would make of them, and the JSON text of
+    the values their columns cannot hold (see `_decoded`); None where the standard
+    reader decides."""
     columns, held = {}, {}
     for field in options.explicit_schema:
         values, odd = _fitted(pa, field.type, [record.get(field.name) for record in records])
@@ -316,9 +452,10 @@ _BLANK = b" \t\r\x0b\x0c"
 
 
 def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
-    """The lines of a file holding something other than ASCII whitespace, and how many
-    of them start with `{` (in chunks, each stripped of that whitespace by C code; a
-    line is classed in the chunk holding its first other byte)."""
+    """The lines of a file holding something other than ASCII whitespace, ended by \n or
+    \r (as the standard reader and pyarrow's end them), and how many of them start with
+    `{` (in chunks, each stripped of that whitespace by C code; a line is classed in the
+    chunk holding its first other byte)."""
     lines = objects = 0
     inside = False  # the previous chunk ended inside a line already counted
     with path.open("rb") as file:
@@ -326,7 +463,7 @@ def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
         start = file.read(len(codecs.BOM_UTF8))
         file.seek(len(start) if start == codecs.BOM_UTF8 else 0)
         while chunk := file.read(chunk_size):
-            segments = chunk.translate(None, _BLANK).split(b"\n")
+            segments = chunk.replace(b"\r", b"\n").translate(None, _BLANK).split(b"\n")
             if inside and segments[0]:
                 segments[0] = b""  # the rest of that line
             lines += len(segments) - segments.count(b"")

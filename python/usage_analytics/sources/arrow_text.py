@@ -20,7 +20,12 @@ from usage_analytics.sources.base import (
     TRUE_TEXTS,
     TableSpec,
 )
-from usage_analytics.sources.records import ends_inside_a_quote, renamer
+from usage_analytics.sources.records import (
+    UnreadableLines,
+    csv_long_rows,
+    ends_inside_a_quote,
+    renamer,
+)
 
 __all__ = ["TextTable", "not_utf8", "odd_columns", "read_csv_arrow"]
 
@@ -36,11 +41,18 @@ class TextTable:
     table: Any
     odd: dict[str, Any] = data_field(default_factory=dict)
     parse: Callable[[str], Any] = str
+    #: The lines left out as holding no record (read skipping them), else None.
+    unreadable: UnreadableLines | None = None
 
 
-def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
+def read_csv_arrow(
+    pa: Any, path: Path, spec: TableSpec, skip_unreadable: bool = False
+) -> TextTable | None:
     """CSV through pyarrow, every cell read as text then typed by record field as the
-    standard-library reader types it; None where that reader must decide (its syntax)."""
+    standard-library reader types it; None where that reader must decide (its syntax).
+    With `skip_unreadable`, rows of more cells than the header names are left out (and
+    found again by the csv module, for their lines: pyarrow's reader does not number
+    them); a row of fewer, which that reader reads, still sends the file there."""
     import pyarrow.csv as pacsv
 
     with path.open(encoding="utf-8-sig", newline="") as stream:
@@ -53,12 +65,23 @@ def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
     if len(set(present)) != len(present) or "timestamp" not in present:
         return None  # duplicate columns (the standard reader decides), or no time
     positions = [f"c{index}" for index in range(len(header))]
+    long_rows = 0
+
+    def invalid_row(row: Any) -> str:
+        nonlocal long_rows
+        if skip_unreadable and row.actual_columns > row.expected_columns:
+            long_rows += 1
+            return "skip"
+        return "error"
+
     reader = pacsv.open_csv(
         path,
         # (The header is skipped as a record: `skip_rows` counts lines, and a quoted
         # line break in a column name made the rest of the header a row.)
         read_options=pacsv.ReadOptions(column_names=positions, skip_rows_after_names=1),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=True, invalid_row_handler=invalid_row if skip_unreadable else None
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(positions, pa.string()),
             strings_can_be_null=True,
@@ -79,9 +102,16 @@ def read_csv_arrow(pa: Any, path: Path, spec: TableSpec) -> TextTable | None:
         odd.append(part_odd)
     if last_cell is not None and ends_inside_a_quote(path, [last_cell]):
         return None
+    unreadable = None
+    if skip_unreadable:
+        unreadable = UnreadableLines()
+        if long_rows:
+            csv_long_rows(path, len(header), unreadable)
+            if len(unreadable) != long_rows:
+                return None  # (the readers split the rows otherwise: the standard one's)
     if not typed:  # (a header alone)
-        return TextTable(_typed(pa, reader.schema.empty_table(), names)[0])
-    return TextTable(pa.concat_tables(typed), odd_columns(pa, typed, odd))
+        return TextTable(_typed(pa, reader.schema.empty_table(), names)[0], unreadable=unreadable)
+    return TextTable(pa.concat_tables(typed), odd_columns(pa, typed, odd), unreadable=unreadable)
 
 
 def _typed(pa: Any, table: Any, names: Sequence[Sequence[str]]) -> tuple[Any, dict[str, Any]]:

@@ -46,6 +46,7 @@ __all__ = [
     "TableSpec",
     "Unattributed",
     "UnknownPatternError",
+    "Unreadable",
     "UnsupportedSourceError",
     "matches_pattern",
     "no_pattern",
@@ -480,6 +481,18 @@ class Unattributed:
     first: str | None = None
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """The lines of a record file left out as holding no record, where the source was
+    asked to skip them (`FileSource(skip_unreadable=True)`, `--on-invalid skip`): how
+    many, and the first one's line (where a CSV row spanning lines starts) and reason
+    ("not valid JSON: ..."); None when there is none."""
+
+    count: int
+    line: int | None = None
+    reason: str | None = None
+
+
 class ExecutionSource(AsyncClosing, ABC):
     """Execution records, fetched by pattern and window (see the module docstring).
 
@@ -522,3 +535,8 @@ class ExecutionSource(AsyncClosing, ABC):
         """The records without a pattern id (missing or blank), which `fetch_all` leaves
         out: whatever their timestamps, as no pattern's window holds them. A file without
         a pattern id field has none: its records belong to any pattern."""
+
+    async def unreadable(self) -> Unreadable:
+        """The lines left out as holding no record (see `Unreadable`): none but in a
+        record file read with `skip_unreadable`. (A database's rows are records.)"""
+        return Unreadable(0)

@@ -54,6 +54,7 @@ from usage_analytics.sources.base import (
     SourceUnavailableError,
     TableSpec,
     Unattributed,
+    Unreadable,
     UnsupportedSourceError,
     known_patterns,
     matches_pattern,
@@ -65,6 +66,8 @@ from usage_analytics.sources.base import (
 )
 from usage_analytics.sources.odd_cells import OddTexts
 from usage_analytics.sources.records import (
+    LoadedRecords,
+    UnreadableLines,
     csv_record_lines,
     jsonl_record_lines,
     read_records,
@@ -97,6 +100,8 @@ class _Loaded:
     id_column: bool | None = None
     #: A CSV file's cells that are no value of their field, missing in `data`.
     odd: OddTexts | None = None
+    #: The lines left out as holding no record (`skip_unreadable`), else None.
+    unreadable: UnreadableLines | None = None
 
     @property
     def count(self) -> int:
@@ -110,10 +115,21 @@ class FileSource(ExecutionSource):
     not used. `arrow=False` reads text files without pyarrow even when it is installed.
     A file without a `pattern_id` column holds the records of whichever pattern is asked
     for (`fetch`), and cannot be split by pattern (`fetch_all`).
+
+    A line of a CSV or JSON Lines file that holds no record (not valid JSON, a JSON line
+    that is no object, a CSV row of more cells than the header names, ...) is an error
+    naming it; with `skip_unreadable` it is left out, and `unreadable()` counts such
+    lines and names the first (`--on-invalid skip`: a log still being written has a cut
+    last line). The other records keep their lines' numbers.
     """
 
     def __init__(
-        self, path: str | Path, table: TableSpec | None = None, *, arrow: bool | None = None
+        self,
+        path: str | Path,
+        table: TableSpec | None = None,
+        *,
+        arrow: bool | None = None,
+        skip_unreadable: bool = False,
     ) -> None:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -128,6 +144,7 @@ class FileSource(ExecutionSource):
         self.table = table or TableSpec()
         self.description = str(self.path)
         self._arrow = arrow
+        self._skip = skip_unreadable
         self._loaded: _Loaded | None = None
         # Taken by the worker thread that reads. (An asyncio.Lock was released when the
         # awaiting task was cancelled, a timeout, while its read went on: the next call
@@ -205,15 +222,20 @@ class FileSource(ExecutionSource):
                 if self.kind != "csv" and _mapped_without_values(table, self.table):
                     # pyarrow's JSON reader, given the schema, has every column: only the
                     # lines tell whether a key of nulls alone is there.
-                    _check_mapped_records(
-                        read_records(self.path, self.table.columns).records, self.table, self.path
-                    )
+                    _check_mapped_records(self._read_records().records, self.table, self.path)
                 odd = OddTexts.of_texts(pa, text.odd, text.parse)
-                return _Loaded(table, self._lazy_lines(), True, id_column, odd)
-        loaded = read_records(self.path, self.table.columns)
+                lines = self._lazy_lines(text.unreadable)
+                return _Loaded(table, lines, True, id_column, odd, text.unreadable)
+        loaded = self._read_records()
         if self.kind != "csv":
             _check_mapped_records(loaded.records, self.table, self.path)
-        return _Loaded(loaded.records, loaded.location_label, False, id_column)
+        return _Loaded(
+            loaded.records, loaded.location_label, False, id_column, unreadable=loaded.unreadable
+        )
+
+    def _read_records(self) -> LoadedRecords:
+        """The file read by the standard-library reader."""
+        return read_records(self.path, self.table.columns, skip_unreadable=self._skip)
 
     def _read_parquet(self, pa: Any) -> Any:
         import pyarrow.parquet as pq
@@ -255,23 +277,25 @@ class FileSource(ExecutionSource):
     def _read_text_arrow(self, pa: Any) -> TextTable | None:
         reader = read_csv_arrow if self.kind == "csv" else read_jsonl_arrow
         try:
-            return reader(pa, self.path, self.table)
+            return reader(pa, self.path, self.table, self._skip)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return None  # the standard-library reader decides (and names the line)
         except (UnicodeDecodeError, csv.Error):
             return None
 
-    def _lazy_lines(self) -> Callable[[int], str]:
+    def _lazy_lines(self, unreadable: UnreadableLines | None) -> Callable[[int], str]:
         """Line labels of a text file read by pyarrow: only needed to report a bad
         record, so the file is read again, by the line-counting reader, on first use
         (only split into rows or lines, not typed or parsed as records: a million CSV
         rows 1.2 s against 3.8 s and 570 MB, a million JSON lines 0.4 s against 3.3 s and
-        790 MB, BENCHMARKS.md)."""
+        790 MB, BENCHMARKS.md), the `unreadable` lines left out (no record of the table
+        is theirs)."""
         cache: list[Sequence[int]] = []
 
         def locate(index: int) -> str:
             if not cache:
-                cache.append(self._record_lines())
+                lines = self._record_lines()
+                cache.append(lines if unreadable is None else unreadable.others(lines))
             return f"line {cache[0][index]}"
 
         return locate
@@ -280,10 +304,10 @@ class FileSource(ExecutionSource):
         try:
             if self.kind == "csv":
                 return csv_record_lines(self.path)
-            return jsonl_record_lines(self.path)
+            return jsonl_record_lines(self.path, skip_unreadable=self._skip)
         except (csv.Error, UnicodeDecodeError):
             # (The file changed since it was read: the reader names what is wrong.)
-            return read_records(self.path, self.table.columns).locations
+            return self._read_records().locations
 
     # ------------------------------------------------------------------- the interface
 
@@ -315,7 +339,9 @@ class FileSource(ExecutionSource):
         """The pattern's records, their row indices in the file, and those as an Arrow
         array where the file is a table of some of them (else None)."""
         if loaded.count == 0:
-            raise unknown_pattern(wanted, f"{self.path} (it holds no records)", [])
+            raise unknown_pattern(
+                wanted, f"{self.path} (it holds no records{_left_out(loaded, ', ')})", []
+            )
         if not self._has_ids(loaded):
             return loaded.data, range(loaded.count), None
         indices = None
@@ -347,7 +373,7 @@ class FileSource(ExecutionSource):
     def _newest(self, loaded: _Loaded, pattern_id: str | None) -> datetime | None:
         if pattern_id is None:
             if loaded.count == 0:
-                raise SourceError(f"{self.path} holds no records")
+                raise SourceError(f"{self.path} holds no records{_left_out(loaded)}")
             data = loaded.data
         else:
             data, _, _ = self._select(loaded, pattern_id)
@@ -378,7 +404,7 @@ class FileSource(ExecutionSource):
 
     def _fetch_all(self, loaded: _Loaded) -> list[Fetched]:
         if loaded.count == 0:
-            raise SourceError(f"{self.path} holds no records")
+            raise SourceError(f"{self.path} holds no records{_left_out(loaded)}")
         if not self._has_ids(loaded):
             raise SourceError(
                 f"{self.path} has no pattern_id column, so its records cannot be told "
@@ -430,6 +456,10 @@ class FileSource(ExecutionSource):
     async def unattributed(self) -> Unattributed:
         return await asyncio.to_thread(self._unattributed, await self._load())
 
+    async def unreadable(self) -> Unreadable:
+        loaded = await self._load()
+        return Unreadable(0) if loaded.unreadable is None else loaded.unreadable.summary()
+
     def _unattributed(self, loaded: _Loaded) -> Unattributed:
         if not self._has_ids(loaded):
             return Unattributed(0)
@@ -447,6 +477,18 @@ class FileSource(ExecutionSource):
             first = next(nameless, None)
             count = 0 if first is None else 1 + sum(1 for _ in nameless)
         return Unattributed(count, None if first is None else loaded.locate_row(first))
+
+
+def _left_out(loaded: _Loaded, before: str = " (") -> str:
+    """For a file of no records, the lines left out as holding none, where there are
+    some: skipping them, a file of another format was said only to hold no records."""
+    if loaded.unreadable is None or loaded.unreadable.first is None:
+        return ""
+    line, reason = loaded.unreadable.first
+    count = len(loaded.unreadable)
+    lines = f"{count:,} line{'s' if count != 1 else ''}"
+    text = f"{lines} left out as holding none, the first, line {line}: {reason}"
+    return f"{before}{text}" if before == ", " else f"{before}{text})"
 
 
 def _release_freed_arrow_memory() -> None:

@@ -19,11 +19,16 @@ t/f, yes/no, y/n or 1/0 in any case, numbers (`execution_time_ms`, `quality_scor
 field. A cell that does not convert stays as written, so the core reports it as invalid.
 A row with fewer cells than the header has its last fields missing, as pandas and
 `csv.DictReader` read it; a row with more is an error, as there it names no column.
+
+A line that holds no record (such a row, a JSON line that is no object or not JSON, as
+the cut last line of a log still being written is) is an error naming it, or, read with
+`skip_unreadable`, left out and kept in `LoadedRecords.unreadable` (`UnreadableLines`).
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from array import array
 from collections import Counter
@@ -32,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 from uuid import UUID
 
 from usage_analytics.extras import require_pyarrow
@@ -43,6 +48,7 @@ from usage_analytics.sources.base import (
     PATTERN_ID,
     SourceError,
     SourceUnavailableError,
+    Unreadable,
     UnsupportedSourceError,
     pattern_id_text,
     typed_text,
@@ -80,19 +86,64 @@ class LoadedRecords:
     #: Per record, its 1-based position in the file, counted in `unit`s.
     locations: Sequence[int]
     unit: str = "line"
+    #: The lines left out as holding no record (read with `skip_unreadable`), else None.
+    unreadable: UnreadableLines | None = None
 
     def location_label(self, index: int) -> str:
         """Where record `index` came from, e.g. "line 12"."""
         return f"{self.unit} {self.locations[index]}"
 
 
-Reader = Callable[[Path, Columns], LoadedRecords]
+class UnreadableLines:
+    """The lines of a text file left out as holding no record, where a reader skips them
+    (`skip_unreadable`: a JSON line that is no object, a CSV row of more cells than the
+    header names): each one's number, by which the other records are numbered without
+    them, and the first one's reason, which a report names."""
+
+    def __init__(self) -> None:
+        self.lines: list[int] = []
+        self.first: tuple[int, str] | None = None
+
+    def add(self, line: int, reason: str) -> None:
+        self.lines.append(line)
+        if self.first is None or line < self.first[0]:
+            self.first = (line, reason)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def summary(self) -> Unreadable:
+        if self.first is None:
+            return Unreadable(0)
+        return Unreadable(len(self.lines), *self.first)
+
+    def others(self, lines: Sequence[int]) -> Sequence[int]:
+        """`lines`, the lines of a file's records and of these, without these."""
+        if not self.lines:
+            return lines
+        left_out = set(self.lines)
+        return array("q", (line for line in lines if line not in left_out))
+
+
+class UnreadableLine(ValueError):
+    """A line (a CSV row) that holds no record; its message is the reason, which a
+    reader prefixes with the file and line."""
+
+
+class Reader(Protocol):
+    """A format's reader: `read_jsonl`, `read_csv`."""
+
+    def __call__(
+        self, path: Path, columns: Columns, *, skip_unreadable: bool = False
+    ) -> LoadedRecords: ...
+
+
 Writer = Callable[[Path, Iterable[Mapping[str, Any]]], None]
 
 
-def _open_text(path: Path, encoding: str = "utf-8") -> TextIO:
+def _open_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> TextIO:
     try:
-        return path.open(encoding=encoding, newline="")
+        return path.open(encoding=encoding, newline="", errors=errors)
     except FileNotFoundError:
         raise SourceUnavailableError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -133,50 +184,80 @@ def _renamed(record: dict[str, Any], rename: Callable[[str], list[str]]) -> Reco
 _CUT_SHORT = "; the last line, with no line ending: still written?"
 
 
-def read_jsonl(path: Path, columns: Columns | None = None) -> LoadedRecords:
+def read_jsonl(
+    path: Path, columns: Columns | None = None, *, skip_unreadable: bool = False
+) -> LoadedRecords:
     """JSON Lines: one JSON object per line; blank lines are skipped, and a byte order
-    mark at the start (editors on Windows write one) too."""
+    mark at the start (editors on Windows write one) too. A line that holds no record
+    (`json_line_value`) is an error naming it, or with `skip_unreadable` left out and
+    kept in `LoadedRecords.unreadable` (a log still being written has a cut last line)."""
     rename = renamer(columns or {})
+    id_key = (columns or {}).get(PATTERN_ID, PATTERN_ID)
     records: list[Record] = []
     lines: list[int] = []
-    with _open_text(path, encoding="utf-8-sig") as stream:
+    unreadable = UnreadableLines() if skip_unreadable else None
+    # (Skipping, a line that is not UTF-8 is one such line: its bytes are read as lone
+    # surrogates, which `json_line_value` refuses, rather than stopping the read.)
+    errors = "surrogateescape" if skip_unreadable else "strict"
+    with _open_text(path, encoding="utf-8-sig", errors=errors) as stream:
         try:
             for number, line in _lines_holding_text(stream):
                 try:
-                    # (Without its line ending: a line cut short would be reported at
-                    # column 1 of the next line, the ending taken for the next line.)
-                    value = _JSON_LINE.decode(line.rstrip("\r\n"))
-                except json.JSONDecodeError as error:
-                    # (Only a file's last line can lack its ending, one still being written
-                    # perhaps: said so where the JSON ends before it is complete.)
-                    text = line.rstrip("\r\n")
-                    ends_early = error.pos >= len(text) or error.msg.startswith("Unterminated")
-                    cut = _CUT_SHORT if ends_early and text == line else ""
-                    raise SourceError(
-                        f"{path}, line {number}: not valid JSON: {error.msg} "
-                        f"(column {error.colno}{cut})"
-                    ) from None
-                except ValueError:  # an integer of more digits than Python converts
-                    raise SourceError(
-                        f"{path}, line {number}: not valid JSON: a number has too many digits"
-                    ) from None
-                except RecursionError:
-                    raise SourceError(
-                        f"{path}, line {number}: not valid JSON: nested too deeply"
-                    ) from None
-                if not isinstance(value, dict):
-                    raise SourceError(
-                        f"{path}, line {number}: expected a JSON object, got {_json_value(value)}"
-                    )
-                if isinstance(value, _KeysRepeated):
-                    _check_keys_once(value, rename, f"{path}, line {number}")
-                record = _renamed(value, rename) if columns else value
-                _check_pattern_id(record.get(PATTERN_ID), f"{path}, line {number}")
-                records.append(record)
+                    value = json_line_value(line, rename, id_key, check_text=skip_unreadable)
+                except UnreadableLine as error:
+                    if unreadable is None:
+                        raise SourceError(f"{path}, line {number}: {error}") from None
+                    unreadable.add(number, str(error))
+                    continue
+                records.append(_renamed(value, rename) if columns else value)
                 lines.append(number)
         except UnicodeDecodeError:
             raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
-    return LoadedRecords(records, lines)
+    return LoadedRecords(records, lines, unreadable=unreadable)
+
+
+def json_line_value(
+    line: str, rename: Callable[[str], list[str]], id_key: str, *, check_text: bool = False
+) -> dict[str, Any]:
+    """A JSON Lines line (with its line ending, if it has one) as the object it holds,
+    not renamed; raises `UnreadableLine` where it holds no record: not valid JSON, no
+    object, a record field's key given twice (`rename` names the fields of a key), a
+    pattern id (under `id_key`) that names no pattern, or, where `check_text`, bytes that
+    were not UTF-8 (read as lone surrogates)."""
+    if check_text and not _is_utf8(line):
+        raise UnreadableLine("not UTF-8 text")
+    # (Without its line ending: a line cut short would be reported at column 1 of the
+    # next line, the ending taken for the next line.)
+    text = line.rstrip("\r\n")
+    try:
+        value = _JSON_LINE.decode(text)
+    except json.JSONDecodeError as error:
+        # (Only a file's last line can lack its ending, one still being written perhaps:
+        # said so where the JSON ends before it is complete.)
+        ends_early = error.pos >= len(text) or error.msg.startswith("Unterminated")
+        cut = _CUT_SHORT if ends_early and text == line else ""
+        raise UnreadableLine(f"not valid JSON: {error.msg} (column {error.colno}{cut})") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise UnreadableLine("not valid JSON: a number has too many digits") from None
+    except RecursionError:
+        raise UnreadableLine("not valid JSON: nested too deeply") from None
+    if not isinstance(value, dict):
+        raise UnreadableLine(f"expected a JSON object, got {_json_value(value)}")
+    if isinstance(value, _KeysRepeated):
+        _check_keys_once(value, rename)
+    _check_pattern_id(value.get(id_key))
+    return value
+
+
+def _is_utf8(text: str) -> bool:
+    """Whether `text` is writable as UTF-8 (has no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _lines_holding_text(stream: TextIO) -> Iterator[tuple[int, str]]:
@@ -184,11 +265,13 @@ def _lines_holding_text(stream: TextIO) -> Iterator[tuple[int, str]]:
     return ((number, line) for number, line in enumerate(stream, start=1) if line.strip())
 
 
-def jsonl_record_lines(path: Path) -> array[int]:
+def jsonl_record_lines(path: Path, *, skip_unreadable: bool = False) -> array[int]:
     """The line of each record of a JSON Lines file, as `read_jsonl` numbers them, without
-    parsing them: to name a record of a file pyarrow read. Raises `UnicodeDecodeError`
-    where `read_jsonl` reports it."""
-    with _open_text(path, encoding="utf-8-sig") as stream:
+    parsing them: to name a record of a file pyarrow read (with the lines that hold none:
+    the caller knows them). Raises `UnicodeDecodeError` where `read_jsonl` reports it
+    (not where it would skip the line)."""
+    errors = "surrogateescape" if skip_unreadable else "strict"
+    with _open_text(path, encoding="utf-8-sig", errors=errors) as stream:
         return array("q", (number for number, _ in _lines_holding_text(stream)))
 
 
@@ -222,16 +305,15 @@ def decode_json_line(line: str) -> Any:
     return _JSON_LINE.decode(line)
 
 
-def _check_keys_once(record: _KeysRepeated, rename: Callable[[str], list[str]], where: str) -> None:
+def _check_keys_once(record: _KeysRepeated, rename: Callable[[str], list[str]]) -> None:
     """Refuse a record that gives a record field twice: JSON readers keep one of the
     values (Python's the last) silently, as a CSV header naming a column twice is refused.
     (pyarrow's reader refuses such a line, which sends the file here.)"""
     fields = {PATTERN_ID, *FIELDS}
     twice = [key for key in record.repeated if fields & set(rename(key))]
     if twice:
-        raise SourceError(
-            f"{where}: the record gives the key(s) {', '.join(map(repr, twice))} more than "
-            "once: keep one"
+        raise UnreadableLine(
+            f"the record gives the key(s) {', '.join(map(repr, twice))} more than once: keep one"
         )
 
 
@@ -264,33 +346,41 @@ def _json_value(value: Any) -> str:
     return f"{kind} {text if len(text) <= 40 else text[:39] + '…'}"
 
 
-def _check_pattern_id(value: Any, where: str) -> None:
+def _check_pattern_id(value: Any) -> None:
     """A record's pattern id groups records by its text: objects and lists name no
     pattern, and a string must be writable as UTF-8 (JSON's escapes can make lone
     surrogates). Numbers and booleans keep grouping by their text, as before."""
     if isinstance(value, (dict, list)):
         kind = "an object" if isinstance(value, dict) else "a list"
-        raise SourceError(f"{where}: pattern_id must be a string or a number, got {kind}")
+        raise UnreadableLine(f"pattern_id must be a string or a number, got {kind}")
     if isinstance(value, str):
         try:
             value.encode()
         except UnicodeEncodeError:
-            raise SourceError(f"{where}: pattern_id {value!r} is not valid UTF-8 text") from None
+            raise UnreadableLine(f"pattern_id {value!r} is not valid UTF-8 text") from None
 
 
-def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
+def read_csv(
+    path: Path, columns: Columns | None = None, *, skip_unreadable: bool = False
+) -> LoadedRecords:
     """CSV with a header row; cells typed by record field (see the module docstring),
-    columns named by `columns` (field -> column) renamed to their field first."""
+    columns named by `columns` (field -> column) renamed to their field first. A row
+    that holds no record (more cells than the header names, malformed, not UTF-8, a
+    quote left open to the end of the file) is an error naming its line, or with
+    `skip_unreadable` left out and kept in `LoadedRecords.unreadable` (after a quote
+    left open, the rows its cell ran over are read as rows)."""
     rename = renamer(columns or {})
-    records: list[Record] = []
-    lines: list[int] = []
-    with _open_text(path, encoding="utf-8-sig") as stream:
+    unreadable = UnreadableLines() if skip_unreadable else None
+    errors = "surrogateescape" if skip_unreadable else "strict"
+    with _open_text(path, encoding="utf-8-sig", errors=errors) as stream:
         try:
             _allow_long_cells()
             reader = csv.reader(stream)
             header = next(reader, None)
             if header is None:
-                return LoadedRecords([], [])
+                return LoadedRecords([], [], unreadable=unreadable)
+            if skip_unreadable and not _is_utf8(",".join(header)):
+                raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text")
             _check_separator(path, header)
             names = [rename(name.strip()) for name in header]
             # Only record fields: other columns (notes, empty spreadsheet columns) are unread.
@@ -309,59 +399,126 @@ def read_csv(path: Path, columns: Columns | None = None) -> LoadedRecords:
                     f"{path}, line 1: the header names column(s) "
                     f"{', '.join(map(repr, repeated))} more than once"
                 )
-            last_start = 0
-            followed = False  # rows (blank ones) came after the last record
-            for start, row in _rows_by_line(reader):
-                if row is None:
-                    followed = True
-                    continue
-                if len(row) > len(names):
-                    raise SourceError(
-                        f"{path}, line {start}: {len(row)} cells "
-                        f"but the header names {len(names)} columns"
-                    )
-                records.append(
-                    {
-                        name: typed_text(name, cell)
-                        for held, cell in zip(names, row, strict=False)
-                        if cell != ""
-                        for name in held
-                    }
-                )
-                lines.append(start)  # (where a record spanning lines begins)
-                last, last_start, followed = row, start, False
-            # (A cell whose quote is left open runs to the end of the file: no row follows.)
-            if records and not followed and ends_inside_a_quote(path, last):
-                opened = last_start + sum(cell.count("\n") for cell in last[:-1])
-                raise SourceError(
-                    f"{path}, line {opened}: malformed CSV: a quote is left open (its cell "
-                    f"runs to the end of the file, line {reader.line_num})"
-                )
+            rows = _CsvRows(path, names, unreadable)
+            rows.read(reader, 0)
         except csv.Error as error:
             raise SourceError(f"{path}, line {reader.line_num}: malformed CSV: {error}") from None
         except UnicodeDecodeError:
             raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
-    return LoadedRecords(records, lines)
+    return LoadedRecords(rows.records, rows.lines, unreadable=unreadable)
 
 
-def _rows_by_line(reader: Any) -> Iterator[tuple[int, list[str] | None]]:
-    """The rows of a CSV reader (past its header), each with the line it starts on; a
-    row of empty or blank cells, which is no record, as None."""
+class _CsvRows:
+    """The records of a CSV file's rows (past its header), typed by the fields each
+    column holds (`names`), and the line each starts on; rows that hold none raise
+    `SourceError`, or where `unreadable` is given are left out and kept there."""
+
+    def __init__(self, path: Path, names: list[list[str]], unreadable: UnreadableLines | None):
+        self.path, self.names, self.unreadable = path, names, unreadable
+        self.records: list[Record] = []
+        self.lines: list[int] = []
+
+    def _left_out(self, line: int, reason: str) -> None:
+        if self.unreadable is None:
+            raise SourceError(f"{self.path}, line {line}: {reason}")
+        self.unreadable.add(line, reason)
+
+    def read(self, reader: Any, offset: int) -> None:
+        """The rows of `reader`, whose line 1 is the file's line `offset + 1`."""
+        names = self.names
+        last: list[str] = []
+        last_start, kept = 0, False
+        followed = False  # rows (blank ones) came after the last record
+        for start, row in _rows_by_line(reader, offset, self.unreadable is not None):
+            if row is None:
+                followed = True
+                continue
+            if isinstance(row, csv.Error):
+                self._left_out(start, f"malformed CSV: {row}")
+                followed = True  # (nothing of the row is kept)
+                continue
+            last, last_start, followed, kept = row, start, False, False
+            if len(row) > len(names):
+                self._left_out(start, f"{len(row)} cells but the header names {len(names)} columns")
+                continue
+            if self.unreadable is not None and not _is_utf8(",".join(row)):
+                self._left_out(start, "not UTF-8 text")
+                continue
+            self.records.append(
+                {
+                    name: typed_text(name, cell)
+                    for held, cell in zip(names, row, strict=False)
+                    if cell != ""
+                    for name in held
+                }
+            )
+            self.lines.append(start)  # (where a record spanning lines begins)
+            kept = True
+        # (A cell whose quote is left open runs to the end of the file: no row follows.)
+        if last and not followed and ends_inside_a_quote(self.path, last):
+            opened = last_start + sum(cell.count("\n") for cell in last[:-1])
+            reason = (
+                "malformed CSV: a quote is left open (its cell runs to the end of the file, "
+                f"line {offset + reader.line_num})"
+            )
+            if self.unreadable is None:
+                raise SourceError(f"{self.path}, line {opened}: {reason}")
+            if kept:
+                self.records.pop()
+                self.lines.pop()
+                self.unreadable.add(opened, reason)
+            # The rows the cell ran over, from the line after the one it opened on.
+            with _open_text(self.path, encoding="utf-8-sig", errors="surrogateescape") as stream:
+                self.read(csv.reader(itertools.islice(stream, opened, None)), opened)
+
+
+def _rows_by_line(
+    reader: Any, offset: int = 0, errors: bool = False
+) -> Iterator[tuple[int, list[str] | csv.Error | None]]:
+    """The rows of a CSV reader (past its header), each with the line it starts on
+    (`offset` added); a row of empty or blank cells, which is no record, as None; where
+    `errors`, a row the reader refuses as its `csv.Error` (it reads on past it)."""
     next_start = reader.line_num + 1
-    for row in reader:
+    if not errors:
+        for row in reader:
+            start, next_start = next_start, reader.line_num + 1
+            yield start + offset, (row if any(cell.strip() for cell in row) else None)
+        return
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            start, next_start = next_start, reader.line_num + 1
+            yield start + offset, error
+            continue
         start, next_start = next_start, reader.line_num + 1
-        yield start, (row if any(cell.strip() for cell in row) else None)
+        yield start + offset, (row if any(cell.strip() for cell in row) else None)
 
 
 def csv_record_lines(path: Path) -> array[int]:
     """The line each record of a CSV file starts on, as `read_csv` numbers them, without
     typing their cells (about a fifth of its time): to name a record of a file pyarrow
-    read. Raises `csv.Error` or `UnicodeDecodeError` where `read_csv` reports them."""
+    read (with the rows that hold none: the caller knows them). Raises `csv.Error` or
+    `UnicodeDecodeError` where `read_csv` reports them."""
     with _open_text(path, encoding="utf-8-sig") as stream:
         _allow_long_cells()
         reader = csv.reader(stream)
         next(reader, None)
         return array("q", (start for start, row in _rows_by_line(reader) if row is not None))
+
+
+def csv_long_rows(path: Path, width: int, unreadable: UnreadableLines) -> None:
+    """Keep in `unreadable` the rows of a CSV file of more cells than `width` (the
+    header's), as `read_csv` names them: for a file pyarrow read, leaving them out."""
+    with _open_text(path, encoding="utf-8-sig") as stream:
+        _allow_long_cells()
+        reader = csv.reader(stream)
+        next(reader, None)
+        for start, row in _rows_by_line(reader):
+            if isinstance(row, list) and len(row) > width:
+                unreadable.add(start, f"{len(row)} cells but the header names {width} columns")
 
 
 def _check_separator(path: Path, header: Sequence[str]) -> None:
@@ -432,12 +589,15 @@ def _by_extension(path: Path, table: Mapping[str, Any]) -> Any:
     return table[suffix]
 
 
-def read_records(path: str | Path, columns: Columns | None = None) -> LoadedRecords:
+def read_records(
+    path: str | Path, columns: Columns | None = None, *, skip_unreadable: bool = False
+) -> LoadedRecords:
     """Read a record file, with each record's location in it; `columns` maps record
-    fields to the file's names for them."""
+    fields to the file's names for them; `skip_unreadable` leaves lines that hold no
+    record out (`LoadedRecords.unreadable`) rather than raising `SourceError`."""
     path = Path(path)
     reader: Reader = _by_extension(path, READERS)
-    return reader(path, columns or {})
+    return reader(path, columns or {}, skip_unreadable=skip_unreadable)
 
 
 def load_records(path: str | Path, columns: Columns | None = None) -> list[Record]:
