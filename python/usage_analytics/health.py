@@ -44,13 +44,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from usage_analytics.contracts import ModelUsageAnalyticsOutput, OverflowingFloat, UsageTrendType
+from usage_analytics.contracts import (
+    ModelUsageAnalyticsOutput,
+    OverflowingFloat,
+    SuccessMetrics,
+    UsageTrendType,
+)
 from usage_analytics.report import (
     _PAST_LARGEST,
     _count,
@@ -141,28 +147,49 @@ def _few(count: int, word: str, thresholds: HealthThresholds) -> str:
     return f"only {_plural(count, word)}, so not critical"
 
 
-def _apart(
-    value: float,
-    limit: float,
-    show: Callable[[float], str],
-    precise: Callable[[float, int], str],
-    as_set: int | None = None,
-) -> tuple[str, str]:
-    """`value` and `limit` as `show` writes them, or with more digits where it writes
-    both alike (a p99 of 1000.4 ms against 1000 ms is not "1.00 s is above 1.00 s").
-    `as_set` (see `_digits_as_set`): the digits `precise` needs to write the limit as it
-    was set, where `show` would round it; then both are written so from the start (a
-    99.95% floor is not ">99.9%" nor "100.0%", a 2.25x limit not "2.2x")."""
-    if as_set is None:
-        shown = show(value), show(limit)
-        digits = 1
-    else:
-        shown = precise(value, as_set), precise(limit, as_set)
-        digits = as_set + 1
-    while shown[0] == shown[1] and digits <= 15:
-        shown = precise(value, digits), precise(limit, digits)
-        digits += 1
-    return shown
+class _Limit:
+    """A threshold, and how its rule's message writes a value against it (`apart`).
+
+    Made once per thresholds (`_limits_of`), not per result: the limit's own text is the
+    same for every result, and a dashboard judges 100,000 of them."""
+
+    def __init__(
+        self,
+        value: float,
+        show: Callable[[float], str],
+        precise: Callable[[float, int], str],
+        as_set: int | None = None,
+    ) -> None:
+        self.value = value
+        self._show = show
+        self._precise = precise
+        self._as_set = as_set
+
+    @cached_property
+    def _shown(self) -> str:
+        """The limit as `apart` first writes it. (Written when first asked for, as it was
+        by each finding: `_hours` of a limit near the largest double raises, and a rule
+        that never fires must not.)"""
+        as_set = self._as_set
+        return self._show(self.value) if as_set is None else self._precise(self.value, as_set)
+
+    def apart(self, value: float) -> tuple[str, str]:
+        """`value` and the limit as `show` writes them, or with more digits where it
+        writes both alike (a p99 of 1000.4 ms against 1000 ms is not "1.00 s is above
+        1.00 s"). `as_set` (see `_digits_as_set`): the digits `precise` needs to write
+        the limit as it was set, where `show` would round it; then both are written so
+        from the start (a 99.95% floor is not ">99.9%" nor "100.0%", a 2.25x limit not
+        "2.2x")."""
+        if self._as_set is None:
+            shown = self._show(value), self._shown
+            digits = 1
+        else:
+            shown = self._precise(value, self._as_set), self._shown
+            digits = self._as_set + 1
+        while shown[0] == shown[1] and digits <= 15:
+            shown = self._precise(value, digits), self._precise(self.value, digits)
+            digits += 1
+        return shown
 
 
 def _digits_as_set(limit: float, *, shown: int, scale: int = 0, offset: int = 0) -> int | None:
@@ -262,52 +289,112 @@ def _precise_ms(ms: float, digits: int) -> str:
     return f"{ms:,.{digits}f} ms"
 
 
+def _two_decimals(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _one_decimal(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _rate_limit(limit: float | None) -> _Limit | None:
+    if limit is None:
+        return None
+    return _Limit(limit, _percent, _precise_percent, _digits_as_set(limit, shown=1, scale=2))
+
+
+def _latency_limit(limit: float | None) -> _Limit | None:
+    if limit is None:
+        return None
+    return _Limit(limit, _duration_ms, _precise_ms, _duration_digits_as_set(limit))
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """The limits of one `HealthThresholds` as its rules write them; None where a rule is
+    off."""
+
+    success_rate: _Limit | None
+    error_rate: _Limit | None
+    avg_quality: _Limit | None
+    p99_ms: _Limit | None
+    p95_ms: _Limit | None
+    p95_p50_ratio: _Limit | None
+    hours_since_last_use: _Limit | None
+
+
+def _limits_of(thresholds: HealthThresholds) -> _Limits:
+    quality, ratio = thresholds.min_avg_quality, thresholds.max_p95_p50_ratio
+    hours = thresholds.max_hours_since_last_use
+    return _Limits(
+        success_rate=_rate_limit(thresholds.min_success_rate),
+        error_rate=_rate_limit(thresholds.max_error_rate),
+        avg_quality=None
+        if quality is None
+        else _Limit(quality, _two_decimals, _precise, _digits_as_set(quality, shown=2, offset=1)),
+        p99_ms=_latency_limit(thresholds.max_p99_ms),
+        p95_ms=_latency_limit(thresholds.max_p95_ms),
+        p95_p50_ratio=None
+        if ratio is None
+        else _Limit(ratio, _one_decimal, _precise, _digits_as_set(ratio, shown=1, offset=1)),
+        hours_since_last_use=None if hours is None else _Limit(hours, _hours, _precise_hours),
+    )
+
+
+#: The default thresholds, made once (`evaluate_health` without any is called per pattern).
+_DEFAULT_THRESHOLDS = HealthThresholds()
+#: The `_Limits` of the thresholds judged last, kept by identity (a frozen model's fields
+#: do not change; a cache by equality took 0.0 for -0.0, which are written differently).
+#: A dashboard judges every pattern by the same thresholds.
+_last_limits: tuple[HealthThresholds, _Limits] = (
+    _DEFAULT_THRESHOLDS,
+    _limits_of(_DEFAULT_THRESHOLDS),
+)
+
+
+def _limits(thresholds: HealthThresholds) -> _Limits:
+    global _last_limits
+    last = _last_limits
+    if last[0] is not thresholds:
+        last = _last_limits = (thresholds, _limits_of(thresholds))  # (one assignment: thread-safe)
+    return last[1]
+
+
+def _failed(success: SuccessMetrics, runs: int, thresholds: HealthThresholds) -> str:
+    """ ": 3 of 10 runs failed (only 10 runs, so not critical)." of the rate rules."""
+    failed = f"{_count(success.failure_count)} of {_plural(runs, 'run')} failed"
+    return f": {failed}{_notes(_few(runs, 'run', thresholds))}."
+
+
 def _success_findings(
-    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds
+    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds, limits: _Limits
 ) -> list[HealthFinding]:
     success = result.success_metrics
     runs = success.success_count + success.failure_count
-    enough = runs >= thresholds.min_samples_for_critical
-    failed = f"{_count(success.failure_count)} of {_plural(runs, 'run')} failed"
+    severity = _critical_if(runs >= thresholds.min_samples_for_critical)
     findings: list[HealthFinding] = []
-    limit: float | int | None = thresholds.min_success_rate
-    if limit is not None and success.success_rate < limit:
+    rate = limits.success_rate
+    if rate is not None and success.success_rate < rate.value:
         findings.append(
             HealthFinding(
-                severity=_critical_if(enough),
+                severity=severity,
                 code="low_success_rate",
-                message="Success rate {} is below {}".format(
-                    *_apart(
-                        success.success_rate,
-                        limit,
-                        _percent,
-                        _precise_percent,
-                        _digits_as_set(limit, shown=1, scale=2),
-                    )
-                )
-                + f": {failed}{_notes(_few(runs, 'run', thresholds))}.",
+                message="Success rate {} is below {}".format(*rate.apart(success.success_rate))
+                + _failed(success, runs, thresholds),
                 value=success.success_rate,
-                threshold=limit,
+                threshold=rate.value,
             )
         )
-    limit = thresholds.max_error_rate
-    if limit is not None and success.error_rate > limit:
+    rate = limits.error_rate
+    if rate is not None and success.error_rate > rate.value:
         findings.append(
             HealthFinding(
-                severity=_critical_if(enough),
+                severity=severity,
                 code="high_error_rate",
-                message="Error rate {} is above {}".format(
-                    *_apart(
-                        success.error_rate,
-                        limit,
-                        _percent,
-                        _precise_percent,
-                        _digits_as_set(limit, shown=1, scale=2),
-                    )
-                )
-                + f": {failed}{_notes(_few(runs, 'run', thresholds))}.",
+                message="Error rate {} is above {}".format(*rate.apart(success.error_rate))
+                + _failed(success, runs, thresholds),
                 value=success.error_rate,
-                threshold=limit,
+                threshold=rate.value,
             )
         )
     limit = thresholds.max_quality_gate_failures
@@ -325,83 +412,69 @@ def _success_findings(
                 threshold=float(limit),
             )
         )
-    limit = thresholds.min_avg_quality
-    if limit is not None and 0.0 < success.avg_quality_score < limit:
+    quality = limits.avg_quality
+    if quality is not None and 0.0 < success.avg_quality_score < quality.value:
         findings.append(
             HealthFinding(
                 severity="warning",
                 code="low_quality_score",
                 message="Average quality score {} is below {}.".format(
-                    *_apart(
-                        success.avg_quality_score,
-                        limit,
-                        "{:.2f}".format,
-                        _precise,
-                        _digits_as_set(limit, shown=2, offset=1),
-                    )
+                    *quality.apart(success.avg_quality_score)
                 ),
                 value=success.avg_quality_score,
-                threshold=limit,
+                threshold=quality.value,
             )
         )
     return findings
 
 
 def _latency_findings(
-    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds
+    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds, limits: _Limits
 ) -> list[HealthFinding]:
     perf = result.performance_metrics
     if perf is None or perf.sample_count == 0:
         return []
-    enough = perf.sample_count >= thresholds.min_samples_for_critical
-    few = _few(perf.sample_count, "timed run", thresholds)
+    timed = perf.sample_count
+    enough = timed >= thresholds.min_samples_for_critical
     findings: list[HealthFinding] = []
     p50, p95, p99 = (
         perf.p50_execution_time_ms,
         perf.p95_execution_time_ms,
         perf.p99_execution_time_ms,
     )
-    limit = thresholds.max_p99_ms
-    if limit is not None and p99 > limit:
+    limit = limits.p99_ms
+    if limit is not None and p99 > limit.value:
         findings.append(
             HealthFinding(
                 severity=_critical_if(enough),
                 code="high_p99_latency",
-                message="p99 latency {} is above {}".format(
-                    *_apart(p99, limit, _duration_ms, _precise_ms, _duration_digits_as_set(limit))
-                )
-                + f"{_notes(few)}.",
+                message="p99 latency {} is above {}".format(*limit.apart(p99))
+                + f"{_notes(_few(timed, 'timed run', thresholds))}.",
                 value=p99,
-                threshold=limit,
+                threshold=limit.value,
             )
         )
-    limit = thresholds.max_p95_ms
-    if limit is not None and p95 > limit:
-        far = p95 > 2 * limit
+    limit = limits.p95_ms
+    if limit is not None and p95 > limit.value:
+        far = p95 > 2 * limit.value
+        notes = (
+            _notes("more than twice the limit", _few(timed, "timed run", thresholds)) if far else ""
+        )
         findings.append(
             HealthFinding(
                 severity=_critical_if(enough) if far else "warning",
                 code="high_p95_latency",
-                message="p95 latency {} is above {}".format(
-                    *_apart(p95, limit, _duration_ms, _precise_ms, _duration_digits_as_set(limit))
-                )
-                + f"{_notes('more than twice the limit', few) if far else ''}.",
+                message="p95 latency {} is above {}".format(*limit.apart(p95)) + f"{notes}.",
                 value=p95,
-                threshold=limit,
+                threshold=limit.value,
             )
         )
-    ratio_limit = thresholds.max_p95_p50_ratio
+    ratio_limit = limits.p95_p50_ratio
     # (The ratio as reported is what is compared: `p95 > limit * p50` rounds otherwise,
     # and a finding of 3.0x "above 3.0x" fired.)
     ratio = p95 / p50 if p50 > 0 else 0.0  # (inf where it passes the largest double)
-    if ratio_limit is not None and ratio > ratio_limit:
-        shown_ratio, shown_limit = _apart(
-            ratio,
-            ratio_limit,
-            "{:.1f}".format,
-            _precise,
-            _digits_as_set(ratio_limit, shown=1, offset=1),
-        )
+    if ratio_limit is not None and ratio > ratio_limit.value:
+        shown_ratio, shown_limit = ratio_limit.apart(ratio)
         if math.isinf(ratio):
             shown_ratio = _PAST_LARGEST
         findings.append(
@@ -411,14 +484,14 @@ def _latency_findings(
                 message=f"p95 latency {_duration_ms(p95)} is {shown_ratio}x the median "
                 f"({_duration_ms(p50)}), above {shown_limit}x: a long tail of slow runs.",
                 value=ratio,
-                threshold=ratio_limit,
+                threshold=ratio_limit.value,
             )
         )
     return findings
 
 
 def _usage_findings(
-    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds
+    result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds, limits: _Limits
 ) -> list[HealthFinding]:
     findings: list[HealthFinding] = []
     trend = result.trend_analysis
@@ -440,18 +513,18 @@ def _usage_findings(
             )
         )
     hours = result.usage_metrics.time_since_last_use
-    limit = thresholds.max_hours_since_last_use
-    if limit is not None and hours is not None and hours > limit:
+    limit = limits.hours_since_last_use
+    if limit is not None and hours is not None and hours > limit.value:
         findings.append(
             HealthFinding(
                 severity="warning",
                 code="not_used_recently",
                 message="Last used {} before the window end, more than {}".format(
-                    *_apart(hours, limit, _hours, _precise_hours)
+                    *limit.apart(hours)
                 )
-                + f" ({limit:g} h).",
+                + f" ({limit.value:g} h).",
                 value=hours,
-                threshold=limit,
+                threshold=limit.value,
             )
         )
     if (
@@ -473,9 +546,13 @@ def _usage_findings(
     return findings
 
 
+#: Each severity's and rule's place in the order of findings.
+_SEVERITY_RANKS = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+_CODE_RANKS = {code: rank for rank, code in enumerate(_CODE_ORDER)}
+
+
 def _rank(finding: HealthFinding) -> tuple[int, int]:
-    code = _CODE_ORDER.index(finding.code) if finding.code in _CODE_ORDER else len(_CODE_ORDER)
-    return SEVERITIES.index(finding.severity), code
+    return _SEVERITY_RANKS[finding.severity], _CODE_RANKS.get(finding.code, len(_CODE_ORDER))
 
 
 def evaluate_health(
@@ -484,7 +561,7 @@ def evaluate_health(
     """The health findings of `result`, worst first (by severity, then by the rule order
     of the module's table); empty for a healthy pattern. See the module docstring for the
     rules and their severities."""
-    thresholds = thresholds or HealthThresholds()
+    thresholds = thresholds or _DEFAULT_THRESHOLDS
     if result.usage_metrics.total_executions == 0:
         return [
             HealthFinding(
@@ -495,9 +572,10 @@ def evaluate_health(
                 threshold=None,
             )
         ]
+    limits = _limits(thresholds)
     findings = [
-        *_success_findings(result, thresholds),
-        *_latency_findings(result, thresholds),
-        *_usage_findings(result, thresholds),
+        *_success_findings(result, thresholds, limits),
+        *_latency_findings(result, thresholds, limits),
+        *_usage_findings(result, thresholds, limits),
     ]
     return sorted(findings, key=_rank)

@@ -1,0 +1,79 @@
+"""The dashboard's Python steps after the batch, timed alone: the health findings of
+every pattern, the ranked rows, and each output format's text.
+
+    .venv/bin/python benches/dashboard_health.py SOURCE START END [--rounds N]
+
+SOURCE is a record file, a SQLite file or a postgresql:// URL; START and END the window
+(ISO-8601). The DETAILED outputs are made once, as `usage-analytics dashboard` makes
+them; then each step runs `--rounds` times (default 3) with the collector paused, as the
+command runs them, and the best and worst seconds are printed. Run it with `PYTHONPATH`
+at two builds' `python/` to compare them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsInput, evaluate_health
+from usage_analytics.cli.batch import reduce_patterns
+from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View
+from usage_analytics.collector import gc_paused
+from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.dashboard import dashboard_rows
+from usage_analytics.progress import Progress
+from usage_analytics.sources import Fetched, open_source
+
+
+async def outputs(path: str, start: datetime, end: datetime) -> list[ModelUsageAnalyticsOutput]:
+    async with open_source(path) as source:
+        groups = await source.fetch_all(start, end)
+
+    def contract(fetched: Fetched) -> ModelUsageAnalyticsInput:
+        return ModelUsageAnalyticsInput(
+            pattern_id=fetched.pattern_id,
+            time_window_start=start,
+            time_window_end=end,
+            granularity=AnalyticsGranularity.DETAILED,
+            execution_data=fetched.data,
+        )
+
+    return await reduce_patterns(groups, contract, path, Progress())
+
+
+def timed(name: str, rounds: int, step: Callable[[], Any]) -> None:
+    seconds = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        with gc_paused():
+            kept = step()
+        seconds.append(time.perf_counter() - started)
+        del kept  # (freed outside the timing, as the command frees it at exit)
+    print(f"{name:22} {min(seconds):7.2f} s best, {max(seconds):7.2f} s worst")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("source")
+    parser.add_argument("start", type=datetime.fromisoformat)
+    parser.add_argument("end", type=datetime.fromisoformat)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    results = asyncio.run(outputs(args.source, args.start, args.end))
+    print(f"{len(results):,} patterns")
+    timed("evaluate_health", args.rounds, lambda: [evaluate_health(r) for r in results])
+    items = [(str(r.pattern_id), r) for r in results]
+    timed("dashboard_rows", args.rounds, lambda: dashboard_rows(items))
+    rows = dashboard_rows(items)
+    analyses = [Analysis(row.name, row.result) for row in rows]
+    view = View(analyses, None, "UTC", 100, True, "heading", rows=rows)
+    for form, renderer in DASHBOARD_RENDERERS.items():
+        timed(f"render {form}", args.rounds, lambda renderer=renderer: renderer(view))
+
+
+if __name__ == "__main__":
+    main()
