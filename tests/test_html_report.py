@@ -26,7 +26,7 @@ from usage_analytics.cli import main
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.html_charts import MAX_BARS, visible
-from usage_analytics.html_report import render_html
+from usage_analytics.html_report import render_html, render_judged_html
 from usage_analytics.report import render_report
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
@@ -626,6 +626,29 @@ def test_cli_dashboard_html_draws_the_series_of_its_first_pattern_only(
     assert "<dd>comprehensive</dd>" in document
     assert "<rect" in section(document, "activity")  # (the executions chart's bars)
     assert 'class="current" aria-current="true"' in section(document, "overview")
+
+
+def test_cli_dashboard_html_overview_is_the_one_render_html_judges_itself(
+    records_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The dashboard hands its rows' health findings to the page rather than have every
+    # pattern judged again: the page must be the one `render_html` makes judging them
+    # itself (the first pattern's result is COMPREHENSIVE, its row's findings DETAILED's).
+    pages: list[tuple[ModelUsageAnalyticsOutput, dict[str, Any]]] = []
+
+    def recorded(result: ModelUsageAnalyticsOutput, **options: Any) -> str:
+        pages.append((result, dict(options)))
+        return render_judged_html(result, **options)
+
+    monkeypatch.setattr("usage_analytics.cli.output.render_judged_html", recorded)
+    assert main(["dashboard", str(records_file), "--format", "html"]) == 0
+    document = capsys.readouterr().out
+    ((result, options),) = pages
+    overview = options.pop("overview")
+    assert len(overview) == len(DEMO_PATTERNS)
+    assert all(findings is not None for _, _, findings in overview)
+    pairs = [(name, item) for name, item, _ in overview]
+    assert document == render_html(result, overview=pairs, **options) + "\n"
 
 
 @pytest.mark.parametrize(

@@ -568,17 +568,28 @@ def _data_quality(result: ModelUsageAnalyticsOutput, locate: Callable[[int], str
     return _card("data-quality", "Data quality", "", stats + samples + ids)
 
 
+#: A pattern of the overview: its name, result and health findings by the page's
+#: thresholds where the caller has them already (None: judged here).
+OverviewItem = tuple[str, ModelUsageAnalyticsOutput, Sequence[HealthFinding] | None]
+
+
 def _overview(
-    items: Sequence[tuple[str, ModelUsageAnalyticsOutput]],
+    items: Sequence[OverviewItem],
     thresholds: HealthThresholds,
     current: ModelUsageAnalyticsOutput,
+    current_findings: Sequence[HealthFinding],
     unattributed: int,
 ) -> str:
     """One row per pattern, the one reported below highlighted; notes of the records
     left out for having no pattern id or for being invalid."""
     rows = []
-    for name, item in items:
-        findings = evaluate_health(item, thresholds)
+    for name, item, judged in items:
+        if item is current:
+            findings = current_findings
+        elif judged is not None:
+            findings = judged
+        else:
+            findings = evaluate_health(item, thresholds)
         perf = item.performance_metrics
         p95 = (
             _duration_ms(perf.p95_execution_time_ms)
@@ -617,7 +628,7 @@ def _overview(
             f'<p class="muted">{escape(_plural(unattributed, "record"))} without a pattern_id '
             "left out.</p>"
         )
-    invalid = sum(item.data_quality.invalid_records for _, item in items)
+    invalid = sum(item.data_quality.invalid_records for _, item, _ in items)
     if invalid:
         table += f'<p class="muted">{escape(_plural(invalid, "invalid record"))} left out.</p>'
     return _card("overview", "All patterns", escape(_plural(len(items), "pattern")), table)
@@ -683,6 +694,32 @@ def render_html(
     (the CLI's: which source and window, what to try next), as the terminal report
     shows them.
     """
+    return render_judged_html(
+        result,
+        name=name,
+        thresholds=thresholds,
+        locate=locate,
+        overview=None if overview is None else [(n, item, None) for n, item in overview],
+        unattributed=unattributed,
+        heading=heading,
+        footer=footer,
+    )
+
+
+def render_judged_html(
+    result: ModelUsageAnalyticsOutput,
+    *,
+    name: str | None = None,
+    thresholds: HealthThresholds | None = None,
+    locate: Callable[[int], str] | None = None,
+    overview: Sequence[OverviewItem] | None = None,
+    unattributed: int = 0,
+    heading: str | None = None,
+    footer: str | None = None,
+) -> str:
+    """`render_html`, its overview's patterns given with their health findings where
+    the caller has them (`OverviewItem`): a dashboard has judged every pattern already,
+    and judging 100,000 again took 1.1 s (`benches/dashboard_health.py`)."""
     thresholds = thresholds or HealthThresholds()
     findings = evaluate_health(result, thresholds)
     pattern = str(result.pattern_id)
@@ -690,7 +727,7 @@ def render_html(
     sections = [
         _header(result, name, findings),
         f'<p class="note page-heading">{escape(heading)}</p>' if heading else "",
-        _overview(overview, thresholds, result, unattributed) if overview else "",
+        _overview(overview, thresholds, result, findings, unattributed) if overview else "",
         _kpis(result, findings),
         _health(findings, thresholds),
         _activity(result),

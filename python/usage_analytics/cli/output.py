@@ -22,7 +22,7 @@ from usage_analytics.dashboard import (
     dashboard_rows,
     render_dashboard,
 )
-from usage_analytics.html_report import render_html
+from usage_analytics.html_report import OverviewItem, render_judged_html
 from usage_analytics.report import (
     escaping_unencodable,
     printable,
@@ -161,8 +161,8 @@ def render_html_view(view: View) -> str:
     focus = view.focus or view.analyses[0]
     overview = None
     if len(view.analyses) > 1 or view.unattributed:
-        overview = [(analysis.name, analysis.result) for analysis in view.analyses]
-    return render_html(
+        overview = _judged(view)
+    return render_judged_html(
         focus.result,
         name=focus.name,
         locate=focus.locate,
@@ -171,6 +171,17 @@ def render_html_view(view: View) -> str:
         heading=view.heading,
         footer=view.footer,
     )
+
+
+def _judged(view: View) -> list[OverviewItem]:
+    """The view's patterns with the health findings of its rows, where it has them (the
+    same results: the rows are the analyses' own, ranked), else None (judged when shown)."""
+    if not view.rows:
+        return [(analysis.name, analysis.result, None) for analysis in view.analyses]
+    return [
+        (analysis.name, analysis.result, row.findings if row.result is analysis.result else None)
+        for analysis, row in zip(view.analyses, view.rows, strict=True)
+    ]
 
 
 def render_dashboard_json(view: View) -> str:
