@@ -27,7 +27,7 @@ from usage_analytics import (
     UsageAnalyticsError,
     UsageTrendType,
 )
-from usage_analytics.collector import gc_paused
+from usage_analytics.collector import gc_paused, move_to_oldest_generation
 from usage_analytics.ingest import reduce_any
 from usage_analytics.output import batch_output, output_builder
 from usage_analytics.reducer import core_options
@@ -599,6 +599,33 @@ def test_a_batch_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> N
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_objects_moved_to_the_oldest_generation_are_not_walked_and_still_collectable() -> None:
+    """`move_to_oldest_generation` (the dashboard's rows, before its pause ends): what the
+    pause made is in the oldest generation, no collection ran to put it there, nothing
+    stays frozen, and a cycle among them is still found by a full collection."""
+    collections: list[str] = []
+
+    def record(phase: str, info: dict[str, Any]) -> None:
+        collections.append(phase)
+
+    with gc_paused():
+        made = [[i] for i in range(1_000)]  # (lists: always tracked)
+        cycle: list[Any] = []
+        cycle.append(cycle)
+        gc.callbacks.append(record)
+        try:
+            move_to_oldest_generation()
+        finally:
+            gc.callbacks.remove(record)
+    assert collections == []
+    assert gc.get_freeze_count() == 0
+    oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+    assert all(id(row) in oldest for row in made)
+    assert id(cycle) in oldest
+    del cycle
+    assert gc.collect() >= 1
 
 
 def test_unsigned_ids_beyond_i64_are_invalid_records_as_in_a_list() -> None:

@@ -24,7 +24,7 @@ from usage_analytics.cli.common import (
 )
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.cli.running import run_async
-from usage_analytics.collector import gc_paused
+from usage_analytics.collector import gc_paused, move_to_oldest_generation
 from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
 from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
@@ -150,6 +150,7 @@ async def _dashboard(
             for fetched, result in zip(groups, results, strict=True)
         }
         rows = dashboard_rows([(name, analysis.result) for name, analysis in analyses.items()])
+        move_to_oldest_generation()  # (before the pause ends: they are kept to the end)
     granularity = granularity_of(args)
     if granularity is not AnalyticsGranularity.DETAILED:
         first = next(group for group in groups if group.pattern_id == rows[0].name)
