@@ -3,11 +3,14 @@ every section, field and table as a reader sees it (see `usage_analytics.report`
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from source_cases import START, analyse
 from test_dashboard import result, runs
 from usage_analytics import (
@@ -17,6 +20,7 @@ from usage_analytics import (
     UsageTrendType,
 )
 from usage_analytics.report import (
+    _DURATION_UNITS,
     _duration_ms,
     attention_notes,
     by_attention,
@@ -512,6 +516,25 @@ def test_summary_names_are_shortened_to_no_less_than_12_columns(
 )
 def test_durations_at_the_edges_of_their_forms(ms: float, shown: str) -> None:
     assert _duration_ms(ms) == shown
+
+
+def _duration_by_units(ms: float) -> str:
+    """`_duration_ms` of a finite duration from 0.1 ms up, by its units alone (without its
+    shortcut for whole milliseconds)."""
+    for below, scale, digits, unit in _DURATION_UNITS:
+        if round(ms / scale, digits) < below / scale:
+            return f"{ms / scale:.{digits}f} {unit}"
+    raise AssertionError("past the units")
+
+
+@given(
+    st.floats(0.1, 59_999.0)
+    | st.sampled_from([9.95, 10.0, 999.49999, 999.5, 999.5000001]).flatmap(
+        lambda edge: st.sampled_from([edge, math.nextafter(edge, 0), math.nextafter(edge, 1e9)])
+    )
+)
+def test_whole_milliseconds_are_written_as_the_units_write_them(ms: float) -> None:
+    assert _duration_ms(ms) == _duration_by_units(ms)
 
 
 def test_terminal_width_is_columns_or_the_default_kept_in_range(
