@@ -22,6 +22,7 @@ from usage_analytics import (
 from usage_analytics.report import (
     _DURATION_UNITS,
     _duration_ms,
+    _percent,
     attention_notes,
     by_attention,
     escaping_unencodable,
@@ -535,6 +536,26 @@ def _duration_by_units(ms: float) -> str:
 )
 def test_whole_milliseconds_are_written_as_the_units_write_them(ms: float) -> None:
     assert _duration_ms(ms) == _duration_by_units(ms)
+
+
+def _percent_as_first_written(ratio: float, digits: int) -> str:
+    shown = f"{ratio * 100:.{digits}f}%"
+    step = 10.0**-digits
+    if ratio < 1 and shown == f"{100:.{digits}f}%":
+        return f">{100 - step:.{digits}f}%"
+    if ratio > 0 and shown == f"{0:.{digits}f}%":
+        return f"<{step:.{digits}f}%"
+    return shown
+
+
+@given(
+    st.floats(0, 1) | st.sampled_from([1e-9, 0.0004, 0.0005, 0.9995, 0.99951, 1 - 1e-9]),
+    st.integers(0, 3),
+)
+def test_percentages_with_their_ends_written_once_are_as_first_written(
+    ratio: float, digits: int
+) -> None:
+    assert _percent(ratio, digits) == _percent_as_first_written(ratio, digits)
 
 
 def test_terminal_width_is_columns_or_the_default_kept_in_range(
