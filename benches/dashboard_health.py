@@ -6,7 +6,8 @@ every pattern, the ranked rows, and each output format's text.
 SOURCE is a record file, a SQLite file or a postgresql:// URL; START and END the window
 (ISO-8601). The DETAILED outputs are made once, as `usage-analytics dashboard` makes
 them; then each step runs `--rounds` times (default 3) with the collector paused, as the
-command runs them, and the best and worst seconds are printed. Run it with `PYTHONPATH`
+command runs them, and the best and worst wall seconds are printed (with the best's CPU
+seconds). Run it with `PYTHONPATH`
 at two builds' `python/` to compare them.
 """
 
@@ -46,14 +47,17 @@ async def outputs(path: str, start: datetime, end: datetime) -> list[ModelUsageA
 
 
 def timed(name: str, rounds: int, step: Callable[[], Any]) -> None:
-    seconds = []
+    """The best and worst wall seconds of `rounds` runs of `step`, and the process's CPU
+    seconds of the best (on a shared machine, less changed by the others' load)."""
+    runs = []
     for _ in range(rounds):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         with gc_paused():
             kept = step()
-        seconds.append(time.perf_counter() - started)
+        runs.append((time.perf_counter() - wall, time.process_time() - cpu))
         del kept  # (freed outside the timing, as the command frees it at exit)
-    print(f"{name:22} {min(seconds):7.2f} s best, {max(seconds):7.2f} s worst")
+    best, worst = min(runs), max(runs)
+    print(f"{name:18} {best[0]:6.2f} s best ({best[1]:.2f} s CPU), {worst[0]:6.2f} s worst")
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ def move_to_oldest_generation() -> None:
     walked (`gc.freeze`, then `gc.unfreeze`): for the many objects made under `gc_paused`
     that live on, called before the pause ends. Left young, the first collection after
     the pause walked them all (the dashboard's rows and health findings of 100,000
-    patterns: 0.20-0.27 s); in the oldest generation they wait for a full collection,
+    patterns: 0.20-0.29 s); in the oldest generation they wait for a full collection,
     which moving them there does not set off."""
     gc.freeze()
     gc.unfreeze()
