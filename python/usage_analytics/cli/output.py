@@ -59,7 +59,7 @@ class View:
     #: Records left out for having no pattern id (the dashboard, with --on-invalid skip).
     unattributed: int = 0
     #: The dashboard rows of `analyses`, where the command has ranked them already (their
-    #: health findings cost about 50 µs a pattern).
+    #: health findings cost 11-12 µs a pattern: `benches/dashboard_health.py`).
     rows: Sequence[DashboardRow] = ()
     #: A record file's lines left out as holding no record (with --on-invalid skip).
     unreadable: Unreadable = field(default_factory=lambda: Unreadable(0))
