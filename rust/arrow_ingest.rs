@@ -1256,6 +1256,47 @@ mod tests {
     }
 
     #[test]
+    fn intervals_read_as_milliseconds_and_months_or_negatives_are_invalid() {
+        use arrow_array::IntervalMonthDayNanoArray;
+        use arrow_buffer::IntervalMonthDayNano;
+
+        let hours = Int64Array::from((0..5).map(|h| h * MICROS_PER_HOUR).collect::<Vec<_>>());
+        let times = IntervalMonthDayNanoArray::from(vec![
+            Some(IntervalMonthDayNano::new(0, 0, 1_500_000_000)),
+            Some(IntervalMonthDayNano::new(0, 1, -1_000)),
+            None,
+            Some(IntervalMonthDayNano::new(1, 0, 0)),
+            Some(IntervalMonthDayNano::new(0, -1, 0)),
+        ]);
+        let schema = Schema::new(vec![
+            Field::new("timestamp", DataType::Int64, false),
+            Field::new("execution_time_ms", times.data_type().clone(), true),
+        ]);
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(hours), Arc::new(times)]).unwrap();
+        let (chunks, report) = read(batch);
+        assert_eq!((report.received, report.invalid), (5, 2));
+        let samples: Vec<_> = report
+            .samples
+            .iter()
+            .map(|s| (s.index, s.value.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            samples,
+            [
+                (
+                    3,
+                    "MonthDayNano(months=1, days=0, nanoseconds=0)",
+                    "must be a duration of a fixed length (an interval without months), got months=1"
+                ),
+                (4, "MonthDayNano(months=0, days=-1, nanoseconds=0)", "must be >= 0"),
+            ]
+        );
+        let read: Vec<f64> = chunks[0].execution_time_ms.to_vec();
+        assert_eq!(read[..2], [1_500.0, 86_399_999.999]);
+        assert!(read[2].is_nan()); // (null: missing)
+    }
+
+    #[test]
     fn dictionary_strings_and_iso_text_timestamps() {
         let ts = StringArray::from(vec!["1970-01-01T01:00:00Z", "yesterday", "1970-01-01T03:00:00+01:00"]);
         let mut agents = StringDictionaryBuilder::<Int32Type>::new();

@@ -7,6 +7,11 @@
 //! 1000` would round twice (the seconds, then the product), and `count as f64 / 1e6`
 //! rounds the count first past 2^53: both can move the last bit, and the same records must
 //! give the same analytics whatever their form.
+//!
+//! An Arrow `month_day_nano_interval` (DuckDB's `INTERVAL`, which `end - start` gives
+//! there) is its days as 86,400 s each plus its nanoseconds, as DuckDB's own `epoch()` and
+//! its conversions to Python and pandas read it; one with months has no fixed length (a
+//! month is 28 to 31 days) and is refused, a record's error.
 
 use arrow_schema::TimeUnit;
 
@@ -26,6 +31,8 @@ pub const SECONDS: Unit = Unit { num: 1_000, den: 1 };
 
 /// Microseconds per day, as `datetime.timedelta` counts them.
 const MICROS_PER_DAY: i128 = 86_400_000_000;
+/// Nanoseconds per day of an interval, as DuckDB's `epoch(interval)` counts them.
+const NANOS_PER_DAY: i128 = 86_400_000_000_000;
 
 impl Unit {
     pub fn of_arrow(unit: TimeUnit) -> Unit {
@@ -121,6 +128,27 @@ pub fn arrow_duration_repr(count: i64, unit: TimeUnit) -> String {
     })
 }
 
+/// A month-day-nano interval (DuckDB's INTERVAL; pyarrow's `MonthDayNano`) in
+/// milliseconds, rounded once, or why it has none: one with months has no fixed length.
+/// (Its fields are i32, i32 and i64 in Arrow; a record's `MonthDayNano` is a named tuple
+/// whose ints may be anything within 64 bits: the sum fits 128 bits either way.)
+pub fn interval_millis(months: i64, days: i64, nanoseconds: i64) -> Result<f64, String> {
+    if months != 0 {
+        return Err(format!(
+            "must be a duration of a fixed length (an interval without months), got months={months}"
+        ));
+    }
+    let nanos = i128::from(days) * NANOS_PER_DAY + i128::from(nanoseconds);
+    millis(nanos, NANOSECONDS).ok_or_else(|| "is too large a duration".to_owned())
+    // (never: `num` is 1)
+}
+
+/// How an interval is shown: as pyarrow's `MonthDayNano` shows it (what `to_pylist`, and
+/// so a record, holds for it).
+pub fn interval_repr(months: i64, days: i64, nanoseconds: i64) -> String {
+    format!("MonthDayNano(months={months}, days={days}, nanoseconds={nanoseconds})")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +231,33 @@ mod tests {
         assert_eq!(
             arrow_duration_repr(i64::MIN, TimeUnit::Second),
             format!("{} s", i64::MIN)
+        );
+    }
+
+    #[test]
+    fn intervals_are_days_of_86400_seconds_and_nanoseconds_without_months() {
+        assert_eq!(interval_millis(0, 0, 1_500_000_000), Ok(1_500.0));
+        assert_eq!(interval_millis(0, 2, 123_000), Ok(172_800_000.123));
+        assert_eq!(interval_millis(0, 1, -1_000), Ok(86_399_999.999)); // ('1 day -1 microsecond')
+        assert_eq!(interval_millis(0, 0, 1), Ok(1e-6));
+        assert_eq!(interval_millis(0, -31, 0), Ok(-2_678_400_000.0)); // (refused as negative by the caller)
+                                                                      // Rounded once: 2^53 + 1 ns past the days.
+        assert_eq!(interval_millis(0, 0, 9_007_199_254_740_993), Ok(9_007_199_254.740_993));
+        let largest = interval_millis(0, i64::from(i32::MAX), i64::MAX).expect("no months");
+        assert_eq!(
+            largest,
+            ratio_wide(i128::from(i32::MAX) * NANOS_PER_DAY + i128::from(i64::MAX), 1_000_000)
+        );
+        assert!(interval_millis(0, i64::MIN, i64::MIN).is_ok_and(f64::is_finite));
+        let why = interval_millis(1, 0, 0).unwrap_err();
+        assert_eq!(
+            why,
+            "must be a duration of a fixed length (an interval without months), got months=1"
+        );
+        assert!(interval_millis(-2, 60, 0).unwrap_err().ends_with("got months=-2"));
+        assert_eq!(
+            interval_repr(0, -1, 5),
+            "MonthDayNano(months=0, days=-1, nanoseconds=5)"
         );
     }
 }

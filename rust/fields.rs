@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyString, PyType};
 
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
-use crate::duration_ms::{millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
+use crate::duration_ms::{interval_millis, millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
 use crate::pandas_time::{self, PandasTimestamps};
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
@@ -197,8 +197,9 @@ impl<'py> TimeContext<'py> {
     /// An execution time: a finite number >= 0 (`number`), or a duration >= 0 as its
     /// milliseconds, rounded once (`duration_ms`), as in an Arrow duration column: a
     /// `datetime.timedelta` (exactly, from its days, seconds and microseconds, not its
-    /// `total_seconds()`, which rounds), pandas' `Timedelta` (with its nanoseconds) or a
-    /// numpy `timedelta64` of any fixed unit. NaT (pandas' or numpy's), a null in such a
+    /// `total_seconds()`, which rounds), pandas' `Timedelta` (with its nanoseconds), a
+    /// numpy `timedelta64` of any fixed unit or pyarrow's `MonthDayNano` (an interval, as
+    /// `duration_ms::interval_millis` reads it). NaT (pandas' or numpy's), a null in such a
     /// column, is missing: None. Floats and ints take the number's fast path first. (Not
     /// inlined: the caller reads exact floats itself, the common case.)
     #[inline(never)]
@@ -248,6 +249,17 @@ impl<'py> TimeContext<'py> {
                 false
             });
         if !is_timedelta {
+            if is_pyarrow_interval(value) {
+                // pyarrow's `MonthDayNano` (a named tuple), as an interval column's values
+                // read as records (`to_pylist`): as the column reads it.
+                let read = |name: &Bound<'py, PyString>| int_attribute(value, name);
+                let interval = || -> Result<f64, String> {
+                    let months = read(intern!(py, "months"))?;
+                    let days = read(intern!(py, "days"))?;
+                    interval_millis(months, days, read(intern!(py, "nanoseconds"))?)
+                };
+                return Some(interval().map(Some));
+            }
             // pandas' NaT (a datetime subclass), as NaT in a timedelta64 column: missing.
             return is_pandas_nat(value).then_some(Ok(None));
         }
@@ -599,6 +611,24 @@ fn is_numpy_type(value: &Bound<'_, PyAny>, names: &[&str]) -> bool {
     }
     let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
     names.contains(&name.as_str())
+}
+
+/// Whether `value` is pyarrow's `MonthDayNano`, an interval's value: a struct sequence
+/// made in C, whose module reads "builtins", so told by identity with pyarrow's own type
+/// (pyarrow is imported wherever such a value exists; it is never imported here).
+fn is_pyarrow_interval(value: &Bound<'_, PyAny>) -> bool {
+    let py = value.py();
+    let ty = value.get_type();
+    if !ty.name().is_ok_and(|n| n == "MonthDayNano") {
+        return false;
+    }
+    let pyarrow = py
+        .import(intern!(py, "sys"))
+        .and_then(|sys| sys.getattr(intern!(py, "modules")))
+        .and_then(|modules| modules.get_item(intern!(py, "pyarrow")));
+    pyarrow
+        .and_then(|pyarrow| pyarrow.getattr(intern!(py, "MonthDayNano")))
+        .is_ok_and(|own| own.is(&ty))
 }
 
 /// Whether `value` is pandas' `NaT` (its type's module is pandas' own, which moved between

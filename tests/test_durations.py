@@ -8,6 +8,11 @@ a dict of numpy `timedelta64` arrays, a pyarrow `duration` table of each unit an
 `Duration` frame. Named cases: NaT and null are missing times, a negative duration is an
 invalid record, a nanosecond and the largest durations, numpy units Arrow lacks, a batch,
 the streaming accumulator.
+
+Intervals (Arrow's `month_day_nano_interval`, DuckDB's INTERVAL: its `end - start`): days
+of 86,400 s and nanoseconds, in a pyarrow table or stream, pandas' Arrow-backed column,
+records of pyarrow's `MonthDayNano` and DuckDB's results (the relation, `.arrow()`,
+`.df()`); one with months, or negative, an invalid record.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -542,3 +548,315 @@ def test_dask_reads_a_timedelta64_column_as_the_batch_of_float_milliseconds() ->
             time_window_end=END,
         )
     assert_batch_equivalent(got, _batch(records))
+
+
+# --------------------------------------------------------------------------- intervals
+
+#: Nanoseconds per day of an interval, as DuckDB's `epoch(interval)` counts them.
+NANOS_PER_DAY = 86_400 * 10**9
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def interval_millis(days: int, nanoseconds: int) -> float:
+    """An interval's milliseconds, exactly, rounded once (Python's division of ints)."""
+    return (days * NANOS_PER_DAY + nanoseconds) / 10**6
+
+
+class Intervals:
+    """Records whose execution times are intervals without months, as (days, nanoseconds)
+    (None: missing)."""
+
+    def __init__(
+        self, stamps: list[datetime], ok: list[bool], parts: list[tuple[int, int] | None]
+    ) -> None:
+        self.stamps, self.ok, self.parts = stamps, ok, parts
+
+    def __repr__(self) -> str:
+        return f"Intervals(parts={self.parts!r}, stamps={self.stamps!r})"
+
+    def records(self, times: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {"timestamp": stamp, "success": ok, "execution_time_ms": time}
+            for stamp, ok, time in zip(self.stamps, self.ok, times, strict=True)
+        ]
+
+    def float_millis(self) -> list[float | None]:
+        return [None if p is None else interval_millis(*p) for p in self.parts]
+
+    def values(self) -> list[Any]:
+        """pyarrow's `MonthDayNano`s, as `to_pylist` gives them."""
+        return [None if p is None else pa.MonthDayNano([0, *p]) for p in self.parts]
+
+    def table(self) -> pa.Table:
+        return pa.table(
+            {
+                "timestamp": pa.array(self.stamps, pa.timestamp("us", tz="UTC")),
+                "success": pa.array(self.ok),
+                "execution_time_ms": pa.array(self.values(), pa.month_day_nano_interval()),
+            }
+        )
+
+
+@st.composite
+def intervals(draw: st.DrawFn, max_rows: int = 12) -> Intervals:
+    rows = draw(st.integers(0, max_rows))
+    # Days and nanoseconds of either sign (DuckDB's '1 day -1 microsecond'), over their
+    # whole ranges too, whose total is not negative.
+    part = st.one_of(
+        st.tuples(st.integers(0, 400), st.integers(0, 10**15)),
+        st.tuples(st.integers(*INT32), st.integers(*INT64)),
+    ).filter(lambda p: p[0] * NANOS_PER_DAY + p[1] >= 0)
+    parts = draw(st.lists(st.one_of(st.none(), part, part), min_size=rows, max_size=rows))
+    offsets = draw(st.lists(st.integers(0, 7 * 86_400 * 10**6), min_size=rows, max_size=rows))
+    stamps = [START + timedelta(microseconds=us) for us in offsets]
+    ok = draw(st.lists(st.booleans(), min_size=rows, max_size=rows))
+    return Intervals(stamps, ok, parts)
+
+
+def _reader(table: pa.Table) -> pa.RecordBatchReader:
+    """`table` as a stream of batches of up to 5 rows."""
+    return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=5))
+
+
+INTERVAL_FORMS: dict[str, Callable[[Intervals], Any]] = {
+    "pyarrow_interval": Intervals.table,
+    "pyarrow_stream": lambda case: _reader(case.table()),
+    "pandas_arrow_dtype": lambda case: case.table().to_pandas(types_mapper=pd.ArrowDtype),
+    "list_of_month_day_nanos": lambda case: case.records(case.values()),
+    "dict_of_lists_of_month_day_nanos": lambda case: {
+        "timestamp": case.stamps,
+        "success": case.ok,
+        "execution_time_ms": case.values(),
+    },
+}
+
+
+@pytest.mark.parametrize("form", list(INTERVAL_FORMS))
+@settings(max_examples=max(10, settings().max_examples // 3))
+@given(case=intervals())
+def test_every_interval_form_equals_the_list_of_dicts_of_float_milliseconds(
+    form: str, case: Intervals
+) -> None:
+    expected = outcome(case.records(case.float_millis()))
+    assert "raised" not in expected
+    assert_same(outcome(INTERVAL_FORMS[form](case)), expected)
+
+
+def _spans_table(case: Durations) -> pa.Table:
+    """`case`'s records (microsecond durations) with naive start and end times."""
+    starts = [stamp.replace(tzinfo=None) for stamp in case.stamps]
+    ends = [
+        None if n is None else start + timedelta(microseconds=n)
+        for start, n in zip(starts, case.counts, strict=True)
+    ]
+    return pa.table(
+        {
+            "timestamp": pa.array(case.stamps, pa.timestamp("us", tz="UTC")),
+            "success": pa.array(case.ok),
+            "start_ts": pa.array(starts, pa.timestamp("us")),
+            "end_ts": pa.array(ends, pa.timestamp("us")),
+        }
+    )
+
+
+def _duckdb_spans(table: pa.Table) -> duckdb.DuckDBPyRelation:
+    """DuckDB's `end_ts - start_ts` (an INTERVAL) as the execution times of `table`."""
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.register("spans", table)
+    ids = ", pattern_id" if "pattern_id" in table.column_names else ""
+    return connection.sql(
+        f"SELECT timestamp, success, end_ts - start_ts AS execution_time_ms{ids} FROM spans"
+    )
+
+
+@st.composite
+def spans(draw: st.DrawFn, max_rows: int = 12) -> Durations:
+    """Microsecond durations (None: missing) from up to about three years."""
+    rows = draw(st.integers(0, max_rows))
+    count = st.one_of(st.integers(0, 10**7), st.integers(0, 10**14))
+    counts = draw(st.lists(st.one_of(st.none(), count, count), min_size=rows, max_size=rows))
+    offsets = draw(st.lists(st.integers(0, 7 * 86_400 * 10**6), min_size=rows, max_size=rows))
+    stamps = [START + timedelta(microseconds=us) for us in offsets]
+    ok = draw(st.lists(st.booleans(), min_size=rows, max_size=rows))
+    return Durations(stamps, ok, counts, "us")
+
+
+DUCKDB_FORMS: dict[str, Callable[[duckdb.DuckDBPyRelation], Any]] = {
+    "relation": lambda relation: relation,
+    "arrow": lambda relation: relation.arrow(),
+    "df": lambda relation: relation.df(),
+}
+
+
+@pytest.mark.parametrize("form", list(DUCKDB_FORMS))
+@settings(max_examples=max(10, settings().max_examples // 3))
+@given(case=spans())
+def test_duckdb_end_minus_start_equals_the_list_of_dicts_of_float_milliseconds(
+    form: str, case: Durations
+) -> None:
+    relation = _duckdb_spans(_spans_table(case))
+    assert relation.types[2] == duckdb.sqltype("INTERVAL")
+    expected = outcome(case.records(case.float_millis()))
+    assert_same(outcome(DUCKDB_FORMS[form](relation)), expected)
+
+
+#: A timestamp inside the window, as DuckDB SQL.
+DUCKDB_START = f"TIMESTAMPTZ '{START.isoformat()}'"
+
+
+def test_duckdb_days_are_86400_seconds_as_its_epoch_counts_them() -> None:
+    connection = duckdb.connect()
+    spans = ["INTERVAL '1 day -1 microsecond'", "INTERVAL 2 DAY + INTERVAL 123 MICROSECOND"]
+    epochs = connection.sql(f"SELECT epoch(UNNEST([{', '.join(spans)}]))").fetchall()
+    assert epochs == [(86_399.999999,), (172_800.000123,)]
+    relation = connection.sql(
+        f"SELECT {DUCKDB_START} AS timestamp, UNNEST([{', '.join(spans)}]) AS execution_time_ms"
+    )
+    output = REDUCER.execute_reduction_sync(request(relation))
+    assert output.performance_metrics is not None
+    assert output.performance_metrics.min_execution_time_ms == 86_399_999.999
+    assert output.performance_metrics.max_execution_time_ms == 172_800_000.123
+
+
+def test_polars_cannot_import_a_duckdb_interval() -> None:
+    """`.pl()` of an INTERVAL fails in polars itself, which has no such type (as the
+    README says; a polars that imports one belongs in `DUCKDB_FORMS`)."""
+    relation = _duckdb_spans(_spans_table(Durations([START], [True], [1_500_000], "us")))
+    with pytest.raises(pl.exceptions.ComputeError, match="month_day_nano_interval"):
+        relation.pl()
+
+
+def test_duckdb_converts_a_month_to_30_days_for_pandas() -> None:
+    """What `.df()` hands over is DuckDB's own conversion: a month as 30 days, which the
+    reducer cannot see (the relation itself, read as Arrow, keeps the months)."""
+    relation = duckdb.connect().sql(
+        f"SELECT {DUCKDB_START} AS timestamp, INTERVAL 1 MONTH AS execution_time_ms"
+    )
+    frame = relation.df()
+    assert str(frame["execution_time_ms"].dtype) == "timedelta64[us]"
+    output = REDUCER.execute_reduction_sync(request(frame))
+    assert output.performance_metrics is not None
+    assert output.performance_metrics.avg_execution_time_ms == 30 * 86_400_000.0
+    assert outcome(relation)["raised"][2] == "MonthDayNano(months=1, days=0, nanoseconds=0)"
+
+
+MONTHS_REASON = "must be a duration of a fixed length (an interval without months), got months="
+
+
+def _with_a_bad_interval(form: str, bad: tuple[int, int, int]) -> Any:
+    """Three records, the second's time the interval `bad` (months, days, nanoseconds),
+    the others 1 ms and 2 ms."""
+    stamps = [START + timedelta(hours=h) for h in range(3)]
+    values = [
+        pa.MonthDayNano([0, 0, 10**6]),
+        pa.MonthDayNano(list(bad)),
+        pa.MonthDayNano([0, 0, 2 * 10**6]),
+    ]
+    table = pa.table(
+        {
+            "timestamp": pa.array(stamps, pa.timestamp("us", tz="UTC")),
+            "execution_time_ms": pa.array(values, pa.month_day_nano_interval()),
+        }
+    )
+    if form == "records":
+        return table.to_pylist()
+    if form == "pyarrow_stream":
+        return _reader(table)
+    if form == "pandas_arrow_dtype":
+        return table.to_pandas(types_mapper=pd.ArrowDtype)
+    relation = duckdb.connect().from_arrow(table)
+    return relation.arrow() if form == "duckdb_arrow" else relation if form == "duckdb" else table
+
+
+BAD_INTERVALS = {
+    "months": ((1, 0, 0), MONTHS_REASON + "1"),
+    "months_and_negative_days": ((1, -31, 0), MONTHS_REASON + "1"),
+    "negative": ((0, -1, 86_399_999_999_000), "must be >= 0"),  # (-1 µs)
+}
+INTERVAL_SOURCES = [
+    "pyarrow",
+    "pyarrow_stream",
+    "pandas_arrow_dtype",
+    "records",
+    "duckdb",
+    "duckdb_arrow",
+]
+
+
+@pytest.mark.parametrize("bad", list(BAD_INTERVALS))
+@pytest.mark.parametrize("form", INTERVAL_SOURCES)
+def test_an_interval_with_months_or_negative_is_an_invalid_record_naming_it(
+    form: str, bad: str
+) -> None:
+    value, reason = BAD_INTERVALS[bad]
+    shown = "MonthDayNano(months={}, days={}, nanoseconds={})".format(*value)
+    with pytest.raises(InvalidRecordError) as raised:
+        REDUCER.execute_reduction_sync(request(_with_a_bad_interval(form, value)))
+    error = raised.value
+    assert (error.index, error.field, error.value, error.reason) == (
+        1,
+        "execution_time_ms",
+        shown,
+        reason,
+    )
+    assert isinstance(error, ValueError)
+    output = REDUCER.execute_reduction_sync(
+        request(_with_a_bad_interval(form, value), on_invalid="skip")
+    )
+    quality = output.data_quality
+    assert (quality.invalid_records, output.usage_metrics.total_executions) == (1, 2)
+    assert output.performance_metrics is not None
+    assert output.performance_metrics.total_execution_time_ms == 3.0
+    sample = quality.error_samples[0]
+    assert (sample.index, sample.field, sample.value, sample.reason) == (
+        1,
+        "execution_time_ms",
+        shown,
+        reason,
+    )
+
+
+def test_only_pyarrows_month_day_nano_reads_as_an_interval() -> None:
+    """A named tuple of the same name and fields is no interval (told by identity)."""
+    from collections import namedtuple
+
+    MonthDayNano = namedtuple("MonthDayNano", ["months", "days", "nanoseconds"])
+    records = [{"timestamp": START, "execution_time_ms": MonthDayNano(0, 0, 5)}]
+    assert outcome(records)["raised"][3] == "must be a number, got MonthDayNano"
+
+
+def test_an_interval_is_no_quality_score() -> None:
+    records = [{"timestamp": START, "quality_score": pa.MonthDayNano([0, 0, 0])}]
+    assert outcome(records)["raised"][3] == "must be a number, got MonthDayNano"
+    table = pa.table(
+        {
+            "timestamp": ARROW_STAMP,
+            "quality_score": pa.array([pa.MonthDayNano([0, 0, 0])], pa.month_day_nano_interval()),
+        }
+    )
+    with pytest.raises(UsageAnalyticsError, match=r"quality_score.*expected a float or integer"):
+        REDUCER.execute_reduction_sync(request(table))
+
+
+def test_a_batch_of_duckdb_intervals_equals_the_batch_of_float_milliseconds() -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    counts = [None if i % 13 == 0 else int(c) for i, c in enumerate(rng.integers(0, 10**11, n))]
+    case = Durations(
+        [START + timedelta(seconds=int(s)) for s in rng.integers(0, 7 * 86_400, n)],
+        [bool(b) for b in rng.integers(0, 2, n)],
+        counts,
+        "us",
+    )
+    ids = [f"p{i % 3}" for i in range(n)]
+    relation = _duckdb_spans(_spans_table(case).append_column("pattern_id", pa.array(ids)))
+    records = [
+        {**record, "pattern_id": pid}
+        for record, pid in zip(case.records(case.float_millis()), ids, strict=True)
+    ]
+    expected, got = _batch(records), _batch(relation)
+    assert list(got.results) == list(expected.results) == ["p0", "p1", "p2"]
+    for pid, result in expected.results.items():
+        assert_same(comparable(got.results[pid]), comparable(result))

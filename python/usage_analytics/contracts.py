@@ -436,7 +436,8 @@ class AnalyticsRequest(BaseModel):
     per-record pydantic validation or copying; the Rust core validates each record.
     An `execution_time_ms` may be a duration in any form (`datetime.timedelta`, pandas
     `Timedelta`, numpy `timedelta64`, an Arrow `duration` column of any unit, polars
-    `Duration`): it is read as its milliseconds, exactly, rounded once; NaT is missing.
+    `Duration`, DuckDB's INTERVAL without months): it is read as its milliseconds,
+    exactly, rounded once; NaT is missing.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)

@@ -34,7 +34,10 @@ converted exactly to a unit Arrow has, else refused) and, in a record, a
 `datetime.timedelta` (its exact microseconds / 1e3, not `total_seconds() * 1000`, which
 rounds twice), a pandas `Timedelta` (with its nanoseconds) or a numpy `timedelta64`. A
 null or NaT is a missing time; a negative duration is an invalid record, as a negative
-number is.
+number is. An Arrow `month_day_nano_interval` (DuckDB's INTERVAL, its `end - start`) is
+its days of 86,400 s (as DuckDB's `epoch()` counts them) and nanoseconds, and so is
+pyarrow's `MonthDayNano` in a record (its `to_pylist` value); one with months, which have
+no fixed length, is an invalid record.
 
 A list in a dict of columns, or a pandas column of Python objects, whose values are of
 several kinds (a bool among numbers, datetimes after a date, a float among flags) is not
@@ -493,8 +496,8 @@ def _column_taken(pa: Any, name: str, kind: Any) -> bool:
         )
     if name in _FLAG_COLUMNS:
         return bool(types.is_boolean(kind) or types.is_integer(kind))
-    if name == "execution_time_ms" and types.is_duration(kind):
-        return True  # (its milliseconds)
+    if name == "execution_time_ms" and (types.is_duration(kind) or types.is_interval(kind)):
+        return True  # (its milliseconds; an interval's months its records' errors)
     if name in _NUMBER_COLUMNS:
         return bool(types.is_integer(kind) or types.is_floating(kind) or types.is_decimal(kind))
     return bool(types.is_string(kind) or types.is_large_string(kind))
@@ -551,10 +554,10 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
 
 def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     """Whether a column of Arrow type `kind` reads as the Python values it converts to:
-    times, dates, durations (timedeltas, pandas' Timedeltas for nanoseconds), bools,
-    numbers (decimals too) and text, and UUIDs. Others (binary, other extension types,
-    ...) are refused as columns by the core, and a record of their values would be refused
-    for each record instead."""
+    times, dates, durations (timedeltas, pandas' Timedeltas for nanoseconds), intervals
+    (pyarrow's `MonthDayNano`s), bools, numbers (decimals too) and text, and UUIDs. Others
+    (binary, other extension types, ...) are refused as columns by the core, and a record
+    of their values would be refused for each record instead."""
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     if isinstance(kind, pa.BaseExtensionType):  # (pyarrow's own, such as UUIDs, too)
@@ -563,6 +566,7 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
         pa.types.is_timestamp,
         pa.types.is_date,
         pa.types.is_duration,
+        pa.types.is_interval,
         pa.types.is_boolean,
         pa.types.is_integer,
         pa.types.is_floating,

@@ -7,10 +7,10 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, TimeUnit};
 
 use super::flags::integers;
-use super::numbers::{decimal_text, duration_at, floats};
+use super::numbers::{decimal_text, duration_at, floats, interval_at};
 use super::{EXECUTION_TIME, GROUP, QUALITY, TIMESTAMP};
 use crate::arrow_strings::{key_at, StringColumn};
-use crate::duration_ms::arrow_duration_repr;
+use crate::duration_ms::{arrow_duration_repr, interval_millis, interval_repr};
 use crate::group::BLANK_ID;
 use crate::ingest::MAX_REPR_CHARS;
 use crate::py_repr::{py_float_repr, py_str_repr_start};
@@ -78,6 +78,13 @@ pub(super) fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, Str
         if let Some((count, unit)) = duration_at(col, row) {
             // (Only a negative duration is bad.)
             return (arrow_duration_repr(count, unit), "must be >= 0".into());
+        }
+        if let Some((months, days, nanos)) = interval_at(col, row) {
+            // (One with months, or a negative one.)
+            let reason = interval_millis(months, days, nanos)
+                .err()
+                .unwrap_or_else(|| "must be >= 0".into());
+            return (interval_repr(months, days, nanos), reason);
         }
     }
     if let Some(values) = floats(col) {

@@ -1,15 +1,16 @@
 //! Number columns (execution time, quality score) of a slice: float64 read in place where
 //! every value is usable as it is, other float, integer and decimal types converted, and
-//! durations of any unit as execution times in milliseconds (`duration_ms`).
+//! durations of any unit and month-day-nano intervals (DuckDB's INTERVAL) as execution
+//! times in milliseconds (`duration_ms`).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef};
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::{DataType, IntervalUnit, TimeUnit};
 
 use super::flags::per_integer_type;
 use super::{all_null, unsupported, Slice, EXECUTION_TIME};
-use crate::duration_ms::{millis, Unit};
+use crate::duration_ms::{interval_millis, millis, Unit};
 use crate::error::CoreError;
 use crate::wide::wide;
 
@@ -64,6 +65,7 @@ pub(super) fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &
         Some(f64s) => f64s.values(),
         None if field == EXECUTION_TIME => {
             converted = duration_millis(col)
+                .or_else(|| intervals_millis(col))
                 .or_else(|| floats(col))
                 .ok_or_else(|| unsupported(field, col.data_type(), "a float, integer or duration type"))?;
             &converted
@@ -130,6 +132,29 @@ pub(super) fn duration_millis(col: &ArrayRef) -> Option<Vec<f64>> {
         TimeUnit::Microsecond => convert!(DurationMicrosecondType, TimeUnit::Microsecond),
         TimeUnit::Nanosecond => convert!(DurationNanosecondType, TimeUnit::Nanosecond),
     })
+}
+
+/// A month-day-nano interval column as milliseconds (`duration_ms::interval_millis`);
+/// None for other types. One with months, which has no fixed length, is NaN: an invalid
+/// row, as a negative one is (`describe` tells which).
+pub(super) fn intervals_millis(col: &ArrayRef) -> Option<Vec<f64>> {
+    let intervals = col.as_primitive_opt::<IntervalMonthDayNanoType>()?;
+    Some(
+        intervals
+            .values()
+            .iter()
+            .map(|v| interval_millis(i64::from(v.months), i64::from(v.days), v.nanoseconds).unwrap_or(f64::NAN))
+            .collect(),
+    )
+}
+
+/// The (months, days, nanoseconds) of the interval at `row` of a month-day-nano column.
+pub(super) fn interval_at(col: &ArrayRef, row: usize) -> Option<(i64, i64, i64)> {
+    if !matches!(col.data_type(), DataType::Interval(IntervalUnit::MonthDayNano)) {
+        return None;
+    }
+    let v = col.as_primitive::<IntervalMonthDayNanoType>().value(row);
+    Some((i64::from(v.months), i64::from(v.days), v.nanoseconds))
 }
 
 /// The count of the duration at `row` of a duration column, and its unit.
