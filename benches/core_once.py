@@ -11,7 +11,10 @@ pyarrow, is not counted; nor are rayon's idle loops). Cases:
 - `dict N`, `plain N`: N records of `peers.data.one_pattern_table`, one pattern;
 - `patterns N P`: `peers.data.many_patterns_table(N, P)`, a batch;
 - `agents N A P`: N records with A distinct agents (plain strings, uniform), one pattern
-  when P is 1, else a batch over P integer pattern ids.
+  when P is 1, else a batch over P integer pattern ids;
+- `epoch N K`: N records with int64 timestamps (epoch microseconds), float times, one
+  pattern, every K-th record outside the window (K = 0: none; K = 1: all, as epoch seconds
+  would be).
 
 With `REPEAT=K` in the environment, the call runs K times and each one's wall time is
 printed (a batch's split into reading the records and finalizing the patterns; with
@@ -61,6 +64,20 @@ def _agents_table(n: int, agents: int, patterns: int) -> pa.Table:
     return pa.table(columns)
 
 
+def _epoch_table(n: int, every: int) -> pa.Table:
+    rng = np.random.default_rng(1)
+    stamps = int(data.WINDOW_START.timestamp()) * 1_000_000 + rng.integers(0, 86_400 * 10**6, n)
+    if every:
+        stamps[::every] -= 10 * 86_400 * 10**6  # (days before the window)
+    return pa.table(
+        {
+            "timestamp": stamps,
+            "success": rng.integers(0, 2, n).astype(bool),
+            "execution_time_ms": rng.random(n) * 100,
+        }
+    )
+
+
 def main(case: str, *sizes: int) -> None:
     window: dict[str, Any] = {
         "time_window_start": data.WINDOW_START,
@@ -73,6 +90,9 @@ def main(case: str, *sizes: int) -> None:
     elif case == "agents":
         table, batch = _agents_table(*sizes), sizes[2] > 1
         window["time_window_end"] = data.WINDOW_START + timedelta(days=7)
+    elif case == "epoch":
+        table, batch = _epoch_table(*sizes), False
+        window["time_window_end"] = data.WINDOW_START + timedelta(days=1)
     else:
         raise SystemExit(f"unknown case {case!r}")
     contract: Any = (

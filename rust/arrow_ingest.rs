@@ -428,6 +428,17 @@ fn convert_slice(
             code_strings(columns[field].as_ref(), field, dict, codes, len)?;
         }
     }
+    // The least and greatest int64 timestamp of the rows left out (outside the window, or
+    // invalid but for a null timestamp, the only bad one here), noted in the loop that
+    // reads them anyway, as long as no record lay inside the window (after one, no hint
+    // is given): about 10 instructions a row left out, where a fold of its own over every
+    // row, or noting every row here, cost 11.5 to 13 (callgrind, `BENCHMARKS.md`).
+    let integer_times = report.in_window() == 0
+        && matches!(
+            columns[TIMESTAMP].as_ref().map(|c| c.data_type()),
+            Some(DataType::Int64)
+        );
+    let (mut low, mut high) = (i64::MAX, i64::MIN);
     for row in 0..len {
         // The row's pattern and its position among the pattern's records, if grouped and
         // its id is valid: a pattern's counts are those of a single call over its records.
@@ -437,6 +448,9 @@ fn convert_slice(
         };
         if s.bad[row] != NOT_BAD {
             let field = s.bad[row] as usize;
+            if integer_times && field != TIMESTAMP {
+                (low, high) = (low.min(s.ts[row]), high.max(s.ts[row]));
+            }
             let sample = |index: usize| {
                 let col = columns[field].as_ref().expect("a bad value comes from a column");
                 let (value, reason) = describe(col, field, row);
@@ -455,6 +469,9 @@ fn convert_slice(
                 index.count_invalid(code, || sample(nth));
             }
         } else if !window.contains(s.ts[row]) {
+            if integer_times {
+                (low, high) = (low.min(s.ts[row]), high.max(s.ts[row]));
+            }
             report.outside_window += 1;
             if let (Some(index), Some((code, _))) = (&mut groups, group) {
                 index.count_outside(code);
@@ -473,7 +490,18 @@ fn convert_slice(
             out.file_type.push(s.codes[3][row]);
         }
     }
+    if low <= high {
+        note_integer_times(report, low, high);
+    }
     Ok(())
+}
+
+/// Widen the report's range of int64 timestamps to take in `low` to `high`.
+fn note_integer_times(report: &mut IngestReport, low: i64, high: i64) {
+    report.integer_times = Some(match report.integer_times {
+        Some((least, greatest)) => (least.min(low), greatest.max(high)),
+        None => (low, high),
+    });
 }
 
 /// One string column's conversion in `convert_slice`: its field, the chunk's dictionary,
@@ -1294,6 +1322,65 @@ mod tests {
         let read: Vec<f64> = chunks[0].execution_time_ms.to_vec();
         assert_eq!(read[..2], [1_500.0, 86_399_999.999]);
         assert!(read[2].is_nan()); // (null: missing)
+    }
+
+    #[test]
+    fn integer_timestamps_of_records_left_out_are_reported() {
+        let ints = |ts: Vec<Option<i64>>| {
+            let ts = Int64Array::from(ts);
+            let schema = Schema::new(vec![Field::new("timestamp", DataType::Int64, true)]);
+            RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ts)]).unwrap()
+        };
+        // All outside (epoch seconds of 2026 read as microseconds are in the window of
+        // 1970 here: the window is 10 hours from the epoch), nulls skipped.
+        let late = 20 * MICROS_PER_HOUR;
+        let (_, report) = read(ints(vec![Some(late + 7), None, Some(late), Some(-3)]));
+        assert_eq!(report.integer_times, Some((-3, late + 7)));
+        // Those inside are not noted (records in the window: no hint), nor a slice wholly
+        // inside, but an invalid record's are.
+        let (_, report) = read(ints(vec![Some(5), Some(late)]));
+        assert_eq!(report.integer_times, Some((late, late)));
+        let (_, report) = read(ints(vec![Some(9), Some(4), Some(6)]));
+        assert_eq!((report.outside_window, report.integer_times), (0, None));
+        // Nor a slice after records inside the window.
+        let batches = [ints(vec![Some(5)]), ints(vec![Some(late)])];
+        let report = read_batches(
+            batches.into_iter().map(Ok),
+            &window(),
+            None,
+            false,
+            false,
+            |_, _| Ok(()),
+        )
+        .unwrap();
+        assert_eq!((report.outside_window, report.integer_times), (1, None));
+        let ts = Int64Array::from(vec![5, 6]);
+        let times = Float64Array::from(vec![1.0, -1.0]);
+        let schema = Schema::new(vec![
+            Field::new("timestamp", DataType::Int64, false),
+            Field::new("execution_time_ms", DataType::Float64, false),
+        ]);
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ts), Arc::new(times)]).unwrap();
+        assert_eq!(read(batch).1.integer_times, Some((6, 6)));
+        // Over several slices and batches, as a stream gives them.
+        let batches = [ints(vec![Some(late), Some(late + 1)]), ints(vec![None, Some(late - 1)])];
+        let report = read_batches(
+            batches.into_iter().map(Ok),
+            &window(),
+            None,
+            false,
+            false,
+            |_, _| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(report.integer_times, Some((late - 1, late + 1)));
+        // Other timestamps: none.
+        let ts = TimestampMicrosecondArray::from(vec![late]).with_timezone("UTC");
+        let schema = Schema::new(vec![Field::new("timestamp", ts.data_type().clone(), false)]);
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ts)]).unwrap();
+        assert_eq!(read(batch).1.integer_times, None);
+        let (_, report) = read(ints(vec![None, None]));
+        assert_eq!((report.invalid, report.integer_times), (2, None));
     }
 
     #[test]

@@ -197,6 +197,7 @@ impl GroupIndex {
             outside_window: self.outside[code] as usize,
             invalid: self.invalid[code] as usize,
             samples: self.samples[code].clone(),
+            integer_times: None,
         }
     }
 }

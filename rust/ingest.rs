@@ -54,6 +54,14 @@ pub struct IngestReport {
     pub outside_window: usize,
     pub invalid: usize,
     pub samples: Vec<InvalidSample>,
+    /// The least and greatest int64 (epoch microsecond) timestamps of the records this
+    /// reading left out (outside the window, or invalid with a timestamp), up to the slice
+    /// in which one lay inside the window: for the hint that they were meant as epoch
+    /// seconds or milliseconds (`input_notes` in Python, which gives it only where no
+    /// record lies inside the window: then these are all of them). Noted as the rows are
+    /// read, so a stream, read once, has them too. None for other timestamps; not kept by
+    /// a state (`merge` leaves it) nor in its serialized form.
+    pub integer_times: Option<(i64, i64)>,
 }
 
 impl IngestReport {

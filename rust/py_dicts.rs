@@ -65,6 +65,10 @@ pub(crate) fn to_python<'py>(
     out.set_item(intern!(py, "in_window"), report.in_window())?;
     out.set_item(intern!(py, "outside_window"), report.outside_window)?;
     out.set_item(intern!(py, "invalid"), report.invalid)?;
+    if let Some(range) = report.integer_times {
+        // (`input_notes.INTEGER_TIMES`)
+        out.set_item(intern!(py, "integer_times"), range)?;
+    }
     let errors = PyList::empty(py);
     for s in &report.samples {
         let sample = (s.index, s.field, &s.value, &s.reason).into_pyobject(py)?;

@@ -562,6 +562,7 @@ fn report_of(r: ReportWire) -> Result<IngestReport, CoreError> {
         outside_window: size(r.outside_window)?,
         invalid: size(r.invalid)?,
         samples,
+        integer_times: None,
     })
 }
 
@@ -1066,6 +1067,7 @@ mod tests {
                 outside_window: 1,
                 invalid: 2,
                 samples: vec![sample(4), sample(5)],
+                integer_times: None,
             },
             body: Reduction::Grouped(GroupedAccumulators::from_parts(template(), vec![accumulator()]), index),
         };

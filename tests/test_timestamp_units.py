@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import ANY
 
+import duckdb
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -29,7 +30,9 @@ from usage_analytics import (
     UsageAccumulator,
 )
 from usage_analytics.cli import main
+from usage_analytics.ingest import reduce_any
 from usage_analytics.input_notes import integer_unit
+from usage_analytics.reducer import core_options
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = START + timedelta(days=1)
@@ -246,6 +249,102 @@ def test_the_warning_can_be_filtered_as_a_user_warning() -> None:
         warnings.simplefilter("ignore", TimestampUnitWarning)
         output = REDUCER.execute_reduction_sync(contract(FORMS["pyarrow table"](SECONDS)))
     assert output.data_quality.records_outside_window == 3
+
+
+# --------------------------------------------------------------------------- streams
+
+
+def _int_table(stamps: Sequence[int | None], **columns: Any) -> pa.Table:
+    return pa.table({"timestamp": pa.array(stamps, pa.int64()), **columns})
+
+
+#: Streams, read once by the core: their integer timestamps are noted as they pass, not
+#: looked at again. (Each call makes a fresh one.)
+STREAMS: dict[str, Callable[[pa.Table], Any]] = {
+    # (Batches of two rows: the range is of every batch.)
+    "pyarrow reader": lambda table: pa.RecordBatchReader.from_batches(
+        table.schema, table.to_batches(max_chunksize=2)
+    ),
+    "duckdb relation": lambda table: duckdb.connect().from_arrow(table),
+    "duckdb arrow()": lambda table: duckdb.connect().from_arrow(table).arrow(),
+}
+
+
+@pytest.mark.parametrize("form", STREAMS)
+@pytest.mark.parametrize(
+    ("stamps", "unit", "latest"),
+    [
+        (SECONDS, "seconds", "1970-01-01T00:29:27.232800Z"),
+        (MILLISECONDS, "milliseconds", "1970-01-21T10:53:52.800000Z"),
+    ],
+)
+def test_a_stream_of_epoch_seconds_or_milliseconds_warns_as_a_table_does(
+    form: str, stamps: list[int], unit: str, latest: str
+) -> None:
+    table = _int_table(stamps, success=[True] * len(stamps))
+    [expected] = warned(contract(table))
+    assert f"look like epoch {unit}" in expected
+    assert f"(the latest at {latest})" in expected
+    assert warned(contract(STREAMS[form](table))) == [expected]
+
+
+@pytest.mark.parametrize("form", STREAMS)
+def test_a_stream_of_microseconds_gives_no_warning(form: str) -> None:
+    request = contract(STREAMS[form](_int_table(MICROSECONDS)))
+    assert warned(request) == []
+    output = REDUCER.execute_reduction_sync(contract(STREAMS[form](_int_table(MICROSECONDS))))
+    assert output.data_quality.records_in_window == 3
+
+
+@pytest.mark.parametrize("form", STREAMS)
+def test_a_stream_with_a_record_in_the_window_or_of_1969_gives_no_warning(form: str) -> None:
+    # Each beside its twin that warns: the same seconds alone, and with 0 (1970).
+    for stamps in ([*SECONDS, MICROSECONDS[0]], [MICROSECONDS[0], *SECONDS], [-1, *SECONDS]):
+        assert warned(contract(STREAMS[form](_int_table(stamps)))) == [], stamps
+    for stamps in (SECONDS, [0, *SECONDS]):
+        assert len(warned(contract(STREAMS[form](_int_table(stamps))))) == 1, stamps
+
+
+def test_a_long_stream_is_warned_of_by_its_every_slice() -> None:
+    """Past the core's slices of 262,144 rows: a slice wholly inside the window first
+    (which no hint follows), or seconds throughout (the latest in the last slice)."""
+    n = 600_000
+    seconds = np.arange(n, dtype=np.int64) + SECONDS[0]
+    for stamps, warns in (
+        (np.concatenate([np.full(300_000, MICROSECONDS[0]), seconds[:300_000]]), False),
+        (seconds, True),
+    ):
+        reader = pa.RecordBatchReader.from_batches(
+            pa.schema([("timestamp", pa.int64())]),
+            pa.table({"timestamp": stamps}).to_batches(max_chunksize=100_000),
+        )
+        got = warned(contract(reader))
+        assert len(got) == warns
+        if warns:
+            assert got[0].startswith(f"{n:,} of {n:,} records lie outside the window")
+            latest = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(stamps[-1]))
+            assert f"(the latest at {latest.isoformat().replace('+00:00', 'Z')})" in got[0]
+
+
+def test_the_core_reports_the_range_of_a_streams_integer_timestamps() -> None:
+    options = core_options(contract([]), by_pattern=False)
+    raw = reduce_any(STREAMS["pyarrow reader"](_int_table([5, None, 3, 9])), options)
+    assert raw["integer_times"] == (3, 9)
+    stamps = pa.array([START, START], pa.timestamp("us", tz="UTC"))
+    raw = reduce_any(STREAMS["pyarrow reader"](pa.table({"timestamp": stamps})), options)
+    assert "integer_times" not in raw
+
+
+def test_a_batch_and_an_accumulator_warn_of_a_stream() -> None:
+    table = _batch_table(SECONDS)
+    with pytest.warns(TimestampUnitWarning, match="look like epoch seconds"):
+        REDUCER.execute_batch_reduction_sync(batch(STREAMS["duckdb relation"](table)))
+    accumulator = UsageAccumulator(START, END)
+    with pytest.warns(TimestampUnitWarning, match="look like epoch milliseconds"):
+        accumulator.update(STREAMS["pyarrow reader"](_int_table(MILLISECONDS)))
+    batched = BatchUsageAccumulator(START, END)
+    with pytest.warns(TimestampUnitWarning, match="look like epoch seconds"):
+        batched.update(STREAMS["duckdb arrow()"](table))
 
 
 # ------------------------------------------------------------------------------- CLI

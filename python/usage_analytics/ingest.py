@@ -23,8 +23,9 @@ an Arrow date32 column), a numpy datetime64 (naive = UTC, floored to the microse
 in a datetime64 array) or ISO-8601 text; a flag is a bool, a numpy bool or the int 0 or 1
 (a numpy integer too, as in an int column). Integers as epoch microseconds are a columnar
 form only: in a record an int timestamp is more likely seconds, so it is refused. (A
-column of seconds or milliseconds, read as microseconds of 1970, is noted in the result
-for the reducer's warning: `_noting_integer_times`, `input_notes`.)
+column of seconds or milliseconds, read as microseconds of 1970, is told by the core's
+result, which holds the least and greatest of them, a stream's too, for the reducer's
+warning: `input_notes`.)
 
 An execution time may be a duration (`end - start`), read as its milliseconds, exactly: N
 units are N * (milliseconds per unit) as a float64, rounded once (N ns -> N / 1e6, N s ->
@@ -64,7 +65,6 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
-from usage_analytics.input_notes import INTEGER_TIMES, integer_times
 from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
 
 __all__ = [
@@ -236,20 +236,8 @@ def read_any(
             table = columns_to_arrow(data, wanted)
         except _MixedValues as mixed:
             return records(mixed.rows)
-        return _noting_integer_times(arrow(table, True), table)
+        return arrow(table, True)
     raise AssertionError("records_container passed an input of no form")  # (unreachable)
-
-
-def _noting_integer_times(result: dict[str, Any], data: Any) -> dict[str, Any]:
-    """The core's `result` of `data`, with the minimum and maximum of its integer
-    timestamps (`input_notes.INTEGER_TIMES`) where records fell outside the window and
-    `data` holds such a column whole: for the hint that they were meant in another unit
-    (`input_notes.epoch_unit_hint`). Nothing is looked at otherwise."""
-    if result.get("outside_window"):
-        times = integer_times(data)
-        if times is not None:
-            result[INTEGER_TIMES] = times
-    return result
 
 
 def _duckdb_reads(data: Any) -> threading.RLock:
@@ -316,7 +304,7 @@ def _read_arrow(
     stream = _CheckedStream.of(table, producer=data)
     del table  # (held by the stream alone: a DuckDB result is released with it)
     try:
-        return _noting_integer_times(arrow(stream.data, stream.whole), data)
+        return arrow(stream.data, stream.whole)
     except UsageAnalyticsError:
         stream.raise_kept()
         raise

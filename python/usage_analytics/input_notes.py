@@ -2,10 +2,11 @@
 frame a record named by its position is, and whether integer timestamps that left every
 record outside the window were meant in another unit.
 
-Both look only at what is named or already known to be wrong, never at every record: a
-record's index label is looked up for the few records an error or a sample names, and
-integer timestamps are looked at (their minimum and maximum, one vectorised pass in
-Arrow, numpy or polars) only once the core has counted records outside the window.
+Neither looks at every record again: a record's index label is looked up for the few
+records an error or a sample names, and the least and greatest integer timestamps are
+the core's, noted as it reads the records it leaves out (`INTEGER_TIMES`), so that a
+stream, read once, is told of as a table is. (`integer_times` looks at a table's column
+itself, for the CLI's note on a window that its newest record ends.)
 
 Integer timestamps are epoch microseconds in columnar input, the contract (a list of
 records refuses them, as their unit cannot be told). Epoch seconds or milliseconds read
@@ -29,8 +30,9 @@ __all__ = [
     "integer_unit",
 ]
 
-#: The key of a core result under which `ingest.read_any` puts the (minimum, maximum) of
-#: the input's integer timestamps, where records fell outside the window.
+#: The key of a core result holding the (least, greatest) of the integer timestamps of
+#: the records it left out (outside the window, or invalid); absent for other timestamps
+#: and where it left none out.
 INTEGER_TIMES = "integer_times"
 
 #: The first instant after 1970, in microseconds since the epoch.
@@ -146,14 +148,15 @@ def integer_unit(low: int, high: int) -> str | None:
 
 
 def epoch_unit_hint(raw: Mapping[str, Any], start: datetime, end: datetime) -> str | None:
-    """The hint for a result `raw` of the core's (with `INTEGER_TIMES` where
-    `ingest.read_any` found integer timestamps) over the window `start`-`end`: where
-    records lie outside the window, every integer timestamp lies in 1970 and the window
-    does not reach into 1970, the sentence saying they look like epoch seconds (or
-    milliseconds); else None."""
+    """The hint for a result `raw` of the core's (with `INTEGER_TIMES` where it read
+    integer timestamps) over the window `start`-`end`: where records lie outside the
+    window, none inside it, every integer timestamp lies in 1970 and the window does not
+    reach into 1970, the sentence saying they look like epoch seconds (or milliseconds);
+    else None. (A record inside a window that does not reach into 1970 is of another
+    year: `INTEGER_TIMES`, of the records left out, are all of them where there is none.)"""
     times = raw.get(INTEGER_TIMES)
     outside = raw.get("outside_window", 0)
-    if times is None or not outside:
+    if times is None or not outside or raw.get("in_window", 0):
         return None
     unit = integer_unit(*times)
     if unit is None or _utc(start) < _utc(datetime(1971, 1, 1)):
