@@ -397,6 +397,7 @@ GOOD_RECORDS = st.lists(st.fixed_dictionaries(GOOD_VALUES), min_size=1, max_size
     cut=st.booleans(),
     block=st.integers(40, 400),
     piece=st.integers(1, 4),
+    ending=st.sampled_from([b"\n", b"\r\n"]),
 )
 def test_jsonl_with_bad_lines_anywhere_reads_as_the_file_without_them(
     tmp_path: Path,
@@ -405,6 +406,7 @@ def test_jsonl_with_bad_lines_anywhere_reads_as_the_file_without_them(
     cut: bool,
     block: int,
     piece: int,
+    ending: bytes,
 ) -> None:
     good = [json.dumps(row).encode() for row in rows]
     lines = list(good)
@@ -414,8 +416,8 @@ def test_jsonl_with_bad_lines_anywhere_reads_as_the_file_without_them(
         lines.append(b'{"pattern_id": "a", "timest')
     bad_lines = [number for number, line in enumerate(lines, 1) if line not in good]
     clean, dirty = tmp_path / "clean.jsonl", tmp_path / "dirty.jsonl"
-    clean.write_bytes(b"\n".join(good) + b"\n")
-    dirty.write_bytes(b"\n".join(lines) + (b"" if cut else b"\n"))
+    clean.write_bytes(ending.join(good) + ending)
+    dirty.write_bytes(ending.join(lines) + (b"" if cut else ending))
     moved = line_map(len(good), bad_lines)
     with (
         mock.patch.object(arrow_jsonl, "_BLOCK_BYTES", block),

@@ -213,7 +213,7 @@ def _read_in_blocks(
                 table, held = decoded
             tables.append(table)
             odd.append(held)
-            first += _line_count(piece) + 1  # (and the line ending the piece)
+            first += _line_count(piece + b"\n")  # (with the line ending the piece)
         offer_pieces = offer_pieces and 2 * refused <= len(pieces)
     if not tables:
         return options.explicit_schema.empty_table(), {}
