@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from source_cases import NOW, START, analyse, comparable
 from test_odd_cells import same_as_the_standard_readers
 from usage_analytics import InvalidRecordError
-from usage_analytics.sources import Fetched, FileSource, arrow_jsonl, files
+from usage_analytics.sources import Fetched, FileSource, TableSpec, arrow_jsonl, files
 
 #: A key left out of a record.
 MISSING = object()
@@ -200,6 +200,25 @@ def test_what_only_the_standard_reader_reads_rightly_is_left_to_it(
     path = tmp_path / "runs.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table) is None
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_pattern_ids_of_two_types_under_a_mapped_key_are_left_to_the_standard_reader(
+    tmp_path: Path, skip: bool
+) -> None:
+    # The pattern ids under `pid` (--column pattern_id=pid): a number after a text id
+    # was kept aside as a value of another type, and its row had no pattern id (the
+    # dashboard refused the file: "no pattern_id column").
+    path = tmp_path / "runs.jsonl"
+    path.write_text(
+        '{"pid": "a", "timestamp": "2026-02-20T10:00:00Z"}\n'
+        '{"pid": 7, "timestamp": "2026-02-20T11:00:00Z"}\n',
+        encoding="utf-8",
+    )
+    spec = TableSpec(columns={"pattern_id": "pid"})
+    assert arrow_jsonl.read_jsonl_arrow(pa, path, spec, skip) is None
+    groups = run(FileSource(path, spec, skip_unreadable=skip).fetch_all(START, NOW))
+    assert [group.pattern_id for group in groups] == ["7", "a"]
 
 
 def test_a_byte_order_mark_is_skipped_at_the_start_only(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def read_jsonl_arrow(
         if skipping is not None and _has_empty_row(pa, table, ()):
             raise pa.ArrowInvalid("a row of nulls")  # (`_read_in_blocks`)
     except pa.ArrowInvalid:
-        read = _read_in_blocks(pa, path, options, skipping)
+        read = _read_in_blocks(pa, path, options, spec.column(PATTERN_ID), skipping)
         if read is None:
             return None
         table, odd = read
@@ -169,12 +169,13 @@ class _Skipping:
 
 
 def _read_in_blocks(
-    pa: Any, path: Path, options: Any, skipping: _Skipping | None = None
+    pa: Any, path: Path, options: Any, id_key: str, skipping: _Skipping | None = None
 ) -> tuple[Any, dict[str, Any]] | None:
     """The file read in blocks (see the module's docstring): its table, and by column
     key the JSON text of each value its column cannot hold (a string array as long as
     the table, missing elsewhere); None if the standard reader must read the file.
-    `skipping`, lines that hold no record are left out and kept there."""
+    `id_key` is the pattern id's column (`_table_of`); `skipping`, lines that hold no
+    record are left out and kept there."""
     tables: list[Any] = []
     odd: list[dict[str, Any]] = []
     line = 1  # the block's first line, as `read_jsonl` numbers lines
@@ -201,7 +202,7 @@ def _read_in_blocks(
             if table is None:
                 refused += 1
                 # (Only the file's first piece may start with a byte order mark.)
-                decoded = _decoded(pa, piece, options, at_start=not tables)
+                decoded = _decoded(pa, piece, options, id_key, at_start=not tables)
                 if decoded is None and skipping is not None:
                     # (Only the file's last line may lack its line ending.)
                     ended = block.endswith(b"\n") or index < len(pieces) - 1
@@ -294,7 +295,7 @@ def _arrow_table(pa: Any, data: bytes, options: Any, skip_nulls: bool = False) -
 
 
 def _decoded(
-    pa: Any, piece: bytes, options: Any, at_start: bool
+    pa: Any, piece: bytes, options: Any, id_key: str, at_start: bool
 ) -> tuple[Any, dict[str, Any]] | None:
     """The lines of `piece` decoded by `json` into the table pyarrow would make of them,
     a value its column cannot hold missing there and its JSON text kept by column key
@@ -316,7 +317,7 @@ def _decoded(
         return None
     if any(type(record) is not dict for record in records):  # (or giving a key twice)
         return None
-    return _table_of(pa, records, options)
+    return _table_of(pa, records, options, id_key)
 
 
 def _decoded_skipping(
@@ -353,20 +354,21 @@ def _decoded_skipping(
         if type(value) is not dict:  # (a key given twice, none a record field's)
             return None
         records.append(value)
-    return _table_of(pa, records, options)
+    return _table_of(pa, records, options, skipping.id_key)
 
 
 def _table_of(
-    pa: Any, records: list[dict[str, Any]], options: Any
+    pa: Any, records: list[dict[str, Any]], options: Any, id_key: str
 ) -> tuple[Any, dict[str, Any]] | None:
     """Decoded JSON objects as the table pyarrow would make of them, and the JSON text of
     the values their columns cannot hold (see `_decoded`); None where the standard
-    reader decides."""
+    reader decides. `id_key` is the pattern id's column, the file's key for it (a
+    mapped one too: `pattern_id` may be another field's there)."""
     columns, held = {}, {}
     for field in options.explicit_schema:
         values, odd = _fitted(pa, field.type, [record.get(field.name) for record in records])
         if odd is not None:
-            if field.name == PATTERN_ID:
+            if field.name == id_key:
                 return None  # (ids group the rows: of mixed types, the standard reader's)
             held[field.name] = pa.array(odd, pa.string())
         columns[field.name] = values
