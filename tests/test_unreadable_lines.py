@@ -611,3 +611,16 @@ def test_lines_after_a_byte_order_mark_are_numbered_as_without(tmp_path: Path, a
         fetched, unreadable = read(path, arrow)
     assert unreadable == Unreadable(3, 1, "expected a JSON object, got null")
     assert [fetched.locate(index) for index in range(fetched.count)] == ["line 2", "line 4"]
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_lines_after_a_carriage_return_before_a_crlf_are_numbered_as_two(
+    tmp_path: Path, arrow: bool
+) -> None:
+    # "\r\r\n" ends two lines for the standard reader (a lone \r, then \r\n): the pieces
+    # decoded skipping numbered it one, and named the lines after it one too early.
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(f"{B}\r\r\n{A}\r\r\nnull\n{C}\n".encode())
+    fetched, unreadable = read(path, arrow)
+    assert unreadable == Unreadable(1, 5, "expected a JSON object, got null")
+    assert [fetched.locate(index) for index in range(fetched.count)] == ["line 3", "line 6"]

@@ -336,11 +336,15 @@ def _decoded_skipping(
     if at_start:
         lines[0] = lines[0].removeprefix(codecs.BOM_UTF8)
     records = []
+    number = first
     for index, raw in enumerate(lines):
         # (Bytes that are not UTF-8 as lone surrogates, which `json_line_value` refuses.)
         line = raw.decode("utf-8", "surrogateescape")
         if "\r" in line.rstrip("\r"):
             return None  # (two lines to the standard reader, even blank: it numbers them)
+        # Carriage returns ending the line: each is a line for the standard reader but
+        # the one before \n ("x\r\r\n" is the line "x\r" and a blank line "\r\n").
+        here, number = number, number + 1 + line.count("\r") - line.endswith("\r")
         if not line.strip():
             continue
         ending = "\n" if ended or index < len(lines) - 1 else ""
@@ -349,7 +353,7 @@ def _decoded_skipping(
                 line + ending, skipping.rename, skipping.id_key, check_text=True
             )
         except UnreadableLine as error:
-            skipping.add(first + index, str(error), raw)
+            skipping.add(here, str(error), raw)
             continue
         if type(value) is not dict:  # (a key given twice, none a record field's)
             return None
