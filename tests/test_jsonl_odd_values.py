@@ -255,10 +255,10 @@ def test_only_the_pieces_pyarrow_refuses_are_decoded_by_json(tmp_path: Path) -> 
     assert read.table.column("execution_time_ms").null_count == 1
 
 
-def test_pyarrow_is_not_offered_parts_where_it_refused_most(tmp_path: Path) -> None:
-    # Values of another type all over: offering pyarrow each piece first is a wasted read.
-    rows = [{"pattern_id": "a", "timestamp": PLACED[0], "agent": index % 10} for index in range(60)]
-    path = write_lines(tmp_path / "runs.jsonl", rows)
+def offered_to_pyarrow(path: Path, rows: list[dict[str, Any]]) -> tuple[list[int], Any]:
+    """`rows` (lines of one length) written to `path` and read in blocks of 20 lines and
+    pieces of 5: the line endings of each part offered to pyarrow, and the read."""
+    write_lines(path, rows)
     offered = []
 
     def counted(pa: Any, data: bytes, options: Any, **named: Any) -> Any:
@@ -266,7 +266,7 @@ def test_pyarrow_is_not_offered_parts_where_it_refused_most(tmp_path: Path) -> N
         return real(pa, data, options, **named)
 
     real = arrow_jsonl._arrow_table
-    line = len(path.read_bytes()) // 60
+    line = len(path.read_bytes()) // len(rows)
     with (
         mock.patch.object(arrow_jsonl, "_arrow_table", counted),
         mock.patch.object(arrow_jsonl, "_BLOCK_BYTES", 20 * line),
@@ -274,6 +274,13 @@ def test_pyarrow_is_not_offered_parts_where_it_refused_most(tmp_path: Path) -> N
     ):
         read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
     assert read is not None
+    return offered, read
+
+
+def test_pyarrow_is_not_offered_parts_where_it_refused_most(tmp_path: Path) -> None:
+    # Values of another type all over: offering pyarrow each piece first is a wasted read.
+    rows = [{"pattern_id": "a", "timestamp": PLACED[0], "agent": index % 10} for index in range(60)]
+    offered, read = offered_to_pyarrow(tmp_path / "runs.jsonl", rows)
     assert read.odd["agent"].to_pylist() == [str(index % 10) for index in range(60)]
     # Three blocks of 20 lines: the first offered whole, then its 4 pieces; the others
     # neither whole (the one before was refused) nor in pieces (most of those were).
@@ -288,22 +295,7 @@ def test_blocks_after_one_pyarrow_read_in_pieces_are_offered_whole(tmp_path: Pat
         {"pattern_id": "a", "timestamp": PLACED[0], "agent": "x"} for _ in range(80)
     ]
     rows[2] = {**rows[2], "agent": 700}  # (as long as "x": lines of one length)
-    path = write_lines(tmp_path / "runs.jsonl", rows)
-    offered = []
-
-    def counted(pa: Any, data: bytes, options: Any, **named: Any) -> Any:
-        offered.append(data.count(b"\n"))
-        return real(pa, data, options, **named)
-
-    real = arrow_jsonl._arrow_table
-    line = len(path.read_bytes()) // 80
-    with (
-        mock.patch.object(arrow_jsonl, "_arrow_table", counted),
-        mock.patch.object(arrow_jsonl, "_BLOCK_BYTES", 20 * line),
-        mock.patch.object(arrow_jsonl, "_PIECE_LINES", 5),
-    ):
-        read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
-    assert read is not None
+    offered, read = offered_to_pyarrow(tmp_path / "runs.jsonl", rows)
     assert read.odd["agent"].to_pylist() == [None, None, "700", *[None] * 77]
     # The first block refused whole, its pieces offered (one refused); the second read
     # in pieces (the block before it was refused), all taken; the others whole again.
