@@ -2,13 +2,15 @@
 standard-library reader of `records` types them (see `sources.files`).
 
 pyarrow's reader holds one JSON type per column, and refuses a whole file for one value
-of another (a string where a number belongs, an integer pattern id where the first line
-has text). Such a file is read again in blocks of lines: a block pyarrow refuses is read
-in pieces of lines, and a piece it refuses is decoded line by line by `json`. There, a
+of another (a string where a number belongs, an integer pattern id where the first id is
+text). Such a file is read again in blocks of lines: a block pyarrow refuses is read in
+pieces of lines, and a piece it refuses is decoded line by line by `json`. There, a
 value its column cannot hold is missing in the table and kept aside as its JSON text
 (`TextTable.odd`), and the core judges it as its record's value. Until then, one such
 value sent the whole file to the standard reader, a dict per record: the dashboard of a
-million lines took 9.2 s and 1.3 GB against 2.0 s and 455 MB without it (BENCHMARKS.md).
+million lines took 9.2-9.7 s and 1.3 GB against 2.0-2.3 s and 455 MB without it
+(BENCHMARKS.md). No data holding a line that is no object is ever handed to pyarrow
+(`_only_objects`): its reader crashes the process on a block starting with `null`.
 Where a piece holds what only that reader reports rightly (a line that is no JSON
 object, a key given twice), the file is left to it (None), unless such lines are to be
 skipped (`skip_unreadable`): they are then left out and kept (`TextTable.unreadable`),
