@@ -388,6 +388,22 @@ GOOD_VALUES = {
 GOOD_RECORDS = st.lists(st.fixed_dictionaries(GOOD_VALUES), min_size=1, max_size=30)
 
 
+def read_as_without_them(
+    clean: Path, dirty: Path, bad_lines: list[int], moved: dict[str, str]
+) -> None:
+    """On both read paths, `dirty` read skipping gives `clean`'s groups and records (their
+    lines renumbered by `moved`), and counts `bad_lines` and names the first."""
+    for arrow in (True, False):
+        expected = run(FileSource(clean, arrow=arrow).fetch_all(START, NOW))
+        source = FileSource(dirty, arrow=arrow, skip_unreadable=True)
+        groups = run(source.fetch_all(START, NOW))
+        unreadable = run(source.unreadable())
+        assert (unreadable.count, unreadable.line) == (len(bad_lines), bad_lines[0])
+        assert [group.pattern_id for group in groups] == [g.pattern_id for g in expected]
+        for group, want in zip(groups, expected, strict=True):
+            same_reading(group, want, moved)
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -423,15 +439,7 @@ def test_jsonl_with_bad_lines_anywhere_reads_as_the_file_without_them(
         mock.patch.object(arrow_jsonl, "_BLOCK_BYTES", block),
         mock.patch.object(arrow_jsonl, "_PIECE_LINES", piece),
     ):
-        for arrow in (True, False):
-            expected = run(FileSource(clean, arrow=arrow).fetch_all(START, NOW))
-            source = FileSource(dirty, arrow=arrow, skip_unreadable=True)
-            groups = run(source.fetch_all(START, NOW))
-            unreadable = run(source.unreadable())
-            assert (unreadable.count, unreadable.line) == (len(bad_lines), bad_lines[0])
-            assert [group.pattern_id for group in groups] == [g.pattern_id for g in expected]
-            for group, want in zip(groups, expected, strict=True):
-                same_reading(group, want, moved)
+        read_as_without_them(clean, dirty, bad_lines, moved)
 
 
 @settings(
@@ -461,15 +469,7 @@ def test_csv_with_bad_rows_anywhere_reads_as_the_file_without_them(
     clean.write_bytes(b"\n".join([header, *good]) + b"\n")
     dirty.write_bytes(b"\n".join([header, *lines]) + b"\n")
     moved = line_map(len(good), bad_lines, offset=1)
-    for arrow in (True, False):
-        expected = run(FileSource(clean, arrow=arrow).fetch_all(START, NOW))
-        source = FileSource(dirty, arrow=arrow, skip_unreadable=True)
-        groups = run(source.fetch_all(START, NOW))
-        unreadable = run(source.unreadable())
-        assert (unreadable.count, unreadable.line) == (len(bad_lines), bad_lines[0])
-        assert [group.pattern_id for group in groups] == [g.pattern_id for g in expected]
-        for group, want in zip(groups, expected, strict=True):
-            same_reading(group, want, moved)
+    read_as_without_them(clean, dirty, bad_lines, moved)
 
 
 # ------------------------------------------------------------------------------ the CLI
