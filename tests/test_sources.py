@@ -2193,8 +2193,9 @@ def test_file_source_errors_name_the_file_and_the_reason(tmp_path: Path) -> None
 
     other = tmp_path / "runs.xlsx"
     assert error_of(lambda: FileSource(other)) == (
-        f"{other}: unsupported file type ('.xlsx'); use .csv, .jsonl, .ndjson, .parquet, .pq, "
-        "a SQLite file (.db, .db3, .sqlite, .sqlite3) or a postgresql:// URL"
+        f"{other}: unsupported file type ('.xlsx'); use .csv, .jsonl, .ndjson, .parquet, .pq "
+        "(also compressed: .bz2, .gz, .xz, .zst), a SQLite file (.db, .db3, .sqlite, .sqlite3), "
+        "- for standard input or a postgresql:// URL"
     )
     bare = tmp_path / "runs"
     assert error_of(lambda: FileSource(bare)).startswith(f"{bare}: unsupported file type (no ext")

@@ -11,13 +11,15 @@
 
 `open_source` picks the source from its description: a `postgresql://` URL, a
 `sqlite:///path` URL or a SQLite file (.sqlite, .sqlite3, .db, .db3), or a record file
-(.parquet or .pq, .csv, .jsonl or .ndjson). Each source is an `ExecutionSource` (see
-`base`) whose records come back in the columnar form the reducer takes (a pyarrow Table
-where possible).
+(.parquet or .pq, .csv, .jsonl or .ndjson; also compressed, runs.jsonl.gz: .gz, .bz2,
+.xz, .zst), or `-` for standard input (copied at once: see `spool`). Each source is an
+`ExecutionSource` (see `base`) whose records come back in the columnar form the reducer
+takes (a pyarrow Table where possible).
 
 One module per concern: `base` (interface, errors, table description), `timestamps`,
 `arrow` (pyarrow helpers), `records` (standard-library file readers and writers),
-`files` (with `arrow_text`: CSV and JSON Lines read by pyarrow), `sqlite` (with
+`files` (with `arrow_text`: CSV and JSON Lines read by pyarrow; `spool`: compressed
+files and standard input), `sqlite` (with
 `sqlite_table`: the executions table's layout and bulk writes, `sqlite_columns` and
 `sqlite_newest`), `postgres` (with `postgres_table`, `postgres_url` and
 `postgres_connection`).
@@ -52,6 +54,7 @@ from usage_analytics.sources.records import (
     read_records,
     save_records,
 )
+from usage_analytics.sources.spool import COMPRESSIONS
 from usage_analytics.sources.sqlite import SQLITE_SUFFIXES, SQLiteSource
 
 __all__ = [
@@ -100,7 +103,8 @@ def source_kinds() -> str:
     """What a SOURCE may be, for help texts and messages."""
     files = ", ".join(sorted(FILE_KINDS))
     return (
-        f"a record file ({files}), a SQLite file ({', '.join(sorted(SQLITE_SUFFIXES))} or "
+        f"a record file ({files}; also compressed: {', '.join(sorted(COMPRESSIONS))}), - "
+        f"for standard input, a SQLite file ({', '.join(sorted(SQLITE_SUFFIXES))} or "
         "sqlite:///PATH) or a postgresql:// URL"
     )
 

@@ -114,16 +114,17 @@ class SourceUnavailableError(SourceError):
     server that does not answer or refuses the login."""
 
 
-def refuse_special_file(path: Path) -> None:
+def refuse_special_file(path: Path, instead: str = "") -> None:
     """Refuse a path that is there but is neither a regular file nor a directory (which
     has its own message): a named pipe, a socket, a device. A source opens its file more
     than once (a CSV header, the records, their line numbers; SQLite at will), so from a
-    pipe the first reader took the records and the next waited for a writer forever."""
+    pipe the first reader took the records and the next waited for a writer forever.
+    `instead` adds another way ("or ...")."""
     kind = special_file_kind(path)
     if kind is not None:
         raise SourceUnavailableError(
-            f"{path}: is {kind}, not a regular file; save the records to a file first "
-            "(a source is read more than once)"
+            f"{path}: is {kind}, not a regular file; save the records to a file first"
+            f"{instead} (a source is read more than once)"
         )
 
 

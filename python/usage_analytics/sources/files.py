@@ -17,7 +17,8 @@ such as " 12.5", and JSON Lines flags and pattern ids written as integers stay o
 Arrow path.) Without pyarrow, CSV and JSON Lines use those readers; Parquet needs
 pyarrow (the `arrow` extra).
 
-A file is read once, on first use, and kept until `close()`. `fetch` returns all
+A compressed file (runs.jsonl.gz) and standard input (`-`) are read from a temporary
+copy (`spool`). A file is read once, on first use, and kept until `close()`. `fetch` returns all
 records of the pattern, whatever the window: the reducer leaves out (and counts) those
 outside it.
 """
@@ -73,6 +74,14 @@ from usage_analytics.sources.records import (
     read_records,
     renamer,
 )
+from usage_analytics.sources.spool import (
+    COMPRESSIONS,
+    STANDARD_INPUT,
+    Spool,
+    compression_of,
+    decompressed,
+    stdin,
+)
 from usage_analytics.sources.sqlite import SQLITE_SUFFIXES
 from usage_analytics.sources.timestamps import datetime_of
 
@@ -109,7 +118,10 @@ class _Loaded:
 
 
 class FileSource(ExecutionSource):
-    """Execution records in a Parquet, CSV or JSON Lines file (kind by extension).
+    """Execution records in a Parquet, CSV or JSON Lines file (kind by extension, past a
+    compression's: runs.jsonl.gz), or standard input (`path` "-"; kind by its first
+    bytes). Standard input is copied when the source is made, as it can be read only
+    once (and Ctrl-C then stops the copy); a file is decompressed when it is read.
 
     `table.columns` renames columns (`{"timestamp": "started_at"}`); the table name is
     not used. `arrow=False` reads text files without pyarrow even when it is installed.
@@ -132,17 +144,28 @@ class FileSource(ExecutionSource):
         skip_unreadable: bool = False,
     ) -> None:
         self.path = Path(path)
-        suffix = self.path.suffix.lower()
-        if suffix not in FILE_KINDS:
-            shown = f"'{suffix}'" if suffix else "no extension"
-            raise UnsupportedSourceError(
-                f"{self.path}: unsupported file type ({shown}); use "
-                f"{', '.join(sorted(FILE_KINDS))}, a SQLite file "
-                f"({', '.join(sorted(SQLITE_SUFFIXES))}) or a postgresql:// URL"
-            )
-        self.kind = FILE_KINDS[suffix]
         self.table = table or TableSpec()
+        #: Where the records come from, as messages name it.
         self.description = str(self.path)
+        #: Standard input's records, copied when the source is made (see the class).
+        self._stdin: Spool | None = None
+        self.compression: str | None = None
+        if str(path) == STANDARD_INPUT:
+            self.description = "standard input"
+            self._stdin, self.kind = stdin()
+        else:
+            self.compression = compression_of(self.path)
+            stem = self.path.with_suffix("") if self.compression else self.path
+            suffix = stem.suffix.lower()
+            if suffix not in FILE_KINDS:
+                raise UnsupportedSourceError(
+                    f"{self.path}: unsupported file type ({_shown_suffix(self.path)}); use "
+                    f"{', '.join(sorted(FILE_KINDS))} (also compressed: "
+                    f"{', '.join(sorted(COMPRESSIONS))}), a SQLite file "
+                    f"({', '.join(sorted(SQLITE_SUFFIXES))}), - for standard input or a "
+                    "postgresql:// URL"
+                )
+            self.kind = FILE_KINDS[suffix]
         self._arrow = arrow
         self._skip = skip_unreadable
         self._loaded: _Loaded | None = None
@@ -189,64 +212,92 @@ class FileSource(ExecutionSource):
 
     def read(self) -> _Loaded:
         """Read the whole file (blocking): a pyarrow Table where possible, else dicts."""
+        if self._stdin is not None:
+            return self._read_copy(self._stdin)
         if not self.path.exists():
             raise SourceUnavailableError(f"{self.path}: no such file")
         if self.path.is_dir():
             raise SourceUnavailableError(f"{self.path}: is a directory, not a record file")
-        refuse_special_file(self.path)
+        # (Standard input is copied: `usage-analytics dashboard - < pipe` reads it.)
+        refuse_special_file(self.path, ", or pass - and send them to standard input")
+        if self.compression is None:
+            return self._read_file(self.path, None)
+        copy = decompressed(self.path, self.compression, f".{self.kind}")
         try:
-            return self._read_kind()
+            return self._read_copy(copy)
+        except BaseException:
+            copy.close()  # (now: the error's frames hold it, and its file, for a while)
+            raise
+
+    def _read_copy(self, copy: Spool) -> _Loaded:
+        """The records of `copy`, whose readers' errors name it: named as the source."""
+        try:
+            return self._read_file(copy.path, copy)
+        except SourceError as error:
+            raise copy.renamed(error, self.description) from None
+
+    def _read_file(self, file: Path, copy: Spool | None) -> _Loaded:
+        try:
+            return self._read_kind(file, copy)
         except OSError as error:  # no permission, or an I/O error while reading
             raise SourceUnavailableError(
-                f"{self.path}: cannot read: {error.strerror or error}"
+                f"{self.description}: cannot read: {error.strerror or error}"
             ) from None
 
-    def _read_kind(self) -> _Loaded:
+    def _read_kind(self, file: Path, copy: Spool | None) -> _Loaded:
+        """The records of `file`: the source's own, or `copy`, its records copied
+        (decompressed, or standard input's)."""
         pa = None if self._arrow is False else load_pyarrow()
         if self.kind == "parquet":
             pa = require_pyarrow("reading Parquet files")
-            table = self._read_parquet(pa)
+            table = self._read_parquet(pa, file)
             self._check_mapped_columns(table.column_names)
             has_ids = self.table.column(PATTERN_ID) in table.column_names
             return _Loaded(_renamed(table, self.table), _row_label, True, has_ids)
-        header = _csv_header(self.path) if self.kind == "csv" else None
+        header = _csv_header(file) if self.kind == "csv" else None
         id_column = None
         if header is not None:  # (its reader strips the names)
             names = [name.strip() for name in header]
             self._check_mapped_columns(names)
             id_column = self.table.column(PATTERN_ID) in names
         if pa is not None:
-            text = self._read_text_arrow(pa)  # renamed by the reader
+            text = self._read_text_arrow(pa, file)  # renamed by the reader
             if text is not None:
                 table = text.table
                 if self.kind != "csv" and _mapped_without_values(table, self.table):
                     # pyarrow's JSON reader, given the schema, has every column: only the
                     # lines tell whether a key of nulls alone is there.
-                    _check_mapped_records(self._read_records().records, self.table, self.path)
+                    records = self._read_records(file).records
+                    _check_mapped_records(records, self.table, self.description)
                 odd = OddTexts.of_texts(pa, text.odd, text.parse)
-                lines = self._lazy_lines(text.unreadable)
+                lines = self._lazy_lines(file, text.unreadable, copy)
                 return _Loaded(table, lines, True, id_column, odd, text.unreadable)
-        loaded = self._read_records()
+        loaded = self._read_records(file)
         if self.kind != "csv":
-            _check_mapped_records(loaded.records, self.table, self.path)
+            _check_mapped_records(loaded.records, self.table, self.description)
         return _Loaded(
             loaded.records, loaded.location_label, False, id_column, unreadable=loaded.unreadable
         )
 
-    def _read_records(self) -> LoadedRecords:
+    def _read_records(self, file: Path) -> LoadedRecords:
         """The file read by the standard-library reader."""
-        return read_records(self.path, self.table.columns, skip_unreadable=self._skip)
+        # (By kind: the copy of standard input has no suffix.)
+        return read_records(
+            file, self.table.columns, skip_unreadable=self._skip, kind=f".{self.kind}"
+        )
 
-    def _read_parquet(self, pa: Any) -> Any:
+    def _read_parquet(self, pa: Any, file: Path) -> Any:
         import pyarrow.parquet as pq
 
         try:
-            table = pq.read_table(self.path)
+            table = pq.read_table(file)
         except OSError as error:
-            raise SourceUnavailableError(f"{self.path}: cannot open: {error}") from None
+            raise SourceUnavailableError(f"{self.description}: cannot open: {error}") from None
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise SourceError(f"{self.path}: not a readable Parquet file ({first})") from None
+            raise SourceError(
+                f"{self.description}: not a readable Parquet file ({first})"
+            ) from None
         for index, field in enumerate(table.schema):
             if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(field.type):
                 # pyarrow's kernels (take, unique) lack string views: large strings, copied.
@@ -255,13 +306,13 @@ class FileSource(ExecutionSource):
                 )
             elif field.name == self.table.column(PATTERN_ID) and pa.types.is_nested(field.type):
                 raise SourceError(
-                    f"{self.path}: column '{field.name}' holds {field.type} values; "
+                    f"{self.description}: column '{field.name}' holds {field.type} values; "
                     "pattern ids are strings or integers"
                 )
         read = {self.table.column(name) for name in (PATTERN_ID, *FIELDS)}
         bad = not_utf8(pa, table.select([name for name in table.column_names if name in read]))
         if bad is not None:
-            raise SourceError(f"{self.path}: column {bad!r} holds text that is not UTF-8")
+            raise SourceError(f"{self.description}: column {bad!r} holds text that is not UTF-8")
         return table
 
     def _check_mapped_columns(self, names: Sequence[str]) -> None:
@@ -271,43 +322,47 @@ class FileSource(ExecutionSource):
         for name, column in self.table.columns.items():
             if column != name and column not in present:
                 raise SourceError(
-                    f"{self.path}: no column {column!r} (mapped to the record field {name!r})"
+                    f"{self.description}: no column {column!r} (mapped to the record field "
+                    f"{name!r})"
                 )
 
-    def _read_text_arrow(self, pa: Any) -> TextTable | None:
+    def _read_text_arrow(self, pa: Any, file: Path) -> TextTable | None:
         reader = read_csv_arrow if self.kind == "csv" else read_jsonl_arrow
         try:
-            return reader(pa, self.path, self.table, self._skip)
+            return reader(pa, file, self.table, self._skip)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return None  # the standard-library reader decides (and names the line)
         except (UnicodeDecodeError, csv.Error):
             return None
 
-    def _lazy_lines(self, unreadable: UnreadableLines | None) -> Callable[[int], str]:
+    def _lazy_lines(
+        self, file: Path, unreadable: UnreadableLines | None, copy: Spool | None
+    ) -> Callable[[int], str]:
         """Line labels of a text file read by pyarrow: only needed to report a bad
         record, so the file is read again, by the line-counting reader, on first use
         (only split into rows or lines, not typed or parsed as records: a million CSV
         rows 1.2 s against 3.8 s and 570 MB, a million JSON lines 0.4 s against 3.3 s and
         790 MB, BENCHMARKS.md), the `unreadable` lines left out (no record of the table
-        is theirs)."""
+        is theirs). `copy`, where `file` is one, is kept for as long as lines may be
+        named: deleted, it could not be read again."""
         cache: list[Sequence[int]] = []
 
         def locate(index: int) -> str:
             if not cache:
-                lines = self._record_lines()
+                lines = self._record_lines(file if copy is None else copy.path)
                 cache.append(lines if unreadable is None else unreadable.others(lines))
             return f"line {cache[0][index]}"
 
         return locate
 
-    def _record_lines(self) -> Sequence[int]:
+    def _record_lines(self, file: Path) -> Sequence[int]:
         try:
             if self.kind == "csv":
-                return csv_record_lines(self.path)
-            return jsonl_record_lines(self.path, skip_unreadable=self._skip)
+                return csv_record_lines(file)
+            return jsonl_record_lines(file, skip_unreadable=self._skip)
         except (csv.Error, UnicodeDecodeError):
             # (The file changed since it was read: the reader names what is wrong.)
-            return self._read_records().locations
+            return self._read_records(file).locations
 
     # ------------------------------------------------------------------- the interface
 
@@ -340,7 +395,7 @@ class FileSource(ExecutionSource):
         array where the file is a table of some of them (else None)."""
         if loaded.count == 0:
             raise unknown_pattern(
-                wanted, f"{self.path} (it holds no records{_left_out(loaded, ', ')})", []
+                wanted, f"{self.description} (it holds no records{_left_out(loaded, ', ')})", []
             )
         if not self._has_ids(loaded):
             return loaded.data, range(loaded.count), None
@@ -360,7 +415,7 @@ class FileSource(ExecutionSource):
             ]
             data = [loaded.data[index] for index in rows]
         if not rows:
-            raise unknown_pattern(wanted, str(self.path), self._known(loaded))
+            raise unknown_pattern(wanted, self.description, self._known(loaded))
         return data, rows, indices
 
     # Each query runs on a worker thread, as the read does: over a file of millions of
@@ -373,7 +428,7 @@ class FileSource(ExecutionSource):
     def _newest(self, loaded: _Loaded, pattern_id: str | None) -> datetime | None:
         if pattern_id is None:
             if loaded.count == 0:
-                raise SourceError(f"{self.path} holds no records{_left_out(loaded)}")
+                raise SourceError(f"{self.description} holds no records{_left_out(loaded)}")
             data = loaded.data
         else:
             data, _, _ = self._select(loaded, pattern_id)
@@ -404,10 +459,10 @@ class FileSource(ExecutionSource):
 
     def _fetch_all(self, loaded: _Loaded) -> list[Fetched]:
         if loaded.count == 0:
-            raise SourceError(f"{self.path} holds no records{_left_out(loaded)}")
+            raise SourceError(f"{self.description} holds no records{_left_out(loaded)}")
         if not self._has_ids(loaded):
             raise SourceError(
-                f"{self.path} has no pattern_id column, so its records cannot be told "
+                f"{self.description} has no pattern_id column, so its records cannot be told "
                 "apart by pattern (analyze them with --pattern NAME)"
             )
         if loaded.arrow:
@@ -631,9 +686,15 @@ def _mapped_without_values(table: Any, spec: TableSpec) -> bool:
     )
 
 
-def _check_mapped_records(records: list[dict[str, Any]], spec: TableSpec, path: Path) -> None:
+def _check_mapped_records(records: list[dict[str, Any]], spec: TableSpec, path: str) -> None:
     """JSON Lines name a key only where a line has it: a mapped column is there if a
     line has its key, even if only as null (a CSV column of empty cells is there too)."""
     for name, column in spec.columns.items():
         if column != name and records and not any(name in record for record in records):
             raise SourceError(f"{path}: no column {column!r} (mapped to the record field {name!r})")
+
+
+def _shown_suffix(path: Path) -> str:
+    """A file's type as an unsupported-type message names it: "'.txt'", "'.txt.gz'"."""
+    suffix = "".join(path.suffixes[-2:]) if compression_of(path) else path.suffix
+    return f"'{suffix}'" if suffix else "no extension"

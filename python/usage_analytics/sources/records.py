@@ -590,13 +590,19 @@ def _by_extension(path: Path, table: Mapping[str, Any]) -> Any:
 
 
 def read_records(
-    path: str | Path, columns: Columns | None = None, *, skip_unreadable: bool = False
+    path: str | Path,
+    columns: Columns | None = None,
+    *,
+    skip_unreadable: bool = False,
+    kind: str | None = None,
 ) -> LoadedRecords:
     """Read a record file, with each record's location in it; `columns` maps record
     fields to the file's names for them; `skip_unreadable` leaves lines that hold no
-    record out (`LoadedRecords.unreadable`) rather than raising `SourceError`."""
+    record out (`LoadedRecords.unreadable`) rather than raising `SourceError`. `kind`
+    (".jsonl", ".csv") is the format where the name does not tell it (a copy of standard
+    input)."""
     path = Path(path)
-    reader: Reader = _by_extension(path, READERS)
+    reader: Reader = READERS[kind] if kind is not None else _by_extension(path, READERS)
     return reader(path, columns or {}, skip_unreadable=skip_unreadable)
 
 
