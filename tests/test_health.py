@@ -784,6 +784,15 @@ def test_limits_are_written_in_the_unit_that_writes_them_as_set() -> None:
     assert limit_duration_ms(3_600_000_000) == "1,000.0 h"  # (read back past its comma)
 
 
+def test_a_limit_of_hours_near_the_largest_float_is_written() -> None:
+    # (Its minutes, `hours * 60`, are infinite: rounding them raised OverflowError.)
+    result = make_result(hours_since_last_use=1.7e308)
+    (finding,) = result.health(HealthThresholds(max_hours_since_last_use=3e306))
+    assert finding.code == "not_used_recently"
+    assert finding.threshold == 3e306
+    assert "days" in finding.message
+
+
 def test_a_limit_is_written_as_set_up_to_fifteen_digits() -> None:
     assert limit_duration_ms(1234567.12345678) == "1,234,567.12345678 ms"  # 15 digits
     assert limit_duration_ms(1234567.123456789) == "20.6 min"  # 16: the short form

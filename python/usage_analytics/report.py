@@ -175,8 +175,9 @@ def _hours(hours: float, short: bool = False) -> str:
         return "<1 min"
     if not math.isfinite(hours):  # (a model read back from JSON may hold one)
         return f"{hours / 24:.1f} {'d' if short else 'days'}"
-    # (Units by the value as rounded: 0.9999 h is "1.0 h", not "60 min".)
-    if round(hours * 60) < 60:
+    # (Units by the value as rounded: 0.9999 h is "1.0 h", not "60 min". Minutes only
+    # below an hour: `hours * 60` of a limit near the largest float is infinite.)
+    if hours < 1 and round(hours * 60) < 60:
         return f"{hours * 60:.0f} min"
     if round(hours, 1) < 48:
         return f"{hours:.1f} h"
