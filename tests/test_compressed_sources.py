@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import lzma
+import os
 import re
 import subprocess
 import sys
@@ -278,3 +279,22 @@ def test_standard_input_that_holds_no_records_is_refused(
     monkeypatch.setattr(sys, "stdin", terminal if stdin_object else None)
     with pytest.raises(SourceUnavailableError, match=f"^{re.escape(message)}"):
         FileSource("-")
+
+
+def test_a_copy_the_disk_refuses_is_an_error_naming_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, plain: dict[str, Path]
+) -> None:
+    # The copy written to /dev/full: "No space left on device", as from a full TMPDIR.
+    def full(prefix: str, suffix: str) -> tuple[int, str]:
+        link = Path(tempfile.gettempdir()) / f"{prefix}full{suffix}"
+        link.symlink_to("/dev/full")
+        return os.open(link, os.O_WRONLY), str(link)
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    path = compressed(plain["jsonl"], ".gz", tmp_path)
+    with pytest.raises(SourceUnavailableError) as raised:
+        FileSource(path).read()
+    assert str(raised.value) == (
+        f"{path}: cannot copy it into a temporary file in {tempfile.gettempdir()}: "
+        "No space left on device"
+    )

@@ -23,7 +23,6 @@ import gzip
 import io
 import lzma
 import os
-import shutil
 import sys
 import tempfile
 import weakref
@@ -117,6 +116,11 @@ def stdin(stream: BinaryIO | None = None) -> tuple[Spool, str]:
                 _copy(decompressing, spool, "standard input", compression)
         with spool.path.open("rb") as copy:
             kind = _kind_of(copy.read(4096))
+    except OSError as error:
+        spool.close()
+        raise SourceUnavailableError(
+            f"standard input: cannot read: {error.strerror or error}"
+        ) from None
     except BaseException:
         spool.close()
         raise
@@ -166,16 +170,28 @@ def _zstd(raw: Any, shown: str) -> Any:
 
 def _copy(stream: Any, spool: Spool, shown: str, compression: str | None) -> None:
     """`stream` copied into `spool`; a stream that is not of its `compression` (or is
-    cut short) is a `SourceError` naming `shown`."""
-    try:
-        with spool.path.open("wb") as copy:
-            shutil.copyfileobj(stream, copy, _COPY_BYTES)
-    except OSError as error:
-        if error.errno is not None or compression is None:  # (an I/O error: of the disk)
-            raise
-        raise SourceError(f"{shown}: not readable {compression} data ({_reason(error)})") from None
-    except _CORRUPT as error:
-        raise SourceError(f"{shown}: not readable {compression} data ({_reason(error)})") from None
+    cut short) is a `SourceError` naming `shown`, as is a copy the disk refuses (full, or
+    TMPDIR not writable). An error reading `stream` is raised as it is."""
+    with spool.path.open("wb") as copy:
+        while True:
+            try:
+                chunk = stream.read(_COPY_BYTES)
+            except (OSError, *_CORRUPT) as error:
+                # (An OSError with an errno is one of I/O, raised as it is.)
+                if (isinstance(error, OSError) and error.errno is not None) or not compression:
+                    raise
+                raise SourceError(
+                    f"{shown}: not readable {compression} data ({_reason(error)})"
+                ) from None
+            if not chunk:
+                return
+            try:
+                copy.write(chunk)
+            except OSError as error:
+                raise SourceUnavailableError(
+                    f"{shown}: cannot copy it into a temporary file in {spool.path.parent}: "
+                    f"{error.strerror or error}"
+                ) from None
 
 
 def _reason(error: BaseException) -> str:
