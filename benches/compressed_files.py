@@ -1,0 +1,73 @@
+"""The CLI's `dashboard --format json` on a JSON Lines file of RECORDS records over 1,000
+patterns, plain and compressed (gzip, zstd, xz, bz2), and the plain file sent to standard
+input: wall time and peak RSS of each command, one process each, the kinds alternated.
+
+    .venv/bin/python benches/compressed_files.py [RECORDS] [ROUNDS]
+
+A compressed file is decompressed into a temporary file before it is read, and standard
+input copied into one (`sources/spool.py`): what that costs beside the plain file's read.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+from jsonl_values import write
+
+COMPRESS = {
+    "gz": lambda data: gzip.compress(data, 6),
+    "zst": lambda data: pa.compress(data, "zstd", asbytes=True),
+    "xz": lambda data: lzma.compress(data, preset=1),
+    "bz2": lambda data: bz2.compress(data, 9),
+}
+
+
+def measured(source: str, stdin: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of `dashboard SOURCE --format json`, in a process
+    of its own, reading `stdin` where given."""
+    command = [sys.executable, "-m", "usage_analytics", "dashboard", source, "--format", "json"]
+    began = time.perf_counter()
+    with stdin.open("rb") if stdin else open(os.devnull, "rb") as given:
+        process = subprocess.Popen(command, stdin=given, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / "runs.jsonl"
+        write(plain, records, 1_000, "text_ids")
+        data = plain.read_bytes()
+        sources = {"plain": (str(plain), None), "stdin": ("-", plain)}
+        for suffix, compress in COMPRESS.items():
+            path = plain.with_name(f"runs.jsonl.{suffix}")
+            path.write_bytes(compress(data))
+            sources[suffix] = (str(path), None)
+        sizes = ", ".join(
+            f"{name} {Path(s).stat().st_size / 1e6:.0f} MB"
+            for name, (s, _) in sources.items()
+            if s != "-"
+        )
+        print(f"{records:,} records: {sizes}")
+        for round_ in range(rounds):
+            for name in sources if round_ % 2 == 0 else reversed(sources):
+                wall, peak = measured(*sources[name])
+                print(f"{name:>6}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
