@@ -10,7 +10,7 @@ on the same data (timings, correlation id).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -23,6 +23,7 @@ from usage_analytics import (
     TimeWindowType,
 )
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
+from usage_analytics.sources import Fetched
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 NOW_ARG = "2026-03-03T14:00Z"
@@ -82,6 +83,27 @@ def analyse(
         **options,
     )
     return NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+
+
+def contract_for(
+    on_invalid: str = "raise", timezone: str = "UTC"
+) -> Callable[[Fetched], ModelUsageAnalyticsInput]:
+    """A contract per fetched group, as the CLI's batch makes them: the shared window,
+    weekly, COMPREHENSIVE."""
+
+    def make(fetched: Fetched) -> ModelUsageAnalyticsInput:
+        return ModelUsageAnalyticsInput(
+            pattern_id=fetched.pattern_id,
+            time_window_start=START,
+            time_window_end=NOW,
+            time_window_type=TimeWindowType.WEEKLY,
+            granularity=AnalyticsGranularity.COMPREHENSIVE,
+            execution_data=fetched.data,
+            timezone=timezone,
+            on_invalid=on_invalid,
+        )
+
+    return make
 
 
 def comparable(document: dict[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,12 @@ from uuid import UUID
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import source_cases
 from source_cases import NOW, START, demo_rows
 from usage_analytics import (
-    AnalyticsGranularity,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
-    TimeWindowType,
 )
 from usage_analytics.cli import batch
 from usage_analytics.cli.batch import reduce_patterns
@@ -34,19 +33,8 @@ VOLATILE = {"computation_time_ms", "computed_at", "correlation_id"}
 
 
 def contract_for(on_invalid: str = "raise") -> Callable[[Fetched], ModelUsageAnalyticsInput]:
-    def make(fetched: Fetched) -> ModelUsageAnalyticsInput:
-        return ModelUsageAnalyticsInput(
-            pattern_id=fetched.pattern_id,
-            time_window_start=START,
-            time_window_end=NOW,
-            time_window_type=TimeWindowType.WEEKLY,
-            granularity=AnalyticsGranularity.COMPREHENSIVE,
-            execution_data=fetched.data,
-            timezone="America/New_York",
-            on_invalid=on_invalid,
-        )
-
-    return make
+    """The shared contracts, in a zone of summer time (days and hours move with it)."""
+    return source_cases.contract_for(on_invalid, "America/New_York")
 
 
 def one_by_one(

@@ -19,13 +19,10 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from source_cases import NOW, START, analyse, comparable
+from source_cases import NOW, START, analyse, comparable, contract_for
 from usage_analytics import (
-    AnalyticsGranularity,
     InvalidRecordError,
-    ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
-    TimeWindowType,
 )
 from usage_analytics.cli import batch
 from usage_analytics.cli.batch import reduce_patterns
@@ -64,21 +61,6 @@ def rows_of(data: dict[str, list[Any]]) -> list[dict[str, Any]]:
         {name: value for name, value in zip(names, values, strict=True) if value is not None}
         for values in zip(*data.values(), strict=True)
     ]
-
-
-def contract_for(on_invalid: str) -> Callable[[Fetched], ModelUsageAnalyticsInput]:
-    def make(fetched: Fetched) -> ModelUsageAnalyticsInput:
-        return ModelUsageAnalyticsInput(
-            pattern_id=fetched.pattern_id,
-            time_window_start=START,
-            time_window_end=NOW,
-            time_window_type=TimeWindowType.WEEKLY,
-            granularity=AnalyticsGranularity.COMPREHENSIVE,
-            execution_data=fetched.data,
-            on_invalid=on_invalid,
-        )
-
-    return make
 
 
 def dumped(results: Sequence[ModelUsageAnalyticsOutput]) -> list[dict[str, Any]]:
