@@ -12,14 +12,15 @@
 `open_source` picks the source from its description: a `postgresql://` URL, a
 `sqlite:///path` URL or a SQLite file (.sqlite, .sqlite3, .db, .db3), or a record file
 (.parquet or .pq, .csv, .jsonl or .ndjson; also compressed, runs.jsonl.gz: .gz, .bz2,
-.xz, .zst), or `-` for standard input (copied at once: see `spool`). Each source is an
+.xz, .zst), a directory of Parquet files (`parquet_dataset`), or `-` for standard input
+(copied at once: see `spool`). Each source is an
 `ExecutionSource` (see `base`) whose records come back in the columnar form the reducer
 takes (a pyarrow Table where possible).
 
 One module per concern: `base` (interface, errors, table description), `timestamps`,
 `arrow` (pyarrow helpers), `records` (standard-library file readers and writers),
 `files` (with `arrow_text`: CSV and JSON Lines read by pyarrow; `spool`: compressed
-files and standard input), `sqlite` (with
+files and standard input; `parquet_dataset`: a directory of Parquet files), `sqlite` (with
 `sqlite_table`: the executions table's layout and bulk writes, `sqlite_columns` and
 `sqlite_newest`), `postgres` (with `postgres_table`, `postgres_url` and
 `postgres_connection`).
@@ -103,9 +104,9 @@ def source_kinds() -> str:
     """What a SOURCE may be, for help texts and messages."""
     files = ", ".join(sorted(FILE_KINDS))
     return (
-        f"a record file ({files}; also compressed: {', '.join(sorted(COMPRESSIONS))}), - "
-        f"for standard input, a SQLite file ({', '.join(sorted(SQLITE_SUFFIXES))} or "
-        "sqlite:///PATH) or a postgresql:// URL"
+        f"a record file ({files}; also compressed: {', '.join(sorted(COMPRESSIONS))}), a "
+        "directory of Parquet files, - for standard input, a SQLite file "
+        f"({', '.join(sorted(SQLITE_SUFFIXES))} or sqlite:///PATH) or a postgresql:// URL"
     )
 
 
@@ -132,8 +133,6 @@ def open_source(
             f"unsupported URL scheme '{scheme}://' in {text!r}: use {source_kinds()}"
         )
     path = Path(description)
-    if path.is_dir():
-        raise SourceUnavailableError(f"{path}: is a directory, not a record file or database")
-    if path.suffix.lower() in SQLITE_SUFFIXES:
+    if path.suffix.lower() in SQLITE_SUFFIXES and not path.is_dir():
         return SQLiteSource(path, table)
     return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable)

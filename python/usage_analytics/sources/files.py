@@ -1,4 +1,4 @@
-"""Record files as a source: Parquet, CSV and JSON Lines.
+"""Record files as a source: Parquet (a file or a directory of them), CSV and JSON Lines.
 
     async with FileSource("runs.parquet") as source:
         fetched = await source.fetch("checkout", start, end)   # a pyarrow Table
@@ -66,6 +66,7 @@ from usage_analytics.sources.base import (
     unknown_pattern,
 )
 from usage_analytics.sources.odd_cells import OddTexts
+from usage_analytics.sources.parquet_dataset import read_dataset
 from usage_analytics.sources.records import (
     LoadedRecords,
     UnreadableLines,
@@ -119,9 +120,10 @@ class _Loaded:
 
 class FileSource(ExecutionSource):
     """Execution records in a Parquet, CSV or JSON Lines file (kind by extension, past a
-    compression's: runs.jsonl.gz), or standard input (`path` "-"; kind by its first
-    bytes). Standard input is copied when the source is made, as it can be read only
-    once (and Ctrl-C then stops the copy); a file is decompressed when it is read.
+    compression's: runs.jsonl.gz), a directory of Parquet files (`parquet_dataset`), or
+    standard input (`path` "-"; kind by its first bytes). Standard input is copied when
+    the source is made, as it can be read only once (and Ctrl-C then stops the copy); a
+    file is decompressed when it is read.
 
     `table.columns` renames columns (`{"timestamp": "started_at"}`); the table name is
     not used. `arrow=False` reads text files without pyarrow even when it is installed.
@@ -150,9 +152,13 @@ class FileSource(ExecutionSource):
         #: Standard input's records, copied when the source is made (see the class).
         self._stdin: Spool | None = None
         self.compression: str | None = None
+        #: Whether `path` is a directory of Parquet files (`parquet_dataset`).
+        self.directory = False
         if str(path) == STANDARD_INPUT:
             self.description = "standard input"
             self._stdin, self.kind = stdin()
+        elif self.path.is_dir():
+            self.kind, self.directory = "parquet", True
         else:
             self.compression = compression_of(self.path)
             stem = self.path.with_suffix("") if self.compression else self.path
@@ -216,8 +222,9 @@ class FileSource(ExecutionSource):
             return self._read_copy(self._stdin)
         if not self.path.exists():
             raise SourceUnavailableError(f"{self.path}: no such file")
-        if self.path.is_dir():
-            raise SourceUnavailableError(f"{self.path}: is a directory, not a record file")
+        if self.path.is_dir() != self.directory:  # (replaced since the source was made)
+            kind = "a directory, not a record file" if self.directory is False else "no directory"
+            raise SourceUnavailableError(f"{self.path}: is {kind}")
         # (Standard input is copied: `usage-analytics dashboard - < pipe` reads it.)
         refuse_special_file(self.path, ", or pass - and send them to standard input")
         if self.compression is None:
@@ -250,10 +257,10 @@ class FileSource(ExecutionSource):
         pa = None if self._arrow is False else load_pyarrow()
         if self.kind == "parquet":
             pa = require_pyarrow("reading Parquet files")
-            table = self._read_parquet(pa, file)
+            table, locate = self._read_parquet(pa, file)
             self._check_mapped_columns(table.column_names)
             has_ids = self.table.column(PATTERN_ID) in table.column_names
-            return _Loaded(_renamed(table, self.table), _row_label, True, has_ids)
+            return _Loaded(_renamed(table, self.table), locate, True, has_ids)
         header = _csv_header(file) if self.kind == "csv" else None
         id_column = None
         if header is not None:  # (its reader strips the names)
@@ -286,17 +293,22 @@ class FileSource(ExecutionSource):
             file, self.table.columns, skip_unreadable=self._skip, kind=f".{self.kind}"
         )
 
-    def _read_parquet(self, pa: Any, file: Path) -> Any:
+    def _read_parquet(self, pa: Any, file: Path) -> tuple[Any, Callable[[int], str]]:
+        """The table of a Parquet file, or of a directory's files, and its rows' labels."""
         import pyarrow.parquet as pq
 
         try:
-            table = pq.read_table(file)
+            if self.directory:
+                table, locate = read_dataset(pa, file, _OTHER_KINDS)
+            else:
+                table, locate = pq.read_table(file), _row_label
         except OSError as error:
             raise SourceUnavailableError(f"{self.description}: cannot open: {error}") from None
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise SourceError(
-                f"{self.description}: not a readable Parquet file ({first})"
+                f"{self.description}: not a readable Parquet "
+                f"{'dataset' if self.directory else 'file'} ({first})"
             ) from None
         for index, field in enumerate(table.schema):
             if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(field.type):
@@ -313,7 +325,7 @@ class FileSource(ExecutionSource):
         bad = not_utf8(pa, table.select([name for name in table.column_names if name in read]))
         if bad is not None:
             raise SourceError(f"{self.description}: column {bad!r} holds text that is not UTF-8")
-        return table
+        return table, locate
 
     def _check_mapped_columns(self, names: Sequence[str]) -> None:
         """A column the mapping names must be in the file (empty or not): files with a
@@ -646,6 +658,16 @@ class _ArrowRows(Sequence[int]):
         if not 0 <= index < self._count:  # (an Arrow array reads negative indices too)
             raise IndexError(f"row {index} of {self._count}")
         return int(self._indices[self._start + index].as_py())
+
+
+#: The suffixes of record files a Parquet dataset's directory must not hold: the other
+#: kinds, and every kind compressed.
+_OTHER_KINDS = tuple(
+    suffix + compression
+    for suffix, kind in FILE_KINDS.items()
+    for compression in ("", *COMPRESSIONS)
+    if kind != "parquet" or compression
+)
 
 
 def _row_label(index: int) -> str:

@@ -1,0 +1,181 @@
+"""A directory of Parquet files as a source (`sources.parquet_dataset`): split any way,
+into partitions by pattern or into files of any rows, it gives the single file's report;
+partition values stay text; files of differing columns keep all of them; a bad record is
+named by its file and row; what the dataset cannot read is refused, not left out."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from source_cases import GROWING, NOW, NOW_ARG, comparable, demo_rows
+from usage_analytics.cli import main
+from usage_analytics.sources import FileSource, SourceError, open_source, save_records
+
+
+def report(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+    assert main([*argv, "--end", NOW_ARG, "--format", "json", "--on-invalid", "skip"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    return comparable(document) if "patterns" not in document else document
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("single") / "runs.parquet"
+    save_records(path, demo_rows())
+    return path
+
+
+def test_partitions_by_pattern_give_the_single_files_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, single: Path
+) -> None:
+    table = pq.read_table(single)
+    for pattern in table.column("pattern_id").unique().to_pylist():
+        rows = table.filter(pa.compute.equal(table.column("pattern_id"), pattern))
+        folder = tmp_path / "runs" / f"pattern_id={quote(pattern, safe='')}"
+        folder.mkdir(parents=True)
+        pq.write_table(rows.drop_columns(["pattern_id"]), folder / "part-0.parquet")
+    (tmp_path / "runs" / "_SUCCESS").write_text("")  # (Spark's marker: not a record file)
+    directory = str(tmp_path / "runs")
+    assert report(capsys, "dashboard", directory) == report(capsys, "dashboard", str(single))
+    one = ["analyze", "--pattern", GROWING]
+    assert report(capsys, *one, directory) == report(capsys, *one, str(single))
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cuts=st.lists(st.integers(0, 4_000), max_size=6), nested=st.booleans())
+def test_files_of_any_rows_give_the_single_files_report(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    single: Path,
+    cuts: list[int],
+    nested: bool,
+) -> None:
+    table = pq.read_table(single)
+    bounds = sorted({0, table.num_rows, *(min(cut, table.num_rows) for cut in cuts)})
+    directory = tmp_path_factory.mktemp("runs")
+    for number, (start, end) in enumerate(itertools.pairwise(bounds)):
+        # (Names sort as the rows go: part-00, part-01, ... or 00/part.parquet, ...)
+        path = directory / (f"{number:02d}/part.parquet" if nested else f"part-{number:02d}.pq")
+        path.parent.mkdir(exist_ok=True)
+        pq.write_table(table.slice(start, end - start), path)
+    assert report(capsys, "dashboard", str(directory)) == report(capsys, "dashboard", str(single))
+    one = ["analyze", "--pattern", GROWING]
+    assert report(capsys, *one, str(directory)) == report(capsys, *one, str(single))
+
+
+def write(path: Path, **columns: pa.Array) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(columns), path)
+
+
+STAMPS = pa.array([1_772_360_000_000_000, 1_772_363_600_000_000], pa.timestamp("us", "UTC"))
+
+
+def test_partition_values_are_text_as_written(tmp_path: Path) -> None:
+    # Inferred, "007" and "7" were the integer 7: one pattern of both directories' rows.
+    for value in ["007", "7", "a%2Fb"]:
+        write(tmp_path / f"pattern_id={value}" / "part.parquet", timestamp=STAMPS)
+
+    async def ids() -> list[str]:
+        async with open_source(tmp_path) as source:
+            return sorted(group.pattern_id for group in await source.fetch_all(NOW, NOW))
+
+    assert asyncio.run(ids()) == ["007", "7", "a/b"]
+
+
+def test_a_column_one_file_lacks_is_missing_in_its_rows(tmp_path: Path) -> None:
+    write(tmp_path / "a.parquet", pattern_id=pa.array(["p", "p"]), timestamp=STAMPS)
+    write(
+        tmp_path / "b.parquet",
+        pattern_id=pa.array(["p", "p"]),
+        timestamp=STAMPS,
+        execution_time_ms=pa.array([5, 7], pa.int32()),
+    )
+    write(
+        tmp_path / "c.parquet",
+        pattern_id=pa.array(["p", "p"]),
+        timestamp=STAMPS,
+        execution_time_ms=pa.array([9, 11], pa.int64()),
+    )
+    table = FileSource(tmp_path).read().data
+    assert table.column("execution_time_ms").to_pylist() == [None, None, 5, 7, 9, 11]
+
+
+def test_a_bad_record_is_named_by_its_file_and_row(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    write(
+        tmp_path / "pattern_id=p" / "a.parquet",
+        timestamp=STAMPS,
+        execution_time_ms=pa.array([1.0, 2.0]),
+    )
+    write(
+        tmp_path / "pattern_id=p" / "b.parquet",
+        timestamp=STAMPS,
+        execution_time_ms=pa.array([3.0, -4.0]),
+    )
+    assert main(["dashboard", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"usage-analytics: error: {tmp_path}, pattern_id=p/b.parquet, row 2: field "
+        "'execution_time_ms' = -4.0: must be >= 0; --on-invalid skip leaves invalid records out\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "is a directory without Parquet files"),
+        ({"notes.md": b"hi"}, "is a directory without Parquet files"),
+        (
+            {"x.parquet": None, "day/runs.csv": b"pattern_id\np\n"},
+            "holds day/runs.csv, a record file a Parquet dataset does not read",
+        ),
+        (
+            {"x.parquet": None, "y.parquet.gz": b""},
+            "holds y.parquet.gz, a record file a Parquet dataset does not read",
+        ),
+        ({"x.parquet": None, "y.parquet": b"junk"}, "not a readable Parquet dataset ("),
+        (
+            {"x.parquet": None, "z.parquet": "text"},
+            "its Parquet files disagree on a column's type (",
+        ),
+    ],
+)
+def test_what_a_dataset_cannot_read_is_refused(
+    tmp_path: Path, files: dict[str, bytes | str | None], message: str
+) -> None:
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            write(
+                path,
+                pattern_id=pa.array(["p", "p"]),
+                timestamp=STAMPS,
+                execution_time_ms=pa.array([1.0, 2.0]),
+            )
+        elif content == "text":
+            write(
+                path,
+                pattern_id=pa.array(["p", "p"]),
+                timestamp=STAMPS,
+                execution_time_ms=pa.array(["a", "b"]),
+            )
+        else:
+            assert isinstance(content, bytes)
+            path.write_bytes(content)
+    with pytest.raises(SourceError) as raised:
+        FileSource(tmp_path).read()
+    assert str(raised.value).startswith(f"{tmp_path}: ")
+    assert message in str(raised.value)
