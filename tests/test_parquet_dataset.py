@@ -179,3 +179,52 @@ def test_what_a_dataset_cannot_read_is_refused(
         FileSource(tmp_path).read()
     assert str(raised.value).startswith(f"{tmp_path}: ")
     assert message in str(raised.value)
+
+
+def test_columns_in_another_encoding_are_read_alike(tmp_path: Path) -> None:
+    # Text dictionary-encoded in one file, plain in another; times naive (UTC), in UTC
+    # and in another zone, in two units: pyarrow's promotion merges none of these.
+    naive = STAMPS.cast(pa.timestamp("ms"))
+    write(
+        tmp_path / "a.parquet",
+        pattern_id=pa.array(["p", "q"]).dictionary_encode(),
+        timestamp=naive,
+    )
+    write(tmp_path / "b.parquet", pattern_id=pa.array(["p", "q"]), timestamp=STAMPS)
+    write(
+        tmp_path / "c.parquet",
+        pattern_id=pa.array(["q", "q"]),
+        timestamp=STAMPS.cast(pa.timestamp("us", "Europe/Paris")),
+    )
+    table = FileSource(tmp_path).read().data
+    assert table.schema.field("timestamp").type == pa.timestamp("us", "UTC")
+    assert table.column("pattern_id").to_pylist() == ["p", "q", "p", "q", "q", "q"]
+    assert table.column("timestamp").to_pylist() == STAMPS.to_pylist() * 3
+
+
+def test_a_partition_without_a_value_is_missing_and_a_clash_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "pattern_id=__HIVE_DEFAULT_PARTITION__" / "a.parquet", timestamp=STAMPS)
+    write(tmp_path / "pattern_id=p" / "a.parquet", timestamp=STAMPS)
+    table = FileSource(tmp_path).read().data
+    assert table.column("pattern_id").to_pylist() == [None, None, "p", "p"]
+    write(
+        tmp_path / "pattern_id=q" / "b.parquet", timestamp=STAMPS, pattern_id=pa.array(["r", "r"])
+    )
+    with pytest.raises(SourceError) as raised:
+        FileSource(tmp_path).read()
+    assert str(raised.value) == (
+        f"{tmp_path}: pattern_id=q/b.parquet has a column 'pattern_id' and lies in a "
+        "directory pattern_id=...: which is its value?"
+    )
+
+
+def test_a_file_of_many_row_groups_is_one_chunk(tmp_path: Path) -> None:
+    # (pyarrow's write_dataset leaves such files: thousands of chunks were slow to use.)
+    path = tmp_path / "a.parquet"
+    table = pa.table(
+        {"pattern_id": pa.array(["p"] * 100), "timestamp": pa.concat_arrays([STAMPS] * 50)}
+    )
+    pq.write_table(table, path, row_group_size=3)
+    read = FileSource(tmp_path).read().data
+    assert read.column("timestamp").num_chunks == 1
+    assert read.equals(table)
