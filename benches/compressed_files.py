@@ -31,10 +31,11 @@ COMPRESS = {
 }
 
 
-def measured(source: str, stdin: Path | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of `dashboard SOURCE --format json`, in a process
-    of its own, reading `stdin` where given."""
+def measured(source: str, *options: str, stdin: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of `dashboard SOURCE --format json` with `options`,
+    in a process of its own, reading `stdin` where given."""
     command = [sys.executable, "-m", "usage_analytics", "dashboard", source, "--format", "json"]
+    command += options
     began = time.perf_counter()
     with stdin.open("rb") if stdin else open(os.devnull, "rb") as given:
         process = subprocess.Popen(command, stdin=given, stdout=subprocess.DEVNULL)
@@ -65,7 +66,8 @@ def main() -> None:
         print(f"{records:,} records: {sizes}")
         for round_ in range(rounds):
             for name in sources if round_ % 2 == 0 else reversed(sources):
-                wall, peak = measured(*sources[name])
+                source, stdin = sources[name]
+                wall, peak = measured(source, stdin=stdin)
                 print(f"{name:>6}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
 
 
