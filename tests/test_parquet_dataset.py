@@ -145,7 +145,7 @@ def test_a_bad_record_is_named_by_its_file_and_row(
             {"x.parquet": None, "y.parquet.gz": b""},
             "holds y.parquet.gz, a record file a Parquet dataset does not read",
         ),
-        ({"x.parquet": None, "y.parquet": b"junk"}, "not a readable Parquet dataset ("),
+        ({"x.parquet": None, "y.parquet": b"junk"}, "y.parquet is not a readable Parquet file ("),
         (
             {"x.parquet": None, "z.parquet": "text"},
             "its Parquet files disagree on a column's type (",
@@ -228,3 +228,15 @@ def test_a_file_of_many_row_groups_is_one_chunk(tmp_path: Path) -> None:
     read = FileSource(tmp_path).read().data
     assert read.column("timestamp").num_chunks == 1
     assert read.equals(table)
+
+
+def test_files_are_read_in_the_order_of_their_paths(tmp_path: Path) -> None:
+    # (A walk of the directory gives its own files before its folders'.)
+    write(tmp_path / "z.parquet", pattern_id=pa.array(["z", "z"]), timestamp=STAMPS)
+    write(tmp_path / "a" / "x.parquet", pattern_id=pa.array(["a", "a"]), timestamp=STAMPS)
+    loaded = FileSource(tmp_path).read()
+    assert loaded.data.column("pattern_id").to_pylist() == ["a", "a", "z", "z"]
+    assert [loaded.locate_row(index) for index in (1, 2)] == [
+        "a/x.parquet, row 2",
+        "z.parquet, row 1",
+    ]

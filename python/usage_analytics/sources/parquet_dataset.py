@@ -52,7 +52,7 @@ def read_dataset(
     partitions = [_partition_values(file.relative_to(directory)) for file in files]
     # (Each file by `ParquetFile.read`: half the time of the dataset API's scan, 4.6
     # against 10.0 ms for a file of 31 row groups, BENCHMARKS.md.)
-    tables = _agreeing(pa, [_read(file) for file in files])
+    tables = _agreeing(pa, [_read(pa, directory, file) for file in files])
     for table, values, name in zip(tables, partitions, names, strict=True):
         clash = sorted(set(values) & set(table.column_names))
         if clash:
@@ -77,13 +77,20 @@ def read_dataset(
     return pa.concat_tables(aligned), _row_labels(names, [table.num_rows for table in tables])
 
 
-def _read(file: Path) -> Any:
+def _read(pa: Any, directory: Path, file: Path) -> Any:
     """A file's table, its row groups as one chunk per column (a file of many small row
-    groups, as pyarrow's `write_dataset` leaves them, was thousands of chunks)."""
+    groups, as pyarrow's `write_dataset` leaves them, was thousands of chunks); a file
+    that is no Parquet is an error naming it."""
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(file) as parquet:
-        return parquet.read().combine_chunks()
+    try:
+        with pq.ParquetFile(file) as parquet:
+            return parquet.read().combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+        raise SourceError(
+            f"{directory}: {file.relative_to(directory)} is not a readable Parquet file "
+            f"({_first_line(error)})"
+        ) from None
 
 
 def _partition_values(relative: Path) -> dict[str, str | None]:
@@ -161,6 +168,8 @@ def _parquet_files(directory: Path, other_kinds: tuple[str, ...]) -> list[Path]:
                     "Parquet dataset does not read (a directory is read as a Parquet "
                     "dataset, its .parquet and .pq files); pass that file on its own"
                 )
+    # (In the order of their paths: a walk gives a directory's files before its folders'.)
+    found.sort(key=lambda path: path.relative_to(directory).parts)
     if not found:  # (as "is a directory" was: the command line's mistake)
         raise SourceUnavailableError(
             f"{directory}: is a directory without Parquet files (a directory is read as a "
