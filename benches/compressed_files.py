@@ -13,15 +13,13 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pyarrow as pa
 from jsonl_values import write
+from text_odd_cells import measured
 
 COMPRESS = {
     "gz": lambda data: gzip.compress(data, 6),
@@ -29,21 +27,6 @@ COMPRESS = {
     "xz": lambda data: lzma.compress(data, preset=1),
     "bz2": lambda data: bz2.compress(data, 9),
 }
-
-
-def measured(source: str, *options: str, stdin: Path | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of `dashboard SOURCE --format json` with `options`,
-    in a process of its own, reading `stdin` where given."""
-    command = [sys.executable, "-m", "usage_analytics", "dashboard", source, "--format", "json"]
-    command += options
-    began = time.perf_counter()
-    with stdin.open("rb") if stdin else open(os.devnull, "rb") as given:
-        process = subprocess.Popen(command, stdin=given, stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - began
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed")
-    return wall, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -58,6 +41,7 @@ def main() -> None:
             path = plain.with_name(f"runs.jsonl.{suffix}")
             path.write_bytes(compress(data))
             sources[suffix] = (str(path), None)
+        del data  # (a child's peak RSS counts its parent's at the fork)
         sizes = ", ".join(
             f"{name} {Path(s).stat().st_size / 1e6:.0f} MB"
             for name, (s, _) in sources.items()
@@ -67,7 +51,7 @@ def main() -> None:
         for round_ in range(rounds):
             for name in sources if round_ % 2 == 0 else reversed(sources):
                 source, stdin = sources[name]
-                wall, peak = measured(source, stdin=stdin)
+                wall, peak = measured(source, stdin=stdin, on_invalid="raise")
                 print(f"{name:>6}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
 
 

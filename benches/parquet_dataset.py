@@ -15,18 +15,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
-import pyarrow.dataset as ds
-import pyarrow.json as pajson
-import pyarrow.parquet as pq
-from compressed_files import measured
 from jsonl_values import write
+from text_odd_cells import measured
 
 
 def prepare(base: Path, records: int) -> None:
     """The layouts of the same records under `base` (run in a process of its own: a
     child's peak RSS counts its parent's at the fork)."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.json as pajson
+    import pyarrow.parquet as pq
+
     write(base / "runs.jsonl", records, 1_000, "text_ids")
     table = pajson.read_json(base / "runs.jsonl")
     stamps = table.column("timestamp").cast(pa.timestamp("us", "UTC"))
@@ -63,7 +64,7 @@ def main() -> None:
         print(f"{records:,} records")
         for round_ in range(rounds):
             for name in layouts if round_ % 2 == 0 else reversed(layouts):
-                wall, peak = measured(str(base / name), "--start", "2025-01-01")
+                wall, peak = measured(base / name, "--start", "2025-01-01", on_invalid="raise")
                 print(f"{name:>18}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
 
 

@@ -68,14 +68,18 @@ def run(path: Path) -> tuple[float, float]:
     return measured(path)
 
 
-def measured(path: Path, *options: str) -> tuple[float, float]:
+def measured(
+    path: Path | str, *options: str, stdin: Path | None = None, on_invalid: str = "skip"
+) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of `dashboard PATH --format json --on-invalid skip`
-    with `options`, in a process of its own."""
+    (or `on_invalid`) with `options`, in a process of its own, reading `stdin` where
+    given."""
     command = [sys.executable, "-m", "usage_analytics", "dashboard", str(path), "--format", "json"]
-    command += ["--on-invalid", "skip", *options]
+    command += ["--on-invalid", on_invalid, *options]
     began = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
+    with stdin.open("rb") if stdin else open(os.devnull, "rb") as given:
+        process = subprocess.Popen(command, stdin=given, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - began
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed")
