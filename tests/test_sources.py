@@ -13,6 +13,7 @@ import asyncio
 import csv
 import itertools
 import json
+import math
 import os
 import re
 import sqlite3
@@ -1507,6 +1508,26 @@ def test_sqlite_writes_a_time_outside_the_years_in_utc_as_written(tmp_path: Path
             for data in (fetched, rows)
         ]
         assert totals == [end == NOW] * 2
+
+
+@pytest.mark.parametrize("nan", [math.nan, np.float64("nan"), Decimal("NaN")])
+def test_sqlite_writes_a_nan_number_as_a_record_with_a_nan(tmp_path: Path, nan: Any) -> None:
+    # `sqlite3` stored NaN as NULL: a record with a NaN time or score (invalid, as the
+    # library and every other format have it) read back as one without them, valid.
+    def rows(nan: Any) -> list[dict[str, Any]]:
+        return [
+            {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": nan, "quality_score": 0.5},
+            {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 5.0, "quality_score": nan},
+            {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 7.0, "quality_score": 1.0},
+        ]
+
+    # (Each NaN shown as the float it is read as, in the samples.)
+    expected = api_document(rows(math.nan), "p", on_invalid="skip")
+    assert expected["data_quality"]["invalid_records"] == 2
+    path = tmp_path / "runs.sqlite"
+    write_executions_sync(path, rows(nan))
+    fetched = run(SQLiteSource(path).fetch("p", START, NOW))
+    assert comparable(analyse(fetched.data, "p", on_invalid="skip").to_dict()) == expected
 
 
 def test_sqlite_window_bounds_are_the_requests_utc_instants(

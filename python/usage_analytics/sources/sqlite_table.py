@@ -5,6 +5,7 @@ fixed-width UTC text (`2026-01-05T10:00:00.000000Z`), so that text order is time
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -91,6 +92,17 @@ def _stored(value: Any) -> Any:
     return value
 
 
+def _stored_field(value: Any) -> Any:
+    """A record field's value as stored (`_stored`), NaN as the text 'NaN', which is read
+    back as NaN, an invalid record, as the library and every other format judge it:
+    `sqlite3` bound NaN as NULL, a missing value, so a record with a NaN time or score
+    was written as a valid one (a pattern id's NaN is none, as `pattern_id_text` has it)."""
+    value = _stored(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    return value
+
+
 def write_executions_sync(
     path: str | Path,
     records: Iterable[Mapping[str, Any]],
@@ -100,7 +112,8 @@ def write_executions_sync(
 ) -> int:
     """Write records (with `pattern_id`) into the executions table of a SQLite file,
     creating the file and table as needed; `replace=True` deletes the table's rows
-    first. Datetimes are stored as fixed-width UTC text. Returns the number written."""
+    first. Datetimes are stored as fixed-width UTC text, a NaN number as the text 'NaN'
+    (`_stored_field`). Returns the number written."""
     spec = table or TableSpec()
     names = (PATTERN_ID, *FIELDS)
     columns = ", ".join(quote_identifier(spec.column(name)) for name in names)
@@ -114,8 +127,9 @@ def write_executions_sync(
 
     def rows() -> Iterator[list[Any]]:
         for index, record in enumerate(records):
-            row = [_stored(record.get(name)) for name in names]
-            row[0] = pattern_id_text(row[0])  # (a float id 1.0 as "1": TEXT made it "1.0")
+            # (A float id 1.0 as "1": TEXT made it "1.0".)
+            row = [pattern_id_text(_stored(record.get(PATTERN_ID)))]
+            row += [_stored_field(record.get(name)) for name in FIELDS]
             handed[:] = [(index, row)]
             yield handed[0][1]
 
