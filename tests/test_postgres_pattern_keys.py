@@ -196,6 +196,28 @@ def test_written_number_and_flag_ids_are_the_patterns_sqlite_writes(
     assert asyncio.run(first(SQLiteSource(tmp_path / "runs.sqlite"))) == stored
 
 
+def test_written_integer_numbers_are_the_doubles_sqlite_writes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # pyarrow refused an integer past 2^53 for a double column ("outside of the range
+    # exactly representable"), so the record was not written: the SQLite and Parquet
+    # writers store it as the double the library reads it as.
+    records = [
+        {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 2**53 + 1, "quality_score": 1}
+    ]
+    write_sqlite(tmp_path / "runs.sqlite", records)
+    write_postgres(postgres_url, records)
+
+    async def first(source: Any) -> dict[str, Any]:
+        async with source:
+            row = (await source.fetch("p", START, NOW)).data.to_pylist()[0]
+            return {name: row[name] for name in ("execution_time_ms", "quality_score")}
+
+    stored = asyncio.run(first(PostgresSource(postgres_url)))
+    assert stored == {"execution_time_ms": 2.0**53, "quality_score": 1.0}
+    assert asyncio.run(first(SQLiteSource(tmp_path / "runs.sqlite"))) == stored
+
+
 @pytest.mark.parametrize(
     ("record", "message"),
     [
@@ -210,6 +232,10 @@ def test_written_number_and_flag_ids_are_the_patterns_sqlite_writes(
         (
             {"pattern_id": "p", "execution_time_ms": "x"},
             "record 1: field 'execution_time_ms' = 'x' cannot be stored as double",
+        ),
+        (
+            {"pattern_id": "p", "quality_score": 10**400},
+            "record 1: field 'quality_score' = 10+ cannot be stored as double",
         ),
     ],
 )

@@ -21,7 +21,7 @@ from usage_analytics.sources.base import (
 )
 from usage_analytics.sources.postgres_connection import connect, driver, postgres_pyarrow
 from usage_analytics.sources.postgres_url import first_line, redacted
-from usage_analytics.sources.records import plain_scalar
+from usage_analytics.sources.records import int_as_double, plain_scalar
 from usage_analytics.sources.timestamps import timestamp_of
 
 __all__ = [
@@ -108,6 +108,10 @@ def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -
     ]
     for name in FIELDS[1:]:
         values = [plain_scalar(record.get(name)) for record in records]
+        if name in NUMBER_FIELDS:
+            # (An integer as the double it is read as, as the other writers store it:
+            # pyarrow refused one past 2^53, which no double holds exactly.)
+            values = [int_as_double(value) if type(value) is int else value for value in values]
         kind = (
             pa.bool_()
             if name in FLAG_FIELDS
