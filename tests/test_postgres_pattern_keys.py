@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from source_cases import NOW, START
+from source_cases import NOW, START, analyse, api_document, comparable
 from usage_analytics.sources import (
     FileSource,
     PostgresSource,
@@ -218,6 +218,28 @@ def test_written_integer_numbers_are_the_doubles_sqlite_writes(
     assert asyncio.run(first(SQLiteSource(tmp_path / "runs.sqlite"))) == stored
 
 
+def test_written_integer_flags_are_the_flags_sqlite_writes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # pyarrow refused the integers 0 and 1 for a boolean column, so the records (valid
+    # ones: the library reads 0 and 1 as flags) were not written.
+    records = [
+        {"pattern_id": "p", "timestamp": NOW, "success": 1, "timeout": 0},
+        {"pattern_id": "p", "timestamp": NOW, "success": np.int64(0), "quality_gates_passed": 0},
+    ]
+    write_sqlite(tmp_path / "runs.sqlite", records)
+    write_postgres(postgres_url, records)
+    expected = api_document(records, "p")
+    for source in (PostgresSource(postgres_url), SQLiteSource(tmp_path / "runs.sqlite")):
+        fetched = asyncio.run(_fetched(source, "p"))
+        assert comparable(analyse(fetched, "p").to_dict()) == expected
+
+
+async def _fetched(source: Any, pattern_id: str) -> Any:
+    async with source:
+        return (await source.fetch(pattern_id, START, NOW)).data
+
+
 @pytest.mark.parametrize(
     ("record", "message"),
     [
@@ -232,6 +254,10 @@ def test_written_integer_numbers_are_the_doubles_sqlite_writes(
         (
             {"pattern_id": "p", "execution_time_ms": "x"},
             "record 1: field 'execution_time_ms' = 'x' cannot be stored as double",
+        ),
+        (
+            {"pattern_id": "p", "timeout": 2},
+            "record 1: field 'timeout' = 2 cannot be stored as bool: ",
         ),
         (
             {"pattern_id": "p", "quality_score": 10**400},

@@ -112,6 +112,12 @@ def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -
             # (An integer as the double it is read as, as the other writers store it:
             # pyarrow refused one past 2^53, which no double holds exactly.)
             values = [int_as_double(value) if type(value) is int else value for value in values]
+        elif name in FLAG_FIELDS:
+            # (The integers 0 and 1 as the flags the library reads them as, and the SQLite
+            # and Parquet writers store them: pyarrow refused them for a boolean column.)
+            values = [
+                value == 1 if type(value) is int and value in (0, 1) else value for value in values
+            ]
         kind = (
             pa.bool_()
             if name in FLAG_FIELDS
