@@ -256,6 +256,14 @@ async def _fetched(source: Any, pattern_id: str) -> Any:
             "record 1: field 'execution_time_ms' = 'x' cannot be stored as double",
         ),
         (
+            {"pattern_id": "p", "execution_time_ms": True},
+            "record 1: field 'execution_time_ms' = True cannot be stored as double: a flag",
+        ),
+        (
+            {"pattern_id": "p", "quality_score": np.bool_(False)},
+            "record 1: field 'quality_score' = False cannot be stored as double: a flag",
+        ),
+        (
             {"pattern_id": "p", "timeout": 2},
             "record 1: field 'timeout' = 2 cannot be stored as bool: ",
         ),

@@ -145,7 +145,9 @@ def _stored_id(index: int, value: Any) -> str:
 def _column(pa: Any, name: str, values: list[Any], kind: Any) -> Any:
     """The values of field `name` as an Arrow array of `kind`, or an error naming the
     first record whose value it cannot hold (a conversion's, or text with NUL, which
-    PostgreSQL refused for the whole COPY: "invalid byte sequence for encoding")."""
+    PostgreSQL refused for the whole COPY: "invalid byte sequence for encoding"; or a
+    flag in a number column, which pyarrow took as 1.0 or 0.0, a valid record where the
+    library, and the Parquet writer, call it invalid)."""
     try:
         array = pa.array(values, kind)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -154,6 +156,11 @@ def _column(pa: Any, name: str, values: list[Any], kind: Any) -> Any:
         if isinstance(value, str) and "\x00" in value:
             raise SourceError(
                 f"record {index}: field {name!r} = {value!r}: PostgreSQL text cannot hold NUL"
+            )
+        if isinstance(value, bool) and not pa.types.is_boolean(kind):
+            raise SourceError(
+                f"record {index}: field {name!r} = {value!r} cannot be stored as {kind}: "
+                "a flag is no number"
             )
         if array is None:
             try:
