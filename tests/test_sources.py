@@ -1530,6 +1530,27 @@ def test_sqlite_writes_a_nan_number_as_a_record_with_a_nan(tmp_path: Path, nan: 
     assert comparable(analyse(fetched.data, "p", on_invalid="skip").to_dict()) == expected
 
 
+def test_sqlite_writes_a_flag_of_another_field_as_the_csv_writers_cell(tmp_path: Path) -> None:
+    # `sqlite3` stored True as 1: a flag in a number field (invalid, in the library and in
+    # the CSV writer's file) read back as the time 1.0, and an agent True as the text "1".
+    rows = [
+        {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": True, "quality_score": 0.5},
+        {"pattern_id": "p", "timestamp": NOW, "quality_score": np.False_, "agent": True},
+        {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 3.0, "context_type": False},
+        {"pattern_id": "p", "timestamp": NOW, "success": True, "timeout": False},
+    ]
+    csv_file = write_source(tmp_path, "csv", rows)
+    write_executions_sync(tmp_path / "runs.sqlite", rows)
+    documents = [
+        comparable(
+            analyse(run(source.fetch("p", START, NOW)).data, "p", on_invalid="skip").to_dict()
+        )
+        for source in (FileSource(csv_file), SQLiteSource(tmp_path / "runs.sqlite"))
+    ]
+    assert documents[0]["data_quality"]["invalid_records"] == 2
+    assert documents[1] == documents[0]
+
+
 def test_sqlite_window_bounds_are_the_requests_utc_instants(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
