@@ -1533,7 +1533,9 @@ def test_sqlite_writes_a_nan_number_as_a_record_with_a_nan(tmp_path: Path, nan: 
 def test_sqlite_writes_a_flag_of_another_field_as_the_csv_writers_cell(tmp_path: Path) -> None:
     # `sqlite3` stored True as 1: a flag in a number field (invalid, in the library and in
     # the CSV writer's file) read back as the time 1.0, and an agent True as the text "1".
+    # (And NaN as the CSV writer's "nan", read back as the text of a text field.)
     rows = [
+        {"pattern_id": "p", "timestamp": NOW, "project": math.nan, "file_path": np.nan},
         {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": True, "quality_score": 0.5},
         {"pattern_id": "p", "timestamp": NOW, "quality_score": np.False_, "agent": True},
         {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 3.0, "context_type": False},

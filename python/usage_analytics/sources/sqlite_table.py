@@ -94,16 +94,15 @@ def _stored(value: Any) -> Any:
 
 
 def _stored_field(name: str, value: Any) -> Any:
-    """A record field's value as stored (`_stored`), NaN as the text 'NaN', which is read
-    back as NaN, an invalid record, as the library and every other format judge it:
-    `sqlite3` bound NaN as NULL, a missing value, so a record with a NaN time or score
-    was written as a valid one (a pattern id's NaN is none, as `pattern_id_text` has it).
-    A flag outside the flag fields is stored as the CSV writer's cell, 'true' or 'false',
-    read back as that cell is (a number field's, invalid, as in the library): `sqlite3`
-    bound it as 1 or 0, a valid time or score (and the text '1' of an agent)."""
+    """A record field's value as stored (`_stored`); NaN, and a flag outside the flag
+    fields, as the CSV writer's cell ('nan', 'true', 'false'), read back as that cell is
+    (in a number field NaN, or a flag: an invalid record, as the library has it).
+    `sqlite3` bound NaN as NULL, a missing value, and a flag as 1 or 0, a valid time or
+    score: such records were written as valid ones (and an agent True as the text '1').
+    (A pattern id's NaN is none, as `pattern_id_text` has it.)"""
     value = _stored(value)
     if isinstance(value, float) and math.isnan(value):
-        return "NaN"
+        return "nan"
     if isinstance(value, bool) and name not in FLAG_FIELDS:
         return "true" if value else "false"
     return value
@@ -118,9 +117,8 @@ def write_executions_sync(
 ) -> int:
     """Write records (with `pattern_id`) into the executions table of a SQLite file,
     creating the file and table as needed; `replace=True` deletes the table's rows
-    first. Datetimes are stored as fixed-width UTC text, a NaN number as the text 'NaN',
-    a flag of another field as 'true' or 'false' (`_stored_field`). Returns the number
-    written."""
+    first. Datetimes are stored as fixed-width UTC text, NaN and a flag of another field
+    as the CSV writer's cell (`_stored_field`). Returns the number written."""
     spec = table or TableSpec()
     names = (PATTERN_ID, *FIELDS)
     columns = ", ".join(quote_identifier(spec.column(name)) for name in names)
