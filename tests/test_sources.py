@@ -2952,6 +2952,22 @@ def test_saved_numpy_and_decimal_scalars_read_back_as_the_library_reads_them(
             "field 'agent' = '\\ud800': 'utf-8' codec can't encode character '\\ud800' in "
             "position 0: surrogates not allowed",
         ),
+        # A flag the table's INTEGER column would make of another value (invalid in the
+        # library and as the CSV writer's cell), read back as valid: `sqlite3` wrote it.
+        *(
+            (
+                field,
+                value,
+                f"= {shown}: the INTEGER column would store it as the flag {flag}, "
+                "which the record does not hold",
+            )
+            for field, value, shown, flag in [
+                ("success", 1.0, "1.0", 1),
+                ("timeout", np.float64(0.0), "0.0", 0),  # (as the float it is)
+                ("quality_gates_passed", "1.0", "'1.0'", 1),
+                ("success", " +0e0 ", "' +0e0 '", 0),
+            ]
+        ),
     ],
 )
 def test_sqlite_writes_refuse_a_value_naming_record_field_and_value(

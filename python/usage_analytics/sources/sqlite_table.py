@@ -23,6 +23,7 @@ from usage_analytics.sources.base import (
     executions_columns,
     pattern_id_text,
     quote_identifier,
+    typed_text,
 )
 from usage_analytics.sources.records import plain_scalar
 from usage_analytics.sources.timestamps import format_utc
@@ -108,6 +109,25 @@ def _stored_field(name: str, value: Any) -> Any:
     return value
 
 
+#: Text that SQLite's INTEGER affinity stores as a number: a decimal literal, blanks around.
+_SQLITE_NUMBER = re.compile(
+    r"[ \t\n\v\f\r]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\n\v\f\r]*"
+)
+
+
+def _made_a_flag(name: str, value: Any) -> bool:
+    """Whether the INTEGER column of flag field `name` would store `value` (as stored) as
+    the integer 0 or 1, a flag, where the record holds none: a float 1.0, the text '1.0'
+    or '+1' (invalid in the library, and as the CSV writer's cell)."""
+    if name not in FLAG_FIELDS or isinstance(value, bool | int) or value is None:
+        return False
+    if isinstance(value, str):
+        if typed_text(name, value) is not value or not _SQLITE_NUMBER.fullmatch(value):
+            return False  # (a flag's text, read as that flag; or text SQLite keeps)
+        value = float(value)
+    return isinstance(value, float) and value in (0.0, 1.0)
+
+
 def write_executions_sync(
     path: str | Path,
     records: Iterable[Mapping[str, Any]],
@@ -118,7 +138,8 @@ def write_executions_sync(
     """Write records (with `pattern_id`) into the executions table of a SQLite file,
     creating the file and table as needed; `replace=True` deletes the table's rows
     first. Datetimes are stored as fixed-width UTC text, NaN and a flag of another field
-    as the CSV writer's cell (`_stored_field`). Returns the number written."""
+    as the CSV writer's cell (`_stored_field`); a flag the table would make of another
+    value (1.0, '1.0') is refused (`_made_a_flag`). Returns the number written."""
     spec = table or TableSpec()
     names = (PATTERN_ID, *FIELDS)
     columns = ", ".join(quote_identifier(spec.column(name)) for name in names)
@@ -136,6 +157,15 @@ def write_executions_sync(
             row = [pattern_id_text(_stored(record.get(PATTERN_ID)))]
             row += [_stored_field(name, record.get(name)) for name in FIELDS]
             handed[:] = [(index, row)]
+            for name, value in zip(FIELDS, row[1:], strict=True):
+                if _made_a_flag(name, value):
+                    # (Refused, as the Parquet and PostgreSQL writers refuse it: the
+                    # column cannot hold it as it is, and read it back as a valid flag.)
+                    raise SourceError(
+                        f"{path}: cannot write the executions: record {index}: field "
+                        f"{name!r} = {value!r}: the INTEGER column would store it as the "
+                        f"flag {int(float(value))}, which the record does not hold"
+                    )
             yield handed[0][1]
 
     try:
