@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from source_cases import NOW, START
+from source_cases import NOW, START, analyse, api_document, comparable
 from usage_analytics.sources import (
     FileSource,
     PostgresSource,
@@ -196,6 +196,50 @@ def test_written_number_and_flag_ids_are_the_patterns_sqlite_writes(
     assert asyncio.run(first(SQLiteSource(tmp_path / "runs.sqlite"))) == stored
 
 
+def test_written_integer_numbers_are_the_doubles_sqlite_writes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # pyarrow refused an integer past 2^53 for a double column ("outside of the range
+    # exactly representable"), so the record was not written: the SQLite and Parquet
+    # writers store it as the double the library reads it as.
+    records = [
+        {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 2**53 + 1, "quality_score": 1}
+    ]
+    write_sqlite(tmp_path / "runs.sqlite", records)
+    write_postgres(postgres_url, records)
+
+    async def first(source: Any) -> dict[str, Any]:
+        async with source:
+            row = (await source.fetch("p", START, NOW)).data.to_pylist()[0]
+            return {name: row[name] for name in ("execution_time_ms", "quality_score")}
+
+    stored = asyncio.run(first(PostgresSource(postgres_url)))
+    assert stored == {"execution_time_ms": 2.0**53, "quality_score": 1.0}
+    assert asyncio.run(first(SQLiteSource(tmp_path / "runs.sqlite"))) == stored
+
+
+def test_written_integer_flags_are_the_flags_sqlite_writes(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # pyarrow refused the integers 0 and 1 for a boolean column, so the records (valid
+    # ones: the library reads 0 and 1 as flags) were not written.
+    records = [
+        {"pattern_id": "p", "timestamp": NOW, "success": 1, "timeout": 0},
+        {"pattern_id": "p", "timestamp": NOW, "success": np.int64(0), "quality_gates_passed": 0},
+    ]
+    write_sqlite(tmp_path / "runs.sqlite", records)
+    write_postgres(postgres_url, records)
+    expected = api_document(records, "p")
+    for source in (PostgresSource(postgres_url), SQLiteSource(tmp_path / "runs.sqlite")):
+        fetched = asyncio.run(_fetched(source, "p"))
+        assert comparable(analyse(fetched, "p").to_dict()) == expected
+
+
+async def _fetched(source: Any, pattern_id: str) -> Any:
+    async with source:
+        return (await source.fetch(pattern_id, START, NOW)).data
+
+
 @pytest.mark.parametrize(
     ("record", "message"),
     [
@@ -210,6 +254,22 @@ def test_written_number_and_flag_ids_are_the_patterns_sqlite_writes(
         (
             {"pattern_id": "p", "execution_time_ms": "x"},
             "record 1: field 'execution_time_ms' = 'x' cannot be stored as double",
+        ),
+        (
+            {"pattern_id": "p", "execution_time_ms": True},
+            "record 1: field 'execution_time_ms' = True cannot be stored as double: a flag",
+        ),
+        (
+            {"pattern_id": "p", "quality_score": np.bool_(False)},
+            "record 1: field 'quality_score' = False cannot be stored as double: a flag",
+        ),
+        (
+            {"pattern_id": "p", "timeout": 2},
+            "record 1: field 'timeout' = 2 cannot be stored as bool: ",
+        ),
+        (
+            {"pattern_id": "p", "quality_score": 10**400},
+            "record 1: field 'quality_score' = 10+ cannot be stored as double",
         ),
     ],
 )

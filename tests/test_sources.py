@@ -13,6 +13,7 @@ import asyncio
 import csv
 import itertools
 import json
+import math
 import os
 import re
 import sqlite3
@@ -1509,6 +1510,49 @@ def test_sqlite_writes_a_time_outside_the_years_in_utc_as_written(tmp_path: Path
         assert totals == [end == NOW] * 2
 
 
+@pytest.mark.parametrize("nan", [math.nan, np.float64("nan"), Decimal("NaN")])
+def test_sqlite_writes_a_nan_number_as_a_record_with_a_nan(tmp_path: Path, nan: Any) -> None:
+    # `sqlite3` stored NaN as NULL: a record with a NaN time or score (invalid, as the
+    # library and every other format have it) read back as one without them, valid.
+    def rows(nan: Any) -> list[dict[str, Any]]:
+        return [
+            {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": nan, "quality_score": 0.5},
+            {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 5.0, "quality_score": nan},
+            {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 7.0, "quality_score": 1.0},
+        ]
+
+    # (Each NaN shown as the float it is read as, in the samples.)
+    expected = api_document(rows(math.nan), "p", on_invalid="skip")
+    assert expected["data_quality"]["invalid_records"] == 2
+    path = tmp_path / "runs.sqlite"
+    write_executions_sync(path, rows(nan))
+    fetched = run(SQLiteSource(path).fetch("p", START, NOW))
+    assert comparable(analyse(fetched.data, "p", on_invalid="skip").to_dict()) == expected
+
+
+def test_sqlite_writes_a_flag_of_another_field_as_the_csv_writers_cell(tmp_path: Path) -> None:
+    # `sqlite3` stored True as 1: a flag in a number field (invalid, in the library and in
+    # the CSV writer's file) read back as the time 1.0, and an agent True as the text "1".
+    # (And NaN as the CSV writer's "nan", read back as the text of a text field.)
+    rows = [
+        {"pattern_id": "p", "timestamp": NOW, "project": math.nan, "file_path": np.nan},
+        {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": True, "quality_score": 0.5},
+        {"pattern_id": "p", "timestamp": NOW, "quality_score": np.False_, "agent": True},
+        {"pattern_id": "p", "timestamp": NOW, "execution_time_ms": 3.0, "context_type": False},
+        {"pattern_id": "p", "timestamp": NOW, "success": True, "timeout": False},
+    ]
+    csv_file = write_source(tmp_path, "csv", rows)
+    write_executions_sync(tmp_path / "runs.sqlite", rows)
+    documents = [
+        comparable(
+            analyse(run(source.fetch("p", START, NOW)).data, "p", on_invalid="skip").to_dict()
+        )
+        for source in (FileSource(csv_file), SQLiteSource(tmp_path / "runs.sqlite"))
+    ]
+    assert documents[0]["data_quality"]["invalid_records"] == 2
+    assert documents[1] == documents[0]
+
+
 def test_sqlite_window_bounds_are_the_requests_utc_instants(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -2909,6 +2953,22 @@ def test_saved_numpy_and_decimal_scalars_read_back_as_the_library_reads_them(
             "\ud800",
             "field 'agent' = '\\ud800': 'utf-8' codec can't encode character '\\ud800' in "
             "position 0: surrogates not allowed",
+        ),
+        # A flag the table's INTEGER column would make of another value (invalid in the
+        # library and as the CSV writer's cell), read back as valid: `sqlite3` wrote it.
+        *(
+            (
+                field,
+                value,
+                f"= {shown}: the INTEGER column would store it as the flag {flag}, "
+                "which the record does not hold",
+            )
+            for field, value, shown, flag in [
+                ("success", 1.0, "1.0", 1),
+                ("timeout", np.float64(0.0), "0.0", 0),  # (as the float it is)
+                ("quality_gates_passed", "1.0", "'1.0'", 1),
+                ("success", " +0e0 ", "' +0e0 '", 0),
+            ]
         ),
     ],
 )

@@ -21,7 +21,7 @@ from usage_analytics.sources.base import (
 )
 from usage_analytics.sources.postgres_connection import connect, driver, postgres_pyarrow
 from usage_analytics.sources.postgres_url import first_line, redacted
-from usage_analytics.sources.records import plain_scalar
+from usage_analytics.sources.records import int_as_double, plain_scalar
 from usage_analytics.sources.timestamps import timestamp_of
 
 __all__ = [
@@ -108,6 +108,16 @@ def _records_table(pa: Any, records: list[Mapping[str, Any]], spec: TableSpec) -
     ]
     for name in FIELDS[1:]:
         values = [plain_scalar(record.get(name)) for record in records]
+        if name in NUMBER_FIELDS:
+            # (An integer as the double it is read as, as the other writers store it:
+            # pyarrow refused one past 2^53, which no double holds exactly.)
+            values = [int_as_double(value) if type(value) is int else value for value in values]
+        elif name in FLAG_FIELDS:
+            # (The integers 0 and 1 as the flags the library reads them as, and the SQLite
+            # and Parquet writers store them: pyarrow refused them for a boolean column.)
+            values = [
+                value == 1 if type(value) is int and value in (0, 1) else value for value in values
+            ]
         kind = (
             pa.bool_()
             if name in FLAG_FIELDS
@@ -135,7 +145,9 @@ def _stored_id(index: int, value: Any) -> str:
 def _column(pa: Any, name: str, values: list[Any], kind: Any) -> Any:
     """The values of field `name` as an Arrow array of `kind`, or an error naming the
     first record whose value it cannot hold (a conversion's, or text with NUL, which
-    PostgreSQL refused for the whole COPY: "invalid byte sequence for encoding")."""
+    PostgreSQL refused for the whole COPY: "invalid byte sequence for encoding"; or a
+    flag in a number column, which pyarrow took as 1.0 or 0.0, a valid record where the
+    library, and the Parquet writer, call it invalid)."""
     try:
         array = pa.array(values, kind)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -144,6 +156,11 @@ def _column(pa: Any, name: str, values: list[Any], kind: Any) -> Any:
         if isinstance(value, str) and "\x00" in value:
             raise SourceError(
                 f"record {index}: field {name!r} = {value!r}: PostgreSQL text cannot hold NUL"
+            )
+        if isinstance(value, bool) and not pa.types.is_boolean(kind):
+            raise SourceError(
+                f"record {index}: field {name!r} = {value!r} cannot be stored as {kind}: "
+                "a flag is no number"
             )
         if array is None:
             try:

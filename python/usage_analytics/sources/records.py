@@ -61,6 +61,7 @@ __all__ = [
     "SourceError",
     "SourceUnavailableError",
     "UnsupportedSourceError",
+    "int_as_double",
     "load_records",
     "plain_scalar",
     "read_records",
@@ -725,7 +726,7 @@ def _parquet_column(pa: Any, path: Path, name: str, values: list[Any]) -> tuple[
             kind, holds, wanted = pa.bool_(), "flags (booleans or integers)", bool
     elif name in NUMBER_FIELDS:
         kind, holds, wanted = pa.float64(), "numbers", float
-        values = [_float(value) if type(value) is int else value for value in values]
+        values = [int_as_double(value) if type(value) is int else value for value in values]
     else:
         kind, holds, wanted = pa.string(), "text", str
         if name == PATTERN_ID:
@@ -745,7 +746,7 @@ def _holds(kind: type, value: Any) -> bool:
     return isinstance(value, kind) and (kind is bool) == isinstance(value, bool)
 
 
-def _float(value: int) -> float | int:
+def int_as_double(value: int) -> float | int:
     """An integer as the double the library reads it as; as it is where none can hold it
     (refused then, by its record)."""
     try:

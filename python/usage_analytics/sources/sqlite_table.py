@@ -5,6 +5,7 @@ fixed-width UTC text (`2026-01-05T10:00:00.000000Z`), so that text order is time
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 from usage_analytics.sources.base import (
     FIELDS,
+    FLAG_FIELDS,
     PATTERN_ID,
     SourceError,
     SourceUnavailableError,
@@ -21,6 +23,7 @@ from usage_analytics.sources.base import (
     executions_columns,
     pattern_id_text,
     quote_identifier,
+    typed_text,
 )
 from usage_analytics.sources.records import plain_scalar
 from usage_analytics.sources.timestamps import format_utc
@@ -91,6 +94,40 @@ def _stored(value: Any) -> Any:
     return value
 
 
+def _stored_field(name: str, value: Any) -> Any:
+    """A record field's value as stored (`_stored`); NaN, and a flag outside the flag
+    fields, as the CSV writer's cell ('nan', 'true', 'false'), read back as that cell is
+    (in a number field NaN, or a flag: an invalid record, as the library has it).
+    `sqlite3` bound NaN as NULL, a missing value, and a flag as 1 or 0, a valid time or
+    score: such records were written as valid ones (and an agent True as the text '1').
+    (A pattern id's NaN is none, as `pattern_id_text` has it.)"""
+    value = _stored(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    if isinstance(value, bool) and name not in FLAG_FIELDS:
+        return "true" if value else "false"
+    return value
+
+
+#: Text that SQLite's INTEGER affinity stores as a number: a decimal literal, blanks around.
+_SQLITE_NUMBER = re.compile(
+    r"[ \t\n\v\f\r]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\n\v\f\r]*"
+)
+
+
+def _made_a_flag(name: str, value: Any) -> bool:
+    """Whether the INTEGER column of flag field `name` would store `value` (as stored) as
+    the integer 0 or 1, a flag, where the record holds none: a float 1.0, the text '1.0'
+    or '+1' (invalid in the library, and as the CSV writer's cell)."""
+    if name not in FLAG_FIELDS or isinstance(value, bool | int) or value is None:
+        return False
+    if isinstance(value, str):
+        if typed_text(name, value) is not value or not _SQLITE_NUMBER.fullmatch(value):
+            return False  # (a flag's text, read as that flag; or text SQLite keeps)
+        value = float(value)
+    return isinstance(value, float) and value in (0.0, 1.0)
+
+
 def write_executions_sync(
     path: str | Path,
     records: Iterable[Mapping[str, Any]],
@@ -100,7 +137,9 @@ def write_executions_sync(
 ) -> int:
     """Write records (with `pattern_id`) into the executions table of a SQLite file,
     creating the file and table as needed; `replace=True` deletes the table's rows
-    first. Datetimes are stored as fixed-width UTC text. Returns the number written."""
+    first. Datetimes are stored as fixed-width UTC text, NaN and a flag of another field
+    as the CSV writer's cell (`_stored_field`); a flag the table would make of another
+    value (1.0, '1.0') is refused (`_made_a_flag`). Returns the number written."""
     spec = table or TableSpec()
     names = (PATTERN_ID, *FIELDS)
     columns = ", ".join(quote_identifier(spec.column(name)) for name in names)
@@ -114,9 +153,19 @@ def write_executions_sync(
 
     def rows() -> Iterator[list[Any]]:
         for index, record in enumerate(records):
-            row = [_stored(record.get(name)) for name in names]
-            row[0] = pattern_id_text(row[0])  # (a float id 1.0 as "1": TEXT made it "1.0")
+            # (A float id 1.0 as "1": TEXT made it "1.0".)
+            row = [pattern_id_text(_stored(record.get(PATTERN_ID)))]
+            row += [_stored_field(name, record.get(name)) for name in FIELDS]
             handed[:] = [(index, row)]
+            for name, value in zip(FIELDS, row[1:], strict=True):
+                if _made_a_flag(name, value):
+                    # (Refused, as the Parquet and PostgreSQL writers refuse it: the
+                    # column cannot hold it as it is, and read it back as a valid flag.)
+                    raise SourceError(
+                        f"{path}: cannot write the executions: record {index}: field "
+                        f"{name!r} = {value!r}: the INTEGER column would store it as the "
+                        f"flag {int(float(value))}, which the record does not hold"
+                    )
             yield handed[0][1]
 
     try:
