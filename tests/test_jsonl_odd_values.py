@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ VALUES: dict[str, list[Any]] = {
     "timestamp": [*PLACED, *PLACED, "not a time", 1767225600, 3.5, True, {"t": 1}],
     "success": [True, False, 1, 0, 2, "true", "maybe", 0.5, None, MISSING],
     "execution_time_ms": [
-        *(12.5, 3, -1.5, 0, 2**60, 1e308, 9007199254740993, float("nan")),
+        *(12.5, 3, -1.5, 0, 2**60, 1e308, 9007199254740993, float("nan"), -(10**400)),
         *("12.5", "fast", True, [1], {"a": 1}, None, MISSING),
     ],
     "quality_score": [0.5, 1, "0.5", False, None, MISSING],
@@ -113,7 +112,8 @@ NUMBER_FIELDS = ("execution_time_ms", "quality_score")
 def numbers_as_floats(group: Fetched) -> Fetched:
     """A standard reader's group with its integers of number fields as the floats nearest
     them, as pyarrow's reader reads them (the core reads them so too; only a skipped
-    record's sample shows the difference, "3" against "3.0")."""
+    record's sample shows the difference, "3" against "3.0"), but those beyond a float's
+    range: pyarrow's path keeps them as they are written, as the standard reader does."""
 
     def number(value: Any) -> Any:
         if type(value) is not int:
@@ -121,7 +121,7 @@ def numbers_as_floats(group: Fetched) -> Fetched:
         try:
             return float(value)
         except OverflowError:
-            return math.copysign(math.inf, value)
+            return value
 
     records = [
         {key: number(value) if key in NUMBER_FIELDS else value for key, value in record.items()}
@@ -442,7 +442,7 @@ def test_a_file_without_it_is_read_whole(tmp_path: Path) -> None:
     # pyarrow at once, or in pieces where it may be one, with the same records.
     rows: list[dict[str, Any]] = [
         {"pattern_id": "a", "timestamp": PLACED[0], "agent": "Info", "note": "NaN"},
-        {"pattern_id": "a", "timestamp": PLACED[1], "execution_time_ms": float("inf")},
+        {"pattern_id": "a", "timestamp": PLACED[1], "note": [float("inf"), "Inf"]},
         {"pattern_id": "b", "timestamp": PLACED[0], "agent": "x", "note": [[1]] * 600},
     ]
     path = write_lines(tmp_path / "runs.jsonl", rows[:2])
@@ -458,7 +458,7 @@ def test_a_file_without_it_is_read_whole(tmp_path: Path) -> None:
     read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
     assert read is not None
     assert read.table.column("agent").to_pylist() == ["Info", None, "x"]
-    assert read.table.column("execution_time_ms").to_pylist() == [None, math.inf, None]
+    assert read.table.column("execution_time_ms").to_pylist() == [None, None, None]
     assert not read.odd
 
 
@@ -507,3 +507,37 @@ def test_a_line_nested_deeper_than_the_limit_is_refused_however_deep_the_caller(
         for arrow in (True, False):
             for depth in (0, 300):
                 assert nested(depth, arrow) == (1 + count, 1 - count)
+
+
+def test_an_integer_beyond_a_floats_range_is_the_same_error_on_both_paths(
+    tmp_path: Path,
+) -> None:
+    # pyarrow's reader read it as infinite ("= inf: must be a finite number"); the
+    # standard reader hands the core the integer ("is too large to be a number").
+    path = tmp_path / "runs.jsonl"
+    rows = [
+        '{"pattern_id": "p", "timestamp": "2026-02-20T10:00:00Z", "execution_time_ms": 12}',
+        '{"pattern_id": "p", "timestamp": "2026-02-20T11:00:00Z", "execution_time_ms": '
+        + "9" * 400
+        + "}",
+        '{"pattern_id": "p", "timestamp": "2026-02-20T12:00:00Z", "execution_time_ms": Infinity}',
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    errors, skipped = [], []
+    for arrow in (True, False):
+        fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+        with pytest.raises(InvalidRecordError) as raised:
+            analyse(fetched.data, "p")
+        errors.append((str(raised.value), fetched.locate(raised.value.index)))
+        result = analyse(fetched.data, "p", on_invalid="skip")
+        skipped.append(
+            [
+                (sample.field, sample.reason, fetched.locate(sample.index))
+                for sample in result.data_quality.error_samples
+            ]
+        )
+    assert errors[0] == errors[1]
+    assert "is too large to be a number" in errors[0][0]
+    assert errors[0][1] == "line 2"
+    assert skipped[0] == skipped[1]
+    assert len(skipped[0]) == 2

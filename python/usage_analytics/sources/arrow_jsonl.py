@@ -31,6 +31,9 @@ in blocks, and a piece where one may be is decoded by `json` rather than offered
 pyarrow, as a piece pyarrow refuses is: its lines are then read, refused or left out as
 the standard reader does them, with its messages. The search may take text for such a
 value (`"Info"` it does not, `": Inf"` it does): that piece is then only read slower.
+A table pyarrow read holding an infinite number is taken as refused too (`_has_infinity`):
+an integer past a float's range is the integer it is to the standard reader, which the
+core calls "too large to be a number", and is kept so here (`_number`), not as "inf".
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ from __future__ import annotations
 import codecs
 import itertools
 import json
-import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -95,6 +97,8 @@ def read_jsonl_arrow(
         table = pajson.read_json(path, parse_options=options)
         if skipping is not None and _has_empty_row(pa, table, ()):
             raise pa.ArrowInvalid("a row of nulls")  # (`_read_in_blocks`)
+        if _has_infinity(pa, table):
+            raise pa.ArrowInvalid("an infinite number")  # (`_arrow_table`)
     except pa.ArrowInvalid:
         read = _read_in_blocks(
             pa, path, options, spec.column(PATTERN_ID), skipping, search=search.found
@@ -318,7 +322,8 @@ def _pieces(block: bytes) -> list[bytes]:
 
 def _arrow_table(pa: Any, data: bytes, options: Any, skip_nulls: bool = False) -> Any | None:
     """`data` read by pyarrow; None where it refuses it, where it would be given a line
-    that is no object (`_only_objects`), and where `skip_nulls` and a row has no value."""
+    that is no object (`_only_objects`), where `skip_nulls` and a row has no value, and
+    where a number is infinite (`_has_infinity`)."""
     import pyarrow.json as pajson
 
     if not _only_objects(data):
@@ -327,7 +332,9 @@ def _arrow_table(pa: Any, data: bytes, options: Any, skip_nulls: bool = False) -
         table = pajson.read_json(pa.BufferReader(data), parse_options=options)
     except pa.ArrowInvalid:
         return None
-    return None if skip_nulls and _has_empty_row(pa, table, ()) else table
+    if skip_nulls and _has_empty_row(pa, table, ()):
+        return None
+    return None if _has_infinity(pa, table) else table
 
 
 def _decoded(
@@ -465,8 +472,10 @@ def _integer(value: Any) -> Any:
 
 
 def _number(value: Any) -> Any:
-    """A float column holds an integer as the float nearest it, as pyarrow's reader does
-    (infinite beyond its range)."""
+    """A float column holds an integer as the float nearest it, as pyarrow's reader does,
+    but one beyond a float's range: pyarrow reads it as infinite, and the core judged it
+    so ("= inf: must be a finite number"), where the standard reader hands it over as
+    the integer it is ("is too large to be a number"), as it is kept here."""
     if value is None or type(value) is float:
         return value
     if type(value) is not int:
@@ -474,7 +483,7 @@ def _number(value: Any) -> Any:
     try:
         return float(value)
     except OverflowError:
-        return math.copysign(math.inf, value)
+        return _ODD
 
 
 #: The types of the values each `_fitting` function gives as they are (an integer column
@@ -518,6 +527,17 @@ def _record_lines(
     if search is not None:
         search.end()
     return lines, objects
+
+
+def _has_infinity(pa: Any, table: Any) -> bool:
+    """Whether a number of `table` is infinite: written `Infinity`, or an integer beyond
+    a float's range, which pyarrow's reader reads so and the standard reader does not
+    (`_number`). Its data is decoded by `json` (a file of a million lines holding none:
+    checked in a few milliseconds)."""
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_floating(field.type) and pa.compute.any(pa.compute.is_inf(column)).as_py():
+            return True
+    return False
 
 
 def _has_empty_row(pa: Any, table: Any, odd: Iterable[Any]) -> bool:
