@@ -541,3 +541,19 @@ def test_an_integer_beyond_a_floats_range_is_the_same_error_on_both_paths(
     assert errors[0][1] == "line 2"
     assert skipped[0] == skipped[1]
     assert len(skipped[0]) == 2
+
+
+def test_lines_ended_by_a_carriage_return_alone_are_searched_as_lines(tmp_path: Path) -> None:
+    # Both readers end a line at \r alone: a file of such lines is one long line to the
+    # search's \n, and was taken for one nested too deeply (its many brackets).
+    line = '{"pattern_id": "a", "timestamp": "2026-02-20T10:00:00Z", "note": [1]}'
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes((line + "\r").encode() * 2000)
+
+    def in_blocks(*_: Any, **__: Any) -> Any:
+        raise AssertionError("read in blocks")
+
+    with mock.patch.object(arrow_jsonl, "_read_in_blocks", in_blocks):
+        read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
+    assert read is not None
+    assert read.table.num_rows == 2000

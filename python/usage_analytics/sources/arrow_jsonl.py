@@ -605,7 +605,14 @@ def _odd_json(data: bytes, start: int = 0, end: int | None = None) -> bool:
     width = (2 if data.find(b"[", start, end) >= 0 else 5) * MAX_JSON_DEPTH
     if digits:
         width = min(width, digits + 1)
-    return any(_odd_long_line(line, digits) for line in _long_lines(data, width, start, end))
+    return any(
+        _odd_long_line(line, digits)
+        for long in _long_lines(data, width, start, end)
+        # (Lines ended by \r alone, as both readers end them too: a file of them is one
+        # long line to `_long_lines`.)
+        for line in (long.split(b"\r") if b"\r" in long else [long])
+        if len(line) >= width
+    )
 
 
 #: `Inf` and `-NaN` as pyarrow's reader takes them (`_inf_or_minus_nan`): not followed by
