@@ -26,7 +26,7 @@ and does not check that text is UTF-8 where it reads no value, so the same file 
 other records, or none, on the two paths (a line `{..., "x": Inf}` was kept here and
 "not valid JSON: Expecting value" there). Each file is searched for them as its lines
 are counted (`_OddJsonSearch`: bytes searched in C, without decoding; a file of a
-million lines in about 20 ms more, BENCHMARKS.md), and where one may be, the file is read
+million lines in 50-70 ms of CPU more, BENCHMARKS.md), and where one may be, it is read
 in blocks, and a piece where one may be is decoded by `json` rather than offered to
 pyarrow, as a piece pyarrow refuses is: its lines are then read, refused or left out as
 the standard reader does them, with its messages. The search may take text for such a
@@ -532,8 +532,8 @@ def _record_lines(
 def _has_infinity(pa: Any, table: Any) -> bool:
     """Whether a number of `table` is infinite: written `Infinity`, or an integer beyond
     a float's range, which pyarrow's reader reads so and the standard reader does not
-    (`_number`). Its data is decoded by `json` (a file of a million lines holding none:
-    checked in a few milliseconds)."""
+    (`_number`). Its data is decoded by `json` (a million rows holding none: checked in
+    about 4 ms)."""
     for field, column in zip(table.schema, table.columns, strict=True):
         if pa.types.is_floating(field.type) and pa.compute.any(pa.compute.is_inf(column)).as_py():
             return True
