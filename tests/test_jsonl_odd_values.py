@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -18,13 +17,24 @@ from typing import Any
 from unittest import mock
 
 import pyarrow as pa
+import pyarrow.compute
+import pyarrow.json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from source_cases import NOW, START, analyse, comparable
 from test_odd_cells import same_as_the_standard_readers
 from usage_analytics import InvalidRecordError
-from usage_analytics.sources import Fetched, FileSource, TableSpec, arrow_jsonl, files
+from usage_analytics.sources import (
+    Fetched,
+    FileSource,
+    SourceError,
+    TableSpec,
+    Unreadable,
+    arrow_jsonl,
+    files,
+)
+from usage_analytics.sources.records import MAX_JSON_DEPTH, decode_json_line
 
 #: A key left out of a record.
 MISSING = object()
@@ -35,11 +45,13 @@ VALUES: dict[str, list[Any]] = {
     "timestamp": [*PLACED, *PLACED, "not a time", 1767225600, 3.5, True, {"t": 1}],
     "success": [True, False, 1, 0, 2, "true", "maybe", 0.5, None, MISSING],
     "execution_time_ms": [
-        *(12.5, 3, -1.5, 0, 2**60, 1e308, 9007199254740993, float("nan")),
+        *(12.5, 3, -1.5, 0, 2**60, 1e308, 9007199254740993, float("nan"), -(10**400)),
         *("12.5", "fast", True, [1], {"a": 1}, None, MISSING),
     ],
     "quality_score": [0.5, 1, "0.5", False, None, MISSING],
-    "agent": ["x", "y", 7, 2.5, True, ["a"], None, MISSING],
+    # (Text holding what pyarrow's reader alone takes as values: `arrow_jsonl._odd_json`
+    # finds it, and the line is decoded by json.)
+    "agent": ["x", "y", 7, 2.5, True, ["a"], None, MISSING, ": Inf", "[-NaN]", float("inf")],
 }
 STRING_IDS = st.sampled_from(["a", "b", "c", " ", "", None, MISSING])
 INTEGER_IDS = st.sampled_from([1, 2, 30, None, MISSING])
@@ -100,7 +112,8 @@ NUMBER_FIELDS = ("execution_time_ms", "quality_score")
 def numbers_as_floats(group: Fetched) -> Fetched:
     """A standard reader's group with its integers of number fields as the floats nearest
     them, as pyarrow's reader reads them (the core reads them so too; only a skipped
-    record's sample shows the difference, "3" against "3.0")."""
+    record's sample shows the difference, "3" against "3.0"), but those beyond a float's
+    range: pyarrow's path keeps them as they are written, as the standard reader does."""
 
     def number(value: Any) -> Any:
         if type(value) is not int:
@@ -108,7 +121,7 @@ def numbers_as_floats(group: Fetched) -> Fetched:
         try:
             return float(value)
         except OverflowError:
-            return math.copysign(math.inf, value)
+            return value
 
     records = [
         {key: number(value) if key in NUMBER_FIELDS else value for key, value in record.items()}
@@ -350,3 +363,197 @@ def test_only_data_of_objects_is_handed_to_pyarrow(lines: list[tuple[str, str]],
         sum(1 for line in starts if line),
         sum(1 for line in starts if line[:1] == "{"),
     )
+
+
+# ------------------------------------------------ JSON that only pyarrow's reader takes
+
+#: Values pyarrow's reader (RapidJSON) takes and Python's json refuses, or takes too.
+ODD_VALUES = ["Inf", "-Inf", "-NaN", "NaN", "Infinity", "-Infinity", "1e999", "nan", "+Inf"]
+#: JSON text and values around them: text with their letters, deep arrays, long integers.
+AROUND = [
+    '"Inf"',
+    '"' + "I" * 40 + '"',  # (more letters than are looked at one by one)
+    '"N-NaN"',
+    "[" * 499 + "]" * 499,
+    "[" * 500 + "]" * 500,
+    '{"a": ' * 250 + "1" + "}" * 250,
+    '{"a": ' * 501 + "1" + "}" * 501,
+    "-" + "7" * 4300,
+    "7" * 4301,
+    "0." + "7" * 4301,
+    '"\\u00e9"',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(ODD_VALUES + AROUND), min_size=1, max_size=4))
+def test_what_only_pyarrow_takes_is_always_found(values: list[str]) -> None:
+    # pyarrow's reader took `Inf`, `-NaN`, any nesting and integers of any length, where
+    # Python's json refuses them: such a line must be found, to be decoded by json.
+    line = '{"pattern_id": "a", "note": [' + ", ".join(values) + "]}"
+    schema = pa.schema([("pattern_id", pa.string())])
+    options = pa.json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    try:
+        pa.json.read_json(pa.BufferReader(line.encode()), parse_options=options)
+    except pa.ArrowInvalid:
+        return  # (pyarrow refuses it: decoded by json as any refused piece)
+    try:
+        decode_json_line(line)
+    except (ValueError, RecursionError):
+        data = ("\n".join(['{"pattern_id": "b"}'] * 3 + [line]) + "\n").encode()
+        assert arrow_jsonl._odd_json(data)
+        assert arrow_jsonl._odd_json(data, data.index(b"\n") + 1, len(data))
+        search = arrow_jsonl._OddJsonSearch()
+        for start in range(0, len(data), 7):  # (in chunks that cut lines anywhere)
+            search.add(data[start : start + 7])
+        search.end()
+        assert search.found
+
+
+def test_only_the_piece_holding_what_only_pyarrow_takes_is_decoded(tmp_path: Path) -> None:
+    # `Inf` under a key no field reads, in 5,000 lines: pyarrow's reader took it, and the
+    # line was read; the piece holding it is decoded by json, which leaves it out here.
+    rows = [{"pattern_id": "a", "timestamp": PLACED[0], "execution_time_ms": 1.5}] * 5000
+    path = tmp_path / "runs.jsonl"
+    lines = [json.dumps(row) for row in rows]
+    lines.insert(2500, f'{{"pattern_id": "a", "timestamp": "{PLACED[0]}", "note": Inf}}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    decoded = []
+
+    def counted(pa: Any, piece: bytes, *options: Any, **named: Any) -> Any:
+        decoded.append(piece.count(b"\n") + 1)
+        return real(pa, piece, *options, **named)
+
+    real = arrow_jsonl._decoded
+    with mock.patch.object(arrow_jsonl, "_decoded", counted):
+        read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table, skip_unreadable=True)
+        assert arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table) is None
+    assert decoded == [arrow_jsonl._PIECE_LINES] * 2
+    assert read is not None
+    assert read.table.num_rows == 5000
+    assert read.unreadable is not None
+    assert read.unreadable.summary() == Unreadable(
+        1, 2501, "not valid JSON: Expecting value (column 66)"
+    )
+
+
+def test_a_file_without_it_is_read_whole(tmp_path: Path) -> None:
+    # Valid JSON that looks like it (in text, `Infinity`, arrays side by side) is read by
+    # pyarrow at once, or in pieces where it may be one, with the same records.
+    rows: list[dict[str, Any]] = [
+        {"pattern_id": "a", "timestamp": PLACED[0], "agent": "Info", "note": "NaN"},
+        {"pattern_id": "a", "timestamp": PLACED[1], "note": [float("inf"), "Inf"]},
+        {"pattern_id": "b", "timestamp": PLACED[0], "agent": "x", "note": [[1]] * 600},
+    ]
+    path = write_lines(tmp_path / "runs.jsonl", rows[:2])
+
+    def in_blocks(*_: Any, **__: Any) -> Any:
+        raise AssertionError("read in blocks")
+
+    with mock.patch.object(arrow_jsonl, "_read_in_blocks", in_blocks):
+        read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
+    assert read is not None
+    assert read.table.column("agent").to_pylist() == ["Info", None]
+    path = write_lines(tmp_path / "runs.jsonl", rows)
+    read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
+    assert read is not None
+    assert read.table.column("agent").to_pylist() == ["Info", None, "x"]
+    assert read.table.column("execution_time_ms").to_pylist() == [None, None, None]
+    assert not read.odd
+
+
+def test_pythons_limit_on_an_integers_digits_is_the_one_applied(tmp_path: Path) -> None:
+    # Lowered (`sys.set_int_max_str_digits`), a shorter integer is refused on both paths.
+    path = tmp_path / "runs.jsonl"
+    path.write_text(
+        '{"pattern_id": "p", "timestamp": "2026-02-20T10:00:00Z", "note": ' + "9" * 1500 + "}\n",
+        encoding="utf-8",
+    )
+    assert run(FileSource(path).fetch("p", START, NOW)).count == 1
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(1000)
+    try:
+        for arrow in (True, False):
+            with pytest.raises(SourceError, match="line 1: not valid JSON: a number has too many"):
+                run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def test_a_line_nested_deeper_than_the_limit_is_refused_however_deep_the_caller(
+    tmp_path: Path,
+) -> None:
+    # json stops at Python's recursion limit less its caller's frames: the same line was
+    # read or refused depending on where it was read. The limit is now the same.
+    path = tmp_path / "runs.jsonl"
+    good = '{"pattern_id": "p", "timestamp": "2026-02-20T10:00:00Z"}\n'
+    for levels, count in ((MAX_JSON_DEPTH, 1), (MAX_JSON_DEPTH + 1, 0)):
+        arrays = levels - 1  # (the line's object is a level)
+        path.write_text(
+            good
+            + '{"pattern_id": "p", "timestamp": "2026-02-20T10:00:00Z", "note": '
+            + "[" * arrays
+            + "]" * arrays
+            + "}\n",
+            encoding="utf-8",
+        )
+
+        def nested(depth: int, arrow: bool) -> Any:
+            if depth:
+                return nested(depth - 1, arrow)
+            source = FileSource(path, arrow=arrow, skip_unreadable=True)
+            return run(source.fetch("p", START, NOW)).count, run(source.unreadable()).count
+
+        for arrow in (True, False):
+            for depth in (0, 300):
+                assert nested(depth, arrow) == (1 + count, 1 - count)
+
+
+def test_an_integer_beyond_a_floats_range_is_the_same_error_on_both_paths(
+    tmp_path: Path,
+) -> None:
+    # pyarrow's reader read it as infinite ("= inf: must be a finite number"); the
+    # standard reader hands the core the integer ("is too large to be a number").
+    path = tmp_path / "runs.jsonl"
+    rows = [
+        '{"pattern_id": "p", "timestamp": "2026-02-20T10:00:00Z", "execution_time_ms": 12}',
+        '{"pattern_id": "p", "timestamp": "2026-02-20T11:00:00Z", "execution_time_ms": '
+        + "9" * 400
+        + "}",
+        '{"pattern_id": "p", "timestamp": "2026-02-20T12:00:00Z", "execution_time_ms": Infinity}',
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    errors, skipped = [], []
+    for arrow in (True, False):
+        fetched = run(FileSource(path, arrow=arrow).fetch("p", START, NOW))
+        with pytest.raises(InvalidRecordError) as raised:
+            analyse(fetched.data, "p")
+        errors.append((str(raised.value), fetched.locate(raised.value.index)))
+        result = analyse(fetched.data, "p", on_invalid="skip")
+        skipped.append(
+            [
+                (sample.field, sample.reason, fetched.locate(sample.index))
+                for sample in result.data_quality.error_samples
+            ]
+        )
+    assert errors[0] == errors[1]
+    assert "is too large to be a number" in errors[0][0]
+    assert errors[0][1] == "line 2"
+    assert skipped[0] == skipped[1]
+    assert len(skipped[0]) == 2
+
+
+def test_lines_ended_by_a_carriage_return_alone_are_searched_as_lines(tmp_path: Path) -> None:
+    # Both readers end a line at \r alone: a file of such lines is one long line to the
+    # search's \n, and was taken for one nested too deeply (its many brackets).
+    line = '{"pattern_id": "a", "timestamp": "2026-02-20T10:00:00Z", "note": [1]}'
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes((line + "\r").encode() * 2000)
+
+    def in_blocks(*_: Any, **__: Any) -> Any:
+        raise AssertionError("read in blocks")
+
+    with mock.patch.object(arrow_jsonl, "_read_in_blocks", in_blocks):
+        read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
+    assert read is not None
+    assert read.table.num_rows == 2000

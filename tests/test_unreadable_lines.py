@@ -11,6 +11,7 @@ import asyncio
 import codecs
 import csv
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ A = '{"pattern_id": "p", "timestamp": "2026-02-20T10:00:00Z", "execution_time_ms
 B = '{"pattern_id": "q", "timestamp": "2026-02-21T10:00:00Z", "execution_time_ms": "fast"}'
 C = '{"pattern_id": "p", "timestamp": "2026-02-22T10:00:00Z", "success": false}'
 GOOD_LINES = [A, B, C, A, C]
+D = '{"pattern_id": "q", "timestamp": "2026-02-21T10:00:00Z", "execution_time_ms": 4}'
+#: Lines whose values are all of their columns' types: pyarrow's reader takes the file
+#: whole (with `B`, it is read in pieces, and the piece holding `B` decoded by `json`).
+TYPED_LINES = [A, D, C, A, C]
 
 HEADER = "pattern_id,timestamp,execution_time_ms,success"
 GOOD_ROWS = [
@@ -49,10 +54,9 @@ GOOD_ROWS = [
     "q,2026-02-24T10:00:00Z,5,no",
 ]
 
-#: JSON Lines lines that hold no record, and the reason each is given. (Deep nesting and
-#: long numbers in a field pyarrow's reader reads: under a key it ignores, it reads the
-#: line where the standard reader refuses it, as it reads a 5,000-digit number as
-#: infinite: see test_cli.py.)
+#: JSON Lines lines that hold no record, and the reason each is given. (The cases named
+#: "pyarrow_..." are JSON that pyarrow's reader took, reading the line, where Python's
+#: `json` refuses it: under a key no record field reads, or as a number.)
 JSONL_CASES: dict[str, tuple[bytes, str]] = {
     "cut_short": (
         b'{"pattern_id": "p", "timest',
@@ -92,6 +96,40 @@ JSONL_CASES: dict[str, tuple[bytes, str]] = {
         "pattern_id 'p\\ud800' is not valid UTF-8 text",
     ),
     "not_utf8": (b'{"pattern_id": "p\xff", "timestamp": "2026-02-20T10:00:00Z"}', "not UTF-8 text"),
+    "pyarrow_inf": (
+        b'{"pattern_id": "p", "note": Inf}',
+        "not valid JSON: Expecting value (column 29)",
+    ),
+    "pyarrow_minus_inf_as_a_number": (
+        b'{"pattern_id": "q", "timestamp": "2026-02-20T10:00:00Z", "execution_time_ms": -Inf}',
+        "not valid JSON: Expecting value (column 79)",
+    ),
+    "pyarrow_minus_nan": (
+        b'{"pattern_id": "p", "note": [1, -NaN]}',
+        "not valid JSON: Expecting value (column 33)",
+    ),
+    "pyarrow_nested_too_deeply": (
+        b'{"pattern_id": "p", "note": ' + b"[" * 600 + b"]" * 600 + b"}",
+        "not valid JSON: nested too deeply",
+    ),
+    "pyarrow_nested_501_levels": (
+        b'{"pattern_id": "p", "note": ' + b'{"a": ' * 500 + b"1" + b"}" * 500 + b"}",
+        "not valid JSON: nested too deeply",
+    ),
+    "pyarrow_number_of_5000_digits": (
+        b'{"pattern_id": "p", "note": -' + b"9" * 5000 + b"}",
+        "not valid JSON: a number has too many digits",
+    ),
+    "pyarrow_number_of_5000_digits_as_a_number": (
+        b'{"pattern_id": "q", "timestamp": "2026-02-20T10:00:00Z", "execution_time_ms": '
+        + b"9" * 5000
+        + b"}",
+        "not valid JSON: a number has too many digits",
+    ),
+    "pyarrow_not_utf8": (
+        b'{"pattern_id": "p", "timestamp": "2026-02-20T10:00:00Z", "note": "\xc0\xaf"}',
+        "not UTF-8 text",
+    ),
 }
 
 #: CSV rows that hold no record, and the reason each is given (`{last}`: the file's last
@@ -176,11 +214,12 @@ def line_map(clean: int, bad: Sequence[int], offset: int = 0) -> dict[str, str]:
 @pytest.mark.parametrize("arrow", [True, False])
 @pytest.mark.parametrize("position", POSITIONS)
 @pytest.mark.parametrize("case", sorted(JSONL_CASES))
+@pytest.mark.parametrize("good", [GOOD_LINES, TYPED_LINES], ids=["odd_value", "typed"])
 def test_a_json_line_holding_no_record_is_left_out_and_named(
-    tmp_path: Path, case: str, position: str, arrow: bool
+    tmp_path: Path, case: str, position: str, arrow: bool, good: list[str]
 ) -> None:
     bad, reason = JSONL_CASES[case]
-    text, number = placed(GOOD_LINES, bad, position, 0)
+    text, number = placed(good, bad, position, 0)
     path = tmp_path / "runs.jsonl"
     path.write_bytes(text)
     if position == "last" and case == "cut_short":  # (a line being written: said so)
@@ -189,12 +228,12 @@ def test_a_json_line_holding_no_record_is_left_out_and_named(
     assert error_of(path, arrow) == f"{path}, line {number}: {reason}"
     # Skip mode: the line left out, named, and the other records' lines kept.
     clean_path = tmp_path / "clean.jsonl"
-    clean_path.write_text("\n".join(GOOD_LINES) + "\n", encoding="utf-8")
+    clean_path.write_text("\n".join(good) + "\n", encoding="utf-8")
     for pattern in ("p", "q"):
         fetched, unreadable = read(path, arrow, pattern)
         assert unreadable == Unreadable(1, number, reason)
         clean, _ = read(clean_path, arrow, pattern)
-        same_reading(fetched, clean, line_map(len(GOOD_LINES), [number]))
+        same_reading(fetched, clean, line_map(len(good), [number]))
 
 
 @pytest.mark.parametrize("arrow", [True, False])
@@ -377,6 +416,13 @@ BAD_JSONL = st.sampled_from(
         b'{"pattern_id": "a\xff"}',
         b'{"pattern_id": "a\\udc00"}',
         b"{'pattern_id': 'a'}",
+        # JSON pyarrow's reader took (Python's json refuses it), in fields read or not:
+        b'{"pattern_id": "a", "note": Inf}',
+        b'{"pattern_id": "b", "execution_time_ms": -Inf}',
+        b'{"pattern_id": "a", "note": [-NaN]}',
+        b'{"pattern_id": "c", "note": ' + b"[" * 501 + b"]" * 501 + b"}",
+        b'{"pattern_id": "a", "execution_time_ms": ' + b"7" * 4301 + b"}",
+        b'{"pattern_id": "a", "note": "\xed\xa0\x80"}',
     ]
 )
 GOOD_VALUES = {
@@ -386,6 +432,31 @@ GOOD_VALUES = {
     "execution_time_ms": st.sampled_from([12.5, 3.0, "fast", -1.0]),
 }
 GOOD_RECORDS = st.lists(st.fixed_dictionaries(GOOD_VALUES), min_size=1, max_size=30)
+#: JSON Lines records also given a key no field reads, its value valid JSON that looks
+#: like what pyarrow's reader alone takes (`BAD_JSONL`): read on both paths.
+GOOD_JSONL_RECORDS = st.lists(
+    st.fixed_dictionaries(
+        {
+            **GOOD_VALUES,
+            "execution_time_ms": st.sampled_from([12.5, 3.0, "fast", -1.0, math.inf]),
+            "note": st.sampled_from(
+                [
+                    "x",
+                    ": Inf",
+                    "-NaN, Inf",
+                    -math.inf,
+                    [[[[]]]] * 300,
+                    int("9" * 4300),
+                    "[" * 600,
+                    "\u00e9t\u00e9",
+                    [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]],
+                ]
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=30,
+)
 
 
 def read_as_without_them(
@@ -408,7 +479,7 @@ def read_as_without_them(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    rows=GOOD_RECORDS,
+    rows=GOOD_JSONL_RECORDS,
     inserted=st.lists(st.tuples(st.integers(0, 40), BAD_JSONL), min_size=1, max_size=6),
     cut=st.booleans(),
     block=st.integers(40, 400),

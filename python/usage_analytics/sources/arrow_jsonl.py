@@ -18,6 +18,22 @@ each numbered as that reader numbers lines, and the rest stays on this path (a l
 whose last line is still being written, cut short, is read as the others). Where such
 values are in every piece, every line is decoded, as that reader would, into columns
 rather than dicts (no slower than it, in less memory).
+
+What is valid JSON is what the standard reader's `json` decodes (`records`), on this path
+too: pyarrow's reader (RapidJSON) also takes `Inf`, `-Inf` and `-NaN`, integers of any
+number of digits (as the float they round to, infinite past its range) and any nesting,
+and does not check that text is UTF-8 where it reads no value, so the same file gave
+other records, or none, on the two paths (a line `{..., "x": Inf}` was kept here and
+"not valid JSON: Expecting value" there). Each file is searched for them as its lines
+are counted (`_OddJsonSearch`: bytes searched in C, without decoding; a file of a
+million lines in 50-70 ms of CPU more, BENCHMARKS.md), and where one may be, it is read
+in blocks, and a piece where one may be is decoded by `json` rather than offered to
+pyarrow, as a piece pyarrow refuses is: its lines are then read, refused or left out as
+the standard reader does them, with its messages. The search may take text for such a
+value (`"Info"` it does not, `": Inf"` it does): that piece is then only read slower.
+A table pyarrow read holding an infinite number is taken as refused too (`_has_infinity`):
+an integer past a float's range is the integer it is to the standard reader, which the
+core calls "too large to be a number", and is kept so here (`_number`), not as "inf".
 """
 
 from __future__ import annotations
@@ -25,7 +41,8 @@ from __future__ import annotations
 import codecs
 import itertools
 import json
-import math
+import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -34,6 +51,7 @@ from typing import Any
 from usage_analytics.sources.arrow_text import TextTable, not_utf8, odd_columns
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, TableSpec
 from usage_analytics.sources.records import (
+    MAX_JSON_DEPTH,
     UnreadableLine,
     UnreadableLines,
     decode_json_line,
@@ -57,7 +75,8 @@ def read_jsonl_arrow(
     types = _field_types(pa, path, spec)
     if len({spec.column(name) for name in types}) < len(types):
         return None  # a key feeds two fields: the standard reader copies it to both
-    lines, objects = _record_lines(path)
+    search = _OddJsonSearch()
+    lines, objects = _record_lines(path, search=search)
     skipping = _Skipping(spec) if skip_unreadable else None
     if lines != objects and skipping is None:
         return None  # a line that is no object: the standard reader names it
@@ -73,11 +92,17 @@ def read_jsonl_arrow(
             # again in blocks (a million lines, 150 MB, a cut last line: read so in
             # 4.8-5.5 s, in blocks at once 3.1-3.9 s, machine loaded; BENCHMARKS.md).
             raise pa.ArrowInvalid("the last line has no line ending")
+        if search.found:
+            raise pa.ArrowInvalid("a line may hold what only pyarrow's reader takes")
         table = pajson.read_json(path, parse_options=options)
         if skipping is not None and _has_empty_row(pa, table, ()):
             raise pa.ArrowInvalid("a row of nulls")  # (`_read_in_blocks`)
+        if _has_infinity(pa, table):
+            raise pa.ArrowInvalid("an infinite number")  # (`_arrow_table`)
     except pa.ArrowInvalid:
-        read = _read_in_blocks(pa, path, options, spec.column(PATTERN_ID), skipping)
+        read = _read_in_blocks(
+            pa, path, options, spec.column(PATTERN_ID), skipping, search=search.found
+        )
         if read is None:
             return None
         table, odd = read
@@ -171,13 +196,20 @@ class _Skipping:
 
 
 def _read_in_blocks(
-    pa: Any, path: Path, options: Any, id_key: str, skipping: _Skipping | None = None
+    pa: Any,
+    path: Path,
+    options: Any,
+    id_key: str,
+    skipping: _Skipping | None = None,
+    search: bool = True,
 ) -> tuple[Any, dict[str, Any]] | None:
     """The file read in blocks (see the module's docstring): its table, and by column
     key the JSON text of each value its column cannot hold (a string array as long as
     the table, missing elsewhere); None if the standard reader must read the file.
     `id_key` is the pattern id's column (`_table_of`); `skipping`, lines that hold no
-    record are left out and kept there."""
+    record are left out and kept there. Where `search`, blocks and pieces that may hold
+    what only pyarrow's reader takes (`_odd_json`) are never offered to it (without, the
+    file was searched whole and holds none)."""
     tables: list[Any] = []
     odd: list[dict[str, Any]] = []
     line = 1  # the block's first line, as `read_jsonl` numbers lines
@@ -192,7 +224,8 @@ def _read_in_blocks(
     # dashboard skipping took 5.1-5.3 s, now 3.3-3.6, the file without it 2.5-2.7.)
     offer_block = offer_pieces = True
     for block in _blocks(path):
-        whole = table_of(pa, block, options) if offer_block else None
+        suspect = search and _odd_json(block)
+        whole = table_of(pa, block, options) if offer_block and not suspect else None
         first, line = line, line + _line_count(block)
         if whole is not None:
             tables.append(whole)
@@ -201,10 +234,12 @@ def _read_in_blocks(
         pieces = _pieces(block)
         refused = 0
         for index, piece in enumerate(pieces):
-            table = table_of(pa, piece, options) if offer_pieces else None
+            # (A piece not offered as it may hold what only pyarrow takes is no refusal.)
+            odd_json = suspect and _odd_json(piece)
+            table = table_of(pa, piece, options) if offer_pieces and not odd_json else None
             held: dict[str, Any] = {}
             if table is None:
-                refused += 1
+                refused += not odd_json
                 # (Only the file's first piece may start with a byte order mark.)
                 decoded = _decoded(pa, piece, options, id_key, at_start=not tables)
                 if decoded is None and skipping is not None:
@@ -287,7 +322,8 @@ def _pieces(block: bytes) -> list[bytes]:
 
 def _arrow_table(pa: Any, data: bytes, options: Any, skip_nulls: bool = False) -> Any | None:
     """`data` read by pyarrow; None where it refuses it, where it would be given a line
-    that is no object (`_only_objects`), and where `skip_nulls` and a row has no value."""
+    that is no object (`_only_objects`), where `skip_nulls` and a row has no value, and
+    where a number is infinite (`_has_infinity`)."""
     import pyarrow.json as pajson
 
     if not _only_objects(data):
@@ -296,7 +332,9 @@ def _arrow_table(pa: Any, data: bytes, options: Any, skip_nulls: bool = False) -
         table = pajson.read_json(pa.BufferReader(data), parse_options=options)
     except pa.ArrowInvalid:
         return None
-    return None if skip_nulls and _has_empty_row(pa, table, ()) else table
+    if skip_nulls and _has_empty_row(pa, table, ()):
+        return None
+    return None if _has_infinity(pa, table) else table
 
 
 def _decoded(
@@ -434,8 +472,10 @@ def _integer(value: Any) -> Any:
 
 
 def _number(value: Any) -> Any:
-    """A float column holds an integer as the float nearest it, as pyarrow's reader does
-    (infinite beyond its range)."""
+    """A float column holds an integer as the float nearest it, as pyarrow's reader does,
+    but one beyond a float's range: pyarrow reads it as infinite, and the core judged it
+    so ("= inf: must be a finite number"), where the standard reader hands it over as
+    the integer it is ("is too large to be a number"), as it is kept here."""
     if value is None or type(value) is float:
         return value
     if type(value) is not int:
@@ -443,7 +483,7 @@ def _number(value: Any) -> Any:
     try:
         return float(value)
     except OverflowError:
-        return math.copysign(math.inf, value)
+        return _ODD
 
 
 #: The types of the values each `_fitting` function gives as they are (an integer column
@@ -462,11 +502,13 @@ _HELD: dict[Callable[[Any], Any], set[type]] = {
 _BLANK = b" \t\r\x0b\x0c"
 
 
-def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
+def _record_lines(
+    path: Path, chunk_size: int = 1 << 24, search: _OddJsonSearch | None = None
+) -> tuple[int, int]:
     """The lines of a file holding something other than ASCII whitespace, ended by \n or
     \r (as the standard reader and pyarrow's end them), and how many of them start with
     `{` (in chunks, each stripped of that whitespace by C code; a line is classed in the
-    chunk holding its first other byte)."""
+    chunk holding its first other byte). Each chunk is given to `search` too."""
     lines = objects = 0
     inside = False  # the previous chunk ended inside a line already counted
     with path.open("rb") as file:
@@ -474,13 +516,28 @@ def _record_lines(path: Path, chunk_size: int = 1 << 24) -> tuple[int, int]:
         start = file.read(len(codecs.BOM_UTF8))
         file.seek(len(start) if start == codecs.BOM_UTF8 else 0)
         while chunk := file.read(chunk_size):
+            if search is not None:
+                search.add(chunk)
             segments = chunk.replace(b"\r", b"\n").translate(None, _BLANK).split(b"\n")
             if inside and segments[0]:
                 segments[0] = b""  # the rest of that line
             lines += len(segments) - segments.count(b"")
             objects += sum(1 for segment in segments if segment[:1] == b"{")
             inside = bool(segments[-1]) or (inside and len(segments) == 1)
+    if search is not None:
+        search.end()
     return lines, objects
+
+
+def _has_infinity(pa: Any, table: Any) -> bool:
+    """Whether a number of `table` is infinite: written `Infinity`, or an integer beyond
+    a float's range, which pyarrow's reader reads so and the standard reader does not
+    (`_number`). Its data is decoded by `json` (a million rows holding none: checked in
+    about 4 ms)."""
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_floating(field.type) and pa.compute.any(pa.compute.is_inf(column)).as_py():
+            return True
+    return False
 
 
 def _has_empty_row(pa: Any, table: Any, odd: Iterable[Any]) -> bool:
@@ -491,3 +548,120 @@ def _has_empty_row(pa: Any, table: Any, odd: Iterable[Any]) -> bool:
         missing = pa.compute.is_null(column)
         empty = missing if empty is None else pa.compute.and_(empty, missing)
     return empty is not None and bool(pa.compute.any(empty).as_py())
+
+
+# -------------------------------------------------------- what only pyarrow's reader takes
+
+
+class _OddJsonSearch:
+    """A file's bytes, given in chunks of any size (`add`, then `end`), searched for what
+    pyarrow's reader may take where `json` refuses it (`_odd_json`), line by line: `found`
+    once some line may hold it (the chunks after are not searched)."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self._rest: list[bytes] = []  # the start of a line the chunks so far have not ended
+
+    def add(self, chunk: bytes) -> None:
+        if self.found:
+            return
+        first = chunk.find(b"\n") + 1
+        if first == 0:
+            self._rest.append(chunk)
+            return
+        # (The line the chunk ends, then the chunk's own lines where they are: a chunk's
+        # copy took as long as its search.)
+        last = chunk.rfind(b"\n") + 1
+        self.found = _odd_json(b"".join([*self._rest, chunk[:first]])) or _odd_json(
+            chunk, first, last
+        )
+        self._rest = [chunk[last:]]
+
+    def end(self) -> None:
+        if not self.found:
+            self.found = _odd_json(b"".join(self._rest))
+        self._rest = []
+
+
+def _odd_json(data: bytes, start: int = 0, end: int | None = None) -> bool:
+    """Whether whole lines `data[start:end]` may hold what pyarrow's reader takes and
+    `json` (the standard reader) refuses: bytes that are not UTF-8, the tokens `Inf`,
+    `-Inf`, `-NaN` (`_inf_or_minus_nan`), or, on a long line (`_long_lines`), more opening
+    brackets than a line may nest levels (`MAX_JSON_DEPTH`) or a run of more digits than
+    Python makes an integer of. It may be said of lines that hold none (a token's letters
+    in text, many arrays side by side): they are then decoded by `json`, only slower."""
+    end = len(data) if end is None else end
+    if not data.isascii():  # (all of it: fast, and a chunk's ends are short)
+        try:
+            str(memoryview(data)[start:end], "utf-8")
+        except UnicodeDecodeError:
+            return True
+    if _inf_or_minus_nan(data, start, end):
+        return True
+    # A line nested deeper than `MAX_JSON_DEPTH` is longer than twice that (`[[]]`), or
+    # five times without arrays (`{"":{"":1}}`); one holding a number of more digits, than
+    # those. (Fewer lines looked at are fewer steps: `_long_lines`.)
+    digits = sys.get_int_max_str_digits()  # (0: no limit)
+    width = (2 if data.find(b"[", start, end) >= 0 else 5) * MAX_JSON_DEPTH
+    if digits:
+        width = min(width, digits + 1)
+    return any(
+        _odd_long_line(line, digits)
+        for long in _long_lines(data, width, start, end)
+        # (Lines ended by \r alone, as both readers end them too: a file of them is one
+        # long line to `_long_lines`.)
+        for line in (long.split(b"\r") if b"\r" in long else [long])
+        if len(line) >= width
+    )
+
+
+#: `Inf` and `-NaN` as pyarrow's reader takes them (`_inf_or_minus_nan`): not followed by
+#: a letter, a digit or `_` (`Infinity`, which `json` takes too, is followed by `inity`).
+_TOKENS = {b"I": re.compile(rb"Inf(?!\w)"), b"N": re.compile(rb"-NaN(?!\w)")}
+#: What may come before such a token (or its minus): JSON's blanks, `:`, `,` and `[`.
+_BEFORE_A_VALUE = frozenset(b" \t\r\n:,[")
+
+
+def _inf_or_minus_nan(data: bytes, start: int, end: int) -> bool:
+    """Whether `data[start:end]` may hold `Inf`, `-Inf` or `-NaN` as values: pyarrow's
+    reader (RapidJSON) takes them, besides the `NaN`, `Infinity` and `-Infinity` that
+    `json` takes too (pyarrow 26.0.1; it refuses `inf`, `nan`, `+Inf` and other
+    spellings, as `json` does). Most files hold no I or N outside their text (`memchr`
+    tells it); where one does, the tokens are searched for (`_TOKENS`), and one is taken
+    for a value where what comes before it may come before a value."""
+    for letter, token in _TOKENS.items():
+        if data.find(letter, start, end) < 0:
+            continue
+        for found in token.finditer(data, start, end):
+            at = found.start() - (data[found.start() - 1 : found.start()] == b"-")
+            if at == 0 or data[at - 1] in _BEFORE_A_VALUE:
+                return True
+    return False
+
+
+def _long_lines(data: bytes, width: int, start: int, end: int) -> Iterator[bytes]:
+    """The lines of `data[start:end]` (ended by \n) of `width` bytes or more. Each step
+    finds the last line ending among the next `width` bytes (`memrchr`): the lines ended
+    there are shorter; where there is none, the line starting there is long."""
+    while end - start >= width:
+        last = data.rfind(b"\n", start, start + width)
+        if last >= 0:
+            start = last + 1
+            continue
+        stop = data.find(b"\n", start, end)
+        stop = end if stop < 0 else stop
+        yield data[start:stop]
+        start = stop + 1
+
+
+#: Digits as 0, other bytes as they are (`_odd_long_line`).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _odd_long_line(line: bytes, digits: int) -> bool:
+    """Whether `line` opens more arrays and objects than `MAX_JSON_DEPTH` (it may nest
+    them deeper), or holds a run of more than `digits` digits (an integer `json` refuses;
+    0: no limit)."""
+    if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH:
+        return True
+    return digits > 0 and b"0" * (digits + 1) in line.translate(_DIGITS_AS_ZERO)

@@ -23,6 +23,18 @@ A row with fewer cells than the header has its last fields missing, as pandas an
 A line that holds no record (such a row, a JSON line that is no object or not JSON, as
 the cut last line of a log still being written is) is an error naming it, or, read with
 `skip_unreadable`, left out and kept in `LoadedRecords.unreadable` (`UnreadableLines`).
+
+What is valid JSON is what Python's `json` decodes (`decode_json_line`), whichever reader
+reads the file: `NaN`, `Infinity` and `-Infinity` are read, and `Inf`, `-Inf`, `-NaN`
+(which pyarrow's reader takes) are not; an integer of more digits than Python converts
+(4,300 unless `sys.set_int_max_str_digits` says otherwise) is "not valid JSON: a number
+has too many digits", as `json` refuses it (it is valid JSON, but a record holding one is
+corrupt rather than data, and reading it as some number would read a bad line as a
+good one); and a line nested more than `MAX_JSON_DEPTH` (500) levels deep is "not valid
+JSON: nested too deeply". `json` itself stops at Python's recursion limit, less the
+frames of whatever called it (about 990 levels from the CLI, fewer from deeper code, other
+limits from Python 3.12), so the same line was read or refused depending on where it
+was read: the limit is now the same everywhere, well within Python's.
 """
 
 from __future__ import annotations
@@ -231,17 +243,17 @@ def json_line_value(
     # next line, the ending taken for the next line.)
     text = line.rstrip("\r\n")
     try:
-        value = _JSON_LINE.decode(text)
+        value = decode_json_line(text)
     except json.JSONDecodeError as error:
         # (Only a file's last line can lack its ending, one still being written perhaps:
         # said so where the JSON ends before it is complete.)
         ends_early = error.pos >= len(text) or error.msg.startswith("Unterminated")
         cut = _CUT_SHORT if ends_early and text == line else ""
         raise UnreadableLine(f"not valid JSON: {error.msg} (column {error.colno}{cut})") from None
+    except (NestedTooDeeply, RecursionError):
+        raise UnreadableLine("not valid JSON: nested too deeply") from None
     except ValueError:  # an integer of more digits than Python converts
         raise UnreadableLine("not valid JSON: a number has too many digits") from None
-    except RecursionError:
-        raise UnreadableLine("not valid JSON: nested too deeply") from None
     if not isinstance(value, dict):
         raise UnreadableLine(f"expected a JSON object, got {_json_value(value)}")
     if isinstance(value, _KeysRepeated):
@@ -299,11 +311,44 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _JSON_LINE = json.JSONDecoder(object_pairs_hook=_json_object)
 
 
+#: The levels of arrays and objects a JSON Lines line may nest (its object the first):
+#: deeper, it is "not valid JSON: nested too deeply" (see the module docstring). Well
+#: within what `json` decodes from any caller but one itself about 490 calls deep.
+MAX_JSON_DEPTH = 500
+
+
+class NestedTooDeeply(ValueError):
+    """A JSON Lines line nests more than `MAX_JSON_DEPTH` levels."""
+
+
 def decode_json_line(line: str) -> Any:
     """A JSON Lines line decoded as `read_jsonl` decodes it: an object giving a key more
     than once is a `dict` subclass (`_KeysRepeated`). Raises `ValueError` (a
-    `json.JSONDecodeError`, or an integer of too many digits) or `RecursionError`."""
-    return _JSON_LINE.decode(line)
+    `json.JSONDecodeError`, an integer of too many digits, or `NestedTooDeeply`) or
+    `RecursionError` (where `json` itself stops first)."""
+    value = _JSON_LINE.decode(line)
+    # (A line nested deeper opens more arrays and objects, and closes them: most lines
+    # are shorter than twice that, and are not looked at again.)
+    if (
+        len(line) > 2 * MAX_JSON_DEPTH
+        and line.count("[") + line.count("{") > MAX_JSON_DEPTH
+        and _deeper_than(value, MAX_JSON_DEPTH)
+    ):
+        raise NestedTooDeeply(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """Whether decoded JSON `value` nests arrays and objects more than `levels` deep
+    (itself the first, if one)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > levels:
+            return True
+        inner = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in inner if isinstance(child, dict | list))
+    return False
 
 
 def _check_keys_once(record: _KeysRepeated, rename: Callable[[str], list[str]]) -> None:
