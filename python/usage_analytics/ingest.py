@@ -602,6 +602,11 @@ def _struct_chunks_as_table(data: Any) -> Any:
         raise UsageAnalyticsError(
             "an Arrow struct array with null rows is not a table: drop or fill them first"
         )
+    if isinstance(data, pa.ChunkedArray) and data.num_chunks == 0:
+        # (No rows: the empty table of its fields. pyarrow's conversion makes an empty
+        # array of the struct type first, which it cannot for a field dictionary-encoding
+        # times, dates, durations or decimals, and raised its NotImplementedError.)
+        return pa.schema(list(data.type)).empty_table()
     return pa.Table.from_struct_array(data)
 
 
