@@ -1130,6 +1130,26 @@ def test_missing_markers_of_a_frame_read_as_its_records_are_missing(on_invalid: 
         assert expected["context_distribution"]["by_project"] == {"unknown": 3}
 
 
+@pytest.mark.parametrize("nan", [Decimal("NaN"), Decimal("sNaN"), Decimal("-NaN")])
+@pytest.mark.parametrize("other", [Decimal("2.5"), 2.5, "fast"])
+def test_a_decimal_nan_among_objects_is_missing_beside_any_other_value(
+    nan: Decimal, other: Any
+) -> None:
+    # Arrow's conversion of a pandas column of Decimals reads a NaN as null (missing, as
+    # `pandas.isna` has it); beside a float (or a str) the same column was read as its
+    # records, where that NaN was an invalid record ("must be a finite number"): one NaN,
+    # missing or invalid by what else the column held.
+    values = [Decimal("1.5"), nan, None, other]
+    frame = pd.DataFrame({"timestamp": TIMES, "execution_time_ms": pd.Series(values, dtype=object)})
+    records = [
+        {"timestamp": stamp, "execution_time_ms": value}
+        for stamp, value in zip(TIMES, [Decimal("1.5"), None, None, other], strict=True)
+    ]
+    for on_invalid in ("raise", "skip"):
+        expected = outcome(request(records, on_invalid=on_invalid))
+        assert_same(outcome(request(frame, on_invalid=on_invalid)), expected)
+
+
 def test_concurrent_awaits_of_results_of_one_duckdb_connection_take_turns() -> None:
     # DuckDB refuses a second query on a busy connection: all but one of the concurrent
     # reads failed, with DuckDB's own "connection is busy" exception.

@@ -60,6 +60,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from decimal import Decimal
 from typing import Any
 
 from usage_analytics import _core
@@ -569,8 +570,12 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
 def _missing_marker(value: Any) -> bool:
     """Whether `value`, in a numpy or pandas array of Python objects, is a missing marker
     that Arrow's conversion (`from_pandas`) reads as null: None, a float NaN (numpy's
-    float64 is a float; its float32 NaN stays a NaN, which is invalid), pandas' NA and
-    NaT, numpy's NaT. (In a list, a record's values, only None is.)"""
+    float64 is a float; its float32 NaN stays a NaN, which is invalid), a decimal NaN
+    (`Decimal('NaN')`, quiet or signalling: `pandas.isna` too calls it missing), pandas'
+    NA and NaT, numpy's NaT. (In a list, a record's values, only None is.) So a column
+    of Decimals with a NaN reads its NaN as missing whether the column is converted whole
+    or, beside a value of another kind, read as its records: before, the same NaN was
+    missing in the one and an invalid record in the other."""
     kind = type(value)
     if kind is float:  # (the usual one first: this runs for every value of a column)
         return bool(value != value)
@@ -578,6 +583,8 @@ def _missing_marker(value: Any) -> bool:
         return True
     if isinstance(value, float) or kind.__name__ in ("datetime64", "timedelta64"):
         return bool(value != value)  # NaN, NaT
+    if isinstance(value, Decimal):
+        return value.is_nan()
     return False
 
 
