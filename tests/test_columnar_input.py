@@ -1130,6 +1130,72 @@ def test_missing_markers_of_a_frame_read_as_its_records_are_missing(on_invalid: 
         assert expected["context_distribution"]["by_project"] == {"unknown": 3}
 
 
+_NUMPY_TIMES_BESIDE_SCALARS = r"""
+import sys
+from datetime import UTC, datetime, timedelta
+import numpy as np, pandas as pd
+from usage_analytics import (ModelUsageAnalyticsBatchInput, ModelUsageAnalyticsInput,
+                             NodeUsageAnalyticsReducer, UsageAnalyticsError)
+
+S = datetime(2026, 1, 5, tzinfo=UTC)
+T = S + timedelta(days=1)
+NAT, WHEN = np.datetime64("NaT"), np.datetime64("2026-01-06T00:00:00")
+REDUCER = NodeUsageAnalyticsReducer()
+
+def outcome(data, batch):
+    window = dict(time_window_start=S, time_window_end=S + timedelta(days=7), on_invalid="skip")
+    try:
+        if batch:
+            out = REDUCER.execute_batch_reduction_sync(
+                ModelUsageAnalyticsBatchInput(execution_data=data, **window))
+            return sorted(map(str, out.results)), out.data_quality.invalid_records
+        out = REDUCER.execute_reduction_sync(
+            ModelUsageAnalyticsInput(pattern_id="p", execution_data=data, **window))
+        return out.model_dump(exclude={"computation_time_ms", "computed_at", "correlation_id"})
+    except UsageAnalyticsError as error:  # (InvalidRecordError too)
+        return type(error).__name__
+
+def form(kind, columns):
+    if kind == "pandas":
+        return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+    if kind == "numpy":
+        return {k: np.array(v + [None], dtype=object)[:-1] for k, v in columns.items()}
+    if kind == "series":
+        return {k: pd.Series(v, dtype=object) for k, v in columns.items()}
+    return columns
+
+for field in ("timestamp", "agent", "success", "execution_time_ms", "pattern_id"):
+    for values in ([NAT, np.int64(1)], [None, NAT, np.uint8(1)], [NAT, np.bool_(True)],
+                   [1, NAT, np.int64(0)], [WHEN, np.int64(1)], [WHEN, np.float32(0.5)]):
+        n = len(values)
+        columns = {"timestamp": [T] * n, "pattern_id": ["p"] * n, field: values}
+        for kind in ("pandas", "numpy", "series", "lists"):
+            got = outcome(form(kind, columns), field == "pattern_id")
+            if kind != "lists" and any(v is NAT for v in values):
+                # NaT is a missing marker in an array of objects, as None is.
+                plain = dict(columns, **{field: [None if v is NAT else v for v in values]})
+                same = got == outcome(form(kind, plain), field == "pattern_id")
+                print(field, kind, "same" if same else f"differs: {got}")
+            else:
+                print(field, kind, "read" if isinstance(got, (dict, tuple)) else got)
+"""
+
+
+def test_numpy_datetimes_beside_numpy_scalars_among_objects_never_crash_the_process() -> None:
+    # pyarrow's inference of Python objects crashes (a segmentation fault) where a numpy
+    # datetime64, NaT or not, is followed by a numpy int, bool or float32 scalar: a pandas
+    # column of objects with numpy's NaT for a missing int, say. Such a column is never
+    # offered to it: the NaTs are None first (missing markers both), and datetime64s
+    # beside values of another kind are a column of several kinds.
+    done = run_python(_NUMPY_TIMES_BESIDE_SCALARS)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 5 * 6 * 4
+    for line in lines:
+        got = line.split(" ", 2)[2]
+        assert got in ("same", "read", "UsageAnalyticsError", "InvalidRecordError"), line
+
+
 @pytest.mark.parametrize("nan", [Decimal("NaN"), Decimal("sNaN"), Decimal("-NaN")])
 @pytest.mark.parametrize("other", [Decimal("2.5"), 2.5, "fast"])
 def test_a_decimal_nan_among_objects_is_missing_beside_any_other_value(

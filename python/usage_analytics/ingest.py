@@ -283,6 +283,7 @@ def _read_arrow(
             if name in wanted:
                 _check_polars_dtype(name, dtype)
     inferred = _inferred_kinds(data, wanted)
+    data = _frame_without_numpy_nat(data, inferred)
     mixed = mixed_object_column(data, wanted, inferred)
     if mixed is not None:  # (exported, its values would be coerced to one type)
         rows = _frame_records(data)
@@ -567,6 +568,73 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     return any(check(kind) for check in checks)
 
 
+def _holds_numpy_datetimes(column: Any) -> bool:
+    """Whether `column`, a list or a numpy or pandas array of Python objects, holds numpy
+    `datetime64` scalars. pyarrow's inference of such objects crashes the process (a
+    segmentation fault, pyarrow 26) where a numpy datetime64 is followed by a numpy
+    integer, bool or float32 scalar: `pa.array(np.array([np.datetime64("NaT"),
+    np.int64(1)], dtype=object))`. Such a column is never offered to it: its NaTs, missing
+    markers, are None first (`_numpy_nat_as_none`), and the other datetime64s beside
+    values of another kind are a column of several kinds (`_column_kinds`), read as its
+    records or refused naming them, as any other such column."""
+    if not (isinstance(column, (list, tuple)) or _holds_objects(column)):
+        return False
+    return any(kind.__name__ == "datetime64" for kind in set(map(type, column)))
+
+
+def _numpy_nat_as_none(column: Any) -> Any:
+    """A numpy or pandas array of Python objects with its numpy `datetime64("NaT")`s None
+    (a copy; `column` itself where it holds none, or is no such array): both are missing
+    markers to Arrow's conversion, which crashes on the NaT before some numpy scalars
+    (`_holds_numpy_datetimes`). A list keeps its values: a record's NaT is its own."""
+    if isinstance(column, (list, tuple)) or not _holds_numpy_datetimes(column):
+        return column
+    import numpy as np
+
+    nat = np.fromiter(
+        (type(value).__name__ == "datetime64" and value != value for value in column),
+        dtype=bool,
+        count=len(column),
+    )
+    if not nat.any():
+        return column
+    if _library(column) == "pandas":
+        values = column.to_numpy(dtype=object, copy=True)
+        values[nat] = None
+        return type(column)(values, index=column.index, name=column.name, dtype=object)
+    copied = column.copy()
+    np.ma.getdata(copied)[nat] = None
+    return copied
+
+
+def _frame_without_numpy_nat(frame: Any, inferred: dict[str, str]) -> Any:
+    """A pandas frame with each column of Python objects that holds numpy datetime64 NaTs
+    as `_numpy_nat_as_none` has it (its pandas kind in `inferred` updated), for pyarrow
+    to convert; other data as it is. Columns of text need no look: a numpy scalar among
+    them makes them "mixed"."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return frame
+    if not frame.columns.is_unique:
+        return frame  # (duplicate names: the export refuses them, naming them)
+    import pandas as pd
+
+    fixed = {}
+    for name in frame.columns:
+        series = frame[name]
+        if _holds_objects(series) and inferred.get(name) not in ("string", "empty"):
+            replaced = _numpy_nat_as_none(series)
+            if replaced is not series:
+                fixed[name] = replaced
+    if not fixed:
+        return frame
+    frame = frame.copy(deep=False)
+    for name, series in fixed.items():
+        frame[name] = series
+        if name in inferred:
+            inferred[name] = pd.api.types.infer_dtype(series, skipna=True)
+    return frame
+
+
 def _missing_marker(value: Any) -> bool:
     """Whether `value`, in a numpy or pandas array of Python objects, is a missing marker
     that Arrow's conversion (`from_pandas`) reads as null: None, a float NaN (numpy's
@@ -836,6 +904,15 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     for name, column in columns.items():
         if _library(column) == "polars":
             _check_polars_dtype(name, column.dtype)
+        column = _numpy_nat_as_none(column)
+        if _holds_numpy_datetimes(column):
+            # (Never offered to pyarrow beside values of another kind: see
+            # `_holds_numpy_datetimes`. Of one kind, they convert as they are.)
+            kinds = _column_kinds(name, column)
+            if kinds:
+                if _reads_as_records(columns):
+                    raise _MixedValues(_rows(columns))
+                raise _several_kinds_error(name, kinds)
         try:
             coded = object_text_as_dictionary(pa, name, column)
             arrays[name] = (
