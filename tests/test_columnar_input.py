@@ -1069,6 +1069,10 @@ def test_dictionary_encoded_times_flags_and_numbers_equal_their_plain_columns(
     assert "raised" not in results[0]
 
 
+#: The mask of the second of three values.
+_SECOND = [False, True, False]
+
+
 @pytest.mark.parametrize(
     ("field", "values"),
     [
@@ -1081,11 +1085,19 @@ def test_dictionary_encoded_times_flags_and_numbers_equal_their_plain_columns(
         ("timestamp", np.array([TIMES[0], None, TIMES[2]], dtype=object)),
         ("quality_score", np.array([1, np.nan, 0.5], dtype=object)),  # (ints and floats: numbers)
         ("timestamp", pd.Series([TIMES[0].date(), pd.NaT, TIMES[2].date()], dtype=object)),
+        # (Masked: seen through the mask, the value was numpy's `masked` constant.)
+        (
+            "execution_time_ms",
+            np.ma.masked_array(np.array([1.0, 2.0, 3.0], dtype=object), _SECOND),
+        ),
+        ("quality_score", np.ma.masked_array(np.array([1, 0.5, 0.25], dtype=object), _SECOND)),
+        ("timestamp", np.ma.masked_array(np.array(TIMES[:3], dtype=object), _SECOND)),
     ],
 )
 def test_missing_markers_among_objects_of_an_array_are_missing(field: str, values: Any) -> None:
     # In a numpy or pandas array of objects NaN, pandas' NA and NaT are missing, as Arrow
-    # converts them: they were taken for values of another kind, and the column refused.
+    # converts them, and so is a masked value of a masked array: they were taken for
+    # values of another kind, and the column refused.
     columns: dict[str, Any] = {"timestamp": TIMES[:3], field: values}
     plain = [None if index == 1 else value for index, value in enumerate(values)]
     stamps = plain if field == "timestamp" else TIMES[:3]

@@ -582,6 +582,21 @@ def _holds_numpy_datetimes(column: Any) -> bool:
     return any(kind.__name__ == "datetime64" for kind in set(map(type, column)))
 
 
+def _masked_objects_as_none(column: Any) -> Any:
+    """A numpy masked array of Python objects as a plain one, None where masked (missing
+    either way, as Arrow's conversion has them); any other column as it is. Its values
+    were looked at through the mask, which shows a masked one as numpy's `masked`
+    constant: a masked number or time was taken for a value of another kind, and the
+    column refused ("mixes values of the kinds MaskedConstant, float")."""
+    import numpy as np
+
+    if not isinstance(column, np.ma.MaskedArray) or column.dtype.kind != "O":
+        return column
+    values = np.ma.getdata(column).copy()
+    values[np.ma.getmaskarray(column)] = None
+    return values
+
+
 def _numpy_nat_as_none(column: Any) -> Any:
     """A numpy or pandas array of Python objects with its numpy `datetime64("NaT")`s None
     (a copy; `column` itself where it holds none, or is no such array): both are missing
@@ -904,7 +919,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     for name, column in columns.items():
         if _library(column) == "polars":
             _check_polars_dtype(name, column.dtype)
-        column = _numpy_nat_as_none(column)
+        column = _numpy_nat_as_none(_masked_objects_as_none(column))
         if _holds_numpy_datetimes(column):
             # (Never offered to pyarrow beside values of another kind: see
             # `_holds_numpy_datetimes`. Of one kind, they convert as they are.)
