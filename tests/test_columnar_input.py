@@ -2625,6 +2625,13 @@ def test_numpy_datetimes_of_units_arrow_lacks_equal_their_datetimes(unit: str) -
     assert_same(
         outcome(request({"timestamp": column}, **options)), outcome(request(listed, **options))
     )
+    # The same scalars as numpy objects, as in a record, were converted by pyarrow, which
+    # refused the unit itself (a pandas column of them, or a list, was read).
+    objects = np.array([*column, None], dtype=object)[:-1]
+    for data in (objects, pd.Series(objects, dtype=object)):
+        assert_same(
+            outcome(request({"timestamp": data}, **options)), outcome(request(listed, **options))
+        )
 
 
 def _wrapping_to(when: datetime, unit: str) -> int:

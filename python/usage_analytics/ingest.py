@@ -622,6 +622,23 @@ def _numpy_nat_as_none(column: Any) -> Any:
     return copied
 
 
+def _numpy_datetimes_typed(column: Any) -> Any:
+    """A numpy or pandas array of objects that are numpy datetime64s (of one unit or
+    several) and missing markers as a datetime64 array of the finest of their units, NaT
+    missing: read then as any datetime64 array (`_arrow_datetimes`), as their records read
+    them. pyarrow converted such objects itself, refusing units it lacks ("Unsupported
+    datetime64 time unit" for minutes, where a record, a list or a pandas column of the
+    same objects was read)."""
+    import numpy as np
+
+    hidden = np.ma.getmaskarray(column)
+    values = np.ma.getdata(column)
+    nat = np.datetime64("NaT")
+    return np.array(
+        [nat if out or _missing_marker(v) else v for v, out in zip(values, hidden, strict=True)]
+    )
+
+
 def _frame_without_numpy_nat(frame: Any, inferred: dict[str, str]) -> Any:
     """A pandas frame with each column of Python objects that holds numpy datetime64 NaTs
     as `_numpy_nat_as_none` has it (its pandas kind in `inferred` updated), for pyarrow
@@ -916,6 +933,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
     arrays = {}
     beyond = False  # (a datetime64 timestamp column with instants Arrow's cannot hold)
+    typed_times = columns.get("timestamp")
     for name, column in columns.items():
         if _library(column) == "polars":
             _check_polars_dtype(name, column.dtype)
@@ -928,6 +946,10 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
                 if _reads_as_records(columns):
                     raise _MixedValues(_rows(columns))
                 raise _several_kinds_error(name, kinds)
+            if not isinstance(column, (list, tuple)):
+                column = _numpy_datetimes_typed(column)
+                if name == "timestamp":
+                    typed_times = column  # (for `beyond` below)
         try:
             coded = object_text_as_dictionary(pa, name, column)
             arrays[name] = (
@@ -980,7 +1002,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         values["timestamp"] = _datetime64_values(columns["timestamp"])
         raise _MixedValues(_rows(values))
     if beyond:  # (another column the core refuses whole, whatever the times)
-        arrays["timestamp"] = _arrow_column(pa, columns["timestamp"])
+        arrays["timestamp"] = _arrow_column(pa, typed_times)
     return pa.table(arrays)
 
 
