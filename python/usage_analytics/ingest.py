@@ -643,7 +643,8 @@ def _frame_without_numpy_nat(frame: Any, inferred: dict[str, str]) -> Any:
     """A pandas frame with each column of Python objects that holds numpy datetime64 NaTs
     as `_numpy_nat_as_none` has it (its pandas kind in `inferred` updated), for pyarrow
     to convert; other data as it is. Columns of text need no look: a numpy scalar among
-    them makes them "mixed"."""
+    them makes them "mixed". A column of no record field (`inferred` has the record
+    columns) holding datetime64s beside values of another kind is refused naming them."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return frame
     if not frame.columns.is_unique:
@@ -657,6 +658,13 @@ def _frame_without_numpy_nat(frame: Any, inferred: dict[str, str]) -> Any:
             replaced = _numpy_nat_as_none(series)
             if replaced is not series:
                 fixed[name] = replaced
+            if name not in inferred and _holds_numpy_datetimes(replaced):
+                # (A column no record field reads, kept for the error of a frame without
+                # timestamps: exported, datetime64s beside other kinds crash pyarrow.
+                # Record columns of several kinds are read as their records.)
+                kinds = _column_kinds(str(name), replaced)
+                if kinds:
+                    raise _several_kinds_error(str(name), kinds)
     if not fixed:
         return frame
     frame = frame.copy(deep=False)
