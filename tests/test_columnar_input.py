@@ -2409,6 +2409,45 @@ def test_an_exporter_of_a_schema_and_an_array_with_a_null_column_reads_it_as_mis
     assert_same(outcome(request(SchemaArrayExporter(batch))), expected)
 
 
+class PanicException(BaseException):
+    """As pyo3 raises for a panic in a library's Rust code: a BaseException."""
+
+
+class PanickingExporter:
+    """A stream exporter whose export panics, as polars' does for some of its frames."""
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        raise PanicException("assertion failed: *precision >= 1 && *precision <= 38")
+
+
+def test_an_export_that_panics_is_a_clear_error_not_a_panic() -> None:
+    # pyo3's PanicException is a BaseException: it went through every `except Exception`
+    # to the caller, where the export's other failures are a UsageAnalyticsError.
+    with pytest.raises(UsageAnalyticsError, match=r"failed to export it \(it panicked: asser"):
+        REDUCER.execute_reduction_sync(request(PanickingExporter()))
+    # polars 2.1 panics so for a frame of a Decimal wider than 38 digits, which it makes
+    # from an Arrow decimal256 column without rows (with rows, its import panics): read,
+    # or a clear error, never a panic.
+    wide = pa.table(
+        {
+            "timestamp": pa.array([], pa.timestamp("us", tz="UTC")),
+            "execution_time_ms": pa.array([], pa.decimal256(40, 3)),
+        }
+    )
+    try:
+        frame = pl.from_arrow(wide, rechunk=False)
+    except BaseException:  # (a polars that makes no such frame: a panic of its own)
+        return
+    try:
+        got: Any = outcome(request(frame))
+    except UsageAnalyticsError as error:
+        got = str(error)
+    if isinstance(got, str):
+        assert "polars failed to export it" in got
+    else:
+        assert_same(got, outcome(request([])))
+
+
 def test_a_pandas_frame_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now fails
     with pytest.raises(UsageAnalyticsError) as raised:

@@ -759,6 +759,17 @@ def _without_null_columns(data: Any) -> Any:
         # fails (duplicate column names, values pandas cannot convert, an int past 64
         # bits among objects).
         raise UsageAnalyticsError(f"cannot read the Arrow data: {error}") from error
+    except BaseException as error:
+        # A library's export may panic in its own Rust code, raising pyo3's
+        # PanicException, a BaseException that no `except Exception` stops: polars 2.1
+        # with a frame of a Decimal wider than 38 digits (`pl.from_arrow` of a decimal256
+        # column) asserts "precision <= 38". Named as that library's failure instead.
+        if type(error).__name__ != "PanicException":
+            raise  # (an interrupt, an exit)
+        raise UsageAnalyticsError(
+            f"cannot read the Arrow data: {_library(data)} failed to export it (it panicked: "
+            f"{error})"
+        ) from None
     # (And a flag column of Arrow's `bool8` type, which the core reads as its int8 storage,
     # cast to bools: any value but 0 is true there, as in its records, not only 1.)
     cast = {
