@@ -789,6 +789,43 @@ def test_dictionary_encoded_ids_all_missing_are_records_without_a_pattern(form: 
     assert _batch_dump(data) == expected
 
 
+@pytest.mark.parametrize(
+    "ids",
+    [
+        [7, None, 3, 7],  # (float64 in pandas: ints with a missing one)
+        np.array([7, np.nan, 3, 7], dtype="float32"),
+        "categorical",
+        [None, None, None, None],  # (float64 of NaN)
+        "categorical of none",
+    ],
+)
+def test_pandas_float_ids_of_whole_numbers_or_nan_are_int_ids(ids: Any) -> None:
+    # pandas stores int ids with a missing one as float64: the whole batch was refused
+    # ("has Arrow type Float64") where the records give each int id's pattern.
+    import pandas as pd
+
+    values: list[Any] = [7, None, 3, 7]
+    if isinstance(ids, str):
+        if ids == "categorical of none":
+            values = [None] * 4
+        floats = [None if v is None else float(v) for v in values]
+        column: Any = pd.Series(
+            pd.Categorical(
+                floats, categories=pd.Index([3.0, 7.0][: len(set(floats) - {None})], dtype=float)
+            )
+        )
+        assert column.cat.categories.dtype.kind == "f"
+    else:
+        column = ids
+        values = [None if v is None or v != v else int(v) for v in ids]
+    stamps = [NOW - timedelta(hours=h + 1) for h in range(4)]
+    frame = pd.DataFrame({"pattern_id": column, "timestamp": stamps})
+    records = [{"pattern_id": i, "timestamp": t} for i, t in zip(values, stamps, strict=True)]
+    assert _batch_dump(frame) == _batch_dump(records)
+    with pytest.raises(UsageAnalyticsError, match="has Arrow type Float64"):
+        _batch_dump(frame.assign(pattern_id=[7.5, None, 3, 7]))  # (a float id: no int's)
+
+
 def test_computation_times_run_from_the_calls_start_in_milliseconds() -> None:
     # (From a mutation audit: the times were only checked to be ordered and positive.)
     batch = ModelUsageAnalyticsBatchInput(
