@@ -71,6 +71,7 @@ from usage_analytics.object_text import object_text_as_categories, object_text_a
 __all__ = [
     "RECORD_COLUMNS",
     "float_flags_as_bools",
+    "frame_holds_numpy_datetimes",
     "is_arrow",
     "mixed_object_column",
     "read_any",
@@ -667,6 +668,23 @@ def _numpy_datetimes_typed(column: Any) -> Any:
     nat = np.datetime64("NaT")
     return np.array(
         [nat if out or _missing_marker(v) else v for v, out in zip(values, hidden, strict=True)]
+    )
+
+
+def frame_holds_numpy_datetimes(frame: Any) -> bool:
+    """Whether a pandas frame has a column of Python objects holding numpy datetime64s
+    (`_holds_numpy_datetimes`): converted by pyarrow as it is (`pa.Table.from_pandas`),
+    it may crash the process; `read_any` reads such a frame safely."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return False
+    import pandas as pd
+
+    text = ("string", "empty")  # (pandas' kinds of columns no numpy datetime64 is in)
+    return any(
+        _holds_objects(series)
+        and pd.api.types.infer_dtype(series, skipna=True) not in text
+        and _holds_numpy_datetimes(series)
+        for _, series in frame.items()
     )
 
 
