@@ -4,7 +4,9 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{AnyDictionaryArray, Array, ArrayRef, GenericStringArray, OffsetSizeTrait, StringViewArray};
+use arrow_array::{
+    AnyDictionaryArray, Array, ArrayRef, FixedSizeBinaryArray, GenericStringArray, OffsetSizeTrait, StringViewArray,
+};
 use arrow_buffer::ArrowNativeType;
 use arrow_schema::DataType;
 
@@ -555,6 +557,14 @@ enum DictionaryIds<'a> {
     Texts(StringColumn<'a>),
     /// None where the value is null or beyond i64 (no id the list path reads).
     Ints(Vec<Option<i64>>),
+    /// 16-byte UUIDs: a pandas categorical of `uuid.UUID`s exports its categories as
+    /// Arrow's `arrow.uuid` extension type, imported as its storage, as a plain column of
+    /// them is (read as UUIDs there too).
+    Uuids(&'a FixedSizeBinaryArray),
+    /// Values all missing (Arrow's `null` type: `dictionary_encode()` of a column of
+    /// nulls, a pandas categorical without categories): no row names a pattern, as in a
+    /// plain column of nulls.
+    Nulls,
 }
 
 impl DictionaryIds<'_> {
@@ -566,6 +576,11 @@ impl DictionaryIds<'_> {
                 _ => None, // a null or blank id: no pattern
             },
             DictionaryIds::Ints(ints) => ints.get(k).copied().flatten().map(|n| index.code_int(n)),
+            DictionaryIds::Uuids(ids) => (k < ids.len() && ids.is_valid(k)).then(|| {
+                let bytes: [u8; 16] = ids.value(k).try_into().expect("width 16");
+                index.code_uuid(bytes)
+            }),
+            DictionaryIds::Nulls => None,
         })
     }
 }
@@ -653,11 +668,15 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
         }
         DataType::Dictionary(_, _) => {
             let any = col.as_any_dictionary();
-            // Strings, or integers (a pandas categorical of int ids).
+            // Strings, or integers (a pandas categorical of int ids), UUIDs or nulls.
             let values = match StringColumn::new(any.values().as_ref()) {
                 Some(texts) => DictionaryIds::Texts(texts),
-                None if any.values().data_type().is_integer() => DictionaryIds::Ints(int_ids(any.values().as_ref())),
-                None => return Err(unsupported(GROUP, col.data_type(), expected)),
+                None => match any.values().data_type() {
+                    dt if dt.is_integer() => DictionaryIds::Ints(int_ids(any.values().as_ref())),
+                    DataType::FixedSizeBinary(16) => DictionaryIds::Uuids(any.values().as_fixed_size_binary()),
+                    DataType::Null => DictionaryIds::Nulls,
+                    _ => return Err(unsupported(GROUP, col.data_type(), expected)),
+                },
             };
             // Ids are coded as rows first use them, like the list path: a dictionary value
             // no row uses (a sliced table, an unused categorical) is no pattern. The

@@ -734,6 +734,98 @@ def test_dictionary_encoded_int_ids_equal_plain_int_ids() -> None:
         assert got.data_quality.invalid_records == expected.data_quality.invalid_records == 1
 
 
+def _batch_dump(data: Any) -> tuple[dict[Any, Any], Any]:
+    """Each pattern's output (its volatile fields left out) and the batch's data quality."""
+    got = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=data, on_invalid="skip", **WINDOW)
+    )
+    results = {key: result.model_dump(exclude=VOLATILE) for key, result in got.results.items()}
+    return results, got.data_quality.model_dump()
+
+
+def test_a_pandas_categorical_of_uuid_ids_equals_its_uuid_objects() -> None:
+    # pandas exports a categorical of `uuid.UUID`s as dictionary<int8, arrow.uuid>, which
+    # the core imports as a dictionary of 16-byte binaries: the whole batch was refused
+    # ("has Arrow type Dictionary(Int8, FixedSizeBinary(16))") where the same column of
+    # objects, or a plain Arrow UUID column, gives each UUID's pattern.
+    import pandas as pd
+
+    first, second = uuid.UUID(int=5), uuid.UUID(int=2**128 - 1)
+    ids = [second, first, None, second, first]
+    stamps = [NOW - timedelta(hours=h + 1) for h in range(len(ids))]
+    objects = pd.DataFrame({"pattern_id": pd.Series(ids, dtype=object), "timestamp": stamps})
+    categorical = objects.astype({"pattern_id": "category"})
+    assert str(pa.Table.from_pandas(categorical).schema.field("pattern_id").type) == (
+        "dictionary<values=extension<arrow.uuid>, indices=int8, ordered=0>"
+    )
+    records = [{"pattern_id": i, "timestamp": t} for i, t in zip(ids, stamps, strict=True)]
+    expected = _batch_dump(records)
+    assert list(expected[0]) == [second, first]
+    assert expected[1]["invalid_records"] == 1
+    assert _batch_dump(objects) == expected
+    assert _batch_dump(categorical) == expected
+    assert _batch_dump(categorical.iloc[3:]) == _batch_dump(records[3:])
+
+
+@pytest.mark.parametrize("form", ["dictionary_encode", "pandas_categorical"])
+def test_dictionary_encoded_ids_all_missing_are_records_without_a_pattern(form: str) -> None:
+    # A dictionary of Arrow's `null` type (every id missing, dictionary-encoded) was
+    # refused ("has Arrow type Dictionary(Int32, Null)") where a plain column of nulls,
+    # and every record field's dictionary of nulls, reads as missing values.
+    import pandas as pd
+
+    stamps = [NOW - timedelta(hours=h + 1) for h in range(3)]
+    nulls = pa.array([None] * 3)
+    if form == "dictionary_encode":
+        data: Any = pa.table({"pattern_id": nulls.dictionary_encode(), "timestamp": stamps})
+    else:
+        data = pd.DataFrame(
+            {"pattern_id": pd.Categorical([None] * 3, categories=[]), "timestamp": stamps}
+        )
+    expected = _batch_dump(pa.table({"pattern_id": nulls, "timestamp": stamps}))
+    assert expected == _batch_dump([{"pattern_id": None, "timestamp": t} for t in stamps])
+    assert expected[0] == {}
+    assert expected[1]["invalid_records"] == 3
+    assert _batch_dump(data) == expected
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        [7, None, 3, 7],  # (float64 in pandas: ints with a missing one)
+        np.array([7, np.nan, 3, 7], dtype="float32"),
+        "categorical",
+        [None, None, None, None],  # (float64 of NaN)
+        "categorical of none",
+    ],
+)
+def test_pandas_float_ids_of_whole_numbers_or_nan_are_int_ids(ids: Any) -> None:
+    # pandas stores int ids with a missing one as float64: the whole batch was refused
+    # ("has Arrow type Float64") where the records give each int id's pattern.
+    import pandas as pd
+
+    values: list[Any] = [7, None, 3, 7]
+    if isinstance(ids, str):
+        if ids == "categorical of none":
+            values = [None] * 4
+        floats = [None if v is None else float(v) for v in values]
+        column: Any = pd.Series(
+            pd.Categorical(
+                floats, categories=pd.Index([3.0, 7.0][: len(set(floats) - {None})], dtype=float)
+            )
+        )
+        assert column.cat.categories.dtype.kind == "f"
+    else:
+        column = ids
+        values = [None if v is None or v != v else int(v) for v in ids]
+    stamps = [NOW - timedelta(hours=h + 1) for h in range(4)]
+    frame = pd.DataFrame({"pattern_id": column, "timestamp": stamps})
+    records = [{"pattern_id": i, "timestamp": t} for i, t in zip(values, stamps, strict=True)]
+    assert _batch_dump(frame) == _batch_dump(records)
+    with pytest.raises(UsageAnalyticsError, match="has Arrow type Float64"):
+        _batch_dump(frame.assign(pattern_id=[7.5, None, 3, 7]))  # (a float id: no int's)
+
+
 def test_computation_times_run_from_the_calls_start_in_milliseconds() -> None:
     # (From a mutation audit: the times were only checked to be ordered and positive.)
     batch = ModelUsageAnalyticsBatchInput(

@@ -1069,6 +1069,10 @@ def test_dictionary_encoded_times_flags_and_numbers_equal_their_plain_columns(
     assert "raised" not in results[0]
 
 
+#: The mask of the second of three values.
+_SECOND = [False, True, False]
+
+
 @pytest.mark.parametrize(
     ("field", "values"),
     [
@@ -1081,11 +1085,19 @@ def test_dictionary_encoded_times_flags_and_numbers_equal_their_plain_columns(
         ("timestamp", np.array([TIMES[0], None, TIMES[2]], dtype=object)),
         ("quality_score", np.array([1, np.nan, 0.5], dtype=object)),  # (ints and floats: numbers)
         ("timestamp", pd.Series([TIMES[0].date(), pd.NaT, TIMES[2].date()], dtype=object)),
+        # (Masked: seen through the mask, the value was numpy's `masked` constant.)
+        (
+            "execution_time_ms",
+            np.ma.masked_array(np.array([1.0, 2.0, 3.0], dtype=object), _SECOND),
+        ),
+        ("quality_score", np.ma.masked_array(np.array([1, 0.5, 0.25], dtype=object), _SECOND)),
+        ("timestamp", np.ma.masked_array(np.array(TIMES[:3], dtype=object), _SECOND)),
     ],
 )
 def test_missing_markers_among_objects_of_an_array_are_missing(field: str, values: Any) -> None:
     # In a numpy or pandas array of objects NaN, pandas' NA and NaT are missing, as Arrow
-    # converts them: they were taken for values of another kind, and the column refused.
+    # converts them, and so is a masked value of a masked array: they were taken for
+    # values of another kind, and the column refused.
     columns: dict[str, Any] = {"timestamp": TIMES[:3], field: values}
     plain = [None if index == 1 else value for index, value in enumerate(values)]
     stamps = plain if field == "timestamp" else TIMES[:3]
@@ -1128,6 +1140,94 @@ def test_missing_markers_of_a_frame_read_as_its_records_are_missing(on_invalid: 
     assert_same(outcome(request(frame, on_invalid=on_invalid)), expected)
     if on_invalid == "skip":
         assert expected["context_distribution"]["by_project"] == {"unknown": 3}
+
+
+_NUMPY_TIMES_BESIDE_SCALARS = r"""
+import sys
+from datetime import UTC, datetime, timedelta
+import numpy as np, pandas as pd
+from usage_analytics import (ModelUsageAnalyticsBatchInput, ModelUsageAnalyticsInput,
+                             NodeUsageAnalyticsReducer, UsageAnalyticsError)
+
+S = datetime(2026, 1, 5, tzinfo=UTC)
+T = S + timedelta(days=1)
+NAT, WHEN = np.datetime64("NaT"), np.datetime64("2026-01-06T00:00:00")
+REDUCER = NodeUsageAnalyticsReducer()
+
+def outcome(data, batch):
+    window = dict(time_window_start=S, time_window_end=S + timedelta(days=7), on_invalid="skip")
+    try:
+        if batch:
+            out = REDUCER.execute_batch_reduction_sync(
+                ModelUsageAnalyticsBatchInput(execution_data=data, **window))
+            return sorted(map(str, out.results)), out.data_quality.invalid_records
+        out = REDUCER.execute_reduction_sync(
+            ModelUsageAnalyticsInput(pattern_id="p", execution_data=data, **window))
+        return out.model_dump(exclude={"computation_time_ms", "computed_at", "correlation_id"})
+    except UsageAnalyticsError as error:  # (InvalidRecordError too)
+        return type(error).__name__
+
+def form(kind, columns):
+    if kind == "pandas":
+        return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+    if kind == "numpy":
+        return {k: np.array(v + [None], dtype=object)[:-1] for k, v in columns.items()}
+    if kind == "series":
+        return {k: pd.Series(v, dtype=object) for k, v in columns.items()}
+    return columns
+
+for field in ("timestamp", "agent", "success", "execution_time_ms", "pattern_id"):
+    for values in ([NAT, np.int64(1)], [None, NAT, np.uint8(1)], [NAT, np.bool_(True)],
+                   [1, NAT, np.int64(0)], [WHEN, np.int64(1)], [WHEN, np.float32(0.5)]):
+        n = len(values)
+        columns = {"timestamp": [T] * n, "pattern_id": ["p"] * n, field: values}
+        for kind in ("pandas", "numpy", "series", "lists"):
+            got = outcome(form(kind, columns), field == "pattern_id")
+            if kind != "lists" and any(v is NAT for v in values):
+                # NaT is a missing marker in an array of objects, as None is.
+                plain = dict(columns, **{field: [None if v is NAT else v for v in values]})
+                same = got == outcome(form(kind, plain), field == "pattern_id")
+                print(field, kind, "same" if same else f"differs: {got}")
+            else:
+                print(field, kind, "read" if isinstance(got, (dict, tuple)) else got)
+# (A frame without timestamps keeps every column, for its error to list them.)
+print("when", "pandas", outcome(form("pandas", {"when": [WHEN, np.int64(1)]}), False))
+"""
+
+
+def test_numpy_datetimes_beside_numpy_scalars_among_objects_never_crash_the_process() -> None:
+    # pyarrow's inference of Python objects crashes (a segmentation fault) where a numpy
+    # datetime64, NaT or not, is followed by a numpy int, bool or float32 scalar: a pandas
+    # column of objects with numpy's NaT for a missing int, say. Such a column is never
+    # offered to it: the NaTs are None first (missing markers both), and datetime64s
+    # beside values of another kind are a column of several kinds.
+    done = run_python(_NUMPY_TIMES_BESIDE_SCALARS)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 5 * 6 * 4 + 1
+    for line in lines:
+        got = line.split(" ", 2)[2]
+        assert got in ("same", "read", "UsageAnalyticsError", "InvalidRecordError"), line
+
+
+@pytest.mark.parametrize("nan", [Decimal("NaN"), Decimal("sNaN"), Decimal("-NaN")])
+@pytest.mark.parametrize("other", [Decimal("2.5"), 2.5, "fast"])
+def test_a_decimal_nan_among_objects_is_missing_beside_any_other_value(
+    nan: Decimal, other: Any
+) -> None:
+    # Arrow's conversion of a pandas column of Decimals reads a NaN as null (missing, as
+    # `pandas.isna` has it); beside a float (or a str) the same column was read as its
+    # records, where that NaN was an invalid record ("must be a finite number"): one NaN,
+    # missing or invalid by what else the column held.
+    values = [Decimal("1.5"), nan, None, other]
+    frame = pd.DataFrame({"timestamp": TIMES, "execution_time_ms": pd.Series(values, dtype=object)})
+    records = [
+        {"timestamp": stamp, "execution_time_ms": value}
+        for stamp, value in zip(TIMES, [Decimal("1.5"), None, None, other], strict=True)
+    ]
+    for on_invalid in ("raise", "skip"):
+        expected = outcome(request(records, on_invalid=on_invalid))
+        assert_same(outcome(request(frame, on_invalid=on_invalid)), expected)
 
 
 def test_concurrent_awaits_of_results_of_one_duckdb_connection_take_turns() -> None:
@@ -1699,6 +1799,27 @@ def test_a_chunked_array_of_sliced_struct_chunks_reads_its_rows() -> None:
     )
     with pytest.raises(UsageAnalyticsError, match="struct array with null rows is not a table"):
         REDUCER.execute_reduction_sync(request(holey))
+
+
+@pytest.mark.parametrize(
+    "kind", [pa.timestamp("us", tz="UTC"), pa.date32(), pa.duration("ms"), pa.decimal128(9, 3)]
+)
+def test_a_chunked_array_of_no_struct_chunks_is_no_records_whatever_its_fields(
+    kind: pa.DataType,
+) -> None:
+    # (`Table.to_struct_array()` of an empty table.) pyarrow's conversion of a chunked
+    # array without chunks makes an empty array of its type first, which it cannot for a
+    # field dictionary-encoding times, dates, durations or decimals: its
+    # ArrowNotImplementedError ("DictionaryArray converter ... not implemented") reached
+    # the caller where no records give the empty analytics.
+    field = "timestamp" if pa.types.is_timestamp(kind) or pa.types.is_date(kind) else "extra"
+    columns = {"timestamp": pa.array([], pa.timestamp("us", tz="UTC"))}
+    columns[field] = pa.array([], kind).dictionary_encode()
+    table = pa.table(columns)
+    empty = table.to_struct_array()
+    assert empty.num_chunks == 0
+    assert_same(outcome(request(empty)), outcome(request([])))
+    assert_same(outcome(request(table)), outcome(request([])))
 
 
 def _unreadable_extras(rows: int) -> dict[str, Any]:
@@ -2288,6 +2409,45 @@ def test_an_exporter_of_a_schema_and_an_array_with_a_null_column_reads_it_as_mis
     assert_same(outcome(request(SchemaArrayExporter(batch))), expected)
 
 
+class PanicException(BaseException):
+    """As pyo3 raises for a panic in a library's Rust code: a BaseException."""
+
+
+class PanickingExporter:
+    """A stream exporter whose export panics, as polars' does for some of its frames."""
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        raise PanicException("assertion failed: *precision >= 1 && *precision <= 38")
+
+
+def test_an_export_that_panics_is_a_clear_error_not_a_panic() -> None:
+    # pyo3's PanicException is a BaseException: it went through every `except Exception`
+    # to the caller, where the export's other failures are a UsageAnalyticsError.
+    with pytest.raises(UsageAnalyticsError, match=r"failed to export it \(it panicked: asser"):
+        REDUCER.execute_reduction_sync(request(PanickingExporter()))
+    # polars 2.1 panics so for a frame of a Decimal wider than 38 digits, which it makes
+    # from an Arrow decimal256 column without rows (with rows, its import panics): read,
+    # or a clear error, never a panic.
+    wide = pa.table(
+        {
+            "timestamp": pa.array([], pa.timestamp("us", tz="UTC")),
+            "execution_time_ms": pa.array([], pa.decimal256(40, 3)),
+        }
+    )
+    try:
+        frame = pl.from_arrow(wide, rechunk=False)
+    except BaseException:  # (a polars that makes no such frame: a panic of its own)
+        return
+    try:
+        got: Any = outcome(request(frame))
+    except UsageAnalyticsError as error:
+        got = str(error)
+    if isinstance(got, str):
+        assert "polars failed to export it" in got
+    else:
+        assert_same(got, outcome(request([])))
+
+
 def test_a_pandas_frame_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now fails
     with pytest.raises(UsageAnalyticsError) as raised:
@@ -2506,6 +2666,13 @@ def test_numpy_datetimes_of_units_arrow_lacks_equal_their_datetimes(unit: str) -
     assert_same(
         outcome(request({"timestamp": column}, **options)), outcome(request(listed, **options))
     )
+    # The same scalars as numpy objects, as in a record, were converted by pyarrow, which
+    # refused the unit itself (a pandas column of them, or a list, was read).
+    objects = np.array([*column, None], dtype=object)[:-1]
+    for data in (objects, pd.Series(objects, dtype=object)):
+        assert_same(
+            outcome(request({"timestamp": data}, **options)), outcome(request(listed, **options))
+        )
 
 
 def _wrapping_to(when: datetime, unit: str) -> int:

@@ -505,6 +505,35 @@ def test_a_value_arrow_cannot_hold_is_its_records_error_as_in_the_reducer(by: st
     assert raised.value.location == "index label 250"
 
 
+_NUMPY_NAT_AMONG_OBJECTS = r"""
+from datetime import UTC, datetime, timedelta
+import dask, dask.dataframe as dd, numpy as np, pandas as pd
+from usage_analytics.dask import analyze
+
+S = datetime(2026, 3, 20, tzinfo=UTC)
+frame = pd.DataFrame({
+    "pattern_id": ["a", "b", "b"],
+    "timestamp": [S + timedelta(days=1)] * 3,
+    "execution_time_ms": pd.Series([np.datetime64("NaT"), np.int64(5), np.int64(7)], dtype=object),
+})
+with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": False}):
+    result = analyze(dd.from_pandas(frame, npartitions=1), time_window_start=S,
+                     time_window_end=S + timedelta(days=7))
+print({key: out.performance_metrics.sample_count for key, out in result.results.items()})
+"""
+
+
+def test_numpy_nat_among_a_partitions_objects_is_missing_not_a_crash() -> None:
+    # A partition's objects went to pyarrow as they are (`read_as_records`, then
+    # `Table.from_pandas`), whose inference crashes the process (a segmentation fault)
+    # on a numpy datetime64 followed by a numpy int: NaT for a missing time, say. Such a
+    # partition is read as the reducer reads the frame, the NaT missing.
+    from child import run_python
+
+    done = run_python(_NUMPY_NAT_AMONG_OBJECTS)
+    assert (done.returncode, done.stdout) == (0, "{'a': 0, 'b': 2}\n"), done.stderr[-2000:]
+
+
 def test_bools_dask_made_text_are_refused_on_the_client_saying_why() -> None:
     # Dask's default `dataframe.convert-string` makes a pandas column of bools and None
     # the text "True" and "False": every task failed naming its Arrow type alone.

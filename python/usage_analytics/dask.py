@@ -83,7 +83,12 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
-from usage_analytics.ingest import RECORD_COLUMNS, float_flags_as_bools, read_as_records
+from usage_analytics.ingest import (
+    RECORD_COLUMNS,
+    float_flags_as_bools,
+    frame_holds_numpy_datetimes,
+    read_as_records,
+)
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -397,7 +402,9 @@ def _as_records(frame: Any, by: str) -> Any:
     # reducer reads them in a frame: as records. So is a column of text or objects the
     # core refuses as its field's column, text for a number, each value its record's error:
     # as a table, every task failed naming the column's Arrow type, even in skip mode.)
-    if read_as_records(frame, RECORD_COLUMNS, by):
+    # (numpy datetime64s among objects, NaT for a missing number, say: pyarrow's conversion
+    # of them beside numpy scalars crashed the worker; the reducer's reading is safe.)
+    if frame_holds_numpy_datetimes(frame) or read_as_records(frame, RECORD_COLUMNS, by):
         return as_frame
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -60,6 +60,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from decimal import Decimal
 from typing import Any
 
 from usage_analytics import _core
@@ -70,6 +71,7 @@ from usage_analytics.object_text import object_text_as_categories, object_text_a
 __all__ = [
     "RECORD_COLUMNS",
     "float_flags_as_bools",
+    "frame_holds_numpy_datetimes",
     "is_arrow",
     "mixed_object_column",
     "read_any",
@@ -275,6 +277,8 @@ def _read_arrow(
 ) -> dict[str, Any]:
     """`read_any` of data exporting Arrow."""
     data = float_flags_as_bools(_record_columns_only(_index_as_column(data, wanted), wanted))
+    if "pattern_id" in wanted:
+        data = _float_ids_as_ints(data)
     if _library(data) == "pandas" and hasattr(data, "columns"):
         data = object_text_as_categories(data, wanted)
     if _library(data) == "polars" and hasattr(data, "schema"):
@@ -282,6 +286,7 @@ def _read_arrow(
             if name in wanted:
                 _check_polars_dtype(name, dtype)
     inferred = _inferred_kinds(data, wanted)
+    data = _frame_without_numpy_nat(data, inferred)
     mixed = mixed_object_column(data, wanted, inferred)
     if mixed is not None:  # (exported, its values would be coerced to one type)
         rows = _frame_records(data)
@@ -366,6 +371,35 @@ def float_flags_as_bools(frame: Any) -> Any:
     if not floats:
         return frame
     return frame.assign(**{name: frame[name].astype("boolean") for name in floats})
+
+
+def _float_ids_as_ints(frame: Any) -> Any:
+    """A pandas frame with its `pattern_id` column of floats that are all whole numbers
+    (within 64 bits) or NaN as nullable ints, NaN missing: pandas stores int ids with a
+    missing one (`read_csv` of a blank cell, a frame built from [1, None]) as float64, and
+    a categorical of none at all with float categories, and the whole batch was refused
+    ("has Arrow type Float64") where the same records, or the ints without the missing
+    id, give each id's pattern (an int id stays an int). Other float ids (1.5) stay
+    floats, refused as before, as a float id is an invalid record."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return frame
+    if not frame.columns.is_unique or "pattern_id" not in frame.columns:
+        return frame
+    import numpy as np
+    import pandas as pd
+
+    ids = frame["pattern_id"]
+    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.dtype.kind == "f":
+        ids = ids.astype(ids.cat.categories.dtype)  # (its values, NaN where missing)
+    if getattr(ids.dtype, "kind", None) != "f" or not isinstance(ids.dtype, np.dtype):
+        return frame
+    values = ids.to_numpy()
+    present = values[~np.isnan(values)]
+    if not (np.all(present == np.floor(present)) and np.all(np.abs(present) < 2.0**63)):
+        return frame
+    recoded = frame.copy(deep=False)
+    recoded["pattern_id"] = ids.astype("Int64")
+    return recoded
 
 
 def _zero_one_or_nan(column: Any) -> bool:
@@ -566,11 +600,139 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     return any(check(kind) for check in checks)
 
 
+def _holds_numpy_datetimes(column: Any) -> bool:
+    """Whether `column`, a list or a numpy or pandas array of Python objects, holds numpy
+    `datetime64` scalars. pyarrow's inference of such objects crashes the process (a
+    segmentation fault, pyarrow 26) where a numpy datetime64 is followed by a numpy
+    integer, bool or float32 scalar: `pa.array(np.array([np.datetime64("NaT"),
+    np.int64(1)], dtype=object))`. Such a column is never offered to it: its NaTs, missing
+    markers, are None first (`_numpy_nat_as_none`), and the other datetime64s beside
+    values of another kind are a column of several kinds (`_column_kinds`), read as its
+    records or refused naming them, as any other such column."""
+    if not (isinstance(column, (list, tuple)) or _holds_objects(column)):
+        return False
+    return any(kind.__name__ == "datetime64" for kind in set(map(type, column)))
+
+
+def _masked_objects_as_none(column: Any) -> Any:
+    """A numpy masked array of Python objects as a plain one, None where masked (missing
+    either way, as Arrow's conversion has them); any other column as it is. Its values
+    were looked at through the mask, which shows a masked one as numpy's `masked`
+    constant: a masked number or time was taken for a value of another kind, and the
+    column refused ("mixes values of the kinds MaskedConstant, float")."""
+    import numpy as np
+
+    if not isinstance(column, np.ma.MaskedArray) or column.dtype.kind != "O":
+        return column
+    values = np.ma.getdata(column).copy()
+    values[np.ma.getmaskarray(column)] = None
+    return values
+
+
+def _numpy_nat_as_none(column: Any) -> Any:
+    """A numpy or pandas array of Python objects with its numpy `datetime64("NaT")`s None
+    (a copy; `column` itself where it holds none, or is no such array): both are missing
+    markers to Arrow's conversion, which crashes on the NaT before some numpy scalars
+    (`_holds_numpy_datetimes`). A list keeps its values: a record's NaT is its own."""
+    if isinstance(column, (list, tuple)) or not _holds_numpy_datetimes(column):
+        return column
+    import numpy as np
+
+    nat = np.fromiter(
+        (type(value).__name__ == "datetime64" and value != value for value in column),
+        dtype=bool,
+        count=len(column),
+    )
+    if not nat.any():
+        return column
+    if _library(column) == "pandas":
+        values = column.to_numpy(dtype=object, copy=True)
+        values[nat] = None
+        return type(column)(values, index=column.index, name=column.name, dtype=object)
+    copied = column.copy()
+    np.ma.getdata(copied)[nat] = None
+    return copied
+
+
+def _numpy_datetimes_typed(column: Any) -> Any:
+    """A numpy or pandas array of objects that are numpy datetime64s (of one unit or
+    several) and missing markers as a datetime64 array of the finest of their units, NaT
+    missing: read then as any datetime64 array (`_arrow_datetimes`), as their records read
+    them. pyarrow converted such objects itself, refusing units it lacks ("Unsupported
+    datetime64 time unit" for minutes, where a record, a list or a pandas column of the
+    same objects was read)."""
+    import numpy as np
+
+    hidden = np.ma.getmaskarray(column)
+    values = np.ma.getdata(column)
+    nat = np.datetime64("NaT")
+    return np.array(
+        [nat if out or _missing_marker(v) else v for v, out in zip(values, hidden, strict=True)]
+    )
+
+
+def frame_holds_numpy_datetimes(frame: Any) -> bool:
+    """Whether a pandas frame has a column of Python objects holding numpy datetime64s
+    (`_holds_numpy_datetimes`): converted by pyarrow as it is (`pa.Table.from_pandas`),
+    it may crash the process; `read_any` reads such a frame safely."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return False
+    import pandas as pd
+
+    text = ("string", "empty")  # (pandas' kinds of columns no numpy datetime64 is in)
+    return any(
+        _holds_objects(series)
+        and pd.api.types.infer_dtype(series, skipna=True) not in text
+        and _holds_numpy_datetimes(series)
+        for _, series in frame.items()
+    )
+
+
+def _frame_without_numpy_nat(frame: Any, inferred: dict[str, str]) -> Any:
+    """A pandas frame with each column of Python objects that holds numpy datetime64 NaTs
+    as `_numpy_nat_as_none` has it (its pandas kind in `inferred` updated), for pyarrow
+    to convert; other data as it is. Columns of text need no look: a numpy scalar among
+    them makes them "mixed". A column of no record field (`inferred` has the record
+    columns) holding datetime64s beside values of another kind is refused naming them."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return frame
+    if not frame.columns.is_unique:
+        return frame  # (duplicate names: the export refuses them, naming them)
+    import pandas as pd
+
+    fixed = {}
+    for name in frame.columns:
+        series = frame[name]
+        if _holds_objects(series) and inferred.get(name) not in ("string", "empty"):
+            replaced = _numpy_nat_as_none(series)
+            if replaced is not series:
+                fixed[name] = replaced
+            if name not in inferred and _holds_numpy_datetimes(replaced):
+                # (A column no record field reads, kept for the error of a frame without
+                # timestamps: exported, datetime64s beside other kinds crash pyarrow.
+                # Record columns of several kinds are read as their records.)
+                kinds = _column_kinds(str(name), replaced)
+                if kinds:
+                    raise _several_kinds_error(str(name), kinds)
+    if not fixed:
+        return frame
+    frame = frame.copy(deep=False)
+    for name, series in fixed.items():
+        frame[name] = series
+        if name in inferred:
+            inferred[name] = pd.api.types.infer_dtype(series, skipna=True)
+    return frame
+
+
 def _missing_marker(value: Any) -> bool:
     """Whether `value`, in a numpy or pandas array of Python objects, is a missing marker
     that Arrow's conversion (`from_pandas`) reads as null: None, a float NaN (numpy's
-    float64 is a float; its float32 NaN stays a NaN, which is invalid), pandas' NA and
-    NaT, numpy's NaT. (In a list, a record's values, only None is.)"""
+    float64 is a float; its float32 NaN stays a NaN, which is invalid), a decimal NaN
+    (`Decimal('NaN')`, quiet or signalling: `pandas.isna` too calls it missing), pandas'
+    NA and NaT, numpy's NaT. (In a list, a record's values, only None is.) So a column
+    of Decimals with a NaN reads its NaN as missing whether the column is converted whole
+    or, beside a value of another kind, read as its records: before, the same NaN was
+    missing in the one and an invalid record in the other."""
     kind = type(value)
     if kind is float:  # (the usual one first: this runs for every value of a column)
         return bool(value != value)
@@ -578,6 +740,8 @@ def _missing_marker(value: Any) -> bool:
         return True
     if isinstance(value, float) or kind.__name__ in ("datetime64", "timedelta64"):
         return bool(value != value)  # NaN, NaT
+    if isinstance(value, Decimal):
+        return value.is_nan()
     return False
 
 
@@ -602,6 +766,11 @@ def _struct_chunks_as_table(data: Any) -> Any:
         raise UsageAnalyticsError(
             "an Arrow struct array with null rows is not a table: drop or fill them first"
         )
+    if isinstance(data, pa.ChunkedArray) and data.num_chunks == 0:
+        # (No rows: the empty table of its fields. pyarrow's conversion makes an empty
+        # array of the struct type first, which it cannot for a field dictionary-encoding
+        # times, dates, durations or decimals, and raised its NotImplementedError.)
+        return pa.schema(list(data.type)).empty_table()
     return pa.Table.from_struct_array(data)
 
 
@@ -639,6 +808,17 @@ def _without_null_columns(data: Any) -> Any:
         # fails (duplicate column names, values pandas cannot convert, an int past 64
         # bits among objects).
         raise UsageAnalyticsError(f"cannot read the Arrow data: {error}") from error
+    except BaseException as error:
+        # A library's export may panic in its own Rust code, raising pyo3's
+        # PanicException, a BaseException that no `except Exception` stops: polars 2.1
+        # with a frame of a Decimal wider than 38 digits (`pl.from_arrow` of a decimal256
+        # column) asserts "precision <= 38". Named as that library's failure instead.
+        if type(error).__name__ != "PanicException":
+            raise  # (an interrupt, an exit)
+        raise UsageAnalyticsError(
+            f"cannot read the Arrow data: {_library(data)} failed to export it (it panicked: "
+            f"{error})"
+        ) from None
     # (And a flag column of Arrow's `bool8` type, which the core reads as its int8 storage,
     # cast to bools: any value but 0 is true there, as in its records, not only 1.)
     cast = {
@@ -821,9 +1001,23 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
     arrays = {}
     beyond = False  # (a datetime64 timestamp column with instants Arrow's cannot hold)
+    typed_times = columns.get("timestamp")
     for name, column in columns.items():
         if _library(column) == "polars":
             _check_polars_dtype(name, column.dtype)
+        column = _numpy_nat_as_none(_masked_objects_as_none(column))
+        if _holds_numpy_datetimes(column):
+            # (Never offered to pyarrow beside values of another kind: see
+            # `_holds_numpy_datetimes`. Of one kind, they convert as they are.)
+            kinds = _column_kinds(name, column)
+            if kinds:
+                if _reads_as_records(columns):
+                    raise _MixedValues(_rows(columns))
+                raise _several_kinds_error(name, kinds)
+            if not isinstance(column, (list, tuple)):
+                column = _numpy_datetimes_typed(column)
+                if name == "timestamp":
+                    typed_times = column  # (for `beyond` below)
         try:
             coded = object_text_as_dictionary(pa, name, column)
             arrays[name] = (
@@ -876,7 +1070,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         values["timestamp"] = _datetime64_values(columns["timestamp"])
         raise _MixedValues(_rows(values))
     if beyond:  # (another column the core refuses whole, whatever the times)
-        arrays["timestamp"] = _arrow_column(pa, columns["timestamp"])
+        arrays["timestamp"] = _arrow_column(pa, typed_times)
     return pa.table(arrays)
 
 
