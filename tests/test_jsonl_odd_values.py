@@ -8,10 +8,12 @@ with the same lines named."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -246,20 +248,27 @@ def test_a_byte_order_mark_is_skipped_at_the_start_only(tmp_path: Path) -> None:
     assert arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table) is None
 
 
+@contextlib.contextmanager
+def pieces_decoded() -> Iterator[list[int]]:
+    """The line counts of the pieces `arrow_jsonl._decoded` decodes meanwhile."""
+    decoded: list[int] = []
+    real = arrow_jsonl._decoded
+
+    def counted(pa: Any, piece: bytes, *options: Any, **named: Any) -> Any:
+        decoded.append(piece.count(b"\n") + 1)
+        return real(pa, piece, *options, **named)
+
+    with mock.patch.object(arrow_jsonl, "_decoded", counted):
+        yield decoded
+
+
 def test_only_the_pieces_pyarrow_refuses_are_decoded_by_json(tmp_path: Path) -> None:
     # One value of another type in 5,000 lines: the block holding it is read again in
     # pieces, and only the piece holding it is decoded line by line.
     rows = [{"pattern_id": "a", "timestamp": PLACED[0], "execution_time_ms": 1.5}] * 5000
     rows = [*rows[:2500], {**rows[0], "execution_time_ms": "fast"}, *rows[2500:]]
     path = write_lines(tmp_path / "runs.jsonl", rows)
-    decoded = []
-
-    def counted(pa: Any, piece: bytes, *options: Any, **named: Any) -> Any:
-        decoded.append(piece.count(b"\n") + 1)
-        return real(pa, piece, *options, **named)
-
-    real = arrow_jsonl._decoded
-    with mock.patch.object(arrow_jsonl, "_decoded", counted):
+    with pieces_decoded() as decoded:
         read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table)
     assert decoded == [arrow_jsonl._PIECE_LINES]
     assert read is not None
@@ -418,14 +427,7 @@ def test_only_the_piece_holding_what_only_pyarrow_takes_is_decoded(tmp_path: Pat
     lines = [json.dumps(row) for row in rows]
     lines.insert(2500, f'{{"pattern_id": "a", "timestamp": "{PLACED[0]}", "note": Inf}}')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    decoded = []
-
-    def counted(pa: Any, piece: bytes, *options: Any, **named: Any) -> Any:
-        decoded.append(piece.count(b"\n") + 1)
-        return real(pa, piece, *options, **named)
-
-    real = arrow_jsonl._decoded
-    with mock.patch.object(arrow_jsonl, "_decoded", counted):
+    with pieces_decoded() as decoded:
         read = arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table, skip_unreadable=True)
         assert arrow_jsonl.read_jsonl_arrow(pa, path, FileSource(path).table) is None
     assert decoded == [arrow_jsonl._PIECE_LINES] * 2
