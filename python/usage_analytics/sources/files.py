@@ -18,9 +18,9 @@ Arrow path.) Without pyarrow, CSV and JSON Lines use those readers; Parquet need
 pyarrow (the `arrow` extra).
 
 A compressed file (runs.jsonl.gz) and standard input (`-`) are read from a temporary
-copy (`spool`). A file is read once, on first use, and kept until `close()`. `fetch` returns all
-records of the pattern, whatever the window: the reducer leaves out (and counts) those
-outside it.
+copy (`spool`). A file is read once, on first use, and kept until `close()`. `fetch`
+returns all records of the pattern, whatever the window: the reducer leaves out (and
+counts) those outside it.
 """
 
 from __future__ import annotations
@@ -223,8 +223,8 @@ class FileSource(ExecutionSource):
         if not self.path.exists():
             raise SourceUnavailableError(f"{self.path}: no such file")
         if self.path.is_dir() != self.directory:  # (replaced since the source was made)
-            kind = "a directory, not a record file" if self.directory is False else "no directory"
-            raise SourceUnavailableError(f"{self.path}: is {kind}")
+            now = "no longer a directory" if self.directory else "a directory, not a record file"
+            raise SourceUnavailableError(f"{self.path}: is {now}")
         # (Standard input is copied: `usage-analytics dashboard - < pipe` reads it.)
         refuse_special_file(self.path, ", or pass - and send them to standard input")
         if self.compression is None:
