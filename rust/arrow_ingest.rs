@@ -1331,6 +1331,18 @@ mod tests {
             let schema = Schema::new(vec![Field::new("timestamp", DataType::Int64, true)]);
             RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ts)]).unwrap()
         };
+        // The report of a stream of `batches`.
+        let stream = |batches: Vec<RecordBatch>| {
+            read_batches(
+                batches.into_iter().map(Ok),
+                &window(),
+                None,
+                false,
+                false,
+                |_, _| Ok(()),
+            )
+            .unwrap()
+        };
         // All outside (epoch seconds of 2026 read as microseconds are in the window of
         // 1970 here: the window is 10 hours from the epoch), nulls skipped.
         let late = 20 * MICROS_PER_HOUR;
@@ -1343,16 +1355,7 @@ mod tests {
         let (_, report) = read(ints(vec![Some(9), Some(4), Some(6)]));
         assert_eq!((report.outside_window, report.integer_times), (0, None));
         // Nor a slice after records inside the window.
-        let batches = [ints(vec![Some(5)]), ints(vec![Some(late)])];
-        let report = read_batches(
-            batches.into_iter().map(Ok),
-            &window(),
-            None,
-            false,
-            false,
-            |_, _| Ok(()),
-        )
-        .unwrap();
+        let report = stream(vec![ints(vec![Some(5)]), ints(vec![Some(late)])]);
         assert_eq!((report.outside_window, report.integer_times), (1, None));
         let ts = Int64Array::from(vec![5, 6]);
         let times = Float64Array::from(vec![1.0, -1.0]);
@@ -1363,16 +1366,10 @@ mod tests {
         let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(ts), Arc::new(times)]).unwrap();
         assert_eq!(read(batch).1.integer_times, Some((6, 6)));
         // Over several slices and batches, as a stream gives them.
-        let batches = [ints(vec![Some(late), Some(late + 1)]), ints(vec![None, Some(late - 1)])];
-        let report = read_batches(
-            batches.into_iter().map(Ok),
-            &window(),
-            None,
-            false,
-            false,
-            |_, _| Ok(()),
-        )
-        .unwrap();
+        let report = stream(vec![
+            ints(vec![Some(late), Some(late + 1)]),
+            ints(vec![None, Some(late - 1)]),
+        ]);
         assert_eq!(report.integer_times, Some((late - 1, late + 1)));
         // Other timestamps: none.
         let ts = TimestampMicrosecondArray::from(vec![late]).with_timezone("UTC");
