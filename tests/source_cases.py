@@ -22,6 +22,7 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TimeWindowType,
 )
+from usage_analytics.cli import main
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
 from usage_analytics.sources import Fetched
 
@@ -104,6 +105,22 @@ def contract_for(
         )
 
     return make
+
+
+def cli_report(capsys: Any, *argv: str) -> dict[str, Any]:
+    """The JSON report of the command `argv` (ended at `NOW_ARG`), comparable across runs:
+    an analysis without its timings (`comparable`); a dashboard's has none."""
+    assert main([*argv, "--end", NOW_ARG, "--format", "json"]) == 0
+    document: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return document if "patterns" in document else comparable(document)
+
+
+def assert_same_reports(capsys: Any, source: str, other: str, *options: str) -> None:
+    """`source`'s dashboard and analysis of GROWING are `other`'s (`cli_report`)."""
+    for command in (["dashboard"], ["analyze", "--pattern", GROWING]):
+        assert cli_report(capsys, *command, source, *options) == cli_report(
+            capsys, *command, other, *options
+        )
 
 
 def comparable(document: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,15 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from source_cases import GROWING, NOW, NOW_ARG, comparable, demo_rows
+from source_cases import NOW, assert_same_reports, demo_rows
 from usage_analytics.cli import main
 from usage_analytics.sources import FileSource, SourceError, open_source, save_records
-
-
-def report(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
-    assert main([*argv, "--end", NOW_ARG, "--format", "json", "--on-invalid", "skip"]) == 0
-    document = json.loads(capsys.readouterr().out)
-    return comparable(document) if "patterns" not in document else document
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +38,7 @@ def test_partitions_by_pattern_give_the_single_files_report(
         pq.write_table(rows.drop_columns(["pattern_id"]), folder / "part-0.parquet")
     (tmp_path / "runs" / "_SUCCESS").write_text("")  # (Spark's marker: not a record file)
     directory = str(tmp_path / "runs")
-    assert report(capsys, "dashboard", directory) == report(capsys, "dashboard", str(single))
-    one = ["analyze", "--pattern", GROWING]
-    assert report(capsys, *one, directory) == report(capsys, *one, str(single))
+    assert_same_reports(capsys, directory, str(single), "--on-invalid", "skip")
 
 
 @settings(
@@ -69,9 +60,7 @@ def test_files_of_any_rows_give_the_single_files_report(
         path = directory / (f"{number:02d}/part.parquet" if nested else f"part-{number:02d}.pq")
         path.parent.mkdir(exist_ok=True)
         pq.write_table(table.slice(start, end - start), path)
-    assert report(capsys, "dashboard", str(directory)) == report(capsys, "dashboard", str(single))
-    one = ["analyze", "--pattern", GROWING]
-    assert report(capsys, *one, str(directory)) == report(capsys, *one, str(single))
+    assert_same_reports(capsys, str(directory), str(single), "--on-invalid", "skip")
 
 
 def write(path: Path, **columns: pa.Array) -> None:
