@@ -17,10 +17,12 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
+import usage_analytics
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -1723,6 +1725,61 @@ def test_ctrl_c_taken_by_the_reading_thread_still_ends_the_command(tmp_path: Pat
     )
     assert done.returncode == 130
     assert done.stderr.splitlines()[-1] == "usage-analytics: error: interrupted"
+
+
+def test_ctrl_c_while_the_command_imports_itself_ends_it_without_a_traceback() -> None:
+    # The installed script imported the command line (pydantic, numpy, the core: a
+    # quarter of a second) before any of the command's code ran: Ctrl-C then printed the
+    # traceback of the import it stopped, and the status was Python's, not 130.
+    (script,) = entry_points(group="console_scripts", name="usage-analytics")
+    module, _, function = script.value.partition(":")
+    child = "\n".join(
+        [
+            "import importlib, sys, threading",
+            "class Stall:  # holds the command line's import until the signal comes",
+            "    def find_spec(self, name, path=None, target=None):",
+            "        if name == 'usage_analytics.cli':",
+            "            print('importing', flush=True)",
+            "            threading.Event().wait(600)",
+            "        return None",
+            "sys.meta_path.insert(0, Stall())",
+            "sys.argv[1:] = ['--version']",
+            # (What the installed script does.)
+            f"getattr(importlib.import_module({module!r}), {function!r})()",
+        ]
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "importing\n"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert (process.returncode, stdout, stderr) == (
+        130,
+        "",
+        "usage-analytics: error: interrupted\n",
+    )
+
+
+def test_the_package_imports_its_names_when_first_used() -> None:
+    # (So that the command's entry point runs before the heavy imports: the test above.)
+    probe = (
+        "import sys, usage_analytics; "
+        "light = 'pydantic' not in sys.modules and 'usage_analytics.contracts' not in sys.modules; "
+        "from usage_analytics import *; "
+        "from usage_analytics.errors import UsageAnalyticsError as defined; "
+        "print(light, sorted(usage_analytics.__all__) == sorted(usage_analytics._HOMES), "
+        "set(usage_analytics.__all__) <= set(dir(usage_analytics)), "
+        "usage_analytics.UsageAnalyticsError is defined)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "True", "True"]
+    with pytest.raises(AttributeError, match="has no attribute 'NoSuchName'"):
+        _ = usage_analytics.NoSuchName
 
 
 def test_a_loop_that_cannot_watch_the_wakeup_socket_keeps_its_own(

@@ -1,5 +1,5 @@
 """`python -m usage_analytics ...`: the same as the `usage-analytics` command."""
 
-from usage_analytics.cli import entry
+from usage_analytics.console import entry
 
 entry()
