@@ -425,8 +425,8 @@ def test_ids_of_floats_not_whole_numbers_are_refused_naming_the_column_and_value
         analyze(_dask_frame(frame, 3), by="team", on_invalid="skip", **WINDOW)
     assert str(raised.value) == (
         "cannot group by column 'team': pattern ids are strings, integers or UUIDs, and "
-        "its floats include 1.5, not a whole number (in the partition of index labels "
-        "200 to 299)"
+        "its floats include 1.5, not a whole number within 64 bits (in the partition of "
+        "index labels 200 to 299)"
     )
 
 

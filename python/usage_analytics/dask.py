@@ -405,7 +405,7 @@ def _whole_float_ids(frame: Any, by: str) -> Any:
     wrong = present[(present != present.round()) | (present.abs() >= 2.0**63)]
     raise UsageAnalyticsError(
         f"cannot group by column {by!r}: pattern ids are strings, integers or UUIDs, and "
-        f"its floats include {_plain(wrong.iloc[0])!r}, not a whole number"
+        f"its floats include {_plain(wrong.iloc[0])!r}, not a whole number within 64 bits"
     )
 
 
