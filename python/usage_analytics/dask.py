@@ -86,6 +86,8 @@ from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.ingest import (
     RECORD_COLUMNS,
     float_flags_as_bools,
+    float_ids,
+    float_ids_as_ints,
     frame_holds_numpy_datetimes,
     read_as_records,
 )
@@ -130,9 +132,10 @@ def analyze(
     scheduler (a `distributed.Client` when one is active). `computation_time_ms` of the
     batch is the wall time of the whole call, Dask included.
 
-    Pattern ids may be str, int or UUID, as in `execute_batch_reduction`; note that Dask
-    turns a pandas column of UUID objects into strings (its `dataframe.convert-string`
-    setting), so those results are keyed by the UUIDs' text.
+    Pattern ids may be str, int or UUID, as in `execute_batch_reduction` (floats that are
+    all whole numbers, pandas' int ids with a missing one, are read as ints, as there);
+    note that Dask turns a pandas column of UUID objects into strings (its
+    `dataframe.convert-string` setting), so those results are keyed by the UUIDs' text.
     """
     started = time.perf_counter()
     accumulator = accumulate(
@@ -266,16 +269,20 @@ def _index_as_column(frame: Any, by: str) -> str | None:
 
 def _check_id_dtype(by: str, dtype: Any) -> None:
     """Refuse, on the client, a `by` column that cannot hold pattern ids: the tasks would
-    fail later naming the column 'pattern_id' (which `by` becomes in them)."""
-    if not _holds_ids(dtype):
+    fail later naming the column 'pattern_id' (which `by` becomes in them). Floats only
+    in a column of ids alone: a record field's (execution times) is that field's."""
+    if not _holds_ids(dtype, floats=by not in FIELDS):
         raise UsageAnalyticsError(
             f"cannot group by column {by!r} of dtype {dtype}: pattern ids are strings, "
             "integers or UUIDs"
         )
 
 
-def _holds_ids(dtype: Any) -> bool:
-    """Whether a pandas column of `dtype` can hold pattern ids."""
+def _holds_ids(dtype: Any, *, floats: bool) -> bool:
+    """Whether a pandas column of `dtype` can hold pattern ids (of numpy `floats` too:
+    pandas' int ids with a missing one, which the reducer reads as ints; whether they are
+    whole numbers only the tasks can see, `_whole_float_ids`)."""
+    import numpy as np
     import pandas as pd
     from pandas.api import types
 
@@ -284,12 +291,13 @@ def _holds_ids(dtype: Any) -> bool:
         return _arrow_holds_ids(arrow_type)
     if isinstance(dtype, pd.CategoricalDtype):
         # By its categories: Arrow makes it a dictionary of them, which the core reads as
-        # it reads their own column (categories of floats, bools or times failed in every
-        # task, naming the column 'pattern_id').
-        return _holds_ids(dtype.categories.dtype)
+        # it reads their own column (categories of bools or times failed in every task,
+        # naming the column 'pattern_id').
+        return _holds_ids(dtype.categories.dtype, floats=floats)
     return bool(
         (types.is_integer_dtype(dtype) and not types.is_bool_dtype(dtype))
         or types.is_string_dtype(dtype)
+        or (floats and isinstance(dtype, np.dtype) and dtype.kind == "f")
     )
 
 
@@ -384,6 +392,23 @@ def _merge_states(states: Iterable[bytes]) -> bytes:
     return BatchUsageAccumulator.merge_bytes(blobs).to_bytes()
 
 
+def _whole_float_ids(frame: Any, by: str) -> Any:
+    """`frame` with its `by` column of float ids as nullable ints, as the reducer reads
+    a pandas `pattern_id` column of floats (`float_ids_as_ints`); `UsageAnalyticsError`
+    naming the first that is not a whole number (within 64 bits), of a column the
+    reducer refuses."""
+    frame = float_ids_as_ints(frame, by)
+    ids = float_ids(frame[by])
+    if ids is None:
+        return frame
+    present = ids[ids.notna()]
+    wrong = present[(present != present.round()) | (present.abs() >= 2.0**63)]
+    raise UsageAnalyticsError(
+        f"cannot group by column {by!r}: pattern ids are strings, integers or UUIDs, and "
+        f"its floats include {_plain(wrong.iloc[0])!r}, not a whole number within 64 bits"
+    )
+
+
 def _as_records(frame: Any, by: str) -> Any:
     """A pandas partition as the accumulator reads it: a pyarrow Table whose
     `pattern_id` column is `by` (its index a column when `_index_as_column` names it),
@@ -394,6 +419,7 @@ def _as_records(frame: Any, by: str) -> Any:
     pa = require_pyarrow("usage_analytics.dask")
     if _index_as_column(frame, by) is not None:
         frame = frame.reset_index()
+    frame = _whole_float_ids(frame, by)
     # (Flags of 0, 1 and NaN, pandas' float64 for 0/1 with a blank cell, as the reducer
     # reads them: exported as they are, every task failed naming the Float64 column.)
     frame = float_flags_as_bools(frame)

@@ -278,7 +278,7 @@ def _read_arrow(
     """`read_any` of data exporting Arrow."""
     data = float_flags_as_bools(_record_columns_only(_index_as_column(data, wanted), wanted))
     if "pattern_id" in wanted:
-        data = _float_ids_as_ints(data)
+        data = float_ids_as_ints(data)
     if _library(data) == "pandas" and hasattr(data, "columns"):
         data = object_text_as_categories(data, wanted)
     if _library(data) == "polars" and hasattr(data, "schema"):
@@ -373,8 +373,8 @@ def float_flags_as_bools(frame: Any) -> Any:
     return frame.assign(**{name: frame[name].astype("boolean") for name in floats})
 
 
-def _float_ids_as_ints(frame: Any) -> Any:
-    """A pandas frame with its `pattern_id` column of floats that are all whole numbers
+def float_ids_as_ints(frame: Any, column: str = "pattern_id") -> Any:
+    """A pandas frame with its `column` of ids of floats that are all whole numbers
     (within 64 bits) or NaN as nullable ints, NaN missing: pandas stores int ids with a
     missing one (`read_csv` of a blank cell, a frame built from [1, None]) as float64, and
     a categorical of none at all with float categories, and the whole batch was refused
@@ -383,23 +383,33 @@ def _float_ids_as_ints(frame: Any) -> Any:
     floats, refused as before, as a float id is an invalid record."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return frame
-    if not frame.columns.is_unique or "pattern_id" not in frame.columns:
+    if not frame.columns.is_unique or column not in frame.columns:
         return frame
     import numpy as np
-    import pandas as pd
 
-    ids = frame["pattern_id"]
-    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.dtype.kind == "f":
-        ids = ids.astype(ids.cat.categories.dtype)  # (its values, NaN where missing)
-    if getattr(ids.dtype, "kind", None) != "f" or not isinstance(ids.dtype, np.dtype):
+    ids = float_ids(frame[column])
+    if ids is None:
         return frame
     values = ids.to_numpy()
     present = values[~np.isnan(values)]
     if not (np.all(present == np.floor(present)) and np.all(np.abs(present) < 2.0**63)):
         return frame
     recoded = frame.copy(deep=False)
-    recoded["pattern_id"] = ids.astype("Int64")
+    recoded[column] = ids.astype("Int64")
     return recoded
+
+
+def float_ids(ids: Any) -> Any:
+    """A pandas Series of ids as its floats (NaN where missing) if they are numpy floats
+    or a categorical of float categories, else None."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.dtype.kind == "f":
+        ids = ids.astype(ids.cat.categories.dtype)  # (its values, NaN where missing)
+    if getattr(ids.dtype, "kind", None) != "f" or not isinstance(ids.dtype, np.dtype):
+        return None
+    return ids
 
 
 def _zero_one_or_nan(column: Any) -> bool:
