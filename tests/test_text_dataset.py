@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import itertools
+import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,11 +28,13 @@ from source_cases import (
 from usage_analytics.cli import main
 from usage_analytics.sources import (
     FileSource,
+    MissingDependencyError,
     SourceError,
     SourceUnavailableError,
     Unreadable,
     save_records,
 )
+from usage_analytics.sources import spool as spool_module
 
 pytestmark = pytest.mark.usefixtures("own_temporary_directory")
 
@@ -315,8 +319,9 @@ def test_what_the_directory_cannot_be_read_as_is_refused(
     assert str(raised.value).startswith(f"{tmp_path}: {message}")
 
 
+@pytest.mark.parametrize("arrow", [True, False])
 def test_each_files_copy_is_deleted_once_it_is_read(
-    own_temporary_directory: Path, tmp_path: Path
+    own_temporary_directory: Path, tmp_path: Path, arrow: bool
 ) -> None:
     rows = [
         {"pattern_id": "p", "timestamp": "2026-11-01T10:00:00Z", "execution_time_ms": 1.0},
@@ -325,8 +330,8 @@ def test_each_files_copy_is_deleted_once_it_is_read(
     logs = tmp_path / "logs"
     for day in range(1, 4):
         write(logs / f"2026-11-0{day}.jsonl.gz", rows)
-    loaded = FileSource(logs).read()
-    assert loaded.arrow
+    loaded = FileSource(logs, arrow=arrow).read()
+    assert loaded.arrow is arrow
     assert list(own_temporary_directory.iterdir()) == []  # (while the records are held)
     # A record's line is counted from its file decompressed again, its copy deleted.
     assert loaded.locate_row(5) == "2026-11-03.jsonl.gz, line 2"
@@ -338,3 +343,14 @@ def test_an_empty_compressed_file_holds_no_records(tmp_path: Path) -> None:
     (tmp_path / "b.jsonl.gz").write_bytes(gzip.compress(b""))
     loaded = FileSource(tmp_path).read()
     assert (loaded.arrow, loaded.count) == (True, 1)
+
+
+def test_a_missing_extra_names_the_file_in_the_directory(tmp_path: Path) -> None:
+    write_text(tmp_path / "a.csv.zst", "pattern_id,timestamp\np,2026-11-01T10:00:00Z\n")
+    with (
+        mock.patch.object(spool_module, "load_pyarrow", return_value=None),
+        mock.patch.dict(sys.modules, {"compression": None}),
+        pytest.raises(MissingDependencyError) as raised,
+    ):
+        FileSource(tmp_path, arrow=False).read()
+    assert str(raised.value).startswith(f"{tmp_path}, a.csv.zst: reading zstd-compressed ")

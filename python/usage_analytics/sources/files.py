@@ -34,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from usage_analytics.extras import load_pyarrow, require_pyarrow
+from usage_analytics.extras import MissingDependencyError, load_pyarrow, require_pyarrow
 from usage_analytics.sources.arrow import (
     PatternTable,
     newest_micros,
@@ -286,7 +286,7 @@ class FileSource(ExecutionSource):
         )
         try:
             return member.read()
-        except SourceError as error:
+        except (SourceError, MissingDependencyError) as error:
             shown = f"{self.description}, {file.relative_to(self.path)}"
             raise type(error)(str(error).replace(str(file), shown)) from None
 
