@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import itertools
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -354,3 +355,23 @@ def test_a_missing_extra_names_the_file_in_the_directory(tmp_path: Path) -> None
     ):
         FileSource(tmp_path, arrow=False).read()
     assert str(raised.value).startswith(f"{tmp_path}, a.csv.zst: reading zstd-compressed ")
+
+
+def test_reports_name_the_file_of_the_first_line_left_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    good = '{"pattern_id": "p", "timestamp": "2026-11-01T10:00:00Z"}\n'
+    write_text(tmp_path / "a.jsonl", good)
+    write_text(tmp_path / "b.jsonl.gz", good + "null\n")
+    argv = ["dashboard", str(tmp_path), "--on-invalid", "skip", "--end", "2026-11-02"]
+    assert main([*argv, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["unreadable_lines"] == {
+        "count": 1,
+        "first": {"line": 2, "reason": "expected a JSON object, got null", "file": "b.jsonl.gz"},
+    }
+    assert main(argv) == 0
+    heading = " ".join(capsys.readouterr().out.split())  # (wrapped to the terminal's width)
+    assert (
+        "1 unreadable line left out (b.jsonl.gz, line 2: expected a JSON object, got null)."
+        in heading
+    )
