@@ -32,6 +32,7 @@ from usage_analytics.sources import (
     MissingDependencyError,
     SourceError,
     SourceUnavailableError,
+    TableSpec,
     Unreadable,
     save_records,
 )
@@ -374,4 +375,27 @@ def test_reports_name_the_file_of_the_first_line_left_out(
     assert (
         "1 unreadable line left out (b.jsonl.gz, line 2: expected a JSON object, got null)."
         in heading
+    )
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_mapped_column_may_be_a_partitions(tmp_path: Path, kind: str, arrow: bool) -> None:
+    # As in a Parquet dataset: `--column pattern_id=pid` over pid=x/ directories.
+    rows = [{"when": "2026-11-01T10:00:00Z", "ms": 5.0}]
+    write(tmp_path / "pid=x" / f"a.{kind}", rows)
+    write(tmp_path / "pid=y" / f"a.{kind}.gz", rows)
+    spec = TableSpec(columns={"pattern_id": "pid", "timestamp": "when"})
+
+    async def ids() -> list[str]:
+        async with FileSource(tmp_path, spec, arrow=arrow) as source:
+            return [group.pattern_id for group in await source.fetch_all(NOW, NOW)]
+
+    assert asyncio.run(ids()) == ["x", "y"]
+    (tmp_path / "pid=y" / f"a.{kind}.gz").unlink()
+    write(tmp_path / "b" / f"a.{kind}", rows)
+    with pytest.raises(SourceError) as raised:
+        FileSource(tmp_path, spec, arrow=arrow).read()
+    assert str(raised.value) == (
+        f"{tmp_path}, b/a.{kind}: no column 'pid' (mapped to the record field 'pattern_id')"
     )

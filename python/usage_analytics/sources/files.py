@@ -64,7 +64,7 @@ from usage_analytics.sources.base import (
     refuse_special_file,
     unknown_pattern,
 )
-from usage_analytics.sources.dataset import dataset_files
+from usage_analytics.sources.dataset import dataset_files, partition_values
 from usage_analytics.sources.loaded import Loaded
 from usage_analytics.sources.odd_cells import OddTexts
 from usage_analytics.sources.parquet_dataset import read_dataset
@@ -253,17 +253,17 @@ class FileSource(ExecutionSource):
             text = self._read_text_arrow(pa, file)  # renamed by the reader
             if text is not None:
                 table = text.table
-                if self.kind != "csv" and _mapped_without_values(table, self.table):
+                if self.kind != "csv" and _mapped_without_values(table, self._mapped()):
                     # pyarrow's JSON reader, given the schema, has every column: only the
                     # lines tell whether a key of nulls alone is there.
                     records = self._read_records(file).records
-                    _check_mapped_records(records, self.table, self.description)
+                    _check_mapped_records(records, self._mapped(), self.description)
                 odd = OddTexts.of_texts(pa, text.odd, text.parse)
                 lines = self._lazy_lines(file, text.unreadable, copy)
                 return Loaded(table, lines, True, id_column, odd, text.unreadable)
         loaded = self._read_records(file)
         if self.kind != "csv":
-            _check_mapped_records(loaded.records, self.table, self.description)
+            _check_mapped_records(loaded.records, self._mapped(), self.description)
         return Loaded(
             loaded.records, loaded.location_label, False, id_column, unreadable=loaded.unreadable
         )
@@ -282,7 +282,11 @@ class FileSource(ExecutionSource):
         by pyarrow's readers where `arrow` allows; its errors name it by its path in the
         directory."""
         member = _DirectoryFile(
-            file, self.table, arrow=self._arrow if arrow else False, skip_unreadable=self._skip
+            file,
+            self.table,
+            arrow=self._arrow if arrow else False,
+            skip_unreadable=self._skip,
+            given=frozenset(partition_values(file.relative_to(self.path))),
         )
         try:
             return member.read()
@@ -345,11 +349,16 @@ class FileSource(ExecutionSource):
             raise SourceError(f"{self.description}: column {bad!r} holds text that is not UTF-8")
         return table, locate
 
+    def _mapped(self) -> TableSpec:
+        """The mapping whose columns the file must hold (`_DirectoryFile`: not those its
+        directory gives it)."""
+        return self.table
+
     def _check_mapped_columns(self, names: Sequence[str]) -> None:
         """A column the mapping names must be in the file (empty or not): files with a
         header or a schema say so; JSON Lines name a key only where a line has it."""
         present = set(names)
-        for name, column in self.table.columns.items():
+        for name, column in self._mapped().columns.items():
             if column != name and column not in present:
                 raise SourceError(
                     f"{self.description}: no column {column!r} (mapped to the record field "
@@ -747,7 +756,27 @@ class _DirectoryFile(FileSource):
     refused: its first record would be taken for a header (and a file of one record
     left out unseen). And the lines of a compressed file's records are counted, where an
     error names one, from the file decompressed again, not from its copy kept for as
-    long as the records: a directory of a hundred such files kept a hundred copies."""
+    long as the records: a directory of a hundred such files kept a hundred copies.
+    A column the mapping names may be one its directory gives (`given`, its partition
+    keys), as in a Parquet dataset, rather than the file."""
+
+    def __init__(
+        self,
+        path: Path,
+        table: TableSpec,
+        *,
+        arrow: bool | None,
+        skip_unreadable: bool,
+        given: frozenset[str],
+    ) -> None:
+        super().__init__(path, table, arrow=arrow, skip_unreadable=skip_unreadable)
+        #: The columns the file's directories give its records (`key=value`).
+        self.given = given
+
+    def _mapped(self) -> TableSpec:
+        columns = self.table.columns.items()
+        kept = {name: column for name, column in columns if column not in self.given}
+        return TableSpec(self.table.table, self.table.schema, kept)
 
     def _check_header(self, names: Sequence[str]) -> None:
         rename = renamer(self.table.columns)

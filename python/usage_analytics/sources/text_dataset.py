@@ -16,7 +16,8 @@ is missing in its records, as a JSON Lines line without a key is. An empty file 
 no records; a CSV file whose first line names no record field (pattern_id, timestamp,
 ...) is refused as a file without a header, whose first record would be taken for one.
 A column the mapping names (`TableSpec.columns`) must be in each file, as for a file on
-its own.
+its own, or be given by its `key=value` directories (`--column pattern_id=pid` over
+`pid=checkout/` directories, as in a Parquet dataset).
 
 With pyarrow, each file is read by the Arrow readers, and the tables concatenated. Where
 one file needs the standard reader (`files`: a line pyarrow cannot read), or the files'
