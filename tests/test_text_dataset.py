@@ -234,8 +234,9 @@ def test_a_csv_file_without_a_header_is_refused(tmp_path: Path, arrow: bool) -> 
         FileSource(tmp_path, arrow=arrow).read()
     assert str(raised.value) == (
         f"{tmp_path}, b.csv.gz: its first line ('p', '2026-11-02T10:00:00Z') names no record "
-        "field: a CSV file without a header? (Each CSV file of a directory starts with its "
-        "header.)"
+        "field (pattern_id, timestamp, ...): a CSV file without a header (each CSV file of "
+        "a directory starts with its header), or columns to map to the fields (--column "
+        "FIELD=COLUMN)?"
     )
 
 

@@ -785,8 +785,9 @@ class _DirectoryFile(FileSource):
             shown = ", ".join(repr(name) for name in names[:3])
             raise SourceError(
                 f"{self.description}: its first line ({shown}{', ...' if len(names) > 3 else ''}) "
-                "names no record field: a CSV file without a header? (Each CSV file of a "
-                "directory starts with its header.)"
+                "names no record field (pattern_id, timestamp, ...): a CSV file without a "
+                "header (each CSV file of a directory starts with its header), or columns "
+                "to map to the fields (--column FIELD=COLUMN)?"
             )
 
     def _lazy_lines(
