@@ -17,8 +17,10 @@ installed binaries; see `pg_server`). Without either, those tests fail and say w
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,3 +68,17 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         yield url
     finally:
         pg_server.drop_database(postgres_server, name)
+
+
+@pytest.fixture
+def own_temporary_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Temporary copies (`sources.spool`) go to a directory of the test's own, which must
+    be empty at its end: each copy deleted once its records are dropped."""
+    directory = tmp_path / "tmp"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    monkeypatch.setenv("TMPDIR", str(directory))
+    monkeypatch.setenv("COLUMNS", "100")
+    yield directory
+    gc.collect()  # (a CLI error's traceback holds the records in a cycle until then)
+    assert list(directory.iterdir()) == []

@@ -9,7 +9,10 @@ on the same data (timings, correlation id).
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import json
+import lzma
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -32,6 +35,14 @@ START = NOW - timedelta(days=30)
 GROWING = str(DEMO_PATTERNS[0].pattern_id)  # code-review-assistant
 DECLINING = str(DEMO_PATTERNS[3].pattern_id)  # legacy-lint-fixer
 PATTERN_IDS = [str(pattern.pattern_id) for pattern in DEMO_PATTERNS]
+
+#: Each compression's writer, by suffix (a record file's compressed copy).
+COMPRESS: dict[str, Callable[[bytes], bytes]] = {
+    ".gz": gzip.compress,
+    ".bz2": bz2.compress,
+    ".xz": lzma.compress,
+    ".zst": lambda data: _zstd(data),
+}
 
 #: Fields of to_dict() that differ between two runs on the same data.
 VOLATILE = {("summary", "computation_time_ms"), ("summary", "computed_at"), ("correlation_id",)}
@@ -60,6 +71,13 @@ def _rows() -> tuple[dict[str, Any], ...]:
                 }
             )
     return tuple(sorted(rows, key=lambda row: row["timestamp"]))
+
+
+def _zstd(data: bytes) -> bytes:
+    import pyarrow as pa
+
+    compressed: bytes = pa.compress(data, "zstd", asbytes=True)
+    return compressed
 
 
 def demo_rows() -> list[dict[str, Any]]:

@@ -5,25 +5,20 @@ input"), never the temporary copy; the copy is deleted once its records are drop
 from __future__ import annotations
 
 import asyncio
-import bz2
-import gc
 import gzip
 import io
 import json
-import lzma
 import os
 import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
-import pyarrow as pa
 import pytest
-from source_cases import GROWING, NOW_ARG, assert_same_reports, demo_rows
+from source_cases import COMPRESS, GROWING, NOW_ARG, assert_same_reports, demo_rows
 from usage_analytics.cli import main
 from usage_analytics.sources import (
     FileSource,
@@ -35,29 +30,12 @@ from usage_analytics.sources import (
 from usage_analytics.sources import spool as spool_module
 from usage_analytics.sources.spool import stdin
 
-#: Each compression's writer, by suffix.
-COMPRESS: dict[str, Callable[[bytes], bytes]] = {
-    ".gz": gzip.compress,
-    ".bz2": bz2.compress,
-    ".xz": lzma.compress,
-    ".zst": lambda data: pa.compress(data, "zstd", asbytes=True),
-}
 KINDS = ["csv", "jsonl", "parquet"]
 #: A window for `fetch_all`, which a file source does not use.
 WHOLE = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
 
 
-@pytest.fixture(autouse=True)
-def _own_temporary_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The copies go to a directory of the test's own, which must be empty at its end."""
-    directory = tmp_path / "tmp"
-    directory.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(directory))
-    monkeypatch.setenv("TMPDIR", str(directory))
-    monkeypatch.setenv("COLUMNS", "100")
-    yield directory
-    gc.collect()  # (a CLI error's traceback holds the records in a cycle until then)
-    assert list(directory.iterdir()) == []
+pytestmark = pytest.mark.usefixtures("own_temporary_directory")
 
 
 @pytest.fixture(scope="module")

@@ -124,15 +124,24 @@ def test_a_bad_record_is_named_by_its_file_and_row(
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({}, "is a directory without Parquet files"),
-        ({"notes.md": b"hi"}, "is a directory without Parquet files"),
+        ({}, "is a directory without record files"),
+        ({"notes.md": b"hi"}, "is a directory without record files"),
         (
             {"x.parquet": None, "day/runs.csv": b"pattern_id\np\n"},
-            "holds day/runs.csv, a record file a Parquet dataset does not read",
+            "holds day/runs.csv (CSV) and x.parquet (Parquet): a directory is read as a "
+            "dataset of files of one kind",
         ),
         (
             {"x.parquet": None, "y.parquet.gz": b""},
-            "holds y.parquet.gz, a record file a Parquet dataset does not read",
+            "holds x.parquet (Parquet) and y.parquet.gz (compressed Parquet): ",
+        ),
+        (
+            {"x.parquet": None, "runs.db": b""},
+            "holds runs.db (SQLite) and x.parquet (Parquet): ",
+        ),
+        (
+            {"y.parquet.zst": b""},
+            "holds y.parquet.zst (compressed Parquet), which a dataset does not read",
         ),
         ({"x.parquet": None, "y.parquet": b"junk"}, "y.parquet is not a readable Parquet file ("),
         (

@@ -2213,7 +2213,7 @@ def test_a_parquet_column_is_mapped_by_its_exact_name(tmp_path: Path) -> None:
         ("missing.csv", SourceUnavailableError, "no such file"),
         ("missing.sqlite", SourceUnavailableError, "no such file"),
         ("sqlite:///missing.db", SourceUnavailableError, "no such file"),
-        (".", SourceUnavailableError, "is a directory without Parquet files"),
+        (".", SourceUnavailableError, "is a directory without record files"),
         ("runs.xlsx", UnsupportedSourceError, "unsupported file type ('.xlsx')"),
         ("mysql://host/db", UnsupportedSourceError, "unsupported URL scheme 'mysql://'"),
         ("sqlite://relative.db", UnsupportedSourceError, "bad SQLite URL"),
@@ -2246,9 +2246,9 @@ def test_file_source_errors_name_the_file_and_the_reason(tmp_path: Path) -> None
     folder.mkdir()
     assert FileSource(missing).description == str(missing)
     assert error_of(lambda: run(FileSource(missing).newest())) == f"{missing}: no such file"
-    # (A directory is read as a Parquet dataset, whatever its name.)
+    # (A directory is read as a dataset of record files, whatever its name.)
     assert error_of(lambda: run(FileSource(folder).newest())).startswith(
-        f"{folder}: is a directory without Parquet files"
+        f"{folder}: is a directory without record files"
     )
     nested = tmp_path / "nested.parquet"
     pq.write_table(pa.table({"pattern_id": [[1]], "timestamp": ["2026-03-01"]}), nested)

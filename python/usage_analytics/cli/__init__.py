@@ -6,10 +6,10 @@
     usage-analytics dashboard postgresql://user@host/db      # every pattern, worst first
 
 SOURCE is a record file (.parquet, .csv, .jsonl; also compressed: .gz, .bz2, .xz, .zst),
-a directory of Parquet files, - for standard input, a SQLite file (.sqlite, .db, or
-sqlite:///PATH) or a postgresql:// URL (see `usage_analytics.sources`); `--table` and
-`--column FIELD=COLUMN` name a database's table and columns. Without --start/--end the
-window is the 30 days up to the newest record.
+a directory of Parquet, CSV or JSON Lines files (of one kind), - for standard input, a
+SQLite file (.sqlite, .db, or sqlite:///PATH) or a postgresql:// URL (see
+`usage_analytics.sources`); `--table` and `--column FIELD=COLUMN` name a database's table
+and columns. Without --start/--end the window is the 30 days up to the newest record.
 
 Layout: every subcommand is a `Command` in `COMMANDS` (its name, help, a function adding
 its arguments, and a function running it), in a module of its own (`demo`, `analyze`,

@@ -257,7 +257,7 @@ def unreadable_note(unreadable: Unreadable) -> str:
     "3 unreadable lines left out (the first on line 12: ...)."; "" where there are none."""
     if not unreadable.count:
         return ""
-    first = f"line {unreadable.line}: {unreadable.reason}"
+    first = f"{unreadable.place}: {unreadable.reason}"
     if unreadable.count == 1:
         return f"1 unreadable line left out ({first})."
     return f"{unreadable.count:,} unreadable lines left out (the first on {first})."

@@ -202,10 +202,12 @@ def render_dashboard_json(view: View) -> str:
 def unreadable_document(unreadable: Unreadable) -> dict[str, Any]:
     """A record file's lines left out as holding no record, for a JSON report: how many,
     and the first one's line and reason (`{"line": 12, "reason": "not valid JSON: ..."}`,
-    null without one)."""
-    first = None
+    null without one), and its file where the source is a directory of files."""
+    first: dict[str, Any] | None = None
     if unreadable.count:
         first = {"line": unreadable.line, "reason": unreadable.reason}
+        if unreadable.file is not None:
+            first["file"] = unreadable.file
     return {"count": unreadable.count, "first": first}
 
 

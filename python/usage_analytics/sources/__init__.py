@@ -12,15 +12,17 @@
 `open_source` picks the source from its description: a `postgresql://` URL, a
 `sqlite:///path` URL or a SQLite file (.sqlite, .sqlite3, .db, .db3), or a record file
 (.parquet or .pq, .csv, .jsonl or .ndjson; also compressed, runs.jsonl.gz: .gz, .bz2,
-.xz, .zst), a directory of Parquet files (`parquet_dataset`), or `-` for standard input
-(copied at once: see `spool`). Each source is an
+.xz, .zst), a directory of record files of one kind (`dataset`: Parquet files by
+`parquet_dataset`; CSV or JSON Lines files, compressed or not, by `text_dataset`), or `-`
+for standard input (copied at once: see `spool`). Each source is an
 `ExecutionSource` (see `base`) whose records come back in the columnar form the reducer
 takes (a pyarrow Table where possible).
 
 One module per concern: `base` (interface, errors, table description), `timestamps`,
 `arrow` (pyarrow helpers), `records` (standard-library file readers and writers),
 `files` (with `arrow_text`: CSV and JSON Lines read by pyarrow; `spool`: compressed
-files and standard input; `parquet_dataset`: a directory of Parquet files), `sqlite` (with
+files and standard input; `dataset`: a directory of record files, with `parquet_dataset`
+and `text_dataset`; `loaded`: a file's records once read), `sqlite` (with
 `sqlite_table`: the executions table's layout and bulk writes, `sqlite_columns` and
 `sqlite_newest`), `postgres` (with `postgres_table`, `postgres_url` and
 `postgres_connection`).
@@ -105,7 +107,7 @@ def source_kinds() -> str:
     files = ", ".join(sorted(FILE_KINDS))
     return (
         f"a record file ({files}; also compressed: {', '.join(sorted(COMPRESSIONS))}), a "
-        "directory of Parquet files, - for standard input, a SQLite file "
+        "directory of Parquet, CSV or JSON Lines files, - for standard input, a SQLite file "
         f"({', '.join(sorted(SQLITE_SUFFIXES))} or sqlite:///PATH) or a postgresql:// URL"
     )
 

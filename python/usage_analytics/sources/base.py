@@ -487,11 +487,19 @@ class Unreadable:
     """The lines of a record file left out as holding no record, where the source was
     asked to skip them (`FileSource(skip_unreadable=True)`, `--on-invalid skip`): how
     many, and the first one's line (where a CSV row spanning lines starts) and reason
-    ("not valid JSON: ..."); None when there is none."""
+    ("not valid JSON: ..."); None when there is none. In a directory of files, `file`
+    names the first one's file (its path in the directory)."""
 
     count: int
     line: int | None = None
     reason: str | None = None
+    file: str | None = None
+
+    @property
+    def place(self) -> str:
+        """Where the first one is: "line 12", "2026-11-02.jsonl.gz, line 12"."""
+        line = f"line {self.line}"
+        return line if self.file is None else f"{self.file}, {line}"
 
 
 class ExecutionSource(AsyncClosing, ABC):

@@ -1,4 +1,4 @@
-"""Record files as a source: Parquet (a file or a directory of them), CSV and JSON Lines.
+"""Record files as a source: Parquet, CSV and JSON Lines, a file or a directory of them.
 
     async with FileSource("runs.parquet") as source:
         fetched = await source.fetch("checkout", start, end)   # a pyarrow Table
@@ -29,13 +29,12 @@ import asyncio
 import csv
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from usage_analytics.extras import load_pyarrow, require_pyarrow
+from usage_analytics.extras import MissingDependencyError, load_pyarrow, require_pyarrow
 from usage_analytics.sources.arrow import (
     PatternTable,
     newest_micros,
@@ -65,6 +64,8 @@ from usage_analytics.sources.base import (
     refuse_special_file,
     unknown_pattern,
 )
+from usage_analytics.sources.dataset import dataset_files, partition_values
+from usage_analytics.sources.loaded import Loaded
 from usage_analytics.sources.odd_cells import OddTexts
 from usage_analytics.sources.parquet_dataset import read_dataset
 from usage_analytics.sources.records import (
@@ -84,6 +85,7 @@ from usage_analytics.sources.spool import (
     stdin,
 )
 from usage_analytics.sources.sqlite import SQLITE_SUFFIXES
+from usage_analytics.sources.text_dataset import read_text_dataset
 from usage_analytics.sources.timestamps import datetime_of
 
 __all__ = ["FILE_KINDS", "FileSource"]
@@ -98,29 +100,10 @@ FILE_KINDS = {
 }
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    """A file's records (pyarrow Table or list of dicts) and how to name a row."""
-
-    data: Any
-    locate_row: Callable[[int], str]
-    arrow: bool
-    #: Whether the file's header or schema has the pattern id column; None for JSON
-    #: Lines, which name a key only where a line has it.
-    id_column: bool | None = None
-    #: A CSV file's cells that are no value of their field, missing in `data`.
-    odd: OddTexts | None = None
-    #: The lines left out as holding no record (`skip_unreadable`), else None.
-    unreadable: UnreadableLines | None = None
-
-    @property
-    def count(self) -> int:
-        return int(self.data.num_rows) if self.arrow else len(self.data)
-
-
 class FileSource(ExecutionSource):
     """Execution records in a Parquet, CSV or JSON Lines file (kind by extension, past a
-    compression's: runs.jsonl.gz), a directory of Parquet files (`parquet_dataset`), or
+    compression's: runs.jsonl.gz), a directory of files of one of these kinds (`dataset`:
+    Parquet files by `parquet_dataset`, CSV or JSON Lines by `text_dataset`), or
     standard input (`path` "-"; kind by its first bytes). Standard input is copied when
     the source is made, as it can be read only once (and Ctrl-C then stops the copy); a
     file is decompressed when it is read.
@@ -152,13 +135,13 @@ class FileSource(ExecutionSource):
         #: Standard input's records, copied when the source is made (see the class).
         self._stdin: Spool | None = None
         self.compression: str | None = None
-        #: Whether `path` is a directory of Parquet files (`parquet_dataset`).
+        #: Whether `path` is a directory of record files (`dataset`).
         self.directory = False
         if str(path) == STANDARD_INPUT:
             self.description = "standard input"
             self._stdin, self.kind = stdin()
-        elif self.path.is_dir():
-            self.kind, self.directory = "parquet", True
+        elif self.path.is_dir():  # (its files' kind told when they are read)
+            self.kind, self.directory = "directory", True
         else:
             self.compression = compression_of(self.path)
             stem = self.path.with_suffix("") if self.compression else self.path
@@ -174,7 +157,7 @@ class FileSource(ExecutionSource):
             self.kind = FILE_KINDS[suffix]
         self._arrow = arrow
         self._skip = skip_unreadable
-        self._loaded: _Loaded | None = None
+        self._loaded: Loaded | None = None
         # Taken by the worker thread that reads. (An asyncio.Lock was released when the
         # awaiting task was cancelled, a timeout, while its read went on: the next call
         # read the file again beside it. And it bound the source to one event loop.)
@@ -186,13 +169,13 @@ class FileSource(ExecutionSource):
 
     # ----------------------------------------------------------------------- reading
 
-    async def _load(self) -> _Loaded:
+    async def _load(self) -> Loaded:
         loaded = self._loaded  # (read once: a close() from another thread may drop it)
         if loaded is not None:
             return loaded
         return await asyncio.to_thread(self._load_once)
 
-    def _load_once(self) -> _Loaded:
+    def _load_once(self) -> Loaded:
         """The file read once (blocking): other callers wait for the read under way, and a
         read whose caller was cancelled is still kept for the next."""
         with self._loading:
@@ -216,7 +199,7 @@ class FileSource(ExecutionSource):
             self._closes += 1
             self._loaded = None
 
-    def read(self) -> _Loaded:
+    def read(self) -> Loaded:
         """Read the whole file (blocking): a pyarrow Table where possible, else dicts."""
         if self._stdin is not None:
             return self._read_copy(self._stdin)
@@ -236,14 +219,14 @@ class FileSource(ExecutionSource):
             copy.close()  # (now: the error's frames hold it, and its file, for a while)
             raise
 
-    def _read_copy(self, copy: Spool) -> _Loaded:
+    def _read_copy(self, copy: Spool) -> Loaded:
         """The records of `copy`, whose readers' errors name it: named as the source."""
         try:
             return self._read_file(copy.path, copy)
         except SourceError as error:
             raise copy.renamed(error, self.description) from None
 
-    def _read_file(self, file: Path, copy: Spool | None) -> _Loaded:
+    def _read_file(self, file: Path, copy: Spool | None) -> Loaded:
         try:
             return self._read_kind(file, copy)
         except OSError as error:  # no permission, or an I/O error while reading
@@ -251,40 +234,77 @@ class FileSource(ExecutionSource):
                 f"{self.description}: cannot read: {error.strerror or error}"
             ) from None
 
-    def _read_kind(self, file: Path, copy: Spool | None) -> _Loaded:
+    def _read_kind(self, file: Path, copy: Spool | None) -> Loaded:
         """The records of `file`: the source's own, or `copy`, its records copied
         (decompressed, or standard input's)."""
-        pa = None if self._arrow is False else load_pyarrow()
+        if self.directory:
+            return self._read_directory()
         if self.kind == "parquet":
-            pa = require_pyarrow("reading Parquet files")
-            table, locate = self._read_parquet(pa, file)
-            self._check_mapped_columns(table.column_names)
-            has_ids = self.table.column(PATTERN_ID) in table.column_names
-            return _Loaded(_renamed(table, self.table), locate, True, has_ids)
+            return self._read_parquet_table(file)
+        pa = None if self._arrow is False else load_pyarrow()
         header = _csv_header(file) if self.kind == "csv" else None
         id_column = None
         if header is not None:  # (its reader strips the names)
             names = [name.strip() for name in header]
+            self._check_header(names)
             self._check_mapped_columns(names)
             id_column = self.table.column(PATTERN_ID) in names
         if pa is not None:
             text = self._read_text_arrow(pa, file)  # renamed by the reader
             if text is not None:
                 table = text.table
-                if self.kind != "csv" and _mapped_without_values(table, self.table):
+                if self.kind != "csv" and _mapped_without_values(table, self._mapped()):
                     # pyarrow's JSON reader, given the schema, has every column: only the
                     # lines tell whether a key of nulls alone is there.
                     records = self._read_records(file).records
-                    _check_mapped_records(records, self.table, self.description)
+                    _check_mapped_records(records, self._mapped(), self.description)
                 odd = OddTexts.of_texts(pa, text.odd, text.parse)
                 lines = self._lazy_lines(file, text.unreadable, copy)
-                return _Loaded(table, lines, True, id_column, odd, text.unreadable)
+                return Loaded(table, lines, True, id_column, odd, text.unreadable)
         loaded = self._read_records(file)
         if self.kind != "csv":
-            _check_mapped_records(loaded.records, self.table, self.description)
-        return _Loaded(
+            _check_mapped_records(loaded.records, self._mapped(), self.description)
+        return Loaded(
             loaded.records, loaded.location_label, False, id_column, unreadable=loaded.unreadable
         )
+
+    def _read_directory(self) -> Loaded:
+        """The records of the directory's files (`dataset`), of whichever kind they are."""
+        kind, files = dataset_files(self.path, _kind_of_name)
+        if kind == "parquet":
+            return self._read_parquet_table(self.path, files)
+        pa = None if self._arrow is False else load_pyarrow()
+        rename = renamer(self.table.columns)
+        return read_text_dataset(pa, self.path, files, self._read_member, rename)
+
+    def _read_member(self, file: Path, arrow: bool) -> Loaded:
+        """A CSV or JSON Lines file of the directory read on its own (`_DirectoryFile`),
+        by pyarrow's readers where `arrow` allows; its errors name it by its path in the
+        directory."""
+        member = _DirectoryFile(
+            file,
+            self.table,
+            arrow=self._arrow if arrow else False,
+            skip_unreadable=self._skip,
+            given=frozenset(partition_values(file.relative_to(self.path))),
+        )
+        try:
+            return member.read()
+        except (SourceError, MissingDependencyError) as error:
+            shown = f"{self.description}, {file.relative_to(self.path)}"
+            raise type(error)(str(error).replace(str(file), shown)) from None
+
+    def _check_header(self, names: Sequence[str]) -> None:
+        """A CSV file's column names (stripped), checked before its records are read: a
+        file on its own may name any (`_DirectoryFile` checks a directory's files')."""
+
+    def _read_parquet_table(self, file: Path, files: list[Path] | None = None) -> Loaded:
+        """The records of a Parquet file, or of a directory's Parquet `files`."""
+        pa = require_pyarrow("reading Parquet files")
+        table, locate = self._read_parquet(pa, file, files)
+        self._check_mapped_columns(table.column_names)
+        has_ids = self.table.column(PATTERN_ID) in table.column_names
+        return Loaded(_renamed(table, self.table), locate, True, has_ids)
 
     def _read_records(self, file: Path) -> LoadedRecords:
         """The file read by the standard-library reader."""
@@ -293,13 +313,15 @@ class FileSource(ExecutionSource):
             file, self.table.columns, skip_unreadable=self._skip, kind=f".{self.kind}"
         )
 
-    def _read_parquet(self, pa: Any, file: Path) -> tuple[Any, Callable[[int], str]]:
-        """The table of a Parquet file, or of a directory's files, and its rows' labels."""
+    def _read_parquet(
+        self, pa: Any, file: Path, files: list[Path] | None
+    ) -> tuple[Any, Callable[[int], str]]:
+        """The table of a Parquet file, or of a directory's `files`, and its rows' labels."""
         import pyarrow.parquet as pq
 
         try:
-            if self.directory:
-                table, locate = read_dataset(pa, file, _OTHER_KINDS)
+            if files is not None:
+                table, locate = read_dataset(pa, file, files)
             else:
                 table, locate = pq.read_table(file), _row_label
         except OSError as error:
@@ -327,11 +349,16 @@ class FileSource(ExecutionSource):
             raise SourceError(f"{self.description}: column {bad!r} holds text that is not UTF-8")
         return table, locate
 
+    def _mapped(self) -> TableSpec:
+        """The mapping whose columns the file must hold (`_DirectoryFile`: not those its
+        directory gives it)."""
+        return self.table
+
     def _check_mapped_columns(self, names: Sequence[str]) -> None:
         """A column the mapping names must be in the file (empty or not): files with a
         header or a schema say so; JSON Lines name a key only where a line has it."""
         present = set(names)
-        for name, column in self.table.columns.items():
+        for name, column in self._mapped().columns.items():
             if column != name and column not in present:
                 raise SourceError(
                     f"{self.description}: no column {column!r} (mapped to the record field "
@@ -378,7 +405,7 @@ class FileSource(ExecutionSource):
 
     # ------------------------------------------------------------------- the interface
 
-    def _has_ids(self, loaded: _Loaded) -> bool:
+    def _has_ids(self, loaded: Loaded) -> bool:
         """Whether the records carry pattern ids: a file whose header or schema has the
         column does, even if every id is blank (such records belong to no pattern); JSON
         Lines, naming a key only where a line has it, take a line with an id."""
@@ -392,7 +419,7 @@ class FileSource(ExecutionSource):
             )
         return any(record.get(PATTERN_ID) is not None for record in loaded.data)
 
-    def _known(self, loaded: _Loaded) -> list[str]:
+    def _known(self, loaded: Loaded) -> list[str]:
         if loaded.arrow:
             values = loaded.data.column(PATTERN_ID).unique().to_pylist()
         else:
@@ -402,7 +429,7 @@ class FileSource(ExecutionSource):
             values = [value for _, value in {(type(value), value) for value in ids}]
         return known_patterns(values)
 
-    def _select(self, loaded: _Loaded, wanted: str) -> tuple[Any, Sequence[int], Any]:
+    def _select(self, loaded: Loaded, wanted: str) -> tuple[Any, Sequence[int], Any]:
         """The pattern's records, their row indices in the file, and those as an Arrow
         array where the file is a table of some of them (else None)."""
         if loaded.count == 0:
@@ -437,7 +464,7 @@ class FileSource(ExecutionSource):
     async def newest(self, pattern_id: str | None = None) -> datetime | None:
         return await asyncio.to_thread(self._newest, await self._load(), pattern_id)
 
-    def _newest(self, loaded: _Loaded, pattern_id: str | None) -> datetime | None:
+    def _newest(self, loaded: Loaded, pattern_id: str | None) -> datetime | None:
         if pattern_id is None:
             if loaded.count == 0:
                 raise SourceError(f"{self.description} holds no records{_left_out(loaded)}")
@@ -456,7 +483,7 @@ class FileSource(ExecutionSource):
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
         return await asyncio.to_thread(self._fetch, await self._load(), pattern_id)
 
-    def _fetch(self, loaded: _Loaded, pattern_id: str) -> Fetched:
+    def _fetch(self, loaded: Loaded, pattern_id: str) -> Fetched:
         data, rows, indices = self._select(loaded, pattern_id)
         return Fetched(
             pattern_id=pattern_id,
@@ -469,7 +496,7 @@ class FileSource(ExecutionSource):
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         return await asyncio.to_thread(self._fetch_all, await self._load())
 
-    def _fetch_all(self, loaded: _Loaded) -> list[Fetched]:
+    def _fetch_all(self, loaded: Loaded) -> list[Fetched]:
         if loaded.count == 0:
             raise SourceError(f"{self.description} holds no records{_left_out(loaded)}")
         if not self._has_ids(loaded):
@@ -527,7 +554,7 @@ class FileSource(ExecutionSource):
         loaded = await self._load()
         return Unreadable(0) if loaded.unreadable is None else loaded.unreadable.summary()
 
-    def _unattributed(self, loaded: _Loaded) -> Unattributed:
+    def _unattributed(self, loaded: Loaded) -> Unattributed:
         if not self._has_ids(loaded):
             return Unattributed(0)
         if loaded.arrow:
@@ -546,15 +573,14 @@ class FileSource(ExecutionSource):
         return Unattributed(count, None if first is None else loaded.locate_row(first))
 
 
-def _left_out(loaded: _Loaded, before: str = " (") -> str:
+def _left_out(loaded: Loaded, before: str = " (") -> str:
     """For a file of no records, the lines left out as holding none, where there are
     some: skipping them, a file of another format was said only to hold no records."""
-    if loaded.unreadable is None or loaded.unreadable.first is None:
+    left_out = Unreadable(0) if loaded.unreadable is None else loaded.unreadable.summary()
+    if not left_out.count:
         return ""
-    line, reason = loaded.unreadable.first
-    count = len(loaded.unreadable)
-    lines = f"{count:,} line{'s' if count != 1 else ''}"
-    text = f"{lines} left out as holding none, the first, line {line}: {reason}"
+    lines = f"{left_out.count:,} line{'s' if left_out.count != 1 else ''}"
+    text = f"{lines} left out as holding none, the first, {left_out.place}: {left_out.reason}"
     return f"{before}{text}" if before == ", " else f"{before}{text})"
 
 
@@ -568,7 +594,7 @@ def _release_freed_arrow_memory() -> None:
         pa.default_memory_pool().release_unused()
 
 
-def _with_odd_cells(loaded: _Loaded, table: Any, indices: Any | None) -> Any:
+def _with_odd_cells(loaded: Loaded, table: Any, indices: Any | None) -> Any:
     """`table`, the rows `indices` of the file's (None: all), as it is, or as a dict of
     lists holding the text of its cells that are no value of their field, where it has
     such cells (see `OddTexts`)."""
@@ -580,7 +606,7 @@ def _with_odd_cells(loaded: _Loaded, table: Any, indices: Any | None) -> Any:
     return loaded.odd.records(table, indices)
 
 
-def _odd_group(loaded: _Loaded, rows: Any, indices: Any, start: int, count: int) -> Any:
+def _odd_group(loaded: Loaded, rows: Any, indices: Any, start: int, count: int) -> Any:
     """The group of `count` rows from `start` (of `PatternTable`'s `rows` and `indices`),
     which holds odd cells, as a dict of lists (`OddTexts.records`). (Its slices made when
     read, as the other groups' are: made at once, 100,000 groups' slices held 300 MB.)"""
@@ -588,7 +614,7 @@ def _odd_group(loaded: _Loaded, rows: Any, indices: Any, start: int, count: int)
     return loaded.odd.records(rows.slice(start, count), indices.slice(start, count))
 
 
-def _groups_holding_odd_cells(pa: Any, loaded: _Loaded, by_pattern: PatternTable) -> set[int]:
+def _groups_holding_odd_cells(pa: Any, loaded: Loaded, by_pattern: PatternTable) -> set[int]:
     """The numbers (in `by_pattern.keys`) of the patterns with cells that are no value of
     their field."""
     if loaded.odd is None:
@@ -660,14 +686,16 @@ class _ArrowRows(Sequence[int]):
         return int(self._indices[self._start + index].as_py())
 
 
-#: The suffixes of record files a Parquet dataset's directory must not hold: the other
-#: kinds, and every kind compressed.
-_OTHER_KINDS = tuple(
-    suffix + compression
-    for suffix, kind in FILE_KINDS.items()
-    for compression in ("", *COMPRESSIONS)
-    if kind != "parquet" or compression
-)
+def _kind_of_name(name: str) -> str | None:
+    """The kind of record file a file's name tells (`dataset.dataset_files`): "parquet",
+    "csv" or "jsonl" (past a compression's suffix), "compressed Parquet", which a
+    dataset does not read, "SQLite", else None (a README)."""
+    path = Path(name)
+    if path.suffix.lower() in SQLITE_SUFFIXES:
+        return "SQLite"
+    compressed = compression_of(path) is not None
+    kind = FILE_KINDS.get((path.with_suffix("") if compressed else path).suffix.lower())
+    return "compressed Parquet" if kind == "parquet" and compressed else kind
 
 
 def _row_label(index: int) -> str:
@@ -720,3 +748,58 @@ def _shown_suffix(path: Path) -> str:
     """A file's type as an unsupported-type message names it: "'.txt'", "'.txt.gz'"."""
     suffix = "".join(path.suffixes[-2:]) if compression_of(path) else path.suffix
     return f"'{suffix}'" if suffix else "no extension"
+
+
+class _DirectoryFile(FileSource):
+    """A CSV or JSON Lines file of a directory (`text_dataset`), read as a file on its
+    own but for two things. A CSV file whose first line names no record field is
+    refused: its first record would be taken for a header (and a file of one record
+    left out unseen). And the lines of a compressed file's records are counted, where an
+    error names one, from the file decompressed again, not from its copy kept for as
+    long as the records: a directory of a hundred such files kept a hundred copies.
+    A column the mapping names may be one its directory gives (`given`, its partition
+    keys), as in a Parquet dataset, rather than the file."""
+
+    def __init__(
+        self,
+        path: Path,
+        table: TableSpec,
+        *,
+        arrow: bool | None,
+        skip_unreadable: bool,
+        given: frozenset[str],
+    ) -> None:
+        super().__init__(path, table, arrow=arrow, skip_unreadable=skip_unreadable)
+        #: The columns the file's directories give its records (`key=value`).
+        self.given = given
+
+    def _mapped(self) -> TableSpec:
+        columns = self.table.columns.items()
+        kept = {name: column for name, column in columns if column not in self.given}
+        return TableSpec(self.table.table, self.table.schema, kept)
+
+    def _check_header(self, names: Sequence[str]) -> None:
+        rename = renamer(self.table.columns)
+        fields = {PATTERN_ID, *FIELDS}
+        if names and not any(field in fields for name in names for field in rename(name)):
+            shown = ", ".join(repr(name) for name in names[:3])
+            raise SourceError(
+                f"{self.description}: its first line ({shown}{', ...' if len(names) > 3 else ''}) "
+                "names no record field (pattern_id, timestamp, ...): a CSV file without a "
+                "header (each CSV file of a directory starts with its header), or columns "
+                "to map to the fields (--column FIELD=COLUMN)?"
+            )
+
+    def _lazy_lines(
+        self, file: Path, unreadable: UnreadableLines | None, copy: Spool | None
+    ) -> Callable[[int], str]:
+        return super()._lazy_lines(self.path, unreadable, None)
+
+    def _record_lines(self, file: Path) -> Sequence[int]:
+        if self.compression is None:
+            return super()._record_lines(file)
+        copy = decompressed(self.path, self.compression, f".{self.kind}")
+        try:
+            return super()._record_lines(copy.path)
+        finally:
+            copy.close()

@@ -105,6 +105,30 @@ class OddTexts:
             return None
         return cls(columns, held, parse)
 
+    @classmethod
+    def concatenated(cls, pa: Any, parts: Sequence[tuple[OddTexts | None, int]]) -> OddTexts | None:
+        """The cells of tables of `(cells, rows)` concatenated (the files of a directory,
+        each read by the same reader, so by one `parse`); None if there are none."""
+        held = [odd for odd, _ in parts if odd is not None]
+        if not held:
+            return None
+        kinds = {name: column.type for odd in held for name, column in odd.texts.items()}
+        texts = {
+            name: pa.concat_arrays(
+                [
+                    odd.texts[name]
+                    if odd is not None and name in odd.texts
+                    else pa.nulls(rows, kind)
+                    for odd, rows in parts
+                ]
+            )
+            for name, kind in kinds.items()
+        }
+        rows_held = pa.concat_arrays(
+            [odd.held if odd is not None else pa.repeat(False, rows) for odd, rows in parts]
+        )
+        return cls(texts, rows_held, held[0].parse)
+
     def held_by(self, pa: Any, indices: Any | None) -> bool:
         """Whether a row of `indices` (row numbers of the table, an Arrow array; None for
         every row) holds such a cell."""

@@ -1,0 +1,84 @@
+"""The CLI's `dashboard --format json` on RECORDS records over 1,000 patterns (the
+`text_ids` records of `jsonl_values.py`) as one JSON Lines or CSV file and as a
+directory of FILES files of the same records in order (`sources/text_dataset.py`),
+plain and gzip-compressed. Wall time and peak RSS of each command, one process each,
+the layouts alternated.
+
+    .venv/bin/python benches/text_dataset.py [RECORDS] [FILES] [ROUNDS]
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from jsonl_values import write
+from text_odd_cells import measured
+
+LAYOUTS = [
+    "one.jsonl",
+    "one.jsonl.gz",
+    "jsonl",
+    "jsonl_gz",
+    "one.csv",
+    "one.csv.gz",
+    "csv",
+    "csv_gz",
+]
+
+
+def prepare(base: Path, records: int, files: int) -> None:
+    """The layouts of the same records under `base` (run in a process of its own: a
+    child's peak RSS counts its parent's at the fork)."""
+    import pyarrow.csv as pacsv
+    import pyarrow.json as pajson
+
+    write(base / "one.jsonl", records, 1_000, "text_ids")
+    table = pajson.read_json(base / "one.jsonl")
+    pacsv.write_csv(table, base / "one.csv")
+    lines = (base / "one.jsonl").read_bytes().splitlines(keepends=True)
+    size = -(-records // files)
+    for part in range(files):
+        name = f"2026-{part:04d}"  # (names sort as the records go)
+        text = b"".join(lines[part * size : (part + 1) * size])
+        save(base / "jsonl", f"{name}.jsonl", text)
+        pacsv.write_csv(table.slice(part * size, size), base / "part.csv")
+        save(base / "csv", f"{name}.csv", (base / "part.csv").read_bytes())
+    (base / "part.csv").unlink()
+    for kind in ("jsonl", "csv"):
+        one = base / f"one.{kind}"
+        (base / f"one.{kind}.gz").write_bytes(gzip.compress(one.read_bytes(), 6))
+
+
+def save(directory: Path, name: str, data: bytes) -> None:
+    """`data` as `name` in `directory`, and gzip-compressed in `directory`_gz."""
+    compressed = directory.with_name(directory.name + "_gz")
+    for folder in (directory, compressed):
+        folder.mkdir(exist_ok=True)
+    (directory / name).write_bytes(data)
+    (compressed / f"{name}.gz").write_bytes(gzip.compress(data, 6))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--prepare"]:
+        prepare(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        return
+    records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    files = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        command = [sys.executable, __file__, "--prepare", folder, str(records), str(files)]
+        subprocess.run(command, check=True)
+        print(f"{records:,} records; directories of {files} files")
+        for round_ in range(rounds):
+            for name in LAYOUTS if round_ % 2 == 0 else reversed(LAYOUTS):
+                wall, peak = measured(base / name, "--start", "2025-01-01", on_invalid="raise")
+                print(f"{name:>14}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

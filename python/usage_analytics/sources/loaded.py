@@ -1,0 +1,42 @@
+"""A record file's records as `FileSource` holds them once read (a file, a directory of
+files, standard input's copy), and the lines it left out as holding no record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from usage_analytics.sources.base import Unreadable
+from usage_analytics.sources.odd_cells import OddTexts
+
+__all__ = ["LeftOutLines", "Loaded"]
+
+
+class LeftOutLines(Protocol):
+    """The lines a reader left out as holding no record (`records.UnreadableLines` for a
+    file; `text_dataset.UnreadableInFiles` for a directory of files)."""
+
+    def __len__(self) -> int: ...
+
+    def summary(self) -> Unreadable: ...
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A file's records (pyarrow Table or list of dicts) and how to name a row."""
+
+    data: Any
+    locate_row: Callable[[int], str]
+    arrow: bool
+    #: Whether the file's header or schema has the pattern id column; None for JSON
+    #: Lines, which name a key only where a line has it.
+    id_column: bool | None = None
+    #: A CSV file's cells that are no value of their field, missing in `data`.
+    odd: OddTexts | None = None
+    #: The lines left out as holding no record (`skip_unreadable`), else None.
+    unreadable: LeftOutLines | None = None
+
+    @property
+    def count(self) -> int:
+        return int(self.data.num_rows) if self.arrow else len(self.data)
