@@ -518,6 +518,17 @@ def test_invisible_and_bidi_format_characters_are_shown_as_the_terminal_shows_th
         assert row in terminal, row
 
 
+def test_names_differing_only_by_normalisation_are_two_rows_that_look_different() -> None:
+    # "café" with U+00E9 and with "e" and U+0301 are two agents: a browser drew two
+    # identical rows. The one not in NFC shows its mark escaped, as the terminal does.
+    agents = ["caf\u00e9", "cafe\u0301"]
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True, "agent": agent}
+               for i, agent in enumerate(agents)]  # fmt: skip
+    document = render_html(reduce(records, "p"), name="p")
+    rows = re.findall(r'<td class="name">(caf[^<]*)</td>', document)
+    assert sorted(rows) == ["cafe\\u0301", "caf\u00e9"]
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     agent=st.text(min_size=1, max_size=20),

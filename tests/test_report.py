@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -626,3 +627,35 @@ def test_summary_notes_get_twenty_columns_before_a_column_is_left_out(
     )
     assert render_summary(ordered, width=104).splitlines()[0] == every
     assert render_summary(ordered, width=103).splitlines()[0] == every.replace("VELOCITY  ", "")
+
+
+#: One name as one code point and as its letters and combining marks (not NFC): a
+#: terminal draws both alike.
+COMPOSED, DECOMPOSED = "caf\u00e9-\u00c5", "cafe\u0301-A\u030a"
+
+
+def test_names_differing_only_by_normalisation_are_written_differently() -> None:
+    # Two agents, two patterns, drawn as two identical "café-Å" rows. Text not in NFC
+    # has its marks (and what NFC would replace) escaped; NFC text is left as it is.
+    assert printable(COMPOSED) == COMPOSED
+    assert printable(DECOMPOSED) == "cafe\\u0301-A\\u030a"
+    assert printable("\u212bngstr\u00f6m") == "\\u212bngstr\u00f6m"  # the Angstrom sign
+    assert printable("\u1100\u1161") == "\\u1100\\u1161"  # jamo NFC makes one syllable
+    records = [*runs(3, agent=COMPOSED), *runs(2, agent=DECOMPOSED)]
+    report = render_report(result(records), width=100)
+    assert "  café-Å  " in report
+    assert "  cafe\\u0301-A\\u030a  " in report
+    summary = render_summary([(COMPOSED, result(runs(3))), (DECOMPOSED, result(runs(3)))])
+    assert [line.split()[0] for line in summary.splitlines()[2:]] == [
+        "café-Å",
+        "cafe\\u0301-A\\u030a",
+    ]
+
+
+@given(st.text(max_size=12))
+def test_printable_text_is_in_nfc_and_a_second_pass_keeps_it(text: str) -> None:
+    # Names are made printable, laid out, and their lines made printable again: a second
+    # pass that escaped more would move the columns after the name.
+    shown = printable(text)
+    assert unicodedata.is_normalized("NFC", f" {shown} ")
+    assert printable(shown) == shown

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -226,12 +227,27 @@ def printable(text: str) -> str:
     ESC, format characters such as bidirectional overrides, line breaks, unassigned code
     points), or could not encode (see `escaping_unencodable`), written as its Python
     escape: names and values come from the data, and must not move the cursor, retitle
-    the window or split a row. (An unencodable character the report itself draws, such as
-    "→" or "·", is written as its ASCII stand-in instead: "->", "|".)"""
+    the window or split a row. In a text not in NFC, so are the characters NFC would
+    change (see `_recomposed`): names differing only so must not look the same. (An
+    unencodable character the report itself draws, such as "→" or "·", is written as
+    its ASCII stand-in instead: "->", "|".)"""
     encoding = _OUTPUT_ENCODING.get()
-    if text.isprintable() and (encoding is None or _encodable(text, encoding)):
+    composed = text.isascii() or unicodedata.is_normalized("NFC", text)  # (ASCII: faster)
+    if text.isprintable() and composed and (encoding is None or _encodable(text, encoding)):
         return text
-    return "".join(_written(char, encoding) for char in text)
+    return "".join(_written(char, encoding, composed) for char in text)
+
+
+def _recomposed(char: str) -> bool:
+    """Whether NFC would change or join `char` in a text not in NFC: a mark (which may
+    join the letter before it), a conjoining Hangul jamo (which join into a syllable), or
+    a character NFC replaces (the Angstrom sign by "Å"). Escaped there, such a text no
+    longer looks like its NFC form: "e" and U+0301 and "é" were two agents drawn as one."""
+    return (
+        unicodedata.category(char).startswith("M")
+        or "\u1100" <= char <= "\u11ff"
+        or unicodedata.normalize("NFC", char) != char
+    )
 
 
 def _encodable(text: str, encoding: str) -> bool:
@@ -242,9 +258,10 @@ def _encodable(text: str, encoding: str) -> bool:
     return True
 
 
-def _written(char: str, encoding: str | None) -> str:
-    """`char` as `printable` writes it: itself, its ASCII stand-in or its escape."""
-    if not char.isprintable():
+def _written(char: str, encoding: str | None, composed: bool = True) -> str:
+    """`char` as `printable` writes it: itself, its ASCII stand-in or its escape (also
+    where its text is not `composed`, in NFC, and NFC would change it: `_recomposed`)."""
+    if not char.isprintable() or (not composed and _recomposed(char)):
         return _escape(char)
     if encoding is None or _encodable(char, encoding):
         return char
