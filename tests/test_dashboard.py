@@ -648,6 +648,24 @@ def test_names_past_36_columns_are_cut_and_never_below_8() -> None:
     assert narrow.splitlines()[2].startswith("abcdefg…  1,000,000,000,000")
 
 
+#: Two ids alike in their first 36 columns: cut there, they were two rows of one name.
+ALIKE = [
+    "payments.checkout.service.endpoint.v1-primary",
+    "payments.checkout.service.endpoint.v2-primary",
+]
+
+
+def test_long_names_alike_at_their_start_are_cut_apart() -> None:
+    rows = dashboard_rows([(name, health_case()) for name in ALIKE])
+    lines = render_dashboard(rows, width=140).splitlines()[2:]
+    assert [line.split("  ")[0] for line in lines] == [
+        "payments.checkout.…dpoint.v1-primary",
+        "payments.checkout.…dpoint.v2-primary",
+    ]
+    ascii_lines = render_dashboard(rows, width=140, unicode=False).splitlines()[2:]
+    assert ascii_lines[0].startswith("payments.checkout.~dpoint.v1-primary   200")
+
+
 def test_headline_stops_at_a_parenthesis_too() -> None:
     (finding,) = health_case(p50=400.0, p95=1500.0, p99=999.0).health()[:1]
     assert finding.message == "p95 latency 1.50 s is above 500 ms (more than twice the limit)."

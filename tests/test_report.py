@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from source_cases import START, analyse
-from test_dashboard import result, runs
+from test_dashboard import ALIKE, result, runs
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsOutput,
@@ -659,3 +659,17 @@ def test_printable_text_is_in_nfc_and_a_second_pass_keeps_it(text: str) -> None:
     shown = printable(text)
     assert unicodedata.is_normalized("NFC", f" {shown} ")
     assert printable(shown) == shown
+
+
+def test_long_names_alike_at_their_start_are_cut_apart_in_the_tables() -> None:
+    # Cut to their columns, two agents (and two patterns) alike in their first 29 (32)
+    # columns were two rows of one name.
+    records = [*runs(3, agent=ALIKE[0]), *runs(2, agent=ALIKE[1])]
+    report = render_report(result(records), width=100)
+    assert "  payments.check…int.v1-primary       3  60.0%" in report
+    assert "  payments.check…int.v2-primary       2  40.0%" in report
+    summary = render_summary([(name, result(runs(3))) for name in ALIKE], width=100)
+    assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == [
+        "payments.checkou…oint.v1-primary",
+        "payments.checkou…oint.v2-primary",
+    ]

@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 from usage_analytics.report import printable
-from usage_analytics.text_width import cut, ljust, rjust, width, wrap
+from usage_analytics.text_width import cut, cut_apart, ljust, rjust, width, wrap
 
 #: Printable text of narrow, wide (CJK, emoji) and zero-width (combining) characters.
 TEXTS = st.text(
@@ -71,6 +71,29 @@ def test_a_wide_character_at_the_edge_is_left_out() -> None:
     assert cut("日本語", 4) == "日…"
     assert cut("日本語", 6) == "日本語"
     assert cut("abc", 2, "~") == "a~"
+
+
+@given(st.lists(TEXTS, unique=True, max_size=6), st.integers(8, 30))
+def test_cut_apart_keeps_texts_apart_and_those_that_fit_whole(
+    texts: list[str], columns: int
+) -> None:
+    shown = cut_apart(texts, columns)
+    assert len(set(shown)) == len(texts)
+    for text, cut_text in zip(texts, shown, strict=True):
+        assert width(cut_text) <= columns
+        assert cut_text == text if width(text) <= columns else cut_text != text
+
+
+def test_cut_apart_cuts_texts_alike_in_the_middle_else_where_they_differ() -> None:
+    assert cut_apart(["checkout-a", "checkout-b", "other-name-long"], 8) == [
+        "chec…t-a",
+        "chec…t-b",
+        "other-n…",
+    ]
+    # Alike at both ends: from just before where they first differ.
+    alike = ["abcdefghijXklmnopqrst", "abcdefghijYklmnopqrst"]
+    assert cut_apart(alike, 9) == ["…ijXklmn…", "…ijYklmn…"]
+    assert cut_apart(["日本語の名前A", "日本語の名前B"], 9) == ["日本…前A", "日本…前B"]
 
 
 @given(TEXTS, st.integers(0, 40))

@@ -123,7 +123,8 @@ def render_dashboard(
 ) -> str:
     """The dashboard table, one line per row (in the given order), fit to `width` (at
     least `MIN_WIDTH`).
-    Names (ids) up to 36 characters are shown whole; when the finding would get less
+    Names (ids) up to 36 characters are shown whole, longer ones cut (apart, where
+    their cuts would look alike: `text_width.cut_apart`); when the finding would get less
     than `_MIN_FINDING` characters it goes on its own indented line under the row.
     Where records were skipped as invalid (`on_invalid="skip"`), an INVALID column
     counts them: a pattern looks healthy on the records it kept."""
@@ -139,13 +140,16 @@ def render_dashboard(
     room = width - name_width - numbers - 2
     below = room < _MIN_FINDING
 
-    def line(name: str, values: list[str]) -> str:
-        text = text_width.ljust(_cut(name, name_width, unicode), name_width)
+    def line(shown: str, values: list[str]) -> str:
+        text = text_width.ljust(shown, name_width)
         for index, (value, size) in enumerate(zip(values, widths, strict=True)):
             last = index == len(widths) - 1  # the trend, left-aligned
             text += "  " + (value.ljust(size) if last else value.rjust(size))
         return text
 
+    names = text_width.cut_apart(
+        [printable(row.name) for row in rows], name_width, "…" if unicode else "~"
+    )
     header = line("PATTERN", titles)
     if not below:
         title = next(
@@ -153,12 +157,12 @@ def render_dashboard(
         )
         header = f"{header}  {title}"
     lines = [header.rstrip(), ("─" if unicode else "-") * min(width, max(len(header), 40))]
-    for row, values in zip(rows, cells, strict=True):
+    for row, name, values in zip(rows, names, cells, strict=True):
         if below:
-            lines.append(line(row.name, values).rstrip())
+            lines.append(line(name, values).rstrip())
             lines.append("    " + _finding(row, unicode, width - 4))
         else:
-            lines.append(f"{line(row.name, values)}  {_finding(row, unicode, room)}".rstrip())
+            lines.append(f"{line(name, values)}  {_finding(row, unicode, room)}".rstrip())
     return printable_lines("\n".join(lines))
 
 

@@ -576,15 +576,15 @@ def _top_table(
     total = sum(counts.values())
     name_width = max(1, width - runs_width - _SHARE - 2)
 
-    def row(name: str, runs: str, share: str) -> str:
-        # (In ASCII before the layout, as `render_summary`'s names: "→" is two characters.)
-        name = name if unicode else name.translate(_TO_ASCII)
-        shown = text_width.ljust(_cut(name, name_width), name_width)
-        return f"{shown} {runs:>{runs_width}} {share:>{_SHARE}}"
+    def row(shown: str, runs: str, share: str) -> str:
+        return f"{text_width.ljust(shown, name_width)} {runs:>{runs_width}} {share:>{_SHARE}}"
 
-    lines = [row(title, "runs", "share")]
-    for name, count in _top_rows(counts):
-        lines.append(row(name, _count(count), _percent(count / total) if total else "-"))
+    rows = _top_rows(counts)
+    # (In ASCII before the layout, as `render_summary`'s names: "→" is two characters.)
+    names = [printable(name if unicode else name.translate(_TO_ASCII)) for name, _ in rows]
+    lines = [row(_cut(title, name_width), "runs", "share")]
+    for shown, (_, count) in zip(text_width.cut_apart(names, name_width), rows, strict=True):
+        lines.append(row(shown, _count(count), _percent(count / total) if total else "-"))
     if not counts:
         lines.append("(none)")
     return [text_width.ljust(line, width) for line in lines]
@@ -841,8 +841,8 @@ def render_summary(
 
     widths = [max([len(title), *map(len, cells)]) for title, _, cells in columns]
 
-    def row(name: str, cells: list[str], note: list[str]) -> str:
-        text = text_width.ljust(_cut(name, name_width), name_width)
+    def row(shown: str, cells: list[str], note: list[str]) -> str:
+        text = text_width.ljust(shown, name_width)
         for (_, align, _), cell, cell_width in zip(columns, cells, widths, strict=True):
             text += "  " + (cell.ljust(cell_width) if align == "<" else cell.rjust(cell_width))
         if note:
@@ -851,7 +851,8 @@ def render_summary(
 
     lines = [row("PATTERN", [title for title, _, _ in columns], ["NOTES"])]
     lines.append("─" * min(width, max(len(lines[0]), 40)))
-    for index, name in enumerate(names):
+    shown = text_width.cut_apart([printable(name) for name in names], name_width)
+    for index, name in enumerate(shown):
         lines.append(row(name, [cells[index] for _, _, cells in columns], notes[index]))
     text = "\n".join(lines)
     # (In ASCII before the escapes: the rule and the ellipses are drawn, not data.)
