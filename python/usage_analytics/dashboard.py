@@ -134,7 +134,8 @@ def render_dashboard(
     cells = [_cells(row, unicode, skipped) for row in rows]
     widths = [max([len(t), *(len(c[i]) for c in cells)]) for i, t in enumerate(titles)]
     numbers = sum(size + 2 for size in widths)
-    shown_widths = (text_width.width(printable(row.name)) for row in rows)
+    printed = [printable(row.name) for row in rows]  # (once: a name may be 100k long)
+    shown_widths = (text_width.width(name) for name in printed)
     name_width = min(36, max([len("PATTERN"), *shown_widths]))
     name_width = max(8, min(name_width, width - numbers))
     room = width - name_width - numbers - 2
@@ -147,9 +148,7 @@ def render_dashboard(
             text += "  " + (value.ljust(size) if last else value.rjust(size))
         return text
 
-    names = text_width.cut_apart(
-        [printable(row.name) for row in rows], name_width, "…" if unicode else "~"
-    )
+    names = text_width.cut_apart(printed, name_width, "…" if unicode else "~")
     header = line("PATTERN", titles)
     if not below:
         title = next(

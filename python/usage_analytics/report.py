@@ -822,7 +822,8 @@ def render_summary(
     notes = [attention_notes(r) for _, r in items]
     # (In ASCII before the layout: a name's "→" becomes two characters.)
     names = [name if unicode else name.translate(_TO_ASCII) for name, _ in items]
-    shown_widths = (text_width.width(printable(name)) for name in names)
+    printed = [printable(name) for name in names]  # (once: a name may be 100k long)
+    shown_widths = (text_width.width(name) for name in printed)
     name_width = min(MAX_NAME, max([len("PATTERN"), *shown_widths]))
     notes_width = min(MIN_NOTES, max([0, *(len(", ".join(n)) for n in notes)]))
 
@@ -851,7 +852,7 @@ def render_summary(
 
     lines = [row("PATTERN", [title for title, _, _ in columns], ["NOTES"])]
     lines.append("─" * min(width, max(len(lines[0]), 40)))
-    shown = text_width.cut_apart([printable(name) for name in names], name_width)
+    shown = text_width.cut_apart(printed, name_width)
     for index, name in enumerate(shown):
         lines.append(row(name, [cells[index] for _, _, cells in columns], notes[index]))
     text = "\n".join(lines)
