@@ -235,7 +235,19 @@ def printable(text: str) -> str:
     composed = text.isascii() or unicodedata.is_normalized("NFC", text)  # (ASCII: faster)
     if text.isprintable() and composed and (encoding is None or _encodable(text, encoding)):
         return text
-    return "".join(_written(char, encoding, composed) for char in text)
+    parts: list[str] = []
+    escaped = False
+    for char in text:
+        if escaped and unicodedata.category(char).startswith("M"):
+            # A mark after an escape would join its last character (\u202e and U+0301 drew
+            # \u202é), and make the text written not NFC: escaped again, later, after the
+            # layout had counted it as no column.
+            part = _escape(char)
+        else:
+            part = _written(char, encoding, composed)
+        escaped = part != char
+        parts.append(part)
+    return "".join(parts)
 
 
 def _recomposed(char: str) -> bool:
