@@ -930,7 +930,7 @@ def test_text_that_is_not_utf8_is_a_clear_error(tmp_path: Path, column: str) -> 
     )
     for path, message in (
         (jsonl, f"{jsonl}, line 2: not UTF-8 text"),
-        (parquet, f"{parquet}: column '{column}' holds text that is not UTF-8"),
+        (parquet, f"{parquet}, row 1: column '{column}' = {values[column]!r}: is not UTF-8 text"),
     ):
         calls: list[Callable[[FileSource], Coroutine[Any, Any, Any]]] = [
             lambda source: source.fetch("p", START, NOW),
