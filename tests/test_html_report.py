@@ -529,6 +529,19 @@ def test_names_differing_only_by_normalisation_are_two_rows_that_look_different(
     assert sorted(rows) == ["cafe\\u0301", "caf\u00e9"]
 
 
+def test_names_differing_only_by_spaces_are_two_rows_that_look_different() -> None:
+    # A browser collapses runs of spaces and shows none at a cell's ends: "admin",
+    # "admin " and "ad  min" were three rows of "admin" and "ad min". Spaces at either
+    # end are written "\\x20" (as the terminal writes them), runs kept by the style.
+    agents = ["admin", "admin ", "ad min", "ad  min"]
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True, "agent": agent}
+               for i, agent in enumerate(agents)]  # fmt: skip
+    document = render_html(reduce(records, "p"), name="p")
+    rows = re.findall(r'<td class="name">(ad[^<]*)</td>', document)
+    assert sorted(rows) == ["ad  min", "ad min", "admin", "admin\\x20"]
+    assert re.search(r"td\.name \{[^}]*white-space: pre-wrap", document)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     agent=st.text(min_size=1, max_size=20),

@@ -684,3 +684,18 @@ def test_long_names_alike_at_their_start_are_cut_apart_in_the_tables() -> None:
         "payments.checkou…oint.v1-primary",
         "payments.checkou…oint.v2-primary",
     ]
+
+
+def test_names_differing_only_by_spaces_at_their_ends_are_written_differently() -> None:
+    # "admin" and "admin " (a CSV cell's trailing space) are two agents, two patterns:
+    # two rows of "admin". Spaces at either end of a name are written "\\x20".
+    records = [*runs(3, agent="admin"), *runs(2, agent="admin "), *runs(1, agent=" admin")]
+    report = render_report(result(records), width=100)
+    for shown in ("admin", "admin\\x20", "\\x20admin"):
+        assert f"  {shown}      " in report, shown
+    items = [(name, result(runs(3))) for name in ("admin", "admin  ")]
+    summary = render_summary(items, width=100)
+    assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == [
+        "admin",
+        "admin\\x20\\x20",
+    ]

@@ -250,6 +250,19 @@ def printable(text: str) -> str:
     return "".join(parts)
 
 
+def printable_name(text: str) -> str:
+    """`printable(text)` with the spaces at its ends written as "\\x20": a name from the
+    data in a table cell, where they do not show ("admin " beside "admin": two agents,
+    two rows of "admin"). (Not `printable`'s: the report's own lines are indented.)"""
+    shown = printable(text)
+    body = shown.strip(" ")
+    if len(body) == len(shown):
+        return shown
+    lead = len(shown) - len(shown.lstrip(" "))
+    trail = len(shown) - lead - len(body)
+    return "\\x20" * lead + body + "\\x20" * trail
+
+
 def _recomposed(char: str) -> bool:
     """Whether NFC would change or join `char` in a text not in NFC: a mark (which may
     join the letter before it), a conjoining Hangul jamo (which join into a syllable), or
@@ -593,7 +606,7 @@ def _top_table(
 
     rows = _top_rows(counts)
     # (In ASCII before the layout, as `render_summary`'s names: "→" is two characters.)
-    names = [printable(name if unicode else name.translate(_TO_ASCII)) for name, _ in rows]
+    names = [printable_name(name if unicode else name.translate(_TO_ASCII)) for name, _ in rows]
     lines = [row(_cut(title, name_width), "runs", "share")]
     for shown, (_, count) in zip(text_width.cut_apart(names, name_width), rows, strict=True):
         lines.append(row(shown, _count(count), _percent(count / total) if total else "-"))
@@ -834,7 +847,7 @@ def render_summary(
     notes = [attention_notes(r) for _, r in items]
     # (In ASCII before the layout: a name's "→" becomes two characters.)
     names = [name if unicode else name.translate(_TO_ASCII) for name, _ in items]
-    printed = [printable(name) for name in names]  # (once: a name may be 100k long)
+    printed = [printable_name(name) for name in names]  # (once: a name may be 100k long)
     shown_widths = (text_width.width(name) for name in printed)
     name_width = min(MAX_NAME, max([len("PATTERN"), *shown_widths]))
     notes_width = min(MIN_NOTES, max([0, *(len(", ".join(n)) for n in notes)]))
