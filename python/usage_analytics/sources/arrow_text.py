@@ -27,7 +27,15 @@ from usage_analytics.sources.records import (
     renamer,
 )
 
-__all__ = ["TextTable", "first_not_utf8", "not_utf8", "odd_columns", "read_csv_arrow"]
+__all__ = [
+    "TextTable",
+    "bytes_shown",
+    "first_not_utf8",
+    "is_utf8",
+    "not_utf8",
+    "odd_columns",
+    "read_csv_arrow",
+]
 
 
 @dataclass(frozen=True)
@@ -252,19 +260,25 @@ def first_not_utf8(pa: Any, column: Any) -> tuple[int, str]:
         values = chunk.view(binary).to_pylist()
         for offset, key in enumerate(range(len(values)) if indices is None else indices):
             raw = None if key is None else values[key]
-            if raw is not None and not _is_utf8(raw):
-                shown = repr(raw[:_SHOWN_BYTES])
-                return row + offset, shown if len(raw) <= _SHOWN_BYTES else f"{shown}..."
+            if raw is not None and not is_utf8(raw):
+                return row + offset, bytes_shown(raw)
         row += len(values) if indices is None else len(indices)
     raise ValueError("the column holds no text that is not UTF-8")
 
 
-def _is_utf8(raw: bytes) -> bool:
+def is_utf8(raw: bytes) -> bool:
+    """Whether `raw` is UTF-8 text."""
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
+
+
+def bytes_shown(raw: bytes) -> str:
+    """Bytes as an error shows them: as Python writes them, their first `_SHOWN_BYTES`."""
+    shown = repr(raw[:_SHOWN_BYTES])
+    return shown if len(raw) <= _SHOWN_BYTES else f"{shown}..."
 
 
 def not_utf8(pa: Any, table: Any) -> str | None:
