@@ -699,3 +699,16 @@ def test_names_differing_only_by_spaces_at_their_ends_are_written_differently() 
         "admin",
         "admin\\x20\\x20",
     ]
+
+
+def test_a_name_holding_an_escapes_text_is_not_taken_for_it() -> None:
+    # The text "\\x1b" (a backslash, "x1b") and ESC, escaped, were both "\\x1b": two
+    # agents, two patterns, drawn as one. In names, a backslash is written as Python
+    # writes it, doubled.
+    records = [*runs(3, agent="a\\x1b"), *runs(2, agent="a\x1b")]
+    report = render_report(result(records), width=100)
+    assert "  a\\\\x1b      " in report
+    assert "  a\\x1b      " in report
+    items = [(name, result(runs(3))) for name in ("a\\x1b", "a\x1b")]
+    summary = render_summary(items, width=100)
+    assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == ["a\\\\x1b", "a\\x1b"]

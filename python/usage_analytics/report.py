@@ -222,7 +222,7 @@ def escaping_unencodable(encoding: str) -> Iterator[None]:
         _OUTPUT_ENCODING.reset(token)
 
 
-def printable(text: str) -> str:
+def printable(text: str, *, backslashes: bool = False) -> str:
     """`text` with every character a terminal would act on or not show (controls such as
     ESC, format characters such as bidirectional overrides, line breaks, unassigned code
     points), or could not encode (see `escaping_unencodable`), written as its Python
@@ -230,10 +230,17 @@ def printable(text: str) -> str:
     the window or split a row. In a text not in NFC, so are the characters NFC would
     change (see `_recomposed`): names differing only so must not look the same. (An
     unencodable character the report itself draws, such as "→" or "·", is written as
-    its ASCII stand-in instead: "->", "|".)"""
+    its ASCII stand-in instead: "->", "|".) With `backslashes`, a backslash is written
+    "\\\\", as Python writes it, so that no text reads as another's escape (see
+    `printable_name`)."""
     encoding = _OUTPUT_ENCODING.get()
     composed = text.isascii() or unicodedata.is_normalized("NFC", text)  # (ASCII: faster)
-    if text.isprintable() and composed and (encoding is None or _encodable(text, encoding)):
+    if (
+        text.isprintable()
+        and composed
+        and (encoding is None or _encodable(text, encoding))
+        and not (backslashes and "\\" in text)
+    ):
         return text
     parts: list[str] = []
     escaped = False
@@ -243,6 +250,8 @@ def printable(text: str) -> str:
             # \u202é), and make the text written not NFC: escaped again, later, after the
             # layout had counted it as no column.
             part = _escape(char)
+        elif backslashes and char == "\\":
+            part = "\\\\"
         else:
             part = _written(char, encoding, composed)
         escaped = part != char
@@ -251,10 +260,12 @@ def printable(text: str) -> str:
 
 
 def printable_name(text: str) -> str:
-    """`printable(text)` with the spaces at its ends written as "\\x20": a name from the
-    data in a table cell, where they do not show ("admin " beside "admin": two agents,
-    two rows of "admin"). (Not `printable`'s: the report's own lines are indented.)"""
-    shown = printable(text)
+    """`printable(text)` with the spaces at its ends written as "\\x20" and backslashes
+    as "\\\\": a name from the data in a table cell, where spaces at its ends do not show
+    ("admin " beside "admin": two agents, two rows of "admin"), and where the text
+    "\\x1b" read as the escape of ESC. (Not `printable`'s: the report's own lines are
+    indented, and its messages quote values as Python writes them, backslashes doubled.)"""
+    shown = printable(text, backslashes=True)
     body = shown.strip(" ")
     if len(body) == len(shown):
         return shown
