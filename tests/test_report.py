@@ -712,3 +712,9 @@ def test_a_name_holding_an_escapes_text_is_not_taken_for_it() -> None:
     items = [(name, result(runs(3))) for name in ("a\\x1b", "a\x1b")]
     summary = render_summary(items, width=100)
     assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == ["a\\\\x1b", "a\\x1b"]
+    # The report's title writes its name as the dashboard above it does.
+    assert (
+        render_report(result(runs(3), "a\\x1b"), width=100)
+        .splitlines()[1]
+        .startswith(" a\\\\x1b   ")
+    )

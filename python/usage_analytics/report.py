@@ -729,11 +729,15 @@ def render_report(
     width = max(MIN_WIDTH, width or terminal_width())
     heavy = "═" * width
     pattern = str(result.pattern_id)
-    title = f"{name}  ({pattern})" if name and name != pattern else pattern
-    if not unicode:  # (before its width is counted: a name's "→" becomes two characters)
-        title = title.translate(_TO_ASCII)
+
+    def shown(text: str) -> str:
+        # (In ASCII before its width is counted: a name's "→" becomes two characters. As
+        # the tables write names: the dashboard above it writes this one.)
+        return printable_name(text if unicode else text.translate(_TO_ASCII))
+
+    title = f"{shown(name)}  ({shown(pattern)})" if name and name != pattern else shown(pattern)
     label = trend_label(result.trend_analysis, unicode=unicode).upper()
-    header_gap = max(2, width - text_width.width(printable(title)) - len(label) - 2)
+    header_gap = max(2, width - text_width.width(title) - len(label) - 2)
     window_days = (result.time_window_end - result.time_window_start).total_seconds()
     lines = [
         heavy,
