@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from usage_analytics.report import (
     _hours,
     _span,
     attention_notes,
+    by_attention,
     render_report,
     render_summary,
 )
@@ -710,6 +712,21 @@ def test_each_key_of_the_row_order_decides_between_two_rows(key: str) -> None:
     for items in ([first, second], [second, first]):
         rows = dashboard_rows([(name, health_case(**numbers)) for name, numbers in items])
         assert [row.name for row in rows] == [first[0], second[0]]
+
+
+def test_a_nan_error_rate_leaves_the_order_to_the_other_keys() -> None:
+    # A result read back from JSON may hold NaN, which compares neither way: the rows
+    # came in six orders for the orders of the same four rows. Unknown, it goes after
+    # the known rates, the names deciding the rest.
+    healthy = result(runs(10))
+    success = healthy.success_metrics
+    unknown = healthy.model_copy(
+        update={"success_metrics": success.model_copy(update={"error_rate": math.nan})}
+    )
+    items = [("a", healthy), ("b", unknown), ("c", healthy), ("d", healthy)]
+    for order in itertools.permutations(items):
+        assert [row.name for row in dashboard_rows(order)] == ["a", "c", "d", "b"]
+        assert [name for name, _ in by_attention(order)] == ["a", "c", "d", "b"]
 
 
 def test_a_result_without_performance_or_trend_shows_dashes(

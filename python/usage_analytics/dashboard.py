@@ -9,7 +9,7 @@ pattern has any), success rate, p95 latency, trend and its worst health finding
 ⚠ warning, · info; X, !, i in ASCII), its headline and the number of further findings,
 "(+3)". Rows are ordered worst first: by the severity of the worst finding (critical,
 warning, info, none), then by how many findings have that severity, then by the number
-of findings, then by the error rate, then by name.
+of findings, then by the error rate (an unknown one, NaN, after the others), then by name.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from usage_analytics.report import (
     MIN_WIDTH,
     _duration_ms,
     _percent,
+    greatest_first,
     printable,
     printable_lines,
     printable_name,
@@ -57,7 +58,7 @@ class DashboardRow:
     def worst(self) -> HealthFinding | None:
         return self.findings[0] if self.findings else None
 
-    def rank(self) -> tuple[int, int, int, float, str]:
+    def rank(self) -> tuple[int, int, int, tuple[bool, float], str]:
         worst = self.worst
         severity = len(SEVERITIES) if worst is None else SEVERITIES.index(worst.severity)
         same = sum(1 for f in self.findings if worst is not None and f.severity == worst.severity)
@@ -65,7 +66,7 @@ class DashboardRow:
             severity,
             -same,
             -len(self.findings),
-            -self.result.success_metrics.error_rate,
+            greatest_first(self.result.success_metrics.error_rate),
             self.name,
         )
 

@@ -34,6 +34,7 @@ __all__ = [
     "attention_notes",
     "by_attention",
     "escaping_unencodable",
+    "greatest_first",
     "render_report",
     "render_summary",
     "terminal_width",
@@ -372,10 +373,18 @@ def by_attention(
         items,
         key=lambda item: (
             -len(attention_notes(item[1])),
-            -item[1].success_metrics.error_rate,
+            greatest_first(item[1].success_metrics.error_rate),
             item[0],
         ),
     )
+
+
+def greatest_first(value: float) -> tuple[bool, float]:
+    """A sort key of `value`, the greatest first and NaN after every number: a result
+    read back from JSON may hold NaN, which compares neither way, and left the order of
+    the rows to the order they came in."""
+    unknown = math.isnan(value)
+    return unknown, 0.0 if unknown else -value
 
 
 # ---------------------------------------------------------------------------------------
