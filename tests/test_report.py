@@ -28,6 +28,7 @@ from usage_analytics.report import (
     by_attention,
     escaping_unencodable,
     printable,
+    printable_name,
     render_report,
     render_summary,
     terminal_width,
@@ -718,3 +719,26 @@ def test_a_name_holding_an_escapes_text_is_not_taken_for_it() -> None:
         .splitlines()[1]
         .startswith(" a\\\\x1b   ")
     )
+
+
+#: Backslashes, the letters and digits of escapes, what is escaped, and spaces.
+ESCAPE_LIKE_TEXT = st.lists(
+    st.sampled_from(["\\", "x", "u", "n", "1", "b", "2", "0", "\x1b", "\n", "\u202e", " ",
+                     "e", "\u0301"]),
+    max_size=8,
+).map("".join)  # fmt: skip
+
+
+@given(ESCAPE_LIKE_TEXT, ESCAPE_LIKE_TEXT)
+def test_names_are_written_apart_and_as_printable_writes_them_again(one: str, other: str) -> None:
+    if one != other:
+        assert printable_name(one) != printable_name(other)
+    shown = printable_name(one)
+    assert printable(shown) == shown
+    assert unicodedata.is_normalized("NFC", f" {shown} ")
+
+
+def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
+    assert printable_name("CORP\\jsmith") == "CORP\\jsmith"
+    assert printable_name("C:\\new") == "C:\\\\new"
+    assert printable_name("a\\ ") == "a\\\\\\x20"

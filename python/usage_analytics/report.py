@@ -223,7 +223,7 @@ def escaping_unencodable(encoding: str) -> Iterator[None]:
         _OUTPUT_ENCODING.reset(token)
 
 
-def printable(text: str, *, backslashes: bool = False) -> str:
+def printable(text: str) -> str:
     """`text` with every character a terminal would act on or not show (controls such as
     ESC, format characters such as bidirectional overrides, line breaks, unassigned code
     points), or could not encode (see `escaping_unencodable`), written as its Python
@@ -231,48 +231,66 @@ def printable(text: str, *, backslashes: bool = False) -> str:
     the window or split a row. In a text not in NFC, so are the characters NFC would
     change (see `_recomposed`): names differing only so must not look the same. (An
     unencodable character the report itself draws, such as "→" or "·", is written as
-    its ASCII stand-in instead: "->", "|".) With `backslashes`, a backslash is written
-    "\\\\", as Python writes it, so that no text reads as another's escape (see
-    `printable_name`)."""
-    encoding = _OUTPUT_ENCODING.get()
-    composed = text.isascii() or unicodedata.is_normalized("NFC", text)  # (ASCII: faster)
-    if (
-        text.isprintable()
-        and composed
-        and (encoding is None or _encodable(text, encoding))
-        and not (backslashes and "\\" in text)
-    ):
-        return text
-    parts: list[str] = []
-    escaped = False
-    for char in text:
-        if escaped and unicodedata.category(char).startswith("M"):
-            # A mark after an escape would join its last character (\u202e and U+0301 drew
-            # \u202é), and make the text written not NFC: escaped again, later, after the
-            # layout had counted it as no column.
-            part = _escape(char)
-        elif backslashes and char == "\\":
-            part = "\\\\"
-        else:
-            part = _written(char, encoding, composed)
-        escaped = part != char
-        parts.append(part)
-    return "".join(parts)
+    its ASCII stand-in instead: "->", "|".)"""
+    return text if _plain(text) else "".join(_written_parts(text))
 
 
 def printable_name(text: str) -> str:
-    """`printable(text)` with the spaces at its ends written as "\\x20" and backslashes
-    as "\\\\": a name from the data in a table cell, where spaces at its ends do not show
-    ("admin " beside "admin": two agents, two rows of "admin"), and where the text
-    "\\x1b" read as the escape of ESC. (Not `printable`'s: the report's own lines are
-    indented, and its messages quote values as Python writes them, backslashes doubled.)"""
-    shown = printable(text, backslashes=True)
-    body = shown.strip(" ")
-    if len(body) == len(shown):
-        return shown
-    lead = len(shown) - len(shown.lstrip(" "))
-    trail = len(shown) - lead - len(body)
-    return "\\x20" * lead + body + "\\x20" * trail
+    """`printable(text)` for a name from the data in a table cell or a title, where two
+    names must not look alike: the spaces at its ends, which do not show there, written
+    "\\x20" ("admin " beside "admin" were two rows of "admin"), and a backslash that
+    would read as the start of an escape doubled, as Python writes it (the text "\\x1b"
+    read as ESC's escape; "CORP\\jsmith" is left as it is). (Not `printable`'s: the
+    report's own lines are indented, and its messages quote values as Python writes
+    them, backslashes doubled already.)"""
+    if _plain(text) and "\\" not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    parts = _written_parts(text)
+    lead = len(text) - len(text.lstrip(" "))
+    trail = min(len(text) - len(text.rstrip(" ")), len(text) - lead)
+    for index in [*range(lead), *range(len(text) - trail, len(text))]:
+        parts[index] = "\\x20"
+        after = index + 1
+        if after < len(text) and parts[after] == text[after] and _is_mark(text[after]):
+            parts[after] = _escape(text[after])  # (it would join the "0" of "\\x20")
+    for index, char in enumerate(text):
+        following = parts[index + 1][:1] if index + 1 < len(parts) else ""
+        if char == "\\" and following in _ESCAPE_STARTS:
+            parts[index] = "\\\\"
+    return "".join(parts)
+
+
+#: What follows the backslash of the escapes `printable` and `printable_name` write
+#: ("\\x1b", "\\u202e", "\\U0001f600", "\\t", "\\n", "\\r", "\\x20"), and a
+#: backslash: where a name's own backslash is followed by one of them, it is doubled.
+_ESCAPE_STARTS = frozenset("xuUtnr\\")
+
+
+def _plain(text: str) -> bool:
+    """Whether `printable` writes `text` as it is."""
+    encoding = _OUTPUT_ENCODING.get()
+    composed = text.isascii() or unicodedata.is_normalized("NFC", text)  # (ASCII: faster)
+    return text.isprintable() and composed and (encoding is None or _encodable(text, encoding))
+
+
+def _written_parts(text: str) -> list[str]:
+    """Each character of `text` as `printable` writes it."""
+    encoding = _OUTPUT_ENCODING.get()
+    composed = text.isascii() or unicodedata.is_normalized("NFC", text)
+    parts: list[str] = []
+    escaped = False
+    for char in text:
+        # (A mark after an escape would join its last character, \u202e and U+0301 drew
+        # \u202é, and make the text written not NFC: escaped again, later, after the
+        # layout had counted it as no column.)
+        part = _escape(char) if escaped and _is_mark(char) else _written(char, encoding, composed)
+        escaped = part != char
+        parts.append(part)
+    return parts
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
 
 
 def _recomposed(char: str) -> bool:
@@ -281,9 +299,7 @@ def _recomposed(char: str) -> bool:
     a character NFC replaces (the Angstrom sign by "Å"). Escaped there, such a text no
     longer looks like its NFC form: "e" and U+0301 and "é" were two agents drawn as one."""
     return (
-        unicodedata.category(char).startswith("M")
-        or "\u1100" <= char <= "\u11ff"
-        or unicodedata.normalize("NFC", char) != char
+        _is_mark(char) or "\u1100" <= char <= "\u11ff" or unicodedata.normalize("NFC", char) != char
     )
 
 
