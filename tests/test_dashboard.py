@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from usage_analytics.report import (
     _hours,
     _span,
     attention_notes,
+    by_attention,
     render_report,
     render_summary,
 )
@@ -648,6 +650,24 @@ def test_names_past_36_columns_are_cut_and_never_below_8() -> None:
     assert narrow.splitlines()[2].startswith("abcdefg…  1,000,000,000,000")
 
 
+#: Two ids alike in their first 36 columns: cut there, they were two rows of one name.
+ALIKE = [
+    "payments.checkout.service.endpoint.v1-primary",
+    "payments.checkout.service.endpoint.v2-primary",
+]
+
+
+def test_long_names_alike_at_their_start_are_cut_apart() -> None:
+    rows = dashboard_rows([(name, health_case()) for name in ALIKE])
+    lines = render_dashboard(rows, width=140).splitlines()[2:]
+    assert [line.split("  ")[0] for line in lines] == [
+        "payments.checkout.…dpoint.v1-primary",
+        "payments.checkout.…dpoint.v2-primary",
+    ]
+    ascii_lines = render_dashboard(rows, width=140, unicode=False).splitlines()[2:]
+    assert ascii_lines[0].startswith("payments.checkout.~dpoint.v1-primary   200")
+
+
 def test_headline_stops_at_a_parenthesis_too() -> None:
     (finding,) = health_case(p50=400.0, p95=1500.0, p99=999.0).health()[:1]
     assert finding.message == "p95 latency 1.50 s is above 500 ms (more than twice the limit)."
@@ -692,6 +712,21 @@ def test_each_key_of_the_row_order_decides_between_two_rows(key: str) -> None:
     for items in ([first, second], [second, first]):
         rows = dashboard_rows([(name, health_case(**numbers)) for name, numbers in items])
         assert [row.name for row in rows] == [first[0], second[0]]
+
+
+def test_a_nan_error_rate_leaves_the_order_to_the_other_keys() -> None:
+    # A result read back from JSON may hold NaN, which compares neither way: the rows
+    # came in six orders for the orders of the same four rows. Unknown, it goes after
+    # the known rates, the names deciding the rest.
+    healthy = result(runs(10))
+    success = healthy.success_metrics
+    unknown = healthy.model_copy(
+        update={"success_metrics": success.model_copy(update={"error_rate": math.nan})}
+    )
+    items = [("a", healthy), ("b", unknown), ("c", healthy), ("d", healthy)]
+    for order in itertools.permutations(items):
+        assert [row.name for row in dashboard_rows(order)] == ["a", "c", "d", "b"]
+        assert [name for name, _ in by_attention(order)] == ["a", "c", "d", "b"]
 
 
 def test_a_result_without_performance_or_trend_shows_dashes(

@@ -25,9 +25,9 @@ from usage_analytics import (
 from usage_analytics.cli import main
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.demo import DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
-from usage_analytics.html_charts import MAX_BARS, visible
+from usage_analytics.html_charts import MAX_BARS
 from usage_analytics.html_report import render_html, render_judged_html
-from usage_analytics.report import render_report
+from usage_analytics.report import printable_name, render_report
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 SECTIONS = ("kpis", "health", "activity", "outcomes", "latency", "timing", "distribution")
@@ -518,6 +518,39 @@ def test_invisible_and_bidi_format_characters_are_shown_as_the_terminal_shows_th
         assert row in terminal, row
 
 
+def test_names_differing_only_by_normalisation_are_two_rows_that_look_different() -> None:
+    # "café" with U+00E9 and with "e" and U+0301 are two agents: a browser drew two
+    # identical rows. The one not in NFC shows its mark escaped, as the terminal does.
+    agents = ["caf\u00e9", "cafe\u0301"]
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True, "agent": agent}
+               for i, agent in enumerate(agents)]  # fmt: skip
+    document = render_html(reduce(records, "p"), name="p")
+    rows = re.findall(r'<td class="name">(caf[^<]*)</td>', document)
+    assert sorted(rows) == ["cafe\\u0301", "caf\u00e9"]
+
+
+def test_names_differing_only_by_spaces_are_two_rows_that_look_different() -> None:
+    # A browser collapses runs of spaces and shows none at a cell's ends: "admin",
+    # "admin " and "ad  min" were three rows of "admin" and "ad min". Spaces at either
+    # end are written "\\x20" (as the terminal writes them), runs kept by the style.
+    agents = ["admin", "admin ", "ad min", "ad  min"]
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True, "agent": agent}
+               for i, agent in enumerate(agents)]  # fmt: skip
+    document = render_html(reduce(records, "p"), name="p")
+    rows = re.findall(r'<td class="name">(ad[^<]*)</td>', document)
+    assert sorted(rows) == ["ad  min", "ad min", "admin", "admin\\x20"]
+    assert re.search(r"td\.name \{[^}]*white-space: pre-wrap", document)
+
+
+def test_a_name_holding_an_escapes_text_is_a_row_that_looks_different() -> None:
+    # The text "\\x1b" and ESC, escaped, were two rows of "\\x1b".
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True, "agent": agent}
+               for i, agent in enumerate(["a\\x1b", "a\x1b"])]  # fmt: skip
+    document = render_html(reduce(records, "p"), name="p")
+    rows = re.findall(r'<td class="name">(a[^<]*)</td>', document)
+    assert sorted(rows) == ["a\\\\x1b", "a\\x1b"]
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     agent=st.text(min_size=1, max_size=20),
@@ -532,8 +565,10 @@ def test_any_agent_and_pattern_text_keeps_the_document_well_formed(
     document = render_html(result, name=pattern)
     structure = parse(document)
     text = "".join(structure.text)
-    assert visible(agent) in text
-    assert visible(str(result.pattern_id)) in text
+    # (Names in cells and titles also with a backslash doubled and spaces at their ends
+    # written "\\x20": `printable_name`.)
+    assert printable_name(agent) in text
+    assert printable_name(str(result.pattern_id)) in text
     assert "<script" not in document.lower()
 
 

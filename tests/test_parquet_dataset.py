@@ -179,6 +179,24 @@ def test_what_a_dataset_cannot_read_is_refused(
     assert message in str(raised.value)
 
 
+def test_text_that_is_not_utf8_is_named_by_its_file_and_row(tmp_path: Path) -> None:
+    # The file, dataset, was refused naming the column only: which of a million rows?
+    # (Dictionary-encoded in the second file; a long value shown by its first 64 bytes.)
+    def agents(*values: bytes) -> pa.Array:
+        return pa.array(values, pa.binary()).view(pa.string())
+
+    write(tmp_path / "a.parquet", pattern_id=pa.array(["p", "p"]), timestamp=STAMPS,
+          agent=agents(b"a", b"b"))  # fmt: skip
+    bad = b"\xff" + b"x" * 100
+    write(tmp_path / "b.parquet", pattern_id=pa.array(["p", "p"]), timestamp=STAMPS,
+          agent=agents(b"c", bad).dictionary_encode())  # fmt: skip
+    with pytest.raises(SourceError) as raised:
+        FileSource(tmp_path).read()
+    assert str(raised.value) == (
+        f"{tmp_path}, b.parquet, row 2: column 'agent' = {bad[:64]!r}...: is not UTF-8 text"
+    )
+
+
 def test_columns_in_another_encoding_are_read_alike(tmp_path: Path) -> None:
     # Text dictionary-encoded in one file, plain in another; times naive (UTC), in UTC
     # and in another zone, in two units: pyarrow's promotion merges none of these.

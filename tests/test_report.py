@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from source_cases import START, analyse
-from test_dashboard import result, runs
+from test_dashboard import ALIKE, result, runs
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsOutput,
@@ -27,6 +28,7 @@ from usage_analytics.report import (
     by_attention,
     escaping_unencodable,
     printable,
+    printable_name,
     render_report,
     render_summary,
     terminal_width,
@@ -626,3 +628,117 @@ def test_summary_notes_get_twenty_columns_before_a_column_is_left_out(
     )
     assert render_summary(ordered, width=104).splitlines()[0] == every
     assert render_summary(ordered, width=103).splitlines()[0] == every.replace("VELOCITY  ", "")
+
+
+#: One name as one code point and as its letters and combining marks (not NFC): a
+#: terminal draws both alike.
+COMPOSED, DECOMPOSED = "caf\u00e9-\u00c5", "cafe\u0301-A\u030a"
+
+
+def test_names_differing_only_by_normalisation_are_written_differently() -> None:
+    # Two agents, two patterns, drawn as two identical "café-Å" rows. Text not in NFC
+    # has its marks (and what NFC would replace) escaped; NFC text is left as it is.
+    assert printable(COMPOSED) == COMPOSED
+    assert printable(DECOMPOSED) == "cafe\\u0301-A\\u030a"
+    assert printable("\u212bngstr\u00f6m") == "\\u212bngstr\u00f6m"  # the Angstrom sign
+    assert printable("\u1100\u1161") == "\\u1100\\u1161"  # jamo NFC makes one syllable
+    records = [*runs(3, agent=COMPOSED), *runs(2, agent=DECOMPOSED)]
+    report = render_report(result(records), width=100)
+    assert "  café-Å  " in report
+    assert "  cafe\\u0301-A\\u030a  " in report
+    summary = render_summary([(COMPOSED, result(runs(3))), (DECOMPOSED, result(runs(3)))])
+    assert [line.split()[0] for line in summary.splitlines()[2:]] == [
+        "café-Å",
+        "cafe\\u0301-A\\u030a",
+    ]
+
+
+#: Letters, marks, controls, format characters, jamo and a singleton NFC replaces: text
+#: in NFC and not, and marks after what is escaped.
+MARKED_TEXT = st.lists(
+    st.sampled_from(["a", "e", " ", "日", "\u0301", "\u0327", "\x1b", "\u202e", "\u200d",
+                     "\u1100", "\u1161", "\u212b", "\x85"]),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+@given(st.text(max_size=12) | MARKED_TEXT)
+@example("\u202e\u0301")  # (was "\\u202e" and the mark, which joined its "e")
+def test_printable_text_is_in_nfc_and_a_second_pass_keeps_it(text: str) -> None:
+    # Names are made printable, laid out, and their lines made printable again: a second
+    # pass that escaped more would move the columns after the name. (A mark after an
+    # escape, "\u202e" and U+0301, made "e" and U+0301 of it: not NFC, escaped then.)
+    shown = printable(text)
+    assert unicodedata.is_normalized("NFC", f" {shown} ")
+    assert printable(shown) == shown
+
+
+def test_long_names_alike_at_their_start_are_cut_apart_in_the_tables() -> None:
+    # Cut to their columns, two agents (and two patterns) alike in their first 29 (32)
+    # columns were two rows of one name.
+    records = [*runs(3, agent=ALIKE[0]), *runs(2, agent=ALIKE[1])]
+    report = render_report(result(records), width=100)
+    assert "  payments.check…int.v1-primary       3  60.0%" in report
+    assert "  payments.check…int.v2-primary       2  40.0%" in report
+    summary = render_summary([(name, result(runs(3))) for name in ALIKE], width=100)
+    assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == [
+        "payments.checkou…oint.v1-primary",
+        "payments.checkou…oint.v2-primary",
+    ]
+
+
+def test_names_differing_only_by_spaces_at_their_ends_are_written_differently() -> None:
+    # "admin" and "admin " (a CSV cell's trailing space) are two agents, two patterns:
+    # two rows of "admin". Spaces at either end of a name are written "\\x20".
+    records = [*runs(3, agent="admin"), *runs(2, agent="admin "), *runs(1, agent=" admin")]
+    report = render_report(result(records), width=100)
+    for shown in ("admin", "admin\\x20", "\\x20admin"):
+        assert f"  {shown}      " in report, shown
+    items = [(name, result(runs(3))) for name in ("admin", "admin  ")]
+    summary = render_summary(items, width=100)
+    assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == [
+        "admin",
+        "admin\\x20\\x20",
+    ]
+
+
+def test_a_name_holding_an_escapes_text_is_not_taken_for_it() -> None:
+    # The text "\\x1b" (a backslash, "x1b") and ESC, escaped, were both "\\x1b": two
+    # agents, two patterns, drawn as one. In names, a backslash is written as Python
+    # writes it, doubled.
+    records = [*runs(3, agent="a\\x1b"), *runs(2, agent="a\x1b")]
+    report = render_report(result(records), width=100)
+    assert "  a\\\\x1b      " in report
+    assert "  a\\x1b      " in report
+    items = [(name, result(runs(3))) for name in ("a\\x1b", "a\x1b")]
+    summary = render_summary(items, width=100)
+    assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == ["a\\\\x1b", "a\\x1b"]
+    # The report's title writes its name as the dashboard above it does.
+    assert (
+        render_report(result(runs(3), "a\\x1b"), width=100)
+        .splitlines()[1]
+        .startswith(" a\\\\x1b   ")
+    )
+
+
+#: Backslashes, the letters and digits of escapes, what is escaped, and spaces.
+ESCAPE_LIKE_TEXT = st.lists(
+    st.sampled_from(["\\", "x", "u", "n", "1", "b", "2", "0", "\x1b", "\n", "\u202e", " ",
+                     "e", "\u0301"]),
+    max_size=8,
+).map("".join)  # fmt: skip
+
+
+@given(ESCAPE_LIKE_TEXT, ESCAPE_LIKE_TEXT)
+def test_names_are_written_apart_and_as_printable_writes_them_again(one: str, other: str) -> None:
+    if one != other:
+        assert printable_name(one) != printable_name(other)
+    shown = printable_name(one)
+    assert printable(shown) == shown
+    assert unicodedata.is_normalized("NFC", f" {shown} ")
+
+
+def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
+    assert printable_name("CORP\\jsmith") == "CORP\\jsmith"
+    assert printable_name("C:\\new") == "C:\\\\new"
+    assert printable_name("a\\ ") == "a\\\\\\x20"

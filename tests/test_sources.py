@@ -928,18 +928,35 @@ def test_text_that_is_not_utf8_is_a_clear_error(tmp_path: Path, column: str) -> 
         ),
         parquet,
     )
+    # A SQLite table's text so failed every query, naming no row ("Could not decode to
+    # UTF-8 column 'max("timestamp")' with text '2026-03-01T10:00:00\ufffd'").
+    database = tmp_path / "runs.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp, agent)")
+        connection.execute("INSERT INTO pattern_executions VALUES ('p', '2026-03-02T10:00Z', 'a')")
+        connection.execute(
+            "INSERT INTO pattern_executions VALUES (CAST(? AS TEXT), CAST(? AS TEXT), "
+            "CAST(? AS TEXT))",
+            list(values.values()),
+        )
+    connection.close()
+    stamp = values["timestamp"] if column == "timestamp" else values["timestamp"].decode()
+    row = f"the row with rowid 2 (timestamp {stamp!r})"
     for path, message in (
+        (database, f"{database}, {row}: column '{column}' = {values[column]!r}: is not UTF-8 text"),
         (jsonl, f"{jsonl}, line 2: not UTF-8 text"),
-        (parquet, f"{parquet}: column '{column}' holds text that is not UTF-8"),
+        (parquet, f"{parquet}, row 1: column '{column}' = {values[column]!r}: is not UTF-8 text"),
     ):
-        calls: list[Callable[[FileSource], Coroutine[Any, Any, Any]]] = [
+        calls: list[Callable[[FileSource | SQLiteSource], Coroutine[Any, Any, Any]]] = [
             lambda source: source.fetch("p", START, NOW),
             lambda source: source.fetch_all(START, NOW),
             lambda source: source.newest(),
         ]
+        if path == database and column != "timestamp":
+            calls.pop()  # (a table's newest timestamp is read from that column alone)
         for call in calls:
             with pytest.raises(SourceError) as raised:
-                run(call(FileSource(path)))
+                run(call(SQLiteSource(path) if path == database else FileSource(path)))
             assert str(raised.value) == message
 
 

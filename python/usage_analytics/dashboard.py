@@ -9,7 +9,7 @@ pattern has any), success rate, p95 latency, trend and its worst health finding
 ⚠ warning, · info; X, !, i in ASCII), its headline and the number of further findings,
 "(+3)". Rows are ordered worst first: by the severity of the worst finding (critical,
 warning, info, none), then by how many findings have that severity, then by the number
-of findings, then by the error rate, then by name.
+of findings, then by the error rate (an unknown one, NaN, after the others), then by name.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from usage_analytics.report import (
     MIN_WIDTH,
     _duration_ms,
     _percent,
+    greatest_first,
     printable,
     printable_lines,
+    printable_name,
     terminal_width,
     trend_label,
 )
@@ -56,7 +58,7 @@ class DashboardRow:
     def worst(self) -> HealthFinding | None:
         return self.findings[0] if self.findings else None
 
-    def rank(self) -> tuple[int, int, int, float, str]:
+    def rank(self) -> tuple[int, int, int, tuple[bool, float], str]:
         worst = self.worst
         severity = len(SEVERITIES) if worst is None else SEVERITIES.index(worst.severity)
         same = sum(1 for f in self.findings if worst is not None and f.severity == worst.severity)
@@ -64,7 +66,7 @@ class DashboardRow:
             severity,
             -same,
             -len(self.findings),
-            -self.result.success_metrics.error_rate,
+            greatest_first(self.result.success_metrics.error_rate),
             self.name,
         )
 
@@ -123,7 +125,8 @@ def render_dashboard(
 ) -> str:
     """The dashboard table, one line per row (in the given order), fit to `width` (at
     least `MIN_WIDTH`).
-    Names (ids) up to 36 characters are shown whole; when the finding would get less
+    Names (ids) up to 36 characters are shown whole, longer ones cut (apart, where
+    their cuts would look alike: `text_width.cut_apart`); when the finding would get less
     than `_MIN_FINDING` characters it goes on its own indented line under the row.
     Where records were skipped as invalid (`on_invalid="skip"`), an INVALID column
     counts them: a pattern looks healthy on the records it kept."""
@@ -133,19 +136,21 @@ def render_dashboard(
     cells = [_cells(row, unicode, skipped) for row in rows]
     widths = [max([len(t), *(len(c[i]) for c in cells)]) for i, t in enumerate(titles)]
     numbers = sum(size + 2 for size in widths)
-    shown_widths = (text_width.width(printable(row.name)) for row in rows)
+    printed = [printable_name(row.name) for row in rows]  # (once: a name may be 100k long)
+    shown_widths = (text_width.width(name) for name in printed)
     name_width = min(36, max([len("PATTERN"), *shown_widths]))
     name_width = max(8, min(name_width, width - numbers))
     room = width - name_width - numbers - 2
     below = room < _MIN_FINDING
 
-    def line(name: str, values: list[str]) -> str:
-        text = text_width.ljust(_cut(name, name_width, unicode), name_width)
+    def line(shown: str, values: list[str]) -> str:
+        text = text_width.ljust(shown, name_width)
         for index, (value, size) in enumerate(zip(values, widths, strict=True)):
             last = index == len(widths) - 1  # the trend, left-aligned
             text += "  " + (value.ljust(size) if last else value.rjust(size))
         return text
 
+    names = text_width.cut_apart(printed, name_width, "…" if unicode else "~")
     header = line("PATTERN", titles)
     if not below:
         title = next(
@@ -153,12 +158,12 @@ def render_dashboard(
         )
         header = f"{header}  {title}"
     lines = [header.rstrip(), ("─" if unicode else "-") * min(width, max(len(header), 40))]
-    for row, values in zip(rows, cells, strict=True):
+    for row, name, values in zip(rows, names, cells, strict=True):
         if below:
-            lines.append(line(row.name, values).rstrip())
+            lines.append(line(name, values).rstrip())
             lines.append("    " + _finding(row, unicode, width - 4))
         else:
-            lines.append(f"{line(row.name, values)}  {_finding(row, unicode, room)}".rstrip())
+            lines.append(f"{line(name, values)}  {_finding(row, unicode, room)}".rstrip())
     return printable_lines("\n".join(lines))
 
 

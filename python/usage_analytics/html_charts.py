@@ -23,6 +23,7 @@ from usage_analytics.report import (
     _significant,
     _when,
     printable,
+    printable_name,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "activity_chart",
     "columns_chart",
     "escape",
+    "escape_name",
     "latency_chart",
     "merged_bars",
     "visible",
@@ -53,6 +55,12 @@ def visible(text: str) -> str:
 def escape(value: object) -> str:
     """Text for HTML (element content and quoted attributes): `visible`, then escaped."""
     return html.escape(visible(str(value)), quote=True)
+
+
+def escape_name(value: object) -> str:
+    """A name from the data for HTML, its spaces at either end written as the terminal
+    writes them ("\\x20", `printable_name`): a browser shows none at a cell's ends."""
+    return html.escape(printable_name(str(value)), quote=True)
 
 
 def _num(value: float) -> str:

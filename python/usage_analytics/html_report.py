@@ -17,8 +17,9 @@ hour x weekday heatmap (an outer product of the two would invent a joint distrib
 Every string that comes from the data (pattern id and name, agents, context types,
 projects, file types, invalid-record samples, the time zone) is escaped (`escape`: what
 the terminal report escapes, such as controls, bidirectional and zero-width characters,
-written as Python escapes, then `html.escape` with quotes); nothing else is interpolated
-into markup.
+written as Python escapes, then `html.escape` with quotes; names in cells and titles
+also with the spaces at their ends as "\\x20": `escape_name`); nothing else is
+interpolated into markup.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from usage_analytics.html_charts import (
     activity_chart,
     columns_chart,
     escape,
+    escape_name,
     latency_chart,
     merged_bars,
 )
@@ -495,7 +497,7 @@ def _top_table(title: str, counts: Mapping[str, int], unit: str) -> str:
     for name, count in items[:TOP_ROWS]:
         share = count / total if total else 0.0
         rows.append(
-            f'<tr><td class="name">{escape(name)}</td><td class="num">{_count(count)}</td>'
+            f'<tr><td class="name">{escape_name(name)}</td><td class="num">{_count(count)}</td>'
             f'<td class="share"><div class="sharebar"><span style="width:{share * 100:.2f}%">'
             f'</span></div></td><td class="num">{_percent(share)}</td></tr>'
         )
@@ -612,7 +614,7 @@ def _overview(
             finding = '<span class="badge ok">Healthy</span>'
         mark = ' class="current" aria-current="true"' if item is current else ""
         rows.append(
-            f'<tr{mark}><td class="name">{escape(name)}</td>'
+            f'<tr{mark}><td class="name">{escape_name(name)}</td>'
             f'<td class="nowrap">{escape(trend_label(item.trend_analysis))}</td>'
             f'<td class="num">{_count(runs)}</td>'
             f'<td class="num">{_percent(item.success_metrics.success_rate) if runs else _DASH}</td>'
@@ -653,7 +655,7 @@ def _header(
         count = sum(f.severity == worst for f in findings)
         badges += f'<span class="badge {worst}">{_severity_count(count, worst)}</span>'
     ident = (
-        f'<p class="pattern-id">Pattern <code>{escape(pattern)}</code></p>'
+        f'<p class="pattern-id">Pattern <code>{escape_name(pattern)}</code></p>'
         if name and name != pattern
         else ""
     )
@@ -667,7 +669,7 @@ def _header(
     cells = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in meta)
     return (
         '<header class="report-header"><div class="eyebrow">Usage analytics report</div>'
-        f'<div class="title-row"><h1>{escape(title)}</h1>{badges}</div>{ident}'
+        f'<div class="title-row"><h1>{escape_name(title)}</h1>{badges}</div>{ident}'
         f'<dl class="meta">{cells}</dl></header>'
     )
 

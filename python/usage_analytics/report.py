@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,6 +34,7 @@ __all__ = [
     "attention_notes",
     "by_attention",
     "escaping_unencodable",
+    "greatest_first",
     "render_report",
     "render_summary",
     "terminal_width",
@@ -226,12 +228,81 @@ def printable(text: str) -> str:
     ESC, format characters such as bidirectional overrides, line breaks, unassigned code
     points), or could not encode (see `escaping_unencodable`), written as its Python
     escape: names and values come from the data, and must not move the cursor, retitle
-    the window or split a row. (An unencodable character the report itself draws, such as
-    "→" or "·", is written as its ASCII stand-in instead: "->", "|".)"""
-    encoding = _OUTPUT_ENCODING.get()
-    if text.isprintable() and (encoding is None or _encodable(text, encoding)):
+    the window or split a row. In a text not in NFC, so are the characters NFC would
+    change (see `_recomposed`): names differing only so must not look the same. (An
+    unencodable character the report itself draws, such as "→" or "·", is written as
+    its ASCII stand-in instead: "->", "|".)"""
+    return text if _plain(text) else "".join(_written_parts(text))
+
+
+def printable_name(text: str) -> str:
+    """`printable(text)` for a name from the data in a table cell or a title, where two
+    names must not look alike: the spaces at its ends, which do not show there, written
+    "\\x20" ("admin " beside "admin" were two rows of "admin"), and a backslash that
+    would read as the start of an escape doubled, as Python writes it (the text "\\x1b"
+    read as ESC's escape; "CORP\\jsmith" is left as it is). (Not `printable`'s: the
+    report's own lines are indented, and its messages quote values as Python writes
+    them, backslashes doubled already.)"""
+    # (Most names, ASCII, without the calls of `_plain`: 300 -> 160 ns a name.)
+    plain = (text.isascii() and text.isprintable()) or _plain(text)
+    if plain and "\\" not in text and not text.startswith(" ") and not text.endswith(" "):
         return text
-    return "".join(_written(char, encoding) for char in text)
+    parts = _written_parts(text)
+    lead = len(text) - len(text.lstrip(" "))
+    trail = min(len(text) - len(text.rstrip(" ")), len(text) - lead)
+    for index in [*range(lead), *range(len(text) - trail, len(text))]:
+        parts[index] = "\\x20"
+        after = index + 1
+        if after < len(text) and parts[after] == text[after] and _is_mark(text[after]):
+            parts[after] = _escape(text[after])  # (it would join the "0" of "\\x20")
+    for index, char in enumerate(text):
+        following = parts[index + 1][:1] if index + 1 < len(parts) else ""
+        if char == "\\" and following in _ESCAPE_STARTS:
+            parts[index] = "\\\\"
+    return "".join(parts)
+
+
+#: What follows the backslash of the escapes `printable` and `printable_name` write
+#: ("\\x1b", "\\u202e", "\\U0001f600", "\\t", "\\n", "\\r", "\\x20"), and a
+#: backslash: where a name's own backslash is followed by one of them, it is doubled.
+_ESCAPE_STARTS = frozenset("xuUtnr\\")
+
+
+def _plain(text: str) -> bool:
+    """Whether `printable` writes `text` as it is."""
+    encoding = _OUTPUT_ENCODING.get()
+    composed = text.isascii() or unicodedata.is_normalized("NFC", text)  # (ASCII: faster)
+    return text.isprintable() and composed and (encoding is None or _encodable(text, encoding))
+
+
+def _written_parts(text: str) -> list[str]:
+    """Each character of `text` as `printable` writes it."""
+    encoding = _OUTPUT_ENCODING.get()
+    composed = text.isascii() or unicodedata.is_normalized("NFC", text)
+    parts: list[str] = []
+    escaped = False
+    for char in text:
+        # (A mark after an escape would join its last character, \u202e and U+0301 drew
+        # \u202é, and make the text written not NFC: escaped again, later, after the
+        # layout had counted it as no column.)
+        part = _escape(char) if escaped and _is_mark(char) else _written(char, encoding, composed)
+        escaped = part != char
+        parts.append(part)
+    return parts
+
+
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
+
+
+def _recomposed(char: str) -> bool:
+    """Whether NFC would change or join `char` in a text not in NFC: a mark (which may
+    join the letter before it), a conjoining Hangul jamo (which join into a syllable), or
+    a character NFC replaces (the Angstrom sign by "Å"). Escaped there, such a text no
+    longer looks like its NFC form: "e" and U+0301 and "é" were two agents drawn as one."""
+    return (
+        _is_mark(char) or "\u1100" <= char <= "\u11ff" or unicodedata.normalize("NFC", char) != char
+    )
 
 
 def _encodable(text: str, encoding: str) -> bool:
@@ -242,9 +313,10 @@ def _encodable(text: str, encoding: str) -> bool:
     return True
 
 
-def _written(char: str, encoding: str | None) -> str:
-    """`char` as `printable` writes it: itself, its ASCII stand-in or its escape."""
-    if not char.isprintable():
+def _written(char: str, encoding: str | None, composed: bool = True) -> str:
+    """`char` as `printable` writes it: itself, its ASCII stand-in or its escape (also
+    where its text is not `composed`, in NFC, and NFC would change it: `_recomposed`)."""
+    if not char.isprintable() or (not composed and _recomposed(char)):
         return _escape(char)
     if encoding is None or _encodable(char, encoding):
         return char
@@ -319,10 +391,18 @@ def by_attention(
         items,
         key=lambda item: (
             -len(attention_notes(item[1])),
-            -item[1].success_metrics.error_rate,
+            greatest_first(item[1].success_metrics.error_rate),
             item[0],
         ),
     )
+
+
+def greatest_first(value: float) -> tuple[bool, float]:
+    """A sort key of `value`, the greatest first and NaN after every number: a result
+    read back from JSON may hold NaN, which compares neither way, and left the order of
+    the rows to the order they came in."""
+    unknown = math.isnan(value)
+    return unknown, 0.0 if unknown else -value
 
 
 # ---------------------------------------------------------------------------------------
@@ -559,15 +639,15 @@ def _top_table(
     total = sum(counts.values())
     name_width = max(1, width - runs_width - _SHARE - 2)
 
-    def row(name: str, runs: str, share: str) -> str:
-        # (In ASCII before the layout, as `render_summary`'s names: "→" is two characters.)
-        name = name if unicode else name.translate(_TO_ASCII)
-        shown = text_width.ljust(_cut(name, name_width), name_width)
-        return f"{shown} {runs:>{runs_width}} {share:>{_SHARE}}"
+    def row(shown: str, runs: str, share: str) -> str:
+        return f"{text_width.ljust(shown, name_width)} {runs:>{runs_width}} {share:>{_SHARE}}"
 
-    lines = [row(title, "runs", "share")]
-    for name, count in _top_rows(counts):
-        lines.append(row(name, _count(count), _percent(count / total) if total else "-"))
+    rows = _top_rows(counts)
+    # (In ASCII before the layout, as `render_summary`'s names: "→" is two characters.)
+    names = [printable_name(name if unicode else name.translate(_TO_ASCII)) for name, _ in rows]
+    lines = [row(_cut(title, name_width), "runs", "share")]
+    for shown, (_, count) in zip(text_width.cut_apart(names, name_width), rows, strict=True):
+        lines.append(row(shown, _count(count), _percent(count / total) if total else "-"))
     if not counts:
         lines.append("(none)")
     return [text_width.ljust(line, width) for line in lines]
@@ -676,11 +756,15 @@ def render_report(
     width = max(MIN_WIDTH, width or terminal_width())
     heavy = "═" * width
     pattern = str(result.pattern_id)
-    title = f"{name}  ({pattern})" if name and name != pattern else pattern
-    if not unicode:  # (before its width is counted: a name's "→" becomes two characters)
-        title = title.translate(_TO_ASCII)
+
+    def shown(text: str) -> str:
+        # (In ASCII before its width is counted: a name's "→" becomes two characters. As
+        # the tables write names: the dashboard above it writes this one.)
+        return printable_name(text if unicode else text.translate(_TO_ASCII))
+
+    title = f"{shown(name)}  ({shown(pattern)})" if name and name != pattern else shown(pattern)
     label = trend_label(result.trend_analysis, unicode=unicode).upper()
-    header_gap = max(2, width - text_width.width(printable(title)) - len(label) - 2)
+    header_gap = max(2, width - text_width.width(title) - len(label) - 2)
     window_days = (result.time_window_end - result.time_window_start).total_seconds()
     lines = [
         heavy,
@@ -805,7 +889,8 @@ def render_summary(
     notes = [attention_notes(r) for _, r in items]
     # (In ASCII before the layout: a name's "→" becomes two characters.)
     names = [name if unicode else name.translate(_TO_ASCII) for name, _ in items]
-    shown_widths = (text_width.width(printable(name)) for name in names)
+    printed = [printable_name(name) for name in names]  # (once: a name may be 100k long)
+    shown_widths = (text_width.width(name) for name in printed)
     name_width = min(MAX_NAME, max([len("PATTERN"), *shown_widths]))
     notes_width = min(MIN_NOTES, max([0, *(len(", ".join(n)) for n in notes)]))
 
@@ -824,8 +909,8 @@ def render_summary(
 
     widths = [max([len(title), *map(len, cells)]) for title, _, cells in columns]
 
-    def row(name: str, cells: list[str], note: list[str]) -> str:
-        text = text_width.ljust(_cut(name, name_width), name_width)
+    def row(shown: str, cells: list[str], note: list[str]) -> str:
+        text = text_width.ljust(shown, name_width)
         for (_, align, _), cell, cell_width in zip(columns, cells, widths, strict=True):
             text += "  " + (cell.ljust(cell_width) if align == "<" else cell.rjust(cell_width))
         if note:
@@ -834,7 +919,8 @@ def render_summary(
 
     lines = [row("PATTERN", [title for title, _, _ in columns], ["NOTES"])]
     lines.append("─" * min(width, max(len(lines[0]), 40)))
-    for index, name in enumerate(names):
+    shown = text_width.cut_apart(printed, name_width)
+    for index, name in enumerate(shown):
         lines.append(row(name, [cells[index] for _, _, cells in columns], notes[index]))
     text = "\n".join(lines)
     # (In ASCII before the escapes: the rule and the ellipses are drawn, not data.)

@@ -27,7 +27,15 @@ from usage_analytics.sources.records import (
     renamer,
 )
 
-__all__ = ["TextTable", "not_utf8", "odd_columns", "read_csv_arrow"]
+__all__ = [
+    "TextTable",
+    "bytes_shown",
+    "first_not_utf8",
+    "is_utf8",
+    "not_utf8",
+    "odd_columns",
+    "read_csv_arrow",
+]
 
 
 @dataclass(frozen=True)
@@ -232,6 +240,45 @@ def _flags(pa: Any, column: Any) -> tuple[Any, Any | None]:
     if not pc.any(other).as_py():
         return pc.if_else(missing, pa.scalar(None, pa.bool_()), true), None
     return pc.if_else(pc.or_(missing, other), pa.scalar(None, pa.bool_()), true), other
+
+
+#: How many bytes of a value that is not UTF-8 an error shows.
+_SHOWN_BYTES = 64
+
+
+def first_not_utf8(pa: Any, column: Any) -> tuple[int, str]:
+    """The row of the first value of string `column` (a chunked array, which `not_utf8`
+    found to hold one) whose bytes are not UTF-8, and those bytes as Python writes them
+    (their first `_SHOWN_BYTES`): what an error names, as a record file's names its
+    line. (A scan in Python: only on the way to that error.)"""
+    row = 0
+    for chunk in column.chunks:
+        indices = None
+        if pa.types.is_dictionary(chunk.type):
+            chunk, indices = chunk.dictionary, chunk.indices.to_pylist()
+        binary = pa.large_binary() if pa.types.is_large_string(chunk.type) else pa.binary()
+        values = chunk.view(binary).to_pylist()
+        for offset, key in enumerate(range(len(values)) if indices is None else indices):
+            raw = None if key is None else values[key]
+            if raw is not None and not is_utf8(raw):
+                return row + offset, bytes_shown(raw)
+        row += len(values) if indices is None else len(indices)
+    raise ValueError("the column holds no text that is not UTF-8")
+
+
+def is_utf8(raw: bytes) -> bool:
+    """Whether `raw` is UTF-8 text."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def bytes_shown(raw: bytes) -> str:
+    """Bytes as an error shows them: as Python writes them, their first `_SHOWN_BYTES`."""
+    shown = repr(raw[:_SHOWN_BYTES])
+    return shown if len(raw) <= _SHOWN_BYTES else f"{shown}..."
 
 
 def not_utf8(pa: Any, table: Any) -> str | None:

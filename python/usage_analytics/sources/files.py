@@ -44,7 +44,12 @@ from usage_analytics.sources.arrow import (
     unattributed_rows,
 )
 from usage_analytics.sources.arrow_jsonl import read_jsonl_arrow
-from usage_analytics.sources.arrow_text import TextTable, not_utf8, read_csv_arrow
+from usage_analytics.sources.arrow_text import (
+    TextTable,
+    first_not_utf8,
+    not_utf8,
+    read_csv_arrow,
+)
 from usage_analytics.sources.base import (
     FIELDS,
     PATTERN_ID,
@@ -346,7 +351,10 @@ class FileSource(ExecutionSource):
         read = {self.table.column(name) for name in (PATTERN_ID, *FIELDS)}
         bad = not_utf8(pa, table.select([name for name in table.column_names if name in read]))
         if bad is not None:
-            raise SourceError(f"{self.description}: column {bad!r} holds text that is not UTF-8")
+            row, value = first_not_utf8(pa, table.column(bad))
+            raise SourceError(
+                f"{self.description}, {locate(row)}: column {bad!r} = {value}: is not UTF-8 text"
+            )
         return table, locate
 
     def _mapped(self) -> TableSpec:

@@ -64,6 +64,7 @@ from typing import Any, NamedTuple
 from usage_analytics.collector import gc_paused
 from usage_analytics.extras import load_pyarrow
 from usage_analytics.sources.arrow import with_group_ids
+from usage_analytics.sources.arrow_text import bytes_shown
 from usage_analytics.sources.base import (
     FIELDS,
     PATTERN_ID,
@@ -99,6 +100,7 @@ from usage_analytics.sources.sqlite_native import FetchedRows, native_rows, read
 from usage_analytics.sources.sqlite_newest import newest_stamp, stamps_of
 from usage_analytics.sources.sqlite_scan import Scan, scanned_rows, table_scan, unplaced_indexed
 from usage_analytics.sources.sqlite_table import placed_sql, unplaced_sql
+from usage_analytics.sources.sqlite_text import first_not_utf8
 from usage_analytics.sources.timestamps import (
     datetime_of,
     micros,
@@ -271,6 +273,8 @@ class SQLiteSource(ExecutionSource):
             return work(connection)
         except sqlite3.DatabaseError as error:
             message = str(error)
+            if message.startswith("Could not decode to UTF-8"):
+                raise SourceError(self._not_utf8(connection) or f"{self.path}: {message}") from None
             if "file is not a database" in message or "malformed" in message:
                 raise SourceError(f"{self.path}: not a SQLite database ({message})") from None
             if "database is locked" in message:  # (a writer's lock: transient, as a server down)
@@ -288,6 +292,21 @@ class SQLiteSource(ExecutionSource):
             raise SourceError(f"{self.path}: query failed: {message}") from None
         finally:
             connection.close()
+
+    def _not_utf8(self, connection: sqlite3.Connection) -> str | None:
+        """The error of the table's first text that is not UTF-8 (`sqlite_text`): its
+        row, column and bytes; None where none is found (the query read another table)."""
+        rowid = self._rowid(connection)
+        found = first_not_utf8(
+            connection, self.table.qualified, self._columns(connection), rowid and rowid.sql
+        )
+        if found is None:
+            return None
+        where = row_place(found.timestamp, found.key, rowid and rowid.label)
+        column = self.table.column(found.field)
+        return (
+            f"{self.path}, {where}: column {column!r} = {bytes_shown(found.raw)}: is not UTF-8 text"
+        )
 
     def _columns(self, connection: sqlite3.Connection) -> dict[str, str]:
         """Record field -> quoted column, for the fields the table has; checks that the
