@@ -172,7 +172,8 @@ def test_names_with_the_reports_own_characters_are_written_in_ascii_and_laid_out
     # A name's "→", "±" or "·" was left for the report's late translation of its own
     # drawing: the dashboard never translated it, and the terminal wrote "p?q"; the
     # report's tables were laid out on "a→b±c" (5 columns) and written "a->b+/-c" (8),
-    # which pushed its row's counts three columns right.
+    # which pushed its row's counts three columns right. Then they were given the
+    # drawing's stand-ins, "p->q", which another pattern may be called: now escaped.
     path = tmp_path / "runs.jsonl"
     agents = [(1, "a→b±c"), (2, "a→b±c"), (3, "bob")]
     lines = [
@@ -192,10 +193,10 @@ def test_names_with_the_reports_own_characters_are_written_in_ascii_and_laid_out
         texts.append(terminal.getvalue().decode("ascii"))
     dashboard, report = (text.splitlines() for text in texts)
     assert [line for line in dashboard if "q " in line] == [
-        "p->q         3     0.0%    -  + emerging  ! Success rate 0.0% < 80.0% (+1)"
+        "p\\u2192q     3     0.0%    -  + emerging  ! Success rate 0.0% < 80.0% (+1)"
     ]
-    assert report[1].startswith(" p->q  ")
-    assert [line[50:] for line in report if "bob" in line or "a-" in line] == [
-        "a->b+/-c                            2  66.7%",
+    assert report[1].startswith(" p\\u2192q  ")
+    assert [line[50:] for line in report if "bob" in line or "a\\" in line] == [
+        "a\\u2192b\\xb1c                       2  66.7%",
         "bob                                 1  33.3%",
     ]

@@ -738,6 +738,43 @@ def test_names_are_written_apart_and_as_printable_writes_them_again(one: str, ot
     assert unicodedata.is_normalized("NFC", f" {shown} ")
 
 
+#: The report's own characters with an ASCII stand-in ("→" written "->"), and the
+#: characters of the stand-ins.
+STAND_IN_TEXT = st.lists(
+    st.sampled_from(["a", "→", "-", ">", "·", "|", "…", "~", "±", "+", "/", "═", "=", "\\"]),
+    max_size=6,
+).map("".join)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+@given(one=STAND_IN_TEXT, other=STAND_IN_TEXT)
+def test_names_stay_apart_where_the_stream_cannot_encode_them(
+    encoding: str, one: str, other: str
+) -> None:
+    # A name's "→" was given the report's own stand-in, "->": "a→b" and "a->b" were
+    # two dashboard rows of "a->b". A name's character is escaped instead.
+    with escaping_unencodable(encoding):
+        shown = printable_name(one)
+        assert shown.encode(encoding).decode(encoding) == shown
+        if one != other:
+            assert shown != printable_name(other)
+
+
+def test_names_are_escaped_not_given_stand_ins_in_every_ascii_table() -> None:
+    # (As on an ASCII stream, and with no stream's encoding told: `unicode=False` alone.)
+    records = [*runs(3, agent="x±1"), *runs(2, agent="x+/-1")]
+    report = render_report(result(records, "a→b"), width=100, unicode=False)
+    summary = render_summary(
+        [(name, result(runs(3))) for name in ("a→b", "a->b")], width=100, unicode=False
+    )
+    assert report.isascii()
+    assert summary.isascii()
+    assert report.splitlines()[1].startswith(" a\\u2192b ")
+    assert "  x\\xb11 " in report
+    assert "  x+/-1 " in report
+    assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == ["a\\u2192b", "a->b"]
+
+
 def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
     assert printable_name("CORP\\jsmith") == "CORP\\jsmith"
     assert printable_name("C:\\new") == "C:\\\\new"

@@ -28,7 +28,7 @@ from usage_analytics.report import (
     greatest_first,
     printable,
     printable_lines,
-    printable_name,
+    printable_names,
     terminal_width,
     trend_label,
 )
@@ -136,7 +136,8 @@ def render_dashboard(
     cells = [_cells(row, unicode, skipped) for row in rows]
     widths = [max([len(t), *(len(c[i]) for c in cells)]) for i, t in enumerate(titles)]
     numbers = sum(size + 2 for size in widths)
-    printed = [printable_name(row.name) for row in rows]  # (once: a name may be 100k long)
+    # (Once: a name may be 100k long.)
+    printed = printable_names((row.name for row in rows), unicode=unicode)
     shown_widths = (text_width.width(name) for name in printed)
     name_width = min(36, max([len("PATTERN"), *shown_widths]))
     name_width = max(8, min(name_width, width - numbers))

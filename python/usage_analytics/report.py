@@ -14,7 +14,7 @@ import math
 import shutil
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -240,14 +240,16 @@ def printable_name(text: str) -> str:
     names must not look alike: the spaces at its ends, which do not show there, written
     "\\x20" ("admin " beside "admin" were two rows of "admin"), and a backslash that
     would read as the start of an escape doubled, as Python writes it (the text "\\x1b"
-    read as ESC's escape; "CORP\\jsmith" is left as it is). (Not `printable`'s: the
+    read as ESC's escape; "CORP\\jsmith" is left as it is). A character the stream
+    cannot encode is escaped, never given the report's ASCII stand-in: "a\\u2192b" and
+    "a->b" are two names. (Not `printable`'s: the
     report's own lines are indented, and its messages quote values as Python writes
     them, backslashes doubled already.)"""
     # (Most names, ASCII, without the calls of `_plain`: 300 -> 160 ns a name.)
     plain = (text.isascii() and text.isprintable()) or _plain(text)
     if plain and "\\" not in text and not text.startswith(" ") and not text.endswith(" "):
         return text
-    parts = _written_parts(text)
+    parts = _written_parts(text, stand_ins=False)
     lead = len(text) - len(text.lstrip(" "))
     trail = min(len(text) - len(text.rstrip(" ")), len(text) - lead)
     for index in [*range(lead), *range(len(text) - trail, len(text))]:
@@ -260,6 +262,17 @@ def printable_name(text: str) -> str:
         if char == "\\" and following in _ESCAPE_STARTS:
             parts[index] = "\\\\"
     return "".join(parts)
+
+
+def printable_names(names: Iterable[str], *, unicode: bool = True) -> list[str]:
+    """`printable_name` of each of `names`, for a drawing in ASCII where `unicode` is
+    False: what ASCII cannot hold escaped then, where no stream's encoding says more
+    (`escaping_unencodable`). (Left as it is, a name's "→" became the drawing's "->" once
+    the report was written in ASCII, after its layout: a column wider, and like "->".)"""
+    if unicode or _OUTPUT_ENCODING.get() is not None:
+        return [printable_name(name) for name in names]
+    with escaping_unencodable("ascii"):
+        return [printable_name(name) for name in names]
 
 
 #: What follows the backslash of the escapes `printable` and `printable_name` write
@@ -275,8 +288,8 @@ def _plain(text: str) -> bool:
     return text.isprintable() and composed and (encoding is None or _encodable(text, encoding))
 
 
-def _written_parts(text: str) -> list[str]:
-    """Each character of `text` as `printable` writes it."""
+def _written_parts(text: str, *, stand_ins: bool = True) -> list[str]:
+    """Each character of `text` as `printable` writes it (`stand_ins`: see `_written`)."""
     encoding = _OUTPUT_ENCODING.get()
     composed = text.isascii() or unicodedata.is_normalized("NFC", text)
     parts: list[str] = []
@@ -285,7 +298,11 @@ def _written_parts(text: str) -> list[str]:
         # (A mark after an escape would join its last character, \u202e and U+0301 drew
         # \u202é, and make the text written not NFC: escaped again, later, after the
         # layout had counted it as no column.)
-        part = _escape(char) if escaped and _is_mark(char) else _written(char, encoding, composed)
+        part = (
+            _escape(char)
+            if escaped and _is_mark(char)
+            else _written(char, encoding, composed, stand_ins)
+        )
         escaped = part != char
         parts.append(part)
     return parts
@@ -313,9 +330,10 @@ def _encodable(text: str, encoding: str) -> bool:
     return True
 
 
-def _written(char: str, encoding: str | None, composed: bool = True) -> str:
-    """`char` as `printable` writes it: itself, its ASCII stand-in or its escape (also
-    where its text is not `composed`, in NFC, and NFC would change it: `_recomposed`)."""
+def _written(char: str, encoding: str | None, composed: bool = True, stand_ins: bool = True) -> str:
+    """`char` as `printable` writes it: itself, its ASCII stand-in (where `stand_ins`) or
+    its escape (also where its text is not `composed`, in NFC, and NFC would change it:
+    `_recomposed`)."""
     if not char.isprintable() or (not composed and _recomposed(char)):
         return _escape(char)
     if encoding is None or _encodable(char, encoding):
@@ -324,7 +342,7 @@ def _written(char: str, encoding: str | None, composed: bool = True) -> str:
     # ASCII stand-in, as the drawing is written, and now, before the layout counts its
     # columns. (Kept for a later translation, it was laid out as "→", one column, and
     # written "->", two; where nothing translated it, the stream wrote "?".)
-    return char.translate(_TO_ASCII) if ord(char) in _TO_ASCII else _escape(char)
+    return char.translate(_TO_ASCII) if stand_ins and ord(char) in _TO_ASCII else _escape(char)
 
 
 def _escape(char: str) -> str:
@@ -643,8 +661,7 @@ def _top_table(
         return f"{text_width.ljust(shown, name_width)} {runs:>{runs_width}} {share:>{_SHARE}}"
 
     rows = _top_rows(counts)
-    # (In ASCII before the layout, as `render_summary`'s names: "→" is two characters.)
-    names = [printable_name(name if unicode else name.translate(_TO_ASCII)) for name, _ in rows]
+    names = printable_names((name for name, _ in rows), unicode=unicode)
     lines = [row(_cut(title, name_width), "runs", "share")]
     for shown, (_, count) in zip(text_width.cut_apart(names, name_width), rows, strict=True):
         lines.append(row(shown, _count(count), _percent(count / total) if total else "-"))
@@ -758,9 +775,8 @@ def render_report(
     pattern = str(result.pattern_id)
 
     def shown(text: str) -> str:
-        # (In ASCII before its width is counted: a name's "→" becomes two characters. As
-        # the tables write names: the dashboard above it writes this one.)
-        return printable_name(text if unicode else text.translate(_TO_ASCII))
+        # (As the tables write names: the dashboard above it writes this one.)
+        return printable_names([text], unicode=unicode)[0]
 
     title = f"{shown(name)}  ({shown(pattern)})" if name and name != pattern else shown(pattern)
     label = trend_label(result.trend_analysis, unicode=unicode).upper()
@@ -887,9 +903,8 @@ def render_summary(
         ),
     ]
     notes = [attention_notes(r) for _, r in items]
-    # (In ASCII before the layout: a name's "→" becomes two characters.)
-    names = [name if unicode else name.translate(_TO_ASCII) for name, _ in items]
-    printed = [printable_name(name) for name in names]  # (once: a name may be 100k long)
+    # (Once: a name may be 100k long.)
+    printed = printable_names((name for name, _ in items), unicode=unicode)
     shown_widths = (text_width.width(name) for name in printed)
     name_width = min(MAX_NAME, max([len("PATTERN"), *shown_widths]))
     notes_width = min(MIN_NOTES, max([0, *(len(", ".join(n)) for n in notes)]))
