@@ -32,7 +32,12 @@ from urllib.parse import unquote
 
 from usage_analytics.sources.base import SourceError, SourceUnavailableError
 
-__all__ = ["read_dataset"]
+__all__ = ["INT96_UNIT", "read_dataset"]
+
+#: The unit Parquet's legacy INT96 timestamps (Spark's default, Hive's, Impala's) are read
+#: in: microseconds, the core's own. pyarrow's default, nanoseconds, wrapped an instant
+#: outside 1677-09-21 to 2262-04-11 into another year without a word (1500 read as 2084).
+INT96_UNIT = "us"
 
 #: A dataset's files, by lower-case suffix.
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -84,7 +89,7 @@ def _read(pa: Any, directory: Path, file: Path) -> Any:
     import pyarrow.parquet as pq
 
     try:
-        with pq.ParquetFile(file) as parquet:
+        with pq.ParquetFile(file, coerce_int96_timestamp_unit=INT96_UNIT) as parquet:
             return parquet.read().combine_chunks()
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
         raise SourceError(
