@@ -27,6 +27,12 @@ impl Zone {
             });
         }
         let tz = TimeZone::get(name).map_err(|_| CoreError::UnknownTimeZone(name.to_owned()))?;
+        // jiff answers CLDR's "Etc/Unknown" (ICU's and Java's name for a zone that could
+        // not be determined) with its UTC-like unknown zone: no IANA zone (zoneinfo
+        // refuses it), and a caller whose zone was unknown would get UTC's calendar.
+        if tz.is_unknown() {
+            return Err(CoreError::UnknownTimeZone(name.to_owned()));
+        }
         // The tzdb's own spelling: the lookup ignores case, but Python's `ZoneInfo` (and
         // any reader of the output's `timezone`) does not, and two spellings of one zone
         // would be two settings to a merge.
@@ -134,5 +140,11 @@ mod tests {
         assert!(Zone::get("Mars/Olympus_Mons").is_err());
         assert!(Zone::get("Asia/Kolkata").is_ok());
         assert_eq!(Zone::get("europe/BERLIN").unwrap().name(), "Europe/Berlin");
+    }
+
+    #[test]
+    fn the_cldr_unknown_zone_is_an_error() {
+        assert!(Zone::get("Etc/Unknown").is_err());
+        assert!(Zone::get("etc/unknown").is_err());
     }
 }
