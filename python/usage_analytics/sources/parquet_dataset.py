@@ -113,7 +113,9 @@ def _partition_values(relative: Path) -> dict[str, str | None]:
 def _agreeing(pa: Any, tables: list[Any]) -> list[Any]:
     """`tables` with a column that some files hold in another encoding than others made
     alike: dictionary-encoded text as its values; times in another zone, or naive (UTC,
-    as the library reads them), in UTC. (pyarrow's promotion merges neither.)"""
+    as the library reads them), or of another unit, in UTC microseconds (pyarrow's
+    promotion merges neither encodings nor zones, and takes the finer unit: nanoseconds,
+    which hold only 1677-2262, refused a whole dataset for a millisecond file's 1500)."""
     types: dict[str, set[Any]] = {}
     for table in tables:
         for field in table.schema:
@@ -129,12 +131,23 @@ def _agreeing(pa: Any, tables: list[Any]) -> list[Any]:
                 continue
             if pa.types.is_dictionary(kind):
                 kind = kind.value_type
-            if pa.types.is_timestamp(kind) and kind.tz != "UTC":
-                kind = pa.timestamp(kind.unit, "UTC")
+            column = table.column(index)
+            if pa.types.is_timestamp(kind):
+                column, kind = _in_microseconds(pa, column), pa.timestamp("us", "UTC")
             if kind != field.type:
-                table = table.set_column(index, field.name, table.column(index).cast(kind))
+                table = table.set_column(index, field.name, column.cast(kind))
         alike.append(table)
     return alike
+
+
+def _in_microseconds(pa: Any, column: Any) -> Any:
+    """A column of times with nanoseconds floored to the microsecond, as the core reads
+    them (a cast truncates towards 1970); other units as they are (their cast to
+    microseconds is exact, or refused past 64 bits of them, beyond the year 290,000)."""
+    if column.type.unit != "ns":
+        return column
+    utc = column.cast(pa.timestamp("ns", "UTC"))
+    return pa.compute.floor_temporal(utc, unit="microsecond")
 
 
 def _aligned(pa: Any, table: Any, values: dict[str, str | None], schema: Any) -> Any:
