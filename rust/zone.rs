@@ -100,6 +100,23 @@ impl OffsetCache<'_> {
             .preceding(after)
             .next()
             .map_or(i64::MIN, |t| t.timestamp().as_microsecond());
+        // Just past a zone's last tabled transition, jiff 1.0's `preceding` gives the
+        // previous transition of the zone's POSIX rule, which may come before it: after
+        // America/Metlakatla's 2019-01-20T10:00Z (-8 to -9) it gave 2018-11-04, and the
+        // span held -9 over two months of -8 (an earlier record read next got hour 0 for
+        // 1). The transitions from there on up to the instant move the span's start.
+        if self.lo != i64::MIN {
+            while let Some(next) = Timestamp::from_microsecond(self.lo)
+                .ok()
+                .and_then(|lo| tz.following(lo).next())
+            {
+                let next = next.timestamp().as_microsecond();
+                if next > utc_micros {
+                    break;
+                }
+                self.lo = next;
+            }
+        }
         self.hi = tz
             .following(ts)
             .next()
@@ -140,6 +157,19 @@ mod tests {
         assert!(Zone::get("Mars/Olympus_Mons").is_err());
         assert!(Zone::get("Asia/Kolkata").is_ok());
         assert_eq!(Zone::get("europe/BERLIN").unwrap().name(), "Europe/Berlin");
+    }
+
+    #[test]
+    fn a_span_starts_at_the_last_tabled_transition_before_it() {
+        // America/Metlakatla's table ends with 2019-01-20T10:00Z (PST, -8, to AKST, -9);
+        // its POSIX rule's previous transition is 2018-11-04.
+        let z = Zone::get("America/Metlakatla").unwrap();
+        let change = civil_to_micros(2019, 1, 20, 10, 0, 0, 0).unwrap();
+        let mut cache = z.offsets();
+        assert_eq!(cache.offset_at(change), -9 * MICROS_PER_HOUR);
+        assert_eq!(cache.span().0, change);
+        assert_eq!(cache.offset_at(change - 1), -8 * MICROS_PER_HOUR);
+        assert_eq!(cache.span().1, change);
     }
 
     #[test]
