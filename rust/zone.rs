@@ -96,31 +96,23 @@ impl OffsetCache<'_> {
         self.offset = i64::from(tz.to_offset(ts).seconds()) * MICROS_PER_SECOND;
         // A transition exactly at `ts` already applies to it, so look back from ts + 1us.
         let after = ts.checked_add(jiff::SignedDuration::from_micros(1)).unwrap_or(ts);
-        self.lo = tz
-            .preceding(after)
-            .next()
-            .map_or(i64::MIN, |t| t.timestamp().as_microsecond());
-        // Just past a zone's last tabled transition, jiff 1.0's `preceding` gives the
-        // previous transition of the zone's POSIX rule, which may come before it: after
-        // America/Metlakatla's 2019-01-20T10:00Z (-8 to -9) it gave 2018-11-04, and the
-        // span held -9 over two months of -8 (an earlier record read next got hour 0 for
-        // 1). The transitions from there on up to the instant move the span's start.
-        if self.lo != i64::MIN {
-            while let Some(next) = Timestamp::from_microsecond(self.lo)
-                .ok()
-                .and_then(|lo| tz.following(lo).next())
-            {
-                let next = next.timestamp().as_microsecond();
-                if next > utc_micros {
-                    break;
-                }
-                self.lo = next;
+        let mut last = tz.preceding(after).next().map(|t| t.timestamp());
+        // The first transition after `last` (after `ts` without one), not after `ts`: the
+        // same one call where `last` is right. Just past a zone's last tabled transition,
+        // jiff 1.0's `preceding` gives the previous transition of the zone's POSIX rule,
+        // which may come before it: after America/Metlakatla's 2019-01-20T10:00Z (-8 to
+        // -9) it gave 2018-11-04, and the span held -9 over two months of -8 (an earlier
+        // record read next got hour 0 for 1). Such transitions up to `ts` move `last`.
+        let mut next = tz.following(last.unwrap_or(ts)).next().map(|t| t.timestamp());
+        while let (Some(_), Some(early)) = (last, next) {
+            if early > ts {
+                break;
             }
+            last = Some(early);
+            next = tz.following(early).next().map(|t| t.timestamp());
         }
-        self.hi = tz
-            .following(ts)
-            .next()
-            .map_or(i64::MAX, |t| t.timestamp().as_microsecond());
+        self.lo = last.map_or(i64::MIN, |t| t.as_microsecond());
+        self.hi = next.map_or(i64::MAX, |t| t.as_microsecond());
         if !(self.lo <= utc_micros && utc_micros < self.hi) {
             // Never cache a span that does not hold the instant itself.
             self.lo = utc_micros;
