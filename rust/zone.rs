@@ -27,6 +27,12 @@ impl Zone {
             });
         }
         let tz = TimeZone::get(name).map_err(|_| CoreError::UnknownTimeZone(name.to_owned()))?;
+        // jiff answers CLDR's "Etc/Unknown" (ICU's and Java's name for a zone that could
+        // not be determined) with its UTC-like unknown zone: no IANA zone (zoneinfo
+        // refuses it), and a caller whose zone was unknown would get UTC's calendar.
+        if tz.is_unknown() {
+            return Err(CoreError::UnknownTimeZone(name.to_owned()));
+        }
         // The tzdb's own spelling: the lookup ignores case, but Python's `ZoneInfo` (and
         // any reader of the output's `timezone`) does not, and two spellings of one zone
         // would be two settings to a merge.
@@ -90,14 +96,23 @@ impl OffsetCache<'_> {
         self.offset = i64::from(tz.to_offset(ts).seconds()) * MICROS_PER_SECOND;
         // A transition exactly at `ts` already applies to it, so look back from ts + 1us.
         let after = ts.checked_add(jiff::SignedDuration::from_micros(1)).unwrap_or(ts);
-        self.lo = tz
-            .preceding(after)
-            .next()
-            .map_or(i64::MIN, |t| t.timestamp().as_microsecond());
-        self.hi = tz
-            .following(ts)
-            .next()
-            .map_or(i64::MAX, |t| t.timestamp().as_microsecond());
+        let mut last = tz.preceding(after).next().map(|t| t.timestamp());
+        // The first transition after `last` (after `ts` without one), not after `ts`: the
+        // same one call where `last` is right. Just past a zone's last tabled transition,
+        // jiff 1.0's `preceding` gives the previous transition of the zone's POSIX rule,
+        // which may come before it: after America/Metlakatla's 2019-01-20T10:00Z (-8 to
+        // -9) it gave 2018-11-04, and the span held -9 over two months of -8 (an earlier
+        // record read next got hour 0 for 1). Such transitions up to `ts` move `last`.
+        let mut next = tz.following(last.unwrap_or(ts)).next().map(|t| t.timestamp());
+        while let (Some(_), Some(early)) = (last, next) {
+            if early > ts {
+                break;
+            }
+            last = Some(early);
+            next = tz.following(early).next().map(|t| t.timestamp());
+        }
+        self.lo = last.map_or(i64::MIN, |t| t.as_microsecond());
+        self.hi = next.map_or(i64::MAX, |t| t.as_microsecond());
         if !(self.lo <= utc_micros && utc_micros < self.hi) {
             // Never cache a span that does not hold the instant itself.
             self.lo = utc_micros;
@@ -134,5 +149,24 @@ mod tests {
         assert!(Zone::get("Mars/Olympus_Mons").is_err());
         assert!(Zone::get("Asia/Kolkata").is_ok());
         assert_eq!(Zone::get("europe/BERLIN").unwrap().name(), "Europe/Berlin");
+    }
+
+    #[test]
+    fn a_span_starts_at_the_last_tabled_transition_before_it() {
+        // America/Metlakatla's table ends with 2019-01-20T10:00Z (PST, -8, to AKST, -9);
+        // its POSIX rule's previous transition is 2018-11-04.
+        let z = Zone::get("America/Metlakatla").unwrap();
+        let change = civil_to_micros(2019, 1, 20, 10, 0, 0, 0).unwrap();
+        let mut cache = z.offsets();
+        assert_eq!(cache.offset_at(change), -9 * MICROS_PER_HOUR);
+        assert_eq!(cache.span().0, change);
+        assert_eq!(cache.offset_at(change - 1), -8 * MICROS_PER_HOUR);
+        assert_eq!(cache.span().1, change);
+    }
+
+    #[test]
+    fn the_cldr_unknown_zone_is_an_error() {
+        assert!(Zone::get("Etc/Unknown").is_err());
+        assert!(Zone::get("etc/unknown").is_err());
     }
 }

@@ -171,7 +171,10 @@ def test_days_and_hours_after_a_dst_change_near_local_midnight() -> None:
 # New York springs forward at 07:00Z on 8 March 2026: 07:00Z is 03:00 EDT, the first
 # instant after the gap, and 06:30Z is 01:30 EST (records in either order). Pacific/Chatham
 # falls back from +13:45 to +12:45 at 14:00Z on 4 April 2026 (03:45 local), inside a local
-# hour: 13:50Z is 03:35 and 14:05Z is 02:50.
+# hour: 13:50Z is 03:35 and 14:05Z is 02:50. America/Metlakatla's last tabled change (its
+# rules take over after it) is from -08 to -09 at 10:00Z on 20 January 2019: 10:00Z is the
+# second 01:00 and 09:30Z is 01:30 (the core's zone gave the span after it the rules'
+# start, 2018-11-04, so that 09:30Z read after 10:00Z took -09: 00:30).
 @pytest.mark.parametrize(
     ("zone", "day", "change", "offsets_minutes", "hours"),
     [
@@ -188,6 +191,13 @@ def test_days_and_hours_after_a_dst_change_near_local_midnight() -> None:
             datetime(2026, 4, 4, 14, tzinfo=UTC),
             (-10, 5),
             {2: 1, 3: 1},
+        ),
+        (
+            "America/Metlakatla",
+            datetime(2019, 1, 19, tzinfo=UTC),
+            datetime(2019, 1, 20, 10, tzinfo=UTC),
+            (0, -30),
+            {1: 2},
         ),
     ],
 )

@@ -2742,6 +2742,30 @@ def test_numpy_times_past_64_bit_microseconds_are_described_as_in_a_record(
     }
 
 
+@pytest.mark.parametrize("unit", ["Y", "6M", "M", "W", "h", "2h", "m", "250ms"])
+@pytest.mark.parametrize("year", ["300000", "-300000"])
+def test_numpy_times_of_other_units_past_64_bit_microseconds_are_described_as_in_a_record(
+    unit: str, year: str
+) -> None:
+    # Converted exactly to seconds (or milliseconds), such a value (the year 300,000) fits
+    # them but not 64-bit microseconds: the array's sample showed the count it was
+    # converted to ("9404918380800 (Timestamp(s))"), which the caller never wrote, where
+    # the record's shows the datetime64 it is.
+    beyond = np.datetime64(f"{year}-01-01").astype(f"datetime64[{unit}]")
+    inside = np.datetime64(WHEN.replace(tzinfo=None)).astype(f"datetime64[{unit}]")
+    column = np.array([inside, beyond, np.datetime64("NaT").astype(f"datetime64[{unit}]")])
+    listed = [{"timestamp": value} for value in column]
+    for mode in ("raise", "skip"):
+        expected = outcome(request(listed, on_invalid=mode))
+        assert_same(outcome(request({"timestamp": column}, on_invalid=mode)), expected)
+    assert expected["data_quality"]["error_samples"][0] == {
+        "index": 1,
+        "field": "timestamp",
+        "value": repr(beyond),
+        "reason": "is out of the supported date-time range",
+    }
+
+
 @pytest.mark.parametrize("unit", ["as", "fs", "ps", "250as"])
 def test_numpy_datetimes_below_nanoseconds_that_numpy_wraps_are_their_records(
     unit: str,

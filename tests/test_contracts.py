@@ -256,6 +256,17 @@ def test_time_zone_names_in_any_case_are_spelled_as_the_tzdb_does() -> None:
     assert merged.usage_metrics.total_executions == 3
 
 
+@pytest.mark.parametrize("name", ["Etc/Unknown", "etc/UNKNOWN"])
+def test_the_cldr_marker_of_an_unknown_zone_is_no_time_zone(name: str) -> None:
+    # CLDR's (ICU's, Java's) name for "the zone could not be determined" is no IANA zone
+    # (zoneinfo refuses it); the tz library's lookup took it as UTC, so a caller whose
+    # zone was unknown got UTC's hours and days, labelled "Etc/Unknown".
+    with pytest.raises(ValueError, match="unknown time zone"):
+        make(timezone=name)
+    with pytest.raises(ValueError, match="unknown time zone"):
+        UsageAccumulator(START, START + timedelta(days=7), timezone=name)
+
+
 def test_contract_is_frozen_and_forbids_unknown_fields() -> None:
     contract = make()
     with pytest.raises(pydantic.ValidationError):

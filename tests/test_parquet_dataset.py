@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -216,6 +217,25 @@ def test_columns_in_another_encoding_are_read_alike(tmp_path: Path) -> None:
     assert table.schema.field("timestamp").type == pa.timestamp("us", "UTC")
     assert table.column("pattern_id").to_pylist() == ["p", "q", "p", "q", "q", "q"]
     assert table.column("timestamp").to_pylist() == STAMPS.to_pylist() * 3
+
+
+def test_times_in_nanoseconds_beside_coarser_ones_keep_every_instant(tmp_path: Path) -> None:
+    # pyarrow promotes times of two units to the finer: a pandas file's nanoseconds beside
+    # a Spark file's milliseconds cast 1500-01-01 (past 64-bit nanoseconds) and the whole
+    # dataset was refused, though either file alone is read. Microseconds (the core's
+    # unit) hold both: nanoseconds floored, as the core floors them.
+    coarse = pa.array([datetime(1500, 1, 1, 12), datetime(2026, 3, 1, 9)], pa.timestamp("ms"))
+    fine = pa.array([-1_001, 1_772_360_000_000_000_500], pa.timestamp("ns", "UTC"))
+    write(tmp_path / "a.parquet", pattern_id=pa.array(["p", "p"]), timestamp=coarse)
+    write(tmp_path / "b.parquet", pattern_id=pa.array(["p", "p"]), timestamp=fine)
+    table = FileSource(tmp_path).read().data
+    assert table.schema.field("timestamp").type == pa.timestamp("us", "UTC")
+    assert table.column("timestamp").cast(pa.int64()).to_pylist() == [
+        -14_831_726_400_000_000,
+        1_772_355_600_000_000,
+        -2,
+        1_772_360_000_000_000,
+    ]
 
 
 def test_a_partition_without_a_value_is_missing_and_a_clash_is_refused(tmp_path: Path) -> None:

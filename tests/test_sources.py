@@ -385,6 +385,23 @@ def test_newest_of_arrow_times_past_the_range_is_the_newest_within(
     assert run(FileSource(path).newest("p")) == datetime(2026, 1, 1, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("tz", [None, "UTC", "America/New_York"])
+def test_newest_of_nanoseconds_before_1970_is_floored_as_the_core_reads_them(
+    tmp_path: Path, tz: str | None
+) -> None:
+    # 1969-12-31T23:59:59.999998999 is the core's 23:59:59.999998 (floored): Arrow's cast
+    # truncates towards 1970 (.999999), and a window defaulted to the newest record ended
+    # a microsecond after it.
+    path = tmp_path / "runs.parquet"
+    stamps = pa.array([-5_000_000_000, -1_001], pa.timestamp("ns", tz))
+    pq.write_table(pa.table({"pattern_id": ["p", "p"], "timestamp": stamps}), path)
+    newest = run(FileSource(path).newest("p"))
+    assert newest == datetime(1969, 12, 31, 23, 59, 59, 999_998, tzinfo=UTC)
+    start = newest - timedelta(days=1)
+    analysed = analyse(run(FileSource(path).fetch("p", start, newest)).data, "p", start, newest)
+    assert analysed.usage_metrics.time_since_last_use == 0.0
+
+
 def test_newest_without_any_valid_timestamp_is_none(tmp_path: Path) -> None:
     rows = [{"pattern_id": "p", "timestamp": "soon"}, {"pattern_id": "p", "timestamp": "x"}]
     assert run(SQLiteSource(write_source(tmp_path, "sqlite", rows)).newest("p")) is None

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from instants import hours_before_end, hours_before_end_of
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
+from zones import offset_changes
 
 ZONES = [
     "America/New_York",
@@ -118,25 +119,6 @@ def test_the_same_hours_in_several_zones_and_folds_in_one_call() -> None:
     assert hours_before_end(stamps) == [hours_before_end_of(m) for m in micros]
 
 
-def _tzif_transitions(path: Path) -> list[tuple[int, int]]:
-    """The (UTC second, offset) transitions of a TZif file's 64-bit table (RFC 8536)."""
-    data = path.read_bytes()
-    if data[:4] != b"TZif" or data[4] < ord("2"):
-        return []
-    counts = struct.unpack(">6l", data[20:44])  # isutcnt isstdcnt leapcnt timecnt typecnt charcnt
-    isut, isstd, leap, times, types, chars = counts
-    second = 44 + times * 5 + types * 6 + chars + leap * 8 + isstd + isut  # (the v1 table's end)
-    isut, isstd, leap, times, types, chars = struct.unpack(">6l", data[second + 20 : second + 44])
-    at = second + 44
-    moments = struct.unpack(f">{times}q", data[at : at + 8 * times])
-    kinds = data[at + 8 * times : at + 9 * times]
-    table = at + 9 * times
-    offsets = [
-        struct.unpack(">l", data[table + 6 * i : table + 6 * i + 4])[0] for i in range(types)
-    ]
-    return [(moment, offsets[kind]) for moment, kind in zip(moments, kinds, strict=True)]
-
-
 def _zone_file(key: str) -> Path | None:
     for directory in TZPATH:
         if (Path(directory) / key).is_file():
@@ -148,17 +130,6 @@ def _zone_file(key: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _offset_changes(path: Path) -> list[tuple[int, int, int]]:
-    """The UTC seconds at which a zone's offset changes (not its name or DST flag alone),
-    each with the offsets before and after."""
-    table = _tzif_transitions(path)
-    return [
-        (t, before, offset)
-        for (t, offset), (_, before) in zip(table[1:], table, strict=False)
-        if offset != before
-    ]
-
-
 def test_every_zone_changes_its_offset_hours_apart_at_least() -> None:
     # What `rust/zone_hours.rs` relies on: an hour whose ends have one offset has it
     # throughout. A change shows on the clock at its instant plus the offset before it
@@ -168,7 +139,7 @@ def test_every_zone_changes_its_offset_hours_apart_at_least() -> None:
     for key in sorted(available_timezones()):
         path = _zone_file(key)
         if path is not None:
-            for (t1, *first), (t2, *second) in itertools.pairwise(_offset_changes(path)):
+            for (t1, *first), (t2, *second) in itertools.pairwise(offset_changes(path)):
                 wall = min(t2 + b - (t1 + a) for a in first for b in second)
                 gaps.append((wall, key, t1))
     assert len(gaps) > 1_000

@@ -1334,22 +1334,15 @@ def _arrow_datetimes(column: Any, exact: bool) -> Any:
     nanoseconds, multiples of seconds and coarser units (minutes to years) in seconds.
     With `exact`, `_TimesOutOfRange` where a value does not fit: numpy's conversion and
     pyarrow's to date32 (days in 32 bits) wrap it silently, to another instant, perhaps
-    in the window; and for days, seconds and milliseconds past 64-bit microseconds,
-    described as in a record. (Other fields refuse a column of times whole, whatever its
-    values.)"""
+    in the window; and for a value past 64-bit microseconds (days, seconds,
+    milliseconds, or coarser units once in seconds), described as in a record. (Other
+    fields refuse a column of times whole, whatever its values.)"""
     import numpy as np
 
     unit = column.dtype.str.partition("[")[2].rstrip("]")  # "<M8[250ms]": "250ms"
     base = unit.lstrip("0123456789")
-    if exact and unit in ("D", "s", "ms"):
-        # Beyond 64-bit microseconds: out of range either way (days past 32 bits, which
-        # date32 wraps, among them), but the core's Arrow reader describes such a value by
-        # its count ("9223372036855 (Timestamp(s))", "1073741824 (Date32)"), a record by
-        # its datetime64: read as records, the error and samples are the records'.
-        last = (2**63 - 1) // {"D": 86_400 * 10**6, "s": 10**6, "ms": 10**3}[unit]
-        counts = column.view(np.int64)
-        if np.any((counts > last) | ((counts < -last) & ~np.isnat(column))):
-            raise _TimesOutOfRange
+    if exact and unit in ("D", "s", "ms") and _past_microseconds(column, unit):
+        raise _TimesOutOfRange
     if unit in ("D", "s", "ms", "us", "ns"):
         return column
     if base in ("ps", "fs", "as"):  # (floored to nanoseconds)
@@ -1365,10 +1358,26 @@ def _arrow_datetimes(column: Any, exact: bool) -> Any:
             if np.any(off & ~np.isnat(column)):
                 raise _TimesOutOfRange
         return converted
-    converted = column.astype(f"datetime64[{base if base in ('ms', 'us', 'ns') else 's'}]")
+    target = base if base in ("ms", "us", "ns") else "s"
+    converted = column.astype(f"datetime64[{target}]")
     if exact and not np.all((converted.astype(column.dtype) == column) | np.isnat(column)):
         raise _TimesOutOfRange
+    if exact and target in ("s", "ms") and _past_microseconds(converted, target):
+        raise _TimesOutOfRange  # (the year 300,000 in years, hours or "250ms": as above)
     return converted
+
+
+def _past_microseconds(column: Any, unit: str) -> bool:
+    """Whether a datetime64 array of `unit` (D, s or ms) holds a value beyond 64-bit
+    microseconds: out of range either way (days past 32 bits, which date32 wraps, among
+    them), but the core's Arrow reader describes such a value by its count
+    ("9223372036855 (Timestamp(s))", "1073741824 (Date32)"), a record by its datetime64:
+    read as records, the error and samples are the records'."""
+    import numpy as np
+
+    last = (2**63 - 1) // {"D": 86_400 * 10**6, "s": 10**6, "ms": 10**3}[unit]
+    counts = column.view(np.int64)
+    return bool(np.any((counts > last) | ((counts < -last) & ~np.isnat(column))))
 
 
 def _datetime64_values(column: Any) -> list[Any]:

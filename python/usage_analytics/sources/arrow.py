@@ -289,10 +289,13 @@ def newest_micros(pa: Any, column: Any) -> int | None:
         return _newest_text(pa, column)
     if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind):
         return _newest_text(pa, column.cast(pa.string()))
-    scale = 1  # microseconds per unit of the column's integers
     if pa.types.is_timestamp(kind) and kind.unit == "ns":
-        column = column.cast(pa.timestamp("us", tz=kind.tz), safe=False).cast(pa.int64())
-    elif pa.types.is_timestamp(kind) or pa.types.is_date64(kind):
+        # (64-bit nanoseconds lie within 1677-2262, in any window's range.) Floored to the
+        # microsecond, as the core reads them: Arrow's cast truncates towards 1970.
+        nanos = pa.compute.max(column.cast(pa.int64())).as_py()
+        return None if nanos is None else int(nanos) // 1_000
+    scale = 1  # microseconds per unit of the column's integers
+    if pa.types.is_timestamp(kind) or pa.types.is_date64(kind):
         scale = _MICROS_PER_UNIT["ms" if pa.types.is_date64(kind) else kind.unit]
         column = column.cast(pa.int64())
     elif pa.types.is_date32(kind):

@@ -72,7 +72,7 @@ from usage_analytics.sources.base import (
 from usage_analytics.sources.dataset import dataset_files, partition_values
 from usage_analytics.sources.loaded import Loaded
 from usage_analytics.sources.odd_cells import OddTexts
-from usage_analytics.sources.parquet_dataset import read_dataset
+from usage_analytics.sources.parquet_dataset import INT96_UNIT, read_dataset
 from usage_analytics.sources.records import (
     LoadedRecords,
     UnreadableLines,
@@ -328,7 +328,8 @@ class FileSource(ExecutionSource):
             if files is not None:
                 table, locate = read_dataset(pa, file, files)
             else:
-                table, locate = pq.read_table(file), _row_label
+                table = pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
+                locate = _row_label
         except OSError as error:
             raise SourceUnavailableError(f"{self.description}: cannot open: {error}") from None
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:

@@ -34,7 +34,12 @@ from usage_analytics.sources.dataset import (
     unified_schema,
 )
 
-__all__ = ["read_dataset"]
+__all__ = ["INT96_UNIT", "read_dataset"]
+
+#: The unit Parquet's legacy INT96 timestamps (Spark's default, Hive's, Impala's) are read
+#: in: microseconds, the core's own. pyarrow's default, nanoseconds, wrapped an instant
+#: outside 1677-09-21 to 2262-04-11 into another year without a word (1500 read as 2084).
+INT96_UNIT = "us"
 
 
 def read_dataset(pa: Any, directory: Path, files: list[Path]) -> tuple[Any, Callable[[int], str]]:
@@ -68,7 +73,7 @@ def _read(pa: Any, directory: Path, file: Path) -> Any:
     import pyarrow.parquet as pq
 
     try:
-        with pq.ParquetFile(file) as parquet:
+        with pq.ParquetFile(file, coerce_int96_timestamp_unit=INT96_UNIT) as parquet:
             return parquet.read().combine_chunks()
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
         raise SourceError(
@@ -80,7 +85,9 @@ def _read(pa: Any, directory: Path, file: Path) -> Any:
 def _agreeing(pa: Any, tables: list[Any]) -> list[Any]:
     """`tables` with a column that some files hold in another encoding than others made
     alike: dictionary-encoded text as its values; times in another zone, or naive (UTC,
-    as the library reads them), in UTC. (pyarrow's promotion merges neither.)"""
+    as the library reads them), or of another unit, in UTC microseconds (pyarrow's
+    promotion merges neither encodings nor zones, and takes the finer unit: nanoseconds,
+    which hold only 1677-2262, refused a whole dataset for a millisecond file's 1500)."""
     types: dict[str, set[Any]] = {}
     for table in tables:
         for field in table.schema:
@@ -96,12 +103,23 @@ def _agreeing(pa: Any, tables: list[Any]) -> list[Any]:
                 continue
             if pa.types.is_dictionary(kind):
                 kind = kind.value_type
-            if pa.types.is_timestamp(kind) and kind.tz != "UTC":
-                kind = pa.timestamp(kind.unit, "UTC")
+            column = table.column(index)
+            if pa.types.is_timestamp(kind):
+                column, kind = _in_microseconds(pa, column), pa.timestamp("us", "UTC")
             if kind != field.type:
-                table = table.set_column(index, field.name, table.column(index).cast(kind))
+                table = table.set_column(index, field.name, column.cast(kind))
         alike.append(table)
     return alike
+
+
+def _in_microseconds(pa: Any, column: Any) -> Any:
+    """A column of times with nanoseconds floored to the microsecond, as the core reads
+    them (a cast truncates towards 1970); other units as they are (their cast to
+    microseconds is exact, or refused past 64 bits of them, beyond the year 290,000)."""
+    if column.type.unit != "ns":
+        return column
+    utc = column.cast(pa.timestamp("ns", "UTC"))
+    return pa.compute.floor_temporal(utc, unit="microsecond")
 
 
 def _row(file: int, row: int) -> str:
