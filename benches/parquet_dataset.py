@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from jsonl_values import write
-from text_odd_cells import measured
+from text_odd_cells import race
 
 
 def prepare(base: Path, records: int) -> None:
@@ -62,10 +62,7 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, "--prepare", folder, str(records)], check=True)
         layouts = ["one.parquet", "duckdb_by_pattern", "pyarrow_by_pattern", "ten"]
         print(f"{records:,} records")
-        for round_ in range(rounds):
-            for name in layouts if round_ % 2 == 0 else reversed(layouts):
-                wall, peak = measured(base / name, "--start", "2025-01-01", on_invalid="raise")
-                print(f"{name:>18}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+        race(base, layouts, rounds, "--start", "2025-01-01")
 
 
 if __name__ == "__main__":

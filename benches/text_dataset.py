@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from jsonl_values import write
-from text_odd_cells import measured
+from text_odd_cells import race
 
 LAYOUTS = [
     "one.jsonl",
@@ -74,10 +74,7 @@ def main() -> None:
         command = [sys.executable, __file__, "--prepare", folder, str(records), str(files)]
         subprocess.run(command, check=True)
         print(f"{records:,} records; directories of {files} files")
-        for round_ in range(rounds):
-            for name in LAYOUTS if round_ % 2 == 0 else reversed(LAYOUTS):
-                wall, peak = measured(base / name, "--start", "2025-01-01", on_invalid="raise")
-                print(f"{name:>14}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+        race(base, LAYOUTS, rounds, "--start", "2025-01-01")
 
 
 if __name__ == "__main__":

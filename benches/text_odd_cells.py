@@ -86,6 +86,17 @@ def measured(
     return wall, usage.ru_maxrss / 1024
 
 
+def race(base: Path, names: list[str], rounds: int, *options: str) -> None:
+    """Print `measured` of each of `names` in `base` (with `options`, records all valid),
+    `rounds` times, in the order of `names` and back again alternately, so that the
+    machine's drift moves them alike."""
+    width = max(map(len, names))
+    for round_ in range(rounds):
+        for name in names if round_ % 2 == 0 else reversed(names):
+            wall, peak = measured(base / name, *options, on_invalid="raise")
+            print(f"{name:>{width}}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+
+
 def main() -> None:
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2

@@ -16,6 +16,7 @@ import lzma
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from usage_analytics import (
@@ -27,7 +28,7 @@ from usage_analytics import (
 )
 from usage_analytics.cli import main
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
-from usage_analytics.sources import Fetched
+from usage_analytics.sources import Fetched, save_records
 
 NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 NOW_ARG = "2026-03-03T14:00Z"
@@ -83,6 +84,14 @@ def _zstd(data: bytes) -> bytes:
 def demo_rows() -> list[dict[str, Any]]:
     """Fresh copies of the shared rows (see the module docstring)."""
     return [dict(row) for row in _rows()]
+
+
+def demo_files(directory: Path, kinds: Sequence[str]) -> dict[str, Path]:
+    """The demo rows as one file `runs.KIND` in `directory` of each of `kinds`."""
+    paths = {kind: directory / f"runs.{kind}" for kind in kinds}
+    for path in paths.values():
+        save_records(path, demo_rows())
+    return paths
 
 
 def analyse(

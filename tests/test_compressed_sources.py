@@ -18,7 +18,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from source_cases import COMPRESS, GROWING, NOW_ARG, assert_same_reports, demo_rows
+from source_cases import COMPRESS, GROWING, NOW_ARG, assert_same_reports, demo_files
 from usage_analytics.cli import main
 from usage_analytics.sources import (
     FileSource,
@@ -41,11 +41,7 @@ pytestmark = pytest.mark.usefixtures("own_temporary_directory")
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The demo rows as a file of each kind."""
-    directory = tmp_path_factory.mktemp("plain")
-    paths = {kind: directory / f"runs.{kind}" for kind in KINDS}
-    for path in paths.values():
-        save_records(path, demo_rows())
-    return paths
+    return demo_files(tmp_path_factory.mktemp("plain"), KINDS)
 
 
 def compressed(path: Path, suffix: str, directory: Path) -> Path:

@@ -24,6 +24,7 @@ from source_cases import (
     analyse,
     assert_same_reports,
     comparable,
+    demo_files,
     demo_rows,
 )
 from usage_analytics.cli import main
@@ -46,11 +47,7 @@ KINDS = ["csv", "jsonl"]
 @pytest.fixture(scope="module")
 def single(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The demo rows as one file of each kind."""
-    directory = tmp_path_factory.mktemp("single")
-    paths = {kind: directory / f"runs.{kind}" for kind in KINDS}
-    for path in paths.values():
-        save_records(path, demo_rows())
-    return paths
+    return demo_files(tmp_path_factory.mktemp("single"), KINDS)
 
 
 def write(path: Path, rows: list[dict[str, Any]]) -> None:
