@@ -1662,15 +1662,21 @@ def _interrupted_during_a_read(tmp_path: Path, *script: str) -> tuple[int, str, 
             *script,
         ]
     )
+    return _interrupted_once_it_prints("reading", child, str(path))
+
+
+def _interrupted_once_it_prints(line: str, child: str, *arguments: str) -> tuple[int, str, str]:
+    """Run the Python `child` with `arguments`, send it SIGINT once it prints `line`, and
+    return its exit status, stdout after that line, and stderr."""
     process = subprocess.Popen(
-        [sys.executable, "-c", child, str(path)],
+        [sys.executable, "-c", child, *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         assert process.stdout is not None
-        assert process.stdout.readline() == "reading\n"
+        assert process.stdout.readline() == line + "\n"
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
     finally:
@@ -1748,21 +1754,8 @@ def test_ctrl_c_while_the_command_imports_itself_ends_it_without_a_traceback() -
             f"getattr(importlib.import_module({module!r}), {function!r})()",
         ]
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline() == "importing\n"
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    assert (process.returncode, stdout, stderr) == (
-        130,
-        "",
-        "usage-analytics: error: interrupted\n",
-    )
+    interrupted = _interrupted_once_it_prints("importing", child)
+    assert interrupted == (130, "", "usage-analytics: error: interrupted\n")
 
 
 def test_the_package_imports_its_names_when_first_used() -> None:
