@@ -1,7 +1,7 @@
 """PostgreSQL reading details the other tests left unchecked (each found by a mutation
 of the source that every test passed), against a real server (see conftest.py): both
 window ends in `fetch_all`, a mapped column that is missing, every digit of a float,
-the last day that windows reach, tables named but for case.
+the last day that windows reach, tables named but for case or with a dot.
 """
 
 from __future__ import annotations
@@ -129,3 +129,20 @@ def test_tables_named_alike_but_for_case_are_an_error_naming_them(postgres_url: 
         call(PostgresSource(postgres_url, TableSpec(table="runs")), "newest")
     newest = call(PostgresSource(postgres_url, TableSpec(table="Runs")), "newest")
     assert newest == datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
+def test_a_table_whose_own_name_holds_a_dot_is_named_with_its_schema(postgres_url: str) -> None:
+    # --table a.b is table b of schema a: a table named "a.b" went unmentioned, but in a
+    # list of the first 20 tables (the SQLite source names it: main.a.b).
+    sql(
+        postgres_url,
+        *[f"CREATE TABLE t{number:02} (x int)" for number in range(20)],
+        'CREATE TABLE "x.runs" (pattern_id text, timestamp timestamptz)',
+        "INSERT INTO \"x.runs\" VALUES ('p', '2026-03-01 10:00Z')",
+    )
+    with pytest.raises(
+        SourceError, match=r"has no table 'x\.runs'; a table of that name is public\.x\.runs \("
+    ):
+        call(PostgresSource(postgres_url, TableSpec.from_options("x.runs")), "newest")
+    found = call(PostgresSource(postgres_url, TableSpec.from_options("public.x.runs")), "newest")
+    assert found == datetime(2026, 3, 1, 10, tzinfo=UTC)

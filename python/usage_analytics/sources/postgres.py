@@ -277,7 +277,10 @@ class PostgresSource(ExecutionSource):
             )
             tables = [str(row[0]) for row in cursor.fetchall()]
             has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
-            raise SourceError(f"{self.description} has no table {spec.label!r} ({has})")
+            raise SourceError(
+                f"{self.description} has no table {spec.label!r}{_dotted_hint(cursor, spec)} "
+                f"({has})"
+            )
         columns: dict[str, _Column] = {}
         where = f"table {spec.label!r} of {self.description}"
         for name in (PATTERN_ID, *FIELDS):
@@ -311,13 +314,7 @@ class PostgresSource(ExecutionSource):
         'pattern_executions'". None where there is none; more than one is an error naming
         them."""
         spec = self.table
-        cursor.execute(_SAME_NAME_QUERY, (spec.table, spec.schema or ""))
-        matches = [
-            (str(schema), str(name))
-            for schema, name in cursor.fetchall()
-            if _folded(str(name)) == _folded(spec.table)
-            and (spec.schema is None or _folded(str(schema)) == _folded(spec.schema))
-        ]
+        matches = _tables_named(cursor, spec.table, spec.schema)
         if len(matches) > 1:
             listed = " and ".join(repr(f"{schema}.{name}") for schema, name in matches)
             raise SourceError(
@@ -668,6 +665,28 @@ class PostgresSource(ExecutionSource):
 def _unquoted(sql: str) -> str:
     """A name `quote_identifier` quoted, as it is."""
     return sql[1:-1].replace('""', '"')
+
+
+def _tables_named(cursor: Any, table: str, schema: str | None) -> list[tuple[str, str]]:
+    """(schema, name) of the tables named `table` (in `schema`, else in the search path)
+    but for the case of their ASCII letters (see `_SAME_NAME_QUERY`)."""
+    cursor.execute(_SAME_NAME_QUERY, (table, schema or ""))
+    return [
+        (str(found_schema), str(name))
+        for found_schema, name in cursor.fetchall()
+        if _folded(str(name)) == _folded(table)
+        and (schema is None or _folded(str(found_schema)) == _folded(schema))
+    ]
+
+
+def _dotted_hint(cursor: Any, spec: TableSpec) -> str:
+    """Where --table SCHEMA.NAME names no table: the table whose own name is SCHEMA.NAME,
+    dot and all, which --table then names with its schema (as the SQLite source says
+    of `main`); the list of tables after the error holds at most 20."""
+    if spec.schema is None:
+        return ""
+    found = _tables_named(cursor, spec.label, None)
+    return f"; a table of that name is {found[0][0]}.{found[0][1]}" if len(found) == 1 else ""
 
 
 def _folded(name: str) -> str:
