@@ -1,7 +1,7 @@
 """PostgreSQL reading details the other tests left unchecked (each found by a mutation
 of the source that every test passed), against a real server (see conftest.py): both
 window ends in `fetch_all`, a mapped column that is missing, every digit of a float,
-the last day that windows reach.
+the last day that windows reach, tables named but for case or with a dot.
 """
 
 from __future__ import annotations
@@ -93,3 +93,56 @@ def test_a_field_two_columns_name_but_for_case_is_an_error_naming_both(
         call(PostgresSource(postgres_url), "newest")
     spec = TableSpec(columns={"success": "SUCCESS"})
     assert call(PostgresSource(postgres_url, spec), "unattributed").count == 0
+
+
+def test_a_table_named_but_for_case_is_found_as_sqlite_finds_it(postgres_url: str) -> None:
+    # A table created with a quoted name ("Pattern_Executions", as ORMs and migrated
+    # schemas spell them) was "no table 'pattern_executions'" where the SQLite source,
+    # and this one's columns, match names but for case.
+    sql(
+        postgres_url,
+        "CREATE SCHEMA app",
+        'CREATE TABLE app."Runs" (pattern_id text, timestamp timestamptz)',
+        "INSERT INTO app.\"Runs\" VALUES ('p', '2026-03-01 10:00Z')",
+        'CREATE TABLE "Pattern_Executions" (pattern_id text, timestamp timestamptz)',
+        "INSERT INTO \"Pattern_Executions\" VALUES ('p', '2026-03-02 10:00Z')",
+    )
+    for spec, newest in (
+        (TableSpec(), datetime(2026, 3, 2, 10, tzinfo=UTC)),
+        (TableSpec(table="runs", schema="app"), datetime(2026, 3, 1, 10, tzinfo=UTC)),
+    ):
+        assert call(PostgresSource(postgres_url, spec), "newest", "p") == newest
+
+
+def test_tables_named_alike_but_for_case_are_an_error_naming_them(postgres_url: str) -> None:
+    sql(
+        postgres_url,
+        'CREATE TABLE "Runs" (pattern_id text, timestamp timestamptz)',
+        'CREATE TABLE "RUNS" (pattern_id text, timestamp timestamptz)',
+        "INSERT INTO \"Runs\" VALUES ('p', '2026-03-01 10:00Z')",
+    )
+    with pytest.raises(
+        SourceError,
+        match=r"has no table 'runs'; tables 'public\.RUNS' and 'public\.Runs' match it "
+        r"but for case: name one of them \(--table SCHEMA\.NAME\)",
+    ):
+        call(PostgresSource(postgres_url, TableSpec(table="runs")), "newest")
+    newest = call(PostgresSource(postgres_url, TableSpec(table="Runs")), "newest")
+    assert newest == datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
+def test_a_table_whose_own_name_holds_a_dot_is_named_with_its_schema(postgres_url: str) -> None:
+    # --table a.b is table b of schema a: a table named "a.b" went unmentioned, but in a
+    # list of the first 20 tables (the SQLite source names it: main.a.b).
+    sql(
+        postgres_url,
+        *[f"CREATE TABLE t{number:02} (x int)" for number in range(20)],
+        'CREATE TABLE "x.runs" (pattern_id text, timestamp timestamptz)',
+        "INSERT INTO \"x.runs\" VALUES ('p', '2026-03-01 10:00Z')",
+    )
+    with pytest.raises(
+        SourceError, match=r"has no table 'x\.runs'; a table of that name is public\.x\.runs \("
+    ):
+        call(PostgresSource(postgres_url, TableSpec.from_options("x.runs")), "newest")
+    found = call(PostgresSource(postgres_url, TableSpec.from_options("public.x.runs")), "newest")
+    assert found == datetime(2026, 3, 1, 10, tzinfo=UTC)

@@ -30,6 +30,7 @@ loop never blocks. The executions table's own layout, and writes into it, are in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, NamedTuple
@@ -87,6 +88,16 @@ _COLUMNS_QUERY = (
     "coalesce((to_jsonb(c) ->> 'collisdeterministic')::boolean, true) FROM typed "
     "JOIN pg_type t ON t.oid = typed.typid LEFT JOIN pg_collation c ON c.oid = typed.coll_oid "
     "WHERE t.typtype <> 'd' ORDER BY typed.attnum"
+)
+#: The tables, views and foreign tables whose names (and schema's, where $2 is not '') are
+#: those given but for case (lower() folds more than ASCII: `_folded` then checks), in
+#: the search path where no schema is given.
+_SAME_NAME_QUERY = (
+    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+    "ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+    "AND lower(c.relname) = lower($1::text) AND CASE WHEN $2::text = '' "
+    "THEN n.nspname = ANY (current_schemas(false)) ELSE lower(n.nspname) = lower($2::text) END "
+    "ORDER BY 1, 2"
 )
 #: The least magnitude a numeric rounds to infinity as a double (the largest double and
 #: half its last place: 2**1024 - 2**970), and the largest it rounds to zero (2**-1075).
@@ -252,12 +263,12 @@ class PostgresSource(ExecutionSource):
     def _introspect(self, cursor: Any) -> dict[str, _Column]:
         """Record field -> (SQL expression naming it, its type), checking the table and
         its required (and mapped) columns."""
+        found = self._table_columns(cursor, self.table)
+        if not found:
+            other = self._table_of_other_case(cursor)
+            if other is not None:
+                self.table, found = other, self._table_columns(cursor, other)
         spec = self.table
-        cursor.execute(_COLUMNS_QUERY, (spec.qualified,))
-        found = {
-            str(name): _Column(quote_identifier(str(name)), str(kind), bool(domain), bool(exact))
-            for name, kind, domain, exact in cursor.fetchall()
-        }
         if not found:
             cursor.execute(
                 "SELECT table_schema || '.' || table_name FROM information_schema.tables "
@@ -266,7 +277,10 @@ class PostgresSource(ExecutionSource):
             )
             tables = [str(row[0]) for row in cursor.fetchall()]
             has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
-            raise SourceError(f"{self.description} has no table {spec.label!r} ({has})")
+            raise SourceError(
+                f"{self.description} has no table {spec.label!r}{_dotted_hint(cursor, spec)} "
+                f"({has})"
+            )
         columns: dict[str, _Column] = {}
         where = f"table {spec.label!r} of {self.description}"
         for name in (PATTERN_ID, *FIELDS):
@@ -283,6 +297,34 @@ class PostgresSource(ExecutionSource):
             columns[name] = found[actual]
             self._check_type(name, columns[name])
         return columns
+
+    @staticmethod
+    def _table_columns(cursor: Any, spec: TableSpec) -> dict[str, _Column]:
+        """The columns of the table `spec` names, by name (none where there is no table)."""
+        cursor.execute(_COLUMNS_QUERY, (spec.qualified,))
+        return {
+            str(name): _Column(quote_identifier(str(name)), str(kind), bool(domain), bool(exact))
+            for name, kind, domain, exact in cursor.fetchall()
+        }
+
+    def _table_of_other_case(self, cursor: Any) -> TableSpec | None:
+        """The one table (in the schema named, else in the search path) named as the
+        table asked for but for the case of its ASCII letters, as SQLite matches table
+        names and `_other_case` columns: a quoted "Pattern_Executions" was "no table
+        'pattern_executions'". None where there is none; more than one is an error naming
+        them."""
+        spec = self.table
+        matches = _tables_named(cursor, spec.table, spec.schema)
+        if len(matches) > 1:
+            listed = " and ".join(repr(f"{schema}.{name}") for schema, name in matches)
+            raise SourceError(
+                f"{self.description} has no table {spec.label!r}; tables {listed} match it "
+                "but for case: name one of them (--table SCHEMA.NAME)"
+            )
+        if not matches:
+            return None
+        schema, name = matches[0]
+        return replace(spec, table=name, schema=schema)
 
     def _key_of_rows(self, cursor: Any) -> _RowKey | None:
         """What tells the table's rows apart in messages (they were named by their
@@ -625,17 +667,40 @@ def _unquoted(sql: str) -> str:
     return sql[1:-1].replace('""', '"')
 
 
+def _tables_named(cursor: Any, table: str, schema: str | None) -> list[tuple[str, str]]:
+    """(schema, name) of the tables named `table` (in `schema`, else in the search path)
+    but for the case of their ASCII letters (see `_SAME_NAME_QUERY`)."""
+    cursor.execute(_SAME_NAME_QUERY, (table, schema or ""))
+    return [
+        (str(found_schema), str(name))
+        for found_schema, name in cursor.fetchall()
+        if _folded(str(name)) == _folded(table)
+        and (schema is None or _folded(str(found_schema)) == _folded(schema))
+    ]
+
+
+def _dotted_hint(cursor: Any, spec: TableSpec) -> str:
+    """Where --table SCHEMA.NAME names no table: the table whose own name is SCHEMA.NAME,
+    dot and all, which --table then names with its schema (as the SQLite source says
+    of `main`); the list of tables after the error holds at most 20."""
+    if spec.schema is None:
+        return ""
+    found = _tables_named(cursor, spec.label, None)
+    return f"; a table of that name is {found[0][0]}.{found[0][1]}" if len(found) == 1 else ""
+
+
+def _folded(name: str) -> str:
+    """`name` with its ASCII letters in lower case, as SQLite compares names."""
+    return "".join(char.lower() if char.isascii() else char for char in name)
+
+
 def _other_case(found: Mapping[str, Any], wanted: str, field: str, where: str) -> str | None:
     """The one column named `wanted` but for the case of its ASCII letters ("Success"
     for success), as SQLite and unquoted SQL names match; None where there is none.
     (Without it, a table's "Success" column was passed over as missing: every run a
     failure, silently, where the SQLite source read the same table's.) More than one is
     an error naming them: passed over as missing, the field was silently that again."""
-
-    def folded(name: str) -> str:
-        return "".join(char.lower() if char.isascii() else char for char in name)
-
-    matches = [name for name in found if folded(name) == folded(wanted)]
+    matches = [name for name in found if _folded(name) == _folded(wanted)]
     if len(matches) > 1:
         listed = " and ".join(repr(name) for name in matches)
         raise SourceError(
