@@ -66,6 +66,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
+from usage_analytics.object_slices import arrow_of_objects, distinct
 from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
 
 __all__ = [
@@ -621,7 +622,7 @@ def _holds_numpy_datetimes(column: Any) -> bool:
     records or refused naming them, as any other such column."""
     if not (isinstance(column, (list, tuple)) or _holds_objects(column)):
         return False
-    return any(kind.__name__ == "datetime64" for kind in set(map(type, column)))
+    return any(kind.__name__ == "datetime64" for kind in distinct(type, column))
 
 
 def _masked_objects_as_none(column: Any) -> Any:
@@ -1132,7 +1133,7 @@ def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[s
     million values; a pandas column, pandas' own check, `inferred` where already made);
     the values are looked at only where NaN or NaT may be the other kind."""
     if isinstance(column, (list, tuple)):
-        types = set(map(type, column)) - {type(None)}
+        types = distinct(type, column) - {type(None)}
     else:
         if _library(column) == "pandas":
             import pandas as pd
@@ -1141,7 +1142,7 @@ def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[s
                 inferred = pd.api.types.infer_dtype(column, skipna=True)
             if inferred in _ONE_KIND:
                 return []
-        types = {kind for kind in set(map(type, column)) if not _missing_type(kind)}
+        types = {kind for kind in distinct(type, column) if not _missing_type(kind)}
         if len(types) > 1 and any(_may_be_missing(kind) for kind in types):
             types = {type(value) for value in column if not _missing_marker(value)}
     kinds = sorted({_kind(kind) for kind in types})
@@ -1162,7 +1163,7 @@ def _sub_second_offsets(column: Any) -> bool:
     from operator import attrgetter
 
     try:
-        zones: Any = set(map(attrgetter("tzinfo"), column))
+        zones: Any = distinct(attrgetter("tzinfo"), column)
     except (AttributeError, TypeError):  # (missing markers; a tzinfo that cannot be hashed)
         zones = {id(zone): zone for zone in (getattr(v, "tzinfo", None) for v in column)}
         zones = zones.values()
@@ -1294,6 +1295,8 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
         column = _arrow_datetimes(column, exact_times)
     if column.dtype.kind == "m":
         column = _arrow_durations(column)
+    if column.dtype.kind == "O":
+        return arrow_of_objects(pa, column)
     return pa.array(column, from_pandas=True)
 
 
