@@ -6,7 +6,7 @@ thread stopped the event loop that long. The slices give the list of dicts' resu
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -70,6 +70,22 @@ def test_a_numpy_column_of_timestamps_is_converted_a_slice_at_a_time(
     lengths = _object_lengths_converted(monkeypatch)
     assert _analytics(columns) == expected
     assert lengths, "the timestamps were converted by pyarrow"
+    assert max(lengths) <= OBJECT_SLICE
+
+
+def test_a_pandas_series_of_datetime_objects_is_converted_a_slice_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Times of several UTC offsets: pandas keeps them as objects.
+    records = _records(ROWS)
+    for i, record in enumerate(records):
+        record["timestamp"] = record["timestamp"].astimezone(timezone(timedelta(hours=i % 3)))
+    frame = pd.DataFrame(records)
+    assert frame["timestamp"].dtype == object
+    expected = _analytics(records)
+    lengths = _object_lengths_converted(monkeypatch)
+    assert _analytics({name: frame[name] for name in frame.columns}) == expected
+    assert lengths, "the timestamps were converted by pyarrow as numpy objects"
     assert max(lengths) <= OBJECT_SLICE
 
 

@@ -1283,6 +1283,9 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
     if _library(column) == "pandas":
         if flag and _zero_one_or_nan(column):  # (see `float_flags_as_bools`)
             column = column.astype("boolean")
+        if _is_numpy_objects(getattr(column, "dtype", None)):
+            # (pyarrow converts an object Series as its values: a slice at a time here)
+            return arrow_of_objects(pa, column.to_numpy())
         return pa.array(column, from_pandas=True)
     dtype = getattr(column, "dtype", None)
     if dtype is None or _library(dtype) != "numpy":
@@ -1295,9 +1298,13 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
         column = _arrow_datetimes(column, exact_times)
     if column.dtype.kind == "m":
         column = _arrow_durations(column)
-    if column.dtype.kind == "O":
+    if _is_numpy_objects(column.dtype):
         return arrow_of_objects(pa, column)
     return pa.array(column, from_pandas=True)
+
+
+def _is_numpy_objects(dtype: Any) -> bool:
+    return dtype is not None and _library(dtype) == "numpy" and dtype.kind == "O"
 
 
 def _arrow_durations(column: Any) -> Any:

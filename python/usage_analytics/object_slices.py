@@ -24,8 +24,8 @@ def arrow_of_objects(pa: Any, column: Any) -> Any:
     """`pa.array(column, from_pandas=True)` for a numpy array of Python objects, a slice
     at a time: the same values and type, as a ChunkedArray where it took several slices.
     Where the slices do not convert to one type (inference sees one slice at a time:
-    leading Nones, ints then floats, two time zones) or one fails, the whole column is
-    converted in one step, as before, for the whole column's type or its error."""
+    leading Nones, ints then floats, naive and aware datetimes) or one fails, the whole
+    column is converted in one step, as before, for the whole column's type or its error."""
     if len(column) <= OBJECT_SLICE:
         return pa.array(column, from_pandas=True)
     try:
@@ -37,9 +37,29 @@ def arrow_of_objects(pa: Any, column: Any) -> Any:
         raise
     except Exception:
         parts = []
-    if parts and all(part.type == parts[0].type for part in parts):
-        return pa.chunked_array(parts, parts[0].type)
+    kind = _whole_columns_type(pa, parts) if parts else None
+    if kind is not None:
+        return pa.chunked_array([part.cast(kind) for part in parts], kind)
     return pa.array(column, from_pandas=True)
+
+
+def _whole_columns_type(pa: Any, parts: list[Any]) -> Any:
+    """The type pyarrow infers for the whole column from its slices' (`parts`), None where
+    they do not tell it. Aware datetimes of several UTC offsets are one column of the first
+    value's offset (their instants as they are), whose slices each took their own first
+    value's: a cast of the type alone, exact."""
+    first = parts[0].type
+    if all(part.type == first for part in parts):
+        return first
+    if all(_aware_times(pa, part.type, first) for part in parts):
+        return first
+    return None
+
+
+def _aware_times(pa: Any, kind: Any, first: Any) -> bool:
+    """Whether `kind` and `first` are both aware timestamps of one unit."""
+    aware = pa.types.is_timestamp(kind) and pa.types.is_timestamp(first)
+    return bool(aware and kind.unit == first.unit and None not in (kind.tz, first.tz))
 
 
 def distinct(get: Callable[[Any], Any], values: Iterable[Any]) -> set[Any]:
