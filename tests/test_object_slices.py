@@ -89,6 +89,21 @@ def test_a_pandas_series_of_datetime_objects_is_converted_a_slice_at_a_time(
     assert max(lengths) <= OBJECT_SLICE
 
 
+def test_a_pandas_frames_column_of_datetime_objects_is_converted_a_slice_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records = _records(ROWS)
+    for i, record in enumerate(records):
+        record["timestamp"] = record["timestamp"].astimezone(timezone(timedelta(hours=i % 3)))
+    frame = pd.DataFrame(records)
+    assert frame["timestamp"].dtype == object
+    expected = _analytics(records)
+    lengths = _object_lengths_converted(monkeypatch)
+    assert _analytics(frame) == expected
+    assert lengths, "the timestamps were converted by pyarrow as numpy objects"
+    assert max(lengths) <= OBJECT_SLICE
+
+
 def test_slices_inferred_as_other_types_give_the_whole_columns_values() -> None:
     # ints in the first slice, floats after: the whole column's inference (floats), not
     # one chunk of int64 beside chunks of doubles.

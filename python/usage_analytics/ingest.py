@@ -66,7 +66,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
-from usage_analytics.object_slices import arrow_of_objects, distinct
+from usage_analytics.object_slices import OBJECT_SLICE, arrow_of_objects, distinct
 from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
 
 __all__ = [
@@ -299,11 +299,13 @@ def _read_arrow(
         if rows is not None:
             return records(rows)
     try:
-        table = _without_null_columns(_struct_chunks_as_table(data))
+        table = _without_null_columns(
+            _struct_chunks_as_table(_object_columns_as_arrow(data, wanted))
+        )
     except MissingDependencyError:
         raise
     except UsageAnalyticsError:
-        rows = _frame_records(data)
+        rows = _frame_records(data)  # (the caller's objects, not their conversion)
         if rows is None:
             raise
         return records(rows)
@@ -319,6 +321,40 @@ def _read_arrow(
         # in its traceback, and a DuckDB connection refuses every query while its result
         # is open, read or not.)
         stream.close(producer=data)
+
+
+def _object_columns_as_arrow(data: Any, wanted: frozenset[str]) -> Any:
+    """A pandas frame with its record columns of Python objects left after the checks
+    (datetimes of several UTC offsets) converted to Arrow a slice at a time
+    (`object_slices`): pandas' export converts each in one step holding the GIL, and an
+    awaited reduction's worker thread stopped the event loop as long (1M: 340 ms). A
+    column the conversion refuses is left to the export, for its error as before; so is
+    every column without pyarrow, for the export to name it."""
+    if _library(data) != "pandas" or not hasattr(data, "columns"):
+        return data
+    objects = [name for name in wanted.intersection(data.columns) if _objects_series(data[name])]
+    try:
+        import pandas as pd
+        import pyarrow as pa
+    except ImportError:
+        return data
+    converted = {}
+    for name in objects:
+        try:
+            arrays = arrow_of_objects(pa, data[name].to_numpy())
+        except MemoryError:
+            raise
+        except Exception:
+            continue
+        converted[name] = pd.arrays.ArrowExtensionArray(arrays)
+    return data.assign(**converted) if converted else data
+
+
+def _objects_series(column: Any) -> bool:
+    """Whether `column` (a frame's, a frame itself where its name is given twice) is a
+    pandas Series of Python objects, of more than one slice."""
+    dtype = getattr(column, "dtype", None)  # (a frame has dtypes)
+    return _is_numpy_objects(dtype) and len(column) > OBJECT_SLICE
 
 
 def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
