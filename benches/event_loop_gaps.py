@@ -4,7 +4,9 @@ Run: `.venv/bin/python benches/event_loop_gaps.py` (a 1M-record list-of-dicts re
 the issue's case) or `.venv/bin/python benches/event_loop_gaps.py batch` (10M Arrow
 records over 10,000 patterns, `peers.data.many_patterns_table`, awaited three times), or
 `... series` (one pattern's 864,000-bucket COMPREHENSIVE time series, three times), or
-`... names` (50,000 records of distinct 4 KB non-ASCII names, three times).
+`... names` (50,000 records of distinct 4 KB non-ASCII names, three times), or `... numpy`
+(1M records as a dict of numpy arrays from a pandas frame: timestamps as pandas
+Timestamp objects, text as str objects; three times).
 Prints the reduction time and the largest gaps between ticks of a 1 ms ticker task. Not a
 pytest benchmark: it measures latency of *other* tasks, not throughput.
 """
@@ -102,6 +104,23 @@ def long_names() -> tuple[str, Callable[[], Awaitable[Any]]]:
     return f"{count:,} records of 4 KB names", lambda: REDUCER.execute_reduction(contract)
 
 
+def numpy_columns() -> tuple[str, Callable[[], Awaitable[Any]]]:
+    """The list case's records as a dict of numpy arrays, as `frame[name].to_numpy()`
+    gives them: a tz-aware timestamp column is an array of pandas Timestamp objects, each
+    converted to Arrow by pyarrow holding the GIL (`object_slices`)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(records(N, "scattered"))
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=WINDOW_START,
+        time_window_end=window_end(N),
+        time_window_type="custom",
+        execution_data={name: frame[name].to_numpy() for name in frame.columns},
+    )
+    return f"{N:,} records in numpy object arrays", lambda: REDUCER.execute_reduction(contract)
+
+
 async def gaps_while(reduction: Callable[[], Awaitable[Any]]) -> tuple[float, list[float]]:
     """The reduction's wall time and the sorted gaps between a 1 ms ticker's ticks."""
     gaps: list[float] = []
@@ -131,6 +150,7 @@ async def main(case: str) -> None:
         "series": long_series,
         "list": one_pattern_list,
         "names": long_names,
+        "numpy": numpy_columns,
     }
     what, reduction = cases[case]()
     # CPython's own generational GC walks every fresh dict once (about 40 ms for 1M):

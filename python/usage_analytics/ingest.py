@@ -66,6 +66,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
+from usage_analytics.object_slices import OBJECT_SLICE, arrow_of_objects, distinct
 from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
 
 __all__ = [
@@ -298,11 +299,13 @@ def _read_arrow(
         if rows is not None:
             return records(rows)
     try:
-        table = _without_null_columns(_struct_chunks_as_table(data))
+        table = _without_null_columns(
+            _struct_chunks_as_table(_object_columns_as_arrow(data, wanted))
+        )
     except MissingDependencyError:
         raise
     except UsageAnalyticsError:
-        rows = _frame_records(data)
+        rows = _frame_records(data)  # (the caller's objects, not their conversion)
         if rows is None:
             raise
         return records(rows)
@@ -318,6 +321,40 @@ def _read_arrow(
         # in its traceback, and a DuckDB connection refuses every query while its result
         # is open, read or not.)
         stream.close(producer=data)
+
+
+def _object_columns_as_arrow(data: Any, wanted: frozenset[str]) -> Any:
+    """A pandas frame with its record columns of Python objects left after the checks
+    (datetimes of several UTC offsets) converted to Arrow a slice at a time
+    (`object_slices`): pandas' export converts each in one step holding the GIL, and an
+    awaited reduction's worker thread stopped the event loop as long (1M: 340 ms). A
+    column the conversion refuses is left to the export, for its error as before; so is
+    every column without pyarrow, for the export to name it."""
+    if _library(data) != "pandas" or not hasattr(data, "columns"):
+        return data
+    objects = [name for name in wanted.intersection(data.columns) if _objects_series(data[name])]
+    try:
+        import pandas as pd
+        import pyarrow as pa
+    except ImportError:
+        return data
+    converted = {}
+    for name in objects:
+        try:
+            arrays = arrow_of_objects(pa, data[name].to_numpy())
+        except MemoryError:
+            raise
+        except Exception:
+            continue
+        converted[name] = pd.arrays.ArrowExtensionArray(arrays)
+    return data.assign(**converted) if converted else data
+
+
+def _objects_series(column: Any) -> bool:
+    """Whether `column` (a frame's, a frame itself where its name is given twice) is a
+    pandas Series of Python objects, of more than one slice."""
+    dtype = getattr(column, "dtype", None)  # (a frame has dtypes)
+    return _is_numpy_objects(dtype) and len(column) > OBJECT_SLICE
 
 
 def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
@@ -621,7 +658,7 @@ def _holds_numpy_datetimes(column: Any) -> bool:
     records or refused naming them, as any other such column."""
     if not (isinstance(column, (list, tuple)) or _holds_objects(column)):
         return False
-    return any(kind.__name__ == "datetime64" for kind in set(map(type, column)))
+    return any(kind.__name__ == "datetime64" for kind in distinct(type, column))
 
 
 def _masked_objects_as_none(column: Any) -> Any:
@@ -1132,7 +1169,7 @@ def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[s
     million values; a pandas column, pandas' own check, `inferred` where already made);
     the values are looked at only where NaN or NaT may be the other kind."""
     if isinstance(column, (list, tuple)):
-        types = set(map(type, column)) - {type(None)}
+        types = distinct(type, column) - {type(None)}
     else:
         if _library(column) == "pandas":
             import pandas as pd
@@ -1141,7 +1178,7 @@ def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[s
                 inferred = pd.api.types.infer_dtype(column, skipna=True)
             if inferred in _ONE_KIND:
                 return []
-        types = {kind for kind in set(map(type, column)) if not _missing_type(kind)}
+        types = {kind for kind in distinct(type, column) if not _missing_type(kind)}
         if len(types) > 1 and any(_may_be_missing(kind) for kind in types):
             types = {type(value) for value in column if not _missing_marker(value)}
     kinds = sorted({_kind(kind) for kind in types})
@@ -1162,7 +1199,7 @@ def _sub_second_offsets(column: Any) -> bool:
     from operator import attrgetter
 
     try:
-        zones: Any = set(map(attrgetter("tzinfo"), column))
+        zones: Any = distinct(attrgetter("tzinfo"), column)
     except (AttributeError, TypeError):  # (missing markers; a tzinfo that cannot be hashed)
         zones = {id(zone): zone for zone in (getattr(v, "tzinfo", None) for v in column)}
         zones = zones.values()
@@ -1282,6 +1319,9 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
     if _library(column) == "pandas":
         if flag and _zero_one_or_nan(column):  # (see `float_flags_as_bools`)
             column = column.astype("boolean")
+        if _is_numpy_objects(getattr(column, "dtype", None)):
+            # (pyarrow converts an object Series as its values: a slice at a time here)
+            return arrow_of_objects(pa, column.to_numpy())
         return pa.array(column, from_pandas=True)
     dtype = getattr(column, "dtype", None)
     if dtype is None or _library(dtype) != "numpy":
@@ -1294,7 +1334,13 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
         column = _arrow_datetimes(column, exact_times)
     if column.dtype.kind == "m":
         column = _arrow_durations(column)
+    if _is_numpy_objects(column.dtype):
+        return arrow_of_objects(pa, column)
     return pa.array(column, from_pandas=True)
+
+
+def _is_numpy_objects(dtype: Any) -> bool:
+    return dtype is not None and _library(dtype) == "numpy" and dtype.kind == "O"
 
 
 def _arrow_durations(column: Any) -> Any:
