@@ -73,8 +73,9 @@ def test_a_numpy_column_of_timestamps_is_converted_a_slice_at_a_time(
     assert max(lengths) <= OBJECT_SLICE
 
 
-def test_a_pandas_series_of_datetime_objects_is_converted_a_slice_at_a_time(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("form", ["dict of Series", "frame"])
+def test_pandas_datetime_objects_are_converted_a_slice_at_a_time(
+    monkeypatch: pytest.MonkeyPatch, form: str
 ) -> None:
     # Times of several UTC offsets: pandas keeps them as objects.
     records = _records(ROWS)
@@ -84,22 +85,8 @@ def test_a_pandas_series_of_datetime_objects_is_converted_a_slice_at_a_time(
     assert frame["timestamp"].dtype == object
     expected = _analytics(records)
     lengths = _object_lengths_converted(monkeypatch)
-    assert _analytics({name: frame[name] for name in frame.columns}) == expected
-    assert lengths, "the timestamps were converted by pyarrow as numpy objects"
-    assert max(lengths) <= OBJECT_SLICE
-
-
-def test_a_pandas_frames_column_of_datetime_objects_is_converted_a_slice_at_a_time(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    records = _records(ROWS)
-    for i, record in enumerate(records):
-        record["timestamp"] = record["timestamp"].astimezone(timezone(timedelta(hours=i % 3)))
-    frame = pd.DataFrame(records)
-    assert frame["timestamp"].dtype == object
-    expected = _analytics(records)
-    lengths = _object_lengths_converted(monkeypatch)
-    assert _analytics(frame) == expected
+    data = {name: frame[name] for name in frame.columns} if form == "dict of Series" else frame
+    assert _analytics(data) == expected
     assert lengths, "the timestamps were converted by pyarrow as numpy objects"
     assert max(lengths) <= OBJECT_SLICE
 
