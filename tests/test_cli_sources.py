@@ -155,7 +155,7 @@ def test_dashboard_gives_the_same_numbers_on_every_source(
     assert patterns[0]["worst_finding"]["severity"] == "critical"
     rows = demo_rows()
     end = max(row["timestamp"] for row in rows)
-    assert documents[0]["window"]["end"] == end.isoformat()
+    assert documents[0]["window"]["end"] == end.isoformat().replace("+00:00", "Z")
     by_id = {p["pattern_id"]: p for p in patterns}
     for pattern_id in PATTERN_IDS:
         count = len(in_window(records_of(rows, pattern_id), end - timedelta(days=30), end))

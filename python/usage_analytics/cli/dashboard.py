@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from pydantic_core import to_jsonable_python
+
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import (
     EXIT_OK,
@@ -60,9 +62,11 @@ def run_dashboard(args: argparse.Namespace) -> int:
     invalid = sum(analysis.result.data_quality.invalid_records for analysis in analyses)
     if invalid:
         heading += f" {_plural(invalid, 'invalid record')} left out, counted under INVALID."
+    # The window's times as the results' JSON writes them ("...Z", pydantic's form), so
+    # `analyze` and `dashboard` documents of one window carry the same text.
     document_window = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
+        "start": to_jsonable_python(start),
+        "end": to_jsonable_python(end),
         "type": kind.value,
         "timezone": args.tz,
     }
