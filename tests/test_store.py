@@ -12,7 +12,7 @@ import re
 import sqlite3
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -362,6 +362,69 @@ def test_a_correlation_id_is_found_by_any_spelling_of_its_uuid(store_target: str
 
     with pytest.raises(ValueError, match=r"^correlation_id must be a UUID, got 'nope'"):
         run(wrong())
+
+
+def test_a_zone_selects_the_results_computed_in_it(store_target: str) -> None:
+    # The key has no zone: one window analysed in three zones is three rows, and `get`
+    # gave the newest whatever its zone, so a Berlin dashboard read New York's hours.
+    computed = datetime(2026, 3, 4, tzinfo=UTC)
+    results = [
+        result_of(GROWING, timezone=zone).model_copy(
+            update={"computed_at": computed + timedelta(minutes=minutes)}
+        )
+        for minutes, zone in enumerate(["UTC", "Europe/Berlin", "America/New_York"])
+    ]
+    utc, berlin, new_york = results
+    assert utc.context_distribution != berlin.context_distribution  # (the hours differ)
+
+    async def go() -> list[Any]:
+        async with open_store(store_target) as store:
+            await store.save_many(results)
+            return [
+                await store.get(GROWING, START, NOW),
+                await store.get(GROWING, START, NOW, timezone="europe/berlin"),
+                await store.get(GROWING, START, NOW, timezone="UTC"),
+                await store.get(GROWING, START, NOW, berlin.correlation_id, timezone="UTC"),
+                await store.get(GROWING, START, NOW, timezone="Asia/Tokyo"),
+                await store.history(GROWING),
+                await store.history(GROWING, timezone="America/New_York"),
+                await store.history(GROWING, 1, timezone="Europe/Berlin"),
+            ]
+
+    assert run(go()) == [
+        new_york,
+        berlin,
+        utc,
+        None,
+        None,
+        [new_york, berlin, utc],
+        [new_york],
+        [berlin],
+    ]
+
+    async def unknown() -> None:
+        async with open_store(store_target) as store:
+            await store.get(GROWING, START, NOW, timezone="Mars/Olympus")
+
+    with pytest.raises(ValueError, match=r'unknown time zone "Mars/Olympus"'):
+        run(unknown())
+
+
+def test_a_row_stored_before_results_carried_a_zone_is_utc(tmp_path: Path) -> None:
+    path = tmp_path / "results.sqlite"
+    result = result_of(GROWING)
+    run(SQLiteAnalyticsStore(path).save(result))
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE pattern_analytics SET model = json_remove(model, '$.timezone')")
+
+    async def go() -> list[Any]:
+        async with SQLiteAnalyticsStore(path) as store:
+            return [
+                await store.get(GROWING, START, NOW, timezone="UTC"),
+                await store.history(GROWING, timezone="Europe/Berlin"),
+            ]
+
+    assert run(go()) == [result, []]
 
 
 @pytest.mark.parametrize("bound", [START.date(), START.isoformat(), START.timestamp()])

@@ -33,7 +33,7 @@ from typing import Any
 from uuid import UUID
 
 from usage_analytics.closing import AsyncClosing
-from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.contracts import ModelUsageAnalyticsOutput, known_time_zone
 from usage_analytics.sources.base import SourceError, pattern_uuid
 
 __all__ = [
@@ -182,6 +182,16 @@ def correlation_text(correlation_id: UUID | str) -> str:
     raise ValueError(f"correlation_id must be a UUID, got {correlation_id!r}")
 
 
+def checked_zone(timezone: str | None) -> str | None:
+    """The zone `get` and `history` select by, in the tzdb's spelling a result stores
+    (`known_time_zone`: "europe/berlin" is "Europe/Berlin"); None selects every zone."""
+    if timezone is None:
+        return None
+    if not isinstance(timezone, str):
+        raise TypeError(f"timezone must be a str or None, got {timezone!r}")
+    return known_time_zone(timezone)
+
+
 class AnalyticsStore(AsyncClosing, ABC):
     """Analytics results, stored and read back (see the module docstring).
 
@@ -206,15 +216,21 @@ class AnalyticsStore(AsyncClosing, ABC):
         start: datetime,
         end: datetime,
         correlation_id: UUID | str | None = None,
+        *,
+        timezone: str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         """The stored result of the pattern over exactly `[start, end]` (with that
         correlation id, a UUID or its text, if given; else the most recently computed, of
         several computed at one instant the one of the greatest correlation id); None if
-        none."""
+        none.
+
+        `timezone` (an IANA name, any case) selects the results computed in that zone: a
+        window's days, hours and weekdays differ by zone, and the key has no zone, so
+        without it the newest result of the window is returned whatever its zone."""
 
     @abstractmethod
     async def history(
-        self, pattern_id: UUID | str | int, limit: int = 20
+        self, pattern_id: UUID | str | int, limit: int = 20, *, timezone: str | None = None
     ) -> list[ModelUsageAnalyticsOutput]:
         """The pattern's stored results, most recently computed first (see
-        `NEWEST_FIRST`)."""
+        `NEWEST_FIRST`); those computed in `timezone` only, if given (see `get`)."""

@@ -32,6 +32,7 @@ from usage_analytics.store.base import (
     StoreError,
     checked_bound,
     checked_limit,
+    checked_zone,
     correlation_text,
     key_hint,
     key_text,
@@ -57,6 +58,9 @@ _TYPES = {
     "model": "text NOT NULL",
 }
 _CASTS = {"correlation_id": "::uuid", "result": "::jsonb"}
+#: A stored result's zone, from its `model` JSON (rows written before results carried a
+#: zone read back as UTC, so they are UTC here too).
+_ZONE = "coalesce(model::jsonb ->> 'timezone', 'UTC')"
 
 
 def _check_name_length(name: str | None) -> None:
@@ -246,6 +250,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
         start: datetime,
         end: datetime,
         correlation_id: UUID | str | None = None,
+        *,
+        timezone: str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
         start, end = checked_bound("start", start), checked_bound("end", end)
@@ -253,6 +259,10 @@ class PostgresAnalyticsStore(AnalyticsStore):
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"
             params.append(correlation_text(correlation_id))
+        zone = checked_zone(timezone)
+        if zone is not None:
+            params.append(zone)
+            condition += f" AND {_ZONE} = ${len(params)}"
         if "\x00" in params[0]:
             return None  # (no stored id holds NUL; the query failed on it)
 
@@ -270,20 +280,21 @@ class PostgresAnalyticsStore(AnalyticsStore):
         return None if model is None else read_result(model)
 
     async def history(
-        self, pattern_id: UUID | str | int, limit: int = 20
+        self, pattern_id: UUID | str | int, limit: int = 20, *, timezone: str | None = None
     ) -> list[ModelUsageAnalyticsOutput]:
-        limit = checked_limit(limit)
+        limit, zone = checked_limit(limit), checked_zone(timezone)
         key = key_text(pattern_id)
         if "\x00" in key:
             return []  # (no stored id holds NUL; the query failed on it)
+        zone_condition, zone_params = ("", ()) if zone is None else (f" AND {_ZONE} = $3", (zone,))
 
         def work(cursor: Any) -> list[str]:
             if not self._exists(cursor):  # (a read creates nothing)
                 return []
             cursor.execute(
-                f"SELECT model FROM {self.table} WHERE pattern_id = $1 "
+                f"SELECT model FROM {self.table} WHERE pattern_id = $1{zone_condition} "
                 f"ORDER BY {NEWEST_FIRST} LIMIT $2",
-                (key, limit),
+                (key, limit, *zone_params),
             )
             return [str(row[0]) for row in cursor.fetchall()]
 

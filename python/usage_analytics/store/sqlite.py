@@ -38,6 +38,7 @@ from usage_analytics.store.base import (
     StoreError,
     checked_bound,
     checked_limit,
+    checked_zone,
     correlation_text,
     key_hint,
     key_text,
@@ -64,6 +65,9 @@ _TYPES = {
 }
 
 
+#: A stored result's zone, from its `model` JSON (rows written before results carried a
+#: zone read back as UTC, so they are UTC here too).
+_ZONE = "coalesce(json_extract(model, '$.timezone'), 'UTC')"
 #: `_with_connection`'s mode for writes (reads pass what they return without a table).
 _WRITE = object()
 
@@ -182,6 +186,8 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         start: datetime,
         end: datetime,
         correlation_id: UUID | str | None = None,
+        *,
+        timezone: str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = ? AND window_start = ? AND window_end = ?"
         start, end = checked_bound("start", start), checked_bound("end", end)
@@ -189,6 +195,10 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         if correlation_id is not None:
             condition += " AND correlation_id = ?"
             params.append(correlation_text(correlation_id))
+        zone = checked_zone(timezone)
+        if zone is not None:
+            condition += f" AND {_ZONE} = ?"
+            params.append(zone)
 
         def work(connection: sqlite3.Connection) -> str | None:
             row = connection.execute(
@@ -201,20 +211,21 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         return None if model is None else read_result(model)
 
     async def history(
-        self, pattern_id: UUID | str | int, limit: int = 20
+        self, pattern_id: UUID | str | int, limit: int = 20, *, timezone: str | None = None
     ) -> list[ModelUsageAnalyticsOutput]:
-        limit = checked_limit(limit)
+        limit, zone = checked_limit(limit), checked_zone(timezone)
         # (Keyed here, as `get` keys it: in `work`, an id of no type a store keys was
         # refused only once the file was there, and found nothing before.)
         key = key_text(pattern_id)
+        zone_condition, zone_params = ("", ()) if zone is None else (f" AND {_ZONE} = ?", (zone,))
 
         def work(connection: sqlite3.Connection) -> list[str]:
             return [
                 str(row[0])
                 for row in connection.execute(
-                    f"SELECT model FROM {self.table} WHERE pattern_id = ? "
+                    f"SELECT model FROM {self.table} WHERE pattern_id = ?{zone_condition} "
                     f"ORDER BY {NEWEST_FIRST} LIMIT ?",
-                    (key, limit),
+                    (key, *zone_params, limit),
                 )
             ]
 
