@@ -377,7 +377,9 @@ def _failed(success: SuccessMetrics, runs: int, thresholds: HealthThresholds) ->
 
 #: Builds a `HealthFinding` from a dict of exactly its fields, in their order, without
 #: validating them (`_core.ModelFactory`): `_Fired.finding` passes floats and the rules'
-#: own texts, which validation would hand back unchanged (3.5 of a finding's 5 µs).
+#: own texts, which validation would hand back unchanged (it took about 1.5 µs a
+#: finding: `evaluate_health` of 10,000 patterns firing 4.5 rules each, 31 -> 24 µs a
+#: pattern).
 _finding_model = ModelFactory(HealthFinding)
 
 
