@@ -655,9 +655,10 @@ def test_cli_dashboard_html_draws_the_series_of_its_first_pattern_only(
     document = capsys.readouterr().out
     assert code == 0
     # The per-bucket series (COMPREHENSIVE) of every pattern took gigabytes over a long
-    # window; the page draws only the first pattern's.
+    # window, and the breakdowns (DETAILED) of 100,000 a seventh of the dashboard's
+    # memory; the page draws only the first pattern's.
     assert len(reduced) == len(DEMO_PATTERNS)
-    assert all(result.granularity is AnalyticsGranularity.DETAILED for result in reduced)
+    assert all(result.granularity is AnalyticsGranularity.SUMMARY for result in reduced)
     assert "<dd>comprehensive</dd>" in document
     assert "<rect" in section(document, "activity")  # (the executions chart's bars)
     assert 'class="current" aria-current="true"' in section(document, "overview")
@@ -668,7 +669,7 @@ def test_cli_dashboard_html_overview_is_the_one_render_html_judges_itself(
 ) -> None:
     # The dashboard hands its rows' health findings to the page rather than have every
     # pattern judged again: the page must be the one `render_html` makes judging them
-    # itself (the first pattern's result is COMPREHENSIVE, its row's findings DETAILED's).
+    # itself (the first pattern's result is COMPREHENSIVE, its row's findings SUMMARY's).
     pages: list[tuple[ModelUsageAnalyticsOutput, dict[str, Any]]] = []
 
     def recorded(result: ModelUsageAnalyticsOutput, **options: Any) -> str:

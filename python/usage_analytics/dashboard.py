@@ -20,7 +20,7 @@ from typing import Any
 
 from usage_analytics import text_width
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
-from usage_analytics.health import SEVERITIES, HealthFinding, HealthThresholds
+from usage_analytics.health import SEVERITIES, HealthFinding, HealthThresholds, JudgedHealth
 from usage_analytics.report import (
     MIN_WIDTH,
     _duration_ms,
@@ -59,13 +59,20 @@ class DashboardRow:
         return self.findings[0] if self.findings else None
 
     def rank(self) -> tuple[int, int, int, tuple[bool, float], str]:
-        worst = self.worst
-        severity = len(SEVERITIES) if worst is None else SEVERITIES.index(worst.severity)
-        same = sum(1 for f in self.findings if worst is not None and f.severity == worst.severity)
+        findings = self.findings
+        # (The severities of judged findings without making them: see `dashboard_rows`.)
+        severities = (
+            findings.severities()
+            if isinstance(findings, JudgedHealth)
+            else [finding.severity for finding in findings]
+        )
+        worst = severities[0] if severities else None
+        severity = len(SEVERITIES) if worst is None else SEVERITIES.index(worst)
+        same = severities.count(worst) if worst is not None else 0
         return (
             severity,
             -same,
-            -len(self.findings),
+            -len(findings),
             greatest_first(self.result.success_metrics.error_rate),
             self.name,
         )
@@ -75,8 +82,10 @@ def dashboard_rows(
     items: Sequence[tuple[str, ModelUsageAnalyticsOutput]],
     thresholds: HealthThresholds | None = None,
 ) -> list[DashboardRow]:
-    """`(name, result)` pairs as dashboard rows, worst first (see the module)."""
-    rows = [DashboardRow(name, result, result.health(thresholds)) for name, result in items]
+    """`(name, result)` pairs as dashboard rows, worst first (see the module). A row's
+    `findings` are `result.health(thresholds)`, each made when first read
+    (`JudgedHealth`): the dashboard reads the worst of each."""
+    rows = [DashboardRow(name, result, JudgedHealth(result, thresholds)) for name, result in items]
     return sorted(rows, key=DashboardRow.rank)
 
 
