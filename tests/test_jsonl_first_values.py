@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from usage_analytics.sources import arrow_jsonl
 
@@ -63,6 +63,9 @@ LINES = st.one_of(
     limit=st.integers(1, 40),
     batch=st.sampled_from([1, 40, 1 << 20]),
 )
+# A key written with an escape; a last line of UTF-16 (json.loads reads it from bytes).
+@example(lines=[b'{"\\u0074imeout": 0}'], ending=b"\n", limit=5, batch=1 << 20)
+@example(lines=[b'{"a": 1}', '{"timeout": 0}'.encode("utf-16-le")], ending=b"\n", limit=5, batch=40)
 def test_the_first_values_are_those_of_every_line_decoded(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -74,7 +77,7 @@ def test_the_first_values_are_those_of_every_line_decoded(
     path = tmp_path / "runs.jsonl"
     path.write_bytes(ending.join(lines))
     monkeypatch.setattr(arrow_jsonl, "_FIRST_LINES", limit)
-    monkeypatch.setattr(arrow_jsonl, "_BATCH_BYTES", batch)
+    monkeypatch.setattr(arrow_jsonl, "_SEARCHED_BYTES", batch)
     expected = every_line_decoded(path, KEYS, limit)
     found = arrow_jsonl._first_values(path, KEYS)
     assert [(key, type(value), value) for key, value in found.items()] == [
