@@ -12,10 +12,11 @@ or booleans. A column's type is decided by the files holding a value in it:
   reading it so costs nothing (until session 52 such a file sent the whole directory to
   the standard reader, a dict per record);
 - a flag of integers in some files and booleans in others is a column of the type
-  holding more of its values, and the other files' values of it are kept aside as their
-  JSON text (`true`, `1`), missing in the table, as a value of another type within one
-  file is (`TextTable.odd`): the core reads each as the standard reader's record holds
-  it (True, 1), so the records are the same as that reader's;
+  holding more of its values (as many: the first file's holding one), and the others'
+  values of it are kept aside as their JSON text (`true`, `1`), missing in the table, as
+  a value of another type within one file is (`TextTable.odd`): the core reads each as
+  the standard reader's record holds it (True, 1), so the records are the same as that
+  reader's;
 - anything else (pattern ids of integers in some files and text in others: 7 and "7"
   are two values to the standard reader, and ids, which group the rows, are never kept
   aside) has no such type: None, and the directory is read by the standard reader.
