@@ -1,8 +1,12 @@
 """The CLI's `dashboard --format json` on RECORDS records over 1,000 patterns (the
 `text_ids` records of `jsonl_values.py`) as one JSON Lines or CSV file and as a
 directory of FILES files of the same records in order (`sources/text_dataset.py`),
-plain and gzip-compressed. Wall time and peak RSS of each command, one process each,
-the layouts alternated.
+plain and gzip-compressed, and as directories of JSON Lines files whose tables disagree
+on a column's type (`sources/text_dataset_types.py`): `jsonl_int_flags`, every other
+file's `success` written as 1 and 0 rather than true and false (a column of integers in
+those files, of booleans in the others); `jsonl_new_flag`, a `timeout` of 0 from the
+middle file on (integers there, a column of no value before). Wall time and peak RSS of
+each command, one process each, the layouts alternated.
 
     .venv/bin/python benches/text_dataset.py [RECORDS] [FILES] [ROUNDS]
 """
@@ -27,6 +31,8 @@ LAYOUTS = [
     "one.csv.gz",
     "csv",
     "csv_gz",
+    "jsonl_int_flags",
+    "jsonl_new_flag",
 ]
 
 
@@ -45,12 +51,27 @@ def prepare(base: Path, records: int, files: int) -> None:
         name = f"2026-{part:04d}"  # (names sort as the records go)
         text = b"".join(lines[part * size : (part + 1) * size])
         save(base / "jsonl", f"{name}.jsonl", text)
+        disagreeing(base, f"{name}.jsonl", text, part, files)
         pacsv.write_csv(table.slice(part * size, size), base / "part.csv")
         save(base / "csv", f"{name}.csv", (base / "part.csv").read_bytes())
     (base / "part.csv").unlink()
     for kind in ("jsonl", "csv"):
         one = base / f"one.{kind}"
         (base / f"one.{kind}.gz").write_bytes(gzip.compress(one.read_bytes(), 6))
+
+
+def disagreeing(base: Path, name: str, text: bytes, part: int, files: int) -> None:
+    """File `part` of `files` (`name`, holding `text`) as the directories of files whose
+    tables disagree on a column's type have it (see the module)."""
+    if part % 2:
+        text_flags = text.replace(b'"success": true', b'"success": 1')
+        text_flags = text_flags.replace(b'"success": false', b'"success": 0')
+    else:
+        text_flags = text
+    new_flag = text.replace(b"}\n", b', "timeout": 0}\n') if part >= files // 2 else text
+    for folder, data in (("jsonl_int_flags", text_flags), ("jsonl_new_flag", new_flag)):
+        (base / folder).mkdir(exist_ok=True)
+        (base / folder / name).write_bytes(data)
 
 
 def save(directory: Path, name: str, data: bytes) -> None:

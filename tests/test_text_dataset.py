@@ -24,7 +24,6 @@ from source_cases import (
     analyse,
     assert_same_reports,
     comparable,
-    demo_files,
     demo_rows,
 )
 from usage_analytics.cli import main
@@ -38,16 +37,11 @@ from usage_analytics.sources import (
     save_records,
 )
 from usage_analytics.sources import spool as spool_module
+from usage_analytics.sources.base import FLAG_FIELDS
 
 pytestmark = pytest.mark.usefixtures("own_temporary_directory")
 
 KINDS = ["csv", "jsonl"]
-
-
-@pytest.fixture(scope="module")
-def single(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The demo rows as one file of each kind."""
-    return demo_files(tmp_path_factory.mktemp("single"), KINDS)
 
 
 def write(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -83,6 +77,20 @@ def reports(path: Path, arrow: bool, **options: Any) -> dict[str, Any]:
     }
 
 
+#: How a file's rows may be written (`styled`): as they are, their flags as the integers
+#: 1 and 0 (as SQLite's booleans are exported), without flags, or without quality scores.
+#: A JSON Lines file's table then types a column otherwise than another file's (integers
+#: or booleans; a column of no value), which its files are read together despite.
+STYLES = ["as is", "integer flags", "no flags", "no scores"]
+
+
+def styled(rows: list[dict[str, Any]], style: str) -> list[dict[str, Any]]:
+    if style == "integer flags":
+        return [{k: int(v) if k in FLAG_FIELDS else v for k, v in row.items()} for row in rows]
+    left_out = {"no flags": FLAG_FIELDS, "no scores": {"quality_score"}}.get(style, set())
+    return [{k: v for k, v in row.items() if k not in left_out} for row in rows]
+
+
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -91,25 +99,36 @@ def reports(path: Path, arrow: bool, **options: Any) -> dict[str, Any]:
     cuts=st.lists(st.integers(0, 2_500), max_size=5),
     compression=st.sampled_from(["", ".gz", ".zst"]),
     nested=st.booleans(),
+    styles=st.lists(st.sampled_from(STYLES), min_size=6, max_size=6),
 )
 def test_files_of_any_records_give_the_single_files_report(
     capsys: pytest.CaptureFixture[str],
     tmp_path_factory: pytest.TempPathFactory,
-    single: dict[str, Path],
     kind: str,
     cuts: list[int],
     compression: str,
     nested: bool,
+    styles: list[str],
 ) -> None:
     rows = demo_rows()
     bounds = sorted({0, len(rows), *(min(cut, len(rows)) for cut in cuts)})
     directory = tmp_path_factory.mktemp("logs")
-    for number, (start, end) in enumerate(itertools.pairwise(bounds)):
+    parts = [
+        styled(rows[start:end], style)
+        for (start, end), style in zip(itertools.pairwise(bounds), styles, strict=False)
+    ]
+    for number, part in enumerate(parts):
         # (Names sort as the records go: 2026-11-00.csv, ... or 00/day.csv, ...)
         name = f"{number:02d}/day.{kind}" if nested else f"2026-11-{number:02d}.{kind}"
-        write(directory / (name + compression), rows[start:end])
-    assert_same_reports(capsys, str(directory), str(single[kind]), "--on-invalid", "skip")
-    assert reports(directory, arrow=False) == reports(single[kind], arrow=False)
+        write(directory / (name + compression), part)
+    single = tmp_path_factory.mktemp("single") / f"runs.{kind}"
+    save_records(single, [row for part in parts for row in part])
+    # pyarrow's readers read them (their columns' types disagreeing or not), as the
+    # standard reader does.
+    assert FileSource(directory).read().arrow
+    assert_same_reports(capsys, str(directory), str(single), "--on-invalid", "skip")
+    assert reports(directory, arrow=False) == reports(single, arrow=False)
+    assert reports(directory, arrow=True) == reports(directory, arrow=False)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -20,10 +20,14 @@ its own, or be given by its `key=value` directories (`--column pattern_id=pid` o
 `pid=checkout/` directories, as in a Parquet dataset).
 
 With pyarrow, each file is read by the Arrow readers, and the tables concatenated. Where
-one file needs the standard reader (`files`: a line pyarrow cannot read), or the files'
-tables disagree on a column's type (JSON pattern ids written as integers in one file and
-text in another), every file is read again by the standard reader, which gives the same
-records: a table would hold the others' values otherwise than one file of them all does.
+the files' tables disagree on a column's type (a flag absent from one file and written as
+integers in another, or as integers in one and booleans in another), each column is read
+as one type, the values it cannot hold kept aside (`text_dataset_types`), giving the
+standard reader's records. Where one file needs the standard reader (`files`: a line
+pyarrow cannot read), or no such type gives its records (JSON pattern ids written as
+integers in one file and text in another), every file is read again by the standard
+reader, which gives the same records: a table would hold the others' values otherwise
+than one file of them all does.
 
 A record is named by its file and line: "2026-11-02.jsonl.gz, line 12", as are lines
 left out as holding no record (`UnreadableInFiles`).
@@ -41,10 +45,10 @@ from usage_analytics.sources.dataset import (
     partition_values,
     refuse_partition_clash,
     row_labels,
-    unified_schema,
 )
 from usage_analytics.sources.loaded import LeftOutLines, Loaded
 from usage_analytics.sources.odd_cells import OddTexts
+from usage_analytics.sources.text_dataset_types import dataset_types
 
 __all__ = ["UnreadableInFiles", "read_text_dataset"]
 
@@ -99,24 +103,28 @@ def _renamed(values: Partition, rename: Callable[[str], list[str]]) -> Partition
 def _arrow_dataset(
     pa: Any, directory: Path, names: list[str], partitions: list[Partition], members: list[Loaded]
 ) -> Loaded | None:
-    """The files' tables as one (a file of no records may have none); None where their
-    columns' types disagree."""
+    """The files' tables as one (a file of no records may have none), each column of the
+    type `dataset_types` gives it; None where there is none."""
     tables = []
-    for member, values, name in zip(members, partitions, names, strict=True):
+    for index, (member, values, name) in enumerate(zip(members, partitions, names, strict=True)):
         if member.arrow:
             if values:
                 refuse_partition_clash(directory, name, values, _valued_columns(member.data))
-            tables.append((member.data, values))
+            tables.append((index, member.data, values))
     keys = dict.fromkeys(key for values in partitions for key in values)
     if not tables:
         return None
-    try:
-        schema = unified_schema(pa, [table for table, _ in tables], keys)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    types = dataset_types(pa, [table for _, table, _ in tables], keys)
+    if types is None:
         return None
-    table = pa.concat_tables([aligned(pa, table, values, schema) for table, values in tables])
-    odd = OddTexts.concatenated(pa, [(member.odd, member.count) for member in members])
-    return _combined(table, True, names, members, keys, odd)
+    odd = [(member.odd, member.count) for member in members]
+    aligned_tables = []
+    for position, (index, table, values) in enumerate(tables):
+        table, odd_here = types.moved_aside(pa, position, table, members[index].odd)
+        odd[index] = (odd_here, members[index].count)
+        aligned_tables.append(aligned(pa, table, values, types.schema))
+    table = pa.concat_tables(aligned_tables)
+    return _combined(table, True, names, members, keys, OddTexts.concatenated(pa, odd))
 
 
 def _valued_columns(table: Any) -> list[str]:
