@@ -8,7 +8,9 @@ buffers (no Python object per row or value) and binds every value as a query par
 Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as midnight
 UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
 column, so an index on (pattern_id, timestamp) serves every query; `pattern_id` may be
-text or uuid, or numbers or bytea, keyed as files key them (`postgres_ids`). A row whose
+text or uuid, or numbers or bytea, keyed as files key them (`postgres_ids`), or json or
+jsonb, a JSON string's own text (`_json_text`). Integer number columns are read as
+integers, others as doubles (`_as_double`), so that an error shows -1 as -1. A row whose
 timestamp is in no window (NULL, `infinity`, `-infinity`, an instant outside the years
 1-9999) is fetched for every window, so that nothing is left out unseen: the core then
 reports it as an invalid record. Such rows are rare, and only when a fetch holds one are
@@ -138,6 +140,8 @@ class _Column(NamedTuple):
     kind: str
     domain: bool = False
     deterministic: bool = True
+    #: Whether `sql` derives a value from the column (`_json_text`) rather than naming it.
+    derived: bool = False
 
     @property
     def base(self) -> str:
@@ -164,6 +168,22 @@ def _as_double(sql: str, base: str) -> str:
             f"ELSE {sql}::double precision END)"
         )
     return f"{sql}::double precision"
+
+
+#: The JSON types, whose pattern ids are read as `_json_text` reads them.
+_JSON_TYPES = ("json", "jsonb")
+
+
+def _json_text(column: _Column) -> _Column:
+    """A json or jsonb pattern id column read as the text of its values: a JSON string's
+    own text, unquoted (`"checkout"` is the pattern checkout, as a JSON Lines file's
+    `"pattern_id": "checkout"` is; its JSON text, quotes and all, was the pattern
+    `"checkout"`, which `--pattern checkout` did not find and every message showed
+    quoted), JSON null no pattern id (NULL), as in a file; a number, a bool, an object
+    or a list its JSON text (PostgreSQL's: a file refuses an object or a list as a
+    pattern id, a table's rows are not refused one by one here). No index of the column
+    serves queries of this text: they scan the table (`_skip_scan` is off)."""
+    return _Column(f"({column.sql} #>> '{{}}')", "text", derived=True)
 
 
 def _text_array(values: Sequence[str]) -> str:
@@ -218,6 +238,8 @@ class PostgresSource(ExecutionSource):
         unusual, so that the table's own columns cannot capture them."""
         table = self.table.qualified
         column = None if self._columns is None else self._columns[PATTERN_ID]
+        if column is not None and column.derived:
+            return None  # (a JSON value's text: no index of the column orders it)
         if column is not None and (not column.deterministic or column.base == "citext"):
             # Its steps "the least id above x" would skip "A" after "a": a case-insensitive
             # collation's, or citext's, whose comparisons ignore case under any collation.
@@ -295,6 +317,8 @@ class PostgresSource(ExecutionSource):
                     )
                 continue
             columns[name] = found[actual]
+            if name == PATTERN_ID and columns[name].base in _JSON_TYPES:
+                columns[name] = _json_text(columns[name])
             self._check_type(name, columns[name])
         return columns
 
@@ -379,6 +403,11 @@ class PostgresSource(ExecutionSource):
         sql, base = column.sql, column.base
         if name == PATTERN_ID:
             return f"{sql}::text"
+        if name in NUMBER_FIELDS and base in _INTEGER_TYPES:
+            # As integers, which the core reads as it reads doubles (a bigint past 2**53
+            # rounded as PostgreSQL's cast rounds it), so that an error shows the value
+            # as the table holds it: -1, not -1.0.
+            return f"{sql}::{column.kind}" if column.domain else sql
         if name in NUMBER_FIELDS:
             return _as_double(sql, base)
         if name in FLAG_FIELDS or name == "timestamp":
