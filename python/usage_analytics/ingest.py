@@ -416,8 +416,10 @@ def float_ids_as_ints(frame: Any, column: str = "pattern_id") -> Any:
     missing one (`read_csv` of a blank cell, a frame built from [1, None]) as float64, and
     a categorical of none at all with float categories, and the whole batch was refused
     ("has Arrow type Float64") where the same records, or the ints without the missing
-    id, give each id's pattern (an int id stays an int). Other float ids (1.5) stay
-    floats, refused as before, as a float id is an invalid record."""
+    id, give each id's pattern (an int id stays an int). Where some are other floats
+    (1.5), the column is left as its floats (a categorical's values), which the core
+    reads the same way row by row: each such id is its record's error (skipped in skip
+    mode), as a float id is in a list of records."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return frame
     if not frame.columns.is_unique or column not in frame.columns:
@@ -429,10 +431,11 @@ def float_ids_as_ints(frame: Any, column: str = "pattern_id") -> Any:
         return frame
     values = ids.to_numpy()
     present = values[~np.isnan(values)]
-    if not (np.all(present == np.floor(present)) and np.all(np.abs(present) < 2.0**63)):
+    whole = np.all(present == np.floor(present)) and np.all(np.abs(present) < 2.0**63)
+    if not whole and frame[column].dtype == ids.dtype:  # (floats already: no categorical)
         return frame
     recoded = frame.copy(deep=False)
-    recoded[column] = ids.astype("Int64")
+    recoded[column] = ids.astype("Int64") if whole else ids
     return recoded
 
 
