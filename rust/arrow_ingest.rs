@@ -45,6 +45,7 @@ mod timestamps;
 use describe::describe;
 use flags::flag_column;
 pub(crate) use flags::{integers, per_integer_type};
+pub(crate) use numbers::floats;
 use numbers::number_column;
 use timestamps::timestamps;
 
@@ -956,6 +957,45 @@ mod tests {
             assert_eq!(index.keys(), expected_index.keys(), "{ids:?}");
             assert!(index.keys().iter().all(|k| matches!(k, GroupKey::Int(_))));
         }
+    }
+
+    #[test]
+    fn float_pattern_ids_are_their_ints_and_other_floats_bad_records() {
+        // numpy's and pandas' int ids with a missing one: whole floats are the int ids
+        // (one pattern with the ints), NaN and null missing, any other float that row's
+        // error, described by its value (the whole call was refused).
+        use crate::group::GroupKey;
+        let ids = [
+            Some(2.0),
+            Some(1.5),
+            None,
+            Some(f64::NAN),
+            Some(-0.0),
+            Some(2.0),
+            Some(f64::INFINITY),
+            Some(9.3e18),
+        ];
+        let col: ArrayRef = Arc::new(Float64Array::from(ids.to_vec()));
+        let (mut index, mut s) = (GroupIndex::default(), Slice::default());
+        s.reset(ids.len());
+        group_column(&col, &mut index, &mut s).unwrap();
+        assert_eq!(s.group, [0, NO_GROUP, NO_GROUP, NO_GROUP, 1, 0, NO_GROUP, NO_GROUP]);
+        assert_eq!(index.keys(), &[GroupKey::Int(2), GroupKey::Int(0)]);
+        let bad: Vec<bool> = s.bad.iter().map(|&b| b != NOT_BAD).collect();
+        assert_eq!(bad, [false, true, true, true, false, false, true, true]);
+        let described: Vec<(String, String)> = [1, 2, 3, 6, 7].map(|row| describe(&col, GROUP, row)).into();
+        let reason = "must be a whole number within 64 bits (a column of float ids is read as int ids)";
+        let missing = ("<missing>".to_owned(), "required field is missing".to_owned());
+        assert_eq!(described[0], ("1.5".to_owned(), reason.to_owned()));
+        assert_eq!(described[1], missing);
+        assert_eq!(described[2], missing);
+        assert_eq!(described[3], ("inf".to_owned(), reason.to_owned()));
+        assert_eq!(described[4], ("9.3e+18".to_owned(), reason.to_owned()));
+        let single: ArrayRef = Arc::new(arrow_array::Float32Array::from(vec![3.0f32, 0.25]));
+        let mut s = Slice::default();
+        s.reset(2);
+        group_column(&single, &mut index, &mut s).unwrap();
+        assert_eq!(s.group, [2, NO_GROUP]);
     }
 
     #[test]

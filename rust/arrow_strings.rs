@@ -11,8 +11,8 @@ use arrow_buffer::ArrowNativeType;
 use arrow_schema::DataType;
 
 use crate::arrow_ingest::{
-    all_null, field_name, integers, per_integer_type, unsupported, Slice, AGENT as AGENT_FIELD, FILE_PATH, GROUP,
-    SLICE_CACHE,
+    all_null, field_name, floats, integers, per_integer_type, unsupported, Slice, AGENT as AGENT_FIELD, FILE_PATH,
+    GROUP, SLICE_CACHE,
 };
 use crate::columns::{file_extension, Dictionary, NO_FILE, UNKNOWN};
 use crate::error::CoreError;
@@ -631,6 +631,14 @@ fn code_ints(ints: &[i64], valid: impl Fn(usize) -> bool, index: &mut GroupIndex
     }
 }
 
+/// The int id a float id stands for: a whole number within i64 (None: NaN, infinite,
+/// fractional or beyond i64).
+pub(crate) fn whole_id(x: f64) -> Option<i64> {
+    // (2^63 is exact as a double: the range is [-2^63, 2^63).)
+    const BOUND: f64 = 9_223_372_036_854_775_808.0;
+    (x.fract() == 0.0 && (-BOUND..BOUND).contains(&x)).then_some(x as i64)
+}
+
 pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice) -> Result<(), CoreError> {
     let expected = "strings, integers or 16-byte UUIDs";
     // Rows without a valid id keep NO_GROUP (and are marked invalid).
@@ -664,6 +672,25 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
             } else {
                 let ints = integers(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
                 code_ints(&ints, valid, index, &mut s.group);
+            }
+        }
+        dt if dt.is_floating() => {
+            // numpy and pandas hold int ids with a missing one as floats (NaN missing): a
+            // whole number is that int id, as a pandas column of them is read
+            // (`float_ids_as_ints`), NaN a missing id, and any other float (1.5, inf,
+            // beyond i64) that record's error, as a float is in a list of records (the
+            // whole call was refused, "has Arrow type Float64", even in skip mode).
+            let values = floats(col).ok_or_else(|| unsupported(GROUP, dt, expected))?;
+            let nulls = col.logical_nulls();
+            for (row, &x) in values.iter().enumerate() {
+                // (A null's slot holds a placeholder, no id: the row is marked below.)
+                if nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
+                    continue;
+                }
+                match whole_id(x) {
+                    Some(n) => s.group[row] = index.code_int(n),
+                    None => s.mark(row, GROUP),
+                }
             }
         }
         DataType::Dictionary(_, _) => {

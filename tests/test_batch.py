@@ -822,8 +822,11 @@ def test_pandas_float_ids_of_whole_numbers_or_nan_are_int_ids(ids: Any) -> None:
     frame = pd.DataFrame({"pattern_id": column, "timestamp": stamps})
     records = [{"pattern_id": i, "timestamp": t} for i, t in zip(values, stamps, strict=True)]
     assert _batch_dump(frame) == _batch_dump(records)
-    with pytest.raises(UsageAnalyticsError, match="has Arrow type Float64"):
-        _batch_dump(frame.assign(pattern_id=[7.5, None, 3, 7]))  # (a float id: no int's)
+    # A float that is no whole number is its record's error (the batch was refused).
+    results, quality = _batch_dump(frame.assign(pattern_id=[7.5, None, 3, 7]))
+    assert sorted(results) == [3, 7]
+    assert quality["invalid_records"] == 2
+    assert quality["error_samples"][0]["value"] == "7.5"
 
 
 def test_computation_times_run_from_the_calls_start_in_milliseconds() -> None:

@@ -416,18 +416,29 @@ def test_int_ids_held_as_floats_for_a_missing_one_are_read_as_in_the_reducer(kin
     assert_batch_equivalent(result, expected, sample_indexes=False)
 
 
-def test_ids_of_floats_not_whole_numbers_are_refused_naming_the_column_and_value() -> None:
-    # As the reducer refuses such a column; the client cannot see the values, so a task does.
-    frame = _frame(300, 3, seed=33, int_ids=True).rename(columns={"pattern_id": "team"})
-    frame["team"] = frame["team"].astype("float64")
-    frame.loc[frame.index[200], "team"] = 1.5
-    with dask.config.set(scheduler="synchronous"), pytest.raises(UsageAnalyticsError) as raised:
-        analyze(_dask_frame(frame, 3), by="team", on_invalid="skip", **WINDOW)
-    assert str(raised.value) == (
-        "cannot group by column 'team': pattern ids are strings, integers or UUIDs, and "
-        "its floats include 1.5, not a whole number within 64 bits (in the partition of "
-        "index labels 200 to 299)"
+def test_ids_of_floats_not_whole_numbers_are_each_their_records_error() -> None:
+    # As in the reducer: each such id is its record's error, skipped and counted in skip
+    # mode (a task refused the whole partition, even in skip mode), named with its index
+    # label and the user's column in raise mode.
+    frame = _frame(300, 3, seed=33, int_ids=True)
+    ids = frame["pattern_id"].astype("float64")
+    ids[frame.index[[200, 201]]] = [1.5, np.nan]
+    frame["pattern_id"] = ids
+    expected = _expected(frame, on_invalid="skip")
+    renamed = frame.rename(columns={"pattern_id": "team"})
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(_dask_frame(renamed, 3), by="team", on_invalid="skip", **WINDOW)
+    assert sorted(result.results) == [0, 1, 2]
+    assert result.data_quality.invalid_records == expected.data_quality.invalid_records == 2
+    assert_batch_equivalent(result, expected, sample_indexes=False)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(InvalidRecordError) as raised:
+        analyze(_dask_frame(renamed, 3), by="team", **WINDOW)
+    assert (raised.value.field, raised.value.value, raised.value.location) == (
+        "team",
+        "1.5",
+        "index label 200",
     )
+    assert raised.value.reason.startswith("must be a whole number within 64 bits")
 
 
 @pytest.mark.parametrize(

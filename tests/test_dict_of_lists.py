@@ -526,3 +526,67 @@ def test_a_zone_let_go_by_the_cache_frees_nothing_being_read(form: str) -> None:
     # __del__ in the middle of that row, whose values are borrowed, and could free them
     # (seen: a crash, agents 'GHOST-7' and 'GHOST-9').
     _reads_no_ghost(_EVICTED_ZONE_FREES_THE_ROW, form, 50)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            IDS,
+            st.integers(-2 * 86_400, 9 * 86_400),
+            st.booleans(),
+            st.one_of(st.floats(0, 1e4), st.just(math.nan)),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    raise_mode=st.booleans(),
+)
+def test_a_list_of_ids_beside_numpy_columns_equals_the_list_of_its_rows(
+    rows: list[tuple[Any, int, bool, float]], raise_mode: bool
+) -> None:
+    # Users build such dicts ({"pattern_id": ids, "timestamp": array, ...}): a list of ids
+    # of several kinds (ints and str) was refused ("it mixes values of the kinds int, str")
+    # beside arrays, and read as a list of records when every column was a list.
+    stamps = [START + timedelta(seconds=offset) for _, offset, _, _ in rows]
+    columns: dict[str, Any] = {
+        "pattern_id": [row[0] for row in rows],
+        "timestamp": np.array([s.replace(tzinfo=None) for s in stamps], dtype="datetime64[us]"),
+        "success": np.array([row[2] for row in rows]),
+        "execution_time_ms": np.array([row[3] for row in rows]),  # (NaN missing)
+    }
+    records = [
+        {
+            "pattern_id": pattern_id,
+            "timestamp": stamp,
+            "success": success,
+            **({} if math.isnan(time) else {"execution_time_ms": time}),
+        }
+        for (pattern_id, _, success, time), stamp in zip(rows, stamps, strict=True)
+    ]
+    mode = "raise" if raise_mode else "skip"
+
+    def call(data: Any) -> Any:
+        request = ModelUsageAnalyticsBatchInput(
+            time_window_start=START, time_window_end=END, execution_data=data, on_invalid=mode
+        )
+        return lambda: _batch_parts(REDUCER.execute_batch_reduction_sync(request))
+
+    assert outcome(call(columns)) == outcome(call(records))
+    # Epoch microseconds (a columnar form's) beside them: the same instants.
+    micros = {**columns, "timestamp": columns["timestamp"].astype(np.int64)}
+    assert outcome(call(micros)) == outcome(call(records))
+
+
+def test_a_list_of_ids_of_ints_and_str_beside_arrays_is_read() -> None:
+    stamps = np.array(["2026-01-06T00:00", "2026-01-06T01:00", "2026-01-06T02:00"], "M8[us]")
+    data = {"pattern_id": [1, "a", 1], "timestamp": stamps, "success": np.array([1, 0, 1], bool)}
+    output = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(
+            time_window_start=START, time_window_end=END, execution_data=data
+        )
+    )
+    assert {key: r.success_metrics.success_count for key, r in output.results.items()} == {
+        1: 2,
+        "a": 0,
+    }

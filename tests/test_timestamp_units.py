@@ -26,6 +26,7 @@ from usage_analytics import (
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
+    RollingUsageAnalytics,
     TimestampUnitWarning,
     UsageAccumulator,
 )
@@ -345,6 +346,63 @@ def test_a_batch_and_an_accumulator_warn_of_a_stream() -> None:
     batched = BatchUsageAccumulator(START, END)
     with pytest.warns(TimestampUnitWarning, match="look like epoch seconds"):
         batched.update(STREAMS["duckdb arrow()"](table))
+
+
+# --------------------------------------------------------------------------- rolling
+
+
+def _rolling(**settings: Any) -> RollingUsageAnalytics:
+    return RollingUsageAnalytics(timedelta(hours=1), timedelta(minutes=5), **settings)
+
+
+def _rolling_warnings(monitor: RollingUsageAnalytics, data: Any, **add: Any) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        monitor.add(data, **add)
+    assert all(warning.category is TimestampUnitWarning for warning in caught)
+    return [str(warning.message) for warning in caught]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_fresh_rolling_states_add_of_epoch_seconds_warns(form: str) -> None:
+    # A fresh state files them in 1970 (later snapshots count them outside) and said
+    # nothing; the clock, the wall clock's here, stands for the window it has not.
+    monitor = _rolling(on_invalid="skip")  # (a missing time: its record's error)
+    with pytest.warns(TimestampUnitWarning, match="look like epoch seconds") as caught:
+        monitor.add(FORMS[form](SECONDS))
+    assert caught[0].filename == __file__
+    assert str(caught[0].message) == (
+        "the integer timestamps of the records added all lie in 1970 (the latest at "
+        "1970-01-01T00:29:27.232800Z), years before the clock (2026): integer timestamps "
+        "are read as epoch microseconds, and these look like epoch seconds: multiply them "
+        "by 1_000_000, or use datetimes"
+    ).replace("2026", str(datetime.now(UTC).year))
+    got = _rolling_warnings(_rolling(on_invalid="skip"), FORMS[form](MILLISECONDS))
+    assert len(got) == 1
+    assert "look like epoch milliseconds" in got[0]
+    assert _rolling_warnings(_rolling(on_invalid="skip"), FORMS[form](MICROSECONDS)) == []
+    snapshot = monitor.snapshot(START)
+    assert snapshot.data_quality.records_outside_window == 3  # (the results stay the contract's)
+
+
+def test_a_rolling_add_of_1970_with_a_clock_of_1970_gives_no_warning() -> None:
+    monitor = _rolling(max_future=timedelta(days=1))
+    now = datetime(1970, 1, 1, 12, tzinfo=UTC)
+    assert _rolling_warnings(monitor, FORMS["pyarrow table"](SECONDS), now=now) == []
+    assert _rolling_warnings(_rolling(), FORMS["pyarrow table"]([-5, 3])) == []  # (1969)
+    stamps = [START, START + timedelta(minutes=1)]
+    datetimes = pa.table({"timestamp": pa.array(stamps, pa.timestamp("us", tz="UTC"))})
+    assert _rolling_warnings(_rolling(), datetimes) == []
+
+
+def test_a_rolling_state_of_today_warns_of_a_stream_of_epoch_seconds() -> None:
+    # A stream is read once, by the core: it notes the records it leaves out (older than
+    # the kept buckets, of today), as the reducer's read does.
+    monitor = _rolling()
+    monitor.add([{"timestamp": START}])
+    got = _rolling_warnings(monitor, STREAMS["pyarrow reader"](_int_table(SECONDS)))
+    assert len(got) == 1
+    assert "look like epoch seconds" in got[0]
 
 
 # ------------------------------------------------------------------------------- CLI

@@ -540,7 +540,10 @@ class ModelUsageAnalyticsBatchInput(AnalyticsRequest):
     (a str, an int or a UUID). Records are grouped once and the groups reduced in
     parallel; each pattern gets the same analytics as a single call on its records.
     An id given in two forms (a UUID and its text, an int and its decimal text) is one
-    pattern, keyed in `results` by the form met first.
+    pattern, keyed in `results` by the form met first. A column of float ids (numpy's
+    and pandas' ints with a missing one) is read as ints: a whole number is that int id,
+    NaN a missing id, any other float its record's error (a float in a record or a list
+    is the caller's value, and that record's error).
 
     With `on_invalid="skip"` each pattern's `data_quality` counts and describes its own
     invalid records (a sample's `index` is among the pattern's records), as that single

@@ -86,7 +86,6 @@ from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.ingest import (
     RECORD_COLUMNS,
     float_flags_as_bools,
-    float_ids,
     float_ids_as_ints,
     frame_holds_numpy_datetimes,
     read_as_records,
@@ -133,7 +132,8 @@ def analyze(
     batch is the wall time of the whole call, Dask included.
 
     Pattern ids may be str, int or UUID, as in `execute_batch_reduction` (floats that are
-    all whole numbers, pandas' int ids with a missing one, are read as ints, as there);
+    whole numbers, pandas' int ids with a missing one, are read as ints, and any other
+    float is its record's error, as there);
     note that Dask turns a pandas column of UUID objects into strings (its
     `dataframe.convert-string` setting), so those results are keyed by the UUIDs' text.
     """
@@ -393,20 +393,12 @@ def _merge_states(states: Iterable[bytes]) -> bytes:
 
 
 def _whole_float_ids(frame: Any, by: str) -> Any:
-    """`frame` with its `by` column of float ids as nullable ints, as the reducer reads
-    a pandas `pattern_id` column of floats (`float_ids_as_ints`); `UsageAnalyticsError`
-    naming the first that is not a whole number (within 64 bits), of a column the
-    reducer refuses."""
-    frame = float_ids_as_ints(frame, by)
-    ids = float_ids(frame[by])
-    if ids is None:
-        return frame
-    present = ids[ids.notna()]
-    wrong = present[(present != present.round()) | (present.abs() >= 2.0**63)]
-    raise UsageAnalyticsError(
-        f"cannot group by column {by!r}: pattern ids are strings, integers or UUIDs, and "
-        f"its floats include {_plain(wrong.iloc[0])!r}, not a whole number within 64 bits"
-    )
+    """`frame` with its `by` column of float ids as the reducer reads a pandas
+    `pattern_id` column of floats (`float_ids_as_ints`): nullable ints where all are
+    whole numbers (within 64 bits), else the floats, each other one its record's error
+    in the core, as in the reducer (a task failed for the whole partition, even in skip
+    mode)."""
+    return float_ids_as_ints(frame, by)
 
 
 def _as_records(frame: Any, by: str) -> Any:

@@ -416,8 +416,10 @@ def float_ids_as_ints(frame: Any, column: str = "pattern_id") -> Any:
     missing one (`read_csv` of a blank cell, a frame built from [1, None]) as float64, and
     a categorical of none at all with float categories, and the whole batch was refused
     ("has Arrow type Float64") where the same records, or the ints without the missing
-    id, give each id's pattern (an int id stays an int). Other float ids (1.5) stay
-    floats, refused as before, as a float id is an invalid record."""
+    id, give each id's pattern (an int id stays an int). Where some are other floats
+    (1.5), the column is left as its floats (a categorical's values), which the core
+    reads the same way row by row: each such id is its record's error (skipped in skip
+    mode), as a float id is in a list of records."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return frame
     if not frame.columns.is_unique or column not in frame.columns:
@@ -429,10 +431,11 @@ def float_ids_as_ints(frame: Any, column: str = "pattern_id") -> Any:
         return frame
     values = ids.to_numpy()
     present = values[~np.isnan(values)]
-    if not (np.all(present == np.floor(present)) and np.all(np.abs(present) < 2.0**63)):
+    whole = np.all(present == np.floor(present)) and np.all(np.abs(present) < 2.0**63)
+    if not whole and frame[column].dtype == ids.dtype:  # (floats already: no categorical)
         return frame
     recoded = frame.copy(deep=False)
-    recoded[column] = ids.astype("Int64")
+    recoded[column] = ids.astype("Int64") if whole else ids
     return recoded
 
 
@@ -1048,6 +1051,8 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
     arrays = {}
     beyond = False  # (a datetime64 timestamp column with instants Arrow's cannot hold)
+    # Lists of values of several kinds beside arrays (ids of ints and str): see `_given`.
+    given: dict[str, Any] = {}
     typed_times = columns.get("timestamp")
     for name, column in columns.items():
         if _library(column) == "polars":
@@ -1067,6 +1072,9 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if kinds:
                 if _reads_as_records(columns):
                     raise _MixedValues(_rows(columns))
+                if _judged_as_given(name, column):
+                    given[name] = column
+                    continue
                 raise _several_kinds_error(name, kinds)
             if not isinstance(column, (list, tuple)):
                 column = _numpy_datetimes_typed(column)
@@ -1094,6 +1102,9 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             # own code raising (a tzinfo's utcoffset: in a record, that record's error)
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
+            if _judged_as_given(name, column):
+                given[name] = column
+                continue
             # (Objects of several kinds beside typed arrays: named as such, not in pyarrow's
             # words, "Could not convert 0 with type int: tried to convert to boolean".)
             objects = isinstance(column, (list, tuple)) or _holds_objects(column)
@@ -1101,6 +1112,13 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if kinds:
                 raise _several_kinds_error(name, kinds) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
+        if _judged_as_given(name, column) and not _ids_type(pa, arrays[name].type):
+            # (Floats, bools: a float the core would read as the int it stands for,
+            # numpy's and pandas' ints with a missing one; in a list, as in a record, the
+            # caller's float is that record's error.)
+            given[name] = column
+            del arrays[name]
+            continue
         if name in _FLAG_COLUMNS and _extension_name(arrays[name].type) == "arrow.bool8":
             arrays[name] = arrays[name].cast(pa.bool_())  # (see `_without_null_columns`)
         refused = name != "pattern_id" and not _column_taken(pa, name, arrays[name].type)
@@ -1113,8 +1131,13 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             kinds = _column_kinds(name, column)
             if kinds and _reads_as_records(columns):
                 raise _MixedValues(_rows(columns))  # each value judged as in its record
-            if kinds:
+            if kinds and _judged_as_given(name, column):
+                given[name] = column
+                del arrays[name]
+            elif kinds:
                 raise _several_kinds_error(name, kinds)
+    if given:
+        raise _given(pa, arrays, given, columns)
     taken = (_column_taken(pa, n, a.type) for n, a in arrays.items() if n != "pattern_id")
     if beyond and all(taken):
         # Each record's datetime64 judged as in a list of records (out of range there),
@@ -1124,7 +1147,72 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         raise _MixedValues(_rows(values))
     if beyond:  # (another column the core refuses whole, whatever the times)
         arrays["timestamp"] = _arrow_column(pa, typed_times)
+    # A list of Nones is Arrow's `null` type, which the core refuses (ids of a list of
+    # Nones beside arrays: the whole call was refused, "has Arrow type Null"): text of
+    # nulls, as `_without_null_columns` makes a table's.
+    for name, array in arrays.items():
+        if pa.types.is_null(array.type):
+            arrays[name] = array.cast(pa.string())
     return pa.table(arrays)
+
+
+def _given(
+    pa: Any, arrays: Mapping[str, Any], given: Mapping[str, Any], columns: Mapping[str, Any]
+) -> Exception:
+    """The records of a dict of columns whose list of pattern ids (`given`: see
+    `_judged_as_given`) one Arrow column cannot hold as it is (ints and str, or floats),
+    beside arrays (`arrays`, converted): a `_MixedValues` whose rows hold the ids as
+    given, judged one by one as in a list of records (a bad one that record's error),
+    and each array's values as Arrow reads its column (NaN missing, an integer timestamp
+    epoch microseconds: its datetime, which records take). The dict of lists alone was
+    read so; with a numpy array beside them the whole call was refused ("it mixes values
+    of the kinds int, str"). (Its integer timestamps are datetimes then: no
+    `TimestampUnitWarning` tells of epoch seconds among them.)
+
+    The error naming the first such list where the arrays hold values records cannot
+    (an integer timestamp beyond a datetime's year 9999, a datetime64 beyond Arrow's
+    range: records would judge them otherwise than the table does)."""
+    values: dict[str, Any] = {}
+    for name, array in arrays.items():
+        if name == "timestamp" and pa.types.is_integer(array.type):
+            array = array.cast(pa.timestamp("us", tz="UTC"))
+        try:
+            values[name] = array.to_pylist()
+        except (ValueError, OverflowError):
+            return _unpaired(next(iter(given)))
+    if "timestamp" in columns and "timestamp" not in values and "timestamp" not in given:
+        return _unpaired(next(iter(given)))  # (datetime64s beyond Arrow's range: `beyond`)
+    values.update(given)
+    return _MixedValues(_rows({name: values[name] for name in columns if name in values}))
+
+
+def _judged_as_given(name: str, column: Any) -> bool:
+    """Whether a column one Arrow column cannot hold as it is is read value by value, as
+    in a list of records (`_given`): a list (or tuple) of pattern ids, whose kinds may
+    well differ in good data (ints and str). A field's list of values of several kinds
+    beside arrays holds a bad value, and stays refused naming its kinds, as decided
+    before (`test_values_pyarrow_cannot_convert_together_are_named_as_kinds`)."""
+    return name == "pattern_id" and isinstance(column, (list, tuple))
+
+
+def _ids_type(pa: Any, kind: Any) -> bool:
+    """Whether pyarrow's type for a list of ids is one a list of records reads alike:
+    text, ints, UUIDs (pyarrow's `arrow.uuid` for `uuid.UUID`s), or nulls alone."""
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_null(kind)
+        or _extension_name(kind) == "arrow.uuid"
+    )
+
+
+def _unpaired(name: str) -> UsageAnalyticsError:
+    return UsageAnalyticsError(
+        f"cannot read column '{name}': one Arrow column cannot hold its values as they are, "
+        "and the timestamps beside it lie beyond the datetimes its records would be read "
+        "with (pass the records as a list of dicts, whose values are judged one by one)"
+    )
 
 
 def _may_coerce(pa: Any, kind: Any) -> bool:

@@ -64,7 +64,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.ingest import read_any
-from usage_analytics.input_notes import epoch_unit_hint
+from usage_analytics.input_notes import epoch_unit_hint, filed_unit_hint
 from usage_analytics.output import analytics_output, batch_output, datetime_of
 from usage_analytics.reducer import core_options, raise_if_invalid
 from usage_analytics.state_lock import StateLock
@@ -569,7 +569,12 @@ class RollingUsageAnalytics:
     def add(self, data: Any, *, now: datetime | None = None) -> None:
         """File records (any form the reducer takes) into their buckets. Atomic, and
         reading a table in place, like `UsageAccumulator.update`. `now` (naive = UTC) is
-        the clock `max_future` is measured from, by default the wall clock's time."""
+        the clock `max_future` is measured from, by default the wall clock's time.
+
+        `TimestampUnitWarning` warns where every integer timestamp of `data` lies in 1970
+        and the clock (`now`, else the wall clock's) does not: epoch seconds or
+        milliseconds, read as the contract's microseconds (`input_notes.filed_unit_hint`).
+        """
         until = self._until(now)
         with self._lock:
             core = self._core
@@ -579,7 +584,11 @@ class RollingUsageAnalytics:
                 arrow=lambda table, whole: core.add_arrow(table, whole, until),
                 grouped=False,
             )
+            newest = core.newest_start_us
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw, data)
+        hint = filed_unit_hint(raw, data, newest, None if now is None else _aware(now))
+        if hint is not None:
+            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
 
     def _until(self, now: datetime | None) -> int | None:
         """The latest instant an add files, in microseconds (None: no limit)."""

@@ -38,6 +38,9 @@ fn unsigned_id_at(col: &ArrayRef, row: usize) -> Option<u64> {
     (at < ids.len() && ids.is_valid(at)).then(|| ids.value(at))
 }
 
+/// Why a float id is bad: a column of float ids is read as the ints they stand for.
+const FLOAT_ID: &str = "must be a whole number within 64 bits (a column of float ids is read as int ids)";
+
 /// Python-like repr of the bad value at `row` and why it is bad (the same reasons as the
 /// list-of-dicts reader).
 pub(super) fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, String) {
@@ -52,6 +55,13 @@ pub(super) fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, Str
         }
         if let Some(text) = text_at(col, row) {
             return (py_str_repr_start(text, MAX_REPR_CHARS), BLANK_ID.into());
+        }
+        if col.data_type().is_floating() {
+            // (Marked as `group_column` reads float ids: NaN is a missing id.)
+            let x = floats(col).map_or(f64::NAN, |values| values[row]);
+            if !x.is_nan() {
+                return (py_float_repr(x), FLOAT_ID.into());
+            }
         }
     }
     if null || field == GROUP {

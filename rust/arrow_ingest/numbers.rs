@@ -172,7 +172,7 @@ pub(super) fn duration_at(col: &ArrayRef, row: usize) -> Option<(i64, TimeUnit)>
 }
 
 /// A numeric column as f64 (Null type: all NaN, i.e. missing).
-pub(super) fn floats(col: &ArrayRef) -> Option<Vec<f64>> {
+pub(crate) fn floats(col: &ArrayRef) -> Option<Vec<f64>> {
     macro_rules! widen {
         ($t:ty) => {
             col.as_primitive::<$t>()
