@@ -90,8 +90,9 @@ pub struct Accumulator {
 const ROOM_PER_ROW: usize = 16;
 
 /// An accumulator's parts beside its execution times: day and bucket counts, tallies,
-/// agents' spans (typical of a pattern with records; for `room`'s estimates).
-pub(crate) const ROOM_PER_GROUP: usize = 512;
+/// agents' spans, with the allocator's rounding and its threads' arenas (for `room`'s
+/// estimates; 512 left a 2M-record, 200,000-pattern batch aborting at 800 MB of headroom).
+pub(crate) const ROOM_PER_GROUP: usize = 2048;
 
 /// What finalizing allocates per trend bucket and per time series point (its counts,
 /// rates, midpoints and output values).

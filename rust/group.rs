@@ -29,7 +29,7 @@ const SCRATCH_PER_ROW: usize = 48;
 const ADDED_PER_ROW: usize = 32;
 /// Per group of a chunk: its start and next slot, its counts.
 const SCRATCH_PER_GROUP: usize = 64;
-/// Per group a chunk adds records to: its day and bucket counts, tallies, agents' spans.
+/// Per group a chunk adds first: its day and bucket counts, tallies, agents' spans.
 const GROWTH_PER_GROUP: usize = ROOM_PER_GROUP;
 /// Per group finalized, beside its accumulator and result: its strings and maps.
 const FINALIZE_PER_GROUP: usize = 1024;
@@ -381,6 +381,7 @@ impl GroupedAccumulators {
     /// allocates beside it.
     pub fn prepare(&mut self, columns: &Columns) -> Result<usize, CoreError> {
         let needed = columns.group.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        let new_groups = needed.saturating_sub(self.accumulators.len());
         // (Grown as `grow_to` grew them: a list's chunks of 4,096 records can each add a
         // few patterns.)
         try_grow(&mut self.accumulators, needed, || {
@@ -388,14 +389,14 @@ impl GroupedAccumulators {
         })?;
         let rows = columns.len();
         // The scratch (kept from chunk to chunk) grows only for a longer chunk; the held
-        // times are a new buffer each chunk; each group met grows its own parts.
+        // times are a new buffer each chunk; each new group makes its parts (the others'
+        // grow by their rows).
         let new_scratch = rows.saturating_sub(self.slots.capacity());
-        let groups_met = needed.min(rows);
         let bytes = new_scratch
             .saturating_mul(SCRATCH_PER_ROW)
             .saturating_add(rows.saturating_mul(ADDED_PER_ROW))
             .saturating_add(needed.saturating_mul(SCRATCH_PER_GROUP))
-            .saturating_add(groups_met.saturating_mul(GROWTH_PER_GROUP));
+            .saturating_add(new_groups.min(rows).saturating_mul(GROWTH_PER_GROUP));
         Ok(bytes)
     }
 

@@ -95,8 +95,10 @@ pub fn try_grow_exact<T>(vec: &mut Vec<T>, len: usize, what: impl FnOnce() -> St
 /// again and again, a chunk's new patterns at a time.
 pub fn try_grow<T>(vec: &mut Vec<T>, len: usize, what: impl FnOnce() -> String) -> Result<(), CoreError> {
     let additional = len.saturating_sub(vec.len());
+    // (The message names what was asked for: the doubled capacity where it is larger.)
+    let asked = len.max(vec.capacity().saturating_mul(2));
     vec.try_reserve(additional)
-        .map_err(|_| out_of_memory(len.saturating_mul(std::mem::size_of::<T>()), what))
+        .map_err(|_| out_of_memory(asked.saturating_mul(std::mem::size_of::<T>()), what))
 }
 
 fn out_of_memory(bytes: usize, what: impl FnOnce() -> String) -> CoreError {
