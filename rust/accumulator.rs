@@ -10,6 +10,7 @@ use crate::buckets::Window;
 use crate::calendar::{scan_runs, Place, RunFinder, RunTable};
 use crate::columns::{Columns, Counted, GATE_FAILED, SUCCESS, TIMEOUT};
 use crate::durations::Durations;
+use crate::error::CoreError;
 use crate::exact_sum::ExactSum;
 use crate::group_counts::GroupRow;
 use crate::metrics::*;
@@ -83,6 +84,20 @@ pub struct Accumulator {
     pub(crate) agent_last_seen: Vec<i64>,
 }
 
+/// What `make_room` counts per record added beside its execution time: the second half's
+/// scratch of a chunk added on two cores, the agents' spans. (Generous: a check that asks
+/// for too much only fails sooner, when memory is nearly gone anyway.)
+const ROOM_PER_ROW: usize = 16;
+
+/// An accumulator's parts beside its execution times: day and bucket counts, tallies,
+/// agents' spans, with the allocator's rounding and its threads' arenas (for `room`'s
+/// estimates; 512 left a 2M-record, 200,000-pattern batch aborting at 800 MB of headroom).
+pub(crate) const ROOM_PER_GROUP: usize = 2048;
+
+/// What finalizing allocates per trend bucket and per time series point (its counts,
+/// rates, midpoints and output values).
+pub(crate) const ROOM_PER_POINT: usize = 256;
+
 impl Accumulator {
     pub fn new(window: Window, zone: Zone, families: Families, thresholds: Thresholds) -> Accumulator {
         Accumulator {
@@ -147,11 +162,50 @@ impl Accumulator {
             .any(|tally| tally.holds_translations())
     }
 
-    /// Room for `rows` more execution times (avoids regrowing a large buffer).
-    pub fn reserve(&mut self, rows: usize) {
+    /// Room for `rows` more execution times (avoids regrowing a large buffer); an error
+    /// when the memory cannot be had.
+    pub fn try_reserve(&mut self, rows: usize) -> Result<(), CoreError> {
         if self.families.performance {
-            self.durations.reserve(rows);
+            self.durations.try_reserve(rows)?;
         }
+        Ok(())
+    }
+
+    /// Check that adding `columns` (`add`, `add_chunk`) will find the memory it takes
+    /// (see `room`): its execution times, and the scratch of a chunk added in two halves.
+    pub fn make_room(&self, columns: &Columns) -> Result<(), CoreError> {
+        crate::room::ensure_room(self.room_to_add(columns), || {
+            format!("adding {} records", crate::room::count_text(columns.len()))
+        })
+    }
+
+    /// What `make_room` checks: at most what adding `columns` allocates.
+    pub fn room_to_add(&self, columns: &Columns) -> usize {
+        let rows = columns.len();
+        let times = if self.families.performance {
+            self.durations.growth_bytes(rows)
+        } else {
+            0
+        };
+        times.saturating_add(rows.saturating_mul(ROOM_PER_ROW))
+    }
+
+    /// About what this accumulator takes: itself, its parts, the times it keeps.
+    pub fn approx_bytes(&self) -> usize {
+        (std::mem::size_of::<Accumulator>() + ROOM_PER_GROUP).saturating_add(self.durations.kept_bytes())
+    }
+
+    /// Check that finalizing will find the memory it takes: the percentiles' copy of the
+    /// execution times, and the time series.
+    pub fn make_room_to_finalize(&self) -> Result<(), CoreError> {
+        let series = if self.families.time_series {
+            self.window.buckets.saturating_mul(ROOM_PER_POINT)
+        } else {
+            0
+        };
+        crate::room::ensure_room(self.durations.kept_bytes().saturating_add(series), || {
+            "finalizing the analytics".into()
+        })
     }
 
     /// Add every row of `columns`; each must be a valid record inside the window.

@@ -60,6 +60,10 @@ pub const SLICE_ROWS: usize = 262_144;
 /// Rows per pass of grouped input: each pattern's rows of a pass are added in one call, so
 /// with thousands of patterns a longer pass means fewer, longer runs per pattern.
 const GROUPED_SLICE_ROWS: usize = 1 << 20;
+
+/// A converted row's bytes (instant, time, score, flags, four string codes, pattern code),
+/// for `room`'s check before a slice is converted.
+const CONVERTED_PER_ROW: usize = 48;
 /// Distinct plain strings remembered per slice and column (`string_column`).
 pub(crate) const SLICE_CACHE: usize = 4096;
 const NOT_BAD: u8 = u8::MAX;
@@ -101,10 +105,37 @@ pub(crate) fn field_name(field: usize) -> &'static str {
 pub fn read_batches(
     batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
     window: &Window,
-    mut groups: Option<&mut GroupIndex>,
+    groups: Option<&mut GroupIndex>,
     counts_suffice: bool,
     share_buffers: bool,
     mut sink: impl FnMut(&mut Columns, &IngestReport) -> Result<(), CoreError> + Send,
+) -> Result<IngestReport, CoreError> {
+    let options = (counts_suffice, share_buffers);
+    let mut nothing = ();
+    let prepare = |_: &mut (), _: &Columns| Ok(0);
+    read_batches_into(
+        batches,
+        window,
+        groups,
+        options,
+        &mut nothing,
+        prepare,
+        |_, chunk, so_far| sink(chunk, so_far),
+    )
+}
+
+/// `read_batches` into `target`. Before a chunk goes to `sink`, `prepare` makes what
+/// adding it must make in one piece and returns at most what it allocates besides: that is
+/// checked (see `room`) together with what converting the next slice allocates, as the two
+/// run at the same time.
+pub fn read_batches_into<T: Send>(
+    batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
+    window: &Window,
+    mut groups: Option<&mut GroupIndex>,
+    (counts_suffice, share_buffers): (bool, bool),
+    target: &mut T,
+    mut prepare: impl FnMut(&mut T, &Columns) -> Result<usize, CoreError>,
+    mut sink: impl FnMut(&mut T, &mut Columns, &IngestReport) -> Result<(), CoreError> + Send,
 ) -> Result<IngestReport, CoreError> {
     let (mut converted, mut spare) = (Columns::default(), Columns::default());
     // The report as it stood after `converted` was filled, while it waits for `sink`.
@@ -148,8 +179,23 @@ pub fn read_batches(
                 .map(|c| c.as_ref().map(|a| a.slice(offset, len)))
                 .collect();
             spare.clear_rows();
+            // (See `room`. The slice is converted into `spare`, whose buffers grow only for
+            // a longer slice; the execution times a reduction takes are new each slice.
+            // Meanwhile the chunk before it is added.)
+            let adding = match &waiting {
+                Some(_) => prepare(target, &converted)?,
+                None => 0,
+            };
+            let growth = len.saturating_sub(spare.flags.capacity());
+            crate::room::ensure_room(
+                growth
+                    .saturating_mul(CONVERTED_PER_ROW)
+                    .saturating_add(len.saturating_mul(std::mem::size_of::<f64>()))
+                    .saturating_add(adding),
+                || format!("converting {} records", crate::room::count_text(len)),
+            )?;
             let first_index = report.received;
-            let groups = groups.as_deref_mut();
+            let slice_groups = groups.as_deref_mut();
             let convert = || {
                 convert_slice(
                     &slice,
@@ -157,7 +203,7 @@ pub fn read_batches(
                     len,
                     first_index,
                     window,
-                    groups,
+                    slice_groups,
                     counts_suffice,
                     &mut spare,
                     &mut report,
@@ -165,8 +211,9 @@ pub fn read_batches(
             };
             match waiting.take() {
                 Some(so_far) => {
+                    let target = &mut *target;
                     let (reduced, read) =
-                        crate::pool::install(|| rayon::join(|| sink(&mut converted, &so_far), convert));
+                        crate::pool::install(|| rayon::join(|| sink(target, &mut converted, &so_far), convert));
                     reduced?;
                     read?;
                 }
@@ -179,7 +226,11 @@ pub fn read_batches(
         }
     }
     if let Some(so_far) = waiting {
-        sink(&mut converted, &so_far)?;
+        let adding = prepare(target, &converted)?;
+        crate::room::ensure_room(adding, || {
+            format!("adding {} records", crate::room::count_text(converted.len()))
+        })?;
+        sink(target, &mut converted, &so_far)?;
     }
     Ok(report)
 }
@@ -399,6 +450,8 @@ fn convert_slice(
     strings.into_iter().collect::<Result<(), CoreError>>()?;
     if let Some(index) = &mut groups {
         group_column(columns[GROUP].as_ref().expect("located"), index, s)?;
+        // (An id that found no memory has no pattern: fail before its rows are counted.)
+        index.check_memory()?;
     }
     // The common case, every row valid and inside the window: the slice's columns become
     // the chunk's as they are (swapped, not copied row by row).

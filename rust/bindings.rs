@@ -16,7 +16,7 @@ use pyo3::intern;
 use pyo3::types::{PyCapsule, PyDict};
 
 use crate::accumulator::{Accumulator, Families};
-use crate::arrow_ingest::read_batches;
+use crate::arrow_ingest::read_batches_into;
 use crate::buckets::Window;
 use crate::cancel::CancelFlag;
 use crate::durations::Durations;
@@ -38,7 +38,11 @@ create_exception!(
 
 impl From<CoreError> for PyErr {
     fn from(err: CoreError) -> PyErr {
-        UsageAnalyticsError::new_err(err.to_string())
+        match err {
+            // (Python's own: what a service already handles when memory runs out.)
+            CoreError::OutOfMemory(_) => pyo3::exceptions::PyMemoryError::new_err(err.to_string()),
+            _ => UsageAnalyticsError::new_err(err.to_string()),
+        }
     }
 }
 
@@ -81,11 +85,20 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// Then let the allocator return what earlier calls freed (`allocator::age_freed_pages`).
 pub(crate) fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, CoreError> + Send) -> PyResult<T> {
     py.detach(|| {
-        let result = unwound(work);
+        // (The room for a call's small allocations: see `room`.)
+        let result = room_to_start()
+            .and_then(|()| crate::pool::start())
+            .and_then(|()| unwound(work));
         crate::allocator::age_freed_pages();
         result
     })
     .map_err(PyErr::from)
+}
+
+/// The margin of `room` before a call's first allocations (its settings, the Arrow
+/// schema), which come before `compute`'s check.
+pub(crate) fn room_to_start() -> Result<(), CoreError> {
+    crate::room::ensure_room(0, || "starting the reduction".into())
 }
 
 /// `work`'s result, a panic in it becoming `CoreError::Internal` (for work done with the
@@ -183,7 +196,10 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
             let analytics = if raising {
                 None
             } else {
-                Some(compute(py, move || Ok(acc.finalize()))?)
+                Some(compute(py, move || {
+                    acc.make_room_to_finalize()?;
+                    Ok(acc.finalize())
+                })?)
             };
             to_python(py, report, analytics)
         }
@@ -192,6 +208,7 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
                 GroupResults::finalized(GroupIndex::default(), Vec::new())
             } else {
                 grouped.check_series_points(index.keys().len())?;
+                crate::group_results::check_output_room(index.keys().len())?;
                 GroupResults::finalizing(grouped, index)
             };
             grouped_output(py, report, groups)
@@ -212,6 +229,7 @@ fn py_reduce_records<'py>(
     options: Options,
     cancel: Option<Bound<'py, CancelFlag>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    room_to_start()?;
     let template = options.template()?;
     let mut body = Reduction::for_one_call(&template, options.by_pattern);
     if let Reduction::One(acc) = &mut body {
@@ -220,7 +238,7 @@ fn py_reduce_records<'py>(
             Ok(columns) => columns.values().iter().next().and_then(|column| column.len().ok()),
             Err(_) => records.len().ok(),
         };
-        acc.reserve(rows.unwrap_or(0));
+        acc.try_reserve(rows.unwrap_or(0))?;
     }
     let cancel = cancel.as_ref().map(Bound::get);
     let (report, reduction) = read_records_into(py, records, &template.window, options.skip_invalid, body, cancel)?;
@@ -241,6 +259,7 @@ fn py_reduce_arrow<'py>(
     cancel: Option<Bound<'py, CancelFlag>>,
     whole: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
+    room_to_start()?;
     let template = options.template()?;
     let mut body = Reduction::for_one_call(&template, options.by_pattern);
     if whole {
@@ -273,6 +292,7 @@ pub(crate) fn read_records_into(
             return Ok(());
         }
         compute(py, || {
+            reduction.make_room(chunk)?;
             reduction.add(chunk);
             Ok(())
         })
@@ -302,13 +322,16 @@ pub(crate) fn read_arrow_into(
     let batches = arrow_batches(data)?;
     let mut index = reduction.is_grouped().then(GroupIndex::default);
     let report = compute(py, || {
-        read_batches(
+        let counts_suffice = reduction.counts_suffice();
+        read_batches_into(
             batches,
             window,
             index.as_mut(),
-            reduction.counts_suffice(),
-            whole,
-            |chunk, so_far| {
+            (counts_suffice, whole),
+            &mut reduction,
+            // (Room checked by the reader, with the next slice's: see `room`.)
+            |reduction, chunk| reduction.prepare(chunk),
+            |reduction, chunk, so_far| {
                 CancelFlag::check(cancel)?;
                 if so_far.invalid == 0 || skip_invalid {
                     reduction.add_chunk(chunk);

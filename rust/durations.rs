@@ -163,6 +163,38 @@ impl Durations {
         }
     }
 
+    /// `reserve`, exactly, or an error when the memory cannot be had (`room`).
+    pub fn try_reserve(&mut self, rows: usize) -> Result<(), CoreError> {
+        if self.summary.is_none() && self.budget == usize::MAX {
+            let len = self.values.len().saturating_add(rows);
+            return crate::room::try_grow_exact(&mut self.values, len, || {
+                format!("the execution times of {} records", crate::room::count_text(len))
+            });
+        }
+        Ok(())
+    }
+
+    /// At most what adding `rows` more values allocates (a regrown buffer, or a held copy
+    /// of theirs), for `room`'s checks.
+    pub fn growth_bytes(&self, rows: usize) -> usize {
+        const VALUE: usize = std::mem::size_of::<f64>();
+        if self.summary.is_some() || self.holds_chunks {
+            return rows.saturating_mul(VALUE);
+        }
+        let needed = self.values.len().saturating_add(rows);
+        if needed <= self.values.capacity() {
+            0
+        } else {
+            needed.max(2 * self.values.capacity()).saturating_mul(VALUE)
+        }
+    }
+
+    /// The bytes of the values kept exactly (finalizing selects the percentiles in a copy).
+    pub fn kept_bytes(&self) -> usize {
+        let held: usize = self.held.iter().map(|b| b.len()).sum();
+        (self.values.len() + held).saturating_mul(std::mem::size_of::<f64>())
+    }
+
     pub fn extend(&mut self, values: impl Iterator<Item = f64>) {
         match &mut self.summary {
             None => {

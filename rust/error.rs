@@ -12,6 +12,8 @@ pub enum CoreError {
     Internal(String),
     /// The caller cancelled the reduction (see `cancel`).
     Cancelled,
+    /// Memory for a step of the reduction could not be had (see `room`): what, how much.
+    OutOfMemory(String),
 }
 
 impl fmt::Display for CoreError {
@@ -28,6 +30,7 @@ impl fmt::Display for CoreError {
             CoreError::InvalidInput(why) => write!(f, "invalid input: {why}"),
             CoreError::Internal(why) => write!(f, "internal error in usage-analytics (please report): {why}"),
             CoreError::Cancelled => write!(f, "the reduction was cancelled"),
+            CoreError::OutOfMemory(why) => write!(f, "out of memory: {why}"),
         }
     }
 }

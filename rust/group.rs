@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 
-use crate::accumulator::{Accumulator, Families};
+use crate::accumulator::{Accumulator, Families, ROOM_PER_GROUP, ROOM_PER_POINT};
 use crate::buckets::MAX_BUCKETS;
 use crate::calendar::RunTable;
 use crate::columns::Columns;
@@ -17,7 +17,24 @@ use crate::group_counts::GroupCounts;
 use crate::held_times::{ByGroup, HeldTimes};
 use crate::ingest::{IngestReport, InvalidSample, MAX_SAMPLES};
 use crate::metrics::Analytics;
+use crate::room::{count_text, ensure_room, try_grow, try_grow_exact};
 use crate::seeded_map::SeededMap;
+
+/// What `make_room` counts for a chunk (see `room`; generous: a check that asks for too
+/// much only fails sooner, with memory nearly gone). Per row: the chunk in group order
+/// (instant, time, score, flags, four string codes) and its slot, when the scratch grows.
+const SCRATCH_PER_ROW: usize = 48;
+/// Per row of every chunk: its held execution time, or its place in its group's buffer
+/// of times (regrown), and the counted tables' cells.
+const ADDED_PER_ROW: usize = 32;
+/// Per group of a chunk: its start and next slot, its counts.
+const SCRATCH_PER_GROUP: usize = 64;
+/// Per group a chunk adds first: its day and bucket counts, tallies, agents' spans.
+const GROWTH_PER_GROUP: usize = ROOM_PER_GROUP;
+/// Per group finalized, beside its accumulator and result: its strings and maps.
+const FINALIZE_PER_GROUP: usize = 1024;
+/// Per held run of a group's times: its place in the by-group order.
+const HELD_RUN_BYTES: usize = 24;
 
 /// The group code of a row whose pattern id is missing or invalid (the row is invalid and
 /// belongs to no pattern).
@@ -64,9 +81,38 @@ pub struct GroupIndex {
     outside: Vec<u64>,
     invalid: Vec<u64>,
     samples: Vec<Vec<InvalidSample>>,
+    /// Set when a new id found no memory (see `room`): every new id then gets `NO_GROUP`
+    /// (no pattern, nothing allocated) and the reader fails the call with `check_memory`.
+    out_of_memory: bool,
+}
+
+/// A pattern id's share of the index (its key, map entry and counts), for the message.
+const BYTES_PER_ID: usize = 96;
+
+/// Room for one more item in `vec`, grown as `push` would but fallibly.
+fn room_for_one<T>(vec: &mut Vec<T>) -> bool {
+    vec.len() < vec.capacity() || vec.try_reserve(vec.len().max(16)).is_ok()
+}
+
+/// Room for one more entry in `map`, grown as `insert` would but fallibly.
+fn map_room_for_one<K: std::hash::Hash + Eq, V>(map: &mut SeededMap<K, V>) -> bool {
+    map.len() < map.capacity() || map.try_reserve(map.len().max(16)).is_ok()
 }
 
 impl GroupIndex {
+    /// `OutOfMemory` once an id found no memory: the codes given since are not patterns.
+    pub fn check_memory(&self) -> Result<(), CoreError> {
+        if !self.out_of_memory {
+            return Ok(());
+        }
+        let ids = self.keys.len();
+        Err(CoreError::OutOfMemory(format!(
+            "could not allocate {} for the ids of more than {} patterns",
+            crate::room::size_text(ids.saturating_mul(BYTES_PER_ID)),
+            count_text(ids)
+        )))
+    }
+
     pub fn code(&mut self, key: &GroupKey) -> u32 {
         match key {
             GroupKey::Text(text) => self.code_text(text),
@@ -80,9 +126,20 @@ impl GroupIndex {
         if let Some(&code) = self.texts.get(text) {
             return code;
         }
+        if !self.room_in_texts() {
+            return NO_GROUP;
+        }
         let code = self.code_new_text(text);
-        self.texts.insert(text.into(), code);
+        if code != NO_GROUP {
+            self.texts.insert(text.into(), code);
+        }
         code
+    }
+
+    #[cold]
+    fn room_in_texts(&mut self) -> bool {
+        self.out_of_memory |= !map_room_for_one(&mut self.texts);
+        !self.out_of_memory
     }
 
     /// A text not met before names the pattern of the int or UUID it spells, if it
@@ -111,8 +168,14 @@ impl GroupIndex {
         if let Some(&code) = self.ints.get(&n) {
             return code;
         }
+        if !map_room_for_one(&mut self.ints) {
+            self.out_of_memory = true;
+            return NO_GROUP;
+        }
         let code = self.push(key);
-        self.ints.insert(n, code);
+        if code != NO_GROUP {
+            self.ints.insert(n, code);
+        }
         code
     }
 
@@ -126,12 +189,23 @@ impl GroupIndex {
         if let Some(&code) = self.uuids.get(&bytes) {
             return code;
         }
+        if !map_room_for_one(&mut self.uuids) {
+            self.out_of_memory = true;
+            return NO_GROUP;
+        }
         let code = self.push(key);
-        self.uuids.insert(bytes, code);
+        if code != NO_GROUP {
+            self.uuids.insert(bytes, code);
+        }
         code
     }
 
+    /// A new pattern's code; `NO_GROUP` (and `out_of_memory` set) when there is no memory
+    /// for it.
     fn push(&mut self, key: GroupKey) -> u32 {
+        if self.out_of_memory || (self.keys.len() == self.keys.capacity() && !self.grow()) {
+            return NO_GROUP;
+        }
         let code = self.keys.len() as u32;
         self.keys.push(key);
         self.received.push(0);
@@ -139,6 +213,17 @@ impl GroupIndex {
         self.invalid.push(0);
         self.samples.push(Vec::new());
         code
+    }
+
+    /// Room for another id in every per-pattern vector (they grow together), or false.
+    #[cold]
+    fn grow(&mut self) -> bool {
+        self.out_of_memory |= !(room_for_one(&mut self.keys)
+            && room_for_one(&mut self.received)
+            && room_for_one(&mut self.outside)
+            && room_for_one(&mut self.invalid)
+            && room_for_one(&mut self.samples));
+        !self.out_of_memory
     }
 
     /// Count a record of group `code`: its position among the group's records.
@@ -282,6 +367,37 @@ impl GroupedAccumulators {
             held_times: keeps_all.then(HeldTimes::default),
             ..GroupedAccumulators::new(template)
         }
+    }
+
+    /// Check that `add(columns)` will find the memory it takes (see `room`), and make the
+    /// accumulators of the groups it meets first (the largest allocation of a batch of
+    /// many patterns), failing rather than aborting.
+    pub fn make_room(&mut self, columns: &Columns) -> Result<(), CoreError> {
+        let bytes = self.prepare(columns)?;
+        ensure_room(bytes, || format!("grouping {} records", count_text(columns.len())))
+    }
+
+    /// `make_room`'s allocation, returning what remains to check: at most what `add`
+    /// allocates beside it.
+    pub fn prepare(&mut self, columns: &Columns) -> Result<usize, CoreError> {
+        let needed = columns.group.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        let new_groups = needed.saturating_sub(self.accumulators.len());
+        // (Grown as `grow_to` grew them: a list's chunks of 4,096 records can each add a
+        // few patterns.)
+        try_grow(&mut self.accumulators, needed, || {
+            format!("the accumulators of {} patterns", count_text(needed))
+        })?;
+        let rows = columns.len();
+        // The scratch (kept from chunk to chunk) grows only for a longer chunk; the held
+        // times are a new buffer each chunk; each new group makes its parts (the others'
+        // grow by their rows).
+        let new_scratch = rows.saturating_sub(self.slots.capacity());
+        let bytes = new_scratch
+            .saturating_mul(SCRATCH_PER_ROW)
+            .saturating_add(rows.saturating_mul(ADDED_PER_ROW))
+            .saturating_add(needed.saturating_mul(SCRATCH_PER_GROUP))
+            .saturating_add(new_groups.min(rows).saturating_mul(GROWTH_PER_GROUP));
+        Ok(bytes)
     }
 
     /// Add a chunk whose `columns.group` holds each row's group code.
@@ -455,11 +571,19 @@ impl GroupedAccumulators {
 
     /// Fold `other`'s groups (indexed by `other_index`) into these (indexed by `index`),
     /// matching groups by pattern id. Same settings, checked by the caller.
-    pub fn merge(&mut self, index: &mut GroupIndex, other: &GroupedAccumulators, other_index: &GroupIndex) {
+    /// An id that finds no memory ends the merge with `OutOfMemory`, the groups before it
+    /// merged (the caller checked the room for all of them first: `State::merge`).
+    pub fn merge(
+        &mut self,
+        index: &mut GroupIndex,
+        other: &GroupedAccumulators,
+        other_index: &GroupIndex,
+    ) -> Result<(), CoreError> {
         self.store_held_times();
         let their_times = other.held_by_group();
         for (code, key) in other_index.keys().iter().enumerate() {
             let mine = index.code(key);
+            index.check_memory()?;
             index.add_report(mine, &other_index.report(code));
             if let Some(theirs) = other.accumulators.get(code) {
                 while self.accumulators.len() <= mine as usize {
@@ -472,18 +596,26 @@ impl GroupedAccumulators {
                 }
             }
         }
+        Ok(())
     }
 
     /// Finalize every group seen (`groups` of them; a group whose records were all
     /// outside the window or invalid gets the empty analytics), in parallel, with one
     /// `TrendGrid` for all of them.
-    pub fn finalize(self, groups: usize) -> Vec<Analytics> {
+    pub fn finalize(self, groups: usize) -> Result<Vec<Analytics>, CoreError> {
         let mut all = Vec::with_capacity(groups);
-        self.finalize_in_order(groups, groups, |part| {
-            all.extend(part);
-            true
+        let mut failed = None;
+        self.finalize_in_order(groups, groups, |part| match part {
+            Ok(part) => {
+                all.extend(part);
+                true
+            }
+            Err(error) => {
+                failed = Some(error);
+                false
+            }
         });
-        all
+        failed.map_or(Ok(all), Err)
     }
 
     /// Refuse to finalize `groups` patterns whose time series (COMPREHENSIVE) would hold
@@ -512,19 +644,51 @@ impl GroupedAccumulators {
     /// (each chunk finalized in parallel), so that a consumer can convert the first ones
     /// while the rest are finalized (`GroupResults`). Stops when `sink` returns false.
     /// Each chunk's accumulators free what they hold as it is finalized; the held times
-    /// are freed when the last chunk is.
-    pub fn finalize_in_order(mut self, groups: usize, chunk: usize, mut sink: impl FnMut(Vec<Analytics>) -> bool) {
+    /// are freed when the last chunk is. Memory that cannot be had (`room`) is handed to
+    /// `sink` as an `OutOfMemory` error, which ends the finalizing.
+    pub fn finalize_in_order(
+        mut self,
+        groups: usize,
+        chunk: usize,
+        mut sink: impl FnMut(Result<Vec<Analytics>, CoreError>) -> bool,
+    ) {
         // (Freed now rather than when the last chunk is: the outputs are built meanwhile.)
         self.release_scratch();
+        let grown = try_grow_exact(&mut self.accumulators, groups, || {
+            format!("the accumulators of {} patterns", count_text(groups))
+        })
+        .and_then(|()| {
+            let held = self.held_times.as_ref().map_or(0, HeldTimes::runs);
+            ensure_room(held.saturating_mul(HELD_RUN_BYTES), || {
+                format!("sorting the execution times of {} patterns", count_text(groups))
+            })
+        });
+        if let Err(error) = grown {
+            sink(Err(error));
+            return;
+        }
         self.grow_to(groups);
         let held = self.held_times.take().unwrap_or_default();
         let by_group = held.by_group();
         let grid = self.template.trend_grid();
+        let per_group = self.finalize_bytes_per_group();
         // (From a Vec without copying; the front drained chunk by chunk.)
         let mut pending = VecDeque::from(self.accumulators);
         let mut first = 0;
         while !pending.is_empty() {
-            let part: Vec<Accumulator> = pending.drain(..chunk.clamp(1, pending.len())).collect();
+            let take = chunk.clamp(1, pending.len());
+            // Each group's times are copied to select its percentiles.
+            let times: usize = (first..first + take).map(|g| by_group.len_of(g)).sum();
+            let room = ensure_room(
+                take.saturating_mul(per_group)
+                    .saturating_add(times.saturating_mul(std::mem::size_of::<f64>())),
+                || format!("finalizing {} patterns", count_text(take)),
+            );
+            if let Err(error) = room {
+                sink(Err(error));
+                return;
+            }
+            let part: Vec<Accumulator> = pending.drain(..take).collect();
             let finalized = part.len();
             let results = crate::pool::install(|| {
                 part.into_par_iter()
@@ -536,17 +700,45 @@ impl GroupedAccumulators {
                     .collect()
             });
             first += finalized;
-            if !sink(results) {
+            if !sink(Ok(results)) {
                 return;
             }
         }
     }
 
+    /// About what these accumulators take (`Accumulator::approx_bytes`), and their held
+    /// times.
+    pub fn approx_bytes(&self) -> usize {
+        let held = self.held_times.as_ref().map_or(0, HeldTimes::bytes);
+        self.accumulators
+            .iter()
+            .map(Accumulator::approx_bytes)
+            .fold(held, usize::saturating_add)
+    }
+
+    /// At most what finalizing one group allocates beside its execution times' copy: the
+    /// accumulator moved out, its result, its time series if asked for.
+    fn finalize_bytes_per_group(&self) -> usize {
+        let series = if self.template.families.time_series {
+            self.template.window.buckets.saturating_mul(ROOM_PER_POINT)
+        } else {
+            0
+        };
+        (std::mem::size_of::<Accumulator>() + std::mem::size_of::<Analytics>() + FINALIZE_PER_GROUP)
+            .saturating_add(series)
+    }
+
     /// `finalize` without consuming (a streaming state can be finalized again).
-    pub fn finalize_copy(&self, groups: usize) -> Vec<Analytics> {
+    pub fn finalize_copy(&self, groups: usize) -> Result<Vec<Analytics>, CoreError> {
+        ensure_room(
+            groups
+                .saturating_mul(self.finalize_bytes_per_group())
+                .saturating_add(self.approx_bytes()),
+            || format!("finalizing {} patterns", count_text(groups)),
+        )?;
         let held = self.held_by_group();
         let grid = self.template.trend_grid();
-        crate::pool::install(|| {
+        Ok(crate::pool::install(|| {
             (0..groups)
                 .into_par_iter()
                 .map(|g| {
@@ -557,7 +749,7 @@ impl GroupedAccumulators {
                     acc.finalize_with(grid.as_ref())
                 })
                 .collect()
-        })
+        }))
     }
 }
 
@@ -638,7 +830,7 @@ mod tests {
             assert!(kept.holds_scratch() && !released.holds_scratch());
             kept.add(&second);
             released.add(&second);
-            assert_eq!(released.finalize(13), kept.finalize(13));
+            assert_eq!(released.finalize(13).unwrap(), kept.finalize(13).unwrap());
         }
     }
 
@@ -673,7 +865,7 @@ mod tests {
         for c in &chunks {
             grouped.add(c);
         }
-        let results = grouped.finalize(13);
+        let results = grouped.finalize(13).unwrap();
         for g in 0..13u32 {
             let mut alone = template.clone();
             for c in &chunks {
@@ -723,7 +915,7 @@ mod tests {
                 assert_eq!(plan.flags, spread == 1, "spread {spread}");
                 let mut grouped = GroupedAccumulators::new(template.clone());
                 grouped.add(&columns);
-                let results = grouped.finalize(needed);
+                let results = grouped.finalize(needed).unwrap();
                 for g in (0..13).map(|g| g * spread) {
                     let mut alone = template.clone();
                     alone.add(&chunk(&rows.iter().copied().filter(|r| r.0 == g).collect::<Vec<_>>()));
@@ -786,7 +978,7 @@ mod tests {
         let half = rows.len() / 2;
         grouped.add(&chunk(&rows[..half]));
         grouped.add(&chunk(&rows[half..]));
-        let results = grouped.finalize(groups as usize);
+        let results = grouped.finalize(groups as usize).unwrap();
         for g in 0..groups {
             let mut alone = template.clone();
             alone.add(&chunk(&rows.iter().copied().filter(|r| r.0 == g).collect::<Vec<_>>()));
@@ -806,7 +998,7 @@ mod tests {
         let mut grouped = GroupedAccumulators::new(template());
         grouped.add(&chunk(&rows[..3]));
         grouped.add(&chunk(&rows[3..]));
-        let results = grouped.finalize(4);
+        let results = grouped.finalize(4).unwrap();
         assert_eq!(results.len(), 4);
         for g in 0..3u32 {
             let mut alone = template();
@@ -869,9 +1061,9 @@ mod tests {
             held.add(&chunk(part));
         }
         assert_eq!(held.held_times.as_ref().map(HeldTimes::chunks), Some(5));
-        assert_eq!(held.finalize_copy(25), added.finalize_copy(25));
-        let results = held.finalize(25);
-        assert_eq!(results, added.finalize(25));
+        assert_eq!(held.finalize_copy(25).unwrap(), added.finalize_copy(25).unwrap());
+        let results = held.finalize(25).unwrap();
+        assert_eq!(results, added.finalize(25).unwrap());
         assert_eq!(results[23].performance.as_ref().map(|p| p.sample_count), Some(50));
     }
 
@@ -886,11 +1078,11 @@ mod tests {
             grouped
         };
         // (25 groups: the last two have no records.)
-        let expected = build().finalize(25);
+        let expected = build().finalize(25).unwrap();
         for size in [0, 1, 2, 7, 24, 25, 100] {
             let mut parts = Vec::new();
             build().finalize_in_order(25, size, |part| {
-                parts.push(part);
+                parts.push(part.unwrap());
                 true
             });
             let lengths: Vec<usize> = parts.iter().map(Vec::len).collect();
@@ -917,7 +1109,7 @@ mod tests {
         let rows = spread_rows();
         let mut whole = GroupedAccumulators::new(template());
         whole.add(&chunk(&rows));
-        let expected = whole.finalize(23);
+        let expected = whole.finalize(23).unwrap();
         // Two one-call states of consecutive parts, each in two chunks, merged.
         let (mut first, mut second) = (
             GroupedAccumulators::for_one_call(template()),
@@ -932,8 +1124,8 @@ mod tests {
         first.add(&chunk(&rows[1_000..2_500]));
         second.add(&chunk(&rows[2_500..4_000]));
         second.add(&chunk(&rows[4_000..]));
-        first.merge(&mut index, &second, &other_index);
-        assert_eq!(first.finalize(23), expected);
+        first.merge(&mut index, &second, &other_index).unwrap();
+        assert_eq!(first.finalize(23).unwrap(), expected);
     }
 
     #[test]

@@ -34,6 +34,19 @@ impl HeldTimes {
         self.chunks.is_empty()
     }
 
+    /// The bytes held: the times and their runs.
+    pub fn bytes(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|chunk| chunk.times.len() * std::mem::size_of::<f64>() + chunk.runs.len() * 12)
+            .sum()
+    }
+
+    /// The (chunk, group) runs held: what `by_group` allocates is proportional to them.
+    pub fn runs(&self) -> usize {
+        self.chunks.iter().map(|chunk| chunk.runs.len()).sum()
+    }
+
     #[cfg(test)]
     pub fn chunks(&self) -> usize {
         self.chunks.len()
@@ -84,6 +97,11 @@ impl<'a> ByGroup<'a> {
             (Some(&lo), Some(&hi)) => &self.parts[lo as usize..hi as usize],
             _ => &[],
         }
+    }
+
+    /// How many times group `group` holds.
+    pub fn len_of(&self, group: usize) -> usize {
+        self.of(group).iter().map(|part| part.len()).sum()
     }
 }
 

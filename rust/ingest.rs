@@ -510,6 +510,9 @@ pub fn read_records<'py>(
         if let Some(interrupt) = take_interrupt() {
             return Err(interrupt);
         }
+        if let Some(group) = &reader.group {
+            group.index.check_memory()?;
+        }
         sink(&chunk, &report)?;
     }
     Ok((report, reader.group.map(|g| g.index)))
@@ -761,6 +764,10 @@ impl<'py> Reader<'py> {
                 // The first bad field is the error: a bad record field before a bad id.
                 Err(error) => return Err(row.err().unwrap_or(error).into()),
             };
+            if code == NO_GROUP {
+                // (Its id found no memory: `read_records` fails the call after the chunk.)
+                return Ok(false);
+            }
             let nth = group.index.count_record(code);
             let row = row.map_err(|error| Rejected {
                 error,

@@ -7,8 +7,8 @@
 //! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`,
 //! `py_repr`) and the thin PyO3 bindings (`bindings`, `py_state`, `py_dicts`,
 //! `output_models`, `models`). No arithmetic lives in the bindings. `allocator` puts the
-//! crate on jemalloc (Linux); `wide` compiles a few loops for AVX2 too, taken where the CPU
-//! has it.
+//! crate on jemalloc (Linux); `room` makes running out of memory an error, not an abort;
+//! `wide` compiles a few loops for AVX2 too, taken where the CPU has it.
 
 pub mod accumulator;
 mod allocator;
@@ -51,6 +51,7 @@ mod py_state;
 mod pyfast;
 pub mod regression;
 pub mod rolling;
+pub mod room;
 pub mod rows;
 pub mod seeded_map;
 pub mod sketch;

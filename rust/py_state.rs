@@ -51,15 +51,13 @@ impl CoreState {
     /// Read an update into a fresh reduction; take it in unless it is rejected (an invalid
     /// record in raise mode). Returns the update's report for the caller to raise on.
     fn update<'py>(&mut self, py: Python<'py>, input: Input, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        crate::bindings::room_to_start()?;
         let fresh = self.state.fresh();
         let window = self.state.template.window;
         let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
             let state = &mut self.state;
-            compute(py, || {
-                state.absorb(&report, update);
-                Ok(())
-            })?;
+            compute(py, || state.absorb(&report, update))?;
         }
         to_python(py, &report, None)
     }
@@ -96,6 +94,7 @@ impl CoreState {
     fn merge(&self, py: Python<'_>, other: &CoreState) -> PyResult<CoreState> {
         let (mine, theirs) = (&self.state, &other.state);
         let merged = compute(py, || {
+            crate::room::ensure_room(mine.body.approx_bytes(), || "copying the state to merge".into())?;
             let mut merged = State {
                 template: mine.template.clone(),
                 report: mine.report.clone(),
@@ -123,13 +122,18 @@ impl CoreState {
             Reduction::Grouped(grouped, index) => {
                 let groups = index.keys().len();
                 grouped.check_series_points(groups)?;
+                crate::group_results::check_output_room(groups)?;
                 // (The index copied with the GIL released too: three maps of every pattern id.)
-                let (analytics, index) = compute(py, || Ok((grouped.finalize_copy(groups), index.clone())))?;
+                let (analytics, index) = compute(py, || Ok((grouped.finalize_copy(groups)?, index.clone())))?;
                 grouped_output(py, &state.report, GroupResults::finalized(index, analytics))
             }
             Reduction::One(acc) => {
                 // Copied with the GIL released too: a state can hold millions of times.
-                let analytics = compute(py, || Ok(acc.clone().finalize()))?;
+                let analytics = compute(py, || {
+                    crate::room::ensure_room(acc.approx_bytes(), || "copying the state to finalize".into())?;
+                    acc.make_room_to_finalize()?;
+                    Ok(acc.clone().finalize())
+                })?;
                 to_python(py, &state.report, Some(analytics))
             }
             Reduction::Rolling(_) => Err(CoreError::Internal("a rolling state is not finalized".into()).into()),

@@ -30,6 +30,25 @@ impl Reduction {
         }
     }
 
+    /// Check that adding `chunk` will find the memory it takes, making what must be made
+    /// in one piece (see `room`). (A rolling window's buckets are not checked.)
+    pub fn make_room(&mut self, chunk: &Columns) -> Result<(), CoreError> {
+        let bytes = self.prepare(chunk)?;
+        crate::room::ensure_room(bytes, || {
+            format!("adding {} records", crate::room::count_text(chunk.len()))
+        })
+    }
+
+    /// `make_room`'s allocations, returning what remains to check (for a reader that
+    /// checks it together with its own: `read_batches_into`).
+    pub fn prepare(&mut self, chunk: &Columns) -> Result<usize, CoreError> {
+        match self {
+            Reduction::One(acc) => Ok(acc.room_to_add(chunk)),
+            Reduction::Grouped(grouped, _) => grouped.prepare(chunk),
+            Reduction::Rolling(_) => Ok(0),
+        }
+    }
+
     /// `add`, allowed to take the chunk's execution times (see `Accumulator::add_chunk`).
     pub fn add_chunk(&mut self, chunk: &mut Columns) {
         match self {
@@ -47,7 +66,22 @@ impl Reduction {
     pub fn is_grouped(&self) -> bool {
         matches!(self, Reduction::Grouped(..))
     }
+
+    /// About what a copy of this reduction takes, or merging it into another (a state's
+    /// `merge`): its accumulators and the execution times they keep (see `room`).
+    pub fn approx_bytes(&self) -> usize {
+        match self {
+            Reduction::One(acc) => acc.approx_bytes(),
+            Reduction::Grouped(grouped, index) => grouped
+                .approx_bytes()
+                .saturating_add(index.keys().len().saturating_mul(INDEX_BYTES_PER_GROUP)),
+            Reduction::Rolling(_) => 0,
+        }
+    }
 }
+
+/// A pattern id's share of a `GroupIndex`: its key, map entries and counts.
+const INDEX_BYTES_PER_GROUP: usize = 128;
 
 pub struct State {
     /// An empty accumulator holding the settings (window, zone, families, thresholds,
@@ -74,21 +108,26 @@ impl State {
 
     /// Take in an accepted update. The first one becomes the body as it is: merging it
     /// into the empty body would only copy it (a 10,000-pattern update: every tally).
-    pub fn absorb(&mut self, report: &IngestReport, update: Reduction) {
+    /// Memory that cannot be had for merging it (see `room`) is an error, checked before
+    /// anything changes.
+    pub fn absorb(&mut self, report: &IngestReport, update: Reduction) -> Result<(), CoreError> {
         // (A loaded state can list patterns without records: those must stay.)
         let empty = self.report.received == 0
             && match &self.body {
                 Reduction::Grouped(_, index) => index.keys().is_empty(),
                 _ => true,
             };
-        self.report.merge(report);
         if empty {
+            self.report.merge(report);
             self.body = update;
             if let Reduction::Grouped(grouped, _) = &mut self.body {
                 grouped.release_scratch();
             }
+            Ok(())
         } else {
-            self.merge_body(&update);
+            crate::room::ensure_room(update.approx_bytes(), || "merging the update into the state".into())?;
+            self.report.merge(report);
+            self.merge_body(&update)
         }
     }
 
@@ -98,14 +137,17 @@ impl State {
         check_same_settings(&self.template, &other.template)?;
         // Checked before anything changes: every counter is bounded by `received`.
         check_record_total(&self.report, &other.report)?;
+        crate::room::ensure_room(other.body.approx_bytes(), || "merging the states".into())?;
         self.report.merge(&other.report);
-        self.merge_body(&other.body);
-        Ok(())
+        self.merge_body(&other.body)
     }
 
-    fn merge_body(&mut self, other: &Reduction) {
+    fn merge_body(&mut self, other: &Reduction) -> Result<(), CoreError> {
         match (&mut self.body, other) {
-            (Reduction::One(mine), Reduction::One(theirs)) => mine.merge(theirs),
+            (Reduction::One(mine), Reduction::One(theirs)) => {
+                mine.merge(theirs);
+                Ok(())
+            }
             (Reduction::Grouped(mine, index), Reduction::Grouped(theirs, their_index)) => {
                 mine.merge(index, theirs, their_index)
             }
@@ -227,7 +269,7 @@ mod tests {
             received: 100,
             ..IngestReport::default()
         };
-        state.absorb(&report, update);
+        state.absorb(&report, update).unwrap();
         assert!(matches!(&state.body, Reduction::Grouped(grouped, _) if !grouped.holds_scratch()));
     }
 

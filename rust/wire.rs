@@ -395,14 +395,16 @@ fn state_of(wire: StateWire<'_>) -> Result<State, CoreError> {
 /// The code of a stored pattern id (in any of its forms, as `GroupIndex::code`). A blank
 /// text names no pattern (a record with one is invalid): no state this code writes has one.
 fn code_of(index: &mut GroupIndex, key: &GroupKeyWire<'_>) -> Result<u32, CoreError> {
-    Ok(match *key {
+    let code = match *key {
         GroupKeyWire::Text(text) => {
             ensure(!is_blank(text), "a blank pattern id")?;
             index.code_text(text)
         }
         GroupKeyWire::Int(n) => index.code_int(n),
         GroupKeyWire::Uuid(bytes) => index.code_uuid(bytes),
-    })
+    };
+    index.check_memory()?;
+    Ok(code)
 }
 
 /// One stored pattern's accumulator and own record counts, checked against each other.
