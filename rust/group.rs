@@ -113,6 +113,12 @@ impl GroupIndex {
         )))
     }
 
+    /// Act as if an id had found no memory (for tests of what follows).
+    #[cfg(test)]
+    pub fn starve(&mut self) {
+        self.out_of_memory = true;
+    }
+
     pub fn code(&mut self, key: &GroupKey) -> u32 {
         match key {
             GroupKey::Text(text) => self.code_text(text),

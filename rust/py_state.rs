@@ -94,11 +94,13 @@ impl CoreState {
     fn merge(&self, py: Python<'_>, other: &CoreState) -> PyResult<CoreState> {
         let (mine, theirs) = (&self.state, &other.state);
         let merged = compute(py, || {
+            mine.check_whole()?;
             crate::room::ensure_room(mine.body.approx_bytes(), || "copying the state to merge".into())?;
             let mut merged = State {
                 template: mine.template.clone(),
                 report: mine.report.clone(),
                 body: clone_body(&mine.body),
+                broken: None,
             };
             merged.merge(theirs)?;
             Ok(merged)
@@ -118,6 +120,7 @@ impl CoreState {
     /// The result dict of the records so far (as `reduce_records` returns).
     fn finalize<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let state = &self.state;
+        state.check_whole()?;
         match &state.body {
             Reduction::Grouped(grouped, index) => {
                 let groups = index.keys().len();
@@ -143,6 +146,7 @@ impl CoreState {
     /// The serialized state, carrying the caller's `meta` bytes.
     fn to_bytes<'py>(&self, py: Python<'py>, meta: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
         let state = &self.state;
+        state.check_whole()?;
         let serialized = compute(py, || wire::serialize(state, meta))?;
         // Written straight into the `bytes` object (which `new_with` zero-fills first), not
         // yet shared: no other thread can see it while the GIL is released.

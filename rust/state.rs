@@ -89,6 +89,11 @@ pub struct State {
     pub template: Accumulator,
     pub report: IngestReport,
     pub body: Reduction,
+    /// Why the state holds only part of its records: a merge into it ran out of memory
+    /// part way (`merge_body`, past the room checked for it). Every later use is refused
+    /// (`check_whole`): its report counts records its body lacks, and its results would
+    /// be silently wrong.
+    pub broken: Option<String>,
 }
 
 impl State {
@@ -98,6 +103,7 @@ impl State {
             template,
             report: IngestReport::default(),
             body,
+            broken: None,
         }
     }
 
@@ -111,6 +117,7 @@ impl State {
     /// Memory that cannot be had for merging it (see `room`) is an error, checked before
     /// anything changes.
     pub fn absorb(&mut self, report: &IngestReport, update: Reduction) -> Result<(), CoreError> {
+        self.check_whole()?;
         // (A loaded state can list patterns without records: those must stay.)
         let empty = self.report.received == 0
             && match &self.body {
@@ -133,6 +140,8 @@ impl State {
 
     /// Fold `other` (same settings and kind) into this state.
     pub fn merge(&mut self, other: &State) -> Result<(), CoreError> {
+        self.check_whole()?;
+        other.check_whole()?;
         check_same_kind(self.body.is_grouped(), other.body.is_grouped())?;
         check_same_settings(&self.template, &other.template)?;
         // Checked before anything changes: every counter is bounded by `received`.
@@ -142,7 +151,27 @@ impl State {
         self.merge_body(&other.body)
     }
 
+    /// An error unless the state holds all of its records (see `broken`).
+    pub fn check_whole(&self) -> Result<(), CoreError> {
+        match &self.broken {
+            None => Ok(()),
+            Some(why) => Err(CoreError::OutOfMemory(format!(
+                "an earlier merge into this state failed part way ({why}), so it holds only part \
+                 of its records; build it again from its inputs"
+            ))),
+        }
+    }
+
+    /// `merge_body_parts`, marking the state `broken` where it fails part way.
     fn merge_body(&mut self, other: &Reduction) -> Result<(), CoreError> {
+        let merged = self.merge_body_parts(other);
+        if let Err(error) = &merged {
+            self.broken = Some(error.to_string());
+        }
+        merged
+    }
+
+    fn merge_body_parts(&mut self, other: &Reduction) -> Result<(), CoreError> {
         match (&mut self.body, other) {
             (Reduction::One(mine), Reduction::One(theirs)) => {
                 mine.merge(theirs);
@@ -237,14 +266,20 @@ mod tests {
         )
     }
 
-    /// The first update's reduction becomes the state's body without the reader's
-    /// scratch (tens of MB after a full pass), which no later update uses.
-    #[test]
-    fn an_adopted_update_keeps_no_scratch() {
+    fn grouped_state() -> State {
         let window = Window::new(0, 1_000_000, "custom", None).unwrap();
         let template = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
-        let mut state = State::new(template, true);
+        State::new(template, true)
+    }
+
+    /// An update of 100 records over three patterns, read into `state.fresh()`.
+    fn update_of(state: &State) -> (IngestReport, Reduction) {
         let mut update = state.fresh();
+        if let Reduction::Grouped(_, index) = &mut update {
+            for id in 0..3 {
+                index.code(&crate::group::GroupKey::Int(id));
+            }
+        }
         let mut chunk = crate::columns::Columns::default();
         for i in 0..100u32 {
             chunk.group.push(i % 3);
@@ -264,11 +299,20 @@ mod tests {
         chunk.project = vec![projects; 100];
         chunk.file_type = vec![files; 100];
         update.add_chunk(&mut chunk);
-        assert!(matches!(&update, Reduction::Grouped(grouped, _) if grouped.holds_scratch()));
         let report = IngestReport {
             received: 100,
             ..IngestReport::default()
         };
+        (report, update)
+    }
+
+    /// The first update's reduction becomes the state's body without the reader's
+    /// scratch (tens of MB after a full pass), which no later update uses.
+    #[test]
+    fn an_adopted_update_keeps_no_scratch() {
+        let mut state = grouped_state();
+        let (report, update) = update_of(&state);
+        assert!(matches!(&update, Reduction::Grouped(grouped, _) if grouped.holds_scratch()));
         state.absorb(&report, update).unwrap();
         assert!(matches!(&state.body, Reduction::Grouped(grouped, _) if !grouped.holds_scratch()));
     }
@@ -285,5 +329,38 @@ mod tests {
         other.report.received = 0;
         other.report.outside_window = 0;
         assert!(big.merge(&other).is_ok());
+    }
+
+    /// A merge that runs out of memory part way (past the room checked for it) leaves
+    /// the state holding part of the records under a report counting all of them: it is
+    /// marked broken, and every later merge, update or read of it is refused, not
+    /// silently wrong.
+    #[test]
+    fn a_merge_failing_part_way_breaks_the_state_for_good() {
+        let (mut mine, mut theirs) = (grouped_state(), grouped_state());
+        for state in [&mut mine, &mut theirs] {
+            let (report, update) = update_of(state);
+            state.absorb(&report, update).unwrap();
+        }
+        if let Reduction::Grouped(_, index) = &mut mine.body {
+            index.starve();
+        }
+        let received = mine.report.received;
+        let failed = mine.merge(&theirs).unwrap_err();
+        assert!(matches!(failed, CoreError::OutOfMemory(_)), "{failed}");
+        assert!(mine.broken.is_some());
+        assert_eq!(mine.report.received, 2 * received); // (what made it unusable)
+        let refused = mine.check_whole().unwrap_err().to_string();
+        assert!(
+            refused.contains("failed part way (out of memory: could not allocate"),
+            "{refused}"
+        );
+        assert!(refused.ends_with("build it again from its inputs"), "{refused}");
+        assert_eq!(mine.merge(&theirs).unwrap_err().to_string(), refused);
+        assert_eq!(theirs.merge(&mine).unwrap_err().to_string(), refused);
+        let (report, update) = update_of(&mine);
+        assert_eq!(mine.absorb(&report, update).unwrap_err().to_string(), refused);
+        // (The state it was merged from is whole.)
+        assert!(theirs.check_whole().is_ok());
     }
 }

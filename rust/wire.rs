@@ -389,7 +389,12 @@ fn state_of(wire: StateWire<'_>) -> Result<State, CoreError> {
     };
     // (This code's table lists only the names its tallies list.)
     ensure(names.all_listed(), "a name no tally lists")?;
-    Ok(State { template, report, body })
+    Ok(State {
+        template,
+        report,
+        body,
+        broken: None,
+    })
 }
 
 /// The code of a stored pattern id (in any of its forms, as `GroupIndex::code`). A blank
@@ -905,6 +910,7 @@ mod tests {
                 ..IngestReport::default()
             },
             body: Reduction::One(accumulator()),
+            broken: None,
         };
         let serialized = serialize(&state, b"meta").unwrap();
         let framed = to_bytes(&state, b"meta").unwrap();
@@ -1072,6 +1078,7 @@ mod tests {
                 integer_times: None,
             },
             body: Reduction::Grouped(GroupedAccumulators::from_parts(template(), vec![accumulator()]), index),
+            broken: None,
         };
         to_bytes(&state, b"").unwrap()
     }
@@ -1225,6 +1232,7 @@ mod tests {
                 GroupedAccumulators::from_parts(template(), vec![accumulator(), accumulator()]),
                 index,
             ),
+            broken: None,
         };
         let bytes = to_bytes(&state, b"").unwrap();
         let (wire, _): (StateWire, &[u8]) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();

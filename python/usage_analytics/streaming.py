@@ -196,7 +196,10 @@ class _Accumulator:
         """Add the records of `other` to this accumulator, in place (`other` is not
         changed): `merge` without the copy, for folding states into one as they come.
         Atomic: if their settings differ (`UsageAnalyticsError`) or their kinds
-        (`TypeError`), nothing changes."""
+        (`TypeError`), or the memory it needs cannot be had (`MemoryError`, checked
+        first), nothing changes. Should memory still run out part way, the accumulator
+        holds part of the records and raises `MemoryError` on every later use, never a
+        silently wrong result."""
         self._check_mergeable(other)
         with _locked(self, other):
             if other is self:  # (the core cannot read a state while it writes it)

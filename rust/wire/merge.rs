@@ -148,5 +148,10 @@ fn merge_grouped(template: Accumulator, payloads: &[&[u8]], patterns: Patterns) 
         report.merge(&whole);
     }
     let body = Reduction::Grouped(GroupedAccumulators::from_parts(template.clone(), merged), index);
-    Ok(State { template, report, body })
+    Ok(State {
+        template,
+        report,
+        body,
+        broken: None,
+    })
 }
