@@ -386,7 +386,9 @@ impl GroupedAccumulators {
     /// `make_room`'s allocation, returning what remains to check: at most what `add`
     /// allocates beside it.
     pub fn prepare(&mut self, columns: &Columns) -> Result<usize, CoreError> {
-        let needed = columns.group.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        // (The max of the codes themselves, which vectorizes: this runs on the calling
+        // thread between two parallel steps, once per pass of a million rows.)
+        let needed = columns.group.iter().copied().max().map_or(0, |g| g as usize + 1);
         let new_groups = needed.saturating_sub(self.accumulators.len());
         // (Grown as `grow_to` grew them: a list's chunks of 4,096 records can each add a
         // few patterns.)
