@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
-import adbc_driver_postgresql.dbapi as dbapi
 import pyarrow as pa
 import pytest
+from pg_calls import call, sql
 from source_cases import (
     DECLINING,
     GROWING,
@@ -54,26 +54,6 @@ from usage_analytics.store import PostgresAnalyticsStore, StoreError, open_store
 
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
-
-
-def call(source: Any, method: str, *args: Any) -> Any:
-    """`await source.method(*args)`, then close the source (and its connection)."""
-
-    async def go() -> Any:
-        async with source:
-            return await getattr(source, method)(*args)
-
-    return run(go())
-
-
-def sql(url: str, *statements: str) -> list[Any]:
-    with dbapi.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
-        rows: list[Any] = []
-        for statement in statements:
-            cursor.execute(statement)
-            if cursor.description:
-                rows = cursor.fetchall()
-        return rows
 
 
 async def fetch_document(source: Any, pattern_id: str) -> dict[str, Any]:

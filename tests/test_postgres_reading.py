@@ -6,29 +6,13 @@ the last day that windows reach, tables named but for case or with a dot.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import adbc_driver_postgresql.dbapi as dbapi
 import pytest
+from pg_calls import call, sql
 from source_cases import NOW, START
 from usage_analytics.sources import PostgresSource, SourceError, TableSpec
 from usage_analytics.sources.postgres_table import write_executions_sync
-
-
-def sql(url: str, *statements: str) -> None:
-    with dbapi.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-
-
-def call(source: Any, method: str, *args: Any) -> Any:
-    async def go() -> Any:
-        async with source:
-            return await getattr(source, method)(*args)
-
-    return asyncio.run(go())
 
 
 def test_fetch_all_holds_both_window_ends_to_the_microsecond(postgres_url: str) -> None:

@@ -8,8 +8,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-import adbc_driver_postgresql.dbapi as dbapi
 import pytest
+from pg_calls import call, sql
 from usage_analytics import InvalidRecordError, NodeUsageAnalyticsReducer
 from usage_analytics.cli import main
 from usage_analytics.contracts import ModelUsageAnalyticsInput
@@ -17,20 +17,6 @@ from usage_analytics.sources import PostgresSource, TableSpec
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 1, 10, tzinfo=UTC)
-
-
-def sql(url: str, *statements: str) -> None:
-    with dbapi.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-
-
-def call(source: Any, method: str, *args: Any) -> Any:
-    async def go() -> Any:
-        async with source:
-            return await getattr(source, method)(*args)
-
-    return asyncio.run(go())
 
 
 def reduced(data: Any) -> Any:
