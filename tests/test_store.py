@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import usage_analytics.store.postgres as postgres_store
 import usage_analytics.store.sqlite as sqlite_store
+from pg_calls import sql
 from source_cases import DECLINING, GROWING, NOW, START, analyse, demo_rows, records_of
 from usage_analytics import (
     AnalyticsGranularity,
@@ -410,21 +411,37 @@ def test_a_zone_selects_the_results_computed_in_it(store_target: str) -> None:
         run(unknown())
 
 
-def test_a_row_stored_before_results_carried_a_zone_is_utc(tmp_path: Path) -> None:
-    path = tmp_path / "results.sqlite"
-    result = result_of(GROWING)
-    run(SQLiteAnalyticsStore(path).save(result))
-    with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE pattern_analytics SET model = json_remove(model, '$.timezone')")
+def test_an_old_row_is_selected_by_zone_as_utc(store_target: str) -> None:
+    # Rows written before results carried a zone read back as UTC; rows written before
+    # infinities were strings hold a bare `Infinity` in `model`, which PostgreSQL's cast
+    # to jsonb refused, failing the query.
+    records = [
+        {"timestamp": NOW - timedelta(hours=h), "execution_time_ms": 1.5e308} for h in (1, 2)
+    ]
+    result = analyse(records, "huge")
+    old_model = "replace(model, '\"Infinity\"', 'Infinity')"
+    if store_target.startswith("postgresql"):
+        old_result = "result #- '{time_window,timezone}'"
+    else:
+        old_result = "json_remove(result, '$.time_window.timezone')"
+    update = f"UPDATE pattern_analytics SET result = {old_result}, model = {old_model}"
 
     async def go() -> list[Any]:
-        async with SQLiteAnalyticsStore(path) as store:
+        async with open_store(store_target) as store:
+            await store.save(result)
+        if store_target.startswith("postgresql"):
+            sql(store_target, update)
+        else:
+            with sqlite3.connect(store_target) as connection:
+                connection.execute(update)
+        async with open_store(store_target) as store:
             return [
-                await store.get(GROWING, START, NOW, timezone="UTC"),
-                await store.history(GROWING, timezone="Europe/Berlin"),
+                await store.get("huge", START, NOW, timezone="UTC"),
+                await store.history("huge", timezone="utc"),
+                await store.history("huge", timezone="Europe/Berlin"),
             ]
 
-    assert run(go()) == [result, []]
+    assert run(go()) == [result, [result], []]
 
 
 @pytest.mark.parametrize("bound", [START.date(), START.isoformat(), START.timestamp()])

@@ -58,9 +58,10 @@ _TYPES = {
     "model": "text NOT NULL",
 }
 _CASTS = {"correlation_id": "::uuid", "result": "::jsonb"}
-#: A stored result's zone, from its `model` JSON (rows written before results carried a
-#: zone read back as UTC, so they are UTC here too).
-_ZONE = "coalesce(model::jsonb ->> 'timezone', 'UTC')"
+#: A stored result's zone, from its `result` jsonb (`model` is text, which may hold a
+#: bare `Infinity`, as rows written before infinities were strings do: a cast to jsonb
+#: failed the query); rows written before results carried a zone are UTC, as they read.
+_ZONE = "coalesce(result -> 'time_window' ->> 'timezone', 'UTC')"
 
 
 def _check_name_length(name: str | None) -> None:

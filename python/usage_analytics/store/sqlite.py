@@ -65,9 +65,10 @@ _TYPES = {
 }
 
 
-#: A stored result's zone, from its `model` JSON (rows written before results carried a
-#: zone read back as UTC, so they are UTC here too).
-_ZONE = "coalesce(json_extract(model, '$.timezone'), 'UTC')"
+#: A stored result's zone, from its `result` JSON, which is strict JSON (`model` may hold
+#: a bare `Infinity`, as rows written before infinities were strings do, which a JSON
+#: function refuses); rows written before results carried a zone are UTC, as they read.
+_ZONE = "coalesce(json_extract(result, '$.time_window.timezone'), 'UTC')"
 #: `_with_connection`'s mode for writes (reads pass what they return without a table).
 _WRITE = object()
 
