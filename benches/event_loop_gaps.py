@@ -6,7 +6,8 @@ records over 10,000 patterns, `peers.data.many_patterns_table`, awaited three ti
 `... series` (one pattern's 864,000-bucket COMPREHENSIVE time series, three times), or
 `... names` (50,000 records of distinct 4 KB non-ASCII names, three times), or `... numpy`
 (1M records as a dict of numpy arrays from a pandas frame: timestamps as pandas
-Timestamp objects, text as str objects; three times).
+Timestamp objects, text as str objects; three times), or `... frame` (those records as
+the pandas frame, its timestamps as datetime objects; three times).
 Prints the reduction time and the largest gaps between ticks of a 1 ms ticker task. Not a
 pytest benchmark: it measures latency of *other* tasks, not throughput.
 """
@@ -121,6 +122,25 @@ def numpy_columns() -> tuple[str, Callable[[], Awaitable[Any]]]:
     return f"{N:,} records in numpy object arrays", lambda: REDUCER.execute_reduction(contract)
 
 
+def pandas_frame() -> tuple[str, Callable[[], Awaitable[Any]]]:
+    """The list case's records as a pandas frame whose timestamp column holds datetime
+    objects (as a frame built from records with aware datetimes of several UTC offsets
+    keeps them): each object column's kind is inferred by pandas (`infer_dtype`, in C,
+    holding the GIL) before the frame is read."""
+    import pandas as pd
+
+    frame = pd.DataFrame(records(N, "scattered"))
+    frame["timestamp"] = frame["timestamp"].astype(object)
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=WINDOW_START,
+        time_window_end=window_end(N),
+        time_window_type="custom",
+        execution_data=frame,
+    )
+    return f"{N:,} records in a pandas frame", lambda: REDUCER.execute_reduction(contract)
+
+
 async def gaps_while(reduction: Callable[[], Awaitable[Any]]) -> tuple[float, list[float]]:
     """The reduction's wall time and the sorted gaps between a 1 ms ticker's ticks."""
     gaps: list[float] = []
@@ -151,6 +171,7 @@ async def main(case: str) -> None:
         "list": one_pattern_list,
         "names": long_names,
         "numpy": numpy_columns,
+        "frame": pandas_frame,
     }
     what, reduction = cases[case]()
     # CPython's own generational GC walks every fresh dict once (about 40 ms for 1M):

@@ -66,7 +66,12 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
-from usage_analytics.object_slices import OBJECT_SLICE, arrow_of_objects, distinct
+from usage_analytics.object_slices import (
+    OBJECT_SLICE,
+    arrow_of_objects,
+    distinct,
+    inferred_kind,
+)
 from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
 
 __all__ = [
@@ -526,7 +531,7 @@ def _inferred_kinds(frame: Any, wanted: frozenset[str]) -> dict[str, str]:
             series = frame[name]
             text = isinstance(getattr(series, "dtype", None), pd.StringDtype)
             if text or _holds_objects(series):
-                kinds[name] = pd.api.types.infer_dtype(series, skipna=True)
+                kinds[name] = inferred_kind(pd, series)
     return kinds
 
 
@@ -732,7 +737,7 @@ def frame_holds_numpy_datetimes(frame: Any) -> bool:
     text = ("string", "empty")  # (pandas' kinds of columns no numpy datetime64 is in)
     return any(
         _holds_objects(series)
-        and pd.api.types.infer_dtype(series, skipna=True) not in text
+        and inferred_kind(pd, series) not in text
         and _holds_numpy_datetimes(series)
         for _, series in frame.items()
     )
@@ -770,7 +775,7 @@ def _frame_without_numpy_nat(frame: Any, inferred: dict[str, str]) -> Any:
     for name, series in fixed.items():
         frame[name] = series
         if name in inferred:
-            inferred[name] = pd.api.types.infer_dtype(series, skipna=True)
+            inferred[name] = inferred_kind(pd, series)
     return frame
 
 
@@ -1263,7 +1268,7 @@ def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[s
             import pandas as pd
 
             if inferred is None:
-                inferred = pd.api.types.infer_dtype(column, skipna=True)
+                inferred = inferred_kind(pd, column)
             if inferred in _ONE_KIND:
                 return []
         types = {kind for kind in distinct(type, column) if not _missing_type(kind)}

@@ -14,10 +14,20 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["OBJECT_SLICE", "arrow_of_objects", "distinct"]
+import numpy as np
+
+__all__ = ["OBJECT_SLICE", "arrow_of_objects", "distinct", "inferred_kind"]
 
 #: Values passed in one step: a few milliseconds of the slowest conversion (Timestamps).
 OBJECT_SLICE = 16_384
+#: pandas kinds (`infer_dtype`, missing markers skipped) that a column has where each of
+#: its slices has it or holds only missing markers ("empty"): kinds of one type of value
+#: each, checked value by value. Kinds of several ("mixed", "mixed-integer") are not: a
+#: slice's mixture need not be the whole column's.
+_KINDS_OF_SLICES = frozenset(
+    {"string", "bytes", "boolean", "integer", "floating", "decimal", "complex"}
+    | {"datetime", "datetime64", "date", "time", "timedelta", "period", "interval"}
+)
 
 
 def arrow_of_objects(pa: Any, column: Any) -> Any:
@@ -60,6 +70,29 @@ def _aware_times(pa: Any, kind: Any, first: Any) -> bool:
     """Whether `kind` and `first` are both aware timestamps of one unit."""
     aware = pa.types.is_timestamp(kind) and pa.types.is_timestamp(first)
     return bool(aware and kind.unit == first.unit and None not in (kind.tz, first.tz))
+
+
+def inferred_kind(pd: Any, column: Any, step: int = OBJECT_SLICE) -> str:
+    """`pd.api.types.infer_dtype(column, skipna=True)` of a pandas column or numpy array,
+    a slice of `step` values at a time where it holds Python objects (pandas' own dtypes
+    tell their kind at once). pandas walks the objects in C holding the GIL: a million
+    datetimes took 130 ms in one call, during which an awaiting service's event loop
+    stood still. Where every slice with a value has one kind of `_KINDS_OF_SLICES`, that
+    is the column's; otherwise (a mixture, or slices of two kinds) the whole column is
+    inferred in one step, as before."""
+    infer = pd.api.types.infer_dtype
+    values = getattr(column, "values", column)  # (a Series' own array: no copy)
+    if not isinstance(values, np.ndarray) or values.dtype.kind != "O" or len(values) <= step:
+        return str(infer(column, skipna=True))
+    kinds = {
+        infer(values[start : start + step], skipna=True) for start in range(0, len(values), step)
+    }
+    kinds.discard("empty")
+    if not kinds:
+        return "empty"
+    if len(kinds) == 1 and (kind := kinds.pop()) in _KINDS_OF_SLICES:
+        return str(kind)
+    return str(infer(column, skipna=True))
 
 
 def distinct(get: Callable[[Any], Any], values: Iterable[Any]) -> set[Any]:
