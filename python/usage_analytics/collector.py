@@ -19,9 +19,12 @@ import contextlib
 import gc
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from usage_analytics import _core
+
+_Made = TypeVar("_Made")
 
 #: The threads whose `gc_paused` disabled the collector and will enable it when it ends.
 _pausing: set[int] = set()
@@ -54,6 +57,17 @@ def move_to_oldest_generation() -> None:
     which moving them there does not set off."""
     gc.freeze()
     gc.unfreeze()
+
+
+def made_paused(make: Callable[..., _Made], *args: object) -> _Made:
+    """`make(*args)` under `gc_paused`, what it made then moved to the oldest generation
+    (`move_to_oldest_generation`): for a source's groups by pattern, kept for the whole
+    dashboard (100,000 patterns: 600,000 acyclic objects, whose collections took about
+    half of their making's CPU, 1.7-2.2 s against 0.9-1.0 paused)."""
+    with gc_paused():
+        made = make(*args)
+        move_to_oldest_generation()
+    return made
 
 
 def _after_fork_in_child() -> None:

@@ -34,6 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from usage_analytics.collector import made_paused
 from usage_analytics.extras import MissingDependencyError, load_pyarrow, require_pyarrow
 from usage_analytics.sources.arrow import (
     PatternTable,
@@ -503,7 +504,8 @@ class FileSource(ExecutionSource):
         )
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
-        return await asyncio.to_thread(self._fetch_all, await self._load())
+        loaded = await self._load()
+        return await asyncio.to_thread(made_paused, self._fetch_all, loaded)
 
     def _fetch_all(self, loaded: Loaded) -> list[Fetched]:
         if loaded.count == 0:

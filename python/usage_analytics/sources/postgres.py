@@ -37,6 +37,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, NamedTuple
 
+from usage_analytics.collector import made_paused
 from usage_analytics.sources.arrow import group_by_pattern, pattern_table
 from usage_analytics.sources.base import (
     FIELDS,
@@ -632,7 +633,7 @@ class PostgresSource(ExecutionSource):
                     fetched.append(self._fetched(key, empty, together))
             return fetched
 
-        result: list[Fetched] = await self._run(work)
+        result: list[Fetched] = await self._run(partial(made_paused, work))
         return result
 
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:

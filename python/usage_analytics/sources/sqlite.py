@@ -61,7 +61,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from usage_analytics.collector import gc_paused
+from usage_analytics.collector import gc_paused, move_to_oldest_generation
 from usage_analytics.extras import load_pyarrow
 from usage_analytics.sources.arrow import with_group_ids
 from usage_analytics.sources.arrow_text import bytes_shown
@@ -694,7 +694,9 @@ class SQLiteSource(ExecutionSource):
                     scan,
                 )
                 fields = selection.names[1:]
-                return self._fetched_groups(fields, rows, PatternKeys(every), selection.rowid)
+                groups = self._fetched_groups(fields, rows, PatternKeys(every), selection.rowid)
+                move_to_oldest_generation()  # (kept for the whole dashboard: `made_paused`)
+                return groups
 
         result: list[Fetched] = await self._run(work)
         return result
