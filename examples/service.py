@@ -143,7 +143,11 @@ def create_app(
         start, stop = bounds(window, end)
         if not database.exists():  # (the store would create it, empty, to look)
             raise SourceUnavailableError(f"{database}: no such file")
-        stored = await store.get(pattern_id, start, stop)
+        # (Its own settings selected: another program's newer result of the window, in
+        # another zone or at another granularity, hid the one it had stored.)
+        stored = await store.get(
+            pattern_id, start, stop, granularity=AnalyticsGranularity.DETAILED, timezone="UTC"
+        )
         if stored is not None and computed_here(stored):
             return JSONResponse(stored.to_dict(), headers={"X-Analytics-From": "store"})
         try:

@@ -174,6 +174,27 @@ def test_a_result_stored_with_other_settings_is_not_served(
     assert comparable(response.json()) == expected(GROWING, 7)
 
 
+def test_its_own_result_is_served_though_another_was_stored_later(
+    client: TestClient, database: Path
+) -> None:
+    # The store gave the newest result of the window whatever its zone and granularity:
+    # once the CLI stored another, the service computed its own result again.
+    from source_cases import analyse
+
+    first = client.get(f"/patterns/{GROWING}/analytics", params={"window": "7d"})
+    assert first.headers["X-Analytics-From"] == "computed"
+    start = NOW - timedelta(days=7)
+    mine = in_window(records_of(demo_rows(), GROWING), start, NOW)
+    for other in (
+        analyse(mine, GROWING, start, NOW, timezone="Asia/Tokyo"),
+        analyse(mine, GROWING, start, NOW, granularity=AnalyticsGranularity.COMPREHENSIVE),
+    ):
+        asyncio.run(_save(database, other))
+        again = client.get(f"/patterns/{GROWING}/analytics", params={"window": "7d"})
+        assert again.headers["X-Analytics-From"] == "store"
+        assert again.json() == first.json()
+
+
 async def _save(database: Path, result: Any) -> None:
     async with SQLiteAnalyticsStore(database) as store:
         await store.save(result)

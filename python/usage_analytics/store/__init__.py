@@ -6,8 +6,11 @@
         await store.save(result)                              # idempotent per key
         same = await store.get(result.pattern_id, result.time_window_start,
                                result.time_window_end)
+        summary = await store.get(pattern_id, start, end, granularity="summary",
+                                  requires={"performance_metrics"})   # (or OPTIONAL_FAMILIES)
 
-See `usage_analytics.store.base` for the table and its columns.
+See `usage_analytics.store.base` for the table and its columns, and
+`usage_analytics.store.selection` for what `get` and `history` select by.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from usage_analytics.sources.base import UnsupportedSourceError
 from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES
 from usage_analytics.store.base import ANALYTICS_TABLE, AnalyticsStore, StoreError
 from usage_analytics.store.postgres import PostgresAnalyticsStore
+from usage_analytics.store.selection import OPTIONAL_FAMILIES
 from usage_analytics.store.sqlite import SQLiteAnalyticsStore
 
 __all__ = [
     "ANALYTICS_TABLE",
+    "OPTIONAL_FAMILIES",
     "AnalyticsStore",
     "PostgresAnalyticsStore",
     "SQLiteAnalyticsStore",

@@ -21,6 +21,12 @@ result with the same key) replaces the row, so retries are harmless. Columns:
 
 `to_dict()` nests and renames some fields (the replaced system's shape), so reading a
 result back uses the `model` column, which round-trips exactly (`get(...) == result`).
+
+The key names no zone, granularity or families: one window analysed in two zones, at two
+granularities, or with and without performance metrics is several rows. `get` and
+`history` select among them by `timezone=`, `granularity=` and `requires=` (families that
+must be present), read from the `result` column (`usage_analytics.store.selection`);
+without them the newest result of the window is returned, whatever it holds.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Any
 from uuid import UUID
 
 from usage_analytics.closing import AsyncClosing
-from usage_analytics.contracts import ModelUsageAnalyticsOutput, known_time_zone
+from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsOutput
 from usage_analytics.sources.base import SourceError, pattern_uuid
 
 __all__ = [
@@ -182,16 +188,6 @@ def correlation_text(correlation_id: UUID | str) -> str:
     raise ValueError(f"correlation_id must be a UUID, got {correlation_id!r}")
 
 
-def checked_zone(timezone: str | None) -> str | None:
-    """The zone `get` and `history` select by, in the tzdb's spelling a result stores
-    (`known_time_zone`: "europe/berlin" is "Europe/Berlin"); None selects every zone."""
-    if timezone is None:
-        return None
-    if not isinstance(timezone, str):
-        raise TypeError(f"timezone must be a str or None, got {timezone!r}")
-    return known_time_zone(timezone)
-
-
 class AnalyticsStore(AsyncClosing, ABC):
     """Analytics results, stored and read back (see the module docstring).
 
@@ -218,19 +214,41 @@ class AnalyticsStore(AsyncClosing, ABC):
         correlation_id: UUID | str | None = None,
         *,
         timezone: str | None = None,
+        granularity: AnalyticsGranularity | str | None = None,
+        requires: Iterable[str] | str = (),
     ) -> ModelUsageAnalyticsOutput | None:
         """The stored result of the pattern over exactly `[start, end]` (with that
         correlation id, a UUID or its text, if given; else the most recently computed, of
-        several computed at one instant the one of the greatest correlation id); None if
-        none.
+        several computed at one instant the one of the greatest correlation id) among
+        those selected; None if none.
 
-        `timezone` (an IANA name, any case) selects the results computed in that zone: a
-        window's days, hours and weekdays differ by zone, and the key has no zone, so
-        without it the newest result of the window is returned whatever its zone."""
+        The key has no zone, granularity or families, so one window may have several
+        results, and without a selection the newest is returned whatever it holds (see
+        `usage_analytics.store.selection`):
+
+        - `timezone` (an IANA name, any case) selects the results computed in that zone:
+          a window's days, hours and weekdays differ by zone;
+        - `granularity` (an `AnalyticsGranularity` or its value, "summary") those of
+          that granularity: a SUMMARY has no context distribution, only a COMPREHENSIVE
+          the per-bucket time series;
+        - `requires` (a name or names of `OPTIONAL_FAMILIES`: "performance_metrics",
+          "trend_analysis", "context_distribution") those holding every family named: a
+          result computed with `include_performance=False` has no p95, whatever its
+          granularity.
+
+        A value of none of these kinds is a TypeError, an unknown zone, granularity or
+        family a ValueError naming the parameter, the value and what is allowed."""
 
     @abstractmethod
     async def history(
-        self, pattern_id: UUID | str | int, limit: int = 20, *, timezone: str | None = None
+        self,
+        pattern_id: UUID | str | int,
+        limit: int = 20,
+        *,
+        timezone: str | None = None,
+        granularity: AnalyticsGranularity | str | None = None,
+        requires: Iterable[str] | str = (),
     ) -> list[ModelUsageAnalyticsOutput]:
         """The pattern's stored results, most recently computed first (see
-        `NEWEST_FIRST`); those computed in `timezone` only, if given (see `get`)."""
+        `NEWEST_FIRST`), up to `limit`; only those selected by `timezone`, `granularity`
+        and `requires`, if given (see `get`)."""

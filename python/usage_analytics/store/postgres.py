@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsOutput
 from usage_analytics.sources.base import SourceError, SourceUnavailableError, quote_identifier
 from usage_analytics.sources.postgres_connection import PostgresConnection
 from usage_analytics.sources.postgres_table import MAX_NAME_BYTES
@@ -32,13 +33,13 @@ from usage_analytics.store.base import (
     StoreError,
     checked_bound,
     checked_limit,
-    checked_zone,
     correlation_text,
     key_hint,
     key_text,
     read_result,
     stored_row,
 )
+from usage_analytics.store.selection import Selection, SelectionSql, selection
 
 __all__ = ["PostgresAnalyticsStore"]
 
@@ -58,10 +59,22 @@ _TYPES = {
     "model": "text NOT NULL",
 }
 _CASTS = {"correlation_id": "::uuid", "result": "::jsonb"}
-#: A stored result's zone, from its `result` jsonb (`model` is text, which may hold a
-#: bare `Infinity`, as rows written before infinities were strings do: a cast to jsonb
-#: failed the query); rows written before results carried a zone are UTC, as they read.
-_ZONE = "coalesce(result -> 'time_window' ->> 'timezone', 'UTC')"
+#: A stored result's zone, granularity and families, from its `result` jsonb (`model` is
+#: text, which may hold a bare `Infinity`, as rows written before infinities were strings
+#: do: a cast to jsonb failed the query); see `usage_analytics.store.selection`.
+_SELECTED = SelectionSql(
+    zone="coalesce(result -> 'time_window' ->> 'timezone', 'UTC')",
+    granularity="coalesce(result -> 'time_window' ->> 'granularity', 'detailed')",
+    family="(result ->> '{family}')",  # (->> reads a JSON null as SQL NULL)
+)
+
+
+def _conditions(chosen: Selection, params: list[Any]) -> str:
+    """`chosen`'s SQL conditions, their parameters appended to `params` (numbered on)."""
+    numbers = itertools.count(len(params) + 1)
+    text, values = chosen.conditions(_SELECTED, lambda: f"${next(numbers)}")
+    params += values
+    return text
 
 
 def _check_name_length(name: str | None) -> None:
@@ -253,6 +266,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
         correlation_id: UUID | str | None = None,
         *,
         timezone: str | None = None,
+        granularity: AnalyticsGranularity | str | None = None,
+        requires: Iterable[str] | str = (),
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
         start, end = checked_bound("start", start), checked_bound("end", end)
@@ -260,10 +275,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"
             params.append(correlation_text(correlation_id))
-        zone = checked_zone(timezone)
-        if zone is not None:
-            params.append(zone)
-            condition += f" AND {_ZONE} = ${len(params)}"
+        condition += _conditions(selection(timezone, granularity, requires), params)
         if "\x00" in params[0]:
             return None  # (no stored id holds NUL; the query failed on it)
 
@@ -281,21 +293,29 @@ class PostgresAnalyticsStore(AnalyticsStore):
         return None if model is None else read_result(model)
 
     async def history(
-        self, pattern_id: UUID | str | int, limit: int = 20, *, timezone: str | None = None
+        self,
+        pattern_id: UUID | str | int,
+        limit: int = 20,
+        *,
+        timezone: str | None = None,
+        granularity: AnalyticsGranularity | str | None = None,
+        requires: Iterable[str] | str = (),
     ) -> list[ModelUsageAnalyticsOutput]:
-        limit, zone = checked_limit(limit), checked_zone(timezone)
+        limit, chosen = checked_limit(limit), selection(timezone, granularity, requires)
         key = key_text(pattern_id)
         if "\x00" in key:
             return []  # (no stored id holds NUL; the query failed on it)
-        zone_condition, zone_params = ("", ()) if zone is None else (f" AND {_ZONE} = $3", (zone,))
+        params: list[Any] = [key]
+        condition = _conditions(chosen, params)
+        params.append(limit)
 
         def work(cursor: Any) -> list[str]:
             if not self._exists(cursor):  # (a read creates nothing)
                 return []
             cursor.execute(
-                f"SELECT model FROM {self.table} WHERE pattern_id = $1{zone_condition} "
-                f"ORDER BY {NEWEST_FIRST} LIMIT $2",
-                (key, limit, *zone_params),
+                f"SELECT model FROM {self.table} WHERE pattern_id = $1{condition} "
+                f"ORDER BY {NEWEST_FIRST} LIMIT ${len(params)}",
+                params,
             )
             return [str(row[0]) for row in cursor.fetchall()]
 

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
 
-from usage_analytics.contracts import ModelUsageAnalyticsOutput
+from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsOutput
 from usage_analytics.sources.base import (
     SourceUnavailableError,
     UnsupportedSourceError,
@@ -38,13 +38,13 @@ from usage_analytics.store.base import (
     StoreError,
     checked_bound,
     checked_limit,
-    checked_zone,
     correlation_text,
     key_hint,
     key_text,
     read_result,
     stored_row,
 )
+from usage_analytics.store.selection import SelectionSql, selection
 
 __all__ = ["SQLiteAnalyticsStore"]
 
@@ -65,10 +65,14 @@ _TYPES = {
 }
 
 
-#: A stored result's zone, from its `result` JSON, which is strict JSON (`model` may hold
-#: a bare `Infinity`, as rows written before infinities were strings do, which a JSON
-#: function refuses); rows written before results carried a zone are UTC, as they read.
-_ZONE = "coalesce(json_extract(result, '$.time_window.timezone'), 'UTC')"
+#: A stored result's zone, granularity and families, from its `result` JSON, which is
+#: strict JSON (`model` may hold a bare `Infinity`, as rows written before infinities were
+#: strings do, which a JSON function refuses); see `usage_analytics.store.selection`.
+_SELECTED = SelectionSql(
+    zone="coalesce(json_extract(result, '$.time_window.timezone'), 'UTC')",
+    granularity="coalesce(json_extract(result, '$.time_window.granularity'), 'detailed')",
+    family="json_extract(result, '$.{family}')",  # (SQL NULL of JSON null)
+)
 #: `_with_connection`'s mode for writes (reads pass what they return without a table).
 _WRITE = object()
 
@@ -189,6 +193,8 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         correlation_id: UUID | str | None = None,
         *,
         timezone: str | None = None,
+        granularity: AnalyticsGranularity | str | None = None,
+        requires: Iterable[str] | str = (),
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = ? AND window_start = ? AND window_end = ?"
         start, end = checked_bound("start", start), checked_bound("end", end)
@@ -196,10 +202,11 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         if correlation_id is not None:
             condition += " AND correlation_id = ?"
             params.append(correlation_text(correlation_id))
-        zone = checked_zone(timezone)
-        if zone is not None:
-            condition += f" AND {_ZONE} = ?"
-            params.append(zone)
+        selected, selected_params = selection(timezone, granularity, requires).conditions(
+            _SELECTED, lambda: "?"
+        )
+        condition += selected
+        params += selected_params
 
         def work(connection: sqlite3.Connection) -> str | None:
             row = connection.execute(
@@ -212,21 +219,29 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         return None if model is None else read_result(model)
 
     async def history(
-        self, pattern_id: UUID | str | int, limit: int = 20, *, timezone: str | None = None
+        self,
+        pattern_id: UUID | str | int,
+        limit: int = 20,
+        *,
+        timezone: str | None = None,
+        granularity: AnalyticsGranularity | str | None = None,
+        requires: Iterable[str] | str = (),
     ) -> list[ModelUsageAnalyticsOutput]:
-        limit, zone = checked_limit(limit), checked_zone(timezone)
+        limit = checked_limit(limit)
+        selected, selected_params = selection(timezone, granularity, requires).conditions(
+            _SELECTED, lambda: "?"
+        )
         # (Keyed here, as `get` keys it: in `work`, an id of no type a store keys was
         # refused only once the file was there, and found nothing before.)
         key = key_text(pattern_id)
-        zone_condition, zone_params = ("", ()) if zone is None else (f" AND {_ZONE} = ?", (zone,))
 
         def work(connection: sqlite3.Connection) -> list[str]:
             return [
                 str(row[0])
                 for row in connection.execute(
-                    f"SELECT model FROM {self.table} WHERE pattern_id = ?{zone_condition} "
+                    f"SELECT model FROM {self.table} WHERE pattern_id = ?{selected} "
                     f"ORDER BY {NEWEST_FIRST} LIMIT ?",
-                    (key, *zone_params, limit),
+                    (key, *selected_params, limit),
                 )
             ]
 

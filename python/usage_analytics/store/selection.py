@@ -1,0 +1,125 @@
+"""What `get` and `history` select by beyond the key: a result's zone, its granularity and
+the families it holds, each read from the stored `result` JSON (`to_dict()`).
+
+The key (pattern, window, correlation id) names none of them, so one window analysed in
+two zones, at two granularities or with and without performance metrics is several rows,
+and without a selection the newest is returned whatever it holds: a dashboard asking for
+p95 could read a result computed without performance metrics.
+
+Rows written before a field existed read as a request's default: a result without
+`time_window.timezone` is UTC, one without `time_window.granularity` DETAILED. (Every
+version of the store wrote both: only a row written by another tool lacks them.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from usage_analytics.contracts import AnalyticsGranularity, known_time_zone
+
+__all__ = [
+    "OPTIONAL_FAMILIES",
+    "Selection",
+    "SelectionSql",
+    "checked_families",
+    "checked_granularity",
+    "checked_zone",
+    "selection",
+]
+
+#: The families a result may lack (null in `result`): its request left them out
+#: (`include_performance`, `include_trends`, `include_distribution`) or its granularity did
+#: (SUMMARY has no context distribution). Usage and success metrics are always present.
+OPTIONAL_FAMILIES = ("performance_metrics", "trend_analysis", "context_distribution")
+
+
+def checked_zone(timezone: str | None) -> str | None:
+    """The zone `get` and `history` select by, in the tzdb's spelling a result stores
+    (`known_time_zone`: "europe/berlin" is "Europe/Berlin"); None selects every zone."""
+    if timezone is None:
+        return None
+    if not isinstance(timezone, str):
+        raise TypeError(f"timezone must be a str or None, got {timezone!r}")
+    return known_time_zone(timezone)
+
+
+def checked_granularity(granularity: AnalyticsGranularity | str | None) -> str | None:
+    """The granularity `get` and `history` select by, as a result stores it (its value);
+    None selects every granularity. Read as the contracts read it: the enum or its exact
+    value ("summary", not "Summary", as a request and the CLI's --granularity refuse)."""
+    if granularity is None:
+        return None
+    if not isinstance(granularity, str):  # (an AnalyticsGranularity is a str too)
+        raise TypeError(
+            f"granularity must be an AnalyticsGranularity, its value or None, got {granularity!r}"
+        )
+    try:
+        return AnalyticsGranularity(granularity).value
+    except ValueError:
+        allowed = ", ".join(repr(level.value) for level in AnalyticsGranularity)
+        raise ValueError(f"granularity must be one of {allowed}, got {granularity!r}") from None
+
+
+def checked_families(requires: Iterable[str] | str) -> tuple[str, ...]:
+    """The families `get` and `history` require present (`OPTIONAL_FAMILIES`), sorted and
+    each once; a single name may be given as a str."""
+    names = [requires] if isinstance(requires, str) else requires
+    try:
+        given = list(names)
+    except TypeError:
+        raise TypeError(
+            f"requires must be a collection of family names, got {requires!r}"
+        ) from None
+    for name in given:
+        if name not in OPTIONAL_FAMILIES:
+            allowed = ", ".join(repr(family) for family in OPTIONAL_FAMILIES)
+            raise ValueError(
+                f"requires names the families a result may lack ({allowed}; usage and "
+                f"success metrics are always present), got {name!r}"
+            )
+    return tuple(sorted(set(given)))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a call selects by (checked); `None` and `()` select everything."""
+
+    zone: str | None = None
+    granularity: str | None = None
+    families: tuple[str, ...] = ()
+
+    def conditions(self, sql: SelectionSql, mark: Callable[[], str]) -> tuple[str, list[Any]]:
+        """The SQL conditions, each after " AND ", and their parameters, in order; `mark`
+        gives the next parameter's placeholder."""
+        text, params = "", []
+        for expression, value in ((sql.zone, self.zone), (sql.granularity, self.granularity)):
+            if value is not None:
+                text += f" AND {expression} = {mark()}"
+                params.append(value)
+        for family in self.families:  # (names from OPTIONAL_FAMILIES: safe in the text)
+            text += f" AND {sql.family.format(family=family)} IS NOT NULL"
+        return text, params
+
+
+@dataclass(frozen=True)
+class SelectionSql:
+    """How a database reads the selected fields of the `result` column: SQL expressions
+    of the zone and granularity (defaults applied), and of a family (`{family}`), NULL
+    where the family is null."""
+
+    zone: str
+    granularity: str
+    family: str
+
+
+def selection(
+    timezone: str | None,
+    granularity: AnalyticsGranularity | str | None,
+    requires: Iterable[str] | str,
+) -> Selection:
+    """The checked `Selection` of `get`'s and `history`'s keyword arguments."""
+    return Selection(
+        checked_zone(timezone), checked_granularity(granularity), checked_families(requires)
+    )
