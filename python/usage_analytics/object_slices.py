@@ -14,8 +14,6 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-
 __all__ = ["OBJECT_SLICE", "arrow_of_objects", "distinct", "inferred_kind"]
 
 #: Values passed in one step: a few milliseconds of the slowest conversion (Timestamps).
@@ -80,6 +78,8 @@ def inferred_kind(pd: Any, column: Any, step: int = OBJECT_SLICE) -> str:
     stood still. Where every slice with a value has one kind of `_KINDS_OF_SLICES`, that
     is the column's; otherwise (a mixture, or slices of two kinds) the whole column is
     inferred in one step, as before."""
+    import numpy as np  # (pandas' own dependency: the demo runs without numpy)
+
     infer = pd.api.types.infer_dtype
     values = getattr(column, "values", column)  # (a Series' own array: no copy)
     if not isinstance(values, np.ndarray) or values.dtype.kind != "O" or len(values) <= step:
