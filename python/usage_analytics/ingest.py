@@ -66,6 +66,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
+from usage_analytics.input_notes import with_column_integer_times
 from usage_analytics.object_slices import OBJECT_SLICE, arrow_of_objects, distinct
 from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
 
@@ -238,7 +239,9 @@ def read_any(
         try:
             table = columns_to_arrow(data, wanted)
         except _MixedValues as mixed:
-            return records(mixed.rows)
+            # (Integer timestamps are datetimes in its rows: their range noted for the
+            # unit's warning, as the core notes a table's.)
+            return with_column_integer_times(records(mixed.rows), data)
         return arrow(table, True)
     raise AssertionError("records_container passed an input of no form")  # (unreachable)
 
@@ -1166,8 +1169,8 @@ def _given(
     and each array's values as Arrow reads its column (NaN missing, an integer timestamp
     epoch microseconds: its datetime, which records take). The dict of lists alone was
     read so; with a numpy array beside them the whole call was refused ("it mixes values
-    of the kinds int, str"). (Its integer timestamps are datetimes then: no
-    `TimestampUnitWarning` tells of epoch seconds among them.)
+    of the kinds int, str"). (Its integer timestamps are datetimes then, told of by
+    their column: `with_column_integer_times`.)
 
     The error naming the first such list where the arrays hold values records cannot
     (an integer timestamp beyond a datetime's year 9999, a datetime64 beyond Arrow's
