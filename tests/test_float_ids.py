@@ -139,6 +139,20 @@ def test_a_float_id_that_is_no_whole_number_raises_naming_its_row(form: str) -> 
     assert "record 2: field 'pattern_id' = 7.25: must be a whole number" in str(error)
 
 
+def test_float_ids_beside_a_list_of_flags_of_several_kinds_are_read_as_ints() -> None:
+    # A list of flags True and 1 beside the arrays makes the dict read as its rows, the
+    # arrays' values as their columns read: the float ids as the ints they stand for (as
+    # floats, each record's id was refused, "got float").
+    stamps = _stamps(len(IDS))
+    flags = [True, 1, None, 0, False, 1, True, 0, 1]
+    given = {"pattern_id": np.array(IDS), "timestamp": stamps, "success": flags}
+    typed = {**given, "success": np.array([bool(flag) for flag in flags])}
+    output = _batch(given)
+    assert sorted(output.results) == [0, 3, 7]
+    assert all(type(key) is int for key in output.results)
+    assert _dumped(output) == _dumped(_batch(typed))
+
+
 def test_an_accumulator_skips_a_float_id_that_is_no_whole_number() -> None:
     ids = [3.0, 0.5, 3.0]
     accumulator = BatchUsageAccumulator(on_invalid="skip", **WINDOW)
