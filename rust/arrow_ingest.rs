@@ -1052,6 +1052,47 @@ mod tests {
     }
 
     #[test]
+    fn dictionary_encoded_float_ids_read_as_their_plain_column() {
+        // `dictionary_encode()` of a float id column was refused whole ("has Arrow type
+        // Dictionary(Int32, Float64)"): each row reads as its value in the plain column, a
+        // null key or value, NaN too, a missing id, and any other float its row's error.
+        use crate::group::GroupKey;
+        let values: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(2.0),
+            Some(1.5),
+            Some(f64::NAN),
+            None,
+            Some(-0.0),
+            Some(f64::INFINITY),
+        ]));
+        let keys = Int32Array::from(vec![
+            Some(0),
+            Some(1),
+            Some(2),
+            Some(3),
+            None,
+            Some(4),
+            Some(0),
+            Some(5),
+        ]);
+        let col: ArrayRef = Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values).unwrap());
+        let (mut index, mut s) = (GroupIndex::default(), Slice::default());
+        s.reset(col.len());
+        group_column(&col, &mut index, &mut s).unwrap();
+        assert_eq!(s.group, [0, NO_GROUP, NO_GROUP, NO_GROUP, NO_GROUP, 1, 0, NO_GROUP]);
+        assert_eq!(index.keys(), &[GroupKey::Int(2), GroupKey::Int(0)]);
+        let bad: Vec<bool> = s.bad.iter().map(|&b| b != NOT_BAD).collect();
+        assert_eq!(bad, [false, true, true, true, true, false, false, true]);
+        let reason = "must be a whole number within 64 bits (a column of float ids is read as int ids)";
+        let missing = ("<missing>".to_owned(), "required field is missing".to_owned());
+        assert_eq!(describe(&col, GROUP, 1), ("1.5".to_owned(), reason.to_owned()));
+        for row in [2, 3, 4] {
+            assert_eq!(describe(&col, GROUP, row), missing);
+        }
+        assert_eq!(describe(&col, GROUP, 7), ("inf".to_owned(), reason.to_owned()));
+    }
+
+    #[test]
     fn boolean_bitmaps_set_each_rows_flag_at_any_length_and_offset() {
         // Lengths around the 8- and 64-row blocks, arrays sliced at odd offsets; the
         // flag's bit is ORed into flags that hold another bit already.

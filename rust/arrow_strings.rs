@@ -555,7 +555,8 @@ pub(crate) fn key_at(dict: &dyn AnyDictionaryArray, row: usize) -> usize {
 /// The values of a dictionary-encoded pattern id column.
 enum DictionaryIds<'a> {
     Texts(StringColumn<'a>),
-    /// None where the value is null or beyond i64 (no id the list path reads).
+    /// None where the value is null or beyond i64 (no id the list path reads), or, of
+    /// float values, NaN or no whole number (`float_ids`).
     Ints(Vec<Option<i64>>),
     /// 16-byte UUIDs: a pandas categorical of `uuid.UUID`s exports its categories as
     /// Arrow's `arrow.uuid` extension type, imported as its storage, as a plain column of
@@ -597,6 +598,21 @@ fn int_ids(values: &dyn Array) -> Vec<Option<i64>> {
     ints.into_iter()
         .enumerate()
         .map(|(i, v)| valid(i).then_some(v))
+        .collect()
+}
+
+/// A float column as ids, each value as `group_column` reads a plain column of them
+/// (`whole_id`): None for a null, NaN or a float that is no whole number within i64. A
+/// dictionary of floats (`dictionary_encode()` of a float column) was refused whole ("has
+/// Arrow type Dictionary(Int32, Float64)") where its plain column is read row by row.
+fn float_ids(values: &ArrayRef) -> Vec<Option<i64>> {
+    let nulls = values.logical_nulls();
+    let valid = |i: usize| nulls.as_ref().is_none_or(|n| n.is_valid(i));
+    let floats = floats(values).unwrap_or_default();
+    floats
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| whole_id(x).filter(|_| valid(i)))
         .collect()
 }
 
@@ -700,6 +716,7 @@ pub(crate) fn group_column(col: &ArrayRef, index: &mut GroupIndex, s: &mut Slice
                 Some(texts) => DictionaryIds::Texts(texts),
                 None => match any.values().data_type() {
                     dt if dt.is_integer() => DictionaryIds::Ints(int_ids(any.values().as_ref())),
+                    dt if dt.is_floating() => DictionaryIds::Ints(float_ids(any.values())),
                     DataType::FixedSizeBinary(16) => DictionaryIds::Uuids(any.values().as_fixed_size_binary()),
                     DataType::Null => DictionaryIds::Nulls,
                     _ => return Err(unsupported(GROUP, col.data_type(), expected)),

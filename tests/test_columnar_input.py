@@ -2482,19 +2482,14 @@ def test_an_error_of_a_duckdb_query_is_named_as_such() -> None:
     assert str(raised.value) == "cannot read the DuckDB result: Invalid Input Error: boom"
 
 
-def test_dict_of_columns_pyarrow_cannot_convert_is_a_clear_error() -> None:
-    # With a numpy array among the columns they are not the records' values (NaN there
-    # means missing), so a list of mixed values cannot be read as records instead.
+def test_dict_of_columns_pyarrow_cannot_convert_is_its_records_error() -> None:
     stamps = np.array([WHEN.replace(tzinfo=None)] * 2, dtype="datetime64[us]")
     data = {"timestamp": stamps, "success": [True, "yes"]}
-    with pytest.raises(UsageAnalyticsError) as raised:
+    # Read as its rows, each array's values as its column reads (NaN missing there): the
+    # records' own error, naming the record, as with lists only (it was refused naming the
+    # column's kinds, "it mixes values of the kinds bool, str").
+    with pytest.raises(InvalidRecordError, match="record 1: field 'success' = 'yes'"):
         REDUCER.execute_reduction_sync(request(data))
-    assert str(raised.value) == (
-        "cannot read column 'success': it mixes values of the kinds bool, str, which one Arrow "
-        "column cannot hold as they are (pass the records as a list of dicts, whose values are "
-        "judged one by one)"
-    )
-    # Lists only: the records' own error, naming the record (see the mixed-types test).
     lists = {"timestamp": [WHEN, WHEN], "success": [True, "yes"]}
     with pytest.raises(InvalidRecordError, match="record 1: field 'success' = 'yes'"):
         REDUCER.execute_reduction_sync(request(lists))
@@ -2876,10 +2871,15 @@ def test_a_list_column_of_mixed_types_reads_as_the_records_do(on_invalid: str) -
 def test_a_mixed_column_never_turns_epoch_timestamps_into_invalid_records(kind: type) -> None:
     # The fallback to records refused the int timestamps (a columnar form): every record
     # was skipped as invalid, or the error blamed record 0's timestamp. (numpy ints too:
-    # a list of them is an int64 column as well.)
+    # a list of them is an int64 column as well.) Read as its rows, each timestamp the
+    # instant its epoch microseconds are, the text flag its record's error (the whole call
+    # was refused, "cannot read column 'success'").
     columns = {"timestamp": [kind(START_US + 3_600_000_000)] * 2, "success": [True, "x"]}
-    with pytest.raises(UsageAnalyticsError, match="cannot read column 'success'"):
-        REDUCER.execute_reduction_sync(request(columns, on_invalid="skip"))
+    output = REDUCER.execute_reduction_sync(request(columns, on_invalid="skip"))
+    assert (output.data_quality.records_in_window, output.data_quality.invalid_records) == (1, 1)
+    assert output.data_quality.error_samples[0].field == "success"
+    with pytest.raises(InvalidRecordError, match="record 1: field 'success' = 'x'"):
+        REDUCER.execute_reduction_sync(request(columns))
 
 
 @pytest.mark.parametrize(
@@ -2890,9 +2890,8 @@ def test_a_mixed_column_never_turns_epoch_timestamps_into_invalid_records(kind: 
         ("agent", ["a", 5, None, "b"], "int, str"),
     ],
 )
-@pytest.mark.parametrize("form", ["objects", "list_beside_arrays"])
 def test_values_pyarrow_cannot_convert_together_are_named_as_kinds(
-    field: str, values: list[Any], kinds: str, form: str
+    field: str, values: list[Any], kinds: str
 ) -> None:
     # As a numpy array of objects of several kinds that pyarrow converts (a bool among
     # floats): refused naming the kinds. Where pyarrow could not convert them together the
@@ -2900,7 +2899,7 @@ def test_values_pyarrow_cannot_convert_together_are_named_as_kinds(
     # boolean", "object of type <class 'str'> cannot be converted to int").
     stamps = np.array([time.replace(tzinfo=None) for time in TIMES], dtype="datetime64[us]")
     columns: dict[str, Any] = {"timestamp": stamps, "execution_time_ms": np.ones(4)}
-    columns[field] = objects(values) if form == "objects" else values
+    columns[field] = objects(values)
     for mode in ("raise", "skip"):
         with pytest.raises(UsageAnalyticsError) as raised:
             REDUCER.execute_reduction_sync(request(columns, on_invalid=mode))
@@ -2922,6 +2921,37 @@ class _RaisingZone(tzinfo):
 
     def tzname(self, dt: datetime | None) -> str | None:
         return None
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("success", [True, None, 0, False]),
+        ("timestamp", [TIMES[0], TIMES[1].isoformat(), TIMES[2], TIMES[3]]),
+        ("agent", ["a", 5, None, "b"]),
+        ("timeout", ["yes", "no", None, "no"]),  # (text alone: the core refused the column)
+    ],
+)
+def test_a_list_of_several_kinds_beside_arrays_is_read_as_the_records(
+    field: str, values: list[Any]
+) -> None:
+    # As a list beside numpy arrays it was refused naming its kinds (above), where the
+    # same values as lists alone or records were read (True and 0 both flags, a datetime
+    # and its ISO text both timestamps; the int agent its record's error).
+    stamps = np.array([time.replace(tzinfo=None) for time in TIMES], dtype="datetime64[us]")
+    columns: dict[str, Any] = {"timestamp": stamps, "execution_time_ms": np.ones(4), field: values}
+    records = [
+        {"timestamp": time, "execution_time_ms": 1.0, field: value}
+        for time, value in zip(TIMES, values, strict=True)
+    ]
+    for mode in ("raise", "skip"):
+        assert_same(
+            outcome(request(columns, on_invalid=mode)), outcome(request(records, on_invalid=mode))
+        )
+    if field == "agent":
+        assert outcome(request(columns))["raised"][:3] == (1, "agent", "5")
+    if field == "timeout":
+        assert outcome(request(columns))["raised"][:3] == (0, "timeout", "'yes'")
 
 
 def test_a_value_whose_own_code_raises_is_its_records_error_in_a_dict_of_lists() -> None:

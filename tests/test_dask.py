@@ -441,6 +441,32 @@ def test_ids_of_floats_not_whole_numbers_are_each_their_records_error() -> None:
     assert raised.value.reason.startswith("must be a whole number within 64 bits")
 
 
+@pytest.mark.parametrize("kind", ["float64", "float64_dictionary", "float32_dictionary"])
+def test_ids_of_pyarrow_floats_plain_or_dictionary_are_read_as_in_the_reducer(kind: str) -> None:
+    # pyarrow-backed float ids (`read_parquet(dtype_backend="pyarrow")` of a float or a
+    # dictionary-encoded float column): refused on the client ("pattern ids are strings,
+    # integers or UUIDs") where numpy's floats are taken. Read as the reducer reads them:
+    # a whole number that int id, a null a missing id, 1.5 its record's error.
+    frame = _frame(300, 3, seed=34, int_ids=True)
+    ids = frame["pattern_id"].astype("float64").to_numpy().copy()
+    ids[[7, 200]] = [np.nan, 1.5]
+    arrow_ids = pa.array(ids, pa.float32() if kind.startswith("float32") else pa.float64())
+    if kind.endswith("dictionary"):
+        arrow_ids = arrow_ids.dictionary_encode()
+    frame["pattern_id"] = pd.Series(pd.arrays.ArrowExtensionArray(arrow_ids))
+    as_numpy = frame.assign(pattern_id=ids)
+    expected = _expected(as_numpy, on_invalid="skip")
+    assert expected.data_quality.invalid_records == 2
+    with dask.config.set({"scheduler": "synchronous", "dataframe.convert-string": False}):
+        ddf = dd.from_pandas(frame, npartitions=2, sort=True)
+        assert ddf["pattern_id"].dtype == frame["pattern_id"].dtype
+        result = analyze(ddf, on_invalid="skip", **WINDOW)
+    assert sorted(result.results) == [0, 1, 2]
+    assert all(type(key) is int for key in result.results)
+    assert_batch_equivalent(result, expected, sample_indexes=False)
+    assert_batch_equivalent(_expected(frame, on_invalid="skip"), expected)
+
+
 @pytest.mark.parametrize(
     "kind", ["uuid", "bytes16", "dictionary", "null", "uint8", "int64", "large_string"]
 )

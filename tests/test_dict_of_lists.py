@@ -578,6 +578,72 @@ def test_a_list_of_ids_beside_numpy_columns_equals_the_list_of_its_rows(
     assert outcome(call(micros)) == outcome(call(records))
 
 
+#: A field's values of several kinds, good and bad, as a list beside arrays holds them.
+#: (A bad number is a float: ints among floats make a float column, whose sample shows
+#: 2 as "2.0", where a record's shows "2".)
+FIELD_VALUES: dict[str, Any] = {
+    "success": st.sampled_from([True, False, None, 0, 1, 2, "yes", 0.5]),
+    "timeout": st.sampled_from([True, None, 1, "no"]),
+    "quality_score": st.sampled_from([0.5, 1, None, True, "0.5", math.nan, 2.5]),
+    "execution_time_ms": st.sampled_from([3.5, 7, None, -1.5, "x", np.float64(2.0)]),
+    "context_type": st.sampled_from(["a", None, 5, "b", b"c"]),
+    "agent": st.sampled_from(["x", None, 1.5, "y"]),
+    "file_path": st.sampled_from(["a.py", None, 3, "b.rs"]),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=st.integers(1, 20), raise_mode=st.booleans())
+def test_a_fields_list_of_several_kinds_beside_numpy_columns_equals_the_list_of_its_rows(
+    data: st.DataObject, n: int, raise_mode: bool
+) -> None:
+    # A field's list of values of several kinds (flags True and 1, a name and a number)
+    # beside numpy arrays was refused ("it mixes values of the kinds bool, int"), where
+    # the same values as lists alone, or as records, were read (a bad one that record's
+    # error). Timestamps too: datetimes and ISO text.
+    field = data.draw(st.sampled_from([*FIELD_VALUES, "timestamp"]), label="field")
+    offsets = data.draw(st.lists(st.integers(-86_400, 8 * 86_400), min_size=n, max_size=n))
+    stamps = [START + timedelta(seconds=offset) for offset in offsets]
+    if field == "timestamp":
+        as_text = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+        values = [s.isoformat() if text else s for s, text in zip(stamps, as_text, strict=True)]
+    else:
+        values = data.draw(st.lists(FIELD_VALUES[field], min_size=n, max_size=n))
+    columns: dict[str, Any] = {
+        "pattern_id": np.arange(n) % 3,
+        "timestamp": np.array([s.replace(tzinfo=None) for s in stamps], dtype="datetime64[us]"),
+        "execution_time_ms": np.arange(n, dtype=float),
+        field: values,
+    }
+    records = [
+        {"pattern_id": i % 3, "timestamp": stamp, "execution_time_ms": float(i), field: value}
+        for i, (stamp, value) in enumerate(zip(stamps, values, strict=True))
+    ]
+    mode = "raise" if raise_mode else "skip"
+
+    def call(data: Any) -> Any:
+        request = ModelUsageAnalyticsBatchInput(
+            time_window_start=START, time_window_end=END, execution_data=data, on_invalid=mode
+        )
+        return lambda: _batch_parts(REDUCER.execute_batch_reduction_sync(request))
+
+    assert outcome(call(columns)) == outcome(call(records))
+
+
+def test_a_flags_list_of_bools_and_ints_beside_arrays_is_read() -> None:
+    stamps = np.array(["2026-01-06T00:00", "2026-01-06T01:00", "2026-01-06T02:00"], "M8[us]")
+    data = {"pattern_id": np.array([1, 2, 1]), "timestamp": stamps, "success": [True, None, 1]}
+    output = REDUCER.execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(
+            time_window_start=START, time_window_end=END, execution_data=data
+        )
+    )
+    assert {key: r.success_metrics.success_count for key, r in output.results.items()} == {
+        1: 2,
+        2: 0,
+    }
+
+
 def test_a_list_of_ids_of_ints_and_str_beside_arrays_is_read() -> None:
     stamps = np.array(["2026-01-06T00:00", "2026-01-06T01:00", "2026-01-06T02:00"], "M8[us]")
     data = {"pattern_id": [1, "a", 1], "timestamp": stamps, "success": np.array([1, 0, 1], bool)}

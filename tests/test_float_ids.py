@@ -47,6 +47,23 @@ FORMS: dict[str, Any] = {
     "pandas categorical": lambda ids, stamps: pd.DataFrame(
         {"pattern_id": pd.Series(ids, dtype="category"), "timestamp": stamps}
     ),
+    # Dictionary-encoded (a Parquet dictionary column read as one): the whole batch was
+    # refused ("has Arrow type Dictionary(Int32, Float64)"). (polars has no categorical of
+    # floats, and decodes such a dictionary: its frame is the "polars" form.)
+    "pyarrow dictionary": lambda ids, stamps: pa.table(
+        {"pattern_id": pa.array(ids, pa.float64()).dictionary_encode(), "timestamp": stamps}
+    ),
+    "pyarrow float32 dictionary": lambda ids, stamps: pa.table(
+        {"pattern_id": pa.array(ids, pa.float32()).dictionary_encode(), "timestamp": stamps}
+    ),
+    "pandas arrow dictionary": lambda ids, stamps: pd.DataFrame(
+        {
+            "pattern_id": pd.arrays.ArrowExtensionArray(
+                pa.array(ids, pa.float64()).dictionary_encode()
+            ),
+            "timestamp": stamps,
+        }
+    ),
 }
 
 
@@ -93,7 +110,7 @@ IDS = [7.0, 1.5, math.nan, 3.0, 7.0, math.inf, -0.0, 2.0**64, 3.0]
 def test_a_float_id_that_is_no_whole_number_is_its_records_error(form: str) -> None:
     stamps = _stamps(len(IDS))
     ids = list(IDS)
-    if form == "pyarrow float32":
+    if "float32" in form:
         ids[IDS.index(2.0**64)] = 2.5  # (2^64 is a float32: beyond i64 all the same)
     output = _batch(FORMS[form](ids, stamps))
     assert _dumped(output) == _dumped(_batch(_as_records(ids, stamps)))
@@ -122,6 +139,20 @@ def test_a_float_id_that_is_no_whole_number_raises_naming_its_row(form: str) -> 
     assert "record 2: field 'pattern_id' = 7.25: must be a whole number" in str(error)
 
 
+def test_float_ids_beside_a_list_of_flags_of_several_kinds_are_read_as_ints() -> None:
+    # A list of flags True and 1 beside the arrays makes the dict read as its rows, the
+    # arrays' values as their columns read: the float ids as the ints they stand for (as
+    # floats, each record's id was refused, "got float").
+    stamps = _stamps(len(IDS))
+    flags = [True, 1, None, 0, False, 1, True, 0, 1]
+    given = {"pattern_id": np.array(IDS), "timestamp": stamps, "success": flags}
+    typed = {**given, "success": np.array([bool(flag) for flag in flags])}
+    output = _batch(given)
+    assert sorted(output.results) == [0, 3, 7]
+    assert all(type(key) is int for key in output.results)
+    assert _dumped(output) == _dumped(_batch(typed))
+
+
 def test_an_accumulator_skips_a_float_id_that_is_no_whole_number() -> None:
     ids = [3.0, 0.5, 3.0]
     accumulator = BatchUsageAccumulator(on_invalid="skip", **WINDOW)
@@ -146,5 +177,5 @@ def test_an_accumulator_skips_a_float_id_that_is_no_whole_number() -> None:
 def test_float_id_columns_read_as_the_records_they_stand_for(ids: list[float]) -> None:
     stamps = _stamps(len(ids))
     expected = _dumped(_batch(_as_records(ids, stamps)))
-    for form in ("dict of numpy", "pyarrow", "pandas"):
+    for form in ("dict of numpy", "pyarrow", "pandas", "pyarrow dictionary"):
         assert _dumped(_batch(FORMS[form](ids, stamps))) == expected, form

@@ -227,6 +227,33 @@ def test_a_batch_of_microseconds_gives_no_warning() -> None:
     assert [warning.category for warning in caught] == [TimestampUnitWarning]  # (seconds)
 
 
+#: Ids of several kinds, which make a dict of columns read as its rows (`ingest._given`).
+MIXED_IDS = ["a", 7, "a"]
+
+
+@pytest.mark.parametrize("stamps", ["list", "numpy"])
+def test_a_batch_with_ids_of_several_kinds_warns_of_epoch_seconds(stamps: str) -> None:
+    # Read as rows, the integer timestamps became the datetimes they stand for before the
+    # core saw them: no warning, where the same timestamps beside ids of one kind warned.
+    column = SECONDS if stamps == "list" else np.array(SECONDS, dtype=np.int64)
+    data = {"pattern_id": MIXED_IDS, "timestamp": column}
+    with pytest.warns(TimestampUnitWarning, match="look like epoch seconds") as caught:
+        output = REDUCER.execute_batch_reduction_sync(batch(data, on_invalid="skip"))
+    assert caught[0].filename == __file__
+    assert "(the latest at 1970-01-01T00:29:27.232800Z)" in str(caught[0].message)
+    assert sorted(map(str, output.results)) == ["7", "a"]
+    assert output.data_quality.records_outside_window == 3
+    accumulator = BatchUsageAccumulator(START, END)
+    with pytest.warns(TimestampUnitWarning, match="look like epoch milliseconds"):
+        accumulator.update({"pattern_id": MIXED_IDS, "timestamp": np.array(MILLISECONDS)})
+    with warnings.catch_warnings():  # (microseconds of the window: no warning)
+        warnings.simplefilter("error")
+        output = REDUCER.execute_batch_reduction_sync(
+            batch({"pattern_id": MIXED_IDS, "timestamp": np.array(MICROSECONDS)})
+        )
+    assert output.data_quality.records_in_window == 3
+
+
 def test_an_accumulators_update_of_epoch_seconds_warns() -> None:
     accumulator = UsageAccumulator(START, END)
     with pytest.warns(TimestampUnitWarning, match="look like epoch seconds") as caught:

@@ -288,7 +288,7 @@ def _holds_ids(dtype: Any, *, floats: bool) -> bool:
 
     arrow_type = getattr(dtype, "pyarrow_dtype", None)  # a pyarrow-backed column
     if arrow_type is not None:  # (pandas' checks misjudge some: a dictionary, a UUID)
-        return _arrow_holds_ids(arrow_type)
+        return _arrow_holds_ids(arrow_type, floats=floats)
     if isinstance(dtype, pd.CategoricalDtype):
         # By its categories: Arrow makes it a dictionary of them, which the core reads as
         # it reads their own column (categories of bools or times failed in every task,
@@ -301,17 +301,20 @@ def _holds_ids(dtype: Any, *, floats: bool) -> bool:
     )
 
 
-def _arrow_holds_ids(kind: Any) -> bool:
+def _arrow_holds_ids(kind: Any, *, floats: bool) -> bool:
     """Whether a column of Arrow type `kind` holds pattern ids: text, integers, UUIDs (16
     bytes, or pyarrow's `arrow.uuid` type, as `read_parquet(dtype_backend="pyarrow")`
     gives a Parquet UUID column), or a dictionary of those (a Parquet dictionary column);
-    or nothing (Arrow's null type, of a column with no value)."""
+    or nothing (Arrow's null type, of a column with no value); floats too where `floats`
+    (each row read as the reducer reads a table's float ids; pyarrow-backed floats, plain
+    or dictionary-encoded, were refused here where numpy's were taken)."""
     import pyarrow as pa
 
     if pa.types.is_dictionary(kind):
-        return _arrow_holds_ids(kind.value_type)
+        return _arrow_holds_ids(kind.value_type, floats=floats)
     return bool(
-        getattr(kind, "extension_name", None) == "arrow.uuid"
+        (floats and pa.types.is_floating(kind))
+        or getattr(kind, "extension_name", None) == "arrow.uuid"
         or pa.types.is_null(kind)  # (all missing: each record's error, as in the reducer)
         or pa.types.is_integer(kind)
         or pa.types.is_string(kind)

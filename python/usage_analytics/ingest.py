@@ -55,6 +55,7 @@ awaits of one connection's results wait for each other instead of failing.
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 import threading
 import weakref
@@ -66,6 +67,7 @@ from typing import Any
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
+from usage_analytics.input_notes import with_column_integer_times
 from usage_analytics.object_slices import (
     OBJECT_SLICE,
     arrow_of_objects,
@@ -243,7 +245,9 @@ def read_any(
         try:
             table = columns_to_arrow(data, wanted)
         except _MixedValues as mixed:
-            return records(mixed.rows)
+            # (Integer timestamps are datetimes in its rows: their range noted for the
+            # unit's warning, as the core notes a table's.)
+            return with_column_integer_times(records(mixed.rows), data)
         return arrow(table, True)
     raise AssertionError("records_container passed an input of no form")  # (unreachable)
 
@@ -1025,10 +1029,7 @@ def _reads_as_records(columns: Mapping[str, Any]) -> bool:
         return False
     if not all(isinstance(values, (list, tuple)) for values in columns.values()):
         return False
-    return not any(
-        isinstance(stamp, numbers.Integral) and not isinstance(stamp, bool)
-        for stamp in columns["timestamp"]
-    )
+    return not any(_is_int(stamp) for stamp in columns["timestamp"])
 
 
 class _MixedValues(Exception):
@@ -1117,7 +1118,11 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if kinds:
                 raise _several_kinds_error(name, kinds) from error
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
-        if _judged_as_given(name, column) and not _ids_type(pa, arrays[name].type):
+        if (
+            name == "pattern_id"
+            and _judged_as_given(name, column)
+            and not _ids_type(pa, arrays[name].type)
+        ):
             # (Floats, bools: a float the core would read as the int it stands for,
             # numpy's and pandas' ints with a missing one; in a list, as in a record, the
             # caller's float is that record's error.)
@@ -1131,6 +1136,12 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             # (Values all of a kind the field's column cannot be, a text flag, say: each
             # record's error, as with one value of another kind among them.)
             raise _MixedValues(_rows(columns))
+        if refused and _judged_as_given(name, column):
+            # (Beside arrays, as lists alone: each value judged in its record. The core
+            # refused the whole column.)
+            given[name] = column
+            del arrays[name]
+            continue
         objects = isinstance(column, (list, tuple)) or _holds_objects(column)
         if objects and _may_coerce(pa, arrays[name].type):
             kinds = _column_kinds(name, column)
@@ -1164,15 +1175,15 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
 def _given(
     pa: Any, arrays: Mapping[str, Any], given: Mapping[str, Any], columns: Mapping[str, Any]
 ) -> Exception:
-    """The records of a dict of columns whose list of pattern ids (`given`: see
-    `_judged_as_given`) one Arrow column cannot hold as it is (ints and str, or floats),
-    beside arrays (`arrays`, converted): a `_MixedValues` whose rows hold the ids as
-    given, judged one by one as in a list of records (a bad one that record's error),
-    and each array's values as Arrow reads its column (NaN missing, an integer timestamp
-    epoch microseconds: its datetime, which records take). The dict of lists alone was
-    read so; with a numpy array beside them the whole call was refused ("it mixes values
-    of the kinds int, str"). (Its integer timestamps are datetimes then: no
-    `TimestampUnitWarning` tells of epoch seconds among them.)
+    """The records of a dict of columns whose lists (`given`: see `_judged_as_given`) one
+    Arrow column cannot hold as they are (ids of ints and str, or floats; flags of True
+    and 1) beside arrays (`arrays`, converted): a `_MixedValues` whose rows hold the
+    lists' values as given, judged one by one as in a list of records (a bad one that
+    record's error), and each array's values as Arrow reads its column (NaN missing, an
+    integer timestamp epoch microseconds: its datetime, which records take). The dict of
+    lists alone was read so; with a numpy array beside them the whole call was refused
+    ("it mixes values of the kinds int, str"). (Integer timestamps, datetimes in the rows,
+    are told of by their column: `with_column_integer_times`.)
 
     The error naming the first such list where the arrays hold values records cannot
     (an integer timestamp beyond a datetime's year 9999, a datetime64 beyond Arrow's
@@ -1185,19 +1196,45 @@ def _given(
             values[name] = array.to_pylist()
         except (ValueError, OverflowError):
             return _unpaired(next(iter(given)))
+        kind = array.type.value_type if pa.types.is_dictionary(array.type) else array.type
+        if name == "pattern_id" and pa.types.is_floating(kind):
+            values[name] = [_float_id(value) for value in values[name]]
     if "timestamp" in columns and "timestamp" not in values and "timestamp" not in given:
         return _unpaired(next(iter(given)))  # (datetime64s beyond Arrow's range: `beyond`)
     values.update(given)
     return _MixedValues(_rows({name: values[name] for name in columns if name in values}))
 
 
+def _float_id(value: float | None) -> Any:
+    """A value of a column of float ids as a record's id, as the core reads the column
+    (numpy's and pandas' ints with a missing one): a whole number within 64 bits that
+    int, NaN missing (None); any other float stays one, its record's error (whose sample
+    gives a record's reason, "got float", not the column's "must be a whole number")."""
+    if value is None or math.isnan(value):
+        return None
+    if value.is_integer() and -(2.0**63) <= value < 2.0**63:
+        return int(value)
+    return value
+
+
 def _judged_as_given(name: str, column: Any) -> bool:
     """Whether a column one Arrow column cannot hold as it is is read value by value, as
-    in a list of records (`_given`): a list (or tuple) of pattern ids, whose kinds may
-    well differ in good data (ints and str). A field's list of values of several kinds
-    beside arrays holds a bad value, and stays refused naming its kinds, as decided
-    before (`test_values_pyarrow_cannot_convert_together_are_named_as_kinds`)."""
-    return name == "pattern_id" and isinstance(column, (list, tuple))
+    in a list of records (`_given`): a list (or tuple), of pattern ids, whose kinds may
+    well differ in good data (ints and str), or of a field's values. A field's list of
+    several kinds beside arrays was refused naming its kinds, taken for one holding a bad
+    value, where the same values as lists alone or records were read: its kinds may well
+    differ in good data too (flags True and 1, timestamps as datetimes and ISO text), and
+    a bad value is its record's error. Not a timestamp list holding ints (epoch
+    microseconds, a columnar form only: records refuse them), which stays refused naming
+    its kinds; nor a column of no record field (`columns` without timestamps holds all
+    the given ones, for the error that lists them: "Timestamp" is the clue there)."""
+    if not isinstance(column, (list, tuple)) or name not in RECORD_COLUMNS:
+        return False
+    return name != "timestamp" or not any(_is_int(stamp) for stamp in column)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _ids_type(pa: Any, kind: Any) -> bool:

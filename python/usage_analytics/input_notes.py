@@ -29,6 +29,7 @@ __all__ = [
     "index_label",
     "integer_times",
     "integer_unit",
+    "with_column_integer_times",
 ]
 
 #: The key of a core result holding the (least, greatest) of the integer timestamps of
@@ -158,6 +159,19 @@ def _pandas_range(frame: Any) -> tuple[int, int] | None:
         return None
     low, high = column.min(), column.max()
     return None if pd.isna(low) else _range(low, high)
+
+
+def with_column_integer_times(raw: dict[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
+    """`raw`, the core's result of the rows of a dict of columns read as records, with
+    `INTEGER_TIMES` of the dict's integer timestamp column where no record is inside the
+    window (all are left out, so the column's range is theirs). Read as records (ids of
+    several kinds beside arrays: `ingest._given`), integer timestamps reach the core as
+    the datetimes they stand for, of which it notes no range: the all-arrays dict warned
+    that epoch seconds look like another unit, the same records with such ids never."""
+    if INTEGER_TIMES in raw or raw.get("in_window", 0):
+        return raw
+    times = integer_times(columns)
+    return raw if times is None else {**raw, INTEGER_TIMES: times}
 
 
 def integer_unit(low: int, high: int) -> str | None:

@@ -38,6 +38,21 @@ fn unsigned_id_at(col: &ArrayRef, row: usize) -> Option<u64> {
     (at < ids.len() && ids.is_valid(at)).then(|| ids.value(at))
 }
 
+/// The float id at `row` of a float column or of a dictionary of float values (its plain
+/// column dictionary-encoded). None otherwise, or where the dictionary value is null.
+fn float_id_at(col: &ArrayRef, row: usize) -> Option<f64> {
+    let (values, at) = match col.as_any_dictionary_opt() {
+        Some(any) => (any.values(), key_at(any, row)),
+        None => (col, row),
+    };
+    if !values.data_type().is_floating() || at >= values.len() || values.is_null(at) {
+        return None;
+    }
+    // (That value alone: a dictionary may hold a value per row, and a batch describes up
+    // to a few rows per pattern.)
+    floats(&values.slice(at, 1)).map(|floats| floats[0])
+}
+
 /// Why a float id is bad: a column of float ids is read as the ints they stand for.
 const FLOAT_ID: &str = "must be a whole number within 64 bits (a column of float ids is read as int ids)";
 
@@ -56,12 +71,9 @@ pub(super) fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, Str
         if let Some(text) = text_at(col, row) {
             return (py_str_repr_start(text, MAX_REPR_CHARS), BLANK_ID.into());
         }
-        if col.data_type().is_floating() {
-            // (Marked as `group_column` reads float ids: NaN is a missing id.)
-            let x = floats(col).map_or(f64::NAN, |values| values[row]);
-            if !x.is_nan() {
-                return (py_float_repr(x), FLOAT_ID.into());
-            }
+        // (Marked as `group_column` reads float ids: NaN is a missing id.)
+        if let Some(x) = float_id_at(col, row).filter(|x| !x.is_nan()) {
+            return (py_float_repr(x), FLOAT_ID.into());
         }
     }
     if null || field == GROUP {
