@@ -432,6 +432,26 @@ def test_a_rolling_state_of_today_warns_of_a_stream_of_epoch_seconds() -> None:
     assert "look like epoch seconds" in got[0]
 
 
+@pytest.mark.parametrize("form", STREAMS)
+def test_a_fresh_rolling_states_add_of_a_stream_of_epoch_seconds_warns(form: str) -> None:
+    # Filed in 1970, not left out, so the core noted no range: nothing was said. The
+    # stream's batches are noted as they pass (`input_notes.noted_stream`).
+    monitor = _rolling()
+    got = _rolling_warnings(monitor, STREAMS[form](_int_table(SECONDS)))
+    assert len(got) == 1
+    assert "look like epoch seconds" in got[0]
+    assert "(the latest at 1970-01-01T00:29:27.232800Z)" in got[0]
+    assert monitor.snapshot(START).data_quality.records_outside_window == 3
+    skipping = _rolling(on_invalid="skip")  # (a missing time: its record's error)
+    got = _rolling_warnings(skipping, STREAMS[form](_int_table([None, *MILLISECONDS])))
+    assert len(got) == 1
+    assert "look like epoch milliseconds" in got[0]
+    fresh = _rolling()
+    assert _rolling_warnings(fresh, STREAMS[form](_int_table(MICROSECONDS))) == []
+    # (Records an hour apart: the last one in the hour's window ending with its bucket.)
+    assert fresh.snapshot(START + timedelta(hours=2)).usage_metrics.total_executions == 1
+
+
 # ------------------------------------------------------------------------------- CLI
 
 

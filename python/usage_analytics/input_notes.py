@@ -29,6 +29,7 @@ __all__ = [
     "index_label",
     "integer_times",
     "integer_unit",
+    "noted_stream",
     "with_column_integer_times",
 ]
 
@@ -161,6 +162,47 @@ def _pandas_range(frame: Any) -> tuple[int, int] | None:
     return None if pd.isna(low) else _range(low, high)
 
 
+class StreamTimes:
+    """The least and greatest integer timestamp of a stream's batches, noted as the core
+    reads them (`noted_stream`)."""
+
+    def __init__(self) -> None:
+        self.range: tuple[int, int] | None = None
+
+    def note(self, batch: Any) -> Any:
+        bounds = _arrow_range(batch)
+        if bounds is not None:
+            low, high = bounds if self.range is None else self.range
+            self.range = (min(low, bounds[0]), max(high, bounds[1]))
+        return batch
+
+
+def noted_stream(data: Any) -> tuple[Any, StreamTimes | None]:
+    """`data`, where it is a stream of Arrow batches with a `timestamp` column of integers
+    (a pyarrow RecordBatchReader; another library's `__arrow_c_stream__`, such as a DuckDB
+    relation, as the pyarrow reader of it), as a reader of the same batches noting their
+    range as the core reads them (`StreamTimes`); other data as it is, and None. For a
+    rolling state, whose records are filed, not left out of a window, so the core notes
+    no range of theirs: a fresh state filed a stream of epoch seconds in 1970 silently.
+    Nothing is read twice; a stream of other timestamps is passed on unwrapped."""
+    if _library(data) in ("pandas", "polars") or isinstance(data, Mapping):
+        return data, None  # (whole data: `integer_times` looks at its column)
+    if not hasattr(data, "__arrow_c_stream__"):
+        return data, None
+    import pyarrow as pa
+
+    if isinstance(data, (pa.Table, pa.RecordBatch, pa.Array, pa.ChunkedArray)):
+        return data, None
+    reader = (
+        data if isinstance(data, pa.RecordBatchReader) else pa.RecordBatchReader.from_stream(data)
+    )
+    schema = reader.schema
+    if "timestamp" not in schema.names or not pa.types.is_integer(schema.field("timestamp").type):
+        return reader, None
+    times = StreamTimes()
+    return pa.RecordBatchReader.from_batches(schema, map(times.note, reader)), times
+
+
 def with_column_integer_times(raw: dict[str, Any], columns: Mapping[str, Any]) -> dict[str, Any]:
     """`raw`, the core's result of the rows of a dict of columns read as records, with
     `INTEGER_TIMES` of the dict's integer timestamp column where no record is inside the
@@ -205,7 +247,11 @@ def epoch_unit_hint(raw: Mapping[str, Any], start: datetime, end: datetime) -> s
 
 
 def filed_unit_hint(
-    raw: Mapping[str, Any], data: Any, newest_us: int | None, now: datetime | None
+    raw: Mapping[str, Any],
+    data: Any,
+    newest_us: int | None,
+    now: datetime | None,
+    streamed: StreamTimes | None = None,
 ) -> str | None:
     """The hint for records `data` that a rolling state filed into its buckets by their
     time (`raw`, the core's result of the add; `newest_us`, the start of the newest bucket
@@ -225,14 +271,15 @@ def filed_unit_hint(
     one vectorised pass, only then: looking at every add's column cost a monitor's add of
     1,000 int64 records about 20%, 22 of about 100 µs, `benches/rolling_adds.py`); where
     none were filed, the core's of the records it left
-    out (a state whose kept buckets are of today leaves records of 1970 out; a stream
-    is told of so too). Not told: a stream filed into a fresh state (read once, by the
-    core), and records of 1970 filed beside a newer bucket (a window of over 55 years)."""
+    out (a state whose kept buckets are of today leaves records of 1970 out). Not told:
+    records of 1970 filed beside a newer bucket (a window of over 55 years)."""
     if not raw.get("received", 0):
         return None
     if raw.get("in_window", 0):
         filed_in_1970 = newest_us is not None and newest_us < _END_OF_1970_US
-        times = integer_times(data) if filed_in_1970 else None
+        times = None
+        if filed_in_1970:
+            times = streamed.range if streamed is not None else integer_times(data)
     else:
         times = raw.get(INTEGER_TIMES)
     unit = None if times is None else integer_unit(*times)

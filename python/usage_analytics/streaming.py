@@ -64,7 +64,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.ingest import read_any
-from usage_analytics.input_notes import epoch_unit_hint, filed_unit_hint
+from usage_analytics.input_notes import epoch_unit_hint, filed_unit_hint, noted_stream
 from usage_analytics.output import analytics_output, batch_output, datetime_of
 from usage_analytics.reducer import core_options, raise_if_invalid
 from usage_analytics.state_lock import StateLock
@@ -579,17 +579,23 @@ class RollingUsageAnalytics:
         milliseconds, read as the contract's microseconds (`input_notes.filed_unit_hint`).
         """
         until = self._until(now)
-        with self._lock:
-            core = self._core
-            raw = read_any(
-                data,
-                records=lambda records: core.add_records(records, until),
-                arrow=lambda table, whole: core.add_arrow(table, whole, until),
-                grouped=False,
-            )
-            newest = core.newest_start_us
+        given = data
+        data, streamed = noted_stream(data)  # (a stream's integer times, as they pass)
+        try:
+            with self._lock:
+                core = self._core
+                raw = read_any(
+                    data,
+                    records=lambda records: core.add_records(records, until),
+                    arrow=lambda table, whole: core.add_arrow(table, whole, until),
+                    grouped=False,
+                )
+                newest = core.newest_start_us
+        finally:
+            if data is not given:  # (a reader made of the caller's stream: a DuckDB
+                data.close()  # result is released with it, not when collected)
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw, data)
-        hint = filed_unit_hint(raw, data, newest, None if now is None else _aware(now))
+        hint = filed_unit_hint(raw, data, newest, None if now is None else _aware(now), streamed)
         if hint is not None:
             warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
 
