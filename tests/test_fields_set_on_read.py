@@ -23,6 +23,7 @@ from usage_analytics import (
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
 )
+from usage_analytics._core import FieldsSetSlot
 from usage_analytics.contracts import PerformanceMetrics, SuccessMetrics
 
 REDUCER = NodeUsageAnalyticsReducer()
@@ -175,3 +176,16 @@ def test_outputs_equal_the_plain_models_of_their_data(seed: int, n: int, granula
             model.model_fields_set.clear()
         for model in _models(results[1]):
             assert model.model_fields_set == set(type(model).model_fields)
+
+
+@pytest.mark.parametrize("wrapped", [1, property(lambda model: set())])
+def test_the_slot_wraps_only_a_member_descriptor(wrapped: Any) -> None:
+    with pytest.raises(TypeError, match=r"member descriptor, got a (int|property)"):
+        FieldsSetSlot(wrapped)
+
+
+def test_the_slot_refuses_an_object_that_is_not_a_model() -> None:
+    descriptor: Any = SuccessMetrics.__pydantic_fields_set__  # (read from the class)
+    assert isinstance(descriptor, FieldsSetSlot)
+    with pytest.raises(TypeError, match="doesn't apply to a 'object' object"):
+        descriptor.__get__(object())
