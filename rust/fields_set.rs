@@ -20,6 +20,12 @@
 //!
 //! Like the factory's sets before, a set made here holds field names only and leaves the
 //! cyclic collector's lists (`gc_pause::untrack`).
+//!
+//! One difference, past pydantic's API (which DESIGN.md does not cover): a slot emptied
+//! with `object.__delattr__` (pydantic's own `__delattr__` refuses on a frozen model) reads
+//! as all the fields again, where pydantic's slot would raise AttributeError. Pickling a
+//! model, `model_copy` of it and `model_dump(exclude_unset=True)` read its set, and so make
+//! it.
 
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::ffi;
