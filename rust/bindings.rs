@@ -73,6 +73,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<crate::py_state::CoreState>()?;
     m.add_class::<crate::py_state::CoreRolling>()?;
     m.add_class::<crate::models::ModelFactory>()?;
+    m.add_class::<crate::fields_set::FieldsSetSlot>()?;
     m.add_class::<GroupResults>()?;
     m.add_class::<crate::output_models::CoreResult>()?;
     m.add_class::<crate::output_models::OutputModels>()?;

@@ -30,6 +30,7 @@ pub mod exact_ratio;
 pub mod exact_sum;
 mod exact_trend;
 mod fields;
+mod fields_set;
 mod gc_pause;
 pub mod group;
 mod group_counts;

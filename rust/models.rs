@@ -11,7 +11,10 @@
 //!
 //! Each model gets its own `__pydantic_fields_set__` (all fields): pydantic's
 //! `model_fields_set` hands out that very set, so a shared one would let a caller's change
-//! reach every other output.
+//! reach every other output. For a class whose slot is a `FieldsSetSlot` (the library's
+//! output models: `contracts._Model`) the set is made on its first read
+//! (`fields_set.rs`), so the factory leaves the slot empty: most outputs' sets are never
+//! read, and they were half of a batch's output memory.
 //!
 //! That set holds field names only, so it cannot be part of a reference cycle: it is
 //! taken out of the cyclic collector's lists, as CPython does by itself for tuples and
@@ -37,6 +40,7 @@ use pyo3::types::{PyDict, PyFrozenSet, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 use std::sync::OnceLock;
 
+use crate::fields_set::FieldsSetSlot;
 use crate::gc_pause::untrack;
 
 /// Makes instances of one pydantic model class from dicts of its fields.
@@ -48,6 +52,9 @@ pub struct ModelFactory {
     field_names: Py<PyFrozenSet>,
     /// Whether the class is frozen: its instances and their field dicts are then untracked.
     frozen: bool,
+    /// Whether the class's `__pydantic_fields_set__` is a `FieldsSetSlot`, which makes each
+    /// model's set of all the fields when it is first read: the slot is then left empty.
+    fields_set_on_read: bool,
     /// The keys, in order, of the first dict found to hold exactly the fields: a dict whose
     /// keys are these very objects in this order holds them too, told by their addresses
     /// rather than by hashing each key into `field_names` (the core's dicts,
@@ -94,10 +101,14 @@ impl ModelFactory {
         }
         let frozen = config.call_method1(intern!(py, "get"), ("frozen",))?.is_truthy()?;
         let names = cls.getattr(intern!(py, "model_fields"))?;
+        let fields_set_on_read = cls
+            .getattr(intern!(py, "__pydantic_fields_set__"))?
+            .is_instance_of::<FieldsSetSlot>();
         Ok(ModelFactory {
             cls: cls.clone().unbind(),
             alloc,
             frozen,
+            fields_set_on_read,
             field_names: PyFrozenSet::new(py, names.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind(),
             known_keys: OnceLock::new(),
         })
@@ -140,11 +151,13 @@ impl ModelFactory {
         // returns a new reference or null with an exception set.
         let model = unsafe { Bound::from_owned_ptr_or_err(py, (self.alloc)(cls.as_type_ptr(), 0))? };
         set_slot(&model, intern!(py, "__dict__"), fields.as_any())?;
-        // SAFETY: PySet_New copies a live frozenset (a fast table copy); it returns a new
-        // reference or null with an exception set.
-        let fields_set = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PySet_New(self.field_names.as_ptr()))? };
-        untrack(&fields_set);
-        set_slot(&model, intern!(py, "__pydantic_fields_set__"), &fields_set)?;
+        if !self.fields_set_on_read {
+            // SAFETY: PySet_New copies a live frozenset (a fast table copy); it returns a
+            // new reference or null with an exception set.
+            let fields_set = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PySet_New(self.field_names.as_ptr()))? };
+            untrack(&fields_set);
+            set_slot(&model, intern!(py, "__pydantic_fields_set__"), &fields_set)?;
+        }
         set_slot(&model, intern!(py, "__pydantic_extra__"), &py.None().into_bound(py))?;
         set_slot(&model, intern!(py, "__pydantic_private__"), &py.None().into_bound(py))?;
         if self.frozen {

@@ -1,7 +1,7 @@
 """Typed stubs for the Rust extension `usage_analytics._core`."""
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, Self, TypeVar, final
+from typing import Any, Generic, Self, TypeVar, final, overload
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -17,6 +17,7 @@ __all__ = [
     "CoreResult",
     "CoreRolling",
     "CoreState",
+    "FieldsSetSlot",
     "GroupResults",
     "ModelFactory",
     "OutputBuilder",
@@ -254,12 +255,30 @@ class OutputBuilder:
         """The `DataQuality` of `result`'s counts."""
 
 @final
+class FieldsSetSlot:
+    """A pydantic model class's `__pydantic_fields_set__`, wrapping pydantic's slot (its
+    member descriptor, `BaseModel.__dict__["__pydantic_fields_set__"]`; TypeError for
+    anything else): reads and stores go to the slot, but a model whose slot was never set
+    gets its own set of all its class's fields on the first read, stored there (taken out
+    of the cyclic collector's lists: names only)."""
+
+    def __new__(cls, slot: Any) -> FieldsSetSlot: ...
+    @overload
+    def __get__(self, instance: None, owner: Any = None, /) -> FieldsSetSlot: ...
+    @overload
+    def __get__(self, instance: object, owner: Any = None, /) -> set[str]: ...
+    def __set__(self, instance: object, value: set[str], /) -> None: ...
+    def __delete__(self, instance: object, /) -> None: ...
+
+@final
 class ModelFactory(Generic[_M]):
     """Makes `model` instances from dicts of exactly its fields, without validation;
     `model.model_construct(**fields)` for any other dict. TypeError for a model that needs
     more (its own `__new__`, private attributes, a post-init, extra fields allowed). The
     dict becomes the instance's `__dict__`; for a frozen model, the instance and the dict
-    are taken out of the cyclic garbage collector's lists (results hold no cycle)."""
+    are taken out of the cyclic garbage collector's lists (results hold no cycle). Where
+    the class's `__pydantic_fields_set__` is a `FieldsSetSlot`, the instance's set is left
+    to be made on its first read."""
 
     def __new__(cls, model: type[_M]) -> ModelFactory[_M]: ...
     def __call__(self, fields: dict[str, Any]) -> _M: ...

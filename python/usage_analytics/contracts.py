@@ -159,6 +159,13 @@ class _Model(BaseModel):
     # pydantic's default, null, would not read back into a float field.
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
 
+    if not TYPE_CHECKING:
+        # pydantic's slot of the fields each model was given, but a model the core made
+        # (every field set) gets its set of all the fields on the first read, not when it
+        # is made: half of a batch output's memory, and read by almost nobody. Each model
+        # still has its own set, the same one on every read (`rust/fields_set.rs`).
+        __pydantic_fields_set__ = _core.FieldsSetSlot(BaseModel.__dict__["__pydantic_fields_set__"])
+
     def __repr_args__(self) -> Any:
         # Long fields elided, as numpy elides long arrays: besides being unreadable, the
         # whole repr of a large output took seconds, and CPython 3.11's asyncio.run makes
