@@ -37,6 +37,8 @@ use crate::room::{count_text, ensure_room};
 /// buckets of a second grew the resident memory by 99 MB, 2.7 KB a bucket with the
 /// records' times and the reading's scratch; a pattern's `ROOM_PER_GROUP` would ask 3.3.)
 const BYTES_PER_BUCKET: usize = std::mem::size_of::<Accumulator>() + ROOM_PER_GROUP / 2 + 64;
+/// Buckets so few that `room_to_add` counts them without looking at a chunk's span.
+const FEW_BUCKETS: usize = 1024;
 /// A merge asking no more than this is not checked again: the margin the call checked on
 /// entry (`bindings::compute`) covers it. (A monitor's adds of a thousand records each take
 /// in a few buckets: a check costs a tenth of the core's share of such an add's time, for
@@ -202,12 +204,19 @@ impl Rolling {
     /// and the buckets hold no more than every record added so far.
     pub fn room_to_add(&self, columns: &Columns) -> usize {
         let rows = columns.len();
-        let (Some(&first), Some(&last)) = (columns.timestamp.iter().min(), columns.timestamp.iter().max()) else {
-            return 0;
+        let most = rows.min(KEPT_WINDOWS as usize * self.buckets);
+        // (The span is looked at only where the other bounds are large: a monitor's small
+        // adds pay no pass over their instants for it.)
+        let buckets = if most > FEW_BUCKETS {
+            let (first, last) = (columns.timestamp.iter().min(), columns.timestamp.iter().max());
+            let span = first
+                .zip(last)
+                .map(|(&first, &last)| self.key(last).saturating_sub(self.key(first)).saturating_add(1));
+            span.and_then(|span| usize::try_from(span).ok())
+                .map_or(most, |span| span.min(most))
+        } else {
+            most
         };
-        let span = self.key(last).saturating_sub(self.key(first)).saturating_add(1);
-        let kept = KEPT_WINDOWS as usize * self.buckets;
-        let buckets = usize::try_from(span).unwrap_or(usize::MAX).min(rows).min(kept);
         let times = if self.template.families.performance {
             self.rows
                 .saturating_add(rows)
