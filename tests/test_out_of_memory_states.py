@@ -123,7 +123,9 @@ except MemoryError as error:
     print(json.dumps(["MemoryError", str(error)]))
 """
 
-# Headrooms (MB) between the smallest and the first that succeeds.
+# Headrooms (MB): before the checks, the child aborted at the first two of each and got
+# the result at the last (which the checks, erring towards failing, may refuse: the
+# rolling window's third add asks for more than that leaves it).
 HEADROOMS = {
     "rolling": [48, 160, 256],
     "merge_bytes": [24, 96, 256],
