@@ -238,14 +238,16 @@ impl CoreRolling {
         let fresh = Reduction::Rolling(self.rolling.fresh());
         let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
-            self.report.merge(&report);
             if let Reduction::Rolling(update) = update {
                 let rolling = &mut self.rolling;
+                // (Atomic: the room checked before anything changes; see `rolling`.)
                 compute(py, || {
+                    rolling.make_room_to_merge(&update)?;
                     rolling.merge_owned(update);
                     Ok(())
                 })?;
             }
+            self.report.merge(&report);
         }
         to_python(py, &report, None)
     }

@@ -31,7 +31,7 @@ impl Reduction {
     }
 
     /// Check that adding `chunk` will find the memory it takes, making what must be made
-    /// in one piece (see `room`). (A rolling window's buckets are not checked.)
+    /// in one piece (see `room`).
     pub fn make_room(&mut self, chunk: &Columns) -> Result<(), CoreError> {
         let bytes = self.prepare(chunk)?;
         crate::room::ensure_room(bytes, || {
@@ -45,7 +45,7 @@ impl Reduction {
         match self {
             Reduction::One(acc) => Ok(acc.room_to_add(chunk)),
             Reduction::Grouped(grouped, _) => grouped.prepare(chunk),
-            Reduction::Rolling(_) => Ok(0),
+            Reduction::Rolling(rolling) => Ok(rolling.room_to_add(chunk)),
         }
     }
 

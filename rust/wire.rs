@@ -30,6 +30,7 @@ use crate::tally::{LoadedNames, Tally};
 use crate::zone::Zone;
 
 mod merge;
+mod room;
 
 pub use merge::merge_serialized;
 
@@ -350,6 +351,7 @@ fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
 
 /// A checked frame's payload, decoded (borrowing from it).
 fn decode_payload(payload: &[u8]) -> Result<StateWire<'_>, CoreError> {
+    room::make_room_to_decode(payload)?;
     let (wire, rest): (StateWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
     ensure(rest.is_empty(), "trailing bytes after the state")?;
     Ok(wire)
@@ -357,6 +359,7 @@ fn decode_payload(payload: &[u8]) -> Result<StateWire<'_>, CoreError> {
 
 /// The state a decoded payload holds, every part checked.
 fn state_of(wire: StateWire<'_>) -> Result<State, CoreError> {
+    room::make_room_to_load(&wire)?;
     let template = template_of(&wire.settings)?;
     let report = report_of(wire.report)?;
     ensure(samples_inside(&report), "an error sample is past its records")?;

@@ -238,7 +238,8 @@ class _Accumulator:
         state is merged as it is read instead of loaded whole first (a Dask merge node's
         eight 10,000-pattern states: BENCHMARKS.md). Each state is checked as
         `from_bytes` checks it and each pair as `merge` does: `UsageAnalyticsError` if
-        one is not a valid state of this kind or their settings differ. Like loading and
+        one is not a valid state of this kind or their settings differ; `MemoryError` if
+        the memory to read or merge one cannot be had. Like loading and
         merging them one at a time, it holds one state's decoded form besides the merged
         one (each is read twice: first for its patterns' numbers of kept times).
 
@@ -294,7 +295,8 @@ class _Accumulator:
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> Self:
         """An accumulator from `to_bytes()` output; `UsageAnalyticsError` if the bytes are
-        not a valid state of this kind."""
+        not a valid state of this kind; `MemoryError` if the memory to load it cannot be
+        had."""
         state, meta = _core.CoreState.from_bytes(_checked_bytes(data, "from_bytes"))
         return cls._configured(cls._stored_settings(state, meta), state)
 
@@ -524,7 +526,9 @@ class RollingUsageAnalytics:
     window ahead of a snapshot's `now` never cost it data, and a snapshot whose window
     reaches below the kept buckets (after records more than a window ahead of its `now`)
     raises `UsageAnalyticsError` rather than answer from part of its window; a failed
-    snapshot changes nothing. One instance may be shared by threads (calls are
+    snapshot changes nothing. Memory that cannot be had (an address-space limit) raises
+    `MemoryError`, checked before anything changes: the failed add or snapshot leaves the
+    window as it was, to be tried again. One instance may be shared by threads (calls are
     serialized); it is live state and is not pickled.
     A snapshot's `data_quality` counts every record since creation: records_received,
     invalid_records, records_in_window (this snapshot's), records_outside_window (the rest).
@@ -570,8 +574,9 @@ class RollingUsageAnalytics:
         )
 
     def add(self, data: Any, *, now: datetime | None = None) -> None:
-        """File records (any form the reducer takes) into their buckets. Atomic, and
-        reading a table in place, like `UsageAccumulator.update`. `now` (naive = UTC) is
+        """File records (any form the reducer takes) into their buckets. Atomic (when it
+        raises `MemoryError` too), and reading a table in place, like
+        `UsageAccumulator.update`. `now` (naive = UTC) is
         the clock `max_future` is measured from, by default the wall clock's time.
 
         `TimestampUnitWarning` warns where every integer timestamp of `data` lies in 1970

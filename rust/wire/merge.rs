@@ -19,7 +19,9 @@
 //! now); a year of daily states would hold a year of them. Decoding twice costs about a
 //! tenth of the benchmark's merge node (791 against 713 ms; BENCHMARKS.md, session 31).
 
+use super::room::{copied_bytes, make_room_to_merge, MergeShare};
 use super::*;
+use crate::room::{count_text, ensure_room, try_grow, try_grow_exact};
 use crate::state::{check_record_total, check_same_kind, check_same_settings};
 
 /// The state holding the records of all of `blobs` (framed states, at least one), as
@@ -79,18 +81,26 @@ pub fn merge_serialized(blobs: &[&[u8]]) -> Result<(State, Vec<Vec<u8>>), CoreEr
 }
 
 /// The patterns of batch states, coded as the merged state codes them, and each one's kept
-/// times in all of them (None once one holds a summary).
+/// times in all of them (None once one holds a summary); what each state adds to the merge
+/// (for `room`'s checks).
 #[derive(Default)]
 struct Patterns {
     index: GroupIndex,
     kept: Vec<Option<usize>>,
+    shares: Vec<MergeShare>,
 }
 
 impl Patterns {
     fn count(&mut self, groups: &[GroupWire<'_>]) -> Result<(), CoreError> {
+        let mut share = MergeShare::default();
         for group in groups {
             let code = code_of(&mut self.index, &group.key)? as usize;
+            share.copied = share.copied.saturating_add(copied_bytes(&group.accumulator));
             if code == self.kept.len() {
+                share.new_patterns += 1;
+                try_grow(&mut self.kept, code + 1, || {
+                    format!("the kept times of {} patterns", count_text(code + 1))
+                })?;
                 self.kept.push(Some(0));
             }
             let accumulator = &group.accumulator;
@@ -100,20 +110,29 @@ impl Patterns {
                 .then_some(accumulator.exact_times.0.len() / 8);
             self.kept[code] = self.kept[code].zip(times).map(|(all, these)| all.saturating_add(these));
         }
+        self.shares.push(share);
         Ok(())
     }
 }
 
 fn merge_grouped(template: Accumulator, payloads: &[&[u8]], patterns: Patterns) -> Result<State, CoreError> {
-    let Patterns { mut index, kept } = patterns;
+    let Patterns {
+        mut index,
+        kept,
+        shares,
+    } = patterns;
+    let what = || format!("merging the states of {} patterns", count_text(kept.len()));
     // A pattern's first stored accumulator becomes its merged one: patterns come in the
-    // order of their codes.
-    let mut merged: Vec<Accumulator> = Vec::with_capacity(kept.len());
+    // order of their codes. (Its place made here, its parts as each state is merged.)
+    let mut merged: Vec<Accumulator> = Vec::new();
+    try_grow_exact(&mut merged, kept.len(), what)?;
+    ensure_room(kept.len().saturating_mul(std::mem::size_of::<usize>()), what)?;
     // Per pattern, the number (from 1) of the last state that listed it.
     let mut listed_by = vec![0usize; kept.len()];
     let mut report = IngestReport::default();
     for (number, payload) in (1..).zip(payloads) {
         let wire = decode_payload(payload)?;
+        make_room_to_merge(shares.get(number - 1).copied().unwrap_or_default(), number)?;
         let whole = report_of(wire.report)?;
         ensure(samples_inside(&whole), "an error sample is past its records")?;
         check_record_total(&report, &whole)?;

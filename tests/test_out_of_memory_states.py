@@ -1,0 +1,168 @@
+"""Running out of memory in a rolling window, or loading or merging serialized states,
+raises `MemoryError`; it never aborts the process nor leaves a state silently wrong.
+
+As `test_out_of_memory.py`: each case runs in a child that builds its input, then caps
+its address space (`RLIMIT_AS`) at what it uses plus a headroom. Before the rolling
+window's buckets, `merge_bytes` and `from_bytes` checked their memory, most headrooms
+here ended the child with SIGABRT ("memory allocation of N bytes failed"). The limit is
+the soft one: after a `MemoryError` the child lifts it and goes on with the same
+objects, so a rolling window whose add failed must still give the right snapshot once
+the add is retried (or refuse with `MemoryError`), never a wrong one. Linux only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from child import run_python
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
+
+CHILD = """
+import json, os, resource, sys
+from datetime import UTC, datetime, timedelta
+import numpy as np
+import pyarrow as pa
+from usage_analytics import BatchUsageAccumulator, RollingUsageAnalytics
+
+case, headroom_mb, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rng = np.random.default_rng(7)
+start = datetime(2024, 1, 1, tzinfo=UTC)
+
+def table(n, seconds, patterns=None):
+    offsets = np.sort(rng.integers(0, seconds * 10**6, n)).astype("timedelta64[us]")
+    columns = {
+        "timestamp": np.datetime64("2024-01-01", "us") + offsets,
+        "success": rng.random(n) < 0.9,
+        "execution_time_ms": rng.random(n) * 100,
+        "agent": rng.choice(["a", "b", "c"], n),
+    }
+    if patterns:
+        columns["pattern_id"] = rng.integers(0, patterns, n)
+    return pa.table(columns)
+
+def summary(results):
+    return [
+        sum(r.usage_metrics.total_executions for r in results),
+        sum(r.success_metrics.success_count for r in results),
+        sum(r.performance_metrics.p95_execution_time_ms for r in results),
+        len(results),
+        # (A rolling window's records since creation: a failed add counts none of its own.)
+        sum(r.data_quality.records_received for r in results),
+    ]
+
+if case == "rolling":
+    # 20,000 buckets of a second; three adds of 100,000 records over 40,000 of them.
+    parts = [table(100_000, 40_000) for _ in range(3)]
+    now = start + timedelta(seconds=39_999)
+    rolling = RollingUsageAnalytics(timedelta(seconds=20_000), timedelta(seconds=1))
+elif case == "write":  # (the states, written once by a child of their own: the others
+    # read them, their address space not grown by building them)
+    window = dict(time_window_start=start, time_window_end=start + timedelta(days=1))
+    blobs = []
+    for _ in range(3):
+        state = BatchUsageAccumulator(**window)
+        state.update(table(200_000, 86_400, patterns=30_000))
+        blobs.append(state.to_bytes())
+    for number, blob in enumerate(blobs):
+        with open(f"{path}.{number}", "wb") as out:
+            out.write(blob)
+    sys.exit()
+else:
+    blobs = []
+    for number in range(3):
+        with open(f"{path}.{number}", "rb") as stored:
+            blobs.append(stored.read())
+
+# The core's threads started before the limit (by a call that fails at once), so that
+# the headrooms measure the steps tested, not the start (test_out_of_memory.py's).
+try:
+    BatchUsageAccumulator.from_bytes(b"UAST")
+except Exception:
+    pass
+
+def lift():
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+if headroom_mb:
+    with open("/proc/self/statm") as statm:
+        used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = used + headroom_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+
+outcome = "result"
+try:
+    if case == "rolling":
+        added = 0
+        try:
+            for part in parts:
+                rolling.add(part)
+                added += 1
+            out = summary([rolling.snapshot(now)])
+        except MemoryError as error:
+            outcome = f"MemoryError after {added} adds"
+            # The same window, given the memory: the failed add again and the rest.
+            lift()
+            for part in parts[added:]:
+                rolling.add(part)
+            out = summary([rolling.snapshot(now)])
+    else:
+        if case == "merge_bytes":
+            loaded = BatchUsageAccumulator.merge_bytes(blobs)
+        else:
+            loaded = BatchUsageAccumulator.from_bytes(blobs[0])
+        # (Finalizing has checks of its own: test_out_of_memory.py.)
+        lift()
+        out = summary(list(loaded.finalize().results.values()))
+    print(json.dumps([outcome, out]))
+except MemoryError as error:
+    print(json.dumps(["MemoryError", str(error)]))
+"""
+
+# Headrooms (MB): before the checks, the child aborted at the first two of each and got
+# the result at the last (which the checks, erring towards failing, may refuse: the
+# rolling window's third add asks for more than that leaves it).
+HEADROOMS = {
+    "rolling": [48, 160, 256],
+    "merge_bytes": [24, 96, 256],
+    "from_bytes": [24, 96, 256],
+}
+
+
+@pytest.fixture(scope="module")
+def states(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where three serialized 30,000-pattern batch states are (`state.0` to `.2`)."""
+    path = tmp_path_factory.mktemp("states") / "state"
+    arguments = f"'write', 0, {str(path)!r}"
+    done = run_python(CHILD.replace("sys.argv[1], int(sys.argv[2]), sys.argv[3]", arguments))
+    assert done.returncode == 0, done.stderr[-2000:]
+    return path
+
+
+def run_case(case: str, headroom_mb: int, path: Path) -> list[object]:
+    arguments = f"{case!r}, {headroom_mb}, {str(path)!r}"
+    done = run_python(CHILD.replace("sys.argv[1], int(sys.argv[2]), sys.argv[3]", arguments))
+    # A signal (SIGABRT from "memory allocation of N bytes failed") is a negative code.
+    assert done.returncode == 0, (case, headroom_mb, done.returncode, done.stderr[-2000:])
+    outcome: list[object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return outcome
+
+
+@pytest.mark.parametrize("case", list(HEADROOMS))
+def test_short_memory_raises_memory_error_or_gives_the_unlimited_result(
+    case: str, states: Path
+) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        runs = pool.map(lambda h: run_case(case, h, states), [0, *HEADROOMS[case]])
+        expected, *limited = runs
+    assert expected[0] == "result", expected
+    for headroom, outcome in zip(HEADROOMS[case], limited, strict=True):
+        assert isinstance(outcome[0], str), (headroom, outcome)
+        assert outcome[0] == "result" or outcome[0].startswith("MemoryError"), (headroom, outcome)
+        # (A rolling window's MemoryError is followed by the retried adds' snapshot.)
+        if outcome[0] == "result" or case == "rolling":
+            assert outcome[1] == expected[1], (headroom, outcome)
