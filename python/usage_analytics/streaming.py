@@ -576,8 +576,8 @@ class RollingUsageAnalytics:
     def add(self, data: Any, *, now: datetime | None = None) -> None:
         """File records (any form the reducer takes) into their buckets. Atomic (when it
         raises `MemoryError` too), and reading a table in place, like
-        `UsageAccumulator.update`. `now` (naive = UTC) is
-        the clock `max_future` is measured from, by default the wall clock's time.
+        `UsageAccumulator.update`. `now` (naive = UTC) is the clock `max_future` is
+        measured from, by default the wall clock's time.
 
         `TimestampUnitWarning` warns where every integer timestamp of `data` lies in 1970
         and the clock (`now`, else the wall clock's) does not: epoch seconds or
