@@ -10,8 +10,9 @@ merged and written, for callgrind or for timing two builds by alternating proces
 `merge` prints, per round, the milliseconds of `BatchUsageAccumulator.merge_bytes` (each
 state merged as it is read, as `usage_analytics.dask` does since session 31), of writing
 the result and of dropping it; then, for comparison, of loading the states whole
-(`from_bytes`), merging them in place (as `usage_analytics.dask` did before) and dropping
-them. States are written by the build that merges them (the format may change).
+(`from_bytes`), merging them in place (`merge_in`, as `usage_analytics.dask` did before)
+and dropping them. States are written by the build that merges them (the format may
+change).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def merge(directory: Path, rounds: int) -> None:
         loaded = time.perf_counter()
         first = states[0]
         for state in states[1:]:
-            first._absorb(state)
+            first.merge_in(state)
         merged_at = time.perf_counter()
         del states, first
         dropped = time.perf_counter()
