@@ -91,7 +91,10 @@ def test_the_worst_finding_without_its_model_is_the_models(
 def test_a_rows_numbers_are_its_results(output: ModelUsageAnalyticsOutput) -> None:
     (row,) = dashboard_rows([("p", output)])
     perf, trend = output.performance_metrics, output.trend_analysis
-    assert row.numbers == ShownNumbers.of(output)
+    again = ShownNumbers(output)
+    assert [getattr(row.numbers, name) for name in ShownNumbers.__slots__] == [
+        getattr(again, name) for name in ShownNumbers.__slots__
+    ]
     assert row.numbers.runs == output.usage_metrics.total_executions
     assert row.numbers.invalid == output.data_quality.invalid_records
     assert row.numbers.success_rate == output.success_metrics.success_rate

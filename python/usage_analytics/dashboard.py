@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from usage_analytics import text_width
 from usage_analytics.contracts import ModelUsageAnalyticsOutput, UsageTrendType
@@ -54,32 +54,27 @@ _MARKS = {"critical": ("✗", "X"), "warning": ("⚠", "!"), "info": ("·", "i")
 _MIN_FINDING = 16
 
 
-class ShownNumbers(NamedTuple):
+class ShownNumbers:
     """The numbers of a result that the dashboard shows (and ranks by); `p95_ms` None
-    without timed runs, `trend` None without trend analysis."""
+    without timed runs, `trend` None without trend analysis. (A class of slots, not a
+    named tuple: made for each of 100,000 rows, 1.9 µs against 3.3.)"""
 
-    runs: int
-    invalid: int
-    success_rate: float
-    error_rate: float
-    p95_ms: float | None
-    trend: UsageTrendType | None
+    __slots__ = ("error_rate", "invalid", "p95_ms", "runs", "success_rate", "trend")
 
-    @classmethod
-    def of(cls, result: ModelUsageAnalyticsOutput) -> ShownNumbers:
+    def __init__(self, result: ModelUsageAnalyticsOutput) -> None:
         success, perf, trend = (
             result.success_metrics,
             result.performance_metrics,
             result.trend_analysis,
         )
-        return cls(
-            result.usage_metrics.total_executions,
-            result.data_quality.invalid_records,
-            success.success_rate,
-            success.error_rate,
-            None if perf is None or perf.sample_count == 0 else perf.p95_execution_time_ms,
-            None if trend is None else trend.trend_type,
+        self.runs: int = result.usage_metrics.total_executions
+        self.invalid: int = result.data_quality.invalid_records
+        self.success_rate: float = success.success_rate
+        self.error_rate: float = success.error_rate
+        self.p95_ms: float | None = (
+            None if perf is None or perf.sample_count == 0 else perf.p95_execution_time_ms
         )
+        self.trend: UsageTrendType | None = None if trend is None else trend.trend_type
 
 
 @dataclass(frozen=True)
@@ -88,8 +83,8 @@ class DashboardRow:
     the result's numbers it shows (`numbers`), read when the row is made.
 
     (Read then, just after its findings were judged from the same models, and in the
-    order the results were made; read again by each format in the rows' ranked order,
-    each model a cache miss at 100,000 patterns, they took 0.9 s of the table's 1.9 s.)"""
+    order the results were made. Read by each format in the rows' ranked order, each
+    model a cache miss, the table's cells of 100,000 patterns took 0.9 s, 0.35 s so.)"""
 
     name: str
     result: ModelUsageAnalyticsOutput
@@ -97,7 +92,7 @@ class DashboardRow:
     numbers: ShownNumbers = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "numbers", ShownNumbers.of(self.result))
+        object.__setattr__(self, "numbers", ShownNumbers(self.result))
 
     @property
     def worst(self) -> HealthFinding | None:
@@ -117,7 +112,7 @@ class DashboardRow:
         return (
             severity,
             -same,
-            -len(findings),
+            -len(severities),  # (one a finding: not `JudgedHealth.__len__`, a Python call)
             greatest_first(self.numbers.error_rate),
             self.name,
         )

@@ -599,7 +599,7 @@ def _overview(
             findings = judged
         else:
             findings = evaluate_health(item, thresholds)
-        numbers = ShownNumbers.of(item) if shown is None else shown
+        numbers = ShownNumbers(item) if shown is None else shown
         p95 = _DASH if numbers.p95_ms is None else _duration_ms(numbers.p95_ms)
         runs = numbers.runs
         invalid += numbers.invalid
