@@ -667,9 +667,10 @@ def test_cli_dashboard_html_draws_the_series_of_its_first_pattern_only(
 def test_cli_dashboard_html_overview_is_the_one_render_html_judges_itself(
     records_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The dashboard hands its rows' health findings to the page rather than have every
-    # pattern judged again: the page must be the one `render_html` makes judging them
-    # itself (the first pattern's result is COMPREHENSIVE, its row's findings SUMMARY's).
+    # The dashboard hands its rows' health findings and shown numbers to the page rather
+    # than have every pattern judged and read again: the page must be the one
+    # `render_html` makes judging them itself (the first pattern's result is
+    # COMPREHENSIVE, its row's findings SUMMARY's).
     pages: list[tuple[ModelUsageAnalyticsOutput, dict[str, Any]]] = []
 
     def recorded(result: ModelUsageAnalyticsOutput, **options: Any) -> str:
@@ -682,8 +683,9 @@ def test_cli_dashboard_html_overview_is_the_one_render_html_judges_itself(
     ((result, options),) = pages
     overview = options.pop("overview")
     assert len(overview) == len(DEMO_PATTERNS)
-    assert all(findings is not None for _, _, findings in overview)
-    pairs = [(name, item) for name, item, _ in overview]
+    assert all(findings is not None for _, _, findings, _ in overview)
+    assert all(numbers is not None for _, _, _, numbers in overview)
+    pairs = [(name, item) for name, item, _, _ in overview]
     assert document == render_html(result, overview=pairs, **options) + "\n"
 
 

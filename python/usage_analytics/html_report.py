@@ -33,6 +33,7 @@ from usage_analytics.contracts import (
     AnalyticsGranularity,
     ModelUsageAnalyticsOutput,
 )
+from usage_analytics.dashboard import ShownNumbers
 from usage_analytics.health import (
     SEVERITIES,
     HealthFinding,
@@ -42,6 +43,7 @@ from usage_analytics.health import (
     limit_decimal,
     limit_duration_ms,
     limit_percent,
+    shown_finding,
 )
 from usage_analytics.html_charts import (
     activity_chart,
@@ -67,6 +69,7 @@ from usage_analytics.report import (
     _span,
     _when,
     trend_label,
+    trend_type_label,
 )
 
 __all__ = ["render_html"]
@@ -570,9 +573,12 @@ def _data_quality(result: ModelUsageAnalyticsOutput, locate: Callable[[int], str
     return _card("data-quality", "Data quality", "", stats + samples + ids)
 
 
-#: A pattern of the overview: its name, result and health findings by the page's
-#: thresholds where the caller has them already (None: judged here).
-OverviewItem = tuple[str, ModelUsageAnalyticsOutput, Sequence[HealthFinding] | None]
+#: A pattern of the overview: its name, result, and its health findings by the page's
+#: thresholds and the numbers the overview shows of it where the caller has them
+#: already (a dashboard row's; None: judged and read here).
+OverviewItem = tuple[
+    str, ModelUsageAnalyticsOutput, Sequence[HealthFinding] | None, ShownNumbers | None
+]
 
 
 def _overview(
@@ -585,25 +591,23 @@ def _overview(
     """One row per pattern, the one reported below highlighted; notes of the records
     left out for having no pattern id or for being invalid."""
     rows = []
-    for name, item, judged in items:
+    invalid = 0
+    for name, item, judged, shown in items:
         if item is current:
             findings = current_findings
         elif judged is not None:
             findings = judged
         else:
             findings = evaluate_health(item, thresholds)
-        perf = item.performance_metrics
-        p95 = (
-            _duration_ms(perf.p95_execution_time_ms)
-            if perf is not None and perf.sample_count
-            else _DASH
-        )
-        runs = item.usage_metrics.total_executions
+        numbers = ShownNumbers(item) if shown is None else shown
+        p95 = _DASH if numbers.p95_ms is None else _duration_ms(numbers.p95_ms)
+        runs = numbers.runs
+        invalid += numbers.invalid
         if findings:
-            worst = findings[0]
+            severity, message = shown_finding(findings, 0)
             finding = (
-                f'<span class="badge {worst.severity}">{_SEVERITY_LABEL[worst.severity]}</span> '
-                f"{escape(worst.message)}"
+                f'<span class="badge {severity}">{_SEVERITY_LABEL[severity]}</span> '
+                f"{escape(message)}"
                 + (
                     f' <span class="muted">+{len(findings) - 1} more</span>'
                     if len(findings) > 1
@@ -615,9 +619,9 @@ def _overview(
         mark = ' class="current" aria-current="true"' if item is current else ""
         rows.append(
             f'<tr{mark}><td class="name">{escape_name(name)}</td>'
-            f'<td class="nowrap">{escape(trend_label(item.trend_analysis))}</td>'
+            f'<td class="nowrap">{escape(trend_type_label(numbers.trend))}</td>'
             f'<td class="num">{_count(runs)}</td>'
-            f'<td class="num">{_percent(item.success_metrics.success_rate) if runs else _DASH}</td>'
+            f'<td class="num">{_percent(numbers.success_rate) if runs else _DASH}</td>'
             f'<td class="num">{escape(p95)}</td><td>{finding}</td></tr>'
         )
     table = (
@@ -630,7 +634,6 @@ def _overview(
             f'<p class="muted">{escape(_plural(unattributed, "record"))} without a pattern_id '
             "left out.</p>"
         )
-    invalid = sum(item.data_quality.invalid_records for _, item, _ in items)
     if invalid:
         table += f'<p class="muted">{escape(_plural(invalid, "invalid record"))} left out.</p>'
     return _card("overview", "All patterns", escape(_plural(len(items), "pattern")), table)
@@ -701,7 +704,7 @@ def render_html(
         name=name,
         thresholds=thresholds,
         locate=locate,
-        overview=None if overview is None else [(n, item, None) for n, item in overview],
+        overview=None if overview is None else [(n, item, None, None) for n, item in overview],
         unattributed=unattributed,
         heading=heading,
         footer=footer,

@@ -174,14 +174,23 @@ def render_html_view(view: View) -> str:
 
 
 def _judged(view: View) -> list[OverviewItem]:
-    """The view's patterns with the health findings of its rows, where it has them (the
-    same results: the rows are the analyses' own, ranked), else None (judged when shown)."""
+    """The view's patterns with the health findings and shown numbers of its rows, where
+    it has them (the same results: the rows are the analyses' own, ranked), else None
+    (judged and read when shown)."""
     if not view.rows:
-        return [(analysis.name, analysis.result, None) for analysis in view.analyses]
-    return [
-        (analysis.name, analysis.result, row.findings if row.result is analysis.result else None)
-        for analysis, row in zip(view.analyses, view.rows, strict=True)
-    ]
+        return [(analysis.name, analysis.result, None, None) for analysis in view.analyses]
+    items: list[OverviewItem] = []
+    for analysis, row in zip(view.analyses, view.rows, strict=True):
+        own = row.result is analysis.result
+        items.append(
+            (
+                analysis.name,
+                analysis.result,
+                row.findings if own else None,
+                row.numbers if own else None,
+            )
+        )
+    return items
 
 
 def render_dashboard_json(view: View) -> str:
