@@ -166,3 +166,39 @@ def test_short_memory_raises_memory_error_or_gives_the_unlimited_result(
         # (A rolling window's MemoryError is followed by the retried adds' snapshot.)
         if outcome[0] == "result" or case == "rolling":
             assert outcome[1] == expected[1], (headroom, outcome)
+
+
+HOSTILE_NAMES = """
+import os, resource, struct, zlib
+from datetime import UTC, datetime
+from usage_analytics import BatchUsageAccumulator
+
+state = BatchUsageAccumulator(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC))
+framed = state.to_bytes()
+payload = framed[10:]
+assert payload[-3:] == bytes([0, 1, 0])  # (no names; a batch body of no patterns)
+names = 20_000_000  # (empty ones: a byte each, stored; a 16-byte &str each, decoded)
+count = bytes([names >> 7 * i & 0x7F | (0x80 if i < 3 else 0) for i in range(4)])  # (varint)
+payload = payload[:-3] + count + bytes(names) + payload[-2:]
+framed = framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload
+try:
+    BatchUsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
+except Exception:
+    pass
+with open("/proc/self/statm") as statm:
+    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+resource.setrlimit(resource.RLIMIT_AS, (used + 128 * 2**20, resource.RLIM_INFINITY))
+try:
+    BatchUsageAccumulator.from_bytes(framed)
+    print("loaded")
+except MemoryError:
+    print("MemoryError")
+"""
+
+
+def test_a_state_of_many_empty_names_raises_memory_error() -> None:
+    # Stored in 20 MB, they decode to 320 MB (and a regrown vector's copy), where the check
+    # asked twice the bytes: with 128 MB to spare the child aborted collecting them.
+    done = run_python(HOSTILE_NAMES)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.split() == ["MemoryError"]
