@@ -168,7 +168,7 @@ def test_short_memory_raises_memory_error_or_gives_the_unlimited_result(
             assert outcome[1] == expected[1], (headroom, outcome)
 
 
-HOSTILE_NAMES = """
+HOSTILE = """
 import os, resource, struct, zlib
 from datetime import UTC, datetime
 from usage_analytics import BatchUsageAccumulator
@@ -176,10 +176,14 @@ from usage_analytics import BatchUsageAccumulator
 state = BatchUsageAccumulator(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC))
 framed = state.to_bytes()
 payload = framed[10:]
-assert payload[-3:] == bytes([0, 1, 0])  # (no names; a batch body of no patterns)
-names = 20_000_000  # (empty ones: a byte each, stored; a 16-byte &str each, decoded)
-count = bytes([names >> 7 * i & 0x7F | (0x80 if i < 3 else 0) for i in range(4)])  # (varint)
-payload = payload[:-3] + count + bytes(names) + payload[-2:]
+# (Its report of no samples, no names, a batch body of no patterns.)
+assert payload[-4:] == bytes([0, 0, 1, 0])
+many = 20_000_000 if KIND == "names" else 5_000_000
+count = bytes([many >> 7 * i & 0x7F | (0x80 if i < 3 else 0) for i in range(4)])  # (varint)
+if KIND == "names":  # (empty ones: a byte each, stored; a 16-byte &str each, decoded)
+    payload = payload[:-3] + count + bytes(many) + payload[-2:]
+else:  # (error samples (0, "", "", ""): four bytes each, stored; 80, decoded)
+    payload = payload[:-4] + count + bytes(4 * many) + payload[-3:]
 framed = framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload
 try:
     BatchUsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
@@ -193,12 +197,25 @@ try:
     print("loaded")
 except MemoryError:
     print("MemoryError")
+except Exception as error:
+    print(type(error).__name__, error)
 """
 
 
 def test_a_state_of_many_empty_names_raises_memory_error() -> None:
     # Stored in 20 MB, they decode to 320 MB (and a regrown vector's copy), where the check
     # asked twice the bytes: with 128 MB to spare the child aborted collecting them.
-    done = run_python(HOSTILE_NAMES)
+    done = run_python(HOSTILE.replace("KIND", "'names'"))
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.split() == ["MemoryError"]
+
+
+def test_a_state_of_millions_of_error_samples_is_refused_as_it_is_read() -> None:
+    # Stored in 20 MB, they decoded to 400 MB before the check of their number: with 128
+    # MB to spare the child aborted. Past one too many, none is kept.
+    done = run_python(HOSTILE.replace("KIND", "'samples'"))
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.strip() == (
+        "UsageAnalyticsError invalid input: not a valid usage-analytics state: too many error "
+        "samples"
+    )
