@@ -31,7 +31,7 @@ use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyString, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::gc_pause::untrack;
@@ -47,6 +47,11 @@ pub struct FieldsSetSlot {
     /// that cost 8% of an output's `model_validate_json` (17 -> 18.5 µs).
     get: ffi::descrgetfunc,
     set: ffi::descrsetfunc,
+    /// The model class's attribute holding its dict of fields: `__pydantic_fields__` from
+    /// pydantic 2.10, `model_fields` before it (which has no `__pydantic_fields__`: reading
+    /// it raised AttributeError, and every model's set was unreadable). Chosen once, by
+    /// the slot's class (`BaseModel`): before 2.10 its own `model_fields` is a dict.
+    fields: Py<PyString>,
 }
 
 #[pymethods]
@@ -73,7 +78,19 @@ impl FieldsSetSlot {
                 "the slot's descriptor type has no __get__ or __set__",
             ));
         }
+        let py = slot.py();
+        let base_fields = slot
+            .getattr(intern!(py, "__objclass__"))?
+            .getattr(intern!(py, "__dict__"))?
+            .get_item(intern!(py, "model_fields"))
+            .ok();
+        let fields = if base_fields.is_some_and(|fields| fields.is_instance_of::<PyDict>()) {
+            intern!(py, "model_fields")
+        } else {
+            intern!(py, "__pydantic_fields__")
+        };
         Ok(FieldsSetSlot {
+            fields: fields.clone().unbind(),
             slot: slot.unbind(),
             // SAFETY: non-null slot functions of these signatures (checked above).
             get: unsafe { std::mem::transmute::<*mut std::ffi::c_void, ffi::descrgetfunc>(get) },
@@ -97,7 +114,7 @@ impl FieldsSetSlot {
         let model_type = model.get_type();
         match this.read(&model, &model_type) {
             Err(error) if error.is_instance_of::<PyAttributeError>(py) => {
-                let fields = model_type.getattr(intern!(py, "__pydantic_fields__"))?;
+                let fields = model_type.getattr(this.fields.bind(py))?;
                 // SAFETY: PySet_New iterates a live object (the class's dict of fields: its
                 // keys) and returns a new reference or null with an exception set.
                 let names = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PySet_New(fields.as_ptr()))? };

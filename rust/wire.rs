@@ -80,7 +80,37 @@ struct ReportWire {
     received: u64,
     outside_window: u64,
     invalid: u64,
-    samples: Vec<(u64, String, String, String)>,
+    #[serde(deserialize_with = "kept_samples")]
+    samples: Vec<Sample>,
+}
+
+/// An error sample: its record's index, field, value and reason.
+type Sample = (u64, String, String, String);
+
+/// A report's samples, no more than one past `MAX_SAMPLES` kept (`report_of` refuses
+/// them as "too many error samples" all the same): a sample of no text is stored in four
+/// bytes and takes 80 decoded, so a hostile state's millions of them aborted under a
+/// memory limit, collected before that check could see them.
+fn kept_samples<'de, D: serde::Deserializer<'de>>(samples: D) -> Result<Vec<Sample>, D::Error> {
+    struct Kept;
+    impl<'de> serde::de::Visitor<'de> for Kept {
+        type Value = Vec<Sample>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a sequence of error samples")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut samples: A) -> Result<Vec<Sample>, A::Error> {
+            let mut kept = Vec::new();
+            while let Some(sample) = samples.next_element()? {
+                if kept.len() <= MAX_SAMPLES {
+                    kept.push(sample);
+                }
+            }
+            Ok(kept)
+        }
+    }
+    samples.deserialize_seq(Kept)
 }
 
 #[derive(Serialize, Deserialize)]

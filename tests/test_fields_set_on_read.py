@@ -11,7 +11,7 @@ import pickle
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pydantic
 import pytest
@@ -189,3 +189,21 @@ def test_the_slot_refuses_an_object_that_is_not_a_model() -> None:
     assert isinstance(descriptor, FieldsSetSlot)
     with pytest.raises(TypeError, match="doesn't apply to a 'object' object"):
         descriptor.__get__(object())
+
+
+def test_the_slot_reads_the_fields_of_pydantic_before_2_10() -> None:
+    # pydantic 2.8 and 2.9 (the pin allows them) keep a class's fields in its dict
+    # `model_fields`, and have no `__pydantic_fields__`: every set made on read raised
+    # AttributeError, so core-made outputs could not be pickled, copied or dumped with
+    # exclude_unset. This stands in for their BaseModel: a slot and a dict `model_fields`.
+    class OldBaseModel:
+        __slots__ = ("__pydantic_fields_set__",)
+        model_fields: ClassVar[dict[str, Any]] = {}
+
+    class OldModel(OldBaseModel):
+        __pydantic_fields_set__ = FieldsSetSlot(OldBaseModel.__dict__["__pydantic_fields_set__"])
+        model_fields: ClassVar[dict[str, Any]] = {"a": None, "b": None}
+
+    model = OldModel()
+    assert model.__pydantic_fields_set__ == {"a", "b"}
+    assert model.__pydantic_fields_set__ is model.__pydantic_fields_set__

@@ -41,6 +41,10 @@ VALUES: list[Any] = [
     time(12, 0),
     timedelta(seconds=3),
     complex(1, 2),
+    pd.Period("2026-01", "M"),
+    pd.Period("2026", "Y"),
+    pd.Interval(0, 1, "right"),
+    pd.Interval(0, 1, "left"),
 ]
 
 
@@ -63,6 +67,18 @@ def test_the_slices_kind_is_the_whole_columns(runs: list[tuple[int, int]], step:
     whole = pd.api.types.infer_dtype(column, skipna=True)
     assert inferred_kind(pd, column, step) == whole
     assert inferred_kind(pd, pd.Series(column, dtype=object), step) == whole
+
+
+def test_periods_or_intervals_of_two_kinds_are_a_mixture() -> None:
+    # Each slice's periods share a frequency, intervals a closed side: "period" or
+    # "interval" each, where pandas finds the whole column's "mixed".
+    for first, second in [
+        (pd.Period("2026-01", "M"), pd.Period("2026", "Y")),
+        (pd.Interval(0, 1, "right"), pd.Interval(0, 1, "left")),
+    ]:
+        column = np.array([first] * 3 + [second] * 3, dtype=object)
+        assert pd.api.types.infer_dtype(column, skipna=True) == "mixed"
+        assert inferred_kind(pd, column, 3) == "mixed"
 
 
 def test_a_million_datetimes_are_inferred_a_slice_at_a_time(monkeypatch: Any) -> None:

@@ -166,3 +166,56 @@ def test_short_memory_raises_memory_error_or_gives_the_unlimited_result(
         # (A rolling window's MemoryError is followed by the retried adds' snapshot.)
         if outcome[0] == "result" or case == "rolling":
             assert outcome[1] == expected[1], (headroom, outcome)
+
+
+HOSTILE = """
+import os, resource, struct, zlib
+from datetime import UTC, datetime
+from usage_analytics import BatchUsageAccumulator
+
+state = BatchUsageAccumulator(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC))
+framed = state.to_bytes()
+payload = framed[10:]
+# (Its report of no samples, no names, a batch body of no patterns.)
+assert payload[-4:] == bytes([0, 0, 1, 0])
+many = 20_000_000 if KIND == "names" else 5_000_000
+count = bytes([many >> 7 * i & 0x7F | (0x80 if i < 3 else 0) for i in range(4)])  # (varint)
+if KIND == "names":  # (empty ones: a byte each, stored; a 16-byte &str each, decoded)
+    payload = payload[:-3] + count + bytes(many) + payload[-2:]
+else:  # (error samples (0, "", "", ""): four bytes each, stored; 80, decoded)
+    payload = payload[:-4] + count + bytes(4 * many) + payload[-3:]
+framed = framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload
+try:
+    BatchUsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
+except Exception:
+    pass
+with open("/proc/self/statm") as statm:
+    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+resource.setrlimit(resource.RLIMIT_AS, (used + 128 * 2**20, resource.RLIM_INFINITY))
+try:
+    BatchUsageAccumulator.from_bytes(framed)
+    print("loaded")
+except MemoryError:
+    print("MemoryError")
+except Exception as error:
+    print(type(error).__name__, error)
+"""
+
+
+def test_a_state_of_many_empty_names_raises_memory_error() -> None:
+    # Stored in 20 MB, they decode to 320 MB (and a regrown vector's copy), where the check
+    # asked twice the bytes: with 128 MB to spare the child aborted collecting them.
+    done = run_python(HOSTILE.replace("KIND", "'names'"))
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.split() == ["MemoryError"]
+
+
+def test_a_state_of_millions_of_error_samples_is_refused_as_it_is_read() -> None:
+    # Stored in 20 MB, they decoded to 400 MB before the check of their number: with 128
+    # MB to spare the child aborted. Past one too many, none is kept.
+    done = run_python(HOSTILE.replace("KIND", "'samples'"))
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.strip() == (
+        "UsageAnalyticsError invalid input: not a valid usage-analytics state: too many error "
+        "samples"
+    )

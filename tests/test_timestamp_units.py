@@ -7,6 +7,7 @@ window, or a window that itself lies in 1970."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from usage_analytics import (
     RollingUsageAnalytics,
     TimestampUnitWarning,
     UsageAccumulator,
+    UsageAnalyticsError,
 )
 from usage_analytics.cli import main
 from usage_analytics.ingest import reduce_any
@@ -450,6 +452,35 @@ def test_a_fresh_rolling_states_add_of_a_stream_of_epoch_seconds_warns(form: str
     assert _rolling_warnings(fresh, STREAMS[form](_int_table(MICROSECONDS))) == []
     # (Records an hour apart: the last one in the hour's window ending with its bucket.)
     assert fresh.snapshot(START + timedelta(hours=2)).usage_metrics.total_executions == 1
+
+
+class _Stream:
+    """Another library's stream (nanoarrow's, arro3's): the PyCapsule interface only."""
+
+    def __init__(self, table: pa.Table | None) -> None:
+        self.table = table
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        if self.table is None:
+            raise ValueError("the export failed")
+        return self.table.__arrow_c_stream__(requested_schema)
+
+
+def test_a_rolling_add_of_a_stream_needs_no_pyarrow(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The core reads a stream itself; noting its times (`noted_stream`) imported pyarrow
+    # first, and the add raised ModuleNotFoundError. Without it no range is noted.
+    stream = _Stream(_int_table(MICROSECONDS))
+    monitor = _rolling()
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # `import pyarrow` now fails
+    assert _rolling_warnings(monitor, stream) == []
+    monkeypatch.undo()
+    assert monitor.snapshot(START + timedelta(hours=2)).usage_metrics.total_executions == 1
+
+
+def test_a_rolling_add_of_a_stream_that_fails_to_export_names_it() -> None:
+    # As any read of Arrow data does; it raised the library's own ValueError.
+    with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data: the export failed"):
+        _rolling().add(_Stream(None))
 
 
 # ------------------------------------------------------------------------------- CLI

@@ -184,18 +184,32 @@ def noted_stream(data: Any) -> tuple[Any, StreamTimes | None]:
     range as the core reads them (`StreamTimes`); other data as it is, and None. For a
     rolling state, whose records are filed, not left out of a window, so the core notes
     no range of theirs: a fresh state filed a stream of epoch seconds in 1970 silently.
-    Nothing is read twice; a stream of other timestamps is passed on unwrapped."""
+    Nothing is read twice; a stream of other timestamps is passed on unwrapped, and one
+    that pyarrow cannot wrap (or without pyarrow) as it is: the core reads it, noting
+    nothing."""
     if _library(data) in ("pandas", "polars") or isinstance(data, Mapping):
         return data, None  # (whole data: `integer_times` looks at its column)
     if not hasattr(data, "__arrow_c_stream__"):
         return data, None
-    import pyarrow as pa
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return data, None  # (the core reads the stream itself: no range is noted)
 
     if isinstance(data, (pa.Table, pa.RecordBatch, pa.Array, pa.ChunkedArray)):
         return data, None
-    reader = (
-        data if isinstance(data, pa.RecordBatchReader) else pa.RecordBatchReader.from_stream(data)
-    )
+    try:
+        reader = (
+            data
+            if isinstance(data, pa.RecordBatchReader)
+            else pa.RecordBatchReader.from_stream(data)
+        )
+    except BaseException as error:
+        if not isinstance(error, Exception) and type(error).__name__ != "PanicException":
+            raise  # (an interrupt, an exit)
+        # (A failed export, a type pyarrow lacks: passed on as it is, for the read that
+        # names the failure, `ingest`, as of any Arrow data.)
+        return data, None
     schema = reader.schema
     if "timestamp" not in schema.names or not pa.types.is_integer(schema.field("timestamp").type):
         return reader, None

@@ -21,10 +21,11 @@ OBJECT_SLICE = 16_384
 #: pandas kinds (`infer_dtype`, missing markers skipped) that a column has where each of
 #: its slices has it or holds only missing markers ("empty"): kinds of one type of value
 #: each, checked value by value. Kinds of several ("mixed", "mixed-integer") are not: a
-#: slice's mixture need not be the whole column's.
+#: slice's mixture need not be the whole column's. Nor "period" and "interval": pandas
+#: also asks one frequency or closed side of them all, which slices can differ in.
 _KINDS_OF_SLICES = frozenset(
     {"string", "bytes", "boolean", "integer", "floating", "decimal", "complex"}
-    | {"datetime", "datetime64", "date", "time", "timedelta", "period", "interval"}
+    | {"datetime", "datetime64", "date", "time", "timedelta"}
 )
 
 

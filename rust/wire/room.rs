@@ -5,27 +5,62 @@
 //! The design is silent on memory; the estimates here are guesses of each step's peak, as
 //! `crate::room`'s are. Decoding is the step whose size the bytes set: a decoded pattern
 //! (`GroupWire`) takes 824 bytes where it is stored in about 180, and its vector of
-//! patterns regrows (twice its size at the peak). A length read from the bytes never
+//! patterns regrows (twice its size at the peak), as does its vector of names (a `&str`
+//! each, counted before: `stored_counts`). A length read from the bytes never
 //! allocates by itself: serde caps what a sequence reserves ahead at 1 MiB, and the pattern
 //! count used here is bounded by the payload's length.
+
+use std::cell::Cell;
+
+use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
 use super::*;
 use crate::accumulator::ROOM_PER_GROUP;
 use crate::room::{count_text, ensure_room, size_text};
 
-/// The fields of a payload before its body's patterns (`StateWire`, in its order), to
-/// read how many patterns it stores before decoding them.
-#[derive(Deserialize)]
-struct HeadWire<'a> {
-    _meta: Vec<u8>,
-    _settings: SettingsWire,
-    _report: ReportWire,
-    #[serde(borrow)]
-    _names: Vec<&'a str>,
-    /// `BodyWire`'s variant: `GROUPED`, or an accumulator follows.
-    body: u32,
-    /// With `GROUPED`: the number of patterns.
-    groups: u64,
+/// The pattern count a payload's body declares (`GROUPED`; None for a single accumulator,
+/// or bytes the decoding will refuse), read field by field in `StateWire`'s order, its
+/// names counted into `names` as they are read, not collected: a name of no bytes is
+/// stored in one and takes 16 as a `&str`, so a hostile payload of them (the estimate
+/// asked twice its length) decoded to 16 times it and aborted under a memory limit, in
+/// this very pass as it collected them. Counted up to where the bytes fail too: the
+/// decoding collects those names before it fails.
+fn stored_counts(payload: &[u8], names: &Cell<usize>) -> Option<u64> {
+    let mut fields = postcard::Deserializer::from_bytes(payload);
+    Vec::<u8>::deserialize(&mut fields).ok()?;
+    SettingsWire::deserialize(&mut fields).ok()?;
+    ReportWire::deserialize(&mut fields).ok()?;
+    CountedNames(names).deserialize(&mut fields).ok()?;
+    // (`BodyWire`'s variant, then with `GROUPED` the number of patterns.)
+    let body = u32::deserialize(&mut fields).ok()?;
+    let groups = u64::deserialize(&mut fields).ok()?;
+    (body == GROUPED).then_some(groups)
+}
+
+/// A sequence of names, counted into its cell, none kept.
+struct CountedNames<'c>(&'c Cell<usize>);
+
+impl<'de> DeserializeSeed<'de> for CountedNames<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CountedNames<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a sequence of names")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut names: A) -> Result<(), A::Error> {
+        while names.next_element::<&'de str>()?.is_some() {
+            self.0.set(self.0.get() + 1);
+        }
+        Ok(())
+    }
 }
 
 /// `BodyWire::Grouped`'s index, as postcard stores it.
@@ -50,16 +85,18 @@ pub(super) fn make_room_to_decode(payload: &[u8]) -> Result<(), CoreError> {
 
 /// About what decoding `payload` allocates at most (see the module's note).
 fn decoded_bytes(payload: &[u8]) -> usize {
-    let groups = match postcard::take_from_bytes::<HeadWire>(payload) {
-        Ok((head, _)) if head.body == GROUPED => {
+    let names = Cell::new(0);
+    let groups = match stored_counts(payload, &names) {
+        Some(groups) => {
             let most = payload.len() / MIN_STORED_GROUP;
-            usize::try_from(head.groups).map_or(most, |groups| groups.min(most))
+            usize::try_from(groups).map_or(most, |groups| groups.min(most))
         }
         // (A single accumulator, or bytes the decoding itself will refuse.)
-        _ => 1,
+        None => 1,
     };
     groups
         .saturating_mul(2 * std::mem::size_of::<GroupWire>())
+        .saturating_add(names.get().saturating_mul(2 * std::mem::size_of::<&str>()))
         .saturating_add(payload.len().saturating_mul(DECODED_PER_BYTE))
 }
 
@@ -139,6 +176,28 @@ mod tests {
         );
         // (The real decoding: what the estimate is for.)
         assert!(decode_payload(&payload).is_ok());
+    }
+
+    /// Names of no bytes, stored in one byte each, take a `&str` of 16 decoded: counted
+    /// at that (the estimate asked twice the payload's length, and its pass collected
+    /// them: a hostile state aborted under a memory limit), those before where the bytes
+    /// fail too.
+    #[test]
+    fn names_of_no_bytes_are_counted_at_their_decoded_size() {
+        let mut payload = grouped_payload(0);
+        // (An empty batch state ends with its names and body: none, variant 1, length 0.)
+        assert_eq!(payload[payload.len() - 3..], [0, 1, 0]);
+        let body = payload.split_off(payload.len() - 2);
+        payload.pop();
+        let names = 100_000;
+        payload.extend([0xa0, 0x8d, 0x06]); // (100,000 as a varint)
+        payload.resize(payload.len() + names, 0);
+        let at_least = names * std::mem::size_of::<&str>();
+        assert!(decoded_bytes(&payload) >= at_least, "{}", decoded_bytes(&payload));
+        payload.extend(body);
+        assert!(decoded_bytes(&payload) >= at_least, "{}", decoded_bytes(&payload));
+        // (The real decoding: what the estimate is for.)
+        assert_eq!(decode_payload(&payload).unwrap().names.len(), names);
     }
 
     /// A pattern count of 2^64 - 1 read from the bytes asks no more than their length
