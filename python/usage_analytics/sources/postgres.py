@@ -611,30 +611,38 @@ class PostgresSource(ExecutionSource):
             unplaced = keyed_ids(
                 pa, self._unplaced(cursor, columns, f"{pid} IS NOT NULL", []), base
             )
-            by_pattern = pattern_table(pa, table)
-            # The groups' rows in one table, for a batch to read as it is; not where rows
-            # no window places join some groups (their timestamps then text).
-            together = by_pattern.together(pa) if unplaced.num_rows == 0 else None
-            spans = {key: (first, count) for key, first, count in by_pattern.spans()}
-            late = {key: rows for key, rows, _ in group_by_pattern(pa, unplaced)}
-            empty = table.slice(0, 0)
-            fetched = []
-            for key in sorted({*spans, *late, *map(id_key(base), every)} - {""}):
-                first, count = spans.get(key, (0, 0))
-                if key in late:
-                    placed = by_pattern.rows.slice(first, count)
-                    fetched.append(self._fetched(key, _with_unplaced(pa, placed, late[key])))
-                elif count:  # (its rows sliced when read: see `Fetched.deferred`)
-                    make = partial(by_pattern.rows.slice, first, count)
-                    fetched.append(
-                        Fetched.deferred(key, make, count, _placed(make), together=together)
-                    )
-                else:
-                    fetched.append(self._fetched(key, empty, together))
-            return fetched
+            # The groups made with the collector paused (`made_paused`), the queries run
+            # with it on: a pause is process-wide.
+            return made_paused(self._groups, pa, table, unplaced, every, base)
 
-        result: list[Fetched] = await self._run(partial(made_paused, work))
+        result: list[Fetched] = await self._run(work)
         return result
+
+    def _groups(
+        self, pa: Any, table: Any, unplaced: Any, every: Sequence[Any], base: str
+    ) -> list[Fetched]:
+        """`fetch_all`'s groups of the rows fetched: `table`'s in the window, `unplaced`
+        those in no window, and a group for each id of `every` (a pattern with no row in
+        the window has one, empty)."""
+        by_pattern = pattern_table(pa, table)
+        # The groups' rows in one table, for a batch to read as it is; not where rows
+        # no window places join some groups (their timestamps then text).
+        together = by_pattern.together(pa) if unplaced.num_rows == 0 else None
+        spans = {key: (first, count) for key, first, count in by_pattern.spans()}
+        late = {key: rows for key, rows, _ in group_by_pattern(pa, unplaced)}
+        empty = table.slice(0, 0)
+        fetched = []
+        for key in sorted({*spans, *late, *map(id_key(base), every)} - {""}):
+            first, count = spans.get(key, (0, 0))
+            if key in late:
+                placed = by_pattern.rows.slice(first, count)
+                fetched.append(self._fetched(key, _with_unplaced(pa, placed, late[key])))
+            elif count:  # (its rows sliced when read: see `Fetched.deferred`)
+                make = partial(by_pattern.rows.slice, first, count)
+                fetched.append(Fetched.deferred(key, make, count, _placed(make), together=together))
+            else:
+                fetched.append(self._fetched(key, empty, together))
+        return fetched
 
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
         postgres_pyarrow()
