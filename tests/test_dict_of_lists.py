@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -136,6 +136,14 @@ class _Parts:
 
 def _batch_parts(output: Any) -> _Parts:
     return _Parts(output)
+
+
+def _batch_call(data: Any, mode: str) -> Callable[[], _Parts]:
+    """The batch call of `data` over START-END in `mode`, for `outcome`."""
+    request = ModelUsageAnalyticsBatchInput(
+        time_window_start=START, time_window_end=END, execution_data=data, on_invalid=mode
+    )
+    return lambda: _batch_parts(REDUCER.execute_batch_reduction_sync(request))
 
 
 def _rows(n: int, zone: Any = UTC) -> list[dict[str, Any]]:
@@ -566,16 +574,10 @@ def test_a_list_of_ids_beside_numpy_columns_equals_the_list_of_its_rows(
     ]
     mode = "raise" if raise_mode else "skip"
 
-    def call(data: Any) -> Any:
-        request = ModelUsageAnalyticsBatchInput(
-            time_window_start=START, time_window_end=END, execution_data=data, on_invalid=mode
-        )
-        return lambda: _batch_parts(REDUCER.execute_batch_reduction_sync(request))
-
-    assert outcome(call(columns)) == outcome(call(records))
+    assert outcome(_batch_call(columns, mode)) == outcome(_batch_call(records, mode))
     # Epoch microseconds (a columnar form's) beside them: the same instants.
     micros = {**columns, "timestamp": columns["timestamp"].astype(np.int64)}
-    assert outcome(call(micros)) == outcome(call(records))
+    assert outcome(_batch_call(micros, mode)) == outcome(_batch_call(records, mode))
 
 
 #: A field's values of several kinds, good and bad, as a list beside arrays holds them.
@@ -621,13 +623,7 @@ def test_a_fields_list_of_several_kinds_beside_numpy_columns_equals_the_list_of_
     ]
     mode = "raise" if raise_mode else "skip"
 
-    def call(data: Any) -> Any:
-        request = ModelUsageAnalyticsBatchInput(
-            time_window_start=START, time_window_end=END, execution_data=data, on_invalid=mode
-        )
-        return lambda: _batch_parts(REDUCER.execute_batch_reduction_sync(request))
-
-    assert outcome(call(columns)) == outcome(call(records))
+    assert outcome(_batch_call(columns, mode)) == outcome(_batch_call(records, mode))
 
 
 def test_a_flags_list_of_bools_and_ints_beside_arrays_is_read() -> None:
