@@ -23,9 +23,10 @@
 //!
 //! One difference, past pydantic's API (which DESIGN.md does not cover): a slot emptied
 //! with `object.__delattr__` (pydantic's own `__delattr__` refuses on a frozen model) reads
-//! as all the fields again, where pydantic's slot would raise AttributeError. Pickling a
-//! model, `model_copy` of it and `model_dump(exclude_unset=True)` read its set, and so make
-//! it.
+//! as all the fields again, where pydantic's slot would raise AttributeError. `model_copy`
+//! of a model and `model_dump(exclude_unset=True)` read its set, and so make it; pickling
+//! leaves a set never made out of the state, and the copy's slot empty
+//! (`contracts._Model.__getstate__`).
 
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::ffi;

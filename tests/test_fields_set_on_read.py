@@ -116,6 +116,30 @@ def test_a_change_to_one_models_set_stays_with_it() -> None:
         assert "success_count" in other.success_metrics.model_dump(exclude_unset=True)
 
 
+def test_pickling_neither_makes_nor_copies_sets_never_read() -> None:
+    # Pickled through pydantic's state, every model made its set, and every copy held one.
+    out = _batch(3, 300, "comprehensive")
+    first, second, *_ = out.results.values()
+    first.success_metrics.model_fields_set.discard("success_count")
+    blob = pickle.dumps(out)
+    models = [m for result in out.results.values() for m in _models(result)]
+    assert [m for m in models if _holds_a_fields_set(m)] == [first.success_metrics]
+    restored = pickle.loads(blob)
+    assert restored == out
+    back_first, back_second, *_ = restored.results.values()
+    restored_models = [m for result in restored.results.values() for m in _models(result)]
+    assert [m for m in restored_models if _holds_a_fields_set(m)] == [back_first.success_metrics]
+    # A set never made reads as all the fields, one set per model, on either side.
+    assert back_second.model_fields_set == set(ModelUsageAnalyticsOutput.model_fields)
+    assert back_second.model_fields_set is back_second.model_fields_set
+    changed = back_first.success_metrics
+    assert changed.model_fields_set == set(SuccessMetrics.model_fields) - {"success_count"}
+    assert "success_count" not in changed.model_dump(exclude_unset=True)
+    unchanged = back_second.success_metrics
+    assert unchanged.model_dump(exclude_unset=True) == second.success_metrics.model_dump()
+    assert pickle.loads(pickle.dumps(back_second)) == second
+
+
 def test_models_pydantic_makes_keep_the_fields_they_were_given() -> None:
     # The descriptor stores what pydantic sets: a validated model's set lacks its defaults.
     fields: dict[str, Any] = dict.fromkeys(PerformanceMetrics.model_fields, 1.0)
