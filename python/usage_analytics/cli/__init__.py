@@ -9,7 +9,8 @@ SOURCE is a record file (.parquet, .csv, .jsonl; also compressed: .gz, .bz2, .xz
 a directory of Parquet, CSV or JSON Lines files (of one kind), - for standard input, a
 SQLite file (.sqlite, .db, or sqlite:///PATH) or a postgresql:// URL (see
 `usage_analytics.sources`); `--table` and `--column FIELD=COLUMN` name a database's table
-and columns. Without --start/--end the window is the 30 days up to the newest record.
+and columns. Without --start/--end the window is the 30 days up to the newest record;
+a date alone as --end (or the demo's --now) includes that day (`cli.dates`).
 
 Layout: every subcommand is a `Command` in `COMMANDS` (its name, help, a function adding
 its arguments, and a function running it), in a module of its own (`demo`, `analyze`,

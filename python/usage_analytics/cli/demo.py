@@ -16,12 +16,12 @@ from usage_analytics.cli.common import (
     CliError,
     add_calendar_options,
     add_output_options,
-    datetime_arg,
     file_path_arg,
     reduce_all,
     refuse_output_over,
     to_stderr,
 )
+from usage_analytics.cli.dates import end_arg
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
 from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsInput, TimeWindowType
@@ -59,9 +59,10 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now",
-        type=datetime_arg,
+        type=end_arg,
         metavar="ISO",
-        help="end of the demo month (default: the current hour, UTC)",
+        help="end of the demo month, in UTC unless it has an offset; a date alone includes "
+        "that day, as --end does (default: the current hour, UTC)",
     )
     parser.add_argument(
         "--pattern",
