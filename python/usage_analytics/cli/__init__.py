@@ -48,6 +48,7 @@ from usage_analytics.cli.common import (
     PROG,
     CliError,
     Parser,
+    resolve_format,
     to_stderr,
 )
 from usage_analytics.cli.dashboard import configure_dashboard, run_dashboard
@@ -205,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: `sys.argv[1:]`); returns the exit status."""
     try:
         args = build_parser().parse_args(_utf8_arguments(sys.argv[1:] if argv is None else argv))
+        resolve_format(args)
         run: Callable[[argparse.Namespace], int] = args.run
         with _warnings_as_notes():
             return run(args)

@@ -97,19 +97,37 @@ def add_calendar_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: The formats --output's suffix chooses where --format is not given (any other: table).
+_FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".json": "json"}
+
+
 def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--format",
         choices=["table", "json", "html"],
-        default="table",
+        default=None,  # (`resolve_format`: the table, or as --output's suffix says)
         help=what,
     )
     parser.add_argument(
         "--output",
         type=_output_arg,
         metavar="PATH",
-        help="write to PATH instead of standard output (-: standard output)",
+        help="write to PATH instead of standard output (-: standard output); without "
+        "--format, a PATH ending in .html or .htm is written as html, .json as json, any "
+        "other as a table",
     )
+
+
+def resolve_format(args: argparse.Namespace) -> None:
+    """Set `args.format` where --format was not given: as --output's suffix says (a
+    page for .html or .htm, a document for .json, case aside), else the table.
+    `--output report.html` wrote the terminal's table into the page a browser then
+    showed as garbled text. A --format given is written whatever the suffix."""
+    if getattr(args, "format", "") is not None:  # (given, or a command without it)
+        return
+    output: Path | None = args.output
+    suffix = "" if output is None else output.suffix.lower()
+    args.format = _FORMAT_OF_SUFFIX.get(suffix, "table")
 
 
 def _output_arg(text: str) -> Path | None:

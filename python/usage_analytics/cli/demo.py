@@ -81,7 +81,8 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
     add_calendar_options(parser)
     add_output_options(
         parser,
-        "table: the dashboard and one full report (default); json: every pattern's full "
+        "table: the dashboard and one full report (the default but for an --output PATH of "
+        ".html or .json); json: every pattern's full "
         "result; html: a self-contained page with charts (best written with --output)",
     )
 
