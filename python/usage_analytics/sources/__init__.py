@@ -48,6 +48,7 @@ from usage_analytics.sources.base import (
 )
 from usage_analytics.sources.files import FILE_KINDS, FileSource
 from usage_analytics.sources.postgres import PostgresSource
+from usage_analytics.sources.postgres_conninfo import conninfo_refusal
 from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES
 from usage_analytics.sources.records import (
     READERS,
@@ -135,6 +136,17 @@ def open_source(
             f"unsupported URL scheme '{scheme}://' in {text!r}: use {source_kinds()}"
         )
     path = Path(description)
+    # (libpq's "host=... dbname=..." is refused naming its URL, unless a file is so named.)
+    refusal = conninfo_refusal(text)
+    if refusal is not None and not _exists(path):
+        raise UnsupportedSourceError(refusal)
     if path.suffix.lower() in SQLITE_SUFFIXES and not path.is_dir():
         return SQLiteSource(path, table)
     return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # (a name too long for the file system: no file of that name)
+        return False
