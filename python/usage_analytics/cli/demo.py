@@ -62,7 +62,8 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
         type=end_arg,
         metavar="ISO",
         help="end of the demo month, in UTC unless it has an offset; a date alone includes "
-        "that day, as --end does (default: the current hour, UTC)",
+        "that day, the month ending at the next day's 00:00 UTC (default: the current "
+        "hour, UTC)",
     )
     parser.add_argument(
         "--pattern",
