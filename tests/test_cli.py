@@ -31,7 +31,8 @@ from usage_analytics import (
     text_width,
 )
 from usage_analytics.cli import CliError, main
-from usage_analytics.cli.common import datetime_arg, window_of
+from usage_analytics.cli.common import window_of
+from usage_analytics.cli.dates import start_arg
 from usage_analytics.cli.running import abandoned_threads, run_async
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
 from usage_analytics.sources import load_records, read_records
@@ -884,7 +885,7 @@ def test_help_names_each_options_value(capsys: pytest.CaptureFixture[str], comma
 def test_a_lowercase_z_is_utc_as_the_uppercase_one() -> None:
     # (Python's fromisoformat takes only "Z".)
     expected = datetime(2026, 3, 1, 10, tzinfo=UTC)
-    assert datetime_arg("2026-03-01T10:00z") == datetime_arg("2026-03-01T10:00Z") == expected
+    assert start_arg("2026-03-01T10:00z") == start_arg("2026-03-01T10:00Z") == expected
 
 
 def test_a_window_without_an_end_or_a_newest_record_is_an_error() -> None:
@@ -1042,7 +1043,8 @@ ERROR_CASES = [
             good_jsonl(t), "--pattern", "p", "--start", "2027-01-01", "--end", "2026-12-01"
         ),
         2,
-        "the window end (2026-12-01T00:00:00+00:00) must be after its start",
+        # (A date alone as the end includes that day: the window ends at the next 00:00.)
+        "the window end (2026-12-02T00:00:00+00:00) must be after its start",
     ),
     (
         "window_type_with_too_many_buckets",

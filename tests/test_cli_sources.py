@@ -369,7 +369,8 @@ def test_demo_refuses_a_real_database_of_executions(
     [
         (["--save", "missing/dir/runs.csv"], "--save: missing/dir/runs.csv: missing/dir: no such"),
         (["--save", "runs.txt"], "--save runs.txt: unsupported file type ('.txt')"),
-        (["--now", "0001-01-31"], "the demo month must lie within the years 1-9999"),
+        # (A date alone as --now includes that day: 0001-01-31 would end at 0001-02-01.)
+        (["--now", "0001-01-30"], "the demo month must lie within the years 1-9999"),
         (["--now", "9999-12-31"], "(--now from 0001-02-01T00:00Z to 9999-12-30T00:00Z)"),
         # (Its last day, but past its last instant: the bounds are instants, not dates.)
         (["--now", "9999-12-30T23:00Z"], "to 9999-12-30T00:00Z)"),
@@ -391,11 +392,12 @@ def test_demo_options_out_of_reach_are_usage_errors(
 def test_demo_at_the_edges_of_the_calendar(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    for now in ("0001-02-01", "9999-12-30"):
+    # (A date alone as --now includes that day: the month ends at the next day's 00:00.)
+    for now, end in (("0001-01-31", "0001-02-01"), ("9999-12-29", "9999-12-30")):
         code, out, err = run(capsys, "demo", "--db", str(tmp_path / "demo.db"), "--now", now)
         assert (code, err) == (0, ""), err
         # (`%Y` wrote the year 1 as "1" in the heading: "up to 1-02-01 00:00 UTC".)
-        assert f"up to {now} 00:00 UTC" in " ".join(out.split())
+        assert f"up to {end} 00:00 UTC" in " ".join(out.split())
 
 
 def test_demo_needs_no_optional_dependency(tmp_path: Path) -> None:

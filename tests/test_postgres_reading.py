@@ -130,3 +130,26 @@ def test_a_table_whose_own_name_holds_a_dot_is_named_with_its_schema(postgres_ur
         call(PostgresSource(postgres_url, TableSpec.from_options("x.runs")), "newest")
     found = call(PostgresSource(postgres_url, TableSpec.from_options("public.x.runs")), "newest")
     assert found == datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
+def test_fetch_all_gives_each_patterns_rows_in_time_order_whatever_their_order_stored(
+    postgres_url: str,
+) -> None:
+    # The rows are fetched unordered (the server's ORDER BY spilled a large window's sort
+    # to disk) and put in time order on the client: here stored newest first, two
+    # patterns interleaved, so that the heap's order is the reverse of time's.
+    stamps = [START + timedelta(hours=hour) for hour in range(12)]
+    rows = [
+        {"pattern_id": "ab"[hour % 2], "timestamp": stamp, "agent": f"h{hour:02d}"}
+        for hour, stamp in reversed(list(enumerate(stamps)))
+    ]
+    write_executions_sync(postgres_url, rows)
+    # (By each pattern's own index range; then, the index dropped, by a scan.)
+    for drop in ("", "DROP INDEX pattern_executions_pattern_time"):
+        if drop:
+            sql(postgres_url, drop)
+        groups = call(PostgresSource(postgres_url), "fetch_all", START, NOW)
+        assert [(g.pattern_id, g.data.column("agent").to_pylist()) for g in groups] == [
+            ("a", [f"h{hour:02d}" for hour in range(0, 12, 2)]),
+            ("b", [f"h{hour:02d}" for hour in range(1, 12, 2)]),
+        ]

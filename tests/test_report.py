@@ -779,3 +779,18 @@ def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
     assert printable_name("CORP\\jsmith") == "CORP\\jsmith"
     assert printable_name("C:\\new") == "C:\\\\new"
     assert printable_name("a\\ ") == "a\\\\\\x20"
+
+
+@pytest.mark.parametrize("score", [None, 0.0])
+def test_a_quality_of_0_says_it_may_be_no_scores(score: float | None) -> None:
+    # The output's average is 0.0 without scores as with every score 0 (the design's
+    # choice): "0.00 average score" alone read as a failing quality for records that had
+    # none, as most files of runs have. (The HTML page's tile and the health rule, which
+    # skips it, said so already.)
+    report = render_report(analyse(runs(12, quality_score=score), "p"), width=100)
+    assert (
+        "  Quality       0.00 average score (no scores, or all 0) · 0 quality-gate failures"
+        in report.splitlines()
+    )
+    scored = render_report(analyse(runs(12), "p"), width=100)
+    assert "  Quality       0.90 average score · 0 quality-gate failures" in scored.splitlines()

@@ -2248,7 +2248,11 @@ def test_a_parquet_column_is_mapped_by_its_exact_name(tmp_path: Path) -> None:
         ("missing.sqlite", SourceUnavailableError, "no such file"),
         ("sqlite:///missing.db", SourceUnavailableError, "no such file"),
         (".", SourceUnavailableError, "is a directory without record files"),
-        ("runs.xlsx", UnsupportedSourceError, "unsupported file type ('.xlsx')"),
+        (
+            "runs.xlsx",
+            UnsupportedSourceError,
+            "unsupported file type ('.xlsx': a spreadsheet: save it as CSV, comma-separated)",
+        ),
         ("mysql://host/db", UnsupportedSourceError, "unsupported URL scheme 'mysql://'"),
         ("sqlite://relative.db", UnsupportedSourceError, "bad SQLite URL"),
         ("postgresql://host:port/db", UnsupportedSourceError, "bad PostgreSQL URL"),
@@ -2270,7 +2274,8 @@ def test_file_source_errors_name_the_file_and_the_reason(tmp_path: Path) -> None
 
     other = tmp_path / "runs.xlsx"
     assert error_of(lambda: FileSource(other)) == (
-        f"{other}: unsupported file type ('.xlsx'); use .csv, .jsonl, .ndjson, .parquet, .pq "
+        f"{other}: unsupported file type ('.xlsx': a spreadsheet: save it as CSV, "
+        "comma-separated); use .csv, .jsonl, .ndjson, .parquet, .pq "
         "(also compressed: .bz2, .gz, .xz, .zst), a SQLite file (.db, .db3, .sqlite, .sqlite3), "
         "- for standard input or a postgresql:// URL"
     )

@@ -26,6 +26,7 @@ from usage_analytics.contracts import (
     ContextDistribution,
     ModelUsageAnalyticsOutput,
     PerformanceMetrics,
+    SuccessMetrics,
     TrendAnalysis,
     UsageTrendType,
 )
@@ -557,10 +558,17 @@ def _success_lines(result: ModelUsageAnalyticsOutput) -> list[str]:
         ),
         _field(
             "Quality",
-            f"{success.avg_quality_score:.2f} average score · "
+            f"{success.avg_quality_score:.2f} average score{_unscored(success)} · "
             f"{_plural(success.quality_gate_failures, 'quality-gate failure')}",
         ),
     ]
+
+
+def _unscored(success: SuccessMetrics) -> str:
+    """ " (no scores, or all 0)" after an average quality of 0.0, which the output gives
+    for records without scores as for scores all 0 (most files of runs have none), as the
+    HTML page's tile says; "" after any other."""
+    return " (no scores, or all 0)" if success.avg_quality_score == 0 else ""
 
 
 def _sketch_note(perf: PerformanceMetrics) -> str | None:

@@ -9,7 +9,8 @@ SOURCE is a record file (.parquet, .csv, .jsonl; also compressed: .gz, .bz2, .xz
 a directory of Parquet, CSV or JSON Lines files (of one kind), - for standard input, a
 SQLite file (.sqlite, .db, or sqlite:///PATH) or a postgresql:// URL (see
 `usage_analytics.sources`); `--table` and `--column FIELD=COLUMN` name a database's table
-and columns. Without --start/--end the window is the 30 days up to the newest record.
+and columns. Without --start/--end the window is the 30 days up to the newest record;
+a date alone as --end (or the demo's --now) includes that day (`cli.dates`).
 
 Layout: every subcommand is a `Command` in `COMMANDS` (its name, help, a function adding
 its arguments, and a function running it), in a module of its own (`demo`, `analyze`,
@@ -47,6 +48,7 @@ from usage_analytics.cli.common import (
     PROG,
     CliError,
     Parser,
+    resolve_format,
     to_stderr,
 )
 from usage_analytics.cli.dashboard import configure_dashboard, run_dashboard
@@ -204,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: `sys.argv[1:]`); returns the exit status."""
     try:
         args = build_parser().parse_args(_utf8_arguments(sys.argv[1:] if argv is None else argv))
+        resolve_format(args)
         run: Callable[[argparse.Namespace], int] = args.run
         with _warnings_as_notes():
             return run(args)

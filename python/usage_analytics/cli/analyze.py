@@ -40,14 +40,15 @@ def configure_analyze(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--granularity",
         choices=[level.value for level in AnalyticsGranularity],
-        help="summary: no breakdowns; detailed (the default, but comprehensive with "
-        "--format html, for its charts); comprehensive: adds the per-bucket rates and a "
+        help="summary: no breakdowns; detailed (the default, but comprehensive for "
+        "html output, for its charts); comprehensive: adds the per-bucket rates and a "
         "projection",
     )
     add_calendar_options(parser)
     add_output_options(
         parser,
-        "table: a readable report (default); json: the full-precision result; "
+        "table: a readable report (the default but for an --output PATH of .html or .json); "
+        "json: the full-precision result; "
         "html: a self-contained page with charts (best written with --output)",
     )
 

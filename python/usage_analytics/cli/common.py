@@ -9,13 +9,14 @@ import contextlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import NoReturn
 
 from pydantic import ValidationError
 
 from usage_analytics import _core
+from usage_analytics.cli.dates import DAY_END_NOTE, end_arg, start_arg
 from usage_analytics.contracts import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -77,24 +78,6 @@ class Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see '{self.prog} --help')", EXIT_USAGE)
 
 
-def _parse_datetime(text: str) -> datetime:
-    """ISO-8601 date or date-time, "Z" allowed; naive means UTC."""
-    cleaned = text.strip()
-    if cleaned.endswith("z"):
-        cleaned = cleaned[:-1] + "Z"
-    value = datetime.fromisoformat(cleaned)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def datetime_arg(text: str) -> datetime:
-    try:
-        return _parse_datetime(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO-8601 date or date-time: {text!r} (e.g. 2026-01-31 or 2026-01-31T12:00Z)"
-        ) from None
-
-
 def _timezone_arg(text: str) -> str:
     try:
         return _core.check_timezone(text)
@@ -114,19 +97,37 @@ def add_calendar_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: The formats --output's suffix chooses where --format is not given (any other: table).
+_FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".json": "json"}
+
+
 def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--format",
         choices=["table", "json", "html"],
-        default="table",
+        default=None,  # (`resolve_format`: the table, or as --output's suffix says)
         help=what,
     )
     parser.add_argument(
         "--output",
         type=_output_arg,
         metavar="PATH",
-        help="write to PATH instead of standard output (-: standard output)",
+        help="write to PATH instead of standard output (-: standard output); without "
+        "--format, a PATH ending in .html or .htm is written as html, .json as json, any "
+        "other as a table",
     )
+
+
+def resolve_format(args: argparse.Namespace) -> None:
+    """Set `args.format` where --format was not given: as --output's suffix says (a
+    page for .html or .htm, a document for .json, case aside), else the table.
+    `--output report.html` wrote the terminal's table into the page a browser then
+    showed as garbled text. A --format given is written whatever the suffix."""
+    if getattr(args, "format", "") is not None:  # (given, or a command without it)
+        return
+    output: Path | None = args.output
+    suffix = "" if output is None else output.suffix.lower()
+    args.format = _FORMAT_OF_SUFFIX.get(suffix, "table")
 
 
 def _output_arg(text: str) -> Path | None:
@@ -200,17 +201,19 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
 def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
     parser.add_argument(
         "--start",
-        type=datetime_arg,
+        type=start_arg,
         metavar="ISO",
         help="window start, in UTC unless it has an offset (2026-03-01T00:00+01:00), "
-        "whatever --tz says (default: 30 days before the end)",
+        "whatever --tz says; a date alone is that day's 00:00 UTC (default: 30 days before "
+        "the end)",
     )
     parser.add_argument(
         "--end",
-        type=datetime_arg,
+        type=end_arg,
         metavar="ISO",
-        help=f"window end, inclusive, in UTC unless it has an offset (default: the "
-        f"timestamp of {newest})",
+        help=f"window end, inclusive, in UTC unless it has an offset; a date alone includes "
+        f"that day, ending the window at the next day's 00:00 UTC (--start 2026-11-01 --end "
+        f"2026-11-30: all of November) (default: the timestamp of {newest})",
     )
     parser.add_argument(
         "--window-type",
@@ -322,9 +325,13 @@ def window_of(
         ) from None
     if end <= start:
         newest_end = args.end is None
+        hint = "; pass --end" if newest_end else ""
+        if not newest_end and end.timetz() == time(tzinfo=UTC):
+            # (The end shown is the day after the date typed, which may be the start's.)
+            hint = f"; {DAY_END_NOTE}"
         raise CliError(
             f"the window end ({'the newest record, ' if newest_end else ''}{end.isoformat()}) "
-            f"must be after its start ({start.isoformat()}){'; pass --end' if newest_end else ''}",
+            f"must be after its start ({start.isoformat()}){hint}",
             EXIT_USAGE,
         )
     if args.window_type is not None:

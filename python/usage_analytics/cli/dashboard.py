@@ -40,7 +40,8 @@ def configure_dashboard(parser: argparse.ArgumentParser) -> None:
     add_calendar_options(parser)
     add_output_options(
         parser,
-        "table: one line per pattern, worst first (default); json: the same numbers at "
+        "table: one line per pattern, worst first (the default but for an --output PATH of "
+        ".html or .json); json: the same numbers at "
         "full precision; html: a self-contained page with the table and the worst "
         "pattern's charts",
     )

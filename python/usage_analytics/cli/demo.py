@@ -16,12 +16,12 @@ from usage_analytics.cli.common import (
     CliError,
     add_calendar_options,
     add_output_options,
-    datetime_arg,
     file_path_arg,
     reduce_all,
     refuse_output_over,
     to_stderr,
 )
+from usage_analytics.cli.dates import end_arg
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
 from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsInput, TimeWindowType
@@ -59,9 +59,11 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now",
-        type=datetime_arg,
+        type=end_arg,
         metavar="ISO",
-        help="end of the demo month (default: the current hour, UTC)",
+        help="end of the demo month, in UTC unless it has an offset; a date alone includes "
+        "that day, the month ending at the next day's 00:00 UTC (default: the current "
+        "hour, UTC)",
     )
     parser.add_argument(
         "--pattern",
@@ -80,7 +82,8 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
     add_calendar_options(parser)
     add_output_options(
         parser,
-        "table: the dashboard and one full report (default); json: every pattern's full "
+        "table: the dashboard and one full report (the default but for an --output PATH of "
+        ".html or .json); json: every pattern's full "
         "result; html: a self-contained page with charts (best written with --output)",
     )
 

@@ -30,6 +30,7 @@ and `text_dataset`; `loaded`: a file's records once read), `sqlite` (with
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from usage_analytics.extras import MissingDependencyError
@@ -48,7 +49,8 @@ from usage_analytics.sources.base import (
 )
 from usage_analytics.sources.files import FILE_KINDS, FileSource
 from usage_analytics.sources.postgres import PostgresSource
-from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES
+from usage_analytics.sources.postgres_conninfo import conninfo_refusal
+from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES, redacted
 from usage_analytics.sources.records import (
     READERS,
     WRITERS,
@@ -88,6 +90,11 @@ __all__ = [
 ]
 
 
+#: A URL's scheme (RFC 3986: a letter, then letters, digits, "+", "-" or "."), of two
+#: characters at least: "C://" is a Windows drive's path.
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+")
+
+
 def sqlite_path(text: str) -> Path | None:
     """The file of a `sqlite:///path` URL (SQLAlchemy's form: `sqlite:///relative.db`,
     `sqlite:////absolute.db`), or None if `text` is not one."""
@@ -96,7 +103,7 @@ def sqlite_path(text: str) -> Path | None:
     rest = text[len("sqlite:") :]
     if not rest.startswith("///") or len(rest) == 3:
         raise UnsupportedSourceError(
-            f"bad SQLite URL {text!r}: use sqlite:///relative/path.db or "
+            f"bad SQLite URL {redacted(text)!r}: use sqlite:///relative/path.db or "
             "sqlite:////absolute/path.db (or just the file's path)"
         )
     return Path(rest[3:])
@@ -124,17 +131,39 @@ def open_source(
     file's lines that hold no record out (`FileSource`; databases have none). Nothing is
     read or connected yet; a malformed description raises `UnsupportedSourceError`."""
     text = str(description)
-    scheme, sep, _ = text.partition("://")
+    scheme, sep, rest = text.partition("://")
     if sep and scheme.lower() in POSTGRES_SCHEMES:
         return PostgresSource(text, table)
+    url = bool(sep) and _URL_SCHEME.fullmatch(scheme) is not None
+    dialect, plus, _ = scheme.partition("+")
+    if url and plus and dialect.lower() in (*POSTGRES_SCHEMES, "sqlite"):
+        # SQLAlchemy's `postgresql+psycopg://`, copied from an application's settings: it
+        # was taken for a file ("unsupported file type"). (Refused, not read: its query
+        # may hold the driver's own parameters.)
+        raise UnsupportedSourceError(
+            f"{redacted(text)!r} is a SQLAlchemy URL, its driver named after '+': pass the "
+            f"URL without it, {redacted(f'{dialect.lower()}://{rest}')}"
+        )
     database = sqlite_path(text)
     if database is not None:
         return SQLiteSource(database, table)
-    if sep and scheme.isalpha() and len(scheme) > 1:
+    if url:
+        # (Its password hidden, as in every message naming a server: `redacted`.)
         raise UnsupportedSourceError(
-            f"unsupported URL scheme '{scheme}://' in {text!r}: use {source_kinds()}"
+            f"unsupported URL scheme '{scheme}://' in {redacted(text)!r}: use {source_kinds()}"
         )
     path = Path(description)
+    # (libpq's "host=... dbname=..." is refused naming its URL, unless a file is so named.)
+    refusal = conninfo_refusal(text)
+    if refusal is not None and not _exists(path):
+        raise UnsupportedSourceError(refusal)
     if path.suffix.lower() in SQLITE_SUFFIXES and not path.is_dir():
         return SQLiteSource(path, table)
     return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # (a name too long for the file system: no file of that name)
+        return False

@@ -154,7 +154,8 @@ class FileSource(ExecutionSource):
             suffix = stem.suffix.lower()
             if suffix not in FILE_KINDS:
                 raise UnsupportedSourceError(
-                    f"{self.path}: unsupported file type ({_shown_suffix(self.path)}); use "
+                    f"{self.path}: unsupported file type ({_shown_suffix(self.path)}"
+                    f"{_conversion_hint(self.path, suffix)}); use "
                     f"{', '.join(sorted(FILE_KINDS))} (also compressed: "
                     f"{', '.join(sorted(COMPRESSIONS))}), a SQLite file "
                     f"({', '.join(sorted(SQLITE_SUFFIXES))}), - for standard input or a "
@@ -753,6 +754,31 @@ def _check_mapped_records(records: list[dict[str, Any]], spec: TableSpec, path: 
     for name, column in spec.columns.items():
         if column != name and records and not any(name in record for record in records):
             raise SourceError(f"{path}: no column {column!r} (mapped to the record field {name!r})")
+
+
+def _conversion_hint(path: Path, suffix: str) -> str:
+    """How to get a record file the sources read from one of a kind an analyst often
+    holds instead, for the unsupported-type message ("; a spreadsheet: save it as CSV"),
+    else "". `suffix`: the lower-case type under any compression's."""
+    name = path.name
+    if suffix == ".json":
+        array = (
+            ""
+            if compression_of(path)
+            else f"; a JSON array of records: jq -c '.[]' {name} > {path.stem}.jsonl"
+        )
+        return f": JSON Lines named .json: rename it .jsonl{array}"
+    if suffix in {".feather", ".arrow", ".ipc", ".arrows"}:
+        return (
+            ": Arrow IPC (Feather): write it as Parquet, with pyarrow: "
+            f"pyarrow.parquet.write_table(pyarrow.feather.read_table({name!r}), "
+            f"{path.stem + '.parquet'!r})"
+        )
+    if suffix in {".xlsx", ".xls", ".xlsm", ".ods", ".numbers"}:
+        return ": a spreadsheet: save it as CSV, comma-separated"
+    if suffix in {".tsv", ".tab"}:
+        return ": tab-separated text: only commas separate CSV columns here"
+    return ""
 
 
 def _shown_suffix(path: Path) -> str:
