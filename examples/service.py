@@ -11,8 +11,9 @@ the minute, or at `end`):
 
 - `GET /patterns/{pattern_id}/analytics?window=7d[&end=ISO]`: the pattern's analytics
   over the window, as JSON (`to_dict()`). A result already
-  stored for that pattern and window is served from the store (the `pattern_analytics`
-  table of the same file); otherwise the records are fetched from `pattern_executions`,
+  stored for that pattern and window, with the service's settings (its window type,
+  DETAILED, UTC), is served from the store (the `pattern_analytics` table of the same
+  file); otherwise the records are fetched from `pattern_executions`,
   reduced, stored and served. The `X-Analytics-From` header says which (`store` or
   `computed`). 404 for a pattern without records, 422 for a malformed window or a
   blank pattern id. The id may hold slashes (`/patterns/team/checkout/analytics`).
