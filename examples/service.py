@@ -11,8 +11,9 @@ the minute, or at `end`):
 
 - `GET /patterns/{pattern_id}/analytics?window=7d[&end=ISO]`: the pattern's analytics
   over the window, as JSON (`to_dict()`). A result already
-  stored for that pattern and window is served from the store (the `pattern_analytics`
-  table of the same file); otherwise the records are fetched from `pattern_executions`,
+  stored for that pattern and window, with the service's settings (its window type,
+  DETAILED, UTC), is served from the store (the `pattern_analytics` table of the same
+  file); otherwise the records are fetched from `pattern_executions`,
   reduced, stored and served. The `X-Analytics-From` header says which (`store` or
   `computed`). 404 for a pattern without records, 422 for a malformed window or a
   blank pattern id. The id may hold slashes (`/patterns/team/checkout/analytics`).
@@ -105,16 +106,6 @@ def create_app(
                 422, f"a window of {window} ending {end.isoformat()} is out of range"
             ) from None
 
-    def computed_here(result: ModelUsageAnalyticsOutput) -> bool:
-        """Whether a stored result has this service's settings (`analyse`): another
-        program (the CLI's `--tz`, a comprehensive report) may store the same window."""
-        kind = window_kind(result.time_window_end - result.time_window_start)
-        return (result.granularity, result.time_window_type, result.timezone) == (
-            AnalyticsGranularity.DETAILED,
-            kind,
-            "UTC",
-        )
-
     async def analyse(
         fetched: Fetched, start: datetime, end: datetime
     ) -> ModelUsageAnalyticsOutput:
@@ -143,12 +134,17 @@ def create_app(
         start, stop = bounds(window, end)
         if not database.exists():  # (the store would create it, empty, to look)
             raise SourceUnavailableError(f"{database}: no such file")
-        # (Its own settings selected: another program's newer result of the window, in
-        # another zone or at another granularity, hid the one it had stored.)
+        # Its own settings (`analyse`) selected: another program's newer result of the
+        # window (the CLI's --tz, --window-type, a comprehensive report) hid its own.
         stored = await store.get(
-            pattern_id, start, stop, granularity=AnalyticsGranularity.DETAILED, timezone="UTC"
+            pattern_id,
+            start,
+            stop,
+            window_type=window_kind(stop - start),
+            granularity=AnalyticsGranularity.DETAILED,
+            timezone="UTC",
         )
-        if stored is not None and computed_here(stored):
+        if stored is not None:
             return JSONResponse(stored.to_dict(), headers={"X-Analytics-From": "store"})
         try:
             fetched = await source.fetch(pattern_id, start, stop)

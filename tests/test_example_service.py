@@ -177,8 +177,8 @@ def test_a_result_stored_with_other_settings_is_not_served(
 def test_its_own_result_is_served_though_another_was_stored_later(
     client: TestClient, database: Path
 ) -> None:
-    # The store gave the newest result of the window whatever its zone and granularity:
-    # once the CLI stored another, the service computed its own result again.
+    # The store gave the newest result of the window whatever its zone, granularity and
+    # window type: once the CLI stored another, the service computed its own result again.
     from source_cases import analyse
 
     first = client.get(f"/patterns/{GROWING}/analytics", params={"window": "7d"})
@@ -188,6 +188,8 @@ def test_its_own_result_is_served_though_another_was_stored_later(
     for other in (
         analyse(mine, GROWING, start, NOW, timezone="Asia/Tokyo"),
         analyse(mine, GROWING, start, NOW, granularity=AnalyticsGranularity.COMPREHENSIVE),
+        # (UTC and DETAILED, as the service's, of the CLI's --window-type custom)
+        analyse(mine, GROWING, start, NOW, time_window_type=TimeWindowType.CUSTOM),
     ):
         asyncio.run(_save(database, other))
         again = client.get(f"/patterns/{GROWING}/analytics", params={"window": "7d"})

@@ -1,8 +1,9 @@
 """Both stores' `get` and `history` select by granularity and by the families a result
 holds (`granularity=`, `requires=`), as by zone: one window's results at several
 granularities, or with and without performance metrics, are several rows of one key but
-their correlation id, and `get` returned the newest whatever it held. Zones alone:
-test_store.py.
+their correlation id, and `get` returned the newest whatever it held. And by window type
+(`window_type=`): a service storing a pattern's daily and weekly results read them in one
+history. Zones alone: test_store.py; the index of window types: test_store_indexes.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg_calls import sql
 from source_cases import GROWING, NOW, START, analyse, demo_rows, records_of
-from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsOutput
+from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsOutput, TimeWindowType
 from usage_analytics.store import open_store
 
 SUMMARY, DETAILED, COMPREHENSIVE = AnalyticsGranularity
@@ -133,9 +134,82 @@ def test_requires_selects_the_results_holding_those_families(store_target: str) 
     ]
 
 
+def test_a_window_type_selects_the_results_of_windows_of_it(store_target: str) -> None:
+    # A service storing a pattern's daily and weekly analytics read whichever was newest:
+    # history mixed the two series, and get of a window the CLI also stored as "custom"
+    # returned the CLI's result.
+    def of(kind: TimeWindowType, days: int, minutes: int) -> ModelUsageAnalyticsOutput:
+        window = {"time_window_start": NOW - timedelta(days=days), "time_window_type": kind}
+        return at(computed(DETAILED), minutes, **window)
+
+    weekly, daily, custom_week, later_daily = (
+        of(TimeWindowType.WEEKLY, 7, 0),
+        of(TimeWindowType.DAILY, 1, 1),
+        of(TimeWindowType.CUSTOM, 7, 2),
+        of(TimeWindowType.DAILY, 2, 3),
+    )
+
+    async def go() -> list[Any]:
+        async with open_store(store_target) as store:
+            await store.save_many([weekly, daily, custom_week, later_daily])
+            week = NOW - timedelta(days=7)
+            return [
+                await store.get(GROWING, week, NOW),
+                await store.get(GROWING, week, NOW, window_type="weekly"),
+                await store.get(GROWING, week, NOW, window_type=TimeWindowType.CUSTOM),
+                await store.get(GROWING, week, NOW, window_type="daily"),
+                await store.get(
+                    GROWING, week, NOW, weekly.correlation_id, window_type=TimeWindowType.WEEKLY
+                ),
+                await store.get(GROWING, week, NOW, window_type="weekly", timezone="Asia/Tokyo"),
+                await store.history(GROWING),
+                await store.history(GROWING, window_type="daily"),
+                await store.history(GROWING, 1, window_type=TimeWindowType.DAILY),
+                await store.history(GROWING, window_type="weekly", granularity=DETAILED),
+                await store.history(GROWING, window_type="monthly"),
+            ]
+
+    assert run(go()) == [
+        custom_week,
+        weekly,
+        custom_week,
+        None,
+        weekly,
+        None,
+        [later_daily, custom_week, daily, weekly],
+        [later_daily, daily],
+        [later_daily],
+        [weekly],
+        [],
+    ]
+
+
 @pytest.mark.parametrize(
     ("asked", "error", "message"),
     [
+        (
+            {"window_type": "Weekly"},
+            ValueError,
+            "window_type must be one of 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', "
+            "'yearly', 'all_time', 'custom', got 'Weekly'",
+        ),
+        (
+            {"window_type": "week"},
+            ValueError,
+            "window_type must be one of 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', "
+            "'yearly', 'all_time', 'custom', got 'week'",
+        ),
+        (
+            {"window_type": 7},
+            TypeError,
+            "window_type must be a TimeWindowType, its value or None, got 7",
+        ),
+        (
+            {"window_type": SUMMARY},  # (an enum of another kind: a str, of no window type)
+            ValueError,
+            "window_type must be one of 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', "
+            "'yearly', 'all_time', 'custom', got <AnalyticsGranularity.SUMMARY: 'summary'>",
+        ),
         (
             {"granularity": "Summary"},
             ValueError,
@@ -166,7 +240,7 @@ def test_requires_selects_the_results_holding_those_families(store_target: str) 
     ],
 )
 @pytest.mark.parametrize("call", ["get", "history"])
-def test_a_selection_of_no_granularity_or_family_is_refused_naming_it(
+def test_a_selection_of_no_window_type_granularity_or_family_is_refused_naming_it(
     store_target: str, asked: dict[str, Any], error: type[Exception], message: str, call: str
 ) -> None:
     async def go() -> None:
@@ -222,6 +296,7 @@ def expected(
     zone: str | None,
     granularity: AnalyticsGranularity | None,
     requires: set[str],
+    window_type: TimeWindowType | None,
     window: tuple[datetime, datetime] | None,
 ) -> list[ModelUsageAnalyticsOutput]:
     """The results selected, in `NEWEST_FIRST`'s order (a UUID's text orders as its
@@ -229,7 +304,8 @@ def expected(
     chosen = [
         result
         for result in saved
-        if (zone is None or result.timezone == zone)
+        if (window_type is None or result.time_window_type is window_type)
+        and (zone is None or result.timezone == zone)
         and (granularity is None or result.granularity is granularity)
         and all(getattr(result, family) is not None for family in requires)
         and (window is None or (result.time_window_start, result.time_window_end) == window)
@@ -247,6 +323,7 @@ def expected(
 
 
 ZONES = ("UTC", "Asia/Tokyo")
+KINDS = (TimeWindowType.DAILY, TimeWindowType.WEEKLY, TimeWindowType.CUSTOM)
 saved_results = st.lists(
     st.tuples(
         st.sampled_from(list(AnalyticsGranularity)),
@@ -255,6 +332,7 @@ saved_results = st.lists(
         st.sets(st.sampled_from(FAMILIES)),  # the families left out
         st.booleans(),  # the next day's window
         st.uuids(),
+        st.sampled_from(KINDS),
     ),
     max_size=8,
     unique_by=lambda drawn: (drawn[4], drawn[5]),  # (one row a key)
@@ -263,6 +341,8 @@ selections = st.tuples(
     st.sampled_from([None, *ZONES, "Europe/Berlin"]),
     st.sampled_from([None, *AnalyticsGranularity]),
     st.sets(st.sampled_from(FAMILIES)),
+    # (By the enum or its value; "monthly" selects nothing saved.)
+    st.sampled_from([None, *KINDS, "daily", "monthly"]),
 )
 _tables = itertools.count()
 
@@ -279,12 +359,19 @@ def test_get_and_history_select_as_a_selection_over_the_saved_list(
             minutes,
             correlation_id=correlation_id,
             **dict.fromkeys(left_out),
+            time_window_type=kind,
             **({"time_window_start": START + timedelta(days=1)} if next_day else {}),
         )
-        for granularity, zone, minutes, left_out, next_day, correlation_id in drawn
+        for granularity, zone, minutes, left_out, next_day, correlation_id, kind in drawn
     ]
-    zone, granularity, requires = chosen
-    options = {"timezone": zone, "granularity": granularity, "requires": requires}
+    zone, granularity, requires, window_type = chosen
+    options = {
+        "timezone": zone,
+        "granularity": granularity,
+        "requires": requires,
+        "window_type": window_type,
+    }
+    kind = None if window_type is None else TimeWindowType(window_type)
 
     async def go() -> tuple[Any, Any, list[Any]]:
         async with open_store(store_target, table=f"selection_{next(_tables)}") as store:
@@ -297,9 +384,9 @@ def test_get_and_history_select_as_a_selection_over_the_saved_list(
 
     first, next_day, history = run(go())
     for got, window in ((first, (START, NOW)), (next_day, (START + timedelta(days=1), NOW))):
-        selected = expected(saved, zone, granularity, requires, window)
+        selected = expected(saved, zone, granularity, requires, kind, window)
         assert got == (selected[0] if selected else None)
-    assert history == expected(saved, zone, granularity, requires, None)
+    assert history == expected(saved, zone, granularity, requires, kind, None)
 
 
 def run(coroutine: Any) -> Any:

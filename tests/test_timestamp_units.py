@@ -22,6 +22,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from usage_analytics import (
     BatchUsageAccumulator,
     ModelUsageAnalyticsBatchInput,
@@ -481,6 +483,123 @@ def test_a_rolling_add_of_a_stream_that_fails_to_export_names_it() -> None:
     # As any read of Arrow data does; it raised the library's own ValueError.
     with pytest.raises(UsageAnalyticsError, match="cannot read the Arrow data: the export failed"):
         _rolling().add(_Stream(None))
+
+
+def _of_stamps(stream: Callable[[pa.Table], Any]) -> Callable[[list[int]], Any]:
+    return lambda stamps: stream(_int_table(stamps))
+
+
+#: Every form a monitor's add takes integer timestamps in: tables, frames, dicts of
+#: columns (FORMS) and streams read once by the core (STREAMS).
+ADDED: dict[str, Callable[[list[int]], Any]] = {
+    **FORMS,
+    **{name: _of_stamps(stream) for name, stream in STREAMS.items()},
+}
+#: A monitor whose kept buckets (two windows) reach back from today into 1970.
+LONG_WINDOW = timedelta(days=30 * 365)
+
+
+def _serving(window: timedelta = LONG_WINDOW, **settings: Any) -> RollingUsageAnalytics:
+    """A monitor fed by a service: it holds a record of START, of day buckets."""
+    monitor = RollingUsageAnalytics(window, timedelta(days=1), on_invalid="skip", **settings)
+    monitor.add([{"timestamp": START, "success": True}])
+    return monitor
+
+
+@pytest.mark.parametrize("form", ADDED)
+def test_a_batch_of_epoch_seconds_filed_beside_a_monitors_records_of_today_warns(
+    form: str,
+) -> None:
+    # Its kept buckets reach back into 1970, so the batch was filed there, beside the
+    # records of 2026, with no word (the look at the column was only for a state whose
+    # newest bucket lay in 1970); a snapshot whose window reaches 1970 counts them.
+    monitor = _serving()
+    got = _rolling_warnings(monitor, ADDED[form](SECONDS))
+    assert got == [
+        "the integer timestamps of the records added all lie in 1970 (the latest at "
+        "1970-01-01T00:29:27.232800Z), years before the records the state holds (its newest "
+        "bucket starts at 2026-01-01T00:00:00Z; these were filed beside them): integer "
+        "timestamps are read as epoch microseconds, and these look like epoch seconds: "
+        "multiply them by 1_000_000, or use datetimes"
+    ]
+    assert monitor.retained_buckets == 2  # (filed: a bucket of 1970-01-01)
+    assert monitor.snapshot(START).data_quality.records_outside_window == 3
+    reaching_1970 = monitor.snapshot(datetime(1999, 1, 1, tzinfo=UTC))
+    assert reaching_1970.usage_metrics.total_executions == 3
+    got = _rolling_warnings(_serving(), ADDED[form](MILLISECONDS))
+    assert len(got) == 1
+    assert "look like epoch milliseconds: multiply them by 1_000," in got[0]
+    assert "(the latest at 1970-01-21T10:53:52.800000Z)" in got[0]
+    assert _rolling_warnings(_serving(), ADDED[form](MICROSECONDS)) == []
+
+
+@pytest.mark.parametrize("form", ["pyarrow table", "dict of lists", "duckdb relation"])
+def test_a_batch_of_epoch_seconds_older_than_a_monitors_buckets_is_told_of_by_them(
+    form: str,
+) -> None:
+    # Left out as older than every bucket kept (a window of an hour): the message said
+    # "years before the clock", not what became of them. And the records held tell, not
+    # the clock: a replay's clock of 1970 (`now=`) silenced it.
+    monitor = _serving(timedelta(hours=24), max_future=timedelta(days=1))
+    got = _rolling_warnings(monitor, ADDED[form](SECONDS), now=START)
+    assert got == [
+        "the integer timestamps of the records added all lie in 1970 (the latest at "
+        "1970-01-01T00:29:27.232800Z), years before the records the state holds (its newest "
+        "bucket starts at 2026-01-01T00:00:00Z; these were left out, older than every "
+        "bucket kept, and counted outside the window): integer timestamps are read as epoch "
+        "microseconds, and these look like epoch seconds: multiply them by 1_000_000, or "
+        "use datetimes"
+    ]
+    for kept in (timedelta(hours=24), LONG_WINDOW):
+        replay = _serving(kept, max_future=timedelta(days=1))
+        clock = datetime(1970, 1, 1, 12, tzinfo=UTC)
+        got = _rolling_warnings(replay, ADDED[form](SECONDS), now=clock)
+        assert len(got) == 1
+        assert "years before the records the state holds" in got[0]
+
+
+_END_OF_1970_US = 365 * 86_400 * 1_000_000
+
+
+@settings(max_examples=60)
+@given(
+    bucket_days=st.integers(1, 365),
+    buckets=st.integers(1, 100),
+    held=st.datetimes(datetime(1972, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
+    stamps=st.lists(st.integers(0, _END_OF_1970_US - 1), min_size=1, max_size=5),
+)
+def test_any_batch_of_1970_beside_a_monitors_later_records_warns_once(
+    bucket_days: int, buckets: int, held: datetime, stamps: list[int]
+) -> None:
+    # Whatever the window, filed (its kept buckets, two windows, reach 1970) or left out.
+    assume(bucket_days * buckets <= 36_525)
+    bucket = timedelta(days=bucket_days)
+    monitor = RollingUsageAnalytics(bucket * buckets, bucket)
+    monitor.add([{"timestamp": held}])
+    got = _rolling_warnings(monitor, pa.table({"timestamp": pa.array(stamps, pa.int64())}))
+    bucket_us = bucket // timedelta(microseconds=1)
+    newest_us = int(held.timestamp()) * 1_000_000 // bucket_us * bucket_us
+    oldest_kept_us = newest_us - (2 * buckets - 1) * bucket_us
+    assert len(got) == 1
+    assert f"look like epoch {integer_unit(min(stamps), max(stamps))}" in got[0]
+    filed = max(stamps) >= oldest_kept_us
+    assert ("these were filed beside them" in got[0]) is filed
+    assert ("these were left out" in got[0]) is not filed
+
+
+def test_a_list_of_records_of_integer_timestamps_is_refused_by_a_monitor_of_today() -> None:
+    # Their unit cannot be told: each is an invalid record, named, never filed.
+    message = (
+        "record 0: field 'timestamp' = 1767225600: must be a datetime, a date, a numpy "
+        "datetime64 or an ISO-8601 string, got int"
+    )
+    records = [{"timestamp": second, "success": True} for second in SECONDS]
+    with pytest.raises(UsageAnalyticsError, match=f"^{message}"):
+        RollingUsageAnalytics(LONG_WINDOW, timedelta(days=1)).add(records)
+    monitor = _serving()
+    assert _rolling_warnings(monitor, records) == []
+    quality = monitor.snapshot(START).data_quality
+    assert (quality.invalid_records, quality.records_in_window) == (3, 1)
 
 
 # ------------------------------------------------------------------------------- CLI

@@ -263,49 +263,68 @@ def epoch_unit_hint(raw: Mapping[str, Any], start: datetime, end: datetime) -> s
 def filed_unit_hint(
     raw: Mapping[str, Any],
     data: Any,
-    newest_us: int | None,
+    kept: tuple[int, int] | None,
     now: datetime | None,
     streamed: StreamTimes | None = None,
 ) -> str | None:
     """The hint for records `data` that a rolling state filed into its buckets by their
-    time (`raw`, the core's result of the add; `newest_us`, the start of the newest bucket
-    it keeps after it) at the clock `now` (None: the wall clock's): where every integer
-    timestamp of `data` lies in 1970 and the clock does not, the sentence saying they look
-    like epoch seconds (or milliseconds); else None.
+    time (`raw`, the core's result of the add; `kept`, the starts of the oldest and the
+    newest bucket it keeps after it, None before any) at the clock `now` (None: the wall
+    clock's): where every integer timestamp of `data` lies in 1970 and the state's newest
+    bucket does not, or (a fresh state, or one of 1970) the clock does not, the sentence
+    saying they look like epoch seconds (or milliseconds); else None.
 
     The reducer's hint asks that no record lie inside the window; a rolling state has no
-    window when it files records (each snapshot's is its own), and a fresh one files
-    these in 1970, counting them outside every later snapshot's window without a word.
-    So the clock stands for where records are meant to be: a monitor's records are of
-    its present (a replay of records of 1970 given as epoch microseconds, before a clock
-    of a later year, would be told of too).
+    window when it files records (each snapshot's is its own). A fresh one files these in
+    1970, counting them outside every later snapshot's window without a word, so the clock
+    stands for where records are meant to be: a monitor's records are of its present (a
+    replay of records of 1970 given as epoch microseconds, before a clock of a later year,
+    would be told of too). A state holding records of a later year is told of by them,
+    whatever the clock (a replay's `now=` of 1970 too): one batch of seconds among a
+    service's microseconds is filed in 1970, beside them, where its kept buckets reach
+    back so far (a window of over about 28 years: two windows are kept), and counted in
+    every snapshot whose window reaches 1970; else left out as older than every bucket
+    kept, and counted outside the window.
 
-    The range: where records were filed and the newest bucket kept lies in 1970 (or
-    before), the input's column (`integer_times`: a table, a frame, a dict of columns;
-    one vectorised pass, only then: looking at every add's column cost a monitor's add of
-    1,000 int64 records about 20%, 22 of about 100 µs, `benches/rolling_adds.py`); where
-    none were filed, the core's of the records it left
-    out (a state whose kept buckets are of today leaves records of 1970 out). Not told:
-    records of 1970 filed beside a newer bucket (a window of over 55 years)."""
+    The range: where records were filed and the kept buckets reach into 1970 (or before),
+    the input's column (`integer_times`: a table, a frame, a dict of columns; one
+    vectorised pass, only then: looking at every add's column cost a monitor's add of
+    1,000 int64 records about 20%, 22 of about 100 µs, `benches/rolling_adds.py`), or a
+    stream's, noted as it passed (`noted_stream`); where none were filed, the core's of the
+    records it left out. (Where the kept buckets start after 1970, every record of 1970
+    is left out, so no record filed is of 1970.) Not told: an add whose integer timestamps
+    are of 1970 and of later years at once (records of two units in one column), as the
+    reducer's hint does not; its records of 1970 are counted all the same."""
     if not raw.get("received", 0):
         return None
     if raw.get("in_window", 0):
-        filed_in_1970 = newest_us is not None and newest_us < _END_OF_1970_US
+        reaches_1970 = kept is not None and kept[0] < _END_OF_1970_US
         times = None
-        if filed_in_1970:
+        if reaches_1970:
             times = streamed.range if streamed is not None else integer_times(data)
     else:
         times = raw.get(INTEGER_TIMES)
     unit = None if times is None else integer_unit(*times)
     if times is None or unit is None:
         return None
+    head = (
+        f"the integer timestamps of the records added all lie in 1970 (the latest at "
+        f"{_instant(times[1])})"
+    )
+    if kept is not None and kept[1] >= _END_OF_1970_US:
+        where = (
+            "filed beside them"
+            if raw.get("in_window", 0)
+            else "left out, older than every bucket kept, and counted outside the window"
+        )
+        return (
+            f"{head}, years before the records the state holds (its newest bucket starts "
+            f"at {_instant(kept[1])}; these were {where}): {_advice(unit)}"
+        )
     clock = datetime.now(UTC) if now is None else _utc(now)
     if clock < datetime(1971, 1, 1, tzinfo=UTC):
         return None
-    return (
-        f"the integer timestamps of the records added all lie in 1970 (the latest at "
-        f"{_instant(times[1])}), years before the clock ({clock.year}): {_advice(unit)}"
-    )
+    return f"{head}, years before the clock ({clock.year}): {_advice(unit)}"
 
 
 def _advice(unit: str) -> str:

@@ -507,6 +507,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 #: The last instant a datetime holds, in microseconds.
 _LAST_US = micros(datetime.max.replace(tzinfo=UTC))
+#: The windows of buckets a rolling state keeps behind its newest (rolling.rs's
+#: KEPT_WINDOWS): the window and one of lookahead.
+_KEPT_WINDOWS = 2
 
 
 class RollingUsageAnalytics:
@@ -541,7 +544,7 @@ class RollingUsageAnalytics:
     by default: records are filed whatever their time, for replays of past data.
     """
 
-    __slots__ = ("_core", "_lock", "_settings")
+    __slots__ = ("_core", "_kept_span_us", "_lock", "_settings")
 
     def __init__(self, window: timedelta, bucket: timedelta, **settings: Any) -> None:
         self._settings = RollingSettings(window=window, bucket=bucket, **settings)
@@ -556,6 +559,9 @@ class RollingUsageAnalytics:
         bucket_us = s.bucket // _ONE_MICROSECOND
         self._core = _core.CoreRolling(options, bucket_us, s.window // s.bucket)
         self._lock = StateLock(type(self).__name__)
+        # From the start of the oldest bucket kept to the newest's: the core keeps
+        # `_KEPT_WINDOWS` windows of buckets, the newest's included.
+        self._kept_span_us = (_KEPT_WINDOWS * s.window - s.bucket) // _ONE_MICROSECOND
 
     @property
     def settings(self) -> RollingSettings:
@@ -580,8 +586,10 @@ class RollingUsageAnalytics:
         measured from, by default the wall clock's time.
 
         `TimestampUnitWarning` warns where every integer timestamp of `data` lies in 1970
-        and the clock (`now`, else the wall clock's) does not: epoch seconds or
-        milliseconds, read as the contract's microseconds (`input_notes.filed_unit_hint`).
+        and the records the state holds do not (its newest bucket), or, a fresh state (or
+        one of 1970), the clock (`now`, else the wall clock's) does not: epoch seconds or
+        milliseconds, read as the contract's microseconds, filed in 1970 or left out as
+        older than the buckets kept (`input_notes.filed_unit_hint`).
         """
         until = self._until(now)
         given = data
@@ -600,7 +608,8 @@ class RollingUsageAnalytics:
             if data is not given:  # (a reader made of the caller's stream: a DuckDB
                 data.close()  # result is released with it, not when collected)
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw, data)
-        hint = filed_unit_hint(raw, data, newest, None if now is None else _aware(now), streamed)
+        kept = None if newest is None else (newest - self._kept_span_us, newest)
+        hint = filed_unit_hint(raw, data, kept, None if now is None else _aware(now), streamed)
         if hint is not None:
             warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
 

@@ -8,6 +8,7 @@
                                result.time_window_end)
         summary = await store.get(pattern_id, start, end, granularity="summary",
                                   requires={"performance_metrics"})   # (or OPTIONAL_FAMILIES)
+        weekly = await store.history(pattern_id, 20, window_type="weekly")
 
 See `usage_analytics.store.base` for the table and its columns, and
 `usage_analytics.store.selection` for what `get` and `history` select by.

@@ -25,8 +25,13 @@ result back uses the `model` column, which round-trips exactly (`get(...) == res
 The key names no zone, granularity or families: one window analysed in two zones, at two
 granularities, or with and without performance metrics is several rows. `get` and
 `history` select among them by `timezone=`, `granularity=` and `requires=` (families that
-must be present), read from the `result` column (`usage_analytics.store.selection`);
-without them the newest result of the window is returned, whatever it holds.
+must be present), read from the `result` column, and by `window_type=` (the column;
+`usage_analytics.store.selection`); without them the newest result of the window is
+returned, whatever it holds, and `history` lists a pattern's windows of every type.
+
+Indexes: the key, (pattern_id, computed_at) for `history`, and (pattern_id, window_type,
+computed_at) for `history` of one window type (added in session 54: a table made before
+gets it at its next save, see each store's `_create`).
 """
 
 from __future__ import annotations
@@ -39,7 +44,11 @@ from typing import Any
 from uuid import UUID
 
 from usage_analytics.closing import AsyncClosing
-from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsOutput
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsOutput,
+    TimeWindowType,
+)
 from usage_analytics.sources.base import SourceError, pattern_uuid
 
 __all__ = [
@@ -216,6 +225,7 @@ class AnalyticsStore(AsyncClosing, ABC):
         timezone: str | None = None,
         granularity: AnalyticsGranularity | str | None = None,
         requires: Iterable[str] | str = (),
+        window_type: TimeWindowType | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         """The stored result of the pattern over exactly `[start, end]` (with that
         correlation id, a UUID or its text, if given; else the most recently computed, of
@@ -226,6 +236,9 @@ class AnalyticsStore(AsyncClosing, ABC):
         results, and without a selection the newest is returned whatever it holds (see
         `usage_analytics.store.selection`):
 
+        - `window_type` (a `TimeWindowType` or its value, "weekly") selects the results
+          of windows of that type (the request's `time_window_type`): its default trend
+          buckets, and in `history` one series of a service's daily and weekly results;
         - `timezone` (an IANA name, any case) selects the results computed in that zone:
           a window's days, hours and weekdays differ by zone;
         - `granularity` (an `AnalyticsGranularity` or its value, "summary") those of
@@ -236,8 +249,9 @@ class AnalyticsStore(AsyncClosing, ABC):
           result computed with `include_performance=False` has no p95, whatever its
           granularity.
 
-        A value of none of these kinds is a TypeError, an unknown zone, granularity or
-        family a ValueError naming the parameter, the value and what is allowed."""
+        A value of none of these kinds is a TypeError, an unknown window type, zone,
+        granularity or family a ValueError naming the parameter, the value and what is
+        allowed."""
 
     @abstractmethod
     async def history(
@@ -248,7 +262,9 @@ class AnalyticsStore(AsyncClosing, ABC):
         timezone: str | None = None,
         granularity: AnalyticsGranularity | str | None = None,
         requires: Iterable[str] | str = (),
+        window_type: TimeWindowType | str | None = None,
     ) -> list[ModelUsageAnalyticsOutput]:
         """The pattern's stored results, most recently computed first (see
-        `NEWEST_FIRST`), up to `limit`; only those selected by `timezone`, `granularity`
-        and `requires`, if given (see `get`)."""
+        `NEWEST_FIRST`), up to `limit`; only those selected by `window_type`,
+        `timezone`, `granularity` and `requires`, if given (see `get`): without
+        `window_type`, a pattern's windows of every type, in one list."""

@@ -15,12 +15,16 @@ import contextlib
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsOutput
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsOutput,
+    TimeWindowType,
+)
 from usage_analytics.sources.base import SourceError, SourceUnavailableError, quote_identifier
 from usage_analytics.sources.postgres_connection import PostgresConnection
 from usage_analytics.sources.postgres_table import MAX_NAME_BYTES
@@ -101,6 +105,17 @@ def _index_name(table: str) -> str:
     return f"{kept}_{digest}_pc"
 
 
+def _type_index_name(table: str) -> str:
+    """The index of `history` by window type: `{table}_type_computed` cut to 63 bytes
+    while that keeps its "_t" (unlike `_index_name`'s "_p"), else the table's name cut, a
+    digest of it and "_tc": the two indexes never share a name, nor the table's."""
+    if len(table.encode()) + 2 <= MAX_NAME_BYTES:
+        return f"{table}_type_computed".encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+    digest = hashlib.sha256(table.encode()).hexdigest()[:8]
+    kept = table.encode()[: MAX_NAME_BYTES - len(digest) - 4].decode(errors="ignore")
+    return f"{kept}_{digest}_tc"
+
+
 def _without_nul(value: Any) -> Any:
     """`value` (a `to_dict()` document) with every NUL in its texts and keys U+FFFD."""
     if isinstance(value, str):
@@ -159,15 +174,18 @@ class PostgresAnalyticsStore(AnalyticsStore):
         if schema is not None:
             self.table = f"{quote_identifier(schema)}.{self.table}"
         self._index = quote_identifier(_index_name(table))
+        self._type_index_name = _type_index_name(table)
+        self._type_index = quote_identifier(self._type_index_name)
         self._connection = PostgresConnection(url, on_connect=self._forget_table)
         label = table if schema is None else f"{schema}.{table}"
         # (The schema too: two stores of one table name in two schemas read alike.)
         self._named = f"table {label!r} of "
         self.description = self._named + self._connection.description
-        self._created = False
+        self._created = False  # (the table exists)
+        self._indexed = False  # (and has its indexes, or may not be given them)
 
     def _forget_table(self, connection: Any) -> None:
-        self._created = False
+        self._created = self._indexed = False
 
     def _exists(self, cursor: Any) -> bool:
         """Whether the table exists (remembered once it does)."""
@@ -177,18 +195,15 @@ class PostgresAnalyticsStore(AnalyticsStore):
         return self._created
 
     def _create(self, cursor: Any) -> None:
-        if self._created:
+        """The table and its indexes, unless they exist (once a connection)."""
+        if self._indexed:
             return
         # An existing table needs no CREATE rights (a role that may only read and write).
         if self._exists(cursor):
+            self._add_type_index(cursor)
             return
         columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
-        # Stores creating the table at once would race: PostgreSQL's IF NOT EXISTS is not
-        # atomic (the loser fails on a unique index of its catalog). A session lock on the
-        # table's name makes them take turns.
-        lock = ("usage_analytics store " + self.table,)
-        cursor.execute("SELECT pg_advisory_lock(hashtext($1))", lock)
-        try:
+        with self._turn(cursor):
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table} "
                 f"({columns}, PRIMARY KEY ({', '.join(KEY)}))"
@@ -197,9 +212,45 @@ class PostgresAnalyticsStore(AnalyticsStore):
                 f"CREATE INDEX IF NOT EXISTS {self._index} ON {self.table} "
                 "(pattern_id, computed_at)"
             )
+            self._create_type_index(cursor)
+        self._created = self._indexed = True
+
+    @contextlib.contextmanager
+    def _turn(self, cursor: Any) -> Iterator[None]:
+        """Stores creating the table or an index at once would race: PostgreSQL's IF NOT
+        EXISTS is not atomic (the loser fails on a unique index of its catalog). A session
+        lock on the table's name makes them take turns."""
+        lock = ("usage_analytics store " + self.table,)
+        cursor.execute("SELECT pg_advisory_lock(hashtext($1))", lock)
+        try:
+            yield
         finally:
             cursor.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
-        self._created = True
+
+    def _create_type_index(self, cursor: Any) -> None:
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {self._type_index} ON {self.table} "
+            "(pattern_id, window_type, computed_at)"
+        )
+
+    def _add_type_index(self, cursor: Any) -> None:
+        """The index of `history` by window type on a table made before it (session 54),
+        if the store's role may make it (an index is its table owner's to make: a role
+        that may only read and write goes without, its reads as right, and slower).
+
+        (Made as the table's other indexes were, not CONCURRENTLY: the table's writes wait
+        for it once, as a first save waited for CREATE TABLE.)"""
+        cursor.execute(
+            "SELECT pg_has_role(t.relowner, 'USAGE') AND NOT EXISTS ("
+            " SELECT FROM pg_class i WHERE i.relname = $2 AND i.relnamespace = t.relnamespace"
+            ") FROM pg_class t WHERE t.oid = to_regclass($1)",
+            (self.table, self._type_index_name),
+        )
+        row = cursor.fetchone()
+        if row is not None and row[0]:
+            with self._turn(cursor):
+                self._create_type_index(cursor)
+        self._indexed = True
 
     async def close(self) -> None:
         await self._connection.close()
@@ -268,6 +319,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         timezone: str | None = None,
         granularity: AnalyticsGranularity | str | None = None,
         requires: Iterable[str] | str = (),
+        window_type: TimeWindowType | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
         start, end = checked_bound("start", start), checked_bound("end", end)
@@ -275,7 +327,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"
             params.append(correlation_text(correlation_id))
-        condition += _conditions(selection(timezone, granularity, requires), params)
+        condition += _conditions(selection(timezone, granularity, requires, window_type), params)
         if "\x00" in params[0]:
             return None  # (no stored id holds NUL; the query failed on it)
 
@@ -300,8 +352,12 @@ class PostgresAnalyticsStore(AnalyticsStore):
         timezone: str | None = None,
         granularity: AnalyticsGranularity | str | None = None,
         requires: Iterable[str] | str = (),
+        window_type: TimeWindowType | str | None = None,
     ) -> list[ModelUsageAnalyticsOutput]:
-        limit, chosen = checked_limit(limit), selection(timezone, granularity, requires)
+        limit, chosen = (
+            checked_limit(limit),
+            selection(timezone, granularity, requires, window_type),
+        )
         key = key_text(pattern_id)
         if "\x00" in key:
             return []  # (no stored id holds NUL; the query failed on it)

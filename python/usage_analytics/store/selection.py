@@ -1,10 +1,13 @@
-"""What `get` and `history` select by beyond the key: a result's zone, its granularity and
-the families it holds, each read from the stored `result` JSON (`to_dict()`).
+"""What `get` and `history` select by beyond the key: a result's window type (its
+`window_type` column), and its zone, granularity and the families it holds, each read
+from the stored `result` JSON (`to_dict()`).
 
 The key (pattern, window, correlation id) names none of them, so one window analysed in
 two zones, at two granularities or with and without performance metrics is several rows,
 and without a selection the newest is returned whatever it holds: a dashboard asking for
-p95 could read a result computed without performance metrics.
+p95 could read a result computed without performance metrics. A pattern's windows of
+several types (a service storing its daily and its weekly analytics) are rows of other
+keys, which `history` lists together, newest first, unless `window_type` selects one.
 
 Rows written before a field existed read as a request's default: a result without
 `time_window.timezone` is UTC, one without `time_window.granularity` DETAILED. (Every
@@ -17,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from usage_analytics.contracts import AnalyticsGranularity, known_time_zone
+from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType, known_time_zone
 
 __all__ = [
     "OPTIONAL_FAMILIES",
@@ -25,6 +28,7 @@ __all__ = [
     "SelectionSql",
     "checked_families",
     "checked_granularity",
+    "checked_window_type",
     "checked_zone",
     "selection",
 ]
@@ -62,6 +66,26 @@ def checked_granularity(granularity: AnalyticsGranularity | str | None) -> str |
         raise ValueError(f"granularity must be one of {allowed}, got {granularity!r}") from None
 
 
+def checked_window_type(window_type: TimeWindowType | str | None) -> str | None:
+    """The window type `get` and `history` select by, as a result stores it (its value, the
+    `window_type` column); None selects every type. Read as the contracts read it: the
+    enum or its exact value ("weekly", not "Weekly" or "week"), as `granularity` is.
+
+    (Named as the store names a window's other fields, `start` and `end`, and its column,
+    and as the CLI's --window-type: the request's `time_window_type`.)"""
+    if window_type is None:
+        return None
+    if not isinstance(window_type, str):  # (a TimeWindowType is a str too)
+        raise TypeError(
+            f"window_type must be a TimeWindowType, its value or None, got {window_type!r}"
+        )
+    try:
+        return TimeWindowType(window_type).value
+    except ValueError:
+        allowed = ", ".join(repr(kind.value) for kind in TimeWindowType)
+        raise ValueError(f"window_type must be one of {allowed}, got {window_type!r}") from None
+
+
 def checked_families(requires: Iterable[str] | str) -> tuple[str, ...]:
     """The families `get` and `history` require present (`OPTIONAL_FAMILIES`), sorted and
     each once; a single name may be given as a str."""
@@ -89,12 +113,18 @@ class Selection:
     zone: str | None = None
     granularity: str | None = None
     families: tuple[str, ...] = ()
+    window_type: str | None = None
 
     def conditions(self, sql: SelectionSql, mark: Callable[[], str]) -> tuple[str, list[Any]]:
         """The SQL conditions, each after " AND ", and their parameters, in order; `mark`
         gives the next parameter's placeholder."""
         text, params = "", []
-        for expression, value in ((sql.zone, self.zone), (sql.granularity, self.granularity)):
+        chosen = (
+            (sql.window_type, self.window_type),
+            (sql.zone, self.zone),
+            (sql.granularity, self.granularity),
+        )
+        for expression, value in chosen:
             if value is not None:
                 text += f" AND {expression} = {mark()}"
                 params.append(value)
@@ -107,19 +137,25 @@ class Selection:
 class SelectionSql:
     """How a database reads the selected fields of the `result` column: SQL expressions
     of the zone and granularity (defaults applied), and of a family (`{family}`), NULL
-    where the family is null."""
+    where the family is null. The window type is a column of its own, which the store's
+    index on (pattern_id, window_type, computed_at) serves `history` from."""
 
     zone: str
     granularity: str
     family: str
+    window_type: str = "window_type"
 
 
 def selection(
     timezone: str | None,
     granularity: AnalyticsGranularity | str | None,
     requires: Iterable[str] | str,
+    window_type: TimeWindowType | str | None,
 ) -> Selection:
     """The checked `Selection` of `get`'s and `history`'s keyword arguments."""
     return Selection(
-        checked_zone(timezone), checked_granularity(granularity), checked_families(requires)
+        checked_zone(timezone),
+        checked_granularity(granularity),
+        checked_families(requires),
+        checked_window_type(window_type),
     )
