@@ -44,7 +44,10 @@ A list in a dict of columns, or a pandas column of Python objects, whose values 
 several kinds (a bool among numbers, datetimes after a date, a float among flags) is not
 left to Arrow's inference, which would coerce them to one type silently: the data is
 read as its records, each value judged as in a list of dicts (or, where it cannot be,
-such as beside int timestamps, refused naming the column and its kinds).
+such as beside int timestamps, refused naming the column and its kinds). So is a number
+field's list beside arrays holding a bad value that its column would show otherwise than
+its record does (an int -2 among floats, "-2.0" in a float column), so that errors and
+samples show the values as given.
 
 A stream (a pyarrow RecordBatchReader, DuckDB's `fetch_record_batch`) is read once, as a
 Python iterator is: reduced again, it holds no more records. DuckDB results are read one
@@ -1142,6 +1145,16 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             given[name] = column
             del arrays[name]
             continue
+        if isinstance(column, (list, tuple)) and _bad_value_shown_otherwise(
+            pa, name, column, arrays[name]
+        ):
+            # (Each value judged in its record, for its sample to show it as given.)
+            if _reads_as_records(columns):
+                raise _MixedValues(_rows(columns))
+            if _judged_as_given(name, column):
+                given[name] = column
+                del arrays[name]
+                continue
         objects = isinstance(column, (list, tuple)) or _holds_objects(column)
         if objects and _may_coerce(pa, arrays[name].type):
             kinds = _column_kinds(name, column)
@@ -1231,6 +1244,36 @@ def _judged_as_given(name: str, column: Any) -> bool:
     if not isinstance(column, (list, tuple)) or name not in RECORD_COLUMNS:
         return False
     return name != "timestamp" or not any(_is_int(stamp) for stamp in column)
+
+
+def _bad_value_shown_otherwise(pa: Any, name: str, column: Any, array: Any) -> bool:
+    """Whether `array`, a number field's column converted from `column` (a list), holds a
+    bad value (negative, NaN, a score outside [0, 1]) that its record shows otherwise: ints
+    among floats make a float column, whose sample showed an int -2 as "-2.0", where its
+    record's shows "-2"; a numpy scalar is shown by its repr there ("np.int64(-2)"), by
+    its number here. Such a column is read as its records (slower, as a list of dicts:
+    `benches/dict_of_lists.py`), so that its bad values are shown as given; a column of
+    good values, or of bad Python floats (or ints, in an int column), is read as it is,
+    its analytics the same. A few vectorized passes over the numbers; the values
+    themselves are looked at only where bad."""
+    if name not in _NUMBER_COLUMNS:
+        return False
+    if pa.types.is_floating(array.type):
+        shown_alike: type = float
+    elif pa.types.is_integer(array.type):
+        shown_alike = int
+    else:
+        return False
+    import numpy as np
+
+    values = array.to_numpy(zero_copy_only=False)  # (a null is NaN: unmarked below)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | (values < 0)
+        if name == "quality_score":
+            bad |= values > 1
+    if array.null_count:
+        bad &= ~array.is_null().to_numpy(zero_copy_only=False)
+    return any(type(column[row]) is not shown_alike for row in np.flatnonzero(bad).tolist())
 
 
 def _is_int(value: Any) -> bool:
