@@ -110,3 +110,12 @@ def test_good_ints_among_floats_stay_a_table_column(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(ingest, "_rows", no_rows)
     columns, _ = _forms("execution_time_ms", [1.5, 2, None, 3, -0.5])
     assert "-0.5" in _outcome(columns, "raise")
+
+
+@pytest.mark.parametrize("number", [1.5, 2])
+def test_a_number_after_a_duration_is_no_microseconds(number: float) -> None:
+    # pyarrow's inference made a duration column of [timedelta, 1.5], the number read as
+    # microseconds: an execution time of 1.5 ms became 0.001 ms, silently.
+    columns, records = _forms("execution_time_ms", [timedelta(milliseconds=5), number])
+    assert _outcome(columns, "raise") == _outcome(records, "raise")
+    assert _reduce(columns).performance_metrics.min_execution_time_ms == number

@@ -1303,9 +1303,16 @@ def _unpaired(name: str) -> UsageAnalyticsError:
 def _may_coerce(pa: Any, kind: Any) -> bool:
     """Whether pyarrow may have inferred an Arrow type of this kind from a list of values
     of several kinds, converting some (`_column_kinds`): numbers, dates and times (a
-    number after a datetime is read as epoch microseconds). (Its strings and bools come
-    from values of their own kind alone: it refuses other mixes.)"""
-    checks = (pa.types.is_integer, pa.types.is_floating, pa.types.is_date, pa.types.is_timestamp)
+    number after a datetime is read as epoch microseconds), durations (a number after a
+    timedelta is read as microseconds: an execution time of 1.5 ms was 0.001 ms). (Its
+    strings and bools come from values of their own kind alone: it refuses other mixes.)"""
+    checks = (
+        pa.types.is_integer,
+        pa.types.is_floating,
+        pa.types.is_date,
+        pa.types.is_timestamp,
+        pa.types.is_duration,
+    )
     return any(check(kind) for check in checks)
 
 
