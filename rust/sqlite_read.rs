@@ -47,8 +47,10 @@ pub enum Kind {
     Text,
     /// A flag: integers (SQLite's booleans are 0 and 1).
     Flag,
-    /// A number: integers and reals, as float64.
+    /// A number: integers and reals, as float64 (an execution time).
     Number,
+    /// A quality score: a number, bad outside [0, 1].
+    Score,
     /// The row's key for messages: a rowid (integers) or a quoted primary key (text).
     Key,
 }
@@ -60,6 +62,7 @@ impl Kind {
             "text" => Self::Text,
             "flag" => Self::Flag,
             "number" => Self::Number,
+            "score" => Self::Score,
             "key" => Self::Key,
             _ => return None,
         })
@@ -94,12 +97,23 @@ impl Validity {
 const EXACT_INTEGERS: u64 = 1 << 53;
 
 /// What a number column has held: reals (stored, or typed from text), integers past
-/// `EXACT_INTEGERS`, text left to Python (which may make a float of it).
+/// `EXACT_INTEGERS`, text left to Python (which may make a float of it); and whether it
+/// is a score's (`takes`).
 #[derive(Default)]
 pub struct Mixing {
     reals: bool,
     wide: bool,
     texts: bool,
+    score: bool,
+}
+
+impl Mixing {
+    /// Whether the column's field takes `number` (an execution time >= 0, a score within
+    /// [0, 1]). A bad one stored as an integer (or an integer's text) is handed back odd,
+    /// for Python to keep as stored, so that an error shows -1, not the column's -1.0.
+    fn takes(&self, number: f64) -> bool {
+        number >= 0.0 && (!self.score || number <= 1.0)
+    }
 }
 
 /// What a flag column has held: stored integers, flags typed from text (bools in Python).
@@ -221,6 +235,17 @@ pub fn number_text(bytes: &[u8]) -> Option<f64> {
     std::str::from_utf8(text).ok()?.parse().ok()
 }
 
+/// Whether text is an integer's, `[+-]?[0-9]+` within Python's `float()` whitespace:
+/// one `typed_text` reads by `int()`.
+fn integer_text(bytes: &[u8]) -> bool {
+    let text = trimmed(bytes, float_space);
+    let digits = text
+        .strip_prefix(b"+")
+        .or_else(|| text.strip_prefix(b"-"))
+        .unwrap_or(text);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+}
+
 /// One column's values as read so far.
 pub enum Column {
     Ids(IdCodes),
@@ -247,6 +272,13 @@ impl Column {
             Kind::Text => Self::text(true),
             Kind::Flag => Self::Flags(Vec::new(), Validity::default(), FlagSources::default()),
             Kind::Number => Self::Floats(Vec::new(), Validity::default(), Mixing::default()),
+            Kind::Score => {
+                let mixing = Mixing {
+                    score: true,
+                    ..Mixing::default()
+                };
+                Self::Floats(Vec::new(), Validity::default(), mixing)
+            }
             Kind::Key => Self::Key(0),
         }
     }
@@ -363,8 +395,14 @@ impl Column {
                     // (Rounded to nearest, ties to even, as Arrow's int64 -> float64 cast
                     // rounds a column of integers.)
                     ValueRef::Integer(int) => {
+                        // (Held or odd, one past 2^53 makes the column one pyarrow
+                        // refuses beside reals, as Python's values would.)
                         mixing.wide |= int.unsigned_abs() > EXACT_INTEGERS;
-                        (Some(int as f64), Fit::Held)
+                        if mixing.takes(int as f64) {
+                            (Some(int as f64), Fit::Held)
+                        } else {
+                            (None, Fit::Odd)
+                        }
                     }
                     ValueRef::Real(real) => {
                         mixing.reals = true;
@@ -372,11 +410,11 @@ impl Column {
                     }
                     ValueRef::Null | ValueRef::Text(b"") => (None, Fit::Held),
                     ValueRef::Text(bytes) => match number_text(bytes) {
-                        Some(number) => {
+                        Some(number) if mixing.takes(number) || !integer_text(bytes) => {
                             mixing.reals = true;
                             (Some(number), Fit::Held)
                         }
-                        None => {
+                        _ => {
                             mixing.texts = true;
                             (None, Fit::Odd)
                         }
@@ -1065,6 +1103,37 @@ mod tests {
         assert!(read(&uri, "SELECT 9007199254740993 UNION ALL SELECT 'x'", &[Kind::Number]).is_none());
         assert!(read(&uri, "SELECT 9007199254740993 UNION ALL SELECT '1'", &[Kind::Number]).is_none());
         assert!(read(&uri, "SELECT 9007199254740993 UNION ALL SELECT x'00'", &[Kind::Number]).is_some());
+    }
+
+    #[test]
+    fn bad_integers_are_odd_values_as_stored() {
+        let (_path, uri) = database("");
+        // An execution time's negative integer (or an integer's text) comes back as it is
+        // stored, for an error to show -1, not -1.0; a real, or good integers, are held.
+        let sql = "SELECT -1 UNION ALL SELECT -1.5 UNION ALL SELECT ' -2 ' UNION ALL SELECT '-2.0' \
+                   UNION ALL SELECT 2 UNION ALL SELECT '3'";
+        let odd = |kinds: &[Kind]| read(&uri, sql, kinds).unwrap().odd;
+        let values = |odd: Vec<OddValue>| odd.into_iter().map(|o| (o.row, o.value)).collect::<Vec<_>>();
+        assert_eq!(
+            values(odd(&[Kind::Number])),
+            [(0, Value::Integer(-1)), (2, Value::Text(" -2 ".into()))]
+        );
+        // A score's integers outside [0, 1] too.
+        assert_eq!(
+            values(odd(&[Kind::Score])),
+            [
+                (0, Value::Integer(-1)),
+                (2, Value::Text(" -2 ".into())),
+                (4, Value::Integer(2)),
+                (5, Value::Text("3".into()))
+            ]
+        );
+        let read = read(&uri, sql, &[Kind::Number]).unwrap();
+        let Column::Floats(numbers, valid, _) = &read.columns[0] else {
+            panic!("not a number column");
+        };
+        assert_eq!(numbers, &[0.0, -1.5, 0.0, -2.0, 2.0, 3.0]);
+        assert_eq!(valid.nulls, 2);
     }
 
     #[test]

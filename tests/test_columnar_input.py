@@ -66,6 +66,7 @@ from usage_analytics import (
     UsageAccumulator,
     UsageAnalyticsError,
     UsageTrendType,
+    ingest,
 )
 from usage_analytics._core import ARROW_SLICE_ROWS
 from usage_analytics.ingest import read_any, row_count
@@ -971,22 +972,22 @@ def test_a_pandas_column_of_mixed_objects_reads_as_its_records(field: str, bad: 
 
 
 @pytest.mark.parametrize(
-    ("field", "values", "mixes"),
+    ("field", "values"),
     [
         # pyarrow's inference made one type of them, changing values silently: the dates
         # of the datetimes after a date, a bool's 1.0 among numbers, a float16 truncated
         # after ints; a float among flags made the column refused whole (even in skip).
-        ("timestamp", [WHEN.date(), TIMES[1], TIMES[2]], True),
-        ("execution_time_ms", [2.5, True, 4.0], True),
-        ("quality_score", [0.5, True, 0.25], True),
-        ("execution_time_ms", [1, np.float16(2.5), 3], True),
-        ("success", [1, 0.0, True], True),
-        ("execution_time_ms", [1, 2.5, np.float32(3.5)], False),  # (numbers: one column)
-        ("timestamp", [TIMES[0], 1.5, TIMES[2]], True),  # (read as 1970)
+        ("timestamp", [WHEN.date(), TIMES[1], TIMES[2]]),
+        ("execution_time_ms", [2.5, True, 4.0]),
+        ("quality_score", [0.5, True, 0.25]),
+        ("execution_time_ms", [1, np.float16(2.5), 3]),
+        ("success", [1, 0.0, True]),
+        ("execution_time_ms", [1, 2.5, np.float32(3.5)]),  # (numbers: one column)
+        ("timestamp", [TIMES[0], 1.5, TIMES[2]]),  # (read as 1970)
     ],
 )
 def test_a_column_of_values_of_several_kinds_reads_as_its_records(
-    field: str, values: list[Any], mixes: bool
+    field: str, values: list[Any]
 ) -> None:
     columns: dict[str, list[Any]] = {"timestamp": TIMES[:3], field: values}
     rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
@@ -997,14 +998,11 @@ def test_a_column_of_values_of_several_kinds_reads_as_its_records(
         results = [outcome(request(data, on_invalid=mode)) for data in (rows, columns, frame)]
         assert results[1] == results[0]
         assert results[2] == results[0]
-    # A numpy array of those objects is no list of the records' values (NaN is missing
-    # there): refused, naming the column, where its values mix kinds.
+    # A numpy array of those objects (NaN would be missing there): read as they are in a
+    # list, where its values mix kinds; it was refused, naming the column and its kinds.
     array = {"timestamp": TIMES[:3], field: np.array(values, dtype=object)}
-    if mixes:
-        with pytest.raises(UsageAnalyticsError, match=f"column '{field}': it mixes values"):
-            REDUCER.execute_reduction_sync(request(array))
-    else:
-        assert comparable(REDUCER.execute_reduction_sync(request(array))) == results[0]
+    for mode in ("raise", "skip"):
+        assert outcome(request(array, on_invalid=mode)) == outcome(request(rows, on_invalid=mode))
 
 
 @pytest.mark.parametrize(
@@ -2882,32 +2880,23 @@ def test_a_mixed_column_never_turns_epoch_timestamps_into_invalid_records(kind: 
         REDUCER.execute_reduction_sync(request(columns))
 
 
-@pytest.mark.parametrize(
-    ("field", "values", "kinds"),
-    [
-        ("success", [True, None, 0, False], "bool, int"),
-        ("timestamp", [TIMES[0], TIMES[1].isoformat(), TIMES[2], TIMES[3]], "datetime, str"),
-        ("agent", ["a", 5, None, "b"], "int, str"),
-    ],
-)
-def test_values_pyarrow_cannot_convert_together_are_named_as_kinds(
-    field: str, values: list[Any], kinds: str
+@pytest.mark.parametrize("form", [list, objects], ids=["list", "numpy_objects"])
+def test_int_timestamps_among_other_kinds_beside_arrays_are_named_as_kinds(
+    form: Callable[[list[Any]], Any],
 ) -> None:
-    # As a numpy array of objects of several kinds that pyarrow converts (a bool among
-    # floats): refused naming the kinds. Where pyarrow could not convert them together the
-    # error was its own words ("Could not convert 0 with type int: tried to convert to
-    # boolean", "object of type <class 'str'> cannot be converted to int").
-    stamps = np.array([time.replace(tzinfo=None) for time in TIMES], dtype="datetime64[us]")
-    columns: dict[str, Any] = {"timestamp": stamps, "execution_time_ms": np.ones(4)}
-    columns[field] = objects(values)
-    for mode in ("raise", "skip"):
-        with pytest.raises(UsageAnalyticsError) as raised:
-            REDUCER.execute_reduction_sync(request(columns, on_invalid=mode))
-        assert str(raised.value) == (
-            f"cannot read column '{field}': it mixes values of the kinds {kinds}, which one "
-            "Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
-            "values are judged one by one)"
-        )
+    # Epoch microseconds are a columnar form, which records refuse: a list or numpy array
+    # of objects mixing them with other kinds is refused naming the kinds, even in skip
+    # mode. (pyarrow's own words were "object of type <class 'str'> cannot be converted to
+    # int".)
+    stamps = form([START_US + 3_600_000_000, "2026-01-06T00:00:00Z"])
+    columns: dict[str, Any] = {"timestamp": stamps, "success": np.ones(2, bool)}
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(columns, on_invalid="skip"))
+    assert str(raised.value) == (
+        "cannot read column 'timestamp': it mixes values of the kinds int, str, which one "
+        "Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
+        "values are judged one by one)"
+    )
 
 
 class _RaisingZone(tzinfo):
@@ -2932,14 +2921,18 @@ class _RaisingZone(tzinfo):
         ("timeout", ["yes", "no", None, "no"]),  # (text alone: the core refused the column)
     ],
 )
+@pytest.mark.parametrize("form", [list, objects], ids=["list", "numpy_objects"])
 def test_a_list_of_several_kinds_beside_arrays_is_read_as_the_records(
-    field: str, values: list[Any]
+    field: str, values: list[Any], form: Callable[[list[Any]], Any]
 ) -> None:
-    # As a list beside numpy arrays it was refused naming its kinds (above), where the
-    # same values as lists alone or records were read (True and 0 both flags, a datetime
-    # and its ISO text both timestamps; the int agent its record's error).
+    # As a list beside numpy arrays it was refused naming its kinds, where the same
+    # values as lists alone or records were read (True and 0 both flags, a datetime and
+    # its ISO text both timestamps; the int agent its record's error); as a numpy array of
+    # those objects too (a pandas object column's `to_numpy()`), where pyarrow's own words
+    # were the error ("Could not convert 0 with type int: tried to convert to boolean").
     stamps = np.array([time.replace(tzinfo=None) for time in TIMES], dtype="datetime64[us]")
-    columns: dict[str, Any] = {"timestamp": stamps, "execution_time_ms": np.ones(4), field: values}
+    columns: dict[str, Any] = {"timestamp": stamps, "execution_time_ms": np.ones(4)}
+    columns[field] = form(values)
     records = [
         {"timestamp": time, "execution_time_ms": 1.0, field: value}
         for time, value in zip(TIMES, values, strict=True)
@@ -2966,11 +2959,10 @@ def test_a_value_whose_own_code_raises_is_its_records_error_in_a_dict_of_lists()
     expected = outcome(request(records, on_invalid="skip"))
     assert expected["data_quality"]["invalid_records"] == 1
     assert_same(outcome(request(columns, on_invalid="skip")), expected)
-    # Beside a numpy array the values are no records: refused, naming the column.
+    # As a numpy array of those objects beside another array too: it was refused, naming
+    # the column ("cannot read column 'timestamp': no offset today").
     typed = {"timestamp": objects(stamps), "success": np.array([True, False])}
-    with pytest.raises(UsageAnalyticsError) as raised:
-        REDUCER.execute_reduction_sync(request(typed, on_invalid="skip"))
-    assert str(raised.value) == "cannot read column 'timestamp': no offset today"
+    assert_same(outcome(request(typed, on_invalid="skip")), expected)
 
 
 @pytest.mark.parametrize(
@@ -2980,19 +2972,21 @@ def test_a_value_whose_own_code_raises_is_its_records_error_in_a_dict_of_lists()
         (WHEN, "datetime, datetime with a sub-second UTC offset"),
     ],
 )
-def test_datetimes_of_a_sub_second_offset_beside_typed_arrays_name_their_kinds(
+def test_datetimes_of_a_sub_second_offset_beside_typed_arrays_read_as_records(
     first: Any, kinds: str
 ) -> None:
-    # (The sub-second offset is a kind of its own among datetimes alone.)
+    # (The sub-second offset is a kind of its own among datetimes alone, which pyarrow
+    # would drop.) Such a numpy array of objects was refused naming its kinds: read as
+    # the same values are in a list, each its record's instant.
     odd = timezone(timedelta(seconds=1, microseconds=1))
-    columns = {"timestamp": objects([first, WHEN.astimezone(odd)]), "success": np.ones(2, bool)}
-    with pytest.raises(UsageAnalyticsError) as raised:
-        REDUCER.execute_reduction_sync(request(columns))
-    assert str(raised.value) == (
-        f"cannot read column 'timestamp': it mixes values of the kinds {kinds}, which one "
-        "Arrow column cannot hold as they are (pass the records as a list of dicts, whose "
-        "values are judged one by one)"
-    )
+    stamps = [first, WHEN.astimezone(odd)]
+    assert ingest._column_kinds("timestamp", objects(stamps)) == kinds.split(", ")
+    columns = {"timestamp": objects(stamps), "success": np.ones(2, bool)}
+    records = [{"timestamp": stamp, "success": True} for stamp in stamps]
+    for mode in ("raise", "skip"):
+        assert_same(
+            outcome(request(columns, on_invalid=mode)), outcome(request(records, on_invalid=mode))
+        )
 
 
 def test_a_bool_among_listed_timestamps_is_its_records_error() -> None:

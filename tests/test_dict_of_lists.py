@@ -581,13 +581,15 @@ def test_a_list_of_ids_beside_numpy_columns_equals_the_list_of_its_rows(
 
 
 #: A field's values of several kinds, good and bad, as a list beside arrays holds them.
-#: (A bad number is a float: ints among floats make a float column, whose sample shows
-#: 2 as "2.0", where a record's shows "2".)
+#: (Bad ints among floats too: their float column showed -2 as "-2.0", where a record's
+#: sample shows "-2".)
 FIELD_VALUES: dict[str, Any] = {
     "success": st.sampled_from([True, False, None, 0, 1, 2, "yes", 0.5]),
     "timeout": st.sampled_from([True, None, 1, "no"]),
-    "quality_score": st.sampled_from([0.5, 1, None, True, "0.5", math.nan, 2.5]),
-    "execution_time_ms": st.sampled_from([3.5, 7, None, -1.5, "x", np.float64(2.0)]),
+    "quality_score": st.sampled_from([0.5, 1, None, True, "0.5", math.nan, 2.5, 2, -1]),
+    "execution_time_ms": st.sampled_from(
+        [3.5, 7, None, -1.5, "x", np.float64(2.0), -2, np.int64(-3), np.float32(-0.5)]
+    ),
     "context_type": st.sampled_from(["a", None, 5, "b", b"c"]),
     "agent": st.sampled_from(["x", None, 1.5, "y"]),
     "file_path": st.sampled_from(["a.py", None, 3, "b.rs"]),

@@ -117,24 +117,25 @@ def object_text_codes(values: Any, max_distinct: int) -> tuple[bytes, list[str]]
 def sqlite_columns(
     uri: str, sql: str, params: list[Any], kinds: list[str], order: list[int] = ...
 ) -> tuple[int, list[Any], list[tuple[int, int, Any]]] | None:
-    """Runs `sql` (bound to `params`) on a read-only connection to the SQLite `uri` and reads
-    its rows into columns of `kinds` ("id", "text", "flag", "number", "key"), the GIL
-    released: (row count, columns, odd values) with ids as [(stored value, run length)]
-    and the others as ("text", offsets, data, validity), ("int", values, validity),
-    ("bool", values, validity: int64 0 and 1 of flags typed from text) or ("float",
-    values, validity) Arrow buffers. Text in a flag or number column is typed where
-    `typed_text` would type it beyond doubt (ASCII flag words, decimal numbers); each
-    other value of a "text", "flag" or "number" column that its column does not hold is
-    missing there and an odd value, (row, column place, value), in order of row (after
-    any sort) and place. None where an id or key does not fit its kind, text is not
-    UTF-8, a flag column holds both stored integers and flag texts, a number column
-    integers past 2^53 beside reals or odd text, there are more than max(rows / 8, 4096)
-    odd values, a parameter is not SQLite's, or SQLite fails (`sources.sqlite_native`).
-    Where `order` names columns (an "id" column first, then present text or integers),
-    the rows are sorted by them as SQLite's `ORDER BY` under the BINARY collation sorts
-    them (None where a sort column holds a missing value). ValueError for an unknown
-    kind, a statement selecting other than one column per kind, or an order not of that
-    form."""
+    """Runs `sql` (bound to `params`) on a read-only connection to the SQLite `uri` and
+    reads its rows into columns of `kinds` ("id", "text", "flag", "number", "score", "key"),
+    the GIL released: (row count, columns, odd values) with ids as [(stored value, run
+    length)] and the others as ("text", offsets, data, validity), ("int", values, validity),
+    ("bool", values, validity: int64 0 and 1 of flags typed from text) or ("float", values,
+    validity) Arrow buffers. Text in a flag or number column is typed where `typed_text`
+    would type it beyond doubt (ASCII flag words, decimal numbers); each other value of a
+    "text", "flag" or "number" column that its column does not hold is missing there and an
+    odd value, (row, column place, value), in order of row (after any sort) and place; so is
+    a bad number stored as an integer or an integer's text (a "number" below 0, a "score"
+    outside [0, 1]), for an error to show it as stored. None where an id or key does not fit
+    its kind, text is not UTF-8, a flag column holds both stored integers and flag texts, a
+    number column integers past 2^53 beside reals or odd text, there are more than max(rows
+    / 8, 4096) odd values, a parameter is not SQLite's, or SQLite fails
+    (`sources.sqlite_native`). Where `order` names columns (an "id" column first, then
+    present text or integers), the rows are sorted by them as SQLite's `ORDER BY` under the
+    BINARY collation sorts them (None where a sort column holds a missing value). ValueError
+    for an unknown kind, a statement selecting other than one column per kind, or an order
+    not of that form."""
 
 def reduce_arrow(
     data: Any, options: dict[str, Any], cancel: CancelFlag | None = None, whole: bool = False

@@ -40,11 +40,15 @@ its days of 86,400 s (as DuckDB's `epoch()` counts them) and nanoseconds, and so
 pyarrow's `MonthDayNano` in a record (its `to_pylist` value); one with months, which have
 no fixed length, is an invalid record.
 
-A list in a dict of columns, or a pandas column of Python objects, whose values are of
-several kinds (a bool among numbers, datetimes after a date, a float among flags) is not
-left to Arrow's inference, which would coerce them to one type silently: the data is
-read as its records, each value judged as in a list of dicts (or, where it cannot be,
-such as beside int timestamps, refused naming the column and its kinds).
+A list in a dict of columns (or a numpy array of Python objects there, as a pandas column
+of them: NaN, NaT and pandas' NA missing), or a pandas column of Python objects, whose
+values are of several kinds (a bool among numbers, datetimes after a date, a float among
+flags) is not left to Arrow's inference, which would coerce them to one type silently: the
+data is read as its records, each value judged as in a list of dicts (or, where it cannot
+be, such as beside int timestamps, refused naming the column and its kinds). So is a
+number field's list beside arrays holding a bad value that its column would show otherwise
+than its record does (an int -2 among floats, "-2.0" in a float column), so that errors
+and samples show the values as given.
 
 A stream (a pyarrow RecordBatchReader, DuckDB's `fetch_record_batch`) is read once, as a
 Python iterator is: reduced again, it holds no more records. DuckDB results are read one
@@ -1078,8 +1082,8 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             if kinds:
                 if _reads_as_records(columns):
                     raise _MixedValues(_rows(columns))
-                if _judged_as_given(name, column):
-                    given[name] = column
+                if _read_as_given(name, column):
+                    given[name] = _given_values(column)
                     continue
                 raise _several_kinds_error(name, kinds)
             if not isinstance(column, (list, tuple)):
@@ -1108,8 +1112,8 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             # own code raising (a tzinfo's utcoffset: in a record, that record's error)
             if _reads_as_records(columns):
                 raise _MixedValues(_rows(columns)) from error
-            if _judged_as_given(name, column):
-                given[name] = column
+            if _read_as_given(name, column):
+                given[name] = _given_values(column)
                 continue
             # (Objects of several kinds beside typed arrays: named as such, not in pyarrow's
             # words, "Could not convert 0 with type int: tried to convert to boolean".)
@@ -1120,13 +1124,16 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
         if (
             name == "pattern_id"
-            and _judged_as_given(name, column)
+            and _read_as_given(name, column)
             and not _ids_type(pa, arrays[name].type)
+            and (isinstance(column, (list, tuple)) or not pa.types.is_floating(arrays[name].type))
         ):
             # (Floats, bools: a float the core would read as the int it stands for,
             # numpy's and pandas' ints with a missing one; in a list, as in a record, the
-            # caller's float is that record's error.)
-            given[name] = column
+            # caller's float is that record's error. Python objects of floats are such a
+            # column, as in a pandas frame; of other types, the core's refusal of the whole
+            # column, each record's.)
+            given[name] = _given_values(column)
             del arrays[name]
             continue
         if name in _FLAG_COLUMNS and _extension_name(arrays[name].type) == "arrow.bool8":
@@ -1136,19 +1143,27 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             # (Values all of a kind the field's column cannot be, a text flag, say: each
             # record's error, as with one value of another kind among them.)
             raise _MixedValues(_rows(columns))
-        if refused and _judged_as_given(name, column):
+        if refused and _read_as_given(name, column):
             # (Beside arrays, as lists alone: each value judged in its record. The core
             # refused the whole column.)
-            given[name] = column
+            given[name] = _given_values(column)
             del arrays[name]
             continue
         objects = isinstance(column, (list, tuple)) or _holds_objects(column)
+        if objects and _bad_value_shown_otherwise(pa, name, column, arrays[name]):
+            # (Each value judged in its record, for its sample to show it as given.)
+            if _reads_as_records(columns):
+                raise _MixedValues(_rows(columns))
+            if _read_as_given(name, column):
+                given[name] = _given_values(column)
+                del arrays[name]
+                continue
         if objects and _may_coerce(pa, arrays[name].type):
             kinds = _column_kinds(name, column)
             if kinds and _reads_as_records(columns):
                 raise _MixedValues(_rows(columns))  # each value judged as in its record
-            if kinds and _judged_as_given(name, column):
-                given[name] = column
+            if kinds and _read_as_given(name, column):
+                given[name] = _given_values(column)
                 del arrays[name]
             elif kinds:
                 raise _several_kinds_error(name, kinds)
@@ -1175,15 +1190,15 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
 def _given(
     pa: Any, arrays: Mapping[str, Any], given: Mapping[str, Any], columns: Mapping[str, Any]
 ) -> Exception:
-    """The records of a dict of columns whose lists (`given`: see `_judged_as_given`) one
-    Arrow column cannot hold as they are (ids of ints and str, or floats; flags of True
-    and 1) beside arrays (`arrays`, converted): a `_MixedValues` whose rows hold the
-    lists' values as given, judged one by one as in a list of records (a bad one that
-    record's error), and each array's values as Arrow reads its column (NaN missing, an
-    integer timestamp epoch microseconds: its datetime, which records take). The dict of
-    lists alone was read so; with a numpy array beside them the whole call was refused
-    ("it mixes values of the kinds int, str"). (Integer timestamps, datetimes in the rows,
-    are told of by their column: `with_column_integer_times`.)
+    """The records of a dict of columns whose lists or arrays of Python objects (`given`,
+    their values: see `_read_as_given`) one Arrow column cannot hold as they are (ids of
+    ints and str, or floats; flags of True and 1) beside arrays (`arrays`, converted): a
+    `_MixedValues` whose rows hold the lists' values as given, judged one by one as in a
+    list of records (a bad one that record's error), and each array's values as Arrow reads
+    its column (NaN missing, an integer timestamp epoch microseconds: its datetime, which
+    records take). The dict of lists alone was read so; with a numpy array beside them the
+    whole call was refused ("it mixes values of the kinds int, str"). (Integer timestamps,
+    datetimes in the rows, are told of by their column: `with_column_integer_times`.)
 
     The error naming the first such list where the arrays hold values records cannot
     (an integer timestamp beyond a datetime's year 9999, a datetime64 beyond Arrow's
@@ -1233,6 +1248,70 @@ def _judged_as_given(name: str, column: Any) -> bool:
     return name != "timestamp" or not any(_is_int(stamp) for stamp in column)
 
 
+def _bad_value_shown_otherwise(pa: Any, name: str, column: Any, array: Any) -> bool:
+    """Whether `array`, a number or flag field's column converted from `column` (a list or
+    Python objects), holds a bad value (negative, NaN, a score outside [0, 1], a flag other
+    than 0 or 1) that its record shows otherwise: ints among floats make a float column,
+    whose sample showed an int -2 as "-2.0", where its record's shows "-2"; a numpy scalar
+    is shown by its repr there ("np.int64(-2)"), by its number here. Such a column is read
+    as its records (slower, as a list of dicts: `benches/dict_of_lists.py`), so that its
+    bad values are shown as given; a column of good values, or of bad Python floats (or
+    ints, in an int column), is read as it is, its analytics the same. A few vectorized
+    passes over the numbers; the values themselves are looked at only where bad."""
+    if pa.types.is_floating(array.type) and name in _NUMBER_COLUMNS:
+        shown_alike: type = float
+    elif pa.types.is_integer(array.type) and name in _NUMBER_COLUMNS | _FLAG_COLUMNS:
+        shown_alike = int
+    else:
+        return False
+    import numpy as np
+
+    values = array.to_numpy(zero_copy_only=False)  # (a null is NaN: unmarked below)
+    with np.errstate(invalid="ignore"):
+        if name in _FLAG_COLUMNS:
+            bad = (values != 0) & (values != 1)
+        else:
+            bad = ~np.isfinite(values) | (values < 0)
+        if name == "quality_score":
+            bad |= values > 1
+    if array.null_count:
+        bad &= ~array.is_null().to_numpy(zero_copy_only=False)
+    given = _values_of(column)
+    return any(type(given[row]) is not shown_alike for row in np.flatnonzero(bad).tolist())
+
+
+def _read_as_given(name: str, column: Any) -> bool:
+    """Whether a column one Arrow column cannot hold as it is (values of several kinds,
+    values of a kind the field's column cannot be, bad values it would show otherwise)
+    is read value by value, as in a list of records (`_given`): a list, as
+    `_judged_as_given` has it, or a numpy array (or pandas Series) of Python objects of
+    a record field, as a pandas frame's column of them is read (`_frame_records`): such
+    an array of several kinds beside other arrays was refused naming its kinds, where
+    the same values in a list, or in a frame's column, were read. Its missing markers
+    (NaN, NaT, pandas' NA) are missing there, as in any numpy or pandas column
+    (`_given_values`); not a timestamp array holding ints (epoch microseconds, refused
+    naming its kinds as such a list is)."""
+    if not _holds_objects(column):
+        return _judged_as_given(name, column)
+    if name not in RECORD_COLUMNS:
+        return False
+    return name != "timestamp" or not any(_is_int(stamp) for stamp in _values_of(column))
+
+
+def _given_values(column: Any) -> Any:
+    """A column read as given (`_read_as_given`) as its records' values: a list as it
+    is; an array of Python objects as a list of its objects, its missing markers None."""
+    if isinstance(column, (list, tuple)):
+        return column
+    return [None if _missing_marker(value) else value for value in _values_of(column)]
+
+
+def _values_of(column: Any) -> Any:
+    """A numpy array or pandas Series of Python objects as a numpy array (a Series indexes
+    by its labels)."""
+    return column.to_numpy() if _library(column) == "pandas" else column
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -1260,9 +1339,16 @@ def _unpaired(name: str) -> UsageAnalyticsError:
 def _may_coerce(pa: Any, kind: Any) -> bool:
     """Whether pyarrow may have inferred an Arrow type of this kind from a list of values
     of several kinds, converting some (`_column_kinds`): numbers, dates and times (a
-    number after a datetime is read as epoch microseconds). (Its strings and bools come
-    from values of their own kind alone: it refuses other mixes.)"""
-    checks = (pa.types.is_integer, pa.types.is_floating, pa.types.is_date, pa.types.is_timestamp)
+    number after a datetime is read as epoch microseconds), durations (a number after a
+    timedelta is read as microseconds: an execution time of 1.5 ms was 0.001 ms). (Its
+    strings and bools come from values of their own kind alone: it refuses other mixes.)"""
+    checks = (
+        pa.types.is_integer,
+        pa.types.is_floating,
+        pa.types.is_date,
+        pa.types.is_timestamp,
+        pa.types.is_duration,
+    )
     return any(check(kind) for check in checks)
 
 

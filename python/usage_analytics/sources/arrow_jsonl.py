@@ -50,6 +50,7 @@ from typing import Any
 
 from usage_analytics.sources.arrow_text import TextTable, not_utf8, odd_columns
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, TableSpec
+from usage_analytics.sources.odd_cells import json_text_value
 from usage_analytics.sources.records import (
     MAX_JSON_DEPTH,
     UnreadableLine,
@@ -119,7 +120,7 @@ def read_jsonl_arrow(
     return TextTable(
         table.rename_columns(list(types)),
         {names[key]: column for key, column in odd.items()},
-        parse=json.loads,
+        parse=json_text_value,
         unreadable=None if skipping is None else skipping.lines,
     )
 

@@ -19,7 +19,9 @@ from usage_analytics.sources.base import (
     NUMBER_FIELDS,
     TRUE_TEXTS,
     TableSpec,
+    typed_text,
 )
+from usage_analytics.sources.odd_cells import bad_numbers, shown_apart
 from usage_analytics.sources.records import (
     UnreadableLines,
     csv_long_rows,
@@ -43,12 +45,12 @@ class TextTable:
     """A text file's records as a pyarrow Table, typed by record field, and its values
     that are none of their field's: by field, the text of each such value (a string array
     as long as the table, missing elsewhere), which `parse` makes the value the standard
-    reader reads (a CSV cell's text is; a JSON value is its JSON text). Such a value is
-    missing in `table`."""
+    reader reads for its field (a CSV cell's text is typed as the standard reader types it;
+    a JSON value is its JSON text). Such a value is missing in `table`."""
 
     table: Any
     odd: dict[str, Any] = data_field(default_factory=dict)
-    parse: Callable[[str], Any] = str
+    parse: Callable[[str, str], Any] = typed_text
     #: The lines left out as holding no record (read skipping them), else None.
     unreadable: UnreadableLines | None = None
 
@@ -134,7 +136,7 @@ def _typed(pa: Any, table: Any, names: Sequence[Sequence[str]]) -> tuple[Any, di
             if name in FLAG_FIELDS:
                 column, bad = _flags(pa, column)
             elif name in NUMBER_FIELDS:
-                column, bad = _numbers(pa, column)
+                column, bad = _bad_integers_aside(pa, name, text, *_numbers(pa, column))
             if bad is not None:
                 odd[name] = pa.compute.if_else(bad, text, pa.scalar(None, pa.string()))
             arrays.append(column)
@@ -218,6 +220,31 @@ def _numbers(pa: Any, column: Any) -> tuple[Any, Any | None]:
     if all(value is not None for value in read):
         return numbers, None
     return numbers, pc.replace_with_mask(other, other, pa.array([value is None for value in read]))
+
+
+def _bad_integers_aside(
+    pa: Any, name: str, text: Any, numbers: Any, odd: Any | None
+) -> tuple[Any, Any | None]:
+    """Number field `name`'s `numbers` (read from `text`, with the mask `odd` of cells
+    that are no number) with its bad values (negative, a score outside [0, 1]) that the
+    standard reader reads as ints (`typed_text`: "-1" is -1) missing, and marked in
+    `odd`: kept aside as written, so that an error shows -1, as the file holds it, not
+    the -1.0 of the column's doubles. A vectorized check of the numbers; the text of the
+    bad ones alone read in Python (none in good data)."""
+    pc = pa.compute
+    rows = bad_numbers(pa, name, numbers)
+    if not len(rows):
+        return numbers, odd
+    ints = [shown_apart(name, typed_text(name, cell)) for cell in text.take(rows).to_pylist()]
+    if not any(ints):
+        return numbers, odd
+    import numpy as np
+
+    marked = np.zeros(len(numbers), dtype=bool)
+    marked[rows.to_numpy()[np.array(ints)]] = True
+    aside = pa.array(marked)
+    numbers = pc.if_else(aside, pa.scalar(None, pa.float64()), numbers)
+    return numbers, aside if odd is None else pc.or_(odd, aside)
 
 
 def _float(text: str) -> float | None:

@@ -85,10 +85,10 @@ FALSE_TEXTS = frozenset({"false", "f", "no", "n", "0"})
 def typed_text(name: str, text: str) -> Any:
     """The value a text holds for record field `name`, where a source stores every value
     as text (a CSV cell, a column SQLite's `.import` made): a flag from true/false, t/f,
-    yes/no, y/n or 1/0 (any case, trimmed), a number by `float()`, any other field's
-    text as it is. A text that does not convert is returned unchanged, so that the core
-    reports it as an invalid value of the field. (An empty text, a missing value, is the
-    caller's.)"""
+    yes/no, y/n or 1/0 (any case, trimmed), a number by `float()` (an integer's text as
+    an int, below), any other field's text as it is. A text that does not
+    convert is returned unchanged, so that the core reports it as an invalid value of the
+    field. (An empty text, a missing value, is the caller's.)"""
     if name in FLAG_FIELDS:
         folded = text.strip().lower()
         if folded in TRUE_TEXTS:
@@ -98,10 +98,23 @@ def typed_text(name: str, text: str) -> Any:
         return text
     if name in NUMBER_FIELDS:
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             return text
+        # An integer's text as its int where the double it is read as holds it exactly:
+        # the same number to the core, which shows a bad one as it is written, -1 and not
+        # the -1.0 of `float()` (as a JSON or PostgreSQL integer is shown). (A whole
+        # number spelt without a point or an exponent is one `int()` reads; `int()` tried
+        # first cost 5 us a cell of "12.5", raising.)
+        if number.is_integer() and "." not in text and "e" not in text and "E" not in text:
+            return int(number) if -_EXACT_INTEGERS < number < _EXACT_INTEGERS else number
+        return number
     return text
+
+
+#: Integers below this in magnitude are held exactly by a double; a text of one past it may
+#: have been rounded to it, so the int would not be the text's own number: kept a float.
+_EXACT_INTEGERS = 2**53
 
 
 class SourceError(UsageAnalyticsError):

@@ -14,6 +14,7 @@ Python values; the others stay slices of the table, batched together.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,7 +22,25 @@ from typing import Any
 
 from usage_analytics.sources.base import FLAG_FIELDS, NUMBER_FIELDS
 
-__all__ = ["OddCells", "OddTexts", "held_types"]
+__all__ = [
+    "OddCells",
+    "OddTexts",
+    "as_written",
+    "bad_numbers",
+    "held_types",
+    "json_text_value",
+    "shown_apart",
+]
+
+
+def as_written(name: str, text: str) -> str:
+    """A cell's text for any field, as it is."""
+    return text
+
+
+def json_text_value(name: str, text: str) -> Any:
+    """A value's JSON text for any field, as the JSON Lines reader reads it."""
+    return json.loads(text)
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,27 @@ def held_types(name: str) -> set[type]:
     return {str, type(None)}
 
 
+def shown_apart(name: str, value: Any) -> bool:
+    """Whether `value`, read for field `name`, is an int that is a bad number of that
+    field (negative; a score outside [0, 1]): kept out of the field's column of doubles,
+    which an error would show it from as -1.0, and handed over as it is stored, -1 (as
+    a PostgreSQL integer column's value is shown)."""
+    if name not in NUMBER_FIELDS or type(value) is not int:
+        return False
+    return value < 0 or (name == "quality_score" and value > 1)
+
+
+def bad_numbers(pa: Any, name: str, numbers: Any) -> Any:
+    """The rows of number field `name`'s column of doubles `numbers` whose value is bad
+    (negative; a score outside [0, 1]), as Arrow indices: the few a source then looks up
+    as stored (`shown_apart`), after one vectorized pass over all of them."""
+    pc = pa.compute
+    bad = pc.less(numbers, 0.0)
+    if name == "quality_score":
+        bad = pc.or_(bad, pc.greater(numbers, 1.0))
+    return pc.indices_nonzero(pc.fill_null(bad, False))
+
+
 @dataclass(frozen=True)
 class OddTexts:
     """A text file's values that are none of their field's, held by Arrow: by field, a
@@ -82,12 +122,13 @@ class OddTexts:
 
     texts: Mapping[str, Any]
     held: Any
-    #: The value of such a cell's text, as the standard reader reads it (`TextTable.parse`).
-    parse: Callable[[str], Any] = str
+    #: The value of such a cell's text for its field, as the standard reader reads it
+    #: (`TextTable.parse`).
+    parse: Callable[[str, str], Any] = as_written
 
     @classmethod
     def of_texts(
-        cls, pa: Any, texts: Mapping[str, Any], parse: Callable[[str], Any] = str
+        cls, pa: Any, texts: Mapping[str, Any], parse: Callable[[str, str], Any] = as_written
     ) -> OddTexts | None:
         """The cells of `texts` (`TextTable.odd`, read by `parse`); None if there are
         none."""
@@ -151,7 +192,7 @@ class OddTexts:
             texts = (column if indices is None else column.take(indices)).to_pylist()
             # (Each distinct text read once: a file of "fast" throughout parsed a million
             # JSON texts.)
-            values = {text: self.parse(text) for text in set(texts) if text is not None}
+            values = {text: self.parse(name, text) for text in set(texts) if text is not None}
             columns[name] = [
                 value if text is None else values[text]
                 for value, text in zip(columns[name], texts, strict=True)

@@ -19,7 +19,7 @@ from usage_analytics.sources.base import (
     pattern_key,
     typed_text,
 )
-from usage_analytics.sources.odd_cells import OddCells, held_types
+from usage_analytics.sources.odd_cells import OddCells, bad_numbers, held_types, shown_apart
 from usage_analytics.sources.sqlite_native import FetchedRows
 
 __all__ = [
@@ -65,7 +65,8 @@ def columns_data(names: Sequence[str], columns: list[list[Any]]) -> Any:
     if pa is not None:
         table = table_from_columns(pa, names, typed)
         if table is not None:
-            return table
+            table, odd = integers_aside(pa, table, typed, None)
+            return table if odd is None else odd.records(table, range(table.num_rows))
     return [dict(zip(names, values, strict=True)) for values in zip(*typed, strict=True)]
 
 
@@ -122,8 +123,38 @@ def python_rows(names: Sequence[str], values: list[list[Any]], keyed: bool) -> F
             odd = set_aside(fields, typed)
             table = None if odd is None else table_from_columns(pa, fields, typed)
             odd = odd if table is not None else None
+        if table is not None:
+            table, odd = integers_aside(pa, table, typed, odd)
     keys = values[len(names)] if keyed else None
     return FetchedRows(runs, table, columns, values[names.index("timestamp")], keys, odd)
+
+
+def integers_aside(
+    pa: Any, table: Any, columns: Sequence[Sequence[Any]], odd: OddCells | None
+) -> tuple[Any, OddCells | None]:
+    """`table`, made of the typed values `columns` (a column each), with its bad numbers
+    stored as integers (`shown_apart`: -1 in an INTEGER column, or the text "-1") missing,
+    and kept in `odd` as stored, so that an error shows -1, not the -1.0 of the column's
+    doubles (as the core's reader keeps them, `sqlite_native`). A vectorized pass over
+    each number column; the stored values of its bad numbers alone looked at."""
+    values = {} if odd is None else dict(odd.values)
+    for place, name in enumerate(table.column_names):
+        if name not in NUMBER_FIELDS:
+            continue
+        column = columns[place]
+        rows = bad_numbers(pa, name, table.column(place)).to_pylist()
+        apart = {row: column[row] for row in rows if shown_apart(name, column[row])}
+        if not apart:
+            continue
+        mask = bytearray(table.num_rows)
+        for row in apart:
+            mask[row] = 1
+        where = pa.Array.from_buffers(pa.uint8(), table.num_rows, [None, pa.py_buffer(mask)])
+        missing = pa.scalar(None, table.schema.field(place).type)
+        numbers = pa.compute.if_else(where.cast(pa.bool_()), missing, table.column(place))
+        table = table.set_column(place, table.schema.field(place), numbers)
+        values[name] = {**values.get(name, {}), **apart}
+    return table, (OddCells(values) if values else odd)
 
 
 def set_aside(names: Sequence[str], columns: list[Sequence[Any]]) -> OddCells | None:

@@ -35,7 +35,7 @@ from usage_analytics import _core
 from usage_analytics.extras import load_pyarrow
 from usage_analytics.sources.arrow import field_type
 from usage_analytics.sources.base import FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, typed_text
-from usage_analytics.sources.odd_cells import OddCells, held_types
+from usage_analytics.sources.odd_cells import OddCells, held_types, shown_apart
 from usage_analytics.sources.timestamps import ANALYSABLE_US
 
 __all__ = ["FetchedRows", "native_rows", "newest_instant", "read_only_uri"]
@@ -91,6 +91,8 @@ def _kind(name: str) -> str:
         return "id"
     if name in FLAG_FIELDS:
         return "flag"
+    if name == "quality_score":
+        return "score"  # (a number whose bad integers differ: see `shown_apart`)
     if name in NUMBER_FIELDS:
         return "number"
     return "text"  # (the timestamp and the text fields)
@@ -134,7 +136,13 @@ def _typed_odd(
             row: typed_text(name, value) if isinstance(value, str) else value
             for row, value in odd.items()
         }
-        fitting = {row: value for row, value in typed.items() if type(value) in held}
+        # (A bad number stored as an integer, which the core hands back for that, stays
+        # apart: patched in, an error would show it as the column's double.)
+        fitting = {
+            row: value
+            for row, value in typed.items()
+            if type(value) in held and not shown_apart(name, value)
+        }
         kept = {row: value for row, value in typed.items() if row not in fitting}
         if fitting:
             patched = _patched(pa, arrays[place], fitting)

@@ -27,13 +27,12 @@ reader's records exactly.)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from usage_analytics.sources.base import FLAG_FIELDS
-from usage_analytics.sources.odd_cells import OddTexts
+from usage_analytics.sources.odd_cells import OddTexts, json_text_value
 
 __all__ = ["DatasetTypes", "dataset_types"]
 
@@ -66,7 +65,7 @@ class DatasetTypes:
             texts[name] = text
             index_of = table.column_names.index(name)
             table = table.set_column(index_of, name, pa.nulls(table.num_rows, column.type))
-        return table, OddTexts.of_texts(pa, texts, json.loads)
+        return table, OddTexts.of_texts(pa, texts, json_text_value)
 
 
 def dataset_types(pa: Any, tables: Sequence[Any], keys: Collection[str]) -> DatasetTypes | None:
