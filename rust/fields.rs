@@ -650,6 +650,11 @@ pub fn number<'py>(value: &Bound<'py, PyAny>, max: f64) -> Result<f64, Invalid<'
         // A negative Decimal or Fraction too small for a float (-1e-400) converts to -0.0.
         return Err(out_of_range(&owned, max));
     }
+    if x == max && max.is_finite() && !is_exact_int(&owned) && above(&owned, max) {
+        // A Decimal or Fraction a hair above the bound (a score of 1.00000000000000000001)
+        // converts to the bound itself: out of range all the same, as one below 0 is.
+        return Err(out_of_range(&owned, max));
+    }
     in_range(&owned, x, max)
 }
 
@@ -675,6 +680,15 @@ fn out_of_range<'py>(value: &Bound<'py, PyAny>, max: f64) -> Invalid<'py> {
 /// Whether `value < 0` in Python (its conversion gave -0.0: a true zero is not below it).
 fn below_zero(value: &Bound<'_, PyAny>) -> bool {
     value.lt(0).unwrap_or_else(|e| {
+        note_interrupt(value.py(), e);
+        false
+    })
+}
+
+/// Whether `value > max` in Python (its conversion gave `max`: exact for Decimal, Fraction
+/// and numpy's longdouble, whose comparisons with a float are).
+fn above(value: &Bound<'_, PyAny>, max: f64) -> bool {
+    value.gt(max).unwrap_or_else(|e| {
         note_interrupt(value.py(), e);
         false
     })

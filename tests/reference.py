@@ -303,6 +303,12 @@ def below_zero(value: Any, number: float) -> bool:
     return number < 0 or bool(value < 0)
 
 
+def above_one(value: Any, number: float) -> bool:
+    """A number is above 1 as itself: a Decimal of 1.00000000000000000001 converts to the
+    float 1.0 (DESIGN.md's [0, 1] is the value's range, not its float's)."""
+    return number > 1.0 or (number == 1.0 and bool(value > 1))
+
+
 def read_str(field: str, value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
@@ -331,7 +337,8 @@ def read_record(record: Any) -> Record:
         raise InvalidValue("execution_time_ms", get("execution_time_ms"), "must be >= 0")
     quality_score = read_number("quality_score", get("quality_score"))
     if quality_score is not None and (
-        below_zero(get("quality_score"), quality_score) or quality_score > 1.0
+        below_zero(get("quality_score"), quality_score)
+        or above_one(get("quality_score"), quality_score)
     ):
         raise InvalidValue("quality_score", get("quality_score"), "must be in [0, 1]")
     quality_gates_passed = read_bool(

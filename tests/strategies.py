@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -101,13 +103,16 @@ def micros_to_utc(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 
 
+#: The years windows start in, by default.
+YEARS = (2000, 2035)
+
 fixed_offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 
 
 @st.composite
-def window_starts(draw: st.DrawFn) -> int:
-    """Epoch microseconds: either a round midnight or any instant, 2000..2035."""
-    day = draw(st.dates(date(2000, 1, 1), date(2035, 12, 31)))
+def window_starts(draw: st.DrawFn, years: tuple[int, int] = YEARS) -> int:
+    """Epoch microseconds: either a round midnight or any instant, in `years` (inclusive)."""
+    day = draw(st.dates(date(years[0], 1, 1), date(years[1], 12, 31)))
     midnight = datetime_to_micros(datetime(day.year, day.month, day.day, tzinfo=UTC))
     if draw(st.booleans()):
         return midnight
@@ -141,9 +146,9 @@ def window_durations(draw: st.DrawFn, window_type: TimeWindowType) -> int:
 
 
 @st.composite
-def windows(draw: st.DrawFn) -> Window:
+def windows(draw: st.DrawFn, years: tuple[int, int] = YEARS) -> Window:
     window_type = draw(st.sampled_from(list(TimeWindowType)))
-    start_us = draw(window_starts())
+    start_us = draw(window_starts(years))
     end_us = start_us + draw(window_durations(window_type))
     return Window(
         start=draw(as_contract_datetime(start_us)),
@@ -434,7 +439,18 @@ BAD_VALUES: dict[str, list[Any]] = {
         "10",
         [1],
     ],
-    "quality_score": [-0.1, 1.5, math.nan, math.inf, True, "0.5", 2],
+    "quality_score": [
+        -0.1,
+        1.5,
+        math.nan,
+        math.inf,
+        True,
+        "0.5",
+        2,
+        # outside [0, 1] by less than a float tells: their floats are 1.0 and -0.0
+        Decimal("1.00000000000000000001"),
+        Fraction(-1, 10**400),
+    ],
     "quality_gates_passed": ["true", 2, 0.0, "no"],
     "timeout": ["false", 3, 1.0],
     "context_type": [5, b"x", 1.5, ["a"], True],
@@ -490,10 +506,13 @@ def contracts(
     invalid: bool = False,
     on_invalid: str = "skip",
     max_records: int = 80,
+    years: tuple[int, int] = YEARS,
+    zones: list[str] | None = None,
 ) -> ModelUsageAnalyticsInput:
-    """A contract with random window, options and records (with some invalid records
-    when `invalid`)."""
-    window = draw(windows())
+    """A contract with random window (starting in `years`), options (the time zone one of
+    `zones`, by default TIMEZONES) and records (with some invalid records when
+    `invalid`)."""
+    window = draw(windows(years))
     record_strategy = valid_records(window, draw(st.sampled_from(PROFILES)))
     if invalid:
         record_strategy = st.one_of(record_strategy, invalid_records(window))
@@ -513,7 +532,7 @@ def contracts(
         execution_data=records,
         correlation_id=uuid4(),
         on_invalid=on_invalid,
-        timezone=draw(st.sampled_from(TIMEZONES)),
+        timezone=draw(st.sampled_from(TIMEZONES if zones is None else zones)),
         bucket_width=draw(bucket_widths(window)),
         trend_thresholds=draw(thresholds()),
     )

@@ -452,6 +452,48 @@ def test_negative_numbers_too_small_for_a_float_are_invalid_not_zero() -> None:
             assert out.data_quality.invalid_records == 0, (field, zero)
 
 
+def test_scores_a_hair_above_one_are_invalid_not_one() -> None:
+    # float(Decimal("1.00000000000000000001")) is 1.0, which counted as a score of 1, where
+    # the same value's hair below 0 was refused: a score outside [0, 1] is invalid whatever
+    # its distance. One exactly 1, or a hair below it (also 1.0 as a float), is a score.
+    from decimal import Decimal
+    from fractions import Fraction
+
+    import pyarrow as pa
+
+    when = START + 6 * DAY
+    above: list[Any] = [
+        Decimal("1.00000000000000000001"),
+        Fraction(10**20 + 1, 10**20),
+        np.longdouble(1) + np.finfo(np.longdouble).eps,
+    ]
+    for value in above:
+        assert float(value) == 1.0
+        assert value > 1
+        out = analyse([{"timestamp": when, "quality_score": value}], on_invalid="skip")
+        assert out.data_quality.invalid_records == 1, value
+        sample = out.data_quality.error_samples[0]
+        assert (sample.field, sample.reason) == ("quality_score", "must be within [0, 1]")
+    for value in (Decimal("1.000"), Decimal("0.99999999999999999999"), Fraction(1), 1):
+        out = analyse([{"timestamp": when, "quality_score": value}])
+        assert out.success_metrics.avg_quality_score == 1.0, value
+
+    # A decimal column (PostgreSQL's or DuckDB's NUMERIC, polars' Decimal) as its records.
+    texts = ["1.00000000000000000001", "1.00000000000000000000", "0.99999999999999999999"]
+    table = pa.table(
+        {
+            "timestamp": pa.array([when] * 3),
+            "quality_score": pa.array([Decimal(t) for t in texts], pa.decimal128(21, 20)),
+        }
+    )
+    out = REDUCER.execute_reduction_sync(contract(table, on_invalid="skip"))
+    records = analyse(table.to_pylist(), on_invalid="skip")
+    assert out.data_quality == records.data_quality
+    assert [s.index for s in out.data_quality.error_samples] == [0]
+    assert out.data_quality.error_samples[0].value == "Decimal('1.00000000000000000001')"
+    assert out.success_metrics.avg_quality_score == 1.0
+
+
 def test_file_types_of_makefile_dotfile_double_extension_and_windows_path() -> None:
     paths = [
         "Makefile",

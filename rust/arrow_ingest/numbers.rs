@@ -75,6 +75,14 @@ pub(super) fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &
             &converted
         }
     };
+    // A decimal a hair above 1 (1.00000000000000000001) converts to 1.0: out of range all
+    // the same, as the same Decimal in a record is (rows where the conversion gave 1.0 only).
+    let decimal_scores = max == 1.0
+        && matches!(
+            col.data_type(),
+            DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..)
+        );
+    let above_one = |row: usize, x: f64| decimal_scores && x == 1.0 && decimal_above_one(col, row);
     let mut bad_rows = Vec::new();
     let mut check_rows = |first: usize, values: &[f64], target: &mut Vec<f64>| {
         target.extend(values.iter().enumerate().map(|(i, &x)| {
@@ -82,7 +90,7 @@ pub(super) fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &
             // (`+ 0.0` turns -0.0 into 0.0.)
             if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
                 f64::NAN // missing
-            } else if in_range(x) {
+            } else if in_range(x) && !above_one(row, x) {
                 x + 0.0
             } else {
                 bad_rows.push(row);
@@ -95,7 +103,9 @@ pub(super) fn number_column(col: Option<&ArrayRef>, field: usize, max: f64, s: &
     for (block, values) in values.chunks(NUMBER_BLOCK).enumerate() {
         // Without nulls, a block of valid values (nearly always) is checked and copied in
         // branch-free loops the compiler vectorizes; any other block goes row by row.
-        let all_valid = nulls.is_none() && values.iter().fold(true, |ok, &x| ok & in_range(x));
+        let all_valid = nulls.is_none()
+            && values.iter().fold(true, |ok, &x| ok & in_range(x))
+            && !(decimal_scores && values.contains(&1.0));
         if all_valid {
             target.extend(values.iter().map(|&x| x + 0.0));
         } else {
@@ -212,6 +222,17 @@ pub(super) fn decimal_text(col: &ArrayRef, row: usize) -> Option<String> {
         DataType::Decimal256(..) => col.as_primitive::<Decimal256Type>().value_as_string(row),
         _ => return None,
     })
+}
+
+/// Whether the decimal at `row` of a decimal column is above 1 (its value converted to
+/// 1.0, so its text is "1." and digits, or "0." and nines): a digit other than 0 after "1.".
+fn decimal_above_one(col: &ArrayRef, row: usize) -> bool {
+    decimal_text(col, row)
+        .and_then(|text| {
+            text.strip_prefix("1.")
+                .map(|fraction| fraction.bytes().any(|d| d != b'0'))
+        })
+        .unwrap_or(false)
 }
 
 /// Unscaled decimal integers with `scale` digits after the point, each as the nearest
