@@ -300,3 +300,75 @@ def test_lists_and_meta_decoding_to_many_times_their_bytes_do_not_abort(
     assert loaded == outcome
     # (Two states' settings are copied for `merge_bytes`: 80 MB of them.)
     assert merged in (outcome, "MemoryError")
+
+
+SPARSE_SKETCHES = """
+import os, resource, struct, sys, zlib
+import numpy as np
+import pyarrow as pa
+from datetime import UTC, datetime, timedelta
+from usage_analytics import BatchUsageAccumulator
+
+patterns, path = 20_000, PATH
+
+def varint(n):
+    out = bytearray()
+    while True:
+        out.append(n & 0x7F | (0x80 if n >> 7 else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+def zigzag(n):
+    return varint(n << 1 ^ n >> 31)
+
+if HEADROOM == 0:  # (written by a child of its own: the reader's address space not grown)
+    # Per pattern, two times 4,000 bins apart in its sketch (exact budget 0): stored as
+    # every bin of the span, then rewritten as its two occupied bins (keys from 0).
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    state = BatchUsageAccumulator(start, start + timedelta(days=1), exact_budget=0)
+    state.update(pa.table({
+        "timestamp": np.full(2 * patterns, np.datetime64("2024-01-01T01", "us")),
+        "success": np.ones(2 * patterns, bool),
+        "execution_time_ms": np.tile([1.0, (1.01 / 0.99) ** 3999.5], patterns),
+        "pattern_id": np.repeat(np.arange(patterns), 2),
+    }))
+    framed = state.to_bytes()
+    every = bytes([0]) + zigzag(0) + varint(4001) + bytes([1]) + bytes(3999) + bytes([1])
+    assert framed.count(every) == patterns
+    occupied = bytes([1, 2]) + zigzag(0) + bytes([1]) + zigzag(4000) + bytes([1])
+    payload = framed[10:].replace(every, occupied)
+    with open(path, "wb") as out:
+        out.write(framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload)
+    sys.exit()
+
+with open(path, "rb") as stored:
+    framed = stored.read()
+try:
+    BatchUsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
+except Exception:
+    pass
+with open("/proc/self/statm") as statm:
+    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+resource.setrlimit(resource.RLIMIT_AS, (used + HEADROOM * 2**20, resource.RLIM_INFINITY))
+for read in (BatchUsageAccumulator.from_bytes, lambda b: BatchUsageAccumulator.merge_bytes([b, b])):
+    try:
+        read(framed)
+        print("loaded")
+    except MemoryError:
+        print("MemoryError")
+"""
+
+
+def test_sketches_of_two_bins_far_apart_are_counted_at_their_loaded_size(
+    tmp_path: Path,
+) -> None:
+    # Two occupied bins 4,000 apart, stored in a few bytes, load as a dense sketch of 32
+    # KB: 20,000 such patterns (3 MB) load to 640 MB, where the check counted 46 MB; with
+    # 200 MB to spare the child aborted (SIGABRT).
+    source = SPARSE_SKETCHES.replace("PATH", repr(str(tmp_path / "state")))
+    written = run_python(source.replace("HEADROOM", "0"))
+    assert written.returncode == 0, written.stderr[-2000:]
+    done = run_python(source.replace("HEADROOM", "200"))
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.split() == ["MemoryError", "MemoryError"]
