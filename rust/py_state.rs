@@ -159,7 +159,7 @@ impl CoreState {
     #[staticmethod]
     fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<(CoreState, Py<PyBytes>)> {
         let (state, meta) = compute(py, || wire::from_bytes(data))?;
-        let meta = PyBytes::new(py, &meta).unbind();
+        let meta = bytes_of(py, meta)?;
         Ok((
             CoreState {
                 state,
@@ -175,7 +175,10 @@ impl CoreState {
     fn merge_serialized(py: Python<'_>, blobs: Vec<PyBackedBytes>) -> PyResult<(CoreState, Vec<Py<PyBytes>>)> {
         let slices: Vec<&[u8]> = blobs.iter().map(|blob| &blob[..]).collect();
         let (state, metas) = compute(py, || wire::merge_serialized(&slices))?;
-        let metas = metas.iter().map(|meta| PyBytes::new(py, meta).unbind()).collect();
+        let metas = metas
+            .into_iter()
+            .map(|meta| bytes_of(py, meta))
+            .collect::<PyResult<_>>()?;
         Ok((
             CoreState {
                 state,
@@ -203,6 +206,16 @@ impl CoreState {
     fn is_batch(&self) -> bool {
         self.state.body.is_grouped()
     }
+}
+
+/// A `bytes` copy of `data` (a state's meta bytes): `MemoryError` if Python cannot
+/// allocate it (`PyBytes::new` would panic; a hostile state's meta can be as large as it).
+fn bytes_of(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyBytes>> {
+    Ok(PyBytes::new_with(py, data.len(), |out| {
+        out.copy_from_slice(data);
+        Ok(())
+    })?
+    .unbind())
 }
 
 fn clone_body(body: &Reduction) -> Reduction {

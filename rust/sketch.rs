@@ -33,9 +33,9 @@ pub enum StoredBins<'a> {
 }
 
 /// Spans of at most this many bins (32 KB) are always dense.
-const DENSE_SPAN: usize = 4096;
+pub(crate) const DENSE_SPAN: usize = 4096;
 /// Past `DENSE_SPAN`, bins are dense while at least one in this many is occupied.
-const DENSE_SHARE: usize = 8;
+pub(crate) const DENSE_SHARE: usize = 8;
 
 #[derive(Clone, Debug)]
 pub struct Sketch {

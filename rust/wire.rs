@@ -29,6 +29,7 @@ use crate::stats::Moments;
 use crate::tally::{LoadedNames, Tally};
 use crate::zone::Zone;
 
+mod decoded_size;
 mod merge;
 mod room;
 
@@ -49,7 +50,10 @@ const HEADER: usize = 4 + 2 + 4;
 // copy every name and array once more, one allocation each.
 #[derive(Serialize, Deserialize)]
 struct StateWire<'a> {
-    /// Opaque bytes of the Python layer (its settings), covered by the checksum.
+    /// Opaque bytes of the Python layer (its settings), covered by the checksum. (Borrowed
+    /// from the bytes read, never copied by the core: a hostile state's meta can be as
+    /// large as the state.)
+    #[serde(borrow)]
     meta: Cow<'a, [u8]>,
     settings: SettingsWire,
     report: ReportWire,
@@ -353,11 +357,19 @@ fn ensure(ok: bool, why: &str) -> Result<(), CoreError> {
     }
 }
 
-/// Load serialized bytes: the state and the Python layer's meta bytes.
-pub fn from_bytes(bytes: &[u8]) -> Result<(State, Vec<u8>), CoreError> {
+/// Load serialized bytes: the state and the Python layer's meta bytes (in `bytes`).
+pub fn from_bytes(bytes: &[u8]) -> Result<(State, &[u8]), CoreError> {
     let wire = decode_payload(payload_of(bytes)?)?;
-    let meta = wire.meta.to_vec();
+    let meta = meta_of(&wire.meta)?;
     Ok((state_of(wire)?, meta))
+}
+
+/// A decoded state's meta bytes, borrowed from the bytes it was decoded from.
+fn meta_of<'a>(meta: &Cow<'a, [u8]>) -> Result<&'a [u8], CoreError> {
+    match *meta {
+        Cow::Borrowed(meta) => Ok(meta),
+        Cow::Owned(_) => Err(CoreError::Internal("meta bytes copied in decoding".into())),
+    }
 }
 
 /// The payload of framed bytes, once their magic, version and checksum are checked.
@@ -870,7 +882,7 @@ mod tests {
     use super::*;
     use crate::columns::{Columns, NO_FILE, SUCCESS};
 
-    fn template() -> Accumulator {
+    pub(super) fn template() -> Accumulator {
         let window = Window::new(0, 7 * MICROS_PER_DAY, "weekly", None).unwrap();
         Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default())
     }
@@ -894,7 +906,7 @@ mod tests {
     }
 
     /// Three records on days 1, 1 and 4, by agents "a", "b", "a".
-    fn accumulator() -> Accumulator {
+    pub(super) fn accumulator() -> Accumulator {
         let mut c = Columns::default();
         for (day, agent) in [(1, "a"), (1, "b"), (4, "a")] {
             c.timestamp.push(day * MICROS_PER_DAY + 5);
@@ -950,6 +962,8 @@ mod tests {
         assert_eq!(framed.len(), serialized.byte_len());
         let (loaded, meta) = from_bytes(&framed).unwrap();
         assert_eq!(meta, b"meta");
+        // (Borrowed from the bytes read: a hostile state's meta can be as large as it.)
+        assert!(framed.as_ptr_range().contains(&meta.as_ptr()));
         let (Reduction::One(loaded), Reduction::One(acc)) = (loaded.body, &state.body) else {
             panic!("one pattern")
         };
@@ -1092,7 +1106,7 @@ mod tests {
     /// A batch state of pattern "p" (the three records of `accumulator`, one more outside
     /// the window and one invalid) and a record of no pattern; `tamper` changes its
     /// pattern's counts before it is written.
-    fn grouped_bytes(tamper: impl FnOnce(&mut GroupIndex)) -> Vec<u8> {
+    pub(super) fn grouped_bytes(tamper: impl FnOnce(&mut GroupIndex)) -> Vec<u8> {
         let mut index = GroupIndex::default();
         let code = index.code_text("p");
         for _ in 0..5 {

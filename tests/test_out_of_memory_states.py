@@ -219,3 +219,156 @@ def test_a_state_of_millions_of_error_samples_is_refused_as_it_is_read() -> None
         "UsageAnalyticsError invalid input: not a valid usage-analytics state: too many error "
         "samples"
     )
+
+
+HOSTILE_LISTS = """
+import json, os, resource, struct, zlib
+from datetime import UTC, datetime
+from usage_analytics import UsageAccumulator
+
+def varint(n):
+    out = bytearray()
+    while True:
+        out.append(n & 0x7F | (0x80 if n >> 7 else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+state = UsageAccumulator(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC))
+framed = state.to_bytes()
+payload = framed[10:]
+# (An empty accumulator ends with its trend buckets' variant (occupied), then no buckets,
+# no days, 24 hours, 7 weekdays, no latest instant, four empty tallies, two empty arrays.)
+assert payload[-45:] == bytes([1]) + bytes(44)
+# (It starts with its settings' JSON: a two-byte length, then the text.)
+meta_end = 2 + (payload[0] & 0x7F | payload[1] << 7)
+settings = json.loads(payload[2:meta_end])
+
+def listed(at, n, each):  # n items of `each` zero bytes in the list whose length is at `at`
+    return payload[:at] + varint(n) + bytes(each * n) + payload[at + 1:]
+
+if KIND == "days":  # (0, 0): two bytes each stored, 16 decoded
+    payload = listed(-43, 5_000_000, 2)
+elif KIND == "quality digits":  # one byte each stored, four decoded
+    payload = listed(-49, 20_000_000, 1)
+elif KIND == "tally names":  # the contexts' indices: one byte each stored, four decoded
+    payload = listed(-10, 20_000_000, 1)
+elif KIND == "meta":  # (copied before any check, then once more)
+    payload = varint(70_000_000) + bytes(70_000_000) + payload[meta_end:]
+else:  # settings that parse as JSON, of a 40 MB id (pydantic's parser aborted)
+    meta = json.dumps({**settings, "correlation_id": "x" * 40_000_000}).encode()
+    payload = varint(len(meta)) + meta + payload[meta_end:]
+framed = framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload
+try:
+    UsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
+except Exception:
+    pass
+with open("/proc/self/statm") as statm:
+    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+resource.setrlimit(resource.RLIMIT_AS, (used + 64 * 2**20, resource.RLIM_INFINITY))
+for read in (UsageAccumulator.from_bytes, lambda b: UsageAccumulator.merge_bytes([b, b])):
+    try:
+        read(framed)
+        print("loaded")
+    except MemoryError:
+        print("MemoryError")
+    except Exception as error:
+        print(type(error).__name__, str(error).rsplit(", ", 1)[-1])
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome"),
+    [
+        ("days", "MemoryError"),
+        ("quality digits", "MemoryError"),
+        ("tally names", "MemoryError"),
+        ("meta", "MemoryError"),
+        ("settings", "UsageAnalyticsError more than settings take"),
+    ],
+)
+def test_lists_and_meta_decoding_to_many_times_their_bytes_do_not_abort(
+    kind: str, outcome: str
+) -> None:
+    # Stored in 10 to 70 MB, each decoded to over 64 MB (the lists to 4 to 8 times their
+    # bytes, where the check asked twice them; the meta copied before the check; the
+    # settings' text parsed by pydantic): with 64 MB to spare, `from_bytes` and
+    # `merge_bytes` aborted the child (SIGABRT).
+    done = run_python(HOSTILE_LISTS.replace("KIND", repr(kind)))
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    loaded, merged = done.stdout.splitlines()
+    assert loaded == outcome
+    # (Two states' settings are copied for `merge_bytes`: 80 MB of them.)
+    assert merged in (outcome, "MemoryError")
+
+
+SPARSE_SKETCHES = """
+import os, resource, struct, sys, zlib
+import numpy as np
+import pyarrow as pa
+from datetime import UTC, datetime, timedelta
+from usage_analytics import BatchUsageAccumulator
+
+patterns, path = 20_000, PATH
+
+def varint(n):
+    out = bytearray()
+    while True:
+        out.append(n & 0x7F | (0x80 if n >> 7 else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+def zigzag(n):
+    return varint(n << 1 ^ n >> 31)
+
+if HEADROOM == 0:  # (written by a child of its own: the reader's address space not grown)
+    # Per pattern, two times 4,000 bins apart in its sketch (exact budget 0): stored as
+    # every bin of the span, then rewritten as its two occupied bins (keys from 0).
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    state = BatchUsageAccumulator(start, start + timedelta(days=1), exact_budget=0)
+    state.update(pa.table({
+        "timestamp": np.full(2 * patterns, np.datetime64("2024-01-01T01", "us")),
+        "success": np.ones(2 * patterns, bool),
+        "execution_time_ms": np.tile([1.0, (1.01 / 0.99) ** 3999.5], patterns),
+        "pattern_id": np.repeat(np.arange(patterns), 2),
+    }))
+    framed = state.to_bytes()
+    every = bytes([0]) + zigzag(0) + varint(4001) + bytes([1]) + bytes(3999) + bytes([1])
+    assert framed.count(every) == patterns
+    occupied = bytes([1, 2]) + zigzag(0) + bytes([1]) + zigzag(4000) + bytes([1])
+    payload = framed[10:].replace(every, occupied)
+    with open(path, "wb") as out:
+        out.write(framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload)
+    sys.exit()
+
+with open(path, "rb") as stored:
+    framed = stored.read()
+try:
+    BatchUsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
+except Exception:
+    pass
+with open("/proc/self/statm") as statm:
+    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+resource.setrlimit(resource.RLIMIT_AS, (used + HEADROOM * 2**20, resource.RLIM_INFINITY))
+for read in (BatchUsageAccumulator.from_bytes, lambda b: BatchUsageAccumulator.merge_bytes([b, b])):
+    try:
+        read(framed)
+        print("loaded")
+    except MemoryError:
+        print("MemoryError")
+"""
+
+
+def test_sketches_of_two_bins_far_apart_are_counted_at_their_loaded_size(
+    tmp_path: Path,
+) -> None:
+    # Two occupied bins 4,000 apart, stored in a few bytes, load as a dense sketch of 32
+    # KB: 20,000 such patterns (3 MB) load to 640 MB, where the check counted 46 MB; with
+    # 200 MB to spare the child aborted (SIGABRT).
+    source = SPARSE_SKETCHES.replace("PATH", repr(str(tmp_path / "state")))
+    written = run_python(source.replace("HEADROOM", "0"))
+    assert written.returncode == 0, written.stderr[-2000:]
+    done = run_python(source.replace("HEADROOM", "200"))
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.split() == ["MemoryError", "MemoryError"]

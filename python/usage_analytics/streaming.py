@@ -85,6 +85,13 @@ MAX_ROLLING_WINDOW = timedelta(days=36_525)
 #: Most execution times an accumulator may keep exactly (a state holds at most 2^53 records).
 MAX_EXACT_BUDGET = 1 << 53
 
+# Most bytes of stored settings read back. `to_bytes` stores their JSON, under a kilobyte
+# (numbers, flags, a UUID, a zone's name, enums); a hostile state's can be as large as the
+# state, and pydantic's JSON parser aborts the process where it cannot allocate (a 70 MB
+# text under an address-space limit, with 128 MB to spare), while the rest of reading a
+# state raises MemoryError. (The design is silent on this; the bound is ours.)
+_MAX_SETTINGS_BYTES = 1 << 16
+
 
 class StreamingSettings(AnalyticsRequest):
     """A request without records, plus how execution times are kept: exactly up to
@@ -306,6 +313,8 @@ class _Accumulator:
         if state.is_batch != cls._batch:
             kind = "BatchUsageAccumulator" if state.is_batch else "UsageAccumulator"
             raise UsageAnalyticsError(f"these bytes hold a {kind}; use {kind}.from_bytes")
+        if len(meta) > _MAX_SETTINGS_BYTES:
+            raise _unreadable(ValueError(f"{len(meta):,} bytes of them, more than settings take"))
         try:
             return StreamingSettings.model_validate_json(meta)
         except (ValidationError, TypeError, OverflowError) as error:

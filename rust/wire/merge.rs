@@ -19,16 +19,16 @@
 //! now); a year of daily states would hold a year of them. Decoding twice costs about a
 //! tenth of the benchmark's merge node (791 against 713 ms; BENCHMARKS.md, session 31).
 
-use super::room::{copied_bytes, make_room_to_merge, MergeShare};
+use super::room::{loaded_bytes, make_room_to_merge, names_bytes, MergeShare};
 use super::*;
 use crate::room::{count_text, ensure_room, try_grow, try_grow_exact};
 use crate::state::{check_record_total, check_same_kind, check_same_settings};
 
 /// The state holding the records of all of `blobs` (framed states, at least one), as
-/// loading each and merging them in order gives, with each state's meta bytes. Every
-/// check of `from_bytes` applies to each state, and those of a merge to each pair: an
-/// error for any, and nothing is returned but the error.
-pub fn merge_serialized(blobs: &[&[u8]]) -> Result<(State, Vec<Vec<u8>>), CoreError> {
+/// loading each and merging them in order gives, with each state's meta bytes (in its
+/// blob). Every check of `from_bytes` applies to each state, and those of a merge to each
+/// pair: an error for any, and nothing is returned but the error.
+pub fn merge_serialized<'a>(blobs: &[&'a [u8]]) -> Result<(State, Vec<&'a [u8]>), CoreError> {
     let payloads = blobs
         .iter()
         .map(|blob| payload_of(blob))
@@ -53,9 +53,9 @@ pub fn merge_serialized(blobs: &[&[u8]]) -> Result<(State, Vec<Vec<u8>>), CoreEr
                 }
             }
         }
-        metas.push(wire.meta.into_owned());
+        metas.push(meta_of(&wire.meta)?);
         if let BodyWire::Grouped(groups) = &wire.body {
-            patterns.count(groups)?;
+            patterns.count(&wire.names, groups)?;
         }
     }
     let Some((_, template, grouped)) = first else {
@@ -91,11 +91,14 @@ struct Patterns {
 }
 
 impl Patterns {
-    fn count(&mut self, groups: &[GroupWire<'_>]) -> Result<(), CoreError> {
-        let mut share = MergeShare::default();
+    fn count(&mut self, names: &[&str], groups: &[GroupWire<'_>]) -> Result<(), CoreError> {
+        let mut share = MergeShare {
+            names: names_bytes(names),
+            ..MergeShare::default()
+        };
         for group in groups {
             let code = code_of(&mut self.index, &group.key)? as usize;
-            share.copied = share.copied.saturating_add(copied_bytes(&group.accumulator));
+            share.loaded = share.loaded.saturating_add(loaded_bytes(&group.accumulator));
             if code == self.kept.len() {
                 share.new_patterns += 1;
                 try_grow(&mut self.kept, code + 1, || {
