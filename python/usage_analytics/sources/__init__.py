@@ -157,6 +157,13 @@ def open_source(
     refusal = conninfo_refusal(text)
     if refusal is not None and not _exists(path):
         raise UnsupportedSourceError(refusal)
+    if sep and len(scheme) > 1 and not _exists(path):
+        # A URL of a scheme not taken for one (a JDBC URL's "jdbc:postgresql", white space
+        # pasted before it) and no file's name: the file's error ("unsupported file
+        # type") quoted it whole, its password with it. (A drive's "C://" is a path.)
+        raise UnsupportedSourceError(
+            f"{redacted(text)!r} is neither a file nor a URL of a source: use {source_kinds()}"
+        )
     if path.suffix.lower() in SQLITE_SUFFIXES and not path.is_dir():
         return SQLiteSource(path, table)
     return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable)
