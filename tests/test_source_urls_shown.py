@@ -101,3 +101,24 @@ def test_a_file_whose_name_holds_a_url_is_read(
         '{"pattern_id": "p", "timestamp": "2026-11-01T00:00Z"}\n'
     )
     assert isinstance(open_source("x://runs.jsonl"), FileSource)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"postgresql:/me:{SECRET}@db/usage", f"postgres:me:{SECRET}@db/usage"],
+)
+def test_a_postgres_url_short_of_its_slashes_is_refused_as_one(
+    capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    # It was taken for a file's name, whose error quoted it whole, password and all.
+    with pytest.raises(UnsupportedSourceError) as raised:
+        open_source(url)
+    scheme = url.partition(":")[0]
+    assert str(raised.value) == (
+        f"a PostgreSQL URL starts {scheme}:// (two slashes): did you mean "
+        f"{scheme}://me:***@db/usage?"
+    )
+    assert main(["dashboard", url]) == 2
+    captured = capsys.readouterr()
+    assert SECRET not in captured.err
+    assert "did you mean" in captured.err
