@@ -67,3 +67,33 @@ def test_a_file_of_that_name_is_read_as_a_file(
     (tmp_path / name).write_text('{"pattern_id": "p", "timestamp": "2026-11-01T00:00Z"}\n')
     assert isinstance(open_source(name), FileSource)
     assert main(["dashboard", name]) == 0
+
+
+@pytest.mark.parametrize(
+    ("conninfo", "shown", "url"),
+    [
+        # libpq reads an unquoted value up to white space, a quote in it and a backslash
+        # escape included: such strings were no connection string here, so a file's
+        # name, and the file's error quoted them whole, the password with them.
+        ("host=db password=pw'x9q dbname=x", "host=db password=*** dbname=x", "postgresql://db/x"),
+        (
+            "host=db password=pw\\ x9q dbname=x",
+            "host=db password=*** dbname=x",
+            "postgresql://db/x",
+        ),
+        ("dbname=it\\'s host=db", "dbname=it\\'s host=db", "postgresql://db/it%27s"),
+        # (libpq refuses an unterminated quote; refused here too, its text hidden.)
+        ("host=db password='pw x9q", "host=db password=***", "postgresql://db/"),
+        # A keyword libpq has not (which libpq refuses) may be a misspelt password's: its
+        # value was quoted, and written into the URL's query.
+        ("host=db passwd=s3cret", "host=db passwd=***", "postgresql://db/"),
+    ],
+)
+def test_libpq_values_and_unknown_keywords_are_hidden(conninfo: str, shown: str, url: str) -> None:
+    with pytest.raises(UnsupportedSourceError) as raised:
+        open_source(conninfo)
+    message = str(raised.value)
+    assert message.startswith(f"{shown!r} is a libpq key=value connection string;")
+    assert f"by its URL instead: {url}" in message
+    assert "x9q" not in message
+    assert "s3cret" not in message

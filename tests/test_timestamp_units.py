@@ -565,7 +565,7 @@ _END_OF_1970_US = 365 * 86_400 * 1_000_000
 @given(
     bucket_days=st.integers(1, 365),
     buckets=st.integers(1, 100),
-    held=st.datetimes(datetime(1972, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
+    held=st.datetimes(datetime(1973, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)),
     stamps=st.lists(st.integers(0, _END_OF_1970_US - 1), min_size=1, max_size=5),
 )
 def test_any_batch_of_1970_beside_a_monitors_later_records_warns_once(
@@ -585,6 +585,35 @@ def test_any_batch_of_1970_beside_a_monitors_later_records_warns_once(
     filed = max(stamps) >= oldest_kept_us
     assert ("these were filed beside them" in got[0]) is filed
     assert ("these were left out" in got[0]) is not filed
+
+
+def test_a_replay_of_1970_across_the_new_year_is_not_told_of() -> None:
+    # Records of 1970-12-31 in microseconds, added after one of 1971-01-01 (a replay of
+    # real 1970 data, or one batch late): hours before the newest bucket, not "years", and
+    # no epoch seconds or milliseconds of any likely year. Both the state's newest bucket
+    # and a clock (`now=`) of 1971 said they looked like epoch milliseconds.
+    def stamps(*hours: int) -> pa.Table:
+        eve = datetime(1970, 12, 31) - datetime(1970, 1, 1)
+        times = [(eve + timedelta(hours=h)) // timedelta(microseconds=1) for h in hours]
+        return _int_table(times, success=[True] * len(hours))
+
+    now = datetime(1971, 1, 1, 3, tzinfo=UTC)
+    monitor = RollingUsageAnalytics(
+        timedelta(days=7), timedelta(hours=1), max_future=timedelta(days=1)
+    )
+    assert _rolling_warnings(monitor, stamps(22), now=now) == []
+    assert _rolling_warnings(monitor, stamps(25), now=now) == []  # (1971-01-01T01:00)
+    assert _rolling_warnings(monitor, stamps(23), now=now) == []
+    assert monitor.snapshot(now).usage_metrics.total_executions == 3
+    # A year on, they are told of, by the records held as by the clock.
+    later = now + timedelta(days=366)
+    assert _rolling_warnings(monitor, stamps(25), now=later) == []  # (the state's: hours)
+    assert _rolling_warnings(monitor, stamps(25 + 366 * 24), now=later) == []
+    assert len(_rolling_warnings(monitor, stamps(21), now=later)) == 1
+    fresh = RollingUsageAnalytics(
+        timedelta(days=7), timedelta(hours=1), max_future=timedelta(days=1)
+    )
+    assert len(_rolling_warnings(fresh, stamps(21), now=later)) == 1
 
 
 def test_a_list_of_records_of_integer_timestamps_is_refused_by_a_monitor_of_today() -> None:

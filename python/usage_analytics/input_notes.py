@@ -19,7 +19,7 @@ the input lies in 1970 and the window does not reach into 1970.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 __all__ = [
@@ -43,6 +43,11 @@ _END_OF_1970_US = 365 * 86_400 * 1_000_000
 #: Below this, an integer is taken for epoch seconds (as such, up to the year 5138; as
 #: milliseconds, before 1973-03-04), from it on for milliseconds (1973 to 2969).
 _SECONDS_BELOW = 10**11
+#: How far before the records a state holds (or its clock) records of 1970 must lie to be
+#: told of as misread: seconds or milliseconds of any year since 1973 read as microseconds
+#: lie years before it, where a replay's records of late 1970 beside 1971's are hours.
+_A_YEAR_US = 365 * 86_400 * 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _library(value: object) -> str:
@@ -271,8 +276,11 @@ def filed_unit_hint(
     time (`raw`, the core's result of the add; `kept`, the starts of the oldest and the
     newest bucket it keeps after it, None before any) at the clock `now` (None: the wall
     clock's): where every integer timestamp of `data` lies in 1970 and the state's newest
-    bucket does not, or (a fresh state, or one of 1970) the clock does not, the sentence
-    saying they look like epoch seconds (or milliseconds); else None.
+    bucket does not, or (a fresh state, or one of 1970) the clock does not, a year at
+    least after the latest of them, the sentence saying they look like epoch seconds (or
+    milliseconds); else None. (The year is this library's choice, which the design does not
+    make: records of 1970-12-31 added beside 1971-01-01's, by a replay of real data, were
+    told of as "years before" them.)
 
     The reducer's hint asks that no record lie inside the window; a rolling state has no
     window when it files records (each snapshot's is its own). A fresh one files these in
@@ -312,6 +320,8 @@ def filed_unit_hint(
         f"{_instant(times[1])})"
     )
     if kept is not None and kept[1] >= _END_OF_1970_US:
+        if kept[1] - times[1] < _A_YEAR_US:
+            return None  # (a replay across the new year of 1971: see `_A_YEAR_US`)
         where = (
             "filed beside them"
             if raw.get("in_window", 0)
@@ -322,7 +332,7 @@ def filed_unit_hint(
             f"at {_instant(kept[1])}; these were {where}): {_advice(unit)}"
         )
     clock = datetime.now(UTC) if now is None else _utc(now)
-    if clock < datetime(1971, 1, 1, tzinfo=UTC):
+    if clock - _EPOCH < timedelta(microseconds=times[1] + _A_YEAR_US):
         return None
     return f"{head}, years before the clock ({clock.year}): {_advice(unit)}"
 

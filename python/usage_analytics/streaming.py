@@ -596,9 +596,10 @@ class RollingUsageAnalytics:
 
         `TimestampUnitWarning` warns where every integer timestamp of `data` lies in 1970
         and the records the state holds do not (its newest bucket), or, a fresh state (or
-        one of 1970), the clock (`now`, else the wall clock's) does not: epoch seconds or
-        milliseconds, read as the contract's microseconds, filed in 1970 or left out as
-        older than the buckets kept (`input_notes.filed_unit_hint`).
+        one of 1970), the clock (`now`, else the wall clock's) does not, a year at least
+        after them (a replay's records of late 1970 beside 1971's are not told of): epoch
+        seconds or milliseconds, read as the contract's microseconds, filed in 1970 or left
+        out as older than the buckets kept (`input_notes.filed_unit_hint`).
         """
         until = self._until(now)
         given = data

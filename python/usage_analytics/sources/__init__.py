@@ -157,9 +157,29 @@ def open_source(
     refusal = conninfo_refusal(text)
     if refusal is not None and not _exists(path):
         raise UnsupportedSourceError(refusal)
+    _refuse_a_postgres_url_without_slashes(text, path)
+    if sep and len(scheme) > 1 and not _exists(path):
+        # A URL of a scheme not taken for one (a JDBC URL's "jdbc:postgresql", white space
+        # pasted before it) and no file's name: the file's error ("unsupported file
+        # type") quoted it whole, its password with it. (A drive's "C://" is a path.)
+        raise UnsupportedSourceError(
+            f"{redacted(text)!r} is neither a file nor a URL of a source: use {source_kinds()}"
+        )
     if path.suffix.lower() in SQLITE_SUFFIXES and not path.is_dir():
         return SQLiteSource(path, table)
     return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable)
+
+
+def _refuse_a_postgres_url_without_slashes(text: str, path: Path) -> None:
+    """Refuses `postgresql:/user:pw@host/db` or `postgres:user:...`, the URL's "//" short
+    (where no file is so named), naming the URL meant with its password hidden: it was
+    taken for a file's name, whose error quoted it whole, password and all."""
+    scheme, colon, rest = text.partition(":")
+    if colon and scheme.lower() in POSTGRES_SCHEMES and not _exists(path):
+        meant = f"{scheme}://{rest.lstrip('/')}"
+        raise UnsupportedSourceError(
+            f"a PostgreSQL URL starts {scheme}:// (two slashes): did you mean {redacted(meant)}?"
+        )
 
 
 def _exists(path: Path) -> bool:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import shlex
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -760,19 +761,23 @@ def _conversion_hint(path: Path, suffix: str) -> str:
     """How to get a record file the sources read from one of a kind an analyst often
     holds instead, for the unsupported-type message ("; a spreadsheet: save it as CSV"),
     else "". `suffix`: the lower-case type under any compression's."""
-    name = path.name
+    # (The commands name the file as given, not by its name alone, which names no file
+    # outside its directory; the shell's quoted, as a name with a space needs.)
     if suffix == ".json":
+        jsonl = path.with_name(f"{path.stem}.jsonl")
         array = (
             ""
             if compression_of(path)
-            else f"; a JSON array of records: jq -c '.[]' {name} > {path.stem}.jsonl"
+            else f"; a JSON array of records: jq -c '.[]' {shlex.quote(str(path))} > "
+            f"{shlex.quote(str(jsonl))}"
         )
         return f": JSON Lines named .json: rename it .jsonl{array}"
     if suffix in {".feather", ".arrow", ".ipc", ".arrows"}:
+        parquet = path.with_name(f"{path.stem}.parquet")
         return (
             ": Arrow IPC (Feather): write it as Parquet, with pyarrow: "
-            f"pyarrow.parquet.write_table(pyarrow.feather.read_table({name!r}), "
-            f"{path.stem + '.parquet'!r})"
+            f"pyarrow.parquet.write_table(pyarrow.feather.read_table({str(path)!r}), "
+            f"{str(parquet)!r})"
         )
     if suffix in {".xlsx", ".xls", ".xlsm", ".ods", ".numbers"}:
         return ": a spreadsheet: save it as CSV, comma-separated"

@@ -32,9 +32,18 @@ _KEYWORDS = frozenset(
 )  # fmt: skip
 _SECRETS = frozenset({"password", "sslpassword"})
 
-#: One `key = value` pair: a value is a single-quoted text (with backslash escapes) or a
-#: run of characters without white space, as libpq reads them.
-_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)")
+#: One `key = value` pair, as libpq's conninfo_parse reads it: a value is a single-quoted
+#: text or a run of characters up to white space (a quote in it is its own), a backslash
+#: escaping the next character in either. (An unquoted value's quote or escape, and an
+#: unterminated quote, which libpq refuses, made no pair here: the text was then taken for
+#: a file's name, and the file's error quoted it whole, its password with it.)
+_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\[\s\S]?)*(?:'|\Z)|(?:[^\s\\]|\\[\s\S]?)*)")
+
+
+def _hidden(key: str) -> bool:
+    """Whether the value of `key` is left out of messages: a password's, or a keyword's
+    that libpq has not (which it refuses), such as a misspelt password's ("passwd=")."""
+    return key in _SECRETS or key not in _KEYWORDS
 
 
 def _pairs(text: str) -> list[tuple[str, str, str]] | None:
@@ -46,7 +55,8 @@ def _pairs(text: str) -> list[tuple[str, str, str]] | None:
         if match is None or match.end() == at:
             return None
         written = match.group(2)
-        value = re.sub(r"\\(.)", r"\1", written[1:-1]) if written.startswith("'") else written
+        quoted = written[1:-1] if written.endswith("'") and len(written) > 1 else written[1:]
+        value = re.sub(r"\\([\s\S]?)", r"\1", quoted if written.startswith("'") else written)
         pairs.append((match.group(1).lower(), value, written))
         at = match.end()
     return pairs if pairs and pairs[0][0] in _KEYWORDS else None
@@ -67,9 +77,7 @@ def _url(pairs: list[tuple[str, str, str]]) -> str:
     user = given.pop("user", "")
     dbname = given.pop("dbname", "")
     query += [
-        f"{quote(key)}={quote(value, safe='')}"
-        for key, value in given.items()
-        if key not in _SECRETS
+        f"{quote(key)}={quote(value, safe='')}" for key, value in given.items() if not _hidden(key)
     ]
     authority = f"{quote(user, safe='')}@" if user else ""
     authority += host + (f":{port}" if port else "")
@@ -87,7 +95,7 @@ def conninfo_refusal(text: str) -> str | None:
     if pairs is None:
         return None
     shown = " ".join(
-        f"{key}=***" if key in _SECRETS else f"{key}={written}" for key, _, written in pairs
+        f"{key}=***" if _hidden(key) else f"{key}={written}" for key, _, written in pairs
     )
     secret = any(key in _SECRETS for key, _, _ in pairs)
     note = (
