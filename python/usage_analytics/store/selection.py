@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType, known_time_zone
@@ -53,17 +54,7 @@ def checked_granularity(granularity: AnalyticsGranularity | str | None) -> str |
     """The granularity `get` and `history` select by, as a result stores it (its value);
     None selects every granularity. Read as the contracts read it: the enum or its exact
     value ("summary", not "Summary", as a request and the CLI's --granularity refuse)."""
-    if granularity is None:
-        return None
-    if not isinstance(granularity, str):  # (an AnalyticsGranularity is a str too)
-        raise TypeError(
-            f"granularity must be an AnalyticsGranularity, its value or None, got {granularity!r}"
-        )
-    try:
-        return AnalyticsGranularity(granularity).value
-    except ValueError:
-        allowed = ", ".join(repr(level.value) for level in AnalyticsGranularity)
-        raise ValueError(f"granularity must be one of {allowed}, got {granularity!r}") from None
+    return _checked_value("granularity", AnalyticsGranularity, granularity)
 
 
 def checked_window_type(window_type: TimeWindowType | str | None) -> str | None:
@@ -73,17 +64,24 @@ def checked_window_type(window_type: TimeWindowType | str | None) -> str | None:
 
     (Named as the store names a window's other fields, `start` and `end`, and its column,
     and as the CLI's --window-type: the request's `time_window_type`.)"""
-    if window_type is None:
+    return _checked_value("window_type", TimeWindowType, window_type)
+
+
+def _checked_value(name: str, kind: type[Enum], value: Enum | str | None) -> str | None:
+    """`value` of the str enum `kind` as stored (its value), or None; a TypeError for what
+    is no str, a ValueError naming the values allowed for any other str."""
+    if value is None:
         return None
-    if not isinstance(window_type, str):  # (a TimeWindowType is a str too)
+    if not isinstance(value, str):  # (a member of a str enum is a str too)
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
         raise TypeError(
-            f"window_type must be a TimeWindowType, its value or None, got {window_type!r}"
+            f"{name} must be {article} {kind.__name__}, its value or None, got {value!r}"
         )
     try:
-        return TimeWindowType(window_type).value
+        return str(kind(value).value)
     except ValueError:
-        allowed = ", ".join(repr(kind.value) for kind in TimeWindowType)
-        raise ValueError(f"window_type must be one of {allowed}, got {window_type!r}") from None
+        allowed = ", ".join(repr(member.value) for member in kind)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}") from None
 
 
 def checked_families(requires: Iterable[str] | str) -> tuple[str, ...]:
