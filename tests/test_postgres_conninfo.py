@@ -97,3 +97,24 @@ def test_libpq_values_and_unknown_keywords_are_hidden(conninfo: str, shown: str,
     assert f"by its URL instead: {url}" in message
     assert "x9q" not in message
     assert "s3cret" not in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x host=db password=s3cret",
+        "host=db password=s3cret trailing garbage",
+        "see PGPASSWORD=s3cret",
+        "x user=me passwd='s3cret pass'",
+    ],
+)
+def test_a_password_in_text_that_is_no_connection_string_is_hidden(
+    capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    # No connection string (so no refusal of one): taken for a file's name, whose error
+    # ("unsupported file type") quoted it whole, its password with it.
+    assert conninfo_refusal(text) is None
+    assert main(["dashboard", text]) == 2
+    captured = capsys.readouterr()
+    assert "s3cret" not in captured.err
+    assert "=***" in captured.err

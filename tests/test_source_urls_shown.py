@@ -122,3 +122,54 @@ def test_a_postgres_url_short_of_its_slashes_is_refused_as_one(
     captured = capsys.readouterr()
     assert SECRET not in captured.err
     assert "did you mean" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        # Shapes the URL parsers do not read, each quoted whole in an error (`credentials`):
+        # no "@" (read as a host and its port), "sqlite:" without slashes, a scheme without
+        # its colon, a missing file named by a sqlite:/// URL, libpq's password= in text
+        # that is no connection string.
+        (f"mysql://me:{SECRET}", "'mysql://me:***'"),
+        (f"sqlite:me:{SECRET}@db/usage", "'sqlite:me:***@db/usage'"),
+        (f"postgresql//me:{SECRET}@db/usage", "postgresql//me:***@db/usage: unsupported file"),
+        (f"sqlite:///me:{SECRET}@db/usage.db", "sqlite:///me:***@db/usage.db: no such file"),
+        (f"sqlite:///me:{SECRET}@db/usage", "sqlite:///me:***@db/usage: no such file"),
+        (f"x host=db password={SECRET}", "x host=db password=***: unsupported file"),
+        (f"x host=db passwd='{SECRET} x'", "x host=db passwd=***: unsupported file"),
+        (f"postgresql://me:{SECRET}/usage", "'postgresql://me:***': its host or port"),
+    ],
+)
+def test_a_source_in_any_shape_is_named_without_its_password(
+    capsys: pytest.CaptureFixture[str], source: str, shown: str
+) -> None:
+    code = main(["analyze", source, "--pattern", "x"])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert SECRET not in captured.err
+    assert shown in captured.err
+
+
+@pytest.mark.parametrize("stem", [f"me:{SECRET}@db", f"ab:me:{SECRET}@db", "runs@2026"])
+def test_an_existing_file_is_read_and_named_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stem: str
+) -> None:
+    # A file's name may hold "@" and ":": hiding part of it would name another file.
+    monkeypatch.chdir(tmp_path)
+    for suffix in (".jsonl", ".txt"):
+        (tmp_path / f"{stem}{suffix}").write_text(
+            '{"pattern_id": "p", "timestamp": "2026-11-01T00:00Z"}\n'
+        )
+    assert main(["analyze", f"{stem}.jsonl", "--pattern", "p"]) == 0
+    assert main(["analyze", f"{stem}.txt", "--pattern", "p"]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"usage-analytics: error: {stem}.txt: unsupported file type ('.txt'"
+    )
+
+
+def test_a_missing_file_of_no_credentials_is_named_as_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["analyze", "data/runs@2026.csv", "--pattern", "x"]) == 2
+    assert capsys.readouterr().err == "usage-analytics: error: data/runs@2026.csv: no such file\n"

@@ -1749,8 +1749,8 @@ def traced_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     statements: list[str] = []
     opened = sqlite_source.connect_read_only
 
-    def traced(path: Path) -> sqlite3.Connection:
-        connection = opened(path)
+    def traced(path: Path, given: str | None = None) -> sqlite3.Connection:
+        connection = opened(path, given)
         connection.set_trace_callback(statements.append)
         return connection
 

@@ -25,7 +25,8 @@ files and standard input; `dataset`: a directory of record files, with `parquet_
 and `text_dataset`; `loaded`: a file's records once read), `sqlite` (with
 `sqlite_table`: the executions table's layout and bulk writes, `sqlite_columns` and
 `sqlite_newest`), `postgres` (with `postgres_table`, `postgres_url` and
-`postgres_connection`).
+`postgres_connection`), `credentials` (a SOURCE's text in messages, its credentials
+hidden).
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ from usage_analytics.sources.base import (
     Unreadable,
     UnsupportedSourceError,
 )
+from usage_analytics.sources.credentials import hidden_credentials
 from usage_analytics.sources.files import FILE_KINDS, FileSource
 from usage_analytics.sources.postgres import PostgresSource
 from usage_analytics.sources.postgres_conninfo import conninfo_refusal
-from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES, redacted
+from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES
 from usage_analytics.sources.records import (
     READERS,
     WRITERS,
@@ -103,7 +105,7 @@ def sqlite_path(text: str) -> Path | None:
     rest = text[len("sqlite:") :]
     if not rest.startswith("///") or len(rest) == 3:
         raise UnsupportedSourceError(
-            f"bad SQLite URL {redacted(text)!r}: use sqlite:///relative/path.db or "
+            f"bad SQLite URL {hidden_credentials(text)!r}: use sqlite:///relative/path.db or "
             "sqlite:////absolute/path.db (or just the file's path)"
         )
     return Path(rest[3:])
@@ -141,16 +143,17 @@ def open_source(
         # was taken for a file ("unsupported file type"). (Refused, not read: its query
         # may hold the driver's own parameters.)
         raise UnsupportedSourceError(
-            f"{redacted(text)!r} is a SQLAlchemy URL, its driver named after '+': pass the "
-            f"URL without it, {redacted(f'{dialect.lower()}://{rest}')}"
+            f"{hidden_credentials(text)!r} is a SQLAlchemy URL, its driver named after '+': "
+            f"pass the URL without it, {hidden_credentials(f'{dialect.lower()}://{rest}')}"
         )
     database = sqlite_path(text)
     if database is not None:
-        return SQLiteSource(database, table)
+        return SQLiteSource(database, table, given=text)
     if url:
-        # (Its password hidden, as in every message naming a server: `redacted`.)
+        # (Its password hidden, as in every message naming a SOURCE: `credentials`.)
         raise UnsupportedSourceError(
-            f"unsupported URL scheme '{scheme}://' in {redacted(text)!r}: use {source_kinds()}"
+            f"unsupported URL scheme '{scheme}://' in {hidden_credentials(text)!r}: "
+            f"use {source_kinds()}"
         )
     path = Path(description)
     # (libpq's "host=... dbname=..." is refused naming its URL, unless a file is so named.)
@@ -163,11 +166,12 @@ def open_source(
         # pasted before it) and no file's name: the file's error ("unsupported file
         # type") quoted it whole, its password with it. (A drive's "C://" is a path.)
         raise UnsupportedSourceError(
-            f"{redacted(text)!r} is neither a file nor a URL of a source: use {source_kinds()}"
+            f"{hidden_credentials(text)!r} is neither a file nor a URL of a source: "
+            f"use {source_kinds()}"
         )
     if path.suffix.lower() in SQLITE_SUFFIXES and not path.is_dir():
-        return SQLiteSource(path, table)
-    return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable)
+        return SQLiteSource(path, table, given=text)
+    return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable, given=text)
 
 
 def _refuse_a_postgres_url_without_slashes(text: str, path: Path) -> None:
@@ -178,7 +182,8 @@ def _refuse_a_postgres_url_without_slashes(text: str, path: Path) -> None:
     if colon and scheme.lower() in POSTGRES_SCHEMES and not _exists(path):
         meant = f"{scheme}://{rest.lstrip('/')}"
         raise UnsupportedSourceError(
-            f"a PostgreSQL URL starts {scheme}:// (two slashes): did you mean {redacted(meant)}?"
+            f"a PostgreSQL URL starts {scheme}:// (two slashes): did you mean "
+            f"{hidden_credentials(meant)}?"
         )
 
 

@@ -71,6 +71,7 @@ from usage_analytics.sources.base import (
     refuse_special_file,
     unknown_pattern,
 )
+from usage_analytics.sources.credentials import named_source
 from usage_analytics.sources.dataset import dataset_files, partition_values
 from usage_analytics.sources.loaded import Loaded
 from usage_analytics.sources.odd_cells import OddTexts
@@ -134,8 +135,12 @@ class FileSource(ExecutionSource):
         *,
         arrow: bool | None = None,
         skip_unreadable: bool = False,
+        given: str | None = None,
     ) -> None:
         self.path = Path(path)
+        #: The SOURCE's text as given (`open_source`), named with its credentials hidden
+        #: where no file is there (`credentials.named_source`).
+        self._given = given
         self.table = table or TableSpec()
         #: Where the records come from, as messages name it.
         self.description = str(self.path)
@@ -155,7 +160,8 @@ class FileSource(ExecutionSource):
             suffix = stem.suffix.lower()
             if suffix not in FILE_KINDS:
                 raise UnsupportedSourceError(
-                    f"{self.path}: unsupported file type ({_shown_suffix(self.path)}"
+                    f"{named_source(self.path, given)}: unsupported file type "
+                    f"({_shown_suffix(self.path)}"
                     f"{_conversion_hint(self.path, suffix)}); use "
                     f"{', '.join(sorted(FILE_KINDS))} (also compressed: "
                     f"{', '.join(sorted(COMPRESSIONS))}), a SQLite file "
@@ -212,7 +218,7 @@ class FileSource(ExecutionSource):
         if self._stdin is not None:
             return self._read_copy(self._stdin)
         if not self.path.exists():
-            raise SourceUnavailableError(f"{self.path}: no such file")
+            raise SourceUnavailableError(f"{named_source(self.path, self._given)}: no such file")
         if self.path.is_dir() != self.directory:  # (replaced since the source was made)
             now = "no longer a directory" if self.directory else "a directory, not a record file"
             raise SourceUnavailableError(f"{self.path}: is {now}")

@@ -10,6 +10,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from usage_analytics.sources.base import UnsupportedSourceError
+from usage_analytics.sources.credentials import hidden_credentials
 
 __all__ = ["CONNECT_TIMEOUT", "POSTGRES_SCHEMES", "checked_url", "first_line", "redacted"]
 
@@ -78,28 +79,16 @@ _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
 
 def redacted(url: str) -> str:
     """`url` with its passwords hidden, for messages: the one after `user:` and any given
-    as a query parameter (`?password=...`, its key percent-encoded or not).
+    as a query parameter (`?password=...`, its key percent-encoded or not), as every
+    SOURCE's text is hidden (`credentials.hidden_credentials`).
 
     Whatever parser is right about where the user information ends (libpq's first `@`
     before a `/`, `urlsplit`'s last `@` before a `/`, `?` or `#`), the password is hidden
     up to the URL's last `@`: a password with an unencoded `/` or `#` is hidden too. (So is
     a host and port followed by an `@` in a query value: shown as `host:***@...`, which
-    says less than it could, but never a secret.)"""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    at = rest.rfind("@")
-    colon = rest.find(":", 0, max(at, 0))
-    if colon >= 0:
-        rest = f"{rest[: colon + 1]}***{rest[at:]}"
-    base, question, query = rest.partition("?")
-    if question:
-        items = [
-            f"{item.partition('=')[0]}=***" if key in _SECRET_PARAMETERS else item
-            for item, (key, _) in zip(query.split("&"), _query_pairs(query), strict=True)
-        ]
-        rest = f"{base}?{'&'.join(items)}"
-    return f"{scheme}{sep}{rest}"
+    says less than it could, but never a secret.) Without an `@`, a host's "port" that is
+    no number (`postgresql://me:pw/db`) is hidden: it is a password, its host forgotten."""
+    return hidden_credentials(url)
 
 
 def _secrets(url: str) -> list[str]:

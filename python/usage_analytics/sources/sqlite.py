@@ -86,6 +86,7 @@ from usage_analytics.sources.base import (
     row_place,
     unknown_pattern,
 )
+from usage_analytics.sources.credentials import named_source
 from usage_analytics.sources.odd_cells import OddCells
 from usage_analytics.sources.sqlite_columns import (
     PatternKeys,
@@ -191,10 +192,12 @@ def _ascii_lower(name: str) -> str:
     return "".join(char.lower() if char.isascii() else char for char in name)
 
 
-def connect_read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection to an existing SQLite file (never creates one)."""
+def connect_read_only(path: Path, given: str | None = None) -> sqlite3.Connection:
+    """A read-only connection to an existing SQLite file (never creates one); `given` is
+    the SOURCE's text (a sqlite:/// URL), naming a missing file with its credentials
+    hidden (`credentials.named_source`)."""
     if not path.exists():
-        raise SourceUnavailableError(f"{path}: no such file")
+        raise SourceUnavailableError(f"{named_source(path, given)}: no such file")
     if path.is_dir():
         raise SourceUnavailableError(f"{path}: is a directory, not a SQLite file")
     refuse_special_file(path)
@@ -256,8 +259,13 @@ def _in_window(text: Any, start_us: int, end_us: int) -> int:
 class SQLiteSource(ExecutionSource):
     """Execution records in a SQLite file (see the module docstring)."""
 
-    def __init__(self, path: str | Path, table: TableSpec | None = None) -> None:
+    def __init__(
+        self, path: str | Path, table: TableSpec | None = None, *, given: str | None = None
+    ) -> None:
         self.path = Path(path)
+        #: The SOURCE's text as given (`open_source`): a sqlite:/// URL names a missing
+        #: file with its credentials hidden (`credentials.named_source`).
+        self._given = given
         self.table = table or TableSpec()
         self.description = str(self.path)
 
@@ -267,7 +275,7 @@ class SQLiteSource(ExecutionSource):
         return await asyncio.to_thread(self._with_connection, work)
 
     def _with_connection(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        connection = connect_read_only(self.path)
+        connection = connect_read_only(self.path, self._given)
         try:
             connection.create_function("ua_in_window", 3, _in_window, deterministic=True)
             return work(connection)
