@@ -156,6 +156,13 @@ def test_open_store_by_path_or_url(tmp_path: Path) -> None:
         open_store("redis://localhost")
 
 
+def test_an_unsupported_store_is_named_with_its_password_hidden() -> None:
+    with pytest.raises(UnsupportedSourceError) as refused:
+        open_store("mysql://me:s3cret@db/usage")
+    assert "s3cret" not in str(refused.value)
+    assert "mysql://me:***@db/usage" in str(refused.value)
+
+
 def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("not a database " * 200, encoding="utf-8")

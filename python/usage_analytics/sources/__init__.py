@@ -48,7 +48,7 @@ from usage_analytics.sources.base import (
     Unreadable,
     UnsupportedSourceError,
 )
-from usage_analytics.sources.credentials import hidden_credentials
+from usage_analytics.sources.credentials import exists, hidden_credentials
 from usage_analytics.sources.files import FILE_KINDS, FileSource
 from usage_analytics.sources.postgres import PostgresSource
 from usage_analytics.sources.postgres_conninfo import conninfo_refusal
@@ -158,10 +158,10 @@ def open_source(
     path = Path(description)
     # (libpq's "host=... dbname=..." is refused naming its URL, unless a file is so named.)
     refusal = conninfo_refusal(text)
-    if refusal is not None and not _exists(path):
+    if refusal is not None and not exists(path):
         raise UnsupportedSourceError(refusal)
     _refuse_a_postgres_url_without_slashes(text, path)
-    if sep and len(scheme) > 1 and not _exists(path):
+    if sep and len(scheme) > 1 and not exists(path):
         # A URL of a scheme not taken for one (a JDBC URL's "jdbc:postgresql", white space
         # pasted before it) and no file's name: the file's error ("unsupported file
         # type") quoted it whole, its password with it. (A drive's "C://" is a path.)
@@ -179,16 +179,9 @@ def _refuse_a_postgres_url_without_slashes(text: str, path: Path) -> None:
     (where no file is so named), naming the URL meant with its password hidden: it was
     taken for a file's name, whose error quoted it whole, password and all."""
     scheme, colon, rest = text.partition(":")
-    if colon and scheme.lower() in POSTGRES_SCHEMES and not _exists(path):
+    if colon and scheme.lower() in POSTGRES_SCHEMES and not exists(path):
         meant = f"{scheme}://{rest.lstrip('/')}"
         raise UnsupportedSourceError(
             f"a PostgreSQL URL starts {scheme}:// (two slashes): did you mean "
             f"{hidden_credentials(meant)}?"
         )
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:  # (a name too long for the file system: no file of that name)
-        return False

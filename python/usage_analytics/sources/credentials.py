@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-__all__ = ["hidden_credentials", "named_source"]
+__all__ = ["exists", "hidden_credentials", "named_source"]
 
 HIDDEN = "***"
 
@@ -68,7 +68,7 @@ def named_source(path: Path, given: str | None = None) -> str:
     where a file (or anything) is there; else `given` with its credentials hidden where it
     holds any (`sqlite:///u:pw@h/db` names the file `u:pw@h/db`, whose credentials only
     the URL shows), and the path as before where it holds none."""
-    if _exists(path):
+    if exists(path):
         return str(path)
     text = str(path) if given is None else given
     hidden = hidden_credentials(text)
@@ -107,7 +107,8 @@ def _secret_values_hidden(text: str) -> str:
     return _KEY_VALUE.sub(lambda match: f"{match.group(1)}{match.group(2)}{HIDDEN}", text)
 
 
-def _exists(path: Path) -> bool:
+def exists(path: Path) -> bool:
+    """Whether something is at `path` (False for a name the file system cannot hold)."""
     try:
         return path.exists()
     except OSError:  # (a name too long for the file system: no file of that name)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from usage_analytics.sources import sqlite_path
 from usage_analytics.sources.base import UnsupportedSourceError
+from usage_analytics.sources.credentials import hidden_credentials
 from usage_analytics.sources.postgres_url import POSTGRES_SCHEMES
 from usage_analytics.store.base import ANALYTICS_TABLE, AnalyticsStore, StoreError
 from usage_analytics.store.postgres import PostgresAnalyticsStore
@@ -49,7 +50,7 @@ def open_store(target: str | Path, table: str = ANALYTICS_TABLE) -> AnalyticsSto
         return SQLiteAnalyticsStore(database, table)
     if sep:
         raise UnsupportedSourceError(
-            f"unsupported store {text!r}: use a SQLite file's path, sqlite:///PATH or a "
-            "postgresql:// URL"
+            f"unsupported store {hidden_credentials(text)!r}: use a SQLite file's path, "
+            "sqlite:///PATH or a postgresql:// URL"
         )
     return SQLiteAnalyticsStore(Path(text), table)
