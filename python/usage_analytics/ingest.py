@@ -311,9 +311,14 @@ def _read_arrow(
         rows = _frame_records(data)
         if rows is not None:
             return records(rows)
+    shown_otherwise, converted = _columns_shown_otherwise(data, inferred)
+    if shown_otherwise:
+        rows = _frame_records(data, given=shown_otherwise)
+        if rows is not None:
+            return records(rows)
     try:
         table = _without_null_columns(
-            _struct_chunks_as_table(_object_columns_as_arrow(data, wanted))
+            _struct_chunks_as_table(_object_columns_as_arrow(data, wanted, converted))
         )
     except MissingDependencyError:
         raise
@@ -336,13 +341,16 @@ def _read_arrow(
         stream.close(producer=data)
 
 
-def _object_columns_as_arrow(data: Any, wanted: frozenset[str]) -> Any:
+def _object_columns_as_arrow(
+    data: Any, wanted: frozenset[str], converted: Mapping[str, Any] | None = None
+) -> Any:
     """A pandas frame with its record columns of Python objects left after the checks
     (datetimes of several UTC offsets) converted to Arrow a slice at a time
     (`object_slices`): pandas' export converts each in one step holding the GIL, and an
     awaited reduction's worker thread stopped the event loop as long (1M: 340 ms). A
     column the conversion refuses is left to the export, for its error as before; so is
-    every column without pyarrow, for the export to name it."""
+    every column without pyarrow, for the export to name it. `converted`: columns some
+    check converted so already (`_columns_shown_otherwise`), not converted twice."""
     if _library(data) != "pandas" or not hasattr(data, "columns"):
         return data
     objects = [name for name in wanted.intersection(data.columns) if _objects_series(data[name])]
@@ -351,16 +359,17 @@ def _object_columns_as_arrow(data: Any, wanted: frozenset[str]) -> Any:
         import pyarrow as pa
     except ImportError:
         return data
-    converted = {}
+    known = converted or {}
+    extensions = {}
     for name in objects:
         try:
-            arrays = arrow_of_objects(pa, data[name].to_numpy())
+            arrays = known[name] if name in known else arrow_of_objects(pa, data[name].to_numpy())
         except MemoryError:
             raise
         except Exception:
             continue
-        converted[name] = pd.arrays.ArrowExtensionArray(arrays)
-    return data.assign(**converted) if converted else data
+        extensions[name] = pd.arrays.ArrowExtensionArray(arrays)
+    return data.assign(**extensions) if extensions else data
 
 
 def _objects_series(column: Any) -> bool:
@@ -522,7 +531,9 @@ def read_as_records(frame: Any, wanted: frozenset[str], ids: str) -> bool:
     if mixed_object_column(frame, wanted | {ids}, inferred) is not None:
         return True
     fields = {name: kind for name, kind in inferred.items() if name in wanted}
-    return _refused_text_column(wanted, fields, frame)
+    return _refused_text_column(wanted, fields, frame) or bool(
+        _columns_shown_otherwise(frame, fields)[0]
+    )
 
 
 def _inferred_kinds(frame: Any, wanted: frozenset[str]) -> dict[str, str]:
@@ -541,6 +552,42 @@ def _inferred_kinds(frame: Any, wanted: frozenset[str]) -> dict[str, str]:
             if text or _holds_objects(series):
                 kinds[name] = inferred_kind(pd, series)
     return kinds
+
+
+def _columns_shown_otherwise(
+    frame: Any, inferred: Mapping[str, str]
+) -> tuple[frozenset[str], dict[str, Any]]:
+    """The number and flag columns of Python objects of a pandas frame (its kinds
+    `inferred`) holding a bad value that the frame's Arrow column would show otherwise
+    than its record does (`_bad_value_shown_otherwise`, the check a dict of columns makes:
+    an int -2 among floats shown "-2.0", a numpy scalar by its number, not its repr), and
+    the Arrow conversions of those looked at (`arrow_of_objects`, a slice at a time: the
+    export reuses them). Such a frame is read as its records, those columns' objects as
+    given (`_frame_records`); a frame of good values is exported as before. A column
+    pyarrow cannot convert is left to the other checks and the export, whose errors say
+    so."""
+    names = [name for name in inferred if name in _NUMBER_COLUMNS | _FLAG_COLUMNS]
+    if not names:
+        return frozenset(), {}
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return frozenset(), {}  # (the frame's export names the extra it needs)
+    shown = set()
+    converted = {}
+    for name in names:
+        series = frame[name]
+        if not _holds_objects(series):
+            continue  # (pandas' text: refused whole, or read as records, above)
+        try:
+            array = converted[name] = arrow_of_objects(pa, series.to_numpy())
+        except MemoryError:
+            raise
+        except Exception:
+            continue
+        if _bad_value_shown_otherwise(pa, name, series, array):
+            shown.add(name)
+    return frozenset(shown), converted
 
 
 def _refused_text_column(wanted: frozenset[str], inferred: Mapping[str, str], frame: Any) -> bool:
@@ -595,12 +642,14 @@ def _holds_objects(series: Any) -> bool:
     return getattr(dtype, "kind", None) == "O" and _library(dtype) == "numpy"
 
 
-def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
+def _frame_records(frame: Any, given: frozenset[str] = frozenset()) -> list[dict[str, Any]] | None:
     """The records of a pandas frame that Arrow cannot hold (a column of Python objects of
     several types: a str among bools, a datetime among text), as a dict of lists falls
     back to them: each bad value is then its record's error, skipped in skip mode, not the
     whole call's. Each column Arrow can hold gives its values as it reads them (NaN and NaT
     missing, times aware); the others their objects, with pandas' missing markers None.
+    The columns named in `given` give their objects too (a bad value Arrow's column
+    would show otherwise: `_columns_shown_otherwise`).
     None when the frame is not such a frame (or holds int timestamps, a columnar form)."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return None
@@ -612,7 +661,7 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
     columns = {}
     for name in names:
         series = frame[name]
-        if _holds_objects(series) and _column_kinds(name, series):
+        if _holds_objects(series) and (name in given or _column_kinds(name, series)):
             columns[name] = [None if _missing_marker(value) else value for value in series]
             continue
         try:
@@ -622,6 +671,9 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
             continue
         if not _plain_arrow_type(pa, array.type):
             return None  # (a period, binary: refused as a column, not read as values)
+        if _given_objects_refused(pa, name, series, array):
+            columns[name] = [None if _missing_marker(value) else value for value in series]
+            continue
         try:
             columns[name] = array.to_pylist()
         except (OverflowError, ValueError):
@@ -635,6 +687,17 @@ def _frame_records(frame: Any) -> list[dict[str, Any]] | None:
                 raise
             columns[name] = _datetime64_values(array.to_numpy(zero_copy_only=False))
     return _rows(columns) if _reads_as_records(columns) else None
+
+
+def _given_objects_refused(pa: Any, name: str, series: Any, array: Any) -> bool:
+    """Whether a pandas column of Python objects (`array` its Arrow conversion) is a
+    record field's the core refuses as a column (floats for a flag): its records then
+    take its objects as given, as a dict of columns does (`_read_as_given`), for a bad
+    value's error to show it as its record does (a numpy float64 by its repr, not as a
+    Python float)."""
+    if not _holds_objects(series) or name == "pattern_id":
+        return False
+    return not _column_taken(pa, name, array.type) and _read_as_given(name, series)
 
 
 def _plain_arrow_type(pa: Any, kind: Any) -> bool:
