@@ -7,14 +7,25 @@ from exact integer bucket counts); the execution times' mean, std and total with
 relative (merging moments in another order rounds differently); percentiles exactly while
 at most `exact_budget` times were kept (`percentile_method == "exact"`), else within
 `relative_accuracy` of the exact value (`percentile_method == "sketch"`).
+
+Also a batch call's whole outcome (`batch_outcome`), which two forms of the same records
+(a list of dicts, a dict of columns, a frame) must give alike, errors' texts included.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
-from usage_analytics import ModelUsageAnalyticsBatchOutput, ModelUsageAnalyticsOutput
+from usage_analytics import (
+    InvalidRecordError,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsBatchOutput,
+    ModelUsageAnalyticsOutput,
+    NodeUsageAnalyticsReducer,
+    UsageAnalyticsError,
+)
 
 #: Output fields that differ between any two calls.
 VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
@@ -193,3 +204,20 @@ def assert_batch_equivalent(
     assert actual.data_quality.model_dump(exclude=exclude) == expected.data_quality.model_dump(
         exclude=exclude
     )
+
+
+def batch_outcome(data: Any, mode: str, start: datetime, end: datetime) -> Any:
+    """A batch call's whole outcome, for comparing two forms of the same records: its
+    output (each result under its id's type and value), or its error's parts and text."""
+    request = ModelUsageAnalyticsBatchInput(
+        time_window_start=start, time_window_end=end, execution_data=data, on_invalid=mode
+    )
+    try:
+        output = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(request)
+    except InvalidRecordError as error:
+        parts = (error.index, error.field, error.value, error.reason, error.more)
+        return ("raised", str(error), *parts)
+    except UsageAnalyticsError as error:
+        return ("refused", str(error))
+    results = {(type(k), k): r.model_dump(exclude=set(VOLATILE)) for k, r in output.results.items()}
+    return output.model_dump(exclude={"results", *VOLATILE}), results

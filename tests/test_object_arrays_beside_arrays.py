@@ -14,17 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from equivalence import VOLATILE
+from equivalence import batch_outcome
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from usage_analytics import (
-    InvalidRecordError,
-    ModelUsageAnalyticsBatchInput,
-    NodeUsageAnalyticsReducer,
-    UsageAnalyticsError,
-)
 
-REDUCER = NodeUsageAnalyticsReducer()
 START = datetime(2026, 1, 5, tzinfo=UTC)
 END = START + timedelta(days=7)
 
@@ -93,18 +86,7 @@ def _missing(value: Any) -> bool:
 
 
 def _outcome(data: Any, mode: str) -> Any:
-    """The batch call's output, or its error's parts."""
-    request = ModelUsageAnalyticsBatchInput(
-        time_window_start=START, time_window_end=END, execution_data=data, on_invalid=mode
-    )
-    try:
-        output = REDUCER.execute_batch_reduction_sync(request)
-    except InvalidRecordError as error:
-        return ("raised", error.index, error.field, error.value, error.reason, error.more)
-    except UsageAnalyticsError as error:
-        return ("refused", str(error))
-    results = {(type(k), k): r.model_dump(exclude=set(VOLATILE)) for k, r in output.results.items()}
-    return output.model_dump(exclude={"results", *VOLATILE}), results
+    return batch_outcome(data, mode, START, END)
 
 
 def _forms(field: str, values: list[Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
