@@ -168,8 +168,36 @@ def test_short_memory_raises_memory_error_or_gives_the_unlimited_result(
             assert outcome[1] == expected[1], (headroom, outcome)
 
 
+#: The hostile states' children's shared part: `varint` (the wire's unsigned LEB128), and
+#: `limit_memory`, which starts the core's threads (their stacks mapped first), then limits
+#: the address space to what the child holds plus `headroom_mb`.
+HOSTILE_PROLOGUE = """
+import os, resource
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        out.append(n & 0x7F | (0x80 if n >> 7 else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def limit_memory(accumulator, headroom_mb):
+    try:
+        accumulator.from_bytes(b"UAST")
+    except Exception:
+        pass
+    with open("/proc/self/statm") as statm:
+        used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = used + headroom_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+"""
+
+
 HOSTILE = """
-import os, resource, struct, zlib
+import struct, zlib
 from datetime import UTC, datetime
 from usage_analytics import BatchUsageAccumulator
 
@@ -179,19 +207,13 @@ payload = framed[10:]
 # (Its report of no samples, no names, a batch body of no patterns.)
 assert payload[-4:] == bytes([0, 0, 1, 0])
 many = 20_000_000 if KIND == "names" else 5_000_000
-count = bytes([many >> 7 * i & 0x7F | (0x80 if i < 3 else 0) for i in range(4)])  # (varint)
+count = varint(many)
 if KIND == "names":  # (empty ones: a byte each, stored; a 16-byte &str each, decoded)
     payload = payload[:-3] + count + bytes(many) + payload[-2:]
 else:  # (error samples (0, "", "", ""): four bytes each, stored; 80, decoded)
     payload = payload[:-4] + count + bytes(4 * many) + payload[-3:]
 framed = framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload
-try:
-    BatchUsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
-except Exception:
-    pass
-with open("/proc/self/statm") as statm:
-    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-resource.setrlimit(resource.RLIMIT_AS, (used + 128 * 2**20, resource.RLIM_INFINITY))
+limit_memory(BatchUsageAccumulator, 128)
 try:
     BatchUsageAccumulator.from_bytes(framed)
     print("loaded")
@@ -205,7 +227,7 @@ except Exception as error:
 def test_a_state_of_many_empty_names_raises_memory_error() -> None:
     # Stored in 20 MB, they decode to 320 MB (and a regrown vector's copy), where the check
     # asked twice the bytes: with 128 MB to spare the child aborted collecting them.
-    done = run_python(HOSTILE.replace("KIND", "'names'"))
+    done = run_python(HOSTILE_PROLOGUE + HOSTILE.replace("KIND", "'names'"))
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.split() == ["MemoryError"]
 
@@ -213,7 +235,7 @@ def test_a_state_of_many_empty_names_raises_memory_error() -> None:
 def test_a_state_of_millions_of_error_samples_is_refused_as_it_is_read() -> None:
     # Stored in 20 MB, they decoded to 400 MB before the check of their number: with 128
     # MB to spare the child aborted. Past one too many, none is kept.
-    done = run_python(HOSTILE.replace("KIND", "'samples'"))
+    done = run_python(HOSTILE_PROLOGUE + HOSTILE.replace("KIND", "'samples'"))
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.strip() == (
         "UsageAnalyticsError invalid input: not a valid usage-analytics state: too many error "
@@ -222,17 +244,9 @@ def test_a_state_of_millions_of_error_samples_is_refused_as_it_is_read() -> None
 
 
 HOSTILE_LISTS = """
-import json, os, resource, struct, zlib
+import json, struct, zlib
 from datetime import UTC, datetime
 from usage_analytics import UsageAccumulator
-
-def varint(n):
-    out = bytearray()
-    while True:
-        out.append(n & 0x7F | (0x80 if n >> 7 else 0))
-        n >>= 7
-        if not n:
-            return bytes(out)
 
 state = UsageAccumulator(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC))
 framed = state.to_bytes()
@@ -259,13 +273,7 @@ else:  # settings that parse as JSON, of a 40 MB id (pydantic's parser aborted)
     meta = json.dumps({**settings, "correlation_id": "x" * 40_000_000}).encode()
     payload = varint(len(meta)) + meta + payload[meta_end:]
 framed = framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload
-try:
-    UsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
-except Exception:
-    pass
-with open("/proc/self/statm") as statm:
-    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-resource.setrlimit(resource.RLIMIT_AS, (used + 64 * 2**20, resource.RLIM_INFINITY))
+limit_memory(UsageAccumulator, 64)
 for read in (UsageAccumulator.from_bytes, lambda b: UsageAccumulator.merge_bytes([b, b])):
     try:
         read(framed)
@@ -294,7 +302,7 @@ def test_lists_and_meta_decoding_to_many_times_their_bytes_do_not_abort(
     # bytes, where the check asked twice them; the meta copied before the check; the
     # settings' text parsed by pydantic): with 64 MB to spare, `from_bytes` and
     # `merge_bytes` aborted the child (SIGABRT).
-    done = run_python(HOSTILE_LISTS.replace("KIND", repr(kind)))
+    done = run_python(HOSTILE_PROLOGUE + HOSTILE_LISTS.replace("KIND", repr(kind)))
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     loaded, merged = done.stdout.splitlines()
     assert loaded == outcome
@@ -303,21 +311,13 @@ def test_lists_and_meta_decoding_to_many_times_their_bytes_do_not_abort(
 
 
 SPARSE_SKETCHES = """
-import os, resource, struct, sys, zlib
+import struct, sys, zlib
 import numpy as np
 import pyarrow as pa
 from datetime import UTC, datetime, timedelta
 from usage_analytics import BatchUsageAccumulator
 
 patterns, path = 20_000, PATH
-
-def varint(n):
-    out = bytearray()
-    while True:
-        out.append(n & 0x7F | (0x80 if n >> 7 else 0))
-        n >>= 7
-        if not n:
-            return bytes(out)
 
 def zigzag(n):
     return varint(n << 1 ^ n >> 31)
@@ -344,13 +344,7 @@ if HEADROOM == 0:  # (written by a child of its own: the reader's address space 
 
 with open(path, "rb") as stored:
     framed = stored.read()
-try:
-    BatchUsageAccumulator.from_bytes(b"UAST")  # (the core's threads started first)
-except Exception:
-    pass
-with open("/proc/self/statm") as statm:
-    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-resource.setrlimit(resource.RLIMIT_AS, (used + HEADROOM * 2**20, resource.RLIM_INFINITY))
+limit_memory(BatchUsageAccumulator, HEADROOM)
 for read in (BatchUsageAccumulator.from_bytes, lambda b: BatchUsageAccumulator.merge_bytes([b, b])):
     try:
         read(framed)
@@ -366,7 +360,7 @@ def test_sketches_of_two_bins_far_apart_are_counted_at_their_loaded_size(
     # Two occupied bins 4,000 apart, stored in a few bytes, load as a dense sketch of 32
     # KB: 20,000 such patterns (3 MB) load to 640 MB, where the check counted 46 MB; with
     # 200 MB to spare the child aborted (SIGABRT).
-    source = SPARSE_SKETCHES.replace("PATH", repr(str(tmp_path / "state")))
+    source = HOSTILE_PROLOGUE + SPARSE_SKETCHES.replace("PATH", repr(str(tmp_path / "state")))
     written = run_python(source.replace("HEADROOM", "0"))
     assert written.returncode == 0, written.stderr[-2000:]
     done = run_python(source.replace("HEADROOM", "200"))
