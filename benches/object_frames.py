@@ -1,0 +1,56 @@
+"""A 1M-row pandas frame's batch reduction: typed columns, and the same frame with its
+`execution_time_ms` a column of Python objects (every third an int, all good: the only
+kind of column `ingest._columns_shown_otherwise` looks at), the median and least of 5
+calls after a warm-up each.
+
+    PYTHONPATH=<tree>/python .venv/bin/python benches/object_frames.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import usage_analytics
+from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+ROWS = 1_000_000
+
+
+def main() -> None:
+    print(usage_analytics.__file__)
+    rng = np.random.default_rng(0)
+    times = rng.uniform(0, 1000, ROWS)
+    typed = pd.DataFrame(
+        {
+            "pattern_id": rng.integers(0, 50, ROWS),
+            "timestamp": pd.Timestamp(START)
+            + pd.to_timedelta(rng.integers(0, 7 * 86_400, ROWS), unit="s"),
+            "success": rng.random(ROWS) < 0.9,
+            "execution_time_ms": times,
+        }
+    )
+    mixed = [int(t) if i % 3 == 0 else float(t) for i, t in enumerate(times)]
+    objects = typed.assign(execution_time_ms=pd.Series(mixed, dtype=object))
+    reducer = NodeUsageAnalyticsReducer()
+    for name, frame in (("typed", typed), ("object column", objects)):
+        request = ModelUsageAnalyticsBatchInput(
+            time_window_start=START, time_window_end=START + timedelta(days=7), execution_data=frame
+        )
+        reducer.execute_batch_reduction_sync(request)
+        runs = []
+        for _ in range(5):
+            began = time.perf_counter()
+            reducer.execute_batch_reduction_sync(request)
+            runs.append(time.perf_counter() - began)
+        print(
+            f"{name}: median {statistics.median(runs) * 1e3:.0f} ms, least {min(runs) * 1e3:.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
