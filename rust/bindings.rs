@@ -60,6 +60,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // (For tests that need input longer than one pass.)
     m.add("ARROW_SLICE_ROWS", crate::arrow_ingest::SLICE_ROWS)?;
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
+    m.add_function(wrap_pyfunction!(py_local_instant, m)?)?;
     m.add_function(wrap_pyfunction!(py_check_window, m)?)?;
     m.add_function(wrap_pyfunction!(py_bucket_width, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
@@ -121,6 +122,15 @@ fn py_check_timezone(name: &str) -> PyResult<String> {
     Zone::get(name)
         .map(|zone| zone.name().to_owned())
         .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The UTC instant (epoch microseconds) of a wall-clock time in a zone and the offset
+/// there (`Zone::instant_of_local`); a ValueError for an unknown zone.
+#[pyfunction]
+#[pyo3(name = "local_instant")]
+fn py_local_instant(name: &str, local_us: i64) -> PyResult<(i64, i64)> {
+    let zone = Zone::get(name).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(zone.instant_of_local(local_us))
 }
 
 /// The window a reduction of these bounds and widths would take, or a ValueError.

@@ -1,14 +1,15 @@
 //! usage-analytics' Rust core.
 //!
-//! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `buckets`,
-//! `calendar`, `stats`, `exact_sum`, `sketch`, `durations`, `regression`, `column_values`,
-//! `columns`, `tally`, `accumulator`, `group`, `held_times`, `rolling`, `rows`), cancelling
-//! (`cancel`), streaming states and their serialized form (`state`, `wire`), the readers
-//! (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`, `string_codes`,
-//! `py_repr`) and the thin PyO3 bindings (`bindings`, `py_state`, `py_dicts`,
-//! `output_models`, `models`). No arithmetic lives in the bindings. `allocator` puts the
-//! crate on jemalloc (Linux); `room` makes running out of memory an error, not an abort;
-//! `wide` compiles a few loops for AVX2 too, taken where the CPU has it.
+//! Plain-Rust kernels over compact columns (`civil`, `timeparse`, `zone`, `zone_local`,
+//! `buckets`, `calendar`, `stats`, `exact_sum`, `sketch`, `durations`, `regression`,
+//! `column_values`, `columns`, `tally`, `accumulator`, `group`, `held_times`, `rolling`,
+//! `rows`), cancelling (`cancel`), streaming states and their serialized form (`state`,
+//! `wire`), the readers (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`,
+//! `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`, `py_state`,
+//! `py_dicts`, `output_models`, `models`). No arithmetic lives in the bindings.
+//! `allocator` puts the crate on jemalloc (Linux); `room` makes running out of memory an
+//! error, not an abort; `wide` compiles a few loops for AVX2 too, taken where the CPU has
+//! it.
 
 pub mod accumulator;
 mod allocator;
@@ -69,6 +70,7 @@ mod wide;
 pub mod wire;
 pub mod zone;
 mod zone_hours;
+mod zone_local;
 
 use pyo3::prelude::*;
 

@@ -48,6 +48,11 @@ impl Zone {
         &self.name
     }
 
+    /// jiff's zone; None for UTC.
+    pub(crate) fn time_zone(&self) -> Option<&TimeZone> {
+        self.tz.as_ref()
+    }
+
     pub fn offsets(&self) -> OffsetCache<'_> {
         OffsetCache {
             tz: self.tz.as_ref(),

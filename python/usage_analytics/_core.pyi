@@ -29,6 +29,7 @@ __all__ = [
     "check_window",
     "end_inherited_collector_pauses",
     "indent_json",
+    "local_instant",
     "object_text_codes",
     "reduce_arrow",
     "reduce_records",
@@ -52,6 +53,13 @@ class ColumnarTimestamps(Exception):
 def check_timezone(name: str) -> str:
     """The tzdb's spelling of the IANA time zone (or "UTC") `name` names in any case; a
     ValueError unless it names one."""
+
+def local_instant(name: str, local_us: int) -> tuple[int, int]:
+    """The UTC instant (epoch microseconds) of the wall-clock time `local_us`
+    (microseconds since 1970-01-01T00:00 on the zone's clocks) in the zone `name`, and the
+    zone's offset there (microseconds), by the core's tz database: the first instant at
+    which the zone's clocks show that time or a later one (in a fold the earlier, in a gap
+    the gap's end). A ValueError for an unknown zone."""
 
 def bucket_width(start_us: int, end_us: int, window_type: str, bucket_width_us: int | None) -> int:
     """The trend buckets' width (microseconds) of the window: `bucket_width_us`, else the
