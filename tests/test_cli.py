@@ -32,7 +32,7 @@ from usage_analytics import (
 )
 from usage_analytics.cli import CliError, main
 from usage_analytics.cli.common import window_of
-from usage_analytics.cli.dates import start_arg
+from usage_analytics.cli.dates import parse_start, start_arg
 from usage_analytics.cli.running import abandoned_threads, run_async
 from usage_analytics.demo import DEMO_PATTERNS, generate_demo_records
 from usage_analytics.sources import load_records, read_records
@@ -320,7 +320,7 @@ def test_analyze_csv_and_jsonl_agree_with_options(
     assert results[0] == results[1]
     window = results[0]["time_window"]
     assert window == {
-        "start": "2026-02-10T00:00:00Z",
+        "start": "2026-02-10T05:00:00Z",  # (the date on --tz's clocks: 00:00-05:00)
         "end": "2026-03-01T11:00:00Z",
         "type": "weekly",
         "granularity": "comprehensive",
@@ -878,14 +878,15 @@ def test_help_names_each_options_value(capsys: pytest.CaptureFixture[str], comma
         assert option in synopsis
     text = " ".join(out.split())
     assert "raise: stop at the first invalid record (default); skip: leave invalid" in text
-    assert "window start, in UTC unless it has an offset" in text
+    assert "window start, on --tz's clocks (default UTC) unless it has an offset" in text
     assert "SOURCE where the execution records are: a record file (.csv," in text
 
 
 def test_a_lowercase_z_is_utc_as_the_uppercase_one() -> None:
     # (Python's fromisoformat takes only "Z".)
     expected = datetime(2026, 3, 1, 10, tzinfo=UTC)
-    assert start_arg("2026-03-01T10:00z") == start_arg("2026-03-01T10:00Z") == expected
+    assert parse_start("2026-03-01T10:00z") == parse_start("2026-03-01T10:00Z") == expected
+    assert start_arg("2026-03-01T10:00z").at("Europe/Berlin") == expected
 
 
 def test_a_window_without_an_end_or_a_newest_record_is_an_error() -> None:

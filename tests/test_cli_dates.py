@@ -1,6 +1,7 @@
 """The command line's date options (`usage_analytics.cli.dates`): a date alone as a
 window's end (--end, the demo's --now) includes that day; as its start, the day's first
-instant. Date-times are read as given."""
+instant. Date-times are read as given. (Without --tz, in UTC; test_cli_dates_zone.py has
+them in --tz's zone.)"""
 
 from __future__ import annotations
 
@@ -201,8 +202,10 @@ def test_the_help_says_what_a_date_alone_means(
     assert code == 0
     text = " ".join(out.split())
     assert "a date alone includes that day" in text
+    assert "on --tz's clocks (default UTC) unless it has an offset" in text
+    assert "a time its clocks skip is read as the skip's end, one they show twice as the " in text
     if command != "demo":
-        assert "a date alone is that day's 00:00 UTC" in text
+        assert "a date alone is that day's first instant, 00:00" in text
         assert "(--start 2026-11-01 --end 2026-11-30: all of November)" in text
 
 

@@ -132,7 +132,7 @@ def test_analyze_options_give_the_same_numbers_on_every_source(
     documents = [json_of(capsys, "analyze", sources[kind], *options) for kind in SOURCES]
     assert metrics_only(documents[0]) == metrics_only(documents[1]) == metrics_only(documents[2])
     assert documents[1]["time_window"] == {
-        "start": "2026-02-10T00:00:00Z",
+        "start": "2026-02-10T05:00:00Z",  # (the date on --tz's clocks: 00:00-05:00)
         "end": "2026-03-01T11:00:00Z",
         "type": "weekly",
         "granularity": "comprehensive",

@@ -10,7 +10,8 @@ a directory of Parquet, CSV or JSON Lines files (of one kind), - for standard in
 SQLite file (.sqlite, .db, or sqlite:///PATH) or a postgresql:// URL (see
 `usage_analytics.sources`); `--table` and `--column FIELD=COLUMN` name a database's table
 and columns. Without --start/--end the window is the 30 days up to the newest record;
-a date alone as --end (or the demo's --now) includes that day (`cli.dates`).
+--start, --end and the demo's --now are read on --tz's clocks unless they have an offset,
+and a date alone as --end (or --now) includes that day (`cli.dates`).
 
 Layout: every subcommand is a `Command` in `COMMANDS` (its name, help, a function adding
 its arguments, and a function running it), in a module of its own (`demo`, `analyze`,
@@ -52,6 +53,7 @@ from usage_analytics.cli.common import (
     to_stderr,
 )
 from usage_analytics.cli.dashboard import configure_dashboard, run_dashboard
+from usage_analytics.cli.dates import resolve_time_options
 from usage_analytics.cli.demo import configure_demo, run_demo
 from usage_analytics.cli.output import (
     DASHBOARD_RENDERERS,
@@ -207,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(_utf8_arguments(sys.argv[1:] if argv is None else argv))
         resolve_format(args)
+        resolve_time_options(args)  # (after --tz, which may follow them)
         run: Callable[[argparse.Namespace], int] = args.run
         with _warnings_as_notes():
             return run(args)

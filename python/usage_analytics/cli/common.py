@@ -16,7 +16,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from usage_analytics import _core
-from usage_analytics.cli.dates import DAY_END_NOTE, end_arg, start_arg
+from usage_analytics.cli.dates import day_end_note, end_arg, start_arg
 from usage_analytics.contracts import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -93,7 +93,9 @@ def add_calendar_options(parser: argparse.ArgumentParser) -> None:
         type=_timezone_arg,
         default="UTC",
         metavar="ZONE",
-        help="IANA time zone for days, hours and weekdays (default: UTC)",
+        help="IANA time zone of the days, hours and weekdays, and of the date options "
+        "without an offset (a time its clocks skip is read as the skip's end, one they show "
+        "twice as the earlier) (default: UTC)",
     )
 
 
@@ -203,17 +205,18 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
         "--start",
         type=start_arg,
         metavar="ISO",
-        help="window start, in UTC unless it has an offset (2026-03-01T00:00+01:00), "
-        "whatever --tz says; a date alone is that day's 00:00 UTC (default: 30 days before "
-        "the end)",
+        help="window start, on --tz's clocks (default UTC) unless it has an offset "
+        "(2026-03-01T00:00+01:00); a date alone is that day's first instant, 00:00 (default: "
+        "30 days before the end)",
     )
     parser.add_argument(
         "--end",
         type=end_arg,
         metavar="ISO",
-        help=f"window end, inclusive, in UTC unless it has an offset; a date alone includes "
-        f"that day, ending the window at the next day's 00:00 UTC (--start 2026-11-01 --end "
-        f"2026-11-30: all of November) (default: the timestamp of {newest})",
+        help=f"window end, inclusive, on --tz's clocks (default UTC) unless it has an offset; "
+        f"a date alone includes that day, ending the window at the next day's 00:00 "
+        f"(--start 2026-11-01 --end 2026-11-30: all of November) (default: the timestamp of "
+        f"{newest})",
     )
     parser.add_argument(
         "--window-type",
@@ -326,12 +329,15 @@ def window_of(
     if end <= start:
         newest_end = args.end is None
         hint = "; pass --end" if newest_end else ""
-        if not newest_end and end.timetz() == time(tzinfo=UTC):
+        # (As given, on --tz's clocks: Berlin's 00:00 is 23:00 UTC.)
+        shown_end: datetime = end if newest_end else args.end
+        shown_start: datetime = start if derived else args.start
+        if not newest_end and shown_end.time() == time():
             # (The end shown is the day after the date typed, which may be the start's.)
-            hint = f"; {DAY_END_NOTE}"
+            hint = f"; {day_end_note(getattr(args, 'tz', 'UTC'))}"
         raise CliError(
-            f"the window end ({'the newest record, ' if newest_end else ''}{end.isoformat()}) "
-            f"must be after its start ({start.isoformat()}){hint}",
+            f"the window end ({'the newest record, ' if newest_end else ''}"
+            f"{shown_end.isoformat()}) must be after its start ({shown_start.isoformat()}){hint}",
             EXIT_USAGE,
         )
     if args.window_type is not None:

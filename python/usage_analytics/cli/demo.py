@@ -61,9 +61,9 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
         "--now",
         type=end_arg,
         metavar="ISO",
-        help="end of the demo month, in UTC unless it has an offset; a date alone includes "
-        "that day, the month ending at the next day's 00:00 UTC (default: the current "
-        "hour, UTC)",
+        help="end of the demo month, on --tz's clocks (default UTC) unless it has an offset; "
+        "a date alone includes that day, the month ending at the next day's 00:00 (default: "
+        "the current hour)",
     )
     parser.add_argument(
         "--pattern",
