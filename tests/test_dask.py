@@ -673,6 +673,19 @@ def test_a_number_column_of_text_alone_is_named_by_its_field(client: Client) -> 
             analyze(ddf, **WINDOW)
 
 
+def test_a_partition_of_number_objects_is_the_accumulators_state_of_it() -> None:
+    # Its columns of objects, converted to Arrow a slice at a time by the checks, are
+    # reused as the accumulator given the pandas frame reuses them; `Table.from_pandas`
+    # converted them once more, into one chunk, and the state's float sums differed from
+    # the accumulator's in their last bit.
+    frame = _numbers_as_objects(_frame(40_000, 3, seed=27))  # (three slices of objects)
+    settings = {**WINDOW, "correlation_id": uuid.UUID(int=1)}
+    accumulator = BatchUsageAccumulator(**settings)
+    accumulator.update(frame)
+    state = ua_dask._partition_state(frame, settings, "pattern_id")
+    assert state == accumulator.to_bytes()
+
+
 @pytest.mark.parametrize("kind", [pa.string(), pa.large_string()], ids=str)
 def test_flags_of_pyarrow_text_are_refused_on_the_client(kind: pa.DataType) -> None:
     # (pandas' ArrowDtype of text is not its StringDtype.) Every task failed naming the

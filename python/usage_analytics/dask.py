@@ -91,7 +91,7 @@ from usage_analytics.ingest import (
     float_flags_as_bools,
     float_ids_as_ints,
     frame_holds_numpy_datetimes,
-    read_as_records,
+    object_conversions_unless_records,
 )
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
@@ -440,6 +440,18 @@ def _whole_float_ids(frame: Any, by: str) -> Any:
     return float_ids_as_ints(frame, by)
 
 
+def _with_arrow_columns(frame: Any, converted: dict[str, Any]) -> Any:
+    """A pandas `frame` with the columns the checks converted to Arrow (`converted`, by
+    name) as those arrays, which `pa.Table.from_pandas` takes as they are."""
+    if not converted:
+        return frame
+    import pandas as pd
+
+    return frame.assign(
+        **{name: pd.arrays.ArrowExtensionArray(array) for name, array in converted.items()}
+    )
+
+
 def _as_records(frame: Any, by: str) -> Any:
     """A pandas partition as the accumulator reads it: a pyarrow Table whose
     `pattern_id` column is `by` (its index a column when `_index_as_column` names it),
@@ -461,10 +473,13 @@ def _as_records(frame: Any, by: str) -> Any:
     # as a table, every task failed naming the column's Arrow type, even in skip mode.)
     # (numpy datetime64s among objects, NaT for a missing number, say: pyarrow's conversion
     # of them beside numpy scalars crashed the worker; the reducer's reading is safe.)
-    if frame_holds_numpy_datetimes(frame) or read_as_records(frame, RECORD_COLUMNS, by):
+    if frame_holds_numpy_datetimes(frame):
+        return as_frame
+    converted = object_conversions_unless_records(frame, RECORD_COLUMNS, by)
+    if converted is None:
         return as_frame
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = pa.Table.from_pandas(_with_arrow_columns(frame, converted), preserve_index=False)
     except (pa.ArrowException, OverflowError):  # (a generic NaT, an int past 64 bits)
         return as_frame
     if by != "pattern_id":
