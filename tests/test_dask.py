@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 import dask
 import dask.dataframe as dd
@@ -618,6 +618,74 @@ def test_bools_dask_made_text_are_refused_on_the_client_saying_why() -> None:
     assert_batch_equivalent(result, _expected(frame))
 
 
+def _numbers_as_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its number columns of Python objects, as pandas holds ints beside
+    floats, or numbers beside None: every third execution time an int, some missing."""
+    times = [
+        None if t != t else int(t) if i % 3 == 0 else float(t)
+        for i, t in enumerate(frame["execution_time_ms"])
+    ]
+    scores = [None if i % 7 == 0 else float(q) for i, q in enumerate(frame["quality_score"])]
+    return frame.assign(
+        execution_time_ms=pd.Series(times, dtype=object, index=frame.index),
+        quality_score=pd.Series(scores, dtype=object, index=frame.index),
+    )
+
+
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+def test_numbers_dask_made_text_are_refused_once_on_the_client_saying_why(
+    client: Client, on_invalid: Literal["raise", "skip"]
+) -> None:
+    # Dask's default `dataframe.convert-string` makes a pandas column of Python numbers
+    # the text "12" and "2.5": every record was refused "must be a number, got str" (in
+    # skip mode, all of them counted invalid, the analytics empty).
+    frame = _numbers_as_objects(_frame(400, 3, seed=25))
+    with dask.config.set({"dataframe.convert-string": True}):
+        text = _dask_frame(frame, 2)
+        assert str(text["execution_time_ms"].dtype) in ("string", "str")
+        with pytest.raises(UsageAnalyticsError) as raised:
+            analyze(text, on_invalid=on_invalid, **WINDOW)
+        assert type(raised.value) is UsageAnalyticsError  # (one error, of no record)
+        message = str(raised.value)
+        assert message.startswith("column 'execution_time_ms' holds text (dtype ")
+        assert "not numbers" in message
+        assert "Dask's 'dataframe.convert-string' setting made them text" in message
+        assert "dask.config.set({'dataframe.convert-string': False})" in message
+        # The fixes it names: a number dtype, then the setting (below) off.
+        typed = frame.astype({"execution_time_ms": "float64", "quality_score": "float64"})
+        result = analyze(_dask_frame(typed, 2), on_invalid=on_invalid, **WINDOW)
+    assert_batch_equivalent(result, _expected(frame, on_invalid=on_invalid))
+    assert result.data_quality.invalid_records == 0
+    with dask.config.set({"dataframe.convert-string": False}):
+        objects = _dask_frame(frame, 2)
+        assert objects["execution_time_ms"].dtype == object
+        result = analyze(objects, on_invalid=on_invalid, **WINDOW)
+    assert_batch_equivalent(result, _expected(frame, on_invalid=on_invalid))
+
+
+def test_a_number_column_of_text_alone_is_named_by_its_field(client: Client) -> None:
+    # The scores alone made text (the execution times typed): the column named is theirs.
+    frame = _numbers_as_objects(_frame(100, 2, seed=26))
+    frame["execution_time_ms"] = frame["execution_time_ms"].astype("float64")
+    with dask.config.set({"dataframe.convert-string": True}):
+        ddf = _dask_frame(frame, 2)
+        with pytest.raises(UsageAnalyticsError, match=r"^column 'quality_score' holds text "):
+            analyze(ddf, **WINDOW)
+
+
+def test_a_partition_of_number_objects_is_the_accumulators_state_of_it() -> None:
+    # Its columns of objects, converted to Arrow a slice at a time by the checks, are
+    # reused as the accumulator given the pandas frame reuses them; `Table.from_pandas`
+    # converted them once more, into one chunk, and the state's float sums differed from
+    # the accumulator's in their last bit.
+    frame = _numbers_as_objects(_frame(40_000, 3, seed=27))  # (three slices of objects)
+    settings = {**WINDOW, "correlation_id": uuid.UUID(int=1)}
+    accumulator = BatchUsageAccumulator(**settings)
+    accumulator.update(frame)
+    state = ua_dask._partition_state(frame, settings, "pattern_id")
+    assert state == accumulator.to_bytes()
+
+
 @pytest.mark.parametrize("kind", [pa.string(), pa.large_string()], ids=str)
 def test_flags_of_pyarrow_text_are_refused_on_the_client(kind: pa.DataType) -> None:
     # (pandas' ArrowDtype of text is not its StringDtype.) Every task failed naming the
@@ -633,14 +701,15 @@ def test_flags_of_pyarrow_text_are_refused_on_the_client(kind: pa.DataType) -> N
 
 @pytest.mark.parametrize(
     ("column", "convert_string"),
-    [("execution_time_ms", True), ("quality_score", False), ("agent", False)],
+    [("execution_time_ms", False), ("quality_score", False), ("agent", False)],
 )
 def test_a_column_of_values_its_field_cannot_be_is_read_as_records_as_in_the_reducer(
     column: str, convert_string: bool
 ) -> None:
-    # Text for a number (Dask's convert-string makes it text; off, objects) or ints for a
-    # name: every task failed naming the column's Arrow type, even in skip mode, where the
-    # reducer given the pandas frame counts each record invalid.
+    # Text for a number (objects of str; made text by Dask's convert-string, refused on
+    # the client: `test_numbers_dask_made_text_are_refused_once_on_the_client_saying_why`)
+    # or ints for a name: every task failed naming the column's Arrow type, even in skip
+    # mode, where the reducer given the pandas frame counts each record invalid.
     frame = _frame(400, 3, seed=24)
     values = frame[column].to_numpy()
     frame[column] = pd.Series(

@@ -162,9 +162,10 @@ def test_seconds_with_records_in_the_window_of_1970_give_no_warning() -> None:
 
 
 def test_seconds_outside_a_window_reaching_into_1970_give_no_warning() -> None:
+    # (Nor a window a year after them, less a microsecond: `test_near_the_new_year_of_1971`.)
     table = FORMS["pyarrow table"](SECONDS)
     assert warned(contract(table, start=datetime(1970, 6, 1, tzinfo=UTC))) == []
-    assert len(warned(contract(table, start=datetime(1971, 1, 1, tzinfo=UTC)))) == 1
+    assert len(warned(contract(table, start=datetime(1971, 1, 2, tzinfo=UTC)))) == 1
 
 
 def test_integers_of_1969_give_no_warning() -> None:
@@ -631,6 +632,143 @@ def test_a_list_of_records_of_integer_timestamps_is_refused_by_a_monitor_of_toda
     assert (quality.invalid_records, quality.records_in_window) == (3, 1)
 
 
+# ------------------------------------------------------------- the new year of 1971
+
+#: Real microseconds of the last hours of 1970 (the last one its last microsecond).
+LATE_1970 = [_END_OF_1970_US - 7_200_000_000, _END_OF_1970_US - 3_600_000_000, _END_OF_1970_US - 1]
+NEW_YEAR = datetime(1971, 1, 1, tzinfo=UTC)
+#: Windows from the new year of 1971: a day of it, and on to 2026 (any end).
+ENDS = {"a day": NEW_YEAR + timedelta(days=1), "to 2026": START}
+_A_YEAR = timedelta(days=365)
+
+
+def _from_new_year(data: Any, end: datetime) -> ModelUsageAnalyticsInput:
+    return ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=NEW_YEAR,
+        time_window_end=end,
+        execution_data=data,
+        on_invalid="skip",  # (the nullable form's missing time: its record's error)
+    )
+
+
+@pytest.mark.parametrize("end", ENDS.values(), ids=ENDS)
+@pytest.mark.parametrize("form", ADDED)
+def test_microseconds_of_late_1970_before_a_window_of_1971_give_no_warning(
+    form: str, end: datetime
+) -> None:
+    # Hours before the window, not years, as a monitor's replay across the new year
+    # (`test_a_replay_of_1970_across_the_new_year_is_not_told_of`): they were told they
+    # looked like epoch milliseconds, as the window did not reach into 1970.
+    assert warned(_from_new_year(ADDED[form](LATE_1970), end)) == []
+    output = REDUCER.execute_reduction_sync(_from_new_year(ADDED[form](LATE_1970), end))
+    assert output.data_quality.records_outside_window == 3  # (a stream is read once)
+    # Its twin: epoch seconds of 2026 read as microseconds, decades before the window.
+    [message] = warned(contract(ADDED[form](SECONDS), on_invalid="skip"))
+    assert "look like epoch seconds" in message
+
+
+def _ids_table(stamps: list[int]) -> pa.Table:
+    return _int_table(stamps, pattern_id=["a", "b", "a"], success=[True, False, True])
+
+
+#: The forms a batch's input of integer timestamps comes in, beside its pattern ids.
+BATCHES: dict[str, Callable[[pa.Table], Any]] = {
+    "pyarrow table": lambda table: table,
+    "pyarrow batch": lambda table: table.combine_chunks().to_batches()[0],
+    "dict of lists": lambda table: table.to_pydict(),
+    "dict of numpy": lambda table: {
+        "pattern_id": np.array(table["pattern_id"].to_pylist()),
+        "timestamp": table["timestamp"].to_numpy(),
+    },
+    "ids of several kinds": lambda table: {
+        "pattern_id": MIXED_IDS,
+        "timestamp": table["timestamp"].to_numpy(),
+    },
+    "polars": lambda table: pl.from_arrow(table),
+    "pandas": lambda table: table.to_pandas(),
+    **STREAMS,
+}
+
+
+def batch_warned(request: ModelUsageAnalyticsBatchInput) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error")
+        warnings.simplefilter("always", TimestampUnitWarning)
+        REDUCER.execute_batch_reduction_sync(request)
+    return [str(warning.message) for warning in caught]
+
+
+@pytest.mark.parametrize("end", ENDS.values(), ids=ENDS)
+@pytest.mark.parametrize("form", BATCHES)
+def test_a_batch_of_late_1970_microseconds_before_a_window_of_1971_gives_no_warning(
+    form: str, end: datetime
+) -> None:
+    request = ModelUsageAnalyticsBatchInput(
+        time_window_start=NEW_YEAR, time_window_end=end, execution_data=None
+    )
+    late = request.model_copy(update={"execution_data": BATCHES[form](_ids_table(LATE_1970))})
+    assert batch_warned(late) == []
+    [message] = batch_warned(batch(BATCHES[form](_ids_table(SECONDS))))  # (the twin)
+    assert "look like epoch seconds" in message
+
+
+def test_async_calls_and_accumulators_are_not_told_of_late_1970_before_1971() -> None:
+    async def run() -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            single = _from_new_year(_int_table(LATE_1970), START)
+            await REDUCER.execute_reduction(single)
+            many = ModelUsageAnalyticsBatchInput(
+                time_window_start=NEW_YEAR, time_window_end=START, execution_data=None
+            )
+            data = _ids_table(LATE_1970)
+            await REDUCER.execute_batch_reduction(many.model_copy(update={"execution_data": data}))
+            UsageAccumulator(NEW_YEAR, START).update(data)
+            BatchUsageAccumulator(NEW_YEAR, START).update(data)
+            # The twins, epoch seconds before a window of 2026: one warning each.
+            await REDUCER.execute_reduction(contract(_int_table(SECONDS)))
+            await REDUCER.execute_batch_reduction(batch(_ids_table(SECONDS)))
+            UsageAccumulator(START, END).update(_int_table(SECONDS))
+            BatchUsageAccumulator(START, END).update(_ids_table(SECONDS))
+        assert all(warning.category is TimestampUnitWarning for warning in caught)
+        return [str(warning.message) for warning in caught]
+
+    got = asyncio.run(run())
+    assert len(got) == 4
+    assert all("look like epoch seconds" in message for message in got)
+
+
+def test_near_the_new_year_of_1971_a_window_is_told_of_records_a_year_before_it() -> None:
+    # The edge: a window's start a year after the latest record, to the microsecond.
+    latest = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=LATE_1970[-1])
+    table = _int_table(LATE_1970)
+    assert len(warned(contract(table, start=latest + _A_YEAR))) == 1
+    assert warned(contract(table, start=latest + _A_YEAR - timedelta(microseconds=1))) == []
+    # Epoch seconds of 2026 (at 00:29 of 1970-01-01) and a window from 1971-01-01:
+    # less than a year too, so nothing is said of them, a window of no such caller's.
+    seconds = _int_table(SECONDS)
+    assert warned(contract(seconds, start=NEW_YEAR)) == []
+    assert len(warned(contract(seconds, start=NEW_YEAR + timedelta(hours=1)))) == 1
+
+
+@settings(max_examples=80)
+@given(
+    stamps=st.lists(st.integers(0, _END_OF_1970_US - 1), min_size=1, max_size=5),
+    start_us=st.integers(0, 4_102_444_800_000_000),  # (to 2100)
+)
+def test_records_of_1970_are_told_of_where_the_window_starts_a_year_after_them(
+    stamps: list[int], start_us: int
+) -> None:
+    start = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=start_us)
+    got = warned(contract(_int_table(stamps), start=start))
+    # (A record inside the window lies after its start: less than a year before it.)
+    told = start_us - max(stamps) >= _A_YEAR // timedelta(microseconds=1)
+    assert len(got) == told
+    if told:
+        assert f"look like epoch {integer_unit(min(stamps), max(stamps))}" in got[0]
+
+
 # ------------------------------------------------------------------------------- CLI
 
 
@@ -705,6 +843,6 @@ def test_the_cli_notes_nothing_for_a_1970_window_of_its_own(
     path = _parquet(tmp_path / "runs.parquet", SECONDS)
     window = ["--start", "1970-01-01", "--end", "1970-01-02"]
     assert _run(capsys, "analyze", str(path), "--pattern", "p", *window) == (0, ANY, "")
-    window = ["--start", "1971-01-01", "--end", "1971-01-02"]
+    window = ["--start", "1971-01-02", "--end", "1971-01-03"]  # (a year after them)
     _, _, err = _run(capsys, "analyze", str(path), "--pattern", "p", *window)
     assert err.startswith("usage-analytics: note: 3 of 3 records lie outside the window")

@@ -63,8 +63,11 @@ objects into text when the Dask frame is made: an int among an agent column's na
 reaches this module as the text "1", a valid name, where the reducer given the pandas
 frame refuses the int. Turn the setting off to keep such values as they are. A flag
 column of bools with a missing value (pandas' object dtype) becomes the text "True" and
-"False" the same way: such a column is refused on the client, saying so (the core takes
-no text flags), where the reducer given the pandas frame reads the bools.
+"False" the same way, and a number column of Python numbers (ints beside floats, numbers
+beside None) the text "12" and "2.5": a flag or number column of text is refused on the
+client, once, in either `on_invalid` mode, saying so (the core takes no text for a flag
+or a number; `_check_number_dtype`), where the reducer given the pandas frame reads the
+bools and numbers (and counts each record of a pandas column of strings invalid).
 """
 
 from __future__ import annotations
@@ -88,9 +91,9 @@ from usage_analytics.ingest import (
     float_flags_as_bools,
     float_ids_as_ints,
     frame_holds_numpy_datetimes,
-    read_as_records,
+    object_conversions_unless_records,
 )
-from usage_analytics.sources.base import FIELDS, FLAG_FIELDS
+from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
 __all__ = [
@@ -236,6 +239,8 @@ def _columns(ddf: Any, by: str) -> list[str]:
     for name in fields:
         if name in FLAG_FIELDS:
             _check_flag_dtype(name, ddf[name].dtype)
+        elif name in NUMBER_FIELDS:
+            _check_number_dtype(name, ddf[name].dtype)
     if "timestamp" not in present and _index_as_column(ddf, by) != "timestamp":
         # Every column, as the reducer keeps them, for the tasks' error ("no 'timestamp'
         # column") to list them all: the one holding the times under another name too.
@@ -324,20 +329,51 @@ def _arrow_holds_ids(kind: Any, *, floats: bool) -> bool:
     )
 
 
+def _holds_text(dtype: Any) -> bool:
+    """Whether a pandas column of `dtype` is text: pandas' string dtypes (what Dask's
+    `dataframe.convert-string` makes of Python objects), or pyarrow's text."""
+    import pandas as pd
+
+    arrow_type = str(getattr(dtype, "pyarrow_dtype", ""))
+    return isinstance(dtype, pd.StringDtype) or arrow_type in ("string", "large_string")
+
+
 def _check_flag_dtype(name: str, dtype: Any) -> None:
     """Refuse, on the client, a flag column of text, which the core refuses in every task
     ("has Arrow type LargeUtf8"), saying how it may have come about: Dask's
     `dataframe.convert-string` makes a pandas column of bools with a None (the object
     dtype) the text "True" and "False"."""
-    import pandas as pd
-
-    arrow_type = str(getattr(dtype, "pyarrow_dtype", ""))
-    if isinstance(dtype, pd.StringDtype) or arrow_type in ("string", "large_string"):
+    if _holds_text(dtype):
         raise UsageAnalyticsError(
             f"column {name!r} holds text (dtype {dtype}), not flags. If it held Python "
             "bools and None, Dask's 'dataframe.convert-string' setting made them text: "
             "give the pandas column the 'boolean' dtype (.astype('boolean')) before making "
             "the Dask frame, or turn the setting off"
+        )
+
+
+def _check_number_dtype(name: str, dtype: Any) -> None:
+    """Refuse, on the client, a number column of text, saying how it may have come about:
+    Dask's `dataframe.convert-string` makes a pandas column of Python numbers (the object
+    dtype: ints beside floats, numbers beside None) the text "12" and "2.5", and every
+    record was then refused ("must be a number, got str"), each its record's error: a
+    million errors, or, skipped, a million records counted invalid, for one setting.
+
+    Whether the text was numbers before Dask made it text, or text in the user's own
+    frame, the client cannot tell (the frame's meta holds no values), and this module
+    does not guess: the text is not parsed, as the reducer parses no text for a number.
+    So a number column of text is refused whole, in either `on_invalid` mode, as a flag
+    column of text is (`_check_flag_dtype`), where the reducer given the pandas frame of
+    the same strings counts each record invalid. (This decision is the module's: the
+    design says only that text is no number.) A pandas column of str objects, with the
+    setting off, is still read record by record, each its record's error."""
+    if _holds_text(dtype):
+        raise UsageAnalyticsError(
+            f"column {name!r} holds text (dtype {dtype}), not numbers. If it held Python "
+            "numbers (pandas' object dtype: ints beside floats, or a None among them), "
+            "Dask's 'dataframe.convert-string' setting made them text: give the pandas "
+            "column a number dtype (.astype('float64')) before making the Dask frame, or "
+            "turn the setting off (dask.config.set({'dataframe.convert-string': False}))"
         )
 
 
@@ -404,6 +440,18 @@ def _whole_float_ids(frame: Any, by: str) -> Any:
     return float_ids_as_ints(frame, by)
 
 
+def _with_arrow_columns(frame: Any, converted: dict[str, Any]) -> Any:
+    """A pandas `frame` with the columns the checks converted to Arrow (`converted`, by
+    name) as those arrays, which `pa.Table.from_pandas` takes as they are."""
+    if not converted:
+        return frame
+    import pandas as pd
+
+    return frame.assign(
+        **{name: pd.arrays.ArrowExtensionArray(array) for name, array in converted.items()}
+    )
+
+
 def _as_records(frame: Any, by: str) -> Any:
     """A pandas partition as the accumulator reads it: a pyarrow Table whose
     `pattern_id` column is `by` (its index a column when `_index_as_column` names it),
@@ -425,10 +473,13 @@ def _as_records(frame: Any, by: str) -> Any:
     # as a table, every task failed naming the column's Arrow type, even in skip mode.)
     # (numpy datetime64s among objects, NaT for a missing number, say: pyarrow's conversion
     # of them beside numpy scalars crashed the worker; the reducer's reading is safe.)
-    if frame_holds_numpy_datetimes(frame) or read_as_records(frame, RECORD_COLUMNS, by):
+    if frame_holds_numpy_datetimes(frame):
+        return as_frame
+    converted = object_conversions_unless_records(frame, RECORD_COLUMNS, by)
+    if converted is None:
         return as_frame
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = pa.Table.from_pandas(_with_arrow_columns(frame, converted), preserve_index=False)
     except (pa.ArrowException, OverflowError):  # (a generic NaT, an int past 64 bits)
         return as_frame
     if by != "pattern_id":

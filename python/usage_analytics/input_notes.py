@@ -13,7 +13,8 @@ records refuses them, as their unit cannot be told). Epoch seconds or millisecon
 so are instants of 1970: seconds of today are about 1.8e9 microseconds, 1970-01-01T00:30,
 milliseconds about 1.8e12, 1970-01-21. The results stay as the contract has them; the
 caller is told (`TimestampUnitWarning`, the CLI's note) where every integer timestamp of
-the input lies in 1970 and the window does not reach into 1970.
+the input lies in 1970, a year at least before where the records are meant to be (the
+window's start; a rolling state's newest bucket, or its clock).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ _END_OF_1970_US = 365 * 86_400 * 1_000_000
 #: Below this, an integer is taken for epoch seconds (as such, up to the year 5138; as
 #: milliseconds, before 1973-03-04), from it on for milliseconds (1973 to 2969).
 _SECONDS_BELOW = 10**11
-#: How far before the records a state holds (or its clock) records of 1970 must lie to be
-#: told of as misread: seconds or milliseconds of any year since 1973 read as microseconds
+#: How far before where records are meant to be (a window's start, the records a state
+#: holds, its clock) records of 1970 must lie to be told of as misread
+#: (`_a_year_before`): seconds or milliseconds of any year since 1973 read as microseconds
 #: lie years before it, where a replay's records of late 1970 beside 1971's are hours.
 _A_YEAR_US = 365 * 86_400 * 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -244,19 +246,35 @@ def integer_unit(low: int, high: int) -> str | None:
     return "seconds" if high < _SECONDS_BELOW else "milliseconds"
 
 
+def _a_year_before(latest_us: int, meant_us: int) -> bool:
+    """Whether integer timestamps of 1970, the latest at `latest_us`, lie a year at least
+    before `meant_us`, where the records are meant to be (a window's start, a rolling
+    state's newest bucket, its clock): the one rule of both hints (`_A_YEAR_US`)."""
+    return meant_us - latest_us >= _A_YEAR_US
+
+
 def epoch_unit_hint(raw: Mapping[str, Any], start: datetime, end: datetime) -> str | None:
     """The hint for a result `raw` of the core's (with `INTEGER_TIMES` where it read
     integer timestamps) over the window `start`-`end`: where records lie outside the
-    window, none inside it, every integer timestamp lies in 1970 and the window does not
-    reach into 1970, the sentence saying they look like epoch seconds (or milliseconds);
-    else None. (A record inside a window that does not reach into 1970 is of another
-    year: `INTEGER_TIMES`, of the records left out, are all of them where there is none.)"""
+    window, none inside it, and every integer timestamp lies in 1970, a year at least
+    before the window's start, the sentence saying they look like epoch seconds (or
+    milliseconds); else None. (A record inside a window that does not reach into 1970 is
+    of another year: `INTEGER_TIMES`, of the records left out, are all of them where there
+    is none.)
+
+    The year is this library's choice, as the rolling hint's (`filed_unit_hint`), which
+    the design does not make: real microseconds of late 1970 over a window from
+    1971-01-01 (by any end) were told they looked like epoch milliseconds. A window that
+    reaches into 1970 is less than a year after any record of 1970, so is never told of,
+    as before; one starting in the first weeks of 1971 is not told of seconds or
+    milliseconds of a recent year either (read so, they lie in January 1970), a window
+    no caller of such records asks for."""
     times = raw.get(INTEGER_TIMES)
     outside = raw.get("outside_window", 0)
     if times is None or not outside or raw.get("in_window", 0):
         return None
     unit = integer_unit(*times)
-    if unit is None or _utc(start) < _utc(datetime(1971, 1, 1)):
+    if unit is None or not _a_year_before(times[1], _us(start)):
         return None
     received = raw.get("received", outside)
     return (
@@ -320,7 +338,7 @@ def filed_unit_hint(
         f"{_instant(times[1])})"
     )
     if kept is not None and kept[1] >= _END_OF_1970_US:
-        if kept[1] - times[1] < _A_YEAR_US:
+        if not _a_year_before(times[1], kept[1]):
             return None  # (a replay across the new year of 1971: see `_A_YEAR_US`)
         where = (
             "filed beside them"
@@ -332,7 +350,7 @@ def filed_unit_hint(
             f"at {_instant(kept[1])}; these were {where}): {_advice(unit)}"
         )
     clock = datetime.now(UTC) if now is None else _utc(now)
-    if clock - _EPOCH < timedelta(microseconds=times[1] + _A_YEAR_US):
+    if not _a_year_before(times[1], _us(clock)):
         return None
     return f"{head}, years before the clock ({clock.year}): {_advice(unit)}"
 
@@ -347,6 +365,12 @@ def _advice(unit: str) -> str:
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _us(instant: datetime) -> int:
+    """`instant` (naive = UTC) in microseconds since the epoch, exactly (as
+    `contracts.micros`, which imports this module's callers)."""
+    return (_utc(instant) - _EPOCH) // timedelta(microseconds=1)
 
 
 def _instant(us: int) -> str:
