@@ -10,7 +10,6 @@ pandas data travel to the workers (this module is not importable there).
 from __future__ import annotations
 
 import inspect
-import logging
 import pickle
 import re
 import sys
@@ -28,7 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from dask.dataframe import dispatch as dask_dispatch
-from distributed import Client, LocalCluster
+from dask_cluster import cluster_client
+from distributed import Client
 from equivalence import assert_batch_equivalent
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,16 +67,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with cluster_client() as client:
         yield client
 
 
@@ -829,13 +820,13 @@ def test_only_the_record_fields_and_the_id_are_read(monkeypatch: pytest.MonkeyPa
     # So that a column store (Parquet) loads nothing else. Each partition's columns, as
     # the task gets them:
     seen: list[list[Any]] = []
-    partition_state = ua_dask._partition_state
+    partition_state = ua_dask._noted_partition_state
 
-    def recording(frame: pd.DataFrame, settings: dict[str, Any], by: str) -> bytes:
+    def recording(frame: pd.DataFrame, settings: dict[str, Any], by: str) -> Any:
         seen.append(list(frame.columns))
         return partition_state(frame, settings, by)
 
-    monkeypatch.setattr(ua_dask, "_partition_state", recording)
+    monkeypatch.setattr(ua_dask, "_noted_partition_state", recording)
     frame = _frame(60, 2, seed=35).assign(extra=1, notes="x")
     with dask.config.set(scheduler="synchronous"):
         result = analyze(_dask_frame(frame, 2), **WINDOW)

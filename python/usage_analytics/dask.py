@@ -49,6 +49,17 @@ pattern's (a pattern counts its own invalid records, as a single call would; a r
 without a valid id counts only in the whole); the samples are the first five in partition
 order.
 
+Integer timestamps that look like another unit read as epoch microseconds (epoch seconds
+landing in 1970, decades before the window) are told of as `execute_batch_reduction`
+tells of them for the same records and window: one `TimestampUnitWarning` of the same
+text, on the client, from `analyze` (or `accumulate`). A task does not warn: a warning
+raised on a worker stays there, and on a local scheduler there would be one a partition,
+of its own counts. Each task instead returns, with its state, what the hint needs of its
+records (`input_notes.UnitNote`: their counts and the least and greatest integer
+timestamp of those left out, which the core notes as it reads them), merged with the
+states; the client gives the hint of the merged note. Looking at the frame itself (its
+dtype, then its least and greatest timestamp) would be a second pass over the data.
+
 Only the record fields the core reads (plus `by`) are selected, so a column store
 such as Parquet reads nothing else (a frame without a `timestamp` keeps every column, for
 the error to list them, as the reducer's does). An index named after `by` or a record field (a frame
@@ -73,9 +84,10 @@ bools and numbers (and counts each record of a pandas column of strings invalid)
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from uuid import UUID, uuid4
 
 from usage_analytics.contracts import (
@@ -84,7 +96,7 @@ from usage_analytics.contracts import (
     TimeWindowType,
     TrendThresholds,
 )
-from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
+from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.ingest import (
     RECORD_COLUMNS,
@@ -93,6 +105,7 @@ from usage_analytics.ingest import (
     frame_holds_numpy_datetimes,
     object_conversions_unless_records,
 )
+from usage_analytics.input_notes import UnitNote
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -141,7 +154,7 @@ def analyze(
     `dataframe.convert-string` setting), so those results are keyed by the UUIDs' text.
     """
     started = time.perf_counter()
-    accumulator = accumulate(
+    accumulator, hint = _accumulated(
         ddf,
         by,
         split_every=split_every,
@@ -164,6 +177,8 @@ def analyze(
     batch = accumulator.finalize()
     if by != "pattern_id":
         batch = _samples_naming(batch, by)
+    if hint is not None:
+        warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
     elapsed_ms = (time.perf_counter() - started) * 1000.0
     return batch.model_copy(update={"computation_time_ms": elapsed_ms})
 
@@ -188,7 +203,21 @@ def accumulate(
 ) -> BatchUsageAccumulator:
     """The merged, not yet finalized state of `analyze` (same arguments; `settings` are
     `BatchUsageAccumulator`'s): merge it with other accumulators (yesterday's, a
-    stream's), store its `to_bytes()`, or `finalize()` it."""
+    stream's), store its `to_bytes()`, or `finalize()` it. Warns as `analyze` does
+    (`TimestampUnitWarning`), as an accumulator's `update` with all the records would."""
+    accumulator, hint = _accumulated(ddf, by, split_every=split_every, **settings)
+    if hint is not None:
+        warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
+    return accumulator
+
+
+def _accumulated(
+    ddf: Any, by: str, *, split_every: int, **settings: Any
+) -> tuple[BatchUsageAccumulator, str | None]:
+    """`accumulate`'s state and the `TimestampUnitWarning` to give of its records, if
+    any: the hint of the partitions' notes merged (`UnitNote`), which is the batch
+    reducer's of the same records, given once on the client (a task's warning stays on
+    its worker, and there is one task a partition)."""
     # One id for every partition's state, whichever side of a merge keeps its own.
     if settings.get("correlation_id") is None:
         settings["correlation_id"] = uuid4()
@@ -196,12 +225,15 @@ def accumulate(
     BatchUsageAccumulator(**settings)
     if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
         raise UsageAnalyticsError(f"split_every must be an integer >= 2, got {split_every!r}")
-    reduction = _state_reduction(ddf, by, settings, split_every)
-    return BatchUsageAccumulator.from_bytes(reduction.compute())
+    state, note = _state_reduction(ddf, by, settings, split_every).compute()
+    accumulator = BatchUsageAccumulator.from_bytes(state)
+    window = accumulator.settings
+    return accumulator, note.hint(window.time_window_start, window.time_window_end)
 
 
 def _state_reduction(ddf: Any, by: str, settings: dict[str, Any], split_every: int) -> Any:
-    """The lazy Dask scalar holding the merged state's bytes."""
+    """The lazy Dask scalar holding the merged state's bytes and its records' note
+    (`_NotedState`)."""
     dd = require_dask()
     if not isinstance(ddf, dd.DataFrame):
         raise TypeError(f"analyze() takes a dask.dataframe.DataFrame, got {type(ddf).__name__}")
@@ -211,9 +243,9 @@ def _state_reduction(ddf: Any, by: str, settings: dict[str, Any], split_every: i
     # dask.dataframe (`dataframe.query-planning` off) reads meta through `make_meta`, which
     # took `b""` for an empty list of columns: the result came back a Series around the state.
     return frame.reduction(
-        _partition_state,
-        aggregate=_merge_states,
-        combine=_merge_states,
+        _noted_partition_state,
+        aggregate=_merge_noted_states,
+        combine=_merge_noted_states,
         meta=object,
         token=_TOKEN,
         split_every=split_every,
@@ -389,12 +421,26 @@ def require_dask() -> Any:
 # --- the tasks (run on the workers; module-level so they pickle by reference) ---------
 
 
+class _NotedState(NamedTuple):
+    """A state's bytes and what the `TimestampUnitWarning` needs of its records (a
+    task's result: only the client warns, once, of the merged note)."""
+
+    state: bytes
+    note: UnitNote
+
+
 def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
     """One partition's state: a `BatchUsageAccumulator` updated with its rows."""
+    return _noted_partition_state(frame, settings, by).state
+
+
+def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _NotedState:
+    """One partition's state and its records' note, without a warning (`_added`)."""
     accumulator = BatchUsageAccumulator(**settings)
+    note = UnitNote()
     if len(frame):
         try:
-            accumulator.update(_as_records(frame, by))
+            note = UnitNote.of(accumulator._added(_as_records(frame, by)))
         except InvalidRecordError as error:
             # Every partition has a record 200: the row's index label places it (for a
             # frame with a default index, its position in the whole frame). The id's
@@ -414,7 +460,7 @@ def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
             raise UsageAnalyticsError(
                 f"{error} (in the partition of index labels {first!r} to {last!r})"
             ) from None
-    return accumulator.to_bytes()
+    return _NotedState(accumulator.to_bytes(), note)
 
 
 def _plain(label: Any) -> Any:
@@ -429,6 +475,15 @@ def _merge_states(states: Iterable[bytes]) -> bytes:
     if not blobs:  # Dask never calls a combine with no input; be safe anyway.
         raise UsageAnalyticsError("no partition state to merge")
     return BatchUsageAccumulator.merge_bytes(blobs).to_bytes()
+
+
+def _merge_noted_states(parts: Iterable[_NotedState]) -> _NotedState:
+    """Merge states and their notes (a pandas Series of `_NotedState`s) into one."""
+    noted = list(parts)
+    note = UnitNote()
+    for part in noted:
+        note = note.merged(part.note)
+    return _NotedState(_merge_states(part.state for part in noted), note)
 
 
 def _whole_float_ids(frame: Any, by: str) -> Any:

@@ -20,11 +20,13 @@ window's start; a rolling state's newest bucket, or its clock).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 __all__ = [
     "INTEGER_TIMES",
+    "UnitNote",
     "epoch_unit_hint",
     "filed_unit_hint",
     "index_label",
@@ -281,6 +283,68 @@ def epoch_unit_hint(raw: Mapping[str, Any], start: datetime, end: datetime) -> s
         f"{outside:,} of {received:,} records lie outside the window, all in 1970 (the "
         f"latest at {_instant(times[1])}): {_advice(unit)}"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UnitNote:
+    """What `epoch_unit_hint` reads of a core result, kept of one part of an input read
+    apart from the others (a Dask partition, on a worker) to be merged with theirs
+    (`merged`) into the note of the whole input, whose hint (`hint`) is then the one a
+    single call over all of it gives: its counts are sums, and its `integer_times`, of
+    the records left out, the least and greatest of the parts'. A few numbers, picklable,
+    where the warning of each part would be one a part, of that part's counts (or, raised
+    on a worker, never seen by the caller).
+
+    `unranged`: some part left records outside the window without noting their range
+    (timestamps of another type than integers: a partition whose dtype is not the
+    frame's). The merged range would then not be of every record left out, so no hint
+    is given (a choice of this library's: one call over such parts has no equal)."""
+
+    received: int = 0
+    in_window: int = 0
+    outside_window: int = 0
+    integer_times: tuple[int, int] | None = None
+    unranged: bool = False
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> UnitNote:
+        """The note of a core result `raw` (of an accumulator's update, say)."""
+        times = raw.get(INTEGER_TIMES)
+        outside = int(raw.get("outside_window", 0))
+        return cls(
+            received=int(raw.get("received", 0)),
+            in_window=int(raw.get("in_window", 0)),
+            outside_window=outside,
+            integer_times=None if times is None else (int(times[0]), int(times[1])),
+            unranged=bool(outside) and times is None,
+        )
+
+    def merged(self, other: UnitNote) -> UnitNote:
+        mine, theirs = self.integer_times, other.integer_times
+        if mine is None or theirs is None:
+            times = mine if theirs is None else theirs
+        else:
+            times = (min(mine[0], theirs[0]), max(mine[1], theirs[1]))
+        return UnitNote(
+            received=self.received + other.received,
+            in_window=self.in_window + other.in_window,
+            outside_window=self.outside_window + other.outside_window,
+            integer_times=times,
+            unranged=self.unranged or other.unranged,
+        )
+
+    def hint(self, start: datetime, end: datetime) -> str | None:
+        """`epoch_unit_hint` of the input noted, over the window `start`-`end`."""
+        if self.unranged:
+            return None
+        raw: dict[str, Any] = {
+            "received": self.received,
+            "in_window": self.in_window,
+            "outside_window": self.outside_window,
+        }
+        if self.integer_times is not None:
+            raw[INTEGER_TIMES] = self.integer_times
+        return epoch_unit_hint(raw, start, end)
 
 
 def filed_unit_hint(

@@ -176,6 +176,16 @@ class _Accumulator:
         n - 1 is named by its index label too, and `TimestampUnitWarning` warns where
         records of `data` lie outside the window and its integer timestamps look like
         epoch seconds or milliseconds."""
+        raw = self._added(data)
+        settings = self._settings
+        hint = epoch_unit_hint(raw, settings.time_window_start, settings.time_window_end)
+        if hint is not None:
+            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
+
+    def _added(self, data: Any) -> dict[str, Any]:
+        """`update` without its warning: the core's result of adding `data` (raising as
+        `update` does), for a caller that warns once of many updates (`usage_analytics.
+        dask`'s tasks, each a partition's, note it with their states: `UnitNote`)."""
         with self._lock:
             raw = read_any(
                 data,
@@ -184,10 +194,7 @@ class _Accumulator:
                 grouped=self._batch,
             )
         raise_if_invalid(self._settings, raw, data)
-        settings = self._settings
-        hint = epoch_unit_hint(raw, settings.time_window_start, settings.time_window_end)
-        if hint is not None:
-            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
+        return raw
 
     def merge(self, other: Self) -> Self:
         """A new accumulator holding the records of both (neither is changed). It starts
