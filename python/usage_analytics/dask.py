@@ -102,7 +102,6 @@ from usage_analytics.ingest import (
     RECORD_COLUMNS,
     float_flags_as_bools,
     float_ids_as_ints,
-    frame_holds_numpy_datetimes,
     object_conversions_unless_records,
 )
 from usage_analytics.input_notes import UnitNote
@@ -526,10 +525,8 @@ def _as_records(frame: Any, by: str) -> Any:
     # reducer reads them in a frame: as records. So is a column of text or objects the
     # core refuses as its field's column, text for a number, each value its record's error:
     # as a table, every task failed naming the column's Arrow type, even in skip mode.)
-    # (numpy datetime64s among objects, NaT for a missing number, say: pyarrow's conversion
-    # of them beside numpy scalars crashed the worker; the reducer's reading is safe.)
-    if frame_holds_numpy_datetimes(frame):
-        return as_frame
+    # (So is one of numpy datetime64s among objects, NaT for a missing number, say:
+    # pyarrow's conversion of them beside numpy scalars crashed the worker.)
     converted = object_conversions_unless_records(frame, RECORD_COLUMNS, by)
     if converted is None:
         return as_frame

@@ -83,7 +83,6 @@ from usage_analytics.object_text import object_text_as_categories, object_text_a
 __all__ = [
     "RECORD_COLUMNS",
     "float_flags_as_bools",
-    "frame_holds_numpy_datetimes",
     "is_arrow",
     "mixed_object_column",
     "object_conversions_unless_records",
@@ -503,11 +502,14 @@ def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:
 
 
 def mixed_object_column(
-    frame: Any, wanted: frozenset[str], inferred: Mapping[str, str] | None = None
+    frame: Any,
+    wanted: frozenset[str],
+    inferred: Mapping[str, str] | None = None,
+    types: Mapping[Any, set[type]] | None = None,
 ) -> tuple[str, list[str]] | None:
     """The first record column of a pandas frame holding Python objects of kinds Arrow
     would coerce to one (`_column_kinds`), and those kinds; None for other data.
-    `inferred`: `_inferred_kinds` of the frame, where known."""
+    `inferred`: `_inferred_kinds` of the frame, where known; `types`: `_object_types`."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return None
     for name in frame.columns:
@@ -515,7 +517,8 @@ def mixed_object_column(
             continue
         series = frame[name]
         known = None if inferred is None else inferred.get(name)
-        kinds = _column_kinds(name, series, known) if _holds_objects(series) else []
+        present = None if types is None else types.get(name)
+        kinds = _column_kinds(name, series, known, present) if _holds_objects(series) else []
         if kinds:
             return name, kinds
     return None
@@ -525,22 +528,44 @@ def object_conversions_unless_records(
     frame: Any, wanted: frozenset[str], ids: str
 ) -> dict[str, Any] | None:
     """None where `read_any` reads pandas `frame` as its records, not exported to Arrow: a
-    record column of `wanted` or the id column `ids` holds Python objects of kinds Arrow
-    would coerce to one (`mixed_object_column`), or a record column holds text or objects
-    the core refuses as that field's column (strings for a number, ints for a name), each
-    value then its record's error. Else the Arrow conversions of its number and flag
-    columns of objects that the last check made (`_columns_shown_otherwise`), by name, for
-    the frame's export to reuse, as `read_any`'s does, rather than convert them again
-    (`pa.Table.from_pandas` converted each once more: about 0.1 s for 1M objects).
-    pandas' kinds are inferred once for every check."""
-    inferred = _inferred_kinds(frame, wanted | {ids})
-    if mixed_object_column(frame, wanted | {ids}, inferred) is not None:
+    column of Python objects holds numpy datetime64s (`_holds_numpy_datetimes`: pyarrow's
+    conversion of them beside numpy scalars crashes the process, `read_any`'s reading is
+    safe), a record column of `wanted` or the id column `ids` holds Python objects of
+    kinds Arrow would coerce to one (`mixed_object_column`), or a record column holds text
+    or objects the core refuses as that field's column (strings for a number, ints for a
+    name), each value then its record's error. Else the Arrow conversions of its number
+    and flag columns of objects that the last check made (`_columns_shown_otherwise`), by
+    name, for the frame's export to reuse, as `read_any`'s does, rather than convert them
+    again (`pa.Table.from_pandas` converted each once more: about 0.1 s for 1M objects).
+    pandas' kinds are inferred once for every check, and the types of each column's
+    objects found once (`_object_types`: each took about 90 ms a million objects, twice
+    over, `benches/dask_object_partition.py`)."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return {}  # (no pandas frame: nothing of the above)
+    # (Every column's, not only those read: a numpy datetime64 in any crashes the export.)
+    inferred = _inferred_kinds(frame, frozenset(frame.columns))
+    types = _object_types(frame, inferred)
+    if any(kind.__name__ == "datetime64" for kinds in types.values() for kind in kinds):
+        return None
+    if mixed_object_column(frame, wanted | {ids}, inferred, types) is not None:
         return None
     fields = {name: kind for name, kind in inferred.items() if name in wanted}
     if _refused_text_column(wanted, fields, frame):
         return None
     shown_otherwise, converted = _columns_shown_otherwise(frame, fields)
     return None if shown_otherwise else converted
+
+
+def _object_types(frame: Any, inferred: Mapping[Any, str]) -> dict[Any, set[type]]:
+    """The types of the values (`distinct(type)`, one pass each) of each column of Python
+    objects of a pandas frame that may hold numpy datetime64s: all but those of text (by
+    their kinds `inferred`: a numpy scalar among text makes it "mixed"), for the checks of
+    `object_conversions_unless_records` to share."""
+    return {
+        name: distinct(type, series)
+        for name, series in frame.items()
+        if _holds_objects(series) and inferred.get(name) not in ("string", "empty")
+    }
 
 
 def _inferred_kinds(frame: Any, wanted: frozenset[str]) -> dict[str, str]:
@@ -801,23 +826,6 @@ def _numpy_datetimes_typed(column: Any) -> Any:
     nat = np.datetime64("NaT")
     return np.array(
         [nat if out or _missing_marker(v) else v for v, out in zip(values, hidden, strict=True)]
-    )
-
-
-def frame_holds_numpy_datetimes(frame: Any) -> bool:
-    """Whether a pandas frame has a column of Python objects holding numpy datetime64s
-    (`_holds_numpy_datetimes`): converted by pyarrow as it is (`pa.Table.from_pandas`),
-    it may crash the process; `read_any` reads such a frame safely."""
-    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
-        return False
-    import pandas as pd
-
-    text = ("string", "empty")  # (pandas' kinds of columns no numpy datetime64 is in)
-    return any(
-        _holds_objects(series)
-        and inferred_kind(pd, series) not in text
-        and _holds_numpy_datetimes(series)
-        for _, series in frame.items()
     )
 
 
@@ -1444,7 +1452,9 @@ _MISSING_TYPE_NAMES = frozenset({"NAType", "NaTType"})
 _ONE_KIND = frozenset({"string", "empty", "boolean", "integer", "floating", "decimal"})
 
 
-def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[str]:
+def _column_kinds(
+    name: str, column: Any, inferred: str | None = None, present: set[type] | None = None
+) -> list[str]:
     """The kinds of value a column of Python objects mixes where pyarrow's inference
     would coerce them to one type, changing values silently (a bool among floats read as
     1.0, datetimes after a date cut to their dates, a float16 after ints truncated, a float
@@ -1453,7 +1463,8 @@ def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[s
     any other value has a kind; in a numpy or pandas array the missing markers have none
     (`_missing_marker`). A column of one type costs one pass of `type` (about 10 ms a
     million values; a pandas column, pandas' own check, `inferred` where already made);
-    the values are looked at only where NaN or NaT may be the other kind."""
+    the values are looked at only where NaN or NaT may be the other kind. `present`: the
+    types of a numpy or pandas array's values, where already found (`_object_types`)."""
     if isinstance(column, (list, tuple)):
         types = distinct(type, column) - {type(None)}
     else:
@@ -1464,7 +1475,8 @@ def _column_kinds(name: str, column: Any, inferred: str | None = None) -> list[s
                 inferred = inferred_kind(pd, column)
             if inferred in _ONE_KIND:
                 return []
-        types = {kind for kind in distinct(type, column) if not _missing_type(kind)}
+        found = distinct(type, column) if present is None else present
+        types = {kind for kind in found if not _missing_type(kind)}
         # (A number column of ints and floats is one kind whichever floats are NaN: the
         # values need no look, which took about 0.6 s a million of them.)
         numbers = name in _NUMBER_COLUMNS and {_kind(kind) for kind in types} <= {"int", "float"}
