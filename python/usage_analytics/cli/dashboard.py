@@ -30,7 +30,7 @@ from usage_analytics.collector import gc_paused, move_to_oldest_generation
 from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
 from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
-from usage_analytics.report import _plural
+from usage_analytics.report import _plural, _window_when
 from usage_analytics.sources import ExecutionSource, Unattributed, Unreadable
 
 
@@ -53,7 +53,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     start, end, kind = window
     heading = (
         f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "
-        f"{_minute(start)} to {_minute(end)} UTC ({kind.value} window). "
+        f"{_window_when(start)} to {_window_when(end)} UTC ({kind.value} window). "
         "Most in need of attention first."
     )
     if unattributed:
@@ -89,12 +89,6 @@ def run_dashboard(args: argparse.Namespace) -> int:
     with gc_paused():  # (see `_dashboard`)
         emit(args, view, DASHBOARD_RENDERERS)
     return EXIT_OK
-
-
-def _minute(moment: datetime) -> str:
-    """ "2026-03-01 14:00", the year in four digits (`%Y` writes the year 1 as "1" on some
-    platforms)."""
-    return f"{moment.year:04d}{moment:-%m-%d %H:%M}"
 
 
 def _check_unattributed(
