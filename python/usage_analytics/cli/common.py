@@ -496,19 +496,46 @@ class _Invalid:
         return (0 if position is None else position(self.error.index), self.order)
 
 
+@dataclass(frozen=True)
+class Nameless:
+    """A source's records without a pattern id, which a dashboard in raise mode reports
+    as invalid records (as `execute_batch_reduction` does) in their order among the
+    others (`reduce_all`): how many, the first one's place in the source's order
+    (`Unattributed.row`), and what to say of it ("runs.jsonl, line 3: field 'pattern_id'
+    = <missing>: required field is missing")."""
+
+    count: int
+    row: int
+    problem: str
+
+
 def _invalid_message(
-    place: Callable[[Fetched], str], invalid: Sequence[_Invalid], columns: Mapping[str, str]
+    place: Callable[[Fetched], str],
+    invalid: Sequence[_Invalid],
+    columns: Mapping[str, str],
+    nameless: Nameless | None = None,
 ) -> str:
     """The first invalid record of several patterns' (`_Invalid.first`), where it is
-    (`place` of its pattern's records, then the record), and how many more there are."""
-    first = min(invalid, key=_Invalid.first)
-    error, more = first.error, sum(one.error.more + 1 for one in invalid) - 1
+    (`place` of its pattern's records, then the record), and how many more there are;
+    the first record without a pattern id (`nameless`) instead where it comes before it
+    in the source's order."""
+    more = sum(one.error.more + 1 for one in invalid) + (nameless.count if nameless else 0) - 1
     also = f" (and {more:,} more invalid record{'s' if more != 1 else ''})" if more else ""
-    where = f"{place(first.fetched)}, {first.fetched.locate(error.index)}"
-    return (
-        f"{where}: {field_named(error.field, columns)} = {error.value}: {error.reason}{also}; "
-        "--on-invalid skip leaves invalid records out"
-    )
+    first = min(invalid, key=_Invalid.first)
+    if nameless is not None and _before(nameless, first):
+        problem = nameless.problem
+    else:
+        error = first.error
+        where = f"{place(first.fetched)}, {first.fetched.locate(error.index)}"
+        problem = f"{where}: {field_named(error.field, columns)} = {error.value}: {error.reason}"
+    return f"{problem}{also}; --on-invalid skip leaves invalid records out"
+
+
+def _before(nameless: Nameless, invalid: _Invalid) -> bool:
+    """Whether the first record without a pattern id comes before the invalid record,
+    where the source has an order of records (a file's); else it is named first."""
+    position = invalid.fetched.position
+    return position is None or nameless.row < position(invalid.error.index)
 
 
 def field_named(field: str, columns: Mapping[str, str]) -> str:
@@ -533,12 +560,15 @@ async def reduce_all(
     columns: Mapping[str, str] | None = None,
     *,
     name_patterns: bool | None = None,
+    nameless: Nameless | None = None,
 ) -> list[ModelUsageAnalyticsOutput]:
     """Analyse every contract concurrently with one shared reducer, counting them off on
     the progress bar. Invalid records (raise mode) stop the call once every pattern is
     done, with one error naming the first of them, its pattern (where `name_patterns`,
     by default where there are several contracts) and place, its field (and the column
-    of `columns` holding it), and how many there are in all."""
+    of `columns` holding it), and how many there are in all, the source's records
+    without a pattern id (`nameless`) among them: the first of those is named where it
+    comes first. (Without another invalid record, `nameless` is the caller's to report.)"""
     reducer = NodeUsageAnalyticsReducer()
     total, done = len(contracts), 0
     invalid: list[_Invalid] = []
@@ -567,5 +597,5 @@ async def reduce_all(
     finally:
         progress.clear()
     if invalid:
-        raise CliError(_invalid_message(place, invalid, columns or {}))
+        raise CliError(_invalid_message(place, invalid, columns or {}, nameless))
     return [result for result in results if result is not None]

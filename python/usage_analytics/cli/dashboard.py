@@ -11,6 +11,7 @@ from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import (
     EXIT_OK,
     CliError,
+    Nameless,
     add_calendar_options,
     add_output_options,
     add_source_options,
@@ -99,11 +100,29 @@ def _check_unattributed(
     if unattributed.count and args.on_invalid == "raise":
         more = unattributed.count - 1
         also = f" (and {_plural(more, 'record')} more without one)" if more else ""
-        field = field_named("pattern_id", source_columns(source))
         raise CliError(
-            f"{source.description}, {unattributed.first}: {field} = <missing>: required "
-            f"field is missing{also}; --on-invalid skip leaves records without a pattern_id out"
+            f"{_missing_id(source, unattributed)}{also}; --on-invalid skip leaves records "
+            "without a pattern_id out"
         )
+
+
+def _missing_id(source: ExecutionSource, unattributed: Unattributed) -> str:
+    field = field_named("pattern_id", source_columns(source))
+    where = f"{source.description}, {unattributed.first}"
+    return f"{where}: {field} = <missing>: required field is missing"
+
+
+def _nameless_later(
+    args: argparse.Namespace, source: ExecutionSource, unattributed: Unattributed
+) -> Nameless | None:
+    """In raise mode, records without a pattern id in a source with an order of records
+    (a file's): they are reported with the patterns' invalid records (`reduce_all`), the
+    first in the file's order named and all of them counted, as the library's batch
+    does. Else None: without such records, or in a database, which has no order (its
+    records without a pattern id are named, and counted, before the reduction)."""
+    if args.on_invalid != "raise" or not unattributed.count or unattributed.row is None:
+        return None
+    return Nameless(unattributed.count, unattributed.row, _missing_id(source, unattributed))
 
 
 async def _dashboard(
@@ -124,7 +143,10 @@ async def _dashboard(
             unattributed = await source.unattributed()
             unreadable = await source.unreadable()
     progress.clear()
-    _check_unattributed(args, source, unattributed)
+    # (Reported after the reduction where an invalid record may come before them.)
+    nameless = _nameless_later(args, source, unattributed)
+    if nameless is None:
+        _check_unattributed(args, source, unattributed)
     if not groups:
         raise CliError(f"{where} holds no records with a pattern_id")
     # Every pattern at SUMMARY, which has all the numbers of the table and the health
@@ -140,7 +162,9 @@ async def _dashboard(
         where,
         progress,
         columns,
+        nameless,
     )
+    _check_unattributed(args, source, unattributed)  # (none of the patterns' was invalid)
     # The rows, their health findings and the document: hundreds of thousands of objects
     # for 100,000 patterns, none in a cycle, beside the results. With the collector on,
     # its full collections walked all of them and the results again (1.3 s of 2.0 s of
