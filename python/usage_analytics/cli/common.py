@@ -213,7 +213,8 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
         metavar="ISO",
         help=f"window end, inclusive, in UTC unless it has an offset; a date alone includes "
         f"that day, ending the window at the next day's 00:00 UTC (--start 2026-11-01 --end "
-        f"2026-11-30: all of November) (default: the timestamp of {newest})",
+        f"2026-11-30: all of November) (default: the timestamp of {newest}; with "
+        "--on-invalid skip, of the newest valid one)",
     )
     parser.add_argument(
         "--window-type",
@@ -360,20 +361,55 @@ async def source_window(
     pattern: str | None = None,
 ) -> tuple[datetime, datetime, TimeWindowType]:
     """`window_of` an open source: without --end, the window ends at the newest record
-    (of `pattern`, or of the whole source)."""
+    (of `pattern`, or of the whole source). In skip mode that record may be invalid and
+    the window then end elsewhere (`cli.valid_end`): the notes on its end wait for
+    `note_the_end`."""
     newest = None
     if args.end is None:
-        of = f" of {pattern}" if pattern is not None else ""
+        of = _of(pattern)
         async with progress.step(f"finding the newest record{of} in {source.description}"):
             newest = await source.newest(pattern)
             if newest is None:
-                first = await _first_invalid_timestamp(source, pattern)
+                first = await first_record_problem(source, pattern)
                 if first is None:  # (valid, but past the years a window can hold)
                     raise CliError(_NO_TIMESTAMP_IN_A_WINDOW)
                 raise CliError(_NO_VALID_TIMESTAMP.format(first=first))
-        _note_a_future_end(newest, of)
-        await _note_epoch_units(newest, source, pattern, of)
+        if not _notes_wait(args):
+            await _note_the_newest(newest, source, pattern)
     return window_of(args, newest)
+
+
+async def note_the_end(
+    args: argparse.Namespace, source: ExecutionSource, end: datetime, pattern: str | None = None
+) -> None:
+    """The notes `source_window` left to be made on the window's end once it is settled:
+    in skip mode without --end, where it is the newest valid record's time."""
+    if _notes_wait(args):
+        await _note_the_newest(end, source, pattern)
+
+
+def _notes_wait(args: argparse.Namespace) -> bool:
+    return args.end is None and args.on_invalid == "skip"
+
+
+def _of(pattern: str | None) -> str:
+    return f" of {pattern}" if pattern is not None else ""
+
+
+async def _note_the_newest(newest: datetime, source: ExecutionSource, pattern: str | None) -> None:
+    _note_a_future_end(newest, _of(pattern))
+    await _note_epoch_units(newest, source, pattern, _of(pattern))
+
+
+def no_valid_record(first: str | None, pattern: str | None) -> CliError:
+    """The error of a default window in skip mode where no record (of `pattern`) is valid:
+    there is no newest valid record to end it at. `first`: the first record's problem
+    (`first_record_problem`)."""
+    return CliError(
+        f"no record{_of(pattern)} is valid, so the window cannot end at the newest valid "
+        f"one: pass --start and --end, and they are counted as invalid in that window"
+        f"{first or ''}"
+    )
 
 
 def _note_a_future_end(newest: datetime | None, of: str) -> None:
@@ -419,11 +455,12 @@ def _days(span: timedelta) -> str:
     return f"{span.days:,} day{'s' if span.days != 1 else ''}"
 
 
-async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None) -> str | None:
-    """Where the source's first record (of `pattern`) is and what its timestamp holds, as
-    the core reports it (". The first record: runs.csv, line 2: field 'timestamp' =
-    '11/30/2026': not an ISO-8601 date-time ..."); "" where that cannot be said; None
-    where the record is valid (its time past the years 1-9999, in no window)."""
+async def first_record_problem(source: ExecutionSource, pattern: str | None) -> str | None:
+    """Where the source's first record (of `pattern`) is and what is wrong with it (its
+    timestamp, where no record has a valid one), as the core reports it (". The first
+    record: runs.csv, line 2: field 'timestamp' = '11/30/2026': not an ISO-8601
+    date-time ..."); "" where that cannot be said; None where the record is valid (its
+    time past the years 1-9999, in no window)."""
     fetched = await source.first_record(pattern)  # (a source's own error, as it is)
     if fetched is None:
         return ""

@@ -19,20 +19,27 @@ from usage_analytics.cli.common import (
     contract_of,
     field_named,
     granularity_of,
+    note_the_end,
     reduce_all,
     source_columns,
     source_of,
     source_window,
     unreadable_note,
+    window_of,
 )
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.cli.running import run_async
+from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_in
 from usage_analytics.collector import gc_paused, move_to_oldest_generation
-from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsOutput,
+    TimeWindowType,
+)
 from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
 from usage_analytics.report import _plural, _window_when
-from usage_analytics.sources import ExecutionSource, Unattributed, Unreadable
+from usage_analytics.sources import ExecutionSource, Fetched, Unattributed, Unreadable
 
 
 def configure_dashboard(parser: argparse.ArgumentParser) -> None:
@@ -138,10 +145,54 @@ async def _dashboard(
     where = source.description
     async with source:
         window = await source_window(args, source, progress)
-        async with progress.step(f"loading the records from {where}"):
-            groups = await source.fetch_all(window[0], window[1])
-            unattributed = await source.unattributed()
-            unreadable = await source.unreadable()
+        groups, results, unattributed, unreadable = await _reduced(args, source, window, progress)
+        if ends_past_the_valid(args, results):  # (see `cli.valid_end`)
+            stretched_end = window[1]  # (the records up to it fetched still)
+            del groups, results  # (not held through the passes below: 100 MB a million)
+            window = window_of(args, await newest_valid_in(args, source, stretched_end, progress))
+            groups, results, unattributed, unreadable = await _reduced(
+                args, source, window, progress, stretched_end
+            )
+        await note_the_end(args, source, window[1])
+    columns = source_columns(source)
+    # The rows, their health findings and the document: hundreds of thousands of objects
+    # for 100,000 patterns, none in a cycle, beside the results. With the collector on,
+    # its full collections walked all of them and the results again (1.3 s of 2.0 s of
+    # collecting, `benches/dashboard_patterns.py`'s layout).
+    with gc_paused():
+        analyses = {
+            fetched.pattern_id: Analysis(fetched.pattern_id, result, fetched.locate)
+            for fetched, result in zip(groups, results, strict=True)
+        }
+        rows = dashboard_rows([(name, analysis.result) for name, analysis in analyses.items()])
+        move_to_oldest_generation()  # (before the pause ends: they are kept to the end)
+    granularity = granularity_of(args)
+    # (Only the HTML page shows a pattern in full: the table and the JSON document show
+    # each pattern's headline numbers, the same at every granularity.)
+    if args.format == "html" and granularity is not AnalyticsGranularity.SUMMARY:
+        first = next(group for group in groups if group.pattern_id == rows[0].name)
+        contract = contract_of(args, first, window, granularity)
+        (result,) = await reduce_all([contract], [first], where, progress, columns)
+        analyses[first.pattern_id] = Analysis(first.pattern_id, result, first.locate)
+        rows[0] = DashboardRow(rows[0].name, result, rows[0].findings)
+    return rows, [analyses[row.name] for row in rows], window, unattributed.count, unreadable
+
+
+async def _reduced(
+    args: argparse.Namespace,
+    source: ExecutionSource,
+    window: tuple[datetime, datetime, TimeWindowType],
+    progress: Progress,
+    fetched_until: datetime | None = None,
+) -> tuple[list[Fetched], list[ModelUsageAnalyticsOutput], Unattributed, Unreadable]:
+    """The source's patterns over `window` and their results (at SUMMARY), of the
+    records up to `fetched_until` where given (see `cli.valid_end`), its records without
+    a pattern id and its unreadable lines."""
+    where = source.description
+    async with progress.step(f"loading the records from {where}"):
+        groups = await source.fetch_all(window[0], fetched_until or window[1])
+        unattributed = await source.unattributed()
+        unreadable = await source.unreadable()
     progress.clear()
     # (Reported after the reduction where an invalid record may come before them.)
     nameless = _nameless_later(args, source, unattributed)
@@ -165,24 +216,4 @@ async def _dashboard(
         nameless,
     )
     _check_unattributed(args, source, unattributed)  # (none of the patterns' was invalid)
-    # The rows, their health findings and the document: hundreds of thousands of objects
-    # for 100,000 patterns, none in a cycle, beside the results. With the collector on,
-    # its full collections walked all of them and the results again (1.3 s of 2.0 s of
-    # collecting, `benches/dashboard_patterns.py`'s layout).
-    with gc_paused():
-        analyses = {
-            fetched.pattern_id: Analysis(fetched.pattern_id, result, fetched.locate)
-            for fetched, result in zip(groups, results, strict=True)
-        }
-        rows = dashboard_rows([(name, analysis.result) for name, analysis in analyses.items()])
-        move_to_oldest_generation()  # (before the pause ends: they are kept to the end)
-    granularity = granularity_of(args)
-    # (Only the HTML page shows a pattern in full: the table and the JSON document show
-    # each pattern's headline numbers, the same at every granularity.)
-    if args.format == "html" and granularity is not AnalyticsGranularity.SUMMARY:
-        first = next(group for group in groups if group.pattern_id == rows[0].name)
-        contract = contract_of(args, first, window, granularity)
-        (result,) = await reduce_all([contract], [first], where, progress, columns)
-        analyses[first.pattern_id] = Analysis(first.pattern_id, result, first.locate)
-        rows[0] = DashboardRow(rows[0].name, result, rows[0].findings)
-    return rows, [analyses[row.name] for row in rows], window, unattributed.count, unreadable
+    return groups, results, unattributed, unreadable
