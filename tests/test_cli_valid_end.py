@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pg_server
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from usage_analytics import ModelUsageAnalyticsOutput, NodeUsageAnalyticsReducer
 from usage_analytics.cli import main
 from usage_analytics.cli.valid_end import FIRST_INSTANT, Probe, newest_valid, probe_contract
 from usage_analytics.sources import Fetched
+from usage_analytics.sources.postgres_table import write_executions_sync as write_postgres
 from usage_analytics.sources.sqlite_table import write_executions_sync as write_sqlite
 
 NOVEMBER_20 = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -99,20 +101,33 @@ def test_the_newest_valid_record_months_before_the_invalid_ones_ends_the_window(
     assert "9 invalid records left out" in heading
 
 
+@pytest.fixture
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    name, url = pg_server.create_database(postgres_server)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(postgres_server, name)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_a_database_source_ends_its_window_at_the_newest_valid_record(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, request: pytest.FixtureRequest, kind: str
 ) -> None:
     rows = [good(NOVEMBER_20 - timedelta(days=40)), good(NOVEMBER_20)]
     rows.append({**good(NOVEMBER_20 + timedelta(hours=1)), "execution_time_ms": -1.0})
-    write_sqlite(tmp_path / "runs.sqlite", rows)
-    assert window_end(capsys, "dashboard", "runs.sqlite") == "2026-11-20T10:00:00Z"
-    assert window_end(capsys, "analyze", "runs.sqlite", "--pattern", "p") == (
-        "2026-11-20T10:00:00Z"
-    )
+    if kind == "sqlite":
+        source = "runs.sqlite"
+        write_sqlite(tmp_path / source, rows)
+    else:
+        source = request.getfixturevalue("postgres_database")
+        write_postgres(source, rows)
+    assert window_end(capsys, "dashboard", source) == "2026-11-20T10:00:00Z"
+    assert window_end(capsys, "analyze", source, "--pattern", "p") == "2026-11-20T10:00:00Z"
     # The invalid row, after the window, is still counted (a database hands over the
     # rows of the times asked for: those up to the newest record's are).
     for command in (["dashboard"], ["analyze", "--pattern", "p"]):
-        code, out, _ = run(capsys, command[0], "runs.sqlite", *command[1:], "--on-invalid", "skip")
+        code, out, _ = run(capsys, command[0], source, *command[1:], "--on-invalid", "skip")
         assert code == 0
         assert "1 invalid" in " ".join(out.split()), out
 
