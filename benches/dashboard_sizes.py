@@ -3,6 +3,7 @@ three formats' peak resident set and wall time, one process each.
 
     .venv/bin/python benches/dashboard_sizes.py make PATH PATTERNS RECORDS
     .venv/bin/python benches/dashboard_sizes.py run PATH [--rounds N] [--pythonpath P ...]
+        [--formats table,json,html] [--options '--on-invalid skip']
 
 `make` writes RECORDS records over PATTERNS patterns (seeded, over the 30 days up to
 2026-11-30): each pattern's success rate, latency and trend (records crowded to the
@@ -10,7 +11,8 @@ window's start or end) vary with its number, so every severity of finding occurs
 one name in 50 needs escapes (a control character, wide and combining characters,
 `<&">`, a tab, a right-to-left override). `run` runs `usage-analytics dashboard PATH
 --format F --output FILE` for each format under `/usr/bin/time`, once per given
-`PYTHONPATH` (builds alternated within each round), and says whether each build's
+`PYTHONPATH` (builds alternated within each round), with --options' further options
+of the command (shell words) where given, and says whether each build's
 outputs are the same bytes as the first's (the HTML with its run-dependent ids and
 times masked).
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -80,7 +83,9 @@ def _masked(data: bytes) -> bytes:
     return data
 
 
-def run(path: str, rounds: int, pythonpaths: list[str], formats: list[str]) -> None:
+def run(
+    path: str, rounds: int, pythonpaths: list[str], formats: list[str], options: list[str]
+) -> None:
     out = Path(tempfile.mkdtemp(prefix="dashboard_sizes_"))
     first: dict[str, bytes] = {}
     for round_ in range(rounds):
@@ -91,7 +96,7 @@ def run(path: str, rounds: int, pythonpaths: list[str], formats: list[str]) -> N
                 timed = subprocess.run(
                     ["/usr/bin/time", "-f", "%e s %U u %S s %M KB", sys.executable, "-m",
                      "usage_analytics", "dashboard", path, "--format", fmt, "--output",
-                     str(target)],
+                     str(target), *options],
                     env=env, capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 data = target.read_bytes()
@@ -117,12 +122,13 @@ def main() -> None:
     runner.add_argument("--rounds", type=int, default=1)
     runner.add_argument("--pythonpath", action="append", default=[])
     runner.add_argument("--formats", default="table,json,html")
+    runner.add_argument("--options", default="", help="more options of the command")
     args = parser.parse_args()
     if args.command == "make":
         make(args.path, args.patterns, args.records)
     else:
         paths = args.pythonpath or [os.environ.get("PYTHONPATH", "")]
-        run(args.path, args.rounds, paths, args.formats.split(","))
+        run(args.path, args.rounds, paths, args.formats.split(","), shlex.split(args.options))
 
 
 if __name__ == "__main__":

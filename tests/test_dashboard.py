@@ -371,7 +371,9 @@ def test_a_window_of_a_microsecond_is_written_out_not_in_exponent_form() -> None
         granularity=AnalyticsGranularity.COMPREHENSIVE,
     )
     report = render_report(one, width=120).splitlines()
-    assert report[2] == " 2026-01-01 00:00 → 2026-01-01 00:00 UTC · 0.000001 s · custom window"
+    # (Its end, shown to the minute, was its start: "00:00 → 2026-01-01 00:00".)
+    window = " 2026-01-01 00:00 → 2026-01-01 00:00:00.000001 UTC · 0.000001 s · custom window"
+    assert report[2] == window
     projection = "  Projection    ~86,400,000,000.0/day over the next 0.000001 s (~1 run; linear,"
     assert f"{projection} experimental)" in report
     assert "  Confidence    0.04   (1 bucket of 0.000001 s)" in report

@@ -29,7 +29,7 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -337,6 +337,8 @@ def _cyclic_timestamps(
             timestamp = day + timedelta(hours=hour, seconds=rng.uniform(0.0, 3600.0))
             if start <= timestamp <= end:
                 timestamps.append(timestamp)
+        if day.date() == date.max:  # (its next day is past the dates Python holds)
+            break
         day += timedelta(days=1)
     return timestamps
 

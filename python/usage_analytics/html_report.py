@@ -68,6 +68,7 @@ from usage_analytics.report import (
     _significance,
     _span,
     _when,
+    _window_when,
     trend_label,
     trend_type_label,
 )
@@ -664,7 +665,10 @@ def _header(
     )
     seconds = (result.time_window_end - result.time_window_start).total_seconds()
     meta = [
-        ("Window (UTC)", f"{_when(result.time_window_start)} → {_when(result.time_window_end)}"),
+        (
+            "Window (UTC)",
+            f"{_window_when(result.time_window_start)} → {_window_when(result.time_window_end)}",
+        ),
         ("Length", f"{_span(seconds)} · {result.time_window_type.value}"),
         ("Calendar zone", result.timezone),
         ("Granularity", result.granularity.value),

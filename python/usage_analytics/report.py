@@ -215,6 +215,19 @@ def _when(value: datetime) -> str:
     return f"{value.year:04d}{rest}"
 
 
+def _window_when(value: datetime) -> str:
+    """A window's end (or start) as `_when` writes it, but with its fraction of a second
+    where it has one ("2026-11-20 12:00:30.25"): the window is exact, as the JSON's
+    "2026-11-20T12:00:30.250000Z" is, and a report, page and dashboard heading of one
+    window show the same instants. (`_when` alone cut 12:00:30.25 to 12:00:30, and the
+    dashboard's heading to 12:00.)"""
+    value = value.astimezone(UTC)
+    if not value.microsecond:
+        return _when(value)
+    fraction = f"{value.microsecond:06d}".rstrip("0")
+    return f"{value.year:04d}{value:-%m-%d %H:%M:%S}.{fraction}"
+
+
 #: The encoding of a stream that cannot take every character (an ASCII or cp1252
 #: terminal), while `escaping_unencodable` says so; None: any character can be written.
 _OUTPUT_ENCODING: ContextVar[str | None] = ContextVar("output_encoding", default=None)
@@ -822,8 +835,8 @@ def render_report(
         _cut(f" {title}{' ' * header_gap}{label}", width),
         _cut(
             # (In ASCII "->", two characters: made before cutting, so that it fits.)
-            f" {_when(result.time_window_start)} {'→' if unicode else '->'} "
-            f"{_when(result.time_window_end)} UTC"
+            f" {_window_when(result.time_window_start)} {'→' if unicode else '->'} "
+            f"{_window_when(result.time_window_end)} UTC"
             f" · {_span(window_days)} · {result.time_window_type.value} window",
             width,
         ),

@@ -9,9 +9,10 @@ SOURCE is a record file (.parquet, .csv, .jsonl; also compressed: .gz, .bz2, .xz
 a directory of Parquet, CSV or JSON Lines files (of one kind), - for standard input, a
 SQLite file (.sqlite, .db, or sqlite:///PATH) or a postgresql:// URL (see
 `usage_analytics.sources`); `--table` and `--column FIELD=COLUMN` name a database's table
-and columns. Without --start/--end the window is the 30 days up to the newest record;
---start, --end and the demo's --now are read on --tz's clocks unless they have an offset,
-and a date alone as --end (or --now) includes that day (`cli.dates`).
+and columns. Without --start/--end the window is the 30 days up to the newest record
+(with --on-invalid skip, the newest valid one: `cli.valid_end`); --start, --end and the
+demo's --now are read on --tz's clocks unless they have an offset, and a date alone as
+--end (or --now) includes that day (`cli.dates`).
 
 Layout: every subcommand is a `Command` in `COMMANDS` (its name, help, a function adding
 its arguments, and a function running it), in a module of its own (`demo`, `analyze`,
@@ -100,7 +101,7 @@ COMMANDS: tuple[Command, ...] = (
         "analyse one pattern of a source (file, SQLite or PostgreSQL)",
         "Analyse the executions of one pattern read from SOURCE. Without --start/--end "
         "the window is the 30 days up to the newest record's timestamp (end = newest "
-        "record, start = end - 30 days).",
+        "record, start = end - 30 days; with --on-invalid skip, the newest valid record).",
         configure_analyze,
         run_analyze,
     ),
@@ -110,7 +111,8 @@ COMMANDS: tuple[Command, ...] = (
         "Analyse every pattern in SOURCE over one window and show one line per pattern "
         "(executions, success rate, p95 latency, trend, worst health finding), those most "
         "in need of attention first. Without --start/--end the window is the 30 days up "
-        "to the newest record of the whole source.",
+        "to the newest record of the whole source (with --on-invalid skip, the newest "
+        "valid one).",
         configure_dashboard,
         run_dashboard,
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 
 from usage_analytics.cli.common import (
     EXIT_OK,
@@ -14,15 +15,18 @@ from usage_analytics.cli.common import (
     add_window_options,
     contract_of,
     granularity_of,
+    note_the_end,
     reduce_all,
     source_columns,
     source_of,
     source_window,
     unreadable_note,
+    window_of,
 )
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
-from usage_analytics.contracts import AnalyticsGranularity
+from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_in
+from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
 from usage_analytics.progress import Progress
 from usage_analytics.sources import ExecutionSource, Unreadable
 
@@ -73,12 +77,34 @@ async def _analyze(
     args: argparse.Namespace, source: ExecutionSource, pattern: str
 ) -> tuple[Analysis, Unreadable]:
     progress = Progress()
-    where = source.description
     async with source:
         window = await source_window(args, source, progress, pattern)
-        async with progress.step(f"loading the records of {pattern} from {where}"):
-            fetched = await source.fetch(pattern, window[0], window[1])
-            unreadable = await source.unreadable()
+        analysis, unreadable = await _analysed(args, source, pattern, window, progress)
+        if ends_past_the_valid(args, [analysis.result]):  # (see `cli.valid_end`)
+            stretched_end = window[1]  # (the records up to it fetched still)
+            newest = await newest_valid_in(args, source, stretched_end, progress, pattern)
+            window = window_of(args, newest)
+            analysis, unreadable = await _analysed(
+                args, source, pattern, window, progress, stretched_end
+            )
+        await note_the_end(args, source, window[1], pattern)
+    return analysis, unreadable
+
+
+async def _analysed(
+    args: argparse.Namespace,
+    source: ExecutionSource,
+    pattern: str,
+    window: tuple[datetime, datetime, TimeWindowType],
+    progress: Progress,
+    fetched_until: datetime | None = None,
+) -> tuple[Analysis, Unreadable]:
+    """The analysis of `window`, of the records up to `fetched_until` where given (see
+    `cli.valid_end`)."""
+    where = source.description
+    async with progress.step(f"loading the records of {pattern} from {where}"):
+        fetched = await source.fetch(pattern, window[0], fetched_until or window[1])
+        unreadable = await source.unreadable()
     progress.clear()
     contract = contract_of(args, fetched, window, granularity_of(args))
     (result,) = await reduce_all([contract], [fetched], where, progress, source_columns(source))

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from usage_analytics.cli.common import reduce_all
+from usage_analytics.cli.common import Nameless, reduce_all
 from usage_analytics.contracts import (
     AnalyticsRequest,
     ModelUsageAnalyticsBatchInput,
@@ -52,10 +52,11 @@ async def reduce_patterns(
     where: str,
     progress: Progress,
     columns: Mapping[str, str] | None = None,
+    nameless: Nameless | None = None,
 ) -> list[ModelUsageAnalyticsOutput]:
     """The analytics of each group, as `reduce_all` of `contract_for(group)` per group
-    gives them (see the module for what differs), by one batch reduction where the groups
-    are Arrow tables of one schema."""
+    (and `nameless`) gives them (see the module for what differs), by one batch
+    reduction where the groups are Arrow tables of one schema."""
     table, batched = _one_table(groups)
     if table is not None:
         # (The settings of a batched group's contract: those of every group, without
@@ -82,6 +83,7 @@ async def reduce_patterns(
                 progress,
                 columns,
                 name_patterns=len(groups) > 1,
+                nameless=nameless,
             )
             return [
                 reduced[id(group)]
@@ -90,7 +92,7 @@ async def reduce_patterns(
                 for group in groups
             ]
     contracts = [contract_for(group) for group in groups]
-    return await reduce_all(contracts, groups, where, progress, columns)
+    return await reduce_all(contracts, groups, where, progress, columns, nameless=nameless)
 
 
 async def _reduced_apart(
@@ -101,13 +103,14 @@ async def _reduced_apart(
     columns: Mapping[str, str] | None,
     *,
     name_patterns: bool,
+    nameless: Nameless | None,
 ) -> dict[int, ModelUsageAnalyticsOutput]:
     """The results of the groups left out of the batch's table, by the group's `id`."""
     if not apart:
         return {}
     contracts = [contract_for(group) for group in apart]
     results = await reduce_all(
-        contracts, apart, where, progress, columns, name_patterns=name_patterns
+        contracts, apart, where, progress, columns, name_patterns=name_patterns, nameless=nameless
     )
     return {id(group): result for group, result in zip(apart, results, strict=True)}
 

@@ -216,7 +216,7 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
         help=f"window end, inclusive, on --tz's clocks (default UTC) unless it has an offset; "
         f"a date alone includes that day, ending the window at the next day's 00:00 "
         f"(--start 2026-11-01 --end 2026-11-30: all of November) (default: the timestamp of "
-        f"{newest})",
+        f"{newest}; with --on-invalid skip, of the newest valid one)",
     )
     parser.add_argument(
         "--window-type",
@@ -366,20 +366,55 @@ async def source_window(
     pattern: str | None = None,
 ) -> tuple[datetime, datetime, TimeWindowType]:
     """`window_of` an open source: without --end, the window ends at the newest record
-    (of `pattern`, or of the whole source)."""
+    (of `pattern`, or of the whole source). In skip mode that record may be invalid and
+    the window then end elsewhere (`cli.valid_end`): the notes on its end wait for
+    `note_the_end`."""
     newest = None
     if args.end is None:
-        of = f" of {pattern}" if pattern is not None else ""
+        of = _of(pattern)
         async with progress.step(f"finding the newest record{of} in {source.description}"):
             newest = await source.newest(pattern)
             if newest is None:
-                first = await _first_invalid_timestamp(source, pattern)
+                first = await first_record_problem(source, pattern)
                 if first is None:  # (valid, but past the years a window can hold)
                     raise CliError(_NO_TIMESTAMP_IN_A_WINDOW)
                 raise CliError(_NO_VALID_TIMESTAMP.format(first=first))
-        _note_a_future_end(newest, of)
-        await _note_epoch_units(newest, source, pattern, of)
+        if not _notes_wait(args):
+            await _note_the_newest(newest, source, pattern)
     return window_of(args, newest)
+
+
+async def note_the_end(
+    args: argparse.Namespace, source: ExecutionSource, end: datetime, pattern: str | None = None
+) -> None:
+    """The notes `source_window` left to be made on the window's end once it is settled:
+    in skip mode without --end, where it is the newest valid record's time."""
+    if _notes_wait(args):
+        await _note_the_newest(end, source, pattern)
+
+
+def _notes_wait(args: argparse.Namespace) -> bool:
+    return args.end is None and args.on_invalid == "skip"
+
+
+def _of(pattern: str | None) -> str:
+    return f" of {pattern}" if pattern is not None else ""
+
+
+async def _note_the_newest(newest: datetime, source: ExecutionSource, pattern: str | None) -> None:
+    _note_a_future_end(newest, _of(pattern))
+    await _note_epoch_units(newest, source, pattern, _of(pattern))
+
+
+def no_valid_record(first: str | None, pattern: str | None) -> CliError:
+    """The error of a default window in skip mode where no record (of `pattern`) is valid:
+    there is no newest valid record to end it at. `first`: the first record's problem
+    (`first_record_problem`)."""
+    return CliError(
+        f"no record{_of(pattern)} is valid, so the window cannot end at the newest valid "
+        f"one: pass --start and --end, and they are counted as invalid in that window"
+        f"{first or ''}"
+    )
 
 
 def _note_a_future_end(newest: datetime | None, of: str) -> None:
@@ -425,11 +460,12 @@ def _days(span: timedelta) -> str:
     return f"{span.days:,} day{'s' if span.days != 1 else ''}"
 
 
-async def _first_invalid_timestamp(source: ExecutionSource, pattern: str | None) -> str | None:
-    """Where the source's first record (of `pattern`) is and what its timestamp holds, as
-    the core reports it (". The first record: runs.csv, line 2: field 'timestamp' =
-    '11/30/2026': not an ISO-8601 date-time ..."); "" where that cannot be said; None
-    where the record is valid (its time past the years 1-9999, in no window)."""
+async def first_record_problem(source: ExecutionSource, pattern: str | None) -> str | None:
+    """Where the source's first record (of `pattern`) is and what is wrong with it (its
+    timestamp, where no record has a valid one), as the core reports it (". The first
+    record: runs.csv, line 2: field 'timestamp' = '11/30/2026': not an ISO-8601
+    date-time ..."); "" where that cannot be said; None where the record is valid (its
+    time past the years 1-9999, in no window)."""
     fetched = await source.first_record(pattern)  # (a source's own error, as it is)
     if fetched is None:
         return ""
@@ -502,19 +538,46 @@ class _Invalid:
         return (0 if position is None else position(self.error.index), self.order)
 
 
+@dataclass(frozen=True)
+class Nameless:
+    """A source's records without a pattern id, which a dashboard in raise mode reports
+    as invalid records (as `execute_batch_reduction` does) in their order among the
+    others (`reduce_all`): how many, the first one's place in the source's order
+    (`Unattributed.row`), and what to say of it ("runs.jsonl, line 3: field 'pattern_id'
+    = <missing>: required field is missing")."""
+
+    count: int
+    row: int
+    problem: str
+
+
 def _invalid_message(
-    place: Callable[[Fetched], str], invalid: Sequence[_Invalid], columns: Mapping[str, str]
+    place: Callable[[Fetched], str],
+    invalid: Sequence[_Invalid],
+    columns: Mapping[str, str],
+    nameless: Nameless | None = None,
 ) -> str:
     """The first invalid record of several patterns' (`_Invalid.first`), where it is
-    (`place` of its pattern's records, then the record), and how many more there are."""
-    first = min(invalid, key=_Invalid.first)
-    error, more = first.error, sum(one.error.more + 1 for one in invalid) - 1
+    (`place` of its pattern's records, then the record), and how many more there are;
+    the first record without a pattern id (`nameless`) instead where it comes before it
+    in the source's order."""
+    more = sum(one.error.more + 1 for one in invalid) + (nameless.count if nameless else 0) - 1
     also = f" (and {more:,} more invalid record{'s' if more != 1 else ''})" if more else ""
-    where = f"{place(first.fetched)}, {first.fetched.locate(error.index)}"
-    return (
-        f"{where}: {field_named(error.field, columns)} = {error.value}: {error.reason}{also}; "
-        "--on-invalid skip leaves invalid records out"
-    )
+    first = min(invalid, key=_Invalid.first)
+    if nameless is not None and _before(nameless, first):
+        problem = nameless.problem
+    else:
+        error = first.error
+        where = f"{place(first.fetched)}, {first.fetched.locate(error.index)}"
+        problem = f"{where}: {field_named(error.field, columns)} = {error.value}: {error.reason}"
+    return f"{problem}{also}; --on-invalid skip leaves invalid records out"
+
+
+def _before(nameless: Nameless, invalid: _Invalid) -> bool:
+    """Whether the first record without a pattern id comes before the invalid record,
+    where the source has an order of records (a file's); else it is named first."""
+    position = invalid.fetched.position
+    return position is None or nameless.row < position(invalid.error.index)
 
 
 def field_named(field: str, columns: Mapping[str, str]) -> str:
@@ -539,12 +602,15 @@ async def reduce_all(
     columns: Mapping[str, str] | None = None,
     *,
     name_patterns: bool | None = None,
+    nameless: Nameless | None = None,
 ) -> list[ModelUsageAnalyticsOutput]:
     """Analyse every contract concurrently with one shared reducer, counting them off on
     the progress bar. Invalid records (raise mode) stop the call once every pattern is
     done, with one error naming the first of them, its pattern (where `name_patterns`,
     by default where there are several contracts) and place, its field (and the column
-    of `columns` holding it), and how many there are in all."""
+    of `columns` holding it), and how many there are in all, the source's records
+    without a pattern id (`nameless`) among them: the first of those is named where it
+    comes first. (Without another invalid record, `nameless` is the caller's to report.)"""
     reducer = NodeUsageAnalyticsReducer()
     total, done = len(contracts), 0
     invalid: list[_Invalid] = []
@@ -573,5 +639,5 @@ async def reduce_all(
     finally:
         progress.clear()
     if invalid:
-        raise CliError(_invalid_message(place, invalid, columns or {}))
+        raise CliError(_invalid_message(place, invalid, columns or {}, nameless))
     return [result for result in results if result is not None]

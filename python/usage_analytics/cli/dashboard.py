@@ -11,6 +11,7 @@ from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import (
     EXIT_OK,
     CliError,
+    Nameless,
     add_calendar_options,
     add_output_options,
     add_source_options,
@@ -18,20 +19,27 @@ from usage_analytics.cli.common import (
     contract_of,
     field_named,
     granularity_of,
+    note_the_end,
     reduce_all,
     source_columns,
     source_of,
     source_window,
     unreadable_note,
+    window_of,
 )
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.cli.running import run_async
+from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_in
 from usage_analytics.collector import gc_paused, move_to_oldest_generation
-from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
+from usage_analytics.contracts import (
+    AnalyticsGranularity,
+    ModelUsageAnalyticsOutput,
+    TimeWindowType,
+)
 from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
-from usage_analytics.report import _plural
-from usage_analytics.sources import ExecutionSource, Unattributed, Unreadable
+from usage_analytics.report import _plural, _window_when
+from usage_analytics.sources import ExecutionSource, Fetched, Unattributed, Unreadable
 
 
 def configure_dashboard(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +61,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     start, end, kind = window
     heading = (
         f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "
-        f"{_minute(start)} to {_minute(end)} UTC ({kind.value} window). "
+        f"{_window_when(start)} to {_window_when(end)} UTC ({kind.value} window). "
         "Most in need of attention first."
     )
     if unattributed:
@@ -91,12 +99,6 @@ def run_dashboard(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _minute(moment: datetime) -> str:
-    """ "2026-03-01 14:00", the year in four digits (`%Y` writes the year 1 as "1" on some
-    platforms)."""
-    return f"{moment.year:04d}{moment:-%m-%d %H:%M}"
-
-
 def _check_unattributed(
     args: argparse.Namespace, source: ExecutionSource, unattributed: Unattributed
 ) -> None:
@@ -105,11 +107,29 @@ def _check_unattributed(
     if unattributed.count and args.on_invalid == "raise":
         more = unattributed.count - 1
         also = f" (and {_plural(more, 'record')} more without one)" if more else ""
-        field = field_named("pattern_id", source_columns(source))
         raise CliError(
-            f"{source.description}, {unattributed.first}: {field} = <missing>: required "
-            f"field is missing{also}; --on-invalid skip leaves records without a pattern_id out"
+            f"{_missing_id(source, unattributed)}{also}; --on-invalid skip leaves records "
+            "without a pattern_id out"
         )
+
+
+def _missing_id(source: ExecutionSource, unattributed: Unattributed) -> str:
+    field = field_named("pattern_id", source_columns(source))
+    where = f"{source.description}, {unattributed.first}"
+    return f"{where}: {field} = <missing>: required field is missing"
+
+
+def _nameless_later(
+    args: argparse.Namespace, source: ExecutionSource, unattributed: Unattributed
+) -> Nameless | None:
+    """In raise mode, records without a pattern id in a source with an order of records
+    (a file's): they are reported with the patterns' invalid records (`reduce_all`), the
+    first in the file's order named and all of them counted, as the library's batch
+    does. Else None: without such records, or in a database, which has no order (its
+    records without a pattern id are named, and counted, before the reduction)."""
+    if args.on_invalid != "raise" or not unattributed.count or unattributed.row is None:
+        return None
+    return Nameless(unattributed.count, unattributed.row, _missing_id(source, unattributed))
 
 
 async def _dashboard(
@@ -125,28 +145,16 @@ async def _dashboard(
     where = source.description
     async with source:
         window = await source_window(args, source, progress)
-        async with progress.step(f"loading the records from {where}"):
-            groups = await source.fetch_all(window[0], window[1])
-            unattributed = await source.unattributed()
-            unreadable = await source.unreadable()
-    progress.clear()
-    _check_unattributed(args, source, unattributed)
-    if not groups:
-        raise CliError(f"{where} holds no records with a pattern_id")
-    # Every pattern at SUMMARY, which has all the numbers of the table and the health
-    # findings: the breakdowns of DETAILED (by hour, weekday, context, agent, project,
-    # file type) and the per-bucket series of COMPREHENSIVE are shown for the first
-    # pattern only (--format html, reduced again below). For every pattern they took
-    # gigabytes (the series of a thousand patterns over 36 years of weekly buckets: 1.3
-    # GB, ten times the table's; the breakdowns of 100,000 patterns 330 MB of 2.3 GB).
+        groups, results, unattributed, unreadable = await _reduced(args, source, window, progress)
+        if ends_past_the_valid(args, results):  # (see `cli.valid_end`)
+            stretched_end = window[1]  # (the records up to it fetched still)
+            del groups, results  # (not held through the passes below: 100 MB a million)
+            window = window_of(args, await newest_valid_in(args, source, stretched_end, progress))
+            groups, results, unattributed, unreadable = await _reduced(
+                args, source, window, progress, stretched_end
+            )
+        await note_the_end(args, source, window[1])
     columns = source_columns(source)
-    results = await reduce_patterns(
-        groups,
-        lambda fetched: contract_of(args, fetched, window, AnalyticsGranularity.SUMMARY),
-        where,
-        progress,
-        columns,
-    )
     # The rows, their health findings and the document: hundreds of thousands of objects
     # for 100,000 patterns, none in a cycle, beside the results. With the collector on,
     # its full collections walked all of them and the results again (1.3 s of 2.0 s of
@@ -168,3 +176,44 @@ async def _dashboard(
         analyses[first.pattern_id] = Analysis(first.pattern_id, result, first.locate)
         rows[0] = DashboardRow(rows[0].name, result, rows[0].findings)
     return rows, [analyses[row.name] for row in rows], window, unattributed.count, unreadable
+
+
+async def _reduced(
+    args: argparse.Namespace,
+    source: ExecutionSource,
+    window: tuple[datetime, datetime, TimeWindowType],
+    progress: Progress,
+    fetched_until: datetime | None = None,
+) -> tuple[list[Fetched], list[ModelUsageAnalyticsOutput], Unattributed, Unreadable]:
+    """The source's patterns over `window` and their results (at SUMMARY), of the
+    records up to `fetched_until` where given (see `cli.valid_end`), its records without
+    a pattern id and its unreadable lines."""
+    where = source.description
+    async with progress.step(f"loading the records from {where}"):
+        groups = await source.fetch_all(window[0], fetched_until or window[1])
+        unattributed = await source.unattributed()
+        unreadable = await source.unreadable()
+    progress.clear()
+    # (Reported after the reduction where an invalid record may come before them.)
+    nameless = _nameless_later(args, source, unattributed)
+    if nameless is None:
+        _check_unattributed(args, source, unattributed)
+    if not groups:
+        raise CliError(f"{where} holds no records with a pattern_id")
+    # Every pattern at SUMMARY, which has all the numbers of the table and the health
+    # findings: the breakdowns of DETAILED (by hour, weekday, context, agent, project,
+    # file type) and the per-bucket series of COMPREHENSIVE are shown for the first
+    # pattern only (--format html, reduced again below). For every pattern they took
+    # gigabytes (the series of a thousand patterns over 36 years of weekly buckets: 1.3
+    # GB, ten times the table's; the breakdowns of 100,000 patterns 330 MB of 2.3 GB).
+    columns = source_columns(source)
+    results = await reduce_patterns(
+        groups,
+        lambda fetched: contract_of(args, fetched, window, AnalyticsGranularity.SUMMARY),
+        where,
+        progress,
+        columns,
+        nameless,
+    )
+    _check_unattributed(args, source, unattributed)  # (none of the patterns' was invalid)
+    return groups, results, unattributed, unreadable

@@ -21,7 +21,7 @@ from usage_analytics.cli.common import (
     refuse_output_over,
     to_stderr,
 )
-from usage_analytics.cli.dates import end_arg
+from usage_analytics.cli.dates import END_OF_DATES, end_arg
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
 from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsInput, TimeWindowType
@@ -90,13 +90,17 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
 
 _DEMO_TABLES = {"pattern_executions", "pattern_analytics"}
 #: The ends of a demo month Python's dates can hold (years 1-9999): its records start 30
-#: days before, and the generator draws times up to a day after a day's start.
+#: days before (and the generator starts at that day's midnight, up to a day before), and
+#: it may end at the last instant of 9999-12-31, as `--now 9999-12-31` does (`END_OF_DATES`).
 _EARLIEST_NOW = datetime(1, 2, 1, tzinfo=UTC)
-_LATEST_NOW = datetime(9999, 12, 30, tzinfo=UTC)
+_LATEST_NOW = END_OF_DATES
 
 
 def _instant(moment: datetime) -> str:
-    """A UTC instant as --now takes it, "0001-02-01T00:00Z" (`%Y` wrote the year 1 "1")."""
+    """A UTC instant as --now takes it, "0001-02-01T00:00Z" (`%Y` wrote the year 1 "1");
+    the last instant of all as the date that means it, "9999-12-31" (`cli.dates`)."""
+    if moment == END_OF_DATES:
+        return moment.date().isoformat()
     return moment.isoformat(timespec="minutes").replace("+00:00", "Z")
 
 

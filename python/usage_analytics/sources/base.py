@@ -489,10 +489,14 @@ def stored_time(timestamp: Any) -> str:
 class Unattributed:
     """The records of a source without a pattern id: how many, and where the first is
     (in a file, the first by position: "line 12"; in a database, the earliest by
-    timestamp, NULL first; None when there is none)."""
+    timestamp, NULL first; None when there is none); `row`, the first's place in the
+    source's order of records where it has one (a file's, as `Fetched.position` gives a
+    record's), so that it can be told whether an invalid record comes before it; None
+    in a database."""
 
     count: int
     first: str | None = None
+    row: int | None = None
 
 
 @dataclass(frozen=True)

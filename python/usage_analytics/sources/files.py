@@ -589,7 +589,9 @@ class FileSource(ExecutionSource):
             )
             first = next(nameless, None)
             count = 0 if first is None else 1 + sum(1 for _ in nameless)
-        return Unattributed(count, None if first is None else loaded.locate_row(first))
+        if first is None:
+            return Unattributed(count)
+        return Unattributed(count, loaded.locate_row(first), first)
 
 
 def _left_out(loaded: Loaded, before: str = " (") -> str:
