@@ -2,11 +2,15 @@
 best of ROUNDS calls (default 3): the case where the server's sort spilled to disk.
 
     PYTHONPATH=<tree>/python .venv/bin/python benches/postgres_shuffled.py \
-        postgresql://user@host/db [ROUNDS]
+        postgresql://user@host/db [ROUNDS] [narrow|wide]
 
-makes the table (`pattern_executions`, by `create_executions_table`) when the database has
-none: 1,000,000 records of four patterns, each at a random instant of November 2026,
-inserted in random order by one INSERT ... SELECT on the server (`setseed(0.5)`).
+makes the table (by `create_executions_table`) when the database has none of its name:
+1,000,000 records of four patterns, each at a random instant of November 2026, inserted in
+random order by one INSERT ... SELECT on the server (`setseed(0.5)`). `narrow` (the
+default, `pattern_executions`): only `pattern_id`, `timestamp`, `success` and `agent`
+filled; `wide` (`pattern_executions_wide`): every record field filled, as a generator's
+records have them (helper-174's table of session 54, written by a script that was not
+kept, had every field).
 """
 
 from __future__ import annotations
@@ -17,35 +21,49 @@ import time
 from datetime import UTC, datetime
 
 from usage_analytics.sources import PostgresSource
+from usage_analytics.sources.base import TableSpec
 from usage_analytics.sources.postgres_connection import connect
 from usage_analytics.sources.postgres_table import create_executions_table
 
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+TABLES = {"narrow": "pattern_executions", "wide": "pattern_executions_wide"}
+_INSTANT = "timestamptz '2026-11-01 00:00+00' + random() * interval '30 days'"
+_ROWS = {
+    "narrow": (
+        "(pattern_id, timestamp, success, agent) "
+        f"SELECT 'p' || (i % 4), {_INSTANT}, random() < 0.9, 'a' || (i % 7) "
+    ),
+    "wide": (
+        "(pattern_id, timestamp, success, execution_time_ms, quality_score, "
+        "quality_gates_passed, timeout, context_type, agent, project, file_path) "
+        f"SELECT 'p' || (i % 4), {_INSTANT}, random() < 0.9, random() * 2000, random(), "
+        "random() < 0.95, random() < 0.01, 'ctx' || (i % 5), 'agent-' || (i % 6), "
+        "'project-' || (i % 4), 'src/module_' || (i % 204) || '/file.py' "
+    ),
+}
 
 
-def build(url: str) -> None:
+def build(url: str, kind: str = "narrow") -> None:
     connection = connect(url)
     try:
         cursor = connection.cursor()
-        cursor.execute("SELECT to_regclass('pattern_executions') IS NOT NULL")
+        cursor.execute(f"SELECT to_regclass('{TABLES[kind]}') IS NOT NULL")
         if cursor.fetchone()[0]:
             return
-        create_executions_table(cursor)
+        create_executions_table(cursor, TableSpec(table=TABLES[kind]))
         cursor.execute("SELECT setseed(0.5)")
         cursor.execute(
-            "INSERT INTO pattern_executions (pattern_id, timestamp, success, agent) "
-            "SELECT 'p' || (i % 4), timestamptz '2026-11-01 00:00+00' "
-            "+ random() * interval '30 days', random() < 0.9, 'a' || (i % 7) "
+            f"INSERT INTO {TABLES[kind]} {_ROWS[kind]}"
             "FROM generate_series(1, 1000000) i ORDER BY random()"
         )
-        cursor.execute("ANALYZE pattern_executions")
+        cursor.execute(f"ANALYZE {TABLES[kind]}")
         cursor.close()
     finally:
         connection.close()
 
 
-async def measure(url: str, rounds: int) -> None:
-    async with PostgresSource(url) as source:
+async def measure(url: str, rounds: int, kind: str = "narrow") -> None:
+    async with PostgresSource(url, TableSpec(table=TABLES[kind])) as source:
         times = []
         for _ in range(rounds):
             began = time.perf_counter()
@@ -57,5 +75,6 @@ async def measure(url: str, rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    build(sys.argv[1])
-    asyncio.run(measure(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 3))
+    kind = sys.argv[3] if len(sys.argv) > 3 else "narrow"
+    build(sys.argv[1], kind)
+    asyncio.run(measure(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 3, kind))

@@ -1,0 +1,53 @@
+"""The batch reduction of a dict of numpy arrays whose pattern ids are a numpy array of
+str objects (dtype object, as `Series.to_numpy()` gives), against the same ids as a
+numpy str array (dtype `<U`): since `b80433f` the first is read as its rows (session 55).
+
+    PYTHONPATH=<tree>/python .venv/bin/python benches/object_ids_beside_arrays.py [CALLS]
+
+1,000,000 rows of 50 patterns over a week: the ids, datetime64 timestamps, a bool array
+of successes and a float array of execution times. Prints each of CALLS (default 3)
+calls of `execute_batch_reduction_sync`, in seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import usage_analytics
+from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
+
+ROWS = 1_000_000
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def main() -> None:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    print(usage_analytics.__file__)
+    rng = np.random.default_rng(0)
+    columns = {
+        "timestamp": np.datetime64(START.replace(tzinfo=None), "us")
+        + rng.integers(0, 7 * 86_400, ROWS).astype("timedelta64[s]"),
+        "success": rng.random(ROWS) < 0.9,
+        "execution_time_ms": rng.uniform(0, 1000, ROWS),
+    }
+    ids = np.array([f"p{i % 50}" for i in range(ROWS)])
+    reducer = NodeUsageAnalyticsReducer()
+    for label, given in (("str objects", ids.astype(object)), ("a numpy str array", ids)):
+        request = ModelUsageAnalyticsBatchInput(
+            time_window_start=START,
+            time_window_end=START + timedelta(days=7),
+            execution_data={"pattern_id": given, **columns},
+        )
+        times = []
+        for _ in range(calls):
+            began = time.perf_counter()
+            reducer.execute_batch_reduction_sync(request)
+            times.append(time.perf_counter() - began)
+        print(f"ids as {label}: " + ", ".join(f"{t:.2f}" for t in times) + " s")
+
+
+if __name__ == "__main__":
+    main()
