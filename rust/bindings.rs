@@ -61,6 +61,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ARROW_SLICE_ROWS", crate::arrow_ingest::SLICE_ROWS)?;
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
     m.add_function(wrap_pyfunction!(py_local_instant, m)?)?;
+    m.add_function(wrap_pyfunction!(py_utc_offset, m)?)?;
     m.add_function(wrap_pyfunction!(py_check_window, m)?)?;
     m.add_function(wrap_pyfunction!(py_bucket_width, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
@@ -131,6 +132,16 @@ fn py_check_timezone(name: &str) -> PyResult<String> {
 fn py_local_instant(name: &str, local_us: i64) -> PyResult<(i64, i64)> {
     let zone = Zone::get(name).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(zone.instant_of_local(local_us))
+}
+
+/// The zone's offset from UTC (microseconds) at the UTC instant `utc_us` (epoch
+/// microseconds), by the tz database the core buckets with; a ValueError for an unknown
+/// zone.
+#[pyfunction]
+#[pyo3(name = "utc_offset")]
+fn py_utc_offset(name: &str, utc_us: i64) -> PyResult<i64> {
+    let zone = Zone::get(name).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(zone.offsets().offset_at(utc_us))
 }
 
 /// The window a reduction of these bounds and widths would take, or a ValueError.

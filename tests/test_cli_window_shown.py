@@ -1,16 +1,19 @@
 """The window as the command shows it: the dashboard's heading (terminal and HTML), the
-report's window line and the page's "Window (UTC)" all give the window's instants
-exactly, seconds and fractions of a second where they have them, as the JSON does."""
+report's window line and the page's "Window" row all give the window's instants
+exactly, seconds and fractions of a second where they have them, as the JSON does, and on
+--tz's clocks, the clocks --start and --end are read on."""
 
 from __future__ import annotations
 
 import html
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from usage_analytics.cli import main
+from usage_analytics.report import window_bounds
 
 #: The newest record ends the default window: half a minute and a quarter second past noon.
 RECORDS = [
@@ -84,3 +87,73 @@ def test_the_heading_writes_what_the_window_has(
     capsys: pytest.CaptureFixture[str], runs: str, options: list[str], shown: str
 ) -> None:
     assert shown in output(capsys, "dashboard", runs, *options).splitlines()[0]
+
+
+#: Berlin's March, asked for on Berlin's clocks: 2026-02-28T23:00Z to 2026-03-31T22:00Z,
+#: the clocks going forward on the 29th.
+BERLIN = ["--start", "2026-03-01", "--end", "2026-03-31", "--tz", "Europe/Berlin"]
+BERLIN_MARCH = "2026-03-01 00:00 to 2026-04-01 00:00 Europe/Berlin"
+
+
+def test_the_headings_show_the_window_on_the_zones_clocks(
+    capsys: pytest.CaptureFixture[str], runs: str
+) -> None:
+    # (They showed the UTC instants: "2026-02-28 23:00 to 2026-03-31 22:00 UTC". The
+    # window is an hour short of 31 days: the clocks went forward.)
+    assert (
+        f"{BERLIN_MARCH} (custom window)"
+        in output(capsys, "dashboard", runs, *BERLIN).splitlines()[0]
+    )
+    table = output(capsys, "analyze", runs, "--pattern", "p", *BERLIN)
+    assert f" {BERLIN_MARCH.replace(' to ', ' → ')} · 30.96 days" in table
+    page = html.unescape(
+        output(capsys, "analyze", runs, "--pattern", "p", "--format", "html", *BERLIN)
+    )
+    assert "<dt>Window (Europe/Berlin)</dt><dd>2026-03-01 00:00 → 2026-04-01 00:00</dd>" in page
+    document = json.loads(
+        output(capsys, "analyze", runs, "--pattern", "p", "--format", "json", *BERLIN)
+    )
+    assert document["time_window"]["start"] == "2026-02-28T23:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "zone", "shown"),
+    [
+        # Summer time, fractions kept; a zone west of UTC; UTC itself.
+        (
+            "2026-07-01T10:00:00.5Z",
+            "2026-07-02T10:00:00Z",
+            "Europe/Berlin",
+            ("2026-07-01 12:00:00.5", "2026-07-02 12:00", "Europe/Berlin"),
+        ),
+        (
+            "2026-01-01T05:00:00Z",
+            "2026-01-02T05:00:00Z",
+            "America/New_York",
+            ("2026-01-01 00:00", "2026-01-02 00:00", "America/New_York"),
+        ),
+        (
+            "2026-01-01T05:00Z",
+            "2026-01-02T05:00Z",
+            "UTC",
+            ("2026-01-01 05:00", "2026-01-02 05:00", "UTC"),
+        ),
+        # Monrovia's clocks of 1970, 44 min 30 s behind UTC: every second kept.
+        (
+            "1970-01-01T00:00:00Z",
+            "1970-01-02T00:00:00Z",
+            "Africa/Monrovia",
+            ("1969-12-31 23:15:30", "1970-01-01 23:15:30", "Africa/Monrovia"),
+        ),
+        # Clocks that cannot show the end within the year 9999: both bounds in UTC.
+        (
+            "9999-12-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999Z",
+            "Asia/Tokyo",
+            ("9999-12-01 00:00", "9999-12-31 23:59:59.999999", "UTC"),
+        ),
+    ],
+)
+def test_window_bounds(start: str, end: str, zone: str, shown: tuple[str, str, str]) -> None:
+    parse = datetime.fromisoformat
+    assert window_bounds(parse(start), parse(end), zone) == shown

@@ -35,6 +35,7 @@ __all__ = [
     "reduce_records",
     "sqlite_columns",
     "untracked",
+    "utc_offset",
 ]
 
 __version__: str
@@ -60,6 +61,10 @@ def local_instant(name: str, local_us: int) -> tuple[int, int]:
     zone's offset there (microseconds), by the core's tz database: the first instant at
     which the zone's clocks show that time or a later one (in a fold the earlier, in a gap
     the gap's end). A ValueError for an unknown zone."""
+
+def utc_offset(name: str, utc_us: int) -> int:
+    """The offset from UTC (microseconds) of the zone `name` at the UTC instant `utc_us`
+    (epoch microseconds), by the core's tz database. A ValueError for an unknown zone."""
 
 def bucket_width(start_us: int, end_us: int, window_type: str, bucket_width_us: int | None) -> int:
     """The trend buckets' width (microseconds) of the window: `bucket_width_us`, else the

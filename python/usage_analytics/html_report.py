@@ -68,9 +68,9 @@ from usage_analytics.report import (
     _significance,
     _span,
     _when,
-    _window_when,
     trend_label,
     trend_type_label,
+    window_bounds,
 )
 
 __all__ = ["render_html"]
@@ -664,11 +664,11 @@ def _header(
         else ""
     )
     seconds = (result.time_window_end - result.time_window_start).total_seconds()
+    start, end, clocks = window_bounds(
+        result.time_window_start, result.time_window_end, result.timezone
+    )
     meta = [
-        (
-            "Window (UTC)",
-            f"{_window_when(result.time_window_start)} → {_window_when(result.time_window_end)}",
-        ),
+        (f"Window ({clocks})", f"{start} → {end}"),
         ("Length", f"{_span(seconds)} · {result.time_window_type.value}"),
         ("Calendar zone", result.timezone),
         ("Granularity", result.granularity.value),

@@ -17,11 +17,11 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from usage_analytics import text_width
+from usage_analytics import _core, text_width
 from usage_analytics.contracts import (
     ContextDistribution,
     ModelUsageAnalyticsOutput,
@@ -209,7 +209,9 @@ def _span(seconds: float) -> str:
 
 
 def _when(value: datetime) -> str:
-    value = value.astimezone(UTC)
+    # (An aware value in UTC; a naive one, a time on some zone's clocks, as it is.)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
     # (`%Y` writes the year 1 as "1" on some platforms: padded here to four digits.)
     rest = value.strftime("-%m-%d %H:%M:%S" if value.second else "-%m-%d %H:%M")
     return f"{value.year:04d}{rest}"
@@ -220,12 +222,39 @@ def _window_when(value: datetime) -> str:
     where it has one ("2026-11-20 12:00:30.25"): the window is exact, as the JSON's
     "2026-11-20T12:00:30.250000Z" is, and a report, page and dashboard heading of one
     window show the same instants. (`_when` alone cut 12:00:30.25 to 12:00:30, and the
-    dashboard's heading to 12:00.)"""
-    value = value.astimezone(UTC)
+    dashboard's heading to 12:00.) An aware value is shown in UTC, a naive one as it is."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
     if not value.microsecond:
         return _when(value)
     fraction = f"{value.microsecond:06d}".rstrip("0")
     return f"{value.year:04d}{value:-%m-%d %H:%M:%S}.{fraction}"
+
+
+def window_bounds(start: datetime, end: datetime, zone: str) -> tuple[str, str, str]:
+    """A window's start and end as the headings show them, and the clocks they are on:
+    `zone`'s (the request's `timezone`, whose days and hours the report counts, and whose
+    clocks --start/--end are read on), by the core's tz database ("2026-03-01 00:00",
+    "2026-04-01 00:00", "Europe/Berlin" for Berlin's March); UTC's where the zone is UTC,
+    or where its clocks cannot show a bound within Python's years 1-9999 (an end at
+    9999-12-31T23:59:59.999999Z east of UTC), so that both bounds are on one clock."""
+    if zone != "UTC":
+        try:
+            return _on_clocks(start, zone), _on_clocks(end, zone), zone
+        except OverflowError:
+            pass
+    return _window_when(start), _window_when(end), "UTC"
+
+
+def _on_clocks(value: datetime, zone: str) -> str:
+    """`value` as `zone`'s clocks show it, as `_window_when` writes it."""
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    micros = (utc - _EPOCH) // _MICROSECOND
+    return _window_when(utc + timedelta(microseconds=_core.utc_offset(zone, micros)))
+
+
+_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 #: The encoding of a stream that cannot take every character (an ASCII or cp1252
@@ -830,13 +859,15 @@ def render_report(
     label = trend_label(result.trend_analysis, unicode=unicode).upper()
     header_gap = max(2, width - text_width.width(title) - len(label) - 2)
     window_days = (result.time_window_end - result.time_window_start).total_seconds()
+    start, end, clocks = window_bounds(
+        result.time_window_start, result.time_window_end, result.timezone
+    )
     lines = [
         heavy,
         _cut(f" {title}{' ' * header_gap}{label}", width),
         _cut(
             # (In ASCII "->", two characters: made before cutting, so that it fits.)
-            f" {_window_when(result.time_window_start)} {'→' if unicode else '->'} "
-            f"{_window_when(result.time_window_end)} UTC"
+            f" {start} {'→' if unicode else '->'} {end} {clocks}"
             f" · {_span(window_days)} · {result.time_window_type.value} window",
             width,
         ),

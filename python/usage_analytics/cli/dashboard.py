@@ -38,7 +38,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
-from usage_analytics.report import _plural, _window_when
+from usage_analytics.report import _plural, window_bounds
 from usage_analytics.sources import ExecutionSource, Fetched, Unattributed, Unreadable
 
 
@@ -59,9 +59,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
     source = source_of(args)
     rows, analyses, window, unattributed, unreadable = run_async(_dashboard(args, source))
     start, end, kind = window
+    shown_start, shown_end, clocks = window_bounds(start, end, args.tz)
     heading = (
         f"{len(analyses)} pattern{'s' if len(analyses) != 1 else ''} in {source.description}, "
-        f"{_window_when(start)} to {_window_when(end)} UTC ({kind.value} window). "
+        f"{shown_start} to {shown_end} {clocks} ({kind.value} window). "
         "Most in need of attention first."
     )
     if unattributed:
