@@ -42,11 +42,10 @@ def batch(records: list[dict[str, Any]]) -> dict[Any, Any]:
     )
 
 
-def main() -> None:
-    patterns = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+def records_of(patterns: int) -> list[dict[str, Any]]:
+    """20 records of each of `patterns` patterns, the same on every call."""
     rng = random.Random(1)
-    records = [
+    return [
         {
             "pattern_id": i % patterns,
             "timestamp": END - timedelta(seconds=rng.randrange(30 * 86_400)),
@@ -56,6 +55,12 @@ def main() -> None:
         }
         for i in range(20 * patterns)
     ]
+
+
+def main() -> None:
+    patterns = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    records = records_of(patterns)
     dumps, loads = [], []
     for _ in range(rounds):
         results = batch(records)

@@ -231,3 +231,56 @@ def test_the_slot_reads_the_fields_of_pydantic_before_2_10() -> None:
     model = OldModel()
     assert model.__pydantic_fields_set__ == {"a", "b"}
     assert model.__pydantic_fields_set__ is model.__pydantic_fields_set__
+
+
+@pytest.mark.parametrize(
+    "copier",
+    [copy.copy, copy.deepcopy, lambda m: m.model_copy(), lambda m: m.model_copy(deep=True)],
+    ids=["copy", "deepcopy", "model_copy", "model_copy_deep"],
+)
+def test_copying_neither_makes_nor_copies_sets_never_read(copier: Any) -> None:
+    # pydantic's __copy__ and __deepcopy__ read the set: a copy of an output made its
+    # seven sets (4.8 KB), and gave the copy its own of each.
+    out = _batch(5, 300, "comprehensive")
+    first, second, *_ = out.results.values()
+    first.success_metrics.model_fields_set.discard("success_count")
+    copied = copier(out)
+    # (Looked at before any read of a set, which makes it.)
+    models = [m for result in out.results.values() for m in _models(result)]
+    assert [m for m in models if _holds_a_fields_set(m)] == [first.success_metrics]
+    copies = [m for result in copied.results.values() for m in _models(result)]
+    # (A shallow copy shares the original's nested models, their sets as they were.)
+    assert [m for m in copies if _holds_a_fields_set(m)] == [
+        copied.results[next(iter(out.results))].success_metrics
+    ]
+    # A copy's unmade set is its own: a change to it is not the original's.
+    twin = copier(second)
+    twin.model_fields_set.discard("timezone")
+    assert not _holds_a_fields_set(second)
+    assert "timezone" not in twin.model_dump(exclude_unset=True)
+    assert copied == out
+    assert [m.model_fields_set for m in copies] == [m.model_fields_set for m in models]
+    assert copied.model_dump(exclude_unset=True) == out.model_dump(exclude_unset=True)
+    assert second.model_fields_set == set(ModelUsageAnalyticsOutput.model_fields)
+
+
+@pytest.mark.parametrize("deep", [False, True])
+def test_model_copy_with_update_is_pydantics(deep: bool) -> None:
+    result = next(iter(_batch(6, 200).results.values()))
+    plain = ModelUsageAnalyticsOutput.model_validate(result.model_dump())
+    update = {"computation_time_ms": 1.5, "timezone": "Europe/Berlin"}
+    copied = result.model_copy(update=update, deep=deep)
+    assert not _holds_a_fields_set(result)
+    assert not _holds_a_fields_set(result.success_metrics)
+    expected = plain.model_copy(update=update, deep=deep)
+    assert copied == expected
+    assert copied.model_fields_set == expected.model_fields_set
+    assert copied.model_dump(exclude_unset=True) == expected.model_dump(exclude_unset=True)
+    # A model given some fields: its copy holds those and the updated names, as pydantic's.
+    given = {"success_count", "failure_count"}
+    some = SuccessMetrics.model_construct(given, **result.success_metrics.model_dump())
+    assert some.model_copy(update={"error_rate": 0.5}, deep=deep).model_fields_set == {
+        "success_count",
+        "failure_count",
+        "error_rate",
+    }

@@ -14,6 +14,7 @@ as at the end, and is in the window.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -34,6 +35,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticUndefined
 
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
@@ -149,6 +151,32 @@ def _holds_fields_set(model: BaseModel) -> bool:
     return True
 
 
+def _copy_without_fields_set(model: BaseModel, memo: dict[int, Any] | None) -> Any:
+    """pydantic's `__copy__` of `model` (`__deepcopy__` with `memo`, None for a shallow
+    copy), but the copy's set of given fields left unmade, as `model`'s is (a set never
+    made reads as all the fields, on either: see `_Model`). pydantic's read the set,
+    making it on `model` and each model it holds, then copied it (4.8 KB a DETAILED
+    output, made twice, `benches/output_copy.py`)."""
+    cls = type(model)
+    copied = cls.__new__(cls)
+    if memo is not None:
+        memo[id(model)] = copied  # (before its values, which may hold it)
+
+    def take(value: Any) -> Any:
+        return copy.copy(value) if memo is None else copy.deepcopy(value, memo)
+
+    object.__setattr__(copied, "__dict__", take(model.__dict__))
+    object.__setattr__(copied, "__pydantic_extra__", take(model.__pydantic_extra__))
+    private = getattr(model, "__pydantic_private__", None)
+    if private is not None:
+        # (pydantic's own: a shallow copy's private values are its own dict's, unset ones
+        # left out.)
+        private = {key: value for key, value in private.items() if value is not PydanticUndefined}
+        private = private if memo is None else copy.deepcopy(private, memo)
+    object.__setattr__(copied, "__pydantic_private__", private)
+    return copied
+
+
 class _Elided:
     """What `repr` shows of a long list or dict: its first items, then how many."""
 
@@ -195,6 +223,20 @@ class _Model(BaseModel):
             if "__pydantic_fields_set__" not in state:
                 # (pydantic stored an empty set: emptied, the slot reads as all the fields.)
                 object.__delattr__(self, "__pydantic_fields_set__")
+
+        # A set never made is left unmade by a copy too, on the model and on its copy
+        # (which reads as all the fields, as the model's would): pydantic's copies read
+        # the set. `model_copy` copies through these; with `update`, it reads the copy's
+        # set (made then, of all the fields) to add the updated names, as pydantic does.
+        def __copy__(self) -> Any:
+            if _holds_fields_set(self):
+                return super().__copy__()
+            return _copy_without_fields_set(self, None)
+
+        def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+            if _holds_fields_set(self):
+                return super().__deepcopy__(memo)
+            return _copy_without_fields_set(self, {} if memo is None else memo)
 
     def __repr_args__(self) -> Any:
         # Long fields elided, as numpy elides long arrays: besides being unreadable, the

@@ -298,21 +298,26 @@ def _read_arrow(
         for name, dtype in data.schema.items():
             if name in wanted:
                 _check_polars_dtype(name, dtype)
+    # (pandas' kinds of the record columns inferred, and the types of each column's
+    # objects found, once for every check below: the types' pass took about 90 ms a
+    # million objects, made by the NaT check, then the kinds' check, then again by the
+    # reading of the frame's records, `tests/test_object_frame_looks.py`.)
     inferred = _inferred_kinds(data, wanted)
-    data = _frame_without_numpy_nat(data, inferred)
-    mixed = mixed_object_column(data, wanted, inferred)
+    types = _object_types(data, inferred)
+    data = _frame_without_numpy_nat(data, inferred, types)
+    mixed = mixed_object_column(data, wanted, inferred, types)
     if mixed is not None:  # (exported, its values would be coerced to one type)
-        rows = _frame_records(data)
+        rows = _frame_records(data, inferred, types)
         if rows is None:
             raise _several_kinds_error(*mixed)
         return records(rows)
     if _refused_text_column(wanted, inferred, data):
-        rows = _frame_records(data)
+        rows = _frame_records(data, inferred, types)
         if rows is not None:
             return records(rows)
     shown_otherwise, converted = _columns_shown_otherwise(data, inferred)
     if shown_otherwise:
-        rows = _frame_records(data, given=shown_otherwise)
+        rows = _frame_records(data, inferred, types, given=shown_otherwise)
         if rows is not None:
             return records(rows)
     try:
@@ -322,7 +327,7 @@ def _read_arrow(
     except MissingDependencyError:
         raise
     except UsageAnalyticsError:
-        rows = _frame_records(data)  # (the caller's objects, not their conversion)
+        rows = _frame_records(data, inferred, types)  # (the objects, not their conversion)
         if rows is None:
             raise
         return records(rows)
@@ -545,7 +550,7 @@ def object_conversions_unless_records(
     # (Every column's, not only those read: a numpy datetime64 in any crashes the export.)
     inferred = _inferred_kinds(frame, frozenset(frame.columns))
     types = _object_types(frame, inferred)
-    if any(kind.__name__ == "datetime64" for kinds in types.values() for kind in kinds):
+    if any(_has_numpy_datetime(kinds) for kinds in types.values()):
         return None
     if mixed_object_column(frame, wanted | {ids}, inferred, types) is not None:
         return None
@@ -560,7 +565,9 @@ def _object_types(frame: Any, inferred: Mapping[Any, str]) -> dict[Any, set[type
     """The types of the values (`distinct(type)`, one pass each) of each column of Python
     objects of a pandas frame that may hold numpy datetime64s: all but those of text (by
     their kinds `inferred`: a numpy scalar among text makes it "mixed"), for the checks of
-    `object_conversions_unless_records` to share."""
+    `object_conversions_unless_records` and `_read_arrow` to share; {} for other data."""
+    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
+        return {}
     return {
         name: distinct(type, series)
         for name, series in frame.items()
@@ -674,14 +681,22 @@ def _holds_objects(series: Any) -> bool:
     return getattr(dtype, "kind", None) == "O" and _library(dtype) == "numpy"
 
 
-def _frame_records(frame: Any, given: frozenset[str] = frozenset()) -> list[dict[str, Any]] | None:
+def _frame_records(
+    frame: Any,
+    inferred: Mapping[str, str] | None = None,
+    types: Mapping[Any, set[type]] | None = None,
+    *,
+    given: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]] | None:
     """The records of a pandas frame that Arrow cannot hold (a column of Python objects of
     several types: a str among bools, a datetime among text), as a dict of lists falls
     back to them: each bad value is then its record's error, skipped in skip mode, not the
     whole call's. Each column Arrow can hold gives its values as it reads them (NaN and NaT
     missing, times aware); the others their objects, with pandas' missing markers None.
     The columns named in `given` give their objects too (a bad value Arrow's column
-    would show otherwise: `_columns_shown_otherwise`).
+    would show otherwise: `_columns_shown_otherwise`). `inferred` and `types`: pandas'
+    kinds of its columns (`_inferred_kinds`) and their objects' types (`_object_types`),
+    where already found.
     None when the frame is not such a frame (or holds int timestamps, a columnar form)."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return None
@@ -693,7 +708,11 @@ def _frame_records(frame: Any, given: frozenset[str] = frozenset()) -> list[dict
     columns = {}
     for name in names:
         series = frame[name]
-        if _holds_objects(series) and (name in given or _column_kinds(name, series)):
+        known = None if inferred is None else inferred.get(name)
+        present = None if types is None else types.get(name)
+        if _holds_objects(series) and (
+            name in given or _column_kinds(name, series, known, present)
+        ):
             columns[name] = [None if _missing_marker(value) else value for value in series]
             continue
         try:
@@ -769,7 +788,12 @@ def _holds_numpy_datetimes(column: Any) -> bool:
     records or refused naming them, as any other such column."""
     if not (isinstance(column, (list, tuple)) or _holds_objects(column)):
         return False
-    return any(kind.__name__ == "datetime64" for kind in distinct(type, column))
+    return _has_numpy_datetime(distinct(type, column))
+
+
+def _has_numpy_datetime(types: AbstractSet[type]) -> bool:
+    """Whether the types of a column's values (`distinct(type)`) have numpy datetime64."""
+    return any(kind.__name__ == "datetime64" for kind in types)
 
 
 def _masked_objects_as_none(column: Any) -> Any:
@@ -794,6 +818,12 @@ def _numpy_nat_as_none(column: Any) -> Any:
     (`_holds_numpy_datetimes`). A list keeps its values: a record's NaT is its own."""
     if isinstance(column, (list, tuple)) or not _holds_numpy_datetimes(column):
         return column
+    return _without_numpy_nat(column)
+
+
+def _without_numpy_nat(column: Any) -> Any:
+    """`_numpy_nat_as_none` of a numpy or pandas array of Python objects known to hold
+    numpy datetime64s."""
     import numpy as np
 
     nat = np.fromiter(
@@ -829,12 +859,16 @@ def _numpy_datetimes_typed(column: Any) -> Any:
     )
 
 
-def _frame_without_numpy_nat(frame: Any, inferred: dict[str, str]) -> Any:
+def _frame_without_numpy_nat(
+    frame: Any, inferred: dict[str, str], types: dict[Any, set[type]]
+) -> Any:
     """A pandas frame with each column of Python objects that holds numpy datetime64 NaTs
-    as `_numpy_nat_as_none` has it (its pandas kind in `inferred` updated), for pyarrow
-    to convert; other data as it is. Columns of text need no look: a numpy scalar among
-    them makes them "mixed". A column of no record field (`inferred` has the record
-    columns) holding datetime64s beside values of another kind is refused naming them."""
+    as `_numpy_nat_as_none` has it (its pandas kind in `inferred` and its objects' types
+    in `types`, `_object_types` of the frame, updated), for pyarrow to convert; other data
+    as it is. Columns of text need no look: a numpy scalar among them makes them "mixed"
+    (`_object_types` has none of them). A column of no record field (`inferred` has the
+    record columns) holding datetime64s beside values of another kind is refused naming
+    them."""
     if _library(frame) != "pandas" or not hasattr(frame, "columns"):
         return frame
     if not frame.columns.is_unique:
@@ -842,19 +876,22 @@ def _frame_without_numpy_nat(frame: Any, inferred: dict[str, str]) -> Any:
     import pandas as pd
 
     fixed = {}
-    for name in frame.columns:
+    for name, present in list(types.items()):
+        if not _has_numpy_datetime(present):
+            continue
         series = frame[name]
-        if _holds_objects(series) and inferred.get(name) not in ("string", "empty"):
-            replaced = _numpy_nat_as_none(series)
-            if replaced is not series:
-                fixed[name] = replaced
-            if name not in inferred and _holds_numpy_datetimes(replaced):
-                # (A column no record field reads, kept for the error of a frame without
-                # timestamps: exported, datetime64s beside other kinds crash pyarrow.
-                # Record columns of several kinds are read as their records.)
-                kinds = _column_kinds(str(name), replaced)
-                if kinds:
-                    raise _several_kinds_error(str(name), kinds)
+        replaced = _without_numpy_nat(series)
+        if replaced is not series:
+            fixed[name] = replaced
+            # (Its NaTs None now: its types found again, a pass over a rare column.)
+            types[name] = present = distinct(type, replaced)
+        if name not in inferred and _has_numpy_datetime(present):
+            # (A column no record field reads, kept for the error of a frame without
+            # timestamps: exported, datetime64s beside other kinds crash pyarrow.
+            # Record columns of several kinds are read as their records.)
+            kinds = _column_kinds(str(name), replaced, None, present)
+            if kinds:
+                raise _several_kinds_error(str(name), kinds)
     if not fixed:
         return frame
     frame = frame.copy(deep=False)
