@@ -21,6 +21,7 @@ from usage_analytics.sources.base import (
     TableSpec,
     typed_text,
 )
+from usage_analytics.sources.exact_numbers import on_a_bound_rows
 from usage_analytics.sources.odd_cells import bad_numbers, shown_apart
 from usage_analytics.sources.records import (
     UnreadableLines,
@@ -230,9 +231,13 @@ def _bad_integers_aside(
     standard reader reads as ints (`typed_text`: "-1" is -1) missing, and marked in
     `odd`: kept aside as written, so that an error shows -1, as the file holds it, not
     the -1.0 of the column's doubles. A vectorized check of the numbers; the text of the
-    bad ones alone read in Python (none in good data)."""
+    bad ones alone read in Python (none in good data). So are the texts whose float is
+    good but on a bound, past which the text itself is (`exact_numbers`: "-1e-400")."""
     pc = pa.compute
     rows = bad_numbers(pa, name, numbers)
+    bounds = on_a_bound_rows(pa, name, numbers, text)
+    if len(bounds):  # (a text whose good float is on a bound, its own value past it)
+        rows = pc.unique(pa.concat_arrays([rows, bounds])).sort()
     if not len(rows):
         return numbers, odd
     ints = [shown_apart(name, typed_text(name, cell)) for cell in text.take(rows).to_pylist()]

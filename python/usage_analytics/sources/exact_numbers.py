@@ -1,0 +1,94 @@
+"""Number texts whose float lands on a bound of their field but whose own value is past it.
+
+A source that stores numbers as text (a CSV cell, a SQLite text cell) reads them with
+`float()`, which rounds: "1.00000000000000000001" is the float 1.0 and "-1e-400" is -0.0,
+a good score and a good execution time, where the same values as `Decimal`s in a list of
+dicts are invalid (DESIGN.md's [0, 1] and ">= 0" are the value's ranges, not its float's:
+`fields.rs` `number`, `tests/reference.py` `above_one`). Only a text whose float is
+exactly on a bound can be so (a float past the bound is refused as it is): -0.0 for
+either number field, 1.0 for a score. Such a text is read again exactly, as a `Decimal`,
+and where it is past the bound it becomes a `WrittenNumber`: that `Decimal`, shown in an
+error as the cell has it, which the core refuses as it refuses the `Decimal`.
+
+-0.0 itself is no negative number ("-0", "-0.0", as the float -0.0 and `Decimal("-0")` in
+a list of dicts): only a text whose exact value is below 0 is.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+__all__ = [
+    "WrittenNumber",
+    "on_a_bound",
+    "on_a_bound_rows",
+    "past_its_bound",
+]
+
+#: The record field whose numbers have an upper bound, 1 (the other's has none).
+_SCORE = "quality_score"
+
+
+class WrittenNumber(Decimal):
+    """A number text's exact value (a `Decimal`, compared exactly by the core), shown as
+    the text is written (trimmed), not as `Decimal('...')`: the cell a user looks for."""
+
+    _text: str
+
+    def __new__(cls, text: str) -> WrittenNumber:
+        number = super().__new__(cls, text)
+        number._text = text.strip()
+        return number
+
+    def __repr__(self) -> str:
+        return self._text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (Decimal's own pickles the class with its str, which would lose the text.)
+        return (WrittenNumber, (self._text,))
+
+
+def on_a_bound(name: str, number: float) -> bool:
+    """Whether `number`, a float `float()` read for number field `name`, is one a text
+    past the field's bound may round to: -0.0, or a score's 1.0."""
+    if number == 0.0:
+        return math.copysign(1.0, number) < 0
+    return number == 1.0 and name == _SCORE
+
+
+def past_its_bound(name: str, text: str) -> WrittenNumber | None:
+    """The exact value of `text` (whose float is `on_a_bound`) where it is past number
+    field `name`'s bound, below 0 or a score above 1; None where it is not (or is no
+    text `Decimal` reads: `float()` takes a few it does not, none of them such)."""
+    try:
+        number = Decimal(text)  # (C: a score column's ones each pass here)
+    except (InvalidOperation, ValueError):
+        return None
+    if number < 0 or (name == _SCORE and number > 1):
+        return WrittenNumber(text)
+    return None
+
+
+#: The fewest characters of a text whose float is 1.0 but which is not 1 itself: such a
+#: number has 17 significant digits or more (one of 16 or fewer is a decimal its float
+#: tells apart from 1: 1.000000000000001 is a float of its own, and 1 + 2**-52 is the
+#: next float above 1).
+_FEWEST_PAST_ONE = 17
+
+
+def on_a_bound_rows(pa: Any, name: str, numbers: Any, text: Any) -> Any:
+    """The rows (Arrow indices) of number field `name`'s array of doubles `numbers`,
+    read from the string array `text`, whose text may be past the bound their float is
+    on (`on_a_bound`): -0.0 (its sign bit set: its text has a minus), a score's 1.0 of
+    17 bytes or more (`_FEWEST_PAST_ONE`). A few vectorized passes over the numbers and
+    the texts' lengths; no text is read here ("1", "1.0" and "1.000" pass at once)."""
+    pc = pa.compute
+    # (Arrow's equality holds -0.0 equal to 0.0: the sign bit, -0.0's alone among
+    # zeros, is the int64 of its bits below 0.)
+    suspect = pc.and_(pc.equal(numbers, 0.0), pc.less(numbers.view(pa.int64()), 0))
+    if name == _SCORE:
+        long = pc.greater_equal(pc.binary_length(text), _FEWEST_PAST_ONE)
+        suspect = pc.or_(suspect, pc.and_(pc.equal(numbers, 1.0), long))
+    return pc.indices_nonzero(pc.fill_null(suspect, False))
