@@ -30,7 +30,7 @@ from uuid import UUID
 from usage_analytics.closing import AsyncClosing
 from usage_analytics.contracts import uuid_spelled
 from usage_analytics.errors import UsageAnalyticsError
-from usage_analytics.sources.exact_numbers import on_a_bound, past_its_bound
+from usage_analytics.sources.exact_numbers import may_be_past_its_bound, past_its_bound
 
 __all__ = [
     "FALSE_TEXTS",
@@ -103,7 +103,7 @@ def typed_text(name: str, text: str) -> Any:
             number = float(text)
         except ValueError:
             return text
-        if on_a_bound(name, number):
+        if (number == 0.0 or number == 1.0) and may_be_past_its_bound(name, text, number):
             # ("1.00000000000000000001" is the float 1.0, "-1e-400" -0.0: past their
             # bounds, they are invalid as the same `Decimal` is: `exact_numbers`.)
             past = past_its_bound(name, text)

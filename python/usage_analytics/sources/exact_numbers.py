@@ -12,17 +12,21 @@ error as the cell has it, which the core refuses as it refuses the `Decimal`.
 
 -0.0 itself is no negative number ("-0", "-0.0", as the float -0.0 and `Decimal("-0")` in
 a list of dicts): only a text whose exact value is below 0 is.
+
+JSON Lines are not read so (a decision DESIGN.md leaves open): a JSON number is a double
+to `json` (the standard reader, and anyone's `json.loads` of the line) and to pyarrow's
+reader alike, as RFC 8259 expects of most readers, and both readers agree with each
+other; reading each number's text again would cost every float of every line.
 """
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 __all__ = [
     "WrittenNumber",
-    "on_a_bound",
+    "may_be_past_its_bound",
     "on_a_bound_rows",
     "past_its_bound",
 ]
@@ -50,16 +54,24 @@ class WrittenNumber(Decimal):
         return (WrittenNumber, (self._text,))
 
 
-def on_a_bound(name: str, number: float) -> bool:
-    """Whether `number`, a float `float()` read for number field `name`, is one a text
-    past the field's bound may round to: -0.0, or a score's 1.0."""
+#: The fewest characters of a text whose float is 1.0 but which is above 1: such a number
+#: has 17 significant digits or more (with 16, the least above 1 is 1.000000000000001, a
+#: float of its own: floats above 1 are 2**-52, about 2.2e-16, apart).
+_FEWEST_PAST_ONE = 17
+
+
+def may_be_past_its_bound(name: str, text: str, number: float) -> bool:
+    """Whether `text`, read by `float()` as `number` for number field `name`, may be
+    past the bound its float is on: a zero from a text with a minus ("-1e-400"), a
+    score's 1.0 from a text of 17 characters or more (`_FEWEST_PAST_ONE`). Callers test
+    `number in (0.0, 1.0)` first, inline: every other number costs nothing more."""
     if number == 0.0:
-        return math.copysign(1.0, number) < 0
-    return number == 1.0 and name == _SCORE
+        return "-" in text
+    return number == 1.0 and name == _SCORE and len(text) >= _FEWEST_PAST_ONE
 
 
 def past_its_bound(name: str, text: str) -> WrittenNumber | None:
-    """The exact value of `text` (whose float is `on_a_bound`) where it is past number
+    """The exact value of `text` (which `may_be_past_its_bound`) where it is past number
     field `name`'s bound, below 0 or a score above 1; None where it is not (or is no
     text `Decimal` reads: `float()` takes a few it does not, none of them such)."""
     try:
@@ -71,19 +83,13 @@ def past_its_bound(name: str, text: str) -> WrittenNumber | None:
     return None
 
 
-#: The fewest characters of a text whose float is 1.0 but which is not 1 itself: such a
-#: number has 17 significant digits or more (one of 16 or fewer is a decimal its float
-#: tells apart from 1: 1.000000000000001 is a float of its own, and 1 + 2**-52 is the
-#: next float above 1).
-_FEWEST_PAST_ONE = 17
-
-
 def on_a_bound_rows(pa: Any, name: str, numbers: Any, text: Any) -> Any:
     """The rows (Arrow indices) of number field `name`'s array of doubles `numbers`,
     read from the string array `text`, whose text may be past the bound their float is
-    on (`on_a_bound`): -0.0 (its sign bit set: its text has a minus), a score's 1.0 of
-    17 bytes or more (`_FEWEST_PAST_ONE`). A few vectorized passes over the numbers and
-    the texts' lengths; no text is read here ("1", "1.0" and "1.000" pass at once)."""
+    on (`may_be_past_its_bound`, vectorized): -0.0 (its sign bit set: its text has a
+    minus), a score's 1.0 of 17 bytes or more (`_FEWEST_PAST_ONE`). A few vectorized
+    passes over the numbers and the texts' lengths; no text is read here ("1", "1.0"
+    and "1.000" pass at once)."""
     pc = pa.compute
     # (Arrow's equality holds -0.0 equal to 0.0: the sign bit, -0.0's alone among
     # zeros, is the int64 of its bits below 0.)
