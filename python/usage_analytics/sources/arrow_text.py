@@ -21,8 +21,8 @@ from usage_analytics.sources.base import (
     TableSpec,
     typed_text,
 )
-from usage_analytics.sources.exact_numbers import on_a_bound_rows
-from usage_analytics.sources.odd_cells import bad_numbers, shown_apart
+from usage_analytics.sources.exact_numbers import rows_to_read_again
+from usage_analytics.sources.odd_cells import shown_apart
 from usage_analytics.sources.records import (
     UnreadableLines,
     csv_long_rows,
@@ -234,10 +234,7 @@ def _bad_integers_aside(
     bad ones alone read in Python (none in good data). So are the texts whose float is
     good but on a bound, past which the text itself is (`exact_numbers`: "-1e-400")."""
     pc = pa.compute
-    rows = bad_numbers(pa, name, numbers)
-    bounds = on_a_bound_rows(pa, name, numbers, text)
-    if len(bounds):  # (a text whose good float is on a bound, its own value past it)
-        rows = pc.unique(pa.concat_arrays([rows, bounds])).sort()
+    rows = rows_to_read_again(pa, name, numbers, text)
     if not len(rows):
         return numbers, odd
     ints = [shown_apart(name, typed_text(name, cell)) for cell in text.take(rows).to_pylist()]

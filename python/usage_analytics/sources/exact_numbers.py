@@ -27,8 +27,8 @@ from typing import Any
 __all__ = [
     "WrittenNumber",
     "may_be_past_its_bound",
-    "on_a_bound_rows",
     "past_its_bound",
+    "rows_to_read_again",
 ]
 
 #: The record field whose numbers have an upper bound, 1 (the other's has none).
@@ -83,18 +83,19 @@ def past_its_bound(name: str, text: str) -> WrittenNumber | None:
     return None
 
 
-def on_a_bound_rows(pa: Any, name: str, numbers: Any, text: Any) -> Any:
+def rows_to_read_again(pa: Any, name: str, numbers: Any, text: Any) -> Any:
     """The rows (Arrow indices) of number field `name`'s array of doubles `numbers`,
-    read from the string array `text`, whose text may be past the bound their float is
-    on (`may_be_past_its_bound`, vectorized): -0.0 (its sign bit set: its text has a
-    minus), a score's 1.0 of 17 bytes or more (`_FEWEST_PAST_ONE`). A few vectorized
-    passes over the numbers and the texts' lengths; no text is read here ("1", "1.0"
-    and "1.000" pass at once)."""
+    read from the string array `text`, whose text a reader looks at again: every bad
+    number (negative; a score above 1), to show a bad integer as written, and every
+    number whose text may be past the bound its float is on (`may_be_past_its_bound`,
+    vectorized): -0.0, and a score's 1.0 of 17 bytes or more (`_FEWEST_PAST_ONE`). One
+    vectorized pass; no text is read here ("1", "1.0" and "1.000" pass at once)."""
     pc = pa.compute
-    # (Arrow's equality holds -0.0 equal to 0.0: the sign bit, -0.0's alone among
-    # zeros, is the int64 of its bits below 0.)
-    suspect = pc.and_(pc.equal(numbers, 0.0), pc.less(numbers.view(pa.int64()), 0))
+    # (The sign bit: every negative number and -0.0, which Arrow's less-than holds equal
+    # to 0.0. A NaN with the sign bit, "-nan", is looked at for nothing.)
+    look = pc.less(numbers.view(pa.int64()), 0)
     if name == _SCORE:
         long = pc.greater_equal(pc.binary_length(text), _FEWEST_PAST_ONE)
-        suspect = pc.or_(suspect, pc.and_(pc.equal(numbers, 1.0), long))
-    return pc.indices_nonzero(pc.fill_null(suspect, False))
+        above = pc.or_(pc.greater(numbers, 1.0), pc.and_(pc.equal(numbers, 1.0), long))
+        look = pc.or_(look, above)
+    return pc.indices_nonzero(pc.fill_null(look, False))
