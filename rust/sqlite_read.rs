@@ -246,6 +246,29 @@ fn integer_text(bytes: &[u8]) -> bool {
     !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
 }
 
+/// Whether a number's text, read as `number` (a score's where `score`), may be past the
+/// bound its float is on: -0.0 from text with a minus ("-1e-400", below 0 itself), a
+/// score's 1.0 from text other than a plain 1 ("1.00000000000000000001", above 1). Such
+/// text is odd, for Python to read exactly (`sources.exact_numbers`); a plain "1" or
+/// "1.0" and any other number are typed here.
+fn may_be_past_its_bound(bytes: &[u8], number: f64, score: bool) -> bool {
+    if number == 0.0 {
+        return number.is_sign_negative();
+    }
+    if !(score && number == 1.0) {
+        return false;
+    }
+    let text = trimmed(bytes, float_space);
+    let text = text.strip_prefix(b"+").unwrap_or(text);
+    let start = text.iter().position(|&b| b != b'0').unwrap_or(text.len());
+    let plain_one = match &text[start..] {
+        [b'1'] => true,
+        [b'1', b'.', zeros @ ..] => zeros.iter().all(|&b| b == b'0'),
+        _ => false,
+    };
+    !plain_one
+}
+
 /// One column's values as read so far.
 pub enum Column {
     Ids(IdCodes),
@@ -410,7 +433,10 @@ impl Column {
                     }
                     ValueRef::Null | ValueRef::Text(b"") => (None, Fit::Held),
                     ValueRef::Text(bytes) => match number_text(bytes) {
-                        Some(number) if mixing.takes(number) || !integer_text(bytes) => {
+                        Some(number)
+                            if (mixing.takes(number) || !integer_text(bytes))
+                                && !may_be_past_its_bound(bytes, number, mixing.score) =>
+                        {
                             mixing.reals = true;
                             (Some(number), Fit::Held)
                         }
@@ -1030,6 +1056,33 @@ mod tests {
             assert_eq!(
                 typed.map(f64::to_bits),
                 number.map(f64::to_bits),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn number_texts_on_a_bound_are_left_to_python_unless_plainly_the_bound() {
+        // (Python reads them exactly: past the bound, such text is an invalid value.)
+        for (text, score, past) in [
+            (&b"1.00000000000000000001"[..], true, true),
+            (b"0.99999999999999999999", true, true), // (not past it: Python says so)
+            (b"1e0", true, true),
+            (b"1", true, false),
+            (b" +01.000 ", true, false),
+            (b"1.", true, false),
+            (b"1.00000000000000000001", false, false), // (a time has no upper bound)
+            (b"-1e-400", false, true),
+            (b"-0", true, true),
+            (b"0", false, false),
+            (b"1e-400", false, false),
+            (b"0.5", true, false),
+        ] {
+            let number = number_text(text).expect("a number's text");
+            assert_eq!(
+                may_be_past_its_bound(text, number, score),
+                past,
                 "{:?}",
                 String::from_utf8_lossy(text)
             );

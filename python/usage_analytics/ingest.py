@@ -61,6 +61,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -251,8 +252,35 @@ def read_any(
             # (Integer timestamps are datetimes in its rows: their range noted for the
             # unit's warning, as the core notes a table's.)
             return with_column_integer_times(records(mixed.rows), data)
-        return arrow(table, True)
+        try:
+            return arrow(table, True)
+        except UsageAnalyticsError as error:
+            raise _with_numpy_dtype(error, data) from None
     raise AssertionError("records_container passed an input of no form")  # (unreachable)
+
+
+#: The core's refusal of a column by its type (`arrow_ingest.rs`), the column's name.
+_REFUSED_COLUMN = re.compile(r"column '([^']*)' has Arrow type ")
+
+
+def _with_numpy_dtype(error: UsageAnalyticsError, columns: Mapping[str, Any]) -> Exception:
+    """`error`, where it is the core's refusal of a dict of columns' column by its type and
+    that column is a typed numpy array, naming the array's dtype too: the caller gave no
+    Arrow type ("has Arrow type Utf8" for a `<U3` array of number texts). Such a column is
+    refused whole, as any typed column of the wrong type is (a bool or datetime64 array, a
+    pyarrow string column): its type is the mistake, not each value; a list or an object
+    array of the same values is read value by value, each its record's error."""
+    found = _REFUSED_COLUMN.search(str(error))
+    given_as = "" if found is None else _numpy_dtype_given(columns.get(found.group(1)))
+    return UsageAnalyticsError(f"{error}{given_as}") if given_as else error
+
+
+def _numpy_dtype_given(column: Any) -> str:
+    """ " (given as a numpy array of dtype '<U3')" for a typed numpy array, else ""."""
+    dtype = getattr(column, "dtype", None)
+    if _library(column) != "numpy" or getattr(dtype, "kind", "O") == "O":
+        return ""
+    return f" (given as a numpy array of dtype {str(dtype)!r})"
 
 
 def _duckdb_reads(data: Any) -> threading.RLock:
@@ -639,7 +667,13 @@ def _refused_text_column(wanted: frozenset[str], inferred: Mapping[str, str], fr
     except ImportError:
         return False  # (the frame's export names the extra it needs)
     for name, kind in inferred.items():
-        if name == "pattern_id" or kind in _TAKEN_INFERRED.get(name, _TAKEN_INFERRED["agent"]):
+        if name == "pattern_id":
+            if kind == "decimal":
+                # (Decimal ids, a decimal column Arrow's export makes and the core refuses
+                # whole: each its record's error, as in a list or a numpy object array.)
+                return True
+            continue
+        if kind in _TAKEN_INFERRED.get(name, _TAKEN_INFERRED["agent"]):
             continue
         try:
             arrow_type = pa.array(frame[name], from_pandas=True).type
@@ -746,8 +780,10 @@ def _given_objects_refused(pa: Any, name: str, series: Any, array: Any) -> bool:
     take its objects as given, as a dict of columns does (`_read_as_given`), for a bad
     value's error to show it as its record does (a numpy float64 by its repr, not as a
     Python float)."""
-    if not _holds_objects(series) or name == "pattern_id":
+    if not _holds_objects(series):
         return False
+    if name == "pattern_id":  # (Decimal ids, shown as given: Decimal('1'), not '1.0')
+        return bool(pa.types.is_decimal(array.type))
     return not _column_taken(pa, name, array.type) and _read_as_given(name, series)
 
 
@@ -1236,7 +1272,10 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             kinds = _column_kinds(name, column) if objects else []
             if kinds:
                 raise _several_kinds_error(name, kinds) from error
-            raise UsageAnalyticsError(f"cannot read column '{name}': {error}") from error
+            # (A numpy array's dtype named: pyarrow's words for a complex one are
+            # "Unsupported numpy type 15".)
+            given_as = _numpy_dtype_given(column)
+            raise UsageAnalyticsError(f"cannot read column '{name}': {error}{given_as}") from error
         if (
             name == "pattern_id"
             and _read_as_given(name, column)

@@ -50,6 +50,7 @@ from typing import Any
 
 from usage_analytics.sources.arrow_text import TextTable, not_utf8, odd_columns
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, TableSpec
+from usage_analytics.sources.jsonl_numbers import bad_integers_aside
 from usage_analytics.sources.odd_cells import json_text_value
 from usage_analytics.sources.records import (
     MAX_JSON_DEPTH,
@@ -57,6 +58,7 @@ from usage_analytics.sources.records import (
     UnreadableLines,
     decode_json_line,
     json_line_value,
+    jsonl_record_lines,
     renamer,
 )
 
@@ -117,6 +119,14 @@ def read_jsonl_arrow(
         # refuses them, naming the line (and reads `{}` as a record without fields).
         return None
     names = {spec.column(name): name for name in types}
+
+    def record_lines() -> Sequence[int]:
+        found = jsonl_record_lines(path, skip_unreadable=skipping is not None)
+        return found if skipping is None else skipping.lines.others(found)
+
+    table, odd = bad_integers_aside(
+        pa, path, table, odd, names, record_lines, skip_unreadable=skipping is not None
+    )
     return TextTable(
         table.rename_columns(list(types)),
         {names[key]: column for key, column in odd.items()},

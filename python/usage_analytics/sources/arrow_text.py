@@ -21,7 +21,8 @@ from usage_analytics.sources.base import (
     TableSpec,
     typed_text,
 )
-from usage_analytics.sources.odd_cells import bad_numbers, shown_apart
+from usage_analytics.sources.exact_numbers import rows_to_read_again
+from usage_analytics.sources.odd_cells import shown_apart
 from usage_analytics.sources.records import (
     UnreadableLines,
     csv_long_rows,
@@ -230,9 +231,10 @@ def _bad_integers_aside(
     standard reader reads as ints (`typed_text`: "-1" is -1) missing, and marked in
     `odd`: kept aside as written, so that an error shows -1, as the file holds it, not
     the -1.0 of the column's doubles. A vectorized check of the numbers; the text of the
-    bad ones alone read in Python (none in good data)."""
+    bad ones alone read in Python (none in good data). So are the texts whose float is
+    good but on a bound, past which the text itself is (`exact_numbers`: "-1e-400")."""
     pc = pa.compute
-    rows = bad_numbers(pa, name, numbers)
+    rows = rows_to_read_again(pa, name, numbers, text)
     if not len(rows):
         return numbers, odd
     ints = [shown_apart(name, typed_text(name, cell)) for cell in text.take(rows).to_pylist()]

@@ -30,6 +30,7 @@ from uuid import UUID
 from usage_analytics.closing import AsyncClosing
 from usage_analytics.contracts import uuid_spelled
 from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.sources.exact_numbers import may_be_past_its_bound, past_its_bound
 
 __all__ = [
     "FALSE_TEXTS",
@@ -86,7 +87,8 @@ def typed_text(name: str, text: str) -> Any:
     """The value a text holds for record field `name`, where a source stores every value
     as text (a CSV cell, a column SQLite's `.import` made): a flag from true/false, t/f,
     yes/no, y/n or 1/0 (any case, trimmed), a number by `float()` (an integer's text as
-    an int, below), any other field's text as it is. A text that does not
+    an int, below; one whose float is on its field's bound but is itself past it, a
+    `WrittenNumber`: `exact_numbers`), any other field's text as it is. A text that does not
     convert is returned unchanged, so that the core reports it as an invalid value of the
     field. (An empty text, a missing value, is the caller's.)"""
     if name in FLAG_FIELDS:
@@ -101,6 +103,12 @@ def typed_text(name: str, text: str) -> Any:
             number = float(text)
         except ValueError:
             return text
+        if (number == 0.0 or number == 1.0) and may_be_past_its_bound(name, text, number):
+            # ("1.00000000000000000001" is the float 1.0, "-1e-400" -0.0: past their
+            # bounds, they are invalid as the same `Decimal` is: `exact_numbers`.)
+            past = past_its_bound(name, text)
+            if past is not None:
+                return past
         # An integer's text as its int where the double it is read as holds it exactly:
         # the same number to the core, which shows a bad one as it is written, -1 and not
         # the -1.0 of `float()` (as a JSON or PostgreSQL integer is shown). (A whole

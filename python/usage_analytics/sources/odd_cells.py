@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from usage_analytics.sources.base import FLAG_FIELDS, NUMBER_FIELDS
+from usage_analytics.sources.exact_numbers import WrittenNumber
 
 __all__ = [
     "OddCells",
@@ -94,8 +95,13 @@ def shown_apart(name: str, value: Any) -> bool:
     """Whether `value`, read for field `name`, is an int that is a bad number of that
     field (negative; a score outside [0, 1]): kept out of the field's column of doubles,
     which an error would show it from as -1.0, and handed over as it is stored, -1 (as
-    a PostgreSQL integer column's value is shown)."""
-    if name not in NUMBER_FIELDS or type(value) is not int:
+    a PostgreSQL integer column's value is shown). A `WrittenNumber` too: its text's
+    float is a good number, which the column would hold as good."""
+    if name not in NUMBER_FIELDS:
+        return False
+    if type(value) is WrittenNumber:
+        return True
+    if type(value) is not int:
         return False
     return value < 0 or (name == "quality_score" and value > 1)
 

@@ -46,7 +46,7 @@ import itertools
 import json
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -288,6 +288,24 @@ def jsonl_record_lines(path: Path, *, skip_unreadable: bool = False) -> array[in
     errors = "surrogateescape" if skip_unreadable else "strict"
     with _open_text(path, encoding="utf-8-sig", errors=errors) as stream:
         return array("q", (number for number, _ in _lines_holding_text(stream)))
+
+
+def jsonl_objects_at(
+    path: Path, lines: Collection[int], *, skip_unreadable: bool = False
+) -> dict[int, Any]:
+    """The values of a JSON Lines file's `lines` (numbered as `jsonl_record_lines` numbers
+    them; lines holding records), decoded as `read_jsonl` decodes them, by line: the few
+    a file read by pyarrow shows as the line has them (`jsonl_numbers`)."""
+    errors = "surrogateescape" if skip_unreadable else "strict"
+    wanted, last = set(lines), max(lines, default=0)
+    found = {}
+    with _open_text(path, encoding="utf-8-sig", errors=errors) as stream:
+        for number, line in _lines_holding_text(stream):
+            if number in wanted:
+                found[number] = decode_json_line(line.rstrip("\r\n"))
+            if number >= last:
+                break
+    return found
 
 
 class _KeysRepeated(dict[str, Any]):
