@@ -1,6 +1,7 @@
 """The batch reduction of a dict of numpy arrays whose pattern ids are a numpy array of
 str objects (dtype object, as `Series.to_numpy()` gives), against the same ids as a
-numpy str array (dtype `<U`): since `b80433f` the first is read as its rows (session 55).
+numpy str array (dtype `<U`): from `b80433f` the first was read as its rows, until
+`c3acd99` (session 55).
 
     PYTHONPATH=<tree>/python .venv/bin/python benches/object_ids_beside_arrays.py [CALLS]
 

@@ -1472,7 +1472,13 @@ def _is_int(value: Any) -> bool:
 
 def _ids_type(pa: Any, kind: Any) -> bool:
     """Whether pyarrow's type for a list of ids is one a list of records reads alike:
-    text, ints, UUIDs (pyarrow's `arrow.uuid` for `uuid.UUID`s), or nulls alone."""
+    text, ints, UUIDs (pyarrow's `arrow.uuid` for `uuid.UUID`s), or nulls alone. A
+    dictionary is judged by its values' type: a numpy array of str objects (a pandas
+    column's `to_numpy()`) is coded as one (`object_text_as_dictionary`), the same text
+    a list of those str gives. (Taken for some other type, it sent the whole dict down
+    the records' path: 40 times slower, `benches/object_ids_beside_arrays.py`.)"""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
     return bool(
         pa.types.is_string(kind)
         or pa.types.is_large_string(kind)
