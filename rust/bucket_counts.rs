@@ -148,6 +148,14 @@ impl BucketCounts {
         dense
     }
 
+    /// The buckets and their counts, in no particular order, where the order cannot
+    /// matter (integer sums): without `occupied`'s sort and copy. Dense counts give every
+    /// bucket, zeros too.
+    pub fn occupied_in_any_order(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        let dense = self.dense.iter().copied().enumerate();
+        dense.chain(self.sparse.iter().map(|(&bucket, &count)| (bucket as usize, count)))
+    }
+
     /// The occupied buckets and their counts, in bucket order.
     pub fn occupied(&self) -> Vec<(usize, u64)> {
         if self.is_dense() {
@@ -182,8 +190,9 @@ pub fn bucket_midpoint(window: &Window, i: usize) -> f64 {
     ((lo - window.start) as f64 + (hi - lo) as f64 / 2.0) / day
 }
 
-/// What the trend's fits share: every bucket's midpoint and width in days, and the axes
-/// of the whole window and of its halves. Computed once for all the patterns of a batch,
+/// What the trend's fit shares: every bucket's midpoint and width in days, and the axis
+/// of the whole window (the fit gives the intercept and t-statistic; the velocity and the
+/// halves' slopes are `exact_shape`'s, in integers). Computed once for all the patterns of a batch,
 /// so that each pattern's trend costs O(its occupied buckets) when its counts are sparse
 /// (10,000 patterns of 43,200 buckets: seconds otherwise), and only its own rates and sums
 /// when they are dense.
@@ -193,8 +202,6 @@ pub struct TrendGrid {
     pub x: Vec<f64>,
     days: Vec<f64>,
     pub whole: Axis,
-    pub first_half: Axis,
-    pub second_half: Axis,
 }
 
 impl TrendGrid {
@@ -202,12 +209,9 @@ impl TrendGrid {
         let k = window.buckets;
         let x: Vec<f64> = (0..k).map(|i| bucket_midpoint(window, i)).collect();
         let days = (0..k).map(|i| bucket_days(window, i)).collect();
-        let h = k / 2;
         TrendGrid {
             window: *window,
             whole: Axis::new(&x, 0, k),
-            first_half: Axis::new(&x, 0, h),
-            second_half: Axis::new(&x, h, k - h),
             x,
             days,
         }

@@ -47,6 +47,7 @@ __all__ = [
     "micros_to_datetime",
     "parse_timestamp",
     "percentile",
+    "rate_shape",
     "read_record",
     "reference_analytics",
     "short_repr",
@@ -560,24 +561,25 @@ def classify_trend(
     return "stable"
 
 
-def trend_analysis(
-    records: list[Record],
-    start_us: int,
-    end_us: int,
-    width_us: int,
-    thresholds: Any,
-    *,
-    with_time_series: bool,
-    with_predictions: bool,
-) -> dict[str, Any]:
-    window_us = end_us - start_us
-    n_records = len(records)
+@dataclass(frozen=True)
+class RateShape:
+    """The trend's figures of the bucket rates, exactly (`rate_shape`)."""
 
-    # Buckets aligned to the window start; the last absorbs the remainder and the end.
-    n_buckets = max(1, window_us // width_us)
-    counts = [0] * n_buckets
-    for r in records:
-        counts[min((r.timestamp_us - start_us) // width_us, n_buckets - 1)] += 1
+    durations: list[int]
+    rates: list[Fraction]
+    midpoints: list[Fraction]
+    fit: Fit
+    velocity: Fraction
+    acceleration: Fraction
+    growth: Fraction
+
+
+def rate_shape(
+    counts: Sequence[int], window_us: int, width_us: int, min_t_statistic: float
+) -> RateShape:
+    """The rates of the buckets counted `counts` (the last absorbs the remainder), their
+    fit on the midpoints, velocity, acceleration and growth percentage, exactly."""
+    n_buckets = len(counts)
     durations = [width_us] * (n_buckets - 1) + [window_us - (n_buckets - 1) * width_us]
     rates = [Fraction(counts[i] * US_PER_DAY, durations[i]) for i in range(n_buckets)]
     midpoints = [
@@ -585,7 +587,7 @@ def trend_analysis(
     ]
     points = list(zip(midpoints, rates, strict=True))
 
-    fit = least_squares(points, thresholds.min_t_statistic)
+    fit = least_squares(points, min_t_statistic)
     velocity = fit.slope if n_buckets >= 2 else Fraction(0)
 
     if n_buckets < 3:
@@ -606,6 +608,30 @@ def trend_analysis(
         growth = Fraction(100)
     else:
         growth = (last_mean - first_mean) / first_mean * 100
+    return RateShape(durations, rates, midpoints, fit, velocity, acceleration, growth)
+
+
+def trend_analysis(
+    records: list[Record],
+    start_us: int,
+    end_us: int,
+    width_us: int,
+    thresholds: Any,
+    *,
+    with_time_series: bool,
+    with_predictions: bool,
+) -> dict[str, Any]:
+    window_us = end_us - start_us
+    n_records = len(records)
+
+    # Buckets aligned to the window start; the last absorbs the remainder and the end.
+    n_buckets = max(1, window_us // width_us)
+    counts = [0] * n_buckets
+    for r in records:
+        counts[min((r.timestamp_us - start_us) // width_us, n_buckets - 1)] += 1
+    shape = rate_shape(counts, window_us, width_us, thresholds.min_t_statistic)
+    durations, rates, midpoints, fit = shape.durations, shape.rates, shape.midpoints, shape.fit
+    velocity, acceleration, growth = shape.velocity, shape.acceleration, shape.growth
 
     # Agents in the two halves of the window (split at the midpoint).
     first_half_agents = {r.agent for r in records if 2 * (r.timestamp_us - start_us) < window_us}

@@ -5,9 +5,10 @@ use super::Accumulator;
 use crate::bucket_counts::{rate_per_day, TrendGrid};
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
 use crate::exact_ratio;
+use crate::exact_shape::{exact_shape, exact_shape_dense, ExactShape};
 use crate::exact_trend::ExactGrid;
 use crate::metrics::*;
-use crate::regression::{ols_on, ols_sparse, Axis, LinearFit};
+use crate::regression::{ols_on, ols_sparse, LinearFit};
 
 impl Accumulator {
     pub fn finalize(self) -> Analytics {
@@ -88,27 +89,24 @@ impl Accumulator {
                 &own_grid
             }
         };
-        let RateShape {
-            fit,
+        // The fit in floats gives the intercept and the t-statistic; the velocity,
+        // acceleration and growth are exact (`exact_shape`: the floats' slope of a
+        // near-cancelling series was off in its 7th digit, and 0 came out -310).
+        let fit = match self.bucket_counts.as_dense() {
+            Some(counts) => ols_on(&grid.whole, &grid.x, &grid.dense_rates(counts)),
+            None => ols_sparse(&grid.whole, &grid.x, &grid.rates(&self.bucket_counts)),
+        };
+        let (fit, velocity_significant) = match self.exact_answers(fit, t.min_t_statistic) {
+            Exact::Fit(fit, significant) => (fit, significant),
+            Exact::Flat(fit) => (fit, true),
+        };
+        let ExactShape {
+            velocity,
             acceleration,
-            first,
-            last,
+            growth_percentage,
         } = match self.bucket_counts.as_dense() {
-            Some(counts) => self.dense_shape(counts, grid),
-            None => self.sparse_shape(grid),
-        };
-        let (fit, velocity_significant, acceleration, last) = match self.exact_answers(fit, t.min_t_statistic) {
-            Exact::Fit(fit, significant) => (fit, significant, acceleration, last),
-            // (Its halves and quarters are flat too: no acceleration, no growth.)
-            Exact::Flat(fit) => (fit, true, 0.0, first),
-        };
-        let velocity = if k < 2 { 0.0 } else { fit.slope };
-        let growth_percentage = if k < 2 || (first == 0.0 && last == 0.0) {
-            0.0
-        } else if first == 0.0 {
-            100.0
-        } else {
-            (last - first) / first * 100.0
+            Some(counts) => exact_shape_dense(&window, counts),
+            None => exact_shape(&window, self.bucket_counts.occupied_in_any_order()),
         };
         let (mut first_half, mut both, mut new_in_second) = (0u64, 0u64, 0u64);
         for (&first, &last) in self.agent_first_seen.iter().zip(&self.agent_last_seen) {
@@ -211,54 +209,6 @@ impl Accumulator {
         Exact::Fit(fit, exact.significant(&counts, min_t).unwrap_or(significant))
     }
 
-    /// The fits of a window of dense counts: every bucket's rate in an array, on the x and
-    /// axes the grid holds for every pattern (computed for each pattern, they were a quarter
-    /// of finalizing a batch's pattern: BENCHMARKS.md, session 32).
-    fn dense_shape(&self, counts: &[u64], grid: &TrendGrid) -> RateShape {
-        let k = self.window.buckets;
-        let rate = grid.dense_rates(counts);
-        // (A fit of fewer than two points has slope 0.)
-        let slope = |axis: &Axis, rates: &[f64]| ols_on(axis, &grid.x, rates).slope;
-        let acceleration = if k < 3 {
-            0.0
-        } else {
-            let h = grid.second_half.start;
-            slope(&grid.second_half, &rate[h..]) - slope(&grid.first_half, &rate[..h])
-        };
-        let q = (k / 4).max(1);
-        RateShape {
-            fit: ols_on(&grid.whole, &grid.x, &rate),
-            acceleration,
-            first: mean(&rate[..q]),
-            last: mean(&rate[k - q..]),
-        }
-    }
-
-    /// The fits of a window of sparse counts (`TrendGrid`): O(occupied buckets).
-    fn sparse_shape(&self, grid: &TrendGrid) -> RateShape {
-        let k = self.window.buckets;
-        let rates = grid.rates(&self.bucket_counts);
-        let slope = |axis: &Axis, points: &[(usize, f64)]| ols_sparse(axis, &grid.x, points).slope;
-        let acceleration = if k < 3 {
-            0.0
-        } else {
-            let split = rates.partition_point(|&(i, _)| i < grid.second_half.start);
-            slope(&grid.second_half, &rates[split..]) - slope(&grid.first_half, &rates[..split])
-        };
-        let q = (k / 4).max(1);
-        // (Adding the empty buckets' zeros would leave the sum's bits as they are.)
-        let mean_of = |buckets: std::ops::Range<usize>| {
-            let inside = rates.iter().filter(|&&(i, _)| buckets.contains(&i));
-            inside.fold(0.0, |sum, &(_, rate)| sum + rate) / q as f64
-        };
-        RateShape {
-            fit: ols_sparse(&grid.whole, &grid.x, &rates),
-            acceleration,
-            first: mean_of(0..q),
-            last: mean_of(k - q..k),
-        }
-    }
-
     fn distribution(&self) -> Distribution {
         let present = |counts: &[u64]| -> Vec<(u8, u64)> {
             counts
@@ -286,28 +236,11 @@ enum Exact {
     Flat(LinearFit),
 }
 
-/// The rate fits a trend is classified by: the OLS of every bucket's rate, the second
-/// half's slope less the first's, and the mean rates of the first and last quarters.
-struct RateShape {
-    fit: LinearFit,
-    acceleration: f64,
-    first: f64,
-    last: f64,
-}
-
 fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {
         part as f64 / whole as f64
-    }
-}
-
-fn mean(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
     }
 }
 
@@ -318,25 +251,22 @@ mod tests {
     use crate::buckets::Window;
     use crate::zone::Zone;
 
-    fn shape_bits(fit: LinearFit, acceleration: f64, first: f64, last: f64) -> [u64; 7] {
+    fn fit_bits(fit: LinearFit) -> [u64; 4] {
         let bits = |v: f64| v.to_bits();
         [
             bits(fit.slope),
             bits(fit.intercept),
             bits(fit.t_statistic),
             fit.points as u64,
-            bits(acceleration),
-            bits(first),
-            bits(last),
         ]
     }
 
-    /// `dense_shape` on the grid against the former per-pattern code (x from
-    /// `bucket_midpoint`, rates from `rate_per_day`, `ols` made alone, halves at k / 2), bit
-    /// for bit, over random windows of 1..=1024 buckets, some whose last bucket also holds
-    /// the span's remainder.
+    /// The fit of dense counts on the grid against the former per-pattern code (x from
+    /// `bucket_midpoint`, rates from `rate_per_day`, `ols` made alone), bit for bit, over
+    /// random windows of 1..=1024 buckets, some whose last bucket also holds the span's
+    /// remainder. (The velocity, acceleration and growth are `exact_shape`'s.)
     #[test]
-    fn dense_shape_on_the_grid_is_the_former_per_pattern_shape() {
+    fn the_fit_on_the_grid_is_the_former_per_pattern_fit() {
         use crate::bucket_counts::{bucket_midpoint, DENSE_BUCKETS};
         use crate::regression::ols_alone;
         let mut next = crate::test_random::xorshift(0x9E37_79B9_7F4A_7C15);
@@ -374,29 +304,11 @@ mod tests {
                 .collect();
             let acc = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
             let grid = acc.trend_grid().unwrap();
-            let new = acc.dense_shape(&counts, &grid);
-            // The former dense_shape.
+            let new = ols_on(&grid.whole, &grid.x, &grid.dense_rates(&counts));
+            // The former per-pattern fit.
             let x: Vec<f64> = (0..k).map(|i| bucket_midpoint(&window, i)).collect();
             let rate: Vec<f64> = (0..k).map(|i| rate_per_day(&window, i, counts[i])).collect();
-            let slope = |x: &[f64], y: &[f64]| if x.len() < 2 { 0.0 } else { ols_alone(x, y).slope };
-            let h = k / 2;
-            let acceleration = if k < 3 {
-                0.0
-            } else {
-                slope(&x[h..], &rate[h..]) - slope(&x[..h], &rate[..h])
-            };
-            let q = (k / 4).max(1);
-            let old = shape_bits(
-                ols_alone(&x, &rate),
-                acceleration,
-                mean(&rate[..q]),
-                mean(&rate[k - q..]),
-            );
-            assert_eq!(
-                shape_bits(new.fit, new.acceleration, new.first, new.last),
-                old,
-                "{window:?} {counts:?}"
-            );
+            assert_eq!(fit_bits(new), fit_bits(ols_alone(&x, &rate)), "{window:?} {counts:?}");
         }
     }
 }
