@@ -10,7 +10,9 @@ random order by one INSERT ... SELECT on the server (`setseed(0.5)`). `narrow` (
 default, `pattern_executions`): only `pattern_id`, `timestamp`, `success` and `agent`
 filled; `wide` (`pattern_executions_wide`): every record field filled, as a generator's
 records have them (helper-174's table of session 54, written by a script that was not
-kept, had every field).
+kept, had every field). Each call's CPU time in this process (the driver's worker thread
+too; not the server's) is printed after its wall time: less swayed by other processes
+on a loaded machine.
 """
 
 from __future__ import annotations
@@ -64,14 +66,17 @@ def build(url: str, kind: str = "narrow") -> None:
 
 async def measure(url: str, rounds: int, kind: str = "narrow") -> None:
     async with PostgresSource(url, TableSpec(table=TABLES[kind])) as source:
-        times = []
+        times, cpu = [], []
         for _ in range(rounds):
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             groups = await source.fetch_all(START, END)
             times.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
         rows = sum(group.count for group in groups)
         shown = ", ".join(f"{t:.2f}" for t in times)
         print(f"fetch_all of November: best {min(times):.2f} s of {shown} ({rows:,} records)")
+        shown = ", ".join(f"{t:.2f}" for t in cpu)
+        print(f"  this process's CPU (every thread's): best {min(cpu):.2f} s of {shown}")
 
 
 if __name__ == "__main__":

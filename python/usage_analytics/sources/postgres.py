@@ -588,10 +588,10 @@ class PostgresSource(ExecutionSource):
             every = self._pattern_ids(cursor, pid, skip_scan)
             select, table_name = self._select(columns, with_id=True), self.table.qualified
             window = f"{ts} >= $1 AND {ts} <= $2"
-            # Unordered: the rows are put in time order here (`_in_time_order`), and in
-            # groups by pattern by `_groups`. The server's ORDER BY sorted them in its
-            # work_mem (4 MB by default): 1M rows of a 30-day window spilled 74 MB to
-            # disk, 3.8-4.4 s of a 4.5 s query that takes 0.8 s unsorted.
+            # Unordered: `_groups` puts the rows in groups by pattern, each in time order
+            # (one stable sort). The server's ORDER BY sorted them in its work_mem (4 MB
+            # by default): 1M rows of a 30-day window spilled 74 MB to disk, 3.8-4.4 s
+            # of a 4.5 s query that takes 0.8 s unsorted.
             if skip_scan is None:
                 query = f"SELECT {select} FROM {table_name} WHERE {window} AND {pid} IS NOT NULL"
             else:
@@ -604,7 +604,7 @@ class PostgresSource(ExecutionSource):
                     f"AS ua_rows WHERE ua_ids.ua_id IS NOT NULL"
                 )
             cursor.execute(query, [start, end])
-            table = keyed_ids(pa, _in_time_order(pa, cursor.fetch_arrow_table()), base)
+            table = keyed_ids(pa, cursor.fetch_arrow_table(), base)
             unplaced = keyed_ids(
                 pa, self._unplaced(cursor, columns, f"{pid} IS NOT NULL", []), base
             )
@@ -620,8 +620,11 @@ class PostgresSource(ExecutionSource):
     ) -> list[Fetched]:
         """`fetch_all`'s groups of the rows fetched: `table`'s in the window, `unplaced`
         those in no window, and a group for each id of `every` (a pattern with no row in
-        the window has one, empty)."""
-        by_pattern = pattern_table(pa, table)
+        the window has one, empty). A pattern's rows in the window come in time order,
+        rows of one time in the order fetched (a stable sort, in `pattern_table`): as a
+        file's usually do, and as the same records whichever way they were fetched (no
+        timestamp is NULL there). The rows in no window follow them (`_with_unplaced`)."""
+        by_pattern = pattern_table(pa, table, then_by="timestamp")
         # The groups' rows in one table, for a batch to read as it is; not where rows
         # no window places join some groups (their timestamps then text).
         together = by_pattern.together(pa) if unplaced.num_rows == 0 else None
@@ -765,12 +768,3 @@ def _with_unplaced(pa: Any, placed: Any, unplaced: Any) -> Any:
     if _ROW_KEY in unplaced.column_names and _ROW_KEY not in as_text.column_names:
         as_text = as_text.append_column(_ROW_KEY, pa.nulls(as_text.num_rows, pa.string()))
     return pa.concat_tables([as_text, unplaced.cast(as_text.schema)])
-
-
-def _in_time_order(pa: Any, table: Any) -> Any:
-    """`table`'s rows by their timestamps (a stable sort: rows of one time keep their
-    order), as the server's `ORDER BY timestamp` gave them: a pattern's records then come
-    in time order, as a file's usually do, and are the same records in the same order
-    whichever way they were fetched. (All are in a window here: no timestamp is NULL.)"""
-    order = pa.compute.sort_indices(table, sort_keys=[("timestamp", "ascending")])
-    return table.take(order)
