@@ -147,7 +147,8 @@ def test_a_bad_record_is_named_by_its_file_and_row(
         ({"x.parquet": None, "y.parquet": b"junk"}, "y.parquet is not a readable Parquet file ("),
         (
             {"x.parquet": None, "z.parquet": "text"},
-            "its Parquet files disagree on a column's type (",
+            "its Parquet files disagree on column 'execution_time_ms': x.parquet holds it as "
+            "double, z.parquet as string",
         ),
     ],
 )

@@ -2,8 +2,8 @@
 (`sources.text_dataset_types`): a flag or an id absent from one file, a flag of integers
 in one file and booleans in another. Its files are read by pyarrow's readers together,
 giving the standard reader's records exactly (each value of its type: 1 stays 1, true
-True); ids of integers in one file and text in another are left to the standard reader
-(`test_text_dataset.py`)."""
+True); ids of integers in one file and text in another are read as text, giving the
+standard reader's patterns (`test_text_dataset.py`, `test_dataset_id_types.py`)."""
 
 from __future__ import annotations
 

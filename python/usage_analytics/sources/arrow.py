@@ -42,6 +42,7 @@ __all__ = [
     "group_by_pattern",
     "newest_micros",
     "newest_of_records",
+    "pattern_id_texts",
     "pattern_mask",
     "pattern_table",
     "table_from_columns",
@@ -94,13 +95,14 @@ def table_from_columns(pa: Any, names: Sequence[str], columns: Sequence[Sequence
 def unattributed_rows(pa: Any, column: Any) -> Any:
     """The row indices whose pattern id is missing or blank."""
     pc = pa.compute
-    ids = _as_text(pa, column)
+    ids = pattern_id_texts(pa, column)
     blank = pc.equal(pc.utf8_trim_whitespace(ids), "")
     return pc.indices_nonzero(pc.or_kleene(pc.is_null(ids), blank).fill_null(True))
 
 
-def _as_text(pa: Any, column: Any) -> Any:
-    """A column of pattern ids as strings."""
+def pattern_id_texts(pa: Any, column: Any) -> Any:
+    """A column of pattern ids as strings, each the text `pattern_key` keys it by (a
+    string column as it is: `pattern_key` of its values strips them later)."""
     kind = column.type
     if pa.types.is_dictionary(kind):
         column = column.cast(kind.value_type)
@@ -148,7 +150,7 @@ def pattern_mask(pa: Any, column: Any, wanted: str) -> Any:
     puts under its `pattern_key` (stripped; a UUID in any spelling `uuid_spelled` reads),
     nulls False. Each distinct id is keyed once."""
     pc = pa.compute
-    text = _as_text(pa, column)
+    text = pattern_id_texts(pa, column)
     wanted_key = pattern_key(wanted)
     distinct = pc.unique(text).drop_null().to_pylist()
     named = [value for value in distinct if pattern_key(value) == wanted_key]
@@ -225,7 +227,7 @@ def pattern_table(
     keep their order): the rows a stable sort by `then_by` and then this grouping gave,
     in one sort and one copy of the rows instead of two of each."""
     pc = pa.compute
-    ids = _as_text(pa, table.column(column))
+    ids = pattern_id_texts(pa, table.column(column))
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     encoded = pc.dictionary_encode(ids)

@@ -351,7 +351,15 @@ def pattern_key(value: Any) -> str:
     its canonical lower-case form (so "ABC..." and "abc..." are one pattern). Bytes (a
     SQLite blob, Arrow binary) are a UUID where 16 long, else their UTF-8 text, else their
     hex digits (not Python's `b'...'`). A number or a flag is keyed by its value, whatever
-    the file's format: see `_value_text`."""
+    the file's format: see `_value_text`.
+
+    (The design is silent on stored ids that are not whole numbers. A SQLite REAL 2.5 or a
+    Parquet double 2.5 is the pattern "2.5" here, and a source hands the batch reduction
+    its rows keyed so: the CLI's results and `--pattern 2.5` name it "2.5", and
+    `--pattern 1` finds an integer 1, a text "1" and a REAL 1.0 alike. The library's
+    batch input refuses a float id in a caller's records instead, as its record's error:
+    there it is the caller's value, which a caller can fix; a stored column of doubles is
+    the data an analyst was given, every row of which would be refused.)"""
     if isinstance(value, (bool, float, Decimal)):
         return _value_text(value)
     if isinstance(value, (bytes, bytearray, memoryview)):

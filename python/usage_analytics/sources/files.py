@@ -335,7 +335,7 @@ class FileSource(ExecutionSource):
 
         try:
             if files is not None:
-                table, locate = read_dataset(pa, file, files)
+                table, locate = read_dataset(pa, file, files, self.table.column(PATTERN_ID))
             else:
                 table = pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
                 locate = _row_label

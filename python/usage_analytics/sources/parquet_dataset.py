@@ -11,20 +11,33 @@ too is refused. Files whose columns differ are read with all of them: a column a
 lacks is missing (null) in its rows; a column of two types is read as the type both fit,
 where pyarrow's permissive promotion has one (int32 and int64 as int64; timestamps in
 the finer unit), text whether dictionary-encoded or not, times of two zones (or naive,
-which is UTC) in UTC; else the read is refused naming the column. A directory also
-holding record files of another kind, or compressed Parquet files, is refused
-(`dataset`): their records would be left out unseen.
+which is UTC) in UTC; else the read is refused naming the column, two files and their
+types. A directory also holding record files of another kind, or compressed Parquet
+files, is refused (`dataset`): their records would be left out unseen.
 
 A row is named by its file and its row there: "pattern_id=search/part-0.parquet, row 12".
+
+Pattern ids of other types in other files (integers in one day's export, text in the
+next, as pandas writes a column holding one id "x"; doubles where an id was missing) are
+read as text, each id the text `pattern_key` keys it by in a single file: the int 1 of
+one file and the text "1" of another are one pattern, "1", as they are within one
+SQLite column, one JSON Lines file or a directory of CSV files (whose ids are the text
+the files show). (The design is silent on this. Such a directory was refused, "its
+Parquet files disagree on a column's type", naming neither file; and ints beside doubles
+were promoted to doubles, which refused an id past 2**53, a 64-bit hash. Refusing would
+leave an analyst to rewrite files whose ids any single file's reading already takes as
+one pattern; two patterns "1" in one dashboard would say nothing of which is which.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from usage_analytics.sources.base import SourceError
+from usage_analytics.sources.arrow import pattern_id_texts
+from usage_analytics.sources.base import PATTERN_ID, SourceError
 from usage_analytics.sources.dataset import (
     aligned,
     first_line,
@@ -42,23 +55,26 @@ __all__ = ["INT96_UNIT", "read_dataset"]
 INT96_UNIT = "us"
 
 
-def read_dataset(pa: Any, directory: Path, files: list[Path]) -> tuple[Any, Callable[[int], str]]:
+def read_dataset(
+    pa: Any, directory: Path, files: list[Path], id_column: str = PATTERN_ID
+) -> tuple[Any, Callable[[int], str]]:
     """The Parquet `files` under `directory` (`dataset.dataset_files`) as one table (see
-    the module), and the label of each of its rows."""
+    the module), and the label of each of its rows; `id_column` holds the pattern ids."""
     names = [str(file.relative_to(directory)) for file in files]
     partitions = [partition_values(file.relative_to(directory)) for file in files]
     # (Each file by `ParquetFile.read`: half the time of the dataset API's scan, 4.6
     # against 10.0 ms for a file of 31 row groups, BENCHMARKS.md.)
-    tables = _agreeing(pa, [_read(pa, directory, file) for file in files])
+    tables = _agreeing(pa, [_read(pa, directory, file) for file in files], id_column)
     for table, values, name in zip(tables, partitions, names, strict=True):
         refuse_partition_clash(directory, name, values, table.column_names)
     keys = dict.fromkeys(key for values in partitions for key in values)
     try:
         schema = unified_schema(pa, tables, keys)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise SourceError(
-            f"{directory}: its Parquet files disagree on a column's type ({first_line(error)})"
-        ) from None
+        disagreement = _disagreement(pa, tables, names)
+        if disagreement is None:
+            disagreement = f"a column's type ({first_line(error)})"
+        raise SourceError(f"{directory}: its Parquet files disagree on {disagreement}") from None
     alike = [
         aligned(pa, table, values, schema) for table, values in zip(tables, partitions, strict=True)
     ]
@@ -82,12 +98,13 @@ def _read(pa: Any, directory: Path, file: Path) -> Any:
         ) from None
 
 
-def _agreeing(pa: Any, tables: list[Any]) -> list[Any]:
+def _agreeing(pa: Any, tables: list[Any], id_column: str) -> list[Any]:
     """`tables` with a column that some files hold in another encoding than others made
     alike: dictionary-encoded text as its values; times in another zone, or naive (UTC,
     as the library reads them), or of another unit, in UTC microseconds (pyarrow's
     promotion merges neither encodings nor zones, and takes the finer unit: nanoseconds,
-    which hold only 1677-2262, refused a whole dataset for a millisecond file's 1500)."""
+    which hold only 1677-2262, refused a whole dataset for a millisecond file's 1500);
+    pattern ids (`id_column`) of other types as their text (see the module)."""
     types: dict[str, set[Any]] = {}
     for table in tables:
         for field in table.schema:
@@ -95,11 +112,18 @@ def _agreeing(pa: Any, tables: list[Any]) -> list[Any]:
     mixed = {name for name, kinds in types.items() if len(kinds) > 1}
     if not mixed:
         return tables
+    # (A list or struct of ids is refused, by the promotion or the source's check of the
+    # column's type, not keyed by Python's text of it.)
+    ids_as_text = id_column in mixed and not any(map(pa.types.is_nested, types[id_column]))
     alike = []
     for table in tables:
         for index, field in enumerate(table.schema):
             kind = field.type
             if field.name not in mixed:
+                continue
+            if ids_as_text and field.name == id_column:
+                column = pattern_id_texts(pa, table.column(index))
+                table = table.set_column(index, pa.field(field.name, column.type), column)
                 continue
             if pa.types.is_dictionary(kind):
                 kind = kind.value_type
@@ -110,6 +134,26 @@ def _agreeing(pa: Any, tables: list[Any]) -> list[Any]:
                 table = table.set_column(index, field.name, column.cast(kind))
         alike.append(table)
     return alike
+
+
+def _disagreement(pa: Any, tables: list[Any], names: list[str]) -> str | None:
+    """The first column two files (of `names`, whose tables are `tables`) hold in types
+    with no type that fits both, as a message names it: "column 'x': a.parquet holds it as
+    double, b.parquet as string"; None where no two do (pyarrow refused the set)."""
+    first_of: dict[str, dict[Any, str]] = {}  # by column, the first file of each type
+    for table, name in zip(tables, names, strict=True):
+        for field in table.schema:
+            first_of.setdefault(field.name, {}).setdefault(field.type, name)
+    for column, files in first_of.items():
+        for (one, one_file), (other, other_file) in combinations(files.items(), 2):
+            try:
+                pa.unify_schemas(
+                    [pa.schema([(column, one)]), pa.schema([(column, other)])],
+                    promote_options="permissive",
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return f"column {column!r}: {one_file} holds it as {one}, {other_file} as {other}"
+    return None
 
 
 def _in_microseconds(pa: Any, column: Any) -> Any:

@@ -21,13 +21,14 @@ its own, or be given by its `key=value` directories (`--column pattern_id=pid` o
 
 With pyarrow, each file is read by the Arrow readers, and the tables concatenated. Where
 the files' tables disagree on a column's type (a flag absent from one file and written as
-integers in another, or as integers in one and booleans in another), each column is read
-as one type, the values it cannot hold kept aside (`text_dataset_types`), giving the
-standard reader's records. Where one file needs the standard reader (`files`: a line
-pyarrow cannot read), or no such type gives its records (JSON pattern ids written as
-integers in one file and text in another), every file is read again by the standard
-reader, which gives the same records: a table would hold the others' values otherwise
-than one file of them all does.
+integers in another, or as integers in one and booleans in another; JSON pattern ids
+written as integers in one file and text in another, read as text: one pattern "7" of 7
+and "7", as the standard reader's records group), each column is read as one type, the
+values it cannot hold kept aside (`text_dataset_types`), giving the standard reader's
+records. Where one file needs the standard reader (`files`: a line pyarrow cannot read),
+or no such type gives its records, every file is read again by the standard reader,
+which gives the same records: a table would hold the others' values otherwise than one
+file of them all does.
 
 A record is named by its file and line: "2026-11-02.jsonl.gz, line 12", as are lines
 left out as holding no record (`UnreadableInFiles`).
