@@ -235,17 +235,6 @@ pub fn number_text(bytes: &[u8]) -> Option<f64> {
     std::str::from_utf8(text).ok()?.parse().ok()
 }
 
-/// Whether text is an integer's, `[+-]?[0-9]+` within Python's `float()` whitespace:
-/// one `typed_text` reads by `int()`.
-fn integer_text(bytes: &[u8]) -> bool {
-    let text = trimmed(bytes, float_space);
-    let digits = text
-        .strip_prefix(b"+")
-        .or_else(|| text.strip_prefix(b"-"))
-        .unwrap_or(text);
-    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
-}
-
 /// Whether a number's text, read as `number` (a score's where `score`), may be past the
 /// bound its float is on: -0.0 from text with a minus ("-1e-400", below 0 itself), a
 /// score's 1.0 from text other than a plain 1 ("1.00000000000000000001", above 1). Such
@@ -433,8 +422,11 @@ impl Column {
                     }
                     ValueRef::Null | ValueRef::Text(b"") => (None, Fit::Held),
                     ValueRef::Text(bytes) => match number_text(bytes) {
+                        // (A bad number's text is odd too, for Python to show as
+                        // written: "1e400", not inf; "-1", not -1.0.)
                         Some(number)
-                            if (mixing.takes(number) || !integer_text(bytes))
+                            if number.is_finite()
+                                && mixing.takes(number)
                                 && !may_be_past_its_bound(bytes, number, mixing.score) =>
                         {
                             mixing.reals = true;
@@ -1140,6 +1132,37 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_numbers_text_is_odd_for_python_to_show_as_written() {
+        // (Typed here, "1e400" was inf and "-0.00000000000000000001" -1e-20 in errors.)
+        let (_path, uri) = database(
+            "INSERT INTO t VALUES (NULL, '1e400'), (NULL, '-0.00000000000000000001'), \
+             (NULL, '-1.5'), (NULL, '1.5'), (NULL, '12.5'), (NULL, -2.5);",
+        );
+        let sql = "SELECT b, b FROM t ORDER BY rowid";
+        let read = read(&uri, sql, &[Kind::Number, Kind::Score]).unwrap();
+        let Column::Floats(numbers, valid, _) = &read.columns[0] else {
+            panic!("times")
+        };
+        assert_eq!(numbers.as_slice(), &[0.0, 0.0, 0.0, 1.5, 12.5, -2.5]);
+        assert_eq!(valid.bits, [0b111000]);
+        // (A score above 1 too; a stored REAL is shown as stored, as a list's float is.)
+        let text = |text: &str| Value::Text(text.into());
+        assert_eq!(
+            odd_of(&read),
+            vec![
+                (0, 0, text("1e400")),
+                (0, 1, text("1e400")),
+                (1, 0, text("-0.00000000000000000001")),
+                (1, 1, text("-0.00000000000000000001")),
+                (2, 0, text("-1.5")),
+                (2, 1, text("-1.5")),
+                (3, 1, text("1.5")),
+                (4, 1, text("12.5")),
+            ]
+        );
+    }
+
+    #[test]
     fn what_python_would_not_make_a_column_of_still_falls_back() {
         let (_path, uri) = database("INSERT INTO t VALUES ('x', 1), ('true', 2.5);");
         // Ids of any storage class are read; a key of another, or text that is not UTF-8
@@ -1161,15 +1184,19 @@ mod tests {
     #[test]
     fn bad_integers_are_odd_values_as_stored() {
         let (_path, uri) = database("");
-        // An execution time's negative integer (or an integer's text) comes back as it is
-        // stored, for an error to show -1, not -1.0; a real, or good integers, are held.
+        // An execution time's negative integer (or any bad number's text) comes back as it
+        // is stored, for an error to show -1, not -1.0; a real, or good integers, are held.
         let sql = "SELECT -1 UNION ALL SELECT -1.5 UNION ALL SELECT ' -2 ' UNION ALL SELECT '-2.0' \
                    UNION ALL SELECT 2 UNION ALL SELECT '3'";
         let odd = |kinds: &[Kind]| read(&uri, sql, kinds).unwrap().odd;
         let values = |odd: Vec<OddValue>| odd.into_iter().map(|o| (o.row, o.value)).collect::<Vec<_>>();
         assert_eq!(
             values(odd(&[Kind::Number])),
-            [(0, Value::Integer(-1)), (2, Value::Text(" -2 ".into()))]
+            [
+                (0, Value::Integer(-1)),
+                (2, Value::Text(" -2 ".into())),
+                (3, Value::Text("-2.0".into()))
+            ]
         );
         // A score's integers outside [0, 1] too.
         assert_eq!(
@@ -1177,6 +1204,7 @@ mod tests {
             [
                 (0, Value::Integer(-1)),
                 (2, Value::Text(" -2 ".into())),
+                (3, Value::Text("-2.0".into())),
                 (4, Value::Integer(2)),
                 (5, Value::Text("3".into()))
             ]
@@ -1185,8 +1213,8 @@ mod tests {
         let Column::Floats(numbers, valid, _) = &read.columns[0] else {
             panic!("not a number column");
         };
-        assert_eq!(numbers, &[0.0, -1.5, 0.0, -2.0, 2.0, 3.0]);
-        assert_eq!(valid.nulls, 2);
+        assert_eq!(numbers, &[0.0, -1.5, 0.0, 0.0, 2.0, 3.0]);
+        assert_eq!(valid.nulls, 3);
     }
 
     #[test]

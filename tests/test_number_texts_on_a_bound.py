@@ -4,7 +4,11 @@ as the same `Decimal` is in a list of dicts (test_edge_cases.py,
 test_scores_a_hair_above_one_are_invalid_not_one): a CSV cell, by pyarrow's reader or the
 csv module's, and a SQLite text cell, by the core's reader or `sqlite3`'s. The error
 names the row, the field and the value as the cell has it. "-0" and "-0.0" are no
-negative numbers (as the float -0.0 and `Decimal("-0")` are not)."""
+negative numbers (as the float -0.0 and `Decimal("-0")` are not).
+
+So is every other bad number text, shown as written, not as its float: "1e400" (inf as a
+float, no finite number however written: a time of 1e400 ms is invalid too), a 400-digit
+integer, "-0.00000000000000000001" (-1e-20), a score "1.50" (1.5)."""
 
 from __future__ import annotations
 
@@ -36,6 +40,36 @@ CELLS: list[tuple[str, str, tuple[str, str] | None]] = [
     ("5", "1", None),
     ("5", "+1.", None),
     ("1.00000000000000000001", "1e0", None),  # (a time has no upper bound)
+]
+
+
+#: A whole number past the double's range, as a text and as a list of dicts' int.
+_HUGE = "1" + "0" * 400
+
+#: Bad number texts off the bounds, each shown as written (no more than five bad a
+#: group: a reduction keeps five samples).
+OFF_THE_BOUNDS: list[list[tuple[str, str, tuple[str, str] | None]]] = [
+    [
+        ("1e400", "0.5", ("execution_time_ms", "must be a finite number")),
+        ("-1e400", "0.5", ("execution_time_ms", "must be a finite number")),
+        ("5", " 1E+400 ", ("quality_score", "must be a finite number")),
+        (_HUGE, "0.5", ("execution_time_ms", "must be a finite number")),
+        ("5", f"-{_HUGE}", ("quality_score", "must be a finite number")),
+        ("1e308", "0.5", None),  # (finite: a time has no upper bound)
+    ],
+    [
+        ("-0.00000000000000000001", "0.5", ("execution_time_ms", "must be >= 0")),
+        ("5", "1.50", ("quality_score", "must be within [0, 1]")),
+        ("-1", "-01", ("execution_time_ms", "must be >= 0")),
+        ("5", "-2.5e-3", ("quality_score", "must be within [0, 1]")),
+        ("5", "1.000000000000001", ("quality_score", "must be within [0, 1]")),
+    ],
+    [
+        ("Infinity", "0.5", ("execution_time_ms", "must be a finite number")),
+        ("5", "-inf", ("quality_score", "must be a finite number")),
+        ("NaN", "0.5", ("execution_time_ms", "must be a finite number")),
+        ("12.5", "0.25", None),
+    ],
 ]
 
 
@@ -96,16 +130,14 @@ def _as_decimals(cells: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 def _expected(cells: list[tuple[str, str]]) -> tuple[Any, ...]:
-    """The outcome of the cells' exact values as a list of dicts, each bad value whose
-    float is on its bound shown as its cell has it (trimmed), not as `Decimal('...')`."""
+    """The outcome of the cells' exact values as a list of dicts, each bad value shown as
+    its cell has it (trimmed), not as `Decimal('...')` (nor as its float: inf, -1e-20)."""
     samples, invalid, score, mean = _outcome(_as_decimals(cells))
     written = []
     for index, field, _, reason in samples:
         ms, score_cell = cells[index]
         text = (ms if field == "execution_time_ms" else score_cell).strip()
-        # (Off the bounds, a bad number is shown as its float, -1e-16, as before.)
-        shown = text if float(text) in (0.0, 1.0) else repr(float(text))
-        written.append((index, field, short_repr(_Written(shown)), reason))
+        written.append((index, field, short_repr(_Written(text)), reason))
     return written, invalid, score, mean
 
 
@@ -157,6 +189,38 @@ def test_number_texts_past_the_bound_their_float_is_on_are_invalid(
         assert _outcome(data) == expected, reader
 
 
+@pytest.mark.parametrize("group", OFF_THE_BOUNDS)
+def test_bad_number_texts_off_the_bounds_are_shown_as_written(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    group: list[tuple[str, str, tuple[str, str] | None]],
+) -> None:
+    cells = [(ms, score) for ms, score, _ in group]
+    expected = _expected(cells)
+    errors = [(index, *error) for index, (_, _, error) in enumerate(group) if error]
+    assert [(index, field, reason) for index, field, _, reason in expected[0]] == errors
+    for reader, data in _readers(tmp_path, cells, monkeypatch).items():
+        assert _outcome(data) == expected, reader
+
+
+def test_a_huge_number_is_shown_as_the_list_of_dicts_shows_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A list of dicts shows the int and the Decimal it was given, cut as any long value
+    # is (80 characters); a text, as written, cut so too.
+    cells = [(_HUGE, "0.5"), ("1e400", "0.5")]
+    given = [{"timestamp": "2026-02-20T00:00:00Z", "execution_time_ms": int(_HUGE)}]
+    given += [{"timestamp": "2026-02-20T01:00:00Z", "execution_time_ms": Decimal("1e400")}]
+    shown = [value for _, _, value, _ in _outcome(given)[0]]
+    assert shown == [short_repr(int(_HUGE)), "Decimal('1E+400')"]
+    for reader, data in _readers(tmp_path, cells, monkeypatch).items():
+        assert [value for _, _, value, _ in _outcome(data)[0]] == [
+            short_repr(_Written(_HUGE)),
+            "1e400",
+        ], reader
+    assert short_repr(_Written(_HUGE)) == short_repr(int(_HUGE))
+
+
 def test_the_command_line_names_the_row_and_the_cell_as_written(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -165,6 +229,16 @@ def test_the_command_line_names_the_row_and_the_cell_as_written(
     assert main(["analyze", str(path), "--pattern", "p", *window]) == 1
     error = capsys.readouterr().err
     assert "line 3: field 'quality_score' = 1.00000000000000000001: must be within [0, 1]" in error
+
+
+def test_the_command_line_names_a_number_past_a_double_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _csv(tmp_path / "runs.csv", [("5", "0.5"), ("-1e400", "0.5")])
+    window = ["--start", "2026-02-20T00:00:00Z", "--end", "2026-02-28T00:00:00Z"]
+    assert main(["analyze", str(path), "--pattern", "p", *window]) == 1
+    error = capsys.readouterr().err
+    assert "line 3: field 'execution_time_ms' = -1e400: must be a finite number" in error
 
 
 #: Number texts near the bounds: on them as floats, or a hair off as values.
@@ -177,7 +251,17 @@ _HAIR = st.builds(
     st.integers(0, 9),
     st.sampled_from(["", "e0", "e-400", "E-330", "e1"]),
 )
-_TEXT = st.one_of(_NEAR, _HAIR)
+#: Bad number texts off the bounds: past the double's range, below 0, a score above 1.
+_OFF = st.one_of(
+    st.sampled_from(["1e400", "-1E400", _HUGE, "-1", "1.50", "2", "inf", "-Infinity", "nan"]),
+    st.builds(
+        lambda sign, digits, exponent: f"{sign}{digits}e{exponent}",
+        st.sampled_from(["", "-"]),
+        st.sampled_from(["1", "9.99", "0.00000000000000000001"]),
+        st.integers(-400, 400),
+    ),
+)
+_TEXT = st.one_of(_NEAR, _HAIR, _OFF)
 
 
 @settings(

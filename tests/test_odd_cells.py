@@ -278,9 +278,9 @@ def test_a_record_is_named_by_its_line_without_reading_the_file_again(
             " , ,",
             'q,2026-02-21T10:00:00Z,"1',
             '2"',
-            # (A float: a bad integer is kept aside as written, its group's records then
-            # Python values; `test_values_shown_as_stored`.)
-            "p,2026-02-22T10:00:00Z,-1.5",
+            # (A bad timestamp: a bad number is kept aside as written, its group's
+            # records then Python values; `test_values_shown_as_stored`.)
+            "p,2026-02-22 at ten,1.5",
         ]
     path = tmp_path / f"runs.{kind}"
     path.write_text(ending.join(lines) + ending, encoding="utf-8")

@@ -561,7 +561,8 @@ def test_arrow_csv_types_cells_as_the_standard_reader_does(tmp_path: Path) -> No
     path.write_text(ODD_CSV, encoding="utf-8")
     fast = run(FileSource(path).fetch("p", START, NOW))
     slow = run(FileSource(path, arrow=False).fetch("p", START, NOW))
-    assert isinstance(fast.data, pa.Table)
+    # (Its bad numbers, nan and inf, are kept aside as written: a dict of lists.)
+    assert isinstance(fast.data, dict)
     assert isinstance(slow.data, list)
     options: dict[str, Any] = {"on_invalid": "skip"}
     assert comparable(analyse(fast.data, "p", **options).to_dict()) == comparable(
@@ -653,11 +654,14 @@ def test_csv_blank_rows_and_numbers_float_reads_stay_on_arrow(
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         fast = run(FileSource(path).fetch("p", START, NOW))
         slow = run(FileSource(path, arrow=False).fetch("p", START, NOW))
-        assert isinstance(fast.data, pa.Table) == (no_number is None)
+        # (A number that is not finite, a bad one, is kept aside as written too.)
+        stays_a_table = no_number is None and all(math.isfinite(float(c)) for c, _ in rows)
+        assert isinstance(fast.data, pa.Table) == stays_a_table
         assert [fast.locate(i) for i in range(fast.count)] == [
             slow.locate(i) for i in range(slow.count)
         ]
-    fast_records = _rows(fast.data) if no_number else fast.data.to_pylist()
+    tabled = isinstance(fast.data, pa.Table)
+    fast_records = fast.data.to_pylist() if tabled else _rows(fast.data)
     assert _same_values(fast_records, slow.data)
     options: dict[str, Any] = {"on_invalid": "skip"}
     assert comparable(analyse(fast.data, "p", **options).to_dict()) == comparable(

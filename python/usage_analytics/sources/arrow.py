@@ -80,7 +80,9 @@ def table_from_columns(pa: Any, names: Sequence[str], columns: Sequence[Sequence
     for name, values in zip(names, columns, strict=True):
         try:
             array = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+            # (TypeError: pyarrow's own refusal of `Decimal("Infinity")`, a text's
+            # "inf" as written, `exact_numbers`: not its field's type either.)
             return None
         if not _fits(pa, name, array):
             return None

@@ -227,12 +227,13 @@ def _bad_integers_aside(
     pa: Any, name: str, text: Any, numbers: Any, odd: Any | None
 ) -> tuple[Any, Any | None]:
     """Number field `name`'s `numbers` (read from `text`, with the mask `odd` of cells
-    that are no number) with its bad values (negative, a score outside [0, 1]) that the
-    standard reader reads as ints (`typed_text`: "-1" is -1) missing, and marked in
-    `odd`: kept aside as written, so that an error shows -1, as the file holds it, not
-    the -1.0 of the column's doubles. A vectorized check of the numbers; the text of the
-    bad ones alone read in Python (none in good data). So are the texts whose float is
-    good but on a bound, past which the text itself is (`exact_numbers`: "-1e-400")."""
+    that are no number) with its bad values (not finite, negative, a score outside
+    [0, 1]) missing, and marked in `odd`: kept aside as written, as the standard reader
+    reads them (`typed_text`: a `WrittenNumber`), so that an error shows -1, 1e400 or
+    -0.00000000000000000001 as the file holds it, not the column's -1.0, inf or -1e-20.
+    A vectorized check of the numbers; the text of the bad ones alone read in Python
+    (none in good data). So are the texts whose float is good but on a bound, past which
+    the text itself is (`exact_numbers`: "-1e-400")."""
     pc = pa.compute
     rows = rows_to_read_again(pa, name, numbers, text)
     if not len(rows):

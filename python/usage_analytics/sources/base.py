@@ -30,7 +30,11 @@ from uuid import UUID
 from usage_analytics.closing import AsyncClosing
 from usage_analytics.contracts import uuid_spelled
 from usage_analytics.errors import UsageAnalyticsError
-from usage_analytics.sources.exact_numbers import may_be_past_its_bound, past_its_bound
+from usage_analytics.sources.exact_numbers import (
+    bad_as_written,
+    may_be_past_its_bound,
+    past_its_bound,
+)
 
 __all__ = [
     "FALSE_TEXTS",
@@ -87,10 +91,11 @@ def typed_text(name: str, text: str) -> Any:
     """The value a text holds for record field `name`, where a source stores every value
     as text (a CSV cell, a column SQLite's `.import` made): a flag from true/false, t/f,
     yes/no, y/n or 1/0 (any case, trimmed), a number by `float()` (an integer's text as
-    an int, below; one whose float is on its field's bound but is itself past it, a
-    `WrittenNumber`: `exact_numbers`), any other field's text as it is. A text that does not
-    convert is returned unchanged, so that the core reports it as an invalid value of the
-    field. (An empty text, a missing value, is the caller's.)"""
+    an int, below; a bad value, or one whose float is on its field's bound but is itself
+    past it, a `WrittenNumber`, shown as written: `exact_numbers`), any other field's
+    text as it is. A text that does not convert is returned unchanged, so that the core
+    reports it as an invalid value of the field. (An empty text, a missing value, is the
+    caller's.)"""
     if name in FLAG_FIELDS:
         folded = text.strip().lower()
         if folded in TRUE_TEXTS:
@@ -103,15 +108,25 @@ def typed_text(name: str, text: str) -> Any:
             number = float(text)
         except ValueError:
             return text
-        if (number == 0.0 or number == 1.0) and may_be_past_its_bound(name, text, number):
-            # ("1.00000000000000000001" is the float 1.0, "-1e-400" -0.0: past their
-            # bounds, they are invalid as the same `Decimal` is: `exact_numbers`.)
-            past = past_its_bound(name, text)
+        # (Strictly inside its field's bounds, a number is good and off them: literals
+        # only, no look-up, for the cells of every file. 1e309 is the float inf, a
+        # constant of the code; a NaN is inside nothing.)
+        if not 0.0 < number < (1.0 if name == "quality_score" else 1e309):
+            # On a bound, past one, or not finite: `exact_numbers`. A text whose float
+            # is on a bound may be past it ("-1e-400" is -0.0, "1.00000000000000000001"
+            # 1.0), and a bad value is shown as written ("1e400", not inf;
+            # "-0.00000000000000000001", not -1e-20).
+            if number == 0.0 or number == 1.0:
+                past = None
+                if may_be_past_its_bound(name, text, number):
+                    past = past_its_bound(name, text)
+            else:
+                past = bad_as_written(text)
             if past is not None:
                 return past
         # An integer's text as its int where the double it is read as holds it exactly:
-        # the same number to the core, which shows a bad one as it is written, -1 and not
-        # the -1.0 of `float()` (as a JSON or PostgreSQL integer is shown). (A whole
+        # the same number to the core, shown as 1, not the 1.0 of `float()` (as a JSON or
+        # PostgreSQL integer is shown; a bad one is a `WrittenNumber`, above). (A whole
         # number spelt without a point or an exponent is one `int()` reads; `int()` tried
         # first cost 5 us a cell of "12.5", raising.)
         if number.is_integer() and "." not in text and "e" not in text and "E" not in text:

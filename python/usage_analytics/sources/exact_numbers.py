@@ -1,4 +1,5 @@
-"""Number texts whose float lands on a bound of their field but whose own value is past it.
+"""Number texts whose float lands on a bound of their field but whose own value is past it,
+and number texts that are bad values: both shown in an error as written.
 
 A source that stores numbers as text (a CSV cell, a SQLite text cell) reads them with
 `float()`, which rounds: "1.00000000000000000001" is the float 1.0 and "-1e-400" is -0.0,
@@ -10,13 +11,22 @@ either number field, 1.0 for a score. Such a text is read again exactly, as a `D
 and where it is past the bound it becomes a `WrittenNumber`: that `Decimal`, shown in an
 error as the cell has it, which the core refuses as it refuses the `Decimal`.
 
+A text whose float is a bad value is shown as written too (`bad_as_written`): "1e400", or
+a 400-digit integer, is the float inf (shown "inf", where the same `Decimal` is shown
+`Decimal('1E+400')`), and "-0.00000000000000000001" is -1e-20. Such a text is a
+`WrittenNumber` as well, which the core refuses as it refuses its float: not finite (a
+time has no upper bound, but DESIGN.md's "finite number >= 0" refuses inf however it is
+written), negative, a score above 1. Only texts whose float is not strictly inside the
+field's good range are looked at (`typed_text`): a good number costs one comparison.
+
 -0.0 itself is no negative number ("-0", "-0.0", as the float -0.0 and `Decimal("-0")` in
 a list of dicts): only a text whose exact value is below 0 is.
 
-JSON Lines are not read so (a decision DESIGN.md leaves open): a JSON number is a double
-to `json` (the standard reader, and anyone's `json.loads` of the line) and to pyarrow's
-reader alike, as RFC 8259 expects of most readers, and both readers agree with each
-other; reading each number's text again would cost every float of every line.
+JSON Lines are not read so, on a bound or off it (a decision DESIGN.md leaves open): a
+JSON number is a double to `json` (the standard reader, and anyone's `json.loads` of the
+line; a JSON integer, shown as written, is an int) and to pyarrow's reader alike, as RFC
+8259 expects of most readers, and both readers agree with each other; reading each
+number's text again would cost every float of every line. So a JSON 1e400 is shown inf.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from typing import Any
 
 __all__ = [
     "WrittenNumber",
+    "bad_as_written",
     "may_be_past_its_bound",
     "past_its_bound",
     "rows_to_read_again",
@@ -63,8 +74,8 @@ _FEWEST_PAST_ONE = 17
 def may_be_past_its_bound(name: str, text: str, number: float) -> bool:
     """Whether `text`, read by `float()` as `number` for number field `name`, may be
     past the bound its float is on: a zero from a text with a minus ("-1e-400"), a
-    score's 1.0 from a text of 17 characters or more (`_FEWEST_PAST_ONE`). Callers test
-    `number in (0.0, 1.0)` first, inline: every other number costs nothing more."""
+    score's 1.0 from a text of 17 characters or more (`_FEWEST_PAST_ONE`). (Only a
+    number on or past a bound comes here: `typed_text` tests that inline.)"""
     if number == 0.0:
         return "-" in text
     return number == 1.0 and name == _SCORE and len(text) >= _FEWEST_PAST_ONE
@@ -83,17 +94,34 @@ def past_its_bound(name: str, text: str) -> WrittenNumber | None:
     return None
 
 
+def bad_as_written(text: str) -> WrittenNumber | None:
+    """`text`, whose float is a bad value of its field (not finite, negative, a score
+    above 1), as a `WrittenNumber`, shown as written; None where it is no text `Decimal`
+    reads (`float()` takes a few it does not, none of them a number a user writes: the
+    float is shown then, as before)."""
+    try:
+        return WrittenNumber(text)
+    except (InvalidOperation, ValueError):
+        return None
+
+
+#: The bits of the double +inf, as an unsigned integer: every double that is not finite
+#: or has the sign bit is as much or more (`rows_to_read_again`).
+_FROM_INFINITY = 0x7FF0_0000_0000_0000
+
+
 def rows_to_read_again(pa: Any, name: str, numbers: Any, text: Any) -> Any:
     """The rows (Arrow indices) of number field `name`'s array of doubles `numbers`,
     read from the string array `text`, whose text a reader looks at again: every bad
-    number (negative; a score above 1), to show a bad integer as written, and every
+    number (not finite; negative; a score above 1), to show it as written, and every
     number whose text may be past the bound its float is on (`may_be_past_its_bound`,
     vectorized): -0.0, and a score's 1.0 of 17 bytes or more (`_FEWEST_PAST_ONE`). One
     vectorized pass; no text is read here ("1", "1.0" and "1.000" pass at once)."""
     pc = pa.compute
-    # (The sign bit: every negative number and -0.0, which Arrow's less-than holds equal
-    # to 0.0. A NaN with the sign bit, "-nan", is looked at for nothing.)
-    look = pc.less(numbers.view(pa.int64()), 0)
+    # (As unsigned integers, the doubles from +inf up are +inf, the NaNs and every one
+    # with the sign bit: every negative number, -inf, and -0.0, which Arrow's less-than
+    # holds equal to 0.0. One kernel: a number that is not finite costs nothing more.)
+    look = pc.greater_equal(numbers.view(pa.uint64()), pa.scalar(_FROM_INFINITY, pa.uint64()))
     if name == _SCORE:
         long = pc.greater_equal(pc.binary_length(text), _FEWEST_PAST_ONE)
         above = pc.or_(pc.greater(numbers, 1.0), pc.and_(pc.equal(numbers, 1.0), long))

@@ -95,8 +95,9 @@ def shown_apart(name: str, value: Any) -> bool:
     """Whether `value`, read for field `name`, is an int that is a bad number of that
     field (negative; a score outside [0, 1]): kept out of the field's column of doubles,
     which an error would show it from as -1.0, and handed over as it is stored, -1 (as
-    a PostgreSQL integer column's value is shown). A `WrittenNumber` too: its text's
-    float is a good number, which the column would hold as good."""
+    a PostgreSQL integer column's value is shown). A `WrittenNumber` too, a text's bad
+    value: the column would show its float (inf for "1e400"), or hold it as good where
+    the float is on a bound ("-1e-400")."""
     if name not in NUMBER_FIELDS:
         return False
     if type(value) is WrittenNumber:
