@@ -11,48 +11,18 @@ core's own threads). Run in one process, no cluster: the task alone, as a worker
 
 from __future__ import annotations
 
-import statistics
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import numpy as np
-import pandas as pd
 import usage_analytics
+from object_frames import START, frames, timed
 from usage_analytics import dask as ua_dask
-
-START = datetime(2026, 1, 5, tzinfo=UTC)
-ROWS = 1_000_000
 
 
 def main() -> None:
     print(usage_analytics.__file__)
-    rng = np.random.default_rng(0)
-    times = rng.uniform(0, 1000, ROWS)
-    typed = pd.DataFrame(
-        {
-            "pattern_id": rng.integers(0, 50, ROWS),
-            "timestamp": pd.Timestamp(START)
-            + pd.to_timedelta(rng.integers(0, 7 * 86_400, ROWS), unit="s"),
-            "success": rng.random(ROWS) < 0.9,
-            "execution_time_ms": times,
-        }
-    )
-    mixed = [int(t) if i % 3 == 0 else float(t) for i, t in enumerate(times)]
-    objects = typed.assign(execution_time_ms=pd.Series(mixed, dtype=object))
     settings = {"time_window_start": START, "time_window_end": START + timedelta(days=7)}
-    for name, frame in (("typed", typed), ("object column", objects)):
-        ua_dask._partition_state(frame, settings, "pattern_id")
-        runs, cpu = [], []
-        for _ in range(5):
-            began, began_cpu = time.perf_counter(), time.process_time()
-            ua_dask._partition_state(frame, settings, "pattern_id")
-            runs.append(time.perf_counter() - began)
-            cpu.append(time.process_time() - began_cpu)
-        print(
-            f"{name}: median {statistics.median(runs) * 1e3:.0f} ms, least "
-            f"{min(runs) * 1e3:.0f} ms; CPU median {statistics.median(cpu) * 1e3:.0f} ms, "
-            f"least {min(cpu) * 1e3:.0f} ms"
-        )
+    for name, frame in frames():
+        timed(name, lambda frame=frame: ua_dask._partition_state(frame, settings, "pattern_id"))
 
 
 if __name__ == "__main__":

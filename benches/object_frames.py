@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -22,8 +23,8 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 ROWS = 1_000_000
 
 
-def main() -> None:
-    print(usage_analytics.__file__)
+def frames() -> list[tuple[str, pd.DataFrame]]:
+    """The typed frame and the frame whose `execution_time_ms` are Python objects."""
     rng = np.random.default_rng(0)
     times = rng.uniform(0, 1000, ROWS)
     typed = pd.DataFrame(
@@ -37,22 +38,32 @@ def main() -> None:
     )
     mixed = [int(t) if i % 3 == 0 else float(t) for i, t in enumerate(times)]
     objects = typed.assign(execution_time_ms=pd.Series(mixed, dtype=object))
+    return [("typed", typed), ("object column", objects)]
+
+
+def timed(name: str, call: Callable[[], object]) -> None:
+    """Prints the median and least wall and CPU times of 5 calls after a warm-up."""
+    call()
+    runs, cpu = [], []
+    for _ in range(5):
+        began, began_cpu = time.perf_counter(), time.process_time()
+        call()
+        runs.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
+    print(
+        f"{name}: median {statistics.median(runs) * 1e3:.0f} ms, least {min(runs) * 1e3:.0f} ms"
+        f"; CPU median {statistics.median(cpu) * 1e3:.0f} ms, least {min(cpu) * 1e3:.0f} ms"
+    )
+
+
+def main() -> None:
+    print(usage_analytics.__file__)
     reducer = NodeUsageAnalyticsReducer()
-    for name, frame in (("typed", typed), ("object column", objects)):
+    for name, frame in frames():
         request = ModelUsageAnalyticsBatchInput(
             time_window_start=START, time_window_end=START + timedelta(days=7), execution_data=frame
         )
-        reducer.execute_batch_reduction_sync(request)
-        runs, cpu = [], []
-        for _ in range(5):
-            began, began_cpu = time.perf_counter(), time.process_time()
-            reducer.execute_batch_reduction_sync(request)
-            runs.append(time.perf_counter() - began)
-            cpu.append(time.process_time() - began_cpu)
-        print(
-            f"{name}: median {statistics.median(runs) * 1e3:.0f} ms, least {min(runs) * 1e3:.0f} ms"
-            f"; CPU median {statistics.median(cpu) * 1e3:.0f} ms, least {min(cpu) * 1e3:.0f} ms"
-        )
+        timed(name, lambda request=request: reducer.execute_batch_reduction_sync(request))
 
 
 if __name__ == "__main__":

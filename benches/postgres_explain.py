@@ -94,6 +94,22 @@ def explain(url: str, query: str) -> str:
     return f"{float(took.group(1)):,.0f} ms ({sort.group(1).strip() if sort else 'no sort'})"
 
 
+def run_on_server(main: Callable[[str, int, str], None], kind: str, rounds: int) -> None:
+    """`main(kind, rounds, url)` on the server at the URL the command line gives after
+    them, or, without one, on a throwaway server (`tests/pg_server.py`) removed after."""
+    if len(sys.argv) > 3:
+        main(kind, rounds, sys.argv[3])
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from pg_server import ThrowawayServer
+
+    server = ThrowawayServer.start()
+    try:
+        main(kind, rounds, server.url)
+    finally:
+        server.stop()
+
+
 def main(kind: str, rounds: int, url: str) -> None:
     build(url, kind)
     query = asyncio.run(sent_query(url, kind))
@@ -107,14 +123,4 @@ def main(kind: str, rounds: int, url: str) -> None:
 if __name__ == "__main__":
     kind = sys.argv[1] if len(sys.argv) > 1 else "wide"
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    if len(sys.argv) > 3:
-        main(kind, rounds, sys.argv[3])
-    else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-        from pg_server import ThrowawayServer
-
-        server = ThrowawayServer.start()
-        try:
-            main(kind, rounds, server.url)
-        finally:
-            server.stop()
+    run_on_server(main, kind, rounds)

@@ -26,7 +26,7 @@ from usage_analytics.sources.base import TableSpec
 from usage_analytics.sources.postgres_connection import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from postgres_explain import sent_query
+from postgres_explain import run_on_server, sent_query
 from postgres_shuffled import END, START, TABLES, build
 
 spent: dict[str, list[tuple[float, float]]] = {}
@@ -83,14 +83,4 @@ def main(kind: str, rounds: int, url: str) -> None:
 if __name__ == "__main__":
     kind = sys.argv[1] if len(sys.argv) > 1 else "wide"
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    if len(sys.argv) > 3:
-        main(kind, rounds, sys.argv[3])
-    else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-        from pg_server import ThrowawayServer
-
-        server = ThrowawayServer.start()
-        try:
-            main(kind, rounds, server.url)
-        finally:
-            server.stop()
+    run_on_server(main, kind, rounds)

@@ -18,16 +18,13 @@ import asyncio
 import sqlite3
 import sys
 import tempfile
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import usage_analytics
+from csv_integer_cells import ROWS, START, fetches
 from usage_analytics.sources import SQLiteSource
 from usage_analytics.sources.timestamps import format_utc
-
-ROWS = 300_000
-START = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def build(path: Path) -> None:
@@ -56,18 +53,6 @@ def _row(i: int) -> tuple[str, str, bool, int | float]:
     )
 
 
-async def fetches(path: Path) -> list[float]:
-    source = SQLiteSource(path)
-    times = []
-    for _ in range(3):
-        began = time.perf_counter()
-        groups = await source.fetch_all(START, START + timedelta(days=4))
-        times.append(time.perf_counter() - began)
-    assert sum(group.count for group in groups) == ROWS
-    await source.close()
-    return times
-
-
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     print(usage_analytics.__file__)
@@ -75,7 +60,7 @@ def main() -> None:
         path = Path(directory) / "records.sqlite"
         build(path)
         for _ in range(runs):
-            shown = ", ".join(f"{t:.3f}" for t in asyncio.run(fetches(path)))
+            shown = ", ".join(f"{t:.3f}" for t in asyncio.run(fetches(SQLiteSource(path))))
             print(f"fetch_all of {ROWS:,} SQLite rows: {shown} s")
 
 

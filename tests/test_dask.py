@@ -32,6 +32,7 @@ from distributed import Client
 from equivalence import assert_batch_equivalent
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from object_looks import counted_looks
 from usage_analytics import (
     InvalidRecordError,
     ModelUsageAnalyticsBatchInput,
@@ -39,8 +40,6 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TrendThresholds,
     UsageAnalyticsError,
-    ingest,
-    object_slices,
 )
 from usage_analytics import dask as ua_dask
 from usage_analytics.dask import accumulate, analyze
@@ -685,19 +684,7 @@ def test_a_partitions_object_columns_are_each_looked_at_once(
     # Their kinds were inferred, and the types of their values found (a pass of `type`,
     # about 90 ms a million objects), twice each: for the numpy datetime64 check, then
     # again for the kinds check.
-    looked: list[tuple[str, Any]] = []
-    distinct, inferred_kind = object_slices.distinct, object_slices.inferred_kind
-
-    def counted_distinct(get: Any, values: Any) -> set[Any]:
-        looked.append(("types", getattr(values, "name", None)))
-        return distinct(get, values)
-
-    def counted_kind(pandas: Any, column: Any, *args: Any) -> str:
-        looked.append(("kind", getattr(column, "name", None)))
-        return inferred_kind(pandas, column, *args)
-
-    monkeypatch.setattr(ingest, "distinct", counted_distinct)
-    monkeypatch.setattr(ingest, "inferred_kind", counted_kind)
+    looked = counted_looks(monkeypatch)
     frame = _numbers_as_objects(_frame(300, 3, seed=27))
     settings = {**WINDOW, "correlation_id": uuid.UUID(int=1)}
     ua_dask._partition_state(frame, settings, "pattern_id")

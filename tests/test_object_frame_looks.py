@@ -11,12 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from object_looks import counted_looks
 from usage_analytics import (
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
-    ingest,
-    object_slices,
 )
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -42,30 +41,11 @@ def _frame(rows: int) -> pd.DataFrame:
     )
 
 
-def _counted_looks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
-    """The looks at a column taken from now on: ("types", its name) for a pass of `type`
-    over its values, ("kind", its name) for an inference of pandas' kind of it."""
-    looked: list[tuple[str, Any]] = []
-    distinct, inferred_kind = object_slices.distinct, object_slices.inferred_kind
-
-    def counted_distinct(get: Any, values: Any) -> set[Any]:
-        looked.append(("types", getattr(values, "name", None)))
-        return distinct(get, values)
-
-    def counted_kind(pandas: Any, column: Any, *args: Any) -> str:
-        looked.append(("kind", getattr(column, "name", None)))
-        return inferred_kind(pandas, column, *args)
-
-    monkeypatch.setattr(ingest, "distinct", counted_distinct)
-    monkeypatch.setattr(ingest, "inferred_kind", counted_kind)
-    return looked
-
-
 def test_a_batchs_object_columns_are_each_looked_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     frame = _frame(300)
-    looked = _counted_looks(monkeypatch)
+    looked = counted_looks(monkeypatch)
     request = ModelUsageAnalyticsBatchInput(
         time_window_start=START, time_window_end=END, execution_data=frame
     )
@@ -81,7 +61,7 @@ def test_a_reductions_object_columns_are_each_looked_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     frame = _frame(300).drop(columns="pattern_id")
-    looked = _counted_looks(monkeypatch)
+    looked = counted_looks(monkeypatch)
     request = ModelUsageAnalyticsInput(
         pattern_id="p", time_window_start=START, time_window_end=END, execution_data=frame
     )
