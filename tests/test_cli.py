@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import usage_analytics
+from cli_runs import run
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -120,12 +121,6 @@ def without_volatile(document: dict[str, Any]) -> dict[str, Any]:
             target = target[key]
         del target[path[-1]]
     return cleaned
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 START_2026 = datetime(2025, 12, 1, tzinfo=UTC)

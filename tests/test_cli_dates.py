@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runs import run
 from hypothesis import given
 from hypothesis import strategies as st
 from usage_analytics import (
@@ -19,7 +20,6 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TimeWindowType,
 )
-from usage_analytics.cli import main
 from usage_analytics.cli.dates import END_OF_DATES, parse_end, parse_start
 
 #: Fields of to_dict() that differ between two runs on the same data.
@@ -47,12 +47,6 @@ TIMES = [
 def _fixed_width(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.chdir(tmp_path)  # (`demo` writes its SQLite file to the working directory)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def records() -> list[dict[str, Any]]:

@@ -12,10 +12,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from cli_runs import run
 from hypothesis import given
 from hypothesis import strategies as st
 from reference import bundled_zone
-from usage_analytics.cli import main
 from usage_analytics.cli.dates import END_OF_DATES, parse_end, parse_start
 
 BERLIN = "Europe/Berlin"
@@ -30,12 +30,6 @@ BERLIN_MARCH = (datetime(2026, 2, 28, 23, tzinfo=UTC), datetime(2026, 3, 31, 22,
 def _fixed_width(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.chdir(tmp_path)  # (`demo` writes its SQLite file to the working directory)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from child import run_python
+from cli_runs import run
 from source_cases import (
     DECLINING,
     GROWING,
@@ -77,12 +78,6 @@ def sources(tmp_path_factory: pytest.TempPathFactory, loaded_postgres: str) -> d
         "sqlite": str(directory / "runs.sqlite"),
         "postgresql": loaded_postgres,
     }
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def json_of(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:

@@ -16,11 +16,11 @@ from typing import Any
 
 import pg_server
 import pytest
+from cli_runs import run
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from reference import InvalidValue, datetime_to_micros, micros_to_datetime, read_record
 from usage_analytics import ModelUsageAnalyticsOutput, NodeUsageAnalyticsReducer
-from usage_analytics.cli import main
 from usage_analytics.cli.valid_end import FIRST_INSTANT, Probe, newest_valid, probe_contract
 from usage_analytics.sources import Fetched
 from usage_analytics.sources.postgres_table import write_executions_sync as write_postgres
@@ -54,12 +54,6 @@ def write_jsonl(path: Path, records: Sequence[dict[str, Any]]) -> str:
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path.name
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def window_end(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
