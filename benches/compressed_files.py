@@ -15,13 +15,14 @@ import gzip
 import lzma
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 from jsonl_values import write
 from text_odd_cells import measured
 
-COMPRESS = {
+COMPRESS: dict[str, Callable[[bytes], bytes]] = {
     "gz": lambda data: gzip.compress(data, 6),
     "zst": lambda data: pa.compress(data, "zstd", asbytes=True),
     "xz": lambda data: lzma.compress(data, preset=1),

@@ -121,9 +121,9 @@ def reference() -> Callable[[Any], dict[str, Any]]:
     """`reference_analytics` from `tests/reference.py`: the pure-Python peer we race."""
     if str(TESTS) not in sys.path:
         sys.path.insert(0, str(TESTS))
-    from reference import reference_analytics  # type: ignore[import-not-found]
+    from reference import reference_analytics
 
-    return reference_analytics  # type: ignore[no-any-return]
+    return reference_analytics
 
 
 @pytest.fixture(scope="session")

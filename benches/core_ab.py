@@ -153,10 +153,10 @@ def race(
     for turn in range(rounds):
         order = list(enumerate(cores))
         for i, core in order if turn % 2 == 0 else order[::-1]:
-            cpu, wall = time.process_time(), time.perf_counter()
+            cpu_began, wall_began = time.process_time(), time.perf_counter()
             call(core)
-            walls[i].append(1000 * (time.perf_counter() - wall))
-            cpus[i].append(1000 * (time.process_time() - cpu))
+            walls[i].append(1000 * (time.perf_counter() - wall_began))
+            cpus[i].append(1000 * (time.process_time() - cpu_began))
     for build, wall, cpu in zip(builds, walls, cpus, strict=True):
         print(
             f"{build}: wall min {min(wall):.0f} median {statistics.median(wall):.0f} ms,"

@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsInput, evaluate_health
@@ -76,7 +77,7 @@ def main() -> None:
     analyses = [Analysis(row.name, row.result) for row in rows]
     view = View(analyses, None, "UTC", 100, True, "heading", rows=rows)
     for form, renderer in DASHBOARD_RENDERERS.items():
-        timed(f"render {form}", args.rounds, lambda renderer=renderer: renderer(view))
+        timed(f"render {form}", args.rounds, partial(renderer, view))
 
 
 if __name__ == "__main__":

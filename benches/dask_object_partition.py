@@ -12,6 +12,7 @@ core's own threads). Run in one process, no cluster: the task alone, as a worker
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import usage_analytics
 from object_frames import START, frames, timed
@@ -22,7 +23,7 @@ def main() -> None:
     print(usage_analytics.__file__)
     settings = {"time_window_start": START, "time_window_end": START + timedelta(days=7)}
     for name, frame in frames():
-        timed(name, lambda frame=frame: ua_dask._partition_state(frame, settings, "pattern_id"))
+        timed(name, partial(ua_dask._partition_state, frame, settings, "pattern_id"))
 
 
 if __name__ == "__main__":

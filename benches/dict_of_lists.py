@@ -16,7 +16,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,7 +64,10 @@ def reduce(data: Any) -> int:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    zones = (("datetime.UTC", UTC), ("ZoneInfo('UTC')", ZoneInfo("UTC")))
+    zones: tuple[tuple[str, tzinfo], ...] = (
+        ("datetime.UTC", UTC),
+        ("ZoneInfo('UTC')", ZoneInfo("UTC")),
+    )
     zones += (("ZoneInfo('Europe/Berlin')", ZoneInfo("Europe/Berlin")),)
     for label, zone in zones:
         lists = columns(n, zone)

@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ def main() -> None:
         request = ModelUsageAnalyticsBatchInput(
             time_window_start=START, time_window_end=START + timedelta(days=7), execution_data=frame
         )
-        timed(name, lambda request=request: reducer.execute_batch_reduction_sync(request))
+        timed(name, partial(reducer.execute_batch_reduction_sync, request))
 
 
 if __name__ == "__main__":

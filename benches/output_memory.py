@@ -183,4 +183,5 @@ def main(patterns: int, per_pattern: int = 10, granularity: str = "detailed") ->
 
 
 if __name__ == "__main__":
-    main(*(int(arg) for arg in sys.argv[1:3]), *sys.argv[3:4])
+    argv = sys.argv[1:]
+    main(int(argv[0]), int(argv[1]) if argv[1:] else 10, argv[2] if argv[2:] else "detailed")

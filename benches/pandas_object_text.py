@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,7 +68,7 @@ def main() -> None:
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     reducer = NodeUsageAnalyticsReducer()
     seconds: dict[str, list[float]] = {}
-    built: dict[str, object] = dict(frames(n))
+    built: dict[str, Any] = dict(frames(n))
     pooled = built["objects, pooled"]
     arrays = {name: pooled[name].to_numpy() for name in pooled}
     arrays["timestamp"] = pooled["timestamp"].dt.tz_convert(None).to_numpy()  # (UTC, naive)

@@ -77,7 +77,7 @@ def long_bad_values() -> Callable[[], None]:
     return lambda: _batch(records)
 
 
-def million_buckets() -> Callable[[], None]:
+def million_buckets() -> Callable[[], object]:
     contract = ModelUsageAnalyticsInput(
         pattern_id="p",
         time_window_start=START,

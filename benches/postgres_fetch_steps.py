@@ -60,7 +60,7 @@ async def calls(url: str, kind: str, rounds: int) -> None:
     if hasattr(postgres, "_in_time_order"):
         postgres._in_time_order = timed("_in_time_order", postgres._in_time_order)
     # (`_groups`' own call: the rows in no window are grouped by `arrow`'s name of it.)
-    postgres.pattern_table = timed("pattern_table", postgres.pattern_table)  # type: ignore[assignment]
+    postgres.pattern_table = timed("pattern_table", postgres.pattern_table)  # type: ignore[attr-defined]
     async with PostgresSource(url, TableSpec(table=TABLES[kind])) as source:
         for _ in range(rounds):
             began, began_cpu = time.perf_counter(), time.process_time()

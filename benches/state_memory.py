@@ -28,15 +28,15 @@ def main() -> None:
     states, records, patterns = (
         int(arg) for arg in (sys.argv[1:] + ["16", "1000000", "50"][len(sys.argv) - 1 :])
     )
-    window = {"time_window_start": data.WINDOW_START, "time_window_end": data.WINDOW_END}
+    window = (data.WINDOW_START, data.WINDOW_END)
     table = data.many_patterns_table(records, patterns)
     data.clear_cache()
-    BatchUsageAccumulator(**window).update(data.many_patterns_table(1_000, 5))  # warm-up
+    BatchUsageAccumulator(*window).update(data.many_patterns_table(1_000, 5))  # warm-up
     _release_free_memory()
     before = _status_kb("VmRSS")
     live = []
     for _ in range(states):
-        state = BatchUsageAccumulator(**window)
+        state = BatchUsageAccumulator(*window)
         state.update(table)
         live.append(state)
     held_mb = (_status_kb("VmRSS") - before) * 1024 / 1e6
