@@ -62,7 +62,7 @@ from usage_analytics.cli.output import (
     discard_stdout,
     is_terminal,
 )
-from usage_analytics.cli.running import abandoned_threads
+from usage_analytics.cli.process_end import end_process
 from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.report import printable
 from usage_analytics.sources import (
@@ -156,14 +156,6 @@ def _fail(message: str) -> None:
     to_stderr(f"{erase}{PROG}: error: {line}")
 
 
-def _flush_standard_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        if stream is None:  # (started without it, `2>&-`: its flush raised, and the
-            continue  # process then waited at exit for the scan it was to leave)
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
-            stream.flush()
-
-
 def _utf8_arguments(argv: Sequence[str]) -> list[str]:
     """`argv`, refused (exit 2) if an argument is not UTF-8 text: Python hands bytes it
     cannot decode over as lone surrogates, which no pattern id, table name or URL holds,
@@ -247,14 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> NoReturn:
-    """The `usage-analytics` command: `main`, then the process's exit. After Ctrl-C with
-    a scan still running on a worker thread, which Python's exit would wait for (a large
-    file's read: seconds to minutes), the process ends at once."""
-    status = main()
-    if status == EXIT_INTERRUPTED and abandoned_threads():
-        _flush_standard_streams()
-        os._exit(status)
-    sys.exit(status)
+    """The `usage-analytics` command: `main`, then the process's end (`end_process`: at
+    once, without the teardown of the libraries it imported, and after Ctrl-C without
+    waiting for a scan still running on a worker thread)."""
+    end_process(main())
 
 
 if __name__ == "__main__":
