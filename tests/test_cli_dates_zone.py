@@ -155,7 +155,9 @@ def test_the_demos_now_is_on_the_zones_clocks(capsys: pytest.CaptureFixture[str]
         capsys, "demo", "--db", "demo.sqlite", "--now", "2026-11-30", "--tz", BERLIN
     )
     assert (code, err) == (0, ""), err
-    assert "the 30 days up to 2026-11-30 23:00 UTC" in " ".join(out.split())
+    # (Shown on Berlin's clocks, as the report's window is: it was "2026-11-30 23:00 UTC".
+    # Read in UTC, --now would show as "2026-12-01 01:00 Europe/Berlin".)
+    assert "the 30 days up to 2026-12-01 00:00 Europe/Berlin" in " ".join(out.split())
 
 
 def test_an_end_before_the_start_is_shown_on_the_zones_clocks(

@@ -21,7 +21,8 @@ from usage_analytics.report import (
     _rate,
     _signed,
     _significant,
-    _when,
+    _window_when,
+    on_clocks,
     printable,
     printable_name,
 )
@@ -147,8 +148,12 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def _day_label(moment: datetime, with_time: bool, with_year: bool) -> str:
-    """ "Mar 3", "Mar 3 14:00"; "Mar 3, 2026" with the year (four digits, as `_when`)."""
-    moment = moment.astimezone(UTC)
+    """ "Mar 3", "Mar 3 14:00"; "Mar 3, 2026" with the year (four digits, as `_when`).
+    Short, as a tick is: a bucket starting at 14:00:30.25 is "Mar 3 14:00" here, and
+    exact in its bar's tooltip. An aware `moment` in UTC, a naive one (a time on the
+    chart's clocks, `on_clocks`) as it is."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
     month = _MONTHS[moment.month - 1]
     text = f"{month} {moment.day}" + (f", {moment.year:04d}" if with_year else "")
     return f"{text} {moment:%H:%M}" if with_time else text
@@ -159,9 +164,14 @@ def activity_chart(
     series: Sequence[UsageTimeBucket],
     window_start: datetime,
     window_end: datetime,
+    zone: str = "UTC",
 ) -> str:
     """Bars: executions per day in each bucket; line: the OLS fit of those rates against
-    the bucket midpoints (the core's velocity), over the whole window."""
+    the bucket midpoints (the core's velocity), over the whole window.
+
+    The bars' times are shown on `zone`'s clocks (the result's `timezone`), named, as the
+    page's heading shows the window (`on_clocks`): exact in the tooltips and the
+    description, short on the axis."""
     width, height = 1000, 300
     left, right, top, bottom = 56, 14, 14, 42
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -202,12 +212,18 @@ def activity_chart(
     # Over more than a year a month and day recur: the labels of a window of decades
     # were "Jan 1", "Dec 19", "Dec 6", ... with nothing to tell their years.
     with_year = window_end - window_start > timedelta(days=365)
-    for bar in bars:
+    # Every time the chart shows, on one clock: the window's ends, then each bar's.
+    walls, clocks = on_clocks(
+        [window_start, window_end, *(bar.start for bar in bars), *(bar.end for bar in bars)],
+        zone,
+    )
+    starts, ends = walls[2 : 2 + len(bars)], walls[2 + len(bars) :]
+    for bar, shown_start, shown_end in zip(bars, starts, ends, strict=True):
         x0, x1 = x_at(day_of(bar.start)), x_at(day_of(bar.end))
         y = y_at(bar.rate)
         tip = (
-            f"{_when(bar.start)} to {_when(bar.end)} UTC: {_plural(bar.executions, 'run')} "
-            f"({_rate(bar.rate)}/day)"
+            f"{_window_when(shown_start)} to {_window_when(shown_end)} {clocks}: "
+            f"{_plural(bar.executions, 'run')} ({_rate(bar.rate)}/day)"
         )
         body.append(
             f'<rect x="{_num(x0 + gap / 2)}" y="{_num(y)}" '
@@ -216,8 +232,8 @@ def activity_chart(
         )
     # x labels: about eight, at bar centres (whole days) or bar starts (shorter buckets).
     step = max(1, math.ceil(len(bars) / 8))
-    for bar in bars[::step]:
-        text = _day_label(bar.start, with_time, with_year)
+    for bar, shown_start in zip(bars[::step], starts[::step], strict=True):
+        text = _day_label(shown_start, with_time, with_year)
         x = x_at(day_of(bar.start) if with_time else (day_of(bar.start) + day_of(bar.end)) / 2)
         body.append(
             f'<line class="axis" x1="{_num(x)}" x2="{_num(x)}" y1="{top + plot_h}" '
@@ -246,11 +262,12 @@ def activity_chart(
         )
     body.append(
         f'<text x="{left}" y="{top + plot_h + 38}" text-anchor="start">runs per day, '
-        "by bucket (UTC)</text>"
+        f"by bucket ({escape(clocks)})</text>"
     )
     return _svg(
         "Executions per day over the window, with the fitted trend line",
-        f"{len(bars)} bars from {_when(window_start)} to {_when(window_end)} UTC; "
+        f"{len(bars)} bars from {_window_when(walls[0])} to {_window_when(walls[1])} "
+        f"{clocks}; "
         f"trend {trend.trend_type.value}, slope {_signed(trend.velocity)} runs/day per day.",
         width,
         height,

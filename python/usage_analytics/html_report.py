@@ -68,6 +68,7 @@ from usage_analytics.report import (
     _significance,
     _span,
     _when,
+    on_clocks,
     trend_label,
     trend_type_label,
     window_bounds,
@@ -293,7 +294,9 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
             f"{escape(note)}</span></div>"
         )
         parts.append(
-            activity_chart(trend, series, result.time_window_start, result.time_window_end)
+            activity_chart(
+                trend, series, result.time_window_start, result.time_window_end, result.timezone
+            )
         )
         if merged > 1:
             parts.append(
@@ -567,9 +570,12 @@ def _data_quality(result: ModelUsageAnalyticsOutput, locate: Callable[[int], str
             '<table class="samples"><thead><tr><th>Where</th><th>Field</th><th>Value</th>'
             f"<th>Reason</th></tr></thead><tbody>{rows}</tbody></table>"
         )
+    # (On the clocks of the page's other times, named; to the second, as a time of day
+    # is read: its fraction is of no use to a reader.)
+    (computed,), clocks = on_clocks([result.computed_at], result.timezone)
     ids = (
         f'<p class="note">Correlation id <code>{escape(result.correlation_id)}</code> · computed '
-        f"{escape(_when(result.computed_at))} UTC</p>"
+        f"{escape(_when(computed))} {escape(clocks)}</p>"
     )
     return _card("data-quality", "Data quality", "", stats + samples + ids)
 

@@ -218,8 +218,9 @@ def _when(value: datetime) -> str:
 
 
 def _window_when(value: datetime) -> str:
-    """A window's end (or start) as `_when` writes it, but with its fraction of a second
-    where it has one ("2026-11-20 12:00:30.25"): the window is exact, as the JSON's
+    """An instant as `_when` writes it, but with its fraction of a second where it has
+    one ("2026-11-20 12:00:30.25"), as a window's bounds and the chart's buckets are
+    shown: the window is exact, as the JSON's
     "2026-11-20T12:00:30.250000Z" is, and a report, page and dashboard heading of one
     window show the same instants. (`_when` alone cut 12:00:30.25 to 12:00:30, and the
     dashboard's heading to 12:00.) An aware value is shown in UTC, a naive one as it is."""
@@ -232,25 +233,37 @@ def _window_when(value: datetime) -> str:
 
 
 def window_bounds(start: datetime, end: datetime, zone: str) -> tuple[str, str, str]:
-    """A window's start and end as the headings show them, and the clocks they are on:
+    """A window's start and end as the headings show them, and the clocks they are on
+    (`on_clocks`): "2026-03-01 00:00", "2026-04-01 00:00", "Europe/Berlin" for Berlin's
+    March; exact, as `_window_when` writes them."""
+    (start, end), clocks = on_clocks([start, end], zone)
+    return _window_when(start), _window_when(end), clocks
+
+
+def on_clocks(values: Sequence[datetime], zone: str) -> tuple[list[datetime], str]:
+    """`values` (naive = UTC) as the clocks show them, naive, and whose clocks they are:
     `zone`'s (the request's `timezone`, whose days and hours the report counts, and whose
-    clocks --start/--end are read on), by the core's tz database ("2026-03-01 00:00",
-    "2026-04-01 00:00", "Europe/Berlin" for Berlin's March); UTC's where the zone is UTC,
-    or where its clocks cannot show a bound within Python's years 1-9999 (an end at
-    9999-12-31T23:59:59.999999Z east of UTC), so that both bounds are on one clock."""
+    clocks --start/--end are read on), by the core's tz database; UTC's where the zone is
+    UTC, or where its clocks cannot show one of `values` within Python's years 1-9999 (an
+    end at 9999-12-31T23:59:59.999999Z east of UTC), so that all of them are on one clock.
+    What the report, page and dashboard show of an instant (the window's bounds, the
+    chart's buckets, the computing time) is on these clocks, named beside it."""
+    utc = [
+        value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+        for value in values
+    ]
     if zone != "UTC":
         try:
-            return _on_clocks(start, zone), _on_clocks(end, zone), zone
+            return [_wall_time(value, zone) for value in utc], zone
         except OverflowError:
             pass
-    return _window_when(start), _window_when(end), "UTC"
+    return utc, "UTC"
 
 
-def _on_clocks(value: datetime, zone: str) -> str:
-    """`value` as `zone`'s clocks show it, as `_window_when` writes it."""
-    utc = value.astimezone(UTC).replace(tzinfo=None)
+def _wall_time(utc: datetime, zone: str) -> datetime:
+    """The naive UTC time `utc` as `zone`'s clocks show it."""
     micros = (utc - _EPOCH) // _MICROSECOND
-    return _window_when(utc + timedelta(microseconds=_core.utc_offset(zone, micros)))
+    return utc + timedelta(microseconds=_core.utc_offset(zone, micros))
 
 
 _EPOCH = datetime(1970, 1, 1)

@@ -28,7 +28,7 @@ from usage_analytics.contracts import AnalyticsGranularity, ModelUsageAnalyticsI
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.demo import DEFAULT_SEED, DEMO_PATTERNS, DEMO_WINDOW, generate_demo_records
 from usage_analytics.progress import Progress
-from usage_analytics.report import _when
+from usage_analytics.report import window_bounds
 from usage_analytics.sources import SourceError, save_records
 from usage_analytics.sources.base import special_file_kind
 from usage_analytics.sources.sqlite import SQLiteSource, connect_read_only
@@ -191,9 +191,11 @@ def run_demo(args: argparse.Namespace) -> int:
     analyses = run_async(_demo_analyses(args, database, now))
     focus = next(a for a in analyses if a.name == args.pattern) if args.pattern else analyses[0]
     example = DEMO_PATTERNS[0]
+    # (The month's end on --tz's clocks, named, as the report below shows its window.)
+    _, shown_now, clocks = window_bounds(now - DEMO_WINDOW, now, args.tz)
     heading = (
         f"Demo data (seed {seed}): {len(analyses)} patterns, {len(rows):,} executions over "
-        f"the 30 days up to {_when(now)} UTC, written to {database} (table "
+        f"the 30 days up to {shown_now} {clocks}, written to {database} (table "
         "pattern_executions) and analysed from there. Most in need of attention first."
     )
     footer = (
