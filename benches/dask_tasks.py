@@ -6,7 +6,8 @@ On `dask_bench.py`'s cluster (2 worker processes x 1 thread, `RAYON_NUM_THREADS=
 records (RECORDS, default 100M, over 10,000 patterns, 2.5M a partition, persisted first),
 each round runs `analyze` under `distributed.get_task_stream` and prints, per kind of
 task (the partition states, `chunk`; the merge nodes, `customreduction-tree`), how many
-ran, their summed compute and transfer seconds and when the last one ended; then each
+ran, their summed compute and transfer seconds, the median and range of one task's
+compute (as a worker timed it, both workers busy) and when the last one ended; then each
 merge node's inputs' transfers and its compute, in the order they started. The partition
 states' summed compute over the cores, against the run's wall time, shows the idle time.
 """
@@ -14,6 +15,7 @@ states' summed compute over the cores, against the run's wall time, shows the id
 from __future__ import annotations
 
 import math
+import statistics
 import sys
 import time
 from collections import Counter, defaultdict
@@ -41,15 +43,25 @@ def report(tasks: list[dict[str, Any]], wall: float) -> None:
     seconds: dict[str, Counter[str]] = defaultdict(Counter)
     count: Counter[str] = Counter()
     last: dict[str, float] = defaultdict(float)
+    computes: dict[str, list[float]] = defaultdict(list)
     for task in tasks:
         name = kind(task["key"])
         count[name] += 1
+        compute = 0.0
         for part in task["startstops"]:
             seconds[name][part["action"]] += part["stop"] - part["start"]
             last[name] = max(last[name], part["stop"] - first)
+            if part["action"] == "compute":
+                compute += part["stop"] - part["start"]
+        computes[name].append(compute)
     for name, actions in seconds.items():
         spent = ", ".join(f"{action} {total:.2f} s" for action, total in actions.items())
-        print(f"  {name}: {count[name]} tasks, {spent}; the last ended at {last[name]:.2f} s")
+        each = computes[name]
+        print(
+            f"  {name}: {count[name]} tasks, {spent}; a task's compute median "
+            f"{statistics.median(each):.3f} s ({min(each):.3f}-{max(each):.3f}); "
+            f"the last ended at {last[name]:.2f} s"
+        )
     merges = [task for task in tasks if kind(task["key"]) == "customreduction-tree"]
     for task in sorted(merges, key=lambda task: task["startstops"][0]["start"]):
         steps = " ".join(
