@@ -1,7 +1,7 @@
 """`usage-analytics dashboard` of a Parquet file of many patterns: the file, then the
 three formats' peak resident set and wall time, one process each.
 
-    .venv/bin/python benches/dashboard_sizes.py make PATH PATTERNS RECORDS
+    .venv/bin/python benches/dashboard_sizes.py make PATH PATTERNS RECORDS [--invalid-last]
     .venv/bin/python benches/dashboard_sizes.py run PATH [--rounds N] [--pythonpath P ...]
         [--formats table,json,html] [--options '--on-invalid skip']
 
@@ -9,12 +9,14 @@ three formats' peak resident set and wall time, one process each.
 2026-11-30): each pattern's success rate, latency and trend (records crowded to the
 window's start or end) vary with its number, so every severity of finding occurs, and
 one name in 50 needs escapes (a control character, wide and combining characters,
-`<&">`, a tab, a right-to-left override). `run` runs `usage-analytics dashboard PATH
---format F --output FILE` for each format under `/usr/bin/time`, once per given
-`PYTHONPATH` (builds alternated within each round), with --options' further options
-of the command (shell words) where given, and says whether each build's
-outputs are the same bytes as the first's (the HTML with its run-dependent ids and
-times masked).
+`<&">`, a tab, a right-to-left override); with --invalid-last, one more record, of a
+negative execution time an hour after the newest, ends the window but for
+`--on-invalid skip`, which then finds the newest valid one (`cli.valid_end`). `run`
+runs `usage-analytics dashboard PATH --format F --output FILE` for each format under
+`/usr/bin/time`, once per given `PYTHONPATH` (builds alternated within each round),
+with --options' further options of the command (shell words) where given, and says
+whether each build's outputs are the same bytes as the first's (the HTML with its
+run-dependent ids and times masked).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ END = "2026-11-30T00:00:00+00:00"
 _ODD = ["\x07bell", "wide-名前", "e\u0301combining", "<b>&amp;\"q'</b>", "tab\there", "\u202eRTL"]
 
 
-def make(path: Path, patterns: int, records: int) -> None:
+def make(path: Path, patterns: int, records: int, invalid_last: bool = False) -> None:
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -58,6 +60,12 @@ def make(path: Path, patterns: int, records: int) -> None:
         ],
         dtype=object,
     )
+    if invalid_last:
+        owner = np.append(owner, 1)
+        stamps = np.append(stamps, stamps.max() + 3_600_000_000)
+        success = np.append(success, True)
+        latency = np.append(latency, -1.0)
+        quality = np.append(quality, 0.5)
     table = pa.table(
         {
             "pattern_id": pa.array(names[owner], pa.string()),
@@ -117,6 +125,7 @@ def main() -> None:
     maker.add_argument("path", type=Path)
     maker.add_argument("patterns", type=int)
     maker.add_argument("records", type=int)
+    maker.add_argument("--invalid-last", action="store_true")
     runner = commands.add_parser("run")
     runner.add_argument("path")
     runner.add_argument("--rounds", type=int, default=1)
@@ -125,7 +134,7 @@ def main() -> None:
     runner.add_argument("--options", default="", help="more options of the command")
     args = parser.parse_args()
     if args.command == "make":
-        make(args.path, args.patterns, args.records)
+        make(args.path, args.patterns, args.records, args.invalid_last)
     else:
         paths = args.pythonpath or [os.environ.get("PYTHONPATH", "")]
         run(args.path, args.rounds, paths, args.formats.split(","), shlex.split(args.options))

@@ -971,6 +971,8 @@ mod tests {
         assert_eq!(t.trend_type, TrendType::Growing);
         assert_eq!(a.usage.peak_daily_usage, 30);
         assert_eq!(a.usage.total_executions, 465);
+        // (The newest record's instant exactly, through the merge of the parts.)
+        assert_eq!(a.usage.latest_us, Some(29 * DAY + DAY / 2));
     }
 
     #[test]
@@ -1039,6 +1041,7 @@ mod tests {
         let a = reduce(&[], 7);
         assert_eq!(a.usage.total_executions, 0);
         assert_eq!(a.usage.time_since_last_use, None);
+        assert_eq!(a.usage.latest_us, None);
         assert_eq!(a.analytics_quality_score, 0.0);
         assert_eq!(a.performance.unwrap().sample_count, 0);
         assert_eq!(a.trend.unwrap().trend_type, TrendType::Emerging);

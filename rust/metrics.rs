@@ -13,6 +13,9 @@ pub struct Usage {
     pub peak_daily_usage: u64,
     /// Hours from the latest execution to the window end.
     pub time_since_last_use: Option<f64>,
+    /// The latest execution's instant (epoch microseconds), exactly: no output field (the
+    /// contract has the hours alone), read by the command line (`CoreResult.latest_us`).
+    pub latest_us: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

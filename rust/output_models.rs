@@ -47,6 +47,18 @@ pub struct CoreResult {
     pub(crate) analytics: Option<Analytics>,
 }
 
+#[pymethods]
+impl CoreResult {
+    /// The newest valid record's instant in the window (epoch microseconds), exactly; None
+    /// without one (or without analytics). The output has only the hours from it to the
+    /// window's end, rounded: the command line's default window ends here
+    /// (`cli.valid_end`).
+    #[getter]
+    fn latest_us(&self) -> Option<i64> {
+        self.analytics.as_ref().and_then(|analytics| analytics.usage.latest_us)
+    }
+}
+
 /// The output model classes' factories, and the trend classes by value.
 #[pyclass(frozen, module = "usage_analytics._core")]
 pub struct OutputModels {

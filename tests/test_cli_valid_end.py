@@ -20,8 +20,8 @@ from cli_runs import run
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from reference import InvalidValue, datetime_to_micros, micros_to_datetime, read_record
-from usage_analytics import ModelUsageAnalyticsOutput, NodeUsageAnalyticsReducer
-from usage_analytics.cli.valid_end import FIRST_INSTANT, Probe, newest_valid, probe_contract
+from usage_analytics import NodeUsageAnalyticsReducer
+from usage_analytics.cli.valid_end import FIRST_INSTANT, newest_valid, probe_contract
 from usage_analytics.sources import Fetched
 from usage_analytics.sources.postgres_table import write_executions_sync as write_postgres
 from usage_analytics.sources.sqlite_table import write_executions_sync as write_sqlite
@@ -173,16 +173,26 @@ def test_raise_mode_still_ends_at_the_newest_record_and_names_it(
 #: The instants a window holds, in epoch microseconds.
 FIRST_MICROS = datetime_to_micros(FIRST_INSTANT)
 LAST_MICROS = datetime_to_micros(datetime.max.replace(tzinfo=UTC))
+#: Two instants 5 microseconds apart, 2^55 microseconds (1,142 years) before the last:
+#: their hours to it round to one double (`newest_valid` reads both patterns').
+TIED = [LAST_MICROS, LAST_MICROS - 2**55 - 12_346, LAST_MICROS - 2**55 - 12_341]
 
 
-def _probe(records: list[dict[str, Any]]) -> Probe:
+def _newest_valid(
+    records: list[dict[str, Any]], patterns: list[int], start: datetime, end: datetime
+) -> datetime | None:
+    """`newest_valid` of the records, the i-th of pattern `patterns[i]`, over [start, end],
+    from their analyses of that window as the command makes them."""
     args = argparse.Namespace(tz="UTC")
-
-    async def probe(start: datetime, end: datetime) -> Sequence[ModelUsageAnalyticsOutput]:
-        contract = probe_contract(args, Fetched("p", records, len(records)), start, end)
-        return [await NodeUsageAnalyticsReducer().execute_reduction(contract)]
-
-    return probe
+    owned: dict[int, list[dict[str, Any]]] = {}
+    for record, pattern in zip(records, patterns, strict=False):
+        owned.setdefault(pattern, []).append(record)
+    groups = [Fetched(f"p{name}", group, len(group)) for name, group in sorted(owned.items())]
+    reducer = NodeUsageAnalyticsReducer()
+    results = [
+        reducer.execute_reduction_sync(probe_contract(args, group, start, end)) for group in groups
+    ]
+    return asyncio.run(newest_valid(args, groups, results, start, end))
 
 
 @settings(max_examples=150, deadline=None)
@@ -203,28 +213,55 @@ def _probe(records: list[dict[str, Any]]) -> Probe:
         max_size=5,
     ),
     valid=st.lists(st.booleans(), min_size=6, max_size=6),
+    patterns=st.lists(st.integers(0, 2), min_size=6, max_size=6),
+    span=st.one_of(st.none(), st.integers(1, LAST_MICROS - FIRST_MICROS)),
 )
-@example(newest=LAST_MICROS, gaps=[2**55 + 12_345], valid=[False, True, *[False] * 4])
-@example(newest=0, gaps=[-FIRST_MICROS - 6], valid=[False, True, *[False] * 4])
+@example(
+    newest=LAST_MICROS,
+    gaps=[2**55 + 12_345],
+    valid=[False, True, *[False] * 4],
+    patterns=[0] * 6,
+    span=None,
+)
+@example(
+    newest=0,
+    gaps=[-FIRST_MICROS - 6],
+    valid=[False, True, *[False] * 4],
+    patterns=[0] * 6,
+    span=None,
+)
+# (The newer of two tied patterns' records is the second pattern's.)
+@example(
+    newest=TIED[0],
+    gaps=[TIED[0] - TIED[1], TIED[0] - TIED[2]],
+    valid=[False, True, True, *[False] * 3],
+    patterns=[0, 0, 1, 0, 0, 0],
+    span=None,
+)
 def test_the_newest_valid_instant_is_exact_over_any_span(
-    newest: int, gaps: list[int], valid: list[bool]
+    newest: int, gaps: list[int], valid: list[bool], patterns: list[int], span: int | None
 ) -> None:
     """`newest_valid` against the reference's reading of the records: exact to the
-    microsecond however far the newest valid record lies from the window's end (the
-    first record is the newest, valid or not)."""
+    microsecond however far the newest valid record lies from the window's end, whichever
+    pattern holds it (the first record is the newest, valid or not; the window ends there
+    and reaches back `span` microseconds, or to the first instant)."""
     instants = [newest, *(max(newest - gap, FIRST_MICROS) for gap in gaps)]
     records = [
         {"timestamp": micros_to_datetime(moment), "execution_time_ms": 1.0 if ok else -1.0}
         for moment, ok in zip(instants, valid, strict=False)
     ]
+    end_micros = max(instants)
+    start_micros = FIRST_MICROS if span is None else max(end_micros - span, FIRST_MICROS)
+    if end_micros <= start_micros:
+        return  # (no window ends at the first instant)
     valid_instants = []
     for record in records:
         try:
-            valid_instants.append(read_record(record).timestamp_us)
+            moment = read_record(record).timestamp_us
         except InvalidValue:
             continue
+        if moment >= start_micros:
+            valid_instants.append(moment)
     expected = micros_to_datetime(max(valid_instants)) if valid_instants else None
-    end = micros_to_datetime(max(instants))
-    if end <= FIRST_INSTANT:
-        return  # (no window ends at the first instant)
-    assert asyncio.run(newest_valid(_probe(records), end)) == expected
+    start, end = micros_to_datetime(start_micros), micros_to_datetime(end_micros)
+    assert _newest_valid(records, patterns, start, end) == expected

@@ -230,6 +230,12 @@ class GroupResults:
 class CoreResult:
     """One reduction's ingest counts and analytics, opaque: see `OutputBuilder`."""
 
+    @property
+    def latest_us(self) -> int | None:
+        """The newest valid record's instant in the window (epoch microseconds), exactly;
+        None without one (or without analytics). The output has only the hours from it to
+        the window's end, rounded (`time_since_last_use`)."""
+
 @final
 class OutputModels:
     """The output models' factories, and the trend classes by value; `time_series` makes

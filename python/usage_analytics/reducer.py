@@ -143,6 +143,21 @@ class NodeUsageAnalyticsReducer:
         return patterns * points <= self.INLINE_MAX_OUTPUT_POINTS
 
 
+async def newest_valid_us(contract: ModelUsageAnalyticsInput) -> int | None:
+    """The newest valid record's instant in `contract`'s window (epoch microseconds),
+    exactly, where the output has only the hours from it to the window's end, rounded
+    (`time_since_last_use`); None without one. One pass of the core over the records on a
+    worker thread, invalid records skipped whatever `contract.on_invalid` says; no output
+    is made. (For the command line's default window: `cli.valid_end`.)"""
+
+    def newest(request: ModelUsageAnalyticsInput, cancel: _core.CancelFlag) -> int | None:
+        options = {**core_options(request, by_pattern=False), "skip_invalid": True}
+        latest: int | None = reduce_any(request.execution_data, options, cancel)["result"].latest_us
+        return latest
+
+    return await _in_worker_thread(newest, contract)
+
+
 def _points_per_pattern(request: AnalyticsRequest) -> int:
     """The models of one pattern's output that grow with the window: its trend buckets
     when the time series is asked for (COMPREHENSIVE), else 1."""

@@ -38,6 +38,7 @@ impl Accumulator {
             time_since_last_use: self
                 .latest
                 .map(|latest| exact_ratio::ratio(self.window.end - latest, MICROS_PER_HOUR)),
+            latest_us: self.latest,
         };
         let failures = n - self.success;
         let success = Success {

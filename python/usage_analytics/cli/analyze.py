@@ -28,7 +28,7 @@ from usage_analytics.cli.running import run_async
 from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_in
 from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
 from usage_analytics.progress import Progress
-from usage_analytics.sources import ExecutionSource, Unreadable
+from usage_analytics.sources import ExecutionSource, Fetched, Unreadable
 
 
 def configure_analyze(parser: argparse.ArgumentParser) -> None:
@@ -79,12 +79,14 @@ async def _analyze(
     progress = Progress()
     async with source:
         window = await source_window(args, source, progress, pattern)
-        analysis, unreadable = await _analysed(args, source, pattern, window, progress)
+        analysis, unreadable, fetched = await _analysed(args, source, pattern, window, progress)
         if ends_past_the_valid(args, [analysis.result]):  # (see `cli.valid_end`)
             stretched_end = window[1]  # (the records up to it fetched still)
-            newest = await newest_valid_in(args, source, stretched_end, progress, pattern)
+            analysed = [fetched], [analysis.result]
+            newest = await newest_valid_in(args, source, window, analysed, progress, pattern)
+            del fetched, analysed  # (not held through the pass below)
             window = window_of(args, newest)
-            analysis, unreadable = await _analysed(
+            analysis, unreadable, _ = await _analysed(
                 args, source, pattern, window, progress, stretched_end
             )
         await note_the_end(args, source, window[1], pattern)
@@ -98,9 +100,9 @@ async def _analysed(
     window: tuple[datetime, datetime, TimeWindowType],
     progress: Progress,
     fetched_until: datetime | None = None,
-) -> tuple[Analysis, Unreadable]:
+) -> tuple[Analysis, Unreadable, Fetched]:
     """The analysis of `window`, of the records up to `fetched_until` where given (see
-    `cli.valid_end`)."""
+    `cli.valid_end`), and the records."""
     where = source.description
     async with progress.step(f"loading the records of {pattern} from {where}"):
         fetched = await source.fetch(pattern, window[0], fetched_until or window[1])
@@ -108,4 +110,4 @@ async def _analysed(
     progress.clear()
     contract = contract_of(args, fetched, window, granularity_of(args))
     (result,) = await reduce_all([contract], [fetched], where, progress, source_columns(source))
-    return Analysis(pattern, result, fetched.locate), unreadable
+    return Analysis(pattern, result, fetched.locate), unreadable, fetched

@@ -149,8 +149,9 @@ async def _dashboard(
         groups, results, unattributed, unreadable = await _reduced(args, source, window, progress)
         if ends_past_the_valid(args, results):  # (see `cli.valid_end`)
             stretched_end = window[1]  # (the records up to it fetched still)
-            del groups, results  # (not held through the passes below: 100 MB a million)
-            window = window_of(args, await newest_valid_in(args, source, stretched_end, progress))
+            newest = await newest_valid_in(args, source, window, (groups, results), progress)
+            del groups, results  # (not held through the pass below: 100 MB a million)
+            window = window_of(args, newest)
             groups, results, unattributed, unreadable = await _reduced(
                 args, source, window, progress, stretched_end
             )

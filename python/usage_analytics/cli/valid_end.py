@@ -17,17 +17,22 @@ command line's default window; this is the command's decision:
 
 The check costs nothing where the newest record is valid: the analysis of the window
 says so (a pattern's `time_since_last_use` of 0.0, its latest execution at the window's
-end). Only otherwise is the newest valid instant found (`newest_valid`), by one or two
-reductions of the records up to that end without the optional families, from the hours
-between it and the end that the core gives exactly rounded (`exact_ratio`), and the
-window analysed again.
+end). Only otherwise is the newest valid instant found (`newest_valid_in`) and the
+window analysed again. The core knows that instant exactly (`reducer.newest_valid_us`,
+`CoreResult.latest_us`: internal, no output field, as the output is the replaced
+system's); the output has only the hours from it to the end, rounded. It is read, by
+one pass of the core that makes no output, of the records of the patterns whose results
+put their latest execution fewest hours before the end (rounding keeps the hours'
+order, so the newest valid record's pattern is among them: almost always that one
+pattern alone). Where the window holds no valid record (all lie before its start), the
+records up to its end are analysed first, without the optional families, and read so.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import (
@@ -43,12 +48,13 @@ from usage_analytics.contracts import (
     ModelUsageAnalyticsOutput,
     TimeWindowType,
 )
+from usage_analytics.output import datetime_of
 from usage_analytics.progress import Progress
+from usage_analytics.reducer import newest_valid_us
 from usage_analytics.sources import ExecutionSource, Fetched
 
 __all__ = [
     "FIRST_INSTANT",
-    "Probe",
     "ends_past_the_valid",
     "newest_valid",
     "newest_valid_in",
@@ -57,10 +63,6 @@ __all__ = [
 
 #: The first instant a window can start at.
 FIRST_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
-_MICROS_PER_HOUR = 3_600_000_000
-
-#: Reduces the records of [start, end] (`probe_contract`), one result per pattern.
-Probe = Callable[[datetime, datetime], Awaitable[Sequence[ModelUsageAnalyticsOutput]]]
 
 
 def ends_past_the_valid(
@@ -76,45 +78,90 @@ def ends_past_the_valid(
 async def newest_valid_in(
     args: argparse.Namespace,
     source: ExecutionSource,
-    end: datetime,
+    window: tuple[datetime, datetime, TimeWindowType],
+    analysed: tuple[Sequence[Fetched], Sequence[ModelUsageAnalyticsOutput]],
     progress: Progress,
     pattern: str | None = None,
 ) -> datetime:
-    """`newest_valid` of an open source's records (of `pattern`, or of every pattern)
-    up to `end`; the error `no_valid_record` where none is valid. (The window it ends is
-    to be fetched up to `end` still, so that the invalid records after it, which a
+    """The newest valid record's time of an open source (of `pattern`, or of every
+    pattern) up to `window`'s end, of which `analysed` holds the groups and their
+    results; the error `no_valid_record` where none is valid. (The window it ends is to
+    be fetched up to `window`'s end still, so that the invalid records after it, which a
     database hands over only when asked for their times, are counted as invalid.)"""
-    where, columns = source.description, source_columns(source)
+    start, end, _ = window
     of = f" of {pattern}" if pattern is not None else ""
-
-    async def probe(start: datetime, stop: datetime) -> Sequence[ModelUsageAnalyticsOutput]:
-        async with progress.step(f"finding the newest valid record{of} in {where}"):
-            if pattern is None:
-                groups = await source.fetch_all(start, stop)
-            else:
-                groups = [await source.fetch(pattern, start, stop)]
+    label = f"finding the newest valid record{of} in {source.description}"
+    async with progress.step(label):
+        newest = await newest_valid(args, *analysed, start, end)
+    progress.clear()
+    if newest is None and start > FIRST_INSTANT:
+        # None in the window: of every record up to its end, analysed for no more.
+        analysed = await _analysed_up_to(args, source, end, progress, label, pattern)
+        async with progress.step(label):
+            newest = await newest_valid(args, *analysed, FIRST_INSTANT, end)
         progress.clear()
-
-        def contract(group: Fetched) -> ModelUsageAnalyticsInput:
-            return probe_contract(args, group, start, stop)
-
-        if pattern is None:
-            return await reduce_patterns(groups, contract, where, progress, columns)
-        contracts = [contract(group) for group in groups]
-        return await reduce_all(contracts, groups, where, progress, columns)
-
-    newest = await newest_valid(probe, end)
     if newest is None:
         raise no_valid_record(await first_record_problem(source, pattern), pattern)
     return newest
+
+
+async def _analysed_up_to(
+    args: argparse.Namespace,
+    source: ExecutionSource,
+    end: datetime,
+    progress: Progress,
+    label: str,
+    pattern: str | None,
+) -> tuple[list[Fetched], list[ModelUsageAnalyticsOutput]]:
+    """The source's groups (of `pattern`, or all) of the records up to `end`, and their
+    `probe_contract` results."""
+    where, columns = source.description, source_columns(source)
+    async with progress.step(label):
+        if pattern is None:
+            groups = await source.fetch_all(FIRST_INSTANT, end)
+        else:
+            groups = [await source.fetch(pattern, FIRST_INSTANT, end)]
+    progress.clear()
+
+    def contract(group: Fetched) -> ModelUsageAnalyticsInput:
+        return probe_contract(args, group, FIRST_INSTANT, end)
+
+    if pattern is None:
+        return groups, await reduce_patterns(groups, contract, where, progress, columns)
+    contracts = [contract(group) for group in groups]
+    return groups, await reduce_all(contracts, groups, where, progress, columns)
+
+
+async def newest_valid(
+    args: argparse.Namespace,
+    groups: Sequence[Fetched],
+    results: Sequence[ModelUsageAnalyticsOutput],
+    start: datetime,
+    end: datetime,
+) -> datetime | None:
+    """The newest valid record's time among `groups` in [start, end] (None: no record
+    is valid there), `results` their analyses of that window: the core's exact instant
+    (`newest_valid_us`) of the groups whose latest valid record lies fewest hours before
+    the end. (Hours rounded from microseconds keep their order, so the newest record's
+    group is among those; others tie with it only within a few microseconds, of a window
+    longer than 71 years, or at the same instant.)"""
+    hours = [result.usage_metrics.time_since_last_use for result in results]
+    least = min((value for value in hours if value is not None), default=None)
+    if least is None:
+        return None
+    nearest = [group for group, value in zip(groups, hours, strict=True) if value == least]
+    instants = [await newest_valid_us(probe_contract(args, group, start, end)) for group in nearest]
+    if None in instants:  # (its result had a latest execution: a bug)
+        raise CliError(f"the newest valid record before {end.isoformat()} was lost")
+    return datetime_of(max(instant for instant in instants if instant is not None))
 
 
 def probe_contract(
     args: argparse.Namespace, fetched: Fetched, start: datetime, end: datetime
 ) -> ModelUsageAnalyticsInput:
     """A reduction of `fetched` over [start, end] that gives its latest valid execution
-    (`time_since_last_use`) and little else: no trend buckets (a window of thousands of
-    years would hold hundreds of thousands), times or breakdowns."""
+    and little else: no trend buckets (a window of thousands of years would hold hundreds
+    of thousands), times or breakdowns."""
     return ModelUsageAnalyticsInput(
         pattern_id=fetched.pattern_id,
         time_window_start=start,
@@ -128,49 +175,3 @@ def probe_contract(
         timezone=args.tz,
         on_invalid="skip",
     )
-
-
-async def newest_valid(probe: Probe, end: datetime) -> datetime | None:
-    """The newest valid record's instant at or before `end` (None: no record is valid),
-    from `probe`'s hours between it and a window's end: first that of [the first
-    instant, `end`], then, where those hours are rounded from several microsecond counts
-    (a span past 2^51 microseconds, 71 years), that of the few microseconds they leave."""
-    hours = _least_hours(await probe(FIRST_INSTANT, end))
-    if hours is None:
-        return None
-    least, most = _micros_of(hours)
-    # (None of the counts reaches before the first instant, where the records start.)
-    most = min(most, (end - FIRST_INSTANT) // timedelta(microseconds=1))
-    top = end - timedelta(microseconds=least)
-    if least >= most:
-        return top
-    hours = _least_hours(await probe(end - timedelta(microseconds=most), top))
-    if hours is None:  # (the record found above lies in this window: a bug)
-        raise CliError(f"the newest valid record before {end.isoformat()} was lost")
-    return top - timedelta(microseconds=_micros_of(hours)[0])
-
-
-def _least_hours(results: Sequence[ModelUsageAnalyticsOutput]) -> float | None:
-    """The hours from the newest valid record of any pattern to the window's end."""
-    hours = [result.usage_metrics.time_since_last_use for result in results]
-    present = [value for value in hours if value is not None]
-    return min(present) if present else None
-
-
-def _micros_of(hours: float) -> tuple[int, int]:
-    """The least and the most whole microseconds whose hours, rounded once to a double as
-    the core rounds them (`exact_ratio`; Python's `int / int` rounds so too), are
-    `hours`: one count below 2^51 microseconds, at most some 60,000 at 10,000 years."""
-    guess = round(hours * _MICROS_PER_HOUR)
-    # (The product of a double is off by a few microseconds past 2^51: the counts that
-    # round to `hours` are one run of integers, found by stepping from near it.)
-    while guess > 0 and guess / _MICROS_PER_HOUR > hours:
-        guess -= 1
-    while guess / _MICROS_PER_HOUR < hours:
-        guess += 1
-    least = most = guess
-    while least > 0 and (least - 1) / _MICROS_PER_HOUR == hours:
-        least -= 1
-    while (most + 1) / _MICROS_PER_HOUR == hours:
-        most += 1
-    return least, most
