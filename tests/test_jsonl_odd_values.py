@@ -195,11 +195,8 @@ def test_a_number_for_a_time_gives_its_group_as_records(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "lines",
     [
-        # Pattern ids of two types: they group the rows, so the standard reader reads them.
-        [
-            '{"pattern_id": 1, "timestamp": "2026-02-20T10:00:00Z"}',
-            '{"pattern_id": "1", "timestamp": "2026-02-20T11:00:00Z"}',
-        ],
+        # (Pattern ids of two types were left to it too: now read as text, session 56,
+        # `test_jsonl_mixed_ids.py`.)
         # A lone carriage return ends a line for the standard reader, not for pyarrow.
         [
             '{"pattern_id": "a", "timestamp": "2026-02-20T10:00:00Z", "agent": 1}\r'
@@ -218,12 +215,13 @@ def test_what_only_the_standard_reader_reads_rightly_is_left_to_it(
 
 
 @pytest.mark.parametrize("skip", [False, True])
-def test_pattern_ids_of_two_types_under_a_mapped_key_are_left_to_the_standard_reader(
+def test_pattern_ids_of_two_types_under_a_mapped_key_are_read_as_text(
     tmp_path: Path, skip: bool
 ) -> None:
     # The pattern ids under `pid` (--column pattern_id=pid): a number after a text id
     # was kept aside as a value of another type, and its row had no pattern id (the
-    # dashboard refused the file: "no pattern_id column").
+    # dashboard refused the file: "no pattern_id column"). Then the standard reader read
+    # such a file; since session 56 pyarrow's does, the ids as text (`jsonl_text_ids`).
     path = tmp_path / "runs.jsonl"
     path.write_text(
         '{"pid": "a", "timestamp": "2026-02-20T10:00:00Z"}\n'
@@ -231,7 +229,9 @@ def test_pattern_ids_of_two_types_under_a_mapped_key_are_left_to_the_standard_re
         encoding="utf-8",
     )
     spec = TableSpec(columns={"pattern_id": "pid"})
-    assert arrow_jsonl.read_jsonl_arrow(pa, path, spec, skip) is None
+    read = arrow_jsonl.read_jsonl_arrow(pa, path, spec, skip)
+    assert read is not None
+    assert read.table.column("pattern_id").to_pylist() == ["a", "7"]
     groups = run(FileSource(path, spec, skip_unreadable=skip).fetch_all(START, NOW))
     assert [group.pattern_id for group in groups] == ["7", "a"]
 

@@ -268,8 +268,9 @@ def test_a_record_is_named_by_its_line_without_reading_the_file_again(
             "",
             " \t",
             '{"pattern_id": "q", ' + stamp.format(1) + "}",
-            # (A float, as the CSV's below: a bad integer is kept aside as written.)
-            '{"pattern_id": "p", ' + stamp.format(2) + ', "execution_time_ms": -1.5}',
+            # (A bad timestamp, as the CSV's below: a bad number is kept aside as
+            # written, since session 56 a float too, `test_jsonl_numbers_as_written`.)
+            '{"pattern_id": "p", "timestamp": "2026-02-22 at ten", "execution_time_ms": 1.5}',
         ]
     else:
         lines = [

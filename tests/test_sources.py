@@ -804,10 +804,13 @@ def test_invalid_records_of_an_arrow_file_are_located_by_line(tmp_path: Path) ->
         encoding="utf-8",
     )
     fetched = run(FileSource(path).fetch("p", START, NOW))
-    assert isinstance(fetched.data, pa.Table)
+    # (Read by pyarrow: its columns, the bad score kept aside as written since session 56,
+    # `test_jsonl_numbers_as_written`; the standard reader's would be a list of dicts.)
+    assert isinstance(fetched.data, dict)
     result = analyse(fetched.data, "p", on_invalid="skip")
     (sample,) = result.data_quality.error_samples
-    assert (sample.field, fetched.locate(sample.index)) == ("quality_score", "line 4")
+    assert (sample.field, sample.value) == ("quality_score", "1.5")
+    assert fetched.locate(sample.index) == "line 4"
 
 
 @given(st.text(alphabet="{} \t\r\n\x0b\x0cab", max_size=60), st.integers(1, 8))

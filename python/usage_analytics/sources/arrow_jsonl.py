@@ -17,7 +17,10 @@ skipped (`skip_unreadable`): they are then left out and kept (`TextTable.unreada
 each numbered as that reader numbers lines, and the rest stays on this path (a log
 whose last line is still being written, cut short, is read as the others). Where such
 values are in every piece, every line is decoded, as that reader would, into columns
-rather than dicts (no slower than it, in less memory).
+rather than dicts (no slower than it, in less memory). Pattern ids group the rows and
+are never kept aside: a file whose ids are of two types (text beside JSON integers) is
+read again from its start with the ids as text, its integer ids quoted where pyarrow is
+given them (`jsonl_text_ids`; until session 56 it went to the standard reader).
 
 What is valid JSON is what the standard reader's `json` decodes (`records`), on this path
 too: pyarrow's reader (RapidJSON) also takes `Inf`, `-Inf` and `-NaN`, integers of any
@@ -51,6 +54,7 @@ from typing import Any
 from usage_analytics.sources.arrow_text import TextTable, not_utf8, odd_columns
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, TableSpec
 from usage_analytics.sources.jsonl_numbers import bad_integers_aside
+from usage_analytics.sources.jsonl_text_ids import id_text, integer_ids_quoted
 from usage_analytics.sources.odd_cells import json_text_value
 from usage_analytics.sources.records import (
     MAX_JSON_DEPTH,
@@ -103,9 +107,24 @@ def read_jsonl_arrow(
         if _has_infinity(pa, table):
             raise pa.ArrowInvalid("an infinite number")  # (`_arrow_table`)
     except pa.ArrowInvalid:
-        read = _read_in_blocks(
-            pa, path, options, spec.column(PATTERN_ID), skipping, search=search.found
-        )
+        try:
+            read = _read_in_blocks(
+                pa, path, options, spec.column(PATTERN_ID), skipping, search=search.found
+            )
+        except _IdsOfTwoTypes:
+            # (Read again from the start, the ids as text: `jsonl_text_ids`.)
+            quote = integer_ids_quoted(spec.column(PATTERN_ID))
+            if quote is None:
+                return None
+            types[PATTERN_ID] = pa.string()
+            schema = pa.schema([(spec.column(name), kind) for name, kind in types.items()])
+            options = pajson.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            )
+            skipping = _Skipping(spec) if skip_unreadable else None
+            read = _read_in_blocks(
+                pa, path, options, spec.column(PATTERN_ID), skipping, search.found, quote
+            )
         if read is None:
             return None
         table, odd = read
@@ -275,6 +294,7 @@ def _read_in_blocks(
     id_key: str,
     skipping: _Skipping | None = None,
     search: bool = True,
+    quote_ids: Callable[[bytes], bytes] | None = None,
 ) -> tuple[Any, dict[str, Any]] | None:
     """The file read in blocks (see the module's docstring): its table, and by column
     key the JSON text of each value its column cannot hold (a string array as long as
@@ -282,13 +302,17 @@ def _read_in_blocks(
     `id_key` is the pattern id's column (`_table_of`); `skipping`, lines that hold no
     record are left out and kept there. Where `search`, blocks and pieces that may hold
     what only pyarrow's reader takes (`_odd_json`) are never offered to it (without, the
-    file was searched whole and holds none)."""
+    file was searched whole and holds none). With `quote_ids` (`jsonl_text_ids`), the ids
+    are a column of text: the data offered to pyarrow has its integer ids quoted so, and
+    a decoded piece's ids of other types are their pattern's text; without, a piece of
+    ids of two types raises `_IdsOfTwoTypes`."""
     tables: list[Any] = []
     odd: list[dict[str, Any]] = []
     line = 1  # the block's first line, as `read_jsonl` numbers lines
     # (Skipping, a table with a row of nulls is taken as refused: pyarrow reads a `null`
     # after an object on its line so, as it reads `{}`, and only `json` tells them apart.)
-    table_of = partial(_arrow_table, skip_nulls=skipping is not None)
+    table_of = partial(_arrow_table, skip_nulls=skipping is not None, quote=quote_ids)
+    ids_as_text = quote_ids is not None
     # A block is offered to pyarrow whole unless a piece of the one before it was
     # refused, and its pieces each unless most of a refused block's were refused: where
     # values of another type are all over the file, each such offer is a wasted read.
@@ -314,12 +338,12 @@ def _read_in_blocks(
             if table is None:
                 refused += not odd_json
                 # (Only the file's first piece may start with a byte order mark.)
-                decoded = _decoded(pa, piece, options, id_key, at_start=not tables)
+                decoded = _decoded(pa, piece, options, id_key, not tables, ids_as_text)
                 if decoded is None and skipping is not None:
                     # (Only the file's last line may lack its line ending.)
                     ended = block.endswith(b"\n") or index < len(pieces) - 1
                     decoded = _decoded_skipping(
-                        pa, piece, options, not tables, first, ended, skipping
+                        pa, piece, options, not tables, first, ended, skipping, ids_as_text
                     )
                 if decoded is None:
                     return None
@@ -393,14 +417,23 @@ def _pieces(block: bytes) -> list[bytes]:
     ]
 
 
-def _arrow_table(pa: Any, data: bytes, options: Any, skip_nulls: bool = False) -> Any | None:
+def _arrow_table(
+    pa: Any,
+    data: bytes,
+    options: Any,
+    skip_nulls: bool = False,
+    quote: Callable[[bytes], bytes] | None = None,
+) -> Any | None:
     """`data` read by pyarrow; None where it refuses it, where it would be given a line
     that is no object (`_only_objects`), where `skip_nulls` and a row has no value, and
-    where a number is infinite (`_has_infinity`)."""
+    where a number is infinite (`_has_infinity`). `quote` rewrites the data pyarrow is
+    given (`jsonl_text_ids`)."""
     import pyarrow.json as pajson
 
     if not _only_objects(data):
         return None
+    if quote is not None:
+        data = quote(data)
     try:
         table = pajson.read_json(pa.BufferReader(data), parse_options=options)
     except pa.ArrowInvalid:
@@ -411,13 +444,13 @@ def _arrow_table(pa: Any, data: bytes, options: Any, skip_nulls: bool = False) -
 
 
 def _decoded(
-    pa: Any, piece: bytes, options: Any, id_key: str, at_start: bool
+    pa: Any, piece: bytes, options: Any, id_key: str, at_start: bool, ids_as_text: bool = False
 ) -> tuple[Any, dict[str, Any]] | None:
     """The lines of `piece` decoded by `json` into the table pyarrow would make of them,
     a value its column cannot hold missing there and its JSON text kept by column key
     (only keys with such a value); None where the standard reader decides (a line that
     is no JSON object, a key given twice, a line ended by a lone carriage return, which
-    it takes for two lines, or text that is not UTF-8)."""
+    it takes for two lines, or text that is not UTF-8). `ids_as_text`: see `_table_of`."""
     try:
         text = piece.decode("utf-8")
     except UnicodeDecodeError:
@@ -433,7 +466,7 @@ def _decoded(
         return None
     if any(type(record) is not dict for record in records):  # (or giving a key twice)
         return None
-    return _table_of(pa, records, options, id_key)
+    return _table_of(pa, records, options, id_key, ids_as_text)
 
 
 def _decoded_skipping(
@@ -444,6 +477,7 @@ def _decoded_skipping(
     first: int,
     ended: bool,
     skipping: _Skipping,
+    ids_as_text: bool = False,
 ) -> tuple[Any, dict[str, Any]] | None:
     """`_decoded`, the lines that hold no record (`json_line_value`) left out and kept in
     `skipping`: `first` is the number of the piece's first line, and `ended` whether its
@@ -474,22 +508,32 @@ def _decoded_skipping(
         if type(value) is not dict:  # (a key given twice, none a record field's)
             return None
         records.append(value)
-    return _table_of(pa, records, options, skipping.id_key)
+    return _table_of(pa, records, options, skipping.id_key, ids_as_text)
 
 
 def _table_of(
-    pa: Any, records: list[dict[str, Any]], options: Any, id_key: str
+    pa: Any, records: list[dict[str, Any]], options: Any, id_key: str, ids_as_text: bool = False
 ) -> tuple[Any, dict[str, Any]] | None:
     """Decoded JSON objects as the table pyarrow would make of them, and the JSON text of
     the values their columns cannot hold (see `_decoded`); None where the standard
     reader decides. `id_key` is the pattern id's column, the file's key for it (a
-    mapped one too: `pattern_id` may be another field's there)."""
+    mapped one too: `pattern_id` may be another field's there). Ids of another type
+    than their column's raise `_IdsOfTwoTypes`, or, `ids_as_text` (a column of text),
+    are their pattern's text (`id_text`); ids that name no pattern (an object, a list)
+    are the standard reader's to name (None)."""
     columns, held = {}, {}
     for field in options.explicit_schema:
         values, odd = _fitted(pa, field.type, [record.get(field.name) for record in records])
+        if odd is not None and field.name == id_key:
+            # (Ids group the rows: never kept aside.)
+            try:
+                texts = [id_text(record.get(id_key)) for record in records]
+            except TypeError:
+                return None
+            if not ids_as_text:
+                raise _IdsOfTwoTypes
+            values, odd = texts, None
         if odd is not None:
-            if field.name == id_key:
-                return None  # (ids group the rows: of mixed types, the standard reader's)
             held[field.name] = pa.array(odd, pa.string())
         columns[field.name] = values
     try:
@@ -517,6 +561,11 @@ def _fitted(pa: Any, kind: Any, values: list[Any]) -> tuple[list[Any], list[str 
 
 #: A value its column cannot hold (`_fitting`).
 _ODD = object()
+
+
+class _IdsOfTwoTypes(Exception):
+    """Pattern ids of other types than their column's in a file read with the type of its
+    first id: to be read again with ids as text (`read_jsonl_arrow`)."""
 
 
 def _fitting(pa: Any, kind: Any) -> Callable[[Any], Any]:

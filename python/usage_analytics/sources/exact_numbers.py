@@ -22,11 +22,13 @@ field's good range are looked at (`typed_text`): a good number costs one compari
 -0.0 itself is no negative number ("-0", "-0.0", as the float -0.0 and `Decimal("-0")` in
 a list of dicts): only a text whose exact value is below 0 is.
 
-JSON Lines are not read so, on a bound or off it (a decision DESIGN.md leaves open): a
-JSON number is a double to `json` (the standard reader, and anyone's `json.loads` of the
-line; a JSON integer, shown as written, is an int) and to pyarrow's reader alike, as RFC
-8259 expects of most readers, and both readers agree with each other; reading each
-number's text again would cost every float of every line. So a JSON 1e400 is shown inf.
+JSON Lines are not read exactly on a bound (a decision DESIGN.md leaves open): a JSON
+number is a double to `json` (the standard reader, and anyone's `json.loads` of the line;
+a JSON integer is an int) and to pyarrow's reader alike, as RFC 8259 expects of most
+readers, and both readers agree with each other; reading each number's text again would
+cost every float of every line, so `-1e-400` is the good -0.0 there. A JSON number whose
+double is bad is shown as written since session 56 (`jsonl_written`): only its line is
+read again, so a JSON 1e400 is shown 1e400, no longer inf.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from usage_analytics.sources.base import FLAG_FIELDS, NUMBER_FIELDS
-from usage_analytics.sources.exact_numbers import WrittenNumber
+from usage_analytics.sources.exact_numbers import WrittenNumber, bad_as_written
 
 __all__ = [
     "OddCells",
@@ -40,8 +40,13 @@ def as_written(name: str, text: str) -> str:
 
 
 def json_text_value(name: str, text: str) -> Any:
-    """A value's JSON text for any field, as the JSON Lines reader reads it."""
-    return json.loads(text)
+    """A value's JSON text for any field, as the JSON Lines reader reads it: a number
+    field's number that is no integer, kept aside as a bad value (`jsonl_numbers`), as
+    a `WrittenNumber` of its text (`jsonl_written`)."""
+    value = json.loads(text)
+    if type(value) is float and name in NUMBER_FIELDS:
+        return bad_as_written(text) or value
+    return value
 
 
 @dataclass(frozen=True)

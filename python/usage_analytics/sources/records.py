@@ -50,6 +50,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 from uuid import UUID
@@ -67,6 +68,7 @@ from usage_analytics.sources.base import (
     pattern_id_text,
     typed_text,
 )
+from usage_analytics.sources.jsonl_written import as_written, has_bad_double
 
 __all__ = [
     "READERS",
@@ -224,7 +226,11 @@ def read_jsonl(
                         raise SourceError(f"{path}, line {number}: {error}") from None
                     unreadable.add(number, str(error))
                     continue
-                records.append(_renamed(value, rename) if columns else value)
+                record = _renamed(value, rename) if columns else value
+                if has_bad_double(record):  # (shown as the line writes it)
+                    named = partial(_renamed, rename=rename) if columns else dict
+                    record = as_written(record, line, named)
+                records.append(record)
                 lines.append(number)
         except UnicodeDecodeError:
             raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text") from None
@@ -291,18 +297,24 @@ def jsonl_record_lines(path: Path, *, skip_unreadable: bool = False) -> array[in
 
 
 def jsonl_objects_at(
-    path: Path, lines: Collection[int], *, skip_unreadable: bool = False
+    path: Path,
+    lines: Collection[int],
+    *,
+    skip_unreadable: bool = False,
+    decode: Callable[[str], Any] | None = None,
 ) -> dict[int, Any]:
     """The values of a JSON Lines file's `lines` (numbered as `jsonl_record_lines` numbers
-    them; lines holding records), decoded as `read_jsonl` decodes them, by line: the few
-    a file read by pyarrow shows as the line has them (`jsonl_numbers`)."""
+    them; lines holding records), decoded as `read_jsonl` decodes them (or by `decode`),
+    by line: the few a file read by pyarrow shows as the line has them
+    (`jsonl_numbers`)."""
     errors = "surrogateescape" if skip_unreadable else "strict"
     wanted, last = set(lines), max(lines, default=0)
     found = {}
     with _open_text(path, encoding="utf-8-sig", errors=errors) as stream:
         for number, line in _lines_holding_text(stream):
             if number in wanted:
-                found[number] = decode_json_line(line.rstrip("\r\n"))
+                text = line.rstrip("\r\n")
+                found[number] = decode_json_line(text) if decode is None else decode(text)
             if number >= last:
                 break
     return found
