@@ -175,6 +175,9 @@ def records_container(data: Any) -> Any:
     if not is_arrow(data):
         # (A lazy query holds no records yet: reading it would run it behind the caller.)
         lazy = " (collect it first: .collect())" if _is_lazy_frame(data) else ""
+        # (An iterator is not read either: once read, the caller's records would be gone.)
+        if isinstance(data, Iterator):
+            lazy = " (an iterator: make it a list first, list(...))"
         raise UsageAnalyticsError(
             "execution_data must be a list of record mappings, a dict of columns, or an "
             f"Arrow-compatible table (pyarrow, polars, pandas, DuckDB); got {type(data).__name__}"
