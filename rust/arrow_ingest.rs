@@ -155,8 +155,8 @@ pub fn read_batches_into<T: Send>(
             }
         }
         if groups.is_some() {
-            let index = column_named(&batch.schema(), PATTERN_ID)?
-                .ok_or_else(|| CoreError::InvalidInput("the columnar input has no 'pattern_id' column".into()))?;
+            let schema = batch.schema();
+            let index = column_named(&schema, PATTERN_ID)?.ok_or_else(|| no_column(&schema, PATTERN_ID))?;
             columns.push(Some(batch.column(index).clone()));
         }
         // A dictionary's values are shared by the batch's slices: checked once here (each
@@ -250,13 +250,19 @@ fn locate_columns(batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, CoreErro
         })
         .collect::<Result<Vec<_>, CoreError>>()?;
     if columns[TIMESTAMP].is_none() {
-        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        return Err(CoreError::InvalidInput(format!(
-            "the columnar input has no 'timestamp' column (columns: {})",
-            names.join(", ")
-        )));
+        return Err(no_column(&schema, FIELDS[TIMESTAMP]));
     }
     Ok(columns)
+}
+
+/// The error of a batch without the column `name`, listing the columns it has: one named
+/// otherwise ("ts", "pattern") is seen at a glance.
+fn no_column(schema: &arrow_schema::Schema, name: &str) -> CoreError {
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    CoreError::InvalidInput(format!(
+        "the columnar input has no '{name}' column (columns: {})",
+        names.join(", ")
+    ))
 }
 
 /// A dictionary-encoded column of a time, flag or number field as the plain column it

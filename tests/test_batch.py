@@ -391,11 +391,15 @@ def test_a_uuid_spelling_is_one_pattern_in_a_batch_exactly_when_a_single_call_re
 
 
 def test_arrow_batch_without_pattern_id_column_is_a_clear_error() -> None:
-    table = pa.table({"timestamp": [NOW]})
-    with pytest.raises(UsageAnalyticsError, match="no 'pattern_id' column"):
+    # The columns listed, as for a missing 'timestamp': one named otherwise is seen at once.
+    table = pa.table({"pattern": ["checkout"], "timestamp": [NOW]})
+    with pytest.raises(UsageAnalyticsError) as raised:
         REDUCER.execute_batch_reduction_sync(
             ModelUsageAnalyticsBatchInput(execution_data=table, **WINDOW)
         )
+    assert str(raised.value) == (
+        "invalid input: the columnar input has no 'pattern_id' column (columns: pattern, timestamp)"
+    )
 
 
 def _batch_keys(data: Any) -> tuple[list[Any], int]:

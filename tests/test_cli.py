@@ -1823,3 +1823,23 @@ def test_main_returns_after_ctrl_c_and_leaves_the_process_to_its_caller(tmp_path
     )
     assert status == 0
     assert stdout.splitlines() == ["main returned 130", "exit handlers ran"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "unrecognized"),
+    [
+        (["dashboard", "runs.jsonl", "--pattern", "checkout"], "--pattern checkout"),
+        (["analyze", "runs.jsonl", "--pattern", "p", "extra"], "extra"),
+        (["demo", "--seeds", "3"], "--seeds 3"),
+    ],
+)
+def test_an_unrecognized_argument_points_to_the_command_s_help(
+    capsys: pytest.CaptureFixture[str], argv: list[str], unrecognized: str
+) -> None:
+    # The top-level help it pointed to names the commands, not their options.
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err == (
+        f"usage-analytics: error: unrecognized arguments: {unrecognized} "
+        f"(see 'usage-analytics {argv[0]} --help')\n"
+    )

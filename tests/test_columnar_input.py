@@ -2028,6 +2028,11 @@ NOT_RECORDS: dict[str, tuple[Callable[[], Any], str]] = {
         lambda: pl.DataFrame({"timestamp": TIMES}).lazy(),
         "got LazyFrame (collect it first: .collect())",
     ),
+    # An iterator (a generator, a DB cursor, `map`): "got generator" said not what to do.
+    "generator": (
+        lambda: ({"timestamp": WHEN} for _ in range(2)),
+        "got generator (an iterator: make it a list first, list(...))",
+    ),
 }
 
 

@@ -105,6 +105,19 @@ def test_a_pattern_id_of_bytes_is_refused(value: Any) -> None:
         UsageAccumulator(START, END).finalize(value)
 
 
+@pytest.mark.parametrize("value", [None, 7, 1.5, ["checkout"]])
+def test_a_pattern_id_of_another_type_is_one_error_naming_its_type(value: Any) -> None:
+    # pydantic's error of the `UUID | str` union was two, one of them "UUID input should be
+    # a string, bytes or UUID object" where the id was only not set (None).
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(pattern_id=value)
+    (error,) = raised.value.errors()
+    assert error["loc"] == ("pattern_id",)
+    assert error["msg"] == (
+        f"Value error, pattern_id must be a UUID or a str, got {type(value).__name__}"
+    )
+
+
 def test_window_datetimes_become_utc_naive_ones_read_as_utc() -> None:
     naive = make(time_window_start=datetime(2026, 1, 5), time_window_end=datetime(2026, 1, 12))
     assert naive.time_window_start == START

@@ -489,7 +489,7 @@ def test_uuid_shaped_pattern_id_becomes_a_uuid_like_the_contract() -> None:
         ("  ", "pattern_id must not be empty"),
         (b"  ", "pattern_id must be a UUID or a str, got bytes"),
         (bytes(16), "pattern_id must be a UUID or a str, got bytes"),
-        (7, "UUID input should be a string"),
+        (7, "pattern_id must be a UUID or a str, got int"),
     ],
 )
 def test_a_pattern_id_the_contract_refuses_is_refused(pattern_id: Any, refusal: str) -> None:

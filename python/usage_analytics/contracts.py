@@ -461,10 +461,13 @@ def known_time_zone(value: str) -> str:
 
 def normalize_pattern_id(value: Any) -> Any:
     """A UUID, or a str: a UUID-shaped str becomes a UUID, any other non-empty str stays
-    as given (services often name patterns, e.g. "checkout-endpoint")."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        # (pydantic read them as text, b"" an empty id past the check below, or 16 of them
-        # as a UUID's; `UsageAccumulator.finalize` refuses them as the contract does.)
+    as given (services often name patterns, e.g. "checkout-endpoint"). Any other value
+    is refused in one line naming its type, as `UsageAccumulator.finalize` refuses it."""
+    if not isinstance(value, (str, UUID)):
+        # Bytes: pydantic read them as text, b"" an empty id past the check below, or 16
+        # of them as a UUID's. None, an int, a float: pydantic's error of the union was
+        # two, one a UUID's ("UUID input should be a string, bytes or UUID object") that
+        # misled where the id was just not set.
         raise ValueError(f"pattern_id must be a UUID or a str, got {type(value).__name__}")
     if isinstance(value, str):
         if not value.strip():

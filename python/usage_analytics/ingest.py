@@ -175,6 +175,9 @@ def records_container(data: Any) -> Any:
     if not is_arrow(data):
         # (A lazy query holds no records yet: reading it would run it behind the caller.)
         lazy = " (collect it first: .collect())" if _is_lazy_frame(data) else ""
+        # (An iterator is not read either: once read, the caller's records would be gone.)
+        if isinstance(data, Iterator):
+            lazy = " (an iterator: make it a list first, list(...))"
         raise UsageAnalyticsError(
             "execution_data must be a list of record mappings, a dict of columns, or an "
             f"Arrow-compatible table (pyarrow, polars, pandas, DuckDB); got {type(data).__name__}"
@@ -238,7 +241,13 @@ def read_any(
                     raise
                 raise UsageAnalyticsError(f"cannot read the DuckDB result: {error}") from error
     if is_arrow(data):
-        return _read_arrow(data, wanted, records, arrow)
+        try:
+            return _read_arrow(data, wanted, records, arrow)
+        except UsageAnalyticsError as error:
+            hinted = _with_time_index_hint(error, data)
+            if hinted is error:
+                raise
+            raise hinted from None
     if isinstance(data, Mapping):
         lists = _record_lists(data, wanted)
         if lists is not None:
@@ -273,6 +282,38 @@ def _with_numpy_dtype(error: UsageAnalyticsError, columns: Mapping[str, Any]) ->
     found = _REFUSED_COLUMN.search(str(error))
     given_as = "" if found is None else _numpy_dtype_given(columns.get(found.group(1)))
     return UsageAnalyticsError(f"{error}{given_as}") if given_as else error
+
+
+def _with_time_index_hint(error: UsageAnalyticsError, frame: Any) -> UsageAnalyticsError:
+    """`error`, where it is the core's "no 'timestamp' column" of a pandas frame whose
+    index (or a level of it) holds datetimes under another name, with how to read them:
+    a frame indexed by time (`df.set_index("timestamp")` then renamed, `resample`'s
+    output, `pd.DataFrame(..., index=pd.date_range(...))`) listed an unnamed index as
+    the column `__index_level_0__` and said no more. An index named `timestamp` is read
+    as the column (`_index_as_column`); one of another name is not guessed to be it."""
+    if "has no 'timestamp' column" not in str(error) or _library(frame) != "pandas":
+        return error
+    index = getattr(frame, "index", None)
+    if index is None:
+        return error
+    import pandas as pd
+
+    timed = [
+        (position, index.names[position])
+        for position in range(index.nlevels)
+        if pd.api.types.is_datetime64_any_dtype(index.get_level_values(position).dtype)
+    ]
+    if not timed:
+        return error
+    position, name = timed[0]
+    called = "" if name is None else f" {name!r}"
+    holder = f"the frame's index{called}"
+    if index.nlevels > 1:
+        holder = f"level {position}{called} of the frame's index"
+    return UsageAnalyticsError(
+        f"{error}; {holder} holds datetimes: name it 'timestamp' (DataFrame.rename_axis) "
+        "to read them as the timestamps"
+    )
 
 
 def _numpy_dtype_given(column: Any) -> str:

@@ -198,10 +198,25 @@ def _warnings_as_notes() -> Iterator[None]:
         yield
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """The parsed command line. Arguments no option takes are refused pointing to the
+    command's help, which lists its options: argparse's top-level parser refused them
+    pointing to its own (`dashboard runs.csv --pattern x`: "see 'usage-analytics
+    --help'", whose text names the commands only)."""
+    args, unrecognized = build_parser().parse_known_args(argv)
+    if unrecognized:
+        raise CliError(
+            f"unrecognized arguments: {' '.join(unrecognized)} "
+            f"(see '{PROG} {args.command} --help')",
+            EXIT_USAGE,
+        )
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default: `sys.argv[1:]`); returns the exit status."""
     try:
-        args = build_parser().parse_args(_utf8_arguments(sys.argv[1:] if argv is None else argv))
+        args = _parse(_utf8_arguments(sys.argv[1:] if argv is None else argv))
         resolve_format(args)
         resolve_time_options(args)  # (after --tz, which may follow them)
         run: Callable[[argparse.Namespace], int] = args.run

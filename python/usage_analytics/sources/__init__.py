@@ -123,15 +123,23 @@ def source_kinds() -> str:
 
 def open_source(
     description: str | Path,
-    table: TableSpec | None = None,
+    table: TableSpec | str | None = None,
     *,
     arrow: bool | None = None,
     skip_unreadable: bool = False,
 ) -> ExecutionSource:
     """The source `description` names (see the module docstring); `table` names the
-    table (databases) and maps columns (all kinds); `skip_unreadable` leaves a record
-    file's lines that hold no record out (`FileSource`; databases have none). Nothing is
-    read or connected yet; a malformed description raises `UnsupportedSourceError`."""
+    table (databases) and maps columns (all kinds): a `TableSpec`, or a table's name
+    alone, NAME or SCHEMA.NAME as the command's --table reads it; `skip_unreadable`
+    leaves a record file's lines that hold no record out (`FileSource`; databases have
+    none). Nothing is read or connected yet; a malformed description raises
+    `UnsupportedSourceError`."""
+    # (A name alone was taken as a TableSpec: "'str' object has no attribute 'table'"
+    # on the first fetch.)
+    if isinstance(table, str):
+        table = TableSpec.from_options(table)
+    elif table is not None and not isinstance(table, TableSpec):
+        raise TypeError(f"table must be a TableSpec or a table's name, got {type(table).__name__}")
     text = str(description)
     scheme, sep, rest = text.partition("://")
     if sep and scheme.lower() in POSTGRES_SCHEMES:
