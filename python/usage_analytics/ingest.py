@@ -79,7 +79,11 @@ from usage_analytics.object_slices import (
     distinct,
     inferred_kind,
 )
-from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
+from usage_analytics.object_text import (
+    arrow_of_numpy_text,
+    object_text_as_categories,
+    object_text_as_dictionary,
+)
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -1719,6 +1723,8 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
         column = _arrow_durations(column)
     if _is_numpy_objects(column.dtype):
         return arrow_of_objects(pa, column)
+    if column.dtype.kind == "U" and type(column).__name__ == "ndarray":  # (not a masked one)
+        return arrow_of_numpy_text(pa, column)  # (its NULs within rows kept, as numpy has)
     return pa.array(column, from_pandas=True)
 
 
