@@ -826,9 +826,16 @@ def _holds_numpy_datetimes(column: Any) -> bool:
     markers, are None first (`_numpy_nat_as_none`), and the other datetime64s beside
     values of another kind are a column of several kinds (`_column_kinds`), read as its
     records or refused naming them, as any other such column."""
+    types = _value_types(column)
+    return types is not None and _has_numpy_datetime(types)
+
+
+def _value_types(column: Any) -> set[type] | None:
+    """The types of the values of a list (or tuple) or a numpy or pandas array of Python
+    objects (`distinct(type)`, a pass over them); None for any other column (typed)."""
     if not (isinstance(column, (list, tuple)) or _holds_objects(column)):
-        return False
-    return _has_numpy_datetime(distinct(type, column))
+        return None
+    return distinct(type, column)
 
 
 def _has_numpy_datetime(types: AbstractSet[type]) -> bool:
@@ -1226,10 +1233,14 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         # (A text field's column of str objects alone, coded at once, holds no datetime64:
         # looking for them first, a pass over its objects, took 50-60 ms a million rows.)
         coded = object_text_as_dictionary(pa, name, column)
-        held = coded is None and _holds_numpy_datetimes(column)
+        # The types of a list's or an object array's values, found once: for the datetime64
+        # check here and the kinds below (a pass over a million objects took 110-150 ms).
+        types = _value_types(column) if coded is None else None
+        held = types is not None and _has_numpy_datetime(types)
         if held:  # (NaTs missing; datetime64s may be left)
             column = _numpy_nat_as_none(column)
             held = _holds_numpy_datetimes(column)
+            types = None  # (the NaTs None now: looked at again where needed)
         if held:
             # (Never offered to pyarrow beside values of another kind: see
             # `_holds_numpy_datetimes`. Of one kind, they convert as they are.)
@@ -1273,7 +1284,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             # (Objects of several kinds beside typed arrays: named as such, not in pyarrow's
             # words, "Could not convert 0 with type int: tried to convert to boolean".)
             objects = isinstance(column, (list, tuple)) or _holds_objects(column)
-            kinds = _column_kinds(name, column) if objects else []
+            kinds = _column_kinds(name, column, present=types) if objects else []
             if kinds:
                 raise _several_kinds_error(name, kinds) from error
             # (A numpy array's dtype named: pyarrow's words for a complex one are
@@ -1317,7 +1328,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
                 del arrays[name]
                 continue
         if objects and _may_coerce(pa, arrays[name].type):
-            kinds = _column_kinds(name, column)
+            kinds = _column_kinds(name, column, present=types)
             if kinds and _reads_as_records(columns):
                 raise _MixedValues(_rows(columns))  # each value judged as in its record
             if kinds and _read_as_given(name, column):
@@ -1550,9 +1561,9 @@ def _column_kinds(
     (`_missing_marker`). A column of one type costs one pass of `type` (about 10 ms a
     million values; a pandas column, pandas' own check, `inferred` where already made);
     the values are looked at only where NaN or NaT may be the other kind. `present`: the
-    types of a numpy or pandas array's values, where already found (`_object_types`)."""
+    types of the column's values, where already found (`_object_types`, `_value_types`)."""
     if isinstance(column, (list, tuple)):
-        types = distinct(type, column) - {type(None)}
+        types = (distinct(type, column) if present is None else present) - {type(None)}
     else:
         if _library(column) == "pandas":
             import pandas as pd
