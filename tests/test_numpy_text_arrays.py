@@ -269,3 +269,15 @@ print("codes" if found is not None else "none")
     done = run_python(script)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() in ("codes", "none")
+
+
+@pytest.mark.parametrize("field", ["agent", "file_path"])
+def test_a_code_point_past_unicode_is_refused_naming_its_row(field: str) -> None:
+    # (Only bytes made by hand hold one. It was named a lone surrogate, or, where numpy's
+    # own `tolist()` of the array failed, a SystemError was passed on.)
+    units = np.array([0x61, 0, 0x62, 0x110000], dtype=np.uint32)
+    texts = np.frombuffer(units.tobytes(), dtype="=U2")
+    got = outcome({"timestamp": times_of([1, 2]), field: texts})
+    assert got[0] == "refused", got
+    assert "row 1" in got[1], got
+    assert "0x110000" in got[1], got

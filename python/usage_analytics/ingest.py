@@ -1661,7 +1661,15 @@ def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
     """A column of str values, some holding lone surrogates (`os.fsdecode` of bytes that
     are not UTF-8), which Arrow's UTF-8 strings cannot hold. As in a list of records: a
     file path gives its extension, so U+FFFD stands for a surrogate's bytes there; in any
-    other field such text is refused, naming the row."""
+    other field such text is refused, naming the row. So is a numpy text array's row
+    holding a code point past U+10FFFF (its bytes made by hand: no str holds one), in any
+    field: it was named a lone surrogate, or numpy's `tolist()` of it raised SystemError."""
+    past = _past_unicode(column)
+    if past is not None:
+        raise UsageAnalyticsError(
+            f"cannot read column '{name}': row {past[0]} holds the code point 0x{past[1]:X}, past "
+            "U+10FFFF, which is not Unicode text"
+        )
     values = column.tolist() if hasattr(column, "tolist") else list(column)  # (str, not np.str_)
     if name == "file_path":
         try:
@@ -1673,6 +1681,23 @@ def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
     raise UsageAnalyticsError(
         f"cannot read column '{name}': {where}holds a lone surrogate, which is not UTF-8 text"
     )
+
+
+def _past_unicode(column: Any) -> tuple[int, int] | None:
+    """The first row of a numpy text array (dtype U) holding a code point past U+10FFFF,
+    and that code point; None for any other column or where there is none."""
+    import numpy as np
+
+    dtype = getattr(column, "dtype", None)
+    if not isinstance(dtype, np.dtype) or dtype.kind != "U" or not len(column):
+        return None
+    units = np.ascontiguousarray(np.ma.getdata(column), dtype.newbyteorder("="))
+    units = units.view(np.uint32).reshape(len(column), -1)
+    rows = np.flatnonzero((units > 0x10FFFF).any(axis=1))
+    if not len(rows):
+        return None
+    row = int(rows[0])
+    return row, int(units[row][units[row] > 0x10FFFF][0])
 
 
 def _lossy(value: Any) -> Any:
