@@ -34,6 +34,7 @@ pub mod exact_sum;
 mod exact_trend;
 mod fields;
 mod fields_set;
+mod fixed_text;
 mod gc_pause;
 pub mod group;
 mod group_counts;

@@ -542,6 +542,17 @@ def dict_of_numpy(case: Case) -> dict[str, np.ndarray[Any, Any]]:
     return {name: column.numpy for name, column in case.columns.items()}
 
 
+def dict_of_numpy_text_arrays(case: Case) -> dict[str, np.ndarray[Any, Any]]:
+    """numpy arrays, each text column without a missing value a numpy text array (dtype
+    `<U`, what `np.array(list_of_str)` gives; coded by `_core.fixed_text_codes`)."""
+    arrays = dict_of_numpy(case)
+    for name in STRING_FIELDS:
+        values = case.columns[name].values if case.columns.get(name) else None
+        if values is not None and None not in values:
+            arrays[name] = np.array(values, dtype=str)
+    return arrays
+
+
 def dict_of_pandas_series(case: Case) -> dict[str, pd.Series]:
     """pandas' own column objects: categories, time zones and nullable dtypes as in a
     frame."""
@@ -564,6 +575,7 @@ FORMS: dict[str, Callable[[Case], Any]] = {
     "duckdb": duckdb_relation,
     "dict_of_lists": dict_of_lists,
     "dict_of_numpy_arrays": dict_of_numpy,
+    "dict_of_numpy_text_arrays": dict_of_numpy_text_arrays,
     "dict_of_pandas_series": dict_of_pandas_series,
     "dict_of_polars_series": dict_of_polars_series,
 }

@@ -28,6 +28,7 @@ __all__ = [
     "check_timezone",
     "check_window",
     "end_inherited_collector_pauses",
+    "fixed_text_codes",
     "indent_json",
     "local_instant",
     "object_text_codes",
@@ -126,6 +127,13 @@ def object_text_codes(values: Any, max_distinct: int) -> tuple[bytes, list[str]]
     int32s, -1 where None or a float NaN) and the distinct strings they index, first seen
     first; None where a value is neither a str nor missing, a str is not UTF-8, or more
     than `max_distinct` strings differ. TypeError for another array (`object_text`)."""
+
+def fixed_text_codes(values: Any, max_distinct: int) -> tuple[bytes, list[str]] | None:
+    """The rows of a 1-D numpy text array (dtype U, native byte order) as dictionary codes
+    (native-endian int32s) and the distinct strings they index, first seen first (a row's
+    text numpy's: trailing NULs stripped, NULs within kept); None where a row holds a
+    code point that is no Unicode scalar value, or more than `max_distinct` strings
+    differ. TypeError for another array (`object_text`)."""
 
 def sqlite_columns(
     uri: str, sql: str, params: list[Any], kinds: list[str], order: list[int] = ...

@@ -79,7 +79,11 @@ from usage_analytics.object_slices import (
     distinct,
     inferred_kind,
 )
-from usage_analytics.object_text import object_text_as_categories, object_text_as_dictionary
+from usage_analytics.object_text import (
+    arrow_of_numpy_text,
+    object_text_as_categories,
+    object_text_as_dictionary,
+)
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -863,9 +867,16 @@ def _holds_numpy_datetimes(column: Any) -> bool:
     markers, are None first (`_numpy_nat_as_none`), and the other datetime64s beside
     values of another kind are a column of several kinds (`_column_kinds`), read as its
     records or refused naming them, as any other such column."""
+    types = _value_types(column)
+    return types is not None and _has_numpy_datetime(types)
+
+
+def _value_types(column: Any) -> set[type] | None:
+    """The types of the values of a list (or tuple) or a numpy or pandas array of Python
+    objects (`distinct(type)`, a pass over them); None for any other column (typed)."""
     if not (isinstance(column, (list, tuple)) or _holds_objects(column)):
-        return False
-    return _has_numpy_datetime(distinct(type, column))
+        return None
+    return distinct(type, column)
 
 
 def _has_numpy_datetime(types: AbstractSet[type]) -> bool:
@@ -1263,10 +1274,14 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
         # (A text field's column of str objects alone, coded at once, holds no datetime64:
         # looking for them first, a pass over its objects, took 50-60 ms a million rows.)
         coded = object_text_as_dictionary(pa, name, column)
-        held = coded is None and _holds_numpy_datetimes(column)
+        # The types of a list's or an object array's values, found once: for the datetime64
+        # check here and the kinds below (a pass over a million objects took 110-150 ms).
+        types = _value_types(column) if coded is None else None
+        held = types is not None and _has_numpy_datetime(types)
         if held:  # (NaTs missing; datetime64s may be left)
             column = _numpy_nat_as_none(column)
             held = _holds_numpy_datetimes(column)
+            types = None  # (the NaTs None now: looked at again where needed)
         if held:
             # (Never offered to pyarrow beside values of another kind: see
             # `_holds_numpy_datetimes`. Of one kind, they convert as they are.)
@@ -1310,7 +1325,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             # (Objects of several kinds beside typed arrays: named as such, not in pyarrow's
             # words, "Could not convert 0 with type int: tried to convert to boolean".)
             objects = isinstance(column, (list, tuple)) or _holds_objects(column)
-            kinds = _column_kinds(name, column) if objects else []
+            kinds = _column_kinds(name, column, present=types) if objects else []
             if kinds:
                 raise _several_kinds_error(name, kinds) from error
             # (A numpy array's dtype named: pyarrow's words for a complex one are
@@ -1354,7 +1369,7 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
                 del arrays[name]
                 continue
         if objects and _may_coerce(pa, arrays[name].type):
-            kinds = _column_kinds(name, column)
+            kinds = _column_kinds(name, column, present=types)
             if kinds and _reads_as_records(columns):
                 raise _MixedValues(_rows(columns))  # each value judged as in its record
             if kinds and _read_as_given(name, column):
@@ -1587,9 +1602,9 @@ def _column_kinds(
     (`_missing_marker`). A column of one type costs one pass of `type` (about 10 ms a
     million values; a pandas column, pandas' own check, `inferred` where already made);
     the values are looked at only where NaN or NaT may be the other kind. `present`: the
-    types of a numpy or pandas array's values, where already found (`_object_types`)."""
+    types of the column's values, where already found (`_object_types`, `_value_types`)."""
     if isinstance(column, (list, tuple)):
-        types = distinct(type, column) - {type(None)}
+        types = (distinct(type, column) if present is None else present) - {type(None)}
     else:
         if _library(column) == "pandas":
             import pandas as pd
@@ -1687,7 +1702,15 @@ def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
     """A column of str values, some holding lone surrogates (`os.fsdecode` of bytes that
     are not UTF-8), which Arrow's UTF-8 strings cannot hold. As in a list of records: a
     file path gives its extension, so U+FFFD stands for a surrogate's bytes there; in any
-    other field such text is refused, naming the row."""
+    other field such text is refused, naming the row. So is a numpy text array's row
+    holding a code point past U+10FFFF (its bytes made by hand: no str holds one), in any
+    field: it was named a lone surrogate, or numpy's `tolist()` of it raised SystemError."""
+    past = _past_unicode(column)
+    if past is not None:
+        raise UsageAnalyticsError(
+            f"cannot read column '{name}': row {past[0]} holds the code point 0x{past[1]:X}, past "
+            "U+10FFFF, which is not Unicode text"
+        )
     values = column.tolist() if hasattr(column, "tolist") else list(column)  # (str, not np.str_)
     if name == "file_path":
         try:
@@ -1699,6 +1722,23 @@ def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
     raise UsageAnalyticsError(
         f"cannot read column '{name}': {where}holds a lone surrogate, which is not UTF-8 text"
     )
+
+
+def _past_unicode(column: Any) -> tuple[int, int] | None:
+    """The first row of a numpy text array (dtype U) holding a code point past U+10FFFF,
+    and that code point; None for any other column or where there is none."""
+    import numpy as np
+
+    dtype = getattr(column, "dtype", None)
+    if not isinstance(dtype, np.dtype) or dtype.kind != "U" or not len(column):
+        return None
+    units = np.ascontiguousarray(np.ma.getdata(column), dtype.newbyteorder("="))
+    units = units.view(np.uint32).reshape(len(column), -1)
+    rows = np.flatnonzero((units > 0x10FFFF).any(axis=1))
+    if not len(rows):
+        return None
+    row = int(rows[0])
+    return row, int(units[row][units[row] > 0x10FFFF][0])
 
 
 def _lossy(value: Any) -> Any:
@@ -1760,6 +1800,8 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
         column = _arrow_durations(column)
     if _is_numpy_objects(column.dtype):
         return arrow_of_objects(pa, column)
+    if column.dtype.kind == "U" and type(column).__name__ == "ndarray":  # (not a masked one)
+        return arrow_of_numpy_text(pa, column)  # (its NULs within rows kept, as numpy has)
     return pa.array(column, from_pandas=True)
 
 
