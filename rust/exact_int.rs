@@ -5,6 +5,7 @@
 //! about 2^270. A big integer allocates: with every sum one, finalizing a pattern took 2-3 us
 //! longer (`benches/trend_figures.py`, session 55), so they are taken only past i128.
 
+use std::cmp::Ordering;
 use std::ops::{Add, Mul, Sub};
 
 use num_bigint::{BigInt, BigUint, Sign};
@@ -34,6 +35,53 @@ impl Int {
             Int::Big(big) => big.sign() == Sign::NoSign,
         }
     }
+
+    pub fn is_positive(&self) -> bool {
+        match self {
+            Int::Small(small) => *small > 0,
+            Int::Big(big) => big.sign() == Sign::Plus,
+        }
+    }
+
+    /// The double nearest the integer (ties to even).
+    pub fn to_f64(&self) -> f64 {
+        match self {
+            Int::Small(small) => *small as f64, // (i128 -> f64 rounds to nearest, ties to even)
+            Int::Big(big) => nearest_big(big, &BigInt::from(1)),
+        }
+    }
+}
+
+/// A finite double as `mantissa * 2^exponent`, exactly (the mantissa odd, or 0).
+pub fn dyadic(value: f64) -> (i64, i64) {
+    debug_assert!(value.is_finite(), "{value}");
+    let bits = value.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = (bits & ((1 << 52) - 1)) as i64;
+    let (mut mantissa, mut exponent) = if biased == 0 {
+        (fraction, -1074) // subnormal (or zero)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    if mantissa == 0 {
+        return (0, 0);
+    }
+    let zeros = mantissa.trailing_zeros();
+    mantissa >>= zeros;
+    exponent += i64::from(zeros);
+    (if value < 0.0 { -mantissa } else { mantissa }, exponent)
+}
+
+/// How `lhs` compares with `rhs * mantissa * 2^exponent`, exactly (big integers: for the
+/// rare comparisons floats leave undecided).
+pub fn compare_scaled(lhs: &Int, rhs: &Int, mantissa: &BigInt, exponent: i64) -> Ordering {
+    let (mut lhs, mut rhs) = (lhs.to_big(), rhs.to_big() * mantissa);
+    if exponent >= 0 {
+        rhs <<= exponent as u64;
+    } else {
+        lhs <<= exponent.unsigned_abs();
+    }
+    lhs.cmp(&rhs)
 }
 
 impl From<i128> for Int {
@@ -221,6 +269,52 @@ mod tests {
         assert_eq!(nearest(&Int::from(0i128), &Int::from(u128::MAX >> 1)).to_bits(), 0);
         assert_eq!(nearest(&Int::from(i128::MIN + 1), &Int::from(u128::MAX >> 1)), -1.0);
         assert_eq!(nearest(&Int::from(1i128), &Int::from(u128::MAX >> 1)), 2f64.powi(-127));
+    }
+
+    #[test]
+    fn doubles_are_exact_dyadic_rationals() {
+        assert_eq!(dyadic(0.5), (1, -1));
+        assert_eq!(dyadic(-2.0), (-1, 1));
+        assert_eq!(dyadic(0.0), (0, 0));
+        assert_eq!(dyadic(3.0), (3, 0));
+        assert_eq!(dyadic(f64::from_bits(1)), (1, -1074));
+        // 0.1 is 3602879701896397 / 2^55.
+        assert_eq!(dyadic(0.1), (3_602_879_701_896_397, -55));
+        let mut next = xorshift(0xD1AD_1C00);
+        for _ in 0..10_000 {
+            let value = f64::from_bits(next() >> 2) * if next().is_multiple_of(2) { 1.0 } else { -1.0 };
+            let (mantissa, exponent) = dyadic(value);
+            // (In two steps: 2^-1074 alone is no double.)
+            let half = exponent as i32 / 2;
+            let rebuilt = mantissa as f64 * 2f64.powi(half) * 2f64.powi(exponent as i32 - half);
+            assert_eq!(rebuilt, value, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn scaled_comparisons_are_exact() {
+        let big = |v: i64| BigInt::from(v);
+        // 5/10 against 0.5, and against its neighbours.
+        let (five, ten) = (Int::from(5i128), Int::from(10i128));
+        let (m, e) = dyadic(0.5);
+        assert_eq!(compare_scaled(&five, &ten, &big(m), e), Ordering::Equal);
+        let (m, e) = dyadic(0.5f64.next_up());
+        assert_eq!(compare_scaled(&five, &ten, &big(m), e), Ordering::Less);
+        let (m, e) = dyadic(0.5f64.next_down());
+        assert_eq!(compare_scaled(&five, &ten, &big(m), e), Ordering::Greater);
+        // 3 against 10 * 0.3: 0.3 is a hair below 3/10.
+        let (m, e) = dyadic(0.3);
+        assert_eq!(compare_scaled(&Int::from(3i128), &ten, &big(m), e), Ordering::Greater);
+        // Past i128, and a large exponent.
+        let huge = Int::from(i128::MAX) * Int::from(4i128);
+        assert_eq!(
+            compare_scaled(&huge, &Int::from(i128::MAX), &big(1), 2),
+            Ordering::Equal
+        );
+        assert_eq!(
+            compare_scaled(&Int::from(-1i128), &five, &big(-1), 3),
+            Ordering::Greater
+        );
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //! integer once scaled, and each figure is one rounding of one exact quotient.
 //!
 //! A window's `k` buckets are `w` microseconds wide but the last, `l` (it absorbs the
-//! remainder: `w <= l < 2w`). With `g = gcd(w, l)`, `e = w / g` and `f = l / g` (as in
-//! `exact_trend`), twice bucket `i`'s midpoint from the start, over `g`, is
+//! remainder: `w <= l < 2w`). With `g = gcd(w, l)`, `e = w / g` and `f = l / g`, twice
+//! bucket `i`'s midpoint from the start, over `g`, is
 //! `X_i = (2i + 1) e` (the last's `2(k - 1) e + f`) and its rate times `g e f / DAY` is
 //! `Y_i = c_i f` (the last's `c e`); the slope of the rates per day on the midpoints in
 //! days over `n` buckets is then `2 (DAY / g)² (n ΣXY - ΣX ΣY) / ((n ΣX² - (ΣX)²) e f)`,
@@ -21,11 +21,18 @@
 //! products after it are `exact_int::Int`s: i128 for buckets of minutes, hours or days
 //! (the day a multiple of g: small scales), big integers where they pass it (up to about
 //! 2^270: spans up to 2^63 us, counts up to 2^64).
+//!
+//! The same pass sums the counts' squares (Σ Y²), and the whole window's sums are kept
+//! (`ExactFit`): the trend class decides on them (the velocity against its thresholds, the
+//! significance, equal rates) where doubles could not.
 
 use std::ops::Range;
 
+use num_bigint::BigInt;
+
 use crate::buckets::Window;
 use crate::civil::MICROS_PER_DAY;
+use crate::exact_fit::ExactFit;
 use crate::exact_int::{nearest, Int};
 
 /// The trend figures DESIGN.md defines over the bucket rates, each the double nearest its
@@ -52,20 +59,53 @@ impl Run {
     }
 }
 
+/// Σ c² over buckets other than the window's last, to 192 bits (u64 counts: each square
+/// below 2^128, a million of them below 2^148), for the whole fit's Σ Y².
+#[derive(Clone, Copy, Debug, Default)]
+struct Squares {
+    low: u128,
+    carries: u64,
+}
+
+impl Squares {
+    #[inline(always)]
+    fn add(&mut self, count: u64) {
+        let (low, carry) = self.low.overflowing_add(u128::from(count) * u128::from(count));
+        self.low = low;
+        self.carries += u64::from(carry);
+    }
+
+    fn value(self) -> Int {
+        if self.carries == 0 {
+            Int::from(self.low)
+        } else {
+            Int::Big((BigInt::from(self.carries) << 128u32) + BigInt::from(self.low))
+        }
+    }
+}
+
 /// The window's velocity, acceleration and growth percentage from its bucket counts
 /// (`occupied`: (bucket, count) pairs, each bucket at most once, in any order; zero counts
 /// may be left out), each the double nearest its exact value (DESIGN.md's trend).
+#[cfg(test)]
 pub fn exact_shape(window: &Window, occupied: impl IntoIterator<Item = (usize, u64)>) -> ExactShape {
+    exact_trend(window, occupied).0
+}
+
+/// `exact_shape`, and the whole window's fit in integers (the trend class's decisions).
+pub fn exact_trend(window: &Window, occupied: impl IntoIterator<Item = (usize, u64)>) -> (ExactShape, ExactFit) {
     let k = window.buckets;
     if k < 2 {
-        return ExactShape {
+        let shape = ExactShape {
             velocity: 0.0,
             acceleration: 0.0,
             growth_percentage: 0.0,
         };
+        return (shape, ExactFit::none(k));
     }
     let (h, q) = (k / 2, (k / 4).max(1));
     let (mut first_half, mut second_half) = (Run::default(), Run::default());
+    let mut squares = Squares::default();
     let (mut first_quarter, mut last_quarter, mut last) = (0u128, 0u128, 0u128);
     for (i, count) in occupied {
         debug_assert!(i < k, "bucket {i} of {k}");
@@ -73,6 +113,7 @@ pub fn exact_shape(window: &Window, occupied: impl IntoIterator<Item = (usize, u
             last += u128::from(count);
             continue;
         }
+        squares.add(count);
         if i < h {
             first_half.add(i, count);
         } else {
@@ -84,16 +125,28 @@ pub fn exact_shape(window: &Window, occupied: impl IntoIterator<Item = (usize, u
             last_quarter += u128::from(count);
         }
     }
-    shape_of_sums(window, first_half, second_half, (first_quarter, last_quarter, last))
+    shape_of_sums(
+        window,
+        first_half,
+        second_half,
+        squares,
+        (first_quarter, last_quarter, last),
+    )
 }
 
-/// `exact_shape` of dense counts (one per bucket): the same sums, a loop per run of
-/// buckets instead of a branch per bucket.
+/// `exact_shape` of dense counts (one per bucket).
+#[cfg(test)]
 pub fn exact_shape_dense(window: &Window, counts: &[u64]) -> ExactShape {
+    exact_trend_dense(window, counts).0
+}
+
+/// `exact_trend` of dense counts (one per bucket): the same sums, a loop per run of
+/// buckets instead of a branch per bucket.
+pub fn exact_trend_dense(window: &Window, counts: &[u64]) -> (ExactShape, ExactFit) {
     let k = window.buckets;
     debug_assert_eq!(counts.len(), k, "one count per bucket");
     if k < 2 {
-        return exact_shape(window, []);
+        return exact_trend(window, []);
     }
     let (h, q) = (k / 2, (k / 4).max(1));
     let run = |range: Range<usize>| {
@@ -105,13 +158,23 @@ pub fn exact_shape_dense(window: &Window, counts: &[u64]) -> ExactShape {
     };
     let sum = |counts: &[u64]| counts.iter().map(|&count| u128::from(count)).sum::<u128>();
     let quarters = (sum(&counts[..q]), sum(&counts[k - q..k - 1]), u128::from(counts[k - 1]));
-    shape_of_sums(window, run(0..h), run(h..k - 1), quarters)
+    let mut squares = Squares::default();
+    for &count in &counts[..k - 1] {
+        squares.add(count);
+    }
+    shape_of_sums(window, run(0..h), run(h..k - 1), squares, quarters)
 }
 
-/// The figures of a window of at least two buckets from its runs' sums: the halves but the
-/// last bucket, and (the first quarter's count, the last quarter's but the last bucket, the
-/// last bucket's).
-fn shape_of_sums(window: &Window, first_half: Run, second_half: Run, quarters: (u128, u128, u128)) -> ExactShape {
+/// The figures of a window of at least two buckets, and its fit, from its runs' sums: the
+/// halves but the last bucket, the squares of the counts but the last bucket's, and (the
+/// first quarter's count, the last quarter's but the last bucket, the last bucket's).
+fn shape_of_sums(
+    window: &Window,
+    first_half: Run,
+    second_half: Run,
+    squares: Squares,
+    quarters: (u128, u128, u128),
+) -> (ExactShape, ExactFit) {
     let (k, h) = (window.buckets, window.buckets / 2);
     let (first_quarter, last_quarter, last) = quarters;
     let grid = Grid::new(window);
@@ -119,7 +182,7 @@ fn shape_of_sums(window: &Window, first_half: Run, second_half: Run, quarters: (
         count: first_half.count + second_half.count,
         moment: first_half.moment + second_half.moment,
     };
-    let (num, den) = grid.slope(0..k - 1, whole, Some(last));
+    let fit = grid.fit(k, whole, squares, last);
     let acceleration = if k < 3 {
         0.0
     } else {
@@ -130,11 +193,12 @@ fn shape_of_sums(window: &Window, first_half: Run, second_half: Run, quarters: (
         );
         nearest(&(a.0 * b.1.clone() - b.0 * a.1.clone()), &(a.1 * b.1))
     };
-    ExactShape {
-        velocity: nearest(&num, &den),
+    let shape = ExactShape {
+        velocity: fit.velocity,
         acceleration,
         growth_percentage: grid.growth(first_quarter, last_quarter, last),
-    }
+    };
+    (shape, fit)
 }
 
 /// A window's buckets as integers (see the module).
@@ -174,10 +238,46 @@ impl Grid {
     /// records, if given, exactly, as (numerator, denominator > 0); 0 below two buckets.
     fn slope(&self, regular: Range<usize>, run: Run, last: Option<u128>) -> (Int, Int) {
         debug_assert!(regular.end < self.buckets);
-        let n = (regular.len() + usize::from(last.is_some())) as i128;
-        if n < 2 {
+        if regular.len() + usize::from(last.is_some()) < 2 {
             return (Int::from(0i128), Int::from(1i128));
         }
+        let sums = self.sums(regular, run, last);
+        self.scaled_slope(sums.b(), sums.a())
+    }
+
+    /// The slope of b / a (`Sums`' centred sums) in rates per day per day, as (numerator,
+    /// denominator > 0).
+    fn scaled_slope(&self, b: Int, a: Int) -> (Int, Int) {
+        let (e, f) = (Int::from(self.e), Int::from(self.f));
+        (b * Int::from(self.scale.0), a * Int::from(self.scale.1) * e * f)
+    }
+
+    /// The whole window's fit (its `k` >= 2 buckets: all but the last in `run` and
+    /// `squares`, the last of `last` records).
+    fn fit(&self, k: usize, run: Run, squares: Squares, last: u128) -> ExactFit {
+        let sums = self.sums(0..k - 1, run, Some(last));
+        let (e, f) = (Int::from(self.e), Int::from(self.f));
+        // Σ Y²: the regular buckets' counts times f, the last's times e.
+        let y_last = e.clone() * Int::from(last);
+        let sum_yy = f.clone() * f * squares.value() + y_last.clone() * y_last;
+        let c = sums.n.clone() * sum_yy - sums.sum_y.clone() * sums.sum_y.clone();
+        let (b, a) = (sums.b(), sums.a());
+        let (numerator, denominator) = self.scaled_slope(b.clone(), a.clone());
+        ExactFit {
+            points: k,
+            velocity: nearest(&numerator, &denominator),
+            b,
+            a,
+            c,
+            numerator,
+            denominator,
+        }
+    }
+
+    /// Σ X, Σ X², Σ XY and Σ Y over buckets `regular` (none the window's last; their
+    /// counts in `run`) and the last, of `last` records, if given.
+    fn sums(&self, regular: Range<usize>, run: Run, last: Option<u128>) -> Sums {
+        let n = (regular.len() + usize::from(last.is_some())) as i128;
         // Σ (2i + 1) and Σ (2i + 1)² over the run: differences of m² and m(4m² - 1)/3.
         // (At most 10^6 buckets: below 2^63, in i64, whose division is an instruction.)
         let (a, b) = (regular.start as i64, regular.end as i64);
@@ -195,10 +295,13 @@ impl Grid {
             sum_xy = sum_xy + x * y.clone();
             sum_y = sum_y + y;
         }
-        let n = Int::from(n);
-        let numerator = (n.clone() * sum_xy - sum_x.clone() * sum_y) * Int::from(self.scale.0);
-        let denominator = (n * sum_xx - sum_x.clone() * sum_x) * Int::from(self.scale.1) * e * f;
-        (numerator, denominator)
+        Sums {
+            n: Int::from(n),
+            sum_x,
+            sum_xx,
+            sum_xy,
+            sum_y,
+        }
     }
 
     /// DESIGN.md's growth percentage: of the first quarter's mean rate (buckets but the
@@ -215,6 +318,27 @@ impl Grid {
             (true, false) => 100.0,
             _ => nearest(&((after - before.clone()) * Int::from(100i128)), &before),
         }
+    }
+}
+
+/// A run of points' sums (`Grid::sums`).
+struct Sums {
+    n: Int,
+    sum_x: Int,
+    sum_xx: Int,
+    sum_xy: Int,
+    sum_y: Int,
+}
+
+impl Sums {
+    /// n Σ XY - Σ X Σ Y: n² times the centred Σ (X - X̄)(Y - Ȳ).
+    fn b(&self) -> Int {
+        self.n.clone() * self.sum_xy.clone() - self.sum_x.clone() * self.sum_y.clone()
+    }
+
+    /// n Σ X² - (Σ X)²: n² times the centred Σ (X - X̄)².
+    fn a(&self) -> Int {
+        self.n.clone() * self.sum_xx.clone() - self.sum_x.clone() * self.sum_x.clone()
     }
 }
 

@@ -49,6 +49,7 @@ __all__ = [
     "percentile",
     "rate_shape",
     "read_record",
+    "recent_limit",
     "reference_analytics",
     "short_repr",
 ]
@@ -538,6 +539,14 @@ def least_squares(points: list[tuple[Fraction, Fraction]], min_t_statistic: floa
     return Fit(slope, intercept, significant)
 
 
+def recent_limit(window_us: int, recent_fraction: float) -> int:
+    """The most microseconds before the window end a record may be and count as recent
+    use: DESIGN.md's "last quarter of W" (`recent_fraction` of it), exactly (an integer
+    distance is at most fraction * span iff at most its floor; in floats a span past 2^53 us
+    and the product are rounded)."""
+    return math.floor(Fraction(recent_fraction) * window_us)
+
+
 def classify_trend(
     velocity: Fraction | float,
     *,
@@ -646,8 +655,8 @@ def trend_analysis(
 
     confidence = 0.7 * min(n_records / 100, 1.0) + 0.3 * min(n_buckets / 10, 1.0)
 
-    recent_limit = thresholds.recent_fraction * float(window_us)
-    any_recent = any(float(end_us - r.timestamp_us) <= recent_limit for r in records)
+    limit = recent_limit(window_us, thresholds.recent_fraction)
+    any_recent = any(end_us - r.timestamp_us <= limit for r in records)
     trend_type = classify_trend(
         velocity,
         significant=fit.significant,

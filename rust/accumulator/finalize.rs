@@ -5,10 +5,10 @@ use super::Accumulator;
 use crate::bucket_counts::{rate_per_day, TrendGrid};
 use crate::civil::{MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
 use crate::exact_ratio;
-use crate::exact_shape::{exact_shape, exact_shape_dense, ExactShape};
-use crate::exact_trend::ExactGrid;
+use crate::exact_shape::{exact_trend, exact_trend_dense, ExactShape};
 use crate::metrics::*;
 use crate::regression::{ols_on, ols_sparse, LinearFit};
+use crate::trend_class::classify;
 
 impl Accumulator {
     pub fn finalize(self) -> Analytics {
@@ -90,25 +90,31 @@ impl Accumulator {
                 &own_grid
             }
         };
-        // The fit in floats gives the intercept and the t-statistic; the velocity,
-        // acceleration and growth are exact (`exact_shape`: the floats' slope of a
-        // near-cancelling series was off in its 7th digit, and 0 came out -310).
-        let fit = match self.bucket_counts.as_dense() {
-            Some(counts) => ols_on(&grid.whole, &grid.x, &grid.dense_rates(counts)),
-            None => ols_sparse(&grid.whole, &grid.x, &grid.rates(&self.bucket_counts)),
-        };
-        let (fit, velocity_significant) = match self.exact_answers(fit, t.min_t_statistic) {
-            Exact::Fit(fit, significant) => (fit, significant),
-            Exact::Flat(fit) => (fit, true),
+        // The velocity, acceleration and growth are exact (`exact_shape`: the floats'
+        // slope of a near-cancelling series was off in its 7th digit, and 0 came out
+        // -310), and so are the class's decisions (`exact_fit`); the fit in floats gives
+        // the predictions' intercept.
+        let (shape, exact_fit) = match self.bucket_counts.as_dense() {
+            Some(counts) => exact_trend_dense(&window, counts),
+            None => exact_trend(&window, self.bucket_counts.occupied_in_any_order()),
         };
         let ExactShape {
             velocity,
             acceleration,
             growth_percentage,
-        } = match self.bucket_counts.as_dense() {
-            Some(counts) => exact_shape_dense(&window, counts),
-            None => exact_shape(&window, self.bucket_counts.occupied_in_any_order()),
+        } = shape;
+        let fit = if exact_fit.flat() {
+            // Equal rates are a flat, perfect fit; in floats a last bucket of another width
+            // may have a rate that differs in its last bit: a noise slope.
+            let first = self.bucket_counts.occupied_in_any_order().find(|&(i, _)| i == 0);
+            LinearFit::flat(rate_per_day(&window, 0, first.map_or(0, |(_, c)| c)), k)
+        } else {
+            match self.bucket_counts.as_dense() {
+                Some(counts) => ols_on(&grid.whole, &grid.x, &grid.dense_rates(counts)),
+                None => ols_sparse(&grid.whole, &grid.x, &grid.rates(&self.bucket_counts)),
+            }
         };
+        let velocity_significant = exact_fit.significant(t.min_t_statistic);
         let (mut first_half, mut both, mut new_in_second) = (0u64, 0u64, 0u64);
         for (&first, &last) in self.agent_first_seen.iter().zip(&self.agent_last_seen) {
             if first > last {
@@ -127,20 +133,7 @@ impl Accumulator {
         let adoption_rate = new_in_second as f64 / second_half_weeks;
         let n = self.count;
         let confidence_score = 0.7 * (n as f64 / 100.0).min(1.0) + 0.3 * (k as f64 / 10.0).min(1.0);
-        let recent = self
-            .latest
-            .is_some_and(|latest| ((window.end - latest) as f64) <= t.recent_fraction * window.span as f64);
-        let trend_type = if (velocity <= t.abandoned_velocity && n < t.abandoned_max_executions) || (n > 0 && !recent) {
-            TrendType::Abandoned
-        } else if n < t.emerging_max_executions {
-            TrendType::Emerging
-        } else if velocity > t.growing_velocity && velocity_significant {
-            TrendType::Growing
-        } else if velocity < t.declining_velocity && velocity_significant {
-            TrendType::Declining
-        } else {
-            TrendType::Stable
-        };
+        let trend_type = classify(&exact_fit, velocity_significant, n, self.latest, &window, &t);
         let time_series = self.families.time_series.then(|| {
             let counts = self.bucket_counts.to_dense();
             (0..k)
@@ -183,33 +176,6 @@ impl Accumulator {
         }
     }
 
-    /// `fit` and whether it is significant, with DESIGN.md's exact answers where floats
-    /// cannot give them (`exact_trend`): equal rates are a flat, perfect fit (in floats a
-    /// last bucket of another width may have a rate that differs in its last bit: a noise
-    /// slope, even with a residual sum of 0), and a t-statistic at `min_t` is significant
-    /// (in floats 2 may come out 1.9999999999999998). Only a fit near one of those is
-    /// checked, in O(buckets) integer sums; `Exact::Flat` where the rates are all equal.
-    fn exact_answers(&self, fit: LinearFit, min_t: f64) -> Exact {
-        let significant = fit.is_significant(min_t);
-        if fit.points < 3 || (fit.slope == 0.0 && fit.t_statistic.is_infinite()) {
-            return Exact::Fit(fit, significant); // (no slope fitted, or flat in floats too)
-        }
-        let days = self.window.days();
-        // (A flat series' rates all hold records; the float slope's error grows with the
-        // rates' level over their spread: 1e-6 leaves room, and the check is rare.)
-        let noise = fit.slope.abs() * days <= 1e-9 * fit.intercept.abs() && self.bucket_counts.all_occupied();
-        let tie = fit.t_statistic.is_finite() && (fit.t_statistic - min_t).abs() <= 1e-6 * min_t.max(1.0);
-        if !noise && !tie {
-            return Exact::Fit(fit, significant);
-        }
-        let counts = self.bucket_counts.to_dense();
-        let exact = ExactGrid::new(&self.window);
-        if noise && exact.flat(&counts) {
-            return Exact::Flat(LinearFit::flat(rate_per_day(&self.window, 0, counts[0]), fit.points));
-        }
-        Exact::Fit(fit, exact.significant(&counts, min_t).unwrap_or(significant))
-    }
-
     fn distribution(&self) -> Distribution {
         let present = |counts: &[u64]| -> Vec<(u8, u64)> {
             counts
@@ -228,13 +194,6 @@ impl Accumulator {
             by_day_of_week: present(&self.weekdays),
         }
     }
-}
-
-/// The trend fit with `Accumulator::exact_answers`' decisions: as fitted, with whether it
-/// is significant, or the flat perfect fit of rates that are all equal.
-enum Exact {
-    Fit(LinearFit, bool),
-    Flat(LinearFit),
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
