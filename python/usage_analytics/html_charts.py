@@ -11,7 +11,7 @@ import html
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from usage_analytics.contracts import PerformanceMetrics, TrendAnalysis, UsageTimeBucket
 from usage_analytics.health import HealthThresholds
@@ -19,6 +19,7 @@ from usage_analytics.report import (
     _duration_ms,
     _plural,
     _rate,
+    _shown_offset,
     _signed,
     _significant,
     _window_when,
@@ -150,13 +151,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def _day_label(moment: datetime, with_time: bool, with_year: bool) -> str:
     """ "Mar 3", "Mar 3 14:00"; "Mar 3, 2026" with the year (four digits, as `_when`).
     Short, as a tick is: a bucket starting at 14:00:30.25 is "Mar 3 14:00" here, and
-    exact in its bar's tooltip. An aware `moment` in UTC, a naive one (a time on the
-    chart's clocks, `on_clocks`) as it is."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
+    exact in its bar's tooltip. `moment` is a time on the chart's clocks (`on_clocks`):
+    one they show twice (aware) has its offset beside its time, "Oct 25 02:00 +01:00"."""
     month = _MONTHS[moment.month - 1]
     text = f"{month} {moment.day}" + (f", {moment.year:04d}" if with_year else "")
-    return f"{text} {moment:%H:%M}" if with_time else text
+    return f"{text} {moment:%H:%M}{_shown_offset(moment)}" if with_time else text
 
 
 def activity_chart(
