@@ -62,6 +62,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_check_timezone, m)?)?;
     m.add_function(wrap_pyfunction!(py_local_instant, m)?)?;
     m.add_function(wrap_pyfunction!(py_utc_offset, m)?)?;
+    m.add_function(wrap_pyfunction!(py_local_offsets, m)?)?;
     m.add_function(wrap_pyfunction!(py_check_window, m)?)?;
     m.add_function(wrap_pyfunction!(py_bucket_width, m)?)?;
     m.add_function(wrap_pyfunction!(py_reduce_records, m)?)?;
@@ -133,6 +134,15 @@ fn py_check_timezone(name: &str) -> PyResult<String> {
 fn py_local_instant(name: &str, local_us: i64) -> PyResult<(i64, i64)> {
     let zone = Zone::get(name).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(zone.instant_of_local(local_us))
+}
+
+/// The zone's offsets (microseconds) at the instants its clocks show a wall-clock time
+/// (`Zone::offsets_of_local`); a ValueError for an unknown zone.
+#[pyfunction]
+#[pyo3(name = "local_offsets")]
+fn py_local_offsets(name: &str, local_us: i64) -> PyResult<Vec<i64>> {
+    let zone = Zone::get(name).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(zone.offsets_of_local(local_us))
 }
 
 /// The zone's offset from UTC (microseconds) at the UTC instant `utc_us` (epoch

@@ -44,6 +44,28 @@ impl Zone {
     }
 }
 
+impl Zone {
+    /// The zone's offsets (microseconds) at the instants its clocks show the wall-clock
+    /// time `local_us`: one where they show it once; two, the earlier instant's first,
+    /// where twice (a fold, clocks set back: the reports write such a time with its
+    /// offset); none where never (a gap). Past jiff's dates, the offset at its nearest
+    /// end, as `instant_of_local` takes it.
+    pub fn offsets_of_local(&self, local_us: i64) -> Vec<i64> {
+        let Some(tz) = self.time_zone() else {
+            return vec![0];
+        };
+        let Ok(wall) = EPOCH.checked_add(SignedDuration::from_micros(local_us)) else {
+            let end = if local_us < 0 { Timestamp::MIN } else { Timestamp::MAX };
+            return vec![micros(tz.to_offset(end))];
+        };
+        match tz.to_ambiguous_timestamp(wall).offset() {
+            AmbiguousOffset::Unambiguous { offset } => vec![micros(offset)],
+            AmbiguousOffset::Fold { before, after } => vec![micros(before), micros(after)],
+            AmbiguousOffset::Gap { .. } => Vec::new(),
+        }
+    }
+}
+
 fn micros(offset: Offset) -> i64 {
     i64::from(offset.seconds()) * MICROS_PER_SECOND
 }
@@ -135,6 +157,21 @@ mod tests {
             zone.instant_of_local(wall),
             (local(2026, 10, 25, 0, 30), 2 * MICROS_PER_HOUR)
         );
+    }
+
+    #[test]
+    fn the_offsets_of_a_time_shown_once_twice_and_never() {
+        let zone = Zone::get("Europe/Berlin").unwrap();
+        let hour = MICROS_PER_HOUR;
+        assert_eq!(zone.offsets_of_local(local(2026, 10, 25, 1, 59)), vec![2 * hour]);
+        // 02:00 to 03:00 twice: at +02 and then, the clocks set back, at +01.
+        assert_eq!(zone.offsets_of_local(local(2026, 10, 25, 2, 0)), vec![2 * hour, hour]);
+        assert_eq!(zone.offsets_of_local(local(2026, 10, 25, 2, 59)), vec![2 * hour, hour]);
+        assert_eq!(zone.offsets_of_local(local(2026, 10, 25, 3, 0)), vec![hour]);
+        assert_eq!(zone.offsets_of_local(local(2026, 3, 29, 2, 30)), Vec::<i64>::new());
+        assert_eq!(Zone::get("UTC").unwrap().offsets_of_local(123), vec![0]);
+        let past = local(9999, 12, 31, 0, 0) + 24 * hour;
+        assert_eq!(zone.offsets_of_local(past), vec![hour]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -625,10 +625,9 @@ def test_day_labels_name_every_month_in_english_whatever_the_locale(french_dates
     # `%b` wrote the C library's LC_TIME name: "mars 3 14:00" under a French LC_TIME, in
     # an English page.
     labels = [
-        _day_label(datetime(2026, month, 3, 14, tzinfo=UTC), with_time=True, with_year=False)
+        _day_label(datetime(2026, month, 3, 14), with_time=True, with_year=False)
         for month in range(1, 13)
     ]
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     assert labels == [f"{month} 3 14:00" for month in months]
-    moment = datetime(1, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-1)))
-    assert _day_label(moment, with_time=False, with_year=True) == "Jan 1, 0002"
+    assert _day_label(datetime(2, 1, 1, 0, 59), with_time=False, with_year=True) == "Jan 1, 0002"

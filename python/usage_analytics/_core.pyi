@@ -31,6 +31,7 @@ __all__ = [
     "fixed_text_codes",
     "indent_json",
     "local_instant",
+    "local_offsets",
     "object_text_codes",
     "reduce_arrow",
     "reduce_records",
@@ -62,6 +63,13 @@ def local_instant(name: str, local_us: int) -> tuple[int, int]:
     zone's offset there (microseconds), by the core's tz database: the first instant at
     which the zone's clocks show that time or a later one (in a fold the earlier, in a gap
     the gap's end). A ValueError for an unknown zone."""
+
+def local_offsets(name: str, local_us: int) -> list[int]:
+    """The zone's offsets (microseconds) at the instants its clocks show the wall-clock
+    time `local_us` (microseconds since 1970-01-01T00:00 on its clocks), by the core's tz
+    database: one where they show it once; two, the earlier instant's first, where twice
+    (a fold, clocks set back); none where never (a gap). A ValueError for an unknown
+    zone."""
 
 def utc_offset(name: str, utc_us: int) -> int:
     """The offset from UTC (microseconds) of the zone `name` at the UTC instant `utc_us`

@@ -11,7 +11,7 @@ import html
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from usage_analytics.contracts import PerformanceMetrics, TrendAnalysis, UsageTimeBucket
 from usage_analytics.health import HealthThresholds
@@ -19,6 +19,7 @@ from usage_analytics.report import (
     _duration_ms,
     _plural,
     _rate,
+    _shown_offset,
     _signed,
     _significant,
     _window_when,
@@ -150,13 +151,28 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def _day_label(moment: datetime, with_time: bool, with_year: bool) -> str:
     """ "Mar 3", "Mar 3 14:00"; "Mar 3, 2026" with the year (four digits, as `_when`).
     Short, as a tick is: a bucket starting at 14:00:30.25 is "Mar 3 14:00" here, and
-    exact in its bar's tooltip. An aware `moment` in UTC, a naive one (a time on the
-    chart's clocks, `on_clocks`) as it is."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
+    exact in its bar's tooltip. `moment` is a time on the chart's clocks (`on_clocks`):
+    one they show twice (aware) has its offset beside its time, "Oct 25 02:00 +01:00"."""
     month = _MONTHS[moment.month - 1]
     text = f"{month} {moment.day}" + (f", {moment.year:04d}" if with_year else "")
-    return f"{text} {moment:%H:%M}" if with_time else text
+    return f"{text} {moment:%H:%M}{_shown_offset(moment)}" if with_time else text
+
+
+def _bar_day(start: datetime) -> datetime:
+    """The day a bar of a day or more is labelled with: the midnight nearest its start
+    (`start` on the chart's clocks), at noon the next. A day's bar is so labelled with
+    the day it mostly covers, as a reader takes it: by its start's date, a window
+    starting at 23:00 (the demo's 30 days up to now) was charted a day early, and the
+    bars of one crossing a change of the clocks, which then start an hour off midnight,
+    skipped a day on the axis ("Mar 25", "Mar 30") or repeated one. A longer bar (a
+    week's) keeps the day it starts on, rounded so, as its tick read before. (The ticks
+    stay at the bars' centres: the day's name is the bar's, not a midnight's on the axis;
+    the design is silent on the chart.) 9999-12-31's afternoon, whose next midnight
+    Python cannot hold, keeps its day."""
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None, fold=0)
+    if start.hour < 12 or midnight.date() == date.max:
+        return midnight
+    return midnight + timedelta(days=1)
 
 
 def activity_chart(
@@ -233,7 +249,7 @@ def activity_chart(
     # x labels: about eight, at bar centres (whole days) or bar starts (shorter buckets).
     step = max(1, math.ceil(len(bars) / 8))
     for bar, shown_start in zip(bars[::step], starts[::step], strict=True):
-        text = _day_label(shown_start, with_time, with_year)
+        text = _day_label(shown_start if with_time else _bar_day(shown_start), with_time, with_year)
         x = x_at(day_of(bar.start) if with_time else (day_of(bar.start) + day_of(bar.end)) / 2)
         body.append(
             f'<line class="axis" x1="{_num(x)}" x2="{_num(x)}" y1="{top + plot_h}" '

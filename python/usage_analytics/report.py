@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 
@@ -209,45 +209,64 @@ def _span(seconds: float) -> str:
 
 
 def _when(value: datetime) -> str:
-    # (An aware value in UTC; a naive one, a time on some zone's clocks, as it is.)
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
+    """A time on some zone's clocks (`on_clocks`), to the second: "2026-11-20 12:00:30";
+    one those clocks show twice (aware) with its offset, "2026-10-25 02:00 +01:00"."""
     # (`%Y` writes the year 1 as "1" on some platforms: padded here to four digits.)
     rest = value.strftime("-%m-%d %H:%M:%S" if value.second else "-%m-%d %H:%M")
-    return f"{value.year:04d}{rest}"
+    return f"{value.year:04d}{rest}{_shown_offset(value)}"
 
 
 def _window_when(value: datetime) -> str:
-    """An instant as `_when` writes it, but with its fraction of a second where it has
+    """A time as `_when` writes it, but with its fraction of a second where it has
     one ("2026-11-20 12:00:30.25"), as a window's bounds and the chart's buckets are
     shown: the window is exact, as the JSON's
     "2026-11-20T12:00:30.250000Z" is, and a report, page and dashboard heading of one
     window show the same instants. (`_when` alone cut 12:00:30.25 to 12:00:30, and the
-    dashboard's heading to 12:00.) An aware value is shown in UTC, a naive one as it is."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
+    dashboard's heading to 12:00.)"""
     if not value.microsecond:
         return _when(value)
     fraction = f"{value.microsecond:06d}".rstrip("0")
-    return f"{value.year:04d}{value:-%m-%d %H:%M:%S}.{fraction}"
+    return f"{value.year:04d}{value:-%m-%d %H:%M:%S}.{fraction}{_shown_offset(value)}"
+
+
+def _shown_offset(value: datetime) -> str:
+    """ " +01:00" after a time its clocks show twice (an aware one, `on_clocks`), as ISO
+    8601 writes an offset ("+00:53:28" to the second where it has seconds); nothing
+    after one they show once (naive)."""
+    offset = value.utcoffset()
+    if offset is None:
+        return ""
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes, seconds = divmod(abs(offset) // timedelta(seconds=1), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f" {sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
 
 
 def window_bounds(start: datetime, end: datetime, zone: str) -> tuple[str, str, str]:
     """A window's start and end as the headings show them, and the clocks they are on
     (`on_clocks`): "2026-03-01 00:00", "2026-04-01 00:00", "Europe/Berlin" for Berlin's
-    March; exact, as `_window_when` writes them."""
+    March; exact, as `_window_when` writes them; a bound in an hour the clocks show twice
+    with its offset ("2026-10-25 02:30 +01:00")."""
     (start, end), clocks = on_clocks([start, end], zone)
     return _window_when(start), _window_when(end), clocks
 
 
 def on_clocks(values: Sequence[datetime], zone: str) -> tuple[list[datetime], str]:
-    """`values` (naive = UTC) as the clocks show them, naive, and whose clocks they are:
+    """`values` (naive = UTC) as the clocks show them, and whose clocks they are:
     `zone`'s (the request's `timezone`, whose days and hours the report counts, and whose
     clocks --start/--end are read on), by the core's tz database; UTC's where the zone is
     UTC, or where its clocks cannot show one of `values` within Python's years 1-9999 (an
     end at 9999-12-31T23:59:59.999999Z east of UTC), so that all of them are on one clock.
     What the report, page and dashboard show of an instant (the window's bounds, the
-    chart's buckets, the computing time) is on these clocks, named beside it."""
+    chart's buckets, the computing time) is on these clocks, named beside it.
+
+    A time is naive where the clocks show it once; aware, at its offset, where they show
+    it twice (the hour repeated when they go back: Berlin's 2026-10-25 02:00 to 03:00,
+    at +02:00 and then at +01:00), so that `_when`, `_window_when` and the chart's ticks
+    write that offset beside it, and only there: "02:00 +02:00 to 02:00 +01:00" is an
+    hour, "02:00 to 02:00" was not told apart. (A decision of the reports': the design is
+    silent on how they show times. The offset, not the zone's abbreviation, which the
+    core's tz database does not give.)"""
     utc = [
         value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
         for value in values
@@ -261,9 +280,15 @@ def on_clocks(values: Sequence[datetime], zone: str) -> tuple[list[datetime], st
 
 
 def _wall_time(utc: datetime, zone: str) -> datetime:
-    """The naive UTC time `utc` as `zone`'s clocks show it."""
+    """The naive UTC time `utc` as `zone`'s clocks show it: naive, or aware at its
+    offset where they show it twice (`on_clocks`)."""
     micros = (utc - _EPOCH) // _MICROSECOND
-    return utc + timedelta(microseconds=_core.utc_offset(zone, micros))
+    offset = _core.utc_offset(zone, micros)
+    wall = utc + timedelta(microseconds=offset)
+    # (Two offsets show this wall time: its instant's, and the other instant's.)
+    if len(_core.local_offsets(zone, micros + offset)) > 1:
+        return wall.replace(tzinfo=timezone(timedelta(microseconds=offset)))
+    return wall
 
 
 _EPOCH = datetime(1970, 1, 1)
