@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 from dataset_id_types import measured
+from jsonl_values import record
 
 #: Kinds of pattern ids, and how often one is written as an integer (0: never).
 KINDS = {"text_ids": 0, "mixed_ids": 100, "uuids_and_ints": 100}
@@ -44,15 +45,7 @@ def write(path: Path, records: int, patterns: int, kind: str) -> None:
     draw = random.Random(1)
     with path.open("w", encoding="utf-8") as file:
         for i in range(records):
-            record = {
-                "pattern_id": pattern_id(kind, i, patterns),
-                "timestamp": f"2025-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
-                "success": bool(i % 7),
-                "execution_time_ms": round(draw.uniform(1, 900), 3),
-                "quality_score": round(draw.random(), 3),
-                "agent": f"agent{i % 13}",
-            }
-            file.write(json.dumps(record) + "\n")
+            file.write(json.dumps(record(i, draw, pattern_id(kind, i, patterns))) + "\n")
 
 
 def main() -> None:

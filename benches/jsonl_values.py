@@ -32,15 +32,22 @@ def write(path: Path, records: int, patterns: int, kind: str) -> None:
     with path.open("w", encoding="utf-8") as file:
         for i in range(records):
             odd = i == records // 2 if every == -1 else every > 0 and i % every == every // 2
-            record = {
-                "pattern_id": i % patterns if kind == "integer_ids" else f"p{i % patterns}",
-                "timestamp": f"2025-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
-                "success": bool(i % 7),
-                "execution_time_ms": "fast" if odd else round(draw.uniform(1, 900), 3),
-                "quality_score": round(draw.random(), 3),
-                "agent": f"agent{i % 13}",
-            }
-            file.write(json.dumps(record) + "\n")
+            pattern_id = i % patterns if kind == "integer_ids" else f"p{i % patterns}"
+            file.write(json.dumps(record(i, draw, pattern_id, odd=odd)) + "\n")
+
+
+def record(
+    i: int, draw: random.Random, pattern_id: object, *, odd: bool = False
+) -> dict[str, object]:
+    """Record `i` of the benches' JSON Lines files, its execution time "fast" if `odd`."""
+    return {
+        "pattern_id": pattern_id,
+        "timestamp": f"2025-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+        "success": bool(i % 7),
+        "execution_time_ms": "fast" if odd else round(draw.uniform(1, 900), 3),
+        "quality_score": round(draw.random(), 3),
+        "agent": f"agent{i % 13}",
+    }
 
 
 def main() -> None:
