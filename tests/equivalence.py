@@ -55,6 +55,12 @@ def differences(actual: Any, expected: Any, path: str = "output") -> list[str]:
     return [] if actual == expected else [f"{path}: {actual!r} != {expected!r}"]
 
 
+def assert_same(actual: Any, expected: Any) -> None:
+    """`actual` is `expected` exactly (`differences`), each difference listed."""
+    problems = differences(actual, expected)
+    assert not problems, "\n".join(problems)
+
+
 #: The execution times' moments: merging them in another order rounds differently.
 MOMENTS = ("avg_execution_time_ms", "std_dev_ms", "total_execution_time_ms")
 

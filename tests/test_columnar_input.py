@@ -36,7 +36,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from child import run_python
-from equivalence import comparable, differences
+from equivalence import assert_same, comparable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -98,11 +98,6 @@ def outcome(contract: ModelUsageAnalyticsInput) -> Any:
             "message": str(error),
         }
     return comparable(output)
-
-
-def assert_same(actual: Any, expected: Any) -> None:
-    problems = differences(actual, expected)
-    assert not problems, "\n".join(problems)
 
 
 def request(data: Any, **options: Any) -> ModelUsageAnalyticsInput:

@@ -27,7 +27,7 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-from equivalence import comparable, differences
+from equivalence import assert_same, comparable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from usage_analytics import (
@@ -73,11 +73,6 @@ def outcome(data: Any, **options: Any) -> Any:
     except InvalidRecordError as error:
         return {"raised": (error.index, error.field, error.value, error.reason, error.more)}
     return comparable(output)
-
-
-def assert_same(actual: Any, expected: Any) -> None:
-    problems = differences(actual, expected)
-    assert not problems, "\n".join(problems)
 
 
 def td64(count: int, unit: str) -> Any:

@@ -12,18 +12,18 @@ import enum
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import equivalence
 import numpy as np
 import pandas as pd
 import pytest
 from child import run_python
-from equivalence import comparable, differences
+from equivalence import assert_same, comparable
 from hypothesis import given
 from hypothesis import strategies as st
 from other_threads import run_while_other_threads_tick
 from strategies import CATEGORIES, FILE_PATHS
 from usage_analytics import (
     InvalidRecordError,
-    ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
 )
@@ -91,19 +91,7 @@ def outcome(data: Any) -> Any:
 
 
 def batch_outcome(data: Any, on_invalid: str = "raise") -> Any:
-    batch = ModelUsageAnalyticsBatchInput(
-        time_window_start=START, time_window_end=END, execution_data=data, on_invalid=on_invalid
-    )
-    try:
-        results = REDUCER.execute_batch_reduction_sync(batch).results
-    except InvalidRecordError as error:
-        return ("raised", error.index, error.field, error.value, error.reason)
-    return {key: comparable(output) for key, output in results.items()}
-
-
-def assert_same(actual: Any, expected: Any) -> None:
-    problems = differences(actual, expected)
-    assert not problems, "\n".join(problems)
+    return equivalence.batch_outcome(data, on_invalid, START, END)
 
 
 @st.composite
