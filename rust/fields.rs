@@ -565,7 +565,20 @@ fn flag_slow<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
             Err(e) => Err(Invalid::new(value, unreadable(value.py(), e))),
         };
     }
-    Err(Invalid::new(value, format!("must be a bool, got {}", type_name(value))))
+    // A text where a flag belongs. From a source that reads flags from text (a CSV cell,
+    // a SQLite text cell) it is a `sources.base.FlagText`, whose reason names the texts
+    // that source reads; a list of dicts' text, or a JSON string, is no flag at all.
+    // (Looked up on the way to this record's error only: no cost to a good flag.)
+    if !value.is_exact_instance_of::<PyString>() && value.is_instance_of::<PyString>() {
+        let reason = value.getattr(intern!(value.py(), "flag_reason"));
+        if let Ok(reason) = reason.and_then(|r| r.extract::<String>()) {
+            return Err(Invalid::new(value, reason));
+        }
+    }
+    Err(Invalid::new(
+        value,
+        format!("must be a bool (or the int 0 or 1), got {}", type_name(value)),
+    ))
 }
 
 /// numpy's integer scalar types, by their names in numpy 1 and 2.
