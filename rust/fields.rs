@@ -297,6 +297,44 @@ impl<'py> TimeContext<'py> {
         Some(local.map(|l| l - offset))
     }
 
+    /// What an int refused as a record's timestamp (a list of dicts', a JSON number, a
+    /// SQLite INTEGER column's) is not, and what it looks like: only columnar input's
+    /// integers are timestamps (epoch microseconds, DESIGN.md), and a record's was refused
+    /// without a word on its unit. The unit is guessed by size, as `input_notes` guesses
+    /// it (seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, else
+    /// nanoseconds), and the instant shown, so that the user can tell. "" for other values
+    /// (a bool too) and where no instant is shown. (On the way to the error only.)
+    fn integer_hint(&self, value: &Bound<'py, PyAny>) -> String {
+        if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+            return String::new();
+        }
+        let rest = "a record's integer is no timestamp: only columnar input's are, as epoch microseconds";
+        let Ok(n) = value.extract::<i64>() else {
+            return format!(" ({rest})");
+        };
+        let (unit, per_second) = match n {
+            ..=-1 => return format!(" ({rest})"),
+            0..=99_999_999_999 => ("seconds", 1e0),
+            100_000_000_000..=99_999_999_999_999 => ("milliseconds", 1e3),
+            100_000_000_000_000..=99_999_999_999_999_999 => ("microseconds", 1e6),
+            _ => ("nanoseconds", 1e9),
+        };
+        let py = value.py();
+        let shown = self
+            .fixed_timezone
+            .getattr(intern!(py, "utc"))
+            .and_then(|utc| {
+                self.datetime
+                    .call_method1(intern!(py, "fromtimestamp"), (n as f64 / per_second, utc))
+            })
+            .and_then(|instant| instant.call_method0(intern!(py, "isoformat")))
+            .and_then(|text| text.extract::<String>());
+        match shown {
+            Ok(text) => format!(" ({rest}; as epoch {unit}, this one is {text})"),
+            Err(_) => format!(" ({rest})"),
+        }
+    }
+
     fn timestamp_slow(&mut self, value: &Bound<'py, PyAny>) -> Result<i64, Invalid<'py>> {
         if let Ok(s) = value.cast::<PyString>() {
             return iso_text(s.as_any());
@@ -314,8 +352,9 @@ impl<'py> TimeContext<'py> {
         if !is_datetime {
             return self.date_or_datetime64(value).unwrap_or_else(|| {
                 let why = format!(
-                    "must be a datetime, a date, a numpy datetime64 or an ISO-8601 string, got {}",
-                    type_name(value)
+                    "must be a datetime, a date, a numpy datetime64 or an ISO-8601 string, got {}{}",
+                    type_name(value),
+                    self.integer_hint(value)
                 );
                 Err(Invalid::new(value, why))
             });
@@ -565,7 +604,20 @@ fn flag_slow<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
             Err(e) => Err(Invalid::new(value, unreadable(value.py(), e))),
         };
     }
-    Err(Invalid::new(value, format!("must be a bool, got {}", type_name(value))))
+    // A text where a flag belongs. From a source that reads flags from text (a CSV cell,
+    // a SQLite text cell) it is a `sources.base.FlagText`, whose reason names the texts
+    // that source reads; a list of dicts' text, or a JSON string, is no flag at all.
+    // (Looked up on the way to this record's error only: no cost to a good flag.)
+    if !value.is_exact_instance_of::<PyString>() && value.is_instance_of::<PyString>() {
+        let reason = value.getattr(intern!(value.py(), "flag_reason"));
+        if let Ok(reason) = reason.and_then(|r| r.extract::<String>()) {
+            return Err(Invalid::new(value, reason));
+        }
+    }
+    Err(Invalid::new(
+        value,
+        format!("must be a bool (or the int 0 or 1), got {}", type_name(value)),
+    ))
 }
 
 /// numpy's integer scalar types, by their names in numpy 1 and 2.

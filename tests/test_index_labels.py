@@ -65,7 +65,8 @@ def samples(data: Any) -> list[InvalidRecordSample]:
 def test_a_label_index_names_the_records_label() -> None:
     error = raised(frame(index=["a", "b", "c"]))
     assert str(error) == (
-        "record 1 (index label 'b'): field 'success' = 'x': must be a bool, got str"
+        "record 1 (index label 'b'): field 'success' = 'x': must be a bool (or the int 0 or 1), "
+        "got str"
     )
     assert (error.index, error.location) == (1, "index label 'b'")
     [sample] = samples(frame(index=["a", "b", "c"]))
@@ -109,14 +110,21 @@ def test_a_datetime_index_label_is_the_timestamp() -> None:
 
 def test_a_default_index_names_no_label() -> None:
     error = raised(frame())
-    assert str(error) == "record 1: field 'success' = 'x': must be a bool, got str"
+    assert str(error) == (
+        "record 1: field 'success' = 'x': must be a bool (or the int 0 or 1), got str"
+    )
     assert error.location is None
     [sample] = samples(frame())
     assert sample.location is None
     # Left out of the output's dumps where None: the JSON is as before.
     output = REDUCER.execute_reduction_sync(contract(frame(), on_invalid="skip"))
     assert output.to_dict()["data_quality"]["error_samples"] == [
-        {"index": 1, "field": "success", "value": "'x'", "reason": "must be a bool, got str"}
+        {
+            "index": 1,
+            "field": "success",
+            "value": "'x'",
+            "reason": "must be a bool (or the int 0 or 1), got str",
+        }
     ]
 
 
@@ -134,7 +142,7 @@ def test_a_label_is_in_the_samples_dump_and_json() -> None:
         "index": 1,
         "field": "success",
         "value": "'x'",
-        "reason": "must be a bool, got str",
+        "reason": "must be a bool (or the int 0 or 1), got str",
         "location": "index label 'b'",
     }
 
@@ -143,7 +151,7 @@ def test_the_reports_name_the_label() -> None:
     output = REDUCER.execute_reduction_sync(
         contract(frame(index=["a", "b", "c"]), on_invalid="skip")
     )
-    line = "record 1 (index label 'b'): success = 'x': must be a bool, got str"
+    line = "record 1 (index label 'b'): success = 'x': must be a bool (or the int 0 or 1),"
     assert line in render_report(output, width=100)
     assert "<td>record 1 (index label &#x27;b&#x27;)</td>" in render_html(output)
     plain = REDUCER.execute_reduction_sync(contract(frame(), on_invalid="skip"))

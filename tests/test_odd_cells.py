@@ -159,8 +159,9 @@ def test_the_batch_reads_the_other_groups_and_names_an_invalid_record(tmp_path: 
     with pytest.raises(CliError) as raised:
         run(reduce_patterns(groups, contract_for("raise"), "runs.csv", Progress(enabled=False)))
     assert str(raised.value) == (
-        "runs.csv, pattern p2, line 19: field 'success' = 'maybe': must be a bool, got str "
-        "(and 1 more invalid record); --on-invalid skip leaves invalid records out"
+        "runs.csv, pattern p2, line 19: field 'success' = 'maybe': must be a flag's text: "
+        "true/false, t/f, yes/no, y/n or 1/0 (any case) (and 1 more invalid record); "
+        "--on-invalid skip leaves invalid records out"
     )
     raising = [contract_for("raise")(group) for group in slow]
     with pytest.raises(CliError) as one_by_one:

@@ -144,7 +144,7 @@ DATA QUALITY ──────────────────────�
   Records       85 received · 80 in the window · 0 outside · 5 invalid (left out)
                 line 81: timestamp = 'yesterday': not an ISO-8601 date-time (e.g.
                 2026-01-05T10:00:00Z)
-                line 82: success = 'maybe': must be a bool, got str
+                line 82: success = 'maybe': must be a bool (or the int 0 or 1), got str
                 line 83: execution_time_ms = -1: must be >= 0
                 and 2 more invalid records
   Analytics     quality score 0.84 · computed in 1.2 ms"""
@@ -232,8 +232,8 @@ DATA QUALITY -----------------------------------------------
                 line 81: timestamp = 'yesterday': not an
                 ISO-8601 date-time (e.g.
                 2026-01-05T10:00:00Z)
-                line 82: success = 'maybe': must be a bool,
-                got str
+                line 82: success = 'maybe': must be a bool
+                (or the int 0 or 1), got str
                 line 83: execution_time_ms = -1: must be >=
                 0
                 and 2 more invalid records

@@ -487,6 +487,24 @@ def test_a_window_bound_outside_the_years_in_utc_is_a_value_error(
         run(go())
 
 
+@pytest.mark.parametrize("same", [False, True])
+def test_a_reversed_window_is_a_value_error_naming_both_bounds(
+    store_target: str, same: bool
+) -> None:
+    # `get(pattern, end, start)` found nothing and returned None, as for a window never
+    # computed; a window of no length is no request's window either.
+    start = NOW if same else START
+
+    async def go() -> None:
+        async with open_store(store_target) as store:
+            await store.save(result_of(GROWING))
+            await store.get(GROWING, NOW, start)
+
+    expected = f"end ({start.isoformat()}) must be after start ({NOW.isoformat()})"
+    with pytest.raises(ValueError, match="^" + re.escape(expected)):
+        run(go())
+
+
 def test_a_window_bound_of_a_zone_without_offset_is_utc(
     store_target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,6 +36,7 @@ from usage_analytics.sources import (
     TableSpec,
     Unreadable,
     open_source,
+    refuse_a_table_of_a_file,
     source_kinds,
 )
 
@@ -250,8 +251,9 @@ def source_of(args: argparse.Namespace) -> ExecutionSource:
         raise CliError(f"--table/--column: {error}", EXIT_USAGE) from None
     # (--on-invalid skip also leaves out a record file's lines that hold no record.)
     skip = getattr(args, "on_invalid", "raise") == "skip"
-    source = open_source(args.source, table, skip_unreadable=skip)
-    _refuse_a_table_of_a_file(args.table, source)
+    source = open_source(args.source, table, skip_unreadable=skip, option="--table")
+    # (--table pattern_executions, the default's name, is a table named all the same.)
+    refuse_a_table_of_a_file(args.table, source, "--table")
     if isinstance(source, (FileSource, SQLiteSource)):
         refuse_output_over(args.output, source.path, "the source's file")
     return source
@@ -292,17 +294,6 @@ def _same_file(first: Path, second: Path) -> bool:
         return first.resolve() == second.resolve() or first.samefile(second)
     except OSError:  # (a path that is not there is no file of the other's)
         return False
-
-
-def _refuse_a_table_of_a_file(table: str | None, source: ExecutionSource) -> None:
-    """--table names a database's table: a record file has none, and was read whole as
-    if the option had not been given (--column mappings do apply to files)."""
-    if table is not None and isinstance(source, FileSource):
-        raise CliError(
-            f"--table {table!r}: {source.description} is a record file; --table applies "
-            "to databases only (SQLite/PostgreSQL)",
-            EXIT_USAGE,
-        )
 
 
 def window_of(

@@ -127,19 +127,23 @@ def open_source(
     *,
     arrow: bool | None = None,
     skip_unreadable: bool = False,
+    option: str = "table",
 ) -> ExecutionSource:
     """The source `description` names (see the module docstring); `table` names the
     table (databases) and maps columns (all kinds): a `TableSpec`, or a table's name
     alone, NAME or SCHEMA.NAME as the command's --table reads it; `skip_unreadable`
     leaves a record file's lines that hold no record out (`FileSource`; databases have
     none). Nothing is read or connected yet; a malformed description raises
-    `UnsupportedSourceError`."""
+    `UnsupportedSourceError`, and so does a table named for a record file (a name, or a
+    `TableSpec` of a table other than the default: it was ignored, the file read whole),
+    naming it as `option` (the command passes "--table")."""
     # (A name alone was taken as a TableSpec: "'str' object has no attribute 'table'"
     # on the first fetch.)
+    if table is not None and not isinstance(table, (str, TableSpec)):
+        raise TypeError(f"table must be a TableSpec or a table's name, got {type(table).__name__}")
+    named = _table_named(table)
     if isinstance(table, str):
         table = TableSpec.from_options(table)
-    elif table is not None and not isinstance(table, TableSpec):
-        raise TypeError(f"table must be a TableSpec or a table's name, got {type(table).__name__}")
     text = str(description)
     scheme, sep, rest = text.partition("://")
     if sep and scheme.lower() in POSTGRES_SCHEMES:
@@ -179,7 +183,31 @@ def open_source(
         )
     if path.suffix.lower() in SQLITE_SUFFIXES and not path.is_dir():
         return SQLiteSource(path, table, given=text)
-    return FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable, given=text)
+    source = FileSource(path, table, arrow=arrow, skip_unreadable=skip_unreadable, given=text)
+    refuse_a_table_of_a_file(named, source, option)
+    return source
+
+
+def refuse_a_table_of_a_file(table: str | None, source: ExecutionSource, option: str) -> None:
+    """A table named (`table`, by `option`: the API's `table`, the command's --table) for
+    a record file, which has none: it was read whole as if no table had been named. (Its
+    column mapping does apply to files.)"""
+    if table is not None and isinstance(source, FileSource):
+        raise UnsupportedSourceError(
+            f"{option} {table!r}: {source.description} is a record file; {option} applies "
+            "to databases only (SQLite/PostgreSQL)"
+        )
+
+
+def _table_named(table: TableSpec | str | None) -> str | None:
+    """The table `open_source`'s `table` names, as given: a name alone, or a `TableSpec`
+    of another table than the default or in a schema; None for none or the default (a
+    `TableSpec()` mapping a file's columns names no table)."""
+    if isinstance(table, str):
+        return table
+    if table is None or (table.table == TableSpec.table and table.schema is None):
+        return None
+    return table.label
 
 
 def _refuse_a_postgres_url_without_slashes(text: str, path: Path) -> None:

@@ -40,12 +40,14 @@ __all__ = [
     "FALSE_TEXTS",
     "FIELDS",
     "FLAG_FIELDS",
+    "FLAG_TEXTS",
     "NUMBER_FIELDS",
     "PATTERN_ID",
     "TEXT_FIELDS",
     "TRUE_TEXTS",
     "ExecutionSource",
     "Fetched",
+    "FlagText",
     "SourceError",
     "SourceUnavailableError",
     "TableSpec",
@@ -82,9 +84,29 @@ PATTERN_ID = "pattern_id"
 FLAG_FIELDS = frozenset({"success", "quality_gates_passed", "timeout"})
 NUMBER_FIELDS = frozenset({"execution_time_ms", "quality_score"})
 TEXT_FIELDS = frozenset({"context_type", "agent", "project", "file_path"})
-#: The texts a flag is read from where a source stores it as text (any case, trimmed).
-TRUE_TEXTS = frozenset({"true", "t", "yes", "y", "1"})
-FALSE_TEXTS = frozenset({"false", "f", "no", "n", "0"})
+#: The texts a flag is read from where a source stores it as text (any case, trimmed),
+#: each true text with its false one.
+FLAG_TEXTS = (("true", "false"), ("t", "f"), ("yes", "no"), ("y", "n"), ("1", "0"))
+TRUE_TEXTS = frozenset(true for true, _ in FLAG_TEXTS)
+FALSE_TEXTS = frozenset(false for _, false in FLAG_TEXTS)
+
+
+class FlagText(str):
+    """A text a source that stores flags as text (a CSV cell, a SQLite text cell) holds
+    where a flag belongs and that is none of `FLAG_TEXTS`: the core refuses it, as any
+    text in a flag field, with `flag_reason`, which names the texts such a source reads
+    (it said "must be a bool, got str", which they are not). A text in a list of dicts,
+    or a JSON string, is a plain `str`: no flag is read from text there. (DESIGN.md is
+    silent on the wording; shown as the text, `'maybe'`.)"""
+
+    __slots__ = ()
+
+    #: Read by the core (`fields.rs`, `flag`) on the way to the record's error only.
+    flag_reason = (
+        "must be a flag's text: "
+        + ", ".join(f"{true}/{false}" for true, false in FLAG_TEXTS[:-1])
+        + f" or {'/'.join(FLAG_TEXTS[-1])} (any case)"
+    )
 
 
 def typed_text(name: str, text: str) -> Any:
@@ -93,8 +115,9 @@ def typed_text(name: str, text: str) -> Any:
     yes/no, y/n or 1/0 (any case, trimmed), a number by `float()` (an integer's text as
     an int, below; a bad value, or one whose float is on its field's bound but is itself
     past it, a `WrittenNumber`, shown as written: `exact_numbers`), any other field's
-    text as it is. A text that does not convert is returned unchanged, so that the core
-    reports it as an invalid value of the field. (An empty text, a missing value, is the
+    text as it is. A text that does not convert is returned unchanged (a flag field's as
+    a `FlagText`, whose error names the flag texts), so that the core reports it as an
+    invalid value of the field. (An empty text, a missing value, is the
     caller's.)"""
     if name in FLAG_FIELDS:
         folded = text.strip().lower()
@@ -102,7 +125,7 @@ def typed_text(name: str, text: str) -> Any:
             return True
         if folded in FALSE_TEXTS:
             return False
-        return text
+        return FlagText(text)
     if name in NUMBER_FIELDS:
         try:
             number = float(text)

@@ -122,7 +122,7 @@ def _made_a_flag(name: str, value: Any) -> bool:
     if name not in FLAG_FIELDS or isinstance(value, bool | int) or value is None:
         return False
     if isinstance(value, str):
-        if typed_text(name, value) is not value or not _SQLITE_NUMBER.fullmatch(value):
+        if type(typed_text(name, value)) is bool or not _SQLITE_NUMBER.fullmatch(value):
             return False  # (a flag's text, read as that flag; or text SQLite keeps)
         value = float(value)
     return isinstance(value, float) and value in (0.0, 1.0)

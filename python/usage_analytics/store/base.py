@@ -182,6 +182,20 @@ def checked_bound(name: str, value: Any) -> datetime:
         ) from None
 
 
+def checked_window(start: Any, end: Any) -> tuple[datetime, datetime]:
+    """The bounds `get` asks by (`checked_bound`), end after start as a request's window
+    must be: a reversed window (`get(pattern, end, start)`) was looked for and found
+    nothing, None as for a window never computed. (DESIGN.md is silent on the store's
+    arguments: a ValueError, as for a bound outside the years and as the request's.)"""
+    start, end = checked_bound("start", start), checked_bound("end", end)
+    if end <= start:
+        raise ValueError(
+            f"end ({end.isoformat()}) must be after start ({start.isoformat()}): no "
+            "window ends before it starts (bounds given the wrong way round?)"
+        )
+    return start, end
+
+
 def correlation_text(correlation_id: UUID | str) -> str:
     """The stored form of a correlation id asked for: a UUID's canonical text, from a UUID
     or any text `UUID()` reads (SQLite compared the text as given, so only the canonical
@@ -251,7 +265,7 @@ class AnalyticsStore(AsyncClosing, ABC):
 
         A value of none of these kinds is a TypeError, an unknown window type, zone,
         granularity or family a ValueError naming the parameter, the value and what is
-        allowed."""
+        allowed; so is an `end` not after `start` (`checked_window`)."""
 
     @abstractmethod
     async def history(

@@ -35,8 +35,8 @@ from usage_analytics.store.base import (
     NEWEST_FIRST,
     AnalyticsStore,
     StoreError,
-    checked_bound,
     checked_limit,
+    checked_window,
     correlation_text,
     key_hint,
     key_text,
@@ -322,7 +322,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         window_type: TimeWindowType | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
-        start, end = checked_bound("start", start), checked_bound("end", end)
+        start, end = checked_window(start, end)
         params: list[Any] = [key_text(pattern_id), start, end]
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"

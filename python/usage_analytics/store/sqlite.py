@@ -40,8 +40,8 @@ from usage_analytics.store.base import (
     NEWEST_FIRST,
     AnalyticsStore,
     StoreError,
-    checked_bound,
     checked_limit,
+    checked_window,
     correlation_text,
     key_hint,
     key_text,
@@ -211,7 +211,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         window_type: TimeWindowType | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = ? AND window_start = ? AND window_end = ?"
-        start, end = checked_bound("start", start), checked_bound("end", end)
+        start, end = checked_window(start, end)
         params = [key_text(pattern_id), format_utc(start), format_utc(end)]
         if correlation_id is not None:
             condition += " AND correlation_id = ?"
