@@ -453,13 +453,7 @@ mod tests {
         for round in 0..3_000u64 {
             let buckets = 1 + (next() % [3, 12, 200, 2_000][(round % 4) as usize]) as i64;
             let width = [1i64, 7, 1_000, 3_600_000_000, DAY, 86_400_000_001][(next() % 6) as usize];
-            let extra = if next().is_multiple_of(2) {
-                0
-            } else {
-                (next() % width as u64) as i64
-            };
-            let start = (next() % 2_000_000_000_000_000) as i64 - 1_000_000_000_000_000;
-            let window = Window::new(start, start + buckets * width + extra, "custom", Some(width)).unwrap();
+            let window = crate::test_random::custom_window(&mut next, buckets, width);
             let k = window.buckets;
             let kind = next() % 4;
             let counts: Vec<u64> = (0..k)

@@ -12,3 +12,16 @@ pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
         state
     }
 }
+
+/// A custom window of `buckets` buckets of `width` microseconds, its last bucket holding
+/// half the time a remainder of up to one more `width` too, starting anywhere within
+/// 10^18 microseconds of the epoch (either side).
+pub fn custom_window(next: &mut impl FnMut() -> u64, buckets: i64, width: i64) -> crate::buckets::Window {
+    let extra = if next().is_multiple_of(2) {
+        0
+    } else {
+        (next() % width as u64) as i64
+    };
+    let start = (next() % 2_000_000_000_000_000) as i64 - 1_000_000_000_000_000;
+    crate::buckets::Window::new(start, start + buckets * width + extra, "custom", Some(width)).unwrap()
+}

@@ -208,7 +208,6 @@ fn ratio(part: u64, whole: u64) -> f64 {
 mod tests {
     use super::*;
     use crate::accumulator::Families;
-    use crate::buckets::Window;
     use crate::zone::Zone;
 
     fn fit_bits(fit: LinearFit) -> [u64; 4] {
@@ -238,13 +237,7 @@ mod tests {
             };
             let width =
                 [1i64, 7, 1000, 60_000_000, 3_600_000_000, MICROS_PER_DAY, 86_400_000_001][(next() % 7) as usize];
-            let extra = if next().is_multiple_of(2) {
-                0
-            } else {
-                (next() % width as u64) as i64
-            };
-            let start = (next() % 2_000_000_000_000_000) as i64 - 1_000_000_000_000_000;
-            let window = Window::new(start, start + buckets * width + extra, "custom", Some(width)).unwrap();
+            let window = crate::test_random::custom_window(&mut next, buckets, width);
             let k = window.buckets;
             let kind = next() % 5;
             let counts: Vec<u64> = (0..k)
