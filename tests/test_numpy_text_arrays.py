@@ -16,11 +16,10 @@ from typing import Any
 import equivalence
 import numpy as np
 import pytest
-from child import run_python
 from equivalence import assert_same, comparable
 from hypothesis import given
 from hypothesis import strategies as st
-from other_threads import run_while_other_threads_tick
+from other_threads import assert_changed_column_is_no_crash, run_while_other_threads_tick
 from strategies import CATEGORIES, FILE_PATHS
 from usage_analytics import (
     InvalidRecordError,
@@ -211,28 +210,11 @@ def test_other_threads_run_while_a_long_text_array_is_coded() -> None:
 def test_a_text_array_freed_by_another_thread_while_the_gil_is_let_go_is_no_crash() -> None:
     # The coding lets go of the GIL every 10 ms, and takes the array's buffer again after:
     # a resize that frees it meanwhile gives no codes, never a read of freed memory.
-    script = """
-import threading, time
-import numpy as np
-from usage_analytics._core import fixed_text_codes
-
-column = np.array([f"agent-{i % 50}" for i in range(50)])[np.arange(8_000_000) % 50]
-
-def change():
-    time.sleep(0.012)
-    column.resize(10, refcheck=False)
-    junk = [np.full(1_000_000, 1e300) for _ in range(30)]  # (the freed memory reused)
-    time.sleep(0.3)
-
-thread = threading.Thread(target=change)
-thread.start()
-found = fixed_text_codes(column, 100)
-thread.join()
-print("codes" if found is not None else "none")
-"""
-    done = run_python(script)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() in ("codes", "none")
+    assert_changed_column_is_no_crash(
+        'np.array([f"agent-{i % 50}" for i in range(50)])[np.arange(8_000_000) % 50]',
+        "column.resize(10, refcheck=False)",
+        "fixed_text_codes",
+    )
 
 
 @pytest.mark.parametrize("field", ["agent", "file_path"])

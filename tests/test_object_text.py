@@ -16,11 +16,10 @@ import equivalence
 import numpy as np
 import pandas as pd
 import pytest
-from child import run_python
 from equivalence import assert_same, comparable
 from hypothesis import given
 from hypothesis import strategies as st
-from other_threads import run_while_other_threads_tick
+from other_threads import assert_changed_column_is_no_crash, run_while_other_threads_tick
 from strategies import CATEGORIES, FILE_PATHS
 from usage_analytics import (
     InvalidRecordError,
@@ -268,25 +267,8 @@ def test_an_array_changed_by_another_thread_while_the_gil_is_let_go_is_no_crash(
     # The coding lets go of the GIL every 10 ms; a thread that frees the array's buffer
     # meanwhile left it reading freed memory (a segmentation fault). It now takes the
     # array's buffer again, and gives no codes where it changed.
-    script = f"""
-import threading, time
-import numpy as np
-from usage_analytics._core import object_text_codes
-
-column = np.array(["".join(("agent-", str(i % 50))) for i in range(3_000_000)], dtype=object)
-
-def change():
-    time.sleep(0.012)
-    {change}
-    junk = [np.full(1_000_000, 1e300) for _ in range(30)]  # (the freed memory reused)
-    time.sleep(0.3)
-
-thread = threading.Thread(target=change)
-thread.start()
-found = object_text_codes(column, 100)
-thread.join()
-print("codes" if found is not None else "none")
-"""
-    done = run_python(script)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() in ("codes", "none")
+    assert_changed_column_is_no_crash(
+        'np.array(["".join(("agent-", str(i % 50))) for i in range(3_000_000)], dtype=object)',
+        change,
+        "object_text_codes",
+    )
