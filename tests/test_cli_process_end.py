@@ -45,8 +45,9 @@ def _run(
 
 
 def test_the_command_ends_without_tearing_its_modules_down(tmp_path: Path) -> None:
-    # Python's teardown of pandas', pyarrow's and polars' modules took 0.1-0.3 s of every
-    # command; the whole output is still written (a pipe's buffer flushed at the end).
+    # Python's teardown of pandas', pyarrow's and polars' modules took 0.5-0.6 s of a small
+    # file's command (BENCHMARKS.md); the whole output is still written (a pipe's buffer
+    # flushed at the end).
     status, stdout, stderr = _run(
         tmp_path,
         "sys.argv[1:] = ['analyze', sys.argv[1], '--pattern', 'p', '--format', 'json']",

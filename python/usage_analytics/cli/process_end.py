@@ -1,13 +1,13 @@
 """The end of the `usage-analytics` process, once its command is done.
 
 Python's exit tears down every module it imported, and the libraries the command reads
-with take their time over it: pandas' and pyarrow.dataset's teardown alone is 0.1-0.3 s,
-more than the rest of a small file's whole command (BENCHMARKS.md, "The command's
-exit"). The command has nothing left for that teardown to do: its output is written, its
-files and connections closed by the `with` blocks that opened them. So the process runs
-what Python's exit would run for the program (the `atexit` callbacks: the `logging`
-flush, `weakref.finalize` clean-ups such as temporary directories), flushes the standard
-streams, and ends at once (`os._exit`).
+with take their time over it: 0.27-0.34 s for pyarrow.dataset's and 0.27-0.29 s for
+pandas' alone, about a sixth of a small file's whole command, at a load average of 8.5-10
+(BENCHMARKS.md, "The command's exit"). The command has nothing left for that teardown
+to do: its output is written, its files and connections closed by the `with` blocks
+that opened them. So the process runs what Python's exit would run for the program
+(the `atexit` callbacks: the `logging` flush, `weakref.finalize` clean-ups such as
+temporary directories), flushes the standard streams, and ends at once (`os._exit`).
 
 Python's own exit is kept where it has work this would skip or a message to give:
 - another thread that is not a daemon still runs (Python's exit waits for it: a
