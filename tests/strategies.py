@@ -25,7 +25,6 @@ from reference import (
     US_PER_DAY,
     US_PER_HOUR,
     US_PER_MINUTE,
-    classify_trend,
     datetime_to_micros,
 )
 from usage_analytics import (
@@ -603,74 +602,21 @@ def _mismatches(actual: Any, expected: Any, path: str) -> list[str]:
 def assert_matches_reference(
     actual: dict[str, Any],
     expected: dict[str, Any],
-    thresholds: TrendThresholds,
     *,
     compare_reasons: bool = False,
 ) -> None:
     """`actual` (from `output_as_dict`) equals the reference's `expected` on every field.
     Error-sample reasons are free text, so only index, field and value are compared
-    unless `compare_reasons`. `thresholds` are the request's (for `_trend_type_tie`)."""
+    unless `compare_reasons`. The trend type is compared strictly: the core classes the
+    exact velocity, t-statistic and recency as the reference does (session 56), so a
+    velocity on a threshold is no tie to excuse."""
     actual = dict(actual)
     expected = dict(expected)
     if not compare_reasons:
         actual["data_quality"] = _without_reasons(actual["data_quality"])
         expected["data_quality"] = _without_reasons(expected["data_quality"])
-    n_records = expected["usage_metrics"]["total_executions"]
-    if _trend_type_tie(actual["trend_analysis"], expected["trend_analysis"], n_records, thresholds):
-        expected["trend_analysis"] = {
-            **expected["trend_analysis"],
-            "trend_type": actual["trend_analysis"]["trend_type"],
-        }
     problems = _mismatches(actual, expected, "output")
     assert not problems, "\n".join(problems)
-
-
-def _trend_type_tie(
-    actual: dict[str, Any] | None,
-    expected: dict[str, Any] | None,
-    n_records: int,
-    thresholds: TrendThresholds,
-) -> bool:
-    """True when the two trend types differ only because the velocity sits on a threshold.
-
-    The reference's velocity is exact; the core's is a float equal to it within the
-    tolerance. When a velocity threshold lies within that tolerance of the exact velocity
-    (e.g. a symmetric series, exact velocity 0, threshold 0), the comparison with the
-    threshold is decided by rounding, and the spec fixes no rounding. It is a tie only if
-    the core's type is what the rule gives for the core's own velocity (same count and
-    significance; the no-recent-use clause cannot be involved, since it does not depend
-    on the velocity) and the reference's type what it gives for the exact one.
-    """
-    if actual is None or expected is None or actual["trend_type"] == expected["trend_type"]:
-        return False
-    exact = expected["velocity"]
-    near = [
-        thresholds.growing_velocity,
-        thresholds.declining_velocity,
-        thresholds.abandoned_velocity,
-    ]
-    if not any(math.isclose(exact, t, rel_tol=REL_TOL, abs_tol=ABS_TOL) for t in near):
-        return False
-    if not math.isclose(actual["velocity"], exact, rel_tol=REL_TOL, abs_tol=ABS_TOL):
-        return False
-
-    def rule(velocity: float) -> str:
-        return classify_trend(
-            velocity,
-            significant=expected["velocity_significant"],
-            n_records=n_records,
-            any_recent=True,
-            thresholds=thresholds,
-        )
-
-    actual_type: str = actual["trend_type"]
-    expected_type: str = expected["trend_type"]
-    # The reference classifies its exact velocity but reports it rounded: the exact one
-    # may lie a hair beyond the float it rounds to (-2 + 6.6e-21 reported as -2.0, on
-    # the abandoned threshold), so it is classified as one of that float or its
-    # neighbours would be.
-    around = (math.nextafter(exact, -math.inf), exact, math.nextafter(exact, math.inf))
-    return rule(actual["velocity"]) == actual_type and expected_type in map(rule, around)
 
 
 def _without_reasons(quality: dict[str, Any]) -> dict[str, Any]:

@@ -44,9 +44,7 @@ def analyse(
     )
     output = REDUCER.execute_reduction_sync(request)
     if isinstance(records, list):
-        assert_matches_reference(
-            output_as_dict(output), reference_analytics(request), request.trend_thresholds
-        )
+        assert_matches_reference(output_as_dict(output), reference_analytics(request))
     return output
 
 

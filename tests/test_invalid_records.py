@@ -47,9 +47,7 @@ def skip(records: list[Any]) -> ModelUsageAnalyticsOutput:
     """Reduce in skip mode and check the reference agrees (counts and samples too)."""
     request = contract(records, on_invalid="skip")
     output = REDUCER.execute_reduction_sync(request)
-    assert_matches_reference(
-        output_as_dict(output), reference_analytics(request), request.trend_thresholds
-    )
+    assert_matches_reference(output_as_dict(output), reference_analytics(request))
     return output
 
 

@@ -76,9 +76,7 @@ def test_windows_either_side_of_the_dense_limit_match_the_reference(buckets: int
     assert output.trend_analysis.bucket_count == buckets
     assert output.trend_analysis.time_series is not None
     assert len(output.trend_analysis.time_series) == buckets
-    assert_matches_reference(
-        output_as_dict(output), reference_analytics(request), request.trend_thresholds
-    )
+    assert_matches_reference(output_as_dict(output), reference_analytics(request))
 
 
 def test_a_batch_over_many_buckets_equals_single_calls_per_pattern() -> None:

@@ -55,7 +55,6 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     RollingUsageAnalytics,
     TimeWindowType,
-    TrendThresholds,
     UsageAnalyticsError,
     evaluate_health,
     streaming,
@@ -125,7 +124,6 @@ def assert_snapshot_equals(
     *,
     exact_budget: int = 1024,
     relative_accuracy: float = 0.01,
-    thresholds: TrendThresholds | None = None,
 ) -> None:
     """`actual` (a snapshot) equals `expected` (the reduction over its window): the window
     fields, every metric family and records_in_window; the rest of data_quality (and
@@ -166,7 +164,7 @@ def assert_snapshot_equals(
                 perf_e[key] = perf_a[key]
             perf_e["percentile_method"] = perf_a["percentile_method"]
             perf_e["percentile_relative_error"] = perf_a["percentile_relative_error"]
-    assert_matches_reference(a, e, thresholds or TrendThresholds())
+    assert_matches_reference(a, e)
 
 
 def assert_cumulative_quality(
@@ -295,7 +293,6 @@ def assert_case_snapshot(
         expected,
         exact_budget=case["exact_budget"],
         relative_accuracy=case["relative_accuracy"],
-        thresholds=options["trend_thresholds"],
     )
 
 

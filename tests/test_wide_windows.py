@@ -42,7 +42,7 @@ def test_windows_of_three_centuries_in_unusual_zones_match_reference(
 ) -> None:
     expected = reference_analytics(contract)
     actual = output_as_dict(REDUCER.execute_reduction_sync(contract))
-    assert_matches_reference(actual, expected, contract.trend_thresholds)
+    assert_matches_reference(actual, expected)
 
 
 @given(contracts(invalid=True, years=YEARS, zones=ZONES, max_records=30))
@@ -51,4 +51,4 @@ def test_skip_mode_of_three_centuries_matches_reference(
 ) -> None:
     expected = reference_analytics(contract)
     actual = output_as_dict(REDUCER.execute_reduction_sync(contract))
-    assert_matches_reference(actual, expected, contract.trend_thresholds)
+    assert_matches_reference(actual, expected)

@@ -78,6 +78,4 @@ def test_a_zones_days_hours_and_weekdays_around_its_offset_changes(name: str) ->
     )
     output = NodeUsageAnalyticsReducer().execute_reduction_sync(request)
     assert output.timezone == name
-    assert_matches_reference(
-        output_as_dict(output), reference_analytics(request), request.trend_thresholds
-    )
+    assert_matches_reference(output_as_dict(output), reference_analytics(request))
