@@ -37,6 +37,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
+from pydantic_core import to_jsonable_python
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -167,7 +168,9 @@ def create_app(
             lambda: dashboard_document(dashboard_rows([(str(r.pattern_id), r) for r in results]))
         )
         return {
-            "window": {"start": start.isoformat(), "end": stop.isoformat()},
+            # The bounds as the analytics' JSON writes them ("...Z"), and the command
+            # line's dashboard: `isoformat` wrote "+00:00", another text of one window.
+            "window": {"start": to_jsonable_python(start), "end": to_jsonable_python(stop)},
             "records_without_pattern_id": unattributed.count,
             "patterns": patterns,
         }

@@ -109,6 +109,16 @@ def test_dashboard_lists_every_pattern_worst_first(client: TestClient) -> None:
     )
 
 
+def test_dashboard_writes_its_window_as_the_analytics_write_theirs(client: TestClient) -> None:
+    # ("...Z", pydantic's form, as the command line's dashboard JSON writes it too: the
+    # dashboard wrote "+00:00", so the two endpoints' texts of one window differed.)
+    params = {"window": "36h", "end": "2026-03-01T00:00Z"}
+    dashboard = client.get("/dashboard", params=params).json()["window"]
+    analytics = client.get(f"/patterns/{GROWING}/analytics", params=params).json()["time_window"]
+    assert dashboard == {"start": "2026-02-27T12:00:00Z", "end": "2026-03-01T00:00:00Z"}
+    assert (dashboard["start"], dashboard["end"]) == (analytics["start"], analytics["end"])
+
+
 def test_dashboard_judges_the_patterns_off_the_event_loop(
     database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
