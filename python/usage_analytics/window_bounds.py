@@ -47,8 +47,8 @@ def numeric_window_bound(value: Any) -> Any:
         )
     if isinstance(value, (str, bytes, bytearray)) and _is_number_text(value):
         raise ValueError(
-            f"must be {_ACCEPTED}, got the text of a number, {value!r}: pass the "
-            "int (epoch microseconds) or ISO-8601 text (2026-11-20T12:00:00Z)"
+            f"must be {_ACCEPTED}, got the text of a number, {value!r}: write the "
+            "time as ISO-8601 text (2026-11-20T12:00:00Z)"
         )
     return value
 
