@@ -14,12 +14,15 @@ import numpy as np
 import pyarrow as pa
 import pydantic
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from usage_analytics import (
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
     UsageAccumulator,
 )
+from usage_analytics.contracts import micros
 
 START = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
 START_US = 1_700_000_000_000_000
@@ -98,3 +101,13 @@ def test_iso_text_and_datetimes_are_read_as_before() -> None:
     end = START + timedelta(days=1)
     assert request("2023-11-14T22:13:20Z", end).time_window_start == START
     assert request(START.replace(tzinfo=None), end).time_window_start == START
+
+
+@given(
+    st.integers(micros(datetime(1, 1, 1, tzinfo=UTC)), micros(datetime(1969, 1, 1, tzinfo=UTC)))
+    | st.integers(micros(datetime(1971, 1, 1, tzinfo=UTC)), micros(datetime.max) - 1)
+)
+def test_an_integer_bound_is_the_instant_of_its_microseconds(start_us: int) -> None:
+    contract = request(start_us, start_us + 1)
+    assert micros(contract.time_window_start) == start_us
+    assert contract.time_window_end - contract.time_window_start == timedelta(microseconds=1)
