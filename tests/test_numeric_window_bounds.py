@@ -111,3 +111,29 @@ def test_an_integer_bound_is_the_instant_of_its_microseconds(start_us: int) -> N
     contract = request(start_us, start_us + 1)
     assert micros(contract.time_window_start) == start_us
     assert contract.time_window_end - contract.time_window_start == timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        np.datetime64("2023-11-14T22:13:20"),
+        np.datetime64("2023-11-14T22:13:20.000000999", "ns"),  # (floored, as records are)
+        np.datetime64(1_700_000_000_000, "ms"),
+    ],
+)
+def test_a_numpy_datetime64_bound_is_read_as_a_records_is(start: Any) -> None:
+    # (A record's timestamp may be a numpy datetime64; a bound of one was refused, "Input
+    # should be a valid datetime": the window of an array's min() and max() could not
+    # be given as they are.)
+    assert request(start, START + timedelta(days=1)).time_window_start == START
+
+
+@pytest.mark.parametrize(
+    ("start", "reason"),
+    [
+        (np.datetime64("NaT"), "not a time (NaT)"),
+        (np.datetime64(300_000 - 1970, "Y"), "outside the years 1 to 9999"),
+    ],
+)
+def test_a_numpy_datetime64_bound_of_no_instant_is_refused(start: Any, reason: str) -> None:
+    assert reason in refusal(start)

@@ -514,10 +514,10 @@ def uuid_or_text(text: str) -> UUID | str:
 class AnalyticsRequest(BaseModel):
     """What every reduction request has: the window, what to compute, and the records.
 
-    The window's bounds are datetimes (naive = UTC), ISO-8601 text, or ints of epoch
-    microseconds, as columnar records' integer timestamps are (one in 1970 is refused
-    as looking like seconds or milliseconds; a float or the text of a number is
-    refused: see `usage_analytics.window_bounds`).
+    The window's bounds are datetimes (naive = UTC), ISO-8601 text, numpy datetime64s,
+    or ints of epoch microseconds, as columnar records' integer timestamps are (one in
+    1970 is refused as looking like seconds or milliseconds; a float or the text of a
+    number is refused: see `usage_analytics.window_bounds`).
 
     `execution_data` is a list (or tuple) of record mappings, a dict of columns, or any
     Arrow-compatible table (see `usage_analytics.ingest`). It is passed through without

@@ -1,4 +1,5 @@
-"""A window bound given as a number: read in the records' unit, or refused saying why.
+"""A window bound given as a number (or a numpy datetime64): read as a record's
+timestamp of that value is, or refused saying why.
 
 pydantic reads a number given for a datetime as epoch seconds (milliseconds above 2e10),
 and the text of one too: `time_window_start=1_700_000_000_000_000`, microseconds as the
@@ -12,7 +13,10 @@ library's choices, one unit for every integer time it reads:
   (`input_notes.integer_unit`, the records' hint's rule) and what to multiply it by: a
   window of 1970 is given as datetimes;
 - a float or a Decimal, and text (or bytes) that reads as a number, is refused: no record
-  timestamp is one either, and a float holds no instant of today to the microsecond.
+  timestamp is one either, and a float holds no instant of today to the microsecond;
+- a numpy datetime64 (pydantic refused it, where a record's timestamp may be one) is its
+  instant, naive = UTC, floored to the microsecond as the core floors a record's; NaT and
+  one outside the years 1 to 9999 are refused.
 """
 
 from __future__ import annotations
@@ -33,11 +37,13 @@ _ACCEPTED = "a datetime, ISO-8601 text or an int of epoch microseconds"
 
 
 def numeric_window_bound(value: Any) -> Any:
-    """`value` as the datetime it names where it is an int (epoch microseconds); a
-    ValueError saying why where it is another number or the text of one; any other value
-    as given (for pydantic's datetime parsing)."""
+    """`value` as the datetime it names where it is an int (epoch microseconds) or a
+    numpy datetime64; a ValueError saying why where it is another number or the text of
+    one; any other value as given (for pydantic's datetime parsing)."""
     if isinstance(value, bool):  # (an int, but no time: pydantic refuses it)
         return value
+    if type(value).__name__ == "datetime64" and type(value).__module__ == "numpy":
+        return _from_datetime64(value)
     if isinstance(value, Integral):
         return _from_microseconds(int(value))
     if isinstance(value, (float, Decimal)):
@@ -68,6 +74,19 @@ def _from_microseconds(micros: int) -> datetime:
         raise ValueError(
             f"{micros} read as epoch microseconds is outside the years 1 to 9999"
         ) from None
+
+
+def _from_datetime64(value: Any) -> datetime:
+    import numpy as np  # (here: numpy is no dependency of the library, and is given)
+
+    if np.isnat(value):
+        raise ValueError("not a time (NaT): a window bound must be an instant")
+    # The year first (exact from any unit), so that microseconds of far years cannot wrap.
+    year = int(value.astype("datetime64[Y]").astype(np.int64)) + 1970
+    if not 1 <= year <= 9999:
+        raise ValueError(f"{value} is outside the years 1 to 9999")
+    micros = int(value.astype("datetime64[us]").astype(np.int64))  # (floored)
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 def _is_number_text(text: str | bytes | bytearray) -> bool:
