@@ -37,6 +37,8 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
+from pydantic_core import to_jsonable_python
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -53,6 +55,7 @@ from usage_analytics.sources import (
     UnknownPatternError,
 )
 from usage_analytics.store import SQLiteAnalyticsStore
+from usage_analytics.window_bounds import numeric_window_bound
 
 DATABASE = Path(os.environ.get("USAGE_ANALYTICS_DB", "usage-analytics-demo.sqlite"))
 _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
@@ -68,7 +71,13 @@ _KINDS = [
 ]
 
 Window = Annotated[str, Query(description="length of the window: 90m, 24h, 7d, 4w")]
-End = Annotated[datetime | None, Query(description="end of the window (default: now)")]
+# (A number is refused, as the library's window bounds refuse its text: FastAPI read
+# `end=2026`, a year, as 2,026 seconds after the epoch, and analysed a week of 1969.)
+End = Annotated[
+    datetime | None,
+    Query(description="end of the window, ISO-8601 (default: now)"),
+    BeforeValidator(numeric_window_bound),
+]
 
 
 def parse_window(text: str) -> timedelta:
@@ -167,7 +176,9 @@ def create_app(
             lambda: dashboard_document(dashboard_rows([(str(r.pattern_id), r) for r in results]))
         )
         return {
-            "window": {"start": start.isoformat(), "end": stop.isoformat()},
+            # The bounds as the analytics' JSON writes them ("...Z"), and the command
+            # line's dashboard: `isoformat` wrote "+00:00", another text of one window.
+            "window": {"start": to_jsonable_python(start), "end": to_jsonable_python(stop)},
             "records_without_pattern_id": unattributed.count,
             "patterns": patterns,
         }

@@ -109,6 +109,29 @@ def test_dashboard_lists_every_pattern_worst_first(client: TestClient) -> None:
     )
 
 
+def test_dashboard_writes_its_window_as_the_analytics_write_theirs(client: TestClient) -> None:
+    # ("...Z", pydantic's form, as the command line's dashboard JSON writes it too: the
+    # dashboard wrote "+00:00", so the two endpoints' texts of one window differed.)
+    params = {"window": "36h", "end": "2026-03-01T00:00Z"}
+    dashboard = client.get("/dashboard", params=params).json()["window"]
+    analytics = client.get(f"/patterns/{GROWING}/analytics", params=params).json()["time_window"]
+    assert dashboard == {"start": "2026-02-27T12:00:00Z", "end": "2026-03-01T00:00:00Z"}
+    assert (dashboard["start"], dashboard["end"]) == (analytics["start"], analytics["end"])
+
+
+@pytest.mark.parametrize("path", [f"/patterns/{GROWING}/analytics", "/dashboard"])
+@pytest.mark.parametrize("end", ["2026", "1772323200"])
+def test_an_end_of_a_number_is_a_422_not_read_as_epoch_seconds(
+    client: TestClient, path: str, end: str
+) -> None:
+    # (FastAPI's datetime read a number as epoch seconds: the text "2026", a year, was
+    # 2,026 seconds after the epoch, and a week of 1969 was analysed. `end` is ISO-8601,
+    # as the library's window bounds take text.)
+    response = client.get(path, params={"window": "7d", "end": end})
+    assert response.status_code == 422
+    assert f"got the text of a number, {end!r}" in response.text
+
+
 def test_dashboard_judges_the_patterns_off_the_event_loop(
     database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,7 @@ it), custom thresholds, severities, ordering, and no findings made up from missi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,8 @@ from usage_analytics import (
     AnalyticsGranularity,
     HealthFinding,
     HealthThresholds,
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsBatchOutput,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
@@ -817,3 +820,41 @@ def test_a_thresholds_writing_does_not_hang_on_the_one_written_before(first: str
     for text in (first, other, first, other):
         limit = float(text)
         assert (limit_duration_ms(limit), limit_percent(limit)) == written[text]
+
+
+def _batch_of_one() -> ModelUsageAnalyticsBatchOutput:
+    records = [{"timestamp": END - timedelta(hours=1), "success": True, "pattern_id": "a"}]
+    return NodeUsageAnalyticsReducer().execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(
+            time_window_start=START, time_window_end=END, execution_data=records
+        )
+    )
+
+
+def test_judging_a_batch_output_is_a_type_error_saying_to_judge_its_results() -> None:
+    # (It was an AttributeError on usage_metrics, from evaluate_health and the HTML report.)
+    from usage_analytics.html_report import render_html
+
+    batch = _batch_of_one()
+    expected = (
+        "the health rules judge one pattern's ModelUsageAnalyticsOutput, got a "
+        "ModelUsageAnalyticsBatchOutput: judge each of its results (batch.results.values())"
+    )
+    judges: list[Callable[[Any], Any]] = [evaluate_health, render_html]
+    for judge in judges:
+        with pytest.raises(TypeError, match=f"^{re.escape(expected)}$"):
+            judge(batch)
+    assert evaluate_health(batch.results["a"]) == batch.results["a"].health()
+
+
+def test_thresholds_of_another_type_are_a_type_error_saying_how_to_make_them() -> None:
+    # (A dict of limits was an AttributeError on the first limit read.)
+    result = _batch_of_one().results["a"]
+    expected = (
+        "thresholds must be a HealthThresholds, got dict: HealthThresholds(**limits) "
+        "makes them of a dict of limits"
+    )
+    with pytest.raises(TypeError, match=f"^{re.escape(expected)}$"):
+        evaluate_health(result, {"min_success_rate": 0.5})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=re.escape(expected)):
+        result.health({"min_success_rate": 0.5})  # type: ignore[arg-type]

@@ -117,6 +117,21 @@ def test_a_batch_reads_the_groups_of_fetch_all_in_one_table_as_it_is(loaded: str
             group.locate(group.count)
 
 
+def test_a_fetch_bound_of_text_is_a_type_error_not_a_failed_query(loaded: str) -> None:
+    # ("query failed: operator does not exist: timestamp with time zone >= text", a
+    # SourceError naming the server, as if the database were at fault.)
+    async def go() -> None:
+        async with PostgresSource(loaded) as source:
+            with pytest.raises(
+                TypeError, match=r"^start must be a datetime, got str '2026-02-01'$"
+            ):
+                await source.fetch(GROWING, "2026-02-01", NOW)  # type: ignore[arg-type]
+            with pytest.raises(TypeError, match=r"^end must be a datetime, got str '2026-03-01'$"):
+                await source.fetch_all(START, "2026-03-01")  # type: ignore[arg-type]
+
+    run(go())
+
+
 def test_fetch_all_and_newest(loaded: str) -> None:
     rows = demo_rows()
     source = PostgresSource(loaded)

@@ -185,6 +185,31 @@ def test_fetch_all_gives_each_pattern_what_fetch_gives(
             group.locate(group.count)
 
 
+@pytest.mark.parametrize(("kind", "arrow"), [("csv", False), ("parquet", True), ("sqlite", True)])
+@pytest.mark.parametrize(
+    "bound", ["2026-02-01T00:00:00Z", date(2026, 2, 1), 1_769_904_000_000_000], ids=repr
+)
+def test_a_fetch_bound_that_is_no_datetime_is_a_type_error_naming_it(
+    tmp_path: Path, kind: str, arrow: bool, bound: Any
+) -> None:
+    # Text was an AttributeError on tzinfo in SQLite, a failed query in PostgreSQL
+    # ("timestamp with time zone >= text"), and read nothing from a record file, which
+    # fetched the pattern's records whatever the window: three answers to one mistake.
+    source = make_source(tmp_path, kind, arrow, demo_rows())
+    expected = f"start must be a datetime, got {type(bound).__name__} {bound!r}"
+
+    async def go() -> None:
+        async with source:
+            with pytest.raises(TypeError, match=f"^{re.escape(expected)}$"):
+                await source.fetch(GROWING, bound, NOW)
+            with pytest.raises(TypeError, match=f"^{re.escape(expected)}$"):
+                await source.fetch_all(bound, NOW)
+            with pytest.raises(TypeError, match=r"^end must be a datetime, got str"):
+                await source.fetch(GROWING, START, NOW.isoformat())
+
+    run(go())
+
+
 @pytest.mark.parametrize(("kind", "arrow"), [*FILE_KINDS, ("sqlite", True)])
 def test_fetch_of_a_uuid_finds_every_spelling_fetch_all_groups(
     tmp_path: Path, kind: str, arrow: bool

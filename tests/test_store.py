@@ -221,6 +221,39 @@ def test_a_result_holding_an_infinity_reads_back(store_target: str) -> None:
     assert history == [result]
 
 
+def test_saving_what_is_no_result_is_a_type_error_saving_nothing(store_target: str) -> None:
+    # A batch output given to save (or save_many) was an AttributeError on
+    # performance_metrics deep inside. Nothing of a call that holds one is saved.
+    result = result_of(GROWING)
+    batch = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(time_window_start=START, time_window_end=NOW)
+    )
+    hint = "save a batch's results: save_many(batch.results.values())"
+
+    async def go() -> list[Any]:
+        async with open_store(store_target) as store:
+            with pytest.raises(
+                TypeError, match=re.escape(f"save() takes a {OUTPUT}, got a {BATCH}: {hint}")
+            ):
+                await store.save(batch)  # type: ignore[arg-type]
+            with pytest.raises(
+                TypeError, match=re.escape(f"save_many() takes {OUTPUT}s, got a {BATCH}: {hint}")
+            ):
+                await store.save_many(batch)  # type: ignore[arg-type]
+            with pytest.raises(
+                TypeError, match=re.escape(f"result 1 is a {BATCH}, not a {OUTPUT}: {hint}")
+            ):
+                await store.save_many([result, batch])  # type: ignore[list-item]
+            with pytest.raises(TypeError, match=re.escape(f"save() takes a {OUTPUT}, got a dict")):
+                await store.save(result.to_dict())  # type: ignore[arg-type]
+            return await store.history(GROWING)
+
+    assert run(go()) == []
+
+
+OUTPUT, BATCH = "ModelUsageAnalyticsOutput", "ModelUsageAnalyticsBatchOutput"
+
+
 def test_reads_before_any_save_find_nothing_and_create_nothing(store_target: str) -> None:
     # A read created the SQLite file (or the table): a service asking for a pattern
     # before any save left an empty file that later looked like a broken database.

@@ -40,6 +40,7 @@ from pydantic_core import PydanticUndefined
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest import records_container
+from usage_analytics.window_bounds import numeric_window_bound
 
 if TYPE_CHECKING:
     from usage_analytics.health import HealthFinding, HealthThresholds
@@ -513,6 +514,11 @@ def uuid_or_text(text: str) -> UUID | str:
 class AnalyticsRequest(BaseModel):
     """What every reduction request has: the window, what to compute, and the records.
 
+    The window's bounds are datetimes (naive = UTC), ISO-8601 text, numpy datetime64s,
+    or ints of epoch microseconds, as columnar records' integer timestamps are (one in
+    1970 is refused as looking like seconds or milliseconds; a float or the text of a
+    number is refused: see `usage_analytics.window_bounds`).
+
     `execution_data` is a list (or tuple) of record mappings, a dict of columns, or any
     Arrow-compatible table (see `usage_analytics.ingest`). It is passed through without
     per-record pydantic validation or copying; the Rust core validates each record.
@@ -542,6 +548,12 @@ class AnalyticsRequest(BaseModel):
         validate_default=True,
     )
     trend_thresholds: TrendThresholds = Field(default_factory=TrendThresholds)
+
+    # An int bound is epoch microseconds, as records' integer timestamps are; another
+    # number, or the text of one, is refused (pydantic read them as epoch seconds).
+    _numeric_bound = field_validator("time_window_start", "time_window_end", mode="before")(
+        numeric_window_bound
+    )
 
     @field_validator("time_window_start", "time_window_end")
     @classmethod

@@ -54,6 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from usage_analytics._core import ModelFactory
 from usage_analytics.contracts import (
+    ModelUsageAnalyticsBatchOutput,
     ModelUsageAnalyticsOutput,
     OverflowingFloat,
     SuccessMetrics,
@@ -729,7 +730,22 @@ def _nothing_to_judge() -> str:
 
 
 def _fired(result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds | None) -> list[_Fired]:
-    """The rules `result` breaks, in the rules' order (see `evaluate_health`)."""
+    """The rules `result` breaks, in the rules' order (see `evaluate_health`). Checks
+    what it is given: a batch output or a dict of limits was an AttributeError on the
+    first field read (the design is silent on this; a TypeError saying what to pass)."""
+    if not isinstance(result, ModelUsageAnalyticsOutput):
+        hint = ""
+        if isinstance(result, ModelUsageAnalyticsBatchOutput):
+            hint = ": judge each of its results (batch.results.values())"
+        raise TypeError(
+            "the health rules judge one pattern's ModelUsageAnalyticsOutput, got a "
+            f"{type(result).__name__}{hint}"
+        )
+    if thresholds is not None and not isinstance(thresholds, HealthThresholds):
+        raise TypeError(
+            f"thresholds must be a HealthThresholds, got {type(thresholds).__name__}: "
+            "HealthThresholds(**limits) makes them of a dict of limits"
+        )
     thresholds = thresholds or _DEFAULT_THRESHOLDS
     if result.usage_metrics.total_executions == 0:
         return [_Fired("info", "no_executions", 0.0, None, _nothing_to_judge)]

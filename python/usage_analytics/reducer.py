@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -63,6 +63,7 @@ class NodeUsageAnalyticsReducer:
         another index than 0 to n - 1, the record's index label too). Warns
         (`TimestampUnitWarning`) where records lie outside the window and the input's
         integer timestamps, epoch microseconds, look like epoch seconds or milliseconds."""
+        _check_request(contract, ModelUsageAnalyticsInput, "execute_reduction")
         if self._inline(contract):
             output, hint = self._reduce(contract, None)
         else:
@@ -75,6 +76,7 @@ class NodeUsageAnalyticsReducer:
         self, contract: ModelUsageAnalyticsInput
     ) -> ModelUsageAnalyticsOutput:
         """The same reduction, blocking: for scripts, threads and the CLI."""
+        _check_request(contract, ModelUsageAnalyticsInput, "execute_reduction_sync")
         output, hint = self._reduce(contract, None)
         if hint is not None:
             warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
@@ -102,6 +104,7 @@ class NodeUsageAnalyticsReducer:
         records. Errors and warnings as `execute_reduction`'s, a record numbered by its
         row in the whole input (as are the samples of the batch's own `data_quality`;
         a pattern's samples count among that pattern's records, and name no label)."""
+        _check_request(batch, ModelUsageAnalyticsBatchInput, "execute_batch_reduction")
         if self._inline(batch):
             output, hint = self._reduce_batch(batch, None)
         else:
@@ -113,6 +116,7 @@ class NodeUsageAnalyticsReducer:
     def execute_batch_reduction_sync(
         self, batch: ModelUsageAnalyticsBatchInput
     ) -> ModelUsageAnalyticsBatchOutput:
+        _check_request(batch, ModelUsageAnalyticsBatchInput, "execute_batch_reduction_sync")
         output, hint = self._reduce_batch(batch, None)
         if hint is not None:
             warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
@@ -141,6 +145,32 @@ class NodeUsageAnalyticsReducer:
         except ValueError:  # (a window the core refuses, as it will say: not here)
             return False
         return patterns * points <= self.INLINE_MAX_OUTPUT_POINTS
+
+
+#: The method that takes each kind of request, for the error of a request given to another.
+_METHOD_OF: dict[type[AnalyticsRequest], str] = {
+    ModelUsageAnalyticsInput: "execute_reduction",
+    ModelUsageAnalyticsBatchInput: "execute_batch_reduction",
+}
+
+
+def _check_request(request: Any, kind: type[AnalyticsRequest], method: str) -> None:
+    """A TypeError unless `request` is a `kind`: a batch request given to
+    `execute_reduction` failed on a missing attribute deep inside, and a single request
+    given to `execute_batch_reduction` was reduced as a batch, its `pattern_id` silently
+    ignored (the design is silent on this; mypy tells a typed caller the same). The
+    message names the method that takes the request given, or, for a mapping (a request
+    body not yet validated), how to make the request of it."""
+    if isinstance(request, kind):
+        return
+    given = type(request).__name__
+    message = f"{method}() takes a {kind.__name__}, got {given}"
+    other = next((name for cls, name in _METHOD_OF.items() if isinstance(request, cls)), None)
+    if other is not None:
+        message += f": a {given} goes to {other}()"
+    elif isinstance(request, Mapping):
+        message += f": make the request of it first, {kind.__name__}.model_validate(...)"
+    raise TypeError(message)
 
 
 async def newest_valid_us(contract: ModelUsageAnalyticsInput) -> int | None:

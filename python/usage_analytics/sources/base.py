@@ -365,6 +365,19 @@ class Fetched:
         return f"Fetched({self.pattern_id!r}, {self.count} records)"
 
 
+def checked_bounds(start: Any, end: Any) -> None:
+    """A TypeError naming the first of a fetch's window bounds that is no datetime (naive
+    = UTC, as the sources read one). Text was an AttributeError in SQLite, a failed query
+    in PostgreSQL ("operator does not exist: timestamp with time zone >= text") and, in a
+    record file, which hands over the pattern's records whatever the window, nothing; a
+    date or an int alike. (The design is silent on the sources' arguments: a TypeError,
+    as the analytics stores' `get` gives.) The order is not checked: a window ending
+    before it starts holds no record."""
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, datetime):
+            raise TypeError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
+
+
 def pattern_uuid(text: str) -> UUID | None:
     """The UUID a stored id spells (stripped; the spellings `uuid_spelled` reads)."""
     return uuid_spelled(text.strip())

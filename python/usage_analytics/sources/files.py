@@ -63,6 +63,7 @@ from usage_analytics.sources.base import (
     Unattributed,
     Unreadable,
     UnsupportedSourceError,
+    checked_bounds,
     known_patterns,
     matches_pattern,
     no_pattern,
@@ -499,6 +500,7 @@ class FileSource(ExecutionSource):
         return None if stamp is None else datetime_of(stamp)
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
+        checked_bounds(start, end)  # (unused here, but given as every source's are)
         return await asyncio.to_thread(self._fetch, await self._load(), pattern_id)
 
     def _fetch(self, loaded: Loaded, pattern_id: str) -> Fetched:
@@ -512,6 +514,7 @@ class FileSource(ExecutionSource):
         )
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
+        checked_bounds(start, end)
         loaded = await self._load()
         return await asyncio.to_thread(made_paused, self._fetch_all, loaded)
 

@@ -50,6 +50,7 @@ from usage_analytics.sources.base import (
     SourceError,
     TableSpec,
     Unattributed,
+    checked_bounds,
     known_patterns,
     pattern_candidates,
     pattern_key,
@@ -554,6 +555,7 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
+        checked_bounds(start, end)
         pa = postgres_pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> Fetched:
@@ -579,6 +581,7 @@ class PostgresSource(ExecutionSource):
         return result
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
+        checked_bounds(start, end)
         pa = postgres_pyarrow()
 
         def work(cursor: Any, columns: dict[str, _Column]) -> list[Fetched]:

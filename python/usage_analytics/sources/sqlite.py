@@ -77,6 +77,7 @@ from usage_analytics.sources.base import (
     TableSpec,
     Unattributed,
     UnknownPatternError,
+    checked_bounds,
     known_patterns,
     no_pattern,
     pattern_candidates,
@@ -642,6 +643,8 @@ class SQLiteSource(ExecutionSource):
         return result
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
+        checked_bounds(start, end)
+
         def work(connection: sqlite3.Connection) -> Fetched:
             columns = self._columns(connection)
             selection = self._select(connection, columns, with_id=False)
@@ -668,6 +671,8 @@ class SQLiteSource(ExecutionSource):
         return result
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
+        checked_bounds(start, end)
+
         def work(connection: sqlite3.Connection) -> list[Fetched]:
             columns = self._columns(connection)
             selection = self._select(connection, columns, with_id=True)

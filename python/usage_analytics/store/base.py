@@ -46,6 +46,7 @@ from uuid import UUID
 from usage_analytics.closing import AsyncClosing
 from usage_analytics.contracts import (
     AnalyticsGranularity,
+    ModelUsageAnalyticsBatchOutput,
     ModelUsageAnalyticsOutput,
     TimeWindowType,
 )
@@ -196,6 +197,34 @@ def checked_window(start: Any, end: Any) -> tuple[datetime, datetime]:
     return start, end
 
 
+_OUTPUT = ModelUsageAnalyticsOutput.__name__
+#: How a batch's results are saved: a batch output is no result (it holds one a pattern's).
+_BATCH_HINT = "save a batch's results: save_many(batch.results.values())"
+
+
+def _hint(value: Any) -> str:
+    return f": {_BATCH_HINT}" if isinstance(value, ModelUsageAnalyticsBatchOutput) else ""
+
+
+def checked_results(results: Any) -> list[ModelUsageAnalyticsOutput]:
+    """`save_many`'s results as a list, each a `ModelUsageAnalyticsOutput`, else a
+    TypeError naming the first other value by its position, before anything is saved:
+    a batch output (given alone, or among results) was an AttributeError on a field it
+    lacks, deep inside the making of a row (the design is silent on the store's
+    arguments: a TypeError, as for a window bound that is no datetime)."""
+    if isinstance(results, ModelUsageAnalyticsBatchOutput):  # (iterated: its fields)
+        raise TypeError(
+            f"save_many() takes {_OUTPUT}s, got a {type(results).__name__}: {_BATCH_HINT}"
+        )
+    listed = list(results)
+    for position, result in enumerate(listed):
+        if not isinstance(result, ModelUsageAnalyticsOutput):
+            raise TypeError(
+                f"result {position} is a {type(result).__name__}, not a {_OUTPUT}{_hint(result)}"
+            )
+    return listed
+
+
 def correlation_text(correlation_id: UUID | str) -> str:
     """The stored form of a correlation id asked for: a UUID's canonical text, from a UUID
     or any text `UUID()` reads (SQLite compared the text as given, so only the canonical
@@ -222,6 +251,10 @@ class AnalyticsStore(AsyncClosing, ABC):
 
     async def save(self, result: ModelUsageAnalyticsOutput) -> None:
         """Store `result`, replacing a stored result with the same key."""
+        if not isinstance(result, ModelUsageAnalyticsOutput):
+            raise TypeError(
+                f"save() takes a {_OUTPUT}, got a {type(result).__name__}{_hint(result)}"
+            )
         await self.save_many([result])
 
     @abstractmethod

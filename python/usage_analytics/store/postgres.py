@@ -36,6 +36,7 @@ from usage_analytics.store.base import (
     AnalyticsStore,
     StoreError,
     checked_limit,
+    checked_results,
     checked_window,
     correlation_text,
     key_hint,
@@ -274,7 +275,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         # Built on a worker thread: a result's two JSON columns take a fraction of a
         # millisecond, and a dashboard saves thousands, during which the event loop ran
         # nothing else. (Not on the connection's: it would wait meanwhile.)
-        rows = await asyncio.to_thread(_sorted_rows, list(results))
+        rows = await asyncio.to_thread(_sorted_rows, checked_results(results))
         marks = ", ".join(f"${i}{_CASTS.get(name, '')}" for i, name in enumerate(COLUMNS, 1))
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name not in KEY)
         sql = (

@@ -41,6 +41,7 @@ from usage_analytics.store.base import (
     AnalyticsStore,
     StoreError,
     checked_limit,
+    checked_results,
     checked_window,
     correlation_text,
     key_hint,
@@ -180,7 +181,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         )
 
     async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
-        results = list(results)
+        results = checked_results(results)
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name not in KEY)
         sql = (
             f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) "

@@ -1,0 +1,139 @@
+"""A window bound given as a number (`window_bounds`): an int is epoch microseconds, as
+records' integer timestamps are, in every request (a reduction's, a batch's, an
+accumulator's, Dask's settings); an int in 1970 is refused naming the unit it looks like;
+a float, a Decimal or the text of a number is refused, where pydantic read them as epoch
+seconds (the text "2026" as 1970-01-01T00:33:46)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pydantic
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from usage_analytics import (
+    ModelUsageAnalyticsBatchInput,
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+    UsageAccumulator,
+)
+from usage_analytics.contracts import micros
+
+START = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
+START_US = 1_700_000_000_000_000
+END_US = START_US + 86_400_000_000
+
+
+def request(start: Any, end: Any = END_US, **settings: Any) -> ModelUsageAnalyticsInput:
+    return ModelUsageAnalyticsInput(
+        pattern_id="p", time_window_start=start, time_window_end=end, **settings
+    )
+
+
+def refusal(start: Any) -> str:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        request(start, "2030-01-01T00:00:00Z")
+    (error,) = raised.value.errors()
+    assert error["loc"] == ("time_window_start",)
+    return str(error["msg"])
+
+
+@pytest.mark.parametrize("start", [START_US, np.int64(START_US)])
+def test_an_integer_bound_is_epoch_microseconds(start: Any) -> None:
+    contract = request(start)
+    assert contract.time_window_start == START
+    assert contract.time_window_end == START + timedelta(days=1)
+
+
+def test_integer_bounds_hold_the_columnar_records_of_the_same_integers() -> None:
+    # The records' integer timestamps and the window's, one unit: the last record is on
+    # the window's end (included), the one after it outside.
+    times = [START_US, START_US + 3_600_000_000, END_US, END_US + 1]
+    data = pa.table({"timestamp": pa.array(times, pa.int64()), "success": [True] * 4})
+    result = NodeUsageAnalyticsReducer().execute_reduction_sync(
+        request(START_US, execution_data=data)
+    )
+    assert result.usage_metrics.total_executions == 3
+    assert result.data_quality.records_outside_window == 1
+
+
+def test_every_request_reads_integer_bounds_alike() -> None:
+    batch = ModelUsageAnalyticsBatchInput(time_window_start=START_US, time_window_end=END_US)
+    accumulator = UsageAccumulator(START_US, END_US)  # type: ignore[arg-type]
+    assert batch.time_window_start == accumulator.settings.time_window_start == START
+
+
+@pytest.mark.parametrize(
+    ("start", "unit", "factor"),
+    [(1_700_000_000, "seconds", "1_000_000"), (1_700_000_000_000, "milliseconds", "1_000")],
+)
+def test_an_integer_bound_in_1970_is_refused_naming_the_unit_it_looks_like(
+    start: int, unit: str, factor: str
+) -> None:
+    message = refusal(start)
+    assert f"{start} read as epoch microseconds" in message
+    assert f"it looks like epoch {unit}; multiply it by {factor}" in message
+
+
+def test_an_integer_bound_beyond_the_datetime_range_is_refused_saying_so() -> None:
+    assert "outside the years 1 to 9999" in refusal(10**20)
+
+
+@pytest.mark.parametrize("start", [1.7e9, Decimal("1700000000")])
+def test_a_float_bound_is_refused_naming_its_type(start: Any) -> None:
+    message = refusal(start)
+    assert f"got {type(start).__name__} {start!r}" in message
+    assert "an int of epoch microseconds" in message
+
+
+@pytest.mark.parametrize("start", ["2026", "1700000000", "1.7e9", b"1700000000"])
+def test_the_text_of_a_number_is_refused_not_read_as_epoch_seconds(start: Any) -> None:
+    # (pydantic read "2026", a year, as 2,026 seconds after the epoch.)
+    assert f"got the text of a number, {start!r}" in refusal(start)
+
+
+def test_iso_text_and_datetimes_are_read_as_before() -> None:
+    end = START + timedelta(days=1)
+    assert request("2023-11-14T22:13:20Z", end).time_window_start == START
+    assert request(START.replace(tzinfo=None), end).time_window_start == START
+
+
+@given(
+    st.integers(micros(datetime(1, 1, 1, tzinfo=UTC)), micros(datetime(1969, 1, 1, tzinfo=UTC)))
+    | st.integers(micros(datetime(1971, 1, 1, tzinfo=UTC)), micros(datetime.max) - 1)
+)
+def test_an_integer_bound_is_the_instant_of_its_microseconds(start_us: int) -> None:
+    contract = request(start_us, start_us + 1)
+    assert micros(contract.time_window_start) == start_us
+    assert contract.time_window_end - contract.time_window_start == timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        np.datetime64("2023-11-14T22:13:20"),
+        np.datetime64("2023-11-14T22:13:20.000000999", "ns"),  # (floored, as records are)
+        np.datetime64(1_700_000_000_000, "ms"),
+    ],
+)
+def test_a_numpy_datetime64_bound_is_read_as_a_records_is(start: Any) -> None:
+    # (A record's timestamp may be a numpy datetime64; a bound of one was refused, "Input
+    # should be a valid datetime": the window of an array's min() and max() could not
+    # be given as they are.)
+    assert request(start, START + timedelta(days=1)).time_window_start == START
+
+
+@pytest.mark.parametrize(
+    ("start", "reason"),
+    [
+        (np.datetime64("NaT"), "not a time (NaT)"),
+        (np.datetime64(300_000 - 1970, "Y"), "outside the years 1 to 9999"),
+    ],
+)
+def test_a_numpy_datetime64_bound_of_no_instant_is_refused(start: Any, reason: str) -> None:
+    assert reason in refusal(start)
