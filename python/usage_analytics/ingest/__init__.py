@@ -60,18 +60,54 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from decimal import Decimal
 from typing import Any
 
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
+from usage_analytics.ingest.as_records import (
+    _bad_value_shown_otherwise,
+    _column_taken,
+    _datetime64_values,
+    _given_values,
+    _read_as_given,
+    _reads_as_records,
+    _rows,
+)
+from usage_analytics.ingest.fields import (
+    _FIELD_COLUMNS,
+    _FLAG_COLUMNS,
+    _NUMBER_COLUMNS,
+    RECORD_COLUMNS,
+    ArrowReader,
+    CoreReader,
+)
+from usage_analytics.ingest.kinds import _column_kinds as _column_kinds
+from usage_analytics.ingest.kinds import (
+    _has_numpy_datetime,
+    _holds_numpy_datetimes,
+    _missing_marker,
+    _several_kinds_error,
+    _value_types,
+    _without_numpy_nat,
+)
+from usage_analytics.ingest.libraries import (
+    _extension_name,
+    _holds_objects,
+    _is_numpy_objects,
+    _library,
+)
+from usage_analytics.ingest.pandas_floats import (
+    _zero_one_or_nan,
+    float_flags_as_bools,
+    float_ids_as_ints,
+)
+from usage_analytics.ingest.polars_dtypes import _check_polars_dtype, _polars_null_columns_as_text
 from usage_analytics.input_notes import with_column_integer_times
 from usage_analytics.object_slices import (
     OBJECT_SLICE,
@@ -97,21 +133,11 @@ __all__ = [
     "row_count",
 ]
 
-#: A core entry point taking one input form and returning its result dict.
-CoreReader = Callable[[Any], dict[str, Any]]
-#: A reader of Arrow data, told whether the data is held whole by the caller's object (a
-#: table or frame, not a stream whose batches are released as they are read).
-ArrowReader = Callable[[Any, bool], dict[str, Any]]
-
 
 def is_arrow(data: object) -> bool:
     return hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__")
 
 
-#: The columns the core reads (a batch's `pattern_id` among them); a frame's or a dict's
-#: other columns are never converted.
-RECORD_COLUMNS = frozenset(_core.RECORD_COLUMNS)
-_FIELD_COLUMNS = RECORD_COLUMNS - {"pattern_id"}
 #: Libraries whose tables hold their rows in memory, so that `len` is cheap. (A DuckDB
 #: relation's `len` runs its query: it is read on a worker thread instead.)
 _IN_MEMORY = frozenset({"pyarrow", "pandas", "polars"})
@@ -134,11 +160,6 @@ def row_count(data: object) -> int | None:
         return len(data)  # type: ignore[arg-type]
     except TypeError:  # a pyarrow RecordBatchReader
         return None
-
-
-def _library(value: object) -> str:
-    """The top-level package that defines `value`'s type ("numpy", "pandas", ...)."""
-    return type(value).__module__.partition(".")[0]
 
 
 def reduce_any(
@@ -476,90 +497,6 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     return data.select([name for name, kept in zip(names, keep, strict=True) if kept])
 
 
-#: polars dtypes whose Arrow export is no column of their values: Python objects cross as
-#: their 8-byte pointers (read as a binary column), 128-bit ints as a format pyarrow and
-#: the core do not know.
-_POLARS_UNEXPORTED = frozenset({"Object", "Int128", "UInt128"})
-
-
-def _check_polars_dtype(name: str, dtype: Any) -> None:
-    """Refuse a polars record column of a dtype in `_POLARS_UNEXPORTED`, naming it: its
-    export was refused as "FixedSizeBinary(8)" or "unsupported format string '_pli128'"."""
-    if type(dtype).__name__ in _POLARS_UNEXPORTED:
-        raise UsageAnalyticsError(
-            f"cannot read column '{name}': polars' {dtype} dtype has no Arrow form that holds "
-            "its values (cast the column first, or pass the records as a list of dicts)"
-        )
-
-
-def float_flags_as_bools(frame: Any) -> Any:
-    """A pandas frame with its flag columns of floats that are all 0, 1 or NaN as nullable
-    booleans: pandas stores a column of 0/1 with a missing value (`read_csv` of a file
-    with a blank cell) as float64, which a flag column cannot be, and the whole call was
-    refused ("has Arrow type Float64") where the same file read by this library's own
-    readers gives its flags. Other float flags (0.5) stay floats, refused as before."""
-    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
-        return frame
-    if not frame.columns.is_unique:
-        return frame  # (duplicate names: the export refuses them, naming them)
-    flags = _FLAG_COLUMNS.intersection(frame.columns)
-    floats = [name for name in sorted(flags) if _zero_one_or_nan(frame[name])]
-    if not floats:
-        return frame
-    return frame.assign(**{name: frame[name].astype("boolean") for name in floats})
-
-
-def float_ids_as_ints(frame: Any, column: str = "pattern_id") -> Any:
-    """A pandas frame with its `column` of ids of floats that are all whole numbers
-    (within 64 bits) or NaN as nullable ints, NaN missing: pandas stores int ids with a
-    missing one (`read_csv` of a blank cell, a frame built from [1, None]) as float64, and
-    a categorical of none at all with float categories, and the whole batch was refused
-    ("has Arrow type Float64") where the same records, or the ints without the missing
-    id, give each id's pattern (an int id stays an int). Where some are other floats
-    (1.5), the column is left as its floats (a categorical's values), which the core
-    reads the same way row by row: each such id is its record's error (skipped in skip
-    mode), as a float id is in a list of records."""
-    if _library(frame) != "pandas" or not hasattr(frame, "columns"):
-        return frame
-    if not frame.columns.is_unique or column not in frame.columns:
-        return frame
-    import numpy as np
-
-    ids = float_ids(frame[column])
-    if ids is None:
-        return frame
-    values = ids.to_numpy()
-    present = values[~np.isnan(values)]
-    whole = np.all(present == np.floor(present)) and np.all(np.abs(present) < 2.0**63)
-    if not whole and frame[column].dtype == ids.dtype:  # (floats already: no categorical)
-        return frame
-    recoded = frame.copy(deep=False)
-    recoded[column] = ids.astype("Int64") if whole else ids
-    return recoded
-
-
-def float_ids(ids: Any) -> Any:
-    """A pandas Series of ids as its floats (NaN where missing) if they are numpy floats
-    or a categorical of float categories, else None."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.dtype.kind == "f":
-        ids = ids.astype(ids.cat.categories.dtype)  # (its values, NaN where missing)
-    if getattr(ids.dtype, "kind", None) != "f" or not isinstance(ids.dtype, np.dtype):
-        return None
-    return ids
-
-
-def _zero_one_or_nan(column: Any) -> bool:
-    """Whether a pandas Series is of a float dtype, its values all 0, 1 or NaN."""
-    dtype = getattr(column, "dtype", None)
-    if getattr(dtype, "kind", None) != "f":
-        return False
-    values = column.to_numpy()
-    return bool(((values == 0) | (values == 1) | (values != values)).all())
-
-
 def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:
     """A pandas frame whose index (or a level of it) is named after a record column no
     column has (a frame indexed by its timestamps), with its index as columns, as pandas'
@@ -729,37 +666,6 @@ def _refused_text_column(wanted: frozenset[str], inferred: Mapping[str, str], fr
     return False
 
 
-def _column_taken(pa: Any, name: str, kind: Any) -> bool:
-    """Whether the core reads a column of Arrow type `kind` as record field `name`'s:
-    the types it refuses as a column hold values each of which a record's reader refuses
-    too (a text flag, a float timestamp, a number as a name)."""
-    types = pa.types
-    if types.is_null(kind) or types.is_dictionary(kind):
-        return True  # (all missing; a categorical is the frame's own typed column)
-    if name == "timestamp":
-        return bool(
-            types.is_timestamp(kind)
-            or types.is_date(kind)
-            or types.is_string(kind)
-            or types.is_large_string(kind)
-            or types.is_int64(kind)
-        )
-    if name in _FLAG_COLUMNS:
-        return bool(types.is_boolean(kind) or types.is_integer(kind))
-    if name == "execution_time_ms" and (types.is_duration(kind) or types.is_interval(kind)):
-        return True  # (its milliseconds; an interval's months its records' errors)
-    if name in _NUMBER_COLUMNS:
-        return bool(types.is_integer(kind) or types.is_floating(kind) or types.is_decimal(kind))
-    return bool(types.is_string(kind) or types.is_large_string(kind))
-
-
-def _holds_objects(series: Any) -> bool:
-    """Whether a pandas column holds Python objects: numpy's object dtype (not pandas'
-    `str`, whose kind is "O" too, nor a frame, which a duplicate column name selects)."""
-    dtype = getattr(series, "dtype", None)
-    return getattr(dtype, "kind", None) == "O" and _library(dtype) == "numpy"
-
-
 def _frame_records(
     frame: Any,
     inferred: Mapping[str, str] | None = None,
@@ -858,32 +764,6 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     return any(check(kind) for check in checks)
 
 
-def _holds_numpy_datetimes(column: Any) -> bool:
-    """Whether `column`, a list or a numpy or pandas array of Python objects, holds numpy
-    `datetime64` scalars. pyarrow's inference of such objects crashes the process (a
-    segmentation fault, pyarrow 26) where a numpy datetime64 is followed by a numpy
-    integer, bool or float32 scalar: `pa.array(np.array([np.datetime64("NaT"),
-    np.int64(1)], dtype=object))`. Such a column is never offered to it: its NaTs, missing
-    markers, are None first (`_numpy_nat_as_none`), and the other datetime64s beside
-    values of another kind are a column of several kinds (`_column_kinds`), read as its
-    records or refused naming them, as any other such column."""
-    types = _value_types(column)
-    return types is not None and _has_numpy_datetime(types)
-
-
-def _value_types(column: Any) -> set[type] | None:
-    """The types of the values of a list (or tuple) or a numpy or pandas array of Python
-    objects (`distinct(type)`, a pass over them); None for any other column (typed)."""
-    if not (isinstance(column, (list, tuple)) or _holds_objects(column)):
-        return None
-    return distinct(type, column)
-
-
-def _has_numpy_datetime(types: AbstractSet[type]) -> bool:
-    """Whether the types of a column's values (`distinct(type)`) have numpy datetime64."""
-    return any(kind.__name__ == "datetime64" for kind in types)
-
-
 def _masked_objects_as_none(column: Any) -> Any:
     """A numpy masked array of Python objects as a plain one, None where masked (missing
     either way, as Arrow's conversion has them); any other column as it is. Its values
@@ -907,27 +787,6 @@ def _numpy_nat_as_none(column: Any) -> Any:
     if isinstance(column, (list, tuple)) or not _holds_numpy_datetimes(column):
         return column
     return _without_numpy_nat(column)
-
-
-def _without_numpy_nat(column: Any) -> Any:
-    """`_numpy_nat_as_none` of a numpy or pandas array of Python objects known to hold
-    numpy datetime64s."""
-    import numpy as np
-
-    nat = np.fromiter(
-        (type(value).__name__ == "datetime64" and value != value for value in column),
-        dtype=bool,
-        count=len(column),
-    )
-    if not nat.any():
-        return column
-    if _library(column) == "pandas":
-        values = column.to_numpy(dtype=object, copy=True)
-        values[nat] = None
-        return type(column)(values, index=column.index, name=column.name, dtype=object)
-    copied = column.copy()
-    np.ma.getdata(copied)[nat] = None
-    return copied
 
 
 def _numpy_datetimes_typed(column: Any) -> Any:
@@ -988,27 +847,6 @@ def _frame_without_numpy_nat(
         if name in inferred:
             inferred[name] = inferred_kind(pd, series)
     return frame
-
-
-def _missing_marker(value: Any) -> bool:
-    """Whether `value`, in a numpy or pandas array of Python objects, is a missing marker
-    that Arrow's conversion (`from_pandas`) reads as null: None, a float NaN (numpy's
-    float64 is a float; its float32 NaN stays a NaN, which is invalid), a decimal NaN
-    (`Decimal('NaN')`, quiet or signalling: `pandas.isna` too calls it missing), pandas'
-    NA and NaT, numpy's NaT. (In a list, a record's values, only None is.) So a column
-    of Decimals with a NaN reads its NaN as missing whether the column is converted whole
-    or, beside a value of another kind, read as its records: before, the same NaN was
-    missing in the one and an invalid record in the other."""
-    kind = type(value)
-    if kind is float:  # (the usual one first: this runs for every value of a column)
-        return bool(value != value)
-    if value is None or kind.__name__ in _MISSING_TYPE_NAMES:
-        return True
-    if isinstance(value, float) or kind.__name__ in ("datetime64", "timedelta64"):
-        return bool(value != value)  # NaN, NaT
-    if isinstance(value, Decimal):
-        return value.is_nan()
-    return False
 
 
 def _struct_chunks_as_table(data: Any) -> Any:
@@ -1099,19 +937,6 @@ def _without_null_columns(data: Any) -> Any:
     for i, kind in cast.items():
         table = table.set_column(i, schema.field(i).with_type(kind), table.column(i).cast(kind))
     return table
-
-
-def _extension_name(kind: Any) -> str | None:
-    return getattr(kind, "extension_name", None)
-
-
-def _polars_null_columns_as_text(frame: Any) -> Any:
-    """A polars frame with its columns of the `Null` type cast to text (see
-    `_without_null_columns`)."""
-    import polars as pl
-
-    nulls = [name for name, kind in frame.schema.items() if kind == pl.Null]
-    return frame.with_columns(pl.col(nulls).cast(pl.String)) if nulls else frame
 
 
 class _CheckedStream:
@@ -1225,18 +1050,6 @@ def _record_lists(columns: Mapping[str, Any], wanted: frozenset[str]) -> dict[st
     if len({len(values) for values in selected.values()}) > 1:
         return None
     return selected
-
-
-def _reads_as_records(columns: Mapping[str, Any]) -> bool:
-    """Whether a dict of columns holds the same records as the list of dicts of its rows:
-    lists only (in a numpy array NaN means missing), with a timestamp column and no int
-    timestamps in it (epoch microseconds, numpy's ints too: a columnar form only; records
-    refuse ints)."""
-    if "timestamp" not in columns:
-        return False
-    if not all(isinstance(values, (list, tuple)) for values in columns.values()):
-        return False
-    return not any(_is_int(stamp) for stamp in columns["timestamp"])
 
 
 class _MixedValues(Exception):
@@ -1442,90 +1255,6 @@ def _float_id(value: float | None) -> Any:
     return value
 
 
-def _judged_as_given(name: str, column: Any) -> bool:
-    """Whether a column one Arrow column cannot hold as it is is read value by value, as
-    in a list of records (`_given`): a list (or tuple), of pattern ids, whose kinds may
-    well differ in good data (ints and str), or of a field's values. A field's list of
-    several kinds beside arrays was refused naming its kinds, taken for one holding a bad
-    value, where the same values as lists alone or records were read: its kinds may well
-    differ in good data too (flags True and 1, timestamps as datetimes and ISO text), and
-    a bad value is its record's error. Not a timestamp list holding ints (epoch
-    microseconds, a columnar form only: records refuse them), which stays refused naming
-    its kinds; nor a column of no record field (`columns` without timestamps holds all
-    the given ones, for the error that lists them: "Timestamp" is the clue there)."""
-    if not isinstance(column, (list, tuple)) or name not in RECORD_COLUMNS:
-        return False
-    return name != "timestamp" or not any(_is_int(stamp) for stamp in column)
-
-
-def _bad_value_shown_otherwise(pa: Any, name: str, column: Any, array: Any) -> bool:
-    """Whether `array`, a number or flag field's column converted from `column` (a list or
-    Python objects), holds a bad value (negative, NaN, a score outside [0, 1], a flag other
-    than 0 or 1) that its record shows otherwise: ints among floats make a float column,
-    whose sample showed an int -2 as "-2.0", where its record's shows "-2"; a numpy scalar
-    is shown by its repr there ("np.int64(-2)"), by its number here. Such a column is read
-    as its records (slower, as a list of dicts: `benches/dict_of_lists.py`), so that its
-    bad values are shown as given; a column of good values, or of bad Python floats (or
-    ints, in an int column), is read as it is, its analytics the same. A few vectorized
-    passes over the numbers; the values themselves are looked at only where bad."""
-    if pa.types.is_floating(array.type) and name in _NUMBER_COLUMNS:
-        shown_alike: type = float
-    elif pa.types.is_integer(array.type) and name in _NUMBER_COLUMNS | _FLAG_COLUMNS:
-        shown_alike = int
-    else:
-        return False
-    import numpy as np
-
-    values = array.to_numpy(zero_copy_only=False)  # (a null is NaN: unmarked below)
-    with np.errstate(invalid="ignore"):
-        if name in _FLAG_COLUMNS:
-            bad = (values != 0) & (values != 1)
-        else:
-            bad = ~np.isfinite(values) | (values < 0)
-        if name == "quality_score":
-            bad |= values > 1
-    if array.null_count:
-        bad &= ~array.is_null().to_numpy(zero_copy_only=False)
-    given = _values_of(column)
-    return any(type(given[row]) is not shown_alike for row in np.flatnonzero(bad).tolist())
-
-
-def _read_as_given(name: str, column: Any) -> bool:
-    """Whether a column one Arrow column cannot hold as it is (values of several kinds,
-    values of a kind the field's column cannot be, bad values it would show otherwise)
-    is read value by value, as in a list of records (`_given`): a list, as
-    `_judged_as_given` has it, or a numpy array (or pandas Series) of Python objects of
-    a record field, as a pandas frame's column of them is read (`_frame_records`): such
-    an array of several kinds beside other arrays was refused naming its kinds, where
-    the same values in a list, or in a frame's column, were read. Its missing markers
-    (NaN, NaT, pandas' NA) are missing there, as in any numpy or pandas column
-    (`_given_values`); not a timestamp array holding ints (epoch microseconds, refused
-    naming its kinds as such a list is)."""
-    if not _holds_objects(column):
-        return _judged_as_given(name, column)
-    if name not in RECORD_COLUMNS:
-        return False
-    return name != "timestamp" or not any(_is_int(stamp) for stamp in _values_of(column))
-
-
-def _given_values(column: Any) -> Any:
-    """A column read as given (`_read_as_given`) as its records' values: a list as it
-    is; an array of Python objects as a list of its objects, its missing markers None."""
-    if isinstance(column, (list, tuple)):
-        return column
-    return [None if _missing_marker(value) else value for value in _values_of(column)]
-
-
-def _values_of(column: Any) -> Any:
-    """A numpy array or pandas Series of Python objects as a numpy array (a Series indexes
-    by its labels)."""
-    return column.to_numpy() if _library(column) == "pandas" else column
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def _ids_type(pa: Any, kind: Any) -> bool:
     """Whether pyarrow's type for a list of ids is one a list of records reads alike:
     text, ints, UUIDs (pyarrow's `arrow.uuid` for `uuid.UUID`s), or nulls alone. A
@@ -1568,10 +1297,6 @@ def _may_coerce(pa: Any, kind: Any) -> bool:
     return any(check(kind) for check in checks)
 
 
-#: The record fields whose ints and floats are both numbers (one f64 to the core).
-_NUMBER_COLUMNS = frozenset({"execution_time_ms", "quality_score"})
-#: The record fields of flags (bools, or the ints 0 and 1).
-_FLAG_COLUMNS = frozenset({"success", "quality_gates_passed", "timeout"})
 #: `pandas.api.types.infer_dtype` results of object columns the core takes, by field
 #: (text fields: "agent"'s); other results are decided by their Arrow type.
 _TAKEN_INFERRED = {
@@ -1583,119 +1308,6 @@ _TAKEN_INFERRED = {
     ),
     "agent": frozenset({"empty", "string"}),
 }
-#: The types of pandas' missing markers (pandas is not imported to name them).
-_MISSING_TYPE_NAMES = frozenset({"NAType", "NaTType"})
-#: `pandas.api.types.infer_dtype` results (missing markers skipped) of objects of one
-#: kind, which Arrow converts as they are. ("date" is not one: it includes datetimes.)
-_ONE_KIND = frozenset({"string", "empty", "boolean", "integer", "floating", "decimal"})
-
-
-def _column_kinds(
-    name: str, column: Any, inferred: str | None = None, present: set[type] | None = None
-) -> list[str]:
-    """The kinds of value a column of Python objects mixes where pyarrow's inference
-    would coerce them to one type, changing values silently (a bool among floats read as
-    1.0, datetimes after a date cut to their dates, a float16 after ints truncated, a float
-    among flags making the column a float column); [] for a column of one kind (ints and
-    floats are one in a number column). In a list, a record's values, None is missing and
-    any other value has a kind; in a numpy or pandas array the missing markers have none
-    (`_missing_marker`). A column of one type costs one pass of `type` (about 10 ms a
-    million values; a pandas column, pandas' own check, `inferred` where already made);
-    the values are looked at only where NaN or NaT may be the other kind. `present`: the
-    types of the column's values, where already found (`_object_types`, `_value_types`)."""
-    if isinstance(column, (list, tuple)):
-        types = (distinct(type, column) if present is None else present) - {type(None)}
-    else:
-        if _library(column) == "pandas":
-            import pandas as pd
-
-            if inferred is None:
-                inferred = inferred_kind(pd, column)
-            if inferred in _ONE_KIND:
-                return []
-        found = distinct(type, column) if present is None else present
-        types = {kind for kind in found if not _missing_type(kind)}
-        # (A number column of ints and floats is one kind whichever floats are NaN: the
-        # values need no look, which took about 0.6 s a million of them.)
-        numbers = name in _NUMBER_COLUMNS and {_kind(kind) for kind in types} <= {"int", "float"}
-        if len(types) > 1 and not numbers and any(_may_be_missing(kind) for kind in types):
-            types = {type(value) for value in column if not _missing_marker(value)}
-    kinds = sorted({_kind(kind) for kind in types})
-    if kinds == ["datetime"] and name == "timestamp" and _sub_second_offsets(column):
-        return ["datetime", "datetime with a sub-second UTC offset"]
-    if len(kinds) <= 1 or (name in _NUMBER_COLUMNS and set(kinds) <= {"int", "float"}):
-        return []
-    return kinds
-
-
-def _sub_second_offsets(column: Any) -> bool:
-    """Whether datetimes of `column` carry a fixed UTC offset with a fraction of a second
-    (`timezone(timedelta(seconds=1, microseconds=1))`): pyarrow's inference converts such
-    a value after a whole-minute one with the fraction dropped, moving its instant (a record
-    at a window's edge left it). No time zone of the tz database has such an offset; a
-    zone whose offset varies (`zoneinfo`) tells none without a datetime, and is passed."""
-    from datetime import timedelta
-    from operator import attrgetter
-
-    try:
-        zones: Any = distinct(attrgetter("tzinfo"), column)
-    except (AttributeError, TypeError):  # (missing markers; a tzinfo that cannot be hashed)
-        zones = {id(zone): zone for zone in (getattr(v, "tzinfo", None) for v in column)}
-        zones = zones.values()
-    for zone in zones:
-        try:
-            offset = None if zone is None else zone.utcoffset(None)
-        except Exception:  # (a tzinfo of the caller's: its values are checked where read)
-            continue
-        if isinstance(offset, timedelta) and offset % timedelta(seconds=1):
-            return True
-    return False
-
-
-def _missing_type(kind: type) -> bool:
-    return kind is type(None) or kind.__name__ in _MISSING_TYPE_NAMES
-
-
-def _may_be_missing(kind: type) -> bool:
-    """Whether values of this type may be missing markers (`_missing_marker`)."""
-    return issubclass(kind, float) or kind.__name__ in ("datetime64", "timedelta64")
-
-
-def _kind(kind: type) -> str:
-    """A Python type's kind for `_column_kinds`: numpy scalars are their Python kinds,
-    but a float16, which pyarrow converts by the column's other values, is its own."""
-    import numbers
-    from datetime import date, datetime, timedelta
-
-    if kind.__name__ in ("bool", "bool_"):
-        return "bool"
-    if issubclass(kind, timedelta) or kind.__name__ == "timedelta64":
-        return "timedelta"  # (numpy's timedelta64 is an integer type: not "int")
-    if issubclass(kind, datetime):
-        return "datetime"
-    if issubclass(kind, date):
-        return "date"
-    if kind.__name__ == "float16":
-        return "float16"
-    if issubclass(kind, numbers.Integral):
-        return "int"
-    if issubclass(kind, numbers.Real):
-        return "float"
-    return kind.__name__
-
-
-def _several_kinds_error(name: str, kinds: list[str]) -> UsageAnalyticsError:
-    return UsageAnalyticsError(
-        f"cannot read column '{name}': it mixes values of the kinds {', '.join(kinds)}, which "
-        "one Arrow column cannot hold as they are (pass the records as a list of dicts, "
-        "whose values are judged one by one)"
-    )
-
-
-def _rows(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The records of a dict of equally long lists."""
-    names = list(columns)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
@@ -1805,10 +1417,6 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
     return pa.array(column, from_pandas=True)
 
 
-def _is_numpy_objects(dtype: Any) -> bool:
-    return dtype is not None and _library(dtype) == "numpy" and dtype.kind == "O"
-
-
 def _arrow_durations(column: Any) -> Any:
     """A timedelta64 array in a unit Arrow has (s, ms, us, ns), exactly (NaT stays NaT):
     pyarrow refuses weeks, days, hours and minutes, and reads a multiple ("250ms") as its
@@ -1890,12 +1498,3 @@ def _past_microseconds(column: Any, unit: str) -> bool:
     last = (2**63 - 1) // {"D": 86_400 * 10**6, "s": 10**6, "ms": 10**3}[unit]
     counts = column.view(np.int64)
     return bool(np.any((counts > last) | ((counts < -last) & ~np.isnat(column))))
-
-
-def _datetime64_values(column: Any) -> list[Any]:
-    """A datetime64 or timedelta64 array's values as a record holds them (a masked value
-    missing)."""
-    import numpy as np
-
-    values, masked = np.ma.getdata(column), np.ma.getmaskarray(column)
-    return [None if hidden else value for value, hidden in zip(values, masked, strict=True)]
