@@ -59,26 +59,24 @@ awaits of one connection's results wait for each other instead of failing.
 from __future__ import annotations
 
 import itertools
-import math
-import re
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
-from collections.abc import Set as AbstractSet
 from typing import Any
 
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
-from usage_analytics.extras import MissingDependencyError, missing_extra, require_pyarrow
+from usage_analytics.extras import MissingDependencyError, missing_extra
 from usage_analytics.ingest.as_records import (
     _bad_value_shown_otherwise,
     _column_taken,
     _datetime64_values,
-    _given_values,
     _read_as_given,
     _reads_as_records,
     _rows,
 )
+from usage_analytics.ingest.dict_columns import _read_columns
+from usage_analytics.ingest.dict_columns import columns_to_arrow as columns_to_arrow
 from usage_analytics.ingest.fields import (
     _FIELD_COLUMNS,
     _FLAG_COLUMNS,
@@ -90,10 +88,8 @@ from usage_analytics.ingest.fields import (
 from usage_analytics.ingest.kinds import _column_kinds as _column_kinds
 from usage_analytics.ingest.kinds import (
     _has_numpy_datetime,
-    _holds_numpy_datetimes,
     _missing_marker,
     _several_kinds_error,
-    _value_types,
     _without_numpy_nat,
 )
 from usage_analytics.ingest.libraries import (
@@ -103,12 +99,10 @@ from usage_analytics.ingest.libraries import (
     _library,
 )
 from usage_analytics.ingest.pandas_floats import (
-    _zero_one_or_nan,
     float_flags_as_bools,
     float_ids_as_ints,
 )
 from usage_analytics.ingest.polars_dtypes import _check_polars_dtype, _polars_null_columns_as_text
-from usage_analytics.input_notes import with_column_integer_times
 from usage_analytics.object_slices import (
     OBJECT_SLICE,
     arrow_of_objects,
@@ -116,9 +110,7 @@ from usage_analytics.object_slices import (
     inferred_kind,
 )
 from usage_analytics.object_text import (
-    arrow_of_numpy_text,
     object_text_as_categories,
-    object_text_as_dictionary,
 )
 
 __all__ = [
@@ -274,39 +266,8 @@ def read_any(
                 raise
             raise hinted from None
     if isinstance(data, Mapping):
-        lists = _record_lists(data, wanted)
-        if lists is not None:
-            try:
-                return records(lists)
-            except _core.ColumnarTimestamps:
-                pass  # (int timestamps, epoch microseconds: a table's, read as one below)
-        try:
-            table = columns_to_arrow(data, wanted)
-        except _MixedValues as mixed:
-            # (Integer timestamps are datetimes in its rows: their range noted for the
-            # unit's warning, as the core notes a table's.)
-            return with_column_integer_times(records(mixed.rows), data)
-        try:
-            return arrow(table, True)
-        except UsageAnalyticsError as error:
-            raise _with_numpy_dtype(error, data) from None
+        return _read_columns(data, wanted, records, arrow)
     raise AssertionError("records_container passed an input of no form")  # (unreachable)
-
-
-#: The core's refusal of a column by its type (`arrow_ingest.rs`), the column's name.
-_REFUSED_COLUMN = re.compile(r"column '([^']*)' has Arrow type ")
-
-
-def _with_numpy_dtype(error: UsageAnalyticsError, columns: Mapping[str, Any]) -> Exception:
-    """`error`, where it is the core's refusal of a dict of columns' column by its type and
-    that column is a typed numpy array, naming the array's dtype too: the caller gave no
-    Arrow type ("has Arrow type Utf8" for a `<U3` array of number texts). Such a column is
-    refused whole, as any typed column of the wrong type is (a bool or datetime64 array, a
-    pyarrow string column): its type is the mistake, not each value; a list or an object
-    array of the same values is read value by value, each its record's error."""
-    found = _REFUSED_COLUMN.search(str(error))
-    given_as = "" if found is None else _numpy_dtype_given(columns.get(found.group(1)))
-    return UsageAnalyticsError(f"{error}{given_as}") if given_as else error
 
 
 def _with_time_index_hint(error: UsageAnalyticsError, frame: Any) -> UsageAnalyticsError:
@@ -339,14 +300,6 @@ def _with_time_index_hint(error: UsageAnalyticsError, frame: Any) -> UsageAnalyt
         f"{error}; {holder} holds datetimes: name it 'timestamp' (DataFrame.rename_axis) "
         "to read them as the timestamps"
     )
-
-
-def _numpy_dtype_given(column: Any) -> str:
-    """ " (given as a numpy array of dtype '<U3')" for a typed numpy array, else ""."""
-    dtype = getattr(column, "dtype", None)
-    if _library(column) != "numpy" or getattr(dtype, "kind", "O") == "O":
-        return ""
-    return f" (given as a numpy array of dtype {str(dtype)!r})"
 
 
 def _duckdb_reads(data: Any) -> threading.RLock:
@@ -764,48 +717,6 @@ def _plain_arrow_type(pa: Any, kind: Any) -> bool:
     return any(check(kind) for check in checks)
 
 
-def _masked_objects_as_none(column: Any) -> Any:
-    """A numpy masked array of Python objects as a plain one, None where masked (missing
-    either way, as Arrow's conversion has them); any other column as it is. Its values
-    were looked at through the mask, which shows a masked one as numpy's `masked`
-    constant: a masked number or time was taken for a value of another kind, and the
-    column refused ("mixes values of the kinds MaskedConstant, float")."""
-    import numpy as np
-
-    if not isinstance(column, np.ma.MaskedArray) or column.dtype.kind != "O":
-        return column
-    values = np.ma.getdata(column).copy()
-    values[np.ma.getmaskarray(column)] = None
-    return values
-
-
-def _numpy_nat_as_none(column: Any) -> Any:
-    """A numpy or pandas array of Python objects with its numpy `datetime64("NaT")`s None
-    (a copy; `column` itself where it holds none, or is no such array): both are missing
-    markers to Arrow's conversion, which crashes on the NaT before some numpy scalars
-    (`_holds_numpy_datetimes`). A list keeps its values: a record's NaT is its own."""
-    if isinstance(column, (list, tuple)) or not _holds_numpy_datetimes(column):
-        return column
-    return _without_numpy_nat(column)
-
-
-def _numpy_datetimes_typed(column: Any) -> Any:
-    """A numpy or pandas array of objects that are numpy datetime64s (of one unit or
-    several) and missing markers as a datetime64 array of the finest of their units, NaT
-    missing: read then as any datetime64 array (`_arrow_datetimes`), as their records read
-    them. pyarrow converted such objects itself, refusing units it lacks ("Unsupported
-    datetime64 time unit" for minutes, where a record, a list or a pandas column of the
-    same objects was read)."""
-    import numpy as np
-
-    hidden = np.ma.getmaskarray(column)
-    values = np.ma.getdata(column)
-    nat = np.datetime64("NaT")
-    return np.array(
-        [nat if out or _missing_marker(v) else v for v, out in zip(values, hidden, strict=True)]
-    )
-
-
 def _frame_without_numpy_nat(
     frame: Any, inferred: dict[str, str], types: dict[Any, set[type]]
 ) -> Any:
@@ -1034,269 +945,6 @@ def _columns(schema: Any) -> str:
     return ", ".join(f"{field.name}: {field.type}" for field in schema)
 
 
-def _record_lists(columns: Mapping[str, Any], wanted: frozenset[str]) -> dict[str, Any] | None:
-    """The `wanted` columns of a dict of lists (or tuples) as long as each other, with a
-    timestamp column (and, for a batch, a pattern id column), which the core reads row by
-    row as the list of dicts of its rows: the same records, in 0.7x the time of that list
-    (converting the lists to Arrow first took 2.9x, `benches/dict_of_lists.py`). None for other
-    dicts, read as a table (`columns_to_arrow`, which also says what is wrong with one).
-    A timestamp column of ints (epoch microseconds, which records refuse) is found by the
-    core, which then raises `ColumnarTimestamps`."""
-    if "timestamp" not in columns or not wanted <= {*columns, *_FIELD_COLUMNS}:
-        return None
-    selected = {name: values for name, values in columns.items() if name in wanted}
-    if not all(type(values) in (list, tuple) for values in selected.values()):
-        return None
-    if len({len(values) for values in selected.values()}) > 1:
-        return None
-    return selected
-
-
-class _MixedValues(Exception):
-    """A dict of lists with a column of values of several types (a NaN among names, a
-    str among numbers), which Arrow cannot hold: the same records as a list of dicts,
-    whose reader checks each value, so that a bad one is that record's error (and
-    skipped with on_invalid="skip"), as in a list of records."""
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        super().__init__("mixed values")
-        self.rows = rows
-
-
-def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
-    """A dict of column name -> numpy array or list, as a pyarrow Table of the `wanted`
-    columns."""
-    pa = require_pyarrow(
-        "a dict of columns (or pass a list of record dicts, or a polars or DuckDB table)"
-    )
-    if "timestamp" in columns:  # else all of them, for the error to list
-        # Other keys are ignored, as in a list of records: never converted, never checked.
-        columns = {name: column for name, column in columns.items() if name in wanted}
-    lengths = {name: _length(name, column) for name, column in columns.items()}
-    if len(set(lengths.values())) > 1:
-        raise UsageAnalyticsError(f"columns have different lengths: {lengths}")
-    arrays = {}
-    beyond = False  # (a datetime64 timestamp column with instants Arrow's cannot hold)
-    # Lists of values of several kinds beside arrays (ids of ints and str): see `_given`.
-    given: dict[str, Any] = {}
-    typed_times = columns.get("timestamp")
-    for name, column in columns.items():
-        if _library(column) == "polars":
-            _check_polars_dtype(name, column.dtype)
-        column = _masked_objects_as_none(column)
-        # (A text field's column of str objects alone, coded at once, holds no datetime64:
-        # looking for them first, a pass over its objects, took 50-60 ms a million rows.)
-        coded = object_text_as_dictionary(pa, name, column)
-        # The types of a list's or an object array's values, found once: for the datetime64
-        # check here and the kinds below (a pass over a million objects took 110-150 ms).
-        types = _value_types(column) if coded is None else None
-        held = types is not None and _has_numpy_datetime(types)
-        if held:  # (NaTs missing; datetime64s may be left)
-            column = _numpy_nat_as_none(column)
-            held = _holds_numpy_datetimes(column)
-            types = None  # (the NaTs None now: looked at again where needed)
-        if held:
-            # (Never offered to pyarrow beside values of another kind: see
-            # `_holds_numpy_datetimes`. Of one kind, they convert as they are.)
-            kinds = _column_kinds(name, column)
-            if kinds:
-                if _reads_as_records(columns):
-                    raise _MixedValues(_rows(columns))
-                if _read_as_given(name, column):
-                    given[name] = _given_values(column)
-                    continue
-                raise _several_kinds_error(name, kinds)
-            if not isinstance(column, (list, tuple)):
-                column = _numpy_datetimes_typed(column)
-                if name == "timestamp":
-                    typed_times = column  # (for `beyond` below)
-        try:
-            arrays[name] = (
-                coded
-                if coded is not None
-                else _arrow_column(
-                    pa, column, exact_times=name == "timestamp", flag=name in _FLAG_COLUMNS
-                )
-            )
-        except _TimesOutOfRange:
-            beyond = True
-            continue
-        except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too
-            raise
-        except UnicodeError as error:  # (a ValueError: first. numpy's text decodes from UTF-32)
-            if name != "file_path" and _reads_as_records(columns):
-                raise _MixedValues(_rows(columns)) from error  # that record's error
-            arrays[name] = _with_surrogates(pa, name, column)
-        except Exception as error:
-            # invalid, wrong type, an int past 64 bits, a dtype Arrow lacks, or the values'
-            # own code raising (a tzinfo's utcoffset: in a record, that record's error)
-            if _reads_as_records(columns):
-                raise _MixedValues(_rows(columns)) from error
-            if _read_as_given(name, column):
-                given[name] = _given_values(column)
-                continue
-            # (Objects of several kinds beside typed arrays: named as such, not in pyarrow's
-            # words, "Could not convert 0 with type int: tried to convert to boolean".)
-            objects = isinstance(column, (list, tuple)) or _holds_objects(column)
-            kinds = _column_kinds(name, column, present=types) if objects else []
-            if kinds:
-                raise _several_kinds_error(name, kinds) from error
-            # (A numpy array's dtype named: pyarrow's words for a complex one are
-            # "Unsupported numpy type 15".)
-            given_as = _numpy_dtype_given(column)
-            raise UsageAnalyticsError(f"cannot read column '{name}': {error}{given_as}") from error
-        if (
-            name == "pattern_id"
-            and _read_as_given(name, column)
-            and not _ids_type(pa, arrays[name].type)
-            and (isinstance(column, (list, tuple)) or not pa.types.is_floating(arrays[name].type))
-        ):
-            # (Floats, bools: a float the core would read as the int it stands for,
-            # numpy's and pandas' ints with a missing one; in a list, as in a record, the
-            # caller's float is that record's error. Python objects of floats are such a
-            # column, as in a pandas frame; of other types, the core's refusal of the whole
-            # column, each record's.)
-            given[name] = _given_values(column)
-            del arrays[name]
-            continue
-        if name in _FLAG_COLUMNS and _extension_name(arrays[name].type) == "arrow.bool8":
-            arrays[name] = arrays[name].cast(pa.bool_())  # (see `_without_null_columns`)
-        refused = name != "pattern_id" and not _column_taken(pa, name, arrays[name].type)
-        if refused and isinstance(column, (list, tuple)) and _reads_as_records(columns):
-            # (Values all of a kind the field's column cannot be, a text flag, say: each
-            # record's error, as with one value of another kind among them.)
-            raise _MixedValues(_rows(columns))
-        if refused and _read_as_given(name, column):
-            # (Beside arrays, as lists alone: each value judged in its record. The core
-            # refused the whole column.)
-            given[name] = _given_values(column)
-            del arrays[name]
-            continue
-        objects = isinstance(column, (list, tuple)) or _holds_objects(column)
-        if objects and _bad_value_shown_otherwise(pa, name, column, arrays[name]):
-            # (Each value judged in its record, for its sample to show it as given.)
-            if _reads_as_records(columns):
-                raise _MixedValues(_rows(columns))
-            if _read_as_given(name, column):
-                given[name] = _given_values(column)
-                del arrays[name]
-                continue
-        if objects and _may_coerce(pa, arrays[name].type):
-            kinds = _column_kinds(name, column, present=types)
-            if kinds and _reads_as_records(columns):
-                raise _MixedValues(_rows(columns))  # each value judged as in its record
-            if kinds and _read_as_given(name, column):
-                given[name] = _given_values(column)
-                del arrays[name]
-            elif kinds:
-                raise _several_kinds_error(name, kinds)
-    if given:
-        raise _given(pa, arrays, given, columns)
-    taken = (_column_taken(pa, n, a.type) for n, a in arrays.items() if n != "pattern_id")
-    if beyond and all(taken):
-        # Each record's datetime64 judged as in a list of records (out of range there),
-        # the other columns' values as Arrow reads them (NaN missing).
-        values = {name: array.to_pylist() for name, array in arrays.items()}
-        values["timestamp"] = _datetime64_values(columns["timestamp"])
-        raise _MixedValues(_rows(values))
-    if beyond:  # (another column the core refuses whole, whatever the times)
-        arrays["timestamp"] = _arrow_column(pa, typed_times)
-    # A list of Nones is Arrow's `null` type, which the core refuses (ids of a list of
-    # Nones beside arrays: the whole call was refused, "has Arrow type Null"): text of
-    # nulls, as `_without_null_columns` makes a table's.
-    for name, array in arrays.items():
-        if pa.types.is_null(array.type):
-            arrays[name] = array.cast(pa.string())
-    return pa.table(arrays)
-
-
-def _given(
-    pa: Any, arrays: Mapping[str, Any], given: Mapping[str, Any], columns: Mapping[str, Any]
-) -> Exception:
-    """The records of a dict of columns whose lists or arrays of Python objects (`given`,
-    their values: see `_read_as_given`) one Arrow column cannot hold as they are (ids of
-    ints and str, or floats; flags of True and 1) beside arrays (`arrays`, converted): a
-    `_MixedValues` whose rows hold the lists' values as given, judged one by one as in a
-    list of records (a bad one that record's error), and each array's values as Arrow reads
-    its column (NaN missing, an integer timestamp epoch microseconds: its datetime, which
-    records take). The dict of lists alone was read so; with a numpy array beside them the
-    whole call was refused ("it mixes values of the kinds int, str"). (Integer timestamps,
-    datetimes in the rows, are told of by their column: `with_column_integer_times`.)
-
-    The error naming the first such list where the arrays hold values records cannot
-    (an integer timestamp beyond a datetime's year 9999, a datetime64 beyond Arrow's
-    range: records would judge them otherwise than the table does)."""
-    values: dict[str, Any] = {}
-    for name, array in arrays.items():
-        if name == "timestamp" and pa.types.is_integer(array.type):
-            array = array.cast(pa.timestamp("us", tz="UTC"))
-        try:
-            values[name] = array.to_pylist()
-        except (ValueError, OverflowError):
-            return _unpaired(next(iter(given)))
-        kind = array.type.value_type if pa.types.is_dictionary(array.type) else array.type
-        if name == "pattern_id" and pa.types.is_floating(kind):
-            values[name] = [_float_id(value) for value in values[name]]
-    if "timestamp" in columns and "timestamp" not in values and "timestamp" not in given:
-        return _unpaired(next(iter(given)))  # (datetime64s beyond Arrow's range: `beyond`)
-    values.update(given)
-    return _MixedValues(_rows({name: values[name] for name in columns if name in values}))
-
-
-def _float_id(value: float | None) -> Any:
-    """A value of a column of float ids as a record's id, as the core reads the column
-    (numpy's and pandas' ints with a missing one): a whole number within 64 bits that
-    int, NaN missing (None); any other float stays one, its record's error (whose sample
-    gives a record's reason, "got float", not the column's "must be a whole number")."""
-    if value is None or math.isnan(value):
-        return None
-    if value.is_integer() and -(2.0**63) <= value < 2.0**63:
-        return int(value)
-    return value
-
-
-def _ids_type(pa: Any, kind: Any) -> bool:
-    """Whether pyarrow's type for a list of ids is one a list of records reads alike:
-    text, ints, UUIDs (pyarrow's `arrow.uuid` for `uuid.UUID`s), or nulls alone. A
-    dictionary is judged by its values' type: a numpy array of str objects (a pandas
-    column's `to_numpy()`) is coded as one (`object_text_as_dictionary`), the same text
-    a list of those str gives. (Taken for some other type, it sent the whole dict down
-    the records' path: 40 times slower, `benches/object_ids_beside_arrays.py`.)"""
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return bool(
-        pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_integer(kind)
-        or pa.types.is_null(kind)
-        or _extension_name(kind) == "arrow.uuid"
-    )
-
-
-def _unpaired(name: str) -> UsageAnalyticsError:
-    return UsageAnalyticsError(
-        f"cannot read column '{name}': one Arrow column cannot hold its values as they are, "
-        "and the timestamps beside it lie beyond the datetimes its records would be read "
-        "with (pass the records as a list of dicts, whose values are judged one by one)"
-    )
-
-
-def _may_coerce(pa: Any, kind: Any) -> bool:
-    """Whether pyarrow may have inferred an Arrow type of this kind from a list of values
-    of several kinds, converting some (`_column_kinds`): numbers, dates and times (a
-    number after a datetime is read as epoch microseconds), durations (a number after a
-    timedelta is read as microseconds: an execution time of 1.5 ms was 0.001 ms). (Its
-    strings and bools come from values of their own kind alone: it refuses other mixes.)"""
-    checks = (
-        pa.types.is_integer,
-        pa.types.is_floating,
-        pa.types.is_date,
-        pa.types.is_timestamp,
-        pa.types.is_duration,
-    )
-    return any(check(kind) for check in checks)
-
-
 #: `pandas.api.types.infer_dtype` results of object columns the core takes, by field
 #: (text fields: "agent"'s); other results are decided by their Arrow type.
 _TAKEN_INFERRED = {
@@ -1308,193 +956,3 @@ _TAKEN_INFERRED = {
     ),
     "agent": frozenset({"empty", "string"}),
 }
-
-
-def _with_surrogates(pa: Any, name: str, column: Any) -> Any:
-    """A column of str values, some holding lone surrogates (`os.fsdecode` of bytes that
-    are not UTF-8), which Arrow's UTF-8 strings cannot hold. As in a list of records: a
-    file path gives its extension, so U+FFFD stands for a surrogate's bytes there; in any
-    other field such text is refused, naming the row. So is a numpy text array's row
-    holding a code point past U+10FFFF (its bytes made by hand: no str holds one), in any
-    field: it was named a lone surrogate, or numpy's `tolist()` of it raised SystemError."""
-    past = _past_unicode(column)
-    if past is not None:
-        raise UsageAnalyticsError(
-            f"cannot read column '{name}': row {past[0]} holds the code point 0x{past[1]:X}, past "
-            "U+10FFFF, which is not Unicode text"
-        )
-    values = column.tolist() if hasattr(column, "tolist") else list(column)  # (str, not np.str_)
-    if name == "file_path":
-        try:
-            return pa.array([_lossy(value) for value in values])
-        except UnicodeEncodeError:
-            pass  # (deeper than a value: a nested list) named below
-    row = next((index for index, value in enumerate(values) if _lossy(value) != value), None)
-    where = "" if row is None else f"row {row}: {values[row]!r} "
-    raise UsageAnalyticsError(
-        f"cannot read column '{name}': {where}holds a lone surrogate, which is not UTF-8 text"
-    )
-
-
-def _past_unicode(column: Any) -> tuple[int, int] | None:
-    """The first row of a numpy text array (dtype U) holding a code point past U+10FFFF,
-    and that code point; None for any other column or where there is none."""
-    import numpy as np
-
-    dtype = getattr(column, "dtype", None)
-    if not isinstance(dtype, np.dtype) or dtype.kind != "U" or not len(column):
-        return None
-    units = np.ascontiguousarray(np.ma.getdata(column), dtype.newbyteorder("="))
-    units = units.view(np.uint32).reshape(len(column), -1)
-    rows = np.flatnonzero((units > 0x10FFFF).any(axis=1))
-    if not len(rows):
-        return None
-    row = int(rows[0])
-    return row, int(units[row][units[row] > 0x10FFFF][0])
-
-
-def _lossy(value: Any) -> Any:
-    """`value` with U+FFFD for each byte of its lone surrogates (a str), else as it is."""
-    if not isinstance(value, str):
-        return value
-    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-def _length(name: str, column: Any) -> int:
-    if getattr(column, "ndim", None) == 0:  # (a 0-d numpy array has a len() that raises)
-        raise UsageAnalyticsError(
-            f"column '{name}' must be a numpy array or a list, got a 0-d array (one value)"
-        )
-    if isinstance(column, (str, bytes, Mapping)) or not hasattr(column, "__len__"):
-        raise UsageAnalyticsError(
-            f"column '{name}' must be a numpy array or a list, got {type(column).__name__}"
-        )
-    shape = getattr(column, "shape", None)  # (a frame, a 2-D array: no column of values)
-    if isinstance(shape, tuple) and len(shape) > 1:
-        raise UsageAnalyticsError(
-            f"column '{name}' must be a numpy array or a list of one dimension, got a "
-            f"{type(column).__name__} of shape {shape}"
-        )
-    if isinstance(column, AbstractSet):
-        # (Its order is its hashes', random per process for text: its values would be
-        # paired with the other columns' rows in an order that changes from run to run.)
-        raise UsageAnalyticsError(
-            f"column '{name}' must be a numpy array or a list, got {type(column).__name__} (a "
-            "collection without an order, whose values cannot be paired with the rows)"
-        )
-    return len(column)
-
-
-def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool = False) -> Any:
-    # pandas objects (a Series, a Categorical, extension arrays) by pandas' own conversion:
-    # time zones, categories and nullable dtypes as in a DataFrame. Lists by pyarrow's
-    # inference (datetimes, str, None); Arrow exporters (pyarrow arrays, polars Series) as
-    # they are; numpy arrays (incl. datetime64) map to Arrow types directly, and Arrow has
-    # no byte-swapped layouts, so a non-native byte order is converted first.
-    # `exact_times`: `_TimesOutOfRange` for datetime64 values Arrow's type cannot hold.
-    if _library(column) == "pandas":
-        if flag and _zero_one_or_nan(column):  # (see `float_flags_as_bools`)
-            column = column.astype("boolean")
-        if _is_numpy_objects(getattr(column, "dtype", None)):
-            # (pyarrow converts an object Series as its values: a slice at a time here)
-            return arrow_of_objects(pa, column.to_numpy())
-        return pa.array(column, from_pandas=True)
-    dtype = getattr(column, "dtype", None)
-    if dtype is None or _library(dtype) != "numpy":
-        if hasattr(column, "__arrow_c_stream__"):
-            return pa.chunked_array(column)
-        return pa.array(column)
-    if not dtype.isnative:
-        column = column.astype(dtype.newbyteorder("="))
-    if column.dtype.kind == "M":
-        column = _arrow_datetimes(column, exact_times)
-    if column.dtype.kind == "m":
-        column = _arrow_durations(column)
-    if _is_numpy_objects(column.dtype):
-        return arrow_of_objects(pa, column)
-    if column.dtype.kind == "U" and type(column).__name__ == "ndarray":  # (not a masked one)
-        return arrow_of_numpy_text(pa, column)  # (its NULs within rows kept, as numpy has)
-    return pa.array(column, from_pandas=True)
-
-
-def _arrow_durations(column: Any) -> Any:
-    """A timedelta64 array in a unit Arrow has (s, ms, us, ns), exactly (NaT stays NaT):
-    pyarrow refuses weeks, days, hours and minutes, and reads a multiple ("250ms") as its
-    base unit, the multiplier dropped. Coarser units and multiples are converted to the
-    coarsest Arrow unit that holds them (seconds for minutes), finer ones to nanoseconds;
-    a value the conversion would change (past 64 bits once multiplied, a fraction of a
-    nanosecond) is refused, as are months and years (no fixed length)."""
-    import numpy as np
-
-    unit, count = np.datetime_data(column.dtype)
-    if count == 1 and unit in ("s", "ms", "us", "ns"):
-        return column
-    if unit in ("Y", "M", "generic"):
-        raise ValueError(
-            f"numpy {column.dtype} durations have no fixed length in milliseconds "
-            "(months and years vary; convert the column to days or finer first)"
-        )
-    target = {"ms": "ms", "us": "us", "ns": "ns", "ps": "ns", "fs": "ns", "as": "ns"}.get(unit, "s")
-    converted = column.astype(f"timedelta64[{target}]")
-    if not np.all((converted.astype(column.dtype) == column) | np.isnat(column)):
-        raise ValueError(
-            f"numpy {column.dtype} durations that are not whole {target} within 64 bits "
-            "cannot be read exactly (convert the column to an Arrow unit: s, ms, us or ns)"
-        )
-    return converted
-
-
-class _TimesOutOfRange(Exception):
-    """A datetime64 array holding instants that its Arrow type cannot (`_arrow_datetimes`)."""
-
-
-def _arrow_datetimes(column: Any, exact: bool) -> Any:
-    """A datetime64 array in a unit Arrow takes, exactly where the values fit (NaT stays
-    NaT): multiples of milli-, micro- and nanoseconds in that unit, below nanoseconds in
-    nanoseconds, multiples of seconds and coarser units (minutes to years) in seconds.
-    With `exact`, `_TimesOutOfRange` where a value does not fit: numpy's conversion and
-    pyarrow's to date32 (days in 32 bits) wrap it silently, to another instant, perhaps
-    in the window; and for a value past 64-bit microseconds (days, seconds,
-    milliseconds, or coarser units once in seconds), described as in a record. (Other
-    fields refuse a column of times whole, whatever its values.)"""
-    import numpy as np
-
-    unit = column.dtype.str.partition("[")[2].rstrip("]")  # "<M8[250ms]": "250ms"
-    base = unit.lstrip("0123456789")
-    if exact and unit in ("D", "s", "ms") and _past_microseconds(column, unit):
-        raise _TimesOutOfRange
-    if unit in ("D", "s", "ms", "us", "ns"):
-        return column
-    if base in ("ps", "fs", "as"):  # (floored to nanoseconds)
-        converted = column.astype("datetime64[ns]")
-        if exact:
-            # numpy's floor wraps the ticks within a nanosecond of the least (-9.2 s in
-            # attoseconds came out as +9.2 s), and a multiple's ticks past 64 bits once
-            # multiplied: checked against the nanoseconds in floats, off by 2**64 / 10**9
-            # and more where wrapped (by a few in the last digits where not).
-            per = int(unit[: -len(base)] or 1) * {"ps": 1e-3, "fs": 1e-6, "as": 1e-9}[base]
-            nanos = column.view(np.int64) * per
-            off = np.abs(converted.view(np.int64) - nanos) > 2 + 1e-9 * np.abs(nanos)
-            if np.any(off & ~np.isnat(column)):
-                raise _TimesOutOfRange
-        return converted
-    target = base if base in ("ms", "us", "ns") else "s"
-    converted = column.astype(f"datetime64[{target}]")
-    if exact and not np.all((converted.astype(column.dtype) == column) | np.isnat(column)):
-        raise _TimesOutOfRange
-    if exact and target in ("s", "ms") and _past_microseconds(converted, target):
-        raise _TimesOutOfRange  # (the year 300,000 in years, hours or "250ms": as above)
-    return converted
-
-
-def _past_microseconds(column: Any, unit: str) -> bool:
-    """Whether a datetime64 array of `unit` (D, s or ms) holds a value beyond 64-bit
-    microseconds: out of range either way (days past 32 bits, which date32 wraps, among
-    them), but the core's Arrow reader describes such a value by its count
-    ("9223372036855 (Timestamp(s))", "1073741824 (Date32)"), a record by its datetime64:
-    read as records, the error and samples are the records'."""
-    import numpy as np
-
-    last = (2**63 - 1) // {"D": 86_400 * 10**6, "s": 10**6, "ms": 10**3}[unit]
-    counts = column.view(np.int64)
-    return bool(np.any((counts > last) | ((counts < -last) & ~np.isnat(column))))
