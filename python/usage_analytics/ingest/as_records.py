@@ -2,7 +2,7 @@
 types the core takes as a field's (`_column_taken`), which columns are read value by
 value as given (a list, or a numpy or pandas array of objects, whose bad values would be
 shown otherwise by their Arrow column), and the rows of a dict of such columns. A dict of
-columns (`columns`) and a pandas frame (`pandas_objects`) fall back to their records
+columns (`dict_columns`) and a pandas frame (`pandas_objects`) fall back to their records
 alike, so that each bad value is its record's error, shown as given."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The kinds of the values of a column of Python objects (a list, or a numpy or pandas
 array of objects), and their missing markers: whether pyarrow's inference would coerce
 them to one type, changing values silently (`_column_kinds`), and where numpy datetime64s
-among them must be kept from it. Shared by a dict of columns (`columns`) and a pandas
+among them must be kept from it. Shared by a dict of columns (`dict_columns`) and a pandas
 frame's columns of objects (`pandas_objects`), whose records read alike."""
 
 from __future__ import annotations
