@@ -5,10 +5,19 @@ Dask path's twin in `test_dask.py`)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 import pytest
 from usage_analytics import ingest, object_slices
+
+#: The package `ingest` and each of its modules: every one that takes such a look calls
+#: `distinct` or `inferred_kind` by its own name for it, patched there.
+_INGEST_MODULES = [ingest] + [
+    importlib.import_module(f"{ingest.__name__}.{module.name}")
+    for module in pkgutil.iter_modules(ingest.__path__)
+]
 
 
 def counted_looks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
@@ -25,6 +34,9 @@ def counted_looks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         looked.append(("kind", getattr(column, "name", None)))
         return inferred_kind(pandas, column, *args)
 
-    monkeypatch.setattr(ingest, "distinct", counted_distinct)
-    monkeypatch.setattr(ingest, "inferred_kind", counted_kind)
+    for module in _INGEST_MODULES:
+        if getattr(module, "distinct", None) is distinct:
+            monkeypatch.setattr(module, "distinct", counted_distinct)
+        if getattr(module, "inferred_kind", None) is inferred_kind:
+            monkeypatch.setattr(module, "inferred_kind", counted_kind)
     return looked

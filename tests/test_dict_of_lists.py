@@ -32,8 +32,8 @@ from usage_analytics import (
     RollingUsageAnalytics,
     UsageAccumulator,
     UsageAnalyticsError,
-    ingest,
 )
+from usage_analytics.ingest import dict_columns
 
 REDUCER = NodeUsageAnalyticsReducer()
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -204,7 +204,7 @@ def test_the_core_reads_a_dict_of_lists_without_a_table(monkeypatch: pytest.Monk
     def no_table(*_: Any) -> Any:
         raise AssertionError("converted to a table")
 
-    monkeypatch.setattr(ingest, "columns_to_arrow", no_table)
+    monkeypatch.setattr(dict_columns, "columns_to_arrow", no_table)
     output = REDUCER.execute_reduction_sync(_request(columns_of(_rows(20))))
     assert output.usage_metrics.total_executions == 20
 
@@ -235,13 +235,13 @@ def test_other_dicts_of_columns_are_tables(monkeypatch: pytest.MonkeyPatch) -> N
     rows = _rows(10)
     expected = outcome(lambda: REDUCER.execute_reduction_sync(_request(rows)))
     converted: list[frozenset[str]] = []
-    columns_to_arrow = ingest.columns_to_arrow
+    columns_to_arrow = dict_columns.columns_to_arrow
 
     def counted(columns: Any, wanted: frozenset[str]) -> Any:
         converted.append(frozenset(columns))
         return columns_to_arrow(columns, wanted)
 
-    monkeypatch.setattr(ingest, "columns_to_arrow", counted)
+    monkeypatch.setattr(dict_columns, "columns_to_arrow", counted)
 
     class Column(list):  # type: ignore[type-arg]
         pass

@@ -17,8 +17,8 @@ from usage_analytics import (
     InvalidRecordError,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
-    ingest,
 )
+from usage_analytics.ingest import dict_columns
 
 REDUCER = NodeUsageAnalyticsReducer()
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -107,7 +107,7 @@ def test_good_ints_among_floats_stay_a_table_column(monkeypatch: pytest.MonkeyPa
     def no_rows(rows: Any) -> Any:
         raise AssertionError("read as its rows")
 
-    monkeypatch.setattr(ingest, "_rows", no_rows)
+    monkeypatch.setattr(dict_columns, "_rows", no_rows)
     columns, _ = _forms("execution_time_ms", [1.5, 2, None, 3, -0.5])
     assert "-0.5" in _outcome(columns, "raise")
 

@@ -18,7 +18,7 @@ import pytest
 from equivalence import batch_outcome
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from usage_analytics import ingest
+from usage_analytics.ingest import dict_columns
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 END = START + timedelta(days=7)
@@ -89,7 +89,7 @@ def test_object_ids_of_one_kind_stay_a_table_column(
 ) -> None:
     columns, records = _forms(ids)
     expected = {mode: batch_outcome(records, mode, START, END) for mode in ("raise", "skip")}
-    monkeypatch.setattr(ingest, "_rows", _no_rows)
+    monkeypatch.setattr(dict_columns, "_rows", _no_rows)
     for mode in ("raise", "skip"):
         assert batch_outcome(columns, mode, START, END) == expected[mode]
 
@@ -98,7 +98,7 @@ def test_a_pandas_series_of_str_ids_stays_a_table_column(monkeypatch: pytest.Mon
     columns, records = _forms(["a", None, "b", "a"])
     columns["pattern_id"] = pd.Series(columns["pattern_id"], dtype=object)
     expected = batch_outcome(records, "skip", START, END)
-    monkeypatch.setattr(ingest, "_rows", _no_rows)
+    monkeypatch.setattr(dict_columns, "_rows", _no_rows)
     assert batch_outcome(columns, "skip", START, END) == expected
 
 

@@ -39,7 +39,7 @@ from pydantic_core import PydanticUndefined
 
 from usage_analytics import _core
 from usage_analytics.errors import UsageAnalyticsError
-from usage_analytics.ingest import records_container
+from usage_analytics.ingest.dispatch import records_container
 from usage_analytics.window_bounds import numeric_window_bound
 
 if TYPE_CHECKING:

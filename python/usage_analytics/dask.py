@@ -98,12 +98,9 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
-from usage_analytics.ingest import (
-    RECORD_COLUMNS,
-    float_flags_as_bools,
-    float_ids_as_ints,
-    object_conversions_unless_records,
-)
+from usage_analytics.ingest.fields import RECORD_COLUMNS
+from usage_analytics.ingest.pandas_floats import float_flags_as_bools, float_ids_as_ints
+from usage_analytics.ingest.pandas_objects import object_conversions_unless_records
 from usage_analytics.input_notes import UnitNote
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator

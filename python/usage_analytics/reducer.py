@@ -31,7 +31,7 @@ from usage_analytics.contracts import (
     micros,
 )
 from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning
-from usage_analytics.ingest import reduce_any, row_count
+from usage_analytics.ingest.dispatch import reduce_any, row_count
 from usage_analytics.input_notes import epoch_unit_hint, index_label
 from usage_analytics.output import analytics_output, batch_output, cancellable
 

@@ -63,7 +63,7 @@ from usage_analytics.contracts import (
     normalize_pattern_id,
 )
 from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
-from usage_analytics.ingest import read_any
+from usage_analytics.ingest.dispatch import read_any
 from usage_analytics.input_notes import epoch_unit_hint, filed_unit_hint, noted_stream
 from usage_analytics.output import analytics_output, batch_output, datetime_of
 from usage_analytics.reducer import core_options, raise_if_invalid

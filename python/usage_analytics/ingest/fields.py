@@ -1,0 +1,27 @@
+"""The record columns the core reads, by kind of field, and the signatures of its readers
+(every input form ends in one of them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from usage_analytics import _core
+
+#: A core entry point taking one input form and returning its result dict.
+CoreReader = Callable[[Any], dict[str, Any]]
+#: A reader of Arrow data, told whether the data is held whole by the caller's object (a
+#: table or frame, not a stream whose batches are released as they are read).
+ArrowReader = Callable[[Any, bool], dict[str, Any]]
+
+
+#: The columns the core reads (a batch's `pattern_id` among them); a frame's or a dict's
+#: other columns are never converted.
+RECORD_COLUMNS = frozenset(_core.RECORD_COLUMNS)
+_FIELD_COLUMNS = RECORD_COLUMNS - {"pattern_id"}
+
+
+#: The record fields whose ints and floats are both numbers (one f64 to the core).
+_NUMBER_COLUMNS = frozenset({"execution_time_ms", "quality_score"})
+#: The record fields of flags (bools, or the ints 0 and 1).
+_FLAG_COLUMNS = frozenset({"success", "quality_gates_passed", "timeout"})
