@@ -686,7 +686,14 @@ impl<'py> Reader<'py> {
             })?;
             &converted
         } else {
-            let why = format!("must be a mapping, got {}", type_name(&record));
+            // (The likeliest such record is an object of the service's own: a hint of how
+            // each kind becomes a dict, named without asking the object, whose attributes
+            // would run its code.)
+            let why = format!(
+                "must be a mapping of field names to values, got {} (a pydantic model's \
+                 .model_dump(), dataclasses.asdict() or a named tuple's ._asdict() gives one)",
+                type_name(&record)
+            );
             return Err(FieldError {
                 field: "record",
                 invalid: Invalid::new(&record, why),

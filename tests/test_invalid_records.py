@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import BaseModel
 from reference import MISSING, reference_analytics, short_repr
 from strategies import assert_matches_reference, output_as_dict
 from usage_analytics import (
@@ -488,3 +490,45 @@ def test_a_number_type_python_refuses_is_named_by_its_type() -> None:
     )
     reasons = [sample.reason for sample in out.data_quality.error_samples]
     assert reasons == ["must be a number, got datetime64", "must be a number, got timedelta64"]
+
+
+class _Row(NamedTuple):
+    timestamp: datetime
+    success: bool
+
+
+@dataclass
+class _Execution:
+    timestamp: datetime
+    success: bool
+
+
+class _Model(BaseModel):
+    timestamp: datetime
+    success: bool
+
+
+@pytest.mark.parametrize(
+    ("record", "remedy", "as_dict"),
+    [
+        pytest.param(
+            _Model(timestamp=WHEN, success=True), ".model_dump()", _Model.model_dump, id="pydantic"
+        ),
+        pytest.param(_Execution(WHEN, True), "dataclasses.asdict()", asdict, id="dataclass"),
+        pytest.param(_Row(WHEN, True), "._asdict()", _Row._asdict, id="named_tuple"),
+    ],
+)
+def test_a_record_of_a_service_s_own_class_is_refused_saying_how_to_make_it_a_dict(
+    record: Any, remedy: str, as_dict: Callable[[Any], dict[str, Any]]
+) -> None:
+    """A FastAPI service's likeliest mistake: its own objects as records. The reason names
+    the object's class and how such an object becomes the dict a record is (the object's
+    attributes are not asked: they could run its code); the dict so made is read."""
+    with pytest.raises(InvalidRecordError) as raised:
+        REDUCER.execute_reduction_sync(contract([good(), record]))
+    error = raised.value
+    assert (error.index, error.field) == (1, "record")
+    assert f"got {type(record).__name__} " in error.reason
+    assert remedy in error.reason
+    output = REDUCER.execute_reduction_sync(contract([good(), as_dict(record)]))
+    assert output.usage_metrics.total_executions == 2
