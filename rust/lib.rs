@@ -26,6 +26,7 @@ pub mod column_values;
 pub mod columns;
 pub mod duration_ms;
 pub mod durations;
+mod epoch_text;
 pub mod error;
 mod exact_fit;
 mod exact_int;
