@@ -11,6 +11,7 @@ use pyo3::types::{PyBool, PyFloat, PyInt, PyString, PyType};
 
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
 use crate::duration_ms::{interval_millis, millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
+use crate::epoch_text::epoch_text_hint;
 use crate::pandas_time::{self, PandasTimestamps};
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
@@ -565,7 +566,7 @@ fn iso_text<'py>(value: &Bound<'py, PyAny>) -> Result<i64, Invalid<'py>> {
         .cast::<PyString>()
         .map_err(|_| Invalid::new(value, "must be a str"))?;
     let text = s.to_str().map_err(|_| Invalid::new(value, "is not valid UTF-8 text"))?;
-    parse_iso_micros(text).map_err(|why| Invalid::new(value, why))
+    parse_iso_micros(text).map_err(|why| Invalid::new(value, format!("{why}{}", epoch_text_hint(text))))
 }
 
 /// A bool; also numpy.bool_ and the ints 0 and 1, as databases store booleans.

@@ -5,11 +5,11 @@
 //! `column_values`, `columns`, `tally`, `accumulator`, `group`, `held_times`, `rolling`,
 //! `rows`), cancelling (`cancel`), streaming states and their serialized form (`state`,
 //! `wire`), the readers (`ingest`, `fields`, `pyfast`, `arrow_ingest`, `arrow_strings`,
-//! `string_codes`, `py_repr`) and the thin PyO3 bindings (`bindings`, `py_state`,
-//! `py_dicts`, `output_models`, `models`). No arithmetic lives in the bindings.
-//! `allocator` puts the crate on jemalloc (Linux); `room` makes running out of memory an
-//! error, not an abort; `wide` compiles a few loops for AVX2 too, taken where the CPU has
-//! it.
+//! `string_codes`, `py_repr`; `epoch_text`, the hint of an error on a number's text) and
+//! the thin PyO3 bindings (`bindings`, `py_state`, `py_dicts`, `output_models`, `models`).
+//! No arithmetic lives in the bindings. `allocator` puts the crate on jemalloc (Linux);
+//! `room` makes running out of memory an error, not an abort; `wide` compiles a few loops
+//! for AVX2 too, taken where the CPU has it.
 
 pub mod accumulator;
 mod allocator;
@@ -26,6 +26,7 @@ pub mod column_values;
 pub mod columns;
 pub mod duration_ms;
 pub mod durations;
+mod epoch_text;
 pub mod error;
 mod exact_fit;
 mod exact_int;

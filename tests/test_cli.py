@@ -325,6 +325,25 @@ def test_analyze_csv_and_jsonl_agree_with_options(
     assert results[0]["data_quality"]["records_outside_window"] > 0
 
 
+def test_option_values_of_a_list_are_taken_in_any_case(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--window-type Weekly (the enum's member is WEEKLY), --format JSON, ... were refused
+    as invalid choices, where --tz and the pattern id take any case."""
+    source = good_jsonl(tmp_path)
+    code, out, err = run(
+        capsys, "analyze", source, "--pattern", "p", "--window-type", "Weekly",
+        "--granularity", "SUMMARY", "--on-invalid", "Skip", "--format", "JSON",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert document["time_window"]["type"] == "weekly"
+    assert document["time_window"]["granularity"] == "summary"
+    code, out, err = run(capsys, "dashboard", source, "--window-type", "DAILY", "--format", "Json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["window"]["type"] == "daily"
+
+
 def test_analyze_default_window_is_30_days_up_to_the_newest_record(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ line shows on a terminal only; every error is one line with the right exit statu
 
 from __future__ import annotations
 
+import gzip
 import html
 import io
 import json
@@ -284,6 +285,27 @@ def _in_a_child(*argv: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=30,
         check=False,
+    )
+
+
+@pytest.mark.parametrize("kind", ["csv", "csv.gz", "parquet"])
+def test_a_mapped_column_not_there_is_refused_listing_the_columns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    # A misspelt --column named the missing column alone in a file, where a database's
+    # message lists its table's columns: the analyst saw nothing of the names to pass.
+    written = tmp_path / f"runs.{kind.removesuffix('.gz')}"
+    save_records(written, [{"pattern_id": "p", "Started At": "2026-03-01T10:00:00Z", "ok": 1}])
+    path = tmp_path / f"runs.{kind}"
+    if kind.endswith(".gz"):
+        path.write_bytes(gzip.compress(written.read_bytes()))
+    code, _, err = run(
+        capsys, "analyze", str(path), "--pattern", "p", "--column", "timestamp=started_at"
+    )
+    assert code == 1
+    assert err.rstrip().endswith(
+        f"runs.{kind}: no column 'started_at' (mapped to the record field 'timestamp'; "
+        "columns: pattern_id, Started At, ok)"
     )
 
 

@@ -11,6 +11,7 @@ use super::numbers::{decimal_text, duration_at, floats, interval_at};
 use super::{EXECUTION_TIME, GROUP, QUALITY, TIMESTAMP};
 use crate::arrow_strings::{key_at, StringColumn};
 use crate::duration_ms::{arrow_duration_repr, interval_millis, interval_repr};
+use crate::epoch_text::epoch_text_hint;
 use crate::group::BLANK_ID;
 use crate::ingest::MAX_REPR_CHARS;
 use crate::py_repr::{py_float_repr, py_str_repr_start};
@@ -82,7 +83,8 @@ pub(super) fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, Str
     if field == TIMESTAMP {
         if let Some(text) = text_at(col, row) {
             let reason = parse_iso_micros(text).err().unwrap_or("is not a valid date-time");
-            return (py_str_repr_start(text, MAX_REPR_CHARS), reason.into());
+            let hint = epoch_text_hint(text); // (epoch seconds exported as text: a CSV's)
+            return (py_str_repr_start(text, MAX_REPR_CHARS), format!("{reason}{hint}"));
         }
         let raw = match col.data_type() {
             DataType::Timestamp(TimeUnit::Second, _) => col.as_primitive::<TimestampSecondType>().value(row),

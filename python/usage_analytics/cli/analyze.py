@@ -13,6 +13,7 @@ from usage_analytics.cli.common import (
     add_output_options,
     add_source_options,
     add_window_options,
+    any_case,
     contract_of,
     granularity_of,
     note_the_end,
@@ -43,6 +44,7 @@ def configure_analyze(parser: argparse.ArgumentParser) -> None:
     add_window_options(parser, "the pattern's newest record")
     parser.add_argument(
         "--granularity",
+        type=any_case,
         choices=[level.value for level in AnalyticsGranularity],
         help="summary: no breakdowns; detailed (the default, but comprehensive for "
         "html output, for its charts); comprehensive: adds the per-bucket rates and a "

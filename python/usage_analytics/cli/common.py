@@ -88,6 +88,14 @@ def _timezone_arg(text: str) -> str:
         ) from None
 
 
+def any_case(text: str) -> str:
+    """The value of an option of a list of lowercase words (--window-type, --format, ...)
+    as that list spells it: `--window-type Weekly` (the enum's member is WEEKLY) and
+    `--format JSON` were refused as invalid choices, where --tz's zone and the pattern
+    id are taken in any case."""
+    return text.lower()
+
+
 def add_calendar_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tz",
@@ -107,6 +115,7 @@ _FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".json": "json"}
 def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--format",
+        type=any_case,
         choices=["table", "json", "html"],
         default=None,  # (`resolve_format`: the table, or as --output's suffix says)
         help=what,
@@ -221,6 +230,7 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
     )
     parser.add_argument(
         "--window-type",
+        type=any_case,
         choices=[kind.value for kind in TimeWindowType],
         metavar="TYPE",
         help="the window's kind, which sets the trend bucket width: "
@@ -229,6 +239,7 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
     )
     parser.add_argument(
         "--on-invalid",
+        type=any_case,
         choices=["raise", "skip"],
         default="raise",
         help="raise: stop at the first invalid record (default); skip: leave invalid "

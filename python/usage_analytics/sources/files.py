@@ -381,7 +381,7 @@ class FileSource(ExecutionSource):
             if column != name and column not in present:
                 raise SourceError(
                     f"{self.description}: no column {column!r} (mapped to the record field "
-                    f"{name!r})"
+                    f"{name!r}; {_columns_listed(names)})"
                 )
 
     def _read_text_arrow(self, pa: Any, file: Path) -> TextTable | None:
@@ -766,6 +766,24 @@ def _check_mapped_records(records: list[dict[str, Any]], spec: TableSpec, path: 
     for name, column in spec.columns.items():
         if column != name and records and not any(name in record for record in records):
             raise SourceError(f"{path}: no column {column!r} (mapped to the record field {name!r})")
+
+
+#: The columns a "no column" message lists at most.
+_COLUMNS_LISTED = 30
+
+
+def _columns_listed(names: Sequence[str]) -> str:
+    """The columns of a file with a header or a schema (CSV, Parquet), for the message
+    that a column the mapping names is not among them, as a database's message lists its
+    table's: "columns: started, ok" (it named the missing column alone, so a misspelt
+    --column said nothing of the names to pass). (JSON Lines name no columns: their
+    records, as read, hold the mapped fields' keys, not the lines'; their message is as
+    it was.)"""
+    if not names:
+        return "it has no columns"
+    listed = ", ".join(names[:_COLUMNS_LISTED])
+    more = len(names) - _COLUMNS_LISTED
+    return f"columns: {listed}" + (f" and {more} more" if more > 0 else "")
 
 
 def _conversion_hint(path: Path, suffix: str) -> str:
