@@ -332,3 +332,14 @@ def test_a_csv_files_columns_are_its_headers_by_either_reader(tmp_path: Path, ar
     mapped = fields(absent, {"success": "timestamp"})
     assert mapped == frozenset({"pattern_id", "timestamp", "success"})
     assert fields(jsonl) is None  # (its lines tell)
+
+
+def test_records_without_a_timestamp_column_are_in_no_window() -> None:
+    # A source of the library's kinds always hands over the timestamps; another's table
+    # without them (whose records are invalid, in no window) was a KeyError.
+    import pyarrow as pa
+    from usage_analytics.cli.absent_fields import _valued_in_window
+
+    assert not _valued_in_window(pa.table({"success": [False]}), 0, 2**62)
+    stamped = pa.table({"success": [False], "timestamp": ["1970-01-01T00:00:01Z"]})
+    assert _valued_in_window(stamped, 0, 2**62)

@@ -98,9 +98,10 @@ def _no_field(source: ExecutionSource) -> str:
 
 
 def _records(fetched: Iterable[Fetched]) -> Iterator[Any]:
-    """The groups' records: a table several groups share (`Fetched.together`, a file's
-    records) once where it holds no `success` value, else each group's own (the shared
-    table may hold records of no pattern, outside every window)."""
+    """The groups' records to look at: none of the groups sharing a table
+    (`Fetched.together`, a file's records, of which each such group's are some) that
+    holds no `success` value at all, which is told once; each other group's own, whose
+    records of the window alone count."""
     empty: set[int] = set()
     for group in fetched:
         together = group.together
@@ -124,8 +125,8 @@ def _valued_in_window(data: Any, start: int, end: int) -> bool:
     """Whether a record of `data` (a pyarrow Table, a dict of lists or a list of record
     dicts) with a `success` value lies in `[start, end]` (microseconds)."""
     if hasattr(data, "column_names"):  # a pyarrow Table
-        if not _any_value(data):
-            return False
+        if not _any_value(data) or "timestamp" not in data.column_names:
+            return False  # (no record in any window without a timestamp)
         import pyarrow.compute as pc
 
         valued = pc.indices_nonzero(pc.is_valid(data.column(SUCCESS)))
