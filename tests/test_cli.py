@@ -994,7 +994,11 @@ def bad_jsonl(tmp_path: Path) -> str:
 
 
 def good_jsonl(tmp_path: Path) -> str:
-    return str(write_jsonl(tmp_path / "good.jsonl", [{"pattern_id": "p", "timestamp": NOW}]))
+    return str(
+        write_jsonl(
+            tmp_path / "good.jsonl", [{"pattern_id": "p", "timestamp": NOW, "success": True}]
+        )
+    )
 
 
 def broken_jsonl(tmp_path: Path) -> str:
