@@ -628,6 +628,7 @@ def test_a_day_of_few_runs_beside_a_busy_one_still_has_a_bar() -> None:
     assert [_bar(1, 1_000, 40, unicode) for unicode in (True, False)] == ["▏", "#"]
     assert _bar(0, 1_000, 40, unicode=True) == ""
     assert _bar(1, 1, 10, unicode=True) == "█" * 10  # (a peak of one run is a peak)
+    assert _bar(3, 20, 10, unicode=True) == "█▌"  # (12 eighths: a cell and a half)
 
 
 def test_levels_scale_below_one_and_keep_any_positive_value_visible() -> None:
