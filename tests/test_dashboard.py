@@ -251,6 +251,8 @@ def test_a_duration_takes_the_unit_its_rounded_value_reaches(ms: float, shown: s
         (_span, [(86_400 * 13_140.4, "13,140 days"), (86_400 * 1_234.56, "1,235 days")]),
         (_hours, [(0.5, "30 min"), (0.9999, "1.0 h"), (47.9, "47.9 h"), (47.97, "2.0 days")]),
         (_hours, [(math.inf, "inf days"), (24 * 2_912_016.44, "2,912,016.4 days")]),
+        # (Under a minute, not "0 min"; a run at the window's end is "<1 min" before it.)
+        (_hours, [(0.0, "<1 min"), (0.0166, "<1 min"), (1 / 60, "1 min"), (0.99, "59 min")]),
     ],
 )
 def test_spans_and_hours_take_the_unit_their_rounded_value_reaches(
@@ -258,6 +260,16 @@ def test_spans_and_hours_take_the_unit_their_rounded_value_reaches(
 ) -> None:
     # "1 days" for a day and a second; "60 min" for 0.9999 h; "48.0 h" for 47.97 h.
     assert [(amount, value(amount)) for amount, _ in shown] == shown
+
+
+def days_of_runs(counts: list[int]) -> list[dict[str, Any]]:
+    """`counts[i]` runs on the i-th of the last `len(counts)` days before NOW."""
+    first = NOW - timedelta(days=len(counts))
+    return [
+        {"timestamp": first + timedelta(days=day, hours=1 + run)}
+        for day, count in enumerate(counts)
+        for run in range(count)
+    ]
 
 
 def test_the_trend_says_what_its_buckets_allow() -> None:
@@ -274,6 +286,20 @@ def test_the_trend_says_what_its_buckets_allow() -> None:
         (runs(120), {}, "flat: every bucket alike", "30 buckets of 1 day"),
         (runs(121), {}, "not significant", "30 buckets of 1 day"),
         (runs(30) + runs(60)[30:], {}, "significant", "30 buckets of 1 day"),
+        # Two buckets are too few to test; three are the fewest tested (the contract's
+        # k < 3): runs 1, 2 a day, then 1, 3, 2 a day (|t| 0.58).
+        (
+            days_of_runs([1, 2]),
+            {"start": NOW - timedelta(days=2)},
+            "too few buckets to test",
+            "2 buckets of 1 day",
+        ),
+        (
+            days_of_runs([1, 3, 2]),
+            {"start": NOW - timedelta(days=3)},
+            "not significant",
+            "3 buckets of 1 day",
+        ),
     ]
     for records, options, significance, buckets in cases:
         outcome = analyse(records, "p", granularity=AnalyticsGranularity.COMPREHENSIVE, **options)

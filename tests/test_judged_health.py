@@ -109,3 +109,32 @@ def test_a_finding_holds_floats_as_its_validation_gave_them() -> None:
     ]
     assert [type(f.value) for f in findings] == [float, float]
     assert findings[0].model_dump_json().count('"value":0.0') == 1
+
+
+def test_judged_health_is_unequal_to_what_is_no_sequence_of_findings() -> None:
+    # As a list of findings is: unequal to a number, None or a text, not an error (a
+    # text is a sequence, but never one of findings).
+    from test_health_shared import _result
+
+    output = _result(
+        runs=30,
+        failures=30,
+        success_rate=0.0,
+        error_rate=1.0,
+        gate_failures=0,
+        quality=0.0,
+        latencies=None,
+        timed=0,
+        trend=None,
+        hours=1.0,
+    )
+    judged = JudgedHealth(output)
+    assert len(judged) == 2
+    for other in (2, None, "ab", b"ab"):
+        assert judged != other
+        assert not judged == other  # noqa: SIM201  (__eq__ itself, not __ne__)
+    # No findings (the two rate rules off): equal to an empty list, not to an empty text.
+    healthy = JudgedHealth(output, HealthThresholds(min_success_rate=None, max_error_rate=None))
+    assert len(healthy) == 0
+    assert healthy == []
+    assert healthy != ""

@@ -22,7 +22,10 @@ from usage_analytics import (
 )
 from usage_analytics.report import (
     _DURATION_UNITS,
+    _bar,
     _duration_ms,
+    _join_notes,
+    _levels,
     _percent,
     attention_notes,
     by_attention,
@@ -617,6 +620,30 @@ def test_days_without_runs_have_no_bar() -> None:
         "  Sat       0",
         "  Sun       3  " + "█" * 40,
     ]
+
+
+def test_a_day_of_few_runs_beside_a_busy_one_still_has_a_bar() -> None:
+    # One run against a thousand is under half an eighth of 40 cells: still the least
+    # bar, not none (a day with runs must not look like one without).
+    assert [_bar(1, 1_000, 40, unicode) for unicode in (True, False)] == ["▏", "#"]
+    assert _bar(0, 1_000, 40, unicode=True) == ""
+    assert _bar(1, 1, 10, unicode=True) == "█" * 10  # (a peak of one run is a peak)
+    assert _bar(3, 20, 10, unicode=True) == "█▌"  # (12 eighths: a cell and a half)
+
+
+def test_levels_scale_below_one_and_keep_any_positive_value_visible() -> None:
+    # Rates under one a day (a sparkline's) and hour counts of at most one (the hour
+    # chart's) are scaled to their peak like any others.
+    assert _levels([0.0, 0.25, 0.5], 8) == [0, 4, 8]
+    assert _levels([1, 0, 1], 32) == [32, 0, 32]
+    assert _levels([0.001, 1_000.0], 8) == [1, 8]
+    assert _levels([0.0, 0.0], 8) == [0, 0]
+
+
+def test_notes_that_fill_their_width_exactly_are_all_shown() -> None:
+    notes = ["18% errors", "6 timeouts"]
+    assert _join_notes(notes, 22) == "18% errors, 6 timeouts"
+    assert _join_notes(notes, 21) == "18% errors, +1 more"
 
 
 def test_summary_notes_get_twenty_columns_before_a_column_is_left_out(
