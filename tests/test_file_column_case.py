@@ -217,3 +217,24 @@ def test_the_standard_readers_match_as_pyarrows_do(kind: str, tmp_path: Path) ->
     records = asyncio.run(fetch())
     assert [record["success"] for record in records] == SUCCESS
     assert all("timestamp" in record for record in records)
+
+
+def test_a_parquet_directorys_files_are_matched_each_by_its_own_schema(tmp_path: Path) -> None:
+    # Matched once the files were joined, `success` won and `Success`'s rows failed.
+    directory = tmp_path / "runs"
+    (directory / "pattern_id=p").mkdir(parents=True)
+    pq.write_table(
+        pa.table({"Pattern_Id": ["p"], "Timestamp": TIMES[:1], "Success": [True]}),
+        directory / "a.parquet",
+    )
+    pq.write_table(
+        pa.table({"pattern_id": ["p"], "timestamp": TIMES[1:2], "success": [False]}),
+        directory / "b.parquet",
+    )
+    # (A partition key names the field: `Pattern_ID` beside it is not taken for it.)
+    pq.write_table(
+        pa.table({"Pattern_ID": ["x"], "timestamp": TIMES[2:], "success": [True]}),
+        directory / "pattern_id=p" / "c.parquet",
+    )
+    columns = fetched(directory)
+    assert sorted(columns["success"]) == [False, True, True]

@@ -123,9 +123,9 @@ class FileSource(ExecutionSource):
     not used. A field no column names exactly, and the mapping leaves to its own name, is
     read from the one column that names it but for ASCII case ("Success"), as databases'
     columns are (`column_case`; two such columns are an error naming both): by a CSV
-    file's header, a Parquet file's schema (a directory's: its files' together), the keys
-    of JSON Lines' records (`jsonl_column_case`); a directory's CSV or JSON Lines files
-    each by its own. `arrow=False` reads text files without pyarrow even when it is installed.
+    file's header, a Parquet file's schema, the keys of JSON Lines' records
+    (`jsonl_column_case`); a directory's files each by its own (`parquet_dataset`).
+    `arrow=False` reads text files without pyarrow even when it is installed.
     A file without a `pattern_id` column holds the records of whichever pattern is asked
     for (`fetch`), and cannot be split by pattern (`fetch_all`).
 
@@ -349,12 +349,13 @@ class FileSource(ExecutionSource):
     ) -> tuple[Any, Callable[[int], str], TableSpec]:
         """The table of a Parquet file, or of a directory's `files`, its rows' labels, and
         the mapping of its columns (the source's, with the columns that name a field but
-        for case: `column_case`; a directory's, by the columns of its files together)."""
+        for case: `column_case`; a directory's files each matched by its own schema
+        first)."""
         import pyarrow.parquet as pq
 
         try:
             if files is not None:
-                table, locate = read_dataset(pa, file, files, self.table.column(PATTERN_ID))
+                table, locate = read_dataset(pa, file, files, self.table)
             else:
                 table = pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
                 locate = _row_label
