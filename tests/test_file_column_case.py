@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -238,3 +239,17 @@ def test_a_parquet_directorys_files_are_matched_each_by_its_own_schema(tmp_path:
     )
     columns = fetched(directory)
     assert sorted(columns["success"]) == [False, True, True]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_standard_input_is_matched_as_a_file_is(
+    compress: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (Its copy, `spool`, is read as a file: the messages name standard input.)
+    lines = [{"pattern_id": "p", "Timestamp": TIMES[0], "Success": True, "SUCCESS": False}]
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    stream = io.TextIOWrapper(io.BytesIO(gzip.compress(data) if compress else data))
+    monkeypatch.setattr("sys.stdin", stream)
+    code, _, err = run(capsys, "analyze", "-", "--pattern", "p", "--format", "json")
+    assert code != 0
+    assert "standard input: columns 'Success' and 'SUCCESS' both match 'success'" in err
