@@ -72,7 +72,7 @@ def test_a_field_two_columns_name_but_for_case_is_an_error_naming_both(
     with pytest.raises(
         SourceError,
         match=r"columns 'Success' and 'SUCCESS' both match 'success' \(the record field "
-        r"'success'\) but for case; map the field to one of them \(success=COLUMN\)",
+        r"'success'\) but for case; map the field to one of them \(--column success=COLUMN",
     ):
         call(PostgresSource(postgres_url), "newest")
     spec = TableSpec(columns={"success": "SUCCESS"})

@@ -72,8 +72,10 @@ from usage_analytics.sources.base import (
     refuse_special_file,
     unknown_pattern,
 )
+from usage_analytics.sources.column_case import case_matched
 from usage_analytics.sources.credentials import named_source
 from usage_analytics.sources.dataset import dataset_files, partition_values
+from usage_analytics.sources.jsonl_column_case import case_matched_records, other_case_keys
 from usage_analytics.sources.loaded import Loaded
 from usage_analytics.sources.odd_cells import OddTexts
 from usage_analytics.sources.parquet_dataset import INT96_UNIT, read_dataset
@@ -122,7 +124,12 @@ class FileSource(ExecutionSource):
     file is decompressed when it is read.
 
     `table.columns` renames columns (`{"timestamp": "started_at"}`); the table name is
-    not used. `arrow=False` reads text files without pyarrow even when it is installed.
+    not used. A field no column names exactly, and the mapping leaves to its own name, is
+    read from the one column that names it but for ASCII case ("Success"), as databases'
+    columns are (`column_case`; two such columns are an error naming both): by a CSV
+    file's header, a Parquet file's schema, the keys of JSON Lines' records
+    (`jsonl_column_case`); a directory's files each by its own (`parquet_dataset`).
+    `arrow=False` reads text files without pyarrow even when it is installed.
     A file without a `pattern_id` column holds the records of whichever pattern is asked
     for (`fetch`), and cannot be split by pattern (`fetch_all`).
 
@@ -263,18 +270,26 @@ class FileSource(ExecutionSource):
         pa = None if self._arrow is False else load_pyarrow()
         header = _csv_header(file) if self.kind == "csv" else None
         id_column = None
+        spec = self.table
         # (A CSV file's columns are its header's; JSON Lines name a key only where a line
         # has it: None. An empty CSV file has no header, and no columns.)
         fields = frozenset[str]() if self.kind == "csv" else None
         if header is not None:  # (its reader strips the names)
             names = [name.strip() for name in header]
-            self._check_header(names)
+            spec = case_matched(self.table, names, self.description)
+            self._check_header(names, spec)
             self._check_mapped_columns(names)
-            id_column = self.table.column(PATTERN_ID) in names
-            rename = renamer(self.table.columns)
+            id_column = spec.column(PATTERN_ID) in names
+            rename = renamer(spec.columns)
             fields = frozenset(field for name in names for field in rename(name))
         if pa is not None:
-            text = self._read_text_arrow(pa, file)  # renamed by the reader
+            text = self._read_text_arrow(pa, file, spec)  # renamed by the reader
+            if (
+                text is not None
+                and self.kind != "csv"
+                and other_case_keys(pa, file, text.table, spec)
+            ):
+                text = None  # keys named but for case: the standard reader sees the keys
             if text is not None:
                 table = text.table
                 if self.kind != "csv" and _mapped_without_values(table, self._mapped()):
@@ -285,9 +300,10 @@ class FileSource(ExecutionSource):
                 odd = OddTexts.of_texts(pa, text.odd, text.parse)
                 lines = self._lazy_lines(file, text.unreadable, copy)
                 return Loaded(table, lines, True, id_column, odd, text.unreadable, fields)
-        loaded = self._read_records(file)
+        loaded = self._read_records(file, spec)
         if self.kind != "csv":
             _check_mapped_records(loaded.records, self._mapped(), self.description)
+            loaded = case_matched_records(loaded, spec, self.description)
         return Loaded(
             loaded.records,
             loaded.location_label,
@@ -323,35 +339,38 @@ class FileSource(ExecutionSource):
             shown = f"{self.description}, {file.relative_to(self.path)}"
             raise type(error)(str(error).replace(str(file), shown)) from None
 
-    def _check_header(self, names: Sequence[str]) -> None:
-        """A CSV file's column names (stripped), checked before its records are read: a
-        file on its own may name any (`_DirectoryFile` checks a directory's files')."""
+    def _check_header(self, names: Sequence[str], spec: TableSpec) -> None:
+        """A CSV file's column names (stripped), checked before its records are read
+        (`spec`: the mapping with the columns named but for case): a file on its own may
+        name any (`_DirectoryFile` checks a directory's files')."""
 
     def _read_parquet_table(self, file: Path, files: list[Path] | None = None) -> Loaded:
         """The records of a Parquet file, or of a directory's Parquet `files`."""
         pa = require_pyarrow("reading Parquet files")
-        table, locate = self._read_parquet(pa, file, files)
-        self._check_mapped_columns(table.column_names)
-        has_ids = self.table.column(PATTERN_ID) in table.column_names
-        renamed = _renamed(table, self.table)
+        table, locate, spec = self._read_parquet(pa, file, files)
+        has_ids = spec.column(PATTERN_ID) in table.column_names
+        renamed = _renamed(table, spec)
         return Loaded(renamed, locate, True, has_ids, fields=frozenset(renamed.column_names))
 
-    def _read_records(self, file: Path) -> LoadedRecords:
-        """The file read by the standard-library reader."""
+    def _read_records(self, file: Path, spec: TableSpec | None = None) -> LoadedRecords:
+        """The file read by the standard-library reader, its columns mapped by `spec`
+        (default: the source's mapping)."""
         # (By kind: the copy of standard input has no suffix.)
-        return read_records(
-            file, self.table.columns, skip_unreadable=self._skip, kind=f".{self.kind}"
-        )
+        columns = (spec or self.table).columns
+        return read_records(file, columns, skip_unreadable=self._skip, kind=f".{self.kind}")
 
     def _read_parquet(
         self, pa: Any, file: Path, files: list[Path] | None
-    ) -> tuple[Any, Callable[[int], str]]:
-        """The table of a Parquet file, or of a directory's `files`, and its rows' labels."""
+    ) -> tuple[Any, Callable[[int], str], TableSpec]:
+        """The table of a Parquet file, or of a directory's `files`, its rows' labels, and
+        the mapping of its columns (the source's, with the columns that name a field but
+        for case: `column_case`; a directory's files each matched by its own schema
+        first)."""
         import pyarrow.parquet as pq
 
         try:
             if files is not None:
-                table, locate = read_dataset(pa, file, files, self.table.column(PATTERN_ID))
+                table, locate = read_dataset(pa, file, files, self.table)
             else:
                 table = pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
                 locate = _row_label
@@ -363,25 +382,27 @@ class FileSource(ExecutionSource):
                 f"{self.description}: not a readable Parquet "
                 f"{'dataset' if self.directory else 'file'} ({first})"
             ) from None
+        self._check_mapped_columns(table.column_names)
+        spec = case_matched(self.table, table.column_names, self.description)
         for index, field in enumerate(table.schema):
             if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(field.type):
                 # pyarrow's kernels (take, unique) lack string views: large strings, copied.
                 table = table.set_column(
                     index, field.name, table.column(index).cast(pa.large_string())
                 )
-            elif field.name == self.table.column(PATTERN_ID) and pa.types.is_nested(field.type):
+            elif field.name == spec.column(PATTERN_ID) and pa.types.is_nested(field.type):
                 raise SourceError(
                     f"{self.description}: column '{field.name}' holds {field.type} values; "
                     "pattern ids are strings or integers"
                 )
-        read = {self.table.column(name) for name in (PATTERN_ID, *FIELDS)}
+        read = {spec.column(name) for name in (PATTERN_ID, *FIELDS)}
         bad = not_utf8(pa, table.select([name for name in table.column_names if name in read]))
         if bad is not None:
             row, value = first_not_utf8(pa, table.column(bad))
             raise SourceError(
                 f"{self.description}, {locate(row)}: column {bad!r} = {value}: is not UTF-8 text"
             )
-        return table, locate
+        return table, locate, spec
 
     def _mapped(self) -> TableSpec:
         """The mapping whose columns the file must hold (`_DirectoryFile`: not those its
@@ -399,10 +420,10 @@ class FileSource(ExecutionSource):
                     f"{name!r}; {_columns_listed(names)})"
                 )
 
-    def _read_text_arrow(self, pa: Any, file: Path) -> TextTable | None:
+    def _read_text_arrow(self, pa: Any, file: Path, spec: TableSpec) -> TextTable | None:
         reader = read_csv_arrow if self.kind == "csv" else read_jsonl_arrow
         try:
-            return reader(pa, file, self.table, self._skip)
+            return reader(pa, file, spec, self._skip)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             return None  # the standard-library reader decides (and names the line)
         except (UnicodeDecodeError, csv.Error):
@@ -869,8 +890,8 @@ class _DirectoryFile(FileSource):
         kept = {name: column for name, column in columns if column not in self.given}
         return TableSpec(self.table.table, self.table.schema, kept)
 
-    def _check_header(self, names: Sequence[str]) -> None:
-        rename = renamer(self.table.columns)
+    def _check_header(self, names: Sequence[str], spec: TableSpec) -> None:
+        rename = renamer(spec.columns)
         fields = {PATTERN_ID, *FIELDS}
         if names and not any(field in fields for name in names for field in rename(name)):
             shown = ", ".join(repr(name) for name in names[:3])

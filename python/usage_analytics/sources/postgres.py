@@ -59,6 +59,8 @@ from usage_analytics.sources.base import (
     row_place,
     unknown_pattern,
 )
+from usage_analytics.sources.column_case import ascii_folded as _folded
+from usage_analytics.sources.column_case import other_case as _other_case
 from usage_analytics.sources.postgres_connection import (
     PostgresConnection,
     postgres_pyarrow,
@@ -733,27 +735,6 @@ def _dotted_hint(cursor: Any, spec: TableSpec) -> str:
         return ""
     found = _tables_named(cursor, spec.label, None)
     return f"; a table of that name is {found[0][0]}.{found[0][1]}" if len(found) == 1 else ""
-
-
-def _folded(name: str) -> str:
-    """`name` with its ASCII letters in lower case, as SQLite compares names."""
-    return "".join(char.lower() if char.isascii() else char for char in name)
-
-
-def _other_case(found: Mapping[str, Any], wanted: str, field: str, where: str) -> str | None:
-    """The one column named `wanted` but for the case of its ASCII letters ("Success"
-    for success), as SQLite and unquoted SQL names match; None where there is none.
-    (Without it, a table's "Success" column was passed over as missing: every run a
-    failure, silently, where the SQLite source read the same table's.) More than one is
-    an error naming them: passed over as missing, the field was silently that again."""
-    matches = [name for name in found if _folded(name) == _folded(wanted)]
-    if len(matches) > 1:
-        listed = " and ".join(repr(name) for name in matches)
-        raise SourceError(
-            f"{where}: columns {listed} both match {wanted!r} (the record field "
-            f"{field!r}) but for case; map the field to one of them ({field}=COLUMN)"
-        )
-    return matches[0] if matches else None
 
 
 def _placed(make: Callable[[], Any]) -> Callable[[int], str]:

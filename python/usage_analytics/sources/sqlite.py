@@ -87,6 +87,7 @@ from usage_analytics.sources.base import (
     row_place,
     unknown_pattern,
 )
+from usage_analytics.sources.column_case import ascii_folded as _ascii_lower
 from usage_analytics.sources.credentials import named_source
 from usage_analytics.sources.odd_cells import OddCells
 from usage_analytics.sources.sqlite_columns import (
@@ -185,12 +186,6 @@ def _table_columns(connection: sqlite3.Connection, spec: TableSpec) -> list[tupl
             raise
         rows = connection.execute("SELECT name, pk FROM pragma_table_info(?, ?)", where).fetchall()
     return [(str(name), int(pk)) for name, pk in rows]
-
-
-def _ascii_lower(name: str) -> str:
-    """A name as SQLite compares identifiers: ASCII letters in any case, others exactly
-    ("Ä" and "ä" are two columns, which Python's `lower` would make one)."""
-    return "".join(char.lower() if char.isascii() else char for char in name)
 
 
 def connect_read_only(path: Path, given: str | None = None) -> sqlite3.Connection:
