@@ -107,8 +107,10 @@ def write_table(
     mark: str,
 ) -> None:
     postgres = mark == "$"
+    # (Quoted: PostgreSQL folds an unquoted `Success` to `success`.)
     typed = ", ".join(
-        f"{name} {_POSTGRES_TYPES.get(name, 'text') if postgres else ''}" for name in columns
+        f'"{name}" {_POSTGRES_TYPES.get(name.lower(), "text") if postgres else ""}'
+        for name in columns
     )
     marks = ", ".join(f"${place + 1}" if postgres else "?" for place in range(len(columns)))
     cursor = connection.cursor()
@@ -195,6 +197,18 @@ def test_a_success_column_of_other_name_mapped_is_not_noted(
     assert (code, err.count(NOTE)) == (0, 1)  # (the column `ok` is not read as success)
     code, _, err = run(capsys, "dashboard", *args, "--column", "success=ok")
     assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_success_column_named_but_for_case_is_not_noted(
+    capsys: pytest.CaptureFixture[str], source: Callable[..., list[str]], kind: str
+) -> None:
+    # `Success` is read as success by every source (`sources.column_case`): a column of
+    # false values there is the data's, as `success`'s is, and the note would be untrue.
+    records = [{**record, "Success": False} for record in RECORDS]
+    code, out, err = run(capsys, "dashboard", *source(kind, records), "--format", "json")
+    assert (code, err) == (0, "")
+    assert {row["success_rate"] for row in json.loads(out)["patterns"]} == {0.0}
 
 
 def test_some_records_that_succeeded_are_not_noted(
