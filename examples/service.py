@@ -7,7 +7,8 @@
     curl 'localhost:8000/dashboard?window=30d'
 
 Endpoints (windows: a number and a unit, `90m`, `24h`, `7d`, `4w`; they end now, to
-the minute, or at `end`):
+the minute, or at `end`: ISO-8601, UTC without an offset; a date alone includes that
+day, as the command's --end does):
 
 - `GET /patterns/{pattern_id}/analytics?window=7d[&end=ISO]`: the pattern's analytics
   over the window, as JSON (`to_dict()`). A result already
@@ -31,7 +32,7 @@ import asyncio
 import os
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +47,7 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TimeWindowType,
 )
+from usage_analytics.cli.dates import parse_end
 from usage_analytics.dashboard import dashboard_document, dashboard_rows
 from usage_analytics.sources import (
     Fetched,
@@ -71,12 +73,32 @@ _KINDS = [
 ]
 
 Window = Annotated[str, Query(description="length of the window: 90m, 24h, 7d, 4w")]
-# (A number is refused, as the library's window bounds refuse its text: FastAPI read
-# `end=2026`, a year, as 2,026 seconds after the epoch, and analysed a week of 1969.)
+
+
+def end_bound(value: Any) -> Any:
+    """`end` as given, but a date alone as the end of that day (the next day's 00:00 UTC),
+    as the command's --end reads one: it was that day's first instant, which left the
+    day out of its window. A number is refused, as the library's window bounds refuse its
+    text: FastAPI read `end=2026`, a year, as 2,026 seconds after the epoch, and analysed
+    a week of 1969."""
+    value = numeric_window_bound(value)
+    if isinstance(value, str) and _is_a_date_alone(value):
+        return parse_end(value)
+    return value
+
+
+def _is_a_date_alone(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 End = Annotated[
     datetime | None,
-    Query(description="end of the window, ISO-8601 (default: now)"),
-    BeforeValidator(numeric_window_bound),
+    Query(description="end of the window, ISO-8601; a date alone includes that day (default: now)"),
+    BeforeValidator(end_bound),
 ]
 
 

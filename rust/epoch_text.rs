@@ -32,8 +32,9 @@ fn instant_of_number(number: &str) -> Option<(&'static str, String)> {
     if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) {
         return None;
     }
-    let n: i64 = whole.parse().ok()?; // (over 19 digits: no instant)
-                                      // The unit and its fraction digits that are whole microseconds (µs per unit = 10^k).
+    // (Over 19 digits: no instant.)
+    let n: i64 = whole.parse().ok()?;
+    // The unit and its fraction digits that are whole microseconds (µs per unit = 10^k).
     let (unit, micro_digits) = match n {
         0..=99_999_999_999 => ("seconds", 6),
         100_000_000_000..=99_999_999_999_999 => ("milliseconds", 3),

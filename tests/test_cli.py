@@ -417,20 +417,23 @@ def test_default_window_ends_at_the_newest_record_a_window_can_hold(
         path = tmp_path / "runs.parquet"
         stamps = [datetime(2026, 2, 15, 4, 30, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)]
         micros = [int(stamp.timestamp()) * 1_000_000 for stamp in stamps] + [2**62]
-        pq.write_table(pa.table({"timestamp": pa.array(micros, pa.timestamp("us", "UTC"))}), path)
+        times = pa.array(micros, pa.timestamp("us", "UTC"))
+        pq.write_table(pa.table({"timestamp": times, "success": [True] * 3}), path)
     else:
         texts = [newest, "2026-02-01T00:00:00Z", "9999-12-31T23:00:00-05:00"]
         if kind == "csv":
             path = tmp_path / "runs.csv"
-            path.write_text("timestamp\n" + "\n".join(texts) + "\n", encoding="utf-8")
+            lines = [f"{text},true" for text in texts]
+            path.write_text("timestamp,success\n" + "\n".join(lines) + "\n", encoding="utf-8")
         else:
             path = tmp_path / "runs.sqlite"
             with sqlite3.connect(path) as connection:
                 connection.execute(
-                    "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)"
+                    "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT, "
+                    "success INTEGER)"
                 )
-                rows = [("p", text) for text in texts]
-                connection.executemany("INSERT INTO pattern_executions VALUES (?, ?)", rows)
+                rows = [("p", text, 1) for text in texts]
+                connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?)", rows)
             connection.close()
     code, out, err = run(capsys, "analyze", str(path), "--pattern", "p", "--format", "json")
     assert (code, err) == (0, "")
@@ -562,7 +565,9 @@ def test_documents_to_a_stream_not_a_terminal_are_utf8_text(
     # (cp1252 would write "é" as one byte); a stream without a buffer (an IDE's, a
     # test's StringIO) takes it as text.
     name = "café ☕"
-    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW}])
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW, "success": True}]
+    )
     raw = io.BytesIO()
     wrapper = io.TextIOWrapper(raw, encoding="cp1252")
     text_only = io.StringIO()
@@ -615,7 +620,9 @@ def test_a_document_follows_what_a_caller_wrote_to_stdout_before(
 ) -> None:
     # The document goes to stdout's byte buffer: text a caller of main() wrote before,
     # still in the text layer, comes first, not after it.
-    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": NOW}])
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": NOW, "success": True}]
+    )
     raw = io.BytesIO()
     stream = io.TextIOWrapper(raw, encoding="utf-8")
     monkeypatch.setattr(sys, "stdout", stream)
@@ -638,7 +645,9 @@ def test_the_table_escapes_only_what_the_stream_cannot_encode(
     # A cp1252 stream shows "é" and escapes "☕"; one that names no encoding (a test's or
     # an IDE's StringIO) is taken for ASCII.
     name = "café ☕"
-    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW}])
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW, "success": True}]
+    )
     raw = io.BytesIO()
     wrapper = io.TextIOWrapper(raw, encoding="cp1252")
     text_only = io.StringIO()
@@ -657,7 +666,9 @@ def test_json_to_a_pipe_keeps_its_characters_unescaped(
     # A document to a file or pipe is UTF-8, its names as they are ("\u00e9" escapes are
     # for a terminal that cannot show them).
     name = "café ☕"
-    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW}])
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": name, "timestamp": NOW, "success": True}]
+    )
     code, out, err = run(capsys, "dashboard", str(path), "--format", "json")
     assert (code, err) == (0, "")
     assert f'"pattern_id": "{name}"' in out
@@ -675,7 +686,9 @@ def test_an_output_file_that_cannot_be_written_is_a_one_line_usage_error(
 def test_a_dashboard_page_of_two_patterns_has_the_table_of_both(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    records = [{"pattern_id": name, "timestamp": NOW} for name in ("first", "second")]
+    records = [
+        {"pattern_id": name, "timestamp": NOW, "success": True} for name in ("first", "second")
+    ]
     path = write_jsonl(tmp_path / "runs.jsonl", records)
     code, out, err = run(capsys, "dashboard", str(path), "--format", "html")
     assert (code, err) == (0, "")
@@ -952,7 +965,9 @@ def test_an_output_pipe_whose_reader_is_gone_ends_the_command_quietly_with_succe
 ) -> None:
     # `--output /dev/stdout | head`: the write's EPIPE was "cannot write /dev/stdout:
     # Broken pipe", exit 2, where the help promises 0 for a reader that stops reading.
-    path = write_jsonl(tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": NOW}])
+    path = write_jsonl(
+        tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": NOW, "success": True}]
+    )
     read, write = os.pipe()
     os.close(read)  # (the reader gone before the report is written)
     try:
@@ -979,7 +994,11 @@ def bad_jsonl(tmp_path: Path) -> str:
 
 
 def good_jsonl(tmp_path: Path) -> str:
-    return str(write_jsonl(tmp_path / "good.jsonl", [{"pattern_id": "p", "timestamp": NOW}]))
+    return str(
+        write_jsonl(
+            tmp_path / "good.jsonl", [{"pattern_id": "p", "timestamp": NOW, "success": True}]
+        )
+    )
 
 
 def broken_jsonl(tmp_path: Path) -> str:
@@ -1293,7 +1312,12 @@ def test_parquet_string_view_columns_are_read(
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     stamps = pa.array([datetime(2026, 1, 1, hour, tzinfo=UTC) for hour in range(3)])
-    columns = {"pattern_id": ["p", "q", "p"], "timestamp": stamps, "agent": ["a", "b", "c"]}
+    columns = {
+        "pattern_id": ["p", "q", "p"],
+        "timestamp": stamps,
+        "success": [True, False, True],
+        "agent": ["a", "b", "c"],
+    }
     plain, views = tmp_path / "plain.parquet", tmp_path / "views.parquet"
     pq.write_table(pa.table(columns), plain)
     viewed = {**columns, "agent": pa.array(columns["agent"], pa.string_view())}

@@ -45,7 +45,9 @@ def runs(tmp_path: Path) -> str:
         end + TICK,  # no: April in Berlin
     ]
     path = tmp_path / "runs.jsonl"
-    lines = [json.dumps({"pattern_id": "p", "timestamp": t.isoformat()}) for t in times]
+    lines = [
+        json.dumps({"pattern_id": "p", "timestamp": t.isoformat(), "success": True}) for t in times
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return str(path)
 

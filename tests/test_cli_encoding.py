@@ -20,7 +20,12 @@ AGENT = "José-日本"
 def _records_file(directory: Path) -> Path:
     path = directory / "runs.jsonl"
     lines = [
-        {"pattern_id": "p", "timestamp": f"2026-03-0{day}T10:00:00Z", "agent": AGENT}
+        {
+            "pattern_id": "p",
+            "timestamp": f"2026-03-0{day}T10:00:00Z",
+            "success": True,
+            "agent": AGENT,
+        }
         for day in range(1, 4)
     ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
@@ -70,7 +75,12 @@ def test_the_table_counts_the_columns_of_what_it_writes(tmp_path: Path) -> None:
     path = tmp_path / "runs.jsonl"
     agents = [AGENT, AGENT, "bob"]
     lines = [
-        {"pattern_id": "p", "timestamp": f"2026-03-0{day}T10:00:00Z", "agent": agent}
+        {
+            "pattern_id": "p",
+            "timestamp": f"2026-03-0{day}T10:00:00Z",
+            "success": True,
+            "agent": agent,
+        }
         for day, agent in enumerate(agents, start=1)
     ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")

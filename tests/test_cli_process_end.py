@@ -25,7 +25,8 @@ _CHILD = [
 
 def _records(tmp_path: Path) -> Path:
     return write_jsonl(
-        tmp_path / "runs.jsonl", [{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z"}]
+        tmp_path / "runs.jsonl",
+        [{"pattern_id": "p", "timestamp": "2026-03-01T10:00:00Z", "success": True}],
     )
 
 

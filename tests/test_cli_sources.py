@@ -770,7 +770,7 @@ def test_a_table_of_a_record_file_is_a_usage_error(
 ) -> None:
     # A file has no tables: --table was ignored and the whole file analysed (exit 0).
     path = tmp_path / f"runs.{kind}"
-    save_records(path, [{"pattern_id": "p", "started_at": "2026-03-01T10:00:00Z"}])
+    save_records(path, [{"pattern_id": "p", "started_at": "2026-03-01T10:00:00Z", "success": True}])
     mapped = ["--column", "timestamp=started_at"]
     code, out, err = run(capsys, "dashboard", str(path), "--table", "no_such_table", *mapped)
     assert (code, out) == (2, "")

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.dataset
 import pytest
 from child import run_python
 from equivalence import assert_same, comparable
@@ -2040,6 +2041,21 @@ NOT_RECORDS: dict[str, tuple[Callable[[], Any], str]] = {
         lambda: ({"timestamp": WHEN} for _ in range(2)),
         "got generator (an iterator: make it a list first, list(...))",
     ),
+    # A dataset or a numpy structured array said "got InMemoryDataset", "got recarray".
+    "pyarrow_dataset": (
+        lambda: pyarrow.dataset.dataset(pa.table({"timestamp": TIMES})),
+        "got InMemoryDataset (a pyarrow dataset: read it first, .to_table(), or stream it, "
+        ".scanner().to_reader())",
+    ),
+    "numpy_structured_array": (
+        lambda: np.zeros(2, dtype=[("timestamp", "datetime64[us]"), ("success", "?")]),
+        "got ndarray (a numpy structured array: pass a dict of its columns, "
+        "{name: array[name] for name in array.dtype.names})",
+    ),
+    "numpy_record_array": (
+        lambda: np.zeros(2, dtype=[("timestamp", "datetime64[us]")]).view(np.recarray),
+        "got recarray (a numpy structured array:",
+    ),
 }
 
 
@@ -2057,6 +2073,27 @@ def test_data_of_no_input_form_is_refused_alike_by_reducer_and_accumulator(form:
         ModelUsageAnalyticsBatchInput(
             time_window_start=START, time_window_end=END, execution_data=make()
         )
+
+
+def test_the_forms_the_refusals_name_are_the_same_records() -> None:
+    """What the refusals of a dataset and a structured array tell the caller to pass
+    reads as the records do."""
+    rows = [{"timestamp": when, "success": i % 2 == 0} for i, when in enumerate(TIMES)]
+    expected = comparable(REDUCER.execute_reduction_sync(request(rows)))
+    dataset = pyarrow.dataset.dataset(pa.Table.from_pylist(rows))
+    array = np.array(
+        [
+            (np.datetime64(when.replace(tzinfo=None), "us"), i % 2 == 0)
+            for i, when in enumerate(TIMES)
+        ],
+        dtype=[("timestamp", "datetime64[us]"), ("success", "?")],
+    )
+    for form in (
+        dataset.to_table(),
+        dataset.scanner().to_reader(),
+        {name: array[name] for name in array.dtype.names or ()},
+    ):
+        assert comparable(REDUCER.execute_reduction_sync(request(form))) == expected
 
 
 def test_a_pandas_series_of_record_dicts_is_its_records() -> None:

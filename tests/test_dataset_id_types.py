@@ -54,7 +54,8 @@ PARQUET_PAIRS = {
 
 def _write_parquet(path: Path, ids: pa.Array, column: str = "pattern_id") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table({column: ids, "timestamp": [STAMP] * len(ids)}), path)
+    columns = {column: ids, "timestamp": [STAMP] * len(ids), "success": [True] * len(ids)}
+    pq.write_table(pa.table(columns), path)
 
 
 def _dashboard(capsys: pytest.CaptureFixture[str], source: Path, *options: str) -> dict[str, int]:
@@ -117,7 +118,9 @@ def test_json_lines_files_of_integer_and_text_ids_stay_on_the_arrow_path(
     # (The patterns were these already: the directory was read by the standard reader,
     # a dict per record, in about twice the time and three times the memory.)
     for name, ids in (("a", [1, 2, 1]), ("b", ["1", "x"]), ("c", [])):
-        lines = [json.dumps({"pattern_id": id_, "timestamp": STAMP}) for id_ in ids]
+        lines = [
+            json.dumps({"pattern_id": id_, "timestamp": STAMP, "success": True}) for id_ in ids
+        ]
         (tmp_path / f"{name}.jsonl").write_text("".join(line + "\n" for line in lines))
     assert FileSource(tmp_path).read().arrow
     assert _dashboard(capsys, tmp_path) == {"1": 3, "2": 1, "x": 1}
@@ -128,8 +131,10 @@ def test_csv_files_of_integer_and_text_ids_are_one_pattern_per_text(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # (CSV ids are the text the file shows: "1.0" is not "1", as within one file.)
-    (tmp_path / "a.csv").write_text(f"pattern_id,timestamp\n1,{STAMP}\n2,{STAMP}\n")
-    (tmp_path / "b.csv").write_text(f"pattern_id,timestamp\n1,{STAMP}\nx,{STAMP}\n1.0,{STAMP}\n")
+    (tmp_path / "a.csv").write_text(f"pattern_id,timestamp,success\n1,{STAMP},1\n2,{STAMP},1\n")
+    (tmp_path / "b.csv").write_text(
+        f"pattern_id,timestamp,success\n1,{STAMP},1\nx,{STAMP},1\n1.0,{STAMP},1\n"
+    )
     assert _dashboard(capsys, tmp_path) == {"1": 2, "1.0": 1, "2": 1, "x": 1}
 
 
@@ -210,10 +215,10 @@ def test_a_number_id_is_one_pattern_by_its_value_in_a_sqlite_column(
     # "1" and the REAL 1.0 are the pattern "1". (So on main before session 55 too: kept.)
     path = tmp_path / "runs.sqlite"
     with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp)")
+        connection.execute("CREATE TABLE pattern_executions (pattern_id, timestamp, success)")
         connection.executemany(
-            "INSERT INTO pattern_executions VALUES (?, ?)",
-            [(id_, STAMP) for id_ in (2.5, 1, "1", 1.0, "x")],
+            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
+            [(id_, STAMP, 1) for id_ in (2.5, 1, "1", 1.0, "x")],
         )
     connection.close()
     assert _dashboard(capsys, path) == {"1": 3, "2.5": 1, "x": 1}

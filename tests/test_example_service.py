@@ -95,6 +95,17 @@ def test_window_and_end_are_honoured(client: TestClient) -> None:
     )
 
 
+@pytest.mark.parametrize("path", [f"/patterns/{GROWING}/analytics", "/dashboard"])
+def test_an_end_of_a_date_alone_includes_that_day(client: TestClient, path: str) -> None:
+    # (It was the day's first instant, leaving the day out, where the command's --end of
+    # the same date includes it.)
+    response = client.get(path, params={"window": "1d", "end": "2026-02-28"})
+    assert response.status_code == 200
+    body = response.json()
+    window = body["time_window"] if "time_window" in body else body["window"]
+    assert (window["start"], window["end"]) == ("2026-02-28T00:00:00Z", "2026-03-01T00:00:00Z")
+
+
 def test_dashboard_lists_every_pattern_worst_first(client: TestClient) -> None:
     response = client.get("/dashboard", params={"window": "30d"})
     assert response.status_code == 200

@@ -332,9 +332,10 @@ def test_a_line_that_is_no_object_is_never_given_to_pyarrow(tmp_path: Path, firs
     path.write_text(first + '\n{"pattern_id": "a", "timestamp": "2026-02-20T10:00:00Z"}\n')
     script = (
         "import asyncio, sys\n"
+        "from datetime import datetime\n"
         "from usage_analytics.sources import FileSource, SourceError\n"
         "try:\n"
-        "    asyncio.run(FileSource(sys.argv[1]).fetch_all(None, None))\n"
+        "    asyncio.run(FileSource(sys.argv[1]).fetch_all(datetime.min, datetime.max))\n"
         "except SourceError as error:\n"
         "    print(error)\n"
     )

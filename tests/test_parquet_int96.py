@@ -23,7 +23,8 @@ STAMPS = [
     datetime(2026, 3, 8, 7, 15, tzinfo=UTC),
 ]
 ROWS = [
-    {"pattern_id": "p", "timestamp": stamp, "agent": f"agent-{i}"} for i, stamp in enumerate(STAMPS)
+    {"pattern_id": "p", "timestamp": stamp, "success": i % 2 == 0, "agent": f"agent-{i}"}
+    for i, stamp in enumerate(STAMPS)
 ]
 
 
@@ -35,6 +36,7 @@ def test_int96_timestamps_past_the_nanoseconds_range_keep_their_instants(
         {
             "pattern_id": [row["pattern_id"] for row in ROWS],
             "timestamp": pa.array(STAMPS, pa.timestamp("us", tz="UTC")),
+            "success": [row["success"] for row in ROWS],
             "agent": [row["agent"] for row in ROWS],
         }
     )

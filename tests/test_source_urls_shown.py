@@ -162,6 +162,10 @@ def test_an_existing_file_is_read_and_named_exactly(
             '{"pattern_id": "p", "timestamp": "2026-11-01T00:00Z"}\n'
         )
     assert main(["analyze", f"{stem}.jsonl", "--pattern", "p"]) == 0
+    # (Its record has no success: the note on that names the file as it is too.)
+    assert capsys.readouterr().err.startswith(
+        f"usage-analytics: note: no record of the window in {stem}.jsonl has a 'success' field"
+    )
     assert main(["analyze", f"{stem}.txt", "--pattern", "p"]) == 2
     assert capsys.readouterr().err.startswith(
         f"usage-analytics: error: {stem}.txt: unsupported file type ('.txt'"

@@ -109,7 +109,8 @@ def test_the_dashboard_heading_shows_the_offset(
     monkeypatch.setenv("COLUMNS", "200")  # (the heading on one line)
     monkeypatch.chdir(tmp_path)
     path = Path("runs.jsonl")
-    path.write_text('{"pattern_id": "p", "timestamp": "2026-11-01T06:00Z"}\n', encoding="utf-8")
+    record = '{"pattern_id": "p", "timestamp": "2026-11-01T06:00Z", "success": true}\n'
+    path.write_text(record, encoding="utf-8")
     argv = ["dashboard", str(path), "--tz", "America/New_York", "--start", "2026-11-01T05:30Z"]
     code = main([*argv, "--end", "2026-11-01T06:30Z"])
     captured = capsys.readouterr()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from usage_analytics.cli.absent_fields import absent_success_note
 from usage_analytics.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -21,6 +22,7 @@ from usage_analytics.cli.common import (
     source_columns,
     source_of,
     source_window,
+    to_stderr,
     unreadable_note,
     window_of,
 )
@@ -65,7 +67,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     if not pattern:
         raise CliError("--pattern must not be empty", EXIT_USAGE)
     source = source_of(args)
-    analysis, unreadable = run_async(_analyze(args, source, pattern))
+    analysis, unreadable, absent = run_async(_analyze(args, source, pattern))
     # (A line that holds no record names no pattern: it may have been the pattern's.)
     heading = unreadable_note(unreadable) or None
 
@@ -73,12 +75,16 @@ def run_analyze(args: argparse.Namespace) -> int:
         return View([analysis], analysis, args.tz, width, unicode, heading, unreadable=unreadable)
 
     emit(args, view)
+    if absent is not None:  # (after the report, whose numbers it explains: `absent_fields`)
+        to_stderr(absent)
     return EXIT_OK
 
 
 async def _analyze(
     args: argparse.Namespace, source: ExecutionSource, pattern: str
-) -> tuple[Analysis, Unreadable]:
+) -> tuple[Analysis, Unreadable, str | None]:
+    """The pattern's analysis, the source's unreadable lines, and the note on a missing
+    `success` column (`cli.absent_fields`), made while the source is open."""
     progress = Progress()
     async with source:
         window = await source_window(args, source, progress, pattern)
@@ -89,12 +95,13 @@ async def _analyze(
             newest = await newest_valid_in(args, source, window, analysed, progress, pattern)
             del fetched, analysed  # (not held through the pass below)
             window = window_of(args, newest)
-            analysis, unreadable, _ = await _analysed(
+            analysis, unreadable, fetched = await _analysed(
                 args, source, pattern, window, progress, stretched_end
             )
         await note_the_end(args, source, window[1], pattern)
         await note_an_empty_window(source, [analysis.result], window, args.tz, pattern)
-    return analysis, unreadable
+        absent = await absent_success_note(source, [fetched], [analysis.result], window)
+    return analysis, unreadable, absent
 
 
 async def _analysed(

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic_core import to_jsonable_python
 
+from usage_analytics.cli.absent_fields import absent_success_note
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import (
     EXIT_OK,
@@ -24,6 +25,7 @@ from usage_analytics.cli.common import (
     source_columns,
     source_of,
     source_window,
+    to_stderr,
     unreadable_note,
     window_of,
 )
@@ -58,7 +60,7 @@ def configure_dashboard(parser: argparse.ArgumentParser) -> None:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     source = source_of(args)
-    rows, analyses, window, unattributed, unreadable = run_async(_dashboard(args, source))
+    rows, analyses, window, unattributed, unreadable, absent = run_async(_dashboard(args, source))
     start, end, kind = window
     shown_start, shown_end, clocks = window_bounds(start, end, args.tz)
     heading = (
@@ -98,6 +100,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     with gc_paused():  # (see `_dashboard`)
         emit(args, view, DASHBOARD_RENDERERS)
+    if absent is not None:  # (after the report, whose numbers it explains: `absent_fields`)
+        to_stderr(absent)
     return EXIT_OK
 
 
@@ -142,7 +146,11 @@ async def _dashboard(
     tuple[datetime, datetime, TimeWindowType],
     int,
     Unreadable,
+    str | None,
 ]:
+    """The dashboard's rows and analyses (worst first), its window, the records without
+    a pattern id, the unreadable lines, and the note on a missing `success` column
+    (`cli.absent_fields`), made while the source is open."""
     progress = Progress()
     where = source.description
     async with source:
@@ -158,6 +166,7 @@ async def _dashboard(
             )
         await note_the_end(args, source, window[1])
         await note_an_empty_window(source, results, window, args.tz)
+        absent = await absent_success_note(source, groups, results, window)
     columns = source_columns(source)
     # The rows, their health findings and the document: hundreds of thousands of objects
     # for 100,000 patterns, none in a cycle, beside the results. With the collector on,
@@ -179,7 +188,8 @@ async def _dashboard(
         (result,) = await reduce_all([contract], [first], where, progress, columns)
         analyses[first.pattern_id] = Analysis(first.pattern_id, result, first.locate)
         rows[0] = DashboardRow(rows[0].name, result, rows[0].findings)
-    return rows, [analyses[row.name] for row in rows], window, unattributed.count, unreadable
+    analysed = [analyses[row.name] for row in rows]
+    return rows, analysed, window, unattributed.count, unreadable, absent
 
 
 async def _reduced(

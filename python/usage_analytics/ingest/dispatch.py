@@ -82,15 +82,10 @@ def records_container(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return data
     if not is_arrow(data):
-        # (A lazy query holds no records yet: reading it would run it behind the caller.)
-        lazy = " (collect it first: .collect())" if _is_lazy_frame(data) else ""
-        # (An iterator is not read either: once read, the caller's records would be gone.)
-        if isinstance(data, Iterator):
-            lazy = " (an iterator: make it a list first, list(...))"
         raise UsageAnalyticsError(
             "execution_data must be a list of record mappings, a dict of columns, or an "
             f"Arrow-compatible table (pyarrow, polars, pandas, DuckDB); got {type(data).__name__}"
-            f"{lazy}"
+            f"{_how_to_pass(data)}"
         )
     column = _one_column(data)
     if column is not None:
@@ -99,6 +94,28 @@ def records_container(data: Any) -> Any:
             "table or frame of the record columns ('timestamp', 'success', ...)"
         )
     return data
+
+
+def _how_to_pass(data: Any) -> str:
+    """How an input of no accepted form that has records becomes one, for its error
+    ("" where none is known). Each is left for the caller to do, not done here: a lazy
+    query or a dataset holds no records yet (reading it would run it behind the caller,
+    maybe over files larger than memory), and an iterator, once read, would have lost
+    the caller's records."""
+    if _is_lazy_frame(data):
+        return " (collect it first: .collect())"
+    if isinstance(data, Iterator):
+        return " (an iterator: make it a list first, list(...))"
+    if _library(data) == "pyarrow" and type(data).__name__.endswith("Dataset"):
+        return (
+            " (a pyarrow dataset: read it first, .to_table(), or stream it, .scanner().to_reader())"
+        )
+    if _library(data) == "numpy" and getattr(getattr(data, "dtype", None), "names", None):
+        return (
+            " (a numpy structured array: pass a dict of its columns, "
+            "{name: array[name] for name in array.dtype.names})"
+        )
+    return ""
 
 
 def _one_column(data: Any) -> str | None:

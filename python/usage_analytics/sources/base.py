@@ -633,3 +633,12 @@ class ExecutionSource(AsyncClosing, ABC):
         """The lines left out as holding no record (see `Unreadable`): none but in a
         record file read with `skip_unreadable`. (A database's rows are records.)"""
         return Unreadable(0)
+
+    async def fields_with_columns(self) -> frozenset[str] | None:
+        """The record fields (and `pattern_id`) the source has a column for, under its
+        mapping (`TableSpec.columns`): a table's columns, a file's header or schema. A
+        field without one is missing in every record (DESIGN.md's default: a missing
+        `success` is a failure). None where records name their fields one by one (JSON
+        Lines, whose lines may hold a key or not), and by default: only the records
+        tell."""
+        return None

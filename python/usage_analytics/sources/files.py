@@ -109,6 +109,10 @@ FILE_KINDS = {
 }
 
 
+#: The fields `fields_with_columns` tells of (a file's other columns are not read).
+_RECORD_FIELDS = frozenset({PATTERN_ID, *FIELDS})
+
+
 class FileSource(ExecutionSource):
     """Execution records in a Parquet, CSV or JSON Lines file (kind by extension, past a
     compression's: runs.jsonl.gz), a directory of files of one of these kinds (`dataset`:
@@ -259,11 +263,16 @@ class FileSource(ExecutionSource):
         pa = None if self._arrow is False else load_pyarrow()
         header = _csv_header(file) if self.kind == "csv" else None
         id_column = None
+        # (A CSV file's columns are its header's; JSON Lines name a key only where a line
+        # has it: None. An empty CSV file has no header, and no columns.)
+        fields = frozenset[str]() if self.kind == "csv" else None
         if header is not None:  # (its reader strips the names)
             names = [name.strip() for name in header]
             self._check_header(names)
             self._check_mapped_columns(names)
             id_column = self.table.column(PATTERN_ID) in names
+            rename = renamer(self.table.columns)
+            fields = frozenset(field for name in names for field in rename(name))
         if pa is not None:
             text = self._read_text_arrow(pa, file)  # renamed by the reader
             if text is not None:
@@ -275,12 +284,17 @@ class FileSource(ExecutionSource):
                     _check_mapped_records(records, self._mapped(), self.description)
                 odd = OddTexts.of_texts(pa, text.odd, text.parse)
                 lines = self._lazy_lines(file, text.unreadable, copy)
-                return Loaded(table, lines, True, id_column, odd, text.unreadable)
+                return Loaded(table, lines, True, id_column, odd, text.unreadable, fields)
         loaded = self._read_records(file)
         if self.kind != "csv":
             _check_mapped_records(loaded.records, self._mapped(), self.description)
         return Loaded(
-            loaded.records, loaded.location_label, False, id_column, unreadable=loaded.unreadable
+            loaded.records,
+            loaded.location_label,
+            False,
+            id_column,
+            unreadable=loaded.unreadable,
+            fields=fields,
         )
 
     def _read_directory(self) -> Loaded:
@@ -319,7 +333,8 @@ class FileSource(ExecutionSource):
         table, locate = self._read_parquet(pa, file, files)
         self._check_mapped_columns(table.column_names)
         has_ids = self.table.column(PATTERN_ID) in table.column_names
-        return Loaded(_renamed(table, self.table), locate, True, has_ids)
+        renamed = _renamed(table, self.table)
+        return Loaded(renamed, locate, True, has_ids, fields=frozenset(renamed.column_names))
 
     def _read_records(self, file: Path) -> LoadedRecords:
         """The file read by the standard-library reader."""
@@ -575,6 +590,11 @@ class FileSource(ExecutionSource):
     async def unreadable(self) -> Unreadable:
         loaded = await self._load()
         return Unreadable(0) if loaded.unreadable is None else loaded.unreadable.summary()
+
+    async def fields_with_columns(self) -> frozenset[str] | None:
+        # (The file is read once and kept: its header's or schema's names, `Loaded.fields`.)
+        fields = (await self._load()).fields
+        return None if fields is None else fields & _RECORD_FIELDS
 
     def _unattributed(self, loaded: Loaded) -> Unattributed:
         if not self._has_ids(loaded):

@@ -36,6 +36,10 @@ class Loaded:
     odd: OddTexts | None = None
     #: The lines left out as holding no record (`skip_unreadable`), else None.
     unreadable: LeftOutLines | None = None
+    #: The columns the file's header or schema names, as the record fields they feed
+    #: (under the mapping: `records.renamer`; other columns as named); None for JSON
+    #: Lines, which name a key only where a line has it (`FileSource.fields_with_columns`).
+    fields: frozenset[str] | None = None
 
     @property
     def count(self) -> int:

@@ -682,6 +682,11 @@ class PostgresSource(ExecutionSource):
         result: Fetched | None = await self._run(work)
         return result
 
+    async def fields_with_columns(self) -> frozenset[str] | None:
+        # (The table's columns, as introspected once per connection: `_introspect`.)
+        fields: frozenset[str] = await self._run(lambda cursor, columns: frozenset(columns))
+        return fields
+
     async def unattributed(self) -> Unattributed:
         def work(cursor: Any, columns: dict[str, _Column]) -> Unattributed:
             pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql

@@ -740,6 +740,10 @@ class SQLiteSource(ExecutionSource):
         result: Fetched | None = await self._run(work)
         return result
 
+    async def fields_with_columns(self) -> frozenset[str] | None:
+        # (The table's columns: one pragma, as every query's `_columns` reads them.)
+        return frozenset(await self._run(self._columns))
+
     async def unattributed(self) -> Unattributed:
         def work(connection: sqlite3.Connection) -> Unattributed:
             columns = self._columns(connection)

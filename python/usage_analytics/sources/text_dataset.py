@@ -172,7 +172,17 @@ def _combined(
         if member.unreadable is not None
     ]
     unreadable = UnreadableInFiles(left_out) if left_out else None
-    return Loaded(data, locate, arrow, _id_column(members, keys), odd, unreadable)
+    fields = _fields(members, keys)
+    return Loaded(data, locate, arrow, _id_column(members, keys), odd, unreadable, fields)
+
+
+def _fields(members: Sequence[Loaded], keys: dict[str, None]) -> frozenset[str] | None:
+    """The record fields the files have a column for (`Loaded.fields`): those of any
+    file's header, and the partitions' keys; None for JSON Lines (their lines tell)."""
+    told = [member.fields for member in members]
+    if any(fields is None for fields in told):
+        return None
+    return frozenset(keys).union(*(fields for fields in told if fields is not None))
 
 
 def _place(places: list[Callable[[int], str]]) -> Callable[[int, int], str]:
