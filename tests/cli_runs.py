@@ -11,3 +11,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def other_than_an_empty_window(err: str) -> list[str]:
+    """The lines of `err` but the note of a window that holds no record
+    (`cli.empty_window`, `test_cli_empty_window`): of the tests whose concern is not the
+    records in their window (how the window is read or shown), which may hold none."""
+    return [line for line in err.splitlines() if " lies in the window " not in line]

@@ -26,6 +26,7 @@ from usage_analytics.cli.common import (
     unreadable_note,
     window_of,
 )
+from usage_analytics.cli.empty_window import note_an_empty_window
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
 from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_in
@@ -98,6 +99,7 @@ async def _analyze(
                 args, source, pattern, window, progress, stretched_end
             )
         await note_the_end(args, source, window[1], pattern)
+        await note_an_empty_window(source, [analysis.result], window, args.tz, pattern)
         absent = await absent_success_note(source, [fetched], [analysis.result], window)
     return analysis, unreadable, absent
 

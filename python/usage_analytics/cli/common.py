@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from usage_analytics import _core
 from usage_analytics.cli.dates import day_end_note, end_arg, start_arg
+from usage_analytics.cli.integer_timestamps import command_reason
 from usage_analytics.contracts import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -485,7 +486,7 @@ async def first_record_problem(source: ExecutionSource, pattern: str | None) -> 
         field = field_named(error.field, source_columns(source))
         return (
             f". The first record: {place}, {fetched.locate(error.index)}: "
-            f"{field} = {error.value}: {error.reason}"
+            f"{field} = {error.value}: {command_reason(error.field, error.reason)}"
         )
     except UsageAnalyticsError as error:  # a column of a type no record field has
         return f". {place}: {error}"
@@ -571,7 +572,8 @@ def _invalid_message(
     else:
         error = first.error
         where = f"{place(first.fetched)}, {first.fetched.locate(error.index)}"
-        problem = f"{where}: {field_named(error.field, columns)} = {error.value}: {error.reason}"
+        reason = command_reason(error.field, error.reason)
+        problem = f"{where}: {field_named(error.field, columns)} = {error.value}: {reason}"
     return f"{problem}{also}; --on-invalid skip leaves invalid records out"
 
 

@@ -29,6 +29,7 @@ from usage_analytics.cli.common import (
     unreadable_note,
     window_of,
 )
+from usage_analytics.cli.empty_window import note_an_empty_window
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.cli.running import run_async
 from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_in
@@ -164,6 +165,7 @@ async def _dashboard(
                 args, source, window, progress, stretched_end
             )
         await note_the_end(args, source, window[1])
+        await note_an_empty_window(source, results, window, args.tz)
         absent = await absent_success_note(source, groups, results, window)
     columns = source_columns(source)
     # The rows, their health findings and the document: hundreds of thousands of objects

@@ -72,6 +72,7 @@ from usage_analytics.sources.postgres_ids import (
     keyed_ids,
 )
 from usage_analytics.sources.postgres_table import analysable_sql, unplaced_sql
+from usage_analytics.sources.query_as_table import query_hint
 
 __all__ = ["PostgresSource"]
 
@@ -305,7 +306,7 @@ class PostgresSource(ExecutionSource):
             has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
             raise SourceError(
                 f"{self.description} has no table {spec.label!r}{_dotted_hint(cursor, spec)} "
-                f"({has})"
+                f"({has}){query_hint(spec.label)}"
             )
         columns: dict[str, _Column] = {}
         where = f"table {spec.label!r} of {self.description}"

@@ -90,6 +90,7 @@ from usage_analytics.sources.base import (
 from usage_analytics.sources.column_case import ascii_folded as _ascii_lower
 from usage_analytics.sources.credentials import named_source
 from usage_analytics.sources.odd_cells import OddCells
+from usage_analytics.sources.query_as_table import query_hint
 from usage_analytics.sources.sqlite_columns import (
     PatternKeys,
     Positions,
@@ -331,7 +332,8 @@ class SQLiteSource(ExecutionSource):
                 )
             ]
             has = f"tables: {', '.join(tables)}" if tables else "it has no tables"
-            raise SourceError(f"{self.path} has no table {spec.label!r} ({has})")
+            hint = query_hint(spec.label)
+            raise SourceError(f"{self.path} has no table {spec.label!r} ({has}){hint}")
         by_lower = {_ascii_lower(str(row[0])): str(row[0]) for row in found}
         columns: dict[str, str] = {}
         for name in (PATTERN_ID, *FIELDS):
@@ -358,6 +360,7 @@ class SQLiteSource(ExecutionSource):
             (dotted,),
         ).fetchone()
         hint = f"; a table of that name is main.{dotted}" if found else ""
+        hint += query_hint(dotted)  # (a query's dot: "select * from main.runs")
         return (
             f"{self.path} has no attached database {spec.schema!r} for the table {dotted!r}{hint}"
         )
