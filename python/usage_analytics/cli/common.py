@@ -92,8 +92,9 @@ def _timezone_arg(text: str) -> str:
 def any_case(text: str) -> str:
     """The value of an option of a list of lowercase words (--window-type, --format, ...)
     as that list spells it: `--window-type Weekly` (the enum's member is WEEKLY) and
-    `--format JSON` were refused as invalid choices, where --tz's zone and the pattern
-    id are taken in any case."""
+    `--format JSON` were refused as invalid choices, where --tz's zone and a UUID
+    pattern id are taken in any case. (Another pattern id is matched exactly: "P" and
+    "p" may be two patterns.)"""
     return text.lower()
 
 
