@@ -344,6 +344,16 @@ def test_option_values_of_a_list_are_taken_in_any_case(
     assert json.loads(out)["window"]["type"] == "daily"
 
 
+@pytest.mark.parametrize("option", ["--format", "--window-type", "--on-invalid", "--granularity"])
+def test_an_option_value_of_no_case_is_refused_as_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str
+) -> None:
+    # (It was quoted lowered, 'xml', a value the user had not written.)
+    code, _, err = run(capsys, "analyze", good_jsonl(tmp_path), "--pattern", "p", option, "XmL")
+    assert code == 2
+    assert f"argument {option}: invalid choice: 'XmL' (choose from" in err
+
+
 def test_analyze_default_window_is_30_days_up_to_the_newest_record(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -358,3 +358,22 @@ def test_records_without_a_timestamp_column_are_in_no_window() -> None:
     assert not _valued_in_window(pa.table({"success": [False]}), 0, 2**62)
     stamped = pa.table({"success": [False], "timestamp": ["1970-01-01T00:00:01Z"]})
     assert _valued_in_window(stamped, 0, 2**62)
+
+
+def test_json_lines_whose_mapped_success_key_is_absent_are_noted_by_that_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # `--column success=ok` given: the note named 'success' and told to pass the option
+    # the user had passed; the records lack 'ok'.
+    path = tmp_path / "runs.jsonl"
+    lines = [{"pattern_id": "p", "timestamp": "2025-01-01T00:00:00Z", "ok": True}]
+    lines.append({"pattern_id": "p", "timestamp": "2026-01-02T00:00:00Z"})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    code, _, err = run(capsys, "analyze", str(path), "--pattern", "p", "--column", "success=ok")
+    assert code == 0
+    assert err == (
+        f"{NOTE}no record of the window in {path} has an 'ok' field (none, or null), which "
+        "--column success=ok names for success, so every execution counts as a failure (a "
+        'record without success is one): add "ok": true or false to the records, or name '
+        "the field that holds success with --column success=FIELD\n"
+    )

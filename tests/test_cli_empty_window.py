@@ -103,7 +103,7 @@ def test_a_window_empty_once_invalid_records_are_skipped_counts_them(
     assert code == 0
     assert note(err) == (
         f"usage-analytics: note: no valid record of P lies in {SPAN} (1 invalid record left "
-        "out, wherever their timestamps lie, and 1 valid outside it); the newest record "
+        "out, wherever its timestamp lies, and 1 valid outside it); the newest record "
         f"of P is at 2026-11-03T12:00:00+00:00; {HINT}"
     )
 

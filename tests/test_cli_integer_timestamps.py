@@ -86,7 +86,31 @@ def test_the_command_keeps_the_instant_the_library_shows(stamp: int) -> None:
     assert command_reason("timestamp", reason) == WANTED + shown
 
 
-@pytest.mark.parametrize("value", ["11/30/2026", str(SECONDS), 1.5, True])
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [(1.5, "a float"), (True, "true or false"), ([1], "a list"), ({"a": 1}, "an object")],
+)
+def test_a_value_of_another_type_says_what_it_must_hold(value: object, what: str) -> None:
+    # A JSON Lines float (time.time()'s epoch seconds) or a SQLite REAL cell was the
+    # library's "must be a datetime, a date, a numpy datetime64 ...", as an int's was.
+    must = WANTED.removeprefix("an integer is no timestamp here: ")
+    assert command_reason("timestamp", library_reason(value)) == (
+        f"{what} is no timestamp here: {must}"
+    )
+
+
+def test_a_json_lines_float_says_what_it_must_hold(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text(f'{{"pattern_id": "p", "timestamp": {SECONDS}.5}}\n', encoding="utf-8")
+    code, _, err = run(capsys, "analyze", str(path), "--pattern", "p", *WINDOW)
+    assert code == 1
+    assert f"= {SECONDS}.5: a float is no timestamp here: timestamps must be ISO-8601" in err
+    assert "numpy" not in err
+
+
+@pytest.mark.parametrize("value", ["11/30/2026", str(SECONDS)])
 def test_other_reasons_are_the_librarys(value: object) -> None:
     reason = library_reason(value)
     assert command_reason("timestamp", reason) == reason

@@ -206,6 +206,23 @@ def test_the_search_of_jsonl_bytes_finds_a_key_across_its_blocks(
     assert not jsonl_column_case.other_case_keys(pa, path, read, mapped)
 
 
+def test_a_value_spelled_as_a_field_is_no_key(tmp_path: Path) -> None:
+    # A log's "error": "Timeout" (or "role": "Agent") is a value, not a key of the
+    # `timeout` field: taken for one, the whole file was read again by the standard
+    # reader (twice the time and memory of pyarrow's read of it).
+    read = pa.table({"pattern_id": ["p"], "timeout": pa.nulls(1, pa.bool_())})
+    path = tmp_path / "runs.jsonl"
+    for text, found in (
+        ('{"pattern_id": "p", "error": "Timeout"}', False),
+        ('{"pattern_id": "p", "note": "\\"Timeout\\": true"}', False),  # (escaped)
+        ('{"pattern_id": "p", "Timeout": true}', True),
+        ('{"pattern_id": "p", "Timeout" : true}', True),
+        ('{"pattern_id":"p","Timeout":true}', True),
+    ):
+        path.write_text(text + "\n")
+        assert jsonl_column_case.other_case_keys(pa, path, read, TableSpec()) is found, text
+
+
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 def test_the_standard_readers_match_as_pyarrows_do(kind: str, tmp_path: Path) -> None:
     # (`arrow=False`: the readers of `records`, used without pyarrow.)

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_health_shared import judged, results, thresholds
+from test_health_shared import _result, judged, results, thresholds
 from usage_analytics import HealthThresholds, ModelUsageAnalyticsOutput, evaluate_health
 from usage_analytics.dashboard import (
     DashboardRow,
@@ -83,12 +83,9 @@ def test_the_dashboard_makes_only_the_findings_it_shows() -> None:
     assert [rule._built for rule in rules] == [None] * len(rules)
 
 
-def test_a_finding_holds_floats_as_its_validation_gave_them() -> None:
-    # (The findings are made without validation: an int the rules read, as from a model
-    # built by `model_construct`, is still the float the model's validation made of it.)
-    from test_health_shared import _result
-
-    output = _result(
+def _all_failed() -> ModelUsageAnalyticsOutput:
+    """A result of 30 runs that all failed: two findings (low success, high errors)."""
+    return _result(
         runs=30,
         failures=30,
         success_rate=0.0,
@@ -100,6 +97,12 @@ def test_a_finding_holds_floats_as_its_validation_gave_them() -> None:
         trend=None,
         hours=1.0,
     )
+
+
+def test_a_finding_holds_floats_as_its_validation_gave_them() -> None:
+    # (The findings are made without validation: an int the rules read, as from a model
+    # built by `model_construct`, is still the float the model's validation made of it.)
+    output = _all_failed()
     success = output.success_metrics.model_copy(update={"success_rate": 0, "error_rate": 1})
     output = output.model_copy(update={"success_metrics": success})
     findings = evaluate_health(output)
@@ -114,20 +117,7 @@ def test_a_finding_holds_floats_as_its_validation_gave_them() -> None:
 def test_judged_health_is_unequal_to_what_is_no_sequence_of_findings() -> None:
     # As a list of findings is: unequal to a number, None or a text, not an error (a
     # text is a sequence, but never one of findings).
-    from test_health_shared import _result
-
-    output = _result(
-        runs=30,
-        failures=30,
-        success_rate=0.0,
-        error_rate=1.0,
-        gate_failures=0,
-        quality=0.0,
-        latencies=None,
-        timed=0,
-        trend=None,
-        hours=1.0,
-    )
+    output = _all_failed()
     judged = JudgedHealth(output)
     assert len(judged) == 2
     for other in (2, None, "ab", b"ab"):

@@ -19,8 +19,9 @@ its arguments, and a function running it), in a module of its own (`demo`, `anal
 `dashboard`); what they share is in `common`. Every output format is a renderer in
 `output.RENDERERS` (analyze, demo) or `output.DASHBOARD_RENDERERS` that turns the
 analysed patterns into text. Loads and reductions show a progress line on stderr when it
-is a terminal. A source without a `success` column, whose every execution is then a
-failure, is noted on stderr after the report (`absent_fields`).
+is a terminal. A window that holds no valid record is noted on stderr before the
+report, with the newest record's time (`empty_window`); a source without a `success`
+column, whose every execution is then a failure, after it (`absent_fields`).
 
 Errors never show a traceback: each is one line on stderr, `usage-analytics: error: ...`,
 with exit status 2 for a wrong command line (bad option values, a missing file, an

@@ -25,6 +25,7 @@ whose records succeed costs nothing more; then:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -89,11 +90,20 @@ def _no_column(source: ExecutionSource) -> str:
 
 
 def _no_field(source: ExecutionSource) -> str:
+    # (A key mapped by --column success=KEY is named as the user wrote it: the note said
+    # 'success', and to pass the option already passed.)
+    table = getattr(source, "table", None)
+    key = table.column(SUCCESS) if isinstance(table, TableSpec) else SUCCESS
+    article = "an" if key[:1].lower() in "aeiou" else "a"
+    named = f"{article} {key!r} field (none, or null)"
+    it = "it"
+    if key != SUCCESS:
+        named += f", which --column {SUCCESS}={key} names for {SUCCESS}"
+        it = SUCCESS
     return (
-        f"{PROG}: note: no record of the window in {source.description} has a "
-        f"'{SUCCESS}' field (none, or null), {_EVERY_FAILURE}: add \"{SUCCESS}\": true or "
-        f"false to the records, or name the field that holds it with "
-        f"--column {SUCCESS}=FIELD"
+        f"{PROG}: note: no record of the window in {source.description} has {named}, "
+        f"{_EVERY_FAILURE}: add {json.dumps(key)}: true or false to the records, or name "
+        f"the field that holds {it} with --column {SUCCESS}=FIELD"
     )
 
 

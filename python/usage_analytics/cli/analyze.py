@@ -34,6 +34,8 @@ from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
 from usage_analytics.progress import Progress
 from usage_analytics.sources import ExecutionSource, Fetched, Unreadable
 
+_GRANULARITIES = [level.value for level in AnalyticsGranularity]
+
 
 def configure_analyze(parser: argparse.ArgumentParser) -> None:
     add_source_options(parser)
@@ -47,8 +49,8 @@ def configure_analyze(parser: argparse.ArgumentParser) -> None:
     add_window_options(parser, "the pattern's newest record")
     parser.add_argument(
         "--granularity",
-        type=any_case,
-        choices=[level.value for level in AnalyticsGranularity],
+        type=any_case(_GRANULARITIES),
+        choices=_GRANULARITIES,
         help="summary: no breakdowns; detailed (the default, but comprehensive for "
         "html output, for its charts); comprehensive: adds the per-bucket rates and a "
         "projection",

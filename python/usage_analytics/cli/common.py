@@ -89,12 +89,19 @@ def _timezone_arg(text: str) -> str:
         ) from None
 
 
-def any_case(text: str) -> str:
-    """The value of an option of a list of lowercase words (--window-type, --format, ...)
-    as that list spells it: `--window-type Weekly` (the enum's member is WEEKLY) and
-    `--format JSON` were refused as invalid choices, where --tz's zone and the pattern
-    id are taken in any case."""
-    return text.lower()
+def any_case(choices: Sequence[str]) -> Callable[[str], str]:
+    """The reader of an option's value among `choices`, lowercase words (--window-type,
+    --format, ...), in any case: `--window-type Weekly` (the enum's member is WEEKLY)
+    and `--format JSON` were refused as invalid choices, where --tz's zone and a UUID
+    pattern id are taken in any case. (Another pattern id is matched exactly: "P" and
+    "p" may be two patterns.) A value that is none of them in any case is left as
+    written, for argparse's error to quote it so."""
+
+    def read(text: str) -> str:
+        lowered = text.lower()
+        return lowered if lowered in choices else text
+
+    return read
 
 
 def add_calendar_options(parser: argparse.ArgumentParser) -> None:
@@ -113,11 +120,14 @@ def add_calendar_options(parser: argparse.ArgumentParser) -> None:
 _FORMAT_OF_SUFFIX = {".html": "html", ".htm": "html", ".json": "json"}
 
 
+_FORMATS = ["table", "json", "html"]
+
+
 def add_output_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--format",
-        type=any_case,
-        choices=["table", "json", "html"],
+        type=any_case(_FORMATS),
+        choices=_FORMATS,
         default=None,  # (`resolve_format`: the table, or as --output's suffix says)
         help=what,
     )
@@ -211,6 +221,10 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_WINDOW_TYPES = [kind.value for kind in TimeWindowType]
+_ON_INVALID = ["raise", "skip"]
+
+
 def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
     parser.add_argument(
         "--start",
@@ -231,8 +245,8 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
     )
     parser.add_argument(
         "--window-type",
-        type=any_case,
-        choices=[kind.value for kind in TimeWindowType],
+        type=any_case(_WINDOW_TYPES),
+        choices=_WINDOW_TYPES,
         metavar="TYPE",
         help="the window's kind, which sets the trend bucket width: "
         f"{', '.join(kind.value for kind in TimeWindowType)} "
@@ -240,8 +254,8 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
     )
     parser.add_argument(
         "--on-invalid",
-        type=any_case,
-        choices=["raise", "skip"],
+        type=any_case(_ON_INVALID),
+        choices=_ON_INVALID,
         default="raise",
         help="raise: stop at the first invalid record (default); skip: leave invalid "
         "records out and count them in the data-quality section, and leave out (and "

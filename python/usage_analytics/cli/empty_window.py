@@ -48,9 +48,10 @@ async def note_an_empty_window(
     span = f"the window {start} to {end} {clocks}"
     if invalid:
         also = f", and {outside:,} valid outside it" if outside else ""
+        where = "its timestamp lies" if invalid == 1 else "their timestamps lie"
         what = (
             f"no valid record{of} lies in {span} ({_plural(invalid, 'invalid record')} "
-            f"left out, wherever their timestamps lie{also})"
+            f"left out, wherever {where}{also})"
         )
     elif outside:
         every = f"the {outside:,} records" if outside != 1 else "the one record"
