@@ -912,6 +912,23 @@ def test_a_frame_without_timestamps_is_refused_listing_its_columns() -> None:
     assert str(raised.value).startswith(str(expected.value))
 
 
+@pytest.mark.parametrize("name", ["ts", None])
+def test_times_in_an_index_of_another_name_are_pointed_to_as_the_reducer_does(
+    name: str | None,
+) -> None:
+    # A frame indexed by its times under another name (or none) was refused listing its
+    # columns alone, without the reducer's hint that the index holds them.
+    frame = _frame(100, 2, seed=28).set_index("timestamp").rename_axis(name)
+    with pytest.raises(UsageAnalyticsError) as expected:
+        _expected(frame)
+    assert "index" in str(expected.value)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(UsageAnalyticsError) as raised:
+        analyze(_dask_frame(frame, 2), **WINDOW)
+    held = "the frame's index" + ("" if name is None else f" {name!r}") + " holds datetimes"
+    assert held in str(raised.value)
+    assert "(DataFrame.rename_axis) to read them as the timestamps" in str(raised.value)
+
+
 def test_synchronous_scheduler_matches_reducer() -> None:
     frame = _frame(2_000, 7, seed=15, int_ids=True)
     with dask.config.set(scheduler="synchronous"):

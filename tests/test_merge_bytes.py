@@ -271,3 +271,12 @@ def test_arguments() -> None:
     merged = BatchUsageAccumulator.merge_bytes(iter(forms))
     expected = BatchUsageAccumulator.merge_many([BatchUsageAccumulator.from_bytes(blob)] * 2)
     assert differences(finalized(merged), finalized(expected)) == []
+
+
+@pytest.mark.parametrize("form", [bytes, bytearray, memoryview])
+def test_one_state_not_in_a_list_is_refused_saying_what_to_pass(form: Any) -> None:
+    # A state passed as itself was iterated as its ints: "needs bytes, got int", of a
+    # call that was given bytes.
+    blob = form(states(UsageAccumulator, [records(11, 10)])[0])
+    with pytest.raises(TypeError, match=r"got one state .* merge_bytes\(\[state\]\)"):
+        UsageAccumulator.merge_bytes(blob)

@@ -98,6 +98,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.extras import missing_extra, require_pyarrow
+from usage_analytics.ingest.arrow_data import _with_time_index_hint
 from usage_analytics.ingest.fields import RECORD_COLUMNS
 from usage_analytics.ingest.pandas_floats import float_flags_as_bools, float_ids_as_ints
 from usage_analytics.ingest.pandas_objects import object_conversions_unless_records
@@ -451,10 +452,13 @@ def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _No
             if type(error) is not UsageAnalyticsError:
                 raise
             # A column the core refuses (partitions may differ from the frame's dtypes):
-            # which partition, by its first and last index labels.
+            # which partition, by its first and last index labels. No 'timestamp' column
+            # where the index holds times: the reducer's hint to name it so (the Table
+            # read leaves the index out, so the core's error cannot tell of it).
             first, last = (_plain(frame.index[i]) for i in (0, -1))
+            hinted = _with_time_index_hint(error, frame)
             raise UsageAnalyticsError(
-                f"{error} (in the partition of index labels {first!r} to {last!r})"
+                f"{hinted} (in the partition of index labels {first!r} to {last!r})"
             ) from None
     return _NotedState(accumulator.to_bytes(), note)
 

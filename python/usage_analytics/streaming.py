@@ -261,6 +261,13 @@ class _Accumulator:
         its first merge rather than when the budget is passed: its percentiles are the
         same, and the mean, std and total of its times may differ from `merge_many`'s by
         rounding (both are exact to within it)."""
+        if isinstance(states, (bytes, bytearray, memoryview)):
+            # (Iterated, one state is its ints: "needs bytes, got int" of given bytes.)
+            raise TypeError(
+                "merge_bytes takes an iterable of states, got one state "
+                f"({type(states).__name__}): from_bytes(state) loads it, "
+                "merge_bytes([state]) merges it with others"
+            )
         blobs = [_checked_bytes(state, "merge_bytes") for state in states]
         if not blobs:
             raise ValueError("merge_bytes needs at least one state")
