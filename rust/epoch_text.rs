@@ -15,14 +15,47 @@ use jiff::Timestamp;
 
 /// " (text of a number is no timestamp: as epoch seconds, this one is
 /// 2025-12-01T00:00:00+00:00)" for `text` that is a non-negative decimal number (surrounding
-/// whitespace aside) whose instant lies in the years 1970-9999; "" otherwise.
+/// whitespace aside) whose instant lies in the years 1971-9999; for the digits of a date
+/// written without separators (`compact_date_time`), that date as ISO-8601; "" otherwise.
+///
+/// An instant of 1970 gets no hint: no epoch value of a recent time lies there, and the
+/// numbers that do are a year ("2026", 33 minutes after the epoch) or a date's digits
+/// ("20260101", which would read as 1970-08-23).
 pub fn epoch_text_hint(text: &str) -> String {
-    match instant_of_number(text.trim()) {
-        Some((unit, shown)) => {
+    let number = text.trim();
+    if let Some(iso) = compact_date_time(number) {
+        return format!(" (a date written without separators is not read: as ISO-8601, {iso})");
+    }
+    match instant_of_number(number) {
+        Some((unit, shown)) if !shown.starts_with("1970-") => {
             format!(" (text of a number is no timestamp: as epoch {unit}, this one is {shown})")
         }
-        None => String::new(),
+        _ => String::new(),
     }
+}
+
+/// `digits` as ISO-8601 where they are a valid date and time without separators:
+/// YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS (ISO-8601's basic form without its "T", as
+/// spreadsheets and logs write it), else None. (No epoch value of the years 1973-2500 has
+/// 8, 12 or 14 digits in the unit its size gives it, so these lengths are a date's.)
+fn compact_date_time(digits: &str) -> Option<String> {
+    if !matches!(digits.len(), 8 | 12 | 14) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let part = |at: usize, len: usize| digits[at..at + len].parse::<i32>().ok();
+    let (year, month, day) = (part(0, 4)?, part(4, 2)?, part(6, 2)?);
+    let date = jiff::civil::Date::new(year as i16, month as i8, day as i8).ok()?;
+    if year < 1 {
+        return None;
+    }
+    let date = date.to_string();
+    if digits.len() == 8 {
+        return Some(date);
+    }
+    let (hour, minute) = (part(8, 2)?, part(10, 2)?);
+    let second = if digits.len() == 14 { part(12, 2)? } else { 0 };
+    jiff::civil::Time::new(hour as i8, minute as i8, second as i8, 0).ok()?;
+    Some(format!("{date}T{hour:02}:{minute:02}:{second:02}"))
 }
 
 /// The unit `number` looks like and its instant as Python's `isoformat` writes it.
@@ -135,9 +168,42 @@ mod tests {
             assert_eq!(unit, expected, "{text:?}");
         }
         assert_eq!(epoch_text_hint("2026-01-05"), "");
+        // A year, or a small number, lies in 1970: no epoch value of today does.
+        assert_eq!(epoch_text_hint("2026"), "");
+        assert_eq!(epoch_text_hint("0"), "");
+        assert_eq!(epoch_text_hint("31535999"), ""); // (1970-12-31T23:59:59)
+        assert!(epoch_text_hint("31536000").contains("1971-01-01T00:00:00+00:00"));
         assert_eq!(
             epoch_text_hint(" 1764547200 "),
             " (text of a number is no timestamp: as epoch seconds, this one is 2025-12-01T00:00:00+00:00)"
+        );
+    }
+
+    #[test]
+    fn digits_of_a_date_are_shown_as_its_date() {
+        let shown = |text| compact_date_time(text);
+        assert_eq!(shown("20260101").as_deref(), Some("2026-01-01"));
+        assert_eq!(shown("202601011030").as_deref(), Some("2026-01-01T10:30:00"));
+        assert_eq!(shown("20260101103059").as_deref(), Some("2026-01-01T10:30:59"));
+        assert_eq!(shown("20240229").as_deref(), Some("2024-02-29"));
+        // Not a date: an epoch value of another length, a month 13, February 30, hour 24,
+        // second 60, year 0, signs and fractions.
+        for text in [
+            "1764547200",
+            "1764547200123",
+            "20261301",
+            "20250229",
+            "202601012400",
+            "20260101235960",
+            "00000101",
+            "+2026010",
+            "2026010.",
+        ] {
+            assert_eq!(shown(text), None, "{text:?}");
+        }
+        assert_eq!(
+            epoch_text_hint(" 20260101 "),
+            " (a date written without separators is not read: as ISO-8601, 2026-01-01)"
         );
     }
 }

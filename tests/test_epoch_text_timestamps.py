@@ -80,8 +80,40 @@ def test_other_text_gets_no_hint(text: str) -> None:
     assert reason_of(pa.table({"timestamp": [text]})) == NOT_ISO
 
 
-@given(st.integers(min_value=0, max_value=10**11 - 1))
+@given(st.integers(min_value=31_536_000, max_value=10**11 - 1))
 def test_the_instant_shown_is_the_number_as_epoch_seconds(stamp: int) -> None:
-    shown = datetime.fromtimestamp(stamp, UTC).isoformat()
     reason = reason_of([{"timestamp": str(stamp)}])
+    if _a_date_of_digits(str(stamp)) is not None:  # (its own hint, below)
+        return
+    shown = datetime.fromtimestamp(stamp, UTC).isoformat()
     assert reason.endswith(f"as epoch seconds, this one is {shown})")
+
+
+@pytest.mark.parametrize("text", ["0", "2026", "31535999", "20260230"])
+def test_a_number_of_1970_gets_no_hint(text: str) -> None:
+    # A year ("2026", 33 minutes after the epoch) or a date's digits are no epoch value:
+    # the hint named 1970, which no epoch value of today is. ("20260230": no such date.)
+    assert reason_of([{"timestamp": text}]) == NOT_ISO
+
+
+@given(
+    st.datetimes(min_value=datetime(1000, 1, 1)),
+    st.sampled_from(["%Y%m%d", "%Y%m%d%H%M", "%Y%m%d%H%M%S"]),
+)
+def test_the_digits_of_a_date_are_shown_as_its_date(when: datetime, form: str) -> None:
+    # A spreadsheet's or a log's 20260101 was "as epoch seconds, 1970-08-23".
+    text = when.strftime(form)
+    expected = when.replace(microsecond=0).isoformat() if len(text) > 8 else when.date().isoformat()
+    if len(text) == 12:
+        expected = when.replace(second=0, microsecond=0).isoformat()
+    assert reason_of([{"timestamp": text}]) == (
+        f"{NOT_ISO} (a date written without separators is not read: as ISO-8601, {expected})"
+    )
+
+
+def _a_date_of_digits(text: str) -> datetime | None:
+    """The date 8 digits spell (YYYYMMDD), else None."""
+    try:
+        return datetime.strptime(text, "%Y%m%d") if len(text) == 8 else None
+    except ValueError:
+        return None
