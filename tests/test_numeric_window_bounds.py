@@ -80,6 +80,12 @@ def test_an_integer_bound_in_1970_is_refused_naming_the_unit_it_looks_like(
     assert f"it looks like epoch {unit}; multiply it by {factor}" in message
 
 
+def test_a_bound_of_0_is_the_epoch_in_any_unit() -> None:
+    # (It was refused as "looks like epoch seconds; multiply it by 1_000_000": still 0.)
+    contract = request(0)
+    assert contract.time_window_start == datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def test_an_integer_bound_beyond_the_datetime_range_is_refused_saying_so() -> None:
     assert "outside the years 1 to 9999" in refusal(10**20)
 

@@ -11,7 +11,7 @@ library's choices, one unit for every integer time it reads:
 - an int (a numpy int too) is epoch microseconds, as columnar records' integer timestamps
   are; one that lies in 1970 is refused, saying which unit it looks like written in
   (`input_notes.integer_unit`, the records' hint's rule) and what to multiply it by: a
-  window of 1970 is given as datetimes;
+  window of 1970 is given as datetimes; 0, the epoch in any unit, is taken;
 - a float or a Decimal, and text (or bytes) that reads as a number, is refused: no record
   timestamp is one either, and a float holds no instant of today to the microsecond;
 - a numpy datetime64 (pydantic refused it, where a record's timestamp may be one) is its
@@ -60,7 +60,9 @@ def numeric_window_bound(value: Any) -> Any:
 
 
 def _from_microseconds(micros: int) -> datetime:
-    unit = integer_unit(micros, micros)
+    # (0 is the epoch in every unit: a window "from the start of time", not refused as
+    # looking like seconds, which "multiply it by 1_000_000" would not have mended.)
+    unit = integer_unit(micros, micros) if micros else None
     if unit is not None:
         shown = _EPOCH + timedelta(microseconds=micros)
         raise ValueError(
