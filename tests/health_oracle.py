@@ -28,8 +28,8 @@ from usage_analytics.report import (
     _duration_ms,
     _hours,
     _percent,
-    _plural,
     _signed,
+    plural,
 )
 
 
@@ -47,7 +47,7 @@ def _few(count: int, word: str, thresholds: HealthThresholds) -> str:
     """ "only 7 runs, so not critical" when too few for 'critical', else ""."""
     if count >= thresholds.min_samples_for_critical:
         return ""
-    return f"only {_plural(count, word)}, so not critical"
+    return f"only {plural(count, word)}, so not critical"
 
 
 def _apart(
@@ -80,7 +80,7 @@ def _success_findings(
     success = result.success_metrics
     runs = success.success_count + success.failure_count
     enough = runs >= thresholds.min_samples_for_critical
-    failed = f"{_count(success.failure_count)} of {_plural(runs, 'run')} failed"
+    failed = f"{_count(success.failure_count)} of {plural(runs, 'run')} failed"
     findings: list[HealthFinding] = []
     limit: float | int | None = thresholds.min_success_rate
     if limit is not None and success.success_rate < limit:
@@ -246,7 +246,7 @@ def _usage_findings(
                 severity="warning",
                 code="abandoned_trend",
                 message=f"Usage looks abandoned: "
-                f"{_plural(result.usage_metrics.total_executions, 'run')}{when}.",
+                f"{plural(result.usage_metrics.total_executions, 'run')}{when}.",
                 value=trend.velocity,
                 threshold=None,
             )

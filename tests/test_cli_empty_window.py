@@ -55,7 +55,7 @@ def test_analyze_of_a_window_without_the_patterns_records_notes_it_and_its_newes
     assert "EMERGING" in out  # (the report, as it was)
     assert note(err) == (
         f"usage-analytics: note: none of the 2 records of P lies in {SPAN}; the newest "
-        f"record of P is at 2026-11-03T12:00:00+00:00; {HINT}"
+        f"record of P is at 2026-11-03 12:00 UTC; {HINT}"
     )
     # stdout is the report alone, the same with the note or without.
     assert "note" not in out
@@ -68,7 +68,7 @@ def test_a_database_sends_only_the_windows_records_so_none_are_counted(
     assert code == 0
     assert note(err) == (
         f"usage-analytics: note: no record of P lies in {SPAN}; the newest record of P is "
-        f"at 2026-11-03T12:00:00+00:00; {HINT}"
+        f"at 2026-11-03 12:00 UTC; {HINT}"
     )
 
 
@@ -80,7 +80,7 @@ def test_dashboard_of_a_window_without_any_record_notes_it(
     assert "No executions in the window" in out
     assert note(err) == (
         f"usage-analytics: note: none of the 3 records lies in {SPAN}; the newest record "
-        f"is at 2026-11-04T12:00:00+00:00; {HINT}"
+        f"is at 2026-11-04 12:00 UTC; {HINT}"
     )
     code, _, err = run(capsys, "dashboard", str(database), *EMPTY)
     assert code == 0
@@ -104,7 +104,7 @@ def test_a_window_empty_once_invalid_records_are_skipped_counts_them(
     assert note(err) == (
         f"usage-analytics: note: no valid record of P lies in {SPAN} (1 invalid record left "
         "out, wherever its timestamp lies, and 1 valid outside it); the newest record "
-        f"of P is at 2026-11-03T12:00:00+00:00; {HINT}"
+        f"of P is at 2026-11-03 12:00 UTC; {HINT}"
     )
 
 
@@ -124,3 +124,16 @@ def test_a_pattern_without_any_record_is_still_an_error(
     assert code == 1
     assert "no records with pattern_id 'Z'" in err
     assert "note" not in err
+
+
+def test_the_newest_record_is_shown_on_the_windows_clocks(
+    capsys: pytest.CaptureFixture[str], runs: Path
+) -> None:
+    # (It was in UTC, with an offset, beside a window on --tz's clocks.)
+    code, _, err = run(capsys, "analyze", str(runs), "--pattern", "P", *EMPTY, "--tz", "Asia/Tokyo")
+    assert code == 0
+    assert note(err) == (
+        "usage-analytics: note: none of the 2 records of P lies in the window 2020-01-01 "
+        "00:00 to 2020-01-03 00:00 Asia/Tokyo; the newest record of P is at 2026-11-03 "
+        f"21:00 Asia/Tokyo; {HINT}"
+    )

@@ -67,8 +67,8 @@ from usage_analytics.report import (
     _duration_ms,
     _hours,
     _percent,
-    _plural,
     _signed,
+    plural,
 )
 
 __all__ = [
@@ -157,7 +157,7 @@ def _few(count: int, word: str, thresholds: HealthThresholds) -> str:
     """ "only 7 runs, so not critical" when too few for 'critical', else ""."""
     if count >= thresholds.min_samples_for_critical:
         return ""
-    return f"only {_plural(count, word)}, so not critical"
+    return f"only {plural(count, word)}, so not critical"
 
 
 class _Limit:
@@ -375,7 +375,7 @@ def _limits(thresholds: HealthThresholds) -> _Limits:
 
 def _failed(success: SuccessMetrics, runs: int, thresholds: HealthThresholds) -> str:
     """ ": 3 of 10 runs failed (only 10 runs, so not critical)." of the rate rules."""
-    failed = f"{_count(success.failure_count)} of {_plural(runs, 'run')} failed"
+    failed = f"{_count(success.failure_count)} of {plural(runs, 'run')} failed"
     return f": {failed}{_notes(_few(runs, 'run', thresholds))}."
 
 
@@ -645,7 +645,7 @@ def _latency_findings(
 
 def _abandoned_message(total: int, last: float | None) -> str:
     when = "" if last is None else f", last used {_hours(last)} before the window end"
-    return f"Usage looks abandoned: {_plural(total, 'run')}{when}."
+    return f"Usage looks abandoned: {plural(total, 'run')}{when}."
 
 
 def _unused_message(limit: _Limit, hours: float) -> str:

@@ -17,13 +17,13 @@ from usage_analytics.contracts import PerformanceMetrics, TrendAnalysis, UsageTi
 from usage_analytics.health import HealthThresholds
 from usage_analytics.report import (
     _duration_ms,
-    _plural,
     _rate,
     _shown_offset,
     _signed,
     _significant,
     _window_when,
     on_clocks,
+    plural,
     printable,
     printable_name,
 )
@@ -239,7 +239,7 @@ def activity_chart(
         y = y_at(bar.rate)
         tip = (
             f"{_window_when(shown_start)} to {_window_when(shown_end)} {clocks}: "
-            f"{_plural(bar.executions, 'run')} ({_rate(bar.rate)}/day)"
+            f"{plural(bar.executions, 'run')} ({_rate(bar.rate)}/day)"
         )
         body.append(
             f'<rect x="{_num(x0 + gap / 2)}" y="{_num(y)}" '
@@ -476,7 +476,7 @@ def columns_chart(
         body.append(
             f'<rect x="{_num(x)}" y="{_num(top + plot_h - bar_h)}" width="{_num(slot * 0.76)}" '
             f'height="{_num(bar_h)}" fill="{fill}" rx="1.5">'
-            f"<title>{escape(name)}: {escape(_plural(count, 'run'))}</title></rect>"
+            f"<title>{escape(name)}: {escape(plural(count, 'run'))}</title></rect>"
         )
         if index % every == 0:
             body.append(

@@ -62,13 +62,13 @@ from usage_analytics.report import (
     _duration_ms,
     _hours,
     _percent,
-    _plural,
     _rate,
     _signed,
     _significance,
     _span,
     _when,
     on_clocks,
+    plural,
     trend_label,
     trend_type_label,
     window_bounds,
@@ -168,7 +168,7 @@ def _kpis(result: ModelUsageAnalyticsOutput, findings: Sequence[HealthFinding]) 
         _tile(
             "Avg quality",
             f"{success.avg_quality_score:.2f}" if runs else _DASH,
-            _plural(success.quality_gate_failures, "gate failure")
+            plural(success.quality_gate_failures, "gate failure")
             + (" · no scores (or all 0)" if runs and success.avg_quality_score == 0 else ""),
             state("quality", runs > 0),
         ),
@@ -190,7 +190,7 @@ def _kpis(result: ModelUsageAnalyticsOutput, findings: Sequence[HealthFinding]) 
         _tile(
             "Agents",
             _count(usage.unique_users),
-            _plural(usage.unique_contexts, "context type"),
+            plural(usage.unique_contexts, "context type"),
             "",
         ),
         _tile(
@@ -239,8 +239,8 @@ def _thresholds_table(thresholds: HealthThresholds) -> str:
 
 def _severity_count(count: int, severity: Severity) -> str:
     """ "2 critical", "1 warning", "3 warnings", "1 info"."""
-    plural = "s" if severity == "warning" and count != 1 else ""
-    return f"{_count(count)} {severity}{plural}"
+    suffix = "s" if severity == "warning" and count != 1 else ""
+    return f"{_count(count)} {severity}{suffix}"
 
 
 def _health(findings: Sequence[HealthFinding], thresholds: HealthThresholds) -> str:
@@ -331,11 +331,11 @@ def _activity(result: ModelUsageAnalyticsOutput) -> str:
             (
                 f"Next {_span(prediction.horizon_days * 86_400)} (linear, experimental)",
                 f"~{_rate(prediction.predicted_daily_rate)}/day, "
-                f"~{_plural(round(prediction.predicted_executions), 'run')}",
+                f"~{plural(round(prediction.predicted_executions), 'run')}",
             )
         )
     parts.append(_stats(stats))
-    window = f"{_plural(result.usage_metrics.total_executions, 'run')} in the window"
+    window = f"{plural(result.usage_metrics.total_executions, 'run')} in the window"
     return _card("activity", "Executions over time", escape(window), "".join(parts))
 
 
@@ -375,7 +375,7 @@ def _outcomes(result: ModelUsageAnalyticsOutput) -> str:
         '<p class="note">Success over time is not shown: the result holds per-bucket counts, '
         "not per-bucket outcomes.</p>"
     )
-    return _card("outcomes", "Outcomes", escape(f"{_plural(runs, 'run')}"), bar + stats + note)
+    return _card("outcomes", "Outcomes", escape(f"{plural(runs, 'run')}"), bar + stats + note)
 
 
 def _ratio(p95: float, p50: float) -> str:
@@ -443,7 +443,7 @@ def _latency(result: ModelUsageAnalyticsOutput, thresholds: HealthThresholds) ->
         else ""
     )
     note = f'<p class="note">{method}{ladder}</p>'
-    subtitle = _plural(perf.sample_count, "timed run") + (f" · {scale} scale" if scale else "")
+    subtitle = plural(perf.sample_count, "timed run") + (f" · {scale} scale" if scale else "")
     return _card("latency", "Latency", escape(subtitle), legend + chart + stats + note)
 
 
@@ -484,8 +484,8 @@ def _when_it_runs(result: ModelUsageAnalyticsOutput) -> str:
         peak_day = max(range(7), key=lambda day: (days[day], -day))
         peak_note = (
             f'<p class="note">Busiest hour {peak_hour:02d}:00&ndash;{(peak_hour + 1) % 24:02d}:00 '
-            f"({escape(_plural(hours[peak_hour], 'run'))}); busiest weekday "
-            f"{_WEEKDAYS[peak_day]} ({escape(_plural(days[peak_day], 'run'))}). "
+            f"({escape(plural(hours[peak_hour], 'run'))}); busiest weekday "
+            f"{_WEEKDAYS[peak_day]} ({escape(plural(days[peak_day], 'run'))}). "
             "Hours and weekdays are counted separately (the result has no hour &times; weekday "
             "counts), so there is no combined heatmap.</p>"
         )
@@ -638,12 +638,12 @@ def _overview(
     )
     if unattributed:
         table += (
-            f'<p class="muted">{escape(_plural(unattributed, "record"))} without a pattern_id '
+            f'<p class="muted">{escape(plural(unattributed, "record"))} without a pattern_id '
             "left out.</p>"
         )
     if invalid:
-        table += f'<p class="muted">{escape(_plural(invalid, "invalid record"))} left out.</p>'
-    return _card("overview", "All patterns", escape(_plural(len(items), "pattern")), table)
+        table += f'<p class="muted">{escape(plural(invalid, "invalid record"))} left out.</p>'
+    return _card("overview", "All patterns", escape(plural(len(items), "pattern")), table)
 
 
 def _header(

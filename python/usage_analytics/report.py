@@ -36,10 +36,13 @@ __all__ = [
     "by_attention",
     "escaping_unencodable",
     "greatest_first",
+    "plural",
     "render_report",
     "render_summary",
     "terminal_width",
+    "times_shown",
     "trend_label",
+    "window_bounds",
 ]
 
 DEFAULT_WIDTH = 100
@@ -247,8 +250,15 @@ def window_bounds(start: datetime, end: datetime, zone: str) -> tuple[str, str, 
     (`on_clocks`): "2026-03-01 00:00", "2026-04-01 00:00", "Europe/Berlin" for Berlin's
     March; exact, as `_window_when` writes them; a bound in an hour the clocks show twice
     with its offset ("2026-10-25 02:30 +01:00")."""
-    (start, end), clocks = on_clocks([start, end], zone)
-    return _window_when(start), _window_when(end), clocks
+    (shown_start, shown_end), clocks = times_shown([start, end], zone)
+    return shown_start, shown_end, clocks
+
+
+def times_shown(values: Sequence[datetime], zone: str) -> tuple[list[str], str]:
+    """`values` as the headings show a window's bounds (`window_bounds`), all on one
+    clock (`on_clocks`), and the clocks' name."""
+    shown, clocks = on_clocks(values, zone)
+    return [_window_when(value) for value in shown], clocks
 
 
 def on_clocks(values: Sequence[datetime], zone: str) -> tuple[list[datetime], str]:
@@ -458,7 +468,8 @@ def _cut(text: str, width: int) -> str:
     return text_width.cut(printable(text), width)
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
+    """ "1 run", "1,234 runs": `count` grouped by thousands, `word` in the plural unless 1."""
     return f"{_count(count)} {word}{'' if count == 1 else 's'}"
 
 
@@ -501,7 +512,7 @@ def attention_notes(result: ModelUsageAnalyticsOutput) -> list[str]:
     if success.error_rate >= ERROR_RATE_NOTE:
         notes.append(f"{_percent(success.error_rate, 0)} errors")
     if success.timeout_count / runs >= TIMEOUT_RATE_NOTE:
-        notes.append(_plural(success.timeout_count, "timeout"))
+        notes.append(plural(success.timeout_count, "timeout"))
     if 0 < success.avg_quality_score < QUALITY_NOTE:
         notes.append(f"quality {success.avg_quality_score:.2f}")
     if success.quality_gate_failures / runs >= GATE_FAILURE_RATE_NOTE:
@@ -610,11 +621,11 @@ def _usage_lines(result: ModelUsageAnalyticsOutput) -> list[str]:
             f"{_count(usage.total_executions)}   ({_rate(usage.executions_per_day)}/day · "
             f"{_rate(usage.executions_per_week)}/week · {_rate(usage.executions_per_month)}/month)",
         ),
-        _field("Busiest day", _plural(usage.peak_daily_usage, "execution")),
+        _field("Busiest day", plural(usage.peak_daily_usage, "execution")),
         _field(
             "Reach",
-            f"{_plural(usage.unique_contexts, 'context type')} · "
-            f"{_plural(usage.unique_users, 'agent')}",
+            f"{plural(usage.unique_contexts, 'context type')} · "
+            f"{plural(usage.unique_users, 'agent')}",
         ),
     ]
     if usage.time_since_last_use is None:
@@ -634,12 +645,12 @@ def _success_lines(result: ModelUsageAnalyticsOutput) -> list[str]:
             "Success rate",
             f"{_percent(success.success_rate)}   ({_count(success.success_count)} ok · "
             f"{_count(success.failure_count)} failed · "
-            f"{_plural(success.timeout_count, 'timeout')})",
+            f"{plural(success.timeout_count, 'timeout')})",
         ),
         _field(
             "Quality",
             f"{success.avg_quality_score:.2f} average score{_unscored(success)} · "
-            f"{_plural(success.quality_gate_failures, 'quality-gate failure')}",
+            f"{plural(success.quality_gate_failures, 'quality-gate failure')}",
         ),
     ]
 
@@ -679,7 +690,7 @@ def _performance_lines(perf: PerformanceMetrics) -> list[str]:
         _field(
             "Total",
             f"{_duration_ms(perf.total_execution_time_ms)} over "
-            f"{_plural(perf.sample_count, 'timed run')}",
+            f"{plural(perf.sample_count, 'timed run')}",
         ),
     ]
 
@@ -701,7 +712,7 @@ def _significance(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> st
 def _buckets(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> str:
     """How many buckets, of what width ("12 buckets of 1 day"); one bucket spans the
     whole window, which may be shorter than the width (a 1 s window: "1 bucket of 1 s")."""
-    return f"{_plural(trend.bucket_count, 'bucket')} of {_span(_bucket_seconds(result, trend))}"
+    return f"{plural(trend.bucket_count, 'bucket')} of {_span(_bucket_seconds(result, trend))}"
 
 
 def _bucket_seconds(result: ModelUsageAnalyticsOutput, trend: TrendAnalysis) -> float:
@@ -739,7 +750,7 @@ def _trend_lines(
                 "Projection",
                 f"~{_rate(prediction.predicted_daily_rate)}/day over the next "
                 f"{_span(prediction.horizon_days * 86_400)} "
-                f"(~{_plural(round(prediction.predicted_executions), 'run')}; "
+                f"(~{plural(round(prediction.predicted_executions), 'run')}; "
                 "linear, experimental)",
             )
         )
@@ -824,7 +835,7 @@ def _calendar_lines(
         peak_hour = max(dist.by_time_of_day, key=lambda hour: (dist.by_time_of_day[hour], -hour))
         lines.append(
             f"  busiest hour {peak_hour:02d}:00-{(peak_hour + 1) % 24:02d}:00 "
-            f"({_plural(dist.by_time_of_day[peak_hour], 'run')})"
+            f"({plural(dist.by_time_of_day[peak_hour], 'run')})"
         )
     lines += ["", f"  Day of week ({timezone})"]
     peak = max(dist.by_day_of_week.values(), default=0)
@@ -857,7 +868,7 @@ def _quality_lines(
     if shown and quality.invalid_records > len(shown):
         # (Without it, three samples read as the invalid records, whatever their count.)
         more = quality.invalid_records - len(shown)
-        lines.append(f"{_CONTINUATION}and {_plural(more, 'more invalid record')}")
+        lines.append(f"{_CONTINUATION}and {plural(more, 'more invalid record')}")
     lines.append(
         _field(
             "Analytics",

@@ -41,7 +41,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.dashboard import DashboardRow, dashboard_rows
 from usage_analytics.progress import Progress
-from usage_analytics.report import _plural, window_bounds
+from usage_analytics.report import plural, window_bounds
 from usage_analytics.sources import ExecutionSource, Fetched, Unattributed, Unreadable
 
 
@@ -69,12 +69,12 @@ def run_dashboard(args: argparse.Namespace) -> int:
         "Most in need of attention first."
     )
     if unattributed:
-        heading += f" {_plural(unattributed, 'record')} without a pattern_id left out."
+        heading += f" {plural(unattributed, 'record')} without a pattern_id left out."
     if unreadable.count:
         heading += f" {unreadable_note(unreadable)}"
     invalid = sum(analysis.result.data_quality.invalid_records for analysis in analyses)
     if invalid:
-        heading += f" {_plural(invalid, 'invalid record')} left out, counted under INVALID."
+        heading += f" {plural(invalid, 'invalid record')} left out, counted under INVALID."
     # The window's times as the results' JSON writes them ("...Z", pydantic's form), so
     # `analyze` and `dashboard` documents of one window carry the same text.
     document_window = {
@@ -112,7 +112,7 @@ def _check_unattributed(
     `execute_batch_reduction`): an error unless `--on-invalid skip`."""
     if unattributed.count and args.on_invalid == "raise":
         more = unattributed.count - 1
-        also = f" (and {_plural(more, 'record')} more without one)" if more else ""
+        also = f" (and {plural(more, 'record')} more without one)" if more else ""
         raise CliError(
             f"{_missing_id(source, unattributed)}{also}; --on-invalid skip leaves records "
             "without a pattern_id out"

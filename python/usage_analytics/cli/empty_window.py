@@ -10,11 +10,11 @@ is, so that a window can be chosen."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from usage_analytics.cli.common import PROG, to_stderr
 from usage_analytics.contracts import ModelUsageAnalyticsOutput, TimeWindowType
-from usage_analytics.report import _plural, window_bounds
+from usage_analytics.report import plural, times_shown
 from usage_analytics.sources import ExecutionSource
 
 
@@ -26,8 +26,8 @@ async def note_an_empty_window(
     pattern: str | None = None,
 ) -> None:
     """A note on stderr where no valid record (of `pattern`, or of any of the source's
-    patterns, `results`) lies in `window`, naming the newest record's time (one
-    `source.newest` call, made only then).
+    patterns, `results`) lies in `window`, naming the newest record's time on
+    the window's clocks (one `source.newest` call, made only then).
 
     A decision of the command's (the design is silent): a window is empty when it holds no
     *valid* record, as the report counts them. Where invalid records were left out
@@ -44,13 +44,15 @@ async def note_an_empty_window(
     invalid = sum(result.data_quality.invalid_records for result in results)
     outside = sum(result.data_quality.records_outside_window for result in results)
     of = f" of {pattern}" if pattern is not None else ""
-    start, end, clocks = window_bounds(window[0], window[1], zone)
-    span = f"the window {start} to {end} {clocks}"
+    newest = await source.newest(pattern)
+    # (All on the report's clocks, the newest record's time too: --tz's, as the window.)
+    shown, clocks = times_shown([window[0], window[1], *([newest] if newest else [])], zone)
+    span = f"the window {shown[0]} to {shown[1]} {clocks}"
     if invalid:
         also = f", and {outside:,} valid outside it" if outside else ""
         where = "its timestamp lies" if invalid == 1 else "their timestamps lie"
         what = (
-            f"no valid record{of} lies in {span} ({_plural(invalid, 'invalid record')} "
+            f"no valid record{of} lies in {span} ({plural(invalid, 'invalid record')} "
             f"left out, wherever {where}{also})"
         )
     elif outside:
@@ -58,10 +60,5 @@ async def note_an_empty_window(
         what = f"none of {every}{of} lies in {span}"
     else:
         what = f"no record{of} lies in {span}"
-    newest = await source.newest(pattern)
-    where = (
-        ""
-        if newest is None
-        else f"; the newest record{of} is at {newest.astimezone(UTC).isoformat()}"
-    )
+    where = "" if newest is None else f"; the newest record{of} is at {shown[2]} {clocks}"
     to_stderr(f"{PROG}: note: {what}{where}; pass --start and --end to choose another window")
