@@ -58,6 +58,19 @@ fn compact_date_time(digits: &str) -> Option<String> {
     Some(format!("{date}T{hour:02}:{minute:02}:{second:02}"))
 }
 
+/// The unit a non-negative epoch integer `n` looks like written in, by its size (seconds
+/// below 1e11, milliseconds below 1e14, microseconds below 1e17, else nanoseconds), and
+/// the power of ten of that unit in a second: the one rule of the hints for integers
+/// (`fields`) and for the text of numbers.
+pub fn epoch_unit(n: i64) -> (&'static str, i32) {
+    match n {
+        ..=99_999_999_999 => ("seconds", 0),
+        100_000_000_000..=99_999_999_999_999 => ("milliseconds", 3),
+        100_000_000_000_000..=99_999_999_999_999_999 => ("microseconds", 6),
+        _ => ("nanoseconds", 9),
+    }
+}
+
 /// The unit `number` looks like and its instant as Python's `isoformat` writes it.
 fn instant_of_number(number: &str) -> Option<(&'static str, String)> {
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
@@ -68,12 +81,8 @@ fn instant_of_number(number: &str) -> Option<(&'static str, String)> {
     // (Over 19 digits: no instant.)
     let n: i64 = whole.parse().ok()?;
     // The unit and its fraction digits that are whole microseconds (µs per unit = 10^k).
-    let (unit, micro_digits) = match n {
-        0..=99_999_999_999 => ("seconds", 6),
-        100_000_000_000..=99_999_999_999_999 => ("milliseconds", 3),
-        100_000_000_000_000..=99_999_999_999_999_999 => ("microseconds", 0),
-        _ => ("nanoseconds", -3),
-    };
+    let (unit, per_second) = epoch_unit(n);
+    let micro_digits = 6 - per_second;
     let micros = if micro_digits < 0 {
         n / 1_000
     } else {

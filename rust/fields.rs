@@ -11,7 +11,7 @@ use pyo3::types::{PyBool, PyFloat, PyInt, PyString, PyType};
 
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
 use crate::duration_ms::{interval_millis, millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
-use crate::epoch_text::epoch_text_hint;
+use crate::epoch_text::{epoch_text_hint, epoch_unit};
 use crate::pandas_time::{self, PandasTimestamps};
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
@@ -313,13 +313,11 @@ impl<'py> TimeContext<'py> {
         let Ok(n) = value.extract::<i64>() else {
             return format!(" ({rest})");
         };
-        let (unit, per_second) = match n {
-            ..=-1 => return format!(" ({rest})"),
-            0..=99_999_999_999 => ("seconds", 1e0),
-            100_000_000_000..=99_999_999_999_999 => ("milliseconds", 1e3),
-            100_000_000_000_000..=99_999_999_999_999_999 => ("microseconds", 1e6),
-            _ => ("nanoseconds", 1e9),
-        };
+        if n < 0 {
+            return format!(" ({rest})");
+        }
+        let (unit, power) = epoch_unit(n);
+        let per_second = 10f64.powi(power);
         let py = value.py();
         let shown = self
             .fixed_timezone
