@@ -640,6 +640,25 @@ def test_levels_scale_below_one_and_keep_any_positive_value_visible() -> None:
     assert _levels([0.0, 0.0], 8) == [0, 0]
 
 
+def test_ascii_lines_are_fitted_as_written_where_their_stand_ins_are_longer(
+    checkout: ModelUsageAnalyticsOutput,
+) -> None:
+    # "±" is written "+/-" in ASCII: a line that fits in Unicode by a column or two must
+    # still be wrapped to the width when it is written in ASCII.
+    assert checkout.performance_metrics is not None
+    sketched = checkout.model_copy(
+        update={
+            "performance_metrics": checkout.performance_metrics.model_copy(
+                update={"percentile_method": "sketch", "percentile_relative_error": 0.01}
+            )
+        }
+    )
+    for width in range(60, 121):
+        text = render_report(sketched, name="Checkout", width=width, unicode=False)
+        assert "+/-1%" in text.replace("\n", "")
+        assert [line for line in text.splitlines() if len(line) > width] == [], width
+
+
 def test_notes_that_fill_their_width_exactly_are_all_shown() -> None:
     notes = ["18% errors", "6 timeouts"]
     assert _join_notes(notes, 22) == "18% errors, 6 timeouts"
