@@ -1280,3 +1280,30 @@ def test_add_checks_its_clock(
 def test_negative_max_future_is_refused() -> None:
     with pytest.raises(ValueError, match="max_future must not be negative, got -1 day"):
         rolling(max_future=-US)
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        pytest.param("1784246400000000 + range", id="integer"),
+        pytest.param(
+            "TIMESTAMPTZ '2026-07-17 00:00:00+00' + INTERVAL (range) SECOND", id="datetime"
+        ),
+    ],
+)
+def test_a_failed_add_of_a_duckdb_result_leaves_its_connection_free(timestamp: str) -> None:
+    # A stream of integer timestamps is read through a reader noting their range, which
+    # pyarrow's close left holding the DuckDB result: while the error of a read that
+    # failed was kept (logged, collected, chained), the connection refused every query
+    # ("connection has an open result; drain or destroy it before starting a new query").
+    duckdb = pytest.importorskip("duckdb")
+    connection = duckdb.connect()
+    rolling = RollingUsageAnalytics(window=timedelta(hours=1), bucket=timedelta(minutes=5))
+    query = f"SELECT {timestamp} AS timestamp, [1] AS success FROM range(10)"
+    try:
+        with pytest.raises(UsageAnalyticsError, match="column 'success' has Arrow type") as raised:
+            rolling.add(connection.sql(query))
+        assert connection.sql("SELECT 42").fetchall() == [(42,)]
+        assert raised.value.__traceback__ is not None  # (the error, still held)
+    finally:
+        connection.close()
