@@ -821,6 +821,18 @@ def test_names_are_escaped_not_given_stand_ins_in_every_ascii_table() -> None:
     assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == ["a\\u2192b", "a->b"]
 
 
+def test_names_in_an_ascii_table_keep_what_the_streams_encoding_can_write() -> None:
+    # Where the stream's encoding is told, it says what a name may keep in a table drawn
+    # in ASCII: "é" on a UTF-8 stream (escaped only where no encoding is told).
+    def first_row() -> str:
+        summary = render_summary([("café", result(runs(3)))], width=100, unicode=False)
+        return summary.splitlines()[2]
+
+    with escaping_unencodable("utf-8"):
+        assert first_row().startswith("café ")
+    assert first_row().startswith("caf\\xe9 ")
+
+
 def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
     assert printable_name("CORP\\jsmith") == "CORP\\jsmith"
     assert printable_name("C:\\new") == "C:\\\\new"
