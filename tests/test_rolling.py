@@ -1282,6 +1282,14 @@ def test_negative_max_future_is_refused() -> None:
         rolling(max_future=-US)
 
 
+def test_max_future_of_none_given_is_no_limit_as_left_out() -> None:
+    # (The check of a negative limit compared None with a timedelta: a TypeError.)
+    monitor = rolling(max_future=None)
+    assert monitor.settings.max_future is None
+    monitor.add([record(T0 + 3 * HOUR)])
+    assert monitor.snapshot(T0 + 3 * HOUR).usage_metrics.total_executions == 1
+
+
 @pytest.mark.parametrize(
     "timestamp",
     [
