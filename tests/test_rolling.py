@@ -21,7 +21,7 @@ import random
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from itertools import pairwise
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -1280,6 +1280,23 @@ def test_add_checks_its_clock(
 def test_negative_max_future_is_refused() -> None:
     with pytest.raises(ValueError, match="max_future must not be negative, got -1 day"):
         rolling(max_future=-US)
+
+
+def test_max_future_of_zero_files_records_up_to_the_clock() -> None:
+    # (Not negative: allowed, and a record at the clock itself is filed.)
+    monitor = rolling(max_future=timedelta(0))
+    monitor.add([record(T0), record(T0 + US)], now=T0)
+    assert monitor.snapshot(T0).usage_metrics.total_executions == 1
+
+
+def test_a_clock_in_another_zone_is_the_same_instant() -> None:
+    # An aware `now` is the instant it names, not its wall time read as UTC.
+    two_hours_east = timezone(timedelta(hours=2))
+    monitor = rolling()
+    monitor.add([record(T0 - 30 * MINUTE)])
+    shown = monitor.snapshot(T0.astimezone(two_hours_east))
+    assert shown.time_window_end == monitor.snapshot(T0).time_window_end
+    assert shown.usage_metrics.total_executions == 1
 
 
 def test_max_future_of_none_given_is_no_limit_as_left_out() -> None:
