@@ -833,6 +833,12 @@ def test_names_in_an_ascii_table_keep_what_the_streams_encoding_can_write() -> N
     assert first_row().startswith("caf\\xe9 ")
 
 
+def test_a_success_rate_of_as_many_failures_as_successes_is_shown() -> None:
+    # (Not "no executions": the runs are the successes and the failures, summed.)
+    report = render_report(result(runs(2, success=0.5)), width=100)
+    assert "  Success rate  50.0%   (1 ok · 1 failed · 0 timeouts)" in report.splitlines()
+
+
 def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
     assert printable_name("CORP\\jsmith") == "CORP\\jsmith"
     assert printable_name("C:\\new") == "C:\\\\new"
