@@ -839,6 +839,25 @@ def test_a_success_rate_of_as_many_failures_as_successes_is_shown() -> None:
     assert "  Success rate  50.0%   (1 ok · 1 failed · 0 timeouts)" in report.splitlines()
 
 
+def test_invalid_records_past_the_samples_shown_are_counted_and_no_others() -> None:
+    # One invalid record, its sample shown: no "and 0 more". A result without samples
+    # (as a state's): its count alone, no "and 1 more" of samples never shown.
+    one = analyse([*runs(3), {"timestamp": "yesterday"}], "p", on_invalid="skip")
+    unsampled = one.model_copy(
+        update={"data_quality": one.data_quality.model_copy(update={"error_samples": []})}
+    )
+    for shown in (one, unsampled):
+        report = render_report(shown, width=100)
+        assert "1 invalid (left out)" in report
+        assert "more invalid record" not in report
+
+
+def test_the_calendar_charts_are_labelled_with_the_zone_given() -> None:
+    report = render_report(result(runs(3)), width=100, timezone="Asia/Tokyo")
+    assert "  Hour of day (Asia/Tokyo)" in report.splitlines()
+    assert "  Day of week (Asia/Tokyo)" in report.splitlines()
+
+
 def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
     assert printable_name("CORP\\jsmith") == "CORP\\jsmith"
     assert printable_name("C:\\new") == "C:\\\\new"
