@@ -24,6 +24,7 @@ from usage_analytics.report import (
     _DURATION_UNITS,
     _bar,
     _duration_ms,
+    _hour_chart,
     _join_notes,
     _levels,
     _percent,
@@ -856,6 +857,29 @@ def test_the_calendar_charts_are_labelled_with_the_zone_given() -> None:
     report = render_report(result(runs(3)), width=100, timezone="Asia/Tokyo")
     assert "  Hour of day (Asia/Tokyo)" in report.splitlines()
     assert "  Day of week (Asia/Tokyo)" in report.splitlines()
+
+
+def test_only_a_mark_after_a_names_end_space_is_escaped_with_it() -> None:
+    # (The mark would join the "0" of "\\x20"; the character after it is another's.)
+    assert printable_name(" \u0301x") == "\\x20\\u0301x"
+    assert printable_name(" é") == "\\x20é"
+    assert printable_name("  x") == "\\x20\\x20x"
+
+
+def test_a_texts_characters_that_nfc_would_change_are_escaped_to_the_ends_of_jamo() -> None:
+    # In a text not in NFC, the conjoining jamo U+1100..U+11FF are escaped, the first and
+    # the last included; in NFC, a mark is written as it is ("कि": a letter and its sign).
+    assert printable("\u1100\u1161") == "\\u1100\\u1161"
+    assert printable("\u1100e\u0301") == "\\u1100e\\u0301"
+    assert printable("\u11ffe\u0301") == "\\u11ffe\\u0301"
+    assert printable("\u0915\u093f\x1b") == "\u0915\u093f\\x1b"  # (the ESC: not plain)
+
+
+def test_the_hour_chart_has_three_column_cells_from_exactly_72_columns() -> None:
+    axis = "".join(f"{hour:02d}".ljust(9) for hour in range(0, 24, 3)).rstrip()
+    assert _hour_chart({0: 1}, 74, True, "  ")[-1] == "  " + axis
+    narrow = "".join(f"{hour:02d}".ljust(6) for hour in range(0, 24, 3)).rstrip()
+    assert _hour_chart({0: 1}, 73, True, "  ")[-1] == "  " + narrow
 
 
 def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
