@@ -882,6 +882,24 @@ def test_the_hour_chart_has_three_column_cells_from_exactly_72_columns() -> None
     assert _hour_chart({0: 1}, 73, True, "  ")[-1] == "  " + narrow
 
 
+def test_a_reports_header_names_the_pattern_once_and_ends_a_column_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A name that is the pattern's id is not written twice; the trend's label ends one
+    # column before the width (as the rules above and below it are drawn); with no
+    # width given, the terminal's ($COLUMNS).
+    monkeypatch.setenv("COLUMNS", "90")
+    for width in (80, None):
+        lines = render_report(result(runs(3)), width=width, name="p").splitlines()
+        assert len(lines[0]) == (width or 90)
+        assert lines[1].startswith(" p ")
+        assert "(p)" not in lines[1]
+        assert len(lines[1]) == (width or 90) - 1
+    long_name = "n" * 64  # (the least gap before the label, which is then cut)
+    header = render_report(result(runs(3)), width=80, name=long_name).splitlines()[1]
+    assert header.startswith(f" {long_name}  (p)  ✧ ")
+
+
 def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:
     assert printable_name("CORP\\jsmith") == "CORP\\jsmith"
     assert printable_name("C:\\new") == "C:\\\\new"
