@@ -24,6 +24,7 @@ from usage_analytics.report import (
     _DURATION_UNITS,
     _bar,
     _duration_ms,
+    _hour_chart,
     _join_notes,
     _levels,
     _percent,
@@ -640,6 +641,25 @@ def test_levels_scale_below_one_and_keep_any_positive_value_visible() -> None:
     assert _levels([0.0, 0.0], 8) == [0, 0]
 
 
+def test_ascii_lines_are_fitted_as_written_where_their_stand_ins_are_longer(
+    checkout: ModelUsageAnalyticsOutput,
+) -> None:
+    # "±" is written "+/-" in ASCII: a line that fits in Unicode by a column or two must
+    # still be wrapped to the width when it is written in ASCII.
+    assert checkout.performance_metrics is not None
+    sketched = checkout.model_copy(
+        update={
+            "performance_metrics": checkout.performance_metrics.model_copy(
+                update={"percentile_method": "sketch", "percentile_relative_error": 0.01}
+            )
+        }
+    )
+    for width in range(60, 121):
+        text = render_report(sketched, name="Checkout", width=width, unicode=False)
+        assert "+/-1%" in text.replace("\n", "")
+        assert [line for line in text.splitlines() if len(line) > width] == [], width
+
+
 def test_notes_that_fill_their_width_exactly_are_all_shown() -> None:
     notes = ["18% errors", "6 timeouts"]
     assert _join_notes(notes, 22) == "18% errors, 6 timeouts"
@@ -800,6 +820,84 @@ def test_names_are_escaped_not_given_stand_ins_in_every_ascii_table() -> None:
     assert "  x\\xb11 " in report
     assert "  x+/-1 " in report
     assert [line.split("  ")[0] for line in summary.splitlines()[2:]] == ["a\\u2192b", "a->b"]
+
+
+def test_names_in_an_ascii_table_keep_what_the_streams_encoding_can_write() -> None:
+    # Where the stream's encoding is told, it says what a name may keep in a table drawn
+    # in ASCII: "é" on a UTF-8 stream (escaped only where no encoding is told).
+    def first_row() -> str:
+        summary = render_summary([("café", result(runs(3)))], width=100, unicode=False)
+        return summary.splitlines()[2]
+
+    with escaping_unencodable("utf-8"):
+        assert first_row().startswith("café ")
+    assert first_row().startswith("caf\\xe9 ")
+
+
+def test_a_success_rate_of_as_many_failures_as_successes_is_shown() -> None:
+    # (Not "no executions": the runs are the successes and the failures, summed.)
+    report = render_report(result(runs(2, success=0.5)), width=100)
+    assert "  Success rate  50.0%   (1 ok · 1 failed · 0 timeouts)" in report.splitlines()
+
+
+def test_invalid_records_past_the_samples_shown_are_counted_and_no_others() -> None:
+    # One invalid record, its sample shown: no "and 0 more". A result without samples
+    # (as a state's): its count alone, no "and 1 more" of samples never shown.
+    one = analyse([*runs(3), {"timestamp": "yesterday"}], "p", on_invalid="skip")
+    unsampled = one.model_copy(
+        update={"data_quality": one.data_quality.model_copy(update={"error_samples": []})}
+    )
+    for shown in (one, unsampled):
+        report = render_report(shown, width=100)
+        assert "1 invalid (left out)" in report
+        assert "more invalid record" not in report
+
+
+def test_the_calendar_charts_are_labelled_with_the_zone_given() -> None:
+    report = render_report(result(runs(3)), width=100, timezone="Asia/Tokyo")
+    assert "  Hour of day (Asia/Tokyo)" in report.splitlines()
+    assert "  Day of week (Asia/Tokyo)" in report.splitlines()
+
+
+def test_only_a_mark_after_a_names_end_space_is_escaped_with_it() -> None:
+    # (The mark would join the "0" of "\\x20"; the character after it is another's.)
+    assert printable_name(" \u0301x") == "\\x20\\u0301x"
+    assert printable_name(" é") == "\\x20é"
+    assert printable_name("  x") == "\\x20\\x20x"
+
+
+def test_a_texts_characters_that_nfc_would_change_are_escaped_to_the_ends_of_jamo() -> None:
+    # In a text not in NFC, the conjoining jamo U+1100..U+11FF are escaped, the first and
+    # the last included; in NFC, a mark is written as it is ("कि": a letter and its sign).
+    assert printable("\u1100\u1161") == "\\u1100\\u1161"
+    assert printable("\u1100e\u0301") == "\\u1100e\\u0301"
+    assert printable("\u11ffe\u0301") == "\\u11ffe\\u0301"
+    assert printable("\u0915\u093f\x1b") == "\u0915\u093f\\x1b"  # (the ESC: not plain)
+
+
+def test_the_hour_chart_has_three_column_cells_from_exactly_72_columns() -> None:
+    axis = "".join(f"{hour:02d}".ljust(9) for hour in range(0, 24, 3)).rstrip()
+    assert _hour_chart({0: 1}, 74, True, "  ")[-1] == "  " + axis
+    narrow = "".join(f"{hour:02d}".ljust(6) for hour in range(0, 24, 3)).rstrip()
+    assert _hour_chart({0: 1}, 73, True, "  ")[-1] == "  " + narrow
+
+
+def test_a_reports_header_names_the_pattern_once_and_ends_a_column_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A name that is the pattern's id is not written twice; the trend's label ends one
+    # column before the width (as the rules above and below it are drawn); with no
+    # width given, the terminal's ($COLUMNS).
+    monkeypatch.setenv("COLUMNS", "90")
+    for width in (80, None):
+        lines = render_report(result(runs(3)), width=width, name="p").splitlines()
+        assert len(lines[0]) == (width or 90)
+        assert lines[1].startswith(" p ")
+        assert "(p)" not in lines[1]
+        assert len(lines[1]) == (width or 90) - 1
+    long_name = "n" * 64  # (the least gap before the label, which is then cut)
+    header = render_report(result(runs(3)), width=80, name=long_name).splitlines()[1]
+    assert header.startswith(f" {long_name}  (p)  ✧ ")
 
 
 def test_a_backslash_that_reads_as_no_escape_is_kept_single() -> None:

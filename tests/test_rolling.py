@@ -21,7 +21,7 @@ import random
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from itertools import pairwise
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -1280,3 +1280,55 @@ def test_add_checks_its_clock(
 def test_negative_max_future_is_refused() -> None:
     with pytest.raises(ValueError, match="max_future must not be negative, got -1 day"):
         rolling(max_future=-US)
+
+
+def test_max_future_of_zero_files_records_up_to_the_clock() -> None:
+    # (Not negative: allowed, and a record at the clock itself is filed.)
+    monitor = rolling(max_future=timedelta(0))
+    monitor.add([record(T0), record(T0 + US)], now=T0)
+    assert monitor.snapshot(T0).usage_metrics.total_executions == 1
+
+
+def test_a_clock_in_another_zone_is_the_same_instant() -> None:
+    # An aware `now` is the instant it names, not its wall time read as UTC.
+    two_hours_east = timezone(timedelta(hours=2))
+    monitor = rolling()
+    monitor.add([record(T0 - 30 * MINUTE)])
+    shown = monitor.snapshot(T0.astimezone(two_hours_east))
+    assert shown.time_window_end == monitor.snapshot(T0).time_window_end
+    assert shown.usage_metrics.total_executions == 1
+
+
+def test_max_future_of_none_given_is_no_limit_as_left_out() -> None:
+    # (The check of a negative limit compared None with a timedelta: a TypeError.)
+    monitor = rolling(max_future=None)
+    assert monitor.settings.max_future is None
+    monitor.add([record(T0 + 3 * HOUR)])
+    assert monitor.snapshot(T0 + 3 * HOUR).usage_metrics.total_executions == 1
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        pytest.param("1784246400000000 + range", id="integer"),
+        pytest.param(
+            "TIMESTAMPTZ '2026-07-17 00:00:00+00' + INTERVAL (range) SECOND", id="datetime"
+        ),
+    ],
+)
+def test_a_failed_add_of_a_duckdb_result_leaves_its_connection_free(timestamp: str) -> None:
+    # A stream of integer timestamps is read through a reader noting their range, which
+    # pyarrow's close left holding the DuckDB result: while the error of a read that
+    # failed was kept (logged, collected, chained), the connection refused every query
+    # ("connection has an open result; drain or destroy it before starting a new query").
+    duckdb = pytest.importorskip("duckdb")
+    connection = duckdb.connect()
+    rolling = RollingUsageAnalytics(window=timedelta(hours=1), bucket=timedelta(minutes=5))
+    query = f"SELECT {timestamp} AS timestamp, [1] AS success FROM range(10)"
+    try:
+        with pytest.raises(UsageAnalyticsError, match="column 'success' has Arrow type") as raised:
+            rolling.add(connection.sql(query))
+        assert connection.sql("SELECT 42").fetchall() == [(42,)]
+        assert raised.value.__traceback__ is not None  # (the error, still held)
+    finally:
+        connection.close()

@@ -173,10 +173,21 @@ def _pandas_range(frame: Any) -> tuple[int, int] | None:
 
 class StreamTimes:
     """The least and greatest integer timestamp of a stream's batches, noted as the core
-    reads them (`noted_stream`)."""
+    reads them (`noted_stream`), and the reader of the caller's stream they are read
+    from, where `noted_stream` made it (`source`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: Any = None) -> None:
         self.range: tuple[int, int] | None = None
+        self._source = source
+
+    def close(self) -> None:
+        """Releases the stream read, where it is a reader made of the caller's (a DuckDB
+        result): the noting reader's own close does not reach it, as pyarrow keeps the
+        iterator of `RecordBatchReader.from_batches` until that reader is freed, and a
+        failed read's traceback held it (the connection refused every query while the
+        error was kept)."""
+        if self._source is not None:
+            self._source.close()
 
     def note(self, batch: Any) -> Any:
         bounds = _arrow_range(batch)
@@ -222,7 +233,7 @@ def noted_stream(data: Any) -> tuple[Any, StreamTimes | None]:
     schema = reader.schema
     if "timestamp" not in schema.names or not pa.types.is_integer(schema.field("timestamp").type):
         return reader, None
-    times = StreamTimes()
+    times = StreamTimes(None if reader is data else reader)  # (the caller's reader: theirs)
     return pa.RecordBatchReader.from_batches(schema, map(times.note, reader)), times
 
 

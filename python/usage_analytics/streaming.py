@@ -631,6 +631,8 @@ class RollingUsageAnalytics:
         finally:
             if data is not given:  # (a reader made of the caller's stream: a DuckDB
                 data.close()  # result is released with it, not when collected)
+            if streamed is not None:
+                streamed.close()  # (the stream under the noting reader: see its close)
         raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw, data)
         kept = None if newest is None else (newest - self._kept_span_us, newest)
         hint = filed_unit_hint(raw, data, kept, None if now is None else _aware(now), streamed)
