@@ -1,6 +1,6 @@
 """What a JSON Lines file pays for keys matched regardless of case
-(`sources/jsonl_column_case.py`): a file of RECORDS records that lack optional fields
-(no `file_path`, `project`, ...) has their columns read with no value, so its bytes are
+(`sources/jsonl_column_case.py`): a file of RECORDS records (`jsonl_good_numbers.py`'s)
+that lack optional fields (no `file_path`, `project`, ...) has their columns read with no value, so its bytes are
 searched once for those fields' names quoted in another case. Times, in one process,
 the whole read of the file (`FileSource.fetch_all`, which includes the search) and the
 search alone (`other_case_keys` on the table pyarrow read), least of REPEATS each,
@@ -12,7 +12,6 @@ alternated, wall and CPU (all threads).
 from __future__ import annotations
 
 import asyncio
-import random
 import sys
 import tempfile
 import time
@@ -22,23 +21,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute  # (as the sources import it)
+from jsonl_good_numbers import write  # (records without file_path, project, ...)
 from usage_analytics.sources import FileSource
 from usage_analytics.sources.arrow_jsonl import read_jsonl_arrow
 from usage_analytics.sources.base import TableSpec
 from usage_analytics.sources.jsonl_column_case import other_case_keys
-
-
-def write(path: Path, records: int) -> None:
-    """Records with the fields a small service logs; the other optional fields absent."""
-    draw = random.Random(1)
-    with path.open("w", encoding="utf-8") as file:
-        for i in range(records):
-            file.write(
-                f'{{"pattern_id": "p{i % 1000}", '
-                f'"timestamp": "2025-03-{1 + i % 28:02d}T{i % 24:02d}:00:00Z", '
-                f'"success": true, "execution_time_ms": {draw.uniform(0, 900):.3f}, '
-                f'"agent": "agent{i % 13}"}}\n'
-            )
 
 
 def least(run: Callable[[], object], repeats: int) -> tuple[float, float]:
