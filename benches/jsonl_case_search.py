@@ -1,10 +1,10 @@
 """What a JSON Lines file pays for keys matched regardless of case
 (`sources/jsonl_column_case.py`): a file of RECORDS records (`jsonl_good_numbers.py`'s)
-that lack optional fields (no `file_path`, `project`, ...) has their columns read with no value, so its bytes are
-searched once for those fields' names quoted in another case. Times, in one process,
-the whole read of the file (`FileSource.fetch_all`, which includes the search) and the
-search alone (`other_case_keys` on the table pyarrow read), least of REPEATS each,
-alternated, wall and CPU (all threads).
+that lack optional fields (no `file_path`, `project`, ...) has their columns read with
+no value, so its bytes are searched once for those fields' names quoted in another case.
+Times, in one process, the whole read of the file (`FileSource.fetch_all`, which
+includes the search) and the search alone (`other_case_keys` on the table pyarrow
+read), least of REPEATS each, alternated, wall and CPU (all threads).
 
     .venv/bin/python benches/jsonl_case_search.py [RECORDS] [REPEATS]
 """
