@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pydantic
 import pytest
@@ -19,6 +21,7 @@ from equivalence import assert_close
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from usage_analytics import (
+    BatchUsageAccumulator,
     InvalidRecordError,
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
@@ -400,6 +403,42 @@ def test_arrow_batch_without_pattern_id_column_is_a_clear_error() -> None:
     assert str(raised.value) == (
         "invalid input: the columnar input has no 'pattern_id' column (columns: pattern, timestamp)"
     )
+
+
+_WITHOUT_IDS = {"pattern": ["checkout"], "timestamp": [NOW], "agent": ["a"]}
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: pa.table(_WITHOUT_IDS), id="pyarrow"),
+        pytest.param(lambda: pd.DataFrame(_WITHOUT_IDS), id="pandas"),
+        pytest.param(lambda: pl.DataFrame(_WITHOUT_IDS), id="polars"),
+        pytest.param(lambda: dict(_WITHOUT_IDS), id="dict_of_lists"),
+        pytest.param(
+            lambda: {name: np.array(values) for name, values in _WITHOUT_IDS.items()},
+            id="dict_of_arrays",
+        ),
+    ],
+)
+@pytest.mark.parametrize("on_invalid", ["raise", "skip"])
+def test_a_batch_without_pattern_id_lists_every_column_whatever_its_form(
+    make: Any, on_invalid: str
+) -> None:
+    # A frame or dict, cut to the record columns before the core saw it, was listed as
+    # "(columns: agent, timestamp)": the column of ids ("pattern") was not among them.
+    expected = (
+        "invalid input: the columnar input has no 'pattern_id' column "
+        "(columns: pattern, timestamp, agent)"
+    )
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_batch_reduction_sync(
+            ModelUsageAnalyticsBatchInput(execution_data=make(), on_invalid=on_invalid, **WINDOW)
+        )
+    assert str(raised.value) == expected
+    with pytest.raises(UsageAnalyticsError) as raised:
+        BatchUsageAccumulator(NOW - timedelta(days=30), NOW).update(make())
+    assert str(raised.value) == expected
 
 
 def _batch_keys(data: Any) -> tuple[list[Any], int]:

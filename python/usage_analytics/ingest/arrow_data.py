@@ -13,7 +13,7 @@ from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError
 from usage_analytics.ingest.arrow_export import _struct_chunks_as_table, _without_null_columns
 from usage_analytics.ingest.checked_stream import _CheckedStream
-from usage_analytics.ingest.fields import ArrowReader, CoreReader
+from usage_analytics.ingest.fields import ArrowReader, CoreReader, refuse_a_batch_without_ids
 from usage_analytics.ingest.kinds import _several_kinds_error
 from usage_analytics.ingest.libraries import _library
 from usage_analytics.ingest.pandas_floats import float_flags_as_bools, float_ids_as_ints
@@ -101,6 +101,7 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     names = getattr(data, "columns", None)
     if library not in ("pandas", "polars") or names is None:
         return data
+    refuse_a_batch_without_ids(names, wanted)
     keep = [name in wanted for name in names]
     # (A pandas MultiIndex has "timestamp" when a first level is so named, and no column
     # then is: the frame as it is, for the error to list its columns.)

@@ -14,7 +14,13 @@ from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest.arrow_data import _read_arrow, _with_time_index_hint
 from usage_analytics.ingest.dict_columns import _read_columns
 from usage_analytics.ingest.duckdb_reads import _duckdb_reads
-from usage_analytics.ingest.fields import _FIELD_COLUMNS, RECORD_COLUMNS, ArrowReader, CoreReader
+from usage_analytics.ingest.fields import (
+    _FIELD_COLUMNS,
+    RECORD_COLUMNS,
+    ArrowReader,
+    CoreReader,
+    refuse_a_batch_without_ids,
+)
 from usage_analytics.ingest.libraries import _holds_objects, _library
 
 
@@ -175,5 +181,6 @@ def read_any(
                 raise
             raise hinted from None
     if isinstance(data, Mapping):
+        refuse_a_batch_without_ids(data, wanted)
         return _read_columns(data, wanted, records, arrow)
     raise AssertionError("records_container passed an input of no form")  # (unreachable)

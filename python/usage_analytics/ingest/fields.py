@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from usage_analytics import _core
+from usage_analytics.errors import UsageAnalyticsError
 
 #: A core entry point taking one input form and returning its result dict.
 CoreReader = Callable[[Any], dict[str, Any]]
@@ -25,3 +26,19 @@ _FIELD_COLUMNS = RECORD_COLUMNS - {"pattern_id"}
 _NUMBER_COLUMNS = frozenset({"execution_time_ms", "quality_score"})
 #: The record fields of flags (bools, or the ints 0 and 1).
 _FLAG_COLUMNS = frozenset({"success", "quality_gates_passed", "timeout"})
+
+
+def refuse_a_batch_without_ids(names: Iterable[Any], wanted: frozenset[str]) -> None:
+    """The core's refusal of a batch (`wanted` holds `pattern_id`) whose frame or dict of
+    columns `names` has no `pattern_id` column, made before the input is cut to the
+    record columns (where it has a `timestamp` column: other columns are then never
+    converted), so that it lists every column, the one holding the ids among them: it
+    listed "(columns: timestamp)" for a frame whose ids were in "service". (Keeping every
+    column for the core instead would read a mixed-type extra column, which may send the
+    frame to its records, each then invalid for want of an id: not the same refusal.)"""
+    shown = [str(name) for name in names]
+    if "pattern_id" in wanted and "timestamp" in shown and "pattern_id" not in shown:
+        raise UsageAnalyticsError(
+            "invalid input: the columnar input has no 'pattern_id' column "
+            f"(columns: {', '.join(shown)})"
+        )
