@@ -101,7 +101,7 @@ from usage_analytics.sources.sqlite_columns import (
     shared_places,
 )
 from usage_analytics.sources.sqlite_native import FetchedRows, native_rows, read_only_uri
-from usage_analytics.sources.sqlite_newest import newest_stamp, stamps_of
+from usage_analytics.sources.sqlite_newest import ByPattern, newest_stamp, stamps_of
 from usage_analytics.sources.sqlite_scan import Scan, scanned_rows, table_scan, unplaced_indexed
 from usage_analytics.sources.sqlite_table import placed_sql, unplaced_sql
 from usage_analytics.sources.sqlite_text import first_not_utf8
@@ -628,17 +628,54 @@ class SQLiteSource(ExecutionSource):
             ):
                 # (as a file without records: the caller's "no valid timestamp" misled)
                 raise SourceError(f"table {self.table.label!r} of {self.path} holds no records")
-            table, ts = self.table.qualified, columns["timestamp"]
-            unplaced = f"FROM {table} WHERE {condition} AND {unplaced_sql(ts)}"
+            ts = columns["timestamp"]
             stamps = [
-                newest_stamp(connection, table, ts, condition, params, self.path),
-                *stamps_of(connection, ts, unplaced, params, self.path),
+                stamp
+                for part, part_params, by_id in self._newest_parts(
+                    connection, columns, condition, params, pattern_id is None
+                )
+                for stamp in self._newest_of(connection, ts, part, part_params, by_id)
             ]
             read = [stamp for stamp in stamps if stamp is not None]
             return datetime_of(max(read)) if read else None
 
         result: datetime | None = await self._run(work)
         return result
+
+    def _newest_parts(
+        self,
+        connection: sqlite3.Connection,
+        columns: Mapping[str, str],
+        condition: str,
+        params: list[Any],
+        every_row: bool,
+    ) -> list[tuple[str, list[Any], ByPattern | None]]:
+        """The rows whose newest timestamp `newest` reads, in parts: those of `condition`;
+        or, for every row (`every_row`) of a table an index leads with the pattern id, the
+        rows of each id (one index seek each: `ByPattern`) and those without one, which
+        scanned the whole table where `analyze`'s pattern took one seek."""
+        pid = columns[PATTERN_ID]
+        if not every_row or not self._indexed_by_pattern(connection, pid):
+            return [(condition, params, None)]
+        ids = ByPattern(_IDS_CTE.format(table=self._qualified_beside_cte(), pid=pid), pid)
+        return [(ids.member(), [], ids), (f"{pid} IS NULL", [], None)]
+
+    def _newest_of(
+        self,
+        connection: sqlite3.Connection,
+        ts: str,
+        condition: str,
+        params: list[Any],
+        by_id: ByPattern | None,
+    ) -> list[int | None]:
+        """The newest timestamp of the rows of `condition` that start with a date, and
+        those of its rows no window places (`sqlite_newest`)."""
+        table = self._qualified_beside_cte()  # (`by_id`'s statements have a CTE)
+        unplaced = f"FROM {table} WHERE {condition} AND {unplaced_sql(ts)}"
+        return [
+            newest_stamp(connection, table, ts, condition, params, self.path, by_id),
+            *stamps_of(connection, ts, unplaced, params, self.path),
+        ]
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
         checked_bounds(start, end)
