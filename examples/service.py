@@ -32,7 +32,7 @@ import asyncio
 import os
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,7 +47,7 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     TimeWindowType,
 )
-from usage_analytics.cli.dates import parse_end
+from usage_analytics.cli.dates import date_alone, parse_end
 from usage_analytics.dashboard import dashboard_document, dashboard_rows
 from usage_analytics.sources import (
     Fetched,
@@ -82,17 +82,9 @@ def end_bound(value: Any) -> Any:
     text: FastAPI read `end=2026`, a year, as 2,026 seconds after the epoch, and analysed
     a week of 1969."""
     value = numeric_window_bound(value)
-    if isinstance(value, str) and _is_a_date_alone(value):
+    if isinstance(value, str) and date_alone(value) is not None:
         return parse_end(value)
     return value
-
-
-def _is_a_date_alone(text: str) -> bool:
-    try:
-        date.fromisoformat(text.strip())
-    except ValueError:
-        return False
-    return True
 
 
 End = Annotated[

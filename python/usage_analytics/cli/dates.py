@@ -55,6 +55,7 @@ from usage_analytics import _core
 __all__ = [
     "END_OF_DATES",
     "TimeOption",
+    "date_alone",
     "day_end_note",
     "end_arg",
     "parse_end",
@@ -79,10 +80,12 @@ def _normalized(text: str) -> str:
     return cleaned[:-1] + "Z" if cleaned.endswith("z") else cleaned
 
 
-def _bare_date(text: str) -> date | None:
-    """The date `text` names where it is a date alone (no time of day), else None."""
+def date_alone(text: str) -> date | None:
+    """The date `text` names where it is a date alone (no time of day; spaces around it
+    aside), else None: what `parse_end` reads as the whole day, and the example web
+    service's `end` too (one reading of both)."""
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(_normalized(text))
     except ValueError:
         return None
 
@@ -131,7 +134,7 @@ def parse_end(text: str, zone: str = "UTC") -> datetime:
     """An ISO-8601 date-time as `parse_start` reads it, but a date alone as the end of
     that day: the next day's first instant on `zone`'s clocks (see the module
     docstring). Raises ValueError for anything else."""
-    day = _bare_date(_normalized(text))
+    day = date_alone(text)
     if day is None:
         return parse_start(text, zone)
     if day == date.max:
