@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from usage_analytics import _core
 from usage_analytics.cli.dates import day_end_note, end_arg, start_arg
 from usage_analytics.cli.integer_timestamps import command_reason
+from usage_analytics.cli.sample_reasons import worded_for_the_command
 from usage_analytics.contracts import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -628,7 +629,9 @@ async def reduce_all(
     by default where there are several contracts) and place, its field (and the column
     of `columns` holding it), and how many there are in all, the source's records
     without a pattern id (`nameless`) among them: the first of those is named where it
-    comes first. (Without another invalid record, `nameless` is the caller's to report.)"""
+    comes first. (Without another invalid record, `nameless` is the caller's to report.)
+    The results' samples of skipped records give their reasons in the command's words
+    (`cli.sample_reasons`)."""
     reducer = NodeUsageAnalyticsReducer()
     total, done = len(contracts), 0
     invalid: list[_Invalid] = []
@@ -658,4 +661,5 @@ async def reduce_all(
         progress.clear()
     if invalid:
         raise CliError(_invalid_message(place, invalid, columns or {}, nameless))
-    return [result for result in results if result is not None]
+    # (Skipped records' samples in the command's words, as its errors give them.)
+    return [worded_for_the_command(result) for result in results if result is not None]
