@@ -98,9 +98,9 @@ def write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
 
 def api_result(records: list[dict[str, Any]], pattern_id: str, **options: Any) -> dict[str, Any]:
     """What the library gives for the records of `pattern_id` over the CLI's default
-    window (30 days up to the newest record)."""
+    window (30 days up to the source's newest record, of any pattern)."""
     mine = [r for r in records if r["pattern_id"] == pattern_id]
-    end = max(r["timestamp"] for r in mine)
+    end = max(r["timestamp"] for r in records)
     contract = ModelUsageAnalyticsInput(
         pattern_id=pattern_id,
         time_window_start=end - timedelta(days=30),
@@ -390,10 +390,10 @@ def test_a_newest_record_days_after_the_clock_is_noted_as_the_windows_end(
     )
     pattern = ["--pattern", "p"] if command == "analyze" else []
     code, out, err = run(capsys, command, str(path), *pattern, "--format", "json")
-    of = " of p" if command == "analyze" else ""
     assert code == 0
+    # (The source's newest record, which ends both commands' windows.)
     assert err == (
-        f"usage-analytics: note: the newest record{of} ({future.isoformat()}) is 400 days "
+        f"usage-analytics: note: the newest record ({future.isoformat()}) is 400 days "
         "after this machine's clock, and the window ends there; pass --end to choose another\n"
     )
     # (The report is as before: the window ends at that record.)

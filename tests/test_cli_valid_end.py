@@ -81,13 +81,21 @@ def test_the_newest_valid_record_months_before_the_invalid_ones_ends_the_window(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # The records of the window [newest - 30 days, newest] are all invalid: the newest
-    # valid one is found among all of them (of another pattern, for the dashboard).
+    # valid one is found among all of them (of another pattern, q's), for `analyze` of p
+    # as for the dashboard (p's own newest valid record, 400 days before, ended
+    # `analyze`'s window, and the two commands' windows of p did not meet).
     records = [good(NOVEMBER_20 - timedelta(days=400)), good(NOVEMBER_20, "q")]
     later = NOVEMBER_20 + timedelta(days=100, microseconds=7)
     records += [{**good(later - timedelta(days=day)), "quality_score": 2.0} for day in range(9)]
     path = write_jsonl(tmp_path / "runs.jsonl", records)
     assert window_end(capsys, "dashboard", path) == "2026-11-20T10:00:00Z"
-    assert window_end(capsys, "analyze", path, "--pattern", "p") == "2025-10-16T10:00:00Z"
+    code, out, err = run(
+        capsys, "analyze", path, "--pattern", "p", "--on-invalid", "skip", "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["time_window"]["end"] == "2026-11-20T10:00:00Z"
+    # (p's window holds none of its records: the note says where its newest is.)
+    assert "no valid record of p lies in the window 2026-10-21 10:00 to 2026-11-20" in err
     code, out, _ = run(capsys, "dashboard", path, "--on-invalid", "skip")
     assert code == 0
     heading = " ".join(out.split())
@@ -151,8 +159,8 @@ def test_where_no_record_is_valid_the_command_says_so(
     path = write_jsonl(tmp_path / "runs.jsonl", records)
     code, out, err = run(capsys, command[0], path, *command[1:], "--on-invalid", "skip")
     assert (code, out) == (1, "")
-    of = " of p" if command[0] == "analyze" else ""
-    assert err.startswith(f"usage-analytics: error: no record{of} is valid, so the window ")
+    # (The source's newest valid record ends either command's window: none is valid.)
+    assert err.startswith("usage-analytics: error: no record is valid, so the window ")
     assert "pass --start and --end" in err
     assert "The first record: runs.jsonl, " in err
     assert "line 1: field 'quality_score' = -1.0: must be within [0, 1]\n" in err

@@ -29,7 +29,7 @@ from usage_analytics.cli.common import (
 from usage_analytics.cli.empty_window import note_an_empty_window
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
-from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_in
+from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_of_source
 from usage_analytics.contracts import AnalyticsGranularity, TimeWindowType
 from usage_analytics.progress import Progress
 from usage_analytics.sources import ExecutionSource, Fetched, Unreadable
@@ -46,7 +46,7 @@ def configure_analyze(parser: argparse.ArgumentParser) -> None:
         help="the pattern to analyse: records whose pattern_id is ID (when a file has no "
         "pattern_id field, every record belongs to ID)",
     )
-    add_window_options(parser, "the pattern's newest record")
+    add_window_options(parser)
     parser.add_argument(
         "--granularity",
         type=any_case(_GRANULARITIES),
@@ -93,13 +93,15 @@ async def _analyze(
         analysis, unreadable, fetched = await _analysed(args, source, pattern, window, progress)
         if ends_past_the_valid(args, [analysis.result]):  # (see `cli.valid_end`)
             stretched_end = window[1]  # (the records up to it fetched still)
-            analysed = [fetched], [analysis.result]
-            newest = await newest_valid_in(args, source, window, analysed, progress, pattern)
-            del fetched, analysed  # (not held through the pass below)
-            window = window_of(args, newest)
-            analysis, unreadable, fetched = await _analysed(
-                args, source, pattern, window, progress, stretched_end
-            )
+            own = fetched, analysis.result
+            newest = await newest_valid_of_source(args, source, window, own, progress, pattern)
+            del own  # (not held through the pass below)
+            if newest != stretched_end:  # (another pattern's valid record ends it: kept)
+                del fetched
+                window = window_of(args, newest)
+                analysis, unreadable, fetched = await _analysed(
+                    args, source, pattern, window, progress, stretched_end
+                )
         await note_the_end(args, source, window[1], pattern)
         await note_an_empty_window(source, [analysis.result], window, args.tz, pattern)
         absent = await absent_success_note(source, [fetched], [analysis.result], window)

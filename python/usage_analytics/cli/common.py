@@ -226,7 +226,7 @@ _WINDOW_TYPES = [kind.value for kind in TimeWindowType]
 _ON_INVALID = ["raise", "skip"]
 
 
-def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
+def add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start",
         type=start_arg,
@@ -239,10 +239,11 @@ def add_window_options(parser: argparse.ArgumentParser, newest: str) -> None:
         "--end",
         type=end_arg,
         metavar="ISO",
-        help=f"window end, inclusive, on --tz's clocks (default UTC) unless it has an offset; "
-        f"a date alone includes that day, ending the window at the next day's 00:00 "
-        f"(--start 2026-11-01 --end 2026-11-30: all of November) (default: the timestamp of "
-        f"{newest}; with --on-invalid skip, of the newest valid one)",
+        help="window end, inclusive, on --tz's clocks (default UTC) unless it has an offset; "
+        "a date alone includes that day, ending the window at the next day's 00:00 "
+        "(--start 2026-11-01 --end 2026-11-30: all of November) (default: the timestamp of "
+        "the source's newest record, of any pattern, for analyze as for dashboard: a pattern "
+        "that went quiet shows how long ago; with --on-invalid skip, of the newest valid one)",
     )
     parser.add_argument(
         "--window-type",
@@ -383,15 +384,19 @@ async def source_window(
     progress: Progress,
     pattern: str | None = None,
 ) -> tuple[datetime, datetime, TimeWindowType]:
-    """`window_of` an open source: without --end, the window ends at the newest record
-    (of `pattern`, or of the whole source). In skip mode that record may be invalid and
-    the window then end elsewhere (`cli.valid_end`): the notes on its end wait for
-    `note_the_end`."""
+    """`window_of` an open source: without --end, the window ends at the source's newest
+    record, of any pattern, for `analyze` of `pattern` as for `dashboard`: the data's
+    "now", so that a pattern last used weeks before the others shows it (its own newest
+    record ended `analyze`'s window, which called it active where the dashboard, over the
+    same source, called it abandoned). `pattern` is only where the messages look for a
+    record to name (its first). In skip mode that newest record may be invalid and the
+    window then end elsewhere (`cli.valid_end`): the notes on its end wait for
+    `note_the_end`. (The design is silent on the command's default window; this is the
+    command's decision.)"""
     newest = None
     if args.end is None:
-        of = _of(pattern)
-        async with progress.step(f"finding the newest record{of} in {source.description}"):
-            newest = await source.newest(pattern)
+        async with progress.step(f"finding the newest record in {source.description}"):
+            newest = await source.newest()
             if newest is None:
                 first = await first_record_problem(source, pattern)
                 if first is None:  # (valid, but past the years a window can hold)
@@ -420,8 +425,10 @@ def _of(pattern: str | None) -> str:
 
 
 async def _note_the_newest(newest: datetime, source: ExecutionSource, pattern: str | None) -> None:
-    _note_a_future_end(newest, _of(pattern))
-    await _note_epoch_units(newest, source, pattern, _of(pattern))
+    """The notes on the source's newest record, which ends the default window (`pattern`:
+    whose first record tells the unit of integer timestamps)."""
+    _note_a_future_end(newest)
+    await _note_epoch_units(newest, source, pattern)
 
 
 def no_valid_record(first: str | None, pattern: str | None) -> CliError:
@@ -435,21 +442,21 @@ def no_valid_record(first: str | None, pattern: str | None) -> CliError:
     )
 
 
-def _note_a_future_end(newest: datetime | None, of: str) -> None:
+def _note_a_future_end(newest: datetime | None) -> None:
     """A note on stderr where the newest record, which ends the default window, lies more
     than a day after this machine's clock: one record stamped by a clock far ahead (or in
     another unit) would otherwise move the window off every other record, silently."""
     now = datetime.now(UTC)
     if newest is not None and newest - now > FUTURE_NOTE_AFTER:
         to_stderr(
-            f"{PROG}: note: the newest record{of} ({newest.astimezone(UTC).isoformat()}) is "
+            f"{PROG}: note: the newest record ({newest.astimezone(UTC).isoformat()}) is "
             f"{_days(newest - now)} after this machine's clock, and the window ends there; "
             "pass --end to choose another"
         )
 
 
 async def _note_epoch_units(
-    newest: datetime | None, source: ExecutionSource, pattern: str | None, of: str
+    newest: datetime | None, source: ExecutionSource, pattern: str | None
 ) -> None:
     """A note on stderr where the newest record, which ends the default window, lies in
     1970 and the source's timestamps are integers (a Parquet int64 column): read as epoch
@@ -467,7 +474,7 @@ async def _note_epoch_units(
         return
     factor = "1_000_000" if unit == "seconds" else "1_000"
     to_stderr(
-        f"{PROG}: note: the newest record{of} ({newest.astimezone(UTC).isoformat()}) lies "
+        f"{PROG}: note: the newest record ({newest.astimezone(UTC).isoformat()}) lies "
         "in 1970, and the window ends there: integer timestamps are read as epoch "
         f"microseconds, and these look like epoch {unit}: multiply them by {factor}, or "
         "store them as timestamps"

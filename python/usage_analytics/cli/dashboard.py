@@ -47,7 +47,7 @@ from usage_analytics.sources import ExecutionSource, Fetched, Unattributed, Unre
 
 def configure_dashboard(parser: argparse.ArgumentParser) -> None:
     add_source_options(parser)
-    add_window_options(parser, "the source's newest record")
+    add_window_options(parser)
     add_calendar_options(parser)
     add_output_options(
         parser,

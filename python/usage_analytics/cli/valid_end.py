@@ -1,16 +1,20 @@
 """The default window's end under `--on-invalid skip`: the newest *valid* record's time.
 
-Without --end the window ends at the newest record's timestamp (`common.source_window`,
-from the source's `newest`, which reads timestamps alone). A record whose timestamp is
+Without --end the window ends at the source's newest record's timestamp, for `analyze`
+as for `dashboard` (`common.source_window`, from the source's `newest`, which reads
+timestamps alone). A record whose timestamp is
 fine but whose other fields are not (a negative execution time, a score of 7) was still
 the newest record: skipped, it was left out of the window it had ended, which was then
 stretched past every valid record (a file whose last line was invalid showed its
 pattern as unused for a month, or its whole month as empty). The design is silent on the
 command line's default window; this is the command's decision:
 
-- skip mode: the window ends at the newest valid record (of the pattern, or of the whole
-  source for the dashboard). Where no record is valid, there is no such end: an error
-  that says so and names the first record's problem, as the reducer's error would.
+- skip mode: the window ends at the newest valid record of the source (of a record with
+  a pattern id: the dashboard's patterns'), for `analyze` as for `dashboard`, so that
+  the two agree on a pattern's window. Where no record is valid, there is no such end:
+  an error that says so and names the first record's problem, as the reducer's error
+  would. (A record file without a pattern_id field holds one pattern, whose newest
+  valid record it is.)
 - raise mode: unchanged. The window ends at the newest record's timestamp, so that record,
   if invalid, lies in the window and is the command's error (a database hands over the
   window's rows only: a window ended before it would have left it out unreported).
@@ -26,13 +30,19 @@ put their latest execution fewest hours before the end (rounding keeps the hours
 order, so the newest valid record's pattern is among them: almost always that one
 pattern alone). Where the window holds no valid record (all lie before its start), the
 records up to its end are analysed first, without the optional families, and read so.
+
+`analyze` has only its pattern's analysis: where its pattern's newest valid record is not
+at the end, the other patterns' records at the end's instant are read and probed
+(`newest_valid_of_source`: a database sends those few rows; a file, read whole already,
+is probed whole), and only where none of them is valid the window's records of every
+pattern, as the dashboard's.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import (
@@ -51,13 +61,14 @@ from usage_analytics.contracts import (
 from usage_analytics.output import datetime_of
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import newest_valid_us
-from usage_analytics.sources import ExecutionSource, Fetched
+from usage_analytics.sources import ExecutionSource, Fetched, FileSource, SourceError
 
 __all__ = [
     "FIRST_INSTANT",
     "ends_past_the_valid",
     "newest_valid",
     "newest_valid_in",
+    "newest_valid_of_source",
     "probe_contract",
 ]
 
@@ -103,6 +114,80 @@ async def newest_valid_in(
     if newest is None:
         raise no_valid_record(await first_record_problem(source, pattern), pattern)
     return newest
+
+
+async def newest_valid_of_source(
+    args: argparse.Namespace,
+    source: ExecutionSource,
+    window: tuple[datetime, datetime, TimeWindowType],
+    own: tuple[Fetched, ModelUsageAnalyticsOutput],
+    progress: Progress,
+    pattern: str,
+) -> datetime:
+    """The newest valid record's time of an open source up to `window`'s end (that of the
+    source's newest record), of any pattern, where `pattern`'s own newest valid record,
+    of `own` (its records and their analysis over `window`), is not at that end: the end
+    `dashboard` finds of the same source (`newest_valid_in` of all its patterns). The
+    records at the end's instant first, which hold a valid one but where the newest record
+    was invalid; else the window's records of every pattern, then all up to its end. A
+    record file without a pattern_id field has one pattern, `pattern`: its own newest
+    valid record."""
+    start, end, _ = window
+    label = f"finding the newest valid record in {source.description}"
+    newest_instant = end - _TICK, end
+    async with progress.step(label):
+        at_the_end = await _every_pattern(source, *newest_instant)
+    progress.clear()
+    if at_the_end is None:
+        return await newest_valid_in(args, source, window, ([own[0]], [own[1]]), progress, pattern)
+    probed = await _probed(args, source, at_the_end, *newest_instant, progress)
+    async with progress.step(label):
+        newest = await newest_valid(args, at_the_end, probed, *newest_instant)
+    progress.clear()
+    if newest is not None:
+        return newest
+    del at_the_end, probed
+    async with progress.step(label):
+        groups = await source.fetch_all(start, end)
+    progress.clear()
+    probed = await _probed(args, source, groups, start, end, progress)
+    return await newest_valid_in(args, source, window, (groups, probed), progress)
+
+
+#: The least span of a window (its end after its start): the newest record's instant
+#: alone, but for a valid record a microsecond before it.
+_TICK = timedelta(microseconds=1)
+
+
+async def _every_pattern(
+    source: ExecutionSource, start: datetime, end: datetime
+) -> list[Fetched] | None:
+    """`source.fetch_all(start, end)`; None from a record file that has no pattern_id
+    field, which `fetch_all` refuses as the only refusal of a file that holds records
+    (the caller found its newest): its records are all the pattern's."""
+    try:
+        return await source.fetch_all(start, end)
+    except SourceError:
+        if isinstance(source, FileSource):
+            return None
+        raise
+
+
+async def _probed(
+    args: argparse.Namespace,
+    source: ExecutionSource,
+    groups: list[Fetched],
+    start: datetime,
+    end: datetime,
+    progress: Progress,
+) -> list[ModelUsageAnalyticsOutput]:
+    """The `probe_contract` results of `groups` over [start, end]."""
+
+    def contract(group: Fetched) -> ModelUsageAnalyticsInput:
+        return probe_contract(args, group, start, end)
+
+    where, columns = source.description, source_columns(source)
+    return await reduce_patterns(groups, contract, where, progress, columns)
 
 
 async def _analysed_up_to(
