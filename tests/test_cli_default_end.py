@@ -135,6 +135,8 @@ def test_the_help_says_both_windows_end_at_the_sources_newest_record(
         assert code == 0
         said = " ".join(out.split())
         assert "the source's newest record, of any pattern, for analyze as for dashboard" in said
+        if command == "analyze":
+            assert "the newest record's timestamp of the whole source, of any pattern" in said
 
 
 # ---------------------------------------------------------------- skip mode: valid ends

@@ -9,8 +9,9 @@ SOURCE is a record file (.parquet, .csv, .jsonl; also compressed: .gz, .bz2, .xz
 a directory of Parquet, CSV or JSON Lines files (of one kind), - for standard input, a
 SQLite file (.sqlite, .db, or sqlite:///PATH) or a postgresql:// URL (see
 `usage_analytics.sources`); `--table` and `--column FIELD=COLUMN` name a database's table
-and columns. Without --start/--end the window is the 30 days up to the newest record
-(with --on-invalid skip, the newest valid one: `cli.valid_end`); --start, --end and the
+and columns. Without --start/--end the window is the 30 days up to the source's newest
+record, of any pattern, for `analyze` as for `dashboard` (`common.source_window`; with
+--on-invalid skip, the newest valid one: `cli.valid_end`); --start, --end and the
 demo's --now are read on --tz's clocks unless they have an offset, and a date alone as
 --end (or --now) includes that day (`cli.dates`).
 
@@ -102,8 +103,10 @@ COMMANDS: tuple[Command, ...] = (
         "analyze",
         "analyse one pattern of a source (file, SQLite or PostgreSQL)",
         "Analyse the executions of one pattern read from SOURCE. Without --start/--end "
-        "the window is the 30 days up to the newest record's timestamp (end = newest "
-        "record, start = end - 30 days; with --on-invalid skip, the newest valid record).",
+        "the window is the 30 days up to the newest record's timestamp of the whole "
+        "source, of any pattern, as dashboard's (end = the source's newest record, start = "
+        "end - 30 days; with --on-invalid skip, the newest valid record), so that a "
+        "pattern that went quiet shows how long ago it was last used.",
         configure_analyze,
         run_analyze,
     ),

@@ -43,8 +43,8 @@ any number of tasks.
 
 Beside this module: `sqlite_table` (the table's layout, indexes and bulk writes),
 `sqlite_columns` (fetched rows into typed columns and groups), `sqlite_native` (the
-core's reader), `sqlite_newest` (the newest timestamp of a pattern) and `sqlite_scan`
-(whether a dashboard's rows are read in table order, and reading them so).
+core's reader), `sqlite_newest` (the newest timestamp of a pattern, or of every row) and
+`sqlite_scan` (whether a dashboard's rows are read in table order, and reading them so).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The newest timestamp of a pattern's SQLite rows, exactly as the core reads it, parsing
-only the texts of the newest few dates (see `sources.sqlite`)."""
+"""The newest timestamp of a pattern's SQLite rows (or of every row, asked for per pattern
+id: `ByPattern`), exactly as the core reads it, parsing only the texts of the newest few
+dates (see `sources.sqlite`)."""
 
 from __future__ import annotations
 
