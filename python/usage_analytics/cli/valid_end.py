@@ -136,10 +136,14 @@ async def newest_valid_of_source(
     label = f"finding the newest valid record in {source.description}"
     newest_instant = end - _TICK, end
     async with progress.step(label):
-        at_the_end = await _every_pattern(source, *newest_instant)
+        every = await _every_pattern(source, *newest_instant)
     progress.clear()
-    if at_the_end is None:
+    if every is None:
         return await newest_valid_in(args, source, window, ([own[0]], [own[1]]), progress, pattern)
+    # (A database hands over every pattern, most without a record at that instant: 10,000
+    # empty results cost 0.5 s.)
+    at_the_end = [group for group in every if group.count]
+    del every
     probed = await _probed(args, source, at_the_end, *newest_instant, progress)
     async with progress.step(label):
         newest = await newest_valid(args, at_the_end, probed, *newest_instant)
