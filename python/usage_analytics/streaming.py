@@ -550,7 +550,11 @@ class RollingUsageAnalytics:
     time included); the buckets stay aligned to the epoch in UTC, so with `bucket=
     timedelta(days=1)` a bucket is a UTC day, not a day of that zone. The window's newest
     bucket is the one still filling: a snapshot at 12:01 with 5-minute buckets covers
-    11:05 to 12:05, of which 56 minutes have passed.
+    11:05 to 12:05, of which 56 minutes have passed. A loop that ticks on the bucket
+    boundaries (12:00:00.2, 12:05:00.1) so judges a nearly empty newest bucket, which the
+    trend reads as a fall: `snapshot(now - bucket)` is the window of the last whole
+    buckets. (Steady traffic of three runs a minute, 132 snapshots with trends on: 20
+    `declining_trend` findings at the boundaries, 5 a bucket earlier.)
 
     Memory is bounded: at most 2 x window / bucket buckets are kept, the window and one
     window of lookahead behind the newest bucket a record fell in. Records older than the
