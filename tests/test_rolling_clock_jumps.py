@@ -13,15 +13,21 @@ run ahead); memory stays bounded by them.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from equivalence import comparable
-from usage_analytics import RollingUsageAnalytics
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_rolling import case_monitor, rolling_cases
+from usage_analytics import RollingUsageAnalytics, UsageAnalyticsError
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
+US = timedelta(microseconds=1)
+T0_US = (T0 - datetime(1970, 1, 1, tzinfo=UTC)) // US
 
 
 def record(at: datetime, **fields: Any) -> dict[str, Any]:
@@ -78,3 +84,24 @@ def test_a_snapshot_moves_nothing_so_memory_is_bounded_by_the_records() -> None:
     assert monitor.retained_buckets == 12
     monitor.add([record(T0 + 10 * HOUR)])  # a record moves the kept range: 2 hours of it
     assert monitor.retained_buckets == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=rolling_cases(), jumps=st.data())
+def test_snapshots_at_any_times_between_change_no_other_snapshot(
+    case: dict[str, Any], jumps: st.DataObject
+) -> None:
+    # A monitor whose clock jumps (extra snapshots ahead, behind, far ahead) answers each
+    # snapshot of the present as one that never took them.
+    window_us = case["window"] // US
+    jumped, steady = case_monitor(case), case_monitor(case)
+    for batch, now_us, now in case["steps"]:
+        jumped.add(batch)
+        steady.add(batch)
+        if now is None:
+            continue
+        for _ in range(jumps.draw(st.integers(0, 3))):
+            shift = jumps.draw(st.integers(-3 * window_us, 100 * window_us))
+            with contextlib.suppress(UsageAnalyticsError):  # (one below the kept buckets)
+                jumped.snapshot(T0 + (now_us + shift - T0_US) * US)
+        assert without_times(jumped.snapshot(now)) == without_times(steady.snapshot(now))
