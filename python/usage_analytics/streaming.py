@@ -638,7 +638,10 @@ class RollingUsageAnalytics:
         """File records (any form the reducer takes) into their buckets. Atomic (when it
         raises `MemoryError` too), and reading a table in place, like
         `UsageAccumulator.update`. `now` (naive = UTC) is the clock `max_future` is
-        measured from, by default the wall clock's time.
+        measured from, by default the wall clock's time. (Pass an aware time: the naive
+        local `datetime.now()` of a host west of UTC, read as UTC, is hours behind, and
+        every record of the present is left out as ahead of it, counted only in
+        `data_quality.records_outside_window`.)
 
         `TimestampUnitWarning` warns where every integer timestamp of `data` lies in 1970
         and the records the state holds do not (its newest bucket), or, a fresh state (or
