@@ -5,7 +5,8 @@ every five minutes and reduced all of it again. With `RollingUsageAnalytics` it 
 last hour from twelve 5-minute buckets instead: each batch of new executions is `add`ed as it
 arrives, and `snapshot(now)` gives the analytics of the last hour (whole buckets, ending
 with the one holding `now`) without touching old records again. Memory stays at 24
-buckets (the hour and one hour of lookahead for late snapshots) however long it runs.
+buckets (the hour and one hour of lookahead for records ahead of a snapshot) however
+long it runs.
 
 Three hours of a checkout endpoint are simulated here in well under a second (the clock is
 simulated; nothing sleeps): a producer task delivers each minute's executions through an

@@ -305,7 +305,7 @@ impl CoreRolling {
     /// The result dict of the window ending with the bucket holding `now_us`, with its
     /// `start_us` and `end_us`. Counts in the report are cumulative since creation.
     fn snapshot<'py>(&mut self, py: Python<'py>, now_us: i64) -> PyResult<Bound<'py, PyDict>> {
-        let rolling = &mut self.rolling;
+        let rolling = &self.rolling;
         let (analytics, window) = compute(py, || rolling.snapshot(now_us))?;
         let in_window = analytics.usage.total_executions as usize;
         let report = IngestReport {
@@ -318,7 +318,7 @@ impl CoreRolling {
         Ok(out)
     }
 
-    /// The start of the newest bucket seen (by a record or a snapshot), None before any.
+    /// The start of the newest bucket a record fell in, None before any.
     #[getter]
     fn newest_start_us(&self) -> Option<i64> {
         self.rolling.newest_start()

@@ -9,10 +9,14 @@
 //! reduction of those records over that window.
 //!
 //! Memory: at most 2 x `buckets` accumulators. The kept range is the `2 * buckets` buckets
-//! ending with the newest one seen (by a record or a snapshot), so records up to one window
-//! ahead of a snapshot's `now` (clock skew, a fetch racing the snapshot) never push out a
-//! bucket that snapshot covers; a snapshot whose window does reach below the kept range is
-//! an error, not a silently partial answer.
+//! ending with the newest one a record fell in, so records up to one window ahead of a
+//! snapshot's `now` (clock skew, a fetch racing the snapshot) never push out a bucket that
+//! snapshot covers; a snapshot whose window does reach below the kept range is an error,
+//! not a silently partial answer. A snapshot reads and moves nothing: one taken while the
+//! monitor's clock had jumped ahead (an NTP step, a resumed machine) dropped every bucket
+//! that the snapshots of the present needed, and the records of the present that arrived
+//! until the clock caught up. (The design is silent on it; a silent pattern keeps its last
+//! buckets until its next record, no more than a busy one holds.)
 //!
 //! Running out of memory (see `room`) is an error, checked before what it would cost:
 //! reading an update (`room_to_add`, a chunk's new buckets and their execution times),
@@ -65,7 +69,7 @@ pub struct Rolling {
     /// for eleven entries, half of them empty in a map grown at one end, and an
     /// accumulator is over a kilobyte.
     ring: BTreeMap<i64, Box<Accumulator>>,
-    /// Newest bucket index seen (records or snapshots).
+    /// Newest bucket index a record fell in (snapshots move nothing).
     newest: Option<i64>,
     /// Records added (for `room_to_add`: the execution times the buckets hold at most).
     rows: usize,
@@ -128,7 +132,7 @@ impl Rolling {
             .map(|newest| newest - KEPT_WINDOWS * self.buckets as i64 + 1)
     }
 
-    /// The start of the newest bucket seen (by a record or a snapshot), if any.
+    /// The start of the newest bucket a record fell in, if any.
     pub fn newest_start(&self) -> Option<i64> {
         self.newest.map(|key| key.saturating_mul(self.width))
     }
@@ -296,8 +300,8 @@ impl Rolling {
     }
 
     /// The analytics of the window ending with the bucket holding `now`, and that window.
-    /// Nothing changes when it fails.
-    pub fn snapshot(&mut self, now: i64) -> Result<(Analytics, Window), CoreError> {
+    /// Nothing changes: the kept range follows the records alone (see the module's note).
+    pub fn snapshot(&self, now: i64) -> Result<(Analytics, Window), CoreError> {
         let key = self.key(now);
         let span = self.width.checked_mul(self.buckets as i64);
         let end = key.checked_add(1).and_then(|k| k.checked_mul(self.width));
@@ -309,16 +313,14 @@ impl Rolling {
         };
         let window = Window::new(start, end, "custom", Some(self.width))?;
         let oldest = key - self.buckets as i64 + 1;
-        let newest = self.newest.map_or(key, |n| n.max(key));
-        if oldest < newest - KEPT_WINDOWS * self.buckets as i64 + 1 {
+        if self.oldest_kept().is_some_and(|kept| oldest < kept) {
             return Err(CoreError::InvalidWindow(
-                "the window starts before the oldest bucket kept: records or snapshots more \
-                 than a window newer than it moved the kept range past it"
+                "the window starts before the oldest bucket kept: records more than a window \
+                 newer than it moved the kept range past it"
                     .into(),
             ));
         }
         self.make_room_to_snapshot(oldest..=key)?;
-        self.advance(key);
         let mut snapshot = self.template.clone();
         snapshot.rebase(window);
         for (&k, acc) in self.ring.range(oldest..=key) {
@@ -331,8 +333,8 @@ impl Rolling {
 impl Rolling {
     /// Check that a snapshot of the buckets in `keys` will find the memory it takes: their
     /// merged copy (their execution times and parts), finalizing it (a copy of its times
-    /// for the percentiles, and per trend bucket its counts and time series point), and the
-    /// kept range split off anew.
+    /// for the percentiles, and per trend bucket its counts and time series point), and (a
+    /// margin since snapshots stopped moving the kept range) the range split off anew.
     fn make_room_to_snapshot(&self, keys: std::ops::RangeInclusive<i64>) -> Result<(), CoreError> {
         let mut times = 0usize;
         for acc in self.ring.range(keys).map(|(_, acc)| acc) {
@@ -468,5 +470,17 @@ mod tests {
         rolling.add(&columns(&[9 * H]));
         assert!(rolling.snapshot(2 * H).is_err());
         assert_eq!(rolling.retained_buckets(), 2);
+    }
+
+    #[test]
+    fn a_snapshot_ahead_of_the_records_moves_nothing() {
+        let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 3).unwrap();
+        rolling.add(&columns(&[0, H, 2 * H]));
+        let (before, _) = rolling.snapshot(2 * H).unwrap();
+        let (ahead, _) = rolling.snapshot(50 * H).unwrap();
+        assert_eq!(ahead.usage.total_executions, 0);
+        assert_eq!((rolling.retained_buckets(), rolling.retained_from()), (3, -3 * H));
+        let (after, _) = rolling.snapshot(2 * H).unwrap();
+        assert_eq!(before.usage, after.usage);
     }
 }

@@ -226,7 +226,7 @@ class CoreRolling:
         `start_us` and `end_us`; report counts are cumulative."""
     @property
     def newest_start_us(self) -> int | None:
-        """The start of the newest bucket seen (by a record or a snapshot)."""
+        """The start of the newest bucket a record fell in (snapshots move nothing)."""
     @property
     def retained_buckets(self) -> int: ...
 

@@ -374,8 +374,17 @@ def checked_bounds(start: Any, end: Any) -> None:
     as the analytics stores' `get` gives.) The order is not checked: a window ending
     before it starts holds no record."""
     for name, value in (("start", start), ("end", end)):
-        if not isinstance(value, datetime):
-            raise TypeError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
+        a_datetime(name, value)
+
+
+def a_datetime(name: str, value: Any) -> datetime:
+    """`value`, a window bound called `name`, if it is a datetime; else the TypeError
+    that names it, its type and its value. The one wording of this refusal, for the
+    sources' `fetch` (`checked_bounds`) and the analytics stores' `get`
+    (`usage_analytics.store.base.checked_bound`)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
+    return value
 
 
 def pattern_uuid(text: str) -> UUID | None:

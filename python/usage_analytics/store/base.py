@@ -50,7 +50,7 @@ from usage_analytics.contracts import (
     ModelUsageAnalyticsOutput,
     TimeWindowType,
 )
-from usage_analytics.sources.base import SourceError, pattern_uuid
+from usage_analytics.sources.base import SourceError, a_datetime, pattern_uuid
 
 __all__ = [
     "ANALYTICS_TABLE",
@@ -168,17 +168,16 @@ def checked_bound(name: str, value: Any) -> datetime:
     """A window bound `get` asks by: a datetime (naive = UTC), as the instant in UTC that
     a request makes of it. Other values were an AttributeError in SQLite, and in
     PostgreSQL a failed query (text) or no result (a date, compared as its midnight)."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, got {type(value).__name__} {value!r}")
+    bound = a_datetime(name, value)  # (refused in the words a source's fetch uses)
     # A zone naming no offset is UTC, as a request reads it (`astimezone` read it in the
     # machine's zone: the result was looked for under another window).
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=UTC)
+    if bound.tzinfo is None or bound.utcoffset() is None:
+        return bound.replace(tzinfo=UTC)
     try:
-        return value.astimezone(UTC)
+        return bound.astimezone(UTC)
     except OverflowError:  # (SQLite's store raised it bare; PostgreSQL's found nothing)
         raise ValueError(
-            f"{name} {value.isoformat()} is outside the years 1 to 9999 in UTC, where no "
+            f"{name} {bound.isoformat()} is outside the years 1 to 9999 in UTC, where no "
             "window lies"
         ) from None
 

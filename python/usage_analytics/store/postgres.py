@@ -293,8 +293,9 @@ class PostgresAnalyticsStore(AnalyticsStore):
             connection = cursor.connection.adbc_connection
             connection.set_autocommit(False)
             try:
-                for row in rows:
-                    cursor.execute(sql, row)
+                # (One bound batch, in the rows' order: a call per row took 1.7 to 2.9 s
+                # for 1,000 results, a monitor's tick of 1,000 patterns; this 0.7 to 0.8.)
+                cursor.executemany(sql, rows)
             except BaseException:
                 # The error to report is the first (a lost connection fails these too, and
                 # is then reopened by the next call).
