@@ -269,4 +269,4 @@ def test_standard_input_is_matched_as_a_file_is(
     monkeypatch.setattr("sys.stdin", stream)
     code, _, err = run(capsys, "analyze", "-", "--pattern", "p", "--format", "json")
     assert code != 0
-    assert "standard input: columns 'Success' and 'SUCCESS' both match 'success'" in err
+    assert "standard input, line 1: columns 'Success' and 'SUCCESS' both match 'success'" in err
