@@ -96,7 +96,7 @@ def case_matched_records(loaded: LoadedRecords, spec: TableSpec, where: str) -> 
     keys: dict[str, None] = {}
     for record in loaded.records:
         keys.update(dict.fromkeys(record))
-    # The keys of the file that name a field but for case, by field.
+    # The keys of the file that name a field but for case, each with the field it names.
     others = {key: folded[ascii_folded(key)] for key in keys if ascii_folded(key) in folded}
     others = {key: field for key, field in others.items() if key != field}
     if not others:
