@@ -12,6 +12,7 @@ read), least of REPEATS each, alternated, wall and CPU (all threads).
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 import tempfile
 import time
@@ -38,12 +39,29 @@ def least(run: Callable[[], object], repeats: int) -> tuple[float, float]:
     return min(walls), min(cpus)
 
 
+def write_gappy(path: Path, records: int) -> None:
+    """RECORDS records holding every field, but `agent` in one line of ten."""
+    draw = random.Random(1)
+    with path.open("w", encoding="utf-8") as file:
+        for i in range(records):
+            agent = "" if i % 10 == 0 else f'"agent": "agent{i % 13}", '
+            file.write(
+                f'{{"pattern_id": "p{i % 1000}", '
+                f'"timestamp": "2025-03-{1 + i % 28:02d}T{i % 24:02d}:00:00Z", '
+                f'"success": true, "execution_time_ms": {draw.uniform(0, 900):.3f}, '
+                f'"quality_score": {draw.random():.3f}, {agent}"timeout": false, '
+                f'"quality_gates_passed": true, "context_type": "c{i % 5}", '
+                f'"project": "x", "file_path": "src/m{i % 7}.py"}}\n'
+            )
+
+
 def main() -> None:
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    gappy = sys.argv[3:4] == ["gappy"]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "runs.jsonl"
-        write(path, records)
+        (write_gappy if gappy else write)(path, records)
         read = read_jsonl_arrow(pa, path, TableSpec())
         assert read is not None
         table = read.table
@@ -56,7 +74,7 @@ def main() -> None:
             return None
 
         size = path.stat().st_size / 1e6
-        print(f"{records:,} records, {size:.0f} MB")
+        print(f"{records:,} records{' (gappy)' if gappy else ''}, {size:.0f} MB")
         for name, run in (("whole read", whole), ("search alone", search)) * 2:
             wall, cpu = least(run, repeats)
             print(f"{name}: {wall:.3f} s wall, {cpu:.3f} s CPU")

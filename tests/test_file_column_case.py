@@ -249,9 +249,8 @@ def test_a_parquet_directorys_files_are_matched_each_by_its_own_schema(tmp_path:
         pa.table({"pattern_id": ["p"], "timestamp": TIMES[1:2], "success": [False]}),
         directory / "b.parquet",
     )
-    # (A partition key names the field: `Pattern_ID` beside it is not taken for it.)
     pq.write_table(
-        pa.table({"Pattern_ID": ["x"], "timestamp": TIMES[2:], "success": [True]}),
+        pa.table({"timestamp": TIMES[2:], "SUCCESS": [True]}),
         directory / "pattern_id=p" / "c.parquet",
     )
     columns = fetched(directory)
@@ -269,4 +268,4 @@ def test_standard_input_is_matched_as_a_file_is(
     monkeypatch.setattr("sys.stdin", stream)
     code, _, err = run(capsys, "analyze", "-", "--pattern", "p", "--format", "json")
     assert code != 0
-    assert "standard input: columns 'Success' and 'SUCCESS' both match 'success'" in err
+    assert "standard input, line 1: columns 'Success' and 'SUCCESS' both match 'success'" in err

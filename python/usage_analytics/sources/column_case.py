@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from usage_analytics.sources.base import FIELDS, PATTERN_ID, SourceError, TableSpec
 
-__all__ = ["ascii_folded", "case_matched", "other_case"]
+__all__ = ["ascii_folded", "case_matched", "case_renames", "other_case"]
 
 
 def ascii_folded(name: str) -> str:
@@ -56,3 +56,10 @@ def case_matched(spec: TableSpec, names: Iterable[str], where: str) -> TableSpec
     if not added:
         return spec
     return TableSpec(spec.table, spec.schema, {**spec.columns, **added})
+
+
+def case_renames(spec: TableSpec, names: Iterable[str], where: str) -> dict[str, str]:
+    """The names of `names` that `case_matched` takes for a record field, each with its
+    field: {"Success": "success"} (none that `spec` maps, or that a name gives exactly)."""
+    matched = case_matched(spec, names, where)
+    return {column: field for field, column in matched.columns.items() if field not in spec.columns}

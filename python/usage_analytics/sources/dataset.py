@@ -9,6 +9,18 @@ different kinds, as one of a kind no dataset reads (compressed Parquet, a databa
 rather than leaving some records out unseen. A `key=value` directory (hive partitioning)
 gives its files' rows the column `key`, its value as text, as written ("007" stays
 "007"; URL escapes such as %2F decoded; Hive's `__HIVE_DEFAULT_PARTITION__` missing).
+A key naming a record field but for ASCII case (`Pattern_Id=checkout/`, `SUCCESS=true/`)
+is the field, as a column is (`column_case`): the keys of a file's path are matched among
+themselves, the exact name winning and two keys of one field but for case
+(`Pattern_Id=a/PATTERN_ID=b/`) refused naming both; each file by its own path, so
+`Success=true/` and `success=false/` beside it are both the field. (Passed over, such a
+key was an extra column: every run under `SUCCESS=true/` a failure, the records under
+`Pattern_Id=a/` of no pattern.) A file whose own column gives a field its directories
+give too, whatever the case of either (`Pattern_Id=p/` over a column `pattern_id`, or
+`pattern_id=p/` over `Pattern_ID`), is refused as one of the same name is: which is its
+value? (The design is silent on this. Taking the exact name, as for two columns of one
+header, would drop the other's values without a word: the directory's, or the file's;
+`--column FIELD=NAME` chooses, NAME as the directory or the file writes it.)
 A row is named by its file and its place there: "pattern_id=search/part-0.parquet, row
 12", "2026-11-02.jsonl.gz, line 12".
 """
@@ -23,11 +35,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from usage_analytics.sources.base import SourceError, SourceUnavailableError
+from usage_analytics.sources.base import SourceError, SourceUnavailableError, TableSpec
+from usage_analytics.sources.column_case import ascii_folded, case_renames
 
 __all__ = [
     "DATASET_KINDS",
     "aligned",
+    "case_matched_partition",
     "dataset_files",
     "first_line",
     "partition_values",
@@ -99,17 +113,55 @@ def partition_values(relative: Path) -> dict[str, str | None]:
     return values
 
 
+def case_matched_partition(
+    values: Mapping[str, str | None], spec: TableSpec, where: str
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """A file's partition `values` with each key naming a record field but for case (and
+    that `spec` leaves to its own name) under the field's name (`column_case`; two keys
+    of one field: an error naming them, `where` the file), and the keys so renamed as
+    written, by field."""
+    renames = case_renames(spec, values, where)
+    matched = {renames.get(key, key): value for key, value in values.items()}
+    return matched, {field: key for key, field in renames.items()}
+
+
 def refuse_partition_clash(
-    directory: Path, name: str, values: Mapping[str, Any], columns: Collection[str]
+    directory: Path,
+    name: str,
+    values: Mapping[str, Any],
+    columns: Collection[str],
+    written_keys: Mapping[str, str] | None = None,
+    written_columns: Mapping[str, str] | None = None,
 ) -> None:
     """Refuse the file `name` whose `columns` (those it holds) include a key its
-    partition directories give a value (`values`)."""
+    partition directories give a value (`values`), both named as written: a key taken
+    for a field but for case by `written_keys` (by field), a column by `written_columns`
+    or, where that is None, by the name of `columns` writing the field but for case (a
+    text file's records keep their keys beside the fields taken from them)."""
     clash = sorted(set(values) & set(columns))
-    if clash:
-        raise SourceError(
-            f"{directory}: {name} has a column {clash[0]!r} and lies in a directory "
-            f"{clash[0]}=...: which is its value?"
+    if not clash:
+        return
+    field = clash[0]
+    key = (written_keys or {}).get(field, field)
+    if written_columns is None:
+        folded = ascii_folded(field)
+        others = [
+            column for column in columns if column != field and ascii_folded(column) == folded
+        ]
+        column = others[0] if others else field
+    else:
+        column = written_columns.get(field, field)
+    if key == column == field:
+        choose = ""
+    else:  # (the names differ: the mapping can take the field from either)
+        choose = (
+            f" (both the record field {field!r} but for case; --column {field}=NAME "
+            "chooses, NAME as the directory or the file writes it)"
         )
+    raise SourceError(
+        f"{directory}: {name} has a column {column!r} and lies in a directory "
+        f"{key}=...: which is its value?{choose}"
+    )
 
 
 def unified_schema(pa: Any, tables: list[Any], keys: Collection[str]) -> Any:

@@ -127,8 +127,9 @@ class FileSource(ExecutionSource):
     not used. A field no column names exactly, and the mapping leaves to its own name, is
     read from the one column that names it but for ASCII case ("Success"), as databases'
     columns are (`column_case`; two such columns are an error naming both): by a CSV
-    file's header, a Parquet file's schema, the keys of JSON Lines' records
-    (`jsonl_column_case`); a directory's files each by its own (`parquet_dataset`).
+    file's header, a Parquet file's schema, the keys of each JSON Lines line
+    (`jsonl_column_case`); a directory's files each by its own (`parquet_dataset`), and
+    its `key=value` directories' keys too (`dataset`).
     `arrow=False` reads text files without pyarrow even when it is installed.
     A file without a `pattern_id` column holds the records of whichever pattern is asked
     for (`fetch`), and cannot be split by pattern (`fetch_all`).
@@ -319,8 +320,7 @@ class FileSource(ExecutionSource):
         if kind == "parquet":
             return self._read_parquet_table(self.path, files)
         pa = None if self._arrow is False else load_pyarrow()
-        rename = renamer(self.table.columns)
-        return read_text_dataset(pa, self.path, files, self._read_member, rename)
+        return read_text_dataset(pa, self.path, files, self._read_member, self.table)
 
     def _read_member(self, file: Path, arrow: bool) -> Loaded:
         """A CSV or JSON Lines file of the directory read on its own (`_DirectoryFile`),

@@ -6,8 +6,9 @@
 
 Its .parquet and .pq files are read as `dataset` finds them (at any depth, in the order
 of their paths, names starting with "." or "_" left out), each `key=value` directory
-giving its files' rows the column `key` as text; a file holding a column of that name
-too is refused. Files whose columns differ are read with all of them: a column a file
+giving its files' rows the column `key` as text (a key naming a record field but for case
+is the field, `dataset`); a file holding a column of that field too, whatever its case, is
+refused. Files whose columns differ are read with all of them: a column a file
 lacks is missing (null) in its rows; a column of two types is read as the type both fit,
 where pyarrow's permissive promotion has one (int32 and int64 as int64; timestamps in
 the finer unit), text whether dictionary-encoded or not, times of two zones (or naive,
@@ -31,16 +32,17 @@ one pattern; two patterns "1" in one dashboard would say nothing of which is whi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 from usage_analytics.sources.arrow import pattern_id_texts
 from usage_analytics.sources.base import PATTERN_ID, SourceError, TableSpec
-from usage_analytics.sources.column_case import case_matched
+from usage_analytics.sources.column_case import case_renames
 from usage_analytics.sources.dataset import (
     aligned,
+    case_matched_partition,
     first_line,
     partition_values,
     refuse_partition_clash,
@@ -68,16 +70,27 @@ def read_dataset(
     the exact name won and the other files' rows were silently failures)."""
     spec = spec or TableSpec()
     names = [str(file.relative_to(directory)) for file in files]
-    partitions = [partition_values(file.relative_to(directory)) for file in files]
+    wheres = [f"{directory}, {name}" for name in names]
+    partitions, written_keys = [], []
+    for file, where in zip(files, wheres, strict=True):
+        values, written = case_matched_partition(
+            partition_values(file.relative_to(directory)), spec, where
+        )
+        partitions.append(values)
+        written_keys.append(written)
     # (Each file by `ParquetFile.read`: half the time of the dataset API's scan, 4.6
     # against 10.0 ms for a file of 31 row groups, BENCHMARKS.md.)
     read = [
-        _case_renamed(_read(pa, directory, file), spec, values, f"{directory}, {name}")
-        for file, values, name in zip(files, partitions, names, strict=True)
+        _case_renamed(_read(pa, directory, file), spec, where)
+        for file, where in zip(files, wheres, strict=True)
     ]
-    tables = _agreeing(pa, read, spec.column(PATTERN_ID))
-    for table, values, name in zip(tables, partitions, names, strict=True):
-        refuse_partition_clash(directory, name, values, table.column_names)
+    tables = _agreeing(pa, [table for table, _ in read], spec.column(PATTERN_ID))
+    for table, values, name, keys_written, (_, columns_written) in zip(
+        tables, partitions, names, written_keys, read, strict=True
+    ):
+        refuse_partition_clash(
+            directory, name, values, table.column_names, keys_written, columns_written
+        )
     keys = dict.fromkeys(key for values in partitions for key in values)
     try:
         schema = unified_schema(pa, tables, keys)
@@ -93,17 +106,17 @@ def read_dataset(
     return pa.concat_tables(alike), row_labels(names, counts, _row)
 
 
-def _case_renamed(table: Any, spec: TableSpec, given: Mapping[str, Any], where: str) -> Any:
+def _case_renamed(table: Any, spec: TableSpec, where: str) -> tuple[Any, dict[str, str]]:
     """`table`, a file's, with each column that names a record field but for case (and
-    that neither the file, nor its directories' `given` keys, nor `spec` names) renamed
-    to the field (two such columns: an error naming them, `where`)."""
-    matched = case_matched(spec, [*table.column_names, *given], where)
-    renamed = {
-        column: field for field, column in matched.columns.items() if field not in spec.columns
-    }
+    that neither the file nor `spec` names) renamed to the field (two such columns: an
+    error naming them, `where`), and the columns so renamed as written, by field. (Its
+    directories' keys are matched on their own: a field given by both is refused.)"""
+    renamed = case_renames(spec, table.column_names, where)
+    written = {field: column for column, field in renamed.items()}
     if not renamed:
-        return table
-    return table.rename_columns([renamed.get(name, name) for name in table.column_names])
+        return table, written
+    names = [renamed.get(name, name) for name in table.column_names]
+    return table.rename_columns(names), written
 
 
 def _read(pa: Any, directory: Path, file: Path) -> Any:

@@ -9,7 +9,8 @@ a single file is, `spool`) are read one at a time, each as a file on its own is
 (`FileSource`, its compressed copy deleted once read), and their records concatenated
 in that order: the same records split over several files give the same report as one
 file holding them all. A `key=value` directory gives its files' records the column
-`key`, as text (a file whose records hold a value for that key too is refused).
+`key`, as text, a key naming a record field but for case being the field (`dataset`; a
+file whose records hold a value for that field too, whatever its case, is refused).
 
 CSV files of different headers are read with all their columns: a column a file lacks
 is missing in its records, as a JSON Lines line without a key is. An empty file holds
@@ -40,15 +41,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from usage_analytics.sources.base import PATTERN_ID, Unreadable
+from usage_analytics.sources.base import PATTERN_ID, TableSpec, Unreadable
 from usage_analytics.sources.dataset import (
     aligned,
+    case_matched_partition,
     partition_values,
     refuse_partition_clash,
     row_labels,
 )
 from usage_analytics.sources.loaded import LeftOutLines, Loaded
 from usage_analytics.sources.odd_cells import OddTexts
+from usage_analytics.sources.records import renamer
 from usage_analytics.sources.text_dataset_types import dataset_types
 
 __all__ = ["UnreadableInFiles", "read_text_dataset"]
@@ -62,26 +65,30 @@ Partition = dict[str, str | None]
 
 
 def read_text_dataset(
-    pa: Any | None,
-    directory: Path,
-    files: list[Path],
-    read_file: ReadFile,
-    rename: Callable[[str], list[str]],
+    pa: Any | None, directory: Path, files: list[Path], read_file: ReadFile, spec: TableSpec
 ) -> Loaded:
     """The records of the CSV or JSON Lines `files` under `directory` (`dataset`), as one
-    file's (see the module); `pa` None reads them without pyarrow. `rename` gives the
-    record fields a column feeds (`records.renamer`): a partition's key is a column."""
+    file's (see the module); `pa` None reads them without pyarrow. `spec` maps the
+    columns: a partition's key is a column, matched to the record fields regardless of
+    case among its path's keys (`dataset.case_matched_partition`)."""
     names = [str(file.relative_to(directory)) for file in files]
-    partitions = [_renamed(partition_values(Path(name)), rename) for name in names]
+    rename = renamer(spec.columns)
+    partitions, written = [], []
+    for name in names:
+        values, keys = case_matched_partition(
+            partition_values(Path(name)), spec, f"{directory}, {name}"
+        )
+        partitions.append(_renamed(values, rename))
+        written.append(keys)
     if pa is not None:
         members = _read_all(files, read_file, arrow=True)
         if members is not None:
-            loaded = _arrow_dataset(pa, directory, names, partitions, members)
+            loaded = _arrow_dataset(pa, directory, names, partitions, written, members)
             if loaded is not None:
                 return loaded
     members = _read_all(files, read_file, arrow=False)
     assert members is not None
-    return _records_dataset(directory, names, partitions, members)
+    return _records_dataset(directory, names, partitions, written, members)
 
 
 def _read_all(files: list[Path], read_file: ReadFile, *, arrow: bool) -> list[Loaded] | None:
@@ -102,15 +109,22 @@ def _renamed(values: Partition, rename: Callable[[str], list[str]]) -> Partition
 
 
 def _arrow_dataset(
-    pa: Any, directory: Path, names: list[str], partitions: list[Partition], members: list[Loaded]
+    pa: Any,
+    directory: Path,
+    names: list[str],
+    partitions: list[Partition],
+    written: list[dict[str, str]],
+    members: list[Loaded],
 ) -> Loaded | None:
     """The files' tables as one (a file of no records may have none), each column of the
-    type `dataset_types` gives it; None where there is none."""
+    type `dataset_types` gives it; None where there is none. (`written`: each file's
+    partition keys taken for a field but for case, as written, by field.)"""
     tables = []
     for index, (member, values, name) in enumerate(zip(members, partitions, names, strict=True)):
         if member.arrow:
             if values:
-                refuse_partition_clash(directory, name, values, _valued_columns(member.data))
+                columns = _valued_columns(member.data)
+                refuse_partition_clash(directory, name, values, columns, written[index])
             tables.append((index, member.data, values))
     keys = dict.fromkeys(key for values in partitions for key in values)
     if not tables:
@@ -135,11 +149,15 @@ def _valued_columns(table: Any) -> list[str]:
 
 
 def _records_dataset(
-    directory: Path, names: list[str], partitions: list[Partition], members: list[Loaded]
+    directory: Path,
+    names: list[str],
+    partitions: list[Partition],
+    written: list[dict[str, str]],
+    members: list[Loaded],
 ) -> Loaded:
     """The files' records as one list, each given its partition's values."""
     records: list[dict[str, Any]] = []
-    for member, values, name in zip(members, partitions, names, strict=True):
+    for member, values, name, spelled in zip(members, partitions, names, written, strict=True):
         if values:
             held = {
                 key
@@ -147,7 +165,7 @@ def _records_dataset(
                 for key, value in record.items()
                 if value is not None and value != ""
             }
-            refuse_partition_clash(directory, name, values, held)
+            refuse_partition_clash(directory, name, values, held, spelled)
             for record in member.data:
                 record.update(values)
         records.extend(member.data)
