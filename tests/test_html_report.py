@@ -241,6 +241,15 @@ def test_a_key_number_tile_takes_the_worst_of_its_findings() -> None:
     assert '<div class="tile critical"><div class="label">p95 latency</div>' in tiles
 
 
+def test_the_header_names_the_pattern_id_only_under_another_name() -> None:
+    result = reduce([{"timestamp": NOW, "success": True}], "checkout")
+    named = render_html(result, name="Checkout flow")
+    assert '<p class="pattern-id">Pattern <code>checkout</code></p>' in named
+    for page in (render_html(result), render_html(result, name="checkout")):
+        assert "<h1>checkout</h1>" in page
+        assert 'class="pattern-id"' not in page
+
+
 def test_distribution_tables_list_values_with_counts_and_shares(
     demo: dict[str, ModelUsageAnalyticsOutput],
 ) -> None:
@@ -309,6 +318,16 @@ def test_many_buckets_are_merged_into_at_most_max_bars() -> None:
     markup = section(render_html(result), "activity")
     assert 0 < markup.count("<rect") <= MAX_BARS
     assert "to a bar" in markup
+
+
+def test_buckets_drawn_one_to_a_bar_are_not_said_to_be_merged() -> None:
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True} for i in range(50)]
+    result = reduce(records)
+    assert result.trend_analysis is not None
+    assert 0 < result.trend_analysis.bucket_count <= MAX_BARS
+    markup = section(render_html(result), "activity")
+    assert markup.count("<rect") == result.trend_analysis.bucket_count
+    assert "to a bar" not in markup
 
 
 def test_overview_lists_every_pattern_and_marks_the_current_one(
