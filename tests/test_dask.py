@@ -822,6 +822,30 @@ def test_settings_are_checked_on_the_client(client: Client) -> None:
         analyze(_frame(10, 1, seed=14), **WINDOW)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [{"time_window_end": START}, {"relative_accuracy": 0.0}, {"exact_budget": -1}],
+    ids=lambda bad: next(iter(bad)),
+)
+def test_bad_settings_are_refused_before_any_partition_is_read(bad: dict[str, Any]) -> None:
+    # Checked on the client: else each task raised the same error, after reading its
+    # partition (a Parquet file, say) for nothing.
+    frame = _frame(100, 2, seed=15)
+    read: list[int] = []
+
+    def partition(index: int) -> pd.DataFrame:
+        read.append(index)
+        return frame.iloc[index * 50 : (index + 1) * 50]
+
+    ddf = dd.from_map(partition, [0, 1], meta=frame.iloc[:0])
+    with dask.config.set(scheduler="synchronous"), pytest.raises(ValueError, match=next(iter(bad))):
+        analyze(ddf, **{**WINDOW, **bad})
+    assert read == []
+    with dask.config.set(scheduler="synchronous"):
+        assert analyze(ddf, **WINDOW).results  # (the same frame, good settings: read)
+    assert sorted(read) == [0, 1]
+
+
 def test_every_column_name_read_twice_is_named() -> None:
     frame = _frame(50, 2, seed=34)
     twice = pd.concat([frame, frame[["agent", "project"]]], axis=1)

@@ -21,6 +21,7 @@ from usage_analytics import (
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
     TimeWindowType,
+    evaluate_health,
 )
 from usage_analytics.cli import main
 from usage_analytics.cli.batch import reduce_patterns
@@ -224,6 +225,31 @@ def test_healthy_pattern_says_so() -> None:
     assert 'class="finding' not in document
 
 
+def test_a_key_number_tile_takes_the_worst_of_its_findings() -> None:
+    # The latency tile's rules here: p99 and p95 far above their limits (critical on 30
+    # timed runs) and the p95/p50 spread (a warning): the tile is critical, not a warning.
+    times = [100.0] * 27 + [5000.0] * 3
+    records = [
+        {"timestamp": NOW - timedelta(hours=i), "success": True, "execution_time_ms": ms}
+        for i, ms in enumerate(times)
+    ]
+    result = reduce(records)
+    severities = {f.code: f.severity for f in evaluate_health(result, HealthThresholds())}
+    assert severities["high_p99_latency"] == "critical"
+    assert severities["wide_latency_spread"] == "warning"
+    tiles = section(render_html(result), "kpis")
+    assert '<div class="tile critical"><div class="label">p95 latency</div>' in tiles
+
+
+def test_the_header_names_the_pattern_id_only_under_another_name() -> None:
+    result = reduce([{"timestamp": NOW, "success": True}], "checkout")
+    named = render_html(result, name="Checkout flow")
+    assert '<p class="pattern-id">Pattern <code>checkout</code></p>' in named
+    for page in (render_html(result), render_html(result, name="checkout")):
+        assert "<h1>checkout</h1>" in page
+        assert 'class="pattern-id"' not in page
+
+
 def test_distribution_tables_list_values_with_counts_and_shares(
     demo: dict[str, ModelUsageAnalyticsOutput],
 ) -> None:
@@ -292,6 +318,16 @@ def test_many_buckets_are_merged_into_at_most_max_bars() -> None:
     markup = section(render_html(result), "activity")
     assert 0 < markup.count("<rect") <= MAX_BARS
     assert "to a bar" in markup
+
+
+def test_buckets_drawn_one_to_a_bar_are_not_said_to_be_merged() -> None:
+    records = [{"timestamp": NOW - timedelta(hours=i), "success": True} for i in range(50)]
+    result = reduce(records)
+    assert result.trend_analysis is not None
+    assert 0 < result.trend_analysis.bucket_count <= MAX_BARS
+    markup = section(render_html(result), "activity")
+    assert markup.count("<rect") == result.trend_analysis.bucket_count
+    assert "to a bar" not in markup
 
 
 def test_overview_lists_every_pattern_and_marks_the_current_one(
@@ -427,6 +463,19 @@ def test_overview_notes_the_records_skipped_as_invalid() -> None:
     markup = section(render_html(clean, overview=overview), "overview")
     assert "2 invalid records left out." in markup
     assert "invalid" not in section(render_html(clean, overview=[("clean", clean)] * 2), "overview")
+
+
+@pytest.mark.parametrize("render", [render_html, render_judged_html])
+def test_overview_notes_records_without_a_pattern_id_only_when_there_are_some(
+    render: Any,
+) -> None:
+    clean = reduce([{"timestamp": NOW, "success": True}], "clean")
+    overview: list[Any] = [("clean", clean)]
+    if render is render_judged_html:
+        overview = [("clean", clean, None, None)]
+    assert "pattern_id" not in section(render(clean, overview=overview), "overview")
+    markup = section(render(clean, overview=overview, unattributed=3), "overview")
+    assert "3 records without a pattern_id left out." in markup
 
 
 # --------------------------------------------------------------------------- escaping
