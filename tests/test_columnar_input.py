@@ -1859,8 +1859,10 @@ def test_two_columns_of_one_field_are_refused(field: str) -> None:
     table = pa.Table.from_arrays([pa.array(values[n]) for n in names], names=names)
     with pytest.raises(UsageAnalyticsError, match=f"2 columns named '{field}': keep one"):
         REDUCER.execute_reduction_sync(request(table))
+    # A pandas frame so made is refused alike, naming the field: pyarrow's export refused
+    # it first, listing every column ("Duplicate column names found: [...]"), not which.
     frame = pd.concat([pd.DataFrame(values), pd.DataFrame({field: values[field]})], axis=1)
-    with pytest.raises(UsageAnalyticsError, match="Duplicate column names"):
+    with pytest.raises(UsageAnalyticsError, match=f"2 columns named '{field}': keep one"):
         REDUCER.execute_reduction_sync(request(frame))
     # Two columns of a name that is not a record field are nobody's business.
     twice = pa.Table.from_arrays(
@@ -1868,6 +1870,18 @@ def test_two_columns_of_one_field_are_refused(field: str) -> None:
         names=["timestamp", "note", "note"],
     )
     assert REDUCER.execute_reduction_sync(request(twice)).usage_metrics.total_executions == 4
+
+
+def test_a_frame_without_timestamps_whose_other_column_repeats_says_so_listing_it_once() -> None:
+    # pyarrow's export of the frame refused the repeated name first ("Duplicate column
+    # names found: ['when', 'note', 'note']"), hiding the missing timestamps.
+    frame = pd.DataFrame({"when": TIMES, "note": [1] * 4})
+    frame = pd.concat([frame, frame[["note"]]], axis=1)
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(frame))
+    assert str(raised.value) == (
+        "invalid input: the columnar input has no 'timestamp' column (columns: when, note)"
+    )
 
 
 def test_a_polars_frame_without_timestamps_lists_its_columns_whatever_their_dtypes() -> None:
