@@ -22,6 +22,7 @@ from usage_analytics.ingest.fields import (
     refuse_a_batch_without_ids,
 )
 from usage_analytics.ingest.libraries import _holds_objects, _library
+from usage_analytics.ingest.series_indexes import refuse_unaligned_series
 
 
 def is_arrow(data: object) -> bool:
@@ -182,5 +183,6 @@ def read_any(
             raise hinted from None
     if isinstance(data, Mapping):
         refuse_a_batch_without_ids(data, wanted)
+        refuse_unaligned_series(data, wanted)
         return _read_columns(data, wanted, records, arrow)
     raise AssertionError("records_container passed an input of no form")  # (unreachable)
