@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from usage_analytics import (
+    InvalidRecordError,
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
@@ -31,9 +32,13 @@ FRAME = pd.DataFrame(
 )
 
 
-def request(data: Any) -> ModelUsageAnalyticsInput:
+def request(data: Any, on_invalid: str = "raise") -> ModelUsageAnalyticsInput:
     return ModelUsageAnalyticsInput(
-        pattern_id="p", time_window_start=START, time_window_end=END, execution_data=data
+        pattern_id="p",
+        time_window_start=START,
+        time_window_end=END,
+        execution_data=data,
+        on_invalid=on_invalid,
     )
 
 
@@ -89,3 +94,26 @@ def test_series_of_one_index_or_beside_unlabelled_columns_read_by_position(
     positional = {name: list(column) for name, column in columns.items()}
     got = REDUCER.execute_reduction_sync(request(columns)).success_metrics
     assert got == REDUCER.execute_reduction_sync(request(positional)).success_metrics
+
+
+def test_an_invalid_record_of_series_of_one_index_is_named_by_its_label_as_in_their_frame() -> None:
+    # (Its position alone was given: "record 2: ...", where the frame of the same Series
+    # said "record 2 (index label 'c'): ...".)
+    frame = FRAME.set_axis(["a", "b", "c", "d"]).assign(execution_time_ms=[1.0, 2.0, -3.0, 4.0])
+    columns = {name: frame[name] for name in frame.columns}
+    for data in (columns, frame):
+        with pytest.raises(InvalidRecordError) as raised:
+            REDUCER.execute_reduction_sync(request(data))
+        assert str(raised.value) == (
+            "record 2 (index label 'c'): field 'execution_time_ms' = -3.0: must be >= 0"
+        )
+    skipped = REDUCER.execute_reduction_sync(
+        request(columns).model_copy(update={"on_invalid": "skip"})
+    )
+    assert [sample.location for sample in skipped.data_quality.error_samples] == ["index label 'c'"]
+    # (A column the analytics never read gives no label: its index is not theirs.)
+    columns = {**dict.fromkeys(frame.columns), "note": frame["agent"]}
+    columns.update({name: list(frame[name]) for name in frame.columns})
+    with pytest.raises(InvalidRecordError) as raised:
+        REDUCER.execute_reduction_sync(request(columns))
+    assert raised.value.location is None
