@@ -1,6 +1,8 @@
 """Any input form -> the Rust core's readers.
 
-- a list or tuple of record mappings: read by Rust straight from the Python objects;
+- a list or tuple of record mappings: read by Rust straight from the Python objects, as
+  is a pandas Series of them (`pd.Series(records)`, a `df.apply(f, axis=1)` of dicts:
+  the list of its values, not pyarrow's inference of one type per field);
 - anything exporting the Arrow PyCapsule interface (`__arrow_c_stream__` or
   `__arrow_c_array__`: pyarrow tables and record batches, polars and pandas DataFrames,
   DuckDB results): read by Rust from the Arrow buffers, without copying numeric columns and
