@@ -1519,6 +1519,27 @@ def test_a_numpy_text_array_with_a_lone_surrogate_is_read_as_a_list_of_it(field:
     )
 
 
+def test_an_extension_type_refused_is_told_how_to_convert_it_only_where_that_is_known() -> None:
+    # A pandas interval column of execution times was told "(a pandas period column:
+    # `.dt.to_timestamp()`)", which it is not (and has no such accessor).
+    spans = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(TIMES[:3], utc=True),
+            "execution_time_ms": pd.arrays.IntervalArray.from_breaks([0.0, 1.5, 3.0, 4.5]),
+        }
+    )
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(spans))
+    assert str(raised.value) == (
+        "invalid input: column 'execution_time_ms' has the Arrow extension type "
+        '\'pandas.interval\' (stored as Struct("left": Float64, "right": Float64)), whose '
+        "values are not read as its storage: convert the column first"
+    )
+    periods = spans.assign(timestamp=pd.period_range("2026-01-06", periods=3, freq="h"))
+    with pytest.raises(UsageAnalyticsError, match=r"first \(a pandas period column: `\.dt\."):
+        REDUCER.execute_reduction_sync(request(periods))
+
+
 def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() -> None:
     # A pandas period column crosses as its int64 period counts, which were read as epoch
     # microseconds: three hours of 2024 became three instants of 1970, silently.
