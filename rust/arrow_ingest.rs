@@ -320,13 +320,22 @@ fn numbers_as_they_are(column: &arrow_schema::Field, field: usize) -> Result<(),
     if [TIMESTAMP, EXECUTION_TIME, QUALITY].contains(&field) || (flag && extension != "arrow.bool8") {
         return Err(CoreError::InvalidInput(format!(
             "column '{}' has the Arrow extension type '{extension}' (stored as {}), whose values \
-             are not read as its storage: convert the column first (a pandas period column: \
-             `.dt.to_timestamp()`)",
+             are not read as its storage: convert the column first{}",
             field_name(field),
-            column.data_type()
+            column.data_type(),
+            conversion_hint(extension)
         )));
     }
     Ok(())
+}
+
+/// How a column of `extension` becomes one the core reads, where that is known: only a
+/// pandas period's (an interval, say, was told to convert as a period, which it is not).
+fn conversion_hint(extension: &str) -> &'static str {
+    match extension {
+        "pandas.period" => " (a pandas period column: `.dt.to_timestamp()`)",
+        _ => "",
+    }
 }
 
 /// The index of the column named `name`, if any. `Schema::index_of` finds the first of

@@ -1519,6 +1519,27 @@ def test_a_numpy_text_array_with_a_lone_surrogate_is_read_as_a_list_of_it(field:
     )
 
 
+def test_an_extension_type_refused_is_told_how_to_convert_it_only_where_that_is_known() -> None:
+    # A pandas interval column of execution times was told "(a pandas period column:
+    # `.dt.to_timestamp()`)", which it is not (and has no such accessor).
+    spans = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(TIMES[:3], utc=True),
+            "execution_time_ms": pd.arrays.IntervalArray.from_breaks([0.0, 1.5, 3.0, 4.5]),
+        }
+    )
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(spans))
+    assert str(raised.value) == (
+        "invalid input: column 'execution_time_ms' has the Arrow extension type "
+        '\'pandas.interval\' (stored as Struct("left": Float64, "right": Float64)), whose '
+        "values are not read as its storage: convert the column first"
+    )
+    periods = spans.assign(timestamp=pd.period_range("2026-01-06", periods=3, freq="h"))
+    with pytest.raises(UsageAnalyticsError, match=r"first \(a pandas period column: `\.dt\."):
+        REDUCER.execute_reduction_sync(request(periods))
+
+
 def test_extension_types_of_times_and_numbers_are_refused_not_read_as_storage() -> None:
     # A pandas period column crosses as its int64 period counts, which were read as epoch
     # microseconds: three hours of 2024 became three instants of 1970, silently.
@@ -1859,8 +1880,10 @@ def test_two_columns_of_one_field_are_refused(field: str) -> None:
     table = pa.Table.from_arrays([pa.array(values[n]) for n in names], names=names)
     with pytest.raises(UsageAnalyticsError, match=f"2 columns named '{field}': keep one"):
         REDUCER.execute_reduction_sync(request(table))
+    # A pandas frame so made is refused alike, naming the field: pyarrow's export refused
+    # it first, listing every column ("Duplicate column names found: [...]"), not which.
     frame = pd.concat([pd.DataFrame(values), pd.DataFrame({field: values[field]})], axis=1)
-    with pytest.raises(UsageAnalyticsError, match="Duplicate column names"):
+    with pytest.raises(UsageAnalyticsError, match=f"2 columns named '{field}': keep one"):
         REDUCER.execute_reduction_sync(request(frame))
     # Two columns of a name that is not a record field are nobody's business.
     twice = pa.Table.from_arrays(
@@ -1868,6 +1891,18 @@ def test_two_columns_of_one_field_are_refused(field: str) -> None:
         names=["timestamp", "note", "note"],
     )
     assert REDUCER.execute_reduction_sync(request(twice)).usage_metrics.total_executions == 4
+
+
+def test_a_frame_without_timestamps_whose_other_column_repeats_says_so_listing_it_once() -> None:
+    # pyarrow's export of the frame refused the repeated name first ("Duplicate column
+    # names found: ['when', 'note', 'note']"), hiding the missing timestamps.
+    frame = pd.DataFrame({"when": TIMES, "note": [1] * 4})
+    frame = pd.concat([frame, frame[["note"]]], axis=1)
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(frame))
+    assert str(raised.value) == (
+        "invalid input: the columnar input has no 'timestamp' column (columns: when, note)"
+    )
 
 
 def test_a_polars_frame_without_timestamps_lists_its_columns_whatever_their_dtypes() -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from usage_analytics import _core
+
 __all__ = [
     "INTEGER_TIMES",
     "UnitNote",
@@ -65,7 +67,11 @@ def index_label(data: Any, position: int) -> str | None:
     """Where record `position` (its row) of a pandas frame or Series is, by its index
     label ("index label 'b'", a MultiIndex's as its tuple), for `df.loc`; None where the
     index is the default one (0 to n - 1: the position says it all) or `data` is no pandas
-    object. Only the one label is looked up."""
+    object. A dict of columns is labelled by its record columns' pandas Series, whose
+    indexes are one (`ingest.series_indexes`): as its frame, `pd.DataFrame(columns)`, is.
+    Only the one label is looked up."""
+    if isinstance(data, Mapping):
+        data = _labelled_column(data)
     if _library(data) != "pandas":
         return None
     index = getattr(data, "index", None)
@@ -77,6 +83,21 @@ def index_label(data: Any, position: int) -> str | None:
     if isinstance(label, tuple):
         label = tuple(_plain(part) for part in label)
     return f"index label {_plain(label)!r}"
+
+
+def _labelled_column(columns: Mapping[Any, Any]) -> Any:
+    """The first pandas Series among the record columns of a dict of columns (others are
+    not read, their indexes not checked), else None."""
+    return next(
+        (
+            column
+            for name, column in columns.items()
+            if name in _core.RECORD_COLUMNS
+            and _library(column) == "pandas"
+            and type(column).__name__ == "Series"
+        ),
+        None,
+    )
 
 
 def _plain(label: Any) -> Any:

@@ -1,6 +1,8 @@
 """Any input form -> the Rust core's readers.
 
-- a list or tuple of record mappings: read by Rust straight from the Python objects;
+- a list or tuple of record mappings: read by Rust straight from the Python objects, as
+  is a pandas Series of them (`pd.Series(records)`, a `df.apply(f, axis=1)` of dicts:
+  the list of its values, not pyarrow's inference of one type per field);
 - anything exporting the Arrow PyCapsule interface (`__arrow_c_stream__` or
   `__arrow_c_array__`: pyarrow tables and record batches, polars and pandas DataFrames,
   DuckDB results): read by Rust from the Arrow buffers, without copying numeric columns and
@@ -9,6 +11,8 @@
 - a dict of column name -> list (or tuple): read by Rust row by row, as the list of dicts
   of its rows (the same records), unless its timestamps are ints (epoch microseconds, a
   columnar form that records refuse: read as a table then);
+- a dict of column name -> pandas Series: read by position as any column, so Series of
+  different indexes (which pandas would pair by label) are refused (`series_indexes`);
 - a dict of column name -> numpy array (or lists beside arrays): turned into an Arrow
   table by pyarrow (the `arrow` extra), which converts numpy arrays without copying
   where the layout allows. As
@@ -58,7 +62,8 @@ awaits of one connection's results wait for each other instead of failing.
 One module per input form, each importing only those below it (no cycle): `dispatch`
 picks the reader for an input (`read_any`, `reduce_any`, `records_container`) and hands
 a list of records to the core as it is; `dict_columns` reads a dict of columns, with
-`numpy_columns` (one column as an Arrow array); `arrow_data` reads data exporting Arrow
+`numpy_columns` (one column as an Arrow array), after `series_indexes` (its pandas Series
+of one index); `arrow_data` reads data exporting Arrow
 (pyarrow, polars, pandas, DuckDB), with `pandas_objects` (a pandas frame's columns of
 Python objects), `arrow_export` (what the core's Arrow reader takes), `checked_stream`
 (a stream checked batch by batch) and `duckdb_reads` (a connection's reads in turn).

@@ -13,7 +13,12 @@ from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.extras import MissingDependencyError
 from usage_analytics.ingest.arrow_export import _struct_chunks_as_table, _without_null_columns
 from usage_analytics.ingest.checked_stream import _CheckedStream
-from usage_analytics.ingest.fields import ArrowReader, CoreReader, refuse_a_batch_without_ids
+from usage_analytics.ingest.fields import (
+    ArrowReader,
+    CoreReader,
+    refuse_a_batch_without_ids,
+    refuse_repeated_record_columns,
+)
 from usage_analytics.ingest.kinds import _several_kinds_error
 from usage_analytics.ingest.libraries import _library
 from usage_analytics.ingest.pandas_floats import float_flags_as_bools, float_ids_as_ints
@@ -102,14 +107,25 @@ def _record_columns_only(data: Any, wanted: frozenset[str]) -> Any:
     if library not in ("pandas", "polars") or names is None:
         return data
     refuse_a_batch_without_ids(names, wanted)
+    refuse_repeated_record_columns(names, wanted)  # (a pandas frame's: polars' are unique)
     keep = [name in wanted for name in names]
     # (A pandas MultiIndex has "timestamp" when a first level is so named, and no column
-    # then is: the frame as it is, for the error to list its columns.)
+    # then is: the frame as it is, for the error to list its columns, each name once:
+    # another column's name twice failed its export, hiding the missing timestamps.)
     if all(keep) or not any(keep) or "timestamp" not in names:
-        return data
+        return _each_name_once(data)
     if library == "pandas":
         return data.loc[:, keep]
     return data.select([name for name, kept in zip(names, keep, strict=True) if kept])
+
+
+def _each_name_once(frame: Any) -> Any:
+    """A pandas frame without the later columns of a name it repeats (none is a record
+    field's: `refuse_repeated_record_columns`), else `frame` as it is."""
+    columns = getattr(frame, "columns", None)
+    if _library(frame) != "pandas" or columns is None or columns.is_unique:
+        return frame
+    return frame.loc[:, ~columns.duplicated()]
 
 
 def _index_as_column(frame: Any, wanted: frozenset[str]) -> Any:

@@ -12,13 +12,23 @@ from usage_analytics.ingest.fields import _FLAG_COLUMNS
 from usage_analytics.ingest.libraries import _extension_name, _library
 from usage_analytics.ingest.polars_dtypes import _polars_null_columns_as_text
 
+#: The core's refusal of a struct array with null rows (a record batch has none).
+_STRUCT_NULL_ROWS = "an Arrow struct array with null rows is not a table: drop or fill them first"
+
 
 def _struct_chunks_as_table(data: Any) -> Any:
     """A pyarrow ChunkedArray of structs as the table it describes. Exported as a stream,
     its chunks would be imported as record batches, which ignores a sliced chunk's offset
     ("Number of rows in column 0 did not match batch"); pyarrow's own conversion keeps it.
     A struct array too where it has a flag field of `arrow.bool8`, which its table has
-    cast (`_without_null_columns`); other struct arrays the core reads as they are."""
+    cast (`_without_null_columns`); other struct arrays the core reads as they are. A
+    pandas or polars Series of structs with null rows is refused as such an array is
+    (its export failed in the core's Arrow import: "ArrowArray struct has non-zero null
+    count, cannot be imported as RecordBatch")."""
+    if _library(data) in ("pandas", "polars") and type(data).__name__ == "Series":
+        nulls = data.null_count() if _library(data) == "polars" else data.isna().sum()
+        if nulls:
+            raise UsageAnalyticsError(_STRUCT_NULL_ROWS)
     if _library(data) != "pyarrow":
         return data
     import pyarrow as pa
@@ -31,9 +41,7 @@ def _struct_chunks_as_table(data: Any) -> Any:
     ):
         return data
     if data.null_count:  # as the core refuses a struct array with null rows
-        raise UsageAnalyticsError(
-            "an Arrow struct array with null rows is not a table: drop or fill them first"
-        )
+        raise UsageAnalyticsError(_STRUCT_NULL_ROWS)
     if isinstance(data, pa.ChunkedArray) and data.num_chunks == 0:
         # (No rows: the empty table of its fields. pyarrow's conversion makes an empty
         # array of the struct type first, which it cannot for a field dictionary-encoding

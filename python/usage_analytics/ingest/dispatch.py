@@ -21,7 +21,9 @@ from usage_analytics.ingest.fields import (
     CoreReader,
     refuse_a_batch_without_ids,
 )
+from usage_analytics.ingest.kinds import _missing_marker
 from usage_analytics.ingest.libraries import _holds_objects, _library
+from usage_analytics.ingest.series_indexes import refuse_unaligned_series
 
 
 def is_arrow(data: object) -> bool:
@@ -134,8 +136,8 @@ def _one_column(data: Any) -> str | None:
         arrow_type = getattr(dtype, "pyarrow_dtype", None)  # (a pandas ArrowDtype)
         if type(dtype).__name__ == "Struct" or str(arrow_type).startswith("struct<"):
             return None
-        if _holds_objects(data) and isinstance(_first_value(data), Mapping):
-            return None  # (record dicts: exported as structs)
+        if _is_series_of_records(data):
+            return None  # (record dicts: read as a list of them)
         name = getattr(data, "name", None)
         return f"a {library} Series" + ("" if name is None else f" named {name!r}")
     if library == "pyarrow" and kind == "ChunkedArray":
@@ -146,9 +148,15 @@ def _one_column(data: Any) -> str | None:
     return None
 
 
-def _first_value(series: Any) -> Any:
-    """The first value of a pandas Series of objects that is not None."""
-    return next((value for value in series if value is not None), None)
+def _is_series_of_records(data: Any) -> bool:
+    """Whether `data` is a pandas Series of record mappings (`pd.Series(records)`, what
+    `df.apply(f, axis=1)` gives where `f` returns dicts): one of Python objects whose
+    first value that is no missing marker (None, NaN, pandas' NA) is a mapping. (A NaN
+    first made it "one column", refused as such.)"""
+    if _library(data) != "pandas" or type(data).__name__ != "Series" or not _holds_objects(data):
+        return False
+    first = next((value for value in data if not _missing_marker(value)), None)
+    return isinstance(first, Mapping)
 
 
 def read_any(
@@ -160,6 +168,14 @@ def read_any(
     data = records_container(data)
     if isinstance(data, (list, tuple)):
         return records(data)
+    if _is_series_of_records(data):
+        # Its values are records, read as a list of them is, each judged as given: exported,
+        # pyarrow's inference made them one struct column, coercing values to one type
+        # silently (a date among datetimes cut every timestamp to its date, a bool among
+        # execution times read as 1.0) or refusing the whole input in its own words
+        # ("Expected integer, got bool" for a success of 1), and a None among them (a
+        # missing record, an invalid one in a list) failed its import.
+        return records(data.tolist())
     wanted = RECORD_COLUMNS if grouped else _FIELD_COLUMNS
     if is_arrow(data) and _library(data) == "duckdb":
         # One DuckDB connection runs one query at a time, refusing a second caller
@@ -182,5 +198,6 @@ def read_any(
             raise hinted from None
     if isinstance(data, Mapping):
         refuse_a_batch_without_ids(data, wanted)
+        refuse_unaligned_series(data, wanted)
         return _read_columns(data, wanted, records, arrow)
     raise AssertionError("records_container passed an input of no form")  # (unreachable)

@@ -42,3 +42,18 @@ def refuse_a_batch_without_ids(names: Iterable[Any], wanted: frozenset[str]) -> 
             "invalid input: the columnar input has no 'pattern_id' column "
             f"(columns: {', '.join(shown)})"
         )
+
+
+def refuse_repeated_record_columns(names: Iterable[Any], wanted: frozenset[str]) -> None:
+    """The core's refusal of a table with two columns of one record field's name (which of
+    them holds the field is ambiguous), made for a pandas frame before it is exported:
+    pyarrow's export refused it first, listing every column ("Duplicate column names
+    found: ['timestamp', 'success', ..., 'agent']") without saying which name repeats,
+    where a pyarrow table of the same columns names it."""
+    present = [name for name in names if isinstance(name, str) and name in wanted]
+    for name in dict.fromkeys(present):
+        count = present.count(name)
+        if count > 1:
+            raise UsageAnalyticsError(
+                f"invalid input: the columnar input has {count} columns named '{name}': keep one"
+            )
