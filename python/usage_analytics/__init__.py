@@ -34,7 +34,12 @@ if TYPE_CHECKING:
         UsageTimeBucket,
         UsageTrendType,
     )
-    from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning, UsageAnalyticsError
+    from usage_analytics.errors import (
+        ColumnNameWarning,
+        InvalidRecordError,
+        TimestampUnitWarning,
+        UsageAnalyticsError,
+    )
     from usage_analytics.health import HealthFinding, HealthThresholds, evaluate_health
     from usage_analytics.reducer import NodeUsageAnalyticsReducer
     from usage_analytics.streaming import (
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AnalyticsGranularity",
     "BatchUsageAccumulator",
+    "ColumnNameWarning",
     "ContextDistribution",
     "DataQuality",
     "HealthFinding",
@@ -102,6 +108,7 @@ _HOMES = {
             "UsageTrendType",
         ),
         "usage_analytics.errors": (
+            "ColumnNameWarning",
             "InvalidRecordError",
             "TimestampUnitWarning",
             "UsageAnalyticsError",

@@ -59,6 +59,9 @@ records (`input_notes.UnitNote`: their counts and the least and greatest integer
 timestamp of those left out, which the core notes as it reads them), merged with the
 states; the client gives the hint of the merged note. Looking at the frame itself (its
 dtype, then its least and greatest timestamp) would be a second pass over the data.
+A column that looks like a record field spelled otherwise (`Success`), which is not read
+as it, is told of once, on the client, before any task runs: a `ColumnNameWarning` of the
+frame's columns, as the reducer gives of a pandas frame's.
 
 Only the record fields the core reads (plus `by`) are selected, so a column store
 such as Parquet reads nothing else (a frame without a `timestamp` keeps every column, for
@@ -102,6 +105,7 @@ from usage_analytics.ingest.arrow_data import _with_time_index_hint
 from usage_analytics.ingest.fields import RECORD_COLUMNS
 from usage_analytics.ingest.pandas_floats import float_flags_as_bools, float_ids_as_ints
 from usage_analytics.ingest.pandas_objects import object_conversions_unless_records
+from usage_analytics.ingest.spellings import column_name_warning
 from usage_analytics.input_notes import UnitNote
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
@@ -151,6 +155,7 @@ def analyze(
     `dataframe.convert-string` setting), so those results are keyed by the UUIDs' text.
     """
     started = time.perf_counter()
+    _warn_of_spellings(ddf, by)
     accumulator, hint = _accumulated(
         ddf,
         by,
@@ -202,10 +207,28 @@ def accumulate(
     `BatchUsageAccumulator`'s): merge it with other accumulators (yesterday's, a
     stream's), store its `to_bytes()`, or `finalize()` it. Warns as `analyze` does
     (`TimestampUnitWarning`), as an accumulator's `update` with all the records would."""
+    _warn_of_spellings(ddf, by)
     accumulator, hint = _accumulated(ddf, by, split_every=split_every, **settings)
     if hint is not None:
         warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
     return accumulator
+
+
+def _warn_of_spellings(ddf: Any, by: str) -> None:
+    """`ColumnNameWarning` (given to the caller of `analyze` or `accumulate`) where a
+    column of `ddf` looks like a record field that no column names exactly, spelled
+    otherwise (`Success`: `ingest.spellings`), as the reducer gives it of a pandas frame:
+    once a call, on the client, from the frame's columns (known without computing
+    anything), before any task runs. The tasks' updates give none (`_added`): a task's
+    warning stays on its worker, and there is one task a partition. (`by`, the user's
+    own name for the ids, is not a field's.)"""
+    columns = getattr(ddf, "columns", None)
+    if columns is None:  # (not a Dask frame: refused as such, `_state_reduction`)
+        return
+    fields = frozenset(FIELDS) - {by}
+    warning = column_name_warning([name for name in columns if name != by], fields)
+    if warning is not None:
+        warnings.warn(warning, stacklevel=3)
 
 
 def _accumulated(

@@ -32,6 +32,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning
 from usage_analytics.ingest.dispatch import reduce_any, row_count
+from usage_analytics.ingest.spellings import warn_of_spellings
 from usage_analytics.input_notes import epoch_unit_hint, index_label
 from usage_analytics.output import analytics_output, batch_output, cancellable
 
@@ -62,8 +63,12 @@ class NodeUsageAnalyticsReducer:
         record unless `contract.on_invalid == "skip"` (naming, for a pandas frame of
         another index than 0 to n - 1, the record's index label too). Warns
         (`TimestampUnitWarning`) where records lie outside the window and the input's
-        integer timestamps, epoch microseconds, look like epoch seconds or milliseconds."""
+        integer timestamps, epoch microseconds, look like epoch seconds or milliseconds,
+        and (`ColumnNameWarning`, before the records are read) where a column looks like
+        a record field that no column names exactly, spelled otherwise (`Success`,
+        `executionTimeMs`): fields are read by exact name (`ingest.spellings`)."""
         _check_request(contract, ModelUsageAnalyticsInput, "execute_reduction")
+        warn_of_spellings(contract.execution_data, grouped=False)
         if self._inline(contract):
             output, hint = self._reduce(contract, None)
         else:
@@ -77,6 +82,7 @@ class NodeUsageAnalyticsReducer:
     ) -> ModelUsageAnalyticsOutput:
         """The same reduction, blocking: for scripts, threads and the CLI."""
         _check_request(contract, ModelUsageAnalyticsInput, "execute_reduction_sync")
+        warn_of_spellings(contract.execution_data, grouped=False)
         output, hint = self._reduce(contract, None)
         if hint is not None:
             warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
@@ -105,6 +111,7 @@ class NodeUsageAnalyticsReducer:
         row in the whole input (as are the samples of the batch's own `data_quality`;
         a pattern's samples count among that pattern's records, and name no label)."""
         _check_request(batch, ModelUsageAnalyticsBatchInput, "execute_batch_reduction")
+        warn_of_spellings(batch.execution_data, grouped=True)
         if self._inline(batch):
             output, hint = self._reduce_batch(batch, None)
         else:
@@ -117,6 +124,7 @@ class NodeUsageAnalyticsReducer:
         self, batch: ModelUsageAnalyticsBatchInput
     ) -> ModelUsageAnalyticsBatchOutput:
         _check_request(batch, ModelUsageAnalyticsBatchInput, "execute_batch_reduction_sync")
+        warn_of_spellings(batch.execution_data, grouped=True)
         output, hint = self._reduce_batch(batch, None)
         if hint is not None:
             warnings.warn(hint, TimestampUnitWarning, stacklevel=2)

@@ -64,6 +64,7 @@ from usage_analytics.contracts import (
 )
 from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.ingest.dispatch import read_any
+from usage_analytics.ingest.spellings import warn_of_spellings
 from usage_analytics.input_notes import epoch_unit_hint, filed_unit_hint, noted_stream
 from usage_analytics.output import analytics_output, batch_output, datetime_of
 from usage_analytics.reducer import core_options, raise_if_invalid
@@ -175,7 +176,9 @@ class _Accumulator:
         As in the reducer, an invalid record of a pandas frame of another index than 0 to
         n - 1 is named by its index label too, and `TimestampUnitWarning` warns where
         records of `data` lie outside the window and its integer timestamps look like
-        epoch seconds or milliseconds."""
+        epoch seconds or milliseconds; `ColumnNameWarning` where a column of `data` looks
+        like a record field that none names exactly (`Success`), before it is read."""
+        warn_of_spellings(data, grouped=self._batch)
         raw = self._added(data)
         settings = self._settings
         hint = epoch_unit_hint(raw, settings.time_window_start, settings.time_window_end)
@@ -648,8 +651,10 @@ class RollingUsageAnalytics:
         one of 1970), the clock (`now`, else the wall clock's) does not, a year at least
         after them (a replay's records of late 1970 beside 1971's are not told of): epoch
         seconds or milliseconds, read as the contract's microseconds, filed in 1970 or left
-        out as older than the buckets kept (`input_notes.filed_unit_hint`).
+        out as older than the buckets kept (`input_notes.filed_unit_hint`). And
+        `ColumnNameWarning`, as `UsageAccumulator.update` gives it.
         """
+        warn_of_spellings(data, grouped=False)
         until = self._until(now)
         given = data
         data, streamed = noted_stream(data)  # (a stream's integer times, as they pass)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -66,7 +67,7 @@ from usage_analytics.cli.output import (
     is_terminal,
 )
 from usage_analytics.cli.process_end import end_process
-from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
+from usage_analytics.errors import ColumnNameWarning, TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.report import printable
 from usage_analytics.sources import (
     MissingDependencyError,
@@ -180,10 +181,15 @@ def _utf8_arguments(argv: Sequence[str]) -> list[str]:
 @contextlib.contextmanager
 def _warnings_as_notes() -> Iterator[None]:
     """The library's warnings about the data (`TimestampUnitWarning`: integer timestamps
-    that look like epoch seconds) as the command's notes on stderr, one line each, every
-    time (not Python's warning with its source line, once per place in the code)."""
+    that look like epoch seconds; `ColumnNameWarning`: a column that looks like a field
+    spelled otherwise, `executionTimeMs`, which a source of columns hands on unread) as
+    the command's notes on stderr, one line each, every time (not Python's warning with
+    its source line, once per place in the code). A column's note says how to map it
+    here too (`--column`; a column of another case only is mapped already:
+    `sources.column_case`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("always", TimestampUnitWarning)
+        warnings.simplefilter("always", ColumnNameWarning)
         shown = warnings.showwarning
 
         def show(
@@ -196,6 +202,14 @@ def _warnings_as_notes() -> Iterator[None]:
         ) -> None:
             if issubclass(category, TimestampUnitWarning):
                 to_stderr(f"{PROG}: note: {message}")
+            elif isinstance(message, ColumnNameWarning):
+                renames = message.renames
+                mapped = " ".join(
+                    f"--column {shlex.quote(f'{field}={column}')}"
+                    for column, field in renames.items()
+                )
+                them = "it" if len(renames) == 1 else "them"
+                to_stderr(f"{PROG}: note: {message}, or map {them}: {mapped}")
             else:
                 shown(message, category, filename, lineno, file, line)
 

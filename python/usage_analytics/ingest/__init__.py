@@ -68,7 +68,9 @@ of one index); `arrow_data` reads data exporting Arrow
 Python objects), `arrow_export` (what the core's Arrow reader takes), `checked_stream`
 (a stream checked batch by batch) and `duckdb_reads` (a connection's reads in turn).
 Shared below them: `fields` (the record columns, the core readers' signatures),
-`libraries` (what a value is, no library imported to tell), `kinds` (the kinds of a
+`spellings` (names that look like a field spelled otherwise, `ColumnNameWarning`'s,
+told of by the reducer, the accumulators and `dask` before a read), `libraries` (what a
+value is, no library imported to tell), `kinds` (the kinds of a
 column's Python objects, their missing markers), `as_records` (columns read as their
 records' values), `pandas_floats` (float flags and ids) and `polars_dtypes`. The names
 other modules, tests and users import from here are re-exported here.
