@@ -323,9 +323,15 @@ class PostgresAnalyticsStore(AnalyticsStore):
         requires: Iterable[str] | str = (),
         window_type: TimeWindowType | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
-        condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
+        # The bounds as text, cast: a bound datetime made ADBC wrap the query in a
+        # transaction of its own (BEGIN, SET TIME ZONE) that it left open, the session
+        # "idle in transaction" until the next save (holding a snapshot, so that VACUUM
+        # kept every row deleted meanwhile).
+        condition = (
+            "pattern_id = $1 AND window_start = $2::timestamptz AND window_end = $3::timestamptz"
+        )
         start, end = checked_window(start, end)
-        params: list[Any] = [key_text(pattern_id), start, end]
+        params: list[Any] = [key_text(pattern_id), start.isoformat(), end.isoformat()]
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"
             params.append(correlation_text(correlation_id))
