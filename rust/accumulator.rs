@@ -21,6 +21,7 @@ use crate::wide::wide;
 use crate::zone::Zone;
 
 mod day_counts;
+mod differences;
 mod finalize;
 mod merge;
 

@@ -69,6 +69,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_reduce_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(crate::gc_pause::py_untracked, m)?)?;
     m.add_function(wrap_pyfunction!(crate::json_indent::py_indent_json, m)?)?;
+    m.add_function(wrap_pyfunction!(crate::timestamp_type::py_no_timestamp_type, m)?)?;
     m.add_function(wrap_pyfunction!(crate::sqlite_read::py_sqlite_columns, m)?)?;
     m.add_function(wrap_pyfunction!(crate::object_text::py_object_text_codes, m)?)?;
     m.add_function(wrap_pyfunction!(crate::fixed_text::py_fixed_text_codes, m)?)?;

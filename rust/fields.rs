@@ -18,6 +18,7 @@ use crate::pyfast::{
     DatetimeLayout,
 };
 use crate::timeparse::parse_iso_micros;
+use crate::timestamp_type::NoTimestampType;
 use crate::zone_hours::{LocalHour, ZoneHours};
 
 thread_local! {
@@ -298,24 +299,27 @@ impl<'py> TimeContext<'py> {
         Some(local.map(|l| l - offset))
     }
 
-    /// What an int refused as a record's timestamp (a list of dicts', a JSON number, a
-    /// SQLite INTEGER column's) is not, and what it looks like: only columnar input's
-    /// integers are timestamps (epoch microseconds, DESIGN.md), and a record's was refused
-    /// without a word on its unit. The unit is guessed by size, as `input_notes` guesses
-    /// it (seconds below 1e11, milliseconds below 1e14, microseconds below 1e17, else
-    /// nanoseconds), and the instant shown, so that the user can tell. "" for other values
-    /// (a bool too) and where no instant is shown. (On the way to the error only.)
-    fn integer_hint(&self, value: &Bound<'py, PyAny>) -> String {
-        if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-            return String::new();
+    /// The reason a value of no timestamp type is refused as a record's timestamp. Of an
+    /// int (a list of dicts', a JSON number, a SQLite INTEGER column's) it says that only
+    /// columnar input's integers are timestamps (epoch microseconds, DESIGN.md), where a
+    /// record's was refused without a word on its unit, and what it looks like: the unit
+    /// is guessed by size, as `input_notes` guesses it (seconds below 1e11, milliseconds
+    /// below 1e14, microseconds below 1e17, else nanoseconds), and the instant shown, so
+    /// that the user can tell; no instant of a negative int or one past 64 bits. (On the
+    /// way to the error only.)
+    fn no_timestamp_type(&self, value: &Bound<'py, PyAny>) -> NoTimestampType {
+        let integer = !value.is_instance_of::<PyBool>() && value.is_instance_of::<PyInt>();
+        let shown = if integer { self.integer_instant(value) } else { None };
+        NoTimestampType {
+            type_name: type_name(value),
+            integer,
+            shown,
         }
-        let rest = "a record's integer is no timestamp: only columnar input's are, as epoch microseconds";
-        let Ok(n) = value.extract::<i64>() else {
-            return format!(" ({rest})");
-        };
-        if n < 0 {
-            return format!(" ({rest})");
-        }
+    }
+
+    /// An int's unit by its size and its instant in that unit (see `no_timestamp_type`).
+    fn integer_instant(&self, value: &Bound<'py, PyAny>) -> Option<(String, String)> {
+        let n = value.extract::<i64>().ok().filter(|&n| n >= 0)?;
         let (unit, power) = epoch_unit(n);
         let per_second = 10f64.powi(power);
         let py = value.py();
@@ -328,10 +332,7 @@ impl<'py> TimeContext<'py> {
             })
             .and_then(|instant| instant.call_method0(intern!(py, "isoformat")))
             .and_then(|text| text.extract::<String>());
-        match shown {
-            Ok(text) => format!(" ({rest}; as epoch {unit}, this one is {text})"),
-            Err(_) => format!(" ({rest})"),
-        }
+        shown.ok().map(|text| (unit.to_owned(), text))
     }
 
     fn timestamp_slow(&mut self, value: &Bound<'py, PyAny>) -> Result<i64, Invalid<'py>> {
@@ -349,14 +350,9 @@ impl<'py> TimeContext<'py> {
             false
         });
         if !is_datetime {
-            return self.date_or_datetime64(value).unwrap_or_else(|| {
-                let why = format!(
-                    "must be a datetime, a date, a numpy datetime64 or an ISO-8601 string, got {}{}",
-                    type_name(value),
-                    self.integer_hint(value)
-                );
-                Err(Invalid::new(value, why))
-            });
+            return self
+                .date_or_datetime64(value)
+                .unwrap_or_else(|| Err(Invalid::new(value, self.no_timestamp_type(value).reason())));
         }
         if is_pandas_nat(value) {
             // pandas' missing time (a datetime subclass whose fields cannot be read), as

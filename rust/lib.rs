@@ -70,6 +70,7 @@ pub mod tally;
 #[cfg(test)]
 mod test_random;
 pub mod timeparse;
+mod timestamp_type;
 mod trend_class;
 mod wide;
 pub mod wire;

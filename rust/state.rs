@@ -196,12 +196,15 @@ pub(crate) fn check_same_kind(grouped: bool, other_grouped: bool) -> Result<(), 
     }
 }
 
-/// States of the same settings merge; else an error naming what differs.
+/// States of the same settings merge; else an error naming each setting that differs
+/// and both values (`Accumulator::check_compatible`).
 pub(crate) fn check_same_settings(template: &Accumulator, other: &Accumulator) -> Result<(), CoreError> {
     if same_settings(template, other) {
         return Ok(());
     }
     template.check_compatible(other)?;
+    // (Unreachable while `check_compatible` compares every stored setting: kept so that
+    // a setting added to the stored form alone is still refused.)
     Err(CoreError::InvalidOption(
         "cannot merge accumulators with different settings".into(),
     ))
@@ -304,6 +307,79 @@ mod tests {
             ..IngestReport::default()
         };
         (report, update)
+    }
+
+    /// A state of the default settings over the first second of 2026, in one bucket,
+    /// changed by `change`.
+    fn state_with(change: impl FnOnce(&mut Accumulator)) -> State {
+        const START: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
+        let window = Window::new(START, START + 1_000_000, "custom", Some(1_000_000)).unwrap();
+        let mut template = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default())
+            .with_durations(crate::durations::Durations::new(1024, 0.01).unwrap());
+        change(&mut template);
+        State::new(template, false)
+    }
+
+    /// Each refusal names the setting and both values, this state's first.
+    #[test]
+    fn a_merge_of_other_settings_names_the_setting_and_both_values() {
+        const START: i64 = 1_767_225_600_000_000;
+        fn window(start: i64, end: i64, width: i64) -> Window {
+            Window::new(start, end, "custom", Some(width)).unwrap()
+        }
+        type Change = fn(&mut Accumulator);
+        let cases: [(Change, &str); 10] = [
+            (
+                |a| a.window = window(START + 1, START + 1_000_000, 999_999),
+                "time_window_start (2026-01-01T00:00:00Z vs 2026-01-01T00:00:00.000001Z), \
+                 bucket_width (0:00:01 vs 0:00:00.999999)",
+            ),
+            (
+                |a| a.window = window(START, START + 86_400_000_000, 1_000_000),
+                "time_window_end (2026-01-01T00:00:01Z vs 2026-01-02T00:00:00Z)",
+            ),
+            (
+                |a| a.window = window(START, START + 1_000_000, 500_000),
+                "bucket_width (0:00:01 vs 0:00:00.500000)",
+            ),
+            (
+                |a| a.zone = Zone::get("Europe/Berlin").unwrap(),
+                "timezone (UTC vs Europe/Berlin)",
+            ),
+            (|a| a.families.trends = false, "trends family (on vs off)"),
+            (
+                |a| {
+                    a.families.time_series = false;
+                    a.families.predictions = false;
+                },
+                "time_series family (on vs off), predictions family (on vs off)",
+            ),
+            (
+                |a| a.thresholds.growing_velocity = 1.0,
+                "trend_thresholds.growing_velocity (0.5 vs 1.0)",
+            ),
+            (
+                |a| a.thresholds.emerging_max_executions = 11,
+                "trend_thresholds.emerging_max_executions (10 vs 11)",
+            ),
+            (
+                |a| a.durations = crate::durations::Durations::new(7, 0.01).unwrap(),
+                "exact_budget (1024 vs 7)",
+            ),
+            (
+                |a| a.durations = crate::durations::Durations::new(1024, 0.02).unwrap(),
+                "relative_accuracy (0.01 vs 0.02)",
+            ),
+        ];
+        for (change, named) in cases {
+            let mut mine = state_with(|_| {});
+            let theirs = state_with(change);
+            let refused = mine.merge(&theirs).unwrap_err();
+            assert_eq!(
+                refused,
+                CoreError::InvalidOption(format!("cannot merge accumulators with different settings: {named}"))
+            );
+        }
     }
 
     /// The first update's reduction becomes the state's body without the reader's

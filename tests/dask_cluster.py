@@ -20,6 +20,10 @@ def cluster_client() -> Iterator[Client]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            # (The scheduler serves HTTP even without a dashboard, on 8787 by default: a
+            # port another cluster on the machine may hold, which it warns of, an error
+            # under the tests' warning filter. Any free port instead.)
+            scheduler_kwargs={"dashboard_address": ":0"},
             silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster) as client,

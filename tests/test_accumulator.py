@@ -26,6 +26,7 @@ import itertools
 import math
 import pickle
 import random
+import re
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
@@ -931,36 +932,61 @@ def test_skip_mode_merge_keeps_the_first_five_samples_in_merge_order() -> None:
 # --------------------------------------------------------------------------- settings
 
 
-def _other_settings() -> list[tuple[str, dict[str, Any]]]:
-    return [
-        ("start", {"time_window_start": START + timedelta(microseconds=1)}),
-        ("end", {"time_window_end": END + timedelta(microseconds=1)}),
-        ("type", {"time_window_type": TimeWindowType.MONTHLY}),
-        ("timezone", {"timezone": "Europe/Berlin"}),
-        ("bucket_width", {"bucket_width": timedelta(hours=1)}),
-        ("include_trends", {"include_trends": False}),
-        ("include_performance", {"include_performance": False}),
-        ("include_distribution", {"include_distribution": False}),
-        ("include_predictions", {"include_predictions": True}),
-        ("granularity", {"granularity": AnalyticsGranularity.COMPREHENSIVE}),
-        ("thresholds", {"trend_thresholds": TrendThresholds(growing_velocity=1.0)}),
-        ("relative_accuracy", {"relative_accuracy": 0.02}),
-        ("exact_budget", {"exact_budget": 1023}),
+def _other_settings() -> list[Any]:
+    """Each setting changed from `BASE`'s (a week from 2026-01-05, UTC) and what a merge
+    refused for it names: the setting and both values, `BASE`'s first."""
+    cases: list[tuple[dict[str, Any], str]] = [
+        (
+            {"time_window_start": START + timedelta(microseconds=1)},
+            # (A week's default width follows the span: only the start is named.)
+            "time_window_start (2026-01-05T00:00:00Z vs 2026-01-05T00:00:00.000001Z)",
+        ),
+        (
+            {"time_window_end": END + timedelta(days=1)},
+            "time_window_end (2026-01-12T00:00:00Z vs 2026-01-13T00:00:00Z)",
+        ),
+        ({"time_window_type": TimeWindowType.MONTHLY}, "time_window_type (weekly vs monthly)"),
+        ({"timezone": "Europe/Berlin"}, "timezone (UTC vs Europe/Berlin)"),
+        ({"bucket_width": timedelta(hours=1)}, "bucket_width (6:00:00 vs 1:00:00)"),
+        ({"include_trends": False}, "include_trends (True vs False)"),
+        ({"include_performance": False}, "include_performance (True vs False)"),
+        ({"include_distribution": False}, "include_distribution (True vs False)"),
+        ({"include_predictions": True}, "include_predictions (False vs True)"),
+        (
+            {"granularity": AnalyticsGranularity.COMPREHENSIVE},
+            "granularity (detailed vs comprehensive)",
+        ),
+        (
+            {"trend_thresholds": TrendThresholds(growing_velocity=1.0, min_t_statistic=3)},
+            "trend_thresholds (growing_velocity 0.5 vs 1.0, min_t_statistic 2.0 vs 3.0)",
+        ),
+        ({"relative_accuracy": 0.02}, "relative_accuracy (0.01 vs 0.02)"),
+        ({"exact_budget": 1023}, "exact_budget (1024 vs 1023)"),
     ]
+    return [pytest.param(change, named, id=next(iter(change))) for change, named in cases]
 
 
-@pytest.mark.parametrize(("name", "change"), _other_settings())
+def _swapped(named: str) -> str:
+    """`named` of the merge the other way round: each pair of values swapped."""
+    return re.sub(r"([^\s(]+) vs ([^,)]+)", r"\2 vs \1", named)
+
+
+@pytest.mark.parametrize(("change", "named"), _other_settings())
 @pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
-def test_merge_with_different_settings_raises(
-    kind: type[Any], name: str, change: dict[str, Any]
+def test_merge_with_different_settings_names_the_setting_and_both_values(
+    kind: type[Any], change: dict[str, Any], named: str
 ) -> None:
+    # (It named the setting alone: "different settings: timezone".)
     left, right = kind(**BASE), kind(**{**BASE, **change})
-    (field,) = change
-    message = rf"^cannot merge accumulators with different settings: {field}$"
-    with pytest.raises(UsageAnalyticsError, match=message):
-        left.merge(right)
-    with pytest.raises(UsageAnalyticsError, match=message):
-        right.merge(left)
+    prefix = "cannot merge accumulators with different settings: "
+    for one, other, words in ((left, right, named), (right, left, _swapped(named))):
+        for merge in (one.merge, one.merge_in, lambda x, one=one: kind.merge_many([one, x])):
+            with pytest.raises(UsageAnalyticsError) as raised:
+                merge(other)
+            assert str(raised.value) == prefix + words
+        with pytest.raises(UsageAnalyticsError) as raised:
+            kind.merge_bytes([one.to_bytes(), other.to_bytes()])
+        assert str(raised.value) == prefix + words
 
 
 @pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])
@@ -969,23 +995,27 @@ def test_merge_names_every_setting_that_differs(kind: type[Any]) -> None:
     # named alone; one given is named itself, beside the others.
     left = kind(**BASE)
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"timezone": "Europe/Berlin", "include_trends": False}, "include_trends, timezone"),
-        ({"time_window_type": TimeWindowType.MONTHLY}, "time_window_type"),
+        (
+            {"timezone": "Europe/Berlin", "include_trends": False},
+            "include_trends (True vs False), timezone (UTC vs Europe/Berlin)",
+        ),
+        ({"time_window_type": TimeWindowType.MONTHLY}, "time_window_type (weekly vs monthly)"),
         (
             {"timezone": "Europe/Berlin", "bucket_width": timedelta(hours=1)},
-            "bucket_width, timezone",
+            "bucket_width (6:00:00 vs 1:00:00), timezone (UTC vs Europe/Berlin)",
         ),
         (
             {"time_window_type": TimeWindowType.MONTHLY, "bucket_width": timedelta(hours=1)},
-            "bucket_width, time_window_type",
+            "bucket_width (6:00:00 vs 1:00:00), time_window_type (weekly vs monthly)",
         ),
     ]
     for change, named in cases:
-        message = f"^cannot merge accumulators with different settings: {named}$"
+        message = f"cannot merge accumulators with different settings: {named}"
         right = kind(**{**BASE, **change})
-        for one, other in ((left, right), (right, left)):
-            with pytest.raises(UsageAnalyticsError, match=message):
+        for one, other, words in ((left, right, message), (right, left, _swapped(message))):
+            with pytest.raises(UsageAnalyticsError) as raised:
                 one.merge(other)
+            assert str(raised.value) == words
 
 
 @pytest.mark.parametrize("kind", [UsageAccumulator, BatchUsageAccumulator])

@@ -14,6 +14,7 @@ budget's boundary, ids written in two forms, and the arguments. Mutated states:
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -223,20 +224,28 @@ def test_the_merged_accumulator_updates_merges_and_round_trips() -> None:
 def test_states_of_different_settings_do_not_merge_naming_them_as_merge_does(
     change: dict[str, Any],
 ) -> None:
-    """The core refuses most of these itself, by its own grouping of settings ("different
-    families (flags or granularity)"): the error names them as `merge`'s does."""
+    """The core refuses these itself, by what it holds of the settings ("predictions
+    family (off vs on)" of a granularity): the error names them and both values as
+    `merge`'s does."""
     good = states(BatchUsageAccumulator, [records(6, 10, ["a"])])
     other = states(BatchUsageAccumulator, [records(7, 10, ["a"])], **change)
     mine, theirs = (BatchUsageAccumulator.from_bytes(blob) for blob in (good[0], other[0]))
     with pytest.raises(UsageAnalyticsError) as merged:
         mine.merge(theirs)
     message = str(merged.value)
-    assert message.startswith("cannot merge accumulators with different settings: ")
-    assert message.endswith(next(iter(change)))
-    for blobs in (good + other, other + good, good + good + other):
+    named = rf"{next(iter(change))} \(\S[^()]* vs [^()]*\S\)"  # (both values)
+    assert re.fullmatch(rf"cannot merge accumulators with different settings: {named}", message)
+    with pytest.raises(UsageAnalyticsError) as swapped:
+        theirs.merge(mine)
+    # (The first state's value first, as `merge` names its own first.)
+    for blobs, words in (
+        (good + other, message),
+        (other + good, str(swapped.value)),
+        (good + good + other, message),
+    ):
         with pytest.raises(UsageAnalyticsError) as raised:
             BatchUsageAccumulator.merge_bytes(blobs)
-        assert str(raised.value) == message
+        assert str(raised.value) == words
         # (No traceback of the core's wording, where the core refused them.)
         assert raised.value.__context__ is None or raised.value.__suppress_context__
 

@@ -769,6 +769,27 @@ def test_store_round_trip_and_idempotency(postgres_url: str) -> None:
     assert window_end == NOW
 
 
+def test_reads_of_the_store_leave_no_transaction_open(postgres_url: str) -> None:
+    # A bound datetime made ADBC wrap `get` in a transaction it left open: the session was
+    # "idle in transaction" until the next save, holding a snapshot (VACUUM kept every row
+    # deleted meanwhile) and its lock on the table.
+    result = analyse(records_of(demo_rows(), GROWING), GROWING)
+    others = (
+        "SELECT state FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    )
+
+    async def go() -> list[Any]:
+        async with open_store(postgres_url) as store:
+            await store.save(result)
+            assert await store.get(GROWING, START, NOW) == result
+            states = sql(postgres_url, others)
+            assert await store.history(GROWING) == [result]
+            return [states, sql(postgres_url, others)]
+
+    assert run(go()) == [[("idle",)], [("idle",)]]
+
+
 def test_store_in_a_schema_with_its_own_table_name(postgres_url: str) -> None:
     sql(postgres_url, "CREATE SCHEMA reports")
     result = analyse([{"timestamp": NOW, "success": True}], "checkout")

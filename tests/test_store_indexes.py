@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,6 +20,7 @@ from pg_calls import sql
 from source_cases import GROWING, analyse, demo_rows, records_of
 from usage_analytics import ModelUsageAnalyticsOutput, TimeWindowType
 from usage_analytics.store import PostgresAnalyticsStore, open_store
+from usage_analytics.store.pruning import pruning
 
 BY_TYPE = "(pattern_id, window_type, computed_at)"
 
@@ -118,7 +120,7 @@ def test_a_postgres_table_of_an_earlier_version_gets_the_index_at_its_next_save(
     assert run(saved_then_weekly(postgres_url, [week])) == [week]
     indexes = postgres_indexes(postgres_url)
     assert BY_TYPE in indexes["pattern_analytics_type_computed"]
-    assert len(indexes) == 3  # (and the key's, and (pattern_id, computed_at))
+    assert len(indexes) == 4  # (and the key's, (pattern_id, computed_at) and (computed_at))
 
 
 def test_a_postgres_table_in_a_schema_gets_the_index_in_it(postgres_url: str) -> None:
@@ -175,6 +177,117 @@ def test_a_postgres_table_of_a_long_name_has_both_indexes(postgres_url: str, len
     daily, week = results()
     assert run(saved_then_weekly(postgres_url, [daily, week], table=table)) == [week]
     definitions = postgres_indexes(postgres_url, table).values()
-    assert len(definitions) == 3
+    assert len(definitions) == 4
     assert sum(BY_TYPE in text for text in definitions) == 1
     assert sum("(pattern_id, computed_at)" in text for text in definitions) == 1
+
+
+# ------------------------------------------------------------------ prune's index by age
+
+#: 20,000 rows of 100 patterns computed a minute apart (their JSON columns a stub): a
+#: rolling monitor's table, whose prune of its oldest minutes the tests plan.
+FILLED = (
+    "INSERT INTO pattern_analytics SELECT 'p' || (n % 100), {start}, {end}, 'custom', "
+    "{uuid}, {computed}, 1, 1.0, NULL, NULL, 1.0, '{{}}', '{{}}' FROM {numbers}"
+)
+
+
+def test_a_sqlite_prune_of_every_pattern_searches_the_index_by_age(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without it the DELETE scanned the whole table (of rows of 4 KB) for each prune.
+    path = tmp_path / "results.sqlite"
+    ran: list[str] = []
+    connect = sqlite3.connect
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = connect(*args, **kwargs)
+        connection.set_trace_callback(ran.append)
+        return connection
+
+    run(saved_then_weekly(path, results()))  # (the table and its indexes)
+    with connect(path) as connection:
+        connection.execute(
+            "WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers "
+            "WHERE n < 20000) "
+            + FILLED.format(
+                start="'2026-01-01T00:00:00.000000Z'",
+                end="strftime('%Y-%m-%dT%H:%M:%f000Z', '2026-01-01', '+' || n || ' minutes')",
+                uuid="printf('00000000-0000-0000-0000-%012d', n)",
+                computed="strftime('%Y-%m-%dT%H:%M:%f000Z', '2026-01-01', '+' || n || ' minutes')",
+                numbers="numbers",
+            )
+        )
+    connection.close()
+    monkeypatch.setattr(sqlite3, "connect", traced)  # (the store's connections)
+
+    async def prune() -> int:
+        async with open_store(path) as store:
+            return int(await store.prune(datetime(2026, 1, 1, 1, tzinfo=UTC)))
+
+    assert run(prune()) == 59  # (minutes 1 to 59: each pattern has newer rows)
+    (statement,) = [text for text in ran if text.startswith("DELETE")]
+    with connect(path) as connection:
+        plan = [row[3] for row in connection.execute("EXPLAIN QUERY PLAN " + statement)]
+    connection.close()
+    assert "SEARCH old USING INDEX pattern_analytics_computed (computed_at<?)" in plan
+    assert (
+        "SEARCH newer USING INDEX pattern_analytics_type_computed "
+        "(pattern_id=? AND window_type=? AND computed_at>?)"
+    ) in plan
+
+
+def test_a_sqlite_file_of_an_earlier_version_gets_the_index_by_age_at_its_prune(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "results.sqlite"
+    run(saved_then_weekly(path, results()))
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP INDEX pattern_analytics_computed")
+    connection.close()
+
+    async def prune() -> int:
+        async with open_store(path) as store:
+            return int(await store.prune(datetime(2000, 1, 1)))
+
+    assert run(prune()) == 0
+    assert "(computed_at)" in sqlite_indexes(path)["pattern_analytics_computed"]
+
+
+def test_a_postgres_prune_of_a_slice_searches_the_index_by_age(postgres_url: str) -> None:
+    run(saved_then_weekly(postgres_url, results()))
+    sql(
+        postgres_url,
+        FILLED.format(
+            start="'2026-01-01'::timestamptz",
+            end="'2026-01-01'::timestamptz + n * interval '1 minute'",
+            uuid="('00000000-0000-0000-0000-' || lpad(n::text, 12, '0'))::uuid",
+            computed="'2026-01-01'::timestamptz + n * interval '1 minute'",
+            numbers="generate_series(1, 20000) AS n",
+        ),
+        "DROP INDEX pattern_analytics_computed_at",  # (the table of an earlier version)
+        "ANALYZE pattern_analytics",
+    )
+    # The statement prune runs, as PostgreSQL plans it (with its values: a custom plan),
+    # once the store has given the table the index.
+    instant = "'2026-01-01 01:00+00'::timestamptz"
+    statement, _ = pruning(datetime(2026, 1, 1, 1, tzinfo=UTC), None, None, 1).statement(
+        "pattern_analytics", iter([instant, "0"]).__next__, lambda given: given
+    )
+
+    async def prune() -> int:
+        async with open_store(postgres_url) as store:
+            return int(await store.prune(datetime(2026, 1, 1, 1, tzinfo=UTC)))
+
+    assert run(prune()) == 59  # (minutes 1 to 59: each pattern has newer rows)
+    plan = sql(
+        postgres_url,
+        # (EXPLAIN as rows: the driver reads a query's rows through COPY, which takes none.)
+        "CREATE FUNCTION plan_of(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$ "
+        "DECLARE line record; BEGIN FOR line IN EXECUTE 'EXPLAIN ' || query LOOP "
+        'RETURN NEXT line."QUERY PLAN"; END LOOP; END $$',
+        f"SELECT plan_of($${statement}$$)",
+    )
+    text = "\n".join(row[0] for row in plan)
+    assert "Index Scan using pattern_analytics_computed_at" in text, text
+    assert "Index Scan using pattern_analytics_type_computed" in text, text

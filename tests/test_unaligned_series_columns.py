@@ -117,3 +117,30 @@ def test_an_invalid_record_of_series_of_one_index_is_named_by_its_label_as_in_th
     with pytest.raises(InvalidRecordError) as raised:
         REDUCER.execute_reduction_sync(request(columns))
     assert raised.value.location is None
+
+
+@pytest.mark.parametrize(
+    ("labels", "same_labels"),
+    [
+        (pd.RangeIndex(4), pd.Index([0, 1, 2, 3], dtype="Int64")),
+        (
+            pd.date_range("2026-01-01", periods=4, freq="h", tz="UTC"),
+            pd.date_range("2026-01-01", periods=4, freq="h", tz="UTC").tz_convert("Asia/Tokyo"),
+        ),
+    ],
+    ids=["a nullable integer index", "the same instants in another zone"],
+)
+def test_series_of_equal_labels_in_indexes_of_other_dtypes_read_by_position(
+    labels: Any, same_labels: Any
+) -> None:
+    # `Index.equals` refuses indexes of other dtypes whose labels are equal, which pandas
+    # aligns row for row: these were refused as "their labels are equal but the indexes
+    # are not", joining values of different rows, which they do not.
+    columns = {
+        "timestamp": FRAME["timestamp"].set_axis(labels),
+        "success": FRAME["success"].set_axis(same_labels),
+    }
+    assert len(pd.DataFrame(columns)) == len(FRAME)  # (pandas pairs them row for row)
+    positional = {name: list(column) for name, column in columns.items()}
+    got = REDUCER.execute_reduction_sync(request(columns)).success_metrics
+    assert got == REDUCER.execute_reduction_sync(request(positional)).success_metrics

@@ -32,6 +32,7 @@ __all__ = [
     "indent_json",
     "local_instant",
     "local_offsets",
+    "no_timestamp_type",
     "object_text_codes",
     "reduce_arrow",
     "reduce_records",
@@ -123,6 +124,11 @@ def end_inherited_collector_pauses() -> bool:
 def untracked(items: _L) -> _L:
     """`items`, taken out of the cyclic garbage collector's lists: for a result's list,
     which holds no cycle (a cycle a caller makes through it is then never collected)."""
+
+def no_timestamp_type(reason: str) -> tuple[str, bool, str | None, str | None] | None:
+    """The parts of the core's reason for a record's timestamp of no timestamp type, as
+    (type name, integer, epoch unit, instant) (`errors.NoTimestampType`); None for any
+    other reason."""
 
 def indent_json(compact: bytes, indent: int) -> bytes:
     """Compact JSON (`json.dumps(separators=(",", ":"))`, as UTF-8 bytes) laid out as

@@ -7,15 +7,53 @@ everything else subclasses it here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from usage_analytics import _core
 from usage_analytics._core import UsageAnalyticsError
 
 __all__ = [
     "ColumnNameWarning",
     "InvalidRecordError",
+    "NoTimestampType",
     "TimestampUnitWarning",
     "UsageAnalyticsError",
+    "reason_detail",
 ]
+
+
+@dataclass(frozen=True)
+class NoTimestampType:
+    """The parts of the core's reason for a record's timestamp of no timestamp type (an
+    int, a float, a bool, a list, ...): "must be a datetime, a date, a numpy datetime64
+    or an ISO-8601 string, got int (a record's integer is no timestamp: ...; as epoch
+    seconds, this one is 2026-02-20T10:00:00+00:00)".
+
+    `type_name` is the value's type's name ("int", "float", "bool", "list", "dict");
+    `integer` whether it is an int (an `IntEnum` member too, not a bool); for an int,
+    `epoch_unit` is the unit its size suggests ("seconds", "milliseconds",
+    "microseconds", "nanoseconds") and `instant` its instant in that unit as `isoformat`
+    writes it, where the core shows one (None for a negative int or one past 64 bits)."""
+
+    type_name: str
+    integer: bool
+    epoch_unit: str | None
+    instant: str | None
+
+
+def reason_detail(field: str, reason: str) -> NoTimestampType | None:
+    """The machine-readable parts of an invalid record's `reason` (of record field
+    `field`: an `InvalidRecordError`'s, or a `data_quality.error_samples` entry's), where
+    the core has them: so far a timestamp of no timestamp type; None for any other.
+
+    The core reads its own reason back with the pieces it writes it from
+    (rust/timestamp_type.rs), so callers that word it their own way (the command line)
+    need not match its text: the reason is all that a sample, a stored state's sample or
+    a pickled error carries. (The design is silent on this; the choice is ours.)"""
+    if field != "timestamp":
+        return None
+    parts = _core.no_timestamp_type(reason)
+    return None if parts is None else NoTimestampType(*parts)
 
 
 class InvalidRecordError(UsageAnalyticsError, ValueError):
@@ -48,6 +86,12 @@ class InvalidRecordError(UsageAnalyticsError, ValueError):
         if more:
             message += f" (and {more} more invalid record{'s' if more != 1 else ''})"
         super().__init__(message)
+
+    @property
+    def reason_detail(self) -> NoTimestampType | None:
+        """`reason`'s machine-readable parts, where the core has them (`reason_detail`):
+        a timestamp of no timestamp type's; else None."""
+        return reason_detail(self.field, self.reason)
 
     def __reduce__(self) -> tuple[object, ...]:
         # Pickle by the constructor's arguments (the default would pass only the message),

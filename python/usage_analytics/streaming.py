@@ -66,6 +66,7 @@ from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.ingest.dispatch import read_any
 from usage_analytics.ingest.spellings import warn_of_spellings
 from usage_analytics.input_notes import epoch_unit_hint, filed_unit_hint, noted_stream
+from usage_analytics.merge_refusal import setting_differences
 from usage_analytics.output import analytics_output, batch_output, datetime_of
 from usage_analytics.reducer import core_options, raise_if_invalid
 from usage_analytics.state_lock import StateLock
@@ -277,9 +278,9 @@ class _Accumulator:
         try:
             state, metas = _core.CoreState.merge_serialized(blobs)
         except UsageAnalyticsError:
-            # The core refuses most differing settings by its own grouping of them ("with
-            # different families (flags or granularity)"): name the settings, as `merge`
-            # does. Only on this failing path is each state loaded again for its settings.
+            # The core refuses differing settings by what it holds of them ("predictions
+            # family (off vs on)" of a granularity): name the settings, as `merge` does.
+            # Only on this failing path is each state loaded again for its settings.
             named = cls._settings_difference(blobs)
             if named is not None:
                 raise named from None
@@ -371,8 +372,11 @@ def _check_same_settings(mine: StreamingSettings, theirs: StreamingSettings) -> 
         if mine.bucket_width is None and theirs.bucket_width is None:
             # (Both the defaults: theirs differ as the window type or span they follow.)
             differing = [k for k in differing if k != "bucket_width"] or differing
+        named = setting_differences(
+            {k: shared[k] for k in differing}, {k: other[k] for k in differing}
+        )
         raise UsageAnalyticsError(
-            f"cannot merge accumulators with different settings: {', '.join(differing)}"
+            f"cannot merge accumulators with different settings: {', '.join(named)}"
         )
 
 

@@ -1,35 +1,23 @@
 //! Merging accumulators: the settings that must agree, then every summary added (bucket
 //! counts too, except where a caller re-buckets them itself).
 
+use super::differences::setting_differences;
 use super::Accumulator;
 use crate::error::CoreError;
 
 impl Accumulator {
-    /// Why `other` cannot be merged into this one (different settings), if it cannot.
+    /// Why `other` cannot be merged into this one (different settings), if it cannot:
+    /// every setting that differs, with this one's value and the other's
+    /// (`setting_differences`).
     pub fn check_compatible(&self, other: &Accumulator) -> Result<(), CoreError> {
-        let differs = |what: &str| {
-            Err(CoreError::InvalidOption(format!(
-                "cannot merge accumulators with different {what}"
-            )))
-        };
-        if self.window != other.window {
-            return differs("windows or bucket widths");
+        let differences = setting_differences(self, other);
+        if differences.is_empty() {
+            return Ok(());
         }
-        if self.zone.name() != other.zone.name() {
-            return differs("time zones");
-        }
-        if self.families != other.families {
-            return differs("families (flags or granularity)");
-        }
-        if self.thresholds != other.thresholds {
-            return differs("trend thresholds");
-        }
-        if self.durations.budget() != other.durations.budget()
-            || self.durations.relative_accuracy() != other.durations.relative_accuracy()
-        {
-            return differs("exact budgets or relative accuracies");
-        }
-        Ok(())
+        Err(CoreError::InvalidOption(format!(
+            "cannot merge accumulators with different settings: {}",
+            differences.join(", ")
+        )))
     }
 
     /// Fold `other` (same settings: see `check_compatible`) into this one.

@@ -61,7 +61,7 @@ from usage_analytics.contracts import (
 from usage_analytics.output import datetime_of
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import newest_valid_us
-from usage_analytics.sources import ExecutionSource, Fetched, FileSource, SourceError
+from usage_analytics.sources import ExecutionSource, Fetched, FileSource
 
 __all__ = [
     "FIRST_INSTANT",
@@ -166,15 +166,13 @@ _TICK = timedelta(microseconds=1)
 async def _every_pattern(
     source: ExecutionSource, start: datetime, end: datetime
 ) -> list[Fetched] | None:
-    """`source.fetch_all(start, end)`; None from a record file that has no pattern_id
-    field, which `fetch_all` refuses as the only refusal of a file that holds records
-    (the caller found its newest): its records are all the pattern's."""
-    try:
-        return await source.fetch_all(start, end)
-    except SourceError:
-        if isinstance(source, FileSource):
-            return None
-        raise
+    """`source.fetch_all(start, end)`; None from a record file whose records carry no
+    pattern ids (`fetch_all` would refuse it): its records are all the pattern's. (Asked
+    of the file rather than read from `fetch_all`'s refusal, which may refuse for other
+    reasons, reported as they are.)"""
+    if isinstance(source, FileSource) and not await source.has_pattern_ids():
+        return None
+    return await source.fetch_all(start, end)
 
 
 async def _probed(

@@ -23,8 +23,9 @@ from usage_analytics.ingest.libraries import _library
 
 def refuse_unaligned_series(columns: Mapping[str, Any], wanted: frozenset[str]) -> None:
     """A `UsageAnalyticsError` where two of the `wanted` columns of `columns` are pandas
-    Series of as many rows with different indexes. (Columns of different lengths are
-    refused later, saying so; `Index.equals` of two default indexes costs nothing.)"""
+    Series of as many rows whose indexes differ in a label (not merely in dtype).
+    (Columns of different lengths are refused later, saying so; `Index.equals` of two
+    default indexes costs nothing.)"""
     series = [
         (name, column)
         for name, column in columns.items()
@@ -34,10 +35,17 @@ def refuse_unaligned_series(columns: Mapping[str, Any], wanted: frozenset[str]) 
         return
     first_name, first = series[0]
     for name, column in series[1:]:
-        if len(column) == len(first) and not column.index.equals(first.index):
+        if len(column) != len(first) or column.index.equals(first.index):
+            continue
+        # (`equals` also refuses indexes of other dtypes whose labels are equal, which
+        # pandas pairs row for row: a nullable Int64 index beside a RangeIndex, the same
+        # instants in another zone. Those labels are compared one by one, on this path
+        # alone.)
+        difference = _first_difference(first.index, column.index)
+        if difference is not None:
             raise UsageAnalyticsError(
                 f"the columns '{first_name}' and '{name}' are pandas Series with different "
-                f"indexes ({_first_difference(first.index, column.index)}): a dict of "
+                f"indexes ({difference}): a dict of "
                 "columns pairs their values by position, not by label, so a record would "
                 "join values of different rows; build the frame, pd.DataFrame({...}), "
                 "which aligns them by label, or pass each .reset_index(drop=True) to pair "
@@ -45,13 +53,14 @@ def refuse_unaligned_series(columns: Mapping[str, Any], wanted: frozenset[str]) 
             )
 
 
-def _first_difference(one: Any, other: Any) -> str:
+def _first_difference(one: Any, other: Any) -> str | None:
     """Where two indexes of as many labels first differ: "row 0 is labelled 3 in one and
-    0 in the other" (the first position whose labels differ or are not both labels)."""
+    0 in the other" (the first position whose labels differ or are not both labels);
+    None where every label is equal (indexes of other dtypes)."""
     for position, (a, b) in enumerate(zip(one, other, strict=True)):
         if not _same_label(a, b):
             return f"row {position} is labelled {_shown(a)} in one and {_shown(b)} in the other"
-    return "their labels are equal but the indexes are not"  # (another dtype: equals refuses)
+    return None
 
 
 def _same_label(a: Any, b: Any) -> bool:

@@ -612,6 +612,11 @@ class FileSource(ExecutionSource):
         loaded = await self._load()
         return Unreadable(0) if loaded.unreadable is None else loaded.unreadable.summary()
 
+    async def has_pattern_ids(self) -> bool:
+        """Whether the file's records carry pattern ids (`_has_ids`): `fetch_all` refuses
+        a file that has none, whose records all belong to the one pattern analysed."""
+        return self._has_ids(await self._load())
+
     async def fields_with_columns(self) -> frozenset[str] | None:
         # (The file is read once and kept: its header's or schema's names, `Loaded.fields`.)
         fields = (await self._load()).fields

@@ -9,9 +9,11 @@
         summary = await store.get(pattern_id, start, end, granularity="summary",
                                   requires={"performance_metrics"})   # (or OPTIONAL_FAMILIES)
         weekly = await store.history(pattern_id, 20, window_type="weekly")
+        deleted = await store.prune(now - timedelta(days=7))  # but each series' newest
 
-See `usage_analytics.store.base` for the table and its columns, and
-`usage_analytics.store.selection` for what `get` and `history` select by.
+See `usage_analytics.store.base` for the table and its columns,
+`usage_analytics.store.selection` for what `get` and `history` select by, and
+`usage_analytics.store.pruning` for what `prune` deletes and keeps.
 """
 
 from __future__ import annotations

@@ -29,9 +29,14 @@ must be present), read from the `result` column, and by `window_type=` (the colu
 `usage_analytics.store.selection`); without them the newest result of the window is
 returned, whatever it holds, and `history` lists a pattern's windows of every type.
 
-Indexes: the key, (pattern_id, computed_at) for `history`, and (pattern_id, window_type,
+Indexes: the key, (pattern_id, computed_at) for `history`, (pattern_id, window_type,
 computed_at) for `history` of one window type (added in session 54: a table made before
-gets it at its next save, see each store's `_create`).
+gets it at its next save, see each store's `_create`), and (computed_at) for `prune` of
+every pattern (added in session 58: a table made before gets it at its next save or
+prune).
+
+`prune(older_than, ...)` deletes the rows computed before `older_than` but the newest of
+each pattern's series of one window type (`usage_analytics.store.pruning`).
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ __all__ = [
     "COLUMNS",
     "KEY",
     "NEWEST_FIRST",
+    "NEWEST_FIRST_COLUMNS",
     "AnalyticsStore",
     "StoreError",
     "read_result",
@@ -85,7 +91,9 @@ KEY = ("pattern_id", "window_start", "window_end", "correlation_id")
 #: The order of `get` and `history`: most recently computed first, then by the rest of
 #: the key, so results computed at one instant come in one order in both databases (each
 #: database, and `get` and `history` of one PostgreSQL store, chose among them apart).
-NEWEST_FIRST = "computed_at DESC, window_start DESC, window_end DESC, correlation_id DESC"
+#: Every column descending: `prune` compares rows by these columns as one tuple.
+NEWEST_FIRST_COLUMNS = ("computed_at", "window_start", "window_end", "correlation_id")
+NEWEST_FIRST = ", ".join(f"{column} DESC" for column in NEWEST_FIRST_COLUMNS)
 
 
 class StoreError(SourceError):
@@ -314,3 +322,22 @@ class AnalyticsStore(AsyncClosing, ABC):
         `NEWEST_FIRST`), up to `limit`; only those selected by `window_type`,
         `timezone`, `granularity` and `requires`, if given (see `get`): without
         `window_type`, a pattern's windows of every type, in one list."""
+
+    @abstractmethod
+    async def prune(
+        self,
+        older_than: datetime,
+        *,
+        pattern_id: UUID | str | int | None = None,
+        window_type: TimeWindowType | str | None = None,
+        keep_latest: int = 1,
+    ) -> int:
+        """Delete the results computed before `older_than` (naive = UTC), of `pattern_id`
+        and of `window_type` if given (else of every one), but the `keep_latest` newest of
+        each pattern's results of one window type (in `NEWEST_FIRST` order, whatever
+        their age: `get` of a pattern's last window still answers); in one transaction.
+        Returns how many rows were deleted; an absent table has none (and is not made).
+
+        See `usage_analytics.store.pruning` for the rule and what it keeps. `older_than`
+        not a datetime is a TypeError, as `get`'s bounds; `keep_latest` not an int from
+        0 (keep none) up, or an unknown window type, a ValueError."""

@@ -44,6 +44,7 @@ from usage_analytics.store.base import (
     read_result,
     stored_row,
 )
+from usage_analytics.store.pruning import pruning
 from usage_analytics.store.selection import Selection, SelectionSql, selection
 
 __all__ = ["PostgresAnalyticsStore"]
@@ -110,11 +111,23 @@ def _type_index_name(table: str) -> str:
     """The index of `history` by window type: `{table}_type_computed` cut to 63 bytes
     while that keeps its "_t" (unlike `_index_name`'s "_p"), else the table's name cut, a
     digest of it and "_tc": the two indexes never share a name, nor the table's."""
+    return _later_index_name(table, "type_computed", "tc")
+
+
+def _age_index_name(table: str) -> str:
+    """The index of `prune` by age, (computed_at): `{table}_computed_at` while that keeps
+    its "_c", else ending in a digest and "_ca"; no other index's name (see above)."""
+    return _later_index_name(table, "computed_at", "ca")
+
+
+def _later_index_name(table: str, suffix: str, tag: str) -> str:
+    """`{table}_{suffix}` cut to 63 bytes while that keeps the suffix's first letter,
+    else the table's name cut, a digest of it and `_{tag}`."""
     if len(table.encode()) + 2 <= MAX_NAME_BYTES:
-        return f"{table}_type_computed".encode()[:MAX_NAME_BYTES].decode(errors="ignore")
+        return f"{table}_{suffix}".encode()[:MAX_NAME_BYTES].decode(errors="ignore")
     digest = hashlib.sha256(table.encode()).hexdigest()[:8]
     kept = table.encode()[: MAX_NAME_BYTES - len(digest) - 4].decode(errors="ignore")
-    return f"{kept}_{digest}_tc"
+    return f"{kept}_{digest}_{tag}"
 
 
 def _without_nul(value: Any) -> Any:
@@ -175,8 +188,12 @@ class PostgresAnalyticsStore(AnalyticsStore):
         if schema is not None:
             self.table = f"{quote_identifier(schema)}.{self.table}"
         self._index = quote_identifier(_index_name(table))
-        self._type_index_name = _type_index_name(table)
-        self._type_index = quote_identifier(self._type_index_name)
+        # The indexes added after the first version: (name, columns), made on a table
+        # made before them at its next save (or prune) where the role may.
+        self._later_indexes = (
+            (_type_index_name(table), "(pattern_id, window_type, computed_at)"),  # session 54
+            (_age_index_name(table), "(computed_at)"),  # session 58, for `prune`
+        )
         self._connection = PostgresConnection(url, on_connect=self._forget_table)
         label = table if schema is None else f"{schema}.{table}"
         # (The schema too: two stores of one table name in two schemas read alike.)
@@ -201,7 +218,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
             return
         # An existing table needs no CREATE rights (a role that may only read and write).
         if self._exists(cursor):
-            self._add_type_index(cursor)
+            self._add_later_indexes(cursor)
             return
         columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
         with self._turn(cursor):
@@ -213,7 +230,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
                 f"CREATE INDEX IF NOT EXISTS {self._index} ON {self.table} "
                 "(pattern_id, computed_at)"
             )
-            self._create_type_index(cursor)
+            for name, columns in self._later_indexes:
+                self._create_index(cursor, name, columns)
         self._created = self._indexed = True
 
     @contextlib.contextmanager
@@ -228,29 +246,30 @@ class PostgresAnalyticsStore(AnalyticsStore):
         finally:
             cursor.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
 
-    def _create_type_index(self, cursor: Any) -> None:
+    def _create_index(self, cursor: Any, name: str, columns: str) -> None:
         cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {self._type_index} ON {self.table} "
-            "(pattern_id, window_type, computed_at)"
+            f"CREATE INDEX IF NOT EXISTS {quote_identifier(name)} ON {self.table} {columns}"
         )
 
-    def _add_type_index(self, cursor: Any) -> None:
-        """The index of `history` by window type on a table made before it (session 54),
-        if the store's role may make it (an index is its table owner's to make: a role
-        that may only read and write goes without, its reads as right, and slower).
+    def _add_later_indexes(self, cursor: Any) -> None:
+        """The indexes of `history` by window type (session 54) and of `prune` by age
+        (session 58) on a table made before them, if the store's role may make them (an
+        index is its table owner's to make: a role that may only read and write goes
+        without, its reads and prunes as right, and slower).
 
         (Made as the table's other indexes were, not CONCURRENTLY: the table's writes wait
         for it once, as a first save waited for CREATE TABLE.)"""
-        cursor.execute(
-            "SELECT pg_has_role(t.relowner, 'USAGE') AND NOT EXISTS ("
-            " SELECT FROM pg_class i WHERE i.relname = $2 AND i.relnamespace = t.relnamespace"
-            ") FROM pg_class t WHERE t.oid = to_regclass($1)",
-            (self.table, self._type_index_name),
-        )
-        row = cursor.fetchone()
-        if row is not None and row[0]:
-            with self._turn(cursor):
-                self._create_type_index(cursor)
+        for name, columns in self._later_indexes:
+            cursor.execute(
+                "SELECT pg_has_role(t.relowner, 'USAGE') AND NOT EXISTS ("
+                " SELECT FROM pg_class i WHERE i.relname = $2 AND i.relnamespace = t.relnamespace"
+                ") FROM pg_class t WHERE t.oid = to_regclass($1)",
+                (self.table, name),
+            )
+            row = cursor.fetchone()
+            if row is not None and row[0]:
+                with self._turn(cursor):
+                    self._create_index(cursor, name, columns)
         self._indexed = True
 
     async def close(self) -> None:
@@ -285,29 +304,10 @@ class PostgresAnalyticsStore(AnalyticsStore):
 
         def work(cursor: Any) -> None:
             self._create(cursor)
-            if not rows:
-                return
-            # One transaction through the driver's own API: ADBC leaves SQL BEGIN and
-            # ROLLBACK on an autocommit connection undefined, and some inserts (rows with
-            # timestamptz parameters) were committed although the batch rolled back.
-            connection = cursor.connection.adbc_connection
-            connection.set_autocommit(False)
-            try:
+            if rows:
                 # (One bound batch, in the rows' order: a call per row took 1.7 to 2.9 s
                 # for 1,000 results, a monitor's tick of 1,000 patterns; this 0.7 to 0.8.)
-                cursor.executemany(sql, rows)
-            except BaseException:
-                # The error to report is the first (a lost connection fails these too, and
-                # is then reopened by the next call).
-                with contextlib.suppress(Exception):
-                    connection.rollback()
-                with contextlib.suppress(Exception):
-                    connection.set_autocommit(True)
-                raise
-            try:
-                connection.commit()
-            finally:
-                connection.set_autocommit(True)
+                _in_one_transaction(cursor, lambda: cursor.executemany(sql, rows))
 
         await self._run(work)
 
@@ -323,9 +323,15 @@ class PostgresAnalyticsStore(AnalyticsStore):
         requires: Iterable[str] | str = (),
         window_type: TimeWindowType | str | None = None,
     ) -> ModelUsageAnalyticsOutput | None:
-        condition = "pattern_id = $1 AND window_start = $2 AND window_end = $3"
+        # The bounds as text, cast: a bound datetime made ADBC wrap the query in a
+        # transaction of its own (BEGIN, SET TIME ZONE) that it left open, the session
+        # "idle in transaction" until the next save (holding a snapshot, so that VACUUM
+        # kept every row deleted meanwhile).
+        condition = (
+            "pattern_id = $1 AND window_start = $2::timestamptz AND window_end = $3::timestamptz"
+        )
         start, end = checked_window(start, end)
-        params: list[Any] = [key_text(pattern_id), start, end]
+        params: list[Any] = [key_text(pattern_id), start.isoformat(), end.isoformat()]
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"
             params.append(correlation_text(correlation_id))
@@ -379,3 +385,69 @@ class PostgresAnalyticsStore(AnalyticsStore):
 
         models: list[str] = await self._run(work)
         return [read_result(model) for model in models]
+
+    async def prune(
+        self,
+        older_than: datetime,
+        *,
+        pattern_id: UUID | str | int | None = None,
+        window_type: TimeWindowType | str | None = None,
+        keep_latest: int = 1,
+    ) -> int:
+        chosen = pruning(older_than, pattern_id, window_type, keep_latest)
+        if chosen.pattern_id is not None and "\x00" in chosen.pattern_id:
+            return 0  # (no stored id holds NUL; the query failed on it)
+        marks = itertools.count(1)
+        statement, params = chosen.statement(self.table, lambda: f"${next(marks)}", _as_given)
+
+        def work(cursor: Any) -> int:
+            if not self._exists(cursor):  # (an absent table has nothing to delete)
+                return 0
+            self._create(cursor)  # (the index of computed_at, on a table made before it)
+
+            def delete() -> int:
+                # (Counted by the server: the driver's rowcount of a DELETE is -1.)
+                cursor.execute(
+                    f"WITH deleted AS ({statement} RETURNING 1) SELECT count(*) FROM deleted",
+                    params,
+                )
+                return int(cursor.fetchone()[0])
+
+            # (Committed through the driver's API, as a save: on the autocommit connection
+            # ADBC wrapped the statement, of a timestamptz parameter and returning rows, in
+            # a transaction of its own that it never committed; the delete was seen by the
+            # store's connection alone, and rolled back when it closed.)
+            return int(_in_one_transaction(cursor, delete))
+
+        deleted: int = await self._run(work)
+        return deleted
+
+
+def _as_given(instant: datetime) -> datetime:
+    """`prune`'s bound as given, a timestamptz parameter: its statement runs in a
+    transaction of the store's own (`_in_one_transaction`), whose commit ends ADBC's
+    wrapping of it too (`get`'s bounds are text instead: it runs in none)."""
+    return instant
+
+
+def _in_one_transaction(cursor: Any, work: Callable[[], Any]) -> Any:
+    """`work()` in one transaction, committed, through the driver's own API: ADBC leaves
+    SQL BEGIN and ROLLBACK on an autocommit connection undefined, and some inserts (rows
+    with timestamptz parameters) were committed although the batch rolled back."""
+    connection = cursor.connection.adbc_connection
+    connection.set_autocommit(False)
+    try:
+        done = work()
+    except BaseException:
+        # The error to report is the first (a lost connection fails these too, and is
+        # then reopened by the next call).
+        with contextlib.suppress(Exception):
+            connection.rollback()
+        with contextlib.suppress(Exception):
+            connection.set_autocommit(True)
+        raise
+    try:
+        connection.commit()
+    finally:
+        connection.set_autocommit(True)
+    return done
