@@ -318,6 +318,49 @@ impl CoreRolling {
         Ok(out)
     }
 
+    /// The serialized monitor (its buckets, kept range and cumulative counts), carrying
+    /// the caller's `meta` bytes.
+    fn to_bytes<'py>(&self, py: Python<'py>, meta: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+        let (rolling, report) = (&self.rolling, &self.report);
+        let serialized = compute(py, || wire::serialize_rolling(rolling, report, meta))?;
+        // (As `CoreState::to_bytes`: written straight into the zero-filled `bytes`.)
+        PyBytes::new_with(py, serialized.byte_len(), |out| {
+            compute(py, || serialized.write_into(out))
+        })
+    }
+
+    /// Load serialized bytes: (monitor, meta). It reads no records until `configure`.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<(CoreRolling, Py<PyBytes>)> {
+        let (rolling, report, meta) = compute(py, || wire::rolling_from_bytes(data))?;
+        let meta = bytes_of(py, meta)?;
+        let core = CoreRolling {
+            rolling,
+            report,
+            skip_invalid: false,
+        };
+        Ok((core, meta))
+    }
+
+    /// Check that `options`, `bucket_us` and `buckets` (as `new` takes them) describe this
+    /// monitor's settings (a loaded monitor and the settings stored beside it must agree)
+    /// and take its on-invalid mode.
+    fn configure(&mut self, options: Options, bucket_us: i64, buckets: usize) -> PyResult<()> {
+        let template = options.template()?;
+        let rolling = &self.rolling;
+        if !wire::same_settings(&template, &rolling.template)
+            || bucket_us != rolling.width
+            || buckets != rolling.buckets
+        {
+            return Err(CoreError::InvalidInput(
+                "not a valid usage-analytics state: its settings do not match the stored ones".into(),
+            )
+            .into());
+        }
+        self.skip_invalid = options.skip_invalid();
+        Ok(())
+    }
+
     /// The start of the newest bucket a record fell in, None before any.
     #[getter]
     fn newest_start_us(&self) -> Option<i64> {

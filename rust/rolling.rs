@@ -62,17 +62,17 @@ const KEPT_WINDOWS: i64 = 2;
 #[derive(Clone)]
 pub struct Rolling {
     /// Settings of every bucket (its window is replaced per bucket).
-    template: Accumulator,
-    width: i64,
-    buckets: usize,
+    pub(crate) template: Accumulator,
+    pub(crate) width: i64,
+    pub(crate) buckets: usize,
     /// Bucket index (floor(ts / width)) -> its records. Boxed: the map's nodes have room
     /// for eleven entries, half of them empty in a map grown at one end, and an
     /// accumulator is over a kilobyte.
-    ring: BTreeMap<i64, Box<Accumulator>>,
+    pub(crate) ring: BTreeMap<i64, Box<Accumulator>>,
     /// Newest bucket index a record fell in (snapshots move nothing).
-    newest: Option<i64>,
+    pub(crate) newest: Option<i64>,
     /// Records added (for `room_to_add`: the execution times the buckets hold at most).
-    rows: usize,
+    pub(crate) rows: usize,
     /// Scratch: (bucket index, row) of a chunk's rows.
     keyed: Vec<(i64, u32)>,
 }
@@ -127,7 +127,7 @@ impl Rolling {
     }
 
     /// Key of the oldest bucket kept.
-    fn oldest_kept(&self) -> Option<i64> {
+    pub(crate) fn oldest_kept(&self) -> Option<i64> {
         self.newest
             .map(|newest| newest - KEPT_WINDOWS * self.buckets as i64 + 1)
     }

@@ -31,9 +31,11 @@ use crate::zone::Zone;
 
 mod decoded_size;
 mod merge;
+mod rolling;
 mod room;
 
 pub use merge::merge_serialized;
+pub use rolling::{rolling_from_bytes, serialize_rolling};
 
 const MAGIC: &[u8; 4] = b"UAST";
 /// 7 since a sketch whose span is mostly empty stores only its occupied bins (`BinsWire`);
@@ -375,6 +377,9 @@ fn meta_of<'a>(meta: &Cow<'a, [u8]>) -> Result<&'a [u8], CoreError> {
 /// The payload of framed bytes, once their magic, version and checksum are checked.
 fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
     ensure(bytes.len() >= HEADER, "too short")?;
+    if &bytes[..4] == rolling::MAGIC {
+        return Err(corrupt("these bytes hold a RollingUsageAnalytics, not an accumulator"));
+    }
     ensure(&bytes[..4] == MAGIC, "wrong magic bytes")?;
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
     if version != FORMAT_VERSION {

@@ -243,6 +243,36 @@ def test_a_state_of_millions_of_error_samples_is_refused_as_it_is_read() -> None
     )
 
 
+HOSTILE_MONITOR = """
+import struct, zlib
+from datetime import timedelta
+from usage_analytics import RollingUsageAnalytics
+
+framed = RollingUsageAnalytics(timedelta(hours=1), timedelta(minutes=5)).to_bytes()
+payload = framed[10:]
+# (An empty monitor ends with its table of names and its buckets: none of either.)
+assert payload[-2:] == bytes(2)
+many = 20_000_000  # (empty names: a byte each, stored; a 16-byte &str each, decoded)
+payload = payload[:-2] + varint(many) + bytes(many) + bytes(1)
+framed = framed[:6] + struct.pack("<I", zlib.crc32(payload)) + payload
+limit_memory(RollingUsageAnalytics, 128)
+try:
+    RollingUsageAnalytics.from_bytes(framed)
+    print("loaded")
+except MemoryError:
+    print("MemoryError")
+except Exception as error:
+    print(type(error).__name__, error)
+"""
+
+
+def test_a_monitor_of_many_empty_names_raises_memory_error() -> None:
+    # As a state's (above): the check before decoding counts what this one decodes to.
+    done = run_python(HOSTILE_PROLOGUE + HOSTILE_MONITOR)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.split() == ["MemoryError"]
+
+
 HOSTILE_LISTS = """
 import json, struct, zlib
 from datetime import UTC, datetime

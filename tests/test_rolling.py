@@ -1108,17 +1108,6 @@ def test_threads_sharing_a_monitor_equal_one_thread() -> None:
     assert comparable(shared.snapshot(now)) == comparable(alone.snapshot(now))
 
 
-def test_a_monitor_is_not_pickled() -> None:
-    import pickle
-
-    with pytest.raises(TypeError) as raised:
-        pickle.dumps(rolling())
-    assert str(raised.value) == (
-        "a RollingUsageAnalytics is live state and is not pickled; keep its records "
-        "upstream, or use UsageAccumulator for a state that can be stored"
-    )
-
-
 def test_windows_beyond_a_century_are_rejected() -> None:
     with pytest.raises(ValueError, match="at most"):
         rolling(timedelta(days=999_999_999), timedelta(days=999_999_999))

@@ -230,6 +230,15 @@ class CoreRolling:
     def snapshot(self, now_us: int) -> dict[str, Any]:
         """The result dict of the window ending with the bucket holding `now_us`, with its
         `start_us` and `end_us`; report counts are cumulative."""
+    def to_bytes(self, meta: bytes) -> bytes:
+        """The serialized monitor (b"UARW" frame: buckets, kept range, cumulative
+        report), carrying `meta`."""
+    @staticmethod
+    def from_bytes(data: bytes) -> tuple[CoreRolling, bytes]:
+        """(monitor, meta) of serialized bytes; UsageAnalyticsError if malformed."""
+    def configure(self, options: dict[str, Any], bucket_us: int, buckets: int) -> None:
+        """Check that `new`'s arguments match the loaded monitor's settings; take its
+        invalid mode."""
     @property
     def newest_start_us(self) -> int | None:
         """The start of the newest bucket a record fell in (snapshots move nothing)."""

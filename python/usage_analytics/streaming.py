@@ -27,7 +27,9 @@ settings as JSON). Loading checks all of it and the consistency of every part; m
 bytes raise `UsageAnalyticsError`.
 
 `RollingUsageAnalytics` keeps the last `window` of records in buckets of `bucket` (aligned
-to the Unix epoch) and snapshots them: the old system's real-time monitoring loop.
+to the Unix epoch) and snapshots them: the old system's real-time monitoring loop. It is
+saved and restored the same way (`to_bytes` / `from_bytes`, pickle) under its own magic,
+`b"UARW"`, and format version (1): its buckets are stored as accumulators are.
 """
 
 from __future__ import annotations
@@ -571,7 +573,7 @@ class RollingUsageAnalytics:
     `UsageAnalyticsError` rather than answer from part of its window. Memory that cannot
     be had (an address-space limit) raises `MemoryError`, checked before anything
     changes: the failed add leaves the window as it was, to be tried again. One instance
-    may be shared by threads (calls are serialized); it is live state and is not pickled.
+    may be shared by threads (calls are serialized).
 
     A snapshot reads: it moves nothing, so a monitor's clock that jumps (an NTP step, a
     resumed machine) costs only the snapshots taken meanwhile. (Until session 58 a
@@ -586,12 +588,25 @@ class RollingUsageAnalytics:
     its `error_samples` (skip mode) name each invalid record by its place in the `add`
     that brought it, so samples of two adds may share an index.
 
-    Restarts: the buckets live in the process only. A new monitor's snapshots cover what
-    was added since it started, and nothing in them says that their window is only partly
-    filled (an error rate of a restart's first five minutes is judged as an hour's): add
-    the last window's records again from where they are kept (`usage_analytics.sources`'
-    `fetch(pattern, now - window, now).data`; older records are counted as outside the
-    window) before the first snapshot, or judge no snapshot until a window has passed.
+    Restarts: `to_bytes()` (or pickle) saves the monitor whole - its buckets, kept range,
+    cumulative counts and error samples, and its settings (window, bucket, `max_future`,
+    time zone, flags, thresholds, `on_invalid`, correlation id...) - and `from_bytes`
+    restores it: its snapshots and adds are exactly those the saved monitor's would have
+    been. Save on shutdown, and against a crash every few buckets (an hour of 5-minute
+    buckets: 99 KB with 1,000 records a bucket, most of it their execution times, kept
+    exactly up to `exact_budget` a bucket; 8.6 KB with 10,000 a bucket, sketched). The
+    bytes are framed as a `UsageAccumulator`'s are, under their own magic (b"UARW") and
+    format version: malformed, truncated or altered bytes, an accumulator's, or another
+    format version raise `UsageAnalyticsError`. A monitor loads under any release that
+    reads its format version; a release that changes the format refuses older monitors,
+    naming both versions, rather than read them differently (the design is silent; our
+    choice). Where no saved state can be had (lost, refused), a new monitor's snapshots
+    cover only what was added since it started, and nothing in them says that their
+    window is only partly filled (an error rate of a restart's first five minutes is
+    judged as an hour's): add the last window's records again from where they are kept
+    (`usage_analytics.sources`' `fetch(pattern, now - window, now).data`; older records
+    are counted as outside the window) before the first snapshot, or judge no snapshot
+    until a window has passed.
 
     A pattern that goes silent: its snapshots hold no executions once its last records
     leave the window, and `health()` gives one `no_executions` finding of severity
@@ -609,21 +624,16 @@ class RollingUsageAnalytics:
     __slots__ = ("_core", "_kept_span_us", "_lock", "_settings")
 
     def __init__(self, window: timedelta, bucket: timedelta, **settings: Any) -> None:
-        self._settings = RollingSettings(window=window, bucket=bucket, **settings)
-        s = self._settings
-        # The core's template needs some window; snapshots replace it.
-        options = core_options(
-            s.request(_EPOCH, _EPOCH + s.bucket),
-            by_pattern=False,
-            exact_budget=s.exact_budget,
-            relative_accuracy=s.relative_accuracy,
-        )
-        bucket_us = s.bucket // _ONE_MICROSECOND
-        self._core = _core.CoreRolling(options, bucket_us, s.window // s.bucket)
+        checked = RollingSettings(window=window, bucket=bucket, **settings)
+        self._take(checked, _core.CoreRolling(*_core_arguments(checked)))
+
+    def _take(self, settings: RollingSettings, core: Any) -> None:
+        """Hold `core`, a core monitor of `settings`."""
+        self._settings, self._core = settings, core
         self._lock = StateLock(type(self).__name__)
         # From the start of the oldest bucket kept to the newest's: the core keeps
         # `_KEPT_WINDOWS` windows of buckets, the newest's included.
-        self._kept_span_us = (_KEPT_WINDOWS * s.window - s.bucket) // _ONE_MICROSECOND
+        self._kept_span_us = (_KEPT_WINDOWS * settings.window - settings.bucket) // _ONE_MICROSECOND
 
     @property
     def settings(self) -> RollingSettings:
@@ -635,11 +645,35 @@ class RollingUsageAnalytics:
         with self._lock:  # (an `add` in another thread holds the core state)
             return int(self._core.retained_buckets)
 
-    def __reduce__(self) -> Any:
-        raise TypeError(
-            "a RollingUsageAnalytics is live state and is not pickled; keep its records "
-            "upstream, or use UsageAccumulator for a state that can be stored"
-        )
+    def to_bytes(self) -> bytes:
+        """The monitor as bytes, for `from_bytes` in another process or after a restart:
+        its buckets, kept range, cumulative counts and error samples, and its settings
+        (see the class's "Restarts")."""
+        meta = self._settings.model_dump_json().encode()
+        with self._lock:
+            data: bytes = self._core.to_bytes(meta)
+        return data
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Self:
+        """A monitor from `to_bytes()` output, whose snapshots and adds are those the saved
+        one's would have been. `UsageAnalyticsError` if the bytes are not a valid monitor
+        (malformed, truncated, altered, an accumulator's, or of another format version);
+        `MemoryError` if the memory to load it cannot be had."""
+        core, meta = _core.CoreRolling.from_bytes(_checked_bytes(data, "from_bytes"))
+        if len(meta) > _MAX_SETTINGS_BYTES:
+            raise _unreadable(ValueError(f"{len(meta):,} bytes of them, more than settings take"))
+        try:
+            settings = RollingSettings.model_validate_json(meta)
+            core.configure(*_core_arguments(settings))
+        except (ValidationError, TypeError, OverflowError) as error:
+            raise _unreadable(error) from None
+        monitor = cls.__new__(cls)
+        monitor._take(settings, core)
+        return monitor
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_rolling, (self.to_bytes(),))
 
     def add(self, data: Any, *, now: datetime | None = None) -> None:
         """File records (any form the reducer takes) into their buckets. Atomic (when it
@@ -735,6 +769,22 @@ class RollingUsageAnalytics:
         if self._settings.max_future is not None:
             ahead = ""
         return f" (the newest bucket kept starts at {datetime_of(newest).isoformat()}{ahead})"
+
+
+def _core_arguments(settings: RollingSettings) -> tuple[dict[str, Any], int, int]:
+    """`_core.CoreRolling`'s arguments for `settings`: options, bucket (us), buckets."""
+    # The core's template needs some window; snapshots replace it.
+    options = core_options(
+        settings.request(_EPOCH, _EPOCH + settings.bucket),
+        by_pattern=False,
+        exact_budget=settings.exact_budget,
+        relative_accuracy=settings.relative_accuracy,
+    )
+    return options, settings.bucket // _ONE_MICROSECOND, settings.window // settings.bucket
+
+
+def _restore_rolling(data: bytes) -> RollingUsageAnalytics:
+    return RollingUsageAnalytics.from_bytes(data)
 
 
 def _aware(now: datetime) -> datetime:

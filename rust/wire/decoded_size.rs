@@ -37,7 +37,7 @@ impl DecodedSize {
         self.0
     }
 
-    fn add(self, other: DecodedSize) -> DecodedSize {
+    pub(super) fn add(self, other: DecodedSize) -> DecodedSize {
         DecodedSize(self.0.saturating_add(other.0))
     }
 
@@ -47,7 +47,7 @@ impl DecodedSize {
     /// mapped: four times its items. (Counted at its peak alone, three times, a list of
     /// 5M days, 80 MB, passed the check with 256 MB to spare and aborted: 128 MB asked for
     /// with 64 MB held and 63 MB freed on the way.)
-    fn vector(len: usize, size: usize) -> DecodedSize {
+    pub(super) fn vector(len: usize, size: usize) -> DecodedSize {
         let bytes = len.saturating_mul(size);
         if bytes <= RESERVED_AHEAD {
             DecodedSize(bytes)
@@ -64,7 +64,7 @@ impl DecodedSize {
     }
 
     /// One allocation of `bytes` (a string, a box).
-    fn exact(bytes: usize) -> DecodedSize {
+    pub(super) fn exact(bytes: usize) -> DecodedSize {
         DecodedSize(bytes)
     }
 }
@@ -75,7 +75,7 @@ impl DecodedSize {
 /// names 64 bytes per stored byte; everything else decodes to less (a pattern of 60 bytes
 /// at least, to a `GroupWire` of 824; a day's two bytes to 16). Checked by this module's
 /// tests against the shapes that come closest.
-const MOST_PER_STORED_BYTE: usize = 4 * size_of::<&str>();
+pub(super) const MOST_PER_STORED_BYTE: usize = 4 * size_of::<&str>();
 
 /// The most any payload of `len` bytes decodes to.
 pub(super) fn most_decoded(len: usize) -> usize {
@@ -91,14 +91,14 @@ pub(super) fn decoded_size(payload: &[u8]) -> Result<DecodedSize, postcard::Erro
 }
 
 /// A stored sequence of `T`, read item by item and counted, none kept.
-struct Listed<T> {
+pub(super) struct Listed<T> {
     len: usize,
     items: PhantomData<T>,
 }
 
 impl<T> Listed<T> {
     /// Decoded as a vector of `T`.
-    fn size(&self) -> DecodedSize {
+    pub(super) fn size(&self) -> DecodedSize {
         DecodedSize::vector(self.len, size_of::<T>())
     }
 }
@@ -158,10 +158,10 @@ impl StateShape<'_> {
 
 /// `SettingsWire` (its time zone's name decoded as a `String`).
 #[derive(serde::Deserialize)]
-struct SettingsShape<'a> {
+pub(super) struct SettingsShape<'a> {
     _window: [i64; 3],
     #[serde(borrow)]
-    timezone: &'a str,
+    pub(super) timezone: &'a str,
     _families: [bool; 5],
     _thresholds: ThresholdTuple,
     _exact_budget: u64,
@@ -170,13 +170,13 @@ struct SettingsShape<'a> {
 
 /// `ReportWire`.
 #[derive(serde::Deserialize)]
-struct ReportShape {
+pub(super) struct ReportShape {
     _counts: [u64; 3],
     samples: Samples,
 }
 
 impl ReportShape {
-    fn size(&self) -> DecodedSize {
+    pub(super) fn size(&self) -> DecodedSize {
         // (`kept_samples` keeps no more than one past `MAX_SAMPLES`, each read in turn; the
         // text of every one counted, an upper bound.)
         let kept = self.samples.len.min(MAX_SAMPLES + 1);
@@ -268,7 +268,7 @@ struct GroupShape<'a> {
 
 /// `AccumulatorWire`.
 #[derive(serde::Deserialize)]
-struct AccumulatorShape<'a> {
+pub(super) struct AccumulatorShape<'a> {
     /// count, success, timeouts and gate failures.
     _counts: [u64; 4],
     quality_sum: (u32, Listed<u32>),
@@ -289,7 +289,7 @@ struct AccumulatorShape<'a> {
 }
 
 impl AccumulatorShape<'_> {
-    fn size(&self) -> DecodedSize {
+    pub(super) fn size(&self) -> DecodedSize {
         let bins = match &self.summary {
             None => DecodedSize::default(),
             Some(SummaryShape {
