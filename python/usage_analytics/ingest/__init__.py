@@ -14,8 +14,10 @@
 - a dict of column name -> pandas Series: read by position as any column, so Series of
   different indexes (which pandas would pair by label) are refused (`series_indexes`);
 - a dict of column name -> numpy array (or lists beside arrays): turned into an Arrow
-  table by pyarrow (the `arrow` extra), which converts numpy arrays without copying
-  where the layout allows. As
+  table (the `arrow` extra), without copying numeric arrays where the layout allows;
+  arrays of numbers, flags, times and durations from their buffers (`numpy_buffers`),
+  as pyarrow converts them but without importing pandas, which pyarrow's conversion
+  does to ask whether an array is a pandas Series. As
   in pandas, NaN in a numpy float array means "missing" there (numpy has no other missing
   marker); in a list of dicts and in Arrow data a NaN is an invalid value. A pandas flag
   column of floats that are all 0, 1 or NaN (how pandas stores 0/1 with a missing value)
@@ -62,8 +64,8 @@ awaits of one connection's results wait for each other instead of failing.
 One module per input form, each importing only those below it (no cycle): `dispatch`
 picks the reader for an input (`read_any`, `reduce_any`, `records_container`) and hands
 a list of records to the core as it is; `dict_columns` reads a dict of columns, with
-`numpy_columns` (one column as an Arrow array), after `series_indexes` (its pandas Series
-of one index); `arrow_data` reads data exporting Arrow
+`numpy_columns` (one column as an Arrow array, with `numpy_buffers`), after
+`series_indexes` (its pandas Series of one index); `arrow_data` reads data exporting Arrow
 (pyarrow, polars, pandas, DuckDB), with `pandas_objects` (a pandas frame's columns of
 Python objects), `arrow_export` (what the core's Arrow reader takes), `checked_stream`
 (a stream checked batch by batch) and `duckdb_reads` (a connection's reads in turn).

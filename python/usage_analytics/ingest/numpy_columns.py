@@ -1,9 +1,10 @@
 """One column of a dict of columns as an Arrow array (`_arrow_column`): numpy arrays above
 all, whose layouts Arrow lacks are converted first, exactly or refused (datetime64 and
 timedelta64 units and multiples, byte orders, text past Unicode or with lone surrogates,
-masked arrays and NaTs of Python objects); pandas objects and lists by pyarrow's own
-conversion. Only `dict_columns` calls it: a frame's columns are exported by their
-library."""
+masked arrays and NaTs of Python objects), a plain array of numbers, flags, times or
+durations then from its buffers (`numpy_buffers`: pandas not imported); pandas objects and
+lists by pyarrow's own conversion. Only `dict_columns` calls it: a frame's columns are
+exported by their library."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest.kinds import _holds_numpy_datetimes, _missing_marker, _without_numpy_nat
 from usage_analytics.ingest.libraries import _is_numpy_objects, _library
+from usage_analytics.ingest.numpy_buffers import arrow_of_plain_numpy
 from usage_analytics.ingest.pandas_floats import _zero_one_or_nan
 from usage_analytics.object_slices import arrow_of_objects
 from usage_analytics.object_text import arrow_of_numpy_text
@@ -138,7 +140,8 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
         return arrow_of_objects(pa, column)
     if column.dtype.kind == "U" and type(column).__name__ == "ndarray":  # (not a masked one)
         return arrow_of_numpy_text(pa, column)  # (its NULs within rows kept, as numpy has)
-    return pa.array(column, from_pandas=True)
+    plain = arrow_of_plain_numpy(pa, column)  # (numbers, flags, times: pandas not imported)
+    return plain if plain is not None else pa.array(column, from_pandas=True)
 
 
 def _arrow_durations(column: Any) -> Any:
