@@ -276,28 +276,39 @@ impl Serialized<'_> {
 
     /// Write the framed state into `out`, which is `byte_len()` bytes long.
     pub fn write_into(&self, out: &mut [u8]) -> Result<(), CoreError> {
-        if out.len() != self.byte_len() {
-            return Err(CoreError::Internal(format!(
-                "a {}-byte buffer for a {}-byte state",
-                out.len(),
-                self.byte_len()
-            )));
-        }
-        let (header, payload) = out.split_at_mut(HEADER);
-        let written = postcard::to_slice(&self.wire, payload)
-            .map_err(|e| CoreError::Internal(format!("serializing: {e}")))?
-            .len();
-        if written != self.payload_len {
-            return Err(CoreError::Internal(format!(
-                "serialized {written} bytes of a {}-byte payload",
-                self.payload_len
-            )));
-        }
-        header[..4].copy_from_slice(MAGIC);
-        header[4..6].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
-        header[6..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        Ok(())
+        write_framed(&self.wire, self.payload_len, (MAGIC, FORMAT_VERSION, "state"), out)
     }
+}
+
+/// Write `wire` (a payload of `payload_len` bytes) framed into `out`, which is
+/// `HEADER + payload_len` bytes long: `magic`, `version` and the payload's CRC-32, then the
+/// payload (states' and rolling monitors' frames alike; `what` names the kind in errors).
+pub(crate) fn write_framed<W: Serialize>(
+    wire: &W,
+    payload_len: usize,
+    (magic, version, what): (&[u8; 4], u16, &str),
+    out: &mut [u8],
+) -> Result<(), CoreError> {
+    if out.len() != HEADER + payload_len {
+        return Err(CoreError::Internal(format!(
+            "a {}-byte buffer for a {}-byte {what}",
+            out.len(),
+            HEADER + payload_len
+        )));
+    }
+    let (header, payload) = out.split_at_mut(HEADER);
+    let written = postcard::to_slice(wire, payload)
+        .map_err(|e| CoreError::Internal(format!("serializing: {e}")))?
+        .len();
+    if written != payload_len {
+        return Err(CoreError::Internal(format!(
+            "serialized {written} bytes of a {payload_len}-byte payload"
+        )));
+    }
+    header[..4].copy_from_slice(magic);
+    header[4..6].copy_from_slice(&version.to_le_bytes());
+    header[6..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    Ok(())
 }
 
 /// `state` with the Python layer's `meta` bytes, ready to be written (`Serialized`).

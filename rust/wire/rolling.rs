@@ -25,7 +25,7 @@ use super::decoded_size::{most_decoded, AccumulatorShape, DecodedSize, Listed, R
 use super::room::{loaded_bytes, names_bytes};
 use super::{
     accumulator_of, accumulator_wire, corrupt, ensure, report_of, report_wire, samples_inside, settings_wire,
-    template_of, AccumulatorWire, NameTable, ReportWire, SettingsWire, HEADER,
+    template_of, write_framed, AccumulatorWire, NameTable, ReportWire, SettingsWire, HEADER,
 };
 use crate::accumulator::{Accumulator, ROOM_PER_GROUP};
 use crate::buckets::{Window, FIRST_INSTANT, LAST_INSTANT};
@@ -86,27 +86,7 @@ impl RollingSerialized<'_> {
 
     /// Write the framed monitor into `out`, which is `byte_len()` bytes long.
     pub fn write_into(&self, out: &mut [u8]) -> Result<(), CoreError> {
-        if out.len() != self.byte_len() {
-            return Err(CoreError::Internal(format!(
-                "a {}-byte buffer for a {}-byte monitor",
-                out.len(),
-                self.byte_len()
-            )));
-        }
-        let (header, payload) = out.split_at_mut(HEADER);
-        let written = postcard::to_slice(&self.wire, payload)
-            .map_err(|e| CoreError::Internal(format!("serializing: {e}")))?
-            .len();
-        if written != self.payload_len {
-            return Err(CoreError::Internal(format!(
-                "serialized {written} bytes of a {}-byte payload",
-                self.payload_len
-            )));
-        }
-        header[..4].copy_from_slice(MAGIC);
-        header[4..6].copy_from_slice(&ROLLING_VERSION.to_le_bytes());
-        header[6..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        Ok(())
+        write_framed(&self.wire, self.payload_len, (MAGIC, ROLLING_VERSION, "monitor"), out)
     }
 }
 
