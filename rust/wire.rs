@@ -387,15 +387,33 @@ fn meta_of<'a>(meta: &Cow<'a, [u8]>) -> Result<&'a [u8], CoreError> {
 
 /// The payload of framed bytes, once their magic, version and checksum are checked.
 fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
+    framed_payload(
+        bytes,
+        (MAGIC, FORMAT_VERSION, "format"),
+        (
+            rolling::MAGIC,
+            "these bytes hold a RollingUsageAnalytics, not an accumulator",
+        ),
+    )
+}
+
+/// The payload of `bytes` framed by `write_framed` with `magic` and `version` (a refused
+/// version named as `format`'s), once those and the checksum are checked; bytes of the
+/// other kind of frame (`other_magic`) are refused saying what they hold (`other_kind`).
+pub(crate) fn framed_payload<'b>(
+    bytes: &'b [u8],
+    (magic, version, format): (&[u8; 4], u16, &str),
+    (other_magic, other_kind): (&[u8; 4], &str),
+) -> Result<&'b [u8], CoreError> {
     ensure(bytes.len() >= HEADER, "too short")?;
-    if &bytes[..4] == rolling::MAGIC {
-        return Err(corrupt("these bytes hold a RollingUsageAnalytics, not an accumulator"));
+    if &bytes[..4] == other_magic {
+        return Err(corrupt(other_kind));
     }
-    ensure(&bytes[..4] == MAGIC, "wrong magic bytes")?;
-    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-    if version != FORMAT_VERSION {
+    ensure(&bytes[..4] == magic, "wrong magic bytes")?;
+    let found = u16::from_le_bytes([bytes[4], bytes[5]]);
+    if found != version {
         return Err(corrupt(format!(
-            "format version {version}, this usage-analytics reads version {FORMAT_VERSION}"
+            "{format} version {found}, this usage-analytics reads version {version}"
         )));
     }
     let checksum = u32::from_le_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use super::decoded_size::{most_decoded, AccumulatorShape, DecodedSize, Listed, ReportShape, SettingsShape};
 use super::room::{loaded_bytes, names_bytes};
 use super::{
-    accumulator_of, accumulator_wire, corrupt, ensure, report_of, report_wire, samples_inside, settings_wire,
-    template_of, write_framed, AccumulatorWire, NameTable, ReportWire, SettingsWire, HEADER,
+    accumulator_of, accumulator_wire, corrupt, ensure, framed_payload, report_of, report_wire, samples_inside,
+    settings_wire, template_of, write_framed, AccumulatorWire, NameTable, ReportWire, SettingsWire, HEADER,
 };
 use crate::accumulator::{Accumulator, ROOM_PER_GROUP};
 use crate::buckets::{Window, FIRST_INSTANT, LAST_INSTANT};
@@ -148,26 +148,14 @@ pub fn rolling_from_bytes(bytes: &[u8]) -> Result<(Rolling, IngestReport, &[u8])
 
 /// The payload of framed bytes, once their magic, version and checksum are checked.
 fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
-    ensure(bytes.len() >= HEADER, "too short")?;
-    if &bytes[..4] == super::MAGIC {
-        return Err(corrupt(
+    framed_payload(
+        bytes,
+        (MAGIC, ROLLING_VERSION, "rolling format"),
+        (
+            super::MAGIC,
             "these bytes hold a UsageAccumulator or BatchUsageAccumulator, not a RollingUsageAnalytics",
-        ));
-    }
-    ensure(&bytes[..4] == MAGIC, "wrong magic bytes")?;
-    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-    if version != ROLLING_VERSION {
-        return Err(corrupt(format!(
-            "rolling format version {version}, this usage-analytics reads version {ROLLING_VERSION}"
-        )));
-    }
-    let checksum = u32::from_le_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
-    let payload = &bytes[HEADER..];
-    ensure(
-        crc32fast::hash(payload) == checksum,
-        "checksum mismatch (truncated or altered)",
-    )?;
-    Ok(payload)
+        ),
+    )
 }
 
 /// The monitor a decoded payload holds, every part checked.
