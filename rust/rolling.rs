@@ -351,7 +351,7 @@ impl Rolling {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::accumulator::Families;
     use crate::civil::MICROS_PER_HOUR;
@@ -361,7 +361,8 @@ mod tests {
 
     const H: i64 = MICROS_PER_HOUR;
 
-    fn columns(instants: &[i64]) -> Columns {
+    /// Successful records at `instants` (agents "a" and "b"; also the wire tests').
+    pub(crate) fn columns(instants: &[i64]) -> Columns {
         let mut c = Columns::default();
         for &ts in instants {
             c.timestamp.push(ts);
@@ -376,7 +377,7 @@ mod tests {
         c
     }
 
-    fn template(window: Window) -> Accumulator {
+    pub(crate) fn template(window: Window) -> Accumulator {
         Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default())
     }
 

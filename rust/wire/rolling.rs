@@ -316,34 +316,15 @@ impl<'de> Deserialize<'de> for Buckets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accumulator::Families;
     use crate::civil::MICROS_PER_HOUR;
-    use crate::columns::{Columns, NO_FILE, SUCCESS};
-    use crate::metrics::Thresholds;
-    use crate::zone::Zone;
+    use crate::rolling::tests::{columns, template};
 
     const H: i64 = MICROS_PER_HOUR;
-
-    fn columns(instants: &[i64]) -> Columns {
-        let mut c = Columns::default();
-        for &ts in instants {
-            c.timestamp.push(ts);
-            c.flags.push(SUCCESS);
-            c.execution_time_ms.push((ts % 1000) as f64);
-            c.quality_score.push(f64::NAN);
-            c.context_type.push(c.context_types.code("unknown"));
-            c.agent.push(c.agents.code(if ts / H % 5 == 0 { "a" } else { "b" }));
-            c.project.push(c.projects.code("unknown"));
-            c.file_type.push(NO_FILE);
-        }
-        c
-    }
 
     /// A monitor of 3 hourly buckets that took in `instants`, and its report.
     fn monitor(instants: &[i64]) -> (Rolling, IngestReport) {
         let window = Window::new(0, H, "custom", Some(H)).unwrap();
-        let template = Accumulator::new(window, Zone::get("UTC").unwrap(), Families::ALL, Thresholds::default());
-        let mut rolling = Rolling::new(template, H, 3).unwrap();
+        let mut rolling = Rolling::new(template(window), H, 3).unwrap();
         let mut update = rolling.fresh();
         update.add(&columns(instants));
         rolling.merge_owned(update);
