@@ -237,28 +237,48 @@ def test_states_of_different_settings_do_not_merge_naming_them_as_merge_does(
     assert re.fullmatch(rf"cannot merge accumulators with different settings: {named}", message)
     with pytest.raises(UsageAnalyticsError) as swapped:
         theirs.merge(mine)
-    # (The first state's value first, as `merge` names its own first.)
+    # (The first state's value first, as `merge` names its own first; then which two.)
     for blobs, words in (
-        (good + other, message),
-        (other + good, str(swapped.value)),
-        (good + good + other, message),
+        (good + other, f"{message} (states[0] vs states[1], of 2)"),
+        (other + good, f"{swapped.value} (states[0] vs states[1], of 2)"),
+        (good + good + other, f"{message} (states[0] vs states[2], of 3)"),
     ):
         with pytest.raises(UsageAnalyticsError) as raised:
             BatchUsageAccumulator.merge_bytes(blobs)
         assert str(raised.value) == words
         # (No traceback of the core's wording, where the core refused them.)
         assert raised.value.__context__ is None or raised.value.__suppress_context__
+    # merge_many names them alike, by their places among the accumulators.
+    with pytest.raises(UsageAnalyticsError) as many:
+        BatchUsageAccumulator.merge_many([mine, mine, theirs])
+    assert str(many.value) == f"{message} (accumulators[0] vs accumulators[2])"
 
 
 def test_states_of_another_kind_do_not_merge() -> None:
     single = states(UsageAccumulator, [records(8, 10)])
     batch = states(BatchUsageAccumulator, [records(9, 10, ["a"])])
-    with pytest.raises(UsageAnalyticsError, match="single-pattern accumulator with a batch"):
+    # (The core refuses the pair; the error names the state of the other kind.)
+    held = r"these bytes hold a {}; use {}\.from_bytes$"
+    with pytest.raises(
+        UsageAnalyticsError,
+        match=r"^states\[1\] \(of 2\): " + held.format("UsageAccumulator", "UsageAccumulator"),
+    ):
         BatchUsageAccumulator.merge_bytes(batch + single)
-    with pytest.raises(UsageAnalyticsError, match="single-pattern accumulator with a batch"):
+    with pytest.raises(
+        UsageAnalyticsError,
+        match=r"^states\[1\] \(of 2\): "
+        + held.format("BatchUsageAccumulator", "BatchUsageAccumulator"),
+    ):
         UsageAccumulator.merge_bytes(single + batch)
     with pytest.raises(UsageAnalyticsError, match=r"use BatchUsageAccumulator\.from_bytes"):
         UsageAccumulator.merge_bytes(batch + batch)
+    mixed = [UsageAccumulator.from_bytes(single[0])] * 2 + [
+        BatchUsageAccumulator.from_bytes(batch[0])
+    ]
+    with pytest.raises(
+        TypeError, match=r"with BatchUsageAccumulator \(accumulators\[0\] vs accumulators\[2\]\)$"
+    ):
+        UsageAccumulator.merge_many(mixed)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("position", [0, 1, 2])
@@ -269,7 +289,9 @@ def test_a_corrupt_state_among_good_ones_is_an_error(position: int) -> None:
     altered[-1] ^= 0x40
     for bad in (cut, bytes(altered)):
         broken = [*blobs[:position], bad, *blobs[position + 1 :]]
-        with pytest.raises(UsageAnalyticsError, match="not a valid usage-analytics state"):
+        # (Which of a job's states is broken: the one to look for.)
+        named = rf"^states\[{position}\] \(of 3\): .*not a valid usage-analytics state"
+        with pytest.raises(UsageAnalyticsError, match=named):
             BatchUsageAccumulator.merge_bytes(broken)
 
 

@@ -247,7 +247,14 @@ class _Accumulator:
         if not isinstance(first, cls):  # (the others are checked by merge_in)
             raise TypeError(f"{cls.__name__}.merge_many got a {type(first).__name__}")
         merged = first.merge(first._with(first._settings, _core.CoreState(first._core_options())))
-        for other in iterator:
+        for position, other in enumerate(iterator, 1):
+            try:
+                merged._check_mergeable(other)
+            except (UsageAnalyticsError, TypeError) as refused:
+                # (Which of many: a job's eighth state of twenty, say.)
+                raise type(refused)(
+                    f"{refused} (accumulators[0] vs accumulators[{position}])"
+                ) from None
             merged.merge_in(other)
         return merged
 
@@ -279,36 +286,36 @@ class _Accumulator:
             raise ValueError("merge_bytes needs at least one state")
         try:
             state, metas = _core.CoreState.merge_serialized(blobs)
-        except UsageAnalyticsError:
-            # The core refuses differing settings by what it holds of them ("predictions
-            # family (off vs on)" of a granularity): name the settings, as `merge` does.
-            # Only on this failing path is each state loaded again for its settings.
-            named = cls._settings_difference(blobs)
-            if named is not None:
-                raise named from None
-            raise
-        settings = [cls._stored_settings(state, meta) for meta in metas]
-        for other in settings[1:]:
-            _check_same_settings(settings[0], other)
-        return cls._configured(settings[0], state)
+        except UsageAnalyticsError as refused:
+            # The core says what is wrong but not of which state, and refuses differing
+            # settings by what it holds of them ("predictions family (off vs on)" of a
+            # granularity). Only on this failing path is each state loaded again.
+            raise cls._located_refusal(blobs) or refused from None
+        first = cls._stored_settings(state, metas[0])
+        for position, meta in enumerate(metas[1:], 1):
+            _check_same_settings(
+                first, cls._stored_settings(state, meta), _among(position, len(metas))
+            )
+        return cls._configured(first, state)
 
     @classmethod
-    def _settings_difference(cls, blobs: list[bytes]) -> UsageAnalyticsError | None:
-        """`merge`'s error naming the settings that differ, if two of `blobs` that load as
-        states of this kind differ in them; else None (the caller's error stands: a
-        corrupt state, a state of the other kind)."""
+    def _located_refusal(cls, blobs: list[bytes]) -> UsageAnalyticsError | None:
+        """The error of the first of `blobs` that does not load as a state of this kind,
+        or `merge`'s error naming the settings in which it differs from the first, each
+        naming the state's place in `blobs` (a Dask job's eighth state of twenty, say);
+        None if each loads and agrees (the caller's error stands)."""
         first: StreamingSettings | None = None
-        for blob in blobs:  # (one decoded state at a time, as merging them holds)
+        for position, blob in enumerate(blobs):  # (one decoded state at a time, as merging)
             try:
                 state, meta = _core.CoreState.from_bytes(blob)
                 settings = cls._stored_settings(state, meta)
-            except UsageAnalyticsError:
-                return None
+            except UsageAnalyticsError as unreadable:
+                return UsageAnalyticsError(f"states[{position}] (of {len(blobs)}): {unreadable}")
             if first is None:
                 first = settings
                 continue
             try:
-                _check_same_settings(first, settings)
+                _check_same_settings(first, settings, _among(position, len(blobs)))
             except UsageAnalyticsError as differ:
                 return differ
         return None
@@ -367,7 +374,11 @@ class _Accumulator:
         )
 
 
-def _check_same_settings(mine: StreamingSettings, theirs: StreamingSettings) -> None:
+def _check_same_settings(
+    mine: StreamingSettings, theirs: StreamingSettings, which: str = ""
+) -> None:
+    """`UsageAnalyticsError` naming each setting in which `theirs` differs from `mine`,
+    and `which` states they are (" (states[0] vs states[3], of 8)"), if any differ."""
     shared, other = mine.comparable(), theirs.comparable()
     if shared != other:
         differing = sorted(k for k in shared if shared[k] != other[k])
@@ -378,8 +389,13 @@ def _check_same_settings(mine: StreamingSettings, theirs: StreamingSettings) -> 
             {k: shared[k] for k in differing}, {k: other[k] for k in differing}
         )
         raise UsageAnalyticsError(
-            f"cannot merge accumulators with different settings: {', '.join(named)}"
+            f"cannot merge accumulators with different settings: {', '.join(named)}{which}"
         )
+
+
+def _among(position: int, count: int) -> str:
+    """Which two of `count` serialized states a settings refusal compares."""
+    return f" (states[0] vs states[{position}], of {count})"
 
 
 def _checked_bytes(data: Any, method: str) -> bytes:
