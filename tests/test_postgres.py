@@ -1062,6 +1062,56 @@ def test_a_rolled_back_transaction_is_a_failed_query_not_a_lost_connection(
     assert str(caught.value).endswith("its transaction rolled back: conflict")
 
 
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("P0001", "refused"),  # a trigger's RAISE
+        ("57014", "canceling statement due to statement timeout"),
+        ("53100", "could not extend file"),  # a full disk
+    ],
+)
+def test_a_servers_refusal_reported_as_operational_is_a_failed_query(
+    postgres_url: str, code: str, words: str
+) -> None:
+    # ADBC reports these as operational errors, which were "connection failed" (a
+    # SourceUnavailableError: the command's usage exit) from a server that had answered.
+    connection = PostgresConnection(postgres_url)
+
+    def refused(cursor: Any) -> None:
+        cursor.execute(f"DO $$ BEGIN RAISE EXCEPTION '{words}' USING ERRCODE = '{code}'; END $$")
+
+    async def go() -> None:
+        try:
+            await connection.run(refused)
+        finally:
+            await connection.close()
+
+    with pytest.raises(SourceError, match=f"query failed: {words}$") as caught:
+        run(go())
+    assert not isinstance(caught.value, SourceUnavailableError)
+
+
+def test_a_session_the_server_ended_is_a_lost_connection(postgres_url: str) -> None:
+    connection = PostgresConnection(postgres_url)
+
+    async def go() -> int:
+        try:
+            pid = await connection.run(lambda cursor: _one(cursor, "SELECT pg_backend_pid()"))
+            sql(postgres_url, f"SELECT pg_terminate_backend({pid}, 5000)")
+            with pytest.raises(SourceUnavailableError, match=r"connection failed: .*terminat"):
+                await connection.run(lambda cursor: _one(cursor, "SELECT 1"))
+            return int(await connection.run(lambda cursor: _one(cursor, "SELECT 2")))
+        finally:
+            await connection.close()
+
+    assert run(go()) == 2  # (and the next call connects again)
+
+
+def _one(cursor: Any, query: str) -> Any:
+    cursor.execute(query)
+    return cursor.fetchone()[0]
+
+
 def test_of_two_results_of_one_key_the_later_is_saved_whatever_their_offsets(
     postgres_url: str,
 ) -> None:

@@ -120,6 +120,23 @@ def _rolled_back(error: Exception) -> bool:
     return str(getattr(error, "sqlstate", None) or "").startswith("40")
 
 
+#: SQLSTATEs of a lost connection: a connection exception (class 08), and the errors with
+#: which the server ends the session (administrator command, crash or shutdown, startup,
+#: idle session or idle in transaction timeouts).
+_SESSION_ENDED = ("08", "57P01", "57P02", "57P03", "57P05", "25P03")
+
+
+def _connection_lost(error: Exception) -> bool:
+    """Whether a driver's operational error lost the connection: libpq's own (no
+    SQLSTATE: the socket closed) or one of `_SESSION_ENDED`. ADBC reports other errors
+    of the server as operational too: a trigger's RAISE (P0001), a deferred constraint's
+    refusal at COMMIT, a statement timeout (57014), a full disk (53100). Those are the
+    query's, answered by a server that is there: they were "connection failed", a
+    `SourceUnavailableError` (the command's usage exit) for a refused write."""
+    state = str(getattr(error, "sqlstate", None) or "")
+    return not state or state.startswith(_SESSION_ENDED)
+
+
 def _itself(value: Any) -> Any:
     return value
 
@@ -187,6 +204,10 @@ class PostgresConnection:
                 raise SourceError(
                     f"{self.description}: query failed, its transaction rolled back: "
                     f"{first_line(error, self.url)}"
+                ) from None
+            if not _connection_lost(error):
+                raise SourceError(
+                    f"{self.description}: query failed: {first_line(error, self.url)}"
                 ) from None
             raise SourceUnavailableError(
                 f"{self.description}: connection failed: {first_line(error, self.url)}"
