@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from cli_runs import run
 from test_cli_default_end import record, sqlite_of, write_jsonl
@@ -33,10 +35,26 @@ def _terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def source_of(tmp_path: Path, kind: str, records: list[dict[str, Any]]) -> str:
     if kind == "sqlite":
         return sqlite_of(tmp_path / "runs.sqlite", records)
+    names = list(dict.fromkeys(name for one in records for name in one))
+    if kind == "parquet":  # (typed columns: a pyarrow table's timestamps)
+        path = tmp_path / "runs.parquet"
+        columns = {name: [one.get(name) for one in records] for name in names}
+        pq.write_table(pa.Table.from_pydict(columns), path)
+        return str(path)
+    if kind == "csv":
+        lines = [",".join(names)]
+        for one in records:
+            values = (one.get(name, "") for name in names)
+            lines.append(
+                ",".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in values)
+            )
+        path = tmp_path / "runs.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return str(path)
     return write_jsonl(tmp_path / "runs.jsonl", records)
 
 
-@pytest.mark.parametrize("kind", ["jsonl", "sqlite"])
+@pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet", "sqlite"])
 @pytest.mark.parametrize(
     ("invalid", "named"),
     [
@@ -54,7 +72,12 @@ def test_another_patterns_invalid_newest_record_is_the_error(
     # (The window ended at q's invalid record, silently: the dashboard names it.)
     records = [*P_RECORDS, record("q", END - timedelta(days=1)), record("q", END, **invalid)]
     source = source_of(tmp_path, kind, records)
-    place = "line 4" if kind == "jsonl" else "the row with rowid 4 (timestamp '2026-11-30T12:00"
+    place = {
+        "jsonl": "line 4",
+        "csv": "line 5",
+        "parquet": "row 4",
+        "sqlite": "the row with rowid 4 (timestamp '2026-11-30T12:00",
+    }[kind]
     code, out, err = run(capsys, "analyze", source, "--pattern", "p")
     assert (code, out) == (1, "")
     assert err.startswith(f"usage-analytics: error: {source}, pattern q, {place}")

@@ -29,7 +29,7 @@ looked for, one by one in Python, to name the first invalid one.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,7 +58,7 @@ _END_REMEDIES = (
 )
 
 
-def checks_the_end(args: argparse.Namespace, result: ModelUsageAnalyticsOutput) -> bool:
+def _checks_the_end(args: argparse.Namespace, result: ModelUsageAnalyticsOutput) -> bool:
     """Whether a default window (no --end) in raise mode may end at a record `analyze`
     did not reduce: its pattern's newest record, `result`'s, is not at the end."""
     if args.end is not None or args.on_invalid != "raise":
@@ -78,7 +78,7 @@ async def check_the_newest_is_accepted(
     window's pattern's own analysis (`result`) shows its newest record at `end`, or a
     valid record of another pattern lies there. (A record file without pattern ids holds
     the pattern's records alone: its analysis judged them all.)"""
-    if not checks_the_end(args, result):
+    if not _checks_the_end(args, result):
         return
     label = f"checking the newest record in {source.description}"
     instant = end - TICK, end
@@ -137,38 +137,46 @@ async def _raise_naming_the_newest(
 
 def _records_at(group: Fetched, wanted: int) -> Fetched | None:
     """The records of `group` whose timestamp is the instant `wanted` (epoch
-    microseconds), located and placed as in the group; None without one."""
-    rows = list(_rows(group.data))
-    indices = [index for index, row in enumerate(rows) if _micros_of(row) == wanted]
+    microseconds), located and placed as in the group; None without one. (Their
+    timestamps are read first, and only those records whole: a file's groups hold all
+    its records.)"""
+    data = group.data
+    indices = [index for index, value in enumerate(_timestamps(data)) if _micros(value) == wanted]
     if not indices:
         return None
     locate, position = group.locate, group.position
     return Fetched(
         group.pattern_id,
-        [rows[index] for index in indices],
+        _rows_at(data, indices),
         len(indices),
         lambda index: locate(indices[index]),
         None if position is None else (lambda index: position(indices[index])),
     )
 
 
-def _rows(data: Any) -> Iterator[Mapping[str, Any]]:
-    """The records of a group's data, as mappings: a pyarrow table's rows, a dict of
-    lists' (a file's records with odd cells, `sources.files`), or the records given."""
-    if hasattr(data, "to_pylist"):
-        yield from data.to_pylist()
-    elif isinstance(data, Mapping):
-        names = list(data)
-        for values in zip(*(data[name] for name in names), strict=True):
-            yield dict(zip(names, values, strict=True))
-    else:
-        yield from data
+def _timestamps(data: Any) -> list[Any]:
+    """The timestamp of each record of a group's data: a pyarrow table's column, a dict
+    of lists' (a file's records with odd cells, `sources.files`), the records' values."""
+    if hasattr(data, "column_names"):
+        return data.column("timestamp").to_pylist() if "timestamp" in data.column_names else []
+    if isinstance(data, Mapping):
+        return list(data.get("timestamp", ()))
+    return [row.get("timestamp") if isinstance(row, Mapping) else None for row in data]
 
 
-def _micros_of(row: Mapping[str, Any]) -> int | None:
+def _rows_at(data: Any, indices: Sequence[int]) -> list[Any]:
+    """The records of a group's data at `indices`, as mappings (or as given)."""
+    if hasattr(data, "column_names"):
+        rows: list[Any] = data.take(indices).to_pylist()
+        return rows
+    if isinstance(data, Mapping):
+        return [{name: values[index] for name, values in data.items()} for index in indices]
+    return [data[index] for index in indices]
+
+
+def _micros(value: Any) -> int | None:
     """A record's timestamp in epoch microseconds: a datetime's, an ISO-8601 text's, an
     integer's (read as epoch microseconds, as the core reads it)."""
-    value = row.get("timestamp")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return timestamp_of(value)
