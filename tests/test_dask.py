@@ -12,10 +12,10 @@ from __future__ import annotations
 import copy
 import inspect
 import pickle
-import warnings
 import re
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
