@@ -6,15 +6,18 @@ silently; a valid record of any pattern at that instant ends it as before."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pg_server
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from cli_runs import run
 from test_cli_default_end import record, sqlite_of, write_jsonl
+from usage_analytics.sources.postgres_table import write_executions_sync as write_postgres
 
 END = datetime(2026, 11, 30, 12, tzinfo=UTC)
 #: p's records, the newest three days before END.
@@ -52,6 +55,26 @@ def source_of(tmp_path: Path, kind: str, records: list[dict[str, Any]]) -> str:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return str(path)
     return write_jsonl(tmp_path / "runs.jsonl", records)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    name, url = pg_server.create_database(postgres_server)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(postgres_server, name)
+
+
+def test_a_postgresql_sources_invalid_newest_row_is_the_error(
+    capsys: pytest.CaptureFixture[str], postgres_database: str
+) -> None:
+    rows = [*P_RECORDS, record("q", END - timedelta(days=1)), record("q", END, quality_score=7.0)]
+    write_postgres(postgres_database, rows)
+    code, out, err = run(capsys, "analyze", postgres_database, "--pattern", "p")
+    assert (code, out) == (1, "")
+    assert ", pattern q, the row with " in err
+    assert err.endswith(f": field 'quality_score' = 7.0: must be within [0, 1]; {REMEDIES}")
 
 
 @pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet", "sqlite"])
