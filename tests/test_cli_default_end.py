@@ -223,19 +223,39 @@ def test_every_pattern_gets_the_dashboards_window_and_numbers(
     rows: list[tuple[str | None, int, dict[str, Any]]],
     skip: bool,
 ) -> None:
+    """Each pattern's `analyze` has its dashboard row's window and numbers; in raise mode
+    where the dashboard fails on an invalid record, those of the dashboard in skip mode
+    (whose window ends at the same newest record), unless `analyze` fails too: on an
+    invalid record of its own, or where the newest record, which ends the window, is no
+    valid record of a pattern (`cli.invalid_end`)."""
     records = [record(p, END - timedelta(hours=hours), **bad) for p, hours, bad in rows]
     patterns = sorted({p for p, _, bad in rows if p is not None})
     has_invalid = any(bad or p is None for p, _, bad in rows)
-    if not patterns or (has_invalid and not skip):
-        return  # (no dashboard: an error in raise mode, or no pattern at all)
-    if skip and not any(p is not None and not bad for p, _, bad in rows):
-        return  # (no valid record: both commands' error, `test_cli_valid_end`)
+    if not patterns:
+        return  # (no dashboard: no pattern at all)
+    if not any(p is not None and not bad for p, _, bad in rows):
+        return  # (no valid record: both commands' error in skip mode, `test_cli_valid_end`)
+    # (The newest record's instant holds a valid record of a pattern: a window's end the
+    # command accepts, in either mode.)
+    newest = min(hours for _, hours, _ in rows)
+    accepted = any(p is not None and not bad and h == newest for p, h, bad in rows)
     with tempfile.TemporaryDirectory() as scratch:
         source = write_jsonl(Path(scratch) / "runs.jsonl", records)
-        mode = ("--on-invalid", "skip") if skip else ()
+        raise_mode_fails = has_invalid and not skip
+        mode = ("--on-invalid", "skip") if skip or raise_mode_fails else ()
         board = dashboard(capsys, source, *mode)
+        if raise_mode_fails:
+            code, out, _ = run(capsys, "dashboard", source, "--format", "json")
+            assert (code, out) == (1, "")
         for pattern in patterns:
-            one = analysed(capsys, source, pattern, *mode)
+            own_invalid = any(p == pattern and bad for p, _, bad in rows)
+            if raise_mode_fails and (own_invalid or not accepted):
+                code, out, err = run(capsys, "analyze", source, "--pattern", pattern)
+                assert (code, out) == (1, "")
+                said = "skip leaves invalid" if own_invalid else "which ends the default window"
+                assert said in err
+                continue
+            one = analysed(capsys, source, pattern, *(mode if skip else ()))
             assert window(one) == window(board)
             row = row_of(board, pattern)
             assert one["usage_metrics"]["total_executions"] == row["total_executions"]

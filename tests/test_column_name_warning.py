@@ -9,6 +9,8 @@ spelling beside the exact name."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import pickle
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -335,6 +337,20 @@ def test_dask_tells_once_a_call_on_the_client(call: Callable[..., Any]) -> None:
         "{'Success': 'success'}"
     ]
     assert [record.filename for record in caught] == [__file__]
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_a_pickled_warning_keeps_its_message_and_renames(protocol: int) -> None:
+    # (Dask and multiprocessing ship objects by pickle: the command's note reads
+    # `renames` for its --column mapping.)
+    renames = {"Success": "success", "executionTimeMs": "execution_time_ms"}
+    warning = ColumnNameWarning("the note", renames)
+    for shipped in (pickle.loads(pickle.dumps(warning, protocol)), copy.deepcopy(warning)):
+        assert type(shipped) is ColumnNameWarning
+        assert (str(shipped), shipped.args, shipped.renames) == ("the note", ("the note",), renames)
+        assert shipped.renames is not warning.renames
+    bare = pickle.loads(pickle.dumps(ColumnNameWarning("no renames"), protocol))
+    assert (str(bare), bare.renames) == ("no renames", {})
 
 
 @pytest.mark.usefixtures("synchronous")

@@ -9,11 +9,13 @@ pandas data travel to the workers (this module is not importable there).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import pickle
 import re
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -34,6 +36,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from object_looks import counted_looks
 from usage_analytics import (
+    ColumnNameWarning,
     InvalidRecordError,
     ModelUsageAnalyticsBatchInput,
     ModelUsageAnalyticsBatchOutput,
@@ -1058,3 +1061,21 @@ def test_computation_time_is_the_whole_call_in_milliseconds(
     with dask.config.set(scheduler="synchronous"):
         result = analyze(_dask_frame(_frame(50, 2, seed=29), 2), **WINDOW)
     assert result.computation_time_ms == 2500.0
+
+
+def test_a_column_spelled_otherwise_is_told_of_once_on_the_client_and_ships_whole(
+    client: Client,
+) -> None:
+    # On worker processes as on a local scheduler (`test_column_name_warning`): one
+    # warning, on the client, before any task runs; and the warning, sent to a worker and
+    # back by pickle, keeps the renames the command's note maps.
+    frame = _frame(60, 2, seed=31).rename(columns={"success": "Success"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        analyze(_dask_frame(frame, 4), **WINDOW)
+    told = [record.message for record in caught if record.category is ColumnNameWarning]
+    assert len(told) == 1
+    assert isinstance(told[0], ColumnNameWarning)
+    assert told[0].renames == {"Success": "success"}
+    shipped = client.submit(copy.copy, told[0], pure=False).result()
+    assert (str(shipped), shipped.renames) == (str(told[0]), {"Success": "success"})

@@ -203,13 +203,17 @@ def _warnings_as_notes() -> Iterator[None]:
             if issubclass(category, TimestampUnitWarning):
                 to_stderr(f"{PROG}: note: {message}")
             elif isinstance(message, ColumnNameWarning):
+                # (Its renames are those a mapping reads whole: a JSON Lines key beside
+                # lines of the exact one has none, `cli.key_spellings`.)
                 renames = message.renames
                 mapped = " ".join(
                     f"--column {shlex.quote(f'{field}={column}')}"
                     for column, field in renames.items()
                 )
                 them = "it" if len(renames) == 1 else "them"
-                to_stderr(f"{PROG}: note: {message}, or map {them}: {mapped}")
+                to_stderr(
+                    f"{PROG}: note: {message}" + (f", or map {them}: {mapped}" if renames else "")
+                )
             else:
                 shown(message, category, filename, lineno, file, line)
 

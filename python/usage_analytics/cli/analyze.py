@@ -27,6 +27,8 @@ from usage_analytics.cli.common import (
     window_of,
 )
 from usage_analytics.cli.empty_window import note_an_empty_window
+from usage_analytics.cli.invalid_end import check_the_newest_is_accepted
+from usage_analytics.cli.key_spellings import note_spelled_keys
 from usage_analytics.cli.output import Analysis, View, emit
 from usage_analytics.cli.running import run_async
 from usage_analytics.cli.valid_end import ends_past_the_valid, newest_valid_of_source
@@ -90,6 +92,7 @@ async def _analyze(
     progress = Progress()
     async with source:
         window = await source_window(args, source, progress, pattern)
+        await note_spelled_keys(source)  # (JSON Lines keys: `cli.key_spellings`)
         analysis, unreadable, fetched = await _analysed(args, source, pattern, window, progress)
         if ends_past_the_valid(args, [analysis.result]):  # (see `cli.valid_end`)
             stretched_end = window[1]  # (the records up to it fetched still)
@@ -102,6 +105,9 @@ async def _analyze(
                 analysis, unreadable, fetched = await _analysed(
                     args, source, pattern, window, progress, stretched_end
                 )
+        # (Raise mode: the newest record, which ended the window, may be another
+        # pattern's invalid one, which the dashboard names: `cli.invalid_end`.)
+        await check_the_newest_is_accepted(args, source, window[1], analysis.result, progress)
         await note_the_end(args, source, window[1], pattern)
         await note_an_empty_window(source, [analysis.result], window, args.tz, pattern)
         absent = await absent_success_note(source, [fetched], [analysis.result], window)

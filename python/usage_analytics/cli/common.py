@@ -243,7 +243,8 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
         "a date alone includes that day, ending the window at the next day's 00:00 "
         "(--start 2026-11-01 --end 2026-11-30: all of November) (default: the timestamp of "
         "the source's newest record, of any pattern, for analyze as for dashboard: a pattern "
-        "that went quiet shows how long ago; with --on-invalid skip, of the newest valid one)",
+        "that went quiet shows how long ago; with --on-invalid skip, of the newest valid one; "
+        "without it, an invalid newest record of another pattern is analyze's error too)",
     )
     parser.add_argument(
         "--window-type",

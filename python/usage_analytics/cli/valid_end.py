@@ -18,6 +18,8 @@ command line's default window; this is the command's decision:
 - raise mode: unchanged. The window ends at the newest record's timestamp, so that record,
   if invalid, lies in the window and is the command's error (a database hands over the
   window's rows only: a window ended before it would have left it out unreported).
+  `analyze`, which reduces its own pattern's records alone, checks that the record is
+  one it accepts (`cli.invalid_end`).
 
 The check costs nothing where the newest record is valid: the analysis of the window
 says so (a pattern's `time_since_last_use` of 0.0, its latest execution at the window's
@@ -65,10 +67,13 @@ from usage_analytics.sources import ExecutionSource, Fetched, FileSource
 
 __all__ = [
     "FIRST_INSTANT",
+    "TICK",
     "ends_past_the_valid",
+    "every_pattern",
     "newest_valid",
     "newest_valid_in",
     "newest_valid_of_source",
+    "probe_all",
     "probe_contract",
 ]
 
@@ -134,9 +139,9 @@ async def newest_valid_of_source(
     valid record."""
     start, end, _ = window
     label = f"finding the newest valid record in {source.description}"
-    newest_instant = end - _TICK, end
+    newest_instant = end - TICK, end
     async with progress.step(label):
-        every = await _every_pattern(source, *newest_instant)
+        every = await every_pattern(source, *newest_instant)
     progress.clear()
     if every is None:
         return await newest_valid_in(args, source, window, ([own[0]], [own[1]]), progress, pattern)
@@ -144,7 +149,7 @@ async def newest_valid_of_source(
     # empty results cost 0.5 s.)
     at_the_end = [group for group in every if group.count]
     del every
-    probed = await _probed(args, source, at_the_end, *newest_instant, progress)
+    probed = await probe_all(args, source, at_the_end, *newest_instant, progress)
     async with progress.step(label):
         newest = await newest_valid(args, at_the_end, probed, *newest_instant)
     progress.clear()
@@ -154,16 +159,16 @@ async def newest_valid_of_source(
     async with progress.step(label):
         groups = await source.fetch_all(start, end)
     progress.clear()
-    probed = await _probed(args, source, groups, start, end, progress)
+    probed = await probe_all(args, source, groups, start, end, progress)
     return await newest_valid_in(args, source, window, (groups, probed), progress)
 
 
 #: The least span of a window (its end after its start): the newest record's instant
 #: alone, but for a valid record a microsecond before it.
-_TICK = timedelta(microseconds=1)
+TICK = timedelta(microseconds=1)
 
 
-async def _every_pattern(
+async def every_pattern(
     source: ExecutionSource, start: datetime, end: datetime
 ) -> list[Fetched] | None:
     """`source.fetch_all(start, end)`; None from a record file whose records carry no
@@ -175,7 +180,7 @@ async def _every_pattern(
     return await source.fetch_all(start, end)
 
 
-async def _probed(
+async def probe_all(
     args: argparse.Namespace,
     source: ExecutionSource,
     groups: list[Fetched],

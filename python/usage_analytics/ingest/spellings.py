@@ -42,6 +42,7 @@ from usage_analytics.ingest.libraries import _holds_objects, _library
 
 __all__ = [
     "column_name_warning",
+    "line_keys_note",
     "names_spelled_otherwise",
     "spelling_note",
     "spelling_note_of_names",
@@ -159,6 +160,39 @@ def spelling_note_of_names(
         f"{head}, which {'is' if len(fields) == 1 else 'are'} read by exact name only: "
         f"{_joined(without)}. {_rename(len(found), len(fields), what)}: {found!r}"
     )
+
+
+def line_keys_note(found: Mapping[str, tuple[str, str, int]]) -> str | None:
+    """The note of a JSON Lines file's keys that look like a record field spelled
+    otherwise, each held by lines without the field (a line's keys are its columns):
+    `found` gives each key's field, its first such line ("line 3") and how many lines
+    hold it so; None without any. Worded as `spelling_note_of_names`' note of columns."""
+    if not found:
+        return None
+    held = [_held(key, field, first, count) for key, (field, first, count) in found.items()]
+    fields = list(dict.fromkeys(field for field, _, _ in found.values()))
+    if len(found) == 1:
+        head = f"key {held[0]} is not read as the record field {fields[0]!r}"
+    else:
+        looked_like = "fields they look like" if len(fields) > 1 else f"field {fields[0]!r}"
+        head = f"keys {_joined(held)} are not read as the record {looked_like}"
+    without = [
+        f"{'a record' if i == 0 else 'one'} without {field!r} {_WITHOUT[field]}"
+        for i, field in enumerate(fields)
+    ]
+    renames = {key: field for key, (field, _, _) in found.items()}
+    return (
+        f"{head}, which {'is' if len(fields) == 1 else 'are'} read by exact name only: "
+        f"{_joined(without)}. {_rename(len(found), len(fields), 'keys')}: {renames!r}"
+    )
+
+
+def _held(key: str, field: str, first: str, count: int) -> str:
+    """ "'executionTimeMs' (in line 3, without 'execution_time_ms')", "... (in 5 lines
+    without 'execution_time_ms', the first line 3)"."""
+    if count == 1:
+        return f"{key!r} (in {first}, without {field!r})"
+    return f"{key!r} (in {count:,} lines without {field!r}, the first {first})"
 
 
 def _rename(names: int, fields: int, what: str) -> str:

@@ -29,7 +29,7 @@ import asyncio
 import csv
 import shlex
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -76,6 +76,11 @@ from usage_analytics.sources.column_case import case_matched
 from usage_analytics.sources.credentials import named_source
 from usage_analytics.sources.dataset import dataset_files, partition_values
 from usage_analytics.sources.jsonl_column_case import case_matched_records, other_case_keys
+from usage_analytics.sources.jsonl_key_spellings import (
+    SpelledKey,
+    spelled_keys_of_file,
+    spelled_keys_of_records,
+)
 from usage_analytics.sources.loaded import Loaded
 from usage_analytics.sources.odd_cells import OddTexts
 from usage_analytics.sources.parquet_dataset import INT96_UNIT, read_dataset
@@ -300,10 +305,13 @@ class FileSource(ExecutionSource):
                     _check_mapped_records(records, self._mapped(), self.description)
                 odd = OddTexts.of_texts(pa, text.odd, text.parse)
                 lines = self._lazy_lines(file, text.unreadable, copy)
-                return Loaded(table, lines, True, id_column, odd, text.unreadable, fields)
+                spelled = {} if self.kind == "csv" else spelled_keys_of_file(pa, file, table, spec)
+                return Loaded(table, lines, True, id_column, odd, text.unreadable, fields, spelled)
         loaded = self._read_records(file, spec)
+        spelled = {}
         if self.kind != "csv":
             _check_mapped_records(loaded.records, self._mapped(), self.description)
+            spelled = spelled_keys_of_records(loaded.records, loaded.location_label, spec)
             loaded = case_matched_records(loaded, spec, self.description)
         return Loaded(
             loaded.records,
@@ -312,6 +320,7 @@ class FileSource(ExecutionSource):
             id_column,
             unreadable=loaded.unreadable,
             fields=fields,
+            spelled_keys=spelled,
         )
 
     def _read_directory(self) -> Loaded:
@@ -616,6 +625,12 @@ class FileSource(ExecutionSource):
         """Whether the file's records carry pattern ids (`_has_ids`): `fetch_all` refuses
         a file that has none, whose records all belong to the one pattern analysed."""
         return self._has_ids(await self._load())
+
+    async def keys_spelled_otherwise(self) -> Mapping[str, SpelledKey]:
+        """A JSON Lines file's keys that look like a record field spelled otherwise, held
+        by lines without the field (`jsonl_key_spellings`), by key: none for other kinds
+        (whose columns reach the library, which tells of them) or a directory."""
+        return (await self._load()).spelled_keys
 
     async def fields_with_columns(self) -> frozenset[str] | None:
         # (The file is read once and kept: its header's or schema's names, `Loaded.fields`.)

@@ -3,11 +3,12 @@ files, standard input's copy), and the lines it left out as holding no record.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from usage_analytics.sources.base import Unreadable
+from usage_analytics.sources.jsonl_key_spellings import SpelledKey
 from usage_analytics.sources.odd_cells import OddTexts
 
 __all__ = ["LeftOutLines", "Loaded"]
@@ -40,6 +41,9 @@ class Loaded:
     #: (under the mapping: `records.renamer`; other columns as named); None for JSON
     #: Lines, which name a key only where a line has it (`FileSource.fields_with_columns`).
     fields: frozenset[str] | None = None
+    #: A JSON Lines file's keys that look like a record field spelled otherwise, held by
+    #: lines without the field (`jsonl_key_spellings`), for the command's note.
+    spelled_keys: Mapping[str, SpelledKey] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
