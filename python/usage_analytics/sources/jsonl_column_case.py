@@ -18,12 +18,14 @@ is read without a value in some row (the line lacks the key, or holds null), the
 bytes are searched (RE2, a block at a time) for the field's name quoted in another case,
 and where one is there the standard-library reader reads the file, whose records show
 their keys. A field with a value in every row is not searched for: each line has its
-exact key, which wins. (A key spelled with JSON escapes, "\\u0053uccess", is not found
-by that search: such a file's field stays missing.)
+exact key, which wins. A key is searched for as JSON may write it, with escapes:
+`"\\u0053uccess"` is the key `Success` to both readers (and `"\\u0073uccess"` is
+`success`, which pyarrow's reader reads as the exact key).
 """
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import replace
 from pathlib import Path
@@ -63,7 +65,8 @@ def other_case_keys(pa: Any, path: Path, table: Any, spec: TableSpec) -> bool:
     # the whole file to the standard reader. A key cut by a block's end is in the next
     # block's overlap, its quotes, spaces and colon with it.)
     pattern = '"(?:' + "|".join(map(_other_cases, empty)) + f')"\\s{{0,{_SPACES}}}:'
-    overlap = max(map(len, empty)) + 2 + _SPACES + 1
+    # (Each character of a key may be written as a 6-character escape.)
+    overlap = 6 * max(map(len, empty)) + 2 + _SPACES + 1
     with pa.memory_map(str(path)) as mapped:
         whole = mapped.read_buffer()
     for start in range(0, whole.size, _BLOCK):
@@ -76,14 +79,28 @@ def other_case_keys(pa: Any, path: Path, table: Any, spec: TableSpec) -> bool:
 
 
 def _other_cases(field: str) -> str:
-    """A regular expression of `field` in every case but its own (lower): the first
-    upper-case letter at each place, those before it lower, those after it either."""
+    """A regular expression of `field` in every case but its own (lower) as a JSON key
+    writes it: the first upper-case letter at each place, those before it lower, those
+    after it either, each character also as its JSON escape (`_written`)."""
     spellings = []
     for index, char in enumerate(field):
         if char.isalpha():
-            rest = "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in field[index + 1 :])
-            spellings.append(f"{field[:index]}{char.upper()}{rest}")
+            before = "".join(_written(c) for c in field[:index])
+            rest = "".join(_written(c, c.upper()) for c in field[index + 1 :])
+            spellings.append(f"{before}{_written(char.upper())}{rest}")
     return "|".join(spellings)
+
+
+def _written(*chars: str) -> str:
+    """A regular expression of one of `chars` (ASCII letters or "_") as a JSON string
+    may write it: itself, or its escape `\\u0053` (hex digits of either case). pyarrow's
+    reader and `json` decode a key's escapes, so `"\\u0053uccess"` is the key `Success`:
+    unsearched, its field stayed missing on this path and was read on the standard one."""
+    forms = [re.escape(char) for char in chars]
+    for char in chars:
+        digits = f"{ord(char):04x}"
+        forms.append("\\\\u" + "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits))
+    return f"(?:{'|'.join(forms)})"
 
 
 def case_matched_records(loaded: LoadedRecords, spec: TableSpec, where: str) -> LoadedRecords:
