@@ -145,7 +145,7 @@ def test_a_field_with_a_value_in_every_row_is_not_searched_for(tmp_path: Path) -
     # Every line had its exact key, which wins: the search's cost is paid only where a
     # row lacks a value, and where one does, a key of another case there is found.
     path = tmp_path / "runs.jsonl"
-    path.write_text('{"pattern_id": "p", "success": true, "Success": false}\n')
+    path.write_text('{"pattern_id": "p", "success": true, "Success": false}\n{"Success": true}\n')
     full = pa.table({"pattern_id": ["p"], "success": [True]})
     assert not jsonl_column_case.other_case_keys(pa, path, full, TableSpec())
     gappy = pa.table({"pattern_id": ["p", "p"], "success": [True, None]})

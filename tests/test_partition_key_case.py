@@ -50,7 +50,7 @@ def test_directory_keys_naming_a_field_but_for_case_are_the_field(
     write(root / "pattern_id=p" / "success=false" / f"b.{kind}", {"timestamp": TIMES[1:2]})
     write(root / "PATTERN_ID=q" / "Success=true" / f"c.{kind}", {"timestamp": TIMES[2:]})
     columns = fetched(root)
-    assert sorted(columns["success"]) == ["false", "true"]
+    assert sorted(columns["success"]) == [False, True]
     assert len(columns["timestamp"]) == 2
 
 
@@ -73,31 +73,79 @@ def test_the_command_reads_a_pattern_id_directory_of_another_case(
 def test_a_success_directory_of_another_case_is_read_as_the_exact_one_is(
     kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # (Its value is text, which the core refuses for a flag, for `success=true/` too:
-    # passed over, the runs were counted failures without a word.)
+    # (Passed over, the runs were counted failures without a word. Its value is the
+    # flag its text is: `test_partition_flags`.)
     outcomes = []
     for key in ("success", "SUCCESS"):
         root = tmp_path / key
         write(root / f"{key}=true" / f"a.{kind}", {"pattern_id": ["p"], "timestamp": TIMES[:1]})
-        code, _, err = run(capsys, "analyze", str(root), "--pattern", "p", "--format", "json")
-        outcomes.append((code, err.replace(str(root), "DIR")))
+        code, out, err = run(capsys, "analyze", str(root), "--pattern", "p", "--format", "json")
+        shown = json.loads(out)["success_metrics"]["success_rate"] if code == 0 else None
+        outcomes.append((code, shown, err.replace(str(root), "DIR")))
     assert outcomes[0] == outcomes[1]
-    assert outcomes[0][0] != 0
+    assert outcomes[0][:2] == (0, 1.0)
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_two_directory_keys_of_a_field_but_for_case_are_refused_naming_both(
-    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Success", "SUCCESS"),
+        ("success", "Success"),
+        ("Success", "success"),
+        ("success", "success"),
+    ],
+)
+def test_two_directories_of_a_field_of_different_values_are_refused_naming_both(
+    kind: str, first: str, second: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Whatever their case, the exact key included (it won without a word, the other's
+    # value lost): --column, which the error advised, maps a field to one name and
+    # cannot choose between two directories. The directories are to be renamed.
     root = tmp_path / "runs"
     columns = {"pattern_id": ["p"], "timestamp": TIMES[:1]}
-    write(root / "Success=true" / "SUCCESS=false" / f"a.{kind}", columns)
-    named = r"Success=true/SUCCESS=false/a\.\w+: columns 'Success' and 'SUCCESS' both match"
-    with pytest.raises(SourceError, match=named):
+    write(root / f"{first}=true" / f"{second}=false" / f"a.{kind}", columns)
+    with pytest.raises(SourceError) as raised:
         fetched(root)
+    assert str(raised.value) == (
+        f"{root}, {first}=true/{second}=false/a.{kind}: directories '{first}=true' and "
+        f"'{second}=false' both give the record field 'success', with different values: "
+        "which is its value? Rename or move one of them, so that the file's path gives "
+        "it once"
+    )
     code, _, err = run(capsys, "analyze", str(root), "--pattern", "p", "--format", "json")
     assert code != 0
-    assert "'Success' and 'SUCCESS' both match 'success'" in err
+    assert "Rename or move one of them" in err
+    assert "--column" not in err
+
+
+@pytest.mark.parametrize(
+    ("kind", "arrow"),
+    [("parquet", None), ("csv", None), ("csv", False), ("jsonl", None), ("jsonl", False)],
+)
+def test_two_directories_of_a_field_of_one_value_give_it(
+    kind: str, arrow: bool | None, tmp_path: Path
+) -> None:
+    # Unambiguous: `Pattern_Id=p/pattern_id=p/` gives the pattern p (refused before).
+    root = tmp_path / "runs"
+    columns: dict[str, list[Any]] = {"timestamp": TIMES[:1], "success": [True]}
+    write(root / "Pattern_Id=p" / "PATTERN_ID=p" / "pattern_id=p" / f"a.{kind}", columns)
+    assert read(root, arrow) == {"success": [True], "timestamp": TIMES[:1]}
+
+
+def test_a_key_other_than_a_fields_given_twice_with_two_values_is_refused(
+    tmp_path: Path,
+) -> None:
+    # One key twice in a path kept the deeper value without a word.
+    root = tmp_path / "runs"
+    columns: dict[str, list[Any]] = {"pattern_id": ["p"], "timestamp": TIMES[:1]}
+    columns["success"] = [True]
+    write(root / "day=1" / "day=2" / "a.csv", columns)
+    with pytest.raises(SourceError, match=r"directories 'day=1' and 'day=2' both give 'day', "):
+        fetched(root)
+    # Keys differing in case are two columns where they name no field.
+    write(tmp_path / "other" / "day=1" / "Day=2" / "a.csv", columns)
+    assert fetched(tmp_path / "other")["success"] == [True]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -132,4 +180,4 @@ def test_json_lines_under_a_directory_key_of_another_case_are_read_by_both_reade
     root = tmp_path / "runs"
     write(root / "SUCCESS=true" / "a.jsonl", {"pattern_id": ["p"], "timestamp": TIMES[:1]})
     write(root / "success=false" / "b.jsonl", {"pattern_id": ["p"], "timestamp": TIMES[1:2]})
-    assert read(root, arrow)["success"] == ["true", "false"]
+    assert read(root, arrow)["success"] == [True, False]

@@ -10,12 +10,25 @@ rather than leaving some records out unseen. A `key=value` directory (hive parti
 gives its files' rows the column `key`, its value as text, as written ("007" stays
 "007"; URL escapes such as %2F decoded; Hive's `__HIVE_DEFAULT_PARTITION__` missing).
 A key naming a record field but for ASCII case (`Pattern_Id=checkout/`, `SUCCESS=true/`)
-is the field, as a column is (`column_case`): the keys of a file's path are matched among
-themselves, the exact name winning and two keys of one field but for case
-(`Pattern_Id=a/PATTERN_ID=b/`) refused naming both; each file by its own path, so
+is the field, as a column is (`column_case`); each file by its own path, so
 `Success=true/` and `success=false/` beside it are both the field. (Passed over, such a
 key was an extra column: every run under `SUCCESS=true/` a failure, the records under
-`Pattern_Id=a/` of no pattern.) A file whose own column gives a field its directories
+`Pattern_Id=a/` of no pattern.) A file's path giving one field (or one column) in two
+directories, `Pattern_Id=a/pattern_id=b/` or `day=1/day=2/`, gives it once where both
+hold one value, and is refused naming both directories where they differ: which is its
+value? A record has one, and `--column` cannot choose between two directories (it maps
+a field to a name, which the other files' paths may not hold); the directories are to
+be renamed or moved. (The design is silent on this. Until session 59 the exact key won
+without a word, `Pattern_Id=a/` lost; two spellings neither exact were refused with
+advice to use `--column`; one key twice kept the deeper value.)
+A flag field's directory (`success=yes/`) is read as a CSV cell of its text is: true/false,
+t/f, yes/no, y/n or 1/0, any case, trimmed (an empty value is missing); other text is
+refused naming the directory, the field, the value and the flag texts, as the core names a
+CSV cell's ("field 'success' = 'maybe': must be a flag's text: ..."). Refused when the
+directory is read rather than record by record, `--on-invalid skip` included: the value is
+the layout's, not a record's, and skipping would leave out a whole directory as invalid
+records. (Until session 59 every directory flag was text, which the core refused whole:
+"column 'success' has Arrow type Utf8".) A file whose own column gives a field its directories
 give too, whatever the case of either (`Pattern_Id=p/` over a column `pattern_id`, or
 `pattern_id=p/` over `Pattern_ID`), is refused as one of the same name is: which is its
 value? (The design is silent on this. Taking the exact name, as for two columns of one
@@ -29,14 +42,24 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from usage_analytics.sources.base import SourceError, SourceUnavailableError, TableSpec
-from usage_analytics.sources.column_case import ascii_folded, case_renames
+from usage_analytics.sources.base import (
+    FIELDS,
+    FLAG_FIELDS,
+    PATTERN_ID,
+    FlagText,
+    SourceError,
+    SourceUnavailableError,
+    TableSpec,
+    typed_text,
+)
+from usage_analytics.sources.column_case import ascii_folded
+from usage_analytics.sources.records import renamer
 
 __all__ = [
     "DATASET_KINDS",
@@ -44,6 +67,9 @@ __all__ = [
     "case_matched_partition",
     "dataset_files",
     "first_line",
+    "flag_partition_value",
+    "partition_directories",
+    "partition_types",
     "partition_values",
     "refuse_partition_clash",
     "row_labels",
@@ -101,28 +127,89 @@ def _shown(directory: Path, path: Path, kind: str) -> str:
     return f"{path.relative_to(directory)} ({DATASET_KINDS.get(kind, kind)})"
 
 
-def partition_values(relative: Path) -> dict[str, str | None]:
-    """The `key=value` directories of a file's path, as text (URL escapes decoded; Hive's
-    `__HIVE_DEFAULT_PARTITION__` is missing)."""
-    values: dict[str, str | None] = {}
+def partition_directories(relative: Path) -> list[tuple[str, str, str | None]]:
+    """The `key=value` directories of a file's path: each as written, its key and its
+    value as text (URL escapes decoded; Hive's `__HIVE_DEFAULT_PARTITION__` is missing)."""
+    found: list[tuple[str, str, str | None]] = []
     for part in relative.parent.parts:
         key, equals, value = part.partition("=")
         if equals and key:
             text = unquote(value)
-            values[unquote(key)] = None if text == _HIVE_NULL else text
-    return values
+            found.append((part, unquote(key), None if text == _HIVE_NULL else text))
+    return found
+
+
+def partition_values(relative: Path) -> dict[str, str | None]:
+    """The `key=value` directories of a file's path, as text, by key
+    (`partition_directories`)."""
+    return {key: value for _, key, value in partition_directories(relative)}
 
 
 def case_matched_partition(
-    values: Mapping[str, str | None], spec: TableSpec, where: str
-) -> tuple[dict[str, str | None], dict[str, str]]:
-    """A file's partition `values` with each key naming a record field but for case (and
-    that `spec` leaves to its own name) under the field's name (`column_case`; two keys
-    of one field: an error naming them, `where` the file), and the keys so renamed as
-    written, by field."""
-    renames = case_renames(spec, values, where)
-    matched = {renames.get(key, key): value for key, value in values.items()}
-    return matched, {field: key for key, field in renames.items()}
+    relative: Path, spec: TableSpec, where: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The partition values of the file at `relative` (`partition_directories`), each
+    key naming a record field but for case (and that `spec` leaves to its own name)
+    under the field's name (`column_case`), a flag field's value its flag
+    (`flag_partition_value`), and the keys so renamed as written, by field. Two
+    directories giving one name different values are an error naming them (`where`:
+    the file); see the module."""
+    unmapped = {ascii_folded(field): field for field in (PATTERN_ID, *FIELDS)}
+    unmapped = {folded: field for folded, field in unmapped.items() if field not in spec.columns}
+    given: dict[str, list[tuple[str, str, str | None]]] = {}
+    for directory, key, value in partition_directories(relative):
+        given.setdefault(unmapped.get(ascii_folded(key), key), []).append((directory, key, value))
+    rename = renamer(spec.columns)
+    values: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    for name, directories in given.items():
+        first, key, value = directories[0]
+        other = next((found for found in directories if found[2] != value), None)
+        if other is not None:
+            what = f"the record field {name!r}" if name in unmapped.values() else f"{name!r}"
+            raise SourceError(
+                f"{where}: directories {first!r} and {other[0]!r} both give {what}, with "
+                "different values: which is its value? Rename or move one of them, so that "
+                "the file's path gives it once"
+            )
+        if all(found[1] != name for found in directories):
+            written[name] = key
+        values[name] = flag_partition_value(name, value, rename, first, where)
+    return values, written
+
+
+def flag_partition_value(
+    name: str, value: str | None, rename: Callable[[str], list[str]], directory: str, where: str
+) -> Any:
+    """The value of the partition key `name` (its `directory` as written, in the file at
+    `where`): for a key feeding flag fields alone (by `rename`, the mapping's), the flag
+    its text is as a CSV cell (`typed_text`; empty: missing), else `value` as it is. A
+    text that is no flag is an error naming the directory, field, value and flag texts."""
+    fields = [field for field in rename(name) if field in (PATTERN_ID, *FIELDS)]
+    if value is None or not fields or any(field not in FLAG_FIELDS for field in fields):
+        return value
+    if not value:  # (an empty cell is a missing value)
+        return None
+    flag = typed_text(fields[0], value)
+    if isinstance(flag, bool):
+        return flag
+    raise SourceError(
+        f"{where}: field {fields[0]!r} (directory {directory!r}) = {value!r}: "
+        f"{FlagText.flag_reason}"
+    )
+
+
+def partition_types(pa: Any, partitions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The type of each partition key over the files' `partitions`: a flag's (a value
+    that `flag_partition_value` made a flag, or a flag field's key) bool, else text."""
+    types: dict[str, Any] = {}
+    for values in partitions:
+        for key, value in values.items():
+            if isinstance(value, bool) or (value is None and key in FLAG_FIELDS):
+                types[key] = pa.bool_()
+            else:
+                types.setdefault(key, pa.string())
+    return types
 
 
 def refuse_partition_clash(
@@ -164,12 +251,13 @@ def refuse_partition_clash(
     )
 
 
-def unified_schema(pa: Any, tables: list[Any], keys: Collection[str]) -> Any:
-    """The schema holding every column of `tables` and the partition `keys` (text), a
+def unified_schema(pa: Any, tables: list[Any], keys: Mapping[str, Any]) -> Any:
+    """The schema holding every column of `tables` and the partition `keys` (of their
+    types, `partition_types`), a
     column of two types as the type both fit where pyarrow's permissive promotion has
     one; raises pyarrow's error where there is none."""
     return pa.unify_schemas(
-        [*(table.schema for table in tables), pa.schema([(key, pa.string()) for key in keys])],
+        [*(table.schema for table in tables), pa.schema(list(keys.items()))],
         promote_options="permissive",
     )
 
@@ -182,7 +270,7 @@ def aligned(pa: Any, table: Any, values: Mapping[str, str | None], schema: Any) 
     for field in schema:
         if field.name in values:
             value = values[field.name]
-            column = pa.nulls(rows, pa.string()) if value is None else pa.repeat(value, rows)
+            column = pa.repeat(pa.scalar(value, field.type), rows)
         elif field.name in table.column_names:
             column = table.column(field.name)
             if column.type != field.type:

@@ -16,15 +16,22 @@ header's rule holds: the exact key wins, and two keys naming a field but for cas
 pyarrow's reader, given the fields' schema, ignores other keys: where a field's column
 is read without a value in some row (the line lacks the key, or holds null), the file's
 bytes are searched (RE2, a block at a time) for the field's name quoted in another case,
-and where one is there the standard-library reader reads the file, whose records show
-their keys. A field with a value in every row is not searched for: each line has its
-exact key, which wins. (A key spelled with JSON escapes, "\\u0053uccess", is not found
-by that search: such a file's field stays missing.)
+and where a line holds one as a key of its own (not of a nested object, `"meta":
+{"Agent": "x"}`, nor beside the exact key) the standard-library reader reads the file,
+whose records show their keys: its value is the field's, which the core judges (an
+object under `"Agent"` is refused naming the line, the field and the value). A field
+with a value in every row is not searched for: each line has its exact key, which
+wins. A key is searched for as JSON may write it, with escapes:
+`"\\u0053uccess"` is the key `Success` to both readers (and `"\\u0073uccess"` is
+`success`, which pyarrow's reader reads as the exact key).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import struct
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,8 +43,10 @@ from usage_analytics.sources.records import LoadedRecords, Record
 __all__ = ["case_matched_records", "other_case_keys"]
 
 #: The bytes of a file searched at a time (`other_case_keys`): RE2 is given slices of
-#: the file mapped in memory, none larger than this (plus a key's length and colon).
+#: the file mapped in memory, of whole lines, none larger than this and a line.
 _BLOCK = 1 << 26
+#: The bytes looked at a time for a block's last line break (`_line_end`).
+_WINDOW = 1 << 16
 #: The white space looked for between a key and its colon (`"Success" : true`).
 _SPACES = 8
 
@@ -48,7 +57,9 @@ def other_case_keys(pa: Any, path: Path, table: Any, spec: TableSpec) -> bool:
     written in the file `path` under a key of another case: its name quoted, and then a
     colon, `"Success":`, is there. (A column with a value in every row had its exact key
     in every line, which wins: a file of one spelling with every field in every line is
-    not searched.)
+    not searched.) Where the bytes match, the lines matched are decoded: only a key of
+    a line's own object, on a line without the exact key, sends the file to the
+    standard reader (`_named_at_top_level`).
     (One pass of RE2 over the file mapped in memory, for all such fields: 0.12 s over
     115 MB, where Python's `re` took 0.75 s and a fold and count per field 1 s.)"""
     unmapped = [field for field in (PATTERN_ID, *FIELDS) if field not in spec.columns]
@@ -60,30 +71,92 @@ def other_case_keys(pa: Any, path: Path, table: Any, spec: TableSpec) -> bool:
     if not empty:
         return False
     # (A key is followed by its colon: "error": "Timeout" is a value, whose match sent
-    # the whole file to the standard reader. A key cut by a block's end is in the next
-    # block's overlap, its quotes, spaces and colon with it.)
+    # the whole file to the standard reader.)
     pattern = '"(?:' + "|".join(map(_other_cases, empty)) + f')"\\s{{0,{_SPACES}}}:'
-    overlap = max(map(len, empty)) + 2 + _SPACES + 1
     with pa.memory_map(str(path)) as mapped:
         whole = mapped.read_buffer()
-    for start in range(0, whole.size, _BLOCK):
-        block = whole.slice(start, min(whole.size - start, _BLOCK + overlap))
+    for block in _line_blocks(whole):
         offsets = pa.py_buffer(struct.pack("<qq", 0, block.size))
         text = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, block])
-        if pa.compute.match_substring_regex(text, pattern)[0].as_py():
+        matched = pa.compute.match_substring_regex(text, pattern)[0].as_py()
+        if matched and _named_at_top_level(pa, text, pattern, empty):
             return True
     return False
 
 
+def _line_blocks(whole: Any) -> Iterator[Any]:
+    """The bytes `whole` as slices of whole lines, each of `_BLOCK` bytes or more (but the
+    last): a key is never cut by a block's end (nor a line, which is decoded whole)."""
+    start = 0
+    while start < whole.size:
+        end = _line_end(whole, min(start + _BLOCK, whole.size))
+        yield whole.slice(start, end - start)
+        start = end
+
+
+def _line_end(whole: Any, at: int) -> int:
+    """The end of the line of `whole` holding its byte before `at` (past its line break),
+    or of `whole`; looked for a window of bytes at a time."""
+    size: int = whole.size
+    position = at - 1
+    while position < size:
+        window: bytes = whole.slice(position, min(_WINDOW, size - position)).to_pybytes()
+        found = window.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(window)
+    return size
+
+
+def _named_at_top_level(pa: Any, text: Any, pattern: str, fields: list[str]) -> bool:
+    """Whether a line of the block `text` (one binary value of whole lines) that
+    `pattern` matches gives one of `fields` under a key of another case: a key of its
+    object's own, not a nested object's (`"meta": {"Agent": "x"}`), on a line without
+    the field's exact key (which wins). Those lines alone are decoded (by `json`,
+    escapes and all); a line that is no JSON object is taken to (the standard reader
+    then reads or refuses it). (Taken on the bytes' match alone, a nested key sent the
+    whole file to the standard reader for the records pyarrow had read: BENCHMARKS.md,
+    helper-223.)"""
+    lines = pa.compute.split_pattern(text, b"\n").flatten()
+    matched = pa.compute.indices_nonzero(pa.compute.match_substring_regex(lines, pattern))
+    folded = {ascii_folded(field): field for field in fields}
+    for index in matched.to_pylist():
+        try:
+            record = json.loads(lines[index].as_py())
+        except (ValueError, RecursionError):  # (UnicodeDecodeError is a ValueError)
+            return True
+        if type(record) is not dict:
+            return True
+        for key in record:
+            field = folded.get(ascii_folded(key))
+            if field is not None and key != field and field not in record:
+                return True
+    return False
+
+
 def _other_cases(field: str) -> str:
-    """A regular expression of `field` in every case but its own (lower): the first
-    upper-case letter at each place, those before it lower, those after it either."""
+    """A regular expression of `field` in every case but its own (lower) as a JSON key
+    writes it: the first upper-case letter at each place, those before it lower, those
+    after it either, each character also as its JSON escape (`_written`)."""
     spellings = []
     for index, char in enumerate(field):
         if char.isalpha():
-            rest = "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in field[index + 1 :])
-            spellings.append(f"{field[:index]}{char.upper()}{rest}")
+            before = "".join(_written(c) for c in field[:index])
+            rest = "".join(_written(c, c.upper()) for c in field[index + 1 :])
+            spellings.append(f"{before}{_written(char.upper())}{rest}")
     return "|".join(spellings)
+
+
+def _written(*chars: str) -> str:
+    """A regular expression of one of `chars` (ASCII letters or "_") as a JSON string
+    may write it: itself, or its escape `\\u0053` (hex digits of either case). pyarrow's
+    reader and `json` decode a key's escapes, so `"\\u0053uccess"` is the key `Success`:
+    unsearched, its field stayed missing on this path and was read on the standard one."""
+    forms = [re.escape(char) for char in chars]
+    for char in chars:
+        digits = f"{ord(char):04x}"
+        forms.append("\\\\u" + "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits))
+    return f"(?:{'|'.join(forms)})"
 
 
 def case_matched_records(loaded: LoadedRecords, spec: TableSpec, where: str) -> LoadedRecords:

@@ -37,7 +37,7 @@ left out as holding no record (`UnreadableInFiles`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ from usage_analytics.sources.base import PATTERN_ID, TableSpec, Unreadable
 from usage_analytics.sources.dataset import (
     aligned,
     case_matched_partition,
-    partition_values,
+    partition_types,
     refuse_partition_clash,
     row_labels,
 )
@@ -60,8 +60,8 @@ __all__ = ["UnreadableInFiles", "read_text_dataset"]
 #: name it by its path in the directory, its records by line ("line 12").
 ReadFile = Callable[[Path, bool], Loaded]
 
-#: The value a partition directory gives a key, by record field.
-Partition = dict[str, str | None]
+#: The value a partition directory gives a key (text, or a flag field's flag), by field.
+Partition = dict[str, Any]
 
 
 def read_text_dataset(
@@ -75,9 +75,7 @@ def read_text_dataset(
     rename = renamer(spec.columns)
     partitions, written = [], []
     for name in names:
-        values, keys = case_matched_partition(
-            partition_values(Path(name)), spec, f"{directory}, {name}"
-        )
+        values, keys = case_matched_partition(Path(name), spec, f"{directory}, {name}")
         partitions.append(_renamed(values, rename))
         written.append(keys)
     if pa is not None:
@@ -126,7 +124,7 @@ def _arrow_dataset(
                 columns = _valued_columns(member.data)
                 refuse_partition_clash(directory, name, values, columns, written[index])
             tables.append((index, member.data, values))
-    keys = dict.fromkeys(key for values in partitions for key in values)
+    keys = partition_types(pa, partitions)
     if not tables:
         return None
     types = dataset_types(pa, [table for _, table, _ in tables], keys)
@@ -178,7 +176,7 @@ def _combined(
     arrow: bool,
     names: list[str],
     members: list[Loaded],
-    keys: dict[str, None],
+    keys: Collection[str],
     odd: OddTexts | None,
 ) -> Loaded:
     """The dataset's records `data`, its rows named by file and line."""
@@ -194,7 +192,7 @@ def _combined(
     return Loaded(data, locate, arrow, _id_column(members, keys), odd, unreadable, fields)
 
 
-def _fields(members: Sequence[Loaded], keys: dict[str, None]) -> frozenset[str] | None:
+def _fields(members: Sequence[Loaded], keys: Collection[str]) -> frozenset[str] | None:
     """The record fields the files have a column for (`Loaded.fields`): those of any
     file's header, and the partitions' keys; None for JSON Lines (their lines tell)."""
     told = [member.fields for member in members]
@@ -210,7 +208,7 @@ def _place(places: list[Callable[[int], str]]) -> Callable[[int, int], str]:
     return place
 
 
-def _id_column(members: Sequence[Loaded], keys: dict[str, None]) -> bool | None:
+def _id_column(members: Sequence[Loaded], keys: Collection[str]) -> bool | None:
     """Whether the records carry pattern ids (`Loaded.id_column`): a partition gives
     them; else a CSV header naming the column does (JSON Lines leave it to their lines)."""
     if PATTERN_ID in keys:

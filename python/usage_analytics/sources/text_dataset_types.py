@@ -73,9 +73,10 @@ class DatasetTypes:
         return table, OddTexts.of_texts(pa, texts, json_text_value)
 
 
-def dataset_types(pa: Any, tables: Sequence[Any], keys: Collection[str]) -> DatasetTypes | None:
+def dataset_types(pa: Any, tables: Sequence[Any], keys: Mapping[str, Any]) -> DatasetTypes | None:
     """The types the `tables` of a directory's text files are read as together, the
-    partition `keys` text (see the module); None where the files' records cannot be one
+    partition `keys` of their types (`dataset.partition_types`: text, or a flag's
+    bool; see the module); None where the files' records cannot be one
     table of them."""
     # By column, in the order the tables name them: the number of values of each type.
     held: dict[str, dict[Any, int]] = {}
@@ -88,9 +89,9 @@ def dataset_types(pa: Any, tables: Sequence[Any], keys: Collection[str]) -> Data
                 counts[field.type] = counts.get(field.type, 0) + values
             else:
                 empty.setdefault(field.name, field.type)
-    for key in keys:  # (a partition's values are text, and never kept aside)
+    for key, kind in keys.items():  # (a partition's values: text or flags, never aside)
         counts = held.setdefault(key, {})
-        counts[pa.string()] = counts.get(pa.string(), 0) + 1
+        counts[kind] = counts.get(kind, 0) + 1
     fields, moved_types = [], {}
     for name, counts in held.items():
         if len(counts) > 1 and _ids_as_text(pa, name, counts):
