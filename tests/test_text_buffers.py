@@ -78,9 +78,15 @@ def test_a_bytes_array_is_what_pyarrow_gave_it(data: st.DataObject, slice_bytes:
     assert ours.equals(pa.array(column, from_pandas=True))
 
 
-def test_nuls_within_a_row_are_kept_and_trailing_ones_are_padding() -> None:
-    column = np.array(["a\0b", "a\0", "\0", "", "\U0001f600\0é"])
-    assert _built(column).to_pylist() == ["a\0b", "a", "", "", "\U0001f600\0é"]
+@pytest.mark.parametrize("other", ["ascii", "é", "\U0001f600"])
+def test_nuls_within_a_row_are_kept_and_trailing_ones_are_padding(other: str) -> None:
+    column = np.array(["a\0b", "a\0", "\0", "", f"{other}\0\0z", other])
+    assert _built(column).to_pylist() == ["a\0b", "a", "", "", f"{other}\0\0z", other]
+
+
+def test_bytes_are_cut_at_their_first_nul_as_pyarrow_cuts_them() -> None:
+    column = np.array([b"a\0b", b"ab", b"\0c", b""])
+    assert _built(column).to_pylist() == [b"a", b"ab", b"", b""]
 
 
 @pytest.mark.parametrize("point", [0xD800, 0xDFFF, 0x110000], ids=hex)

@@ -9,11 +9,13 @@ never used pandas, and under a memory cap a `SystemError` from inside pyarrow).
   their first NUL, as pyarrow cuts them, so that such a column is what it was.
 - `arrow_of_str`: a list of str (a dictionary's distinct values) as Arrow `string`.
 
-UTF-32 becomes UTF-8 through Python's codecs, a slice of rows at a time: the slice's code
-points decoded and encoded in two C calls, then its padding NULs dropped by a mask of
-each code point's UTF-8 length (vectorized; no Python step per row). A code point that
-is no Unicode scalar value (a lone surrogate, one past U+10FFFF) raises
-`UnicodeDecodeError`, as pyarrow's conversion of the array did.
+UTF-32 becomes UTF-8 a slice of rows at a time, with no Python step per row: ASCII by a
+cast of each code point to its byte; other text through Python's codecs (decoded and
+encoded in two C calls), each row's length summed from its code points' UTF-8 widths.
+numpy's padding NULs are dropped by one mask (where no row holds a NUL within it, the
+usual, all NULs are padding; else each row's text is found up to its last code point).
+A code point that is no Unicode scalar value (a lone surrogate, one past U+10FFFF)
+raises `UnicodeDecodeError`, as pyarrow's conversion of the array did.
 """
 
 from __future__ import annotations
@@ -94,18 +96,21 @@ def _utf8_slice(values: Any) -> tuple[Any, Any]:
     if not rows or not width:
         return b"", np.zeros(rows, dtype=np.int64)
     units = np.ascontiguousarray(values).view(np.uint32).reshape(rows, width)
-    taken, counts = _kept_cells(units)
-    if int(units.max()) < 0x80:  # (ASCII alone: a byte a code point, no codec needed)
-        return units[taken].astype(np.uint8), counts
+    present = units != 0
+    padding_alone = not _nul_within(present)  # (every NUL numpy's padding: the usual)
+    if padding_alone and int(units.max()) < 0x80:  # (ASCII: a byte a code point)
+        return units[present].astype(np.uint8), np.count_nonzero(present, axis=1)
     # (Strict: a surrogate or a code point past U+10FFFF raises, as pyarrow's decoding.)
-    encoded = units.tobytes().decode(_UTF32).encode("utf-8")
-    widths = np.ones(units.shape, dtype=np.uint8)  # (each code point's UTF-8 bytes)
+    encoded = np.frombuffer(units.tobytes().decode(_UTF32).encode("utf-8"), dtype=np.uint8)
+    widths = present.view(np.uint8).copy()  # (each code point's UTF-8 bytes, a NUL's 0)
     for bound in (0x80, 0x800, 0x10000):
         widths += units >= bound
+    if padding_alone:  # (in UTF-8 a NUL alone is a zero byte: the padding goes at once)
+        return encoded[encoded != 0], widths.sum(axis=1, dtype=np.int64)
+    taken = _kept_cells(present)
+    widths[~present] = 1  # (a NUL's byte, kept within a row)
     kept = np.repeat(taken.ravel(), widths.ravel())  # (each code point's bytes, kept or not)
-    data = np.frombuffer(encoded, dtype=np.uint8)[kept]
-    lengths = np.where(taken, widths, 0).sum(axis=1, dtype=np.int64)
-    return data, lengths
+    return encoded[kept], np.where(taken, widths, 0).sum(axis=1, dtype=np.int64)
 
 
 def _bytes_slice(values: Any) -> tuple[Any, Any]:
@@ -117,19 +122,28 @@ def _bytes_slice(values: Any) -> tuple[Any, Any]:
     if not rows or not width:
         return b"", np.zeros(rows, dtype=np.int64)
     raw = np.ascontiguousarray(values).view(np.uint8).reshape(rows, width)
-    taken = np.logical_and.accumulate(raw != 0, axis=1)  # (before the first NUL)
-    return raw[taken], np.count_nonzero(taken, axis=1)
+    present = raw != 0
+    if _nul_within(present):
+        present = np.logical_and.accumulate(present, axis=1)  # (before the first NUL)
+    return raw[present], np.count_nonzero(present, axis=1)
 
 
-def _kept_cells(units: Any) -> tuple[Any, Any]:
-    """The code points of each row that are its text (bools), all but the trailing NULs
-    (numpy's padding; numpy's value of "a\\0b\\0" is "a\\0b"), and their count a row."""
+def _nul_within(present: Any) -> bool:
+    """Whether a row holds a NUL before a code point (or byte) that is not: a NUL within
+    it, not numpy's padding (`present`: the cells that are not NUL, a row a line)."""
     import numpy as np
 
-    rows, width = units.shape
-    present = units != 0
+    return bool(np.any(present[:, 1:] > present[:, :-1]))
+
+
+def _kept_cells(present: Any) -> Any:
+    """The code points of each row that are its text (bools, from those that are not NUL):
+    all but the trailing NULs (numpy's padding; numpy's value of "a\\0b\\0" is "a\\0b")."""
+    import numpy as np
+
+    rows, width = present.shape
     # (The last code point that is not NUL: the first such from the end. Where a row has
     # none, argmax finds its first, a NUL: no text.)
     last = width - 1 - np.argmax(present[:, ::-1], axis=1)
     counts = np.where(present[np.arange(rows), last], last + 1, 0)
-    return np.arange(width) < counts[:, None], counts
+    return np.arange(width) < counts[:, None]
