@@ -96,17 +96,20 @@ def _utf8_slice(values: Any) -> tuple[Any, Any]:
     if not rows or not width:
         return b"", np.zeros(rows, dtype=np.int64)
     units = np.ascontiguousarray(values).view(np.uint32).reshape(rows, width)
+    if int(units.max()) < 0x80:  # (ASCII: a byte a code point, no codec needed)
+        ascii_bytes = units.astype(np.uint8)  # (masks over bytes: 4 times cheaper)
+        present = ascii_bytes != 0
+        if not _nul_within(present):  # (every NUL numpy's padding: the usual)
+            return ascii_bytes[present], _row_sums(present)
     present = units != 0
-    padding_alone = not _nul_within(present)  # (every NUL numpy's padding: the usual)
-    if padding_alone and int(units.max()) < 0x80:  # (ASCII: a byte a code point)
-        return units[present].astype(np.uint8), np.count_nonzero(present, axis=1)
+    padding_alone = not _nul_within(present)
     # (Strict: a surrogate or a code point past U+10FFFF raises, as pyarrow's decoding.)
     encoded = np.frombuffer(units.tobytes().decode(_UTF32).encode("utf-8"), dtype=np.uint8)
     widths = present.view(np.uint8).copy()  # (each code point's UTF-8 bytes, a NUL's 0)
     for bound in (0x80, 0x800, 0x10000):
         widths += units >= bound
     if padding_alone:  # (in UTF-8 a NUL alone is a zero byte: the padding goes at once)
-        return encoded[encoded != 0], widths.sum(axis=1, dtype=np.int64)
+        return encoded[encoded != 0], _row_sums(widths)
     taken = _kept_cells(present)
     widths[~present] = 1  # (a NUL's byte, kept within a row)
     kept = np.repeat(taken.ravel(), widths.ravel())  # (each code point's bytes, kept or not)
@@ -125,7 +128,15 @@ def _bytes_slice(values: Any) -> tuple[Any, Any]:
     present = raw != 0
     if _nul_within(present):
         present = np.logical_and.accumulate(present, axis=1)  # (before the first NUL)
-    return raw[present], np.count_nonzero(present, axis=1)
+    return raw[present], _row_sums(present)
+
+
+def _row_sums(cells: Any) -> Any:
+    """The sum of each row of a 2-D array of bools or bytes (a sum of bytes viewed as
+    such: faster than `count_nonzero` along an axis)."""
+    import numpy as np
+
+    return cells.view(np.uint8).sum(axis=1, dtype=np.int64)
 
 
 def _nul_within(present: Any) -> bool:
