@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 from usage_analytics.ingest import text_buffers
 from usage_analytics.ingest.list_buffers import arrow_of_number_list
 from usage_analytics.ingest.text_buffers import arrow_of_fixed_text, arrow_of_str
+from usage_analytics.object_text import object_text_as_dictionary
 
 #: Text of any Unicode scalar values (NUL, non-BMP among them), no surrogates.
 TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=8)
@@ -148,3 +149,22 @@ def test_a_list_of_numbers_of_one_type_is_what_pyarrow_gave_it(values: list[Any]
 )
 def test_other_lists_are_left_to_pyarrow(values: list[Any]) -> None:
     assert arrow_of_number_list(pa, values, {type(value) for value in values}) is None
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "é", "\U0001f600"])), max_size=40))
+def test_a_text_fields_list_is_coded_as_its_values(values: list[str | None]) -> None:
+    coded = object_text_as_dictionary(pa, "agent", values)
+    if all(value is None for value in values):
+        assert coded is None  # (no text: pyarrow's null type, as it was)
+        return
+    assert coded is not None
+    coded.validate(full=True)
+    assert coded.to_pylist() == pa.array(values, pa.string()).to_pylist()
+
+
+def test_a_lists_nan_is_no_missing_text_and_is_left_to_pyarrow() -> None:
+    # (pyarrow reads a list as it is: NaN is a float beside text, which the list's
+    # records judge; an object array's NaN is pandas' marker, missing.)
+    assert object_text_as_dictionary(pa, "agent", ["a", float("nan")]) is None
+    assert object_text_as_dictionary(pa, "agent", ("a", None)) is not None
+    assert object_text_as_dictionary(pa, "success", ["a", "b"]) is None  # (no text field)

@@ -108,13 +108,14 @@ def arrow_of_numpy_text(pa: Any, column: Any) -> Any:
 
 
 def _list_codes(column: list[Any] | tuple[Any, ...]) -> tuple[Any, list[str]] | None:
-    """`_codes` of a list's values, where none of its missing ones is a float NaN (a text
-    among floats to pyarrow, which reads a list as it is, without pandas' markers)."""
+    """`_codes` of a list's values, where it holds text and none of its missing ones is a
+    float NaN (a text among floats to pyarrow, which reads a list as it is, without
+    pandas' markers)."""
     import numpy as np
 
     values = np.fromiter(column, dtype=object, count=len(column))  # (each object as it is)
     found = _codes(values)
-    if found is None:
+    if found is None or not found[1]:  # (Nones alone: Arrow's null type, as they were)
         return None
     missing = values[found[0] < 0]
     if any(value is not None for value in missing.tolist()):
