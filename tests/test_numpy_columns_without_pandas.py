@@ -3,8 +3,11 @@ importing pandas (`numpy_buffers`): pyarrow's conversion of each array imported 
 whether the array was a pandas Series (0.3 s and tens of MB for a numpy user; under a
 memory cap the import failed inside pyarrow, a `SystemError` "error return without
 exception set" in place of a `MemoryError`). Each case runs in a fresh interpreter, which
-has not imported pandas before the reduction. (Text arrays, lists and masked arrays are
-still converted by pyarrow, which imports pandas: not asked here.)"""
+has not imported pandas before the reduction. Nor do text arrays (`U`, objects of str,
+masked ones: `text_buffers`), masked arrays of numbers, lists of str and lists of numbers
+of one type beside arrays (`list_buffers`). (Lists and object arrays of other values,
+datetimes among them, are still converted by pyarrow's inference, which imports pandas:
+not asked here.)"""
 
 from __future__ import annotations
 
@@ -68,6 +71,27 @@ CASES = {
         '"datetime64[m]")])'
     ),
     "strided arrays": "columns = {name: np.repeat(a, 2)[::2] for name, a in columns.items()}",
+    "text arrays of few names and many paths": (
+        'columns["agent"] = rng.choice(["a", "b", "c"], n)\n'
+        'columns["file_path"] = np.array([f"/src/{i}.py" for i in range(n)])'
+    ),
+    "str objects, None among them": (
+        'columns["project"] = rng.choice(["p", "q"], n).astype(object)\n'
+        'columns["project"][::7] = None'
+    ),
+    "masked arrays of text, objects and numbers": (
+        "hidden = rng.random(n) < 0.1\n"
+        'columns["agent"] = np.ma.masked_array(rng.choice(["a", "b"], n), mask=hidden)\n'
+        'columns["project"] = np.ma.masked_array(rng.choice(["p", "q"], n).astype(object), '
+        "mask=hidden)\n"
+        'columns["quality_score"] = np.ma.masked_array(rng.random(n), mask=hidden)'
+    ),
+    "text timestamps": 'columns["timestamp"] = columns["timestamp"].astype("U")',
+    "lists beside arrays": (
+        'columns["agent"] = rng.choice(["a", "b"], n).tolist()\n'
+        'columns["quality_score"] = rng.random(n).tolist()\n'
+        'columns["timeout"] = tuple((rng.random(n) < 0.1).tolist())'
+    ),
 }
 
 

@@ -72,34 +72,55 @@ def object_text_as_categories(frame: Any, wanted: frozenset[str]) -> Any:
 
 
 def object_text_as_dictionary(pa: Any, name: str, column: Any) -> Any:
-    """A dict of columns' column `name` (a numpy array or pandas Series of objects, or a
-    numpy text array) as an Arrow dictionary array of the same values, where it is a text
-    field's column that holds only str objects and missing markers, or text; None for any
-    other."""
-    found = _codes(column) if name in TEXT_COLUMNS else None
+    """A dict of columns' column `name` (a numpy array or pandas Series of objects, a
+    numpy text array, or a list) as an Arrow dictionary array of the same values, where it
+    is a text field's column that holds only str objects and missing markers (in a list,
+    None alone: pyarrow reads its NaN as a float), or text; None for any other."""
+    import numpy as np
+
+    from usage_analytics.ingest.numpy_buffers import arrow_of_plain_numpy
+    from usage_analytics.ingest.text_buffers import arrow_of_str
+
+    if name not in TEXT_COLUMNS:
+        return None
+    found = _list_codes(column) if isinstance(column, (list, tuple)) else _codes(column)
     if found is None:
         return None
     codes, distinct = found
-    indices = pa.array(codes, mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(distinct, pa.string()))
+    # (From buffers: pyarrow's conversion of the codes and texts imported pandas.)
+    indices = arrow_of_plain_numpy(pa, np.ma.masked_array(codes, mask=codes < 0))
+    return pa.DictionaryArray.from_arrays(indices, arrow_of_str(pa, distinct))
 
 
 def arrow_of_numpy_text(pa: Any, column: Any) -> Any:
-    """A numpy text array (dtype `U`, native byte order) as an Arrow string array of the
-    values numpy holds. pyarrow's conversion cuts a row at its first NUL ("a\0b" read as
-    "a", so two ids were one), where numpy, its `tolist()` and a list of the same str keep
-    it; such an array is converted as its str objects (a slice at a time), any other by
-    pyarrow as it is. (Trailing NULs are numpy's padding: "a\0" is "a" in numpy too.)"""
+    """A numpy text array (dtype `U`, native byte order; masked rows null) as an Arrow
+    string array of the values numpy holds (`text_buffers.arrow_of_fixed_text`).
+    pyarrow's conversion cuts a row at its first NUL ("a\0b" read as "a", so two ids were
+    one), where numpy, its `tolist()` and a list of the same str keep it. (Trailing NULs
+    are numpy's padding: "a\0" is "a" in numpy too.) A bytes array (`S`) is Arrow binary,
+    as pyarrow has it."""
+    from usage_analytics.ingest.text_buffers import arrow_of_fixed_text
+
+    # (From its buffers, numpy's values: pandas not imported. A dtype of 2 GiB a row is
+    # pyarrow's, cut at NULs.)
+    converted = arrow_of_fixed_text(pa, column)
+    return converted if converted is not None else pa.array(column, from_pandas=True)
+
+
+def _list_codes(column: list[Any] | tuple[Any, ...]) -> tuple[Any, list[str]] | None:
+    """`_codes` of a list's values, where it holds text and none of its missing ones is a
+    float NaN (a text among floats to pyarrow, which reads a list as it is, without
+    pandas' markers)."""
     import numpy as np
 
-    from usage_analytics.object_slices import arrow_of_objects
-
-    if column.dtype.itemsize > 4 and len(column):
-        units = np.ascontiguousarray(column).view(np.uint32).reshape(len(column), -1)
-        # (A NUL followed by a code point that is not: a NUL within a row.)
-        if np.any((units[:, :-1] == 0) & (units[:, 1:] != 0)):
-            return arrow_of_objects(pa, column.astype(object))
-    return pa.array(column, from_pandas=True)
+    values = np.fromiter(column, dtype=object, count=len(column))  # (each object as it is)
+    found = _codes(values)
+    if found is None or not found[1]:  # (Nones alone: Arrow's null type, as they were)
+        return None
+    missing = values[found[0] < 0]
+    if any(value is not None for value in missing.tolist()):
+        return None
+    return found
 
 
 def _codes(column: Any) -> tuple[Any, list[str]] | None:

@@ -85,7 +85,9 @@ def _bad_value_shown_otherwise(pa: Any, name: str, column: Any, array: Any) -> b
         return False
     import numpy as np
 
-    values = array.to_numpy(zero_copy_only=False)  # (a null is NaN: unmarked below)
+    from usage_analytics.ingest.numpy_buffers import numbers_of
+
+    values, nulls = numbers_of(pa, array)  # (not `to_numpy`, which imports pandas)
     with np.errstate(invalid="ignore"):
         if name in _FLAG_COLUMNS:
             bad = (values != 0) & (values != 1)
@@ -93,8 +95,7 @@ def _bad_value_shown_otherwise(pa: Any, name: str, column: Any, array: Any) -> b
             bad = ~np.isfinite(values) | (values < 0)
         if name == "quality_score":
             bad |= values > 1
-    if array.null_count:
-        bad &= ~array.is_null().to_numpy(zero_copy_only=False)
+    bad &= ~nulls
     given = _values_of(column)
     return any(type(given[row]) is not shown_alike for row in np.flatnonzero(bad).tolist())
 

@@ -174,7 +174,11 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
                 coded
                 if coded is not None
                 else _arrow_column(
-                    pa, column, exact_times=name == "timestamp", flag=name in _FLAG_COLUMNS
+                    pa,
+                    column,
+                    exact_times=name == "timestamp",
+                    flag=name in _FLAG_COLUMNS,
+                    types=types,
                 )
             )
         except _TimesOutOfRange:

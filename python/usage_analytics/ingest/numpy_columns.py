@@ -1,18 +1,22 @@
 """One column of a dict of columns as an Arrow array (`_arrow_column`): numpy arrays above
 all, whose layouts Arrow lacks are converted first, exactly or refused (datetime64 and
 timedelta64 units and multiples, byte orders, text past Unicode or with lone surrogates,
-masked arrays and NaTs of Python objects), a plain array of numbers, flags, times or
-durations then from its buffers (`numpy_buffers`: pandas not imported); pandas objects and
-lists by pyarrow's own conversion. Only `dict_columns` calls it: a frame's columns are
+masked arrays and NaTs of Python objects), a plain or masked array of numbers, flags,
+times or durations then from its buffers (`numpy_buffers`), text and bytes too
+(`text_buffers`), and lists of numbers or flags of one type (`list_buffers`): pandas not
+imported; pandas objects, other Python objects and lists by pyarrow's own conversion
+(which imports pandas). Only `dict_columns` calls it: a frame's columns are
 exported by their library."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest.kinds import _holds_numpy_datetimes, _missing_marker, _without_numpy_nat
 from usage_analytics.ingest.libraries import _is_numpy_objects, _library
+from usage_analytics.ingest.list_buffers import arrow_of_number_list
 from usage_analytics.ingest.numpy_buffers import arrow_of_plain_numpy
 from usage_analytics.ingest.pandas_floats import _zero_one_or_nan
 from usage_analytics.object_slices import arrow_of_objects
@@ -111,13 +115,21 @@ def _lossy(value: Any) -> Any:
     return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
-def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool = False) -> Any:
+def _arrow_column(
+    pa: Any,
+    column: Any,
+    *,
+    exact_times: bool = False,
+    flag: bool = False,
+    types: AbstractSet[type] | None = None,
+) -> Any:
     # pandas objects (a Series, a Categorical, extension arrays) by pandas' own conversion:
     # time zones, categories and nullable dtypes as in a DataFrame. Lists by pyarrow's
     # inference (datetimes, str, None); Arrow exporters (pyarrow arrays, polars Series) as
     # they are; numpy arrays (incl. datetime64) map to Arrow types directly, and Arrow has
     # no byte-swapped layouts, so a non-native byte order is converted first.
     # `exact_times`: `_TimesOutOfRange` for datetime64 values Arrow's type cannot hold.
+    # `types`: those of a list's values, where known (`_value_types`).
     if _library(column) == "pandas":
         if flag and _zero_one_or_nan(column):  # (see `float_flags_as_bools`)
             column = column.astype("boolean")
@@ -129,7 +141,8 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
     if dtype is None or _library(dtype) != "numpy":
         if hasattr(column, "__arrow_c_stream__"):
             return pa.chunked_array(column)
-        return pa.array(column)
+        listed = arrow_of_number_list(pa, column, types)  # (numbers of a type: not pandas)
+        return listed if listed is not None else pa.array(column)
     if not dtype.isnative:
         column = column.astype(dtype.newbyteorder("="))
     if column.dtype.kind == "M":
@@ -138,8 +151,8 @@ def _arrow_column(pa: Any, column: Any, *, exact_times: bool = False, flag: bool
         column = _arrow_durations(column)
     if _is_numpy_objects(column.dtype):
         return arrow_of_objects(pa, column)
-    if column.dtype.kind == "U" and type(column).__name__ == "ndarray":  # (not a masked one)
-        return arrow_of_numpy_text(pa, column)  # (its NULs within rows kept, as numpy has)
+    if column.dtype.kind in "US":  # (masked rows null; NULs within rows kept, as numpy has)
+        return arrow_of_numpy_text(pa, column)
     plain = arrow_of_plain_numpy(pa, column)  # (numbers, flags, times: pandas not imported)
     return plain if plain is not None else pa.array(column, from_pandas=True)
 

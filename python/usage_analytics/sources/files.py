@@ -37,6 +37,7 @@ from typing import Any
 
 from usage_analytics.collector import made_paused
 from usage_analytics.extras import MissingDependencyError, load_pyarrow, require_pyarrow
+from usage_analytics.out_of_memory import raise_if_out_of_memory
 from usage_analytics.sources.arrow import (
     PatternTable,
     newest_micros,
@@ -262,6 +263,7 @@ class FileSource(ExecutionSource):
         try:
             return self._read_kind(file, copy)
         except OSError as error:  # no permission, or an I/O error while reading
+            raise_if_out_of_memory(error, f"reading {self.description}")
             raise SourceUnavailableError(
                 f"{self.description}: cannot read: {error.strerror or error}"
             ) from None
@@ -384,6 +386,7 @@ class FileSource(ExecutionSource):
                 table = pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
                 locate = _row_label
         except OSError as error:
+            raise_if_out_of_memory(error, f"reading {self.description}")
             raise SourceUnavailableError(f"{self.description}: cannot open: {error}") from None
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -56,6 +56,7 @@ from typing import Any, Protocol, TextIO
 from uuid import UUID
 
 from usage_analytics.extras import require_pyarrow
+from usage_analytics.out_of_memory import raise_if_out_of_memory
 from usage_analytics.sources.base import (
     FIELDS,
     FLAG_FIELDS,
@@ -166,6 +167,7 @@ def _open_text(path: Path, encoding: str = "utf-8", errors: str = "strict") -> T
     except IsADirectoryError:
         raise SourceUnavailableError(f"{path}: is a directory, not a record file") from None
     except OSError as error:
+        raise_if_out_of_memory(error, f"opening {path}")
         raise SourceUnavailableError(f"{path}: cannot open: {error.strerror or error}") from None
 
 

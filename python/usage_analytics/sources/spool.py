@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from usage_analytics.extras import load_pyarrow, missing_extra
+from usage_analytics.out_of_memory import raise_if_out_of_memory
 from usage_analytics.sources.base import SourceError, SourceUnavailableError
 
 __all__ = ["COMPRESSIONS", "STANDARD_INPUT", "Spool", "compression_of", "decompressed", "stdin"]
@@ -92,6 +93,7 @@ def decompressed(path: Path, compression: str, suffix: str) -> Spool:
             _copy(stream, spool, str(path), compression)
     except OSError as error:
         spool.close()
+        raise_if_out_of_memory(error, f"reading {path}")
         raise SourceUnavailableError(f"{path}: cannot read: {error.strerror or error}") from None
     except BaseException:
         spool.close()
@@ -118,6 +120,7 @@ def stdin(stream: BinaryIO | None = None) -> tuple[Spool, str]:
             kind = _kind_of(copy.read(4096))
     except OSError as error:
         spool.close()
+        raise_if_out_of_memory(error, "reading standard input")
         raise SourceUnavailableError(
             f"standard input: cannot read: {error.strerror or error}"
         ) from None
