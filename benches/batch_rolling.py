@@ -125,8 +125,12 @@ def main() -> None:
     print(f"{records:,} records, {patterns:,} patterns, adds of {per_add:,}; least of {RUNS}")
     mine_add, mine_snap = best["BatchRollingUsageAnalytics"]
     for name, (add_s, snap_s) in best.items():
-        ratio = f"adds x{add_s / mine_add:.1f}, snapshot x{snap_s / mine_snap:.1f}"
-        print(f"  {name:34} adds {add_s:7.3f} s  snapshot {snap_s:7.3f} s  ({ratio})")
+        adds_text = f"{add_s:7.3f} s" if add_s else "      -  "  # (the reduction adds nothing)
+        ratio = f"adds x{add_s / mine_add:.2f}, " if add_s else ""
+        print(
+            f"  {name:34} adds {adds_text}  snapshot {snap_s:7.3f} s"
+            f"  ({ratio}snapshot x{snap_s / mine_snap:.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -285,6 +285,7 @@ mod tests {
     use super::*;
     use crate::civil::MICROS_PER_HOUR;
     use crate::group::GroupKey;
+    use crate::ingest::IngestReport;
     use crate::rolling::tests::{columns, template};
 
     const H: i64 = MICROS_PER_HOUR;
@@ -382,7 +383,8 @@ mod tests {
         for (x, y) in a.analytics.iter().zip(&b.analytics) {
             assert_eq!((&x.usage, &x.trend), (&y.usage, &y.trend));
         }
-        let serialized = crate::wire::serialize_rolling(&base(), &IngestReport::default(), b"").unwrap();
+        let empty = base();
+        let serialized = crate::wire::serialize_rolling(&empty, &IngestReport::default(), b"").unwrap();
         let mut one = vec![0; serialized.byte_len()];
         serialized.write_into(&mut one).unwrap();
         assert!(crate::wire::batch_rolling_from_bytes(&one).is_err());

@@ -13,6 +13,7 @@ modes, max_future, atomic adds, settings.
 from __future__ import annotations
 
 import pickle
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -186,6 +187,7 @@ def test_snapshots_equal_one_pattern_monitors_and_the_batch_reduction(case: dict
         reference.add(batch)
         monitor = tripped(monitor, trip)
         assert monitor.pattern_count == len(reference.monitors)
+        assert monitor.retained_buckets <= monitor.pattern_count * 2 * (window // bucket)
         seen = {r["pattern_id"] for r in reference.added}
         if len(seen) > len(reference.monitors):
             event("a pattern was forgotten")
@@ -328,3 +330,17 @@ def test_a_snapshot_below_the_kept_range_raises_and_changes_nothing() -> None:
     with pytest.raises(UsageAnalyticsError, match="oldest bucket kept"):
         m.snapshot(T0)
     assert set(m.snapshot(T0 + 3 * HOUR).results) == {"b"}
+
+
+def test_adds_from_threads_are_serialized_and_all_counted() -> None:
+    m = monitor()
+    batches = [[record(f"p{i % 5}", T0 + j * MINUTE) for j in range(50)] for i in range(8)]
+    threads = [threading.Thread(target=m.add, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    shown = m.snapshot(T0 + 50 * MINUTE)
+    assert {k: v.usage_metrics.total_executions for k, v in shown.results.items()} == {
+        f"p{i}": 100 if i < 3 else 50 for i in range(5)
+    }
