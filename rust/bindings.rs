@@ -77,6 +77,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CancelFlag>()?;
     m.add_class::<crate::py_state::CoreState>()?;
     m.add_class::<crate::py_state::CoreRolling>()?;
+    m.add_class::<crate::py_batch_rolling::CoreBatchRolling>()?;
     m.add_class::<crate::models::ModelFactory>()?;
     m.add_class::<crate::fields_set::FieldsSetSlot>()?;
     m.add_class::<GroupResults>()?;
@@ -247,7 +248,7 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
             };
             grouped_output(py, report, groups)
         }
-        Reduction::Rolling(_) => {
+        Reduction::Rolling(_) | Reduction::BatchRolling(..) => {
             Err(CoreError::Internal("a rolling reduction is finalized by snapshots".into()).into())
         }
     }
@@ -316,7 +317,7 @@ pub(crate) fn read_records_into(
     mut reduction: Reduction,
     cancel: Option<&CancelFlag>,
 ) -> PyResult<(IngestReport, Reduction)> {
-    let group = reduction.is_grouped().then(|| GroupReader::new(py)).transpose()?;
+    let group = reduction.reads_groups().then(|| GroupReader::new(py)).transpose()?;
     let (report, index) = read_records(records, window, group, |chunk, so_far| {
         CancelFlag::check(cancel)?;
         // Ctrl-C in a blocking call on the main thread: raised here, between chunks, not
@@ -336,7 +337,7 @@ pub(crate) fn read_records_into(
 
 /// A grouped reduction takes the pattern ids its reader met.
 fn with_index(mut reduction: Reduction, index: Option<GroupIndex>) -> Reduction {
-    if let (Reduction::Grouped(_, slot), Some(index)) = (&mut reduction, index) {
+    if let (Reduction::Grouped(_, slot) | Reduction::BatchRolling(_, slot), Some(index)) = (&mut reduction, index) {
         *slot = index;
     }
     reduction
@@ -354,7 +355,7 @@ pub(crate) fn read_arrow_into(
     whole: bool,
 ) -> PyResult<(IngestReport, Reduction)> {
     let batches = arrow_batches(data)?;
-    let mut index = reduction.is_grouped().then(GroupIndex::default);
+    let mut index = reduction.reads_groups().then(GroupIndex::default);
     let report = compute(py, || {
         let counts_suffice = reduction.counts_suffice();
         read_batches_into(

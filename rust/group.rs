@@ -127,6 +127,19 @@ impl GroupIndex {
         }
     }
 
+    /// The code of `key` if it was met (the code `code` would give it), adding nothing.
+    pub fn find(&self, key: &GroupKey) -> Option<u32> {
+        match key {
+            GroupKey::Text(text) => self.texts.get(&**text).copied().or_else(|| {
+                int_text(text)
+                    .and_then(|n| self.ints.get(&n).copied())
+                    .or_else(|| uuid_text(text).and_then(|bytes| self.uuids.get(&bytes).copied()))
+            }),
+            GroupKey::Int(n) => self.ints.get(n).copied(),
+            GroupKey::Uuid(bytes) => self.uuids.get(bytes).copied(),
+        }
+    }
+
     #[inline]
     pub fn code_text(&mut self, text: &str) -> u32 {
         if let Some(&code) = self.texts.get(text) {

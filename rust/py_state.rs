@@ -28,12 +28,12 @@ pub struct CoreState {
 /// slices of it in place rather than copying their columns first. A state copies what it
 /// keeps either way: after the update it refers to none of the input's buffers.
 #[derive(Clone, Copy)]
-enum Input {
+pub(crate) enum Input {
     Records,
     Arrow { whole: bool },
 }
 
-fn read<'py>(
+pub(crate) fn read<'py>(
     py: Python<'py>,
     input: Input,
     data: &Bound<'py, PyAny>,
@@ -139,7 +139,9 @@ impl CoreState {
                 })?;
                 to_python(py, &state.report, Some(analytics))
             }
-            Reduction::Rolling(_) => Err(CoreError::Internal("a rolling state is not finalized".into()).into()),
+            Reduction::Rolling(_) | Reduction::BatchRolling(..) => {
+                Err(CoreError::Internal("a rolling state is not finalized".into()).into())
+            }
         }
     }
 
@@ -210,7 +212,7 @@ impl CoreState {
 
 /// A `bytes` copy of `data` (a state's meta bytes): `MemoryError` if Python cannot
 /// allocate it (`PyBytes::new` would panic; a hostile state's meta can be as large as it).
-fn bytes_of(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyBytes>> {
+pub(crate) fn bytes_of(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyBytes>> {
     Ok(PyBytes::new_with(py, data.len(), |out| {
         out.copy_from_slice(data);
         Ok(())
@@ -223,6 +225,7 @@ fn clone_body(body: &Reduction) -> Reduction {
         Reduction::One(acc) => Reduction::One(acc.clone()),
         Reduction::Grouped(grouped, index) => Reduction::Grouped(grouped.clone(), index.clone()),
         Reduction::Rolling(rolling) => Reduction::Rolling(rolling.clone()),
+        Reduction::BatchRolling(update, index) => Reduction::BatchRolling(update.clone(), index.clone()),
     }
 }
 

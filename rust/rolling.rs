@@ -28,6 +28,7 @@
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use crate::accumulator::{Accumulator, ROOM_PER_GROUP, ROOM_PER_POINT};
 use crate::buckets::Window;
@@ -40,7 +41,7 @@ use crate::room::{count_text, ensure_room};
 /// and its share of the map's nodes. (Measured: an add of 100,000 records into 36,670 new
 /// buckets of a second grew the resident memory by 99 MB, 2.7 KB a bucket with the
 /// records' times and the reading's scratch; a pattern's `ROOM_PER_GROUP` would ask 3.3.)
-const BYTES_PER_BUCKET: usize = std::mem::size_of::<Accumulator>() + ROOM_PER_GROUP / 2 + 64;
+pub(crate) const BYTES_PER_BUCKET: usize = std::mem::size_of::<Accumulator>() + ROOM_PER_GROUP / 2 + 64;
 /// Buckets so few that `room_to_add` counts them without looking at a chunk's span.
 const FEW_BUCKETS: usize = 1024;
 /// A merge asking no more than this is not checked again: the margin the call checked on
@@ -52,12 +53,12 @@ const ENTRY_COVERS: usize = 1 << 20;
 const MERGED_PARTS: usize = ROOM_PER_GROUP / 8;
 /// What adding a record takes beside a bucket and its execution time: its (bucket, row) in
 /// the scratch, doubled as a growing vector is, and an agent's span (`ROOM_PER_ROW`).
-const BYTES_PER_ROW: usize = 2 * std::mem::size_of::<(i64, u32)>() + 16;
+pub(crate) const BYTES_PER_ROW: usize = 2 * std::mem::size_of::<(i64, u32)>() + 16;
 
 /// Most buckets a rolling window may have.
 pub const MAX_ROLLING_BUCKETS: usize = 100_000;
 /// Buckets kept, in windows: the window and one window of lookahead.
-const KEPT_WINDOWS: i64 = 2;
+pub(crate) const KEPT_WINDOWS: i64 = 2;
 
 #[derive(Clone)]
 pub struct Rolling {
@@ -107,6 +108,15 @@ impl Rolling {
             rows: 0,
             keyed: Vec::new(),
             ..self.clone_settings()
+        }
+    }
+
+    /// An empty copy with the same settings and no record yet (a batch monitor's new
+    /// pattern: its kept range follows its own records).
+    pub(crate) fn empty_like(&self) -> Rolling {
+        Rolling {
+            newest: None,
+            ..self.fresh()
         }
     }
 
@@ -201,6 +211,38 @@ impl Rolling {
         }
     }
 
+    /// `add` of the rows `rows` of `columns` (one pattern's rows of a batch monitor's
+    /// chunk, in order), leaving out too the rows in buckets before `floor` (the batch's
+    /// kept range, which may be ahead of this pattern's own).
+    pub(crate) fn add_rows(&mut self, columns: &Columns, rows: &[u32], floor: i64) {
+        let Some(newest) = rows.iter().map(|&row| columns.timestamp[row as usize]).max() else {
+            return;
+        };
+        self.rows = self.rows.saturating_add(rows.len());
+        self.advance(self.key(newest));
+        let oldest = self.oldest_kept().unwrap_or(i64::MIN).max(floor);
+        let mut keyed = std::mem::take(&mut self.keyed);
+        keyed.clear();
+        keyed.extend(
+            rows.iter()
+                .map(|&row| (self.key(columns.timestamp[row as usize]), row))
+                .filter(|&(key, _)| key >= oldest),
+        );
+        keyed.sort_unstable();
+        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+            self.bucket(run[0].0)
+                .add_rows(columns, run.iter().map(|&(_, row)| row as usize));
+        }
+        self.keyed = keyed;
+    }
+
+    /// Drop the buckets before `oldest` (a batch monitor's kept range moved past them).
+    pub(crate) fn drop_before(&mut self, oldest: i64) {
+        if self.ring.first_key_value().is_some_and(|(&first, _)| first < oldest) {
+            self.ring = self.ring.split_off(&oldest);
+        }
+    }
+
     /// At most what `add(columns)` allocates, for `room`'s check before it (no key is
     /// computed: a bound from the chunk's span of instants). Each bucket the chunk can make
     /// (no more than its rows, the buckets its span covers, the kept range), each row's
@@ -239,6 +281,15 @@ impl Rolling {
     /// the other's few names (`MERGED_PARTS`); one only `other` holds is moved in; the kept
     /// range is split off anew. (A look-up of each of `other`'s buckets, as the merge makes.)
     pub fn make_room_to_merge(&self, other: &Rolling) -> Result<(), CoreError> {
+        let bytes = self.bytes_to_merge(other);
+        if bytes <= ENTRY_COVERS {
+            return Ok(());
+        }
+        ensure_room(bytes, || format!("taking in {} records", count_text(other.rows)))
+    }
+
+    /// What `merge_owned(other)` allocates at most (see `make_room_to_merge`).
+    pub(crate) fn bytes_to_merge(&self, other: &Rolling) -> usize {
         let mut bytes = self.ring.len().saturating_mul(std::mem::size_of::<(i64, usize)>() * 2);
         for (key, theirs) in &other.ring {
             let grows = match self.ring.get(key) {
@@ -253,10 +304,7 @@ impl Rolling {
             };
             bytes = bytes.saturating_add(grows);
         }
-        if bytes <= ENTRY_COVERS {
-            return Ok(());
-        }
-        ensure_room(bytes, || format!("taking in {} records", count_text(other.rows)))
+        bytes
     }
 
     /// Move the newest bucket forward to `key` (never back) and drop what falls out.
@@ -302,6 +350,14 @@ impl Rolling {
     /// The analytics of the window ending with the bucket holding `now`, and that window.
     /// Nothing changes: the kept range follows the records alone (see the module's note).
     pub fn snapshot(&self, now: i64) -> Result<(Analytics, Window), CoreError> {
+        let (window, keys) = self.window_at(now)?;
+        self.make_room_to_snapshot(keys.clone())?;
+        Ok((self.snapshot_of(window, keys), window))
+    }
+
+    /// The window ending with the bucket holding `now` and the keys of its buckets; an
+    /// error where it overflows or starts before the oldest bucket kept.
+    pub(crate) fn window_at(&self, now: i64) -> Result<(Window, RangeInclusive<i64>), CoreError> {
         let key = self.key(now);
         let span = self.width.checked_mul(self.buckets as i64);
         let end = key.checked_add(1).and_then(|k| k.checked_mul(self.width));
@@ -320,33 +376,50 @@ impl Rolling {
                     .into(),
             ));
         }
-        self.make_room_to_snapshot(oldest..=key)?;
+        Ok((window, oldest..=key))
+    }
+
+    /// The analytics of the buckets `keys` over `window` (from `window_at`; the room
+    /// checked by the caller).
+    pub(crate) fn snapshot_of(&self, window: Window, keys: RangeInclusive<i64>) -> Analytics {
+        let oldest = *keys.start();
         let mut snapshot = self.template.clone();
         snapshot.rebase(window);
-        for (&k, acc) in self.ring.range(oldest..=key) {
+        for (&k, acc) in self.ring.range(keys) {
             snapshot.absorb(acc, (k - oldest) as usize);
         }
-        Ok((snapshot.finalize(), window))
+        snapshot.finalize()
+    }
+
+    /// Whether any bucket of `keys` is held.
+    pub(crate) fn holds_any(&self, keys: RangeInclusive<i64>) -> bool {
+        self.ring.range(keys).next().is_some()
     }
 }
 
 impl Rolling {
-    /// Check that a snapshot of the buckets in `keys` will find the memory it takes: their
-    /// merged copy (their execution times and parts), finalizing it (a copy of its times
-    /// for the percentiles, and per trend bucket its counts and time series point), and (a
-    /// margin since snapshots stopped moving the kept range) the range split off anew.
-    fn make_room_to_snapshot(&self, keys: std::ops::RangeInclusive<i64>) -> Result<(), CoreError> {
+    /// Check that a snapshot of the buckets in `keys` will find the memory it takes
+    /// (`room_to_snapshot`).
+    fn make_room_to_snapshot(&self, keys: RangeInclusive<i64>) -> Result<(), CoreError> {
+        let bytes = self.room_to_snapshot(keys);
+        ensure_room(bytes, || format!("a snapshot of {} buckets", count_text(self.buckets)))
+    }
+
+    /// What a snapshot of the buckets in `keys` takes: their merged copy (their execution
+    /// times and parts), finalizing it (a copy of its times for the percentiles, and per
+    /// trend bucket its counts and time series point), and (a margin since snapshots
+    /// stopped moving the kept range) the range split off anew.
+    pub(crate) fn room_to_snapshot(&self, keys: RangeInclusive<i64>) -> usize {
         let mut times = 0usize;
         for acc in self.ring.range(keys).map(|(_, acc)| acc) {
             times = times.saturating_add(acc.durations.kept_bytes());
         }
         // (Merged into one vector that regrows as it fills, then copied to finalize.)
-        let bytes = times
+        times
             .saturating_mul(3)
             .saturating_add(self.buckets.saturating_mul(ROOM_PER_POINT))
             .saturating_add(self.ring.len().saturating_mul(std::mem::size_of::<(i64, usize)>() * 2))
-            .saturating_add(BYTES_PER_BUCKET);
-        ensure_room(bytes, || format!("a snapshot of {} buckets", count_text(self.buckets)))
+            .saturating_add(BYTES_PER_BUCKET)
     }
 }
 

@@ -6,6 +6,7 @@
 //! reduction, which is merged into the state only if the update is accepted.
 
 use crate::accumulator::Accumulator;
+use crate::batch_rolling::BatchRollingUpdate;
 use crate::columns::Columns;
 use crate::error::CoreError;
 use crate::group::{GroupIndex, GroupedAccumulators};
@@ -19,6 +20,8 @@ pub enum Reduction {
     One(Accumulator),
     Grouped(GroupedAccumulators, GroupIndex),
     Rolling(Rolling),
+    /// An add to a batch monitor, its pattern ids in the index (`batch_rolling`).
+    BatchRolling(BatchRollingUpdate, GroupIndex),
 }
 
 impl Reduction {
@@ -27,6 +30,7 @@ impl Reduction {
             Reduction::One(acc) => acc.add(chunk),
             Reduction::Grouped(grouped, _) => grouped.add(chunk),
             Reduction::Rolling(rolling) => rolling.add(chunk),
+            Reduction::BatchRolling(update, _) => update.add(chunk),
         }
     }
 
@@ -46,6 +50,7 @@ impl Reduction {
             Reduction::One(acc) => Ok(acc.room_to_add(chunk)),
             Reduction::Grouped(grouped, _) => grouped.prepare(chunk),
             Reduction::Rolling(rolling) => Ok(rolling.room_to_add(chunk)),
+            Reduction::BatchRolling(update, _) => Ok(update.room_to_add(chunk)),
         }
     }
 
@@ -67,6 +72,11 @@ impl Reduction {
         matches!(self, Reduction::Grouped(..))
     }
 
+    /// Whether its reader codes each row's pattern id (into the reduction's index).
+    pub fn reads_groups(&self) -> bool {
+        matches!(self, Reduction::Grouped(..) | Reduction::BatchRolling(..))
+    }
+
     /// About what a copy of this reduction takes, or merging it into another (a state's
     /// `merge`): its accumulators and the execution times they keep (see `room`).
     pub fn approx_bytes(&self) -> usize {
@@ -75,7 +85,7 @@ impl Reduction {
             Reduction::Grouped(grouped, index) => grouped
                 .approx_bytes()
                 .saturating_add(index.keys().len().saturating_mul(INDEX_BYTES_PER_GROUP)),
-            Reduction::Rolling(_) => 0,
+            Reduction::Rolling(_) | Reduction::BatchRolling(..) => 0,
         }
     }
 }

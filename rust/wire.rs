@@ -29,11 +29,13 @@ use crate::stats::Moments;
 use crate::tally::{LoadedNames, Tally};
 use crate::zone::Zone;
 
+mod batch_rolling;
 mod decoded_size;
 mod merge;
 mod rolling;
 mod room;
 
+pub use batch_rolling::{batch_rolling_from_bytes, serialize_batch_rolling};
 pub use merge::merge_serialized;
 pub use rolling::{rolling_from_bytes, serialize_rolling};
 
@@ -332,7 +334,9 @@ pub fn serialize<'a>(state: &'a State, meta: &'a [u8]) -> Result<Serialized<'a>,
                 })
                 .collect(),
         ),
-        Reduction::Rolling(_) => return Err(CoreError::Internal("rolling states are not serialized".into())),
+        Reduction::Rolling(_) | Reduction::BatchRolling(..) => {
+            return Err(CoreError::Internal("rolling states are not serialized".into()))
+        }
     };
     let wire = StateWire {
         meta: Cow::Borrowed(meta),

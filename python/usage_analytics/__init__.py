@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from usage_analytics._core import __version__
+    from usage_analytics.batch_rolling import BatchRollingUsageAnalytics
     from usage_analytics.contracts import (
         AnalyticsGranularity,
         ContextDistribution,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnalyticsGranularity",
+    "BatchRollingUsageAnalytics",
     "BatchUsageAccumulator",
     "ColumnNameWarning",
     "ContextDistribution",
@@ -107,6 +109,7 @@ _HOMES = {
             "UsageTimeBucket",
             "UsageTrendType",
         ),
+        "usage_analytics.batch_rolling": ("BatchRollingUsageAnalytics",),
         "usage_analytics.errors": (
             "ColumnNameWarning",
             "InvalidRecordError",

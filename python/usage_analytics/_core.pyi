@@ -14,6 +14,7 @@ __all__ = [
     "RECORD_COLUMNS",
     "CancelFlag",
     "ColumnarTimestamps",
+    "CoreBatchRolling",
     "CoreResult",
     "CoreRolling",
     "CoreState",
@@ -244,6 +245,40 @@ class CoreRolling:
         """The start of the newest bucket a record fell in (snapshots move nothing)."""
     @property
     def retained_buckets(self) -> int: ...
+
+@final
+class CoreBatchRolling:
+    """A rolling window per pattern (`pattern_id` of each record), one kept range for all."""
+
+    def __new__(cls, options: dict[str, Any], bucket_us: int, buckets: int) -> Self: ...
+    def add_records(
+        self, records: Sequence[Any] | Mapping[str, Sequence[Any]], until_us: int | None = None
+    ) -> dict[str, Any]:
+        """File records into their patterns' buckets (atomic), as `CoreRolling.add_records`;
+        returns this add's report (of the whole add)."""
+    def add_arrow(
+        self, data: Any, whole: bool = False, until_us: int | None = None
+    ) -> dict[str, Any]:
+        """The same for Arrow data (`whole` as for `CoreState.update_arrow`)."""
+    def snapshot(self, now_us: int) -> dict[str, Any]:
+        """The grouped result dict (`groups`: a pattern per group with records in the
+        window ending with the bucket holding `now_us`), with its `start_us` and `end_us`;
+        report counts are cumulative."""
+    def to_bytes(self, meta: bytes) -> bytes:
+        """The serialized monitor (b"UARB" frame), carrying `meta`."""
+    @staticmethod
+    def from_bytes(data: bytes) -> tuple[CoreBatchRolling, bytes]:
+        """(monitor, meta) of serialized bytes; UsageAnalyticsError if malformed."""
+    def configure(self, options: dict[str, Any], bucket_us: int, buckets: int) -> None:
+        """Check that `new`'s arguments match the loaded monitor's settings; take its
+        invalid mode."""
+    @property
+    def newest_start_us(self) -> int | None:
+        """The start of the newest bucket a record of any pattern fell in."""
+    @property
+    def retained_buckets(self) -> int: ...
+    @property
+    def pattern_count(self) -> int: ...
 
 @final
 class GroupResults:
