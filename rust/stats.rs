@@ -762,6 +762,8 @@ impl Moments {
 }
 
 #[cfg(test)]
+mod moments_speed;
+#[cfg(test)]
 mod rounded_mean_tests;
 
 #[cfg(test)]
