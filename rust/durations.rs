@@ -10,6 +10,7 @@
 use arrow_buffer::ScalarBuffer;
 
 use crate::error::CoreError;
+use crate::exact_sum::ExactSum;
 use crate::metrics::Performance;
 use crate::sketch::Sketch;
 use crate::stats::{moments_and_percentiles_of_parts, percentiles_from_ranks, percentiles_linear, Moments};
@@ -399,8 +400,16 @@ impl Durations {
                 percentile_relative_error: relative_error,
             };
         }
+        // The exact mean rounded once: from the moments when they settle it, else summed
+        // exactly from the kept times (rarely: see `Moments::rounded_mean`). A summary has
+        // no times left: its `mean` is then a double next to the exact one.
+        let mean = match (moments.rounded_mean(), &self.summary) {
+            (Some(mean), _) => mean,
+            (None, None) => exact_mean(&self.kept_parts(), moments.count),
+            (None, Some(_)) => moments.mean,
+        };
         Performance {
-            avg_execution_time_ms: moments.mean,
+            avg_execution_time_ms: mean,
             p50_execution_time_ms: percentiles[0],
             p95_execution_time_ms: percentiles[1],
             p99_execution_time_ms: percentiles[2],
@@ -413,6 +422,15 @@ impl Durations {
             percentile_relative_error: relative_error,
         }
     }
+}
+
+/// The mean of `parts`' values (finite and >= 0: execution times), correctly rounded.
+fn exact_mean(parts: &[&[f64]], count: u64) -> f64 {
+    let mut sum = ExactSum::default();
+    for part in parts {
+        sum.add_present_slice(part);
+    }
+    sum.mean(count)
 }
 
 impl Summary {

@@ -391,6 +391,44 @@ impl ExactSum {
         significand as f64 * pow2(a) * pow2(b)
     }
 
+    /// The sum divided by `count` (> 0), correctly rounded to the nearest double (ties to
+    /// even): the exact mean rounded once, not the rounded sum divided (which rounds twice
+    /// and can land a double off: `math.fsum(x) / n` is that, `statistics.fmean` too).
+    ///
+    /// Long division of the digits by `count`, from the top, until the quotient holds
+    /// more bits than a double keeps (four digits below the sum's top one: at least 64
+    /// bits below the quotient's top); what is left below (the remainder, and any digit
+    /// not divided) only decides whether the quotient's cut part is exactly zero.
+    pub fn mean(&self, count: u64) -> f64 {
+        debug_assert!(count > 0);
+        // Two zero digits below the sum's: the quotient keeps 64 bits below 2^-1074, so a
+        // subnormal mean rounds from its own bits too.
+        let mut digits = [0u32; LIMBS + 2];
+        digits[2..].copy_from_slice(&self.digits());
+        let Some(top) = digits.iter().rposition(|&d| d != 0) else {
+            return 0.0;
+        };
+        let stop = top.saturating_sub(4);
+        let mut quotient = [0u32; LIMBS + 2];
+        let mut remainder = 0u64;
+        for k in (stop..=top).rev() {
+            // (Each quotient digit is below 2^32: the remainder is below `count`. Counts
+            // below 2^32 divide in u64, several times faster than u128.)
+            let (digit, rest) = if count <= u64::from(u32::MAX) {
+                let current = remainder << 32 | u64::from(digits[k]);
+                (current / count, current % count)
+            } else {
+                let current = u128::from(remainder) << 32 | u128::from(digits[k]);
+                let count = u128::from(count);
+                ((current / count) as u64, (current % count) as u64)
+            };
+            (quotient[k], remainder) = (digit as u32, rest);
+        }
+        let sticky = remainder != 0 || digits[..stop].iter().any(|&d| d != 0);
+        // The quotient is in units of 2^-1138 (2^-1074 over the two added digits).
+        round_digits(&quotient, 32 * stop, sticky, -1138)
+    }
+
     /// The stored form: the index of the lowest non-zero digit and the digits from it up
     /// to the highest non-zero one (empty for zero).
     pub fn parts(&self) -> (u32, Vec<u32>) {
@@ -456,6 +494,38 @@ fn fixed_point_sum(block: &[f64]) -> (u128, usize) {
     }
     // (Non-negative: the exact sum of non-negative values.)
     (((i128::from(high) << 51) + i128::from(rest)) as u128, fixed)
+}
+
+/// The double nearest (ties to even) to `digits` (base 2^32, lowest first) times
+/// 2^`unit`, plus a positive amount below bit `known` when `sticky` (the bits below
+/// `known` are zero in `digits`). Normal results keep 53 bits; subnormal ones the bits
+/// from 2^-1074 up. `known` is at most the result's last kept bit minus one.
+fn round_digits(digits: &[u32], known: usize, sticky: bool, unit: i32) -> f64 {
+    let digit = |k: usize| u128::from(*digits.get(k).unwrap_or(&0));
+    // Whether any bit below `position` is set.
+    let any_below = |position: usize| {
+        let (k, shift) = (position / 32, position % 32);
+        digits[..k].iter().any(|&d| d != 0) || digits[k] & ((1u32 << shift) - 1) != 0
+    };
+    let Some(top_digit) = digits.iter().rposition(|&d| d != 0) else {
+        return 0.0;
+    };
+    let top = 32 * top_digit + 31 - digits[top_digit].leading_zeros() as usize;
+    // The lowest bit kept: 52 below the top, but not below 2^-1074.
+    let smallest = (-1074 - unit) as usize;
+    let low = top.saturating_sub(52).max(smallest);
+    debug_assert!(low > known, "the division kept the rounding bit");
+    // Bits low..=top (at most 53) from the three digits from low's up.
+    let (k, shift) = (low / 32, low % 32);
+    let window = (digit(k) | digit(k + 1) << 32 | digit(k + 2) << 64) >> shift;
+    let mut kept = (window & ((1u128 << (top - low + 1)) - 1)) as u64;
+    let round = digits[(low - 1) / 32] >> ((low - 1) % 32) & 1 == 1;
+    let below = sticky || any_below(low - 1);
+    kept += u64::from(round && (below || kept & 1 == 1));
+    // kept * 2^(low + unit): kept <= 2^53, exact but for an overflow past the largest.
+    let scale = low as i32 + unit;
+    let (a, b) = (scale / 2, scale - scale / 2);
+    kept as f64 * pow2(a) * pow2(b)
 }
 
 /// 2^e for -1022 <= e <= 1023.

@@ -1,6 +1,7 @@
 //! The inner loops of a block's moments (`stats::Moments::of_block`): per lane (value i in
-//! lane i % 4), the sums, minima and maxima of a block's whole quads, then the sums of
-//! deviations from the block's mean and of their squares. Four independent lanes let the CPU overlap
+//! lane i % 4), the sums (with their rounding errors, `two_sum`), minima and maxima of a
+//! block's whole quads, then the sums of deviations from the block's mean and of their
+//! squares. Four independent lanes let the CPU overlap
 //! the additions (one running sum would wait on each) and round no worse than one.
 //!
 //! Written twice: portable code, and AVX2 intrinsics taken where the CPU has it
@@ -18,24 +19,56 @@ pub const LANES: usize = 4;
 /// One f64 per lane.
 pub type Quad = [f64; LANES];
 
-/// Per lane: the sum, minimum and maximum of `quads` (whose length is a multiple of
-/// `LANES`), from 0, +infinity and -infinity.
-pub fn sums_and_extremes(quads: &[f64]) -> (Quad, Quad, Quad) {
+/// A lane's running sum and what its roundings left out, so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sums {
+    /// The sum as a float adds it, one value after another (the bits of a plain sum).
+    pub sum: Quad,
+    /// The sum of each addition's rounding error (`two_sum`): `sum + errors` is the exact
+    /// sum but for the roundings of this sum of tiny terms (about n^2 u^2 of the values'
+    /// size, u = 2^-53). Not finite once a sum or value is.
+    pub errors: Quad,
+}
+
+impl Sums {
+    /// Add `v` to `lane` (the same operations, in the same order, as the AVX2 loop).
+    #[inline(always)]
+    pub fn add(&mut self, lane: usize, v: f64) {
+        let (sum, error) = two_sum(self.sum[lane], v);
+        self.sum[lane] = sum;
+        self.errors[lane] += error;
+    }
+}
+
+/// `a + b` and its rounding error (Knuth's TwoSum): `a + b` exactly is their sum, for any
+/// order of magnitudes (six additions, no branch: it vectorizes).
+#[inline(always)]
+pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let sum = a + b;
+    let b_part = sum - a;
+    (sum, (a - (sum - b_part)) + (b - b_part))
+}
+
+/// Per lane: the sum (`Sums`), minimum and maximum of `quads` (whose length is a multiple
+/// of `LANES`), from 0, +infinity and -infinity. (The rounding errors cost five additions
+/// a quad more, which the loop, waiting on memory for the column, hides: see
+/// BENCHMARKS.md, helper 221.)
+pub fn sums_and_extremes(quads: &[f64]) -> (Sums, Quad, Quad) {
     debug_assert_eq!(quads.len() % LANES, 0);
     #[cfg(target_arch = "x86_64")]
     if crate::wide::avx2() {
         // SAFETY: the CPU has AVX2.
         return unsafe { avx2::sums_and_extremes(quads) };
     }
-    let (mut sum, mut min, mut max) = ([0.0; LANES], [f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let (mut sums, mut min, mut max) = (Sums::default(), [f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
     for quad in quads.chunks_exact(LANES) {
         for lane in 0..LANES {
-            sum[lane] += quad[lane];
+            sums.add(lane, quad[lane]);
             min[lane] = lesser(min[lane], quad[lane]);
             max[lane] = greater(max[lane], quad[lane]);
         }
     }
-    (sum, min, max)
+    (sums, min, max)
 }
 
 /// Per lane: the sums of `(v - mean)^2` and of `v - mean` over `quads` (a multiple of
@@ -83,23 +116,36 @@ pub fn greater(a: f64, b: f64) -> f64 {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Quad, LANES};
+    use super::{Quad, Sums, LANES};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2")]
-    pub fn sums_and_extremes(quads: &[f64]) -> (Quad, Quad, Quad) {
-        let (mut sum, mut min, mut max) = (
+    pub fn sums_and_extremes(quads: &[f64]) -> (Sums, Quad, Quad) {
+        let (mut sum, mut errors, mut min, mut max) = (
+            _mm256_setzero_pd(),
             _mm256_setzero_pd(),
             _mm256_set1_pd(f64::INFINITY),
             _mm256_set1_pd(f64::NEG_INFINITY),
         );
         for quad in quads.chunks_exact(LANES) {
             let v = load(quad);
-            sum = _mm256_add_pd(sum, v);
+            // `two_sum(sum, v)`, as the portable loop.
+            let next = _mm256_add_pd(sum, v);
+            let v_part = _mm256_sub_pd(next, sum);
+            let error = _mm256_add_pd(
+                _mm256_sub_pd(sum, _mm256_sub_pd(next, v_part)),
+                _mm256_sub_pd(v, v_part),
+            );
+            errors = _mm256_add_pd(errors, error);
+            sum = next;
             min = _mm256_min_pd(v, min);
             max = _mm256_max_pd(v, max);
         }
-        (store(sum), store(min), store(max))
+        let sums = Sums {
+            sum: store(sum),
+            errors: store(errors),
+        };
+        (sums, store(min), store(max))
     }
 
     #[target_feature(enable = "avx2")]

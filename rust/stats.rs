@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::moment_lanes::{greater, lesser, squared_deviations, sums_and_extremes, LANES};
+use crate::moment_lanes::{greater, lesser, squared_deviations, sums_and_extremes, two_sum, Sums, LANES};
 
 /// Percentiles of `values` with numpy's default `method="linear"` (linear interpolation
 /// between the closest ranks), exact, for each `q` in [0, 1].
@@ -540,11 +540,47 @@ fn corrected(rounded: f64, m2: f64, deviations: f64, n: usize, (min, max): (f64,
     (mean, low, m2)
 }
 
-/// `a + b` and its rounding error (Knuth's TwoSum): `a + b` exactly is their sum.
-fn two_sum(a: f64, b: f64) -> (f64, f64) {
-    let sum = a + b;
-    let b_part = sum - a;
-    (sum, (a - (sum - b_part)) + (b - b_part))
+/// `a * b` and its rounding error (Dekker's TwoProduct, with Veltkamp's splitting: no
+/// fused multiply-add, which baseline x86-64 lacks): `a * b` exactly is their sum, unless
+/// a factor is past about 2^996 (the split overflows: not finite) or the error is below
+/// the smallest normal double (it loses bits then).
+fn two_prod(a: f64, b: f64) -> (f64, f64) {
+    let product = a * b;
+    let (a_high, a_low) = split(a);
+    let (b_high, b_low) = split(b);
+    let error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low;
+    (product, error)
+}
+
+/// `v` as a sum of two doubles of 26 significant bits each (Veltkamp).
+fn split(v: f64) -> (f64, f64) {
+    const FACTOR: f64 = (1u64 << 27) as f64 + 1.0;
+    let scaled = v * FACTOR;
+    let high = scaled - (scaled - v);
+    (high, v - high)
+}
+
+/// `(high + low) / n`, `n` an integer count of at most 2^53, as a pair whose first part
+/// is the nearest double to it (or next to it) and whose second part holds the rest: the
+/// quotient's remainder is exact (`two_prod`), so the pair is off by a few roundings of
+/// its small second part only.
+fn divide_pair(high: f64, low: f64, n: f64) -> (f64, f64) {
+    let quotient = high / n;
+    let (product, error) = two_prod(quotient, n);
+    // (`high - product` is exact: the two are within a few ulps of each other.)
+    let rest = ((high - product) - error) + low;
+    two_sum(quotient, rest / n)
+}
+
+/// A block's values' sum as a pair (`Sums`: the lanes' plain sums and rounding errors):
+/// its first part is the bits of the plain sum, `(s0 + s1) + (s2 + s3)`.
+fn pair_sum(sums: &Sums) -> (f64, f64) {
+    let [s0, s1, s2, s3] = sums.sum;
+    let [e0, e1, e2, e3] = sums.errors;
+    let (a, a_error) = two_sum(s0, s1);
+    let (b, b_error) = two_sum(s2, s3);
+    let (sum, error) = two_sum(a, b);
+    (sum, ((e0 + e1) + (e2 + e3)) + ((a_error + b_error) + error))
 }
 
 impl Moments {
@@ -600,13 +636,13 @@ impl Moments {
         }
         let whole = block.len() / LANES * LANES;
         let (quads, rest) = block.split_at(whole);
-        let (mut sum, mut min, mut max) = sums_and_extremes(quads);
+        let (mut sums, mut min, mut max) = sums_and_extremes(quads);
         for (lane, &v) in rest.iter().enumerate() {
-            sum[lane] += v;
+            sums.add(lane, v);
             min[lane] = lesser(min[lane], v);
             max[lane] = greater(max[lane], v);
         }
-        let sum = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        let (sum, sum_low) = pair_sum(&sums);
         let min = min.into_iter().fold(f64::INFINITY, f64::min);
         let max = max.into_iter().fold(f64::NEG_INFINITY, f64::max);
         let rounded = block_mean(block, sum, min, max);
@@ -618,7 +654,15 @@ impl Moments {
         }
         let m2 = (m2[0] + m2[1]) + (m2[2] + m2[3]);
         let deviations = (deviations[0] + deviations[1]) + (deviations[2] + deviations[3]);
-        let (mean, mean_low, m2) = corrected(rounded, m2, deviations, block.len(), (min, max));
+        let (mut mean, mut mean_low, m2) = corrected(rounded, m2, deviations, block.len(), (min, max));
+        // The mean from the sum as a pair, to far more than a double's precision (see
+        // `rounded_mean`); the deviations' sum above rounds by up to n ulps of the spread.
+        // (Equal values: theirs exactly. Sums past the largest double keep the corrected
+        // mean, which `rounded_mean` does not vouch for.)
+        let exact = divide_pair(sum, sum_low, block.len() as f64);
+        if min != max && exact.0.is_finite() && exact.1.is_finite() {
+            (mean, mean_low) = exact;
+        }
         Moments {
             count: block.len() as u64,
             mean,
@@ -641,18 +685,23 @@ impl Moments {
         }
         let (na, nb) = (self.count as f64, other.count as f64);
         let n = na + nb;
-        // (The means' difference is exact when they are within a factor of 2 of each
-        // other, as near means are: the lows then make it that of the exact means.)
-        let delta = (other.mean - self.mean) + (other.mean_low - self.mean_low);
-        let step = delta * nb / n;
+        // The new mean, mean + (other's mean - mean) nb / n, in pairs (high, low): each
+        // step's rounding error kept (`two_sum`, `two_prod`, `divide_pair`), so that the
+        // merged mean is as exact as its parts' (see `rounded_mean`).
+        let (delta, delta_error) = two_sum(other.mean, -self.mean);
+        let delta_low = delta_error + (other.mean_low - self.mean_low);
+        let (product, product_error) = two_prod(delta, nb);
+        let (step, step_low) = divide_pair(product, product_error + delta_low * nb, n);
+        let (mean, error) = two_sum(self.mean, step);
+        let (mean, low) = two_sum(mean, error + (self.mean_low + step_low));
+        let delta = delta + delta_low;
         // `delta * nb` passes the largest double only for means near it: then divide first
         // (and keep the mean within the extremes it lies between, whatever the rounding).
-        let (mean, error) = two_sum(self.mean, step);
-        if step.is_finite() && delta.is_finite() && error.is_finite() {
-            let low = self.mean_low + error;
-            // (Renormalized: `mean` stays the double nearest the pair.)
-            self.mean = mean + low;
-            self.mean_low = low - (self.mean - mean);
+        if [delta, product, product_error, step, step_low, mean, low]
+            .iter()
+            .all(|v| v.is_finite())
+        {
+            (self.mean, self.mean_low) = (mean, low);
         } else {
             let delta = other.mean - self.mean;
             self.mean = (self.mean + delta * (nb / n)).min(self.max.max(other.max));
@@ -668,6 +717,37 @@ impl Moments {
         self.sum += other.sum;
     }
 
+    /// The exact mean of the values, correctly rounded (to nearest, ties to even), when
+    /// `mean + mean_low` settles it; `None` when it cannot (then the caller sums the
+    /// values exactly, `ExactSum::mean`, or reports `mean`, a double next to it).
+    ///
+    /// `mean + mean_low` is off from the exact mean by less than `scale (2^-86 + count
+    /// 2^-100) + count 2^-1066`, scale the largest magnitude among the values: a block's
+    /// lanes sum with their rounding errors (`moment_lanes::Sums`), whose own sum rounds
+    /// by under 256^2 u^2 of the scale in a block's mean (u = 2^-53), and each merge adds a
+    /// few u^2 of it (its roundings are kept in pairs); the last term is what parts below
+    /// the smallest normal double lose. `mean` is the answer when the exact mean is sure
+    /// to lie nearer to it than to its neighbours; else (about 2^-30 of the time for
+    /// times within a factor 1,000 of their mean, and whenever the values pass about
+    /// 2^990 together or come from a state that an older build wrote) `None`.
+    pub fn rounded_mean(&self) -> Option<f64> {
+        if self.count == 0 || self.min == self.max {
+            return Some(if self.count == 0 { 0.0 } else { self.min });
+        }
+        let (mean, low) = (self.mean, self.mean_low);
+        let scale = self.min.abs().max(self.max.abs());
+        let count = self.count as f64;
+        if !(mean.is_finite() && low.is_finite() && scale * count < 2f64.powi(990)) {
+            return None;
+        }
+        let bound = scale * (2f64.powi(-86) + count * 2f64.powi(-100)) + count * 2f64.powi(-1066);
+        // Half the gaps to the doubles either side (the lower one is half the upper at a
+        // power of two); strictly inside them, the exact mean rounds to `mean`.
+        let above = (mean.next_up() - mean) / 2.0;
+        let below = (mean - mean.next_down()) / 2.0;
+        (low + bound < above && low - bound > -below).then_some(mean)
+    }
+
     /// Sample standard deviation (ddof = 1); 0.0 below two values. Infinite when the
     /// squared deviations pass the largest double (values apart by about 1e154 or more,
     /// or any unequal values near 1e170 and beyond, whose mean rounds by more than
@@ -680,6 +760,11 @@ impl Moments {
         }
     }
 }
+
+#[cfg(test)]
+mod moments_speed;
+#[cfg(test)]
+mod rounded_mean_tests;
 
 #[cfg(test)]
 mod tests {

@@ -31,6 +31,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -1527,13 +1528,14 @@ EDGE_SCORES = [
 def test_average_quality_is_the_exactly_rounded_mean_whatever_the_split(
     scores: list[float], rng: random.Random
 ) -> None:
-    """avg_quality_score == math.fsum(scores) / n bit for bit: from a list, from Arrow,
-    and from accumulators holding any split of the records, merged in any order."""
+    """avg_quality_score is the exact mean rounded once, bit for bit (not math.fsum(scores)
+    / n, which rounds twice): from a list, from Arrow, and from accumulators holding any
+    split of the records, merged in any order."""
     records = [
         {"timestamp": START + timedelta(minutes=i), "quality_score": q}
         for i, q in enumerate(scores)
     ]
-    expected = math.fsum(scores) / len(scores)
+    expected = float(sum(map(Fraction, scores)) / len(scores))
     table = pa.Table.from_pylist(records)
     for data in (records, table):
         assert reduce_one(data, BASE).success_metrics.avg_quality_score == expected

@@ -51,7 +51,8 @@ impl Accumulator {
             avg_quality_score: if self.quality_count == 0 {
                 0.0
             } else {
-                self.quality_sum.value() / self.quality_count as f64
+                // (Rounded once: not the rounded sum divided, see `ExactSum::mean`.)
+                self.quality_sum.mean(self.quality_count)
             },
         };
         let analytics_quality_score = if n == 0 {
