@@ -218,6 +218,10 @@ def record_refusal(error: InvalidRecordError) -> RequestValidationError:
     )
 
 
+#: A date-time whose offset's "+" a URL's query turned into a space ("...12:00:00 05:30").
+_SPACED_OFFSET = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)? \d\d(:?\d\d)?")
+
+
 def end_bound(value: Any) -> Any:
     """`end` as given, but a date alone as the end of that day (the next day's 00:00 UTC),
     as the command's --end reads one: it was that day's first instant, which left the
@@ -225,6 +229,12 @@ def end_bound(value: Any) -> Any:
     text: FastAPI read `end=2026`, a year, as 2,026 seconds after the epoch, and analysed
     a week of 1969."""
     value = numeric_window_bound(value)
+    if isinstance(value, str) and _SPACED_OFFSET.fullmatch(value):
+        # (pydantic said "unexpected extra characters at the end of the input".)
+        raise ValueError(
+            f"{value!r} ends in a space and an offset: a '+' in a URL's query string is a "
+            "space; write it as %2B (end=2026-03-01T12:00:00%2B05:30)"
+        )
     if isinstance(value, str) and date_alone(value) is not None:
         return parse_end(value)
     return value

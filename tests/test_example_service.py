@@ -144,6 +144,33 @@ def test_an_end_of_a_number_is_a_422_not_read_as_epoch_seconds(
     assert f"got the text of a number, {end!r}" in response.text
 
 
+@pytest.mark.parametrize(
+    ("end", "instant"),
+    [
+        ("2026-03-01T13:45:00+13:45", "2026-03-01T00:00:00Z"),
+        ("2026-02-28T12:00:00-12:00", "2026-03-01T00:00:00Z"),
+        ("2026-03-01T05:30:00+0530", "2026-03-01T00:00:00Z"),
+        ("2026-02-28T23:59:00-00:01", "2026-03-01T00:00:00Z"),
+        ("2026-03-01t00:00:00z", "2026-03-01T00:00:00Z"),
+        ("2026-03-01T00:00:00.999999999Z", "2026-03-01T00:00:00.999999Z"),
+    ],
+)
+def test_an_end_of_any_offset_is_its_instant(client: TestClient, end: str, instant: str) -> None:
+    for path in (f"/patterns/{GROWING}/analytics", "/dashboard"):
+        body = client.get(path, params={"window": "1d", "end": end}).json()
+        assert (body["time_window"] if "time_window" in body else body["window"])["end"] == instant
+
+
+def test_an_offset_whose_plus_the_query_made_a_space_is_a_422_saying_so(
+    client: TestClient,
+) -> None:
+    # ("+" unescaped in a query string is a space: pydantic said "unexpected extra
+    # characters at the end of the input".)
+    loc, message, value = refused(client.get("/dashboard?window=1d&end=2026-03-01T13:45:00+13:45"))
+    assert (loc, value) == (["query", "end"], "2026-03-01T13:45:00 13:45")
+    assert "a '+' in a URL's query string is a space; write it as %2B" in message
+
+
 def test_dashboard_judges_the_patterns_off_the_event_loop(
     database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
