@@ -359,7 +359,12 @@ def create_app(
             "patterns": patterns,
         }
 
-    @app.post("/analytics")
+    # (FastAPI's 400 for a body that is not UTF-8 text: "There was an error parsing the
+    # body"; JSON that is not valid is a 422 naming where.)
+    @app.post(
+        "/analytics",
+        responses={400: {"model": Problem, "description": "the body is not UTF-8 text"}},
+    )
     async def analytics_of_records(contract: ModelUsageAnalyticsInput, request: Request) -> Any:
         """The analytics of the records the body holds: the library's input contract as
         JSON (`execution_data` a list of records). A bad record is a 422 naming it, its

@@ -146,6 +146,19 @@ def test_any_json_value_anywhere_is_an_answer_never_a_500(client: TestClient, va
                 assert error["msg"]
 
 
+def test_a_body_not_utf8_is_the_400_the_schema_states(client: TestClient) -> None:
+    # (Undocumented: the schema listed 200 and 422 alone.)
+    response = client.post(
+        "/analytics", content=b"\\\x04\xff'", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "There was an error parsing the body"}
+    answers = client.get("/openapi.json").json()["paths"]["/analytics"]["post"]["responses"]
+    assert answers["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Problem"
+    }
+
+
 def test_a_huge_body_without_a_field_is_a_short_422(client: TestClient) -> None:
     # A missing field's `input` was the object lacking it: the whole body, 100,000 records
     # (14 MB) written back.
