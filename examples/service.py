@@ -190,20 +190,25 @@ async def unless_gone(request: Request, work: Awaitable[T]) -> T:
     (`NodeUsageAnalyticsReducer`: a worker thread's; a small input's, run inline, is
     over before anyone could leave)."""
     task = asyncio.ensure_future(work)
+    gone = asyncio.Event()
 
     async def watch() -> None:
         # (The body is read already: what comes next is the end of the client.)
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
+        try:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+        except Exception:  # (a server that cannot tell: the work goes on to its end)
+            return
+        gone.set()
         task.cancel()
 
     watcher = asyncio.ensure_future(watch())
     try:
         return await task
     except asyncio.CancelledError:
-        if watcher.done() and not watcher.cancelled() and watcher.exception() is None:
+        if gone.is_set():
             raise ClientGone from None
-        raise
+        raise  # (the request's own task cancelled: the server stopping)
     finally:
         watcher.cancel()
 
