@@ -21,31 +21,49 @@ day, as the command's --end does):
 - `GET /dashboard?window=7d[&end=ISO]`: every pattern, worst first: executions, success
   rate, p95, trend and the worst health finding (the command line's dashboard as JSON).
   The patterns are reduced concurrently on one shared reducer and their results stored.
+- `POST /analytics`: the analytics of the records the body holds, which is the library's
+  input contract as JSON (`pattern_id`, `time_window_start`, `time_window_end`,
+  `execution_data`: a list of records, and any option); nothing is stored.
+- `GET /health`: `{"status": "ok"}`, from the event loop (its latency is the loop's).
+
+Every 422 has FastAPI's form (the OpenAPI schema's): a list of errors, each naming where
+(`loc`: the query parameter, or the record and its field in the body), why (`msg`, the
+library's words for its refusals) and the value given (`input`). The library's errors
+(`InvalidRecordError`, `UsageAnalyticsError`) are 422s, never 500s.
 
 Everything is async: the SQLite source and store do their blocking work on worker
-threads, and the reducer moves large inputs off the event loop.
+threads, and the reducer moves large inputs off the event loop. A client that
+disconnects has its reductions cancelled (`unless_gone`). A JSON body is parsed on the
+event loop, holding the GIL (a worker thread would hold it as long): a body of 100,000
+records (15 MB) holds the loop for a few hundred milliseconds (BENCHMARKS.md,
+helper-230); send more records in several requests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import AfterValidator, BaseModel, BeforeValidator, WithJsonSchema
 from pydantic_core import to_jsonable_python
 from usage_analytics import (
     AnalyticsGranularity,
+    InvalidRecordError,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
     TimeWindowType,
+    UsageAnalyticsError,
 )
 from usage_analytics.cli.dates import date_alone, parse_end
 from usage_analytics.dashboard import dashboard_document, dashboard_rows
@@ -59,6 +77,7 @@ from usage_analytics.sources import (
 from usage_analytics.store import SQLiteAnalyticsStore
 from usage_analytics.window_bounds import numeric_window_bound
 
+T = TypeVar("T")
 DATABASE = Path(os.environ.get("USAGE_ANALYTICS_DB", "usage-analytics-demo.sqlite"))
 _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
           "w": timedelta(weeks=1)}  # fmt: skip
@@ -72,7 +91,140 @@ _KINDS = [
     (timedelta(days=366), TimeWindowType.YEARLY),
 ]
 
-Window = Annotated[str, Query(description="length of the window: 90m, 24h, 7d, 4w")]
+#: A window's text, as the OpenAPI schema states it and `parse_window` reads it: 1 to
+#: 999,999 of a unit (leading zeros allowed), ASCII digits and blanks around. (A refusal
+#: was an `HTTPException` whose `detail` was a string, where the schema FastAPI writes for a
+#: 422 promises a list of errors, each naming its field: clients generated from the schema,
+#: and schemathesis, read those 422s as the service breaking its own contract.)
+WINDOW_PATTERN = r"^[ \t\n\r\f\v]*0*([1-9][0-9]{0,5})[ \t\n\r\f\v]*([mhdw])[ \t\n\r\f\v]*$"
+
+
+def parse_window(text: str) -> timedelta:
+    """A window's length; a ValueError for other text (FastAPI's 422 naming `window`)."""
+    found = re.fullmatch(WINDOW_PATTERN, text)
+    if found is None:
+        raise ValueError(f"window must be a number and a unit (m, h, d, w), got {text!r}")
+    return int(found.group(1)) * _UNITS[found.group(2)]
+
+
+def _window_text(text: str) -> str:
+    parse_window(text)
+    return text
+
+
+Window = Annotated[
+    str,
+    Query(description="length of the window: 90m, 24h, 7d, 4w"),
+    AfterValidator(_window_text),
+    WithJsonSchema({"type": "string", "pattern": WINDOW_PATTERN}),
+]
+
+
+def pattern_id_text(text: str) -> str:
+    """The id stripped, as the CLI's --pattern and the sources' ids are (" <uuid>" named
+    the pattern's records, but its result kept the padded text as its id, and was stored
+    under the UUID, where every later request was served it); a blank one refused (the
+    sources call blank ids no pattern: their records, then a 500)."""
+    if not text.strip():
+        raise ValueError("pattern_id must not be blank")
+    return text.strip()
+
+
+PatternId = Annotated[str, AfterValidator(pattern_id_text)]
+
+
+def refusal(field: str, value: Any, message: str) -> RequestValidationError:
+    """A 422 as FastAPI's own are (its OpenAPI schema's): a list of errors naming the
+    query parameter `field`, the value given and why."""
+    error = {"type": "value_error", "loc": ("query", field), "msg": message, "input": value}
+    return RequestValidationError([error])
+
+
+def refusal_document(error: RequestValidationError) -> list[dict[str, Any]]:
+    """FastAPI's 422 body, but JSON whatever the values refused, and short:
+
+    - Python's JSON reader takes NaN and Infinity, which FastAPI then wrote back in the
+      error's `input` with a JSON writer that refuses them: a 500 (`"execution_data":
+      NaN`, a threshold of NaN, a window bound of Infinity). They are the strings
+      pydantic's JSON writes for them here (as the library's outputs do).
+    - A missing field's `input` was the object lacking it, the whole body for a field of
+      the contract: 14 MB written back for a body of 100,000 records without its
+      `pattern_id`. It is left out (`loc` names the field), and a list longer than
+      `SHOWN_ITEMS` in an input is shown as its first items and how many there are.
+    - An error's cause (`ctx`) is its message, where FastAPI wrote an empty object.
+    """
+    errors = []
+    for item in error.errors():
+        item = dict(item)
+        if item.get("type") == "missing":
+            item.pop("input", None)
+        errors.append(jsonable_encoder(_shown(item), custom_encoder={Exception: str}))
+    return errors
+
+
+#: The items of a list that a 422's `input` shows (then "... (N items in all)").
+SHOWN_ITEMS = 3
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        shown = [_shown(item) for item in value[:SHOWN_ITEMS]]
+        return shown if len(value) <= SHOWN_ITEMS else [*shown, f"... ({len(value):,} in all)"]
+    return value
+
+
+class ClientGone(Exception):
+    """The client disconnected before its answer was ready (`unless_gone`)."""
+
+
+async def unless_gone(request: Request, work: Awaitable[T]) -> T:
+    """`work`'s result, but `work` cancelled, and `ClientGone` raised, as soon as the
+    client disconnects. ASGI servers do not cancel a request's task when its client goes
+    (uvicorn tells the app only through `receive`): a client that gave up on a reduction
+    of a million trend buckets left it burning a core for its whole length, then its
+    answer was thrown away. Cancelled, the library's reduction stops at its next chunk
+    (`NodeUsageAnalyticsReducer`: a worker thread's; a small input's, run inline, is
+    over before anyone could leave)."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.Event()
+
+    async def watch() -> None:
+        # (The body is read already: what comes next is the end of the client.)
+        try:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+        except Exception:  # (a server that cannot tell: the work goes on to its end)
+            return
+        gone.set()
+        task.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if gone.is_set():
+            raise ClientGone from None
+        raise  # (the request's own task cancelled: the server stopping)
+    finally:
+        watcher.cancel()
+
+
+def record_refusal(error: InvalidRecordError) -> RequestValidationError:
+    """The library's refusal of a record as a 422 of FastAPI's form: `loc` the record's
+    field in the body, `msg` the library's message (record, field, value, reason, and how
+    many more are bad), `input` the value's repr as the library shows it."""
+    where = ("body", "execution_data", error.index, error.field)
+    return RequestValidationError(
+        [{"type": "invalid_record", "loc": where, "msg": str(error), "input": error.value}]
+    )
+
+
+#: A date-time whose offset's "+" a URL's query turned into a space ("...12:00:00 05:30").
+_SPACED_OFFSET = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)? \d\d(:?\d\d)?")
 
 
 def end_bound(value: Any) -> Any:
@@ -82,6 +234,12 @@ def end_bound(value: Any) -> Any:
     text: FastAPI read `end=2026`, a year, as 2,026 seconds after the epoch, and analysed
     a week of 1969."""
     value = numeric_window_bound(value)
+    if isinstance(value, str) and _SPACED_OFFSET.fullmatch(value):
+        # (pydantic said "unexpected extra characters at the end of the input".)
+        raise ValueError(
+            f"{value!r} ends in a space and an offset: a '+' in a URL's query string is a "
+            "space; write it as %2B (end=2026-03-01T12:00:00%2B05:30)"
+        )
     if isinstance(value, str) and date_alone(value) is not None:
         return parse_end(value)
     return value
@@ -91,14 +249,23 @@ End = Annotated[
     datetime | None,
     Query(description="end of the window, ISO-8601; a date alone includes that day (default: now)"),
     BeforeValidator(end_bound),
+    # (A date alone is taken too, which the schema of a datetime did not say.)
+    WithJsonSchema({"anyOf": [{"type": "string", "format": f} for f in ("date-time", "date")]}),
 ]
 
 
-def parse_window(text: str) -> timedelta:
-    found = re.fullmatch(r"\s*(\d{1,6})\s*([mhdw])\s*", text)
-    if found is None or int(found.group(1)) == 0:
-        raise HTTPException(422, f"window must be a number and a unit (m, h, d, w), got {text!r}")
-    return int(found.group(1)) * _UNITS[found.group(2)]
+class Problem(BaseModel):
+    """The body of a 404, 500 or 503: what went wrong, in the library's words."""
+
+    detail: str
+
+
+#: The answers other than 200 and 422 that the endpoints reading the database give, for
+#: the OpenAPI schema (it listed 200 and 422 alone, and clients did not expect the rest).
+SOURCE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    500: {"model": Problem, "description": "the database could not be read"},
+    503: {"model": Problem, "description": "the database file is missing"},
+}
 
 
 def window_kind(length: timedelta) -> TimeWindowType:
@@ -116,8 +283,8 @@ def create_app(
     store = SQLiteAnalyticsStore(database)
     reducer = NodeUsageAnalyticsReducer()
 
-    def bounds(window: str, end: datetime | None) -> tuple[datetime, datetime]:
-        length = parse_window(window)
+    def bounds(window: str, given: datetime | None) -> tuple[datetime, datetime]:
+        length, end = parse_window(window), given
         if end is None:
             end = now().astimezone(UTC).replace(second=0, microsecond=0)
         elif end.tzinfo is None:
@@ -125,9 +292,9 @@ def create_app(
         try:
             return (end - length).astimezone(UTC), end.astimezone(UTC)
         except OverflowError:  # (datetimes stop at the years 1 and 9999)
-            raise HTTPException(
-                422, f"a window of {window} ending {end.isoformat()} is out of range"
-            ) from None
+            field, value = ("window", window) if given is None else ("end", given)
+            message = f"a window of {window!r} ending {end.isoformat()} is out of range"
+            raise refusal(field, value, message) from None
 
     async def analyse(
         fetched: Fetched, start: datetime, end: datetime
@@ -146,14 +313,13 @@ def create_app(
 
     # (`:path`: a pattern id may hold a slash, "team/checkout", which the dashboard lists;
     # the router decodes %2F before matching, so without it no URL reached that pattern.)
-    @app.get("/patterns/{pattern_id:path}/analytics")
-    async def pattern_analytics(pattern_id: str, window: Window = "7d", end: End = None) -> Any:
-        # Stripped, as the CLI's --pattern and the sources' ids are: " <uuid>" named the
-        # pattern's records, but its result kept the padded text as its id, and was stored
-        # under the UUID, where every later request was served it.
-        pattern_id = pattern_id.strip()
-        if not pattern_id:  # (the sources call blank ids no pattern: their records, a 500)
-            raise HTTPException(422, "pattern_id must not be blank")
+    @app.get(
+        "/patterns/{pattern_id:path}/analytics",
+        responses={**SOURCE_ANSWERS, 404: {"model": Problem, "description": "no such pattern"}},
+    )
+    async def pattern_analytics(
+        pattern_id: PatternId, request: Request, window: Window = "7d", end: End = None
+    ) -> Any:
         start, stop = bounds(window, end)
         if not database.exists():  # (the store would create it, empty, to look)
             raise SourceUnavailableError(f"{database}: no such file")
@@ -173,16 +339,17 @@ def create_app(
             fetched = await source.fetch(pattern_id, start, stop)
         except UnknownPatternError as error:
             raise HTTPException(404, str(error)) from None
-        result = await analyse(fetched, start, stop)
+        result = await unless_gone(request, analyse(fetched, start, stop))
         await store.save(result)
         return JSONResponse(result.to_dict(), headers={"X-Analytics-From": "computed"})
 
-    @app.get("/dashboard")
-    async def dashboard(window: Window = "7d", end: End = None) -> Any:
+    @app.get("/dashboard", responses=SOURCE_ANSWERS)
+    async def dashboard(request: Request, window: Window = "7d", end: End = None) -> Any:
         start, stop = bounds(window, end)
         groups = await source.fetch_all(start, stop)
         unattributed = await source.unattributed()
-        results = await asyncio.gather(*(analyse(group, start, stop) for group in groups))
+        analyses = asyncio.gather(*(analyse(group, start, stop) for group in groups))
+        results = await unless_gone(request, analyses)
         await store.save_many(results)
         # The health rules of every pattern, on a worker thread: over thousands of
         # patterns they are a fraction of a second that the event loop would wait.
@@ -196,6 +363,39 @@ def create_app(
             "records_without_pattern_id": unattributed.count,
             "patterns": patterns,
         }
+
+    # (FastAPI's 400 for a body that is not UTF-8 text: "There was an error parsing the
+    # body"; JSON that is not valid is a 422 naming where.)
+    @app.post(
+        "/analytics",
+        responses={400: {"model": Problem, "description": "the body is not UTF-8 text"}},
+    )
+    async def analytics_of_records(contract: ModelUsageAnalyticsInput, request: Request) -> Any:
+        """The analytics of the records the body holds: the library's input contract as
+        JSON (`execution_data` a list of records). A bad record is a 422 naming it, its
+        field, its value and why (`on_invalid="skip"` in the body reports it instead)."""
+        try:
+            result = await unless_gone(request, reducer.execute_reduction(contract))
+        except InvalidRecordError as error:
+            raise record_refusal(error) from None
+        except UsageAnalyticsError as error:  # (a refusal of the request, in its words)
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body",), "msg": str(error), "input": None}]
+            ) from None
+        return JSONResponse(result.to_dict())
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        """Answered on the event loop: slow while a reduction holds the loop."""
+        return {"status": "ok"}
+
+    @app.exception_handler(RequestValidationError)
+    async def refused(request: Any, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": refusal_document(error)}, status_code=422)
+
+    @app.exception_handler(ClientGone)
+    async def gone(request: Any, error: ClientGone) -> Response:
+        return Response(status_code=499)  # (nginx's "client closed request": nobody reads it)
 
     @app.exception_handler(SourceUnavailableError)
     async def unavailable(request: Any, error: SourceUnavailableError) -> JSONResponse:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from example_scripts import EXAMPLES, load_script
@@ -143,6 +144,33 @@ def test_an_end_of_a_number_is_a_422_not_read_as_epoch_seconds(
     assert f"got the text of a number, {end!r}" in response.text
 
 
+@pytest.mark.parametrize(
+    ("end", "instant"),
+    [
+        ("2026-03-01T13:45:00+13:45", "2026-03-01T00:00:00Z"),
+        ("2026-02-28T12:00:00-12:00", "2026-03-01T00:00:00Z"),
+        ("2026-03-01T05:30:00+0530", "2026-03-01T00:00:00Z"),
+        ("2026-02-28T23:59:00-00:01", "2026-03-01T00:00:00Z"),
+        ("2026-03-01t00:00:00z", "2026-03-01T00:00:00Z"),
+        ("2026-03-01T00:00:00.999999999Z", "2026-03-01T00:00:00.999999Z"),
+    ],
+)
+def test_an_end_of_any_offset_is_its_instant(client: TestClient, end: str, instant: str) -> None:
+    for path in (f"/patterns/{GROWING}/analytics", "/dashboard"):
+        body = client.get(path, params={"window": "1d", "end": end}).json()
+        assert (body["time_window"] if "time_window" in body else body["window"])["end"] == instant
+
+
+def test_an_offset_whose_plus_the_query_made_a_space_is_a_422_saying_so(
+    client: TestClient,
+) -> None:
+    # ("+" unescaped in a query string is a space: pydantic said "unexpected extra
+    # characters at the end of the input".)
+    loc, message, value = refused(client.get("/dashboard?window=1d&end=2026-03-01T13:45:00+13:45"))
+    assert (loc, value) == (["query", "end"], "2026-03-01T13:45:00 13:45")
+    assert "a '+' in a URL's query string is a space; write it as %2B" in message
+
+
 def test_dashboard_judges_the_patterns_off_the_event_loop(
     database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,11 +195,31 @@ def test_dashboard_judges_the_patterns_off_the_event_loop(
     assert threads == [False]
 
 
-@pytest.mark.parametrize("window", ["7", "seven days", "0d", "7y"])
-def test_malformed_window_is_a_422(client: TestClient, window: str) -> None:
-    response = client.get(f"/patterns/{GROWING}/analytics", params={"window": window})
-    assert response.status_code == 422
-    assert "window must be a number and a unit" in response.json()["detail"]
+def refused(response: Any) -> tuple[list[str], str, Any]:
+    """The one error of a 422, as FastAPI's own are (the OpenAPI schema's
+    HTTPValidationError): where (`loc`), why (`msg`) and the value given (`input`)."""
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["type"] == "value_error"
+    return error["loc"], error["msg"], error["input"]
+
+
+@pytest.mark.parametrize("path", [f"/patterns/{GROWING}/analytics", "/dashboard"])
+@pytest.mark.parametrize("window", ["7", "seven days", "0d", "000d", "7y", "1234567d", "\u0667d"])
+def test_malformed_window_is_a_422_naming_it(client: TestClient, path: str, window: str) -> None:
+    # (Its `detail` was a string, where the OpenAPI schema's 422 is a list of errors.)
+    loc, message, value = refused(client.get(path, params={"window": window}))
+    assert loc == ["query", "window"]
+    assert "window must be a number and a unit (m, h, d, w)" in message
+    assert value == window
+
+
+@pytest.mark.parametrize(("window", "days"), [("7d", 7), (" 2 w ", 14), ("0030d", 30)])
+def test_a_window_is_a_number_and_a_unit(client: TestClient, window: str, days: int) -> None:
+    response = client.get("/dashboard", params={"window": window, "end": "2026-03-01T00:00Z"})
+    assert response.status_code == 200, response.text
+    start = datetime.fromisoformat(response.json()["window"]["start"])
+    assert start == datetime(2026, 3, 1, tzinfo=UTC) - timedelta(days=days)
 
 
 @pytest.mark.parametrize(
@@ -185,11 +233,12 @@ def test_malformed_window_is_a_422(client: TestClient, window: str) -> None:
 def test_a_window_beyond_the_datetime_range_is_a_422(
     client: TestClient, params: dict[str, str]
 ) -> None:
-    # An OverflowError: a bare 500.
+    # An OverflowError: a bare 500. (Then a 422 whose `detail` was a string.)
     for path in (f"/patterns/{GROWING}/analytics", "/dashboard"):
-        response = client.get(path, params=params)
-        assert response.status_code == 422
-        assert "is out of range" in response.json()["detail"]
+        loc, message, _ = refused(client.get(path, params=params))
+        assert loc == ["query", "end" if "end" in params else "window"]
+        assert f"a window of {params['window']!r} ending" in message
+        assert "is out of range" in message
 
 
 def test_a_result_stored_with_other_settings_is_not_served(
@@ -296,7 +345,9 @@ def test_a_padded_pattern_id_names_the_pattern(client: TestClient) -> None:
 def test_a_blank_pattern_id_is_a_422(tmp_path: Path, pattern: str) -> None:
     # Blank ids name no pattern (the dashboard counts their records apart), but asked for,
     # the source gave their records, and the contract's refusal of the id was a bare 500.
+    # (Then a 422 whose `detail` was a string, not the OpenAPI schema's list of errors.)
     with _client_over(tmp_path, [{"pattern_id": "  "}]) as client:
-        response = client.get(f"/patterns/{pattern}/analytics")
-    assert response.status_code == 422
-    assert response.json()["detail"] == "pattern_id must not be blank"
+        loc, message, value = refused(client.get(f"/patterns/{pattern}/analytics"))
+    assert loc == ["path", "pattern_id"]
+    assert message == "Value error, pattern_id must not be blank"
+    assert value == unquote(pattern)
