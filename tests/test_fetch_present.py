@@ -334,3 +334,28 @@ def test_analyzes_end_check_reads_the_records_at_the_end_alone(
         )  # fmt: skip
         assert (code, err) == (0, ""), err
         assert json.loads(out)["time_window"]["end"].startswith("2026-11-30T12:00:00")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql", "file"])
+def test_a_bound_that_is_no_datetime_is_refused_by_name(
+    tmp_path: Path, pg_url: str, kind: str
+) -> None:
+    rows = [("a", format_utc(T0), 1)]
+    if kind == "sqlite":
+        sqlite_table(tmp_path / "runs.sqlite", "library", rows)
+        source: ExecutionSource = SQLiteSource(tmp_path / "runs.sqlite")
+    elif kind == "postgresql":
+        source = PostgresSource(pg_url, pg_table(pg_url, "bounds", "library", rows))
+    else:
+        path = tmp_path / "runs.jsonl"
+        path.write_text(json.dumps({"pattern_id": "a", "timestamp": T0.isoformat()}) + "\n")
+        source = FileSource(path)
+
+    async def present(start: Any, end: Any) -> Any:
+        async with source:
+            return await source.fetch_present(start, end)
+
+    with pytest.raises(TypeError, match=r"^start must be a datetime, got str '2026-03-01'$"):
+        asyncio.run(present("2026-03-01", T0))
+    with pytest.raises(TypeError, match=r"^end must be a datetime, got int 7$"):
+        asyncio.run(present(T0, 7))

@@ -170,7 +170,8 @@ async def present_patterns(
     """The patterns with records in [start, end], with those records:
     `source.fetch_present(start, end)` (a database reads those rows alone: `fetch_all`
     listed every pattern id, and made a group for each, most of them empty, for the few
-    rows of one instant: 1.3 s of 1M rows over 10,000 patterns); None from a record file
+    rows of one instant: 0.33-0.41 s of 1M SQLite rows over 10,000 patterns, against
+    0.19-0.22 s, or 0.04-0.05 s with an index on the timestamp); None from a record file
     whose records carry no pattern ids (`fetch_present` would refuse it): its records are
     all the pattern's. (Asked of the file rather than read from the refusal, which may
     refuse for other reasons, reported as they are.)"""

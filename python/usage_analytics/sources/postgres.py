@@ -23,6 +23,12 @@ Only those rows carry the key (`_ROW_KEY`): for every row it cost 10-20% more ti
 memory per fetch (measured); a row in a window is named by its timestamp, a view's rows,
 which have no key, too.
 
+`fetch_present` (the records at one instant, of any pattern: `analyze`'s default window
+checks them) reads a window's rows alone: by one range of a btree index leading with the
+timestamp where the table has one (`_time_indexed`; the library makes none), else as
+`fetch_all` reads them, each id's range of the (pattern_id, timestamp) index, without
+listing the ids or making a group for each.
+
 One connection per source (`postgres_connection`), opened on first use; calls are
 serialized on it and run on a worker thread (the driver is synchronous), so the event
 loop never blocks. The executions table's own layout, and writes into it, are in
