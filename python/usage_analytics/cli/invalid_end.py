@@ -21,7 +21,7 @@ default window; this is the command's decision, taken to keep the two commands a
 The check costs nothing where the pattern's own newest record is at the end (its
 analysis says so: `time_since_last_use` of 0.0, as `cli.valid_end` reads it). Otherwise
 the other patterns' records at the end's instant are read and probed as skip mode reads
-them (`valid_end.every_pattern`: a database sends those few rows; a file, read whole
+them (`valid_end.present_patterns`: a database sends those few rows; a file, read whole
 already, is probed whole); only where none is valid are the records at that instant
 looked for, one by one in Python, to name the first invalid one.
 """
@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from usage_analytics.cli.common import CliError, reduce_all, source_columns
-from usage_analytics.cli.valid_end import TICK, every_pattern, newest_valid, probe_all
+from usage_analytics.cli.valid_end import TICK, newest_valid, present_patterns, probe_all
 from usage_analytics.contracts import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -83,12 +83,10 @@ async def check_the_newest_is_accepted(
     label = f"checking the newest record in {source.description}"
     instant = end - TICK, end
     async with progress.step(label):
-        every = await every_pattern(source, *instant)
+        at_the_end = await present_patterns(source, *instant)
     progress.clear()
-    if every is None:
+    if at_the_end is None:
         return
-    at_the_end = [group for group in every if group.count]
-    del every
     probed = await probe_all(args, source, at_the_end, *instant, progress)
     async with progress.step(label):
         newest = await newest_valid(args, at_the_end, probed, *instant)

@@ -69,10 +69,10 @@ __all__ = [
     "FIRST_INSTANT",
     "TICK",
     "ends_past_the_valid",
-    "every_pattern",
     "newest_valid",
     "newest_valid_in",
     "newest_valid_of_source",
+    "present_patterns",
     "probe_all",
     "probe_contract",
 ]
@@ -141,14 +141,10 @@ async def newest_valid_of_source(
     label = f"finding the newest valid record in {source.description}"
     newest_instant = end - TICK, end
     async with progress.step(label):
-        every = await every_pattern(source, *newest_instant)
+        at_the_end = await present_patterns(source, *newest_instant)
     progress.clear()
-    if every is None:
+    if at_the_end is None:
         return await newest_valid_in(args, source, window, ([own[0]], [own[1]]), progress, pattern)
-    # (A database hands over every pattern, most without a record at that instant: 10,000
-    # empty results cost 0.5 s.)
-    at_the_end = [group for group in every if group.count]
-    del every
     probed = await probe_all(args, source, at_the_end, *newest_instant, progress)
     async with progress.step(label):
         newest = await newest_valid(args, at_the_end, probed, *newest_instant)
@@ -168,16 +164,20 @@ async def newest_valid_of_source(
 TICK = timedelta(microseconds=1)
 
 
-async def every_pattern(
+async def present_patterns(
     source: ExecutionSource, start: datetime, end: datetime
 ) -> list[Fetched] | None:
-    """`source.fetch_all(start, end)`; None from a record file whose records carry no
-    pattern ids (`fetch_all` would refuse it): its records are all the pattern's. (Asked
-    of the file rather than read from `fetch_all`'s refusal, which may refuse for other
-    reasons, reported as they are.)"""
+    """The patterns with records in [start, end], with those records:
+    `source.fetch_present(start, end)` (a database reads those rows alone: `fetch_all`
+    listed every pattern id, and made a group for each, most of them empty, for the few
+    rows of one instant: 0.33-0.41 s of 1M SQLite rows over 10,000 patterns, against
+    0.19-0.22 s, or 0.04-0.05 s with an index on the timestamp); None from a record file
+    whose records carry no pattern ids (`fetch_present` would refuse it): its records are
+    all the pattern's. (Asked of the file rather than read from the refusal, which may
+    refuse for other reasons, reported as they are.)"""
     if isinstance(source, FileSource) and not await source.has_pattern_ids():
         return None
-    return await source.fetch_all(start, end)
+    return await source.fetch_present(start, end)
 
 
 async def probe_all(

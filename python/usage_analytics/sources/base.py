@@ -625,6 +625,19 @@ class ExecutionSource(AsyncClosing, ABC):
         none), ordered by pattern id. Records without a pattern id are left out (see
         `unattributed`)."""
 
+    async def fetch_present(self, start: datetime, end: datetime) -> list[Fetched]:
+        """`fetch_all`'s groups that hold records: the patterns with records in
+        `[start, end]` (or records no window holds, which every window hands over), each
+        with those records, as `fetch_all` gives them, ordered by pattern id. For a narrow
+        window over many patterns (the records at one instant, which `analyze`'s default
+        window checks): a database reads the window's rows alone, by one range of an
+        index leading with the timestamp where it has one (else by each pattern id's
+        range of the (pattern_id, timestamp) index, as `fetch_all` reads them), and
+        neither lists every id nor makes a group for each. A record file hands over
+        every pattern with all its records, as its `fetch_all` does (its records are
+        read whole already)."""
+        return [group for group in await self.fetch_all(start, end) if group.count]
+
     @abstractmethod
     async def first_record(self, pattern_id: str | None = None) -> Fetched | None:
         """The first record of the pattern (of the records with a pattern id), in the

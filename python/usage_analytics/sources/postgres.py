@@ -23,6 +23,12 @@ Only those rows carry the key (`_ROW_KEY`): for every row it cost 10-20% more ti
 memory per fetch (measured); a row in a window is named by its timestamp, a view's rows,
 which have no key, too.
 
+`fetch_present` (the records at one instant, of any pattern: `analyze`'s default window
+checks them) reads a window's rows alone: by one range of a btree index leading with the
+timestamp where the table has one (`_time_indexed`; the library makes none), else as
+`fetch_all` reads them, each id's range of the (pattern_id, timestamp) index, without
+listing the ids or making a group for each.
+
 One connection per source (`postgres_connection`), opened on first use; calls are
 serialized on it and run on a worker thread (the driver is synchronous), so the event
 loop never blocks. The executions table's own layout, and writes into it, are in
@@ -585,41 +591,76 @@ class PostgresSource(ExecutionSource):
 
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         checked_bounds(start, end)
-        pa = postgres_pyarrow()
-
-        def work(cursor: Any, columns: dict[str, _Column]) -> list[Fetched]:
-            pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
-            base = columns[PATTERN_ID].base
-            skip_scan = self._skip_scan(cursor, pid)
-            every = self._pattern_ids(cursor, pid, skip_scan)
-            select, table_name = self._select(columns, with_id=True), self.table.qualified
-            window = f"{ts} >= $1 AND {ts} <= $2"
-            # Unordered: `_groups` puts the rows in groups by pattern, each in time order
-            # (one stable sort). The server's ORDER BY sorted them in its work_mem (4 MB
-            # by default): 1M rows of a 30-day window spilled 74 MB to disk, 3.8-4.4 s
-            # of a 4.5 s query that takes 0.8 s unsorted.
-            if skip_scan is None:
-                query = f"SELECT {select} FROM {table_name} WHERE {window} AND {pid} IS NOT NULL"
-            else:
-                # Each pattern's window by its own index range; OFFSET 0 keeps the planner
-                # from flattening the LATERAL into a join over a scan of the whole table
-                # (it guesses 100 ids from the CTE: 150 ms where the ranges take 10).
-                query = (
-                    f"{skip_scan}SELECT ua_rows.* FROM ua_ids, LATERAL (SELECT {select} "
-                    f"FROM {table_name} WHERE {pid} = ua_ids.ua_id AND {window} OFFSET 0) "
-                    f"AS ua_rows WHERE ua_ids.ua_id IS NOT NULL"
-                )
-            cursor.execute(query, [start, end])
-            table = keyed_ids(pa, cursor.fetch_arrow_table(), base)
-            unplaced = keyed_ids(
-                pa, self._unplaced(cursor, columns, f"{pid} IS NOT NULL", []), base
-            )
-            # The groups made with the collector paused (`made_paused`), the queries run
-            # with it on: a pause is process-wide.
-            return made_paused(self._groups, pa, table, unplaced, every, base)
-
-        result: list[Fetched] = await self._run(work)
+        result: list[Fetched] = await self._run(partial(self._window_groups, start, end, False))
         return result
+
+    async def fetch_present(self, start: datetime, end: datetime) -> list[Fetched]:
+        checked_bounds(start, end)
+        result: list[Fetched] = await self._run(partial(self._window_groups, start, end, True))
+        return result
+
+    def _window_groups(
+        self,
+        start: datetime,
+        end: datetime,
+        present: bool,
+        cursor: Any,
+        columns: dict[str, _Column],
+    ) -> list[Fetched]:
+        """`fetch_all`'s groups of [start, end]; `present`: only those with rows
+        (`fetch_present`), the ids not listed, and the rows found by one range of an
+        index leading with the timestamp where the table has one (`_time_indexed`),
+        else as `fetch_all` finds them."""
+        pa = postgres_pyarrow()
+        pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
+        base = columns[PATTERN_ID].base
+        skip_scan = self._skip_scan(cursor, pid)
+        every = [] if present else self._pattern_ids(cursor, pid, skip_scan)
+        select, table_name = self._select(columns, with_id=True), self.table.qualified
+        window = f"{ts} >= $1 AND {ts} <= $2"
+        # Unordered: `_groups` puts the rows in groups by pattern, each in time order
+        # (one stable sort). The server's ORDER BY sorted them in its work_mem (4 MB
+        # by default): 1M rows of a 30-day window spilled 74 MB to disk, 3.8-4.4 s
+        # of a 4.5 s query that takes 0.8 s unsorted.
+        if present and self._time_indexed(cursor, ts):
+            # One range of the time index. Where `fetch_all` reads each id's range (below),
+            # rows of one pattern and time (ids "a" and " a") in the order it fetches them:
+            # by id, then as the index's entries, by heap place (a narrow window's few rows
+            # sorted).
+            order = "" if skip_scan is None else f" ORDER BY {pid}, {ts}, ctid"
+            query = f"SELECT {select} FROM {table_name} WHERE {window} AND {pid} IS NOT NULL{order}"
+        elif skip_scan is None:
+            query = f"SELECT {select} FROM {table_name} WHERE {window} AND {pid} IS NOT NULL"
+        else:
+            # Each pattern's window by its own index range; OFFSET 0 keeps the planner
+            # from flattening the LATERAL into a join over a scan of the whole table
+            # (it guesses 100 ids from the CTE: 150 ms where the ranges take 10).
+            query = (
+                f"{skip_scan}SELECT ua_rows.* FROM ua_ids, LATERAL (SELECT {select} "
+                f"FROM {table_name} WHERE {pid} = ua_ids.ua_id AND {window} OFFSET 0) "
+                f"AS ua_rows WHERE ua_ids.ua_id IS NOT NULL"
+            )
+        cursor.execute(query, [start, end])
+        table = keyed_ids(pa, cursor.fetch_arrow_table(), base)
+        unplaced = keyed_ids(pa, self._unplaced(cursor, columns, f"{pid} IS NOT NULL", []), base)
+        # The groups made with the collector paused (`made_paused`), the queries run
+        # with it on: a pause is process-wide.
+        return made_paused(self._groups, pa, table, unplaced, every, base)
+
+    def _time_indexed(self, cursor: Any, ts: str) -> bool:
+        """Whether a valid, not partial btree index of the table leads with the timestamp
+        column: the window's rows are then one range of it. (Else a narrow window over
+        many patterns is one range per id of the (pattern_id, timestamp) index, as
+        `fetch_all` reads it: no read of the whole table.)"""
+        cursor.execute(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am am ON am.oid = c.relam "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+            "WHERE i.indrelid = to_regclass($1) AND a.attname = $2 AND i.indpred IS NULL "
+            "AND i.indisvalid AND am.amname = 'btree' LIMIT 1",
+            (self.table.qualified, _unquoted(ts)),
+        )
+        return cursor.fetchone() is not None
 
     def _groups(
         self, pa: Any, table: Any, unplaced: Any, every: Sequence[Any], base: str

@@ -1,0 +1,45 @@
+"""`benches/sqlite_one_of_many.py`'s table in PostgreSQL: 1M records over 10,000 patterns
+(`pattern-00000` ...), one every 7 s back from 2026-03-01, the newest pattern-00000's.
+
+    .venv/bin/python benches/postgres_one_of_many.py postgresql://user@host/db [--time-index]
+
+makes `pattern_executions` (by `create_executions_table`: the (pattern_id, timestamp)
+index) where the database has none, filled by one INSERT ... SELECT generate_series on
+the server and ANALYZEd; `--time-index` makes `timed_executions` instead, the same rows
+with an index on the timestamp too.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from usage_analytics.sources import TableSpec
+from usage_analytics.sources.postgres_connection import connect
+from usage_analytics.sources.postgres_table import create_executions_table
+
+
+def build(url: str, time_index: bool) -> None:
+    name = "timed_executions" if time_index else "pattern_executions"
+    connection = connect(url)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"SELECT to_regclass('{name}') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            return
+        create_executions_table(cursor, TableSpec(name))
+        cursor.execute(
+            f"INSERT INTO {name} (pattern_id, timestamp, success) "
+            "SELECT 'pattern-' || lpad((i % 10000)::text, 5, '0'), "
+            "timestamptz '2026-03-01 00:00Z' - i * interval '7 seconds', true "
+            "FROM generate_series(0, 999999) i"
+        )
+        if time_index:
+            cursor.execute(f"CREATE INDEX {name}_time ON {name} (timestamp)")
+        cursor.execute(f"ANALYZE {name}")
+        cursor.close()
+    finally:
+        connection.close()
+
+
+if __name__ == "__main__":
+    build(sys.argv[1], "--time-index" in sys.argv[2:])
