@@ -135,3 +135,25 @@ def test_activity_axis_takes_about_four_intervals() -> None:
     # lower). 24 / 4 = 6 rounds up to steps of 10 (24 / 5 would be steps of 5).
     records = [{"timestamp": START + timedelta(hours=5, minutes=30), "success": True}]
     assert _y_labels(render_html(reduce(records))) == ["0", "10", "20", "30"]
+
+
+# ----------------------------------------------------------------------------- latency
+
+
+@pytest.mark.parametrize(
+    ("times", "shown"),
+    [
+        # p50 1 ms, p95 1,000,000 ms: a million times, the first written compactly.
+        ([1.0, 1.0, 1.0, 1e6, 1e6], "1e+06x"),
+        ([1.0, 1.0, 1.0, 999_999.0, 999_999.0], "999999.0x"),
+        # p50 1e-300 ms, p95 1e308 ms: past the largest double, as the finding says it.
+        ([1e-300, 1e-300, 1e-300, 1e308, 1e308], ">1.8e+308x"),
+    ],
+)
+def test_the_spread_stat_at_a_million_and_past_the_largest_double(
+    times: list[float], shown: str
+) -> None:
+    records = [{"timestamp": START, "success": True, "execution_time_ms": t} for t in times]
+    stats = flat(section(render_html(reduce(records)), "latency"))
+    spread = stats.index("dt > p95 / p50")
+    assert stats[spread + 1] == f"dd > {shown}"
