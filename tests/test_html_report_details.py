@@ -157,3 +157,19 @@ def test_the_spread_stat_at_a_million_and_past_the_largest_double(
     stats = flat(section(render_html(reduce(records)), "latency"))
     spread = stats.index("dt > p95 / p50")
     assert stats[spread + 1] == f"dd > {shown}"
+
+
+def test_activity_axis_reaches_the_fitted_line_at_the_window_start() -> None:
+    # 4, 3, 2, 1 runs on four days: the fit through the days' midpoints (0.5 .. 3.5)
+    # falls 1/day per day from 4.5/day at the window's start, above every bar (4/day):
+    # the axis reaches 4.5 (steps of 2 up to 6), not only the bars' 4 (steps of 1).
+    records = [
+        {"timestamp": START + timedelta(days=day, hours=1 + k), "success": True}
+        for day, count in enumerate([4, 3, 2, 1])
+        for k in range(count)
+    ]
+    window = {"time_window_end": START + timedelta(days=4), "bucket_width": timedelta(days=1)}
+    output = reduce(records, **window)
+    assert output.trend_analysis is not None
+    assert output.trend_analysis.velocity == -1.0
+    assert _y_labels(render_html(output)) == ["0", "2", "4", "6"]

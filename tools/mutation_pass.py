@@ -254,7 +254,7 @@ def mutants(tree: ast.Module) -> list[Mutant]:
 
 
 def mutated(tree: ast.Module, index: int) -> ast.Module:
-    result = _Mutator(index).visit(copy.deepcopy(tree))
+    result: ast.Module = _Mutator(index).visit(copy.deepcopy(tree))
     return ast.fix_missing_locations(result)
 
 
