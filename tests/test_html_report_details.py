@@ -173,3 +173,12 @@ def test_activity_axis_reaches_the_fitted_line_at_the_window_start() -> None:
     assert output.trend_analysis is not None
     assert output.trend_analysis.velocity == -1.0
     assert _y_labels(render_html(output)) == ["0", "2", "4", "6"]
+
+
+def test_activity_axis_of_a_run_a_week_ends_near_its_rate() -> None:
+    # One run in each of two weekly buckets: 1/7 = 0.143 runs a day, bars and fit alike.
+    # The axis ends at 0.15 (steps of 0.05), not at a floor of 1 run a day.
+    records = [{"timestamp": START + timedelta(days=7 * week + 3), "success": True}
+               for week in range(2)]  # fmt: skip
+    window = {"time_window_end": START + timedelta(days=14), "bucket_width": timedelta(days=7)}
+    assert _y_labels(render_html(reduce(records, **window))) == ["0", "0.05", "0.1", "0.15"]

@@ -85,9 +85,11 @@ class _Mutator(ast.NodeTransformer):
 
     # Scopes; annotations and docstrings are not code a test can tell.
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
-        for default in [*node.args.defaults, *node.args.kw_defaults]:
-            if default is not None:
-                self.visit(default)
+        # (Defaults are evaluated where the function is defined: code run at import.)
+        node.args.defaults = [self.visit(default) for default in node.args.defaults]
+        node.args.kw_defaults = [
+            None if default is None else self.visit(default) for default in node.args.kw_defaults
+        ]
         self._depth += 1
         node.body = self._body(node.body)
         self._depth -= 1
