@@ -182,3 +182,19 @@ def test_activity_axis_of_a_run_a_week_ends_near_its_rate() -> None:
                for week in range(2)]  # fmt: skip
     window = {"time_window_end": START + timedelta(days=14), "bucket_width": timedelta(days=7)}
     assert _y_labels(render_html(reduce(records, **window))) == ["0", "0.05", "0.1", "0.15"]
+
+
+def test_a_slowly_rising_trend_line_spans_the_window() -> None:
+    # 1, 1, 2, 2 runs on four days: the fit rises 0.4/day per day from 0.7/day, above
+    # zero all along: drawn from the window's start (x 56) to its end (x 986).
+    records = [
+        {"timestamp": START + timedelta(days=day, hours=1 + k), "success": True}
+        for day, count in enumerate([1, 1, 2, 2])
+        for k in range(count)
+    ]
+    window = {"time_window_end": START + timedelta(days=4), "bucket_width": timedelta(days=1)}
+    chart = charts(section(render_html(reduce(records, **window)), "activity"))[0]
+    lines = [line for line in drawn(chart) if "stroke=var(--orange)" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("line x1=56 y1=")
+    assert " x2=986 " in lines[0]
