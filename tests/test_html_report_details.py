@@ -198,3 +198,13 @@ def test_a_slowly_rising_trend_line_spans_the_window() -> None:
     assert len(lines) == 1
     assert lines[0].startswith("line x1=56 y1=")
     assert " x2=986 " in lines[0]
+
+
+@pytest.mark.parametrize(("largest", "drawn"), [(1e300, True), (1.005e300, False)])
+def test_the_latency_chart_draws_times_up_to_1e300_ms(largest: float, drawn: bool) -> None:
+    records = [
+        {"timestamp": START, "success": True, "execution_time_ms": t} for t in (1.0, largest)
+    ]
+    latency = section(render_html(reduce(records)), "latency")
+    assert ("<svg" in latency) is drawn
+    assert ("Execution times beyond 1e300 ms are not drawn." in latency) is not drawn
