@@ -119,3 +119,38 @@ except OSError as error:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("True "), done.stdout
+
+
+def test_the_command_says_out_of_memory_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (It ended in a traceback: the command caught no MemoryError.)
+    from usage_analytics.cli import EXIT_DATA, main
+
+    monkeypatch.setattr(pa, "memory_map", _failing_map(MAPPING_FAILED))
+    path = _case_file(tmp_path / "runs.jsonl")
+    assert main(["analyze", str(path), "--pattern", "p"]) == EXIT_DATA
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("usage-analytics: error: out of memory reading ")
+    assert MAPPING_FAILED in line
+    assert line.endswith("or give the process more memory")
+
+
+def test_the_command_says_out_of_memory_of_a_bare_memory_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from usage_analytics import cli
+    from usage_analytics.cli import EXIT_DATA, main
+
+    def exhausted(args: Any) -> int:
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "resolve_format", exhausted)
+    assert main(["demo"]) == EXIT_DATA
+    assert capsys.readouterr().err == (
+        "usage-analytics: error: out of memory: an allocation failed: analyse a shorter "
+        "window (--start, --end) or one pattern (analyze --pattern), or give the process "
+        "more memory\n"
+    )

@@ -28,7 +28,7 @@ Errors never show a traceback: each is one line on stderr, `usage-analytics: err
 with exit status 2 for a wrong command line (bad option values, a missing file, an
 unsupported file type or URL, an unreachable server, a missing pip extra), 1 for data
 that cannot be analysed (malformed files, missing tables, unknown patterns, invalid
-records) and 130 when interrupted (Ctrl-C). A reader of the output that stops reading
+records, more than the process's memory holds) and 130 when interrupted (Ctrl-C). A reader of the output that stops reading
 (`| head`) ends the command quietly, with status 0.
 """
 
@@ -253,6 +253,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except UsageAnalyticsError as error:
         _fail(str(error))
+        return EXIT_DATA
+    except MemoryError as error:
+        # The memory the process may use (an address-space or container limit) ran out
+        # reading or reducing: the command's words, not a traceback, with what to do.
+        words = str(error) or "an allocation failed"
+        if not words.startswith("out of memory"):  # (the sources' own say it)
+            words = f"out of memory: {words}"
+        _fail(
+            f"{words}: analyse a shorter window (--start, --end) or one pattern (analyze "
+            "--pattern), or give the process more memory"
+        )
         return EXIT_DATA
     except OverflowError as error:
         # Python's datetimes stop at years 1 and 9999: a record, an option or a window
