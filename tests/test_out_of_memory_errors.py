@@ -125,7 +125,8 @@ def test_the_command_says_out_of_memory_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # (It ended in a traceback: the command caught no MemoryError.)
-    from usage_analytics.cli import EXIT_DATA, main
+    from usage_analytics.cli import main
+    from usage_analytics.cli.common import EXIT_DATA
 
     monkeypatch.setattr(pa, "memory_map", _failing_map(MAPPING_FAILED))
     path = _case_file(tmp_path / "runs.jsonl")
@@ -142,7 +143,8 @@ def test_the_command_says_out_of_memory_of_a_bare_memory_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from usage_analytics import cli
-    from usage_analytics.cli import EXIT_DATA, main
+    from usage_analytics.cli import main
+    from usage_analytics.cli.common import EXIT_DATA
 
     def exhausted(args: Any) -> int:
         raise MemoryError
