@@ -344,3 +344,19 @@ def test_adds_from_threads_are_serialized_and_all_counted() -> None:
     assert {k: v.usage_metrics.total_executions for k, v in shown.results.items()} == {
         f"p{i}": 100 if i < 3 else 50 for i in range(5)
     }
+
+
+def test_a_failed_snapshot_names_the_newest_bucket_kept_as_the_one_pattern_monitor_does() -> None:
+    # (The batch monitor's refusal had no hint of the far record that moved its kept range.)
+    m = monitor()
+    m.add([record("a", T0), record("b", datetime(2099, 1, 1, 0, 3, tzinfo=UTC))])
+    with pytest.raises(UsageAnalyticsError) as raised:
+        m.snapshot(T0)
+    assert str(raised.value).endswith(
+        " (the newest bucket kept starts at 2099-01-01T00:00:00+00:00; max_future= leaves"
+        " out records timestamped too far after the clock)"
+    )
+    limited = monitor(max_future=HOUR)
+    limited.add([record("a", T0 + 3 * HOUR)], now=T0 + 3 * HOUR)
+    with pytest.raises(UsageAnalyticsError, match=r"starts at .*T15:00:00\+00:00\)$"):
+        limited.snapshot(T0)

@@ -10,7 +10,6 @@ trips in the middle of adds and snapshots: `test_batch_rolling`'s property.)
 
 from __future__ import annotations
 
-import random
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,13 @@ from typing import Any
 
 import pytest
 from test_batch_rolling import record, without_volatile
-from test_state_bytes import _describe, _internal, inconsistencies, mutate_payload, mutate_whole
+from test_state_bytes import (
+    _describe,
+    _internal,
+    inconsistencies,
+    loaded_outcome,
+    mutation_tally,
+)
 from usage_analytics import RollingUsageAnalytics, UsageAccumulator, UsageAnalyticsError
 from usage_analytics.batch_rolling import BatchRollingUsageAnalytics
 
@@ -135,39 +140,24 @@ def check_loaded(loaded: BatchRollingUsageAnalytics) -> list[str]:
 
 
 def outcome(data: bytes, *, must_reject: bool) -> tuple[str, list[str]]:
-    try:
-        loaded = BatchRollingUsageAnalytics.from_bytes(data)
-    except UsageAnalyticsError as error:
-        return "rejected", _internal(error)
-    except BaseException as error:
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        return "crashed", [f"from_bytes raised {_describe(error)}"]
-    if must_reject:
-        return "loaded", ["a changed monitor without a recomputed checksum loaded"]
-    return "loaded", check_loaded(loaded)
+    return loaded_outcome(
+        BatchRollingUsageAnalytics.from_bytes,
+        check_loaded,
+        data,
+        must_reject=must_reject,
+        what="monitor",
+    )
 
 
 def test_thousands_of_mutations_never_crash_or_load_wrong() -> None:
-    rng = random.Random(20261207)
-    originals = [m.to_bytes() for m in small_monitors()]
-    tally: dict[str, int] = {}
-    problems: list[str] = []
-    for i in range(3000):
-        original = rng.choice(originals)
-        recompute = rng.random() < 0.6
-        if recompute:
-            kind, payload = mutate_payload(rng, original[HEADER:])
-            data = with_crc(payload)
-        else:
-            kind, data = mutate_whole(rng, original)
-        result, found = outcome(data, must_reject=not recompute and data != original)
-        key = f"{'crc' if recompute else 'raw'}:{result}"
-        tally[key] = tally.get(key, 0) + 1
-        problems += [f"#{i} {kind} recompute={recompute}: {p}" for p in found]
-        if len(problems) >= 20:
-            break
-    assert not problems, "\n".join(problems)
+    originals = [(f"monitor {i}", m.to_bytes()) for i, m in enumerate(small_monitors())]
+    tally = mutation_tally(
+        originals,
+        3000,
+        20261207,
+        with_crc,
+        lambda _, data, must_reject: outcome(data, must_reject=must_reject),
+    )
     assert tally.get("crc:rejected", 0) > 0, tally
     assert tally.get("raw:rejected", 0) > 0, tally
 

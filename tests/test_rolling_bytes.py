@@ -13,7 +13,6 @@ checksum every change is refused; with one, a monitor that loads behaves.
 from __future__ import annotations
 
 import pickle
-import random
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_rolling import case_monitor, rolling_cases
 from test_rolling_clock_jumps import without_times
-from test_state_bytes import _describe, _internal, inconsistencies, mutate_payload, mutate_whole
+from test_state_bytes import (
+    _describe,
+    _internal,
+    inconsistencies,
+    loaded_outcome,
+    mutation_tally,
+)
 from usage_analytics import (
     RollingUsageAnalytics,
     UsageAccumulator,
@@ -236,39 +241,24 @@ def check_loaded(loaded: RollingUsageAnalytics) -> list[str]:
 
 
 def outcome(data: bytes, *, must_reject: bool) -> tuple[str, list[str]]:
-    try:
-        loaded = RollingUsageAnalytics.from_bytes(data)
-    except UsageAnalyticsError as error:
-        return "rejected", _internal(error)
-    except BaseException as error:
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        return "crashed", [f"from_bytes raised {_describe(error)}"]
-    if must_reject:
-        return "loaded", ["a changed monitor without a recomputed checksum loaded"]
-    return "loaded", check_loaded(loaded)
+    return loaded_outcome(
+        RollingUsageAnalytics.from_bytes,
+        check_loaded,
+        data,
+        must_reject=must_reject,
+        what="monitor",
+    )
 
 
 def test_thousands_of_mutations_never_crash_or_load_wrong() -> None:
-    rng = random.Random(20261207)
-    originals = [monitor.to_bytes() for monitor in hostile_monitors()]
-    tally: dict[str, int] = {}
-    problems: list[str] = []
-    for i in range(5000):
-        original = rng.choice(originals)
-        recompute = rng.random() < 0.6
-        if recompute:
-            kind, payload = mutate_payload(rng, original[HEADER:])
-            data = with_crc(payload)
-        else:
-            kind, data = mutate_whole(rng, original)
-        result, found = outcome(data, must_reject=not recompute and data != original)
-        key = f"{'crc' if recompute else 'raw'}:{result}"
-        tally[key] = tally.get(key, 0) + 1
-        problems += [f"#{i} {kind} recompute={recompute}: {p}" for p in found]
-        if len(problems) >= 20:
-            break
-    assert not problems, "\n".join(problems)
+    originals = [(f"monitor {i}", m.to_bytes()) for i, m in enumerate(hostile_monitors())]
+    tally = mutation_tally(
+        originals,
+        5000,
+        20261207,
+        with_crc,
+        lambda _, data, must_reject: outcome(data, must_reject=must_reject),
+    )
     assert tally.get("crc:rejected", 0) > 0, tally
     assert tally.get("raw:rejected", 0) > 0, tally
 

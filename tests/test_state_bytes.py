@@ -21,7 +21,7 @@ import random
 import struct
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -341,9 +341,25 @@ def check_loaded(kind: type[Any], loaded: Any) -> list[str]:
 
 
 def outcome(kind: type[Any], data: bytes, *, must_reject: bool) -> tuple[str, list[str]]:
-    """("rejected" | "loaded", problems) for `kind.from_bytes(data)`."""
+    """("rejected" | "loaded" | "crashed", problems) for `kind.from_bytes(data)`."""
+    return loaded_outcome(
+        kind.from_bytes, lambda loaded: check_loaded(kind, loaded), data, must_reject=must_reject
+    )
+
+
+def loaded_outcome(
+    load: Callable[[bytes], Any],
+    check: Callable[[Any], list[str]],
+    data: bytes,
+    *,
+    must_reject: bool,
+    what: str = "state",
+) -> tuple[str, list[str]]:
+    """("rejected" | "loaded" | "crashed", problems) for `load(data)` (a `from_bytes` of
+    a state or monitor, `what`): a refusal is no problem unless it is a caught panic;
+    bytes that must be refused and load are one; what loads is judged by `check`."""
     try:
-        loaded = kind.from_bytes(data)
+        loaded = load(data)
     except UsageAnalyticsError as error:
         return "rejected", _internal(error)
     except BaseException as error:
@@ -351,8 +367,8 @@ def outcome(kind: type[Any], data: bytes, *, must_reject: bool) -> tuple[str, li
             raise
         return "crashed", [f"from_bytes raised {_describe(error)}"]
     if must_reject:
-        return "loaded", ["a changed state without a recomputed checksum loaded"]
-    return "loaded", check_loaded(kind, loaded)
+        return "loaded", [f"a changed {what} without a recomputed checksum loaded"]
+    return "loaded", check(loaded)
 
 
 def with_crc(payload: bytes, *, magic: bytes = MAGIC, version: int = VERSION) -> bytes:
@@ -748,26 +764,45 @@ def mutate_whole(rng: random.Random, data: bytes) -> tuple[str, bytes]:
 
 
 def run_mutations(states: list[State], count: int, seed: int) -> dict[str, int]:
+    kinds = {state.name: state.kind for state in states}
+    return mutation_tally(
+        [(state.name, state.data) for state in states],
+        count,
+        seed,
+        with_crc,
+        lambda name, data, must_reject: outcome(kinds[name], data, must_reject=must_reject),
+    )
+
+
+def mutation_tally(
+    originals: Sequence[tuple[str, bytes]],
+    count: int,
+    seed: int,
+    reframed: Callable[[bytes], bytes],
+    outcome_of: Callable[[str, bytes, bool], tuple[str, list[str]]],
+) -> dict[str, int]:
+    """`count` mutations of the framed `originals` (name, bytes), each of its payload
+    with the frame made again (`reframed`: the checksum recomputed) or of the bytes
+    whole, judged by `outcome_of(name, data, must_reject)`; asserts none has a problem
+    and returns how many of each kind ("crc:rejected", "raw:loaded"...) there were."""
     rng = random.Random(seed)
-    originals = {state.name: state.data for state in states}
     tally: dict[str, int] = {}
     problems: list[str] = []
     for i in range(count):
-        state = rng.choice(states)
-        original = originals[state.name]
+        name, original = rng.choice(originals)
         recompute = rng.random() < 0.6
         if recompute:
             kind, payload = mutate_payload(rng, original[HEADER:])
-            data = with_crc(payload)
+            data = reframed(payload)
         else:
             kind, data = mutate_whole(rng, original)
-        result, found = outcome(state.kind, data, must_reject=not recompute and data != original)
+        result, found = outcome_of(name, data, not recompute and data != original)
         key = f"{'crc' if recompute else 'raw'}:{result}"
         tally[key] = tally.get(key, 0) + 1
-        problems += [f"#{i} {state.name} {kind} recompute={recompute}: {p}" for p in found]
+        problems += [f"#{i} {name} {kind} recompute={recompute}: {p}" for p in found]
         if len(problems) >= 20:
             break
-    assert not problems, "\n".join(problems) + f"\n(reproduce: run_mutations(..., seed={seed}))"
+    assert not problems, "\n".join(problems) + f"\n(reproduce: seed={seed})"
     return tally
 
 

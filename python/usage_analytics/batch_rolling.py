@@ -14,38 +14,18 @@ monitors are, and checked as they are on load.
 from __future__ import annotations
 
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
-from typing import Any, Self
-
-from pydantic import ValidationError
+from typing import Any
 
 from usage_analytics import _core
-from usage_analytics.contracts import ModelUsageAnalyticsBatchOutput, micros
-from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
-from usage_analytics.ingest.dispatch import read_any
-from usage_analytics.ingest.spellings import warn_of_spellings
-from usage_analytics.input_notes import filed_unit_hint, noted_stream
-from usage_analytics.output import batch_output, datetime_of
-from usage_analytics.reducer import raise_if_invalid
-from usage_analytics.state_lock import StateLock
-from usage_analytics.streaming import (
-    _EPOCH,
-    _KEPT_WINDOWS,
-    _LAST_US,
-    _MAX_SETTINGS_BYTES,
-    _ONE_MICROSECOND,
-    RollingSettings,
-    _aware,
-    _checked_bytes,
-    _core_arguments,
-    _unreadable,
-)
+from usage_analytics.contracts import ModelUsageAnalyticsBatchOutput
+from usage_analytics.output import batch_output
+from usage_analytics.streaming import RollingMonitor
 
 __all__ = ["BatchRollingUsageAnalytics"]
 
 
-class BatchRollingUsageAnalytics:
+class BatchRollingUsageAnalytics(RollingMonitor):
     """The analytics of the last `window` of executions of every pattern, as they arrive.
 
     The settings, buckets and guarantees are `RollingUsageAnalytics`'s (read its notes on
@@ -75,33 +55,22 @@ class BatchRollingUsageAnalytics:
     its place in the `add` that brought it; a pattern's count its own records, indexed
     among that pattern's records of the add.
 
-    Settings: `RollingSettings` but `pattern_id` (the records carry theirs).
+    Settings: `RollingSettings` but `pattern_id` (the records carry theirs). `add`,
+    `to_bytes`, `from_bytes`, `settings` and `retained_buckets` (over all patterns) are
+    `RollingUsageAnalytics`'s, shared through `streaming.RollingMonitor`.
     """
 
-    __slots__ = ("_core", "_kept_span_us", "_lock", "_settings")
+    _CORE = _core.CoreBatchRolling
+    _GROUPED = True
+
+    __slots__ = ()
 
     def __init__(self, window: timedelta, bucket: timedelta, **settings: Any) -> None:
         if "pattern_id" in settings:
             raise TypeError(
                 "BatchRollingUsageAnalytics takes no pattern_id: each record names its own"
             )
-        checked = RollingSettings(window=window, bucket=bucket, **settings)
-        self._take(checked, _core.CoreBatchRolling(*_core_arguments(checked)))
-
-    def _take(self, settings: RollingSettings, core: Any) -> None:
-        self._settings, self._core = settings, core
-        self._lock = StateLock(type(self).__name__)
-        self._kept_span_us = (_KEPT_WINDOWS * settings.window - settings.bucket) // _ONE_MICROSECOND
-
-    @property
-    def settings(self) -> RollingSettings:
-        return self._settings
-
-    @property
-    def retained_buckets(self) -> int:
-        """Buckets currently held, over all patterns (at most 2 x window / bucket each)."""
-        with self._lock:
-            return int(self._core.retained_buckets)
+        super().__init__(window, bucket, **settings)
 
     @property
     def pattern_count(self) -> int:
@@ -109,99 +78,15 @@ class BatchRollingUsageAnalytics:
         with self._lock:
             return int(self._core.pattern_count)
 
-    def add(self, data: Any, *, now: datetime | None = None) -> None:
-        """File records (any form `execute_batch_reduction` takes, with their
-        `pattern_id`) into their patterns' buckets. Atomic, reading a table in place, and
-        `now`, `max_future` and the warnings as for `RollingUsageAnalytics.add`."""
-        warn_of_spellings(data, grouped=True)
-        until = self._until(now)
-        given = data
-        data, streamed = noted_stream(data)
-        try:
-            with self._lock:
-                core = self._core
-                raw = read_any(
-                    data,
-                    records=lambda records: core.add_records(records, until),
-                    arrow=lambda table, whole: core.add_arrow(table, whole, until),
-                    grouped=True,
-                )
-                newest = core.newest_start_us
-        finally:
-            if data is not given:
-                data.close()
-            if streamed is not None:
-                streamed.close()
-        raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw, data)
-        kept = None if newest is None else (newest - self._kept_span_us, newest)
-        hint = filed_unit_hint(raw, data, kept, None if now is None else _aware(now), streamed)
-        if hint is not None:
-            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
-
-    def _until(self, now: datetime | None) -> int | None:
-        """The latest instant an add files, in microseconds (None: no limit)."""
-        limit = self._settings.max_future
-        if limit is None:
-            if now is not None:
-                raise ValueError(
-                    "now= is the clock that max_future is measured from; set max_future"
-                )
-            return None
-        clock = datetime.now(UTC) if now is None else _aware(now)
-        return min(micros(clock) + limit // _ONE_MICROSECOND, _LAST_US)
-
     def snapshot(self, now: datetime) -> ModelUsageAnalyticsBatchOutput:
         """The analytics of every pattern with records in the window ending with the
         bucket holding `now` (naive = UTC)."""
-        now = _aware(now)
-        now_us = micros(now)
-        bucket_us = self._settings.bucket // _ONE_MICROSECOND
-        end_us = (now_us // bucket_us + 1) * bucket_us
-        start_us = end_us - self._settings.window // _ONE_MICROSECOND
-        try:  # checked before the core reads anything
-            start, end = datetime_of(start_us), datetime_of(end_us)
-        except OverflowError:
-            raise UsageAnalyticsError(
-                f"the window ending with the bucket of {now.isoformat()} is out of range"
-            ) from None
+        now_us, start, end = self._window_of(now)
         started = time.perf_counter()
-        with self._lock:
-            try:
-                raw = self._core.snapshot(now_us)
-            except UsageAnalyticsError as error:
-                window = f"{start.isoformat()} to {end.isoformat()}"
-                raise UsageAnalyticsError(f"snapshot of {window}: {error}") from None
+        raw = self._core_snapshot(now_us, start, end)
         return batch_output(
             self._settings.request(start, end), raw, started, computed_at=datetime.now(UTC)
         )
-
-    def to_bytes(self) -> bytes:
-        """The monitor as bytes, for `from_bytes` in another process or after a restart:
-        each pattern's buckets and counts, the kept range, the cumulative counts and the
-        settings."""
-        meta = self._settings.model_dump_json().encode()
-        with self._lock:
-            data: bytes = self._core.to_bytes(meta)
-        return data
-
-    @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Self:
-        """A monitor from `to_bytes()` output, whose snapshots and adds are those the saved
-        one's would have been. `UsageAnalyticsError` if the bytes are not a valid batch
-        monitor (malformed, truncated, altered, a one-pattern monitor's or an
-        accumulator's, or of another format version); `MemoryError` if the memory to load
-        it cannot be had."""
-        core, meta = _core.CoreBatchRolling.from_bytes(_checked_bytes(data, "from_bytes"))
-        if len(meta) > _MAX_SETTINGS_BYTES:
-            raise _unreadable(ValueError(f"{len(meta):,} bytes of them, more than settings take"))
-        try:
-            settings = RollingSettings.model_validate_json(meta)
-            core.configure(*_core_arguments(settings))
-        except (ValidationError, TypeError, OverflowError) as error:
-            raise _unreadable(error) from None
-        monitor = cls.__new__(cls)
-        monitor._take(settings, core)
-        return monitor
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_restore_batch_rolling, (self.to_bytes(),))

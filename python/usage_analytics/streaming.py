@@ -560,7 +560,161 @@ _LAST_US = micros(datetime.max.replace(tzinfo=UTC))
 _KEPT_WINDOWS = 2
 
 
-class RollingUsageAnalytics:
+class RollingMonitor:
+    """What `RollingUsageAnalytics` (one pattern) and `BatchRollingUsageAnalytics` (every
+    pattern, `batch_rolling`) share: settings, the core monitor (`_CORE`, filing records
+    of one pattern or grouped by their `pattern_id`), its lock, adds, bytes and the
+    window of a snapshot. Not exported: the two public classes are the API."""
+
+    _CORE: ClassVar[Any]  # (the core's class: `_core.CoreRolling` or `CoreBatchRolling`)
+    _GROUPED: ClassVar[bool]  # (whether records carry their pattern_id)
+
+    __slots__ = ("_core", "_kept_span_us", "_lock", "_settings")
+
+    def __init__(self, window: timedelta, bucket: timedelta, **settings: Any) -> None:
+        checked = RollingSettings(window=window, bucket=bucket, **settings)
+        self._take(checked, self._CORE(*_core_arguments(checked)))
+
+    def _take(self, settings: RollingSettings, core: Any) -> None:
+        """Hold `core`, a core monitor of `settings`."""
+        self._settings, self._core = settings, core
+        self._lock = StateLock(type(self).__name__)
+        # From the start of the oldest bucket kept to the newest's: the core keeps
+        # `_KEPT_WINDOWS` windows of buckets, the newest's included.
+        self._kept_span_us = (_KEPT_WINDOWS * settings.window - settings.bucket) // _ONE_MICROSECOND
+
+    @property
+    def settings(self) -> RollingSettings:
+        return self._settings
+
+    @property
+    def retained_buckets(self) -> int:
+        """Buckets currently held (at most 2 x window / bucket, of each pattern)."""
+        with self._lock:  # (an `add` in another thread holds the core state)
+            return int(self._core.retained_buckets)
+
+    def to_bytes(self) -> bytes:
+        """The monitor as bytes, for `from_bytes` in another process or after a restart:
+        its buckets (each pattern's), kept range, cumulative counts and error samples, and
+        its settings (see `RollingUsageAnalytics`'s "Restarts")."""
+        meta = self._settings.model_dump_json().encode()
+        with self._lock:
+            data: bytes = self._core.to_bytes(meta)
+        return data
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Self:
+        """A monitor from `to_bytes()` output, whose snapshots and adds are those the saved
+        one's would have been. `UsageAnalyticsError` if the bytes are not a valid monitor
+        of this class (malformed, truncated, altered, an accumulator's or the other
+        monitor's, or of another format version);
+        `MemoryError` if the memory to load it cannot be had."""
+        core, meta = cls._CORE.from_bytes(_checked_bytes(data, "from_bytes"))
+        if len(meta) > _MAX_SETTINGS_BYTES:
+            raise _unreadable(ValueError(f"{len(meta):,} bytes of them, more than settings take"))
+        try:
+            settings = RollingSettings.model_validate_json(meta)
+            core.configure(*_core_arguments(settings))
+        except (ValidationError, TypeError, OverflowError) as error:
+            raise _unreadable(error) from None
+        monitor = cls.__new__(cls)
+        monitor._take(settings, core)
+        return monitor
+
+    def add(self, data: Any, *, now: datetime | None = None) -> None:
+        """File records (any form the reducer takes; a `BatchRollingUsageAnalytics`'s
+        with their `pattern_id`) into their buckets. Atomic (when it
+        raises `MemoryError` too), and reading a table in place, like
+        `UsageAccumulator.update`. `now` (naive = UTC) is the clock `max_future` is
+        measured from, by default the wall clock's time. (Pass an aware time: the naive
+        local `datetime.now()` of a host west of UTC, read as UTC, is hours behind, and
+        every record of the present is left out as ahead of it, counted only in
+        `data_quality.records_outside_window`.)
+
+        `TimestampUnitWarning` warns where every integer timestamp of `data` lies in 1970
+        and the records the state holds do not (its newest bucket), or, a fresh state (or
+        one of 1970), the clock (`now`, else the wall clock's) does not, a year at least
+        after them (a replay's records of late 1970 beside 1971's are not told of): epoch
+        seconds or milliseconds, read as the contract's microseconds, filed in 1970 or left
+        out as older than the buckets kept (`input_notes.filed_unit_hint`). And
+        `ColumnNameWarning`, as `UsageAccumulator.update` gives it.
+        """
+        warn_of_spellings(data, grouped=self._GROUPED)
+        until = self._until(now)
+        given = data
+        data, streamed = noted_stream(data)  # (a stream's integer times, as they pass)
+        try:
+            with self._lock:
+                core = self._core
+                raw = read_any(
+                    data,
+                    records=lambda records: core.add_records(records, until),
+                    arrow=lambda table, whole: core.add_arrow(table, whole, until),
+                    grouped=self._GROUPED,
+                )
+                newest = core.newest_start_us
+        finally:
+            if data is not given:  # (a reader made of the caller's stream: a DuckDB
+                data.close()  # result is released with it, not when collected)
+            if streamed is not None:
+                streamed.close()  # (the stream under the noting reader: see its close)
+        raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw, data)
+        kept = None if newest is None else (newest - self._kept_span_us, newest)
+        hint = filed_unit_hint(raw, data, kept, None if now is None else _aware(now), streamed)
+        if hint is not None:
+            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
+
+    def _until(self, now: datetime | None) -> int | None:
+        """The latest instant an add files, in microseconds (None: no limit)."""
+        limit = self._settings.max_future
+        if limit is None:
+            if now is not None:  # (a replay's clock that would silently change nothing)
+                raise ValueError(
+                    "now= is the clock that max_future is measured from; set max_future"
+                )
+            return None
+        clock = datetime.now(UTC) if now is None else _aware(now)
+        return min(micros(clock) + limit // _ONE_MICROSECOND, _LAST_US)  # (the core's i64)
+
+    def _window_of(self, now: datetime) -> tuple[int, datetime, datetime]:
+        """`now` (naive = UTC) in microseconds, and the window ending with its bucket.
+        Checked before the core reads anything: a failed snapshot changes nothing."""
+        now = _aware(now)
+        now_us = micros(now)
+        bucket_us = self._settings.bucket // _ONE_MICROSECOND
+        end_us = (now_us // bucket_us + 1) * bucket_us
+        start_us = end_us - self._settings.window // _ONE_MICROSECOND
+        try:
+            return now_us, datetime_of(start_us), datetime_of(end_us)
+        except OverflowError:
+            raise UsageAnalyticsError(
+                f"the window ending with the bucket of {now.isoformat()} is out of range"
+            ) from None
+
+    def _core_snapshot(self, now_us: int, start: datetime, end: datetime) -> Any:
+        """The core's snapshot at `now_us`, its refusal naming the window and where the
+        kept buckets end."""
+        with self._lock:
+            try:
+                return self._core.snapshot(now_us)
+            except UsageAnalyticsError as error:
+                window = f"{start.isoformat()} to {end.isoformat()}"
+                raise UsageAnalyticsError(
+                    f"snapshot of {window}: {error}{self._newest()}"
+                ) from None
+
+    def _newest(self) -> str:
+        """Where the kept buckets end, and how a monitor avoids a record far ahead."""
+        newest = self._core.newest_start_us
+        if newest is None:  # (a snapshot fails this way only once something moved them)
+            return ""
+        ahead = "; max_future= leaves out records timestamped too far after the clock"
+        if self._settings.max_future is not None:
+            ahead = ""
+        return f" (the newest bucket kept starts at {datetime_of(newest).isoformat()}{ahead})"
+
+
+class RollingUsageAnalytics(RollingMonitor):
     """The analytics of the last `window` of executions, as they arrive.
 
     Time is cut into buckets of `bucket` aligned to the Unix epoch (UTC); `window` must be
@@ -637,136 +791,16 @@ class RollingUsageAnalytics:
     by default: records are filed whatever their time, for replays of past data.
     """
 
-    __slots__ = ("_core", "_kept_span_us", "_lock", "_settings")
+    _CORE = _core.CoreRolling
+    _GROUPED = False
 
-    def __init__(self, window: timedelta, bucket: timedelta, **settings: Any) -> None:
-        checked = RollingSettings(window=window, bucket=bucket, **settings)
-        self._take(checked, _core.CoreRolling(*_core_arguments(checked)))
-
-    def _take(self, settings: RollingSettings, core: Any) -> None:
-        """Hold `core`, a core monitor of `settings`."""
-        self._settings, self._core = settings, core
-        self._lock = StateLock(type(self).__name__)
-        # From the start of the oldest bucket kept to the newest's: the core keeps
-        # `_KEPT_WINDOWS` windows of buckets, the newest's included.
-        self._kept_span_us = (_KEPT_WINDOWS * settings.window - settings.bucket) // _ONE_MICROSECOND
-
-    @property
-    def settings(self) -> RollingSettings:
-        return self._settings
-
-    @property
-    def retained_buckets(self) -> int:
-        """Buckets currently held (at most 2 x window / bucket)."""
-        with self._lock:  # (an `add` in another thread holds the core state)
-            return int(self._core.retained_buckets)
-
-    def to_bytes(self) -> bytes:
-        """The monitor as bytes, for `from_bytes` in another process or after a restart:
-        its buckets, kept range, cumulative counts and error samples, and its settings
-        (see the class's "Restarts")."""
-        meta = self._settings.model_dump_json().encode()
-        with self._lock:
-            data: bytes = self._core.to_bytes(meta)
-        return data
-
-    @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Self:
-        """A monitor from `to_bytes()` output, whose snapshots and adds are those the saved
-        one's would have been. `UsageAnalyticsError` if the bytes are not a valid monitor
-        (malformed, truncated, altered, an accumulator's, or of another format version);
-        `MemoryError` if the memory to load it cannot be had."""
-        core, meta = _core.CoreRolling.from_bytes(_checked_bytes(data, "from_bytes"))
-        if len(meta) > _MAX_SETTINGS_BYTES:
-            raise _unreadable(ValueError(f"{len(meta):,} bytes of them, more than settings take"))
-        try:
-            settings = RollingSettings.model_validate_json(meta)
-            core.configure(*_core_arguments(settings))
-        except (ValidationError, TypeError, OverflowError) as error:
-            raise _unreadable(error) from None
-        monitor = cls.__new__(cls)
-        monitor._take(settings, core)
-        return monitor
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_restore_rolling, (self.to_bytes(),))
-
-    def add(self, data: Any, *, now: datetime | None = None) -> None:
-        """File records (any form the reducer takes) into their buckets. Atomic (when it
-        raises `MemoryError` too), and reading a table in place, like
-        `UsageAccumulator.update`. `now` (naive = UTC) is the clock `max_future` is
-        measured from, by default the wall clock's time. (Pass an aware time: the naive
-        local `datetime.now()` of a host west of UTC, read as UTC, is hours behind, and
-        every record of the present is left out as ahead of it, counted only in
-        `data_quality.records_outside_window`.)
-
-        `TimestampUnitWarning` warns where every integer timestamp of `data` lies in 1970
-        and the records the state holds do not (its newest bucket), or, a fresh state (or
-        one of 1970), the clock (`now`, else the wall clock's) does not, a year at least
-        after them (a replay's records of late 1970 beside 1971's are not told of): epoch
-        seconds or milliseconds, read as the contract's microseconds, filed in 1970 or left
-        out as older than the buckets kept (`input_notes.filed_unit_hint`). And
-        `ColumnNameWarning`, as `UsageAccumulator.update` gives it.
-        """
-        warn_of_spellings(data, grouped=False)
-        until = self._until(now)
-        given = data
-        data, streamed = noted_stream(data)  # (a stream's integer times, as they pass)
-        try:
-            with self._lock:
-                core = self._core
-                raw = read_any(
-                    data,
-                    records=lambda records: core.add_records(records, until),
-                    arrow=lambda table, whole: core.add_arrow(table, whole, until),
-                    grouped=False,
-                )
-                newest = core.newest_start_us
-        finally:
-            if data is not given:  # (a reader made of the caller's stream: a DuckDB
-                data.close()  # result is released with it, not when collected)
-            if streamed is not None:
-                streamed.close()  # (the stream under the noting reader: see its close)
-        raise_if_invalid(self._settings.request(_EPOCH, _EPOCH + self._settings.bucket), raw, data)
-        kept = None if newest is None else (newest - self._kept_span_us, newest)
-        hint = filed_unit_hint(raw, data, kept, None if now is None else _aware(now), streamed)
-        if hint is not None:
-            warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
-
-    def _until(self, now: datetime | None) -> int | None:
-        """The latest instant an add files, in microseconds (None: no limit)."""
-        limit = self._settings.max_future
-        if limit is None:
-            if now is not None:  # (a replay's clock that would silently change nothing)
-                raise ValueError(
-                    "now= is the clock that max_future is measured from; set max_future"
-                )
-            return None
-        clock = datetime.now(UTC) if now is None else _aware(now)
-        return min(micros(clock) + limit // _ONE_MICROSECOND, _LAST_US)  # (the core's i64)
+    __slots__ = ()
 
     def snapshot(self, now: datetime) -> ModelUsageAnalyticsOutput:
         """The analytics of the window ending with the bucket holding `now` (naive = UTC)."""
-        now = _aware(now)
-        now_us = micros(now)
-        bucket_us = self._settings.bucket // _ONE_MICROSECOND
-        end_us = (now_us // bucket_us + 1) * bucket_us
-        start_us = end_us - self._settings.window // _ONE_MICROSECOND
-        try:  # checked before the core moves anything: a failed snapshot changes nothing
-            start, end = datetime_of(start_us), datetime_of(end_us)
-        except OverflowError:
-            raise UsageAnalyticsError(
-                f"the window ending with the bucket of {now.isoformat()} is out of range"
-            ) from None
+        now_us, start, end = self._window_of(now)
         started = time.perf_counter()
-        with self._lock:
-            try:
-                raw = self._core.snapshot(now_us)
-            except UsageAnalyticsError as error:
-                window = f"{start.isoformat()} to {end.isoformat()}"
-                raise UsageAnalyticsError(
-                    f"snapshot of {window}: {error}{self._newest()}"
-                ) from None
+        raw = self._core_snapshot(now_us, start, end)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return analytics_output(
             self._settings.request(start, end),
@@ -776,15 +810,8 @@ class RollingUsageAnalytics:
             computed_at=datetime.now(UTC),
         )
 
-    def _newest(self) -> str:
-        """Where the kept buckets end, and how a monitor avoids a record far ahead."""
-        newest = self._core.newest_start_us
-        if newest is None:  # (a snapshot fails this way only once something moved them)
-            return ""
-        ahead = "; max_future= leaves out records timestamped too far after the clock"
-        if self._settings.max_future is not None:
-            ahead = ""
-        return f" (the newest bucket kept starts at {datetime_of(newest).isoformat()}{ahead})"
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_rolling, (self.to_bytes(),))
 
 
 def _core_arguments(settings: RollingSettings) -> tuple[dict[str, Any], int, int]:

@@ -34,12 +34,15 @@ from datetime import datetime
 from typing import Any
 
 from usage_analytics.cli.common import CliError, reduce_all, source_columns
-from usage_analytics.cli.valid_end import TICK, newest_valid, present_patterns, probe_all
+from usage_analytics.cli.valid_end import (
+    TICK,
+    newest_valid,
+    present_patterns,
+    probe_all,
+    probe_contract,
+)
 from usage_analytics.contracts import (
-    AnalyticsGranularity,
-    ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
-    TimeWindowType,
     micros,
 )
 from usage_analytics.progress import Progress
@@ -119,7 +122,7 @@ async def _raise_naming_the_newest(
     found = [at for at in (_records_at(group, wanted) for group in groups) if at is not None]
     if not found:
         return
-    contracts = [_strict_contract(args, group, end) for group in found]
+    contracts = [probe_contract(args, group, end - TICK, end, "raise") for group in found]
     try:
         await reduce_all(
             contracts,
@@ -178,23 +181,3 @@ def _micros(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return timestamp_of(value)
-
-
-def _strict_contract(
-    args: argparse.Namespace, group: Fetched, end: datetime
-) -> ModelUsageAnalyticsInput:
-    """A raise-mode reduction of `group` (its records at `end`) that makes little but
-    the error of its first invalid record."""
-    return ModelUsageAnalyticsInput(
-        pattern_id=group.pattern_id,
-        time_window_start=end - TICK,
-        time_window_end=end,
-        time_window_type=TimeWindowType.CUSTOM,
-        granularity=AnalyticsGranularity.SUMMARY,
-        include_trends=False,
-        include_performance=False,
-        include_distribution=False,
-        execution_data=group.data,
-        timezone=args.tz,
-        on_invalid="raise",
-    )

@@ -58,6 +58,7 @@ from usage_analytics.contracts import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
+    OnInvalid,
     TimeWindowType,
 )
 from usage_analytics.output import datetime_of
@@ -249,11 +250,16 @@ async def newest_valid(
 
 
 def probe_contract(
-    args: argparse.Namespace, fetched: Fetched, start: datetime, end: datetime
+    args: argparse.Namespace,
+    fetched: Fetched,
+    start: datetime,
+    end: datetime,
+    on_invalid: OnInvalid = "skip",
 ) -> ModelUsageAnalyticsInput:
     """A reduction of `fetched` over [start, end] that gives its latest valid execution
     and little else: no trend buckets (a window of thousands of years would hold hundreds
-    of thousands), times or breakdowns."""
+    of thousands), times or breakdowns; with `on_invalid="raise"`, the error of its first
+    invalid record (`invalid_end`)."""
     return ModelUsageAnalyticsInput(
         pattern_id=fetched.pattern_id,
         time_window_start=start,
@@ -265,5 +271,5 @@ def probe_contract(
         include_distribution=False,
         execution_data=fetched.data,
         timezone=args.tz,
-        on_invalid="skip",
+        on_invalid=on_invalid,
     )

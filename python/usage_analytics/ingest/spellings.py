@@ -145,21 +145,8 @@ def spelling_note_of_names(
     if not found:
         return None
     what = "columns" if kind == "column" else "keys"
-    listed = _joined([repr(name) for name in found])
-    fields = list(dict.fromkeys(found.values()))  # (two names may look like one field)
-    if len(found) == 1:
-        head = f"{_the(kind)} {listed} is not read as the record field {fields[0]!r}"
-    else:
-        looked_like = "fields they look like" if len(fields) > 1 else f"field {fields[0]!r}"
-        head = f"{_the(kind, plural=True)} {listed} are not read as the record {looked_like}"
-    without = [
-        f"{'a record' if i == 0 else 'one'} without {field!r} {_WITHOUT[field]}"
-        for i, field in enumerate(fields)
-    ]
-    return (
-        f"{head}, which {'is' if len(fields) == 1 else 'are'} read by exact name only: "
-        f"{_joined(without)}. {_rename(len(found), len(fields), what)}: {found!r}"
-    )
+    shown = [repr(name) for name in found]
+    return _note((_the(kind), _the(kind, plural=True)), shown, found, what)
 
 
 def line_keys_note(found: Mapping[str, tuple[str, str, int]]) -> str | None:
@@ -170,20 +157,27 @@ def line_keys_note(found: Mapping[str, tuple[str, str, int]]) -> str | None:
     if not found:
         return None
     held = [_held(key, field, first, count) for key, (field, first, count) in found.items()]
-    fields = list(dict.fromkeys(field for field, _, _ in found.values()))
-    if len(found) == 1:
-        head = f"key {held[0]} is not read as the record field {fields[0]!r}"
+    renames = {key: field for key, (field, _, _) in found.items()}
+    return _note(("key", "keys"), held, renames, "keys")
+
+
+def _note(subject: tuple[str, str], shown: list[str], renames: dict[str, str], what: str) -> str:
+    """The note of names that look like record fields spelled otherwise: `renames` maps
+    each to its field, `shown` is each as the note names it, `subject` what one of them
+    and several are ("column", "columns"), `what` the plural the advice renames."""
+    fields = list(dict.fromkeys(renames.values()))  # (two names may look like one field)
+    if len(renames) == 1:
+        head = f"{subject[0]} {shown[0]} is not read as the record field {fields[0]!r}"
     else:
         looked_like = "fields they look like" if len(fields) > 1 else f"field {fields[0]!r}"
-        head = f"keys {_joined(held)} are not read as the record {looked_like}"
+        head = f"{subject[1]} {_joined(shown)} are not read as the record {looked_like}"
     without = [
         f"{'a record' if i == 0 else 'one'} without {field!r} {_WITHOUT[field]}"
         for i, field in enumerate(fields)
     ]
-    renames = {key: field for key, (field, _, _) in found.items()}
     return (
         f"{head}, which {'is' if len(fields) == 1 else 'are'} read by exact name only: "
-        f"{_joined(without)}. {_rename(len(found), len(fields), 'keys')}: {renames!r}"
+        f"{_joined(without)}. {_rename(len(renames), len(fields), what)}: {renames!r}"
     )
 
 
