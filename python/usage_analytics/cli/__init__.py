@@ -28,8 +28,9 @@ Errors never show a traceback: each is one line on stderr, `usage-analytics: err
 with exit status 2 for a wrong command line (bad option values, a missing file, an
 unsupported file type or URL, an unreachable server, a missing pip extra), 1 for data
 that cannot be analysed (malformed files, missing tables, unknown patterns, invalid
-records, more than the process's memory holds) and 130 when interrupted (Ctrl-C). A reader of the output that stops reading
-(`| head`) ends the command quietly, with status 0.
+records, more than the process's memory holds) and 130 when interrupted (Ctrl-C). A
+reader of the output that stops reading (`| head`) ends the command quietly, with status
+0.
 """
 
 from __future__ import annotations
