@@ -31,11 +31,17 @@ use crate::group::{GroupIndex, NO_GROUP};
 use crate::group_results::check_output_room;
 use crate::metrics::Analytics;
 use crate::rolling::{Rolling, BYTES_PER_BUCKET, BYTES_PER_ROW, KEPT_WINDOWS};
-use crate::room::{count_text, ensure_room};
+use crate::room::{count_text, ensure_room, RoomAsItGoes};
 
 /// A pattern's share beside its buckets: its window's settings (a template accumulator)
 /// and its id's entry in the index.
-const BYTES_PER_PATTERN: usize = std::mem::size_of::<Rolling>() + ROOM_PER_GROUP + 128;
+pub(crate) const BYTES_PER_PATTERN: usize = std::mem::size_of::<Rolling>() + ROOM_PER_GROUP + 128;
+
+/// New buckets between two checks of room as an add goes (`RoomAsItGoes`): about 2.3 MB
+/// by their estimate, 4.5 MB of address space as jemalloc takes it, well within the
+/// margin (`room::MARGIN`) that each check asks for beyond them. (An add of a few
+/// buckets makes no check beyond its whole one.)
+const BUCKETS_PER_CHECK: usize = 1024;
 
 /// The monitor: its settings (`base`, whose `newest` is the newest bucket of any pattern
 /// and whose ring stays empty), the patterns' ids with their cumulative counts, and their
@@ -217,8 +223,11 @@ impl BatchRolling {
 }
 
 impl BatchRollingUpdate {
-    /// File a chunk whose `columns.group` holds each row's pattern code.
-    pub fn add(&mut self, columns: &Columns) {
+    /// File a chunk whose `columns.group` holds each row's pattern code. Room is checked
+    /// as the buckets are made (`RoomAsItGoes`), beyond the chunk's whole check before
+    /// (`room_to_add`): out of memory, the update is left part filled, and the add fails
+    /// before the monitor takes anything.
+    pub fn add(&mut self, columns: &Columns) -> Result<(), CoreError> {
         columns.assert_coded();
         let groups = &columns.group;
         let needed = groups
@@ -249,15 +258,16 @@ impl BatchRollingUpdate {
             }
         }
         let (starts, order, floor) = (&self.starts, &self.order, self.floor);
+        let room = RoomAsItGoes::new(BUCKETS_PER_CHECK, BYTES_PER_BUCKET);
         crate::pool::install(|| {
             self.patterns[..needed]
                 .par_iter_mut()
                 .enumerate()
-                .for_each(|(g, rolling)| {
+                .try_for_each(|(g, rolling)| {
                     let rows = &order[starts[g] as usize..starts[g + 1] as usize];
-                    rolling.add_rows(columns, rows, floor);
-                });
-        });
+                    rolling.add_rows(columns, rows, floor, &room)
+                })
+        })
     }
 
     /// At most what `add(columns)` allocates (see `Rolling::room_to_add`): a window per
@@ -303,7 +313,7 @@ mod tests {
             index.count_record(code);
         }
         let mut update = monitor.fresh_update();
-        update.add(&chunk);
+        update.add(&chunk).unwrap();
         (update, index)
     }
 

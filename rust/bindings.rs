@@ -328,8 +328,7 @@ pub(crate) fn read_records_into(
         }
         compute(py, || {
             reduction.make_room(chunk)?;
-            reduction.add(chunk);
-            Ok(())
+            reduction.add(chunk)
         })
     })?;
     Ok((report, with_index(reduction, index)))
@@ -369,7 +368,7 @@ pub(crate) fn read_arrow_into(
             |reduction, chunk, so_far| {
                 CancelFlag::check(cancel)?;
                 if so_far.invalid == 0 || skip_invalid {
-                    reduction.add_chunk(chunk);
+                    reduction.add_chunk(chunk)?;
                 }
                 Ok(())
             },

@@ -35,7 +35,7 @@ use crate::buckets::Window;
 use crate::columns::Columns;
 use crate::error::CoreError;
 use crate::metrics::Analytics;
-use crate::room::{count_text, ensure_room};
+use crate::room::{count_text, ensure_room, RoomAsItGoes};
 
 /// What a new bucket takes beside its execution times: the boxed accumulator, its parts
 /// and its share of the map's nodes. (Measured: an add of 100,000 records into 36,670 new
@@ -213,10 +213,19 @@ impl Rolling {
 
     /// `add` of the rows `rows` of `columns` (one pattern's rows of a batch monitor's
     /// chunk, in order), leaving out too the rows in buckets before `floor` (the batch's
-    /// kept range, which may be ahead of this pattern's own).
-    pub(crate) fn add_rows(&mut self, columns: &Columns, rows: &[u32], floor: i64) {
+    /// kept range, which may be ahead of this pattern's own). Each new bucket is counted in
+    /// `room` (shared by the patterns added in parallel), which fails as out of memory
+    /// where it finds no room for the buckets to come: this copy is then left part filled,
+    /// for the caller to drop (an update's, never a monitor's).
+    pub(crate) fn add_rows(
+        &mut self,
+        columns: &Columns,
+        rows: &[u32],
+        floor: i64,
+        room: &RoomAsItGoes,
+    ) -> Result<(), CoreError> {
         let Some(newest) = rows.iter().map(|&row| columns.timestamp[row as usize]).max() else {
-            return;
+            return Ok(());
         };
         self.rows = self.rows.saturating_add(rows.len());
         self.advance(self.key(newest));
@@ -229,11 +238,19 @@ impl Rolling {
                 .filter(|&(key, _)| key >= oldest),
         );
         keyed.sort_unstable();
+        let mut made = Ok(());
         for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+            if !self.ring.contains_key(&run[0].0) {
+                made = room.one_more(|| format!("new buckets (a batch of {})", count_text(rows.len())));
+                if made.is_err() {
+                    break;
+                }
+            }
             self.bucket(run[0].0)
                 .add_rows(columns, run.iter().map(|&(_, row)| row as usize));
         }
         self.keyed = keyed;
+        made
     }
 
     /// Drop the buckets before `oldest` (a batch monitor's kept range moved past them).

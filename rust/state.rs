@@ -25,13 +25,16 @@ pub enum Reduction {
 }
 
 impl Reduction {
-    pub fn add(&mut self, chunk: &Columns) {
+    /// Add `chunk` (its room checked: `make_room`). Only a batch monitor's update can
+    /// fail part way (out of memory, checked as its buckets are made): it is then dropped.
+    pub fn add(&mut self, chunk: &Columns) -> Result<(), CoreError> {
         match self {
             Reduction::One(acc) => acc.add(chunk),
             Reduction::Grouped(grouped, _) => grouped.add(chunk),
             Reduction::Rolling(rolling) => rolling.add(chunk),
-            Reduction::BatchRolling(update, _) => update.add(chunk),
+            Reduction::BatchRolling(update, _) => return update.add(chunk),
         }
+        Ok(())
     }
 
     /// Check that adding `chunk` will find the memory it takes, making what must be made
@@ -55,9 +58,12 @@ impl Reduction {
     }
 
     /// `add`, allowed to take the chunk's execution times (see `Accumulator::add_chunk`).
-    pub fn add_chunk(&mut self, chunk: &mut Columns) {
+    pub fn add_chunk(&mut self, chunk: &mut Columns) -> Result<(), CoreError> {
         match self {
-            Reduction::One(acc) => acc.add_chunk(chunk),
+            Reduction::One(acc) => {
+                acc.add_chunk(chunk);
+                Ok(())
+            }
             _ => self.add(chunk),
         }
     }
@@ -311,7 +317,7 @@ mod tests {
         chunk.agent = vec![agents; 100];
         chunk.project = vec![projects; 100];
         chunk.file_type = vec![files; 100];
-        update.add_chunk(&mut chunk);
+        update.add_chunk(&mut chunk).unwrap();
         let report = IngestReport {
             received: 100,
             ..IngestReport::default()

@@ -18,10 +18,10 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::rolling::{rolling_from_bytes, serialize_rolling};
+use super::rolling::{rolling_from_bytes, room_to_load, serialize_rolling};
 use super::{code_of, corrupt, ensure, framed_payload, report_of, report_wire, same_settings, samples_inside};
 use super::{GroupKeyWire, ReportWire, HEADER};
-use crate::batch_rolling::BatchRolling;
+use crate::batch_rolling::{BatchRolling, BYTES_PER_PATTERN};
 use crate::error::CoreError;
 use crate::group::GroupKey;
 use crate::ingest::IngestReport;
@@ -101,6 +101,22 @@ fn framed_rolling(rolling: &Rolling, report: &IngestReport) -> Result<Vec<u8>, C
     Ok(out)
 }
 
+/// Check that loading every pattern will find the memory it takes, before any is loaded
+/// (each pattern's load checks its own room again as it goes): a monitor too large for
+/// the memory left fails at once, naming itself, not part way through its patterns.
+fn make_room_to_load(patterns: &[PatternWire<'_>]) -> Result<(), CoreError> {
+    let mut bytes = patterns.len().saturating_mul(BYTES_PER_PATTERN);
+    for pattern in patterns {
+        bytes = bytes.saturating_add(room_to_load(&pattern.monitor)?);
+    }
+    ensure_room(bytes, || {
+        format!(
+            "loading a batch rolling monitor of {} patterns",
+            count_text(patterns.len())
+        )
+    })
+}
+
 /// Load serialized bytes: the monitor, its cumulative report and the Python layer's meta
 /// bytes (in `bytes`).
 pub fn batch_rolling_from_bytes(bytes: &[u8]) -> Result<(BatchRolling, IngestReport, &[u8]), CoreError> {
@@ -125,6 +141,7 @@ pub fn batch_rolling_from_bytes(bytes: &[u8]) -> Result<(BatchRolling, IngestRep
         base.ring.is_empty() && base.newest.is_none() && base_report.received == 0,
         "the settings' window holds records",
     )?;
+    make_room_to_load(&wire.patterns)?;
     let mut monitor = BatchRolling::new(base);
     let mut totals = IngestReport::default();
     for pattern in wire.patterns {

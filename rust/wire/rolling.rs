@@ -146,6 +146,19 @@ pub fn rolling_from_bytes(bytes: &[u8]) -> Result<(Rolling, IngestReport, &[u8])
     Ok((rolling, report, meta))
 }
 
+/// About what loading the one-pattern monitor framed in `bytes` takes, counted by a pass
+/// that keeps nothing (a batch monitor's check of all its patterns before it loads any):
+/// its buckets as loaded (`LOADED_PER_BUCKET`) and their decoded parts.
+pub(super) fn room_to_load(bytes: &[u8]) -> Result<usize, CoreError> {
+    let payload = payload_of(bytes)?;
+    let (shape, _): (RollingShape, _) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    Ok(shape
+        .ring
+        .len
+        .saturating_mul(LOADED_PER_BUCKET)
+        .saturating_add(shape.decoded_bytes()))
+}
+
 /// The payload of framed bytes, once their magic, version and checksum are checked.
 fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
     framed_payload(
