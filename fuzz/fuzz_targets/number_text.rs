@@ -12,7 +12,9 @@ fuzz_target!(|data: &[u8]| {
     let number = number_text(data);
     if let Ok(text) = std::str::from_utf8(data) {
         let stripped = text.trim_matches(['\t', '\n', '\x0b', '\x0c', '\r', ' ']);
-        let letters = stripped.bytes().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E'));
+        let letters = stripped
+            .bytes()
+            .any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E'));
         if let (Ok(parsed), false) = (stripped.parse::<f64>(), letters) {
             assert_eq!(number.map(f64::to_bits), Some(parsed.to_bits()), "{text:?}");
         }
@@ -22,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
         // (Python's `str.strip()` among ASCII: `\t`-`\r`, `\x1c`-`\x1f` and the space.)
         let space = |c: char| ('\t'..='\r').contains(&c) || ('\x1c'..='\x1f').contains(&c) || c == ' ';
         let word = String::from_utf8_lossy(data).trim_matches(space).to_ascii_lowercase();
-        let words: &[&str] = if flag { &["true", "t", "yes", "y", "1"] } else { &["false", "f", "no", "n", "0"] };
+        let words: &[&str] = if flag {
+            &["true", "t", "yes", "y", "1"]
+        } else {
+            &["false", "f", "no", "n", "0"]
+        };
         assert!(words.contains(&word.as_str()), "{data:?} read as {flag}");
     }
 });
@@ -35,6 +41,9 @@ fn hint_reads_back(text: &str) {
         .or_else(|| hint.split_once("this one is ").map(|(_, shown)| shown));
     if let Some(shown) = shown {
         let iso = shown.strip_suffix(')').expect("a hint ends with ')'");
-        assert!(_core::timeparse::parse_iso_micros(iso).is_ok(), "{text:?}: hint {hint:?}");
+        assert!(
+            _core::timeparse::parse_iso_micros(iso).is_ok(),
+            "{text:?}: hint {hint:?}"
+        );
     }
 }

@@ -22,12 +22,17 @@ fn written(rolling: &Rolling, report: &IngestReport, meta: &[u8]) -> Vec<u8> {
 
 fuzz_target!(|payload: &[u8]| {
     let bytes = framed(HEADER.get_or_init(rolling_magic_and_version), payload);
-    let Ok((rolling, report, meta)) = rolling_from_bytes(&bytes) else { return };
+    let Ok((rolling, report, meta)) = rolling_from_bytes(&bytes) else {
+        return;
+    };
     let once = written(&rolling, &report, meta);
     let (again, report_again, meta_again) = rolling_from_bytes(&once).expect("a written monitor loads");
     assert_eq!(report_again, report);
     assert_eq!(meta_again, meta);
-    assert!(written(&again, &report_again, meta_again) == once, "a loaded monitor written twice gave other bytes");
+    assert!(
+        written(&again, &report_again, meta_again) == once,
+        "a loaded monitor written twice gave other bytes"
+    );
     if let Some(newest) = rolling.newest_start() {
         let _ = rolling.snapshot(newest);
     }

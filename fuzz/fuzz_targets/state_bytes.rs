@@ -12,7 +12,9 @@ static HEADER: OnceLock<[u8; 6]> = OnceLock::new();
 
 fuzz_target!(|payload: &[u8]| {
     let bytes = framed(HEADER.get_or_init(state_magic_and_version), payload);
-    let Ok((state, meta)) = _core::wire::from_bytes(&bytes) else { return };
+    let Ok((state, meta)) = _core::wire::from_bytes(&bytes) else {
+        return;
+    };
     let written = _core::wire::to_bytes(&state, meta).expect("a loaded state is written");
     let (again, meta_again) = _core::wire::from_bytes(&written).expect("a written state loads");
     assert_eq!(meta_again, meta);

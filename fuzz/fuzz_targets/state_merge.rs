@@ -14,7 +14,9 @@ static HEADER: OnceLock<[u8; 6]> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
     let header = HEADER.get_or_init(state_magic_and_version);
-    let Some((&[high, low], rest)) = data.split_first_chunk::<2>().map(|(h, r)| (h, r)) else { return };
+    let Some((&[high, low], rest)) = data.split_first_chunk::<2>().map(|(h, r)| (h, r)) else {
+        return;
+    };
     let cut = (usize::from(high) << 8 | usize::from(low)).min(rest.len());
     let (a, b) = (framed(header, &rest[..cut]), framed(header, &rest[cut..]));
 
@@ -23,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
         (Ok((merged, metas)), Ok((loaded, meta))) => {
             assert_eq!(metas.as_slice(), &[meta]);
             let merged = to_bytes(merged, meta).expect("written");
-            assert!(merged == to_bytes(&loaded, meta).expect("written"), "one state merged differs from it loaded");
+            assert!(
+                merged == to_bytes(&loaded, meta).expect("written"),
+                "one state merged differs from it loaded"
+            );
         }
         (Err(_), Err(_)) => {}
         (merged, loaded) => panic!(

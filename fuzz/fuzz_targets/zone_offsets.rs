@@ -15,25 +15,40 @@ use libfuzzer_sys::fuzz_target;
 const WITHIN: i64 = 250_000_000_000_000_000;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((at, name)) = data.split_first_chunk::<8>() else { return };
+    let Some((at, name)) = data.split_first_chunk::<8>() else {
+        return;
+    };
     let Ok(name) = std::str::from_utf8(name) else { return };
     let Ok(zone) = Zone::get(name) else { return };
-    assert_eq!(Zone::get(zone.name()).map(|z| z.name().to_owned()).ok().as_deref(), Some(zone.name()));
+    assert_eq!(
+        Zone::get(zone.name()).map(|z| z.name().to_owned()).ok().as_deref(),
+        Some(zone.name())
+    );
     let at = i64::from_le_bytes(*at);
     let mut offsets = zone.offsets();
     let offset = offsets.offset_at(at);
     let (lo, hi) = offsets.span();
-    assert!(lo <= at && at < hi || (lo, hi) == (i64::MIN, i64::MAX), "{name}: {at} outside its span {lo}..{hi}");
+    assert!(
+        lo <= at && at < hi || (lo, hi) == (i64::MIN, i64::MAX),
+        "{name}: {at} outside its span {lo}..{hi}"
+    );
     let _ = zone.instant_of_local(at);
     let _ = zone.offsets_of_local(at);
     if !(-WITHIN..=WITHIN).contains(&at) {
         return;
     }
-    assert!(offset.unsigned_abs() < 86_400_000_000, "{name}: offset {offset} at {at}");
+    assert!(
+        offset.unsigned_abs() < 86_400_000_000,
+        "{name}: offset {offset} at {at}"
+    );
     let local = at;
     let found = zone.offsets_of_local(local);
     for &o in &found {
-        assert_eq!(zone.offsets().offset_at(local - o), o, "{name}: wall clock {local} at offset {o}");
+        assert_eq!(
+            zone.offsets().offset_at(local - o),
+            o,
+            "{name}: wall clock {local} at offset {o}"
+        );
     }
     let (instant, o) = zone.instant_of_local(local);
     if let Some(&first) = found.first() {

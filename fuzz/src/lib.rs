@@ -16,7 +16,12 @@ pub const HEADER: usize = 10;
 /// A week's window in UTC with every family: the settings of the seeds' smallest states.
 fn template() -> Accumulator {
     let window = Window::new(0, 7 * MICROS_PER_DAY, "weekly", None).expect("a window");
-    Accumulator::new(window, Zone::get("UTC").expect("UTC"), Families::ALL, Thresholds::default())
+    Accumulator::new(
+        window,
+        Zone::get("UTC").expect("UTC"),
+        Families::ALL,
+        Thresholds::default(),
+    )
 }
 
 /// The magic and version of a serialized state, as the core writes them now (taken from
@@ -29,8 +34,7 @@ pub fn state_magic_and_version() -> [u8; 6] {
 /// The magic and version of a serialized rolling monitor, as the core writes them now.
 pub fn rolling_magic_and_version() -> [u8; 6] {
     let rolling = Rolling::new(template(), MICROS_PER_DAY, 4).expect("a monitor");
-    let serialized =
-        _core::wire::serialize_rolling(&rolling, &IngestReport::default(), b"").expect("an empty monitor");
+    let serialized = _core::wire::serialize_rolling(&rolling, &IngestReport::default(), b"").expect("an empty monitor");
     let mut bytes = vec![0; serialized.byte_len()];
     serialized.write_into(&mut bytes).expect("written");
     bytes[..6].try_into().expect("a header")
@@ -52,7 +56,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &byte in data {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
