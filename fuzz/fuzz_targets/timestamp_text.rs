@@ -57,6 +57,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 /// The instant jiff reads in `text`, floored to the microsecond: a timestamp where the
 /// text has an offset, else its civil date-time taken as UTC (as the core takes it).
 fn jiff_micros(text: &str) -> Option<i64> {
+    // jiff rounds an offset's fraction of a second to the second; the core keeps it to the
+    // microsecond, as Python's `fromisoformat` does ("-05:53:28.5"): no oracle there.
+    if offset_has_fraction(text) {
+        return None;
+    }
     let nanos = match Timestamp::from_str(text) {
         Ok(instant) => instant.as_nanosecond(),
         // (jiff's civil parser ignores an offset it reads: only text without one.)
@@ -72,4 +77,11 @@ fn jiff_micros(text: &str) -> Option<i64> {
 /// Whether anything after the date looks like an offset (`Z`, `+`, `-`).
 fn has_offset(text: &str) -> bool {
     text.get(10..).is_some_and(|time| time.contains(['Z', 'z', '+', '-']))
+}
+
+/// Whether an offset after the date has a fraction of a second.
+fn offset_has_fraction(text: &str) -> bool {
+    let Some(time) = text.get(10..) else { return false };
+    time.rfind(['+', '-'])
+        .is_some_and(|sign| time[sign..].contains(['.', ',']))
 }
