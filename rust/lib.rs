@@ -27,7 +27,9 @@ pub mod column_values;
 pub mod columns;
 pub mod duration_ms;
 pub mod durations;
-mod epoch_text;
+// (pub for the fuzz targets in fuzz/ alone.)
+#[doc(hidden)]
+pub mod epoch_text;
 pub mod error;
 mod exact_fit;
 mod exact_int;
