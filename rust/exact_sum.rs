@@ -518,7 +518,10 @@ fn round_digits(digits: &[u32], known: usize, sticky: bool, unit: i32) -> f64 {
     // Bits low..=top (at most 53) from the three digits from low's up.
     let (k, shift) = (low / 32, low % 32);
     let window = (digit(k) | digit(k + 1) << 32 | digit(k + 2) << 64) >> shift;
-    let mut kept = (window & ((1u128 << (top - low + 1)) - 1)) as u64;
+    // (None where the top bit lies below the lowest kept, half the smallest subnormal or
+    // less: only the rounding bit and those below it decide.)
+    let width = (top + 1).saturating_sub(low);
+    let mut kept = (window & ((1u128 << width) - 1)) as u64;
     let round = digits[(low - 1) / 32] >> ((low - 1) % 32) & 1 == 1;
     let below = sticky || any_below(low - 1);
     kept += u64::from(round && (below || kept & 1 == 1));
