@@ -1218,10 +1218,7 @@ mod tests {
         let mut copy = copies.into_iter().next().unwrap();
         copy.key = GroupKeyWire::Text(text);
         groups.push(copy);
-        let payload = postcard::to_stdvec(&wire).unwrap();
-        let mut framed = bytes[..HEADER - 4].to_vec();
-        framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        framed.extend_from_slice(&payload);
+        let framed = framed_anew(&bytes, &postcard::to_stdvec(&wire).unwrap());
         rejected_by_every_reader(&framed, &bytes, "a pattern id appears twice");
     }
 
@@ -1229,10 +1226,15 @@ mod tests {
     fn reframed(bytes: &[u8], tamper: impl FnOnce(&mut StateWire<'_>)) -> Vec<u8> {
         let (mut wire, _): (StateWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
         tamper(&mut wire);
-        let payload = postcard::to_stdvec(&wire).unwrap();
+        framed_anew(bytes, &postcard::to_stdvec(&wire).unwrap())
+    }
+
+    /// `payload` under the magic and version of `bytes` (any framed state or monitor),
+    /// with its own checksum: a tampered payload that reaches the decoder.
+    pub(super) fn framed_anew(bytes: &[u8], payload: &[u8]) -> Vec<u8> {
         let mut framed = bytes[..HEADER - 4].to_vec();
-        framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        framed.extend_from_slice(&payload);
+        framed.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        framed.extend_from_slice(payload);
         framed
     }
 

@@ -331,6 +331,7 @@ mod tests {
     use super::*;
     use crate::civil::MICROS_PER_HOUR;
     use crate::rolling::tests::{columns, template};
+    use crate::wire::tests::framed_anew;
 
     const H: i64 = MICROS_PER_HOUR;
 
@@ -352,11 +353,7 @@ mod tests {
     fn reframed(bytes: &[u8], tamper: impl FnOnce(&mut RollingWire<'_>)) -> Vec<u8> {
         let (mut wire, _): (RollingWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
         tamper(&mut wire);
-        let payload = postcard::to_stdvec(&wire).unwrap();
-        let mut framed = bytes[..HEADER - 4].to_vec();
-        framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        framed.extend_from_slice(&payload);
-        framed
+        framed_anew(bytes, &postcard::to_stdvec(&wire).unwrap())
     }
 
     fn error_of(bytes: &[u8]) -> String {
