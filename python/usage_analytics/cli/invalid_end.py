@@ -21,7 +21,7 @@ default window; this is the command's decision, taken to keep the two commands a
 The check costs nothing where the pattern's own newest record is at the end (its
 analysis says so: `time_since_last_use` of 0.0, as `cli.valid_end` reads it). Otherwise
 the other patterns' records at the end's instant are read and probed as skip mode reads
-them (`valid_end.present_patterns`: a database sends those few rows; a file, read whole
+them (`valid_end.valid_at_the_instant`: a database sends those few rows; a file, read whole
 already, is probed whole); only where none is valid are the records at that instant
 looked for, one by one in Python, to name the first invalid one.
 """
@@ -34,13 +34,7 @@ from datetime import datetime
 from typing import Any
 
 from usage_analytics.cli.common import CliError, reduce_all, source_columns
-from usage_analytics.cli.valid_end import (
-    TICK,
-    newest_valid,
-    present_patterns,
-    probe_all,
-    probe_contract,
-)
+from usage_analytics.cli.valid_end import TICK, probe_contract, valid_at_the_instant
 from usage_analytics.contracts import (
     ModelUsageAnalyticsOutput,
     micros,
@@ -84,20 +78,10 @@ async def check_the_newest_is_accepted(
     if not _checks_the_end(args, result):
         return
     label = f"checking the newest record in {source.description}"
-    instant = end - TICK, end
-    async with progress.step(label):
-        at_the_end = await present_patterns(source, *instant)
-    progress.clear()
-    if at_the_end is None:
+    found = await valid_at_the_instant(args, source, end, label, progress)
+    if found is None or found[1] == end:
         return
-    probed = await probe_all(args, source, at_the_end, *instant, progress)
-    async with progress.step(label):
-        newest = await newest_valid(args, at_the_end, probed, *instant)
-    progress.clear()
-    if newest == end:
-        return
-    del probed
-    await _raise_naming_the_newest(args, source, at_the_end, end, progress)
+    await _raise_naming_the_newest(args, source, found[0], end, progress)
     # (No invalid record of a pattern there: the newest record has no pattern id.)
     unattributed = await source.unattributed()
     also = f" ({plural(unattributed.count, 'record')} without one in all)"

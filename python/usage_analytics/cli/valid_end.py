@@ -140,19 +140,12 @@ async def newest_valid_of_source(
     valid record."""
     start, end, _ = window
     label = f"finding the newest valid record in {source.description}"
-    newest_instant = end - TICK, end
-    async with progress.step(label):
-        at_the_end = await present_patterns(source, *newest_instant)
-    progress.clear()
+    at_the_end = await valid_at_the_instant(args, source, end, label, progress)
     if at_the_end is None:
         return await newest_valid_in(args, source, window, ([own[0]], [own[1]]), progress, pattern)
-    probed = await probe_all(args, source, at_the_end, *newest_instant, progress)
-    async with progress.step(label):
-        newest = await newest_valid(args, at_the_end, probed, *newest_instant)
-    progress.clear()
-    if newest is not None:
-        return newest
-    del at_the_end, probed
+    if at_the_end[1] is not None:
+        return at_the_end[1]
+    del at_the_end
     async with progress.step(label):
         groups = await source.fetch_all(start, end)
     progress.clear()
@@ -163,6 +156,29 @@ async def newest_valid_of_source(
 #: The least span of a window (its end after its start): the newest record's instant
 #: alone, but for a valid record a microsecond before it.
 TICK = timedelta(microseconds=1)
+
+
+async def valid_at_the_instant(
+    args: argparse.Namespace,
+    source: ExecutionSource,
+    end: datetime,
+    label: str,
+    progress: Progress,
+) -> tuple[list[Fetched], datetime | None] | None:
+    """The patterns with records at the instant `end` (`present_patterns` over [end -
+    TICK, end]) and the newest valid record's time among them, probed as skip mode probes
+    (None where none is valid); None from a record file without pattern ids."""
+    instant = end - TICK, end
+    async with progress.step(label):
+        at_the_end = await present_patterns(source, *instant)
+    progress.clear()
+    if at_the_end is None:
+        return None
+    probed = await probe_all(args, source, at_the_end, *instant, progress)
+    async with progress.step(label):
+        newest = await newest_valid(args, at_the_end, probed, *instant)
+    progress.clear()
+    return at_the_end, newest
 
 
 async def present_patterns(
