@@ -22,7 +22,7 @@ from usage_analytics.extras import load_pyarrow, missing_extra
 from usage_analytics.sources.base import SourceError, SourceUnavailableError
 from usage_analytics.sources.postgres_url import checked_url, first_line, redacted
 
-__all__ = ["PostgresConnection", "connect", "driver", "postgres_pyarrow"]
+__all__ = ["PostgresConnection", "connect", "driver", "postgres_pyarrow", "with_notes_of"]
 
 
 def driver() -> Any:
@@ -137,6 +137,15 @@ def _connection_lost(error: Exception) -> bool:
     return not state or state.startswith(_SESSION_ENDED)
 
 
+def with_notes_of(error: BaseException, told: SourceError) -> SourceError:
+    """`told`, the error that reports `error`, with `error`'s notes: what befell after it
+    (a store's lock not released, `PostgresAnalyticsStore._turn`), which a report made
+    `from None` lost."""
+    for note in getattr(error, "__notes__", ()):
+        told.add_note(note)
+    return told
+
+
 def _itself(value: Any) -> Any:
     return value
 
@@ -201,24 +210,32 @@ class PostgresConnection:
         except dbapi.OperationalError as error:
             self._discard()
             if _rolled_back(error):
-                raise SourceError(
-                    f"{self.description}: query failed, its transaction rolled back: "
-                    f"{first_line(error, self.url)}"
+                raise with_notes_of(
+                    error,
+                    SourceError(
+                        f"{self.description}: query failed, its transaction rolled back: "
+                        f"{first_line(error, self.url)}"
+                    ),
                 ) from None
             if not _connection_lost(error):
-                raise SourceError(
-                    f"{self.description}: query failed: {first_line(error, self.url)}"
+                raise with_notes_of(
+                    error,
+                    SourceError(f"{self.description}: query failed: {first_line(error, self.url)}"),
                 ) from None
-            raise SourceUnavailableError(
-                f"{self.description}: connection failed: {first_line(error, self.url)}"
+            raise with_notes_of(
+                error,
+                SourceUnavailableError(
+                    f"{self.description}: connection failed: {first_line(error, self.url)}"
+                ),
             ) from None
         except dbapi.Error as error:
             # The driver leaves the session in the failed transaction ("commands ignored
             # until end of transaction block"): every later call would fail too. The next
             # call opens a fresh connection.
             self._discard()
-            raise SourceError(
-                f"{self.description}: query failed: {first_line(error, self.url)}"
+            raise with_notes_of(
+                error,
+                SourceError(f"{self.description}: query failed: {first_line(error, self.url)}"),
             ) from None
         finally:
             try:

@@ -5,7 +5,8 @@
 
 Windows and `computed_at` are timestamptz, `correlation_id` uuid, `result` jsonb (query
 it: `result->'usage_metrics'->>'total_executions'`), `model` text. The table is created
-on first use. One connection per store; calls run one at a time on a worker thread.
+on first use, and again at the first save after it was dropped (see `_run`). One
+connection per store; calls run one at a time on a worker thread.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from usage_analytics.contracts import (
     TimeWindowType,
 )
 from usage_analytics.sources.base import SourceError, SourceUnavailableError, quote_identifier
-from usage_analytics.sources.postgres_connection import PostgresConnection
+from usage_analytics.sources.postgres_connection import PostgresConnection, with_notes_of
 from usage_analytics.sources.postgres_table import MAX_NAME_BYTES
 from usage_analytics.store.base import (
     ANALYTICS_TABLE,
@@ -65,6 +66,8 @@ _TYPES = {
     "model": "text NOT NULL",
 }
 _CASTS = {"correlation_id": "::uuid", "result": "::jsonb"}
+#: PostgreSQL's SQLSTATE of a statement naming a table that does not exist.
+_UNDEFINED_TABLE = "42P01"
 #: A stored result's zone, granularity and families, from its `result` jsonb (`model` is
 #: text, which may hold a bare `Infinity`, as rows written before infinities were strings
 #: do: a cast to jsonb failed the query); see `usage_analytics.store.selection`.
@@ -243,8 +246,16 @@ class PostgresAnalyticsStore(AnalyticsStore):
         cursor.execute("SELECT pg_advisory_lock(hashtext($1))", lock)
         try:
             yield
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
+        except BaseException as first:
+            # The first error is the user's (a CREATE refused): an unlock failing after it
+            # (the connection lost meanwhile) replaced it. Noted on it instead; the lock
+            # ends with the session, which the connection discards after a failed call.
+            try:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
+            except Exception as second:
+                first.add_note(f"(and releasing the store's lock failed too: {second})")
+            raise
+        cursor.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
 
     def _create_index(self, cursor: Any, name: str, columns: str) -> None:
         cursor.execute(
@@ -276,6 +287,35 @@ class PostgresAnalyticsStore(AnalyticsStore):
         await self._connection.close()
 
     async def _run(self, work: Callable[[Any], Any]) -> Any:
+        """`work` on the connection (`_run_once`), once more if it found the table gone.
+
+        The store remembers that its table exists (a query less for each call). When the
+        table has been dropped since (by another process, or a DBA), the call's statement
+        finds no table ("relation ... does not exist"): the store forgets it and runs the
+        call again, as on first use, where a read finds nothing, a prune deletes nothing
+        and a save makes the table (and its indexes) again. The first call after a drop
+        failed, and only the next saw the table gone. (Once: a table dropped again within
+        the call is its error. A failed statement changed nothing: a save's transaction
+        rolled back.)"""
+        gone: list[bool] = []
+
+        def noting_a_dropped_table(cursor: Any) -> Any:
+            try:
+                return work(cursor)
+            except Exception as error:
+                if getattr(error, "sqlstate", None) == _UNDEFINED_TABLE:
+                    gone.append(True)
+                raise
+
+        try:
+            return await self._run_once(noting_a_dropped_table)
+        except StoreError:
+            if not gone:
+                raise
+        self._forget_table(None)  # (the connection was discarded too: reopened, it forgets)
+        return await self._run_once(work)
+
+    async def _run_once(self, work: Callable[[Any], Any]) -> Any:
         """`work` on the connection; a failed query is a `StoreError` naming the table, as
         in SQLite (a lost connection stays `SourceUnavailableError`). The connection's
         message names the server alone: "query failed: null value in column ..." said
@@ -288,7 +328,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
             raise
         except SourceError as error:
             # (The connection's message starts with the server: "table 'x' of URL: ...".)
-            raise StoreError(f"{self._named}{error}{key_hint(str(error))}") from None
+            told = StoreError(f"{self._named}{error}{key_hint(str(error))}")
+            raise with_notes_of(error, told) from None
 
     async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
         # Built on a worker thread: a result's two JSON columns take a fraction of a
