@@ -20,6 +20,7 @@ from typing import Any
 
 import adbc_driver_postgresql.dbapi as dbapi
 import pytest
+import usage_analytics.sources.sqlite as sqlite_source
 from cli_runs import run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,6 +30,7 @@ from usage_analytics.sources.base import Fetched, TableSpec
 from usage_analytics.sources.postgres_connection import PostgresConnection
 from usage_analytics.sources.postgres_table import create_executions_table as create_postgres
 from usage_analytics.sources.postgres_table import write_executions_sync as write_postgres
+from usage_analytics.sources.sqlite_native import native_rows
 from usage_analytics.sources.sqlite_table import create_executions_table as create_sqlite
 from usage_analytics.sources.timestamps import format_utc
 
@@ -155,6 +157,68 @@ def test_a_time_index_serves_sqlite_without_listing_the_ids(
     assert asyncio.run(read(tmp_path / "timed.sqlite")) == [("p000", 1), ("p150", 1)]
     with pytest.raises(AssertionError, match="listed"):  # (the library's: each id's range)
         asyncio.run(read(tmp_path / "library.sqlite"))
+
+
+def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements the SQLite source runs, through `sqlite3` and through the core's own
+    SQLite (`native_rows`, which reads a fetch's rows)."""
+    ran: list[str] = []
+    connect, native = sqlite3.connect, native_rows
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = connect(*args, **kwargs)
+        connection.set_trace_callback(ran.append)
+        return connection
+
+    def noted(path: Path, statement: str, *args: Any, **kwargs: Any) -> Any:
+        ran.append(statement)
+        return native(path, statement, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    monkeypatch.setattr(sqlite_source, "native_rows", noted)
+    return ran
+
+
+def _joins_the_walk(statement: str) -> bool:
+    return "FROM ua_ids CROSS JOIN" in statement
+
+
+def test_the_librarys_layout_reaches_each_ids_range_from_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (Each id's range joined to the walk of the ids, not looked up from a list of them
+    # built first: a third less time, BENCHMARKS.md helper-236.) `fetch_all` lists them.
+    rows = [(f"p{n:03d}", format_utc(T0 - timedelta(minutes=n)), 1) for n in range(300)]
+    rows.append(("p150", format_utc(T0), 0))
+    sqlite_table(tmp_path / "library.sqlite", "library", rows)
+    ran = _statements(monkeypatch)
+    present, every = both(SQLiteSource(tmp_path / "library.sqlite"), T0 - TICK, T0)
+    assert [(group[0], group[1]) for group in present] == [("p000", 1), ("p150", 1)]
+    assert present == every
+    assert any(_joins_the_walk(statement) for statement in ran)
+
+
+@pytest.mark.parametrize("column", ["ua_id", "UA_ID"])
+def test_a_table_with_a_column_named_as_the_walks_is_read_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str
+) -> None:
+    # The walk's column beside the table's own of that name is ambiguous in SQLite: such
+    # a table's ranges are looked up from the ids' list, as before.
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute(f"CREATE TABLE pattern_executions ({column}, timestamp, success)")
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?, ?)",
+            [("a", format_utc(T0), 1), ("b", format_utc(T0 - TICK), 0), ("a", "soon", 1)],
+        )
+        connection.execute(f"CREATE INDEX by_id ON pattern_executions ({column}, timestamp)")
+    connection.close()
+    ran = _statements(monkeypatch)
+    source = SQLiteSource(path, TableSpec(columns={"pattern_id": column}))
+    present, every = both(source, T0 - TICK, T0)
+    assert [(group[0], group[1]) for group in present] == [("a", 2), ("b", 1)]
+    assert present == every
+    assert not any(_joins_the_walk(statement) for statement in ran)
 
 
 # --------------------------------------------------------------------------- PostgreSQL

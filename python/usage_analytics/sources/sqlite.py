@@ -51,9 +51,9 @@ checks them) reads a window's rows alone: by one range of an index leading with 
 timestamp where the table has one (the library makes none: it would cost every write,
 for a check that is one index seek per pattern id without it), else as `fetch_all`
 reads them, each id's range of the (pattern_id, timestamp) index, without listing the
-ids or making a group for each. (One instant of 1M rows over 10,000 patterns, at a load
-of 15 on 2 cores: `fetch_all` 0.33-0.41 s, `fetch_present` 0.19-0.22 s, 0.04-0.05 s with
-an index on the timestamp: BENCHMARKS.md.)
+ids or making a group for each, each range joined to the ids' walk. (One instant of 1M
+rows over 10,000 patterns, at a load of 13-15 on 2 cores: `fetch_all` 0.56 s,
+`fetch_present` 0.20 s, 0.04-0.05 s with an index on the timestamp: BENCHMARKS.md.)
 """
 
 from __future__ import annotations
@@ -476,6 +476,14 @@ class SQLiteSource(ExecutionSource):
         cte = _IDS_CTE.format(table=table, pid=pid)
         return _PatternIds(cte, cte + _IDS, f"{pid} IN ({_IDS})")
 
+    def _has_column(self, connection: sqlite3.Connection, name: str) -> bool:
+        """Whether the table has a column `name` (in any ASCII case, as SQLite matches
+        names)."""
+        folded = _ascii_lower(name)
+        return any(
+            _ascii_lower(column) == folded for column, _ in _table_columns(connection, self.table)
+        )
+
     def _qualified_beside_cte(self) -> str:
         """The table for statements with `_IDS_CTE`: always schema-qualified (`main`
         where none is given: a fresh connection has no temp tables), as a CTE's name
@@ -751,6 +759,16 @@ class SQLiteSource(ExecutionSource):
                 f"{ids.with_clause}SELECT {selection.exprs} FROM {table} "
                 f"WHERE {ids.member} AND {window} ORDER BY {pid}, {ts}"
             )
+            if present and ids.with_clause and not self._has_column(connection, "ua_id"):
+                # Each id's range reached from the ids as they are walked (a join), not
+                # from a list of them built first (`IN`): a third less time at one instant
+                # of 1M rows over 10,000 patterns (BENCHMARKS.md, helper-236). (Their
+                # rows are few: sorted, in the order of the pattern index, as above. A
+                # table's own column `ua_id` would be ambiguous beside the walk's.)
+                statement = (
+                    f"{ids.with_clause}SELECT {selection.exprs} FROM ua_ids CROSS JOIN {table} "
+                    f"ON {pid} = ua_ids.ua_id WHERE {window} ORDER BY {pid}, {ts}"
+                )
         unplaced = (f"{pid} IS NOT NULL", list[Any]())
         scan = table_scan(
             connection,
