@@ -255,6 +255,8 @@ def pg_table(url: str, name: str, layout: str, rows: list[tuple[Any, Any, Any]])
             create_postgres(cursor, spec)
         if "time" in layout:
             cursor.execute(f"CREATE INDEX {name}_by_time ON {spec.qualified} (timestamp)")
+        if "analyzed" in layout:  # (statistics: few rows per id, read by one scan)
+            cursor.execute(f"ANALYZE {spec.qualified}")
     return spec
 
 
@@ -270,7 +272,7 @@ def pg_url(postgres_server: str) -> Iterator[str]:
         pg_server.drop_database(postgres_server, name)
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", [*LAYOUTS, "library+analyzed"])
 @settings(max_examples=40, deadline=None, suppress_health_check=FIXTURES)
 @given(rows=pg_rows, drawn=windows)
 def test_postgresql_present_groups_are_fetch_alls_with_records(
@@ -330,6 +332,18 @@ def test_a_time_index_serves_postgresql_without_listing_the_ids(
     assert read(pg_table(pg_url, "library", "library", rows)) == [("p000", 1), ("p150", 1)]
     assert per_id_ranges()
     assert not listed()
+    # Its statistics saying few rows per id (one here): one scan, no ranges.
+    assert read(pg_table(pg_url, "analyzed", "library+analyzed", rows)) == [
+        ("p000", 1),
+        ("p150", 1),
+    ]
+    assert not per_id_ranges()
+    assert not listed()
+    # Many rows per id (300 over 3 ids): each id's range, as without statistics.
+    many = [(f"p{n % 3}", (T0 - timedelta(minutes=n)).isoformat(), True) for n in range(900)]
+    many.append(("p1", T0.isoformat(), False))
+    assert read(pg_table(pg_url, "dense", "library+analyzed", many)) == [("p0", 1), ("p1", 1)]
+    assert per_id_ranges()
 
 
 # -------------------------------------------------------------------------------- files

@@ -27,7 +27,8 @@ which have no key, too.
 checks them) reads a window's rows alone: by one range of a btree index leading with the
 timestamp where the table has one (`_time_indexed`; the library makes none), else as
 `fetch_all` reads them, each id's range of the (pattern_id, timestamp) index, without
-listing the ids or making a group for each.
+listing the ids or making a group for each; or, where the table's statistics say its ids
+have few rows each (`postgres_shape`), by one scan.
 
 One connection per source (`postgres_connection`), opened on first use; calls are
 serialized on it and run on a worker thread (the driver is synchronous), so the event
@@ -77,6 +78,7 @@ from usage_analytics.sources.postgres_ids import (
     id_key,
     keyed_ids,
 )
+from usage_analytics.sources.postgres_shape import few_rows_per_id
 from usage_analytics.sources.postgres_table import analysable_sql, unplaced_sql
 from usage_analytics.sources.query_as_table import query_hint
 
@@ -622,11 +624,15 @@ class PostgresSource(ExecutionSource):
         # (one stable sort). The server's ORDER BY sorted them in its work_mem (4 MB
         # by default): 1M rows of a 30-day window spilled 74 MB to disk, 3.8-4.4 s
         # of a 4.5 s query that takes 0.8 s unsorted.
-        if present and self._time_indexed(cursor, ts):
-            # One range of the time index. Where `fetch_all` reads each id's range (below),
-            # rows of one pattern and time (ids "a" and " a") in the order it fetches them:
-            # by id, then as the index's entries, by heap place (a narrow window's few rows
-            # sorted).
+        if present and (
+            self._time_indexed(cursor, ts)
+            or (skip_scan is not None and few_rows_per_id(cursor, table_name, _unquoted(pid)))
+        ):
+            # One range of the time index, or (where the statistics say ids have few rows
+            # each, `postgres_shape`) one scan. Where `fetch_all` reads each id's range
+            # (below), rows of one pattern and time (ids "a" and " a") in the order it
+            # fetches them: by id, then as the index's entries, by heap place (a narrow
+            # window's few rows sorted).
             order = "" if skip_scan is None else f" ORDER BY {pid}, {ts}, ctid"
             query = f"SELECT {select} FROM {table_name} WHERE {window} AND {pid} IS NOT NULL{order}"
         elif skip_scan is None:

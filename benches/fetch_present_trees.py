@@ -1,12 +1,14 @@
-"""`fetch_present` and `fetch_all` of a SQLite source's newest instant (what `analyze`'s
+"""`fetch_present` and `fetch_all` of a source's newest instant (what `analyze`'s
 default-end check reads), raced between `python/` trees: each round runs one process per
 tree (alternating their order), which prints its best of CALLS calls of each, in ms;
 then each tree's median of those bests, and their ratios to the first tree's.
 
-    .venv/bin/python benches/sqlite_present_trees.py SOURCE ROUNDS CALLS TREE [TREE ...]
+    .venv/bin/python benches/fetch_present_trees.py SOURCE ROUNDS CALLS TREE [TREE ...]
 
-SOURCE is a SQLite file: `benches/sqlite_one_of_many.py PATH` builds the library's layout
-of 1M records over 10,000 patterns. (The trees each need their built `_core`.)
+SOURCE is a SQLite file or a postgresql:// URL: `benches/sqlite_one_of_many.py PATH`
+builds the library's SQLite layout of 1M records over 10,000 patterns,
+`benches/postgres_one_of_many.py URL` the same in PostgreSQL (ANALYZEd). (The trees each
+need their built `_core`.)
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ TICK = timedelta(microseconds=1)
 
 async def bests(source_path: str, calls: int) -> dict[str, float]:
     """In a tree's process: the best of `calls` of each fetch, in ms."""
-    from usage_analytics.sources import SQLiteSource
+    from usage_analytics.sources import open_source
 
-    async with SQLiteSource(source_path) as source:
+    async with open_source(source_path) as source:
         end = await source.newest()
         assert end is not None
         times: dict[str, list[float]] = {"fetch_present": [], "fetch_all": []}
