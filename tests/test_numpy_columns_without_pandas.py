@@ -6,8 +6,10 @@ exception set" in place of a `MemoryError`). Each case runs in a fresh interpret
 has not imported pandas before the reduction. Nor do text arrays (`U`, objects of str,
 masked ones: `text_buffers`), masked arrays of numbers, lists of str and lists of numbers
 of one type beside arrays (`list_buffers`). (Lists and object arrays of other values,
-datetimes among them, are still converted by pyarrow's inference, which imports pandas:
-not asked here.)"""
+datetimes, Decimals and numpy scalars among them, are still converted by pyarrow's
+inference, which imports pandas: not asked here.) Object arrays and lists of plain numbers,
+flags, text and Nones are built from buffers (`list_buffers`), and numpy arrays of types
+Arrow lacks (complex, long double, raw bytes) refused first (`numpy_columns`)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,23 @@ import pytest
 from child import run_python
 
 pytest.importorskip("pandas")  # (without it, nothing to import: the test could not fail)
+
+REFUSED = """
+import sys
+import numpy as np
+from datetime import UTC, datetime, timedelta
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer, UsageAnalyticsError
+start = datetime(2024, 1, 1, tzinfo=UTC)
+columns = {"timestamp": np.datetime64("2024-01-01", "us") + np.arange(4).astype("timedelta64[s]"),
+           "execution_time_ms": np.ones(4, DTYPE)}
+try:
+    NodeUsageAnalyticsReducer().execute_reduction_sync(ModelUsageAnalyticsInput(
+        pattern_id="p", execution_data=columns, time_window_start=start,
+        time_window_end=start + timedelta(days=1), time_window_type="daily"))
+except UsageAnalyticsError as error:
+    print(str(error))
+print("pandas" in sys.modules)
+"""
 
 CHILD = """
 import json, sys
@@ -40,6 +59,7 @@ columns = {
 CASE
 before = "pandas" in sys.modules
 reducer = NodeUsageAnalyticsReducer()
+window["on_invalid"] = "skip"
 if "pattern_id" in columns:
     accumulator = BatchUsageAccumulator(**window)
     accumulator.update(columns)
@@ -87,6 +107,24 @@ CASES = {
         'columns["quality_score"] = np.ma.masked_array(rng.random(n), mask=hidden)'
     ),
     "text timestamps": 'columns["timestamp"] = columns["timestamp"].astype("U")',
+    "object arrays of numbers, flags and Nones": (
+        'columns["execution_time_ms"] = np.array([1, 2.5, None, float("nan")] * (n // 4), '
+        "dtype=object)\n"
+        'columns["quality_score"] = np.array([0.5] * n, dtype=object)\n'
+        'columns["timeout"] = np.array([True, False] * (n // 2), dtype=object)\n'
+        'columns["quality_gates_passed"] = np.array([None] * n, dtype=object)'
+    ),
+    "lists with Nones, of ints and floats, of Nones": (
+        'columns["execution_time_ms"] = [1, 2.5, None, 4] * (n // 4)\n'
+        'columns["success"] = [True, None] * (n // 2)\n'
+        'columns["quality_score"] = [None] * n'
+    ),
+    "a list of text timestamps, None among them": (
+        'columns["timestamp"] = [f"2024-01-01T00:{i // 60 % 60:02d}:{i % 60:02d}Z" for i in '
+        "range(n)]\n"
+        'columns["timestamp"][3] = None\n'
+        "n -= 1  # (its record without a timestamp: invalid, not counted)"
+    ),
     "lists beside arrays": (
         'columns["agent"] = rng.choice(["a", "b"], n).tolist()\n'
         'columns["quality_score"] = rng.random(n).tolist()\n'
@@ -97,8 +135,30 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_dict_of_numpy_columns_does_not_import_pandas(case: str) -> None:
+    # (A record without a timestamp is invalid: counted apart, skipped.)
     done = run_python(CHILD.replace("CASE", CASES[case]))
     assert done.returncode == 0, done.stderr[-2000:]
     before, after = json.loads(done.stdout.strip().splitlines()[-1])
     assert not before  # (else the test could not fail)
     assert not after
+
+
+@pytest.mark.parametrize(
+    ("dtype", "words"),
+    [
+        ("complex", "are complex numbers, which no record field holds"),
+        ("np.longdouble", "are long doubles, wider than Arrow's float64"),  # (x86-64: 128 bits)
+        ('"V8"', "are raw bytes or structured records"),
+        ('[("a", "f8")]', "are raw bytes or structured records"),
+    ],
+)
+def test_a_numpy_dtype_arrow_lacks_is_refused_without_importing_pandas(
+    dtype: str, words: str
+) -> None:
+    done = run_python(REFUSED.replace("DTYPE", dtype))
+    assert done.returncode == 0, done.stderr[-2000:]
+    *refusal, imported = done.stdout.strip().splitlines()
+    assert "cannot read column 'execution_time_ms': numpy " in refusal[0]
+    assert words in refusal[0]
+    assert refusal[0].endswith("')") or refusal[0].endswith('")')  # (its dtype named)
+    assert imported == "False"

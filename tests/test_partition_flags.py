@@ -1,5 +1,5 @@
 """A flag field's hive directory (`success=yes/`) is read as a CSV cell of its text is
-(`sources/dataset.py`, `flag_partition_value`): true/false, t/f, yes/no, y/n or 1/0, any
+(`sources/dataset.py`, `typed_partition_value`): true/false, t/f, yes/no, y/n or 1/0, any
 case, trimmed; empty or Hive's default partition missing; other text refused naming the
 directory, the field, the value and the flag texts, in the core's words for a CSV cell.
 Until now every directory flag was text, which the core refused whole ("column

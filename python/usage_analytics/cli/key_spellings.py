@@ -20,15 +20,18 @@ _FIRST_RECORDS_KEYS = "the first record's key"
 
 
 async def note_spelled_keys(source: ExecutionSource) -> None:
-    """The `ColumnNameWarning` of an open record file's keys spelled otherwise, if any."""
-    if not isinstance(source, FileSource) or source.kind != "jsonl":
+    """The `ColumnNameWarning` of an open record file's keys spelled otherwise, or a
+    directory's of JSON Lines files' (named by file), if any."""
+    if not isinstance(source, FileSource) or source.kind not in ("jsonl", "directory"):
+        return
+    spelled = await source.keys_spelled_otherwise()
+    if spelled is None:  # (a directory of CSV or Parquet files: the library tells)
         return
     # The file's keys are told of whole here: the library's note of a pattern's first
     # record's keys (the standard reader's records are dicts) would repeat this one, or
     # tell of a key beside lines of the exact one, and offer a mapping that loses those.
     # (Within the command's `warnings.catch_warnings`: undone as it ends.)
     warnings.filterwarnings("ignore", _FIRST_RECORDS_KEYS, ColumnNameWarning)
-    spelled = await source.keys_spelled_otherwise()
     note = line_keys_note({key: (one.field, one.first, one.lines) for key, one in spelled.items()})
     if note is not None:
         mappable = {key: one.field for key, one in spelled.items() if one.alone}

@@ -24,6 +24,7 @@ from usage_analytics.ingest.as_records import (
     _reads_as_records,
     _rows,
 )
+from usage_analytics.ingest.bytes_columns import refuse_bytes_column
 from usage_analytics.ingest.fields import _FIELD_COLUMNS, _FLAG_COLUMNS, ArrowReader, CoreReader
 from usage_analytics.ingest.kinds import (
     _column_kinds,
@@ -140,6 +141,8 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     given: dict[str, Any] = {}
     typed_times = columns.get("timestamp")
     for name, column in columns.items():
+        if "timestamp" in columns:  # (else the core's refusal is of the missing timestamps)
+            refuse_bytes_column(name, column)  # (a bytes array: not converted to be refused)
         if _library(column) == "polars":
             _check_polars_dtype(name, column.dtype)
         column = _masked_objects_as_none(column)

@@ -3,8 +3,10 @@ all, whose layouts Arrow lacks are converted first, exactly or refused (datetime
 timedelta64 units and multiples, byte orders, text past Unicode or with lone surrogates,
 masked arrays and NaTs of Python objects), a plain or masked array of numbers, flags,
 times or durations then from its buffers (`numpy_buffers`), text and bytes too
-(`text_buffers`), and lists of numbers or flags of one type (`list_buffers`): pandas not
-imported; pandas objects, other Python objects and lists by pyarrow's own conversion
+(`text_buffers`), and lists and arrays of objects of plain numbers, flags, text or None
+(`list_buffers`): pandas not imported; a dtype Arrow lacks (complex, long double, raw
+bytes) refused first, naming it (`refuse_dtype_arrow_lacks`); pandas objects, other
+Python objects (datetimes, Decimals, numpy scalars) and lists by pyarrow's own conversion
 (which imports pandas). Only `dict_columns` calls it: a frame's columns are
 exported by their library."""
 
@@ -16,7 +18,7 @@ from typing import Any
 from usage_analytics.errors import UsageAnalyticsError
 from usage_analytics.ingest.kinds import _holds_numpy_datetimes, _missing_marker, _without_numpy_nat
 from usage_analytics.ingest.libraries import _is_numpy_objects, _library
-from usage_analytics.ingest.list_buffers import arrow_of_number_list
+from usage_analytics.ingest.list_buffers import arrow_of_number_list, arrow_of_plain_values
 from usage_analytics.ingest.numpy_buffers import arrow_of_plain_numpy
 from usage_analytics.ingest.pandas_floats import _zero_one_or_nan
 from usage_analytics.object_slices import arrow_of_objects
@@ -150,11 +152,32 @@ def _arrow_column(
     if column.dtype.kind == "m":
         column = _arrow_durations(column)
     if _is_numpy_objects(column.dtype):
-        return arrow_of_objects(pa, column)
+        # (Plain numbers, flags, text or Nones from buffers, pandas not imported; others
+        # by pyarrow's conversion, a slice at a time.)
+        plain = arrow_of_plain_values(pa, column, types, from_pandas=True)
+        return plain if plain is not None else arrow_of_objects(pa, column)
+    refuse_dtype_arrow_lacks(column.dtype)
     if column.dtype.kind in "US":  # (masked rows null; NULs within rows kept, as numpy has)
         return arrow_of_numpy_text(pa, column)
     plain = arrow_of_plain_numpy(pa, column)  # (numbers, flags, times: pandas not imported)
     return plain if plain is not None else pa.array(column, from_pandas=True)
+
+
+def refuse_dtype_arrow_lacks(dtype: Any) -> None:
+    """Raise, naming `dtype`, where it is a numpy dtype of values Arrow has no type for:
+    complex numbers, long doubles (wider than 64 bits), raw bytes (`V`) and structured
+    records. pyarrow refused them in its own words ("Unsupported numpy type 15"), after
+    importing pandas to ask whether the array was a pandas object (`numpy_buffers`)."""
+    kind = dtype.kind
+    if kind == "c":
+        what = "complex numbers, which no record field holds"
+    elif kind == "f" and dtype.itemsize > 8:
+        what = "long doubles, wider than Arrow's float64 (convert the column to float64)"
+    elif kind == "V":
+        what = "raw bytes or structured records, which no record field holds"
+    else:
+        return
+    raise ValueError(f"numpy {dtype} values are {what}")
 
 
 def _arrow_durations(column: Any) -> Any:

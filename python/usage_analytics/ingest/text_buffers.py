@@ -60,14 +60,18 @@ def arrow_of_fixed_text(pa: Any, column: Any) -> Any | None:
     return pa.chunked_array(chunks, kind)
 
 
-def arrow_of_str(pa: Any, strings: list[str]) -> Any:
-    """A list of str as an Arrow `string` array (`UnicodeEncodeError` for a lone
-    surrogate, as pyarrow's conversion)."""
+def arrow_of_str(pa: Any, strings: list[str], hidden: Any = None) -> Any:
+    """A list of str as an Arrow `string` array, null where `hidden` (bools, or None for
+    none; a hidden row's str is left empty by the caller), `UnicodeEncodeError` for a
+    lone surrogate, as pyarrow's conversion."""
     import numpy as np
 
+    if all(map(str.isascii, strings)):  # (a byte a character: one encoding of them all)
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        return _array(pa, pa.string(), "".join(strings).encode("ascii"), lengths, hidden)
     encoded = [text.encode("utf-8") for text in strings]
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    return _array(pa, pa.string(), b"".join(encoded), lengths, None)
+    return _array(pa, pa.string(), b"".join(encoded), lengths, hidden)
 
 
 def _slice(hidden: Any, start: int, step: int) -> Any:

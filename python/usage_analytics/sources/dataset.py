@@ -21,19 +21,22 @@ a field to a name, which the other files' paths may not hold); the directories a
 be renamed or moved. (The design is silent on this. Until session 59 the exact key won
 without a word, `Pattern_Id=a/` lost; two spellings neither exact were refused with
 advice to use `--column`; one key twice kept the deeper value.)
-A flag field's directory (`success=yes/`) is read as a CSV cell of its text is: true/false,
-t/f, yes/no, y/n or 1/0, any case, trimmed (an empty value is missing); other text is
-refused naming the directory, the field, the value and the flag texts, as the core names a
-CSV cell's ("field 'success' = 'maybe': must be a flag's text: ..."). Refused when the
-directory is read rather than record by record, `--on-invalid skip` included: the value is
-the layout's, not a record's, and skipping would leave out a whole directory as invalid
-records. (Until session 59 every directory flag was text, which the core refused whole:
-"column 'success' has Arrow type Utf8".) A file whose own column gives a field its directories
-give too, whatever the case of either (`Pattern_Id=p/` over a column `pattern_id`, or
-`pattern_id=p/` over `Pattern_ID`), is refused as one of the same name is: which is its
-value? (The design is silent on this. Taking the exact name, as for two columns of one
-header, would drop the other's values without a word: the directory's, or the file's;
-`--column FIELD=NAME` chooses, NAME as the directory or the file writes it.)
+A flag field's directory (`success=yes/`) is read as a CSV cell of its text is:
+true/false, t/f, yes/no, y/n or 1/0, any case, trimmed (an empty value is missing); other
+text is refused naming the directory, the field, the value and the flag texts, as the core
+names a CSV cell's ("field 'success' = 'maybe': must be a flag's text: ..."). Refused when
+the directory is read rather than record by record, `--on-invalid skip` included: the
+value is the layout's, not a record's, and skipping would leave out a whole directory as
+invalid records. (Until session 59 every directory flag was text, which the core refused
+whole: "column 'success' has Arrow type Utf8".) A number field's directory
+(`execution_time_ms=12/`, `quality_score=0.5/`) is read as a CSV cell of its text is too,
+a bad value refused so, with the core's reason ("must be >= 0"): `partition_numbers`. A
+file whose own column gives a field its directories give too, whatever the case of either
+(`Pattern_Id=p/` over a column `pattern_id`, or `pattern_id=p/` over `Pattern_ID`), is
+refused as one of the same name is: which is its value? (The design is silent on this.
+Taking the exact name, as for two columns of one header, would drop the other's values
+without a word: the directory's, or the file's; `--column FIELD=NAME` chooses, NAME as the
+directory or the file writes it.)
 A row is named by its file and its place there: "pattern_id=search/part-0.parquet, row
 12", "2026-11-02.jsonl.gz, line 12".
 """
@@ -51,6 +54,7 @@ from urllib.parse import unquote
 from usage_analytics.sources.base import (
     FIELDS,
     FLAG_FIELDS,
+    NUMBER_FIELDS,
     PATTERN_ID,
     FlagText,
     SourceError,
@@ -59,6 +63,7 @@ from usage_analytics.sources.base import (
     typed_text,
 )
 from usage_analytics.sources.column_case import ascii_folded
+from usage_analytics.sources.partition_numbers import number_partition_value
 from usage_analytics.sources.records import renamer
 
 __all__ = [
@@ -67,12 +72,12 @@ __all__ = [
     "case_matched_partition",
     "dataset_files",
     "first_line",
-    "flag_partition_value",
     "partition_directories",
     "partition_types",
     "partition_values",
     "refuse_partition_clash",
     "row_labels",
+    "typed_partition_value",
     "unified_schema",
 ]
 
@@ -150,8 +155,8 @@ def case_matched_partition(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The partition values of the file at `relative` (`partition_directories`), each
     key naming a record field but for case (and that `spec` leaves to its own name)
-    under the field's name (`column_case`), a flag field's value its flag
-    (`flag_partition_value`), and the keys so renamed as written, by field. Two
+    under the field's name (`column_case`), a flag field's value its flag and a number
+    field's its number (`typed_partition_value`), and the keys so renamed as written, by field. Two
     directories giving one name different values are an error naming them (`where`:
     the file); see the module."""
     unmapped = {ascii_folded(field): field for field in (PATTERN_ID, *FIELDS)}
@@ -174,22 +179,28 @@ def case_matched_partition(
             )
         if all(found[1] != name for found in directories):
             written[name] = key
-        values[name] = flag_partition_value(name, value, rename, first, where)
+        values[name] = typed_partition_value(name, value, rename, first, where)
     return values, written
 
 
-def flag_partition_value(
+def typed_partition_value(
     name: str, value: str | None, rename: Callable[[str], list[str]], directory: str, where: str
 ) -> Any:
     """The value of the partition key `name` (its `directory` as written, in the file at
     `where`): for a key feeding flag fields alone (by `rename`, the mapping's), the flag
-    its text is as a CSV cell (`typed_text`; empty: missing), else `value` as it is. A
-    text that is no flag is an error naming the directory, field, value and flag texts."""
+    its text is as a CSV cell (`typed_text`; empty: missing), for one feeding number
+    fields alone the number (`partition_numbers`), else `value` as it is. A text that is
+    no flag is an error naming the directory, field, value and flag texts; one that is no
+    good number, naming the directory, field, value and the core's reason."""
     fields = [field for field in rename(name) if field in (PATTERN_ID, *FIELDS)]
-    if value is None or not fields or any(field not in FLAG_FIELDS for field in fields):
+    flags = all(field in FLAG_FIELDS for field in fields)
+    numbers = all(field in NUMBER_FIELDS for field in fields)
+    if value is None or not fields or not (flags or numbers):
         return value
     if not value:  # (an empty cell is a missing value)
         return None
+    if numbers:
+        return number_partition_value(fields[0], value, directory, where)
     flag = typed_text(fields[0], value)
     if isinstance(flag, bool):
         return flag
@@ -201,12 +212,16 @@ def flag_partition_value(
 
 def partition_types(pa: Any, partitions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The type of each partition key over the files' `partitions`: a flag's (a value
-    that `flag_partition_value` made a flag, or a flag field's key) bool, else text."""
+    that `typed_partition_value` made a flag, or a flag field's key) bool, a number's (a
+    value it made a number, or a number field's key) float64, as the text readers read
+    a number field's column, else text."""
     types: dict[str, Any] = {}
     for values in partitions:
         for key, value in values.items():
             if isinstance(value, bool) or (value is None and key in FLAG_FIELDS):
                 types[key] = pa.bool_()
+            elif isinstance(value, (int, float)) or (value is None and key in NUMBER_FIELDS):
+                types[key] = pa.float64()
             else:
                 types.setdefault(key, pa.string())
     return types

@@ -308,7 +308,17 @@ class FileSource(ExecutionSource):
                 odd = OddTexts.of_texts(pa, text.odd, text.parse)
                 lines = self._lazy_lines(file, text.unreadable, copy)
                 spelled = {} if self.kind == "csv" else spelled_keys_of_file(pa, file, table, spec)
-                return Loaded(table, lines, True, id_column, odd, text.unreadable, fields, spelled)
+                return Loaded(
+                    table,
+                    lines,
+                    True,
+                    id_column,
+                    odd,
+                    text.unreadable,
+                    fields,
+                    spelled,
+                    json_lines=self.kind != "csv",
+                )
         loaded = self._read_records(file, spec)
         spelled = {}
         if self.kind != "csv":
@@ -323,6 +333,7 @@ class FileSource(ExecutionSource):
             unreadable=loaded.unreadable,
             fields=fields,
             spelled_keys=spelled,
+            json_lines=self.kind != "csv",
         )
 
     def _read_directory(self) -> Loaded:
@@ -629,11 +640,13 @@ class FileSource(ExecutionSource):
         a file that has none, whose records all belong to the one pattern analysed."""
         return self._has_ids(await self._load())
 
-    async def keys_spelled_otherwise(self) -> Mapping[str, SpelledKey]:
+    async def keys_spelled_otherwise(self) -> Mapping[str, SpelledKey] | None:
         """A JSON Lines file's keys that look like a record field spelled otherwise, held
-        by lines without the field (`jsonl_key_spellings`), by key: none for other kinds
-        (whose columns reach the library, which tells of them) or a directory."""
-        return (await self._load()).spelled_keys
+        by lines without the field (`jsonl_key_spellings`), by key, or a directory's of
+        JSON Lines files' (`dataset_key_spellings`); None for other kinds (whose columns
+        reach the library, which tells of them)."""
+        loaded = await self._load()
+        return loaded.spelled_keys if loaded.json_lines else None
 
     async def fields_with_columns(self) -> frozenset[str] | None:
         # (The file is read once and kept: its header's or schema's names, `Loaded.fields`.)

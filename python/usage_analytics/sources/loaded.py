@@ -44,6 +44,9 @@ class Loaded:
     #: A JSON Lines file's keys that look like a record field spelled otherwise, held by
     #: lines without the field (`jsonl_key_spellings`), for the command's note.
     spelled_keys: Mapping[str, SpelledKey] = field(default_factory=dict)
+    #: Whether the records are JSON Lines (a file's, or every file's of a directory),
+    #: whose keys `spelled_keys` tells of (other kinds' columns reach the library).
+    json_lines: bool = False
 
     @property
     def count(self) -> int:

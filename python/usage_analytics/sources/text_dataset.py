@@ -49,6 +49,7 @@ from usage_analytics.sources.dataset import (
     refuse_partition_clash,
     row_labels,
 )
+from usage_analytics.sources.dataset_key_spellings import spelled_keys_of_files
 from usage_analytics.sources.loaded import LeftOutLines, Loaded
 from usage_analytics.sources.odd_cells import OddTexts
 from usage_analytics.sources.records import renamer
@@ -137,7 +138,8 @@ def _arrow_dataset(
         odd[index] = (odd_here, members[index].count)
         aligned_tables.append(aligned(pa, table, values, types.schema))
     table = pa.concat_tables(aligned_tables)
-    return _combined(table, True, names, members, keys, OddTexts.concatenated(pa, odd))
+    odd_texts = OddTexts.concatenated(pa, odd)
+    return _combined(table, True, names, members, partitions, keys, odd_texts)
 
 
 def _valued_columns(table: Any) -> list[str]:
@@ -168,7 +170,7 @@ def _records_dataset(
                 record.update(values)
         records.extend(member.data)
     keys = dict.fromkeys(key for values in partitions for key in values)
-    return _combined(records, False, names, members, keys, None)
+    return _combined(records, False, names, members, partitions, keys, None)
 
 
 def _combined(
@@ -176,10 +178,12 @@ def _combined(
     arrow: bool,
     names: list[str],
     members: list[Loaded],
+    partitions: list[Partition],
     keys: Collection[str],
     odd: OddTexts | None,
 ) -> Loaded:
-    """The dataset's records `data`, its rows named by file and line."""
+    """The dataset's records `data`, its rows named by file and line; JSON Lines files'
+    keys spelling a field otherwise told of as one file's (`dataset_key_spellings`)."""
     places = [member.locate_row for member in members]
     locate = row_labels(names, [member.count for member in members], _place(places))
     left_out = [
@@ -189,7 +193,17 @@ def _combined(
     ]
     unreadable = UnreadableInFiles(left_out) if left_out else None
     fields = _fields(members, keys)
-    return Loaded(data, locate, arrow, _id_column(members, keys), odd, unreadable, fields)
+    return Loaded(
+        data,
+        locate,
+        arrow,
+        _id_column(members, keys),
+        odd,
+        unreadable,
+        fields,
+        spelled_keys_of_files(names, members, partitions),
+        json_lines=all(member.json_lines for member in members),
+    )
 
 
 def _fields(members: Sequence[Loaded], keys: Collection[str]) -> frozenset[str] | None:
