@@ -26,10 +26,23 @@ day, as the command's --end does):
   `execution_data`: a list of records, and any option); nothing is stored.
 - `GET /health`: `{"status": "ok"}`, from the event loop (its latency is the loop's).
 
+Every 200 has the schema the OpenAPI document states: a pattern's analytics are
+`to_dict()`'s document (`AnalyticsDocument`: the library's output models, a number past
+the largest double as null), the dashboard `DashboardDocument`. The service writes them
+itself (a `JSONResponse` of `to_dict()`), not through FastAPI's validation of a
+`response_model`: that about doubled the time of an answer of a long time series
+(100,000 trend buckets: 4.5 s, against 2.4 s; BENCHMARKS.md, helper-237), and refused
+the null of a number past the largest double (a 500). Tests check the two agree.
+
 Every 422 has FastAPI's form (the OpenAPI schema's): a list of errors, each naming where
 (`loc`: the query parameter, or the record and its field in the body), why (`msg`, the
-library's words for its refusals) and the value given (`input`). The library's errors
-(`InvalidRecordError`, `UsageAnalyticsError`) are 422s, never 500s.
+library's words for its refusals) and the value given (`input`). The library's refusals
+of a body's records or options (`InvalidRecordError`, a `UsageAnalyticsError` of no
+subclass) are 422s. What is not the request's fault is not a 422 (the client need not
+change its request): memory running short is a 503 with `Retry-After` (the library's
+`MemoryError`), the library's own fault (`InternalError`), a missing optional dependency
+(`MissingDependencyError`), any other error, and the library refusing the database's
+own records, are 500s; each with a `Problem` body.
 
 Everything is async: the SQLite source and store do their blocking work on worker
 threads, and the reducer moves large inputs off the event loop. A client that
@@ -49,24 +62,35 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from uuid import UUID
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import to_jsonable_python
 from usage_analytics import (
     AnalyticsGranularity,
+    ContextDistribution,
+    DataQuality,
+    HealthFinding,
+    InternalError,
     InvalidRecordError,
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
     NodeUsageAnalyticsReducer,
+    PerformanceMetrics,
+    SuccessMetrics,
     TimeWindowType,
+    TrendAnalysis,
     UsageAnalyticsError,
+    UsageFrequencyMetrics,
+    UsageTrendType,
 )
 from usage_analytics.cli.dates import date_alone, parse_end
 from usage_analytics.dashboard import dashboard_document, dashboard_rows
+from usage_analytics.extras import MissingDependencyError
 from usage_analytics.sources import (
     Fetched,
     SourceError,
@@ -260,12 +284,123 @@ class Problem(BaseModel):
     detail: str
 
 
-#: The answers other than 200 and 422 that the endpoints reading the database give, for
-#: the OpenAPI schema (it listed 200 and 422 alone, and clients did not expect the rest).
-SOURCE_ANSWERS: dict[int | str, dict[str, Any]] = {
-    500: {"model": Problem, "description": "the database could not be read"},
-    503: {"model": Problem, "description": "the database file is missing"},
+#: A 503's `Retry-After` (seconds) when memory ran short: other requests' reductions
+#: hold it, and free it when they end (a reduction takes seconds at most).
+RETRY_AFTER_SECONDS = 5
+
+#: The answers other than 200 and 422 that every endpoint reducing records may give, for
+#: the OpenAPI schema (clients did not expect what it did not list).
+FAILURE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    500: {
+        "model": Problem,
+        "description": "the service's own failure (the library's `InternalError`, a missing "
+        "optional dependency, any other error)",
+    },
+    503: {
+        "model": Problem,
+        "description": "memory ran short (with Retry-After): the same request may succeed later",
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before asking again (when memory ran short)",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
 }
+
+#: The endpoints reading the database add its failures to those answers.
+SOURCE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    500: {
+        "model": Problem,
+        "description": f"{FAILURE_ANSWERS[500]['description']}, or the database could not be "
+        "read, or the library refused its records",
+    },
+    503: {
+        **FAILURE_ANSWERS[503],
+        "description": "the database file is missing, or memory ran short (with Retry-After)",
+    },
+}
+
+
+class TimeWindowDocument(BaseModel):
+    """`to_dict()`'s `time_window`."""
+
+    start: datetime
+    end: datetime
+    type: TimeWindowType
+    granularity: AnalyticsGranularity
+    timezone: str
+
+
+class SummaryDocument(BaseModel):
+    """`to_dict()`'s `summary`."""
+
+    total_data_points: int
+    analytics_quality_score: float
+    computation_time_ms: float
+    computed_at: datetime
+
+
+class AnalyticsDocument(BaseModel):
+    """A pattern's analytics as the service writes them (`ModelUsageAnalyticsOutput.
+    to_dict()`): the library's output models, grouped. Its schema is the 200's in the
+    OpenAPI document; the service does not validate its answers through it (see the
+    module's docstring)."""
+
+    pattern_id: UUID | str
+    correlation_id: UUID
+    time_window: TimeWindowDocument
+    usage_metrics: UsageFrequencyMetrics
+    success_metrics: SuccessMetrics
+    performance_metrics: PerformanceMetrics | None
+    trend_analysis: TrendAnalysis | None
+    context_distribution: ContextDistribution | None
+    summary: SummaryDocument
+    data_quality: DataQuality
+
+
+class DashboardWindow(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class DashboardPattern(BaseModel):
+    """A pattern's row of the dashboard (`dashboard.dashboard_document`)."""
+
+    name: str
+    pattern_id: str
+    total_executions: int
+    invalid_records: int
+    success_rate: float | None = Field(description="null without runs")
+    p95_execution_time_ms: float | None = Field(description="null without timed runs")
+    trend_type: UsageTrendType | None
+    worst_finding: HealthFinding | None
+    findings: int = Field(description="how many health findings the pattern has")
+
+
+class DashboardDocument(BaseModel):
+    window: DashboardWindow
+    records_without_pattern_id: int
+    patterns: list[DashboardPattern] = Field(description="worst first")
+
+
+#: The JSON schema the library's models give a number that can pass the largest double
+#: (`contracts.OverflowingFloat`: "Infinity" in their own JSON), and what `to_dict()` and
+#: the dashboard write for one instead: null (`contracts.json_safe`).
+_OVERFLOWING = [{"type": "number"}, {"enum": ["Infinity", "-Infinity", "NaN"]}]
+_AS_WRITTEN = [{"type": "number"}, {"type": "null"}]
+
+
+def _numbers_as_written(schema: Any) -> Any:
+    """`schema` with each number that can pass the largest double stated as the service
+    writes it (null past it), not as the library's models' own JSON does."""
+    if isinstance(schema, dict):
+        if schema.get("anyOf") == _OVERFLOWING:
+            return {**schema, "anyOf": _AS_WRITTEN}
+        return {key: _numbers_as_written(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_numbers_as_written(item) for item in schema]
+    return schema
 
 
 def window_kind(length: timedelta) -> TimeWindowType:
@@ -279,6 +414,14 @@ def create_app(
 ) -> FastAPI:
     """The service over the SQLite file `database`; `now` is the clock (for tests)."""
     app = FastAPI(title="usage-analytics example service")
+
+    def openapi() -> dict[str, Any]:
+        # (FastAPI's, made once as its own is, with the numbers as the service writes them.)
+        if app.openapi_schema is None:
+            app.openapi_schema = _numbers_as_written(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     source = SQLiteSource(database)
     store = SQLiteAnalyticsStore(database)
     reducer = NodeUsageAnalyticsReducer()
@@ -315,6 +458,7 @@ def create_app(
     # the router decodes %2F before matching, so without it no URL reached that pattern.)
     @app.get(
         "/patterns/{pattern_id:path}/analytics",
+        response_model=AnalyticsDocument,
         responses={**SOURCE_ANSWERS, 404: {"model": Problem, "description": "no such pattern"}},
     )
     async def pattern_analytics(
@@ -343,7 +487,7 @@ def create_app(
         await store.save(result)
         return JSONResponse(result.to_dict(), headers={"X-Analytics-From": "computed"})
 
-    @app.get("/dashboard", responses=SOURCE_ANSWERS)
+    @app.get("/dashboard", response_model=DashboardDocument, responses=SOURCE_ANSWERS)
     async def dashboard(request: Request, window: Window = "7d", end: End = None) -> Any:
         start, stop = bounds(window, end)
         groups = await source.fetch_all(start, stop)
@@ -356,19 +500,25 @@ def create_app(
         patterns = await asyncio.to_thread(
             lambda: dashboard_document(dashboard_rows([(str(r.pattern_id), r) for r in results]))
         )
-        return {
-            # The bounds as the analytics' JSON writes them ("...Z"), and the command
-            # line's dashboard: `isoformat` wrote "+00:00", another text of one window.
-            "window": {"start": to_jsonable_python(start), "end": to_jsonable_python(stop)},
-            "records_without_pattern_id": unattributed.count,
-            "patterns": patterns,
-        }
+        return JSONResponse(
+            {
+                # The bounds as the analytics' JSON writes them ("...Z"), and the command
+                # line's dashboard: `isoformat` wrote "+00:00", another text of one window.
+                "window": {"start": to_jsonable_python(start), "end": to_jsonable_python(stop)},
+                "records_without_pattern_id": unattributed.count,
+                "patterns": patterns,
+            }
+        )
 
     # (FastAPI's 400 for a body that is not UTF-8 text: "There was an error parsing the
     # body"; JSON that is not valid is a 422 naming where.)
     @app.post(
         "/analytics",
-        responses={400: {"model": Problem, "description": "the body is not UTF-8 text"}},
+        response_model=AnalyticsDocument,
+        responses={
+            **FAILURE_ANSWERS,
+            400: {"model": Problem, "description": "the body is not UTF-8 text"},
+        },
     )
     async def analytics_of_records(contract: ModelUsageAnalyticsInput, request: Request) -> Any:
         """The analytics of the records the body holds: the library's input contract as
@@ -378,6 +528,8 @@ def create_app(
             result = await unless_gone(request, reducer.execute_reduction(contract))
         except InvalidRecordError as error:
             raise record_refusal(error) from None
+        except (InternalError, MissingDependencyError):
+            raise  # (the service's failures, not the request's: 500s)
         except UsageAnalyticsError as error:  # (a refusal of the request, in its words)
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("body",), "msg": str(error), "input": None}]
@@ -404,6 +556,30 @@ def create_app(
     @app.exception_handler(SourceError)
     async def unreadable(request: Any, error: SourceError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=500)
+
+    # (Found by the error's class and its bases in turn, the nearest first: the handlers
+    # above take the sources' errors, `SourceError` being a `UsageAnalyticsError`.)
+    @app.exception_handler(UsageAnalyticsError)
+    async def failed(request: Any, error: UsageAnalyticsError) -> JSONResponse:
+        # The library's own fault, a missing dependency, or a refusal of the database's
+        # records (which the client did not send; `POST /analytics` makes a refusal of
+        # its body a 422 first).
+        return JSONResponse({"detail": str(error)}, status_code=500)
+
+    @app.exception_handler(MemoryError)
+    async def short_of_memory(request: Any, error: MemoryError) -> JSONResponse:
+        # (The library raises Python's `MemoryError` where memory runs short, in its core
+        # or reading a file; the request may succeed once other reductions end.)
+        detail = str(error) or "out of memory"
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def broken(request: Any, error: Exception) -> JSONResponse:
+        # Starlette's own answer was a text/plain "Internal Server Error", not the schema's
+        # `Problem`. The error's words stay in the server's log (Starlette logs it, and
+        # raises it again for the server to), not in the answer: they may name its insides.
+        return JSONResponse({"detail": "internal server error"}, status_code=500)
 
     return app
 

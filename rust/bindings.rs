@@ -36,11 +36,21 @@ create_exception!(
     "Root of every error usage-analytics raises."
 );
 
+create_exception!(
+    usage_analytics,
+    InternalError,
+    UsageAnalyticsError,
+    "A fault of usage-analytics itself (a broken invariant, a caught panic), not of the input: please report it."
+);
+
 impl From<CoreError> for PyErr {
     fn from(err: CoreError) -> PyErr {
         match err {
             // (Python's own: what a service already handles when memory runs out.)
             CoreError::OutOfMemory(_) => pyo3::exceptions::PyMemoryError::new_err(err.to_string()),
+            // (Its own type: a caller, such as a service telling a client whether to fix its
+            // request, cannot tell the library's fault from a refusal by the message.)
+            CoreError::Internal(_) => InternalError::new_err(err.to_string()),
             _ => UsageAnalyticsError::new_err(err.to_string()),
         }
     }
@@ -49,6 +59,7 @@ impl From<CoreError> for PyErr {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("UsageAnalyticsError", m.py().get_type::<UsageAnalyticsError>())?;
+    m.add("InternalError", m.py().get_type::<InternalError>())?;
     m.add(
         "ColumnarTimestamps",
         m.py().get_type::<crate::ingest::ColumnarTimestamps>(),

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     )
     from usage_analytics.errors import (
         ColumnNameWarning,
+        InternalError,
         InvalidRecordError,
         TimestampUnitWarning,
         UsageAnalyticsError,
@@ -59,6 +60,7 @@ __all__ = [
     "DataQuality",
     "HealthFinding",
     "HealthThresholds",
+    "InternalError",
     "InvalidRecordError",
     "InvalidRecordSample",
     "ModelUsageAnalyticsBatchInput",
@@ -112,6 +114,7 @@ _HOMES = {
         "usage_analytics.batch_rolling": ("BatchRollingUsageAnalytics",),
         "usage_analytics.errors": (
             "ColumnNameWarning",
+            "InternalError",
             "InvalidRecordError",
             "TimestampUnitWarning",
             "UsageAnalyticsError",

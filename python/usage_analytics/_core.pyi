@@ -20,6 +20,7 @@ __all__ = [
     "CoreState",
     "FieldsSetSlot",
     "GroupResults",
+    "InternalError",
     "ModelFactory",
     "OutputBuilder",
     "OutputModels",
@@ -50,6 +51,10 @@ ARROW_SLICE_ROWS: int
 
 class UsageAnalyticsError(Exception):
     """Root of every error usage-analytics raises."""
+
+class InternalError(UsageAnalyticsError):
+    """A fault of usage-analytics itself (a broken invariant, a caught panic), not of the
+    input: please report it."""
 
 class ColumnarTimestamps(Exception):
     """A dict of columns whose timestamps include ints (epoch microseconds, a columnar form

@@ -1,7 +1,21 @@
 """The exception hierarchy.
 
-`UsageAnalyticsError` is created by the Rust extension (so Rust can raise it directly);
-everything else subclasses it here.
+`UsageAnalyticsError` and `InternalError` are created by the Rust extension (so Rust can
+raise them directly); everything else subclasses `UsageAnalyticsError` here.
+
+What a caller can tell by type (a service choosing its answer's status, say):
+
+- `InvalidRecordError`, and a `UsageAnalyticsError` of no subclass: the caller's input or
+  settings are refused (a bad record, columns of different lengths, an unknown time
+  zone, a window that ends before it starts, state bytes that are no state); fix them.
+- `InternalError`: the library's own fault (a broken invariant, a caught panic in the
+  core); the input may be fine. Please report it.
+- `MemoryError` (Python's own, not a `UsageAnalyticsError`): memory ran short, in the
+  core (`rust/room.rs`) or reading a file (`out_of_memory`); the same call may succeed
+  with more memory or later.
+- `extras.MissingDependencyError`: an optional dependency is not installed.
+- `sources.SourceError` and its subclasses: a source or store could not be read or
+  written.
 """
 
 from __future__ import annotations
@@ -10,10 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from usage_analytics import _core
-from usage_analytics._core import UsageAnalyticsError
+from usage_analytics._core import InternalError, UsageAnalyticsError
 
 __all__ = [
     "ColumnNameWarning",
+    "InternalError",
     "InvalidRecordError",
     "NoTimestampType",
     "TimestampUnitWarning",
