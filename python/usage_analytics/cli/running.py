@@ -29,6 +29,8 @@ from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from usage_analytics.worker_threads import is_thread_not_started
+
 __all__ = ["abandoned_threads", "run_async"]
 
 T = TypeVar("T")
@@ -62,13 +64,32 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(coroutine)`, except that Ctrl-C (KeyboardInterrupt) does not wait for
     the scans running on worker threads."""
     executor = _Executor()
-    with asyncio.Runner() as runner, _signal_wakes_the_loop(runner.get_loop()):
+    runner = asyncio.Runner()
+    with _closed(runner, executor), _signal_wakes_the_loop(runner.get_loop()):
         runner.get_loop().set_default_executor(executor)
         try:
             return runner.run(coroutine)
         except KeyboardInterrupt:
             executor.abandon()
             raise
+
+
+@contextlib.contextmanager
+def _closed(runner: asyncio.Runner, executor: _Executor) -> Iterator[None]:
+    """`runner` closed at the end, as `with runner:` closes it, except where the thread
+    that asyncio starts to wait for the executor's threads cannot start (short of address
+    space for its stack): `executor` is then shut down in this thread instead. That
+    thread's `RuntimeError` ("can't start new thread") replaced the error that ended the
+    command (a `MemoryError` reading, said in one line), or a result already made."""
+    try:
+        yield
+    finally:
+        try:
+            runner.close()  # (which closes its loop whatever happens)
+        except RuntimeError as error:
+            if not is_thread_not_started(error):
+                raise
+            executor.shutdown()
 
 
 @contextlib.contextmanager

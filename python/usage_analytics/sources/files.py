@@ -25,7 +25,6 @@ counts) those outside it.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import shlex
 import threading
@@ -104,6 +103,7 @@ from usage_analytics.sources.spool import (
 from usage_analytics.sources.sqlite import SQLITE_SUFFIXES
 from usage_analytics.sources.text_dataset import read_text_dataset
 from usage_analytics.sources.timestamps import datetime_of
+from usage_analytics.worker_threads import to_thread
 
 __all__ = ["FILE_KINDS", "FileSource"]
 
@@ -202,11 +202,16 @@ class FileSource(ExecutionSource):
 
     # ----------------------------------------------------------------------- reading
 
+    @property
+    def _doing(self) -> str:
+        """What a worker thread that could not start was for (its `MemoryError`)."""
+        return f"reading {self.description}"
+
     async def _load(self) -> Loaded:
         loaded = self._loaded  # (read once: a close() from another thread may drop it)
         if loaded is not None:
             return loaded
-        return await asyncio.to_thread(self._load_once)
+        return await to_thread(self._doing, self._load_once)
 
     def _load_once(self) -> Loaded:
         """The file read once (blocking): other callers wait for the read under way, and a
@@ -529,7 +534,7 @@ class FileSource(ExecutionSource):
     # selection of dicts) held the event loop for seconds, and Ctrl-C with it.
 
     async def newest(self, pattern_id: str | None = None) -> datetime | None:
-        return await asyncio.to_thread(self._newest, await self._load(), pattern_id)
+        return await to_thread(self._doing, self._newest, await self._load(), pattern_id)
 
     def _newest(self, loaded: Loaded, pattern_id: str | None) -> datetime | None:
         if pattern_id is None:
@@ -549,7 +554,7 @@ class FileSource(ExecutionSource):
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
         checked_bounds(start, end)  # (unused here, but given as every source's are)
-        return await asyncio.to_thread(self._fetch, await self._load(), pattern_id)
+        return await to_thread(self._doing, self._fetch, await self._load(), pattern_id)
 
     def _fetch(self, loaded: Loaded, pattern_id: str) -> Fetched:
         data, rows, indices = self._select(loaded, pattern_id)
@@ -564,7 +569,7 @@ class FileSource(ExecutionSource):
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         checked_bounds(start, end)
         loaded = await self._load()
-        return await asyncio.to_thread(made_paused, self._fetch_all, loaded)
+        return await to_thread(self._doing, made_paused, self._fetch_all, loaded)
 
     def _fetch_all(self, loaded: Loaded) -> list[Fetched]:
         if loaded.count == 0:
@@ -618,7 +623,7 @@ class FileSource(ExecutionSource):
         return Fetched(first.pattern_id, _first_of(first.data), 1, first.locate, first.position)
 
     async def unattributed(self) -> Unattributed:
-        return await asyncio.to_thread(self._unattributed, await self._load())
+        return await to_thread(self._doing, self._unattributed, await self._load())
 
     async def unreadable(self) -> Unreadable:
         loaded = await self._load()
