@@ -92,6 +92,7 @@ from usage_analytics.sources.records import (
     read_records,
     renamer,
 )
+from usage_analytics.sources.short_room import ARROW_THREAD_NOT_STARTED, arrow_threads_allowed
 from usage_analytics.sources.spool import (
     COMPRESSIONS,
     STANDARD_INPUT,
@@ -272,6 +273,15 @@ class FileSource(ExecutionSource):
             raise SourceUnavailableError(
                 f"{self.description}: cannot read: {error.strerror or error}"
             ) from None
+        except Exception as error:
+            # (pyarrow's `ArrowException`, not `MemoryError`, for its pool's thread that
+            # did not fit: `short_room`.)
+            if ARROW_THREAD_NOT_STARTED in str(error):
+                raise MemoryError(
+                    f"out of memory {self._doing}: pyarrow's worker thread could not start "
+                    f"({error})"
+                ) from error
+            raise
 
     def _read_kind(self, file: Path, copy: Spool | None) -> Loaded:
         """The records of `file`: the source's own, or `copy`, its records copied
@@ -388,7 +398,7 @@ class FileSource(ExecutionSource):
             if files is not None:
                 table, locate = read_dataset(pa, file, files, self.table)
             else:
-                table = pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
+                table = _read_parquet_file(pq, file)
                 locate = _row_label
         except OSError as error:
             raise_if_out_of_memory(error, f"reading {self.description}")
@@ -789,6 +799,15 @@ def _kind_of_name(name: str) -> str | None:
     compressed = compression_of(path) is not None
     kind = FILE_KINDS.get((path.with_suffix("") if compressed else path).suffix.lower())
     return "compressed Parquet" if kind == "parquet" and compressed else kind
+
+
+def _read_parquet_file(pq: Any, file: Path) -> Any:
+    """A Parquet file's table; under an address-space limit, without pyarrow's threads,
+    which it may fail to start and then wait for for ever (`short_room`)."""
+    if arrow_threads_allowed():
+        return pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
+    with pq.ParquetFile(file, pre_buffer=False, coerce_int96_timestamp_unit=INT96_UNIT) as parquet:
+        return parquet.read(use_threads=False)
 
 
 def _row_label(index: int) -> str:
