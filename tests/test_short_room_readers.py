@@ -121,3 +121,17 @@ def test_no_pyarrow_thread_is_started_under_a_limit(files: dict[str, Path], kind
     assert unlimited[0] == limited[0] > 0
     assert unlimited[1] > 0  # (pyarrow's pools, without a limit: what the test would see)
     assert limited[1] == 0
+
+
+def test_the_standard_reader_is_not_begun_without_room_for_the_file(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (Begun, it spent minutes near the limit failing allocations one by one.)
+    size = files["csv"].stat().st_size
+    monkeypatch.setattr(short_room, "room", lambda: 2 * size - 1)
+    assert main(["dashboard", str(files["csv"]), "--format", "json"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("usage-analytics: error: out of memory reading ")
+    assert "reading the file in Python takes more than" in line
+    monkeypatch.setattr(short_room, "room", lambda: 2 * size)
+    assert main(["dashboard", str(files["csv"]), "--format", "json"]) == 0

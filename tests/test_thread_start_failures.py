@@ -122,3 +122,16 @@ asyncio.run(reduce())
         done.stdout,
         done.stderr[-2000:],
     )
+
+
+@pytest.mark.parametrize(("left", "workers"), [(None, None), (2**30, 1)])
+def test_the_command_loop_starts_one_worker_thread_under_a_limit(
+    left: int | None, workers: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from usage_analytics.cli import running
+
+    monkeypatch.setattr(running, "room", lambda: left)
+    expected = ThreadPoolExecutor()._max_workers if workers is None else workers
+    assert running._Executor()._max_workers == expected

@@ -29,6 +29,7 @@ from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from usage_analytics.address_space import room
 from usage_analytics.worker_threads import is_thread_not_started
 
 __all__ = ["abandoned_threads", "run_async"]
@@ -47,7 +48,14 @@ class _Executor(ThreadPoolExecutor):
 
     def __init__(self) -> None:
         self._prefix = f"{_THREAD_NAMES}-{next(_EXECUTORS)}"
-        super().__init__(thread_name_prefix=self._prefix)
+        # Under an address-space limit, one thread, started once: CPython (3.11) waits for
+        # ever in `Thread.start` for a thread whose start-up ran out of memory ("Exception
+        # ignored in thread started by: MemoryError"), and the pool started a second one
+        # for a read that came before its first had marked itself idle (seen: the command
+        # over a JSON Lines file at 200 MB of headroom, stuck there). The command's work
+        # runs one step at a time; none waits on the pool from inside it.
+        workers = 1 if room() is not None else None
+        super().__init__(max_workers=workers, thread_name_prefix=self._prefix)
         self._abandoned = False
 
     def abandon(self) -> None:

@@ -92,7 +92,11 @@ from usage_analytics.sources.records import (
     read_records,
     renamer,
 )
-from usage_analytics.sources.short_room import ARROW_THREAD_NOT_STARTED, arrow_threads_allowed
+from usage_analytics.sources.short_room import (
+    ARROW_THREAD_NOT_STARTED,
+    arrow_threads_allowed,
+    check_room_for_python_reading,
+)
 from usage_analytics.sources.spool import (
     COMPRESSIONS,
     STANDARD_INPUT,
@@ -324,6 +328,7 @@ class FileSource(ExecutionSource):
                 lines = self._lazy_lines(file, text.unreadable, copy)
                 spelled = {} if self.kind == "csv" else spelled_keys_of_file(pa, file, table, spec)
                 return Loaded(table, lines, True, id_column, odd, text.unreadable, fields, spelled)
+        check_room_for_python_reading(file, self._doing)
         loaded = self._read_records(file, spec)
         spelled = {}
         if self.kind != "csv":

@@ -17,6 +17,11 @@ start a thread at all:
   file `_CSV_TIMES` times, when it starts them (at once, at the read's start); else the
   standard-library reader reads the file (slower, in Python, and threadless).
 
+The standard reader holds a record as Python objects, many times its text: where the room
+left is less than `_PYTHON_TIMES` times the file, it is not begun (a `MemoryError` at
+once): begun, near the limit it spent minutes failing allocations one by one (a 14 MB CSV
+file at 32 MB of headroom) before the `MemoryError`.
+
 Without a limit the readers are what they were. (The threads' stacks are what the limit
 counts: the system's own memory running out is the OOM killer's, which no reader sees.)
 """
@@ -28,7 +33,12 @@ from typing import Any
 
 from usage_analytics.address_space import room
 
-__all__ = ["ARROW_THREAD_NOT_STARTED", "arrow_threads_allowed", "csv_reader_fits"]
+__all__ = [
+    "ARROW_THREAD_NOT_STARTED",
+    "arrow_threads_allowed",
+    "check_room_for_python_reading",
+    "csv_reader_fits",
+]
 
 #: pyarrow's words for a pool thread that could not start (`ThreadPool`).
 ARROW_THREAD_NOT_STARTED = "Failed to launch worker thread"
@@ -56,3 +66,23 @@ def csv_reader_fits(pa: Any, path: Path) -> bool:
         stack = _DEFAULT_STACK
     threads = 2 * int(pa.io_thread_count()) * stack
     return left >= threads + _CSV_TIMES * path.stat().st_size
+
+
+#: The room the standard reader surely needs, in times the file's size (a record's dict
+#: and values are several times its text: this is a floor, never a refusal of a file
+#: that would fit).
+_PYTHON_TIMES = 2
+
+
+def check_room_for_python_reading(path: Path, doing: str) -> None:
+    """Under an address-space limit, `MemoryError` where the room left is less than
+    `_PYTHON_TIMES` times `path`'s size (see the module); else nothing."""
+    left = room()
+    if left is None:
+        return
+    need = _PYTHON_TIMES * path.stat().st_size
+    if left < need:
+        raise MemoryError(
+            f"out of memory {doing}: {left / 2**20:.0f} MB of address space left, and "
+            f"reading the file in Python takes more than {need / 2**20:.0f} MB"
+        )
