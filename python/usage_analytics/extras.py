@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from usage_analytics.address_space import share_one_arena
 from usage_analytics.errors import UsageAnalyticsError
 
 __all__ = ["MissingDependencyError", "load_pyarrow", "missing_extra", "require_pyarrow"]
@@ -23,7 +24,10 @@ def missing_extra(what: str, extra: str, package: str) -> MissingDependencyError
 
 def load_pyarrow() -> Any | None:
     """The pyarrow module (with `pyarrow.compute` loaded), or None when it is not
-    installed."""
+    installed. (Under an address-space limit, glibc's arenas are shared first:
+    `address_space`, for `pyarrow.compute`'s first import, which aborted the process on a
+    worker thread short of room.)"""
+    share_one_arena()
     try:
         import pyarrow
         import pyarrow.compute

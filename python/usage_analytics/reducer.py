@@ -35,6 +35,7 @@ from usage_analytics.ingest.dispatch import reduce_any, row_count
 from usage_analytics.ingest.spellings import warn_of_spellings
 from usage_analytics.input_notes import epoch_unit_hint, index_label
 from usage_analytics.output import analytics_output, batch_output, cancellable
+from usage_analytics.worker_threads import to_thread
 
 __all__ = ["NodeUsageAnalyticsReducer"]
 
@@ -226,7 +227,7 @@ async def _in_worker_thread(
     `_STOP_WAIT_SECONDS`, so that a timeout still ends the call promptly; a second
     cancellation stops the waiting."""
     cancel = _core.CancelFlag()
-    worker = asyncio.ensure_future(asyncio.to_thread(reduce, request, cancel))
+    worker = asyncio.ensure_future(to_thread("reducing", reduce, request, cancel))
     try:
         return await asyncio.shield(worker)
     except asyncio.CancelledError:

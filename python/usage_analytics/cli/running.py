@@ -29,6 +29,9 @@ from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from usage_analytics.address_space import room
+from usage_analytics.worker_threads import is_thread_not_started
+
 __all__ = ["abandoned_threads", "run_async"]
 
 T = TypeVar("T")
@@ -45,7 +48,14 @@ class _Executor(ThreadPoolExecutor):
 
     def __init__(self) -> None:
         self._prefix = f"{_THREAD_NAMES}-{next(_EXECUTORS)}"
-        super().__init__(thread_name_prefix=self._prefix)
+        # Under an address-space limit, one thread, started once: CPython (3.11) waits for
+        # ever in `Thread.start` for a thread whose start-up ran out of memory ("Exception
+        # ignored in thread started by: MemoryError"), and the pool started a second one
+        # for a read that came before its first had marked itself idle (seen: the command
+        # over a JSON Lines file at 200 MB of headroom, stuck there). The command's work
+        # runs one step at a time; none waits on the pool from inside it.
+        workers = 1 if room() is not None else None
+        super().__init__(max_workers=workers, thread_name_prefix=self._prefix)
         self._abandoned = False
 
     def abandon(self) -> None:
@@ -62,13 +72,32 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(coroutine)`, except that Ctrl-C (KeyboardInterrupt) does not wait for
     the scans running on worker threads."""
     executor = _Executor()
-    with asyncio.Runner() as runner, _signal_wakes_the_loop(runner.get_loop()):
+    runner = asyncio.Runner()
+    with _closed(runner, executor), _signal_wakes_the_loop(runner.get_loop()):
         runner.get_loop().set_default_executor(executor)
         try:
             return runner.run(coroutine)
         except KeyboardInterrupt:
             executor.abandon()
             raise
+
+
+@contextlib.contextmanager
+def _closed(runner: asyncio.Runner, executor: _Executor) -> Iterator[None]:
+    """`runner` closed at the end, as `with runner:` closes it, except where the thread
+    that asyncio starts to wait for the executor's threads cannot start (short of address
+    space for its stack): `executor` is then shut down in this thread instead. That
+    thread's `RuntimeError` ("can't start new thread") replaced the error that ended the
+    command (a `MemoryError` reading, said in one line), or a result already made."""
+    try:
+        yield
+    finally:
+        try:
+            runner.close()  # (which closes its loop whatever happens)
+        except RuntimeError as error:
+            if not is_thread_not_started(error):
+                raise
+            executor.shutdown()
 
 
 @contextlib.contextmanager

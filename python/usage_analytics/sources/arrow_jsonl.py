@@ -65,6 +65,7 @@ from usage_analytics.sources.records import (
     jsonl_record_lines,
     renamer,
 )
+from usage_analytics.sources.short_room import arrow_threads_allowed
 
 __all__ = ["read_jsonl_arrow"]
 
@@ -101,7 +102,7 @@ def read_jsonl_arrow(
             raise pa.ArrowInvalid("the last line has no line ending")
         if search.found:
             raise pa.ArrowInvalid("a line may hold what only pyarrow's reader takes")
-        table = pajson.read_json(path, parse_options=options)
+        table = pajson.read_json(path, parse_options=options, read_options=_read_options(pajson))
         if skipping is not None and _has_empty_row(pa, table, ()):
             raise pa.ArrowInvalid("a row of nulls")  # (`_read_in_blocks`)
         if _has_infinity(pa, table):
@@ -435,7 +436,9 @@ def _arrow_table(
     if quote is not None:
         data = quote(data)
     try:
-        table = pajson.read_json(pa.BufferReader(data), parse_options=options)
+        table = pajson.read_json(
+            pa.BufferReader(data), parse_options=options, read_options=_read_options(pajson)
+        )
     except pa.ArrowInvalid:
         return None
     if skip_nulls and _has_empty_row(pa, table, ()):
@@ -787,3 +790,9 @@ def _odd_long_line(line: bytes, digits: int) -> bool:
     if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH:
         return True
     return digits > 0 and b"0" * (digits + 1) in line.translate(_DIGITS_AS_ZERO)
+
+
+def _read_options(pajson: Any) -> Any:
+    """pyarrow's JSON reading options: without its threads under an address-space limit
+    (`short_room`)."""
+    return pajson.ReadOptions(use_threads=arrow_threads_allowed())

@@ -29,6 +29,7 @@ from usage_analytics.sources.records import (
     ends_inside_a_quote,
     renamer,
 )
+from usage_analytics.sources.short_room import arrow_threads_allowed, csv_reader_fits
 
 __all__ = [
     "TextTable",
@@ -66,6 +67,8 @@ def read_csv_arrow(
     them); a row of fewer, which that reader reads, still sends the file there."""
     import pyarrow.csv as pacsv
 
+    if not csv_reader_fits(pa, path):
+        return None  # (threadless, the standard reader: `short_room`)
     with path.open(encoding="utf-8-sig", newline="") as stream:
         header = next(csv.reader(stream), None)
     if not header:
@@ -89,7 +92,11 @@ def read_csv_arrow(
         path,
         # (The header is skipped as a record: `skip_rows` counts lines, and a quoted
         # line break in a column name made the rest of the header a row.)
-        read_options=pacsv.ReadOptions(column_names=positions, skip_rows_after_names=1),
+        read_options=pacsv.ReadOptions(
+            column_names=positions,
+            skip_rows_after_names=1,
+            use_threads=arrow_threads_allowed(),
+        ),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=True, invalid_row_handler=invalid_row if skip_unreadable else None
         ),

@@ -25,7 +25,6 @@ counts) those outside it.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import shlex
 import threading
@@ -93,6 +92,11 @@ from usage_analytics.sources.records import (
     read_records,
     renamer,
 )
+from usage_analytics.sources.short_room import (
+    ARROW_THREAD_NOT_STARTED,
+    arrow_threads_allowed,
+    check_room_for_python_reading,
+)
 from usage_analytics.sources.spool import (
     COMPRESSIONS,
     STANDARD_INPUT,
@@ -104,6 +108,7 @@ from usage_analytics.sources.spool import (
 from usage_analytics.sources.sqlite import SQLITE_SUFFIXES
 from usage_analytics.sources.text_dataset import read_text_dataset
 from usage_analytics.sources.timestamps import datetime_of
+from usage_analytics.worker_threads import to_thread
 
 __all__ = ["FILE_KINDS", "FileSource"]
 
@@ -202,11 +207,16 @@ class FileSource(ExecutionSource):
 
     # ----------------------------------------------------------------------- reading
 
+    @property
+    def _doing(self) -> str:
+        """What a worker thread that could not start was for (its `MemoryError`)."""
+        return f"reading {self.description}"
+
     async def _load(self) -> Loaded:
         loaded = self._loaded  # (read once: a close() from another thread may drop it)
         if loaded is not None:
             return loaded
-        return await asyncio.to_thread(self._load_once)
+        return await to_thread(self._doing, self._load_once)
 
     def _load_once(self) -> Loaded:
         """The file read once (blocking): other callers wait for the read under way, and a
@@ -267,6 +277,15 @@ class FileSource(ExecutionSource):
             raise SourceUnavailableError(
                 f"{self.description}: cannot read: {error.strerror or error}"
             ) from None
+        except Exception as error:
+            # (pyarrow's `ArrowException`, not `MemoryError`, for its pool's thread that
+            # did not fit: `short_room`.)
+            if ARROW_THREAD_NOT_STARTED in str(error):
+                raise MemoryError(
+                    f"out of memory {self._doing}: pyarrow's worker thread could not start "
+                    f"({error})"
+                ) from error
+            raise
 
     def _read_kind(self, file: Path, copy: Spool | None) -> Loaded:
         """The records of `file`: the source's own, or `copy`, its records copied
@@ -319,6 +338,7 @@ class FileSource(ExecutionSource):
                     spelled,
                     json_lines=self.kind != "csv",
                 )
+        check_room_for_python_reading(file, self._doing)
         loaded = self._read_records(file, spec)
         spelled = {}
         if self.kind != "csv":
@@ -394,7 +414,7 @@ class FileSource(ExecutionSource):
             if files is not None:
                 table, locate = read_dataset(pa, file, files, self.table)
             else:
-                table = pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
+                table = _read_parquet_file(pq, file)
                 locate = _row_label
         except OSError as error:
             raise_if_out_of_memory(error, f"reading {self.description}")
@@ -540,7 +560,7 @@ class FileSource(ExecutionSource):
     # selection of dicts) held the event loop for seconds, and Ctrl-C with it.
 
     async def newest(self, pattern_id: str | None = None) -> datetime | None:
-        return await asyncio.to_thread(self._newest, await self._load(), pattern_id)
+        return await to_thread(self._doing, self._newest, await self._load(), pattern_id)
 
     def _newest(self, loaded: Loaded, pattern_id: str | None) -> datetime | None:
         if pattern_id is None:
@@ -560,7 +580,7 @@ class FileSource(ExecutionSource):
 
     async def fetch(self, pattern_id: str, start: datetime, end: datetime) -> Fetched:
         checked_bounds(start, end)  # (unused here, but given as every source's are)
-        return await asyncio.to_thread(self._fetch, await self._load(), pattern_id)
+        return await to_thread(self._doing, self._fetch, await self._load(), pattern_id)
 
     def _fetch(self, loaded: Loaded, pattern_id: str) -> Fetched:
         data, rows, indices = self._select(loaded, pattern_id)
@@ -575,7 +595,7 @@ class FileSource(ExecutionSource):
     async def fetch_all(self, start: datetime, end: datetime) -> list[Fetched]:
         checked_bounds(start, end)
         loaded = await self._load()
-        return await asyncio.to_thread(made_paused, self._fetch_all, loaded)
+        return await to_thread(self._doing, made_paused, self._fetch_all, loaded)
 
     def _fetch_all(self, loaded: Loaded) -> list[Fetched]:
         if loaded.count == 0:
@@ -629,7 +649,7 @@ class FileSource(ExecutionSource):
         return Fetched(first.pattern_id, _first_of(first.data), 1, first.locate, first.position)
 
     async def unattributed(self) -> Unattributed:
-        return await asyncio.to_thread(self._unattributed, await self._load())
+        return await to_thread(self._doing, self._unattributed, await self._load())
 
     async def unreadable(self) -> Unreadable:
         loaded = await self._load()
@@ -797,6 +817,15 @@ def _kind_of_name(name: str) -> str | None:
     compressed = compression_of(path) is not None
     kind = FILE_KINDS.get((path.with_suffix("") if compressed else path).suffix.lower())
     return "compressed Parquet" if kind == "parquet" and compressed else kind
+
+
+def _read_parquet_file(pq: Any, file: Path) -> Any:
+    """A Parquet file's table; under an address-space limit, without pyarrow's threads,
+    which it may fail to start and then wait for for ever (`short_room`)."""
+    if arrow_threads_allowed():
+        return pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
+    with pq.ParquetFile(file, pre_buffer=False, coerce_int96_timestamp_unit=INT96_UNIT) as parquet:
+        return parquet.read(use_threads=False)
 
 
 def _row_label(index: int) -> str:

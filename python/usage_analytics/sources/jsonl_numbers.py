@@ -88,9 +88,13 @@ def _bad_doubles(pa: Any, name: str, numbers: Any) -> Any:
     pass (`less` and `is_finite`, and `greater` for a score: each about a millisecond a
     million rows)."""
     pc = pa.compute
-    bad = pc.or_(pc.less(numbers, 0.0), pc.invert(pc.is_finite(numbers)))
+    # (Scalars made here: pyarrow makes a Python float one itself, and says a failure to
+    # as "unexpected argument type <class 'float'>", a TypeError, where it is the
+    # MemoryError of a process out of room.)
+    zero, one = pa.scalar(0.0), pa.scalar(1.0)
+    bad = pc.or_(pc.less(numbers, zero), pc.invert(pc.is_finite(numbers)))
     if name == "quality_score":
-        bad = pc.or_(bad, pc.greater(numbers, 1.0))
+        bad = pc.or_(bad, pc.greater(numbers, one))
     return pc.indices_nonzero(pc.fill_null(bad, False))
 
 
