@@ -23,7 +23,7 @@ import os
 import re
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -196,10 +196,9 @@ async def run_all(end: datetime, database: str) -> dict[str, str | None]:
 @pytest.fixture(scope="module")
 def outcomes(
     postgres_server: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str | None]]:
+) -> dict[str, str | None]:
     """Every runnable block, run once in order in a temporary working directory."""
     name, url = pg_server.create_database(postgres_server)
-    here = Path.cwd()
     try:
         end = datetime.now(UTC)
         sql(
@@ -209,11 +208,15 @@ def outcomes(
             "quality_score double precision)",
             f"INSERT INTO pattern_executions VALUES {served_rows(end)}",
         )
+        here = Path.cwd()
         os.chdir(tmp_path_factory.mktemp("readme"))
-        yield asyncio.run(run_all(end, url))
+        try:  # (back in the directory before any other test runs)
+            outcomes = asyncio.run(run_all(end, url))
+        finally:
+            os.chdir(here)
     finally:
-        os.chdir(here)
         pg_server.drop_database(postgres_server, name)
+    return outcomes
 
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=lambda block: block.name)
