@@ -14,18 +14,47 @@ monitors are, and checked as they are on load.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pydantic import ValidationInfo, model_validator
 
 from usage_analytics import _core
 from usage_analytics.contracts import ModelUsageAnalyticsBatchOutput
 from usage_analytics.output import batch_output
-from usage_analytics.streaming import RollingMonitor
+from usage_analytics.streaming import MonitorSettings, RollingMonitor
 
-__all__ = ["BatchRollingUsageAnalytics"]
+__all__ = ["BatchRollingSettings", "BatchRollingUsageAnalytics"]
 
 
-class BatchRollingUsageAnalytics(RollingMonitor):
+class BatchRollingSettings(MonitorSettings):
+    """The settings of a `BatchRollingUsageAnalytics`: `MonitorSettings` alone, no
+    `pattern_id` (each record names its own; a one-pattern monitor's "rolling" default
+    would name none of them).
+
+    Monitors saved before this model (bytes or pickles) stored their settings as a
+    `RollingSettings` of the default `"pattern_id": "rolling"` (their constructor refused
+    any other): read back from bytes (the `STORED` context), that key is dropped, and any
+    other value is refused as settings of no batch monitor. Constructed directly, a
+    `pattern_id` is refused as any unknown field is. Bytes saved now omit the key, which
+    those versions read as its default: a downgrade loads them too."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_a_stored_pattern_id(cls, data: Any, info: ValidationInfo) -> Any:
+        stored = isinstance(info.context, Mapping) and info.context.get("stored", False)
+        if stored and isinstance(data, dict) and data.get("pattern_id") == _SAVED_PATTERN_ID:
+            return {key: value for key, value in data.items() if key != "pattern_id"}
+        return data
+
+
+#: The pattern id every batch monitor's stored settings held before `BatchRollingSettings`
+#: (`RollingSettings`' default).
+_SAVED_PATTERN_ID = "rolling"
+
+
+class BatchRollingUsageAnalytics(RollingMonitor[BatchRollingSettings]):
     """The analytics of the last `window` of executions of every pattern, as they arrive.
 
     The settings, buckets and guarantees are `RollingUsageAnalytics`'s (read its notes on
@@ -55,13 +84,15 @@ class BatchRollingUsageAnalytics(RollingMonitor):
     its place in the `add` that brought it; a pattern's count its own records, indexed
     among that pattern's records of the add.
 
-    Settings: `RollingSettings` but `pattern_id` (the records carry theirs). `add`,
+    Settings: `BatchRollingSettings`, `RollingSettings` but `pattern_id` (the records
+    carry theirs). `add`,
     `to_bytes`, `from_bytes`, `settings` and `retained_buckets` (over all patterns) are
     `RollingUsageAnalytics`'s, shared through `streaming.RollingMonitor`.
     """
 
     _CORE = _core.CoreBatchRolling
     _GROUPED = True
+    _SETTINGS = BatchRollingSettings
 
     __slots__ = ()
 

@@ -39,7 +39,8 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Self
+from types import MappingProxyType
+from typing import Any, ClassVar, Generic, Self, TypeVar
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -95,6 +96,8 @@ MAX_EXACT_BUDGET = 1 << 53
 # text under an address-space limit, with 128 MB to spare), while the rest of reading a
 # state raises MemoryError. (The design is silent on this; the bound is ours.)
 _MAX_SETTINGS_BYTES = 1 << 16
+#: The validation context of settings read back from bytes (`RollingMonitor.from_bytes`).
+STORED: Mapping[str, bool] = MappingProxyType({"stored": True})
 
 
 class StreamingSettings(AnalyticsRequest):
@@ -468,14 +471,15 @@ class BatchUsageAccumulator(_Accumulator):
         return batch_output(self._settings, raw, started, computed_at=datetime.now(UTC))
 
 
-class RollingSettings(BaseModel):
-    """The settings of a `RollingUsageAnalytics`."""
+class MonitorSettings(BaseModel):
+    """The settings both rolling monitors take: `RollingSettings` adds the pattern id of
+    a one-pattern monitor, `batch_rolling.BatchRollingSettings` (whose records carry
+    their ids) adds nothing."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     window: timedelta
     bucket: timedelta
-    pattern_id: UUID | str = "rolling"
     granularity: AnalyticsGranularity = AnalyticsGranularity.DETAILED
     include_trends: bool = True
     include_performance: bool = True
@@ -490,8 +494,6 @@ class RollingSettings(BaseModel):
     #: Records timestamped more than this after the clock when they are added are not
     #: filed (see `RollingUsageAnalytics`); None: every record is.
     max_future: timedelta | None = None
-
-    _normalize_pattern_id = field_validator("pattern_id", mode="before")(normalize_pattern_id)
 
     _known_zone = field_validator("timezone")(known_time_zone)
 
@@ -551,6 +553,18 @@ class RollingSettings(BaseModel):
         )
 
 
+class RollingSettings(MonitorSettings):
+    """The settings of a `RollingUsageAnalytics`: `MonitorSettings` and the pattern its
+    snapshots name."""
+
+    pattern_id: UUID | str = "rolling"
+
+    _normalize_pattern_id = field_validator("pattern_id", mode="before")(normalize_pattern_id)
+
+
+#: The settings model of a monitor class (`RollingMonitor`'s type parameter).
+SettingsT = TypeVar("SettingsT", bound=MonitorSettings)
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 #: The last instant a datetime holds, in microseconds.
@@ -560,22 +574,26 @@ _LAST_US = micros(datetime.max.replace(tzinfo=UTC))
 _KEPT_WINDOWS = 2
 
 
-class RollingMonitor:
+class RollingMonitor(Generic[SettingsT]):
     """What `RollingUsageAnalytics` (one pattern) and `BatchRollingUsageAnalytics` (every
-    pattern, `batch_rolling`) share: settings, the core monitor (`_CORE`, filing records
-    of one pattern or grouped by their `pattern_id`), its lock, adds, bytes and the
-    window of a snapshot. Not exported: the two public classes are the API."""
+    pattern, `batch_rolling`) share: settings (of the model `_SETTINGS`), the core monitor
+    (`_CORE`, filing records of one pattern or grouped by their `pattern_id`), its lock,
+    adds, bytes and the window of a snapshot. Not exported: the two public classes are
+    the API."""
 
     _CORE: ClassVar[Any]  # (the core's class: `_core.CoreRolling` or `CoreBatchRolling`)
     _GROUPED: ClassVar[bool]  # (whether records carry their pattern_id)
+    # (`SettingsT` itself, which a ClassVar cannot name: `RollingSettings` or
+    # `BatchRollingSettings`)
+    _SETTINGS: ClassVar[type[Any]]
 
     __slots__ = ("_core", "_kept_span_us", "_lock", "_settings")
 
     def __init__(self, window: timedelta, bucket: timedelta, **settings: Any) -> None:
-        checked = RollingSettings(window=window, bucket=bucket, **settings)
+        checked: SettingsT = self._SETTINGS(window=window, bucket=bucket, **settings)
         self._take(checked, self._CORE(*_core_arguments(checked)))
 
-    def _take(self, settings: RollingSettings, core: Any) -> None:
+    def _take(self, settings: SettingsT, core: Any) -> None:
         """Hold `core`, a core monitor of `settings`."""
         self._settings, self._core = settings, core
         self._lock = StateLock(type(self).__name__)
@@ -584,7 +602,7 @@ class RollingMonitor:
         self._kept_span_us = (_KEPT_WINDOWS * settings.window - settings.bucket) // _ONE_MICROSECOND
 
     @property
-    def settings(self) -> RollingSettings:
+    def settings(self) -> SettingsT:
         return self._settings
 
     @property
@@ -613,7 +631,9 @@ class RollingMonitor:
         if len(meta) > _MAX_SETTINGS_BYTES:
             raise _unreadable(ValueError(f"{len(meta):,} bytes of them, more than settings take"))
         try:
-            settings = RollingSettings.model_validate_json(meta)
+            # (The context lets a model read what an earlier version stored: see
+            # `BatchRollingSettings`.)
+            settings: SettingsT = cls._SETTINGS.model_validate_json(meta, context=STORED)
             core.configure(*_core_arguments(settings))
         except (ValidationError, TypeError, OverflowError) as error:
             raise _unreadable(error) from None
@@ -714,7 +734,7 @@ class RollingMonitor:
         return f" (the newest bucket kept starts at {datetime_of(newest).isoformat()}{ahead})"
 
 
-class RollingUsageAnalytics(RollingMonitor):
+class RollingUsageAnalytics(RollingMonitor[RollingSettings]):
     """The analytics of the last `window` of executions, as they arrive.
 
     Time is cut into buckets of `bucket` aligned to the Unix epoch (UTC); `window` must be
@@ -793,6 +813,7 @@ class RollingUsageAnalytics(RollingMonitor):
 
     _CORE = _core.CoreRolling
     _GROUPED = False
+    _SETTINGS = RollingSettings
 
     __slots__ = ()
 
@@ -814,7 +835,7 @@ class RollingUsageAnalytics(RollingMonitor):
         return (_restore_rolling, (self.to_bytes(),))
 
 
-def _core_arguments(settings: RollingSettings) -> tuple[dict[str, Any], int, int]:
+def _core_arguments(settings: MonitorSettings) -> tuple[dict[str, Any], int, int]:
     """`_core.CoreRolling`'s arguments for `settings`: options, bucket (us), buckets."""
     # The core's template needs some window; snapshots replace it.
     options = core_options(
