@@ -400,14 +400,21 @@ impl Durations {
                 percentile_relative_error: relative_error,
             };
         }
-        // The exact mean rounded once: from the moments when they settle it, else summed
-        // exactly from the kept times (rarely: see `Moments::rounded_mean`). A summary has
-        // no times left: its `mean` is then a double next to the exact one.
-        let mean = match (moments.rounded_mean(), &self.summary) {
-            (Some(mean), _) => mean,
-            (None, None) => exact_mean(&self.kept_parts(), moments.count),
-            (None, Some(_)) => moments.mean,
+        // The exact mean and sum rounded once: from the moments when they settle them, else
+        // summed exactly from the kept times (rarely: see `Moments::rounded_mean` and
+        // `rounded_sum`). A summary has no times left: its `mean` and `sum_estimate` are
+        // then doubles next to the exact ones.
+        let (rounded_mean, rounded_sum) = (moments.rounded_mean(), moments.rounded_sum());
+        let exact = match (rounded_mean, rounded_sum, &self.summary) {
+            (Some(_), Some(_), _) | (_, _, Some(_)) => None,
+            _ => Some(exact_sum(&self.kept_parts())),
         };
+        let mean = rounded_mean
+            .or_else(|| exact.as_ref().map(|sum| sum.mean(moments.count)))
+            .unwrap_or(moments.mean);
+        let total = rounded_sum
+            .or_else(|| exact.as_ref().map(ExactSum::value))
+            .unwrap_or_else(|| moments.sum_estimate());
         Performance {
             avg_execution_time_ms: mean,
             p50_execution_time_ms: percentiles[0],
@@ -416,7 +423,7 @@ impl Durations {
             min_execution_time_ms: moments.min,
             max_execution_time_ms: moments.max,
             std_dev_ms: moments.sample_std(),
-            total_execution_time_ms: moments.sum,
+            total_execution_time_ms: total,
             sample_count: moments.count,
             percentiles_exact: self.summary.is_none(),
             percentile_relative_error: relative_error,
@@ -424,13 +431,13 @@ impl Durations {
     }
 }
 
-/// The mean of `parts`' values (finite and >= 0: execution times), correctly rounded.
-fn exact_mean(parts: &[&[f64]], count: u64) -> f64 {
+/// The exact sum of `parts`' values (finite and >= 0: execution times).
+fn exact_sum(parts: &[&[f64]]) -> ExactSum {
     let mut sum = ExactSum::default();
     for part in parts {
         sum.add_present_slice(part);
     }
-    sum.mean(count)
+    sum
 }
 
 impl Summary {
@@ -514,6 +521,33 @@ mod tests {
             .all(|part| part.inner().capacity() < 2 * part.inner().len()));
         assert!(held.count() > 65_536 * 2);
         assert_eq!(held.performance(), copied.performance());
+    }
+
+    #[test]
+    fn totals_the_moments_cannot_settle_are_summed_exactly_from_the_kept_times() {
+        let half_ulp = f64::EPSILON / 2.0;
+        for times in [
+            vec![1.0, half_ulp, 2f64.powi(-140)], // just past a tie: up (the plain sum: 1.0)
+            vec![1.0, half_ulp],                  // a tie: to the even 1.0
+            vec![f64::MAX, 2f64.powi(970)],       // a tie past the largest double: +inf
+            vec![f64::MAX, 2f64.powi(969)],       // below it: the largest double
+            vec![1e300, 3e300, 3e300],
+            vec![f64::from_bits(1), f64::from_bits(2), 0.0],
+        ] {
+            let mut exact = ExactSum::default();
+            times.iter().for_each(|&t| exact.add(t));
+            let mut d = Durations::new(usize::MAX, 0.01).unwrap();
+            d.extend(times.iter().copied());
+            let total = d.performance().total_execution_time_ms;
+            assert_eq!(total.to_bits(), exact.value().to_bits(), "{times:?}");
+        }
+        assert_eq!(
+            Durations::from_parts(9, 0.01, vec![1.0, half_ulp, 2f64.powi(-140)], None)
+                .unwrap()
+                .performance()
+                .total_execution_time_ms,
+            1.0 + f64::EPSILON
+        );
     }
 
     #[test]

@@ -583,6 +583,16 @@ fn pair_sum(sums: &Sums) -> (f64, f64) {
     (sum, ((e0 + e1) + (e2 + e3)) + ((a_error + b_error) + error))
 }
 
+/// Whether `value + low`, off from an exact number by at most `bound`, settles that
+/// number's rounding to nearest: the number then lies strictly inside half the gaps to the
+/// doubles either side of `value` (the lower one is half the upper at a power of two), so
+/// it rounds to `value`.
+fn settled(value: f64, low: f64, bound: f64) -> bool {
+    let above = (value.next_up() - value) / 2.0;
+    let below = (value - value.next_down()) / 2.0;
+    low + bound < above && low - bound > -below
+}
+
 impl Moments {
     /// The moments of `values`: blocks of `BLOCK` values, combined in order. (Reading
     /// the column is the cost, 0.75 ns per value: reducing blocks on two cores was no
@@ -721,31 +731,87 @@ impl Moments {
     /// `mean + mean_low` settles it; `None` when it cannot (then the caller sums the
     /// values exactly, `ExactSum::mean`, or reports `mean`, a double next to it).
     ///
-    /// `mean + mean_low` is off from the exact mean by less than `scale (2^-86 + count
-    /// 2^-100) + count 2^-1066`, scale the largest magnitude among the values: a block's
-    /// lanes sum with their rounding errors (`moment_lanes::Sums`), whose own sum rounds
-    /// by under 256^2 u^2 of the scale in a block's mean (u = 2^-53), and each merge adds a
-    /// few u^2 of it (its roundings are kept in pairs); the last term is what parts below
-    /// the smallest normal double lose. `mean` is the answer when the exact mean is sure
-    /// to lie nearer to it than to its neighbours; else (about 2^-30 of the time for
-    /// times within a factor 1,000 of their mean, and whenever the values pass about
-    /// 2^990 together or come from a state that an older build wrote) `None`.
+    /// `mean` is the answer when the exact mean is sure to lie nearer to it than to its
+    /// neighbours (`mean_error_bound`); else (about 2^-30 of the time for times within a
+    /// factor 1,000 of their mean, and whenever the values pass about 2^990 together) `None`.
     pub fn rounded_mean(&self) -> Option<f64> {
         if self.count == 0 || self.min == self.max {
             return Some(if self.count == 0 { 0.0 } else { self.min });
         }
-        let (mean, low) = (self.mean, self.mean_low);
+        let bound = self.mean_error_bound()?;
+        settled(self.mean, self.mean_low, bound).then_some(self.mean)
+    }
+
+    /// How far `mean + mean_low` may be from the exact mean: less than `scale (2^-86 +
+    /// count 2^-100) + count 2^-1066`, scale the largest magnitude among the values. A
+    /// block's lanes sum with their rounding errors (`moment_lanes::Sums`), whose own sum
+    /// rounds by under 256^2 u^2 of the scale in a block's mean (u = 2^-53), and each merge
+    /// adds a few u^2 of it (its roundings are kept in pairs); the last term is what parts
+    /// below the smallest normal double lose. `None` where no such bound holds: a mean or
+    /// low part not finite, or values passing about 2^990 together (the blocks' scaled path).
+    fn mean_error_bound(&self) -> Option<f64> {
         let scale = self.min.abs().max(self.max.abs());
         let count = self.count as f64;
-        if !(mean.is_finite() && low.is_finite() && scale * count < 2f64.powi(990)) {
+        let finite = self.mean.is_finite() && self.mean_low.is_finite();
+        (finite && scale * count < 2f64.powi(990))
+            .then(|| scale * (2f64.powi(-86) + count * 2f64.powi(-100)) + count * 2f64.powi(-1066))
+    }
+
+    /// The exact sum of the values, correctly rounded (to nearest, ties to even), when
+    /// `count * (mean + mean_low)` settles it: `math.fsum`'s result, whatever the order of
+    /// the values and however they were split and merged. `None` when it cannot (then the
+    /// caller sums the values exactly, `ExactSum::value`, or reports `sum_estimate`).
+    ///
+    /// The count times the exact mean is the exact sum, so `count * (mean + mean_low)` is
+    /// off from it by `count` times `mean_error_bound`; that product is formed exactly
+    /// (`two_prod`: exact for a mean of 2^-960 or more, whose partial products are all
+    /// multiples of its last bit) but for the roundings of its small parts, which the bound
+    /// takes in. Equal values: their value times the count, one rounding (+infinity past
+    /// the largest double, as IEEE rounding and the reference's `math.fsum` overflow give).
+    /// Else `None` where `rounded_mean`'s bound does not hold (values passing 2^990
+    /// together), for a mean below 2^-960, for more than 2^53 values, and when the sum lies
+    /// too near a point halfway between two doubles (about 2^-33 times the largest value
+    /// over the mean, of the time).
+    pub fn rounded_sum(&self) -> Option<f64> {
+        if self.count == 0 {
+            return Some(0.0);
+        }
+        if self.count > 1 << 53 {
+            return None; // (the count is no longer a double exactly)
+        }
+        let n = self.count as f64;
+        if self.min == self.max {
+            return Some(self.min * n);
+        }
+        if self.mean < 2f64.powi(-960) {
             return None;
         }
-        let bound = scale * (2f64.powi(-86) + count * 2f64.powi(-100)) + count * 2f64.powi(-1066);
-        // Half the gaps to the doubles either side (the lower one is half the upper at a
-        // power of two); strictly inside them, the exact mean rounds to `mean`.
-        let above = (mean.next_up() - mean) / 2.0;
-        let below = (mean - mean.next_down()) / 2.0;
-        (low + bound < above && low - bound > -below).then_some(mean)
+        let bound = self.mean_error_bound()?;
+        let (product, product_error) = two_prod(self.mean, n);
+        let low = self.mean_low * n;
+        let rest = product_error + low;
+        let (sum, sum_low) = two_sum(product, rest);
+        // What the pair leaves out: the mean's bound, count times, the roundings of `low`
+        // and `rest` (half an ulp each, and half the smallest double where they are below
+        // the normal range).
+        let rounding = (low.abs() + rest.abs()) * f64::EPSILON + f64::from_bits(2);
+        settled(sum, sum_low, n * bound + rounding).then_some(sum)
+    }
+
+    /// The nearest double to `count * (mean + mean_low)` (within a few of its smallest
+    /// roundings): the sum of a summary's values when `rounded_sum` cannot settle it. An ulp
+    /// from the exact sum at most where `mean_error_bound` holds; else the mean's few ulps
+    /// (values past 2^990 together: +infinity once `count * mean` passes the largest
+    /// double), or, for a mean below 2^-960, a few of the smallest doubles per value.
+    pub fn sum_estimate(&self) -> f64 {
+        let n = self.count as f64;
+        let (product, error) = two_prod(self.mean, n);
+        let estimate = product + (error + self.mean_low * n);
+        if estimate.is_finite() {
+            estimate
+        } else {
+            self.mean * n // (`two_prod` is not finite past about 2^996)
+        }
     }
 
     /// Sample standard deviation (ddof = 1); 0.0 below two values. Infinite when the
@@ -765,6 +831,8 @@ impl Moments {
 mod moments_speed;
 #[cfg(test)]
 mod rounded_mean_tests;
+#[cfg(test)]
+mod rounded_sum_tests;
 
 #[cfg(test)]
 mod tests {

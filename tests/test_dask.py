@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 import pickle
 import re
 import sys
@@ -161,6 +162,26 @@ def test_many_partitions_int_ids_deep_tree_matches_reducer(client: Client) -> No
     result = analyze(ddf, split_every=3, **WINDOW)
     assert all(isinstance(key, int) for key in result.results)
     assert_batch_equivalent(result, _expected(frame))
+
+
+def test_totals_over_a_merge_tree_are_the_one_calls_to_the_bit(client: Client) -> None:
+    """The execution times' total is the exact sum rounded once (fsum), so partitions merged
+    in a tree give the one call's number, not one a few ulps off (as the plain sum did)."""
+    frame = _frame(6_000, 25, seed=7)
+    ddf = _dask_frame(frame, 17)
+    result = analyze(ddf, split_every=3, **WINDOW)
+    expected = _expected(frame)
+    assert result.results.keys() == expected.results.keys()
+    for key, output in result.results.items():
+        got, want = output.performance_metrics, expected.results[key].performance_metrics
+        assert got is not None
+        assert want is not None
+        assert got.total_execution_time_ms == want.total_execution_time_ms, key
+        stamps = frame["timestamp"].dt.tz_localize("UTC")
+        in_window = (frame["pattern_id"] == key) & (stamps >= START) & (stamps <= END)
+        times = frame.loc[in_window, "execution_time_ms"].dropna()
+        assert got.sample_count == len(times), key
+        assert got.total_execution_time_ms == math.fsum(times), key
 
 
 def test_empty_partitions_are_neutral(client: Client) -> None:
