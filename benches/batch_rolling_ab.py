@@ -13,44 +13,24 @@ first build's.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from batch_rolling import BUCKET, WINDOW, tables
 from core_ab import load_core
+from rolling_ab import adds, race, report
 from usage_analytics.streaming import RollingSettings, _core_arguments
 
 
-def adds(core: Any, arguments: tuple[Any, ...], parts: list[Any]) -> float:
-    monitor = core.CoreBatchRolling(*arguments)
-    started = time.perf_counter()
-    for part in parts:
-        monitor.add_arrow(part, True, None)
-    return time.perf_counter() - started
-
-
 def main() -> None:
-    rounds = int(sys.argv[1])
-    cores = [load_core(directory, n) for n, directory in enumerate(sys.argv[2:])]
+    rounds, directories = int(sys.argv[1]), sys.argv[2:]
+    cores = [load_core(directory, n) for n, directory in enumerate(directories)]
     arguments = _core_arguments(RollingSettings(window=WINDOW, bucket=BUCKET))
     parts = tables(1_000_000, 2_000, 10_000)
-    times: list[list[float]] = [[] for _ in cores]
-    for round_ in range(rounds):
-        order = list(range(len(cores)))
-        for n in order if round_ % 2 == 0 else order[::-1]:
-            times[n].append(adds(cores[n], arguments, parts))
-    first = statistics.median(times[0])
-    for directory, seconds in zip(sys.argv[2:], times, strict=True):
-        median = statistics.median(seconds)
-        print(
-            f"{directory}: least {min(seconds):.3f} s, median {median:.3f} s"
-            f" (x{median / first:.2f} of the first's median)"
-        )
+    times = race(rounds, cores, lambda core: adds(core.CoreBatchRolling(*arguments), parts))
+    report("", directories, times)
 
 
 if __name__ == "__main__":

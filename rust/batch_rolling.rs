@@ -30,18 +30,12 @@ use crate::error::CoreError;
 use crate::group::{GroupIndex, NO_GROUP};
 use crate::group_results::check_output_room;
 use crate::metrics::Analytics;
-use crate::rolling::{Rolling, BYTES_PER_BUCKET, BYTES_PER_ROW, KEPT_WINDOWS};
+use crate::rolling::{Rolling, BUCKETS_PER_CHECK, BYTES_PER_BUCKET, BYTES_PER_ROW, KEPT_WINDOWS};
 use crate::room::{count_text, ensure_room, RoomAsItGoes};
 
 /// A pattern's share beside its buckets: its window's settings (a template accumulator)
 /// and its id's entry in the index.
 pub(crate) const BYTES_PER_PATTERN: usize = std::mem::size_of::<Rolling>() + ROOM_PER_GROUP + 128;
-
-/// New buckets between two checks of room as an add goes (`RoomAsItGoes`): about 2.3 MB
-/// by their estimate, 4.5 MB of address space as jemalloc takes it, well within the
-/// margin (`room::MARGIN`) that each check asks for beyond them. (An add of a few
-/// buckets makes no check beyond its whole one.)
-const BUCKETS_PER_CHECK: usize = 1024;
 
 /// The monitor: its settings (`base`, whose `newest` is the newest bucket of any pattern
 /// and whose ring stays empty), the patterns' ids with their cumulative counts, and their
@@ -343,7 +337,7 @@ mod tests {
                 .map(|(&ts, _)| ts)
                 .collect();
             let mut one = base();
-            one.add(&columns(&mine));
+            one.add(&columns(&mine)).unwrap();
             let (want, window) = one.snapshot(now).unwrap();
             let got = &snapshot.analytics[row];
             assert_eq!(window, snapshot.window);

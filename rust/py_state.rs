@@ -247,6 +247,7 @@ impl CoreRolling {
         data: &Bound<'py, PyAny>,
         until_us: Option<i64>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        crate::bindings::room_to_start()?;
         let window = match until_us {
             Some(until) => Window::between(self.rolling.retained_from(), until),
             None => Window::from_instant(self.rolling.retained_from()),

@@ -19,8 +19,9 @@
 //! buckets until its next record, no more than a busy one holds.)
 //!
 //! Running out of memory (see `room`) is an error, checked before what it would cost:
-//! reading an update (`room_to_add`, a chunk's new buckets and their execution times),
-//! taking it in (`room_to_merge`) and a snapshot (its merged copy of the window's buckets).
+//! reading an update (`room_to_add`, a chunk's new buckets and their execution times, and
+//! again every `BUCKETS_PER_CHECK` buckets as they are made), taking it in
+//! (`room_to_merge`) and a snapshot (its merged copy of the window's buckets).
 //! The design is silent on it; the choice here: an add is atomic, not a state marked
 //! broken as `State` is. Every update is read into a `fresh()` copy, and taking it in
 //! (`merge_owned`) is checked whole before anything changes and has no fallible step after,
@@ -38,10 +39,18 @@ use crate::metrics::Analytics;
 use crate::room::{count_text, ensure_room, RoomAsItGoes};
 
 /// What a new bucket takes beside its execution times: the boxed accumulator, its parts
-/// and its share of the map's nodes. (Measured: an add of 100,000 records into 36,670 new
-/// buckets of a second grew the resident memory by 99 MB, 2.7 KB a bucket with the
-/// records' times and the reading's scratch; a pattern's `ROOM_PER_GROUP` would ask 3.3.)
-pub(crate) const BYTES_PER_BUCKET: usize = std::mem::size_of::<Accumulator>() + ROOM_PER_GROUP / 2 + 64;
+/// and its share of the map's nodes, as address space (what `RLIMIT_AS` caps), 3.3 KB.
+/// Measured (`benches/rolling_bucket_bytes.py`, BENCHMARKS.md, helper-233): an add making
+/// 50,000 or 100,000 buckets of one record each mapped 3.3 KB a bucket at its peak (2.75 KB
+/// resident), a batch monitor's 3.1 to 3.6 KB (its threads' arenas; 4.4 KB in helper-231's
+/// run), a load 3.4 KB beside its decoding's. (Until session 60 this was 2.2 KB, half a
+/// pattern's `ROOM_PER_GROUP`: one add of 60,000 such buckets passed its check and aborted
+/// with 150 MB to spare.)
+pub(crate) const BYTES_PER_BUCKET: usize = std::mem::size_of::<Accumulator>() + ROOM_PER_GROUP + 128;
+/// New buckets between two checks of room as an add or a load goes (`RoomAsItGoes`):
+/// 3.4 MB by their estimate, well within the margin (`room::MARGIN`) that each check asks
+/// for beyond them. (An add of a few buckets makes no check beyond its whole one.)
+pub(crate) const BUCKETS_PER_CHECK: usize = 1024;
 /// Buckets so few that `room_to_add` counts them without looking at a chunk's span.
 const FEW_BUCKETS: usize = 1024;
 /// A merge asking no more than this is not checked again: the margin the call checked on
@@ -176,11 +185,14 @@ impl Rolling {
     /// Add valid records (any instants at or after `retained_from`). The kept range moves
     /// to the newest of them first, so that the older ones it no longer keeps make no
     /// bucket: a backlog of days in one add made a bucket for each of its seconds (2.5 GB
-    /// for a million records), then dropped them all but the last window's.
-    pub fn add(&mut self, columns: &Columns) {
+    /// for a million records), then dropped them all but the last window's. Room is checked
+    /// as the buckets are made (`file_keyed`), beyond the chunk's whole check before
+    /// (`room_to_add`): out of memory, this copy (an update's, never a monitor's: see the
+    /// module's note) is left part filled, for the caller to drop.
+    pub fn add(&mut self, columns: &Columns) -> Result<(), CoreError> {
         columns.assert_coded();
         if columns.is_empty() {
-            return;
+            return Ok(());
         }
         self.rows = self.rows.saturating_add(columns.len());
         let newest = self.key(*columns.timestamp.iter().max().expect("not empty"));
@@ -191,24 +203,22 @@ impl Rolling {
             if first >= oldest {
                 self.bucket(first).add(columns);
             }
-        } else {
-            let mut keyed = std::mem::take(&mut self.keyed);
-            keyed.clear();
-            keyed.extend(
-                columns
-                    .timestamp
-                    .iter()
-                    .enumerate()
-                    .map(|(row, &ts)| (self.key(ts), row as u32))
-                    .filter(|&(key, _)| key >= oldest),
-            );
-            keyed.sort_unstable();
-            for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-                self.bucket(run[0].0)
-                    .add_rows(columns, run.iter().map(|&(_, row)| row as usize));
-            }
-            self.keyed = keyed;
+            return Ok(());
         }
+        let mut keyed = std::mem::take(&mut self.keyed);
+        keyed.clear();
+        keyed.extend(
+            columns
+                .timestamp
+                .iter()
+                .enumerate()
+                .map(|(row, &ts)| (self.key(ts), row as u32))
+                .filter(|&(key, _)| key >= oldest),
+        );
+        let room = RoomAsItGoes::new(BUCKETS_PER_CHECK, BYTES_PER_BUCKET);
+        let filed = self.file_keyed(columns, &mut keyed, &room);
+        self.keyed = keyed;
+        filed
     }
 
     /// `add` of the rows `rows` of `columns` (one pattern's rows of a batch monitor's
@@ -237,20 +247,29 @@ impl Rolling {
                 .map(|&row| (self.key(columns.timestamp[row as usize]), row))
                 .filter(|&(key, _)| key >= oldest),
         );
+        let filed = self.file_keyed(columns, &mut keyed, room);
+        self.keyed = keyed;
+        filed
+    }
+
+    /// File the rows of `keyed` ((bucket index, row) pairs, sorted here) into their
+    /// buckets, each bucket not yet held counted in `room` first: `add`'s and `add_rows`'
+    /// step. Out of memory, the buckets before are filed and the rest are not.
+    fn file_keyed(
+        &mut self,
+        columns: &Columns,
+        keyed: &mut [(i64, u32)],
+        room: &RoomAsItGoes,
+    ) -> Result<(), CoreError> {
         keyed.sort_unstable();
-        let mut made = Ok(());
         for run in keyed.chunk_by(|a, b| a.0 == b.0) {
             if !self.ring.contains_key(&run[0].0) {
-                made = room.one_more(|| format!("new buckets (a batch of {})", count_text(rows.len())));
-                if made.is_err() {
-                    break;
-                }
+                room.one_more(|| format!("new buckets (an add of {} records)", count_text(columns.len())))?;
             }
             self.bucket(run[0].0)
                 .add_rows(columns, run.iter().map(|&(_, row)| row as usize));
         }
-        self.keyed = keyed;
-        made
+        Ok(())
     }
 
     /// Drop the buckets before `oldest` (a batch monitor's kept range moved past them).
@@ -475,8 +494,8 @@ pub(crate) mod tests {
     fn snapshot_equals_one_reduction_over_its_window() {
         let instants: Vec<i64> = (0..200).map(|i| i * 7 * H / 10 + 13).collect();
         let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 24).unwrap();
-        rolling.add(&columns(&instants[..120]));
-        rolling.add(&columns(&instants[120..]));
+        rolling.add(&columns(&instants[..120])).unwrap();
+        rolling.add(&columns(&instants[120..])).unwrap();
         let now = instants[199] + 5;
         let (got, window) = rolling.snapshot(now).unwrap();
         let inside: Vec<i64> = instants
@@ -502,7 +521,7 @@ pub(crate) mod tests {
         let (mut merged, mut taken) = (new_rolling(), new_rolling());
         for part in instants.chunks(70) {
             let mut update = merged.fresh();
-            update.add(&columns(part));
+            update.add(&columns(part)).unwrap();
             let copy = update.clone();
             merged.merge(&update);
             taken.merge_owned(copy);
@@ -526,7 +545,7 @@ pub(crate) mod tests {
     #[test]
     fn buckets_older_than_two_windows_are_dropped() {
         let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 3).unwrap();
-        rolling.add(&columns(&[0, H, 2 * H, 5 * H, 10 * H]));
+        rolling.add(&columns(&[0, H, 2 * H, 5 * H, 10 * H])).unwrap();
         assert_eq!(rolling.retained_buckets(), 2);
         assert_eq!(rolling.retained_from(), 5 * H);
     }
@@ -536,10 +555,10 @@ pub(crate) mod tests {
         // (Its older buckets are never made now, where they were made and then dropped.)
         let instants: Vec<i64> = (0..2000).map(|i| i * H / 3 + 7).collect();
         let mut whole = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 24).unwrap();
-        whole.add(&columns(&instants));
+        whole.add(&columns(&instants)).unwrap();
         let mut in_order = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 24).unwrap();
         for chunk in instants.chunks(10) {
-            in_order.add(&columns(chunk));
+            in_order.add(&columns(chunk)).unwrap();
         }
         assert_eq!(whole.retained_buckets(), in_order.retained_buckets());
         assert_eq!(whole.retained_from(), in_order.retained_from());
@@ -552,13 +571,13 @@ pub(crate) mod tests {
     #[test]
     fn a_record_ahead_of_now_keeps_the_snapshot_whole() {
         let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 3).unwrap();
-        rolling.add(&columns(&[0, H, 2 * H]));
+        rolling.add(&columns(&[0, H, 2 * H])).unwrap();
         let (before, _) = rolling.snapshot(2 * H).unwrap();
-        rolling.add(&columns(&[4 * H]));
+        rolling.add(&columns(&[4 * H])).unwrap();
         let (after, _) = rolling.snapshot(2 * H).unwrap();
         assert_eq!(before.usage, after.usage);
         // A record more than a window ahead makes that snapshot an error, changing nothing.
-        rolling.add(&columns(&[9 * H]));
+        rolling.add(&columns(&[9 * H])).unwrap();
         assert!(rolling.snapshot(2 * H).is_err());
         assert_eq!(rolling.retained_buckets(), 2);
     }
@@ -566,7 +585,7 @@ pub(crate) mod tests {
     #[test]
     fn a_snapshot_ahead_of_the_records_moves_nothing() {
         let mut rolling = Rolling::new(template(Window::new(0, 1, "custom", Some(1)).unwrap()), H, 3).unwrap();
-        rolling.add(&columns(&[0, H, 2 * H]));
+        rolling.add(&columns(&[0, H, 2 * H])).unwrap();
         let (before, _) = rolling.snapshot(2 * H).unwrap();
         let (ahead, _) = rolling.snapshot(50 * H).unwrap();
         assert_eq!(ahead.usage.total_executions, 0);

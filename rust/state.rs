@@ -25,13 +25,13 @@ pub enum Reduction {
 }
 
 impl Reduction {
-    /// Add `chunk` (its room checked: `make_room`). Only a batch monitor's update can
+    /// Add `chunk` (its room checked: `make_room`). Only a rolling monitor's update can
     /// fail part way (out of memory, checked as its buckets are made): it is then dropped.
     pub fn add(&mut self, chunk: &Columns) -> Result<(), CoreError> {
         match self {
             Reduction::One(acc) => acc.add(chunk),
             Reduction::Grouped(grouped, _) => grouped.add(chunk),
-            Reduction::Rolling(rolling) => rolling.add(chunk),
+            Reduction::Rolling(rolling) => return rolling.add(chunk),
             Reduction::BatchRolling(update, _) => return update.add(chunk),
         }
         Ok(())

@@ -18,28 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from child import run_python
+from monitor_children import ADDS_RETRIED, LIMITS, TABLES, outcomes_of_retried_adds, run_child
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
 
-PRELUDE = """
-import json, os, resource, sys
-from datetime import UTC, datetime, timedelta
-import numpy as np
-import pyarrow as pa
+PRELUDE = (
+    LIMITS
+    + TABLES
+    + """
 from usage_analytics import BatchRollingUsageAnalytics, BatchUsageAccumulator
-
-rng = np.random.default_rng(7)
-start = datetime(2024, 1, 1, tzinfo=UTC)
-
-def table(n, seconds, patterns):
-    offsets = np.sort(rng.integers(0, seconds * 10**6, n)).astype("timedelta64[us]")
-    return pa.table({
-        "pattern_id": rng.integers(0, patterns, n),
-        "timestamp": np.datetime64("2024-01-01", "us") + offsets,
-        "success": rng.random(n) < 0.9,
-        "execution_time_ms": rng.random(n) * 100,
-        "agent": rng.choice(["a", "b", "c"], n),
-    })
 
 def summary(batch):
     rows = sorted(batch.results.items())
@@ -48,20 +35,8 @@ def summary(batch):
          r.performance_metrics.p95_execution_time_ms, r.data_quality.records_received]
         for k, r in rows
     ] + [batch.data_quality.records_received]
-
-def limit(headroom_mb):
-    try:  # (the core's threads started before the limit: test_out_of_memory_states.py)
-        BatchUsageAccumulator.from_bytes(b"UAST")
-    except Exception:
-        pass
-    if headroom_mb:
-        with open("/proc/self/statm") as statm:
-            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        resource.setrlimit(resource.RLIMIT_AS, (used + headroom_mb * 2**20, resource.RLIM_INFINITY))
-
-def unlimit():
-    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 """
+)
 
 ADDS = (
     PRELUDE
@@ -72,21 +47,8 @@ parts = [table(records, span_s, patterns) for _ in range(3)]
 now = start + timedelta(seconds=span_s - 1)
 bucket = timedelta(seconds=bucket_s)
 monitor = BatchRollingUsageAnalytics(bucket * buckets, bucket)
-limit(HEADROOM)
-outcome, added = "result", 0
-try:
-    for part in parts:
-        monitor.add(part)
-        added += 1
-    out = summary(monitor.snapshot(now))
-except MemoryError:
-    outcome = f"MemoryError after {added} adds"
-    unlimit()
-    for part in parts[added:]:
-        monitor.add(part)
-    out = summary(monitor.snapshot(now))
-print(json.dumps([outcome, out]))
 """
+    + ADDS_RETRIED
 )
 
 #: (patterns, bucket seconds, buckets a window, records an add, span in seconds). Fine
@@ -101,27 +63,14 @@ SHAPES = {
 HEADROOMS = [48, 160, 256]
 
 
-def run_adds(shape: tuple[int, ...], headroom_mb: int) -> list[object]:
-    done = run_python(ADDS.replace("SHAPE", repr(shape)).replace("HEADROOM", str(headroom_mb)))
-    # A signal (SIGABRT from "memory allocation of N bytes failed") is a negative code.
-    assert done.returncode == 0, (shape, headroom_mb, done.returncode, done.stderr[-2000:])
-    outcome: list[object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return outcome
-
-
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_short_memory_raises_memory_error_and_the_retried_adds_give_the_unlimited_result(
     shape: str,
 ) -> None:
+    source = ADDS.replace("SHAPE", repr(SHAPES[shape]))
     with ThreadPoolExecutor(2) as pool:
-        expected, *limited = pool.map(lambda h: run_adds(SHAPES[shape], h), [0, *HEADROOMS])
-    assert expected[0] == "result", expected
-    outcomes = []
-    for headroom, outcome in zip(HEADROOMS, limited, strict=True):
-        assert isinstance(outcome[0], str), (headroom, outcome)
-        assert outcome[0] == "result" or outcome[0].startswith("MemoryError"), (headroom, outcome)
-        assert outcome[1] == expected[1], (headroom, outcome)
-        outcomes.append(outcome[0])
+        expected, *limited = pool.map(lambda h: run_child(source, h), [0, *HEADROOMS])
+    outcomes = outcomes_of_retried_adds(expected, limited)
     assert any(o.startswith("MemoryError") for o in outcomes), outcomes
 
 

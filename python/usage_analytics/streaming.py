@@ -756,14 +756,15 @@ class RollingUsageAnalytics(RollingMonitor[RollingSettings]):
     `declining_trend` findings at the boundaries, 5 a bucket earlier.)
 
     Memory is bounded: at most 2 x window / bucket buckets are kept, the window and one
-    window of lookahead behind the newest bucket a record fell in. Records older than the
-    kept buckets are counted as outside the window. So records up to one window ahead of
-    a snapshot's `now` never cost it data, and a snapshot whose window reaches below the
-    kept buckets (after records more than a window ahead of its `now`) raises
-    `UsageAnalyticsError` rather than answer from part of its window. Memory that cannot
-    be had (an address-space limit) raises `MemoryError`, checked before anything
-    changes: the failed add leaves the window as it was, to be tried again. One instance
-    may be shared by threads (calls are serialized).
+    window of lookahead behind the newest bucket a record fell in (each about 3 KB of
+    address space beside its execution times: 100,000 one-second buckets, 300 MB).
+    Records older than the kept buckets are counted as outside the window. So records up
+    to one window ahead of a snapshot's `now` never cost it data, and a snapshot whose
+    window reaches below the kept buckets (after records more than a window ahead of its
+    `now`) raises `UsageAnalyticsError` rather than answer from part of its window. Memory
+    that cannot be had (an address-space limit) raises `MemoryError`, checked before
+    anything changes: the failed add leaves the window as it was, to be tried again. One
+    instance may be shared by threads (calls are serialized).
 
     A snapshot reads: it moves nothing, so a monitor's clock that jumps (an NTP step, a
     resumed machine) costs only the snapshots taken meanwhile. (Until session 58 a
