@@ -8,8 +8,9 @@
 //! the list-of-dicts reader; the first bad field in record-field order is the one reported.
 //!
 //! Supported types: timestamps as Arrow timestamps of any unit (tz-aware or naive = UTC),
-//! int64 epoch microseconds, date32/date64 (midnight UTC) or ISO-8601 strings; flags as
-//! booleans or integers 0/1; numbers as any float or integer type, and execution times as
+//! int64 epoch microseconds, date32/date64 (midnight UTC; a date64 of part of a day, which
+//! the spec rules out and libraries read apart, is an invalid record) or ISO-8601 strings;
+//! flags as booleans or integers 0/1; numbers as any float or integer type, and execution times as
 //! durations of any unit too (their milliseconds, `duration_ms`); strings as utf8,
 //! large_utf8, utf8_view or dictionaries of those (read in `arrow_strings`). Anything else
 //! is a schema error, and so is malformed data that arrow-rs does not check when it is
@@ -1430,6 +1431,37 @@ mod tests {
         assert_eq!(c.flags, vec![SUCCESS]);
         assert_eq!(c.context_types.names()[c.context_type[0] as usize].as_ref(), UNKNOWN);
         assert_eq!(c.file_type, vec![NO_FILE]);
+    }
+
+    #[test]
+    fn date64_values_of_part_of_a_day_are_invalid_records_not_instants() {
+        // A date64 holds whole days in milliseconds (the Arrow spec); libraries disagree
+        // on one that does not (pyarrow's `as_py` floors it, its display and DuckDB
+        // truncate it towards 1970, polars keeps the milliseconds): no time is guessed.
+        use arrow_array::Date64Array;
+
+        let noon = MICROS_PER_HOUR / 1_000 * 12;
+        let dates = Date64Array::from(vec![Some(0), Some(noon), Some(-1), None, Some(1)]);
+        let schema = Schema::new(vec![Field::new("timestamp", DataType::Date64, true)]);
+        let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(dates)]).unwrap();
+        let (chunks, report) = read(batch);
+        assert_eq!((report.received, report.invalid), (5, 4));
+        let samples: Vec<_> = report
+            .samples
+            .iter()
+            .map(|s| (s.index, s.field, s.value.as_str(), s.reason.as_str()))
+            .collect();
+        let part = "is not a whole day (a date64 holds days as multiples of 86400000 milliseconds)";
+        assert_eq!(
+            samples,
+            [
+                (1, "timestamp", "43200000 (Date64)", part),
+                (2, "timestamp", "-1 (Date64)", part),
+                (3, "timestamp", "<missing>", "required field is missing"),
+                (4, "timestamp", "1 (Date64)", part),
+            ]
+        );
+        assert_eq!(chunks[0].timestamp[..], [0]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use arrow_schema::{DataType, TimeUnit};
 
 use super::flags::integers;
 use super::numbers::{decimal_text, duration_at, floats, interval_at};
+use super::timestamps::MILLIS_PER_DAY;
 use super::{EXECUTION_TIME, GROUP, QUALITY, TIMESTAMP};
 use crate::arrow_strings::{key_at, StringColumn};
 use crate::duration_ms::{arrow_duration_repr, interval_millis, interval_repr};
@@ -54,6 +55,9 @@ fn float_id_at(col: &ArrayRef, row: usize) -> Option<f64> {
     floats(&values.slice(at, 1)).map(|floats| floats[0])
 }
 
+/// Why a date64 of part of a day is bad (`timestamps::date64_micros`).
+const DATE64_PART_OF_A_DAY: &str = "is not a whole day (a date64 holds days as multiples of 86400000 milliseconds)";
+
 /// Why a float id is bad: a column of float ids is read as the ints they stand for.
 const FLOAT_ID: &str = "must be a whole number within 64 bits (a column of float ids is read as int ids)";
 
@@ -93,10 +97,12 @@ pub(super) fn describe(col: &ArrayRef, field: usize, row: usize) -> (String, Str
             DataType::Date32 => i64::from(col.as_primitive::<Date32Type>().value(row)),
             _ => col.as_primitive_opt::<Int64Type>().map_or(0, |a| a.value(row)),
         };
-        return (
-            format!("{raw} ({})", col.data_type()),
-            "is out of the supported date-time range".into(),
-        );
+        let reason = if *col.data_type() == DataType::Date64 && raw % MILLIS_PER_DAY != 0 {
+            DATE64_PART_OF_A_DAY
+        } else {
+            "is out of the supported date-time range"
+        };
+        return (format!("{raw} ({})", col.data_type()), reason.into());
     }
     if field == EXECUTION_TIME {
         if let Some((count, unit)) = duration_at(col, row) {

@@ -77,11 +77,9 @@ pub(super) fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError>
                 }
             }
         }
-        DataType::Date64 => scale(
-            col.as_primitive::<Date64Type>().values(),
-            |ms: i64| ms.checked_mul(1_000),
-            s,
-        ),
+        // (A date64 of part of a day breaks the Arrow spec, and libraries read it apart: an
+        // invalid record, `describe`d as such, not an instant guessed.)
+        DataType::Date64 => scale(col.as_primitive::<Date64Type>().values(), date64_micros, s),
         DataType::Dictionary(_, _) => {
             // Dictionary-encoded ISO strings: each distinct string is parsed once.
             let any = col.as_any_dictionary();
@@ -137,6 +135,14 @@ pub(super) fn timestamps(col: &ArrayRef, s: &mut Slice) -> Result<(), CoreError>
         }
     }
     Ok(())
+}
+
+/// Milliseconds a date64 holds: whole days (multiples of `MILLIS_PER_DAY`) alone.
+pub(super) const MILLIS_PER_DAY: i64 = MICROS_PER_DAY / 1_000;
+
+/// A date64's microseconds, None where it is not a whole day or past an i64's range.
+fn date64_micros(ms: i64) -> Option<i64> {
+    (ms % MILLIS_PER_DAY == 0).then(|| ms.checked_mul(1_000)).flatten()
 }
 
 fn unit_to_micros(unit: TimeUnit) -> fn(i64) -> Option<i64> {
