@@ -316,8 +316,30 @@ def test_arrow_and_polars_tables_are_read_as_records_are() -> None:
     assert len(b.to_arrow()) == 3
 
 
+def test_a_dict_of_columns_and_a_pandas_frame_are_read_with_their_pattern_ids() -> None:
+    # A mutation survivor: a batch monitor reading columns as a one-pattern one does (not
+    # grouped) left the `pattern_id` column out, so a dict of columns filed nothing (no
+    # result, no error) and a frame was refused as having no such column.
+    pd = pytest.importorskip("pandas")
+    rows = [record(IDS[i % 3], T0 + i * MINUTE, success=i % 3 == 0) for i in range(30)]
+    rows = [{**r, "pattern_id": str(r["pattern_id"])} for r in rows]
+    columns = {name: [r[name] for r in rows] for name in rows[0]}
+    expected = monitor()
+    expected.add(rows)
+    wanted = expected.snapshot(T0 + 29 * MINUTE)
+    for data in (columns, pd.DataFrame(columns)):
+        m = monitor()
+        m.add(data)
+        shown = m.snapshot(T0 + 29 * MINUTE)
+        assert {k: without_volatile(v) for k, v in shown.results.items()} == {
+            k: without_volatile(v) for k, v in wanted.results.items()
+        }
+        assert len(shown.results) == 3
+
+
 def test_settings_are_checked_and_take_no_pattern_id() -> None:
-    with pytest.raises(TypeError, match="pattern_id"):
+    refusal = "^BatchRollingUsageAnalytics takes no pattern_id: each record names its own$"
+    with pytest.raises(TypeError, match=refusal):
         BatchRollingUsageAnalytics(HOUR, 5 * MINUTE, pattern_id="x")
     with pytest.raises(ValueError, match="multiple"):
         BatchRollingUsageAnalytics(HOUR, 7 * MINUTE)

@@ -591,12 +591,13 @@ def test_latency_scale_limits_of_its_own() -> None:
 def test_limit_labels_end_at_their_line_only_near_the_right_edge() -> None:
     # Past x = 830 a label ends at its line (it would run past the chart); a 905 ms limit
     # on the 0-1000 ms scale is at x = 64 + 905 * 0.846 = 829.6, just short: it starts
-    # there.
-    limits = HealthThresholds(max_p95_ms=None, max_p99_ms=905.0)
-    (chart,) = charts(latency([100.0 * i for i in range(11)], limits))
-    assert [line for line in drawn(chart) if "limit" in line] == [
-        "text x=833.6 y=32 > p99 limit 905 ms"
-    ]
+    # there, as at x = 830 exactly (905.4373522458628 ms).
+    for limit, x in ((905.0, "833.6"), (905.4373522458628, "834")):
+        limits = HealthThresholds(max_p95_ms=None, max_p99_ms=limit)
+        (chart,) = charts(latency([100.0 * i for i in range(11)], limits))
+        assert [line for line in drawn(chart) if "limit" in line] == [
+            f"text x={x} y=32 > p99 limit 905 ms"
+        ]
 
 
 @pytest.fixture
@@ -631,3 +632,75 @@ def test_day_labels_name_every_month_in_english_whatever_the_locale(french_dates
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     assert labels == [f"{month} 3 14:00" for month in months]
     assert _day_label(datetime(2, 1, 1, 0, 59), with_time=False, with_year=True) == "Jan 1, 0002"
+
+
+# ------------------------------------------------- latency scale edges (mutation pass)
+
+NO_LIMITS = HealthThresholds(max_p95_ms=None, max_p99_ms=None)
+
+
+def scale_of(markup: str) -> tuple[str, list[str]]:
+    """The latency chart's scale ("linear" or "logarithmic") and its axis labels."""
+    (chart,) = charts(markup)
+    title = chart.findtext("title") or ""
+    labels = [t.text or "" for t in chart.findall("text") if t.get("y") == "262"]
+    return title.removeprefix("Latency percentiles (").removesuffix(" scale)"), labels
+
+
+def test_latency_scale_is_logarithmic_only_past_a_factor_of_twenty() -> None:
+    # "Logarithmic when the values span more than a factor of 20": 1 to 20 ms is linear,
+    # 1 to 20.5 ms logarithmic; so too 0.01 to 0.5 ms, all below a millisecond.
+    assert scale_of(latency([1.0, 20.0], NO_LIMITS))[0] == "linear"
+    assert scale_of(latency([1.0, 20.5], NO_LIMITS))[0] == "logarithmic"
+    assert scale_of(latency([0.01, 0.5], NO_LIMITS)) == (
+        "logarithmic",
+        ["0.01 ms", "0.02 ms", "0.05 ms", "0.1 ms", "0.2 ms", "0.5 ms"],
+    )
+
+
+def test_latency_scale_starts_at_or_below_the_shortest_time() -> None:
+    # 1.99 ms is below 2 ms: the scale starts at 1 ms, so the min bar is not cut.
+    assert scale_of(latency([1.99, 300.0], NO_LIMITS))[1][0] == "1 ms"
+    # A time of exactly 1e-300 ms, the least put on the scale, is its start.
+    scale, labels = scale_of(latency([1e-300, 5.0], NO_LIMITS))
+    assert (scale, labels[0]) == ("logarithmic", "1e-300 ms")
+
+
+def test_linear_latency_axis_has_about_five_round_intervals() -> None:
+    # 1.1 ms over 5 intervals is 0.22 a step, rounded up to 0.25: 0 to 1.25 ms.
+    assert scale_of(latency([1.1] * 3, NO_LIMITS)) == (
+        "linear",
+        ["0 ms", "0.25 ms", "0.5 ms", "0.75 ms", "1 ms", "1.25 ms"],
+    )
+
+
+def test_bars_of_times_below_a_millisecond_have_their_length() -> None:
+    # 0.2 to 0.4 ms on a linear axis of 0 to 0.4 ms over 846: 0.2 ms is half of it.
+    (chart,) = charts(latency([0.2, 0.3, 0.4], NO_LIMITS))
+    widths = {rect.findtext("title"): rect.get("width") for rect in chart.iter("rect")}
+    assert (widths["min: 0.2 ms"], widths["p50: 0.3 ms"]) == ("423", "634.5")
+
+
+def test_a_limit_of_1e300_ms_is_drawn() -> None:
+    # The largest time drawn is 1e300 ms, and so is a limit of it (on a logarithmic
+    # scale up to 1e300 ms, at its end).
+    (chart,) = charts(latency([1.0, 2.0], HealthThresholds(max_p95_ms=None, max_p99_ms=1e300)))
+    labels = [t.text or "" for t in chart.findall("text") if "limit" in (t.text or "")]
+    assert len(labels) == 1
+    assert labels[0].startswith("p99 limit ")
+
+
+def test_a_limit_of_zero_is_drawn_and_colours_the_bars_past_it() -> None:
+    # A limit of 0 ms is a limit (the health rules flag any p95 above it), not a rule
+    # switched off (None): the chart drew no line for it and kept the bar blue beside a
+    # high_p95_latency finding.
+    limits = HealthThresholds(max_p95_ms=0.0, max_p99_ms=0.0)
+    (chart,) = charts(latency([100.0, 200.0], limits))
+    fills = {
+        rect.findtext("title", "").split(":")[0]: rect.get("fill") for rect in chart.iter("rect")
+    }
+    assert (fills["p95"], fills["p99"]) == ("var(--amber)", "var(--red)")
+    assert [line for line in drawn(chart) if "limit" in line] == [
+        "text x=68 y=17 > p95 limit 0.0 ms",
+        "text x=68 y=32 > p99 limit 0.0 ms",
+    ]

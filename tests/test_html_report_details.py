@@ -24,7 +24,13 @@ FIVE_RUNS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("records", [FIVE_RUNS, []], ids=["five runs", "no runs"])
+#: Runs of times past what the latency chart draws: it says so in place of the chart.
+UNDRAWN_TIMES = [{**FIVE_RUNS[0], "execution_time_ms": 1e301}, *FIVE_RUNS[1:]]
+
+
+@pytest.mark.parametrize(
+    "records", [FIVE_RUNS, [], UNDRAWN_TIMES], ids=["five runs", "no runs", "undrawn times"]
+)
 @pytest.mark.parametrize(
     "options",
     [

@@ -363,7 +363,7 @@ def latency_chart(perf: PerformanceMetrics, thresholds: HealthThresholds) -> tup
     limits = [
         (name, limit)
         for name, limit in (("p95", thresholds.max_p95_ms), ("p99", thresholds.max_p99_ms))
-        if limit is not None and limit > 0
+        if limit is not None
     ]
     shown = {row[0]: row[1] for row in rows}
     over = {name for name, limit in limits if shown[name] > limit}
