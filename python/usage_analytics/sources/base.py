@@ -664,3 +664,12 @@ class ExecutionSource(AsyncClosing, ABC):
         Lines, whose lines may hold a key or not), and by default: only the records
         tell."""
         return None
+
+    async def index_hint(self) -> str | None:
+        """The SQL statement that makes the index a read of one pattern needs, where the
+        source is a database table that has none leading with its pattern id column (a
+        table SQLite's `.import` made, which has no index): each `fetch` and `newest` of
+        a pattern then scans the whole table (12-15 times slower at a million rows:
+        BENCHMARKS.md, helper-236). None where one serves it, for a view (which takes no
+        index: its tables' serve it), and for files. One look at the catalogue."""
+        return None
