@@ -24,9 +24,10 @@ pattern's entries of the (pattern_id, timestamp) index, about 0.3 s per million 
 
 Values are read as the CSV reader reads cells (once the rows are fetched): empty text
 is a missing value in every field, and text in a flag or number column is converted
-(`typed_text`: a flag from true/false, t/f, yes/no, y/n or 1/0 in any case, a number by
-`float()`). Tables that `sqlite3`'s `.import` makes from a CSV file hold every value as
-text, an empty cell as '', so the tool's own CSV, imported, gives the CSV's analytics.
+(`typed_text`: a flag from true/false, t/f, yes/no, y/n or 1/0 in any case, a number in
+`number_text`'s grammar: a decimal number, not "1_000"). Tables that `sqlite3`'s
+`.import` makes from a CSV file hold every value as text, an empty cell as '', so the
+tool's own CSV, imported, gives the CSV's analytics.
 Text that is no flag or number ('maybe', 'fast') stays as written, and the core reports
 it. A number in a text field (an INTEGER column of agent ids) is read as its text, as a CSV cell.
 
