@@ -193,8 +193,9 @@ pub fn flag_text(bytes: &[u8]) -> Option<bool> {
 }
 
 /// Whether text is a decimal number, `[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?`:
-/// what Python's `float()` and Rust's `f64` parse alike (no `_`, `inf`, `nan`, non-ASCII
-/// digits, which Python alone reads).
+/// what Python's `float()` and Rust's `f64` parse alike. Other text is left to Python's
+/// `typed_text`, whose grammar (`sources/number_text.py`) adds only the words `inf`,
+/// `infinity` and `nan` (no `_`, non-ASCII digits or Unicode blanks, which `float()` reads).
 fn decimal(text: &[u8]) -> bool {
     let mut at = usize::from(matches!(text.first(), Some(b'+' | b'-')));
     let digits = |at: &mut usize| {

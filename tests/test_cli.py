@@ -444,6 +444,10 @@ def test_default_window_ends_at_the_newest_record_a_window_can_hold(
                 )
                 rows = [("p", text, 1) for text in texts]
                 connection.executemany("INSERT INTO pattern_executions VALUES (?, ?, ?)", rows)
+                # (Without it, the command notes its absence: `cli.index_hint`.)
+                connection.execute(
+                    "CREATE INDEX by_pattern ON pattern_executions (pattern_id, timestamp)"
+                )
             connection.close()
     code, out, err = run(capsys, "analyze", str(path), "--pattern", "p", "--format", "json")
     assert (code, err) == (0, "")

@@ -38,6 +38,8 @@ def database(tmp_path: Path) -> Path:
             "insert into pattern_executions values (?, ?, 1)",
             [("P", "2026-11-01T10:00:00Z"), ("P", "2026-11-03T12:00:00Z")],
         )
+        # (Without it, the command notes its absence too: `cli.index_hint`.)
+        connection.execute("create index by_pattern on pattern_executions (pattern_id, timestamp)")
     connection.close()
     return path
 

@@ -13,6 +13,8 @@ integer, "-0.00000000000000000001" (-1e-20), a score "1.50" (1.5)."""
 from __future__ import annotations
 
 import asyncio
+import math
+import re
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +26,10 @@ from hypothesis import strategies as st
 from reference import InvalidValue, read_record, short_repr
 from source_cases import NOW, START, analyse
 from usage_analytics.cli import main
-from usage_analytics.sources import FileSource, SQLiteSource, sqlite_scan
+from usage_analytics.sources import FileSource, SourceError, SQLiteSource, sqlite_scan
 from usage_analytics.sources import sqlite as sqlite_source
+from usage_analytics.sources.base import typed_text
+from usage_analytics.sources.partition_numbers import number_partition_value
 
 #: (execution time, score) cells, and the record's error: (field, reason) or None.
 CELLS: list[tuple[str, str, tuple[str, str] | None]] = [
@@ -283,3 +287,90 @@ def test_every_text_source_judges_a_cell_as_its_exact_value(
     assert expected[1] == len(invalid)
     for reader, data in _readers(tmp_path, cells, monkeypatch).items():
         assert _outcome(data) == expected, (reader, cells)
+
+
+# ------------------------------------------------------------------ one grammar of text
+
+#: The grammar of a number's text (`sources.number_text`), as its docstring writes it:
+#: ASCII blanks around a decimal number or a word of the floats that are not finite.
+_GRAMMAR = re.compile(
+    r"[ \t\n\r\x0b\x0c]*[+-]?"
+    r"(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))"
+    r"[ \t\n\r\x0b\x0c]*"
+)
+
+#: Text near numbers: digits, signs, points, exponents, underscores, the words' letters,
+#: blanks (ASCII and Unicode: a no-break space), an Arabic-Indic digit, a full-width one.
+_NEAR_NUMBERS = st.text(
+    st.sampled_from([*"0123456789+-.eE_ \t\x0b\x0cinfatyINFATYx", "\xa0", "\u0661", "\uff11"]),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _modelled(text: str) -> Any:
+    """A number text's exact value (as `_as_decimals` has it), else the text itself."""
+    return Decimal(text.strip(" \t\n\r\x0b\x0c")) if _GRAMMAR.fullmatch(text) else text
+
+
+@given(text=st.one_of(_NEAR_NUMBERS, st.text(max_size=12)))
+def test_typed_text_and_directories_read_the_grammar_and_nothing_else(text: str) -> None:
+    for field in ("execution_time_ms", "quality_score"):
+        read = typed_text(field, text)
+        if not _GRAMMAR.fullmatch(text):
+            assert type(read) is str, (field, text, read)
+            assert read == text
+            continue
+        # (A number, or a bad one as written: a `WrittenNumber`, the exact value.)
+        exact = _modelled(text)
+        if isinstance(read, Decimal):
+            assert read.compare_total(exact) == 0 or (read.is_nan() and exact.is_nan())
+        else:
+            assert type(read) in (int, float), (field, text, read)
+            assert read == float(exact) or (math.isnan(read) and exact.is_nan()), (text, read)
+        good = not isinstance(read, Decimal)  # (a bad one is as written)
+        try:
+            number_partition_value(field, text, f"{field}={text}", "part.parquet")
+        except SourceError:
+            assert not good, (field, text)
+        else:
+            assert good, (field, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["1_000", "1__0", "\xa012\xa0", "\u0661\u0662", "\uff11", "1_0e1", "nan(ind)", "0x10"]
+)
+def test_text_past_the_grammar_is_no_number_in_any_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    # (`float()` read the first five as 1000, 10, 12, 12 and 1.)
+    cells = [(text, "0.5"), ("12.5", "0.5")]
+    refused = [(0, "execution_time_ms", repr(text), "must be a number, got str")]
+    for reader, data in _readers(tmp_path, cells, monkeypatch).items():
+        assert _outcome(data) == (refused, 1, 0.5, 12.5), reader
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.one_of(_NEAR_NUMBERS, st.just("7")), min_size=1, max_size=4))
+def test_every_text_reader_reads_arbitrary_text_as_the_grammar_has_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, texts: list[str]
+) -> None:
+    """The CSV readers (pyarrow's, the csv module's) and SQLite's (the core's, `sqlite3`'s)
+    read a number field's text as a list of dicts of the grammar's values: a number
+    text's exact value, any other text as it is; a bad number shown as written."""
+    records = [
+        {
+            "timestamp": f"2026-02-20T{i % 24:02}:{i // 24:02}:00Z",
+            "execution_time_ms": _modelled(text),
+            "quality_score": Decimal("0.5"),
+        }
+        for i, text in enumerate(texts)
+    ]
+    samples, invalid, score, mean = _outcome(records)
+    written = [
+        (i, field, value if isinstance(_modelled(texts[i]), str) else repr(_Written(texts[i])), why)
+        for i, field, value, why in samples
+    ]
+    cells = [(text, "0.5") for text in texts]
+    for reader, data in _readers(tmp_path, cells, monkeypatch).items():
+        assert _outcome(data) == (written, invalid, score, mean), (reader, texts)

@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 from random_records import BASE, START, records
 from usage_analytics import (
     BatchUsageAccumulator,
+    InternalError,
     ModelUsageAnalyticsOutput,
     UsageAccumulator,
     UsageAnalyticsError,
@@ -301,8 +302,29 @@ def _describe(error: BaseException) -> str:
 
 
 def _internal(error: UsageAnalyticsError) -> list[str]:
-    """A panic the bindings caught and mapped is still a bug of the core."""
-    return [f"a caught panic: {error}"] if "internal error" in str(error) else []
+    """A panic the bindings caught and mapped is still a bug of the core: an
+    `InternalError` (its type, by which callers tell it), or words of one in an error of
+    another type (a fault a caller would take for a refusal of its bytes)."""
+    if isinstance(error, InternalError):
+        return [f"a caught panic: {error}"]
+    if "internal error" in str(error):
+        return [f"an internal error raised as {_describe(error)}"]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("error", "flagged"),
+    [
+        (InternalError("a panic's words of no 'internal' kind"), True),
+        (UsageAnalyticsError("internal error in usage-analytics (please report): x"), True),
+        (UsageAnalyticsError("not a state: bad magic"), False),
+    ],
+    ids=["by type", "by words", "a refusal"],
+)
+def test_a_caught_panic_is_told_by_its_type_or_its_words(
+    error: UsageAnalyticsError, flagged: bool
+) -> None:
+    assert bool(_internal(error)) is flagged
 
 
 def check_loaded(kind: type[Any], loaded: Any) -> list[str]:

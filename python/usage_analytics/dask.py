@@ -99,7 +99,12 @@ from usage_analytics.contracts import (
     TimeWindowType,
     TrendThresholds,
 )
-from usage_analytics.errors import InvalidRecordError, TimestampUnitWarning, UsageAnalyticsError
+from usage_analytics.errors import (
+    InvalidRecordError,
+    TimestampUnitWarning,
+    UsageAnalyticsError,
+    internal_error,
+)
 from usage_analytics.extras import missing_extra, require_pyarrow
 from usage_analytics.ingest.arrow_data import _with_time_index_hint
 from usage_analytics.ingest.fields import RECORD_COLUMNS
@@ -496,7 +501,7 @@ def _merge_states(states: Iterable[bytes]) -> bytes:
     merged as it is read (`BatchUsageAccumulator.merge_bytes`)."""
     blobs = list(states)
     if not blobs:  # Dask never calls a combine with no input; be safe anyway.
-        raise UsageAnalyticsError("no partition state to merge")
+        raise internal_error("no partition state to merge")
     return BatchUsageAccumulator.merge_bytes(blobs).to_bytes()
 
 

@@ -36,6 +36,18 @@ __all__ = [
     "reason_detail",
 ]
 
+#: The words the core's `CoreError::Internal` starts with (rust/error.rs); the library's
+#: Python faults start with them too, so a caller who reads the message (the command's
+#: error line, a log) sees the one kind of fault named one way.
+INTERNAL_WORDS = "internal error in usage-analytics (please report)"
+
+
+def internal_error(why: str) -> InternalError:
+    """An `InternalError` for a fault of the library's own Python code (a broken
+    invariant: a result the batch did not give, a state lost between two steps), worded
+    as the core words its own: "internal error in usage-analytics (please report): WHY"."""
+    return InternalError(f"{INTERNAL_WORDS}: {why}")
+
 
 @dataclass(frozen=True)
 class NoTimestampType:

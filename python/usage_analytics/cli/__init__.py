@@ -28,9 +28,10 @@ Errors never show a traceback: each is one line on stderr, `usage-analytics: err
 with exit status 2 for a wrong command line (bad option values, a missing file, an
 unsupported file type or URL, an unreachable server, a missing pip extra), 1 for data
 that cannot be analysed (malformed files, missing tables, unknown patterns, invalid
-records, more than the process's memory holds) and 130 when interrupted (Ctrl-C). A
-reader of the output that stops reading (`| head`) ends the command quietly, with status
-0.
+records, more than the process's memory holds), 70 for a fault of the library's own (an
+`InternalError`: "internal error in usage-analytics (please report): ...") and 130 when
+interrupted (Ctrl-C). A reader of the output that stops reading (`| head`) ends the
+command quietly, with status 0.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from usage_analytics import _core
 from usage_analytics.cli.analyze import configure_analyze, run_analyze
 from usage_analytics.cli.common import (
     EXIT_DATA,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
@@ -68,7 +70,12 @@ from usage_analytics.cli.output import (
     is_terminal,
 )
 from usage_analytics.cli.process_end import end_process
-from usage_analytics.errors import ColumnNameWarning, TimestampUnitWarning, UsageAnalyticsError
+from usage_analytics.errors import (
+    ColumnNameWarning,
+    InternalError,
+    TimestampUnitWarning,
+    UsageAnalyticsError,
+)
 from usage_analytics.report import printable
 from usage_analytics.sources import (
     MissingDependencyError,
@@ -252,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SourceUnavailableError, UnsupportedSourceError, MissingDependencyError) as error:
         _fail(str(error))
         return EXIT_USAGE
+    except InternalError as error:  # (a UsageAnalyticsError: caught before it)
+        _fail(str(error))
+        return EXIT_INTERNAL
     except UsageAnalyticsError as error:
         _fail(str(error))
         return EXIT_DATA

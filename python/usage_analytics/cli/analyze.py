@@ -27,6 +27,7 @@ from usage_analytics.cli.common import (
     window_of,
 )
 from usage_analytics.cli.empty_window import note_an_empty_window
+from usage_analytics.cli.index_hint import index_note
 from usage_analytics.cli.invalid_end import check_the_newest_is_accepted
 from usage_analytics.cli.key_spellings import note_spelled_keys
 from usage_analytics.cli.output import Analysis, View, emit
@@ -71,7 +72,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     if not pattern:
         raise CliError("--pattern must not be empty", EXIT_USAGE)
     source = source_of(args)
-    analysis, unreadable, absent = run_async(_analyze(args, source, pattern))
+    analysis, unreadable, notes = run_async(_analyze(args, source, pattern))
     # (A line that holds no record names no pattern: it may have been the pattern's.)
     heading = unreadable_note(unreadable) or None
 
@@ -79,16 +80,19 @@ def run_analyze(args: argparse.Namespace) -> int:
         return View([analysis], analysis, args.tz, width, unicode, heading, unreadable=unreadable)
 
     emit(args, view)
-    if absent is not None:  # (after the report, whose numbers it explains: `absent_fields`)
-        to_stderr(absent)
+    # (After the report: a missing `success` column, whose numbers it explains
+    # (`absent_fields`), then a table without an index (`index_hint`).)
+    for note in notes:
+        to_stderr(note)
     return EXIT_OK
 
 
 async def _analyze(
     args: argparse.Namespace, source: ExecutionSource, pattern: str
-) -> tuple[Analysis, Unreadable, str | None]:
-    """The pattern's analysis, the source's unreadable lines, and the note on a missing
-    `success` column (`cli.absent_fields`), made while the source is open."""
+) -> tuple[Analysis, Unreadable, list[str]]:
+    """The pattern's analysis, the source's unreadable lines, and the notes shown after
+    the report: a missing `success` column (`cli.absent_fields`), a table without an
+    index on the pattern id (`cli.index_hint`), made while the source is open."""
     progress = Progress()
     async with source:
         window = await source_window(args, source, progress, pattern)
@@ -111,7 +115,8 @@ async def _analyze(
         await note_the_end(args, source, window[1], pattern)
         await note_an_empty_window(source, [analysis.result], window, args.tz, pattern)
         absent = await absent_success_note(source, [fetched], [analysis.result], window)
-    return analysis, unreadable, absent
+        indexless = await index_note(source)
+    return analysis, unreadable, [note for note in (absent, indexless) if note is not None]
 
 
 async def _analysed(

@@ -32,7 +32,7 @@ from usage_analytics.contracts import (
     ModelUsageAnalyticsOutput,
     normalize_pattern_id,
 )
-from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.errors import InternalError, UsageAnalyticsError, internal_error
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
 from usage_analytics.sources import Fetched
@@ -70,6 +70,8 @@ async def reduce_patterns(
         async with progress.step(label):
             try:
                 output = await NodeUsageAnalyticsReducer().execute_batch_reduction(batch)
+            except InternalError:  # (a fault of ours: shown, not hidden by the retry)
+                raise
             except UsageAnalyticsError:
                 output = None  # one by one, which names the pattern and its record
         progress.bar(label, total, total)
@@ -200,7 +202,7 @@ def _as_single(
 ) -> ModelUsageAnalyticsOutput:
     """`result` with the `pattern_id` a single call's contract would give `group`."""
     if result is None:  # (every group with records is in the batch's table)
-        raise UsageAnalyticsError(f"no batch result for pattern {group.pattern_id}")
+        raise internal_error(f"no batch result for pattern {group.pattern_id!r}")
     wanted = normalize_pattern_id(group.pattern_id)
     if result.pattern_id == wanted and type(result.pattern_id) is type(wanted):
         return result

@@ -26,7 +26,7 @@ from usage_analytics.contracts import (
     TimeWindowType,
     micros,
 )
-from usage_analytics.errors import InvalidRecordError, UsageAnalyticsError
+from usage_analytics.errors import InternalError, InvalidRecordError, UsageAnalyticsError
 from usage_analytics.input_notes import integer_times, integer_unit
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import NodeUsageAnalyticsReducer
@@ -46,6 +46,9 @@ PROG = "usage-analytics"
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 #: Ctrl-C: 128 + SIGINT, as shells report a command SIGINT ended.
 EXIT_INTERRUPTED = 130
+#: The library's own fault (an `InternalError`): sysexits.h's EX_SOFTWARE, "an internal
+#: software error", so that a script can tell a bug to report from data it should fix.
+EXIT_INTERNAL = 70
 #: The default window: this long, up to the newest record.
 DEFAULT_WINDOW = timedelta(days=30)
 #: A newest record this far after the clock is noted (`_note_a_future_end`).
@@ -511,6 +514,8 @@ async def first_record_problem(source: ExecutionSource, pattern: str | None) -> 
             f". The first record: {place}, {fetched.locate(error.index)}: "
             f"{field} = {error.value}: {command_reason(error.field, error.reason)}"
         )
+    except InternalError:  # (a fault of ours, not the first record's problem)
+        raise
     except UsageAnalyticsError as error:  # a column of a type no record field has
         return f". {place}: {error}"
     return None
@@ -657,6 +662,8 @@ async def reduce_all(
         except InvalidRecordError as error:
             invalid.append(_Invalid(order, records, error))
             return None
+        except InternalError:  # (the command's exit status says it is ours)
+            raise
         except UsageAnalyticsError as error:  # columns of a type no record field has
             raise CliError(f"{place(records)}: {error}") from None
         done += 1

@@ -30,6 +30,7 @@ from usage_analytics.cli.common import (
     window_of,
 )
 from usage_analytics.cli.empty_window import note_an_empty_window
+from usage_analytics.cli.index_hint import index_note
 from usage_analytics.cli.key_spellings import note_spelled_keys
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
 from usage_analytics.cli.running import run_async
@@ -61,7 +62,7 @@ def configure_dashboard(parser: argparse.ArgumentParser) -> None:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     source = source_of(args)
-    rows, analyses, window, unattributed, unreadable, absent = run_async(_dashboard(args, source))
+    rows, analyses, window, unattributed, unreadable, notes = run_async(_dashboard(args, source))
     start, end, kind = window
     shown_start, shown_end, clocks = window_bounds(start, end, args.tz)
     heading = (
@@ -101,8 +102,10 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     with gc_paused():  # (see `_dashboard`)
         emit(args, view, DASHBOARD_RENDERERS)
-    if absent is not None:  # (after the report, whose numbers it explains: `absent_fields`)
-        to_stderr(absent)
+    # (After the report: a missing `success` column, whose numbers it explains
+    # (`absent_fields`), then a table without an index (`index_hint`).)
+    for note in notes:
+        to_stderr(note)
     return EXIT_OK
 
 
@@ -147,11 +150,12 @@ async def _dashboard(
     tuple[datetime, datetime, TimeWindowType],
     int,
     Unreadable,
-    str | None,
+    list[str],
 ]:
     """The dashboard's rows and analyses (worst first), its window, the records without
-    a pattern id, the unreadable lines, and the note on a missing `success` column
-    (`cli.absent_fields`), made while the source is open."""
+    a pattern id, the unreadable lines, and the notes shown after the report: a missing
+    `success` column (`cli.absent_fields`), a table without an index on the pattern id
+    (`cli.index_hint`), made while the source is open."""
     progress = Progress()
     where = source.description
     async with source:
@@ -169,6 +173,7 @@ async def _dashboard(
         await note_the_end(args, source, window[1])
         await note_an_empty_window(source, results, window, args.tz)
         absent = await absent_success_note(source, groups, results, window)
+        notes = [note for note in (absent, await index_note(source)) if note is not None]
     columns = source_columns(source)
     # The rows, their health findings and the document: hundreds of thousands of objects
     # for 100,000 patterns, none in a cycle, beside the results. With the collector on,
@@ -191,7 +196,7 @@ async def _dashboard(
         analyses[first.pattern_id] = Analysis(first.pattern_id, result, first.locate)
         rows[0] = DashboardRow(rows[0].name, result, rows[0].findings)
     analysed = [analyses[row.name] for row in rows]
-    return rows, analysed, window, unattributed.count, unreadable, absent
+    return rows, analysed, window, unattributed.count, unreadable, notes
 
 
 async def _reduced(

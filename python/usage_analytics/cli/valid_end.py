@@ -48,7 +48,6 @@ from datetime import UTC, datetime, timedelta
 
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.common import (
-    CliError,
     first_record_problem,
     no_valid_record,
     reduce_all,
@@ -61,6 +60,7 @@ from usage_analytics.contracts import (
     OnInvalid,
     TimeWindowType,
 )
+from usage_analytics.errors import internal_error
 from usage_analytics.output import datetime_of
 from usage_analytics.progress import Progress
 from usage_analytics.reducer import newest_valid_us
@@ -261,7 +261,7 @@ async def newest_valid(
     nearest = [group for group, value in zip(groups, hours, strict=True) if value == least]
     instants = [await newest_valid_us(probe_contract(args, group, start, end)) for group in nearest]
     if None in instants:  # (its result had a latest execution: a bug)
-        raise CliError(f"the newest valid record before {end.isoformat()} was lost")
+        raise internal_error(f"the newest valid record before {end.isoformat()} was lost")
     return datetime_of(max(instant for instant in instants if instant is not None))
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from usage_analytics import _core
-from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.errors import UsageAnalyticsError, internal_error
 from usage_analytics.ingest.arrow_data import _read_arrow, _with_time_index_hint
 from usage_analytics.ingest.dict_columns import _read_columns
 from usage_analytics.ingest.duckdb_reads import _duckdb_reads
@@ -200,4 +200,4 @@ def read_any(
         refuse_a_batch_without_ids(data, wanted)
         refuse_unaligned_series(data, wanted)
         return _read_columns(data, wanted, records, arrow)
-    raise AssertionError("records_container passed an input of no form")  # (unreachable)
+    raise internal_error("records_container passed an input of no form")  # (unreachable)

@@ -22,6 +22,7 @@ from usage_analytics.sources.base import (
     typed_text,
 )
 from usage_analytics.sources.exact_numbers import rows_to_read_again
+from usage_analytics.sources.number_text import number_of_text
 from usage_analytics.sources.odd_cells import shown_apart
 from usage_analytics.sources.records import (
     UnreadableLines,
@@ -191,17 +192,18 @@ def _without_blank_rows(pa: Any, table: Any) -> Any:
     return table.filter(pc.invert(blank))
 
 
-#: Number cells Arrow's parser reads as `float()` does (both round correctly): after
+#: Number cells Arrow's parser reads as `number_text` does (both round correctly): after
 #: ASCII blanks are trimmed, decimal digits with an optional sign, point and exponent.
 _PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
 def _numbers(pa: Any, column: Any) -> tuple[Any, Any | None]:
-    """Number cells as `float()` reads them, in Arrow, and a mask of the cells that are
-    no number (None if there are none), missing in the numbers: the standard reader
+    """Number cells as `number_text` reads them, in Arrow, and a mask of the cells that
+    are no number (None if there are none), missing in the numbers: the standard reader
     keeps their text, for the core to report. Arrow's parser does the plain cells; the
-    few others `float()` takes (padded with Unicode blanks, with `_` between digits, inf
-    and nan spelt otherwise, other scripts' digits) are read one by one in Python."""
+    others (the words of non-finite floats, inf and nan, spelt otherwise; and text that
+    is no number in the grammar, which `float()` read: "1_000", other scripts' digits,
+    padding of Unicode blanks) are judged one by one in Python."""
     pc = pa.compute
     try:
         numbers = column.cast(pa.float64())
@@ -209,7 +211,7 @@ def _numbers(pa: Any, column: Any) -> tuple[Any, Any | None]:
         pass
     else:
         # Arrow's parser also reads C's "nan(...)" ("-nan(ind)" from Microsoft's C
-        # library), which float() does not: its non-finite cells are checked by float().
+        # library), which the grammar does not: its non-finite cells are checked by it.
         other = pc.fill_null(pc.invert(pc.is_finite(numbers)), False)
         if not pc.any(other).as_py():
             return numbers, None
@@ -258,11 +260,9 @@ def _bad_integers_aside(
 
 
 def _float(text: str) -> float | None:
-    """`float(text)`; None where it raises (a cell that is no number)."""
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    """The number of `text` (`number_text`'s grammar); None for a cell that is no
+    number."""
+    return number_of_text(text)
 
 
 def _flags(pa: Any, column: Any) -> tuple[Any, Any | None]:

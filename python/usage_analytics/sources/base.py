@@ -35,6 +35,7 @@ from usage_analytics.sources.exact_numbers import (
     may_be_past_its_bound,
     past_its_bound,
 )
+from usage_analytics.sources.number_text import number_of_text
 
 __all__ = [
     "FALSE_TEXTS",
@@ -112,7 +113,8 @@ class FlagText(str):
 def typed_text(name: str, text: str) -> Any:
     """The value a text holds for record field `name`, where a source stores every value
     as text (a CSV cell, a column SQLite's `.import` made): a flag from true/false, t/f,
-    yes/no, y/n or 1/0 (any case, trimmed), a number by `float()` (an integer's text as
+    yes/no, y/n or 1/0 (any case, trimmed), a number in the grammar of `number_text`
+    ("12", " 0.5 ", "1e3", "nan"; not "1_000") as `float()` reads it (an integer's text as
     an int, below; a bad value, or one whose float is on its field's bound but is itself
     past it, a `WrittenNumber`, shown as written: `exact_numbers`), any other field's
     text as it is. A text that does not convert is returned unchanged (a flag field's as
@@ -127,9 +129,8 @@ def typed_text(name: str, text: str) -> Any:
             return False
         return FlagText(text)
     if name in NUMBER_FIELDS:
-        try:
-            number = float(text)
-        except ValueError:
+        number = number_of_text(text)
+        if number is None:
             return text
         # (Strictly inside its field's bounds, a number is good and off them: literals
         # only, no look-up, for the cells of every file. 1e309 is the float inf, a
@@ -663,4 +664,13 @@ class ExecutionSource(AsyncClosing, ABC):
         `success` is a failure). None where records name their fields one by one (JSON
         Lines, whose lines may hold a key or not), and by default: only the records
         tell."""
+        return None
+
+    async def index_hint(self) -> str | None:
+        """The SQL statement that makes the index a read of one pattern needs, where the
+        source is a database table that has none leading with its pattern id column (a
+        table SQLite's `.import` made, which has no index): each `fetch` and `newest` of
+        a pattern then scans the whole table (12-15 times slower at a million rows:
+        BENCHMARKS.md, helper-236). None where one serves it, for a view (which takes no
+        index: its tables' serve it), and for files. One look at the catalogue."""
         return None

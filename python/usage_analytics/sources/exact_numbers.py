@@ -86,7 +86,7 @@ def may_be_past_its_bound(name: str, text: str, number: float) -> bool:
 def past_its_bound(name: str, text: str) -> WrittenNumber | None:
     """The exact value of `text` (which `may_be_past_its_bound`) where it is past number
     field `name`'s bound, below 0 or a score above 1; None where it is not (or is no
-    text `Decimal` reads: `float()` takes a few it does not, none of them such)."""
+    text `Decimal` reads: every text of `number_text`'s grammar is one)."""
     try:
         number = Decimal(text)  # (C: a score column's ones each pass here)
     except (InvalidOperation, ValueError):
@@ -99,8 +99,7 @@ def past_its_bound(name: str, text: str) -> WrittenNumber | None:
 def bad_as_written(text: str) -> WrittenNumber | None:
     """`text`, whose float is a bad value of its field (not finite, negative, a score
     above 1), as a `WrittenNumber`, shown as written; None where it is no text `Decimal`
-    reads (`float()` takes a few it does not, none of them a number a user writes: the
-    float is shown then, as before)."""
+    reads (none of `number_text`'s grammar; the float is shown then, as before)."""
     try:
         return WrittenNumber(text)
     except (InvalidOperation, ValueError):

@@ -12,8 +12,8 @@ one are handed over as a dict of lists with that value in place (`odd_cells`), w
 core judges as the standard reader's records. A text file pyarrow cannot read as a table
 at all (a CSV row of fewer cells than the header, a line that is no JSON object) is read
 by the standard-library readers of `records` instead. The numbers are the same either
-way. (CSV rows of blank cells, CSV numbers `float()` reads but Arrow's parser does not,
-such as " 12.5", and JSON Lines flags and pattern ids written as integers stay on the
+way. (CSV rows of blank cells, CSV numbers of `number_text`'s grammar that Arrow's parser
+does not read, such as " 12.5", and JSON Lines flags and pattern ids written as integers stay on the
 Arrow path.) Without pyarrow, CSV and JSON Lines use those readers; Parquet needs
 pyarrow (the `arrow` extra).
 

@@ -2,15 +2,16 @@
 a CSV cell of its text is (`number_partition_value`).
 
 Its text is read by `base.typed_text`, the rules of every source that stores numbers as
-text: `float()`'s reading, trimmed ("12", " 0.5 ", "1e3"), an integer's text its int, a
-text on a bound read exactly ("-1e-400" is past 0). A value the core would refuse in a
-record (no number, not finite, negative, a score above 1) is refused when the directory
-is read, naming the directory, the field, the value as written and the core's own reason
-for it (asked of the core with a record of that value: the words of a CSV cell's error,
-"must be >= 0"), `--on-invalid skip` included: the value is the layout's, not a
-record's, and skipping would leave a whole directory out as invalid records. An empty
-value, or Hive's default partition, is missing. (Until session 60 such a directory was
-text, which the core refused whole: "column 'execution_time_ms' has Arrow type Utf8".)
+text: `number_text`'s grammar, trimmed ("12", " 0.5 ", "1e3"; not "1_000"), an integer's
+text its int, a text on a bound read exactly ("-1e-400" is past 0). A value the core
+would refuse in a record (no number, not finite, negative, a score above 1) is refused
+when the directory is read, naming the directory, the field, the value as written and
+the core's own reason for it (asked of the core with a record of that value: the words
+of a CSV cell's error, "must be >= 0"), `--on-invalid skip` included: the value is the
+layout's, not a record's, and skipping would leave a whole directory out as invalid
+records. An empty value, or Hive's default partition, is missing. (Until session 60 such
+a directory was text, which the core refused whole: "column 'execution_time_ms' has
+Arrow type Utf8".)
 """
 
 from __future__ import annotations

@@ -79,7 +79,11 @@ from usage_analytics.sources.postgres_ids import (
     keyed_ids,
 )
 from usage_analytics.sources.postgres_shape import few_rows_per_id
-from usage_analytics.sources.postgres_table import analysable_sql, unplaced_sql
+from usage_analytics.sources.postgres_table import (
+    analysable_sql,
+    pattern_time_index_sql,
+    unplaced_sql,
+)
 from usage_analytics.sources.query_as_table import query_hint
 
 __all__ = ["PostgresSource"]
@@ -735,6 +739,32 @@ class PostgresSource(ExecutionSource):
         # (The table's columns, as introspected once per connection: `_introspect`.)
         fields: frozenset[str] = await self._run(lambda cursor, columns: frozenset(columns))
         return fields
+
+    async def index_hint(self) -> str | None:
+        def work(cursor: Any, columns: dict[str, _Column]) -> str | None:
+            pid, ts = columns[PATTERN_ID], columns["timestamp"]
+            if pid.derived or ts.derived:  # (a JSON value's text: no plain index of it)
+                return None
+            # Any valid btree index that leads with the column and holds every row serves
+            # a pattern's reads (not only the skip steps' kind: `_skip_scan`). Views and
+            # foreign tables take none; a partitioned table's index is on its parent.
+            cursor.execute(
+                "SELECT c.relkind::text IN ('r', 'p', 'm') AND NOT EXISTS (SELECT 1 "
+                "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+                "JOIN pg_am am ON am.oid = ic.relam "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+                "WHERE i.indrelid = c.oid AND a.attname = $2 AND i.indpred IS NULL "
+                "AND i.indisvalid AND am.amname = 'btree') "
+                "FROM pg_class c WHERE c.oid = to_regclass($1)",
+                (self.table.qualified, _unquoted(pid.sql)),
+            )
+            row = cursor.fetchone()
+            if row is None or not row[0]:
+                return None
+            return pattern_time_index_sql(cursor, self.table, pid.sql, ts.sql)
+
+        hint: str | None = await self._run(work)
+        return hint
 
     async def unattributed(self) -> Unattributed:
         def work(cursor: Any, columns: dict[str, _Column]) -> Unattributed:

@@ -28,6 +28,7 @@ __all__ = [
     "MAX_NAME_BYTES",
     "analysable_sql",
     "create_executions_table",
+    "pattern_time_index_sql",
     "unplaced_sql",
     "write_executions",
     "write_executions_sync",
@@ -73,6 +74,22 @@ def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None
         f"CREATE INDEX IF NOT EXISTS {unplaced} ON {spec.qualified} ({c[PATTERN_ID]}) "
         f"WHERE {unplaced_sql(c['timestamp'])}"
     )
+
+
+def pattern_time_index_sql(cursor: Any, spec: TableSpec, pid: str, ts: str) -> str:
+    """The `CREATE INDEX` of the (pattern_id, timestamp) index `create_executions_table`
+    makes, for table `spec` made elsewhere (`pid` and `ts` its quoted columns), named as
+    that one is; unnamed (PostgreSQL then picks a free name) where a relation of the
+    table's schema has the name already (an index of other columns: the statement would
+    fail)."""
+    name = _index_name(spec.table, "pattern_time")
+    cursor.execute(
+        "SELECT 1 FROM pg_class c WHERE c.relname = $1 AND c.relnamespace = "
+        "(SELECT t.relnamespace FROM pg_class t WHERE t.oid = to_regclass($2))",
+        (name, spec.qualified),
+    )
+    named = f"{quote_identifier(name)} " if cursor.fetchone() is None else ""
+    return f"CREATE INDEX {named}ON {spec.qualified} ({pid}, {ts})"
 
 
 def _index_name(table: str, suffix: str) -> str:

@@ -14,9 +14,10 @@ reason. `LoadedRecords.locations` maps each record back to where it came from
 
 CSV cells are typed by column name, never guessed from the text (an agent called "1"
 stays a str): booleans (`success`, `quality_gates_passed`, `timeout`) from true/false,
-t/f, yes/no, y/n or 1/0 in any case, numbers (`execution_time_ms`, `quality_score`) with
-`float()` (an integer's text with `int()`, the same number, so that a bad one is shown as
-written: -1, not -1.0), everything else, timestamps included, stays a str. An empty cell
+t/f, yes/no, y/n or 1/0 in any case, numbers (`execution_time_ms`, `quality_score`) in
+`number_text`'s grammar, a decimal number ("1_000" is none), by `float()` (an integer's
+text with `int()`, the same number, so that a bad one is shown as written: -1, not
+-1.0), everything else, timestamps included, stays a str. An empty cell
 is a missing field. A cell that does not convert stays as written, so the core reports it
 as invalid.
 A row with fewer cells than the header has its last fields missing, as pandas and

@@ -24,9 +24,10 @@ pattern's entries of the (pattern_id, timestamp) index, about 0.3 s per million 
 
 Values are read as the CSV reader reads cells (once the rows are fetched): empty text
 is a missing value in every field, and text in a flag or number column is converted
-(`typed_text`: a flag from true/false, t/f, yes/no, y/n or 1/0 in any case, a number by
-`float()`). Tables that `sqlite3`'s `.import` makes from a CSV file hold every value as
-text, an empty cell as '', so the tool's own CSV, imported, gives the CSV's analytics.
+(`typed_text`: a flag from true/false, t/f, yes/no, y/n or 1/0 in any case, a number in
+`number_text`'s grammar: a decimal number, not "1_000"). Tables that `sqlite3`'s
+`.import` makes from a CSV file hold every value as text, an empty cell as '', so the
+tool's own CSV, imported, gives the CSV's analytics.
 Text that is no flag or number ('maybe', 'fast') stays as written, and the core reports
 it. A number in a text field (an INTEGER column of agent ids) is read as its text, as a CSV cell.
 
@@ -112,7 +113,11 @@ from usage_analytics.sources.sqlite_columns import (
 from usage_analytics.sources.sqlite_native import FetchedRows, native_rows, read_only_uri
 from usage_analytics.sources.sqlite_newest import ByPattern, newest_stamp, stamps_of
 from usage_analytics.sources.sqlite_scan import Scan, scanned_rows, table_scan, unplaced_indexed
-from usage_analytics.sources.sqlite_table import placed_sql, unplaced_sql
+from usage_analytics.sources.sqlite_table import (
+    pattern_time_index_sql,
+    placed_sql,
+    unplaced_sql,
+)
 from usage_analytics.sources.sqlite_text import first_not_utf8
 from usage_analytics.sources.timestamps import (
     datetime_of,
@@ -390,12 +395,7 @@ class SQLiteSource(ExecutionSource):
         table's primary key (it has no rowid: its rows were named by their timestamps
         alone, which rows share); None for a view. (A view's rowid is NULL.)"""
         spec = self.table
-        schema = quote_identifier(spec.schema or "main")
-        kind = connection.execute(
-            f"SELECT type FROM {schema}.sqlite_master WHERE name = ? COLLATE NOCASE",
-            (spec.table,),
-        ).fetchone()
-        if kind is not None and kind[0] == "view":
+        if self._is_view(connection):
             # (Not asked for: SQLite builds since 3.36 have no rowid in views, among them
             # the core's own, which then could not read the view.)
             return None
@@ -464,6 +464,15 @@ class SQLiteSource(ExecutionSource):
             values = column_values(cursors, len(names) + keyed, shared_places(names))
         return python_rows(names, values, keyed=keyed)
 
+    def _is_view(self, connection: sqlite3.Connection) -> bool:
+        """Whether the table is a view."""
+        schema = quote_identifier(self.table.schema or "main")
+        kind = connection.execute(
+            f"SELECT type FROM {schema}.sqlite_master WHERE name = ? COLLATE NOCASE",
+            (self.table.table,),
+        ).fetchone()
+        return kind is not None and kind[0] == "view"
+
     def _pattern_ids(self, connection: sqlite3.Connection, pid: str) -> _PatternIds:
         """The distinct pattern ids (NULL left out). Where an index leads with the pattern
         id column, one seek per id (`_IDS_CTE`), and rows are asked for by id, so that a
@@ -496,7 +505,10 @@ class SQLiteSource(ExecutionSource):
     def _indexed_by_pattern(self, connection: sqlite3.Connection, pid: str) -> bool:
         """Whether SQLite serves a skip step ("the least id above x") from an index: asked
         of its planner, which alone knows whether an index's collation, order and
-        expressions fit the column (a scan per step would be a scan per pattern)."""
+        expressions fit the column (a scan per step would be a scan per pattern). Its plan
+        names the step's constraint, "SEARCH t USING COVERING INDEX i (pattern_id>?)";
+        without one ("SEARCH t USING COVERING INDEX i") it walks a whole index that only
+        holds the column (timestamp, pattern_id; a NOCASE index) for `min`, each step."""
         plan = connection.execute(
             f"EXPLAIN QUERY PLAN SELECT min({pid} COLLATE BINARY) FROM {self.table.qualified} "
             f"WHERE {pid} COLLATE BINARY > ?",
@@ -504,7 +516,8 @@ class SQLiteSource(ExecutionSource):
         ).fetchall()
         details = [str(row[-1]) for row in plan]
         return bool(details) and all(
-            detail.startswith("SEARCH") and "INDEX" in detail for detail in details
+            detail.startswith("SEARCH") and "INDEX" in detail and detail.endswith(">?)")
+            for detail in details
         )
 
     @staticmethod
@@ -841,6 +854,19 @@ class SQLiteSource(ExecutionSource):
     async def fields_with_columns(self) -> frozenset[str] | None:
         # (The table's columns: one pragma, as every query's `_columns` reads them.)
         return frozenset(await self._run(self._columns))
+
+    async def index_hint(self) -> str | None:
+        # (Whether an index serves the pattern id is the planner's answer, as for the
+        # skip steps: `_indexed_by_pattern`; the index made is the library's own.)
+        def work(connection: sqlite3.Connection) -> str | None:
+            columns = self._columns(connection)
+            pid = columns[PATTERN_ID]
+            if self._is_view(connection) or self._indexed_by_pattern(connection, pid):
+                return None
+            return pattern_time_index_sql(connection, self.table, pid, columns["timestamp"])
+
+        hint: str | None = await self._run(work)
+        return hint
 
     async def unattributed(self) -> Unattributed:
         def work(connection: sqlite3.Connection) -> Unattributed:

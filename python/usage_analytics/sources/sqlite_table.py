@@ -31,6 +31,7 @@ from usage_analytics.sources.timestamps import format_utc
 __all__ = [
     "DATE_GLOB",
     "create_executions_table",
+    "pattern_time_index_sql",
     "placed_sql",
     "unplaced_sql",
     "write_executions",
@@ -75,6 +76,30 @@ def create_executions_table(connection: sqlite3.Connection, table: TableSpec | N
         f"CREATE INDEX IF NOT EXISTS {prefix}{unplaced} "
         f"ON {quote_identifier(spec.table)} ({c[PATTERN_ID]}, {c['timestamp']}) "
         f"WHERE {unplaced_sql(c['timestamp'])}"
+    )
+
+
+def pattern_time_index_sql(
+    connection: sqlite3.Connection, spec: TableSpec, pid: str, ts: str
+) -> str:
+    """The `CREATE INDEX` of the (pattern_id, timestamp) index `create_executions_table`
+    makes, for table `spec` made elsewhere (`pid` and `ts` its quoted columns), named as
+    that one is, or with a number after it where an object of the schema has the name
+    (an index of other columns: the statement would fail)."""
+    schema = quote_identifier(spec.schema or "main")
+    taken = {
+        str(name).lower()
+        for (name,) in connection.execute(f"SELECT name FROM {schema}.sqlite_master")
+    }
+    name = f"{spec.table}_pattern_time"
+    number = 2
+    while name.lower() in taken:  # (SQLite's names are caseless)
+        name = f"{spec.table}_pattern_time_{number}"
+        number += 1
+    prefix = "" if spec.schema is None else f"{quote_identifier(spec.schema)}."
+    return (
+        f"CREATE INDEX {prefix}{quote_identifier(name)} "
+        f"ON {quote_identifier(spec.table)} ({pid}, {ts})"
     )
 
 

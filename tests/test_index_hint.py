@@ -1,0 +1,229 @@
+"""A database table that no index serves by pattern id (SQLite's `.import` makes none)
+is read by scans, and the command says so after its report, once, with the `CREATE
+INDEX` that makes the library's own index (`ExecutionSource.index_hint`,
+`cli.index_hint`). Each statement given is run here: it must work, and once it has, the
+table needs no hint."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from adbc_driver_postgresql import dbapi
+from cli_runs import run
+from usage_analytics.sources import ExecutionSource, FileSource, PostgresSource, SQLiteSource
+from usage_analytics.sources.base import TableSpec
+from usage_analytics.sources.sqlite_table import write_executions_sync
+
+NOW = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
+#: The rows of every table here: two patterns, three hours, all TEXT as `.import` has them.
+ROWS = [
+    (pattern, (NOW - timedelta(hours=hours)).isoformat(), "true")
+    for hours in range(3)
+    for pattern in ("a", "b")
+]
+
+
+def hint(source: ExecutionSource) -> str | None:
+    async def ask() -> str | None:
+        async with source:
+            return await source.index_hint()
+
+    return asyncio.run(ask())
+
+
+def imported(path: Path, table: str = "pattern_executions", columns: str = "") -> Path:
+    """A table as `sqlite3`'s `.import` makes it: every column TEXT, no index."""
+    names = columns or "pattern_id, timestamp, success"
+    with sqlite3.connect(path) as connection:
+        typed = ", ".join(f'"{name}" TEXT' for name in names.split(", "))
+        connection.execute(f'CREATE TABLE "{table}" ({typed})')
+        connection.executemany(f'INSERT INTO "{table}" VALUES (?, ?, ?)', ROWS)
+    connection.close()
+    return path
+
+
+def run_sql(path: Path, statement: str) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute(statement)
+    connection.close()
+
+
+# ------------------------------------------------------------------------------ SQLite
+
+
+def test_an_imported_table_is_given_the_librarys_index(tmp_path: Path) -> None:
+    path = imported(tmp_path / "runs.sqlite")
+    statement = hint(SQLiteSource(path))
+    assert statement == (
+        'CREATE INDEX "pattern_executions_pattern_time" ON "pattern_executions" '
+        '("pattern_id", "timestamp")'
+    )
+    run_sql(path, statement)
+    assert hint(SQLiteSource(path)) is None
+
+
+def test_the_librarys_own_table_needs_no_index(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    write_executions_sync(path, [{"pattern_id": "a", "timestamp": NOW, "success": True}])
+    assert hint(SQLiteSource(path)) is None
+
+
+def test_an_index_on_the_pattern_id_alone_serves_it(tmp_path: Path) -> None:
+    path = imported(tmp_path / "runs.sqlite")
+    run_sql(path, "CREATE INDEX by_id ON pattern_executions (pattern_id)")
+    assert hint(SQLiteSource(path)) is None
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "CREATE INDEX by_time ON pattern_executions (timestamp)",
+        "CREATE INDEX by_time_id ON pattern_executions (timestamp, pattern_id)",
+        # (A partial index serves only the rows of its condition.)
+        "CREATE INDEX some_ids ON pattern_executions (pattern_id) WHERE success = 'false'",
+        # (NOCASE: no order of the ids as stored, which reads take.)
+        "CREATE INDEX folded ON pattern_executions (pattern_id COLLATE NOCASE)",
+    ],
+    ids=["timestamp", "timestamp first", "partial", "other collation"],
+)
+def test_an_index_that_serves_no_pattern_read_is_no_index(tmp_path: Path, other: str) -> None:
+    path = imported(tmp_path / "runs.sqlite")
+    run_sql(path, other)
+    assert hint(SQLiteSource(path)) is not None
+
+
+def test_the_index_name_taken_by_another_index_gets_a_number(tmp_path: Path) -> None:
+    path = imported(tmp_path / "runs.sqlite")
+    run_sql(path, "CREATE INDEX Pattern_Executions_Pattern_Time ON pattern_executions (success)")
+    statement = hint(SQLiteSource(path))
+    assert statement is not None
+    assert '"pattern_executions_pattern_time_2"' in statement
+    run_sql(path, statement)
+    assert hint(SQLiteSource(path)) is None
+
+
+def test_mapped_columns_and_a_table_name_of_spaces_are_named_as_given(
+    tmp_path: Path,
+) -> None:
+    path = imported(tmp_path / "runs.sqlite", "My Runs", "id, started, ok")
+    spec = TableSpec("My Runs", columns={"pattern_id": "id", "timestamp": "started"})
+    statement = hint(SQLiteSource(path, spec))
+    assert statement == 'CREATE INDEX "My Runs_pattern_time" ON "My Runs" ("id", "started")'
+    run_sql(path, statement)
+    assert hint(SQLiteSource(path, spec)) is None
+
+
+def test_a_view_takes_no_index(tmp_path: Path) -> None:
+    path = imported(tmp_path / "runs.sqlite", "raw")
+    run_sql(path, "CREATE VIEW pattern_executions AS SELECT * FROM raw")
+    assert hint(SQLiteSource(path)) is None
+
+
+def test_a_file_takes_no_index(tmp_path: Path) -> None:
+    path = tmp_path / "runs.csv"
+    path.write_text("pattern_id,timestamp,success\n" + "".join(",".join(r) + "\n" for r in ROWS))
+    assert hint(FileSource(path)) is None
+
+
+# ------------------------------------------------------------------------------ command
+
+NOTE = "has no index on its pattern id"
+
+
+@pytest.mark.parametrize("command", ["analyze", "dashboard"])
+def test_the_command_notes_the_missing_index_once_after_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    path = imported(tmp_path / "runs.sqlite")
+    pattern = ["--pattern", "a"] if command == "analyze" else []
+    code, out, err = run(capsys, command, str(path), *pattern, "--format", "json")
+    assert code == 0
+    assert out.startswith("{")
+    (line,) = err.splitlines()
+    assert line == (
+        f"usage-analytics: note: table 'pattern_executions' of {path} {NOTE}, so each read "
+        "scans the whole table (the command took twice as long at a million rows); to make "
+        "the index the library's own tables have, run once: CREATE INDEX "
+        '"pattern_executions_pattern_time" ON "pattern_executions" ("pattern_id", "timestamp")'
+    )
+    run_sql(path, line.partition("run once: ")[2])
+    code, _, err = run(capsys, command, str(path), *pattern, "--format", "json")
+    assert (code, err) == (0, "")
+
+
+def test_the_note_follows_the_absent_success_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "runs.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
+        connection.executemany(
+            "INSERT INTO pattern_executions VALUES (?, ?)", [r[:2] for r in ROWS]
+        )
+    connection.close()
+    code, _, err = run(capsys, "analyze", str(path), "--pattern", "a", "--format", "json")
+    assert code == 0
+    absent, indexless = err.splitlines()
+    assert "no 'success' column" in absent
+    assert NOTE in indexless
+
+
+def test_a_view_is_not_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = imported(tmp_path / "runs.sqlite", "raw")
+    run_sql(path, "CREATE VIEW pattern_executions AS SELECT * FROM raw")
+    code, _, err = run(capsys, "analyze", str(path), "--pattern", "a", "--format", "json")
+    assert (code, err) == (0, "")
+
+
+# ------------------------------------------------------------------------------ PostgreSQL
+
+
+@pytest.fixture
+def pg_runs(postgres_url: str) -> str:
+    """A PostgreSQL table `runs` of `ROWS` (text ids, timestamptz times), no index."""
+    with dbapi.connect(postgres_url, autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE runs (pattern_id text, timestamp timestamptz, success boolean)"
+        )
+        for row in ROWS:
+            cursor.execute("INSERT INTO runs VALUES ($1, $2::timestamptz, $3::boolean)", row)
+    return postgres_url
+
+
+def pg_sql(url: str, statement: str) -> None:
+    with dbapi.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute(statement)
+
+
+def test_a_postgresql_table_without_the_index_is_given_it(pg_runs: str) -> None:
+    statement = hint(PostgresSource(pg_runs, TableSpec("runs")))
+    assert statement == 'CREATE INDEX "runs_pattern_time" ON "runs" ("pattern_id", "timestamp")'
+    pg_sql(pg_runs, statement)
+    assert hint(PostgresSource(pg_runs, TableSpec("runs"))) is None
+
+
+def test_a_postgresql_index_name_taken_leaves_the_name_to_postgresql(pg_runs: str) -> None:
+    pg_sql(pg_runs, "CREATE INDEX runs_pattern_time ON runs (success)")
+    statement = hint(PostgresSource(pg_runs, TableSpec("runs")))
+    assert statement == 'CREATE INDEX ON "runs" ("pattern_id", "timestamp")'
+    pg_sql(pg_runs, statement)
+    assert hint(PostgresSource(pg_runs, TableSpec("runs"))) is None
+
+
+def test_a_postgresql_btree_index_on_the_id_serves_it(pg_runs: str) -> None:
+    pg_sql(pg_runs, "CREATE INDEX by_id ON runs (pattern_id)")
+    assert hint(PostgresSource(pg_runs, TableSpec("runs"))) is None
+
+
+def test_a_postgresql_hash_index_is_no_index_of_ranges(pg_runs: str) -> None:
+    pg_sql(pg_runs, "CREATE INDEX by_id ON runs USING hash (pattern_id)")
+    assert hint(PostgresSource(pg_runs, TableSpec("runs"))) is not None
+
+
+def test_a_postgresql_view_takes_no_index(pg_runs: str) -> None:
+    pg_sql(pg_runs, "CREATE VIEW runs_view AS SELECT * FROM runs")
+    assert hint(PostgresSource(pg_runs, TableSpec("runs_view"))) is None
