@@ -19,17 +19,9 @@ from cli_runs import run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_file_column_case import TIMES
+from test_partition_flags import READS
 from test_partition_key_case import KINDS, write
 from usage_analytics.sources import SourceError, TableSpec, open_source
-
-#: Each kind of dataset with the readers that read it: pyarrow's (None), the standard
-#: ones (False; Parquet has none).
-READS = [
-    (kind, arrow)
-    for kind in KINDS
-    for arrow in (None, False)
-    if (kind, arrow) != ("parquet", False)
-]
 
 
 def dataset(root: Path, kind: str, directory: str, name: str = "a") -> Path:
