@@ -16,8 +16,9 @@ threads share the arena too, from the first file read or awaited reduction on. A
 must come early: glibc fixes its arena limit when a thread asks for an arena beyond
 nine (more than `arena_test`, 8, on 64 bits), after which `mallopt` changes nothing (seen
 on glibc 2.36: eight threads that had allocated, then the call, then twelve more threads:
-no arena more; nine threads, then the call: the twelve made six more). The command calls it before it starts a thread; a service under a limit
-sets `MALLOC_ARENA_MAX=1` in its environment instead.
+no arena more; nine threads, then the call: the twelve made six more). The command calls
+it before it starts a thread; a service under a limit sets `MALLOC_ARENA_MAX=1` in its
+environment instead.
 
 `room` is what the limit leaves, for the readers' checks before a read
 (`sources.short_room`).
