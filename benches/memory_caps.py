@@ -13,7 +13,6 @@ the children import (default this checkout's), to race two builds in one run.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,10 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from record_files import write_record_files  # (the tests' own files)
 
 CHILD = """
 import os, resource, sys
@@ -38,26 +35,6 @@ code = main(sys.argv[2:])
 sys.stdout.flush()
 os._exit(code)
 """
-
-
-def write_files(folder: Path, n: int) -> list[Path]:
-    rng = np.random.default_rng(1)
-    offsets = np.sort(rng.integers(0, 30 * 86_400 * 10**6, n)).astype("timedelta64[us]")
-    stamps = np.datetime_as_string(np.datetime64("2024-01-01", "us") + offsets, unit="us")
-    table = pa.table(
-        {
-            "pattern_id": [f"p{i}" for i in rng.integers(0, 200, n)],
-            "timestamp": [f"{stamp}Z" for stamp in stamps],
-            "success": rng.random(n) < 0.9,
-            "execution_time_ms": rng.random(n) * 100,
-            "agent": [f"agent-{i}" for i in rng.integers(0, 50, n)],
-        }
-    )
-    paths = [folder / f"runs.{kind}" for kind in ("csv", "jsonl", "parquet")]
-    pacsv.write_csv(table, paths[0])
-    paths[1].write_text("".join(json.dumps(row) + "\n" for row in table.to_pylist()))
-    pq.write_table(table, paths[2])
-    return paths
 
 
 def run(tree: str, path: Path, headroom: int) -> str:
@@ -88,7 +65,7 @@ def main() -> None:
     ]
     tree = sys.argv[3] if len(sys.argv) > 3 else str(Path(__file__).resolve().parents[1] / "python")
     with tempfile.TemporaryDirectory() as folder:
-        for path in write_files(Path(folder), n):
+        for path in write_record_files(Path(folder), n).values():
             for headroom in headrooms:
                 print(f"{path.name:14} {headroom:4} MB  {run(tree, path, headroom)}", flush=True)
 

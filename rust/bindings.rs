@@ -98,8 +98,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Run `work` with the GIL released; a panic becomes a `UsageAnalyticsError`, never an
-/// abort or a `PanicException` (kernels do not panic on user input; this is the backstop).
+/// Run `work` with the GIL released; a panic becomes an `InternalError` (`unwound`), never
+/// an abort or a `PanicException` (kernels do not panic on user input; this is the backstop).
 /// Then let the allocator return what earlier calls freed (`allocator::age_freed_pages`).
 pub(crate) fn compute<T: Send>(py: Python<'_>, work: impl FnOnce() -> Result<T, CoreError> + Send) -> PyResult<T> {
     py.detach(|| {

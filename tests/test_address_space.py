@@ -46,3 +46,43 @@ def test_pyarrow_compute_loads_on_a_thread_near_the_limit(headroom_mb: int) -> N
     done = run_python(CAPPED.replace("HEADROOM", str(headroom_mb)))
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.split("\n")[:2] == ["room True", "loaded pyarrow.compute"], done.stdout
+
+
+#: A child that has glibc's arenas shared (or not: LIMIT_MB 0 sets no limit), then holds
+#: four threads that allocate at once, and writes glibc's statistics (an "Arena N:" each).
+ARENAS = """
+import ctypes, os, resource, threading
+from usage_analytics.address_space import share_one_arena
+
+if LIMIT_MB:
+    with open("/proc/self/statm") as statm:
+        used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = used + LIMIT_MB * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+share_one_arena()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+all_in = threading.Barrier(5)
+
+def allocate():
+    libc.malloc(1000)
+    all_in.wait()  # (alive together: no thread's arena freed for the next)
+
+threads = [threading.Thread(target=allocate) for _ in range(4)]
+for thread in threads:
+    thread.start()
+all_in.wait()
+libc.malloc_stats()
+for thread in threads:
+    thread.join()
+"""
+
+
+@pytest.mark.parametrize(("limit_mb", "shared"), [(0, False), (1024, True)])
+def test_arenas_are_shared_only_under_a_limit(limit_mb: int, shared: bool) -> None:
+    # The setting is the whole process's (a library caller's threads too): without a
+    # limit, the process's threads keep their arenas.
+    done = run_python(ARENAS.replace("LIMIT_MB", str(limit_mb)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    arenas = done.stderr.count("Arena ")
+    assert (arenas == 1) is shared, done.stderr

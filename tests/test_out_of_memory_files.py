@@ -16,13 +16,13 @@ child's timeout (`run_python`) fails such a case. Linux only.
 
 from __future__ import annotations
 
-import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from child import run_python
+from record_files import RECORD_FILE_KINDS, write_record_files
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
 
@@ -45,35 +45,12 @@ os._exit(code)
 
 #: Headrooms (MB): each ended one kind of file or more in an abort or a traceback before.
 HEADROOMS = [4, 16, 32, 48, 64, 96]
-KINDS = ["csv", "jsonl", "parquet"]
+KINDS = list(RECORD_FILE_KINDS)
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    n = 20_000
-    rng = np.random.default_rng(1)
-    offsets = np.sort(rng.integers(0, 30 * 86_400 * 10**6, n)).astype("timedelta64[us]")
-    stamps = np.datetime_as_string(np.datetime64("2024-01-01", "us") + offsets, unit="us")
-    table = pa.table(
-        {
-            "pattern_id": [f"p{i}" for i in rng.integers(0, 200, n)],
-            "timestamp": [f"{stamp}Z" for stamp in stamps],
-            "success": rng.random(n) < 0.9,
-            "execution_time_ms": rng.random(n) * 100,
-            "agent": [f"agent-{i}" for i in rng.integers(0, 50, n)],
-        }
-    )
-    folder = tmp_path_factory.mktemp("records")
-    paths = {kind: folder / f"runs.{kind}" for kind in KINDS}
-    pacsv.write_csv(table, paths["csv"])
-    pq.write_table(table, paths["parquet"])
-    paths["jsonl"].write_text("".join(json.dumps(row) + "\n" for row in table.to_pylist()))
-    return paths
+    return write_record_files(tmp_path_factory.mktemp("records"), 20_000)
 
 
 def run_command(path: Path, headroom_mb: int) -> tuple[int, str, str]:

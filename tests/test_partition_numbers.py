@@ -19,17 +19,9 @@ from cli_runs import run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_file_column_case import TIMES
+from test_partition_flags import READS
 from test_partition_key_case import KINDS, write
 from usage_analytics.sources import SourceError, TableSpec, open_source
-
-#: Each kind of dataset with the readers that read it: pyarrow's (None), the standard
-#: ones (False; Parquet has none).
-READS = [
-    (kind, arrow)
-    for kind in KINDS
-    for arrow in (None, False)
-    if (kind, arrow) != ("parquet", False)
-]
 
 
 def dataset(root: Path, kind: str, directory: str, name: str = "a") -> Path:
@@ -129,6 +121,22 @@ def test_a_directory_mapped_to_a_number_field_is_read_as_a_number(
         "execution_time_ms": [40],
         "quality_score": [None],
     }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_directory_mapped_to_both_number_fields_is_judged_as_each(
+    kind: str, tmp_path: Path
+) -> None:
+    # A time fine as a time but no score was read, and each record then refused by the
+    # core: with --on-invalid skip, the whole directory left out as invalid records.
+    both = TableSpec(columns={"execution_time_ms": "n", "quality_score": "n"})
+    fine = dataset(tmp_path / "fine", kind, "n=0.5")
+    assert numbers(fine, table=both) == {"execution_time_ms": [0.5], "quality_score": [0.5]}
+    bad = dataset(tmp_path / "bad", kind, "n=5")
+    with pytest.raises(SourceError) as raised:
+        numbers(bad, table=both)
+    expected = f"{bad}, n=5/a.{kind}: field 'quality_score' (directory 'n=5') = '5': "
+    assert str(raised.value) == expected + "must be within [0, 1]"
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from child import run_python
 from usage_analytics.cli.running import run_async
-from usage_analytics.sources import files, open_source
+from usage_analytics.sources import SourceError, files, open_source
 from usage_analytics.worker_threads import THREAD_NOT_STARTED, to_thread
 
 
@@ -80,6 +81,26 @@ def test_pyarrows_pool_thread_not_started_is_a_memory_error(
             await source.close()
 
     with pytest.raises(MemoryError, match=r"out of memory reading .*runs\.csv: pyarrow's"):
+        asyncio.run(fetch())
+
+
+@pytest.mark.parametrize("field", ["success", "execution_time_ms"])
+def test_a_refusal_quoting_pyarrows_words_stays_a_refusal(tmp_path: Path, field: str) -> None:
+    # Only pyarrow's own error for its thread is a MemoryError: a refusal of the caller's
+    # layout that quotes its words (a directory's value) was said as out of memory.
+    folder = tmp_path / f"{field}=Failed to launch worker thread"
+    folder.mkdir()
+    table = pa.table({"pattern_id": ["p"], "timestamp": ["2024-01-01T00:00:00Z"]})
+    pq.write_table(table, folder / "part.parquet")
+
+    async def fetch() -> Any:
+        source = open_source(tmp_path)
+        try:
+            return await source.fetch("p", datetime.min, datetime.max)
+        finally:
+            await source.close()
+
+    with pytest.raises(SourceError, match=f"field '{field}' .*= 'Failed to launch worker"):
         asyncio.run(fetch())
 
 

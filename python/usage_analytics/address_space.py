@@ -11,7 +11,14 @@ where nothing catches it, aborted the process (SIGABRT) with 48 MB still free.
 `share_one_arena` has every thread allocate from the main arena once a limit is set
 (`mallopt(M_ARENA_MAX, 1)`, what `MALLOC_ARENA_MAX=1` does at start): no reservation per
 thread, at the price of threads contending for one arena's lock, which only a process
-under a limit pays.
+under a limit pays. It is the process's setting, not the library's: a library caller's
+threads share the arena too, from the first file read or awaited reduction on. And it
+must come early: glibc fixes its arena limit when a thread asks for an arena beyond
+nine (more than `arena_test`, 8, on 64 bits), after which `mallopt` changes nothing (seen
+on glibc 2.36: eight threads that had allocated, then the call, then twelve more threads:
+no arena more; nine threads, then the call: the twelve made six more). The command calls
+it before it starts a thread; a service under a limit sets `MALLOC_ARENA_MAX=1` in its
+environment instead.
 
 `room` is what the limit leaves, for the readers' checks before a read
 (`sources.short_room`).

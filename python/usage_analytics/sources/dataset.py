@@ -200,7 +200,10 @@ def typed_partition_value(
     if not value:  # (an empty cell is a missing value)
         return None
     if numbers:
-        return number_partition_value(fields[0], value, directory, where)
+        # (Each field the key feeds judges it: a key mapped to the time and the score, 5,
+        # is a time but no score.)
+        numbers_read = [number_partition_value(field, value, directory, where) for field in fields]
+        return numbers_read[0]
     flag = typed_text(fields[0], value)
     if isinstance(flag, bool):
         return flag

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import shlex
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -279,8 +280,9 @@ class FileSource(ExecutionSource):
             ) from None
         except Exception as error:
             # (pyarrow's `ArrowException`, not `MemoryError`, for its pool's thread that
-            # did not fit: `short_room`.)
-            if ARROW_THREAD_NOT_STARTED in str(error):
+            # did not fit: `short_room`. Its type checked too: a refusal of the caller's
+            # own, quoting those words as a directory's value, is no memory running short.)
+            if _is_arrow_error(error) and ARROW_THREAD_NOT_STARTED in str(error):
                 raise MemoryError(
                     f"out of memory {self._doing}: pyarrow's worker thread could not start "
                     f"({error})"
@@ -826,6 +828,12 @@ def _read_parquet_file(pq: Any, file: Path) -> Any:
         return pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
     with pq.ParquetFile(file, pre_buffer=False, coerce_int96_timestamp_unit=INT96_UNIT) as parquet:
         return parquet.read(use_threads=False)
+
+
+def _is_arrow_error(error: Exception) -> bool:
+    """Whether `error` is one of pyarrow's own (`ArrowException` and its subclasses)."""
+    pa = sys.modules.get("pyarrow")  # (not imported: the error is not pyarrow's)
+    return pa is not None and isinstance(error, pa.lib.ArrowException)
 
 
 def _row_label(index: int) -> str:

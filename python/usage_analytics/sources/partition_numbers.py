@@ -52,33 +52,17 @@ _INSTANT = datetime(2000, 1, 1, 12, tzinfo=UTC)
 @cache
 def _options() -> dict[str, Any]:
     """The core's options for judging one record: a day's window, no analytics, invalid
-    records counted with their reasons."""
-    from usage_analytics.contracts import TrendThresholds, micros
+    records counted with their reasons (a reduction's own, `reducer.core_options`)."""
+    from usage_analytics.contracts import AnalyticsRequest, TimeWindowType
+    from usage_analytics.reducer import core_options
 
-    thresholds = TrendThresholds()
-    start = micros(datetime(2000, 1, 1, tzinfo=UTC))
-    return {
-        "start_us": start,
-        "end_us": start + 86_400 * 10**6,
-        "window_type": "daily",
-        "bucket_width_us": None,
-        "timezone": "UTC",
-        "performance": False,
-        "trends": False,
-        "distribution": False,
-        "time_series": False,
-        "predictions": False,
-        "skip_invalid": True,
-        "thresholds": (
-            thresholds.growing_velocity,
-            thresholds.declining_velocity,
-            thresholds.abandoned_velocity,
-            thresholds.abandoned_max_executions,
-            thresholds.emerging_max_executions,
-            thresholds.min_t_statistic,
-            thresholds.recent_fraction,
-        ),
-        "by_pattern": False,
-        "exact_budget": None,
-        "relative_accuracy": 0.01,
-    }
+    judging = AnalyticsRequest(
+        time_window_start=datetime(2000, 1, 1, tzinfo=UTC),
+        time_window_end=datetime(2000, 1, 2, tzinfo=UTC),
+        time_window_type=TimeWindowType.DAILY,
+        include_trends=False,
+        include_performance=False,
+        include_distribution=False,
+        on_invalid="skip",
+    )
+    return core_options(judging, by_pattern=False)
