@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
-from usage_analytics.ingest import dict_columns
+from usage_analytics.ingest import dict_columns, field_objects
 from usage_analytics.ingest.field_objects import arrow_of_field_objects
 from usage_analytics.ingest.kinds import _value_types
 
@@ -67,9 +67,12 @@ def conversions(calls: int, rows: int) -> None:
         "Decimals": ("execution_time_ms", [Decimal(i % 1000) / 8 for i in range(rows)]),
         "numpy float64 scalars": ("execution_time_ms", list(np.arange(rows, dtype=np.float64))),
     }
+    # (Ours as where pandas is not imported: where it is, dates are left to pyarrow,
+    # `field_objects._pandas_imported`.)
     for label, (field, column) in columns.items():
         types = _value_types(column)
-        ours = timed(partial(arrow_of_field_objects, pa, field, column, types), calls)
+        with patch.object(field_objects, "_pandas_imported", lambda: False):
+            ours = timed(partial(arrow_of_field_objects, pa, field, column, types), calls)
         theirs = timed(partial(pa.array, column), calls)
         shown(label, ours, theirs, ("ours", "pyarrow"))
 

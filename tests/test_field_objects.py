@@ -29,7 +29,7 @@ from usage_analytics import (
     NodeUsageAnalyticsReducer,
     _core,
 )
-from usage_analytics.ingest import dict_columns
+from usage_analytics.ingest import dict_columns, field_objects
 from usage_analytics.ingest.field_objects import arrow_of_field_objects, plain_sequence
 from usage_analytics.ingest.kinds import _value_types
 
@@ -216,10 +216,28 @@ EDGES: dict[str, tuple[str, list[Any], pa.Array]] = {
         [datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York"))],
         pa.array([datetime(2026, 11, 1, 6, 30, tzinfo=UTC)], pa.timestamp("us", "UTC")),
     ),
-    "a date is its midnight UTC": (
+    "a date is its midnight UTC (numpy's days)": (
         "timestamp",
-        [date(1969, 12, 31)],
-        pa.array([datetime(1969, 12, 31, tzinfo=UTC)], pa.timestamp("us", "UTC")),
+        [date(1969, 12, 31), None, date(1, 1, 1)],
+        pa.array(
+            [datetime(1969, 12, 31, tzinfo=UTC), None, datetime(1, 1, 1, tzinfo=UTC)],
+            pa.timestamp("us", "UTC"),
+        ),
+    ),
+    "numpy float32 scores, -0.0 as 0.0 (numpy's floats)": (
+        "quality_score",
+        [np.float32(0.5), np.float32(-0.0), np.float32(1.0)],
+        pa.array([0.5, 0.0, 1.0], pa.float64()),
+    ),
+    "numpy ints as execution times (numpy's floats)": (
+        "execution_time_ms",
+        [np.uint64(2**64 - 1), np.int64(3)],
+        pa.array([float(2**64 - 1), 3.0], pa.float64()),
+    ),
+    "numpy bools alone (numpy's flags)": (
+        "timeout",
+        [np.bool_(True), np.bool_(False)] * 5,
+        pa.array([True, False] * 5),
     ),
     "a datetime64 in minutes, NaT missing": (
         "timestamp",
@@ -249,6 +267,19 @@ EDGES: dict[str, tuple[str, list[Any], pa.Array]] = {
 }
 
 
+@pytest.fixture
+def _as_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read as where pandas is not imported (this process has imported it: dates are
+    then left to pyarrow, faster)."""
+    monkeypatch.setattr(field_objects, "_pandas_imported", lambda: False)
+
+
+def test_dates_are_left_to_pyarrow_once_pandas_is_imported() -> None:
+    dates = [date(2026, 3, 1), None]
+    assert arrow_of_field_objects(pa, "timestamp", dates, _value_types(dates)) is None
+
+
+@pytest.mark.usefixtures("_as_without_pandas")
 @pytest.mark.parametrize("case", list(EDGES))
 def test_a_named_form_becomes_its_arrow_array(case: str) -> None:
     field, values, expected = EDGES[case]
@@ -256,6 +287,22 @@ def test_a_named_form_becomes_its_arrow_array(case: str) -> None:
     assert read is not None
     read.validate(full=True)
     assert read.equals(expected)
+
+
+@pytest.mark.parametrize(
+    ("field", "values", "words"),
+    [
+        ("quality_score", [np.float64(0.5), np.float64(1.5)], r"row 1 holds np.float64\(1.5\)"),
+        ("execution_time_ms", [np.float32("nan")], r"row 0 holds np.float32\(nan\): .*finite"),
+        ("execution_time_ms", [np.int64(-1)], r"row 0 holds np.int64\(-1\): must be >= 0"),
+    ],
+)
+def test_a_numpy_number_its_record_refuses_is_named_by_the_core(
+    field: str, values: list[Any], words: str
+) -> None:
+    # (numpy's loop declines the column; the core's parsers name the value.)
+    with pytest.raises(ValueError, match=words):
+        arrow_of_field_objects(pa, field, values, _value_types(values))
 
 
 def test_plain_values_are_left_to_list_buffers() -> None:
