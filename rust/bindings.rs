@@ -83,6 +83,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(crate::timestamp_type::py_no_timestamp_type, m)?)?;
     m.add_function(wrap_pyfunction!(crate::sqlite_read::py_sqlite_columns, m)?)?;
     m.add_function(wrap_pyfunction!(crate::object_text::py_object_text_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(crate::field_column::py_field_column, m)?)?;
     m.add_function(wrap_pyfunction!(crate::fixed_text::py_fixed_text_codes, m)?)?;
     m.add_function(wrap_pyfunction!(crate::gc_pause::py_end_inherited_collector_pauses, m)?)?;
     m.add_class::<CancelFlag>()?;

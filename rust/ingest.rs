@@ -546,7 +546,7 @@ fn record_invalid(report: &mut IngestReport, groups: Option<&mut GroupIndex>, in
     }
 }
 
-fn short_repr(value: &Bound<'_, PyAny>) -> String {
+pub(crate) fn short_repr(value: &Bound<'_, PyAny>) -> String {
     if let Some(start) = long_str_repr_start(value) {
         return shorten(start);
     }

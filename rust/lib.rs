@@ -36,6 +36,7 @@ mod exact_int;
 pub mod exact_ratio;
 mod exact_shape;
 pub mod exact_sum;
+mod field_column;
 mod fields;
 mod fields_set;
 mod fixed_text;

@@ -5,11 +5,14 @@ memory cap the import failed inside pyarrow, a `SystemError` "error return witho
 exception set" in place of a `MemoryError`). Each case runs in a fresh interpreter, which
 has not imported pandas before the reduction. Nor do text arrays (`U`, objects of str,
 masked ones: `text_buffers`), masked arrays of numbers, lists of str and lists of numbers
-of one type beside arrays (`list_buffers`). (Lists and object arrays of other values,
-datetimes, Decimals and numpy scalars among them, are still converted by pyarrow's
-inference, which imports pandas: not asked here.) Object arrays and lists of plain numbers,
-flags, text and Nones are built from buffers (`list_buffers`), and numpy arrays of types
-Arrow lacks (complex, long double, raw bytes) refused first (`numpy_columns`)."""
+of one type beside arrays (`list_buffers`). Object arrays and lists of plain numbers,
+flags, text and Nones are built from buffers (`list_buffers`), numpy arrays of types
+Arrow lacks (complex, long double, raw bytes) refused first (`numpy_columns`), and a
+record field's lists and object arrays of other values (datetimes of any zone, dates,
+datetime64, numpy scalars, Decimals, timedeltas; bytes and ints among text, their
+records' errors) read by the core's parsers of a record's values (`field_objects`;
+pyarrow's inference of them imported pandas), as are a range, an
+array.array and a memoryview (their values)."""
 
 from __future__ import annotations
 
@@ -124,6 +127,49 @@ CASES = {
         "range(n)]\n"
         'columns["timestamp"][3] = None\n'
         "n -= 1  # (its record without a timestamp: invalid, not counted)"
+    ),
+    "a list of aware datetimes of several zones": (
+        "from zoneinfo import ZoneInfo\n"
+        "zones = [UTC, ZoneInfo('America/New_York'), ZoneInfo('Asia/Tokyo'), None]\n"
+        'columns["timestamp"] = [datetime(2024, 1, 2, 12, tzinfo=zones[i % 4]) + '
+        "timedelta(seconds=i) for i in range(n)]"
+    ),
+    "an object array of naive datetimes and ISO text": (
+        'columns["timestamp"] = np.array([datetime(2024, 1, 2) + timedelta(seconds=i) if i % 3 '
+        'else f"2024-01-03T00:00:{i % 60:02d}Z" for i in range(n)], dtype=object)'
+    ),
+    "a list of dates": (
+        "from datetime import date\n"
+        'columns["timestamp"] = [date(2024, 1, 1) + timedelta(days=i % 28) for i in range(n)]'
+    ),
+    "a list of datetime64 scalars in minutes, NaT among them": (
+        'columns["timestamp"] = [np.datetime64("2024-01-02T00:00") + np.timedelta64(i, "m") '
+        "for i in range(n)]\n"
+        'columns["timestamp"][5] = np.datetime64("NaT")\n'
+        "n -= 1  # (its record without a timestamp: invalid, not counted)"
+    ),
+    "Decimals and timedeltas": (
+        "from decimal import Decimal\n"
+        'columns["execution_time_ms"] = [timedelta(milliseconds=i) if i % 2 else '
+        'Decimal("1.25") for i in range(n)]\n'
+        'columns["quality_score"] = [Decimal("0.5")] * n'
+    ),
+    "numpy scalars in lists, numpy int timestamps": (
+        'columns["execution_time_ms"] = [np.float64(2.5), np.int64(3)] * (n // 2)\n'
+        'columns["quality_score"] = [np.float32(0.5)] * n\n'
+        'columns["success"] = [np.bool_(True), np.bool_(False)] * (n // 2)\n'
+        'columns["timestamp"] = [np.int64(1_704_067_200_000_000 + i) for i in range(n)]'
+    ),
+    "a range, an array.array and a memoryview": (
+        "import array\n"
+        'columns["execution_time_ms"] = range(n)\n'
+        'columns["quality_score"] = array.array("d", [0.5] * n)\n'
+        'columns["timeout"] = memoryview(array.array("b", [0, 1] * (n // 2)))'
+    ),
+    "lists of bytes and of text with ints (their records' errors)": (
+        'columns["agent"] = ["a", 1, b"x", "b"] * (n // 4)\n'
+        'columns["timestamp"] = [datetime(2024, 1, 2) + timedelta(seconds=i) for i in range(n)]\n'
+        "n //= 2"
     ),
     "lists beside arrays": (
         'columns["agent"] = rng.choice(["a", "b"], n).tolist()\n'

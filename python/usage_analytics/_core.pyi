@@ -30,6 +30,7 @@ __all__ = [
     "check_timezone",
     "check_window",
     "end_inherited_collector_pauses",
+    "field_column",
     "fixed_text_codes",
     "indent_json",
     "local_instant",
@@ -147,6 +148,16 @@ def object_text_codes(values: Any, max_distinct: int) -> tuple[bytes, list[str]]
     int32s, -1 where None or a float NaN) and the distinct strings they index, first seen
     first; None where a value is neither a str nor missing, a str is not UTF-8, or more
     than `max_distinct` strings differ. TypeError for another array (`object_text`)."""
+
+def field_column(
+    field: str, values: list[Any] | tuple[Any, ...]
+) -> tuple[list[bytes], bytes | None, int]:
+    """Record field `field`'s values read as a list of dicts' records read them: the
+    buffers of their Arrow array (native-endian int64 UTC microseconds; packed bits;
+    float64s; or int64 offsets and UTF-8 text), its validity bits (None where no value is
+    missing) and the count of missing ones (None; NaT as a time or duration).
+    ValueError naming the row, the value and the reason at the first value its record
+    refuses; TypeError for another container or field (`ingest.field_objects`)."""
 
 def fixed_text_codes(values: Any, max_distinct: int) -> tuple[bytes, list[str]] | None:
     """The rows of a 1-D numpy text array (dtype U, native byte order) as dictionary codes

@@ -25,6 +25,7 @@ from usage_analytics.ingest.as_records import (
     _rows,
 )
 from usage_analytics.ingest.bytes_columns import refuse_bytes_column
+from usage_analytics.ingest.field_objects import arrow_of_field_objects, plain_sequence
 from usage_analytics.ingest.fields import _FIELD_COLUMNS, _FLAG_COLUMNS, ArrowReader, CoreReader
 from usage_analytics.ingest.kinds import (
     _column_kinds,
@@ -139,8 +140,13 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     beyond = False  # (a datetime64 timestamp column with instants Arrow's cannot hold)
     # Lists of values of several kinds beside arrays (ids of ints and str): see `_given`.
     given: dict[str, Any] = {}
+    # Columns read by `field_objects`: where the call is read as its records (`_given`),
+    # their values as given, which those records read alike (pyarrow's `to_pylist` of a
+    # UTC timestamp column imported pandas for its zone).
+    objects_read: dict[str, Any] = {}
     typed_times = columns.get("timestamp")
     for name, column in columns.items():
+        column = plain_sequence(column)  # (a range, array.array, memoryview: see there)
         if "timestamp" in columns:  # (else the core's refusal is of the missing timestamps)
             refuse_bytes_column(name, column)  # (a bytes array: not converted to be refused)
         if _library(column) == "polars":
@@ -173,6 +179,17 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
                 if name == "timestamp":
                     typed_times = column  # (for `beyond` below)
         try:
+            # (A record field's objects that are not plain values, read by the core's
+            # parsers of a record's: `field_objects`. Not checked below: each value is
+            # what its record reads, or a ValueError naming the first one it refuses.)
+            if types is None and coded is None:
+                types = _value_types(column)  # (a list of datetime64s, its NaTs None)
+            read = None if coded is not None else arrow_of_field_objects(pa, name, column, types)
+            if read is not None:
+                arrays[name] = read
+                if not pa.types.is_integer(read.type):  # (epoch µs: datetimes in `_given`)
+                    objects_read[name] = column
+                continue
             arrays[name] = (
                 coded
                 if coded is not None
@@ -257,6 +274,9 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             elif kinds:
                 raise _several_kinds_error(name, kinds)
     if given:
+        for name, column in objects_read.items():
+            given[name] = _given_values(column)
+            del arrays[name]
         raise _given(pa, arrays, given, columns)
     taken = (_column_taken(pa, n, a.type) for n, a in arrays.items() if n != "pattern_id")
     if beyond and all(taken):

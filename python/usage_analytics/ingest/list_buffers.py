@@ -8,8 +8,8 @@ str alone, each with None among them (missing), or None alone (Arrow's null type
 pyarrow's reading of a list, NaN is a float value there; in an array of objects (read
 `from_pandas`, as a frame's column) it is missing. Any other column (several kinds,
 subclasses such as numpy's scalars, Decimals, datetimes, ints past 64 bits) is left to
-pyarrow (None here), as is a list holding None, or ints and floats, where pandas is
-imported already (`_pandas_imported`)."""
+pyarrow (None here; a record field's to `field_objects` first), as is a list holding
+None, or ints and floats, where pandas is imported already (`_pandas_imported`)."""
 
 from __future__ import annotations
 

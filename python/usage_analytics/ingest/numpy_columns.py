@@ -5,10 +5,10 @@ masked arrays and NaTs of Python objects), a plain or masked array of numbers, f
 times or durations then from its buffers (`numpy_buffers`), text and bytes too
 (`text_buffers`), and lists and arrays of objects of plain numbers, flags, text or None
 (`list_buffers`): pandas not imported; a dtype Arrow lacks (complex, long double, raw
-bytes) refused first, naming it (`refuse_dtype_arrow_lacks`); pandas objects, other
-Python objects (datetimes, Decimals, numpy scalars) and lists by pyarrow's own conversion
-(which imports pandas). Only `dict_columns` calls it: a frame's columns are
-exported by their library."""
+bytes) refused first, naming it (`refuse_dtype_arrow_lacks`); pandas objects, and other
+Python objects (pattern ids; a record field's datetimes, Decimals, numpy scalars are read
+by `field_objects` before this is called) by pyarrow's own conversion (which imports
+pandas). Only `dict_columns` calls it: a frame's columns are exported by their library."""
 
 from __future__ import annotations
 

@@ -1,0 +1,330 @@
+"""A dict of columns whose record fields hold Python objects other than plain values
+(datetimes of any zone, dates, numpy scalars, Decimals, timedeltas) converted to Arrow by
+the core's own parsers of a record's values (`ingest.field_objects`, `_core.field_column`):
+the same analytics, samples and errors as the list of dicts of its rows, whether its
+columns are lists read as a table, arrays of objects, or lists beside a numpy array (a
+column with a value its record refuses is then read in its records). The model is the
+list of dicts itself, read by the record reader. (That pandas is not imported:
+test_numpy_columns_without_pandas.py.)"""
+
+from __future__ import annotations
+
+import array
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, cast
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import contracts
+from test_dict_of_lists import _as_records, columns_of, outcome
+from usage_analytics import (
+    ModelUsageAnalyticsInput,
+    NodeUsageAnalyticsReducer,
+    _core,
+)
+from usage_analytics.ingest import dict_columns, field_objects
+from usage_analytics.ingest.field_objects import arrow_of_field_objects, plain_sequence
+from usage_analytics.ingest.kinds import _value_types
+
+REDUCER = NodeUsageAnalyticsReducer()
+START = datetime(2026, 3, 1, tzinfo=UTC)
+END = datetime(2026, 4, 30, tzinfo=UTC)
+
+#: Zones with DST (a fold in autumn, a gap in spring; Lord Howe's half hour), fixed
+#: offsets (a sub-second one, which pyarrow's inference dropped after a whole minute).
+ZONES = st.sampled_from(
+    [
+        None,
+        UTC,
+        ZoneInfo("UTC"),
+        ZoneInfo("America/New_York"),
+        ZoneInfo("Europe/London"),
+        ZoneInfo("Australia/Lord_Howe"),
+        timezone(timedelta(hours=-5)),
+        timezone(timedelta(hours=5, minutes=30)),
+        timezone(timedelta(seconds=1, microseconds=1)),
+    ]
+)
+#: Around the window and its DST changes (US 8 March, EU 29 March, Lord Howe 5 April).
+LOCAL = st.datetimes(datetime(2026, 2, 27), datetime(2026, 5, 2))  # (imaginary ones too)
+
+
+@st.composite
+def times(draw: st.DrawFn) -> Any:
+    """A timestamp a record takes (or refuses: out of range, a bad text, NaT)."""
+    kind = draw(st.sampled_from(["datetime", "datetime", "date", "datetime64", "iso", "bad"]))
+    if kind == "datetime":
+        local = draw(LOCAL).replace(fold=draw(st.integers(0, 1)))
+        return local.replace(tzinfo=draw(ZONES))
+    if kind == "date":
+        return draw(st.dates(date(2026, 2, 27), date(2026, 5, 2)))
+    if kind == "datetime64":
+        unit: Any = draw(st.sampled_from(["D", "h", "m", "s", "ms", "us", "ns", "10m"]))
+        base = np.datetime64("2026-03-01T00:00", "m").astype(f"datetime64[{unit}]")
+        return base + np.timedelta64(draw(st.integers(-2000, 90_000)), unit)
+    if kind == "iso":
+        return draw(LOCAL).isoformat() + "Z"
+    return draw(
+        st.sampled_from(
+            [
+                np.datetime64("NaT"),
+                np.datetime64(300_000 * 365, "D"),  # (the year 302,000: past 64-bit µs)
+                np.datetime64(-(2**62), "s"),
+                "not a time",
+                b"2026-03-02",
+                3.5,
+            ]
+        )
+    )
+
+
+EXECUTION_TIMES = st.one_of(
+    st.floats(0, 1e6),
+    st.decimals(0, 10**6, places=3, allow_nan=False),
+    st.integers(0, 10**6).map(lambda ms: timedelta(microseconds=ms * 7)),
+    st.integers(0, 10**6).map(lambda n: np.timedelta64(n, "us")),
+    st.integers(0, 10**6).map(np.int64),
+    st.floats(0, 1e6).map(np.float64),
+    st.sampled_from([-1, Decimal("-0.5"), timedelta(days=-1), np.float64("nan"), "3"]),
+)
+SCORES = st.one_of(
+    st.floats(0, 1),
+    st.decimals(0, 1, places=4, allow_nan=False),
+    st.floats(0, 1, width=32).map(np.float32),
+    st.sampled_from([1.5, Decimal("1.00000000000000000001"), True]),
+)
+FLAGS = st.sampled_from([True, False, np.bool_(True), np.bool_(False), 0, 1, np.int64(1), 2])
+TEXTS = st.sampled_from(["a", "b", "ü", 7, b"x", "a.py"])
+
+
+@st.composite
+def records(draw: st.DrawFn) -> list[dict[str, Any]]:
+    fields = {
+        "timestamp": times(),
+        "execution_time_ms": EXECUTION_TIMES,
+        "quality_score": SCORES,
+        "success": FLAGS,
+        "agent": TEXTS,
+        "file_path": TEXTS,
+    }
+    present = draw(st.lists(st.sampled_from(sorted(fields)), unique=True, max_size=6))
+    present = ["timestamp", *[name for name in present if name != "timestamp"]]
+    row = st.fixed_dictionaries({name: st.one_of(st.none(), fields[name]) for name in present})
+    return draw(st.lists(row, max_size=12))
+
+
+def _call(data: Any, mode: str) -> Any:
+    request = ModelUsageAnalyticsInput(
+        pattern_id="p",
+        execution_data=data,
+        time_window_start=START,
+        time_window_end=END,
+        time_window_type="monthly",
+        on_invalid=mode,
+    )
+    return lambda: REDUCER.execute_reduction_sync(request)
+
+
+def _as_table(columns: Mapping[str, Any], mode: str) -> Any:
+    """The outcome of `columns` read as a table (not row by row by the core: see
+    `dict_columns._record_lists`)."""
+    with patch.object(dict_columns, "_record_lists", lambda *_: None):
+        return outcome(_call(columns, mode))
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=records(), form=st.sampled_from(["lists", "objects", "beside an array"]))
+def test_objects_of_each_field_read_as_their_records(rows: list[dict[str, Any]], form: str) -> None:
+    columns: dict[str, Any] = columns_of(rows) if rows else {"timestamp": []}
+    expected_rows = [dict(row) for row in rows]
+    if form == "objects":  # (NaN and NaT are missing there, as None is: so in the rows)
+        columns = {name: _objects(values) for name, values in columns.items()}
+        expected_rows = [{k: _none_if_missing(v) for k, v in row.items()} for row in rows]
+    if form == "beside an array":
+        columns["timeout"] = np.zeros(len(rows), dtype=bool)
+        expected_rows = [{**row, "timeout": False} for row in rows]
+    for mode in ("skip", "raise"):
+        assert _as_table(columns, mode) == outcome(_call(expected_rows, mode))
+
+
+def _objects(values: list[Any]) -> Any:
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values
+    return objects
+
+
+def _none_if_missing(value: Any) -> Any:
+    from usage_analytics.ingest.kinds import _missing_marker
+
+    return None if _missing_marker(value) else value
+
+
+@settings(max_examples=60, deadline=None)
+@given(contract=contracts(invalid=True), raise_mode=st.booleans())
+def test_a_dict_of_lists_read_as_a_table_equals_the_list_of_its_rows(
+    contract: ModelUsageAnalyticsInput, raise_mode: bool
+) -> None:
+    # (The suite's records of every representation, disguised ones and bad values among
+    # them: as test_dict_of_lists's, through `columns_to_arrow` instead.)
+    rows = _as_records(contract)
+    columns = columns_of(rows)
+    if "timestamp" not in columns:
+        return
+    mode = "raise" if raise_mode else "skip"
+    settings_ = contract.model_dump(exclude={"execution_data", "on_invalid"})
+
+    def call(data: Any) -> Any:
+        request = ModelUsageAnalyticsInput(**settings_, execution_data=data, on_invalid=mode)
+        return lambda: REDUCER.execute_reduction_sync(request)
+
+    with patch.object(dict_columns, "_record_lists", lambda *_: None):
+        as_table = outcome(call(columns))
+    assert as_table == outcome(call(rows))
+
+
+def test_the_core_names_the_row_value_and_reason_of_a_refused_value() -> None:
+    with pytest.raises(ValueError, match=r"row 1 holds 'soon': .*ISO"):
+        _core.field_column("timestamp", [datetime(2026, 1, 1), "soon"])
+    with pytest.raises(ValueError, match=r"row 0 holds 2: must be a bool \(or the int 0 or 1\)"):
+        _core.field_column("success", (2,))
+    with pytest.raises(ValueError, match=r"row 2 holds Decimal\('-1'\): must be >= 0"):
+        _core.field_column("execution_time_ms", [Decimal(1), None, Decimal(-1)])
+    with pytest.raises(ValueError, match=r"row 0 holds b'x': must be a str, got bytes"):
+        _core.field_column("agent", [b"x"])
+    with pytest.raises(TypeError, match="no record field"):
+        _core.field_column("pattern_id", ["a"])
+    with pytest.raises(TypeError, match="a list or a tuple"):
+        _core.field_column("agent", cast(Any, iter(["a"])))
+
+
+#: Each named form: its column, its Arrow array as the core's parsers read it.
+EDGES: dict[str, tuple[str, list[Any], pa.Array]] = {
+    "naive is UTC": (
+        "timestamp",
+        [datetime(2026, 3, 1, 12), None],
+        pa.array([datetime(2026, 3, 1, 12, tzinfo=UTC), None], pa.timestamp("us", "UTC")),
+    ),
+    "the fold's second 1:30 in New York": (
+        "timestamp",
+        [datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ZoneInfo("America/New_York"))],
+        pa.array([datetime(2026, 11, 1, 6, 30, tzinfo=UTC)], pa.timestamp("us", "UTC")),
+    ),
+    "a date is its midnight UTC (numpy's days)": (
+        "timestamp",
+        [date(1969, 12, 31), None, date(1, 1, 1)],
+        pa.array(
+            [datetime(1969, 12, 31, tzinfo=UTC), None, datetime(1, 1, 1, tzinfo=UTC)],
+            pa.timestamp("us", "UTC"),
+        ),
+    ),
+    "numpy float32 scores, -0.0 as 0.0 (numpy's floats)": (
+        "quality_score",
+        [np.float32(0.5), np.float32(-0.0), np.float32(1.0)],
+        pa.array([0.5, 0.0, 1.0], pa.float64()),
+    ),
+    "numpy ints as execution times (numpy's floats)": (
+        "execution_time_ms",
+        [np.uint64(2**64 - 1), np.int64(3)],
+        pa.array([float(2**64 - 1), 3.0], pa.float64()),
+    ),
+    "numpy bools alone (numpy's flags)": (
+        "timeout",
+        [np.bool_(True), np.bool_(False)] * 5,
+        pa.array([True, False] * 5),
+    ),
+    "a datetime64 in minutes, NaT missing": (
+        "timestamp",
+        [np.datetime64(1, "m"), np.datetime64("NaT")],
+        pa.array([datetime(1970, 1, 1, 0, 1, tzinfo=UTC), None], pa.timestamp("us", "UTC")),
+    ),
+    "numpy ints as epoch microseconds": (
+        "timestamp",
+        [np.int64(5), 6, None],
+        pa.array([5, 6, None], pa.int64()),
+    ),
+    "a timedelta's milliseconds, a Decimal's float": (
+        "execution_time_ms",
+        [timedelta(seconds=1, microseconds=500), Decimal("2.5"), np.timedelta64("NaT")],
+        pa.array([1000.5, 2.5, None], pa.float64()),
+    ),
+    "numpy flags and ints 0 and 1": (
+        "success",
+        [np.bool_(True), 0, np.uint8(1), None] * 3,
+        pa.array([True, False, True, None] * 3),
+    ),
+    "a str subclass's text, a file path's lone surrogate": (
+        "file_path",
+        [type("Path", (str,), {})("a.py"), "b\udcff.py", None],
+        pa.array(["a.py", "b\ufffd\ufffd\ufffd.py", None], pa.large_string()),  # (a byte each)
+    ),
+}
+
+
+@pytest.fixture
+def _as_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read as where pandas is not imported (this process has imported it: dates are
+    then left to pyarrow, faster)."""
+    monkeypatch.setattr(field_objects, "_pandas_imported", lambda: False)
+
+
+def test_dates_are_left_to_pyarrow_once_pandas_is_imported() -> None:
+    dates = [date(2026, 3, 1), None]
+    assert arrow_of_field_objects(pa, "timestamp", dates, _value_types(dates)) is None
+
+
+@pytest.mark.usefixtures("_as_without_pandas")
+@pytest.mark.parametrize("case", list(EDGES))
+def test_a_named_form_becomes_its_arrow_array(case: str) -> None:
+    field, values, expected = EDGES[case]
+    read = arrow_of_field_objects(pa, field, values, _value_types(values))
+    assert read is not None
+    read.validate(full=True)
+    assert read.equals(expected)
+
+
+@pytest.mark.parametrize(
+    ("field", "values", "words"),
+    [
+        ("quality_score", [np.float64(0.5), np.float64(1.5)], r"row 1 holds np.float64\(1.5\)"),
+        ("execution_time_ms", [np.float32("nan")], r"row 0 holds np.float32\(nan\): .*finite"),
+        ("execution_time_ms", [np.int64(-1)], r"row 0 holds np.int64\(-1\): must be >= 0"),
+    ],
+)
+def test_a_numpy_number_its_record_refuses_is_named_by_the_core(
+    field: str, values: list[Any], words: str
+) -> None:
+    # (numpy's loop declines the column; the core's parsers name the value.)
+    with pytest.raises(ValueError, match=words):
+        arrow_of_field_objects(pa, field, values, _value_types(values))
+
+
+def test_plain_values_are_left_to_list_buffers() -> None:
+    for values in ([1.5, None], ["a"], [True], [1, 2.5], []):
+        assert arrow_of_field_objects(pa, "quality_score", values, _value_types(values)) is None
+    ids = [np.int64(1)]
+    assert arrow_of_field_objects(pa, "pattern_id", ids, _value_types(ids)) is None
+
+
+def test_a_range_array_and_memoryview_are_their_values() -> None:
+    assert plain_sequence(range(2, 9, 3)).tolist() == [2, 5, 8]
+    assert plain_sequence(range(2**63, 2**63 + 2)) == [2**63, 2**63 + 1]
+    floats = array.array("d", [0.5, 1.5])
+    assert plain_sequence(floats) == [0.5, 1.5]
+    assert plain_sequence(memoryview(floats)) == [0.5, 1.5]
+    rows = [
+        {"timestamp": START + timedelta(hours=i), "execution_time_ms": float(i)} for i in range(3)
+    ]
+    columns = {
+        "timestamp": [r["timestamp"] for r in rows],
+        "execution_time_ms": array.array("d", [0, 1, 2]),
+    }
+    assert outcome(_call(columns, "raise")) == outcome(_call(rows, "raise"))
+    columns["execution_time_ms"] = range(3)
+    assert outcome(_call(columns, "raise")) == outcome(_call(rows, "raise"))
