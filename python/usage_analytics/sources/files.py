@@ -96,6 +96,7 @@ from usage_analytics.sources.short_room import (
     ARROW_THREAD_NOT_STARTED,
     arrow_threads_allowed,
     check_room_for_python_reading,
+    read_parquet_threadless,
 )
 from usage_analytics.sources.spool import (
     COMPRESSIONS,
@@ -824,8 +825,7 @@ def _read_parquet_file(pq: Any, file: Path) -> Any:
     which it may fail to start and then wait for for ever (`short_room`)."""
     if arrow_threads_allowed():
         return pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
-    with pq.ParquetFile(file, pre_buffer=False, coerce_int96_timestamp_unit=INT96_UNIT) as parquet:
-        return parquet.read(use_threads=False)
+    return read_parquet_threadless(pq, file, coerce_int96_timestamp_unit=INT96_UNIT)
 
 
 def _row_label(index: int) -> str:
