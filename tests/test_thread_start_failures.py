@@ -83,6 +83,37 @@ def test_pyarrows_pool_thread_not_started_is_a_memory_error(
         asyncio.run(fetch())
 
 
+def test_pyarrows_pool_thread_not_started_in_a_directory_is_said_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (The directory's read wrapped its file's `MemoryError` again: "out of memory reading
+    # logs: pyarrow's worker thread could not start (out of memory reading logs/a.jsonl:
+    # pyarrow's worker thread could not start (...))".)
+    folder = tmp_path / "logs"
+    (folder / "day=1").mkdir(parents=True)
+    line = '{"pattern_id": "p", "timestamp": "2024-01-01T00:00:00Z", "success": true}\n'
+    (folder / "day=1" / "a.jsonl").write_text(line)
+    launch = "Unknown error: Failed to launch worker thread: Resource temporarily unavailable"
+
+    def read_jsonl_arrow(*args: Any, **kwargs: Any) -> Any:
+        raise pa.lib.ArrowException(launch)
+
+    monkeypatch.setattr(files, "read_jsonl_arrow", read_jsonl_arrow)
+
+    async def fetch() -> Any:
+        source = open_source(folder)
+        try:
+            return await source.fetch("p", datetime.min, datetime.max)
+        finally:
+            await source.close()
+
+    with pytest.raises(MemoryError) as raised:
+        asyncio.run(fetch())
+    message = str(raised.value)
+    assert message.startswith(f"out of memory reading {folder / 'day=1' / 'a.jsonl'}: pyarrow's")
+    assert message.count("could not start") == 1, message
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
 def test_the_awaited_reduction_without_room_for_its_thread_raises_memory_error() -> None:
     """A child capped 2 MB above what it uses: no worker thread's 8 MB stack fits. (Before:

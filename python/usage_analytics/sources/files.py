@@ -280,8 +280,8 @@ class FileSource(ExecutionSource):
             ) from None
         except Exception as error:
             # (pyarrow's `ArrowException`, not `MemoryError`, for its pool's thread that
-            # did not fit: `short_room`.)
-            if ARROW_THREAD_NOT_STARTED in str(error):
+            # did not fit: `short_room`. A directory's file's is one already, naming it.)
+            if ARROW_THREAD_NOT_STARTED in str(error) and not isinstance(error, MemoryError):
                 raise MemoryError(
                     f"out of memory {self._doing}: pyarrow's worker thread could not start "
                     f"({error})"
