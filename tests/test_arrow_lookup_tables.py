@@ -54,8 +54,31 @@ def test_without_a_limit_nothing_is_made(monkeypatch: pytest.MonkeyPatch) -> Non
     arrow_lookup_tables.make_lookup_tables(None)  # (pyarrow not touched: None would fail)
 
 
-def test_too_little_room_for_the_tables_is_a_memory_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_little_room_for_the_tables_leaves_them_to_their_first_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(arrow_lookup_tables, "room", lambda: 2**20)
     monkeypatch.setattr(arrow_lookup_tables, "_made", False)
-    with pytest.raises(MemoryError, match=r"out of memory loading pyarrow: 1\.0 MB"):
-        arrow_lookup_tables.make_lookup_tables(None)
+    arrow_lookup_tables.make_lookup_tables(None)  # (pyarrow not touched: None would fail)
+    assert arrow_lookup_tables._made is False  # (tried again at the next load)
+
+
+def test_a_failed_allocation_while_making_them_leaves_them_to_their_first_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def short(*args: object) -> None:
+        raise pa.ArrowMemoryError("malloc of size 64 failed")
+
+    monkeypatch.setattr(arrow_lookup_tables, "room", lambda: 2**30)
+    monkeypatch.setattr(arrow_lookup_tables, "_made", False)
+    monkeypatch.setattr(pc, "utf8_trim_whitespace", short)
+    arrow_lookup_tables.make_lookup_tables(pa)
+    assert arrow_lookup_tables._made is False
+    monkeypatch.undo()
+    monkeypatch.setattr(arrow_lookup_tables, "room", lambda: 2**30)
+    monkeypatch.setattr(arrow_lookup_tables, "_made", False)
+    arrow_lookup_tables.make_lookup_tables(pa)
+    assert arrow_lookup_tables._made is True
