@@ -60,6 +60,29 @@ def test_the_command_loop_keeps_its_result(monkeypatch: pytest.MonkeyPatch) -> N
     assert run_async(read()) == 5
 
 
+def test_under_a_limit_the_command_loop_closes_starting_no_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (asyncio's thread waiting for the executor, whose start-up ran out of memory, left
+    # `Thread.start` waiting for ever: under a limit it is not started.)
+    from usage_analytics.cli import running
+
+    monkeypatch.setattr(running, "room", lambda: 2**30)
+    started: list[threading.Thread] = []
+
+    def start(thread: threading.Thread) -> None:
+        started.append(thread)
+        raise RuntimeError(THREAD_NOT_STARTED)
+
+    async def read() -> int:
+        value = await asyncio.to_thread(int, "5")  # (the executor's thread, started)
+        monkeypatch.setattr(threading.Thread, "start", start)
+        return value
+
+    assert run_async(read()) == 5
+    assert started == []
+
+
 def test_pyarrows_pool_thread_not_started_is_a_memory_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
