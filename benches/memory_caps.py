@@ -1,6 +1,6 @@
 """The command over record files under address-space limits: how each run ends.
 
-    .venv/bin/python benches/memory_caps.py [RECORDS] [HEADROOMS_MB] [TREE]
+    .venv/bin/python benches/memory_caps.py [RECORDS] [HEADROOMS_MB] [TREE] [directories]
 
 Writes RECORDS (default 200,000) records as CSV, JSON Lines and Parquet, then runs
 `usage-analytics dashboard FILE --format json` in a child per file and headroom: the
@@ -8,7 +8,9 @@ child imports the command, caps its address space (`RLIMIT_AS`) at what it uses 
 headroom (default 8,16,32,64,96,128,200,300 MB), and runs it. Prints each run's exit
 status (negative: a signal, SIGABRT -6), wall time and last stderr line; a child still
 running after 90 s is a hang ("TIMEOUT"). TREE is the `python/` directory whose package
-the children import (default this checkout's), to race two builds in one run.
+the children import (default this checkout's), to race two builds in one run. With
+`directories`, each kind's records are written instead as two directories: flat (four
+files) and hive (`success=true/`, `success=false/`, two files each), each run as FILE.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from record_files import write_record_files  # (the tests' own files)
+from record_files import write_record_directories, write_record_files  # (the tests' own)
 
 CHILD = """
 import os, resource, sys
@@ -64,8 +66,10 @@ def main() -> None:
         for h in (sys.argv[2] if len(sys.argv) > 2 else "8,16,32,64,96,128,200,300").split(",")
     ]
     tree = sys.argv[3] if len(sys.argv) > 3 else str(Path(__file__).resolve().parents[1] / "python")
+    directories = len(sys.argv) > 4 and sys.argv[4] == "directories"
     with tempfile.TemporaryDirectory() as folder:
-        for path in write_record_files(Path(folder), n).values():
+        write = write_record_directories if directories else write_record_files
+        for path in write(Path(folder), n).values():
             for headroom in headrooms:
                 print(f"{path.name:14} {headroom:4} MB  {run(tree, path, headroom)}", flush=True)
 

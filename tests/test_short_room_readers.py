@@ -2,8 +2,9 @@
 (`sources.short_room`), which pyarrow 26 waited for for ever where one could not start: a
 Parquet file by `ParquetFile.read(use_threads=False)`, JSON Lines with `use_threads=False`,
 and CSV, whose pyarrow reader starts threads anyway, by pyarrow only where the room holds
-them and the file, else by the standard reader. The reports are those read without a
-limit; a child under a real limit starts no pyarrow thread."""
+them and the file, else by the standard reader; a directory's files each as a file on its
+own is. The reports are those read without a limit; a child under a real limit starts no
+pyarrow thread."""
 
 from __future__ import annotations
 
@@ -44,6 +45,30 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+@pytest.fixture(scope="module")
+def directories(
+    files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Per kind, a directory of two copies of its file (`day-0.csv`, `day-1.csv`), and
+    "hive": the Parquet file under `agent=...` directories, its rows by agent."""
+    import pyarrow.compute as pc
+
+    folder = tmp_path_factory.mktemp("directories")
+    found = {}
+    for kind, path in files.items():
+        found[kind] = folder / kind
+        found[kind].mkdir()
+        for day in range(2):
+            (found[kind] / f"day-{day}.{kind}").write_bytes(path.read_bytes())
+    table = pq.read_table(files["parquet"])
+    for agent in pc.unique(table["agent"]).to_pylist():
+        rows = table.filter(pc.equal(table["agent"], agent)).drop_columns(["agent"])
+        (folder / "hive" / f"agent={agent}").mkdir(parents=True)
+        pq.write_table(rows, folder / "hive" / f"agent={agent}" / "part-0.parquet")
+    found["hive"] = folder / "hive"
+    return found
+
+
 def report(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     assert main(["dashboard", str(path), "--format", "json"]) == 0
     return capsys.readouterr().out
@@ -61,6 +86,20 @@ def test_the_report_under_a_limit_is_the_unlimited_one(
     unlimited = report(files[kind], capsys)
     monkeypatch.setattr(short_room, "room", lambda: left_mb * 2**20)
     assert report(files[kind], capsys) == unlimited
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "hive"])
+@pytest.mark.parametrize("left_mb", [1, 10_000], ids=["short", "ample"])
+def test_a_directory_s_report_under_a_limit_is_the_unlimited_one(
+    directories: dict[str, Path],
+    kind: str,
+    left_mb: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    unlimited = report(directories[kind], capsys)
+    monkeypatch.setattr(short_room, "room", lambda: left_mb * 2**20)
+    assert report(directories[kind], capsys) == unlimited
 
 
 @pytest.mark.parametrize(("left_mb", "fits"), [(None, True), (1, False), (10_000, True)])
@@ -107,19 +146,34 @@ print(count, len(tasks() - before - python))
 """
 
 
+def threads_started(path: Path, limited: bool) -> tuple[int, int]:
+    """The records `THREADS`' child fetched from `path`, and pyarrow's threads it started."""
+    source = THREADS.replace("PATH", repr(str(path))).replace("LIMITED", str(limited))
+    done = run_python(source)
+    assert done.returncode == 0, done.stderr[-2000:]
+    count, started = done.stdout.split()
+    return int(count), int(started)
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
 def test_no_pyarrow_thread_is_started_under_a_limit(files: dict[str, Path], kind: str) -> None:
-    def threads_started(limited: bool) -> tuple[int, int]:
-        source = THREADS.replace("PATH", repr(str(files[kind]))).replace("LIMITED", str(limited))
-        done = run_python(source)
-        assert done.returncode == 0, done.stderr[-2000:]
-        count, started = done.stdout.split()
-        return int(count), int(started)
-
-    unlimited, limited = threads_started(False), threads_started(True)
+    unlimited, limited = threads_started(files[kind], False), threads_started(files[kind], True)
     assert unlimited[0] == limited[0] > 0
     assert unlimited[1] > 0  # (pyarrow's pools, without a limit: what the test would see)
+    assert limited[1] == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
+@pytest.mark.parametrize("kind", ["jsonl", "parquet", "hive"])
+def test_no_pyarrow_thread_is_started_under_a_limit_over_a_directory(
+    directories: dict[str, Path], kind: str
+) -> None:
+    # (Parquet's: each file by `read_parquet_threadless`, as a file on its own is.)
+    path = directories[kind]
+    unlimited, limited = threads_started(path, False), threads_started(path, True)
+    assert unlimited[0] == limited[0] > 0
+    assert unlimited[1] > 0
     assert limited[1] == 0
 
 

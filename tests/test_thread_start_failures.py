@@ -61,6 +61,29 @@ def test_the_command_loop_keeps_its_result(monkeypatch: pytest.MonkeyPatch) -> N
     assert run_async(read()) == 5
 
 
+def test_under_a_limit_the_command_loop_closes_starting_no_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (asyncio's thread waiting for the executor, whose start-up ran out of memory, left
+    # `Thread.start` waiting for ever: under a limit it is not started.)
+    from usage_analytics.cli import running
+
+    monkeypatch.setattr(running, "room", lambda: 2**30)
+    started: list[threading.Thread] = []
+
+    def start(thread: threading.Thread) -> None:
+        started.append(thread)
+        raise RuntimeError(THREAD_NOT_STARTED)
+
+    async def read() -> int:
+        value = await asyncio.to_thread(int, "5")  # (the executor's thread, started)
+        monkeypatch.setattr(threading.Thread, "start", start)
+        return value
+
+    assert run_async(read()) == 5
+    assert started == []
+
+
 def test_pyarrows_pool_thread_not_started_is_a_memory_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -102,6 +125,37 @@ def test_a_refusal_quoting_pyarrows_words_stays_a_refusal(tmp_path: Path, field:
 
     with pytest.raises(SourceError, match=f"field '{field}' .*= 'Failed to launch worker"):
         asyncio.run(fetch())
+
+
+def test_pyarrows_pool_thread_not_started_in_a_directory_is_said_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (The directory's read wrapped its file's `MemoryError` again: "out of memory reading
+    # logs: pyarrow's worker thread could not start (out of memory reading logs/a.jsonl:
+    # pyarrow's worker thread could not start (...))".)
+    folder = tmp_path / "logs"
+    (folder / "day=1").mkdir(parents=True)
+    line = '{"pattern_id": "p", "timestamp": "2024-01-01T00:00:00Z", "success": true}\n'
+    (folder / "day=1" / "a.jsonl").write_text(line)
+    launch = "Unknown error: Failed to launch worker thread: Resource temporarily unavailable"
+
+    def read_jsonl_arrow(*args: Any, **kwargs: Any) -> Any:
+        raise pa.lib.ArrowException(launch)
+
+    monkeypatch.setattr(files, "read_jsonl_arrow", read_jsonl_arrow)
+
+    async def fetch() -> Any:
+        source = open_source(folder)
+        try:
+            return await source.fetch("p", datetime.min, datetime.max)
+        finally:
+            await source.close()
+
+    with pytest.raises(MemoryError) as raised:
+        asyncio.run(fetch())
+    message = str(raised.value)
+    assert message.startswith(f"out of memory reading {folder / 'day=1' / 'a.jsonl'}: pyarrow's")
+    assert message.count("could not start") == 1, message
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from usage_analytics.address_space import share_one_arena
+from usage_analytics.arrow_lookup_tables import make_lookup_tables
 from usage_analytics.errors import UsageAnalyticsError
 
 __all__ = ["MissingDependencyError", "load_pyarrow", "missing_extra", "require_pyarrow"]
@@ -26,13 +27,15 @@ def load_pyarrow() -> Any | None:
     """The pyarrow module (with `pyarrow.compute` loaded), or None when it is not
     installed. (Under an address-space limit, glibc's arenas are shared first:
     `address_space`, for `pyarrow.compute`'s first import, which aborted the process on a
-    worker thread short of room.)"""
+    worker thread short of room; and its text kernels' tables are made while there is
+    room: `arrow_lookup_tables`.)"""
     share_one_arena()
     try:
         import pyarrow
         import pyarrow.compute
     except ImportError:
         return None
+    make_lookup_tables(pyarrow)
     return pyarrow
 
 

@@ -88,10 +88,20 @@ def _closed(runner: asyncio.Runner, executor: _Executor) -> Iterator[None]:
     that asyncio starts to wait for the executor's threads cannot start (short of address
     space for its stack): `executor` is then shut down in this thread instead. That
     thread's `RuntimeError` ("can't start new thread") replaced the error that ended the
-    command (a `MemoryError` reading, said in one line), or a result already made."""
+    command (a `MemoryError` reading, said in one line), or a result already made.
+    Under an address-space limit it is not started at all: a thread that started but whose
+    start-up ran out of memory ("Exception ignored in thread started by ... MemoryError")
+    left CPython 3.11's `Thread.start` waiting for ever (a directory of JSON Lines files
+    at 32 MB of headroom, helper-245's sweep). `executor` is shut down in this thread first,
+    and the loop told it has none left to wait for."""
     try:
         yield
     finally:
+        if room() is not None and not executor._abandoned:
+            executor.shutdown()
+            # (asyncio's own attribute, 3.11-3.13: with no executor, its
+            # `shutdown_default_executor` returns before starting its thread.)
+            runner.get_loop()._default_executor = None  # type: ignore[attr-defined]
         try:
             runner.close()  # (which closes its loop whatever happens)
         except RuntimeError as error:

@@ -97,6 +97,7 @@ from usage_analytics.sources.short_room import (
     ARROW_THREAD_NOT_STARTED,
     arrow_threads_allowed,
     check_room_for_python_reading,
+    read_parquet_threadless,
 )
 from usage_analytics.sources.spool import (
     COMPRESSIONS,
@@ -281,8 +282,13 @@ class FileSource(ExecutionSource):
         except Exception as error:
             # (pyarrow's `ArrowException`, not `MemoryError`, for its pool's thread that
             # did not fit: `short_room`. Its type checked too: a refusal of the caller's
-            # own, quoting those words as a directory's value, is no memory running short.)
-            if _is_arrow_error(error) and ARROW_THREAD_NOT_STARTED in str(error):
+            # own, quoting those words as a directory's value, is no memory running short.
+            # A directory's file's is a `MemoryError` already, naming the file.)
+            if (
+                _is_arrow_error(error)
+                and ARROW_THREAD_NOT_STARTED in str(error)
+                and not isinstance(error, MemoryError)
+            ):
                 raise MemoryError(
                     f"out of memory {self._doing}: pyarrow's worker thread could not start "
                     f"({error})"
@@ -826,8 +832,7 @@ def _read_parquet_file(pq: Any, file: Path) -> Any:
     which it may fail to start and then wait for for ever (`short_room`)."""
     if arrow_threads_allowed():
         return pq.read_table(file, coerce_int96_timestamp_unit=INT96_UNIT)
-    with pq.ParquetFile(file, pre_buffer=False, coerce_int96_timestamp_unit=INT96_UNIT) as parquet:
-        return parquet.read(use_threads=False)
+    return read_parquet_threadless(pq, file, coerce_int96_timestamp_unit=INT96_UNIT)
 
 
 def _is_arrow_error(error: Exception) -> bool:

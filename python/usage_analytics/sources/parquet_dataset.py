@@ -49,6 +49,7 @@ from usage_analytics.sources.dataset import (
     row_labels,
     unified_schema,
 )
+from usage_analytics.sources.short_room import arrow_threads_allowed, read_parquet_threadless
 
 __all__ = ["INT96_UNIT", "read_dataset"]
 
@@ -120,10 +121,16 @@ def _case_renamed(table: Any, spec: TableSpec, where: str) -> tuple[Any, dict[st
 def _read(pa: Any, directory: Path, file: Path) -> Any:
     """A file's table, its row groups as one chunk per column (a file of many small row
     groups, as pyarrow's `write_dataset` leaves them, was thousands of chunks); a file
-    that is no Parquet is an error naming it."""
+    that is no Parquet is an error naming it. Under an address-space limit, read without
+    pyarrow's threads, which may fail to start and then be waited for for ever
+    (`short_room`)."""
     import pyarrow.parquet as pq
 
     try:
+        if not arrow_threads_allowed():  # (under an address-space limit: `short_room`)
+            return read_parquet_threadless(
+                pq, file, coerce_int96_timestamp_unit=INT96_UNIT
+            ).combine_chunks()
         with pq.ParquetFile(file, coerce_int96_timestamp_unit=INT96_UNIT) as parquet:
             return parquet.read().combine_chunks()
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:

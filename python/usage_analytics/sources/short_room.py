@@ -10,7 +10,9 @@ thread that waits is pyarrow's caller), so under a limit the readers are chosen 
 start a thread at all:
 
 - Parquet: `ParquetFile.read(use_threads=False)`, without pre-buffering (which reads
-  ahead on the I/O pool): no thread is started.
+  ahead on the I/O pool): no thread is started (`read_parquet_threadless`), a file on its
+  own or each file of a directory (`parquet_dataset`, whose threaded reads aborted or
+  hung as `read_table` did).
 - JSON Lines: `read_json` with `use_threads=False`: none.
 - CSV: pyarrow's reader starts I/O threads to read ahead whatever `use_threads` says.
   It is used only where the room left holds those threads' stacks twice over and the
@@ -38,6 +40,7 @@ __all__ = [
     "arrow_threads_allowed",
     "check_room_for_python_reading",
     "csv_reader_fits",
+    "read_parquet_threadless",
 ]
 
 #: pyarrow's words for a pool thread that could not start (`ThreadPool`).
@@ -52,6 +55,13 @@ _DEFAULT_STACK = 8 * 2**20
 def arrow_threads_allowed() -> bool:
     """Whether pyarrow's readers may use its threads: where no address-space limit is set."""
     return room() is None
+
+
+def read_parquet_threadless(pq: Any, file: Path, **options: Any) -> Any:
+    """The table of the Parquet `file` read without starting a thread (see the module);
+    `options` are `ParquetFile`'s."""
+    with pq.ParquetFile(file, pre_buffer=False, **options) as parquet:
+        return parquet.read(use_threads=False)
 
 
 def csv_reader_fits(pa: Any, path: Path) -> bool:
