@@ -43,7 +43,56 @@
 
 #[cfg(target_os = "linux")]
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: WithReserve = WithReserve;
+
+/// jemalloc, and where a small allocation fails, the reserve given back and one more try
+/// (`reserve`): the alternative is Rust's abort. (Stable Rust has no hook on allocation
+/// failure; the allocator is where it can be caught.)
+#[cfg(target_os = "linux")]
+struct WithReserve;
+
+#[cfg(target_os = "linux")]
+// SAFETY: jemalloc's own functions, with the caller's layouts and pointers; a retry is
+// made only after a failure, which leaves jemalloc's state (and a realloc's block) as it was.
+unsafe impl std::alloc::GlobalAlloc for WithReserve {
+    #[inline]
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use tikv_jemallocator::Jemalloc;
+        let ptr = Jemalloc.alloc(layout);
+        if ptr.is_null() {
+            return RESERVE.retry(layout.size(), || Jemalloc.alloc(layout));
+        }
+        ptr
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use tikv_jemallocator::Jemalloc;
+        let ptr = Jemalloc.alloc_zeroed(layout);
+        if ptr.is_null() {
+            return RESERVE.retry(layout.size(), || Jemalloc.alloc_zeroed(layout));
+        }
+        ptr
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        use tikv_jemallocator::Jemalloc;
+        let moved = Jemalloc.realloc(ptr, layout, new_size);
+        if moved.is_null() {
+            return RESERVE.retry(new_size, || Jemalloc.realloc(ptr, layout, new_size));
+        }
+        moved
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        tikv_jemallocator::Jemalloc.dealloc(ptr, layout)
+    }
+}
+
+#[cfg(target_os = "linux")]
+use crate::reserve::RESERVE;
 
 /// jemalloc's options, compiled in: jemalloc reads this global (its `malloc_conf`, declared
 /// weak so that a program may define it; `_rjem_` is tikv-jemalloc-sys's prefix) before

@@ -8,7 +8,8 @@
 //! `string_codes`, `py_repr`; `epoch_text`, the hint of an error on a number's text) and
 //! the thin PyO3 bindings (`bindings`, `py_state`, `py_dicts`, `output_models`, `models`).
 //! No arithmetic lives in the bindings. `allocator` puts the crate on jemalloc (Linux);
-//! `room` makes running out of memory an error, not an abort; `wide` compiles a few loops
+//! `room` makes running out of memory an error, not an abort (`reserve`, for the small
+//! allocations between its checks); `wide` compiles a few loops
 //! for AVX2 too, taken where the CPU has it.
 
 pub mod accumulator;
@@ -61,6 +62,7 @@ mod py_repr;
 mod py_state;
 mod pyfast;
 pub mod regression;
+pub mod reserve;
 pub mod rolling;
 pub mod room;
 pub mod rows;
@@ -87,5 +89,8 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // (Taken while there is room: a process sets its limit, if at all, after its imports.
+    // Not held now, it is taken by the first check that finds room.)
+    reserve::RESERVE.hold();
     bindings::register(m)
 }
