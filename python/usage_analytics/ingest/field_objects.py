@@ -27,6 +27,7 @@ from usage_analytics.ingest.as_records import _given_values
 from usage_analytics.ingest.fields import _FIELD_COLUMNS, _FLAG_COLUMNS, _NUMBER_COLUMNS
 from usage_analytics.ingest.kinds import _may_be_missing, _missing_type
 from usage_analytics.ingest.list_buffers import _pandas_imported
+from usage_analytics.object_slices import OBJECT_SLICE
 
 __all__ = ["arrow_of_field_objects", "plain_sequence"]
 
@@ -58,11 +59,33 @@ def arrow_of_field_objects(
     vectorized = _numpy_of_one_type(pa, field, values, types)
     if vectorized is not None:
         return vectorized
-    buffers, validity, missing = _core.field_column(field, values)
     kind = _arrow_type(pa, field)
+    slices = [_field_column_slice(pa, kind, field, values, start) for start in _starts(values)]
+    return slices[0] if len(slices) == 1 else pa.concat_arrays(slices)
+
+
+def _starts(values: Any) -> range:
+    """The first rows of `values`' slices of `OBJECT_SLICE` (one slice for no rows)."""
+    return range(0, max(len(values), 1), OBJECT_SLICE)
+
+
+def _field_column_slice(pa: Any, kind: Any, field: str, values: Any, start: int) -> Any:
+    """Rows `start` to `start + OBJECT_SLICE` of `values` read by `_core.field_column`.
+
+    A slice at a time, as `object_slices` converts: the core holds the GIL over each
+    value it reads (a Python object), and a million datetimes in one call stopped an
+    awaited reduction's event loop for their whole length. A refused value's row is
+    counted from the column's start."""
+    piece = values[start : start + OBJECT_SLICE]
+    try:
+        buffers, validity, missing = _core.field_column(field, piece)
+    except ValueError as error:
+        if start == 0:
+            raise
+        raise ValueError(f"{error} (in the slice from row {start})") from error
     validity_buffer = None if validity is None else pa.py_buffer(validity)
     data = [pa.py_buffer(buffer) for buffer in buffers]
-    return pa.Array.from_buffers(kind, len(values), [validity_buffer, *data], missing)
+    return pa.Array.from_buffers(kind, len(piece), [validity_buffer, *data], missing)
 
 
 def plain_sequence(column: Any) -> Any:
