@@ -20,6 +20,7 @@ from datetime import date
 from itertools import accumulate
 from typing import Any
 
+from usage_analytics.arrow_regex import match_regex
 from usage_analytics.sources.base import (
     FLAG_FIELDS,
     NUMBER_FIELDS,
@@ -274,7 +275,7 @@ def _newest_text(pa: Any, column: Any) -> int | None:
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     trimmed = pc.utf8_trim_whitespace(column)
-    shaped = pc.fill_null(pc.match_substring_regex(trimmed, f"^{ISO_PATTERN}$"), False)
+    shaped = pc.fill_null(match_regex(pc, trimmed, f"^{ISO_PATTERN}$"), False)
     # The texts as stored are parsed: Arrow's trim also removes U+001C-U+001F, which the
     # core keeps (and then reads no time), so a trimmed text could pass for a valid one.
     text, stored = pc.filter(trimmed, shaped), pc.filter(column, shaped)

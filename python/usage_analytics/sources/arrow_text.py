@@ -13,6 +13,7 @@ from dataclasses import field as data_field
 from pathlib import Path
 from typing import Any
 
+from usage_analytics.arrow_regex import match_regex
 from usage_analytics.sources.base import (
     FALSE_TEXTS,
     FLAG_FIELDS,
@@ -221,9 +222,7 @@ def _numbers(pa: Any, column: Any) -> tuple[Any, Any | None]:
         bad = pc.replace_with_mask(other, other, pa.array([value is None for value in read]))
         return pc.if_else(bad, pa.scalar(None, pa.float64()), numbers), bad
     trimmed = pc.ascii_trim(column, " \t\n\r\x0b\x0c")
-    other = pc.and_kleene(
-        pc.is_valid(trimmed), pc.invert(pc.match_substring_regex(trimmed, _PLAIN_NUMBER))
-    )
+    other = pc.and_kleene(pc.is_valid(trimmed), pc.invert(match_regex(pc, trimmed, _PLAIN_NUMBER)))
     read = [_float(text) for text in column.filter(other).to_pylist()]
     plain = pc.if_else(other, pa.scalar(None, pa.string()), trimmed).cast(pa.float64())
     numbers = pc.replace_with_mask(plain, other, pa.array(read, pa.float64()))

@@ -36,6 +36,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from usage_analytics.arrow_regex import match_regex
 from usage_analytics.sources.base import FIELDS, PATTERN_ID, TableSpec
 from usage_analytics.sources.column_case import ascii_folded, other_case
 from usage_analytics.sources.records import LoadedRecords, Record
@@ -78,7 +79,7 @@ def other_case_keys(pa: Any, path: Path, table: Any, spec: TableSpec) -> bool:
     for block in _line_blocks(whole):
         offsets = pa.py_buffer(struct.pack("<qq", 0, block.size))
         text = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, block])
-        matched = pa.compute.match_substring_regex(text, pattern)[0].as_py()
+        matched = match_regex(pa.compute, text, pattern)[0].as_py()
         if matched and _named_at_top_level(pa, text, pattern, empty):
             return True
     return False
@@ -118,7 +119,7 @@ def _named_at_top_level(pa: Any, text: Any, pattern: str, fields: list[str]) -> 
     whole file to the standard reader for the records pyarrow had read: BENCHMARKS.md,
     helper-223.)"""
     lines = pa.compute.split_pattern(text, b"\n").flatten()
-    matched = pa.compute.indices_nonzero(pa.compute.match_substring_regex(lines, pattern))
+    matched = pa.compute.indices_nonzero(match_regex(pa.compute, lines, pattern))
     folded = {ascii_folded(field): field for field in fields}
     for index in matched.to_pylist():
         try:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from usage_analytics.arrow_regex import match_regex
 from usage_analytics.ingest.spellings import loosely
 from usage_analytics.sources.base import FIELDS, PATTERN_ID, TableSpec
 from usage_analytics.sources.column_case import ascii_folded
@@ -200,6 +201,6 @@ def _may_hold_one(pa: Any, path: Path, fields: Sequence[str]) -> bool:
         block = whole.slice(start, min(whole.size - start, _BLOCK + overlap))
         offsets = pa.py_buffer(struct.pack("<qq", 0, block.size))
         text = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, block])
-        if pa.compute.match_substring_regex(text, pattern)[0].as_py():
+        if match_regex(pa.compute, text, pattern)[0].as_py():
             return True
     return False

@@ -30,6 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from usage_analytics.arrow_regex import match_regex
 from usage_analytics.extras import load_pyarrow
 from usage_analytics.sources.base import PATTERN_ID, TableSpec, quote_identifier
 from usage_analytics.sources.sqlite_native import FetchedRows, native_rows
@@ -144,7 +145,7 @@ def scanned_rows(
     stamps = native.table.column("timestamp")
     pa: Any = load_pyarrow()  # (present: it made the table)
     pc = pa.compute
-    placed = pc.all(pc.match_substring_regex(stamps, _PLACED)).as_py()
+    placed = pc.all(match_regex(pc, stamps, _PLACED)).as_py()
     # (A missing timestamp, NULL or empty text, is unplaced: the core's sort refused
     # those already.)
     placed = placed and stamps.null_count == 0
