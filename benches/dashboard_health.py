@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import timed
 from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsInput, evaluate_health
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View
@@ -29,6 +33,8 @@ from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.progress import Progress
 from usage_analytics.sources import Fetched, open_source
+
+T = TypeVar("T")
 
 
 async def outputs(path: str, start: datetime, end: datetime) -> list[ModelUsageAnalyticsOutput]:
@@ -47,18 +53,22 @@ async def outputs(path: str, start: datetime, end: datetime) -> list[ModelUsageA
     return await reduce_patterns(groups, contract, path, Progress())
 
 
-def timed(name: str, rounds: int, step: Callable[[], Any]) -> None:
+def paused(step: Callable[[], T]) -> T:
+    """`step()` with the collector paused, as the command runs it."""
+    with gc_paused():
+        return step()
+
+
+def print_rounds(name: str, rounds: int, step: Callable[[], Any]) -> None:
     """The best and worst wall seconds of `rounds` runs of `step`, and the process's CPU
     seconds of the best (on a shared machine, less changed by the others' load)."""
     runs = []
     for _ in range(rounds):
-        wall, cpu = time.perf_counter(), time.process_time()
-        with gc_paused():
-            kept = step()
-        runs.append((time.perf_counter() - wall, time.process_time() - cpu))
+        took, kept = timed(partial(paused, step))
+        runs.append(took)
         del kept  # (freed outside the timing, as the command frees it at exit)
     best, worst = min(runs), max(runs)
-    print(f"{name:18} {best[0]:6.2f} s best ({best[1]:.2f} s CPU), {worst[0]:6.2f} s worst")
+    print(f"{name:18} {best.wall:6.2f} s best ({best.cpu:.2f} s CPU), {worst.wall:6.2f} s worst")
 
 
 def main() -> None:
@@ -70,14 +80,14 @@ def main() -> None:
     args = parser.parse_args()
     results = asyncio.run(outputs(args.source, args.start, args.end))
     print(f"{len(results):,} patterns")
-    timed("evaluate_health", args.rounds, lambda: [evaluate_health(r) for r in results])
+    print_rounds("evaluate_health", args.rounds, lambda: [evaluate_health(r) for r in results])
     items = [(str(r.pattern_id), r) for r in results]
-    timed("dashboard_rows", args.rounds, lambda: dashboard_rows(items))
+    print_rounds("dashboard_rows", args.rounds, lambda: dashboard_rows(items))
     rows = dashboard_rows(items)
     analyses = [Analysis(row.name, row.result) for row in rows]
     view = View(analyses, None, "UTC", 100, True, "heading", rows=rows)
     for form, renderer in DASHBOARD_RENDERERS.items():
-        timed(f"render {form}", args.rounds, partial(renderer, view))
+        print_rounds(f"render {form}", args.rounds, partial(renderer, view))
 
 
 if __name__ == "__main__":

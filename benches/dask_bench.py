@@ -42,20 +42,25 @@ import logging
 import math
 import os
 import platform
-import time
+import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 from dask.delayed import delayed
 from distributed import Client, LocalCluster, wait
+from timing import timed
 from usage_analytics.dask import _merge_states, _partition_state, analyze
 from usage_analytics.streaming import BatchUsageAccumulator
 
+T = TypeVar("T")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = START + timedelta(days=30)
 SETTINGS: dict[str, Any] = {
@@ -183,10 +188,16 @@ def exact_quantiles(ddf: Any) -> pd.DataFrame:
 # ------------------------------------------------------------------------- measuring
 
 
-def timed(action: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = action()
-    return time.perf_counter() - started, result
+def seconds_and_result(action: Callable[[], T]) -> tuple[float, T]:
+    """`action()`'s wall seconds and result."""
+    took, result = timed(action)
+    return took.wall, result
+
+
+def waited(persisting: T) -> T:
+    """`persisting` (collections being persisted on the workers) once all are computed."""
+    wait(persisting)
+    return persisting
 
 
 def ours(ddf: Any, split_every: int) -> Any:
@@ -212,17 +223,20 @@ def merge_cost(client: Client, ddf: Any, split_every: int) -> dict[str, float]:
     """Partition states persisted on the workers, then the tree merge and finalize."""
     # analyze() gives every partition one correlation id; any fixed one does here.
     arguments = {**SETTINGS, "correlation_id": uuid.uuid4()}
-    started = time.perf_counter()
-    states = client.persist(
-        [
-            delayed(_partition_state, pure=True)(part, arguments, "pattern_id")
-            for part in ddf.to_delayed()
-        ]
+    map_seconds, states = seconds_and_result(
+        lambda: waited(
+            client.persist(
+                [
+                    delayed(_partition_state, pure=True)(part, arguments, "pattern_id")
+                    for part in ddf.to_delayed()
+                ]
+            )
+        )
     )
-    wait(states)
-    map_seconds = time.perf_counter() - started
-    merge_seconds, merged = timed(lambda: merge_tree(states, split_every).compute())
-    finalize_seconds, batch = timed(lambda: BatchUsageAccumulator.from_bytes(merged).finalize())
+    merge_seconds, merged = seconds_and_result(lambda: merge_tree(states, split_every).compute())
+    finalize_seconds, batch = seconds_and_result(
+        lambda: BatchUsageAccumulator.from_bytes(merged).finalize()
+    )
     first = states[0].compute()
     first_patterns = len(BatchUsageAccumulator.from_bytes(first).finalize().results)
     return {
@@ -321,16 +335,13 @@ def main() -> None:
         load = os.getloadavg()
         # (what, ours seconds, dask seconds)
         rows: list[tuple[str, float, float]] = []
-        ours_cold, _ = timed(lambda: ours(ddf, args.split_every))
-        peer_cold, _ = timed(lambda: dask_groupby(ddf, args.split_every))
+        ours_cold, _ = seconds_and_result(lambda: ours(ddf, args.split_every))
+        peer_cold, _ = seconds_and_result(lambda: dask_groupby(ddf, args.split_every))
         rows.append(("generate + compute", ours_cold, peer_cold))
 
-        started = time.perf_counter()
-        persisted = ddf.persist()
-        wait(persisted)
-        generate_seconds = time.perf_counter() - started
-        ours_seconds, batch = timed(lambda: ours(persisted, args.split_every))
-        peer_seconds, peer = timed(lambda: dask_groupby(persisted, args.split_every))
+        generate_seconds, persisted = seconds_and_result(lambda: waited(ddf.persist()))
+        ours_seconds, batch = seconds_and_result(lambda: ours(persisted, args.split_every))
+        peer_seconds, peer = seconds_and_result(lambda: dask_groupby(persisted, args.split_every))
         rows.append(("persisted", ours_seconds, peer_seconds))
         cost = merge_cost(client, persisted, args.split_every)
         agree = agreement(batch, peer)

@@ -12,16 +12,18 @@ in seconds.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import usage_analytics
+from timing import least_median, wall_seconds
 from usage_analytics import ingest
 from usage_analytics.object_slices import distinct
 
@@ -34,14 +36,9 @@ def objects(values: list[Any]) -> Any:
     return array
 
 
-def timed(call: Callable[[], object], calls: int) -> str:
-    call()
-    times = []
-    for _ in range(calls):
-        began = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - began)
-    return f"{min(times):.3f} / {statistics.median(times):.3f} s"
+def seconds_of(call: Callable[[], object], calls: int) -> str:
+    """Least / median seconds of `calls` calls after a first."""
+    return least_median(wall_seconds(call, calls, warm_ups=1), "s", 3)
 
 
 def main() -> None:
@@ -57,9 +54,9 @@ def main() -> None:
         "success": objects((rng.random(rows) < 0.9).tolist()),
     }
     wanted = ingest.RECORD_COLUMNS
-    print("columns_to_arrow:", timed(lambda: ingest.columns_to_arrow(columns, wanted), calls))
+    print("columns_to_arrow:", seconds_of(lambda: ingest.columns_to_arrow(columns, wanted), calls))
     for name, column in columns.items():
-        print(f"one pass of type, {name}:", timed(partial(distinct, type, column), calls))
+        print(f"one pass of type, {name}:", seconds_of(partial(distinct, type, column), calls))
 
 
 if __name__ == "__main__":

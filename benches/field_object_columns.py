@@ -15,42 +15,26 @@ of the medians (theirs / ours: above 1, ours is faster).
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 import numpy as np
 import pyarrow as pa
+from timing import raced, wall_seconds
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
 from usage_analytics.ingest import dict_columns, field_objects
 from usage_analytics.ingest.field_objects import arrow_of_field_objects
 from usage_analytics.ingest.kinds import _value_types
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def timed(call: Callable[[], object], calls: int) -> list[float]:
-    times = []
-    for _ in range(calls):
-        began = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - began) * 1e3)
-    return times
-
-
-def shown(label: str, ours: list[float], theirs: list[float], names: tuple[str, str]) -> None:
-    ratio = statistics.median(theirs) / statistics.median(ours)
-    print(
-        f"{label}: {names[0]} {min(ours):.0f} / {statistics.median(ours):.0f} ms, "
-        f"{names[1]} {min(theirs):.0f} / {statistics.median(theirs):.0f} ms, x{ratio:.2f}"
-    )
 
 
 def conversions(calls: int, rows: int) -> None:
@@ -72,9 +56,9 @@ def conversions(calls: int, rows: int) -> None:
     for label, (field, column) in columns.items():
         types = _value_types(column)
         with patch.object(field_objects, "_pandas_imported", lambda: False):
-            ours = timed(partial(arrow_of_field_objects, pa, field, column, types), calls)
-        theirs = timed(partial(pa.array, column), calls)
-        shown(label, ours, theirs, ("ours", "pyarrow"))
+            ours = wall_seconds(partial(arrow_of_field_objects, pa, field, column, types), calls)
+        theirs = wall_seconds(partial(pa.array, column), calls)
+        print(raced(label, ("ours", ours), ("pyarrow", theirs)))
 
 
 def reductions(calls: int, rows: int) -> None:
@@ -97,17 +81,18 @@ def reductions(calls: int, rows: int) -> None:
             )
         )
 
-    lists = timed(partial(reduce, records), calls)
-    by_rows = timed(
+    lists = wall_seconds(partial(reduce, records), calls)
+    by_rows = wall_seconds(
         partial(reduce, {"timestamp": stamps, "execution_time_ms": times.tolist()}), calls
     )
     beside = {"timestamp": stamps, "execution_time_ms": times}
-    ours = timed(partial(reduce, beside), calls)
+    ours = wall_seconds(partial(reduce, beside), calls)
     with patch.object(dict_columns, "arrow_of_field_objects", lambda *_: None):
-        theirs = timed(partial(reduce, beside), calls)  # (pyarrow's conversion, as before)
-    shown("reduction: list beside an array vs the list of dicts", ours, lists, ("ours", "records"))
-    shown("reduction: list beside an array vs a dict of lists", ours, by_rows, ("ours", "lists"))
-    shown("reduction: list beside an array, ours vs pyarrow's", ours, theirs, ("ours", "pyarrow"))
+        theirs = wall_seconds(partial(reduce, beside), calls)  # (pyarrow's conversion, as before)
+    beside_label = "reduction: list beside an array"
+    print(raced(f"{beside_label} vs the list of dicts", ("ours", ours), ("records", lists)))
+    print(raced(f"{beside_label} vs a dict of lists", ("ours", ours), ("lists", by_rows)))
+    print(raced(f"{beside_label}, ours vs pyarrow's", ("ours", ours), ("pyarrow", theirs)))
 
 
 def main() -> None:

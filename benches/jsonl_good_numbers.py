@@ -16,8 +16,11 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import cpus, repeated, walls
 
 READERS = ("arrow", "standard")
 
@@ -34,7 +37,7 @@ def write(path: Path, records: int) -> None:
             )
 
 
-def timed(path: str, reader: str, repeats: int) -> None:
+def read_times(path: str, reader: str, repeats: int) -> None:
     """Print the least wall and CPU seconds of `repeats` reads of `path` by `reader`."""
     import pyarrow as pa
     import pyarrow.compute  # (as the sources import it)
@@ -42,21 +45,19 @@ def timed(path: str, reader: str, repeats: int) -> None:
     from usage_analytics.sources.base import TableSpec
     from usage_analytics.sources.records import read_jsonl
 
-    walls, cpus = [], []
-    for _ in range(repeats):
-        began, cpu = time.perf_counter(), time.process_time()
+    def read() -> None:
         if reader == "arrow":
             assert read_jsonl_arrow(pa, Path(path), TableSpec()) is not None
         else:
             read_jsonl(Path(path))
-        walls.append(time.perf_counter() - began)
-        cpus.append(time.process_time() - cpu)
-    print(f"{min(walls):.3f} s wall, {min(cpus):.3f} s CPU")
+
+    taken = repeated(read, repeats)
+    print(f"{min(walls(taken)):.3f} s wall, {min(cpus(taken)):.3f} s CPU")
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--time"]:
-        timed(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        read_times(sys.argv[2], sys.argv[3], int(sys.argv[4]))
         return
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3

@@ -13,27 +13,24 @@ Prints least and median of CALLS (default 3) calls of each step, in milliseconds
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from timing import least_median, wall_seconds
 from usage_analytics import _core
 
 ROWS = 1_000_000
 
 
-def timed(label: str, call: Callable[[], object], calls: int) -> None:
-    times = []
-    for _ in range(calls):
-        began = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - began) * 1e3)
-    print(f"{label}: {min(times):.0f} / {statistics.median(times):.0f} ms")
+def shown(label: str, call: Callable[[], object], calls: int) -> None:
+    print(f"{label}: {least_median(wall_seconds(call, calls))}")
 
 
 def main() -> None:
@@ -41,19 +38,19 @@ def main() -> None:
     ids = np.array([f"p{i % 50}" for i in range(ROWS)])
     objects = ids.astype(object)
     converted = pa.array(ids)
-    timed("pa.array(ids)", partial(pa.array, ids, from_pandas=True), calls)
-    timed("pc.dictionary_encode of that, after", partial(pc.dictionary_encode, converted), calls)
-    timed("ids.astype(object)", partial(ids.astype, object), calls)
-    timed(
+    shown("pa.array(ids)", partial(pa.array, ids, from_pandas=True), calls)
+    shown("pc.dictionary_encode of that, after", partial(pc.dictionary_encode, converted), calls)
+    shown("ids.astype(object)", partial(ids.astype, object), calls)
+    shown(
         "object_text_codes of an object array",
         partial(_core.object_text_codes, objects, ROWS),
         calls,
     )
-    timed("np.unique(ids, return_inverse=True)", partial(np.unique, ids, return_inverse=True), 1)
-    timed("fixed_text_codes(ids)", partial(_core.fixed_text_codes, ids, ROWS // 16), calls)
+    shown("np.unique(ids, return_inverse=True)", partial(np.unique, ids, return_inverse=True), 1)
+    shown("fixed_text_codes(ids)", partial(_core.fixed_text_codes, ids, ROWS // 16), calls)
     paths = np.array([f"src/mod{i}/file{i}.py" for i in range(ROWS)])
-    timed("distinct paths: pa.array", partial(pa.array, paths, from_pandas=True), calls)
-    timed(
+    shown("distinct paths: pa.array", partial(pa.array, paths, from_pandas=True), calls)
+    shown(
         "distinct paths: fixed_text_codes, no limit",
         partial(_core.fixed_text_codes, paths, ROWS),
         calls,

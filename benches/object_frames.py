@@ -1,6 +1,6 @@
 """A 1M-row pandas frame's batch reduction: typed columns, and the same frame with its
 `execution_time_ms` a column of Python objects (every third an int, all good: the only
-kind of column `ingest._columns_shown_otherwise` looks at), the median and least of 5
+kind of column `ingest._columns_shown_otherwise` looks at), the least and median of 5
 calls after a warm-up each: wall time, and the process's CPU time (the steadier figure
 on a shared machine).
 
@@ -9,14 +9,17 @@ on a shared machine).
 
 from __future__ import annotations
 
-import statistics
-import time
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pandas as pd
+import timing
 import usage_analytics
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 
@@ -42,19 +45,9 @@ def frames() -> list[tuple[str, pd.DataFrame]]:
     return [("typed", typed), ("object column", objects)]
 
 
-def timed(name: str, call: Callable[[], object]) -> None:
-    """Prints the median and least wall and CPU times of 5 calls after a warm-up."""
-    call()
-    runs, cpu = [], []
-    for _ in range(5):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        call()
-        runs.append(time.perf_counter() - began)
-        cpu.append(time.process_time() - began_cpu)
-    print(
-        f"{name}: median {statistics.median(runs) * 1e3:.0f} ms, least {min(runs) * 1e3:.0f} ms"
-        f"; CPU median {statistics.median(cpu) * 1e3:.0f} ms, least {min(cpu) * 1e3:.0f} ms"
-    )
+def print_times(name: str, call: Callable[[], object]) -> None:
+    """Prints the least and median wall and CPU times of 5 calls after a warm-up."""
+    print(f"{name}: {timing.wall_and_cpu(timing.repeated(call, 5, warm_ups=1))}")
 
 
 def main() -> None:
@@ -64,7 +57,7 @@ def main() -> None:
         request = ModelUsageAnalyticsBatchInput(
             time_window_start=START, time_window_end=START + timedelta(days=7), execution_data=frame
         )
-        timed(name, partial(reducer.execute_batch_reduction_sync, request))
+        print_times(name, partial(reducer.execute_batch_reduction_sync, request))
 
 
 if __name__ == "__main__":

@@ -12,29 +12,21 @@ the ratio of the medians (pyarrow / ours: above 1, ours is faster).
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pyarrow as pa
+from timing import raced, wall_seconds
 from usage_analytics.ingest import list_buffers
 from usage_analytics.ingest.kinds import _value_types
 from usage_analytics.ingest.list_buffers import arrow_of_plain_values
 
 ROWS = 1_000_000
-
-
-def timed(call: Callable[[], object], calls: int) -> list[float]:
-    times = []
-    for _ in range(calls):
-        began = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - began) * 1e3)
-    return times
 
 
 def main() -> None:
@@ -65,15 +57,11 @@ def main() -> None:
     list_buffers._pandas_imported = lambda: False
     for label, (column, from_pandas) in columns.items():
         types = _value_types(column)
-        ours = timed(
+        ours = wall_seconds(
             partial(arrow_of_plain_values, pa, column, types, from_pandas=from_pandas), calls
         )
-        theirs = timed(partial(pa.array, column, from_pandas=from_pandas), calls)
-        ratio = statistics.median(theirs) / statistics.median(ours)
-        print(
-            f"{label}: ours {min(ours):.0f} / {statistics.median(ours):.0f} ms, "
-            f"pyarrow {min(theirs):.0f} / {statistics.median(theirs):.0f} ms, x{ratio:.2f}"
-        )
+        theirs = wall_seconds(partial(pa.array, column, from_pandas=from_pandas), calls)
+        print(raced(label, ("ours", ours), ("pyarrow", theirs)))
 
 
 if __name__ == "__main__":

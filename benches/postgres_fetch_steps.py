@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +28,18 @@ from usage_analytics.sources.postgres_connection import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from postgres_explain import run_on_server, sent_query
 from postgres_shuffled import END, START, TABLES, build
+from timing import Took, repeated_awaited, timed
 
-spent: dict[str, list[tuple[float, float]]] = {}
+spent: dict[str, list[Took]] = {}
 
 
-def timed(name: str, step: Callable[..., Any]) -> Callable[..., Any]:
+def timed_as(name: str, step: Callable[..., Any]) -> Callable[..., Any]:
+    """`step`, its every call timed into `spent[name]`."""
+
     def run(*args: Any, **kwargs: Any) -> Any:
-        began, began_cpu = time.perf_counter(), time.process_time()
-        try:
-            return step(*args, **kwargs)
-        finally:
-            took = (time.perf_counter() - began, time.process_time() - began_cpu)
-            spent.setdefault(name, []).append(took)
+        took, result = timed(partial(step, *args, **kwargs))
+        spent.setdefault(name, []).append(took)
+        return result
 
     return run
 
@@ -48,8 +48,8 @@ def query_alone(url: str, query: str) -> None:
     connection = connect(url)
     try:
         cursor = connection.cursor()
-        timed("execute", cursor.execute)(query, [START, END])
-        rows = timed("fetch_arrow_table", cursor.fetch_arrow_table)().num_rows
+        timed_as("execute", cursor.execute)(query, [START, END])
+        rows = timed_as("fetch_arrow_table", cursor.fetch_arrow_table)().num_rows
         assert rows == 1_000_000, rows
         cursor.close()
     finally:
@@ -58,15 +58,12 @@ def query_alone(url: str, query: str) -> None:
 
 async def calls(url: str, kind: str, rounds: int) -> None:
     if hasattr(postgres, "_in_time_order"):
-        postgres._in_time_order = timed("_in_time_order", postgres._in_time_order)
+        postgres._in_time_order = timed_as("_in_time_order", postgres._in_time_order)
     # (`_groups`' own call: the rows in no window are grouped by `arrow`'s name of it.)
-    postgres.pattern_table = timed("pattern_table", postgres.pattern_table)  # type: ignore[attr-defined]
+    postgres.pattern_table = timed_as("pattern_table", postgres.pattern_table)  # type: ignore[attr-defined]
     async with PostgresSource(url, TableSpec(table=TABLES[kind])) as source:
-        for _ in range(rounds):
-            began, began_cpu = time.perf_counter(), time.process_time()
-            await source.fetch_all(START, END)
-            took = (time.perf_counter() - began, time.process_time() - began_cpu)
-            spent.setdefault("fetch_all (the whole call)", []).append(took)
+        fetches = await repeated_awaited(partial(source.fetch_all, START, END), rounds)
+        spent.setdefault("fetch_all (the whole call)", []).extend(fetches)
 
 
 def main(kind: str, rounds: int, url: str) -> None:
@@ -76,7 +73,7 @@ def main(kind: str, rounds: int, url: str) -> None:
         query_alone(url, query)
     asyncio.run(calls(url, kind, rounds))
     for name, times in spent.items():
-        shown = ", ".join(f"{wall:.2f}/{cpu:.2f}" for wall, cpu in times)
+        shown = ", ".join(f"{took.wall:.2f}/{took.cpu:.2f}" for took in times)
         print(f"{kind} {name}: {shown}")
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 import pyarrow as pa
 from core_ab import load_core
+from timing import timed
 from usage_analytics.streaming import RollingSettings, _core_arguments
 
 START_US = 1_772_323_200_000_000  # (2026-03-01, as rolling_adds.py's)
@@ -55,22 +55,25 @@ SECOND_BUCKETS = RollingSettings(window=timedelta(seconds=100_000), bucket=timed
 
 def adds(monitor: Any, parts: list[Any]) -> float:
     """Seconds `monitor` (a fresh core monitor) takes to add `parts` (whole tables)."""
-    started = time.perf_counter()
-    for part in parts:
-        monitor.add_arrow(part, True, None)
-    return time.perf_counter() - started
+
+    def add_all() -> None:
+        for part in parts:
+            monitor.add_arrow(part, True, None)
+
+    took, _ = timed(add_all)
+    return took.wall
 
 
 def race(
-    rounds: int, cores: list[ModuleType], timed: Callable[[ModuleType], float]
+    rounds: int, cores: list[ModuleType], seconds_of: Callable[[ModuleType], float]
 ) -> list[list[float]]:
-    """`timed(core)` of every build, round by round, the order flipped every round: per
+    """`seconds_of(core)` of every build, round by round, the order flipped every round: per
     build its seconds (also `batch_rolling_ab.py`'s)."""
     times: list[list[float]] = [[] for _ in cores]
     for round_ in range(rounds):
         order = list(range(len(cores)))
         for n in order if round_ % 2 == 0 else order[::-1]:
-            times[n].append(timed(cores[n]))
+            times[n].append(seconds_of(cores[n]))
     return times
 
 
@@ -95,10 +98,10 @@ def main() -> None:
     for case, (settings, parts) in cases.items():
         arguments = _core_arguments(settings)
 
-        def timed(core: ModuleType, arguments: Any = arguments, parts: Any = parts) -> float:
+        def adds_of(core: ModuleType, arguments: Any = arguments, parts: Any = parts) -> float:
             return adds(core.CoreRolling(*arguments), parts)
 
-        report(f"{case} ", directories, race(rounds, cores, timed))
+        report(f"{case} ", directories, race(rounds, cores, adds_of))
 
 
 if __name__ == "__main__":
