@@ -15,28 +15,17 @@ import asyncio
 import random
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute  # (as the sources import it)
 from jsonl_good_numbers import write  # (records without file_path, project, ...)
+from timing import least_each, repeated
 from usage_analytics.sources import FileSource
 from usage_analytics.sources.arrow_jsonl import read_jsonl_arrow
 from usage_analytics.sources.base import TableSpec
 from usage_analytics.sources.jsonl_column_case import other_case_keys
-
-
-def least(run: Callable[[], object], repeats: int) -> tuple[float, float]:
-    walls, cpus = [], []
-    for _ in range(repeats):
-        began, cpu = time.perf_counter(), time.process_time()
-        run()
-        walls.append(time.perf_counter() - began)
-        cpus.append(time.process_time() - cpu)
-    return min(walls), min(cpus)
 
 
 def write_gappy(path: Path, records: int) -> None:
@@ -76,7 +65,8 @@ def main() -> None:
         size = path.stat().st_size / 1e6
         print(f"{records:,} records{' (gappy)' if gappy else ''}, {size:.0f} MB")
         for name, run in (("whole read", whole), ("search alone", search)) * 2:
-            wall, cpu = least(run, repeats)
+            took = least_each(repeated(run, repeats))
+            wall, cpu = took.wall, took.cpu
             print(f"{name}: {wall:.3f} s wall, {cpu:.3f} s CPU")
 
 

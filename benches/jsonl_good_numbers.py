@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import cpus, repeated, walls
+from timing import least_each, repeated
 
 READERS = ("arrow", "standard")
 
@@ -51,8 +51,8 @@ def read_times(path: str, reader: str, repeats: int) -> None:
         else:
             read_jsonl(Path(path))
 
-    taken = repeated(read, repeats)
-    print(f"{min(walls(taken)):.3f} s wall, {min(cpus(taken)):.3f} s CPU")
+    least = least_each(repeated(read, repeats))
+    print(f"{least.wall:.3f} s wall, {least.cpu:.3f} s CPU")
 
 
 def main() -> None:

@@ -15,29 +15,18 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute  # (as the sources import it)
 from jsonl_good_numbers import write  # (records without file_path, project, ...)
+from timing import least_each, repeated
 from usage_analytics.sources import FileSource
 from usage_analytics.sources.arrow_jsonl import read_jsonl_arrow
 from usage_analytics.sources.base import TableSpec
 from usage_analytics.sources.jsonl_column_case import other_case_keys
 from usage_analytics.sources.jsonl_key_spellings import spelled_keys_of_file
-
-
-def least(run: Callable[[], object], repeats: int) -> tuple[float, float]:
-    walls, cpus = [], []
-    for _ in range(repeats):
-        began, cpu = time.perf_counter(), time.process_time()
-        run()
-        walls.append(time.perf_counter() - began)
-        cpus.append(time.process_time() - cpu)
-    return min(walls), min(cpus)
 
 
 def main() -> None:
@@ -66,7 +55,8 @@ def main() -> None:
         runs = (("whole read", whole), ("spellings search", spellings), ("case search", cases))
         least_of: dict[str, float] = {}
         for name, run in runs * 2:
-            wall, cpu = least(run, repeats)
+            took = least_each(repeated(run, repeats))
+            wall, cpu = took.wall, took.cpu
             least_of[name] = min(wall, least_of.get(name, wall))
             print(f"{name}: {wall:.3f} s wall, {cpu:.3f} s CPU")
         share = least_of["spellings search"] / least_of["whole read"]

@@ -19,28 +19,21 @@ that path).
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pyarrow as pa
 import usage_analytics
+from timing import least_ms
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer, ingest
 
 ROWS = 1_000_000
 START = datetime(2026, 1, 5, tzinfo=UTC)
 WANTED = frozenset({"pattern_id", "timestamp", "success", "execution_time_ms"})
-
-
-def least_ms(call: Callable[[], object], calls: int) -> float:
-    times = []
-    for _ in range(calls):
-        began = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - began)
-    return min(times) * 1e3
 
 
 def main() -> None:

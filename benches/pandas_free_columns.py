@@ -15,24 +15,18 @@ Prints the least of CALLS (default 3) calls of each, in milliseconds, and the ra
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 import pandas  # noqa: F401  (imported before the timing: see the docstring)
 import pyarrow as pa
+from timing import least_ms
 from usage_analytics.ingest.list_buffers import arrow_of_number_list
 from usage_analytics.ingest.numpy_buffers import arrow_of_plain_numpy
 from usage_analytics.ingest.text_buffers import arrow_of_fixed_text
-
-
-def least(call: Callable[[], object], calls: int) -> float:
-    times = []
-    for _ in range(calls):
-        began = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - began)
-    return min(times) * 1e3
 
 
 def columns(rows: int) -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
@@ -79,7 +73,7 @@ def main() -> None:
     sizes = [int(size) for size in sys.argv[2:]] or [1_000_000, 10_000_000]
     for rows in sizes:
         for label, (ours, pyarrows) in columns(rows).items():
-            mine, theirs = least(ours, calls), least(pyarrows, calls)
+            mine, theirs = least_ms(ours, calls), least_ms(pyarrows, calls)
             print(
                 f"{rows:>10,} {label:30} ours {mine:7.0f} ms  pa.array {theirs:7.0f} ms  "
                 f"ratio {theirs / mine:5.2f}"

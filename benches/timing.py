@@ -69,12 +69,22 @@ def wall_seconds(call: Callable[[], object], calls: int, *, warm_ups: int = 0) -
     return walls(repeated(call, calls, warm_ups=warm_ups))
 
 
+def least_ms(call: Callable[[], object], calls: int) -> float:
+    """The least wall milliseconds of `calls` calls of `call` (no warm-up)."""
+    return min(wall_seconds(call, calls)) * 1e3
+
+
 def walls(taken: Sequence[Took]) -> list[float]:
     return [took.wall for took in taken]
 
 
 def cpus(taken: Sequence[Took]) -> list[float]:
     return [took.cpu for took in taken]
+
+
+def least_each(taken: Sequence[Took]) -> Took:
+    """The least wall seconds and the least CPU seconds (of the same call or not)."""
+    return Took(min(walls(taken)), min(cpus(taken)))
 
 
 def least_median(seconds: Sequence[float], unit: Unit = "ms", digits: int = 0) -> str:

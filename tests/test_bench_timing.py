@@ -80,6 +80,17 @@ def test_repeated_counts_freeing_each_result(timing: ModuleType, clock: FakeCloc
     assert timing.wall_seconds(call, 2, warm_ups=1) == [11.0, 11.0]
 
 
+def test_least_ms_is_the_least_wall_in_milliseconds(timing: ModuleType, clock: FakeClock) -> None:
+    spent = iter([0.003, 0.001, 0.002])
+    assert timing.least_ms(lambda: clock.spend(next(spent)), 3) == pytest.approx(1.0)
+
+
+def test_least_each_takes_each_clock_least_apart(timing: ModuleType) -> None:
+    took = timing.Took
+    least = timing.least_each([took(1.0, 0.9), took(2.0, 0.1), took(3.0, 0.5)])
+    assert least == took(1.0, 0.1)
+
+
 def test_timed_returns_the_result_freed_outside_its_timing(
     timing: ModuleType, clock: FakeClock
 ) -> None:
