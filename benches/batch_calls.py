@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import statistics
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peers.data import WINDOW_END, WINDOW_START, many_patterns_table
+from timing import wall_seconds
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer, _core
 
 
@@ -38,11 +39,7 @@ def main() -> None:
         execution_data=data,
     )
     reducer = NodeUsageAnalyticsReducer()
-    seconds = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        reducer.execute_batch_reduction_sync(contract)
-        seconds.append(time.perf_counter() - started)
+    seconds = wall_seconds(partial(reducer.execute_batch_reduction_sync, contract), rounds)
     core = Path(_core.__file__)
     digest = hashlib.sha256(core.read_bytes()).hexdigest()[:16]
     print(

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 import numpy as np
+from timing import wall_seconds
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer, UsageAnalyticsError
 from usage_analytics.ingest import bytes_columns, dict_columns
 
@@ -35,17 +38,15 @@ def refused_in_ms(columns: dict[str, Any], calls: int) -> list[float]:
         execution_data=columns,
     )
     reducer = NodeUsageAnalyticsReducer()
-    times = []
-    for _ in range(calls):
-        began = time.perf_counter()
+
+    def refused() -> None:
         try:
             reducer.execute_reduction_sync(request)
         except UsageAnalyticsError:
-            pass
-        else:
-            raise AssertionError("not refused")
-        times.append((time.perf_counter() - began) * 1e3)
-    return times
+            return
+        raise AssertionError("not refused")
+
+    return [seconds * 1e3 for seconds in wall_seconds(refused, calls)]
 
 
 def main() -> None:

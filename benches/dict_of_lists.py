@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 import numpy as np
 import pyarrow as pa
+from timing import interleaved, walls
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -61,6 +65,11 @@ def reduce(data: Any) -> int:
     return result.usage_metrics.total_executions
 
 
+def reduced_to(n: int, data: Any) -> None:
+    """`reduce(data)`, checked to have counted `n` records (the check timed with it)."""
+    assert reduce(data) == n
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -78,12 +87,8 @@ def main() -> None:
             "dict of lists": lists,
             "pyarrow table": pa.table(lists),
         }
-        times: dict[str, list[float]] = {form: [] for form in forms}
-        for _ in range(rounds):
-            for form, data in forms.items():
-                begin = time.perf_counter()
-                assert reduce(data) == n
-                times[form].append(time.perf_counter() - begin)
+        calls = {form: partial(reduced_to, n, data) for form, data in forms.items()}
+        times = {form: walls(taken) for form, taken in interleaved(calls, rounds).items()}
         records = statistics.median(times["list of dicts"])
         print(f"{n:,} records, timestamps in {label}: median (min) of {rounds}")
         for form, spent in times.items():

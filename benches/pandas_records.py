@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
+from functools import partial
 from typing import Any
 
 import pandas as pd
-from dict_of_lists import END, START, columns, reduce
+from dict_of_lists import END, START, columns, reduced_to
+from timing import interleaved, walls
 
 
 def frame(n: int, zone: str | None) -> pd.DataFrame:
@@ -38,12 +39,8 @@ def main() -> None:
         records = data.to_dict("records")
         plain = [{**r, "timestamp": r["timestamp"].to_pydatetime()} for r in records]
         forms: dict[str, Any] = {"records": records, "plain datetimes": plain, "frame": data}
-        times: dict[str, list[float]] = {form: [] for form in forms}
-        for _ in range(rounds):
-            for form, value in forms.items():
-                begin = time.perf_counter()
-                assert reduce(value) == n
-                times[form].append(time.perf_counter() - begin)
+        calls = {form: partial(reduced_to, n, value) for form, value in forms.items()}
+        times = {form: walls(taken) for form, taken in interleaved(calls, rounds).items()}
         print(f"{n:,} records, Timestamps in {zone or 'naive'}: median (min) of {rounds}")
         for form, spent in times.items():
             print(f"  {form:16} {statistics.median(spent) * 1e3:8.1f} ms ({min(spent) * 1e3:.1f})")

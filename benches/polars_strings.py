@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,8 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dict_of_lists import START, reduce
+from dict_of_lists import START, reduced_to
+from timing import interleaved, walls
 
 
 def table(n: int) -> pa.Table:
@@ -51,12 +52,8 @@ def main() -> None:
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 7
     plain = table(n)
     forms = {"pyarrow, plain strings": plain, "polars (string views)": pl.from_arrow(plain)}
-    times: dict[str, list[float]] = {form: [] for form in forms}
-    for _ in range(rounds):
-        for form, data in forms.items():
-            begin = time.perf_counter()
-            assert reduce(data) == n
-            times[form].append(time.perf_counter() - begin)
+    calls = {form: partial(reduced_to, n, data) for form, data in forms.items()}
+    times = {form: walls(taken) for form, taken in interleaved(calls, rounds).items()}
     print(f"{n:,} records: median (min) of {rounds}")
     for form, spent in times.items():
         print(f"  {form:24} {statistics.median(spent) * 1e3:8.1f} ms ({min(spent) * 1e3:.1f})")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -50,6 +50,16 @@ def repeated(call: Callable[[], object], calls: int, *, warm_ups: int = 0) -> li
         began, began_cpu = time.perf_counter(), time.process_time()
         call()  # (its result dropped here, inside the timing)
         taken.append(Took(time.perf_counter() - began, time.process_time() - began_cpu))
+    return taken
+
+
+def interleaved(calls: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, list[Took]]:
+    """`rounds` rounds of each of `calls` timed once in turn (as `repeated`, no warm-up):
+    the machine's drift over the run falls on every contender alike."""
+    taken: dict[str, list[Took]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            taken[name] += repeated(call, 1)
     return taken
 
 

@@ -6,6 +6,7 @@ machine's speed."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -78,6 +79,26 @@ def test_repeated_counts_freeing_each_result(timing: ModuleType, clock: FakeCloc
 
     assert timing.walls(timing.repeated(call, 2)) == [11.0, 11.0]
     assert timing.wall_seconds(call, 2, warm_ups=1) == [11.0, 11.0]
+
+
+def test_interleaved_times_each_contender_once_a_round_in_turn(
+    timing: ModuleType, clock: FakeClock
+) -> None:
+    order: list[str] = []
+
+    def contender(name: str, seconds: float) -> Callable[[], None]:
+        def call() -> None:
+            order.append(name)
+            clock.spend(seconds)
+
+        return call
+
+    taken = timing.interleaved({"a": contender("a", 1.0), "b": contender("b", 2.0)}, 3)
+    assert order == ["a", "b"] * 3
+    assert {name: timing.walls(each) for name, each in taken.items()} == {
+        "a": [1.0, 1.0, 1.0],
+        "b": [2.0, 2.0, 2.0],
+    }
 
 
 def test_least_ms_is_the_least_wall_in_milliseconds(timing: ModuleType, clock: FakeClock) -> None:
