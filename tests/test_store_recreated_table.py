@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pg_calls import sql
 from source_cases import GROWING, analyse, demo_rows, records_of
-from usage_analytics.store import PostgresAnalyticsStore
+from usage_analytics.store import PostgresAnalyticsStore, StoreError
 
 LATER = datetime(2100, 1, 1, tzinfo=UTC)
 #: The store's indexes, by the columns each covers (the key's aside).
@@ -111,3 +111,19 @@ def test_a_prune_after_the_table_is_dropped_makes_nothing(postgres_url: str) -> 
 
     assert asyncio.run(go()) == 0
     assert sql(postgres_url, "SELECT to_regclass('pattern_analytics')") == [(None,)]
+
+
+def test_a_table_made_again_twice_within_one_save_is_its_error(postgres_url: str) -> None:
+    # (The upsert finds another table twice: made again between the look up and the
+    # second try too. Nothing is saved, and the error says so.)
+    class Unlucky(PostgresAnalyticsStore):
+        def _upserted(self, cursor: Any, rows: list[tuple[Any, ...]]) -> bool:
+            return False
+
+    async def go() -> None:
+        async with Unlucky(postgres_url) as store:
+            await store.save(result())
+
+    with pytest.raises(StoreError, match="made again twice during one save"):
+        asyncio.run(go())
+    assert sql(postgres_url, "SELECT count(*) FROM pattern_analytics") == [(0,)]
