@@ -671,6 +671,8 @@ class ExecutionSource(AsyncClosing, ABC):
         source is a database table that has none leading with its pattern id column (a
         table SQLite's `.import` made, which has no index): each `fetch` and `newest` of
         a pattern then scans the whole table (12-15 times slower at a million rows:
-        BENCHMARKS.md, helper-236). None where one serves it, for a view (which takes no
-        index: its tables' serve it), and for files. One look at the catalogue."""
+        BENCHMARKS.md, helper-236). Two, joined by "; ", where a PostgreSQL column's ids
+        are listed by its index and its rows asked for by its text (a number column's,
+        `PostgresSource.index_hint`). None where they are served, for a view (which takes
+        no index: its tables' serve it), and for files. A few looks at the catalogue."""
         return None

@@ -38,11 +38,13 @@ loop never blocks. The executions table's own layout, and writes into it, are in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, NamedTuple
+from uuid import UUID
 
 from usage_analytics.collector import made_paused
 from usage_analytics.sources.arrow import group_by_pattern, pattern_table
@@ -203,6 +205,24 @@ def _json_text(column: _Column) -> _Column:
     return _Column(f"({column.sql} #>> '{{}}')", "text", derived=True)
 
 
+def _steps_by_index(column: _Column) -> bool:
+    """Whether `_skip_scan`'s steps may list the column's ids through an index of it."""
+    if column.derived:
+        return False  # (a JSON value's text: no index of the column orders it)
+    if not column.deterministic or column.base == "citext":
+        # Its steps "the least id above x" would skip "A" after "a": a case-insensitive
+        # collation's, or citext's, whose comparisons ignore case under any collation.
+        return False
+    # Or "1.000" after "1", and "2.50" after "2.5", which are other texts (the latter
+    # another pattern) of one value. (A float's are one pattern, "0" of -0 and 0, and
+    # matched by value: `_pattern_condition`.)
+    return column.base != "numeric"
+
+
+#: Where a plan shows a node's condition: a scan's filter, an index's condition.
+_CONDITIONS_SHOWN = ("Filter", "Index Cond", "Recheck Cond")
+
+
 def _text_array(values: Sequence[str]) -> str:
     """A PostgreSQL array literal of `values` (each double-quoted, `"` and `\\` escaped),
     bound as one text parameter and cast to text[]."""
@@ -255,16 +275,7 @@ class PostgresSource(ExecutionSource):
         unusual, so that the table's own columns cannot capture them."""
         table = self.table.qualified
         column = None if self._columns is None else self._columns[PATTERN_ID]
-        if column is not None and column.derived:
-            return None  # (a JSON value's text: no index of the column orders it)
-        if column is not None and (not column.deterministic or column.base == "citext"):
-            # Its steps "the least id above x" would skip "A" after "a": a case-insensitive
-            # collation's, or citext's, whose comparisons ignore case under any collation.
-            return None
-        if column is not None and column.base == "numeric":
-            # Or "1.000" after "1", and "2.50" after "2.5", which are other texts (the
-            # latter another pattern) of one value. (A float's are one pattern, "0" of -0
-            # and 0, and matched by value: `_pattern_condition`.)
+        if column is not None and not _steps_by_index(column):
             return None
         cursor.execute(
             "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
@@ -743,28 +754,76 @@ class PostgresSource(ExecutionSource):
     async def index_hint(self) -> str | None:
         def work(cursor: Any, columns: dict[str, _Column]) -> str | None:
             pid, ts = columns[PATTERN_ID], columns["timestamp"]
-            if pid.derived or ts.derived:  # (a JSON value's text: no plain index of it)
-                return None
-            # Any valid btree index that leads with the column and holds every row serves
-            # a pattern's reads (not only the skip steps' kind: `_skip_scan`). Views and
-            # foreign tables take none; a partitioned table's index is on its parent.
+            # Views and foreign tables take no index; a partitioned table's is on its parent.
             cursor.execute(
-                "SELECT c.relkind::text IN ('r', 'p', 'm') AND NOT EXISTS (SELECT 1 "
-                "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
-                "JOIN pg_am am ON am.oid = ic.relam "
-                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-                "WHERE i.indrelid = c.oid AND a.attname = $2 AND i.indpred IS NULL "
-                "AND i.indisvalid AND am.amname = 'btree') "
-                "FROM pg_class c WHERE c.oid = to_regclass($1)",
-                (self.table.qualified, _unquoted(pid.sql)),
+                "SELECT relkind::text IN ('r', 'p', 'm') FROM pg_class WHERE oid = to_regclass($1)",
+                (self.table.qualified,),
             )
             row = cursor.fetchone()
             if row is None or not row[0]:
                 return None
-            return pattern_time_index_sql(cursor, self.table, pid.sql, ts.sql)
+            # A read of one pattern lists the ids (`_pattern_forms`: by an index leading with
+            # the column where `_skip_scan` may step through one), then asks for the rows by
+            # `_pattern_condition`, whose left side the index must lead with: the column, or
+            # its text (`pattern_id::text` of a number, bytea or flag column, the text of a
+            # JSON value), which no index of the column itself serves (the condition was
+            # filtered through the whole index, and the hint said nothing), and which an
+            # index of that expression does (the hint asked for the column's).
+            key = self._pattern_key(cursor, columns)
+            # (varchar's text is itself, which PostgreSQL matches to the column's index)
+            plain = key in (pid.sql, _unquoted(pid.sql)) or (
+                pid.base == "character varying" and not pid.domain
+            )
+            key = pid.sql if plain else key
+            statements = []
+            unlisted = (
+                not plain and _steps_by_index(pid) and self._skip_scan(cursor, pid.sql) is None
+            )
+            if unlisted or (plain and not self._leads_index(cursor, key)):
+                statements.append(pattern_time_index_sql(cursor, self.table, pid.sql, ts.sql))
+            if not plain and not self._leads_index(cursor, key):
+                statements.append(
+                    pattern_time_index_sql(
+                        cursor, self.table, f"({key})", ts.sql, suffix="pattern_text_time"
+                    )
+                )
+            return "; ".join(statements) or None
 
         hint: str | None = await self._run(work)
         return hint
+
+    def _pattern_key(self, cursor: Any, columns: Mapping[str, _Column]) -> str:
+        """The left side of `_pattern_condition` as PostgreSQL writes it (in its plan, and
+        in an index's definition): `pattern_id`, `(pattern_id)::text`, with the implicit
+        cast of a char(n) column; read from the plan of a read of a pattern."""
+        column = columns[PATTERN_ID]
+        sample = str(UUID(int=0)) if column.base == "uuid" else "0"  # (a value of any kind)
+        condition, params = self._pattern_condition(columns, [sample], 1)
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self.table.qualified} WHERE {condition}",
+            params,
+        )
+        plan = cursor.fetchone()[0]
+        node = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+        while not any(name in node for name in _CONDITIONS_SHOWN):
+            node = node["Plans"][0]
+        shown = next(str(node[name]) for name in _CONDITIONS_SHOWN if name in node)
+        # "(<key> = ANY ('{0}'::text[]))": the sample's side holds no " = ".
+        return shown[1 : shown.rindex(" = ")]
+
+    def _leads_index(self, cursor: Any, key: str) -> bool:
+        """Whether a valid btree index of the whole table leads with `key` (a column, or
+        an expression as `_pattern_key` writes it: an index's definition writes it in
+        parentheses). (One of a later key, the timestamp's first, serves no read of a
+        pattern: PostgreSQL walks all of it, filtering.)"""
+        cursor.execute(
+            "SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+            "JOIN pg_am am ON am.oid = ic.relam WHERE i.indrelid = to_regclass($1) "
+            "AND i.indpred IS NULL AND i.indisvalid AND am.amname = 'btree' "
+            "AND pg_get_indexdef(i.indexrelid, 1, false) IN ($2, $3, '(' || $2 || ')') LIMIT 1",
+            (self.table.qualified, key, _unquoted(key) if key.startswith('"') else key),
+        )
+        return cursor.fetchone() is not None
 
     async def unattributed(self) -> Unattributed:
         def work(cursor: Any, columns: dict[str, _Column]) -> Unattributed:

@@ -76,13 +76,16 @@ def create_executions_table(cursor: Any, table: TableSpec | None = None) -> None
     )
 
 
-def pattern_time_index_sql(cursor: Any, spec: TableSpec, pid: str, ts: str) -> str:
+def pattern_time_index_sql(
+    cursor: Any, spec: TableSpec, pid: str, ts: str, suffix: str = "pattern_time"
+) -> str:
     """The `CREATE INDEX` of the (pattern_id, timestamp) index `create_executions_table`
-    makes, for table `spec` made elsewhere (`pid` and `ts` its quoted columns), named as
-    that one is; unnamed (PostgreSQL then picks a free name) where a relation of the
+    makes, for table `spec` made elsewhere (`pid` and `ts` its quoted columns, or `pid` an
+    expression of its pattern id in parentheses), named as that one is (`suffix` after the
+    table's name); unnamed (PostgreSQL then picks a free name) where a relation of the
     table's schema has the name already (an index of other columns: the statement would
     fail)."""
-    name = _index_name(spec.table, "pattern_time")
+    name = _index_name(spec.table, suffix)
     cursor.execute(
         "SELECT 1 FROM pg_class c WHERE c.relname = $1 AND c.relnamespace = "
         "(SELECT t.relnamespace FROM pg_class t WHERE t.oid = to_regclass($2))",

@@ -5,8 +5,10 @@
 
 Windows and `computed_at` are timestamptz, `correlation_id` uuid, `result` jsonb (query
 it: `result->'usage_metrics'->>'total_executions'`), `model` text. The table is created
-on first use, and again at the first save after it was dropped (see `_run`). One
-connection per store; calls run one at a time on a worker thread.
+on first use, and again at the first save after it was dropped (see `_run`); a table
+dropped and made again without the store's indexes (by a DBA) gets them at the next save
+or prune (`_upserted`, `_looked_up`). One connection per store; calls run one at a time
+on a worker thread.
 """
 
 from __future__ import annotations
@@ -190,10 +192,11 @@ class PostgresAnalyticsStore(AnalyticsStore):
         self.table = quote_identifier(table)
         if schema is not None:
             self.table = f"{quote_identifier(schema)}.{self.table}"
-        self._index = quote_identifier(_index_name(table))
-        # The indexes added after the first version: (name, columns), made on a table
-        # made before them at its next save (or prune) where the role may.
-        self._later_indexes = (
+        # The store's indexes: (name, columns), made with the table, and on a table made
+        # without them (by an earlier version, or again by a DBA) at its next save or
+        # prune, where the role may (`_add_missing_indexes`).
+        self._indexes = (
+            (_index_name(table), "(pattern_id, computed_at)"),
             (_type_index_name(table), "(pattern_id, window_type, computed_at)"),  # session 54
             (_age_index_name(table), "(computed_at)"),  # session 58, for `prune`
         )
@@ -204,24 +207,47 @@ class PostgresAnalyticsStore(AnalyticsStore):
         self.description = self._named + self._connection.description
         self._created = False  # (the table exists)
         self._indexed = False  # (and has its indexes, or may not be given them)
+        self._table_oid: int | None = None  # (the OID of the table so found)
 
     def _forget_table(self, connection: Any) -> None:
         self._created = self._indexed = False
+        self._table_oid = None
+
+    def _current_oid(self, cursor: Any) -> int | None:
+        """The OID of the table the store's name now names; None where there is none."""
+        cursor.execute("SELECT to_regclass($1)::oid::bigint", (self.table,))
+        found = cursor.fetchone()[0]
+        return None if found is None else int(found)
 
     def _exists(self, cursor: Any) -> bool:
-        """Whether the table exists (remembered once it does)."""
+        """Whether the table exists (remembered once it does, with its OID: reads ask
+        once a connection; a table dropped since is found by its error, see `_run`)."""
         if not self._created:
-            cursor.execute("SELECT to_regclass($1) IS NOT NULL", (self.table,))
-            self._created = bool(cursor.fetchone()[0])
+            self._table_oid = self._current_oid(cursor)
+            self._created = self._table_oid is not None
+        return self._created
+
+    def _looked_up(self, cursor: Any) -> bool:
+        """Whether the table exists, looked up anew: at each prune, and at a save whose
+        upsert found the name naming another table (`_upserted`). A table dropped and made
+        again since the store indexed it (by a DBA, a migration) is another table, of
+        another OID, without the store's indexes, which `_create` then makes. (The store
+        remembered that it had made them: they were made again only on a new connection,
+        and each `history` and `prune` scanned the table till then.) Reads look up
+        nothing, as a read makes nothing."""
+        oid = self._current_oid(cursor)
+        if oid != self._table_oid:
+            self._indexed = False
+        self._created, self._table_oid = oid is not None, oid
         return self._created
 
     def _create(self, cursor: Any) -> None:
-        """The table and its indexes, unless they exist (once a connection)."""
+        """The table and its indexes, unless they exist (as `_looked_up` last found)."""
         if self._indexed:
             return
         # An existing table needs no CREATE rights (a role that may only read and write).
         if self._exists(cursor):
-            self._add_later_indexes(cursor)
+            self._add_missing_indexes(cursor)
             return
         columns = ", ".join(f"{quote_identifier(name)} {_TYPES[name]}" for name in COLUMNS)
         with self._turn(cursor):
@@ -229,12 +255,9 @@ class PostgresAnalyticsStore(AnalyticsStore):
                 f"CREATE TABLE IF NOT EXISTS {self.table} "
                 f"({columns}, PRIMARY KEY ({', '.join(KEY)}))"
             )
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {self._index} ON {self.table} "
-                "(pattern_id, computed_at)"
-            )
-            for name, columns in self._later_indexes:
+            for name, columns in self._indexes:
                 self._create_index(cursor, name, columns)
+        self._table_oid = self._current_oid(cursor)
         self._created = self._indexed = True
 
     @contextlib.contextmanager
@@ -262,15 +285,17 @@ class PostgresAnalyticsStore(AnalyticsStore):
             f"CREATE INDEX IF NOT EXISTS {quote_identifier(name)} ON {self.table} {columns}"
         )
 
-    def _add_later_indexes(self, cursor: Any) -> None:
-        """The indexes of `history` by window type (session 54) and of `prune` by age
-        (session 58) on a table made before them, if the store's role may make them (an
-        index is its table owner's to make: a role that may only read and write goes
-        without, its reads and prunes as right, and slower).
+    def _add_missing_indexes(self, cursor: Any) -> None:
+        """The store's indexes that an existing table lacks: those of `history` by window
+        type (session 54) and of `prune` by age (session 58) on a table made before them,
+        or all of them on a table made again without them (by a DBA: see `_create`), if
+        the store's role may make them (an index is its table owner's to make: a role
+        that may only read and write goes without, its reads and prunes as right, and
+        slower).
 
         (Made as the table's other indexes were, not CONCURRENTLY: the table's writes wait
         for it once, as a first save waited for CREATE TABLE.)"""
-        for name, columns in self._later_indexes:
+        for name, columns in self._indexes:
             cursor.execute(
                 "SELECT pg_has_role(t.relowner, 'USAGE') AND NOT EXISTS ("
                 " SELECT FROM pg_class i WHERE i.relname = $2 AND i.relnamespace = t.relnamespace"
@@ -336,21 +361,50 @@ class PostgresAnalyticsStore(AnalyticsStore):
         # millisecond, and a dashboard saves thousands, during which the event loop ran
         # nothing else. (Not on the connection's: it would wait meanwhile.)
         rows = await asyncio.to_thread(_sorted_rows, checked_results(results))
+
+        def work(cursor: Any) -> None:
+            if not self._indexed:
+                self._looked_up(cursor)
+                self._create(cursor)
+            if not rows or self._upserted(cursor, rows):
+                return
+            # The table was dropped and made again since the store indexed it (by a DBA,
+            # a migration): without the store's indexes, which it makes now, then saves.
+            self._looked_up(cursor)
+            self._create(cursor)
+            if not self._upserted(cursor, rows):
+                raise StoreError(
+                    f"{self.description}: the table was made again twice during one save "
+                    "(by another connection); nothing was saved: try again"
+                )
+
+        await self._run(work)
+
+    def _upserted(self, cursor: Any, rows: list[tuple[Any, ...]]) -> bool:
+        """`rows` upserted, in one transaction, into the table the store indexed; False
+        where its name now names another table (of another OID: dropped and made again,
+        see `_looked_up`), which the statement then leaves as it is.
+
+        (The statement tells that itself, each row's insert conditional on the table's
+        OID, at x1.05 the time of a save of one result: a look up of the table before
+        each save, a round trip of its own, took x1.26; BENCHMARKS.md, helper-251. A
+        table dropped alone fails the statement instead: `_run`.)"""
         marks = ", ".join(f"${i}{_CASTS.get(name, '')}" for i, name in enumerate(COLUMNS, 1))
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name not in KEY)
+        named = "'" + self.table.replace("'", "''") + "'"
         sql = (
-            f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks}) "
+            f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) SELECT {marks} "
+            f"WHERE to_regclass({named}) = {self._table_oid}::oid "
             f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
         )
 
-        def work(cursor: Any) -> None:
-            self._create(cursor)
-            if rows:
-                # (One bound batch, in the rows' order: a call per row took 1.7 to 2.9 s
-                # for 1,000 results, a monitor's tick of 1,000 patterns; this 0.7 to 0.8.)
-                _in_one_transaction(cursor, lambda: cursor.executemany(sql, rows))
+        def upsert() -> int:
+            # (One bound batch, in the rows' order: a call per row took 1.7 to 2.9 s
+            # for 1,000 results, a monitor's tick of 1,000 patterns; this 0.7 to 0.8.)
+            cursor.executemany(sql, rows)
+            return int(cursor.rowcount)  # (each row counts, inserted or updated)
 
-        await self._run(work)
+        return int(_in_one_transaction(cursor, upsert)) != 0
 
     async def get(
         self,
@@ -442,7 +496,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         statement, params = chosen.statement(self.table, lambda: f"${next(marks)}", _as_given)
 
         def work(cursor: Any) -> int:
-            if not self._exists(cursor):  # (an absent table has nothing to delete)
+            if not self._looked_up(cursor):  # (an absent table has nothing to delete)
                 return 0
             self._create(cursor)  # (the index of computed_at, on a table made before it)
 

@@ -134,14 +134,20 @@ class SQLiteAnalyticsStore(AnalyticsStore):
 
     async def _run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         """`work` on a connection, the file and table created first (a write)."""
-        return await asyncio.to_thread(self._with_connection, work, _WRITE)
+        return await asyncio.to_thread(self._with_connection, work, _WRITE, True)
 
-    async def _read(self, work: Callable[[sqlite3.Connection], Any], empty: Any) -> Any:
+    async def _read(
+        self, work: Callable[[sqlite3.Connection], Any], empty: Any, *, writes: bool = False
+    ) -> Any:
         """`work` on a connection; `empty` when there is no file or table yet (a read
-        creates neither: a service asking before any save left an empty file behind)."""
-        return await asyncio.to_thread(self._with_connection, work, empty)
+        creates neither: a service asking before any save left an empty file behind).
+        `writes`: `work` writes to the table (a prune), which it then holds the write lock
+        of (see `_with_connection`)."""
+        return await asyncio.to_thread(self._with_connection, work, empty, writes)
 
-    def _with_connection(self, work: Callable[[sqlite3.Connection], Any], empty: Any) -> Any:
+    def _with_connection(
+        self, work: Callable[[sqlite3.Connection], Any], empty: Any, writes: bool
+    ) -> Any:
         if self.path.is_dir():
             raise SourceUnavailableError(f"{self.path}: is a directory, not a SQLite file")
         kind = special_file_kind(self.path)
@@ -150,11 +156,20 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         if empty is not _WRITE and not self.path.exists():
             return empty
         try:
-            connection = sqlite3.connect(self.path)
+            # (Transactions begun here, below: Python's own began one at the first
+            # INSERT or DELETE alone, after the table was looked for or made.)
+            connection = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as error:
             raise SourceUnavailableError(f"{self.path}: cannot open: {error}") from None
         try:
             with connection:
+                # The look for the table (or its making) and the call's statements in one
+                # transaction: apart, a table dropped by another connection between them
+                # failed the call ("no such table"), and a prune between them made the
+                # table again. A write takes the file's write lock first (another's drop
+                # waits for it, as for any write); a read, one snapshot of the file (in WAL
+                # mode a drop meanwhile goes on beside it, in the default mode it waits).
+                connection.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
                 if empty is _WRITE:
                     self._create(connection)
                 elif not self._has_table(connection):
@@ -299,5 +314,5 @@ class SQLiteAnalyticsStore(AnalyticsStore):
             return int(connection.execute(statement, params).rowcount)
 
         # (As a read: an absent file or table has nothing to delete, and is not made.)
-        deleted: int = await self._read(work, 0)
+        deleted: int = await self._read(work, 0, writes=True)
         return deleted
