@@ -166,6 +166,73 @@ def _none_if_missing(value: Any) -> Any:
     return None if _missing_marker(value) else value
 
 
+#: Past 64-bit microseconds (the year 301,770): beyond Arrow's timestamps, out of range
+#: in its record.
+BEYOND = np.datetime64(300_000 * 365, "D")
+
+
+def _beside_times_beyond_arrow(times: Any, name: str, values: list[Any]) -> dict[str, Any]:
+    """`times`, a list of a field's `values` and a numpy array of flags: columns not all
+    lists, which are not read as the list of dicts of their rows."""
+    return {"timestamp": times, name: values, "timeout": np.zeros(len(values), dtype=bool)}
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        pytest.param(  # (the hypothesis example: objects beside objects)
+            {
+                "timestamp": _objects([None, BEYOND, np.datetime64("2026-03-02")]),
+                "file_path": _objects([7, None, "a.py"]),
+            },
+            id="objects, a file path's int",
+        ),
+        pytest.param(
+            {
+                "timestamp": _objects([np.datetime64("2026-03-02"), BEYOND, np.datetime64("NaT")]),
+                "quality_score": _objects([0.5, float("nan"), True]),
+            },
+            id="objects, a score's bool beside a missing one's NaN",
+        ),
+        pytest.param(
+            _beside_times_beyond_arrow(
+                np.array(["2026-03-02", BEYOND, "NaT"], dtype="datetime64[D]"),
+                "success",
+                [True, "yes", None],
+            ),
+            id="a datetime64 array, a list of flags with a text",
+        ),
+        pytest.param(
+            _beside_times_beyond_arrow(
+                np.array([BEYOND, "2026-03-02", "2026-03-03"], dtype="datetime64[D]"),
+                "agent",
+                ["a", 7, "b"],
+            ),
+            id="a datetime64 array, a list of names of several kinds",
+        ),
+    ],
+)
+def test_times_beyond_arrow_beside_a_column_read_as_given_are_their_records_errors(
+    columns: dict[str, Any],
+) -> None:
+    # A column read value by value (`dict_columns._given`) beside timestamps Arrow cannot
+    # hold was refused whole ("the timestamps beside it lie beyond the datetimes its
+    # records would be read with"): each such timestamp is its record's error (out of
+    # range), as in the list of dicts of its rows and as beside columns Arrow holds.
+    names = list(columns)
+    rows = [
+        {name: _none_if_missing(value) for name, value in zip(names, row, strict=True)}
+        for row in zip(*columns.values(), strict=True)
+    ]
+    for mode in ("skip", "raise"):
+        assert _as_table(columns, mode) == outcome(_call(rows, mode))
+    quality = outcome(_call(columns, "skip"))["data_quality"]
+    assert quality["records_in_window"] == 1  # (the one valid record of each case)
+    assert {"field": "timestamp", "value": repr(BEYOND)} in [
+        {key: sample[key] for key in ("field", "value")} for sample in quality["error_samples"]
+    ]
+
+
 @settings(max_examples=60, deadline=None)
 @given(contract=contracts(invalid=True), raise_mode=st.booleans())
 def test_a_dict_of_lists_read_as_a_table_equals_the_list_of_its_rows(

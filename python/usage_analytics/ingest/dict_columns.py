@@ -308,10 +308,12 @@ def _given(
     records take). The dict of lists alone was read so; with a numpy array beside them the
     whole call was refused ("it mixes values of the kinds int, str"). (Integer timestamps,
     datetimes in the rows, are told of by their column: `with_column_integer_times`.)
+    Datetime64 timestamps beyond Arrow's range (`beyond`, not in `arrays`) are the rows'
+    as given, each out of range in its record, as beside columns Arrow holds.
 
     The error naming the first such list where the arrays hold values records cannot
-    (an integer timestamp beyond a datetime's year 9999, a datetime64 beyond Arrow's
-    range: records would judge them otherwise than the table does)."""
+    (an integer timestamp beyond a datetime's year 9999, epoch microseconds records
+    refuse: no datetime stands for it)."""
     values: dict[str, Any] = {}
     for name, array in arrays.items():
         if name == "timestamp" and pa.types.is_integer(array.type):
@@ -324,7 +326,9 @@ def _given(
         if name == "pattern_id" and pa.types.is_floating(kind):
             values[name] = [_float_id(value) for value in values[name]]
     if "timestamp" in columns and "timestamp" not in values and "timestamp" not in given:
-        return _unpaired(next(iter(given)))  # (datetime64s beyond Arrow's range: `beyond`)
+        # (datetime64s beyond Arrow's range: `beyond`. This was `_unpaired`'s error, where
+        # the list of dicts of the rows gave each such record's.)
+        values["timestamp"] = _datetime64_values(columns["timestamp"])
     values.update(given)
     return _MixedValues(_rows({name: values[name] for name in columns if name in values}))
 
