@@ -27,6 +27,7 @@ from test_dict_of_lists import _as_records, columns_of, outcome
 from usage_analytics import (
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
+    UsageAnalyticsError,
     _core,
 )
 from usage_analytics.ingest import dict_columns, field_objects
@@ -231,6 +232,75 @@ def test_times_beyond_arrow_beside_a_column_read_as_given_are_their_records_erro
     assert {"field": "timestamp", "value": repr(BEYOND)} in [
         {key: sample[key] for key in ("field", "value")} for sample in quality["error_samples"]
     ]
+
+
+#: In the window, as epoch microseconds.
+INSIDE_US = int((START + timedelta(days=1)).timestamp()) * 10**6
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "as_records"),
+    [
+        pytest.param(
+            "timestamp",
+            np.array([2**62, INSIDE_US], dtype=np.int64),
+            [np.datetime64(2**62, "us"), np.datetime64(INSIDE_US, "us")],
+            id="integer timestamps past the year 9999",
+        ),
+        pytest.param(
+            "timestamp",
+            np.array(["20000-01-01T00:00:00", "2026-03-02T00:00:00"], dtype="datetime64[s]"),
+            [np.datetime64("20000-01-01T00:00:00"), np.datetime64("2026-03-02T00:00:00")],
+            id="datetime64 seconds of the year 20000",
+        ),
+        pytest.param(
+            "timestamp",
+            np.array(["20000-01-01", "2026-03-02"], dtype="datetime64[D]"),
+            [np.datetime64("20000-01-01"), np.datetime64("2026-03-02")],
+            id="datetime64 days of the year 20000 (Arrow's date32)",
+        ),
+        pytest.param(
+            "timestamp",
+            pa.array([2_534_023_008_000_000, INSIDE_US // 1000], pa.date64()),
+            [np.datetime64(2_534_023_008_000_000, "ms"), np.datetime64(INSIDE_US // 1000, "ms")],
+            id="an Arrow date64 past the year 9999",
+        ),
+        pytest.param(
+            "execution_time_ms",
+            np.array([10**14, 5], dtype="timedelta64[s]"),
+            [np.timedelta64(10**14, "s"), np.timedelta64(5, "s")],
+            id="10**14 seconds of execution time",
+        ),
+    ],
+)
+def test_values_past_pythons_beside_a_column_read_as_given_are_read_as_by_the_table(
+    name: str, column: Any, as_records: list[Any]
+) -> None:
+    # Beside a list read value by value (`dict_columns._given`), an array holding a time
+    # or duration that Python's datetimes and timedeltas cannot hold refused the whole
+    # call; its records read it as the table does (numpy's values, `_numpy_times`): out
+    # of the window, or an execution time.
+    columns: dict[str, Any] = {"timestamp": np.array([INSIDE_US] * 2, dtype=np.int64)}
+    columns[name] = column
+    given = ["a", 7]  # (names of several kinds: 7 its record's error)
+    rows = [
+        {"timestamp": np.datetime64(INSIDE_US, "us"), name: value, "agent": agent}
+        for value, agent in zip(as_records, given, strict=True)
+    ]
+    for mode in ("skip", "raise"):
+        assert outcome(_call({**columns, "agent": given}, mode)) == outcome(_call(rows, mode))
+    # (As the table of a typed array of names reads it, but for the one bad name.)
+    typed = outcome(_call({**columns, "agent": np.array(["a", "b"])}, "skip"))["data_quality"]
+    read = outcome(_call({**columns, "agent": given}, "skip"))["data_quality"]
+    assert read["invalid_records"] == 1
+    assert read["records_outside_window"] == typed["records_outside_window"]
+
+
+def test_numpys_nat_sentinel_beside_a_column_read_as_given_is_named() -> None:
+    # (The least 64-bit int: an instant to the table, NaT, missing, to a record.)
+    columns = {"timestamp": np.array([-(2**63), INSIDE_US], dtype=np.int64), "agent": ["a", 7]}
+    with pytest.raises(UsageAnalyticsError, match=r"column 'agent'.*column 'timestamp'.*NaT"):
+        _call(columns, "skip")()
 
 
 @settings(max_examples=60, deadline=None)
