@@ -78,6 +78,7 @@ def times(draw: st.DrawFn) -> Any:
                 np.datetime64("NaT"),
                 np.datetime64(300_000 * 365, "D"),  # (the year 302,000: past 64-bit µs)
                 np.datetime64(-(2**62), "s"),
+                np.datetime64("20000-01-01T00:00", "s"),  # (past Python's, within Arrow's)
                 "not a time",
                 b"2026-03-02",
                 3.5,
@@ -94,6 +95,7 @@ EXECUTION_TIMES = st.one_of(
     st.integers(0, 10**6).map(np.int64),
     st.floats(0, 1e6).map(np.float64),
     st.sampled_from([-1, Decimal("-0.5"), timedelta(days=-1), np.float64("nan"), "3"]),
+    st.just(np.timedelta64(10**14, "s")),  # (past Python's timedeltas)
 )
 SCORES = st.one_of(
     st.floats(0, 1),
@@ -151,6 +153,37 @@ def test_objects_of_each_field_read_as_their_records(rows: list[dict[str, Any]],
     if form == "beside an array":
         columns["timeout"] = np.zeros(len(rows), dtype=bool)
         expected_rows = [{**row, "timeout": False} for row in rows]
+    for mode in ("skip", "raise"):
+        assert _as_table(columns, mode) == outcome(_call(expected_rows, mode))
+
+
+@st.composite
+def typed_stamps(draw: st.DrawFn, unit: str, size: int) -> Any:
+    """A numpy datetime64 array of `unit` and `size`: instants around the window, NaT, and
+    instants past Python's datetimes (the year 20000, and -20000) or past Arrow's (the
+    year 301,770, where the unit holds it)."""
+    texts = ["NaT", "20000-01-01", "-20000-01-01", *([] if unit == "us" else [str(BEYOND)])]
+    special = [np.datetime64(text, "m") for text in texts]
+    around = st.integers(-3 * 24 * 60, 65 * 24 * 60).map(
+        lambda minutes: np.datetime64("2026-03-01T00:00") + np.timedelta64(minutes, "m")
+    )
+    stamps = [draw(st.one_of(around, st.sampled_from(special))) for _ in range(size)]
+    return np.array(stamps, dtype="datetime64[m]").astype(f"datetime64[{unit}]")
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=records(), unit=st.sampled_from(["D", "s", "ms", "us"]), data=st.data())
+def test_typed_times_beside_lists_read_as_their_records(
+    rows: list[dict[str, Any]], unit: str, data: st.DataObject
+) -> None:
+    # (Each list judged as given, by the core's parsers or value by value, beside the
+    # timestamps' array: the rows' timestamps are its values, NaT missing.)
+    stamps = data.draw(typed_stamps(unit, len(rows)))
+    columns: dict[str, Any] = {**columns_of(rows), "timestamp": stamps}
+    expected_rows = [
+        {**row, "timestamp": _none_if_missing(stamp)}
+        for row, stamp in zip(rows, list(stamps), strict=True)
+    ]
     for mode in ("skip", "raise"):
         assert _as_table(columns, mode) == outcome(_call(expected_rows, mode))
 
