@@ -27,6 +27,7 @@ from test_dict_of_lists import _as_records, columns_of, outcome
 from usage_analytics import (
     ModelUsageAnalyticsInput,
     NodeUsageAnalyticsReducer,
+    UsageAnalyticsError,
     _core,
 )
 from usage_analytics.ingest import dict_columns, field_objects
@@ -77,6 +78,7 @@ def times(draw: st.DrawFn) -> Any:
                 np.datetime64("NaT"),
                 np.datetime64(300_000 * 365, "D"),  # (the year 302,000: past 64-bit µs)
                 np.datetime64(-(2**62), "s"),
+                np.datetime64("20000-01-01T00:00", "s"),  # (past Python's, within Arrow's)
                 "not a time",
                 b"2026-03-02",
                 3.5,
@@ -93,6 +95,7 @@ EXECUTION_TIMES = st.one_of(
     st.integers(0, 10**6).map(np.int64),
     st.floats(0, 1e6).map(np.float64),
     st.sampled_from([-1, Decimal("-0.5"), timedelta(days=-1), np.float64("nan"), "3"]),
+    st.just(np.timedelta64(10**14, "s")),  # (past Python's timedeltas)
 )
 SCORES = st.one_of(
     st.floats(0, 1),
@@ -154,6 +157,37 @@ def test_objects_of_each_field_read_as_their_records(rows: list[dict[str, Any]],
         assert _as_table(columns, mode) == outcome(_call(expected_rows, mode))
 
 
+@st.composite
+def typed_stamps(draw: st.DrawFn, unit: str, size: int) -> Any:
+    """A numpy datetime64 array of `unit` and `size`: instants around the window, NaT, and
+    instants past Python's datetimes (the year 20000, and -20000) or past Arrow's (the
+    year 301,770, where the unit holds it)."""
+    texts = ["NaT", "20000-01-01", "-20000-01-01", *([] if unit == "us" else [str(BEYOND)])]
+    special = [np.datetime64(text, "m") for text in texts]
+    around = st.integers(-3 * 24 * 60, 65 * 24 * 60).map(
+        lambda minutes: np.datetime64("2026-03-01T00:00") + np.timedelta64(minutes, "m")
+    )
+    stamps = [draw(st.one_of(around, st.sampled_from(special))) for _ in range(size)]
+    return np.array(stamps, dtype="datetime64[m]").astype(f"datetime64[{unit}]")
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=records(), unit=st.sampled_from(["D", "s", "ms", "us"]), data=st.data())
+def test_typed_times_beside_lists_read_as_their_records(
+    rows: list[dict[str, Any]], unit: str, data: st.DataObject
+) -> None:
+    # (Each list judged as given, by the core's parsers or value by value, beside the
+    # timestamps' array: the rows' timestamps are its values, NaT missing.)
+    stamps = data.draw(typed_stamps(unit, len(rows)))
+    columns: dict[str, Any] = {**columns_of(rows), "timestamp": stamps}
+    expected_rows = [
+        {**row, "timestamp": _none_if_missing(stamp)}
+        for row, stamp in zip(rows, list(stamps), strict=True)
+    ]
+    for mode in ("skip", "raise"):
+        assert _as_table(columns, mode) == outcome(_call(expected_rows, mode))
+
+
 def _objects(values: list[Any]) -> Any:
     objects = np.empty(len(values), dtype=object)
     objects[:] = values
@@ -164,6 +198,142 @@ def _none_if_missing(value: Any) -> Any:
     from usage_analytics.ingest.kinds import _missing_marker
 
     return None if _missing_marker(value) else value
+
+
+#: Past 64-bit microseconds (the year 301,770): beyond Arrow's timestamps, out of range
+#: in its record.
+BEYOND = np.datetime64(300_000 * 365, "D")
+
+
+def _beside_times_beyond_arrow(times: Any, name: str, values: list[Any]) -> dict[str, Any]:
+    """`times`, a list of a field's `values` and a numpy array of flags: columns not all
+    lists, which are not read as the list of dicts of their rows."""
+    return {"timestamp": times, name: values, "timeout": np.zeros(len(values), dtype=bool)}
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        pytest.param(  # (the hypothesis example: objects beside objects)
+            {
+                "timestamp": _objects([None, BEYOND, np.datetime64("2026-03-02")]),
+                "file_path": _objects([7, None, "a.py"]),
+            },
+            id="objects, a file path's int",
+        ),
+        pytest.param(
+            {
+                "timestamp": _objects([np.datetime64("2026-03-02"), BEYOND, np.datetime64("NaT")]),
+                "quality_score": _objects([0.5, float("nan"), True]),
+            },
+            id="objects, a score's bool beside a missing one's NaN",
+        ),
+        pytest.param(
+            _beside_times_beyond_arrow(
+                np.array(["2026-03-02", BEYOND, "NaT"], dtype="datetime64[D]"),
+                "success",
+                [True, "yes", None],
+            ),
+            id="a datetime64 array, a list of flags with a text",
+        ),
+        pytest.param(
+            _beside_times_beyond_arrow(
+                np.array([BEYOND, "2026-03-02", "2026-03-03"], dtype="datetime64[D]"),
+                "agent",
+                ["a", 7, "b"],
+            ),
+            id="a datetime64 array, a list of names of several kinds",
+        ),
+    ],
+)
+def test_times_beyond_arrow_beside_a_column_read_as_given_are_their_records_errors(
+    columns: dict[str, Any],
+) -> None:
+    # A column read value by value (`dict_columns._given`) beside timestamps Arrow cannot
+    # hold was refused whole ("the timestamps beside it lie beyond the datetimes its
+    # records would be read with"): each such timestamp is its record's error (out of
+    # range), as in the list of dicts of its rows and as beside columns Arrow holds.
+    names = list(columns)
+    rows = [
+        {name: _none_if_missing(value) for name, value in zip(names, row, strict=True)}
+        for row in zip(*columns.values(), strict=True)
+    ]
+    for mode in ("skip", "raise"):
+        assert _as_table(columns, mode) == outcome(_call(rows, mode))
+    quality = outcome(_call(columns, "skip"))["data_quality"]
+    assert quality["records_in_window"] == 1  # (the one valid record of each case)
+    assert {"field": "timestamp", "value": repr(BEYOND)} in [
+        {key: sample[key] for key in ("field", "value")} for sample in quality["error_samples"]
+    ]
+
+
+#: In the window, as epoch microseconds.
+INSIDE_US = int((START + timedelta(days=1)).timestamp()) * 10**6
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "as_records"),
+    [
+        pytest.param(
+            "timestamp",
+            np.array([2**62, INSIDE_US], dtype=np.int64),
+            [np.datetime64(2**62, "us"), np.datetime64(INSIDE_US, "us")],
+            id="integer timestamps past the year 9999",
+        ),
+        pytest.param(
+            "timestamp",
+            np.array(["20000-01-01T00:00:00", "2026-03-02T00:00:00"], dtype="datetime64[s]"),
+            [np.datetime64("20000-01-01T00:00:00"), np.datetime64("2026-03-02T00:00:00")],
+            id="datetime64 seconds of the year 20000",
+        ),
+        pytest.param(
+            "timestamp",
+            np.array(["20000-01-01", "2026-03-02"], dtype="datetime64[D]"),
+            [np.datetime64("20000-01-01"), np.datetime64("2026-03-02")],
+            id="datetime64 days of the year 20000 (Arrow's date32)",
+        ),
+        pytest.param(
+            "timestamp",
+            pa.array([2_534_023_008_000_000, INSIDE_US // 1000], pa.date64()),
+            [np.datetime64(2_534_023_008_000_000, "ms"), np.datetime64(INSIDE_US // 1000, "ms")],
+            id="an Arrow date64 past the year 9999",
+        ),
+        pytest.param(
+            "execution_time_ms",
+            np.array([10**14, 5], dtype="timedelta64[s]"),
+            [np.timedelta64(10**14, "s"), np.timedelta64(5, "s")],
+            id="10**14 seconds of execution time",
+        ),
+    ],
+)
+def test_values_past_pythons_beside_a_column_read_as_given_are_read_as_by_the_table(
+    name: str, column: Any, as_records: list[Any]
+) -> None:
+    # Beside a list read value by value (`dict_columns._given`), an array holding a time
+    # or duration that Python's datetimes and timedeltas cannot hold refused the whole
+    # call; its records read it as the table does (numpy's values, `_numpy_times`): out
+    # of the window, or an execution time.
+    columns: dict[str, Any] = {"timestamp": np.array([INSIDE_US] * 2, dtype=np.int64)}
+    columns[name] = column
+    given = ["a", 7]  # (names of several kinds: 7 its record's error)
+    rows = [
+        {"timestamp": np.datetime64(INSIDE_US, "us"), name: value, "agent": agent}
+        for value, agent in zip(as_records, given, strict=True)
+    ]
+    for mode in ("skip", "raise"):
+        assert outcome(_call({**columns, "agent": given}, mode)) == outcome(_call(rows, mode))
+    # (As the table of a typed array of names reads it, but for the one bad name.)
+    typed = outcome(_call({**columns, "agent": np.array(["a", "b"])}, "skip"))["data_quality"]
+    read = outcome(_call({**columns, "agent": given}, "skip"))["data_quality"]
+    assert read["invalid_records"] == 1
+    assert read["records_outside_window"] == typed["records_outside_window"]
+
+
+def test_numpys_nat_sentinel_beside_a_column_read_as_given_is_named() -> None:
+    # (The least 64-bit int: an instant to the table, NaT, missing, to a record.)
+    columns = {"timestamp": np.array([-(2**63), INSIDE_US], dtype=np.int64), "agent": ["a", 7]}
+    with pytest.raises(UsageAnalyticsError, match=r"column 'agent'.*column 'timestamp'.*NaT"):
+        _call(columns, "skip")()
 
 
 @settings(max_examples=60, deadline=None)

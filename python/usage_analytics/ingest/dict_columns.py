@@ -35,6 +35,7 @@ from usage_analytics.ingest.kinds import (
     _value_types,
 )
 from usage_analytics.ingest.libraries import _extension_name, _holds_objects, _library
+from usage_analytics.ingest.numpy_buffers import numbers_of
 from usage_analytics.ingest.numpy_columns import (
     _arrow_column,
     _masked_objects_as_none,
@@ -308,10 +309,14 @@ def _given(
     records take). The dict of lists alone was read so; with a numpy array beside them the
     whole call was refused ("it mixes values of the kinds int, str"). (Integer timestamps,
     datetimes in the rows, are told of by their column: `with_column_integer_times`.)
+    Datetime64 timestamps beyond Arrow's range (`beyond`, not in `arrays`) are the rows'
+    as given, each out of range in its record, as beside columns Arrow holds.
 
-    The error naming the first such list where the arrays hold values records cannot
-    (an integer timestamp beyond a datetime's year 9999, a datetime64 beyond Arrow's
-    range: records would judge them otherwise than the table does)."""
+    Times and durations beyond Python's (an integer timestamp or a datetime64 past the
+    year 9999, 10**14 seconds of execution time) are numpy's in the rows, which records
+    read as the table does (`_numpy_times`). The error naming the first such list where
+    an array holds a value no record holds as the table reads it (the least 64-bit int,
+    numpy's NaT: missing in a record)."""
     values: dict[str, Any] = {}
     for name, array in arrays.items():
         if name == "timestamp" and pa.types.is_integer(array.type):
@@ -319,14 +324,43 @@ def _given(
         try:
             values[name] = array.to_pylist()
         except (ValueError, OverflowError):
-            return _unpaired(next(iter(given)))
+            numpy_values = _numpy_times(pa, array)
+            if numpy_values is None:
+                return _unpaired(next(iter(given)), name)
+            values[name] = numpy_values
         kind = array.type.value_type if pa.types.is_dictionary(array.type) else array.type
         if name == "pattern_id" and pa.types.is_floating(kind):
             values[name] = [_float_id(value) for value in values[name]]
     if "timestamp" in columns and "timestamp" not in values and "timestamp" not in given:
-        return _unpaired(next(iter(given)))  # (datetime64s beyond Arrow's range: `beyond`)
+        # (datetime64s beyond Arrow's range: `beyond`. This was `_unpaired`'s error, where
+        # the list of dicts of the rows gave each such record's.)
+        values["timestamp"] = _datetime64_values(columns["timestamp"])
     values.update(given)
     return _MixedValues(_rows({name: values[name] for name in columns if name in values}))
+
+
+def _numpy_times(pa: Any, array: Any) -> list[Any] | None:
+    """A timestamp, date or duration column's values as numpy datetime64s or timedelta64s
+    of its unit (None where null), where Python's datetimes and timedeltas cannot hold them
+    (past the year 9999, past 999,999,999 days): records read those as the table does (out
+    of the window, or an execution time), where the column refused the whole call. Read
+    from the buffers: `to_numpy` imports pandas. None for a column of another type, or
+    holding the least 64-bit int, numpy's NaT (a record's missing value)."""
+    import numpy as np
+
+    kind = array.type
+    if pa.types.is_timestamp(kind) or pa.types.is_duration(kind):
+        unit = kind.unit
+    elif pa.types.is_date32(kind) or pa.types.is_date64(kind):
+        unit = "D" if pa.types.is_date32(kind) else "ms"
+    else:
+        return None
+    make = np.timedelta64 if pa.types.is_duration(kind) else np.datetime64
+    counts, nulls = numbers_of(pa, array.cast(pa.int32() if unit == "D" else pa.int64()))
+    if np.any((counts == np.iinfo(np.int64).min) & ~nulls):
+        return None
+    pairs = zip(counts.tolist(), nulls.tolist(), strict=True)
+    return [None if null else make(count, unit) for count, null in pairs]
 
 
 def _float_id(value: float | None) -> Any:
@@ -359,11 +393,12 @@ def _ids_type(pa: Any, kind: Any) -> bool:
     )
 
 
-def _unpaired(name: str) -> UsageAnalyticsError:
+def _unpaired(name: str, beside: str) -> UsageAnalyticsError:
     return UsageAnalyticsError(
         f"cannot read column '{name}': one Arrow column cannot hold its values as they are, "
-        "and the timestamps beside it lie beyond the datetimes its records would be read "
-        "with (pass the records as a list of dicts, whose values are judged one by one)"
+        f"and column '{beside}' beside it holds a value no record holds as that column "
+        "reads it (the least 64-bit int, numpy's NaT: missing in a record; pass the records "
+        "as a list of dicts, whose values are judged one by one)"
     )
 
 
