@@ -12,13 +12,14 @@ use pyo3::types::{PyBool, PyFloat, PyInt, PyString, PyType};
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
 use crate::duration_ms::{interval_millis, millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
 use crate::epoch_text::{epoch_text_hint, epoch_unit};
-use crate::pandas_time::{self, PandasTimestamps};
+use crate::pandas_time::PandasTimestamps;
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
     DatetimeLayout,
 };
 use crate::timeparse::parse_iso_micros;
 use crate::timestamp_type::NoTimestampType;
+use crate::type_kinds::{kinds_of, Kinds};
 use crate::zone_hours::{LocalHour, ZoneHours};
 
 thread_local! {
@@ -229,7 +230,7 @@ impl<'py> TimeContext<'py> {
     fn duration_millis(&self, value: &Bound<'py, PyAny>) -> Option<Result<Option<f64>, String>> {
         let py = value.py();
         let too_large = || "is too large a duration".to_owned();
-        if is_numpy_type(value, &["timedelta64"]) {
+        if kinds_of(value).has(Kinds::NUMPY_TIMEDELTA64) {
             // Its ticks and unit (numpy's own conversions to other units wrap silently).
             let parts = numpy_ticks(value);
             return Some(match parts {
@@ -272,7 +273,7 @@ impl<'py> TimeContext<'py> {
                 read(intern!(py, "seconds"))?,
                 read(intern!(py, "microseconds"))?,
             );
-            if pandas_time::is_pandas_type(value, "Timedelta") {
+            if kinds_of(value).has(Kinds::PANDAS_TIMEDELTA) {
                 let nanos = micros * 1_000 + i128::from(read(intern!(py, "nanoseconds"))?);
                 return millis(nanos, NANOSECONDS).ok_or_else(too_large);
             }
@@ -369,7 +370,7 @@ impl<'py> TimeContext<'py> {
     /// type.
     fn date_or_datetime64(&mut self, value: &Bound<'py, PyAny>) -> Option<Result<i64, Invalid<'py>>> {
         let py = value.py();
-        if is_numpy_type(value, &["datetime64"]) {
+        if kinds_of(value).has(Kinds::NUMPY_DATETIME64) {
             // Its ticks and unit, converted here with overflow checks: numpy's own
             // conversion to microseconds wraps silently past them.
             let parts = numpy_ticks(value);
@@ -615,49 +616,14 @@ fn flag_slow<'py>(value: &Bound<'py, PyAny>) -> Result<bool, Invalid<'py>> {
     ))
 }
 
-/// numpy's integer scalar types, by their names in numpy 1 and 2.
-const NUMPY_INTEGERS: [&str; 20] = [
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "byte",
-    "ubyte",
-    "short",
-    "ushort",
-    "intc",
-    "uintc",
-    "int_",
-    "uint",
-    "long",
-    "ulong",
-    "longlong",
-    "ulonglong",
-];
-
 /// A numpy integer scalar (np.int64, np.uint8, ...), which `extract::<i64>` reads through
 /// `__index__`.
 pub fn is_numpy_integer(value: &Bound<'_, PyAny>) -> bool {
-    is_numpy_type(value, &NUMPY_INTEGERS)
+    kinds_of(value).has(Kinds::NUMPY_INTEGER)
 }
 
 fn is_numpy_bool(value: &Bound<'_, PyAny>) -> bool {
-    is_numpy_type(value, &["bool", "bool_"])
-}
-
-/// Whether `value`'s type is numpy's, named one of `names`.
-fn is_numpy_type(value: &Bound<'_, PyAny>, names: &[&str]) -> bool {
-    let ty = value.get_type();
-    let module = ty.module().map(|m| m.to_string()).unwrap_or_default();
-    if module != "numpy" {
-        return false;
-    }
-    let name = ty.name().map(|n| n.to_string()).unwrap_or_default();
-    names.contains(&name.as_str())
+    kinds_of(value).has(Kinds::NUMPY_BOOL)
 }
 
 /// Whether `value` is pyarrow's `MonthDayNano`, an interval's value: a struct sequence
@@ -665,10 +631,10 @@ fn is_numpy_type(value: &Bound<'_, PyAny>, names: &[&str]) -> bool {
 /// (pyarrow is imported wherever such a value exists; it is never imported here).
 fn is_pyarrow_interval(value: &Bound<'_, PyAny>) -> bool {
     let py = value.py();
-    let ty = value.get_type();
-    if !ty.name().is_ok_and(|n| n == "MonthDayNano") {
+    if !kinds_of(value).has(Kinds::NAMED_MONTH_DAY_NANO) {
         return false;
     }
+    let ty = value.get_type();
     let pyarrow = py
         .import(intern!(py, "sys"))
         .and_then(|sys| sys.getattr(intern!(py, "modules")))
@@ -681,7 +647,7 @@ fn is_pyarrow_interval(value: &Bound<'_, PyAny>) -> bool {
 /// Whether `value` is pandas' `NaT` (its type's module is pandas' own, which moved between
 /// versions: `pandas._libs.tslibs.nattype`, `pandas.api.typing`).
 fn is_pandas_nat(value: &Bound<'_, PyAny>) -> bool {
-    pandas_time::is_pandas_type(value, "NaTType")
+    kinds_of(value).has(Kinds::PANDAS_NAT)
 }
 
 /// A finite number in [0, max]: float, int or anything with __float__, not bool or str.
@@ -744,12 +710,20 @@ fn above(value: &Bound<'_, PyAny>, max: f64) -> bool {
 fn number_slow<'py>(value: &Bound<'py, PyAny>) -> Result<f64, Invalid<'py>> {
     // (A numpy complex converts to its real part through `__float__`, with only a warning:
     // refused as Python's complex is.)
-    let complex = is_numpy_type(value, &["complex64", "complex128", "clongdouble"]);
-    if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() || is_numpy_bool(value) || complex {
-        return Err(Invalid::new(
-            value,
-            format!("must be a number, got {}", type_name(value)),
-        ));
+    // (An exact int is none of the types refused here: straight to its float.)
+    if !is_exact_int(value) {
+        let kinds = kinds_of(value);
+        let complex = kinds.has(Kinds::NUMPY_COMPLEX);
+        if value.is_instance_of::<PyBool>()
+            || value.is_instance_of::<PyString>()
+            || kinds.has(Kinds::NUMPY_BOOL)
+            || complex
+        {
+            return Err(Invalid::new(
+                value,
+                format!("must be a number, got {}", type_name(value)),
+            ));
+        }
     }
     value.extract::<f64>().map_err(|e| {
         let reason = if is_exact_int(value) || value.is_instance_of::<PyInt>() {

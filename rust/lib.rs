@@ -79,6 +79,7 @@ mod test_random;
 pub mod timeparse;
 mod timestamp_type;
 mod trend_class;
+mod type_kinds;
 mod wide;
 pub mod wire;
 pub mod zone;

@@ -16,6 +16,7 @@ use pyo3::types::{PyString, PyType};
 
 use crate::fields::note_interrupt;
 use crate::pyfast::is_exact_type;
+use crate::type_kinds::{kinds_of, Kinds};
 
 /// What a call knows of pandas' Timestamps.
 #[derive(Default)]
@@ -122,14 +123,9 @@ impl<'py> PandasTimestamps<'py> {
 
 /// Whether `value`'s type is pandas' own `Timestamp` (its module moved between versions:
 /// `pandas._libs.tslibs.timestamps`, `pandas`); a subclass is read through its attributes.
+/// (Told by `type_kinds`, once per type.)
 fn is_pandas_timestamp(value: &Bound<'_, PyAny>) -> bool {
-    is_pandas_type(value, "Timestamp")
-}
-
-/// Whether `value`'s type is the pandas type named `name` (defined in a module of pandas).
-pub(crate) fn is_pandas_type(value: &Bound<'_, PyAny>, name: &str) -> bool {
-    let ty = value.get_type();
-    top_module(&ty) == "pandas" && text(value.py(), ty.qualname()) == name
+    kinds_of(value).has(Kinds::PANDAS_TIMESTAMP)
 }
 
 /// The first part of the name of the module that defines `ty`.

@@ -27,6 +27,8 @@ from usage_analytics.ingest.as_records import (
 from usage_analytics.ingest.bytes_columns import refuse_bytes_column
 from usage_analytics.ingest.field_objects import arrow_of_field_objects, plain_sequence
 from usage_analytics.ingest.fields import _FIELD_COLUMNS, _FLAG_COLUMNS, ArrowReader, CoreReader
+from usage_analytics.ingest.id_objects import arrow_of_id_objects
+from usage_analytics.ingest.integer_times import arrow_of_integer_times
 from usage_analytics.ingest.kinds import (
     _column_kinds,
     _has_numpy_datetime,
@@ -185,7 +187,12 @@ def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
             # what its record reads, or a ValueError naming the first one it refuses.)
             if types is None and coded is None:
                 types = _value_types(column)  # (a list of datetime64s, its NaTs None)
-            read = None if coded is not None else arrow_of_field_objects(pa, name, column, types)
+            # (Ints as timestamps, numpy ints and UUIDs as ids: pandas not imported.)
+            read = None if coded is not None else arrow_of_integer_times(pa, name, column, types)
+            if read is None and coded is None:
+                read = arrow_of_field_objects(pa, name, column, types)
+            if read is None and coded is None and name == "pattern_id":
+                read = arrow_of_id_objects(pa, column, types)
             if read is not None:
                 arrays[name] = read
                 if not pa.types.is_integer(read.type):  # (epoch µs: datetimes in `_given`)

@@ -1,0 +1,102 @@
+"""A list of dicts whose numbers and flags are Decimals or numpy scalars against the same
+records of plain floats, ints and bools, raced in one run: ROWS records reduced by the
+reducer's synchronous call (one pattern), the forms taken in turn each round (the order
+flipped every round), so that a drift of the machine's load falls on all of them.
+
+    PYTHONPATH=<tree>/python .venv/bin/python benches/scalar_record_values.py [CALLS] [ROWS]
+
+Each record: an aware datetime, a flag, an execution time and a quality score. The
+forms differ in the types of the last three alone: Python's floats (and bools), Python's
+ints as execution times, `decimal.Decimal`s, numpy `float64`s, numpy `int64` execution
+times, numpy `bool_` flags. Prints least and median of CALLS (default 5) calls of each,
+in milliseconds, and each form's median over the plain floats' (1 is as fast).
+Two builds are compared by running the script under each one's `PYTHONPATH` in turn.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
+#: Fields that differ from call to call.
+VOLATILE = {"computation_time_ms", "computed_at", "correlation_id"}
+END = START + timedelta(days=30)
+
+
+def forms(rows: int) -> dict[str, list[dict[str, Any]]]:
+    """The same records in each form (numbers of three decimals, exact as floats too
+    where they are eighths: a Decimal's float is the float's)."""
+    rng = np.random.default_rng(3)
+    stamps = [START + timedelta(seconds=int(s)) for s in rng.integers(0, 30 * 86_400, rows)]
+    flags = (rng.random(rows) < 0.9).tolist()
+    eighths = rng.integers(0, 8_000, rows).tolist()
+    scores = rng.integers(0, 9, rows).tolist()
+    made: dict[str, Callable[[int, int, bool], tuple[Any, Any, Any]]] = {
+        "plain floats": lambda ms, q, ok: (ms / 8, q / 8, ok),
+        "plain ints": lambda ms, q, ok: (ms, q / 8, ok),
+        "Decimals": lambda ms, q, ok: (Decimal(ms) / 8, Decimal(q) / 8, ok),
+        "numpy float64": lambda ms, q, ok: (np.float64(ms / 8), np.float64(q / 8), ok),
+        "numpy int64 times": lambda ms, q, ok: (np.int64(ms), q / 8, ok),
+        "numpy bool_ flags": lambda ms, q, ok: (ms / 8, q / 8, np.bool_(ok)),
+    }
+    out = {}
+    for label, make in made.items():
+        records = []
+        for stamp, ms, q, ok in zip(stamps, eighths, scores, flags, strict=True):
+            time_ms, score, success = make(ms, q, ok)
+            records.append(
+                {
+                    "timestamp": stamp,
+                    "success": success,
+                    "execution_time_ms": time_ms,
+                    "quality_score": score,
+                }
+            )
+        out[label] = records
+    return out
+
+
+def reduce(records: list[dict[str, Any]]) -> Any:
+    contract = ModelUsageAnalyticsInput(
+        pattern_id="p",
+        time_window_start=START,
+        time_window_end=END,
+        time_window_type="monthly",
+        execution_data=records,
+    )
+    return NodeUsageAnalyticsReducer().execute_reduction_sync(contract)
+
+
+def main() -> None:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    rows = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+    made = forms(rows)
+    # (The same analytics from each form: else the race would compare unlike work.)
+    first = reduce(made["plain floats"]).model_dump(exclude=VOLATILE)
+    for label, records in made.items():
+        if label not in ("plain ints", "numpy int64 times"):  # (their times are 8x)
+            assert reduce(records).model_dump(exclude=VOLATILE) == first, label
+    times: dict[str, list[float]] = {label: [] for label in made}
+    order = list(made)
+    for round_ in range(calls):
+        for label in order if round_ % 2 == 0 else order[::-1]:
+            began = time.perf_counter()
+            reduce(made[label])
+            times[label].append((time.perf_counter() - began) * 1e3)
+    plain = statistics.median(times["plain floats"])
+    for label, taken in times.items():
+        median = statistics.median(taken)
+        print(f"{label}: {min(taken):.0f} / {median:.0f} ms, x{median / plain:.2f} of plain floats")
+
+
+if __name__ == "__main__":
+    main()
