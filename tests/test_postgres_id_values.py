@@ -289,6 +289,6 @@ def test_an_integer_id_given_as_another_spelling_is_an_unknown_pattern(
             return (await source.fetch(wanted, NOW - timedelta(days=1), NOW)).count
 
     assert asyncio.run(read("1")) == 1
-    for other in ("01", "1.0", "abc", "99999999999"):
+    for other in ("01", "+1", "1.0", "abc", "99999999999"):
         with pytest.raises(UnknownPatternError):
             asyncio.run(read(other))
