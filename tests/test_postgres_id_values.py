@@ -196,7 +196,7 @@ def test_many_ids_at_once_find_the_rows_their_texts_matched(
         ("char(3)", "ab", ["ab ", " ab", "AB"]),
     ],
 )
-def test_an_id_that_is_not_the_texts_of_a_value_matches_no_row(
+def test_an_id_that_is_not_the_text_of_a_value_matches_no_row(
     typed_tables: Tables, kind: str, given_id: str, others: list[str]
 ) -> None:
     # A cast of "01" to integer is 1, whose rows its text did not match: nor here.
