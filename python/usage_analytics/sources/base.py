@@ -672,7 +672,8 @@ class ExecutionSource(AsyncClosing, ABC):
         table SQLite's `.import` made, which has no index): each `fetch` and `newest` of
         a pattern then scans the whole table (12-15 times slower at a million rows:
         BENCHMARKS.md, helper-236). Two, joined by "; ", where a PostgreSQL column's ids
-        are listed by its index and its rows asked for by its text (a number column's,
-        `PostgresSource.index_hint`). None where they are served, for a view (which takes
-        no index: its tables' serve it), and for files. A few looks at the catalogue."""
+        are listed by its index and its rows asked for by an expression of it, which
+        another index serves (`PostgresSource.index_hint`). None where they are served,
+        for a view (which takes no index: its tables' serve it), and for files. A few
+        looks at the catalogue."""
         return None

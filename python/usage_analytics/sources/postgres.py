@@ -9,7 +9,9 @@ Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as 
 UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
 column, so an index on (pattern_id, timestamp) serves every query; `pattern_id` may be
 text or uuid, or numbers or bytea, keyed as files key them (`postgres_ids`), or json or
-jsonb, a JSON string's own text (`_json_text`). Integer number columns are read as
+jsonb, a JSON string's own text (`_json_text`). A read of one pattern asks for its rows by
+the column's values (of its texts, those that are a value's: `postgres_id_values`), which
+the column's own index serves, but a JSON column's by their text. Integer number columns are read as
 integers, others as doubles (`_as_double`), so that an error shows -1 as -1. A row whose
 timestamp is in no window (NULL, `infinity`, `-infinity`, an instant outside the years
 1-9999) is fetched for every window, so that nothing is left out unseen: the core then
@@ -44,7 +46,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, NamedTuple
-from uuid import UUID
 
 from usage_analytics.collector import made_paused
 from usage_analytics.sources.arrow import group_by_pattern, pattern_table
@@ -73,6 +74,11 @@ from usage_analytics.sources.column_case import other_case as _other_case
 from usage_analytics.sources.postgres_connection import (
     PostgresConnection,
     postgres_pyarrow,
+)
+from usage_analytics.sources.postgres_id_values import (
+    RECHECKED_TYPES,
+    VALUE_ID_TYPES,
+    value_texts,
 )
 from usage_analytics.sources.postgres_ids import (
     FLOAT_ID_TYPES,
@@ -228,6 +234,28 @@ def _text_array(values: Sequence[str]) -> str:
     bound as one text parameter and cast to text[]."""
     quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
     return "{" + ",".join(quoted) + "}"
+
+
+def _by_value(column: _Column) -> bool:
+    """Whether a read of a pattern asks for the column's rows by value (the uuid and
+    float columns', and `postgres_id_values`' types), which the column's own index serves;
+    not a JSON value's text, nor a column whose collation finds "A" equal to "a"."""
+    if column.derived or not column.deterministic:
+        return False
+    return column.base in ("uuid", *FLOAT_ID_TYPES, *VALUE_ID_TYPES)
+
+
+def _any_of(target: str, array: str, parameter: int, count: int) -> str:
+    """`target` one of the array parameter's `count` elements (of SQL type `array`)."""
+    # One array parameter, however many spellings (PostgreSQL binds at most 65,535
+    # parameters); `= ANY` of it is served by the index as an IN list is.
+    if count <= _FEW_SPELLINGS:
+        return f"{target} = ANY(${parameter}::{array})"
+    # Many: a semi-join on the array's elements (hashed, or an index probe each). A
+    # table scan filtering by `= ANY` of a bound array compares each row with every
+    # element: 66,000 spellings over 66,000 rows took minutes, the plan a freshly
+    # analysed table of distinct ids got.
+    return f"{target} IN (SELECT unnest(${parameter}::{array}))"
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -503,7 +531,8 @@ class PostgresSource(ExecutionSource):
         columns: Mapping[str, _Column], forms: list[str], first: int
     ) -> tuple[str, list[Any]]:
         """SQL matching the stored ids `forms` (`_pattern_forms`), parameters from
-        `$first`: an indexed `IN`."""
+        `$first`: by the column's values where its type allows (`_by_value`), so that its
+        own index serves it, else by its text (an index of that text serves it)."""
         column = columns[PATTERN_ID]
         if column.base == "uuid":
             return f"{column.sql} = ${first}::uuid", forms
@@ -511,20 +540,23 @@ class PostgresSource(ExecutionSource):
             # By value: the ids listed by an index are one a value, "0" of -0 and 0 (one
             # pattern), and matched as text it left out the rows of "-0".
             return f"{column.sql} = ANY(${first}::{column.base}[])", [_text_array(forms)]
+        if _by_value(column):
+            # The texts of values alone (`postgres_id_values`): another ("01", "abc")
+            # matches no row, as by text, where its cast found 1's rows, or failed.
+            kept = value_texts(column.base, forms)
+            element = VALUE_ID_TYPES[column.base]
+            condition = _any_of(column.sql, f"{element}[]", first, len(kept))
+            if column.base in RECHECKED_TYPES:
+                # (1.0's rows are 1's by value: those of another text left out, over the
+                # index's rows of the value. One array, read as values and as texts.)
+                condition += f" AND {_any_of(f'{column.sql}::text', 'text[]', first, len(kept))}"
+            return condition, [_text_array(kept)]
         target = column.sql if column.base in _TEXT_TYPES else f"{column.sql}::text"
         if not column.deterministic:
             # A case-insensitive collation found "Alpha" equal to "alpha", where grouping
             # (`fetch_all`, files) keeps them apart. (No index of the column serves this.)
             target = f'{target} COLLATE "C"'
-        # One array parameter, however many spellings (PostgreSQL binds at most 65,535
-        # parameters); `= ANY` of it is served by the index as an IN list is.
-        if len(forms) <= _FEW_SPELLINGS:
-            return f"{target} = ANY(${first}::text[])", [_text_array(forms)]
-        # Many: a semi-join on the array's elements (hashed, or an index probe each). A
-        # table scan filtering by `= ANY` of a bound array compares each row with every
-        # element: 66,000 spellings over 66,000 rows took minutes, the plan a freshly
-        # analysed table of distinct ids got.
-        return f"{target} IN (SELECT unnest(${first}::text[]))", [_text_array(forms)]
+        return _any_of(target, "text[]", first, len(forms)), [_text_array(forms)]
 
     def _unknown(self, cursor: Any, columns: Mapping[str, _Column], wanted: str) -> Exception:
         column = columns[PATTERN_ID]
@@ -764,15 +796,18 @@ class PostgresSource(ExecutionSource):
                 return None
             # A read of one pattern lists the ids (`_pattern_forms`: by an index leading with
             # the column where `_skip_scan` may step through one), then asks for the rows by
-            # `_pattern_condition`, whose left side the index must lead with: the column, or
-            # its text (`pattern_id::text` of a number, bytea or flag column, the text of a
-            # JSON value), which no index of the column itself serves (the condition was
-            # filtered through the whole index, and the hint said nothing), and which an
-            # index of that expression does (the hint asked for the column's).
-            key = self._pattern_key(cursor, columns)
+            # `_pattern_condition`, whose left side the index must lead with: the column,
+            # where the rows are asked for by value (`_by_value`: its index serves them, a
+            # domain's too, which the plan writes as a cast), or an expression of it (the
+            # text of a JSON value, or of a column of a case-insensitive collation), which
+            # no index of the column serves, and an index of that expression does.
+            by_value = _by_value(pid)
+            key = pid.sql if by_value else self._pattern_key(cursor, columns)
             # (varchar's text is itself, which PostgreSQL matches to the column's index)
-            plain = key in (pid.sql, _unquoted(pid.sql)) or (
-                pid.base == "character varying" and not pid.domain
+            plain = (
+                by_value
+                or key in (pid.sql, _unquoted(pid.sql))
+                or (pid.base == "character varying" and not pid.domain)
             )
             key = pid.sql if plain else key
             statements = []
@@ -794,11 +829,10 @@ class PostgresSource(ExecutionSource):
 
     def _pattern_key(self, cursor: Any, columns: Mapping[str, _Column]) -> str:
         """The left side of `_pattern_condition` as PostgreSQL writes it (in its plan, and
-        in an index's definition): `pattern_id`, `(pattern_id)::text`, with the implicit
-        cast of a char(n) column; read from the plan of a read of a pattern."""
-        column = columns[PATTERN_ID]
-        sample = str(UUID(int=0)) if column.base == "uuid" else "0"  # (a value of any kind)
-        condition, params = self._pattern_condition(columns, [sample], 1)
+        in an index's definition), where the rows are not asked for by value: `pattern_id`,
+        `(pattern_id)::text` (varchar's, and char(n)'s of a case-insensitive collation),
+        `(pattern_id #>> '{}'::text[])`; read from the plan of a read of a pattern."""
+        condition, params = self._pattern_condition(columns, ["0"], 1)
         cursor.execute(
             f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self.table.qualified} WHERE {condition}",
             params,
