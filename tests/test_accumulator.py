@@ -1343,6 +1343,8 @@ def test_settings_given_an_empty_record_container_are_accepted(empty: Any) -> No
     # A request's settings (`execution_data` empty) pass as they are, and read back.
     accumulator = UsageAccumulator(**BASE, execution_data=empty)
     settings = accumulator.settings
+    assert settings.execution_data == empty
+    assert type(settings.execution_data) is type(empty)
     assert StreamingSettings.model_validate(settings.model_dump()) == settings
     accumulator.update([{"timestamp": START}])
     assert accumulator.finalize("p").usage_metrics.total_executions == 1

@@ -352,11 +352,10 @@ class _Accumulator:
 
     @classmethod
     def _configured(cls, settings: StreamingSettings, state: Any) -> Self:
-        """A loaded state with the settings stored beside it, which must describe it."""
-        try:
-            state.configure(settings.core_options(batch=cls._batch))
-        except (ValidationError, TypeError, OverflowError) as error:
-            raise _unreadable(error) from None
+        """A loaded state with the settings stored beside it, which must describe it (the
+        core's `UsageAnalyticsError` where they do not). Settings that validated give the
+        core options it takes: numbers within its integers, known names."""
+        state.configure(settings.core_options(batch=cls._batch))
         return cls._with(settings, state)
 
     @classmethod
@@ -725,9 +724,10 @@ class RollingMonitor(Generic[SettingsT]):
 
     def _newest(self) -> str:
         """Where the kept buckets end, and how a monitor avoids a record far ahead."""
+        # (Never None here: the core refuses a snapshot whose window datetimes hold only
+        # where it reaches below the kept buckets, which a record placed: a monitor of no
+        # bucket answers every such window, `tests/test_rolling_empty_snapshots.py`.)
         newest = self._core.newest_start_us
-        if newest is None:  # (a snapshot fails this way only once something moved them)
-            return ""
         ahead = "; max_future= leaves out records timestamped too far after the clock"
         if self._settings.max_future is not None:
             ahead = ""
