@@ -864,7 +864,7 @@ mod tests {
             let rows: Vec<(u32, i64, bool, f64)> = (0..1_500)
                 .map(|_| {
                     let (group, ts) = (next() % 13, (next() % 7_000) as i64 * 86_400_000);
-                    (group as u32, ts, next() % 3 > 0, (next() % 89) as f64)
+                    (group as u32, ts, !next().is_multiple_of(3), (next() % 89) as f64)
                 })
                 .collect();
             let mut grouped = GroupedAccumulators::for_one_call(template);
