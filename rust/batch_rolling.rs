@@ -28,7 +28,7 @@ use crate::buckets::Window;
 use crate::columns::Columns;
 use crate::error::CoreError;
 use crate::group::{GroupIndex, NO_GROUP};
-use crate::group_results::check_output_room;
+use crate::group_results::{check_output_room, output_bytes_of};
 use crate::metrics::Analytics;
 use crate::rolling::{Rolling, BUCKETS_PER_CHECK, BYTES_PER_BUCKET, BYTES_PER_ROW, KEPT_WINDOWS};
 use crate::room::{count_text, ensure_room, RoomAsItGoes};
@@ -191,7 +191,6 @@ impl BatchRolling {
             .map(|&code| self.patterns[code].room_to_snapshot(keys.clone()))
             .fold(0usize, usize::saturating_add);
         ensure_room(bytes, || format!("a snapshot of {} patterns", count_text(codes.len())))?;
-        check_output_room(codes.len())?;
         let patterns = &self.patterns;
         let analytics: Vec<Analytics> = crate::pool::install(|| {
             codes
@@ -199,6 +198,9 @@ impl BatchRolling {
                 .map(|&code| patterns[code].snapshot_of(window, keys.clone()))
                 .collect()
         });
+        // (Counted on the analytics made: their entries and points are known now.)
+        let outputs = analytics.iter().map(output_bytes_of).fold(0, usize::saturating_add);
+        check_output_room(codes.len(), outputs)?;
         let mut index = GroupIndex::default();
         for (&code, result) in codes.iter().zip(&analytics) {
             let row = index.code(&self.index.keys()[code]);

@@ -255,7 +255,8 @@ fn finish<'py>(py: Python<'py>, raising: bool, report: &IngestReport, acc: Reduc
                 GroupResults::finalized(GroupIndex::default(), Vec::new())
             } else {
                 grouped.check_series_points(index.keys().len())?;
-                crate::group_results::check_output_room(index.keys().len())?;
+                let groups = index.keys().len();
+                crate::group_results::check_output_room(groups, grouped.output_bytes(groups))?;
                 GroupResults::finalizing(grouped, index)
             };
             grouped_output(py, report, groups)

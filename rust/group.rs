@@ -727,6 +727,14 @@ impl GroupedAccumulators {
         }
     }
 
+    /// What the outputs of the first `groups` patterns will take (`Accumulator::
+    /// output_bytes`; a group with no accumulator yet finalizes as the empty template).
+    pub fn output_bytes(&self, groups: usize) -> usize {
+        (0..groups)
+            .map(|g| self.accumulators.get(g).unwrap_or(&self.template).output_bytes())
+            .fold(0, usize::saturating_add)
+    }
+
     /// About what these accumulators take (`Accumulator::approx_bytes`), and their held
     /// times.
     pub fn approx_bytes(&self) -> usize {
@@ -830,6 +838,48 @@ mod tests {
             } else {
                 file
             });
+        }
+    }
+
+    /// The estimate of the outputs counts what finalizing makes: each pattern's breakdown
+    /// entries and time series points as `output_bytes_of` counts them on its results,
+    /// whichever families are asked for, groups without rows (the template's) included.
+    #[test]
+    fn output_bytes_count_the_entries_and_points_finalizing_makes() {
+        let mut next = crate::test_random::xorshift(250);
+        for families in [
+            Families::ALL,
+            Families {
+                time_series: false,
+                ..Families::ALL
+            },
+            Families {
+                distribution: false,
+                trends: false,
+                ..Families::ALL
+            },
+        ] {
+            let mut template = template();
+            template.families = families;
+            let rows: Vec<(u32, i64, bool, f64)> = (0..1_500)
+                .map(|_| {
+                    let (group, ts) = (next() % 13, (next() % 7_000) as i64 * 86_400_000);
+                    (group as u32, ts, !next().is_multiple_of(3), (next() % 89) as f64)
+                })
+                .collect();
+            let mut grouped = GroupedAccumulators::for_one_call(template);
+            grouped.add(&chunk(&rows));
+            // (15: the last two groups have no rows.)
+            let estimated = grouped.output_bytes(15);
+            let results = grouped.finalize(15).unwrap();
+            let counted: usize = results.iter().map(crate::group_results::output_bytes_of).sum();
+            assert_eq!(estimated, counted, "{families:?}");
+            let entries_or_points = results.iter().any(|r| r.distribution.is_some() || r.trend.is_some());
+            assert_eq!(
+                counted > 15 * crate::group_results::output_bytes(0, 0),
+                entries_or_points,
+                "{families:?}"
+            );
         }
     }
 

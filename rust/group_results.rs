@@ -33,17 +33,54 @@ const CHUNK: usize = 256;
 
 type Finalized = Result<Vec<Analytics>, CoreError>;
 
-/// The memory a pattern's output takes in Python: its `CoreResult`, then its pydantic
-/// models (measured: a 200,000-pattern DETAILED batch grew the process by 3.4 GB of address
-/// space over the whole call, 2.3 GB resident: 17 KB a pattern; about half of that is
-/// taken when the results are made, the accumulators freed as they are finalized).
-const OUTPUT_BYTES_PER_PATTERN: usize = 8 << 10;
+/// The memory a pattern's output takes, as address space (what `RLIMIT_AS` caps): its
+/// `CoreResult`, then its pydantic models. Measured (`benches/output_room.py`,
+/// BENCHMARKS.md helper-250: the process's `VmSize` across `batch_output`, 10,000 to 20,000
+/// patterns, one arena): 4.1-4.4 KB a SUMMARY pattern, 5.7 KB a DETAILED one of 5 to 10
+/// breakdown entries, 6.0 KB of 39, 9.8 KB of 151, 13.4 KB of 205 (about 30-40 bytes an
+/// entry: a dict item and its int), and 390 bytes more for each time series point of a
+/// COMPREHENSIVE one. So: 5.5 KiB, 40 bytes an entry and 512 bytes a point, above every
+/// measurement. (Until session 61 this was 8 KiB a pattern whatever its shape: a
+/// 20,000-pattern batch asked for 181 MB where its outputs took 110 MB, and failed at 400 MB
+/// of headroom; one of many entries or points asked for too little.)
+pub(crate) const OUTPUT_BYTES_PER_PATTERN: usize = 5632;
+/// An output's entry of a breakdown (`by_agent`, `by_time_of_day`...).
+pub(crate) const OUTPUT_BYTES_PER_ENTRY: usize = 40;
+/// An output's time series point (a `UsageTimeBucket`).
+pub(crate) const OUTPUT_BYTES_PER_POINT: usize = 512;
 
-/// Check, before a batch's results are made, that its outputs will find the memory (see
-/// `room`). Python allocates them, not the core; but PyO3 panics where Python runs out
-/// inside its constructors, so a shortage found there is no clean `MemoryError`.
-pub fn check_output_room(groups: usize) -> Result<(), CoreError> {
-    crate::room::ensure_room(groups.saturating_mul(OUTPUT_BYTES_PER_PATTERN), || {
+/// What the output of a pattern of `entries` breakdown entries and `points` time series
+/// points takes (see `OUTPUT_BYTES_PER_PATTERN`).
+pub fn output_bytes(entries: usize, points: usize) -> usize {
+    OUTPUT_BYTES_PER_PATTERN
+        .saturating_add(entries.saturating_mul(OUTPUT_BYTES_PER_ENTRY))
+        .saturating_add(points.saturating_mul(OUTPUT_BYTES_PER_POINT))
+}
+
+/// What the output made of `analytics` takes (see `OUTPUT_BYTES_PER_PATTERN`).
+pub fn output_bytes_of(analytics: &Analytics) -> usize {
+    let entries = analytics.distribution.as_ref().map_or(0, |d| {
+        d.by_context_type.len()
+            + d.by_agent.len()
+            + d.by_project.len()
+            + d.by_file_type.len()
+            + d.by_time_of_day.len()
+            + d.by_day_of_week.len()
+    });
+    let points = analytics
+        .trend
+        .as_ref()
+        .and_then(|trend| trend.time_series.as_ref())
+        .map_or(0, Vec::len);
+    output_bytes(entries, points)
+}
+
+/// Check, before a batch's results are made, that the outputs of its `groups` patterns
+/// (`bytes` in all: `output_bytes` summed) will find the memory (see `room`). Python
+/// allocates them, not the core; but PyO3 panics where Python runs out inside its
+/// constructors, so a shortage found there is no clean `MemoryError`.
+pub fn check_output_room(groups: usize, bytes: usize) -> Result<(), CoreError> {
+    crate::room::ensure_room(bytes, || {
         format!("the outputs of {} patterns", crate::room::count_text(groups))
     })
 }

@@ -125,7 +125,7 @@ impl CoreState {
             Reduction::Grouped(grouped, index) => {
                 let groups = index.keys().len();
                 grouped.check_series_points(groups)?;
-                crate::group_results::check_output_room(groups)?;
+                crate::group_results::check_output_room(groups, grouped.output_bytes(groups))?;
                 // (The index copied with the GIL released too: three maps of every pattern id.)
                 let (analytics, index) = compute(py, || Ok((grouped.finalize_copy(groups)?, index.clone())))?;
                 grouped_output(py, &state.report, GroupResults::finalized(index, analytics))

@@ -177,6 +177,28 @@ impl Accumulator {
         }
     }
 
+    /// What `finalize` will make of this accumulator, as `group_results::output_bytes`
+    /// counts it: the breakdowns' entries and the time series' points (the estimate of
+    /// its output, checked before a batch's outputs are made).
+    pub fn output_bytes(&self) -> usize {
+        let entries = if self.families.distribution {
+            let named = [&self.contexts, &self.agents, &self.projects, &self.file_types]
+                .iter()
+                .map(|tally| tally.distinct() as usize)
+                .sum::<usize>();
+            let occurring = |counts: &[u64]| counts.iter().filter(|&&c| c > 0).count();
+            named + occurring(&self.hours) + occurring(&self.weekdays)
+        } else {
+            0
+        };
+        let points = if self.families.trends && self.families.time_series {
+            self.window.buckets
+        } else {
+            0
+        };
+        crate::group_results::output_bytes(entries, points)
+    }
+
     fn distribution(&self) -> Distribution {
         let present = |counts: &[u64]| -> Vec<(u8, u64)> {
             counts

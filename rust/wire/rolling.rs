@@ -27,10 +27,11 @@ use super::{
     accumulator_of, accumulator_wire, corrupt, ensure, framed_payload, report_of, report_wire, samples_inside,
     settings_wire, template_of, write_framed, AccumulatorWire, NameTable, ReportWire, SettingsWire, HEADER,
 };
+use crate::accumulator::Accumulator;
 use crate::buckets::{Window, FIRST_INSTANT, LAST_INSTANT};
 use crate::error::CoreError;
 use crate::ingest::IngestReport;
-use crate::rolling::{Rolling, BUCKETS_PER_CHECK, BYTES_PER_BUCKET};
+use crate::rolling::{Rolling, BUCKETS_PER_CHECK};
 use crate::room::{count_text, ensure_room, size_text, RoomAsItGoes};
 use crate::tally::LoadedNames;
 
@@ -241,10 +242,15 @@ fn rolling_of(wire: RollingWire<'_>) -> Result<(Rolling, IngestReport), CoreErro
 }
 
 /// What loading a bucket takes beside `loaded_bytes`: its boxed accumulator, parts and
-/// share of the map's nodes, as an add's new bucket (measured: a load of 50,000 or 100,000
-/// buckets of a record each mapped 6.7 to 6.9 KB a bucket at its peak, its decoding's
-/// 3.4 KB included).
-const LOADED_PER_BUCKET: usize = BYTES_PER_BUCKET;
+/// share of the map's nodes. Measured as the address space the load maps after its check
+/// (`strace` of the child's `mmap`s, the checks' own probes left out: BENCHMARKS.md,
+/// helper-250): 1.0 to 1.5 KB a bucket of one record, `loaded_bytes`' 264 included, for
+/// 20,000 to 100,000 buckets; this asks 1.9 KB with them. (Until session 61 this was an
+/// add's new bucket, 3.3 KB, from a measured peak of 6.7-6.9 KB a bucket whose
+/// `VmPeak` held the check's own probe: a 50,000-bucket monitor whose load took 216 MB
+/// was refused below 350 MB of headroom.) The room is checked again as the buckets are
+/// loaded, as an add's are made (`RoomAsItGoes`).
+const LOADED_PER_BUCKET: usize = std::mem::size_of::<Accumulator>() + 512;
 
 /// Check that decoding `payload` will find the memory it takes (as a state's: the most
 /// any payload of its length decodes to, else what this one does, counted by a pass).
