@@ -1,31 +1,38 @@
 """A fine sweep of the command under address-space limits: every headroom in a range, each
 record file and directory, several runs each, tallied by how the runs ended.
 
-    .venv/bin/python benches/memory_caps_sweep.py [RECORDS] [FIRST,LAST,STEP] [RUNS] [TREE]
+    .venv/bin/python benches/memory_caps_sweep.py [RECORDS] [FIRST,LAST,STEP] [RUNS] [TREES] [LOG]
+    .venv/bin/python benches/memory_caps_sweep.py table LOG
 
 Writes RECORDS (default 20,000, the tests' size) records as a CSV, a JSON Lines and a
 Parquet file and as their directories, flat and hive (`tests/record_files.py`), then runs
 the tests' own child (`tests/limited_command.py`, with `faulthandler` on, so that an
 abort prints the Python stack of every thread) over each path at every headroom from
-FIRST to LAST MB by STEP (default 4,160,2), RUNS times each (default 2), two children
-at a time. Each run ends as the report (`ok`), one line saying it ran out of memory and
+FIRST to LAST MB by STEP (default 4,160,2; every 8th first, then every 4th, then all,
+so that a sweep cut short spans the range), RUNS times each (default 2), two children at
+a time. Each run ends as the report (`ok`), one line saying it ran out of memory and
 exit 1 (`oom`; `oom+noise` with a traceback logged by another part, asyncio's handler),
 or a failure the tests reject: `ABORT` (a signal, or glibc's exit 127),
-`TRACEBACK`, `TIMEOUT` (a hang, 120 s), `WRONG` (another report or message). Prints a
-line per failure as it comes (with the end of its stderr under `-v` as 5th argument),
-then a table per path: the runs of each outcome, and the headrooms that failed. TREE is
-the `python/` directory whose package the children import (default this checkout's).
+`TRACEBACK`, `TIMEOUT` (a hang, 120 s), `WRONG` (another report or message). Prints each
+failure as it comes, with the end of its stderr, then a table per tree and path: the runs
+of each outcome, and the headrooms that failed. TREES: the `python/` directories whose
+package the children import, comma-separated (default this checkout's), raced case by
+case in the same run (t0, t1, ...). LOG: a file each run is appended to as a JSON line
+as it ends, which `table LOG` tabulates (a sweep stopped early included).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
@@ -80,43 +87,70 @@ def outcome(expected: str, code: int, out: str, err: str) -> str:
     return "WRONG"
 
 
+def coarse_first(headrooms: list[int]) -> list[int]:
+    """`headrooms` in an order whose every prefix spans the range (every 8th, every 4th,
+    every 2nd, then the rest): a sweep cut short still covers all of it, coarser."""
+    return sorted(headrooms, key=lambda h: (next(s for s in (8, 4, 2, 1) if h % s == 0) * -1, h))
+
+
+def print_table(ended: list[dict[str, Any]]) -> None:
+    """Per tree and path, the runs of each outcome and the headrooms that failed."""
+    print(f"{'tree':6} {'path':13} " + " ".join(f"{o:>9}" for o in OUTCOMES) + "  failed at (MB)")
+    for tree in dict.fromkeys(e["tree"] for e in ended):
+        for name in dict.fromkeys(e["path"] for e in ended):
+            mine = [e for e in ended if e["tree"] == tree and e["path"] == name]
+            tally = Counter(e["end"] for e in mine)
+            failed = sorted({e["headroom"] for e in mine if e["end"] not in PASSED})
+            counts = " ".join(f"{tally[o]:>9}" for o in OUTCOMES)
+            print(f"{tree:6} {name:13} {counts}  {','.join(map(str, failed)) or '-'}")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["table"]:
+        print_table([json.loads(line) for line in Path(sys.argv[2]).read_text().splitlines()])
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     first, last, step = map(int, (sys.argv[2] if len(sys.argv) > 2 else "4,160,2").split(","))
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    tree = sys.argv[4] if len(sys.argv) > 4 else str(TESTS.parent / "python")
-    verbose = len(sys.argv) > 5 and sys.argv[5] == "-v"
-    headrooms = list(range(first, last + 1, step))
+    trees = (sys.argv[4] if len(sys.argv) > 4 else str(TESTS.parent / "python")).split(",")
+    log = Path(sys.argv[5]) if len(sys.argv) > 5 else None
+    headrooms = coarse_first(list(range(first, last + 1, step)))
     with tempfile.TemporaryDirectory() as folder:
         paths: dict[str, Path] = dict(write_record_files(Path(folder), n))
         for (kind, layout), p in write_record_directories(Path(folder), n).items():
             paths[f"{kind}-{layout}"] = p
         with ThreadPoolExecutor(2) as pool:
-            unlimited = pool.map(lambda p: run(tree, p, 0), paths.values())
-            expected = dict(zip(paths, unlimited, strict=True))
-            for name, (code, _, err) in expected.items():
-                assert code == 0, (name, err[-2000:])
-            cases = [(name, h) for name in paths for h in headrooms for _ in range(runs)]
+            expected = {}
+            for tree in trees:
+                unlimited = pool.map(partial(run, tree), paths.values(), [0] * len(paths))
+                for name, (code, out, err) in zip(paths, unlimited, strict=True):
+                    assert code == 0, (tree, name, err[-2000:])
+                    expected[tree, name] = out
+            cases = [
+                (tree, name, h)
+                for _ in range(runs)
+                for h in headrooms
+                for name in paths
+                for tree in trees
+            ]
 
-            def one(case: tuple[str, int]) -> tuple[str, int, str]:
-                name, headroom = case
+            def one(case: tuple[str, str, int]) -> dict[str, Any]:
+                tree, name, headroom = case
                 code, out, err = run(tree, paths[name], headroom)
-                end = outcome(expected[name][1], code, out, err)
+                end = outcome(expected[tree, name], code, out, err)
+                label = f"t{trees.index(tree)}"
+                ended = {"tree": label, "path": name, "headroom": headroom, "end": end}
                 if end not in PASSED:
-                    last_line = (err.strip().splitlines() or [""])[-1][:100]
-                    print(f"{name:14} {headroom:4} MB  {end} {code}  {last_line}", flush=True)
-                    if verbose:
-                        print(err[-3000:], flush=True)
-                return name, headroom, end
+                    print(f"{label} {name:13} {headroom:4} MB  {end} {code}", flush=True)
+                    print(err[-3000:], flush=True)
+                if log is not None:
+                    with log.open("a") as lines:
+                        lines.write(json.dumps({**ended, "code": code}) + "\n")
+                return ended
 
             ended = list(pool.map(one, cases))
     print(f"\n{n} records, headrooms {first}..{last} MB step {step}, {runs} runs each")
-    print(f"{'path':14} " + " ".join(f"{o:>9}" for o in OUTCOMES) + "  failed at (MB)")
-    for name in paths:
-        tally = Counter(end for p, _, end in ended if p == name)
-        failed = sorted({h for p, h, end in ended if p == name and end not in PASSED})
-        counts = " ".join(f"{tally[o]:>9}" for o in OUTCOMES)
-        print(f"{name:14} {counts}  {','.join(map(str, failed)) or '-'}")
+    print_table(ended)
 
 
 if __name__ == "__main__":
