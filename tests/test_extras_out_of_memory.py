@@ -118,3 +118,58 @@ def test_the_command_over_parquet_in_too_little_room_says_out_of_memory_not_inst
     assert done.returncode == 1, done.stderr[-2000:]
     assert done.stderr.startswith("usage-analytics: error: out of memory loading pyarrow: ")
     assert "pip install" not in done.stderr
+
+
+#: Imports the command and pyarrow, caps the address space at what the child uses plus
+#: 1 GB (a limit: `address_space.room` is not None), has the loader fail to map BLOCKED
+#: as it does short of room, then runs the command over PATH.
+READER_NOT_MAPPED = """
+import os, resource, sys
+import pyarrow, pyarrow.compute
+from usage_analytics.cli import main
+
+class NotMapped:
+    def find_spec(self, name, path=None, target=None):
+        if name == BLOCKED:
+            raise ImportError(name + ".so: failed to map segment from shared object")
+        return None
+
+assert BLOCKED not in sys.modules
+sys.meta_path.insert(0, NotMapped())
+with open("/proc/self/statm") as statm:
+    used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+limit = used + 2**30
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+code = main(["dashboard", PATH, "--format", "json"])
+sys.stderr.flush()
+os._exit(code)
+"""
+
+
+@linux_only
+@pytest.mark.parametrize(
+    ("name", "blocked"),
+    [
+        ("runs.csv", "pyarrow._csv"),
+        ("runs.jsonl", "pyarrow._json"),
+        ("runs.parquet", "pyarrow._parquet"),
+        ("days/day-1.parquet", "pyarrow._parquet"),  # (a directory: `parquet_dataset`)
+    ],
+)
+def test_a_reader_module_not_loaded_for_lack_of_memory_is_out_of_memory_not_a_traceback(
+    tmp_path: Path, name: str, blocked: str
+) -> None:
+    # (Before: the loader's `ImportError` went through the command, a traceback.)
+    from record_files import record_table, write_record_file
+
+    path = tmp_path / name
+    write_record_file(record_table(10), path)
+    target = path.parent if name.startswith("days/") else path
+    source = READER_NOT_MAPPED.replace("BLOCKED", repr(blocked))
+    done = run_python(source.replace("PATH", repr(str(target))))
+    assert done.returncode == 1, done.stderr[-2000:]
+    # (pyarrow.parquet words the failure as a build without Parquet, the loader's in it.)
+    expected = f"usage-analytics: error: out of memory loading pyarrow.{blocked[9:]}: "
+    assert done.stderr.startswith(expected), done.stderr[-2000:]
+    assert f"{blocked}.so: failed to map segment" in done.stderr.splitlines()[0]
+    assert "Traceback" not in done.stderr

@@ -15,14 +15,23 @@ read the file without it; it raises a `MemoryError` saying so for both instead.
 from __future__ import annotations
 
 import errno
+import importlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from usage_analytics.address_space import room, share_one_arena
 from usage_analytics.arrow_lookup_tables import make_lookup_tables
 from usage_analytics.errors import UsageAnalyticsError
 
-__all__ = ["MissingDependencyError", "load_pyarrow", "missing_extra", "require_pyarrow"]
+__all__ = [
+    "MissingDependencyError",
+    "load_pyarrow",
+    "load_pyarrow_module",
+    "missing_extra",
+    "require_pyarrow",
+]
 
 
 class MissingDependencyError(UsageAnalyticsError):
@@ -42,17 +51,38 @@ def load_pyarrow() -> Any | None:
     `MemoryError` saying so (see the module), not None."""
     share_one_arena()
     try:
-        import pyarrow
-        import pyarrow.compute
-    except MemoryError as error:
-        words = str(error) or "an allocation failed"
-        raise MemoryError(f"out of memory loading pyarrow: {words}") from error
-    except ImportError as error:
-        if _short_of_memory(error):
-            raise MemoryError(f"out of memory loading pyarrow: {error}") from error
+        with _loading("pyarrow"):
+            import pyarrow
+            import pyarrow.compute
+    except ImportError:
         return None
     make_lookup_tables(pyarrow)
     return pyarrow
+
+
+def load_pyarrow_module(name: str) -> Any:
+    """pyarrow's module `name` ("pyarrow.csv"), for a reader once `load_pyarrow` has
+    said pyarrow is there: its load failing for lack of memory is a `MemoryError` saying
+    so (see the module), not the `ImportError` the command let through as a traceback
+    (`import pyarrow.csv` under a limit: "_csv...so: failed to map segment from shared
+    object")."""
+    with _loading(name):
+        return importlib.import_module(name)
+
+
+@contextmanager
+def _loading(what: str) -> Iterator[None]:
+    """A `MemoryError` saying "out of memory loading `what`" where an import in the
+    block failed for lack of memory (see the module); any other `ImportError` as it is."""
+    try:
+        yield
+    except MemoryError as error:
+        words = str(error) or "an allocation failed"
+        raise MemoryError(f"out of memory loading {what}: {words}") from error
+    except ImportError as error:
+        if _short_of_memory(error):
+            raise MemoryError(f"out of memory loading {what}: {error}") from error
+        raise
 
 
 #: The dynamic loader's words for an `mmap` that failed: ENOMEM under an address-space
