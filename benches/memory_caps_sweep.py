@@ -8,17 +8,18 @@ Writes RECORDS (default 20,000, the tests' size) records as a CSV, a JSON Lines 
 Parquet file and as their directories, flat and hive (`tests/record_files.py`), then runs
 the tests' own child (`tests/limited_command.py`, with `faulthandler` on, so that an
 abort prints the Python stack of every thread) over each path at every headroom from
-FIRST to LAST MB by STEP (default 4,160,2; every 8th first, then every 4th, then all,
-so that a sweep cut short spans the range), RUNS times each (default 2), two children at
-a time. Each run ends as the report (`ok`), one line saying it ran out of memory and
-exit 1 (`oom`; `oom+noise` with a traceback logged by another part, asyncio's handler),
-or a failure the tests reject: `ABORT` (a signal, or glibc's exit 127),
-`TRACEBACK`, `TIMEOUT` (a hang, 120 s), `WRONG` (another report or message). Prints each
-failure as it comes, with the end of its stderr, then a table per tree and path: the runs
-of each outcome, and the headrooms that failed. TREES: the `python/` directories whose
-package the children import, comma-separated (default this checkout's), raced case by
-case in the same run (t0, t1, ...). LOG: a file each run is appended to as a JSON line
-as it ends, which `table LOG` tabulates (a sweep stopped early included).
+FIRST to LAST MB by STEP (default 4,160,2; multiples of 8 MB first, then of 4, then the
+rest, so that a sweep cut short spans the range), RUNS times each (default 2), two
+children at a time. Each run ends as the report (`ok`), one line saying it ran out of
+memory and exit 1 (`oom`; `oom+noise` with a traceback logged by another part,
+asyncio's handler), or a failure the tests reject: `ABORT` (a signal, or glibc's exit
+127), `TRACEBACK`, `TIMEOUT` (a hang, 120 s), `WRONG` (another report or message).
+Prints each failure as it comes, with the end of its stderr, then a table per tree and
+path: the runs of each outcome, the least and most headroom that gave the report, and
+the headrooms that failed. TREES: the `python/` directories whose package the children
+import, comma-separated (default this checkout's), raced case by case in the same run
+(t0, t1, ...). LOG: a file each run is appended to as a JSON line as it ends, which
+`table LOG` tabulates (a sweep stopped early included).
 """
 
 from __future__ import annotations
@@ -88,21 +89,24 @@ def outcome(expected: str, code: int, out: str, err: str) -> str:
 
 
 def coarse_first(headrooms: list[int]) -> list[int]:
-    """`headrooms` in an order whose every prefix spans the range (every 8th, every 4th,
-    every 2nd, then the rest): a sweep cut short still covers all of it, coarser."""
+    """`headrooms` in an order whose every prefix spans the range (multiples of 8, of 4,
+    of 2, then the rest): a sweep cut short still covers all of it, coarser."""
     return sorted(headrooms, key=lambda h: (next(s for s in (8, 4, 2, 1) if h % s == 0) * -1, h))
 
 
 def print_table(ended: list[dict[str, Any]]) -> None:
     """Per tree and path, the runs of each outcome and the headrooms that failed."""
-    print(f"{'tree':6} {'path':13} " + " ".join(f"{o:>9}" for o in OUTCOMES) + "  failed at (MB)")
+    heads = " ".join(f"{o:>9}" for o in OUTCOMES)
+    print(f"{'tree':6} {'path':13} {heads}  {'report at (MB)':15} failed at (MB)")
     for tree in dict.fromkeys(e["tree"] for e in ended):
         for name in dict.fromkeys(e["path"] for e in ended):
             mine = [e for e in ended if e["tree"] == tree and e["path"] == name]
             tally = Counter(e["end"] for e in mine)
             failed = sorted({e["headroom"] for e in mine if e["end"] not in PASSED})
+            reported = [e["headroom"] for e in mine if e["end"] == "ok"]
+            span = f"{min(reported)}-{max(reported)}" if reported else "-"
             counts = " ".join(f"{tally[o]:>9}" for o in OUTCOMES)
-            print(f"{tree:6} {name:13} {counts}  {','.join(map(str, failed)) or '-'}")
+            print(f"{tree:6} {name:13} {counts}  {span:15} {','.join(map(str, failed)) or '-'}")
 
 
 def main() -> None:
