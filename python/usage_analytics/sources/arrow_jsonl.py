@@ -51,6 +51,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from usage_analytics.extras import load_pyarrow_module
 from usage_analytics.sources.arrow_text import TextTable, not_utf8, odd_columns
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS, PATTERN_ID, TableSpec
 from usage_analytics.sources.jsonl_numbers import bad_integers_aside
@@ -76,7 +77,7 @@ def read_jsonl_arrow(
     """JSON Lines through pyarrow with the record fields' types; None where the
     standard-library reader decides. With `skip_unreadable`, lines that hold no record
     are left out where pyarrow refuses them (see the module docstring)."""
-    import pyarrow.json as pajson
+    pajson = load_pyarrow_module("pyarrow.json")
 
     if path.stat().st_size == 0:
         return None
@@ -429,7 +430,7 @@ def _arrow_table(
     that is no object (`_only_objects`), where `skip_nulls` and a row has no value, and
     where a number is infinite (`_has_infinity`). `quote` rewrites the data pyarrow is
     given (`jsonl_text_ids`)."""
-    import pyarrow.json as pajson
+    pajson = load_pyarrow_module("pyarrow.json")
 
     if not _only_objects(data):
         return None

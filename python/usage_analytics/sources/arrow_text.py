@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from usage_analytics.arrow_regex import match_regex
+from usage_analytics.extras import load_pyarrow_module
 from usage_analytics.sources.base import (
     FALSE_TEXTS,
     FLAG_FIELDS,
@@ -67,7 +68,7 @@ def read_csv_arrow(
     With `skip_unreadable`, rows of more cells than the header names are left out (and
     found again by the csv module, for their lines: pyarrow's reader does not number
     them); a row of fewer, which that reader reads, still sends the file there."""
-    import pyarrow.csv as pacsv
+    pacsv = load_pyarrow_module("pyarrow.csv")
 
     if not csv_reader_fits(pa, path):
         return None  # (threadless, the standard reader: `short_room`)

@@ -36,7 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from usage_analytics.collector import made_paused
-from usage_analytics.extras import MissingDependencyError, load_pyarrow, require_pyarrow
+from usage_analytics.extras import (
+    MissingDependencyError,
+    load_pyarrow,
+    load_pyarrow_module,
+    require_pyarrow,
+)
 from usage_analytics.out_of_memory import raise_if_out_of_memory
 from usage_analytics.sources.arrow import (
     PatternTable,
@@ -416,7 +421,7 @@ class FileSource(ExecutionSource):
         the mapping of its columns (the source's, with the columns that name a field but
         for case: `column_case`; a directory's files each matched by its own schema
         first)."""
-        import pyarrow.parquet as pq
+        pq = load_pyarrow_module("pyarrow.parquet")
 
         try:
             if files is not None:

@@ -37,6 +37,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from usage_analytics.extras import load_pyarrow_module
 from usage_analytics.sources.arrow import pattern_id_texts
 from usage_analytics.sources.base import PATTERN_ID, SourceError, TableSpec
 from usage_analytics.sources.column_case import case_renames
@@ -124,7 +125,7 @@ def _read(pa: Any, directory: Path, file: Path) -> Any:
     that is no Parquet is an error naming it. Under an address-space limit, read without
     pyarrow's threads, which may fail to start and then be waited for for ever
     (`short_room`)."""
-    import pyarrow.parquet as pq
+    pq = load_pyarrow_module("pyarrow.parquet")
 
     try:
         if not arrow_threads_allowed():  # (under an address-space limit: `short_room`)

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 from uuid import UUID
 
-from usage_analytics.extras import require_pyarrow
+from usage_analytics.extras import load_pyarrow_module, require_pyarrow
 from usage_analytics.out_of_memory import raise_if_out_of_memory
 from usage_analytics.sources.base import (
     FIELDS,
@@ -761,7 +761,7 @@ def write_parquet(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
     datetime, else as text; flags as booleans (integers where a record gives one),
     numbers as doubles; a value its column cannot hold is refused (`_parquet_column`)."""
     pa = require_pyarrow("writing Parquet files")
-    import pyarrow.parquet as pq
+    pq = load_pyarrow_module("pyarrow.parquet")
 
     rows = list(records)
     seen = {key for row in rows for key in row}
