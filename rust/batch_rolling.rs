@@ -18,19 +18,31 @@
 //! starts anew. A pattern none of whose records were filed (all invalid, or ahead of
 //! `max_future`) is forgotten the same way: the whole monitor's counts keep them.
 //!
-//! Atomic adds: an update is read into a `BatchRollingUpdate` of its own, and taking it in
-//! (`take`) is checked whole for room first, as `Rolling::merge_owned` is.
+//! Atomic adds: an update is read into a `BatchRollingUpdate` of its own (its chunks, each
+//! one's rows sorted by pattern), and taking it in (`take`) files the rows straight into
+//! the monitor's buckets, in two steps. First, with nothing changed, the rows are keyed by
+//! bucket, the buckets the monitor lacks are made apart (room counted as they are made,
+//! `RoomAsItGoes`) and what filing the rest allocates is checked whole (`Filing`); out of
+//! memory, the add fails there and the monitor is as it was. Then the new buckets are
+//! taken in and the rows filed, with no fallible step.
+//!
+//! Filing straight in gives the buckets a copy-then-merge gave (the update's own buckets,
+//! merged in: until session 61, most of an add's time at 10,000 patterns, where it makes a
+//! bucket copy per pattern and bucket it touches): counts and sums alike, the execution
+//! times appended in the same order. Only where a bucket's times would pass the exact
+//! budget does a merge summarize in other blocks than an add; there the rows are read
+//! into a bucket of their own and merged, as before.
 
 use rayon::prelude::*;
 
-use crate::accumulator::ROOM_PER_GROUP;
+use crate::accumulator::{Accumulator, ROOM_PER_GROUP};
 use crate::buckets::Window;
 use crate::columns::Columns;
 use crate::error::CoreError;
 use crate::group::{GroupIndex, NO_GROUP};
 use crate::group_results::{check_output_room, output_bytes_of};
 use crate::metrics::Analytics;
-use crate::rolling::{Rolling, BUCKETS_PER_CHECK, BYTES_PER_BUCKET, BYTES_PER_ROW, KEPT_WINDOWS};
+use crate::rolling::{Rolling, BUCKETS_PER_CHECK, BYTES_PER_BUCKET, BYTES_PER_ROW, KEPT_WINDOWS, MERGED_PARTS};
 use crate::room::{count_text, ensure_room, RoomAsItGoes};
 
 /// A pattern's share beside its buckets: its window's settings (a template accumulator)
@@ -48,16 +60,172 @@ pub struct BatchRolling {
 }
 
 /// An add's records by pattern (codes of the reader's own index), read before the
-/// monitor takes them.
+/// monitor takes them: its chunks, each with its rows sorted by pattern.
 #[derive(Clone)]
 pub struct BatchRollingUpdate {
-    template: Rolling,
-    /// The monitor's kept range when the add began: older rows make no bucket.
-    floor: i64,
-    patterns: Vec<Rolling>,
-    /// Scratch of the counting sort: per pattern where its rows start; the rows by pattern.
+    chunks: Vec<SortedChunk>,
+    /// Patterns the chunks' codes reach (codes below this).
+    patterns: usize,
+    /// The monitor's settings (for `room_to_add`).
+    buckets: usize,
+    performance: bool,
+}
+
+/// A chunk of an add, and its rows by pattern: pattern `g`'s rows, in order, are
+/// `order[starts[g]..starts[g + 1]]` (a counting sort of the reader's codes).
+#[derive(Clone)]
+struct SortedChunk {
+    columns: Columns,
     starts: Vec<u32>,
     order: Vec<u32>,
+}
+
+impl SortedChunk {
+    fn rows(&self, pattern: usize) -> &[u32] {
+        match (self.starts.get(pattern), self.starts.get(pattern + 1)) {
+            (Some(&start), Some(&end)) => &self.order[start as usize..end as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// What a chunk's copy held by an update takes per row: its columns (an instant, flags,
+/// two floats, five codes) and its place in the pattern order, with room to spare.
+const HELD_PER_ROW: usize = 64;
+
+/// How one pattern's rows of an add go into its window, worked out before anything
+/// changes (`Filing::plan`): the rows in the kept range by bucket, the buckets its window
+/// lacks (made, not yet held), and what filing them allocates beyond those.
+struct Filing {
+    /// (bucket index, chunk, row), sorted: by bucket, then in record order.
+    keyed: Vec<(i64, u32, u32)>,
+    /// The buckets the window lacks, empty, in key order.
+    new: Vec<(i64, Box<Accumulator>)>,
+    /// The pattern's rows in the add (for `Rolling::rows`), and the newest bucket index
+    /// among them: those before the kept range too, as an update's window counted them.
+    rows: usize,
+    newest: Option<i64>,
+    /// What filing allocates beyond the new buckets (their execution times, a held
+    /// bucket's regrown ones), for the whole check before filing.
+    bytes: usize,
+}
+
+impl Filing {
+    /// The filing of pattern `pattern`'s rows of `chunks` into `mine` (None: a pattern the
+    /// monitor does not hold), leaving out the rows in buckets before `oldest` (the kept
+    /// range after the add). New buckets are made of `base`'s settings, counted in `room`.
+    fn plan(
+        base: &Rolling,
+        mine: Option<&Rolling>,
+        chunks: &[SortedChunk],
+        pattern: usize,
+        oldest: i64,
+        room: &RoomAsItGoes,
+    ) -> Result<Filing, CoreError> {
+        let mut filing = Filing {
+            keyed: Vec::new(),
+            new: Vec::new(),
+            rows: 0,
+            newest: None,
+            bytes: 0,
+        };
+        for (place, chunk) in chunks.iter().enumerate() {
+            let rows = chunk.rows(pattern);
+            let timestamps = &chunk.columns.timestamp[..];
+            filing.rows += rows.len();
+            for &row in rows {
+                let key = base.key(timestamps[row as usize]);
+                filing.newest = Some(filing.newest.map_or(key, |newest: i64| newest.max(key)));
+                if key >= oldest {
+                    filing.keyed.push((key, place as u32, row));
+                }
+            }
+        }
+        filing.keyed.sort_unstable();
+        let records = || chunks.iter().map(|chunk| chunk.columns.len()).sum::<usize>();
+        let times = |rows: usize| {
+            if base.template.families.performance {
+                rows.saturating_mul(16)
+            } else {
+                0
+            }
+        };
+        for run in filing.keyed.chunk_by(|a, b| a.0 == b.0) {
+            let key = run[0].0;
+            let grows = match mine.and_then(|rolling| rolling.ring.get(&key)) {
+                Some(held) if held.durations.keeps_exactly(run.len()) => {
+                    held.durations.growth_bytes(run.len()).saturating_add(MERGED_PARTS)
+                }
+                // (Read into a bucket of its own, then merged: see `Rolling::file`.)
+                Some(held) => BYTES_PER_BUCKET
+                    .saturating_add(
+                        held.durations
+                            .kept_bytes()
+                            .saturating_add(times(run.len()))
+                            .saturating_mul(2),
+                    )
+                    .saturating_add(MERGED_PARTS),
+                None => {
+                    room.one_more(|| format!("new buckets (an add of {} records)", count_text(records())))?;
+                    filing.new.push((key, base.new_bucket(key)));
+                    times(run.len()).saturating_add(64)
+                }
+            };
+            filing.bytes = filing.bytes.saturating_add(grows);
+        }
+        Ok(filing)
+    }
+}
+
+impl Rolling {
+    /// File a batch monitor's `filing` of `chunks` (see `Filing::plan`, made of this window
+    /// as it still is): its new buckets taken in, its rows added. Nothing here fails: the
+    /// room was checked with the plan. A bucket whose execution times would pass the exact
+    /// budget takes the rows as a merge of a bucket of their own (as the update's copy was
+    /// merged), the only way to the same summary.
+    fn file(&mut self, filing: Filing, chunks: &[SortedChunk]) {
+        self.rows = self.rows.saturating_add(filing.rows);
+        if let Some(newest) = filing.newest {
+            self.newest = Some(self.newest.map_or(newest, |mine| mine.max(newest)));
+        }
+        let mut new = filing.new.into_iter().peekable();
+        for run in filing.keyed.chunk_by(|a, b| a.0 == b.0) {
+            let key = run[0].0;
+            if new.peek().is_some_and(|&(first, _)| first == key) {
+                let (_, mut acc) = new.next().expect("peeked");
+                add_run(&mut acc, run, chunks);
+                acc.release_scratch();
+                self.ring.insert(key, acc);
+                continue;
+            }
+            let theirs = match self.ring.get(&key) {
+                Some(held) if held.durations.keeps_exactly(run.len()) => None,
+                _ => {
+                    let mut theirs = self.new_bucket(key);
+                    add_run(&mut theirs, run, chunks);
+                    Some(theirs)
+                }
+            };
+            let held = self.ring.get_mut(&key).expect("a bucket the plan found held");
+            match theirs {
+                Some(theirs) => held.merge(&theirs),
+                None => {
+                    add_run(held, run, chunks);
+                    held.release_scratch();
+                }
+            }
+        }
+        debug_assert!(new.next().is_none(), "every new bucket filed");
+    }
+}
+
+/// Add the rows of `run` ((bucket, chunk, row), one bucket's, in record order) to `acc`,
+/// a chunk's rows at a time.
+fn add_run(acc: &mut Accumulator, run: &[(i64, u32, u32)], chunks: &[SortedChunk]) {
+    for part in run.chunk_by(|a, b| a.1 == b.1) {
+        let columns = &chunks[part[0].1 as usize].columns;
+        acc.add_rows(columns, part.iter().map(|&(_, _, row)| row as usize));
+    }
 }
 
 /// A snapshot: its window, the patterns holding records in it (an index of their ids and
@@ -80,11 +248,10 @@ impl BatchRolling {
     /// An empty update to read an add into.
     pub fn fresh_update(&self) -> BatchRollingUpdate {
         BatchRollingUpdate {
-            template: self.base.empty_like(),
-            floor: self.base.oldest_kept().unwrap_or(i64::MIN),
-            patterns: Vec::new(),
-            starts: Vec::new(),
-            order: Vec::new(),
+            chunks: Vec::new(),
+            patterns: 0,
+            buckets: self.base.buckets,
+            performance: self.base.template.families.performance,
         }
     }
 
@@ -105,23 +272,6 @@ impl BatchRolling {
         self.patterns.len()
     }
 
-    /// Check that `take(update, index)` will find the memory it takes: each pattern's
-    /// merge (`Rolling::bytes_to_merge`), a new pattern's window and id, and the index
-    /// rebuilt when patterns are forgotten.
-    pub fn make_room_to_take(&self, update: &BatchRollingUpdate, index: &GroupIndex) -> Result<(), CoreError> {
-        let mut bytes = self.index.keys().len().saturating_mul(BYTES_PER_PATTERN / 4);
-        for (code, theirs) in update.patterns.iter().enumerate() {
-            let grows = match self.code_of(index, code) {
-                Some(mine) => self.patterns[mine].bytes_to_merge(theirs),
-                None => BYTES_PER_PATTERN.saturating_add(theirs.retained_buckets().saturating_mul(64)),
-            };
-            bytes = bytes.saturating_add(grows);
-        }
-        ensure_room(bytes, || {
-            format!("taking in the records of {} patterns", count_text(index.keys().len()))
-        })
-    }
-
     /// This monitor's code of the update's pattern `code`, if it holds that pattern.
     fn code_of(&self, index: &GroupIndex, code: usize) -> Option<usize> {
         self.index.find(&index.keys()[code]).map(|mine| mine as usize)
@@ -129,10 +279,42 @@ impl BatchRolling {
 
     /// Take in an update read with `fresh_update` (its ids and counts in `index`), then
     /// forget the patterns left with no bucket in the kept range (see the module's note).
+    /// Atomic: out of memory, it fails before anything changes (see the module's note).
     pub fn take(&mut self, update: BatchRollingUpdate, index: &GroupIndex) -> Result<(), CoreError> {
         let before = self.base.newest;
+        let chunks = &update.chunks;
+        // The kept range after the add: rows before it make no bucket (a copy's buckets
+        // before it were dropped as it was taken in).
+        let newest = chunks
+            .iter()
+            .flat_map(|chunk| chunk.order.iter().map(|&row| chunk.columns.timestamp[row as usize]))
+            .max()
+            .map(|ts| self.base.key(ts));
+        let after = before.max(newest);
+        let oldest = after.map_or(i64::MIN, |newest| newest - KEPT_WINDOWS * self.base.buckets as i64 + 1);
+        let codes = index.keys().len().min(update.patterns);
+        let mine: Vec<Option<usize>> = (0..codes).map(|code| self.code_of(index, code)).collect();
+        let room = RoomAsItGoes::new(BUCKETS_PER_CHECK, BYTES_PER_BUCKET);
+        let (base, patterns) = (&self.base, &self.patterns);
+        let filings: Vec<Filing> = crate::pool::install(|| {
+            (0..codes)
+                .into_par_iter()
+                .map(|code| Filing::plan(base, mine[code].map(|m| &patterns[m]), chunks, code, oldest, &room))
+                .collect::<Result<_, _>>()
+        })?;
+        // Beside the filings: a new pattern's window and id, and the index rebuilt when
+        // patterns are forgotten.
+        let mut bytes = self.index.keys().len().saturating_mul(BYTES_PER_PATTERN / 4);
+        for (filing, mine) in filings.iter().zip(&mine) {
+            let pattern = if mine.is_some() { 0 } else { BYTES_PER_PATTERN };
+            bytes = bytes.saturating_add(filing.bytes).saturating_add(pattern);
+        }
+        ensure_room(bytes, || {
+            format!("taking in the records of {} patterns", count_text(index.keys().len()))
+        })?;
+
+        // Nothing has changed so far. The ids and counts, and a window per new pattern:
         let mut touched = Vec::with_capacity(index.keys().len());
-        let mut theirs = update.patterns.into_iter();
         for (code, key) in index.keys().iter().enumerate() {
             let mine = self.index.code(key);
             self.index.check_memory()?;
@@ -141,16 +323,25 @@ impl BatchRolling {
             if mine == self.patterns.len() {
                 self.patterns.push(self.base.empty_like());
             }
-            if let Some(rolling) = theirs.next() {
-                if let Some(newest) = rolling.newest {
-                    self.base.newest = Some(self.base.newest.map_or(newest, |n| n.max(newest)));
-                }
-                self.patterns[mine].merge_owned(rolling);
-            }
             touched.push(mine);
         }
+        // Then the rows, the patterns in parallel (each filing to its own window).
+        let mut by_window: Vec<Option<Filing>> = (0..self.patterns.len()).map(|_| None).collect();
+        for (filing, &mine) in filings.into_iter().zip(&touched) {
+            by_window[mine] = Some(filing);
+        }
+        crate::pool::install(|| {
+            self.patterns
+                .par_iter_mut()
+                .zip(by_window.into_par_iter())
+                .for_each(|(rolling, filing)| {
+                    if let Some(filing) = filing {
+                        rolling.file(filing, chunks);
+                    }
+                })
+        });
+        self.base.newest = after;
         if self.base.newest != before {
-            let oldest = self.base.oldest_kept().expect("a record fell in a bucket");
             for rolling in &mut self.patterns {
                 rolling.drop_before(oldest);
             }
@@ -219,10 +410,8 @@ impl BatchRolling {
 }
 
 impl BatchRollingUpdate {
-    /// File a chunk whose `columns.group` holds each row's pattern code. Room is checked
-    /// as the buckets are made (`RoomAsItGoes`), beyond the chunk's whole check before
-    /// (`room_to_add`): out of memory, the update is left part filled, and the add fails
-    /// before the monitor takes anything.
+    /// Hold a chunk whose `columns.group` holds each row's pattern code, its rows sorted
+    /// by pattern; the monitor files them when it takes the update (`BatchRolling::take`).
     pub fn add(&mut self, columns: &Columns) -> Result<(), CoreError> {
         columns.assert_coded();
         let groups = &columns.group;
@@ -232,56 +421,50 @@ impl BatchRollingUpdate {
             .map(|&g| g as usize + 1)
             .max()
             .unwrap_or(0);
-        while self.patterns.len() < needed {
-            self.patterns.push(self.template.empty_like());
-        }
+        self.patterns = self.patterns.max(needed);
         // Counting sort of the rows by pattern, each pattern's rows kept in order.
-        self.starts.clear();
-        self.starts.resize(needed + 1, 0);
+        let mut starts = vec![0u32; needed + 1];
         for &g in groups.iter().filter(|&&g| g != NO_GROUP) {
-            self.starts[g as usize + 1] += 1;
+            starts[g as usize + 1] += 1;
         }
-        for i in 1..self.starts.len() {
-            self.starts[i] += self.starts[i - 1];
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
         }
-        let mut next: Vec<u32> = self.starts[..needed].to_vec();
-        self.order.clear();
-        self.order.resize(self.starts[needed] as usize, 0);
+        let mut next: Vec<u32> = starts[..needed].to_vec();
+        let mut order = vec![0u32; starts[needed] as usize];
         for (row, &g) in groups.iter().enumerate() {
             if g != NO_GROUP {
-                self.order[next[g as usize] as usize] = row as u32;
+                order[next[g as usize] as usize] = row as u32;
                 next[g as usize] += 1;
             }
         }
-        let (starts, order, floor) = (&self.starts, &self.order, self.floor);
-        let room = RoomAsItGoes::new(BUCKETS_PER_CHECK, BYTES_PER_BUCKET);
-        crate::pool::install(|| {
-            self.patterns[..needed]
-                .par_iter_mut()
-                .enumerate()
-                .try_for_each(|(g, rolling)| {
-                    let rows = &order[starts[g] as usize..starts[g + 1] as usize];
-                    rolling.add_rows(columns, rows, floor, &room)
-                })
-        })
+        self.chunks.push(SortedChunk {
+            columns: columns.clone(),
+            starts,
+            order,
+        });
+        Ok(())
     }
 
-    /// At most what `add(columns)` allocates (see `Rolling::room_to_add`): a window per
-    /// new pattern, a bucket per row at most, each row's scratch and execution time.
+    /// At most what `add(columns)` allocates and taking the chunk in makes (see
+    /// `Rolling::room_to_add`): the chunk's copy and order, and what filing it makes, a
+    /// window per new pattern, a bucket per row at most, each row's key and execution
+    /// time. (Counted here, where the rows are read, as when an update made its buckets:
+    /// `take` checks again as it makes them.)
     pub fn room_to_add(&self, columns: &Columns) -> usize {
         let rows = columns.len();
         let patterns = columns.group.iter().copied().filter(|&g| g != NO_GROUP).max();
-        let new = patterns.map_or(0, |g| (g as usize + 1).saturating_sub(self.patterns.len()));
-        let most = KEPT_WINDOWS as usize * self.template.buckets;
-        let buckets = rows.min(self.patterns.len().saturating_add(new).saturating_mul(most));
-        let times = if self.template.template.families.performance {
+        let new = patterns.map_or(0, |g| (g as usize + 1).saturating_sub(self.patterns));
+        let most = KEPT_WINDOWS as usize * self.buckets;
+        let buckets = rows.min(self.patterns.saturating_add(new).saturating_mul(most));
+        let times = if self.performance {
             rows.saturating_mul(2 * std::mem::size_of::<f64>())
         } else {
             0
         };
         new.saturating_mul(BYTES_PER_PATTERN)
             .saturating_add(buckets.saturating_mul(BYTES_PER_BUCKET))
-            .saturating_add(rows.saturating_mul(BYTES_PER_ROW + 2 * std::mem::size_of::<u32>()))
+            .saturating_add(rows.saturating_mul(BYTES_PER_ROW + HELD_PER_ROW + 2 * std::mem::size_of::<u32>()))
             .saturating_add(times)
     }
 }
@@ -315,7 +498,6 @@ mod tests {
 
     fn add(monitor: &mut BatchRolling, instants: &[i64], ids: &[i64]) {
         let (update, index) = update(monitor, instants, ids);
-        monitor.make_room_to_take(&update, &index).unwrap();
         monitor.take(update, &index).unwrap();
     }
 
@@ -348,6 +530,92 @@ mod tests {
                 (&want.usage, &want.trend, &want.distribution)
             );
             assert_eq!(snapshot.index.report(row).received, mine.len());
+        }
+    }
+
+    /// Records of the patterns 0 to 3 in one to three chunks (each `(instants, ids)`),
+    /// around `clock`: some in the next bucket, some a backlog behind the kept range.
+    fn random_add(next: &mut impl FnMut() -> u64, clock: i64) -> Vec<(Vec<i64>, Vec<i64>)> {
+        (0..1 + next() % 3)
+            .map(|_| {
+                let rows = (next() % 12) as usize;
+                let instants = (0..rows)
+                    .map(|_| clock + H - (next() % (8 * H as u64)) as i64)
+                    .collect();
+                (instants, (0..rows).map(|_| (next() % 4) as i64).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn filing_straight_in_equals_taking_a_copy_of_each_patterns_rows() {
+        // The reference: per pattern a one-pattern window taking each add as a copy
+        // (`fresh`, a chunk at a time, `merge_owned`), as the batch monitor's adds did
+        // until session 61. Budgets that buckets pass (merged summaries), none (0), or
+        // never; adds of several chunks; backlogs behind the kept range.
+        for budget in [0, 2, 5, 1024] {
+            let settings = || {
+                let durations = crate::durations::Durations::new(budget, 0.01).unwrap();
+                let template = template(Window::new(0, 1, "custom", Some(1)).unwrap()).with_durations(durations);
+                Rolling::new(template, H, 3).unwrap()
+            };
+            let mut next = crate::test_random::xorshift(budget as u64 + 7);
+            let mut monitor = BatchRolling::new(settings());
+            let mut reference: Vec<Rolling> = (0..4).map(|_| settings()).collect();
+            let mut clock = 10 * H;
+            for _ in 0..60 {
+                let parts = random_add(&mut next, clock);
+                clock += (next() % (H as u64)) as i64;
+                let mut index = GroupIndex::default();
+                let mut update = monitor.fresh_update();
+                for (instants, ids) in &parts {
+                    let mut chunk = columns(instants);
+                    chunk.group = ids.iter().map(|&id| index.code(&GroupKey::Int(id))).collect();
+                    for &code in &chunk.group {
+                        index.count_record(code);
+                    }
+                    update.add(&chunk).unwrap();
+                }
+                monitor.take(update, &index).unwrap();
+                for (id, window) in reference.iter_mut().enumerate() {
+                    let mut copy = window.fresh();
+                    for (instants, ids) in &parts {
+                        let floor = window.retained_from().max(monitor.retained_from());
+                        let mine: Vec<i64> = instants
+                            .iter()
+                            .zip(ids)
+                            .filter(|&(&ts, &of)| of == id as i64 && ts >= floor)
+                            .map(|(&ts, _)| ts)
+                            .collect();
+                        copy.add(&columns(&mine)).unwrap();
+                    }
+                    window.make_room_to_merge(&copy).unwrap();
+                    window.merge_owned(copy);
+                }
+                let now = monitor.base.newest.unwrap_or(0) * H;
+                let (window, keys) = monitor.base.window_at(now).unwrap();
+                for (id, one) in reference.iter().enumerate() {
+                    let (want, _) = one.snapshot(now).unwrap();
+                    match monitor.index.find(&GroupKey::Int(id as i64)) {
+                        Some(code) => {
+                            let got = monitor.patterns[code as usize].snapshot_of(window, keys.clone());
+                            assert_eq!(
+                                (&got.usage, &got.trend, &got.distribution, &got.performance),
+                                (&want.usage, &want.trend, &want.distribution, &want.performance),
+                                "budget {budget}, pattern {id}"
+                            );
+                        }
+                        None => assert_eq!(want.usage.total_executions, 0),
+                    }
+                }
+                for rolling in &monitor.patterns {
+                    assert!(rolling.ring.values().all(|acc| !acc.holds_scratch()));
+                    assert!(rolling
+                        .ring
+                        .keys()
+                        .all(|&key| key >= monitor.base.oldest_kept().unwrap()));
+                }
+            }
         }
     }
 

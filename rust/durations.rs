@@ -190,6 +190,14 @@ impl Durations {
         }
     }
 
+    /// Whether `more` values extended into these keep them all exactly, as merging
+    /// durations holding them would (see `merge`): none summarized, none held, and the
+    /// budget not passed. Where it holds, adding values here and merging them give the
+    /// same values in the same order; past it, a merge summarizes in other blocks.
+    pub fn keeps_exactly(&self, more: usize) -> bool {
+        self.summary.is_none() && self.held.is_empty() && self.values.len().saturating_add(more) <= self.budget
+    }
+
     /// The bytes of the values kept exactly (finalizing selects the percentiles in a copy).
     pub fn kept_bytes(&self) -> usize {
         let held: usize = self.held.iter().map(|b| b.len()).sum();

@@ -49,10 +49,7 @@ impl CoreBatchRolling {
             if let Reduction::BatchRolling(update, index) = update {
                 let monitor = &mut self.monitor;
                 // (Atomic: the room checked before anything changes; see `batch_rolling`.)
-                compute(py, || {
-                    monitor.make_room_to_take(&update, &index)?;
-                    monitor.take(update, &index)
-                })?;
+                compute(py, || monitor.take(update, &index))?;
             }
             self.report.merge(&report);
         }

@@ -59,7 +59,7 @@ const FEW_BUCKETS: usize = 1024;
 /// room that was checked an instant before.)
 const ENTRY_COVERS: usize = 1 << 20;
 /// What a bucket's parts grow by when another's are merged into it (a few names more).
-const MERGED_PARTS: usize = ROOM_PER_GROUP / 8;
+pub(crate) const MERGED_PARTS: usize = ROOM_PER_GROUP / 8;
 /// What adding a record takes beside a bucket and its execution time: its (bucket, row) in
 /// the scratch, doubled as a growing vector is, and an agent's span (`ROOM_PER_ROW`).
 pub(crate) const BYTES_PER_ROW: usize = 2 * std::mem::size_of::<(i64, u32)>() + 16;
@@ -68,6 +68,13 @@ pub(crate) const BYTES_PER_ROW: usize = 2 * std::mem::size_of::<(i64, u32)>() + 
 pub const MAX_ROLLING_BUCKETS: usize = 100_000;
 /// Buckets kept, in windows: the window and one window of lookahead.
 pub(crate) const KEPT_WINDOWS: i64 = 2;
+
+/// `template` (empty) over the bucket `window`.
+fn empty_bucket(template: &Accumulator, window: Window) -> Box<Accumulator> {
+    let mut acc = Box::new(template.clone());
+    acc.rebase(window);
+    acc
+}
 
 #[derive(Clone)]
 pub struct Rolling {
@@ -161,7 +168,7 @@ impl Rolling {
         self.oldest_kept().map_or(i64::MIN, |k| k.saturating_mul(self.width))
     }
 
-    fn key(&self, ts: i64) -> i64 {
+    pub(crate) fn key(&self, ts: i64) -> i64 {
         ts.div_euclid(self.width)
     }
 
@@ -175,11 +182,13 @@ impl Rolling {
     fn bucket(&mut self, key: i64) -> &mut Accumulator {
         let window = self.bucket_window(key);
         let template = &self.template;
-        self.ring.entry(key).or_insert_with(|| {
-            let mut acc = Box::new(template.clone());
-            acc.rebase(window);
-            acc
-        })
+        self.ring.entry(key).or_insert_with(|| empty_bucket(template, window))
+    }
+
+    /// An empty bucket `key` of these settings, not yet held (a batch monitor's add makes
+    /// its new buckets before it files anything: `batch_rolling::Filing`).
+    pub(crate) fn new_bucket(&self, key: i64) -> Box<Accumulator> {
+        empty_bucket(&self.template, self.bucket_window(key))
     }
 
     /// Add valid records (any instants at or after `retained_from`). The kept range moves
@@ -221,40 +230,8 @@ impl Rolling {
         filed
     }
 
-    /// `add` of the rows `rows` of `columns` (one pattern's rows of a batch monitor's
-    /// chunk, in order), leaving out too the rows in buckets before `floor` (the batch's
-    /// kept range, which may be ahead of this pattern's own). Each new bucket is counted in
-    /// `room` (shared by the patterns added in parallel), which fails as out of memory
-    /// where it finds no room for the buckets to come: this copy is then left part filled,
-    /// for the caller to drop (an update's, never a monitor's).
-    pub(crate) fn add_rows(
-        &mut self,
-        columns: &Columns,
-        rows: &[u32],
-        floor: i64,
-        room: &RoomAsItGoes,
-    ) -> Result<(), CoreError> {
-        let Some(newest) = rows.iter().map(|&row| columns.timestamp[row as usize]).max() else {
-            return Ok(());
-        };
-        self.rows = self.rows.saturating_add(rows.len());
-        self.advance(self.key(newest));
-        let oldest = self.oldest_kept().unwrap_or(i64::MIN).max(floor);
-        let mut keyed = std::mem::take(&mut self.keyed);
-        keyed.clear();
-        keyed.extend(
-            rows.iter()
-                .map(|&row| (self.key(columns.timestamp[row as usize]), row))
-                .filter(|&(key, _)| key >= oldest),
-        );
-        let filed = self.file_keyed(columns, &mut keyed, room);
-        self.keyed = keyed;
-        filed
-    }
-
     /// File the rows of `keyed` ((bucket index, row) pairs, sorted here) into their
-    /// buckets, each bucket not yet held counted in `room` first: `add`'s and `add_rows`'
-    /// step. Out of memory, the buckets before are filed and the rest are not.
+    /// buckets, each bucket not yet held counted in `room` first: `add`'s step. Out of memory, the buckets before are filed and the rest are not.
     fn file_keyed(
         &mut self,
         columns: &Columns,

@@ -81,7 +81,7 @@ def test_the_worst_finding_without_its_model_is_the_models(
         ]
         # (The model made only for a value past the largest double, whose JSON form it
         # writes.)
-        assert (fresh._fired[index]._built is None) == math.isfinite(finding.value)
+        assert (fresh._fired_at(index)._built is None) == math.isfinite(finding.value)
         # Of a plain list of findings, the same.
         assert shown_finding([finding], 0) == (finding.severity, finding.message)
         assert finding_document([finding], 0) == expected
