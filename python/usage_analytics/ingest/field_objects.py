@@ -45,15 +45,15 @@ def arrow_of_field_objects(
     where missing (None; in an array of objects, its missing markers too, as Arrow's
     conversion of one has them). ValueError at the first value its record refuses. None
     for another column (plain values, a pandas array, a pattern id, typed arrays) and
-    for integer timestamps (epoch microseconds: a column's form, which records refuse)
-    past int64 or beside None, left to pyarrow as before."""
+    for integer timestamps (epoch microseconds: a column's form, which records refuse),
+    which `integer_times` reads."""
     if field not in _FIELD_COLUMNS or types is None or set(types) - {_NONE} in _PLAIN:
         return None
     values = _objects_as_list(column, types)
     if values is None:
         return None
     if field == "timestamp" and all(_is_integer(kind) for kind in set(types) - {_NONE}):
-        return _integer_timestamps(pa, values, _NONE in types)
+        return None  # (`integer_times` reads them, before this: `dict_columns`)
     if field == "timestamp" and set(types) - {_NONE} == {date} and _pandas_imported():
         return None  # (pyarrow's date32, 3-4x faster, costs no import then: helper-244)
     vectorized = _numpy_of_one_type(pa, field, values, types)
@@ -124,24 +124,6 @@ def _objects_as_list(column: Any, types: AbstractSet[type]) -> list[Any] | tuple
 
 def _is_integer(kind: type) -> bool:
     return kind is not bool and kind.__name__ != "bool_" and issubclass(kind, numbers.Integral)
-
-
-def _integer_timestamps(pa: Any, values: Any, missing: bool) -> Any | None:
-    """Python and numpy ints (and None, where `missing`) as int64 epoch microseconds (a
-    column's timestamps, as pyarrow read them, None null), from a numpy buffer; None
-    past 64 bits (pyarrow's then: a uint64 column, refused by the core)."""
-    import numpy as np
-
-    from usage_analytics.ingest.list_buffers import _array, _nones
-
-    hidden = _nones(values) if missing else None
-    try:
-        micros = np.array(
-            [0 if v is None else v for v in values] if missing else values, dtype=np.int64
-        )
-    except OverflowError:
-        return None
-    return _array(pa, micros, hidden)
 
 
 #: numpy's scalar types whose float64 is what a record's reader reads of them (its
