@@ -116,10 +116,10 @@ def test_a_drop_from_another_connection_meanwhile_fails_no_call(
 def test_a_save_builds_its_rows_before_it_takes_the_write_lock(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The rows (a result's two JSON columns: a quarter of a millisecond each, a
-    # dashboard's 5,000 over a second) were built inside the save's BEGIN IMMEDIATE, the
-    # file's write lock held meanwhile, which every other writer waited for (and gave up
-    # after SQLite's 5 s). Built before, the lock is held for the statements alone.
+    # The rows (a result's two JSON columns, a fraction of a millisecond each, and a
+    # dashboard saves thousands) were built inside the save's BEGIN IMMEDIATE, the file's
+    # write lock held meanwhile, which every other writer waited for (and gave up after
+    # SQLite's 5 s). Built before, the lock is held for the statements alone.
     from usage_analytics.store import sqlite as sqlite_store
 
     path = tmp_path / "results.sqlite"

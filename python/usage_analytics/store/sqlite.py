@@ -226,7 +226,7 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         # take a fraction of a millisecond, and a dashboard saves thousands (they were
         # built on the event loop, once per column: 7.7 s of 5,000 results, during which
         # the loop ran nothing else). Before the save's transaction: built in it, they
-        # held the file's write lock, which other writers wait for, 1.3 s of 5,000.
+        # held the file's write lock meanwhile, which other writers wait for.
         rows = await asyncio.to_thread(lambda: [_row(result) for result in results])
 
         def work(connection: sqlite3.Connection) -> None:
