@@ -12,11 +12,11 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyType};
+use pyo3::types::PyType;
 
 use crate::fields::note_interrupt;
 use crate::pyfast::is_exact_type;
-use crate::type_kinds::{kinds_of, Kinds};
+use crate::type_kinds::{kinds_of, text, Kinds};
 
 /// What a call knows of pandas' Timestamps.
 #[derive(Default)]
@@ -132,14 +132,6 @@ fn is_pandas_timestamp(value: &Bound<'_, PyAny>) -> bool {
 fn top_module(ty: &Bound<'_, PyType>) -> String {
     let module = text(ty.py(), ty.module());
     module.split('.').next().unwrap_or_default().to_owned()
-}
-
-/// A type's name, "" where it cannot be read (a metaclass's property may raise).
-fn text(py: Python<'_>, name: PyResult<Bound<'_, PyString>>) -> String {
-    name.map(|name| name.to_string()).unwrap_or_else(|error| {
-        note_interrupt(py, error);
-        String::new()
-    })
 }
 
 fn instant(value: &Bound<'_, PyAny>) -> Instant {

@@ -189,7 +189,7 @@ fn classify(ty: &Bound<'_, PyType>) -> Kinds {
 }
 
 /// A type's name, "" where it cannot be read (a metaclass's property may raise).
-fn text(py: Python<'_>, name: PyResult<Bound<'_, PyString>>) -> String {
+pub(crate) fn text(py: Python<'_>, name: PyResult<Bound<'_, PyString>>) -> String {
     name.map(|name| name.to_string()).unwrap_or_else(|error| {
         note_interrupt(py, error);
         String::new()

@@ -300,6 +300,12 @@ INSIDE_US = int((START + timedelta(days=1)).timestamp()) * 10**6
             id="an Arrow date64 past the year 9999",
         ),
         pytest.param(
+            "timestamp",
+            pa.array([2_534_023_008_000_000, INSIDE_US // 1000], pa.date64()).dictionary_encode(),
+            [np.datetime64(2_534_023_008_000_000, "ms"), np.datetime64(INSIDE_US // 1000, "ms")],
+            id="a dictionary of Arrow date64s past the year 9999 (refused, said to hold NaT)",
+        ),
+        pytest.param(
             "execution_time_ms",
             np.array([10**14, 5], dtype="timedelta64[s]"),
             [np.timedelta64(10**14, "s"), np.timedelta64(5, "s")],

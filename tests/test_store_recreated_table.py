@@ -118,7 +118,8 @@ def test_a_table_made_again_twice_within_one_save_is_its_error(postgres_url: str
     # second try too. Nothing is saved, and the error says so.)
     class Unlucky(PostgresAnalyticsStore):
         def _upserted(self, cursor: Any, rows: list[tuple[Any, ...]]) -> bool:
-            return False
+            made_again_without_indexes(postgres_url)
+            return super()._upserted(cursor, rows)
 
     async def go() -> None:
         async with Unlucky(postgres_url) as store:
@@ -127,3 +128,26 @@ def test_a_table_made_again_twice_within_one_save_is_its_error(postgres_url: str
     with pytest.raises(StoreError, match="made again twice during one save"):
         asyncio.run(go())
     assert sql(postgres_url, "SELECT count(*) FROM pattern_analytics") == [(0,)]
+
+
+def test_rows_a_trigger_keeps_out_of_the_table_are_saved_once(postgres_url: str) -> None:
+    # A BEFORE trigger returning NULL (a DBA's diverting the rows, or keeping a key's
+    # first result) leaves the upsert's count at 0, as another table of the name did:
+    # the save ran its statement twice, the trigger twice, and failed ("made again twice
+    # during one save"). The same table's OID found again: saved, the trigger run once.
+    async def save() -> None:
+        async with PostgresAnalyticsStore(postgres_url) as store:
+            await store.save(result())
+
+    asyncio.run(save())
+    sql(
+        postgres_url,
+        "CREATE TABLE diverted (pattern_id text)",
+        "CREATE FUNCTION divert() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO diverted VALUES (NEW.pattern_id); RETURN NULL; END $$",
+        "CREATE TRIGGER divert BEFORE INSERT OR UPDATE ON pattern_analytics "
+        "FOR EACH ROW EXECUTE FUNCTION divert()",
+    )
+    asyncio.run(save())
+    assert sql(postgres_url, "SELECT pattern_id FROM diverted") == [(GROWING,)]
+    assert sql(postgres_url, "SELECT count(*) FROM pattern_analytics") == [(1,)]

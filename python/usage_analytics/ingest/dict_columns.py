@@ -351,10 +351,13 @@ def _numpy_times(pa: Any, array: Any) -> list[Any] | None:
     of its unit (None where null), where Python's datetimes and timedeltas cannot hold them
     (past the year 9999, past 999,999,999 days): records read those as the table does (out
     of the window, or an execution time), where the column refused the whole call. Read
-    from the buffers: `to_numpy` imports pandas. None for a column of another type, or
-    holding the least 64-bit int, numpy's NaT (a record's missing value)."""
+    from the buffers: `to_numpy` imports pandas. A dictionary-encoded column is its
+    values'. None for a column of another type, or holding the least 64-bit int, numpy's
+    NaT (a record's missing value)."""
     import numpy as np
 
+    if pa.types.is_dictionary(array.type):  # (its values' times: else refused as NaT)
+        array = array.dictionary_decode()
     kind = array.type
     if pa.types.is_timestamp(kind) or pa.types.is_duration(kind):
         unit = kind.unit

@@ -25,7 +25,7 @@ from usage_analytics.ingest.as_records import _given_values
 from usage_analytics.ingest.kinds import _may_be_missing, _missing_type
 from usage_analytics.object_slices import distinct
 
-__all__ = ["arrow_of_id_objects"]
+__all__ = ["arrow_of_id_objects", "is_numpy_integer_type"]
 
 _NONE = type(None)
 #: numpy's integer scalar types by their names in numpy 1 and 2, as the core's record
@@ -56,7 +56,7 @@ def arrow_of_id_objects(pa: Any, column: Any, types: AbstractSet[type] | None) -
     kinds = present - {_NONE}
     if not kinds or kinds in ({int}, {str}):  # (plain values: `list_buffers`'s, as before)
         return None
-    ints = all(kind is int or _numpy_integer(kind) for kind in kinds)
+    ints = all(kind is int or is_numpy_integer_type(kind) for kind in kinds)
     uuids = all(issubclass(kind, uuid.UUID) for kind in kinds)
     if ints:
         return _int_ids(pa, values, _NONE in present)
@@ -84,7 +84,9 @@ def _objects_as_list(column: Any, types: AbstractSet[type]) -> tuple[Any, Abstra
     return column.tolist(), types
 
 
-def _numpy_integer(kind: type) -> bool:
+def is_numpy_integer_type(kind: type) -> bool:
+    """Whether `kind` is one of numpy's integer scalar types (not its bool, nor
+    `timedelta64`), told by module and name as the core tells them."""
     return kind.__module__ == "numpy" and kind.__name__ in _NUMPY_INTEGERS
 
 
@@ -92,7 +94,7 @@ def _id_kind(kind: type) -> str:
     """The kind of id a record takes of this type ("text", "int", "UUID"), "" for none."""
     if issubclass(kind, str):
         return "text"
-    if (issubclass(kind, int) and not issubclass(kind, bool)) or _numpy_integer(kind):
+    if (issubclass(kind, int) and not issubclass(kind, bool)) or is_numpy_integer_type(kind):
         return "int"
     return "UUID" if issubclass(kind, uuid.UUID) else ""
 
@@ -100,19 +102,13 @@ def _id_kind(kind: type) -> str:
 def _int_ids(pa: Any, values: Any, missing: bool) -> Any:
     """Python's and numpy's ints (and None, where `missing`) as an int64 array, null where
     None; a ValueError naming the first past 64 bits (its record's error, as given)."""
-    import numpy as np
+    from usage_analytics.ingest.list_buffers import _nones, first_past_int64, int64_array
 
-    from usage_analytics.ingest.list_buffers import _array, _nones
-
-    hidden = _nones(values) if missing else None
-    try:
-        ids = np.array(
-            [0 if v is None else v for v in values] if missing else values, dtype=np.int64
-        )
-    except OverflowError:
-        past = next(v for v in values if v is not None and not -(2**63) <= int(v) < 2**63)
-        raise ValueError(f"id {past!r} is past 64 bits, read in its record") from None
-    return _array(pa, ids, hidden)
+    ids = int64_array(pa, values, _nones(values) if missing else None)
+    if ids is None:
+        _, past = first_past_int64(values)
+        raise ValueError(f"id {past!r} is past 64 bits, read in its record")
+    return ids
 
 
 def _uuid_ids(pa: Any, values: Any, missing: bool, *, exact: bool) -> Any:

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from usage_analytics.ingest.id_objects import _numpy_integer
+from usage_analytics.ingest.id_objects import is_numpy_integer_type
 
 __all__ = ["arrow_of_integer_times"]
 
 _NONE = type(None)
-_LEAST, _PAST = -(2**63), 2**63
 
 
 def arrow_of_integer_times(
@@ -29,12 +28,12 @@ def arrow_of_integer_times(
     other column."""
     import numpy as np
 
-    from usage_analytics.ingest.list_buffers import _array, _nones
+    from usage_analytics.ingest.list_buffers import _nones, first_past_int64, int64_array
 
     if name != "timestamp" or types is None:
         return None
     kinds = set(types) - {_NONE}
-    if not kinds or not all(kind is int or _numpy_integer(kind) for kind in kinds):
+    if not kinds or not all(kind is int or is_numpy_integer_type(kind) for kind in kinds):
         return None
     if isinstance(column, (list, tuple)):
         values: Any = column
@@ -42,19 +41,11 @@ def arrow_of_integer_times(
         values = column.tolist()  # (no missing marker among ints and None but None)
     else:
         return None
-    missing = _NONE in types
-    try:
-        micros = np.array(
-            [0 if v is None else v for v in values] if missing else values, dtype=np.int64
-        )
-    except OverflowError:
-        row, value = next(
-            (row, value)
-            for row, value in enumerate(values)
-            if value is not None and not _LEAST <= int(value) < _PAST
-        )
+    micros = int64_array(pa, values, _nones(values) if _NONE in types else None)
+    if micros is None:
+        row, value = first_past_int64(values)
         raise ValueError(
             f"row {row} holds {value!r}: integer timestamps are epoch microseconds in 64 "
             "bits, and it is past them"
-        ) from None
-    return _array(pa, micros, _nones(values) if missing else None)
+        )
+    return micros

@@ -19,7 +19,7 @@ from collections.abc import Set as AbstractSet
 from itertools import repeat
 from typing import Any
 
-__all__ = ["arrow_of_number_list", "arrow_of_plain_values"]
+__all__ = ["arrow_of_number_list", "arrow_of_plain_values", "first_past_int64", "int64_array"]
 
 #: The numpy dtype of each Python type that a column's values may all be of.
 _DTYPES = {float: "float64", int: "int64", bool: "bool"}
@@ -112,13 +112,33 @@ def _nones_among(column: Any, nan: Any) -> Any:
 
 def _exact_ints(pa: Any, column: Any, hidden: Any) -> Any | None:
     """A column of ints and Nones, some past 2**53, exactly (None past 64 bits)."""
+    return int64_array(pa, column, hidden)
+
+
+def int64_array(pa: Any, values: Any, hidden: Any) -> Any | None:
+    """`values` (Python's and numpy's ints, and None where `hidden`, an array of bools or
+    None for none) as an int64 Arrow array, null where `hidden`; None where an int is past
+    64 bits (`first_past_int64` finds it)."""
     import numpy as np
 
     try:
-        values = np.array([0 if value is None else value for value in column], dtype=np.int64)
+        ints = np.array(
+            values if hidden is None else [0 if value is None else value for value in values],
+            dtype=np.int64,
+        )
     except OverflowError:
         return None
-    return _array(pa, values, hidden)
+    return _array(pa, ints, hidden)
+
+
+def first_past_int64(values: Any) -> tuple[int, Any]:
+    """The row and value of the first int of `values` (ints and None) past 64 bits, of
+    which `int64_array` found one."""
+    return next(
+        (row, value)
+        for row, value in enumerate(values)
+        if value is not None and not -(2**63) <= int(value) < 2**63
+    )
 
 
 def _array(pa: Any, values: Any, hidden: Any) -> Any:

@@ -368,9 +368,14 @@ class PostgresAnalyticsStore(AnalyticsStore):
                 self._create(cursor)
             if not rows or self._upserted(cursor, rows):
                 return
+            upserted_into = self._table_oid
+            if self._looked_up(cursor) and self._table_oid == upserted_into:
+                # The table the statement wrote to: a trigger kept every row out of it
+                # (a BEFORE trigger returning NULL), which counts none. Saved, as before
+                # OIDs were asked; again, it ran the trigger twice, then failed.
+                return
             # The table was dropped and made again since the store indexed it (by a DBA,
             # a migration): without the store's indexes, which it makes now, then saves.
-            self._looked_up(cursor)
             self._create(cursor)
             if not self._upserted(cursor, rows):
                 raise StoreError(
@@ -383,7 +388,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
     def _upserted(self, cursor: Any, rows: list[tuple[Any, ...]]) -> bool:
         """`rows` upserted, in one transaction, into the table the store indexed; False
         where its name now names another table (of another OID: dropped and made again,
-        see `_looked_up`), which the statement then leaves as it is.
+        see `_looked_up`), which the statement then leaves as it is, and where a trigger
+        kept every row out of the table (no row counts: `save_many` tells them apart).
 
         (The statement tells that itself, each row's insert conditional on the table's
         OID, at x1.05 the time of a save of one result: a look up of the table before
