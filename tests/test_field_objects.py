@@ -457,7 +457,8 @@ def test_integer_timestamps_are_left_to_integer_times() -> None:
     stamps = [np.int64(5), 6, None]
     assert arrow_of_field_objects(pa, "timestamp", stamps, _value_types(stamps)) is None
     read = arrow_of_integer_times(pa, "timestamp", stamps, _value_types(stamps))
-    assert read is not None and read.equals(pa.array([5, 6, None], pa.int64()))
+    assert read is not None
+    assert read.equals(pa.array([5, 6, None], pa.int64()))
 
 
 @pytest.mark.usefixtures("_as_without_pandas")
