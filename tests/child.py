@@ -7,6 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+#: Child source that takes all but a few pages of the address space its limit leaves
+#: (anonymous maps, halving their size), held in `held`; the child imports `mmap`.
+TAKE_THE_ROOM = """
+held, size = [], 32 * 2**20
+while size >= mmap.PAGESIZE:
+    try:
+        held.append(mmap.mmap(-1, size))
+    except OSError:
+        size //= 2
+"""
+
 
 def run_python(source: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`python -c source` (the interpreter running the tests), its output as text."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from child import run_python
+from child import TAKE_THE_ROOM, run_python
 from usage_analytics import arrow_lookup_tables
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
@@ -27,19 +27,14 @@ limit = used + 64 * 2**20
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 pa = load_pyarrow()
 texts = pa.array(["  a  "])
-held, size = [], 32 * 2**20
-while size >= mmap.PAGESIZE:
-    try:
-        held.append(mmap.mmap(-1, size))
-    except OSError:
-        size //= 2
+TAKE_THE_ROOM
 print("room", room(), flush=True)
 try:
     print(pa.compute.utf8_trim_whitespace(texts).to_pylist(), flush=True)
 except MemoryError as error:
     print("MemoryError", flush=True)
 os._exit(0)
-"""
+""".replace("TAKE_THE_ROOM", TAKE_THE_ROOM)
 
 
 def test_a_text_kernel_with_no_room_left_is_a_memory_error_or_its_result() -> None:

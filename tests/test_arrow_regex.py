@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from child import run_python
+from child import TAKE_THE_ROOM, run_python
 from usage_analytics import arrow_regex
 from usage_analytics.arrow_regex import ROOM_FOR_REGEX, match_regex
 
@@ -26,12 +26,7 @@ with open("/proc/self/statm") as statm:
     used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 limit = used + 64 * 2**20
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-held, size = [], 32 * 2**20
-while size >= mmap.PAGESIZE:
-    try:
-        held.append(mmap.mmap(-1, size))
-    except OSError:
-        size //= 2
+TAKE_THE_ROOM
 size = 2**20  # (and malloc's free chunks: what a small `new` is given first)
 while size >= 16:
     try:
@@ -44,7 +39,7 @@ except MemoryError as error:
     del held  # (the message, built where nothing was left, may be empty)
     print("MemoryError:", error, flush=True)
 os._exit(0)
-"""
+""".replace("TAKE_THE_ROOM", TAKE_THE_ROOM)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
