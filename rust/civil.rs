@@ -35,7 +35,15 @@ pub fn civil_to_micros(
     time_of_day_micros(hour, minute, second, micro).and_then(|t| days.checked_mul(MICROS_PER_DAY)?.checked_add(t))
 }
 
+/// Years past this far from year 0 are refused before the calendar arithmetic: 64-bit
+/// microseconds reach about 292,000 years either side of 1970, and `days_from_civil`'s
+/// products overflow (wrapping to some other day in a release build) past about 6e13.
+const YEAR_REACH: u64 = 1_000_000;
+
 fn checked_days(year: i64, month: u32, day: u32) -> Option<i64> {
+    if year.unsigned_abs() > YEAR_REACH {
+        return None;
+    }
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return None;
     }
@@ -130,6 +138,19 @@ mod tests {
         assert!(civil_to_micros(2000, 2, 29, 0, 0, 0, 0).is_some());
         assert_eq!(civil_to_micros(2024, 13, 1, 0, 0, 0, 0), None);
         assert_eq!(civil_to_micros(2024, 1, 1, 24, 0, 0, 0), None);
+    }
+
+    #[test]
+    fn years_past_64_bit_microseconds_are_refused_not_wrapped() {
+        // (A numpy datetime64 in years may hold any of them: this one's day count wrapped
+        // to a day of 1696.)
+        for year in [50_505_469_855_534_806, i64::MAX, i64::MIN, 300_000, -300_000, 1_000_001] {
+            assert_eq!(civil_to_micros(year, 1, 1, 0, 0, 0, 0), None, "{year}");
+            assert_eq!(civil_to_micros(year, 12, 31, 23, 59, 59, 999_999), None, "{year}");
+        }
+        let last = civil_to_micros(294_246, 12, 31, 0, 0, 0, 0).expect("within 64 bits");
+        assert_eq!(last, days_from_civil(294_246, 12, 31) * MICROS_PER_DAY);
+        assert!(civil_to_micros(-290_307, 1, 1, 0, 0, 0, 0).is_some());
     }
 
     #[test]

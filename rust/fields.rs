@@ -12,6 +12,7 @@ use pyo3::types::{PyBool, PyFloat, PyInt, PyString, PyType};
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
 use crate::duration_ms::{interval_millis, millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
 use crate::epoch_text::{epoch_text_hint, epoch_unit};
+use crate::numpy_time::{numpy_ticks, NumpyTicks};
 use crate::pandas_time::PandasTimestamps;
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
@@ -76,19 +77,6 @@ impl<'py> Invalid<'py> {
             reason: reason.into(),
         }
     }
-}
-
-/// A numpy datetime64 or timedelta64 scalar's ticks, unit and multiplier (`datetime_data`
-/// of its dtype), read without numpy's own unit conversions, which wrap silently.
-fn numpy_ticks(value: &Bound<'_, PyAny>) -> PyResult<(i64, String, i64)> {
-    let py = value.py();
-    let numpy = py.import(intern!(py, "numpy"))?;
-    let dtype = value.getattr(intern!(py, "dtype"))?;
-    let (unit, count): (String, i64) = numpy.call_method1(intern!(py, "datetime_data"), (dtype,))?.extract()?;
-    let ticks = value
-        .call_method1(intern!(py, "astype"), (intern!(py, "int64"),))?
-        .extract()?;
-    Ok((ticks, unit, count))
 }
 
 pub fn type_name(value: &Bound<'_, PyAny>) -> String {
@@ -235,8 +223,8 @@ impl<'py> TimeContext<'py> {
             let parts = numpy_ticks(value);
             return Some(match parts {
                 // NaT (the smallest int64): numpy's missing duration, a null in a column.
-                Ok((i64::MIN, _, _)) => Ok(None),
-                Ok((ticks, unit, count)) => match Unit::of_numpy(&unit, count) {
+                Ok(NumpyTicks { ticks: i64::MIN, .. }) => Ok(None),
+                Ok(NumpyTicks { ticks, unit, count }) => match Unit::of_numpy(&unit, count) {
                     Some(unit) => millis(i128::from(ticks), unit).map(Some).ok_or_else(too_large),
                     None => Err(format!(
                         "must be a duration of a fixed length (a numpy timedelta64 in weeks or \
@@ -376,9 +364,9 @@ impl<'py> TimeContext<'py> {
             let parts = numpy_ticks(value);
             return Some(match parts {
                 // NaT (the smallest int64): numpy's missing time, as a null in a column.
-                Ok((i64::MIN, _, _)) => Err(Invalid::missing()),
+                Ok(NumpyTicks { ticks: i64::MIN, .. }) => Err(Invalid::missing()),
                 // (As in a datetime64 column: microseconds past 64 bits are out of range.)
-                Ok((ticks, unit, count)) => datetime64_micros(ticks, &unit, count)
+                Ok(NumpyTicks { ticks, unit, count }) => datetime64_micros(ticks, &unit, count)
                     .ok_or_else(|| Invalid::new(value, "is out of the supported date-time range")),
                 Err(e) => Err(Invalid::new(value, unreadable(py, e))),
             });

@@ -51,6 +51,7 @@ pub mod json_indent;
 pub mod metrics;
 mod models;
 mod moment_lanes;
+mod numpy_time;
 mod object_text;
 mod output_models;
 mod pandas_time;
