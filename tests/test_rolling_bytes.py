@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import pickle
 import struct
-import zlib
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
+import saved_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_rolling import case_monitor, rolling_cases
@@ -57,8 +58,8 @@ def restored(monitor: RollingUsageAnalytics, through: str) -> RollingUsageAnalyt
     return RollingUsageAnalytics.from_bytes(monitor.to_bytes())
 
 
-def with_crc(payload: bytes, *, magic: bytes = MAGIC, version: int = VERSION) -> bytes:
-    return magic + struct.pack("<H", version) + struct.pack("<I", zlib.crc32(payload)) + payload
+#: `saved_bytes.with_crc` under this kind's magic and version unless others are given.
+with_crc = partial(saved_bytes.with_crc, magic=MAGIC, version=VERSION)
 
 
 # --------------------------------------------------------------------------- round trips

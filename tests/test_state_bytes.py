@@ -24,11 +24,13 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
+import saved_bytes
 from equivalence import differences, differences_up_to_moments
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -393,8 +395,8 @@ def loaded_outcome(
     return "loaded", check(loaded)
 
 
-def with_crc(payload: bytes, *, magic: bytes = MAGIC, version: int = VERSION) -> bytes:
-    return magic + struct.pack("<H", version) + struct.pack("<I", zlib.crc32(payload)) + payload
+#: `saved_bytes.with_crc` under this kind's magic and version unless others are given.
+with_crc = partial(saved_bytes.with_crc, magic=MAGIC, version=VERSION)
 
 
 # --------------------------------------------------------------------------- round trips

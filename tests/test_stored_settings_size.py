@@ -10,13 +10,12 @@ it: the first loads as the original, the second is refused naming its size.
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from saved_bytes import HEADER, read_varint, varint, with_crc
 from usage_analytics import (
     BatchRollingUsageAnalytics,
     BatchUsageAccumulator,
@@ -27,26 +26,6 @@ from usage_analytics import (
 
 BOUND = 64 * 1024
 START = datetime(2024, 1, 1, tzinfo=UTC)
-HEADER = 10  # magic (4), format version (u16), CRC-32 of the payload (u32)
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append(n & 0x7F | (0x80 if n >> 7 else 0))
-        n >>= 7
-        if not n:
-            return bytes(out)
-
-
-def _read_varint(data: bytes) -> tuple[int, int]:
-    """(value, bytes it took) of the LEB128 number `data` starts with."""
-    value = 0
-    for position, byte in enumerate(data):
-        value |= (byte & 0x7F) << (7 * position)
-        if not byte & 0x80:
-            return value, position + 1
-    raise AssertionError("unterminated varint")
 
 
 def settings_padded_to(data: bytes, size: int) -> bytes:
@@ -54,12 +33,13 @@ def settings_padded_to(data: bytes, size: int) -> bytes:
     bytes and the checksum recomputed. (The payload starts with the settings: their
     length as a varint, then the text.)"""
     payload = data[HEADER:]
-    length, taken = _read_varint(payload)
+    length, taken = read_varint(payload)
     meta = payload[taken : taken + length]
     assert meta.startswith(b"{")
     assert len(meta) < size
-    payload = _varint(size) + meta + b" " * (size - length) + payload[taken + length :]
-    return data[:6] + struct.pack("<I", zlib.crc32(payload)) + payload
+    payload = varint(size) + meta + b" " * (size - length) + payload[taken + length :]
+    version = int.from_bytes(data[4:6], "little")
+    return with_crc(payload, magic=data[:4], version=version)
 
 
 def _accumulator(kind: type[Any]) -> Any:
