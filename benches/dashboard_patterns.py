@@ -49,26 +49,16 @@ def make_sqlite(path: Path, patterns: int, records: int) -> None:
 
 
 def make_postgres(url: str, patterns: int, records: int) -> None:
-    from usage_analytics.sources.postgres_connection import connect
-    from usage_analytics.sources.postgres_table import create_executions_table
+    from postgres_tables import build_table
 
-    connection = connect(url)
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT to_regclass('pattern_executions') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            create_executions_table(cursor)
-            cursor.execute(
-                "INSERT INTO pattern_executions (pattern_id, timestamp, success, "
-                "execution_time_ms, quality_score) "
-                f"SELECT 'p' || (i % {patterns}), timestamp '2025-01-01' + "
-                f"(i::float8 / {records}) * interval '365 days', i % 7 > 0, "
-                f"(i % 1000)::float8, (i % 10) / 10.0 FROM generate_series(1, {records}) i"
-            )
-            cursor.execute("ANALYZE pattern_executions")
-        cursor.close()
-    finally:
-        connection.close()
+    build_table(
+        url,
+        "pattern_executions",
+        "(pattern_id, timestamp, success, execution_time_ms, quality_score) "
+        f"SELECT 'p' || (i % {patterns}), timestamp '2025-01-01' + "
+        f"(i::float8 / {records}) * interval '365 days', i % 7 > 0, "
+        f"(i % 1000)::float8, (i % 10) / 10.0 FROM generate_series(1, {records}) i",
+    )
 
 
 @contextmanager

@@ -13,31 +13,24 @@ import asyncio
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from usage_analytics.sources import PostgresSource
-from usage_analytics.sources.postgres_connection import connect
-from usage_analytics.sources.postgres_table import create_executions_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from postgres_tables import build_table
 
 END = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def build(url: str) -> None:
-    connection = connect(url)
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT to_regclass('pattern_executions') IS NOT NULL")
-        if cursor.fetchone()[0]:
-            return
-        create_executions_table(cursor)
-        cursor.execute(
-            "INSERT INTO pattern_executions (pattern_id, timestamp, success) "
-            "SELECT 'p' || (i % 3), timestamp '2025-01-01' + i * interval '10 seconds', true "
-            "FROM generate_series(1, 3000000) i"
-        )
-        cursor.execute("ANALYZE pattern_executions")
-        cursor.close()
-    finally:
-        connection.close()
+    build_table(
+        url,
+        "pattern_executions",
+        "(pattern_id, timestamp, success) "
+        "SELECT 'p' || (i % 3), timestamp '2025-01-01' + i * interval '10 seconds', true "
+        "FROM generate_series(1, 3000000) i",
+    )
 
 
 async def measure(url: str) -> None:

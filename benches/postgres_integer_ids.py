@@ -30,10 +30,9 @@ from typing import Any
 
 from usage_analytics.sources import PostgresSource, TableSpec
 from usage_analytics.sources.base import PATTERN_ID
-from usage_analytics.sources.postgres_connection import connect
-from usage_analytics.sources.postgres_table import create_executions_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from postgres_tables import build_table
 from timing import Took, raced, repeated_awaited, walls
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
@@ -47,24 +46,15 @@ def table(patterns: int) -> str:
 
 def build(url: str, patterns: int) -> None:
     name = table(patterns)
-    connection = connect(url)
-    try:
-        cursor = connection.cursor()
-        cursor.execute(f"SELECT to_regclass('{name}') IS NOT NULL")
-        if cursor.fetchone()[0]:
-            return
+    build_table(
+        url,
+        name,
+        "(pattern_id, timestamp, success) "
+        f"SELECT i % {patterns}, timestamptz '2026-03-01 00:00Z' - i * interval '7 seconds', "
+        "i % 7 <> 0 FROM generate_series(0, 999999) i",
         # (The library's layout, then the id column made integer: its index is rebuilt.)
-        create_executions_table(cursor, TableSpec(name))
-        cursor.execute(f"ALTER TABLE {name} ALTER COLUMN pattern_id TYPE integer USING 0")
-        cursor.execute(
-            f"INSERT INTO {name} (pattern_id, timestamp, success) "
-            f"SELECT i % {patterns}, timestamptz '2026-03-01 00:00Z' - i * interval '7 seconds', "
-            "i % 7 <> 0 FROM generate_series(0, 999999) i"
-        )
-        cursor.execute(f"ANALYZE {name}")
-        cursor.close()
-    finally:
-        connection.close()
+        before=[f"ALTER TABLE {name} ALTER COLUMN pattern_id TYPE integer USING 0"],
+    )
 
 
 class ByText(PostgresSource):

@@ -12,33 +12,23 @@ with an index on the timestamp too.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from usage_analytics.sources import TableSpec
-from usage_analytics.sources.postgres_connection import connect
-from usage_analytics.sources.postgres_table import create_executions_table
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from postgres_tables import build_table
 
 
 def build(url: str, time_index: bool) -> None:
     name = "timed_executions" if time_index else "pattern_executions"
-    connection = connect(url)
-    try:
-        cursor = connection.cursor()
-        cursor.execute(f"SELECT to_regclass('{name}') IS NOT NULL")
-        if cursor.fetchone()[0]:
-            return
-        create_executions_table(cursor, TableSpec(name))
-        cursor.execute(
-            f"INSERT INTO {name} (pattern_id, timestamp, success) "
-            "SELECT 'pattern-' || lpad((i % 10000)::text, 5, '0'), "
-            "timestamptz '2026-03-01 00:00Z' - i * interval '7 seconds', true "
-            "FROM generate_series(0, 999999) i"
-        )
-        if time_index:
-            cursor.execute(f"CREATE INDEX {name}_time ON {name} (timestamp)")
-        cursor.execute(f"ANALYZE {name}")
-        cursor.close()
-    finally:
-        connection.close()
+    build_table(
+        url,
+        name,
+        "(pattern_id, timestamp, success) "
+        "SELECT 'pattern-' || lpad((i % 10000)::text, 5, '0'), "
+        "timestamptz '2026-03-01 00:00Z' - i * interval '7 seconds', true "
+        "FROM generate_series(0, 999999) i",
+        after=[f"CREATE INDEX {name}_time ON {name} (timestamp)"] if time_index else [],
+    )
 
 
 if __name__ == "__main__":

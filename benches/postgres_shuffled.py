@@ -21,11 +21,13 @@ import asyncio
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from usage_analytics.sources import PostgresSource
 from usage_analytics.sources.base import TableSpec
-from usage_analytics.sources.postgres_connection import connect
-from usage_analytics.sources.postgres_table import create_executions_table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from postgres_tables import build_table
 
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
 TABLES = {"narrow": "pattern_executions", "wide": "pattern_executions_wide"}
@@ -46,22 +48,12 @@ _ROWS = {
 
 
 def build(url: str, kind: str = "narrow") -> None:
-    connection = connect(url)
-    try:
-        cursor = connection.cursor()
-        cursor.execute(f"SELECT to_regclass('{TABLES[kind]}') IS NOT NULL")
-        if cursor.fetchone()[0]:
-            return
-        create_executions_table(cursor, TableSpec(table=TABLES[kind]))
-        cursor.execute("SELECT setseed(0.5)")
-        cursor.execute(
-            f"INSERT INTO {TABLES[kind]} {_ROWS[kind]}"
-            "FROM generate_series(1, 1000000) i ORDER BY random()"
-        )
-        cursor.execute(f"ANALYZE {TABLES[kind]}")
-        cursor.close()
-    finally:
-        connection.close()
+    build_table(
+        url,
+        TABLES[kind],
+        f"{_ROWS[kind]}FROM generate_series(1, 1000000) i ORDER BY random()",
+        before=["SELECT setseed(0.5)"],
+    )
 
 
 async def measure(url: str, rounds: int, kind: str = "narrow") -> None:
