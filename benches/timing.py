@@ -63,6 +63,13 @@ def interleaved(calls: Mapping[str, Callable[[], object]], rounds: int) -> dict[
     return taken
 
 
+async def timed_awaited(call: Callable[[], Awaitable[T]]) -> tuple[Took, T]:
+    """`await call()` once, timed, and its result (freed by the caller, as `timed`'s)."""
+    began, began_cpu = time.perf_counter(), time.process_time()
+    result = await call()
+    return Took(time.perf_counter() - began, time.process_time() - began_cpu), result
+
+
 async def repeated_awaited(call: Callable[[], Awaitable[object]], calls: int) -> list[Took]:
     """`calls` timed awaits of `call()`, as `repeated` (the event loop's other work
     meanwhile counts too)."""

@@ -138,6 +138,21 @@ def test_repeated_awaited_times_each_await(timing: ModuleType, clock: FakeClock)
     assert timing.walls(taken) == [11.0, 14.0]
 
 
+def test_timed_awaited_returns_the_result_freed_outside_its_timing(
+    timing: ModuleType, clock: FakeClock
+) -> None:
+    async def call() -> Costly:
+        await asyncio.sleep(0)
+        clock.spend(1.0)
+        return Costly(clock, 10.0)
+
+    took, result = asyncio.run(timing.timed_awaited(call))
+    assert (took.wall, took.cpu) == (1.0, 0.5)
+    assert isinstance(result, Costly)
+    del result
+    assert clock.now == 11.0  # (freed here, after the timing)
+
+
 def test_took_least_is_the_least_wall_then_cpu(timing: ModuleType) -> None:
     took = timing.Took
     runs = [took(2.0, 0.1), took(1.0, 0.9), took(1.0, 0.5), took(3.0, 0.0)]
