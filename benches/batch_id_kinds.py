@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pyarrow as pa
 import pyarrow.compute as pc
 from peers.data import WINDOW_END, WINDOW_START, many_patterns_table
+from timing import timed
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 
 
@@ -53,9 +54,8 @@ def main() -> None:
     seconds: dict[str, list[float]] = {name: [] for name in contracts}
     for _ in range(calls):
         for name, contract in contracts.items():
-            started = time.perf_counter()
-            output = reducer.execute_batch_reduction_sync(contract)
-            seconds[name].append(time.perf_counter() - started)
+            took, output = timed(partial(reducer.execute_batch_reduction_sync, contract))
+            seconds[name].append(took.wall)
             if len(output.results) != patterns:
                 raise SystemExit(f"{name}: {len(output.results)} patterns, not {patterns}")
             del output

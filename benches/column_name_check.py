@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 import timeit
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import WINDOW_START, records, window_end
+from timing import wall_seconds
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
 
 
@@ -67,12 +67,11 @@ def main() -> None:
             print(f"check alone, {name}: {total / loops * 1e6:.2f} µs")
     reducer = NodeUsageAnalyticsReducer()
     for name in ("list of dicts", "pandas"):
-        data = forms[name]
-        times = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            reducer.execute_reduction_sync(_contract(data, n))
-            times.append(time.perf_counter() - started)
+
+        def reduce(data: Any = forms[name]) -> object:  # (the contract's making timed too)
+            return reducer.execute_reduction_sync(_contract(data, n))
+
+        times = wall_seconds(reduce, rounds)
         shown = ", ".join(f"{t * 1e3:.1f}" for t in times)
         print(f"{n:,} records, {name}: median {statistics.median(times) * 1e3:.1f} ms ({shown})")
 

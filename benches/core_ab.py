@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -43,6 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peers import data
+from timing import repeated
 from usage_analytics import ModelUsageAnalyticsBatchInput, ModelUsageAnalyticsInput
 from usage_analytics.ingest import read_any
 from usage_analytics.output import batch_output, output_models
@@ -153,10 +155,9 @@ def race(
     for turn in range(rounds):
         order = list(enumerate(cores))
         for i, core in order if turn % 2 == 0 else order[::-1]:
-            cpu_began, wall_began = time.process_time(), time.perf_counter()
-            call(core)
-            walls[i].append(1000 * (time.perf_counter() - wall_began))
-            cpus[i].append(1000 * (time.process_time() - cpu_began))
+            (took,) = repeated(partial(call, core), 1)
+            walls[i].append(1000 * took.wall)
+            cpus[i].append(1000 * took.cpu)
     for build, wall, cpu in zip(builds, walls, cpus, strict=True):
         print(
             f"{build}: wall min {min(wall):.0f} median {statistics.median(wall):.0f} ms,"

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import random
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
+from timing import timed
 from usage_analytics.extras import load_pyarrow
 from usage_analytics.sources.arrow_text import read_csv_arrow
 from usage_analytics.sources.base import TableSpec
@@ -50,10 +51,9 @@ def main() -> None:
     read_csv_arrow(pa, path, spec)  # (warm-up: imports, the page cache)
     times, cpu = [], []
     for _ in range(rounds):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        text = read_csv_arrow(pa, path, spec)
-        times.append(time.perf_counter() - began)
-        cpu.append(time.process_time() - began_cpu)
+        took, text = timed(partial(read_csv_arrow, pa, path, spec))
+        times.append(took.wall)
+        cpu.append(took.cpu)
         if text is None or text.odd:
             raise SystemExit("the file was not read as a table of good values")
     print(

@@ -19,8 +19,10 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from datetime import timedelta
+from functools import partial
+
+from timing import repeated_awaited, walls
 
 TICK = timedelta(microseconds=1)
 
@@ -35,10 +37,9 @@ async def bests(source_path: str, calls: int) -> dict[str, float]:
         times: dict[str, list[float]] = {"fetch_present": [], "fetch_all": []}
         for _ in range(calls):
             for name in times:
-                began = time.perf_counter()
-                await getattr(source, name)(end - TICK, end)
-                times[name].append((time.perf_counter() - began) * 1000)
-        return {name: min(taken) for name, taken in times.items()}
+                fetch = partial(getattr(source, name), end - TICK, end)
+                times[name] += walls(await repeated_awaited(fetch, 1))
+        return {name: min(taken) * 1000 for name, taken in times.items()}
 
 
 def in_tree(tree: str, source_path: str, calls: int) -> dict[str, float]:

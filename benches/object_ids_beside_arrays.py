@@ -14,11 +14,12 @@ text fields too (8 agents, 4 contexts, 3 projects, 200 file paths), in the ids' 
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import numpy as np
 import usage_analytics
+from timing import wall_seconds
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 
 ROWS = 1_000_000
@@ -49,11 +50,7 @@ def main() -> None:
             time_window_end=START + timedelta(days=7),
             execution_data={**given, **columns},
         )
-        times = []
-        for _ in range(calls):
-            began = time.perf_counter()
-            reducer.execute_batch_reduction_sync(request)
-            times.append(time.perf_counter() - began)
+        times = wall_seconds(partial(reducer.execute_batch_reduction_sync, request), calls)
         shown = ", ".join(f"{t:.2f}" for t in times)
         print(f"{'texts' if len(texts) > 1 else 'ids'} as {label}: {shown} s")
 

@@ -15,11 +15,17 @@ from __future__ import annotations
 import copy
 import gc
 import sys
-import time
 import tracemalloc
+from functools import partial
+from typing import Any
 
 import usage_analytics
 from output_pickle import batch, records_of
+from timing import timed
+
+
+def shallow_copied(results: dict[str, Any]) -> list[Any]:
+    return [copy.copy(output) for output in results.values()]
 
 
 def main() -> None:
@@ -30,12 +36,10 @@ def main() -> None:
     for _ in range(rounds):
         results = batch(records)
         gc.collect()
-        started = time.process_time()
-        copied = copy.deepcopy(results)
-        deep.append(time.process_time() - started)
-        started = time.process_time()
-        shallow_copies = [copy.copy(output) for output in results.values()]
-        shallow.append(time.process_time() - started)
+        took, copied = timed(partial(copy.deepcopy, results))
+        deep.append(took.cpu)
+        took, shallow_copies = timed(partial(shallow_copied, results))
+        shallow.append(took.cpu)
         del copied, shallow_copies, results
         gc.collect()
     results = batch(records)

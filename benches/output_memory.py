@@ -31,16 +31,17 @@ import gc
 import os
 import statistics
 import sys
-import time
 import tracemalloc
 from collections import Counter
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from peers import data
+from timing import timed
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 from usage_analytics.contracts import AnalyticsGranularity
 
@@ -170,11 +171,10 @@ def main(patterns: int, per_pattern: int = 10, granularity: str = "detailed") ->
 
     times, cpu = [], []
     for _ in range(int(os.environ.get("ROUNDS", "3"))):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        output = reducer.execute_batch_reduction_sync(contract)
-        times.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - started_cpu)
-        del output
+        took, output = timed(partial(reducer.execute_batch_reduction_sync, contract))
+        times.append(took.wall)
+        cpu.append(took.cpu)
+        del output  # (freed outside the timing)
     print(
         f"execute_batch_reduction_sync: best {min(times) * 1000:,.0f} ms, "
         f"median {statistics.median(times) * 1000:,.0f} ms; CPU (all threads) best "

@@ -16,12 +16,13 @@ import gc
 import pickle
 import random
 import sys
-import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import usage_analytics
+from timing import timed
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
@@ -65,12 +66,10 @@ def main() -> None:
     for _ in range(rounds):
         results = batch(records)
         gc.collect()
-        started = time.process_time()
-        blob = pickle.dumps(results)
-        dumps.append(time.process_time() - started)
-        started = time.process_time()
-        restored = pickle.loads(blob)
-        loads.append(time.process_time() - started)
+        took, blob = timed(partial(pickle.dumps, results))
+        dumps.append(took.cpu)
+        took, restored = timed(partial(pickle.loads, blob))
+        loads.append(took.cpu)
         del restored, results
         gc.collect()
     results = batch(records)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from timing import wall_seconds
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -81,9 +82,8 @@ def main() -> None:
                 time_window_end=END,
                 execution_data=frame,
             )
-            began = time.perf_counter()
-            reducer.execute_reduction_sync(contract)
-            seconds.setdefault(name, []).append(time.perf_counter() - began)
+            call = partial(reducer.execute_reduction_sync, contract)
+            seconds.setdefault(name, []).extend(wall_seconds(call, 1))
     print(f"{n:,} rows, four text columns: median (min) of {rounds}")
     for name, times in seconds.items():
         print(f"  {name:<16} {statistics.median(times) * 1e3:8.1f} ms ({min(times) * 1e3:.1f})")

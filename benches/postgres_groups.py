@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # (the source calls `pa.compute`)
+from timing import timed
 from usage_analytics.sources import postgres
 
 ROWS = 1_000_000
@@ -67,12 +67,15 @@ def main(rounds: int) -> None:
     table = fetched_rows()
     source = postgres.PostgresSource("postgresql://bench@localhost/none")  # (never connects)
     cpu, wall = [], []
-    for _ in range(rounds):
-        began, began_cpu = time.perf_counter(), time.process_time()
+
+    def counted() -> tuple[list[Any], int]:
         groups = grouped(source, table)
-        rows = sum(group.data.num_rows for group in groups)  # (each group's rows made)
-        cpu.append(1000 * (time.process_time() - began_cpu))
-        wall.append(1000 * (time.perf_counter() - began))
+        return groups, sum(group.data.num_rows for group in groups)  # (each group's rows made)
+
+    for _ in range(rounds):
+        took, (groups, rows) = timed(counted)
+        cpu.append(1000 * took.cpu)
+        wall.append(1000 * took.wall)
         assert rows == ROWS, rows
         del groups
     for label, spent in (("CPU", cpu), ("wall", wall)):

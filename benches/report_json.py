@@ -16,13 +16,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from timing import timed
 from usage_analytics.cli.output import View, _json
 from usage_analytics.contracts import json_safe
 
@@ -69,9 +69,9 @@ def main() -> None:
             ("python indent", python_encoder),
             ("C compact + core layout", lambda: _json(document, view)),
         ]:
-            began = time.perf_counter()
-            texts.append(encode())
-            timings[name].append((time.perf_counter() - began) * 1000)
+            took, text = timed(encode)
+            texts.append(text)
+            timings[name].append(took.wall * 1000)
         assert texts[0] == texts[1], "the two encodings differ"
     size = len(texts[0].encode()) / 1e6
     print(f"{patterns:,} patterns, {size:.1f} MB of JSON, {rounds} rounds")

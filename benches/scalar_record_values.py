@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from usage_analytics.reducer import core_options
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from core_ab import load_core
+from timing import wall_seconds
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 #: Fields that differ from call to call.
@@ -115,9 +116,8 @@ def race_builds(dirs: list[str], calls: int, made: dict[str, list[dict[str, Any]
         order = list(enumerate(cores))
         for round_ in range(calls):
             for i, core in order if round_ % 2 == 0 else order[::-1]:
-                began = time.perf_counter()
-                core.reduce_records(records, options)
-                times[i].append((time.perf_counter() - began) * 1e3)
+                call = partial(core.reduce_records, records, options)
+                times[i].append(wall_seconds(call, 1)[0] * 1e3)
         first = statistics.median(times[0])
         for directory, taken in zip(dirs, times, strict=True):
             median = statistics.median(taken)
@@ -143,9 +143,7 @@ def main() -> None:
     order = list(made)
     for round_ in range(calls):
         for label in order if round_ % 2 == 0 else order[::-1]:
-            began = time.perf_counter()
-            reduce(made[label])
-            times[label].append((time.perf_counter() - began) * 1e3)
+            times[label].append(wall_seconds(partial(reduce, made[label]), 1)[0] * 1e3)
     plain = statistics.median(times["plain floats"])
     for label, taken in times.items():
         median = statistics.median(taken)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
 from example_scripts import EXAMPLES, load_script
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from timing import timed, timed_awaited
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsInput,
@@ -49,9 +50,8 @@ def result(buckets: int) -> tuple[ModelUsageAnalyticsOutput, float]:
     )
     reducer, seconds = NodeUsageAnalyticsReducer(), []
     for _ in range(3):
-        began = time.perf_counter()
-        output = reducer.execute_reduction_sync(contract)
-        seconds.append(time.perf_counter() - began)
+        took, output = timed(partial(reducer.execute_reduction_sync, contract))
+        seconds.append(took.wall)
     return output, min(seconds)
 
 
@@ -78,9 +78,8 @@ async def race(app: FastAPI) -> dict[str, float]:
         assert bodies["/written"] == bodies["/validated"]  # (the same answer)
         for _ in range(ROUNDS):
             for path, times in seconds.items():
-                began = time.perf_counter()
-                response = await client.get(path)
-                times.append(time.perf_counter() - began)
+                took, response = await timed_awaited(partial(client.get, path))
+                times.append(took.wall)
                 assert response.status_code == 200
     return {path: statistics.median(times) for path, times in seconds.items()}
 

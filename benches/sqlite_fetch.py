@@ -17,12 +17,12 @@ import asyncio
 import sqlite3
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from timing import wall_seconds
 from usage_analytics.sources import SQLiteSource
 from usage_analytics.sources.sqlite_table import create_executions_table, write_executions_sync
 
@@ -45,12 +45,7 @@ def build(path: Path) -> None:
 
 
 def best_ms(call: Callable[[], Coroutine[Any, Any, Any]]) -> float:
-    times = []
-    for _ in range(3):
-        began = time.perf_counter()
-        asyncio.run(call())
-        times.append(time.perf_counter() - began)
-    return min(times) * 1000
+    return min(wall_seconds(lambda: asyncio.run(call()), 3)) * 1000
 
 
 def measure(path: Path, label: str) -> None:

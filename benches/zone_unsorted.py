@@ -11,11 +11,12 @@ Unsorted instants go back and forth between the zone's spans of one offset
 from __future__ import annotations
 
 import sys
-import time
 from datetime import UTC, datetime
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
+from timing import wall_seconds
 from usage_analytics import ModelUsageAnalyticsInput, NodeUsageAnalyticsReducer
 
 WINDOWS = [
@@ -37,13 +38,7 @@ def best_of_seven(zone: str, start: datetime, end: datetime) -> float:
         execution_data=pa.table({"timestamp": pa.array(instants, pa.timestamp("us", "UTC"))}),
     )
     reducer = NodeUsageAnalyticsReducer()
-    reducer.execute_reduction_sync(request)
-    best = float("inf")
-    for _ in range(7):
-        began = time.perf_counter()
-        reducer.execute_reduction_sync(request)
-        best = min(best, time.perf_counter() - began)
-    return best
+    return min(wall_seconds(partial(reducer.execute_reduction_sync, request), 7, warm_ups=1))
 
 
 def main() -> None:
