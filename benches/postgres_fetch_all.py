@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from usage_analytics.sources import PostgresSource
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from postgres_tables import build_table
+from timing import timed_awaited
 
 END = datetime(2025, 6, 1, tzinfo=UTC)
 
@@ -40,9 +41,10 @@ async def measure(url: str) -> None:
         for days in (1, 30, 400):
             best, rows = float("inf"), 0
             for _ in range(2):
-                began = time.perf_counter()
-                groups = await source.fetch_all(END - timedelta(days=days), END)
-                best = min(best, time.perf_counter() - began)
+                took, groups = await timed_awaited(
+                    partial(source.fetch_all, END - timedelta(days=days), END)
+                )
+                best = min(best, took.wall)
                 rows = sum(group.count for group in groups)
             print(f"{days:>3} days: {best * 1000:7.1f} ms ({rows:,} records)")
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from usage_analytics.sources import PostgresSource
@@ -28,6 +28,7 @@ from usage_analytics.sources.base import TableSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from postgres_tables import build_table
+from timing import timed_awaited
 
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
 TABLES = {"narrow": "pattern_executions", "wide": "pattern_executions_wide"}
@@ -60,10 +61,9 @@ async def measure(url: str, rounds: int, kind: str = "narrow") -> None:
     async with PostgresSource(url, TableSpec(table=TABLES[kind])) as source:
         times, cpu = [], []
         for _ in range(rounds):
-            began, began_cpu = time.perf_counter(), time.process_time()
-            groups = await source.fetch_all(START, END)
-            times.append(time.perf_counter() - began)
-            cpu.append(time.process_time() - began_cpu)
+            took, groups = await timed_awaited(partial(source.fetch_all, START, END))
+            times.append(took.wall)
+            cpu.append(took.cpu)
         rows = sum(group.count for group in groups)
         shown = ", ".join(f"{t:.2f}" for t in times)
         print(f"fetch_all of November: best {min(times):.2f} s of {shown} ({rows:,} records)")
