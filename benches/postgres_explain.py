@@ -31,6 +31,7 @@ from usage_analytics.sources.postgres_connection import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from postgres_shuffled import END, START, TABLES, build
+from postgres_tables import server_url
 
 
 class _Recorder:
@@ -97,17 +98,8 @@ def explain(url: str, query: str) -> str:
 def run_on_server(main: Callable[[str, int, str], None], kind: str, rounds: int) -> None:
     """`main(kind, rounds, url)` on the server at the URL the command line gives after
     them, or, without one, on a throwaway server (`tests/pg_server.py`) removed after."""
-    if len(sys.argv) > 3:
-        main(kind, rounds, sys.argv[3])
-        return
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from pg_server import ThrowawayServer
-
-    server = ThrowawayServer.start()
-    try:
-        main(kind, rounds, server.url)
-    finally:
-        server.stop()
+    with server_url(sys.argv[3] if len(sys.argv) > 3 else None) as url:
+        main(kind, rounds, url)
 
 
 def main(kind: str, rounds: int, url: str) -> None:

@@ -32,7 +32,7 @@ from usage_analytics.sources import PostgresSource, TableSpec
 from usage_analytics.sources.base import PATTERN_ID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from postgres_tables import build_table
+from postgres_tables import build_table, server_url
 from timing import Took, raced, repeated_awaited, walls
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
@@ -101,14 +101,5 @@ def main(rounds: int, patterns: int, url: str) -> None:
 if __name__ == "__main__":
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     patterns = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
-    if len(sys.argv) > 3:
-        main(rounds, patterns, sys.argv[3])
-    else:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-        from pg_server import ThrowawayServer
-
-        server = ThrowawayServer.start()
-        try:
-            main(rounds, patterns, server.url)
-        finally:
-            server.stop()
+    with server_url(sys.argv[3] if len(sys.argv) > 3 else None) as url:
+        main(rounds, patterns, url)
