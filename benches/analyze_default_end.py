@@ -27,7 +27,9 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from functools import partial
 
+from timing import repeated_awaited, walls
 from usage_analytics.sources import ExecutionSource, open_source
 
 TICK = timedelta(microseconds=1)
@@ -35,12 +37,7 @@ TICK = timedelta(microseconds=1)
 
 async def best_newest(source: ExecutionSource, pattern: str | None, rounds: int) -> float:
     """The best of `rounds` calls of `newest(pattern)`, in milliseconds."""
-    times = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        await source.newest(pattern)
-        times.append(time.perf_counter() - began)
-    return min(times) * 1000
+    return min(walls(await repeated_awaited(partial(source.newest, pattern), rounds))) * 1000
 
 
 async def best_fetches(source: ExecutionSource, rounds: int) -> tuple[float, float, int]:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import time
 import timeit
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import usage_analytics
+from timing import timed_awaited
 from usage_analytics.sources import ExecutionSource, FileSource
 from usage_analytics.sources.base import typed_text
 
@@ -52,9 +52,10 @@ async def fetches(source: ExecutionSource) -> list[float]:
     closed after."""
     times = []
     for _ in range(3):
-        began = time.perf_counter()
-        groups = await source.fetch_all(START, START + timedelta(days=4))
-        times.append(time.perf_counter() - began)
+        took, groups = await timed_awaited(
+            partial(source.fetch_all, START, START + timedelta(days=4))
+        )
+        times.append(took.wall)
     assert sum(group.count for group in groups) == ROWS
     await source.close()
     return times

@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
+from timing import repeated_awaited, timed_awaited
 from usage_analytics.sources import SQLiteSource
 from usage_analytics.sources.sqlite_table import write_executions_sync
 
@@ -42,13 +43,13 @@ def build(path: Path) -> None:
 async def best_of_three(source: SQLiteSource, wanted: str) -> tuple[float, float]:
     newest_s, fetch_s = [], []
     for _ in range(3):
-        started = time.perf_counter()
-        newest = await source.newest(wanted)
-        middle = time.perf_counter()
+        took, newest = await timed_awaited(partial(source.newest, wanted))
         assert newest is not None
-        await source.fetch(wanted, newest - timedelta(days=30), newest)
-        newest_s.append(middle - started)
-        fetch_s.append(time.perf_counter() - middle)
+        (fetched,) = await repeated_awaited(
+            partial(source.fetch, wanted, newest - timedelta(days=30), newest), 1
+        )
+        newest_s.append(took.wall)
+        fetch_s.append(fetched.wall)
     return min(newest_s), min(fetch_s)
 
 

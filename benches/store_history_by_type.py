@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from timing import wall_seconds
 from usage_analytics import (
     ModelUsageAnalyticsInput,
     ModelUsageAnalyticsOutput,
@@ -111,11 +112,7 @@ def query_alone(path: Path, query: str) -> str:
     """The least of 20 runs of `query` in `sqlite3`, and its plan."""
     with sqlite3.connect(path) as connection:
         plan = "; ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {query}"))
-        times = []
-        for _ in range(20):
-            started = time.perf_counter()
-            connection.execute(query).fetchall()
-            times.append(time.perf_counter() - started)
+        times = wall_seconds(lambda: connection.execute(query).fetchall(), 20)
     connection.close()
     return f"{min(times) * 1000:.2f} ms ({plan})"
 
