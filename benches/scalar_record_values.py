@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from usage_analytics.reducer import core_options
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from core_ab import load_core
+from rolling_ab import race
 from timing import wall_seconds
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -112,12 +114,11 @@ def race_builds(dirs: list[str], calls: int, made: dict[str, list[dict[str, Any]
             for core in cores
         }
         assert len(counts) == 1, (label, counts)
-        times: list[list[float]] = [[] for _ in cores]
-        order = list(enumerate(cores))
-        for round_ in range(calls):
-            for i, core in order if round_ % 2 == 0 else order[::-1]:
-                call = partial(core.reduce_records, records, options)
-                times[i].append(wall_seconds(call, 1)[0] * 1e3)
+
+        def ms(core: ModuleType, records: Any = records) -> float:
+            return wall_seconds(partial(core.reduce_records, records, options), 1)[0] * 1e3
+
+        times = race(calls, cores, ms)  # (the builds' order flipped every round)
         first = statistics.median(times[0])
         for directory, taken in zip(dirs, times, strict=True):
             median = statistics.median(taken)
