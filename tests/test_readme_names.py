@@ -15,11 +15,13 @@ from __future__ import annotations
 import importlib
 import re
 from types import ModuleType
+from typing import get_args
 
 import pytest
 import usage_analytics
 from markdown_blocks import ROOT
-from usage_analytics import NodeUsageAnalyticsReducer
+from pydantic import BaseModel
+from usage_analytics import ModelUsageAnalyticsOutput, NodeUsageAnalyticsReducer
 
 DOCUMENTS = [ROOT / "README.md", ROOT / "examples" / "README.md"]
 TEXT = "\n".join(path.read_text(encoding="utf-8") for path in DOCUMENTS)
@@ -89,3 +91,21 @@ def test_the_reducer_methods_named_are_the_reducers() -> None:
     methods = {span.split(".")[-1] for span in SPANS if re.search(r"(^|\.)execute_\w+$", span)}
     assert "execute_reduction_sync" in methods  # (how a script without a loop calls it)
     assert [m for m in sorted(methods) if not hasattr(NodeUsageAnalyticsReducer, m)] == []
+
+
+def test_the_families_tables_names_are_the_outputs() -> None:
+    # (`unique_users` counts agents: the table gives the field's name beside its meaning,
+    # for a reader who looks for `unique_agents`.)
+    rows = [line for line in TEXT.splitlines() if line.startswith("| `")]
+    families = {row.split("`")[1]: re.findall(r"`(\w+)`", row.split("|")[2]) for row in rows}
+    assert "unique_users" in families["usage_metrics"]
+    fields = ModelUsageAnalyticsOutput.model_fields
+    assert [family for family in families if family not in fields] == []
+    for family, names in families.items():
+        annotation = fields[family].annotation  # (`X | None` for the optional families)
+        [model] = [
+            arg
+            for arg in get_args(annotation) or (annotation,)
+            if isinstance(arg, type) and issubclass(arg, BaseModel)
+        ]
+        assert [name for name in names if name not in model.model_fields] == [], family
