@@ -1,8 +1,8 @@
 """Example 1: basic analytics -- how often a pattern runs, and how well.
 
-A week of executions of one pattern (what an Effect node would fetch from the
-database) goes into one `execute_reduction` call; the output's usage and success
-metrics answer "is it used?" and "does it work?".
+A week of executions of one pattern (what a service would fetch from its database,
+e.g. with `usage_analytics.sources.open_source`) goes into one `execute_reduction`
+call; the output's usage and success metrics answer "is it used?" and "does it work?".
 
 Run:  python examples/01_basic_analytics.py
 """

@@ -52,6 +52,10 @@ stamps = np.array([(end - timedelta(hours=1)).replace(tzinfo=None)], "datetime64
 columns = {"timestamp": stamps, "success": [True]}
 attempt("columns", lambda: reducer.execute_reduction_sync(
     ModelUsageAnalyticsInput(pattern_id="p", execution_data=columns, **window)))
+micros = int((end - timedelta(hours=1)).timestamp()) * 1_000_000
+integer_times = {"timestamp": [micros], "success": [True]}  # (read as a table's: Arrow)
+attempt("integer times", lambda: reducer.execute_reduction_sync(
+    ModelUsageAnalyticsInput(pattern_id="p", execution_data=integer_times, **window)))
 lists = {"timestamp": [end - timedelta(hours=1)], "success": [True]}
 out["lists"] = reducer.execute_reduction_sync(ModelUsageAnalyticsInput(
     pattern_id="p", execution_data=lists, **window)).usage_metrics.total_executions
@@ -63,9 +67,12 @@ attempt("to_arrow", batch.to_arrow)
     )
     extra = "needs pyarrow: pip install 'usage-analytics[arrow]'"
     assert out["columns"] == [
-        f"a dict of columns (or pass a list of record dicts, or a polars or DuckDB table) {extra}",
+        "a dict of columns other than lists (numpy arrays, pandas Series, ranges) or of "
+        f"integer timestamps {extra}; or pass lists of datetimes or ISO-8601 text, a list of "
+        "record dicts, or a polars or DuckDB table, which need none",
         True,
     ]
+    assert out["integer times"] == out["columns"]
     assert out["to_arrow"] == [f"to_arrow() {extra}", True]
     assert out["lists"] == 1  # (a dict of lists is read as its records: no pyarrow)
 

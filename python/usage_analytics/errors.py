@@ -6,8 +6,10 @@ raise them directly); everything else subclasses `UsageAnalyticsError` here.
 What a caller can tell by type (a service choosing its answer's status, say):
 
 - `InvalidRecordError`, and a `UsageAnalyticsError` of no subclass: the caller's input or
-  settings are refused (a bad record, columns of different lengths, an unknown time
-  zone, a window that ends before it starts, state bytes that are no state); fix them.
+  settings are refused (a bad record, columns of different lengths, state bytes that are
+  no state); fix them. The request models and the streaming settings refuse their own
+  fields as they are built (an unknown time zone, a window that ends before it starts)
+  with pydantic's `ValidationError`, a `ValueError` too, not a `UsageAnalyticsError`.
 - `InternalError`: the library's own fault (a broken invariant, a caught panic in the
   core); the input may be fine. Please report it.
 - `MemoryError` (Python's own, not a `UsageAnalyticsError`): memory ran short, in the

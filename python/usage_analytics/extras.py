@@ -38,8 +38,15 @@ class MissingDependencyError(UsageAnalyticsError):
     """A feature needs an optional dependency (a pip extra) that is not installed."""
 
 
-def missing_extra(what: str, extra: str, package: str) -> MissingDependencyError:
-    return MissingDependencyError(f"{what} needs {package}: pip install 'usage-analytics[{extra}]'")
+def missing_extra(
+    what: str, extra: str, package: str, otherwise: str = ""
+) -> MissingDependencyError:
+    """The error "WHAT needs PACKAGE: pip install 'usage-analytics[EXTRA]'", then `otherwise`
+    (what a caller can do without it) after a semicolon."""
+    without = f"; {otherwise}" if otherwise else ""
+    return MissingDependencyError(
+        f"{what} needs {package}: pip install 'usage-analytics[{extra}]'{without}"
+    )
 
 
 def load_pyarrow() -> Any | None:
@@ -99,9 +106,10 @@ def _short_of_memory(error: ImportError) -> bool:
     return room() is not None and any(words in text for words in _LOADER_MAP_FAILURES)
 
 
-def require_pyarrow(what: str) -> Any:
-    """pyarrow, or `MissingDependencyError` naming `what` needs it and the extra."""
+def require_pyarrow(what: str, otherwise: str = "") -> Any:
+    """pyarrow, or `MissingDependencyError` naming `what` needs it and the extra (and
+    `otherwise`, what to do without it)."""
     pa = load_pyarrow()
     if pa is None:
-        raise missing_extra(what, "arrow", "pyarrow")
+        raise missing_extra(what, "arrow", "pyarrow", otherwise)
     return pa

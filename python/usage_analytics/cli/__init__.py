@@ -138,10 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Usage analytics of patterns (features, endpoints, jobs, agent actions): "
         "how often they run, how well, how fast, where, and where they are heading.",
+        # Every status the command ends with (`common.EXIT_*`, and 130): a script tells
+        # data to fix (1) from a setup to fix (2) and a bug to report (70) by it.
         epilog=(
             "Exit status: 0 success (also when the output's reader stops reading, as "
-            "`| head` does), 1 data that cannot be analysed, 2 a wrong command line, 130 "
-            "interrupted (Ctrl-C)."
+            "`| head` does), 1 data that cannot be analysed, 2 a wrong command line or "
+            "setup (a missing file, an unreachable server, a missing pip extra), 70 a "
+            "fault of usage-analytics' own (please report it), 130 interrupted (Ctrl-C)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_core.__version__}")

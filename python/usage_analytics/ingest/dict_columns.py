@@ -130,8 +130,13 @@ class _MixedValues(Exception):
 def columns_to_arrow(columns: Mapping[str, Any], wanted: frozenset[str]) -> Any:
     """A dict of column name -> numpy array or list, as a pyarrow Table of the `wanted`
     columns."""
+    # (Lists alone are read as their rows, without pyarrow: `_record_lists`. The message
+    # said "a dict of columns" needs it, which a reader holding lists could not square.)
     pa = require_pyarrow(
-        "a dict of columns (or pass a list of record dicts, or a polars or DuckDB table)"
+        "a dict of columns other than lists (numpy arrays, pandas Series, ranges) or of "
+        "integer timestamps",
+        "or pass lists of datetimes or ISO-8601 text, a list of record dicts, or a polars "
+        "or DuckDB table, which need none",
     )
     if "timestamp" in columns:  # else all of them, for the error to list
         # Other keys are ignored, as in a list of records: never converted, never checked.
