@@ -517,15 +517,19 @@ fn civil_field(value: i64) -> u32 {
 }
 
 /// A numpy datetime64 of `ticks` of `count` `unit`s since 1970-01-01 (naive = UTC) in
-/// microseconds, floored; None when it overflows. Years and months are calendar units.
+/// microseconds, floored; None when those microseconds (or the year) are out of range.
+/// Years and months are calendar units. The ticks times the multiplier are taken in 128
+/// bits, as numpy's own conversion takes them: `datetime64(2**62, "4ns")` is the year
+/// 2554, which a 64-bit product refused as out of range.
 fn datetime64_micros(ticks: i64, unit: &str, count: i64) -> Option<i64> {
-    let n = ticks.checked_mul(count)?;
-    let per_unit = |micros: i64| n.checked_mul(micros);
-    let per_fraction = |per_micro: i64| Some(n.div_euclid(per_micro));
+    let n = i128::from(ticks) * i128::from(count); // (|n| < 2**126: no overflow)
+    let per_unit = |micros: i64| i64::try_from(n.checked_mul(i128::from(micros))?).ok();
+    let per_fraction = |per_micro: i128| i64::try_from(n.div_euclid(per_micro)).ok();
     match unit {
-        "Y" => civil_to_micros(1970i64.checked_add(n)?, 1, 1, 0, 0, 0, 0),
+        "Y" => civil_to_micros(i64::try_from(n.checked_add(1970)?).ok()?, 1, 1, 0, 0, 0, 0),
         "M" => {
-            let year = 1970i64.checked_add(n.div_euclid(12))?;
+            let year = i64::try_from(n.div_euclid(12).checked_add(1970)?).ok()?;
+            // (rem_euclid(12) is within 0..12)
             civil_to_micros(year, n.rem_euclid(12) as u32 + 1, 1, 0, 0, 0, 0)
         }
         "W" => per_unit(MICROS_PER_WEEK),
@@ -534,7 +538,7 @@ fn datetime64_micros(ticks: i64, unit: &str, count: i64) -> Option<i64> {
         "m" => per_unit(60 * MICROS_PER_SECOND),
         "s" => per_unit(MICROS_PER_SECOND),
         "ms" => per_unit(1_000),
-        "us" | "μs" => Some(n),
+        "us" | "μs" => per_unit(1),
         "ns" => per_fraction(1_000),
         "ps" => per_fraction(1_000_000),
         "fs" => per_fraction(1_000_000_000),
@@ -736,4 +740,44 @@ pub fn text<'a, 'py>(value: &'a Bound<'py, PyAny>) -> Result<&'a Bound<'py, PySt
     value
         .cast::<PyString>()
         .map_err(|_| Invalid::new(value, format!("must be a str, got {}", type_name(value))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::datetime64_micros;
+
+    const UNITS: [&str; 14] = [
+        "Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as", "generic",
+    ];
+
+    #[test]
+    fn datetime64_of_any_ticks_unit_and_multiplier_never_overflows() {
+        // (A dev build's overflow checks panic on any wrapping product: CI runs one.)
+        let ticks = [i64::MIN + 1, i64::MIN / 2, -1, 0, 1, i64::MAX / 2, i64::MAX];
+        let counts = [1, 2, 12, 1_000, i64::from(i32::MAX)];
+        for unit in UNITS {
+            for t in ticks {
+                for count in counts {
+                    let _ = datetime64_micros(t, unit, count);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn datetime64_ticks_times_multiplier_past_64_bits_are_read_exactly() {
+        // 2**64 ns (2**62 of "4ns") is 18,446,744,073,709,551 us: the year 2554, as numpy's
+        // astype("datetime64[us]") reads it; the 64-bit product refused it.
+        assert_eq!(datetime64_micros(1 << 62, "ns", 4), Some(18_446_744_073_709_551));
+        assert_eq!(datetime64_micros(-(1 << 62), "ns", 4), Some(-18_446_744_073_709_552));
+        assert_eq!(
+            datetime64_micros(i64::MAX, "as", i64::from(i32::MAX)),
+            Some(19_807_040_619_342_712)
+        );
+        // (Microseconds past 64 bits stay out of range.)
+        assert_eq!(datetime64_micros(i64::MAX, "us", 2), None);
+        assert_eq!(datetime64_micros(i64::MAX / 1_000 + 1, "ms", 1), None);
+        assert_eq!(datetime64_micros(i64::MAX, "Y", 1), None);
+        assert_eq!(datetime64_micros(7, "generic", 1), None);
+    }
 }
