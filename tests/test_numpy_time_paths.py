@@ -115,3 +115,16 @@ def test_struct_and_numpy_calls_read_every_value_and_record_alike() -> None:
     assert len(by_calls) == len(by_struct)
     for struct_read, calls_read in zip(by_struct, by_calls, strict=True):
         assert struct_read == calls_read
+
+
+def test_a_dict_of_columns_of_numpy_times_reads_as_its_records() -> None:
+    # (A dict of lists is read row by row, its plain rows borrowed from the lists, as a
+    # list of dicts' plain records are: numpy times among them, in their own fields.)
+    fields = ("pattern_id", "timestamp", "success", "execution_time_ms", "quality_score")
+    for value in values()[::7]:
+        records = records_of(value)
+        columns = {field: [record.get(field) for record in records] for field in fields}
+        for mode in ("raise", "skip"):
+            assert batch_outcome(columns, mode, START, END) == batch_outcome(
+                records, mode, START, END
+            ), (value, mode)
