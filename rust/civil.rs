@@ -9,8 +9,10 @@ pub const MICROS_PER_WEEK: i64 = 7 * MICROS_PER_DAY;
 
 /// Days from 1970-01-01 to the proleptic Gregorian date `year-month-day`.
 ///
-/// Howard Hinnant's `days_from_civil`; exact for every year an i64 day count can hold.
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+/// Howard Hinnant's `days_from_civil`; its products overflow past about 6e13 years (a
+/// dev build panics, a release build wraps to another day), so it is reached only
+/// through `checked_days`, which refuses years past `YEAR_REACH` first.
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -12,7 +12,7 @@ use pyo3::types::{PyBool, PyFloat, PyInt, PyString, PyType};
 use crate::civil::{civil_to_micros, CivilCache, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND, MICROS_PER_WEEK};
 use crate::duration_ms::{interval_millis, millis, timedelta_micros, Unit, MICROSECONDS, NANOSECONDS};
 use crate::epoch_text::{epoch_text_hint, epoch_unit};
-use crate::numpy_time::{numpy_ticks, NumpyTicks};
+use crate::numpy_time::{numpy_ticks, struct_ticks, NumpyTicks, NumpyTime};
 use crate::pandas_time::PandasTimestamps;
 use crate::pyfast::{
     exact_float_value, is_exact_float, is_exact_int, is_exact_str, is_exact_type, read_exact_datetime, DatetimeFields,
@@ -160,6 +160,9 @@ impl<'py> TimeContext<'py> {
                 return utc.map_err(|why| Invalid::new(value, why));
             }
         }
+        if let Some(read) = struct_ticks(value, NumpyTime::Datetime64) {
+            return datetime64_instant(value, read); // (plain here: `ingest`'s `is_plain`)
+        }
         self.timestamp_slow(&value.to_owned())
     }
 
@@ -203,6 +206,14 @@ impl<'py> TimeContext<'py> {
         if value.is_instance_of::<PyFloat>() || value.is_instance_of::<PyInt>() {
             return number(value, f64::INFINITY).map(Some);
         }
+        if let Some(read) = struct_ticks(value, NumpyTime::Timedelta64) {
+            // (plain here: `ingest`'s `is_plain`)
+            return match timedelta64_millis(read) {
+                Ok(Some(ms)) => in_range(value, ms, f64::INFINITY).map(Some),
+                Ok(None) => Ok(None),
+                Err(why) => Err(Invalid::new(value, why)),
+            };
+        }
         // (Python code may run from here on: a subclass's attributes, `__float__`.)
         let owned = value.to_owned();
         match self.duration_millis(&owned) {
@@ -219,20 +230,11 @@ impl<'py> TimeContext<'py> {
         let py = value.py();
         let too_large = || "is too large a duration".to_owned();
         if kinds_of(value).has(Kinds::NUMPY_TIMEDELTA64) {
-            // Its ticks and unit (numpy's own conversions to other units wrap silently).
-            let parts = numpy_ticks(value);
-            return Some(match parts {
-                // NaT (the smallest int64): numpy's missing duration, a null in a column.
-                Ok(NumpyTicks { ticks: i64::MIN, .. }) => Ok(None),
-                Ok(NumpyTicks { ticks, unit, count }) => match Unit::of_numpy(&unit, count) {
-                    Some(unit) => millis(i128::from(ticks), unit).map(Some).ok_or_else(too_large),
-                    None => Err(format!(
-                        "must be a duration of a fixed length (a numpy timedelta64 in weeks or \
-                         finer units), got one in '{unit}'"
-                    )),
-                },
-                Err(e) => Err(unreadable(py, e)),
-            });
+            return Some(
+                numpy_ticks(value)
+                    .map_err(|e| unreadable(py, e))
+                    .and_then(timedelta64_millis),
+            );
         }
         let is_timedelta = is_exact_type(value, &self.timedelta)
             || value.is_instance(&self.timedelta).unwrap_or_else(|e| {
@@ -359,15 +361,8 @@ impl<'py> TimeContext<'py> {
     fn date_or_datetime64(&mut self, value: &Bound<'py, PyAny>) -> Option<Result<i64, Invalid<'py>>> {
         let py = value.py();
         if kinds_of(value).has(Kinds::NUMPY_DATETIME64) {
-            // Its ticks and unit, converted here with overflow checks: numpy's own
-            // conversion to microseconds wraps silently past them.
-            let parts = numpy_ticks(value);
-            return Some(match parts {
-                // NaT (the smallest int64): numpy's missing time, as a null in a column.
-                Ok(NumpyTicks { ticks: i64::MIN, .. }) => Err(Invalid::missing()),
-                // (As in a datetime64 column: microseconds past 64 bits are out of range.)
-                Ok(NumpyTicks { ticks, unit, count }) => datetime64_micros(ticks, &unit, count)
-                    .ok_or_else(|| Invalid::new(value, "is out of the supported date-time range")),
+            return Some(match numpy_ticks(value) {
+                Ok(read) => datetime64_instant(value, read),
                 Err(e) => Err(Invalid::new(value, unreadable(py, e))),
             });
         }
@@ -516,16 +511,52 @@ fn civil_field(value: i64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
+/// A numpy datetime64's instant in UTC microseconds from its ticks and unit (numpy's own
+/// conversion to microseconds wraps silently past 64 bits: converted here, checked).
+/// Both readings of its struct, with or without numpy's calls, end here: the same
+/// instant, or the same reason.
+fn datetime64_instant<'py>(value: &Bound<'py, PyAny>, read: NumpyTicks) -> Result<i64, Invalid<'py>> {
+    match read {
+        // NaT (the smallest int64): numpy's missing time, as a null in a column.
+        NumpyTicks { ticks: i64::MIN, .. } => Err(Invalid::missing()),
+        // (As in a datetime64 column: microseconds past 64 bits are out of range.)
+        NumpyTicks { ticks, unit, count } => datetime64_micros(ticks, &unit, count)
+            .ok_or_else(|| Invalid::new(value, "is out of the supported date-time range")),
+    }
+}
+
+/// A numpy timedelta64's milliseconds from its ticks and unit, rounded once (None: NaT,
+/// missing), or why it is refused. (As `datetime64_instant`, for either reading.)
+fn timedelta64_millis(read: NumpyTicks) -> Result<Option<f64>, String> {
+    match read {
+        // NaT (the smallest int64): numpy's missing duration, a null in a column.
+        NumpyTicks { ticks: i64::MIN, .. } => Ok(None),
+        NumpyTicks { ticks, unit, count } => match Unit::of_numpy(&unit, count) {
+            Some(unit) => millis(i128::from(ticks), unit)
+                .map(Some)
+                .ok_or_else(|| "is too large a duration".to_owned()),
+            None => Err(format!(
+                "must be a duration of a fixed length (a numpy timedelta64 in weeks or \
+                 finer units), got one in '{unit}'"
+            )),
+        },
+    }
+}
+
 /// A numpy datetime64 of `ticks` of `count` `unit`s since 1970-01-01 (naive = UTC) in
-/// microseconds, floored; None when it overflows. Years and months are calendar units.
+/// microseconds, floored; None when those microseconds (or the year) are out of range.
+/// Years and months are calendar units. The ticks times the multiplier are taken in 128
+/// bits, as numpy's own conversion takes them: `datetime64(2**62, "4ns")` is the year
+/// 2554, which a 64-bit product refused as out of range.
 fn datetime64_micros(ticks: i64, unit: &str, count: i64) -> Option<i64> {
-    let n = ticks.checked_mul(count)?;
-    let per_unit = |micros: i64| n.checked_mul(micros);
-    let per_fraction = |per_micro: i64| Some(n.div_euclid(per_micro));
+    let n = i128::from(ticks) * i128::from(count); // (|n| < 2**126: no overflow)
+    let per_unit = |micros: i64| i64::try_from(n.checked_mul(i128::from(micros))?).ok();
+    let per_fraction = |per_micro: i128| i64::try_from(n.div_euclid(per_micro)).ok();
     match unit {
-        "Y" => civil_to_micros(1970i64.checked_add(n)?, 1, 1, 0, 0, 0, 0),
+        "Y" => civil_to_micros(i64::try_from(n.checked_add(1970)?).ok()?, 1, 1, 0, 0, 0, 0),
         "M" => {
-            let year = 1970i64.checked_add(n.div_euclid(12))?;
+            let year = i64::try_from(n.div_euclid(12).checked_add(1970)?).ok()?;
+            // (rem_euclid(12) is within 0..12)
             civil_to_micros(year, n.rem_euclid(12) as u32 + 1, 1, 0, 0, 0, 0)
         }
         "W" => per_unit(MICROS_PER_WEEK),
@@ -534,7 +565,7 @@ fn datetime64_micros(ticks: i64, unit: &str, count: i64) -> Option<i64> {
         "m" => per_unit(60 * MICROS_PER_SECOND),
         "s" => per_unit(MICROS_PER_SECOND),
         "ms" => per_unit(1_000),
-        "us" | "μs" => Some(n),
+        "us" | "μs" => per_unit(1),
         "ns" => per_fraction(1_000),
         "ps" => per_fraction(1_000_000),
         "fs" => per_fraction(1_000_000_000),
@@ -736,4 +767,44 @@ pub fn text<'a, 'py>(value: &'a Bound<'py, PyAny>) -> Result<&'a Bound<'py, PySt
     value
         .cast::<PyString>()
         .map_err(|_| Invalid::new(value, format!("must be a str, got {}", type_name(value))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::datetime64_micros;
+
+    const UNITS: [&str; 14] = [
+        "Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as", "generic",
+    ];
+
+    #[test]
+    fn datetime64_of_any_ticks_unit_and_multiplier_never_overflows() {
+        // (A dev build's overflow checks panic on any wrapping product: CI runs one.)
+        let ticks = [i64::MIN + 1, i64::MIN / 2, -1, 0, 1, i64::MAX / 2, i64::MAX];
+        let counts = [1, 2, 12, 1_000, i64::from(i32::MAX)];
+        for unit in UNITS {
+            for t in ticks {
+                for count in counts {
+                    let _ = datetime64_micros(t, unit, count);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn datetime64_ticks_times_multiplier_past_64_bits_are_read_exactly() {
+        // 2**64 ns (2**62 of "4ns") is 18,446,744,073,709,551 us: the year 2554, as numpy's
+        // astype("datetime64[us]") reads it; the 64-bit product refused it.
+        assert_eq!(datetime64_micros(1 << 62, "ns", 4), Some(18_446_744_073_709_551));
+        assert_eq!(datetime64_micros(-(1 << 62), "ns", 4), Some(-18_446_744_073_709_552));
+        assert_eq!(
+            datetime64_micros(i64::MAX, "as", i64::from(i32::MAX)),
+            Some(19_807_040_619_342_712)
+        );
+        // (Microseconds past 64 bits stay out of range.)
+        assert_eq!(datetime64_micros(i64::MAX, "us", 2), None);
+        assert_eq!(datetime64_micros(i64::MAX / 1_000 + 1, "ms", 1), None);
+        assert_eq!(datetime64_micros(i64::MAX, "Y", 1), None);
+        assert_eq!(datetime64_micros(7, "generic", 1), None);
+    }
 }

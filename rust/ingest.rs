@@ -20,6 +20,7 @@ use crate::fields::{
     flag, is_numpy_integer, note_interrupt, number, take_interrupt, text, type_name, unreadable, Invalid, TimeContext,
 };
 use crate::group::{is_blank, GroupIndex, BLANK_ID, NO_GROUP};
+use crate::numpy_time::{struct_ticks, NumpyTime};
 use crate::pyfast::{
     borrow_value, dict_get, dict_get_ptr, has_only_str_keys, is_exact_dict, is_exact_float, is_exact_int, is_exact_str,
     list_item_ptr, prefetch, prefetch_dict_table, CollectorPaused, DictLayout,
@@ -650,7 +651,8 @@ impl<'py> Reader<'py> {
                 let plain = looked_up
                     && found
                         .iter()
-                        .all(|&p| unsafe { borrow_value(dict, p) }.is_none_or(|v| self.time.is_plain(&v)));
+                        .enumerate()
+                        .all(|(field, &p)| unsafe { borrow_value(dict, p) }.is_none_or(|v| self.is_plain(field, &v)));
                 if plain {
                     let values = Values::Found(dict.py(), &found);
                     let read = self.read_fields(values, Id::Dict(dict), window, columns);
@@ -662,6 +664,21 @@ impl<'py> Reader<'py> {
         let read = self.read_owned(record.to_owned(), window, columns);
         collector.renew(record.py()); // (the next record's fast path relies on it)
         read
+    }
+
+    /// Whether reading `value` as the field `field` is sure to run no Python code
+    /// (`TimeContext::is_plain`), or is a numpy datetime64 timestamp or timedelta64
+    /// execution time read from its struct (`numpy_time::struct_ticks`), which runs none
+    /// either: a record of them is read on the fast path, its values not looked up again.
+    /// (In another field such a value meets readers that may call Python.)
+    #[inline]
+    fn is_plain(&self, field: usize, value: &Bound<'py, PyAny>) -> bool {
+        self.time.is_plain(value)
+            || match field {
+                TIMESTAMP => struct_ticks(value, NumpyTime::Datetime64).is_some(),
+                EXECUTION_TIME => struct_ticks(value, NumpyTime::Timedelta64).is_some(),
+                _ => false,
+            }
     }
 
     /// The general path: Python code may run (custom mappings, `__float__`, tzinfo
@@ -731,7 +748,8 @@ impl<'py> Reader<'py> {
         let plain = row
             .fields
             .iter()
-            .all(|&p| borrow(p).is_none_or(|v| self.time.is_plain(&v)));
+            .enumerate()
+            .all(|(field, &p)| borrow(p).is_none_or(|v| self.is_plain(field, &v)));
         if plain {
             if borrow(row.fields[TIMESTAMP]).is_some_and(|v| is_exact_int(&v)) {
                 return Err(ColumnarTimestamps::new_err("int timestamps"));

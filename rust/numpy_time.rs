@@ -17,6 +17,10 @@
 //! the header's numbering of `NPY_DATETIMEUNIT` but learned by the probe: each `base` is
 //! named as `datetime_data` names the probes that hold it. If anything disagrees, every
 //! value is read through numpy as before: slower, never different.
+//!
+//! Once the probe has run, `struct_ticks` reads a value of a unit it met running no
+//! Python code at all: such a value is then as plain as a float to a record's fast path
+//! (`pyfast`), which reads its values borrowed, and is not read a second time, owned.
 
 use std::borrow::Cow;
 use std::ffi::c_int;
@@ -43,8 +47,8 @@ pub struct NumpyTicks {
 /// type's names (`type_kinds`); Python code may run (the probe, or numpy's calls).
 pub fn numpy_ticks(value: &Bound<'_, PyAny>) -> PyResult<NumpyTicks> {
     match struct_layout(value.py()) {
-        // SAFETY: the layout was verified by the probe; `read` checks the type itself.
-        Some(layout) => match unsafe { layout.read(value) } {
+        // SAFETY: the layout was verified by the probe; `read_kind` checks the type itself.
+        Some(layout) => match unsafe { layout.read_kind(value, None) } {
             Some(read) => Ok(read),
             None => ticks_by_calls(value),
         },
@@ -75,14 +79,38 @@ const UNIT_NAMES: [&str; 14] = [
 ];
 
 /// `PyDatetimeScalarObject` and `PyTimedeltaScalarObject` (numpy's `arrayscalars.h`):
-/// `PyObject_HEAD`, then the ticks and the unit.
+/// `PyObject_HEAD` (this Python's own, as pyo3 declares it for the build), then the
+/// ticks and the unit.
 #[repr(C)]
 struct RawNumpyTime {
-    ob_refcnt: ffi::Py_ssize_t,
-    ob_type: *mut ffi::PyTypeObject,
+    ob_base: ffi::PyObject,
     obval: i64,
     base: c_int,
     num: c_int,
+}
+
+/// A `RawNumpyTime`'s ticks and unit, read.
+struct TimeFields {
+    obval: i64,
+    base: c_int,
+    num: c_int,
+}
+
+/// Which of numpy's two time scalar types.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum NumpyTime {
+    Datetime64,
+    Timedelta64,
+}
+
+/// `value`'s ticks, unit and multiplier read from its struct, running no Python code
+/// (not even the probe): Some only for a value of exactly numpy's `kind` type, of a unit
+/// the probe met, once the probe has run (at an earlier value: `numpy_ticks`) and agreed.
+#[inline]
+pub fn struct_ticks(value: &Bound<'_, PyAny>, kind: NumpyTime) -> Option<NumpyTicks> {
+    let layout = LAYOUT.get(value.py())?.as_ref()?;
+    // SAFETY: the layout was verified by the probe; `read_kind` checks the type itself.
+    unsafe { layout.read_kind(value, Some(kind)) }
 }
 
 /// How many `NPY_DATETIMEUNIT` codes are named: numpy has 15 (0 to 14, 3 unused).
@@ -119,13 +147,14 @@ fn struct_layout(py: Python<'_>) -> Option<&StructLayout> {
 
 impl StructLayout {
     /// `value`'s ticks, unit and multiplier from its struct; None for a value of another
-    /// type, or of a unit the probe did not meet.
+    /// type than `kind`'s (either of the two when None), or of a unit the probe did not
+    /// meet.
     ///
     /// # Safety
     /// `self` was verified by `probe`.
     #[inline]
-    unsafe fn read(&self, value: &Bound<'_, PyAny>) -> Option<NumpyTicks> {
-        let raw = self.raw(value)?;
+    unsafe fn read_kind(&self, value: &Bound<'_, PyAny>, kind: Option<NumpyTime>) -> Option<NumpyTicks> {
+        let raw = self.raw(value, kind)?;
         let unit = *self.units.get(usize::try_from(raw.base).ok()?)?;
         Some(NumpyTicks {
             ticks: raw.obval,
@@ -134,18 +163,32 @@ impl StructLayout {
         })
     }
 
-    /// `value`'s struct, if its type is exactly one of numpy's two.
+    /// `value`'s struct's fields (copied), if its type is exactly one of numpy's two (or
+    /// `kind`'s).
     ///
     /// # Safety
     /// `self` was verified by `probe` (the types' instances hold the struct).
     #[inline]
-    unsafe fn raw<'a>(&self, value: &'a Bound<'_, PyAny>) -> Option<&'a RawNumpyTime> {
-        let ty = ffi::Py_TYPE(value.as_ptr());
-        let ours = ty.cast::<ffi::PyObject>();
-        if ours != self.datetime64.as_ptr() && ours != self.timedelta64.as_ptr() {
+    unsafe fn raw(&self, value: &Bound<'_, PyAny>, kind: Option<NumpyTime>) -> Option<TimeFields> {
+        let ty = ffi::Py_TYPE(value.as_ptr()).cast::<ffi::PyObject>();
+        let is_datetime = ty == self.datetime64.as_ptr();
+        let is_timedelta = ty == self.timedelta64.as_ptr();
+        let of_kind = match kind {
+            None => is_datetime || is_timedelta,
+            Some(NumpyTime::Datetime64) => is_datetime,
+            Some(NumpyTime::Timedelta64) => is_timedelta,
+        };
+        if !of_kind {
             return None;
         }
-        Some(&*value.as_ptr().cast::<RawNumpyTime>())
+        // (Copied out through a raw pointer, never a reference to the object: its
+        // reference count, in the same struct, is not ours to freeze.)
+        let raw = value.as_ptr().cast::<RawNumpyTime>();
+        Some(TimeFields {
+            obval: std::ptr::addr_of!((*raw).obval).read(),
+            base: std::ptr::addr_of!((*raw).base).read(),
+            num: std::ptr::addr_of!((*raw).num).read(),
+        })
     }
 }
 
@@ -184,7 +227,7 @@ fn probe(py: Python<'_>) -> PyResult<Option<StructLayout>> {
         let by_calls = ticks_by_calls(value)?;
         // SAFETY: the probe's values are of the two types (checked by `raw`), whose
         // instances are at least as large as the struct (checked above).
-        let Some(raw) = (unsafe { layout.raw(value) }) else {
+        let Some(raw) = (unsafe { layout.raw(value, None) }) else {
             return Ok(None);
         };
         let Cow::Borrowed(unit) = by_calls.unit else {

@@ -5,8 +5,9 @@ count, read from the scalar's C struct (`rust/numpy_time.rs`) as numpy's own cal
 
 The models: a timestamp's microseconds computed with Python's unbounded ints (floored
 below a microsecond, years and months as the proleptic Gregorian calendar's), refused
-as out of range where the ticks times the multiplier or the microseconds pass 64 bits,
-and checked against numpy's `astype("datetime64[us]")` where numpy's conversion holds;
+as out of range where the microseconds pass 64 bits (the ticks times the multiplier may:
+2**62 of "4ns" is the year 2554), and checked against numpy's
+`astype("datetime64[us]")` where numpy's conversion holds;
 an execution time's milliseconds as the exact fraction rounded once. `_core.field_column`
 reads a field's values as a list of dicts' records read them."""
 
@@ -54,8 +55,6 @@ def days_since_1970(year: int, month: int) -> int:
 def model_micros(ticks: int, unit: str, count: int) -> int | None:
     """A datetime64's UTC microseconds (None: out of range; NaT is not asked)."""
     n = ticks * count
-    if not INT64_MIN <= n <= INT64_MAX:
-        return None
     if unit == "Y":
         micros = days_since_1970(1970 + n, 1) * MICROS_PER["D"]
     elif unit == "M":
@@ -132,7 +131,11 @@ def unit_edges(draw: st.DrawFn) -> tuple[int, str, int]:
 @example(case=(-(2**62), "Y", 2))  # (the year 1970 + 2**63: past 64-bit days too)
 @example(case=(INT64_MAX, "M", 1))
 @example(case=(-1, "ns", 1))  # (floored: the microsecond before the epoch)
-@example(case=(2**62, "ns", 4))  # (the ticks times the multiplier pass 64 bits)
+@example(case=(2**62, "ns", 4))  # (the ticks times the multiplier pass 64 bits: 2554)
+@example(case=(-(2**62), "ns", 4))
+@example(case=(INT64_MAX, "as", 2**31 - 1))
+@example(case=(INT64_MIN + 1, "ps", 1_000))
+@example(case=(2**62, "us", 2))  # (past 64 bits in microseconds too: out of range)
 @example(case=(-7, "as", 2**31 - 1))
 def test_datetime64_of_any_unit_and_ticks_reads_as_the_model(case: tuple[int, str, int]) -> None:
     ticks, unit, count = case
