@@ -23,6 +23,7 @@ from usage_analytics import (
     UsageAccumulator,
 )
 from usage_analytics.contracts import micros
+from usage_analytics.window_bounds import numeric_window_bound
 
 START = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)
 START_US = 1_700_000_000_000_000
@@ -143,3 +144,61 @@ def test_a_numpy_datetime64_bound_is_read_as_a_records_is(start: Any) -> None:
 )
 def test_a_numpy_datetime64_bound_of_no_instant_is_refused(start: Any, reason: str) -> None:
     assert reason in refusal(start)
+
+
+_UNITS_MICROSECONDS = {"W": 604_800 * 10**6, "D": 86_400 * 10**6, "h": 3_600 * 10**6}
+_UNITS_MICROSECONDS |= {"m": 60 * 10**6, "s": 10**6, "ms": 10**3, "us": 1}
+_UNITS_FINER = {"ns": 10**3, "ps": 10**6, "fs": 10**9, "as": 10**12}
+_INT64 = st.integers(-(2**63) + 1, 2**63 - 1)  # (-2**63 is NaT)
+
+
+def _exact(ticks: int, unit: str, multiple: int) -> datetime | None:
+    """The instant of numpy.datetime64(ticks, f"{multiple}{unit}"), in Python's integers;
+    None outside the years 1 to 9999."""
+    ticks *= multiple
+    try:
+        if unit in _UNITS_MICROSECONDS:
+            return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+                microseconds=ticks * _UNITS_MICROSECONDS[unit]
+            )
+        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+            microseconds=ticks // _UNITS_FINER[unit]
+        )
+    except OverflowError:
+        return None
+
+
+@given(
+    ticks=_INT64,
+    unit=st.sampled_from([*_UNITS_MICROSECONDS, *_UNITS_FINER]),
+    multiple=st.integers(1, 1000),
+)
+def test_a_numpy_datetime64_bound_of_any_unit_and_multiple_is_its_exact_instant(
+    ticks: int, unit: str, multiple: int
+) -> None:
+    # (numpy's astype multiplies by the unit's multiple in 64 bits and wraps without a
+    # word: a bound of np.datetime64(2**62, "7ns"), in 2992, was read as 1823; records of
+    # the same value are read exactly, `rust/numpy_time.rs`.)
+    value = np.datetime64(ticks, f"{multiple}{unit}")
+    expected = _exact(ticks, unit, multiple)
+    if expected is None:
+        with pytest.raises(ValueError, match="is outside the years 1 to 9999"):
+            numeric_window_bound(value)
+    else:
+        assert numeric_window_bound(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (np.datetime64(2**62, "7ns"), datetime(2992, 12, 19, 23, 15, 28, 991715, tzinfo=UTC)),
+        (np.datetime64(2**63 - 1, "3ns"), datetime(2846, 10, 30, 23, 21, 50, 564327, tzinfo=UTC)),
+        (np.datetime64(5, "2M"), datetime(1970, 11, 1, tzinfo=UTC)),
+        (np.datetime64(-1969, "Y"), datetime(1, 1, 1, tzinfo=UTC)),
+        (np.datetime64(-1, "as"), datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+    ],
+)
+def test_a_numpy_datetime64_bound_past_numpys_own_conversion(
+    start: Any, expected: datetime
+) -> None:
+    assert request(start, expected + timedelta(days=1)).time_window_start == expected

@@ -15,8 +15,9 @@ library's choices, one unit for every integer time it reads:
 - a float or a Decimal, and text (or bytes) that reads as a number, is refused: no record
   timestamp is one either, and a float holds no instant of today to the microsecond;
 - a numpy datetime64 (pydantic refused it, where a record's timestamp may be one) is its
-  instant, naive = UTC, floored to the microsecond as the core floors a record's; NaT and
-  one outside the years 1 to 9999 are refused.
+  instant, naive = UTC, floored to the microsecond as the core floors a record's, exact
+  for any unit and multiple (numpy's own conversion wraps past 64 bits); NaT and one
+  outside the years 1 to 9999 are refused.
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ __all__ = ["numeric_window_bound"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: What a bound of each unit `integer_unit` names is multiplied by to be microseconds.
 _TO_MICROSECONDS = {"seconds": "1_000_000", "milliseconds": "1_000"}
+#: numpy's time units of a whole number of microseconds, and those finer than one.
+_MICROSECONDS_PER_TICK = {
+    "W": 604_800_000_000,
+    "D": 86_400_000_000,
+    "h": 3_600_000_000,
+    "m": 60_000_000,
+    "s": 1_000_000,
+    "ms": 1_000,
+    "us": 1,
+}
+_TICKS_PER_MICROSECOND = {"ns": 10**3, "ps": 10**6, "fs": 10**9, "as": 10**12}
 _ACCEPTED = "a datetime, ISO-8601 text or an int of epoch microseconds"
 
 
@@ -83,12 +95,27 @@ def _from_datetime64(value: Any) -> datetime:
 
     if np.isnat(value):
         raise ValueError("not a time (NaT): a window bound must be an instant")
-    # The year first (exact from any unit), so that microseconds of far years cannot wrap.
-    year = int(value.astype("datetime64[Y]").astype(np.int64)) + 1970
-    if not 1 <= year <= 9999:
-        raise ValueError(f"{value} is outside the years 1 to 9999")
-    micros = int(value.astype("datetime64[us]").astype(np.int64))  # (floored)
-    return _EPOCH + timedelta(microseconds=micros)
+    # Exact, in Python's integers: numpy's own `astype` multiplies the ticks by the
+    # unit's multiple in 64 bits and wraps without a word (datetime64(2**62, "7ns"),
+    # 2992, read as 1823), where the records' reader (`rust/numpy_time.rs`) is exact.
+    unit, multiple = np.datetime_data(value.dtype)
+    ticks = int(value.astype(np.int64)) * multiple
+    shown = f"numpy.datetime64({int(value.astype(np.int64))}, '{multiple}{unit}')"
+    if unit in ("Y", "M"):
+        year, month = divmod(ticks * 12 if unit == "Y" else ticks, 12)
+        if not 1 <= year + 1970 <= 9999:
+            raise ValueError(f"{shown} is outside the years 1 to 9999")
+        return datetime(year + 1970, month + 1, 1, tzinfo=UTC)
+    if unit in _MICROSECONDS_PER_TICK:
+        micros = ticks * _MICROSECONDS_PER_TICK[unit]
+    elif unit in _TICKS_PER_MICROSECOND:
+        micros = ticks // _TICKS_PER_MICROSECOND[unit]  # (floored, as a record's is)
+    else:  # (numpy makes no time of its unitless "generic" unit but NaT: defensive)
+        raise ValueError(f"{shown} has no time unit: a window bound must be an instant")
+    try:
+        return _EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        raise ValueError(f"{shown} is outside the years 1 to 9999") from None
 
 
 def _is_number_text(text: str | bytes | bytearray) -> bool:
