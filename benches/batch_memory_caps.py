@@ -14,10 +14,9 @@ that a batch's first call also maps two 64 MB arenas for rayon's workers where t
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-from pathlib import Path
+
+from tree_child import THIS_TREE, run_child
 
 CHILD = """
 import json, os, resource, sys
@@ -58,18 +57,10 @@ except MemoryError as error:
 
 def main() -> None:
     form, records, patterns, width, headrooms = sys.argv[1:6]
-    tree = sys.argv[6] if len(sys.argv) > 6 else str(Path(__file__).resolve().parents[1] / "python")
-    env = {**os.environ, "PYTHONPATH": tree}
+    tree = sys.argv[6] if len(sys.argv) > 6 else THIS_TREE
     for headroom in headrooms.split(","):
         arguments = [form, records, patterns, width, headroom]
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, *arguments],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            check=False,
-        )
+        done = run_child(CHILD, arguments, tree=tree, timeout=300)
         outcome = (done.stdout.strip().splitlines() or [""])[-1]
         code = done.returncode
         error = (done.stderr.strip().splitlines() or [""])[0][:80]

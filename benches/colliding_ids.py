@@ -17,8 +17,12 @@ import sys
 import time
 import zlib
 from datetime import UTC, datetime
+from pathlib import Path
 
 from usage_analytics import BatchUsageAccumulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from saved_bytes import varint  # (the tests' own: postcard's varint)
 
 _K, _MASK = 0xF1357AEA2E62A9C5, (1 << 64) - 1
 #: A pattern's accumulator without records, as the state's format (5) writes it.
@@ -32,14 +36,6 @@ def colliding(i: int) -> int:
     return n - (1 << 64) if n >> 63 else n
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    return bytes([*out, n])
-
-
 def state_of(ids: list[int]) -> bytes:
     empty = BatchUsageAccumulator(
         time_window_start=datetime(2026, 1, 5, tzinfo=UTC),
@@ -47,8 +43,8 @@ def state_of(ids: list[int]) -> bytes:
     ).to_bytes()
     head = empty[10:-2]  # (the settings, report and names; without the empty body)
     zigzag = [((n << 1) ^ (n >> 63)) & _MASK for n in ids]
-    groups = b"".join(b"\x01" + _varint(z) + bytes(4) + _EMPTY_ACCUMULATOR for z in zigzag)
-    payload = head + b"\x01" + _varint(len(ids)) + groups
+    groups = b"".join(b"\x01" + varint(z) + bytes(4) + _EMPTY_ACCUMULATOR for z in zigzag)
+    payload = head + b"\x01" + varint(len(ids)) + groups
     return empty[:6] + zlib.crc32(payload).to_bytes(4, "little") + payload
 
 

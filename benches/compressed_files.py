@@ -16,11 +16,12 @@ import lzma
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 from jsonl_values import write
-from text_odd_cells import measured
+from text_odd_cells import measured, race_runs
 
 COMPRESS: dict[str, Callable[[bytes], bytes]] = {
     "gz": lambda data: gzip.compress(data, 6),
@@ -49,11 +50,11 @@ def main() -> None:
             if s != "-"
         )
         print(f"{records:,} records: {sizes}")
-        for round_ in range(rounds):
-            for name in sources if round_ % 2 == 0 else reversed(sources):
-                source, stdin = sources[name]
-                wall, peak = measured(source, stdin=stdin, on_invalid="raise")
-                print(f"{name:>6}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+        runs = {
+            name: partial(measured, source, stdin=stdin, on_invalid="raise")
+            for name, (source, stdin) in sources.items()
+        }
+        race_runs(runs, rounds)
 
 
 if __name__ == "__main__":

@@ -24,15 +24,16 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from dashboard_stages import detailed_contract
 from timing import timed
-from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsInput, evaluate_health
+from usage_analytics import evaluate_health
 from usage_analytics.cli.batch import reduce_patterns
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View
 from usage_analytics.collector import gc_paused
 from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.dashboard import dashboard_rows
 from usage_analytics.progress import Progress
-from usage_analytics.sources import Fetched, open_source
+from usage_analytics.sources import open_source
 
 T = TypeVar("T")
 
@@ -40,17 +41,7 @@ T = TypeVar("T")
 async def outputs(path: str, start: datetime, end: datetime) -> list[ModelUsageAnalyticsOutput]:
     async with open_source(path) as source:
         groups = await source.fetch_all(start, end)
-
-    def contract(fetched: Fetched) -> ModelUsageAnalyticsInput:
-        return ModelUsageAnalyticsInput(
-            pattern_id=fetched.pattern_id,
-            time_window_start=start,
-            time_window_end=end,
-            granularity=AnalyticsGranularity.DETAILED,
-            execution_data=fetched.data,
-        )
-
-    return await reduce_patterns(groups, contract, path, Progress())
+    return await reduce_patterns(groups, detailed_contract(start, end), path, Progress())
 
 
 def paused(step: Callable[[], T]) -> T:

@@ -16,6 +16,7 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from usage_analytics import AnalyticsGranularity, ModelUsageAnalyticsInput
@@ -38,13 +39,13 @@ def resident_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-async def main(path: str, start: datetime, end: datetime) -> None:
-    stage("start")
-    async with open_source(path) as source:
-        await source.newest()  # (a file: reads it)
-        stage("newest")
-        groups = await source.fetch_all(start, end)
-    stage("groups", f"({len(groups):,} patterns)")
+def detailed_contract(
+    start: datetime, end: datetime
+) -> Callable[[Fetched], ModelUsageAnalyticsInput]:
+    """A DETAILED contract over [start, end] per fetched pattern, the dashboard's
+    granularity (dashboard_health's too). The benches' own, not the command's
+    `cli.common.contract_of`, whose window type, timezone and `--on-invalid` come from
+    its arguments."""
 
     def contract(fetched: Fetched) -> ModelUsageAnalyticsInput:
         return ModelUsageAnalyticsInput(
@@ -55,7 +56,17 @@ async def main(path: str, start: datetime, end: datetime) -> None:
             execution_data=fetched.data,
         )
 
-    results = await reduce_patterns(groups, contract, path, Progress())
+    return contract
+
+
+async def main(path: str, start: datetime, end: datetime) -> None:
+    stage("start")
+    async with open_source(path) as source:
+        await source.newest()  # (a file: reads it)
+        stage("newest")
+        groups = await source.fetch_all(start, end)
+    stage("groups", f"({len(groups):,} patterns)")
+    results = await reduce_patterns(groups, detailed_contract(start, end), path, Progress())
     stage("outputs")
     rows = dashboard_rows([(f.pattern_id, r) for f, r in zip(groups, results, strict=True)])
     stage("rows", f"({len(rows):,})")

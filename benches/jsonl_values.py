@@ -18,9 +18,10 @@ import json
 import random
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
-from text_odd_cells import measured
+from text_odd_cells import measured, race_runs
 
 #: Kinds, and how often a line's execution time is "fast" (0: never; 1: every line).
 KINDS = {"text_ids": 0, "integer_ids": 0, "one_odd": -1, "odd_per_1000": 1000, "odd_all": 1}
@@ -59,10 +60,13 @@ def main() -> None:
         for kind, path in paths.items():
             write(path, records, patterns, kind)
         print(f"{records:,} records over {patterns:,} patterns")
-        for round_ in range(rounds):
-            for kind in KINDS if round_ % 2 == 0 else reversed(KINDS):
-                wall, peak = measured(paths[kind], "--start", "2025-01-01")
-                print(f"{kind:>12}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+        race_runs(
+            {
+                kind: partial(measured, path, "--start", "2025-01-01")
+                for kind, path in paths.items()
+            },
+            rounds,
+        )
 
 
 if __name__ == "__main__":

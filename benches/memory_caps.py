@@ -15,7 +15,6 @@ files) and hive (`success=true/`, `success=false/`, two files each), each run as
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from record_files import write_record_directories, write_record_files  # (the tests' own)
+from tree_child import THIS_TREE, run_child
 
 CHILD = """
 import os, resource, sys
@@ -41,17 +41,9 @@ os._exit(code)
 
 def run(tree: str, path: Path, headroom: int) -> str:
     start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": tree}
     arguments = [str(headroom), "dashboard", str(path), "--format", "json"]
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, *arguments],
-            capture_output=True,
-            text=True,
-            timeout=90,
-            env=env,
-            check=False,
-        )
+        done = run_child(CHILD, arguments, tree=tree, timeout=90)
     except subprocess.TimeoutExpired:
         return "TIMEOUT (a hang)"
     lines = done.stderr.strip().splitlines()
@@ -65,7 +57,7 @@ def main() -> None:
         int(h)
         for h in (sys.argv[2] if len(sys.argv) > 2 else "8,16,32,64,96,128,200,300").split(",")
     ]
-    tree = sys.argv[3] if len(sys.argv) > 3 else str(Path(__file__).resolve().parents[1] / "python")
+    tree = sys.argv[3] if len(sys.argv) > 3 else THIS_TREE
     directories = len(sys.argv) > 4 and sys.argv[4] == "directories"
     with tempfile.TemporaryDirectory() as folder:
         write = write_record_directories if directories else write_record_files

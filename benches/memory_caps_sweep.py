@@ -25,7 +25,6 @@ import, comma-separated (default this checkout's), raced case by case in the sam
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 from limited_command import CHILD  # (the tests' own child)  # noqa: E402
 from record_files import write_record_directories, write_record_files  # noqa: E402
+from tree_child import THIS_TREE, run_child  # noqa: E402
 
 FAULTHANDLER = "import faulthandler\nfaulthandler.enable(all_threads=True)\n"
 OUTCOMES = ("ok", "oom", "oom+noise", "ABORT", "TRACEBACK", "TIMEOUT", "WRONG")
@@ -53,14 +53,7 @@ def run(tree: str, path: Path, headroom: int) -> tuple[int, str, str]:
         "PATH", repr(str(path))
     )
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", source],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "PYTHONPATH": tree},
-            check=False,
-        )
+        done = run_child(source, [], tree=tree, timeout=120)
     except subprocess.TimeoutExpired:
         return 999, "", "TIMEOUT"
     return done.returncode, done.stdout, done.stderr
@@ -116,7 +109,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     first, last, step = map(int, (sys.argv[2] if len(sys.argv) > 2 else "4,160,2").split(","))
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    trees = (sys.argv[4] if len(sys.argv) > 4 else str(TESTS.parent / "python")).split(",")
+    trees = (sys.argv[4] if len(sys.argv) > 4 else THIS_TREE).split(",")
     log = Path(sys.argv[5]) if len(sys.argv) > 5 else None
     headrooms = coarse_first(list(range(first, last + 1, step)))
     with tempfile.TemporaryDirectory() as folder:

@@ -21,10 +21,11 @@ import random
 import sqlite3
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from dashboard_patterns import make_sqlite
-from text_odd_cells import measured
+from text_odd_cells import measured, race_runs
 
 KINDS = ("csv", "csv_odd", "sqlite", "sqlite_odd", "sqlite_text")
 
@@ -91,10 +92,7 @@ def main() -> None:
             write = write_csv if suffix == "csv" else write_sqlite
             write(paths[kind], records, patterns, kind.endswith("_odd"))
         print(f"{records:,} records over {patterns:,} patterns")
-        for round_ in range(rounds):
-            for kind in KINDS if round_ % 2 == 0 else reversed(KINDS):
-                wall, peak = run(paths[kind])
-                print(f"{kind:>10}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+        race_runs({kind: partial(run, path) for kind, path in paths.items()}, rounds)
 
 
 if __name__ == "__main__":

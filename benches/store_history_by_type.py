@@ -25,7 +25,6 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from timing import wall_seconds
@@ -36,6 +35,9 @@ from usage_analytics import (
     TimeWindowType,
 )
 from usage_analytics.store import SQLiteAnalyticsStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from sqlite_trace import tracing  # (the tests' own)
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 PATTERN = "checkout"
@@ -93,13 +95,7 @@ def sent_query(path: Path) -> str:
     store: it opens a connection per call)."""
     sent: list[str] = []
     connect = sqlite3.connect
-
-    def tracing(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        connection: sqlite3.Connection = connect(*args, **kwargs)
-        connection.set_trace_callback(sent.append)
-        return connection
-
-    sqlite3.connect = tracing  # type: ignore[assignment]
+    sqlite3.connect = tracing(connect, sent)  # type: ignore[assignment]
     try:
         asyncio.run(SQLiteAnalyticsStore(path).history(PATTERN, 20, window_type="weekly"))
     finally:

@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 HEADER = "pattern_id,timestamp,success,execution_time_ms,quality_score,agent,project\n"
@@ -88,12 +90,22 @@ def measured(
 
 def race(base: Path, names: list[str], rounds: int, *options: str) -> None:
     """Print `measured` of each of `names` in `base` (with `options`, records all valid),
-    `rounds` times, in the order of `names` and back again alternately, so that the
+    `rounds` times, as `race_runs` does."""
+    race_runs(
+        {name: partial(measured, base / name, *options, on_invalid="raise") for name in names},
+        rounds,
+    )
+
+
+def race_runs(runs: Mapping[str, Callable[[], tuple[float, float]]], rounds: int) -> None:
+    """Print the wall seconds and peak RSS (MB) that each of `runs` returns, named by its
+    key, `rounds` times, in the order of `runs` and back again alternately, so that the
     machine's drift moves them alike."""
+    names = list(runs)
     width = max(map(len, names))
     for round_ in range(rounds):
         for name in names if round_ % 2 == 0 else reversed(names):
-            wall, peak = measured(base / name, *options, on_invalid="raise")
+            wall, peak = runs[name]()
             print(f"{name:>{width}}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
 
 
@@ -111,10 +123,7 @@ def main() -> None:
             f"{kind} {path.stat().st_size / 1e6:.0f} MB" for kind, path in paths.items()
         )
         print(f"{records:,} records: {sizes}")
-        for round_ in range(rounds):
-            for kind in KINDS if round_ % 2 == 0 else reversed(KINDS):
-                wall, peak = run(paths[kind])
-                print(f"{kind:>7}: {wall:5.2f} s, peak RSS {peak:5.0f} MB")
+        race_runs({kind: partial(run, path) for kind, path in paths.items()}, rounds)
 
 
 if __name__ == "__main__":

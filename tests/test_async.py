@@ -17,6 +17,7 @@ import pytest
 import usage_analytics.output as output_module
 import usage_analytics.reducer as reducer_module
 from child import run_python
+from loop_ticks import ticks_while
 from usage_analytics import (
     AnalyticsGranularity,
     ModelUsageAnalyticsBatchInput,
@@ -67,24 +68,10 @@ async def test_large_input_lets_the_event_loop_run() -> None:
     reducer = NodeUsageAnalyticsReducer()
     records = _records(300_000, seed=1)
     assert len(records) > reducer.INLINE_MAX_RECORDS
-    ticks = 0
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-            await asyncio.sleep(0.001)
-
-    ticking = asyncio.create_task(ticker())
-    await asyncio.sleep(0)  # let the ticker start
-    before = ticks
-    result = await reducer.execute_reduction(_contract(records, "big"))
-    done.set()
-    await ticking
+    result, ticks = await ticks_while(lambda: reducer.execute_reduction(_contract(records, "big")))
     assert result.usage_metrics.total_executions == 300_000
     # A blocked loop would not tick at all while the records are read and reduced.
-    assert ticks - before >= 3
+    assert ticks >= 3
 
 
 async def _ran_on_the_loop(call: Callable[[], Awaitable[object]]) -> bool:

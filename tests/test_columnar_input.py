@@ -41,6 +41,7 @@ from child import run_python
 from equivalence import assert_same, comparable
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from loop_ticks import ticks_while
 from pydantic import ValidationError
 from reference import US_PER_DAY, datetime_to_micros
 from strategies import (
@@ -2656,24 +2657,10 @@ def _large_table(rows: int, seed: int) -> pa.Table:
 async def test_awaiting_a_large_arrow_table_lets_the_event_loop_run() -> None:
     table = _large_table(2_000_000, seed=1)
     contract = request(table, granularity=AnalyticsGranularity.COMPREHENSIVE)
-    ticks = 0
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-            await asyncio.sleep(0.001)
-
-    ticking = asyncio.create_task(ticker())
-    await asyncio.sleep(0)  # let the ticker start
-    before = ticks
-    result = await REDUCER.execute_reduction(contract)
-    done.set()
-    await ticking
+    result, ticks = await ticks_while(lambda: REDUCER.execute_reduction(contract))
     assert result.usage_metrics.total_executions == 2_000_000
     # Run on the loop's thread, the reduction would return before the ticker ran again.
-    assert ticks - before >= 3
+    assert ticks >= 3
 
 
 async def test_concurrent_awaits_of_arrow_and_list_inputs_equal_sequential_results() -> None:

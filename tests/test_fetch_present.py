@@ -24,6 +24,7 @@ import usage_analytics.sources.sqlite as sqlite_source
 from cli_runs import run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlite_trace import tracing
 from test_cli_default_end import record, sqlite_of
 from usage_analytics.sources import ExecutionSource, FileSource, PostgresSource, SQLiteSource
 from usage_analytics.sources.base import Fetched, TableSpec
@@ -163,18 +164,13 @@ def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The statements the SQLite source runs, through `sqlite3` and through the core's own
     SQLite (`native_rows`, which reads a fetch's rows)."""
     ran: list[str] = []
-    connect, native = sqlite3.connect, native_rows
-
-    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        connection: sqlite3.Connection = connect(*args, **kwargs)
-        connection.set_trace_callback(ran.append)
-        return connection
+    native = native_rows
 
     def noted(path: Path, statement: str, *args: Any, **kwargs: Any) -> Any:
         ran.append(statement)
         return native(path, statement, *args, **kwargs)
 
-    monkeypatch.setattr(sqlite3, "connect", traced)
+    monkeypatch.setattr(sqlite3, "connect", tracing(sqlite3.connect, ran))
     monkeypatch.setattr(sqlite_source, "native_rows", noted)
     return ran
 

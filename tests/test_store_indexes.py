@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 import pytest
 from pg_calls import sql
 from source_cases import GROWING, analyse, demo_rows, records_of
+from sqlite_trace import tracing
 from usage_analytics import ModelUsageAnalyticsOutput, TimeWindowType
 from usage_analytics.store import PostgresAnalyticsStore, open_store
 from usage_analytics.store.pruning import pruning
@@ -70,13 +71,7 @@ def test_sqlite_history_of_a_window_type_searches_its_index(
     daily, week = results()
     ran: list[str] = []
     connect = sqlite3.connect
-
-    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        connection: sqlite3.Connection = connect(*args, **kwargs)
-        connection.set_trace_callback(ran.append)
-        return connection
-
-    monkeypatch.setattr(sqlite3, "connect", traced)  # (the store's connections)
+    monkeypatch.setattr(sqlite3, "connect", tracing(connect, ran))  # (the store's connections)
     assert run(saved_then_weekly(path, [daily, week])) == [week]
     (statement,) = [text for text in ran if text.startswith("SELECT model")]
     with connect(path) as connection:
