@@ -177,9 +177,10 @@ def test_a_numpy_datetime64_bound_of_any_unit_and_multiple_is_its_exact_instant(
     ticks: int, unit: str, multiple: int
 ) -> None:
     # (numpy's astype multiplies by the unit's multiple in 64 bits and wraps without a
-    # word: a bound of np.datetime64(2**62, "7ns"), in 2992, was read as 1823; records of
+    # word: a bound of np.datetime64(2**62, ("ns", 7)), in 2992, was read as 1823; records of
     # the same value are read exactly, `rust/numpy_time.rs`.)
-    value = np.datetime64(ticks, f"{multiple}{unit}")
+    spelled: Any = f"{multiple}{unit}"  # (numpy's stubs know only the literal units)
+    value = np.datetime64(ticks, spelled)
     expected = _exact(ticks, unit, multiple)
     if expected is None:
         with pytest.raises(ValueError, match="is outside the years 1 to 9999"):
@@ -191,9 +192,12 @@ def test_a_numpy_datetime64_bound_of_any_unit_and_multiple_is_its_exact_instant(
 @pytest.mark.parametrize(
     ("start", "expected"),
     [
-        (np.datetime64(2**62, "7ns"), datetime(2992, 12, 19, 23, 15, 28, 991715, tzinfo=UTC)),
-        (np.datetime64(2**63 - 1, "3ns"), datetime(2846, 10, 30, 23, 21, 50, 564327, tzinfo=UTC)),
-        (np.datetime64(5, "2M"), datetime(1970, 11, 1, tzinfo=UTC)),
+        (np.datetime64(2**62, ("ns", 7)), datetime(2992, 12, 19, 23, 15, 28, 991715, tzinfo=UTC)),
+        (
+            np.datetime64(2**63 - 1, ("ns", 3)),
+            datetime(2846, 10, 30, 23, 21, 50, 564327, tzinfo=UTC),
+        ),
+        (np.datetime64(5, ("M", 2)), datetime(1970, 11, 1, tzinfo=UTC)),
         (np.datetime64(-1969, "Y"), datetime(1, 1, 1, tzinfo=UTC)),
         (np.datetime64(-1, "as"), datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
     ],
