@@ -62,7 +62,7 @@ def main() -> None:
         print(f"{records:,} records over {patterns:,} patterns")
         race_runs(
             {
-                kind: partial(measured, path, "--start", "2025-01-01")
+                kind: partial(measured, path, "--start", "2025-01-01", "--end", "2025-03-31")
                 for kind, path in paths.items()
             },
             rounds,
