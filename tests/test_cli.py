@@ -1083,7 +1083,13 @@ ERROR_CASES = [
         "column_without_a_field",
         lambda t: analyze(good_jsonl(t), "--pattern", "p", "--column", "=x"),
         2,
-        "usage-analytics: error: --table/--column: expected FIELD=COLUMN, got '=x'\n",
+        "usage-analytics: error: --column: expected FIELD=COLUMN, got '=x'\n",
+    ),
+    (
+        "bad_column_beside_a_good_table",  # (the option given is named, not both)
+        lambda t: analyze(good_jsonl(t), "--pattern", "p", "--table", "t", "--column", "x"),
+        2,
+        "usage-analytics: error: --column: expected FIELD=COLUMN, got 'x'\n",
     ),
     ("unknown_extension", lambda t: analyze(str(t / "a.xlsx"), "--pattern", "p"), 2, ".xlsx"),
     (

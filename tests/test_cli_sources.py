@@ -668,13 +668,13 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         "empty_table_option",  # (the default table was read instead)
         lambda t, s: ["dashboard", s["sqlite"], "--table", " "],
         2,
-        "--table/--column: the table name is empty",
+        "error: --table: the table name is empty",
     ),
     (
         "a_field_mapped_twice",  # (the last mapping won, silently)
         lambda t, s: ["dashboard", s["sqlite"], "--column", "agent=a", "--column", "agent=b"],
         2,
-        "the field 'agent' is mapped more than once",
+        "error: --column: the field 'agent' is mapped more than once",
     ),
     (
         "a_dotted_table_name_is_a_schema_and_a_table",
