@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from test_health import make_result
 from usage_analytics import UsageTrendType
 from usage_analytics.dashboard import DashboardRow, dashboard_rows, headline, render_dashboard
+from usage_analytics.finding_fit import whole_words, whole_words_ascii
 from usage_analytics.report import MIN_WIDTH
 
 #: How a value's unit or a count's noun is written after its number in the headlines.
@@ -119,3 +120,22 @@ def test_a_uuid_named_table_at_100_columns_keeps_the_value_and_its_unit() -> Non
     assert table.splitlines()[2].endswith("✗ Success rate 50.0% (+4)")
     lines = render_dashboard(dashboard_rows([(name, slow)]), width=93).splitlines()
     assert lines[2].endswith("✗ Success rate … (+4)")
+
+
+headline_words = st.lists(
+    st.one_of(
+        st.sampled_from(sorted(UNIT_WORDS)),
+        st.from_regex(r"[<>]?[0-9][0-9.,]{0,8}(e\+[0-9]{1,3})?[%x]?", fullmatch=True),
+        st.sampled_from(["inf", "p99", "latency", "is", "the", "Success", "rate", "failed"]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(headline_words, st.integers(min_value=-1, max_value=80))
+def test_the_ascii_cut_keeps_the_words_the_word_loop_keeps(words: list[str], columns: int) -> None:
+    # (`whole_words_ascii` finds the cut without splitting the text into words, for
+    # speed; `whole_words` is the plain loop over `finding_fit.words`.)
+    text = " ".join(words)
+    assert whole_words_ascii(text, columns) == whole_words(text, columns)
