@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hypothesis import event, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 from test_health import make_result
 from usage_analytics import UsageTrendType
@@ -134,6 +134,7 @@ headline_words = st.lists(
 
 
 @given(headline_words, st.integers(min_value=-1, max_value=80))
+@example(["d", "d", "0", "d", "d"], 7)  # ("0 d" took the second "d" too in the loop's words)
 def test_the_ascii_cut_keeps_the_words_the_word_loop_keeps(words: list[str], columns: int) -> None:
     # (`whole_words_ascii` finds the cut without splitting the text into words, for
     # speed; `whole_words` is the plain loop over `finding_fit.words`.)

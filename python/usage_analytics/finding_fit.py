@@ -9,8 +9,9 @@ shortened in steps, each still true as far as it goes:
 1. its secondary part is dropped: the threshold it broke (" > 1.00 s", " < 80.0%",
    ", more than 7.0 days"), which the report and the JSON document give in full;
 2. then words are dropped from its end, a number and the unit after it ("6.40 s",
-   "20.8 days", "3 runs") as one word, and an ellipsis marks the cut. No word is ever cut inside;
-   where not even the first fits, the ellipsis alone is shown.
+   "20.8 days", "3 runs") as one word, and an ellipsis marks the cut ("✗ p99 latency …").
+   No word is ever cut inside: where not even the first fits, the mark and the ellipsis
+   are shown alone.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def words(text: str) -> list[str]:
     """`text`'s words, a number and the unit after it one word ("6.40 s")."""
     joined: list[str] = []
     for word in text.split(" "):
-        if word in UNITS and joined and _NUMBER.search(joined[-1]):
+        # (A bare value: "0 d" holds a digit too, and took a second unit, "0 d d".)
+        if word in UNITS and joined and " " not in joined[-1] and _NUMBER.search(joined[-1]):
             joined[-1] = f"{joined[-1]} {word}"
         else:
             joined.append(word)
