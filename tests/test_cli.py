@@ -153,7 +153,7 @@ def test_demo_summary_lists_every_pattern_with_its_expected_trend(
     assert "USAGE" in out
     assert "PERFORMANCE" in out
     assert "DATA QUALITY" in out
-    assert f" {first_row.split()[0]}  (" in out
+    assert f"\n {first_row.split()[0]} " in out  # (the report's title: its name, the id)
 
 
 def test_demo_worst_pattern_comes_first(capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,11 +213,10 @@ def test_demo_suggested_commands_run_on_its_file_and_data(
     assert code == 0
     text = " ".join(out.split())  # (the footer is wrapped to the width)
     rerun = text.split("Full report of another pattern: ")[1].split(" NAME. ")[0]
-    suggested = text.split("Try the commands on the file: ")[1].removesuffix(
-        f" (the {GROWING.name})."
-    )
+    suggested = text.split("Try the commands on the file: ")[1].removesuffix(".")
     dashboard, analyze = suggested.split("; ")
-    saved = err.split("; try: ")[1].split("  (the ")[0]
+    assert analyze.endswith(f" --pattern {GROWING.name}")  # (the name its table shows)
+    saved = err.split("; try: ")[1].strip()
     for command in (dashboard, analyze, saved):
         assert run(capsys, *shlex.split(command)[1:])[0] == 0
     code, again, _ = run(capsys, *shlex.split(rerun)[1:], "xml-config-converter")
@@ -236,7 +235,7 @@ def test_demo_json_has_every_pattern_in_to_dict_shape(
     assert set(document) == {pattern.name for pattern in DEMO_PATTERNS}
     for pattern in DEMO_PATTERNS:
         result = document[pattern.name]
-        assert result["pattern_id"] == str(pattern.pattern_id)
+        assert result["pattern_id"] == pattern.name  # (see test_demo_pattern_names.py)
         assert result["trend_analysis"]["trend_type"] == pattern.expected_trend.value
         assert result["time_window"]["type"] == "monthly"
 
@@ -247,10 +246,8 @@ def test_demo_save_then_analyze_the_saved_file(
     saved = tmp_path / "demo.csv"
     code, _, err = run(capsys, "demo", "--now", NOW_ARG, "--save", str(saved), "--format", "json")
     assert code == 0
-    assert str(GROWING.pattern_id) in err  # the hint names a pattern to try
-    code, out, _ = run(
-        capsys, "analyze", str(saved), "--pattern", str(GROWING.pattern_id), "--format", "json"
-    )
+    assert f"--pattern {GROWING.name}" in err  # the hint names a pattern to try
+    code, out, _ = run(capsys, "analyze", str(saved), "--pattern", GROWING.name, "--format", "json")
     assert code == 0
     assert json.loads(out)["trend_analysis"]["trend_type"] == "growing"
 
@@ -1083,7 +1080,13 @@ ERROR_CASES = [
         "column_without_a_field",
         lambda t: analyze(good_jsonl(t), "--pattern", "p", "--column", "=x"),
         2,
-        "usage-analytics: error: --table/--column: expected FIELD=COLUMN, got '=x'\n",
+        "usage-analytics: error: --column: expected FIELD=COLUMN, got '=x'\n",
+    ),
+    (
+        "bad_column_beside_a_good_table",  # (the option given is named, not both)
+        lambda t: analyze(good_jsonl(t), "--pattern", "p", "--table", "t", "--column", "x"),
+        2,
+        "usage-analytics: error: --column: expected FIELD=COLUMN, got 'x'\n",
     ),
     ("unknown_extension", lambda t: analyze(str(t / "a.xlsx"), "--pattern", "p"), 2, ".xlsx"),
     (

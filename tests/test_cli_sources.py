@@ -206,9 +206,10 @@ def test_demo_writes_its_data_to_sqlite_and_analyses_it_from_there(
     assert executions == sum(
         document["data_quality"]["records_received"] for document in demo.values()
     )
-    assert stored == {str(p.pattern_id): p.expected_trend.value for p in DEMO_PATTERNS}
+    assert stored == {p.name: p.expected_trend.value for p in DEMO_PATTERNS}  # (names as ids)
     # The file works with the other commands, with the same numbers.
-    analyzed = json_of(capsys, "analyze", str(database), "--pattern", GROWING, "--format", "json")
+    growing = DEMO_PATTERNS[0].name
+    analyzed = json_of(capsys, "analyze", str(database), "--pattern", growing, "--format", "json")
     assert analyzed["trend_analysis"]["trend_type"] == "growing"
     dashboard = json_of(capsys, "dashboard", str(database), "--format", "json")
     assert len(dashboard["patterns"]) == len(DEMO_PATTERNS)
@@ -668,13 +669,13 @@ ERROR_CASES: list[tuple[str, Callable[[Path, dict[str, str]], list[str]], int, s
         "empty_table_option",  # (the default table was read instead)
         lambda t, s: ["dashboard", s["sqlite"], "--table", " "],
         2,
-        "--table/--column: the table name is empty",
+        "error: --table: the table name is empty",
     ),
     (
         "a_field_mapped_twice",  # (the last mapping won, silently)
         lambda t, s: ["dashboard", s["sqlite"], "--column", "agent=a", "--column", "agent=b"],
         2,
-        "the field 'agent' is mapped more than once",
+        "error: --column: the field 'agent' is mapped more than once",
     ),
     (
         "a_dotted_table_name_is_a_schema_and_a_table",

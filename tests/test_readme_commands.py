@@ -186,3 +186,18 @@ def test_every_extra_named_is_the_packages() -> None:
     }
     assert {extra for _, extra in named} >= {"test", "dask", "arrow"}  # (found at all)
     assert sorted((name, extra) for name, extra in named if extra not in extras) == []
+
+
+#: `pip install usage-analytics` with no extra: a first install from PyPI, where the
+#: package is not (an extra, `pip install 'usage-analytics[dask]'`, is added to the
+#: installed package: pip takes the installed one as the requirement met).
+_FROM_PYPI = re.compile(r"pip install\s+(?:-\S+\s+)*['\"]?usage-analytics(?![\w\[-])")
+
+
+def test_the_documents_install_the_package_from_the_checkout() -> None:
+    # examples/README said `pip install usage-analytics` where README installs with
+    # `pip install .`: the first fails.
+    for path in DOCUMENTS:
+        text = path.read_text(encoding="utf-8")
+        assert _FROM_PYPI.findall(text) == [], path.name
+        assert "pip install ." in text, path.name

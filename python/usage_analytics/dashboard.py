@@ -7,9 +7,12 @@ Each row shows a pattern's executions (and its records skipped as invalid, when 
 pattern has any), success rate, p95 latency, trend and its worst health finding
 (`result.health()`, see `usage_analytics.health`): the mark of its severity (✗ critical,
 ⚠ warning, · info; X, !, i in ASCII), its headline and the number of further findings,
-"(+3)". Rows are ordered worst first: by the severity of the worst finding (critical,
-warning, info, none), then by how many findings have that severity, then by the number
-of findings, then by the error rate (an unknown one, NaN, after the others), then by name.
+"(+3)". A headline too long for its column loses the threshold it broke first ("✗ p99
+latency 6.40 s"), then whole words from its end ("✗ p99 latency …"): never part of a
+number or its unit (`usage_analytics.finding_fit`). Rows are ordered worst first: by
+the severity of the worst finding (critical, warning, info, none), then by how many
+findings have that severity, then by the number of findings, then by the error rate (an
+unknown one, NaN, after the others), then by name.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from usage_analytics import text_width
 from usage_analytics.contracts import ModelUsageAnalyticsOutput, UsageTrendType
+from usage_analytics.finding_fit import fit_headline, headline_parts
 from usage_analytics.health import (
     SEVERITIES,
     HealthFinding,
@@ -145,19 +149,13 @@ def _cells(row: DashboardRow, unicode: bool, skipped: bool) -> list[str]:
 
 def headline(finding: HealthFinding) -> str:
     """A finding's message up to its details, compact: "Success rate 77.7% < 80.0%"."""
-    return _headline(finding.message)
-
-
-def _headline(message: str) -> str:
-    text = message
-    for separator in (": ", " ("):
-        text = text.split(separator, 1)[0]
-    return text.rstrip(".").replace(" is below ", " < ").replace(" is above ", " > ")
+    return "".join(headline_parts(finding.message))
 
 
 def _finding(row: DashboardRow, unicode: bool, width: int) -> str:
     """The mark of the worst finding's severity (✗ critical, ⚠ warning, · info), its
-    headline (cut to fit `width`), and how many more findings there are."""
+    headline (shortened to fit `width`, never inside a value: `finding_fit`), and how
+    many more findings there are."""
     findings = row.findings
     if not findings:
         return "healthy"
@@ -165,12 +163,9 @@ def _finding(row: DashboardRow, unicode: bool, width: int) -> str:
     mark = _MARKS[severity][0 if unicode else 1]
     more = len(findings) - 1
     suffix = f" (+{more})" if more else ""
-    return _cut(f"{mark} {_headline(message)}", width - len(suffix), unicode) + suffix
-
-
-def _cut(text: str, width: int, unicode: bool) -> str:
-    """`printable(text)` cut to `width` terminal columns (see `text_width`)."""
-    return text_width.cut(printable(text), width, "…" if unicode else "~")
+    main, secondary = headline_parts(printable(message))
+    lead, room = printable(f"{mark} "), width - len(suffix)
+    return fit_headline(lead, main, secondary, room, "…" if unicode else "~") + suffix
 
 
 def render_dashboard(

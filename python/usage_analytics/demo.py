@@ -17,7 +17,8 @@ Timestamps follow a working rhythm (busy 9-18 UTC, quiet nights, a quarter of th
 at weekends); execution times are log-normal with occasional outliers, some of which hit
 the pattern's timeout. Every record also carries its pattern's `pattern_id` (a stable
 UUID, the same for every seed), so the records of all patterns can be written to one file
-and analysed with `usage-analytics analyze FILE --pattern ID`.
+and analysed with `usage-analytics analyze FILE --pattern ID`. (The `usage-analytics
+demo` command writes the names as the ids instead, the ones its table shows.)
 
 The generator uses its own `random.Random`, seeded from `seed` and the pattern name, so
 the data depend only on `(now, seed)`.

@@ -276,11 +276,20 @@ def _validation_message(error: ValidationError) -> str:
     return f"{where}: {message}" if where else message
 
 
+def _table_of(args: argparse.Namespace) -> TableSpec:
+    """The --table and --column options as a `TableSpec`, a refusal naming the option
+    given (each checked alone: a bad --column was "--table/--column: ..." without a
+    --table in the command)."""
+    for option, table, columns in (("--column", None, args.column), ("--table", args.table, ())):
+        try:
+            TableSpec.from_options(table, columns)
+        except ValueError as error:
+            raise CliError(f"{option}: {error}", EXIT_USAGE) from None
+    return TableSpec.from_options(args.table, args.column)
+
+
 def source_of(args: argparse.Namespace) -> ExecutionSource:
-    try:
-        table = TableSpec.from_options(args.table, args.column)
-    except ValueError as error:
-        raise CliError(f"--table/--column: {error}", EXIT_USAGE) from None
+    table = _table_of(args)
     # (--on-invalid skip also leaves out a record file's lines that hold no record.)
     skip = getattr(args, "on_invalid", "raise") == "skip"
     source = open_source(args.source, table, skip_unreadable=skip, option="--table")

@@ -1,4 +1,9 @@
-"""`usage-analytics demo`: a month of demo data written to SQLite, analysed from there."""
+"""`usage-analytics demo`: a month of demo data written to SQLite, analysed from there.
+
+Its records' pattern ids are the patterns' names ("ci-failure-triage"), not the library's
+demo UUIDs (`usage_analytics.demo`): the names are what its table shows, and so what a
+user passes next, `analyze usage-analytics-demo.sqlite --pattern ci-failure-triage`, which
+listed the UUIDs instead; `dashboard` on the file shows the same names too."""
 
 from __future__ import annotations
 
@@ -143,7 +148,9 @@ def _other_data(connection: sqlite3.Connection) -> list[str]:
         )
     }
     other = sorted(tables - _DEMO_TABLES)
-    demo_ids = [str(pattern.pattern_id) for pattern in DEMO_PATTERNS]
+    # (The names it writes, and the UUIDs a demo before them wrote: that file is the
+    # demo's to rewrite too.)
+    demo_ids = [known for p in DEMO_PATTERNS for known in (p.name, str(p.pattern_id))]
     marks = ", ".join("?" for _ in demo_ids)
     for table in sorted(tables & _DEMO_TABLES):
         try:
@@ -183,7 +190,7 @@ def run_demo(args: argparse.Namespace) -> int:
         refuse_output_over(
             args.save, database, "the demo's database (--db)", "--save", "the records"
         )
-    records = generate_demo_records(now, seed=seed)
+    records = _named(generate_demo_records(now, seed=seed))
     if args.save is not None:
         _save_demo(args.save, records)
     rows = [row for pattern_rows in records.values() for row in pattern_rows]
@@ -202,8 +209,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"The results are stored in {database} too (table pattern_analytics). "
         f"Full report of another pattern: {_command('demo', *_same_data(args), '--pattern')} "
         f"NAME. Try the commands on the file: {_command('dashboard', database)}; "
-        f"{_command('analyze', database, '--pattern', example.pattern_id)} "
-        f"(the {example.name})."
+        f"{_command('analyze', database, '--pattern', example.name)}."
     )
 
     def view(width: int, unicode: bool) -> View:
@@ -211,6 +217,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
     emit(args, view)
     return EXIT_OK
+
+
+def _named(records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The demo records with their pattern's name as their `pattern_id` (see the module)."""
+    return {
+        name: [{**record, "pattern_id": name} for record in pattern_records]
+        for name, pattern_records in records.items()
+    }
 
 
 def _command(*arguments: object) -> str:
@@ -238,7 +252,6 @@ async def _demo_analyses(args: argparse.Namespace, database: Path, now: datetime
     results, and name them: worst first."""
     progress = Progress()
     start = now - DEMO_WINDOW
-    names = {str(pattern.pattern_id): pattern.name for pattern in DEMO_PATTERNS}
     loading = progress.step(f"loading the demo records from {database}")
     async with SQLiteSource(database) as source, loading:
         groups = await source.fetch_all(start, now)
@@ -258,9 +271,7 @@ async def _demo_analyses(args: argparse.Namespace, database: Path, now: datetime
     async with SQLiteAnalyticsStore(database) as store:
         await store.save_many(results)
     by_name = {
-        names.get(fetched.pattern_id, fetched.pattern_id): Analysis(
-            names.get(fetched.pattern_id, fetched.pattern_id), result, fetched.locate
-        )
+        fetched.pattern_id: Analysis(fetched.pattern_id, result, fetched.locate)
         for fetched, result in zip(groups, results, strict=True)
     }
     rows = dashboard_rows([(name, analysis.result) for name, analysis in by_name.items()])
@@ -278,5 +289,5 @@ def _save_demo(path: Path, records: dict[str, list[dict[str, Any]]]) -> None:
     example = DEMO_PATTERNS[0]
     to_stderr(
         f"{PROG}: wrote {len(rows):,} demo records to {path}; try: "
-        f"{_command('analyze', path, '--pattern', example.pattern_id)}  (the {example.name})"
+        f"{_command('analyze', path, '--pattern', example.name)}"
     )
