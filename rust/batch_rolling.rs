@@ -16,15 +16,20 @@
 //! bucket of the kept range is forgotten, with its counts. Its records have left every
 //! window a snapshot can answer, so it has no row of its own; should it come back, it
 //! starts anew. A pattern none of whose records were filed (all invalid, or ahead of
-//! `max_future`) is forgotten the same way: the whole monitor's counts keep them.
+//! `max_future`) is forgotten the same way: the whole monitor's counts keep them. (They
+//! are forgotten in place: the lists of ids and windows keep their capacity, a slot for
+//! each of the most patterns held at once, as a `Vec` does after `retain`; rebuilt
+//! smaller, as until session 62, they allocated where an add may no longer fail.)
 //!
 //! Atomic adds: an update is read into a `BatchRollingUpdate` of its own (its chunks, each
 //! one's rows sorted by pattern), and taking it in (`take`) files the rows straight into
 //! the monitor's buckets, in two steps. First, with nothing changed, the rows are keyed by
 //! bucket, the buckets the monitor lacks are made apart (room counted as they are made,
-//! `RoomAsItGoes`) and what filing the rest allocates is checked whole (`Filing`); out of
-//! memory, the add fails there and the monitor is as it was. Then the new buckets are
-//! taken in and the rows filed, with no fallible step.
+//! `RoomAsItGoes`), what filing the rest allocates is checked whole (`Filing`), and room
+//! is made for the new patterns' ids and windows (`GroupIndex::reserve_for`); out of
+//! memory, the add fails there and the monitor is as it was. Then the ids are counted, the
+//! new buckets taken in, the rows filed and the patterns left without a bucket forgotten
+//! (in place: `GroupIndex::retain_codes`), with no fallible step.
 //!
 //! Filing straight in gives the buckets a copy-then-merge gave (the update's own buckets,
 //! merged in: until session 61, most of an add's time at 10,000 patterns, where it makes a
@@ -43,7 +48,7 @@ use crate::group::{GroupIndex, NO_GROUP};
 use crate::group_results::{check_output_room, output_bytes_of};
 use crate::metrics::Analytics;
 use crate::rolling::{Rolling, BUCKETS_PER_CHECK, BYTES_PER_BUCKET, BYTES_PER_ROW, KEPT_WINDOWS, MERGED_PARTS};
-use crate::room::{count_text, ensure_room, RoomAsItGoes};
+use crate::room::{count_text, ensure_room, try_grow, RoomAsItGoes};
 
 /// A pattern's share beside its buckets: its window's settings (a template accumulator)
 /// and its id's entry in the index.
@@ -302,8 +307,8 @@ impl BatchRolling {
                 .map(|code| Filing::plan(base, mine[code].map(|m| &patterns[m]), chunks, code, oldest, &room))
                 .collect::<Result<_, _>>()
         })?;
-        // Beside the filings: a new pattern's window and id, and the index rebuilt when
-        // patterns are forgotten.
+        // Beside the filings: a new pattern's window and id, and the lists by pattern below
+        // (generously: this once covered the index rebuilt when patterns were forgotten).
         let mut bytes = self.index.keys().len().saturating_mul(BYTES_PER_PATTERN / 4);
         for (filing, mine) in filings.iter().zip(&mine) {
             let pattern = if mine.is_some() { 0 } else { BYTES_PER_PATTERN };
@@ -312,12 +317,23 @@ impl BatchRolling {
         ensure_room(bytes, || {
             format!("taking in the records of {} patterns", count_text(index.keys().len()))
         })?;
+        // Room for the new patterns' ids and windows, made before anything changes: the
+        // loop below then cannot fail part way. (Until session 62 each id was made and
+        // checked in the loop: out of memory there, the patterns before kept their new
+        // counts and windows without their rows, a monitor whose bytes did not load.)
+        let new = self.index.reserve_for(index.keys())?;
+        let after_add = self.patterns.len().saturating_add(new);
+        try_grow(&mut self.patterns, after_add, || {
+            format!("the windows of {} patterns", count_text(after_add))
+        })?;
+        let mut touched = Vec::with_capacity(index.keys().len());
+        let mut by_window: Vec<Option<Filing>> = (0..after_add).map(|_| None).collect();
+        let mut new_codes = Vec::with_capacity(after_add);
 
         // Nothing has changed so far. The ids and counts, and a window per new pattern:
-        let mut touched = Vec::with_capacity(index.keys().len());
         for (code, key) in index.keys().iter().enumerate() {
             let mine = self.index.code(key);
-            self.index.check_memory()?;
+            debug_assert!(mine != NO_GROUP && self.index.check_memory().is_ok(), "room made");
             self.index.add_report(mine, &index.report(code));
             let mine = mine as usize;
             if mine == self.patterns.len() {
@@ -325,8 +341,9 @@ impl BatchRolling {
             }
             touched.push(mine);
         }
+        debug_assert!(self.patterns.len() <= after_add);
         // Then the rows, the patterns in parallel (each filing to its own window).
-        let mut by_window: Vec<Option<Filing>> = (0..self.patterns.len()).map(|_| None).collect();
+        by_window.truncate(self.patterns.len());
         for (filing, &mine) in filings.into_iter().zip(&touched) {
             by_window[mine] = Some(filing);
         }
@@ -345,29 +362,34 @@ impl BatchRolling {
             for rolling in &mut self.patterns {
                 rolling.drop_before(oldest);
             }
-            self.forget(|rolling| rolling.ring.is_empty());
+            self.forget(|rolling| rolling.ring.is_empty(), &mut new_codes);
         } else if touched.iter().any(|&code| self.patterns[code].ring.is_empty()) {
-            self.forget(|rolling| rolling.ring.is_empty());
+            self.forget(|rolling| rolling.ring.is_empty(), &mut new_codes);
         }
-        self.index.check_memory()
+        Ok(())
     }
 
-    /// Drop the patterns `gone` says are gone, with their ids and counts (the index is
-    /// rebuilt in the same order: it has no removal).
-    fn forget(&mut self, gone: impl Fn(&Rolling) -> bool) {
+    /// Drop the patterns `gone` says are gone, with their ids and counts, the others kept
+    /// in order. In place, allocating nothing (`new_codes`, each pattern's code after,
+    /// has its room already): `take` forgets after its changes, where nothing may fail.
+    fn forget(&mut self, gone: impl Fn(&Rolling) -> bool, new_codes: &mut Vec<u32>) {
         if !self.patterns.iter().any(&gone) {
             return;
         }
-        let old = std::mem::take(&mut self.index);
-        let patterns = std::mem::take(&mut self.patterns);
-        for (code, rolling) in patterns.into_iter().enumerate() {
-            if gone(&rolling) {
-                continue;
+        debug_assert!(new_codes.capacity() >= self.patterns.len());
+        new_codes.clear();
+        let mut kept = 0;
+        new_codes.extend(self.patterns.iter().map(|rolling| {
+            if gone(rolling) {
+                return NO_GROUP;
             }
-            let kept = self.index.code(&old.keys()[code]);
-            self.index.add_report(kept, &old.report(code));
-            self.patterns.push(rolling);
-        }
+            kept += 1;
+            kept - 1
+        }));
+        self.index.retain_codes(new_codes);
+        let mut codes = new_codes.iter();
+        self.patterns
+            .retain(|_| codes.next().is_some_and(|&code| code != NO_GROUP));
     }
 
     /// The rows of the window ending with the bucket holding `now`: each pattern holding a
@@ -473,7 +495,7 @@ impl BatchRollingUpdate {
 mod tests {
     use super::*;
     use crate::civil::MICROS_PER_HOUR;
-    use crate::group::GroupKey;
+    use crate::group::{with_room_for_ids, GroupKey};
     use crate::ingest::IngestReport;
     use crate::rolling::tests::{columns, template};
 
@@ -637,6 +659,98 @@ mod tests {
         assert_eq!(snapshot.analytics.len(), 2);
         // A window below the kept range is an error, as a one-pattern monitor's.
         assert!(monitor.snapshot(2 * H).is_err());
+    }
+
+    /// The monitor as saved (its bytes, loaded back to check them).
+    fn saved(monitor: &BatchRolling) -> Vec<u8> {
+        let report = IngestReport {
+            received: 1 << 20,
+            ..IngestReport::default()
+        };
+        let bytes = crate::wire::serialize_batch_rolling(monitor, &report, b"").unwrap();
+        if let Err(error) = crate::wire::batch_rolling_from_bytes(&bytes) {
+            panic!("the saved monitor does not load: {error}");
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_take_short_of_memory_for_its_ids_changes_nothing_and_can_be_made_again() {
+        // Two held patterns and three new ones, interleaved: the index finds memory for
+        // none, one or two of the new ids (failing after 1's counts; after 1's, 3's, 2's).
+        let mut monitor = BatchRolling::new(base());
+        add(&mut monitor, &[0, H, 2 * H], &[1, 2, 1]);
+        let (update, index) = update(&monitor, &[3 * H, 3 * H + 1, 4 * H, 4 * H, 5 * H], &[1, 3, 2, 4, 5]);
+        let mut whole = monitor.clone();
+        whole.take(update.clone(), &index).unwrap();
+        let before = saved(&monitor);
+        for room in 0..3 {
+            let mut tried = monitor.clone();
+            let failed = with_room_for_ids(room, || tried.take(update.clone(), &index)).unwrap_err();
+            assert!(matches!(failed, CoreError::OutOfMemory(_)), "{failed}");
+            assert_eq!(saved(&tried), before, "room for {room} new ids");
+            // Memory back, the add made again gives what it gives at the first try.
+            tried.take(update.clone(), &index).unwrap();
+            assert_eq!(saved(&tried), saved(&whole), "room for {room} new ids");
+        }
+    }
+
+    #[test]
+    fn forgetting_patterns_makes_no_id() {
+        // Pattern 2 moves the kept range past pattern 1's only bucket: 1 is forgotten,
+        // where memory is left for no new id.
+        let mut monitor = BatchRolling::new(base());
+        add(&mut monitor, &[0, H], &[1, 2]);
+        let (update, index) = update(&monitor, &[6 * H], &[2]);
+        let mut whole = monitor.clone();
+        whole.take(update.clone(), &index).unwrap();
+        with_room_for_ids(0, || monitor.take(update, &index)).unwrap();
+        assert_eq!(monitor.index.keys(), &[GroupKey::Int(2)]);
+        assert_eq!(saved(&monitor), saved(&whole));
+    }
+
+    #[test]
+    fn random_takes_short_of_memory_change_nothing() {
+        // Random adds (new patterns, backlogs, patterns forgotten), each first tried with
+        // memory for fewer ids than it brings: the failed try leaves the monitor as it was,
+        // and the monitor ends as one that never failed.
+        let mut next = crate::test_random::xorshift(0x9e37_79b9_7f4a_7c15);
+        let (mut monitor, mut never_failed) = (BatchRolling::new(base()), BatchRolling::new(base()));
+        let mut clock = 10 * H;
+        let mut failures = 0;
+        for _ in 0..200 {
+            let parts = random_add(&mut next, clock);
+            clock += (next() % (2 * H as u64)) as i64;
+            let mut index = GroupIndex::default();
+            let mut update = monitor.fresh_update();
+            for (instants, ids) in &parts {
+                let mut chunk = columns(instants);
+                // (Ids 0 to 3 shifted as the clock goes: old patterns stop, new ones come.)
+                let shift = clock / (4 * H);
+                chunk.group = ids.iter().map(|&id| index.code(&GroupKey::Int(id + shift))).collect();
+                for &code in &chunk.group {
+                    index.count_record(code);
+                }
+                update.add(&chunk).unwrap();
+            }
+            let new = index
+                .keys()
+                .iter()
+                .filter(|&key| monitor.index.find(key).is_none())
+                .count();
+            if new > 0 {
+                let before = saved(&monitor);
+                let room = (next() % new as u64) as usize;
+                let failed = with_room_for_ids(room, || monitor.take(update.clone(), &index));
+                assert!(matches!(failed, Err(CoreError::OutOfMemory(_))));
+                assert_eq!(saved(&monitor), before);
+                failures += 1;
+            }
+            monitor.take(update.clone(), &index).unwrap();
+            never_failed.take(update, &index).unwrap();
+            assert_eq!(saved(&monitor), saved(&never_failed));
+        }
+        assert!(failures > 50, "{failures}");
     }
 
     #[test]

@@ -89,6 +89,41 @@ pub struct GroupIndex {
 /// A pattern id's share of the index (its key, map entry and counts), for the message.
 const BYTES_PER_ID: usize = 96;
 
+#[cfg(test)]
+thread_local! {
+    /// Tests only: how many more new ids this thread's indexes find memory for (None: as
+    /// many as the allocator gives). See `with_room_for_ids`.
+    static IDS_WITH_ROOM: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Tests only: run `f` as if memory were left for `ids` more new pattern ids on this
+/// thread, then none: a new id past them finds no memory, as when its allocation fails
+/// (an index at capacity under an address-space limit), wherever the index is in `f`.
+#[cfg(test)]
+pub fn with_room_for_ids<T>(ids: usize, f: impl FnOnce() -> T) -> T {
+    IDS_WITH_ROOM.set(Some(ids));
+    let out = f();
+    IDS_WITH_ROOM.set(None);
+    out
+}
+
+/// Whether memory is left for `ids` more new ids (tests: `with_room_for_ids`), taking it
+/// if `take`. Always so outside tests.
+#[inline]
+fn room_for_ids(ids: usize, take: bool) -> bool {
+    #[cfg(test)]
+    if let Some(left) = IDS_WITH_ROOM.get() {
+        if ids > left {
+            return false;
+        }
+        if take {
+            IDS_WITH_ROOM.set(Some(left - ids));
+        }
+    }
+    let _ = (ids, take);
+    true
+}
+
 /// Room for one more item in `vec`, grown as `push` would but fallibly.
 fn room_for_one<T>(vec: &mut Vec<T>) -> bool {
     vec.len() < vec.capacity() || vec.try_reserve(vec.len().max(16)).is_ok()
@@ -225,6 +260,10 @@ impl GroupIndex {
         if self.out_of_memory || (self.keys.len() == self.keys.capacity() && !self.grow()) {
             return NO_GROUP;
         }
+        if !room_for_ids(1, true) {
+            self.out_of_memory = true;
+            return NO_GROUP;
+        }
         let code = self.keys.len() as u32;
         self.keys.push(key);
         self.received.push(0);
@@ -243,6 +282,84 @@ impl GroupIndex {
             && room_for_one(&mut self.invalid)
             && room_for_one(&mut self.samples));
         !self.out_of_memory
+    }
+
+    /// Make room for every id of `keys` that `code` would add, with its map entries, in
+    /// one go: `code` of those keys then allocates nothing, so it cannot fail (nor set
+    /// `out_of_memory`). For a caller that must fail before it changes anything
+    /// (`BatchRolling::take`). Returns how many new ids `keys` holds at most. Out of
+    /// memory (or after an id found none), an error, and nothing but capacity changed.
+    pub fn reserve_for(&mut self, keys: &[GroupKey]) -> Result<usize, CoreError> {
+        self.check_memory()?;
+        // As `code` goes: a text not met is a new text entry, and names the int or UUID
+        // it spells (a new id if that is new) or a new id of its own.
+        let (mut ids, mut texts, mut ints, mut uuids) = (0usize, 0usize, 0usize, 0usize);
+        for key in keys {
+            let (new_int, new_uuid) = match key {
+                GroupKey::Int(n) => (!self.ints.contains_key(n), false),
+                GroupKey::Uuid(bytes) => (false, !self.uuids.contains_key(bytes)),
+                GroupKey::Text(text) if self.texts.contains_key(&**text) => (false, false),
+                GroupKey::Text(text) => {
+                    texts += 1;
+                    if let Some(n) = int_text(text) {
+                        (!self.ints.contains_key(&n), false)
+                    } else if let Some(bytes) = uuid_text(text) {
+                        (false, !self.uuids.contains_key(&bytes))
+                    } else {
+                        ids += 1;
+                        (false, false)
+                    }
+                }
+            };
+            ints += usize::from(new_int);
+            uuids += usize::from(new_uuid);
+            ids += usize::from(new_int || new_uuid);
+        }
+        let len = self.keys.len().saturating_add(ids);
+        let what = || format!("the ids of {} more patterns", count_text(ids));
+        try_grow(&mut self.keys, len, what)?;
+        try_grow(&mut self.received, len, what)?;
+        try_grow(&mut self.outside, len, what)?;
+        try_grow(&mut self.invalid, len, what)?;
+        try_grow(&mut self.samples, len, what)?;
+        let maps = self.texts.try_reserve(texts).is_ok()
+            && self.ints.try_reserve(ints).is_ok()
+            && self.uuids.try_reserve(uuids).is_ok();
+        if !maps || !room_for_ids(ids, false) {
+            return Err(CoreError::OutOfMemory(format!(
+                "could not allocate {} for {}",
+                crate::room::size_text(ids.saturating_mul(BYTES_PER_ID)),
+                what()
+            )));
+        }
+        Ok(ids)
+    }
+
+    /// Forget the ids whose entry in `new_codes` (one per id) is `NO_GROUP`, with their
+    /// counts, and give each other id its entry as its code (the kept ids in their order,
+    /// densely: 0, 1, 2...). In place: nothing is allocated, so nothing can fail, for a
+    /// caller that forgets after its changes (`BatchRolling::take`). (The index keeps its
+    /// capacity, as a `Vec` keeps its own after `retain`.)
+    pub fn retain_codes(&mut self, new_codes: &[u32]) {
+        debug_assert_eq!(new_codes.len(), self.keys.len());
+        fn renumber<K>(map: &mut SeededMap<K, u32>, new_codes: &[u32]) {
+            map.retain(|_, code| {
+                *code = new_codes[*code as usize];
+                *code != NO_GROUP
+            });
+        }
+        renumber(&mut self.texts, new_codes);
+        renumber(&mut self.ints, new_codes);
+        renumber(&mut self.uuids, new_codes);
+        fn retain<T>(items: &mut Vec<T>, new_codes: &[u32]) {
+            let mut codes = new_codes.iter();
+            items.retain(|_| codes.next().is_some_and(|&code| code != NO_GROUP));
+        }
+        retain(&mut self.keys, new_codes);
+        retain(&mut self.received, new_codes);
+        retain(&mut self.outside, new_codes);
+        retain(&mut self.invalid, new_codes);
+        retain(&mut self.samples, new_codes);
     }
 
     /// Count a record of group `code`: its position among the group's records.
@@ -1227,6 +1344,117 @@ mod tests {
         assert_eq!(int_text("9223372036854775808"), None);
         assert_eq!(uuid_text("01234567-89ab-cdef-0123-456789abcdeg"), None);
         assert_eq!(uuid_text("0123456789ab-cdef-0123-456789abcdef"), None);
+    }
+
+    /// A pattern id of one of a few: ints, their texts, UUIDs, their texts, other texts.
+    fn random_key(next: &mut impl FnMut() -> u64) -> GroupKey {
+        let n = next() % 12;
+        let uuid = (u128::from(n) * 0x0123_4567_89ab_cdef_0123).to_be_bytes();
+        match next() % 5 {
+            0 => GroupKey::Int(n as i64 - 3),
+            1 => GroupKey::Text((n as i64 - 3).to_string().into()),
+            2 => GroupKey::Uuid(uuid),
+            3 => GroupKey::Text(format!("{:032x}", u128::from_be_bytes(uuid)).into()),
+            _ => GroupKey::Text(format!("p{n}").into()),
+        }
+    }
+
+    /// The index's allocations: its vectors' and maps' capacities.
+    fn capacities(index: &GroupIndex) -> [usize; 8] {
+        [
+            index.keys.capacity(),
+            index.received.capacity(),
+            index.outside.capacity(),
+            index.invalid.capacity(),
+            index.samples.capacity(),
+            index.texts.capacity(),
+            index.ints.capacity(),
+            index.uuids.capacity(),
+        ]
+    }
+
+    #[test]
+    fn ids_reserved_for_are_coded_without_allocating() {
+        let mut next = crate::test_random::xorshift(0x51ab_1e5e_ed00_0001);
+        for _ in 0..500 {
+            let mut index = GroupIndex::default();
+            for _ in 0..next() % 20 {
+                index.code(&random_key(&mut next));
+            }
+            let keys: Vec<GroupKey> = (0..next() % 20).map(|_| random_key(&mut next)).collect();
+            let held = index.keys().len();
+            let new = index.reserve_for(&keys).unwrap();
+            let reserved = capacities(&index);
+            let codes: Vec<u32> = with_room_for_ids(new, || keys.iter().map(|key| index.code(key)).collect());
+            assert!(index.check_memory().is_ok() && !codes.contains(&NO_GROUP), "{keys:?}");
+            assert_eq!(capacities(&index), reserved, "{keys:?}");
+            // (At most: two forms of one new id count twice.)
+            assert!(index.keys().len() - held <= new, "{keys:?}");
+        }
+        // No room for the new ids: an error, and nothing coded or marked.
+        let mut index = GroupIndex::default();
+        index.code_int(1);
+        let keys = [GroupKey::Int(1), GroupKey::Int(2)];
+        let refused = with_room_for_ids(0, || index.reserve_for(&keys))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("for the ids of 1 more patterns"), "{refused}");
+        assert_eq!((index.keys().len(), index.check_memory().is_ok()), (1, true));
+        // After an id found no memory, nothing is reserved for.
+        index.starve();
+        assert!(index.reserve_for(&keys).is_err());
+    }
+
+    #[test]
+    fn retaining_codes_equals_the_kept_ids_coded_anew() {
+        let mut next = crate::test_random::xorshift(0x0dd_c0de5);
+        for _ in 0..500 {
+            let mut index = GroupIndex::default();
+            let spellings: Vec<GroupKey> = (0..next() % 30).map(|_| random_key(&mut next)).collect();
+            for key in &spellings {
+                let code = index.code(key);
+                index.count_record(code);
+                if next().is_multiple_of(3) {
+                    index.count_invalid(code, || InvalidSample {
+                        index: 0,
+                        field: "timestamp",
+                        value: format!("{key:?}"),
+                        reason: "bad".into(),
+                    });
+                }
+            }
+            let mut kept = 0;
+            let new_codes: Vec<u32> = (0..index.keys().len())
+                .map(|_| {
+                    if next().is_multiple_of(3) {
+                        return NO_GROUP;
+                    }
+                    kept += 1;
+                    kept - 1
+                })
+                .collect();
+            // The model: the kept ids coded anew, in order, with their counts.
+            let mut anew = GroupIndex::default();
+            for (code, key) in index.keys().iter().enumerate() {
+                if new_codes[code] != NO_GROUP {
+                    let mine = anew.code(key);
+                    anew.add_report(mine, &index.report(code));
+                }
+            }
+            let mut retained = index.clone();
+            retained.retain_codes(&new_codes);
+            assert_eq!(retained.keys(), anew.keys());
+            for code in 0..anew.keys().len() {
+                assert_eq!(retained.report(code), anew.report(code));
+            }
+            // Every spelling finds its id's new code, or none if it was forgotten.
+            for key in &spellings {
+                let old = index.find(key).unwrap() as usize;
+                let want = Some(new_codes[old]).filter(|&code| code != NO_GROUP);
+                assert_eq!(retained.find(key), want, "{key:?}");
+                assert_eq!(retained.find(key), anew.find(key), "{key:?}");
+            }
+        }
     }
 
     #[test]
