@@ -45,42 +45,40 @@
 #[global_allocator]
 static GLOBAL: WithReserve = WithReserve;
 
-/// jemalloc, and where a small allocation fails, the reserve given back and one more try
+/// jemalloc, and where a small allocation fails, the same made in the reserve's arena
 /// (`reserve`): the alternative is Rust's abort. (Stable Rust has no hook on allocation
-/// failure; the allocator is where it can be caught.)
+/// failure; the allocator is where it can be caught.) Frees need nothing of it: jemalloc
+/// finds the arena of any block it made.
 #[cfg(target_os = "linux")]
 struct WithReserve;
 
 #[cfg(target_os = "linux")]
-// SAFETY: jemalloc's own functions, with the caller's layouts and pointers; a retry is
-// made only after a failure, which leaves jemalloc's state (and a realloc's block) as it was.
+// SAFETY: jemalloc's own functions, with the caller's layouts and pointers; the reserve is
+// asked only after a failure, which leaves jemalloc's state (and a realloc's block) as it was.
 unsafe impl std::alloc::GlobalAlloc for WithReserve {
     #[inline]
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use tikv_jemallocator::Jemalloc;
-        let ptr = Jemalloc.alloc(layout);
+        let ptr = tikv_jemallocator::Jemalloc.alloc(layout);
         if ptr.is_null() {
-            return RESERVE.retry(layout.size(), || Jemalloc.alloc(layout));
+            return RESERVE.alloc(layout, false);
         }
         ptr
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use tikv_jemallocator::Jemalloc;
-        let ptr = Jemalloc.alloc_zeroed(layout);
+        let ptr = tikv_jemallocator::Jemalloc.alloc_zeroed(layout);
         if ptr.is_null() {
-            return RESERVE.retry(layout.size(), || Jemalloc.alloc_zeroed(layout));
+            return RESERVE.alloc(layout, true);
         }
         ptr
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        use tikv_jemallocator::Jemalloc;
-        let moved = Jemalloc.realloc(ptr, layout, new_size);
+        let moved = tikv_jemallocator::Jemalloc.realloc(ptr, layout, new_size);
         if moved.is_null() {
-            return RESERVE.retry(new_size, || Jemalloc.realloc(ptr, layout, new_size));
+            return RESERVE.realloc(ptr, layout, new_size);
         }
         moved
     }

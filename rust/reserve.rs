@@ -1,4 +1,4 @@
-//! Address space held back for the allocations made after the process runs out.
+//! Memory held back for the allocations made after the process runs out.
 //!
 //! `room`'s checks come before the steps whose allocations grow with the input; the small
 //! allocations between them (a call's arguments, an error's message, a panic's payload)
@@ -11,89 +11,385 @@
 //! whose three tries to map a 2 MiB extent failed. In a fresh arena any allocation needs a
 //! new extent, so no check placed earlier could help: its own error message needs one.
 //!
-//! So the core holds `RESERVE_BYTES` of address space mapped and unused, and the global
-//! allocator (`allocator::WithReserve`) gives it back to the kernel when an allocation of
-//! at most half its size fails, then tries once more (a larger one would not fit, and is
-//! made fallibly where one can be that large: `room::try_grow`). The allocations up to the next check
-//! then succeed, and that check, finding the process out of room, fails the call with a
-//! `MemoryError` whose own allocations fit too. The reserve is taken again by the next
-//! check that finds room (`room::ensure_room`): a check that cannot take it fails, so a
-//! call never runs without it once it is gone. (Taken when the module is loaded: a process
-//! usually sets its limit later, if at all.)
+//! So the core keeps `RESERVE_BYTES` mapped (never touched until needed: no resident
+//! memory) as the pool of a jemalloc arena of its own, which no thread uses; where an
+//! allocation of at most half the pool fails in the thread's arena, the global allocator
+//! (`allocator::WithReserve`) makes it in the reserve's arena instead (a larger one would
+//! not leave room for the small ones, and is made fallibly where one can be that large:
+//! `room::try_grow`). The allocations up to the next check then succeed, and that check,
+//! finding the process out of room, fails the call with a `MemoryError` whose own
+//! allocations come from the reserve too. What is freed goes back to the reserve's arena,
+//! which keeps it for the next time.
 //!
-//! Costs: `RESERVE_BYTES` of the limit (never touched: no resident memory), and one
-//! never-taken branch per allocation (`benches/core_ab.py`, BENCHMARKS.md "helper-242").
-//! Not covered: another thread of the process taking the given-back room before the retry;
-//! and a call made while the reserve cannot be taken again, whose error's allocations come
-//! from what jemalloc kept of the spent reserve (it keeps the address space it mapped).
+//! helper-242's reserve was given back to the kernel on the first failure, and the
+//! failed allocation tried again in the thread's arena. That covered one failure: a
+//! second one before the next check (another thread's arena, or the room taken meanwhile
+//! by Python's malloc or pyarrow's jemalloc) aborted, and so did any call made while the
+//! reserve could not be mapped again, on its first allocation ("memory allocation of 5
+//! bytes failed", `tests/test_out_of_memory_reserve_spent.py`; one run of the command over
+//! a CSV file at 16 MB of headroom ended so, "52 bytes"). Now the reserve is never given
+//! away: every failure until the next check draws on it, from any thread, in any number of
+//! calls, and no other allocator in the process can take it.
+//!
+//! A thread's first allocation under the limit would also fail to make the thread's own
+//! arena, and a thread left without one crashes in jemalloc when it ends: so every one of
+//! jemalloc's automatic arenas is made with the reserve (`make_every_thread_arena`).
+//!
+//! Costs: `RESERVE_BYTES` of the limit; 2 MiB of address space for each arena's first
+//! metadata block (the reserve's and the automatic ones, four per CPU, which a process
+//! running rayon's workers makes in part anyway), of which a few pages are touched; and
+//! one never-taken branch per allocation (`benches/core_ab.py`, BENCHMARKS.md
+//! "helper-242" and "helper-259"). Pages of the pool once used stay resident (the arena
+//! cannot give them back: its hooks do not purge).
+//! Not covered: more than the pool's room allocated between two checks once the process is
+//! out (each check asks for `room::MARGIN`, 16 MiB, more than the pool); blocks that
+//! outlive their call (a static made while out of room) keep their part of the pool; and
+//! Python's own allocations, which the reserve does not serve.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// What is held back: jemalloc mapped 2 MiB extents for a small allocation (its first
-/// growth of an arena, `HUGEPAGE`), three times over when aligning; and the error's own
-/// allocations after it.
+/// What is held back: room for the small allocations between a failure and the next check,
+/// and for the error's own (jemalloc takes its pool 2 MiB at a time: `GROW_BYTES`).
 pub const RESERVE_BYTES: usize = 8 << 20;
 
-/// Address space held back: a mapping made and kept, never touched.
-pub struct Reserve {
-    /// The mapping's address; 0 when not held.
-    held: AtomicUsize,
-    bytes: usize,
-}
+#[cfg(target_os = "linux")]
+pub use pool::Reserve;
 
 /// The process's reserve (see the module).
 pub static RESERVE: Reserve = Reserve::new(RESERVE_BYTES);
 
-impl Reserve {
-    pub const fn new(bytes: usize) -> Reserve {
-        Reserve {
-            held: AtomicUsize::new(0),
-            bytes,
+#[cfg(target_os = "linux")]
+mod pool {
+    use std::ffi::{c_uint, c_void};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use tikv_jemalloc_sys as je;
+
+    /// What the reserve's arena takes of its pool at a time (jemalloc's least growth).
+    pub const GROW_BYTES: usize = 2 << 20;
+
+    /// A pool of address space and the jemalloc arena that allocates from it.
+    // (`repr(C)`, the hooks first: jemalloc hands a hook the hooks' address, which is the
+    // reserve's.)
+    #[repr(C)]
+    pub struct Reserve {
+        hooks: je::extent_hooks_t,
+        bytes: usize,
+        /// The pool's address; 0 until mapped.
+        pool: AtomicUsize,
+        /// Bytes of the pool given to the arena (from its start; never given back).
+        given: AtomicUsize,
+        /// The arena's index plus one; 0 until made.
+        arena: AtomicUsize,
+        /// Held while the arena is made (by one thread: a check).
+        making: Mutex<()>,
+    }
+
+    /// jemalloc's `arena_config_t` (its `experimental.arenas_create_ext`).
+    #[repr(C)]
+    struct ArenaConfig {
+        extent_hooks: *mut je::extent_hooks_t,
+        metadata_use_hooks: bool,
+    }
+
+    impl Reserve {
+        pub const fn new(bytes: usize) -> Reserve {
+            Reserve {
+                hooks: je::extent_hooks_t {
+                    alloc: Some(give_from_pool),
+                    // (None: jemalloc keeps what it frees, in the arena, for reuse.)
+                    dalloc: None,
+                    destroy: None,
+                    commit: None,
+                    decommit: None,
+                    purge_lazy: None,
+                    purge_forced: None,
+                    split: Some(split_or_merge_freely),
+                    merge: Some(merge_freely),
+                },
+                bytes,
+                pool: AtomicUsize::new(0),
+                given: AtomicUsize::new(0),
+                arena: AtomicUsize::new(0),
+                making: Mutex::new(()),
+            }
+        }
+
+        /// Hold the reserve (true), or say that it is not held and cannot be made now.
+        /// Once made it stays: this is then one load.
+        pub fn hold(&'static self) -> bool {
+            if self.arena.load(Ordering::Acquire) != 0 {
+                return true;
+            }
+            let _making = self.making.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if self.arena.load(Ordering::Acquire) != 0 {
+                return true;
+            }
+            if self.pool.load(Ordering::Acquire) == 0 {
+                match super::map(self.bytes) {
+                    Some(addr) => self.pool.store(addr, Ordering::Release),
+                    None => return false,
+                }
+            }
+            make_every_thread_arena();
+            match self.make_arena() {
+                Some(index) => {
+                    self.arena.store(index as usize + 1, Ordering::Release);
+                    self.give_the_whole_pool();
+                    true
+                }
+                // (The pool stays mapped for the next try.)
+                None => false,
+            }
+        }
+
+        /// The whole pool given to the arena now, while there is room: blocks of half a
+        /// growth made until it is used up, then freed (untouched: what jemalloc keeps of
+        /// them is address space, not pages). jemalloc records each address it holds in a
+        /// radix tree whose leaves (one per GiB of addresses) it maps with its own mappings
+        /// when first needed: needed now, a later allocation from the pool maps nothing.
+        fn give_the_whole_pool(&self) {
+            const MOST: usize = 64;
+            let half = std::alloc::Layout::from_size_align(GROW_BYTES / 2, 8).expect("a valid layout");
+            let Some(flags) = self.flags(half.size(), half.align()) else {
+                return;
+            };
+            let mut blocks = [std::ptr::null_mut::<c_void>(); MOST];
+            // SAFETY: blocks of nonzero size made in the reserve's arena, each freed once
+            // with the flags that made it.
+            unsafe {
+                for block in blocks.iter_mut() {
+                    *block = je::mallocx(half.size(), flags);
+                    if block.is_null() {
+                        break;
+                    }
+                }
+                for block in blocks.into_iter().take_while(|b| !b.is_null()) {
+                    je::sdallocx(block, half.size(), flags);
+                }
+            }
+        }
+
+        /// A new arena on the reserve's hooks, each growth `GROW_BYTES`; its metadata from
+        /// jemalloc's own mappings (the pool is for what the core allocates).
+        fn make_arena(&'static self) -> Option<c_uint> {
+            let mut config = ArenaConfig {
+                extent_hooks: std::ptr::from_ref(&self.hooks).cast_mut(),
+                metadata_use_hooks: false,
+            };
+            let mut index: c_uint = 0;
+            let mut len = std::mem::size_of::<c_uint>();
+            // SAFETY: the command's documented types (an unsigned out, an `arena_config_t`
+            // in); the hooks live as long as the process (`'static`).
+            let made = unsafe {
+                je::mallctl(
+                    c"experimental.arenas_create_ext".as_ptr(),
+                    std::ptr::from_mut(&mut index).cast(),
+                    &mut len,
+                    std::ptr::from_mut(&mut config).cast(),
+                    std::mem::size_of::<ArenaConfig>(),
+                )
+            };
+            if made != 0 {
+                return None;
+            }
+            // Growth capped at 2 MiB (it doubles otherwise): the pool is used to its end.
+            // A failure (jemalloc built without `retain`) leaves it growing by what is asked.
+            let mut mib = [0usize; 3];
+            let mut mib_len = mib.len();
+            let mut limit = GROW_BYTES;
+            // SAFETY: a valid name, room for its three parts; then a size_t written.
+            unsafe {
+                if je::mallctlnametomib(c"arena.0.retain_grow_limit".as_ptr(), mib.as_mut_ptr(), &mut mib_len) == 0 {
+                    mib[1] = index as usize;
+                    je::mallctlbymib(
+                        mib.as_ptr(),
+                        mib_len,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        std::ptr::from_mut(&mut limit).cast(),
+                        std::mem::size_of::<usize>(),
+                    );
+                }
+            }
+            Some(index)
+        }
+
+        /// `layout`'s allocation (zeroed or not) made in the reserve, after it failed in the
+        /// thread's arena; null (the failure stands) when it is larger than half the pool,
+        /// the reserve is not held, or its pool is used up.
+        ///
+        /// # Safety
+        /// As `GlobalAlloc::alloc`: `layout` of nonzero size.
+        #[cold]
+        #[inline(never)]
+        pub unsafe fn alloc(&self, layout: std::alloc::Layout, zeroed: bool) -> *mut u8 {
+            let Some(flags) = self.flags(layout.size(), layout.align()) else {
+                return std::ptr::null_mut();
+            };
+            let zero = if zeroed { je::MALLOCX_ZERO } else { 0 };
+            je::mallocx(layout.size(), flags | zero).cast()
+        }
+
+        /// `ptr`'s block moved into the reserve with `new_size` bytes, after a realloc
+        /// failed; null (the block left as it was) as `alloc`.
+        ///
+        /// # Safety
+        /// As `GlobalAlloc::realloc`.
+        #[cold]
+        #[inline(never)]
+        pub unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+            let Some(flags) = self.flags(new_size, layout.align()) else {
+                return std::ptr::null_mut();
+            };
+            je::rallocx(ptr.cast(), new_size, flags).cast()
+        }
+
+        /// The flags that make an allocation in the reserve's arena, bypassing the thread's
+        /// cache (whose blocks are the thread arena's); None when it is not to be made.
+        fn flags(&self, bytes: usize, align: usize) -> Option<std::ffi::c_int> {
+            let arena = self.arena.load(Ordering::Acquire);
+            (arena != 0 && bytes <= self.bytes / 2)
+                .then(|| je::MALLOCX_ARENA(arena - 1) | je::MALLOCX_TCACHE_NONE | je::MALLOCX_ALIGN(align))
+        }
+
+        /// The next `size` bytes of the pool at `alignment`, if they fit.
+        fn take(&self, size: usize, alignment: usize) -> Option<usize> {
+            let pool = self.pool.load(Ordering::Acquire);
+            let mut given = self.given.load(Ordering::Acquire);
+            loop {
+                let start = (pool + given).checked_next_multiple_of(alignment.max(1))? - pool;
+                let end = start.checked_add(size).filter(|&end| end <= self.bytes)?;
+                match self
+                    .given
+                    .compare_exchange(given, end, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => return Some(pool + start),
+                    Err(now) => given = now,
+                }
+            }
+        }
+
+        /// Whether `ptr` lies in the pool (for the tests).
+        #[cfg(test)]
+        pub fn in_pool(&self, ptr: *const u8) -> bool {
+            let pool = self.pool.load(Ordering::Acquire);
+            (pool..pool + self.bytes).contains(&(ptr as usize))
         }
     }
 
-    /// Hold the reserve (true), or say that it is not held and cannot be taken now.
-    pub fn hold(&self) -> bool {
-        if self.held.load(Ordering::Acquire) != 0 {
-            return true;
-        }
-        let Some(addr) = map(self.bytes) else {
-            return false;
-        };
-        if self
-            .held
-            .compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            // (Another thread took it meanwhile: one is enough.)
-            unmap(addr, self.bytes);
-        }
-        true
-    }
-
-    /// Give the reserve back to the kernel; false if it was not held. Allocates nothing
-    /// (the allocator calls it).
-    pub fn release(&self) -> bool {
-        match self.held.swap(0, Ordering::AcqRel) {
-            0 => false,
-            addr => {
-                unmap(addr, self.bytes);
-                true
+    /// Every one of jemalloc's automatic arenas made now, while there is room. A thread's
+    /// first allocation chooses its arena, and makes one where a slot is free: out of room,
+    /// that fails and leaves the thread with no arena, whose cache jemalloc then frees at
+    /// the thread's end through a null arena (a segfault, seen: a thread whose first
+    /// allocations were made in the reserve). With every arena made, a thread is given
+    /// one and nothing is mapped. (Each arena's first metadata block, 2 MiB of address
+    /// space, mostly untouched; a thread made in the call would have made most of them.)
+    fn make_every_thread_arena() {
+        let mut count: c_uint = 0;
+        let mut len = std::mem::size_of::<c_uint>();
+        let mut mine: c_uint = 0;
+        let mut mine_len = std::mem::size_of::<c_uint>();
+        // SAFETY: documented commands, each an unsigned read or written.
+        unsafe {
+            if je::mallctl(
+                c"opt.narenas".as_ptr(),
+                std::ptr::from_mut(&mut count).cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            ) != 0
+                || je::mallctl(
+                    c"thread.arena".as_ptr(),
+                    std::ptr::from_mut(&mut mine).cast(),
+                    &mut mine_len,
+                    std::ptr::null_mut(),
+                    0,
+                ) != 0
+            {
+                return;
+            }
+            // (Moving the thread to an arena makes it; the thread then goes back to its own.)
+            for mut index in (0..count).chain([mine]) {
+                je::mallctl(
+                    c"thread.arena".as_ptr(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::from_mut(&mut index).cast(),
+                    std::mem::size_of::<c_uint>(),
+                );
             }
         }
     }
 
-    /// After an allocation of `bytes` failed: give the reserve back and make it `again`,
-    /// once; null (the failure stands) when the allocation is too large for the reserve
-    /// or the reserve is spent.
-    #[cold]
-    #[inline(never)]
-    pub fn retry(&self, bytes: usize, again: impl FnOnce() -> *mut u8) -> *mut u8 {
-        if bytes <= self.bytes / 2 && self.release() {
-            again()
-        } else {
-            std::ptr::null_mut()
+    /// jemalloc's extent allocation hook: the pool's next pages, never touched (so zero),
+    /// and committed; null when they do not fit, or when asked for a given address.
+    unsafe extern "C" fn give_from_pool(
+        hooks: *mut je::extent_hooks_t,
+        new_addr: *mut c_void,
+        size: usize,
+        alignment: usize,
+        zero: *mut bool,
+        commit: *mut bool,
+        _arena: c_uint,
+    ) -> *mut c_void {
+        // SAFETY: the hooks are a reserve's first field (`repr(C)`), and only a reserve's
+        // arena calls this hook.
+        let reserve = unsafe { &*hooks.cast::<Reserve>() };
+        if !new_addr.is_null() {
+            return std::ptr::null_mut();
         }
+        match reserve.take(size, alignment) {
+            Some(addr) => {
+                // SAFETY: jemalloc's out-parameters.
+                unsafe {
+                    *zero = true;
+                    *commit = true;
+                }
+                addr as *mut c_void
+            }
+            None => std::ptr::null_mut(),
+        }
+    }
+
+    /// The pool is one mapping: any extent of it may be split (false: done).
+    unsafe extern "C" fn split_or_merge_freely(
+        _hooks: *mut je::extent_hooks_t,
+        _addr: *mut c_void,
+        _size: usize,
+        _size_a: usize,
+        _size_b: usize,
+        _committed: bool,
+        _arena: c_uint,
+    ) -> bool {
+        false
+    }
+
+    /// ... and two neighbouring extents of it merged (false: done).
+    unsafe extern "C" fn merge_freely(
+        _hooks: *mut je::extent_hooks_t,
+        _addr_a: *mut c_void,
+        _size_a: usize,
+        _addr_b: *mut c_void,
+        _size_b: usize,
+        _committed: bool,
+        _arena: c_uint,
+    ) -> bool {
+        false
+    }
+}
+
+// (Elsewhere the core runs on the system's allocator, and `RLIMIT_AS` is not Linux's:
+// nothing is held, and a failure stands.)
+#[cfg(not(target_os = "linux"))]
+pub struct Reserve;
+
+#[cfg(not(target_os = "linux"))]
+impl Reserve {
+    pub const fn new(_bytes: usize) -> Reserve {
+        Reserve
+    }
+
+    pub fn hold(&'static self) -> bool {
+        false
     }
 }
 
@@ -110,79 +406,96 @@ fn map(bytes: usize) -> Option<usize> {
     const MAP_ANONYMOUS: c_int = 0x20;
     const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
     // SAFETY: a fresh anonymous mapping, which nothing else knows of. (Writable and
-    // without MAP_NORESERVE: under strict overcommit the kernel charges it, so giving it
-    // back frees a charge there as well as address space.)
+    // without MAP_NORESERVE: under strict overcommit the kernel charges it when mapped,
+    // so that touching it later cannot fail.)
     let flags = MAP_PRIVATE | MAP_ANONYMOUS;
     let addr = unsafe { mmap(std::ptr::null_mut(), bytes, PROT_READ | PROT_WRITE, flags, -1, 0) };
     (addr != MAP_FAILED).then_some(addr as usize)
 }
 
-#[cfg(target_os = "linux")]
-fn unmap(addr: usize, bytes: usize) {
-    use std::ffi::{c_int, c_void};
-    extern "C" {
-        fn munmap(addr: *mut c_void, len: usize) -> c_int;
-    }
-    // SAFETY: a reserve's own mapping (`map`), which nothing uses, given to this thread
-    // alone by the swap or compare-exchange that took it.
-    unsafe { munmap(addr as *mut c_void, bytes) };
-}
-
-// (Elsewhere the core runs on the system's allocator, and `RLIMIT_AS` is not Linux's:
-// nothing is held, and a failure stands.)
-#[cfg(not(target_os = "linux"))]
-fn map(_bytes: usize) -> Option<usize> {
-    None
-}
-
-#[cfg(not(target_os = "linux"))]
-fn unmap(_addr: usize, _bytes: usize) {}
-
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    use super::pool::GROW_BYTES;
     use super::*;
+    use std::alloc::Layout;
 
-    fn made(count: &mut usize) -> impl FnMut() -> *mut u8 + '_ {
-        || {
-            *count += 1;
-            std::ptr::NonNull::<u8>::dangling().as_ptr()
+    fn reserve(bytes: usize) -> &'static Reserve {
+        Box::leak(Box::new(Reserve::new(bytes)))
+    }
+
+    #[test]
+    fn allocations_made_in_the_reserve_come_from_its_pool_and_are_reused() {
+        let reserve = reserve(4 * GROW_BYTES);
+        assert!(reserve.hold());
+        let layout = Layout::from_size_align(52, 8).unwrap();
+        // SAFETY: nonzero sizes; each block freed once, with its layout.
+        unsafe {
+            let blocks: Vec<*mut u8> = (0..20_000).map(|_| reserve.alloc(layout, false)).collect();
+            assert!(blocks.iter().all(|&b| !b.is_null() && reserve.in_pool(b)));
+            for b in blocks {
+                std::alloc::dealloc(b, layout);
+            }
+            // Freed: the next rounds reuse the same pages (ten hold more than the pool).
+            for _ in 0..10 {
+                let blocks: Vec<*mut u8> = (0..20_000).map(|_| reserve.alloc(layout, false)).collect();
+                assert!(blocks.iter().all(|&b| !b.is_null() && reserve.in_pool(b)));
+                for b in blocks {
+                    std::alloc::dealloc(b, layout);
+                }
+            }
         }
     }
 
     #[test]
-    fn a_small_failure_spends_the_reserve_once_and_tries_again() {
-        let reserve = Reserve::new(1 << 20);
-        let mut tries = 0;
+    fn zeroed_aligned_and_moved_blocks_are_what_was_asked() {
+        let reserve = reserve(4 * GROW_BYTES);
         assert!(reserve.hold());
-        // Larger than half the reserve: not spent on it.
-        assert!(reserve.retry((1 << 19) + 1, made(&mut tries)).is_null());
-        assert_eq!(tries, 0);
-        assert!(!reserve.retry(1 << 19, made(&mut tries)).is_null());
-        assert_eq!(tries, 1);
-        // Spent: the next failure stands, until the reserve is taken again.
-        assert!(reserve.retry(1, made(&mut tries)).is_null());
-        assert_eq!(tries, 1);
-        assert!(!reserve.release());
-        assert!(reserve.hold());
-        assert!(!reserve.retry(1, made(&mut tries)).is_null());
-        assert_eq!(tries, 2);
+        // SAFETY: nonzero sizes; the block written within its size, freed once.
+        unsafe {
+            let layout = Layout::from_size_align(4096, 256).unwrap();
+            let block = reserve.alloc(layout, true);
+            assert!(reserve.in_pool(block) && (block as usize).is_multiple_of(256));
+            assert!(std::slice::from_raw_parts(block, 4096).iter().all(|&b| b == 0));
+            std::ptr::write_bytes(block, 7, 4096);
+            // A block of the thread's arena moved into the reserve, its bytes kept.
+            let small = Layout::from_size_align(16, 8).unwrap();
+            let outside = std::alloc::alloc(small);
+            std::ptr::write_bytes(outside, 9, 16);
+            let moved = reserve.realloc(outside, small, 100_000);
+            assert!(reserve.in_pool(moved));
+            assert!(std::slice::from_raw_parts(moved, 16).iter().all(|&b| b == 9));
+            std::alloc::dealloc(moved, Layout::from_size_align(100_000, 8).unwrap());
+            std::alloc::dealloc(block, layout);
+        }
     }
 
     #[test]
-    fn holding_twice_keeps_one_mapping() {
-        let reserve = Reserve::new(1 << 20);
+    fn a_used_up_pool_and_blocks_over_half_of_it_are_refused() {
+        let reserve = reserve(2 * GROW_BYTES);
         assert!(reserve.hold());
-        let first = reserve.held.load(Ordering::Acquire);
-        assert!(reserve.hold());
-        assert_eq!(reserve.held.load(Ordering::Acquire), first);
-        assert!(reserve.release());
-        assert!(!reserve.release());
+        // SAFETY: nonzero sizes; blocks freed once, with their layouts.
+        unsafe {
+            let over_half = Layout::from_size_align(GROW_BYTES + 1, 8).unwrap();
+            assert!(reserve.alloc(over_half, false).is_null());
+            let big = Layout::from_size_align(GROW_BYTES / 2, 8).unwrap();
+            let blocks: Vec<*mut u8> = (0..8).map(|_| reserve.alloc(big, false)).collect();
+            let made: Vec<*mut u8> = blocks.iter().copied().filter(|b| !b.is_null()).collect();
+            // Some fit the pool, never more than it holds, and then the failure stands.
+            assert!(!made.is_empty() && made.len() < 8, "{}", made.len());
+            assert!(made.iter().all(|&b| reserve.in_pool(b)));
+            for b in made {
+                std::alloc::dealloc(b, big);
+            }
+        }
     }
 
     #[test]
-    fn a_reserve_the_kernel_refuses_is_not_held() {
-        let reserve = Reserve::new(usize::MAX / 2);
-        assert!(!reserve.hold());
-        assert!(!reserve.release());
+    fn holding_twice_keeps_one_arena_and_a_pool_the_kernel_refuses_is_not_held() {
+        let held = reserve(GROW_BYTES);
+        assert!(held.hold() && held.hold());
+        let refused = reserve(usize::MAX / 2);
+        assert!(!refused.hold());
+        // SAFETY: a nonzero size.
+        assert!(unsafe { refused.alloc(Layout::new::<u64>(), false) }.is_null());
     }
 }

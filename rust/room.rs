@@ -20,9 +20,10 @@
 //!
 //! The design is silent on memory; the choices here: a check is a guess of the step's
 //! peak, so the margin covers the small allocations the estimates leave out (a pattern's
-//! tallies, a time series' points, a result's strings), and `reserve` holds address space
-//! back for those that come when the memory is already gone (at most 4 MiB each). A step
-//! that allocates more than its estimate plus the margin in one block can still abort; so can
+//! tallies, a time series' points, a result's strings), and `reserve` holds memory back
+//! for those that come when the memory is already gone (at most 4 MiB each, 8 MiB in all
+//! between two checks). A step that allocates more than its estimate plus the margin in
+//! one block can still abort; so can
 //! another thread of the process (Python building the output models meanwhile) taking the
 //! room between a check and the step. What a cgroup memory limit does (the kernel's OOM
 //! killer, with every allocation succeeding) no process can catch.
@@ -38,7 +39,8 @@ pub const MARGIN: usize = 16 << 20;
 /// call's settings and Arrow schema are read), with nothing to add: the margin alone.
 pub fn ensure_room(bytes: usize, what: impl FnOnce() -> String) -> Result<(), CoreError> {
     let total = bytes.saturating_add(MARGIN);
-    // (The reserve first, if spent: a call never goes on without it. See `reserve`.)
+    // (The reserve first, if not made yet (no room when the module was loaded): a call
+    // never goes on without it. See `reserve`.)
     if crate::reserve::RESERVE.hold() && can_map(total) {
         Ok(())
     } else {
