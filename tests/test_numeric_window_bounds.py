@@ -156,6 +156,11 @@ def _exact(ticks: int, unit: str, multiple: int) -> datetime | None:
     """The instant of numpy.datetime64(ticks, f"{multiple}{unit}"), in Python's integers;
     None outside the years 1 to 9999."""
     ticks *= multiple
+    if unit in ("Y", "M"):  # (calendar units: the first day of the year or month)
+        year, month = divmod(ticks * 12 if unit == "Y" else ticks, 12)
+        if not 1 <= 1970 + year <= 9999:
+            return None
+        return datetime(1970 + year, month + 1, 1, tzinfo=UTC)
     try:
         if unit in _UNITS_MICROSECONDS:
             return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
@@ -170,7 +175,7 @@ def _exact(ticks: int, unit: str, multiple: int) -> datetime | None:
 
 @given(
     ticks=_INT64,
-    unit=st.sampled_from([*_UNITS_MICROSECONDS, *_UNITS_FINER]),
+    unit=st.sampled_from(["Y", "M", *_UNITS_MICROSECONDS, *_UNITS_FINER]),
     multiple=st.integers(1, 1000),
 )
 def test_a_numpy_datetime64_bound_of_any_unit_and_multiple_is_its_exact_instant(
@@ -186,7 +191,8 @@ def test_a_numpy_datetime64_bound_of_any_unit_and_multiple_is_its_exact_instant(
         with pytest.raises(ValueError, match="is outside the years 1 to 9999"):
             numeric_window_bound(value)
     else:
-        assert numeric_window_bound(value) == expected
+        bound = numeric_window_bound(value)
+        assert (bound, bound.tzinfo) == (expected, UTC)
 
 
 @pytest.mark.parametrize(
