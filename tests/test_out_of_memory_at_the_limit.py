@@ -18,40 +18,21 @@ import json
 import sys
 
 import pytest
-from child import run_python
+from child import SMALL_BATCH, run_python
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
 
-CHILD = """
+CHILD = (
+    """
 import json, os, resource, threading
 from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 
 where, form = WHERE, FORM
-start = datetime(2024, 1, 1, tzinfo=UTC)
-table = pa.table({
-    "pattern_id": ["a", "b", "a"],
-    "timestamp": [start + timedelta(hours=h) for h in (1, 2, 3)],
-    "success": [True, False, True],
-    "execution_time_ms": [1.0, 2.0, 3.0],
-})
-request = ModelUsageAnalyticsBatchInput(
-    execution_data=table if form == "arrow" else table.to_pylist(),
-    time_window_start=start,
-    time_window_end=start + timedelta(days=1),
-    time_window_type="daily",
-)
-reducer = NodeUsageAnalyticsReducer()
-
-def summary():
-    results = reducer.execute_batch_reduction_sync(request).results
-    return sorted(
-        (key, r.usage_metrics.total_executions, r.success_metrics.success_count,
-         r.performance_metrics.p95_execution_time_ms)
-        for key, r in results.items()
-    )
-
+"""
+    + SMALL_BATCH
+    + """
 expected = summary()
 go, outcomes = threading.Event(), []
 
@@ -90,6 +71,7 @@ thread.join()
 reduce()
 print(json.dumps(outcomes))
 """
+)
 
 # (The main thread with Arrow input is left out: there pyarrow's own C++ code, reading
 # the table in Python before the core is called, aborts with `std::bad_alloc`.)

@@ -20,7 +20,7 @@ import json
 import sys
 
 import pytest
-from child import TAKE_THE_ROOM, run_python
+from child import SMALL_BATCH, TAKE_THE_ROOM, run_python
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
 
@@ -31,31 +31,9 @@ from datetime import UTC, datetime, timedelta
 from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsReducer
 
 form, calls = FORM, CALLS
-start = datetime(2024, 1, 1, tzinfo=UTC)
-records = [
-    {"pattern_id": p, "timestamp": start + timedelta(hours=h), "success": s,
-     "execution_time_ms": float(h)}
-    for p, h, s in (("a", 1, True), ("b", 2, False), ("a", 3, True))
-]
-if form == "arrow":
-    import pyarrow as pa
-    records = pa.Table.from_pylist(records)
-request = ModelUsageAnalyticsBatchInput(
-    execution_data=records,
-    time_window_start=start,
-    time_window_end=start + timedelta(days=1),
-    time_window_type="daily",
-)
-reducer = NodeUsageAnalyticsReducer()
-
-def summary():
-    results = reducer.execute_batch_reduction_sync(request).results
-    return sorted(
-        (key, r.usage_metrics.total_executions, r.success_metrics.success_count,
-         r.performance_metrics.p95_execution_time_ms)
-        for key, r in results.items()
-    )
-
+"""
+    + SMALL_BATCH
+    + """
 expected = summary()
 outcomes = []
 
