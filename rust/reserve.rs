@@ -47,7 +47,7 @@
 //! Python's own allocations, which the reserve does not serve.
 
 /// What is held back: room for the small allocations between a failure and the next check,
-/// and for the error's own (jemalloc takes its pool 2 MiB at a time: `GROW_BYTES`).
+/// and for the error's own (given to jemalloc whole when held: `give_the_whole_pool`).
 pub const RESERVE_BYTES: usize = 8 << 20;
 
 #[cfg(target_os = "linux")]
@@ -141,34 +141,36 @@ mod pool {
             }
         }
 
-        /// The whole pool given to the arena now, while there is room: blocks of half a
-        /// growth made until it is used up, then freed (untouched: what jemalloc keeps of
-        /// them is address space, not pages). jemalloc records each address it holds in a
-        /// radix tree whose leaves (one per GiB of addresses) it maps with its own mappings
-        /// when first needed: needed now, a later allocation from the pool maps nothing.
+        /// The whole pool given to the arena now, while there is room: one block, the largest
+        /// jemalloc makes of the pool in one growth (one call of the hook), freed untouched
+        /// (what jemalloc keeps of it is address space, not pages). jemalloc records each
+        /// address it holds in a radix tree whose leaves (one per GiB of addresses) it maps
+        /// with its own mappings when first needed: needed now, a later allocation from the
+        /// pool maps nothing. In one growth, because jemalloc never merges extents that two
+        /// calls of the hook gave (each is a "head": `extent_neighbor_head_state_mergeable`):
+        /// given 2 MiB at a time, as until helper-267, no block over 2 MiB could be made,
+        /// whatever the pool held.
         fn give_the_whole_pool(&self) {
-            const MOST: usize = 64;
-            let half = std::alloc::Layout::from_size_align(GROW_BYTES / 2, 8).expect("a valid layout");
-            let Some(flags) = self.flags(half.size(), half.align()) else {
+            let Some(flags) = self.flags(1, 8) else {
                 return;
             };
-            let mut blocks = [std::ptr::null_mut::<c_void>(); MOST];
-            // SAFETY: blocks of nonzero size made in the reserve's arena, each freed once
-            // with the flags that made it.
-            unsafe {
-                for block in blocks.iter_mut() {
-                    *block = je::mallocx(half.size(), flags);
-                    if block.is_null() {
-                        break;
+            // (The largest that fits the pool with jemalloc's padding, found by trying: a
+            // size whose extent is larger is refused by the hook, changing nothing.)
+            let mut size = self.bytes;
+            while size >= 4096 {
+                // SAFETY: a nonzero size in the reserve's arena, freed once with its flags.
+                unsafe {
+                    let block = je::mallocx(size, flags);
+                    if !block.is_null() {
+                        je::sdallocx(block, size, flags);
+                        return;
                     }
                 }
-                for block in blocks.into_iter().take_while(|b| !b.is_null()) {
-                    je::sdallocx(block, half.size(), flags);
-                }
+                size -= size / 8;
             }
         }
 
-        /// A new arena on the reserve's hooks, each growth `GROW_BYTES`; its metadata from
+        /// A new arena on the reserve's hooks, later growths `GROW_BYTES`; its metadata from
         /// jemalloc's own mappings (the pool is for what the core allocates).
         fn make_arena(&'static self) -> Option<c_uint> {
             let mut config = ArenaConfig {
@@ -191,7 +193,8 @@ mod pool {
             if made != 0 {
                 return None;
             }
-            // Growth capped at 2 MiB (it doubles otherwise): the pool is used to its end.
+            // Later growths capped at 2 MiB (they double otherwise): a pool that one growth
+            // does not cover whole (not one of jemalloc's sizes) is used to its end.
             // A failure (jemalloc built without `retain`) leaves it growing by what is asked.
             let mut mib = [0usize; 3];
             let mut mib_len = mib.len();
@@ -207,6 +210,28 @@ mod pool {
                         std::ptr::null_mut(),
                         std::ptr::from_mut(&mut limit).cast(),
                         std::mem::size_of::<usize>(),
+                    );
+                }
+            }
+            // What is freed is purged at once (no decay), which the hooks refuse: the freed
+            // extent joins the pool's unused ("retained") ones and merges with its free
+            // neighbours. Left dirty, it would stay apart from them until it decayed (10 s,
+            // and only while some arena allocates): the free room cut in pieces, a block of
+            // half the pool was refused after small blocks were freed (helper-267).
+            let mut mib = [0usize; 3];
+            let mut mib_len = mib.len();
+            let mut no_decay: isize = 0;
+            // SAFETY: a valid name, room for its three parts; then an ssize_t written.
+            unsafe {
+                if je::mallctlnametomib(c"arena.0.dirty_decay_ms".as_ptr(), mib.as_mut_ptr(), &mut mib_len) == 0 {
+                    mib[1] = index as usize;
+                    je::mallctlbymib(
+                        mib.as_ptr(),
+                        mib_len,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        std::ptr::from_mut(&mut no_decay).cast(),
+                        std::mem::size_of::<isize>(),
                     );
                 }
             }
@@ -466,6 +491,43 @@ mod tests {
             assert!(std::slice::from_raw_parts(moved, 16).iter().all(|&b| b == 9));
             std::alloc::dealloc(moved, Layout::from_size_align(100_000, 8).unwrap());
             std::alloc::dealloc(block, layout);
+        }
+    }
+
+    #[test]
+    fn a_block_of_half_the_pool_is_made_after_hold_and_after_small_blocks_are_freed() {
+        // (Until helper-267: the pool was given in four 2 MiB extents, which jemalloc never
+        // merges (each one a "head"), and its frees stayed apart from what it had not used
+        // (dirty and retained extents do not merge): a block of 2 MiB was always refused,
+        // and one of 1.5 MiB right after `hold`.)
+        let reserve = reserve(RESERVE_BYTES);
+        assert!(reserve.hold());
+        let half = Layout::from_size_align(RESERVE_BYTES / 2, 8).unwrap();
+        let small: Vec<Layout> = (0..3_000)
+            .map(|i| Layout::from_size_align(40 + i, 8).unwrap())
+            .collect();
+        // SAFETY: nonzero sizes; each block freed once, with its layout.
+        unsafe {
+            for round in 0..3 {
+                let block = reserve.alloc(half, false);
+                assert!(!block.is_null() && reserve.in_pool(block), "round {round}");
+                std::alloc::dealloc(block, half);
+                // Small blocks made in the reserve and freed as the core frees them, then
+                // the thread's cache flushed: a small block freed goes to the freeing
+                // thread's cache first, and keeps its slab's pages from the pool until the
+                // cache gives it back (or the thread reuses it).
+                let blocks: Vec<*mut u8> = small.iter().map(|&layout| reserve.alloc(layout, false)).collect();
+                assert!(
+                    blocks.iter().all(|&b| !b.is_null() && reserve.in_pool(b)),
+                    "round {round}"
+                );
+                for (b, &layout) in blocks.into_iter().zip(&small) {
+                    std::alloc::dealloc(b, layout);
+                }
+                let flush = c"thread.tcache.flush".as_ptr();
+                let null = std::ptr::null_mut();
+                assert_eq!(tikv_jemalloc_sys::mallctl(flush, null, null.cast(), null, 0), 0);
+            }
         }
     }
 
