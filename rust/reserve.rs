@@ -66,6 +66,29 @@ mod pool {
     /// What the reserve's arena takes of its pool at a time (jemalloc's least growth).
     pub const GROW_BYTES: usize = 2 << 20;
 
+    /// Arena `index`'s option `name` ("arena.0.OPTION", the index put in for the 0) set to
+    /// `value`, of the option's own type (`size_t`: usize, `ssize_t`: isize); where this
+    /// jemalloc lacks the option, or refuses the value, the arena is left as it was.
+    fn set_arena_option<T>(name: &std::ffi::CStr, index: c_uint, mut value: T) {
+        let mut mib = [0usize; 3];
+        let mut mib_len = mib.len();
+        // SAFETY: a valid name, room for its three parts; then `size_of::<T>()` bytes read
+        // from `value` (jemalloc refuses a length other than the option's: no misread).
+        unsafe {
+            if je::mallctlnametomib(name.as_ptr(), mib.as_mut_ptr(), &mut mib_len) == 0 {
+                mib[1] = index as usize;
+                je::mallctlbymib(
+                    mib.as_ptr(),
+                    mib_len,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::from_mut(&mut value).cast(),
+                    std::mem::size_of::<T>(),
+                );
+            }
+        }
+    }
+
     /// A pool of address space and the jemalloc arena that allocates from it.
     // (`repr(C)`, the hooks first: jemalloc hands a hook the hooks' address, which is the
     // reserve's.)
@@ -196,45 +219,13 @@ mod pool {
             // Later growths capped at 2 MiB (they double otherwise): a pool that one growth
             // does not cover whole (not one of jemalloc's sizes) is used to its end.
             // A failure (jemalloc built without `retain`) leaves it growing by what is asked.
-            let mut mib = [0usize; 3];
-            let mut mib_len = mib.len();
-            let mut limit = GROW_BYTES;
-            // SAFETY: a valid name, room for its three parts; then a size_t written.
-            unsafe {
-                if je::mallctlnametomib(c"arena.0.retain_grow_limit".as_ptr(), mib.as_mut_ptr(), &mut mib_len) == 0 {
-                    mib[1] = index as usize;
-                    je::mallctlbymib(
-                        mib.as_ptr(),
-                        mib_len,
-                        std::ptr::null_mut(),
-                        std::ptr::null_mut(),
-                        std::ptr::from_mut(&mut limit).cast(),
-                        std::mem::size_of::<usize>(),
-                    );
-                }
-            }
+            set_arena_option(c"arena.0.retain_grow_limit", index, GROW_BYTES);
             // What is freed is purged at once (no decay), which the hooks refuse: the freed
             // extent joins the pool's unused ("retained") ones and merges with its free
             // neighbours. Left dirty, it would stay apart from them until it decayed (10 s,
             // and only while some arena allocates): the free room cut in pieces, a block of
             // half the pool was refused after small blocks were freed (helper-267).
-            let mut mib = [0usize; 3];
-            let mut mib_len = mib.len();
-            let mut no_decay: isize = 0;
-            // SAFETY: a valid name, room for its three parts; then an ssize_t written.
-            unsafe {
-                if je::mallctlnametomib(c"arena.0.dirty_decay_ms".as_ptr(), mib.as_mut_ptr(), &mut mib_len) == 0 {
-                    mib[1] = index as usize;
-                    je::mallctlbymib(
-                        mib.as_ptr(),
-                        mib_len,
-                        std::ptr::null_mut(),
-                        std::ptr::null_mut(),
-                        std::ptr::from_mut(&mut no_decay).cast(),
-                        std::mem::size_of::<isize>(),
-                    );
-                }
-            }
+            set_arena_option(c"arena.0.dirty_decay_ms", index, 0isize);
             Some(index)
         }
 
