@@ -99,8 +99,9 @@ def _from_datetime64(value: Any) -> datetime:
     # unit's multiple in 64 bits and wraps without a word (datetime64(2**62, "7ns"),
     # 2992, read as 1823), where the records' reader (`rust/numpy_time.rs`) is exact.
     unit, multiple = np.datetime_data(value.dtype)
-    ticks = int(value.astype(np.int64)) * multiple
-    shown = f"numpy.datetime64({int(value.astype(np.int64))}, '{multiple}{unit}')"
+    count = int(value.astype(np.int64))
+    ticks = count * multiple
+    shown = f"numpy.datetime64({count}, '{multiple}{unit}')"
     if unit in ("Y", "M"):
         year, month = divmod(ticks * 12 if unit == "Y" else ticks, 12)
         if not 1 <= year + 1970 <= 9999:
