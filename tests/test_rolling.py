@@ -710,6 +710,10 @@ def test_settings_one_step_past_their_bounds_are_refused_by_name() -> None:
     with pytest.raises(ValidationError, match="exact_budget"):
         rolling(exact_budget=2**53 + 1)
     assert rolling(exact_budget=2**53).settings.exact_budget == 2**53
+    # (None of the lower bound 0 was named: the drawn cases reach it by chance.)
+    with pytest.raises(ValidationError, match="exact_budget"):
+        rolling(exact_budget=-1)
+    assert rolling(exact_budget=0).settings.exact_budget == 0
     assert rolling(relative_accuracy=1e-4).settings.relative_accuracy == 1e-4
     assert rolling(relative_accuracy=0.999).settings.relative_accuracy == 0.999
 
