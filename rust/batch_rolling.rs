@@ -48,7 +48,7 @@ use crate::group::{GroupIndex, NO_GROUP};
 use crate::group_results::{check_output_room, output_bytes_of};
 use crate::metrics::Analytics;
 use crate::rolling::{Rolling, BUCKETS_PER_CHECK, BYTES_PER_BUCKET, BYTES_PER_ROW, KEPT_WINDOWS, MERGED_PARTS};
-use crate::room::{count_text, ensure_room, try_grow, RoomAsItGoes};
+use crate::room::{count_text, ensure_room, try_grow, try_grow_exact, RoomAsItGoes};
 
 /// A pattern's share beside its buckets: its window's settings (a template accumulator)
 /// and its id's entry in the index.
@@ -326,9 +326,16 @@ impl BatchRolling {
         try_grow(&mut self.patterns, after_add, || {
             format!("the windows of {} patterns", count_text(after_add))
         })?;
-        let mut touched = Vec::with_capacity(index.keys().len());
-        let mut by_window: Vec<Option<Filing>> = (0..after_add).map(|_| None).collect();
-        let mut new_codes = Vec::with_capacity(after_add);
+        // The scratch of the loops below, fallible too (a few bytes a pattern, but for
+        // every pattern of the monitor).
+        let scratch = || format!("filing the rows of {} patterns", count_text(after_add));
+        let mut touched = Vec::new();
+        try_grow_exact(&mut touched, index.keys().len(), scratch)?;
+        let mut by_window: Vec<Option<Filing>> = Vec::new();
+        try_grow_exact(&mut by_window, after_add, scratch)?;
+        by_window.resize_with(after_add, || None);
+        let mut new_codes = Vec::new();
+        try_grow_exact(&mut new_codes, after_add, scratch)?;
 
         // Nothing has changed so far. The ids and counts, and a window per new pattern:
         for (code, key) in index.keys().iter().enumerate() {

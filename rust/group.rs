@@ -285,10 +285,13 @@ impl GroupIndex {
     }
 
     /// Make room for every id of `keys` that `code` would add, with its map entries, in
-    /// one go: `code` of those keys then allocates nothing, so it cannot fail (nor set
-    /// `out_of_memory`). For a caller that must fail before it changes anything
-    /// (`BatchRolling::take`). Returns how many new ids `keys` holds at most. Out of
-    /// memory (or after an id found none), an error, and nothing but capacity changed.
+    /// one go: `code` of those keys then grows nothing, so it cannot fail (nor set
+    /// `out_of_memory`). It still copies each new text (a `Box<str>` for the map, and one
+    /// for `keys` when it is a new id): small blocks, which under a limit come from the
+    /// allocator's reserve (`rust/reserve.rs`) as every small block does. For a caller
+    /// that must fail before it changes anything (`BatchRolling::take`). Returns how many
+    /// new ids `keys` holds at most. Out of memory (or after an id found none), an error,
+    /// and nothing but capacity changed.
     pub fn reserve_for(&mut self, keys: &[GroupKey]) -> Result<usize, CoreError> {
         self.check_memory()?;
         // As `code` goes: a text not met is a new text entry, and names the int or UUID
