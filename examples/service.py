@@ -260,8 +260,9 @@ def sent_value(records: Any, index: int, field: str) -> tuple[tuple[Any, ...], b
     body = ("body", "execution_data")
     if isinstance(records, dict):
         column = records.get(field)
-        there = isinstance(column, list) and 0 <= index < len(column)
-        return (*body, field, index), there, column[index] if there else None
+        if isinstance(column, list) and 0 <= index < len(column):
+            return (*body, field, index), True, column[index]
+        return (*body, field, index), False, None
     record = records[index] if isinstance(records, list) and 0 <= index < len(records) else None
     if not isinstance(record, dict):  # (`[5]`: the library's field is "record")
         return (*body, index), isinstance(records, list), record
