@@ -3,7 +3,7 @@
     pip install 'usage-analytics[service]'
     usage-analytics demo                       # writes usage-analytics-demo.sqlite here
     uvicorn --app-dir examples service:app     # USAGE_ANALYTICS_DB picks another file
-    curl 'localhost:8000/patterns/375d8680-2360-5bbf-a42a-43b7a103a8d3/analytics?window=7d'
+    curl 'localhost:8000/patterns/code-review-assistant/analytics?window=7d'
     curl 'localhost:8000/dashboard?window=30d'
 
 Endpoints (windows: a number and a unit, `90m`, `24h`, `7d`, `4w`; they end now, to
