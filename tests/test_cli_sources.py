@@ -176,6 +176,18 @@ def test_dashboard_table_shows_every_pattern_worst_first(
     assert all(len(line) <= 100 for line in lines)
 
 
+@pytest.mark.parametrize("kind", ["parquet", "sqlite", "postgresql"])
+def test_analyze_of_an_ids_start_names_the_ids_that_start_so(
+    capsys: pytest.CaptureFixture[str], sources: dict[str, str], kind: str
+) -> None:
+    # The dashboard shows UUIDs by their first 8 characters: given to `analyze`, they
+    # named the first five ids in order, which need not hold the one meant (the last).
+    last = sorted(PATTERN_IDS)[-1]
+    code, out, err = run(capsys, "analyze", sources[kind], "--pattern", last[:8])
+    assert (code, out) == (1, "")
+    assert err.rstrip().endswith(f"; ids starting with it: {last} (pass the whole id)"), err
+
+
 def test_dashboard_html_has_every_pattern(
     capsys: pytest.CaptureFixture[str], sources: dict[str, str], tmp_path: Path
 ) -> None:
