@@ -180,8 +180,11 @@ def render_dashboard(
     """The dashboard table, one line per row (in the given order), fit to `width` (at
     least `MIN_WIDTH`).
     Names (ids) up to 36 characters are shown whole, longer ones cut (apart, where
-    their cuts would look alike: `text_width.cut_apart`); when the finding would get less
-    than `_MIN_FINDING` characters it goes on its own indented line under the row.
+    their cuts would look alike: `text_width.cut_apart`), but UUIDs, where whole they
+    would leave the finding less than `_WHOLE_IDS_ROOM` columns, are shown by the fewest
+    characters no other name starts with (`short_ids`), a note under the table saying
+    so; when the finding would get less than `_MIN_FINDING` characters it goes on its
+    own indented line under the row.
     Where records were skipped as invalid (`on_invalid="skip"`), an INVALID column
     counts them: a pattern looks healthy on the records it kept."""
     width = max(MIN_WIDTH, width or terminal_width())
