@@ -3,7 +3,7 @@
     pip install 'usage-analytics[service]'
     usage-analytics demo                       # writes usage-analytics-demo.sqlite here
     uvicorn --app-dir examples service:app     # USAGE_ANALYTICS_DB picks another file
-    curl 'localhost:8000/patterns/375d8680-2360-5bbf-a42a-43b7a103a8d3/analytics?window=7d'
+    curl 'localhost:8000/patterns/code-review-assistant/analytics?window=7d'
     curl 'localhost:8000/dashboard?window=30d'
 
 Endpoints (windows: a number and a unit, `90m`, `24h`, `7d`, `4w`; they end now, to
@@ -35,14 +35,15 @@ itself (a `JSONResponse` of `to_dict()`), not through FastAPI's validation of a
 the null of a number past the largest double (a 500). Tests check the two agree.
 
 Every 422 has FastAPI's form (the OpenAPI schema's): a list of errors, each naming where
-(`loc`: the query parameter, or the record and its field in the body), why (`msg`, the
-library's words for its refusals) and the value given (`input`). The library's refusals
-of a body's records or options (`InvalidRecordError`, a `UsageAnalyticsError` of no
-subclass) are 422s. What is not the request's fault is not a 422 (the client need not
-change its request): memory running short is a 503 with `Retry-After` (the library's
-`MemoryError`), the library's own fault (`InternalError`), a missing optional dependency
-(`MissingDependencyError`), any other error, and the library refusing the database's
-own records, are 500s; each with a `Problem` body.
+(`loc`: the query parameter, or the path to the value in the body), why (`msg`, the
+library's words for its refusals) and the value given, as the request's JSON has it
+(`input`; none for a missing field). The library's refusals of a body's records or
+options (`InvalidRecordError`, a `UsageAnalyticsError` of no subclass) are 422s. What is
+not the request's fault is not a 422 (the client need not change its request): memory
+running short is a 503 with `Retry-After` (the library's `MemoryError`), the library's
+own fault (`InternalError`), a missing optional dependency (`MissingDependencyError`),
+any other error, and the library refusing the database's own records, are 500s; each
+with a `Problem` body.
 
 Everything is async: the SQLite source and store do their blocking work on worker
 threads, and the reducer moves large inputs off the event loop. A client that
@@ -237,14 +238,35 @@ async def unless_gone(request: Request, work: Awaitable[T]) -> T:
         watcher.cancel()
 
 
-def record_refusal(error: InvalidRecordError) -> RequestValidationError:
-    """The library's refusal of a record as a 422 of FastAPI's form: `loc` the record's
-    field in the body, `msg` the library's message (record, field, value, reason, and how
-    many more are bad), `input` the value's repr as the library shows it."""
-    where = ("body", "execution_data", error.index, error.field)
-    return RequestValidationError(
-        [{"type": "invalid_record", "loc": where, "msg": str(error), "input": error.value}]
-    )
+def record_refusal(error: InvalidRecordError, records: Any) -> RequestValidationError:
+    """The library's refusal of a record as a 422 of FastAPI's form: `loc` the path to
+    the value in the body, `msg` the library's message (record, field, value, reason,
+    and how many more are bad), `input` the value as the client sent it (`sent_value`),
+    left out where the record lacks the field, as FastAPI leaves out a missing field's."""
+    loc, found, value = sent_value(records, error.index, error.field)
+    refused: dict[str, Any] = {"type": "invalid_record", "loc": loc, "msg": str(error)}
+    if found:
+        refused["input"] = value
+    return RequestValidationError([refused])
+
+
+def sent_value(records: Any, index: int, field: str) -> tuple[tuple[Any, ...], bool, Any]:
+    """Where the refused value is in the body's `execution_data` (`loc`), whether it is
+    there, and the value: as JSON gave it, so a client reads back the 422's `input` as
+    the value it sent. (It was the library's repr of the value: "'yesterday'" in quotes
+    for the string yesterday, "-1" for the number, "{'a': 1}" for an object, "<missing>"
+    for none.) A list of records is `[index][field]`, a dict of columns
+    `[field][index]`; a record that is not an object is itself the value."""
+    body = ("body", "execution_data")
+    if isinstance(records, dict):
+        column = records.get(field)
+        if isinstance(column, list) and 0 <= index < len(column):
+            return (*body, field, index), True, column[index]
+        return (*body, field, index), False, None
+    record = records[index] if isinstance(records, list) and 0 <= index < len(records) else None
+    if not isinstance(record, dict):  # (`[5]`: the library's field is "record")
+        return (*body, index), isinstance(records, list), record
+    return (*body, index, field), field in record, record.get(field)
 
 
 #: A date-time whose offset's "+" a URL's query turned into a space ("...12:00:00 05:30").
@@ -527,12 +549,13 @@ def create_app(
         try:
             result = await unless_gone(request, reducer.execute_reduction(contract))
         except InvalidRecordError as error:
-            raise record_refusal(error) from None
+            raise record_refusal(error, contract.execution_data) from None
         except (InternalError, MissingDependencyError):
             raise  # (the service's failures, not the request's: 500s)
         except UsageAnalyticsError as error:  # (a refusal of the request, in its words)
+            # (No `input`: the body as a whole, which it was null for, no value sent.)
             raise RequestValidationError(
-                [{"type": "value_error", "loc": ("body",), "msg": str(error), "input": None}]
+                [{"type": "value_error", "loc": ("body",), "msg": str(error)}]
             ) from None
         return JSONResponse(result.to_dict())
 

@@ -167,10 +167,25 @@ def test_dashboard_table_shows_every_pattern_worst_first(
     header = next(index for index, line in enumerate(lines) if line.startswith("PATTERN"))
     assert "WORST HEALTH FINDING" in lines[header]
     table = lines[header + 2 : header + 2 + len(PATTERN_IDS)]
-    assert table[0].startswith(str(DEMO_PATTERNS[2].pattern_id))
+    # (At 100 columns the UUIDs are shown by their first 8 characters, unique among
+    # them, and the findings whole: `usage_analytics.short_ids`.)
+    assert table[0].startswith(f"{str(DEMO_PATTERNS[2].pattern_id)[:8]}  ")
     assert "✗" in table[0]
-    assert {line.split()[0] for line in table} == set(PATTERN_IDS)
+    assert {line.split()[0] for line in table} == {id_[:8] for id_ in PATTERN_IDS}
+    assert lines[header + 2 + len(PATTERN_IDS)].startswith("Pattern ids shortened to their")
     assert all(len(line) <= 100 for line in lines)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "sqlite", "postgresql"])
+def test_analyze_of_an_ids_start_names_the_ids_that_start_so(
+    capsys: pytest.CaptureFixture[str], sources: dict[str, str], kind: str
+) -> None:
+    # The dashboard shows UUIDs by their first 8 characters: given to `analyze`, they
+    # named the first five ids in order, which need not hold the one meant (the last).
+    last = sorted(PATTERN_IDS)[-1]
+    code, out, err = run(capsys, "analyze", sources[kind], "--pattern", last[:8])
+    assert (code, out) == (1, "")
+    assert err.rstrip().endswith(f"; ids starting with it: {last} (pass the whole id)"), err
 
 
 def test_dashboard_html_has_every_pattern(
@@ -275,6 +290,80 @@ def test_demo_refuses_to_overwrite_a_file_that_is_not_sqlite(
         "the demo rewrites its file, so pass a new path\n"
     )
     assert path.read_text(encoding="utf-8") == "precious notes\n"
+
+
+@pytest.mark.parametrize(
+    ("schema", "named"),
+    [
+        # An empty table of its own under the demo's name: the demo added its indexes to
+        # it, then failed on the table's columns ("no column named execution_time_ms").
+        (
+            ["CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT, ok INT)"],
+            "pattern_executions without the demo's records",
+        ),
+        # (The same columns as the demo's, empty: the demo's records went into it.)
+        (
+            [
+                "CREATE TABLE pattern_executions (pattern_id, timestamp, success, "
+                "execution_time_ms, quality_score, quality_gates_passed, timeout, "
+                "context_type, agent, project, file_path)"
+            ],
+            "pattern_executions without the demo's records",
+        ),
+        # Views and triggers were not looked at: a file of the demo's tables and a view.
+        (
+            [
+                "CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)",
+                "INSERT INTO pattern_executions VALUES ('ci-failure-triage', '2026-03-01')",
+                "CREATE VIEW recent AS SELECT * FROM pattern_executions",
+            ],
+            "view recent",
+        ),
+    ],
+    ids=["own-columns", "demo-columns", "view"],
+)
+def test_demo_refuses_a_file_that_it_did_not_write_leaving_it_as_it_was(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, schema: list[str], named: str
+) -> None:
+    database = tmp_path / "mine.sqlite"
+    with sqlite3.connect(database) as connection:
+        for statement in schema:
+            connection.execute(statement)
+    connection.close()
+    before = database.read_bytes()
+    code, out, err = run(capsys, "demo", "--db", str(database), "--now", NOW_ARG)
+    assert (code, out) == (2, "")
+    assert f"holds other data ({named}); the demo rewrites its file, so pass a new path" in err
+    assert database.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mine.sqlite"]
+
+
+@pytest.mark.parametrize("kind", ["empty file", "empty database"])
+def test_demo_writes_a_file_that_holds_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    database = tmp_path / "new.sqlite"
+    if kind == "empty file":
+        database.write_bytes(b"")
+    else:
+        sqlite3.connect(database).close()
+    assert run(capsys, "demo", "--db", str(database), "--now", NOW_ARG)[0] == 0
+    with sqlite3.connect(database) as connection:
+        (executions,) = connection.execute("SELECT count(*) FROM pattern_executions").fetchone()
+    connection.close()
+    assert executions == len(demo_rows_of_seed_7())
+
+
+def test_demo_says_which_directory_it_wrote_its_file_in(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # "written to usage-analytics-demo.sqlite": in the directory the command ran in, which
+    # the heading did not name.
+    out = " ".join(run(capsys, "demo", "--now", NOW_ARG)[1].split())
+    assert f"written to usage-analytics-demo.sqlite in {tmp_path} (table pattern_executions)" in out
+    absolute = tmp_path / "sub.sqlite"
+    out = " ".join(run(capsys, "demo", "--db", str(absolute), "--now", NOW_ARG)[1].split())
+    assert f"written to {absolute} (table pattern_executions)" in out
 
 
 def _in_a_child(*argv: str) -> subprocess.CompletedProcess[str]:

@@ -6,6 +6,7 @@ requests get clear 4xx answers."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -351,3 +352,22 @@ def test_a_blank_pattern_id_is_a_422(tmp_path: Path, pattern: str) -> None:
     assert loc == ["path", "pattern_id"]
     assert message == "Value error, pattern_id must not be blank"
     assert value == unquote(pattern)
+
+
+def test_the_docstrings_requests_answer_over_the_file_the_demo_writes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The first named a demo UUID, which `usage-analytics demo` no longer writes (its
+    # records' ids are the patterns' names): a 404 for the first request a user made.
+    from cli_runs import run
+
+    database = tmp_path / "usage-analytics-demo.sqlite"
+    assert run(capsys, "demo", "--db", str(database), "--now", "2026-03-03T14:00Z")[0] == 0
+    service = load_service()
+    requests = re.findall(r"curl 'localhost:8000(/[^']*)'", service.__doc__ or "")
+    assert len(requests) == 2
+    now = datetime(2026, 3, 3, 14, tzinfo=UTC)
+    with TestClient(service.create_app(database, now=lambda: now)) as client:
+        for request in requests:
+            response = client.get(request)
+            assert response.status_code == 200, (request, response.text)

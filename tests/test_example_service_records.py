@@ -70,12 +70,91 @@ def test_a_bad_record_is_a_422_naming_it_in_the_librarys_words(client: TestClien
     [error] = response.json()["detail"]
     assert error["type"] == "invalid_record"
     assert error["loc"] == ["body", "execution_data", 1, "quality_score"]
-    assert error["input"] == "1.5"
+    assert error["input"] == 1.5  # (the number sent: it was the library's repr, "1.5")
     assert error["msg"].startswith("record 1: field 'quality_score' = 1.5: ")
     assert error["msg"].endswith("(and 1 more invalid record)")
     skipped = post(client, body(records, on_invalid="skip"))
     assert skipped.status_code == 200
     assert skipped.json()["data_quality"]["invalid_records"] == 2
+
+
+RECORD = {"timestamp": "2026-03-01T00:00:00Z", "success": True}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("timestamp", "yesterday"),  # (was "'yesterday'", the repr in quotes)
+        ("success", "maybe"),
+        ("execution_time_ms", -1),  # (was "-1", text)
+        ("execution_time_ms", "12 ms"),
+        ("context_type", {"team": ["a", "b"]}),  # (was "{'team': ['a', 'b']}")
+        ("context_type", ["a", 1, None]),
+        ("quality_score", True),
+    ],
+)
+def test_a_refused_records_input_is_the_json_value_sent(
+    client: TestClient, field: str, value: Any
+) -> None:
+    response = post(client, body([RECORD, {**RECORD, field: value}]))
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "execution_data", 1, field]
+    assert error["input"] == value
+
+
+def test_a_missing_field_has_no_input_as_fastapis_own_have_none(client: TestClient) -> None:
+    # (It was the text "<missing>", as if the client had sent it.)
+    [error] = post(client, body([{"success": True}])).json()["detail"]
+    assert error["loc"] == ["body", "execution_data", 0, "timestamp"]
+    assert "input" not in error
+    assert "required field is missing" in error["msg"]
+
+
+@pytest.mark.parametrize("record", [5, "a record", None, ["2026-03-01T00:00:00Z", True]])
+def test_a_record_that_is_no_object_is_the_input_where_it_is(
+    client: TestClient, record: Any
+) -> None:
+    # (`loc` ended in "record", a key the body has not; `input` was the repr, "5".)
+    [error] = post(client, body([RECORD, record])).json()["detail"]
+    assert error["loc"] == ["body", "execution_data", 1]
+    assert error["input"] == record
+
+
+def test_a_refused_value_of_columns_is_named_by_its_column_then_row(client: TestClient) -> None:
+    # A dict of columns: the value's path is `[field][row]` (it was `[row][field]`, a path
+    # the body does not have).
+    columns = {"timestamp": ["2026-03-01T00:00:00Z", "1 March"], "success": [True, True]}
+    [error] = post(client, body(columns)).json()["detail"]  # type: ignore[arg-type]
+    assert error["loc"] == ["body", "execution_data", "timestamp", 1]
+    assert error["input"] == "1 March"
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["timestamp", "success", "execution_time_ms", "quality_score", "agent"]),
+    json_values,
+)
+def test_whatever_value_is_refused_the_422_gives_it_back_as_sent(
+    client: TestClient, field: str, value: Any
+) -> None:
+    response = post(client, body([{**RECORD, field: value}]))
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["body", "execution_data", 0, field]
+        assert error["input"] == value
 
 
 def test_a_refusal_of_the_library_is_a_422_in_its_words(client: TestClient) -> None:
@@ -86,6 +165,7 @@ def test_a_refusal_of_the_library_is_a_422_in_its_words(client: TestClient) -> N
     [error] = response.json()["detail"]
     assert error["loc"] == ["body"]
     assert "columns have different lengths" in error["msg"]
+    assert "input" not in error  # (it was null: no value the client sent)
 
 
 NON_FINITE = [float("nan"), float("inf"), float("-inf")]
@@ -125,7 +205,7 @@ def test_a_record_of_nan_or_infinity_is_refused_naming_it(client: TestClient, va
     records = [{"timestamp": "2026-03-01T00:00:00Z", "success": True, "execution_time_ms": value}]
     [error] = post(client, body(records)).json()["detail"]
     assert error["loc"] == ["body", "execution_data", 0, "execution_time_ms"]
-    assert error["input"] == repr(value)
+    assert error["input"] == SHOWN[str(value)]  # (as every 422 writes them; was "nan")
 
 
 @settings(max_examples=60, deadline=None)

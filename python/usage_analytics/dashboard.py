@@ -17,6 +17,7 @@ unknown one, NaN, after the others), then by name.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ from usage_analytics.report import (
     terminal_width,
     trend_type_label,
 )
+from usage_analytics.short_ids import shortened_ids
 
 __all__ = [
     "DashboardRow",
@@ -56,6 +58,10 @@ __all__ = [
 #: Severity marks (Unicode, ASCII).
 _MARKS = {"critical": ("✗", "X"), "warning": ("⚠", "!"), "info": ("·", "i")}
 _MIN_FINDING = 16
+#: The finding column's width below which UUID ids are shortened (`short_ids`): with
+#: their threshold and "(+N)", the worst findings' headlines take 28 to 40 columns
+#: (the demo's, at most 35), and 36-column ids left them 16 to 25 at 90 to 100 columns.
+_WHOLE_IDS_ROOM = 40
 
 
 class ShownNumbers:
@@ -174,8 +180,11 @@ def render_dashboard(
     """The dashboard table, one line per row (in the given order), fit to `width` (at
     least `MIN_WIDTH`).
     Names (ids) up to 36 characters are shown whole, longer ones cut (apart, where
-    their cuts would look alike: `text_width.cut_apart`); when the finding would get less
-    than `_MIN_FINDING` characters it goes on its own indented line under the row.
+    their cuts would look alike: `text_width.cut_apart`), but UUIDs, where whole they
+    would leave the finding less than `_WHOLE_IDS_ROOM` columns, are shown by the fewest
+    characters no other name starts with (`short_ids`), a note under the table saying
+    so; when the finding would get less than `_MIN_FINDING` characters it goes on its
+    own indented line under the row.
     Where records were skipped as invalid (`on_invalid="skip"`), an INVALID column
     counts them: a pattern looks healthy on the records it kept."""
     width = max(MIN_WIDTH, width or terminal_width())
@@ -189,9 +198,11 @@ def render_dashboard(
     numbers = sum(size + 2 for size in widths)
     # (Once: a name may be 100k long.)
     printed = printable_names((row.name for row in rows), unicode=unicode)
-    shown_widths = (text_width.width(name) for name in printed)
-    name_width = min(36, max([len("PATTERN"), *shown_widths]))
-    name_width = max(8, min(name_width, width - numbers))
+    name_width = _name_width(printed, width - numbers)
+    id_length = 36
+    if width - name_width - numbers - 2 < _WHOLE_IDS_ROOM:
+        printed, id_length = shortened_ids(printed)
+        name_width = _name_width(printed, width - numbers)
     room = width - name_width - numbers - 2
     below = room < _MIN_FINDING
 
@@ -217,7 +228,21 @@ def render_dashboard(
             lines.append("    " + _finding(row, unicode, width - 4))
         else:
             lines.append(f"{line(name, values)}  {_finding(row, unicode, room)}".rstrip())
+    if id_length < 36:
+        note = (
+            f"Pattern ids shortened to their first {id_length} characters, which no other "
+            "pattern here starts with; the JSON and HTML reports give them whole."
+        )
+        lines += textwrap.wrap(note, width)
     return printable_lines("\n".join(lines))
+
+
+def _name_width(printed: Sequence[str], most: int) -> int:
+    """The name column's width: the widest name, at least the title's, at most 36
+    columns (longer names are cut) and `most` (what the numbers leave), never below 8."""
+    shown_widths = (text_width.width(name) for name in printed)
+    name_width = min(36, max([len("PATTERN"), *shown_widths]))
+    return max(8, min(name_width, most))
 
 
 def dashboard_document(rows: Sequence[DashboardRow]) -> list[dict[str, Any]]:

@@ -53,7 +53,8 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help=f"the SQLite file the demo writes its records and results to (default: "
         f"{DEMO_DATABASE} in the current directory; its records are rewritten on every "
-        "run, and each run adds its results to pattern_analytics)",
+        "run, and each run adds its results to pattern_analytics; a file holding "
+        "anything but the demo's data is refused, never changed)",
     )
     parser.add_argument(
         "--seed",
@@ -139,19 +140,24 @@ def _check_demo_database(path: Path) -> None:
 
 
 def _other_data(connection: sqlite3.Connection) -> list[str]:
-    """What a SQLite file holds besides the demo's: other tables, and records or results
-    of patterns other than the demo's (say, a real `pattern_executions`)."""
-    tables = {
-        str(row[0])
-        for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    }
+    """What a SQLite file holds besides the demo's: other tables, views and triggers,
+    records or results of patterns other than the demo's (say, a real
+    `pattern_executions`), and the demo's tables without a record of its patterns: a
+    file the demo wrote holds its records, and one that does not is someone else's (an
+    empty `pattern_executions` of their own, whose schema the demo's indexes changed
+    before its records were refused by the table's other columns)."""
+    objects = connection.execute(
+        "SELECT type, name FROM sqlite_master "
+        "WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite_%'"
+    ).fetchall()
+    tables = {str(name) for kind, name in objects if kind == "table"}
     other = sorted(tables - _DEMO_TABLES)
+    other += sorted(f"{kind} {name}" for kind, name in objects if kind != "table")
     # (The names it writes, and the UUIDs a demo before them wrote: that file is the
     # demo's to rewrite too.)
     demo_ids = [known for p in DEMO_PATTERNS for known in (p.name, str(p.pattern_id))]
     marks = ", ".join("?" for _ in demo_ids)
+    demo_records = False
     for table in sorted(tables & _DEMO_TABLES):
         try:
             found = connection.execute(
@@ -159,10 +165,15 @@ def _other_data(connection: sqlite3.Connection) -> list[str]:
                 f"WHERE pattern_id IS NULL OR pattern_id NOT IN ({marks}) LIMIT 1",
                 demo_ids,
             ).fetchone()
+            demo_records = demo_records or bool(
+                connection.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone()
+            )
         except sqlite3.Error:  # no pattern_id column: not the demo's table
             found = ("?",)
         if found is not None:
             other.append(f"{table} with records of pattern {found[0]!r}")
+    if tables and not other and not demo_records:
+        other.append(f"{' and '.join(sorted(tables))} without the demo's records")
     return other
 
 
@@ -202,7 +213,7 @@ def run_demo(args: argparse.Namespace) -> int:
     _, shown_now, clocks = window_bounds(now - DEMO_WINDOW, now, args.tz)
     heading = (
         f"Demo data (seed {seed}): {len(analyses)} patterns, {len(rows):,} executions over "
-        f"the 30 days up to {shown_now} {clocks}, written to {database} (table "
+        f"the 30 days up to {shown_now} {clocks}, written to {_where(database)} (table "
         "pattern_executions) and analysed from there. Most in need of attention first."
     )
     footer = (
@@ -217,6 +228,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
     emit(args, view)
     return EXIT_OK
+
+
+def _where(database: Path) -> str:
+    """The demo's file, and its directory where the path does not say (the default's: a
+    user ran the README's first command and found no file where they looked)."""
+    if database.is_absolute():
+        return str(database)
+    return f"{database} in {database.absolute().parent}"
 
 
 def _named(records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:

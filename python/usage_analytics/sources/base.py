@@ -530,6 +530,15 @@ def unknown_pattern(
     (`known`, of `total` in all)."""
     if not known:
         return UnknownPatternError(f"no records with pattern_id {wanted!r} in {where}")
+    # (The dashboard's table shows UUIDs by their start, `short_ids`: one given so is
+    # named whole, where the five first ids in order need not hold it.)
+    starting = [key for key in known if key.startswith(wanted)]
+    if starting:
+        more = f" and {len(starting) - 5} more" if len(starting) > 5 else ""
+        return UnknownPatternError(
+            f"no records with pattern_id {wanted!r} in {where}; ids starting with it: "
+            f"{', '.join(starting[:5])}{more} (pass the whole id)"
+        )
     total = len(known) if total is None else total
     listed = ", ".join(known[:5]) + (f" and {total - 5} more" if total > 5 else "")
     return UnknownPatternError(
