@@ -8,10 +8,11 @@ buffers (no Python object per row or value) and binds every value as a query par
 Timestamps are `timestamptz` (a `timestamp` column is taken as UTC, a `date` as midnight
 UTC: the session runs in UTC). The window is an exact SQL condition on the timestamp
 column, so an index on (pattern_id, timestamp) serves every query; `pattern_id` may be
-text or uuid, or numbers or bytea, keyed as files key them (`postgres_ids`), or json or
-jsonb, a JSON string's own text (`_json_text`). A read of one pattern asks for its rows by
-the column's values (of its texts, those that are a value's: `postgres_id_values`), which
-the column's own index serves, but a JSON column's by their text. Integer number columns are read as
+text or uuid, or numbers or bytea, or json or jsonb, keyed as files key them
+(`postgres_ids`: a JSON string its own text, a JSON number by its value). A read of one
+pattern asks for its rows by the column's values (of its texts, those that are a value's:
+`postgres_id_values`; a jsonb column's as jsonb), which the column's own index serves,
+but a json column's (which no btree indexes) by their text. Integer number columns are read as
 integers, others as doubles (`_as_double`), so that an error shows -1 as -1. A row whose
 timestamp is in no window (NULL, `infinity`, `-infinity`, an instant outside the years
 1-9999) is fetched for every window, so that nothing is left out unseen: the core then
@@ -30,7 +31,8 @@ checks them) reads a window's rows alone: by one range of a btree index leading 
 timestamp where the table has one (`_time_indexed`; the library makes none), else as
 `fetch_all` reads them, each id's range of the (pattern_id, timestamp) index, without
 listing the ids or making a group for each; or, where the table's statistics say its ids
-have few rows each (`postgres_shape`), by one scan.
+have few rows each (`postgres_shape`), by one scan, as `fetch_all` then reads them too
+(in the ranges' order), and lists the ids (`_pattern_ids`: else by one index seek each).
 
 One connection per source (`postgres_connection`), opened on first use; calls are
 serialized on it and run on a worker thread (the driver is synchronous), so the event
@@ -86,7 +88,7 @@ from usage_analytics.sources.postgres_ids import (
     id_key,
     keyed_ids,
 )
-from usage_analytics.sources.postgres_shape import few_rows_per_id
+from usage_analytics.sources.postgres_shape import LIST_BY_SCAN_BELOW_ROWS_PER_ID, few_rows_per_id
 from usage_analytics.sources.postgres_table import (
     analysable_sql,
     pattern_time_index_sql,
@@ -165,8 +167,6 @@ class _Column(NamedTuple):
     kind: str
     domain: bool = False
     deterministic: bool = True
-    #: Whether `sql` derives a value from the column (`_json_text`) rather than naming it.
-    derived: bool = False
 
     @property
     def base(self) -> str:
@@ -195,26 +195,12 @@ def _as_double(sql: str, base: str) -> str:
     return f"{sql}::double precision"
 
 
-#: The JSON types, whose pattern ids are read as `_json_text` reads them.
-_JSON_TYPES = ("json", "jsonb")
-
-
-def _json_text(column: _Column) -> _Column:
-    """A json or jsonb pattern id column read as the text of its values: a JSON string's
-    own text, unquoted (`"checkout"` is the pattern checkout, as a JSON Lines file's
-    `"pattern_id": "checkout"` is; its JSON text, quotes and all, was the pattern
-    `"checkout"`, which `--pattern checkout` did not find and every message showed
-    quoted), JSON null no pattern id (NULL), as in a file; a number, a bool, an object
-    or a list its JSON text (PostgreSQL's: a file refuses an object or a list as a
-    pattern id, a table's rows are not refused one by one here). No index of the column
-    serves queries of this text: they scan the table (`_skip_scan` is off)."""
-    return _Column(f"({column.sql} #>> '{{}}')", "text", derived=True)
-
-
 def _steps_by_index(column: _Column) -> bool:
-    """Whether `_skip_scan`'s steps may list the column's ids through an index of it."""
-    if column.derived:
-        return False  # (a JSON value's text: no index of the column orders it)
+    """Whether `_skip_scan`'s steps may list the column's ids through an index of it.
+    (A jsonb column's may: its steps list one of the values jsonb finds equal, 1 or 1.0,
+    whose keys are one pattern's, and whose rows a read by value finds alike.)"""
+    if column.base == "json":
+        return False  # (no btree orders json: an index of it cannot be made)
     if not column.deterministic or column.base == "citext":
         # Its steps "the least id above x" would skip "A" after "a": a case-insensitive
         # collation's, or citext's, whose comparisons ignore case under any collation.
@@ -237,12 +223,12 @@ def _text_array(values: Sequence[str]) -> str:
 
 
 def _by_value(column: _Column) -> bool:
-    """Whether a read of a pattern asks for the column's rows by value (the uuid and
-    float columns', and `postgres_id_values`' types), which the column's own index serves;
-    not a JSON value's text, nor a column whose collation finds "A" equal to "a"."""
-    if column.derived or not column.deterministic:
+    """Whether a read of a pattern asks for the column's rows by value (the uuid, float
+    and jsonb columns', and `postgres_id_values`' types), which the column's own index
+    serves; not a column whose collation finds "A" equal to "a"."""
+    if not column.deterministic:
         return False
-    return column.base in ("uuid", *FLOAT_ID_TYPES, *VALUE_ID_TYPES)
+    return column.base in ("uuid", "jsonb", *FLOAT_ID_TYPES, *VALUE_ID_TYPES)
 
 
 def _any_of(target: str, array: str, parameter: int, count: int) -> str:
@@ -325,8 +311,20 @@ class PostgresSource(ExecutionSource):
         )
 
     def _pattern_ids(self, cursor: Any, pid: str, skip_scan: str | None) -> list[str]:
-        """The distinct pattern ids, as text (NULL left out)."""
-        if skip_scan is None:
+        """The distinct pattern ids, as text (NULL left out): by the index's steps
+        (`_skip_scan`), one seek an id, but where the table's statistics say its ids have
+        few rows each (`postgres_shape`): one scan then reads them faster (100,000 ids over
+        1M rows: 0.25 s against 0.6 to 1.5), the same ids the steps list (DISTINCT by the
+        type's equality, which the index's steps use)."""
+        table = self.table.qualified
+        if skip_scan is not None and few_rows_per_id(
+            cursor, table, _unquoted(pid), LIST_BY_SCAN_BELOW_ROWS_PER_ID
+        ):
+            query = (
+                f"SELECT ua_id::text FROM (SELECT DISTINCT {pid} AS ua_id FROM {table} "
+                f"WHERE {pid} IS NOT NULL) AS ua_ids"
+            )
+        elif skip_scan is None:
             # (Under "C": a case-insensitive collation's DISTINCT kept one of "a" and "A".)
             query = (
                 f'SELECT DISTINCT {pid}::text COLLATE "C" FROM {self.table.qualified} '
@@ -373,8 +371,6 @@ class PostgresSource(ExecutionSource):
                     )
                 continue
             columns[name] = found[actual]
-            if name == PATTERN_ID and columns[name].base in _JSON_TYPES:
-                columns[name] = _json_text(columns[name])
             self._check_type(name, columns[name])
         return columns
 
@@ -536,6 +532,12 @@ class PostgresSource(ExecutionSource):
         column = columns[PATTERN_ID]
         if column.base == "uuid":
             return f"{column.sql} = ${first}::uuid", forms
+        if column.base == "jsonb":
+            # By value, which the column's own index serves: the rows of a value jsonb
+            # finds equal to one listed (1.0 to 1, whichever its steps listed) are one
+            # pattern's, keyed by value (`postgres_ids`). (By text, `#>> '{}'`, as before,
+            # no index of the column served it.)
+            return _any_of(column.sql, "jsonb[]", first, len(forms)), [_text_array(forms)]
         if column.base in FLOAT_ID_TYPES:
             # By value: the ids listed by an index are one a value, "0" of -0 and 0 (one
             # pattern), and matched as text it left out the rows of "-0".
@@ -656,10 +658,11 @@ class PostgresSource(ExecutionSource):
         cursor: Any,
         columns: dict[str, _Column],
     ) -> list[Fetched]:
-        """`fetch_all`'s groups of [start, end]; `present`: only those with rows
-        (`fetch_present`), the ids not listed, and the rows found by one range of an
-        index leading with the timestamp where the table has one (`_time_indexed`),
-        else as `fetch_all` finds them."""
+        """`fetch_all`'s groups of [start, end], the rows by each id's range of the index,
+        or by one scan where the statistics say the ids have few rows each; `present`:
+        only those with rows (`fetch_present`), the ids not listed, and the rows found by
+        one range of an index leading with the timestamp where the table has one
+        (`_time_indexed`), else as `fetch_all` finds them."""
         pa = postgres_pyarrow()
         pid, ts = columns[PATTERN_ID].sql, columns["timestamp"].sql
         base = columns[PATTERN_ID].base
@@ -671,16 +674,20 @@ class PostgresSource(ExecutionSource):
         # (one stable sort). The server's ORDER BY sorted them in its work_mem (4 MB
         # by default): 1M rows of a 30-day window spilled 74 MB to disk, 3.8-4.4 s
         # of a 4.5 s query that takes 0.8 s unsorted.
-        if present and (
-            self._time_indexed(cursor, ts)
-            or (skip_scan is not None and few_rows_per_id(cursor, table_name, _unquoted(pid)))
+        if (present and self._time_indexed(cursor, ts)) or (
+            skip_scan is not None and few_rows_per_id(cursor, table_name, _unquoted(pid))
         ):
             # One range of the time index, or (where the statistics say ids have few rows
-            # each, `postgres_shape`) one scan. Where `fetch_all` reads each id's range
+            # each, `postgres_shape`) one scan: `fetch_all` too (100,000 ids over 1M rows,
+            # a day's window: 0.5 s, where each id's range took 4.3; BENCHMARKS.md,
+            # helper-272). Where `fetch_all` reads each id's range
             # (below), rows of one pattern and time (ids "a" and " a") in the order it
             # fetches them: by id, then as the index's entries, by heap place (a narrow
             # window's few rows sorted).
-            order = "" if skip_scan is None else f" ORDER BY {pid}, {ts}, ctid"
+            # (The table's columns, named with it: bare, ORDER BY named the select list's
+            # text of the id, which put a jsonb 1 before 1.0, the index's equal values.)
+            by = f"{table_name}.{pid}, {table_name}.{ts}, ctid"
+            order = "" if skip_scan is None else f" ORDER BY {by}"
             query = f"SELECT {select} FROM {table_name} WHERE {window} AND {pid} IS NOT NULL{order}"
         elif skip_scan is None:
             query = f"SELECT {select} FROM {table_name} WHERE {window} AND {pid} IS NOT NULL"

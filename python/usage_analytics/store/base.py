@@ -34,7 +34,8 @@ computed_at) for `history` of one window type (added in session 54: a table made
 gets it at its next save, see each store's `_create`), and (computed_at) for `prune` of
 every pattern (added in session 58: a table made before gets it at its next save or
 prune). A table dropped and made again without them (by a DBA) gets them all at the next
-save or prune too: in PostgreSQL, whose store remembers its table, by its new OID.
+save or prune too, and one of them dropped (the table kept) gets it again: in PostgreSQL,
+whose store remembers its table, by its new OID, or by its index no longer found.
 
 `prune(older_than, ...)` deletes the rows computed before `older_than` but the newest of
 each pattern's series of one window type (`usage_analytics.store.pruning`).

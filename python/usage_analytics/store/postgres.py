@@ -6,9 +6,10 @@
 Windows and `computed_at` are timestamptz, `correlation_id` uuid, `result` jsonb (query
 it: `result->'usage_metrics'->>'total_executions'`), `model` text. The table is created
 on first use, and again at the first save after it was dropped (see `_run`); a table
-dropped and made again without the store's indexes (by a DBA) gets them at the next save
-or prune (`_upserted`, `_looked_up`). One connection per store; calls run one at a time
-on a worker thread.
+dropped and made again without the store's indexes (by a DBA), or one of whose indexes was
+dropped (the table kept), gets them at the next save or prune (`_upserted`, `_looked_up`),
+as a store opened on it would. One connection per store; calls run one at a time on a
+worker thread.
 """
 
 from __future__ import annotations
@@ -208,10 +209,28 @@ class PostgresAnalyticsStore(AnalyticsStore):
         self._created = False  # (the table exists)
         self._indexed = False  # (and has its indexes, or may not be given them)
         self._table_oid: int | None = None  # (the OID of the table so found)
+        # (The SQL of the store's indexes as `to_regclass` finds them: in the table's
+        # schema, or as the search path finds the table.)
+        prefix = "" if schema is None else quote_identifier(schema) + "."
+        self._index_names = [
+            "'" + (prefix + quote_identifier(name)).replace("'", "''") + "'"
+            for name, _ in self._indexes
+        ]
+        self._present = "TRUE"  # (SQL: the table has the indexes it had when last looked)
 
     def _forget_table(self, connection: Any) -> None:
         self._created = self._indexed = False
-        self._table_oid = None
+        self._table_oid, self._present = None, "TRUE"
+
+    def _count_present(self, cursor: Any) -> None:
+        """`_present` anew: the store's indexes the table now has, each still there (a
+        name's look up in the catalog's cache, no plan of a join: counting them by a
+        join of pg_index made each save x1.29 as long; BENCHMARKS.md, helper-272)."""
+        found = ", ".join(f"to_regclass({name}) IS NOT NULL" for name in self._index_names)
+        cursor.execute(f"SELECT {found}")
+        found_each = zip(self._index_names, cursor.fetchone(), strict=True)
+        kept = [f"to_regclass({name}) IS NOT NULL" for name, there in found_each if there]
+        self._present = " AND ".join(kept) or "TRUE"
 
     def _current_oid(self, cursor: Any) -> int | None:
         """The OID of the table the store's name now names; None where there is none."""
@@ -228,15 +247,19 @@ class PostgresAnalyticsStore(AnalyticsStore):
         return self._created
 
     def _looked_up(self, cursor: Any) -> bool:
-        """Whether the table exists, looked up anew: at each prune, and at a save whose
-        upsert found the name naming another table (`_upserted`). A table dropped and made
-        again since the store indexed it (by a DBA, a migration) is another table, of
-        another OID, without the store's indexes, which `_create` then makes. (The store
-        remembered that it had made them: they were made again only on a new connection,
-        and each `history` and `prune` scanned the table till then.) Reads look up
-        nothing, as a read makes nothing."""
-        oid = self._current_oid(cursor)
-        if oid != self._table_oid:
+        """Whether the table exists, looked up anew, with its indexes: at each prune, and
+        at a save whose upsert found the name naming another table, or the table short of
+        an index (`_upserted`). A table dropped and made again since the store indexed it
+        (by a DBA, a migration) is another table, of another OID, without the store's
+        indexes; a table one of whose indexes was dropped has fewer of them than the store
+        last found (`_present`): `_create` then makes them. (The store remembered that it
+        had made them: they were made again only on a new connection, and each `history`
+        and `prune` scanned the table till then.) Reads look up nothing, as a read makes
+        nothing."""
+        cursor.execute(f"SELECT to_regclass($1)::oid::bigint, {self._present}", (self.table,))
+        found, present = cursor.fetchone()
+        oid = None if found is None else int(found)
+        if oid != self._table_oid or not present:
             self._indexed = False
         self._created, self._table_oid = oid is not None, oid
         return self._created
@@ -259,6 +282,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
                 self._create_index(cursor, name, columns)
         self._table_oid = self._current_oid(cursor)
         self._created = self._indexed = True
+        self._count_present(cursor)
 
     @contextlib.contextmanager
     def _turn(self, cursor: Any) -> Iterator[None]:
@@ -307,6 +331,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
                 with self._turn(cursor):
                     self._create_index(cursor, name, columns)
         self._indexed = True
+        # (Those it may not make are not counted: a save does not look for them again.)
+        self._count_present(cursor)
 
     async def close(self) -> None:
         await self._connection.close()
@@ -369,13 +395,15 @@ class PostgresAnalyticsStore(AnalyticsStore):
             if not rows or self._upserted(cursor, rows):
                 return
             upserted_into = self._table_oid
-            if self._looked_up(cursor) and self._table_oid == upserted_into:
-                # The table the statement wrote to: a trigger kept every row out of it
-                # (a BEFORE trigger returning NULL), which counts none. Saved, as before
-                # OIDs were asked; again, it ran the trigger twice, then failed.
+            if self._looked_up(cursor) and self._table_oid == upserted_into and self._indexed:
+                # The table the statement wrote to, with its indexes: a trigger kept every
+                # row out of it (a BEFORE trigger returning NULL), which counts none.
+                # Saved, as before OIDs were asked; again, it ran the trigger twice, then
+                # failed.
                 return
             # The table was dropped and made again since the store indexed it (by a DBA,
-            # a migration): without the store's indexes, which it makes now, then saves.
+            # a migration), without the store's indexes, or one of them was dropped: the
+            # store makes them now, then saves.
             self._create(cursor)
             if not self._upserted(cursor, rows):
                 raise StoreError(
@@ -388,7 +416,8 @@ class PostgresAnalyticsStore(AnalyticsStore):
     def _upserted(self, cursor: Any, rows: list[tuple[Any, ...]]) -> bool:
         """`rows` upserted, in one transaction, into the table the store indexed; False
         where its name now names another table (of another OID: dropped and made again,
-        see `_looked_up`), which the statement then leaves as it is, and where a trigger
+        see `_looked_up`), or the table has fewer of the store's indexes than it had (one
+        dropped by a DBA), which the statement then leaves as it is, and where a trigger
         kept every row out of the table (no row counts: `save_many` tells them apart).
 
         (The statement tells that itself, each row's insert conditional on the table's
@@ -401,6 +430,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         sql = (
             f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) SELECT {marks} "
             f"WHERE to_regclass({named}) = {self._table_oid}::oid "
+            f"AND {self._present} "
             f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
         )
 
