@@ -1420,6 +1420,7 @@ mod tests {
                         field: "timestamp",
                         value: format!("{key:?}"),
                         reason: "bad".into(),
+                        location: None,
                     });
                 }
             }
