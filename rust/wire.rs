@@ -43,12 +43,13 @@ pub use rolling::{rolling_from_bytes, serialize_rolling};
 const MAGIC: &[u8; 4] = b"UAST";
 /// 8 since the state's own error samples keep where their records are (`LocationsWire`,
 /// after the rest: version 7's payload is a version 8 one without it, and is still read,
-/// its samples without locations); 7 since a sketch whose span is mostly empty stores only its occupied bins (`BinsWire`);
-/// 6: a summary stores its mean's low part (`Moments::mean_low`); 5: execution times
-/// and agents' instants stored as bytes (`Packed`) and tally names once per state
-/// (`StateWire::names`); 4: a window of many trend buckets stores only the occupied ones;
-/// 3: every bucket; 2: batch states without per-pattern ingest counts. No release wrote an
-/// earlier version, so no reader of them is kept.
+/// its samples without locations); 7 since a sketch whose span is mostly empty stores
+/// only its occupied bins (`BinsWire`); 6: a summary stores its mean's low part
+/// (`Moments::mean_low`); 5: execution times and agents' instants stored as bytes
+/// (`Packed`) and tally names once per state (`StateWire::names`); 4: a window of many
+/// trend buckets stores only the occupied ones; 3: every bucket; 2: batch states without
+/// per-pattern ingest counts. No release wrote a version before 7, so no reader of them
+/// is kept.
 pub const FORMAT_VERSION: u16 = 8;
 /// The oldest format version read (`FORMAT_VERSION` 7: what releases wrote before 8).
 pub const OLDEST_FORMAT_VERSION: u16 = 7;
@@ -81,8 +82,9 @@ struct StateWire<'a> {
 
 /// Where each of a state's own error samples' records is (`InvalidSample::location`), in
 /// the samples' order, one for each: stored after `StateWire` (version 8) where any sample
-/// has one, so that version 7's payloads, which end there, read as they are. (Only the state's own report's: a
-/// pattern's samples count among its records, which no location names.)
+/// has one, so that version 7's payloads, which end there, read as they are. (Only the
+/// state's own report's: a pattern's samples count among its records, which no location
+/// names.)
 #[derive(Serialize, Deserialize)]
 struct LocationsWire(#[serde(deserialize_with = "kept_locations")] Vec<Option<String>>);
 
