@@ -529,6 +529,7 @@ fn convert_slice(
                     field: field_name(field),
                     value: shorten(value),
                     reason,
+                    location: None,
                 }
             };
             report.invalid += 1;

@@ -1423,6 +1423,7 @@ mod tests {
                         field: "timestamp",
                         value: format!("{key:?}"),
                         reason: "bad".into(),
+                        location: None,
                     });
                 }
             }

@@ -47,6 +47,10 @@ pub struct InvalidSample {
     pub field: &'static str,
     pub value: String,
     pub reason: String,
+    /// Where the record is beyond `index`, as the Python layer names it (a pandas row's
+    /// "index label 'b'"): set by an accumulator's update from its `locate` callback, kept
+    /// through merges and a state's bytes; None where `index` says it all.
+    pub location: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -534,6 +538,7 @@ fn record_invalid(report: &mut IngestReport, groups: Option<&mut GroupIndex>, in
             .value
             .map_or_else(|| "<missing>".to_owned(), |v| short_repr(&v)),
         reason: error.invalid.reason,
+        location: None,
     });
     report.invalid += 1;
     if let Some((groups, (code, nth))) = group {

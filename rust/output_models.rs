@@ -274,9 +274,9 @@ fn data_quality<'py>(models: &OutputModels, py: Python<'py>, report: &IngestRepo
         sample.set_item(intern!(py, "field"), s.field)?;
         sample.set_item(intern!(py, "value"), &s.value)?;
         sample.set_item(intern!(py, "reason"), &s.reason)?;
-        // (Not known here: the reducer names a pandas row's index label. Set, so that the
-        // model is made from exactly its fields, untracked.)
-        sample.set_item(intern!(py, "location"), py.None())?;
+        // (An accumulator's update notes it; the reducer names a pandas row's index label
+        // itself. Set even when None, so that the model is made from exactly its fields.)
+        sample.set_item(intern!(py, "location"), s.location.as_deref())?;
         samples.append(models.error_sample.get().make(&sample)?)?;
     }
     untrack(&samples);

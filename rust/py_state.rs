@@ -50,12 +50,26 @@ pub(crate) fn read<'py>(
 impl CoreState {
     /// Read an update into a fresh reduction; take it in unless it is rejected (an invalid
     /// record in raise mode). Returns the update's report for the caller to raise on.
-    fn update<'py>(&mut self, py: Python<'py>, input: Input, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    /// `locate`, where given, names where each sample's record is (`location`), called
+    /// with its index (at most `MAX_SAMPLES` calls, after the reading).
+    fn update<'py>(
+        &mut self,
+        py: Python<'py>,
+        input: Input,
+        data: &Bound<'py, PyAny>,
+        locate: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         crate::bindings::room_to_start()?;
         let fresh = self.state.fresh();
         let window = self.state.template.window;
-        let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
+        let (mut report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
+            // (Only what is kept: a refused update's error names its record itself.)
+            if let Some(locate) = locate {
+                for sample in &mut report.samples {
+                    sample.location = locate.call1((sample.index,))?.extract()?;
+                }
+            }
             let state = &mut self.state;
             compute(py, || state.absorb(&report, update))?;
         }
@@ -73,21 +87,30 @@ impl CoreState {
         })
     }
 
-    /// Add a list or tuple of record mappings; returns this update's report.
-    fn update_records<'py>(&mut self, py: Python<'py>, records: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
-        self.update(py, Input::Records, records)
+    /// Add a list or tuple of record mappings; returns this update's report. `locate`:
+    /// called with each kept sample's index, it gives the sample's `location` (a str or
+    /// None), kept with the state.
+    #[pyo3(signature = (records, locate=None))]
+    fn update_records<'py>(
+        &mut self,
+        py: Python<'py>,
+        records: &Bound<'py, PyAny>,
+        locate: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.update(py, Input::Records, records, locate)
     }
 
     /// Add Arrow data (PyCapsule interface); returns this update's report. `whole`: see
-    /// `Input`.
-    #[pyo3(signature = (data, whole=false))]
+    /// `Input`; `locate`: as `update_records`'.
+    #[pyo3(signature = (data, whole=false, locate=None))]
     fn update_arrow<'py>(
         &mut self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         whole: bool,
+        locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.update(py, Input::Arrow { whole }, data)
+        self.update(py, Input::Arrow { whole }, data, locate)
     }
 
     /// A new state holding both; error if the settings or kinds differ.

@@ -1,7 +1,8 @@
 //! The serialized form of a streaming state, and its validation on load.
 //!
 //! Frame: `b"UAST"` | format version (u16 LE) | CRC-32 of the payload (u32 LE, the zlib /
-//! IEEE polynomial) | payload (postcard encoding of `StateWire`). Loading checks the frame,
+//! IEEE polynomial) | payload (postcard encoding of `StateWire`, then, since version 8, of
+//! `LocationsWire`). Loading checks the frame,
 //! the checksum, that the payload decodes with nothing left over, and then that every part
 //! is consistent with the others (lengths, totals, windows, finite sums): malformed bytes
 //! give an error, never a panic and never a state that would finalize differently from
@@ -40,13 +41,18 @@ pub use merge::merge_serialized;
 pub use rolling::{rolling_from_bytes, serialize_rolling};
 
 const MAGIC: &[u8; 4] = b"UAST";
-/// 7 since a sketch whose span is mostly empty stores only its occupied bins (`BinsWire`);
-/// 6: a summary stores its mean's low part (`Moments::mean_low`); 5: execution times
-/// and agents' instants stored as bytes (`Packed`) and tally names once per state
-/// (`StateWire::names`); 4: a window of many trend buckets stores only the occupied ones;
-/// 3: every bucket; 2: batch states without per-pattern ingest counts. No release wrote an
-/// earlier version, so no reader of them is kept.
-pub const FORMAT_VERSION: u16 = 7;
+/// 8 since the state's own error samples keep where their records are (`LocationsWire`,
+/// after the rest: version 7's payload is a version 8 one without it, and is still read,
+/// its samples without locations); 7 since a sketch whose span is mostly empty stores
+/// only its occupied bins (`BinsWire`); 6: a summary stores its mean's low part
+/// (`Moments::mean_low`); 5: execution times and agents' instants stored as bytes
+/// (`Packed`) and tally names once per state (`StateWire::names`); 4: a window of many
+/// trend buckets stores only the occupied ones; 3: every bucket; 2: batch states without
+/// per-pattern ingest counts. No release wrote a version before 7, so no reader of them
+/// is kept.
+pub const FORMAT_VERSION: u16 = 8;
+/// The oldest format version read (`FORMAT_VERSION` 7: what releases wrote before 8).
+pub const OLDEST_FORMAT_VERSION: u16 = 7;
 const HEADER: usize = 4 + 2 + 4;
 
 // Stored names and arrays are borrowed while writing (from the state) and names and
@@ -68,6 +74,59 @@ struct StateWire<'a> {
     names: Vec<&'a str>,
     #[serde(borrow)]
     body: BodyWire<'a>,
+    /// The locations of `report`'s samples: stored after the rest (`LocationsWire`), read
+    /// by `decode_payload`.
+    #[serde(skip)]
+    locations: Vec<Option<String>>,
+}
+
+/// Where each of a state's own error samples' records is (`InvalidSample::location`), in
+/// the samples' order, one for each: stored after `StateWire` (version 8) where any sample
+/// has one, so that version 7's payloads, which end there, read as they are. (Only the
+/// state's own report's: a pattern's samples count among its records, which no location
+/// names.)
+#[derive(Serialize, Deserialize)]
+struct LocationsWire(#[serde(deserialize_with = "kept_locations")] Vec<Option<String>>);
+
+/// The stored locations, no more than one past `MAX_SAMPLES` kept (`located` refuses them
+/// all the same), as `kept_samples` keeps samples: a hostile state's million Nones, a byte
+/// each, would take 24 MB decoded.
+fn kept_locations<'de, D: serde::Deserializer<'de>>(locations: D) -> Result<Vec<Option<String>>, D::Error> {
+    struct Kept;
+    impl<'de> serde::de::Visitor<'de> for Kept {
+        type Value = Vec<Option<String>>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("a sequence of error samples' locations")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+            let mut kept = Vec::new();
+            while let Some(location) = items.next_element()? {
+                if kept.len() <= MAX_SAMPLES {
+                    kept.push(location);
+                }
+            }
+            Ok(kept)
+        }
+    }
+    locations.deserialize_seq(Kept)
+}
+
+/// `report` with its samples' stored `locations` (none stored: a version 7 state's, none
+/// located); an error unless there is one for each sample.
+fn located(mut report: IngestReport, locations: Vec<Option<String>>) -> Result<IngestReport, CoreError> {
+    if locations.is_empty() {
+        return Ok(report);
+    }
+    ensure(
+        locations.len() == report.samples.len(),
+        "its error samples' locations do not match its samples",
+    )?;
+    for (sample, location) in report.samples.iter_mut().zip(locations) {
+        sample.location = location;
+    }
+    Ok(report)
 }
 
 #[derive(Serialize, Deserialize, PartialEq)]
@@ -266,8 +325,25 @@ impl<'a> NameTable<'a> {
 /// times more and paged in four times; `to_bytes` of a 28.6 MB state took 148-215 ms,
 /// now 105-158).
 pub struct Serialized<'a> {
-    wire: StateWire<'a>,
+    wire: Located<'a>,
     payload_len: usize,
+}
+
+/// A state's wire form and its samples' locations where any has one: without, a version 8
+/// payload is what version 7 wrote (and a state that never met a location writes no more).
+struct Located<'a>(StateWire<'a>, Option<LocationsWire>);
+
+impl Serialize for Located<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        // (postcard writes a tuple's items one after the other, nothing between.)
+        let mut items = serializer.serialize_tuple(1 + usize::from(self.1.is_some()))?;
+        items.serialize_element(&self.0)?;
+        if let Some(locations) = &self.1 {
+            items.serialize_element(locations)?;
+        }
+        items.end()
+    }
 }
 
 impl Serialized<'_> {
@@ -344,7 +420,14 @@ pub fn serialize<'a>(state: &'a State, meta: &'a [u8]) -> Result<Serialized<'a>,
         report: report_wire(&state.report),
         names: names.names,
         body,
+        locations: Vec::new(),
     };
+    let samples = &state.report.samples;
+    let locations = samples
+        .iter()
+        .any(|s| s.location.is_some())
+        .then(|| LocationsWire(samples.iter().map(|s| s.location.clone()).collect()));
+    let wire = Located(wire, locations);
     let payload_len = postcard::serialize_with_flavor(&wire, postcard::ser_flavors::Size::default())
         .map_err(|e| CoreError::Internal(format!("sizing: {e}")))?;
     Ok(Serialized { wire, payload_len })
@@ -389,16 +472,38 @@ fn meta_of<'a>(meta: &Cow<'a, [u8]>) -> Result<&'a [u8], CoreError> {
     }
 }
 
+/// A checked frame's payload and its format version.
+#[derive(Clone, Copy)]
+pub(crate) struct Payload<'b> {
+    bytes: &'b [u8],
+    version: u16,
+}
+
+impl<'b> Payload<'b> {
+    /// A payload of this version's (tests').
+    #[cfg(test)]
+    fn current(bytes: &'b [u8]) -> Self {
+        Payload {
+            bytes,
+            version: FORMAT_VERSION,
+        }
+    }
+}
+
 /// The payload of framed bytes, once their magic, version and checksum are checked.
-fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
-    framed_payload(
+fn payload_of(bytes: &[u8]) -> Result<Payload<'_>, CoreError> {
+    let (payload, version) = framed_payload_of_versions(
         bytes,
-        (MAGIC, FORMAT_VERSION, "format"),
+        (MAGIC, OLDEST_FORMAT_VERSION..=FORMAT_VERSION, "format"),
         (
             rolling::MAGIC,
             "these bytes hold a RollingUsageAnalytics, not an accumulator",
         ),
-    )
+    )?;
+    Ok(Payload {
+        bytes: payload,
+        version,
+    })
 }
 
 /// The payload of `bytes` framed by `write_framed` with `magic` and `version` (a refused
@@ -407,17 +512,32 @@ fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
 pub(crate) fn framed_payload<'b>(
     bytes: &'b [u8],
     (magic, version, format): (&[u8; 4], u16, &str),
-    (other_magic, other_kind): (&[u8; 4], &str),
+    other: (&[u8; 4], &str),
 ) -> Result<&'b [u8], CoreError> {
+    Ok(framed_payload_of_versions(bytes, (magic, version..=version, format), other)?.0)
+}
+
+/// `framed_payload` of bytes framed with any of `versions`, and the version found.
+fn framed_payload_of_versions<'b>(
+    bytes: &'b [u8],
+    (magic, versions, format): (&[u8; 4], std::ops::RangeInclusive<u16>, &str),
+    (other_magic, other_kind): (&[u8; 4], &str),
+) -> Result<(&'b [u8], u16), CoreError> {
     ensure(bytes.len() >= HEADER, "too short")?;
     if &bytes[..4] == other_magic {
         return Err(corrupt(other_kind));
     }
     ensure(&bytes[..4] == magic, "wrong magic bytes")?;
     let found = u16::from_le_bytes([bytes[4], bytes[5]]);
-    if found != version {
+    if !versions.contains(&found) {
+        let (oldest, newest) = (versions.start(), versions.end());
+        let read = if oldest == newest {
+            format!("version {newest}")
+        } else {
+            format!("versions {oldest} to {newest}")
+        };
         return Err(corrupt(format!(
-            "{format} version {found}, this usage-analytics reads version {version}"
+            "{format} version {found}, this usage-analytics reads {read}"
         )));
     }
     let checksum = u32::from_le_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
@@ -426,13 +546,23 @@ pub(crate) fn framed_payload<'b>(
         crc32fast::hash(payload) == checksum,
         "checksum mismatch (truncated or altered)",
     )?;
-    Ok(payload)
+    Ok((payload, found))
 }
 
-/// A checked frame's payload, decoded (borrowing from it).
-fn decode_payload(payload: &[u8]) -> Result<StateWire<'_>, CoreError> {
-    room::make_room_to_decode(payload)?;
-    let (wire, rest): (StateWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+/// A checked frame's payload, decoded (borrowing from it), with its samples' locations
+/// (version 7's: none).
+fn decode_payload(payload: Payload<'_>) -> Result<StateWire<'_>, CoreError> {
+    room::make_room_to_decode(payload.bytes)?;
+    let (mut wire, mut rest): (StateWire, &[u8]) = postcard::take_from_bytes(payload.bytes).map_err(corrupt)?;
+    if payload.version >= 8 && !rest.is_empty() {
+        let (LocationsWire(locations), after) = postcard::take_from_bytes(rest).map_err(corrupt)?;
+        // (Stored only where one is set: one form of each state, as every other part has.)
+        ensure(
+            locations.iter().any(Option::is_some),
+            "its error samples' locations are stored where none has one",
+        )?;
+        (wire.locations, rest) = (locations, after);
+    }
     ensure(rest.is_empty(), "trailing bytes after the state")?;
     Ok(wire)
 }
@@ -441,7 +571,7 @@ fn decode_payload(payload: &[u8]) -> Result<StateWire<'_>, CoreError> {
 fn state_of(wire: StateWire<'_>) -> Result<State, CoreError> {
     room::make_room_to_load(&wire)?;
     let template = template_of(&wire.settings)?;
-    let report = report_of(wire.report)?;
+    let report = located(report_of(wire.report)?, wire.locations)?;
     ensure(samples_inside(&report), "an error sample is past its records")?;
     let mut names = LoadedNames::with_table(&wire.names).map_err(corrupt)?;
     let body = match wire.body {
@@ -644,6 +774,7 @@ fn report_of(r: ReportWire) -> Result<IngestReport, CoreError> {
             field,
             value,
             reason,
+            location: None,
         });
     }
     let size = |n: u64| usize::try_from(n).map_err(corrupt);
@@ -1138,6 +1269,7 @@ mod tests {
             field: "timestamp",
             value: "'x'".into(),
             reason: "bad".into(),
+            location: None,
         }
     }
 
@@ -1236,6 +1368,101 @@ mod tests {
         framed.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
         framed.extend_from_slice(payload);
         framed
+    }
+
+    /// `grouped_bytes`' state with its own samples located as `locations` says.
+    fn located_bytes(locations: [Option<&str>; 2]) -> Vec<u8> {
+        let (mut state, _) = from_bytes(&grouped_bytes(|_| {})).unwrap();
+        for (sample, location) in state.report.samples.iter_mut().zip(locations) {
+            sample.location = location.map(str::to_owned);
+        }
+        to_bytes(&state, b"").unwrap()
+    }
+
+    fn locations_of(state: &State) -> Vec<Option<&str>> {
+        state.report.samples.iter().map(|s| s.location.as_deref()).collect()
+    }
+
+    #[test]
+    fn samples_locations_are_stored_after_the_rest_and_load() {
+        let plain = grouped_bytes(|_| {});
+        for locations in [[Some("index label 'b'"), None], [None, Some("index label 7")]] {
+            let bytes = located_bytes(locations);
+            assert_eq!(bytes[4..6], FORMAT_VERSION.to_le_bytes());
+            // Version 7's payload, then the locations.
+            assert_eq!(bytes[HEADER..plain.len()], plain[HEADER..]);
+            let (state, _) = from_bytes(&bytes).unwrap();
+            assert_eq!(locations_of(&state), locations);
+            let (merged, _) = merge_serialized(&[&bytes[..], &plain[..]]).unwrap();
+            assert_eq!(locations_of(&merged), [&locations[..], &[None, None]].concat());
+            // The pass counting what decoding takes reads them too, their text counted.
+            let counted = |bytes: &[u8]| decoded_size::decoded_size(&bytes[HEADER..]).unwrap().bytes();
+            let text: usize = locations.iter().flatten().map(|l| l.len()).sum();
+            let held = 2 * std::mem::size_of::<Option<String>>() + text;
+            assert!(counted(&bytes) >= counted(&plain) + held);
+        }
+        // None located: nothing stored after the rest.
+        assert_eq!(located_bytes([None, None]), plain);
+    }
+
+    #[test]
+    fn version_7_states_load_with_samples_of_no_location() {
+        let bytes = grouped_bytes(|_| {});
+        let mut seven = bytes.clone();
+        seven[4..6].copy_from_slice(&7u16.to_le_bytes());
+        let (state, _) = from_bytes(&seven).unwrap();
+        assert_eq!(locations_of(&state), [None, None]);
+        assert_eq!(state.report, from_bytes(&bytes).unwrap().0.report);
+        let located = located_bytes([None, Some("x")]);
+        let (merged, _) = merge_serialized(&[&seven[..], &located[..]]).unwrap();
+        assert_eq!(locations_of(&merged), [None, None, None, Some("x")]);
+        // Version 7 had nothing after the rest; versions 6 and 9 are not read.
+        let mut located = located_bytes([Some("x"), None]);
+        located[4..6].copy_from_slice(&7u16.to_le_bytes());
+        assert!(error_of_load(&located).ends_with("trailing bytes after the state"));
+        for version in [6u16, 9] {
+            let mut other = bytes.clone();
+            other[4..6].copy_from_slice(&version.to_le_bytes());
+            let refused = error_of_load(&other);
+            let expected = format!("format version {version}, this usage-analytics reads versions 7 to 8");
+            assert!(refused.ends_with(&expected), "{refused}");
+        }
+    }
+
+    #[test]
+    fn locations_must_be_one_for_each_sample() {
+        let bytes = located_bytes([Some("x"), None]);
+        let (wire, _): (StateWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
+        let rest = postcard::to_stdvec(&wire).unwrap();
+        let x = || Some("x".to_owned());
+        let mismatched = "its error samples' locations do not match its samples";
+        let unset = "its error samples' locations are stored where none has one";
+        for (stored, why) in [
+            (vec![x()], mismatched),
+            (vec![x(), None, None], mismatched),
+            (vec![x(); 9], mismatched),
+            (vec![], unset),
+            (vec![None, None], unset),
+        ] {
+            let stored = postcard::to_stdvec(&LocationsWire(stored)).unwrap();
+            let refused = error_of_load(&framed_anew(&bytes, &[rest.clone(), stored].concat()));
+            assert!(refused.ends_with(why), "{why}: {refused}");
+        }
+        // A hostile list of a million locations is read and refused without keeping them.
+        let mut payload = rest.clone();
+        payload.extend(postcard::to_stdvec(&1_000_000u32).unwrap());
+        for _ in 0..1_000_000 {
+            payload.extend([1, 0]); // (Some(""))
+        }
+        let refused = error_of_load(&framed_anew(&bytes, &payload));
+        assert!(refused.ends_with(mismatched), "{refused}");
+        // Cut short: refused, not read past the end.
+        let cut = &framed_anew(&bytes, &[rest, vec![2, 1]].concat());
+        assert!(error_of_load(cut).starts_with("invalid input: not a valid usage-analytics state"));
+    }
+
+    fn error_of_load(bytes: &[u8]) -> String {
+        from_bytes(bytes).err().expect("refused").to_string()
     }
 
     #[test]

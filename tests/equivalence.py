@@ -169,8 +169,9 @@ def assert_equivalent(
 ) -> None:
     """`actual` (a finalized accumulator) equals `expected` (one reduction) by the rules
     of the module docstring. Without `compare_samples` the error samples are left out;
-    without `sample_indexes` they are compared without their record index (a Dask
-    partition numbers its own rows)."""
+    without `sample_indexes` they are compared without their record index and location
+    (a Dask partition numbers its own rows, and names each by its label in the whole
+    frame, which one call over a default index names by its position alone)."""
     a, e = comparable(actual), comparable(expected)
     problems = performance_problems(
         a.pop("performance_metrics"), e.pop("performance_metrics"), exact_budget, relative_accuracy
@@ -182,6 +183,7 @@ def assert_equivalent(
         elif not sample_indexes:
             for sample in samples:
                 sample.pop("index")
+                sample.pop("location", None)
     problems += differences(a, e, "output")
     assert not problems, "\n".join(problems)
 

@@ -1231,9 +1231,9 @@ class _RecordingCore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.core, name)
 
-    def update_arrow(self, data: Any, whole: bool = False) -> Any:
+    def update_arrow(self, data: Any, whole: bool = False, locate: Any = None) -> Any:
         self.wholes.append(whole)
-        return self.core.update_arrow(data, whole)
+        return self.core.update_arrow(data, whole, locate)
 
     def add_arrow(self, data: Any, whole: bool = False, until_us: int | None = None) -> Any:
         self.wholes.append(whole)

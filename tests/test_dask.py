@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import itertools
 import math
 import pickle
 import re
@@ -295,6 +296,70 @@ def test_skip_mode_counts_invalid_records_with_indexes_within_partitions(
     assert [(s.field, s.value) for s in samples] == [
         (s.field, s.value) for s in expected.data_quality.error_samples
     ]
+    # Each names its row's index label, here its row in the whole frame (where the one
+    # call, of a default index, names none).
+    assert [s.location for s in samples] == [f"index label {row}" for row in rows]
+    assert {s.location for s in expected.data_quality.error_samples} == {None}
+
+
+def test_skipped_samples_name_their_rows_label_as_one_call_does(client: Client) -> None:
+    frame = _frame(2_000, 5, seed=12, invalid=30)
+    frame.index = pd.Index([f"row-{i:05}" for i in range(len(frame))])
+    ddf = _dask_frame(frame, 8)
+    result = accumulate(ddf, on_invalid="skip", **WINDOW)
+    expected = _expected(frame, on_invalid="skip").data_quality.error_samples
+    assert all(s.location is not None for s in expected)
+    # (`index`: the row's position within its partition.)
+    starts = np.cumsum([0, *ddf.map_partitions(len).compute()])
+    within = [
+        s.index - starts[np.searchsorted(starts, s.index, side="right") - 1] for s in expected
+    ]
+    assert any(s.index != row for s, row in zip(expected, within, strict=True))
+    for kept in (result, BatchUsageAccumulator.from_bytes(result.to_bytes())):
+        samples = kept.finalize().data_quality.error_samples
+        assert [(s.index, s.location, s.field, s.value) for s in samples] == [
+            (row, s.location, s.field, s.value) for s, row in zip(expected, within, strict=True)
+        ]
+    # A pattern's own samples count among its records, which no label places, as one call's.
+    patterns = result.finalize().results.values()
+    assert {s.location for r in patterns for s in r.data_quality.error_samples} == {None}
+
+
+@st.composite
+def _labelled_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, int]:
+    """A frame of a few records, some invalid, of distinct labels in no order (ints or
+    strings), and a number of partitions."""
+    n = draw(st.integers(1, 12))
+    frame = _frame(n, 2, seed=draw(st.integers(0, 99)))
+    times = draw(st.lists(st.sampled_from([1.0, -1.0]), min_size=n, max_size=n))
+    frame["execution_time_ms"] = times
+    if draw(st.booleans()):
+        frame.index = pd.Index(draw(st.permutations([i * 3 + 5 for i in range(n)])))
+    else:
+        frame.index = pd.Index([f"r{i}" for i in draw(st.permutations(range(n)))])
+    return frame, draw(st.integers(1, n))
+
+
+@given(_labelled_frames())
+@settings(max_examples=25, deadline=None)
+def test_any_partitioning_gives_the_one_calls_samples_indexed_within_partitions(
+    drawn: tuple[pd.DataFrame, int],
+) -> None:
+    frame, npartitions = drawn
+    ddf = dd.from_pandas(frame, npartitions=npartitions, sort=False)
+    with dask.config.set(scheduler="synchronous"):
+        result = analyze(ddf, on_invalid="skip", **WINDOW)
+        starts = np.cumsum([0, *ddf.map_partitions(len).compute()])
+    # The model: the one call's samples, each index less its partition's first row.
+    first_row = {
+        row: start for start, end in itertools.pairwise(starts) for row in range(start, end)
+    }
+    expected = [
+        (s.index - first_row[s.index], s.location, s.field)
+        for s in _expected(frame, on_invalid="skip").data_quality.error_samples
+    ]
+    samples = result.data_quality.error_samples
+    assert [(s.index, s.location, s.field) for s in samples] == expected
 
 
 def test_a_worker_killed_mid_computation_gives_the_one_call_results(

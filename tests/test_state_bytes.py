@@ -1,6 +1,6 @@
 """Serialized accumulator state: round trips, and hostile bytes never crash or load wrong.
 
-Layout (brief): b"UAST" | format version u16 LE (7) | CRC-32 of the payload u32 LE |
+Layout (brief): b"UAST" | format version u16 LE (8) | CRC-32 of the payload u32 LE |
 payload. `from_bytes` must raise `UsageAnalyticsError` for anything malformed: wrong
 magic or version, a wrong checksum, truncation, trailing bytes, and a payload whose
 checksum is right but whose content is inconsistent. The hostile tests mutate real states
@@ -28,6 +28,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 import saved_bytes
@@ -44,7 +45,7 @@ from usage_analytics import (
 )
 
 MAGIC = b"UAST"
-VERSION = 7
+VERSION = 8
 HEADER = 10  # magic (4) + version (2) + CRC (4)
 VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
 
@@ -100,6 +101,24 @@ def batch_skip_state() -> State:
     return State("batch_skip_mode_with_samples", accumulator)
 
 
+def located_skip_state() -> State:
+    """Samples of a labelled pandas frame's rows, which keep their labels (`location`,
+    stored after the rest of the state), beside a list's, which have none."""
+    accumulator = BatchUsageAccumulator(**BASE, on_invalid="skip")
+    accumulator.update([{"pattern_id": "p", "timestamp": "nope"}])
+    frame = pd.DataFrame(
+        {
+            "pattern_id": ["p", "q", "p"],
+            "timestamp": [START, START, START],
+            "execution_time_ms": [1.0, -1.0, 2.0],
+            "quality_score": [0.5, 0.5, 3.0],
+        },
+        index=["a", "b", 7],
+    )
+    accumulator.update(frame)
+    return State("batch_skip_mode_with_located_samples", accumulator)
+
+
 def equal_values_state(kind: type[Any]) -> State:
     """A sketch of three times 0.1 ms: the mean (0.30000000000000004 / 3) rounds above
     the maximum; the state is legitimate and must load."""
@@ -147,6 +166,7 @@ def hostile_states() -> list[State]:
         single("families_off", 15, seed=4, include_trends=False, include_performance=False),
         skip_state(),
         batch_skip_state(),
+        located_skip_state(),
         batch("batch_mixed", 40, seed=5, exact_budget=4),
         close_ids_batch(),
         extreme_times_state(UsageAccumulator),
@@ -426,6 +446,7 @@ ROUND_TRIP_CASES: list[tuple[str, Callable[[], State]]] = [
     ),
     ("single_bucket_width", lambda: single("b", 200, seed=8, bucket_width=timedelta(minutes=7))),
     ("single_skip_mode", skip_state),
+    ("batch_skip_mode_located", located_skip_state),
     ("single_sketch_of_equal_values", lambda: equal_values_state(UsageAccumulator)),
     ("batch_sketch_of_equal_values", lambda: equal_values_state(BatchUsageAccumulator)),
     ("single_sketch_of_tiny_values", lambda: tiny_values_state(UsageAccumulator)),
@@ -555,12 +576,13 @@ def test_wrong_magic_is_rejected(small: State, magic: bytes) -> None:
         UsageAccumulator.from_bytes(with_crc(small.data[HEADER:], magic=magic))
 
 
-@pytest.mark.parametrize("version", [0, 1, 2, 3, 4, 5, 6, 8, 256, 65535])
+@pytest.mark.parametrize("version", [0, 1, 2, 3, 4, 5, 6, 9, 256, 65535])
 def test_other_format_versions_are_rejected(small: State, version: int) -> None:
     """Versions 1 (a float quality sum, before the exact sums), 2 (batch states without
     per-pattern ingest counts), 3 (every trend bucket of any window stored), 4 (times
-    and instants as sequences, names in every tally) and 5 (a summary's mean without its
-    low part) included: no release wrote them, so no reader is kept."""
+    and instants as sequences, names in every tally), 5 (a summary's mean without its
+    low part) and 6 included: no release wrote them, so no reader is kept. (Version 7,
+    which releases wrote, is read: `test_accumulator_sample_locations`.)"""
     with pytest.raises(UsageAnalyticsError, match="format version"):
         UsageAccumulator.from_bytes(with_crc(small.data[HEADER:], version=version))
 

@@ -202,11 +202,17 @@ class CoreState:
 
     def __new__(cls, options: dict[str, Any]) -> Self: ...
     def update_records(
-        self, records: Sequence[Any] | Mapping[str, Sequence[Any]]
+        self,
+        records: Sequence[Any] | Mapping[str, Sequence[Any]],
+        locate: Callable[[int], str | None] | None = None,
     ) -> dict[str, Any]:
         """Add records (atomic: nothing is added when one is invalid in raise mode);
-        returns this update's report (`received`, `invalid`, `errors`, ...)."""
-    def update_arrow(self, data: Any, whole: bool = False) -> dict[str, Any]:
+        returns this update's report (`received`, `invalid`, `errors`, ...). `locate`,
+        called with each kept error sample's index, gives its `location`, kept with the
+        state (in its bytes too) and shown in its `data_quality`."""
+    def update_arrow(
+        self, data: Any, whole: bool = False, locate: Callable[[int], str | None] | None = None
+    ) -> dict[str, Any]:
         """The same for Arrow data. `whole`: the caller's object holds all of the data
         while it is read, so slices are converted in place; the state keeps copies of
         what it keeps, never references to the input's buffers."""

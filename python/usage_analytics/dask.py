@@ -41,7 +41,12 @@ label (`location`: for a default index, its position in the whole frame). A bad 
 named by the `by` column, in the error and in `analyze`'s samples (`accumulate`'s state,
 which reads that column as `pattern_id`, names it so). The `index` of
 a sample in `data_quality.error_samples` is the record's position within its partition,
-and in a pattern's samples its position among that pattern's records of its partition.
+and in a pattern's samples its position among that pattern's records of its partition;
+a sample of `data_quality` names its row's index label too (`location`, kept in the
+states: `accumulate`'s, its bytes), for `ddf.loc[label]`, as the raise does (a pattern's
+samples name none, as `execute_batch_reduction`'s). A frame whose partitions each number
+their rows from 0 (`read_csv` or `read_parquet` without an index, `reset_index()`) names
+a row by its number within its partition: set a unique index for labels that name one.
 A task's error of a whole column (a partition's dtype the core refuses) names the partition
 by its first and last index labels.
 The data-quality counts are sums over all partitions, the whole input's and each
@@ -86,6 +91,7 @@ bools and numbers (and counts each record of a pandas column of strings invalid)
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Iterable
@@ -466,17 +472,18 @@ def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _No
     accumulator = BatchUsageAccumulator(**settings)
     note = UnitNote()
     if len(frame):
+        # Every partition has a record 200: the row's index label places it, in an error
+        # and in the samples the state keeps (for a frame with a default index, its
+        # position in the whole frame).
+        locate = functools.partial(_row_label, frame)
         try:
-            note = UnitNote.of(accumulator._added(_as_records(frame, by)))
+            note = UnitNote.of(accumulator._added(_as_records(frame, by), locate))
         except InvalidRecordError as error:
-            # Every partition has a record 200: the row's index label places it (for a
-            # frame with a default index, its position in the whole frame). The id's
-            # field is the user's `by` column.
-            label = _plain(frame.index[error.index])
+            # The id's field is the user's `by` column.
             field = str(by) if error.field == "pattern_id" else error.field
             raise InvalidRecordError(
                 *(error.index, field, error.value, error.reason, error.more),
-                location=f"index label {label!r}",
+                location=_row_label(frame, error.index),
             ) from None
         except UsageAnalyticsError as error:
             if type(error) is not UsageAnalyticsError:
@@ -491,6 +498,11 @@ def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _No
                 f"{hinted} (in the partition of index labels {first!r} to {last!r})"
             ) from None
     return _NotedState(accumulator.to_bytes(), note)
+
+
+def _row_label(frame: Any, position: int) -> str:
+    """Where row `position` of a partition is in the whole frame: its index label."""
+    return f"index label {_plain(frame.index[position])!r}"
 
 
 def _plain(label: Any) -> Any:

@@ -18,10 +18,12 @@ and the percentiles are exact; past that it keeps exact moments and a DDSketch-s
 and p50/p95/p99 are within `relative_accuracy` of the exact values
 (`performance_metrics.percentile_method` says which).
 
-Serialized state: `b"UAST"`, a format version (u16 LE; 7 since a sketch of a mostly
-empty span stores only its occupied bins, 6 since a summary stores the low part of its
-mean, 5 since execution times and agents' instants are stored as bytes and tally names
-once per state: versions 1-6, which no release wrote, are refused), the
+Serialized state: `b"UAST"`, a format version (u16 LE; 8 since the state's error samples
+keep their records' locations, stored after the rest where one has any: version 7's
+states, which end before them, still load, their samples without locations; 7 since a
+sketch of a mostly empty span stores only its occupied bins, 6 since a summary stores the
+low part of its mean, 5 since execution times and agents' instants are stored as bytes and
+tally names once per state: versions 1-6, which no release wrote, are refused), the
 CRC-32 of the payload (u32 LE, zlib's), then the payload (the core's state and these
 settings as JSON). Loading checks all of it and the consistency of every part; malformed
 bytes raise `UsageAnalyticsError`.
@@ -35,9 +37,10 @@ saved and restored the same way (`to_bytes` / `from_bytes`, pickle) under its ow
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, Self, TypeVar
@@ -68,7 +71,12 @@ from usage_analytics.contracts import (
 from usage_analytics.errors import TimestampUnitWarning, UsageAnalyticsError
 from usage_analytics.ingest.dispatch import read_any
 from usage_analytics.ingest.spellings import warn_of_spellings
-from usage_analytics.input_notes import epoch_unit_hint, filed_unit_hint, noted_stream
+from usage_analytics.input_notes import (
+    epoch_unit_hint,
+    filed_unit_hint,
+    index_label,
+    noted_stream,
+)
 from usage_analytics.merge_refusal import setting_differences
 from usage_analytics.output import analytics_output, batch_output, datetime_of
 from usage_analytics.reducer import core_options, raise_if_invalid
@@ -180,7 +188,11 @@ class _Accumulator:
         holds no reference to `data` afterwards.
 
         As in the reducer, an invalid record of a pandas frame of another index than 0 to
-        n - 1 is named by its index label too, and `TimestampUnitWarning` warns where
+        n - 1 is named by its index label too: in the error, and in skip mode in the
+        samples the state keeps (`location`, kept through merges and `to_bytes`; a
+        sample's `index` is its record's row within the update that brought it, so two
+        updates' samples may share one: the label tells them apart, `df.iloc[a:b]` of a
+        default index labelled from `a`). `TimestampUnitWarning` warns where
         records of `data` lie outside the window and its integer timestamps look like
         epoch seconds or milliseconds; `ColumnNameWarning` where a column of `data` looks
         like a record field that none names exactly (`Success`), before it is read."""
@@ -191,15 +203,22 @@ class _Accumulator:
         if hint is not None:
             warnings.warn(hint, TimestampUnitWarning, stacklevel=2)
 
-    def _added(self, data: Any) -> dict[str, Any]:
+    def _added(
+        self, data: Any, locate: Callable[[int], str | None] | None = None
+    ) -> dict[str, Any]:
         """`update` without its warning: the core's result of adding `data` (raising as
         `update` does), for a caller that warns once of many updates (`usage_analytics.
-        dask`'s tasks, each a partition's, note it with their states: `UnitNote`)."""
+        dask`'s tasks, each a partition's, note it with their states: `UnitNote`).
+        `locate(index)` gives each kept sample's `location`, kept with the state: by
+        default a pandas row's index label (`input_notes.index_label`), as the reducer
+        names it; a Dask task's names the row's label in the whole frame."""
+        if locate is None:
+            locate = functools.partial(index_label, data)
         with self._lock:
             raw = read_any(
                 data,
-                records=self._state.update_records,
-                arrow=self._state.update_arrow,
+                records=functools.partial(self._state.update_records, locate=locate),
+                arrow=functools.partial(self._state.update_arrow, locate=locate),
                 grouped=self._batch,
             )
         raise_if_invalid(self._settings, raw, data)

@@ -86,8 +86,49 @@ pub(super) fn most_decoded(len: usize) -> usize {
 /// What decoding `payload` (a checked frame's) allocates at most, or the error decoding it
 /// gives.
 pub(super) fn decoded_size(payload: &[u8]) -> Result<DecodedSize, postcard::Error> {
-    let (state, _): (StateShape, _) = postcard::take_from_bytes(payload)?;
-    Ok(state.size())
+    let (state, rest): (StateShape, _) = postcard::take_from_bytes(payload)?;
+    if rest.is_empty() {
+        return Ok(state.size()); // (version 7's, or no sample located)
+    }
+    let (locations, _): (Locations, _) = postcard::take_from_bytes(rest)?;
+    Ok(state.size().add(locations.size()))
+}
+
+/// `LocationsWire`: their number and the bytes of their text.
+struct Locations {
+    len: usize,
+    text: usize,
+}
+
+impl Locations {
+    fn size(&self) -> DecodedSize {
+        // (`kept_locations` keeps no more than one past `MAX_SAMPLES`; every text counted.)
+        let kept = self.len.min(MAX_SAMPLES + 1);
+        DecodedSize::pushed(kept, size_of::<Option<String>>()).add(DecodedSize::exact(self.text))
+    }
+}
+
+impl<'de> Deserialize<'de> for Locations {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Counting;
+        impl<'de> Visitor<'de> for Counting {
+            type Value = Locations;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a sequence of error samples' locations")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Locations, A::Error> {
+                let (mut len, mut text) = (0usize, 0usize);
+                while let Some(location) = items.next_element::<Option<&'de str>>()? {
+                    len += 1;
+                    text = text.saturating_add(location.map_or(0, str::len));
+                }
+                Ok(Locations { len, text })
+            }
+        }
+        deserializer.deserialize_seq(Counting)
+    }
 }
 
 /// A stored sequence of `T`, read item by item and counted, none kept.
@@ -369,7 +410,7 @@ mod tests {
             broken: None,
         };
         let mut wire = serialize(&state, b"meta").unwrap().wire;
-        let BodyWire::One(acc) = &mut wire.body else {
+        let BodyWire::One(acc) = &mut wire.0.body else {
             panic!("one pattern")
         };
         tamper(acc);
@@ -485,7 +526,7 @@ mod tests {
         }
         let state = State::new(template(), true);
         let mut wire = serialize(&state, b"").unwrap().wire;
-        wire.names = vec![""; 300_000];
+        wire.0.names = vec![""; 300_000];
         let names = within("names", &postcard::to_stdvec(&wire).unwrap());
         assert!(names > 60.0, "{names} per stored byte");
         let mut state = State::new(template(), true);
@@ -496,7 +537,7 @@ mod tests {
         }
         let mut wire = serialize(&state, b"").unwrap().wire;
         within("patterns", &postcard::to_stdvec(&wire).unwrap());
-        if let BodyWire::Grouped(groups) = &mut wire.body {
+        if let BodyWire::Grouped(groups) = &mut wire.0.body {
             for group in groups {
                 group.report.samples = vec![(0, String::new(), String::new(), String::new()); 6];
             }
@@ -532,6 +573,9 @@ mod tests {
         let decoding = postcard::take_from_bytes::<StateWire>(&payload).err().unwrap();
         let refused = decoded_size(&payload).expect_err("refused");
         assert_eq!(refused, decoding);
-        assert!(matches!(decode_payload(&payload), Err(CoreError::InvalidInput(_))));
+        assert!(matches!(
+            decode_payload(Payload::current(&payload)),
+            Err(CoreError::InvalidInput(_))
+        ));
     }
 }

@@ -39,7 +39,7 @@ pub fn merge_serialized<'a>(blobs: &[&'a [u8]]) -> Result<(State, Vec<&'a [u8]>)
     let mut metas = Vec::with_capacity(payloads.len());
     let mut patterns = Patterns::default();
     for payload in &payloads {
-        let wire = decode_payload(payload)?;
+        let wire = decode_payload(*payload)?;
         let grouped = matches!(wire.body, BodyWire::Grouped(_));
         match &first {
             None => {
@@ -67,7 +67,7 @@ pub fn merge_serialized<'a>(blobs: &[&'a [u8]]) -> Result<(State, Vec<&'a [u8]>)
         // One pattern per state: nothing to stream.
         let mut states = payloads
             .iter()
-            .map(|payload| decode_payload(payload).and_then(state_of));
+            .map(|payload| decode_payload(*payload).and_then(state_of));
         let mut state = states
             .next()
             .transpose()?
@@ -118,7 +118,7 @@ impl Patterns {
     }
 }
 
-fn merge_grouped(template: Accumulator, payloads: &[&[u8]], patterns: Patterns) -> Result<State, CoreError> {
+fn merge_grouped(template: Accumulator, payloads: &[Payload<'_>], patterns: Patterns) -> Result<State, CoreError> {
     let Patterns {
         mut index,
         kept,
@@ -134,9 +134,9 @@ fn merge_grouped(template: Accumulator, payloads: &[&[u8]], patterns: Patterns) 
     let mut listed_by = vec![0usize; kept.len()];
     let mut report = IngestReport::default();
     for (number, payload) in (1..).zip(payloads) {
-        let wire = decode_payload(payload)?;
+        let wire = decode_payload(*payload)?;
         make_room_to_merge(shares.get(number - 1).copied().unwrap_or_default(), number)?;
-        let whole = report_of(wire.report)?;
+        let whole = located(report_of(wire.report)?, wire.locations)?;
         ensure(samples_inside(&whole), "an error sample is past its records")?;
         check_record_total(&report, &whole)?;
         let mut names = LoadedNames::with_table(&wire.names).map_err(corrupt)?;

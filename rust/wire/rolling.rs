@@ -375,8 +375,9 @@ mod tests {
     #[test]
     fn the_rolling_version_follows_the_accumulators_version() {
         // The buckets are stored as `FORMAT_VERSION` 7's accumulators: a new version of
-        // those is a new `ROLLING_VERSION` too (then update this pair).
-        assert_eq!((super::super::FORMAT_VERSION, ROLLING_VERSION), (7, 1));
+        // those is a new `ROLLING_VERSION` too (then update this pair). Version 8 added
+        // only a state's samples' locations, after the rest: its accumulators are 7's.
+        assert_eq!((super::super::FORMAT_VERSION, ROLLING_VERSION), (8, 1));
     }
 
     #[test]
@@ -456,6 +457,7 @@ mod tests {
             field: "timestamp",
             value: "'x'".into(),
             reason: "bad".into(),
+            location: None,
         });
         let bytes = rolling_to_bytes(&rolling, &report, b"meta").unwrap();
         let (shape, rest): (RollingShape, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
