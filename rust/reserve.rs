@@ -557,8 +557,8 @@ mod tests {
         // (dirty and retained extents do not merge): a block of 2 MiB was always refused,
         // and one of 1.5 MiB right after `hold`. Until helper-269: the small blocks, freed
         // or moved out through the global allocator, went to this thread's cache and kept
-        // their slabs' pages from the pool, and the block of half of it was refused from
-        // the second round on.) The process's own reserve, as the global allocator frees
+        // their slabs' pages from the pool, and the block of half of it was refused: right
+        // after the frees, and (the frees fixed alone) in the round after the moves.) The process's own reserve, as the global allocator frees
         // only its blocks past the cache: this is the one test that allocates in it.
         assert!(RESERVE.hold());
         let half = Layout::from_size_align(RESERVE_BYTES / 2, 8).unwrap();
