@@ -47,8 +47,12 @@ static GLOBAL: WithReserve = WithReserve;
 
 /// jemalloc, and where a small allocation fails, the same made in the reserve's arena
 /// (`reserve`): the alternative is Rust's abort. (Stable Rust has no hook on allocation
-/// failure; the allocator is where it can be caught.) Frees need nothing of it: jemalloc
-/// finds the arena of any block it made.
+/// failure; the allocator is where it can be caught.) jemalloc finds the arena of any block
+/// it made, but a block of the reserve's pool is freed (or moved) past the thread's cache:
+/// a freed small block waits in the freeing thread's cache, and keeps its slab's pages
+/// from the pool until the cache is flushed (helper-267: a block of half the pool was
+/// refused after 3,000 small ones were freed). One load and one compare per free
+/// (`Reserve::in_pool`; measured, BENCHMARKS.md "helper-269").
 #[cfg(target_os = "linux")]
 struct WithReserve;
 
@@ -76,7 +80,11 @@ unsafe impl std::alloc::GlobalAlloc for WithReserve {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        let moved = tikv_jemallocator::Jemalloc.realloc(ptr, layout, new_size);
+        let moved = if RESERVE.in_pool(ptr) {
+            RESERVE.move_out(ptr, layout, new_size)
+        } else {
+            tikv_jemallocator::Jemalloc.realloc(ptr, layout, new_size)
+        };
         if moved.is_null() {
             return RESERVE.realloc(ptr, layout, new_size);
         }
@@ -85,6 +93,9 @@ unsafe impl std::alloc::GlobalAlloc for WithReserve {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        if RESERVE.in_pool(ptr) {
+            return RESERVE.dealloc(ptr, layout);
+        }
         tikv_jemallocator::Jemalloc.dealloc(ptr, layout)
     }
 }

@@ -18,8 +18,9 @@
 //! not leave room for the small ones, and is made fallibly where one can be that large:
 //! `room::try_grow`). The allocations up to the next check then succeed, and that check,
 //! finding the process out of room, fails the call with a `MemoryError` whose own
-//! allocations come from the reserve too. What is freed goes back to the reserve's arena,
-//! which keeps it for the next time.
+//! allocations come from the reserve too. What is freed goes back to the reserve's arena
+//! at once (past the freeing thread's cache: `Reserve::dealloc`), which keeps it for the
+//! next time.
 //!
 //! helper-242's reserve was given back to the kernel on the first failure, and the
 //! failed allocation tried again in the thread's arena. That covered one failure: a
@@ -33,14 +34,15 @@
 //!
 //! A thread's first allocation under the limit would also fail to make the thread's own
 //! arena, and a thread left without one crashes in jemalloc when it ends: so every one of
-//! jemalloc's automatic arenas is made with the reserve (`make_every_thread_arena`).
+//! jemalloc's automatic arenas is made with the reserve (`make_every_thread_arena`), the
+//! per-CPU ones of `percpu_arena` too.
 //!
 //! Costs: `RESERVE_BYTES` of the limit; 2 MiB of address space for each arena's first
 //! metadata block (the reserve's and the automatic ones, four per CPU, which a process
 //! running rayon's workers makes in part anyway), of which a few pages are touched; and
-//! one never-taken branch per allocation (`benches/core_ab.py`, BENCHMARKS.md
-//! "helper-242" and "helper-259"). Pages of the pool once used stay resident (the arena
-//! cannot give them back: its hooks do not purge).
+//! one never-taken branch per allocation, one compare per free (`benches/core_ab.py`,
+//! BENCHMARKS.md "helper-242", "helper-259" and "helper-269"). Pages of the pool once used
+//! stay resident (the arena cannot give them back: its hooks do not purge).
 //! Not covered: more than the pool's room allocated between two checks once the process is
 //! out (each check asks for `room::MARGIN`, 16 MiB, more than the pool); blocks that
 //! outlive their call (a static made while out of room) keep their part of the pool; and
@@ -60,20 +62,24 @@ pub static RESERVE: Reserve = Reserve::new(RESERVE_BYTES);
 mod pool {
     use std::ffi::{c_uint, c_void};
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
     use tikv_jemalloc_sys as je;
 
     /// What the reserve's arena takes of its pool at a time (jemalloc's least growth).
     pub const GROW_BYTES: usize = 2 << 20;
 
     /// Arena `index`'s option `name` ("arena.0.OPTION", the index put in for the 0) set to
-    /// `value`, of the option's own type (`size_t`: usize, `ssize_t`: isize); where this
-    /// jemalloc lacks the option, or refuses the value, the arena is left as it was.
+    /// `value`, of the option's own type (`size_t`: usize, `ssize_t`: isize), or a command
+    /// that takes none given `()` ("arena.0.destroy"); where this jemalloc lacks the option,
+    /// or refuses the value, the arena is left as it was.
     fn set_arena_option<T>(name: &std::ffi::CStr, index: c_uint, mut value: T) {
         let mut mib = [0usize; 3];
         let mut mib_len = mib.len();
-        // SAFETY: a valid name, room for its three parts; then `size_of::<T>()` bytes read
-        // from `value` (jemalloc refuses a length other than the option's: no misread).
+        let (new, new_len) = match std::mem::size_of::<T>() {
+            0 => (std::ptr::null_mut(), 0),
+            len => (std::ptr::from_mut(&mut value).cast(), len),
+        };
+        // SAFETY: a valid name, room for its three parts; then `new_len` bytes read from
+        // `value` (jemalloc refuses a length other than the option's: no misread).
         unsafe {
             if je::mallctlnametomib(name.as_ptr(), mib.as_mut_ptr(), &mut mib_len) == 0 {
                 mib[1] = index as usize;
@@ -82,8 +88,8 @@ mod pool {
                     mib_len,
                     std::ptr::null_mut(),
                     std::ptr::null_mut(),
-                    std::ptr::from_mut(&mut value).cast(),
-                    std::mem::size_of::<T>(),
+                    new,
+                    new_len,
                 );
             }
         }
@@ -96,14 +102,12 @@ mod pool {
     pub struct Reserve {
         hooks: je::extent_hooks_t,
         bytes: usize,
-        /// The pool's address; 0 until mapped.
+        /// The pool's address; 0 until mapped, then never changed.
         pool: AtomicUsize,
         /// Bytes of the pool given to the arena (from its start; never given back).
         given: AtomicUsize,
         /// The arena's index plus one; 0 until made.
         arena: AtomicUsize,
-        /// Held while the arena is made (by one thread: a check).
-        making: Mutex<()>,
     }
 
     /// jemalloc's `arena_config_t` (its `experimental.arenas_create_ext`).
@@ -132,36 +136,59 @@ mod pool {
                 pool: AtomicUsize::new(0),
                 given: AtomicUsize::new(0),
                 arena: AtomicUsize::new(0),
-                making: Mutex::new(()),
             }
         }
 
         /// Hold the reserve (true), or say that it is not held and cannot be made now.
         /// Once made it stays: this is then one load.
+        ///
+        /// No lock: threads that make it at once each map a pool and make an arena, the
+        /// first to publish its own wins, and the others give theirs back. (Until
+        /// helper-269 a mutex: a fork while another thread held it, making the reserve
+        /// after the load's hold had failed, left it locked in the child, whose next
+        /// call then waited forever. Here a child finds either step done or not, and
+        /// does what is not; a pool or an arena made but not yet published at the fork
+        /// is lost to the child, 8 MiB or 2 MiB of its address space.)
         pub fn hold(&'static self) -> bool {
             if self.arena.load(Ordering::Acquire) != 0 {
                 return true;
             }
-            let _making = self.making.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if self.arena.load(Ordering::Acquire) != 0 {
-                return true;
-            }
-            if self.pool.load(Ordering::Acquire) == 0 {
-                match super::map(self.bytes) {
-                    Some(addr) => self.pool.store(addr, Ordering::Release),
-                    None => return false,
-                }
+            if !self.map_pool() {
+                return false;
             }
             make_every_thread_arena();
-            match self.make_arena() {
-                Some(index) => {
-                    self.arena.store(index as usize + 1, Ordering::Release);
-                    self.give_the_whole_pool();
-                    true
-                }
-                // (The pool stays mapped for the next try.)
-                None => false,
+            // (None: the pool stays mapped for the next try.)
+            let Some(index) = self.make_arena() else {
+                return false;
+            };
+            match self
+                .arena
+                .compare_exchange(0, index as usize + 1, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => self.give_the_whole_pool(),
+                // Another thread's arena was published first: this one, which has taken
+                // nothing of the pool, is destroyed.
+                Err(_) => set_arena_option(c"arena.0.destroy", index, ()),
             }
+            true
+        }
+
+        /// The pool mapped, by this thread or another (false: the kernel refused it).
+        fn map_pool(&self) -> bool {
+            if self.pool.load(Ordering::Acquire) != 0 {
+                return true;
+            }
+            let Some(addr) = super::map(self.bytes) else {
+                return false;
+            };
+            if self
+                .pool
+                .compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                super::unmap(addr, self.bytes);
+            }
+            true
         }
 
         /// The whole pool given to the arena now, while there is room: one block, the largest
@@ -284,11 +311,38 @@ mod pool {
             }
         }
 
-        /// Whether `ptr` lies in the pool (for the tests).
-        #[cfg(test)]
+        /// Whether `ptr` lies in the pool: on every free, so one relaxed load (the pool's
+        /// address is set once, before any block of it exists) and one compare. (Before
+        /// the pool is mapped, an address under `bytes` passes: any block of jemalloc's
+        /// may be freed past the thread's cache, only more slowly.)
+        #[inline(always)]
         pub fn in_pool(&self, ptr: *const u8) -> bool {
-            let pool = self.pool.load(Ordering::Acquire);
-            (pool..pool + self.bytes).contains(&(ptr as usize))
+            (ptr as usize).wrapping_sub(self.pool.load(Ordering::Relaxed)) < self.bytes
+        }
+
+        /// `ptr`, a block of the pool, freed into the reserve's arena at once, not into the
+        /// thread's cache (which would keep its pages from the pool until flushed).
+        ///
+        /// # Safety
+        /// As `GlobalAlloc::dealloc`.
+        #[cold]
+        #[inline(never)]
+        pub unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+            let flags = je::MALLOCX_ALIGN(layout.align()) | je::MALLOCX_TCACHE_NONE;
+            je::sdallocx(ptr.cast(), layout.size(), flags);
+        }
+
+        /// `ptr`, a block of the pool, resized: in place, or moved to the thread's arena
+        /// (out of the pool, where there is room again) and its old block freed as
+        /// `dealloc` frees; null (the block left as it was) when that fails.
+        ///
+        /// # Safety
+        /// As `GlobalAlloc::realloc`.
+        #[cold]
+        #[inline(never)]
+        pub unsafe fn move_out(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+            let flags = je::MALLOCX_ALIGN(layout.align()) | je::MALLOCX_TCACHE_NONE;
+            je::rallocx(ptr.cast(), new_size, flags).cast()
         }
     }
 
@@ -299,40 +353,41 @@ mod pool {
     /// allocations were made in the reserve). With every arena made, a thread is given
     /// one and nothing is mapped. (Each arena's first metadata block, 2 MiB of address
     /// space, mostly untouched; a thread made in the call would have made most of them.)
+    ///
+    /// Each arena is made by a block resized in place "in" it (`rallocx` with
+    /// `MALLOCX_ARENA`, which makes the arena it names, then finds that the block's size
+    /// class is unchanged and moves nothing: no page of the arena's is mapped). Until
+    /// helper-269 by moving the thread onto each (`thread.arena`), which jemalloc refuses
+    /// for the per-CPU arenas of `percpu_arena` (`_RJEM_MALLOC_CONF=percpu_arena:percpu`),
+    /// where each allocation takes the arena of the CPU it runs on: a thread moved under
+    /// the limit onto a CPU whose arena was not made segfaulted in jemalloc
+    /// (`tests/test_out_of_memory_per_cpu_arenas.py`).
     fn make_every_thread_arena() {
         let mut count: c_uint = 0;
         let mut len = std::mem::size_of::<c_uint>();
-        let mut mine: c_uint = 0;
-        let mut mine_len = std::mem::size_of::<c_uint>();
-        // SAFETY: documented commands, each an unsigned read or written.
+        let flags = je::MALLOCX_TCACHE_NONE;
+        // SAFETY: a documented unsigned read; a block of 8 bytes, resized to its own size
+        // (the arena index below jemalloc's count of automatic arenas), freed once.
         unsafe {
-            if je::mallctl(
+            let mut block = je::mallocx(8, flags);
+            if block.is_null() {
+                return;
+            }
+            let counted = je::mallctl(
                 c"opt.narenas".as_ptr(),
                 std::ptr::from_mut(&mut count).cast(),
                 &mut len,
                 std::ptr::null_mut(),
                 0,
-            ) != 0
-                || je::mallctl(
-                    c"thread.arena".as_ptr(),
-                    std::ptr::from_mut(&mut mine).cast(),
-                    &mut mine_len,
-                    std::ptr::null_mut(),
-                    0,
-                ) != 0
-            {
-                return;
+            );
+            for index in (0..count as usize).filter(|_| counted == 0) {
+                // (Were jemalloc to move it after all, the block moved is the one kept.)
+                let resized = je::rallocx(block, 8, je::MALLOCX_ARENA(index) | flags);
+                if !resized.is_null() {
+                    block = resized;
+                }
             }
-            // (Moving the thread to an arena makes it; the thread then goes back to its own.)
-            for mut index in (0..count).chain([mine]) {
-                je::mallctl(
-                    c"thread.arena".as_ptr(),
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    std::ptr::from_mut(&mut index).cast(),
-                    std::mem::size_of::<c_uint>(),
-                );
-            }
+            je::dallocx(block, flags);
         }
     }
 
@@ -429,6 +484,16 @@ fn map(bytes: usize) -> Option<usize> {
     (addr != MAP_FAILED).then_some(addr as usize)
 }
 
+/// `map`'s mapping given back (a pool another thread mapped first).
+#[cfg(target_os = "linux")]
+fn unmap(addr: usize, bytes: usize) {
+    extern "C" {
+        fn munmap(addr: *mut std::ffi::c_void, len: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: a mapping of `bytes` that `map` made and nothing else has used.
+    unsafe { munmap(addr as *mut std::ffi::c_void, bytes) };
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::pool::GROW_BYTES;
@@ -486,39 +551,76 @@ mod tests {
     }
 
     #[test]
-    fn a_block_of_half_the_pool_is_made_after_hold_and_after_small_blocks_are_freed() {
+    fn a_block_of_half_the_pool_is_made_after_hold_and_after_small_blocks_are_freed_or_moved() {
         // (Until helper-267: the pool was given in four 2 MiB extents, which jemalloc never
         // merges (each one a "head"), and its frees stayed apart from what it had not used
         // (dirty and retained extents do not merge): a block of 2 MiB was always refused,
-        // and one of 1.5 MiB right after `hold`.)
-        let reserve = reserve(RESERVE_BYTES);
-        assert!(reserve.hold());
+        // and one of 1.5 MiB right after `hold`. Until helper-269: the small blocks, freed
+        // or moved out through the global allocator, went to this thread's cache and kept
+        // their slabs' pages from the pool, and the block of half of it was refused: right
+        // after the frees, and (the frees fixed alone) in the round after the moves.) The process's own reserve, as the global allocator frees
+        // only its blocks past the cache: this is the one test that allocates in it.
+        assert!(RESERVE.hold());
         let half = Layout::from_size_align(RESERVE_BYTES / 2, 8).unwrap();
         let small: Vec<Layout> = (0..3_000)
             .map(|i| Layout::from_size_align(40 + i, 8).unwrap())
             .collect();
-        // SAFETY: nonzero sizes; each block freed once, with its layout.
+        // SAFETY: nonzero sizes; each block freed once, with its layout (a moved one with
+        // its new size).
         unsafe {
+            let made_in_the_reserve = || -> Vec<*mut u8> {
+                let blocks: Vec<*mut u8> = small.iter().map(|&layout| RESERVE.alloc(layout, false)).collect();
+                assert!(blocks.iter().all(|&b| !b.is_null() && RESERVE.in_pool(b)));
+                blocks
+            };
             for round in 0..3 {
-                let block = reserve.alloc(half, false);
-                assert!(!block.is_null() && reserve.in_pool(block), "round {round}");
+                let block = RESERVE.alloc(half, false);
+                assert!(!block.is_null() && RESERVE.in_pool(block), "round {round}");
                 std::alloc::dealloc(block, half);
-                // Small blocks made in the reserve and freed as the core frees them, then
-                // the thread's cache flushed: a small block freed goes to the freeing
-                // thread's cache first, and keeps its slab's pages from the pool until the
-                // cache gives it back (or the thread reuses it).
-                let blocks: Vec<*mut u8> = small.iter().map(|&layout| reserve.alloc(layout, false)).collect();
-                assert!(
-                    blocks.iter().all(|&b| !b.is_null() && reserve.in_pool(b)),
-                    "round {round}"
-                );
-                for (b, &layout) in blocks.into_iter().zip(&small) {
+                // Small blocks made in the reserve and freed as the core frees them.
+                for (b, &layout) in made_in_the_reserve().into_iter().zip(&small) {
                     std::alloc::dealloc(b, layout);
                 }
-                let flush = c"thread.tcache.flush".as_ptr();
-                let null = std::ptr::null_mut();
-                assert_eq!(tikv_jemalloc_sys::mallctl(flush, null, null.cast(), null, 0), 0);
+                let block = RESERVE.alloc(half, false);
+                assert!(!block.is_null(), "round {round}: half the pool, after small frees");
+                std::alloc::dealloc(block, half);
+                // ... and grown as the core grows them: moved into the thread's arena (there
+                // is room here), their old blocks freed.
+                for (b, &layout) in made_in_the_reserve().into_iter().zip(&small) {
+                    let grown = 2 * layout.size();
+                    let moved = std::alloc::realloc(b, layout, grown);
+                    assert!(!moved.is_null() && !RESERVE.in_pool(moved), "round {round}");
+                    std::alloc::dealloc(moved, Layout::from_size_align(grown, 8).unwrap());
+                }
             }
+        }
+    }
+
+    #[test]
+    fn threads_holding_a_reserve_at_once_all_hold_it_and_share_one_arena() {
+        // (No lock to be left held by a fork: each thread makes what it finds not made,
+        // and the first arena published serves all.)
+        let reserve = reserve(2 * GROW_BYTES);
+        let start = std::sync::Barrier::new(8);
+        let held: Vec<bool> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        reserve.hold()
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert_eq!(held, [true; 8]);
+        let layout = Layout::from_size_align(GROW_BYTES, 8).unwrap();
+        // SAFETY: a nonzero size, freed once with its layout.
+        unsafe {
+            // The whole pool was given to the one arena: a block of half of it is made there.
+            let block = reserve.alloc(layout, false);
+            assert!(!block.is_null() && reserve.in_pool(block));
+            std::alloc::dealloc(block, layout);
         }
     }
 
