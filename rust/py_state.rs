@@ -64,9 +64,11 @@ impl CoreState {
         let window = self.state.template.window;
         let (mut report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
-            // (Only what is kept: a refused update's error names its record itself.)
+            // (Only what is kept: a refused update's error names its record itself, and
+            // a state holding `MAX_SAMPLES` already keeps none of the update's.)
             if let Some(locate) = locate {
-                for sample in &mut report.samples {
+                let room = crate::ingest::MAX_SAMPLES.saturating_sub(self.state.report.samples.len());
+                for sample in report.samples.iter_mut().take(room) {
                     sample.location = locate.call1((sample.index,))?.extract()?;
                 }
             }

@@ -352,9 +352,16 @@ impl Serialized<'_> {
         HEADER + self.payload_len
     }
 
-    /// Write the framed state into `out`, which is `byte_len()` bytes long.
+    /// Write the framed state into `out`, which is `byte_len()` bytes long. A state no
+    /// sample of which has a location is stamped version 7: its payload is exactly what
+    /// version 7 wrote, so a release before 8 (a Dask worker not yet upgraded) reads it.
     pub fn write_into(&self, out: &mut [u8]) -> Result<(), CoreError> {
-        write_framed(&self.wire, self.payload_len, (MAGIC, FORMAT_VERSION, "state"), out)
+        let version = if self.wire.1.is_some() {
+            FORMAT_VERSION
+        } else {
+            OLDEST_FORMAT_VERSION
+        };
+        write_framed(&self.wire, self.payload_len, (MAGIC, version, "state"), out)
     }
 }
 

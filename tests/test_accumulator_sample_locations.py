@@ -173,12 +173,33 @@ def test_locations_are_kept_through_merges_bytes_and_pickle() -> None:
     assert batch_samples(BatchUsageAccumulator.from_bytes(first.to_bytes())) == expected
 
 
+def test_rows_are_located_only_for_the_samples_the_state_keeps() -> None:
+    # (A state keeps the first five samples of all its updates: a row of an update that
+    # comes after them is never looked up, a callable a Dask task makes per partition.)
+    accumulator = BatchUsageAccumulator(**WINDOW, on_invalid="skip")
+    looked_up: list[int] = []
+
+    def locate(index: int) -> str:
+        looked_up.append(index)
+        return f"row {index}"
+
+    accumulator._added(frame(list("abcdef"), [-1.0, -1.0, -1.0, 1.0, 1.0, 1.0]), locate)
+    assert looked_up == [0, 1, 2]
+    accumulator._added(frame(list("abcdef"), [-1.0, -1.0, -1.0, -1.0, 1.0, 1.0]), locate)
+    assert looked_up == [0, 1, 2, 0, 1]
+    accumulator._added(frame(list("abcdef"), [-1.0] * 6), locate)
+    assert looked_up == [0, 1, 2, 0, 1]
+    kept = [(0, "row 0"), (1, "row 1"), (2, "row 2"), (0, "row 0"), (1, "row 1")]
+    assert batch_samples(accumulator) == kept
+
+
 def test_a_state_that_names_no_location_is_stored_as_before() -> None:
-    # (Its bytes are version 7's payload: the locations are stored only where one is set.)
+    # (Its bytes are version 7's, stamped 7, so a release before 8 reads them: the
+    # locations are stored, and the version raised, only where one is set.)
     accumulator = BatchUsageAccumulator(**WINDOW, on_invalid="skip")
     accumulator.update(LABELLED.to_dict("records"))
     data = accumulator.to_bytes()
-    assert data[4:6] == b"\x08\x00"
+    assert data[4:6] == b"\x07\x00"
     labelled = BatchUsageAccumulator(**WINDOW, on_invalid="skip")
     labelled.update(LABELLED)
     assert len(labelled.to_bytes()) > len(data)

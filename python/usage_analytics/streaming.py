@@ -20,7 +20,8 @@ and p50/p95/p99 are within `relative_accuracy` of the exact values
 
 Serialized state: `b"UAST"`, a format version (u16 LE; 8 since the state's error samples
 keep their records' locations, stored after the rest where one has any: version 7's
-states, which end before them, still load, their samples without locations; 7 since a
+states, which end before them, still load, their samples without locations, and a state
+with no location is written as version 7, which releases before 8 read; 7 since a
 sketch of a mostly empty span stores only its occupied bins, 6 since a summary stores the
 low part of its mean, 5 since execution times and agents' instants are stored as bytes and
 tally names once per state: versions 1-6, which no release wrote, are refused), the
