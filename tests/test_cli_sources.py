@@ -319,8 +319,11 @@ def test_demo_refuses_to_overwrite_a_file_that_is_not_sqlite(
             ],
             "view recent",
         ),
+        # (A name starting "sqlite" but not SQLite's own "sqlite_": the demo wrote its
+        # tables into the file beside it.)
+        (["CREATE TABLE sqliteruns (id INTEGER)"], "sqliteruns"),
     ],
-    ids=["own-columns", "demo-columns", "view"],
+    ids=["own-columns", "demo-columns", "view", "sqlite-like-name"],
 )
 def test_demo_refuses_a_file_that_it_did_not_write_leaving_it_as_it_was(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, schema: list[str], named: str

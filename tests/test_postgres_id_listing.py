@@ -85,7 +85,9 @@ def test_ids_of_few_rows_each_are_listed_by_a_scan(
         ("text", "CASE i % 3 WHEN 0 THEN 'q' WHEN 1 THEN ' q' ELSE 'p' || i % 700 END"),
         # (Values of one id that the steps list once and a scan of their text twice.)
         ("double precision", "CASE i % 3 WHEN 0 THEN '-0' ELSE (i % 900)::text END"),
-        ("jsonb", "CASE i % 3 WHEN 0 THEN '1.0' WHEN 1 THEN '\"1\"' ELSE (i % 800)::text END"),
+        # (Not jsonb: its steps list one of equal values whose texts may be two patterns,
+        # so its ids are listed by their texts, whatever the statistics say:
+        # test_postgres_jsonb_equal_ids.py.)
         ("uuid", "md5((i % 1000)::text)::uuid"),
         ("integer", "i % 1000"),
     ],

@@ -146,9 +146,11 @@ def _other_data(connection: sqlite3.Connection) -> list[str]:
     file the demo wrote holds its records, and one that does not is someone else's (an
     empty `pattern_executions` of their own, whose schema the demo's indexes changed
     before its records were refused by the table's other columns)."""
+    # (SQLite's own names start "sqlite_", in any case; LIKE's bare "_" is any character,
+    # which passed over a user's table "sqliteruns": the demo then wrote into its file.)
     objects = connection.execute(
         "SELECT type, name FROM sqlite_master "
-        "WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite_%'"
+        "WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
     ).fetchall()
     tables = {str(name) for kind, name in objects if kind == "table"}
     other = sorted(tables - _DEMO_TABLES)

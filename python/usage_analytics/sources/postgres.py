@@ -196,11 +196,15 @@ def _as_double(sql: str, base: str) -> str:
 
 
 def _steps_by_index(column: _Column) -> bool:
-    """Whether `_skip_scan`'s steps may list the column's ids through an index of it.
-    (A jsonb column's may: its steps list one of the values jsonb finds equal, 1 or 1.0,
-    whose keys are one pattern's, and whose rows a read by value finds alike.)"""
+    """Whether `_skip_scan`'s steps may list the column's ids through an index of it."""
     if column.base == "json":
         return False  # (no btree orders json: an index of it cannot be made)
+    if column.base == "jsonb":
+        # Its steps list one of the values jsonb finds equal, whose keys may be two
+        # patterns: 9007199254740993 and 9007199254740993.0 (a float's, ...992), {"a": 1}
+        # and {"a": 1.0}. A read of the one not listed was "no records", of the other
+        # counted both's rows, where `fetch_all` (keying each row's text) made two groups.
+        return False
     if not column.deterministic or column.base == "citext":
         # Its steps "the least id above x" would skip "A" after "a": a case-insensitive
         # collation's, or citext's, whose comparisons ignore case under any collation.
@@ -533,11 +537,13 @@ class PostgresSource(ExecutionSource):
         if column.base == "uuid":
             return f"{column.sql} = ${first}::uuid", forms
         if column.base == "jsonb":
-            # By value, which the column's own index serves: the rows of a value jsonb
-            # finds equal to one listed (1.0 to 1, whichever its steps listed) are one
-            # pattern's, keyed by value (`postgres_ids`). (By text, `#>> '{}'`, as before,
-            # no index of the column served it.)
-            return _any_of(column.sql, "jsonb[]", first, len(forms)), [_text_array(forms)]
+            # By value, which the column's own index serves (by text, `#>> '{}'`, as
+            # before, none did), then by text, as a numeric's: jsonb finds equal values
+            # whose keys (`postgres_ids`) are two patterns (see `_steps_by_index`), and
+            # `forms` lists every text of the pattern's (1 and 1.0 where both are "1").
+            condition = _any_of(column.sql, "jsonb[]", first, len(forms))
+            condition += f" AND {_any_of(f'{column.sql}::text', 'text[]', first, len(forms))}"
+            return condition, [_text_array(forms)]
         if column.base in FLOAT_ID_TYPES:
             # By value: the ids listed by an index are one a value, "0" of -0 and 0 (one
             # pattern), and matched as text it left out the rows of "-0".
@@ -685,7 +691,7 @@ class PostgresSource(ExecutionSource):
             # fetches them: by id, then as the index's entries, by heap place (a narrow
             # window's few rows sorted).
             # (The table's columns, named with it: bare, ORDER BY named the select list's
-            # text of the id, which put a jsonb 1 before 1.0, the index's equal values.)
+            # text of the id: equal values (a double's -0 and 0) by text, not as the ranges.)
             by = f"{table_name}.{pid}, {table_name}.{ts}, ctid"
             order = "" if skip_scan is None else f" ORDER BY {by}"
             query = f"SELECT {select} FROM {table_name} WHERE {window} AND {pid} IS NOT NULL{order}"

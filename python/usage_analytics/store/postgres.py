@@ -32,6 +32,7 @@ from usage_analytics.contracts import (
 from usage_analytics.sources.base import SourceError, SourceUnavailableError, quote_identifier
 from usage_analytics.sources.postgres_connection import PostgresConnection, with_notes_of
 from usage_analytics.sources.postgres_table import MAX_NAME_BYTES
+from usage_analytics.sources.postgres_url import first_line
 from usage_analytics.store.base import (
     ANALYTICS_TABLE,
     COLUMNS,
@@ -217,10 +218,11 @@ class PostgresAnalyticsStore(AnalyticsStore):
             for name, _ in self._indexes
         ]
         self._present = "TRUE"  # (SQL: the table has the indexes it had when last looked)
+        self._required = "TRUE"  # (SQL: the same, failing the statement where one is gone)
 
     def _forget_table(self, connection: Any) -> None:
         self._created = self._indexed = False
-        self._table_oid, self._present = None, "TRUE"
+        self._table_oid, self._present, self._required = None, "TRUE", "TRUE"
 
     def _count_present(self, cursor: Any) -> None:
         """`_present` anew: the store's indexes the table now has, each still there (a
@@ -229,8 +231,11 @@ class PostgresAnalyticsStore(AnalyticsStore):
         found = ", ".join(f"to_regclass({name}) IS NOT NULL" for name in self._index_names)
         cursor.execute(f"SELECT {found}")
         found_each = zip(self._index_names, cursor.fetchone(), strict=True)
-        kept = [f"to_regclass({name}) IS NOT NULL" for name, there in found_each if there]
-        self._present = " AND ".join(kept) or "TRUE"
+        kept = [name for name, there in found_each if there]
+        self._present = " AND ".join(f"to_regclass({name}) IS NOT NULL" for name in kept) or "TRUE"
+        # (A cast of the name, read as the statement is parsed: an index gone fails it as
+        # a table gone does, "relation ... does not exist", which `save_many` answers.)
+        self._required = " AND ".join(f"{name}::regclass IS NOT NULL" for name in kept) or "TRUE"
 
     def _current_oid(self, cursor: Any) -> int | None:
         """The OID of the table the store's name now names; None where there is none."""
@@ -392,23 +397,48 @@ class PostgresAnalyticsStore(AnalyticsStore):
             if not self._indexed:
                 self._looked_up(cursor)
                 self._create(cursor)
-            if not rows or self._upserted(cursor, rows):
+            if not rows:
                 return
             upserted_into = self._table_oid
-            if self._looked_up(cursor) and self._table_oid == upserted_into and self._indexed:
-                # The table the statement wrote to, with its indexes: a trigger kept every
-                # row out of it (a BEFORE trigger returning NULL), which counts none.
-                # Saved, as before OIDs were asked; again, it ran the trigger twice, then
-                # failed.
+            try:
+                upserted: bool | None = self._upserted(cursor, rows)
+            except Exception as error:
+                if getattr(error, "sqlstate", None) != _UNDEFINED_TABLE:
+                    raise
+                upserted = None  # (rolled back: the connection serves the next statement)
+            if upserted:
+                return
+            if (
+                upserted is not None
+                and self._looked_up(cursor)
+                and self._table_oid == upserted_into
+            ):
+                # The table the statement wrote to, with the indexes it named: a trigger
+                # kept every row out of it (a BEFORE trigger returning NULL), which counts
+                # none. Saved, as before OIDs were asked; again, it ran the trigger twice,
+                # then failed.
                 return
             # The table was dropped and made again since the store indexed it (by a DBA,
-            # a migration), without the store's indexes, or one of them was dropped: the
-            # store makes them now, then saves.
+            # a migration), without the store's indexes; or (None: the statement failed)
+            # the table, or one of the indexes it named, is gone: the store makes them
+            # now, then saves. (An index gone once left the rows out, and a look up could
+            # not tell that from a trigger where another connection had made it again
+            # meanwhile: the save returned, nothing saved.)
+            if upserted is None:
+                self._looked_up(cursor)
             self._create(cursor)
-            if not self._upserted(cursor, rows):
+            try:
+                saved = self._upserted(cursor, rows)
+                gone = ""
+            except Exception as error:
+                if getattr(error, "sqlstate", None) != _UNDEFINED_TABLE:
+                    raise
+                saved, gone = False, f" ({first_line(error, self._connection.url)})"
+            if not saved:
                 raise StoreError(
                     f"{self.description}: the table was made again twice during one save "
-                    "(by another connection); nothing was saved: try again"
+                    f"(by another connection), or it or an index dropped{gone}; nothing "
+                    "was saved: try again"
                 )
 
         await self._run(work)
@@ -416,21 +446,23 @@ class PostgresAnalyticsStore(AnalyticsStore):
     def _upserted(self, cursor: Any, rows: list[tuple[Any, ...]]) -> bool:
         """`rows` upserted, in one transaction, into the table the store indexed; False
         where its name now names another table (of another OID: dropped and made again,
-        see `_looked_up`), or the table has fewer of the store's indexes than it had (one
-        dropped by a DBA), which the statement then leaves as it is, and where a trigger
+        see `_looked_up`), which the statement then leaves as it is, and where a trigger
         kept every row out of the table (no row counts: `save_many` tells them apart).
+        Where the table is gone, or one of the store's indexes it had (dropped by a DBA),
+        the statement fails (relation ... does not exist: it names each, `_required`),
+        changing nothing.
 
         (The statement tells that itself, each row's insert conditional on the table's
         OID, at x1.05 the time of a save of one result: a look up of the table before
         each save, a round trip of its own, took x1.26; BENCHMARKS.md, helper-251. A
-        table dropped alone fails the statement instead: `_run`.)"""
+        table dropped alone fails the statement instead: `save_many`.)"""
         marks = ", ".join(f"${i}{_CASTS.get(name, '')}" for i, name in enumerate(COLUMNS, 1))
         updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name not in KEY)
         named = "'" + self.table.replace("'", "''") + "'"
         sql = (
             f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) SELECT {marks} "
             f"WHERE to_regclass({named}) = {self._table_oid}::oid "
-            f"AND {self._present} "
+            f"AND {self._required} "
             f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
         )
 
