@@ -143,7 +143,9 @@ mod pool {
         /// Once made it stays: this is then one load.
         ///
         /// No lock: threads that make it at once each map a pool and make an arena, the
-        /// first to publish its own wins, and the others give theirs back. (Until
+        /// first to publish its own wins, and the others unmap their pools and destroy
+        /// their arenas (jemalloc keeps a destroyed arena's first metadata block: 2 MiB
+        /// of address space each loser leaves behind, a race of the first hold). (Until
         /// helper-269 a mutex: a fork while another thread held it, making the reserve
         /// after the load's hold had failed, left it locked in the child, whose next
         /// call then waited forever. Here a child finds either step done or not, and

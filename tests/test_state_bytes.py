@@ -46,6 +46,9 @@ from usage_analytics import (
 
 MAGIC = b"UAST"
 VERSION = 8
+#: The version a state whose samples name no location is written as: version 7's
+#: payload, which releases before 8 read (`rust/wire.rs`, `Serialized::write_into`).
+PLAIN_VERSION = 7
 HEADER = 10  # magic (4) + version (2) + CRC (4)
 VOLATILE = ("computation_time_ms", "computed_at", "correlation_id")
 
@@ -486,7 +489,7 @@ def test_header_is_magic_version_and_crc_of_the_payload(kind: str) -> None:
     state = single("h", 100, seed=12) if kind == "single" else batch("h", 100, seed=12)
     data = state.data
     assert data[:4] == MAGIC
-    assert struct.unpack("<H", data[4:6]) == (VERSION,)
+    assert struct.unpack("<H", data[4:6]) == (PLAIN_VERSION,)
     assert struct.unpack("<I", data[6:10]) == (zlib.crc32(data[HEADER:]),)
     assert len(data) > HEADER
 
