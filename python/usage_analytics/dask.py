@@ -117,7 +117,7 @@ from usage_analytics.ingest.fields import RECORD_COLUMNS
 from usage_analytics.ingest.pandas_floats import float_flags_as_bools, float_ids_as_ints
 from usage_analytics.ingest.pandas_objects import object_conversions_unless_records
 from usage_analytics.ingest.spellings import column_name_warning
-from usage_analytics.input_notes import UnitNote
+from usage_analytics.input_notes import UnitNote, label_text, plain_label
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -492,7 +492,7 @@ def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _No
             # which partition, by its first and last index labels. No 'timestamp' column
             # where the index holds times: the reducer's hint to name it so (the Table
             # read leaves the index out, so the core's error cannot tell of it).
-            first, last = (_plain(frame.index[i]) for i in (0, -1))
+            first, last = (plain_label(frame.index[i]) for i in (0, -1))
             hinted = _with_time_index_hint(error, frame)
             raise UsageAnalyticsError(
                 f"{hinted} (in the partition of index labels {first!r} to {last!r})"
@@ -502,12 +502,7 @@ def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _No
 
 def _row_label(frame: Any, position: int) -> str:
     """Where row `position` of a partition is in the whole frame: its index label."""
-    return f"index label {_plain(frame.index[position])!r}"
-
-
-def _plain(label: Any) -> Any:
-    """An index label as Python writes it (np.int64(7): 7)."""
-    return label.item() if hasattr(label, "item") else label
+    return label_text(frame.index[position])
 
 
 def _merge_states(states: Iterable[bytes]) -> bytes:

@@ -79,10 +79,15 @@ def index_label(data: Any, position: int) -> str | None:
         return None
     if type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1:
         return None
-    label = index[position]
+    return label_text(index[position])
+
+
+def label_text(label: Any) -> str:
+    """An index label as a location names it: "index label 'b'", numpy scalars as
+    Python writes them (np.int64(7): 7), a MultiIndex's as its tuple."""
     if isinstance(label, tuple):
-        label = tuple(_plain(part) for part in label)
-    return f"index label {_plain(label)!r}"
+        label = tuple(plain_label(part) for part in label)
+    return f"index label {plain_label(label)!r}"
 
 
 def _labelled_column(columns: Mapping[Any, Any]) -> Any:
@@ -100,7 +105,7 @@ def _labelled_column(columns: Mapping[Any, Any]) -> Any:
     )
 
 
-def _plain(label: Any) -> Any:
+def plain_label(label: Any) -> Any:
     """An index label as Python writes it (np.int64(7): 7; a pandas Timestamp as it is)."""
     if _library(label) == "numpy" and hasattr(label, "item"):
         return label.item()
