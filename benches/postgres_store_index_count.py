@@ -16,15 +16,10 @@ of the medians. The tables are dropped at the end.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
-from functools import partial
 from typing import Any
-from uuid import UUID
 
-from store_table_lookup import one_result
-from timing import repeated_awaited, walls
-from usage_analytics.sources.postgres_connection import connect
+from store_save_race import race_saves
 from usage_analytics.store import PostgresAnalyticsStore
 from usage_analytics.store.base import COLUMNS, KEY
 from usage_analytics.store.postgres import _CASTS, _in_one_transaction
@@ -51,44 +46,13 @@ class OidAloneStore(PostgresAnalyticsStore):
 
 
 async def race(url: str, calls: int) -> None:
-    base = one_result()
     stores = {
         "OID and indexes (now)": PostgresAnalyticsStore(url, "index_count_bench_now"),
         "OID alone (before)": OidAloneStore(url, "index_count_bench_before"),
     }
-    try:
-        for size in (1, 100):
-            batches = [
-                [
-                    base.model_copy(update={"correlation_id": UUID(int=n * 1000 + i)})
-                    for i in range(size)
-                ]
-                for n in range(calls)
-            ]
-            times: dict[str, list[float]] = {name: [] for name in stores}
-            for store in stores.values():  # (each table made, and the connection warm)
-                await store.save_many(batches[0])
-            for batch in batches:
-                for name, store in stores.items():
-                    times[name] += walls(await repeated_awaited(partial(store.save_many, batch), 1))
-            medians = {name: statistics.median(spent) * 1000 for name, spent in times.items()}
-            for name, spent in times.items():
-                print(
-                    f"{size:>3} result(s) a save, {name}: median {medians[name]:.2f} ms, "
-                    f"best {min(spent) * 1000:.2f} ms"
-                )
-            now, before = medians.values()
-            print(f"{size:>3} result(s), ratio of medians: now x{now / before:.3f}")
-    finally:
-        for store in stores.values():
-            await store.close()
-        connection = connect(url)
-        try:
-            cursor = connection.cursor()
-            for store in stores.values():
-                cursor.execute(f"DROP TABLE IF EXISTS {store.table}")
-        finally:
-            connection.close()
+    for size, medians in (await race_saves(url, stores, calls)).items():
+        now, before = medians.values()
+        print(f"{size:>3} result(s), ratio of medians: now x{now / before:.3f}")
 
 
 if __name__ == "__main__":
