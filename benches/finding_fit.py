@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from test_health import make_result
 from timing import interleaved, least_median, median_ratio, walls
-from usage_analytics import UsageTrendType
+from usage_analytics import ModelUsageAnalyticsOutput, UsageTrendType
 from usage_analytics.dashboard import _MARKS, DashboardRow, _finding, dashboard_rows
 from usage_analytics.finding_fit import headline_parts, whole_words, whole_words_ascii
 from usage_analytics.health import shown_finding
@@ -46,6 +46,19 @@ def former_finding(row: DashboardRow, width: int) -> str:
     return cut(printable(text), width - len(suffix)) + suffix
 
 
+def finding_kinds() -> list[ModelUsageAnalyticsOutput]:
+    """Results of six kinds of findings: five unhealthy (latency, unused with failed gates,
+    quality, declining, success), one healthy."""
+    return [
+        make_result(p50=900.0, p95=5_000.0, p99=6_400.0),
+        make_result(hours_since_last_use=500.0, gate_failures=3),
+        make_result(quality=0.5, p50=10.0, p95=50.0, p99=60.0),
+        make_result(trend_type=UsageTrendType.DECLINING, velocity=-1.0),
+        make_result(success_rate=0.5),
+        make_result(),
+    ]
+
+
 def finding_calls(rows: list[DashboardRow], width: int) -> dict[str, Callable[[], object]]:
     """The finding of every row at `width`, this tree's and the former."""
     return {
@@ -59,14 +72,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=60_000)
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    kinds = [
-        make_result(p50=900.0, p95=5_000.0, p99=6_400.0),
-        make_result(hours_since_last_use=500.0, gate_failures=3),
-        make_result(quality=0.5, p50=10.0, p95=50.0, p99=60.0),
-        make_result(trend_type=UsageTrendType.DECLINING, velocity=-1.0),
-        make_result(success_rate=0.5),
-        make_result(),
-    ]
+    kinds = finding_kinds()
     items = [(str(uuid.UUID(int=i)), kinds[i % len(kinds)]) for i in range(args.rows)]
     rows = dashboard_rows(items)
     for row in rows:  # (the messages written once, as the table's first read does)

@@ -8,7 +8,7 @@ same table with the shortening turned off (whole ids, the former table), and
 Makes N rows (default 100,000) of random version-4 UUIDs (seeded: at 100,000, about one
 pair is expected to share its first 8 characters, and none does with this seed, so the
 ids take 8) and six kinds of findings
-(`tests/test_health.py`'s results), judges them once, then times in R interleaved
+(`finding_fit.finding_kinds`), judges them once, then times in R interleaved
 rounds (default 5) `render_dashboard(rows, width=100)` both ways and `shortened_ids` of
 the names. Prints least / median seconds and the shortened table's median over the
 former's.
@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from test_health import make_result
+from finding_fit import finding_kinds
 from timing import interleaved, least_median, median_ratio, walls
-from usage_analytics import UsageTrendType, dashboard
+from usage_analytics import dashboard
 from usage_analytics.dashboard import _finding, dashboard_rows, render_dashboard
 from usage_analytics.short_ids import shortened_ids
 
@@ -47,14 +47,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    kinds = [
-        make_result(p50=900.0, p95=5_000.0, p99=6_400.0),
-        make_result(hours_since_last_use=500.0, gate_failures=3),
-        make_result(quality=0.5, p50=10.0, p95=50.0, p99=60.0),
-        make_result(trend_type=UsageTrendType.DECLINING, velocity=-1.0),
-        make_result(success_rate=0.5),
-        make_result(),
-    ]
+    kinds = finding_kinds()
     rng = random.Random(273)
     names = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(args.rows)]
     rows = dashboard_rows([(name, kinds[i % len(kinds)]) for i, name in enumerate(names)])

@@ -49,6 +49,21 @@ def summary():
 """
 
 
+#: Child source after `SMALL_BATCH`: `expected`, the batch's `summary()` before any limit,
+#: and `reduce()`, which notes each call's outcome in `outcomes`: "result", "a different
+#: result" or "MemoryError".
+NOTED_REDUCE = """
+expected = summary()
+outcomes = []
+
+def reduce():
+    try:
+        outcomes.append("result" if summary() == expected else "a different result")
+    except MemoryError:
+        outcomes.append("MemoryError")
+"""
+
+
 def run_python(source: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`python -c source` (the interpreter running the tests), its output as text."""
     return subprocess.run(

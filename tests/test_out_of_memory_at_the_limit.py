@@ -18,7 +18,7 @@ import json
 import sys
 
 import pytest
-from child import SMALL_BATCH, run_python
+from child import NOTED_REDUCE, SMALL_BATCH, run_python
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
 
@@ -32,15 +32,9 @@ from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsRed
 where, form = WHERE, FORM
 """
     + SMALL_BATCH
+    + NOTED_REDUCE
     + """
-expected = summary()
-go, outcomes = threading.Event(), []
-
-def reduce():
-    try:
-        outcomes.append("result" if summary() == expected else "a different result")
-    except MemoryError:
-        outcomes.append("MemoryError")
+go = threading.Event()
 
 def worker():
     go.wait()

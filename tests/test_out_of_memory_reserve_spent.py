@@ -20,7 +20,7 @@ import json
 import sys
 
 import pytest
-from child import SMALL_BATCH, TAKE_THE_ROOM, run_python
+from child import NOTED_REDUCE, SMALL_BATCH, TAKE_THE_ROOM, run_python
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as Linux applies it")
 
@@ -33,16 +33,8 @@ from usage_analytics import ModelUsageAnalyticsBatchInput, NodeUsageAnalyticsRed
 form, calls = FORM, CALLS
 """
     + SMALL_BATCH
+    + NOTED_REDUCE
     + """
-expected = summary()
-outcomes = []
-
-def reduce():
-    try:
-        outcomes.append("result" if summary() == expected else "a different result")
-    except MemoryError:
-        outcomes.append("MemoryError")
-
 # (Threads started before the limit: a thread's stack could not be mapped after. Each
 # runs the calls named for it in `calls`, in turn.)
 turns = [threading.Event() for _ in calls]
