@@ -14,7 +14,7 @@ use crate::group::GroupIndex;
 use crate::group_results::GroupResults;
 use crate::ingest::IngestReport;
 use crate::py_dicts::{grouped_output, to_python};
-use crate::py_state::{bytes_of, read, Input};
+use crate::py_state::{bytes_of, locate_kept, read, Input};
 use crate::rolling::Rolling;
 use crate::state::Reduction;
 use crate::wire;
@@ -30,13 +30,15 @@ pub struct CoreBatchRolling {
 impl CoreBatchRolling {
     /// `until_us`: the latest instant filed; records after it are counted as outside the
     /// window (None: up to the end of year 9999). Each pattern's window leaves out the
-    /// records older than the kept range itself.
+    /// records older than the kept range itself. `locate`: as `CoreState::update`'s, for
+    /// the samples the monitor's own report keeps (a pattern's name no location).
     fn add<'py>(
         &mut self,
         py: Python<'py>,
         input: Input,
         data: &Bound<'py, PyAny>,
         until_us: Option<i64>,
+        locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         room_to_start()?;
         let window = match until_us {
@@ -44,8 +46,9 @@ impl CoreBatchRolling {
             None => Window::from_instant(self.monitor.retained_from()),
         };
         let fresh = Reduction::BatchRolling(self.monitor.fresh_update(), GroupIndex::default());
-        let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
+        let (mut report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
+            locate_kept(&mut report, &self.report, locate)?;
             if let Reduction::BatchRolling(update, index) = update {
                 let monitor = &mut self.monitor;
                 // (Atomic: the room checked before anything changes; see `batch_rolling`.)
@@ -70,27 +73,29 @@ impl CoreBatchRolling {
         })
     }
 
-    /// `until_us`: see `add`.
-    #[pyo3(signature = (records, until_us=None))]
+    /// `until_us`, `locate`: see `add`.
+    #[pyo3(signature = (records, until_us=None, locate=None))]
     fn add_records<'py>(
         &mut self,
         py: Python<'py>,
         records: &Bound<'py, PyAny>,
         until_us: Option<i64>,
+        locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.add(py, Input::Records, records, until_us)
+        self.add(py, Input::Records, records, until_us, locate)
     }
 
-    /// `whole`: see `py_state::Input`; `until_us`: see `add`.
-    #[pyo3(signature = (data, whole=false, until_us=None))]
+    /// `whole`: see `py_state::Input`; `until_us`, `locate`: see `add`.
+    #[pyo3(signature = (data, whole=false, until_us=None, locate=None))]
     fn add_arrow<'py>(
         &mut self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         whole: bool,
         until_us: Option<i64>,
+        locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.add(py, Input::Arrow { whole }, data, until_us)
+        self.add(py, Input::Arrow { whole }, data, until_us, locate)
     }
 
     /// The grouped result dict (as `reduce_records` by pattern returns) of the window

@@ -47,6 +47,25 @@ pub(crate) fn read<'py>(
     }
 }
 
+/// Name where each sample of `update` (an update's report, taken in) that `kept` (the
+/// cumulative report it is merged into) will keep is: `locate(index)`, a str or None.
+/// (Only what is kept: a refused update's error names its record itself, and a report
+/// holding `MAX_SAMPLES` already keeps none of the update's, whose rows are then never
+/// looked up.)
+pub(crate) fn locate_kept(
+    update: &mut IngestReport,
+    kept: &IngestReport,
+    locate: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    if let Some(locate) = locate {
+        let room = crate::ingest::MAX_SAMPLES.saturating_sub(kept.samples.len());
+        for sample in update.samples.iter_mut().take(room) {
+            sample.location = locate.call1((sample.index,))?.extract()?;
+        }
+    }
+    Ok(())
+}
+
 impl CoreState {
     /// Read an update into a fresh reduction; take it in unless it is rejected (an invalid
     /// record in raise mode). Returns the update's report for the caller to raise on.
@@ -64,14 +83,7 @@ impl CoreState {
         let window = self.state.template.window;
         let (mut report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
-            // (Only what is kept: a refused update's error names its record itself, and
-            // a state holding `MAX_SAMPLES` already keeps none of the update's.)
-            if let Some(locate) = locate {
-                let room = crate::ingest::MAX_SAMPLES.saturating_sub(self.state.report.samples.len());
-                for sample in report.samples.iter_mut().take(room) {
-                    sample.location = locate.call1((sample.index,))?.extract()?;
-                }
-            }
+            locate_kept(&mut report, &self.state.report, locate)?;
             let state = &mut self.state;
             compute(py, || state.absorb(&report, update))?;
         }
@@ -265,12 +277,14 @@ pub struct CoreRolling {
 impl CoreRolling {
     /// `until_us`: the latest instant filed; records after it are counted as outside the
     /// window, as those before the kept buckets are (None: up to the end of year 9999).
+    /// `locate`: as `CoreState::update`'s, for the samples the monitor keeps.
     fn add<'py>(
         &mut self,
         py: Python<'py>,
         input: Input,
         data: &Bound<'py, PyAny>,
         until_us: Option<i64>,
+        locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         crate::bindings::room_to_start()?;
         let window = match until_us {
@@ -278,8 +292,9 @@ impl CoreRolling {
             None => Window::from_instant(self.rolling.retained_from()),
         };
         let fresh = Reduction::Rolling(self.rolling.fresh());
-        let (report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
+        let (mut report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
         if report.invalid == 0 || self.skip_invalid {
+            locate_kept(&mut report, &self.report, locate)?;
             if let Reduction::Rolling(update) = update {
                 let rolling = &mut self.rolling;
                 // (Atomic: the room checked before anything changes; see `rolling`.)
@@ -308,27 +323,29 @@ impl CoreRolling {
         })
     }
 
-    /// `until_us`: see `add`.
-    #[pyo3(signature = (records, until_us=None))]
+    /// `until_us`, `locate`: see `add`.
+    #[pyo3(signature = (records, until_us=None, locate=None))]
     fn add_records<'py>(
         &mut self,
         py: Python<'py>,
         records: &Bound<'py, PyAny>,
         until_us: Option<i64>,
+        locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.add(py, Input::Records, records, until_us)
+        self.add(py, Input::Records, records, until_us, locate)
     }
 
-    /// `whole`: see `Input`; `until_us`: see `add`.
-    #[pyo3(signature = (data, whole=false, until_us=None))]
+    /// `whole`: see `Input`; `until_us`, `locate`: see `add`.
+    #[pyo3(signature = (data, whole=false, until_us=None, locate=None))]
     fn add_arrow<'py>(
         &mut self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         whole: bool,
         until_us: Option<i64>,
+        locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        self.add(py, Input::Arrow { whole }, data, until_us)
+        self.add(py, Input::Arrow { whole }, data, until_us, locate)
     }
 
     /// The result dict of the window ending with the bucket holding `now_us`, with its

@@ -129,6 +129,22 @@ fn located(mut report: IngestReport, locations: Vec<Option<String>>) -> Result<I
     Ok(report)
 }
 
+/// The samples' locations stored at the start of `rest` (what follows a payload's main
+/// part in a format that stores them) and what follows them; none where `rest` is empty
+/// (nothing located). Stored only where one is set: one form of each state, as every
+/// other part has.
+fn stored_locations(rest: &[u8]) -> Result<(Vec<Option<String>>, &[u8]), CoreError> {
+    if rest.is_empty() {
+        return Ok((Vec::new(), rest));
+    }
+    let (LocationsWire(locations), after) = postcard::take_from_bytes(rest).map_err(corrupt)?;
+    ensure(
+        locations.iter().any(Option::is_some),
+        "its error samples' locations are stored where none has one",
+    )?;
+    Ok((locations, after))
+}
+
 #[derive(Serialize, Deserialize, PartialEq)]
 struct SettingsWire {
     start: i64,
@@ -325,15 +341,27 @@ impl<'a> NameTable<'a> {
 /// times more and paged in four times; `to_bytes` of a 28.6 MB state took 148-215 ms,
 /// now 105-158).
 pub struct Serialized<'a> {
-    wire: Located<'a>,
+    wire: Located<StateWire<'a>>,
     payload_len: usize,
 }
 
-/// A state's wire form and its samples' locations where any has one: without, a version 8
-/// payload is what version 7 wrote (and a state that never met a location writes no more).
-struct Located<'a>(StateWire<'a>, Option<LocationsWire>);
+/// A wire form and its report's samples' locations where any has one: without, a version
+/// 8 payload is what version 7 wrote (and a state that never met a location writes no
+/// more). A rolling monitor's (`rolling::RollingWire`, version 2 over 1) is stored so too.
+struct Located<W>(W, Option<LocationsWire>);
 
-impl Serialize for Located<'_> {
+impl<W: Serialize> Located<W> {
+    /// `wire` and the locations of `samples` (its report's), stored only where one is set.
+    fn new(wire: W, samples: &[InvalidSample]) -> Self {
+        let locations = samples
+            .iter()
+            .any(|s| s.location.is_some())
+            .then(|| LocationsWire(samples.iter().map(|s| s.location.clone()).collect()));
+        Located(wire, locations)
+    }
+}
+
+impl<W: Serialize> Serialize for Located<W> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
         // (postcard writes a tuple's items one after the other, nothing between.)
@@ -429,12 +457,7 @@ pub fn serialize<'a>(state: &'a State, meta: &'a [u8]) -> Result<Serialized<'a>,
         body,
         locations: Vec::new(),
     };
-    let samples = &state.report.samples;
-    let locations = samples
-        .iter()
-        .any(|s| s.location.is_some())
-        .then(|| LocationsWire(samples.iter().map(|s| s.location.clone()).collect()));
-    let wire = Located(wire, locations);
+    let wire = Located::new(wire, &state.report.samples);
     let payload_len = postcard::serialize_with_flavor(&wire, postcard::ser_flavors::Size::default())
         .map_err(|e| CoreError::Internal(format!("sizing: {e}")))?;
     Ok(Serialized { wire, payload_len })
@@ -513,18 +536,11 @@ fn payload_of(bytes: &[u8]) -> Result<Payload<'_>, CoreError> {
     })
 }
 
-/// The payload of `bytes` framed by `write_framed` with `magic` and `version` (a refused
-/// version named as `format`'s), once those and the checksum are checked; bytes of the
-/// other kind of frame (`other_magic`) are refused saying what they hold (`other_kind`).
-pub(crate) fn framed_payload<'b>(
-    bytes: &'b [u8],
-    (magic, version, format): (&[u8; 4], u16, &str),
-    other: (&[u8; 4], &str),
-) -> Result<&'b [u8], CoreError> {
-    Ok(framed_payload_of_versions(bytes, (magic, version..=version, format), other)?.0)
-}
-
-/// `framed_payload` of bytes framed with any of `versions`, and the version found.
+/// The payload of `bytes` framed by `write_framed` with `magic` and any of `versions` (a
+/// refused version named as `format`'s), once those and the checksum are checked, and the
+/// version found; bytes of the other kind of frame (`other_magic`) are refused saying what
+/// they hold (`other_kind`). (A state's, a rolling and a batch rolling monitor's: each
+/// reads its previous version, whose payload ends before its samples' locations.)
 fn framed_payload_of_versions<'b>(
     bytes: &'b [u8],
     (magic, versions, format): (&[u8; 4], std::ops::RangeInclusive<u16>, &str),
@@ -561,14 +577,8 @@ fn framed_payload_of_versions<'b>(
 fn decode_payload(payload: Payload<'_>) -> Result<StateWire<'_>, CoreError> {
     room::make_room_to_decode(payload.bytes)?;
     let (mut wire, mut rest): (StateWire, &[u8]) = postcard::take_from_bytes(payload.bytes).map_err(corrupt)?;
-    if payload.version >= 8 && !rest.is_empty() {
-        let (LocationsWire(locations), after) = postcard::take_from_bytes(rest).map_err(corrupt)?;
-        // (Stored only where one is set: one form of each state, as every other part has.)
-        ensure(
-            locations.iter().any(Option::is_some),
-            "its error samples' locations are stored where none has one",
-        )?;
-        (wire.locations, rest) = (locations, after);
+    if payload.version >= 8 {
+        (wire.locations, rest) = stored_locations(rest)?;
     }
     ensure(rest.is_empty(), "trailing bytes after the state")?;
     Ok(wire)

@@ -1235,9 +1235,11 @@ class _RecordingCore:
         self.wholes.append(whole)
         return self.core.update_arrow(data, whole, locate)
 
-    def add_arrow(self, data: Any, whole: bool = False, until_us: int | None = None) -> Any:
+    def add_arrow(
+        self, data: Any, whole: bool = False, until_us: int | None = None, locate: Any = None
+    ) -> Any:
         self.wholes.append(whole)
-        return self.core.add_arrow(data, whole, until_us)
+        return self.core.add_arrow(data, whole, until_us, locate)
 
 
 @pytest.mark.parametrize("budget", [0, 1024, 1_000_000])

@@ -1,9 +1,11 @@
 """A batch rolling monitor survives a restart: `BatchRollingUsageAnalytics.to_bytes` /
 `from_bytes` and pickle.
 
-Layout: b"UARB" | format version u16 LE (1) | CRC-32 of the payload u32 LE | payload (the
-cumulative counts, the settings as an empty one-pattern monitor's frame, and per pattern
-its id and its window as a one-pattern monitor's frame, b"UARW", with its own counts).
+Layout: b"UARB" | format version u16 LE (2; 1, version 1's payload, where no error sample
+has a location) | CRC-32 of the payload u32 LE | payload (the cumulative counts, the
+settings as an empty one-pattern monitor's frame, and per pattern its id and its window
+as a one-pattern monitor's frame, b"UARW", with its own counts; then the monitor's samples'
+locations where any has one: `test_rolling_sample_locations`).
 Hostile bytes raise `UsageAnalyticsError`, never crash, never load silently wrong. (Round
 trips in the middle of adds and snapshots: `test_batch_rolling`'s property.)
 """
@@ -13,8 +15,10 @@ from __future__ import annotations
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+import pandas as pd
 import pytest
 from test_batch_rolling import record, without_volatile
 from test_state_bytes import (
@@ -28,7 +32,9 @@ from usage_analytics import RollingUsageAnalytics, UsageAccumulator, UsageAnalyt
 from usage_analytics.batch_rolling import BatchRollingUsageAnalytics
 
 MAGIC = b"UARB"
-VERSION = 1
+VERSION = 2
+#: What a monitor none of whose samples has a location is written as (version 1's bytes).
+PLAIN_VERSION = 1
 HEADER = 10
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -36,7 +42,8 @@ HOUR = timedelta(hours=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def with_crc(payload: bytes, *, magic: bytes = MAGIC, version: int = VERSION) -> bytes:
+def with_crc(payload: bytes, *, magic: bytes = MAGIC, version: int = PLAIN_VERSION) -> bytes:
+    """`payload` framed anew, by default as a monitor of no located sample's."""
     return magic + struct.pack("<H", version) + struct.pack("<I", zlib.crc32(payload)) + payload
 
 
@@ -60,7 +67,19 @@ def small_monitors() -> list[BatchRollingUsageAnalytics]:
     )
     off = BatchRollingUsageAnalytics(2 * HOUR, HOUR, include_trends=False, max_future=HOUR)
     off.add([record(i, T0 + i * HOUR) for i in range(3)], now=T0 + 2 * HOUR)
-    return [BatchRollingUsageAnalytics(HOUR, HOUR), few, off]
+    located = BatchRollingUsageAnalytics(HOUR, HOUR, on_invalid="skip")
+    located.add(
+        pd.DataFrame(
+            {
+                "pattern_id": ["p", None, "q"],
+                "timestamp": [T0] * 3,
+                "execution_time_ms": [1.0, 2.0, -1.0],
+            },
+            index=["a", "b", 7],
+        )
+    )
+    assert located.to_bytes()[4:6] == struct.pack("<H", VERSION)
+    return [BatchRollingUsageAnalytics(HOUR, HOUR), few, off, located]
 
 
 def test_a_restored_monitor_snapshots_and_adds_as_the_saved_one() -> None:
@@ -79,9 +98,10 @@ def test_a_restored_monitor_snapshots_and_adds_as_the_saved_one() -> None:
 
 def test_another_format_version_is_refused_naming_both() -> None:
     data = small_monitors()[1].to_bytes()
-    refusal = "version 2, this usage-analytics reads version 1"
-    with pytest.raises(UsageAnalyticsError, match=refusal):
-        BatchRollingUsageAnalytics.from_bytes(with_crc(data[HEADER:], version=2))
+    for version in (0, 3):
+        refusal = f"version {version}, this usage-analytics reads versions 1 to 2"
+        with pytest.raises(UsageAnalyticsError, match=refusal):
+            BatchRollingUsageAnalytics.from_bytes(with_crc(data[HEADER:], version=version))
 
 
 def test_other_kinds_of_bytes_are_told_apart() -> None:
@@ -124,9 +144,9 @@ def check_loaded(loaded: BatchRollingUsageAnalytics) -> list[str]:
         shown = loaded.snapshot(at)
         problems = [p for row in shown.results.values() for p in inconsistencies(row)]
         again = BatchRollingUsageAnalytics.from_bytes(loaded.to_bytes()).snapshot(at)
-        if {k: without_volatile(v) for k, v in again.results.items()} != {
-            k: without_volatile(v) for k, v in shown.results.items()
-        }:
+        if again.data_quality != shown.data_quality or {
+            k: without_volatile(v) for k, v in again.results.items()
+        } != {k: without_volatile(v) for k, v in shown.results.items()}:
             problems.append("its round trip snapshots differently")
         loaded.add([record("z", at)], **({"now": at} if loaded.settings.max_future else {}))
         loaded.snapshot(at)
@@ -150,16 +170,20 @@ def outcome(data: bytes, *, must_reject: bool) -> tuple[str, list[str]]:
 
 
 def test_thousands_of_mutations_never_crash_or_load_wrong() -> None:
+    # Each payload reframed under its own version (a version 2 payload always holds its
+    # samples' locations, a version 1 one never), so that mutations reach its content.
     originals = [(f"monitor {i}", m.to_bytes()) for i, m in enumerate(small_monitors())]
-    tally = mutation_tally(
-        originals,
-        3000,
-        20261207,
-        with_crc,
-        lambda _, data, must_reject: outcome(data, must_reject=must_reject),
-    )
-    assert tally.get("crc:rejected", 0) > 0, tally
-    assert tally.get("raw:rejected", 0) > 0, tally
+    for version, count in ((PLAIN_VERSION, 3000 * 4 // 5), (VERSION, 3000 // 5)):
+        tally = mutation_tally(
+            [(name, data) for name, data in originals if data[4:6] == struct.pack("<H", version)],
+            count,
+            20261207,
+            partial(with_crc, version=version),
+            lambda _, data, must_reject: outcome(data, must_reject=must_reject),
+        )
+        assert tally.get("crc:rejected", 0) > 0, tally
+        assert tally.get("raw:rejected", 0) > 0, tally
+        assert tally.get("crc:loaded", 0) > 0, tally
 
 
 def test_a_pattern_frame_of_other_settings_is_refused() -> None:

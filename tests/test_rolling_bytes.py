@@ -1,10 +1,12 @@
 """A rolling monitor survives a restart: `RollingUsageAnalytics.to_bytes` / `from_bytes`
 and pickle.
 
-Layout: b"UARW" | rolling format version u16 LE (1) | CRC-32 of the payload u32 LE |
-payload (the buckets as accumulators are stored, the kept range, the cumulative counts and
-the settings as JSON). A restored monitor gives exactly the snapshots the saved one would,
-keeps its settings and kept range, and goes on taking records as it would. Hostile bytes
+Layout: b"UARW" | rolling format version u16 LE (2; 1, version 1's payload, where no
+error sample has a location) | CRC-32 of the payload u32 LE | payload (the buckets as
+accumulators are stored, the kept range, the cumulative counts and the settings as JSON,
+then the samples' locations where any has one: `test_rolling_sample_locations`). A
+restored monitor gives exactly the snapshots the saved one would, keeps its settings and
+kept range, and goes on taking records as it would. Hostile bytes
 (thousands of mutations of real monitors, as `test_state_bytes` does for accumulators)
 raise `UsageAnalyticsError`, never crash, never load silently wrong: without a recomputed
 checksum every change is refused; with one, a monitor that loads behaves.
@@ -18,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import pandas as pd
 import pytest
 import saved_bytes
 from hypothesis import given, settings
@@ -38,7 +41,9 @@ from usage_analytics import (
 )
 
 MAGIC = b"UARW"
-VERSION = 1
+VERSION = 2
+#: What a monitor none of whose samples has a location is written as (version 1's bytes).
+PLAIN_VERSION = 1
 HEADER = 10
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -58,8 +63,9 @@ def restored(monitor: RollingUsageAnalytics, through: str) -> RollingUsageAnalyt
     return RollingUsageAnalytics.from_bytes(monitor.to_bytes())
 
 
-#: `saved_bytes.with_crc` under this kind's magic and version unless others are given.
-with_crc = partial(saved_bytes.with_crc, magic=MAGIC, version=VERSION)
+#: `saved_bytes.with_crc` under this kind's magic and version 1 (a payload of no located
+#: sample, as most are) unless others are given.
+with_crc = partial(saved_bytes.with_crc, magic=MAGIC, version=PLAIN_VERSION)
 
 
 # --------------------------------------------------------------------------- round trips
@@ -143,7 +149,7 @@ def test_an_empty_monitor_round_trips() -> None:
     assert copy.retained_buckets == 0
     assert without_times(copy.snapshot(T0)) == without_times(original.snapshot(T0))
     assert copy.to_bytes()[:4] == MAGIC
-    assert copy.to_bytes()[4:6] == struct.pack("<H", VERSION)
+    assert copy.to_bytes()[4:6] == struct.pack("<H", PLAIN_VERSION)
 
 
 def test_a_restored_monitor_keeps_raising_mode() -> None:
@@ -159,10 +165,11 @@ def test_a_restored_monitor_keeps_raising_mode() -> None:
 
 def test_another_format_version_is_refused_naming_both() -> None:
     data = skip_monitor().to_bytes()
-    other = data[:4] + struct.pack("<H", 2) + data[6:]
-    refused = "rolling format version 2, this usage-analytics reads version 1"
-    with pytest.raises(UsageAnalyticsError, match=refused):
-        RollingUsageAnalytics.from_bytes(other)
+    for version in (0, 3):
+        other = data[:4] + struct.pack("<H", version) + data[6:]
+        refused = f"rolling format version {version}, this usage-analytics reads versions 1 to 2"
+        with pytest.raises(UsageAnalyticsError, match=refused):
+            RollingUsageAnalytics.from_bytes(other)
 
 
 def test_an_accumulators_bytes_and_a_monitors_are_told_apart() -> None:
@@ -217,7 +224,20 @@ def hostile_monitors() -> list[RollingUsageAnalytics]:
         window=2 * HOUR, bucket=HOUR, include_trends=False, include_distribution=False
     )
     off.add([record(T0 + i * HOUR) for i in range(3)])
-    return [RollingUsageAnalytics(window=HOUR, bucket=HOUR), few, off, skip_monitor()]
+    return [RollingUsageAnalytics(window=HOUR, bucket=HOUR), few, off, skip_monitor(), located()]
+
+
+def located() -> RollingUsageAnalytics:
+    """Samples of a labelled pandas frame's rows, which keep their labels (`location`,
+    stored after the rest), beside a list's, which have none."""
+    monitor = RollingUsageAnalytics(window=HOUR, bucket=HOUR, on_invalid="skip")
+    monitor.add([{"timestamp": "nope"}])
+    frame = pd.DataFrame(
+        {"timestamp": [T0] * 3, "execution_time_ms": [1.0, -1.0, 2.0]}, index=["a", "b", 7]
+    )
+    monitor.add(frame)
+    assert monitor.to_bytes()[4:6] == struct.pack("<H", VERSION)
+    return monitor
 
 
 def check_loaded(loaded: RollingUsageAnalytics) -> list[str]:
@@ -252,16 +272,20 @@ def outcome(data: bytes, *, must_reject: bool) -> tuple[str, list[str]]:
 
 
 def test_thousands_of_mutations_never_crash_or_load_wrong() -> None:
+    # Each payload reframed under its own version (a version 2 payload always holds its
+    # samples' locations, a version 1 one never), so that mutations reach its content.
     originals = [(f"monitor {i}", m.to_bytes()) for i, m in enumerate(hostile_monitors())]
-    tally = mutation_tally(
-        originals,
-        5000,
-        20261207,
-        with_crc,
-        lambda _, data, must_reject: outcome(data, must_reject=must_reject),
-    )
-    assert tally.get("crc:rejected", 0) > 0, tally
-    assert tally.get("raw:rejected", 0) > 0, tally
+    for version, count in ((PLAIN_VERSION, 5000 * 4 // 5), (VERSION, 5000 // 5)):
+        tally = mutation_tally(
+            [(name, data) for name, data in originals if data[4:6] == struct.pack("<H", version)],
+            count,
+            20261207,
+            partial(with_crc, version=version),
+            lambda _, data, must_reject: outcome(data, must_reject=must_reject),
+        )
+        assert tally.get("crc:rejected", 0) > 0, tally
+        assert tally.get("raw:rejected", 0) > 0, tally
+        assert tally.get("crc:loaded", 0) > 0, tally
 
 
 def test_every_single_byte_change_of_a_small_payload_with_recomputed_crc() -> None:
@@ -277,8 +301,14 @@ def test_every_single_byte_change_of_a_small_payload_with_recomputed_crc() -> No
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=st.binary(max_size=300), valid_header=st.booleans())
-def test_random_bytes_are_rejected_or_consistent(data: bytes, valid_header: bool) -> None:
-    candidate = with_crc(data) if valid_header else data
+@given(
+    data=st.binary(max_size=300),
+    valid_header=st.booleans(),
+    version=st.sampled_from([PLAIN_VERSION, VERSION]),
+)
+def test_random_bytes_are_rejected_or_consistent(
+    data: bytes, valid_header: bool, version: int
+) -> None:
+    candidate = with_crc(data, version=version) if valid_header else data
     _, problems = outcome(candidate, must_reject=not valid_header)
     assert not problems, "\n".join(problems)

@@ -242,12 +242,21 @@ class CoreRolling:
 
     def __new__(cls, options: dict[str, Any], bucket_us: int, buckets: int) -> Self: ...
     def add_records(
-        self, records: Sequence[Any] | Mapping[str, Sequence[Any]], until_us: int | None = None
+        self,
+        records: Sequence[Any] | Mapping[str, Sequence[Any]],
+        until_us: int | None = None,
+        locate: Callable[[int], str | None] | None = None,
     ) -> dict[str, Any]:
         """File records into their buckets (atomic); returns this add's report. Records
-        after `until_us` are counted as outside the window, as those too old are."""
+        after `until_us` are counted as outside the window, as those too old are.
+        `locate`, as for `CoreState.update_records`: called with the index of each error
+        sample the monitor keeps, it gives its `location` (kept, in its bytes too)."""
     def add_arrow(
-        self, data: Any, whole: bool = False, until_us: int | None = None
+        self,
+        data: Any,
+        whole: bool = False,
+        until_us: int | None = None,
+        locate: Callable[[int], str | None] | None = None,
     ) -> dict[str, Any]:
         """The same for Arrow data (`whole` as for `CoreState.update_arrow`)."""
     def snapshot(self, now_us: int) -> dict[str, Any]:
@@ -274,12 +283,20 @@ class CoreBatchRolling:
 
     def __new__(cls, options: dict[str, Any], bucket_us: int, buckets: int) -> Self: ...
     def add_records(
-        self, records: Sequence[Any] | Mapping[str, Sequence[Any]], until_us: int | None = None
+        self,
+        records: Sequence[Any] | Mapping[str, Sequence[Any]],
+        until_us: int | None = None,
+        locate: Callable[[int], str | None] | None = None,
     ) -> dict[str, Any]:
         """File records into their patterns' buckets (atomic), as `CoreRolling.add_records`;
-        returns this add's report (of the whole add)."""
+        returns this add's report (of the whole add). `locate` names the monitor's own
+        samples (a pattern's name none)."""
     def add_arrow(
-        self, data: Any, whole: bool = False, until_us: int | None = None
+        self,
+        data: Any,
+        whole: bool = False,
+        until_us: int | None = None,
+        locate: Callable[[int], str | None] | None = None,
     ) -> dict[str, Any]:
         """The same for Arrow data (`whole` as for `CoreState.update_arrow`)."""
     def snapshot(self, now_us: int) -> dict[str, Any]:

@@ -7,8 +7,10 @@ a dashboard). The records are grouped once per add in the core, each pattern's f
 its own buckets (the patterns in parallel); a snapshot finalizes the patterns in parallel.
 
 Saved and restored (`to_bytes` / `from_bytes`, pickle) under its own magic, `b"UARB"`, and
-format version (1): the settings and each pattern's window are stored as one-pattern
-monitors are, and checked as they are on load.
+format version (2 since the monitor's error samples keep their locations, stored after the
+rest; a monitor none of whose samples has one is written as version 1, which is read
+too): the settings and each pattern's window are stored as one-pattern monitors are, and
+checked as they are on load.
 """
 
 from __future__ import annotations
@@ -81,8 +83,10 @@ class BatchRollingUsageAnalytics(RollingMonitor[BatchRollingSettings]):
     not every id ever seen. A forgotten pattern that comes back starts anew. The
     monitor's own `data_quality` counts every record since creation, of every pattern and
     of none (an invalid pattern id), and its `error_samples` name each invalid record by
-    its place in the `add` that brought it; a pattern's count its own records, indexed
-    among that pattern's records of the add.
+    its place in the `add` that brought it (and a pandas row by its index label too,
+    `location`, kept when its pattern is forgotten); a pattern's count its own records,
+    indexed among that pattern's records of the add, and name no location (as
+    `execute_batch_reduction`'s).
 
     Settings: `BatchRollingSettings`, `RollingSettings` but `pattern_id` (the records
     carry theirs). `add`,

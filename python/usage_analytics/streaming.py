@@ -32,7 +32,9 @@ bytes raise `UsageAnalyticsError`.
 `RollingUsageAnalytics` keeps the last `window` of records in buckets of `bucket` (aligned
 to the Unix epoch) and snapshots them: the old system's real-time monitoring loop. It is
 saved and restored the same way (`to_bytes` / `from_bytes`, pickle) under its own magic,
-`b"UARW"`, and format version (1): its buckets are stored as accumulators are.
+`b"UARW"`, and format version (2 since its error samples keep their records' locations,
+stored after the rest where one has any: a monitor with none is written as version 1,
+which is read too): its buckets are stored as accumulators are.
 """
 
 from __future__ import annotations
@@ -677,18 +679,25 @@ class RollingMonitor(Generic[SettingsT]):
         seconds or milliseconds, read as the contract's microseconds, filed in 1970 or left
         out as older than the buckets kept (`input_notes.filed_unit_hint`). And
         `ColumnNameWarning`, as `UsageAccumulator.update` gives it.
+
+        In skip mode a skipped record of a pandas frame of another index than 0 to n - 1
+        is named by its index label in the samples the monitor keeps (`location`, as
+        `UsageAccumulator.update` keeps it: through snapshots, `to_bytes` and pickle; a
+        sample's `index` is its row within this add).
         """
         warn_of_spellings(data, grouped=self._GROUPED)
         until = self._until(now)
         given = data
+        # (A pandas row's index label, as the reducer names it, for the samples kept.)
+        locate = functools.partial(index_label, given)
         data, streamed = noted_stream(data)  # (a stream's integer times, as they pass)
         try:
             with self._lock:
                 core = self._core
                 raw = read_any(
                     data,
-                    records=lambda records: core.add_records(records, until),
-                    arrow=lambda table, whole: core.add_arrow(table, whole, until),
+                    records=lambda records: core.add_records(records, until, locate),
+                    arrow=lambda table, whole: core.add_arrow(table, whole, until, locate),
                     grouped=self._GROUPED,
                 )
                 newest = core.newest_start_us
@@ -797,7 +806,9 @@ class RollingUsageAnalytics(RollingMonitor[RollingSettings]):
     A snapshot's `data_quality` counts every record since creation: records_received,
     invalid_records, records_in_window (this snapshot's), records_outside_window (the rest);
     its `error_samples` (skip mode) name each invalid record by its place in the `add`
-    that brought it, so samples of two adds may share an index.
+    that brought it, so samples of two adds may share an index, and a pandas row by its
+    index label too (`location`, where the frame's index is not 0 to n - 1), as
+    `UsageAccumulator` does.
 
     Restarts: `to_bytes()` (or pickle) saves the monitor whole - its buckets, kept range,
     cumulative counts and error samples, and its settings (window, bucket, `max_future`,
@@ -805,19 +816,21 @@ class RollingUsageAnalytics(RollingMonitor[RollingSettings]):
     restores it: its snapshots and adds are exactly those the saved monitor's would have
     been. Save on shutdown, and against a crash every few buckets (an hour of 5-minute
     buckets: 99 KB with 1,000 records a bucket, most of it their execution times, kept
-    exactly up to `exact_budget` a bucket; 8.6 KB with 10,000 a bucket, sketched). The
-    bytes are framed as a `UsageAccumulator`'s are, under their own magic (b"UARW") and
-    format version: malformed, truncated or altered bytes, an accumulator's, or another
-    format version raise `UsageAnalyticsError`. A monitor loads under any release that
-    reads its format version; a release that changes the format refuses older monitors,
+    exactly up to `exact_budget` a bucket; 8.6 KB with 10,000 a bucket, sketched). The bytes
+    are framed as a `UsageAccumulator`'s are, under their own magic (b"UARW") and format
+    version (2 since the error samples keep their locations, stored after the rest: a
+    monitor none of whose samples has one is written as version 1, which older releases
+    read, and version 1 is read): malformed, truncated or altered bytes, an accumulator's,
+    or another format version raise `UsageAnalyticsError`. A monitor loads under any release
+    that reads its format version; a release that changes the format refuses older monitors,
     naming both versions, rather than read them differently (the design is silent; our
     choice). Where no saved state can be had (lost, refused), a new monitor's snapshots
-    cover only what was added since it started, and nothing in them says that their
-    window is only partly filled (an error rate of a restart's first five minutes is
-    judged as an hour's): add the last window's records again from where they are kept
-    (`usage_analytics.sources`' `fetch(pattern, now - window, now).data`; older records
-    are counted as outside the window) before the first snapshot, or judge no snapshot
-    until a window has passed.
+    cover only what was added since it started, and nothing in them says that their window
+    is only partly filled (an error rate of a restart's first five minutes is judged as an
+    hour's): add the last window's records again from where they are kept
+    (`usage_analytics.sources`' `fetch(pattern, now - window, now).data`; older records are
+    counted as outside the window) before the first snapshot, or judge no snapshot until a
+    window has passed.
 
     A pattern that goes silent: its snapshots hold no executions once its last records
     leave the window, and `health()` gives one `no_executions` finding of severity

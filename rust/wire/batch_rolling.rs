@@ -2,7 +2,8 @@
 //! ingest report), and its validation on load.
 //!
 //! Frame, as a state's (`super`): `b"UARB"` | format version (u16 LE) | CRC-32 of the
-//! payload (u32 LE) | payload (postcard encoding of `BatchRollingWire`). The monitor's
+//! payload (u32 LE) | payload (postcard encoding of `BatchRollingWire`, then, since
+//! version 2, of its report's samples' locations: `super::LocationsWire`). The monitor's
 //! settings and each pattern's window are stored as one-pattern monitors are
 //! (`super::rolling`, each a frame of its own with its pattern's counts as its report),
 //! so loading checks every one of them as `RollingUsageAnalytics.from_bytes` does, then
@@ -12,15 +13,19 @@
 //!
 //! Versions: as a one-pattern monitor's (another format version is refused, naming
 //! both); the patterns' frames are of `ROLLING_VERSION`, so a new one of those is a new
-//! `BATCH_ROLLING_VERSION` too.
+//! `BATCH_ROLLING_VERSION` too. Version 2 stores the monitor's own samples' locations
+//! after the rest (a pattern's samples name none, as `execute_batch_reduction`'s: its
+//! frame is written as rolling version 1, and one holding locations is refused); a
+//! monitor none of whose samples has one is written as version 1, which releases before
+//! 2 read, and version 1 is read.
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
 use super::rolling::{rolling_from_bytes, room_to_load, serialize_rolling};
-use super::{code_of, corrupt, ensure, framed_payload, report_of, report_wire, same_settings, samples_inside};
-use super::{GroupKeyWire, ReportWire, HEADER};
+use super::{code_of, corrupt, ensure, framed_payload_of_versions, located, report_of, report_wire};
+use super::{same_settings, samples_inside, stored_locations, GroupKeyWire, Located, ReportWire, HEADER};
 use crate::batch_rolling::{BatchRolling, BYTES_PER_PATTERN};
 use crate::error::CoreError;
 use crate::group::GroupKey;
@@ -29,8 +34,12 @@ use crate::rolling::Rolling;
 use crate::room::{count_text, ensure_room};
 
 pub(super) const MAGIC: &[u8; 4] = b"UARB";
-/// 1: the first (its patterns' windows in the rolling format's version 1).
-pub const BATCH_ROLLING_VERSION: u16 = 1;
+/// 2 since the monitor's own error samples keep where their records are (stored after
+/// the rest where one has any); 1: the first (its patterns' windows in the rolling
+/// format's version 1, as 2's are: a pattern's samples have no location).
+pub const BATCH_ROLLING_VERSION: u16 = 2;
+/// The oldest batch rolling version read (1: what releases wrote before 2).
+pub const OLDEST_BATCH_ROLLING_VERSION: u16 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct BatchRollingWire<'a> {
@@ -44,6 +53,9 @@ struct BatchRollingWire<'a> {
     base: Cow<'a, [u8]>,
     #[serde(borrow)]
     patterns: Vec<PatternWire<'a>>,
+    /// The locations of `report`'s samples: stored after the rest (version 2).
+    #[serde(skip)]
+    locations: Vec<Option<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -81,6 +93,15 @@ pub fn serialize_batch_rolling(
         report: report_wire(report),
         base: Cow::Owned(base),
         patterns,
+        locations: Vec::new(),
+    };
+    let wire = Located::new(wire, &report.samples);
+    // (Stamped as `rolling::RollingSerialized` stamps its frames: version 1 where no sample
+    // is located, its payload what version 1 wrote.)
+    let version = if wire.1.is_some() {
+        BATCH_ROLLING_VERSION
+    } else {
+        OLDEST_BATCH_ROLLING_VERSION
     };
     let payload_len = postcard::serialize_with_flavor(&wire, postcard::ser_flavors::Size::default())
         .map_err(|e| CoreError::Internal(format!("sizing: {e}")))?;
@@ -88,7 +109,7 @@ pub fn serialize_batch_rolling(
         format!("saving a monitor of {} patterns", count_text(monitor.patterns.len()))
     })?;
     let mut out = vec![0; HEADER + payload_len];
-    super::write_framed(&wire, payload_len, (MAGIC, BATCH_ROLLING_VERSION, "monitor"), &mut out)?;
+    super::write_framed(&wire, payload_len, (MAGIC, version, "monitor"), &mut out)?;
     Ok(out)
 }
 
@@ -120,21 +141,30 @@ fn make_room_to_load(patterns: &[PatternWire<'_>]) -> Result<(), CoreError> {
 /// Load serialized bytes: the monitor, its cumulative report and the Python layer's meta
 /// bytes (in `bytes`).
 pub fn batch_rolling_from_bytes(bytes: &[u8]) -> Result<(BatchRolling, IngestReport, &[u8]), CoreError> {
-    let payload = framed_payload(
+    let (payload, version) = framed_payload_of_versions(
         bytes,
-        (MAGIC, BATCH_ROLLING_VERSION, "batch rolling format"),
+        (
+            MAGIC,
+            OLDEST_BATCH_ROLLING_VERSION..=BATCH_ROLLING_VERSION,
+            "batch rolling format",
+        ),
         (
             super::rolling::MAGIC,
             "these bytes hold a RollingUsageAnalytics, not a BatchRollingUsageAnalytics",
         ),
     )?;
     // (Each pattern's frame is borrowed, not copied: the decoded form holds its place.)
-    let (wire, rest): (BatchRollingWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    let (mut wire, mut rest): (BatchRollingWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    if version >= 2 {
+        // (One form of each monitor: one with no location is written as version 1.)
+        ensure(!rest.is_empty(), "its error samples' locations are missing")?;
+        (wire.locations, rest) = stored_locations(rest)?;
+    }
     ensure(rest.is_empty(), "trailing bytes after the state")?;
     let (Cow::Borrowed(meta), Cow::Borrowed(base)) = (wire.meta, wire.base) else {
         return Err(CoreError::Internal("bytes copied in decoding".into()));
     };
-    let report = report_of(wire.report)?;
+    let report = located(report_of(wire.report)?, wire.locations)?;
     ensure(samples_inside(&report), "an error sample is past its records")?;
     let (base, base_report, _) = rolling_from_bytes(base)?;
     ensure(
@@ -160,6 +190,10 @@ pub fn batch_rolling_from_bytes(bytes: &[u8]) -> Result<(BatchRolling, IngestRep
             "a pattern's settings differ from the monitor's",
         )?;
         ensure(!rolling.ring.is_empty(), "a pattern without buckets")?;
+        ensure(
+            counts.samples.iter().all(|sample| sample.location.is_none()),
+            "a pattern's error samples are located",
+        )?;
         let add = |a: usize, b: usize| a.checked_add(b).ok_or_else(|| corrupt("counts overflow"));
         totals.received = add(totals.received, counts.received)?;
         totals.invalid = add(totals.invalid, counts.invalid)?;
@@ -187,4 +221,118 @@ pub fn batch_rolling_from_bytes(bytes: &[u8]) -> Result<(BatchRolling, IngestRep
         )?;
     }
     Ok((monitor, report, meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buckets::Window;
+    use crate::civil::MICROS_PER_HOUR;
+    use crate::group::GroupIndex;
+    use crate::ingest::InvalidSample;
+    use crate::rolling::tests::template;
+    use crate::wire::tests::framed_anew;
+
+    const H: i64 = MICROS_PER_HOUR;
+
+    fn sample(index: usize, location: Option<&str>) -> InvalidSample {
+        InvalidSample {
+            index,
+            field: "pattern_id",
+            value: "<missing>".into(),
+            reason: "required".into(),
+            location: location.map(str::to_owned),
+        }
+    }
+
+    /// A monitor of no pattern whose adds skipped two records (no pattern id), their
+    /// samples located as `locations` says.
+    fn located_bytes(locations: [Option<&str>; 2]) -> Vec<u8> {
+        let window = Window::new(0, H, "custom", Some(H)).unwrap();
+        let monitor = BatchRolling::new(Rolling::new(template(window), H, 3).unwrap());
+        let report = IngestReport {
+            received: 2,
+            invalid: 2,
+            samples: vec![sample(0, locations[0]), sample(1, locations[1])],
+            ..IngestReport::default()
+        };
+        serialize_batch_rolling(&monitor, &report, b"meta").unwrap()
+    }
+
+    fn locations_of(bytes: &[u8]) -> Vec<Option<String>> {
+        let (_, report, _) = batch_rolling_from_bytes(bytes).unwrap();
+        report.samples.into_iter().map(|s| s.location).collect()
+    }
+
+    #[test]
+    fn the_monitors_samples_locations_are_stored_after_the_rest() {
+        let plain = located_bytes([None, None]);
+        assert_eq!(plain[4..6], OLDEST_BATCH_ROLLING_VERSION.to_le_bytes());
+        assert_eq!(locations_of(&plain), [None, None]);
+        let bytes = located_bytes([None, Some("index label 'b'")]);
+        assert_eq!(bytes[4..6], BATCH_ROLLING_VERSION.to_le_bytes());
+        assert_eq!(bytes[HEADER..plain.len()], plain[HEADER..]);
+        assert_eq!(locations_of(&bytes), [None, Some("index label 'b'".to_owned())]);
+        // Version 2 always has them (one form of each monitor).
+        let mut two = plain.clone();
+        two[4..6].copy_from_slice(&2u16.to_le_bytes());
+        let error = batch_rolling_from_bytes(&two).err().unwrap().to_string();
+        assert!(error.ends_with("its error samples' locations are missing"), "{error}");
+        // Version 1 had nothing after the rest; 0 and 3 are not read.
+        let mut one = bytes.clone();
+        one[4..6].copy_from_slice(&1u16.to_le_bytes());
+        let error = batch_rolling_from_bytes(&one).err().unwrap().to_string();
+        assert!(error.ends_with("trailing bytes after the state"), "{error}");
+        for version in [0u16, 3] {
+            one[4..6].copy_from_slice(&version.to_le_bytes());
+            let error = batch_rolling_from_bytes(&one).err().unwrap().to_string();
+            let expected = format!("version {version}, this usage-analytics reads versions 1 to 2");
+            assert!(error.ends_with(&expected), "{error}");
+        }
+        // Stored where none is set, or not one for each sample: refused.
+        let (wire, _): (BatchRollingWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
+        let rest = postcard::to_stdvec(&wire).unwrap();
+        for (stored, why) in [
+            (vec![None, None], "stored where none has one"),
+            (vec![Some("x".to_owned())], "do not match its samples"),
+        ] {
+            let stored = postcard::to_stdvec(&super::super::LocationsWire(stored)).unwrap();
+            let framed = framed_anew(&bytes, &[rest.clone(), stored].concat());
+            let error = batch_rolling_from_bytes(&framed).err().unwrap().to_string();
+            assert!(error.ends_with(why), "{why}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_patterns_located_samples_are_refused() {
+        // (A pattern's samples count among its own records, which no location names: a
+        // pattern's frame holding locations is no monitor's.)
+        let window = Window::new(0, H, "custom", Some(H)).unwrap();
+        let mut monitor = BatchRolling::new(Rolling::new(template(window), H, 3).unwrap());
+        let code = monitor.index.code(&GroupKey::Int(7));
+        let mut rolling = monitor.base.empty_like();
+        rolling.add(&crate::rolling::tests::columns(&[0])).unwrap();
+        monitor.patterns.push(rolling);
+        let mut report = IngestReport {
+            received: 2,
+            invalid: 1,
+            samples: vec![sample(1, Some("index label 'b'"))],
+            ..IngestReport::default()
+        };
+        monitor.index.add_report(code, &report);
+        let bytes = serialize_batch_rolling(&monitor, &report, b"").unwrap();
+        let error = batch_rolling_from_bytes(&bytes).err().unwrap().to_string();
+        assert!(error.ends_with("a pattern's error samples are located"), "{error}");
+        // Its samples without locations: loaded, the monitor's own located.
+        report.samples[0].location = None;
+        let mut monitor = BatchRolling {
+            index: GroupIndex::default(),
+            ..monitor
+        };
+        let code = monitor.index.code(&GroupKey::Int(7));
+        monitor.index.add_report(code, &report);
+        report.samples[0].location = Some("index label 'b'".into());
+        let bytes = serialize_batch_rolling(&monitor, &report, b"").unwrap();
+        assert_eq!(locations_of(&bytes), [Some("index label 'b'".to_owned())]);
+    }
 }

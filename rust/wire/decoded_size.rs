@@ -87,11 +87,18 @@ pub(super) fn most_decoded(len: usize) -> usize {
 /// gives.
 pub(super) fn decoded_size(payload: &[u8]) -> Result<DecodedSize, postcard::Error> {
     let (state, rest): (StateShape, _) = postcard::take_from_bytes(payload)?;
+    Ok(state.size().add(locations_size(rest)?))
+}
+
+/// What decoding the samples' locations stored in `rest` (what follows a payload's main
+/// part: a state's, a rolling monitor's) allocates at most; nothing where none is stored
+/// (an older version's, or no sample located).
+pub(super) fn locations_size(rest: &[u8]) -> Result<DecodedSize, postcard::Error> {
     if rest.is_empty() {
-        return Ok(state.size()); // (version 7's, or no sample located)
+        return Ok(DecodedSize::default());
     }
     let (locations, _): (Locations, _) = postcard::take_from_bytes(rest)?;
-    Ok(state.size().add(locations.size()))
+    Ok(locations.size())
 }
 
 /// `LocationsWire`: their number and the bytes of their text.

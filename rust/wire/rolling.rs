@@ -2,7 +2,8 @@
 //! and its validation on load: a restarted service takes up its window where it left it.
 //!
 //! Frame, as a state's (`super`): `b"UARW"` | format version (u16 LE) | CRC-32 of the
-//! payload (u32 LE) | payload (postcard encoding of `RollingWire`). The buckets are stored
+//! payload (u32 LE) | payload (postcard encoding of `RollingWire`, then, since version 2,
+//! of its report's samples' locations: `super::LocationsWire`). The buckets are stored
 //! as a state's accumulators are (`AccumulatorWire`, names once in a table), each under
 //! its bucket's index. Loading checks the frame, the checksum, that the payload decodes
 //! with nothing left over, every bucket as a state's accumulator is checked against its
@@ -15,17 +16,24 @@
 //! both; the fallback is the one before this format existed, replaying the last window
 //! from where the records are kept. The buckets are stored in the accumulators' form, so
 //! a new `FORMAT_VERSION` of states is a new `ROLLING_VERSION` too (a test pins the pair).
+//! Version 2 stores the cumulative report's samples' locations after the rest, as a
+//! state's version 8 does: version 1's monitors still load (their samples without
+//! locations), and a monitor none of whose samples has one is written as version 1, its
+//! payload unchanged, so a release before 2 reads it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::decoded_size::{most_decoded, AccumulatorShape, DecodedSize, Listed, ReportShape, SettingsShape};
+use super::decoded_size::{
+    locations_size, most_decoded, AccumulatorShape, DecodedSize, Listed, ReportShape, SettingsShape,
+};
 use super::room::{loaded_bytes, names_bytes};
 use super::{
-    accumulator_of, accumulator_wire, corrupt, ensure, framed_payload, report_of, report_wire, samples_inside,
-    settings_wire, template_of, write_framed, AccumulatorWire, NameTable, ReportWire, SettingsWire, HEADER,
+    accumulator_of, accumulator_wire, corrupt, ensure, framed_payload_of_versions, located, report_of, report_wire,
+    samples_inside, settings_wire, stored_locations, template_of, write_framed, AccumulatorWire, Located, NameTable,
+    ReportWire, SettingsWire, HEADER,
 };
 use crate::accumulator::Accumulator;
 use crate::buckets::{Window, FIRST_INSTANT, LAST_INSTANT};
@@ -36,8 +44,12 @@ use crate::room::{count_text, ensure_room, size_text, RoomAsItGoes};
 use crate::tally::LoadedNames;
 
 pub(super) const MAGIC: &[u8; 4] = b"UARW";
-/// 1: the first (its buckets in the accumulators' `FORMAT_VERSION` 7).
-pub const ROLLING_VERSION: u16 = 1;
+/// 2 since the cumulative report's error samples keep where their records are (stored
+/// after the rest, where one has any: version 1's payload is a version 2 one without
+/// them, and a version 2 payload always holds them); 1: the first (its buckets in the accumulators' `FORMAT_VERSION` 7, as 2's).
+pub const ROLLING_VERSION: u16 = 2;
+/// The oldest rolling version read (1: what releases wrote before 2).
+pub const OLDEST_ROLLING_VERSION: u16 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct RollingWire<'a> {
@@ -60,6 +72,10 @@ struct RollingWire<'a> {
     /// In ascending order of index.
     #[serde(borrow)]
     ring: Vec<BucketWire<'a>>,
+    /// The locations of `report`'s samples: stored after the rest (version 2), read by
+    /// `decode_payload`.
+    #[serde(skip)]
+    locations: Vec<Option<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -74,7 +90,7 @@ struct BucketWire<'a> {
 /// bytes are written straight into their final buffer, which the caller allocates where
 /// running short of memory is an error, not an abort.
 pub struct RollingSerialized<'a> {
-    wire: RollingWire<'a>,
+    wire: Located<RollingWire<'a>>,
     payload_len: usize,
 }
 
@@ -84,9 +100,16 @@ impl RollingSerialized<'_> {
         HEADER + self.payload_len
     }
 
-    /// Write the framed monitor into `out`, which is `byte_len()` bytes long.
+    /// Write the framed monitor into `out`, which is `byte_len()` bytes long. A monitor
+    /// no sample of which has a location is stamped version 1: its payload is exactly
+    /// what version 1 wrote, so a release before 2 reads it (as `super::Serialized`'s).
     pub fn write_into(&self, out: &mut [u8]) -> Result<(), CoreError> {
-        write_framed(&self.wire, self.payload_len, (MAGIC, ROLLING_VERSION, "monitor"), out)
+        let version = if self.wire.1.is_some() {
+            ROLLING_VERSION
+        } else {
+            OLDEST_ROLLING_VERSION
+        };
+        write_framed(&self.wire, self.payload_len, (MAGIC, version, "monitor"), out)
     }
 }
 
@@ -116,7 +139,9 @@ pub fn serialize_rolling<'a>(
         report: report_wire(report),
         names: names.names,
         ring,
+        locations: Vec::new(),
     };
+    let wire = Located::new(wire, &report.samples);
     let payload_len = postcard::serialize_with_flavor(&wire, postcard::ser_flavors::Size::default())
         .map_err(|e| CoreError::Internal(format!("sizing: {e}")))?;
     Ok(RollingSerialized { wire, payload_len })
@@ -134,9 +159,14 @@ pub fn rolling_to_bytes(rolling: &Rolling, report: &IngestReport, meta: &[u8]) -
 /// Load serialized bytes: the monitor, its cumulative report and the Python layer's meta
 /// bytes (in `bytes`).
 pub fn rolling_from_bytes(bytes: &[u8]) -> Result<(Rolling, IngestReport, &[u8]), CoreError> {
-    let payload = payload_of(bytes)?;
+    let (payload, version) = payload_of(bytes)?;
     make_room_to_decode(payload)?;
-    let (wire, rest): (RollingWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    let (mut wire, mut rest): (RollingWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    if version >= 2 {
+        // (One form of each monitor: one with no location is written as version 1.)
+        ensure(!rest.is_empty(), "its error samples' locations are missing")?;
+        (wire.locations, rest) = stored_locations(rest)?;
+    }
     ensure(rest.is_empty(), "trailing bytes after the state")?;
     let meta = match wire.meta {
         Cow::Borrowed(meta) => meta,
@@ -150,20 +180,23 @@ pub fn rolling_from_bytes(bytes: &[u8]) -> Result<(Rolling, IngestReport, &[u8])
 /// that keeps nothing (a batch monitor's check of all its patterns before it loads any):
 /// its buckets as loaded (`LOADED_PER_BUCKET`) and their decoded parts.
 pub(super) fn room_to_load(bytes: &[u8]) -> Result<usize, CoreError> {
-    let payload = payload_of(bytes)?;
-    let (shape, _): (RollingShape, _) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    let (payload, _) = payload_of(bytes)?;
+    let (shape, rest): (RollingShape, _) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    let located = locations_size(rest).map_err(corrupt)?.bytes();
     Ok(shape
         .ring
         .len
         .saturating_mul(LOADED_PER_BUCKET)
-        .saturating_add(shape.decoded_bytes()))
+        .saturating_add(shape.decoded_bytes())
+        .saturating_add(located))
 }
 
-/// The payload of framed bytes, once their magic, version and checksum are checked.
-fn payload_of(bytes: &[u8]) -> Result<&[u8], CoreError> {
-    framed_payload(
+/// The payload of framed bytes, once their magic, version and checksum are checked, and
+/// its version.
+fn payload_of(bytes: &[u8]) -> Result<(&[u8], u16), CoreError> {
+    framed_payload_of_versions(
         bytes,
-        (MAGIC, ROLLING_VERSION, "rolling format"),
+        (MAGIC, OLDEST_ROLLING_VERSION..=ROLLING_VERSION, "rolling format"),
         (
             super::MAGIC,
             "these bytes hold a UsageAccumulator or BatchUsageAccumulator, not a RollingUsageAnalytics",
@@ -182,7 +215,7 @@ fn rolling_of(wire: RollingWire<'_>) -> Result<(Rolling, IngestReport), CoreErro
     )?;
     let buckets = usize::try_from(wire.buckets).map_err(corrupt)?;
     let mut rolling = Rolling::new(template, wire.width, buckets).map_err(corrupt)?;
-    let report = report_of(wire.report)?;
+    let report = located(report_of(wire.report)?, wire.locations)?;
     ensure(samples_inside(&report), "an error sample is past its records")?;
     let rows = usize::try_from(wire.rows).map_err(corrupt)?;
     // Every record received is invalid, left out when it was added, or taken into a
@@ -259,8 +292,9 @@ fn make_room_to_decode(payload: &[u8]) -> Result<(), CoreError> {
     if ensure_room(most_decoded(payload.len()), what).is_ok() {
         return Ok(());
     }
-    let (shape, _): (RollingShape, _) = postcard::take_from_bytes(payload).map_err(corrupt)?;
-    ensure_room(shape.decoded_bytes(), what)
+    let (shape, rest): (RollingShape, _) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    let located = locations_size(rest).map_err(corrupt)?.bytes();
+    ensure_room(shape.decoded_bytes().saturating_add(located), what)
 }
 
 /// Check that loading a decoded monitor will find the memory it takes.
@@ -377,7 +411,8 @@ mod tests {
         // The buckets are stored as `FORMAT_VERSION` 7's accumulators: a new version of
         // those is a new `ROLLING_VERSION` too (then update this pair). Version 8 added
         // only a state's samples' locations, after the rest: its accumulators are 7's.
-        assert_eq!((super::super::FORMAT_VERSION, ROLLING_VERSION), (8, 1));
+        // (Rolling version 2 added the monitor's own samples' locations, after its rest.)
+        assert_eq!((super::super::FORMAT_VERSION, ROLLING_VERSION), (8, 2));
     }
 
     #[test]
@@ -407,12 +442,12 @@ mod tests {
     fn another_version_is_refused_naming_both() {
         let (rolling, report) = monitor(&[0]);
         let mut bytes = rolling_to_bytes(&rolling, &report, b"").unwrap();
-        bytes[4..6].copy_from_slice(&2u16.to_le_bytes());
-        let error = error_of(&bytes);
-        assert!(
-            error.ends_with("rolling format version 2, this usage-analytics reads version 1"),
-            "{error}"
-        );
+        for version in [0u16, 3] {
+            bytes[4..6].copy_from_slice(&version.to_le_bytes());
+            let error = error_of(&bytes);
+            let expected = format!("rolling format version {version}, this usage-analytics reads versions 1 to 2");
+            assert!(error.ends_with(&expected), "{error}");
+        }
     }
 
     #[test]
@@ -444,6 +479,102 @@ mod tests {
         let error = error_of(&reframed(&bytes, |w| w.ring[1].key = 2));
         assert!(error.ends_with("latest execution inconsistent"), "{error}");
         assert!(rolling_from_bytes(&reframed(&bytes, |_| {})).is_ok());
+    }
+
+    /// `monitor(&[0, 5])` with two skipped records of its first add, their samples
+    /// located as `locations` says.
+    fn located_monitor(locations: [Option<&str>; 2]) -> (Rolling, IngestReport) {
+        let (rolling, mut report) = monitor(&[0, 5]);
+        report.received += 2;
+        report.invalid += 2;
+        for (index, location) in (2..).zip(locations) {
+            report.samples.push(crate::ingest::InvalidSample {
+                index,
+                field: "execution_time_ms",
+                value: "-1.0".into(),
+                reason: "must be >= 0".into(),
+                location: location.map(str::to_owned),
+            });
+        }
+        (rolling, report)
+    }
+
+    fn located_bytes(locations: [Option<&str>; 2]) -> Vec<u8> {
+        let (rolling, report) = located_monitor(locations);
+        rolling_to_bytes(&rolling, &report, b"meta").unwrap()
+    }
+
+    fn locations_of(report: &IngestReport) -> Vec<Option<&str>> {
+        report.samples.iter().map(|s| s.location.as_deref()).collect()
+    }
+
+    #[test]
+    fn samples_locations_are_stored_after_the_rest_and_load() {
+        let plain = located_bytes([None, None]);
+        // None located: version 1's payload, stamped 1 (a release before 2 reads it).
+        assert_eq!(plain[4..6], OLDEST_ROLLING_VERSION.to_le_bytes());
+        for locations in [[Some("index label 'b'"), None], [None, Some("index label 7")]] {
+            let bytes = located_bytes(locations);
+            assert_eq!(bytes[4..6], ROLLING_VERSION.to_le_bytes());
+            // Version 1's payload, then the locations.
+            assert_eq!(bytes[HEADER..plain.len()], plain[HEADER..]);
+            let (loaded, report, meta) = rolling_from_bytes(&bytes).unwrap();
+            assert_eq!((locations_of(&report), meta), (locations.to_vec(), &b"meta"[..]));
+            assert_eq!(
+                loaded.snapshot(H).unwrap(),
+                located_monitor(locations).0.snapshot(H).unwrap()
+            );
+            // Saved again, the same bytes; the room asked to load counts their text.
+            assert_eq!(rolling_to_bytes(&loaded, &report, b"meta").unwrap(), bytes);
+            let text: usize = locations.iter().flatten().map(|l| l.len()).sum();
+            assert!(room_to_load(&bytes).unwrap() >= room_to_load(&plain).unwrap() + text);
+        }
+    }
+
+    #[test]
+    fn version_1_monitors_load_with_samples_of_no_location() {
+        let plain = located_bytes([None, None]);
+        let (_, report, _) = rolling_from_bytes(&plain).unwrap();
+        assert_eq!(locations_of(&report), [None, None]);
+        // Stamped 2, a payload without locations is refused: one form of each monitor
+        // (a raw change of the version, which the checksum does not cover, is caught).
+        let mut two = plain.clone();
+        two[4..6].copy_from_slice(&2u16.to_le_bytes());
+        assert!(error_of(&two).ends_with("its error samples' locations are missing"));
+        // Version 1 had nothing after the rest.
+        let mut located = located_bytes([Some("x"), None]);
+        located[4..6].copy_from_slice(&1u16.to_le_bytes());
+        assert!(error_of(&located).ends_with("trailing bytes after the state"));
+    }
+
+    #[test]
+    fn locations_must_be_one_for_each_sample() {
+        let bytes = located_bytes([Some("x"), None]);
+        let (wire, _): (RollingWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
+        let rest = postcard::to_stdvec(&wire).unwrap();
+        let x = || Some("x".to_owned());
+        let mismatched = "its error samples' locations do not match its samples";
+        let unset = "its error samples' locations are stored where none has one";
+        for (stored, why) in [
+            (vec![x()], mismatched),
+            (vec![x(), None, None], mismatched),
+            (vec![x(); 9], mismatched),
+            (vec![], unset),
+            (vec![None, None], unset),
+        ] {
+            let stored = postcard::to_stdvec(&super::super::LocationsWire(stored)).unwrap();
+            let refused = error_of(&framed_anew(&bytes, &[rest.clone(), stored].concat()));
+            assert!(refused.ends_with(why), "{why}: {refused}");
+        }
+        let corrupt = "invalid input: not a valid usage-analytics state";
+        // A location of text that is not UTF-8 (two of them, the first 0xff), and one cut
+        // short: refused, not read past the end.
+        for stored in [vec![2, 1, 1, 0xff, 0], vec![2, 1]] {
+            let framed = framed_anew(&bytes, &[rest.clone(), stored].concat());
+            assert!(error_of(&framed).starts_with(corrupt), "{}", error_of(&framed));
+            // (The pass counting a batch monitor's patterns refuses them too.)
+            assert!(room_to_load(&framed).is_err());
+        }
     }
 
     #[test]
