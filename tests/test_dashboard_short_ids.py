@@ -127,3 +127,29 @@ def test_other_names_are_never_shortened() -> None:
 def test_the_document_keeps_the_ids_whole() -> None:
     rows = dashboard_rows([(id_, SLOW) for id_ in IDS])
     assert [row["name"] for row in dashboard_document(rows)] == IDS
+
+
+def test_an_id_is_never_cut_just_after_its_second_dash() -> None:
+    # Two ids alike through "5b1f0e62-3c4d-" (14): one digit more, 15 characters.
+    alike = [IDS[0], "5b1f0e62-3c4d-9999-9a51-7d0c2f6b8e10"]
+    lines = render_dashboard(dashboard_rows([(id_, SLOW) for id_ in alike]), width=90)
+    shown = sorted(line.split()[0] for line in lines.splitlines()[2:4])
+    assert shown == ["5b1f0e62-3c4d-4", "5b1f0e62-3c4d-9"]
+    # A pattern named by the id's first 13 characters: 14 would end in the dash, so 15.
+    lines = render_dashboard(dashboard_rows([(IDS[0], SLOW), ("5b1f0e62-3c4d", SLOW)]), width=90)
+    shown = sorted(line.split()[0] for line in lines.splitlines()[2:4])
+    assert shown == ["5b1f0e62-3c4d", "5b1f0e62-3c4d-4"]
+
+
+def test_an_id_that_starts_another_name_is_whole_at_36() -> None:
+    # (`unique_prefix_length` is public: 36 is its "whole", never past it.)
+    for longer in (IDS[0] + "-v2", IDS[0] + "-"):
+        assert unique_prefix_length([IDS[0], longer]) == 36
+        assert shortened_ids([IDS[0], longer]) == ([IDS[0], longer], 36)
+
+
+def test_a_36_character_name_beside_shortened_ids_is_whole() -> None:
+    name = "payments.checkout.service.v1-primary"  # (36 columns, as a UUID)
+    lines = render_dashboard(dashboard_rows([(IDS[0], SLOW), (name, SLOW)]), width=90)
+    assert sorted(line.split()[0] for line in lines.splitlines()[2:4]) == ["5b1f0e62", name]
+    assert NOTE in lines

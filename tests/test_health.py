@@ -779,6 +779,30 @@ def test_findings_are_frozen() -> None:
         finding.severity = "info"  # type: ignore[misc]
 
 
+def test_a_finding_with_a_field_it_does_not_have_is_refused() -> None:
+    # (A finding document read back with a misspelt or foreign key is not taken as one.)
+    document = make_result(gate_failures=1).health()[0].model_dump()
+    with pytest.raises(ValidationError, match="extra_forbidden"):
+        HealthFinding.model_validate({**document, "rule": "quality_gate_failures"})
+
+
+def test_a_finding_with_an_infinite_threshold_is_written_and_read_back() -> None:
+    # The rules' thresholds are finite; a finding a caller makes may not be, and its JSON
+    # writes "Infinity" (not null, which did not read back), as it does for the value.
+    finding = HealthFinding(
+        severity="info", code="own_rule", message="m", value=1.0, threshold=math.inf
+    )
+    assert '"threshold":"Infinity"' in finding.model_dump_json()
+    assert HealthFinding.model_validate_json(finding.model_dump_json()) == finding
+
+
+def test_the_thresholds_schema_says_what_min_samples_for_critical_counts() -> None:
+    # (The one limit whose name does not say it: a form or API built from the schema
+    # shows this text.)
+    schema = HealthThresholds.model_json_schema()["properties"]["min_samples_for_critical"]
+    assert schema["description"].startswith("Executions (timed executions for latency)")
+
+
 def test_limits_are_written_in_the_unit_that_writes_them_as_set() -> None:
     assert [limit_percent(0.8), limit_percent(0.85)] == ["80.0%", "85.0%"]
     assert limit_duration_ms(500) == "500 ms"

@@ -142,10 +142,6 @@ class HealthFinding(BaseModel):
     threshold: float | None
 
 
-def _critical_if(enough: bool) -> Severity:
-    return "critical" if enough else "warning"
-
-
 def _notes(*notes: str) -> str:
     """ " (a; b)" of the non-empty notes, "" without any."""
     shown = [note for note in notes if note]
