@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +291,33 @@ def test_demo_refuses_to_overwrite_a_file_that_is_not_sqlite(
         "the demo rewrites its file, so pass a new path\n"
     )
     assert path.read_text(encoding="utf-8") == "precious notes\n"
+
+
+def test_demo_names_a_database_locked_by_a_writer_as_locked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A writer's lock made the check's read fail, which it took for "holds other data
+    # (not a SQLite database)": a user's database, busy, named as no database at all.
+    database = tmp_path / "busy.sqlite"
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("CREATE TABLE invoices (id INTEGER)")
+    writer.execute("BEGIN EXCLUSIVE")
+    writer.execute("INSERT INTO invoices VALUES (1)")
+    # (SQLite's wait for the lock, 5 s by default, cut short.)
+    monkeypatch.setattr(sqlite3, "connect", partial(sqlite3.connect, timeout=0.05))
+    try:
+        code, out, err = run(capsys, "demo", "--db", str(database))
+    finally:
+        writer.rollback()
+        writer.close()
+    assert (code, out) == (2, "")
+    assert err == (
+        f"usage-analytics: error: --db {database}: the database is locked: another "
+        "connection is writing to it (waited 5 s); try again when it is done, or pass a "
+        "new path\n"
+    )
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM invoices").fetchall() == [(0,)]
 
 
 @pytest.mark.parametrize(

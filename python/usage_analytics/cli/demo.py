@@ -129,6 +129,15 @@ def _check_demo_database(path: Path) -> None:
             other = _other_data(connection)
         finally:
             connection.close()
+    except sqlite3.OperationalError as error:
+        if "database is locked" not in str(error):
+            other = ["not a SQLite database"]
+        else:  # (SQLite waited its 5 s for a writer; it was "not a SQLite database")
+            raise CliError(
+                f"--db {path}: the database is locked: another connection is writing to "
+                "it (waited 5 s); try again when it is done, or pass a new path",
+                EXIT_USAGE,
+            ) from None
     except (sqlite3.Error, SourceError):
         other = ["not a SQLite database"]
     if other:
