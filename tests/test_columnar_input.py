@@ -964,6 +964,21 @@ def test_unsupported_column_type_is_a_clear_error(
         REDUCER.execute_reduction_sync(request(table, on_invalid="skip"))
 
 
+def test_a_duckdb_hugeint_flag_is_refused_naming_the_cast() -> None:
+    # DuckDB hands HUGEINT (a SUM of integers) to Arrow as a 38-digit decimal: the error
+    # said "expected booleans or integers 0/1" of a column the user wrote as an integer.
+    relation = duckdb.sql(
+        "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00' AS timestamp, 1::HUGEINT AS success"
+    )
+    with pytest.raises(UsageAnalyticsError) as raised:
+        REDUCER.execute_reduction_sync(request(relation))
+    assert str(raised.value) == (
+        "invalid input: column 'success' has Arrow type Decimal128(38, 0); expected booleans "
+        "or integers 0/1 (a decimal, as DuckDB's HUGEINT is, is neither: cast it to BOOLEAN "
+        "or INTEGER)"
+    )
+
+
 @pytest.mark.parametrize(
     ("field", "bad"),
     [("success", "true"), ("timestamp", "garbage"), ("execution_time_ms", "12 ms")],

@@ -108,6 +108,44 @@ def test_a_datetime_index_label_is_the_timestamp() -> None:
     assert raised(data).location == "index label Timestamp('2025-06-02 00:00:00')"
 
 
+def test_a_long_label_is_cut_as_a_value_is() -> None:
+    # A 1 MB label was a 1 MB error message, and a 1 MB location in each sample (and in
+    # each accumulator's bytes).
+    long = "y" * 1_000_000
+    expected = f"index label {repr(long)[:80]}..."
+    assert len(expected) == len("index label ") + 83
+    error = raised(frame(index=["a", long, "c"]))
+    assert error.location == expected
+    assert str(error).startswith(f"record 1 ({expected}): field 'success'")
+    [sample] = samples(frame(index=["a", long, "c"]))
+    assert sample.location == expected
+    # Up to 80 characters, whole.
+    exact = "z" * 78  # (its repr: 80 characters, quotes and all)
+    assert raised(frame(index=["a", exact, "c"])).location == f"index label {exact!r}"
+    one_more = exact + "z"
+    assert raised(frame(index=["a", one_more, "c"])).location == (
+        f"index label {repr(one_more)[:80]}..."
+    )
+
+
+class _ReprRaises:
+    """An index label whose repr fails (user code)."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_a_label_whose_repr_raises_is_named_by_its_type() -> None:
+    # The repr's RuntimeError escaped the reducer: no InvalidRecordError, no record named.
+    index = pd.Index(["a", _ReprRaises(), "c"], dtype=object)
+    error = raised(frame(index=index))
+    expected = "index label <_ReprRaises object: its repr raised RuntimeError>"
+    assert error.location == expected
+    assert str(error).startswith(f"record 1 ({expected}): field 'success'")
+    [sample] = samples(frame(index=index))
+    assert sample.location == expected
+
+
 def test_a_default_index_names_no_label() -> None:
     error = raised(frame())
     assert str(error) == (

@@ -117,7 +117,7 @@ from usage_analytics.ingest.fields import RECORD_COLUMNS
 from usage_analytics.ingest.pandas_floats import float_flags_as_bools, float_ids_as_ints
 from usage_analytics.ingest.pandas_objects import object_conversions_unless_records
 from usage_analytics.ingest.spellings import column_name_warning
-from usage_analytics.input_notes import UnitNote, label_text, plain_label
+from usage_analytics.input_notes import UnitNote, label_repr, label_text, plain_label
 from usage_analytics.sources.base import FIELDS, FLAG_FIELDS, NUMBER_FIELDS
 from usage_analytics.streaming import BatchUsageAccumulator
 
@@ -495,7 +495,8 @@ def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _No
             first, last = (plain_label(frame.index[i]) for i in (0, -1))
             hinted = _with_time_index_hint(error, frame)
             raise UsageAnalyticsError(
-                f"{hinted} (in the partition of index labels {first!r} to {last!r})"
+                f"{hinted} (in the partition of index labels {label_repr(first)} to "
+                f"{label_repr(last)})"
             ) from None
     return _NotedState(accumulator.to_bytes(), note)
 

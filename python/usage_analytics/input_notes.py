@@ -84,10 +84,26 @@ def index_label(data: Any, position: int) -> str | None:
 
 def label_text(label: Any) -> str:
     """An index label as a location names it: "index label 'b'", numpy scalars as
-    Python writes them (np.int64(7): 7), a MultiIndex's as its tuple."""
+    Python writes them (np.int64(7): 7), a MultiIndex's as its tuple (`label_repr`)."""
     if isinstance(label, tuple):
         label = tuple(plain_label(part) for part in label)
-    return f"index label {plain_label(label)!r}"
+    return f"index label {label_repr(plain_label(label))}"
+
+
+#: A label's repr past this many characters is cut, as a sample's value is (at 80).
+LABEL_CHARS = 80
+
+
+def label_repr(label: Any) -> str:
+    """`repr(label)`, its first `LABEL_CHARS` characters and "..." where longer (a 1 MB
+    label made a 1 MB error message, and a 1 MB location in each sample and state), and
+    the label's type where its repr raises (an object index's own class: the error was
+    the repr's, not the library's, and named no record)."""
+    try:
+        text = repr(label)
+    except Exception as error:  # (any: a label's repr is user code)
+        return f"<{type(label).__qualname__} object: its repr raised {type(error).__name__}>"
+    return text if len(text) <= LABEL_CHARS else f"{text[:LABEL_CHARS]}..."
 
 
 def _labelled_column(columns: Mapping[Any, Any]) -> Any:
