@@ -85,6 +85,12 @@ pub(super) fn flag_column(
                 }
             }
         }
+        // (DuckDB gives HUGEINT, a SUM of integers, to Arrow as a decimal: named, with the cast.)
+        dt @ (DataType::Decimal128(..) | DataType::Decimal256(..)) => return Err(unsupported(
+            field,
+            dt,
+            "booleans or integers 0/1 (a decimal, as DuckDB's HUGEINT is, is neither: cast it to BOOLEAN or INTEGER)",
+        )),
         dt => return Err(unsupported(field, dt, "booleans or integers 0/1")),
     }
     Ok(())
