@@ -45,10 +45,24 @@ and in a pattern's samples its position among that pattern's records of its part
 a sample of `data_quality` names its row's index label too (`location`, kept in the
 states: `accumulate`'s, its bytes), for `ddf.loc[label]`, as the raise does (a pattern's
 samples name none, as `execute_batch_reduction`'s). A frame whose partitions each number
-their rows from 0 (`read_csv` or `read_parquet` without an index, `reset_index()`) names
-a row by its number within its partition: set a unique index for labels that name one.
+their rows from 0 (`read_csv` or `read_parquet` without an index, `reset_index()`) has a
+label 200 in every partition: such a row is named with its partition's number too
+("index label 200 of partition 3": `ddf.partitions[3].loc[200]`, or `.iloc[200]` of the
+computed partition). The rule: the frame has more than one partition, unknown divisions
+and an unnamed integer index (its metadata, `_numbers_may_repeat`), and the row's
+partition's index is a RangeIndex from 0 (`_partition_of_labels`). Known divisions place
+each label in one partition (`from_pandas`'s global RangeIndex split, `set_index`), and a
+partition of other labels (`from_pandas(sort=False)` of labels in no order) names its rows
+by label alone. A task learns its partition's number from `map_partitions`
+(`partition_info`; `reduction`'s chunk is not told it), whose Series of one state then
+goes through the same tree merge, fused with it in one task. Such a frame is computed
+without Dask's tuning of the graph (`optimization.tune.active`), which fuses a Parquet
+reader's files into fewer partitions when few of their columns are read: the numbers
+and positions are then `ddf.partitions[n]`'s. A frame filtered after such a read (its
+partitions' labels from 0 with gaps, not a RangeIndex) is named by label alone:
+`reset_index()` it, or set a unique index, for locations that name one row.
 A task's error of a whole column (a partition's dtype the core refuses) names the partition
-by its first and last index labels.
+by its first and last index labels (and its number, as above).
 The data-quality counts are sums over all partitions, the whole input's and each
 pattern's (a pattern counts its own invalid records, as a single call would; a record
 without a valid id counts only in the whole); the samples are the first five in partition
@@ -256,7 +270,8 @@ def _accumulated(
     BatchUsageAccumulator(**settings)
     if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
         raise UsageAnalyticsError(f"split_every must be an integer >= 2, got {split_every!r}")
-    state, note = _state_reduction(ddf, by, settings, split_every).compute()
+    lazy = _state_reduction(ddf, by, settings, split_every)
+    state, note = _compute_state(lazy, _numbers_may_repeat(ddf))
     accumulator = BatchUsageAccumulator.from_bytes(state)
     window = accumulator.settings
     return accumulator, note.hint(window.time_window_start, window.time_window_end)
@@ -269,12 +284,27 @@ def _state_reduction(ddf: Any, by: str, settings: dict[str, Any], split_every: i
     if not isinstance(ddf, dd.DataFrame):
         raise TypeError(f"analyze() takes a dask.dataframe.DataFrame, got {type(ddf).__name__}")
     frame = ddf[_columns(ddf, by)]
-    arguments = {"settings": settings, "by": by}
+    arguments: dict[str, Any] = {"settings": settings, "by": by}
+    chunk: Any = _noted_partition_state
+    if _numbers_may_repeat(ddf):
+        # `reduction`'s chunk is not told its partition's number; `map_partitions` tells a
+        # function that takes `partition_info`. Each partition's state, a Series of one,
+        # then goes through the same tree merge (the two steps fuse into one task).
+        import pandas as pd
+
+        frame = frame.map_partitions(
+            _numbered_partition_state,
+            **arguments,
+            meta=pd.Series([], dtype=object),
+            enforce_metadata=False,
+            clear_divisions=True,
+        )
+        chunk, arguments = _the_state, {}
     # `meta=object`: a scalar of Python objects (the bytes) to every Dask. Legacy
     # dask.dataframe (`dataframe.query-planning` off) reads meta through `make_meta`, which
     # took `b""` for an empty list of columns: the result came back a Series around the state.
     return frame.reduction(
-        _noted_partition_state,
+        chunk,
         aggregate=_merge_noted_states,
         combine=_merge_noted_states,
         meta=object,
@@ -282,6 +312,38 @@ def _state_reduction(ddf: Any, by: str, settings: dict[str, Any], split_every: i
         split_every=split_every,
         chunk_kwargs=arguments,
     )
+
+
+def _numbers_may_repeat(ddf: Any) -> bool:
+    """Whether `ddf`'s partitions may each number their rows from 0 (`read_csv` or
+    `read_parquet` without an index, `reset_index()`), so that an index label names a row
+    of every partition: more than one partition, divisions unknown (known ones place each
+    label in one partition: `from_pandas`, `set_index`), and an unnamed integer index.
+    Told from the frame's metadata, without computing anything. Where it holds, the tasks
+    learn their partition's number, and a partition whose index is a RangeIndex from 0
+    names its rows by it too (`_partition_of_labels`)."""
+    from pandas.api import types
+
+    index = ddf.index
+    return bool(
+        ddf.npartitions > 1
+        and not ddf.known_divisions
+        and index.name is None
+        and types.is_integer_dtype(index.dtype)
+    )
+
+
+def _compute_state(lazy: Any, numbered: bool) -> Any:
+    """`lazy.compute()`; where partitions are `numbered`, without Dask's tuning of the
+    graph, which fuses a Parquet reader's files into fewer partitions when few of their
+    columns are read (each fused partition numbering its rows from 0 once per file): a
+    partition's number and a row's position in it are then `ddf.partitions[n]`'s."""
+    if not numbered:
+        return lazy.compute()
+    import dask
+
+    with dask.config.set({"optimization.tune.active": False}):
+        return lazy.compute()
 
 
 def _columns(ddf: Any, by: str) -> list[str]:
@@ -467,15 +529,21 @@ def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
     return _noted_partition_state(frame, settings, by).state
 
 
-def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _NotedState:
-    """One partition's state and its records' note, without a warning (`_added`)."""
+def _noted_partition_state(
+    frame: Any, settings: dict[str, Any], by: str, partition: int | None = None
+) -> _NotedState:
+    """One partition's state and its records' note, without a warning (`_added`).
+    `partition`: the partition's number, where the frame's partitions may each number
+    their rows from 0 (`_numbers_may_repeat`)."""
     accumulator = BatchUsageAccumulator(**settings)
     note = UnitNote()
     if len(frame):
         # Every partition has a record 200: the row's index label places it, in an error
         # and in the samples the state keeps (for a frame with a default index, its
-        # position in the whole frame).
-        locate = functools.partial(_row_label, frame)
+        # position in the whole frame), with the partition's number where every partition
+        # has a label 200.
+        partition = _partition_of_labels(frame, partition)
+        locate = functools.partial(_row_label, frame, partition=partition)
         try:
             note = UnitNote.of(accumulator._added(_as_records(frame, by), locate))
         except InvalidRecordError as error:
@@ -483,7 +551,7 @@ def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _No
             field = str(by) if error.field == "pattern_id" else error.field
             raise InvalidRecordError(
                 *(error.index, field, error.value, error.reason, error.more),
-                location=_row_label(frame, error.index),
+                location=_row_label(frame, error.index, partition=partition),
             ) from None
         except UsageAnalyticsError as error:
             if type(error) is not UsageAnalyticsError:
@@ -494,16 +562,48 @@ def _noted_partition_state(frame: Any, settings: dict[str, Any], by: str) -> _No
             # read leaves the index out, so the core's error cannot tell of it).
             first, last = (plain_label(frame.index[i]) for i in (0, -1))
             hinted = _with_time_index_hint(error, frame)
+            which = "the partition" if partition is None else f"partition {partition}"
             raise UsageAnalyticsError(
-                f"{hinted} (in the partition of index labels {label_repr(first)} to "
-                f"{label_repr(last)})"
+                f"{hinted} (in {which} of index labels {label_repr(first)} to {label_repr(last)})"
             ) from None
     return _NotedState(accumulator.to_bytes(), note)
 
 
-def _row_label(frame: Any, position: int) -> str:
-    """Where row `position` of a partition is in the whole frame: its index label."""
-    return label_text(frame.index[position])
+def _numbered_partition_state(
+    frame: Any, settings: dict[str, Any], by: str, partition_info: Any = None
+) -> Any:
+    """`_noted_partition_state` of partition number `partition_info["number"]` (which
+    `map_partitions` passes), as a pandas Series of one, for `reduction` (`_the_state`)."""
+    import pandas as pd
+
+    number = None if partition_info is None else int(partition_info["number"])
+    return pd.Series([_noted_partition_state(frame, settings, by, number)], dtype=object)
+
+
+def _the_state(states: Any) -> _NotedState:
+    """The one state of a partition's Series of it (`_numbered_partition_state`)."""
+    return states.iloc[0]  # type: ignore[no-any-return]
+
+
+def _partition_of_labels(frame: Any, partition: int | None) -> int | None:
+    """`partition` where a partition's labels are its rows' numbers within it (a
+    RangeIndex from 0, as `read_csv`, `read_parquet` without an index and `reset_index()`
+    give every partition), which name a row only with the partition's number; else None,
+    the labels naming their rows alone (a partition of `from_pandas`'s RangeIndex from
+    500, or of the user's own labels)."""
+    import pandas as pd
+
+    index = frame.index
+    from_zero = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    return partition if from_zero else None
+
+
+def _row_label(frame: Any, position: int, *, partition: int | None = None) -> str:
+    """Where row `position` of a partition is in the whole frame: its index label, and
+    the partition's number where its labels repeat in others ("index label 200 of
+    partition 3": `ddf.partitions[3].loc[200]`)."""
+    label = label_text(frame.index[position])
+    return label if partition is None else f"{label} of partition {partition}"
 
 
 def _merge_states(states: Iterable[bytes]) -> bytes:
