@@ -58,9 +58,10 @@ by label alone. A task learns its partition's number from `map_partitions`
 goes through the same tree merge, fused with it in one task. Such a frame is computed
 without Dask's tuning of the graph (`optimization.tune.active`), which fuses a Parquet
 reader's files into fewer partitions when few of their columns are read: the numbers
-and positions are then `ddf.partitions[n]`'s. A frame filtered after such a read (its
-partitions' labels from 0 with gaps, not a RangeIndex) is named by label alone:
-`reset_index()` it, or set a unique index, for locations that name one row.
+and positions are then `ddf.partitions[n]`'s (the cost: a task a file, slower where the
+files are many and small; `benches/dask_partition_numbers.py`). A frame filtered after
+such a read (its partitions' labels from 0 with gaps, not a RangeIndex) is named by label
+alone: `reset_index()` it, or set a unique index, for locations that name one row.
 A task's error of a whole column (a partition's dtype the core refuses) names the partition
 by its first and last index labels (and its number, as above).
 The data-quality counts are sums over all partitions, the whole input's and each
