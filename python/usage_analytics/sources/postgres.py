@@ -89,6 +89,13 @@ from usage_analytics.sources.postgres_ids import (
     keyed_ids,
 )
 from usage_analytics.sources.postgres_shape import LIST_BY_SCAN_BELOW_ROWS_PER_ID, few_rows_per_id
+from usage_analytics.sources.postgres_spellings import (
+    NUMBER_TYPES,
+    TEXT_TYPES,
+    byte_ordered_collation,
+    number_forms,
+    text_forms,
+)
 from usage_analytics.sources.postgres_table import (
     analysable_sql,
     pattern_time_index_sql,
@@ -510,13 +517,29 @@ class PostgresSource(ExecutionSource):
         self, cursor: Any, columns: Mapping[str, _Column], wanted: str
     ) -> list[str] | None:
         """The stored ids `fetch_all` groups under `wanted` (`pattern_key`: padded text,
-        other UUID spellings, a number's other texts), as text, listed from the distinct
-        ids; None when no stored value can match (a non-UUID id against a uuid column, an
-        id no number of a number column is)."""
+        other UUID spellings, a number's other texts), as text: found by the column's
+        index where its type and collation allow (`postgres_spellings`), else listed from
+        the distinct ids; None when no stored value can match (a non-UUID id against a
+        uuid column, an id no number of a number column is)."""
         column = columns[PATTERN_ID]
         if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
+        key, table = pattern_key(wanted), self.table.qualified
+        if key and column.base in NUMBER_TYPES:
+            found = number_forms(cursor, table, column.sql, column.base, key)
+            if found is not None:
+                return found or None
+        if key and column.base in TEXT_TYPES and self._skip_scan(cursor, column.sql) is not None:
+            # (`_skip_scan`: an index of the column, in its collation, and one that
+            # tells every stored text apart: not citext's, nor a case-insensitive one's.)
+            collation = byte_ordered_collation(cursor, table, _unquoted(column.sql))
+            if collation is not None:
+                return text_forms(cursor, table, column.sql, collation, key)
+        return self._listed_forms(cursor, column, wanted)
+
+    def _listed_forms(self, cursor: Any, column: _Column, wanted: str) -> list[str] | None:
+        """`_pattern_forms` by listing every distinct stored id."""
         key, key_of = pattern_key(wanted), id_key(column.base)
         stored = self._pattern_ids(cursor, column.sql, self._skip_scan(cursor, column.sql))
         forms = [value for value in stored if key_of(value) == key]
