@@ -12,7 +12,9 @@ text or uuid, or numbers or bytea, or json or jsonb, keyed as files key them
 (`postgres_ids`: a JSON string its own text, a JSON number by its value). A read of one
 pattern asks for its rows by the column's values (of its texts, those that are a value's:
 `postgres_id_values`; a jsonb column's as jsonb), which the column's own index serves,
-but a json column's (which no btree indexes) by their text. Integer number columns are read as
+but a json column's (which no btree indexes) by their text. Its stored ids (padded text,
+a UUID's spellings, a number's texts) are found by that index where the column's type and
+collation allow (`postgres_spellings`), else by listing every id. Integer number columns are read as
 integers, others as doubles (`_as_double`), so that an error shows -1 as -1. A row whose
 timestamp is in no window (NULL, `infinity`, `-infinity`, an instant outside the years
 1-9999) is fetched for every window, so that nothing is left out unseen: the core then
@@ -218,8 +220,10 @@ def _steps_by_index(column: _Column) -> bool:
         return False
     # Or "1.000" after "1", and "2.50" after "2.5", which are other texts (the latter
     # another pattern) of one value. (A float's are one pattern, "0" of -0 and 0, and
-    # matched by value: `_pattern_condition`.)
-    return column.base != "numeric"
+    # matched by value: `_pattern_condition`.) So too an interval's ("1 day" and
+    # "24:00:00") and an array's ("{1.0}" and "{1}", "{-0}" and "{0}"), whose texts are
+    # their patterns: `fetch_all` had no group for the one not listed.
+    return column.base not in ("numeric", "interval") and not column.kind.endswith("]")
 
 
 #: Where a plan shows a node's condition: a scan's filter, an index's condition.
@@ -830,8 +834,9 @@ class PostgresSource(ExecutionSource):
             row = cursor.fetchone()
             if row is None or not row[0]:
                 return None
-            # A read of one pattern lists the ids (`_pattern_forms`: by an index leading with
-            # the column where `_skip_scan` may step through one), then asks for the rows by
+            # A read of one pattern finds its stored ids by an index leading with the column
+            # (`postgres_spellings`), or lists every id (`_pattern_forms`: by such an index
+            # where `_skip_scan` may step through one), then asks for the rows by
             # `_pattern_condition`, whose left side the index must lead with: the column,
             # where the rows are asked for by value (`_by_value`: its index serves them, a
             # domain's too, which the plan writes as a cast), or an expression of it (the
