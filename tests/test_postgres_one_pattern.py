@@ -103,9 +103,18 @@ def test_a_number_columns_pattern_is_read_without_listing_the_ids(
         assert _reads(postgres_url, [" 1 "]) == {" 1 ": groups["1"]}
 
 
-@pytest.mark.parametrize("kind", ["text", "character varying"])
+@pytest.mark.parametrize(
+    ("kind", "collation"),
+    [
+        ("text", ""),  # (the database's, "C")
+        ("character varying", ""),
+        ("text", ' COLLATE "C"'),
+        ("text", ' COLLATE "POSIX"'),
+        ("text", " COLLATE ucs_basic"),
+    ],
+)
 def test_a_text_columns_pattern_is_read_without_listing_the_ids(
-    postgres_url: str, kind: str, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, kind: str, collation: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uuid = "0123abcd-4567-89ef-0123-456789abcdef"
     ids = ["a", " a", "a\t", "\u3000a\u2029", "ab", "a b", "b", uuid, uuid.upper()]
@@ -113,7 +122,7 @@ def test_a_text_columns_pattern_is_read_without_listing_the_ids(
         "{" + uuid.replace("-", "").upper() + "}",
         "urn:UUID:0123ABcd-4567-89eF-0123-456789abcdef ",
     ]
-    _table(postgres_url, kind, [_literal(text) for text in ids])
+    _table(postgres_url, kind, [_literal(text) for text in ids], collation)
     assert _reads(postgres_url, ["c"]) == {"c": -1}  # (its error lists every id)
     _without_listing(monkeypatch)
     reads = _reads(postgres_url, ["a", "ab", "a b", "b", uuid, uuid.upper()])

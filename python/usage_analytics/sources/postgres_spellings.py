@@ -147,10 +147,8 @@ def byte_ordered_collation(cursor: Any, table: str, column: str) -> str | None:
         (table, column),
     )
     row = cursor.fetchone()
-    if row is None or not row[1]:
-        return None
-    name = str(row[0])
-    return name if name.startswith('"') else f'"{name}"'
+    # (`regcollation`'s text is quoted and qualified as SQL needs: "C", "default".)
+    return None if row is None or not row[1] else str(row[0])
 
 
 def _runs(characters: str) -> list[tuple[str, str]]:
