@@ -4,7 +4,7 @@ A read of one pattern (`PostgresSource.fetch`, `newest`, `first_record`) asks fo
 of every stored id `fetch_all` groups under it (`postgres_ids.id_key`): padded text, the
 other spellings of a UUID, a number's other texts. Listing every distinct id to find
 them was most of such a read on a table of many ids (100,000 ids over 1M rows: the
-listing's 0.6-1.5 s against the rows' 20 ms; BENCHMARKS.md, helper-282). Here they are
+listing's 1.2-2.8 s, the read's own 2-50 ms; BENCHMARKS.md, helper-282). Here they are
 found by the column's own index where its type allows, exactly:
 
 - an integer or a flag has one text a value, the pattern's (`postgres_id_values`): no
