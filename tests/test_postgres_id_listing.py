@@ -109,3 +109,32 @@ def test_a_scan_reads_what_the_steps_and_ranges_do(
     ranged = call(PostgresSource(postgres_url, TableSpec("ids")), "fetch_all", START, NOW)
     assert [(g.pattern_id, g.data) for g in groups] == [(g.pattern_id, g.data) for g in ranged]
     assert len(groups) == len(by_scan)
+
+
+@pytest.mark.parametrize(
+    ("kind", "in_window", "before"),
+    [
+        # (Equal values, other texts and so other patterns: an interval's days and hours,
+        # a numeric array's scales.)
+        ("interval", "1 day", "24:00:00"),
+        ("numeric[]", "{1.0}", "{1}"),
+        ("double precision[]", "{0}", "{-0}"),
+    ],
+)
+def test_equal_ids_of_other_texts_are_each_listed(
+    postgres_url: str, kind: str, in_window: str, before: str
+) -> None:
+    # The index's steps listed one of the two, so `fetch_all` had no group for the
+    # other's pattern (no rows in the window: the empty one), which a DISTINCT of their
+    # texts (the listing without an index) has.
+    sql(
+        postgres_url,
+        f"CREATE TABLE ids (pattern_id {kind}, timestamp timestamptz, success bool)",
+        "CREATE INDEX ON ids (pattern_id, timestamp)",
+        f"INSERT INTO ids VALUES ('{in_window}', '{NOW.isoformat()}', true)",
+        f"INSERT INTO ids VALUES ('{before}', '{(START - (NOW - START)).isoformat()}', true)",
+    )
+    patterns, _ = listed(postgres_url)
+    assert patterns == {in_window, before}
+    groups = call(PostgresSource(postgres_url, TableSpec("ids")), "fetch_all", START, NOW)
+    assert [(g.pattern_id, g.count) for g in groups] == sorted([(in_window, 1), (before, 0)])

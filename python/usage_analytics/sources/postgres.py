@@ -12,7 +12,9 @@ text or uuid, or numbers or bytea, or json or jsonb, keyed as files key them
 (`postgres_ids`: a JSON string its own text, a JSON number by its value). A read of one
 pattern asks for its rows by the column's values (of its texts, those that are a value's:
 `postgres_id_values`; a jsonb column's as jsonb), which the column's own index serves,
-but a json column's (which no btree indexes) by their text. Integer number columns are read as
+but a json column's (which no btree indexes) by their text. Its stored ids (padded text,
+a UUID's spellings, a number's texts) are found by that index where the column's type and
+collation allow (`postgres_spellings`), else by listing every id. Integer number columns are read as
 integers, others as doubles (`_as_double`), so that an error shows -1 as -1. A row whose
 timestamp is in no window (NULL, `infinity`, `-infinity`, an instant outside the years
 1-9999) is fetched for every window, so that nothing is left out unseen: the core then
@@ -89,6 +91,13 @@ from usage_analytics.sources.postgres_ids import (
     keyed_ids,
 )
 from usage_analytics.sources.postgres_shape import LIST_BY_SCAN_BELOW_ROWS_PER_ID, few_rows_per_id
+from usage_analytics.sources.postgres_spellings import (
+    NUMBER_TYPES,
+    TEXT_TYPES,
+    byte_ordered_collation,
+    number_forms,
+    text_forms,
+)
 from usage_analytics.sources.postgres_table import (
     analysable_sql,
     pattern_time_index_sql,
@@ -211,8 +220,10 @@ def _steps_by_index(column: _Column) -> bool:
         return False
     # Or "1.000" after "1", and "2.50" after "2.5", which are other texts (the latter
     # another pattern) of one value. (A float's are one pattern, "0" of -0 and 0, and
-    # matched by value: `_pattern_condition`.)
-    return column.base != "numeric"
+    # matched by value: `_pattern_condition`.) So too an interval's ("1 day" and
+    # "24:00:00") and an array's ("{1.0}" and "{1}", "{-0}" and "{0}"), whose texts are
+    # their patterns: `fetch_all` had no group for the one not listed.
+    return column.base not in ("numeric", "interval") and not column.kind.endswith("]")
 
 
 #: Where a plan shows a node's condition: a scan's filter, an index's condition.
@@ -510,13 +521,29 @@ class PostgresSource(ExecutionSource):
         self, cursor: Any, columns: Mapping[str, _Column], wanted: str
     ) -> list[str] | None:
         """The stored ids `fetch_all` groups under `wanted` (`pattern_key`: padded text,
-        other UUID spellings, a number's other texts), as text, listed from the distinct
-        ids; None when no stored value can match (a non-UUID id against a uuid column, an
-        id no number of a number column is)."""
+        other UUID spellings, a number's other texts), as text: found by the column's
+        index where its type and collation allow (`postgres_spellings`), else listed from
+        the distinct ids; None when no stored value can match (a non-UUID id against a
+        uuid column, an id no number of a number column is)."""
         column = columns[PATTERN_ID]
         if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
+        key, table = pattern_key(wanted), self.table.qualified
+        if key and column.base in NUMBER_TYPES:
+            found = number_forms(cursor, table, column.sql, column.base, key)
+            if found is not None:
+                return found or None
+        if key and column.base in TEXT_TYPES and self._skip_scan(cursor, column.sql) is not None:
+            # (`_skip_scan`: an index of the column, in its collation, and one that
+            # tells every stored text apart: not citext's, nor a case-insensitive one's.)
+            collation = byte_ordered_collation(cursor, table, _unquoted(column.sql))
+            if collation is not None:
+                return text_forms(cursor, table, column.sql, collation, key)
+        return self._listed_forms(cursor, column, wanted)
+
+    def _listed_forms(self, cursor: Any, column: _Column, wanted: str) -> list[str] | None:
+        """`_pattern_forms` by listing every distinct stored id."""
         key, key_of = pattern_key(wanted), id_key(column.base)
         stored = self._pattern_ids(cursor, column.sql, self._skip_scan(cursor, column.sql))
         forms = [value for value in stored if key_of(value) == key]
@@ -807,8 +834,9 @@ class PostgresSource(ExecutionSource):
             row = cursor.fetchone()
             if row is None or not row[0]:
                 return None
-            # A read of one pattern lists the ids (`_pattern_forms`: by an index leading with
-            # the column where `_skip_scan` may step through one), then asks for the rows by
+            # A read of one pattern finds its stored ids by an index leading with the column
+            # (`postgres_spellings`), or lists every id (`_pattern_forms`: by such an index
+            # where `_skip_scan` may step through one), then asks for the rows by
             # `_pattern_condition`, whose left side the index must lead with: the column,
             # where the rows are asked for by value (`_by_value`: its index serves them, a
             # domain's too, which the plan writes as a cast), or an expression of it (the
