@@ -35,7 +35,11 @@
 //! A thread's first allocation under the limit would also fail to make the thread's own
 //! arena, and a thread left without one crashes in jemalloc when it ends: so every one of
 //! jemalloc's automatic arenas is made with the reserve (`make_every_thread_arena`), the
-//! per-CPU ones of `percpu_arena` too.
+//! per-CPU ones of `percpu_arena` too. (jemalloc has 4,095 arena indexes: where a user's
+//! `_RJEM_MALLOC_CONF=narenas:N` of 4094 or more takes them all, with the oversize arena,
+//! there is none for the reserve, and the core runs without one, a failure standing as on
+//! other systems: until helper-281 every call failed, `MemoryError` at its first check,
+//! whatever the room. `ARENA_LIMIT`.)
 //!
 //! Costs: `RESERVE_BYTES` of the limit; 2 MiB of address space for each arena's first
 //! metadata block (the reserve's and the automatic ones, four per CPU, which a process
@@ -66,6 +70,19 @@ mod pool {
 
     /// What the reserve's arena takes of its pool at a time (jemalloc's least growth).
     pub const GROW_BYTES: usize = 2 << 20;
+
+    /// jemalloc's `MALLOCX_ARENA_LIMIT`: `MALLOCX_ARENA(i)` carries i + 1 in 12 bits of the
+    /// flags (`MALLOCX_ARENA_BITS`), so no arena's index reaches it (`arena_init_locked`
+    /// refuses), and past it the flags wrap onto other arenas. `malloc_init_narenas` makes
+    /// at most `ARENA_LIMIT - 1` automatic arenas (`narenas_auto`, whatever `opt.narenas`
+    /// says: `_RJEM_MALLOC_CONF=narenas:5000` is "Reducing narenas to limit (4094)"), and
+    /// the oversize arena (`oversize_threshold`, on in the core) takes the next index: with
+    /// `narenas` of 4094 or more no index is left for the reserve's arena.
+    pub const ARENA_LIMIT: usize = (1 << 12) - 1;
+
+    /// `ready` where jemalloc has no arena index left for the reserve (`ARENA_LIMIT`): a
+    /// state, not an arena; nothing is made in the reserve.
+    const WITHOUT_AN_ARENA: usize = usize::MAX;
 
     /// Arena `index`'s option `name` ("arena.0.OPTION", the index put in for the 0) set to
     /// `value`, of the option's own type (`size_t`: usize, `ssize_t`: isize), or a command
@@ -106,8 +123,19 @@ mod pool {
         pool: AtomicUsize,
         /// Bytes of the pool given to the arena (from its start; never given back).
         given: AtomicUsize,
-        /// The arena's index plus one; 0 until made.
+        /// The arena's index plus one; 0 until made. (Its compare-exchange decides whose
+        /// arena serves.)
         arena: AtomicUsize,
+        /// The id of the process whose thread gives the pool to the published arena; 0
+        /// until one does (`see_the_pool_given`).
+        giver: AtomicUsize,
+        /// The arena's index plus one once its whole pool is given: what allocations read
+        /// (`flags`); 0 until then, `WITHOUT_AN_ARENA` where jemalloc has no index for one.
+        ready: AtomicUsize,
+        /// Called as the pool is about to be given to the published arena (tests only:
+        /// what another thread may do then).
+        #[cfg(test)]
+        before_the_gift: Option<fn(&'static Reserve)>,
     }
 
     /// jemalloc's `arena_config_t` (its `experimental.arenas_create_ext`).
@@ -136,11 +164,35 @@ mod pool {
                 pool: AtomicUsize::new(0),
                 given: AtomicUsize::new(0),
                 arena: AtomicUsize::new(0),
+                giver: AtomicUsize::new(0),
+                ready: AtomicUsize::new(0),
+                #[cfg(test)]
+                before_the_gift: None,
             }
         }
 
+        /// A reserve whose `hold` calls `pause` between publishing its arena and giving it
+        /// the pool.
+        #[cfg(test)]
+        pub const fn pausing_before_the_gift(bytes: usize, pause: fn(&'static Reserve)) -> Reserve {
+            let mut reserve = Reserve::new(bytes);
+            reserve.before_the_gift = Some(pause);
+            reserve
+        }
+
+        /// The reserve as a fork's child finds it where the fork came while a thread of
+        /// the parent gave the published arena its pool: that thread is not in the child.
+        #[cfg(test)]
+        pub fn as_a_fork_finds_it_mid_gift(&'static self) {
+            assert!(self.publish_an_arena());
+            // (No process has this id: the parent's, as the child sees it.)
+            self.giver.store(usize::MAX, Ordering::Release);
+        }
+
         /// Hold the reserve (true), or say that it is not held and cannot be made now.
-        /// Once made it stays: this is then one load.
+        /// Once made it stays: this is then one load. (True also where jemalloc has no
+        /// arena index left for it, `narenas` of 4094 or more: none ever can be made, and
+        /// the calls go on without it, a failure standing as on other systems: `ARENA_LIMIT`.)
         ///
         /// No lock: threads that make it at once each map a pool and make an arena, the
         /// first to publish its own wins, and the others unmap their pools and destroy
@@ -150,29 +202,81 @@ mod pool {
         /// after the load's hold had failed, left it locked in the child, whose next
         /// call then waited forever. Here a child finds either step done or not, and
         /// does what is not; a pool or an arena made but not yet published at the fork
-        /// is lost to the child, 8 MiB or 2 MiB of its address space.)
+        /// is lost to the child, 8 MiB or 2 MiB of its address space.) The published arena
+        /// serves no allocation until its pool is given (`see_the_pool_given`).
         pub fn hold(&'static self) -> bool {
-            if self.arena.load(Ordering::Acquire) != 0 {
+            if self.ready.load(Ordering::Acquire) != 0 {
                 return true;
             }
+            if self.arena.load(Ordering::Acquire) == 0 && !self.publish_an_arena() {
+                // (`WITHOUT_AN_ARENA`, or nothing held.)
+                return self.ready.load(Ordering::Acquire) != 0;
+            }
+            self.see_the_pool_given();
+            true
+        }
+
+        /// An arena on the pool made and published, by this thread or another; false when
+        /// it cannot be made now (the pool, if mapped, stays for the next try), or ever
+        /// (`ready` is then `WITHOUT_AN_ARENA`).
+        fn publish_an_arena(&'static self) -> bool {
             if !self.map_pool() {
                 return false;
             }
             make_every_thread_arena();
-            // (None: the pool stays mapped for the next try.)
             let Some(index) = self.make_arena() else {
+                if no_arena_index_left() {
+                    self.ready.store(WITHOUT_AN_ARENA, Ordering::Release);
+                }
                 return false;
             };
-            match self
+            if self
                 .arena
                 .compare_exchange(0, index as usize + 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
             {
-                Ok(_) => self.give_the_whole_pool(),
                 // Another thread's arena was published first: this one, which has taken
                 // nothing of the pool, is destroyed.
-                Err(_) => set_arena_option(c"arena.0.destroy", index, ()),
+                set_arena_option(c"arena.0.destroy", index, ());
             }
             true
+        }
+
+        /// The published arena given its whole pool, by this thread or another, and only
+        /// then made the one allocations use (`ready`, which `flags` reads). Until
+        /// helper-281 the published arena was used at once: a thread whose allocation
+        /// failed between the publication and the gift grew it by that block's extent,
+        /// the gift came in a second growth, and jemalloc never merges two growths'
+        /// extents (`give_the_whole_pool`): half the pool could no longer be made.
+        ///
+        /// One thread gives it (`giver`, its process's id): others of its process wait for
+        /// it (a few of jemalloc's calls, no lock of theirs held), so that `hold` is true
+        /// only once the reserve serves. A fork's child that finds its parent's id there
+        /// (the giving thread is not in the child) gives it itself.
+        fn see_the_pool_given(&'static self) {
+            let this_process = std::process::id() as usize;
+            let mut giver = 0;
+            loop {
+                if self.ready.load(Ordering::Acquire) != 0 {
+                    return;
+                }
+                match self
+                    .giver
+                    .compare_exchange(giver, this_process, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => break,
+                    Err(now) if now == this_process => std::thread::yield_now(),
+                    // (None now, or another process's: this thread's turn on the next try.)
+                    Err(now) => giver = now,
+                }
+            }
+            #[cfg(test)]
+            if let Some(pause) = self.before_the_gift {
+                pause(self);
+            }
+            let arena = self.arena.load(Ordering::Acquire);
+            self.give_the_whole_pool(arena as c_uint - 1);
+            self.ready.store(arena, Ordering::Release);
         }
 
         /// The pool mapped, by this thread or another (false: the kernel refused it).
@@ -202,10 +306,8 @@ mod pool {
         /// calls of the hook gave (each is a "head": `extent_neighbor_head_state_mergeable`):
         /// given 2 MiB at a time, as until helper-267, no block over 2 MiB could be made,
         /// whatever the pool held.
-        fn give_the_whole_pool(&self) {
-            let Some(flags) = self.flags(1, 8) else {
-                return;
-            };
+        fn give_the_whole_pool(&self, index: c_uint) {
+            let flags = je::MALLOCX_ARENA(index as usize) | je::MALLOCX_TCACHE_NONE | je::MALLOCX_ALIGN(8);
             // (The largest that fits the pool with jemalloc's padding, found by trying: a
             // size whose extent is larger is refused by the hook, changing nothing.)
             let mut size = self.bytes;
@@ -291,8 +393,8 @@ mod pool {
         /// The flags that make an allocation in the reserve's arena, bypassing the thread's
         /// cache (whose blocks are the thread arena's); None when it is not to be made.
         fn flags(&self, bytes: usize, align: usize) -> Option<std::ffi::c_int> {
-            let arena = self.arena.load(Ordering::Acquire);
-            (arena != 0 && bytes <= self.bytes / 2)
+            let arena = self.ready.load(Ordering::Acquire);
+            (arena != 0 && arena != WITHOUT_AN_ARENA && bytes <= self.bytes / 2)
                 .then(|| je::MALLOCX_ARENA(arena - 1) | je::MALLOCX_TCACHE_NONE | je::MALLOCX_ALIGN(align))
         }
 
@@ -348,6 +450,24 @@ mod pool {
         }
     }
 
+    /// Whether every arena index jemalloc has is taken (`arenas.narenas`, automatic and
+    /// made ones, reaches `ARENA_LIMIT`): no arena can be made again.
+    fn no_arena_index_left() -> bool {
+        let mut count: c_uint = 0;
+        let mut len = std::mem::size_of::<c_uint>();
+        // SAFETY: a documented unsigned read.
+        let read = unsafe {
+            je::mallctl(
+                c"arenas.narenas".as_ptr(),
+                std::ptr::from_mut(&mut count).cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        read == 0 && count as usize >= ARENA_LIMIT
+    }
+
     /// Every one of jemalloc's automatic arenas made now, while there is room. A thread's
     /// first allocation chooses its arena, and makes one where a slot is free: out of room,
     /// that fails and leaves the thread with no arena, whose cache jemalloc then frees at
@@ -369,7 +489,8 @@ mod pool {
         let mut len = std::mem::size_of::<c_uint>();
         let flags = je::MALLOCX_TCACHE_NONE;
         // SAFETY: a documented unsigned read; a block of 8 bytes, resized to its own size
-        // (the arena index below jemalloc's count of automatic arenas), freed once.
+        // (the arena index below jemalloc's count of automatic arenas: `ARENA_LIMIT`),
+        // freed once.
         unsafe {
             let mut block = je::mallocx(8, flags);
             if block.is_null() {
@@ -382,7 +503,11 @@ mod pool {
                 std::ptr::null_mut(),
                 0,
             );
-            for index in (0..count as usize).filter(|_| counted == 0) {
+            // (`opt.narenas` is what was asked, which jemalloc caps: indexes past the cap
+            // wrapped onto other arenas, and the first made the oversize arena's index a
+            // plain arena, until helper-281.)
+            let automatic = (count as usize).min(ARENA_LIMIT - 1);
+            for index in (0..automatic).filter(|_| counted == 0) {
                 // (Were jemalloc to move it after all, the block moved is the one kept.)
                 let resized = je::rallocx(block, 8, je::MALLOCX_ARENA(index) | flags);
                 if !resized.is_null() {
@@ -644,6 +769,114 @@ mod tests {
                 std::alloc::dealloc(b, big);
             }
         }
+    }
+
+    #[test]
+    fn an_allocation_made_while_the_arena_is_published_but_not_given_its_pool_leaves_half_of_it_free() {
+        // (Until helper-281 `flags` read the published arena: such an allocation grew it by
+        // its own extent first, the gift then came in a second growth, and jemalloc never
+        // merges two growths' extents: a block of half the pool was refused.)
+        static MADE_IN_THE_GAP: std::sync::atomic::AtomicPtr<u8> =
+            std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+        static SMALL: Layout = match Layout::from_size_align(64, 8) {
+            Ok(layout) => layout,
+            Err(_) => panic!(),
+        };
+        fn another_thread_fails_to_allocate(reserve: &'static Reserve) {
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    // SAFETY: a nonzero size.
+                    let block = unsafe { reserve.alloc(SMALL, false) };
+                    MADE_IN_THE_GAP.store(block, std::sync::atomic::Ordering::Relaxed);
+                });
+            });
+        }
+        let reserve: &'static Reserve = Box::leak(Box::new(Reserve::pausing_before_the_gift(
+            2 * GROW_BYTES,
+            another_thread_fails_to_allocate,
+        )));
+        assert!(reserve.hold());
+        let half = Layout::from_size_align(GROW_BYTES, 8).unwrap();
+        // SAFETY: a nonzero size; each block freed once, with its layout.
+        unsafe {
+            let block = reserve.alloc(half, false);
+            let in_the_gap = MADE_IN_THE_GAP.load(std::sync::atomic::Ordering::Relaxed);
+            if !in_the_gap.is_null() {
+                std::alloc::dealloc(in_the_gap, SMALL);
+            }
+            assert!(!block.is_null() && reserve.in_pool(block), "half the pool refused");
+            std::alloc::dealloc(block, half);
+            // Told the truth: the arena, not yet given its pool, was not to be used.
+            assert!(in_the_gap.is_null());
+        }
+    }
+
+    #[test]
+    fn a_fork_child_that_finds_the_pool_being_given_by_its_parent_gives_it_itself() {
+        // (A child waiting for its parent's thread would wait forever, as helper-269's mutex
+        // did.)
+        let reserve = reserve(2 * GROW_BYTES);
+        reserve.as_a_fork_finds_it_mid_gift();
+        assert!(reserve.hold());
+        let half = Layout::from_size_align(GROW_BYTES, 8).unwrap();
+        // SAFETY: a nonzero size, freed once with its layout.
+        unsafe {
+            let block = reserve.alloc(half, false);
+            assert!(!block.is_null() && reserve.in_pool(block));
+            std::alloc::dealloc(block, half);
+        }
+    }
+
+    #[test]
+    fn past_jemalloc_s_cap_on_arenas_no_index_is_made_for_the_oversize_arena_nor_the_reserve() {
+        // Run again in a child whose jemalloc starts with `narenas:5000` (it makes 4094
+        // automatic arenas, and index 4094 is the oversize arena's). Until helper-281 the
+        // arenas were made up to 5000: index 4094 was made a plain arena (10 s of decay,
+        // where the oversize arena purges at once) and past 4094 the flags wrapped; the
+        // reserve's arena, with no index left, was never held.
+        const CHILD: &str = "USAGE_ANALYTICS_RESERVE_CHILD";
+        const NAME: &str =
+            "reserve::tests::past_jemalloc_s_cap_on_arenas_no_index_is_made_for_the_oversize_arena_nor_the_reserve";
+        if std::env::var_os(CHILD).is_none() {
+            let done = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([NAME, "--exact", "--test-threads=1"])
+                .env(CHILD, "1")
+                .env("_RJEM_MALLOC_CONF", "narenas:5000")
+                .output()
+                .unwrap();
+            let (stdout, stderr) = (
+                String::from_utf8_lossy(&done.stdout),
+                String::from_utf8_lossy(&done.stderr),
+            );
+            assert!(
+                done.status.success() && stdout.contains("1 passed"),
+                "{stdout}\n{stderr}"
+            );
+            assert!(stderr.contains("Reducing narenas to limit (4094)"), "{stderr}");
+            return;
+        }
+        // Held without an arena: nothing is made in it.
+        let reserve = reserve(GROW_BYTES);
+        assert!(reserve.hold());
+        // SAFETY: a nonzero size.
+        assert!(unsafe { reserve.alloc(Layout::new::<u64>(), false) }.is_null());
+        // A block over the oversize threshold (16 MiB) makes the oversize arena, purging
+        // at once, where no arena was made at its index before.
+        let block = std::hint::black_box(vec![1u8; 32 << 20]);
+        let mut decay: isize = -2;
+        let mut len = std::mem::size_of::<isize>();
+        // SAFETY: a documented signed read.
+        let read = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                c"arena.4094.dirty_decay_ms".as_ptr(),
+                std::ptr::from_mut(&mut decay).cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        drop(block);
+        assert_eq!((read, decay), (0, 0));
     }
 
     #[test]
