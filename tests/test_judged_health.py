@@ -142,7 +142,8 @@ def test_judged_health_compared_with_what_is_no_sequence_is_false_as_a_lists_is(
     # mutation pass: `__eq__` answering None in place of NotImplemented passed.)
     judged = JudgedHealth(_all_failed())
     findings = list(judged)
-    for other in (2, None, 2.5):
+    others: tuple[object, ...] = (2, None, 2.5)
+    for other in others:
         assert (judged == other) is (findings == other) is False
         assert (judged != other) is (findings != other) is True
     assert judged == mock.ANY
