@@ -5,6 +5,7 @@ any; the dashboard making only the finding it shows of each pattern."""
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -133,3 +134,23 @@ def test_judged_health_is_unequal_to_what_is_no_sequence_of_findings() -> None:
     assert len(healthy) == 0
     assert healthy == []
     assert healthy != ""
+
+
+def test_judged_health_compared_with_what_is_no_sequence_is_false_as_a_lists_is() -> None:
+    # `==` gives False, not some other falsy value, and leaves the answer to the other
+    # side where it has one (as a list does: `mock.ANY` equals it). (helper-279's
+    # mutation pass: `__eq__` answering None in place of NotImplemented passed.)
+    judged = JudgedHealth(_all_failed())
+    findings = list(judged)
+    others: tuple[object, ...] = (2, None, 2.5)
+    for other in others:
+        assert (judged == other) is (findings == other) is False
+        assert (judged != other) is (findings != other) is True
+    assert judged == mock.ANY
+
+
+def test_judged_health_is_written_as_the_list_of_its_findings() -> None:
+    # (What a REPL or a failing assertion shows; no test called it: helper-279.)
+    judged = JudgedHealth(_all_failed())
+    assert repr(judged) == repr(evaluate_health(_all_failed()))
+    assert repr(judged).startswith("[HealthFinding(")
