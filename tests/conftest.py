@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -36,6 +36,13 @@ settings.register_profile(
     "ci", max_examples=200, deadline=None, derandomize=True, database=None, print_blob=True
 )
 settings.register_profile("soak", max_examples=2000, deadline=None, print_blob=True)
+# tools/mutation_pass.py's: ci's examples, a failure reported unshrunk (shrinking a failure
+# took a mutant a property test kills past the pass's timeout: "undecided", helper-279).
+settings.register_profile(
+    "mutation",
+    parent=settings.get_profile("ci"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 

@@ -17,7 +17,10 @@ name other modules imported from it; a test that fails there is run again in a f
 process on the mutant written out, and only a failure there kills it; a mutant every
 test passes in the fork is run fresh too before it counts as a survivor, and one still
 running at `--timeout` is no kill: it is run fresh with four times as long, "undecided"
-if still running then. (Hand-rolled:
+if still running then. Property tests run hypothesis's `ci` examples unshrunk (the
+`mutation` profile, tests/conftest.py): shrinking a failure can take longer than the
+timeout, which left mutants a property test kills "undecided". Progress goes to stderr.
+(Hand-rolled:
 mutmut is not a dependency, and its trampolines change what `inspect` and pydantic see
 of the functions.)
 """
@@ -500,6 +503,8 @@ class _MutationLoop:
                     1: "killed (fresh, after a timeout)",
                 }.get(fresh, "undecided (timed out fresh too)")
             outcomes.append({**vars(mutant), "outcome": outcome})
+            if len(outcomes) % 10 == 0 or len(outcomes) == len(found):
+                print(f"{len(outcomes)} of {len(found)} mutants run", file=sys.stderr, flush=True)
             if not outcome.startswith("killed"):
                 print(f"{path.name}:{mutant.line}: {mutant.description}: {outcome}", flush=True)
         elapsed = time.monotonic() - started
@@ -528,6 +533,8 @@ def main() -> None:
     parser.add_argument("--traced", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--trace-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # (Set before pytest loads tests/conftest.py; the fresh runs inherit it.)
+    os.environ["HYPOTHESIS_PROFILE"] = "mutation"
     if args.traced is None:
         # The traced run in a new process (forks of this one could not run polars).
         with tempfile.NamedTemporaryFile(suffix=".json") as traced:
