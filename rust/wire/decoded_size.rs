@@ -581,7 +581,7 @@ mod tests {
         let refused = decoded_size(&payload).expect_err("refused");
         assert_eq!(refused, decoding);
         assert!(matches!(
-            decode_payload(Payload::current(&payload)),
+            decode_payload(Payload::unlocated(&payload)),
             Err(CoreError::InvalidInput(_))
         ));
     }
