@@ -99,7 +99,7 @@ def test_hostile_bytes_are_refused_as_invalid_where_memory_is_not_short(shape: s
     ]
 
 
-#: A valid monitor of 8 MB (10 patterns of 10 hourly buckets holding 100,000 exact times
+#: A valid monitor of 8 MB (10 patterns of 10 hourly buckets holding a million exact times
 #: between them), loaded under a 64 MB headroom: the most 8 MB could decode to (64 times
 #: it) cannot be had, so its decoding is counted (its times borrowed: little), and fits.
 VALID = (
