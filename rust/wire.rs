@@ -43,7 +43,8 @@ pub use rolling::{rolling_from_bytes, serialize_rolling};
 const MAGIC: &[u8; 4] = b"UAST";
 /// 8 since the state's own error samples keep where their records are (`LocationsWire`,
 /// after the rest: version 7's payload is a version 8 one without it, and is still read,
-/// its samples without locations); 7 since a sketch whose span is mostly empty stores
+/// its samples without locations; a state with none is written as 7, so a version 8
+/// payload without them is refused); 7 since a sketch whose span is mostly empty stores
 /// only its occupied bins (`BinsWire`); 6: a summary stores its mean's low part
 /// (`Moments::mean_low`); 5: execution times and agents' instants stored as bytes
 /// (`Packed`) and tally names once per state (`StateWire::names`); 4: a window of many
@@ -130,13 +131,13 @@ fn located(mut report: IngestReport, locations: Vec<Option<String>>) -> Result<I
 }
 
 /// The samples' locations stored at the start of `rest` (what follows a payload's main
-/// part in a format that stores them) and what follows them; none where `rest` is empty
-/// (nothing located). Stored only where one is set: one form of each state, as every
-/// other part has.
+/// part in a format that stores them: a state's version 8, a monitor's 2) and what follows
+/// them. Such a payload always holds them, one at least set: one form of each state, as
+/// every other part has (one with no location is written in the version before, whose
+/// payload ends with its main part). The checksum covers the payload, not the version, so
+/// an older payload whose version was changed to this one reaches here, and is refused.
 fn stored_locations(rest: &[u8]) -> Result<(Vec<Option<String>>, &[u8]), CoreError> {
-    if rest.is_empty() {
-        return Ok((Vec::new(), rest));
-    }
+    ensure(!rest.is_empty(), "its error samples' locations are missing")?;
     let (LocationsWire(locations), after) = postcard::take_from_bytes(rest).map_err(corrupt)?;
     ensure(
         locations.iter().any(Option::is_some),
@@ -510,12 +511,13 @@ pub(crate) struct Payload<'b> {
 }
 
 impl<'b> Payload<'b> {
-    /// A payload of this version's (tests').
+    /// A payload of a state none of whose samples has a location, under the version it is
+    /// written as (7: a version 8 payload always holds locations; tests').
     #[cfg(test)]
-    fn current(bytes: &'b [u8]) -> Self {
+    fn unlocated(bytes: &'b [u8]) -> Self {
         Payload {
             bytes,
-            version: FORMAT_VERSION,
+            version: OLDEST_FORMAT_VERSION,
         }
     }
 }
@@ -578,6 +580,7 @@ fn decode_payload(payload: Payload<'_>) -> Result<StateWire<'_>, CoreError> {
     room::make_room_to_decode(payload.bytes)?;
     let (mut wire, mut rest): (StateWire, &[u8]) = postcard::take_from_bytes(payload.bytes).map_err(corrupt)?;
     if payload.version >= 8 {
+        // (One form of each state: one with no location is written as version 7.)
         (wire.locations, rest) = stored_locations(rest)?;
     }
     ensure(rest.is_empty(), "trailing bytes after the state")?;
@@ -1450,32 +1453,75 @@ mod tests {
     fn locations_must_be_one_for_each_sample() {
         let bytes = located_bytes([Some("x"), None]);
         let (wire, _): (StateWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
-        let rest = postcard::to_stdvec(&wire).unwrap();
+        misplaced_locations_are_refused(&bytes, &postcard::to_stdvec(&wire).unwrap(), error_of_load);
+    }
+
+    /// Each form of the locations stored after a payload's main part that no writer makes
+    /// is refused by `error_of` (a loader's error, or a panic where it loads), the bytes
+    /// framed anew from `bytes` (a state's or a monitor's, of two error samples, the first
+    /// located) with `rest` (its payload's main part, decoded and encoded again) and each
+    /// form after it. (A state's, a rolling and a batch rolling monitor's tests run them,
+    /// each over its own bytes.) Returns those whose locations do not decode, framed.
+    pub(super) fn misplaced_locations_are_refused(
+        bytes: &[u8],
+        rest: &[u8],
+        error_of: impl Fn(&[u8]) -> String,
+    ) -> Vec<Vec<u8>> {
+        let stored = |locations: Vec<Option<String>>| postcard::to_stdvec(&LocationsWire(locations)).unwrap();
         let x = || Some("x".to_owned());
         let mismatched = "its error samples' locations do not match its samples";
         let unset = "its error samples' locations are stored where none has one";
-        for (stored, why) in [
-            (vec![x()], mismatched),
-            (vec![x(), None, None], mismatched),
-            (vec![x(); 9], mismatched),
-            (vec![], unset),
-            (vec![None, None], unset),
-        ] {
-            let stored = postcard::to_stdvec(&LocationsWire(stored)).unwrap();
-            let refused = error_of_load(&framed_anew(&bytes, &[rest.clone(), stored].concat()));
+        let mut cases = vec![
+            (stored(vec![x()]), mismatched.to_owned()),
+            (stored(vec![x(), None, None]), mismatched.to_owned()),
+            (stored(vec![x(); 9]), mismatched.to_owned()),
+            (stored(vec![]), unset.to_owned()),
+            (stored(vec![None, None]), unset.to_owned()),
+            // (Nothing: the older version's payload, which the newer always follows with them.)
+            (vec![], "its error samples' locations are missing".to_owned()),
+        ];
+        // A hostile list of a million locations is read and refused without keeping them.
+        let mut million = postcard::to_stdvec(&1_000_000u32).unwrap();
+        for _ in 0..1_000_000 {
+            million.extend([1, 0]); // (Some(""))
+        }
+        cases.push((million, mismatched.to_owned()));
+        // A location of text that is not UTF-8 (two of them, the first 0xff), and a list cut
+        // short: refused with the decoding's error, not read past the end.
+        let undecodable = [
+            (vec![2, 1, 1, 0xff, 0], postcard::Error::DeserializeBadUtf8),
+            (vec![2, 1], postcard::Error::DeserializeUnexpectedEnd),
+        ];
+        cases.extend(
+            undecodable
+                .iter()
+                .map(|(after, error)| (after.clone(), error.to_string())),
+        );
+        for (after, why) in &cases {
+            let refused = error_of(&framed_anew(bytes, &[rest, after.as_slice()].concat()));
+            assert!(refused.starts_with("invalid input: not a valid usage-analytics state: "));
             assert!(refused.ends_with(why), "{why}: {refused}");
         }
-        // A hostile list of a million locations is read and refused without keeping them.
-        let mut payload = rest.clone();
-        payload.extend(postcard::to_stdvec(&1_000_000u32).unwrap());
-        for _ in 0..1_000_000 {
-            payload.extend([1, 0]); // (Some(""))
+        let framed = |(after, _): &(Vec<u8>, _)| framed_anew(bytes, &[rest, after.as_slice()].concat());
+        undecodable.iter().map(framed).collect()
+    }
+
+    #[test]
+    fn a_version_7_state_stamped_8_is_refused() {
+        // A state with no location is written as version 7, its payload unchanged (one form
+        // of each state); version 8 always stores them after the rest. The checksum covers
+        // the payload, not the version: such a payload stamped 8 loaded, as a state of no
+        // location.
+        let states = [
+            grouped_bytes(|_| {}),
+            to_bytes(&State::new(template(), false), b"meta").unwrap(),
+        ];
+        for bytes in states {
+            assert_eq!(bytes[4..6], OLDEST_FORMAT_VERSION.to_le_bytes());
+            let mut eight = bytes.clone();
+            eight[4..6].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+            rejected_by_every_reader(&eight, &bytes, "its error samples' locations are missing");
         }
-        let refused = error_of_load(&framed_anew(&bytes, &payload));
-        assert!(refused.ends_with(mismatched), "{refused}");
-        // Cut short: refused, not read past the end.
-        let cut = &framed_anew(&bytes, &[rest, vec![2, 1]].concat());
-        assert!(error_of_load(cut).starts_with("invalid input: not a valid usage-analytics state"));
     }
 
     fn error_of_load(bytes: &[u8]) -> String {

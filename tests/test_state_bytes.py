@@ -418,8 +418,16 @@ def loaded_outcome(
     return "loaded", check(loaded)
 
 
-#: `saved_bytes.with_crc` under this kind's magic and version unless others are given.
-with_crc = partial(saved_bytes.with_crc, magic=MAGIC, version=VERSION)
+#: `saved_bytes.with_crc` under this kind's magic and version 7 (a payload of no located
+#: sample, as most are: a version 8 payload always holds its samples' locations) unless
+#: others are given.
+with_crc = partial(saved_bytes.with_crc, magic=MAGIC, version=PLAIN_VERSION)
+
+
+def version_of(data: bytes) -> int:
+    """The format version framed bytes are stamped with."""
+    (version,) = struct.unpack("<H", data[4:6])
+    return int(version)
 
 
 # --------------------------------------------------------------------------- round trips
@@ -588,6 +596,22 @@ def test_other_format_versions_are_rejected(small: State, version: int) -> None:
     which releases wrote, is read: `test_accumulator_sample_locations`.)"""
     with pytest.raises(UsageAnalyticsError, match="format version"):
         UsageAccumulator.from_bytes(with_crc(small.data[HEADER:], version=version))
+
+
+@pytest.mark.parametrize("kind", ["single", "batch"])
+@pytest.mark.parametrize("load", ["from_bytes", "merge_bytes"])
+def test_a_version_7_payload_stamped_8_is_refused(kind: str, load: str) -> None:
+    """A state none of whose samples has a location is written as version 7 (its payload
+    what releases before 8 wrote); version 8 always stores the locations after the rest.
+    The checksum covers the payload, not the version: such a payload stamped 8 loaded, as
+    a state of no location (one form of each state, as the rolling monitors')."""
+    state = single("s", 30, seed=18) if kind == "single" else batch("b", 30, seed=18)
+    data = state.data
+    assert version_of(data) == PLAIN_VERSION
+    stamped = with_crc(data[HEADER:], version=VERSION)
+    assert stamped[6:] == data[6:]  # (only the version differs)
+    with pytest.raises(UsageAnalyticsError, match=r"its error samples' locations are missing$"):
+        getattr(state.kind, load)(stamped if load == "from_bytes" else [data, stamped])
 
 
 def test_recomputed_header_of_the_same_payload_loads(small: State) -> None:
@@ -813,14 +837,24 @@ def mutate_whole(rng: random.Random, data: bytes) -> tuple[str, bytes]:
 
 
 def run_mutations(states: list[State], count: int, seed: int) -> dict[str, int]:
+    """`mutation_tally` of `states`, each payload reframed under its own version (a
+    version 8 payload always holds its samples' locations, a version 7 one never), so
+    that mutations reach its content: each version's states their share of `count`."""
     kinds = {state.name: state.kind for state in states}
-    return mutation_tally(
-        [(state.name, state.data) for state in states],
-        count,
-        seed,
-        with_crc,
-        lambda name, data, must_reject: outcome(kinds[name], data, must_reject=must_reject),
-    )
+    originals = [(state.name, state.data) for state in states]
+    tally: dict[str, int] = {}
+    for version in (PLAIN_VERSION, VERSION):
+        framed = [(name, data) for name, data in originals if version_of(data) == version]
+        share = mutation_tally(
+            framed,
+            count * len(framed) // len(originals),
+            seed,
+            partial(with_crc, version=version),
+            lambda name, data, must_reject: outcome(kinds[name], data, must_reject=must_reject),
+        )
+        for key, n in share.items():
+            tally[key] = tally.get(key, 0) + n
+    return tally
 
 
 def mutation_tally(
@@ -901,7 +935,7 @@ def test_mutated_states_merge_as_they_load() -> None:
         original = state.data
         if rng.random() < 0.7:
             kind, data = mutate_payload(rng, original[HEADER:])
-            data = with_crc(data)
+            data = with_crc(data, version=version_of(original))
         else:
             kind, data = mutate_whole(rng, original)
         pair_merged, found = merge_problems(state.kind, original, data)
@@ -992,15 +1026,21 @@ def test_hypothesis_mutations_are_rejected_or_consistent(
     for position, inserted, removed in edits:
         at = position % (len(target) + 1)
         target[at : at + removed] = inserted
-    data = with_crc(bytes(target)) if recompute else bytes(target)
+    data = with_crc(bytes(target), version=version_of(original)) if recompute else bytes(target)
     _, problems = outcome(state.kind, data, must_reject=not recompute and data != original)
     assert not problems, "\n".join(problems)
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=st.binary(max_size=300), valid_header=st.booleans())
-def test_random_bytes_are_rejected_or_consistent(data: bytes, valid_header: bool) -> None:
+@given(
+    data=st.binary(max_size=300),
+    valid_header=st.booleans(),
+    version=st.sampled_from([PLAIN_VERSION, VERSION]),
+)
+def test_random_bytes_are_rejected_or_consistent(
+    data: bytes, valid_header: bool, version: int
+) -> None:
     for kind in (UsageAccumulator, BatchUsageAccumulator):
-        candidate = with_crc(data) if valid_header else data
+        candidate = with_crc(data, version=version) if valid_header else data
         _, problems = outcome(kind, candidate, must_reject=not valid_header)
         assert not problems, "\n".join(problems)

@@ -9,7 +9,9 @@
 //! so loading checks every one of them as `RollingUsageAnalytics.from_bytes` does, then
 //! the batch's own invariants: each pattern id once, every pattern of the same settings,
 //! holding a bucket and none below the kept range, and the patterns' counts within the
-//! monitor's. Malformed bytes are an error, never a panic.
+//! monitor's. Malformed bytes are an error, never a panic; bytes whose decoding the memory
+//! left cannot hold are a `MemoryError`, checked before decoding as a state's are
+//! (`make_room_to_decode`).
 //!
 //! Versions: as a one-pattern monitor's (another format version is refused, naming
 //! both); the patterns' frames are of `ROLLING_VERSION`, so a new one of those is a new
@@ -23,6 +25,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use super::decoded_size::{locations_size, most_decoded, Listed, ReportShape};
 use super::rolling::{rolling_from_bytes, room_to_load, serialize_rolling};
 use super::{code_of, corrupt, ensure, framed_payload_of_versions, located, report_of, report_wire};
 use super::{same_settings, samples_inside, stored_locations, GroupKeyWire, Located, ReportWire, HEADER};
@@ -31,7 +34,7 @@ use crate::error::CoreError;
 use crate::group::GroupKey;
 use crate::ingest::IngestReport;
 use crate::rolling::Rolling;
-use crate::room::{count_text, ensure_room};
+use crate::room::{count_text, ensure_room, size_text};
 
 pub(super) const MAGIC: &[u8; 4] = b"UARB";
 /// 2 since the monitor's own error samples keep where their records are (stored after
@@ -138,6 +141,44 @@ fn make_room_to_load(patterns: &[PatternWire<'_>]) -> Result<(), CoreError> {
     })
 }
 
+/// Check that decoding `payload` will find the memory it takes, before anything is
+/// decoded (as a state's and a one-pattern monitor's: the most any payload of its length
+/// decodes to, else what this one does, counted by a pass that keeps nothing). The frames
+/// and ids are borrowed, but the list of patterns is not: a pattern stored in three bytes
+/// (an id of one byte, an empty frame) decodes to a `PatternWire` of 48, and a hostile
+/// list of millions of them, grown by doubling, aborted the process under an address-space
+/// limit before any check (`tests/test_batch_rolling_decode_room.py`); so did a sample's
+/// text, copied into a `String`.
+fn make_room_to_decode(payload: &[u8]) -> Result<(), CoreError> {
+    let what = || format!("reading a batch rolling monitor of {}", size_text(payload.len()));
+    if ensure_room(most_decoded(payload.len()), what).is_ok() {
+        return Ok(());
+    }
+    let (shape, rest): (BatchRollingShape, _) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    let located = locations_size(rest).map_err(corrupt)?.bytes();
+    ensure_room(shape.decoded_bytes().saturating_add(located), what)
+}
+
+/// `BatchRollingWire`, read as `decoded_size` reads a state: every list counted, none kept.
+#[derive(Deserialize)]
+struct BatchRollingShape<'a> {
+    #[serde(borrow)]
+    _meta: &'a [u8],
+    report: ReportShape,
+    #[serde(borrow)]
+    _base: &'a [u8],
+    /// (Each pattern read as the decoding reads it, its id and frame borrowed: nothing
+    /// allocated, and bytes the decoding refuses are refused here with its error.)
+    #[serde(borrow)]
+    patterns: Listed<PatternWire<'a>>,
+}
+
+impl BatchRollingShape<'_> {
+    fn decoded_bytes(&self) -> usize {
+        self.report.size().add(self.patterns.size()).bytes()
+    }
+}
+
 /// Load serialized bytes: the monitor, its cumulative report and the Python layer's meta
 /// bytes (in `bytes`).
 pub fn batch_rolling_from_bytes(bytes: &[u8]) -> Result<(BatchRolling, IngestReport, &[u8]), CoreError> {
@@ -153,11 +194,11 @@ pub fn batch_rolling_from_bytes(bytes: &[u8]) -> Result<(BatchRolling, IngestRep
             "these bytes hold a RollingUsageAnalytics, not a BatchRollingUsageAnalytics",
         ),
     )?;
+    make_room_to_decode(payload)?;
     // (Each pattern's frame is borrowed, not copied: the decoded form holds its place.)
     let (mut wire, mut rest): (BatchRollingWire, &[u8]) = postcard::take_from_bytes(payload).map_err(corrupt)?;
     if version >= 2 {
         // (One form of each monitor: one with no location is written as version 1.)
-        ensure(!rest.is_empty(), "its error samples' locations are missing")?;
         (wire.locations, rest) = stored_locations(rest)?;
     }
     ensure(rest.is_empty(), "trailing bytes after the state")?;
@@ -231,7 +272,7 @@ mod tests {
     use crate::group::GroupIndex;
     use crate::ingest::InvalidSample;
     use crate::rolling::tests::template;
-    use crate::wire::tests::framed_anew;
+    use crate::wire::tests::misplaced_locations_are_refused;
 
     const H: i64 = MICROS_PER_HOUR;
 
@@ -289,18 +330,18 @@ mod tests {
             let expected = format!("version {version}, this usage-analytics reads versions 1 to 2");
             assert!(error.ends_with(&expected), "{error}");
         }
-        // Stored where none is set, or not one for each sample: refused.
+    }
+
+    #[test]
+    fn locations_must_be_one_for_each_sample() {
+        let bytes = located_bytes([Some("x"), None]);
         let (wire, _): (BatchRollingWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
         let rest = postcard::to_stdvec(&wire).unwrap();
-        for (stored, why) in [
-            (vec![None, None], "stored where none has one"),
-            (vec![Some("x".to_owned())], "do not match its samples"),
-        ] {
-            let stored = postcard::to_stdvec(&super::super::LocationsWire(stored)).unwrap();
-            let framed = framed_anew(&bytes, &[rest.clone(), stored].concat());
-            let error = batch_rolling_from_bytes(&framed).err().unwrap().to_string();
-            assert!(error.ends_with(why), "{why}: {error}");
-        }
+        misplaced_locations_are_refused(&bytes, &rest, error_of);
+    }
+
+    fn error_of(bytes: &[u8]) -> String {
+        batch_rolling_from_bytes(bytes).err().expect("refused").to_string()
     }
 
     #[test]
@@ -334,5 +375,111 @@ mod tests {
         report.samples[0].location = Some("index label 'b'".into());
         let bytes = serialize_batch_rolling(&monitor, &report, b"").unwrap();
         assert_eq!(locations_of(&bytes), [Some("index label 'b'".to_owned())]);
+    }
+
+    /// A batch monitor's payload of `patterns` patterns stored in the fewest bytes (an id
+    /// of one byte, an empty frame) and `samples` error samples of `text` bytes of value
+    /// each: a list that decodes to the most a stored byte can, and text copied out.
+    fn hostile_payload(patterns: usize, samples: usize, text: usize) -> Vec<u8> {
+        let value = "v".repeat(text);
+        let wire = BatchRollingWire {
+            meta: Cow::Borrowed(b""),
+            report: ReportWire {
+                received: samples as u64,
+                outside_window: 0,
+                invalid: samples as u64,
+                samples: (0..samples as u64)
+                    .map(|index| (index, String::new(), value.clone(), String::new()))
+                    .collect(),
+            },
+            base: Cow::Borrowed(b""),
+            patterns: (0..patterns)
+                .map(|_| PatternWire {
+                    key: GroupKeyWire::Int(0),
+                    monitor: Cow::Borrowed(b""),
+                })
+                .collect(),
+            locations: Vec::new(),
+        };
+        postcard::to_stdvec(&wire).unwrap()
+    }
+
+    #[test]
+    fn the_pass_counting_a_monitors_decoding_counts_at_least_what_it_holds() {
+        // (300,000 patterns: past the 1 MiB serde reserves ahead, the list grown by doubling.)
+        for (patterns, samples, text) in [(300_000, 0, 0), (3, 2, 1 << 20), (300_000, 100, 1000)] {
+            let payload = hostile_payload(patterns, samples, text);
+            let (shape, rest): (BatchRollingShape, _) = postcard::take_from_bytes(&payload).unwrap();
+            assert!(rest.is_empty());
+            let counted = shape.decoded_bytes();
+            // (The real decoding, which the count is for.)
+            let (wire, _): (BatchRollingWire, _) = postcard::take_from_bytes(&payload).unwrap();
+            let samples = &wire.report.samples;
+            let text: usize = samples
+                .iter()
+                .map(|(_, f, v, r)| f.capacity() + v.capacity() + r.capacity())
+                .sum();
+            let held = wire.patterns.capacity() * std::mem::size_of::<PatternWire>()
+                + samples.capacity() * std::mem::size_of::<super::super::Sample>()
+                + text;
+            assert!(counted >= held, "{patterns} patterns: {counted} < {held}");
+            // The check made before any count (`most_decoded`) bounds it: a pattern of three
+            // stored bytes is the most a stored byte decodes to, with a name of no text.
+            assert!(counted <= most_decoded(payload.len()), "{counted} of {}", payload.len());
+        }
+    }
+
+    #[test]
+    fn the_pass_counting_a_monitors_decoding_reads_its_layout() {
+        // (Run only where memory is short: a mismatch would refuse valid monitors there.)
+        let window = Window::new(0, H, "custom", Some(H)).unwrap();
+        let mut monitor = BatchRolling::new(Rolling::new(template(window), H, 3).unwrap());
+        let report = IngestReport {
+            received: 4,
+            invalid: 2,
+            samples: vec![sample(2, Some("index label 'b'")), sample(3, None)],
+            ..IngestReport::default()
+        };
+        for id in [7, 8] {
+            let code = monitor.index.code(&GroupKey::Int(id));
+            let mut rolling = monitor.base.empty_like();
+            rolling.add(&crate::rolling::tests::columns(&[0])).unwrap();
+            monitor.patterns.push(rolling);
+            let counts = IngestReport {
+                received: 1,
+                ..IngestReport::default()
+            };
+            monitor.index.add_report(code, &counts);
+        }
+        let bytes = serialize_batch_rolling(&monitor, &report, b"meta").unwrap();
+        let (shape, rest): (BatchRollingShape, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
+        let two = super::super::decoded_size::DecodedSize::vector(2, std::mem::size_of::<PatternWire>());
+        assert_eq!(shape.patterns.size(), two);
+        assert!(locations_size(rest).unwrap().bytes() > 0);
+        let (wire, _): (BatchRollingWire, _) = postcard::take_from_bytes(&bytes[HEADER..]).unwrap();
+        let held = wire.patterns.capacity() * std::mem::size_of::<PatternWire>();
+        assert!(shape.decoded_bytes() >= held + report.samples.len() * std::mem::size_of::<super::super::Sample>());
+        assert!(batch_rolling_from_bytes(&bytes).is_ok());
+    }
+
+    #[test]
+    fn a_hostile_number_of_patterns_is_refused_by_the_count_as_by_the_decoding() {
+        // 2^64 - 1 patterns stated by ten bytes, three of them there: nothing allocated for
+        // them, the same error from the pass as from the decoding.
+        let mut payload = hostile_payload(0, 0, 0);
+        assert_eq!(payload.pop(), Some(0)); // (the patterns' number, last)
+        payload.extend([0xff; 9].iter().chain(&[0x01]));
+        payload.extend([1, 0, 0].repeat(3));
+        let decoding = postcard::take_from_bytes::<BatchRollingWire>(&payload).err().unwrap();
+        let counting = postcard::take_from_bytes::<BatchRollingShape>(&payload).err().unwrap();
+        assert_eq!(counting, decoding);
+        let framed = [
+            &b"UARB"[..],
+            &1u16.to_le_bytes(),
+            &crc32fast::hash(&payload).to_le_bytes(),
+            &payload,
+        ]
+        .concat();
+        assert!(error_of(&framed).starts_with("invalid input: not a valid usage-analytics state: "));
     }
 }

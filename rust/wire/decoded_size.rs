@@ -72,9 +72,10 @@ impl DecodedSize {
 /// The most a stored byte decodes to, its share of a vector's growth included: a name of
 /// no text is stored in one byte and decodes to a `&str` of 16, and a vector grown by
 /// doubling takes up to four times its items (`DecodedSize::vector`), so a list of such
-/// names 64 bytes per stored byte; everything else decodes to less (a pattern of 60 bytes
-/// at least, to a `GroupWire` of 824; a day's two bytes to 16). Checked by this module's
-/// tests against the shapes that come closest.
+/// names 64 bytes per stored byte, as much as a batch rolling monitor's list of patterns
+/// of three bytes each, a `PatternWire` of 48 (`batch_rolling`'s tests); everything else
+/// decodes to less (a pattern of 60 bytes at least, to a `GroupWire` of 824; a day's two
+/// bytes to 16). Checked by this module's tests against the shapes that come closest.
 pub(super) const MOST_PER_STORED_BYTE: usize = 4 * size_of::<&str>();
 
 /// The most any payload of `len` bytes decodes to.
@@ -581,7 +582,7 @@ mod tests {
         let refused = decoded_size(&payload).expect_err("refused");
         assert_eq!(refused, decoding);
         assert!(matches!(
-            decode_payload(Payload::current(&payload)),
+            decode_payload(Payload::unlocated(&payload)),
             Err(CoreError::InvalidInput(_))
         ));
     }

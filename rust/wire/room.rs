@@ -158,7 +158,7 @@ mod tests {
         let estimate = decoded_size(&payload).unwrap().bytes();
         assert!(estimate >= 1000 * std::mem::size_of::<GroupWire>(), "{estimate}");
         // (The real decoding: what the estimate is for.)
-        assert!(decode_payload(Payload::current(&payload)).is_ok());
+        assert!(decode_payload(Payload::unlocated(&payload)).is_ok());
     }
 
     /// Names of no bytes, stored in one byte each, take a `&str` of 16 decoded: counted
@@ -179,7 +179,7 @@ mod tests {
         let estimate = decoded_size(&payload).unwrap().bytes();
         assert!(estimate >= names * std::mem::size_of::<&str>(), "{estimate}");
         // (The real decoding: what the estimate is for.)
-        assert_eq!(decode_payload(Payload::current(&payload)).unwrap().names.len(), names);
+        assert_eq!(decode_payload(Payload::unlocated(&payload)).unwrap().names.len(), names);
     }
 
     /// Two occupied bins 4,000 apart, stored in a few bytes, load as a dense sketch of
