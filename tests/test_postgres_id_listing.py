@@ -119,6 +119,14 @@ def test_a_scan_reads_what_the_steps_and_ranges_do(
         ("interval", "1 day", "24:00:00"),
         ("numeric[]", "{1.0}", "{1}"),
         ("double precision[]", "{0}", "{-0}"),
+        # (A range's, a multirange's and a composite's by their numbers' scales and signs.)
+        ("numrange", "[1.0,2)", "[1,2)"),
+        ("numrange", "[1,2)", "[1.0,2)"),
+        ("nummultirange", "{[1.0,2)}", "{[1,2)}"),
+        ("a_number", "(1.0)", "(1)"),
+        ("a_number", "(1)", "(1.0)"),
+        ("a_double", "(0)", "(-0)"),
+        ("a_double", "(-0)", "(0)"),
     ],
 )
 def test_equal_ids_of_other_texts_are_each_listed(
@@ -129,6 +137,8 @@ def test_equal_ids_of_other_texts_are_each_listed(
     # texts (the listing without an index) has.
     sql(
         postgres_url,
+        "CREATE TYPE a_number AS (n numeric)",
+        "CREATE TYPE a_double AS (n double precision)",
         f"CREATE TABLE ids (pattern_id {kind}, timestamp timestamptz, success bool)",
         "CREATE INDEX ON ids (pattern_id, timestamp)",
         f"INSERT INTO ids VALUES ('{in_window}', '{NOW.isoformat()}', true)",

@@ -200,3 +200,23 @@ def test_a_number_patterns_read_is_the_rows_fetch_all_groups_under_it(
     _table(postgres_url, kind, literals)
     groups = _groups(postgres_url)
     assert _reads(postgres_url, list(groups)) == groups
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        "1" + "0" * 131072,  # (131,073 digits before the point: numeric_in holds 131,072)
+        "1E-16384",  # (16,384 after it, as such a number's key writes it: it holds 16,383)
+    ],
+)
+def test_a_number_no_numeric_holds_is_an_unknown_pattern_of_a_numeric_column(
+    postgres_url: str, wanted: str
+) -> None:
+    # Its read asked for the column's values equal to it: "value overflows numeric
+    # format" failed the query, where listing the ids had found it no pattern.
+    # (The most digits it holds, found: 1E-16383, and a 1 of 131,072 digits.)
+    most = ["'1E-16383'", "'1" + "0" * 131071 + "'"]
+    _table(postgres_url, "numeric", ["1", "2.5", *most])
+    groups = _groups(postgres_url)
+    assert len(groups) == 4
+    assert _reads(postgres_url, [wanted, *groups]) == {wanted: -1, **groups}

@@ -113,7 +113,8 @@ _FLAG_TYPES = ("boolean", *_INTEGER_TYPES)
 _NUMBER_TYPES = (*_INTEGER_TYPES, "real", "numeric", "double precision", "interval")
 
 #: A table's columns: name, type (a domain's base type, with its modifier), whether it is
-#: a domain, whether its collation is deterministic (in the table's order). (The column
+#: a domain, whether its collation is deterministic, the type's `typtype` (in the table's
+#: order). (The column
 #: `collisdeterministic` is read through `to_jsonb`: PostgreSQL 11 and older have none.)
 _COLUMNS_QUERY = (
     "WITH RECURSIVE typed(attnum, attname, typid, typmod, is_domain, coll_oid) AS ("
@@ -123,7 +124,7 @@ _COLUMNS_QUERY = (
     "UNION ALL SELECT typed.attnum, typed.attname, t.typbasetype, t.typtypmod, true, "
     "typed.coll_oid FROM typed JOIN pg_type t ON t.oid = typed.typid WHERE t.typtype = 'd') "
     "SELECT typed.attname, format_type(typed.typid, typed.typmod), typed.is_domain, "
-    "coalesce((to_jsonb(c) ->> 'collisdeterministic')::boolean, true) FROM typed "
+    "coalesce((to_jsonb(c) ->> 'collisdeterministic')::boolean, true), t.typtype::text FROM typed "
     "JOIN pg_type t ON t.oid = typed.typid LEFT JOIN pg_collation c ON c.oid = typed.coll_oid "
     "WHERE t.typtype <> 'd' ORDER BY typed.attnum"
 )
@@ -170,12 +171,15 @@ class _RowKey(NamedTuple):
 
 class _Column(NamedTuple):
     """A table's column: its SQL name, its type (a domain's base type), whether that type
-    is a domain's and whether its collation is deterministic (not case-insensitive)."""
+    is a domain's, whether its collation is deterministic (not case-insensitive), and the
+    type's kind (`pg_type.typtype`: "b" base, "c" composite, "e" enum, "r" range, "m"
+    multirange)."""
 
     sql: str
     kind: str
     domain: bool = False
     deterministic: bool = True
+    typtype: str = "b"
 
     @property
     def base(self) -> str:
@@ -222,7 +226,11 @@ def _steps_by_index(column: _Column) -> bool:
     # another pattern) of one value. (A float's are one pattern, "0" of -0 and 0, and
     # matched by value: `_pattern_condition`.) So too an interval's ("1 day" and
     # "24:00:00") and an array's ("{1.0}" and "{1}", "{-0}" and "{0}"), whose texts are
-    # their patterns: `fetch_all` had no group for the one not listed.
+    # their patterns: `fetch_all` had no group for the one not listed. And a range's, a
+    # multirange's or a composite's of those ("[1.0,2)" and "[1,2)", "(-0)" and "(0)"),
+    # whatever its type's name.
+    if column.typtype in ("r", "m", "c"):
+        return False
     return column.base not in ("numeric", "interval") and not column.kind.endswith("]")
 
 
@@ -394,8 +402,10 @@ class PostgresSource(ExecutionSource):
         """The columns of the table `spec` names, by name (none where there is no table)."""
         cursor.execute(_COLUMNS_QUERY, (spec.qualified,))
         return {
-            str(name): _Column(quote_identifier(str(name)), str(kind), bool(domain), bool(exact))
-            for name, kind, domain, exact in cursor.fetchall()
+            str(name): _Column(
+                quote_identifier(str(name)), str(kind), bool(domain), bool(exact), str(typtype)
+            )
+            for name, kind, domain, exact, typtype in cursor.fetchall()
         }
 
     def _table_of_other_case(self, cursor: Any) -> TableSpec | None:

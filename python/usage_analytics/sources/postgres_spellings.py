@@ -75,8 +75,13 @@ def number_forms(cursor: Any, table: str, pid: str, base: str, key: str) -> list
             return []
         if not number.is_finite():
             return None  # (PostgreSQL 13 and older have no numeric infinity to compare)
+        written = f"{number:f}"
+        if not value_texts(base, [written]):
+            # More digits than a numeric holds (numeric_in refused it: "value overflows
+            # numeric format" failed the read, where no stored id is this pattern).
+            return []
         # Equal values' texts (1, 1.0, 1.00): their key is the value's, so all are kept.
-        return _keyed_texts(cursor, table, pid, base, key, "= $1::numeric", [str(number)])
+        return _keyed_texts(cursor, table, pid, base, key, "= $1::numeric", [written])
     return value_texts(base, [key])
 
 
