@@ -142,7 +142,9 @@ def byte_ordered_collation(cursor: Any, table: str, column: str) -> str | None:
     clause names it, where it orders text by code point in a UTF-8 database (libc's "C"
     or "POSIX", the database's default where that is one); else None."""
     cursor.execute(
-        "SELECT a.attcollation::regcollation::text, getdatabaseencoding() = 'UTF8' AND CASE "
+        "SELECT (SELECT format('%I.%I', n.nspname, c.collname) FROM pg_collation c "
+        "JOIN pg_namespace n ON n.oid = c.collnamespace WHERE c.oid = a.attcollation), "
+        "getdatabaseencoding() = 'UTF8' AND CASE "
         "WHEN a.attcollation = 100 THEN (SELECT coalesce(to_jsonb(d) ->> 'datlocprovider', 'c') "
         "= 'c' AND d.datcollate IN ('C', 'POSIX') FROM pg_database d "
         "WHERE d.datname = current_database()) "
@@ -152,7 +154,8 @@ def byte_ordered_collation(cursor: Any, table: str, column: str) -> str | None:
         (table, column),
     )
     row = cursor.fetchone()
-    # (`regcollation`'s text is quoted and qualified as SQL needs: "C", "default".)
+    # (Qualified and quoted as SQL needs, `pg_catalog."C"`, `pg_catalog."default"`: by
+    # `format`, where `regcollation`, which writes it so, is PostgreSQL 13's.)
     return None if row is None or not row[1] else str(row[0])
 
 
