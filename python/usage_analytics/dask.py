@@ -56,7 +56,8 @@ partition of other labels (`from_pandas(sort=False)` of labels in no order) name
 by label alone. A task learns its partition's number from `map_partitions`
 (`partition_info`; `reduction`'s chunk is not told it), whose Series of one state then
 goes through the same tree merge, fused with it in one task. Such a frame is computed
-without Dask's tuning of the graph (`optimization.tune.active`), which fuses a Parquet
+without Dask's tuning of the graph (`optimization.tune.active`, off only while this call's
+graph is optimized, `_compute_state`: not for the process's other work), which fuses a Parquet
 reader's files into fewer partitions when few of their columns are read: the numbers
 and positions are then `ddf.partitions[n]`'s (the cost: a task a file, slower where the
 files are many and small; `benches/dask_partition_numbers.py`). A frame filtered after
@@ -107,6 +108,7 @@ bools and numbers (and counts each record of a pandas column of strings invalid)
 from __future__ import annotations
 
 import functools
+import threading
 import time
 import warnings
 from collections.abc import Iterable
@@ -143,6 +145,9 @@ __all__ = [
 ]
 
 _TOKEN = "usage-analytics"
+
+# Held while a graph is optimized without Dask's tuning (`_compute_state`).
+_UNTUNED_OPTIMIZING = threading.Lock()
 
 
 def analyze(
@@ -339,12 +344,28 @@ def _compute_state(lazy: Any, numbered: bool) -> Any:
     graph, which fuses a Parquet reader's files into fewer partitions when few of their
     columns are read (each fused partition numbering its rows from 0 once per file): a
     partition's number and a row's position in it are then `ddf.partitions[n]`'s."""
-    if not numbered:
+    optimize = getattr(lazy, "optimize", None)  # (legacy dask.dataframe: no tuning)
+    if not numbered or optimize is None:
         return lazy.compute()
     import dask
 
-    with dask.config.set({"optimization.tune.active": False}):
-        return lazy.compute()
+    # `dask.config` is one dict for the whole process, and `dask.config.set` restores on
+    # leaving the value it found: set around the whole compute, two calls in two threads
+    # (a service) interleaved, the second saving the first's False, and tuning stayed off
+    # for every later computation of the process when it left last (or was back on while
+    # a call's graph was optimized: its files fused, its numbers wrong). So the setting
+    # holds only while this graph is optimized, one call at a time (another thread
+    # optimizing a graph of its own in those milliseconds still sees it: Dask has no
+    # per-call setting), and the optimized graph's tasks are computed as they are: the
+    # collection's `compute` would optimize it again, tuned, and a reader not fused with
+    # the tasks (each frame of a `dd.concat`) was fused then, the tasks of its former
+    # partitions left without input ("Missing dependency").
+    with _UNTUNED_OPTIMIZING, dask.config.set({"optimization.tune.active": False}):
+        optimized = optimize()
+    from dask.delayed import Delayed
+
+    (key,) = optimized.__dask_keys__()
+    return Delayed(key, optimized.__dask_graph__()).compute()
 
 
 def _columns(ddf: Any, by: str) -> list[str]:
