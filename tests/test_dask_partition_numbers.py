@@ -153,6 +153,30 @@ def test_a_concat_of_parquet_reads_names_its_own_partitions(client: Client, tmp_
     assert ddf.partitions[6].loc[17, "quality_score"].compute().tolist() == [1.5]
 
 
+def test_a_split_partition_names_its_number_too(tmp_path: Path) -> None:
+    # `repartition` to more partitions splits each file's rows 0-49 into 0-24 and 25-49:
+    # a label 30 is in every second partition, so the half from 25 (a RangeIndex, not
+    # from 0) names its number too; it was named 'index label 30' alone, four rows.
+    _files(tmp_path, "csv", bad={2: 30})
+    ddf = _read(tmp_path, "csv").repartition(npartitions=2 * FILES)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(InvalidRecordError) as raised:
+        analyze(ddf, **WINDOW)
+    assert (raised.value.index, raised.value.location) == (5, "index label 30 of partition 5")
+    with dask.config.set(scheduler="synchronous"):
+        assert ddf.partitions[5].loc[30, "quality_score"].compute().tolist() == [1.5]
+        assert len(ddf.loc[30].compute()) == FILES  # (the label alone: a row of each file)
+
+
+def test_a_filtered_partition_of_a_run_of_rows_names_its_number(tmp_path: Path) -> None:
+    # A filter keeping rows 10-49 of each file: pandas keeps them a RangeIndex from 10.
+    _files(tmp_path, "csv", bad={2: 17})
+    read = _read(tmp_path, "csv")
+    ddf = read[read.run % ROWS >= 10]
+    with dask.config.set(scheduler="synchronous"), pytest.raises(InvalidRecordError) as raised:
+        analyze(ddf, **WINDOW)
+    assert (raised.value.index, raised.value.location) == (7, "index label 17 of partition 2")
+
+
 def test_a_reset_index_names_the_partition() -> None:
     frame = _records(300, seed=5)
     frame.loc[250, "quality_score"] = 1.5
