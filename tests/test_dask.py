@@ -582,7 +582,8 @@ def test_ids_of_pyarrow_uuid_dictionary_or_null_dtype_are_taken(kind: str) -> No
 
 def test_a_column_a_partition_cannot_hold_names_the_partition() -> None:
     # A partition unlike the frame's dtypes (bool ids among int ones): the error named
-    # the column alone, not which of the partitions holds it.
+    # the column alone, not which of the partitions holds it. (Its RangeIndex, 100 to 199,
+    # of a frame of unknown divisions, names its number too: `_partition_of_labels`.)
     parts = [_frame(100, 2, seed=28, int_ids=True) for _ in range(3)]
     for i, part in enumerate(parts):
         part.index = part.index + 100 * i
@@ -592,7 +593,7 @@ def test_a_column_a_partition_cannot_hold_names_the_partition() -> None:
         analyze(ddf, on_invalid="skip", **WINDOW)
     assert type(raised.value) is UsageAnalyticsError
     assert str(raised.value).startswith("invalid input: column 'pattern_id' has Arrow type")
-    assert str(raised.value).endswith("(in the partition of index labels 100 to 199)")
+    assert str(raised.value).endswith("(in partition 1 of index labels 100 to 199)")
 
 
 def test_a_raise_names_the_users_id_column_and_a_plain_index_label() -> None:

@@ -10,6 +10,8 @@ processes (as in test_dask.py).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,11 +22,18 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
+from dask.local import get_sync
 from dask_cluster import cluster_client
 from distributed import Client
+from equivalence import assert_batch_equivalent
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from usage_analytics import InvalidRecordError, UsageAnalyticsError
+from usage_analytics import (
+    InvalidRecordError,
+    ModelUsageAnalyticsBatchInput,
+    NodeUsageAnalyticsReducer,
+    UsageAnalyticsError,
+)
 from usage_analytics.dask import accumulate, analyze
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -128,6 +137,46 @@ def test_samples_of_several_partitions_name_each_its_own(client: Client, tmp_pat
     ]
 
 
+def test_a_concat_of_parquet_reads_names_its_own_partitions(client: Client, tmp_path: Path) -> None:
+    # The second frame's partition 2 is the whole's 6. (The untuned graph's readers are
+    # not fused with the tasks here, each below the concat: optimized again, tuned, by a
+    # collection's `compute`, they were fused and the graph lost their partitions.)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _files(tmp_path / "a", "parquet", bad={})
+    _files(tmp_path / "b", "parquet", bad={2: 17})
+    ddf = dd.concat([_read(tmp_path / "a", "parquet"), _read(tmp_path / "b", "parquet")])
+    assert ddf.npartitions == 2 * FILES
+    with pytest.raises(InvalidRecordError) as raised:
+        analyze(ddf, **WINDOW)
+    assert raised.value.location == "index label 17 of partition 6"
+    assert ddf.partitions[6].loc[17, "quality_score"].compute().tolist() == [1.5]
+
+
+def test_a_split_partition_names_its_number_too(tmp_path: Path) -> None:
+    # `repartition` to more partitions splits each file's rows 0-49 into 0-24 and 25-49:
+    # a label 30 is in every second partition, so the half from 25 (a RangeIndex, not
+    # from 0) names its number too; it was named 'index label 30' alone, four rows.
+    _files(tmp_path, "csv", bad={2: 30})
+    ddf = _read(tmp_path, "csv").repartition(npartitions=2 * FILES)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(InvalidRecordError) as raised:
+        analyze(ddf, **WINDOW)
+    assert (raised.value.index, raised.value.location) == (5, "index label 30 of partition 5")
+    with dask.config.set(scheduler="synchronous"):
+        assert ddf.partitions[5].loc[30, "quality_score"].compute().tolist() == [1.5]
+        assert len(ddf.loc[30].compute()) == FILES  # (the label alone: a row of each file)
+
+
+def test_a_filtered_partition_of_a_run_of_rows_names_its_number(tmp_path: Path) -> None:
+    # A filter keeping rows 10-49 of each file: pandas keeps them a RangeIndex from 10.
+    _files(tmp_path, "csv", bad={2: 17})
+    read = _read(tmp_path, "csv")
+    ddf = read[read.run % ROWS >= 10]
+    with dask.config.set(scheduler="synchronous"), pytest.raises(InvalidRecordError) as raised:
+        analyze(ddf, **WINDOW)
+    assert (raised.value.index, raised.value.location) == (7, "index label 17 of partition 2")
+
+
 def test_a_reset_index_names_the_partition() -> None:
     frame = _records(300, seed=5)
     frame.loc[250, "quality_score"] = 1.5
@@ -215,3 +264,82 @@ def test_samples_of_partitions_numbered_from_zero_name_row_and_partition(
     samples = result.data_quality.error_samples
     assert [(s.index, s.location) for s in samples] == expected
     assert result.data_quality.invalid_records == sum(map(sum, parts))
+
+
+# (Dask's Parquet reader calls `reset_index(inplace=True)`, which this pandas deprecates:
+# read here in the test's own threads, not in a worker, its warning reaches the filter.)
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")
+def test_concurrent_calls_leave_dask_tuning_as_it_was(tmp_path: Path) -> None:
+    # A service analyzing two frames at once, in two threads. `dask.config` is one
+    # process-wide dict: each call's `dask.config.set` around its whole compute saved the
+    # value it found (the first call's False, for the second) and restored it on leaving,
+    # so when the second call left last Dask's tuning stayed off for every later
+    # computation of the process (and a call whose graph was optimized after another's
+    # left had it back on: its Parquet files fused, its partition numbers wrong).
+    # Both calls meet inside their computes here, the first leaving first.
+    _files(tmp_path, "parquet", bad={2: 17})
+    arrived: list[str] = []
+    both_in = threading.Barrier(2, timeout=60)
+    first_left = threading.Event()
+
+    def get(graph: Any, keys: Any, **kwargs: Any) -> Any:
+        arrived.append(threading.current_thread().name)
+        both_in.wait()
+        if arrived[0] != threading.current_thread().name:
+            assert first_left.wait(timeout=60)
+        return get_sync(graph, keys, **kwargs)
+
+    locations: dict[str, str | None] = {}
+
+    def call(name: str) -> None:
+        try:
+            analyze(_read(tmp_path, "parquet"), **WINDOW)
+        except InvalidRecordError as error:
+            locations[name] = error.location
+
+    threads = [threading.Thread(target=call, args=(name,), name=name) for name in "AB"]
+    assert dask.config.get("optimization.tune.active")
+    with dask.config.set(scheduler=get):
+        threads[0].start()
+        while not arrived:  # (the first call is in its compute before the second starts)
+            time.sleep(0.01)
+        threads[1].start()
+        threads[0].join(timeout=60)
+        first_left.set()
+        threads[1].join(timeout=60)
+    assert arrived == ["A", "B"]
+    tuned = dask.config.get("optimization.tune.active")
+    dask.config.set({"optimization.tune.active": True})  # (for the later tests, if not)
+    assert tuned is True
+    assert locations == dict.fromkeys("AB", "index label 17 of partition 2")
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=40), min_size=2, max_size=7),
+    st.integers(min_value=2, max_value=4),
+    st.booleans(),
+)
+@settings(max_examples=25, deadline=None)
+def test_the_numbered_graph_gives_the_reducers_analytics(
+    sizes: list[int], split_every: int, accumulated: bool
+) -> None:
+    # Partitions numbered from 0 go through `map_partitions` and the tree merge: every
+    # partition's records are counted once, as one `execute_batch_reduction` of them all
+    # counts them (the samples' indexes are positions in a partition there, apart).
+    frames = []
+    for number, size in enumerate(sizes):
+        frame = _records(size, seed=number)
+        frame.loc[frame.index % 7 == 3, "quality_score"] = 1.5  # a few invalid
+        frames.append(frame)
+    ddf = dd.from_map(_same, frames, meta=frames[0].iloc[:0])
+    with dask.config.set(scheduler="synchronous"):
+        if accumulated:
+            state = accumulate(ddf, on_invalid="skip", split_every=split_every, **WINDOW)
+            result = state.finalize()
+        else:
+            result = analyze(ddf, on_invalid="skip", split_every=split_every, **WINDOW)
+    whole = pd.concat(frames, ignore_index=True)
+    expected = NodeUsageAnalyticsReducer().execute_batch_reduction_sync(
+        ModelUsageAnalyticsBatchInput(execution_data=whole, on_invalid="skip", **WINDOW)
+    )
+    assert_batch_equivalent(result, expected, sample_indexes=False)

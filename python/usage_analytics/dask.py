@@ -50,18 +50,21 @@ label 200 in every partition: such a row is named with its partition's number to
 ("index label 200 of partition 3": `ddf.partitions[3].loc[200]`, or `.iloc[200]` of the
 computed partition). The rule: the frame has more than one partition, unknown divisions
 and an unnamed integer index (its metadata, `_numbers_may_repeat`), and the row's
-partition's index is a RangeIndex from 0 (`_partition_of_labels`). Known divisions place
-each label in one partition (`from_pandas`'s global RangeIndex split, `set_index`), and a
-partition of other labels (`from_pandas(sort=False)` of labels in no order) names its rows
-by label alone. A task learns its partition's number from `map_partitions`
+partition's index is a RangeIndex (`_partition_of_labels`: from 0, or the run 25 to 49 of
+a split (`repartition`) or filtered partition). Known divisions place each label in one
+partition (`from_pandas`'s global RangeIndex split, `set_index`), and a partition of
+other labels (`from_pandas(sort=False)` of labels in no order) names its rows by label
+alone. A task learns its partition's number from `map_partitions`
 (`partition_info`; `reduction`'s chunk is not told it), whose Series of one state then
 goes through the same tree merge, fused with it in one task. Such a frame is computed
-without Dask's tuning of the graph (`optimization.tune.active`), which fuses a Parquet
-reader's files into fewer partitions when few of their columns are read: the numbers
+without Dask's tuning of the graph (`optimization.tune.active`, off only while this
+call's graph is optimized, `_compute_state`: not for the process's other work), which
+fuses a Parquet reader's files into fewer partitions when few of their columns are read: the numbers
 and positions are then `ddf.partitions[n]`'s (the cost: a task a file, slower where the
 files are many and small; `benches/dask_partition_numbers.py`). A frame filtered after
-such a read (its partitions' labels from 0 with gaps, not a RangeIndex) is named by label
-alone: `reset_index()` it, or set a unique index, for locations that name one row.
+such a read (its partitions' labels from 0 with gaps, not a RangeIndex, where pandas
+cannot keep one) is named by label alone: `reset_index()` it, or set a unique index, for
+locations that name one row.
 A task's error of a whole column (a partition's dtype the core refuses) names the partition
 by its first and last index labels (and its number, as above).
 The data-quality counts are sums over all partitions, the whole input's and each
@@ -107,6 +110,7 @@ bools and numbers (and counts each record of a pandas column of strings invalid)
 from __future__ import annotations
 
 import functools
+import threading
 import time
 import warnings
 from collections.abc import Iterable
@@ -143,6 +147,9 @@ __all__ = [
 ]
 
 _TOKEN = "usage-analytics"
+
+# Held while a graph is optimized without Dask's tuning (`_compute_state`).
+_UNTUNED_OPTIMIZING = threading.Lock()
 
 
 def analyze(
@@ -321,8 +328,8 @@ def _numbers_may_repeat(ddf: Any) -> bool:
     of every partition: more than one partition, divisions unknown (known ones place each
     label in one partition: `from_pandas`, `set_index`), and an unnamed integer index.
     Told from the frame's metadata, without computing anything. Where it holds, the tasks
-    learn their partition's number, and a partition whose index is a RangeIndex from 0
-    names its rows by it too (`_partition_of_labels`)."""
+    learn their partition's number, and a partition whose index is a RangeIndex names
+    its rows by it too (`_partition_of_labels`)."""
     from pandas.api import types
 
     index = ddf.index
@@ -339,12 +346,28 @@ def _compute_state(lazy: Any, numbered: bool) -> Any:
     graph, which fuses a Parquet reader's files into fewer partitions when few of their
     columns are read (each fused partition numbering its rows from 0 once per file): a
     partition's number and a row's position in it are then `ddf.partitions[n]`'s."""
-    if not numbered:
+    optimize = getattr(lazy, "optimize", None)  # (legacy dask.dataframe: no tuning)
+    if not numbered or optimize is None:
         return lazy.compute()
     import dask
 
-    with dask.config.set({"optimization.tune.active": False}):
-        return lazy.compute()
+    # `dask.config` is one dict for the whole process, and `dask.config.set` restores on
+    # leaving the value it found: set around the whole compute, two calls in two threads
+    # (a service) interleaved, the second saving the first's False, and tuning stayed off
+    # for every later computation of the process when it left last (or was back on while
+    # a call's graph was optimized: its files fused, its numbers wrong). So the setting
+    # holds only while this graph is optimized, one call at a time (another thread
+    # optimizing a graph of its own in those milliseconds still sees it: Dask has no
+    # per-call setting), and the optimized graph's tasks are computed as they are: the
+    # collection's `compute` would optimize it again, tuned, and a reader not fused with
+    # the tasks (each frame of a `dd.concat`) was fused then, the tasks of its former
+    # partitions left without input ("Missing dependency").
+    with _UNTUNED_OPTIMIZING, dask.config.set({"optimization.tune.active": False}):
+        optimized = optimize()
+    from dask.delayed import Delayed
+
+    (key,) = optimized.__dask_keys__()
+    return Delayed(key, optimized.__dask_graph__()).compute()
 
 
 def _columns(ddf: Any, by: str) -> list[str]:
@@ -587,16 +610,16 @@ def _the_state(states: Any) -> _NotedState:
 
 
 def _partition_of_labels(frame: Any, partition: int | None) -> int | None:
-    """`partition` where a partition's labels are its rows' numbers within it (a
-    RangeIndex from 0, as `read_csv`, `read_parquet` without an index and `reset_index()`
-    give every partition), which name a row only with the partition's number; else None,
-    the labels naming their rows alone (a partition of `from_pandas`'s RangeIndex from
-    500, or of the user's own labels)."""
+    """`partition` where a partition's labels number its rows (a RangeIndex: from 0, as
+    `read_csv`, `read_parquet` without an index and `reset_index()` give every partition;
+    or a run of those numbers, as `repartition` splits one into 0-24 and 25-49 and
+    pandas keeps a filter's run of rows 10-49), which name a row only with the
+    partition's number; else None, the labels naming their rows alone (the user's own).
+    (A RangeIndex of unique labels, `from_pandas(sort=False)`'s 500 to 999, is named
+    with its number too: redundant, never wrong, where the frame cannot tell them.)"""
     import pandas as pd
 
-    index = frame.index
-    from_zero = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-    return partition if from_zero else None
+    return partition if isinstance(frame.index, pd.RangeIndex) else None
 
 
 def _row_label(frame: Any, position: int, *, partition: int | None = None) -> str:
