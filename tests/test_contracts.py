@@ -792,3 +792,22 @@ def test_a_long_field_is_shown_by_its_first_items_and_how_many() -> None:
     shown = series_of(REPR_ITEMS)
     assert "in all" not in shown
     assert shown.count("UsageTimeBucket(") == REPR_ITEMS
+
+
+# --------------------------------------------- from helper-283's mutation pass of contracts.py
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t\n"], ids=repr)
+def test_a_blank_pattern_id_is_refused_by_its_own_message(value: str) -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(pattern_id=value)
+    [error] = raised.value.errors()
+    assert error["loc"] == ("pattern_id",)
+    assert error["msg"] == "Value error, pattern_id must not be empty"
+
+
+def test_a_t_statistic_threshold_of_zero_is_accepted() -> None:
+    # (Its bound is `ge=0`: 0 calls every slope significant; only a negative one is refused.)
+    assert TrendThresholds(min_t_statistic=0.0).min_t_statistic == 0.0
+    with pytest.raises(pydantic.ValidationError, match="min_t_statistic"):
+        TrendThresholds(min_t_statistic=-1e-9)
