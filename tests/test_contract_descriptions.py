@@ -68,3 +68,14 @@ def test_the_schema_gives_the_defaults_of_an_exact_percentile() -> None:
         0.0,
     )
     assert "percentile_method" not in PerformanceMetrics.model_json_schema()["required"]
+
+
+@pytest.mark.parametrize("mode", ["validation", "serialization"])
+def test_a_float_that_can_overflow_is_a_number_or_a_non_finite_string(mode: Any) -> None:
+    # (What JSON holds of it: a client generator makes its type of these two.)
+    schema = PerformanceMetrics.model_json_schema(mode=mode)["properties"]
+    for name in ("std_dev_ms", "total_execution_time_ms"):
+        assert schema[name]["anyOf"] == [
+            {"type": "number"},
+            {"enum": ["Infinity", "-Infinity", "NaN"]},
+        ]

@@ -811,3 +811,15 @@ def test_a_t_statistic_threshold_of_zero_is_accepted() -> None:
     assert TrendThresholds(min_t_statistic=0.0).min_t_statistic == 0.0
     with pytest.raises(pydantic.ValidationError, match="min_t_statistic"):
         TrendThresholds(min_t_statistic=-1e-9)
+
+
+def test_a_python_dump_keeps_a_non_finite_total_a_float() -> None:
+    # The strings are JSON's (`when_used="json"`): `model_dump()` is Python's, whose
+    # callers compute with the values (pandas, a sum), as with any other float field.
+    times = {f"{k}_execution_time_ms": 0.0 for k in ("avg", "p50", "p95", "p99", "min", "max")}
+    metrics = PerformanceMetrics(
+        **times, std_dev_ms=math.nan, total_execution_time_ms=math.inf, sample_count=2
+    )
+    dumped = metrics.model_dump()
+    assert dumped["total_execution_time_ms"] == math.inf
+    assert math.isnan(dumped["std_dev_ms"])
