@@ -823,3 +823,19 @@ def test_a_python_dump_keeps_a_non_finite_total_a_float() -> None:
     dumped = metrics.model_dump()
     assert dumped["total_execution_time_ms"] == math.inf
     assert math.isnan(dumped["std_dev_ms"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("growing_velocity", math.inf),
+        ("declining_velocity", math.nan),
+        ("abandoned_velocity", -math.inf),
+        ("min_t_statistic", math.inf),  # (past its bound `ge=0`: the finite check's)
+    ],
+)
+def test_a_non_finite_threshold_is_refused_naming_it_and_its_value(name: str, value: float) -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        TrendThresholds(**{name: value})
+    [error] = raised.value.errors()
+    assert error["msg"] == f"Value error, {name} must be finite, got {value!r}"
