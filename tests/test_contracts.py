@@ -839,3 +839,82 @@ def test_a_non_finite_threshold_is_refused_naming_it_and_its_value(name: str, va
         TrendThresholds(**{name: value})
     [error] = raised.value.errors()
     assert error["msg"] == f"Value error, {name} must be finite, got {value!r}"
+
+
+BEFORE_UTC_YEAR_ONE = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+REFUSALS: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
+    "end-not-after-start": (
+        {"time_window_start": END, "time_window_end": START},
+        ("time_window_end",),
+        "Value error, time_window_end (2026-01-05T00:00:00+00:00) must be after "
+        "time_window_start (2026-01-12T00:00:00+00:00)",
+    ),
+    "bound-before-utc-year-one": (
+        {"time_window_start": BEFORE_UTC_YEAR_ONE},
+        ("time_window_start",),
+        "Value error, 0001-01-01T00:00:00+05:00 is outside the years 1 to 9999 in UTC",
+    ),
+    "id-with-a-lone-surrogate": (
+        {"pattern_id": "ab\udc80"},
+        ("pattern_id",),
+        "Value error, pattern_id must be Unicode text: it holds a lone surrogate ('\\udc80') "
+        "at position 2",
+    ),
+    "window-type-of-too-many-buckets": (
+        {
+            "time_window_start": datetime(2000, 1, 1, tzinfo=UTC),
+            "time_window_end": datetime(2020, 1, 1, tzinfo=UTC),
+            "time_window_type": "hourly",
+        },
+        ("bucket_width",),
+        "Value error, time_window_type 'hourly' over 7305 days, 0:00:00: invalid option: "
+        "bucket width 300000000 us cuts the window into 2103840 buckets; at most 1000000 "
+        "are allowed; set a wider bucket_width or another time_window_type",
+    ),
+    # A field refused by pydantic is its one error: the checks of the window and its
+    # buckets, which read it, leave it to that error.
+    "unknown-window-type": (
+        {"time_window_type": "fortnightly"},
+        ("time_window_type",),
+        "Input should be 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', "
+        "'all_time' or 'custom'",
+    ),
+    "start-no-time": (
+        {"time_window_start": "soon"},
+        ("time_window_start",),
+        "Input should be a valid datetime or date, input is too short",
+    ),
+    "end-no-time": (
+        {"time_window_end": "later"},
+        ("time_window_end",),
+        "Input should be a valid datetime or date, input is too short",
+    ),
+}
+
+
+@pytest.mark.parametrize(("options", "loc", "message"), REFUSALS.values(), ids=REFUSALS)
+def test_a_refused_request_is_one_error_of_its_field_in_these_words(
+    options: dict[str, Any], loc: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(**options)
+    [error] = raised.value.errors()
+    assert (error["loc"], error["msg"]) == (loc, message)
+
+
+def test_a_nat_bound_is_refused_in_these_words() -> None:
+    import pandas as pd
+
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(time_window_end=pd.NaT)
+    [error] = raised.value.errors()
+    assert error["msg"] == "Value error, not a time (NaT): a window bound must be an instant"
+
+
+def test_crossed_velocity_thresholds_are_refused_naming_both() -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        TrendThresholds(declining_velocity=1.0)
+    [error] = raised.value.errors()
+    assert error["msg"] == (
+        "Value error, declining_velocity (1.0) must not be above growing_velocity (0.5)"
+    )
