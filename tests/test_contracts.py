@@ -792,3 +792,129 @@ def test_a_long_field_is_shown_by_its_first_items_and_how_many() -> None:
     shown = series_of(REPR_ITEMS)
     assert "in all" not in shown
     assert shown.count("UsageTimeBucket(") == REPR_ITEMS
+
+
+# --------------------------------------------- from helper-283's mutation pass of contracts.py
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t\n"], ids=repr)
+def test_a_blank_pattern_id_is_refused_by_its_own_message(value: str) -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(pattern_id=value)
+    [error] = raised.value.errors()
+    assert error["loc"] == ("pattern_id",)
+    assert error["msg"] == "Value error, pattern_id must not be empty"
+
+
+def test_a_t_statistic_threshold_of_zero_is_accepted() -> None:
+    # (Its bound is `ge=0`: 0 calls every slope significant; only a negative one is refused.)
+    assert TrendThresholds(min_t_statistic=0.0).min_t_statistic == 0.0
+    with pytest.raises(pydantic.ValidationError, match="min_t_statistic"):
+        TrendThresholds(min_t_statistic=-1e-9)
+
+
+def test_a_python_dump_keeps_a_non_finite_total_a_float() -> None:
+    # The strings are JSON's (`when_used="json"`): `model_dump()` is Python's, whose
+    # callers compute with the values (pandas, a sum), as with any other float field.
+    times = {f"{k}_execution_time_ms": 0.0 for k in ("avg", "p50", "p95", "p99", "min", "max")}
+    metrics = PerformanceMetrics(
+        **times, std_dev_ms=math.nan, total_execution_time_ms=math.inf, sample_count=2
+    )
+    dumped = metrics.model_dump()
+    assert dumped["total_execution_time_ms"] == math.inf
+    assert math.isnan(dumped["std_dev_ms"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("growing_velocity", math.inf),
+        ("declining_velocity", math.nan),
+        ("abandoned_velocity", -math.inf),
+        ("min_t_statistic", math.inf),  # (past its bound `ge=0`: the finite check's)
+    ],
+)
+def test_a_non_finite_threshold_is_refused_naming_it_and_its_value(name: str, value: float) -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        TrendThresholds(**{name: value})
+    [error] = raised.value.errors()
+    assert error["msg"] == f"Value error, {name} must be finite, got {value!r}"
+
+
+BEFORE_UTC_YEAR_ONE = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+REFUSALS: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
+    "end-not-after-start": (
+        {"time_window_start": END, "time_window_end": START},
+        ("time_window_end",),
+        "Value error, time_window_end (2026-01-05T00:00:00+00:00) must be after "
+        "time_window_start (2026-01-12T00:00:00+00:00)",
+    ),
+    "bound-before-utc-year-one": (
+        {"time_window_start": BEFORE_UTC_YEAR_ONE},
+        ("time_window_start",),
+        "Value error, 0001-01-01T00:00:00+05:00 is outside the years 1 to 9999 in UTC",
+    ),
+    "id-with-a-lone-surrogate": (
+        {"pattern_id": "ab\udc80"},
+        ("pattern_id",),
+        "Value error, pattern_id must be Unicode text: it holds a lone surrogate ('\\udc80') "
+        "at position 2",
+    ),
+    "window-type-of-too-many-buckets": (
+        {
+            "time_window_start": datetime(2000, 1, 1, tzinfo=UTC),
+            "time_window_end": datetime(2020, 1, 1, tzinfo=UTC),
+            "time_window_type": "hourly",
+        },
+        ("bucket_width",),
+        "Value error, time_window_type 'hourly' over 7305 days, 0:00:00: invalid option: "
+        "bucket width 300000000 us cuts the window into 2103840 buckets; at most 1000000 "
+        "are allowed; set a wider bucket_width or another time_window_type",
+    ),
+    # A field refused by pydantic is its one error: the checks of the window and its
+    # buckets, which read it, leave it to that error.
+    "unknown-window-type": (
+        {"time_window_type": "fortnightly"},
+        ("time_window_type",),
+        "Input should be 'hourly', 'daily', 'weekly', 'monthly', 'quarterly', 'yearly', "
+        "'all_time' or 'custom'",
+    ),
+    "start-no-time": (
+        {"time_window_start": "soon"},
+        ("time_window_start",),
+        "Input should be a valid datetime or date, input is too short",
+    ),
+    "end-no-time": (
+        {"time_window_end": "later"},
+        ("time_window_end",),
+        "Input should be a valid datetime or date, input is too short",
+    ),
+}
+
+
+@pytest.mark.parametrize(("options", "loc", "message"), REFUSALS.values(), ids=REFUSALS)
+def test_a_refused_request_is_one_error_of_its_field_in_these_words(
+    options: dict[str, Any], loc: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(**options)
+    [error] = raised.value.errors()
+    assert (error["loc"], error["msg"]) == (loc, message)
+
+
+def test_a_nat_bound_is_refused_in_these_words() -> None:
+    import pandas as pd
+
+    with pytest.raises(pydantic.ValidationError) as raised:
+        make(time_window_end=pd.NaT)
+    [error] = raised.value.errors()
+    assert error["msg"] == "Value error, not a time (NaT): a window bound must be an instant"
+
+
+def test_crossed_velocity_thresholds_are_refused_naming_both() -> None:
+    with pytest.raises(pydantic.ValidationError) as raised:
+        TrendThresholds(declining_velocity=1.0)
+    [error] = raised.value.errors()
+    assert error["msg"] == (
+        "Value error, declining_velocity (1.0) must not be above growing_velocity (0.5)"
+    )
