@@ -131,8 +131,12 @@ mod pool {
         ready: AtomicUsize,
         /// Called at a step of `hold` (tests only: what another thread may do then).
         #[cfg(test)]
-        pause: Option<(Step, fn(&'static Reserve))>,
+        pause: Option<(Step, Pause)>,
     }
+
+    /// What a test's reserve calls at a step of `hold`.
+    #[cfg(test)]
+    type Pause = fn(&'static Reserve);
 
     /// The steps of `hold` at which a test's reserve pauses (`Reserve::pausing`).
     #[cfg(test)]
@@ -275,7 +279,7 @@ mod pool {
 
         /// A reserve whose `hold` calls `pause` at `step`.
         #[cfg(test)]
-        pub const fn pausing(bytes: usize, step: Step, pause: fn(&'static Reserve)) -> Reserve {
+        pub const fn pausing(bytes: usize, step: Step, pause: Pause) -> Reserve {
             let mut reserve = Reserve::new(bytes);
             reserve.pause = Some((step, pause));
             reserve
