@@ -126,16 +126,123 @@ mod pool {
         /// The arena's index plus one; 0 until made. (Its compare-exchange decides whose
         /// arena serves.)
         arena: AtomicUsize,
-        /// The id of the process whose thread gives the pool to the published arena; 0
-        /// until one does (`see_the_pool_given`).
-        giver: AtomicUsize,
         /// The arena's index plus one once its whole pool is given: what allocations read
         /// (`flags`); 0 until then, `WITHOUT_AN_ARENA` where jemalloc has no index for one.
         ready: AtomicUsize,
-        /// Called as the pool is about to be given to the published arena (tests only:
-        /// what another thread may do then).
+        /// Called at a step of `hold` (tests only: what another thread may do then).
         #[cfg(test)]
-        before_the_gift: Option<fn(&'static Reserve)>,
+        pause: Option<(Step, Pause)>,
+    }
+
+    /// What a test's reserve calls at a step of `hold`.
+    #[cfg(test)]
+    type Pause = fn(&'static Reserve);
+
+    /// The steps of `hold` at which a test's reserve pauses (`Reserve::pausing`).
+    #[cfg(test)]
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub enum Step {
+        /// The pool mapped, the reserve's arena not yet made.
+        BeforeTheArena,
+        /// The arena published, its gift not begun (the gift's lock taken).
+        BeforeTheGift,
+        /// The gift's block made, not yet freed.
+        HoldingTheGift,
+    }
+
+    /// The lock under which an arena is given its pool, taken by a fork too.
+    ///
+    /// A gift is a block of the whole pool made and freed (`give_the_whole_pool`). A fork
+    /// between the two (another thread's) left the child the block, which no thread of the
+    /// child would free: the child's reserve held nothing but what that block left over
+    /// (helper-287: half the pool refused in the child). And helper-281's wait for a giver
+    /// of the same process id would spin forever where a child's pid was that of the
+    /// parent whose thread was mid-gift (a pid reused by a grandchild, or another pid
+    /// namespace's). So the gift is
+    /// made under this lock, which `pthread_atfork` takes before every fork and gives back
+    /// after it, in the parent and the child: a child finds a gift done or not begun, and
+    /// the lock free. One lock for every reserve (one gift each: tests make many).
+    ///
+    /// Waiting for it holds none of jemalloc's locks (taken in no allocation: only `hold`,
+    /// in a room check, takes it), and the fork's own wait comes before jemalloc's, whose
+    /// handlers (which take every arena's locks) were registered first and so run after
+    /// ours before a fork (`guard_across_forks`): the giver's `mallocx` finds them free.
+    pub mod gift {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        static TAKEN: AtomicBool = AtomicBool::new(false);
+
+        /// The lock held (given back when dropped).
+        pub struct Lock(());
+
+        impl Lock {
+            pub fn take() -> Lock {
+                take();
+                Lock(())
+            }
+        }
+
+        impl Drop for Lock {
+            fn drop(&mut self) {
+                give_back();
+            }
+        }
+
+        fn take() {
+            while TAKEN
+                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
+                std::thread::yield_now();
+            }
+        }
+
+        fn give_back() {
+            TAKEN.store(false, Ordering::Release);
+        }
+
+        extern "C" fn before_a_fork() {
+            take();
+        }
+
+        extern "C" fn after_a_fork() {
+            give_back();
+        }
+
+        extern "C" {
+            fn pthread_atfork(
+                prepare: Option<extern "C" fn()>,
+                parent: Option<extern "C" fn()>,
+                child: Option<extern "C" fn()>,
+            ) -> std::ffi::c_int;
+        }
+
+        /// The lock taken by every fork from now on: registered once, at the first `hold`
+        /// that finds the reserve not ready (loading the module: under Python's import
+        /// lock, which `os.fork` takes too, so that no fork comes mid-registration and
+        /// leaves a child waiting on the `Once`), after jemalloc is initialized: handlers
+        /// registered later run earlier before a fork, so ours waits for a gift before
+        /// jemalloc's take the locks the gift needs.
+        pub fn guard_across_forks() {
+            static REGISTERED: std::sync::Once = std::sync::Once::new();
+            REGISTERED.call_once(|| {
+                let mut narenas: std::ffi::c_uint = 0;
+                let mut len = std::mem::size_of::<std::ffi::c_uint>();
+                // SAFETY: a documented unsigned read (which initializes jemalloc, and so
+                // registers its fork handlers); then handlers that live as long as the
+                // process. (A failure to register, ENOMEM only, leaves gifts unguarded.)
+                unsafe {
+                    tikv_jemalloc_sys::mallctl(
+                        c"arenas.narenas".as_ptr(),
+                        std::ptr::from_mut(&mut narenas).cast(),
+                        &mut len,
+                        std::ptr::null_mut(),
+                        0,
+                    );
+                    pthread_atfork(Some(before_a_fork), Some(after_a_fork), Some(after_a_fork));
+                }
+            });
+        }
     }
 
     /// jemalloc's `arena_config_t` (its `experimental.arenas_create_ext`).
@@ -164,29 +271,34 @@ mod pool {
                 pool: AtomicUsize::new(0),
                 given: AtomicUsize::new(0),
                 arena: AtomicUsize::new(0),
-                giver: AtomicUsize::new(0),
                 ready: AtomicUsize::new(0),
                 #[cfg(test)]
-                before_the_gift: None,
+                pause: None,
             }
         }
 
-        /// A reserve whose `hold` calls `pause` between publishing its arena and giving it
-        /// the pool.
+        /// A reserve whose `hold` calls `pause` at `step`.
         #[cfg(test)]
-        pub const fn pausing_before_the_gift(bytes: usize, pause: fn(&'static Reserve)) -> Reserve {
+        pub const fn pausing(bytes: usize, step: Step, pause: Pause) -> Reserve {
             let mut reserve = Reserve::new(bytes);
-            reserve.before_the_gift = Some(pause);
+            reserve.pause = Some((step, pause));
             reserve
         }
 
-        /// The reserve as a fork's child finds it where the fork came while a thread of
-        /// the parent gave the published arena its pool: that thread is not in the child.
         #[cfg(test)]
-        pub fn as_a_fork_finds_it_mid_gift(&'static self) {
+        fn pause_at(&'static self, step: Step) {
+            if let Some((at, pause)) = self.pause {
+                if at == step {
+                    pause(self);
+                }
+            }
+        }
+
+        /// The reserve as a fork's child finds it where the fork came after the arena's
+        /// publication and before its gift began.
+        #[cfg(test)]
+        pub fn as_a_fork_finds_it_published_but_not_given(&'static self) {
             assert!(self.publish_an_arena());
-            // (No process has this id: the parent's, as the child sees it.)
-            self.giver.store(usize::MAX, Ordering::Release);
         }
 
         /// Hold the reserve (true), or say that it is not held and cannot be made now.
@@ -194,20 +306,22 @@ mod pool {
         /// arena index left for it, `narenas` of 4094 or more: none ever can be made, and
         /// the calls go on without it, a failure standing as on other systems: `ARENA_LIMIT`.)
         ///
-        /// No lock: threads that make it at once each map a pool and make an arena, the
-        /// first to publish its own wins, and the others unmap their pools and destroy
-        /// their arenas (jemalloc keeps a destroyed arena's first metadata block: 2 MiB
+        /// No lock to make it: threads that make it at once each map a pool and make an
+        /// arena, the first to publish its own wins, and the others unmap their pools and
+        /// destroy their arenas (jemalloc keeps a destroyed arena's first metadata block: 2 MiB
         /// of address space each loser leaves behind, a race of the first hold). (Until
         /// helper-269 a mutex: a fork while another thread held it, making the reserve
         /// after the load's hold had failed, left it locked in the child, whose next
         /// call then waited forever. Here a child finds either step done or not, and
         /// does what is not; a pool or an arena made but not yet published at the fork
         /// is lost to the child, 8 MiB or 2 MiB of its address space.) The published arena
-        /// serves no allocation until its pool is given (`see_the_pool_given`).
+        /// serves no allocation until its pool is given, under a lock that a fork waits
+        /// for (`see_the_pool_given`, `gift`).
         pub fn hold(&'static self) -> bool {
             if self.ready.load(Ordering::Acquire) != 0 {
                 return true;
             }
+            gift::guard_across_forks();
             if self.arena.load(Ordering::Acquire) == 0 && !self.publish_an_arena() {
                 // (`WITHOUT_AN_ARENA`, or nothing held.)
                 return self.ready.load(Ordering::Acquire) != 0;
@@ -218,17 +332,30 @@ mod pool {
 
         /// An arena on the pool made and published, by this thread or another; false when
         /// it cannot be made now (the pool, if mapped, stays for the next try), or ever
-        /// (`ready` is then `WITHOUT_AN_ARENA`).
+        /// (`arena` and `ready` are then `WITHOUT_AN_ARENA`).
         fn publish_an_arena(&'static self) -> bool {
             if !self.map_pool() {
                 return false;
             }
             make_every_thread_arena();
+            #[cfg(test)]
+            self.pause_at(Step::BeforeTheArena);
             let Some(index) = self.make_arena() else {
-                if no_arena_index_left() {
-                    self.ready.store(WITHOUT_AN_ARENA, Ordering::Release);
-                }
-                return false;
+                // (No index left: where another thread's arena took the last one, that
+                // arena serves. Until helper-287 this thread then set `ready` to
+                // `WITHOUT_AN_ARENA` whatever `arena` held, and where that came after the
+                // other's gift the reserve was never used again.)
+                return no_arena_index_left()
+                    && match self
+                        .arena
+                        .compare_exchange(0, WITHOUT_AN_ARENA, Ordering::AcqRel, Ordering::Acquire)
+                    {
+                        Ok(_) => {
+                            self.ready.store(WITHOUT_AN_ARENA, Ordering::Release);
+                            false
+                        }
+                        Err(_) => true,
+                    };
             };
             if self
                 .arena
@@ -249,33 +376,21 @@ mod pool {
         /// the gift came in a second growth, and jemalloc never merges two growths'
         /// extents (`give_the_whole_pool`): half the pool could no longer be made.
         ///
-        /// One thread gives it (`giver`, its process's id): others of its process wait for
-        /// it (a few of jemalloc's calls, no lock of theirs held), so that `hold` is true
-        /// only once the reserve serves. A fork's child that finds its parent's id there
-        /// (the giving thread is not in the child) gives it itself.
+        /// Under `gift::Lock`: one thread gives, others wait for it (a few of jemalloc's
+        /// calls, no lock of jemalloc's held), so that `hold` is true only once the reserve
+        /// serves; and a fork waits for it too, so that no child finds a gift half made
+        /// (`gift`).
         fn see_the_pool_given(&'static self) {
-            let this_process = std::process::id() as usize;
-            let mut giver = 0;
-            loop {
-                if self.ready.load(Ordering::Acquire) != 0 {
-                    return;
-                }
-                match self
-                    .giver
-                    .compare_exchange(giver, this_process, Ordering::AcqRel, Ordering::Acquire)
-                {
-                    Ok(_) => break,
-                    Err(now) if now == this_process => std::thread::yield_now(),
-                    // (None now, or another process's: this thread's turn on the next try.)
-                    Err(now) => giver = now,
-                }
+            let _gift = gift::Lock::take();
+            if self.ready.load(Ordering::Acquire) != 0 {
+                return;
             }
             #[cfg(test)]
-            if let Some(pause) = self.before_the_gift {
-                pause(self);
-            }
+            self.pause_at(Step::BeforeTheGift);
             let arena = self.arena.load(Ordering::Acquire);
-            self.give_the_whole_pool(arena as c_uint - 1);
+            if arena != WITHOUT_AN_ARENA {
+                self.give_the_whole_pool(arena as c_uint - 1);
+            }
             self.ready.store(arena, Ordering::Release);
         }
 
@@ -306,7 +421,7 @@ mod pool {
         /// calls of the hook gave (each is a "head": `extent_neighbor_head_state_mergeable`):
         /// given 2 MiB at a time, as until helper-267, no block over 2 MiB could be made,
         /// whatever the pool held.
-        fn give_the_whole_pool(&self, index: c_uint) {
+        fn give_the_whole_pool(&'static self, index: c_uint) {
             let flags = je::MALLOCX_ARENA(index as usize) | je::MALLOCX_TCACHE_NONE | je::MALLOCX_ALIGN(8);
             // (The largest that fits the pool with jemalloc's padding, found by trying: a
             // size whose extent is larger is refused by the hook, changing nothing.)
@@ -316,6 +431,8 @@ mod pool {
                 unsafe {
                     let block = je::mallocx(size, flags);
                     if !block.is_null() {
+                        #[cfg(test)]
+                        self.pause_at(Step::HoldingTheGift);
                         je::sdallocx(block, size, flags);
                         return;
                     }
@@ -623,7 +740,7 @@ fn unmap(addr: usize, bytes: usize) {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use super::pool::GROW_BYTES;
+    use super::pool::{Step, GROW_BYTES};
     use super::*;
     use std::alloc::Layout;
 
@@ -791,8 +908,9 @@ mod tests {
                 });
             });
         }
-        let reserve: &'static Reserve = Box::leak(Box::new(Reserve::pausing_before_the_gift(
+        let reserve: &'static Reserve = Box::leak(Box::new(Reserve::pausing(
             2 * GROW_BYTES,
+            Step::BeforeTheGift,
             another_thread_fails_to_allocate,
         )));
         assert!(reserve.hold());
@@ -812,11 +930,11 @@ mod tests {
     }
 
     #[test]
-    fn a_fork_child_that_finds_the_pool_being_given_by_its_parent_gives_it_itself() {
+    fn a_fork_child_that_finds_the_arena_published_but_not_given_gives_it_the_pool_itself() {
         // (A child waiting for its parent's thread would wait forever, as helper-269's mutex
         // did.)
         let reserve = reserve(2 * GROW_BYTES);
-        reserve.as_a_fork_finds_it_mid_gift();
+        reserve.as_a_fork_finds_it_published_but_not_given();
         assert!(reserve.hold());
         let half = Layout::from_size_align(GROW_BYTES, 8).unwrap();
         // SAFETY: a nonzero size, freed once with its layout.
@@ -825,6 +943,69 @@ mod tests {
             assert!(!block.is_null() && reserve.in_pool(block));
             std::alloc::dealloc(block, half);
         }
+    }
+
+    extern "C" {
+        fn fork() -> i32;
+        fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+        fn _exit(status: i32) -> !;
+    }
+
+    #[test]
+    fn a_fork_while_another_thread_gives_the_pool_leaves_the_child_the_whole_pool() {
+        // Another thread forks while the gift's block is made and not yet freed. Until
+        // helper-287 the child kept that block, which no thread of its frees, and its
+        // reserve made nothing of half the pool: the child (exit status 1) allocated only
+        // in what the block left over. Now the fork waits for the gift (`gift`); here for
+        // up to a second while the giving thread waits for it, then the gift goes on.
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Mutex;
+        use std::time::{Duration, Instant};
+        static STARTED: AtomicBool = AtomicBool::new(false);
+        static FORKED: AtomicBool = AtomicBool::new(false);
+        static FORKER: Mutex<Option<std::thread::JoinHandle<i32>>> = Mutex::new(None);
+        fn fork_from_another_thread(reserve: &'static Reserve) {
+            // (Once: the child, if it gives the pool itself, comes here again.)
+            if STARTED.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            let forker = std::thread::spawn(move || {
+                // SAFETY: the child runs only the reserve's calls and `_exit`s; the parent
+                // waits for it.
+                unsafe {
+                    let child = fork();
+                    if child == 0 {
+                        let half = Layout::from_size_align(GROW_BYTES, 8).unwrap();
+                        let held = reserve.hold();
+                        let block = reserve.alloc(half, false);
+                        _exit(if held && !block.is_null() && reserve.in_pool(block) {
+                            0
+                        } else {
+                            1
+                        });
+                    }
+                    FORKED.store(true, Ordering::SeqCst);
+                    let mut status = -1;
+                    assert_eq!(waitpid(child, &mut status, 0), child);
+                    status
+                }
+            });
+            *FORKER.lock().unwrap() = Some(forker);
+            let start = Instant::now();
+            while !FORKED.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(1) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let reserve: &'static Reserve = Box::leak(Box::new(Reserve::pausing(
+            2 * GROW_BYTES,
+            Step::HoldingTheGift,
+            fork_from_another_thread,
+        )));
+        assert!(reserve.hold());
+        let forker = FORKER.lock().unwrap().take().expect("the gift forked");
+        let status = forker.join().unwrap();
+        // (`WIFEXITED` with status 0: the child held the reserve and made half of it.)
+        assert_eq!(status, 0, "the child's wait status");
     }
 
     #[test]
@@ -877,6 +1058,70 @@ mod tests {
         };
         drop(block);
         assert_eq!((read, decay), (0, 0));
+    }
+
+    /// This test's name run again in a child whose jemalloc starts with `_RJEM_MALLOC_CONF`
+    /// set to `conf`: true in the child (which then runs the test), false in the parent
+    /// once the child passed.
+    fn in_a_child_with_jemalloc_conf(name: &str, conf: &str) -> bool {
+        const CHILD: &str = "USAGE_ANALYTICS_RESERVE_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            return true;
+        }
+        let done = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("_RJEM_MALLOC_CONF", conf)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&done.stdout),
+            String::from_utf8_lossy(&done.stderr),
+        );
+        assert!(
+            done.status.success() && stdout.contains("1 passed"),
+            "{stdout}\n{stderr}"
+        );
+        false
+    }
+
+    #[test]
+    fn where_one_arena_index_is_left_the_thread_that_finds_it_taken_uses_the_winner_s_arena() {
+        // `narenas:4093`: 4093 automatic arenas, the oversize arena's index, and one left,
+        // which the first of two threads holding the reserve at once takes. Until
+        // helper-287 the second, whose own arena could then not be made, set the reserve
+        // "held without an arena" after the first had given its arena the pool: nothing
+        // was made in the reserve again. Here the second finds no arena published, and
+        // pauses while the first holds the reserve whole.
+        if !in_a_child_with_jemalloc_conf(
+            "reserve::tests::where_one_arena_index_is_left_the_thread_that_finds_it_taken_uses_the_winner_s_arena",
+            "narenas:4093",
+        ) {
+            return;
+        }
+        static PAUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        fn another_thread_holds_it(reserve: &'static Reserve) {
+            // (Once: the other thread comes here too.)
+            if !PAUSED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                assert!(std::thread::spawn(move || reserve.hold()).join().unwrap());
+            }
+        }
+        let reserve: &'static Reserve = Box::leak(Box::new(Reserve::pausing(
+            2 * GROW_BYTES,
+            Step::BeforeTheArena,
+            another_thread_holds_it,
+        )));
+        assert!(reserve.hold());
+        let half = Layout::from_size_align(GROW_BYTES, 8).unwrap();
+        // SAFETY: a nonzero size, freed once with its layout.
+        unsafe {
+            let block = reserve.alloc(half, false);
+            assert!(
+                !block.is_null() && reserve.in_pool(block),
+                "nothing made in the reserve"
+            );
+            std::alloc::dealloc(block, half);
+        }
     }
 
     #[test]
