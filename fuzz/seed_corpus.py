@@ -9,6 +9,7 @@ import hashlib
 import struct
 from pathlib import Path
 
+from test_batch_rolling_bytes import small_monitors
 from test_rolling_bytes import hostile_monitors
 from test_state_bytes import HEADER, batch, hostile_states, single
 
@@ -23,21 +24,50 @@ def write(target: str, seeds: list[bytes]) -> None:
     print(f"{target}: {len(seeds)} seeds")
 
 
+#: The oldest format version each kind's reader accepts: a target's input starts with a
+#: byte choosing the version (the oldest plus it), then the payload.
+OLDEST_STATE, OLDEST_ROLLING, OLDEST_BATCH_ROLLING = 7, 1, 1
+
+
+def version_of(data: bytes) -> int:
+    return int(struct.unpack("<H", data[4:6])[0])
+
+
+def seed(data: bytes, oldest: int) -> bytes:
+    """A target's input for framed `data`: the byte choosing its version, then its payload
+    (the bytes past the header; the target frames it itself)."""
+    return bytes([version_of(data) - oldest]) + data[HEADER:]
+
+
 def main() -> None:
-    # The targets frame a payload themselves: seeds are payloads (the bytes past the header).
-    states = [state.data[HEADER:] for state in hostile_states()]
-    write("state_bytes", states)
-    # A merge's input: two bytes giving the first payload's length, then both payloads;
+    # (The states and monitors of located samples are written as the newest versions, the
+    # others as the oldest: both versions' payloads are seeded.)
+    states = [state.data for state in hostile_states()]
+    write("state_bytes", [seed(data, OLDEST_STATE) for data in states])
+    # A merge's input: a byte choosing both payloads' versions (its low bit the first's,
+    # the next the second's), two giving the first payload's length, then both payloads;
     # pairs of the same kind and settings, so that the merge itself is reached.
     pairs = [
         (single("a", 12, seed=1).data, single("b", 20, seed=2).data),
         (batch("a", 30, seed=5, exact_budget=4).data, batch("b", 30, seed=6, exact_budget=4).data),
         (batch("a", 10, seed=7).data, batch("b", 0).data),
     ]
-    merges = [struct.pack(">H", len(a) - HEADER) + a[HEADER:] + b[HEADER:] for a, b in pairs]
-    merges += [struct.pack(">H", len(s)) + s + s for s in states if len(s) < 1 << 16]
+    states = [data for data in states if len(data) - HEADER < 1 << 16]
+    pairs += [(data, data) for data in states]
+    located = [data for data in states if version_of(data) > OLDEST_STATE]
+    pairs += [(data, other) for data in located for other in states if other is not data]
+    merges = [
+        bytes([(version_of(a) - OLDEST_STATE) | (version_of(b) - OLDEST_STATE) << 1])
+        + struct.pack(">H", len(a) - HEADER)
+        + a[HEADER:]
+        + b[HEADER:]
+        for a, b in pairs
+    ]
     write("state_merge", merges)
-    write("rolling_bytes", [bytes(monitor.to_bytes())[HEADER:] for monitor in hostile_monitors()])
+    monitors = [bytes(monitor.to_bytes()) for monitor in hostile_monitors()]
+    write("rolling_bytes", [seed(data, OLDEST_ROLLING) for data in monitors])
+    batches = [bytes(monitor.to_bytes()) for monitor in small_monitors()]
+    write("batch_rolling_bytes", [seed(data, OLDEST_BATCH_ROLLING) for data in batches])
     write(
         "timestamp_text",
         [

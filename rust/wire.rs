@@ -36,9 +36,13 @@ mod merge;
 mod rolling;
 mod room;
 
-pub use batch_rolling::{batch_rolling_from_bytes, serialize_batch_rolling};
+// (The versions each format reads are public so that the fuzz targets frame payloads under
+// every one of them: `fuzz/src/lib.rs`.)
+pub use batch_rolling::{
+    batch_rolling_from_bytes, serialize_batch_rolling, BATCH_ROLLING_VERSION, OLDEST_BATCH_ROLLING_VERSION,
+};
 pub use merge::merge_serialized;
-pub use rolling::{rolling_from_bytes, serialize_rolling};
+pub use rolling::{rolling_from_bytes, serialize_rolling, OLDEST_ROLLING_VERSION, ROLLING_VERSION};
 
 const MAGIC: &[u8; 4] = b"UAST";
 /// 8 since the state's own error samples keep where their records are (`LocationsWire`,
