@@ -32,7 +32,7 @@ from test_state_bytes import (
     _internal,
     inconsistencies,
     loaded_outcome,
-    mutation_tally,
+    mutation_tallies_by_version,
 )
 from usage_analytics import (
     RollingUsageAnalytics,
@@ -275,14 +275,14 @@ def test_thousands_of_mutations_never_crash_or_load_wrong() -> None:
     # Each payload reframed under its own version (a version 2 payload always holds its
     # samples' locations, a version 1 one never), so that mutations reach its content.
     originals = [(f"monitor {i}", m.to_bytes()) for i, m in enumerate(hostile_monitors())]
-    for version, count in ((PLAIN_VERSION, 5000 * 4 // 5), (VERSION, 5000 // 5)):
-        tally = mutation_tally(
-            [(name, data) for name, data in originals if data[4:6] == struct.pack("<H", version)],
-            count,
-            20261207,
-            partial(with_crc, version=version),
-            lambda _, data, must_reject: outcome(data, must_reject=must_reject),
-        )
+    tallies = mutation_tallies_by_version(
+        originals,
+        {PLAIN_VERSION: 5000 * 4 // 5, VERSION: 5000 // 5},
+        20261207,
+        with_crc,
+        lambda _, data, must_reject: outcome(data, must_reject=must_reject),
+    )
+    for tally in tallies.values():
         assert tally.get("crc:rejected", 0) > 0, tally
         assert tally.get("raw:rejected", 0) > 0, tally
         assert tally.get("crc:loaded", 0) > 0, tally

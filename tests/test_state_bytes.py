@@ -21,7 +21,7 @@ import random
 import struct
 import uuid
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -837,24 +837,49 @@ def mutate_whole(rng: random.Random, data: bytes) -> tuple[str, bytes]:
 
 
 def run_mutations(states: list[State], count: int, seed: int) -> dict[str, int]:
-    """`mutation_tally` of `states`, each payload reframed under its own version (a
-    version 8 payload always holds its samples' locations, a version 7 one never), so
-    that mutations reach its content: each version's states their share of `count`."""
+    """`mutation_tallies_by_version` of `states`, each version's states their share of
+    `count`, summed."""
     kinds = {state.name: state.kind for state in states}
     originals = [(state.name, state.data) for state in states]
+    counts = {
+        version: count * sum(version_of(data) == version for _, data in originals) // len(originals)
+        for version in (PLAIN_VERSION, VERSION)
+    }
+    tallies = mutation_tallies_by_version(
+        originals,
+        counts,
+        seed,
+        with_crc,
+        lambda name, data, must_reject: outcome(kinds[name], data, must_reject=must_reject),
+    )
     tally: dict[str, int] = {}
-    for version in (PLAIN_VERSION, VERSION):
-        framed = [(name, data) for name, data in originals if version_of(data) == version]
-        share = mutation_tally(
-            framed,
-            count * len(framed) // len(originals),
-            seed,
-            partial(with_crc, version=version),
-            lambda name, data, must_reject: outcome(kinds[name], data, must_reject=must_reject),
-        )
+    for share in tallies.values():
         for key, n in share.items():
             tally[key] = tally.get(key, 0) + n
     return tally
+
+
+def mutation_tallies_by_version(
+    originals: Sequence[tuple[str, bytes]],
+    counts: Mapping[int, int],
+    seed: int,
+    framed: Callable[..., bytes],
+    outcome_of: Callable[[str, bytes, bool], tuple[str, list[str]]],
+) -> dict[int, dict[str, int]]:
+    """`mutation_tally` of the `originals` of each version of `counts` (its number of
+    mutations), each payload reframed under its own version (`framed(payload,
+    version=...)`: a newer version's payload always holds its samples' locations, an
+    older one's never), so that mutations reach its content; the tally of each version."""
+    return {
+        version: mutation_tally(
+            [(name, data) for name, data in originals if version_of(data) == version],
+            count,
+            seed,
+            partial(framed, version=version),
+            outcome_of,
+        )
+        for version, count in counts.items()
+    }
 
 
 def mutation_tally(
