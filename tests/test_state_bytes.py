@@ -122,6 +122,23 @@ def located_skip_state() -> State:
     return State("batch_skip_mode_with_located_samples", accumulator)
 
 
+def single_located_skip_state() -> State:
+    """One pattern's state whose skipped rows keep their labels (`location`): the single
+    accumulator's version-8 payload, beside the batch one's above."""
+    accumulator = UsageAccumulator(**BASE, on_invalid="skip")
+    frame = pd.DataFrame(
+        {
+            "timestamp": [START, START, START, START],
+            "execution_time_ms": [1.0, -1.0, 2.0, 3.0],
+            "quality_score": [0.5, 0.5, 3.0, 0.9],
+        },
+        index=pd.Index(["row-a", "row-b", "row-c", 9], dtype=object),
+    )
+    accumulator.update(frame)
+    accumulator.update([{"timestamp": "nope"}])
+    return State("skip_mode_with_located_samples", accumulator)
+
+
 def equal_values_state(kind: type[Any]) -> State:
     """A sketch of three times 0.1 ms: the mean (0.30000000000000004 / 3) rounds above
     the maximum; the state is legitimate and must load."""
@@ -170,6 +187,7 @@ def hostile_states() -> list[State]:
         skip_state(),
         batch_skip_state(),
         located_skip_state(),
+        single_located_skip_state(),
         batch("batch_mixed", 40, seed=5, exact_budget=4),
         close_ids_batch(),
         extreme_times_state(UsageAccumulator),
@@ -1026,6 +1044,8 @@ STATE_NAMES = [
     "exact_and_comprehensive",
     "families_off",
     "skip_mode_with_samples",
+    "skip_mode_with_located_samples",
+    "batch_skip_mode_with_located_samples",
     "batch_mixed",
     "batch_close_ids",
 ]
