@@ -194,14 +194,27 @@ def _warnings_as_notes() -> Iterator[None]:
     """The library's warnings about the data (`TimestampUnitWarning`: integer timestamps
     that look like epoch seconds; `ColumnNameWarning`: a column that looks like a field
     spelled otherwise, `executionTimeMs`, which a source of columns hands on unread) as
-    the command's notes on stderr, one line each, every time (not Python's warning with
-    its source line, once per place in the code). A column's note says how to map it
-    here too (`--column`; a column of another case only is mapped already:
-    `sources.column_case`)."""
+    the command's notes on stderr, one line each, each note once (not Python's warning
+    with its source line, once per place in the code). A column's note says how to map
+    it here too (`--column`; a column of another case only is mapped already:
+    `sources.column_case`).
+
+    Once: the command reduces a source more than once (the pass finding the window's
+    end, then the report's; without pyarrow a CSV file's records reach the library as
+    each pattern's list of dicts), and each reduction warned of the same columns, so a
+    CSV file's `executionTimeMs` was noted 2 to 7 times, the same line, burying the
+    report's other notes. Notes of other words (another column, another pattern's
+    timestamps) are each shown."""
     with warnings.catch_warnings():
         warnings.simplefilter("always", TimestampUnitWarning)
         warnings.simplefilter("always", ColumnNameWarning)
         shown = warnings.showwarning
+        noted: set[str] = set()
+
+        def note(text: str) -> None:
+            if text not in noted:
+                noted.add(text)
+                to_stderr(text)
 
         def show(
             message: Warning | str,
@@ -212,7 +225,7 @@ def _warnings_as_notes() -> Iterator[None]:
             line: str | None = None,
         ) -> None:
             if issubclass(category, TimestampUnitWarning):
-                to_stderr(f"{PROG}: note: {message}")
+                note(f"{PROG}: note: {message}")
             elif isinstance(message, ColumnNameWarning):
                 # (Its renames are those a mapping reads whole: a JSON Lines key beside
                 # lines of the exact one has none, `cli.key_spellings`.)
@@ -222,9 +235,7 @@ def _warnings_as_notes() -> Iterator[None]:
                     for column, field in renames.items()
                 )
                 them = "it" if len(renames) == 1 else "them"
-                to_stderr(
-                    f"{PROG}: note: {message}" + (f", or map {them}: {mapped}" if renames else "")
-                )
+                note(f"{PROG}: note: {message}" + (f", or map {them}: {mapped}" if renames else ""))
             else:
                 shown(message, category, filename, lineno, file, line)
 

@@ -27,6 +27,7 @@ from usage_analytics.cli.common import (
     window_of,
 )
 from usage_analytics.cli.empty_window import note_an_empty_window
+from usage_analytics.cli.id_column import note_an_id_column_spelled_otherwise
 from usage_analytics.cli.index_hint import index_note
 from usage_analytics.cli.invalid_end import check_the_newest_is_accepted
 from usage_analytics.cli.key_spellings import note_spelled_keys
@@ -97,6 +98,7 @@ async def _analyze(
     async with source:
         window = await source_window(args, source, progress, pattern)
         await note_spelled_keys(source)  # (JSON Lines keys: `cli.key_spellings`)
+        await note_an_id_column_spelled_otherwise(source, pattern)  # (`cli.id_column`)
         analysis, unreadable, fetched = await _analysed(args, source, pattern, window, progress)
         if ends_past_the_valid(args, [analysis.result]):  # (see `cli.valid_end`)
             stretched_end = window[1]  # (the records up to it fetched still)

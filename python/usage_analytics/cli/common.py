@@ -226,6 +226,17 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
 
 
 _WINDOW_TYPES = [kind.value for kind in TimeWindowType]
+#: The trend's bucket width each window type gives (DESIGN.md, the core's
+#: `buckets::default_width`), for --window-type's help: the choice's only effect on the
+#: numbers, which the help named without saying what it was.
+BUCKET_WIDTHS = {
+    "hourly": "5 min",
+    "daily": "1 h",
+    "weekly": "6 h",
+    "monthly": "1 day",
+    "quarterly": "1 day",
+    "yearly": "7 days",
+}
 _ON_INVALID = ["raise", "skip"]
 
 
@@ -254,8 +265,10 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
         type=any_case(_WINDOW_TYPES),
         choices=_WINDOW_TYPES,
         metavar="TYPE",
-        help="the window's kind, which sets the trend bucket width: "
-        f"{', '.join(kind.value for kind in TimeWindowType)} "
+        help="the window's kind, which sets the width of the trend's buckets: "
+        + ", ".join(f"{kind} {width}" for kind, width in BUCKET_WIDTHS.items())
+        + "; all_time and custom the smallest of those widths giving at most 120 buckets, "
+        "else 7 days "
         "(default: monthly without --start, as the window is then 30 days; custom with it)",
     )
     parser.add_argument(

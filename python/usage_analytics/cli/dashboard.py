@@ -30,6 +30,7 @@ from usage_analytics.cli.common import (
     window_of,
 )
 from usage_analytics.cli.empty_window import note_an_empty_window
+from usage_analytics.cli.id_column import refuse_an_id_column_spelled_otherwise
 from usage_analytics.cli.index_hint import index_note
 from usage_analytics.cli.key_spellings import note_spelled_keys
 from usage_analytics.cli.output import DASHBOARD_RENDERERS, Analysis, View, emit
@@ -160,6 +161,7 @@ async def _dashboard(
     where = source.description
     async with source:
         window = await source_window(args, source, progress)
+        await refuse_an_id_column_spelled_otherwise(source)  # (`cli.id_column`)
         await note_spelled_keys(source)  # (JSON Lines keys: `cli.key_spellings`)
         groups, results, unattributed, unreadable = await _reduced(args, source, window, progress)
         if ends_past_the_valid(args, results):  # (see `cli.valid_end`)

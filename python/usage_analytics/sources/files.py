@@ -681,6 +681,13 @@ class FileSource(ExecutionSource):
         loaded = await self._load()
         return loaded.spelled_keys if loaded.json_lines else None
 
+    async def column_names(self) -> frozenset[str] | None:
+        """The names of the file's columns (a CSV header's, a Parquet schema's; a
+        directory's files' and `key=value` keys), under the mapping (`Loaded.fields`);
+        None for JSON Lines, whose keys `keys_spelled_otherwise` tells of. For the
+        command's note of a pattern id column spelled otherwise (`cli.id_column`)."""
+        return (await self._load()).fields
+
     async def fields_with_columns(self) -> frozenset[str] | None:
         # (The file is read once and kept: its header's or schema's names, `Loaded.fields`.)
         fields = (await self._load()).fields
