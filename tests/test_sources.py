@@ -2618,6 +2618,39 @@ def test_sqlite_missing_required_column_lists_the_columns(tmp_path: Path) -> Non
         run(mapped.fetch("p", START, NOW))
 
 
+def test_sqlite_missing_column_spelled_otherwise_is_offered_as_a_mapping(tmp_path: Path) -> None:
+    # A `pattern id` column was listed among the columns, the user left to find --column.
+    path = tmp_path / "spelled.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute('CREATE TABLE pattern_executions ("pattern id" TEXT, timestamp TEXT)')
+        connection.execute("INSERT INTO pattern_executions VALUES ('p', '2026-03-01T10:00:00Z')")
+    with pytest.raises(SourceError) as raised:
+        run(SQLiteSource(path).fetch("p", START, NOW))
+    assert str(raised.value) == (
+        f"table 'pattern_executions' in {path} has no column 'pattern_id' for the record "
+        "field 'pattern_id' (columns: pattern id, timestamp); to read the column 'pattern id' "
+        "as 'pattern_id', map it: --column 'pattern_id=pattern id' (TableSpec's columns "
+        "{'pattern_id': 'pattern id'})"
+    )
+    # The mapping offered reads the table.
+    mapped = SQLiteSource(path, TableSpec(columns={"pattern_id": "pattern id"}))
+    assert len(run(mapped.fetch("p", START, NOW)).data) == 1
+
+
+def test_sqlite_two_columns_spelling_a_missing_field_are_listed_not_chosen(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "twice.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE pattern_executions "
+            '(pattern_id TEXT, "Time Stamp" TEXT, "time-stamp" TEXT)'
+        )
+    with pytest.raises(SourceError) as raised:
+        run(SQLiteSource(path).fetch("p", START, NOW))
+    assert str(raised.value).endswith("(columns: pattern_id, Time Stamp, time-stamp)")
+
+
 def test_sqlite_table_without_optional_columns_reads_them_as_missing(tmp_path: Path) -> None:
     path = tmp_path / "lean.db"
     stamped_table(path, [("p", "2026-03-01T10:00:00Z")])

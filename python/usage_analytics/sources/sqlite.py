@@ -99,6 +99,7 @@ from usage_analytics.sources.base import (
 )
 from usage_analytics.sources.column_case import ascii_folded as _ascii_lower
 from usage_analytics.sources.credentials import named_source
+from usage_analytics.sources.missing_column import missing_column_error
 from usage_analytics.sources.odd_cells import OddCells
 from usage_analytics.sources.query_as_table import query_hint
 from usage_analytics.sources.sqlite_columns import (
@@ -355,10 +356,8 @@ class SQLiteSource(ExecutionSource):
             actual = by_lower.get(_ascii_lower(wanted))
             if actual is None:
                 if name in (PATTERN_ID, "timestamp") or name in spec.columns:
-                    raise SourceError(
-                        f"table {spec.label!r} in {self.path} has no column {wanted!r} for "
-                        f"the record field {name!r} (columns: {', '.join(by_lower.values())})"
-                    )
+                    where = f"table {spec.label!r} in {self.path}"
+                    raise SourceError(missing_column_error(where, wanted, name, by_lower.values()))
                 continue
             columns[name] = quote_identifier(actual)
         return columns
