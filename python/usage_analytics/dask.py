@@ -381,8 +381,8 @@ def _compute_state(lazy: Any, numbered: bool) -> _NotedState:
     # graph the untuned one too, computed once, slower but named exactly.)
     try:
         tuned = optimize()
-    except Exception:  # (any: Dask's tuning of a Parquet read whose first file is empty
-        tuned = None  # raised IndexError, which the untuned graph does not meet)
+    except Exception:  # (any: tuning may fail where the untuned graph does not, as
+        tuned = None  # it did on `_the_state`'s meta of two files fused into one)
     # `dask.config` is one dict for the whole process, and `dask.config.set` restores on
     # leaving the value it found: set around the whole compute, two calls in two threads
     # (a service) interleaved, the second saving the first's False, and tuning stayed off
