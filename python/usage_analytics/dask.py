@@ -56,12 +56,19 @@ partition (`from_pandas`'s global RangeIndex split, `set_index`), and a partitio
 other labels (`from_pandas(sort=False)` of labels in no order) names its rows by label
 alone. A task learns its partition's number from `map_partitions`
 (`partition_info`; `reduction`'s chunk is not told it), whose Series of one state then
-goes through the same tree merge, fused with it in one task. Such a frame is computed
-without Dask's tuning of the graph (`optimization.tune.active`, off only while this
-call's graph is optimized, `_compute_state`: not for the process's other work), which
-fuses a Parquet reader's files into fewer partitions when few of their columns are read: the numbers
-and positions are then `ddf.partitions[n]`'s (the cost: a task a file, slower where the
-files are many and small; `benches/dask_partition_numbers.py`). A frame filtered after
+goes through the same tree merge, fused with it in one task. Dask's tuning of the graph
+fuses a Parquet reader's files into fewer partitions when few of their columns are read,
+and a fused partition's numbers and positions are not `ddf.partitions[n]`'s; but a row
+is named only where its record is invalid. So such a frame's tuned graph is computed,
+and its result kept where its tasks refused no record (every count, rate, distribution,
+percentile and trend the untuned graph's; a standard deviation may differ in its last
+bits, as between any two partitionings of the records); where they refused some, or it
+failed, the graph is computed again without tuning (`optimization.tune.active`, off only
+while this call's graph is optimized, `_compute_state`: not for the process's other
+work), one file a partition, and its state or its error is the answer. An invalid record
+read fused costs a second computation; a valid read costs nothing more than its
+optimization twice (`benches/dask_partition_numbers.py`); a graph tuning leaves as it is
+(a CSV read, a frame the user fused) is computed once. A frame filtered after
 such a read (its partitions' labels from 0 with gaps, not a RangeIndex, where pandas
 cannot keep one) is named by label alone: `reset_index()` it, or set a unique index, for
 locations that name one row.
@@ -279,8 +286,9 @@ def _accumulated(
     if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
         raise UsageAnalyticsError(f"split_every must be an integer >= 2, got {split_every!r}")
     lazy = _state_reduction(ddf, by, settings, split_every)
-    state, note = _compute_state(lazy, _numbers_may_repeat(ddf))
-    accumulator = BatchUsageAccumulator.from_bytes(state)
+    noted = _compute_state(lazy, _numbers_may_repeat(ddf))
+    accumulator = BatchUsageAccumulator.from_bytes(noted.state)
+    note = noted.note
     window = accumulator.settings
     return accumulator, note.hint(window.time_window_start, window.time_window_end)
 
@@ -341,16 +349,40 @@ def _numbers_may_repeat(ddf: Any) -> bool:
     )
 
 
-def _compute_state(lazy: Any, numbered: bool) -> Any:
-    """`lazy.compute()`; where partitions are `numbered`, without Dask's tuning of the
-    graph, which fuses a Parquet reader's files into fewer partitions when few of their
-    columns are read (each fused partition numbering its rows from 0 once per file): a
-    partition's number and a row's position in it are then `ddf.partitions[n]`'s."""
+def _compute_state(lazy: Any, numbered: bool) -> _NotedState:
+    """`lazy.compute()`; where partitions are `numbered`, with the numbers and positions
+    of `ddf.partitions[n]` wherever a row is named.
+
+    Dask's tuning of the graph fuses a Parquet reader's files into fewer partitions when
+    few of their columns are read (a fused partition numbers its rows from 0 once a file,
+    and its number is not a file's), so a row is named exactly only by the untuned graph.
+    But rows are named only where a record is invalid (the error's location, the samples
+    of the skipped: nothing else in a state depends on where a partition begins), so:
+
+    1. Both graphs are optimized; where tuning changed nothing (the same keys: no file
+       fused, a CSV read, a frame the user already fused), the one graph is computed
+       (the untuned one, too, where tuning fails).
+    2. Else the tuned graph is computed, and its result is the answer where its tasks
+       refused no record: it equals the untuned graph's in every count, rate,
+       distribution, percentile and trend, with no sample (a standard deviation may
+       differ in its last bits, as between any two partitionings of the records).
+    3. Where they refused some (skipped: `_NotedState.invalid`), or it failed (raise
+       mode's `InvalidRecordError`, a column's error naming a partition, or any other,
+       which the untuned graph may not meet: a fused partition is larger), the untuned
+       graph is computed, as all were before: its state, or its error, is the answer
+       (the error of the partition that fails first, its `more` that partition's other
+       invalid records). The invalid case pays twice; the common case pays nothing."""
     optimize = getattr(lazy, "optimize", None)  # (legacy dask.dataframe: no tuning)
     if not numbered or optimize is None:
-        return lazy.compute()
+        return lazy.compute()  # type: ignore[no-any-return]
     import dask
 
+    # (Optimized outside the lock: another call's untuned moment seen here makes this
+    # graph the untuned one too, computed once, slower but named exactly.)
+    try:
+        tuned = optimize()
+    except Exception:  # (any: tuning may fail where the untuned graph does not, as
+        tuned = None  # it did on `_the_state`'s meta of two files fused into one)
     # `dask.config` is one dict for the whole process, and `dask.config.set` restores on
     # leaving the value it found: set around the whole compute, two calls in two threads
     # (a service) interleaved, the second saving the first's False, and tuning stayed off
@@ -363,11 +395,25 @@ def _compute_state(lazy: Any, numbered: bool) -> Any:
     # the tasks (each frame of a `dd.concat`) was fused then, the tasks of its former
     # partitions left without input ("Missing dependency").
     with _UNTUNED_OPTIMIZING, dask.config.set({"optimization.tune.active": False}):
-        optimized = optimize()
+        untuned = optimize()
+    # (A key names its whole expression: equal keys, equal graphs.)
+    if tuned is None or tuned.__dask_keys__() == untuned.__dask_keys__():
+        return _computed(untuned)
+    try:
+        fused = _computed(tuned)
+    except Exception:  # (any: the untuned graph's outcome is the answer, below)
+        fused = None
+    if fused is not None and fused.invalid == 0:
+        return fused
+    return _computed(untuned)
+
+
+def _computed(optimized: Any) -> _NotedState:
+    """The result of an optimized Dask scalar's graph, its tasks computed as they are."""
     from dask.delayed import Delayed
 
     (key,) = optimized.__dask_keys__()
-    return Delayed(key, optimized.__dask_graph__()).compute()
+    return Delayed(key, optimized.__dask_graph__()).compute()  # type: ignore[no-any-return]
 
 
 def _columns(ddf: Any, by: str) -> list[str]:
@@ -544,6 +590,9 @@ class _NotedState(NamedTuple):
 
     state: bytes
     note: UnitNote
+    # Records refused (skipped) in its partitions: where a fused graph's tasks refused
+    # none, no row of its state is named (`_compute_state`).
+    invalid: int = 0
 
 
 def _partition_state(frame: Any, settings: dict[str, Any], by: str) -> bytes:
@@ -560,7 +609,7 @@ def _noted_partition_state(
     `partition`: the partition's number, where the frame's partitions may each number
     their rows from 0 (`_numbers_may_repeat`)."""
     accumulator = BatchUsageAccumulator(**settings)
-    note = UnitNote()
+    note, invalid = UnitNote(), 0
     if len(frame):
         # Every partition has a record 200: the row's index label places it, in an error
         # and in the samples the state keeps (for a frame with a default index, its
@@ -569,7 +618,8 @@ def _noted_partition_state(
         partition = _partition_of_labels(frame, partition)
         locate = functools.partial(_row_label, frame, partition=partition)
         try:
-            note = UnitNote.of(accumulator._added(_as_records(frame, by), locate))
+            raw = accumulator._added(_as_records(frame, by), locate)
+            note, invalid = UnitNote.of(raw), int(raw.get("invalid", 0))
         except InvalidRecordError as error:
             # The id's field is the user's `by` column.
             field = str(by) if error.field == "pattern_id" else error.field
@@ -590,7 +640,7 @@ def _noted_partition_state(
             raise UsageAnalyticsError(
                 f"{hinted} (in {which} of index labels {label_repr(first)} to {label_repr(last)})"
             ) from None
-    return _NotedState(accumulator.to_bytes(), note)
+    return _NotedState(accumulator.to_bytes(), note, invalid)
 
 
 def _numbered_partition_state(
@@ -604,9 +654,12 @@ def _numbered_partition_state(
     return pd.Series([_noted_partition_state(frame, settings, by, number)], dtype=object)
 
 
-def _the_state(states: Any) -> _NotedState:
-    """The one state of a partition's Series of it (`_numbered_partition_state`)."""
-    return states.iloc[0]  # type: ignore[no-any-return]
+def _the_state(states: Any) -> _NotedState | None:
+    """The one state of a partition's Series of it (`_numbered_partition_state`); None of
+    the empty Series that is its meta, which Dask reduces once on the client where the
+    frame's partitions are fused into one (a Parquet read of two files, tuned): it raised
+    IndexError there."""
+    return states.iloc[0] if len(states) else None
 
 
 def _partition_of_labels(frame: Any, partition: int | None) -> int | None:
@@ -645,7 +698,8 @@ def _merge_noted_states(parts: Iterable[_NotedState]) -> _NotedState:
     note = UnitNote()
     for part in noted:
         note = note.merged(part.note)
-    return _NotedState(_merge_states(part.state for part in noted), note)
+    invalid = sum(part.invalid for part in noted)
+    return _NotedState(_merge_states(part.state for part in noted), note, invalid)
 
 
 def _whole_float_ids(frame: Any, by: str) -> Any:
