@@ -81,6 +81,7 @@ from usage_analytics.sources.base import (
 from usage_analytics.sources.column_case import case_matched
 from usage_analytics.sources.credentials import named_source
 from usage_analytics.sources.dataset import dataset_files, partition_values
+from usage_analytics.sources.file_signature import refuse_another_format
 from usage_analytics.sources.jsonl_column_case import case_matched_records, other_case_keys
 from usage_analytics.sources.jsonl_key_spellings import (
     SpelledKey,
@@ -307,6 +308,8 @@ class FileSource(ExecutionSource):
             return self._read_directory()
         if self.kind == "parquet":
             return self._read_parquet_table(file)
+        if copy is None:  # (a copy is of standard input, whose kind its bytes gave, or
+            refuse_another_format(file, self.kind)  # decompressed: its name is not its own)
         pa = None if self._arrow is False else load_pyarrow()
         header = _csv_header(file) if self.kind == "csv" else None
         id_column = None

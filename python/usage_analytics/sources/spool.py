@@ -34,7 +34,15 @@ from usage_analytics.extras import load_pyarrow, missing_extra
 from usage_analytics.out_of_memory import raise_if_out_of_memory
 from usage_analytics.sources.base import SourceError, SourceUnavailableError
 
-__all__ = ["COMPRESSIONS", "STANDARD_INPUT", "Spool", "compression_of", "decompressed", "stdin"]
+__all__ = [
+    "COMPRESSIONS",
+    "COMPRESSION_MAGIC",
+    "STANDARD_INPUT",
+    "Spool",
+    "compression_of",
+    "decompressed",
+    "stdin",
+]
 
 #: Compressions by lower-case suffix.
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
@@ -43,7 +51,7 @@ COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
 STANDARD_INPUT = "-"
 
 #: A compressed stream's first bytes, by compression.
-_MAGIC = {
+COMPRESSION_MAGIC = {
     "gzip": b"\x1f\x8b",
     "bz2": b"BZh",
     "xz": b"\xfd7zXZ\x00",
@@ -107,7 +115,9 @@ def stdin(stream: BinaryIO | None = None) -> tuple[Spool, str]:
     module)."""
     raw = stream if stream is not None else _standard_input()
     head = raw.read(6)
-    compression = next((name for name, magic in _MAGIC.items() if head.startswith(magic)), None)
+    compression = next(
+        (name for name, magic in COMPRESSION_MAGIC.items() if head.startswith(magic)), None
+    )
     spool = Spool("")
     try:
         whole = _Prefixed(head, raw)

@@ -1,0 +1,73 @@
+"""A CSV or JSON Lines file that holds another format by its first bytes: a Parquet
+file, a compressed file, a SQLite database or a ZIP archive (a spreadsheet) under a
+text file's name.
+
+Read as text, such a file was "x.csv, line 4: not UTF-8 text" (or, skipping what cannot
+be read, "holds no records (3 lines left out ...)"), which says neither what the file is
+nor what to do. It is refused before it is read, naming what it holds and the name that
+reads it. Only a format whose first bytes no text starts with is named: a signature
+followed, within the first 512 bytes, by a NUL or bytes that are not UTF-8 (a CSV header
+may start "PAR1" or "BZh9"; no text holds a NUL), so a text file is never refused for its
+first word. (Standard input and a decompressed file are not looked at: standard input's
+kind is found by its bytes already, and a decompressed copy's name is not the file's.)
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from usage_analytics.sources.base import SourceError
+from usage_analytics.sources.spool import COMPRESSION_MAGIC, COMPRESSIONS
+
+__all__ = ["refuse_another_format"]
+
+#: How much of the file is looked at.
+_HEAD = 512
+
+_TEXT_KIND = {"csv": "CSV text", "jsonl": "JSON Lines text"}
+
+
+def refuse_another_format(path: Path, kind: str) -> None:
+    """Raise `SourceError` where the file at `path`, to be read as `kind` ("csv" or
+    "jsonl"), holds another format by its first bytes."""
+    with path.open("rb") as stream:
+        head = stream.read(_HEAD)
+    held = _format_of(head, path)
+    if held is None or _is_text(head):
+        return
+    what, advice = held
+    raise SourceError(
+        f"{path}: holds {what} (by its first bytes), not {_TEXT_KIND[kind]}: {advice}"
+    )
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether `head` (a file's start, perhaps cut inside a character) may be text."""
+    if b"\x00" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _format_of(head: bytes, path: Path) -> tuple[str, str] | None:
+    """What a file `path` starting with `head` holds, and how to read it; None for none
+    known."""
+    if head.startswith(b"PAR1"):
+        return "a Parquet file", f"name it {path.with_suffix('.parquet').name}"
+    if head.startswith(b"SQLite format 3\x00"):
+        return "a SQLite database", f"name it {path.with_suffix('.db').name}"
+    if head.startswith(b"PK\x03\x04"):
+        return (
+            "a ZIP archive",
+            "a spreadsheet (.xlsx, .ods) is one: save it as CSV, comma-separated",
+        )
+    if head.startswith((b"ARROW1", b"FEA1")):
+        return "an Arrow IPC (Feather) file", "write it as Parquet (pyarrow.parquet.write_table)"
+    for suffix, compression in COMPRESSIONS.items():
+        if head.startswith(COMPRESSION_MAGIC[compression]):
+            return f"{compression}-compressed data", f"name it {path.name}{suffix}"
+    return None
