@@ -52,6 +52,10 @@ def compressed(compress: Callable[[bytes], bytes]) -> Callable[[Path], None]:
     return write
 
 
+def utf16(path: Path) -> None:
+    path.write_bytes(CSV_TEXT.decode().encode("utf-16"))  # (with its byte order mark)
+
+
 def zstd(path: Path) -> None:
     # (A zstd frame's magic and header before data no text holds; no zstd module needed.)
     path.write_bytes(b"\x28\xb5\x2f\xfd\x24\x2c\x61\x01\x00\xff\xfe" + bytes(range(256)))
@@ -70,6 +74,7 @@ FORMATS = [
         "an Arrow IPC (Feather) file",
         "write it as Parquet (pyarrow.parquet.write_table)",
     ),
+    (utf16, "UTF-16 text", "save it as UTF-8 (a spreadsheet's CSV UTF-8)"),
     (compressed(gzip.compress), "gzip-compressed data", "name it {name}.gz"),
     (compressed(bz2.compress), "bz2-compressed data", "name it {name}.bz2"),
     (compressed(lzma.compress), "xz-compressed data", "name it {name}.xz"),

@@ -1,6 +1,6 @@
 """A CSV or JSON Lines file that holds another format by its first bytes: a Parquet
-file, a compressed file, a SQLite database or a ZIP archive (a spreadsheet) under a
-text file's name.
+file, a compressed file, a SQLite database, a ZIP archive (a spreadsheet) or UTF-16 text
+under a UTF-8 text file's name.
 
 Read as text, such a file was "x.csv, line 4: not UTF-8 text" (or, skipping what cannot
 be read, "holds no records (3 lines left out ...)"), which says neither what the file is
@@ -67,6 +67,9 @@ def _format_of(head: bytes, path: Path) -> tuple[str, str] | None:
         )
     if head.startswith((b"ARROW1", b"FEA1")):
         return "an Arrow IPC (Feather) file", "write it as Parquet (pyarrow.parquet.write_table)"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # (a byte order mark: a spreadsheet's
+        # "Unicode text" export is UTF-16)
+        return "UTF-16 text", "save it as UTF-8 (a spreadsheet's CSV UTF-8)"
     for suffix, compression in COMPRESSIONS.items():
         if head.startswith(COMPRESSION_MAGIC[compression]):
             return f"{compression}-compressed data", f"name it {path.name}{suffix}"
