@@ -220,3 +220,38 @@ def test_a_number_no_numeric_holds_is_an_unknown_pattern_of_a_numeric_column(
     groups = _groups(postgres_url)
     assert len(groups) == 4
     assert _reads(postgres_url, [wanted, *groups]) == {wanted: -1, **groups}
+
+
+@pytest.mark.parametrize(
+    "kind", ["text", "character varying", "character(3)", "name", "citext", "interval", "text[]"]
+)
+def test_a_pattern_id_holding_nul_is_an_unknown_pattern(postgres_url: str, kind: str) -> None:
+    # No PostgreSQL text holds NUL: bound in the read's query, it failed it ("query
+    # failed: invalid byte sequence for encoding"), where SQLite said "no records".
+    sql(postgres_url, "CREATE EXTENSION IF NOT EXISTS citext")
+    _table(postgres_url, kind, ["'{a}'" if kind == "text[]" else "'1 day'"])
+    wanted = "a\x00b"
+
+    async def go() -> None:
+        async with PostgresSource(postgres_url, TableSpec("ids")) as source:
+            with pytest.raises(UnknownPatternError, match=r"pattern_id 'a\\x00b'"):
+                await source.fetch(wanted, START, NOW)
+            with pytest.raises(UnknownPatternError, match=r"pattern_id 'a\\x00b'"):
+                await source.newest(wanted)
+            with pytest.raises(UnknownPatternError, match=r"pattern_id 'a\\x00b'"):
+                await source.first_record(wanted)
+
+    asyncio.run(go())
+
+
+def test_a_json_value_holding_nul_is_its_pattern(postgres_url: str) -> None:
+    # (json keeps the escape "\u0000" as written; its value's text, the pattern, holds NUL.)
+    sql(
+        postgres_url,
+        "DROP TABLE IF EXISTS ids",
+        "CREATE TABLE ids (pattern_id json, timestamp timestamptz, success bool)",
+        f"INSERT INTO ids VALUES ('\"a\\u0000b\"', '{START.isoformat()}', true), "
+        f"('\"ab\"', '{START.isoformat()}', true)",
+    )
+    assert _groups(postgres_url) == {"a\x00b": 1, "ab": 1}
+    assert _reads(postgres_url, ["a\x00b", "a\x00c"]) == {"a\x00b": 1, "a\x00c": -1}

@@ -539,6 +539,12 @@ class PostgresSource(ExecutionSource):
         if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
+        if "\x00" in wanted and column.base != "json":
+            # No stored id holds NUL: PostgreSQL's text refuses it, and every id is read as
+            # text. Bound, it failed the query ("invalid byte sequence for encoding"), where
+            # a SQLite table without it says "no records". (A json value's "\u0000", whose
+            # key holds NUL, is found by listing the ids.)
+            return None
         key, table = pattern_key(wanted), self.table.qualified
         if key and column.base in NUMBER_TYPES:
             found = number_forms(cursor, table, column.sql, column.base, key)
