@@ -857,7 +857,13 @@ class PostgresSource(ExecutionSource):
             # where the rows are asked for by value (`_by_value`: its index serves them, a
             # domain's too, which the plan writes as a cast), or an expression of it (the
             # text of a JSON value, or of a column of a case-insensitive collation), which
-            # no index of the column serves, and an index of that expression does.
+            # no index of the column serves, and an index of that expression does; but
+            # none serves an interval's, an array's, a range's or a composite's: their text
+            # follows session settings (IntervalStyle, DateStyle...), which PostgreSQL
+            # refuses to index ("functions in index expression must be marked IMMUTABLE":
+            # the statement given failed), and their ids are listed by a scan of the
+            # table, not the index's steps (`_steps_by_index`), so no index serves their
+            # reads and none is asked for (`_text_indexable`).
             by_value = _by_value(pid)
             key = pid.sql if by_value else self._pattern_key(cursor, columns)
             # (varchar's text is itself, which PostgreSQL matches to the column's index)
@@ -873,7 +879,7 @@ class PostgresSource(ExecutionSource):
             )
             if unlisted or (plain and not self._leads_index(cursor, key)):
                 statements.append(pattern_time_index_sql(cursor, self.table, pid.sql, ts.sql))
-            if not plain and not self._leads_index(cursor, key):
+            if not plain and _text_indexable(cursor, pid) and not self._leads_index(cursor, key):
                 statements.append(
                     pattern_time_index_sql(
                         cursor, self.table, f"({key})", ts.sql, suffix="pattern_text_time"
@@ -936,6 +942,30 @@ class PostgresSource(ExecutionSource):
 
         result: Unattributed = await self._run(work)
         return result
+
+
+#: Whether PostgreSQL can index the text of a column of type $1 (a `format_type` name):
+#: the cast to text is binary, or its function's, else the type's output function's
+#: (a cast by I/O) is immutable.
+_TEXT_INDEXABLE_QUERY = (
+    "SELECT CASE WHEN c.castmethod = 'b' THEN true "
+    "WHEN c.castmethod = 'f' THEN (SELECT p.provolatile = 'i' FROM pg_proc p "
+    "WHERE p.oid = c.castfunc) ELSE (SELECT p.provolatile = 'i' FROM pg_type t "
+    "JOIN pg_proc p ON p.oid = t.typoutput WHERE t.oid = ty.oid) END "
+    "FROM (SELECT $1::regtype::oid AS oid) AS ty LEFT JOIN pg_cast c "
+    "ON c.castsource = ty.oid AND c.casttarget = 'text'::regtype"
+)
+
+
+def _text_indexable(cursor: Any, column: _Column) -> bool:
+    """Whether an index of the text `_pattern_key` reads of the column can be made: a
+    json value's (`#>>`, immutable), else the column's cast to text, where immutable
+    (not an interval's, an array's, a range's, a composite's, an enum's, a date's...)."""
+    if column.base == "json":
+        return True
+    cursor.execute(_TEXT_INDEXABLE_QUERY, (column.kind,))
+    row = cursor.fetchone()
+    return row is not None and bool(row[0])
 
 
 def _unquoted(sql: str) -> str:
