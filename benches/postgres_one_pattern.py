@@ -5,7 +5,7 @@ before helper-282), raced in one run.
 The tables: 1M records over PATTERNS ids each (default 1,000 and 100,000), of the
 column types KINDS (default text, "pattern-000042"; integer, 42; numeric, 42; text in
 ICU's root collation, whose ids are still listed: no range of its index holds a
-pattern's padded ids), one
+pattern's padded ids; text of which a third of the ids start with a space, "padded"), one
 every 7 s back from 2026-03-01, the library's layout (`postgres_tables.build_table`:
 the (pattern_id, timestamp) index), ANALYZEd (`one_<kind>_<PATTERNS>`, kept where the
 database has it). Each round times, alternated, `fetch` of one pattern over 30 days
@@ -44,9 +44,13 @@ KINDS = {
     "integer": ("(i % {n})::text", "7"),
     "numeric": ("(i % {n})::text", "7"),
     "icu": ("'pattern-' || lpad((i % {n})::text, 6, '0')", "pattern-000007"),
+    "padded": (
+        "CASE WHEN i % 3 = 0 THEN ' ' ELSE '' END || 'pattern-' || lpad((i % {n})::text, 6, '0')",
+        "pattern-000007",
+    ),
 }
 #: Kind -> the column's type, where not the kind.
-TYPES = {"icu": 'text COLLATE "und-x-icu"'}
+TYPES = {"icu": 'text COLLATE "und-x-icu"', "padded": "text"}
 
 
 def table(kind: str, patterns: int) -> str:
@@ -58,7 +62,7 @@ def build(url: str, kind: str, patterns: int) -> None:
     typed = TYPES.get(kind, kind)
     retyped = (
         []
-        if kind == "text"
+        if kind in ("text", "padded")
         else [f"ALTER TABLE {name} ALTER COLUMN pattern_id TYPE {typed} USING pattern_id::{typed}"]
     )
     build_table(
@@ -66,7 +70,7 @@ def build(url: str, kind: str, patterns: int) -> None:
         name,
         "(pattern_id, timestamp, success) "
         f"SELECT {KINDS[kind][0].format(n=patterns)}"
-        + ("" if kind in ("text", "icu") else f"::{kind}")
+        + ("" if kind in ("text", "icu", "padded") else f"::{kind}")
         + ", timestamptz '2026-03-01 00:00Z' - i * interval '7 seconds', i % 7 <> 0 "
         "FROM generate_series(0, 999999) i",
         before=retyped,
