@@ -114,9 +114,10 @@ async def race(url: str, rounds: int, kind: str, patterns: int) -> None:
         for label, read in reads.items():
             # (The same answers both ways, and a warm-up each.)
             mine, before = await read(ours), await read(theirs)
-            size = getattr(mine, "count", mine)
-            assert size == getattr(before, "count", before), (mine, before)
-            size = "error" if label == "fetch, unknown" else size
+            if isinstance(mine, str):  # (an error's message: "error")
+                assert mine == before, (mine, before)
+            size = "error" if isinstance(mine, str) else getattr(mine, "count", mine)
+            assert isinstance(mine, str) or size == getattr(before, "count", before)
             taken: dict[str, list[Took]] = {"now": [], "listing": []}
             for _ in range(rounds):
                 taken["now"] += await repeated_awaited(partial(read, ours), 1)

@@ -18,9 +18,10 @@ found by the column's own index where its type allows, exactly:
   it and then whitespace (one range of the index for each run of `WHITESPACE`); for a
   UUID, each spelling `uuid_spelled` reads, mixed case too, found letter by letter (a
   seek for each case of each letter, on the server: a step is kept only where some id
-  starts so); and every id starting with whitespace, whatever follows it (an index range
-  cannot tell "  a" from "  b" before the whitespace is read past, so these are all read
-  and keyed here: a table's padded ids are few, where there are any).
+  starts so); and the ids starting with whitespace whose text stripped is the key (or a
+  UUID's form, any case): an index range cannot tell "  a" from "  b" before the
+  whitespace is read past, so the ranges of ids starting with whitespace are read and
+  filtered on the server (`_padded_ids`), and what passes is keyed here.
 
 Elsewhere (a collation ordering by language, where "a b" sorts among "ab..." and no range
 holds the ids starting with "a" and a space; citext and case-insensitive collations;
@@ -207,8 +208,9 @@ def _padded_ids(cursor: Any, table: str, pid: str, collation: str, key: str) -> 
     which `lower` folds under any collation). A superset: the caller keys each. The ids
     starting with whitespace are the index's ranges of the whitespace runs, read and
     filtered on the server: no range tells "  a" from "  b" before the whitespace is read
-    past, and these were each listed by a seek and keyed here (66,000 of 200,000 ids:
-    2.0 s a read; BENCHMARKS.md, helper-290)."""
+    past. They were each listed by a seek and keyed here: a read of a table of 100,000
+    ids over 1M rows, a third of them padded, took 2.7 s, now 0.2 (BENCHMARKS.md,
+    helper-290)."""
     uuid = pattern_uuid(key) is not None and len(key) == 36
     stripped = f"btrim(ua_t.{pid}, $3)"
     # (`strpos` first, where it tells: a search for the key is cheaper than the strip.)
