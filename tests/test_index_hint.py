@@ -297,6 +297,16 @@ def made(statement: str | None) -> list[str]:
         ("double precision", "i % 2", "(pattern_id, timestamp)", []),
         # (An index whose later key is the id's is walked whole, filtering.)
         ("integer", "i % 2", "(timestamp, pattern_id)", [PLAIN_INDEX]),
+        # (No index of an interval's, an array's or a range's text can be made: their
+        # output functions are not immutable. The statement given failed, "functions in
+        # index expression must be marked IMMUTABLE". Their ids are listed by a scan, not
+        # the column's index, and their rows asked for by text: no index serves them.)
+        ("interval", "i * interval '1 day'", None, []),
+        ("integer[]", "ARRAY[i % 2]", None, []),
+        ("text[]", "ARRAY['p' || i % 2]", None, []),
+        ("int4range", "int4range(i % 2, 3)", None, []),
+        # (A date's ids are listed by the column's index's steps: that one, not its text's.)
+        ("date", "date '2026-01-01' + i % 2", None, [PLAIN_INDEX]),
     ],
 )
 def test_a_postgresql_hint_asks_for_the_indexes_the_reads_use(

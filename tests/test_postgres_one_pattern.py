@@ -220,3 +220,96 @@ def test_a_number_no_numeric_holds_is_an_unknown_pattern_of_a_numeric_column(
     groups = _groups(postgres_url)
     assert len(groups) == 4
     assert _reads(postgres_url, [wanted, *groups]) == {wanted: -1, **groups}
+
+
+@pytest.mark.parametrize(
+    "kind", ["text", "character varying", "character(3)", "name", "citext", "interval", "text[]"]
+)
+def test_a_pattern_id_holding_nul_is_an_unknown_pattern(postgres_url: str, kind: str) -> None:
+    # No PostgreSQL text holds NUL: bound in the read's query, it failed it ("query
+    # failed: invalid byte sequence for encoding"), where SQLite said "no records".
+    sql(postgres_url, "CREATE EXTENSION IF NOT EXISTS citext")
+    _table(postgres_url, kind, ["'{a}'" if kind == "text[]" else "'1 day'"])
+    wanted = "a\x00b"
+
+    async def go() -> None:
+        async with PostgresSource(postgres_url, TableSpec("ids")) as source:
+            with pytest.raises(UnknownPatternError, match=r"pattern_id 'a\\x00b'"):
+                await source.fetch(wanted, START, NOW)
+            with pytest.raises(UnknownPatternError, match=r"pattern_id 'a\\x00b'"):
+                await source.newest(wanted)
+            with pytest.raises(UnknownPatternError, match=r"pattern_id 'a\\x00b'"):
+                await source.first_record(wanted)
+
+    asyncio.run(go())
+
+
+def test_a_json_value_holding_nul_is_its_pattern(postgres_url: str) -> None:
+    # (json keeps the escape "\u0000" as written; its value's text, the pattern, holds NUL.)
+    sql(
+        postgres_url,
+        "DROP TABLE IF EXISTS ids",
+        "CREATE TABLE ids (pattern_id json, timestamp timestamptz, success bool)",
+        f"INSERT INTO ids VALUES ('\"a\\u0000b\"', '{START.isoformat()}', true), "
+        f"('\"ab\"', '{START.isoformat()}', true)",
+    )
+    assert _groups(postgres_url) == {"a\x00b": 1, "ab": 1}
+    assert _reads(postgres_url, ["a\x00b", "a\x00c"]) == {"a\x00b": 1, "a\x00c": -1}
+
+
+def test_an_unknown_patterns_error_cuts_each_id_it_names(postgres_url: str) -> None:
+    # Five stored ids of a megabyte each made a message of five megabytes.
+    # (No btree indexes such ids: at most 2,704 bytes.)
+    sql(
+        postgres_url,
+        "DROP TABLE IF EXISTS ids",
+        "CREATE TABLE ids (pattern_id text, timestamp timestamptz, success bool)",
+        "INSERT INTO ids SELECT n || repeat('p', 1000000), now(), true "
+        "FROM generate_series(0, 6) AS n",
+    )
+
+    async def message(wanted: str) -> str:
+        async with PostgresSource(postgres_url, TableSpec("ids")) as source:
+            with pytest.raises(UnknownPatternError) as raised:
+                await source.fetch(wanted, START, NOW)
+        return str(raised.value)
+
+    listed = asyncio.run(message("nope"))
+    cut = "p" * 79 + "..."
+    assert listed.endswith(f"(it has: {', '.join(str(n) + cut for n in range(5))} and 2 more)")
+    starting = asyncio.run(message("1" + "p" * 100))  # (ids starting with it, named whole)
+    assert starting.startswith("no records with pattern_id '1" + "p" * 78 + "... in table 'ids'")
+    assert starting.endswith(f"; ids starting with it: 1{cut} (pass the whole id)")
+
+
+def test_an_unknown_patterns_read_lists_the_ids_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where the column's index finds no spellings (citext here), the read lists the ids
+    # to find them, and its error listed them again to name the patterns.
+    sql(postgres_url, "CREATE EXTENSION IF NOT EXISTS citext")
+    _table(postgres_url, "citext", ["'a'", "' a'", "'b'"])
+    listed = PostgresSource._listed_ids
+    calls: list[str] = []
+
+    def counted(source: PostgresSource, *args: Any) -> list[str]:
+        calls.append("listed")
+        return listed(source, *args)
+
+    monkeypatch.setattr(PostgresSource, "_listed_ids", counted)
+
+    async def go() -> list[int]:
+        counts = []
+        async with PostgresSource(postgres_url, TableSpec("ids")) as source:
+            for read in ("fetch", "newest", "first_record", "fetch_all"):
+                calls.clear()
+                if read == "fetch_all":
+                    assert [g.pattern_id for g in await source.fetch_all(START, NOW)] == ["a", "b"]
+                else:
+                    args = (START, NOW) if read == "fetch" else ()
+                    with pytest.raises(UnknownPatternError, match=r"\(it has: a, b\)"):
+                        await getattr(source, read)("c", *args)
+                counts.append(len(calls))
+        return counts
+
+    assert asyncio.run(go()) == [1, 1, 1, 1]

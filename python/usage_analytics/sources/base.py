@@ -30,6 +30,7 @@ from uuid import UUID
 from usage_analytics.closing import AsyncClosing
 from usage_analytics.contracts import uuid_spelled
 from usage_analytics.errors import UsageAnalyticsError
+from usage_analytics.input_notes import LABEL_CHARS, label_repr
 from usage_analytics.sources.exact_numbers import (
     bad_as_written,
     may_be_past_its_bound,
@@ -527,23 +528,30 @@ def unknown_pattern(
     wanted: str, where: str, known: Sequence[str], total: int | None = None
 ) -> UnknownPatternError:
     """The error for a pattern `where` has no record of, naming up to five it has
-    (`known`, of `total` in all)."""
+    (`known`, of `total` in all), each id (and `wanted`) cut after `LABEL_CHARS`
+    characters, as an index label is (`label_repr`): five ids of a megabyte each made
+    a message of megabytes."""
+    asked = label_repr(wanted)
     if not known:
-        return UnknownPatternError(f"no records with pattern_id {wanted!r} in {where}")
+        return UnknownPatternError(f"no records with pattern_id {asked} in {where}")
     # (The dashboard's table shows UUIDs by their start, `short_ids`: one given so is
     # named whole, where the five first ids in order need not hold it.)
     starting = [key for key in known if key.startswith(wanted)]
     if starting:
         more = f" and {len(starting) - 5} more" if len(starting) > 5 else ""
         return UnknownPatternError(
-            f"no records with pattern_id {wanted!r} in {where}; ids starting with it: "
-            f"{', '.join(starting[:5])}{more} (pass the whole id)"
+            f"no records with pattern_id {asked} in {where}; ids starting with it: "
+            f"{_shown_ids(starting)}{more} (pass the whole id)"
         )
     total = len(known) if total is None else total
-    listed = ", ".join(known[:5]) + (f" and {total - 5} more" if total > 5 else "")
-    return UnknownPatternError(
-        f"no records with pattern_id {wanted!r} in {where} (it has: {listed})"
-    )
+    listed = _shown_ids(known) + (f" and {total - 5} more" if total > 5 else "")
+    return UnknownPatternError(f"no records with pattern_id {asked} in {where} (it has: {listed})")
+
+
+def _shown_ids(keys: Sequence[str]) -> str:
+    """The first five of `keys`, each cut after `LABEL_CHARS` characters."""
+    cut = (key if len(key) <= LABEL_CHARS else f"{key[:LABEL_CHARS]}..." for key in keys[:5])
+    return ", ".join(cut)
 
 
 def row_at(timestamp: Any) -> str:

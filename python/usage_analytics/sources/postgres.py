@@ -287,6 +287,7 @@ class PostgresSource(ExecutionSource):
         self.description = self._connection.description
         self._columns: dict[str, _Column] | None = None
         self._row_key: _RowKey | None = None
+        self._listed: list[str] | None = None
 
     def _forget_columns(self, connection: Any) -> None:
         self._columns = None
@@ -296,7 +297,10 @@ class PostgresSource(ExecutionSource):
             if self._columns is None:
                 self._columns = self._introspect(cursor)
                 self._row_key = self._key_of_rows(cursor)
-            return work(cursor, self._columns)
+            try:
+                return work(cursor, self._columns)
+            finally:
+                self._listed = None  # (kept for one call: `_pattern_ids`)
 
         return await self._connection.run(call)
 
@@ -338,7 +342,16 @@ class PostgresSource(ExecutionSource):
         (`_skip_scan`), one seek an id, but where the table's statistics say its ids have
         few rows each (`postgres_shape`): one scan then reads them faster (100,000 ids over
         1M rows: 0.25 s against 0.6 to 1.5), the same ids the steps list (DISTINCT by the
-        type's equality, which the index's steps use)."""
+        type's equality, which the index's steps use). Listed once a call (`_run`): an
+        unknown pattern's read listed them twice where the column's index finds no
+        spellings (`_listed_forms`, then `_unknown`): 2.4 s, now 1.3, at 100,000 ids over
+        1M rows in an ICU collation (BENCHMARKS.md, helper-290)."""
+        if self._listed is None:
+            self._listed = self._listed_ids(cursor, pid, skip_scan)
+        return self._listed
+
+    def _listed_ids(self, cursor: Any, pid: str, skip_scan: str | None) -> list[str]:
+        """`_pattern_ids` listed by the server."""
         table = self.table.qualified
         if skip_scan is not None and few_rows_per_id(
             cursor, table, _unquoted(pid), LIST_BY_SCAN_BELOW_ROWS_PER_ID
@@ -539,6 +552,12 @@ class PostgresSource(ExecutionSource):
         if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
+        if "\x00" in wanted and column.base != "json":
+            # No stored id holds NUL: PostgreSQL's text refuses it, and every id is read as
+            # text. Bound, it failed the query ("invalid byte sequence for encoding"), where
+            # a SQLite table without it says "no records". (A json value's "\u0000", whose
+            # key holds NUL, is found by listing the ids.)
+            return None
         key, table = pattern_key(wanted), self.table.qualified
         if key and column.base in NUMBER_TYPES:
             found = number_forms(cursor, table, column.sql, column.base, key)
@@ -851,7 +870,13 @@ class PostgresSource(ExecutionSource):
             # where the rows are asked for by value (`_by_value`: its index serves them, a
             # domain's too, which the plan writes as a cast), or an expression of it (the
             # text of a JSON value, or of a column of a case-insensitive collation), which
-            # no index of the column serves, and an index of that expression does.
+            # no index of the column serves, and an index of that expression does; but
+            # none serves an interval's, an array's, a range's or a composite's: their text
+            # follows session settings (IntervalStyle, DateStyle...), which PostgreSQL
+            # refuses to index ("functions in index expression must be marked IMMUTABLE":
+            # the statement given failed), and their ids are listed by a scan of the
+            # table, not the index's steps (`_steps_by_index`), so no index serves their
+            # reads and none is asked for (`_text_indexable`).
             by_value = _by_value(pid)
             key = pid.sql if by_value else self._pattern_key(cursor, columns)
             # (varchar's text is itself, which PostgreSQL matches to the column's index)
@@ -867,7 +892,7 @@ class PostgresSource(ExecutionSource):
             )
             if unlisted or (plain and not self._leads_index(cursor, key)):
                 statements.append(pattern_time_index_sql(cursor, self.table, pid.sql, ts.sql))
-            if not plain and not self._leads_index(cursor, key):
+            if not plain and _text_indexable(cursor, pid) and not self._leads_index(cursor, key):
                 statements.append(
                     pattern_time_index_sql(
                         cursor, self.table, f"({key})", ts.sql, suffix="pattern_text_time"
@@ -930,6 +955,30 @@ class PostgresSource(ExecutionSource):
 
         result: Unattributed = await self._run(work)
         return result
+
+
+#: Whether PostgreSQL can index the text of a column of type $1 (a `format_type` name):
+#: the cast to text is binary, or its function's, else the type's output function's
+#: (a cast by I/O) is immutable.
+_TEXT_INDEXABLE_QUERY = (
+    "SELECT CASE WHEN c.castmethod = 'b' THEN true "
+    "WHEN c.castmethod = 'f' THEN (SELECT p.provolatile = 'i' FROM pg_proc p "
+    "WHERE p.oid = c.castfunc) ELSE (SELECT p.provolatile = 'i' FROM pg_type t "
+    "JOIN pg_proc p ON p.oid = t.typoutput WHERE t.oid = ty.oid) END "
+    "FROM (SELECT $1::regtype::oid AS oid) AS ty LEFT JOIN pg_cast c "
+    "ON c.castsource = ty.oid AND c.casttarget = 'text'::regtype"
+)
+
+
+def _text_indexable(cursor: Any, column: _Column) -> bool:
+    """Whether an index of the text `_pattern_key` reads of the column can be made: a
+    json value's (`#>>`, immutable), else the column's cast to text, where immutable
+    (not an interval's, an array's, a range's, a composite's, an enum's, a date's...)."""
+    if column.base == "json":
+        return True
+    cursor.execute(_TEXT_INDEXABLE_QUERY, (column.kind,))
+    row = cursor.fetchone()
+    return row is not None and bool(row[0])
 
 
 def _unquoted(sql: str) -> str:

@@ -18,9 +18,10 @@ found by the column's own index where its type allows, exactly:
   it and then whitespace (one range of the index for each run of `WHITESPACE`); for a
   UUID, each spelling `uuid_spelled` reads, mixed case too, found letter by letter (a
   seek for each case of each letter, on the server: a step is kept only where some id
-  starts so); and every id starting with whitespace, whatever follows it (an index range
-  cannot tell "  a" from "  b" before the whitespace is read past, so these are all read
-  and keyed here: a table's padded ids are few, where there are any).
+  starts so); and the ids starting with whitespace whose text stripped is the key (or a
+  UUID's form, any case): an index range cannot tell "  a" from "  b" before the
+  whitespace is read past, so the ranges of ids starting with whitespace are read and
+  filtered on the server (`_padded_ids`), and what passes is keyed here.
 
 Elsewhere (a collation ordering by language, where "a b" sorts among "ab..." and no range
 holds the ids starting with "a" and a space; citext and case-insensitive collations;
@@ -194,10 +195,43 @@ def text_forms(cursor: Any, table: str, pid: str, collation: str, key: str) -> l
         spellings += _uuid_spellings(cursor, table, pid, collation, key)
     # The ids starting with a spelling then whitespace, and those starting with whitespace.
     ranges = [(s + first, s + after) for s in spellings for first, after in _WHITESPACE_RUNS]
-    ranges += _WHITESPACE_RUNS
     found = _ids_in_ranges(cursor, table, pid, collation, ranges)
+    found += _padded_ids(cursor, table, pid, collation, key)
     padded = [text for text in found if id_key("text")(text) == key]
     return list(dict.fromkeys([*spellings, *padded]))
+
+
+def _padded_ids(cursor: Any, table: str, pid: str, collation: str, key: str) -> list[str]:
+    """The distinct ids starting with whitespace that may be pattern `key`'s: those whose
+    text without the whitespace at its ends (`btrim`, as `pattern_key` strips it) is `key`,
+    or for a UUID one of its forms in any case (`_uuid_templates`; its forms are ASCII,
+    which `lower` folds under any collation). A superset: the caller keys each. The ids
+    starting with whitespace are the index's ranges of the whitespace runs, read and
+    filtered on the server: no range tells "  a" from "  b" before the whitespace is read
+    past. They were each listed by a seek and keyed here: a read of a table of 100,000
+    ids over 1M rows, a third of them padded, took 2.7 s, now 0.2 (BENCHMARKS.md,
+    helper-290)."""
+    uuid = pattern_uuid(key) is not None and len(key) == 36
+    stripped = f"btrim(ua_t.{pid}, $3)"
+    # (`strpos` first, where it tells: a search for the key is cheaper than the strip.)
+    matched = f"lower({stripped})" if uuid else f"strpos(ua_t.{pid}, $5) > 0 AND {stripped}"
+    lows, highs = zip(*_WHITESPACE_RUNS, strict=True)
+    column, bound = f"ua_t.{pid}", f"COLLATE {collation}"
+    cursor.execute(
+        "SELECT DISTINCT ua_ids.ua_id FROM unnest($1::text[], $2::text[]) "
+        f"AS ua_r(ua_low, ua_high) CROSS JOIN LATERAL (SELECT {column}::text AS ua_id "
+        f"FROM {table} AS ua_t WHERE {column} >= ua_r.ua_low {bound} "
+        f"AND {column} < ua_r.ua_high {bound} "
+        f"AND {matched} = ANY($4::text[]) OFFSET 0) AS ua_ids",
+        [
+            _array(list(lows)),
+            _array(list(highs)),
+            WHITESPACE,
+            _array(_uuid_templates(key) if uuid else [key]),
+            *([] if uuid else [key]),
+        ],
+    )
+    return [str(text) for text in cursor.fetch_arrow_table().column(0).to_pylist()]
 
 
 def _uuid_spellings(cursor: Any, table: str, pid: str, collation: str, uuid: str) -> list[str]:
