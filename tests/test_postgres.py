@@ -456,6 +456,23 @@ def test_missing_table_column_and_wrong_timestamp_type(postgres_url: str) -> Non
             call(PostgresSource(postgres_url, TableSpec(table="a", columns=columns)), "newest")
 
 
+def test_a_missing_column_spelled_otherwise_is_offered_as_a_mapping(postgres_url: str) -> None:
+    # Listed among the columns, the user was left to find --column in the help.
+    sql(postgres_url, 'CREATE TABLE spelled ("Pattern ID" text, timestamp timestamptz)')
+    with pytest.raises(SourceError) as raised:
+        call(PostgresSource(postgres_url, TableSpec(table="spelled")), "newest")
+    assert str(raised.value).endswith(
+        "has no column 'pattern_id' for the record field 'pattern_id' (columns: Pattern ID, "
+        "timestamp); to read the column 'Pattern ID' as 'pattern_id', map it: --column "
+        "'pattern_id=Pattern ID' (TableSpec's columns {'pattern_id': 'Pattern ID'})"
+    )
+    sql(postgres_url, "INSERT INTO spelled VALUES ('p', '2026-03-01T10:00Z')")
+    mapped = TableSpec(table="spelled", columns={"pattern_id": "Pattern ID"})
+    assert call(PostgresSource(postgres_url, mapped), "newest") == datetime(
+        2026, 3, 1, 10, tzinfo=UTC
+    )
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

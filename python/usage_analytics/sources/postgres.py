@@ -75,6 +75,7 @@ from usage_analytics.sources.base import (
 )
 from usage_analytics.sources.column_case import ascii_folded as _folded
 from usage_analytics.sources.column_case import other_case as _other_case
+from usage_analytics.sources.missing_column import missing_column_error
 from usage_analytics.sources.postgres_connection import (
     PostgresConnection,
     postgres_pyarrow,
@@ -400,11 +401,7 @@ class PostgresSource(ExecutionSource):
             actual = wanted if wanted in found else _other_case(found, wanted, name, where)
             if actual is None:
                 if name in (PATTERN_ID, "timestamp") or name in spec.columns:
-                    raise SourceError(
-                        f"table {spec.label!r} of {self.description} has no column "
-                        f"{wanted!r} for the record field {name!r} "
-                        f"(columns: {', '.join(found)})"
-                    )
+                    raise SourceError(missing_column_error(where, wanted, name, found))
                 continue
             columns[name] = found[actual]
             self._check_type(name, columns[name])
