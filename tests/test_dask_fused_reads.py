@@ -16,7 +16,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -287,26 +287,26 @@ def _blocking_state(
     return NUMBERED(frame, settings, by, partition_info)
 
 
-def test_a_client_closed_during_a_fused_read_ends_the_call(tmp_path: Path) -> None:
+@pytest.mark.parametrize("entered", [False, True])
+def test_a_client_closed_during_a_fused_read_ends_the_call(tmp_path: Path, entered: bool) -> None:
     # The service's shutdown: its client closed while `analyze` computes the fused graph.
-    # The call raised nothing where it computed the whole frame again, untuned, on the
-    # local threads of the client's process. (Workers in this process: the events are
-    # shared with the task.)
+    # The call computed the frame again, untuned: on the closed client where it was
+    # entered (`with Client(...)`: ClosedClientError, not the cancellation), else on the
+    # local threads of the client's process, which gave a result. (Workers in this
+    # process: the events are shared with the task.)
     _files(tmp_path, "parquet", bad={})
     ddf = _read(tmp_path, "parquet")
     _STARTED.clear()
     _RELEASED.clear()
-    with (
-        LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=False,
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard_address": ":0"},
-            silence_logs=logging.CRITICAL,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+        silence_logs=logging.CRITICAL,
+    ) as cluster:
+        client = Client(cluster)
 
         def close_when_started() -> None:
             _STARTED.wait(timeout=30)
@@ -314,7 +314,10 @@ def test_a_client_closed_during_a_fused_read_ends_the_call(tmp_path: Path) -> No
             _RELEASED.set()
 
         closer = threading.Thread(target=close_when_started)
-        with mock.patch.object(ua_dask, "_numbered_partition_state", _blocking_state):
+        with (
+            client if entered else nullcontext(),
+            mock.patch.object(ua_dask, "_numbered_partition_state", _blocking_state),
+        ):
             closer.start()
             try:
                 with pytest.raises(CancelledError):
@@ -322,6 +325,7 @@ def test_a_client_closed_during_a_fused_read_ends_the_call(tmp_path: Path) -> No
             finally:
                 _RELEASED.set()
                 closer.join()
+                client.close()
 
 
 SCHEMA = pa.Schema.from_pandas(_records(1, seed=0, extra_columns=20), preserve_index=False)
