@@ -11,9 +11,12 @@ files' rows here).
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import CancelledError
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dask.local import get_sync
+from distributed import Client, LocalCluster
+from distributed.client import FutureCancelledError
 from equivalence import VOLATILE, assert_batch_equivalent
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -243,6 +248,84 @@ def test_a_failure_of_the_fused_graph_alone_is_the_untuned_graph_s_to_decide(
     assert fused[-1] == 2 * ROWS
     assert untuned == [ROWS] * FILES
     assert _comparable(result) == _comparable(_untuned(lambda: analyze(ddf, **WINDOW)))
+
+
+def test_a_cancelled_fused_computation_is_raised_not_computed_again(tmp_path: Path) -> None:
+    # A cancellation is the caller's, not a failure of the fused graph: `distributed`
+    # raises it where the client is closed mid-computation. It was the untuned graph's
+    # cue to compute the whole frame again, on whatever scheduler was left.
+    _files(tmp_path, "parquet", bad={})
+    ddf = _read(tmp_path, "parquet")
+    cancelled = FutureCancelledError("customreduction-tree-0", "client-closed")
+
+    def get(graph: Any, keys: Any, **kwargs: Any) -> Any:
+        computations.reads.append([])
+        raise cancelled
+
+    computations = _Computations()
+    with (
+        mock.patch.object(ua_dask, "_numbered_partition_state", computations.state),
+        dask.config.set(scheduler=get),
+        pytest.raises(CancelledError) as raised,
+    ):
+        analyze(ddf, **WINDOW)
+    assert raised.value is cancelled
+    assert computations.reads == [[]]  # (the fused graph only, never the untuned one)
+
+
+# Set by `_blocking_state` when a task starts; it then waits for `_RELEASED`. (Module
+# globals: the in-process workers below run the very function, by reference.)
+_STARTED = threading.Event()
+_RELEASED = threading.Event()
+
+
+def _blocking_state(
+    frame: pd.DataFrame, settings: dict[str, Any], by: str, partition_info: Any = None
+) -> Any:
+    _STARTED.set()
+    _RELEASED.wait(timeout=30)
+    return NUMBERED(frame, settings, by, partition_info)
+
+
+@pytest.mark.parametrize("entered", [False, True])
+def test_a_client_closed_during_a_fused_read_ends_the_call(tmp_path: Path, entered: bool) -> None:
+    # The service's shutdown: its client closed while `analyze` computes the fused graph.
+    # The call computed the frame again, untuned: on the closed client where it was
+    # entered (`with Client(...)`: ClosedClientError, not the cancellation), else on the
+    # local threads of the client's process, which gave a result. (Workers in this
+    # process: the events are shared with the task.)
+    _files(tmp_path, "parquet", bad={})
+    ddf = _read(tmp_path, "parquet")
+    _STARTED.clear()
+    _RELEASED.clear()
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+        silence_logs=logging.CRITICAL,
+    ) as cluster:
+        client = Client(cluster)
+
+        def close_when_started() -> None:
+            _STARTED.wait(timeout=30)
+            client.close()
+            _RELEASED.set()
+
+        closer = threading.Thread(target=close_when_started)
+        with (
+            client if entered else nullcontext(),
+            mock.patch.object(ua_dask, "_numbered_partition_state", _blocking_state),
+        ):
+            closer.start()
+            try:
+                with pytest.raises(CancelledError):
+                    analyze(ddf, **WINDOW)
+            finally:
+                _RELEASED.set()
+                closer.join()
+                client.close()
 
 
 SCHEMA = pa.Schema.from_pandas(_records(1, seed=0, extra_columns=20), preserve_index=False)

@@ -65,7 +65,8 @@ percentile and trend the untuned graph's; a standard deviation may differ in its
 bits, as between any two partitionings of the records); where they refused some, or it
 failed, the graph is computed again without tuning (`optimization.tune.active`, off only
 while this call's graph is optimized, `_compute_state`: not for the process's other
-work), one file a partition, and its state or its error is the answer. An invalid record
+work), one file a partition, and its state or its error is the answer (a cancellation,
+of a client closed mid-computation, is raised as it is). An invalid record
 read fused costs a second computation; a valid read costs nothing more than its
 optimization twice (`benches/dask_partition_numbers.py`); a graph tuning leaves as it is
 (a CSV read, a frame the user fused) is computed once. A frame filtered after
@@ -121,6 +122,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable
+from concurrent.futures import CancelledError
 from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple
 from uuid import UUID, uuid4
@@ -371,7 +373,10 @@ def _compute_state(lazy: Any, numbered: bool) -> _NotedState:
        which the untuned graph may not meet: a fused partition is larger), the untuned
        graph is computed, as all were before: its state, or its error, is the answer
        (the error of the partition that fails first, its `more` that partition's other
-       invalid records). The invalid case pays twice; the common case pays nothing."""
+       invalid records). The invalid case pays twice; the common case pays nothing.
+       A cancellation (`concurrent.futures.CancelledError`, which `distributed` raises
+       for a client closed mid-computation) is no failure of the fused
+       graph: it is raised, as it was before, and nothing is computed again."""
     optimize = getattr(lazy, "optimize", None)  # (legacy dask.dataframe: no tuning)
     if not numbered or optimize is None:
         return lazy.compute()  # type: ignore[no-any-return]
@@ -401,7 +406,12 @@ def _compute_state(lazy: Any, numbered: bool) -> _NotedState:
         return _computed(untuned)
     try:
         fused = _computed(tuned)
-    except Exception:  # (any: the untuned graph's outcome is the answer, below)
+    except CancelledError:
+        # The caller's (`distributed`'s, of a client closed meanwhile): computed again,
+        # the untuned graph ran on the scheduler left, the client's own threads, which
+        # read the whole input where the cluster was meant to.
+        raise
+    except Exception:  # (any other: the untuned graph's outcome is the answer, below)
         fused = None
     if fused is not None and fused.invalid == 0:
         return fused
