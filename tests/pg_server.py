@@ -62,7 +62,9 @@ class ThrowawayServer:
             raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
 
     @classmethod
-    def start(cls) -> ThrowawayServer:
+    def start(cls, password: str | None = None) -> ThrowawayServer:
+        """A server trusting every connection; with `password`, one asking the postgres
+        user for it (scram-sha-256)."""
         initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
         if initdb is None or pg_ctl is None:
             raise RuntimeError(
@@ -76,7 +78,14 @@ class ThrowawayServer:
             shutil.chown(directory, "postgres")
         server = cls(directory, _free_port(), pg_ctl, as_postgres)
         data = directory / "data"
-        server._run(initdb, "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
+        auth: list[str | Path] = ["-A", "trust"]
+        if password is not None:
+            secret = directory / "password"
+            secret.write_text(password)
+            if as_postgres:
+                shutil.chown(secret, "postgres")
+            auth = ["-A", "scram-sha-256", f"--pwfile={secret}"]
+        server._run(initdb, "-D", data, *auth, "-U", "postgres", "-E", "UTF8",
                     "--locale=C", "--no-sync")  # fmt: skip
         options = (
             f"-p {server.port} -k {directory} -c listen_addresses=localhost "

@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 import pyarrow as pa
 import pytest
 from pg_calls import call, sql
+from pg_server import ThrowawayServer
 from source_cases import (
     DECLINING,
     GROWING,
@@ -492,6 +493,34 @@ def test_unreachable_server_and_bad_urls(postgres_url: str) -> None:
         call(PostgresSource(missing_db), "newest")
     with pytest.raises(UnsupportedSourceError, match="bad PostgreSQL URL"):
         PostgresSource("postgresql://host:notaport/db")
+
+
+def test_a_server_asking_for_a_password_not_given_says_where_to_give_it() -> None:
+    # libpq's "fe_sendauth: no password supplied" named neither the password nor where.
+    server = ThrowawayServer.start(password="s3cret")
+    try:
+        bare = f"postgresql://postgres@localhost:{server.port}/postgres"
+        with pytest.raises(SourceUnavailableError) as caught:
+            call(PostgresSource(bare), "newest")
+        said = str(caught.value)
+        assert said.startswith(f"cannot connect to {bare}: ")
+        assert said.endswith(
+            "fe_sendauth: no password supplied; the server asks for a password: give it in "
+            "the URL (postgresql://USER:PASSWORD@HOST/DB), in PGPASSWORD or in ~/.pgpass"
+        )
+        # A wrong one is the server's own words, without the hint (or the password).
+        wrong = f"postgresql://postgres:nope@localhost:{server.port}/postgres"
+        with pytest.raises(SourceUnavailableError) as caught:
+            call(PostgresSource(wrong), "newest")
+        assert 'password authentication failed for user "postgres"' in str(caught.value)
+        assert "PGPASSWORD" not in str(caught.value)
+        assert "nope" not in str(caught.value)
+        # The password where the hint says reaches the server (no table yet: its error).
+        given = f"postgresql://postgres:s3cret@localhost:{server.port}/postgres"
+        with pytest.raises(SourceError, match="has no table 'pattern_executions'"):
+            call(PostgresSource(given), "newest")
+    finally:
+        server.stop()
 
 
 #: Connections refused 200 times, then 1,500 times more: prints the resident KB the

@@ -58,8 +58,9 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
     try:
         connection = _opened(dbapi, target, autocommit=autocommit)
     except dbapi.Error as error:
+        said = first_line(error, url)
         raise SourceUnavailableError(
-            f"cannot connect to {redacted(url)}: {first_line(error, url)}"
+            f"cannot connect to {redacted(url)}: {said}{_password_hint(said)}"
         ) from None
     try:
         cursor = connection.cursor()
@@ -84,6 +85,17 @@ def connect(url: str, *, autocommit: bool = True) -> Any:
             f"cannot use {redacted(url)}: {first_line(error, url)}"
         ) from None
     return connection
+
+
+def _password_hint(said: str) -> str:
+    """Where to give the password the server asked for and libpq had none of
+    ("fe_sendauth: no password supplied", which names neither), else ""."""
+    if "no password supplied" not in said:
+        return ""
+    return (
+        "; the server asks for a password: give it in the URL "
+        "(postgresql://USER:PASSWORD@HOST/DB), in PGPASSWORD or in ~/.pgpass"
+    )
 
 
 def _opened(dbapi: Any, uri: str, *, autocommit: bool) -> Any:
