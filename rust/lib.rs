@@ -61,6 +61,7 @@ pub mod py_batch_rolling;
 mod py_dicts;
 mod py_repr;
 mod py_state;
+mod py_update;
 mod pyfast;
 pub mod regression;
 pub mod reserve;

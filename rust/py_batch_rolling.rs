@@ -2,19 +2,18 @@
 //! the Python layer (`usage_analytics.batch_rolling`) validates settings and builds the
 //! output models.
 
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::batch_rolling::BatchRolling;
-use crate::bindings::{compute, room_to_start, Options};
-use crate::buckets::Window;
+use crate::bindings::{compute, Options};
 use crate::error::CoreError;
 use crate::group::GroupIndex;
 use crate::group_results::GroupResults;
 use crate::ingest::IngestReport;
-use crate::py_dicts::{grouped_output, to_python};
-use crate::py_state::{bytes_of, locate_kept, read, Input};
+use crate::py_dicts::grouped_output;
+use crate::py_state::{bytes_of, configured_monitor, with_window};
+use crate::py_update::{monitor_window, take_update, Input, TakesUpdates};
 use crate::rolling::Rolling;
 use crate::state::Reduction;
 use crate::wire;
@@ -40,23 +39,31 @@ impl CoreBatchRolling {
         until_us: Option<i64>,
         locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        room_to_start()?;
-        let window = match until_us {
-            Some(until) => Window::between(self.monitor.retained_from(), until),
-            None => Window::from_instant(self.monitor.retained_from()),
-        };
-        let fresh = Reduction::BatchRolling(self.monitor.fresh_update(), GroupIndex::default());
-        let (mut report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
-        if report.invalid == 0 || self.skip_invalid {
-            locate_kept(&mut report, &self.report, locate)?;
-            if let Reduction::BatchRolling(update, index) = update {
-                let monitor = &mut self.monitor;
-                // (Atomic: the room checked before anything changes; see `batch_rolling`.)
-                compute(py, || monitor.take(update, &index))?;
-            }
-            self.report.merge(&report);
+        let window = monitor_window(self.monitor.retained_from(), until_us);
+        take_update(py, self, input, data, &window, locate)
+    }
+}
+
+impl TakesUpdates for CoreBatchRolling {
+    fn skip_invalid(&self) -> bool {
+        self.skip_invalid
+    }
+
+    fn fresh(&self) -> Reduction {
+        Reduction::BatchRolling(self.monitor.fresh_update(), GroupIndex::default())
+    }
+
+    fn kept(&self) -> &IngestReport {
+        &self.report
+    }
+
+    fn take_in(&mut self, report: &IngestReport, update: Reduction) -> Result<(), CoreError> {
+        if let Reduction::BatchRolling(update, index) = update {
+            // (Atomic: the room checked before anything changes; see `batch_rolling`.)
+            self.monitor.take(update, &index)?;
         }
-        to_python(py, &report, None)
+        self.report.merge(report);
+        Ok(())
     }
 }
 
@@ -85,7 +92,7 @@ impl CoreBatchRolling {
         self.add(py, Input::Records, records, until_us, locate)
     }
 
-    /// `whole`: see `py_state::Input`; `until_us`, `locate`: see `add`.
+    /// `whole`: see `py_update::Input`; `until_us`, `locate`: see `add`.
     #[pyo3(signature = (data, whole=false, until_us=None, locate=None))]
     fn add_arrow<'py>(
         &mut self,
@@ -116,9 +123,7 @@ impl CoreBatchRolling {
         };
         let window = snapshot.window;
         let out = grouped_output(py, &report, GroupResults::finalized(snapshot.index, snapshot.analytics))?;
-        out.set_item(intern!(py, "start_us"), window.start)?;
-        out.set_item(intern!(py, "end_us"), window.end)?;
-        Ok(out)
+        with_window(out, &window)
     }
 
     /// The serialized monitor (its patterns' buckets and counts, kept range and cumulative
@@ -150,15 +155,7 @@ impl CoreBatchRolling {
     /// monitor's settings (a loaded monitor and the settings stored beside it must agree)
     /// and take its on-invalid mode.
     fn configure(&mut self, options: Options, bucket_us: i64, buckets: usize) -> PyResult<()> {
-        let template = options.template()?;
-        let base = &self.monitor.base;
-        if !wire::same_settings(&template, &base.template) || bucket_us != base.width || buckets != base.buckets {
-            return Err(CoreError::InvalidInput(
-                "not a valid usage-analytics state: its settings do not match the stored ones".into(),
-            )
-            .into());
-        }
-        self.skip_invalid = options.skip_invalid();
+        self.skip_invalid = configured_monitor(&self.monitor.base, &options, bucket_us, buckets)?;
         Ok(())
     }
 

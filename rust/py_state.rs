@@ -7,12 +7,13 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::bindings::{compute, read_arrow_into, read_records_into, Options};
+use crate::bindings::{compute, Options};
 use crate::buckets::Window;
 use crate::error::CoreError;
 use crate::group_results::GroupResults;
 use crate::ingest::IngestReport;
 use crate::py_dicts::{grouped_output, to_python};
+use crate::py_update::{monitor_window, take_update, Input, TakesUpdates};
 use crate::rolling::Rolling;
 use crate::state::{Reduction, State};
 use crate::wire;
@@ -21,49 +22,6 @@ use crate::wire;
 pub struct CoreState {
     state: State,
     skip_invalid: bool,
-}
-
-/// Which reader an update goes through. `whole`: the caller's Arrow object holds all of
-/// its data while it is read (a table or frame, not a stream), so the reader may convert
-/// slices of it in place rather than copying their columns first. A state copies what it
-/// keeps either way: after the update it refers to none of the input's buffers.
-#[derive(Clone, Copy)]
-pub(crate) enum Input {
-    Records,
-    Arrow { whole: bool },
-}
-
-pub(crate) fn read<'py>(
-    py: Python<'py>,
-    input: Input,
-    data: &Bound<'py, PyAny>,
-    window: &Window,
-    skip_invalid: bool,
-    reduction: Reduction,
-) -> PyResult<(IngestReport, Reduction)> {
-    match input {
-        Input::Records => read_records_into(py, data, window, skip_invalid, reduction, None),
-        Input::Arrow { whole } => read_arrow_into(py, data, window, skip_invalid, reduction, None, whole),
-    }
-}
-
-/// Name where each sample of `update` (an update's report, taken in) that `kept` (the
-/// cumulative report it is merged into) will keep is: `locate(index)`, a str or None.
-/// (Only what is kept: a refused update's error names its record itself, and a report
-/// holding `MAX_SAMPLES` already keeps none of the update's, whose rows are then never
-/// looked up.)
-pub(crate) fn locate_kept(
-    update: &mut IngestReport,
-    kept: &IngestReport,
-    locate: Option<&Bound<'_, PyAny>>,
-) -> PyResult<()> {
-    if let Some(locate) = locate {
-        let room = crate::ingest::MAX_SAMPLES.saturating_sub(kept.samples.len());
-        for sample in update.samples.iter_mut().take(room) {
-            sample.location = locate.call1((sample.index,))?.extract()?;
-        }
-    }
-    Ok(())
 }
 
 impl CoreState {
@@ -78,16 +36,26 @@ impl CoreState {
         data: &Bound<'py, PyAny>,
         locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        crate::bindings::room_to_start()?;
-        let fresh = self.state.fresh();
         let window = self.state.template.window;
-        let (mut report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
-        if report.invalid == 0 || self.skip_invalid {
-            locate_kept(&mut report, &self.state.report, locate)?;
-            let state = &mut self.state;
-            compute(py, || state.absorb(&report, update))?;
-        }
-        to_python(py, &report, None)
+        take_update(py, self, input, data, &window, locate)
+    }
+}
+
+impl TakesUpdates for CoreState {
+    fn skip_invalid(&self) -> bool {
+        self.skip_invalid
+    }
+
+    fn fresh(&self) -> Reduction {
+        self.state.fresh()
+    }
+
+    fn kept(&self) -> &IngestReport {
+        &self.state.report
+    }
+
+    fn take_in(&mut self, report: &IngestReport, update: Reduction) -> Result<(), CoreError> {
+        self.state.absorb(report, update)
     }
 }
 
@@ -115,7 +83,7 @@ impl CoreState {
     }
 
     /// Add Arrow data (PyCapsule interface); returns this update's report. `whole`: see
-    /// `Input`; `locate`: as `update_records`'.
+    /// `py_update::Input`; `locate`: as `update_records`'.
     #[pyo3(signature = (data, whole=false, locate=None))]
     fn update_arrow<'py>(
         &mut self,
@@ -232,10 +200,7 @@ impl CoreState {
     fn configure(&mut self, options: Options) -> PyResult<()> {
         let template = options.template()?;
         if !wire::same_settings(&template, &self.state.template) || options.by_pattern != self.state.body.is_grouped() {
-            return Err(CoreError::InvalidInput(
-                "not a valid usage-analytics state: its settings do not match the stored ones".into(),
-            )
-            .into());
+            return Err(settings_differ());
         }
         self.skip_invalid = options.skip_invalid();
         Ok(())
@@ -255,6 +220,36 @@ pub(crate) fn bytes_of(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyBytes>> {
         Ok(())
     })?
     .unbind())
+}
+
+/// A loaded state's settings differ from those stored beside it.
+fn settings_differ() -> PyErr {
+    CoreError::InvalidInput("not a valid usage-analytics state: its settings do not match the stored ones".into())
+        .into()
+}
+
+/// A rolling monitor's `configure` (`CoreRolling`'s, and `CoreBatchRolling`'s of its
+/// `base`): check that `options`, `bucket_us` and `buckets` (as `new` takes them) are
+/// `rolling`'s settings; returns the on-invalid mode to take.
+pub(crate) fn configured_monitor(
+    rolling: &Rolling,
+    options: &Options,
+    bucket_us: i64,
+    buckets: usize,
+) -> PyResult<bool> {
+    let template = options.template()?;
+    if !wire::same_settings(&template, &rolling.template) || bucket_us != rolling.width || buckets != rolling.buckets {
+        return Err(settings_differ());
+    }
+    Ok(options.skip_invalid())
+}
+
+/// A monitor's snapshot dict with its window's `start_us` and `end_us`.
+pub(crate) fn with_window<'py>(out: Bound<'py, PyDict>, window: &Window) -> PyResult<Bound<'py, PyDict>> {
+    let py = out.py();
+    out.set_item(intern!(py, "start_us"), window.start)?;
+    out.set_item(intern!(py, "end_us"), window.end)?;
+    Ok(out)
 }
 
 fn clone_body(body: &Reduction) -> Reduction {
@@ -286,27 +281,32 @@ impl CoreRolling {
         until_us: Option<i64>,
         locate: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        crate::bindings::room_to_start()?;
-        let window = match until_us {
-            Some(until) => Window::between(self.rolling.retained_from(), until),
-            None => Window::from_instant(self.rolling.retained_from()),
-        };
-        let fresh = Reduction::Rolling(self.rolling.fresh());
-        let (mut report, update) = read(py, input, data, &window, self.skip_invalid, fresh)?;
-        if report.invalid == 0 || self.skip_invalid {
-            locate_kept(&mut report, &self.report, locate)?;
-            if let Reduction::Rolling(update) = update {
-                let rolling = &mut self.rolling;
-                // (Atomic: the room checked before anything changes; see `rolling`.)
-                compute(py, || {
-                    rolling.make_room_to_merge(&update)?;
-                    rolling.merge_owned(update);
-                    Ok(())
-                })?;
-            }
-            self.report.merge(&report);
+        let window = monitor_window(self.rolling.retained_from(), until_us);
+        take_update(py, self, input, data, &window, locate)
+    }
+}
+
+impl TakesUpdates for CoreRolling {
+    fn skip_invalid(&self) -> bool {
+        self.skip_invalid
+    }
+
+    fn fresh(&self) -> Reduction {
+        Reduction::Rolling(self.rolling.fresh())
+    }
+
+    fn kept(&self) -> &IngestReport {
+        &self.report
+    }
+
+    fn take_in(&mut self, report: &IngestReport, update: Reduction) -> Result<(), CoreError> {
+        if let Reduction::Rolling(update) = update {
+            // (Atomic: the room checked before anything changes; see `rolling`.)
+            self.rolling.make_room_to_merge(&update)?;
+            self.rolling.merge_owned(update);
         }
-        to_python(py, &report, None)
+        self.report.merge(report);
+        Ok(())
     }
 }
 
@@ -335,7 +335,7 @@ impl CoreRolling {
         self.add(py, Input::Records, records, until_us, locate)
     }
 
-    /// `whole`: see `Input`; `until_us`, `locate`: see `add`.
+    /// `whole`: see `py_update::Input`; `until_us`, `locate`: see `add`.
     #[pyo3(signature = (data, whole=false, until_us=None, locate=None))]
     fn add_arrow<'py>(
         &mut self,
@@ -358,10 +358,7 @@ impl CoreRolling {
             outside_window: self.report.received - self.report.invalid - in_window,
             ..self.report.clone()
         };
-        let out = to_python(py, &report, Some(analytics))?;
-        out.set_item(intern!(py, "start_us"), window.start)?;
-        out.set_item(intern!(py, "end_us"), window.end)?;
-        Ok(out)
+        with_window(to_python(py, &report, Some(analytics))?, &window)
     }
 
     /// The serialized monitor (its buckets, kept range and cumulative counts), carrying
@@ -392,18 +389,7 @@ impl CoreRolling {
     /// monitor's settings (a loaded monitor and the settings stored beside it must agree)
     /// and take its on-invalid mode.
     fn configure(&mut self, options: Options, bucket_us: i64, buckets: usize) -> PyResult<()> {
-        let template = options.template()?;
-        let rolling = &self.rolling;
-        if !wire::same_settings(&template, &rolling.template)
-            || bucket_us != rolling.width
-            || buckets != rolling.buckets
-        {
-            return Err(CoreError::InvalidInput(
-                "not a valid usage-analytics state: its settings do not match the stored ones".into(),
-            )
-            .into());
-        }
-        self.skip_invalid = options.skip_invalid();
+        self.skip_invalid = configured_monitor(&self.rolling, &options, bucket_us, buckets)?;
         Ok(())
     }
 

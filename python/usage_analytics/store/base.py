@@ -47,7 +47,7 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from usage_analytics.closing import AsyncClosing
@@ -58,6 +58,10 @@ from usage_analytics.contracts import (
     TimeWindowType,
 )
 from usage_analytics.sources.base import SourceError, a_datetime, pattern_uuid
+from usage_analytics.store.selection import Selection, selection
+
+if TYPE_CHECKING:
+    from usage_analytics.store.pruning import Pruning
 
 __all__ = [
     "ANALYTICS_TABLE",
@@ -270,7 +274,6 @@ class AnalyticsStore(AsyncClosing, ABC):
     async def save_many(self, results: Iterable[ModelUsageAnalyticsOutput]) -> None:
         """Store every result in one transaction (see `save`)."""
 
-    @abstractmethod
     async def get(
         self,
         pattern_id: UUID | str | int,
@@ -308,8 +311,26 @@ class AnalyticsStore(AsyncClosing, ABC):
         A value of none of these kinds is a TypeError, an unknown window type, zone,
         granularity or family a ValueError naming the parameter, the value and what is
         allowed; so is an `end` not after `start` (`checked_window`)."""
+        start, end = checked_window(start, end)
+        key = key_text(pattern_id)
+        correlation = None if correlation_id is None else correlation_text(correlation_id)
+        chosen = selection(timezone, granularity, requires, window_type)
+        return await self._get(key, start, end, correlation, chosen)
 
     @abstractmethod
+    async def _get(
+        self,
+        key: str,
+        start: datetime,
+        end: datetime,
+        correlation_id: str | None,
+        chosen: Selection,
+    ) -> ModelUsageAnalyticsOutput | None:
+        """`get` of arguments checked by every store alike, in one order, before it opens
+        its database (an argument's error depends neither on the database nor on whether
+        its table is there yet): the pattern id's stored form (`key_text`), the bounds in
+        UTC, the correlation id's canonical text, and the selection."""
+
     async def history(
         self,
         pattern_id: UUID | str | int,
@@ -324,8 +345,16 @@ class AnalyticsStore(AsyncClosing, ABC):
         `NEWEST_FIRST`), up to `limit`; only those selected by `window_type`,
         `timezone`, `granularity` and `requires`, if given (see `get`): without
         `window_type`, a pattern's windows of every type, in one list."""
+        limit = checked_limit(limit)
+        chosen = selection(timezone, granularity, requires, window_type)
+        return await self._history(key_text(pattern_id), limit, chosen)
 
     @abstractmethod
+    async def _history(
+        self, key: str, limit: int, chosen: Selection
+    ) -> list[ModelUsageAnalyticsOutput]:
+        """`history` of arguments checked (as `_get`'s)."""
+
     async def prune(
         self,
         older_than: datetime,
@@ -343,3 +372,11 @@ class AnalyticsStore(AsyncClosing, ABC):
         See `usage_analytics.store.pruning` for the rule and what it keeps. `older_than`
         not a datetime is a TypeError, as `get`'s bounds; `keep_latest` not an int from
         0 (keep none) up, or an unknown window type, a ValueError."""
+        # (Imported here: `pruning` builds on this module's key and bound checks.)
+        from usage_analytics.store.pruning import pruning
+
+        return await self._prune(pruning(older_than, pattern_id, window_type, keep_latest))
+
+    @abstractmethod
+    async def _prune(self, chosen: Pruning) -> int:
+        """`prune` of arguments checked (as `_get`'s): the rows `chosen` deletes."""

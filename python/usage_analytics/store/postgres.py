@@ -22,13 +22,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
-from usage_analytics.contracts import (
-    AnalyticsGranularity,
-    ModelUsageAnalyticsOutput,
-    TimeWindowType,
-)
+from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.sources.base import SourceError, SourceUnavailableError, quote_identifier
 from usage_analytics.sources.postgres_connection import PostgresConnection, with_notes_of
 from usage_analytics.sources.postgres_table import MAX_NAME_BYTES
@@ -40,17 +35,13 @@ from usage_analytics.store.base import (
     NEWEST_FIRST,
     AnalyticsStore,
     StoreError,
-    checked_limit,
     checked_results,
-    checked_window,
-    correlation_text,
     key_hint,
-    key_text,
     read_result,
     stored_row,
 )
-from usage_analytics.store.pruning import pruning
-from usage_analytics.store.selection import Selection, SelectionSql, selection
+from usage_analytics.store.pruning import Pruning
+from usage_analytics.store.selection import Selection, SelectionSql
 
 __all__ = ["PostgresAnalyticsStore"]
 
@@ -474,17 +465,13 @@ class PostgresAnalyticsStore(AnalyticsStore):
 
         return int(_in_one_transaction(cursor, upsert)) != 0
 
-    async def get(
+    async def _get(
         self,
-        pattern_id: UUID | str | int,
+        key: str,
         start: datetime,
         end: datetime,
-        correlation_id: UUID | str | None = None,
-        *,
-        timezone: str | None = None,
-        granularity: AnalyticsGranularity | str | None = None,
-        requires: Iterable[str] | str = (),
-        window_type: TimeWindowType | str | None = None,
+        correlation_id: str | None,
+        chosen: Selection,
     ) -> ModelUsageAnalyticsOutput | None:
         # The bounds as text, cast: a bound datetime made ADBC wrap the query in a
         # transaction of its own (BEGIN, SET TIME ZONE) that it left open, the session
@@ -493,13 +480,12 @@ class PostgresAnalyticsStore(AnalyticsStore):
         condition = (
             "pattern_id = $1 AND window_start = $2::timestamptz AND window_end = $3::timestamptz"
         )
-        start, end = checked_window(start, end)
-        params: list[Any] = [key_text(pattern_id), start.isoformat(), end.isoformat()]
+        params: list[Any] = [key, start.isoformat(), end.isoformat()]
         if correlation_id is not None:
             condition += " AND correlation_id = $4::uuid"
-            params.append(correlation_text(correlation_id))
-        condition += _conditions(selection(timezone, granularity, requires, window_type), params)
-        if "\x00" in params[0]:
+            params.append(correlation_id)
+        condition += _conditions(chosen, params)
+        if "\x00" in key:
             return None  # (no stored id holds NUL; the query failed on it)
 
         def work(cursor: Any) -> str | None:
@@ -515,21 +501,9 @@ class PostgresAnalyticsStore(AnalyticsStore):
         model: str | None = await self._run(work)
         return None if model is None else read_result(model)
 
-    async def history(
-        self,
-        pattern_id: UUID | str | int,
-        limit: int = 20,
-        *,
-        timezone: str | None = None,
-        granularity: AnalyticsGranularity | str | None = None,
-        requires: Iterable[str] | str = (),
-        window_type: TimeWindowType | str | None = None,
+    async def _history(
+        self, key: str, limit: int, chosen: Selection
     ) -> list[ModelUsageAnalyticsOutput]:
-        limit, chosen = (
-            checked_limit(limit),
-            selection(timezone, granularity, requires, window_type),
-        )
-        key = key_text(pattern_id)
         if "\x00" in key:
             return []  # (no stored id holds NUL; the query failed on it)
         params: list[Any] = [key]
@@ -549,15 +523,7 @@ class PostgresAnalyticsStore(AnalyticsStore):
         models: list[str] = await self._run(work)
         return [read_result(model) for model in models]
 
-    async def prune(
-        self,
-        older_than: datetime,
-        *,
-        pattern_id: UUID | str | int | None = None,
-        window_type: TimeWindowType | str | None = None,
-        keep_latest: int = 1,
-    ) -> int:
-        chosen = pruning(older_than, pattern_id, window_type, keep_latest)
+    async def _prune(self, chosen: Pruning) -> int:
         if chosen.pattern_id is not None and "\x00" in chosen.pattern_id:
             return 0  # (no stored id holds NUL; the query failed on it)
         marks = itertools.count(1)

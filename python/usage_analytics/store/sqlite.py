@@ -31,13 +31,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
-from uuid import UUID
 
-from usage_analytics.contracts import (
-    AnalyticsGranularity,
-    ModelUsageAnalyticsOutput,
-    TimeWindowType,
-)
+from usage_analytics.contracts import ModelUsageAnalyticsOutput
 from usage_analytics.sources.base import (
     SourceUnavailableError,
     UnsupportedSourceError,
@@ -52,17 +47,13 @@ from usage_analytics.store.base import (
     NEWEST_FIRST,
     AnalyticsStore,
     StoreError,
-    checked_limit,
     checked_results,
-    checked_window,
-    correlation_text,
     key_hint,
-    key_text,
     read_result,
     stored_row,
 )
-from usage_analytics.store.pruning import pruning
-from usage_analytics.store.selection import SelectionSql, selection
+from usage_analytics.store.pruning import Pruning
+from usage_analytics.store.selection import Selection, SelectionSql
 
 __all__ = ["SQLiteAnalyticsStore"]
 
@@ -234,27 +225,20 @@ class SQLiteAnalyticsStore(AnalyticsStore):
 
         await self._run(work)
 
-    async def get(
+    async def _get(
         self,
-        pattern_id: UUID | str | int,
+        key: str,
         start: datetime,
         end: datetime,
-        correlation_id: UUID | str | None = None,
-        *,
-        timezone: str | None = None,
-        granularity: AnalyticsGranularity | str | None = None,
-        requires: Iterable[str] | str = (),
-        window_type: TimeWindowType | str | None = None,
+        correlation_id: str | None,
+        chosen: Selection,
     ) -> ModelUsageAnalyticsOutput | None:
         condition = "pattern_id = ? AND window_start = ? AND window_end = ?"
-        start, end = checked_window(start, end)
-        params = [key_text(pattern_id), format_utc(start), format_utc(end)]
+        params = [key, format_utc(start), format_utc(end)]
         if correlation_id is not None:
             condition += " AND correlation_id = ?"
-            params.append(correlation_text(correlation_id))
-        selected, selected_params = selection(
-            timezone, granularity, requires, window_type
-        ).conditions(_SELECTED, lambda: "?")
+            params.append(correlation_id)
+        selected, selected_params = chosen.conditions(_SELECTED, lambda: "?")
         condition += selected
         params += selected_params
 
@@ -268,23 +252,10 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         model: str | None = await self._read(work, None)
         return None if model is None else read_result(model)
 
-    async def history(
-        self,
-        pattern_id: UUID | str | int,
-        limit: int = 20,
-        *,
-        timezone: str | None = None,
-        granularity: AnalyticsGranularity | str | None = None,
-        requires: Iterable[str] | str = (),
-        window_type: TimeWindowType | str | None = None,
+    async def _history(
+        self, key: str, limit: int, chosen: Selection
     ) -> list[ModelUsageAnalyticsOutput]:
-        limit = checked_limit(limit)
-        selected, selected_params = selection(
-            timezone, granularity, requires, window_type
-        ).conditions(_SELECTED, lambda: "?")
-        # (Keyed here, as `get` keys it: in `work`, an id of no type a store keys was
-        # refused only once the file was there, and found nothing before.)
-        key = key_text(pattern_id)
+        selected, selected_params = chosen.conditions(_SELECTED, lambda: "?")
 
         def work(connection: sqlite3.Connection) -> list[str]:
             return [
@@ -299,17 +270,8 @@ class SQLiteAnalyticsStore(AnalyticsStore):
         models: list[str] = await self._read(work, [])
         return [read_result(model) for model in models]
 
-    async def prune(
-        self,
-        older_than: datetime,
-        *,
-        pattern_id: UUID | str | int | None = None,
-        window_type: TimeWindowType | str | None = None,
-        keep_latest: int = 1,
-    ) -> int:
-        statement, params = pruning(older_than, pattern_id, window_type, keep_latest).statement(
-            self.table, lambda: "?", format_utc
-        )
+    async def _prune(self, chosen: Pruning) -> int:
+        statement, params = chosen.statement(self.table, lambda: "?", format_utc)
 
         def work(connection: sqlite3.Connection) -> int:
             self._create(connection)  # (the index of computed_at, on a file made before it)
