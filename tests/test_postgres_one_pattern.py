@@ -313,3 +313,13 @@ def test_an_unknown_patterns_read_lists_the_ids_once(
         return counts
 
     assert asyncio.run(go()) == [1, 1, 1, 1]
+
+
+def test_a_bytea_id_holding_nul_is_its_pattern(postgres_url: str) -> None:
+    # A bytea id is keyed by its UTF-8 text, which may hold NUL (b"a\x00b": "a\x00b"), as
+    # `fetch_all` groups it; the read asks for its rows by the bytea's text ("\x610062"),
+    # which holds none. (Refused as holding NUL, its read was "no records".)
+    _table(postgres_url, "bytea", ["'\\x610062'", "'\\x6162'", "'\\x610063'"])
+    groups = _groups(postgres_url)
+    assert groups == {"a\x00b": 1, "ab": 1, "a\x00c": 1}
+    assert _reads(postgres_url, [*groups, "a\x00d"]) == {**groups, "a\x00d": -1}
