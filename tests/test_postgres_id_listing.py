@@ -148,3 +148,35 @@ def test_equal_ids_of_other_texts_are_each_listed(
     assert patterns == {in_window, before}
     groups = call(PostgresSource(postgres_url, TableSpec("ids")), "fetch_all", START, NOW)
     assert [(g.pattern_id, g.count) for g in groups] == sorted([(in_window, 1), (before, 0)])
+
+
+@pytest.mark.parametrize(
+    ("kind", "ids"),
+    [
+        # (An array's type with its element's modifier: "numeric(10,3)[]" was read as a
+        # numeric, and `fetch_all` raised decimal's InvalidOperation on "{1.000}".)
+        ("numeric(10,3)[]", ["{1.000}", "{2.500}"]),
+        # (And "character varying(5)[]" as varchar, its read of a pattern asked for the
+        # column itself as text: "operator does not exist: character varying[] = text".)
+        ("character varying(5)[]", ["{a}", '{"a b"}']),
+        ("character(3)[]", ['{"a  "}']),
+        ("timestamp(3) without time zone[]", ['{"2026-01-01 00:00:00"}']),
+    ],
+)
+def test_an_array_of_a_type_with_a_modifier_is_read_by_its_text(
+    postgres_url: str, kind: str, ids: list[str]
+) -> None:
+    sql(
+        postgres_url,
+        f"CREATE TABLE ids (pattern_id {kind}, timestamp timestamptz, success bool)",
+        "CREATE INDEX ON ids (pattern_id, timestamp)",
+        *(f"INSERT INTO ids VALUES ('{text}', '{NOW.isoformat()}', true)" for text in ids),
+    )
+    source = PostgresSource(postgres_url, TableSpec("ids"))
+    groups = call(source, "fetch_all", START, NOW)
+    assert [(g.pattern_id, g.count) for g in groups] == [(text, 1) for text in sorted(ids)]
+    for text in ids:
+        assert (
+            call(PostgresSource(postgres_url, TableSpec("ids")), "fetch", text, START, NOW).count
+            == 1
+        )

@@ -185,8 +185,13 @@ class _Column(NamedTuple):
     @property
     def base(self) -> str:
         """The type without its modifier (`format_type` writes "numeric(10,3)") nor its
-        schema (a type off the search path is written "ext.citext")."""
-        return self.kind.split("(", 1)[0].strip().rsplit(".", 1)[-1]
+        schema (a type off the search path is written "ext.citext"); an array's keeps its
+        "[]" ("numeric(10,3)[]": "numeric[]"). (Cut at the modifier, it was "numeric",
+        and the ids were read as numbers: `fetch_all` raised decimal's InvalidOperation on
+        "{1.000}"; a "character varying(5)[]" one's read failed the query, "operator does
+        not exist: character varying[] = text".)"""
+        name = self.kind.split("(", 1)[0].strip().rsplit(".", 1)[-1]
+        return f"{name}[]" if self.kind.endswith("]") and not name.endswith("]") else name
 
 
 def _as_double(sql: str, base: str) -> str:
@@ -462,9 +467,10 @@ class PostgresSource(ExecutionSource):
     def _check_type(self, name: str, column: _Column) -> None:
         """Refuses a column whose type cannot hold the record field `name`, naming the type
         (the driver's Arrow type named another, "Utf8", and stopped the whole analysis)."""
-        # An array's type keeps its element's modifier first ("numeric(10,3)[]": base
-        # "numeric"), which passed, and the queries failed in SQL's words ("malformed array
-        # literal") without naming the column.
+        # An array's type keeps its element's modifier first ("numeric(10,3)[]"), whose
+        # base was "numeric", which passed, and the queries failed in SQL's words
+        # ("malformed array literal") without naming the column. (Its base is "numeric[]"
+        # now; but "timestamp[]" starts as a timestamp's.)
         base = "" if column.kind.endswith("]") else column.base
         if name == "timestamp":
             needs = None if base.startswith("timestamp") or base == "date" else "timestamptz"
@@ -549,11 +555,13 @@ class PostgresSource(ExecutionSource):
         if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
-        if "\x00" in wanted and column.base != "json":
+        if "\x00" in wanted and column.base not in ("json", "bytea"):
             # No stored id holds NUL: PostgreSQL's text refuses it, and every id is read as
             # text. Bound, it failed the query ("invalid byte sequence for encoding"), where
-            # a SQLite table without it says "no records". (A json value's "\u0000", whose
-            # key holds NUL, is found by listing the ids.)
+            # a SQLite table without it says "no records". (But a key may: a json value's
+            # "\u0000", a bytea's UTF-8 text, b"a\x00b"; whose rows are asked for by the
+            # stored text, "\x610062", without NUL: found by listing the ids. jsonb refuses
+            # "\u0000".)
             return None
         key, table = pattern_key(wanted), self.table.qualified
         if key and column.base in NUMBER_TYPES:
