@@ -56,6 +56,10 @@ def utf16(path: Path) -> None:
     path.write_bytes(CSV_TEXT.decode().encode("utf-16"))  # (with its byte order mark)
 
 
+def utf32(path: Path) -> None:
+    path.write_bytes(CSV_TEXT.decode().encode("utf-32"))  # (its mark starts as UTF-16's)
+
+
 def zstd(path: Path) -> None:
     # (A zstd frame's magic and header before data no text holds; no zstd module needed.)
     path.write_bytes(b"\x28\xb5\x2f\xfd\x24\x2c\x61\x01\x00\xff\xfe" + bytes(range(256)))
@@ -74,6 +78,7 @@ FORMATS = [
         "an Arrow IPC (Feather) file",
         "write it as Parquet (pyarrow.parquet.write_table)",
     ),
+    (utf32, "UTF-32 text", "save it as UTF-8"),
     (utf16, "UTF-16 text", "save it as UTF-8 (a spreadsheet's CSV UTF-8)"),
     (compressed(gzip.compress), "gzip-compressed data", "name it {name}.gz"),
     (compressed(bz2.compress), "bz2-compressed data", "name it {name}.bz2"),
@@ -135,6 +140,26 @@ def test_text_starting_as_a_signature_is_never_refused(
 def test_a_signature_then_a_nul_is_refused(tmp_path: Path) -> None:
     # The rule's other side: the same first word, then a byte no text holds.
     path = tmp_path / "runs.csv"
-    path.write_bytes(b"PAR1\x15\x00" + b"x" * 100)
+    path.write_bytes(b"PAR1\x15\x00" + b"x" * 100 + b"PAR1")
     with pytest.raises(SourceError, match="holds a Parquet file"):
         refuse_another_format(path, "csv")
+
+
+@pytest.mark.parametrize("first", [b"PAR1", b"ARROW1", b"FEA1", b"BZh9"])
+def test_latin1_text_starting_as_a_signature_is_not_taken_for_that_format(
+    tmp_path: Path, first: bytes
+) -> None:
+    # Not UTF-8 (its "é" is one byte), yet no Parquet or Arrow file (no magic at its end)
+    # nor bzip2 data (no block magic after the level): its own error stands.
+    path = tmp_path / "runs.csv"
+    path.write_bytes(first + b",caf\xe9\n" + b"x,y\n" * 200)
+    refuse_another_format(path, "csv")
+
+
+def test_a_parquet_file_cut_short_is_not_named_parquet(tmp_path: Path) -> None:
+    # (Its end's magic gone: what it holds is not known.)
+    whole = tmp_path / "whole.parquet"
+    parquet(whole)
+    path = tmp_path / "runs.csv"
+    path.write_bytes(whole.read_bytes()[:-4])
+    refuse_another_format(path, "csv")

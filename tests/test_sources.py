@@ -2637,6 +2637,20 @@ def test_sqlite_missing_column_spelled_otherwise_is_offered_as_a_mapping(tmp_pat
     assert len(run(mapped.fetch("p", START, NOW)).data) == 1
 
 
+def test_sqlite_a_mapping_missing_the_fields_own_column_says_to_drop_it(tmp_path: Path) -> None:
+    # It offered "map it: --column 'pattern_id=pattern_id'".
+    path = tmp_path / "own.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pattern_executions (pattern_id TEXT, timestamp TEXT)")
+    mapped = SQLiteSource(path, TableSpec(columns={"pattern_id": "pid"}))
+    with pytest.raises(SourceError) as raised:
+        run(mapped.fetch("p", START, NOW))
+    assert str(raised.value).endswith(
+        "(columns: pattern_id, timestamp); the table has the column 'pattern_id': drop the "
+        "mapping to 'pid'"
+    )
+
+
 def test_sqlite_two_columns_spelling_a_missing_field_are_listed_not_chosen(
     tmp_path: Path,
 ) -> None:

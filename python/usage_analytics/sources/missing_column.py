@@ -30,6 +30,8 @@ def missing_column_error(where: str, wanted: str, field: str, columns: Iterable[
     if len(alike) != 1:  # (none; or several, for the user to choose among: all listed)
         return message
     (column,) = alike
+    if column == field:  # (the mapping named another column: the field's own is there)
+        return f"{message}; the table has the column {field!r}: drop the mapping to {wanted!r}"
     return (
         f"{message}; to read the column {column!r} as {field!r}, map it: "
         f"--column {shlex.quote(f'{field}={column}')} (TableSpec's columns "
