@@ -284,3 +284,23 @@ def test_model_copy_with_update_is_pydantics(deep: bool) -> None:
         "failure_count",
         "error_rate",
     }
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["copy", "deepcopy"])
+def test_a_copy_shares_the_models_values_as_pydantics_copy_does(deep: bool) -> None:
+    # A shallow copy holds the model's own values (nested models, lists, dicts), a deep
+    # one copies of them, for a model whose set was never made as for one pydantic made
+    # (helper-289's mutation pass: each done the other's way failed no test).
+    out = _batch(7, 200, "comprehensive")
+    plain = ModelUsageAnalyticsBatchOutput.model_validate(out.model_dump())
+    copier = copy.deepcopy if deep else copy.copy
+    for model in (out, plain):
+        copied = copier(model)
+        assert (copied.results is model.results) is not deep
+        result = next(iter(model.results.values()))
+        twin = copier(result)
+        assert (twin.data_quality is result.data_quality) is not deep
+        samples = result.data_quality.error_samples
+        assert (copier(result.data_quality).error_samples is samples) is not deep
+        assert twin == result
+    assert not _holds_a_fields_set(out)
