@@ -286,14 +286,23 @@ def test_model_copy_with_update_is_pydantics(deep: bool) -> None:
     }
 
 
-@pytest.mark.parametrize("deep", [False, True], ids=["copy", "deepcopy"])
-def test_a_copy_shares_the_models_values_as_pydantics_copy_does(deep: bool) -> None:
+@pytest.mark.parametrize(
+    ("copier", "deep"),
+    [
+        (copy.copy, False),
+        (copy.deepcopy, True),
+        (lambda m: m.model_copy(), False),
+        (lambda m: m.model_copy(deep=True), True),
+    ],
+    ids=["copy", "deepcopy", "model_copy", "model_copy_deep"],
+)
+def test_a_copy_shares_the_models_values_as_pydantics_copy_does(copier: Any, deep: bool) -> None:
     # A shallow copy holds the model's own values (nested models, lists, dicts), a deep
     # one copies of them, for a model whose set was never made as for one pydantic made
-    # (helper-289's mutation pass: each done the other's way failed no test).
+    # (helper-289's mutation pass: each done the other's way failed no test, and so did
+    # a `model_copy(deep=True)`, which calls `__deepcopy__` without a memo, made shallow).
     out = _batch(7, 200, "comprehensive")
     plain = ModelUsageAnalyticsBatchOutput.model_validate(out.model_dump())
-    copier = copy.deepcopy if deep else copy.copy
     for model in (out, plain):
         copied = copier(model)
         assert (copied.results is model.results) is not deep
@@ -304,3 +313,14 @@ def test_a_copy_shares_the_models_values_as_pydantics_copy_does(deep: bool) -> N
         assert (copier(result.data_quality).error_samples is samples) is not deep
         assert twin == result
     assert not _holds_a_fields_set(out)
+
+
+def test_an_unpickled_output_holds_no_extra_fields_as_pydantics_does() -> None:
+    # (helper-289's mutation pass: the state's extras under another name read back as
+    # `{}`, which compares equal, but `model_extra` is None on a model forbidding extras.)
+    out = _batch(8, 100)
+    result = next(iter(out.results.values()))
+    plain = ModelUsageAnalyticsOutput.model_validate(result.model_dump())
+    for model in (out, result, result.data_quality, plain):
+        assert pickle.loads(pickle.dumps(model)).model_extra is None
+    assert not _holds_a_fields_set(result)
