@@ -33,6 +33,8 @@ from usage_analytics.contracts import (
     MAX_TREND_BUCKETS,
     ONE_MICROSECOND,
     REPR_ITEMS,
+    UsagePrediction,
+    UsageTimeBucket,
     json_safe,
     uuid_spelled,
 )
@@ -737,6 +739,22 @@ def test_every_non_finite_float_is_its_string_in_json_and_reads_back() -> None:
     back = PerformanceMetrics.model_validate_json(metrics.model_dump_json())
     assert math.isnan(back.std_dev_ms)
     assert back.total_execution_time_ms == -math.inf
+
+
+def test_a_non_finite_float_in_any_output_field_reads_back_from_json() -> None:
+    # (The models' `ser_json_inf_nan="strings"`: left to pydantic's default, a field not
+    # marked as one that can overflow wrote null, which does not read back into a float.
+    # helper-289's mutation pass: the setting dropped failed no test.)
+    bucket = UsageTimeBucket(start=START, end=END, executions=1, rate_per_day=math.inf)
+    text = bucket.model_dump_json()
+    assert '"rate_per_day":"Infinity"' in text
+    assert UsageTimeBucket.model_validate_json(text) == bucket
+    prediction = UsagePrediction(
+        horizon_days=7.0, predicted_daily_rate=math.nan, predicted_executions=-math.inf
+    )
+    back = UsagePrediction.model_validate_json(prediction.model_dump_json())
+    assert math.isnan(back.predicted_daily_rate)
+    assert back.predicted_executions == -math.inf
 
 
 def test_output_models_refuse_unknown_fields_and_the_batch_output_is_frozen() -> None:

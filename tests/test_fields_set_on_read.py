@@ -284,3 +284,43 @@ def test_model_copy_with_update_is_pydantics(deep: bool) -> None:
         "failure_count",
         "error_rate",
     }
+
+
+@pytest.mark.parametrize(
+    ("copier", "deep"),
+    [
+        (copy.copy, False),
+        (copy.deepcopy, True),
+        (lambda m: m.model_copy(), False),
+        (lambda m: m.model_copy(deep=True), True),
+    ],
+    ids=["copy", "deepcopy", "model_copy", "model_copy_deep"],
+)
+def test_a_copy_shares_the_models_values_as_pydantics_copy_does(copier: Any, deep: bool) -> None:
+    # A shallow copy holds the model's own values (nested models, lists, dicts), a deep
+    # one copies of them, for a model whose set was never made as for one pydantic made
+    # (helper-289's mutation pass: each done the other's way failed no test, and so did
+    # a `model_copy(deep=True)`, which calls `__deepcopy__` without a memo, made shallow).
+    out = _batch(7, 200, "comprehensive")
+    plain = ModelUsageAnalyticsBatchOutput.model_validate(out.model_dump())
+    for model in (out, plain):
+        copied = copier(model)
+        assert (copied.results is model.results) is not deep
+        result = next(iter(model.results.values()))
+        twin = copier(result)
+        assert (twin.data_quality is result.data_quality) is not deep
+        samples = result.data_quality.error_samples
+        assert (copier(result.data_quality).error_samples is samples) is not deep
+        assert twin == result
+    assert not _holds_a_fields_set(out)
+
+
+def test_an_unpickled_output_holds_no_extra_fields_as_pydantics_does() -> None:
+    # (helper-289's mutation pass: the state's extras under another name read back as
+    # `{}`, which compares equal, but `model_extra` is None on a model forbidding extras.)
+    out = _batch(8, 100)
+    result = next(iter(out.results.values()))
+    plain = ModelUsageAnalyticsOutput.model_validate(result.model_dump())
+    for model in (out, result, result.data_quality, plain):
+        assert pickle.loads(pickle.dumps(model)).model_extra is None
+    assert not _holds_a_fields_set(result)
