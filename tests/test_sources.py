@@ -2618,6 +2618,23 @@ def test_sqlite_missing_required_column_lists_the_columns(tmp_path: Path) -> Non
         run(mapped.fetch("p", START, NOW))
 
 
+def test_sqlite_a_pattern_id_holding_a_lone_surrogate_is_an_unknown_pattern(
+    tmp_path: Path,
+) -> None:
+    # No stored text holds one; bound, it raised UnicodeEncodeError (a file's said "no
+    # records").
+    path = tmp_path / "ids.db"
+    stamped_table(path, [("p", "2026-03-01T10:00:00Z")])
+    source = SQLiteSource(path)
+    named = re.escape("pattern_id 'a\\udc80b'")
+    with pytest.raises(UnknownPatternError, match=named):
+        run(source.fetch("a\udc80b", START, NOW))
+    with pytest.raises(UnknownPatternError, match=named):
+        run(source.newest("a\udc80b"))
+    with pytest.raises(UnknownPatternError, match=named):
+        run(source.first_record("a\udc80b"))
+
+
 def test_sqlite_missing_column_spelled_otherwise_is_offered_as_a_mapping(tmp_path: Path) -> None:
     # A `pattern id` column was listed among the columns, the user left to find --column.
     path = tmp_path / "spelled.db"

@@ -477,6 +477,18 @@ def pattern_id_text(value: Any) -> Any:
     return value
 
 
+def is_utf8_text(text: str) -> bool:
+    """Whether `text` is writable as UTF-8 (has no lone surrogates): a database's text,
+    or a bound parameter, is (a wanted id that is not names no stored one)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def pattern_candidates(wanted: str) -> list[str]:
     """The stored spellings a database query matches for `wanted` (an indexed `IN`): as
     given and, for a UUID, the spellings systems write, in lower and upper case: hyphens,

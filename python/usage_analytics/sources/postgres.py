@@ -65,6 +65,7 @@ from usage_analytics.sources.base import (
     TableSpec,
     Unattributed,
     checked_bounds,
+    is_utf8_text,
     known_patterns,
     pattern_candidates,
     pattern_key,
@@ -555,13 +556,13 @@ class PostgresSource(ExecutionSource):
         if column.base == "uuid":
             uuid = pattern_uuid(wanted)
             return None if uuid is None else [str(uuid)]
-        if "\x00" in wanted and column.base not in ("json", "bytea"):
+        if ("\x00" in wanted or not is_utf8_text(wanted)) and column.base not in ("json", "bytea"):
             # No stored id holds NUL: PostgreSQL's text refuses it, and every id is read as
             # text. Bound, it failed the query ("invalid byte sequence for encoding"), where
             # a SQLite table without it says "no records". (But a key may: a json value's
             # "\u0000", a bytea's UTF-8 text, b"a\x00b"; whose rows are asked for by the
             # stored text, "\x610062", without NUL: found by listing the ids. jsonb refuses
-            # "\u0000".)
+            # "\u0000".) Nor a lone surrogate, which binding raised UnicodeEncodeError of.
             return None
         key, table = pattern_key(wanted), self.table.qualified
         if key and column.base in NUMBER_TYPES:

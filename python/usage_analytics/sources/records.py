@@ -67,6 +67,7 @@ from usage_analytics.sources.base import (
     SourceUnavailableError,
     Unreadable,
     UnsupportedSourceError,
+    is_utf8_text,
     pattern_id_text,
     typed_text,
 )
@@ -248,7 +249,7 @@ def json_line_value(
     object, a record field's key given twice (`rename` names the fields of a key), a
     pattern id (under `id_key`) that names no pattern, or, where `check_text`, bytes that
     were not UTF-8 (read as lone surrogates)."""
-    if check_text and not _is_utf8(line):
+    if check_text and not is_utf8_text(line):
         raise UnreadableLine("not UTF-8 text")
     # (Without its line ending: a line cut short would be reported at column 1 of the
     # next line, the ending taken for the next line.)
@@ -271,17 +272,6 @@ def json_line_value(
         _check_keys_once(value, rename)
     _check_pattern_id(value.get(id_key))
     return value
-
-
-def _is_utf8(text: str) -> bool:
-    """Whether `text` is writable as UTF-8 (has no lone surrogates)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _lines_holding_text(stream: TextIO) -> Iterator[tuple[int, str]]:
@@ -460,7 +450,7 @@ def read_csv(
             header = next(reader, None)
             if header is None:
                 return LoadedRecords([], [], unreadable=unreadable)
-            if skip_unreadable and not _is_utf8(",".join(header)):
+            if skip_unreadable and not is_utf8_text(",".join(header)):
                 raise SourceError(f"{_first_line_not_utf8(path)}: not UTF-8 text")
             _check_separator(path, header)
             names = [rename(name.strip()) for name in header]
@@ -522,7 +512,7 @@ class _CsvRows:
             if len(row) > len(names):
                 self._left_out(start, f"{len(row)} cells but the header names {len(names)} columns")
                 continue
-            if self.unreadable is not None and not _is_utf8(",".join(row)):
+            if self.unreadable is not None and not is_utf8_text(",".join(row)):
                 self._left_out(start, "not UTF-8 text")
                 continue
             self.records.append(

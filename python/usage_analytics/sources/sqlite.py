@@ -88,6 +88,7 @@ from usage_analytics.sources.base import (
     Unattributed,
     UnknownPatternError,
     checked_bounds,
+    is_utf8_text,
     known_patterns,
     no_pattern,
     pattern_candidates,
@@ -612,6 +613,10 @@ class SQLiteSource(ExecutionSource):
         padded text, other UUID spellings, an int and its text in an untyped column), as
         an indexed `IN` of those values, listed from the distinct ids."""
         pid = columns[PATTERN_ID]
+        if not is_utf8_text(wanted):
+            # (No stored text holds a lone surrogate, and bound it raised UnicodeEncodeError:
+            # no rows, an unknown pattern, as a file's.)
+            return "0", []
         key = pattern_key(wanted)
         stored = connection.execute(self._pattern_ids(connection, pid).query)
         forms = [value for (value,) in stored if pattern_key(value) == key]
