@@ -633,3 +633,26 @@ def test_a_table_made_without_the_stores_key_is_refused_naming_table_and_key(
     assert message.startswith("table 'by_hand' of ")
     assert f"needs a primary key or unique index on ({key})" in message
     assert "\n" not in message
+
+
+def test_a_pattern_id_holding_a_lone_surrogate_is_no_stored_pattern(store_target: str) -> None:
+    # No stored text holds one (a database's text is UTF-8); bound, it raised a bare
+    # UnicodeEncodeError from get, history and prune, as the sources' reads did. Its
+    # other arguments are still checked.
+    wanted = "a\udc80b"
+
+    async def go() -> tuple[Any, ...]:
+        async with open_store(store_target) as store:
+            await store.save(result_of(GROWING))
+            with pytest.raises(ValueError, match="limit must be an int"):
+                await store.history(wanted, limit=-1)
+            found = (
+                await store.get(wanted, START, NOW),
+                await store.history(wanted),
+                await store.prune(NOW + timedelta(days=1), pattern_id=wanted, keep_latest=0),
+            )
+            return (*found, await store.history(GROWING))
+
+    got, history, pruned, kept = run(go())
+    assert (got, history, pruned) == (None, [], 0)
+    assert len(kept) == 1

@@ -57,7 +57,7 @@ from usage_analytics.contracts import (
     ModelUsageAnalyticsOutput,
     TimeWindowType,
 )
-from usage_analytics.sources.base import SourceError, a_datetime, pattern_uuid
+from usage_analytics.sources.base import SourceError, a_datetime, is_utf8_text, pattern_uuid
 from usage_analytics.store.selection import Selection, selection
 
 if TYPE_CHECKING:
@@ -176,6 +176,15 @@ def key_text(pattern_id: UUID | str | int) -> str:
         raise TypeError(f"pattern_id must be a UUID, str or int, got {pattern_id!r}")
     uuid = pattern_uuid(pattern_id)
     return pattern_id if uuid is None else str(uuid)
+
+
+def _unstorable(key: str) -> bool:
+    """Whether the stored form `key` of a pattern id asked for names no stored result by
+    holding a lone surrogate (text that is not UTF-8: undecodable bytes of `--pattern`):
+    a database's text is UTF-8, so no result of it was saved, and bound, it raised a bare
+    UnicodeEncodeError from `get`, `history` and `prune` of both stores. Those find none,
+    once every argument is checked, as a source's read finds an unknown pattern."""
+    return not is_utf8_text(key)
 
 
 def checked_bound(name: str, value: Any) -> datetime:
@@ -315,6 +324,8 @@ class AnalyticsStore(AsyncClosing, ABC):
         key = key_text(pattern_id)
         correlation = None if correlation_id is None else correlation_text(correlation_id)
         chosen = selection(timezone, granularity, requires, window_type)
+        if _unstorable(key):
+            return None
         return await self._get(key, start, end, correlation, chosen)
 
     @abstractmethod
@@ -347,7 +358,10 @@ class AnalyticsStore(AsyncClosing, ABC):
         `window_type`, a pattern's windows of every type, in one list."""
         limit = checked_limit(limit)
         chosen = selection(timezone, granularity, requires, window_type)
-        return await self._history(key_text(pattern_id), limit, chosen)
+        key = key_text(pattern_id)
+        if _unstorable(key):
+            return []
+        return await self._history(key, limit, chosen)
 
     @abstractmethod
     async def _history(
@@ -375,7 +389,10 @@ class AnalyticsStore(AsyncClosing, ABC):
         # (Imported here: `pruning` builds on this module's key and bound checks.)
         from usage_analytics.store.pruning import pruning
 
-        return await self._prune(pruning(older_than, pattern_id, window_type, keep_latest))
+        chosen = pruning(older_than, pattern_id, window_type, keep_latest)
+        if chosen.pattern_id is not None and _unstorable(chosen.pattern_id):
+            return 0
+        return await self._prune(chosen)
 
     @abstractmethod
     async def _prune(self, chosen: Pruning) -> int:
