@@ -103,6 +103,11 @@ def label_repr(label: Any) -> str:
         text = repr(label)
     except Exception as error:  # (any: a label's repr is user code)
         return f"<{type(label).__qualname__} object: its repr raised {type(error).__name__}>"
+    return cut_text(text)
+
+
+def cut_text(text: str) -> str:
+    """`text`, its first `LABEL_CHARS` characters and "..." where longer."""
     return text if len(text) <= LABEL_CHARS else f"{text[:LABEL_CHARS]}..."
 
 

@@ -30,7 +30,7 @@ from uuid import UUID
 from usage_analytics.closing import AsyncClosing
 from usage_analytics.contracts import uuid_spelled
 from usage_analytics.errors import UsageAnalyticsError
-from usage_analytics.input_notes import LABEL_CHARS, label_repr
+from usage_analytics.input_notes import cut_text, label_repr
 from usage_analytics.sources.exact_numbers import (
     bad_as_written,
     may_be_past_its_bound,
@@ -562,8 +562,7 @@ def unknown_pattern(
 
 def _shown_ids(keys: Sequence[str]) -> str:
     """The first five of `keys`, each cut after `LABEL_CHARS` characters."""
-    cut = (key if len(key) <= LABEL_CHARS else f"{key[:LABEL_CHARS]}..." for key in keys[:5])
-    return ", ".join(cut)
+    return ", ".join(cut_text(key) for key in keys[:5])
 
 
 def row_at(timestamp: Any) -> str:
